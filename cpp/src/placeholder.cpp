@@ -1,0 +1,2 @@
+// replaced by the engine sources
+namespace mmsim { int placeholder = 0; }

@@ -1,0 +1,64 @@
+"""mmsim: does my market maker's adverse-selection defence still pay at my feed latency?
+
+A two-clock limit-order-book queue simulator (C++), native microstructure
+signals (Rust), strategies in Python or numba, and fill-toxicity reports.
+
+Example
+-------
+>>> import mmsim
+>>> events = mmsim.load("store/")                      # doctest: +SKIP
+>>> cfg = mmsim.Config(latency=mmsim.LatencyConfig(
+...     feed=mmsim.LatencyModel(ns=1_000_000)))        # doctest: +SKIP
+>>> result = mmsim.run(events, MyStrategy(), cfg)      # doctest: +SKIP
+>>> result.report().print()                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+try:
+    from . import _engine  # noqa: F401
+except ImportError as exc:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        "mmsim's compiled core (mmsim._engine) is missing or failed to load. Install with "
+        "`pip install .` from the repository root (needs a C++17 compiler and cargo)."
+    ) from exc
+
+from .config import (
+    Config,
+    FeeConfig,
+    LatencyConfig,
+    LatencyModel,
+    QueueConfig,
+    ReportConfig,
+    SignalConfig,
+    StrategyConfig,
+)
+from .errors import ConfigError, DataError, MmsimError, StrategyError
+from .events import EVENT_DTYPE, Kind, Side
+
+__version__ = "0.1.0"
+
+__all__ = sorted(
+    [
+        "EVENT_DTYPE",
+        "Config",
+        "ConfigError",
+        "DataError",
+        "FeeConfig",
+        "Kind",
+        "LatencyConfig",
+        "LatencyModel",
+        "MmsimError",
+        "QueueConfig",
+        "ReportConfig",
+        "Side",
+        "SignalConfig",
+        "StrategyConfig",
+        "StrategyError",
+        "__version__",
+    ]
+)
+
+
+def __dir__() -> list[str]:
+    return __all__

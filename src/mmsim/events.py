@@ -1,0 +1,80 @@
+"""The event schema: one fixed numpy dtype shared by loaders, the engine and reports.
+
+Every market event is one record of :data:`EVENT_DTYPE`. Times are int64
+nanoseconds since the UTC epoch, prices int64 ticks, sizes int64 lots. The C++
+engine reads the numpy buffer in place through a ``struct Event`` with the same
+field order (``cpp/include/mmsim/event.hpp``); ``tests/test_ffi.py`` checks that
+sizes and offsets match.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+__all__ = ["EVENT_DTYPE", "Kind", "Side", "empty_events"]
+
+
+class Kind(enum.IntEnum):
+    """Event kinds, mirrored by ``enum class Kind`` in ``cpp/include/mmsim/event.hpp``.
+
+    L2 (market-by-price):
+
+    - ``DEPTH``: set the level at ``side``/``price`` to ``qty`` lots (0 removes it).
+    - ``TRADE``: a trade print of ``qty`` at ``price``; ``side`` is the aggressor
+      (+1: a buyer lifted the ask, -1: a seller hit the bid). A trade does not
+      change the book by itself: on L2 data the venue's depth update follows.
+    - ``CLEAR``: empty one side of the book (``side`` +1 or -1) or both (``side`` 0);
+      a snapshot is a ``CLEAR`` followed by ``DEPTH`` events at the same time.
+
+    L3 (market-by-order), each naming ``order_id`` and carrying the order's
+    ``side`` and ``price``:
+
+    - ``ADD``: a new order of ``qty`` lots joins the back of its level.
+    - ``CANCEL``: the order is reduced by ``qty`` lots (keeps its priority).
+    - ``DELETE``: the order is removed; ``qty`` is its remaining size.
+    - ``EXECUTE``: the resting order traded ``qty`` lots; the aggressor is the
+      other side. It is a trade print and reduces the order.
+    """
+
+    DEPTH = 1
+    TRADE = 2
+    CLEAR = 3
+    ADD = 4
+    CANCEL = 5
+    DELETE = 6
+    EXECUTE = 7
+
+
+class Side(enum.IntEnum):
+    """Side of a book level, an order or a trade aggressor."""
+
+    BID = 1
+    ASK = -1
+    BOTH = 0
+
+    BUY = 1
+    SELL = -1
+
+
+#: The event record. Aligned; 48 bytes; field order fixed (the C++ ``Event``).
+EVENT_DTYPE = np.dtype(
+    [
+        ("exch_ts", "<i8"),  # exchange time, ns since the UTC epoch
+        ("local_ts", "<i8"),  # recorded receive time, ns (0 when not recorded)
+        ("price", "<i8"),  # ticks
+        ("qty", "<i8"),  # lots
+        ("order_id", "<i8"),  # L3 order id; 0 for L2 events
+        ("kind", "u1"),  # Kind
+        ("side", "i1"),  # +1 bid/buy, -1 ask/sell, 0 both (CLEAR)
+    ],
+    align=True,
+)
+
+assert EVENT_DTYPE.itemsize == 48, EVENT_DTYPE.itemsize
+
+
+def empty_events(n: int = 0) -> np.ndarray:
+    """Return a zeroed event array of length ``n``."""
+    return np.zeros(n, dtype=EVENT_DTYPE)
