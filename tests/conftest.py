@@ -1,0 +1,38 @@
+"""Shared fixtures: where the real data lives, and small event builders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mmsim
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Real tick data lives in ../shared/data beside the checkout (CI lays it there).
+SHARED_DATA = Path(os.environ.get("MMSIM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def shared_data(*parts: str) -> Path:
+    """Path of a real data file, or skip the test with the reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not found at {path} (a fresh clone has no ../shared/data)")
+    return path
+
+
+def make_events(rows) -> np.ndarray:
+    """Build an event array from (exch_ts, kind, side, price, qty[, order_id[, local_ts]]) tuples."""
+    ev = np.zeros(len(rows), dtype=mmsim.EVENT_DTYPE)
+    for i, row in enumerate(rows):
+        exch_ts, kind, side, price, qty, *rest = row
+        ev[i]["exch_ts"] = exch_ts
+        ev[i]["kind"] = int(kind)
+        ev[i]["side"] = int(side)
+        ev[i]["price"] = price
+        ev[i]["qty"] = qty
+        ev[i]["order_id"] = rest[0] if len(rest) > 0 else 0
+        ev[i]["local_ts"] = rest[1] if len(rest) > 1 else exch_ts
+    return ev
