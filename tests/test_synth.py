@@ -247,3 +247,50 @@ def test_config_is_frozen_and_keyword_only():
         SynthConfig(1)  # type: ignore[misc]
     with pytest.raises(AttributeError):
         SHORT.seed = 2  # type: ignore[misc]
+
+
+def test_cli_writes_a_store(tmp_path):
+    import argparse
+
+    from mmsim.synth_cli import add_synth_parser
+
+    cfg = tmp_path / "synth.yaml"
+    cfg.write_text("seed: 5\nduration: 20s\nformat: l2\n")
+    parser = argparse.ArgumentParser(prog="mmsim")
+    add_synth_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["synth", str(cfg), "-o", str(tmp_path / "store"), "--no-informed"])
+    assert args.func(args) == 0
+    meta = json.loads((tmp_path / "store" / "meta.json").read_text())
+    assert meta["levels"] == "L2" and meta["synth"]["seed"] == 5 and meta["synth"]["informed"] is False
+    ev = np.load(tmp_path / "store" / "events.npy")
+    assert np.array_equal(ev, generate(SynthConfig(seed=5, duration=20 * S, format="l2", informed=False)))
+
+
+def test_example_config_loads():
+    from pathlib import Path
+
+    from mmsim.synth_cli import load_synth_config
+
+    cfg = load_synth_config(Path(__file__).resolve().parents[1] / "examples" / "synth.yaml")
+    assert cfg.seed == 1 and cfg.duration == 3600 * S and cfg.informed_horizon == 50_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("seed: 1\nnoise_rat: 3\n", "unknown synth config key 'noise_rat' ({path} line 2)"),
+        ("seed: 1\n\nduration: 5 fortnights\n", "synth config key 'duration': cannot read '5 fortnights' as a "
+         "duration; use a number with a unit (ns, us, ms, s, min, h), e.g. 250us ({path} line 3)"),
+        ("seed: [1\n", "{path} line 2: not valid YAML"),
+        ("- 1\n- 2\n", "{path} line 1: expected a mapping of synth config keys"),
+    ],
+    ids=["unknown-key", "bad-unit", "bad-yaml", "not-a-mapping"],
+)
+def test_yaml_errors_name_the_file_and_line(tmp_path, text, message):
+    from mmsim.synth_cli import load_synth_config
+
+    path = tmp_path / "synth.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_synth_config(path)
+    assert str(err.value).startswith(message.format(path=path))
