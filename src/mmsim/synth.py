@@ -21,7 +21,10 @@ The model (``docs/readme/synth.md`` has the long form):
   fair-value path unchanged (it has its own random stream).
 
 Output is L3 (ADD/CANCEL/DELETE/EXECUTE with order ids) or L2 (DEPTH + TRADE),
-``exch_ts`` strictly increasing and ``local_ts == exch_ts``; the book is never
+``local_ts == exch_ts``. Each market action gets its own, strictly later
+``exch_ts``; the events of one taker order (its executions, or in L2 its
+trades and depth updates) share one ``exch_ts``, as a matching engine reports
+them, so no strategy can react in the middle of a sweep. The book is never
 crossed or locked. The generator is one numba kernel (a Gillespie loop over the
 agents' competing Poisson clocks) with its own splitmix64 random streams, so a
 seed gives the same events bit for bit on every machine and numba version.
@@ -355,12 +358,14 @@ _K_DEPTH, _K_TRADE = int(Kind.DEPTH), int(Kind.TRADE)
 
 
 @nb.njit(cache=True)
-def _emit(out, out_fv, st, t, kind, side, price, qty, oid, agent, fv, bb, ba):
+def _emit(out, out_fv, st, t, kind, side, price, qty, oid, agent, fv, bb, ba, same=False):
+    # ``same``: part of the same matching-engine action as the previous event (one taker
+    # order's fills and, in L2, their depth updates) and stamped with the same time
     n = st[_NOUT]
     if n >= out.shape[0]:
         st[_ERR] = _ERR_OUT
         return t
-    ts = t if t > st[_LAST] else st[_LAST] + 1
+    ts = st[_LAST] if same else (t if t > st[_LAST] else st[_LAST] + 1)
     st[_LAST] = ts
     out[n, _CTS] = ts
     out[n, _CKIND] = kind
@@ -514,6 +519,7 @@ def _reduce(lv, od, live, free, st, out, out_fv, l3, t, s, qty, fv):
 def _take(lv, od, live, free, st, out, out_fv, l3, t, aggr, limit, size, agent, fv):
     """A marketable order of ``size`` lots, side ``aggr``, sweeping resting orders FIFO up to ``limit``."""
     remaining = size
+    first = True
     while remaining > 0 and st[_ERR] == 0:
         if aggr > 0:
             if st[_NALV] == 0 or st[_BA] > limit:
@@ -538,11 +544,14 @@ def _take(lv, od, live, free, st, out, out_fv, l3, t, aggr, limit, size, agent, 
             if od[s, _OQTY] == 0:
                 _unlink(lv, od, live, free, st, s)
             if l3:
-                t = _emit(out, out_fv, st, t, _K_EXECUTE, -aggr, price, q, oid, agent, fv, st[_BB], st[_BA])
+                t = _emit(out, out_fv, st, t, _K_EXECUTE, -aggr, price, q, oid, agent, fv, st[_BB], st[_BA],
+                          not first)
+                first = False
         if not l3:
-            t = _emit(out, out_fv, st, t, _K_TRADE, aggr, price, traded, 0, agent, fv, bb0, ba0)
+            t = _emit(out, out_fv, st, t, _K_TRADE, aggr, price, traded, 0, agent, fv, bb0, ba0, not first)
             t = _emit(out, out_fv, st, t, _K_DEPTH, -aggr, price, _level_qty(lv, price), 0, agent, fv,
-                      st[_BB], st[_BA])
+                      st[_BB], st[_BA], True)
+            first = False
     return t
 
 
