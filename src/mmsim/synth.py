@@ -145,17 +145,17 @@ class SynthConfig:
     lot_size: float = 1.0
     contract_size: float = 1.0
     initial_price: int = 10_000
-    fv_vol: float = 0.5
+    fv_vol: float = 0.3
     fv_step: int = 10_000_000
-    jump_rate: float = 0.1
-    jump_mean: float = 3.0
-    noise_rate: float = 20.0
-    noise_size_mean: float = 4.0
+    jump_rate: float = 0.3
+    jump_mean: float = 4.0
+    noise_rate: float = 10.0
+    noise_size_mean: float = 3.0
     informed: bool = True
     informed_rate: float = 200.0
     informed_horizon: int = 50_000_000
     informed_edge: float = 1.0
-    informed_size_mean: float = 8.0
+    informed_size_mean: float = 15.0
     lp_levels: int = 10
     lp_half_spread: float = 0.5
     lp_stale_margin: float = 0.0
@@ -163,7 +163,7 @@ class SynthConfig:
     lp_depth_step: int = 5
     lp_order_size_mean: float = 5.0
     lp_refill_rate: float = 20.0
-    lp_cancel_rate: float = 0.5
+    lp_cancel_rate: float = 0.2
     lp_partial_cancel: float = 0.2
     lp_reaction: int = 200_000
 
