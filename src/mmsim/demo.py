@@ -35,6 +35,10 @@ __all__ = ["DEMO_LATENCIES_NS", "DemoResult", "add_demo_parser", "cmd_demo", "de
 
 #: Feed latencies the demo replays at, ns.
 DEMO_LATENCIES_NS: tuple[int, ...] = (0, 100_000, 1_000_000, 10_000_000, 100_000_000)
+#: Order entry and response latency of every run, ns: a colocated gateway. Not zero: a
+#: post-only quote rejected for crossing would otherwise be re-sent and rejected again
+#: without the clock moving.
+ORDER_LATENCY_NS = 25_000
 #: Markout horizons reported, ns (the headline is 1 s).
 HORIZONS_NS: tuple[int, ...] = (100_000_000, 1_000_000_000, 10_000_000_000)
 _HEADLINE_NS = 1_000_000_000
@@ -68,7 +72,7 @@ def _signals() -> SignalConfig:
 
 
 def demo_configs(synth: SynthConfig, latencies_ns: tuple[int, ...] = DEMO_LATENCIES_NS) -> dict[int, Config]:
-    """The run config at each feed latency: order entry and responses instant, no fees, L3 FIFO queues.
+    """The run config at each feed latency: 25 us order entry and responses, no fees, L3 FIFO queues.
 
     Parameters
     ----------
@@ -82,7 +86,11 @@ def demo_configs(synth: SynthConfig, latencies_ns: tuple[int, ...] = DEMO_LATENC
             tick_size=synth.tick_size,
             lot_size=synth.lot_size,
             contract_size=synth.contract_size,
-            latency=LatencyConfig(feed=LatencyModel(kind="constant", ns=lat)),
+            latency=LatencyConfig(
+                feed=LatencyModel(kind="constant", ns=lat),
+                entry=LatencyModel(kind="constant", ns=ORDER_LATENCY_NS),
+                response=LatencyModel(kind="constant", ns=ORDER_LATENCY_NS),
+            ),
             signals=_signals(),
         )
         for lat in latencies_ns
@@ -332,7 +340,8 @@ def plot_defence(res: DemoResult, path: str | Path) -> Path:
     for market, style in (("informed", "-"), ("uninformed", "--")):
         for strategy in STRATEGIES:
             ys = [res.row(market, strategy, lat)["markout_1s"] for lat in lats]
-            ax1.plot(xs, ys, style, marker="o", color=colors[strategy], label=f"{strategy}, {market} flow")
+            flow = "with" if market == "informed" else "without"
+            ax1.plot(xs, ys, style, marker="o", color=colors[strategy], label=f"{strategy}, {flow} informed flow")
         d = res.defence(market)
         ax2.plot(xs, [d[lat] for lat in lats], style, marker="o", color="black",
                  label=f"{'with' if market == 'informed' else 'without'} informed flow")
@@ -340,7 +349,7 @@ def plot_defence(res: DemoResult, path: str | Path) -> Path:
     for ax in (ax1, ax2):
         ax.set_xscale("log")
         ax.set_xticks(xs)
-        ax.set_xticklabels([_fmt_latency(lat) for lat in lats])
+        ax.set_xticklabels([_fmt_latency(lat).replace("us", "\u00b5s") for lat in lats])
         ax.axhline(0.0, color="grey", lw=0.8)
         ax.axvline(horizon, color="tab:orange", lw=1, ls=":")
         ax.set_xlabel("feed latency")
