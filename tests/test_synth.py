@@ -136,6 +136,18 @@ def test_l2_book_is_valid_and_never_crossed():
     assert ev["qty"][ev["kind"] == Kind.TRADE].sum() == l3_volume
 
 
+@pytest.mark.parametrize("fmt", ["l3", "l2"])
+def test_engine_replays_the_store_and_agrees_on_the_book(fmt):
+    day = simulate(SHORT.replace(format=fmt))
+    # the engine validates every event (unknown ids, negative sizes, DELETE != remaining,
+    # time going backwards) and raises DataError naming the event index on the first bad one
+    top = mmsim.replay_bbo(day.events)
+    assert np.array_equal(top["best_bid"], day.best_bid)
+    assert np.array_equal(top["best_ask"], day.best_ask)
+    result = mmsim.run(day.events, None, mmsim.Config(tick_size=SHORT.tick_size))
+    assert result.n_events == len(day.events)
+
+
 def _trade_markouts(day, horizon_ns: int):
     """Aggressor-signed mid change from just before each execution to ``horizon_ns`` after it, ticks."""
     ev = day.events
