@@ -223,6 +223,7 @@ def test_write_store(tmp_path, short_day):
     assert meta["event_count"] == len(ev)
     assert meta["first_exch_ts"] == int(ev["exch_ts"][0])
     assert meta["last_exch_ts"] == int(ev["exch_ts"][-1])
+    assert meta["quirks"] == {} and meta["source"] == "mmsim.synth" and meta["time_zone"] == "UTC"
     assert SynthConfig.from_dict(meta["synth"]) == SHORT
 
 

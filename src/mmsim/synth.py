@@ -855,6 +855,7 @@ def store_meta(cfg: SynthConfig, events: np.ndarray) -> dict[str, Any]:
         "event_count": int(len(events)),
         "first_exch_ts": int(events["exch_ts"][0]) if len(events) else None,
         "last_exch_ts": int(events["exch_ts"][-1]) if len(events) else None,
+        "quirks": {},
         "synth": cfg.to_dict(),
     }
 
