@@ -200,8 +200,10 @@ class SynthConfig:
             raise bad("lp_stale_margin", "must not exceed lp_half_spread (fresh quotes would be stale)")
         if not 1 <= self.lp_levels <= 100:
             raise bad("lp_levels", "must be in 1..100")
-        if self.lp_depth < 1 or self.lp_depth_step < 0:
-            raise bad("lp_depth" if self.lp_depth < 1 else "lp_depth_step", "must be >= 1 (lp_depth) / >= 0 (step)")
+        if self.lp_depth < 1:
+            raise bad("lp_depth", "must be >= 1 lot")
+        if self.lp_depth_step < 0:
+            raise bad("lp_depth_step", "must be >= 0")
         if self.lp_refill_rate <= 0:
             raise bad("lp_refill_rate", "must be > 0 (the book would never fill)")
         if self.initial_price < 4 * self.lp_levels + 10:
@@ -239,7 +241,7 @@ class SynthConfig:
         try:
             return cls(**kwargs)
         except ConfigError as e:
-            key = next((k for k in kwargs if f"{k!r}" in str(e)), None)
+            key = next((k for k in kwargs if str(e).startswith(f"synth config key {k!r}:")), None)
             at = f" ({where[key]})" if key in where else ""
             raise ConfigError(f"{e}{at}") from None
 
