@@ -112,6 +112,7 @@ void Engine::run(const Event *ev, int64_t n) {
             prev_ts = e.exch_ts;
             exchange_event(e, i_ex);
             ++i_ex;
+            if ((i_ex & 0xFFFF) == 0) progress.store(i_ex, std::memory_order_relaxed);
             if (!loc_ready) {  // i_loc < i_ex now: its delivery time is known
                 loc_next = feed_ts(i_loc);
                 loc_ready = true;
@@ -196,6 +197,7 @@ void Engine::run(const Event *ev, int64_t n) {
         call_strategy(T, reason);
     }
     sample(now_ex_);
+    progress.store(n, std::memory_order_relaxed);
 }
 
 // ------------------------------------------------------------------ exchange side
