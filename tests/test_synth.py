@@ -302,7 +302,7 @@ def test_example_config_loads():
         ("seed: 1\nnoise_rat: 3\n", "unknown synth config key 'noise_rat' ({path} line 2)"),
         ("seed: 1\n\nduration: 5 fortnights\n", "synth config key 'duration': cannot read '5 fortnights' as a "
          "duration; use a number with a unit (ns, us, ms, s, min, h), e.g. 250us ({path} line 3)"),
-        ("seed: [1\n", "{path} line 2: not valid YAML"),
+        ("seed: [1\n", "{path} line 2: invalid YAML"),
         ("- 1\n- 2\n", "{path} line 1: expected a mapping of synth config keys"),
     ],
     ids=["unknown-key", "bad-unit", "bad-yaml", "not-a-mapping"],

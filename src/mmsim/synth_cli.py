@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .config import parse_yaml
 from .errors import ConfigError
 from .synth import SynthConfig, simulate, write_store
 
@@ -33,18 +32,9 @@ def load_synth_config(path: str | Path) -> SynthConfig:
         text = path.read_text()
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the config ({e.strerror})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})") from None
-    if data is None:
-        return SynthConfig()
-    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
-        raise ConfigError(f"{path} line 1: expected a mapping of synth config keys")
-    where = {k.value: f"{path} line {k.start_mark.line + 1}" for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+    data, where = parse_yaml(text, str(path))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} line 1: expected a mapping of synth config keys, got {type(data).__name__}")
     return SynthConfig.from_dict(data, where=where)
 
 
