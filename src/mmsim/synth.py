@@ -585,7 +585,7 @@ def _deficit(lv, st, v, levels, half_spread, depth, depth_step, pick):
     return 0, n, 0
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _kernel(seed, l3, start, end, p0, fv_vol, fv_step, jump_rate, jump_mean, noise_rate, noise_size,
             inf_on, inf_rate, horizon, edge, inf_size, levels, half_spread, stale_margin, depth, depth_step,
             lp_size, refill_rate, cancel_rate, partial, reaction, out_cap, order_cap, ring_cap):
