@@ -3,7 +3,7 @@
 Layout (written by :func:`save_run`, read by :func:`load_run`)::
 
     RUN_DIR/run.json          totals, config (Config.to_dict()), meta, events path
-    RUN_DIR/fills.npy         FILL_DTYPE
+    RUN_DIR/fills.npy         FILL_DTYPE (required; the others may be absent)
     RUN_DIR/orders.npy        ORDER_LOG_DTYPE
     RUN_DIR/samples.npy       SAMPLE_DTYPE
     RUN_DIR/fill_signals.npy  one float64 field per signal
@@ -143,10 +143,11 @@ def load_run(run_dir: str | Path) -> RunData:
     for name, dtype in _ARRAYS.items():
         p = d / f"{name}.npy"
         if not p.is_file():
-            if name == "fill_signals":
-                arrays[name] = None
-                continue
-            raise DataError(f"{p}: missing (a run directory holds {', '.join(k + '.npy' for k in _ARRAYS)})")
+            if name == "fills":
+                raise DataError(f"{p}: missing (a run directory holds {', '.join(k + '.npy' for k in _ARRAYS)})")
+            # A run saved without an order log, samples or signals: report what it can.
+            arrays[name] = None if dtype is None else np.zeros(0, dtype=dtype)
+            continue
         try:
             a = np.load(p, allow_pickle=False)
         except ValueError as e:
