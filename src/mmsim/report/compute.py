@@ -625,7 +625,7 @@ def _signal_block(
                     continue
                 yk = y2[m]
                 entry["buckets"].append({
-                    "q": k,
+                    "q": len(entry["buckets"]),  # Q1.. numbered over the non-empty buckets
                     "lo": float(x[m].min()),
                     "hi": float(x[m].max()),
                     "n": int(m.sum()),

@@ -186,19 +186,21 @@ def rich_tables(d: Mapping[str, Any]) -> list[Any]:
 # --------------------------------------------------------------------------- CSV
 
 def write_fills_csv(columns: Mapping[str, np.ndarray], path: str | Path) -> Path:
-    """Write one row per fill; empty cells where a markout is undefined."""
+    """Write one row per fill; empty cells where a value is undefined (NaN)."""
     path = Path(path)
-    names = list(columns)
     cols = []
-    for name in names:
+    for name in columns:
         a = np.asarray(columns[name])
         if a.dtype.kind == "f":
-            cols.append(["" if not math.isfinite(v) else repr(v) for v in a.tolist()])
+            txt = list(map(repr, a.tolist()))  # shortest text that reads back to the same float
+            for i in np.flatnonzero(~np.isfinite(a)).tolist():
+                txt[i] = ""
         else:
-            cols.append([str(v) for v in a.tolist()])
+            txt = list(map(str, a.astype(np.int64).tolist()))
+        cols.append(txt)
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(names)
+        w.writerow(list(columns))
         w.writerows(zip(*cols))
     return path
 
@@ -208,7 +210,8 @@ def write_fills_csv(columns: Mapping[str, np.ndarray], path: str | Path) -> Path
 def _figure(w: float, h: float) -> Any:
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(w, h), dpi=100, layout="constrained")
+    # No layout engine: constrained/tight layout triples the render time.
+    return Figure(figsize=(w, h), dpi=100)
 
 
 def _png(fig: Any) -> bytes:
@@ -216,7 +219,7 @@ def _png(fig: Any) -> bytes:
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.15)
     return buf.getvalue()
 
 
@@ -228,7 +231,7 @@ def plot_pnl(rep: ReportData) -> bytes:
     """Equity and its parts (top) and inventory (bottom) over exchange time, as PNG bytes."""
     s = rep.series
     fig = _figure(10, 6)
-    ax, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+    ax, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1], gridspec_kw={"hspace": 0.08})
     ax.plot(_dt(s["equity_t"]), s["equity"], color="black", lw=1.2, drawstyle="steps-post",
             label="equity (mark to mid)")
     pt = _dt(s["parts_t"])
@@ -281,7 +284,7 @@ def plot_markouts(rep: ReportData) -> bytes:
     ev_rows = [r for r in d["markouts"] if r["kind"] == "events"]
     ncol = 1 + bool(time_rows and ev_rows)
     fig = _figure(10, 7)
-    axes = fig.subplots(2, ncol, squeeze=False)
+    axes = fig.subplots(2, ncol, squeeze=False, gridspec_kw={"hspace": 0.45, "wspace": 0.25})
     col = 0
     if time_rows:
         _curve(axes[0, col], time_rows, "horizon (exchange time)", log=True)
@@ -304,9 +307,10 @@ def plot_markouts(rep: ReportData) -> bytes:
     real = np.array([val(r, "realized") for r in rows])
     imp = np.array([val(r, "price_impact") for r in rows])
     eff = np.array([val(r, "effective") for r in rows])
-    ax.bar(x - 0.2, real, 0.4, color="tab:green", label="realized half-spread")
-    ax.bar(x + 0.2, imp, 0.4, color="tab:red", label="price impact (adverse selection)")
-    ax.plot(x, eff, "k_", ms=30, mew=2, label="effective half-spread")
+    w = 0.27
+    ax.bar(x - w, eff, w, color="tab:grey", label="effective half-spread")
+    ax.bar(x, real, w, color="tab:green", label="realized half-spread (= markout)")
+    ax.bar(x + w, imp, w, color="tab:red", label="price impact (adverse selection)")
     ax.axhline(0, color="grey", lw=0.5)
     ax.set_xticks(x, [r["horizon"] for r in rows])
     ax.set_ylabel("ticks (mean per fill)")
@@ -316,31 +320,36 @@ def plot_markouts(rep: ReportData) -> bytes:
 
 
 def plot_signals(rep: ReportData) -> bytes | None:
-    """Mean markout by signal quantile at fill time, one panel per signal, as PNG bytes (None without signals)."""
+    """Mean markout by signal quantile at fill time as a heat map (rows signals), PNG bytes; None without signals."""
     sig = {k: v for k, v in rep.data["signals"].items() if v["buckets"]}
     if not sig:
         return None
-    n = len(sig)
-    ncol = min(4, n)
-    nrow = -(-n // ncol)
-    fig = _figure(3.0 * ncol, 2.4 * nrow)
-    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
-    for ax, (name, s) in zip(axes, sig.items()):
-        b = s["buckets"]
-        x = np.arange(len(b))
-        m = np.array([np.nan if q["markout_ticks"]["mean"] is None else q["markout_ticks"]["mean"] for q in b])
-        lo = np.array([np.nan if q["markout_ticks"]["ci_low"] is None else q["markout_ticks"]["ci_low"] for q in b])
-        hi = np.array([np.nan if q["markout_ticks"]["ci_high"] is None else q["markout_ticks"]["ci_high"] for q in b])
-        err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
-        ax.bar(x, m, color=np.where(m < 0, "tab:red", "tab:green"), yerr=err, capsize=2)
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.set_xticks(x, [f"Q{q['q'] + 1}" for q in b], fontsize=7)
-        rho = s["spearman"]["rho"] if s["spearman"] else float("nan")
-        ax.set_title(f"{name} (ρ={rho:.2f})", fontsize=9)
-        ax.tick_params(labelsize=7)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    fig.suptitle(f"Mean markout @ {rep.data['toxic']['horizon']} (ticks) by signal quantile at fill, 95% CI")
+    width = max(len(v["buckets"]) for v in sig.values())
+    grid = np.full((len(sig), width), np.nan)
+    for i, s in enumerate(sig.values()):
+        for b in s["buckets"]:
+            m = b["markout_ticks"]["mean"]
+            grid[i, b["q"]] = np.nan if m is None else m
+    fig = _figure(2.2 + 1.3 * width, 1.2 + 0.42 * len(sig))
+    ax = fig.subplots()
+    lim = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+    im = ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=-lim, vmax=lim or 1.0)
+    for i, s in enumerate(sig.values()):
+        for b in s["buckets"]:
+            m, ci = b["markout_ticks"]["mean"], b["markout_ticks"]
+            half = None if ci["ci_high"] is None else (ci["ci_high"] - ci["ci_low"]) / 2
+            text = _num(m, 2) + ("" if half is None else f" ±{half:.2f}")
+            ax.text(b["q"], i, text, ha="center", va="center", fontsize=7)
+    names = []
+    for name, s in sig.items():
+        rho = f"{s['spearman']['rho']:+.2f}" if s["spearman"] else "–"
+        names.append(f"{name}  ρ={rho}")
+    ax.set_yticks(np.arange(len(sig)), names, fontsize=8)
+    ax.set_xticks(np.arange(width), [f"Q{k + 1}" for k in range(width)], fontsize=8)
+    ax.set_xlabel("quantile of the signal at fill (Q1 = lowest)")
+    fig.colorbar(im, ax=ax, label="mean markout (ticks)")
+    ax.set_title(f"Mean markout @ {rep.data['toxic']['horizon']} by signal quantile (± 95% CI half-width)",
+                 fontsize=10)
     return _png(fig)
 
 
