@@ -186,6 +186,15 @@ def test_equity_drawdown_and_sharpe_from_samples(hand):
     assert d["risk"]["pnl_by_day"] == {"1970-01-01": -3.0}
 
 
+def test_report_module_is_callable(hand):
+    import mmsim.report as module
+
+    ev, res = hand
+    rep = module(res, ev, horizons=["1s"], event_horizons=[])
+    assert isinstance(rep, module.Report)
+    assert rep.data["pnl"]["half_ticks"]["spread_capture"] == 3
+
+
 def test_empty_run_reports_zeros(hand):
     ev, _ = hand
     rep = report(result_of([]), ev)
@@ -257,7 +266,11 @@ def test_signal_buckets_hand():
     assert [b["markout_ticks"]["mean"] for b in ofi["buckets"]] == [-2.0, 0.0, 1.0, 3.0, 4.0]
     assert [(b["lo"], b["hi"]) for b in ofi["buckets"]] == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
     assert [b["toxic_share"] for b in ofi["buckets"]] == [1.0, 0.0, 0.0, 0.0, 0.0]
-    assert ofi["spearman"]["rho"] > 0.9
+    from scipy import stats
+
+    ref = stats.spearmanr(np.arange(10.0), marks)
+    assert ofi["spearman"]["rho"] == pytest.approx(ref.statistic, rel=1e-12)
+    assert ofi["spearman"]["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
     assert d["signals"]["spread"]["buckets"][0]["n"] == 10 and len(d["signals"]["spread"]["buckets"]) == 1
     assert d["signals"]["spread"]["spearman"] is None
     assert d["signals"]["vpin"]["n"] == 0 and d["signals"]["vpin"]["buckets"] == []

@@ -12,6 +12,8 @@ See docs/readme/report.md for every number's definition.
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -163,3 +165,12 @@ def report(
         )
     )
 
+
+class _CallableModule(types.ModuleType):
+    """Lets ``mmsim.report(result, events)`` call :func:`report` while ``mmsim.report.save_run`` etc. stay reachable."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Report:
+        return report(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

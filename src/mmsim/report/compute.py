@@ -609,8 +609,11 @@ def _signal_block(
     confidence: float,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    y_ok = mk2[ok]
+    ry_ok = stats.rankdata(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
     for name, v in values.items():
         sel = ok & np.isfinite(v)
+        ry = ry_ok if sel.sum() == y_ok.size else None
         x = v[sel]
         y2 = mk2[sel]
         s = side[sel]
@@ -637,19 +640,32 @@ def _signal_block(
                     "sell_mean_ticks": _mean_or_none(yk[s[m] < 0] / 2.0),
                     "toxic_share": float((yk < 0).mean()),
                 })
-            entry["spearman"] = _spearman(x, y2)
+            entry["spearman"] = _spearman(x, y2, ry)
             # A directional signal predicts markout with opposite signs for buys
             # and sells; side * value lines them up (e.g. imbalance against us).
-            entry["spearman_signed"] = _spearman(s * x, y2)
+            entry["spearman_signed"] = _spearman(s * x, y2, ry)
         out[name] = entry
     return out
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> dict[str, float] | None:
-    if x.size < 3 or np.all(x == x[0]) or np.all(y == y[0]):
+def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dict[str, float] | None:
+    """Spearman rank correlation with its two-sided p-value (t approximation, as scipy.stats.spearmanr).
+
+    ``ry`` may carry the ranks of ``y`` when several signals share them.
+    """
+    n = x.size
+    if n < 3 or np.all(x == x[0]) or np.all(y == y[0]):
         return None
-    res = stats.spearmanr(x, y)
-    return {"rho": float(res.statistic), "p_value": float(res.pvalue)}
+    rx = stats.rankdata(x)
+    ry = stats.rankdata(y) if ry is None else ry
+    rho = float(np.corrcoef(rx, ry)[0, 1])
+    rho = min(1.0, max(-1.0, rho))
+    if abs(rho) == 1.0:
+        p = 0.0
+    else:
+        t = rho * math.sqrt((n - 2) / ((1.0 - rho) * (1.0 + rho)))
+        p = float(2.0 * stats.t.sf(abs(t), n - 2))
+    return {"rho": rho, "p_value": p}
 
 
 def _pnl(
