@@ -881,7 +881,7 @@ def _fills_table(
         "mid_at_fill_ticks": m0_2 / 2.0,
         "effective_half_spread_ticks": eff2 / 2.0,
     }
-    for h in hs:
+    for h in list(hs) + ([toxic] if toxic not in hs else []):
         j = col[h]
         c[f"markout_{h.label}_ticks"] = np.where(ok[:, j], mk2[:, j] / 2.0, np.nan)
         c[f"markout_{h.label}_bps"] = np.where(ok[:, j], mk2[:, j] * bps_scale, np.nan)

@@ -18,7 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .compute import GROUPS, ReportData
+from .compute import ReportData
 
 __all__ = [
     "plot_markouts",
@@ -48,14 +48,6 @@ def _money(x: Any) -> str:
 
 def _pct(x: Any) -> str:
     return "–" if x is None else f"{100.0 * float(x):.1f}%"
-
-
-def _mean_ci(s: Mapping[str, Any], digits: int = 3) -> str:
-    if not s or s.get("mean") is None:
-        return "–"
-    if s.get("ci_low") is None:
-        return _num(s["mean"], digits)
-    return f"{_num(s['mean'], digits)} [{_num(s['ci_low'], digits)}, {_num(s['ci_high'], digits)}]"
 
 
 def _ts(ns: int) -> str:
@@ -111,13 +103,19 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+_MARKOUT_HEADER = ("horizon", "mean", "95% CI", "median", "bps", "buy", "sell", "maker", "taker", "n", "excluded")
+
+
 def _markout_rows(d: Mapping[str, Any]) -> list[list[str]]:
     rows = []
     for h in d["markouts"]:
         g = h["groups"]
+        a = g["all"]["ticks"]
+        ci = "–" if a["ci_low"] is None else f"[{_num(a['ci_low'], 2)}, {_num(a['ci_high'], 2)}]"
         excluded = g["all"]["n_past_end"] + g["all"]["n_no_mid"]
-        rows.append([h["horizon"]] + [_mean_ci(g[k]["ticks"]) for k in GROUPS]
-                    + [_num(g["all"]["bps"]["mean"], 2), f"{g['all']['n']:,}", f"{excluded:,}"])
+        rows.append([h["horizon"], _num(a["mean"]), ci, _num(a["median"]), _num(g["all"]["bps"]["mean"], 2)]
+                    + [_num(g[k]["ticks"]["mean"]) for k in ("buy", "sell", "maker", "taker")]
+                    + [f"{g['all']['n']:,}", f"{excluded:,}"])
     return rows
 
 
@@ -125,8 +123,8 @@ def _spread_rows(d: Mapping[str, Any]) -> list[list[str]]:
     rows = []
     for h in d["spread"]["horizons"]:
         g = h["groups"]["all"]
-        rows.append([h["horizon"], _num(g["effective"]["mean"]), _mean_ci(g["realized"]),
-                     _mean_ci(g["price_impact"]), _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2),
+        rows.append([h["horizon"], _num(g["effective"]["mean"]), _num(g["realized"]["mean"]),
+                     _num(g["price_impact"]["mean"]), _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2),
                      f"{g['n']:,}"])
     return rows
 
@@ -159,13 +157,14 @@ def rich_tables(d: Mapping[str, Any]) -> list[Any]:
     for k, v in _summary_rows(d):
         summary.add_row(k, v)
 
-    mk = Table(title=f"Markouts (ticks; mean [{int(run['confidence'] * 100)}% CI]; + = good for us)")
-    for c in ("horizon", *GROUPS, "all bps", "n", "excluded"):
+    mk = Table(title="Markouts (ticks, + = good for us; buy/sell/maker/taker: means)")
+    for c in _MARKOUT_HEADER:
         mk.add_column(c, justify="left" if c == "horizon" else "right")
     for r in _markout_rows(d):
         mk.add_row(*r)
 
-    sp = Table(title="Spread decomposition (ticks): effective = realized + price impact")
+    sp = Table(title="Spread decomposition (ticks, means over the fills with a markout at h): "
+               "effective = realized + price impact")
     for c in ("horizon", "effective", "realized", "price impact", "realized bps", "impact bps", "n"):
         sp.add_column(c, justify="left" if c == "horizon" else "right")
     for r in _spread_rows(d):
@@ -406,7 +405,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
         "<h2>Markouts</h2>",
         '<p class="note">side × (mid(t_fill + h) − fill price), exchange-side mid; mean [CI] in ticks. '
         "Excluded: horizon past the end of the data, or no two-sided book.</p>",
-        _table(["horizon", *GROUPS, "all bps", "n", "excluded"], _markout_rows(d), "markouts"),
+        _table(_MARKOUT_HEADER, _markout_rows(d), "markouts"),
         "<h2>Spread decomposition</h2>",
         '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
         "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact.</p>",
