@@ -17,7 +17,7 @@ from conftest import make_events, shared_data
 import mmsim
 from mmsim import Kind
 from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, OrderEvent
-from mmsim.report import load_run, report, save_run
+from mmsim.report import report
 from mmsim.report.cli import add_report_parser, cmd_report
 
 S = 1_000_000_000
@@ -84,13 +84,14 @@ def test_hand_markouts(hand):
     assert by["1s"]["sell"]["ticks"]["mean"] == 1.0
     assert by["1s"]["taker"]["n"] == 0 and by["1s"]["taker"]["n_past_end"] == 1
     assert by["2s"]["all"]["n"] == 1 and by["2s"]["all"]["ticks"]["mean"] == 0.0
-    # Event clock: fill 1's event is index 1 (last with ts <= 0.5s); +1 -> index 2 (mid 100.5),
-    # +2 -> index 3 (bid 99 joined, mid still 100.5). Fill 2: index 2 -> 3 (100.5), 4 (100).
-    # Fill 3: index 4 -> 5 (mid 100): -1; +2 runs past the last event.
+    # Event clock: the mid at the time of the k-th event after the fill's event (the last
+    # with ts <= t). Fill 1's event is index 1: +1 -> index 2 (1s, mid 100.5) -> +0.5;
+    # +2 -> index 3 (2s; after both 2s events mid 100) -> 0. Fill 2: index 2 -> 3 (2s, 100)
+    # -> +1; -> 4 (2s) -> +1. Fill 3: index 4 -> 5 (3s, mid 100) -> -1; +2 is past the end.
     assert by["1ev"]["all"]["n"] == 3
-    assert by["1ev"]["all"]["ticks"]["mean"] == pytest.approx((0.5 + 0.5 - 1.0) / 3)
+    assert by["1ev"]["all"]["ticks"]["mean"] == pytest.approx((0.5 + 1.0 - 1.0) / 3)
     assert by["2ev"]["all"]["n"] == 2 and by["2ev"]["all"]["n_past_end"] == 1
-    assert by["2ev"]["all"]["ticks"]["mean"] == pytest.approx((0.5 + 1.0) / 2)
+    assert by["2ev"]["all"]["ticks"]["mean"] == pytest.approx((0.0 + 1.0) / 2)
     # bps of the fill price: 0.5/100*1e4 = 50, 1/101*1e4.
     assert by["1s"]["all"]["bps"]["mean"] == pytest.approx((50 + 1e4 / 101) / 2)
     # Student t interval on [0.5, 1.0]: mean 0.75, s = 0.35355, t(0.975, 1) = 12.7062.
@@ -107,13 +108,13 @@ def test_hand_spread_decomposition(hand):
     assert rep.fills["effective_half_spread_ticks"].tolist() == [1.0, 0.5, -1.0]
     assert d["spread"]["effective"]["all"]["ticks"]["mean"] == pytest.approx(0.5 / 3)
     row = {r["horizon"]: r["groups"] for r in d["spread"]["horizons"]}["1ev"]
-    # realized at 1ev = markouts [0.5, 0.5, -1]; impact = side*(m0 - m_h) = [0.5, 0, 0].
-    assert row["all"]["realized"]["mean"] == pytest.approx(0.0)
-    assert row["all"]["price_impact"]["mean"] == pytest.approx(0.5 / 3)
+    # realized at 1ev = markouts [0.5, 1, -1]; impact = side*(m0 - m_h) = [0.5, -0.5, 0].
+    assert row["all"]["realized"]["mean"] == pytest.approx(0.5 / 3)
+    assert row["all"]["price_impact"]["mean"] == pytest.approx(0.0)
     assert row["all"]["effective"]["mean"] == pytest.approx(row["all"]["realized"]["mean"]
                                                              + row["all"]["price_impact"]["mean"])
     assert row["taker"]["realized"]["mean"] == -1.0
-    np.testing.assert_array_equal(rep.fills["price_impact_1ev_ticks"], [0.5, 0.0, 0.0])
+    np.testing.assert_array_equal(rep.fills["price_impact_1ev_ticks"], [0.5, -0.5, 0.0])
     # Toxic at 1ev: only the taker fill (markout -1) -> 1 of 3, qty 1 of 4.
     assert d["toxic_share"] == pytest.approx(1 / 3)
     assert d["toxic_share_qty"] == pytest.approx(1 / 4)
@@ -207,9 +208,11 @@ def test_empty_run_reports_zeros(hand):
 
 def test_fill_record_with_empty_side_falls_back_to_replayed_mid(hand):
     ev, _ = hand
-    res = result_of([fill(S // 2, 1, 100, 1, 100, I64_MAX)])
+    # At 2s the book moves (bid 99 joins, bid 100 leaves); a fill there whose record lost a side
+    # is marked at the mid before 2s (100/101), not after the move.
+    res = result_of([fill(S // 2, 1, 100, 1, 100, I64_MAX), fill(2 * S, -1, 101, 1, I64_MIN, 101)])
     rep = report(res, ev, horizons=["1s"], event_horizons=[])
-    assert rep.fills["mid_at_fill_ticks"][0] == 101.0  # replayed 100/102 at 0.5s
+    np.testing.assert_array_equal(rep.fills["mid_at_fill_ticks"], [101.0, 100.5])
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -233,7 +236,7 @@ def test_errors_name_the_problem(hand):
     with pytest.raises(mmsim.DataError, match=r"fill 1 goes back in time"):
         report(back, ev)
     unsorted = ev[[2, 0, 1, 3, 4, 5]]
-    with pytest.raises(mmsim.DataError, match=r"event 1 goes back in time"):
+    with pytest.raises(mmsim.DataError, match=r"event 1: events are not sorted by exch_ts"):
         report(result_of([]), unsorted)
     sig = np.zeros(2, dtype=[(n, "f8") for n in SIGNAL_NAMES])
     res.position = 2
@@ -252,8 +255,8 @@ def test_signal_buckets_hand():
     for i, m in enumerate(marks):
         t = 10 * i * S
         rows += [(t, Kind.CLEAR, 0, 0, 0), (t, Kind.DEPTH, 1, 100, 1), (t, Kind.DEPTH, -1, 102, 1),
-                 (t + S, Kind.CLEAR, 0, 0, 0), (t + S, Kind.DEPTH, 1, 100 + m, 1),
-                 (t + S, Kind.DEPTH, -1, 100 + m, 1)]
+                 (t + S, Kind.CLEAR, 0, 0, 0), (t + S, Kind.DEPTH, 1, 99 + m, 1),
+                 (t + S, Kind.DEPTH, -1, 101 + m, 1)]
         fills.append(fill(t, 1, 100, 1, 100, 102))
     rows.append((200 * S, Kind.TRADE, 1, 100, 1))
     ev = make_events(rows)
@@ -278,92 +281,119 @@ def test_signal_buckets_hand():
 
 # ----------------------------------------------------------------------------- real data
 
+AMZN_MSG = "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+AMZN_OB = "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv"
+
+
 @lru_cache(maxsize=1)
-def amzn_top_events():
-    """AMZN 2012-06-21 top of book as L2 events, straight from LOBSTER's orderbook file.
+def amzn():
+    """AMZN 2012-06-21 as L2 top-of-book events (tests/_lobster.py), each message's time and LOBSTER's book."""
+    from _lobster import MIDNIGHT_NY_20120621, lobster_l2_events
 
-    Each message becomes, for each side whose best level changed, a CLEAR of that side and a
-    DEPTH of the new best level, so the replayed top equals LOBSTER's own book after every
-    message. Returns the events, each message's time (ns) and the orderbook rows (ticks*100).
-    """
-    msg = np.loadtxt(shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv"),
-                     delimiter=",", usecols=(0,))
-    ob = np.loadtxt(shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv"),
-                    delimiter=",", dtype=np.int64)
-    day = np.datetime64("2012-06-21", "ns").astype(np.int64)
-    ts = day + np.round(msg * 1e9).astype(np.int64)
-    rows = []
-    prev = (None, None)
-    for i in range(ob.shape[0]):
-        ask, aq, bid, bq = ob[i]
-        for side, px, q, old in ((1, bid // 100, bq, prev[0]), (-1, ask // 100, aq, prev[1])):
-            if old != (px, q):
-                rows.append((ts[i], Kind.CLEAR, side, 0, 0))
-                rows.append((ts[i], Kind.DEPTH, side, px, q))
-        prev = ((bid // 100, bq), (ask // 100, aq))
-    return make_events(rows), ts, ob
+    msg, ob = shared_data("lobster", AMZN_MSG), shared_data("lobster", AMZN_OB)
+    ev = lobster_l2_events(msg, ob)
+    msg_ts = np.round(np.loadtxt(msg, delimiter=",", usecols=(0,)) * 1e9).astype(np.int64) + MIDNIGHT_NY_20120621
+    book = np.loadtxt(ob, delimiter=",", dtype=np.int64)
+    return ev, msg_ts, book
 
 
-def random_fills(ev, rng, n):
-    """Random fills at random events, each with the book just before it, as the engine records it."""
-    from mmsim.report._bbo import replay_bbo
+class RandomQuoter(mmsim.Strategy):
+    """Seeded random quotes around the local best: random offsets (some crossing), sizes, pulls."""
 
-    bbo = replay_bbo(ev)
-    idx = np.sort(rng.choice(np.arange(8, ev.shape[0]), size=n, replace=False))
-    out = []
-    for i in idx:
-        # The book before this message (its CLEAR/DEPTH rows share one timestamp).
-        before = np.searchsorted(ev["exch_ts"], ev["exch_ts"][i], side="left") - 1
-        bid, ask = int(bbo["best_bid"][before]), int(bbo["best_ask"][before])
-        side = int(rng.choice([-1, 1]))
-        maker = bool(rng.random() < 0.8)
-        base = (bid if side == 1 else ask) if maker else (ask if side == 1 else bid)
-        price = base + int(rng.integers(-2, 3))
-        out.append(fill(int(ev["exch_ts"][i]), side, price, int(rng.integers(1, 300)), bid, ask,
-                        fee=float(rng.normal(0, 0.01)), maker=maker, after_cancel=bool(rng.random() < 0.1),
-                        oid=int(i)))
-    return out
+    def __init__(self, seed: int, cross: bool) -> None:
+        self.seed, self.cross = seed, cross
+        self.reset()
+
+    def reset(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def quote(self, view):
+        if view.bid_qty <= 0 or view.ask_qty <= 0:
+            return None
+        r = self.rng
+        lo = -2 if self.cross else 0  # a negative offset crosses the spread (taker fills)
+        bid = view.best_bid - int(r.integers(lo, 3))
+        ask = view.best_ask + int(r.integers(lo, 3))
+        if ask <= bid:
+            ask = bid + 1
+        size = lambda: int(r.integers(0, 400)) if r.random() < 0.9 else 0  # noqa: E731 (sometimes pull a side)
+        return mmsim.Quote(bid, size(), ask, size())
 
 
-@pytest.mark.parametrize("seed", range(8))
+def random_run(seed: int, window: int = 15_000):
+    """A random strategy with random latency, fees and timer on a random window of the AMZN day."""
+    ev, _, _ = amzn()
+    rng = np.random.default_rng(1000 + seed)
+    start = int(rng.integers(0, ev.shape[0] - window))
+    # Whole messages only: a message's events share a timestamp.
+    start = int(np.searchsorted(ev["exch_ts"], ev["exch_ts"][start]))
+    stop = int(np.searchsorted(ev["exch_ts"], ev["exch_ts"][start + window]))
+    part = np.ascontiguousarray(ev[start:stop])
+    cross = bool(seed % 2)
+    cfg = mmsim.Config(
+        tick_size=0.01,
+        post_only=not cross,
+        decide_every=int(rng.choice([50_000_000, 200_000_000, 1_000_000_000])),
+        fees=mmsim.FeeConfig(maker_bps=float(rng.normal(-0.2, 0.1)), taker_bps=0.3,
+                             maker_per_lot=float(rng.uniform(0, 0.001))),
+        latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=int(rng.integers(0, 5_000_000))),
+                                    entry=mmsim.LatencyModel(ns=int(rng.integers(0, 5_000_000))),
+                                    response=mmsim.LatencyModel(ns=int(rng.integers(0, 5_000_000)))),
+    )
+    return part, mmsim.run(part, RandomQuoter(seed, cross), cfg)
+
+
+@pytest.mark.parametrize("seed", range(6))
 def test_pnl_reconciles_exactly_on_real_data(seed):
-    ev, _, ob = amzn_top_events()
-    rng = np.random.default_rng(seed)
-    res = result_of(random_fills(ev, rng, int(rng.integers(1, 400))), tick_value=0.01)
-    p = report(res, ev, horizons=["1s"], event_horizons=[], signal_buckets=3).data["pnl"]
+    ev, res = random_run(seed)
+    assert len(res.fills) > 0
+    p = report(res, ev, horizons=["1s"], event_horizons=[10], signal_buckets=3).data["pnl"]
     h = p["half_ticks"]
-    # Independent total: cash plus position at LOBSTER's own last mid, in half-ticks.
-    end2 = int(ob[-1, 0] // 100 + ob[-1, 2] // 100)
+    # Independent total: the engine's own cash and position at LOBSTER's own last mid (half-ticks).
+    _, msg_ts, book = amzn()
+    row = np.searchsorted(msg_ts, ev["exch_ts"][-1], side="right") - 1
+    end2 = int(book[row, 0] // 100 + book[row, 2] // 100)
     assert h["spread_capture"] + h["inventory"] == 2 * res.cash_ticks + res.position * end2
     assert h["total_before_fees"] == 2 * res.cash_ticks + res.position * end2
-    # The parts are integers before the one conversion, and add up to the total.
+    # The parts are exact integers before the one conversion, and add up to the total.
     assert p["total"] == p["spread_capture"] + p["inventory"] - p["fees"]
-    assert p["mark_to_mid"] == pytest.approx(p["total"], abs=1e-9)
-    assert p["fees"] == pytest.approx(res.fees)
+    assert p["fees"] == pytest.approx(res.fees, rel=1e-12, abs=1e-12)
+    assert p["total"] == pytest.approx(res.cash + res.position * end2 / 2 * res.tick_value, rel=1e-9, abs=1e-6)
+    assert p["position"] == res.position
 
 
-def numpy_markouts(msg_ts, mid2, end_ts, fills, h_ns):
-    """Plain reference: for each fill, LOBSTER's mid after the last message at or before t + h."""
+def numpy_markouts(times, mid2, end_ts, fills, h_ns):
+    """Plain reference: each fill's markout against the mid after the last update at or before t + h."""
     out = np.full(len(fills), np.nan)
     for k, f in enumerate(fills):
         target = f["exch_ts"] + h_ns
         if target > end_ts:
             continue
-        j = np.nonzero(msg_ts <= target)[0][-1]
+        j = np.nonzero(times <= target)[0][-1]
         out[k] = f["side"] * (mid2[j] / 2.0 - f["price"])
     return out
 
 
+@lru_cache(maxsize=1)
+def amzn_day_run():
+    ev, _, _ = amzn()
+    cfg = mmsim.Config(tick_size=0.01, decide_every=1_000_000_000, post_only=False,
+                       latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=1_000_000),
+                                                   entry=mmsim.LatencyModel(ns=1_000_000)))
+    return mmsim.run(ev, RandomQuoter(7, cross=True), cfg)
+
+
 def test_markouts_match_numpy_on_real_data():
-    ev, msg_ts, ob = amzn_top_events()
-    rng = np.random.default_rng(42)
-    fills = random_fills(ev, rng, 300)
-    rep = report(result_of(fills, tick_value=0.01), ev, horizons=["100ms", "1s", "10s", "60s"],
-                 event_horizons=[], toxic_horizon="1s")
-    mid2 = ob[:, 0] // 100 + ob[:, 2] // 100
-    f = np.array(fills, dtype=FILL_DTYPE)
+    ev, msg_ts, book = amzn()
+    res = amzn_day_run()
+    f = res.fills
+    assert len(f) > 200 and f["maker"].any() and (~f["maker"]).any()
+    rep = report(res, ev, horizons=["100ms", "1s", "10s", "60s"], event_horizons=[5, 50], toxic_horizon="1s")
+    # Mids straight from LOBSTER's orderbook file, one row per message (not the engine's replay).
+    mid2 = book[:, 0] // 100 + book[:, 2] // 100
+    end_ts = ev["exch_ts"][-1]
     for label, h in (("100ms", S // 10), ("1s", S), ("10s", 10 * S), ("60s", 60 * S)):
-        ref = numpy_markouts(msg_ts, mid2, ev["exch_ts"][-1], f, h)
+        ref = numpy_markouts(msg_ts, mid2, end_ts, f, h)
         got = rep.fills[f"markout_{label}_ticks"]
         np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
         np.testing.assert_array_equal(got[~np.isnan(got)], ref[~np.isnan(ref)])
@@ -373,13 +403,39 @@ def test_markouts_match_numpy_on_real_data():
         assert m["all"]["n_past_end"] == int(np.isnan(ref).sum())
         assert m["all"]["ticks"]["mean"] == pytest.approx(np.nanmean(ref), rel=1e-12)
         assert m["all"]["ticks"]["median"] == pytest.approx(np.nanmedian(ref), rel=1e-12)
-        buy = ref[(f["side"] == 1) & np.isfinite(ref)]
-        assert m["buy"]["ticks"]["mean"] == pytest.approx(buy.mean(), rel=1e-12)
-        # 95% Student t half-width; t(0.975, df) lies in [1.96, 1.98] for df >= 100.
-        half = (m["buy"]["ticks"]["ci_high"] - m["buy"]["ticks"]["ci_low"]) / 2
-        assert 1.96 < half / (buy.std(ddof=1) / np.sqrt(buy.size)) < 1.98
-        maker = ref[f["maker"] & np.isfinite(ref)]
-        assert m["maker"]["ticks"]["mean"] == pytest.approx(maker.mean(), rel=1e-12)
+        for grp, mask in (("sell", f["side"] == -1), ("taker", ~f["maker"])):
+            x = ref[mask & np.isfinite(ref)]
+            assert m[grp]["ticks"]["mean"] == pytest.approx(x.mean(), rel=1e-12)
+            # 95% Student t half-width: t(0.975, df) lies in [1.96, 2.01] for df >= 60.
+            half = (m[grp]["ticks"]["ci_high"] - m[grp]["ticks"]["ci_low"]) / 2
+            assert 1.96 < half / (x.std(ddof=1) / np.sqrt(x.size)) < 2.01
+    # Event clock: k events after the last event at or before the fill, the mid at that event's time.
+    for k in (5, 50):
+        ref = np.full(len(f), np.nan)
+        for i, row in enumerate(f):
+            e = np.nonzero(ev["exch_ts"] <= row["exch_ts"])[0][-1] + k
+            if e < ev.shape[0]:
+                j = np.nonzero(msg_ts <= ev["exch_ts"][e])[0][-1]
+                ref[i] = row["side"] * (mid2[j] / 2.0 - row["price"])
+        np.testing.assert_array_equal(rep.fills[f"markout_{k}ev_ticks"], ref)
+    # Effective half-spread from the fill record's own book; where that book had an empty side
+    # (a level moving: the old best removed before the new one is added), LOBSTER's mid after
+    # the last message before the fill's time. Impact = effective - realized.
+    two_sided = (f["best_bid"] != I64_MIN) & (f["best_ask"] != I64_MAX)
+    assert two_sided.mean() > 0.9
+    prev = mid2[np.searchsorted(msg_ts, f["exch_ts"], side="left") - 1]
+    m0 = np.where(two_sided, f["best_bid"].astype(float) + np.where(two_sided, f["best_ask"], 0), prev)
+    eff = f["side"] * (m0 / 2.0 - f["price"])
+    np.testing.assert_array_equal(rep.fills["effective_half_spread_ticks"], eff)
+    np.testing.assert_array_equal(rep.fills["price_impact_1s_ticks"], eff - rep.fills["markout_1s_ticks"])
+
+
+def test_result_report_method_matches_function():
+    ev, _, _ = amzn()
+    res = amzn_day_run()
+    a = res.report(horizons=["1s"], event_horizons=[]).data
+    b = report(res, ev, horizons=["1s"], event_horizons=[]).data
+    assert a == b
 
 
 # ----------------------------------------------------------------------------- outputs
@@ -450,30 +506,46 @@ def test_html_renders_in_headless_chromium(hand, tmp_path):
     assert (img[..., :3] < 0.5).mean() > 0.005
 
 
-def test_cli_report_round_trip(hand, tmp_path):
-    ev, res = hand
+def test_cli_report_round_trip(tmp_path):
+    ev, res = random_run(3, window=5_000)
     store = tmp_path / "store"
     store.mkdir()
     np.save(store / "events.npy", ev)
     run_dir = tmp_path / "run"
-    save_run(res, run_dir, events_path=store)
-    back = load_run(run_dir)
-    np.testing.assert_array_equal(back.fills, res.fills)
-    assert back.cash_ticks == res.cash_ticks and back.position == res.position
+    res.save(run_dir)
     parser = argparse.ArgumentParser(prog="mmsim")
     add_report_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["report", str(run_dir), "--horizons", "1s,2s", "--event-horizons", "1",
-                              "--quiet", "-o", str(tmp_path / "out")])
-    assert args.func(args) == 0
+    args = parser.parse_args(["report", str(run_dir), "--events", str(store), "--horizons", "1s,10s",
+                              "--event-horizons", "10", "--toxic-horizon", "10ev", "--quiet",
+                              "-o", str(tmp_path / "out")])
+    assert args.func is cmd_report
+    assert cmd_report(args) == 0
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert doc["pnl"]["half_ticks"]["spread_capture"] == 3
-    assert (tmp_path / "out" / "report.html").is_file()
-    assert cmd_report is args.func
+    direct = json.loads(report(res, ev, horizons=["1s", "10s"], event_horizons=[10], toxic_horizon="10ev").to_json())
+    assert doc == direct
+    assert doc["run"]["toxic_horizon"] == "10ev"
+    written = sorted(x.name for x in (tmp_path / "out").iterdir())
+    assert written == ["fills.csv", "markouts.png", "pnl.png", "report.html", "report.json", "signals.png"]
 
 
 def test_cli_report_errors(tmp_path):
-    with pytest.raises(mmsim.DataError, match=r"not a run directory \(no run.json"):
-        load_run(tmp_path)
-    (tmp_path / "run.json").write_text('{"format": "mmsim.run/1",\n "position": }')
-    with pytest.raises(mmsim.DataError, match=r"run.json line 2: not valid JSON"):
-        load_run(tmp_path)
+    parser = argparse.ArgumentParser(prog="mmsim")
+    add_report_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", str(tmp_path)])
+    with pytest.raises(mmsim.DataError, match=r"not a run directory \(no result.json"):
+        cmd_report(args)
+    ev, res = random_run(0, window=2_000)
+    res.save(tmp_path)
+    with pytest.raises(mmsim.DataError, match="result.json: names no event store; pass --events PATH"):
+        cmd_report(args)
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "nope")])
+    with pytest.raises(mmsim.DataError, match=r"nope/events.npy: event file not found|nope: event file not found"):
+        cmd_report(args)
+    np.save(tmp_path / "bad.npy", np.zeros(3))
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "bad.npy")])
+    with pytest.raises(mmsim.DataError, match=r"bad.npy: dtype float64 is not mmsim.EVENT_DTYPE"):
+        cmd_report(args)
+    np.save(tmp_path / "ev.npy", ev)
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), "--event-horizons", "x"])
+    with pytest.raises(mmsim.ConfigError, match="--event-horizons: 'x' is not a non-negative integer"):
+        cmd_report(args)

@@ -21,9 +21,8 @@ import numpy as np
 
 from .compute import CONFIDENCE, Horizon, ReportData, compute_report
 from .render import render_html, render_plots, rich_tables, to_json, write_fills_csv
-from .rundir import RunData, load_events, load_run, save_run
 
-__all__ = ["Horizon", "Report", "RunData", "load_events", "load_run", "report", "save_run"]
+__all__ = ["Horizon", "Report", "report"]
 
 
 class Report:
@@ -123,7 +122,7 @@ def report(
     Parameters
     ----------
     result : mmsim.Result
-        The run (or any object with its attributes; see :func:`mmsim.report.load_run`).
+        The run (``mmsim.run`` or ``mmsim.Result.load``), or any object with its attributes.
     events : ndarray of EVENT_DTYPE
         The events the run replayed.
     horizons : sequence of int or str, optional
@@ -167,7 +166,7 @@ def report(
 
 
 class _CallableModule(types.ModuleType):
-    """Lets ``mmsim.report(result, events)`` call :func:`report` while ``mmsim.report.save_run`` etc. stay reachable."""
+    """Lets ``mmsim.report(result, events)`` call :func:`report` while ``mmsim.report.Report`` etc. stay reachable."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Report:
         return report(*args, **kwargs)

@@ -6,7 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import ConfigError, DataError
+from ..events import EVENT_DTYPE
 
 __all__ = ["add_report_parser", "cmd_report"]
 
@@ -24,8 +27,9 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
         "of a run directory (written by `mmsim run`), print it and write report.json, fills.csv, "
         "PNG plots and report.html.",
     )
-    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory holding run.json and the record .npy files")
-    p.add_argument("--events", metavar="PATH", help="event store or .npy the run replayed (default: from run.json)")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory (result.json and the record .npy files)")
+    p.add_argument("--events", metavar="PATH",
+                   help="event store or .npy the run replayed (default: the store named in result.json)")
     p.add_argument("-o", "--out", metavar="DIR", help="where to write the outputs (default: RUN_DIR)")
     p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s,60s")
     p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100")
@@ -38,21 +42,41 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
+def _load_events(path: Path) -> np.ndarray:
+    """Open an event store directory (events.npy + meta.json) or an .npy file, memory-mapped."""
+    p = path / "events.npy" if path.is_dir() else path
+    if not p.is_file():
+        raise DataError(f"{p}: event file not found (pass the event store the run replayed with --events)")
+    try:
+        ev = np.load(p, mmap_mode="r", allow_pickle=False)
+    except ValueError as e:
+        raise DataError(f"{p}: cannot read as a numpy array ({e})") from None
+    if ev.dtype != EVENT_DTYPE:
+        raise DataError(f"{p}: dtype {ev.dtype} is not mmsim.EVENT_DTYPE")
+    return ev
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Run ``mmsim report``; returns the exit code (0). Errors raise mmsim.MmsimError subclasses."""
     from rich.console import Console
 
-    from . import load_events, load_run, report
+    from ..engine import Result
+    from . import report
 
     run_dir = Path(args.run_dir)
-    run = load_run(run_dir)
-    ev_path = args.events or run.events_path
+    if not (run_dir / "result.json").is_file():
+        raise DataError(f"{run_dir}: not a run directory (no result.json; mmsim run writes one)")
+    try:
+        result = Result.load(run_dir)
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(f"{run_dir}: cannot read the run ({type(e).__name__}: {e})") from None
+    ev_path = args.events or result.meta.get("store") or result.config.data
     if not ev_path:
-        raise DataError(f"{run_dir / 'run.json'}: names no event store; pass --events PATH")
+        raise DataError(f"{run_dir / 'result.json'}: names no event store; pass --events PATH")
     p = Path(ev_path)
     if not p.exists() and not p.is_absolute() and (run_dir / p).exists():
         p = run_dir / p  # a store path written relative to the run directory
-    events = load_events(p)
+    events = _load_events(p)
     event_h: list[Any] | None = None
     if args.event_horizons is not None:
         event_h = []
@@ -61,7 +85,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 raise ConfigError(f"--event-horizons: {t!r} is not a non-negative integer")
             event_h.append(int(t))
     rep = report(
-        run,
+        result,
         events,
         horizons=_list(args.horizons) if args.horizons is not None else None,
         event_horizons=event_h,
@@ -72,6 +96,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     console = Console()
     if not args.quiet:
         rep.print(console)
-    written = rep.save(args.out or run_dir, plots=not args.no_plots)
-    console.print(f"wrote {', '.join(sorted(written))} to {Path(args.out or run_dir)}")
+    out = Path(args.out) if args.out else run_dir
+    written = rep.save(out, plots=not args.no_plots)
+    console.print(f"wrote {', '.join(sorted(written))} to {out}")
     return 0

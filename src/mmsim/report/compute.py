@@ -142,6 +142,11 @@ def exchange_mid2(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     events : ndarray of EVENT_DTYPE
         The run's events, sorted by ``exch_ts``.
 
+    Raises
+    ------
+    DataError
+        From the engine's replay, naming the bad event's index.
+
     Returns
     -------
     exch_ts : int64 ndarray
@@ -152,7 +157,7 @@ def exchange_mid2(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     valid : bool ndarray
         True where both sides of the book are present.
     """
-    from ._bbo import replay_bbo
+    from ..engine import replay_bbo
 
     bbo = replay_bbo(events)
     bid = np.asarray(bbo["best_bid"], dtype=np.int64)
@@ -286,18 +291,17 @@ def compute_report(
     if position_limit is not None and (isinstance(position_limit, bool) or position_limit <= 0):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
+    if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
+        events = events.events
     events = np.asarray(events)
     if events.shape[0] == 0:
         raise DataError("report: the event array is empty; a report needs the events the run replayed")
-    exch_ts, mid2, valid = exchange_mid2(events)
-    bad = np.flatnonzero(np.diff(exch_ts) < 0)
-    if bad.size:
-        raise DataError(f"report: events are not sorted by exch_ts (event {int(bad[0]) + 1} goes back in time)")
+    exch_ts, mid2, valid = exchange_mid2(events)  # the engine's replay rejects unsorted events
 
     fills = np.asarray(_get(result, "fills", np.zeros(0)))
     tick_value = float(_get(result, "tick_value", 1.0))
     cfg = getattr(result, "config", None)
-    tick_size = float(getattr(cfg, "tick_size", 1.0) or 1.0)
+    tick_size = float(getattr(result, "tick_size", None) or getattr(cfg, "tick_size", None) or 1.0)
 
     f = _fill_columns(fills)
     _check_fills(f, result)
@@ -308,7 +312,7 @@ def compute_report(
     ffvalid = has >= 0
 
     fill_event = np.searchsorted(exch_ts, f["exch_ts"], side="right") - 1
-    m0_2 = _mid_at_fill(f, fill_event, mid2_ff, ffvalid)
+    m0_2 = _mid_at_fill(f, exch_ts, mid2_ff, ffvalid)
 
     all_h = time_h + event_h
     if toxic not in all_h:
@@ -466,16 +470,21 @@ def _check_fills(f: Mapping[str, Any], result: Any) -> None:
         )
 
 
-def _mid_at_fill(f: Mapping[str, Any], fill_event: np.ndarray, mid2_ff: np.ndarray, ffvalid: np.ndarray) -> np.ndarray:
-    """Twice the exchange mid just before each fill: the fill record's book, else the replayed mid."""
+def _mid_at_fill(f: Mapping[str, Any], exch_ts: np.ndarray, mid2_ff: np.ndarray, ffvalid: np.ndarray) -> np.ndarray:
+    """Twice the exchange mid just before each fill: the fill record's book, else the replayed mid.
+
+    A fill record with an empty side (the fill came while a level was moving,
+    e.g. an L2 feed removing the old best before adding the new one) falls back
+    to the last two-sided mid before the fill's timestamp, and failing that to
+    the fill price (zero spread capture).
+    """
     bid, ask = f["best_bid"], f["best_ask"]
     ok = (bid != INT64_MIN) & (ask != INT64_MAX)
     m0 = np.where(ok, bid, 0) + np.where(ok, ask, 0)
     if not ok.all():
-        # The fill record had an empty side: fall back to the last two-sided
-        # replayed mid, and failing that to the fill price (zero spread capture).
-        e = np.maximum(fill_event, 0)
-        rep_ok = (fill_event >= 0) & ffvalid[e]
+        before = np.searchsorted(exch_ts, f["exch_ts"], side="left") - 1
+        e = np.maximum(before, 0)
+        rep_ok = (before >= 0) & ffvalid[e]
         m0 = np.where(ok, m0, np.where(rep_ok, mid2_ff[e], 2 * f["price"]))
     return m0
 
@@ -503,6 +512,10 @@ def _markouts(
         else:
             idx = fill_event + h.value
             beyond = idx > last
+            # The mid at that event's time: after every event sharing its timestamp, so a
+            # snapshot (CLEAR then DEPTHs) or a level move (remove, then add) is never seen
+            # half-applied, and the event clock agrees with the time clock.
+            idx = np.searchsorted(exch_ts, exch_ts[np.clip(idx, 0, last)], side="right") - 1
         idx = np.clip(idx, 0, last)
         good = ~beyond & (fill_event >= 0) & valid[idx]
         mk[:, j] = np.where(good, f["side"] * (mid2[idx] - 2 * f["price"]), 0)

@@ -104,18 +104,27 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 _MARKOUT_HEADER = ("horizon", "mean", "95% CI", "median", "bps", "buy", "sell", "maker", "taker", "n", "excluded")
+#: The terminal leaves out median and excluded (they are in report.json and the HTML) to fit 80 columns.
+_MARKOUT_TERMINAL = ("horizon", "mean", "95% CI", "bps", "buy", "sell", "maker", "taker", "n")
 
 
-def _markout_rows(d: Mapping[str, Any]) -> list[list[str]]:
+def _markout_rows(d: Mapping[str, Any], columns: Sequence[str] = _MARKOUT_HEADER) -> list[list[str]]:
     rows = []
     for h in d["markouts"]:
         g = h["groups"]
         a = g["all"]["ticks"]
-        ci = "–" if a["ci_low"] is None else f"[{_num(a['ci_low'], 2)}, {_num(a['ci_high'], 2)}]"
-        excluded = g["all"]["n_past_end"] + g["all"]["n_no_mid"]
-        rows.append([h["horizon"], _num(a["mean"]), ci, _num(a["median"]), _num(g["all"]["bps"]["mean"], 2)]
-                    + [_num(g[k]["ticks"]["mean"]) for k in ("buy", "sell", "maker", "taker")]
-                    + [f"{g['all']['n']:,}", f"{excluded:,}"])
+        cells = {
+            "horizon": h["horizon"],
+            "mean": _num(a["mean"], 2),
+            "95% CI": "–" if a["ci_low"] is None else f"[{_num(a['ci_low'], 2)}, {_num(a['ci_high'], 2)}]",
+            "median": _num(a["median"], 2),
+            "bps": _num(g["all"]["bps"]["mean"], 2),
+            "n": f"{g['all']['n']:,}",
+            "excluded": f"{g['all']['n_past_end'] + g['all']['n_no_mid']:,}",
+        }
+        for k in ("buy", "sell", "maker", "taker"):
+            cells[k] = _num(g[k]["ticks"]["mean"], 2)
+        rows.append([cells[c] for c in columns])
     return rows
 
 
@@ -123,8 +132,8 @@ def _spread_rows(d: Mapping[str, Any]) -> list[list[str]]:
     rows = []
     for h in d["spread"]["horizons"]:
         g = h["groups"]["all"]
-        rows.append([h["horizon"], _num(g["effective"]["mean"]), _num(g["realized"]["mean"]),
-                     _num(g["price_impact"]["mean"]), _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2),
+        rows.append([h["horizon"], _num(g["effective"]["mean"], 2), _num(g["realized"]["mean"], 2),
+                     _num(g["price_impact"]["mean"], 2), _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2),
                      f"{g['n']:,}"])
     return rows
 
@@ -132,11 +141,11 @@ def _spread_rows(d: Mapping[str, Any]) -> list[list[str]]:
 def _signal_rows(d: Mapping[str, Any], width: int) -> list[list[str]]:
     rows = []
     for name, s in d["signals"].items():
-        cells = [_num(b["markout_ticks"]["mean"]) for b in s["buckets"]]
+        cells = [_num(b["markout_ticks"]["mean"], 2) for b in s["buckets"]]
         cells += [""] * (width - len(cells))
         rho = s["spearman"]["rho"] if s["spearman"] else None
         rho_s = s["spearman_signed"]["rho"] if s["spearman_signed"] else None
-        rows.append([name] + cells[:width] + [_num(rho, 3), _num(rho_s, 3), f"{s['n']:,}"])
+        rows.append([name] + cells[:width] + [_num(rho, 2), _num(rho_s, 2), f"{s['n']:,}"])
     return rows
 
 
@@ -158,9 +167,9 @@ def rich_tables(d: Mapping[str, Any]) -> list[Any]:
         summary.add_row(k, v)
 
     mk = Table(title="Markouts (ticks, + = good for us; buy/sell/maker/taker: means)")
-    for c in _MARKOUT_HEADER:
-        mk.add_column(c, justify="left" if c == "horizon" else "right")
-    for r in _markout_rows(d):
+    for c in _MARKOUT_TERMINAL:
+        mk.add_column(c, justify="left" if c == "horizon" else "right", no_wrap=c in ("horizon", "95% CI"))
+    for r in _markout_rows(d, _MARKOUT_TERMINAL):
         mk.add_row(*r)
 
     sp = Table(title="Spread decomposition (ticks, means over the fills with a markout at h): "
@@ -173,9 +182,10 @@ def rich_tables(d: Mapping[str, Any]) -> list[Any]:
 
     width = _signal_width(d)
     if width:
-        sg = Table(title=f"Mean markout @ {d['toxic']['horizon']} by signal quantile at fill (ticks; Q1 = lowest)")
-        for c in ("signal", *[f"Q{i + 1}" for i in range(width)], "spearman", "signed", "n"):
-            sg.add_column(c, justify="left" if c == "signal" else "right")
+        sg = Table(title=f"Mean markout @ {d['toxic']['horizon']} by signal quantile at fill "
+                   "(ticks; Q1 = lowest; ρ = Spearman)")
+        for c in ("signal", *[f"Q{i + 1}" for i in range(width)], "ρ", "ρ signed", "n"):
+            sg.add_column(c, justify="left" if c == "signal" else "right", no_wrap=c == "signal")
         for r in _signal_rows(d, width):
             sg.add_row(*r)
         out.append(sg)
