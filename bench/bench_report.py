@@ -1,6 +1,6 @@
 """Benchmark: time of mmsim.report on one AMZN LOBSTER day, beyond the run itself.
 
-Runs a quoting strategy over the AMZN 2012-06-21 LOBSTER day (L3), then times
+Runs a quoting strategy over the AMZN 2012-06-21 LOBSTER day (L2 top of book), then times
 ``mmsim.report.report(result, events)`` (every number, including the exchange
 mid replay) and, separately, rendering and writing every output file. Checks
 that the PnL parts reconcile with the engine's own cash and position before
@@ -29,7 +29,9 @@ import mmsim  # noqa: E402
 from mmsim.report import report  # noqa: E402
 from mmsim.strategy import Quote, Strategy  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "lobster" / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+LOBSTER = ROOT.parent / "shared" / "data" / "lobster"
+MESSAGE = LOBSTER / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+ORDERBOOK = LOBSTER / "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv"
 
 
 class JoinBest(Strategy):
@@ -49,12 +51,12 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--out", type=Path, default=None, help="keep the outputs here")
     args = ap.parse_args()
-    if not DATA.exists():
-        print(f"skipped: {DATA} not found")
+    if not MESSAGE.exists():
+        print(f"skipped: {MESSAGE} not found")
         return 0
-    from _lobster import lobster_events
+    from _lobster import lobster_l2_events
 
-    events = lobster_events(DATA)
+    events = lobster_l2_events(MESSAGE, ORDERBOOK)
     cfg = mmsim.Config(
         tick_size=0.01,
         latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=1_000_000), entry=mmsim.LatencyModel(ns=1_000_000),

@@ -39,7 +39,9 @@ def _num(x: Any, digits: int = 3) -> str:
         return "–"
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return f"{int(x):,}"
-    return f"{float(x):,.{digits}f}"
+    text = f"{float(x):,.{digits}f}"
+    # A value that rounds to zero prints as 0.00, not -0.00 (which would read as a loss).
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def _money(x: Any) -> str:
@@ -413,8 +415,9 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
         "<h2>Summary</h2>",
         _table(["metric", "value"], _summary_rows(d), "summary"),
         "<h2>Markouts</h2>",
-        '<p class="note">side × (mid(t_fill + h) − fill price), exchange-side mid; mean [CI] in ticks. '
-        "Excluded: horizon past the end of the data, or no two-sided book.</p>",
+        '<p class="note">side × (mid(t_fill + h) − fill price) on the exchange-side mid, in ticks '
+        "(bps: of the fill price). The interval is for the mean over all fills; buy/sell/maker/taker "
+        "are group means. Excluded: horizon past the end of the data, or no two-sided book there.</p>",
         _table(_MARKOUT_HEADER, _markout_rows(d), "markouts"),
         "<h2>Spread decomposition</h2>",
         '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
