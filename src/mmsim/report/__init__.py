@@ -137,6 +137,7 @@ def report(
         Quantile buckets per signal.
     position_limit : int, optional
         Lots; the share of time with ``|position| >= position_limit`` is reported.
+        Default: the strategy's ``max_position`` parameter in ``result.config``, when set.
     confidence : float
         Level of every confidence interval (Student t).
 

@@ -263,6 +263,7 @@ def compute_report(
         Quantile buckets per signal.
     position_limit : int, optional
         Lots; time with ``|position| >= position_limit`` is reported as time at limits.
+        Default: the strategy's ``max_position`` parameter in ``result.config``, when set.
     confidence : float
         Level of every confidence interval.
 
@@ -288,6 +289,12 @@ def compute_report(
         raise ConfigError(f"signal_buckets must be a positive integer, got {signal_buckets!r}")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
+    if position_limit is None:
+        # The reference strategies cap inventory with a `max_position` parameter.
+        params = getattr(getattr(getattr(result, "config", None), "strategy", None), "params", None) or {}
+        limit = params.get("max_position") if isinstance(params, Mapping) else None
+        if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
+            position_limit = limit
     if position_limit is not None and (isinstance(position_limit, bool) or position_limit <= 0):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
