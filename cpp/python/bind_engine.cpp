@@ -157,7 +157,8 @@ void bind_engine(py::module_ &m) {
         .def_readonly("cash_ticks", &Engine::cash_ticks)
         .def_readonly("fees", &Engine::fees)
         .def_readonly("n_calls", &Engine::n_calls)
-        .def_readonly("n_events", &Engine::n_events);
+        .def_readonly("n_events", &Engine::n_events)
+        .def_property_readonly("progress", [](const Engine &e) { return e.progress.load(std::memory_order_relaxed); });
 
     m.def("replay_bbo", [](const py::buffer &events) {
         int64_t n;
