@@ -555,3 +555,4 @@ def test_cli_report_errors(tmp_path):
     args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), "--event-horizons", "x"])
     with pytest.raises(mmsim.ConfigError, match="--event-horizons: 'x' is not a non-negative integer"):
         cmd_report(args)
+
