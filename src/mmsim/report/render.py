@@ -230,7 +230,7 @@ def _png(fig: Any) -> bytes:
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", pad_inches=0.15)
+    fig.savefig(buf, format="png")
     return buf.getvalue()
 
 
@@ -243,6 +243,7 @@ def plot_pnl(rep: ReportData) -> bytes:
     s = rep.series
     fig = _figure(10, 6)
     ax, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1], gridspec_kw={"hspace": 0.08})
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.94, bottom=0.09)
     ax.plot(_dt(s["equity_t"]), s["equity"], color="black", lw=1.2, drawstyle="steps-post",
             label="equity (mark to mid)")
     pt = _dt(s["parts_t"])
@@ -296,6 +297,7 @@ def plot_markouts(rep: ReportData) -> bytes:
     ncol = 1 + bool(time_rows and ev_rows)
     fig = _figure(10, 7)
     axes = fig.subplots(2, ncol, squeeze=False, gridspec_kw={"hspace": 0.45, "wspace": 0.25})
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.07)
     col = 0
     if time_rows:
         _curve(axes[0, col], time_rows, "horizon (exchange time)", log=True)
@@ -341,8 +343,11 @@ def plot_signals(rep: ReportData) -> bytes | None:
         for b in s["buckets"]:
             m = b["markout_ticks"]["mean"]
             grid[i, b["q"]] = np.nan if m is None else m
-    fig = _figure(2.2 + 1.3 * width, 1.2 + 0.42 * len(sig))
+    w, h = 3.6 + 1.3 * width, 1.3 + 0.42 * len(sig)
+    fig = _figure(w, h)
     ax = fig.subplots()
+    # Fixed margins in inches: room for the signal names (left), title, axis label and colour bar.
+    fig.subplots_adjust(left=2.0 / w, right=1 - 0.7 / w, top=1 - 0.45 / h, bottom=0.6 / h)
     lim = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
     im = ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=-lim, vmax=lim or 1.0)
     for i, s in enumerate(sig.values()):
@@ -358,7 +363,7 @@ def plot_signals(rep: ReportData) -> bytes | None:
     ax.set_yticks(np.arange(len(sig)), names, fontsize=8)
     ax.set_xticks(np.arange(width), [f"Q{k + 1}" for k in range(width)], fontsize=8)
     ax.set_xlabel("quantile of the signal at fill (Q1 = lowest)")
-    fig.colorbar(im, ax=ax, label="mean markout (ticks)")
+    fig.colorbar(im, ax=ax, label="mean markout (ticks)", fraction=0.04, pad=0.02)
     ax.set_title(f"Mean markout @ {rep.data['toxic']['horizon']} by signal quantile (± 95% CI half-width)",
                  fontsize=10)
     return _png(fig)
