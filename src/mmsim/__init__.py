@@ -34,6 +34,7 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
+from . import report
 from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
 from .strategy import Quote, Strategy, View
@@ -62,6 +63,7 @@ __all__ = sorted(
         "StrategyError",
         "View",
         "replay_bbo",
+        "report",
         "run",
         "__version__",
     ]

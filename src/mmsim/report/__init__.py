@@ -100,6 +100,28 @@ class Report:
             written["report.html"] = p
         return written
 
+    def flat(self) -> dict[str, Any]:
+        """The headline numbers as one flat mapping (a sweep's row): ``pnl.*``, ``fills.*``,
+        ``toxic_share``, and per markout horizon ``markout.<h>.mean_ticks``/``ci_low``/``ci_high``/
+        ``mean_bps``/``n``."""
+        d = self.data
+        out: dict[str, Any] = {}
+        for section in ("pnl", "fills"):
+            for k, v in d[section].items():
+                if isinstance(v, (int, float, bool)) or v is None:
+                    out[f"{section}.{k}"] = v
+        out["toxic_share"] = d["toxic_share"]
+        out["toxic_share_qty"] = d["toxic_share_qty"]
+        for m in d["markouts"]:
+            g = m["groups"]["all"]
+            key = f"markout.{m['horizon']}"
+            out[f"{key}.mean_ticks"] = g["ticks"]["mean"]
+            out[f"{key}.ci_low"] = g["ticks"]["ci_low"]
+            out[f"{key}.ci_high"] = g["ticks"]["ci_high"]
+            out[f"{key}.mean_bps"] = g["bps"]["mean"]
+            out[f"{key}.n"] = g["n"]
+        return out
+
     def __repr__(self) -> str:
         p = self.data["pnl"]
         return (f"<Report fills={self.data['fills']['count']} pnl.total={p['total']:.2f} "
