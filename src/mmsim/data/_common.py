@@ -208,20 +208,27 @@ class CrossCheck:
     exchange message) with the time and the source position.
     """
 
-    __slots__ = ("path", "tolerance_ns", "_since", "_where", "count")
+    __slots__ = ("path", "tolerance_ns", "_since", "_where", "count", "armed", "unarmed_count")
 
-    def __init__(self, path: Path, tolerance_ns: int = CROSS_TOLERANCE_NS) -> None:
+    def __init__(self, path: Path, tolerance_ns: int = CROSS_TOLERANCE_NS, armed: bool = True) -> None:
         self.path = path
         self.tolerance_ns = tolerance_ns
         self._since: int | None = None
         self._where = ""
         #: Number of message boundaries seen crossed (transient crosses included).
         self.count = 0
+        #: When False, crosses are counted in ``unarmed_count`` and tolerated (a
+        #: pre-open book, which an auction uncrosses).
+        self.armed = armed
+        self.unarmed_count = 0
 
     def check(self, book: L2Book, exch_ts: int, where: str) -> None:
         bb = book.best_bid()
         ba = book.best_ask()
         if bb is not None and ba is not None and bb >= ba:
+            if not self.armed:
+                self.unarmed_count += 1
+                return
             self.count += 1
             if self._since is None:
                 self._since, self._where = exch_ts, where
