@@ -43,9 +43,10 @@ def open_binary(path: Path, progress: Progress | None = None) -> io.BufferedIOBa
     ``progress`` is called with the number of bytes of the file on disk read so
     far (the compressed position for gzip), for a progress bar.
     """
-    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
     if progress is not None:
-        raw = _ProgressReader(raw, progress)  # type: ignore[assignment]
+        raw = _ProgressReader(io.FileIO(path, "rb"), progress)
+    else:
+        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
     head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     if head == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
@@ -54,7 +55,7 @@ def open_binary(path: Path, progress: Progress | None = None) -> io.BufferedIOBa
 
 class _ProgressReader(io.BufferedReader):
     def __init__(self, raw, progress: Progress) -> None:
-        super().__init__(raw.raw if hasattr(raw, "raw") else raw, buffer_size=1 << 20)
+        super().__init__(raw, buffer_size=1 << 20)
         self._progress = progress
 
     def read(self, n=-1):  # type: ignore[override]
