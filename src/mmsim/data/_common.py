@@ -49,8 +49,22 @@ def open_binary(path: Path, progress: Progress | None = None) -> io.BufferedIOBa
         raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
     head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return _GzipOwning(raw)
     return raw
+
+
+class _GzipOwning(gzip.GzipFile):
+    """A GzipFile that closes the file it reads from (GzipFile leaves it open)."""
+
+    def __init__(self, raw) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
 
 
 class _ProgressReader(io.BufferedReader):

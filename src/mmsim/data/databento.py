@@ -40,7 +40,7 @@ over a second is an error. Auction fills (side ``N``) of order ids that never
 appeared in the book are skipped and counted
 (``quirks.auction_fills_of_unseen_orders``); any other unknown id is an error.
 A fill larger than the order's shown size is an iceberg dipping into its
-hidden reserve: the shown size is ``EXECUTE``\ d, the rest printed as a
+hidden reserve: the shown size becomes an ``EXECUTE``, the rest a
 ``TRADE`` at the order's price, and the venue's next ``M`` re-shows the order
 (at the back of the queue, as CME does).
 """
