@@ -482,3 +482,14 @@ def test_to_l2_of_lobster_day_keeps_the_top_of_book(tmp_module):
     np.testing.assert_array_equal(b3[i3], b2[i2])
     np.testing.assert_array_equal(a3[i3], a2[i2])
     assert counts(l2)[Kind.TRADE] == counts(l3)[Kind.EXECUTE] + counts(l3).get(Kind.TRADE, 0)
+
+
+def test_store_chunks_cover_every_event(tmp_path):
+    ev = np.zeros(10, EVENT_DTYPE)
+    ev["exch_ts"] = np.arange(10)
+    ev["price"] = np.arange(10) * 7
+    st = write_store(tmp_path / "s", ev, _meta())
+    parts = list(st.chunks(4))
+    assert [len(p) for p in parts] == [4, 4, 2]
+    got = np.concatenate([np.array(p) for p in st.chunks(4)])
+    np.testing.assert_array_equal(got, ev)

@@ -96,6 +96,35 @@ class EventStore:
     def __len__(self) -> int:
         return int(self.events.shape[0])
 
+    def chunks(self, size: int = 1 << 20):
+        """Yield the events in windows of ``size``, each its own short-lived memory map.
+
+        Reading a whole-file map leaves every page it touched resident (counted in
+        RSS, though the kernel can drop them), so a long replay through
+        ``.events`` shows RSS growing with the store. Windows that are unmapped
+        once consumed keep peak RSS at about one window whatever the store size:
+        the way to stream a store larger than memory.
+
+        Parameters
+        ----------
+        size : int
+            Events per window (default 1,048,576: 48 MiB).
+        """
+        path = self.path / "events.npy"
+        offset = self.events.offset if isinstance(self.events, np.memmap) else _HEADER_LEN
+        n = len(self)
+        for i in range(0, n, size):
+            m = min(size, n - i)
+            win = np.memmap(path, dtype=EVENT_DTYPE, mode="r", offset=offset + i * EVENT_DTYPE.itemsize, shape=(m,))
+            try:
+                yield win
+            finally:
+                # Unmap now rather than at garbage collection.
+                mm = getattr(win, "_mmap", None)
+                del win
+                if mm is not None:
+                    mm.close()
+
     def __array__(self, dtype=None, copy=None):
         # Lets np.asarray(store) hand the memory map to code that wants an array,
         # without a copy.
