@@ -10,6 +10,7 @@ converting a day of ticks never holds the day in memory. Reading maps the file
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import struct
@@ -97,33 +98,35 @@ class EventStore:
         return int(self.events.shape[0])
 
     def chunks(self, size: int = 1 << 20):
-        """Yield the events in windows of ``size``, each its own short-lived memory map.
+        """Yield the events in windows of ``size`` and release each window's pages after it.
 
         Reading a whole-file map leaves every page it touched resident (counted in
-        RSS, though the kernel can drop them), so a long replay through
-        ``.events`` shows RSS growing with the store. Windows that are unmapped
-        once consumed keep peak RSS at about one window whatever the store size:
-        the way to stream a store larger than memory.
+        RSS, though the kernel may drop them), so a long replay through
+        ``.events`` shows RSS growing with the store. After each window is
+        consumed its pages are released with ``madvise(MADV_DONTNEED)``, which
+        keeps peak RSS at about one window whatever the store size. A window
+        kept by the caller stays valid: its pages are read again from the file.
 
         Parameters
         ----------
         size : int
             Events per window (default 1,048,576: 48 MiB).
         """
-        path = self.path / "events.npy"
-        offset = self.events.offset if isinstance(self.events, np.memmap) else _HEADER_LEN
-        n = len(self)
-        for i in range(0, n, size):
-            m = min(size, n - i)
-            win = np.memmap(path, dtype=EVENT_DTYPE, mode="r", offset=offset + i * EVENT_DTYPE.itemsize, shape=(m,))
-            try:
-                yield win
-            finally:
-                # Unmap now rather than at garbage collection.
-                mm = getattr(win, "_mmap", None)
-                del win
-                if mm is not None:
-                    mm.close()
+        ev = self.events
+        mm = getattr(ev, "_mmap", None)
+        can_release = mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED")
+        base = ev.offset if isinstance(ev, np.memmap) else 0
+        page = mmap.PAGESIZE
+        item = EVENT_DTYPE.itemsize
+        for i in range(0, len(ev), size):
+            yield ev[i : i + size]
+            if can_release:
+                # np.memmap maps from a page boundary at or before the header end.
+                start = base - (base // mmap.ALLOCATIONGRANULARITY) * mmap.ALLOCATIONGRANULARITY
+                lo = (start + i * item) // page * page
+                hi = (start + min(len(ev), i + size) * item) // page * page
+                if hi > lo:
+                    mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
     def __array__(self, dtype=None, copy=None):
         # Lets np.asarray(store) hand the memory map to code that wants an array,
