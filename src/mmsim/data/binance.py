@@ -279,7 +279,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             )
 
     def apply_diff(d: dict, local: int, line: int) -> None:
-        nonlocal last_u, usdm
+        nonlocal last_u
         assert grid is not None
         exch = int(d["T"] if "T" in d else d["E"]) * _MS
         for px, q in d["b"]:
