@@ -35,6 +35,7 @@ CROSS_TOLERANCE_NS = 1_000_000_000
 CHUNK = 1 << 16
 
 Progress = Callable[[int], None]
+_POW10 = [10**i for i in range(20)]
 
 
 def open_binary(path: Path, progress: Progress | None = None) -> io.BufferedIOBase:
@@ -107,6 +108,10 @@ def decimals_to_int(s: str, digits: int) -> int:
     ``"61800.20"`` with ``digits=8`` gives ``6180020000000``. Raises ValueError
     on anything that is not a plain decimal number (no exponents).
     """
+    a, dot, b = s.partition(".")
+    if a.isdigit() and len(b) <= digits and (not b or b.isdigit()):
+        # The common case (plain non-negative decimal), in one int() call.
+        return int(a + b) * _POW10[digits - len(b)]
     neg = s.startswith("-")
     if neg or s.startswith("+"):
         s = s[1:]
@@ -297,6 +302,14 @@ class Emitter:
             )
         self.rows.append((exch, local, price, qty, oid, kind, side))
         self.lines.append(line)
+        if len(self.rows) >= CHUNK:
+            self.flush()
+
+    def add_rows(self, rows: list[tuple], line: int) -> None:
+        """Queue events of one source line, as tuples in dtype field order
+        ``(exch_ts, local_ts, price, qty, order_id, kind, side)``; sizes must be >= 0."""
+        self.rows.extend(rows)
+        self.lines.extend([line] * len(rows))
         if len(self.rows) >= CHUNK:
             self.flush()
 

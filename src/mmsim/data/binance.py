@@ -57,6 +57,7 @@ __all__ = ["BOOK_TICKER_DTYPE", "book_tickers", "convert"]
 _DIGITS = 8  # Binance quotes at most 8 decimals
 _REORDER_NS = 10_000_000_000
 _MS = 1_000_000
+_DEPTH = int(Kind.DEPTH)
 
 #: ``book_tickers`` output: receive time (as recorded), update id, top of book in ticks/lots.
 BOOK_TICKER_DTYPE = np.dtype(
@@ -102,8 +103,31 @@ class _Grid:
 
     def __init__(self, path: Path, tick: int, lot: int) -> None:
         self.path, self.tick, self.lot = path, tick, lot
+        # Level prices and sizes repeat all day: parse each distinct string once.
+        self._px: dict[str, int] = {}
+        self._qty: dict[str, int] = {}
 
     def px(self, s: str, line: int) -> int:
+        v = self._px.get(s)
+        if v is not None:
+            return v
+        v = self._parse_px(s, line)
+        if len(self._px) > 1_000_000:
+            self._px.clear()
+        self._px[s] = v
+        return v
+
+    def qty(self, s: str, line: int) -> int:
+        v = self._qty.get(s)
+        if v is not None:
+            return v
+        v = self._parse_qty(s, line)
+        if len(self._qty) > 1_000_000:
+            self._qty.clear()
+        self._qty[s] = v
+        return v
+
+    def _parse_px(self, s: str, line: int) -> int:
         try:
             v = decimals_to_int(s, _DIGITS)
         except ValueError:
@@ -116,7 +140,7 @@ class _Grid:
             )
         return q
 
-    def qty(self, s: str, line: int) -> int:
+    def _parse_qty(self, s: str, line: int) -> int:
         try:
             v = decimals_to_int(s, _DIGITS)
         except ValueError:
@@ -282,14 +306,14 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         nonlocal last_u
         assert grid is not None
         exch = int(d["T"] if "T" in d else d["E"]) * _MS
-        for px, q in d["b"]:
-            p, n = grid.px(px, line), grid.qty(q, line)
-            book.set(1, p, n)
-            em.add(exch, local, Kind.DEPTH, 1, p, n, 0, line)
-        for px, q in d["a"]:
-            p, n = grid.px(px, line), grid.qty(q, line)
-            book.set(-1, p, n)
-            em.add(exch, local, Kind.DEPTH, -1, p, n, 0, line)
+        gp, gq, bset = grid.px, grid.qty, book.set
+        rows = []
+        for side, levels in ((1, d["b"]), (-1, d["a"])):
+            for px, q in levels:
+                p, n = gp(px, line), gq(q, line)  # qty() rejects negative sizes
+                bset(side, p, n)
+                rows.append((exch, local, p, n, 0, _DEPTH, side))
+        em.add_rows(rows, line)
         last_u = int(d["u"])
         cross.check(book, exch, f"line {line}")
 
