@@ -260,3 +260,11 @@ def test_binance_store_matches_hftbacktest_conversion(tmp_path):
     np.testing.assert_array_equal(tr1["local_ts"], tr2["local_ts"])
     np.testing.assert_array_equal(tr1["price"], tr2["price"])
     assert ours.meta["quirks"]["local_clock_offset_ns"] == 1_272_156_851
+    # And our export is a file hftbacktest accepts: its own order validator passes.
+    exported = tmp_path / "ours.npz"
+    hbt.export(ours, exported)
+    check = ("import sys, numpy as np; from hftbacktest.data.validation import validate_event_order; "
+             "d = np.load(sys.argv[1])['data']; validate_event_order(d); print(len(d))")
+    r = subprocess.run([exe, "-c", check, str(exported)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout.split()[-1]) >= len(ours)
