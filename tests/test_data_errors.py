@@ -44,7 +44,7 @@ def test_lobster_small_file_converts(tmp_path):
     # window and is seeded as a synthetic order.
     got = [(mmsim.Kind(k).name, s, p, q, o >= lob.SYNTHETIC_ID_BASE)
            for k, s, p, q, o in zip(ev["kind"], ev["side"], ev["price"], ev["qty"], ev["order_id"])]
-    assert got == [("ADD", -1, 10002, 7, True), ("ADD", 1, 10001, 10, False), ("ADD", -1, 10003, 5, False),
+    assert got == [("CLEAR", 0, 0, 0, False), ("ADD", -1, 10002, 7, True), ("ADD", 1, 10001, 10, False), ("ADD", -1, 10003, 5, False),
                    ("DELETE", 1, 10001, 10, False), ("ADD", 1, 10000, 4, True)]
     assert st.meta["quirks"]["seeded_levels"] == 1 and st.meta["quirks"]["levels_entering_window"] == 1
     assert st.meta["first_exch_ts"] == 1340285400 * 10**9 + 100_000_000
@@ -204,7 +204,7 @@ def test_convert_command(tmp_path, capsys):
     m = lobster_files(tmp_path, GOOD_MSG, GOOD_BOOK)
     assert _cli(["convert", str(m), "-o", str(tmp_path / "s"), "--format", "lobster", "--symbol", "XYZ"]) == 0
     st = load(tmp_path / "s")
-    assert st.meta["symbol"] == "XYZ" and len(st) == 5
+    assert st.meta["symbol"] == "XYZ" and len(st) == 6
     assert "wrote" in capsys.readouterr().err
     bad = lobster_files(tmp_path, GOOD_MSG[:2] + ["34200.3,1,103,-5,1000100,1"], GOOD_BOOK)
     assert _cli(["convert", str(bad), "-o", str(tmp_path / "t"), "--format", "lobster"]) == 2
@@ -268,3 +268,19 @@ def test_binance_store_matches_hftbacktest_conversion(tmp_path):
     r = subprocess.run([exe, "-c", check, str(exported)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert int(r.stdout.split()[-1]) >= len(ours)
+
+
+def test_lobster_two_days_in_one_store(tmp_path):
+    d1 = lobster_files(tmp_path, GOOD_MSG, GOOD_BOOK)
+    day2 = tmp_path / "d2"
+    day2.mkdir()
+    m2 = day2 / "TEST_2012-06-22_34200000_57600000_message_1.csv"
+    m2.write_text("34200.5,1,101,3,1000100,1\n")
+    (day2 / "TEST_2012-06-22_34200000_57600000_orderbook_1.csv").write_text("1000200,2,1000100,3\n")
+    st = lob.convert([d1, m2], tmp_path / "s")
+    ev = np.asarray(st.events)
+    clears = np.flatnonzero(ev["kind"] == mmsim.Kind.CLEAR)
+    # Each day starts with its own snapshot; order id 101 may come back on the next day.
+    assert clears.tolist() == [0, 6]
+    assert ev["exch_ts"][6] == 1340285400 * 10**9 + 86400 * 10**9 + 500_000_000
+    assert [int(x) for x in ev["qty"][7:]] == [2, 3]

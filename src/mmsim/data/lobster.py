@@ -28,7 +28,7 @@ Quirks handled (counts in ``meta.json`` ``quirks``):
 - *Orders resting before the file starts*: the book before the first message
   is the first orderbook row with that message undone; each level is seeded
   as one synthetic order (id ``2**62 + k``) by an ``ADD`` at the first
-  timestamp. A later cancel/delete/execution of an unknown id at a level is
+  timestamp, after a ``CLEAR`` (so each day starts from its own book). A later cancel/delete/execution of an unknown id at a level is
   applied to that level's synthetic order when it holds enough shares; when
   not, the unknown id is unexplained and that is a ``DataError``.
 - *Level-N files only carry messages inside the top N levels*: a level that
@@ -385,7 +385,9 @@ class _Converter:
             if first:
                 first = False
                 # The book before the first message: the first row with that
-                # message undone. Each level becomes one synthetic resting order.
+                # message undone, sent as a snapshot (CLEAR, then one synthetic
+                # resting order per level) so that days can follow each other.
+                em.add(t, t, Kind.CLEAR, 0, 0, 0, 0, line)
                 pre = {s: dict(v) for s, v in shown.items()}
                 if typ in (1, 2, 3, 4):
                     px0, q0 = ticks(raw_px, line), lots(size, line)
