@@ -519,3 +519,21 @@ def test_every_sample_replays_through_the_engine(fmt, parts, tmp_path):
     res = mmsim.run(st, None, cfg)
     assert res.n_events == len(st)
     assert len(res.fills) == 0 and res.position == 0
+
+
+def test_reference_book_agrees_with_engine_replay_bbo(tmp_path):
+    """The pure-Python reference book of these tests and the engine's replay_bbo agree (L3 and L2)."""
+    if not hasattr(mmsim._engine, "replay_bbo"):
+        pytest.skip("mmsim._engine.replay_bbo not in this build")
+    st = lob.convert([shared_data("lobster", AAPL)], tmp_path / "s")
+    for ev in (np.asarray(st.events), to_l2(st)):
+        r = mmsim._engine.replay_bbo(ev)
+        b = PyBook()
+        bb, ba = [], []
+        for k, s, p, q, o in zip(ev["kind"].tolist(), ev["side"].tolist(), ev["price"].tolist(), ev["qty"].tolist(),
+                                 ev["order_id"].tolist()):
+            b.apply(k, s, p, q, o)
+            bb.append(b.best(1))
+            ba.append(b.best(-1))
+        np.testing.assert_array_equal(np.asarray(r["best_bid"]), bb)
+        np.testing.assert_array_equal(np.asarray(r["best_ask"]), ba)
