@@ -83,7 +83,18 @@ def replay_child(path: str, mode: str) -> None:
             n += len(c)
     dt = time.perf_counter() - t
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"events": n, "seconds": dt, "peak_rss_mb": rss_mb, "how": how}))
+    # Split of the resident set at the end (Linux): anonymous memory is what the
+    # process allocated; file pages are the store's mapped pages, which the
+    # kernel can drop under pressure.
+    split = {}
+    try:
+        for ln in Path("/proc/self/status").read_text().splitlines():
+            k, _, v = ln.partition(":")
+            if k in ("RssAnon", "RssFile"):
+                split[k] = int(v.split()[0]) / 1024
+    except OSError:
+        pass
+    print(json.dumps({"events": n, "seconds": dt, "peak_rss_mb": rss_mb, "how": how, **split}))
 
 
 def hbt_python() -> str | None:
@@ -163,9 +174,11 @@ def main() -> int:
                 continue
             res["mode"] = mode
             rows.append(res)
+            split = (f" (at end: anon {res['RssAnon']:.0f} MB, file {res['RssFile']:.0f} MB)"
+                     if "RssAnon" in res else "")
             print(
-                f"replay {res['events']:>12,} events ({size_mb:,.0f} MB on disk): peak RSS {res['peak_rss_mb']:.0f} MB, "
-                f"{res['seconds']:.2f} s [{res['how']}]"
+                f"replay {res['events']:>12,} events ({size_mb:,.0f} MB on disk): peak RSS {res['peak_rss_mb']:.0f} MB"
+                f"{split}, {res['seconds']:.2f} s [{res['how']}]"
             )
     for mode in ("run", "memmap", "chunks"):
         rs = [r for r in rows if r["mode"] == mode]
