@@ -284,3 +284,52 @@ def test_lobster_two_days_in_one_store(tmp_path):
     assert clears.tolist() == [0, 6]
     assert ev["exch_ts"][6] == 1340285400 * 10**9 + 86400 * 10**9 + 500_000_000
     assert [int(x) for x in ev["qty"][7:]] == [2, 3]
+
+
+def test_lobster_hidden_cross_and_halt_messages(tmp_path):
+    msgs = GOOD_MSG[:2] + [
+        "34200.3,5,0,7,1000150,-1",  # hidden sell order executed at a sub-penny midpoint: buyer-initiated
+        "34200.4,5,0,2,1000150,1",  # hidden buy order: seller-initiated
+        "34200.5,6,0,300,1000200,-1",  # cross trade (auction)
+        "34200.6,7,0,0,-1,-1",  # halt
+        "34200.7,7,0,0,1,-1",  # resume
+    ]
+    books = GOOD_BOOK[:2] + [GOOD_BOOK[1]] * 5
+    st = lob.convert([lobster_files(tmp_path, msgs, books)], tmp_path / "s")
+    ev = np.asarray(st.events)
+    tr = ev[ev["kind"] == mmsim.Kind.TRADE]
+    # Rounded toward the aggressor: down for the buyer (10001), up for the seller (10002).
+    assert [(int(s), int(p), int(q)) for s, p, q in zip(tr["side"], tr["price"], tr["qty"])] == [
+        (1, 10001, 7), (-1, 10002, 2), (0, 10002, 300)]
+    q = st.meta["quirks"]
+    assert q["hidden_trades_rounded_to_grid"] == 2 and q["cross_trades"] == 1
+    assert [(h["state"], h["line"]) for h in q["halts"]] == [("halt", 6), ("resume", 7)]
+
+
+def test_databento_fill_then_cancel_is_one_execution(tmp_path):
+    rows = [
+        "100,90,0,1,7,ES,A,B,4800.00,2,11,130,0",
+        "110,100,0,2,7,ES,A,B,4800.00,3,12,130,0",
+        "120,110,0,3,7,ES,A,A,4800.50,1,13,130,0",
+        "200,190,0,4,7,ES,T,A,4800.00,3,99,0,0",  # a seller takes 3 at the bid
+        "200,190,0,4,7,ES,F,B,4800.00,2,11,0,0",  # fills: order 11 (all), order 12 (1 of 3)
+        "200,190,0,4,7,ES,F,B,4800.00,1,12,0,0",
+        "201,190,0,5,7,ES,C,B,4800.00,2,11,130,0",  # the venue then removes the filled size
+        "201,190,0,6,7,ES,M,B,4800.00,2,12,130,0",
+        "300,290,0,7,7,ES,M,B,4800.25,2,12,130,0",  # a real modify: new price, loses priority
+        "400,390,0,8,7,ES,R,N,,0,0,130,0",
+    ]
+    p = tmp_path / "mbo.csv"
+    p.write_text(MBO_HDR + "\n".join(rows) + "\n")
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    got = [(mmsim.Kind(k).name, int(s), int(px), int(q), int(o))
+           for k, s, px, q, o in zip(ev["kind"], ev["side"], ev["price"], ev["qty"], ev["order_id"])]
+    assert got == [
+        ("ADD", 1, 19200, 2, 11), ("ADD", 1, 19200, 3, 12), ("ADD", -1, 19202, 1, 13),
+        ("EXECUTE", 1, 19200, 2, 11), ("EXECUTE", 1, 19200, 1, 12),
+        ("DELETE", 1, 19200, 2, 12), ("ADD", 1, 19201, 2, 12),
+        ("CLEAR", 0, 0, 0, 0),
+    ]
+    assert [int(x) for x in ev["local_ts"]] == [100, 110, 120, 200, 200, 300, 300, 400]
+    assert st.meta["quirks"]["fill_cancels_absorbed"] == 2 and st.meta["quirks"]["uncovered_trade_prints"] == 0
