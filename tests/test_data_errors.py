@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -204,8 +206,25 @@ def test_convert_command(tmp_path, capsys):
     assert st.meta["symbol"] == "XYZ" and len(st) == 6
     assert "wrote" in capsys.readouterr().err
     bad = lobster_files(tmp_path, GOOD_MSG[:2] + ["34200.3,1,103,-5,1000100,1"], GOOD_BOOK)
-    assert _cli(["convert", str(bad), "-o", str(tmp_path / "t"), "--format", "lobster"]) == 2
+    assert _cli(["convert", str(bad), "-o", str(tmp_path / "t"), "--format", "lobster"]) == 1
     assert "line 3: negative size -5" in capsys.readouterr().err
+    assert not (tmp_path / "t").exists()
+
+
+def test_mmsim_convert_end_to_end(tmp_path):
+    """The installed `mmsim convert` command, as a user runs it."""
+    m = lobster_files(tmp_path, GOOD_MSG, GOOD_BOOK)
+    exe = [sys.executable, "-m", "mmsim"]
+    probe = subprocess.run(exe + ["convert", "--help"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"`mmsim convert` not runnable in this checkout: {probe.stderr.strip().splitlines()[-1]}")
+    r = subprocess.run(exe + ["convert", str(m), "-o", str(tmp_path / "s"), "--format", "lobster"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert load(tmp_path / "s").meta["event_count"] == 6
+    r = subprocess.run(exe + ["convert", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x"), "--format", "lobster"],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "missing.csv: no such file" in r.stderr
 
 
 def test_lobster_two_days_in_one_store(tmp_path):

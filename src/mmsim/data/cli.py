@@ -42,15 +42,15 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    """Run ``mmsim convert``; returns the process exit code (0 ok, 2 bad input)."""
+    """Run ``mmsim convert``; returns the exit code (0 ok, 1 bad or missing input, as ``mmsim run``)."""
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = Console(stderr=True)
     for src in args.sources:
         if not Path(src).exists():
-            console.print(f"[red]error:[/red] {src}: no such file")
-            return 2
+            console.print(f"mmsim: error: {src}: no such file")
+            return 1
     conv = converter(args.format)
     total = sum(file_size(Path(s)) for s in args.sources)
     show = not args.quiet and sys.stderr.isatty()
@@ -85,8 +85,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 progress=progress,
             )
     except MmsimError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 2
+        if getattr(args, "debug", False):
+            raise
+        console.print(f"mmsim: error: {exc}", markup=False, highlight=False)
+        return 1
     m = store.meta
     console.print(
         f"wrote {store.path}: {len(store):,} events, {m['symbol']} ({m['venue']}), "
