@@ -236,6 +236,8 @@ def test_write_store(tmp_path, short_day):
     assert meta["last_exch_ts"] == int(ev["exch_ts"][-1])
     assert meta["quirks"] == {} and meta["source"] == "mmsim.synth" and meta["time_zone"] == "UTC"
     assert SynthConfig.from_dict(meta["synth"]) == SHORT
+    store = mmsim.load(out)
+    assert len(store) == len(ev) and store.tick_size == 0.01
 
 
 def test_from_dict_reads_units_and_iso_start():

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -863,25 +862,25 @@ def store_meta(cfg: SynthConfig, events: np.ndarray) -> dict[str, Any]:
 
 
 def write_store(cfg: SynthConfig, path: str | os.PathLike[str], events: np.ndarray | None = None) -> Path:
-    """Generate a session and write it as an event store directory.
+    """Generate a session and write it as an event store directory (``events.npy`` + ``meta.json``).
 
     Parameters
     ----------
     cfg : SynthConfig
         The market's parameters.
     path : path-like
-        The store directory (created; existing ``events.npy``/``meta.json`` are replaced).
+        The store directory (created; an existing store there is replaced, any other
+        non-empty directory is refused).
     events : numpy.ndarray, optional
         Events already generated from ``cfg`` (skips generating them again).
 
     Returns
     -------
     pathlib.Path
-        The store directory.
+        The store directory; :func:`mmsim.load` opens it.
     """
-    out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
+    from .data.store import write_store as _write_store
+
     ev = generate(cfg) if events is None else events
-    np.save(out / "events.npy", ev, allow_pickle=False)
-    (out / "meta.json").write_text(json.dumps(store_meta(cfg, ev), indent=2) + "\n")
-    return out
+    _write_store(path, ev, store_meta(cfg, ev))
+    return Path(path)
