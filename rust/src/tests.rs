@@ -57,8 +57,8 @@ fn book_values_by_hand() {
 fn book_values_nan_until_two_sided_then_kept_over_empty_side() {
     let mut s = sig();
     let v = s.values();
-    for k in 0..5 {
-        assert!(v[k].is_nan(), "slot {k} before any book");
+    for (k, x) in v.iter().enumerate().take(5) {
+        assert!(x.is_nan(), "slot {k} before any book");
     }
     top(&mut s, 0, 100, 5, 0, 0); // asks empty
     assert!(s.values()[slot::MID].is_nan());

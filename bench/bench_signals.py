@@ -1,0 +1,135 @@
+"""Benchmark of the native signals: ns per event for all signals, engine events/s with signals on and off.
+
+Runs on a seeded synthetic L2 stream (and on the real Binance BTCUSDT capture
+when ``../shared/data`` and the Binance loader are present). Measures, in one
+process:
+
+- ``mmsim.signals.compute`` (book replay + every signal, per event) against
+  ``mmsim._engine.replay_bbo`` (the same book replay alone): the difference is
+  the cost of all signals together, in ns per event;
+- ``mmsim.run`` with no strategy, with ``signals.enabled`` true and false:
+  engine events per second and their ratio.
+
+A correctness check runs first: the final ``trade_flow`` and ``vpin`` from
+``compute`` must equal a closed-form NumPy computation over the same prints.
+
+Usage::
+
+    python bench/bench_signals.py [--events 2000000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+import mmsim
+import mmsim.signals
+from mmsim import Kind
+
+SEED = 20240808
+
+
+def synthetic(n: int, seed: int = SEED) -> np.ndarray:
+    """A seeded L2 stream: 10 levels a side around a fixed centre, 70% depth updates, 30% prints.
+
+    Vectorised so that millions of events take well under a second to make.
+    Bids sit 1..10 ticks below the centre and asks above it, so the book never
+    crosses; the mid still moves as the top levels empty and refill.
+    """
+    rng = np.random.default_rng(seed)
+    centre = 100_000
+    ev = np.zeros(n, dtype=mmsim.EVENT_DTYPE)
+    ts = 1_700_000_000_000_000_000 + np.cumsum(rng.integers(1, 100_000, n))
+    is_trade = rng.random(n) < 0.3
+    side = np.where(rng.random(n) < 0.5, 1, -1)
+    depth_px = centre - side * rng.integers(1, 11, n)
+    trade_px = centre + side  # a buy lifts the ask side, a sell hits the bid side
+    ev["exch_ts"] = ts
+    ev["local_ts"] = ts
+    ev["kind"] = np.where(is_trade, Kind.TRADE, Kind.DEPTH)
+    ev["side"] = side
+    ev["price"] = np.where(is_trade, trade_px, depth_px)
+    ev["qty"] = np.where(is_trade, rng.integers(1, 50, n), rng.integers(0, 60, n))
+    return ev
+
+
+def check(events: np.ndarray, cfg: mmsim.SignalConfig) -> None:
+    """Compare compute()'s last trade_flow and vpin with closed forms over the prints."""
+    sig = mmsim.signals.compute(events, cfg)
+    tr = events[events["kind"] == Kind.TRADE]
+    t_end = int(events["exch_ts"][-1])
+    signed = tr["side"].astype(float) * tr["qty"]
+    want_tf = float(np.sum(signed * np.exp2(-(t_end - tr["exch_ts"]).astype(float) / cfg.trade_flow_half_life)))
+    got_tf = float(sig["trade_flow"][-1])
+    assert math.isclose(got_tf, want_tf, rel_tol=1e-9, abs_tol=1e-9 * float(np.abs(signed).max())), (got_tf, want_tf)
+    # VPIN with an integer bucket: cumulative signed/unsigned volume at bucket edges
+    v, n = int(cfg.vpin_bucket_volume), cfg.vpin_buckets
+    vol = np.cumsum(tr["qty"])
+    buy = np.cumsum(np.where(tr["side"] > 0, tr["qty"], 0))
+    edges = np.arange(v, int(vol[-1]) + 1, v)
+    # buy volume up to each edge: the print that crosses the edge is split
+    j = np.searchsorted(vol, edges)
+    before = np.where(j > 0, vol[j - 1], 0)
+    buy_before = np.where(j > 0, buy[j - 1], 0)
+    buy_at = buy_before + np.where(tr["side"][j] > 0, edges - before, 0)
+    b = np.diff(np.concatenate([[0], buy_at]))
+    imb = np.abs(2 * b - v)
+    last = imb[-n:]
+    want_vpin = float(last.sum() / (len(last) * v))
+    assert math.isclose(float(sig["vpin"][-1]), want_vpin, rel_tol=1e-12), (sig["vpin"][-1], want_vpin)
+
+
+def best(f, repeat: int) -> float:
+    """Fastest wall time of ``repeat`` calls, seconds."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def bench(name: str, events: np.ndarray, repeat: int) -> None:
+    n = len(events)
+    cfg_on = mmsim.Config(signals=mmsim.SignalConfig())
+    cfg_off = mmsim.Config(signals=mmsim.SignalConfig(enabled=False))
+    t_book = best(lambda: mmsim._engine.replay_bbo(events), repeat)
+    t_sig = best(lambda: mmsim.signals.compute(events, cfg_on), repeat)
+    t_on = best(lambda: mmsim.run(events, None, cfg_on), repeat)
+    t_off = best(lambda: mmsim.run(events, None, cfg_off), repeat)
+    per_ev = (t_sig - t_book) / n * 1e9
+    print(f"\n{name}: {n:,} events, best of {repeat}")
+    print(f"  book replay only (replay_bbo)       {t_book / n * 1e9:8.1f} ns/event")
+    print(f"  book + all signals (compute)         {t_sig / n * 1e9:8.1f} ns/event")
+    print(f"  => all 11 signals together           {per_ev:8.1f} ns/event")
+    print(f"  engine run, signals on               {n / t_on / 1e6:8.2f} M events/s")
+    print(f"  engine run, signals off              {n / t_off / 1e6:8.2f} M events/s")
+    print(f"  ratio on/off (events/s)              {t_off / t_on:8.3f}")
+    print(f"  ratio compute/replay_bbo (time)      {t_sig / t_book:8.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=2_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    events = synthetic(args.events)
+    check(events[:200_000], mmsim.SignalConfig(trade_flow_half_life=50_000_000, vpin_bucket_volume=100.0))
+    print("correctness check passed (trade_flow and vpin against closed forms)")
+    bench("synthetic L2", events, args.repeat)
+    real = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance" / "usdm" / "btcusdt_20240808.gz"
+    try:
+        from mmsim.data import load_file  # the loaders' registry (present once the data work is merged)
+    except ImportError:
+        load_file = None
+    if real.exists() and load_file is not None:
+        bench("Binance USD-M BTCUSDT 2024-08-08", load_file(real, format="binance"), args.repeat)
+
+
+if __name__ == "__main__":
+    main()
