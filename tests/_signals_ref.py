@@ -25,14 +25,17 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """Replay the book; return the top ``n`` levels per side after every event.
 
     Levels are aggregated per price; L3 events change the level of their
-    price by their quantity (DELETE's quantity is the order's remaining size).
-    An absent level has price 0 and qty 0.
+    order's price by their quantity (a DELETE by the order's remaining size).
+    As in the engine's book, a DEPTH level with qty > 0 removes the opposite
+    side's levels at or through its price (they are stale: consumed, and an L2
+    feed removes them later). An absent level has price 0 and qty 0.
     """
     m = len(events)
     out = {k: np.zeros((m, n), dtype=np.int64) for k in ("bid_px", "bid_qty", "ask_px", "ask_qty")}
-    levels = {1: {}, -1: {}}
+    levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
     # Sorted prices per side (ascending) so the top n is a slice.
-    prices = {1: [], -1: []}
+    prices: dict[int, list[int]] = {1: [], -1: []}
+    remaining: dict[int, int] = {}  # L3 order id -> remaining qty
 
     def set_level(side: int, px: int, qty: int) -> None:
         book = levels[side]
@@ -44,20 +47,40 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
             del book[px]
             prices[side].pop(bisect.bisect_left(prices[side], px))
 
+    def remove_through(side: int, px: int) -> None:
+        """Drop ``side``'s levels at or better than ``px`` (crossed by the other side)."""
+        ps = prices[side]
+        if side == 1:
+            cut = bisect.bisect_left(ps, px)
+            gone, prices[side] = ps[cut:], ps[:cut]
+        else:
+            cut = bisect.bisect_right(ps, px)
+            gone, prices[side] = ps[:cut], ps[cut:]
+        for p in gone:
+            del levels[side][p]
+
     kinds, sides = events["kind"], events["side"]
-    pxs, qtys = events["price"], events["qty"]
+    pxs, qtys, oids = events["price"], events["qty"], events["order_id"]
     for i in range(m):
         kind, side, px, qty = int(kinds[i]), int(sides[i]), int(pxs[i]), int(qtys[i])
         if kind == Kind.DEPTH:
             set_level(side, px, qty)
+            if qty > 0:
+                remove_through(-side, px)
         elif kind == Kind.CLEAR:
             for s in ((1, -1) if side == 0 else (side,)):
                 levels[s].clear()
                 prices[s].clear()
         elif kind == Kind.ADD:
+            remaining[int(oids[i])] = qty
             set_level(side, px, levels[side].get(px, 0) + qty)
         elif kind in (Kind.CANCEL, Kind.DELETE, Kind.EXECUTE):
-            set_level(side, px, levels[side].get(px, 0) - qty)
+            oid = int(oids[i])
+            q = remaining[oid] if kind == Kind.DELETE else qty
+            remaining[oid] -= q
+            if remaining[oid] == 0:
+                del remaining[oid]
+            set_level(side, px, levels[side].get(px, 0) - q)
         bids = prices[1][-n:][::-1]
         asks = prices[-1][:n]
         for j, p in enumerate(bids):

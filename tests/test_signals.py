@@ -154,3 +154,10 @@ def test_reference_book_agrees_with_engine_book():
     has_bid, has_ask = tops["bid_qty"][:, 0] > 0, tops["ask_qty"][:, 0] > 0
     np.testing.assert_array_equal(tops["bid_px"][has_bid, 0], bbo["best_bid"][has_bid])
     np.testing.assert_array_equal(tops["ask_px"][has_ask, 0], bbo["best_ask"][has_ask])
+
+
+def test_rust_defaults_names_and_struct_match_python():
+    native = mmsim._engine.SignalParams()
+    assert {k: getattr(native, k) for k in PARAM_KEYS} == params_from_config(mmsim.SignalConfig())
+    assert tuple(mmsim._engine.SIGNAL_NAMES) == SIGNAL_NAMES
+    assert mmsim._engine.SIGNAL_PARAMS_SIZE == 8 * len(PARAM_KEYS)

@@ -26,7 +26,7 @@ from .errors import ConfigError, DataError
 from .events import EVENT_DTYPE
 from .records import SIGNAL_NAMES
 
-__all__ = ["SIGNAL_DTYPE", "compute", "params_from_config"]
+__all__ = ["PARAM_KEYS", "SIGNAL_DTYPE", "compute", "native_params", "params_from_config"]
 
 #: One row of :func:`compute`: the event's exchange time, then one float64 per signal.
 SIGNAL_DTYPE = np.dtype([("exch_ts", "<i8")] + [(name, "<f8") for name in SIGNAL_NAMES])
@@ -95,6 +95,27 @@ def params_from_config(config: SignalConfig | None = None) -> dict[str, Any]:
     return params
 
 
+def native_params(config: SignalConfig | None = None) -> Any:
+    """Return the compiled ``MmsimSignalParams`` (``mmsim._engine.SignalParams``) for a config section.
+
+    Parameters
+    ----------
+    config : SignalConfig, optional
+        The ``signals:`` section; defaults to ``SignalConfig()``.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`params_from_config`.
+    """
+    from . import _engine
+
+    native = _engine.SignalParams()
+    for key, value in params_from_config(config).items():
+        setattr(native, key, value)
+    return native
+
+
 def compute(events: np.ndarray, config: Config | SignalConfig | None = None) -> np.ndarray:
     """Compute every native signal after every event.
 
@@ -124,7 +145,7 @@ def compute(events: np.ndarray, config: Config | SignalConfig | None = None) -> 
     from . import _engine
 
     section = config.signals if isinstance(config, Config) else config
-    params = params_from_config(section)
+    params = native_params(section)
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
         got = events.dtype if isinstance(events, np.ndarray) else type(events).__name__
         raise DataError(f"signals.compute: events must be a 1-d array of mmsim.EVENT_DTYPE, got {got}")
