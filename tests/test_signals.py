@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 from _signals_ref import book_tops, reference, synthetic_events
-from conftest import make_events
+from conftest import make_events, shared_data
 
 import mmsim
 from mmsim import Kind
@@ -161,3 +161,158 @@ def test_rust_defaults_names_and_struct_match_python():
     assert {k: getattr(native, k) for k in PARAM_KEYS} == params_from_config(mmsim.SignalConfig())
     assert tuple(mmsim._engine.SIGNAL_NAMES) == SIGNAL_NAMES
     assert mmsim._engine.SIGNAL_PARAMS_SIZE == 8 * len(PARAM_KEYS)
+
+
+# ---------------------------------------------------------------------------- real data
+
+AMZN = "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+
+
+@pytest.fixture(scope="module")
+def amzn() -> np.ndarray:
+    from _lobster import lobster_events
+
+    return lobster_events(shared_data("lobster", AMZN))
+
+
+@pytest.fixture(scope="module")
+def btcusdt() -> np.ndarray:
+    """Binance USD-M BTCUSDT, 2024-08-08: L2 diffs after a REST snapshot, and trades."""
+    from mmsim.data import load_file
+
+    return load_file(shared_data("binance", "usdm", "btcusdt_20240808.gz"), format="binance")
+
+
+@pytest.mark.parametrize("cfg", [FAST, mmsim.SignalConfig()], ids=["fast", "defaults"])
+def test_matches_reference_on_lobster_amzn(amzn, cfg):
+    assert_matches_reference(compute(amzn, cfg), reference(amzn, params_from_config(cfg)))
+
+
+@pytest.mark.parametrize("cfg", [FAST, mmsim.SignalConfig()], ids=["fast", "defaults"])
+def test_matches_reference_on_binance_btcusdt(btcusdt, cfg):
+    assert_matches_reference(compute(btcusdt, cfg), reference(btcusdt, params_from_config(cfg)))
+
+
+def test_real_data_exercises_every_signal(amzn, btcusdt):
+    """The reference comparison means something only if every signal moves."""
+    for ev in (amzn, btcusdt):
+        sig = compute(ev, FAST)
+        for name in SIGNAL_NAMES:
+            col = sig[name][np.isfinite(sig[name])]
+            assert len(np.unique(col)) > 10, name
+        assert sig["vpin"][-1] > 0 and sig["volatility"][-1] > 0
+
+
+# ---------------------------------------------------------------------------- time decay
+
+
+def with_noop_events(ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Insert, half-way between events at different times, a DEPTH that re-sets the best bid.
+
+    The book does not change, so every signal must read the same at the
+    original events: decays must depend on elapsed time only, not on how many
+    events happened. Returns the new array and the original events' positions in it.
+    """
+    bbo = mmsim._engine.replay_bbo(ev)
+    ts = ev["exch_ts"]
+    gap = np.flatnonzero((np.diff(ts) > 1) & (bbo["bid_qty"][:-1] > 0) & (bbo["ask_qty"][:-1] > 0))
+    extra = np.zeros(len(gap), dtype=mmsim.EVENT_DTYPE)
+    extra["exch_ts"] = ts[gap] + (ts[gap + 1] - ts[gap]) // 2
+    extra["local_ts"] = extra["exch_ts"]
+    extra["kind"] = Kind.DEPTH
+    extra["side"] = 1
+    extra["price"] = bbo["best_bid"][gap]
+    extra["qty"] = bbo["bid_qty"][gap]
+    out = np.insert(ev, gap + 1, extra)
+    orig = np.arange(len(ev)) + np.searchsorted(gap + 1, np.arange(len(ev)), side="right")
+    assert np.array_equal(out[orig], ev)
+    return out, orig
+
+
+def with_split_prints(ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split every print (TRADE, EXECUTE) of 2+ lots into two prints at the same time.
+
+    Twice the trade events for the same flow. Returns the new array and, for
+    each original event, the position of its last part.
+    """
+    kind = ev["kind"]
+    split = ((kind == Kind.TRADE) | (kind == Kind.EXECUTE)) & (ev["qty"] >= 2)
+    idx = np.flatnonzero(split)
+    first = ev[idx].copy()
+    first["qty"] = ev["qty"][idx] // 2
+    out = np.insert(ev, idx, first)
+    pos = np.flatnonzero(np.isin(np.arange(len(out)), idx + np.arange(len(idx)), invert=True))
+    out["qty"][pos[idx]] -= first["qty"]
+    assert len(pos) == len(ev) and np.array_equal(out["exch_ts"][pos], ev["exch_ts"])
+    return out, pos
+
+
+def assert_same_at(a: np.ndarray, b: np.ndarray, names) -> None:
+    for name in names:
+        scale = float(np.nanmax(np.abs(a[name]))) or 1.0
+        np.testing.assert_allclose(b[name], a[name], rtol=1e-9, atol=1e-12 * scale, equal_nan=True, err_msg=name)
+
+
+@pytest.mark.parametrize("data", ["synthetic", "binance"])
+def test_time_decay_invariance_extra_events(data, request):
+    ev = synthetic_events(8_000, seed=2) if data == "synthetic" else request.getfixturevalue("btcusdt")
+    more, orig = with_noop_events(ev)
+    assert len(more) > 1.5 * len(ev)  # markedly more events at the same flow
+    a, b = compute(ev, FAST), compute(more, FAST)
+    assert_same_at(a, b[orig], SIGNAL_NAMES)
+    # and not trivially: between events, the decayed signals did decay
+    mid_rows = np.setdiff1d(np.arange(len(more)), orig)
+    assert np.any(np.abs(b["trade_flow"][mid_rows]) < np.abs(b["trade_flow"][mid_rows - 1]))
+
+
+@pytest.mark.parametrize("data", ["synthetic-l3", "lobster"])
+def test_time_decay_invariance_split_prints(data, request):
+    ev = synthetic_events(8_000, seed=3, l3=True) if data == "synthetic-l3" else request.getfixturevalue("amzn")
+    more, pos = with_split_prints(ev)
+    assert len(more) > len(ev) * 1.05
+    a, b = compute(ev, FAST), compute(more, FAST)
+    # every signal but the Hawkes intensities (which count prints) is unchanged
+    assert_same_at(a, b[pos], [n for n in SIGNAL_NAMES if not n.startswith("hawkes")])
+    assert np.all(b["hawkes_buy"][pos] >= a["hawkes_buy"] - 1e-12)
+    assert np.any(b["hawkes_buy"][pos] > a["hawkes_buy"] + 1e-6)
+
+
+# ---------------------------------------------------------------------------- the delay
+
+
+class Recorder(mmsim.Strategy):
+    """Quotes nothing; records the local time, the events received and the signals at each call."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def reset(self) -> None:
+        self.rows = []
+
+    def quote(self, view):
+        self.rows.append((view.ts, view.n_events, *(view.signals[n] for n in SIGNAL_NAMES)))
+        return None
+
+
+@pytest.mark.parametrize("latency_ns", [0, 5_000_000, 250_000_000], ids=["0", "5ms", "250ms"])
+@pytest.mark.parametrize("data", ["lobster", "binance"])
+def test_strategy_sees_the_batch_signal_of_the_feed_delayed_event(data, latency_ns, request):
+    """With feed latency L, at local time t the view holds the batch row of the last event with exch_ts <= t - L."""
+    ev = request.getfixturevalue("amzn" if data == "lobster" else "btcusdt")[:20_000]
+    batch = compute(ev, FAST)
+    cfg = mmsim.Config(signals=FAST, latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=latency_ns)))
+    rec = Recorder()
+    mmsim.run(ev, rec, cfg)
+    rows = np.array(rec.rows, dtype=float)
+    assert len(rows) > 1000
+    t = rows[:, 0].astype(np.int64)
+    last = np.searchsorted(ev["exch_ts"], t - latency_ns, side="right") - 1
+    seen = last >= 0
+    assert seen.all()
+    np.testing.assert_array_equal(rows[:, 1].astype(np.int64), last + 1)
+    for k, name in enumerate(SIGNAL_NAMES):
+        np.testing.assert_array_equal(rows[:, 2 + k], batch[name][last], err_msg=name)
+    if latency_ns:
+        # the batch value of the event at t itself differs somewhere: the delay is visible
+        now = np.searchsorted(ev["exch_ts"], t, side="right") - 1
+        assert np.any(batch["ofi"][now] != batch["ofi"][last])
