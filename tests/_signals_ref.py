@@ -218,13 +218,23 @@ def synthetic_events(m: int = 20_000, seed: int = 1, l3: bool = False) -> np.nda
     mid = 10_000
     if l3:
         orders: dict[int, list[int]] = {}  # id -> [side, price, qty]
+        live: list[int] = []  # ids, for O(1) random choice (swap-remove)
+        at: dict[int, dict[int, list[int]]] = {1: {}, -1: {}}  # side -> price -> ids in FIFO order
         next_id = 1
+
+        def remove(oid: int) -> None:
+            side, px, _ = orders.pop(oid)
+            k = live.index(oid) if live[-1] != oid else len(live) - 1
+            live[k] = live[-1]
+            live.pop()
+            at[side][px].remove(oid)
+            if not at[side][px]:
+                del at[side][px]
+
         while len(rows) < m:
             t += int(rng.exponential(2e6))
-            bids = [o for o in orders.values() if o[0] == 1]
-            asks = [o for o in orders.values() if o[0] == -1]
-            bb = max((o[1] for o in bids), default=mid - 1)
-            ba = min((o[1] for o in asks), default=mid + 1)
+            bb = max(at[1], default=mid - 1)
+            ba = min(at[-1], default=mid + 1)
             u = rng.random()
             if u < 0.5 or len(orders) < 20:
                 side = 1 if rng.random() < 0.5 else -1
@@ -232,28 +242,32 @@ def synthetic_events(m: int = 20_000, seed: int = 1, l3: bool = False) -> np.nda
                 px = min(px, ba - 1) if side == 1 else max(px, bb + 1)
                 q = int(rng.integers(1, 40))
                 orders[next_id] = [side, px, q]
+                live.append(next_id)
+                at[side].setdefault(px, []).append(next_id)
                 rows.append((t, Kind.ADD, side, px, q, next_id))
                 next_id += 1
-                continue
-            oid = int(rng.choice(list(orders)))
-            side, px, q = orders[oid]
-            if u < 0.7:
+            elif u < 0.7:
+                oid = live[int(rng.integers(len(live)))]
+                side, px, q = orders[oid]
                 cut = int(rng.integers(1, q + 1))
                 if cut < q:
                     orders[oid][2] -= cut
                     rows.append((t, Kind.CANCEL, side, px, cut, oid))
                 else:
-                    del orders[oid]
+                    remove(oid)
                     rows.append((t, Kind.DELETE, side, px, q, oid))
             else:
-                # execute the best order of a side (aggressor is the other side)
-                best = max(bids, key=lambda o: o[1]) if side == 1 else min(asks, key=lambda o: o[1])
-                oid = next(k for k, o in orders.items() if o is best)
-                x = int(rng.integers(1, best[2] + 1))
-                rows.append((t, Kind.EXECUTE, side, best[1], x, oid))
-                best[2] -= x
-                if best[2] == 0:
-                    del orders[oid]
+                # execute the first order at the best price of a side (aggressor: the other side)
+                side = 1 if rng.random() < 0.5 else -1
+                if not at[side]:
+                    continue
+                px = bb if side == 1 else ba
+                oid = at[side][px][0]
+                x = int(rng.integers(1, orders[oid][2] + 1))
+                rows.append((t, Kind.EXECUTE, side, px, x, oid))
+                orders[oid][2] -= x
+                if orders[oid][2] == 0:
+                    remove(oid)
     else:
         book = {1: {}, -1: {}}
 

@@ -257,7 +257,7 @@ def assert_same_at(a: np.ndarray, b: np.ndarray, names) -> None:
 def test_time_decay_invariance_extra_events(data, request):
     ev = synthetic_events(8_000, seed=2) if data == "synthetic" else request.getfixturevalue("btcusdt")
     more, orig = with_noop_events(ev)
-    assert len(more) > 1.5 * len(ev)  # markedly more events at the same flow
+    assert len(more) > 1.4 * len(ev)  # markedly more events for the same flow
     a, b = compute(ev, FAST), compute(more, FAST)
     assert_same_at(a, b[orig], SIGNAL_NAMES)
     # and not trivially: between events, the decayed signals did decay
@@ -284,13 +284,17 @@ class Recorder(mmsim.Strategy):
     """Quotes nothing; records the local time, the events received and the signals at each call."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple] = []
+        self.reset()
 
     def reset(self) -> None:
-        self.rows = []
+        self.ts: list[int] = []
+        self.n_events: list[int] = []
+        self.values: list[tuple[float, ...]] = []
 
     def quote(self, view):
-        self.rows.append((view.ts, view.n_events, *(view.signals[n] for n in SIGNAL_NAMES)))
+        self.ts.append(view.ts)
+        self.n_events.append(view.n_events)
+        self.values.append(tuple(view.signals[n] for n in SIGNAL_NAMES))
         return None
 
 
@@ -303,15 +307,14 @@ def test_strategy_sees_the_batch_signal_of_the_feed_delayed_event(data, latency_
     cfg = mmsim.Config(signals=FAST, latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=latency_ns)))
     rec = Recorder()
     mmsim.run(ev, rec, cfg)
-    rows = np.array(rec.rows, dtype=float)
-    assert len(rows) > 1000
-    t = rows[:, 0].astype(np.int64)
+    t = np.array(rec.ts, dtype=np.int64)  # local times, ns (not float: 1e18 ns needs 63 bits)
+    values = np.array(rec.values, dtype=float)
+    assert len(t) > 1000
     last = np.searchsorted(ev["exch_ts"], t - latency_ns, side="right") - 1
-    seen = last >= 0
-    assert seen.all()
-    np.testing.assert_array_equal(rows[:, 1].astype(np.int64), last + 1)
+    assert (last >= 0).all()
+    np.testing.assert_array_equal(np.array(rec.n_events), last + 1)
     for k, name in enumerate(SIGNAL_NAMES):
-        np.testing.assert_array_equal(rows[:, 2 + k], batch[name][last], err_msg=name)
+        np.testing.assert_array_equal(values[:, k], batch[name][last], err_msg=name)
     if latency_ns:
         # the batch value of the event at t itself differs somewhere: the delay is visible
         now = np.searchsorted(ev["exch_ts"], t, side="right") - 1
