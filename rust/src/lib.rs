@@ -159,38 +159,19 @@ fn rate(half_life_ns: f64) -> f64 {
     std::f64::consts::LN_2 / half_life_ns
 }
 
-/// A value that decays exponentially in time, stored with the time it refers to.
-#[derive(Clone, Copy, Debug)]
-struct Decayed {
-    value: f64,
-    ts: i64,
-    /// `ln 2 / H`, per ns.
-    rate: f64,
+/// Slots of the time-decayed accumulators in `Signals::acc`.
+mod acc {
+    pub const OFI: usize = 0;
+    pub const TRADE_FLOW: usize = 1;
+    pub const VOL_SUM: usize = 2;
+    pub const HAWKES_BUY: usize = 3;
+    pub const HAWKES_SELL: usize = 4;
+    pub const N: usize = 5;
 }
 
-impl Decayed {
-    fn new(rate: f64) -> Self {
-        Decayed { value: 0.0, ts: 0, rate }
-    }
-
-    /// The value decayed to `ts` (`ts >= self.ts` is guaranteed by the caller).
-    #[inline]
-    fn at(&self, ts: i64) -> f64 {
-        let dt = ts - self.ts;
-        if dt <= 0 || self.value == 0.0 {
-            self.value
-        } else {
-            self.value * (-(dt as f64) * self.rate).exp()
-        }
-    }
-
-    /// Decay to `ts`, then add `x`.
-    #[inline]
-    fn add(&mut self, ts: i64, x: f64) {
-        self.value = self.at(ts) + x;
-        self.ts = ts;
-    }
-}
+/// Below this magnitude a decaying accumulator is set to 0, so a long quiet
+/// spell cannot leave it subnormal (slow arithmetic) or decaying forever.
+const FLUSH: f64 = 1e-200;
 
 /// Book top remembered for the OFI increment.
 #[derive(Clone, Copy, Debug)]
@@ -300,17 +281,19 @@ pub struct Signals {
     hawkes_baseline: f64,
     /// `H_vol / ln 2` in seconds: the EWMA's time constant.
     vol_tau_s: f64,
-    /// Time of the last event fed (ns); every decayed value is read at this time.
+    /// Time of the last event fed (ns); every accumulator is decayed to it.
     now: i64,
     started: bool,
     book: [f64; 5],
     prev_top: Option<Top>,
     last_mid: f64,
-    ofi: Decayed,
-    trade_flow: Decayed,
-    vol_sum: Decayed,
-    hawkes_buy: Decayed,
-    hawkes_sell: Decayed,
+    /// Time-decayed accumulators (slots in [`acc`]), all as of `now`.
+    acc: [f64; acc::N],
+    /// Distinct decay rates `ln 2 / H` (per ns) and which one each accumulator uses:
+    /// accumulators sharing a half-life share one `exp` per time step.
+    rates: [f64; acc::N],
+    n_rates: usize,
+    rate_of: [usize; acc::N],
     vpin: Vpin,
 }
 
@@ -323,6 +306,25 @@ impl Signals {
         let p = params.resolved();
         if !p.is_valid() {
             return None;
+        }
+        let half_lives = [
+            p.ofi_half_life_ns,
+            p.trade_flow_half_life_ns,
+            p.vol_half_life_ns,
+            p.hawkes_half_life_ns,
+            p.hawkes_half_life_ns,
+        ];
+        let (mut rates, mut n_rates, mut rate_of) = ([0.0; acc::N], 0, [0; acc::N]);
+        for (i, &h) in half_lives.iter().enumerate() {
+            let r = rate(h);
+            rate_of[i] = match rates[..n_rates].iter().position(|&x| x == r) {
+                Some(j) => j,
+                None => {
+                    rates[n_rates] = r;
+                    n_rates += 1;
+                    n_rates - 1
+                }
+            };
         }
         let mut weights = [0.0; MAX_LEVELS];
         let mut w = 1.0;
@@ -342,11 +344,10 @@ impl Signals {
             book: [f64::NAN; 5],
             prev_top: None,
             last_mid: f64::NAN,
-            ofi: Decayed::new(rate(p.ofi_half_life_ns)),
-            trade_flow: Decayed::new(rate(p.trade_flow_half_life_ns)),
-            vol_sum: Decayed::new(rate(p.vol_half_life_ns)),
-            hawkes_buy: Decayed::new(rate(p.hawkes_half_life_ns)),
-            hawkes_sell: Decayed::new(rate(p.hawkes_half_life_ns)),
+            acc: [0.0; acc::N],
+            rates,
+            n_rates,
+            rate_of,
             vpin: Vpin::new(p.vpin_bucket_volume, p.vpin_buckets as usize),
         })
     }
@@ -358,26 +359,32 @@ impl Signals {
         self.book = [f64::NAN; 5];
         self.prev_top = None;
         self.last_mid = f64::NAN;
-        for d in [&mut self.ofi, &mut self.trade_flow, &mut self.vol_sum, &mut self.hawkes_buy, &mut self.hawkes_sell] {
-            d.value = 0.0;
-            d.ts = 0;
-        }
+        self.acc = [0.0; acc::N];
         self.vpin.reset();
     }
 
-    /// Advance the clock to `ts` (never backwards: an earlier `ts` counts as `dt = 0`).
+    /// Advance the clock to `ts`, decaying every accumulator by `2^(-dt/H)`
+    /// (never backwards: an earlier `ts` counts as `dt = 0`).
     #[inline]
-    fn tick(&mut self, ts: i64) -> i64 {
+    fn tick(&mut self, ts: i64) {
         if !self.started {
             self.started = true;
             self.now = ts;
-            for d in [&mut self.ofi, &mut self.trade_flow, &mut self.vol_sum, &mut self.hawkes_buy, &mut self.hawkes_sell] {
-                d.ts = ts;
-            }
-        } else if ts > self.now {
-            self.now = ts;
+            return;
         }
-        self.now
+        if ts <= self.now {
+            return;
+        }
+        let dt = (ts - self.now) as f64;
+        self.now = ts;
+        let mut f = [0.0; acc::N];
+        for (fj, &r) in f.iter_mut().zip(&self.rates[..self.n_rates]) {
+            *fj = (-dt * r).exp();
+        }
+        for i in 0..acc::N {
+            let x = self.acc[i] * f[self.rate_of[i]];
+            self.acc[i] = if x.abs() < FLUSH { 0.0 } else { x };
+        }
     }
 
     /// The book changed.
@@ -391,7 +398,7 @@ impl Signals {
     /// snapshot) the book values keep their last values and the OFI restarts
     /// from the next book with both sides present.
     pub fn on_book(&mut self, ts: i64, bid_px: &[i64], bid_qty: &[i64], ask_px: &[i64], ask_qty: &[i64]) {
-        let now = self.tick(ts);
+        self.tick(ts);
         let n = bid_px.len().min(bid_qty.len()).min(ask_px.len()).min(ask_qty.len());
         if n == 0 || bid_qty[0] <= 0 || ask_qty[0] <= 0 {
             self.prev_top = None;
@@ -430,15 +437,13 @@ impl Signals {
             if top.ask_px >= p.ask_px {
                 e += p.ask_qty;
             }
-            if e != 0 {
-                self.ofi.add(now, e as f64);
-            }
+            self.acc[acc::OFI] += e as f64;
         }
         self.prev_top = Some(top);
 
         if self.last_mid.is_finite() && mid != self.last_mid {
             let d = mid - self.last_mid;
-            self.vol_sum.add(now, d * d);
+            self.acc[acc::VOL_SUM] += d * d;
         }
         self.last_mid = mid;
     }
@@ -450,34 +455,33 @@ impl Signals {
     /// * `price` - ticks (not used by the current signals).
     /// * `qty` - lots; a print with `qty <= 0` only advances the clock.
     pub fn on_trade(&mut self, ts: i64, side: i64, _price: i64, qty: i64) {
-        let now = self.tick(ts);
+        self.tick(ts);
         if qty <= 0 || (side != 1 && side != -1) {
             return;
         }
         let q = qty as f64;
-        self.trade_flow.add(now, side as f64 * q);
-        if side > 0 {
-            self.hawkes_buy.add(now, 1.0);
-        } else {
-            self.hawkes_sell.add(now, 1.0);
-        }
+        self.acc[acc::TRADE_FLOW] += side as f64 * q;
+        self.acc[if side > 0 { acc::HAWKES_BUY } else { acc::HAWKES_SELL }] += 1.0;
         self.vpin.add(side, q);
     }
 
     /// Values as of the last event fed, in slot order ([`NAMES`]).
+    ///
+    /// Cheap: the accumulators are already decayed to the last event's time.
+    #[inline]
     pub fn values(&self) -> [f64; COUNT] {
-        let now = self.now;
+        let a = &self.acc;
         [
             self.book[0],
             self.book[1],
             self.book[2],
             self.book[3],
             self.book[4],
-            self.ofi.at(now),
-            self.trade_flow.at(now),
-            (self.vol_sum.at(now) / self.vol_tau_s).sqrt(),
-            self.hawkes_baseline + self.hawkes_alpha * self.hawkes_buy.at(now),
-            self.hawkes_baseline + self.hawkes_alpha * self.hawkes_sell.at(now),
+            a[acc::OFI],
+            a[acc::TRADE_FLOW],
+            (a[acc::VOL_SUM] / self.vol_tau_s).sqrt(),
+            self.hawkes_baseline + self.hawkes_alpha * a[acc::HAWKES_BUY],
+            self.hawkes_baseline + self.hawkes_alpha * a[acc::HAWKES_SELL],
             self.vpin.value(),
         ]
     }

@@ -373,3 +373,34 @@ fn zero_fields_take_defaults_and_bad_params_are_refused() {
         assert!(Signals::new(bad).is_none(), "{bad:?}");
     }
 }
+
+#[test]
+fn a_long_quiet_spell_flushes_to_exact_zero() {
+    let mut s = Signals::new(Params { ofi_half_life_ns: 1e6, ..params() }).unwrap();
+    s.on_trade(0, 1, 100, 10);
+    top(&mut s, 0, 100, 10, 101, 10);
+    top(&mut s, 0, 100, 12, 101, 10); // OFI +2
+    // 1e6 OFI half-lives (1000 s) later: 2 * 2^-1e6 underflows; flushed to 0, never subnormal
+    top(&mut s, 1000 * S, 100, 12, 101, 10);
+    assert_eq!(s.values()[slot::OFI], 0.0);
+    // the 1 s half-life trade flow decayed by 2^-1000 ~ 1e-301: below the flush threshold
+    assert_eq!(s.values()[slot::TRADE_FLOW], 0.0);
+    assert_eq!(s.values()[slot::HAWKES_BUY], 0.2);
+    // and accumulates again from there
+    s.on_trade(1000 * S, -1, 100, 3);
+    assert_eq!(s.values()[slot::TRADE_FLOW], -3.0);
+}
+
+#[test]
+fn accumulators_with_distinct_half_lives_decay_independently() {
+    let mut s = Signals::new(Params {
+        trade_flow_half_life_ns: 2.0 * S as f64,
+        hawkes_half_life_ns: 0.5 * S as f64,
+        ..params()
+    })
+    .unwrap();
+    s.on_trade(0, 1, 100, 8);
+    s.on_trade(2 * S, 1, 100, 0); // clock only
+    assert_close!(s.values()[slot::TRADE_FLOW], 4.0); // one 2 s half-life
+    assert_close!(s.values()[slot::HAWKES_BUY], 0.2 + 0.5 / 16.0); // four 0.5 s half-lives
+}

@@ -159,9 +159,11 @@ def _as_records(events: np.ndarray, values: Any) -> np.ndarray:
     """Pack the engine's output (a (n, COUNT) float64 array or SIGNAL_DTYPE records) as SIGNAL_DTYPE."""
     if isinstance(values, np.ndarray) and values.dtype == SIGNAL_DTYPE:
         return values
-    arr = np.asarray(values, dtype=np.float64).reshape(len(events), len(SIGNAL_NAMES))
-    out = np.empty(len(events), dtype=SIGNAL_DTYPE)
-    out["exch_ts"] = events["exch_ts"]
-    for i, name in enumerate(SIGNAL_NAMES):
-        out[name] = arr[:, i]
-    return out
+    n, k = len(events), len(SIGNAL_NAMES)
+    arr = np.asarray(values, dtype=np.float64).reshape(n, k)
+    # Every field is 8 bytes, so a row is 1 + k float64 slots: fill them as a
+    # 2-d block in one pass (per-field strided copies cost ~10x more).
+    block = np.empty((n, 1 + k), dtype=np.float64)
+    block[:, 1:] = arr
+    block.view(np.int64)[:, 0] = events["exch_ts"]
+    return block.view(SIGNAL_DTYPE).reshape(n)
