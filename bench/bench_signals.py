@@ -4,9 +4,10 @@ Runs on a seeded synthetic L2 stream (and on the real Binance BTCUSDT capture
 when ``../shared/data`` and the Binance loader are present). Measures, in one
 process:
 
-- ``mmsim.signals.compute`` (book replay + every signal, per event) against
-  ``mmsim._engine.replay_bbo`` (the same book replay alone): the difference is
-  the cost of all signals together, in ns per event;
+- ``mmsim._engine.compute_signals`` (book replay + every signal updated and
+  read after each event) against ``mmsim._engine.replay_bbo`` (the same book
+  replay alone): the difference is the cost of all signals together, in ns
+  per event; and ``mmsim.signals.compute`` end to end;
 - ``mmsim.run`` with no strategy, with ``signals.enabled`` true and false:
   engine events per second and their ratio.
 
@@ -95,22 +96,26 @@ def best(f, repeat: int) -> float:
 
 
 def bench(name: str, events: np.ndarray, repeat: int) -> None:
+    """Print ns/event of the signals and the engine's events/s with signals on and off."""
     n = len(events)
     cfg_on = mmsim.Config(signals=mmsim.SignalConfig())
     cfg_off = mmsim.Config(signals=mmsim.SignalConfig(enabled=False))
+    native = mmsim.signals.native_params(cfg_on.signals)
     t_book = best(lambda: mmsim._engine.replay_bbo(events), repeat)
+    t_raw = best(lambda: mmsim._engine.compute_signals(events, native), repeat)
     t_sig = best(lambda: mmsim.signals.compute(events, cfg_on), repeat)
     t_on = best(lambda: mmsim.run(events, None, cfg_on), repeat)
     t_off = best(lambda: mmsim.run(events, None, cfg_off), repeat)
-    per_ev = (t_sig - t_book) / n * 1e9
+    ns = 1e9 / n
     print(f"\n{name}: {n:,} events, best of {repeat}")
-    print(f"  book replay only (replay_bbo)       {t_book / n * 1e9:8.1f} ns/event")
-    print(f"  book + all signals (compute)         {t_sig / n * 1e9:8.1f} ns/event")
-    print(f"  => all 11 signals together           {per_ev:8.1f} ns/event")
-    print(f"  engine run, signals on               {n / t_on / 1e6:8.2f} M events/s")
-    print(f"  engine run, signals off              {n / t_off / 1e6:8.2f} M events/s")
-    print(f"  ratio on/off (events/s)              {t_off / t_on:8.3f}")
-    print(f"  ratio compute/replay_bbo (time)      {t_sig / t_book:8.3f}")
+    print(f"  book replay only (_engine.replay_bbo)         {t_book * ns:8.1f} ns/event")
+    print(f"  book + all signals (_engine.compute_signals)  {t_raw * ns:8.1f} ns/event")
+    print(f"  => all 11 signals together                    {(t_raw - t_book) * ns:8.1f} ns/event")
+    print(f"  mmsim.signals.compute (with record packing)   {t_sig * ns:8.1f} ns/event")
+    print(f"  engine run, signals on                        {n / t_on / 1e6:8.2f} M events/s")
+    print(f"  engine run, signals off                       {n / t_off / 1e6:8.2f} M events/s")
+    print(f"  ratio on/off (events/s)                       {t_off / t_on:8.3f}")
+    print(f"  ratio compute_signals/replay_bbo (time)       {t_raw / t_book:8.3f}")
 
 
 def main() -> None:
