@@ -31,7 +31,6 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
     feed removes them later). An absent level has price 0 and qty 0.
     """
     m = len(events)
-    out = {k: np.zeros((m, n), dtype=np.int64) for k in ("bid_px", "bid_qty", "ask_px", "ask_qty")}
     levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
     # Sorted prices per side (ascending) so the top n is a slice.
     prices: dict[int, list[int]] = {1: [], -1: []}
@@ -47,49 +46,77 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
             del book[px]
             prices[side].pop(bisect.bisect_left(prices[side], px))
 
-    def remove_through(side: int, px: int) -> None:
+    def remove_through(side: int, px: int) -> bool:
         """Drop ``side``'s levels at or better than ``px`` (crossed by the other side)."""
         ps = prices[side]
+        gone = False
         if side == 1:
-            cut = bisect.bisect_left(ps, px)
-            gone, prices[side] = ps[cut:], ps[:cut]
+            while ps and ps[-1] >= px:
+                del levels[side][ps.pop()]
+                gone = True
         else:
-            cut = bisect.bisect_right(ps, px)
-            gone, prices[side] = ps[:cut], ps[cut:]
-        for p in gone:
-            del levels[side][p]
+            while ps and ps[0] <= px:
+                del levels[side][ps.pop(0)]
+                gone = True
+        return gone
 
-    kinds, sides = events["kind"], events["side"]
-    pxs, qtys, oids = events["price"], events["qty"], events["order_id"]
+    def touches_top(side: int, px: int) -> bool:
+        """True when a change at ``px`` can alter ``side``'s top ``n`` levels."""
+        ps = prices[side]
+        if len(ps) < n:
+            return True
+        return px >= ps[-n] if side == 1 else px <= ps[n - 1]
+
+    # Rows are rebuilt only after events that can change the top n levels and
+    # forward-filled otherwise (most diffs of a deep L2 book are below the top).
+    src = np.zeros(m, dtype=np.int64)
+    rows: list[tuple[list[int], list[int], list[int], list[int]]] = []
+    kinds, sides = events["kind"].tolist(), events["side"].tolist()
+    pxs, qtys, oids = events["price"].tolist(), events["qty"].tolist(), events["order_id"].tolist()
+    pad = [0] * n
     for i in range(m):
-        kind, side, px, qty = int(kinds[i]), int(sides[i]), int(pxs[i]), int(qtys[i])
+        kind, side, px, qty = kinds[i], sides[i], pxs[i], qtys[i]
+        changed = True
         if kind == Kind.DEPTH:
+            changed = touches_top(side, px)
             set_level(side, px, qty)
-            if qty > 0:
-                remove_through(-side, px)
+            if qty > 0 and remove_through(-side, px):
+                changed = True
         elif kind == Kind.CLEAR:
             for s in ((1, -1) if side == 0 else (side,)):
                 levels[s].clear()
                 prices[s].clear()
         elif kind == Kind.ADD:
-            remaining[int(oids[i])] = qty
+            changed = touches_top(side, px)
+            remaining[oids[i]] = qty
             set_level(side, px, levels[side].get(px, 0) + qty)
         elif kind in (Kind.CANCEL, Kind.DELETE, Kind.EXECUTE):
-            oid = int(oids[i])
+            changed = touches_top(side, px)
+            oid = oids[i]
             q = remaining[oid] if kind == Kind.DELETE else qty
             remaining[oid] -= q
             if remaining[oid] == 0:
                 del remaining[oid]
             set_level(side, px, levels[side].get(px, 0) - q)
+        else:
+            changed = False
+        if not changed and rows:
+            src[i] = len(rows) - 1
+            continue
         bids = prices[1][-n:][::-1]
         asks = prices[-1][:n]
-        for j, p in enumerate(bids):
-            out["bid_px"][i, j] = p
-            out["bid_qty"][i, j] = levels[1][p]
-        for j, p in enumerate(asks):
-            out["ask_px"][i, j] = p
-            out["ask_qty"][i, j] = levels[-1][p]
-    return out
+        bid_l, ask_l = levels[1], levels[-1]
+        rows.append((
+            bids + pad[len(bids):],
+            [bid_l[p] for p in bids] + pad[len(bids):],
+            asks + pad[len(asks):],
+            [ask_l[p] for p in asks] + pad[len(asks):],
+        ))
+        src[i] = len(rows) - 1
+    if not rows:
+        return {k: np.zeros((m, n), dtype=np.int64) for k in ("bid_px", "bid_qty", "ask_px", "ask_qty")}
+    table = np.array(rows, dtype=np.int64)  # (rows, 4, n)
+    return {k: table[src, j] for j, k in enumerate(("bid_px", "bid_qty", "ask_px", "ask_qty"))}
 
 
 def reference(events: np.ndarray, params: dict) -> dict[str, np.ndarray]:
@@ -154,13 +181,15 @@ def reference(events: np.ndarray, params: dict) -> dict[str, np.ndarray]:
     dt = np.diff(np.maximum.accumulate(ts), prepend=ts[:1]).astype(float)
 
     def decayed(increments: np.ndarray, half_life: float) -> np.ndarray:
-        f = np.exp2(-dt / half_life)
-        acc = np.empty(m)
+        """x_i = x_{i-1} * 2^(-dt_i / H) + increment_i, event by event."""
+        f = np.exp2(-dt / half_life).tolist()
+        inc = increments.tolist()
+        acc = [0.0] * m
         x = 0.0
         for i in range(m):
-            x = x * f[i] + increments[i]
+            x = x * f[i] + inc[i]
             acc[i] = x
-        return acc
+        return np.array(acc)
 
     out["ofi"] = decayed(e, h["ofi_half_life_ns"])
     signed = np.where(valid_trade, aggressor * trade_qty, 0).astype(float)
@@ -180,16 +209,17 @@ def reference(events: np.ndarray, params: dict) -> dict[str, np.ndarray]:
 
 def vpin(side: np.ndarray, qty: np.ndarray, valid: np.ndarray, v: float, n: int) -> np.ndarray:
     """VPIN after each event: fill buckets of ``v`` lots, average |B - S| / v over the last ``n``."""
-    out = np.zeros(len(side))
+    out = [0.0] * len(side)
     buy = sell = 0.0
     done: list[float] = []
-    for i in range(len(side)):
-        if valid[i]:
-            q = float(qty[i])
+    window = 0.0  # sum of the last n imbalances, recomputed when a bucket completes
+    for i, (sd, q, ok) in enumerate(zip(side.tolist(), qty.tolist(), valid.tolist())):
+        if ok:
+            q = float(q)
             while q > 0:
                 room = v - (buy + sell)
                 take = min(q, room)
-                if side[i] > 0:
+                if sd > 0:
                     buy += take
                 else:
                     sell += take
@@ -197,9 +227,10 @@ def vpin(side: np.ndarray, qty: np.ndarray, valid: np.ndarray, v: float, n: int)
                 if take == room:
                     done.append(abs(buy - sell))
                     buy = sell = 0.0
+                    window = sum(done[-n:])
         k = min(len(done), n)
-        out[i] = sum(done[-k:]) / (k * v) if k else 0.0
-    return out
+        out[i] = window / (k * v) if k else 0.0
+    return np.array(out)
 
 
 def synthetic_events(m: int = 20_000, seed: int = 1, l3: bool = False) -> np.ndarray:

@@ -226,7 +226,8 @@ def test_real_data_exercises_every_signal(data, request):
 
 
 def with_noop_events(ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Insert, half-way between events at different times, a DEPTH that re-sets the best bid.
+    """Add events that change nothing: a repeat of every DEPTH right after it, and,
+    half-way between events at different times, a DEPTH that re-sets the best bid.
 
     The book does not change, so every signal must read the same at the
     original events: decays must depend on elapsed time only, not on how many
@@ -235,15 +236,20 @@ def with_noop_events(ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bbo = mmsim._engine.replay_bbo(ev)
     ts = ev["exch_ts"]
     gap = np.flatnonzero((np.diff(ts) > 1) & (bbo["bid_qty"][:-1] > 0) & (bbo["ask_qty"][:-1] > 0))
-    extra = np.zeros(len(gap), dtype=mmsim.EVENT_DTYPE)
-    extra["exch_ts"] = ts[gap] + (ts[gap + 1] - ts[gap]) // 2
-    extra["local_ts"] = extra["exch_ts"]
-    extra["kind"] = Kind.DEPTH
-    extra["side"] = 1
-    extra["price"] = bbo["best_bid"][gap]
-    extra["qty"] = bbo["bid_qty"][gap]
-    out = np.insert(ev, gap + 1, extra)
-    orig = np.arange(len(ev)) + np.searchsorted(gap + 1, np.arange(len(ev)), side="right")
+    mid = np.zeros(len(gap), dtype=mmsim.EVENT_DTYPE)
+    mid["exch_ts"] = ts[gap] + (ts[gap + 1] - ts[gap]) // 2
+    mid["local_ts"] = mid["exch_ts"]
+    mid["kind"] = Kind.DEPTH
+    mid["side"] = 1
+    mid["price"] = bbo["best_bid"][gap]
+    mid["qty"] = bbo["bid_qty"][gap]
+    rep = np.flatnonzero(ev["kind"] == Kind.DEPTH)
+    # insert after event i: the repeat of a DEPTH, then the half-way event
+    where = np.concatenate([rep + 1, gap + 1])
+    extra = np.concatenate([ev[rep], mid])
+    order = np.argsort(where, kind="stable")
+    out = np.insert(ev, where[order], extra[order])
+    orig = np.arange(len(ev)) + np.searchsorted(np.sort(where), np.arange(len(ev)), side="right")
     assert np.array_equal(out[orig], ev)
     return out, orig
 
@@ -321,7 +327,9 @@ class Recorder(mmsim.Strategy):
 @pytest.mark.parametrize("data", ["lobster", "binance"])
 def test_strategy_sees_the_batch_signal_of_the_feed_delayed_event(data, latency_ns, request):
     """With feed latency L, at local time t the view holds the batch row of the last event with exch_ts <= t - L."""
-    ev = request.getfixturevalue("amzn" if data == "lobster" else "btcusdt")[:20_000]
+    # Binance stamps depth diffs per millisecond (~40 events a timestamp), so it
+    # needs more events than LOBSTER for as many strategy calls.
+    ev = request.getfixturevalue("amzn")[:30_000] if data == "lobster" else request.getfixturevalue("btcusdt")[:100_000]
     batch = compute(ev, FAST)
     cfg = mmsim.Config(signals=FAST, latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=latency_ns)))
     rec = Recorder()
