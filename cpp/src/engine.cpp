@@ -6,6 +6,9 @@
 #include <limits>
 #include <string>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "mmsim/errors.hpp"
 
 namespace mmsim {
@@ -20,7 +23,7 @@ constexpr int64_t kMaxCallsPerTs = 100000;
 // signals exactly as compute_signals does (trade first, then the new book).
 inline void local_apply(Book &book, MmsimSignals *sig, int levels, const Event &e, int64_t i) {
     const auto kind = static_cast<Kind>(e.kind);
-    if (sig && (kind == Kind::Trade || kind == Kind::Execute))
+    if (sig && (kind == Kind::Execute || (kind == Kind::Trade && e.side != 0)))
         mmsim_signals_on_trade(sig, e.exch_ts, kind == Kind::Trade ? e.side : -e.side, e.price, e.qty);
     const BookChange c = book.apply(e, i);
     if (sig && c.book_changed) {
@@ -63,7 +66,19 @@ Engine::~Engine() { mmsim_signals_free(signals_); }
 
 // ------------------------------------------------------------------ main loop
 
-void Engine::run(const Event *ev, int64_t n) {
+void Engine::release_consumed(const Event *ev, int64_t upto) {
+    // Only whole pages strictly below the first event still needed by either clock.
+    static const int64_t page = sysconf(_SC_PAGESIZE);
+    const auto base = reinterpret_cast<uintptr_t>(ev);
+    const uintptr_t first_page = (base + page - 1) / page * page;
+    const uintptr_t end = (base + static_cast<uintptr_t>(upto) * sizeof(Event)) / page * page;
+    const uintptr_t from = std::max<uintptr_t>(first_page, base + static_cast<uintptr_t>(released_bytes_));
+    if (end <= from) return;
+    madvise(reinterpret_cast<void *>(from), end - from, MADV_DONTNEED);
+    released_bytes_ = static_cast<int64_t>(end - base);
+}
+
+void Engine::run(const Event *ev, int64_t n, bool release_pages) {
     n_events = n;
     if (n <= 0) return;
     next_sample_ = ev[0].exch_ts;
@@ -95,34 +110,68 @@ void Engine::run(const Event *ev, int64_t n) {
         return t;
     };
 
+    const bool per_update_calls = strategy_ && dt == 0;
+    int64_t prev_ts = ev[0].exch_ts;
     for (;;) {
-        const int64_t t_ex = i_ex < n ? ev[i_ex].exch_ts : kInf;
-        if (!loc_ready && i_loc < i_ex) {
-            loc_next = feed_ts(i_loc);
-            loc_ready = true;
-        }
-        const int64_t t_lc = loc_ready ? loc_next : kInf;
-        const int64_t t_oa = to_exchange_.empty() ? kInf : to_exchange_.front().ts;
-        const int64_t t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
-        const bool market_done = i_loc >= n;
-        const int64_t t_tm = market_done ? kInf : timer_next;
-
-        // Ties at one nanosecond: exchange market event, then order arrivals at the
+        // Ties at one nanosecond: exchange market events, then order arrivals at the
         // exchange, then (local side) responses, market data, timer.
-        if (t_ex != kInf && t_ex <= t_oa && t_ex <= t_rs && t_ex <= t_lc && t_ex <= t_tm) {
-            check_sorted(ev, i_ex);
-            exchange_event(ev[i_ex], i_ex);
+        int64_t t_oa = to_exchange_.empty() ? kInf : to_exchange_.front().ts;
+        int64_t t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
+        int64_t t_tm = i_loc >= n ? kInf : timer_next;
+        // 1. The exchange side runs every market event up to the next other item.
+        int64_t limit = std::min(std::min(t_oa, t_rs), std::min(loc_ready ? loc_next : kInf, t_tm));
+        while (i_ex < n) {
+            const Event &e = ev[i_ex];
+            if (e.exch_ts > limit) break;
+            if (e.exch_ts < prev_ts) check_sorted(ev, i_ex);
+            prev_ts = e.exch_ts;
+            exchange_event(e, i_ex);
             ++i_ex;
-            continue;
+            if ((i_ex & 0xFFFF) == 0) {
+                progress.store(i_ex, std::memory_order_relaxed);
+                if (release_pages) release_consumed(ev, std::min(i_loc, i_ex));
+            }
+            if (!loc_ready) {  // i_loc < i_ex now: its delivery time is known
+                loc_next = feed_ts(i_loc);
+                loc_ready = true;
+                if (loc_next < limit) limit = loc_next;
+            }
+            if (!to_local_.empty() && to_local_.front().ts < limit) limit = to_local_.front().ts;
         }
-        if (t_oa != kInf && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
+        const int64_t t_ex = i_ex < n ? ev[i_ex].exch_ts : kInf;
+        t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
+        const int64_t t_lc = loc_ready ? loc_next : kInf;
+        // 2. Our messages reaching the exchange.
+        if (t_oa != kInf && t_oa < t_ex && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
             const ToExchange m = to_exchange_.front();
             to_exchange_.pop();
             order_arrival(m);
             continue;
         }
-        const int64_t T = std::min(t_rs, std::min(t_lc, t_tm));
-        if (T == kInf) break;
+        // 3. The local side. With no call per update, market data before any other item
+        //    is applied in a tight loop (same result, fewer trips through this loop).
+        if (!per_update_calls) {
+            const int64_t lim = std::min(std::min(t_ex, t_oa), std::min(t_rs, t_tm));
+            while (loc_ready && loc_next < lim) {
+                local_event(ev[i_loc], i_loc);
+                ++i_loc;
+                if (dt > 0 && timer_next == kInf) timer_next = loc_next + dt;  // the timer starts with the data
+                if (i_loc < i_ex) {
+                    loc_next = feed_ts(i_loc);
+                } else {
+                    loc_ready = false;
+                }
+            }
+            if (i_loc >= n) t_tm = kInf;
+            else t_tm = timer_next;
+        }
+        const int64_t T = std::min(std::min(t_rs, loc_ready ? loc_next : kInf), t_tm);
+        if (T == kInf) {
+            if (i_ex >= n && to_exchange_.empty()) break;
+            continue;
+        }
+        if (T >= t_ex || (t_oa != kInf && T >= t_oa)) continue;  // exchange items at T go first
+        const bool market_done = i_loc >= n;
 
         // Everything the local side learns at time T is applied before one strategy call.
         int64_t reason = 0;
@@ -166,6 +215,7 @@ void Engine::run(const Event *ev, int64_t n) {
         call_strategy(T, reason);
     }
     sample(now_ex_);
+    progress.store(n, std::memory_order_relaxed);
 }
 
 // ------------------------------------------------------------------ exchange side
@@ -188,7 +238,7 @@ void Engine::exchange_event(const Event &e, int64_t i) {
             depth_changed(c);
             if (e.qty > 0) check_cross(e.side, e.price, -1);
             break;
-        case Kind::Trade: trade_at(e.side, e.price, e.qty); break;
+        case Kind::Trade: trade_at(e.side, e.price, e.qty); break;  // side 0: aggressor unknown
         case Kind::Add: check_cross(e.side, e.price, e.qty); break;
         case Kind::Cancel:
         case Kind::Delete:
@@ -241,6 +291,13 @@ void Engine::depth_changed(const BookChange &c) {
 void Engine::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
+        // A print with no known aggressor (side 0, e.g. a cross trade) only fills us when
+        // it is through our price; at our price we cannot tell which queue it took from.
+        if (aggressor == 0) {
+            if ((o.side > 0 ? price < o.price : price > o.price) && fill(k, o.price, o.leaves, true)) continue;
+            ++k;
+            continue;
+        }
         if (o.side != -aggressor) {
             ++k;
             continue;
