@@ -131,6 +131,22 @@ def test_compute_hand_values():
     np.testing.assert_array_equal(sig["exch_ts"], ev["exch_ts"])
 
 
+def test_print_with_unknown_aggressor_only_moves_the_clock():
+    """A TRADE with side 0 (e.g. a cross trade) is fed too: no flow, but values decay to its time."""
+    cfg = mmsim.SignalConfig(trade_flow_half_life=S, vpin_bucket_volume=10.0)
+    ev = make_events([
+        (0, Kind.DEPTH, 1, 100, 5),
+        (0, Kind.DEPTH, -1, 101, 5),
+        (0, Kind.TRADE, 1, 101, 8),
+        (S, Kind.TRADE, 0, 100, 50),
+    ])
+    sig = compute(ev, cfg)
+    assert sig["trade_flow"][2] == 8.0
+    assert sig["trade_flow"][3] == pytest.approx(4.0, rel=1e-15)
+    assert sig["vpin"][3] == 0.0  # its 50 lots are not classified, so no bucket fills
+    assert sig["hawkes_buy"][3] == pytest.approx(0.5 * 0.5, rel=1e-15)
+
+
 # ---------------------------------------------------------------------------- synthetic data
 
 
