@@ -227,9 +227,12 @@ def _fingerprint(rule: Any, param_names: tuple[str, ...], state_size: int) -> st
 
     from . import __version__
 
+    py = rule.py_func if _is_dispatcher(rule) else rule
     h = hashlib.sha256()
+    # The module name too: numba's cached machine code re-imports the rule's module by
+    # name to rebuild its environment, so one file loaded under two names needs two entries.
     h.update(repr((__version__, numba.__version__, sys.version_info[:2], VIEW_DTYPE.descr, QUOTE_DTYPE.descr,
-                   param_names, state_size, _WRAPPER_TEMPLATE)).encode())
+                   param_names, state_size, py.__module__, _WRAPPER_TEMPLATE)).encode())
     _fingerprint_into(h, rule, set(), set())
     return h.hexdigest()[:24]
 
@@ -528,12 +531,17 @@ class NumbaStrategyType:
         module = _wrapper_module(self.rule, fingerprint, self.params_dtype, self.state_size)
         module.rule = self.rule
         try:
-            return numba.cfunc(sig, cache=self.cache)(module.callback)
+            return numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback)
         except NumbaError as exc:
             raise StrategyError(
                 f"strategy {self.name}: the rule {self.py_rule.__qualname__}(view, params, state, out) does not "
                 f"compile for the view record: {_first_lines(str(exc))}"
             ) from exc
+
+    def _cacheable(self) -> bool:
+        """Whether a new process could rebuild the cached code: numba re-imports the rule's module by name."""
+        mod = sys.modules.get(self.py_rule.__module__)
+        return mod is not None and getattr(mod, "__dict__", None) is self.py_rule.__globals__
 
     @property
     def address(self) -> int:
