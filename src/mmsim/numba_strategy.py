@@ -532,10 +532,20 @@ class NumbaStrategyType:
         module.rule = self.rule
         try:
             return numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback)
-        except NumbaError as exc:
+        except Exception as exc:
+            # numba reports most typing faults as NumbaError, but some (a misspelt record
+            # field) surface as a bare KeyError from deep inside the typer.
+            if isinstance(exc, NumbaError):
+                plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+                ours = re.search(r"the rule must return an integer[^\n]*", plain)
+                why = ours.group(0) if ours else _first_lines(plain)
+            elif isinstance(exc, KeyError):
+                why = f"no field {exc.args[0]!r} in the view, params or out record"
+            else:
+                why = f"{type(exc).__name__}: {exc}"
             raise StrategyError(
                 f"strategy {self.name}: the rule {self.py_rule.__qualname__}(view, params, state, out) does not "
-                f"compile for the view record: {_first_lines(str(exc))}"
+                f"compile for the view record: {why}"
             ) from exc
 
     def _cacheable(self) -> bool:

@@ -1,0 +1,307 @@
+"""Strategy plugins: the numba fast path, plugin loading, and the reference strategies against the engine.
+
+The compiled callback is called through ctypes exactly as the engine calls it;
+engine-level tests run the reference strategies on real data and compare the
+fast path with the Python path fill for fill.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from mmsim.errors import ConfigError, StrategyError
+from mmsim.numba_strategy import NATIVE_ERRORS, RuleStrategy, native_error_message, numba_strategy
+from mmsim.plugins import available_strategies, load_strategy, resolve_strategy
+from mmsim.records import QUOTE_DTYPE, VIEW_DTYPE
+from mmsim.strategy import Quote, Strategy
+
+CFUNC_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def call_native(strategy, view: np.ndarray, state: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+    """Call the compiled callback once, as the engine does: (code, out record)."""
+    addr, params, fresh = strategy._mmsim_native_()
+    state = fresh if state is None else state
+    out = np.zeros(1, dtype=QUOTE_DTYPE)
+    rec = np.ascontiguousarray(view.reshape(1))
+    code = CFUNC_TYPE(addr)(rec.ctypes.data, params.ctypes.data, state.ctypes.data, out.ctypes.data)
+    return code, out[0]
+
+
+def book_view(bid=100, ask=104, bid_qty=5, ask_qty=5, position=0, ts=1_000) -> np.ndarray:
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"], v["position"], v["ts"] = bid, ask, bid_qty, ask_qty, position, ts
+    return v
+
+
+# -- rules used below (module level, so numba can cache them) ----------------------------------
+
+
+@numba_strategy(params={"half_spread": 2.0, "size": 1.0}, state_size=3)
+def spread_rule(view, params, state, out):
+    state[0] += 1.0
+    mid = 0.5 * (view.best_bid + view.best_ask)
+    out.bid_px = mid - params.half_spread
+    out.ask_px = mid + params.half_spread
+    out.bid_qty = params.size
+    out.ask_qty = params.size
+    return 1
+
+
+@numba_strategy(params=("limit",))
+def raising_rule(view, params, state, out):
+    if view.position > params.limit:
+        raise ValueError("position over the limit")
+    return 0
+
+
+@numba_strategy
+def bad_code_rule(view, params, state, out):
+    return 7
+
+
+@numba_strategy(name="Floaty")
+def float_return_rule(view, params, state, out):
+    return 1.5
+
+
+@numba_strategy(name="Typo")
+def typo_rule(view, params, state, out):
+    out.bid_px = view.best_bidd
+    return 1
+
+
+@numba_strategy(state_size=1)
+def divide_rule(view, params, state, out):
+    out.bid_px = view.best_bid / state[0]  # state starts at 0: ZeroDivisionError
+    return 1
+
+
+# -- the numba fast path -------------------------------------------------------------------------
+
+
+def test_callback_writes_the_quote_and_keeps_state_across_calls():
+    s = spread_rule(half_spread=1.5)
+    assert s.params == {"half_spread": 1.5, "size": 1.0}
+    addr, params, state = s._mmsim_native_()
+    assert isinstance(addr, int) and addr != 0
+    assert params.dtype == np.float64 and list(params) == [1.5, 1.0]
+    assert state.dtype == np.float64 and list(state) == [0.0, 0.0, 0.0]
+    code, out = call_native(s, book_view(), state)
+    assert code == 1
+    assert tuple(out) == (100.5, 1.0, 103.5, 1.0)
+    call_native(s, book_view(), state)
+    assert state[0] == 2.0  # the engine's array is the rule's state
+    assert list(s._mmsim_native_()[2]) == [0.0, 0.0, 0.0]  # each run starts from zero
+
+
+def test_exception_in_the_rule_is_an_error_code_not_a_crash():
+    s = raising_rule(limit=3)
+    assert call_native(s, book_view(position=3))[0] == 0
+    assert call_native(s, book_view(position=4))[0] == 2
+    assert "raised an exception" in native_error_message(2)
+    assert call_native(divide_rule(), book_view())[0] == 2  # numba raises ZeroDivisionError like Python
+
+
+def test_return_value_other_than_0_or_1_is_an_error_code():
+    assert call_native(bad_code_rule(), book_view())[0] == 3
+    assert native_error_message(3) == NATIVE_ERRORS[3]
+    assert native_error_message(99) == "the strategy callback returned the unknown code 99"
+
+
+def test_non_integer_return_fails_at_construction():
+    with pytest.raises(StrategyError, match=r"strategy Floaty: .*must return an integer.*float64"):
+        float_return_rule()
+
+
+def test_unknown_view_field_fails_at_construction():
+    with pytest.raises(StrategyError, match=r"strategy Typo: the rule typo_rule\(view, params, state, out\) does not "
+                                            r"compile.*best_bidd"):
+        typo_rule()
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["def rule(view, params, state):\n    return 0",
+     "def rule(view, params, state, out, extra):\n    return 0",
+     "def rule(view, params, state, out, *, flag=1):\n    return 0"],
+    ids=["three-args", "five-args", "keyword-only"],
+)
+def test_wrong_signature_fails_at_decoration(source):
+    namespace: dict = {}
+    exec(source, namespace)
+    with pytest.raises(StrategyError, match=r"strategy rule: the rule must have the signature "
+                                            r"rule\(view, params, state, out\) -> int"):
+        numba_strategy(namespace["rule"])
+
+
+def test_parameters_are_validated_by_name():
+    with pytest.raises(ConfigError, match=r"strategy spread_rule: unknown parameter 'half_sprad' "
+                                          r"\(it takes: half_spread, size\)"):
+        spread_rule(half_sprad=1.0)
+    with pytest.raises(ConfigError, match=r"strategy raising_rule: missing parameter 'limit'"):
+        raising_rule()
+    with pytest.raises(ConfigError, match=r"strategy spread_rule: parameter 'size': expected a number, got 'big'"):
+        spread_rule.from_params({"size": "big"})
+    with pytest.raises(ConfigError, match=r"parameter 'size': expected a number, got True"):
+        spread_rule.python(size=True)
+    with pytest.raises(StrategyError, match=r"parameter name '_x' must be a Python identifier"):
+        numba_strategy(params=("_x",))(lambda view, params, state, out: 0)
+
+
+def test_python_path_is_an_mmsim_strategy_running_the_same_rule():
+    cls = spread_rule.python_class
+    assert issubclass(cls, Strategy) and issubclass(cls, RuleStrategy)
+    assert cls.__name__ == "spread_rulePython" and cls.name == "spread_rule"
+    for pure in (False, True):
+        s = spread_rule.python(half_spread=1.5, pure=pure)
+        assert s.quote(book_view()) == Quote(100.5, 1.0, 103.5, 1.0)
+        s.quote(book_view())
+        assert s._state[0] == 2.0
+        s.reset()
+        assert s._state[0] == 0.0
+
+
+def test_python_path_raises_the_rules_exception_and_names_bad_codes():
+    with pytest.raises(ValueError, match="position over the limit"):
+        raising_rule.python(limit=1, pure=True).quote(book_view(position=2))
+    with pytest.raises(ValueError):
+        raising_rule.python(limit=1).quote(book_view(position=2))
+    with pytest.raises(StrategyError, match=r"strategy bad_code_rule at local time 777 ns: the strategy returned a "
+                                            r"value other than 0 \(no change\) or 1 \(quote in out\) \(it returned 7\)"):
+        bad_code_rule.python().quote(book_view(ts=777))
+
+
+CACHE_DRIVER = """
+import sys, time
+t0 = time.perf_counter()
+from mmsim.plugins import load_strategy
+s = load_strategy(sys.argv[1], {"half_spread": 1.0})
+import numpy as np
+from mmsim.records import VIEW_DTYPE
+v = np.zeros((), VIEW_DTYPE); v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"] = 100, 104, 1, 1
+print(s.kind.cache_hits, s.python().quote(v).bid_px)
+"""
+
+
+def test_compile_cache_is_used_by_a_new_process_and_invalidated_by_an_edit(tmp_path):
+    rule_file = tmp_path / "my_rule.py"
+    rule_text = textwrap.dedent("""
+        import math
+        from mmsim.numba_strategy import numba_strategy
+        OFFSET = 0.0
+
+        @numba_strategy(params={"half_spread": 1.0})
+        def my_rule(view, params, state, out):
+            mid = 0.5 * (view.best_bid + view.best_ask)
+            out.bid_px = math.floor(mid - params.half_spread - OFFSET)
+            out.ask_px = math.ceil(mid + params.half_spread)
+            out.bid_qty = 1.0
+            out.ask_qty = 1.0
+            return 1
+    """)
+    rule_file.write_text(rule_text)
+    env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run() -> str:
+        proc = subprocess.run([sys.executable, "-c", CACHE_DRIVER, f"{rule_file}:my_rule"], env=env,
+                              capture_output=True, text=True, check=True)
+        return proc.stdout.split()
+
+    assert run() == ["0", "101.0"]  # first process compiles
+    assert run() == ["1", "101.0"]  # a new process loads the machine code
+    # A constant beside the rule is frozen into the machine code: editing it must recompile.
+    rule_file.write_text(rule_text.replace("OFFSET = 0.0", "OFFSET = 5.0"))
+    assert run() == ["0", "96.0"]
+
+
+# -- plugins -------------------------------------------------------------------------------------
+
+
+def test_load_reference_strategy_by_path_from_the_repo_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    s = load_strategy("strategies/glft.py:GLFT", {"gamma": 0.1, "sigma": 2.0})
+    assert s.name == "GLFT" and s.params["gamma"] == 0.1 and s.params["A"] == 1.0
+    p = load_strategy("strategies/glft.py:GLFTPython", {"gamma": 0.1})
+    assert isinstance(p, Strategy) and p.label == "GLFT"
+    assert resolve_strategy("strategies/glft.py:GLFT") is resolve_strategy(str(ROOT / "strategies/glft.py") + ":GLFT")
+
+
+def test_load_by_module_and_python_class(tmp_path, monkeypatch):
+    (tmp_path / "my_mm.py").write_text(textwrap.dedent("""
+        import mmsim.strategy as st
+
+        class Joiner(st.Strategy):
+            name = "Joiner"
+            def __init__(self, size, offset=0):
+                self.size, self.offset = size, offset
+            def quote(self, view):
+                return st.Quote(view.best_bid - self.offset, self.size, view.best_ask + self.offset, self.size)
+
+        class Abstract(st.Strategy):
+            pass
+
+        NOT_A_STRATEGY = 3
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    s = load_strategy("my_mm:Joiner", {"size": 2})
+    assert (s.size, s.offset) == (2, 0)
+    s = load_strategy(str(tmp_path / "my_mm.py") + ":Joiner", {"size": 2, "offset": 1})
+    assert s.offset == 1
+    with pytest.raises(ConfigError, match=r"strategy Joiner: unknown parameter 'sise' \(it takes: offset, size\)"):
+        load_strategy("my_mm:Joiner", {"sise": 2})
+    with pytest.raises(ConfigError, match=r"strategy Joiner: missing parameter 'size'"):
+        load_strategy("my_mm:Joiner", {})
+    with pytest.raises(StrategyError, match=r"strategy Abstract \(my_mm:Abstract\) is abstract: it does not implement quote"):
+        load_strategy("my_mm:Abstract")
+    with pytest.raises(StrategyError, match=r"my_mm:NOT_A_STRATEGY names a int, not a strategy"):
+        load_strategy("my_mm:NOT_A_STRATEGY")
+
+
+def test_load_errors_name_what_is_wrong(tmp_path):
+    with pytest.raises(ConfigError, match=r"strategy file not found: nowhere/x.py"):
+        load_strategy("nowhere/x.py:X")
+    with pytest.raises(ConfigError, match=r"strategy file strategies/glft.py has no strategy named 'GLTF'"):
+        load_strategy("strategies/glft.py:GLTF", base_dir=ROOT)
+    with pytest.raises(ConfigError, match=r"strategy 'strategies/glft.py': name the strategy inside the file"):
+        load_strategy("strategies/glft.py")
+    with pytest.raises(ConfigError, match=r"unknown strategy 'no_such_mm': not a file.py:Name, module:Name or an "
+                                          r"entry point in group 'mmsim.strategies'"):
+        load_strategy("no_such_mm")
+    with pytest.raises(ConfigError, match=r"strategy module 'no_such_module' not found"):
+        load_strategy("no_such_module:X")
+    broken = tmp_path / "broken.py"
+    broken.write_text("x = 1 / 0\n")
+    with pytest.raises(StrategyError, match=r"broken.py failed to import: ZeroDivisionError: division by zero"):
+        load_strategy(f"{broken}:X")
+    with pytest.raises(ConfigError, match=r"strategy GLFT: unknown parameter 'gama'"):
+        load_strategy("strategies/glft.py:GLFT", {"gama": 1}, base_dir=ROOT)
+
+
+def test_load_by_entry_point(tmp_path, monkeypatch):
+    """A distribution registering in group mmsim.strategies is found by name."""
+    (tmp_path / "ep_mm.py").write_text(textwrap.dedent("""
+        from mmsim.numba_strategy import numba_strategy
+
+        @numba_strategy(params={"size": 1.0}, name="EpMM")
+        def ep_rule(view, params, state, out):
+            return 0
+    """))
+    dist = tmp_path / "ep_mm-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ep-mm\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mmsim.strategies]\nep_mm = ep_mm:ep_rule\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert available_strategies()["ep_mm"] == "ep_mm:ep_rule"
+    s = load_strategy("ep_mm", {"size": 3})
+    assert s.name == "EpMM" and s.params == {"size": 3.0}
+    with pytest.raises(ConfigError, match=r"strategy EpMM: unknown parameter 'sz'"):
+        load_strategy("ep_mm", {"sz": 3})
