@@ -18,7 +18,7 @@ import pytest
 
 from conftest import ROOT
 from mmsim.errors import ConfigError, StrategyError
-from mmsim.numba_strategy import NATIVE_ERRORS, RuleStrategy, native_error_message, numba_strategy
+from mmsim.numba_strategy import NATIVE_ERRORS, NumbaStrategyType, RuleStrategy, native_error_message, numba_strategy
 from mmsim.plugins import available_strategies, load_strategy, resolve_strategy
 from mmsim.records import QUOTE_DTYPE, VIEW_DTYPE
 from mmsim.strategy import Quote, Strategy
@@ -305,3 +305,70 @@ def test_load_by_entry_point(tmp_path, monkeypatch):
     assert s.name == "EpMM" and s.params == {"size": 3.0}
     with pytest.raises(ConfigError, match=r"strategy EpMM: unknown parameter 'sz'"):
         load_strategy("ep_mm", {"sz": 3})
+
+
+# -- GLFT calibration ----------------------------------------------------------------------------
+
+
+def test_fit_intensity_recovers_a_known_exponential():
+    """Market orders at rate R reaching depth D = floor(Exp(k)) give lambda(delta) = R exp(-k delta)."""
+    import mmsim
+
+    fit_intensity = resolve_strategy("strategies/glft.py:fit_intensity", base_dir=ROOT)
+    rng = np.random.default_rng(7)
+    n, k_true, seconds = 20_000, 0.4, 2_000.0
+    depth = np.floor(rng.exponential(1 / k_true, n)).astype(np.int64)
+    side = rng.choice([1, -1], n)
+    ev = np.zeros(n + 1, dtype=mmsim.EVENT_DTYPE)
+    ev["kind"][0], ev["side"][0], ev["price"][0], ev["qty"][0] = int(mmsim.Kind.DEPTH), 1, 1000, 1
+    ev["exch_ts"][1:] = np.sort(rng.choice(np.arange(1, int(seconds * 1e3)), n, replace=False)) * 1_000_000
+    ev["exch_ts"][-1] = int(seconds * 1e9)
+    ev["kind"][1:] = int(mmsim.Kind.TRADE)
+    ev["side"][1:] = side
+    ev["price"][1:] = 1001 + side * depth  # mid is 1001: a buyer lifts mid + D, a seller hits mid - D
+    ev["qty"][1:] = 1
+    best_bid = np.full(n + 1, 1000, dtype=np.int64)
+    best_ask = np.full(n + 1, 1002, dtype=np.int64)
+    fit = fit_intensity(ev, best_bid, best_ask, depth_step=1.0, min_depth=0.0, min_orders=20)
+    assert fit.n_orders == n
+    assert fit.duration_s == seconds
+    assert fit.A == pytest.approx(n / seconds, rel=0.03)
+    assert fit.k == pytest.approx(k_true, rel=0.03)
+    assert fit.r2 > 0.99
+    assert fit.sigma == 0.0  # the mid never moved
+    assert fit.params() == {"A": fit.A, "k": fit.k, "sigma": 0.0}
+    text = fit.report()
+    assert text.splitlines()[0] == f"fill intensity lambda(delta) = A exp(-k delta), fitted on {n} market orders over 2000.0 s"
+    assert "(not fitted)" in text  # the sparse tail is shown but not fitted
+
+
+def test_fit_intensity_needs_trades():
+    import mmsim
+
+    fit_intensity = resolve_strategy("strategies/glft.py:fit_intensity", base_dir=ROOT)
+    ev = np.zeros(5, dtype=mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = np.arange(5) * 1_000_000_000
+    ev["kind"] = int(mmsim.Kind.DEPTH)
+    top = np.full(5, 100, dtype=np.int64)
+    with pytest.raises(mmsim.DataError, match=r"fit_intensity: 0 market orders in 4 s is too few to fit"):
+        fit_intensity(ev, top, top + 2)
+
+
+# -- packaging -----------------------------------------------------------------------------------
+
+
+def test_every_reference_strategy_is_an_installed_entry_point():
+    """pyproject registers each strategies/*.py type under mmsim.strategies and ships the folder as mmsim.strategies."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = project["tool"]["scikit-build"]["wheel"]["packages"]
+    assert packages == {"mmsim": "src/mmsim", "mmsim/strategies": "strategies"}
+    expected = {}
+    for path in sorted((ROOT / "strategies").glob("[!_]*.py")):
+        names = resolve_strategy(f"strategies/{path.name}:__all__", base_dir=ROOT)
+        types = [n for n in names
+                 if isinstance(resolve_strategy(f"strategies/{path.name}:{n}", base_dir=ROOT), NumbaStrategyType)]
+        assert len(types) == 1, (path.name, types)
+        expected[path.stem] = f"mmsim.strategies.{path.stem}:{types[0]}"
+    assert len(expected) == 6
+    assert project["project"].get("entry-points", {}).get("mmsim.strategies") == expected
