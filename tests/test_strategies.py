@@ -372,3 +372,20 @@ def test_every_reference_strategy_is_an_installed_entry_point():
         expected[path.stem] = f"mmsim.strategies.{path.stem}:{types[0]}"
     assert len(expected) == 6
     assert project["project"].get("entry-points", {}).get("mmsim.strategies") == expected
+
+
+def test_strategies_pickle_for_worker_processes(tmp_path):
+    """Sweeps send strategies to other processes: both paths survive pickling, also from a plugin file."""
+    import pickle
+
+    s = spread_rule(half_spread=2.5)
+    back = pickle.loads(pickle.dumps(s))
+    assert back.kind is spread_rule and back.params == s.params
+    p = pickle.loads(pickle.dumps(spread_rule.python(half_spread=2.5, pure=True)))
+    assert isinstance(p, spread_rule.python_class) and p.params == s.params and p.pure
+    glft = load_strategy("strategies/glft.py:GLFT", {"gamma": 0.2}, base_dir=ROOT)
+    blob = pickle.dumps([glft, glft.python()])
+    code = ("import pickle, sys; s, p = pickle.loads(sys.stdin.buffer.read()); "
+            "print(s.name, s.params['gamma'], type(p).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, check=True, cwd=tmp_path)
+    assert out.stdout.decode().split() == ["GLFT", "0.2", "GLFTPython"]

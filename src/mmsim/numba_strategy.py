@@ -566,6 +566,27 @@ class NumbaStrategyType:
     def __repr__(self) -> str:
         return f"<numba strategy {self.name} params={self.param_names} state_size={self.state_size}>"
 
+    def __reduce__(self) -> Any:
+        # Sweeps ship strategies to worker processes: send where the type lives, not
+        # the compiled code (the worker loads it from the on-disk cache).
+        module = sys.modules.get(self.__module__)
+        attr = next((k for k, v in vars(module).items() if v is self), None) if module else None
+        if attr is None:
+            raise TypeError(f"numba strategy {self.name} cannot be pickled: it is not a module-level name")
+        return _rebuild_type, (self.__module__, attr, getattr(module, "__file__", None))
+
+
+def _rebuild_type(module_name: str, attr: str, file: str | None) -> "NumbaStrategyType":
+    """Find a NumbaStrategyType again in a new process: its module, or the plugin file it came from."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        if module_name.startswith("_mmsim_plugin_") and file:
+            from .plugins import resolve_strategy
+
+            return resolve_strategy(f"{file}:{attr}")
+        module = importlib.import_module(module_name)
+    return getattr(module, attr)
+
 
 def _first_lines(text: str, n: int = 8) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # numba's terminal highlighting
@@ -617,6 +638,9 @@ class NumbaStrategy:
         """The Python-path twin with the same parameters."""
         return self.kind.python(pure=pure, **self.params)
 
+    def __reduce__(self) -> Any:
+        return NumbaStrategy, (self.kind, self.params)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"{self.name}({args})"
@@ -665,6 +689,10 @@ class RuleStrategy(Strategy):
             raise ConfigError(f"strategy {cls.native.name}: parameter 'pure' must be true or false")
         return cls(**params)
 
+    def __reduce__(self) -> Any:
+        # The class is made on the fly by ``python_class``; rebuild it from its rule type.
+        return _rebuild_python, (type(self).native, self.params, self.pure)
+
     def reset(self) -> None:
         """Zero the per-run state (the engine calls this at the start of each run)."""
         self._state[:] = 0.0
@@ -690,6 +718,10 @@ class RuleStrategy(Strategy):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"{self.label}Python({args}{', pure=True' if self.pure else ''})"
+
+
+def _rebuild_python(kind: NumbaStrategyType, params: dict[str, float], pure: bool) -> RuleStrategy:
+    return kind.python(pure=pure, **params)
 
 
 def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), state_size: int = 0,
