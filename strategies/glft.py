@@ -218,8 +218,8 @@ def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_a
     events : ndarray of EVENT_DTYPE
         The market events (L2 TRADE or L3 EXECUTE prints).
     best_bid, best_ask : ndarray of int64, optional
-        The exchange book top after each event; by default from the engine's
-        ``replay_bbo``.
+        The exchange book top after each event; by default
+        ``mmsim.replay_bbo(events)``.
     depth_step : float
         Spacing of the depth grid, ticks.
     min_depth : float, optional
@@ -239,9 +239,7 @@ def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_a
     from scipy.optimize import curve_fit
 
     if best_bid is None or best_ask is None:
-        from mmsim import _engine
-
-        top = _engine.replay_bbo(events)
+        top = mmsim.replay_bbo(events)
         best_bid, best_ask = top["best_bid"], top["best_ask"]
     best_bid = np.asarray(best_bid, dtype=np.int64)
     best_ask = np.asarray(best_ask, dtype=np.int64)

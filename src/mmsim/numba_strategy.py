@@ -634,6 +634,10 @@ class NumbaStrategy:
         """``(callback address, float64 params, fresh zeroed float64 state)`` for one run."""
         return self.kind.address, self._params_array.copy(), np.zeros(max(self.kind.state_size, 1), np.float64)
 
+    def _mmsim_error_message_(self, code: int) -> str:
+        """What a non-0/1 return code of the callback means (the engine puts it in its StrategyError)."""
+        return native_error_message(code)
+
     def python(self, *, pure: bool = False) -> "RuleStrategy":
         """The Python-path twin with the same parameters."""
         return self.kind.python(pure=pure, **self.params)
