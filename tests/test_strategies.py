@@ -389,3 +389,16 @@ def test_strategies_pickle_for_worker_processes(tmp_path):
             "print(s.name, s.params['gamma'], type(p).__name__)")
     out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, check=True, cwd=tmp_path)
     assert out.stdout.decode().split() == ["GLFT", "0.2", "GLFTPython"]
+
+
+@numba_strategy
+def half_written_rule(view, params, state, out):
+    out.bid_px = view.best_bid
+    return 1
+
+
+def test_python_path_starts_each_call_from_a_zeroed_quote_like_the_engine():
+    p = half_written_rule.python()
+    first = p.quote(book_view())
+    assert first == Quote(100.0, 0.0, 0.0, 0.0)
+    assert p.quote(book_view(bid=90)) == Quote(90.0, 0.0, 0.0, 0.0)

@@ -705,6 +705,9 @@ class RuleStrategy(Strategy):
         """Run the rule on ``view``; return its targets, or None for no change."""
         rec = _view_record(view)
         arg = _RecordReader(rec) if self.pure else rec
+        # The engine hands the callback a zeroed Quote each call; do the same so a rule
+        # that leaves a field unset behaves alike on both paths.
+        self._out[()] = 0
         code = self._call(arg, self._params_arg, self._state, self._out_arg)
         if isinstance(code, (bool, np.bool_)) or not isinstance(code, (int, np.integer)):
             raise StrategyError(
