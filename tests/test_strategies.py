@@ -402,3 +402,27 @@ def test_python_path_starts_each_call_from_a_zeroed_quote_like_the_engine():
     first = p.quote(book_view())
     assert first == Quote(100.0, 0.0, 0.0, 0.0)
     assert p.quote(book_view(bid=90)) == Quote(90.0, 0.0, 0.0, 0.0)
+
+
+def test_one_file_under_two_module_names_in_two_processes(tmp_path):
+    """numba's njit cache of a rule saved under one module name must not break a process using another."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mm.py").write_text(textwrap.dedent("""
+        from numba import njit
+        from mmsim.numba_strategy import numba_strategy
+
+        @njit(cache=True)
+        def mm_rule(view, params, state, out):
+            out.bid_px = view.best_bid
+            return 1
+
+        MM = numba_strategy(mm_rule, name="MM")
+    """))
+    env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
+    by_path = ("from mmsim.plugins import load_strategy; s = load_strategy('pkg/mm.py:MM'); s.python(); print('ok')")
+    by_import = "import pkg.mm; s = pkg.mm.MM(); s.python(); print('ok')"
+    for code in (by_path, by_import, by_path):
+        proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert proc.stdout.strip() == "ok", proc.stderr[-2000:]

@@ -519,7 +519,6 @@ class NumbaStrategyType:
     def _compile(self) -> Any:
         import numba
         from numba.core import types
-        from numba.core.errors import NumbaError
 
         global _installed
         with _install_lock:
@@ -531,22 +530,28 @@ class NumbaStrategyType:
         module = _wrapper_module(self.rule, fingerprint, self.params_dtype, self.state_size)
         module.rule = self.rule
         try:
-            return numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback)
+            return _retry_without_stale_caches(
+                self.rule, lambda: numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback))
         except Exception as exc:
-            # numba reports most typing faults as NumbaError, but some (a misspelt record
-            # field) surface as a bare KeyError from deep inside the typer.
-            if isinstance(exc, NumbaError):
-                plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
-                ours = re.search(r"the rule must return an integer[^\n]*", plain)
-                why = ours.group(0) if ours else _first_lines(plain)
-            elif isinstance(exc, KeyError):
-                why = f"no field {exc.args[0]!r} in the view, params or out record"
-            else:
-                why = f"{type(exc).__name__}: {exc}"
-            raise StrategyError(
-                f"strategy {self.name}: the rule {self.py_rule.__qualname__}(view, params, state, out) does not "
-                f"compile for the view record: {why}"
-            ) from exc
+            raise self._compile_error(exc) from exc
+
+    def _compile_error(self, exc: Exception) -> StrategyError:
+        from numba.core.errors import NumbaError
+
+        # numba reports most typing faults as NumbaError, but some (a misspelt record
+        # field) surface as a bare KeyError from deep inside the typer.
+        if isinstance(exc, NumbaError):
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+            ours = re.search(r"the rule must return an integer[^\n]*", plain)
+            why = ours.group(0) if ours else _first_lines(plain)
+        elif isinstance(exc, KeyError):
+            why = f"no field {exc.args[0]!r} in the view, params or out record"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        return StrategyError(
+            f"strategy {self.name}: the rule {self.py_rule.__qualname__}(view, params, state, out) does not "
+            f"compile for the view record: {why}"
+        )
 
     def _cacheable(self) -> bool:
         """Whether a new process could rebuild the cached code: numba re-imports the rule's module by name."""
@@ -586,6 +591,40 @@ def _rebuild_type(module_name: str, attr: str, file: str | None) -> "NumbaStrate
             return resolve_strategy(f"{file}:{attr}")
         module = importlib.import_module(module_name)
     return getattr(module, attr)
+
+
+def _dispatchers(func: Any, seen: set[int] | None = None) -> list[Any]:
+    """The jitted functions a rule reaches through its globals and closure, itself included."""
+    seen = set() if seen is None else seen
+    py = func.py_func if _is_dispatcher(func) else func
+    if not isinstance(py, pytypes.FunctionType) or id(py) in seen:
+        return []
+    seen.add(id(py))
+    found = [func] if _is_dispatcher(func) else []
+    cells = [c.cell_contents for c in (py.__closure__ or ()) if _cell_filled(c)]
+    for dep in [py.__globals__.get(n) for n in sorted(_code_names(py.__code__))] + cells:
+        if _is_dispatcher(dep) or isinstance(dep, pytypes.FunctionType):
+            found += _dispatchers(dep, seen)
+    return found
+
+
+def _retry_without_stale_caches(rule: Any, build: Callable[[], Any]) -> Any:
+    """Run ``build``; if a jitted function's on-disk cache cannot be loaded, retry with those caches off.
+
+    numba keys an ``@njit(cache=True)`` function's cache on its file, but the cached
+    code re-imports the module by the name it had when it was saved. One file seen
+    under two module names (imported as ``strategies.glft`` in one process, loaded by
+    path in another) then fails to load with ModuleNotFoundError instead of
+    recompiling. Compiling afresh is always correct, so do that.
+    """
+    try:
+        return build()
+    except ImportError:
+        from numba.core.caching import NullCache
+
+        for d in _dispatchers(rule):
+            d._cache = NullCache()
+        return build()
 
 
 def _first_lines(text: str, n: int = 8) -> str:
@@ -684,6 +723,16 @@ class RuleStrategy(Strategy):
             self._call = kind.rule
             self._params_arg = self._params_rec[()]
             self._out_arg = self._out[()]
+            # Compile now for the Python argument types, so a broken rule fails here
+            # and a stale on-disk cache is handled as on the fast path.
+            from numba import typeof
+
+            sig = tuple(typeof(a) for a in (np.zeros((), dtype=VIEW_DTYPE)[()], self._params_arg, self._state,
+                                            self._out_arg))
+            try:
+                _retry_without_stale_caches(kind.rule, lambda: kind.rule.compile(sig))
+            except Exception as exc:
+                raise kind._compile_error(exc) from exc
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any] | None = None) -> "RuleStrategy":
