@@ -426,3 +426,195 @@ def test_one_file_under_two_module_names_in_two_processes(tmp_path):
     for code in (by_path, by_import, by_path):
         proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
         assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+# -- against the engine: both paths, real data ---------------------------------------------------
+
+AMZN_MSG = "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+
+#: Parameters that make each reference strategy trade often on AMZN (tick 1 cent, spread ~10-15 ticks).
+ENGINE_CASES = [
+    ("fixed_spread.py:FixedSpread", {"half_spread": 4.0, "size": 100.0}),
+    ("inventory_skew.py:InventorySkew", {"half_spread": 3.0, "skew": 0.02, "size": 100.0, "max_position": 500.0}),
+    ("avellaneda_stoikov.py:AvellanedaStoikov", {"gamma": 0.01, "k": 0.3, "sigma": 3.0, "horizon_s": 10.0,
+                                                  "size": 100.0, "max_position": 500.0}),
+    ("glft.py:GLFT", {"gamma": 0.01, "A": 0.5, "k": 0.3, "sigma": 0.0, "size": 100.0, "max_position": 500.0}),
+    ("signal_skew.py:SignalSkew", {"half_spread": 3.0, "imbalance_ticks": 2.0, "ofi_ticks": 2.0, "ofi_scale": 500.0,
+                                   "skew": 0.01, "size": 100.0, "max_position": 500.0}),
+    ("toxicity_pull.py:ToxicityPull", {"half_spread": 3.0, "skew": 0.01, "size": 100.0, "max_position": 500.0,
+                                       "trade_flow_threshold": 300.0, "hawkes_threshold": 3.0, "cooldown_ms": 200.0}),
+]
+
+
+def latency_config(**changes):
+    import mmsim
+
+    ms = mmsim.LatencyModel(ns=1_000_000)
+    return mmsim.Config(tick_size=0.01, latency=mmsim.LatencyConfig(feed=ms, entry=ms, response=ms), **changes)
+
+
+@pytest.fixture(scope="module")
+def amzn_events():
+    from _lobster import lobster_events
+
+    from conftest import shared_data
+
+    return lobster_events(shared_data("lobster", AMZN_MSG))
+
+
+def assert_same_run(fast, slow):
+    assert fast.n_calls == slow.n_calls
+    assert len(fast.fills) == len(slow.fills)
+    for field in fast.fills.dtype.names:  # count, times, prices, sizes, sides...
+        np.testing.assert_array_equal(fast.fills[field], slow.fills[field], err_msg=field)
+    assert len(fast.orders) == len(slow.orders) and (fast.orders == slow.orders).all()
+    assert (fast.position, fast.cash_ticks) == (slow.position, slow.cash_ticks)
+
+
+@pytest.mark.parametrize(("spec", "params"), ENGINE_CASES, ids=[c[0].split(":")[1] for c in ENGINE_CASES])
+def test_fast_and_python_paths_fill_identically_on_amzn(amzn_events, spec, params):
+    import mmsim
+
+    native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+    config = latency_config()
+    fast = mmsim.run(amzn_events, native, config)
+    slow = mmsim.run(amzn_events, native.python(), config)
+    assert len(fast.fills) >= 10, "too few fills to compare the paths meaningfully"
+    assert set(np.unique(fast.fills["side"])) == {-1, 1}
+    assert_same_run(fast, slow)
+
+
+@pytest.mark.parametrize("spec", ["glft.py:GLFT", "toxicity_pull.py:ToxicityPull"], ids=["GLFT", "ToxicityPull"])
+def test_fast_and_python_paths_agree_on_a_10ms_timer(amzn_events, spec):
+    import mmsim
+
+    params = dict(next(p for s, p in ENGINE_CASES if s == spec))
+    native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+    config = latency_config(decide_every=10_000_000)
+    whole_day = mmsim.run(amzn_events, native, config)
+    assert len(whole_day.fills) >= 5
+    # A 10 ms timer over the whole day is 2.3 million Python calls: compare the paths
+    # from the open up to one second after the fifth fill.
+    events = amzn_events[amzn_events["exch_ts"] <= whole_day.fills["exch_ts"][4] + 1_000_000_000]
+    fast = mmsim.run(events, native, config)
+    slow = mmsim.run(events, native.python(), config)
+    assert fast.n_calls >= (events["exch_ts"][-1] - events["exch_ts"][0]) // 10_000_000  # the timer fired every 10 ms
+    assert len(fast.fills) >= 5
+    assert_same_run(fast, slow)
+
+
+BTC = ("binance", "usdm", "btcusdt_20240808.gz")
+
+
+def test_fast_and_python_paths_fill_identically_on_binance(tmp_path):
+    import mmsim
+    from conftest import shared_data
+
+    binance = pytest.importorskip("mmsim.data.binance", reason="the Binance loader (mmsim.data) is not merged yet")
+    store = binance.convert([shared_data(*BTC)], tmp_path / "btc")
+    events = np.asarray(store.events)
+    ms = mmsim.LatencyModel(ns=1_000_000)
+    config = mmsim.Config(tick_size=store.meta["tick_size"], lot_size=store.meta["lot_size"],
+                          latency=mmsim.LatencyConfig(feed=ms, entry=ms, response=ms))
+    for spec, params in (("glft.py:GLFT", {"gamma": 0.05, "A": 1.0, "k": 0.1, "size": 1.0, "max_position": 20.0}),
+                         ("toxicity_pull.py:ToxicityPull", {"half_spread": 5.0, "skew": 0.2, "size": 1.0,
+                                                            "max_position": 20.0, "trade_flow_threshold": 50.0})):
+        native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+        fast = mmsim.run(events, native, config)
+        slow = mmsim.run(events, native.python(), config)
+        assert len(fast.fills) >= 10, spec
+        assert_same_run(fast, slow)
+
+
+# -- faulty strategies stop the run with a StrategyError, on both paths --------------------------
+
+
+def tiny_market():
+    """A book 100 x 104, then trades; local time of the first strategy call is 1000 ns."""
+    import mmsim
+
+    B, A = int(mmsim.Side.BID), int(mmsim.Side.ASK)
+    rows = [(1_000, mmsim.Kind.DEPTH, B, 100, 10), (1_000, mmsim.Kind.DEPTH, A, 104, 10),
+            (2_000, mmsim.Kind.TRADE, A, 100, 1), (3_000, mmsim.Kind.TRADE, B, 104, 1)]
+    ev = np.zeros(len(rows), dtype=mmsim.EVENT_DTYPE)
+    for i, (ts, kind, side, px, qty) in enumerate(rows):
+        ev[i] = (ts, ts, px, qty, 0, int(kind), side)
+    return ev
+
+
+@numba_strategy(params={"bid_px": None, "bid_qty": None, "scale": 1.0}, name="Faulty")
+def faulty_rule(view, params, state, out):
+    out.bid_px = params.bid_px * params.scale  # inf * 0 makes the NaN (a NaN parameter is refused)
+    out.bid_qty = params.bid_qty
+    out.ask_px = 110.0
+    out.ask_qty = 1.0
+    return 1
+
+
+@pytest.mark.parametrize(
+    ("quote", "message"),
+    [((float("inf"), 1.0, 0.0), r"bid_px = nan"), ((float("inf"), 1.0, 1.0), r"bid_px = inf"),
+     ((99.0, -1.0, 1.0), r"bid_qty = -1"), ((99.5, 1.0, 1.0), r"bid_px = 99.5"), ((99.0, 0.25, 1.0), r"bid_qty = 0.25")],
+    ids=["nan", "inf", "negative-size", "off-grid-price", "off-grid-size"],
+)
+@pytest.mark.parametrize("path", ["numba", "python", "pure"])
+def test_invalid_quote_is_a_strategy_error_naming_strategy_and_time(path, quote, message):
+    import mmsim
+
+    bid_px, bid_qty, scale = quote
+    native = faulty_rule(bid_px=bid_px, bid_qty=bid_qty, scale=scale)
+    strategy = {"numba": native, "python": native.python(), "pure": native.python(pure=True)}[path]
+    with pytest.raises(StrategyError, match=r"strategy Faulty returned an invalid quote at local time 1000 ns.*" + message):
+        mmsim.run(tiny_market(), strategy, mmsim.Config())
+
+
+@pytest.mark.parametrize("path", ["numba", "python", "pure"])
+def test_a_rule_that_raises_stops_the_run_with_a_strategy_error(path):
+    import mmsim
+
+    native = raising_rule(limit=-1)  # position 0 > -1: raises on the first call
+    strategy = {"numba": native, "python": native.python(), "pure": native.python(pure=True)}[path]
+    if path == "numba":
+        match = r"strategy raising_rule failed at local time 1000 ns.*the strategy raised an exception"
+    else:
+        match = r"strategy raising_rule raised ValueError in quote\(\) at local time 1000 ns.*position over the limit"
+    with pytest.raises(StrategyError, match=match):
+        mmsim.run(tiny_market(), strategy, mmsim.Config())
+
+
+@pytest.mark.parametrize("path", ["numba", "python"])
+def test_a_bad_return_code_stops_the_run_with_a_strategy_error(path):
+    import mmsim
+
+    strategy = bad_code_rule() if path == "numba" else bad_code_rule.python()
+    with pytest.raises(StrategyError, match=r"strategy bad_code_rule .*at local time 1000 ns.*other than 0 \(no change\) "
+                                            r"or 1 \(quote in out\)"):
+        mmsim.run(tiny_market(), strategy, mmsim.Config())
+
+
+def test_python_strategy_with_wrong_quote_signature_is_a_strategy_error():
+    import mmsim
+
+    class NoView(Strategy):
+        name = "NoView"
+
+        def quote(self):  # forgot the view
+            return None
+
+    with pytest.raises(StrategyError, match=r"strategy NoView raised TypeError in quote\(\) at local time 1000 ns"):
+        mmsim.run(tiny_market(), NoView(), mmsim.Config())
+
+
+def test_readme_example_runs_as_written(tmp_path):
+    """The complete example in docs/readme/strategies.md, run as a script in a fresh process."""
+    import re
+
+    text = (ROOT / "docs" / "readme" / "strategies.md").read_text()
+    example = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    assert "mmsim.numba_strategy" in example and "mmsim.run" in example
+    script = tmp_path / "example.py"
+    script.write_text(example)
+    env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip()  # it prints the fills

@@ -353,7 +353,12 @@ def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_s
 
 
 class _RecordReader:
-    """Attribute access to a structured record, like a numba record (numpy scalars, no copies)."""
+    """Attribute access to a structured record, like a numba record.
+
+    Scalars come back as Python ``int``/``float``: their arithmetic matches numba's
+    (``x / 0.0`` raises ZeroDivisionError, ``inf * 0`` is a quiet NaN), where numpy
+    scalars would warn and return inf. Array fields come back as numpy views.
+    """
 
     __slots__ = ("_rec",)
 
@@ -362,9 +367,10 @@ class _RecordReader:
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self._rec[name]
+            value = self._rec[name]
         except (KeyError, ValueError, IndexError):
             raise AttributeError(f"record has no field {name!r}") from None
+        return value if isinstance(value, np.ndarray) else value.item()
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the view and params are read-only")
