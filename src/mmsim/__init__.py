@@ -34,7 +34,10 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
+from . import report
+from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
+from .strategy import Quote, Strategy, View
 
 __version__ = "0.1.0"
 
@@ -50,11 +53,18 @@ __all__ = sorted(
         "LatencyModel",
         "MmsimError",
         "QueueConfig",
+        "Quote",
+        "Result",
         "ReportConfig",
         "Side",
         "SignalConfig",
         "StrategyConfig",
+        "Strategy",
         "StrategyError",
+        "View",
+        "replay_bbo",
+        "report",
+        "run",
         "__version__",
     ]
 )

@@ -314,12 +314,14 @@ class Config:
 
     Parameters
     ----------
-    tick_size : float
-        Price of one tick in quote currency (from the event store's meta).
-    lot_size : float
-        Size of one lot in base units.
-    contract_size : float
+    tick_size : float or None
+        Price of one tick in quote currency. None: from the event store's meta
+        (1.0 for a plain event array).
+    lot_size : float or None
+        Size of one lot in base units. None: from the store's meta, else 1.0.
+    contract_size : float or None
         Multiplier from price*size to notional (1 for spot and linear contracts).
+        None: from the store's meta, else 1.0.
     latency : LatencyConfig
         Feed, entry and response latencies.
     queue : QueueConfig
@@ -348,9 +350,9 @@ class Config:
         Live orders allowed at once (a guard against runaway strategies).
     """
 
-    tick_size: float = 1.0
-    lot_size: float = 1.0
-    contract_size: float = 1.0
+    tick_size: float | None = None
+    lot_size: float | None = None
+    contract_size: float | None = None
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
     fees: FeeConfig = field(default_factory=FeeConfig)
@@ -367,6 +369,8 @@ class Config:
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "contract_size"):
             v = getattr(self, name)
+            if v is None:
+                continue
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigError(f"{name} must be a positive number, got {v!r}")
         if self.decide_every is not None and self.decide_every <= 0:
@@ -429,14 +433,22 @@ def _build(cls: type, data: Any, prefix: str, where: Mapping[str, str]) -> Any:
         try:
             kwargs[key] = _convert(cls, key, value, dotted, where)
         except ConfigError as e:
-            if _at(where, dotted) and "(" not in str(e):
-                raise ConfigError(f"{e}{_at(where, dotted)}") from None
-            raise
+            raise _located(e, where, dotted) from None
     try:
         return cls(**kwargs)
     except ConfigError as e:
-        key = prefix.rstrip(".") or "config"
-        raise ConfigError(f"{e}{_at(where, key)}") from None
+        raise _located(e, where, prefix.rstrip(".") or "config") from None
+
+
+def _located(e: ConfigError, where: Mapping[str, str], fallback: str) -> ConfigError:
+    """Add the file line of the key the message names (else of ``fallback``), once."""
+    msg = str(e)
+    if any(loc in msg for loc in where.values()):
+        return e
+    named = [k for k in where if msg.startswith(k) and msg[len(k):len(k) + 1] in (":", " ", "")]
+    key = max(named, key=len) if named else fallback
+    loc = _at(where, key)
+    return ConfigError(f"{msg}{loc}") if loc else e
 
 
 _SECTIONS = {
@@ -454,6 +466,12 @@ def _convert(cls: type, key: str, value: Any, dotted: str, where: Mapping[str, s
         return _build(_SECTIONS[key], value, dotted + ".", where)
     if cls is LatencyConfig and key in ("feed", "entry", "response"):
         return LatencyModel.parse(value, dotted)
+    if key in ("tick_size", "lot_size", "contract_size"):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{dotted}: expected a number, got {value!r}")
+        return float(value)
     if key in _DURATION_FIELDS:
         if key == "decide_every" and value is None:
             return None
@@ -511,3 +529,69 @@ def _to_plain(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {k: _to_plain(v) for k, v in obj.items()}
     return obj
+
+
+def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, str]]:
+    """Parse YAML keeping where each key was written.
+
+    Returns
+    -------
+    data : object
+        The parsed document (plain dicts, lists and scalars).
+    where : dict
+        Dotted key (``latency.feed``, ``axes.latency.feed``) -> ``"FILE line N"``.
+
+    Raises
+    ------
+    ConfigError
+        On a YAML syntax error, naming the file and line.
+    """
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{filename}{line}: invalid YAML: {problem}") from None
+    where: dict[str, str] = {}
+
+    def walk(n: Any, prefix: str) -> None:
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = f"{prefix}{k.value}"
+                where.setdefault(key, f"{filename} line {k.start_mark.line + 1}")
+                walk(v, key + ".")
+
+    if node is not None:
+        walk(node, "")
+    data = yaml.safe_load(text)
+    return ({} if data is None else data), where
+
+
+def load_yaml(path: str | Any) -> Config:
+    """Read a run config from a YAML file (keys map one to one onto :class:`Config`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and the file line for unknown keys, wrong types and bad units.
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config: {exc.strerror}") from None
+    data, where = parse_yaml(text, str(p))
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{p}: a run config must be a mapping of keys, got {type(data).__name__}")
+    data = dict(data)
+    # Relative data/output paths are relative to the config file.
+    for key in ("data", "output"):
+        v = data.get(key)
+        if isinstance(v, str) and v and not Path(v).is_absolute() and not v.startswith("~"):
+            data[key] = str((p.parent / v).resolve())
+    return Config.from_dict(data, where=where)
