@@ -17,6 +17,10 @@ parameter is 0 the rule reads the native ``volatility`` signal (EWMA of mid
 changes, ticks per sqrt(second)) and keeps its quotes until that is known.
 Sizes are capped by ``max_position`` as in :mod:`inventory_skew`.
 
+Requoting: while more than two of our orders are live (a cancel/replace still
+in flight), the rule keeps its current targets, so each side has at most one
+action pending and the order count stays bounded.
+
 Source: M. Avellaneda and S. Stoikov, "High-frequency trading in a limit order
 book", *Quantitative Finance* 8(3), 217-224, 2008, eqs. (29)-(30).
 
@@ -52,6 +56,8 @@ def avellaneda_stoikov_rule(view, params, state, out):
     """Quote ``r -/+ delta/2`` with the AS reservation price ``r`` and spread ``delta``."""
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
+    if view.n_live_orders > 2:
+        return 0  # a replacement is still in flight: wait for the exchange before requoting
     sigma = params.sigma
     if sigma <= 0.0:
         sigma = view.volatility

@@ -11,6 +11,10 @@ book (``bid <= best_ask - 1``, ``ask >= best_bid + 1``). No inventory control:
 this is the strategy adverse selection hurts most, which makes it the control
 arm of a study.
 
+Requoting: while more than two of our orders are live (a cancel/replace still
+in flight), the rule keeps its current targets, so each side has at most one
+action pending and the order count stays bounded.
+
 Source: the textbook constant-spread dealer (e.g. Cartea, Jaimungal and
 Penalva, *Algorithmic and High-Frequency Trading*, CUP 2015, ch. 10).
 
@@ -38,6 +42,8 @@ def fixed_spread_rule(view, params, state, out):
     """Quote ``half_spread`` ticks either side of the local mid; no change while a side is empty."""
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
+    if view.n_live_orders > 2:
+        return 0  # a replacement is still in flight: wait for the exchange before requoting
     mid = 0.5 * (view.best_bid + view.best_ask)
     bid = min(math.floor(mid - params.half_spread), view.best_ask - 1)
     ask = max(math.ceil(mid + params.half_spread), view.best_bid + 1)

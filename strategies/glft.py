@@ -20,6 +20,10 @@ so the half-spread is ``c1 + sigma c2 / 2`` and the inventory skew is
 rule reads the native ``volatility`` signal and keeps its quotes until it is
 known. Sizes are capped by ``max_position`` (lots).
 
+Requoting: while more than two of our orders are live (a cancel/replace still
+in flight), the rule keeps its current targets, so each side has at most one
+action pending and the order count stays bounded.
+
 Calibration: :func:`fit_intensity` measures, from the event array, how often
 a market order reaches ``delta`` ticks from the mid, fits ``A`` and ``k``
 (scipy ``curve_fit``) and estimates ``sigma``; ``fit.params()`` gives the
@@ -67,6 +71,8 @@ def glft_rule(view, params, state, out):
     """Quote at the GLFT closed-form depths around the local mid."""
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
+    if view.n_live_orders > 2:
+        return 0  # a replacement is still in flight: wait for the exchange before requoting
     sigma = params.sigma
     if sigma <= 0.0:
         sigma = view.volatility

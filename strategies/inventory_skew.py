@@ -13,6 +13,10 @@ A long position lowers both quotes (sell sooner, buy later); at the limit the
 side that would grow the position is pulled. Quotes are clamped so they never
 cross the local book.
 
+Requoting: while more than two of our orders are live (a cancel/replace still
+in flight), the rule keeps its current targets, so each side has at most one
+action pending and the order count stays bounded.
+
 Source: the linear-skew approximation of inventory-averse dealers (Ho and
 Stoll, "Optimal dealer pricing under transactions and return uncertainty",
 J. Financial Economics 9, 1981; the small-inventory limit of Avellaneda and
@@ -46,6 +50,8 @@ def inventory_skew_rule(view, params, state, out):
     """Quote around ``mid - skew * position``; cap sizes at the position limit."""
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
+    if view.n_live_orders > 2:
+        return 0  # a replacement is still in flight: wait for the exchange before requoting
     q = view.position
     r = 0.5 * (view.best_bid + view.best_ask) - params.skew * q
     bid = min(math.floor(r - params.half_spread), view.best_ask - 1)

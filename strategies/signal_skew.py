@@ -16,6 +16,10 @@ A signal that is not yet known (NaN) contributes 0. ``tanh`` bounds the OFI
 term to ``+/- ofi_ticks`` however large the flow. Sizes are capped by
 ``max_position``; quotes never cross the local book.
 
+Requoting: while more than two of our orders are live (a cancel/replace still
+in flight), the rule keeps its current targets, so each side has at most one
+action pending and the order count stays bounded.
+
 Sources: microprice, S. Stoikov, "The micro-price: a high-frequency estimator
 of future prices", *Quantitative Finance* 18(12), 2018; order-flow imbalance,
 R. Cont, A. Kukanov and S. Stoikov, "The price impact of order book events",
@@ -58,6 +62,8 @@ def signal_skew_rule(view, params, state, out):
     """Quote ``half_spread`` around a fair price shifted by the microstructure signals."""
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
+    if view.n_live_orders > 2:
+        return 0  # a replacement is still in flight: wait for the exchange before requoting
     mid = 0.5 * (view.best_bid + view.best_ask)
     fair = mid - params.skew * view.position
     micro = view.microprice

@@ -26,6 +26,10 @@ reached 1; a score of at least ``widen_at`` (and below 1) moves that quote
 ``widen_ticks`` further from the mid. The run state keeps the two pull
 deadlines (``state[0]`` bid, ``state[1]`` ask, local ns).
 
+Requoting: while more than two of our orders are live (a cancel/replace still
+in flight), the rule keeps its current targets -- except to pull a side, which
+never waits.
+
 Sources: adverse selection by informed flow, L. Glosten and P. Milgrom,
 *J. Financial Economics* 14(1), 1985; flow toxicity, D. Easley, M. Lopez de
 Prado and M. O'Hara, "Flow toxicity and liquidity in a high-frequency world",
@@ -93,6 +97,12 @@ def toxicity_pull_rule(view, params, state, out):
         state[0] = now + cooldown_ns
     if ask_tox >= 1.0:
         state[1] = now + cooldown_ns
+    pull_bid = now < state[0]
+    pull_ask = now < state[1]
+    # A replacement still in flight: wait for the exchange before requoting, unless a
+    # side must be pulled now (the defence cannot wait for an ack).
+    if view.n_live_orders > 2 and not ((pull_bid and view.bid_order_qty > 0) or (pull_ask and view.ask_order_qty > 0)):
+        return 0
     q = view.position
     r = 0.5 * (view.best_bid + view.best_ask) - params.skew * q
     bid_off = params.half_spread
@@ -107,9 +117,9 @@ def toxicity_pull_rule(view, params, state, out):
         return 0
     bid_qty = max(0.0, min(params.size, params.max_position - q))
     ask_qty = max(0.0, min(params.size, params.max_position + q))
-    if now < state[0]:
+    if pull_bid:
         bid_qty = 0.0
-    if now < state[1]:
+    if pull_ask:
         ask_qty = 0.0
     out.bid_px = bid
     out.ask_px = ask

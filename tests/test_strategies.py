@@ -431,6 +431,7 @@ def test_one_file_under_two_module_names_in_two_processes(tmp_path):
 # -- against the engine: both paths, real data ---------------------------------------------------
 
 AMZN_MSG = "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+AMZN_BOOK = "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv"
 
 #: Parameters that make each reference strategy trade often on AMZN (tick 1 cent, spread ~10-15 ticks).
 ENGINE_CASES = [
@@ -455,11 +456,12 @@ def latency_config(**changes):
 
 @pytest.fixture(scope="module")
 def amzn_events():
-    from _lobster import lobster_events
+    """The AMZN day as an L2 top-of-book feed with trades (the tests' LOBSTER helper)."""
+    from _lobster import lobster_l2_events
 
     from conftest import shared_data
 
-    return lobster_events(shared_data("lobster", AMZN_MSG))
+    return lobster_l2_events(shared_data("lobster", AMZN_MSG), shared_data("lobster", AMZN_BOOK))
 
 
 def assert_same_run(fast, slow):

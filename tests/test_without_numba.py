@@ -57,6 +57,9 @@ def amzn_views() -> np.ndarray:
     # LOBSTER prices are dollars * 1e4; AMZN's tick is one cent = 100 units.
     v["best_ask"], v["ask_qty"], v["best_bid"], v["bid_qty"] = book[:, 0] // 100, book[:, 1], book[:, 2] // 100, book[:, 3]
     v["position"] = rng.integers(-12, 13, n)
+    v["n_live_orders"] = rng.choice([0, 1, 2, 3, 4], n, p=[0.3, 0.2, 0.3, 0.1, 0.1])
+    v["bid_order_qty"] = rng.choice([0, 1], n)
+    v["ask_order_qty"] = rng.choice([0, 1], n)
     bid, ask = v["best_bid"].astype(float), v["best_ask"].astype(float)
     bq, aq = v["bid_qty"].astype(float), v["ask_qty"].astype(float)
     v["mid"] = 0.5 * (bid + ask)
