@@ -170,7 +170,6 @@ def _market_order_depths(events: np.ndarray, best_bid: np.ndarray, best_ask: np.
     kind = events["kind"]
     is_trade = (kind == int(mmsim.Kind.TRADE)) | (kind == int(mmsim.Kind.EXECUTE))
     idx = np.flatnonzero(is_trade)
-    idx = idx[idx > 0]
     if idx.size == 0:
         return np.zeros(0)
     # The aggressor: TRADE carries it; an L3 EXECUTE names the resting order's side.
@@ -182,8 +181,14 @@ def _market_order_depths(events: np.ndarray, best_bid: np.ndarray, best_ask: np.
     new_order[1:] = (ts[1:] != ts[:-1]) | (aggressor[1:] != aggressor[:-1]) | (idx[1:] != idx[:-1] + 1)
     group = np.cumsum(new_order) - 1
     first = idx[new_order]
-    bb = best_bid[first - 1]
-    ba = best_ask[first - 1]
+    # The book as it stood after everything stamped before the order: events sharing a
+    # timestamp are one venue message applied level by level, and the states between
+    # them (a level removed before its replacement arrives) are not a real book.
+    before = np.searchsorted(events["exch_ts"], events["exch_ts"][first], side="left") - 1
+    valid = before >= 0
+    before = np.maximum(before, 0)
+    bb = np.where(valid, best_bid[before], np.iinfo(np.int64).min)
+    ba = np.where(valid, best_ask[before], np.iinfo(np.int64).max)
     both = (bb > np.iinfo(np.int64).min) & (ba < np.iinfo(np.int64).max)
     mid_first = np.where(both, 0.5 * (bb.astype(np.float64) + ba.astype(np.float64)), np.nan)
     mid = mid_first[group]
@@ -207,17 +212,21 @@ def _sigma_1s(events: np.ndarray, best_bid: np.ndarray, best_ask: np.ndarray) ->
 
 
 def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_ask: np.ndarray | None = None, *,
-                  depth_step: float = 0.5, min_depth: float | None = None, min_orders: int = 10) -> IntensityFit:
+                  depth_step: float = 0.5, min_depth: float | None = None, max_depth: float | None = None,
+                  min_orders: int = 10) -> IntensityFit:
     """Fit ``lambda(delta) = A exp(-k delta)`` to the rate at which market orders reach each depth.
 
     For every market order (trade prints at one time by one aggressor side) the
-    depth it reached is ``aggressor * (price - mid)`` with the exchange mid just
-    before it. ``lambda(delta)`` is the number of orders that reached at least
+    depth it reached is ``aggressor * (price - mid)``, with the exchange mid as it
+    stood after all events stamped earlier than the order. ``lambda(delta)`` is the number of orders that reached at least
     ``delta`` ticks, per second of data. The curve is flat up to the typical
     half-spread (every order reaches the touch), so the fit starts at
-    ``min_depth`` (default: the median depth reached) and stops where fewer than
-    ``min_orders`` orders remain; it is a weighted least-squares fit of the
-    exponential (Poisson weights) started from the log-linear regression.
+    ``min_depth`` (default: the median depth reached) and stops at ``max_depth``
+    (default: the 99th percentile) or where fewer than ``min_orders`` orders
+    remain; it is a weighted least-squares fit of the exponential (Poisson
+    weights) started from the log-linear regression. Check ``r2``: where trades
+    outrun a slower depth feed (Binance's diff stream), depths far from the mid
+    are common and the curve is not exponential.
 
     Parameters
     ----------
@@ -230,6 +239,8 @@ def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_a
         Spacing of the depth grid, ticks.
     min_depth : float, optional
         First depth fitted, ticks.
+    max_depth : float, optional
+        Last depth fitted, ticks.
     min_orders : int
         Depths reached by fewer orders are shown but not fitted.
 
@@ -261,10 +272,11 @@ def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_a
     grid = np.arange(0.0, float(depths.max()) + depth_step, depth_step)
     counts = (depths[None, :] >= grid[:, None]).sum(axis=1)
     rates = counts / duration_s
-    mask = (grid >= start - 1e-12) & (counts >= min_orders)
+    stop = float(np.percentile(depths, 99)) if max_depth is None else float(max_depth)
+    mask = (grid >= start - 1e-12) & (grid <= stop + 1e-12) & (counts >= min_orders)
     if mask.sum() < 2:
-        raise mmsim.DataError(f"fit_intensity: fewer than two depths from {start:g} ticks are reached by "
-                              f"{min_orders} orders; lower min_depth or min_orders")
+        raise mmsim.DataError(f"fit_intensity: fewer than two depths from {start:g} to {stop:g} ticks are reached "
+                              f"by {min_orders} orders; widen min_depth/max_depth or lower min_orders")
     x, y, n = grid[mask], rates[mask], counts[mask]
     slope, intercept = np.polyfit(x, np.log(y), 1)
     p0 = (math.exp(intercept), max(-slope, 1e-6))

@@ -620,3 +620,14 @@ def test_readme_example_runs_as_written(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip()  # it prints the fills
+
+
+def test_fit_intensity_on_the_amzn_day(amzn_events):
+    """Real data: the AMZN day's market orders thin out exponentially beyond the touch."""
+    fit_intensity = resolve_strategy("strategies/glft.py:fit_intensity", base_dir=ROOT)
+    fit = fit_intensity(amzn_events)
+    assert fit.n_orders > 5_000
+    assert 23_000 < fit.duration_s < 23_400  # 09:30 to 16:00 less the quiet ends
+    assert fit.r2 > 0.95
+    assert 0.2 < fit.k < 0.6 and 0.3 < fit.A < 3.0  # per tick, per second
+    assert 0.5 < fit.sigma < 5.0  # ticks per sqrt(second): a $220 stock moving cents
