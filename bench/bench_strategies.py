@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import mmsim
+from mmsim.numba_strategy import numba_strategy
 from mmsim.plugins import load_strategy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +38,12 @@ DATA = Path(os.environ.get("MMSIM_SHARED_DATA", ROOT.parent / "shared" / "data")
 AMZN = DATA / "lobster" / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
 BTC = DATA / "binance" / "usdm" / "btcusdt_20240808.gz"
 TIMER_NS = 10_000_000
+
+
+@numba_strategy(name="NoOp")
+def noop_rule(view, params, state, out):
+    """Keep whatever is quoted (nothing): isolates the engine's cost of a strategy call."""
+    return 0
 
 
 def load_events(name: str, workdir: Path) -> tuple[np.ndarray, dict]:
@@ -72,6 +79,7 @@ import sys, time
 t0 = time.perf_counter()
 import numpy as np
 import mmsim
+from mmsim.numba_strategy import numba_strategy
 from mmsim.plugins import load_strategy
 t1 = time.perf_counter()
 s = load_strategy(sys.argv[1], {})
@@ -106,6 +114,7 @@ def main() -> None:
     os.chdir(ROOT)
     native = load_strategy(args.strategy, params)
     python = native.python()
+    noop = noop_rule()
     report: dict = {"strategy": repr(native), "data": {}}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -118,6 +127,7 @@ def main() -> None:
             # The Python path on a 10 ms timer over a 6.5 h day is 2.3 million interpreter
             # calls; it is left out (the tests check that path against the fast one).
             for label, strat, cfg in (("no strategy", None, cfg_all),
+                                      ("numba no-op, every update", noop, cfg_all),
                                       ("numba, every update", native, cfg_all),
                                       ("numba, 10 ms timer", native, cfg_timer),
                                       ("python, every update", python, cfg_all)):
@@ -130,11 +140,11 @@ def main() -> None:
             base = rows["no strategy"]["events_per_s"]
             t_none = rows["no strategy"]["seconds"]
             print(f"\n{name}: {n:,} events ({meta.get('levels', '')}, {meta.get('venue', '')}), strategy {native!r}")
-            print(f"  {'run':24s} {'events/s':>12s} {'vs none':>8s} {'calls':>10s} {'ns/call':>8s} {'fills':>7s}")
+            print(f"  {'run':26s} {'events/s':>12s} {'vs none':>8s} {'calls':>10s} {'ns/call':>8s} {'fills':>7s}")
             for label, r in rows.items():
                 per_call = (r["seconds"] - t_none) / r["calls"] * 1e9 if r["calls"] else float("nan")
                 r["extra_ns_per_call"] = per_call
-                print(f"  {label:24s} {r['events_per_s']:12,.0f} {r['events_per_s'] / base:8.2f} "
+                print(f"  {label:26s} {r['events_per_s']:12,.0f} {r['events_per_s'] / base:8.2f} "
                       f"{r['calls']:10,d} {per_call:8.0f} {r['fills']:7,d}")
                 r.pop("result")
             report["data"][name] = {"events": n, **rows}
