@@ -177,3 +177,27 @@ def test_toxicity_pull_pulls_the_ask_on_buying_flow_and_keeps_it_pulled():
     assert tuple(s.quote(v)) == (100.0, 1.0, 102.0, 1.0)
     v["trade_flow"] = -15.0                           # selling flow: the bid goes
     assert tuple(s.quote(v)) == (98.0, 0.0, 102.0, 1.0)
+
+
+def test_avellaneda_stoikov_by_hand():
+    kind = load_reference("avellaneda_stoikov.py", "AvellanedaStoikov")
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"], v["position"] = 5_000, 5_004, 3, 3, 4
+    # q = 4/2 = 2; gamma sigma^2 tau = 0.1 * 4 * 2 = 0.8; r = 5002 - 2 * 0.8 = 5000.4
+    # delta = 0.8 + 20 * ln(1 + 0.1/0.5) = 0.8 + 3.6464 = 4.4464; r -/+ 2.2232 = 4998.18 / 5002.62
+    s = kind.python(pure=True, gamma=0.1, k=0.5, sigma=2.0, horizon_s=2.0, size=2.0, max_position=5.0)
+    assert tuple(s.quote(v)) == (4998.0, 1.0, 5003.0, 2.0)  # bid size capped at 5 - 4 = 1 lot
+    v["volatility"] = np.nan
+    assert kind.python(pure=True, sigma=0.0).quote(v) is None  # sigma from the signal, not known yet
+
+
+def test_signal_skew_by_hand():
+    kind = load_reference("signal_skew.py", "SignalSkew")
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"], v["position"] = 200, 210, 9, 1, -2
+    v["microprice"], v["imbalance"], v["ofi"] = 209.0, 0.8, float("nan")
+    # fair = 205 - 0.5*(-2) + 0.5*(209 - 205) + 2*0.8 + 0 (OFI unknown) = 205 + 1 + 2 + 1.6 = 209.6
+    s = kind.python(pure=True, half_spread=2.0, micro_weight=0.5, imbalance_ticks=2.0, ofi_ticks=3.0, skew=0.5)
+    assert tuple(s.quote(v)) == (207.0, 1.0, 212.0, 1.0)
+    v["ofi"] = 20.0  # + 3 * tanh(2) = 2.892: fair 212.49 -> bid floor(210.49) clamped to 209, ask ceil(214.49)
+    assert tuple(s.quote(v)) == (209.0, 1.0, 215.0, 1.0)
