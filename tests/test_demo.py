@@ -85,3 +85,31 @@ def test_outputs_are_written(demo):
         if r["lots"]:
             assert r["markout_pnl_1s"] == pytest.approx(r["markout_1s"] * r["lots"] * 0.01)
         assert np.isfinite(r["pnl"])
+
+
+def test_table_and_folder_are_printed(demo):
+    from rich.console import Console
+
+    from mmsim.demo import _print
+
+    console = Console(record=True, width=200)
+    _print(demo, console)
+    text = console.export_text()
+    assert "naive quoter vs toxicity pull, by feed latency" in text
+    assert f"outputs written to {demo.outdir}" in text
+    dv = demo.defence("informed")[0]
+    assert f"defence value (toxicity pull minus naive, 1 s markout, ticks per lot): 0: {dv:+.2f}" in text
+
+
+def test_demo_command_line():
+    import argparse
+
+    from mmsim.demo import add_demo_parser, cmd_demo
+
+    parser = argparse.ArgumentParser(prog="mmsim")
+    add_demo_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["demo", "--quick", "-o", "out", "--no-progress"])
+    assert args.func is cmd_demo
+    assert (args.quick, args.output, args.no_progress) == (True, "out", True)
+    defaults = parser.parse_args(["demo"])
+    assert (defaults.quick, defaults.output, defaults.no_progress) == (False, None, False)
