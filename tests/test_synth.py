@@ -250,6 +250,12 @@ def test_from_dict_reads_units_and_iso_start():
     assert cfg.lp_reaction == 150_000
     assert cfg.start == 1_709_299_800 * S
     assert cfg.informed is False and cfg.fv_vol == 1.0 and cfg.format == "l2"
+    # unquoted in YAML, a time or a date arrives as a datetime/date object
+    import datetime as dt
+
+    assert SynthConfig.from_dict({"start": dt.date(2024, 3, 1)}).start == 1_709_251_200 * S
+    aware = dt.datetime(2024, 3, 1, 13, 30, 0, 500, tzinfo=dt.timezone.utc)
+    assert SynthConfig.from_dict({"start": aware}).start == 1_709_299_800 * S + 500_000
 
 
 @pytest.mark.parametrize(

@@ -175,8 +175,8 @@ class SynthConfig:
         if not self.symbol:
             raise bad("symbol", "must not be empty")
         for key in ("seed", "start"):
-            if getattr(self, key) < 0:
-                raise bad(key, "must be >= 0")
+            if not 0 <= getattr(self, key) < 2**63:
+                raise bad(key, "must be in 0 .. 2**63 - 1")
         for key in ("duration", "fv_step", "informed_horizon", "lp_reaction"):
             if getattr(self, key) <= 0:
                 raise bad(key, "must be a positive duration")
@@ -267,6 +267,8 @@ def _convert(key: str, default: Any, value: Any) -> Any:
                 value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 raise ConfigError(f"{where}: cannot read {value!r} as an ISO 8601 time") from None
+        elif isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+            value = _dt.datetime(value.year, value.month, value.day)  # YAML reads 2024-01-02 as a date
         if isinstance(value, _dt.datetime):
             ts = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
             return (ts - _EPOCH) // _dt.timedelta(microseconds=1) * 1000
