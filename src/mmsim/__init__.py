@@ -38,6 +38,8 @@ from . import report, signals
 from .data import EventStore, load, to_l2
 from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
+from .numba_strategy import numba_strategy
+from .plugins import load_strategy
 from .strategy import Quote, Strategy, View
 
 __version__ = "0.1.0"
@@ -65,6 +67,8 @@ __all__ = sorted(
         "StrategyError",
         "View",
         "load",
+        "load_strategy",
+        "numba_strategy",
         "replay_bbo",
         "report",
         "run",
