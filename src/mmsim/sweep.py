@@ -481,6 +481,11 @@ def _describe(overrides: Mapping[str, Any]) -> str:
 def _label(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, Mapping) and isinstance(value.get("path"), str):
+        # A strategy section: its class name and parameters say which arm it is.
+        params = value.get("params") or {}
+        args = ", ".join(f"{k}={_label(v)}" for k, v in params.items()) if isinstance(params, Mapping) else ""
+        return f"{_short(value['path'], 10_000)}({args})"
     if isinstance(value, (dict, list)):
         return _canonical(value)
     return repr(value)
@@ -643,10 +648,20 @@ def _worker_init(parent_pid: int) -> None:
 
     # A parent killed with SIGKILL cannot stop its pool; workers notice the
     # orphaning and exit instead of waiting forever on a queue nobody feeds.
+    # (Under forkserver our direct parent is the fork server, which exits when
+    # the sweep's process dies, so a change of parent also means orphaned.)
+    first_ppid = os.getppid()
+
     def watch() -> None:
         while True:
             time.sleep(1.0)
-            if os.getppid() != parent_pid:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - the pid was reused by another user's process
+                os._exit(1)
+            if os.getppid() != first_ppid:
                 os._exit(1)
 
     threading.Thread(target=watch, name="mmsim-sweep-orphan-watch", daemon=True).start()
@@ -703,11 +718,25 @@ def _execute_local(tasks: list[dict[str, Any]], workers: int) -> Iterator[dict[s
                 proc.join(5)
 
 
+def _probe(address: str) -> None:
+    """Fail at once on a refused TCP address (the Dask client would retry until its timeout)."""
+    if not address.startswith("tcp://"):
+        return
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--scheduler: expected tcp://HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise MmsimError(f"cannot connect to the Dask scheduler at {address}: {exc.strerror or exc}") from None
+
+
 def _execute_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[str, Any]]:
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise MmsimError("--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'") from None
+    _probe(scheduler)
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -718,7 +747,7 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[
         # Tasks hold the config only; each worker maps the event store itself.
         futures = [client.submit(_run_point, t, key=f"mmsim-sweep-{t['id']}-{token}", pure=False) for t in tasks]
         by_key = {f.key: t for f, t in zip(futures, tasks)}
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             try:
                 yield fut.result()
             except Exception as exc:  # e.g. KilledWorker: the point took its workers down
