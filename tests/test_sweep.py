@@ -227,7 +227,7 @@ def test_real_point_error_is_recorded(amzn_store: Path, tmp_path: Path) -> None:
                                                       "  - {strategy.params.sizee: 100}\n")
     rows = sw.sweep(grid, out=tmp_path / "out", workers=0)
     assert [r["status"] for r in rows] == ["ok", "error"]
-    assert rows[0]["n_events"] > 90_000 and rows[0]["n_fills"] > 0
+    assert rows[0]["n_events"] > 90_000 and rows[0]["fills.count"] > 0
     assert rows[1]["error_type"] == "ConfigError"
     assert rows[1]["error_message"] == "strategy FixedSpread: unknown parameter 'sizee' (it takes: half_spread, size)"
 
@@ -302,8 +302,9 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
     rows = []
     for i, (strat, feed) in enumerate([(s, f) for s in ("a.py:Naive", "a.py:Pull") for f in ("0ms", "5ms")]):
         rows.append({"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok",
-                     "strategy.path": strat, "latency.feed": feed, "pnl.total": float(i), "n_fills": 10 + i,
-                     "toxic_share": 0.1 * i, "markout.1s": -0.5 * i, "n_events": 100, "elapsed_s": 0.1,
+                     "strategy.path": strat, "latency.feed": feed, "pnl.total": float(i), "fills.count": 10 + i,
+                     "toxic_share": 0.1 * i, "markout.1s.mean_ticks": -0.5 * i, "markout.1s.ci_low": -0.5 * i - 1,
+                     "markout.1s.ci_high": -0.5 * i + 1, "n_events": 100, "elapsed_s": 0.1,
                      "error_type": None, "error_message": None})
     rows[3].update(status="error", error_type="StrategyError", error_message="boom", **{"pnl.total": None})
     grid = sw.Grid(points=(), keys=("strategy.path", "latency.feed"), repeats=1, output=None, workers=None,
@@ -315,6 +316,7 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
     assert page.count("src='data:image/png;base64,") == 2
     assert "StrategyError: boom" in page and "<td class='k'>Pull</td>" in page
     header, body = sw._table_rows(rows, grid)
-    assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "n_fills", "toxic_share", "markout.1s"]
+    assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "fills.count", "toxic_share",
+                      "markout 1s"]
     assert body[1] == ["Naive", "5ms", "ok", "1", "11", "0.1", "-0.5"]
     assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–"]

@@ -89,7 +89,7 @@ GRID_KEYS = ("axes", "base", "base_config", "output", "points", "repeats", "work
 RESULTS_FILE = "results.jsonl"
 
 # Metrics the table and plots show first, in this order, when a run reports them.
-_HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "n_fills", "toxic_share")
+_HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share")
 _SECTION_NAMES = ("latency", "queue", "fees", "signals", "strategy", "report")
 _LATENCY_MODELS = ("feed", "entry", "response")
 
@@ -955,7 +955,12 @@ def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str])
 
 
 def _is_markout(name: str) -> bool:
-    return name.startswith("markout") and not name.endswith(("_n", ".n", "_count"))
+    """The mean markout in ticks at one horizon (``markout.<h>.mean_ticks``, from Report.flat)."""
+    return name.startswith("markout.") and name.endswith(".mean_ticks")
+
+
+def _header(name: str) -> str:
+    return f"markout {name[len('markout.'):-len('.mean_ticks')]}" if _is_markout(name) else name
 
 
 def _plot_metrics(cols: Sequence[str]) -> list[str]:
@@ -987,7 +992,7 @@ def _short(text: str, width: int = 28) -> str:
 def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid) -> tuple[list[str], list[list[str]]]:
     keys = list(grid.keys)
     metrics = _metric_columns(rows, keys)
-    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + metrics
+    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + [_header(m) for m in metrics]
     body = []
     for r in rows:
         line = [_fmt(r.get(k)) for k in keys]
@@ -1073,25 +1078,24 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
         for i, m in enumerate(metrics):
             ax = fig.add_subplot(nrows, ncols, i + 1)
             for label, grp in groups.items():
-                pts: dict[float, list[float]] = {}
+                pts: dict[float, list[Mapping[str, Any]]] = {}
                 for r in grp:
-                    v = r.get(m)
-                    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-                        pts.setdefault(xpos[_canonical(r.get(key))], []).append(float(v))
+                    if _number(r.get(m)) is not None:
+                        pts.setdefault(xpos[_canonical(r.get(key))], []).append(r)
                 if not pts:
                     continue
                 x = sorted(pts)
-                y = [float(np.mean(pts[k])) for k in x]
-                err = [float(np.std(pts[k])) if len(pts[k]) > 1 else 0.0 for k in x]
-                if any(err):
-                    ax.errorbar(x, y, yerr=err, marker="o", ms=4, capsize=3, label=label)
+                y = [float(np.mean([_number(r.get(m)) for r in pts[k]])) for k in x]
+                lo, hi = _spread(m, [pts[k] for k in x], y)
+                if any(lo) or any(hi):
+                    ax.errorbar(x, y, yerr=[lo, hi], marker="o", ms=4, capsize=3, label=label)
                 else:
                     ax.plot(x, y, marker="o", ms=4, label=label)
             if m == "toxic_share":
                 ax.set_ylim(0, 1)
             elif _is_markout(m) or m.startswith("pnl"):
                 ax.axhline(0.0, color="0.6", lw=0.8)
-            ax.set_title(m, fontsize=10)
+            ax.set_title(_header(m) + (" (ticks)" if _is_markout(m) else ""), fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
             if not numeric:
                 ax.set_xticks(xs, ticks, fontsize=8)
@@ -1108,6 +1112,32 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
         plt.close(fig)
         plots[f"sweep_{key.replace('.', '_')}.png"] = buf
     return plots
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]], means: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Error bar below/above each mean: one standard deviation over repeats, else a
+    markout's confidence interval (``markout.<h>.ci_low``/``ci_high``) when the run gives it."""
+    lo: list[float] = []
+    hi: list[float] = []
+    for rows, mean in zip(groups, means):
+        vals = [_number(r.get(metric)) for r in rows]
+        if len(vals) > 1:
+            sd = float(np.std(vals))
+            lo.append(sd)
+            hi.append(sd)
+            continue
+        base = metric[: -len(".mean_ticks")] if _is_markout(metric) else None
+        a = _number(rows[0].get(f"{base}.ci_low")) if base else None
+        b = _number(rows[0].get(f"{base}.ci_high")) if base else None
+        lo.append(max(0.0, mean - a) if a is not None else 0.0)
+        hi.append(max(0.0, b - mean) if b is not None else 0.0)
+    return lo, hi
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
