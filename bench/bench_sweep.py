@@ -1,0 +1,81 @@
+"""Sweep throughput on a real day: the same grid on 1 and 2 local worker processes.
+
+Converts the LOBSTER AMZN day (2012-06-21, shipped in ../shared/data) to an
+event store, then runs a 16-point grid (8 feed latencies x 2 strategies,
+numba fast path, 100 ms decision timer) twice from scratch, with 1 and with 2
+workers. Prints points per minute and events per second in total (events
+replayed by all points / wall time, worker start-up included), the ratios,
+and checks that both runs give identical metrics.
+
+    python bench/bench_sweep.py [--data ../shared/data] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MESSAGE = "lobster/AMZN_2012-06-21_34200000_57600000_message_1.csv"
+
+GRID = """\
+base:
+  data: {store}
+  decide_every: 100ms
+  latency: {{entry: 1ms, response: 1ms}}
+  fees: {{maker_bps: -0.2}}
+  report: {{horizons: [100ms, 1s, 10s]}}
+points:
+  - strategy: {{path: {root}/strategies/fixed_spread.py:FixedSpread, params: {{half_spread: 1, size: 100}}}}
+  - strategy: {{path: {root}/strategies/toxicity_pull.py:ToxicityPull, params: {{half_spread: 1, size: 100}}}}
+axes:
+  latency.feed: [0ms, 1ms, 2ms, 5ms, 10ms, 20ms, 50ms, 100ms]
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    args = ap.parse_args()
+
+    import mmsim
+    from mmsim import sweep as sw
+    from mmsim.data import converter
+
+    counts = [int(w) for w in args.workers.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        store = converter("lobster")([args.data / MESSAGE], tmp_path / "amzn", tick_size=None, lot_size=None,
+                                     symbol=None, progress=None)
+        grid_path = tmp_path / "grid.yaml"
+        grid_path.write_text(GRID.format(store=store.path, root=ROOT))
+        grid = sw.load_grid(grid_path)
+        print(f"mmsim {mmsim.__version__}: {len(grid.points)} points, {len(store):,} events per point, "
+              f"{os.cpu_count()} CPUs")
+        runs = {}
+        for w in counts:
+            t0 = time.perf_counter()
+            rows = sw.sweep(grid, out=tmp_path / f"out{w}", workers=w)
+            wall = time.perf_counter() - t0
+            failed = [r for r in rows if r["status"] != "ok"]
+            if failed:
+                raise SystemExit(f"{len(failed)} points failed: {failed[0]['error_type']}: {failed[0]['error_message']}")
+            events = sum(r["n_events"] for r in rows)
+            runs[w] = (wall, rows)
+            print(f"workers={w}: {wall:6.2f} s wall, {len(rows) / wall * 60:7.1f} points/min, "
+                  f"{events / wall / 1e6:6.2f} M events/s in total, "
+                  f"mean point {sum(r['elapsed_s'] for r in rows) / len(rows):.3f} s in its worker")
+        metrics = {w: [{k: v for k, v in r.items() if k not in ("elapsed_s",)} for r in rows]
+                   for w, (_, rows) in runs.items()}
+        first = counts[0]
+        for w in counts[1:]:
+            assert metrics[w] == metrics[first], f"workers={w} gives different results from workers={first}"
+            print(f"speed-up {w} vs {first} workers: {runs[first][0] / runs[w][0]:.2f}x (identical metrics)")
+
+
+if __name__ == "__main__":
+    main()
