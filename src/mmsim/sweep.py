@@ -977,7 +977,9 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         if not math.isfinite(v):
             return "–"
-        return f"{v:,.2f}" if abs(v) >= 100 else f"{v:.4g}"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:.3g}"
     return _short(_label(v))
 
 
@@ -989,13 +991,37 @@ def _short(text: str, width: int = 28) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid) -> tuple[list[str], list[list[str]]]:
+def _value_labels(values: Sequence[Any], width: int = 28) -> list[str]:
+    """Labels for one column: a strategy section by its class name alone when that
+    already tells the rows apart, else with its parameters."""
+    labels = [_fmt(v) if not isinstance(v, (str, Mapping, list)) else _short(_label(v), width) for v in values]
+    if all(isinstance(v, Mapping) and isinstance(v.get("path"), str) for v in values):
+        names = [_short(v["path"]) for v in values]
+        by_name: dict[str, set[str]] = {}
+        for n, v in zip(names, values):
+            by_name.setdefault(n, set()).add(_canonical(v))
+        if all(len(c) == 1 for c in by_name.values()):
+            labels = names
+    return labels
+
+
+# Terminal column titles (the HTML page keeps the full metric names).
+_SHORT_HEADER = {"pnl.total": "PnL", "pnl.spread_capture": "spread", "pnl.inventory": "inventory",
+                 "pnl.fees": "fees", "fills.count": "fills", "toxic_share": "toxic"}
+
+
+def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
+                short: bool = False) -> tuple[list[str], list[list[str]]]:
     keys = list(grid.keys)
     metrics = _metric_columns(rows, keys)
-    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + [_header(m) for m in metrics]
+    if short:  # the terminal keeps the total; the PnL split is in the CSV and HTML
+        metrics = [m for m in metrics if m not in ("pnl.spread_capture", "pnl.inventory", "pnl.fees")]
+    names = [(_SHORT_HEADER.get(m, _header(m).replace("markout ", "mk ")) if short else _header(m)) for m in metrics]
+    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + names
+    columns = [_value_labels([r.get(k) for r in rows], 20 if short else 60) for k in keys]
     body = []
-    for r in rows:
-        line = [_fmt(r.get(k)) for k in keys]
+    for i, r in enumerate(rows):
+        line = [col[i] for col in columns]
         if grid.repeats > 1:
             line.append(str(r.get("repeat")))
         if r.get("status") == "ok":
@@ -1009,15 +1035,20 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid) -> tuple[list[str
 
 
 def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid) -> Any:
-    """The results as a rich Table (one row per point)."""
+    """The results as a rich Table (one row per point, short column titles)."""
     from rich.table import Table
 
-    header, body = _table_rows(rows, grid)
+    header, body = _table_rows(rows, grid, short=True)
     n_fail = sum(1 for r in rows if r.get("status") != "ok")
     table = Table(title=f"mmsim sweep: {len(rows)} points, {n_fail} failed",
-                  caption="money in quote currency; markouts in ticks (+ = good for us)")
+                  caption="PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills "
+                          "with a negative markout at the toxic horizon; mk h = mean markout at h in ticks "
+                          "(+ = good for us)")
+    nk = len(grid.keys) + (1 if grid.repeats > 1 else 0)
     for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i <= len(grid.keys) else "right", overflow="fold")
+        # Values never wrap (a number cut in two reads as two numbers); titles may.
+        width = max([len(h)] + [len(line[i]) for line in body]) if i != nk else len(h)
+        table.add_column(h, justify="left" if i <= nk else "right", no_wrap=True, min_width=width)
     for line in body:
         table.add_row(*line)
     return table
@@ -1048,7 +1079,9 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
     Each panel plots a metric (PnL total, toxic share, markout at each horizon)
     against that key, one line per value of the other varying keys (averaged
     over them when there are more than eight combinations), the mean over
-    repeats with a bar of one standard deviation.
+    repeats with a bar of one standard deviation (a single run's markout shows
+    its confidence interval). A duration axis spanning several decades is drawn
+    on a symlog scale, ticked at the grid's values.
     """
     import matplotlib
 
@@ -1061,13 +1094,15 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
     plots: dict[str, bytes] = {}
     if not ok or not metrics:
         return plots
+    labels_of = {k: dict(zip([_canonical(r.get(k)) for r in rows], _value_labels([r.get(k) for r in rows], 40)))
+                 for k in varying}
     for key in varying:
         others = [k for k in varying if k != key]
         xs, ticks, xtitle, numeric = _axis_values(key, [r.get(key) for r in rows])
         xpos = {c: x for c, x in zip([_canonical(v) for v in _unique([r.get(key) for r in rows])], xs)}
         groups: dict[str, list[Mapping[str, Any]]] = {}
         for r in ok:
-            label = ", ".join(f"{k}={_short(_label(r.get(k)), 22)}" for k in others) or "all"
+            label = ", ".join(f"{k}={labels_of[k][_canonical(r.get(k))]}" for k in others) or "all"
             groups.setdefault(label, []).append(r)
         if len(groups) > 8:
             groups = {f"mean over {', '.join(others)}": ok}
@@ -1091,14 +1126,20 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
                     ax.errorbar(x, y, yerr=[lo, hi], marker="o", ms=4, capsize=3, label=label)
                 else:
                     ax.plot(x, y, marker="o", ms=4, label=label)
-            if m == "toxic_share":
-                ax.set_ylim(0, 1)
-            elif _is_markout(m) or m.startswith("pnl"):
+            if _is_markout(m) or m.startswith("pnl"):
                 ax.axhline(0.0, color="0.6", lw=0.8)
             ax.set_title(_header(m) + (" (ticks)" if _is_markout(m) else ""), fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
-            if not numeric:
-                ax.set_xticks(xs, ticks, fontsize=8)
+            positive = [x for x in xs if x > 0]
+            if numeric and positive and max(xs) / min(positive) >= 100:
+                # Latency grids are roughly geometric (0, 1ms, 10ms, 100ms, 1s).
+                lin = min(positive)
+                ax.set_xscale("symlog", linthresh=lin)
+                ax.set_xlim(min(xs) - 0.3 * lin, max(xs) * 1.4)
+                ax.set_xticks(xs, ticks, fontsize=7, rotation=45 if len(xs) > 5 else 0)
+                ax.minorticks_off()
+            elif not numeric:
+                ax.set_xticks(xs, ticks, fontsize=8, rotation=30 if len(xs) > 4 else 0)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
         handles, labels = fig.axes[0].get_legend_handles_labels()
@@ -1106,8 +1147,8 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
             fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
         fig.suptitle(f"sweep: metrics against {key}", fontsize=11)
         # Margins in inches (title above, legend below), whatever the panel count.
-        fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.65 / height, bottom=1.0 / height,
-                            hspace=0.6, wspace=0.3)
+        fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.65 / height, bottom=1.1 / height,
+                            hspace=0.7, wspace=0.3)
         buf = _png(fig)
         plt.close(fig)
         plots[f"sweep_{key.replace('.', '_')}.png"] = buf
