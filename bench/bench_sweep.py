@@ -63,7 +63,8 @@ def main() -> None:
             wall = time.perf_counter() - t0
             failed = [r for r in rows if r["status"] != "ok"]
             if failed:
-                raise SystemExit(f"{len(failed)} points failed: {failed[0]['error_type']}: {failed[0]['error_message']}")
+                first_err = f"{failed[0]['error_type']}: {failed[0]['error_message']}"
+                raise SystemExit(f"{len(failed)} points failed: {first_err}")
             events = sum(r["n_events"] for r in rows)
             runs[w] = (wall, rows)
             print(f"workers={w}: {wall:6.2f} s wall, {len(rows) / wall * 60:7.1f} points/min, "

@@ -32,7 +32,8 @@ def amzn_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     from mmsim.data import write_store
 
-    ev = lobster_l2_events(shared_data("lobster", AMZN.format("message")), shared_data("lobster", AMZN.format("orderbook")))
+    ev = lobster_l2_events(shared_data("lobster", AMZN.format("message")),
+                           shared_data("lobster", AMZN.format("orderbook")))
     path = tmp_path_factory.mktemp("sweep") / "amzn"
     write_store(path, ev, {"symbol": "AMZN", "venue": "NASDAQ", "tick_size": 0.01, "lot_size": 1.0,
                            "contract_size": 1.0, "source": ["LOBSTER sample"], "time_zone": "America/New_York",
@@ -138,7 +139,8 @@ def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
          "{f}: no event store: set `data:` in the base config (or vary it in axes) ({f} line 1)"),
         ("base: {data: s}\npoints: [{latency.feed: 1ms}, 3]\n",
          "points[1]: expected a non-empty mapping of dotted config keys, got 3 ({f} line 2)"),
-        ("base: {data: s}\nbase_config: run.yaml\n", "base_config: give either base or base_config, not both ({f} line 2)"),
+        ("base: {data: s}\nbase_config: run.yaml\n",
+         "base_config: give either base or base_config, not both ({f} line 2)"),
         ("base: {data: s}\naxes: [latency.feed]\n",
          "axes: expected a mapping of config key -> list of values, got list ({f} line 2)"),
     ],
@@ -161,7 +163,8 @@ def test_base_config_errors_name_its_own_file(tmp_path: Path) -> None:
     grid.write_text("base_config: run.yaml\naxes:\n  latency.feed: [1ms]\n")
     with pytest.raises(ConfigError) as info:
         sw.load_grid(grid)
-    assert str(info.value) == f"queue.model must be risk_averse, power or log, got 'fifo' ({tmp_path / 'run.yaml'} line 3)"
+    run = tmp_path / "run.yaml"
+    assert str(info.value) == f"queue.model must be risk_averse, power or log, got 'fifo' ({run} line 3)"
 
 
 # --------------------------------------------------------------------------- results file
@@ -249,10 +252,8 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(amzn_store: Path,
             break
         time.sleep(0.01)
     assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.communicate()}"
-    if sig == signal.SIGKILL:
-        os.killpg(proc.pid, signal.SIGKILL)
-    else:
-        proc.send_signal(signal.SIGINT)
+    # To the whole group, as a crash of the machine or Ctrl-C in a terminal would.
+    os.killpg(proc.pid, sig)
     stdout, stderr = proc.communicate(timeout=60)
     saved = [json.loads(s) for s in results.read_text().splitlines()]
     assert 2 <= len(saved) < len(feeds)

@@ -51,7 +51,7 @@ import traceback
 import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -1161,7 +1161,8 @@ def _number(v: Any) -> float | None:
     return None
 
 
-def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]], means: Sequence[float]) -> tuple[list[float], list[float]]:
+def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
+            means: Sequence[float]) -> tuple[list[float], list[float]]:
     """Error bar below/above each mean: one standard deviation over repeats, else a
     markout's confidence interval (``markout.<h>.ci_low``/``ci_high``) when the run gives it."""
     lo: list[float] = []
