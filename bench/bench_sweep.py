@@ -42,9 +42,12 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     args = ap.parse_args()
 
+    import importlib
+
     import mmsim
-    from mmsim import sweep as sw
     from mmsim.data import converter
+
+    sw = importlib.import_module("mmsim.sweep")
 
     counts = [int(w) for w in args.workers.split(",")]
     with tempfile.TemporaryDirectory() as tmp:

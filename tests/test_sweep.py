@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -16,7 +17,9 @@ from conftest import ROOT, shared_data
 
 import mmsim
 from mmsim import ConfigError
-from mmsim import sweep as sw
+
+# The module itself (``mmsim.sweep`` the attribute may be exported as the callable module or the function).
+sw = importlib.import_module("mmsim.sweep")
 
 AMZN = "AMZN_2012-06-21_34200000_57600000_{}_1.csv"
 FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
@@ -321,3 +324,11 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
                       "markout 1s"]
     assert body[1] == ["Naive", "5ms", "ok", "1", "11", "0.1", "-0.5"]
     assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–"]
+
+
+def test_cli_needs_an_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("base: {data: s}\naxes:\n  latency.feed: [1ms]\n")
+    assert sw.main([str(grid), "-q"]) == 2
+    assert capsys.readouterr().err == (f"mmsim: config error: {grid}: no output directory: pass -o OUT or set "
+                                       "`output:` in the grid\n")
