@@ -332,3 +332,11 @@ def test_cli_needs_an_output_directory(tmp_path: Path, capsys: pytest.CaptureFix
     assert sw.main([str(grid), "-q"]) == 2
     assert capsys.readouterr().err == (f"mmsim: config error: {grid}: no output directory: pass -o OUT or set "
                                        "`output:` in the grid\n")
+
+
+def test_scheduler_without_dask_says_which_extra_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # what an install without the extra looks like
+    grid = {"base": {"data": str(tmp_path)}, "axes": {"strategy.params.half_spread": [1]}}
+    with pytest.raises(mmsim.MmsimError) as info:
+        sw.sweep(grid, scheduler="tcp://127.0.0.1:8786", point_fn=_failing_point)
+    assert str(info.value) == "--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'"
