@@ -1034,13 +1034,27 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
     return header, body
 
 
-def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid) -> Any:
-    """The results as a rich Table (one row per point, short column titles)."""
+def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 200) -> Any:
+    """The results as a rich Table (one row per point, short column titles).
+
+    Parameters
+    ----------
+    rows : list of dict
+        What :func:`sweep` returned.
+    grid : Grid
+        The grid they came from (its varying keys become the first columns).
+    max_rows : int
+        Show the first this many points (all of them are in results.csv and sweep.html).
+    """
     from rich.table import Table
 
-    header, body = _table_rows(rows, grid, short=True)
     n_fail = sum(1 for r in rows if r.get("status") != "ok")
-    table = Table(title=f"mmsim sweep: {len(rows)} points, {n_fail} failed",
+    title = f"mmsim sweep: {len(rows)} points, {n_fail} failed"
+    if len(rows) > max_rows:
+        title += f" (first {max_rows} shown; all in results.csv and sweep.html)"
+        rows = rows[:max_rows]
+    header, body = _table_rows(rows, grid, short=True)
+    table = Table(title=title,
                   caption="PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills "
                           "with a negative markout at the toxic horizon; mk h = mean markout at h in ticks "
                           "(+ = good for us)")
