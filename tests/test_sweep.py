@@ -108,6 +108,19 @@ def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
     assert {p.id for p in g.points} < {p.id for p in g2.points}
 
 
+def test_an_axis_sets_a_field_inside_each_point(tmp_path: Path) -> None:
+    """Points apply first: each strategy arm keeps its own parameters and takes the axis value."""
+    grid = {"base": {"data": str(tmp_path)},
+            "points": [{"strategy": {"path": "a.py:A", "params": {"half_spread": 9, "size": 100}}},
+                       {"strategy": {"path": "b.py:B", "params": {"skew": 0.5}}}],
+            "axes": {"strategy.params.half_spread": [1, 2]}}
+    g = sw.parse_grid(grid)
+    assert [(p.config.strategy.path, dict(p.config.strategy.params)) for p in g.points] == [
+        ("a.py:A", {"half_spread": 1, "size": 100}), ("a.py:A", {"half_spread": 2, "size": 100}),
+        ("b.py:B", {"skew": 0.5, "half_spread": 1}), ("b.py:B", {"skew": 0.5, "half_spread": 2})]
+    assert g.keys == ("strategy", "strategy.params.half_spread")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -134,7 +147,8 @@ def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
         ("base: {data: s, latency: {feed: {lognormal: {median: 1ms}}}}\nrepeats: 2\naxes:\n  latency.seed: [1, 2]\n",
          "latency.seed: repeats draw their own latency.seed; vary the seed or set repeats, not both ({f} line 4)"),
         ("base: {data: s}\npoints:\n  - {latency.feed: 1ms}\naxes:\n  latency: [{feed: 2ms}]\n",
-         "axes.latency: 'latency.feed' is also set by points; a key varies either in axes or in points ({f} line 5)"),
+         "axes.latency: 'latency.feed' is also set by points, and the axis would overwrite it; a key varies "
+         "either in axes or in points ({f} line 5)"),
         ("base: {data: s, latency: {feed: 5ms}}\naxes:\n  latency.feed.lognormal.sigma: [0.5]\n",
          "axes.latency.feed.lognormal.sigma[0]: cannot set 'latency.feed.lognormal.sigma': latency.feed is '5ms' "
          "in the base config, not a mapping ({f} line 3)"),

@@ -232,11 +232,14 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     point_keys: list[str] = []
     for p in explicit:
         point_keys.extend(k for k in p if k not in point_keys)
+    # Points apply first, then axes, so an axis may set a field inside what a point
+    # set (each strategy arm over a shared parameter); the other way round the
+    # axis would silently overwrite the point.
     for a in axis_keys:
         for k in point_keys:
-            if _overlaps(a, k):
-                raise ConfigError(f"axes.{a}: {k!r} is also set by points; a key varies either in axes "
-                                  f"or in points{loc('axes.' + a)}")
+            if a == k or k.startswith(a + "."):
+                raise ConfigError(f"axes.{a}: {k!r} is also set by points, and the axis would overwrite it; "
+                                  f"a key varies either in axes or in points{loc('axes.' + a)}")
     if repeats > 1:
         for k in axis_keys + point_keys:
             if _overlaps(k, "latency.seed"):
