@@ -30,7 +30,7 @@ FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
 
 @pytest.fixture(scope="module")
 def amzn_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The AMZN LOBSTER day as an L2 event store (top of book and trades)."""
+    """The first 30,000 events of the AMZN LOBSTER day (about 1 h 40 min) as an L2 store (top of book, trades)."""
     from _lobster import lobster_l2_events
 
     from mmsim.data import write_store
@@ -38,7 +38,7 @@ def amzn_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ev = lobster_l2_events(shared_data("lobster", AMZN.format("message")),
                            shared_data("lobster", AMZN.format("orderbook")))
     path = tmp_path_factory.mktemp("sweep") / "amzn"
-    write_store(path, ev, {"symbol": "AMZN", "venue": "NASDAQ", "tick_size": 0.01, "lot_size": 1.0,
+    write_store(path, ev[:30_000], {"symbol": "AMZN", "venue": "NASDAQ", "tick_size": 0.01, "lot_size": 1.0,
                            "contract_size": 1.0, "source": ["LOBSTER sample"], "time_zone": "America/New_York",
                            "levels": "L2", "local_ts_recorded": False, "quirks": {}})
     return path
@@ -247,7 +247,7 @@ def test_real_point_error_is_recorded(amzn_store: Path, tmp_path: Path) -> None:
                                                       "  - {strategy.params.sizee: 100}\n")
     rows = sw.sweep(grid, out=tmp_path / "out", workers=0)
     assert [r["status"] for r in rows] == ["ok", "error"]
-    assert rows[0]["n_events"] > 90_000 and rows[0]["fills.count"] > 0
+    assert rows[0]["n_events"] == 30_000 and rows[0]["fills.count"] > 0
     assert rows[1]["error_type"] == "ConfigError"
     assert rows[1]["error_message"] == "strategy FixedSpread: unknown parameter 'sizee' (it takes: half_spread, size)"
 
@@ -255,7 +255,7 @@ def test_real_point_error_is_recorded(amzn_store: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(amzn_store: Path, tmp_path: Path,
                                                                sig: signal.Signals) -> None:
-    feeds = ["0ms", "1ms", "2ms", "5ms", "10ms", "20ms", "50ms", "100ms", "200ms", "500ms"]
+    feeds = ["0ms", "1ms", "5ms", "20ms", "50ms", "100ms", "200ms", "500ms"]
     grid = write_grid(tmp_path, amzn_store, feeds)
     out = tmp_path / "out"
     results = out / sw.RESULTS_FILE
@@ -296,8 +296,7 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(amzn_store: Path,
 
 def test_dask_cluster_gives_the_local_results(amzn_store: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
-    grid = write_grid(tmp_path, amzn_store, ["0ms", "10ms", "100ms"],
-                      "  strategy.params.half_spread: [1, 3]\n")
+    grid = write_grid(tmp_path, amzn_store, ["0ms", "100ms"], "  strategy.params.half_spread: [1, 3]\n")
     local = sw.sweep(grid, out=tmp_path / "local", workers=2)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=None) as cluster:
@@ -305,7 +304,7 @@ def test_dask_cluster_gives_the_local_results(amzn_store: Path, tmp_path: Path) 
         rc = sw.main([str(grid), "-o", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address, "-q"])
     assert rc == 0
     remote = sw.sweep(grid, out=tmp_path / "dask")  # read back; nothing left to run
-    assert len(remote) == 6
+    assert len(remote) == 4
     assert metric_view(remote) == metric_view(local)
 
 
