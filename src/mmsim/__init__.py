@@ -34,7 +34,7 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
-from . import report, signals
+from . import report, signals, sweep
 from .data import EventStore, load, to_l2
 from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
@@ -73,6 +73,7 @@ __all__ = sorted(
         "report",
         "run",
         "signals",
+        "sweep",
         "to_l2",
         "__version__",
     ]
