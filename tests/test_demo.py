@@ -94,11 +94,13 @@ def test_table_and_folder_are_printed(demo):
 
     console = Console(record=True, width=200)
     _print(demo, console)
-    text = console.export_text()
-    assert "naive quoter vs toxicity pull, by feed latency" in text
+    text = " ".join(console.export_text().split())  # captions wrap at the table's width
+    assert "with informed flow: naive quoter vs toxicity pull" in text
+    assert "without informed flow: naive quoter vs toxicity pull" in text
     assert f"outputs written to {demo.outdir}" in text
-    dv = demo.defence("informed")[0]
-    assert f"defence value (toxicity pull minus naive, 1 s markout, ticks per lot): 0: {dv:+.2f}" in text
+    for market in ("informed", "uninformed"):
+        dv = demo.defence(market)[0]
+        assert f"defence value (toxicity pull minus naive, 1 s markout, ticks per lot): 0: {dv:+.2f}" in text
 
 
 def test_demo_command_line():

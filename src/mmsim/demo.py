@@ -383,29 +383,29 @@ def plot_defence(res: DemoResult, path: str | Path) -> Path:
 def _print(res: DemoResult, console: Any) -> None:
     from rich.table import Table
 
-    table = Table(title="naive quoter vs toxicity pull, by feed latency (markouts: ticks per lot)")
-    for col, justify in (("market", "left"), ("strategy", "left"), ("feed latency", "right"), ("fills", "right"),
-                         ("PnL", "right"), ("markout 100ms", "right"), ("markout 1s", "right"),
-                         ("markout 10s", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    last_market = None
-    for r in res.rows:
-        if last_market is not None and r["market"] != last_market:
-            table.add_section()
-        last_market = r["market"]
-        mo = r["markout_1s"]
-        style = "red" if mo < 0 else "green"
-        table.add_row(r["market"], r["strategy"], r["latency"], f"{r['fills']:,}", f"{r['pnl']:,.2f}",
-                      f"{r['markout_100ms']:+.2f}", f"[{style}]{mo:+.2f}[/]", f"{r['markout_10s']:+.2f}")
-    console.print(table)
-    dv = res.defence("informed")
-    dv0 = res.defence("uninformed")
-    console.print(
-        "defence value (toxicity pull minus naive, 1 s markout, ticks per lot): "
-        + ", ".join(f"{_fmt_latency(k)}: {v:+.2f}" for k, v in dv.items())
-        + "  |  without informed flow: "
-        + ", ".join(f"{_fmt_latency(k)}: {v:+.2f}" for k, v in dv0.items())
-    )
+    for market in MARKETS:
+        flow = "with" if market == "informed" else "without"
+        dv = res.defence(market)
+        table = Table(
+            title=f"{flow} informed flow: naive quoter vs toxicity pull",
+            caption="defence value (toxicity pull minus naive, 1 s markout, ticks per lot): "
+                    + ", ".join(f"{_fmt_latency(k)}: {v:+.2f}" for k, v in dv.items()),
+        )
+        table.add_column("strategy", no_wrap=True)
+        for col in ("feed", "fills", "PnL", "mo 100ms", "mo 1s", "mo 10s"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for strategy in STRATEGIES:
+            for lat in sorted({r["latency_ns"] for r in res.rows}):
+                r = res.row(market, strategy, lat)
+                mo = r["markout_1s"]
+                style = "red" if mo < 0 else "green"
+                table.add_row(strategy, r["latency"], f"{r['fills']:,}", f"{r['pnl']:,.2f}",
+                              f"{r['markout_100ms']:+.2f}", f"[{style}]{mo:+.2f}[/]", f"{r['markout_10s']:+.2f}")
+            if strategy != list(STRATEGIES)[-1]:
+                table.add_section()
+        console.print(table)
+    console.print("feed: feed latency; mo h: mean markout at horizon h, side * (mid(t + h) - fill price) in "
+                  "ticks per lot; PnL: mark-to-mid at the end, quote currency")
     if res.outdir is not None:
         console.print(f"outputs written to [bold]{res.outdir}[/] ({res.elapsed_s:.1f} s)")
 
