@@ -49,7 +49,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     for src in args.sources:
         if not Path(src).exists():
-            console.print(f"mmsim: error: {src}: no such file")
+            # One plain line (rich would wrap it at the console width).
+            print(f"mmsim: error: {src}: no such file", file=sys.stderr)
             return 1
     conv = converter(args.format)
     total = sum(file_size(Path(s)) for s in args.sources)
