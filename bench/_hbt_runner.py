@@ -15,17 +15,13 @@ Subcommands::
 jitclass on it), then ``--repeat`` warm calls, each on a freshly built
 backtest over the same in-memory event array, and reports the median.
 
-The strategy (the same rule ``vs_hftbacktest.py`` runs in mmsim): a symmetric
-quoter at the touch with a linear inventory skew. Each decision computes::
-
-    skew    = round(skew_ticks_per_order * position / order_qty)   # ticks
-    bid     = min(best_bid - skew, best_ask - 1)
-    ask     = max(best_ask - skew, best_bid + 1)
-
-and wants a bid of ``order_qty`` while ``position + order_qty <= max_position``
-(an ask likewise). A working order at the wanted price is kept (its queue
-position survives); any other is cancelled and the new one sent at once, both
-post-only (GTX), so a price change costs one entry latency with no quote.
+The strategy is ``bench/_quoter_rule.py``'s ``quote_targets`` (the same jitted
+function ``vs_hftbacktest.py`` runs in mmsim): a symmetric quoter at the touch
+with a linear inventory skew. Around it, this file does the order management
+mmsim's engine does by itself: a working order at the wanted price and size is
+kept (its queue position survives); any other is cancelled and the new one sent
+at once, both post-only (GTX), so a price change costs one entry latency with
+no quote on that side.
 """
 
 from __future__ import annotations
@@ -138,10 +134,13 @@ def _make_strategy():
     from numba.typed import Dict
     from numba import types
 
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _quoter_rule import quote_targets
+
     from hftbacktest.order import BUY, CANCELED, EXPIRED, FILLED, GTX, LIMIT, NEW, NONE, PARTIALLY_FILLED, REJECTED
 
     @njit
-    def quoter(hbt, on_feed, include_resp, interval_ns, order_qty, max_position, skew_ticks_per_order, fills, out):
+    def quoter(hbt, on_feed, include_resp, interval_ns, qty_lots, max_lots, skew_ticks_per_lot, fills, out):
         """Run to the end of the data; return the loop's last return code.
 
         ``fills`` receives one row per fill (exch_ts, side, price ticks, qty
@@ -152,8 +151,6 @@ def _make_strategy():
         depth = hbt.depth(asset_no)
         tick = depth.tick_size
         lot = depth.lot_size
-        qty_lots = round(order_qty / lot)
-        max_lots = round(max_position / lot)
         # Filled lots already recorded per order: partial fills arrive as a
         # growing (qty - leaves_qty), and one wake-up can merge several.
         seen = Dict.empty(key_type=types.uint64, value_type=types.float64)
@@ -206,11 +203,10 @@ def _make_strategy():
             if best_bid <= -(1 << 62) or best_ask >= (1 << 62) or best_bid >= best_ask:
                 continue  # empty or crossed local book: keep what rests
             pos_lots = round(hbt.position(asset_no) / lot)
-            skew = round(skew_ticks_per_order * pos_lots / qty_lots)
-            bid_px = min(best_bid - skew, best_ask - 1)
-            ask_px = max(best_ask - skew, best_bid + 1)
-            want_bid = pos_lots + qty_lots <= max_lots
-            want_ask = pos_lots - qty_lots >= -max_lots
+            bid_px, bid_qty, ask_px, ask_qty = quote_targets(
+                best_bid, best_ask, pos_lots, qty_lots, max_lots, skew_ticks_per_lot)
+            want_bid = bid_qty > 0
+            want_ask = ask_qty > 0
 
             have_bid = False
             have_ask = False
@@ -261,8 +257,8 @@ def _one_run(quoter, data: np.ndarray, args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     fills = np.zeros((_MAX_FILLS, _FILL_COLS), np.int64)
     out = np.zeros(5, np.int64)
-    rc = quoter(hbt, args.mode == "feed", args.include_order_resp, args.interval_ns, args.order_qty, args.max_position,
-                args.skew_ticks, fills, out)
+    rc = quoter(hbt, args.mode == "feed", args.include_order_resp, args.interval_ns, args.qty_lots,
+                args.max_position_lots, args.skew_ticks_per_lot, fills, out)
     elapsed = time.perf_counter() - t0
     sv = hbt.state_values(0)
     depth = hbt.depth(0)
@@ -373,9 +369,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--lot-size", type=float, default=0.001)
     r.add_argument("--maker-fee", type=float, default=-0.00005, help="fraction of traded value (-0.5 bp)")
     r.add_argument("--taker-fee", type=float, default=0.0007, help="fraction of traded value (7 bp)")
-    r.add_argument("--order-qty", type=float, default=0.01)
-    r.add_argument("--max-position", type=float, default=0.5)
-    r.add_argument("--skew-ticks", type=float, default=1.0, help="ticks of skew per order_qty of position")
+    r.add_argument("--qty-lots", type=int, default=10, help="order size, lots (10 = 0.01 BTC)")
+    r.add_argument("--max-position-lots", type=int, default=500, help="|position| limit, lots (500 = 0.5 BTC)")
+    r.add_argument("--skew-ticks-per-lot", type=float, default=0.1,
+                   help="ticks both quotes move down per lot of long position")
     r.add_argument("--fills-out", default=None, help="save the fills (.npy) instead of listing them in the JSON")
     args = p.parse_args(argv)
     res = cmd_convert(args) if args.cmd == "convert" else cmd_run(args)
