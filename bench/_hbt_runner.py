@@ -62,8 +62,16 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+def _rss_mib() -> float:
+    """Current resident set size of this process, MiB (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 def cmd_convert(args: argparse.Namespace) -> dict:
@@ -297,6 +305,7 @@ def cmd_run(args: argparse.Namespace) -> dict:
     t_first = time.perf_counter()
     first = _one_run(quoter, data, args)
     t_first_end = time.perf_counter()
+    rss_after_first = _rss_mib()
 
     warm = []
     for _ in range(args.repeat):
@@ -334,6 +343,8 @@ def cmd_run(args: argparse.Namespace) -> dict:
         "mid_end": mid,
         "pnl": ref["balance"] - ref["fee"] + ref["position"] * mid,
         "peak_rss_mib": _peak_rss_mib(),
+        "rss_after_first_mib": rss_after_first,
+        "rss_after_repeats_mib": _rss_mib(),
         **{k: v for k, v in ref.items() if k not in ("elapsed_s",)},
         "first_elapsed_s": ref["elapsed_s"],
     }
