@@ -148,12 +148,16 @@ def _make_strategy():
     from hftbacktest.order import BUY, CANCELED, EXPIRED, FILLED, GTX, LIMIT, NEW, NONE, PARTIALLY_FILLED, REJECTED
 
     @njit
-    def quoter(hbt, on_feed, include_resp, interval_ns, qty_lots, max_lots, skew_ticks_per_lot, fills, out):
+    def quoter(hbt, on_feed, include_resp, interval_ns, start_offset, qty_lots, max_lots, skew_ticks_per_lot,
+               fills, out):
         """Run to the end of the data; return the loop's last return code.
 
         ``fills`` receives one row per fill (exch_ts, side, price ticks, qty
         lots); ``out`` receives [n_fills, n_decisions, last timestamp,
-        n_orders_sent, n_cancels_sent].
+        n_orders_sent, n_cancels_sent]. ``start_offset`` (ns) is elapsed once
+        before the timer starts: hftbacktest's clock starts at the first
+        exchange timestamp, mmsim's timer at the first market data the local
+        side receives.
         """
         asset_no = 0
         depth = hbt.depth(asset_no)
@@ -169,7 +173,9 @@ def _make_strategy():
         next_id = np.uint64(1)
         rc = 0
         last_num_trades = 0
-        while True:
+        if not on_feed and start_offset > 0:
+            rc = hbt.elapse(start_offset)
+        while rc == 0 or rc == 2 or rc == 3:
             if on_feed:
                 rc = hbt.wait_next_feed(include_resp, 3_600_000_000_000)
                 if rc == 1:
@@ -265,7 +271,11 @@ def _one_run(quoter, data: np.ndarray, args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     fills = np.zeros((_MAX_FILLS, _FILL_COLS), np.int64)
     out = np.zeros(5, np.int64)
-    rc = quoter(hbt, args.mode == "feed", args.include_order_resp, args.interval_ns, args.qty_lots,
+    start_offset = 0
+    if args.feed_latency_ns is not None:
+        # Start the timer where mmsim's starts: at the first market data the local side receives.
+        start_offset = int(data["local_ts"].min() - data["exch_ts"].min())
+    rc = quoter(hbt, args.mode == "feed", args.include_order_resp, args.interval_ns, start_offset, args.qty_lots,
                 args.max_position_lots, args.skew_ticks_per_lot, fills, out)
     elapsed = time.perf_counter() - t0
     sv = hbt.state_values(0)
