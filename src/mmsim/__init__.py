@@ -34,7 +34,9 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
+from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
+from .strategy import Quote, Strategy, View
 
 __version__ = "0.1.0"
 
@@ -50,11 +52,17 @@ __all__ = sorted(
         "LatencyModel",
         "MmsimError",
         "QueueConfig",
+        "Quote",
+        "Result",
         "ReportConfig",
         "Side",
         "SignalConfig",
         "StrategyConfig",
+        "Strategy",
         "StrategyError",
+        "View",
+        "replay_bbo",
+        "run",
         "__version__",
     ]
 )

@@ -314,12 +314,14 @@ class Config:
 
     Parameters
     ----------
-    tick_size : float
-        Price of one tick in quote currency (from the event store's meta).
-    lot_size : float
-        Size of one lot in base units.
-    contract_size : float
+    tick_size : float or None
+        Price of one tick in quote currency. None: from the event store's meta
+        (1.0 for a plain event array).
+    lot_size : float or None
+        Size of one lot in base units. None: from the store's meta, else 1.0.
+    contract_size : float or None
         Multiplier from price*size to notional (1 for spot and linear contracts).
+        None: from the store's meta, else 1.0.
     latency : LatencyConfig
         Feed, entry and response latencies.
     queue : QueueConfig
@@ -348,9 +350,9 @@ class Config:
         Live orders allowed at once (a guard against runaway strategies).
     """
 
-    tick_size: float = 1.0
-    lot_size: float = 1.0
-    contract_size: float = 1.0
+    tick_size: float | None = None
+    lot_size: float | None = None
+    contract_size: float | None = None
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
     fees: FeeConfig = field(default_factory=FeeConfig)
@@ -367,6 +369,8 @@ class Config:
     def __post_init__(self) -> None:
         for name in ("tick_size", "lot_size", "contract_size"):
             v = getattr(self, name)
+            if v is None:
+                continue
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ConfigError(f"{name} must be a positive number, got {v!r}")
         if self.decide_every is not None and self.decide_every <= 0:
@@ -454,6 +458,12 @@ def _convert(cls: type, key: str, value: Any, dotted: str, where: Mapping[str, s
         return _build(_SECTIONS[key], value, dotted + ".", where)
     if cls is LatencyConfig and key in ("feed", "entry", "response"):
         return LatencyModel.parse(value, dotted)
+    if key in ("tick_size", "lot_size", "contract_size"):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{dotted}: expected a number, got {value!r}")
+        return float(value)
     if key in _DURATION_FIELDS:
         if key == "decide_every" and value is None:
             return None

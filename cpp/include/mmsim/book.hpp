@@ -1,0 +1,118 @@
+// The limit order book: dense price levels per side, plus an order map for L3 data.
+//
+// One class serves both clocks: the exchange side applies an event when it
+// happens, the local side applies the same event when the feed delivers it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "mmsim/event.hpp"
+
+namespace mmsim {
+
+constexpr int64_t kNoBid = std::numeric_limits<int64_t>::min();
+constexpr int64_t kNoAsk = std::numeric_limits<int64_t>::max();
+
+// One side of the book: lots per price over a dense, growable window of ticks.
+// Dense levels make set/get O(1); finding the next best after the best empties
+// scans toward worse prices, which is short on real books.
+class BookSide {
+  public:
+    explicit BookSide(int sign) : sign_(sign), best_(sign > 0 ? kNoBid : kNoAsk) {}
+
+    int64_t best() const { return best_; }
+    bool empty() const { return nlevels_ == 0; }
+    int64_t qty(int64_t px) const {
+        const int64_t i = px - base_;
+        return (i >= 0 && i < static_cast<int64_t>(q_.size())) ? q_[i] : 0;
+    }
+    int64_t best_qty() const { return nlevels_ ? q_[best_ - base_] : 0; }
+    // Set a level; returns its previous quantity. qty >= 0.
+    int64_t set(int64_t px, int64_t qty);
+    // Empty the side.
+    void clear();
+    // Top n levels from the best outward; fills the rest with (0, 0). Returns levels found.
+    int top(int n, int64_t *px, int64_t *qty) const;
+    // Remove every level at or through `limit` (bids >= limit, asks <= limit).
+    void remove_through(int64_t limit);
+    // True when `px` is at or through the best on this side, i.e. would trade with it
+    // from the other side: for asks px >= best ask; for bids px <= best bid.
+    bool crossed_by(int64_t px) const {
+        if (!nlevels_) return false;
+        return sign_ > 0 ? px <= best_ : px >= best_;
+    }
+
+  private:
+    void ensure(int64_t px);
+    void find_best_from(int64_t px);
+    int sign_;
+    int64_t base_ = 0;
+    std::vector<int64_t> q_;
+    int64_t best_;
+    int64_t nlevels_ = 0;
+    int64_t lo_ = 0, hi_ = -1;  // index range ever touched since the last clear
+};
+
+struct L3Order {
+    int64_t qty;
+    int64_t price;
+    int64_t seq;  // arrival order across the whole book (FIFO priority)
+    int8_t side;
+};
+
+// Open-addressing hash map order id -> L3Order, linear probing with backward-shift
+// deletion; grows by doubling, so inserts allocate only O(log n) times per run.
+class OrderMap {
+  public:
+    OrderMap() { rehash(1024); }
+    L3Order *find(int64_t id);
+    // Returns false when the id is already present.
+    bool insert(int64_t id, const L3Order &o);
+    void erase(int64_t id);
+    void clear();
+    int64_t size() const { return size_; }
+
+  private:
+    static uint64_t hash(int64_t id) {
+        uint64_t z = static_cast<uint64_t>(id) + 0x9e3779b97f4a7c15ULL;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    void rehash(size_t cap);
+    std::vector<int64_t> keys_;
+    std::vector<L3Order> vals_;
+    std::vector<uint8_t> used_;
+    size_t mask_ = 0;
+    int64_t size_ = 0;
+};
+
+// What an event did to the book, for the engine's queue and fill logic.
+struct BookChange {
+    int8_t side = 0;        // side of the level that changed (0: none)
+    int64_t price = 0;
+    int64_t prev_qty = 0;   // level qty before
+    int64_t new_qty = 0;    // level qty after
+    int64_t order_seq = -1; // L3: priority of the order concerned
+    bool book_changed = false;
+};
+
+class Book {
+  public:
+    Book() : bids(1), asks(-1) {}
+    BookSide bids, asks;
+    OrderMap orders;
+    int64_t next_seq = 1;
+
+    BookSide &side(int s) { return s > 0 ? bids : asks; }
+    const BookSide &side(int s) const { return s > 0 ? bids : asks; }
+    // Apply event `e` (index `i`, for error messages). Throws DataError on bad data.
+    BookChange apply(const Event &e, int64_t i);
+    // Priority number the next arriving order gets (our orders take one too).
+    int64_t take_seq() { return next_seq++; }
+    void reset();
+};
+
+}  // namespace mmsim

@@ -1,0 +1,302 @@
+// Book: dense price levels and the L3 order map.
+#include "mmsim/book.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "mmsim/errors.hpp"
+
+namespace mmsim {
+
+namespace {
+// A window wider than this (in ticks) means a wrong tick size or a corrupt price.
+constexpr int64_t kMaxWindow = int64_t(1) << 25;
+}  // namespace
+
+void BookSide::ensure(int64_t px) {
+    const int64_t n = static_cast<int64_t>(q_.size());
+    if (n == 0) {
+        base_ = px - 2048;
+        q_.assign(4096, 0);
+        return;
+    }
+    const int64_t i = px - base_;
+    if (i >= 0 && i < n) return;
+    // Grow to cover px with headroom on that side, at least doubling.
+    int64_t new_lo = base_, new_hi = base_ + n;  // [lo, hi)
+    if (i < 0) new_lo = std::min(px - n / 2, base_ - n);
+    else new_hi = std::max(px + n / 2 + 1, base_ + 2 * n);
+    const int64_t new_n = new_hi - new_lo;
+    if (new_n > kMaxWindow)
+        throw DataError(-1, "price " + std::to_string(px) +
+                                " is more than 2^25 ticks from the rest of the book; check the tick size");
+    std::vector<int64_t> nq(static_cast<size_t>(new_n), 0);
+    std::copy(q_.begin(), q_.end(), nq.begin() + (base_ - new_lo));
+    lo_ += base_ - new_lo;
+    hi_ += base_ - new_lo;
+    base_ = new_lo;
+    q_.swap(nq);
+}
+
+int64_t BookSide::set(int64_t px, int64_t qty) {
+    if (qty == 0) {
+        const int64_t i = px - base_;
+        if (i < 0 || i >= static_cast<int64_t>(q_.size()) || q_[i] == 0) return 0;
+        const int64_t prev = q_[i];
+        q_[i] = 0;
+        --nlevels_;
+        if (px == best_) find_best_from(px);
+        return prev;
+    }
+    ensure(px);
+    const int64_t i = px - base_;
+    const int64_t prev = q_[i];
+    q_[i] = qty;
+    if (prev == 0) {
+        ++nlevels_;
+        lo_ = std::min(lo_, i);
+        hi_ = std::max(hi_, i);
+        if (nlevels_ == 1 || (sign_ > 0 ? px > best_ : px < best_)) best_ = px;
+    }
+    return prev;
+}
+
+void BookSide::find_best_from(int64_t px) {
+    if (nlevels_ == 0) {
+        best_ = sign_ > 0 ? kNoBid : kNoAsk;
+        return;
+    }
+    int64_t i = px - base_;
+    if (sign_ > 0) {
+        while (i >= lo_ && q_[i] == 0) --i;
+    } else {
+        while (i <= hi_ && q_[i] == 0) ++i;
+    }
+    best_ = base_ + i;
+}
+
+void BookSide::clear() {
+    if (hi_ >= lo_) std::fill(q_.begin() + lo_, q_.begin() + hi_ + 1, 0);
+    nlevels_ = 0;
+    best_ = sign_ > 0 ? kNoBid : kNoAsk;
+    lo_ = static_cast<int64_t>(q_.size());
+    hi_ = -1;
+}
+
+int BookSide::top(int n, int64_t *px, int64_t *qty) const {
+    int k = 0;
+    if (nlevels_) {
+        int64_t i = best_ - base_;
+        const int64_t step = sign_ > 0 ? -1 : 1;
+        int64_t seen = 0;
+        while (k < n && seen < nlevels_ && i >= lo_ && i <= hi_) {
+            if (q_[i]) {
+                px[k] = base_ + i;
+                qty[k] = q_[i];
+                ++k;
+                ++seen;
+            }
+            i += step;
+        }
+    }
+    for (int j = k; j < n; ++j) px[j] = qty[j] = 0;
+    return k;
+}
+
+void BookSide::remove_through(int64_t limit) {
+    while (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) set(best_, 0);
+}
+
+// ---------------------------------------------------------------- OrderMap
+
+void OrderMap::rehash(size_t cap) {
+    std::vector<int64_t> ok;
+    std::vector<L3Order> ov;
+    std::vector<uint8_t> ou;
+    ok.swap(keys_);
+    ov.swap(vals_);
+    ou.swap(used_);
+    keys_.assign(cap, 0);
+    vals_.assign(cap, L3Order{});
+    used_.assign(cap, 0);
+    mask_ = cap - 1;
+    size_ = 0;
+    for (size_t j = 0; j < ou.size(); ++j)
+        if (ou[j]) insert(ok[j], ov[j]);
+}
+
+L3Order *OrderMap::find(int64_t id) {
+    size_t j = hash(id) & mask_;
+    while (used_[j]) {
+        if (keys_[j] == id) return &vals_[j];
+        j = (j + 1) & mask_;
+    }
+    return nullptr;
+}
+
+bool OrderMap::insert(int64_t id, const L3Order &o) {
+    if (static_cast<size_t>(size_ + 1) * 2 > keys_.size()) rehash(keys_.size() * 2);
+    size_t j = hash(id) & mask_;
+    while (used_[j]) {
+        if (keys_[j] == id) return false;
+        j = (j + 1) & mask_;
+    }
+    used_[j] = 1;
+    keys_[j] = id;
+    vals_[j] = o;
+    ++size_;
+    return true;
+}
+
+void OrderMap::erase(int64_t id) {
+    size_t j = hash(id) & mask_;
+    while (used_[j] && keys_[j] != id) j = (j + 1) & mask_;
+    if (!used_[j]) return;
+    // Backward-shift deletion keeps probe chains intact without tombstones.
+    size_t hole = j;
+    size_t k = (j + 1) & mask_;
+    while (used_[k]) {
+        const size_t home = hash(keys_[k]) & mask_;
+        const bool movable = (hole <= k) ? (home <= hole || home > k) : (home <= hole && home > k);
+        if (movable) {
+            keys_[hole] = keys_[k];
+            vals_[hole] = vals_[k];
+            hole = k;
+        }
+        k = (k + 1) & mask_;
+    }
+    used_[hole] = 0;
+    --size_;
+}
+
+void OrderMap::clear() {
+    std::fill(used_.begin(), used_.end(), 0);
+    size_ = 0;
+}
+
+// ---------------------------------------------------------------- Book
+
+void Book::reset() {
+    bids.clear();
+    asks.clear();
+    orders.clear();
+    next_seq = 1;
+}
+
+namespace {
+[[noreturn]] void bad(int64_t i, const std::string &what) { throw DataError(i, what); }
+
+const char *kind_name(uint8_t k) {
+    switch (k) {
+        case 1: return "DEPTH";
+        case 2: return "TRADE";
+        case 3: return "CLEAR";
+        case 4: return "ADD";
+        case 5: return "CANCEL";
+        case 6: return "DELETE";
+        case 7: return "EXECUTE";
+        default: return "?";
+    }
+}
+
+void need_side(const Event &e, int64_t i) {
+    if (e.side != 1 && e.side != -1)
+        bad(i, std::string(kind_name(e.kind)) + " has side " + std::to_string(int(e.side)) +
+                   " (must be +1 bid/buy or -1 ask/sell)");
+}
+}  // namespace
+
+BookChange Book::apply(const Event &e, int64_t i) {
+    BookChange c;
+    try {
+        switch (static_cast<Kind>(e.kind)) {
+            case Kind::Depth: {
+                need_side(e, i);
+                if (e.qty < 0) bad(i, "DEPTH has negative qty " + std::to_string(e.qty));
+                BookSide &s = side(e.side);
+                c.side = e.side;
+                c.price = e.price;
+                c.new_qty = e.qty;
+                c.prev_qty = s.set(e.price, e.qty);
+                c.book_changed = true;
+                // A level on one side at or through the other side's best means those
+                // opposite levels are stale (consumed); an L2 feed removes them later.
+                if (e.qty > 0) side(-e.side).remove_through(e.price);
+                break;
+            }
+            case Kind::Trade:
+                need_side(e, i);
+                if (e.qty <= 0) bad(i, "TRADE has non-positive qty " + std::to_string(e.qty));
+                break;
+            case Kind::Clear:
+                if (e.side == 0) {
+                    bids.clear();
+                    asks.clear();
+                } else if (e.side == 1 || e.side == -1) {
+                    side(e.side).clear();
+                } else {
+                    bad(i, "CLEAR has side " + std::to_string(int(e.side)) + " (must be 0, +1 or -1)");
+                }
+                c.book_changed = true;
+                break;
+            case Kind::Add: {
+                need_side(e, i);
+                if (e.qty <= 0) bad(i, "ADD of order " + std::to_string(e.order_id) + " has non-positive qty " +
+                                           std::to_string(e.qty));
+                L3Order o{e.qty, e.price, next_seq++, e.side};
+                if (!orders.insert(e.order_id, o)) bad(i, "ADD of order " + std::to_string(e.order_id) +
+                                                              " which is already in the book");
+                BookSide &s = side(e.side);
+                c.side = e.side;
+                c.price = e.price;
+                c.prev_qty = s.qty(e.price);
+                c.new_qty = c.prev_qty + e.qty;
+                c.order_seq = o.seq;
+                s.set(e.price, c.new_qty);
+                c.book_changed = true;
+                break;
+            }
+            case Kind::Cancel:
+            case Kind::Delete:
+            case Kind::Execute: {
+                L3Order *o = orders.find(e.order_id);
+                const char *kn = kind_name(e.kind);
+                if (!o) bad(i, std::string(kn) + " of unknown order id " + std::to_string(e.order_id));
+                if (o->side != e.side || o->price != e.price)
+                    bad(i, std::string(kn) + " of order " + std::to_string(e.order_id) + " at side " +
+                               std::to_string(int(e.side)) + " price " + std::to_string(e.price) +
+                               ", but the order rests at side " + std::to_string(int(o->side)) + " price " +
+                               std::to_string(o->price));
+                int64_t q = e.qty;
+                if (static_cast<Kind>(e.kind) == Kind::Delete) {
+                    if (q != o->qty && q != 0)
+                        bad(i, "DELETE of order " + std::to_string(e.order_id) + " with qty " + std::to_string(q) +
+                                   " but its remaining size is " + std::to_string(o->qty));
+                    q = o->qty;
+                } else if (q <= 0 || q > o->qty) {
+                    bad(i, std::string(kn) + " of order " + std::to_string(e.order_id) + " for qty " +
+                               std::to_string(q) + " but its remaining size is " + std::to_string(o->qty));
+                }
+                BookSide &s = side(o->side);
+                c.side = o->side;
+                c.price = o->price;
+                c.order_seq = o->seq;
+                c.prev_qty = s.qty(o->price);
+                c.new_qty = c.prev_qty - q;
+                s.set(o->price, c.new_qty);
+                o->qty -= q;
+                if (o->qty == 0) orders.erase(e.order_id);
+                c.book_changed = true;
+                break;
+            }
+            default:
+                bad(i, "unknown event kind " + std::to_string(int(e.kind)));
+        }
+    } catch (DataError &err) {
+        if (err.index < 0) { std::string w = err.what(); throw DataError(i, w.substr(w.find(": ") + 2)); }
+        throw;
+    }
+    return c;
+}
+
+}  // namespace mmsim

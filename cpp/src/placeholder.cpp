@@ -1,2 +1,0 @@
-// replaced by the engine sources
-namespace mmsim { int placeholder = 0; }
