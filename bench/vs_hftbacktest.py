@@ -50,9 +50,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DEFAULT_CAPTURE = ROOT.parent / "shared" / "data" / "binance" / "usdm" / "btcusdt_20240808.gz"
-HBT_VENV_CMD = (
-    "python -m venv bench/.venv-hbt && bench/.venv-hbt/bin/pip install -r bench/hbt/requirements.txt"
-)
+HBT_VENV_CMD = "python -m venv .venv-hbt && .venv-hbt/bin/pip install -r bench/hbt/requirements.txt"
 
 # hftbacktest's event flags (hftbacktest.types), spelt out so this side need not import it.
 _HBT_EXCH_EVENT = 1 << 31
@@ -105,14 +103,14 @@ def _run_json(cmd: list[str], env: dict[str, str] | None = None) -> tuple[dict, 
 
 
 def _find_hbt_python(arg: str | None) -> str:
-    candidates = [arg, os.environ.get("MMSIM_HBT_PYTHON"), str(BENCH / ".venv-hbt" / "bin" / "python")]
+    candidates = [arg, os.environ.get("MMSIM_HFTBACKTEST_PYTHON"), str(ROOT / ".venv-hbt" / "bin" / "python")]
     for c in candidates:
         if c and Path(c).exists():
             return c
     raise SystemExit(
         "hftbacktest's virtual environment was not found. Create it with\n"
         f"    {HBT_VENV_CMD}\n"
-        "or point --hbt-python / MMSIM_HBT_PYTHON at a Python that has hftbacktest==2.4.4."
+        "or point --hbt-python / MMSIM_HFTBACKTEST_PYTHON at a Python that has hftbacktest==2.4.4."
     )
 
 
@@ -334,8 +332,10 @@ def compare_events(hbt_ev: np.ndarray, mm_ev: np.ndarray) -> dict:
 
 def compare_fills(hbt_fills: list, mm_fills: list) -> dict:
     """Match fills (exch_ts, side, price, qty) and find where the two streams part."""
-    h = [tuple(int(x) for x in f) for f in hbt_fills]
-    m = [tuple(int(x) for x in f) for f in mm_fills]
+    # hftbacktest's list is in the order the strategy learnt of each fill; put
+    # both in exchange-time order (ties by side, price) before comparing.
+    h = sorted(tuple(int(x) for x in f) for f in hbt_fills)
+    m = sorted(tuple(int(x) for x in f) for f in mm_fills)
     n_prefix = 0
     while n_prefix < min(len(h), len(m)) and h[n_prefix] == m[n_prefix]:
         n_prefix += 1
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                    choices=("bench", "_child-mmsim-convert", "_child-mmsim-run"), help=argparse.SUPPRESS)
     p.add_argument("--capture", default=str(DEFAULT_CAPTURE), help="Binance USD-M capture (.gz)")
     p.add_argument("--hbt-python", default=None,
-                   help="Python of hftbacktest's venv (default: $MMSIM_HBT_PYTHON or bench/.venv-hbt/bin/python)")
+                   help="Python of hftbacktest's venv (default: $MMSIM_HFTBACKTEST_PYTHON or .venv-hbt/bin/python)")
     p.add_argument("--repeat", type=int, default=5, help="warm runs per tool and mode (median reported)")
     p.add_argument("--feed-latency-ns", type=int, default=1_250_000,
                    help="constant feed latency, ns (off Binance's 1 ms time grid, so clocks never tie)")
