@@ -2,6 +2,8 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstddef>
+
 #include "mmsim/engine.hpp"
 #include "mmsim/errors.hpp"
 
@@ -157,7 +159,8 @@ void bind_engine(py::module_ &m) {
         .def_readonly("cash_ticks", &Engine::cash_ticks)
         .def_readonly("fees", &Engine::fees)
         .def_readonly("n_calls", &Engine::n_calls)
-        .def_readonly("n_events", &Engine::n_events);
+        .def_readonly("n_events", &Engine::n_events)
+        .def_property_readonly("progress", [](const Engine &e) { return e.progress.load(std::memory_order_relaxed); });
 
     m.def("replay_bbo", [](const py::buffer &events) {
         int64_t n;
@@ -189,6 +192,43 @@ void bind_engine(py::module_ &m) {
         return out;
     }, "Signals after each event, as the engine's local side computes them (n x SIGNAL_COUNT).");
 
+    // Field offsets of the structs shared with numpy/numba, for the layout tests.
+    py::dict view_off, fill_off, log_off, sample_off, event_off;
+#define MMSIM_OFF(d, T, f) d[#f] = offsetof(T, f)
+    MMSIM_OFF(event_off, Event, exch_ts); MMSIM_OFF(event_off, Event, local_ts); MMSIM_OFF(event_off, Event, price);
+    MMSIM_OFF(event_off, Event, qty); MMSIM_OFF(event_off, Event, order_id); MMSIM_OFF(event_off, Event, kind);
+    MMSIM_OFF(event_off, Event, side);
+    MMSIM_OFF(view_off, View, ts); MMSIM_OFF(view_off, View, reason); MMSIM_OFF(view_off, View, best_bid);
+    MMSIM_OFF(view_off, View, best_ask); MMSIM_OFF(view_off, View, bid_qty); MMSIM_OFF(view_off, View, ask_qty);
+    MMSIM_OFF(view_off, View, bid_depth_px); MMSIM_OFF(view_off, View, bid_depth_qty);
+    MMSIM_OFF(view_off, View, ask_depth_px); MMSIM_OFF(view_off, View, ask_depth_qty);
+    MMSIM_OFF(view_off, View, position); MMSIM_OFF(view_off, View, cash); MMSIM_OFF(view_off, View, fees);
+    MMSIM_OFF(view_off, View, n_fills); MMSIM_OFF(view_off, View, last_fill_side); MMSIM_OFF(view_off, View, last_fill_px);
+    MMSIM_OFF(view_off, View, last_fill_qty); MMSIM_OFF(view_off, View, last_fill_ts);
+    MMSIM_OFF(view_off, View, bid_order_px); MMSIM_OFF(view_off, View, bid_order_qty);
+    MMSIM_OFF(view_off, View, bid_order_leaves); MMSIM_OFF(view_off, View, bid_order_state);
+    MMSIM_OFF(view_off, View, ask_order_px); MMSIM_OFF(view_off, View, ask_order_qty);
+    MMSIM_OFF(view_off, View, ask_order_leaves); MMSIM_OFF(view_off, View, ask_order_state);
+    MMSIM_OFF(view_off, View, n_live_orders); MMSIM_OFF(view_off, View, n_events); MMSIM_OFF(view_off, View, signals);
+    MMSIM_OFF(fill_off, FillRecord, exch_ts); MMSIM_OFF(fill_off, FillRecord, local_ts); MMSIM_OFF(fill_off, FillRecord, order_id);
+    MMSIM_OFF(fill_off, FillRecord, price); MMSIM_OFF(fill_off, FillRecord, qty); MMSIM_OFF(fill_off, FillRecord, leaves);
+    MMSIM_OFF(fill_off, FillRecord, position); MMSIM_OFF(fill_off, FillRecord, best_bid); MMSIM_OFF(fill_off, FillRecord, best_ask);
+    MMSIM_OFF(fill_off, FillRecord, fee); MMSIM_OFF(fill_off, FillRecord, side); MMSIM_OFF(fill_off, FillRecord, maker);
+    MMSIM_OFF(fill_off, FillRecord, after_cancel);
+    MMSIM_OFF(log_off, OrderLogRecord, exch_ts); MMSIM_OFF(log_off, OrderLogRecord, local_ts);
+    MMSIM_OFF(log_off, OrderLogRecord, order_id); MMSIM_OFF(log_off, OrderLogRecord, price); MMSIM_OFF(log_off, OrderLogRecord, qty);
+    MMSIM_OFF(log_off, OrderLogRecord, leaves); MMSIM_OFF(log_off, OrderLogRecord, event); MMSIM_OFF(log_off, OrderLogRecord, side);
+    MMSIM_OFF(log_off, OrderLogRecord, reason);
+    MMSIM_OFF(sample_off, SampleRecord, exch_ts); MMSIM_OFF(sample_off, SampleRecord, best_bid);
+    MMSIM_OFF(sample_off, SampleRecord, best_ask); MMSIM_OFF(sample_off, SampleRecord, position);
+    MMSIM_OFF(sample_off, SampleRecord, cash_ticks); MMSIM_OFF(sample_off, SampleRecord, fees);
+    MMSIM_OFF(sample_off, SampleRecord, n_fills);
+#undef MMSIM_OFF
+    m.attr("EVENT_OFFSETS") = event_off;
+    m.attr("VIEW_OFFSETS") = view_off;
+    m.attr("FILL_OFFSETS") = fill_off;
+    m.attr("ORDER_LOG_OFFSETS") = log_off;
+    m.attr("SAMPLE_OFFSETS") = sample_off;
     m.attr("VIEW_SIZE") = sizeof(View);
     m.attr("QUOTE_SIZE") = sizeof(Quote);
     m.attr("FILL_SIZE") = sizeof(FillRecord);

@@ -14,10 +14,14 @@ constexpr int64_t kMaxWindow = int64_t(1) << 25;
 }  // namespace
 
 void BookSide::ensure(int64_t px) {
-    const int64_t n = static_cast<int64_t>(q_.size());
+    const int64_t n = static_cast<int64_t>(size_);
     if (n == 0) {
         base_ = px - 2048;
-        q_.assign(4096, 0);
+        store_.assign(4096, 0);
+        q_ = store_.data();
+        size_ = store_.size();
+        lo_ = static_cast<int64_t>(size_);
+        hi_ = -1;
         return;
     }
     const int64_t i = px - base_;
@@ -31,34 +35,13 @@ void BookSide::ensure(int64_t px) {
         throw DataError(-1, "price " + std::to_string(px) +
                                 " is more than 2^25 ticks from the rest of the book; check the tick size");
     std::vector<int64_t> nq(static_cast<size_t>(new_n), 0);
-    std::copy(q_.begin(), q_.end(), nq.begin() + (base_ - new_lo));
+    std::copy(store_.begin(), store_.end(), nq.begin() + (base_ - new_lo));
     lo_ += base_ - new_lo;
     hi_ += base_ - new_lo;
     base_ = new_lo;
-    q_.swap(nq);
-}
-
-int64_t BookSide::set(int64_t px, int64_t qty) {
-    if (qty == 0) {
-        const int64_t i = px - base_;
-        if (i < 0 || i >= static_cast<int64_t>(q_.size()) || q_[i] == 0) return 0;
-        const int64_t prev = q_[i];
-        q_[i] = 0;
-        --nlevels_;
-        if (px == best_) find_best_from(px);
-        return prev;
-    }
-    ensure(px);
-    const int64_t i = px - base_;
-    const int64_t prev = q_[i];
-    q_[i] = qty;
-    if (prev == 0) {
-        ++nlevels_;
-        lo_ = std::min(lo_, i);
-        hi_ = std::max(hi_, i);
-        if (nlevels_ == 1 || (sign_ > 0 ? px > best_ : px < best_)) best_ = px;
-    }
-    return prev;
+    store_.swap(nq);
+    q_ = store_.data();
+    size_ = store_.size();
 }
 
 void BookSide::find_best_from(int64_t px) {
@@ -76,10 +59,10 @@ void BookSide::find_best_from(int64_t px) {
 }
 
 void BookSide::clear() {
-    if (hi_ >= lo_) std::fill(q_.begin() + lo_, q_.begin() + hi_ + 1, 0);
+    if (hi_ >= lo_) std::fill(q_ + lo_, q_ + hi_ + 1, 0);
     nlevels_ = 0;
     best_ = sign_ > 0 ? kNoBid : kNoAsk;
-    lo_ = static_cast<int64_t>(q_.size());
+    lo_ = static_cast<int64_t>(size_);
     hi_ = -1;
 }
 
@@ -103,7 +86,7 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
     return k;
 }
 
-void BookSide::remove_through(int64_t limit) {
+void BookSide::remove_through_slow(int64_t limit) {
     while (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) set(best_, 0);
 }
 
@@ -206,7 +189,7 @@ void need_side(const Event &e, int64_t i) {
 }
 }  // namespace
 
-BookChange Book::apply(const Event &e, int64_t i) {
+BookChange Book::apply_slow(const Event &e, int64_t i) {
     BookChange c;
     try {
         switch (static_cast<Kind>(e.kind)) {

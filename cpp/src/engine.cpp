@@ -95,34 +95,65 @@ void Engine::run(const Event *ev, int64_t n) {
         return t;
     };
 
+    const bool per_update_calls = strategy_ && dt == 0;
+    int64_t prev_ts = ev[0].exch_ts;
     for (;;) {
-        const int64_t t_ex = i_ex < n ? ev[i_ex].exch_ts : kInf;
-        if (!loc_ready && i_loc < i_ex) {
-            loc_next = feed_ts(i_loc);
-            loc_ready = true;
-        }
-        const int64_t t_lc = loc_ready ? loc_next : kInf;
-        const int64_t t_oa = to_exchange_.empty() ? kInf : to_exchange_.front().ts;
-        const int64_t t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
-        const bool market_done = i_loc >= n;
-        const int64_t t_tm = market_done ? kInf : timer_next;
-
-        // Ties at one nanosecond: exchange market event, then order arrivals at the
+        // Ties at one nanosecond: exchange market events, then order arrivals at the
         // exchange, then (local side) responses, market data, timer.
-        if (t_ex != kInf && t_ex <= t_oa && t_ex <= t_rs && t_ex <= t_lc && t_ex <= t_tm) {
-            check_sorted(ev, i_ex);
-            exchange_event(ev[i_ex], i_ex);
+        int64_t t_oa = to_exchange_.empty() ? kInf : to_exchange_.front().ts;
+        int64_t t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
+        int64_t t_tm = i_loc >= n ? kInf : timer_next;
+        // 1. The exchange side runs every market event up to the next other item.
+        int64_t limit = std::min(std::min(t_oa, t_rs), std::min(loc_ready ? loc_next : kInf, t_tm));
+        while (i_ex < n) {
+            const Event &e = ev[i_ex];
+            if (e.exch_ts > limit) break;
+            if (e.exch_ts < prev_ts) check_sorted(ev, i_ex);
+            prev_ts = e.exch_ts;
+            exchange_event(e, i_ex);
             ++i_ex;
-            continue;
+            if ((i_ex & 0xFFFF) == 0) progress.store(i_ex, std::memory_order_relaxed);
+            if (!loc_ready) {  // i_loc < i_ex now: its delivery time is known
+                loc_next = feed_ts(i_loc);
+                loc_ready = true;
+                if (loc_next < limit) limit = loc_next;
+            }
+            if (!to_local_.empty() && to_local_.front().ts < limit) limit = to_local_.front().ts;
         }
-        if (t_oa != kInf && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
+        const int64_t t_ex = i_ex < n ? ev[i_ex].exch_ts : kInf;
+        t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
+        const int64_t t_lc = loc_ready ? loc_next : kInf;
+        // 2. Our messages reaching the exchange.
+        if (t_oa != kInf && t_oa < t_ex && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
             const ToExchange m = to_exchange_.front();
             to_exchange_.pop();
             order_arrival(m);
             continue;
         }
-        const int64_t T = std::min(t_rs, std::min(t_lc, t_tm));
-        if (T == kInf) break;
+        // 3. The local side. With no call per update, market data before any other item
+        //    is applied in a tight loop (same result, fewer trips through this loop).
+        if (!per_update_calls) {
+            const int64_t lim = std::min(std::min(t_ex, t_oa), std::min(t_rs, t_tm));
+            while (loc_ready && loc_next < lim) {
+                local_event(ev[i_loc], i_loc);
+                ++i_loc;
+                if (dt > 0 && timer_next == kInf) timer_next = loc_next + dt;  // the timer starts with the data
+                if (i_loc < i_ex) {
+                    loc_next = feed_ts(i_loc);
+                } else {
+                    loc_ready = false;
+                }
+            }
+            if (i_loc >= n) t_tm = kInf;
+            else t_tm = timer_next;
+        }
+        const int64_t T = std::min(std::min(t_rs, loc_ready ? loc_next : kInf), t_tm);
+        if (T == kInf) {
+            if (i_ex >= n && to_exchange_.empty()) break;
+            continue;
+        }
+        if (T >= t_ex || (t_oa != kInf && T >= t_oa)) continue;  // exchange items at T go first
+        const bool market_done = i_loc >= n;
 
         // Everything the local side learns at time T is applied before one strategy call.
         int64_t reason = 0;
@@ -166,6 +197,7 @@ void Engine::run(const Event *ev, int64_t n) {
         call_strategy(T, reason);
     }
     sample(now_ex_);
+    progress.store(n, std::memory_order_relaxed);
 }
 
 // ------------------------------------------------------------------ exchange side

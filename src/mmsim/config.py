@@ -433,14 +433,22 @@ def _build(cls: type, data: Any, prefix: str, where: Mapping[str, str]) -> Any:
         try:
             kwargs[key] = _convert(cls, key, value, dotted, where)
         except ConfigError as e:
-            if _at(where, dotted) and "(" not in str(e):
-                raise ConfigError(f"{e}{_at(where, dotted)}") from None
-            raise
+            raise _located(e, where, dotted) from None
     try:
         return cls(**kwargs)
     except ConfigError as e:
-        key = prefix.rstrip(".") or "config"
-        raise ConfigError(f"{e}{_at(where, key)}") from None
+        raise _located(e, where, prefix.rstrip(".") or "config") from None
+
+
+def _located(e: ConfigError, where: Mapping[str, str], fallback: str) -> ConfigError:
+    """Add the file line of the key the message names (else of ``fallback``), once."""
+    msg = str(e)
+    if any(loc in msg for loc in where.values()):
+        return e
+    named = [k for k in where if msg.startswith(k) and msg[len(k):len(k) + 1] in (":", " ", "")]
+    key = max(named, key=len) if named else fallback
+    loc = _at(where, key)
+    return ConfigError(f"{msg}{loc}") if loc else e
 
 
 _SECTIONS = {
@@ -521,3 +529,69 @@ def _to_plain(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {k: _to_plain(v) for k, v in obj.items()}
     return obj
+
+
+def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, str]]:
+    """Parse YAML keeping where each key was written.
+
+    Returns
+    -------
+    data : object
+        The parsed document (plain dicts, lists and scalars).
+    where : dict
+        Dotted key (``latency.feed``, ``axes.latency.feed``) -> ``"FILE line N"``.
+
+    Raises
+    ------
+    ConfigError
+        On a YAML syntax error, naming the file and line.
+    """
+    import yaml
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{filename}{line}: invalid YAML: {problem}") from None
+    where: dict[str, str] = {}
+
+    def walk(n: Any, prefix: str) -> None:
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = f"{prefix}{k.value}"
+                where.setdefault(key, f"{filename} line {k.start_mark.line + 1}")
+                walk(v, key + ".")
+
+    if node is not None:
+        walk(node, "")
+    data = yaml.safe_load(text)
+    return ({} if data is None else data), where
+
+
+def load_yaml(path: str | Any) -> Config:
+    """Read a run config from a YAML file (keys map one to one onto :class:`Config`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and the file line for unknown keys, wrong types and bad units.
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config: {exc.strerror}") from None
+    data, where = parse_yaml(text, str(p))
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{p}: a run config must be a mapping of keys, got {type(data).__name__}")
+    data = dict(data)
+    # Relative data/output paths are relative to the config file.
+    for key in ("data", "output"):
+        v = data.get(key)
+        if isinstance(v, str) and v and not Path(v).is_absolute() and not v.startswith("~"):
+            data[key] = str((p.parent / v).resolve())
+    return Config.from_dict(data, where=where)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import threading
 import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -130,7 +131,8 @@ def _label(strategy: Any) -> str:
     return str(label) if label else type(strategy).__name__
 
 
-def run(events: Any, strategy: Any = None, config: Config | None = None) -> "Result":
+def run(events: Any, strategy: Any = None, config: Config | None = None, *,
+        progress: Callable[[int, int], None] | None = None) -> "Result":
     """Replay ``events`` through the two-clock engine with ``strategy``.
 
     Parameters
@@ -144,6 +146,10 @@ def run(events: Any, strategy: Any = None, config: Config | None = None) -> "Res
         or None to replay the market alone.
     config : Config, optional
         Latencies, queue model, fees, timer... Defaults to ``Config()``.
+    progress : callable, optional
+        ``progress(done, total)`` is called about ten times a second with the
+        number of events the exchange side has processed (the replay then runs
+        in a worker thread; the result is the same).
 
     Returns
     -------
@@ -168,24 +174,26 @@ def run(events: Any, strategy: Any = None, config: Config | None = None) -> "Res
     eng = _engine.Engine(_engine_config(config, tick_value))
     label = _label(strategy)
     holder: dict[str, BaseException] = {}
+    if strategy is None:
+        go = lambda: eng.run_none(arr)  # noqa: E731
+    elif hasattr(strategy, "_mmsim_native_"):
+        fn, params, state = strategy._mmsim_native_()
+        params = np.ascontiguousarray(params, dtype=np.float64)
+        state = np.ascontiguousarray(state, dtype=np.float64)
+        go = lambda: eng.run_native(arr, int(fn), params, state)  # noqa: E731
+    elif isinstance(strategy, Strategy) or callable(getattr(strategy, "quote", None)):
+        quote_cb, fill_cb = _python_callbacks(strategy, eng, holder)
+        if hasattr(strategy, "reset"):
+            strategy.reset()
+        go = lambda: eng.run_python(arr, quote_cb, fill_cb)  # noqa: E731
+    else:
+        raise StrategyError(f"strategy {label}: expected an mmsim.Strategy (with quote(view)), a numba strategy, or None")
     t0 = time.perf_counter()
     try:
-        if strategy is None:
-            eng.run_none(arr)
-        elif hasattr(strategy, "_mmsim_native_"):
-            fn, params, state = strategy._mmsim_native_()
-            params = np.ascontiguousarray(params, dtype=np.float64)
-            state = np.ascontiguousarray(state, dtype=np.float64)
-            eng.run_native(arr, int(fn), params, state)
-        elif isinstance(strategy, Strategy) or callable(getattr(strategy, "quote", None)):
-            quote_cb, fill_cb = _python_callbacks(strategy, eng, holder)
-            if hasattr(strategy, "reset"):
-                strategy.reset()
-            eng.run_python(arr, quote_cb, fill_cb)
+        if progress is None:
+            go()
         else:
-            raise StrategyError(
-                f"strategy {label}: expected an mmsim.Strategy (with quote(view)), a numba strategy, or None"
-            )
+            _run_with_progress(go, eng, len(arr), progress)
     except _engine.DataFault as exc:
         message, index = exc.args
         err = DataError(message)
@@ -196,6 +204,25 @@ def run(events: Any, strategy: Any = None, config: Config | None = None) -> "Res
         raise _strategy_error(strategy, label, message, code, ts, holder) from holder.get("exc")
     elapsed = time.perf_counter() - t0
     return Result(eng, config, meta, arr, tick_size, lot_size, contract_size, label, elapsed)
+
+
+def _run_with_progress(go: Callable[[], None], eng: Any, total: int, progress: Callable[[int, int], None]) -> None:
+    box: dict[str, BaseException] = {}
+
+    def target() -> None:
+        try:
+            go()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["exc"] = exc
+
+    worker = threading.Thread(target=target, name="mmsim-run", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        progress(int(eng.progress), total)
+        worker.join(0.1)
+    if "exc" in box:
+        raise box["exc"]
+    progress(total, total)
 
 
 def _python_callbacks(strategy: Any, eng: Any, holder: dict[str, BaseException]) -> tuple[Any, Any]:

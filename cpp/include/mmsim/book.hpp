@@ -25,18 +25,41 @@ class BookSide {
     int64_t best() const { return best_; }
     bool empty() const { return nlevels_ == 0; }
     int64_t qty(int64_t px) const {
-        const int64_t i = px - base_;
-        return (i >= 0 && i < static_cast<int64_t>(q_.size())) ? q_[i] : 0;
+        const uint64_t i = static_cast<uint64_t>(px - base_);
+        return i < size_ ? q_[i] : 0;
     }
     int64_t best_qty() const { return nlevels_ ? q_[best_ - base_] : 0; }
-    // Set a level; returns its previous quantity. qty >= 0.
-    int64_t set(int64_t px, int64_t qty);
+    // Set a level; returns its previous quantity. qty >= 0. Inline: this is the hot path.
+    int64_t set(int64_t px, int64_t qty) {
+        uint64_t i = static_cast<uint64_t>(px - base_);
+        if (i >= size_) {
+            if (qty == 0) return 0;
+            ensure(px);
+            i = static_cast<uint64_t>(px - base_);
+        }
+        const int64_t prev = q_[i];
+        q_[i] = qty;
+        if (prev == 0) {
+            if (qty == 0) return 0;
+            ++nlevels_;
+            const int64_t ii = static_cast<int64_t>(i);
+            if (ii < lo_) lo_ = ii;
+            if (ii > hi_) hi_ = ii;
+            if (nlevels_ == 1 || (sign_ > 0 ? px > best_ : px < best_)) best_ = px;
+        } else if (qty == 0) {
+            --nlevels_;
+            if (px == best_) find_best_from(px);
+        }
+        return prev;
+    }
     // Empty the side.
     void clear();
     // Top n levels from the best outward; fills the rest with (0, 0). Returns levels found.
     int top(int n, int64_t *px, int64_t *qty) const;
     // Remove every level at or through `limit` (bids >= limit, asks <= limit).
-    void remove_through(int64_t limit);
+    void remove_through(int64_t limit) {
+        if (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) remove_through_slow(limit);
+    }
     // True when `px` is at or through the best on this side, i.e. would trade with it
     // from the other side: for asks px >= best ask; for bids px <= best bid.
     bool crossed_by(int64_t px) const {
@@ -47,9 +70,12 @@ class BookSide {
   private:
     void ensure(int64_t px);
     void find_best_from(int64_t px);
+    void remove_through_slow(int64_t limit);
     int sign_;
     int64_t base_ = 0;
-    std::vector<int64_t> q_;
+    std::vector<int64_t> store_;
+    int64_t *q_ = nullptr;  // store_.data()
+    uint64_t size_ = 0;     // store_.size()
     int64_t best_;
     int64_t nlevels_ = 0;
     int64_t lo_ = 0, hi_ = -1;  // index range ever touched since the last clear
@@ -109,7 +135,25 @@ class Book {
     BookSide &side(int s) { return s > 0 ? bids : asks; }
     const BookSide &side(int s) const { return s > 0 ? bids : asks; }
     // Apply event `e` (index `i`, for error messages). Throws DataError on bad data.
-    BookChange apply(const Event &e, int64_t i);
+    // L2 depth updates and trades take the inline path; the rest, and errors, apply_slow.
+    BookChange apply(const Event &e, int64_t i) {
+        BookChange c;
+        if (e.kind == static_cast<uint8_t>(Kind::Depth) && (e.side == 1 || e.side == -1) && e.qty >= 0) {
+            BookSide &s = side(e.side);
+            c.side = e.side;
+            c.price = e.price;
+            c.new_qty = e.qty;
+            c.prev_qty = s.set(e.price, e.qty);
+            c.book_changed = true;
+            // A level on one side at or through the other side's best means those
+            // opposite levels are stale (consumed); an L2 feed removes them later.
+            if (e.qty > 0) side(-e.side).remove_through(e.price);
+            return c;
+        }
+        if (e.kind == static_cast<uint8_t>(Kind::Trade) && (e.side == 1 || e.side == -1) && e.qty > 0) return c;
+        return apply_slow(e, i);
+    }
+    BookChange apply_slow(const Event &e, int64_t i);
     // Priority number the next arriving order gets (our orders take one too).
     int64_t take_seq() { return next_seq++; }
     void reset();

@@ -9,6 +9,7 @@
 // later advance side by side in one pass over the events.
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -131,6 +132,8 @@ class Engine {
     int64_t position = 0, cash_ticks = 0;
     double fees = 0;
     int64_t n_calls = 0, n_events = 0;
+    // Exchange-side events done so far, for a progress bar polled from another thread.
+    std::atomic<int64_t> progress{0};
 
   private:
     // exchange side

@@ -1,0 +1,374 @@
+"""Engine semantics on hand-computed scenarios of a few events each (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_events
+
+import mmsim
+from mmsim import Kind, Quote
+from mmsim.records import OrderEvent, RejectReason, Wake
+
+BID, ASK = 1, -1
+D, T, C = Kind.DEPTH, Kind.TRADE, Kind.CLEAR
+
+
+def lat(ns: int) -> mmsim.LatencyModel:
+    return mmsim.LatencyModel(ns=ns)
+
+
+def cfg(feed: int = 0, entry: int = 0, response: int = 0, **kw) -> mmsim.Config:
+    kw.setdefault("signals", mmsim.SignalConfig(enabled=False))
+    return mmsim.Config(latency=mmsim.LatencyConfig(feed=lat(feed), entry=lat(entry), response=lat(response)), **kw)
+
+
+class Fixed(mmsim.Strategy):
+    """Quote the same targets every call."""
+
+    def __init__(self, bid=(0, 0), ask=(0, 0)):
+        self.q = Quote(bid[0], bid[1], ask[0], ask[1])
+
+    def quote(self, view):
+        return self.q
+
+
+def fills_of(r):
+    return [(int(f["exch_ts"]), int(f["side"]), int(f["price"]), int(f["qty"]), int(f["leaves"])) for f in r.fills]
+
+
+BOOK = [(1000, D, BID, 100, 10), (1000, D, ASK, 101, 10)]
+
+
+# ------------------------------------------------------------------ queue position and fills
+
+
+def test_trades_consume_queue_ahead_then_partially_fill_us():
+    # We join behind 10 lots at 100. A sell of 4 leaves 6 ahead; a sell of 8 takes
+    # those 6 and 2 of our 5 lots; a sell of 5 takes 3 more and completes the order.
+    ev = make_events(BOOK + [(2000, T, ASK, 100, 4), (3000, T, ASK, 100, 8), (4000, T, ASK, 100, 5)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg())
+    assert fills_of(r) == [(3000, BID, 100, 2, 3), (4000, BID, 100, 3, 0)]
+    assert r.position == 5
+    assert r.cash_ticks == -500
+    assert list(r.fills["maker"]) == [True, True]
+
+
+def test_trade_through_our_price_fills_all_of_it():
+    # Our bid at 100 behind 10 lots; a sell prints at 99: it swept our level.
+    ev = make_events(BOOK + [(2000, T, ASK, 99, 1)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg())
+    assert fills_of(r) == [(2000, BID, 100, 5, 0)]
+
+
+def test_opposite_best_crossing_our_price_fills_us():
+    # Our ask at 101 (behind 10); the bid side moves to 101: buyers reached our price.
+    ev = make_events(BOOK + [(2000, D, BID, 101, 3)])
+    r = mmsim.run(ev, Fixed(ask=(101, 4)), cfg())
+    assert fills_of(r) == [(2000, ASK, 101, 4, 0)]
+    assert r.position == -4
+
+
+def test_risk_averse_depth_decrease_moves_us_to_min_of_ahead_and_level():
+    # Behind 10; the level drops to 4 without a trade: risk-averse puts us behind 4.
+    # A sell of 6 then takes those 4 and 2 of ours.
+    ev = make_events(BOOK + [(2000, D, BID, 100, 4), (3000, T, ASK, 100, 6)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg())
+    assert fills_of(r) == [(3000, BID, 100, 2, 3)]
+
+
+def test_power_queue_model_by_hand():
+    # Join behind 6; 4 more join behind us (level 10). The level drops to 5: a decrease of 5
+    # split by f(x)=x^2: ahead gets 5*36/(36+16) = 3.46 -> 3 lots (rounded down), so 3 remain
+    # ahead. A sell of 4 then fills 1 lot of ours.
+    ev = make_events([(1000, D, BID, 100, 6), (1000, D, ASK, 101, 10), (2000, D, BID, 100, 10),
+                      (3000, D, BID, 100, 5), (4000, T, ASK, 100, 4)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg(queue=mmsim.QueueConfig(model="power", power=2.0)))
+    assert fills_of(r) == [(4000, BID, 100, 1, 4)]
+    # The risk-averse model on the same events keeps us behind min(6, 5) = 5: no fill.
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == []
+
+
+def test_log_queue_model_by_hand():
+    # Same shape, f(x)=log(1+x): share ahead = log 7 / (log 7 + log 5) = 0.547 -> 2 of 5 lots.
+    ev = make_events([(1000, D, BID, 100, 6), (1000, D, ASK, 101, 10), (2000, D, BID, 100, 10),
+                      (3000, D, BID, 100, 5), (4000, T, ASK, 100, 5)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg(queue=mmsim.QueueConfig(model="log")))
+    assert fills_of(r) == [(4000, BID, 100, 1, 4)]
+
+
+def test_trade_then_its_depth_update_does_not_move_us_twice():
+    # A sell of 3 at our level moves us from 10 to 7 ahead; the venue's depth update 10 -> 7
+    # that follows is the same volume and must not move us again (power model, which would).
+    ev = make_events(BOOK + [(2000, T, ASK, 100, 3), (2000, D, BID, 100, 7), (3000, T, ASK, 100, 8)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg(queue=mmsim.QueueConfig(model="power")))
+    assert fills_of(r) == [(3000, BID, 100, 1, 4)]
+
+
+def test_l3_fifo_executions_ahead_and_behind_our_order():
+    A, B, Cid = 11, 12, 13
+    ev = make_events([
+        (1000, Kind.ADD, BID, 100, 5, A),
+        (1000, Kind.ADD, BID, 100, 3, B),
+        (1000, Kind.ADD, ASK, 101, 10, 20),
+        (2000, Kind.ADD, BID, 100, 4, Cid),   # joins behind us
+        (3000, Kind.EXECUTE, BID, 100, 5, A),  # ahead of us: 8 -> 3 ahead
+        (4000, Kind.CANCEL, BID, 100, 1, B),   # ahead of us: 3 -> 2 ahead
+        (5000, Kind.EXECUTE, BID, 100, 4, Cid),  # behind us: would have hit B's 2 then 2 of ours
+        (6000, Kind.DELETE, BID, 100, 2, B),
+        (7000, Kind.ADD, BID, 100, 1, 14),
+        (8000, Kind.EXECUTE, BID, 100, 1, 14),  # behind us, nothing ahead: fills 1 more of ours
+    ])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg())
+    assert fills_of(r) == [(5000, BID, 100, 2, 3), (8000, BID, 100, 1, 2)]
+
+
+# ------------------------------------------------------------------ clocks and latency
+
+
+class Recorder(mmsim.Strategy):
+    def __init__(self, target=Quote(0, 0, 0, 0)):
+        self.seen = []
+        self.target = target
+
+    def quote(self, view):
+        self.seen.append((view.ts, view.reason, view.best_bid, view.n_events))
+        return self.target
+
+
+def test_feed_latency_sets_the_view_time():
+    ev = make_events(BOOK + [(2000, D, BID, 100, 7), (2500, D, BID, 100, 8)])
+    s = Recorder()
+    mmsim.run(ev, s, cfg(feed=300))
+    # Events at one local time are applied together, then one call.
+    assert [x[0] for x in s.seen] == [1300, 2300, 2800]
+    assert [x[3] for x in s.seen] == [2, 3, 4]
+    assert all(x[1] == Wake.MARKET for x in s.seen)
+
+
+def test_recorded_feed_latency_uses_local_ts():
+    ev = make_events([(1000, D, BID, 100, 10, 0, 1250), (1000, D, ASK, 101, 10, 0, 1260),
+                      (2000, D, BID, 100, 7, 0, 2900)])
+    s = Recorder()
+    c = cfg()
+    mmsim.run(ev, s, c.replace(latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded"))))
+    assert [x[0] for x in s.seen] == [1250, 1260, 2900]
+
+
+def test_cancel_race_fill_depends_on_entry_latency():
+    # The strategy pulls its bid when the ask thins (at t=2000); a sell hits the bid level
+    # at t=2500. The cancel reaches the exchange at 2000 + entry latency: at 400 ns it is in
+    # time; at 600 ns the fill has happened and the cancel cannot undo it.
+    ev = make_events([(1000, D, BID, 100, 1), (1000, D, ASK, 101, 10), (2000, D, ASK, 101, 2),
+                      (2500, T, ASK, 100, 6), (3000, D, ASK, 101, 9)])
+
+    class Puller(mmsim.Strategy):
+        def quote(self, view):
+            return Quote(100, 5, 0, 0) if view.ask_qty >= 5 else Quote(0, 0, 0, 0)
+
+    fast = mmsim.run(ev, Puller(), cfg(entry=400))
+    assert fills_of(fast) == []
+    assert OrderEvent.CANCELED in fast.orders["event"]
+
+    slow = mmsim.run(ev, Puller(), cfg(entry=600))
+    assert fills_of(slow) == [(2500, BID, 100, 5, 0)]
+    assert bool(slow.fills["after_cancel"][0]) is True
+    late = slow.orders[slow.orders["event"] == OrderEvent.CANCEL_REJECTED]
+    assert len(late) == 1 and late["exch_ts"][0] == 2600
+    assert late["reason"][0] == RejectReason.ORDER_DONE
+    assert slow.position == 5
+
+
+def test_order_arriving_at_the_same_nanosecond_as_a_trade_comes_after_it():
+    # Order sent at 1000 with 1500 ns entry latency arrives at 2500, the trade's own time:
+    # market events go first at a tie, so the trade cannot fill it.
+    ev = make_events([(1000, D, BID, 100, 1), (1000, D, ASK, 101, 10), (2500, T, ASK, 99, 3),
+                      (3000, T, ASK, 99, 3)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg(entry=1500))
+    assert fills_of(r) == [(3000, BID, 100, 5, 0)]
+
+
+def test_responses_reach_the_strategy_after_response_latency():
+    ev = make_events(BOOK + [(5000, D, BID, 100, 9)])
+    s = Recorder(Quote(100, 5, 0, 0))
+    mmsim.run(ev, s, cfg(feed=0, entry=100, response=250))
+    # market at 1000 -> order arrives 1100 -> ack reaches the strategy at 1350.
+    assert s.seen[0][:2] == (1000, Wake.MARKET)
+    assert s.seen[1][:2] == (1350, Wake.RESPONSE)
+
+
+def test_post_only_quote_that_would_cross_is_rejected():
+    ev = make_events(BOOK + [(2000, T, BID, 101, 1)])
+    r = mmsim.run(ev, Fixed(bid=(101, 5)), cfg(entry=10, response=10))
+    rej = r.orders[r.orders["event"] == OrderEvent.REJECTED]
+    assert len(rej) >= 1
+    assert rej["reason"][0] == RejectReason.POST_ONLY_WOULD_CROSS
+    assert len(r.fills) == 0
+
+
+def test_crossing_order_takes_liquidity_and_pays_taker_fee_when_post_only_is_off():
+    ev = make_events([(1000, D, BID, 100, 10), (1000, D, ASK, 101, 3), (1000, D, ASK, 102, 4),
+                      (2000, D, BID, 100, 9)])
+    fees = mmsim.FeeConfig(maker_bps=-0.5, taker_bps=7.0, taker_per_lot=0.01)
+
+    class Once(mmsim.Strategy):
+        def __init__(self):
+            self.done = False
+
+        def quote(self, view):
+            if self.done:
+                return None
+            self.done = True
+            return Quote(102, 5, 0, 0)
+
+    r = mmsim.run(ev, Once(), cfg(post_only=False, fees=fees, tick_size=0.1, lot_size=0.001))
+    # Takes 3 at 101 and 2 at 102 (the visible levels up to its price).
+    assert fills_of(r) == [(1000, BID, 101, 3, 2), (1000, BID, 102, 2, 0)]
+    assert not r.fills["maker"].any()
+    tv = 0.1 * 0.001
+    expected = [101 * 3 * tv * 7.0 * 1e-4 + 0.01 * 3, 102 * 2 * tv * 7.0 * 1e-4 + 0.01 * 2]
+    assert r.fills["fee"].tolist() == pytest.approx(expected, rel=1e-15)
+    assert r.fees == pytest.approx(sum(expected), rel=1e-15)
+
+
+def test_maker_rebate_is_a_negative_fee():
+    ev = make_events(BOOK + [(2000, T, ASK, 99, 1)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg(fees=mmsim.FeeConfig(maker_bps=-0.5), tick_size=0.5))
+    assert r.fills["fee"][0] == pytest.approx(-(100 * 5 * 0.5) * 0.5e-4, rel=1e-15)
+    assert r.cash == pytest.approx(-100 * 5 * 0.5 + (100 * 5 * 0.5) * 0.5e-4, rel=1e-15)
+
+
+def test_partly_filled_order_keeps_matching_its_target():
+    # After a partial fill the same target keeps the order (and its queue place): no cancel.
+    ev = make_events(BOOK + [(2000, T, ASK, 100, 12), (3000, D, BID, 100, 8), (4000, T, ASK, 100, 20)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg())
+    assert fills_of(r) == [(2000, BID, 100, 2, 3), (4000, BID, 100, 3, 0)]
+    assert OrderEvent.CANCEL_SENT not in r.orders["event"]
+
+
+def test_changed_target_cancels_and_replaces():
+    ev = make_events(BOOK + [(2000, D, ASK, 101, 11), (3000, D, ASK, 101, 12)])
+
+    class Mover(mmsim.Strategy):
+        def quote(self, view):
+            return Quote(100, 5 if view.ask_qty == 10 else 6, 0, 0)
+
+    r = mmsim.run(ev, Mover(), cfg(entry=10, response=10))
+    events = r.orders["event"].tolist()
+    assert events.count(OrderEvent.SENT) == 2  # 5 lots, then 6 lots once
+    assert events.count(OrderEvent.CANCEL_SENT) == 1
+
+
+def test_timer_mode_calls_on_the_timer_only():
+    ev = make_events(BOOK + [(1500, D, BID, 100, 9), (3400, D, BID, 100, 8)])
+    s = Recorder()
+    mmsim.run(ev, s, cfg(decide_every=1000))
+    assert [x[0] for x in s.seen] == [2000, 3000]
+    assert all(x[1] & Wake.TIMER for x in s.seen)
+
+
+def test_random_latency_is_deterministic_by_seed():
+    rng = np.random.default_rng(7)
+    rows = [(1000, D, BID, 100, 10), (1000, D, ASK, 101, 10)]
+    t = 1000
+    for _ in range(300):
+        t += int(rng.integers(1, 5000))
+        rows.append((t, T, int(rng.choice([BID, ASK])), int(rng.choice([99, 100, 101, 102])), int(rng.integers(1, 8))))
+    ev = make_events(rows)
+
+    def go(seed):
+        lm = mmsim.LatencyModel(kind="lognormal", median_ns=2000, sigma=0.8)
+        c = mmsim.Config(latency=mmsim.LatencyConfig(feed=lm, entry=lm, response=lm, seed=seed),
+                         signals=mmsim.SignalConfig(enabled=False))
+        return mmsim.run(ev, Fixed(bid=(100, 3), ask=(101, 3)), c)
+
+    a, b, other = go(1), go(1), go(2)
+    assert a.fills.tobytes() == b.fills.tobytes()
+    assert a.orders.tobytes() == b.orders.tobytes()
+    assert a.orders.tobytes() != other.orders.tobytes()
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([(1000, D, BID, 100, 1), (900, D, BID, 100, 2)],
+         "event 1: events are not sorted by exch_ts (900 after 1000)"),
+        ([(1000, D, BID, 100, 1), (1000, D, ASK, 101, -3)], "event 1: DEPTH has negative qty -3"),
+        ([(1000, 9, BID, 100, 1)], "event 0: unknown event kind 9"),
+        ([(1000, Kind.ADD, BID, 100, 1, 5), (1001, Kind.CANCEL, BID, 100, 1, 6)],
+         "event 1: CANCEL of unknown order id 6"),
+        ([(1000, Kind.ADD, BID, 100, 1, 5), (1001, Kind.DELETE, BID, 100, 3, 5)],
+         "event 1: DELETE of order 5 with qty 3 but its remaining size is 1"),
+        ([(1000, D, 0, 100, 1)], "event 0: DEPTH has side 0 (must be +1 bid/buy or -1 ask/sell)"),
+    ],
+    ids=["unsorted", "negative-qty", "unknown-kind", "unknown-order-id", "delete-size", "bad-side"],
+)
+def test_bad_events_raise_data_error_naming_the_event(rows, message):
+    ev = make_events(rows)
+    with pytest.raises(mmsim.DataError) as info:
+        mmsim.run(ev, None, cfg())
+    assert str(info.value) == message
+    with pytest.raises(mmsim.DataError, match="^" + message.split(":")[0]):
+        mmsim.replay_bbo(ev)
+
+
+def test_recorded_local_ts_before_exch_ts_is_a_data_error():
+    ev = make_events([(1000, D, BID, 100, 1, 0, 900)])
+    c = cfg().replace(latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded")))
+    with pytest.raises(mmsim.DataError, match="^event 0: local_ts 900 is before exch_ts 1000"):
+        mmsim.run(ev, Fixed(), c)
+
+
+def test_wrong_dtype_is_a_data_error():
+    with pytest.raises(mmsim.DataError, match="expected mmsim.EVENT_DTYPE"):
+        mmsim.run(np.zeros(3, dtype=np.int64), None, cfg())
+
+
+class Boom(mmsim.Strategy):
+    name = "boom"
+
+    def quote(self, view):
+        if view.ts >= 2000:
+            raise ValueError("bad day")
+        return None
+
+
+def test_strategy_that_raises_stops_the_run_naming_it_and_the_time():
+    ev = make_events(BOOK + [(2000, D, BID, 100, 9)])
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(ev, Boom(), cfg())
+    assert str(info.value) == (
+        "strategy boom raised ValueError in quote() at local time 2000 ns "
+        "(1970-01-01T00:00:00.000002000Z): bad day"
+    )
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize(
+    "quote, why",
+    [
+        (Quote(100, -1, 0, 0), "quote bid_qty = -1 is negative"),
+        (Quote(float("nan"), 1, 0, 0), "quote bid_px = nan is not finite"),
+        (Quote(100, 1, 101.5, 1), "quote ask_px = 101.5 is not a whole number of ticks"),
+        (Quote(100, 1, float("inf"), 1), "quote ask_px = inf is not finite"),
+    ],
+    ids=["negative-size", "nan", "off-grid", "inf"],
+)
+def test_invalid_quote_is_a_strategy_error(quote, why):
+    ev = make_events(BOOK)
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(ev, Fixed(bid=quote[:2], ask=quote[2:]), cfg())
+    assert str(info.value) == (
+        f"strategy Fixed returned an invalid quote at local time 1000 ns (1970-01-01T00:00:00.000001000Z): {why}"
+    )
+
+
+def test_clear_empties_the_book_and_a_snapshot_rebuilds_it():
+    ev = make_events(BOOK + [(2000, C, 0, 0, 0), (2000, D, BID, 99, 4), (2000, D, ASK, 100, 5)])
+    bbo = mmsim.replay_bbo(ev)
+    assert bbo["best_bid"].tolist()[2:] == [np.iinfo(np.int64).min, 99, 99]
+    assert bbo["best_ask"].tolist()[-1] == 100
+    assert bbo["ask_qty"].tolist()[-1] == 5

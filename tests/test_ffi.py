@@ -1,0 +1,56 @@
+"""The records shared across the language boundaries have one layout: numpy dtypes, C++ structs, Rust ABI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mmsim
+from mmsim import _engine
+from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, QUOTE_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
+
+
+@pytest.mark.parametrize(
+    "dtype, size, offsets",
+    [
+        (mmsim.EVENT_DTYPE, _engine.EVENT_SIZE, _engine.EVENT_OFFSETS),
+        (VIEW_DTYPE, _engine.VIEW_SIZE, _engine.VIEW_OFFSETS),
+        (FILL_DTYPE, _engine.FILL_SIZE, _engine.FILL_OFFSETS),
+        (ORDER_LOG_DTYPE, _engine.ORDER_LOG_SIZE, _engine.ORDER_LOG_OFFSETS),
+        (SAMPLE_DTYPE, _engine.SAMPLE_SIZE, _engine.SAMPLE_OFFSETS),
+    ],
+    ids=["event", "view", "fill", "order-log", "sample"],
+)
+def test_numpy_dtype_matches_cpp_struct(dtype, size, offsets):
+    assert dtype.itemsize == size
+    for name, off in offsets.items():
+        if name != "signals":
+            assert dtype.fields[name][1] == off, name
+    # Every C++ field is in the dtype (signals are one array in C++, named fields here).
+    named = set(dtype.names) - set(SIGNAL_NAMES)
+    assert named == set(offsets) - {"signals"}
+
+
+def test_view_signal_fields_follow_the_rust_slot_order():
+    assert tuple(_engine.SIGNAL_NAMES) == SIGNAL_NAMES
+    base = _engine.VIEW_OFFSETS["signals"]
+    for k, name in enumerate(SIGNAL_NAMES):
+        assert VIEW_DTYPE.fields[name][1] == base + 8 * k
+
+
+def test_quote_and_signal_params_sizes():
+    assert QUOTE_DTYPE.itemsize == _engine.QUOTE_SIZE == 32
+    assert _engine.SIGNAL_PARAMS_SIZE == 80
+
+
+def test_kind_enum_matches_the_engine():
+    # An event of each kind applies (or fails for its own reason), never "unknown kind".
+    for kind in mmsim.Kind:
+        ev = np.zeros(1, dtype=mmsim.EVENT_DTYPE)
+        ev["kind"] = int(kind)
+        ev["side"] = 1
+        ev["qty"] = 1
+        try:
+            mmsim.replay_bbo(ev)
+        except mmsim.DataError as e:
+            assert "unknown event kind" not in str(e)
