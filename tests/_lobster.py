@@ -40,10 +40,12 @@ def lobster_l2_events(message: Path, orderbook: Path, midnight_ns: int = MIDNIGH
         for side, old, new in ((1, bid, new_bid), (-1, ask, new_ask)):
             if old == new:
                 continue
-            if old is not None and (new is None or new[0] != old[0]):
-                rows.append((t[k], D, side, old[0], 0))
+            # The new level first, then the old one's removal: the book never shows
+            # an empty side in between (a fill recorded there would have no mid).
             if new is not None:
                 rows.append((t[k], D, side, new[0], new[1]))
+            if old is not None and (new is None or new[0] != old[0]):
+                rows.append((t[k], D, side, old[0], 0))
         bid, ask = new_bid, new_ask
     ev = np.zeros(len(rows), dtype=mmsim.EVENT_DTYPE)
     arr = np.array(rows, dtype=np.int64)

@@ -372,3 +372,34 @@ def test_clear_empties_the_book_and_a_snapshot_rebuilds_it():
     assert bbo["best_bid"].tolist()[2:] == [np.iinfo(np.int64).min, 99, 99]
     assert bbo["best_ask"].tolist()[-1] == 100
     assert bbo["ask_qty"].tolist()[-1] == 5
+
+
+def test_trade_with_unknown_aggressor_fills_only_through_our_price():
+    # Side 0 (a cross trade, or a feed that does not say who hit whom): at our price it
+    # cannot tell which queue it came from, so it does not move or fill us; through it does.
+    ev = make_events(BOOK + [(2000, T, 0, 100, 50), (3000, T, 0, 99, 1)])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg())
+    assert fills_of(r) == [(3000, BID, 100, 5, 0)]
+
+
+def test_memory_mapped_store_replays_identically_while_pages_are_released(tmp_path):
+    # Over 2^16 events, so the engine hands consumed pages of the read-only map back.
+    rng = np.random.default_rng(3)
+    n = 200_000
+    ev = np.zeros(n, dtype=mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = np.arange(n, dtype=np.int64) * 1000 + 1000
+    ev["local_ts"] = ev["exch_ts"]
+    ev["kind"] = np.where(rng.random(n) < 0.2, int(T), int(D))
+    ev["side"] = rng.choice([BID, ASK], n)
+    ev["price"] = np.where(ev["side"] == BID, rng.integers(95, 100, n), rng.integers(101, 106, n))
+    ev["qty"] = rng.integers(1, 20, n)
+    trade = ev["kind"] == T
+    ev["price"][trade] = np.where(ev["side"][trade] == BID, 101, 99)
+    np.save(tmp_path / "ev.npy", ev)
+    mapped = np.load(tmp_path / "ev.npy", mmap_mode="r")
+    c = cfg(feed=5000, entry=3000, response=3000)
+    a = mmsim.run(ev, Fixed(bid=(99, 2), ask=(101, 2)), c)
+    b = mmsim.run(mapped, Fixed(bid=(99, 2), ask=(101, 2)), c)
+    assert len(a.fills) > 100
+    assert a.fills.tobytes() == b.fills.tobytes() and a.orders.tobytes() == b.orders.tobytes()
+    assert np.array_equal(np.asarray(mapped), ev)  # the file's data is untouched

@@ -119,31 +119,31 @@ void bind_engine(py::module_ &m) {
     py::class_<Engine>(m, "Engine")
         .def(py::init<const EngineConfig &>())
         .def("run_none",
-             [](Engine &e, const py::buffer &events) {
+             [](Engine &e, const py::buffer &events, bool release) {
                  int64_t n;
                  const Event *p = event_ptr(events, n);
                  py::gil_scoped_release nogil;
-                 e.run(p, n);
+                 e.run(p, n, release);
              })
         .def("run_native",
              [](Engine &e, const py::buffer &events, uintptr_t fn, py::array_t<double> params,
-                py::array_t<double> state) {
+                py::array_t<double> state, bool release) {
                  int64_t n;
                  const Event *p = event_ptr(events, n);
                  NativeStrategy s{reinterpret_cast<int64_t (*)(const View *, double *, double *, Quote *)>(fn),
                                   params.mutable_data(), state.mutable_data()};
                  e.set_strategy(native_quote, &s);
                  py::gil_scoped_release nogil;
-                 e.run(p, n);
+                 e.run(p, n, release);
              })
         .def("run_python",
-             [](Engine &e, const py::buffer &events, py::object quote_cb, py::object fill_cb) {
+             [](Engine &e, const py::buffer &events, py::object quote_cb, py::object fill_cb, bool release) {
                  int64_t n;
                  const Event *p = event_ptr(events, n);
                  PyStrategy s{std::move(quote_cb), std::move(fill_cb)};
                  e.set_strategy(py_quote, &s);
                  e.set_fill_hook(py_fill);
-                 e.run(p, n);
+                 e.run(p, n, release);
              })
         .def("view_memory",
              [](Engine &e) { return py::memoryview::from_memory(&e.view(), sizeof(View), true); },

@@ -208,7 +208,9 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
                 break;
             }
             case Kind::Trade:
-                need_side(e, i);
+                if (e.side < -1 || e.side > 1)
+                    bad(i, "TRADE has side " + std::to_string(int(e.side)) +
+                               " (must be +1 buyer, -1 seller or 0 unknown aggressor)");
                 if (e.qty <= 0) bad(i, "TRADE has non-positive qty " + std::to_string(e.qty));
                 break;
             case Kind::Clear:

@@ -6,6 +6,9 @@
 #include <limits>
 #include <string>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "mmsim/errors.hpp"
 
 namespace mmsim {
@@ -20,7 +23,7 @@ constexpr int64_t kMaxCallsPerTs = 100000;
 // signals exactly as compute_signals does (trade first, then the new book).
 inline void local_apply(Book &book, MmsimSignals *sig, int levels, const Event &e, int64_t i) {
     const auto kind = static_cast<Kind>(e.kind);
-    if (sig && (kind == Kind::Trade || kind == Kind::Execute))
+    if (sig && (kind == Kind::Execute || (kind == Kind::Trade && e.side != 0)))
         mmsim_signals_on_trade(sig, e.exch_ts, kind == Kind::Trade ? e.side : -e.side, e.price, e.qty);
     const BookChange c = book.apply(e, i);
     if (sig && c.book_changed) {
@@ -63,7 +66,19 @@ Engine::~Engine() { mmsim_signals_free(signals_); }
 
 // ------------------------------------------------------------------ main loop
 
-void Engine::run(const Event *ev, int64_t n) {
+void Engine::release_consumed(const Event *ev, int64_t upto) {
+    // Only whole pages strictly below the first event still needed by either clock.
+    static const int64_t page = sysconf(_SC_PAGESIZE);
+    const auto base = reinterpret_cast<uintptr_t>(ev);
+    const uintptr_t first_page = (base + page - 1) / page * page;
+    const uintptr_t end = (base + static_cast<uintptr_t>(upto) * sizeof(Event)) / page * page;
+    const uintptr_t from = std::max<uintptr_t>(first_page, base + static_cast<uintptr_t>(released_bytes_));
+    if (end <= from) return;
+    madvise(reinterpret_cast<void *>(from), end - from, MADV_DONTNEED);
+    released_bytes_ = static_cast<int64_t>(end - base);
+}
+
+void Engine::run(const Event *ev, int64_t n, bool release_pages) {
     n_events = n;
     if (n <= 0) return;
     next_sample_ = ev[0].exch_ts;
@@ -112,7 +127,10 @@ void Engine::run(const Event *ev, int64_t n) {
             prev_ts = e.exch_ts;
             exchange_event(e, i_ex);
             ++i_ex;
-            if ((i_ex & 0xFFFF) == 0) progress.store(i_ex, std::memory_order_relaxed);
+            if ((i_ex & 0xFFFF) == 0) {
+                progress.store(i_ex, std::memory_order_relaxed);
+                if (release_pages) release_consumed(ev, std::min(i_loc, i_ex));
+            }
             if (!loc_ready) {  // i_loc < i_ex now: its delivery time is known
                 loc_next = feed_ts(i_loc);
                 loc_ready = true;
@@ -220,7 +238,7 @@ void Engine::exchange_event(const Event &e, int64_t i) {
             depth_changed(c);
             if (e.qty > 0) check_cross(e.side, e.price, -1);
             break;
-        case Kind::Trade: trade_at(e.side, e.price, e.qty); break;
+        case Kind::Trade: trade_at(e.side, e.price, e.qty); break;  // side 0: aggressor unknown
         case Kind::Add: check_cross(e.side, e.price, e.qty); break;
         case Kind::Cancel:
         case Kind::Delete:
@@ -273,6 +291,13 @@ void Engine::depth_changed(const BookChange &c) {
 void Engine::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
+        // A print with no known aggressor (side 0, e.g. a cross trade) only fills us when
+        // it is through our price; at our price we cannot tell which queue it took from.
+        if (aggressor == 0) {
+            if ((o.side > 0 ? price < o.price : price > o.price) && fill(k, o.price, o.leaves, true)) continue;
+            ++k;
+            continue;
+        }
         if (o.side != -aggressor) {
             ++k;
             continue;

@@ -34,6 +34,8 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
+from . import report
+from .data import EventStore, load, to_l2
 from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
 from .strategy import Quote, Strategy, View
@@ -46,6 +48,7 @@ __all__ = sorted(
         "Config",
         "ConfigError",
         "DataError",
+        "EventStore",
         "FeeConfig",
         "Kind",
         "LatencyConfig",
@@ -61,8 +64,11 @@ __all__ = sorted(
         "Strategy",
         "StrategyError",
         "View",
+        "load",
         "replay_bbo",
+        "report",
         "run",
+        "to_l2",
         "__version__",
     ]
 )

@@ -174,18 +174,20 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
     eng = _engine.Engine(_engine_config(config, tick_value))
     label = _label(strategy)
     holder: dict[str, BaseException] = {}
+    # A read-only memory map (an event store) gives pages back as the replay passes them.
+    release = isinstance(arr, np.memmap) and not arr.flags.writeable
     if strategy is None:
-        go = lambda: eng.run_none(arr)  # noqa: E731
+        go = lambda: eng.run_none(arr, release)  # noqa: E731
     elif hasattr(strategy, "_mmsim_native_"):
         fn, params, state = strategy._mmsim_native_()
         params = np.ascontiguousarray(params, dtype=np.float64)
         state = np.ascontiguousarray(state, dtype=np.float64)
-        go = lambda: eng.run_native(arr, int(fn), params, state)  # noqa: E731
+        go = lambda: eng.run_native(arr, int(fn), params, state, release)  # noqa: E731
     elif isinstance(strategy, Strategy) or callable(getattr(strategy, "quote", None)):
         quote_cb, fill_cb = _python_callbacks(strategy, eng, holder)
         if hasattr(strategy, "reset"):
             strategy.reset()
-        go = lambda: eng.run_python(arr, quote_cb, fill_cb)  # noqa: E731
+        go = lambda: eng.run_python(arr, quote_cb, fill_cb, release)  # noqa: E731
     else:
         raise StrategyError(f"strategy {label}: expected an mmsim.Strategy (with quote(view)), a numba strategy, or None")
     t0 = time.perf_counter()

@@ -150,7 +150,7 @@ class Book {
             if (e.qty > 0) side(-e.side).remove_through(e.price);
             return c;
         }
-        if (e.kind == static_cast<uint8_t>(Kind::Trade) && (e.side == 1 || e.side == -1) && e.qty > 0) return c;
+        if (e.kind == static_cast<uint8_t>(Kind::Trade) && e.side >= -1 && e.side <= 1 && e.qty > 0) return c;
         return apply_slow(e, i);
     }
     BookChange apply_slow(const Event &e, int64_t i);

@@ -120,7 +120,9 @@ class Engine {
     void set_fill_hook(FillHook fn) { fill_hook_ = fn; }
 
     // Replay events[0, n). Throws DataError / StrategyFailure.
-    void run(const Event *events, int64_t n);
+    // release_pages: the events are a read-only file mapping; hand pages both clocks are
+    // done with back to the kernel as the replay goes, so resident memory stays flat.
+    void run(const Event *events, int64_t n, bool release_pages = false);
 
     View &view() { return view_; }
 
@@ -141,6 +143,7 @@ class Engine {
     void order_arrival(const ToExchange &m);
     void depth_changed(const BookChange &c);
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
+    void release_consumed(const Event *ev, int64_t upto);
     void l3_event(const Event &e, const BookChange &c);
     void check_cross(int8_t level_side, int64_t price, int64_t avail);
     int64_t ours_before(size_t k) const;
@@ -175,6 +178,7 @@ class Engine {
     int64_t local_position_ = 0, local_cash_ticks_ = 0, local_n_fills_ = 0, local_events_ = 0;
     double local_fees_ = 0;
     int64_t last_fill_side_ = 0, last_fill_px_ = 0, last_fill_qty_ = 0, last_fill_ts_ = 0;
+    int64_t released_bytes_ = 0;  // prefix of the event array already released
     int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current event
     MmsimSignals *signals_ = nullptr;
     View view_{};

@@ -1,0 +1,516 @@
+"""Binance loader: the collector capture format (``local_ts {json}`` lines), USD-M futures and spot.
+
+Each line of a capture is the recorder's receive time (ns, or us in older
+files) and one raw message: a combined-stream WebSocket message
+(``depthUpdate`` diff, ``trade``, ``bookTicker``, ``markPriceUpdate``) or the
+REST depth snapshot the recorder fetched after subscribing. This is the format
+hftbacktest's collector writes; files may be gzip-compressed.
+
+What becomes an event:
+
+- the REST snapshot: ``CLEAR`` (both sides) then one ``DEPTH`` per level;
+- each level of a ``depthUpdate`` diff applied after the snapshot: ``DEPTH``;
+- each ``trade`` (``X == "MARKET"`` only on USD-M; liquidation and ADL prints
+  are not order-book trades): ``TRADE``, aggressor from ``m`` (buyer is maker
+  means a seller hit the bid);
+- ``bookTicker`` and ``markPriceUpdate`` are not book events: they are skipped
+  (``book_tickers`` reads the former for checks).
+
+The diff stream is synchronised to the snapshot exactly as Binance documents
+it. USD-M: drop diffs with ``u < lastUpdateId``, the first applied diff has
+``U <= lastUpdateId <= u`` and each next diff's ``pu`` equals the previous
+``u``. Spot: drop ``u <= lastUpdateId``, the first applied has
+``U <= lastUpdateId + 1 <= u``, and each next ``U`` equals the previous
+``u + 1``. A break is a sequence gap (``DataError``). Events before the
+snapshot are dropped: the book is unknown until then.
+
+Exchange time is the transaction time ``T`` (USD-M depth and all trades) or
+the event time ``E`` (spot depth, which has no ``T``); the snapshot takes the
+earlier of its own time and the first diff applied on top of it (spot
+snapshots carry no time). Events are sorted by exchange time within a 10 s
+window (trades and depth come on separate streams).
+
+Quirk handled: the recorder clock of the 2024 captures runs ~1.3 s behind the
+exchange clock (``local_ts < exch_ts``). When any event has
+``local_ts < exch_ts`` the whole file's ``local_ts`` is shifted by the most
+negative difference, so the smallest feed latency is 0 (the correction
+hftbacktest's ``correct_local_timestamp`` makes); ``meta.json`` records the
+offset under ``quirks.local_clock_offset_ns``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..events import Kind
+from ._common import CrossCheck, Emitter, L2Book, Progress, decimals_to_int, infer_step, text_lines
+from ._common import step_to_float, to_units
+from .store import EventStore, EventStoreWriter
+
+__all__ = ["BOOK_TICKER_DTYPE", "book_tickers", "convert"]
+
+_DIGITS = 8  # Binance quotes at most 8 decimals
+_REORDER_NS = 10_000_000_000
+_MS = 1_000_000
+_DEPTH = int(Kind.DEPTH)
+
+#: ``book_tickers`` output: receive time (as recorded), update id, top of book in ticks/lots.
+BOOK_TICKER_DTYPE = np.dtype(
+    [
+        ("local_ts", "<i8"),
+        ("u", "<i8"),
+        ("bid", "<i8"),
+        ("bid_qty", "<i8"),
+        ("ask", "<i8"),
+        ("ask_qty", "<i8"),
+    ]
+)
+
+
+def _local_scale(ts: str, path: Path, line: int) -> int:
+    if not ts.isdigit():
+        raise DataError(f"{path}: line {line}: malformed row: receive time {ts[:30]!r} is not an integer")
+    n = len(ts)
+    if n >= 18:
+        return 1  # ns
+    if n >= 15:
+        return 1_000  # us (older captures)
+    if n >= 12:
+        return 1_000_000  # ms
+    raise DataError(f"{path}: line {line}: malformed row: receive time {ts!r} is too short to be epoch time")
+
+
+def _split(line: str, path: Path, lineno: int) -> tuple[str, dict[str, Any]]:
+    ts, sep, js = line.partition(" ")
+    if not sep:
+        raise DataError(f"{path}: line {lineno}: malformed row: expected 'local_ts {{json}}'")
+    try:
+        msg = json.loads(js)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: line {lineno}: malformed row: bad JSON ({exc.msg})") from None
+    if not isinstance(msg, dict):
+        raise DataError(f"{path}: line {lineno}: malformed row: JSON is not an object")
+    return ts, msg
+
+
+class _Grid:
+    """Price/size string -> ticks/lots with the on-grid check."""
+
+    def __init__(self, path: Path, tick: int, lot: int) -> None:
+        self.path, self.tick, self.lot = path, tick, lot
+        # Level prices and sizes repeat all day: parse each distinct string once.
+        self._px: dict[str, int] = {}
+        self._qty: dict[str, int] = {}
+
+    def px(self, s: str, line: int) -> int:
+        v = self._px.get(s)
+        if v is not None:
+            return v
+        v = self._parse_px(s, line)
+        if len(self._px) > 1_000_000:
+            self._px.clear()
+        self._px[s] = v
+        return v
+
+    def qty(self, s: str, line: int) -> int:
+        v = self._qty.get(s)
+        if v is not None:
+            return v
+        v = self._parse_qty(s, line)
+        if len(self._qty) > 1_000_000:
+            self._qty.clear()
+        self._qty[s] = v
+        return v
+
+    def _parse_px(self, s: str, line: int) -> int:
+        try:
+            v = decimals_to_int(s, _DIGITS)
+        except ValueError:
+            raise DataError(f"{self.path}: line {line}: malformed price {s!r}") from None
+        q, r = divmod(v, self.tick)
+        if r:
+            raise DataError(
+                f"{self.path}: line {line}: price {s} is off the tick grid "
+                f"(tick size {step_to_float(self.tick, _DIGITS)})"
+            )
+        return q
+
+    def _parse_qty(self, s: str, line: int) -> int:
+        try:
+            v = decimals_to_int(s, _DIGITS)
+        except ValueError:
+            raise DataError(f"{self.path}: line {line}: malformed size {s!r}") from None
+        if v < 0:
+            raise DataError(f"{self.path}: line {line}: negative size {s}")
+        q, r = divmod(v, self.lot)
+        if r:
+            raise DataError(
+                f"{self.path}: line {line}: size {s} is not a whole number of lots "
+                f"(lot size {step_to_float(self.lot, _DIGITS)})"
+            )
+        return q
+
+
+def convert(
+    sources: list[Path],
+    out: Path,
+    *,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+    symbol: str | None = None,
+    progress: Progress | None = None,
+) -> EventStore:
+    """Convert Binance collector captures into an event store.
+
+    Parameters
+    ----------
+    sources : list of Path
+        Capture files (plain or gzip), in time order; each must hold a REST depth
+        snapshot line.
+    out : Path
+        Store directory to write.
+    tick_size, lot_size : float, optional
+        Price tick and size step. Inferred from the snapshot when omitted: the
+        tick is the greatest common step of its prices, the lot the precision
+        of its size strings (``"0.014"``: 0.001).
+    symbol : str, optional
+        Overrides the symbol read from the messages.
+    progress : callable, optional
+        Called with the bytes of the current file read so far.
+
+    Returns
+    -------
+    EventStore
+
+    Raises
+    ------
+    mmsim.DataError
+        Malformed lines, sequence gaps, off-grid prices, negative sizes, time
+        going backwards, a persistently crossed book, a file without snapshot.
+    """
+    writer = EventStoreWriter(out)
+    with writer:
+        state = _State(tick_size, lot_size, symbol)
+        for path in sources:
+            _convert_file(Path(path), writer, state, progress)
+        offset = 0
+        if writer.min_latency is not None and writer.min_latency < 0:
+            offset = -writer.min_latency
+            writer.shift_local_ts(offset)
+        quirks: dict[str, Any] = {
+            "local_clock_offset_ns": offset,
+            "local_clock_note": (
+                "recorder clock behind the exchange clock: local_ts shifted by this offset so "
+                "that local_ts >= exch_ts (smallest feed latency 0)"
+                if offset
+                else "local_ts >= exch_ts as recorded; no shift"
+            ),
+            "dropped_before_snapshot": state.dropped_before_snapshot,
+            "dropped_non_market_trades": state.dropped_non_market,
+            "skipped_streams": state.skipped,
+            "transient_crossed_messages": state.crossed,
+        }
+        meta = {
+            "symbol": state.symbol,
+            "venue": state.venue,
+            "tick_size": step_to_float(state.grid.tick, _DIGITS) if state.grid else tick_size,
+            "lot_size": step_to_float(state.grid.lot, _DIGITS) if state.grid else lot_size,
+            "contract_size": 1.0,
+            "source": [Path(p).name for p in sources],
+            "format": "binance",
+            "time_zone": "UTC",
+            "levels": "L2",
+            "local_ts_recorded": True,
+            "quirks": quirks,
+        }
+        return writer.close(meta)
+
+
+class _State:
+    """Conversion state carried across the files of one store."""
+
+    def __init__(self, tick_size, lot_size, symbol) -> None:
+        self.tick_size, self.lot_size = tick_size, lot_size
+        self.symbol: str | None = symbol
+        self._symbol_fixed = symbol is not None
+        self.venue: str | None = None
+        self.grid: _Grid | None = None
+        self.book = L2Book()
+        self.dropped_before_snapshot = 0
+        self.dropped_non_market = 0
+        self.skipped: dict[str, int] = {}
+        self.crossed = 0
+        self.emitter: Emitter | None = None
+
+
+def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
+    if state.grid is not None:
+        return state.grid
+    levels = list(snap.get("bids", [])) + list(snap.get("asks", []))
+    try:
+        px = np.array([decimals_to_int(p, _DIGITS) for p, _ in levels], dtype=np.int64)
+        for _, q in levels:
+            decimals_to_int(q, _DIGITS)
+    except (ValueError, TypeError):
+        raise DataError(f"{path}: line {line}: malformed snapshot level") from None
+    if state.tick_size is not None:
+        tick = to_units(state.tick_size, _DIGITS)
+    else:
+        tick = infer_step(px)
+        if tick == 0:
+            raise DataError(f"{path}: line {line}: empty snapshot; pass --tick-size and --lot-size")
+    if state.lot_size is not None:
+        lot = to_units(state.lot_size, _DIGITS)
+    else:
+        # Not the gcd of the sizes: a level aggregates orders, and spot levels
+        # hold sizes finer than the current LOT_SIZE step (orders placed before a
+        # step change). The venue's published size precision always fits.
+        digits = max((len(q.partition(".")[2]) for _, q in levels), default=0)
+        lot = 10 ** (_DIGITS - min(digits, _DIGITS))
+    state.grid = _Grid(path, tick, lot)
+    return state.grid
+
+
+def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress) -> None:
+    em = Emitter(writer, path, "line", reorder_ns=_REORDER_NS)
+    if state.emitter is not None:  # keep time order across files
+        em.last_exch, em.last_line = state.emitter.last_exch, 0
+    state.emitter = em
+    cross = CrossCheck(path)
+    book = state.book
+    scale = 0
+    synced = False
+    snap: tuple[dict, int, int] | None = None  # (snapshot, local_ts, line) awaiting its first diff
+    pre: list[tuple[int, int, str, dict]] = []  # messages before the snapshot line
+    last_u: int | None = None
+    snap_ts = 0
+    grid: _Grid | None = state.grid
+    usdm: bool | None = None
+
+    def set_symbol(s: str | None, line: int) -> None:
+        if s is None or state._symbol_fixed:
+            return
+        if state.symbol is None:
+            state.symbol = s
+        elif s != state.symbol:
+            raise DataError(
+                f"{path}: line {line}: symbol {s} differs from {state.symbol}; one store holds one symbol"
+            )
+
+    def apply_diff(d: dict, local: int, line: int) -> None:
+        nonlocal last_u
+        assert grid is not None
+        exch = int(d["T"] if "T" in d else d["E"]) * _MS
+        gp, gq, bset = grid.px, grid.qty, book.set
+        rows = []
+        for side, levels in ((1, d["b"]), (-1, d["a"])):
+            for px, q in levels:
+                p, n = gp(px, line), gq(q, line)  # qty() rejects negative sizes
+                bset(side, p, n)
+                rows.append((exch, local, p, n, 0, _DEPTH, side))
+        em.add_rows(rows, line)
+        last_u = int(d["u"])
+        cross.check(book, exch, f"line {line}")
+
+    def emit_snapshot(first_diff_exch: int) -> None:
+        nonlocal snap_ts
+        assert snap is not None and grid is not None
+        s, local, line = snap
+        exch = int(s["T"]) * _MS if "T" in s else first_diff_exch
+        exch = min(exch, first_diff_exch)
+        snap_ts = exch
+        book.clear(0)
+        em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
+        for px, q in s["bids"]:
+            p, n = grid.px(px, line), grid.qty(q, line)
+            book.set(1, p, n)
+            em.add(exch, local, Kind.DEPTH, 1, p, n, 0, line)
+        for px, q in s["asks"]:
+            p, n = grid.px(px, line), grid.qty(q, line)
+            book.set(-1, p, n)
+            em.add(exch, local, Kind.DEPTH, -1, p, n, 0, line)
+
+    def on_diff(d: dict, local: int, line: int) -> None:
+        nonlocal synced, snap, usdm
+        try:
+            U, u = int(d["U"]), int(d["u"])
+        except (KeyError, TypeError, ValueError):
+            raise DataError(f"{path}: line {line}: malformed depthUpdate: missing U/u") from None
+        if usdm is None:
+            usdm = "pu" in d
+        if not synced:
+            assert snap is not None
+            L = int(snap[0]["lastUpdateId"])
+            if (usdm and u < L) or (not usdm and u <= L):
+                state.dropped_before_snapshot += 1
+                return
+            first = L if usdm else L + 1
+            if not U <= first <= u:
+                raise DataError(
+                    f"{path}: line {line}: sequence gap: first diff after the snapshot "
+                    f"(lastUpdateId {L}) has U={U}, u={u}; it must span update {first}"
+                )
+            exch = int(d["T"] if "T" in d else d["E"]) * _MS
+            emit_snapshot(exch)
+            snap = None
+            synced = True
+            apply_diff(d, local, line)
+            return
+        if usdm:
+            pu = d.get("pu")
+            if pu is None or int(pu) != last_u:
+                raise DataError(
+                    f"{path}: line {line}: sequence gap: pu={pu} but the previous diff ended at "
+                    f"u={last_u} (updates were missed)"
+                )
+        elif U != (last_u or 0) + 1:
+            raise DataError(
+                f"{path}: line {line}: sequence gap: U={U} but the previous diff ended at "
+                f"u={last_u}; expected U={(last_u or 0) + 1} (updates were missed)"
+            )
+        apply_diff(d, local, line)
+
+    def on_trade(d: dict, local: int, line: int) -> None:
+        assert grid is not None
+        if d.get("X", "MARKET") != "MARKET":
+            state.dropped_non_market += 1
+            return
+        try:
+            exch = int(d["T"]) * _MS
+            p, n = grid.px(d["p"], line), grid.qty(d["q"], line)
+            side = -1 if d["m"] else 1
+        except KeyError as exc:
+            raise DataError(f"{path}: line {line}: malformed trade: missing {exc}") from None
+        if exch < snap_ts:
+            state.dropped_before_snapshot += 1
+            return
+        em.add(exch, local, Kind.TRADE, side, p, n, 0, line)
+
+    def dispatch(kind: str, d: dict, local: int, line: int) -> None:
+        if kind == "depthUpdate":
+            on_diff(d, local, line)
+        elif kind == "trade":
+            on_trade(d, local, line)
+
+    for lineno, line in text_lines(path, progress):
+        if not line.strip():
+            continue
+        ts, msg = _split(line, path, lineno)
+        if scale == 0:
+            scale = _local_scale(ts, path, lineno)
+        elif not ts.isdigit():
+            raise DataError(f"{path}: line {lineno}: malformed row: receive time {ts[:30]!r} is not an integer")
+        local = int(ts) * scale
+        if "stream" in msg:
+            stream = str(msg["stream"])
+            d = msg.get("data")
+            if not isinstance(d, dict):
+                raise DataError(f"{path}: line {lineno}: malformed row: stream message without data")
+            kind = d.get("e") or stream.rsplit("@", 1)[-1]
+        elif "lastUpdateId" in msg:
+            kind, d = "snapshot", msg
+        elif "e" in msg:  # raw (non-combined) stream
+            kind, d = msg["e"], msg
+        elif "code" in msg:
+            raise DataError(f"{path}: line {lineno}: the recorder logged an API error: {msg.get('msg')}")
+        else:
+            raise DataError(f"{path}: line {lineno}: malformed row: unknown message {line[:80]!r}")
+        if kind == "snapshot":
+            if "bids" not in d or "asks" not in d:
+                raise DataError(f"{path}: line {lineno}: malformed snapshot: no bids/asks")
+            if usdm is None:
+                usdm = "T" in d
+            grid = _make_grid(state, d, path, lineno)
+            snap = (d, local, lineno)
+            synced = False
+            last_u = None
+            # Diffs recorded while the snapshot request was in flight may be newer
+            # than the snapshot: replay them through the sync rule.
+            held, pre = pre, []
+            for kind2, d2, local2, line2 in held:
+                if kind2 == "depthUpdate":
+                    on_diff(d2, local2, line2)
+                else:
+                    pre.append((kind2, d2, local2, line2))
+            if synced:
+                for kind2, d2, local2, line2 in pre:
+                    on_trade(d2, local2, line2)
+                pre = []
+            continue
+        if kind in ("depthUpdate", "trade"):
+            set_symbol(d.get("s"), lineno)
+            if kind == "depthUpdate" and ("b" not in d or "a" not in d):
+                raise DataError(f"{path}: line {lineno}: malformed depthUpdate: no b/a")
+            if snap is None and not synced:
+                pre.append((kind, d, local, lineno))
+                if len(pre) > 5_000_000:
+                    raise DataError(f"{path}: no REST depth snapshot in the first 5M lines")
+                continue
+            if kind == "trade" and not synced:
+                # Trades between the snapshot line and the first applied diff.
+                pre.append((kind, d, local, lineno))
+                continue
+            dispatch(kind, d, local, lineno)
+            if synced and pre:
+                for kind2, d2, local2, line2 in pre:
+                    on_trade(d2, local2, line2)
+                pre = []
+        else:
+            state.skipped[kind] = state.skipped.get(kind, 0) + 1
+    if not synced:
+        if snap is None and grid is None:
+            raise DataError(
+                f"{path}: no REST depth snapshot line (a JSON object with lastUpdateId); "
+                "the book cannot be built"
+            )
+        raise DataError(f"{path}: no depth diff after the snapshot could be applied")
+    state.crossed += cross.count
+    if state.venue is None:
+        state.venue = "binance-usdm" if usdm else "binance-spot"
+    em.flush(final=True)
+
+
+def book_tickers(path: Path, tick_size: float, lot_size: float) -> np.ndarray:
+    """Read the ``bookTicker`` messages of a capture (for checking a reconstructed book).
+
+    Parameters
+    ----------
+    path : Path
+        Capture file.
+    tick_size, lot_size : float
+        The store's tick and lot sizes.
+
+    Returns
+    -------
+    ndarray of :data:`BOOK_TICKER_DTYPE`
+        Receive time as recorded (no clock correction), update id ``u``, best bid
+        and ask in ticks and their sizes in lots, in file order.
+    """
+    path = Path(path)
+    tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
+    grid = _Grid(path, tick, lot)
+    rows = []
+    scale = 0
+    for lineno, line in text_lines(path):
+        if "bookTicker" not in line[:80]:
+            continue
+        ts, msg = _split(line, path, lineno)
+        if scale == 0:
+            scale = _local_scale(ts, path, lineno)
+        d = msg.get("data", msg)
+        rows.append(
+            (
+                int(ts) * scale,
+                int(d["u"]),
+                grid.px(d["b"], lineno),
+                grid.qty(d["B"], lineno),
+                grid.px(d["a"], lineno),
+                grid.qty(d["A"], lineno),
+            )
+        )
+    return np.array(rows, dtype=BOOK_TICKER_DTYPE)

@@ -1,0 +1,412 @@
+"""hftbacktest event files (``.npz``/``.npy``): import into a store and export a store.
+
+hftbacktest (v2) keeps market data as one numpy array of its ``event_dtype``
+(``ev u8, exch_ts i8, local_ts i8, px f8, qty f8, order_id u8, ival i8,
+fval f8``, aligned, 64 bytes), saved with ``np.savez_compressed(path,
+data=array)``. ``ev`` holds the event type in its low byte and flags above:
+``EXCH_EVENT`` (bit 31: the exchange side processes the row, rows with it are
+in ``exch_ts`` order), ``LOCAL_EVENT`` (bit 30: the local side does, in
+``local_ts`` order), ``BUY_EVENT`` (bit 29) and ``SELL_EVENT`` (bit 28: bid/ask
+for depth, the aggressor for trades). Its converters write a row that is out
+of order in one clock twice, once per flag.
+
+Import keeps the rows flagged ``EXCH_EVENT`` (each market event once, in
+exchange order):
+
+====================================== ==========================================
+hftbacktest                            mmsim
+====================================== ==========================================
+``DEPTH_EVENT`` 1, ``DEPTH_SNAPSHOT`` 4 ``DEPTH``
+``TRADE_EVENT`` 2                      ``TRADE``
+``DEPTH_CLEAR_EVENT`` 3                bids ``>= px`` / asks ``<= px`` set to 0
+                                       (hftbacktest clears from the best level
+                                       *up to* ``px``); no side flag: ``CLEAR``
+``ADD_ORDER_EVENT`` 10                 ``ADD``
+``CANCEL_ORDER_EVENT`` 11              ``DELETE``
+``MODIFY_ORDER_EVENT`` 12              ``CANCEL`` of the difference (same price,
+                                       smaller), else ``DELETE`` + ``ADD``
+``FILL_EVENT`` 13                      ``EXECUTE``
+``DEPTH_BBO_EVENT`` 5, custom (>= 100) skipped and counted
+====================================== ==========================================
+
+Export writes the reverse mapping (``CANCEL`` becomes a modify to the new
+size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side)
+with both flags on every row when ``local_ts`` never decreases, and otherwise
+one exchange-ordered and one local-ordered copy, as hftbacktest's
+``correct_event_order`` does.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..events import EVENT_DTYPE, Kind
+from ._common import CrossCheck, Emitter, L2Book, Progress, infer_step, step_to_float, to_units
+from .store import EventStore, EventStoreWriter, load
+
+__all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
+
+#: hftbacktest's ``event_dtype`` (hftbacktest.types, v2).
+HBT_EVENT_DTYPE = np.dtype(
+    [
+        ("ev", "<u8"),
+        ("exch_ts", "<i8"),
+        ("local_ts", "<i8"),
+        ("px", "<f8"),
+        ("qty", "<f8"),
+        ("order_id", "<u8"),
+        ("ival", "<i8"),
+        ("fval", "<f8"),
+    ],
+    align=True,
+)
+
+DEPTH_EVENT = 1
+TRADE_EVENT = 2
+DEPTH_CLEAR_EVENT = 3
+DEPTH_SNAPSHOT_EVENT = 4
+DEPTH_BBO_EVENT = 5
+ADD_ORDER_EVENT = 10
+CANCEL_ORDER_EVENT = 11
+MODIFY_ORDER_EVENT = 12
+FILL_EVENT = 13
+EXCH_EVENT = 1 << 31
+LOCAL_EVENT = 1 << 30
+BUY_EVENT = 1 << 29
+SELL_EVENT = 1 << 28
+
+_DIGITS = 8
+_CHUNK = 1 << 18
+
+
+def _chunks(path: Path) -> Iterator[np.ndarray]:
+    """Stream the event array of a ``.npz`` (key ``data``) or ``.npy`` in chunks."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            name = "data.npy" if "data.npy" in names else next((n for n in names if n.endswith(".npy")), None)
+            if name is None:
+                raise DataError(f"{path}: no .npy array inside the .npz")
+            with zf.open(name) as f:
+                yield from _read_npy_stream(path, f)
+    else:
+        with open(path, "rb") as f:
+            yield from _read_npy_stream(path, f)
+
+
+def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    except ValueError as exc:
+        raise DataError(f"{path}: not a numpy array file ({exc})") from None
+    if dtype.names is None or set(dtype.names) != set(HBT_EVENT_DTYPE.names) or len(shape) != 1:
+        raise DataError(
+            f"{path}: dtype {dtype} is not hftbacktest's v2 event_dtype "
+            "(ev, exch_ts, local_ts, px, qty, order_id, ival, fval)"
+        )
+    n = shape[0]
+    done = 0
+    while done < n:
+        k = min(_CHUNK, n - done)
+        buf = f.read(k * dtype.itemsize)
+        if len(buf) != k * dtype.itemsize:
+            raise DataError(f"{path}: record {done + len(buf) // dtype.itemsize}: file is truncated")
+        yield np.frombuffer(buf, dtype=dtype)
+        done += k
+
+
+def convert(
+    sources: list[Path],
+    out: Path,
+    *,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+    symbol: str | None = None,
+    progress: Progress | None = None,
+) -> EventStore:
+    """Import hftbacktest event files into a store.
+
+    Parameters
+    ----------
+    sources : list of Path
+        ``.npz`` (array under key ``data``) or ``.npy`` files, in time order.
+    out : Path
+        Store directory.
+    tick_size, lot_size : float, optional
+        Inferred when omitted: the greatest common step of all prices and of all
+        sizes (a first pass over the files).
+    symbol : str, optional
+        Symbol for ``meta.json`` (hftbacktest files do not name it).
+    progress : callable, optional
+        Called with the number of records read.
+
+    Raises
+    ------
+    mmsim.DataError
+        Wrong dtype, off-grid prices, negative sizes, exchange time going
+        backwards, unknown order ids, a persistently crossed book.
+    """
+    paths = [Path(p) for p in sources]
+    if tick_size is None or lot_size is None:
+        pg, qg = 0, 0
+        for p in paths:
+            for ch in _chunks(p):
+                ch = ch[(ch["ev"] & EXCH_EVENT) != 0]
+                typ = ch["ev"] & 0xFF
+                m = np.isin(typ, (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT))
+                px = np.round(ch["px"][m] * 10**_DIGITS).astype(np.int64)
+                qt = np.round(ch["qty"][m] * 10**_DIGITS).astype(np.int64)
+                pg = int(np.gcd(pg, infer_step(px)))
+                qg = int(np.gcd(qg, infer_step(qt)))
+        tick = to_units(tick_size, _DIGITS) if tick_size is not None else pg
+        lot = to_units(lot_size, _DIGITS) if lot_size is not None else qg
+        if tick == 0 or lot == 0:
+            raise DataError(f"{paths[0]}: no prices or sizes to infer the grid from; pass --tick-size and --lot-size")
+    else:
+        tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
+    tick_f, lot_f = tick / 10**_DIGITS, lot / 10**_DIGITS
+    writer = EventStoreWriter(out)
+    skipped: dict[str, int] = {}
+    l3 = False
+    with writer:
+        last = None
+        for p in paths:
+            em = Emitter(writer, p, "record")
+            em.last_exch = last
+            book = L2Book()
+            orders: dict[int, list[int]] = {}
+            cross = CrossCheck(p)
+            base = 0
+            for ch in _chunks(p):
+                idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
+                sel = ch[idx]
+                typ = (sel["ev"] & 0xFF).astype(np.int64)
+                side = np.where(sel["ev"] & BUY_EVENT, 1, np.where(sel["ev"] & SELL_EVENT, -1, 0))
+                pxt = sel["px"] / tick_f
+                pxr = np.round(pxt)
+                qtt = sel["qty"] / lot_f
+                qtr = np.round(qtt)
+                priced = np.isin(typ, (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT))
+                off = priced & (np.abs(pxt - pxr) > 1e-6)
+                if off.any():
+                    i = int(np.flatnonzero(off)[0])
+                    raise DataError(
+                        f"{p}: record {base + int(idx[i]) + 1}: price {sel['px'][i]!r} is off the tick grid "
+                        f"(tick size {step_to_float(tick, _DIGITS)})"
+                    )
+                neg = priced & (sel["qty"] < 0)
+                if neg.any():
+                    i = int(np.flatnonzero(neg)[0])
+                    raise DataError(f"{p}: record {base + int(idx[i]) + 1}: negative size {sel['qty'][i]!r}")
+                offq = priced & (np.abs(qtt - qtr) > 1e-6)
+                if offq.any():
+                    i = int(np.flatnonzero(offq)[0])
+                    raise DataError(
+                        f"{p}: record {base + int(idx[i]) + 1}: size {sel['qty'][i]!r} is not a whole number "
+                        f"of lots (lot size {step_to_float(lot, _DIGITS)})"
+                    )
+                pxi = pxr.astype(np.int64).tolist()
+                qti = qtr.astype(np.int64).tolist()
+                ex = sel["exch_ts"].tolist()
+                lo = sel["local_ts"].tolist()
+                oids = sel["order_id"].astype(np.int64).tolist()
+                for j, (t, s, pp, qq) in enumerate(zip(typ.tolist(), side.tolist(), pxi, qti)):
+                    rec = base + int(idx[j]) + 1
+                    e, lc = ex[j], lo[j]
+                    if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
+                        book.set(s, pp, qq)
+                        em.add(e, lc, Kind.DEPTH, s, pp, qq, 0, rec)
+                    elif t == TRADE_EVENT:
+                        em.add(e, lc, Kind.TRADE, s, pp, qq, 0, rec)
+                    elif t == DEPTH_CLEAR_EVENT:
+                        if s == 0:
+                            book.clear(0)
+                            em.add(e, lc, Kind.CLEAR, 0, 0, 0, 0, rec)
+                            continue
+                        upto = int(round(sel["px"][j] / tick_f)) if np.isfinite(sel["px"][j]) else None
+                        lv = book.bids if s > 0 else book.asks
+                        if upto is None:
+                            gone = list(lv)
+                        else:
+                            gone = [x for x in lv if (x >= upto if s > 0 else x <= upto)]
+                        if len(gone) == len(lv):
+                            book.clear(s)
+                            em.add(e, lc, Kind.CLEAR, s, 0, 0, 0, rec)
+                        else:
+                            for x in sorted(gone):
+                                book.set(s, x, 0)
+                                em.add(e, lc, Kind.DEPTH, s, x, 0, 0, rec)
+                    elif t == ADD_ORDER_EVENT:
+                        l3 = True
+                        orders[oids[j]] = [s, pp, qq]
+                        em.add(e, lc, Kind.ADD, s, pp, qq, oids[j], rec)
+                    elif t in (CANCEL_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT):
+                        l3 = True
+                        o = orders.get(oids[j])
+                        if o is None:
+                            raise DataError(f"{p}: record {rec}: unknown order id {oids[j]}")
+                        os_, op, oq = o
+                        if t == CANCEL_ORDER_EVENT:
+                            em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
+                            del orders[oids[j]]
+                        elif t == FILL_EVENT:
+                            if qq > oq:
+                                raise DataError(f"{p}: record {rec}: fill of {qq} lots, order {oids[j]} has {oq}")
+                            em.add(e, lc, Kind.EXECUTE, os_, op, qq, oids[j], rec)
+                            o[2] = oq - qq
+                            if o[2] == 0:
+                                del orders[oids[j]]
+                        elif pp == op and qq < oq:
+                            em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
+                            o[2] = qq
+                        else:
+                            em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
+                            em.add(e, lc, Kind.ADD, os_, pp, qq, oids[j], rec)
+                            orders[oids[j]] = [os_, pp, qq]
+                    else:
+                        key = "bbo" if t == DEPTH_BBO_EVENT else f"custom_{t}"
+                        skipped[key] = skipped.get(key, 0) + 1
+                    if t in (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT) and (j + 1 == len(typ) or ex[j + 1] != e):
+                        cross.check(book, e, f"record {rec}")
+                base += len(ch)
+                if progress is not None:
+                    progress(base)
+            em.flush(final=True)
+            last = em.last_exch
+        meta = {
+            "symbol": symbol or "",
+            "venue": "hftbacktest",
+            "tick_size": step_to_float(tick, _DIGITS),
+            "lot_size": step_to_float(lot, _DIGITS),
+            "contract_size": 1.0,
+            "source": [p.name for p in paths],
+            "format": "hftbacktest",
+            "time_zone": "UTC",
+            "levels": "L3" if l3 else "L2",
+            "local_ts_recorded": True,
+            "quirks": {"skipped_events": skipped},
+        }
+        return writer.close(meta)
+
+
+def export(
+    events, path: str | Path, *, tick_size: float | None = None, lot_size: float | None = None
+) -> np.ndarray:
+    """Write events as an hftbacktest ``.npz`` (``np.savez_compressed(path, data=...)``).
+
+    Parameters
+    ----------
+    events : EventStore, str, Path or ndarray
+        A store (or its path), or an event array (then ``tick_size`` and
+        ``lot_size`` are required).
+    path : str or Path
+        Output file (``.npz``).
+    tick_size, lot_size : float, optional
+        Override the store's sizes.
+
+    Returns
+    -------
+    ndarray
+        The array written, of :data:`HBT_EVENT_DTYPE`. The whole array is built in
+        memory (hftbacktest's format is one array).
+    """
+    if isinstance(events, (str, Path)):
+        events = load(events)
+    if isinstance(events, EventStore):
+        tick_size = tick_size if tick_size is not None else events.tick_size
+        lot_size = lot_size if lot_size is not None else events.lot_size
+        ev = events.events
+    else:
+        ev = np.asarray(events)
+        if ev.dtype != EVENT_DTYPE:
+            raise DataError(f"events have dtype {ev.dtype}, not mmsim.EVENT_DTYPE")
+        if tick_size is None or lot_size is None:
+            raise DataError("export of a bare event array needs tick_size and lot_size")
+    out = _to_hbt(ev, float(tick_size), float(lot_size))
+    np.savez_compressed(path, data=out)
+    return out
+
+
+def _to_hbt(ev: np.ndarray, tick: float, lot: float) -> np.ndarray:
+    kind = ev["kind"]
+    side = ev["side"].astype(np.int64)
+    # A side-0 CLEAR becomes one clear per side: hftbacktest's converters always flag a side.
+    both = (kind == Kind.CLEAR) & (side == 0)
+    rep = np.where(both, 2, 1)
+    src = np.repeat(np.arange(len(ev)), rep)
+    e = ev[src]
+    k = e["kind"]
+    s = e["side"].astype(np.int64)
+    first_of_pair = np.flatnonzero(both)
+    pos = np.cumsum(rep) - rep  # start of each source event in the expanded array
+    s[pos[first_of_pair]] = 1
+    s[pos[first_of_pair] + 1] = -1
+    out = np.zeros(len(e), HBT_EVENT_DTYPE)
+    out["exch_ts"] = e["exch_ts"]
+    out["local_ts"] = e["local_ts"]
+    out["px"] = e["price"] * tick
+    out["qty"] = e["qty"] * lot
+    out["order_id"] = e["order_id"].astype(np.uint64)
+    code = np.zeros(len(e), np.uint64)
+    code[k == Kind.DEPTH] = DEPTH_EVENT
+    code[k == Kind.TRADE] = TRADE_EVENT
+    code[k == Kind.CLEAR] = DEPTH_CLEAR_EVENT
+    code[k == Kind.ADD] = ADD_ORDER_EVENT
+    code[k == Kind.DELETE] = CANCEL_ORDER_EVENT
+    code[k == Kind.CANCEL] = MODIFY_ORDER_EVENT
+    code[k == Kind.EXECUTE] = FILL_EVENT
+    flags = np.where(s > 0, BUY_EVENT, np.where(s < 0, SELL_EVENT, 0)).astype(np.uint64)
+    out["ev"] = code | flags
+    # CLEAR: clear up to the farthest price seen so far on that side, which
+    # covers every level hftbacktest can hold.
+    priced = (k == Kind.DEPTH) | (k == Kind.ADD)
+    bidp = np.where(priced & (s > 0), e["price"], np.iinfo(np.int64).max)
+    askp = np.where(priced & (s < 0), e["price"], np.iinfo(np.int64).min)
+    min_bid = np.minimum.accumulate(bidp)
+    max_ask = np.maximum.accumulate(askp)
+    clr = k == Kind.CLEAR
+    cb = clr & (s > 0)
+    ca = clr & (s < 0)
+    out["px"][cb] = np.where(min_bid[cb] == np.iinfo(np.int64).max, 0, min_bid[cb]) * tick
+    out["px"][ca] = np.where(max_ask[ca] == np.iinfo(np.int64).min, 0, max_ask[ca]) * tick
+    out["qty"][clr] = 0.0
+    # A partial cancel is a modify to the order's new size.
+    canc = np.flatnonzero(k == Kind.CANCEL)
+    if len(canc):
+        rem: dict[int, int] = {}
+        ko, oo, qo = k.tolist(), e["order_id"].tolist(), e["qty"].tolist()
+        newq = {}
+        for i in range(len(e)):
+            kk = ko[i]
+            if kk == Kind.ADD:
+                rem[oo[i]] = qo[i]
+            elif kk in (Kind.CANCEL, Kind.EXECUTE):
+                r = rem.get(oo[i], 0) - qo[i]
+                rem[oo[i]] = r
+                if kk == Kind.CANCEL:
+                    newq[i] = r
+            elif kk == Kind.DELETE:
+                rem.pop(oo[i], None)
+        idx = np.fromiter(newq.keys(), np.int64)
+        out["qty"][idx] = np.fromiter(newq.values(), np.int64) * lot
+    loc = out["local_ts"]
+    if len(out) == 0 or np.all(np.diff(loc) >= 0):
+        out["ev"] |= np.uint64(EXCH_EVENT | LOCAL_EVENT)
+        return out
+    exch_rows = out.copy()
+    exch_rows["ev"] |= np.uint64(EXCH_EVENT)
+    order = np.argsort(loc, kind="stable")
+    local_rows = out[order]
+    local_rows["ev"] |= np.uint64(LOCAL_EVENT)
+    both_rows = np.concatenate([exch_rows, local_rows])
+    key = np.concatenate([exch_rows["exch_ts"], local_rows["local_ts"]])
+    return both_rows[np.argsort(key, kind="stable")]

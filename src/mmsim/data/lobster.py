@@ -1,0 +1,490 @@
+"""LOBSTER loader: NASDAQ message + orderbook files (market-by-order, L3).
+
+A LOBSTER day is two CSV files without header. The message file
+(``TICKER_DATE_START_END_message_N.csv``) holds one row per event: time
+(seconds after midnight, America/New_York), type, order id, size, price
+(dollars x 10000), direction (+1 buy order, -1 sell order). The orderbook file
+holds, for each message, the top ``N`` levels after it (ask px, ask size, bid
+px, bid size, ...). Events become:
+
+==== ======================== =============================================
+type LOBSTER                  mmsim event
+==== ======================== =============================================
+1    submission               ``ADD``
+2    partial cancellation     ``CANCEL`` (``DELETE`` when nothing is left)
+3    deletion                 ``DELETE`` (qty = the order's remaining size)
+4    visible execution        ``EXECUTE`` (aggressor is the other side)
+5    hidden execution         ``TRADE`` (aggressor = -direction); no book change
+6    cross trade (auction)    ``TRADE`` with side 0 (no aggressor)
+7    trading halt / resume    no event; listed in ``meta.json`` ``quirks.halts``
+==== ======================== =============================================
+
+Times are the file date plus the seconds after midnight in America/New_York,
+converted to UTC ns; prices are ticks of $0.01 (``--tick-size`` may set
+another grid). ``local_ts`` equals ``exch_ts`` (LOBSTER records no receive time).
+
+Quirks handled (counts in ``meta.json`` ``quirks``):
+
+- *Orders resting before the file starts*: the book before the first message
+  is the first orderbook row with that message undone; each level is seeded
+  as one synthetic order (id ``2**62 + k``) by an ``ADD`` at the first
+  timestamp, after a ``CLEAR`` (so each day starts from its own book). A later cancel/delete/execution of an unknown id at a level is
+  applied to that level's synthetic order when it holds enough shares; when
+  not, the unknown id is unexplained and that is a ``DataError``.
+- *Level-N files only carry messages inside the top N levels*: a level that
+  enters the window (the book moved) shows depth the messages never built.
+  After each message the reconstructed top N is reconciled with the
+  orderbook row: a new level is seeded with a synthetic order; a level whose
+  depth changed while it was outside the window is reset (its orders
+  deleted, one synthetic order for the shown depth; later messages for the
+  deleted ids are applied to it); a level that vanished outside the window
+  is deleted. So the reconstructed best bid/ask equal the file's at every row.
+  A level that stayed inside the window but disagrees with the orderbook row
+  is not reconciled: the files disagree and that is a ``DataError``.
+- *Hidden executions at sub-penny (midpoint) prices*: a ``TRADE`` price off
+  the grid is rounded toward the aggressor (down for a buyer, up for a
+  seller), where it could have met a resting order.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ..errors import DataError
+from ..events import Kind
+from ._common import CrossCheck, Emitter, L2Book, Progress, text_lines
+from .store import EventStore, EventStoreWriter
+
+__all__ = ["SYNTHETIC_ID_BASE", "convert", "orderbook_path"]
+
+#: Synthetic order ids (seeded depth) are ``SYNTHETIC_ID_BASE + k``.
+SYNTHETIC_ID_BASE = 1 << 62
+_NAME = re.compile(
+    r"^(?P<ticker>[^_]+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_"
+    r"(?P<kind>message|orderbook)_(?P<level>\d+)\.csv$"
+)
+_RAW_PER_DOLLAR = 10_000
+_DUMMY = 9_999_999_999
+_TZ = "America/New_York"
+
+
+def orderbook_path(message: Path) -> Path:
+    """The orderbook file that pairs with a LOBSTER message file."""
+    return message.with_name(message.name.replace("_message_", "_orderbook_"))
+
+
+def _midnight_ns(date: str) -> int:
+    y, m, d = (int(x) for x in date.split("-"))
+    midnight = _dt.datetime(y, m, d, tzinfo=ZoneInfo(_TZ))
+    return int(midnight.timestamp()) * 1_000_000_000
+
+
+def _seconds_to_ns(s: str) -> int:
+    a, _, b = s.partition(".")
+    if not a.isdigit() or (b and not b.isdigit()):
+        raise ValueError(s)
+    return int(a) * 1_000_000_000 + (int(b[:9].ljust(9, "0")) if b else 0)
+
+
+def convert(
+    sources: list[Path],
+    out: Path,
+    *,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+    symbol: str | None = None,
+    progress: Progress | None = None,
+) -> EventStore:
+    """Convert LOBSTER message (+ orderbook) files into an L3 event store.
+
+    Parameters
+    ----------
+    sources : list of Path
+        Message files (their orderbook files are found beside them by name) or
+        message and orderbook files; several days in time order.
+    out : Path
+        Store directory to write.
+    tick_size : float, optional
+        Price grid in dollars (default 0.01, NASDAQ's tick above $1).
+    lot_size : float, optional
+        Shares per lot (default 1).
+    symbol : str, optional
+        Overrides the ticker from the file name.
+    progress : callable, optional
+        Called with bytes of the message file read so far.
+
+    Raises
+    ------
+    mmsim.DataError
+        Malformed rows, time going backwards, off-grid prices, negative sizes,
+        unexplained unknown order ids, messages disagreeing with the orderbook
+        file, a persistently crossed book.
+    """
+    messages = []
+    for p in sources:
+        p = Path(p)
+        m = _NAME.match(p.name)
+        if m is None:
+            raise DataError(
+                f"{p}: not a LOBSTER file name (TICKER_YYYY-MM-DD_START_END_message_N.csv); "
+                "the date in the name is needed for timestamps"
+            )
+        if m["kind"] == "orderbook":
+            p = p.with_name(p.name.replace("_orderbook_", "_message_"))
+        if p not in messages:
+            messages.append(p)
+    tick = round((tick_size if tick_size is not None else 0.01) * _RAW_PER_DOLLAR)
+    if tick <= 0 or abs(tick / _RAW_PER_DOLLAR - (tick_size or 0.01)) > 1e-12:
+        raise DataError(f"tick size {tick_size} is not a multiple of $0.0001 (LOBSTER's price unit)")
+    lot = int(lot_size) if lot_size is not None else 1
+    if lot <= 0 or (lot_size is not None and lot != lot_size):
+        raise DataError(f"lot size {lot_size} must be a whole number of shares")
+    conv = _Converter(tick, lot)
+    writer = EventStoreWriter(out)
+    with writer:
+        tickers = set()
+        for mp in messages:
+            info = _NAME.match(mp.name)
+            assert info is not None
+            tickers.add(info["ticker"])
+            conv.run(mp, orderbook_path(mp), info, writer, progress)
+        meta = {
+            "symbol": symbol or ",".join(sorted(tickers)),
+            "venue": "NASDAQ",
+            "tick_size": tick / _RAW_PER_DOLLAR,
+            "lot_size": float(lot),
+            "contract_size": 1.0,
+            "source": [p.name for m in messages for p in (m, orderbook_path(m))],
+            "format": "lobster",
+            "time_zone": _TZ,
+            "levels": "L3",
+            "local_ts_recorded": False,
+            "quirks": conv.quirks(),
+        }
+        return writer.close(meta)
+
+
+class _Converter:
+    def __init__(self, tick: int, lot: int) -> None:
+        self.tick, self.lot = tick, lot
+        self.next_syn = SYNTHETIC_ID_BASE
+        self.n_seeded = 0
+        self.n_entered = 0
+        self.n_reset = 0
+        self.n_vanished = 0
+        self.n_unknown_explained = 0
+        self.n_rounded = 0
+        self.n_cross_trades = 0
+        self.n_delete_size_differs = 0
+        self.n_folded = 0
+        self.halts: list[dict] = []
+        self.crossed = 0
+        self.last_exch: int | None = None
+
+    def quirks(self) -> dict:
+        return {
+            "synthetic_id_base": SYNTHETIC_ID_BASE,
+            "seeded_levels": self.n_seeded,
+            "levels_entering_window": self.n_entered,
+            "levels_reset_to_orderbook": self.n_reset,
+            "levels_vanished_outside_messages": self.n_vanished,
+            "unknown_ids_explained_by_seeded_depth": self.n_unknown_explained,
+            "hidden_trades_rounded_to_grid": self.n_rounded,
+            "cross_trades": self.n_cross_trades,
+            "deletes_with_size_not_remaining": self.n_delete_size_differs,
+            "levels_folded_for_unknown_ids": self.n_folded,
+            "halts": self.halts,
+            "transient_crossed_rows": self.crossed,
+        }
+
+    # ------------------------------------------------------------------ one day
+    def run(self, mpath: Path, bpath: Path, info, writer, progress) -> None:
+        if not bpath.exists():
+            raise DataError(
+                f"{mpath}: its orderbook file {bpath.name} is missing; LOBSTER conversion needs both "
+                "(the first orderbook row seeds the orders resting before the file starts)"
+            )
+        nlev = int(info["level"])
+        midnight = _midnight_ns(info["date"])
+        em = Emitter(writer, mpath, "line")
+        em.last_exch = self.last_exch
+        cross = CrossCheck(mpath)
+        book = L2Book()
+        orders: dict[int, list[int]] = {}  # id -> [side, price, qty]
+        syn_at: dict[tuple[int, int], list[int]] = {}  # (side, price) -> synthetic ids, FIFO
+        level_ids: dict[tuple[int, int], list[int]] = {}  # ids resting at a level, FIFO
+        stale: dict[int, tuple[int, int]] = {}  # deleted-by-reconciliation id -> level
+        # Orders whose level has left the visible window since we last saw them:
+        # messages about them may have been dropped from a level-N file.
+        untrusted: set[int] = set()
+        inside_prev: set[tuple[int, int]] = set()
+        tick, lot = self.tick, self.lot
+
+        def err(line: int, msg: str) -> DataError:
+            return DataError(f"{mpath}: line {line}: {msg}")
+
+        def ticks(raw: int, line: int) -> int:
+            q, r = divmod(raw, tick)
+            if r:
+                raise err(line, f"price {raw / _RAW_PER_DOLLAR:.4f} is off the tick grid ({tick / _RAW_PER_DOLLAR:g})")
+            return q
+
+        def lots(raw: int, line: int) -> int:
+            if raw < 0:
+                raise err(line, f"negative size {raw}")
+            q, r = divmod(raw, lot)
+            if r:
+                raise err(line, f"size {raw} is not a whole number of lots ({lot} shares)")
+            return q
+
+        def add(t: int, oid: int, side: int, px: int, q: int, line: int) -> None:
+            orders[oid] = [side, px, q]
+            level_ids.setdefault((side, px), []).append(oid)
+            book.add(side, px, q)
+            em.add(t, t, Kind.ADD, side, px, q, oid, line)
+
+        def remove_id(oid: int) -> None:
+            side, px, _ = orders.pop(oid)
+            untrusted.discard(oid)
+            ids = level_ids[(side, px)]
+            ids.remove(oid)
+            if not ids:
+                del level_ids[(side, px)]
+            if oid >= SYNTHETIC_ID_BASE:
+                syns = syn_at[(side, px)]
+                syns.remove(oid)
+                if not syns:
+                    del syn_at[(side, px)]
+
+        def reduce(t: int, oid: int, q: int, kind: int, line: int) -> None:
+            """Cancel / execute ``q`` of a known order (DELETE when it empties by cancel)."""
+            o = orders[oid]
+            side, px, rem = o
+            if q > rem:
+                raise err(line, f"order {oid} has {rem} lots left, the message removes {q}")
+            book.add(side, px, -q)
+            if kind == Kind.EXECUTE:
+                em.add(t, t, Kind.EXECUTE, side, px, q, oid, line)
+                o[2] = rem - q
+                if o[2] == 0:
+                    remove_id(oid)
+            elif q == rem:
+                em.add(t, t, Kind.DELETE, side, px, q, oid, line)
+                remove_id(oid)
+            else:
+                em.add(t, t, Kind.CANCEL, side, px, q, oid, line)
+                o[2] = rem - q
+
+        def new_synthetic(t: int, side: int, px: int, q: int, line: int) -> None:
+            sid = self.next_syn
+            self.next_syn += 1
+            add(t, sid, side, px, q, line)
+            syn_at.setdefault((side, px), []).append(sid)
+
+        def clear_level(t: int, side: int, px: int, line: int) -> None:
+            for oid in list(level_ids.get((side, px), ())):
+                q = orders[oid][2]
+                book.add(side, px, -q)
+                em.add(t, t, Kind.DELETE, side, px, q, oid, line)
+                remove_id(oid)
+                if oid < SYNTHETIC_ID_BASE:
+                    stale[oid] = (side, px)
+
+        def reconcile(t: int, shown: dict[int, list[tuple[int, int]]], line: int) -> None:
+            for side in (1, -1):
+                levels = shown[side]
+                ours = book.top(side, nlev)
+                if ours == levels:
+                    continue
+                lv = book.bids if side > 0 else book.asks
+                shown_px = {p for p, _ in levels}
+                if len(levels) == nlev:
+                    edge = levels[-1][0]
+                    inside = [p for p in lv if (p >= edge if side > 0 else p <= edge)]
+                else:
+                    inside = list(lv)
+                for p in inside:
+                    if p not in shown_px:
+                        self.n_vanished += 1
+                        clear_level(t, side, p, line)
+                for p, q in levels:
+                    q0 = lv.get(p, 0)
+                    if q0 == q:
+                        continue
+                    if (side, p) in inside_prev and not any(
+                        o in untrusted for o in level_ids.get((side, p), ())
+                    ):
+                        # The level stayed inside the window, so every change to it
+                        # has a message: the two files disagree.
+                        raise DataError(
+                            f"{bpath}: line {line}: the orderbook row shows {q} lots at "
+                            f"{'bid' if side > 0 else 'ask'} {p} ticks but the messages up to "
+                            f"{mpath.name} line {line} leave {q0}; the message and orderbook "
+                            "files disagree"
+                        )
+                    if q0 == 0:
+                        self.n_entered += 1
+                        new_synthetic(t, side, p, q, line)
+                    elif q > q0:
+                        # Orders that joined while the level was outside the window
+                        # queue behind the ones we know: a synthetic order at the back.
+                        self.n_entered += 1
+                        new_synthetic(t, side, p, q - q0, line)
+                    else:
+                        self.n_reset += 1
+                        clear_level(t, side, p, line)
+                        new_synthetic(t, side, p, q, line)
+
+        def parse_book(row: str, line: int) -> dict[int, list[tuple[int, int]]]:
+            parts = row.split(",")
+            if len(parts) != 4 * nlev:
+                raise DataError(
+                    f"{bpath}: line {line}: malformed row: {len(parts)} columns, expected {4 * nlev}"
+                )
+            try:
+                vals = [int(x) for x in parts]
+            except ValueError:
+                raise DataError(f"{bpath}: line {line}: malformed row: non-integer field") from None
+            out: dict[int, list[tuple[int, int]]] = {1: [], -1: []}
+            for k in range(nlev):
+                apx, aq, bpx, bq = vals[4 * k : 4 * k + 4]
+                if aq < 0 or bq < 0:
+                    raise DataError(f"{bpath}: line {line}: negative size")
+                if abs(apx) != _DUMMY and aq > 0:
+                    out[-1].append((ticks(apx, line), lots(aq, line)))
+                if abs(bpx) != _DUMMY and bq > 0:
+                    out[1].append((ticks(bpx, line), lots(bq, line)))
+            return out
+
+        book_rows = text_lines(bpath)
+        first = True
+        for line, row in text_lines(mpath, progress):
+            try:
+                bline, brow = next(book_rows)
+            except StopIteration:
+                raise DataError(f"{bpath}: has fewer rows than the message file (line {line})") from None
+            parts = row.split(",")
+            if len(parts) != 6:
+                raise err(line, f"malformed row: {len(parts)} columns, expected 6 (time,type,id,size,price,direction)")
+            try:
+                t = midnight + _seconds_to_ns(parts[0])
+                typ, oid, size, raw_px, direction = (int(x) for x in parts[1:])
+            except ValueError:
+                raise err(line, f"malformed row: {row[:80]!r}") from None
+            if typ not in (1, 2, 3, 4, 5, 6, 7):
+                raise err(line, f"malformed row: unknown event type {typ}")
+            if typ != 7 and direction not in (1, -1):
+                raise err(line, f"malformed row: direction {direction} is not 1 or -1")
+            if size < 0:
+                raise err(line, f"negative size {size}")
+            shown = parse_book(brow, bline)
+            side = direction
+            if first:
+                first = False
+                # The book before the first message: the first row with that
+                # message undone, sent as a snapshot (CLEAR, then one synthetic
+                # resting order per level) so that days can follow each other.
+                em.add(t, t, Kind.CLEAR, 0, 0, 0, 0, line)
+                pre = {s: dict(v) for s, v in shown.items()}
+                if typ in (1, 2, 3, 4):
+                    px0, q0 = ticks(raw_px, line), lots(size, line)
+                    lvl = pre[side]
+                    if typ == 1:
+                        lvl[px0] = lvl.get(px0, 0) - q0
+                    elif typ in (2, 3, 4) and px0 in lvl:
+                        lvl[px0] = lvl[px0] + q0
+                for s in (1, -1):
+                    for p, q in sorted(pre[s].items(), reverse=s > 0):
+                        if q > 0:
+                            self.n_seeded += 1
+                            new_synthetic(t, s, p, q, line)
+            if typ == 1:
+                px, q = ticks(raw_px, line), lots(size, line)
+                if oid in orders:
+                    raise err(line, f"order id {oid} submitted twice")
+                stale.pop(oid, None)
+                add(t, oid, side, px, q, line)
+            elif typ in (2, 3, 4):
+                px, q = ticks(raw_px, line), lots(size, line)
+                kind = Kind.EXECUTE if typ == 4 else Kind.CANCEL
+                if oid in orders:
+                    o = orders[oid]
+                    if o[0] != side or o[1] != px:
+                        raise err(
+                            line,
+                            f"order {oid} rests at side {o[0]} price {o[1]} ticks; the message says side "
+                            f"{side} price {px}",
+                        )
+                    if typ == 3:
+                        # A deletion removes what is left (DELETE carries the remaining size).
+                        if q != o[2]:
+                            self.n_delete_size_differs += 1
+                        q = o[2]
+                    reduce(t, oid, q, kind, line)
+                else:
+                    syns = syn_at.get((side, px), ())
+                    sid = next((i for i in syns if orders[i][2] >= q), None)
+                    if sid is None:
+                        # Orders at this level we may know wrongly (they were outside
+                        # the window): fold them and the synthetic depth into one
+                        # synthetic order that can explain the message.
+                        pool = [
+                            i
+                            for i in level_ids.get((side, px), ())
+                            if i in untrusted or i >= SYNTHETIC_ID_BASE
+                        ]
+                        total = sum(orders[i][2] for i in pool)
+                        if total >= q:
+                            self.n_folded += 1
+                            for i in pool:
+                                qi = orders[i][2]
+                                book.add(side, px, -qi)
+                                em.add(t, t, Kind.DELETE, side, px, qi, i, line)
+                                remove_id(i)
+                                if i < SYNTHETIC_ID_BASE:
+                                    stale[i] = (side, px)
+                            new_synthetic(t, side, px, total, line)
+                            sid = syn_at[(side, px)][-1]
+                    if sid is None:
+                        have = max((orders[i][2] for i in syns), default=0)
+                        why = "was deleted when its level was reset" if oid in stale else "was never submitted"
+                        raise err(
+                            line,
+                            f"unknown order id {oid} ({why}): {q} lots at side {side} price {px} ticks "
+                            f"cannot be explained by the depth resting before the file (synthetic depth "
+                            f"there: {have} lots)",
+                        )
+                    self.n_unknown_explained += 1
+                    reduce(t, sid, q, kind, line)
+            elif typ in (5, 6):
+                q = lots(size, line)
+                aggressor = -side if typ == 5 else 0
+                p, r = divmod(raw_px, tick)
+                if r:
+                    if typ == 6 or aggressor == 0:
+                        raise err(line, f"cross trade price {raw_px / _RAW_PER_DOLLAR:.4f} is off the tick grid")
+                    self.n_rounded += 1
+                    p = p if aggressor > 0 else p + 1
+                if typ == 6:
+                    self.n_cross_trades += 1
+                em.add(t, t, Kind.TRADE, aggressor, p, q, 0, line)
+            else:
+                state = {-1: "halt", 0: "quoting", 1: "resume"}.get(raw_px, f"price={raw_px}")
+                self.halts.append({"exch_ts": t, "state": state, "line": line})
+            reconcile(t, shown, line)
+            cur = {(s, p) for s in (1, -1) for p, _ in shown[s]}
+            for lvl in inside_prev - cur:
+                untrusted.update(level_ids.get(lvl, ()))
+            inside_prev = cur
+            cross.check(book, t, f"line {line}")
+        try:
+            bline, _ = next(book_rows)
+            raise DataError(f"{bpath}: line {bline}: more rows than the message file {mpath.name}")
+        except StopIteration:
+            pass
+        em.flush(final=True)
+        self.crossed += cross.count
+        self.last_exch = em.last_exch

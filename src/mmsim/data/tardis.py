@@ -1,0 +1,248 @@
+"""Tardis.dev loader: ``incremental_book_L2`` and ``trades`` CSV (plain or gzip).
+
+Columns, as Tardis documents them:
+
+- ``incremental_book_L2``: ``exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount``
+  (``side`` is ``bid``/``ask``; ``amount`` is the level's new total size, 0
+  removes it; a run of ``is_snapshot=true`` rows after ``false`` rows starts a
+  new snapshot, so the book is reset);
+- ``trades``: ``exchange,symbol,timestamp,local_timestamp,id,side,price,amount``
+  (``side`` is the aggressor: ``buy``, ``sell`` or ``unknown``).
+
+Timestamps are microseconds since the epoch: ``timestamp`` (exchange) becomes
+``exch_ts``, ``local_timestamp`` (Tardis' receive time) ``local_ts``. Give the
+book file and optionally the trades file of one symbol; they are merged in
+``local_timestamp`` order (how Tardis sorts its files) and then ordered by
+exchange time within a 10 s window. A snapshot start becomes ``CLEAR`` (both
+sides), levels ``DEPTH``, trades ``TRADE`` (``unknown`` aggressor: side 0).
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from ..errors import DataError
+from ..events import Kind
+from ._common import CrossCheck, Emitter, L2Book, Progress, decimals_to_int, open_binary
+from ._common import infer_step, step_to_float, to_units
+from .store import EventStore, EventStoreWriter
+
+__all__ = ["BOOK_COLUMNS", "TRADE_COLUMNS", "convert"]
+
+BOOK_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "is_snapshot", "side", "price", "amount")
+TRADE_COLUMNS = ("exchange", "symbol", "timestamp", "local_timestamp", "id", "side", "price", "amount")
+_DIGITS = 9
+_US = 1_000
+_INFER_ROWS = 20_000
+_REORDER_NS = 10_000_000_000
+
+
+def _dec(s: str) -> int:
+    if "e" in s or "E" in s:
+        try:
+            d = Decimal(s)
+        except InvalidOperation:
+            raise ValueError(s) from None
+        s = format(d, "f")
+    return decimals_to_int(s, _DIGITS)
+
+
+def _decimals(s: str) -> int:
+    if "e" in s or "E" in s:
+        s = format(Decimal(s), "f")
+    return len(s.partition(".")[2].rstrip("0"))
+
+
+def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    fb = open_binary(path, progress)
+    ft = io.TextIOWrapper(fb, encoding="utf-8", newline="")
+    rd = csv.reader(ft)
+    header = next(rd, None)
+    if header is None:
+        raise DataError(f"{path}: empty file")
+    if tuple(header[: len(BOOK_COLUMNS)]) == BOOK_COLUMNS:
+        kind = "book"
+    elif tuple(header[: len(TRADE_COLUMNS)]) == TRADE_COLUMNS:
+        kind = "trades"
+    else:
+        raise DataError(
+            f"{path}: line 1: not a Tardis incremental_book_L2 or trades CSV header "
+            f"(expected {','.join(BOOK_COLUMNS)} or {','.join(TRADE_COLUMNS)})"
+        )
+
+    def gen() -> Iterator[tuple[int, list[str]]]:
+        with ft:
+            for line, row in enumerate(rd, 2):
+                if row:
+                    yield line, row
+
+    return kind, gen()
+
+
+def convert(
+    sources: list[Path],
+    out: Path,
+    *,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+    symbol: str | None = None,
+    progress: Progress | None = None,
+) -> EventStore:
+    """Convert Tardis ``incremental_book_L2`` (+ ``trades``) CSV files into an L2 store.
+
+    Parameters
+    ----------
+    sources : list of Path
+        One book file and at most one trades file, of one symbol.
+    out : Path
+        Store directory.
+    tick_size, lot_size : float, optional
+        Inferred when omitted from the first 20,000 book rows: the tick as the
+        greatest common step of the prices, the lot as the finest decimal of
+        the amounts.
+    symbol : str, optional
+        Overrides the symbol column.
+    progress : callable, optional
+        Called with bytes of the book file read so far.
+
+    Raises
+    ------
+    mmsim.DataError
+        Malformed rows, off-grid prices, negative sizes, exchange time going
+        back more than 10 s, a persistently crossed book.
+    """
+    streams = {}
+    for p in sources:
+        p = Path(p)
+        kind, it = _rows(p, progress if not streams else None)
+        if kind in streams:
+            raise DataError(f"{p}: a second {kind} file; convert one symbol's book and trades per store")
+        streams[kind] = (p, it)
+    if "book" not in streams:
+        raise DataError(f"{Path(sources[0])}: no incremental_book_L2 file given; the book cannot be built")
+    bpath, bit = streams["book"]
+    head = []
+    for item in bit:
+        head.append(item)
+        if len(head) >= _INFER_ROWS:
+            break
+    try:
+        if tick_size is None:
+            tick = infer_step([_dec(r[6]) for _, r in head])
+        else:
+            tick = to_units(tick_size, _DIGITS)
+        if lot_size is None:
+            lot = 10 ** (_DIGITS - min(_DIGITS, max((_decimals(r[7]) for _, r in head), default=0)))
+        else:
+            lot = to_units(lot_size, _DIGITS)
+    except (ValueError, IndexError, InvalidOperation):
+        raise DataError(f"{bpath}: malformed price or amount in the first rows") from None
+    if tick == 0:
+        raise DataError(f"{bpath}: no prices to infer the tick from; pass --tick-size")
+
+    def chain() -> Iterator[tuple[int, list[str]]]:
+        yield from head
+        yield from bit
+
+    def keyed(tag: int, path: Path, it) -> Iterator[tuple[int, int, int, list[str], Path]]:
+        for line, row in it:
+            try:
+                lt = int(row[3])
+            except (ValueError, IndexError):
+                raise DataError(f"{path}: line {line}: malformed row: local_timestamp {row[3:4]}") from None
+            yield lt, tag, line, row, path
+
+    merged = [keyed(0, bpath, chain())]
+    if "trades" in streams:
+        tpath, tit = streams["trades"]
+        merged.append(keyed(1, tpath, tit))
+    writer = EventStoreWriter(out)
+    book = L2Book()
+    sym = symbol
+    exchange = None
+    counts = {"snapshots": 0, "unknown_aggressor_trades": 0}
+    with writer:
+        em = Emitter(writer, bpath, "line", reorder_ns=_REORDER_NS)
+        cross = CrossCheck(bpath)
+        prev_snap = False
+        last_book_ts: int | None = None
+        last_line = 0
+        for lt, tag, line, row, path in heapq.merge(*merged, key=lambda x: (x[0], x[1])):
+            if len(row) < 8:
+                raise DataError(f"{path}: line {line}: malformed row: {len(row)} columns, expected 8")
+            if sym is None:
+                sym = row[1]
+            elif symbol is None and row[1] != sym:
+                raise DataError(f"{path}: line {line}: symbol {row[1]} differs from {sym}; one store holds one symbol")
+            exchange = exchange or row[0]
+            try:
+                exch = int(row[2]) * _US
+                local = lt * _US
+                raw_px, raw_q = _dec(row[6]), _dec(row[7])
+            except ValueError:
+                raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
+            if raw_q < 0:
+                raise DataError(f"{path}: line {line}: negative size {row[7]}")
+            px, r = divmod(raw_px, tick)
+            if r:
+                raise DataError(
+                    f"{path}: line {line}: price {row[6]} is off the tick grid (tick size {step_to_float(tick, _DIGITS)})"
+                )
+            q, r = divmod(raw_q, lot)
+            if r:
+                raise DataError(
+                    f"{path}: line {line}: amount {row[7]} is not a whole number of lots "
+                    f"(lot size {step_to_float(lot, _DIGITS)}); pass --lot-size"
+                )
+            if tag == 0:
+                if last_book_ts is not None and exch != last_book_ts:
+                    cross.check(book, last_book_ts, f"line {last_line}")
+                snap = row[4] == "true"
+                if row[4] not in ("true", "false"):
+                    raise DataError(f"{path}: line {line}: malformed row: is_snapshot {row[4]!r}")
+                if snap and not prev_snap:
+                    counts["snapshots"] += 1
+                    book.clear(0)
+                    em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
+                prev_snap = snap
+                if row[5] not in ("bid", "ask"):
+                    raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not bid/ask")
+                side = 1 if row[5] == "bid" else -1
+                book.set(side, px, q)
+                em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
+                last_book_ts, last_line = exch, line
+            else:
+                side = {"buy": 1, "sell": -1, "unknown": 0}.get(row[5])
+                if side is None:
+                    raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not buy/sell/unknown")
+                if side == 0:
+                    counts["unknown_aggressor_trades"] += 1
+                em.path = path
+                em.add(exch, local, Kind.TRADE, side, px, q, 0, line)
+                em.path = bpath
+        if last_book_ts is not None:
+            cross.check(book, last_book_ts, f"line {last_line}")
+        em.flush(final=True)
+        offset = 0
+        if writer.min_latency is not None and writer.min_latency < 0:
+            offset = -writer.min_latency
+            writer.shift_local_ts(offset)
+        meta = {
+            "symbol": sym or "",
+            "venue": f"tardis-{exchange}" if exchange else "tardis",
+            "tick_size": step_to_float(tick, _DIGITS),
+            "lot_size": step_to_float(lot, _DIGITS),
+            "contract_size": 1.0,
+            "source": [Path(p).name for p in sources],
+            "format": "tardis",
+            "time_zone": "UTC",
+            "levels": "L2",
+            "local_ts_recorded": True,
+            "quirks": counts | {"local_clock_offset_ns": offset, "transient_crossed_messages": cross.count},
+        }
+        return writer.close(meta)

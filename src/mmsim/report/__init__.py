@@ -1,0 +1,198 @@
+"""Fill-toxicity and PnL reports of a run: markouts, spread decomposition, signal buckets, exact PnL split.
+
+Example
+-------
+>>> rep = mmsim.report(result, events, horizons=("100ms", "1s", "10s"))  # doctest: +SKIP
+>>> rep.print()                                  # rich tables in the terminal  # doctest: +SKIP
+>>> rep.data["pnl"]["total"]                     # the dict behind report.json  # doctest: +SKIP
+>>> rep.save("out/")                             # report.json, fills.csv, *.png, report.html  # doctest: +SKIP
+
+See docs/readme/report.md for every number's definition.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .compute import CONFIDENCE, Horizon, ReportData, compute_report
+from .render import render_html, render_plots, rich_tables, to_json, write_fills_csv
+
+__all__ = ["Horizon", "Report", "report"]
+
+
+class Report:
+    """A computed report: numbers in :attr:`data`, per-fill columns in :attr:`fills`.
+
+    Build one with :func:`report`. ``data`` is exactly what ``report.json``
+    holds; its keys are documented in docs/readme/report.md.
+    """
+
+    def __init__(self, computed: ReportData) -> None:
+        self._computed = computed
+        self._plots: dict[str, bytes] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The report as plain Python values (the document behind report.json)."""
+        return self._computed.data
+
+    @property
+    def fills(self) -> dict[str, np.ndarray]:
+        """One array per fills.csv column, one row per fill."""
+        return self._computed.fills
+
+    def print(self, console: Any = None) -> None:
+        """Print the report as rich tables (to ``console``, default a new stdout console)."""
+        if console is None:
+            from rich.console import Console
+
+            console = Console()
+        for table in rich_tables(self.data):
+            console.print(table)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """report.json as a string: strict JSON, undefined values as null."""
+        return to_json(self.data, indent)
+
+    def plots(self) -> dict[str, bytes]:
+        """PNG bytes by file name (rendered once, then cached)."""
+        if self._plots is None:
+            self._plots = render_plots(self._computed)
+        return self._plots
+
+    def to_html(self) -> str:
+        """The self-contained HTML report (tables and base64-embedded plots, no network)."""
+        return render_html(self._computed, self.plots())
+
+    def save(self, outdir: str | Path, *, plots: bool = True) -> dict[str, Path]:
+        """Write report.json, fills.csv and, with ``plots``, the PNGs and report.html.
+
+        Parameters
+        ----------
+        outdir : str or Path
+            Directory, created if missing.
+        plots : bool
+            Also render the PNG plots and the HTML report.
+
+        Returns
+        -------
+        dict of str to Path
+            Each written file by name.
+        """
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Path] = {}
+        p = out / "report.json"
+        p.write_text(self.to_json() + "\n")
+        written["report.json"] = p
+        written["fills.csv"] = write_fills_csv(self.fills, out / "fills.csv")
+        if plots:
+            for name, png in self.plots().items():
+                (out / name).write_bytes(png)
+                written[name] = out / name
+            p = out / "report.html"
+            p.write_text(self.to_html(), encoding="utf-8")
+            written["report.html"] = p
+        return written
+
+    def flat(self) -> dict[str, Any]:
+        """The headline numbers as one flat mapping (a sweep's row): ``pnl.*``, ``fills.*``,
+        ``toxic_share``, and per markout horizon ``markout.<h>.mean_ticks``/``ci_low``/``ci_high``/
+        ``mean_bps``/``n``."""
+        d = self.data
+        out: dict[str, Any] = {}
+        for section in ("pnl", "fills"):
+            for k, v in d[section].items():
+                if isinstance(v, (int, float, bool)) or v is None:
+                    out[f"{section}.{k}"] = v
+        out["toxic_share"] = d["toxic_share"]
+        out["toxic_share_qty"] = d["toxic_share_qty"]
+        for m in d["markouts"]:
+            g = m["groups"]["all"]
+            key = f"markout.{m['horizon']}"
+            out[f"{key}.mean_ticks"] = g["ticks"]["mean"]
+            out[f"{key}.ci_low"] = g["ticks"]["ci_low"]
+            out[f"{key}.ci_high"] = g["ticks"]["ci_high"]
+            out[f"{key}.mean_bps"] = g["bps"]["mean"]
+            out[f"{key}.n"] = g["n"]
+        return out
+
+    def __repr__(self) -> str:
+        p = self.data["pnl"]
+        return (f"<Report fills={self.data['fills']['count']} pnl.total={p['total']:.2f} "
+                f"toxic_share={self.data['toxic_share']}>")
+
+
+def report(
+    result: Any,
+    events: np.ndarray,
+    horizons: Sequence[Any] | None = None,
+    event_horizons: Sequence[Any] | None = None,
+    toxic_horizon: Any = None,
+    signal_buckets: int = 5,
+    *,
+    position_limit: int | None = None,
+    confidence: float = CONFIDENCE,
+) -> Report:
+    """Compute the fill-toxicity and PnL report of a run.
+
+    Parameters
+    ----------
+    result : mmsim.Result
+        The run (``mmsim.run`` or ``mmsim.Result.load``), or any object with its attributes.
+    events : ndarray of EVENT_DTYPE
+        The events the run replayed.
+    horizons : sequence of int or str, optional
+        Markout horizons in exchange time, ns or with a unit (``"100ms"``).
+        Default: ``result.config.report.horizons`` (100ms, 1s, 10s, 60s).
+    event_horizons : sequence of int, optional
+        Markout horizons in market events. Default ``result.config.report.event_horizons``.
+    toxic_horizon : int or str, optional
+        Horizon of the toxic share and the signal buckets (a duration or ``"<k>ev"``).
+        Default ``result.config.report.toxic_horizon`` (1s).
+    signal_buckets : int
+        Quantile buckets per signal.
+    position_limit : int, optional
+        Lots; the share of time with ``|position| >= position_limit`` is reported.
+        Default: the strategy's ``max_position`` parameter in ``result.config``, when set.
+    confidence : float
+        Level of every confidence interval (Student t).
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    DataError
+        Empty or unsorted events, or fills that do not add up to the result.
+    ConfigError
+        A bad horizon, bucket count or limit.
+    """
+    return Report(
+        compute_report(
+            result,
+            events,
+            horizons=horizons,
+            event_horizons=event_horizons,
+            toxic_horizon=toxic_horizon,
+            signal_buckets=signal_buckets,
+            position_limit=position_limit,
+            confidence=confidence,
+        )
+    )
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``mmsim.report(result, events)`` call :func:`report` while ``mmsim.report.Report`` etc. stay reachable."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Report:
+        return report(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

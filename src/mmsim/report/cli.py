@@ -1,0 +1,102 @@
+"""`mmsim report RUN_DIR`: compute and write the report of a saved run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from ..events import EVENT_DTYPE
+
+__all__ = ["add_report_parser", "cmd_report"]
+
+
+def _list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``report`` subcommand to an argparse subparsers object; it calls :func:`cmd_report`."""
+    p = subparsers.add_parser(
+        "report",
+        help="fill-toxicity and PnL report of a saved run",
+        description="Compute markouts, the spread decomposition, markout by signal and the exact PnL split "
+        "of a run directory (written by `mmsim run`), print it and write report.json, fills.csv, "
+        "PNG plots and report.html.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR", help="run directory (result.json and the record .npy files)")
+    p.add_argument("--events", metavar="PATH",
+                   help="event store or .npy the run replayed (default: the store named in result.json)")
+    p.add_argument("-o", "--out", metavar="DIR", help="where to write the outputs (default: RUN_DIR)")
+    p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s,60s")
+    p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100")
+    p.add_argument("--toxic-horizon", metavar="H", help="horizon of the toxic share and signal buckets (1s or 100ev)")
+    p.add_argument("--signal-buckets", metavar="N", type=int, default=5, help="quantile buckets per signal (5)")
+    p.add_argument("--position-limit", metavar="LOTS", type=int, help="report the share of time at |position| >= LOTS")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots and the HTML report")
+    p.add_argument("--quiet", action="store_true", help="do not print the tables")
+    p.set_defaults(func=cmd_report)
+    return p
+
+
+def _load_events(path: Path) -> np.ndarray:
+    """Open an event store directory (events.npy + meta.json) or an .npy file, memory-mapped."""
+    p = path / "events.npy" if path.is_dir() else path
+    if not p.is_file():
+        raise DataError(f"{p}: event file not found (pass the event store the run replayed with --events)")
+    try:
+        ev = np.load(p, mmap_mode="r", allow_pickle=False)
+    except ValueError as e:
+        raise DataError(f"{p}: cannot read as a numpy array ({e})") from None
+    if ev.dtype != EVENT_DTYPE:
+        raise DataError(f"{p}: dtype {ev.dtype} is not mmsim.EVENT_DTYPE")
+    return ev
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Run ``mmsim report``; returns the exit code (0). Errors raise mmsim.MmsimError subclasses."""
+    from rich.console import Console
+
+    from ..engine import Result
+    from . import report
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "result.json").is_file():
+        raise DataError(f"{run_dir}: not a run directory (no result.json; mmsim run writes one)")
+    try:
+        result = Result.load(run_dir)
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(f"{run_dir}: cannot read the run ({type(e).__name__}: {e})") from None
+    ev_path = args.events or result.meta.get("store") or result.config.data
+    if not ev_path:
+        raise DataError(f"{run_dir / 'result.json'}: names no event store; pass --events PATH")
+    p = Path(ev_path)
+    if not p.exists() and not p.is_absolute() and (run_dir / p).exists():
+        p = run_dir / p  # a store path written relative to the run directory
+    events = _load_events(p)
+    event_h: list[Any] | None = None
+    if args.event_horizons is not None:
+        event_h = []
+        for t in _list(args.event_horizons):
+            if not t.isdigit():
+                raise ConfigError(f"--event-horizons: {t!r} is not a non-negative integer")
+            event_h.append(int(t))
+    rep = report(
+        result,
+        events,
+        horizons=_list(args.horizons) if args.horizons is not None else None,
+        event_horizons=event_h,
+        toxic_horizon=args.toxic_horizon,
+        signal_buckets=args.signal_buckets,
+        position_limit=args.position_limit,
+    )
+    console = Console()
+    if not args.quiet:
+        rep.print(console)
+    out = Path(args.out) if args.out else run_dir
+    written = rep.save(out, plots=not args.no_plots)
+    console.print(f"wrote {', '.join(sorted(written))} to {out}")
+    return 0

@@ -1,0 +1,449 @@
+"""Report outputs: a rich terminal table, report.json, fills.csv, PNG plots and one self-contained HTML file.
+
+Plots use matplotlib's Agg canvas directly (no pyplot state, no display
+needed). The HTML file embeds the PNGs as base64 data URIs and has no scripts
+or external links, so it opens in any browser without a network.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .compute import ReportData
+
+__all__ = [
+    "plot_markouts",
+    "plot_pnl",
+    "plot_signals",
+    "render_html",
+    "render_plots",
+    "rich_tables",
+    "to_json",
+    "write_fills_csv",
+]
+
+
+# --------------------------------------------------------------------------- formatting
+
+def _num(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return f"{int(x):,}"
+    text = f"{float(x):,.{digits}f}"
+    # A value that rounds to zero prints as 0.00, not -0.00 (which would read as a loss).
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+
+
+def _money(x: Any) -> str:
+    return _num(x, 2)
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None else f"{100.0 * float(x):.1f}%"
+
+
+def _ts(ns: int) -> str:
+    return str(np.datetime64(int(ns), "ns"))[:23]
+
+
+def _json_clean(obj: Any) -> Any:
+    """Plain JSON values: numpy scalars to Python, non-finite floats to None."""
+    if isinstance(obj, dict):
+        return {str(k): _json_clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_clean(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    return obj
+
+
+def to_json(data: Mapping[str, Any], indent: int | None = 2) -> str:
+    """Serialize the report dict as strict JSON (no NaN: undefined values are null)."""
+    return json.dumps(_json_clean(data), indent=indent, allow_nan=False, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- tables
+
+def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
+    p, fl, inv, risk, race = d["pnl"], d["fills"], d["inventory"], d["risk"], d["cancel_race"]
+    rows = [
+        ("PnL total (mark to mid)", _money(p["total"])),
+        ("  spread capture", _money(p["spread_capture"])),
+        ("  inventory", _money(p["inventory"])),
+        ("  fees (− rebates)", _money(p["fees"])),
+        ("End position (lots) @ mid", f"{_num(p['position'])} @ {_num(p['end_mid'], 1)} ticks"),
+        ("Sharpe (daily)", _num(risk["sharpe_daily"], 2)),
+        ("Max drawdown", _money(risk["max_drawdown"])),
+        ("Fills (maker / taker)", f"{_num(fl['count'])} ({_num(fl['maker_count'])} / {_num(fl['taker_count'])})"),
+        ("Filled qty (lots)", _num(fl["qty"])),
+        ("Turnover (notional)", _money(fl["turnover"])),
+        ("Fill rate (filled / quoted qty)", _pct(fl["fill_rate"])),
+        ("Order-to-trade ratio", _num(fl["order_to_trade"], 2)),
+        (f"Toxic share @ {d['toxic']['horizon']} (fills / qty)",
+         f"{_pct(d['toxic_share'])} / {_pct(d['toxic_share_qty'])}"),
+        ("Inventory mean |pos| / max |pos|", f"{_num(inv['mean_abs'], 2)} / {_num(inv['max_abs'])}"),
+    ]
+    if inv.get("limit") is not None:
+        rows.append((f"Time at limit (|pos| ≥ {inv['limit']})", _pct(inv["time_at_limit"])))
+    rows.append(("Cancel-race fills (count / qty)", f"{_num(race['count'])} / {_num(race['qty'])}"))
+    rows.append((f"Cancel-race markout PnL @ {d['toxic']['horizon']}", _money(race["markout_pnl"])))
+    return rows
+
+
+_MARKOUT_HEADER = ("horizon", "mean", "95% CI", "median", "bps", "buy", "sell", "maker", "taker", "n", "excluded")
+#: The terminal leaves out median and excluded (they are in report.json and the HTML) to fit 80 columns.
+_MARKOUT_TERMINAL = ("horizon", "mean", "95% CI", "bps", "buy", "sell", "maker", "taker", "n")
+
+
+def _markout_rows(d: Mapping[str, Any], columns: Sequence[str] = _MARKOUT_HEADER) -> list[list[str]]:
+    rows = []
+    for h in d["markouts"]:
+        g = h["groups"]
+        a = g["all"]["ticks"]
+        cells = {
+            "horizon": h["horizon"],
+            "mean": _num(a["mean"], 2),
+            "95% CI": "–" if a["ci_low"] is None else f"[{_num(a['ci_low'], 2)}, {_num(a['ci_high'], 2)}]",
+            "median": _num(a["median"], 2),
+            "bps": _num(g["all"]["bps"]["mean"], 2),
+            "n": f"{g['all']['n']:,}",
+            "excluded": f"{g['all']['n_past_end'] + g['all']['n_no_mid']:,}",
+        }
+        for k in ("buy", "sell", "maker", "taker"):
+            cells[k] = _num(g[k]["ticks"]["mean"], 2)
+        rows.append([cells[c] for c in columns])
+    return rows
+
+
+def _spread_rows(d: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for h in d["spread"]["horizons"]:
+        g = h["groups"]["all"]
+        rows.append([h["horizon"], _num(g["effective"]["mean"], 2), _num(g["realized"]["mean"], 2),
+                     _num(g["price_impact"]["mean"], 2), _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2),
+                     f"{g['n']:,}"])
+    return rows
+
+
+def _signal_rows(d: Mapping[str, Any], width: int) -> list[list[str]]:
+    rows = []
+    for name, s in d["signals"].items():
+        cells = [_num(b["markout_ticks"]["mean"], 2) for b in s["buckets"]]
+        cells += [""] * (width - len(cells))
+        rho = s["spearman"]["rho"] if s["spearman"] else None
+        rho_s = s["spearman_signed"]["rho"] if s["spearman_signed"] else None
+        rows.append([name] + cells[:width] + [_num(rho, 2), _num(rho_s, 2), f"{s['n']:,}"])
+    return rows
+
+
+def _signal_width(d: Mapping[str, Any]) -> int:
+    return max((len(s["buckets"]) for s in d["signals"].values()), default=0)
+
+
+def rich_tables(d: Mapping[str, Any]) -> list[Any]:
+    """The terminal report as a list of rich renderables (summary, markouts, spread, signals)."""
+    from rich.table import Table
+
+    run = d["run"]
+    title = f"mmsim report{' — ' + run['symbol'] if run.get('symbol') else ''}"
+    summary = Table(title=title, caption=f"{_ts(run['start_ts'])} → {_ts(run['end_ts'])}, "
+                    f"{run['n_events']:,} events; money in quote currency")
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    for k, v in _summary_rows(d):
+        summary.add_row(k, v)
+
+    mk = Table(title="Markouts (ticks, + = good for us; buy/sell/maker/taker: means)")
+    for c in _MARKOUT_TERMINAL:
+        mk.add_column(c, justify="left" if c == "horizon" else "right", no_wrap=c in ("horizon", "95% CI"))
+    for r in _markout_rows(d, _MARKOUT_TERMINAL):
+        mk.add_row(*r)
+
+    sp = Table(title="Spread decomposition (ticks, means over the fills with a markout at h): "
+               "effective = realized + price impact")
+    for c in ("horizon", "effective", "realized", "price impact", "realized bps", "impact bps", "n"):
+        sp.add_column(c, justify="left" if c == "horizon" else "right")
+    for r in _spread_rows(d):
+        sp.add_row(*r)
+    out = [summary, mk, sp]
+
+    width = _signal_width(d)
+    if width:
+        sg = Table(title=f"Mean markout @ {d['toxic']['horizon']} by signal quantile at fill "
+                   "(ticks; Q1 = lowest; ρ = Spearman)")
+        for c in ("signal", *[f"Q{i + 1}" for i in range(width)], "ρ", "ρ signed", "n"):
+            sg.add_column(c, justify="left" if c == "signal" else "right", no_wrap=c == "signal")
+        for r in _signal_rows(d, width):
+            sg.add_row(*r)
+        out.append(sg)
+    return out
+
+
+# --------------------------------------------------------------------------- CSV
+
+def write_fills_csv(columns: Mapping[str, np.ndarray], path: str | Path) -> Path:
+    """Write one row per fill; empty cells where a value is undefined (NaN)."""
+    path = Path(path)
+    cols = []
+    for name in columns:
+        a = np.asarray(columns[name])
+        if a.dtype.kind == "f":
+            txt = list(map(repr, a.tolist()))  # shortest text that reads back to the same float
+            for i in np.flatnonzero(~np.isfinite(a)).tolist():
+                txt[i] = ""
+        else:
+            txt = list(map(str, a.astype(np.int64).tolist()))
+        cols.append(txt)
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(list(columns))
+        w.writerows(zip(*cols))
+    return path
+
+
+# --------------------------------------------------------------------------- plots
+
+def _figure(w: float, h: float) -> Any:
+    from matplotlib.figure import Figure
+
+    # No layout engine: constrained/tight layout triples the render time.
+    return Figure(figsize=(w, h), dpi=100)
+
+
+def _png(fig: Any) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _dt(ns: np.ndarray) -> np.ndarray:
+    return np.asarray(ns, dtype=np.int64).astype("datetime64[ns]")
+
+
+def plot_pnl(rep: ReportData) -> bytes:
+    """Equity and its parts (top) and inventory (bottom) over exchange time, as PNG bytes."""
+    s = rep.series
+    fig = _figure(10, 6)
+    ax, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1], gridspec_kw={"hspace": 0.08})
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.94, bottom=0.09)
+    ax.plot(_dt(s["equity_t"]), s["equity"], color="black", lw=1.2, drawstyle="steps-post",
+            label="equity (mark to mid)")
+    pt = _dt(s["parts_t"])
+    parts = s["parts"]
+    ax.step(pt, parts["spread"], where="post", lw=0.9, color="tab:green", label="spread capture")
+    ax.step(pt, parts["inventory"], where="post", lw=0.9, color="tab:blue", label="inventory")
+    ax.step(pt, -parts["fees"], where="post", lw=0.9, color="tab:red", label="− fees")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_ylabel("PnL (quote currency)")
+    ax.set_title("PnL and its parts")
+    ax.legend(loc="upper left", fontsize=8)
+    ft = np.concatenate([[s["t_start"]], s["fill_t"], [s["t_end"]]])
+    pos = np.concatenate([[0], s["position"], [s["position"][-1] if len(s["position"]) else 0]])
+    ax2.step(_dt(ft), pos, where="post", color="tab:purple", lw=0.9)
+    ax2.axhline(0, color="grey", lw=0.5)
+    ax2.set_ylabel("position (lots)")
+    ax2.set_xlabel("exchange time (UTC)")
+    return _png(fig)
+
+
+def _curve(ax: Any, rows: Sequence[Mapping[str, Any]], xlabel: str, log: bool) -> None:
+    xs = np.array([r["value"] for r in rows], dtype=float)
+    labels = [r["horizon"] for r in rows]
+    pos = np.arange(len(rows)) if not log else xs
+    g = [r["groups"]["all"]["ticks"] for r in rows]
+    mean = np.array([np.nan if s["mean"] is None else s["mean"] for s in g])
+    lo = np.array([np.nan if s["ci_low"] is None else s["ci_low"] for s in g])
+    hi = np.array([np.nan if s["ci_high"] is None else s["ci_high"] for s in g])
+    ax.fill_between(pos, lo, hi, color="black", alpha=0.15, label="all: 95% CI")
+    ax.plot(pos, mean, "o-", color="black", label="all")
+    for grp, colr in (("buy", "tab:green"), ("sell", "tab:red"), ("maker", "tab:blue"), ("taker", "tab:orange")):
+        m = np.array([np.nan if r["groups"][grp]["ticks"]["mean"] is None else r["groups"][grp]["ticks"]["mean"]
+                      for r in rows])
+        if np.isfinite(m).any():
+            ax.plot(pos, m, ".--", color=colr, lw=0.8, label=grp)
+    ax.axhline(0, color="grey", lw=0.5)
+    if log and (xs > 0).all():
+        ax.set_xscale("log")
+    ax.set_xticks(pos, labels)
+    ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("mean markout (ticks)")
+    ax.legend(fontsize=7)
+
+
+def plot_markouts(rep: ReportData) -> bytes:
+    """Markout curve with its confidence band, and the spread decomposition, as PNG bytes."""
+    d = rep.data
+    time_rows = [r for r in d["markouts"] if r["kind"] == "time"]
+    ev_rows = [r for r in d["markouts"] if r["kind"] == "events"]
+    ncol = 1 + bool(time_rows and ev_rows)
+    fig = _figure(10, 7)
+    axes = fig.subplots(2, ncol, squeeze=False, gridspec_kw={"hspace": 0.45, "wspace": 0.25})
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.07)
+    col = 0
+    if time_rows:
+        _curve(axes[0, col], time_rows, "horizon (exchange time)", log=True)
+        axes[0, col].set_title("Markout curve")
+        col += 1
+    if ev_rows:
+        _curve(axes[0, col], ev_rows, "horizon (market events)", log=False)
+        axes[0, col].set_title("Markout curve (event clock)")
+    rows = d["spread"]["horizons"]
+    gs = axes[1, 0].get_gridspec()
+    for a in axes[1, :]:
+        a.remove()
+    ax = fig.add_subplot(gs[1, :])
+    x = np.arange(len(rows))
+
+    def val(r: Mapping[str, Any], key: str) -> float:
+        v = r["groups"]["all"][key]["mean"]
+        return np.nan if v is None else v
+
+    real = np.array([val(r, "realized") for r in rows])
+    imp = np.array([val(r, "price_impact") for r in rows])
+    eff = np.array([val(r, "effective") for r in rows])
+    w = 0.27
+    ax.bar(x - w, eff, w, color="tab:grey", label="effective half-spread")
+    ax.bar(x, real, w, color="tab:green", label="realized half-spread (= markout)")
+    ax.bar(x + w, imp, w, color="tab:red", label="price impact (adverse selection)")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set_xticks(x, [r["horizon"] for r in rows])
+    ax.set_ylabel("ticks (mean per fill)")
+    ax.set_title("Spread decomposition: effective = realized + price impact")
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def plot_signals(rep: ReportData) -> bytes | None:
+    """Mean markout by signal quantile at fill time as a heat map (rows signals), PNG bytes; None without signals."""
+    sig = {k: v for k, v in rep.data["signals"].items() if v["buckets"]}
+    if not sig:
+        return None
+    width = max(len(v["buckets"]) for v in sig.values())
+    grid = np.full((len(sig), width), np.nan)
+    for i, s in enumerate(sig.values()):
+        for b in s["buckets"]:
+            m = b["markout_ticks"]["mean"]
+            grid[i, b["q"]] = np.nan if m is None else m
+    w, h = 3.6 + 1.3 * width, 1.3 + 0.42 * len(sig)
+    fig = _figure(w, h)
+    ax = fig.subplots()
+    # Fixed margins in inches: room for the signal names (left), title, axis label and colour bar.
+    fig.subplots_adjust(left=2.0 / w, right=1 - 0.7 / w, top=1 - 0.45 / h, bottom=0.6 / h)
+    lim = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+    im = ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=-lim, vmax=lim or 1.0)
+    for i, s in enumerate(sig.values()):
+        for b in s["buckets"]:
+            m, ci = b["markout_ticks"]["mean"], b["markout_ticks"]
+            half = None if ci["ci_high"] is None else (ci["ci_high"] - ci["ci_low"]) / 2
+            text = _num(m, 2) + ("" if half is None else f" ±{half:.2f}")
+            ax.text(b["q"], i, text, ha="center", va="center", fontsize=7)
+    names = []
+    for name, s in sig.items():
+        rho = f"{s['spearman']['rho']:+.2f}" if s["spearman"] else "–"
+        names.append(f"{name}  ρ={rho}")
+    ax.set_yticks(np.arange(len(sig)), names, fontsize=8)
+    ax.set_xticks(np.arange(width), [f"Q{k + 1}" for k in range(width)], fontsize=8)
+    ax.set_xlabel("quantile of the signal at fill (Q1 = lowest)")
+    fig.colorbar(im, ax=ax, label="mean markout (ticks)", fraction=0.04, pad=0.02)
+    ax.set_title(f"Mean markout @ {rep.data['toxic']['horizon']} by signal quantile (± 95% CI half-width)",
+                 fontsize=10)
+    return _png(fig)
+
+
+def render_plots(rep: ReportData) -> dict[str, bytes]:
+    """All plots by file name (``pnl.png``, ``markouts.png``, ``signals.png`` when there are signals)."""
+    out = {"pnl.png": plot_pnl(rep), "markouts.png": plot_markouts(rep)}
+    sig = plot_signals(rep)
+    if sig is not None:
+        out["signals.png"] = sig
+    return out
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;
+color:#222;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
+th,td{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}
+td.neg{color:#b00}td.pos{color:#070}img{max-width:100%;border:1px solid #eee}
+p.note{color:#555;font-size:.85em}
+"""
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+
+    def cell(v: str) -> str:
+        cls = ' class="neg"' if v.startswith("-") else ""
+        return f"<td{cls}>{html.escape(v)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(v) for v in r) + "</tr>" for r in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
+    """One self-contained HTML page: the tables and every plot embedded as a base64 PNG."""
+    d = rep.data
+    run = d["run"]
+    sym = html.escape(str(run.get("symbol") or ""))
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>mmsim report {sym}</title><style>{_CSS}</style></head><body>",
+        f'<h1 id="title">mmsim report {sym}</h1>',
+        f'<p class="note">{html.escape(_ts(run["start_ts"]))} → {html.escape(_ts(run["end_ts"]))} UTC, '
+        f'{run["n_events"]:,} events, tick size {run["tick_size"]:g}, tick value {run["tick_value"]:g}. '
+        "Money in quote currency; markouts in ticks, positive = good for us; intervals are "
+        f'{int(run["confidence"] * 100)}% Student t.</p>',
+        "<h2>Summary</h2>",
+        _table(["metric", "value"], _summary_rows(d), "summary"),
+        "<h2>Markouts</h2>",
+        '<p class="note">side × (mid(t_fill + h) − fill price) on the exchange-side mid, in ticks '
+        "(bps: of the fill price). The interval is for the mean over all fills; buy/sell/maker/taker "
+        "are group means. Excluded: horizon past the end of the data, or no two-sided book there.</p>",
+        _table(_MARKOUT_HEADER, _markout_rows(d), "markouts"),
+        "<h2>Spread decomposition</h2>",
+        '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
+        "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact.</p>",
+        _table(["horizon", "effective", "realized", "price impact", "realized bps", "impact bps", "n"],
+               _spread_rows(d), "spread"),
+    ]
+    width = _signal_width(d)
+    if width:
+        parts += [
+            f"<h2>Markout by signal at fill (@ {html.escape(d['toxic']['horizon'])})</h2>",
+            '<p class="note">Fills grouped by quantiles of the signal value the strategy saw at the fill; '
+            "mean markout in ticks per bucket (Q1 lowest). spearman: rank correlation of value and markout; "
+            "signed: of side × value.</p>",
+            _table(["signal", *[f"Q{i + 1}" for i in range(width)], "spearman", "signed", "n"],
+                   _signal_rows(d, width), "signals"),
+        ]
+    parts.append("<h2>Plots</h2>")
+    for name, png in plots.items():
+        b64 = base64.b64encode(png).decode("ascii")
+        parts.append(f'<p><img id="plot-{html.escape(name[:-4])}" alt="{html.escape(name)}" '
+                     f'src="data:image/png;base64,{b64}"></p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)

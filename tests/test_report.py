@@ -1,0 +1,558 @@
+"""Tests of mmsim.report: hand-computed markouts and PnL, NumPy cross-checks on real data, outputs, HTML, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+from functools import lru_cache
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from conftest import make_events, shared_data
+
+import mmsim
+from mmsim import Kind
+from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, OrderEvent
+from mmsim.report import report
+from mmsim.report.cli import add_report_parser, cmd_report
+
+S = 1_000_000_000
+I64_MIN = np.iinfo(np.int64).min
+I64_MAX = np.iinfo(np.int64).max
+
+
+def fill(ts, side, price, qty, bid, ask, *, fee=0.0, maker=True, after_cancel=False, oid=1):
+    """One FILL_DTYPE row as a tuple (position and leaves are not read by the report)."""
+    return (ts, ts, oid, price, qty, 0, 0, bid, ask, fee, side, maker, after_cancel)
+
+
+def result_of(fills, *, tick_value=1.0, orders=None, samples=None, signals=None, config=None, **over):
+    """A Result-like object whose totals are computed from its fills (as the engine's are)."""
+    f = np.array(fills, dtype=FILL_DTYPE)
+    pos = int((f["side"].astype(np.int64) * f["qty"]).sum())
+    cash = int(-(f["side"].astype(np.int64) * f["price"] * f["qty"]).sum())
+    fees = float(f["fee"].sum())
+    ns = dict(fills=f, orders=orders, samples=samples, fill_signals=signals, position=pos, cash_ticks=cash,
+              fees=fees, cash=cash * tick_value - fees, tick_value=tick_value,
+              config=config or mmsim.Config(), meta={"symbol": "TEST"})
+    ns.update(over)
+    return SimpleNamespace(**ns)
+
+
+# ----------------------------------------------------------------------------- hand scenario
+
+# Book (ticks): t=0 bid 100 / ask 102 (mid 101); 1s ask 101 (mid 100.5);
+# 2s bid 99 joins, bid 100 leaves (mid 100); 3s ask 104 joins behind (mid 100).
+HAND_EVENTS = [
+    (0, Kind.DEPTH, 1, 100, 5),
+    (0, Kind.DEPTH, -1, 102, 5),
+    (S, Kind.DEPTH, -1, 101, 3),
+    (2 * S, Kind.DEPTH, 1, 99, 4),
+    (2 * S, Kind.DEPTH, 1, 100, 0),
+    (3 * S, Kind.DEPTH, -1, 104, 1),
+]
+
+
+@pytest.fixture
+def hand():
+    ev = make_events(HAND_EVENTS)
+    fills = [
+        # buy 2 @ 100 at 0.5s, book 100/102 just before; fee 0.1
+        fill(S // 2, 1, 100, 2, 100, 102, fee=0.1),
+        # sell 1 @ 101 at 1.5s, book 100/101; a cancel was already on its way
+        fill(S + S // 2, -1, 101, 1, 100, 101, fee=0.05, after_cancel=True, oid=2),
+        # taker buy 1 @ 101 at 2.5s, book 99/101
+        fill(2 * S + S // 2, 1, 101, 1, 99, 101, maker=False, oid=3),
+    ]
+    return ev, result_of(fills, tick_value=0.5)
+
+
+def test_hand_markouts(hand):
+    ev, res = hand
+    d = report(res, ev, horizons=["1s", "2s"], event_horizons=[1, 2], toxic_horizon="1s").data
+    by = {m["horizon"]: m["groups"] for m in d["markouts"]}
+    # Fill 1 (buy @100): mid(1.5s)=100.5 -> +0.5; mid(2.5s)=100 -> 0.
+    # Fill 2 (sell @101): mid(2.5s)=100 -> +1; 2s horizon runs past 3s -> excluded.
+    # Fill 3 (buy @101): 1s horizon = 3.5s is past the end (3s) -> excluded.
+    assert by["1s"]["all"]["n"] == 2 and by["1s"]["all"]["n_past_end"] == 1
+    assert by["1s"]["all"]["ticks"]["mean"] == pytest.approx(0.75)
+    assert by["1s"]["buy"]["ticks"]["mean"] == 0.5
+    assert by["1s"]["sell"]["ticks"]["mean"] == 1.0
+    assert by["1s"]["taker"]["n"] == 0 and by["1s"]["taker"]["n_past_end"] == 1
+    assert by["2s"]["all"]["n"] == 1 and by["2s"]["all"]["ticks"]["mean"] == 0.0
+    # Event clock: the mid at the time of the k-th event after the fill's event (the last
+    # with ts <= t). Fill 1's event is index 1: +1 -> index 2 (1s, mid 100.5) -> +0.5;
+    # +2 -> index 3 (2s; after both 2s events mid 100) -> 0. Fill 2: index 2 -> 3 (2s, 100)
+    # -> +1; -> 4 (2s) -> +1. Fill 3: index 4 -> 5 (3s, mid 100) -> -1; +2 is past the end.
+    assert by["1ev"]["all"]["n"] == 3
+    assert by["1ev"]["all"]["ticks"]["mean"] == pytest.approx((0.5 + 1.0 - 1.0) / 3)
+    assert by["2ev"]["all"]["n"] == 2 and by["2ev"]["all"]["n_past_end"] == 1
+    assert by["2ev"]["all"]["ticks"]["mean"] == pytest.approx((0.0 + 1.0) / 2)
+    # bps of the fill price: 0.5/100*1e4 = 50, 1/101*1e4.
+    assert by["1s"]["all"]["bps"]["mean"] == pytest.approx((50 + 1e4 / 101) / 2)
+    # Student t interval on [0.5, 1.0]: mean 0.75, s = 0.35355, t(0.975, 1) = 12.7062.
+    assert by["1s"]["all"]["ticks"]["ci_low"] == pytest.approx(0.75 - 12.7062047 * 0.25, rel=1e-6)
+    assert by["1s"]["all"]["ticks"]["ci_high"] == pytest.approx(0.75 + 12.7062047 * 0.25, rel=1e-6)
+    assert d["toxic_share"] == 0.0 and d["toxic"]["n"] == 2
+
+
+def test_hand_spread_decomposition(hand):
+    ev, res = hand
+    rep = report(res, ev, horizons=["1s"], event_horizons=[1], toxic_horizon="1ev")
+    d = rep.data
+    # effective = side*(m0 - p): fill 1: 101-100 = 1; fill 2: -(100.5-101) = 0.5; fill 3: 100-101 = -1.
+    assert rep.fills["effective_half_spread_ticks"].tolist() == [1.0, 0.5, -1.0]
+    assert d["spread"]["effective"]["all"]["ticks"]["mean"] == pytest.approx(0.5 / 3)
+    row = {r["horizon"]: r["groups"] for r in d["spread"]["horizons"]}["1ev"]
+    # realized at 1ev = markouts [0.5, 1, -1]; impact = side*(m0 - m_h) = [0.5, -0.5, 0].
+    assert row["all"]["realized"]["mean"] == pytest.approx(0.5 / 3)
+    assert row["all"]["price_impact"]["mean"] == pytest.approx(0.0)
+    assert row["all"]["effective"]["mean"] == pytest.approx(row["all"]["realized"]["mean"]
+                                                             + row["all"]["price_impact"]["mean"])
+    assert row["taker"]["realized"]["mean"] == -1.0
+    np.testing.assert_array_equal(rep.fills["price_impact_1ev_ticks"], [0.5, -0.5, 0.0])
+    # Toxic at 1ev: only the taker fill (markout -1) -> 1 of 3, qty 1 of 4.
+    assert d["toxic_share"] == pytest.approx(1 / 3)
+    assert d["toxic_share_qty"] == pytest.approx(1 / 4)
+    np.testing.assert_array_equal(rep.fills["toxic"], [0.0, 0.0, 1.0])
+
+
+def test_hand_pnl_exact(hand):
+    ev, res = hand
+    p = report(res, ev, horizons=["1s"], event_horizons=[]).data["pnl"]
+    # Half-ticks: spread = 2*(202-200) + 1*(201-202)*-1 + 1*(200-202) = 4 + 1 - 2 = 3.
+    # Positions 2, 1, 2 held across mids 202 -> 201 -> 200 -> end 200:
+    # inventory = 2*(201-202) + 1*(200-201) + 2*(200-200) = -3.
+    # Independently: cash = -(200) + 101 - 101 = -200 ticks, position 2 at end mid 100:
+    # 2*cash + pos*2*mid = -400 + 400 = 0 = 3 - 3.
+    assert p["half_ticks"] == {"spread_capture": 3, "inventory": -3, "total_before_fees": 0}
+    assert p["spread_capture"] == 0.75 and p["inventory"] == -0.75  # tick_value 0.5 -> 0.25 per half-tick
+    assert p["fees"] == pytest.approx(0.15)
+    assert p["total"] == p["spread_capture"] + p["inventory"] - p["fees"]
+    assert p["total"] == pytest.approx(-0.15)
+    assert p["position"] == 2 and p["end_mid"] == 100.0
+    assert p["cash"] == pytest.approx(-200 * 0.5 - 0.15)
+
+
+def test_inventory_stats_and_cancel_race(hand):
+    ev, res = hand
+    d = report(res, ev, horizons=["1s"], event_horizons=[], position_limit=2).data
+    inv = d["inventory"]
+    # Position 0 on [0, .5), 2 on [.5, 1.5), 1 on [1.5, 2.5), 2 on [2.5, 3]: over 3s.
+    assert inv["mean_abs"] == pytest.approx((2 * 1.0 + 1 * 1.0 + 2 * 0.5) / 3)
+    assert inv["max_abs"] == 2 and inv["final"] == 2
+    assert inv["time_at_limit"] == pytest.approx(1.5 / 3)
+    cfg = mmsim.Config(strategy=mmsim.StrategyConfig(path="x.py:X", params={"max_position": 1}))
+    res.config = cfg
+    inv1 = report(res, ev, horizons=["1s"], event_horizons=[]).data["inventory"]
+    assert inv1["limit"] == 1 and inv1["time_at_limit"] == pytest.approx(2.5 / 3)
+    race = d["cancel_race"]
+    assert race["count"] == 1 and race["qty"] == 1
+    assert race["markouts"]["1s"]["mean"] == 1.0
+    # markout 1 tick * 1 lot * tick_value 0.5
+    assert race["markout_pnl"] == pytest.approx(0.5)
+
+
+def test_fill_rate_and_order_to_trade(hand):
+    ev, res = hand
+    orders = np.zeros(6, dtype=ORDER_LOG_DTYPE)
+    orders["event"] = [OrderEvent.SENT, OrderEvent.SENT, OrderEvent.CANCEL_SENT, OrderEvent.SENT,
+                       OrderEvent.SENT, OrderEvent.REJECTED]
+    orders["qty"] = [2, 3, 3, 1, 2, 2]
+    res.orders = orders
+    d = report(res, ev, horizons=["1s"], event_horizons=[]).data["fills"]
+    assert d["quoted_qty"] == 8 and d["qty"] == 4
+    assert d["fill_rate"] == pytest.approx(0.5)
+    assert d["order_to_trade"] == pytest.approx(4 / 3)
+    assert d["cancels_sent"] == 1 and d["rejects"] == 1
+    # turnover: (100*2 + 101 + 101) ticks*lots * tick_value 0.5
+    assert d["turnover"] == pytest.approx(201.0)
+
+
+def test_equity_drawdown_and_sharpe_from_samples(hand):
+    ev, res = hand
+    cfg = mmsim.Config(sample_every=S)
+    s = np.zeros(4, dtype=SAMPLE_DTYPE)
+    # equity = (2*cash + pos*(bid+ask)) * tick_value/2 - fees; tick_value 1.
+    s["exch_ts"] = [0, S, 2 * S, 3 * S]
+    s["best_bid"] = [100, 100, 100, 100]
+    s["best_ask"] = [100, 100, I64_MAX, 100]  # an empty ask keeps the last mid
+    s["position"] = [0, 1, 1, 1]
+    s["cash_ticks"] = [0, -98, -98, -103]  # equity 0, 2, 2, -3
+    d = report(result_of([], config=cfg, samples=s), ev, horizons=["1s"], event_horizons=[]).data
+    assert d["risk"]["max_drawdown"] == pytest.approx(5.0)
+    # Grid 0,1,2,3s: increments 2, 0, -5; one calendar day -> sqrt(3) scaling.
+    inc = np.array([2.0, 0.0, -5.0])
+    assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(3))
+    assert d["risk"]["pnl_by_day"] == {"1970-01-01": -3.0}
+
+
+def test_report_module_is_callable(hand):
+    import mmsim.report as module
+
+    ev, res = hand
+    rep = module(res, ev, horizons=["1s"], event_horizons=[])
+    assert isinstance(rep, module.Report)
+    assert rep.data["pnl"]["half_ticks"]["spread_capture"] == 3
+
+
+def test_empty_run_reports_zeros(hand):
+    ev, _ = hand
+    rep = report(result_of([]), ev)
+    d = rep.data
+    assert d["fills"]["count"] == 0 and d["pnl"]["total"] == 0.0
+    assert d["toxic_share"] is None
+    assert all(m["groups"]["all"]["n"] == 0 for m in d["markouts"])
+    assert json.loads(rep.to_json())["pnl"]["half_ticks"]["total_before_fees"] == 0
+
+
+def test_fill_record_with_empty_side_falls_back_to_replayed_mid(hand):
+    ev, _ = hand
+    # At 2s the book moves (bid 99 joins, bid 100 leaves); a fill there whose record lost a side
+    # is marked at the mid before 2s (100/101), not after the move.
+    res = result_of([fill(S // 2, 1, 100, 1, 100, I64_MAX), fill(2 * S, -1, 101, 1, I64_MIN, 101)])
+    rep = report(res, ev, horizons=["1s"], event_horizons=[])
+    np.testing.assert_array_equal(rep.fills["mid_at_fill_ticks"], [101.0, 100.5])
+
+
+# ----------------------------------------------------------------------------- bad input
+
+def test_errors_name_the_problem(hand):
+    ev, res = hand
+    with pytest.raises(mmsim.ConfigError, match=r"report.horizons\[1\]: cannot read 'soon'"):
+        report(res, ev, horizons=["1s", "soon"])
+    with pytest.raises(mmsim.ConfigError, match="signal_buckets must be a positive integer, got 0"):
+        report(res, ev, signal_buckets=0)
+    with pytest.raises(mmsim.DataError, match="the event array is empty"):
+        report(res, ev[:0])
+    res.cash_ticks += 1
+    with pytest.raises(mmsim.DataError, match="fills add up to cash of -200 tick·lots but result.cash_ticks is -199"):
+        report(res, ev)
+    res.cash_ticks -= 1
+    res.position = 5
+    with pytest.raises(mmsim.DataError, match="position of 2 lots but result.position is 5"):
+        report(res, ev)
+    back = result_of([fill(S, 1, 100, 1, 100, 102), fill(S // 2, 1, 100, 1, 100, 102)])
+    with pytest.raises(mmsim.DataError, match=r"fill 1 goes back in time"):
+        report(back, ev)
+    unsorted = ev[[2, 0, 1, 3, 4, 5]]
+    with pytest.raises(mmsim.DataError, match=r"event 1: events are not sorted by exch_ts"):
+        report(result_of([]), unsorted)
+    sig = np.zeros(2, dtype=[(n, "f8") for n in SIGNAL_NAMES])
+    res.position = 2
+    res.fill_signals = sig
+    with pytest.raises(mmsim.DataError, match="fill_signals has 2 rows but there are 3 fills"):
+        report(res, ev)
+
+
+# ----------------------------------------------------------------------------- signal buckets
+
+def test_signal_buckets_hand():
+    # 10 fills, each a buy at 100 with the book 100/102; mid at +1s is set per fill so the
+    # markout equals a chosen value; signal "ofi" = fill index, so quintiles are pairs.
+    marks = [-3, -1, 0, 0, 1, 1, 2, 4, 3, 5]
+    rows, fills = [], []
+    for i, m in enumerate(marks):
+        t = 10 * i * S
+        rows += [(t, Kind.CLEAR, 0, 0, 0), (t, Kind.DEPTH, 1, 100, 1), (t, Kind.DEPTH, -1, 102, 1),
+                 (t + S, Kind.CLEAR, 0, 0, 0), (t + S, Kind.DEPTH, 1, 99 + m, 1),
+                 (t + S, Kind.DEPTH, -1, 101 + m, 1)]
+        fills.append(fill(t, 1, 100, 1, 100, 102))
+    rows.append((200 * S, Kind.TRADE, 1, 100, 1))
+    ev = make_events(rows)
+    sig = np.full(10, np.nan, dtype=[(n, "f8") for n in SIGNAL_NAMES])
+    sig["ofi"] = np.arange(10.0)
+    sig["spread"] = 2.0  # constant: one bucket, no rank correlation
+    d = report(result_of(fills, signals=sig), ev, horizons=["1s"], event_horizons=[], toxic_horizon="1s").data
+    ofi = d["signals"]["ofi"]
+    assert [b["n"] for b in ofi["buckets"]] == [2, 2, 2, 2, 2]
+    assert [b["markout_ticks"]["mean"] for b in ofi["buckets"]] == [-2.0, 0.0, 1.0, 3.0, 4.0]
+    assert [(b["lo"], b["hi"]) for b in ofi["buckets"]] == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+    assert [b["toxic_share"] for b in ofi["buckets"]] == [1.0, 0.0, 0.0, 0.0, 0.0]
+    from scipy import stats
+
+    ref = stats.spearmanr(np.arange(10.0), marks)
+    assert ofi["spearman"]["rho"] == pytest.approx(ref.statistic, rel=1e-12)
+    assert ofi["spearman"]["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert d["signals"]["spread"]["buckets"][0]["n"] == 10 and len(d["signals"]["spread"]["buckets"]) == 1
+    assert d["signals"]["spread"]["spearman"] is None
+    assert d["signals"]["vpin"]["n"] == 0 and d["signals"]["vpin"]["buckets"] == []
+
+
+# ----------------------------------------------------------------------------- real data
+
+AMZN_MSG = "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+AMZN_OB = "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv"
+
+
+@lru_cache(maxsize=1)
+def amzn():
+    """AMZN 2012-06-21 as L2 top-of-book events (tests/_lobster.py), each message's time and LOBSTER's book."""
+    from _lobster import MIDNIGHT_NY_20120621, lobster_l2_events
+
+    msg, ob = shared_data("lobster", AMZN_MSG), shared_data("lobster", AMZN_OB)
+    ev = lobster_l2_events(msg, ob)
+    msg_ts = np.round(np.loadtxt(msg, delimiter=",", usecols=(0,)) * 1e9).astype(np.int64) + MIDNIGHT_NY_20120621
+    book = np.loadtxt(ob, delimiter=",", dtype=np.int64)
+    return ev, msg_ts, book
+
+
+class RandomQuoter(mmsim.Strategy):
+    """Seeded random quotes around the local best: random offsets (some crossing), sizes, pulls."""
+
+    def __init__(self, seed: int, cross: bool) -> None:
+        self.seed, self.cross = seed, cross
+        self.reset()
+
+    def reset(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def quote(self, view):
+        if view.bid_qty <= 0 or view.ask_qty <= 0:
+            return None
+        r = self.rng
+        lo = -2 if self.cross else 0  # a negative offset crosses the spread (taker fills)
+        bid = view.best_bid - int(r.integers(lo, 3))
+        ask = view.best_ask + int(r.integers(lo, 3))
+        if ask <= bid:
+            ask = bid + 1
+        size = lambda: int(r.integers(0, 400)) if r.random() < 0.9 else 0  # noqa: E731 (sometimes pull a side)
+        return mmsim.Quote(bid, size(), ask, size())
+
+
+def random_run(seed: int, window: int = 10_000):
+    """A random strategy with random latency, fees and timer on a random window of the AMZN day."""
+    ev, _, _ = amzn()
+    rng = np.random.default_rng(1000 + seed)
+    start = int(rng.integers(0, ev.shape[0] - window))
+    # Whole messages only: a message's events share a timestamp.
+    start = int(np.searchsorted(ev["exch_ts"], ev["exch_ts"][start]))
+    stop = int(np.searchsorted(ev["exch_ts"], ev["exch_ts"][start + window]))
+    part = np.ascontiguousarray(ev[start:stop])
+    cross = bool(seed % 2)
+    cfg = mmsim.Config(
+        tick_size=0.01,
+        post_only=not cross,
+        decide_every=int(rng.choice([100_000_000, 500_000_000, 1_000_000_000])),
+        fees=mmsim.FeeConfig(maker_bps=float(rng.normal(-0.2, 0.1)), taker_bps=0.3,
+                             maker_per_lot=float(rng.uniform(0, 0.001))),
+        latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=int(rng.integers(0, 5_000_000))),
+                                    entry=mmsim.LatencyModel(ns=int(rng.integers(0, 5_000_000))),
+                                    response=mmsim.LatencyModel(ns=int(rng.integers(0, 5_000_000)))),
+    )
+    return part, mmsim.run(part, RandomQuoter(seed, cross), cfg)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pnl_reconciles_exactly_on_real_data(seed):
+    ev, res = random_run(seed)
+    assert len(res.fills) > 50
+    if seed % 2:  # crossing quotes: taker fills are in the mix
+        assert (~res.fills["maker"]).any()
+    p = report(res, ev, horizons=["1s"], event_horizons=[10], signal_buckets=3).data["pnl"]
+    h = p["half_ticks"]
+    # Independent total: the engine's own cash and position at LOBSTER's own last mid (half-ticks).
+    _, msg_ts, book = amzn()
+    row = np.searchsorted(msg_ts, ev["exch_ts"][-1], side="right") - 1
+    end2 = int(book[row, 0] // 100 + book[row, 2] // 100)
+    assert h["spread_capture"] + h["inventory"] == 2 * res.cash_ticks + res.position * end2
+    assert h["total_before_fees"] == 2 * res.cash_ticks + res.position * end2
+    # The parts are exact integers before the one conversion, and add up to the total.
+    assert p["total"] == p["spread_capture"] + p["inventory"] - p["fees"]
+    assert p["fees"] == pytest.approx(res.fees, rel=1e-12, abs=1e-12)
+    assert p["total"] == pytest.approx(res.cash + res.position * end2 / 2 * res.tick_value, rel=1e-9, abs=1e-6)
+    assert p["position"] == res.position
+
+
+def numpy_markouts(times, mid2, end_ts, fills, h_ns):
+    """Plain reference: each fill's markout against the mid after the last update at or before t + h."""
+    out = np.full(len(fills), np.nan)
+    for k, f in enumerate(fills):
+        target = f["exch_ts"] + h_ns
+        if target > end_ts:
+            continue
+        j = np.nonzero(times <= target)[0][-1]
+        out[k] = f["side"] * (mid2[j] / 2.0 - f["price"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def amzn_day_run():
+    ev, _, _ = amzn()
+    cfg = mmsim.Config(tick_size=0.01, decide_every=1_000_000_000, post_only=False,
+                       latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=1_000_000),
+                                                   entry=mmsim.LatencyModel(ns=1_000_000)))
+    return mmsim.run(ev, RandomQuoter(7, cross=True), cfg)
+
+
+def test_markouts_match_numpy_on_real_data():
+    ev, msg_ts, book = amzn()
+    res = amzn_day_run()
+    f = res.fills
+    assert len(f) > 200 and f["maker"].any() and (~f["maker"]).any()
+    rep = report(res, ev, horizons=["100ms", "1s", "10s", "60s"], event_horizons=[5, 50], toxic_horizon="1s")
+    # Mids straight from LOBSTER's orderbook file, one row per message (not the engine's replay).
+    mid2 = book[:, 0] // 100 + book[:, 2] // 100
+    end_ts = ev["exch_ts"][-1]
+    for label, h in (("100ms", S // 10), ("1s", S), ("10s", 10 * S), ("60s", 60 * S)):
+        ref = numpy_markouts(msg_ts, mid2, end_ts, f, h)
+        got = rep.fills[f"markout_{label}_ticks"]
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_array_equal(got[~np.isnan(got)], ref[~np.isnan(ref)])
+        np.testing.assert_allclose(rep.fills[f"markout_{label}_bps"], ref / f["price"] * 1e4, rtol=1e-12)
+        m = {r["horizon"]: r for r in rep.data["markouts"]}[label]["groups"]
+        assert m["all"]["n"] == int(np.isfinite(ref).sum())
+        assert m["all"]["n_past_end"] == int(np.isnan(ref).sum())
+        assert m["all"]["ticks"]["mean"] == pytest.approx(np.nanmean(ref), rel=1e-12)
+        assert m["all"]["ticks"]["median"] == pytest.approx(np.nanmedian(ref), rel=1e-12)
+        for grp, mask in (("sell", f["side"] == -1), ("taker", ~f["maker"])):
+            x = ref[mask & np.isfinite(ref)]
+            assert m[grp]["ticks"]["mean"] == pytest.approx(x.mean(), rel=1e-12)
+            # 95% Student t half-width: t(0.975, df) lies in [1.96, 2.01] for df >= 60.
+            half = (m[grp]["ticks"]["ci_high"] - m[grp]["ticks"]["ci_low"]) / 2
+            assert 1.96 < half / (x.std(ddof=1) / np.sqrt(x.size)) < 2.01
+    # Event clock: k events after the last event at or before the fill, the mid at that event's time.
+    for k in (5, 50):
+        ref = np.full(len(f), np.nan)
+        for i, row in enumerate(f):
+            e = np.nonzero(ev["exch_ts"] <= row["exch_ts"])[0][-1] + k
+            if e < ev.shape[0]:
+                j = np.nonzero(msg_ts <= ev["exch_ts"][e])[0][-1]
+                ref[i] = row["side"] * (mid2[j] / 2.0 - row["price"])
+        np.testing.assert_array_equal(rep.fills[f"markout_{k}ev_ticks"], ref)
+    # Effective half-spread from the fill record's own book; where that book had an empty side
+    # (a level moving: the old best removed before the new one is added), LOBSTER's mid after
+    # the last message before the fill's time. Impact = effective - realized.
+    two_sided = (f["best_bid"] != I64_MIN) & (f["best_ask"] != I64_MAX)
+    assert two_sided.mean() > 0.9
+    prev = mid2[np.searchsorted(msg_ts, f["exch_ts"], side="left") - 1]
+    m0 = np.where(two_sided, f["best_bid"].astype(float) + np.where(two_sided, f["best_ask"], 0), prev)
+    eff = f["side"] * (m0 / 2.0 - f["price"])
+    np.testing.assert_array_equal(rep.fills["effective_half_spread_ticks"], eff)
+    np.testing.assert_array_equal(rep.fills["price_impact_1s_ticks"], eff - rep.fills["markout_1s_ticks"])
+
+
+def test_result_report_method_matches_function():
+    ev, _, _ = amzn()
+    res = amzn_day_run()
+    a = res.report(horizons=["1s"], event_horizons=[]).data
+    b = report(res, ev, horizons=["1s"], event_horizons=[]).data
+    assert a == b
+
+
+# ----------------------------------------------------------------------------- outputs
+
+def test_outputs_written_and_parseable(hand, tmp_path):
+    ev, res = hand
+    sig = np.zeros(3, dtype=[(n, "f8") for n in SIGNAL_NAMES])
+    sig["imbalance"] = [0.1, -0.4, 0.9]
+    res.fill_signals = sig
+    rep = report(res, ev, horizons=["1s", "2s"], event_horizons=[1])
+    written = rep.save(tmp_path)
+    assert sorted(written) == ["fills.csv", "markouts.png", "pnl.png", "report.html", "report.json", "signals.png"]
+    doc = json.loads((tmp_path / "report.json").read_text())
+    for key in ("total", "spread_capture", "inventory", "fees"):
+        assert isinstance(doc["pnl"][key], float)
+    assert {"markouts", "fills", "toxic_share", "spread", "signals", "inventory", "risk"} <= set(doc)
+    assert doc == json.loads(rep.to_json())
+    with (tmp_path / "fills.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3
+    assert rows[0]["markout_1s_ticks"] == "0.5" and rows[2]["markout_1s_ticks"] == ""  # past the end
+    assert rows[1]["signal_imbalance"] == "-0.4" and rows[1]["after_cancel"] == "1"
+    for name in ("pnl.png", "markouts.png", "signals.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (tmp_path / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 3
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def test_print_shows_the_numbers(hand):
+    from rich.console import Console
+
+    ev, res = hand
+    con = Console(record=True, width=160)
+    report(res, ev, horizons=["1s"], event_horizons=[]).print(con)
+    text = con.export_text()
+    assert "spread capture" in text and "0.75" in text and "-0.75" in text
+    assert "Markouts" in text and "Spread decomposition" in text
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("headless Chromium not installed (Debian: apt-get install chromium)")
+
+
+def test_html_renders_in_headless_chromium(hand, tmp_path):
+    browser = _chromium()
+    ev, res = hand
+    page = tmp_path / "report.html"
+    page.write_text(report(res, ev, horizons=["1s", "2s"], event_horizons=[1]).to_html())
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    assert '<table id="markouts">' in dom and '<table id="spread">' in dom
+    assert dom.count("<img") == 2 and "PnL total (mark to mid)" in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    from matplotlib.image import imread
+
+    img = imread(shot)
+    assert img.shape[0] == 2400 and img.shape[1] == 1200
+    # Something besides the white background was painted (tables and the embedded plots).
+    assert (img[..., :3] < 0.5).mean() > 0.005
+
+
+def test_cli_report_round_trip(tmp_path):
+    ev, res = random_run(3, window=5_000)
+    store = tmp_path / "store"
+    store.mkdir()
+    np.save(store / "events.npy", ev)
+    run_dir = tmp_path / "run"
+    res.save(run_dir)
+    parser = argparse.ArgumentParser(prog="mmsim")
+    add_report_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", str(run_dir), "--events", str(store), "--horizons", "1s,10s",
+                              "--event-horizons", "10", "--toxic-horizon", "10ev", "--quiet",
+                              "-o", str(tmp_path / "out")])
+    assert args.func is cmd_report
+    assert cmd_report(args) == 0
+    doc = json.loads((tmp_path / "out" / "report.json").read_text())
+    direct = json.loads(report(res, ev, horizons=["1s", "10s"], event_horizons=[10], toxic_horizon="10ev").to_json())
+    assert doc == direct
+    assert doc["run"]["toxic_horizon"] == "10ev"
+    written = sorted(x.name for x in (tmp_path / "out").iterdir())
+    assert written == ["fills.csv", "markouts.png", "pnl.png", "report.html", "report.json", "signals.png"]
+
+
+def test_cli_report_errors(tmp_path):
+    parser = argparse.ArgumentParser(prog="mmsim")
+    add_report_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", str(tmp_path)])
+    with pytest.raises(mmsim.DataError, match=r"not a run directory \(no result.json"):
+        cmd_report(args)
+    ev, res = random_run(0, window=2_000)
+    res.save(tmp_path)
+    with pytest.raises(mmsim.DataError, match="result.json: names no event store; pass --events PATH"):
+        cmd_report(args)
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "nope")])
+    with pytest.raises(mmsim.DataError, match=r"nope/events.npy: event file not found|nope: event file not found"):
+        cmd_report(args)
+    np.save(tmp_path / "bad.npy", np.zeros(3))
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "bad.npy")])
+    with pytest.raises(mmsim.DataError, match=r"bad.npy: dtype float64 is not mmsim.EVENT_DTYPE"):
+        cmd_report(args)
+    np.save(tmp_path / "ev.npy", ev)
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), "--event-horizons", "x"])
+    with pytest.raises(mmsim.ConfigError, match="--event-horizons: 'x' is not a non-negative integer"):
+        cmd_report(args)
+
