@@ -309,6 +309,10 @@ def cmd_run(args: argparse.Namespace) -> dict:
     import hftbacktest  # noqa: F401  (import cost is part of a first run)
 
     data = np.load(args.data)
+    if args.start_ts is not None:
+        # Replay from the REST snapshot on, as mmsim's loader does: hftbacktest's
+        # converter also keeps the diffs received before it, for a book not known yet.
+        data = data[data["exch_ts"] >= args.start_ts].copy()
     if args.feed_latency_ns is not None:
         data = constant_feed_latency(data, args.feed_latency_ns)
     quoter = _make_strategy()
@@ -384,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--interval-ns", type=int, default=10_000_000, help="timer period, ns")
     r.add_argument("--feed-latency-ns", type=int, default=None,
                    help="replace the recorded receive times by exch_ts + this constant (default: keep them)")
+    r.add_argument("--start-ts", type=int, default=None, help="drop events before this exchange time, ns")
     r.add_argument("--entry-latency-ns", type=int, default=500_000)
     r.add_argument("--response-latency-ns", type=int, default=500_000)
     r.add_argument("--tick-size", type=float, default=0.1)
