@@ -449,15 +449,15 @@ def bench(args: argparse.Namespace) -> int:
     report["same_events"] = same
     # Both replay from the REST snapshot on: mmsim's loader drops the diffs
     # received before it (the book is unknown until then), hftbacktest's keeps them.
-    common += ["--start-ts", str(same["snapshot_exch_ts"])]
+    hbt_start = ["--start-ts", str(same["snapshot_exch_ts"])]
 
     # 2-3. runs
     runs: dict = {}
     for mode in ("timer", "feed"):
         for qty in (args.qty_lots, 1):
             tag = f"{mode}/{qty}"
-            hb_args = common + ["--mode", mode, "--qty-lots", str(qty)]
-            mm_args = ["--store", str(store), "--mode", mode, "--qty-lots", str(qty)] + common[:-2]
+            hb_args = common + hbt_start + ["--mode", mode, "--qty-lots", str(qty)]
+            mm_args = ["--store", str(store), "--mode", mode, "--qty-lots", str(qty)] + common
             main_run = qty == args.qty_lots
             rep = str(args.repeat if main_run else 0)
             h, _ = _run_json(runner + ["run", str(hbt_npy), "--repeat", rep, "--exchange", "no_partial"] + hb_args)
