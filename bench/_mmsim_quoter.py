@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 
-import mmsim
+from mmsim.numba_strategy import numba_strategy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _quoter_rule import quote_targets  # noqa: E402  (the shared rule lives beside this file)
@@ -31,7 +31,7 @@ __all__ = ["touch_quoter"]
 _PENDING_NEW = 1  # mmsim.records.OrderState.PENDING_NEW
 
 
-@mmsim.numba_strategy(params={"qty": 10.0, "max_position": 500.0, "skew_ticks_per_lot": 0.1, "hold_pending": 1.0})
+@numba_strategy(params={"qty": 10.0, "max_position": 500.0, "skew_ticks_per_lot": 0.1, "hold_pending": 1.0})
 def touch_quoter(view, params, state, out):
     """Quote at the touch with a linear inventory skew (see ``_quoter_rule``)."""
     if view.bid_qty <= 0 or view.ask_qty <= 0 or view.best_bid >= view.best_ask:
