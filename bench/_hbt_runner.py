@@ -40,7 +40,7 @@ import numpy as np
 
 _T_PROCESS = time.perf_counter()  # start of this interpreter's work (after Python's own start-up)
 
-_FILL_COLS = 4  # exch_ts, side (+1 bought / -1 sold), price in ticks, qty in lots
+_FILL_COLS = 5  # exch_ts, side (+1 bought / -1 sold), price in ticks, qty in lots, order id
 _MAX_FILLS = 1_000_000
 
 #: hftbacktest's Python binding returns 1 at the end of the data and these codes
@@ -153,7 +153,8 @@ def _make_strategy():
         """Run to the end of the data; return the loop's last return code.
 
         ``fills`` receives one row per fill (exch_ts, side, price ticks, qty
-        lots); ``out`` receives [n_fills, n_decisions, last timestamp,
+        lots, order id; partial fills the local side learns of in one wake-up
+        come as one row at the last one's time); ``out`` receives [n_fills, n_decisions, last timestamp,
         n_orders_sent, n_cancels_sent]. ``start_offset`` (ns) is elapsed once
         before the timer starts: hftbacktest's clock starts at the first
         exchange timestamp, mmsim's timer at the first market data the local
@@ -207,6 +208,7 @@ def _make_strategy():
                         fills[n_fills, 1] = 1 if o.side == BUY else -1
                         fills[n_fills, 2] = o.exec_price_tick
                         fills[n_fills, 3] = round((done - prev) / lot)
+                        fills[n_fills, 4] = o.order_id
                         n_fills += 1
                         seen[o.order_id] = done
             last_num_trades = num_trades
@@ -313,6 +315,8 @@ def cmd_run(args: argparse.Namespace) -> dict:
         # Replay from the REST snapshot on, as mmsim's loader does: hftbacktest's
         # converter also keeps the diffs received before it, for a book not known yet.
         data = data[data["exch_ts"] >= args.start_ts].copy()
+    if args.end_ts is not None:
+        data = data[data["exch_ts"] < args.end_ts].copy()
     if args.feed_latency_ns is not None:
         data = constant_feed_latency(data, args.feed_latency_ns)
     quoter = _make_strategy()
@@ -389,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--feed-latency-ns", type=int, default=None,
                    help="replace the recorded receive times by exch_ts + this constant (default: keep them)")
     r.add_argument("--start-ts", type=int, default=None, help="drop events before this exchange time, ns")
+    r.add_argument("--end-ts", type=int, default=None, help="drop events from this exchange time on, ns")
     r.add_argument("--entry-latency-ns", type=int, default=500_000)
     r.add_argument("--response-latency-ns", type=int, default=500_000)
     r.add_argument("--tick-size", type=float, default=0.1)
