@@ -9,78 +9,85 @@
 namespace mmsim {
 
 namespace {
-// A window wider than this (in ticks) means a wrong tick size or a corrupt price.
-constexpr int64_t kMaxWindow = int64_t(1) << 25;
+// A page table wider than this (pages of 4096 ticks) means a wrong tick size or a corrupt price.
+constexpr int64_t kMaxPages = int64_t(1) << 22;
 }  // namespace
 
-void BookSide::ensure(int64_t px) {
-    const int64_t n = static_cast<int64_t>(size_);
-    if (n == 0) {
-        base_ = px - 2048;
-        store_.assign(4096, 0);
-        q_ = store_.data();
-        size_ = store_.size();
-        lo_ = static_cast<int64_t>(size_);
-        hi_ = -1;
-        return;
+uint64_t BookSide::page_for(int64_t px) {
+    const int64_t page = px >> kPageBits;
+    if (table_.empty()) {
+        base_page_ = page;
+        table_.assign(1, nullptr);
+        counts_.assign(1, 0);
+    } else if (page < base_page_ || page >= base_page_ + static_cast<int64_t>(table_.size())) {
+        const int64_t lo = std::min(page, base_page_);
+        const int64_t hi = std::max(page + 1, base_page_ + static_cast<int64_t>(table_.size()));
+        if (hi - lo > kMaxPages)
+            throw DataError(-1, "price " + std::to_string(px) +
+                                    " is more than 2^34 ticks from the rest of the book; check the tick size");
+        std::vector<int64_t *> t(static_cast<size_t>(hi - lo), nullptr);
+        std::vector<int32_t> c(static_cast<size_t>(hi - lo), 0);
+        std::copy(table_.begin(), table_.end(), t.begin() + (base_page_ - lo));
+        std::copy(counts_.begin(), counts_.end(), c.begin() + (base_page_ - lo));
+        table_.swap(t);
+        counts_.swap(c);
+        base_page_ = lo;
     }
-    const int64_t i = px - base_;
-    if (i >= 0 && i < n) return;
-    // Grow to cover px with headroom on that side, at least doubling.
-    int64_t new_lo = base_, new_hi = base_ + n;  // [lo, hi)
-    if (i < 0) new_lo = std::min(px - n / 2, base_ - n);
-    else new_hi = std::max(px + n / 2 + 1, base_ + 2 * n);
-    const int64_t new_n = new_hi - new_lo;
-    if (new_n > kMaxWindow)
-        throw DataError(-1, "price " + std::to_string(px) +
-                                " is more than 2^25 ticks from the rest of the book; check the tick size");
-    std::vector<int64_t> nq(static_cast<size_t>(new_n), 0);
-    std::copy(store_.begin(), store_.end(), nq.begin() + (base_ - new_lo));
-    lo_ += base_ - new_lo;
-    hi_ += base_ - new_lo;
-    base_ = new_lo;
-    store_.swap(nq);
-    q_ = store_.data();
-    size_ = store_.size();
+    const auto pg = static_cast<uint64_t>(page - base_page_);
+    if (!table_[pg]) {
+        pages_.emplace_back(new int64_t[kPage]());
+        table_[pg] = pages_.back().get();
+    }
+    return pg;
+}
+
+int64_t BookSide::next_level(int64_t px) const {
+    const int64_t np = static_cast<int64_t>(table_.size());
+    int64_t pg = (px >> kPageBits) - base_page_;
+    int64_t off = px & (kPage - 1);
+    if (sign_ > 0) {
+        if (pg >= np) { pg = np - 1; off = kPage - 1; }
+        for (; pg >= 0; --pg, off = kPage - 1) {
+            if (counts_[pg] == 0) continue;
+            const int64_t *q = table_[pg];
+            for (int64_t j = off; j >= 0; --j)
+                if (q[j]) return ((base_page_ + pg) << kPageBits) + j;
+        }
+        return kNoBid;
+    }
+    if (pg < 0) { pg = 0; off = 0; }
+    for (; pg < np; ++pg, off = 0) {
+        if (counts_[pg] == 0) continue;
+        const int64_t *q = table_[pg];
+        for (int64_t j = off; j < kPage; ++j)
+            if (q[j]) return ((base_page_ + pg) << kPageBits) + j;
+    }
+    return kNoAsk;
 }
 
 void BookSide::find_best_from(int64_t px) {
-    if (nlevels_ == 0) {
-        best_ = sign_ > 0 ? kNoBid : kNoAsk;
-        return;
-    }
-    int64_t i = px - base_;
-    if (sign_ > 0) {
-        while (i >= lo_ && q_[i] == 0) --i;
-    } else {
-        while (i <= hi_ && q_[i] == 0) ++i;
-    }
-    best_ = base_ + i;
+    best_ = nlevels_ == 0 ? (sign_ > 0 ? kNoBid : kNoAsk) : next_level(px);
 }
 
 void BookSide::clear() {
-    if (hi_ >= lo_) std::fill(q_ + lo_, q_ + hi_ + 1, 0);
+    for (size_t pg = 0; pg < table_.size(); ++pg) {
+        if (counts_[pg]) {
+            std::fill(table_[pg], table_[pg] + kPage, 0);
+            counts_[pg] = 0;
+        }
+    }
     nlevels_ = 0;
     best_ = sign_ > 0 ? kNoBid : kNoAsk;
-    lo_ = static_cast<int64_t>(size_);
-    hi_ = -1;
 }
 
 int BookSide::top(int n, int64_t *px, int64_t *qty) const {
     int k = 0;
-    if (nlevels_) {
-        int64_t i = best_ - base_;
-        const int64_t step = sign_ > 0 ? -1 : 1;
-        int64_t seen = 0;
-        while (k < n && seen < nlevels_ && i >= lo_ && i <= hi_) {
-            if (q_[i]) {
-                px[k] = base_ + i;
-                qty[k] = q_[i];
-                ++k;
-                ++seen;
-            }
-            i += step;
-        }
+    int64_t p = best_;
+    while (k < n && nlevels_ && p != kNoBid && p != kNoAsk) {
+        px[k] = p;
+        qty[k] = this->qty(p);
+        ++k;
+        p = next_level(sign_ > 0 ? p - 1 : p + 1);
     }
     for (int j = k; j < n; ++j) px[j] = qty[j] = 0;
     return k;

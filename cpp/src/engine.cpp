@@ -23,7 +23,7 @@ constexpr int64_t kMaxCallsPerTs = 100000;
 // signals exactly as compute_signals does (trade first, then the new book).
 inline void local_apply(Book &book, MmsimSignals *sig, int levels, const Event &e, int64_t i) {
     const auto kind = static_cast<Kind>(e.kind);
-    if (sig && (kind == Kind::Execute || (kind == Kind::Trade && e.side != 0)))
+    if (sig && (kind == Kind::Trade || kind == Kind::Execute))
         mmsim_signals_on_trade(sig, e.exch_ts, kind == Kind::Trade ? e.side : -e.side, e.price, e.qty);
     const BookChange c = book.apply(e, i);
     if (sig && c.book_changed) {
@@ -58,6 +58,8 @@ Engine::Engine(const EngineConfig &cfg)
         signals_ = mmsim_signals_new(&cfg_.signal_params);
         if (!signals_) throw std::invalid_argument("invalid signal parameters");
     }
+    // Signals read as NaN when disabled (as in fill_signals), never as a stale 0.
+    std::fill(view_.signals, view_.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
     ex_orders_.reserve(static_cast<size_t>(cfg_.max_orders) + 1);
     local_orders_.reserve(static_cast<size_t>(cfg_.max_orders) + 1);
 }

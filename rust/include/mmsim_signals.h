@@ -4,6 +4,14 @@
  * layout test check that the struct layout and the signal order agree.
  * Every function takes an opaque handle made by mmsim_signals_new and freed by
  * mmsim_signals_free. Times are int64 ns, prices int64 ticks, sizes int64 lots.
+ *
+ * Call sequence per market event (the engine's, and the batch API's): for a
+ * trade print, mmsim_signals_on_trade first; then, when the event changed the
+ * book, mmsim_signals_on_book with the top levels after it. Values are "as of
+ * the last event fed": time-decayed values are decayed (by elapsed time,
+ * 2^(-dt/H)) to the time of the last event of any kind. Book-derived values
+ * (slots 0-4) are NaN until the first book with both sides non-empty, and keep
+ * their last values while a side is empty. docs/readme/signals.md has the formulas.
  */
 #ifndef MMSIM_SIGNALS_H
 #define MMSIM_SIGNALS_H
@@ -51,6 +59,8 @@ void mmsim_signals_params_default(MmsimSignalParams *out);
 /* New signal state; NULL when a parameter is invalid (negative, non-finite, levels out of range). */
 MmsimSignals *mmsim_signals_new(const MmsimSignalParams *params);
 void mmsim_signals_free(MmsimSignals *handle);
+/* Write the parameters in use (zero fields replaced by their defaults). */
+void mmsim_signals_params_get(const MmsimSignals *handle, MmsimSignalParams *out);
 /* Back to the state of a fresh handle with the same parameters. */
 void mmsim_signals_reset(MmsimSignals *handle);
 /* The book changed: the top n levels of each side after the event (n <= MMSIM_MAX_LEVELS;

@@ -34,7 +34,7 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
-from . import report
+from . import report, signals
 from .data import EventStore, load, to_l2
 from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
@@ -68,6 +68,7 @@ __all__ = sorted(
         "replay_bbo",
         "report",
         "run",
+        "signals",
         "to_l2",
         "__version__",
     ]

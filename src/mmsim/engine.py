@@ -86,20 +86,10 @@ def _sizes(config: Config, meta: Mapping[str, Any]) -> tuple[float, float, float
 
 
 def signal_params(config: Config) -> Any:
-    """The Rust ``MmsimSignalParams`` for a config's ``signals`` section."""
-    s = config.signals
-    p = _engine.SignalParams()
-    p.depth_levels = int(s.depth_levels)
-    p.depth_decay = float(s.depth_decay)
-    p.ofi_half_life_ns = float(s.ofi_half_life)
-    p.trade_flow_half_life_ns = float(s.trade_flow_half_life)
-    p.vol_half_life_ns = float(s.vol_half_life)
-    p.hawkes_half_life_ns = float(s.hawkes_half_life)
-    p.hawkes_alpha = float(s.hawkes_alpha)
-    p.hawkes_baseline = float(s.hawkes_baseline)
-    p.vpin_bucket_volume = float(s.vpin_bucket_volume)
-    p.vpin_buckets = int(s.vpin_buckets)
-    return p
+    """The Rust ``MmsimSignalParams`` for a config's ``signals`` section (validated)."""
+    from .signals import native_params
+
+    return native_params(config.signals)
 
 
 def _engine_config(config: Config, tick_value: float) -> Any:

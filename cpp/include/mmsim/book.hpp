@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "mmsim/event.hpp"
@@ -15,39 +16,43 @@ namespace mmsim {
 constexpr int64_t kNoBid = std::numeric_limits<int64_t>::min();
 constexpr int64_t kNoAsk = std::numeric_limits<int64_t>::max();
 
-// One side of the book: lots per price over a dense, growable window of ticks.
-// Dense levels make set/get O(1); finding the next best after the best empties
-// scans toward worse prices, which is short on real books.
+// One side of the book: lots per price, in pages of 4096 ticks allocated on first use.
+// Set/get are O(1) through a page table; finding the next best after the best empties
+// scans toward worse prices and skips empty pages by their level counts. Far-away
+// levels (a REST snapshot's outliers) cost one page each, not a window spanning them.
 class BookSide {
   public:
+    static constexpr int kPageBits = 12;
+    static constexpr int64_t kPage = int64_t(1) << kPageBits;
+
     explicit BookSide(int sign) : sign_(sign), best_(sign > 0 ? kNoBid : kNoAsk) {}
 
     int64_t best() const { return best_; }
     bool empty() const { return nlevels_ == 0; }
     int64_t qty(int64_t px) const {
-        const uint64_t i = static_cast<uint64_t>(px - base_);
-        return i < size_ ? q_[i] : 0;
+        const uint64_t pg = static_cast<uint64_t>((px >> kPageBits) - base_page_);
+        if (pg >= table_.size() || !table_[pg]) return 0;
+        return table_[pg][px & (kPage - 1)];
     }
-    int64_t best_qty() const { return nlevels_ ? q_[best_ - base_] : 0; }
+    int64_t best_qty() const { return nlevels_ ? qty(best_) : 0; }
     // Set a level; returns its previous quantity. qty >= 0. Inline: this is the hot path.
     int64_t set(int64_t px, int64_t qty) {
-        uint64_t i = static_cast<uint64_t>(px - base_);
-        if (i >= size_) {
+        uint64_t pg = static_cast<uint64_t>((px >> kPageBits) - base_page_);
+        if (pg >= table_.size() || !table_[pg]) {
             if (qty == 0) return 0;
-            ensure(px);
-            i = static_cast<uint64_t>(px - base_);
+            pg = page_for(px);
         }
-        const int64_t prev = q_[i];
-        q_[i] = qty;
+        int64_t &slot = table_[pg][px & (kPage - 1)];
+        const int64_t prev = slot;
+        slot = qty;
         if (prev == 0) {
             if (qty == 0) return 0;
             ++nlevels_;
-            const int64_t ii = static_cast<int64_t>(i);
-            if (ii < lo_) lo_ = ii;
-            if (ii > hi_) hi_ = ii;
+            ++counts_[pg];
             if (nlevels_ == 1 || (sign_ > 0 ? px > best_ : px < best_)) best_ = px;
         } else if (qty == 0) {
             --nlevels_;
+            --counts_[pg];
             if (px == best_) find_best_from(px);
         }
         return prev;
@@ -68,17 +73,18 @@ class BookSide {
     }
 
   private:
-    void ensure(int64_t px);
+    uint64_t page_for(int64_t px);  // allocate (and grow the table) so px has a page
+    // Next level at or worse than px (bids: <= px, asks: >= px); kNoBid/kNoAsk if none.
+    int64_t next_level(int64_t px) const;
     void find_best_from(int64_t px);
     void remove_through_slow(int64_t limit);
     int sign_;
-    int64_t base_ = 0;
-    std::vector<int64_t> store_;
-    int64_t *q_ = nullptr;  // store_.data()
-    uint64_t size_ = 0;     // store_.size()
+    int64_t base_page_ = 0;                      // page number of table_[0]
+    std::vector<int64_t *> table_;               // page -> levels (nullptr: never used)
+    std::vector<int32_t> counts_;                // non-empty levels per page
+    std::vector<std::unique_ptr<int64_t[]>> pages_;  // owns the pages
     int64_t best_;
     int64_t nlevels_ = 0;
-    int64_t lo_ = 0, hi_ = -1;  // index range ever touched since the last clear
 };
 
 struct L3Order {

@@ -1,0 +1,828 @@
+"""The numba fast path: turn a quoting rule into a C callback the engine calls with no Python.
+
+A user writes the rule once::
+
+    @mmsim.numba_strategy(params={"half_spread": 2.0, "size": 1.0})
+    def fixed_spread(view, params, state, out):
+        if view.bid_qty <= 0 or view.ask_qty <= 0:
+            return 0                                # no change
+        mid = 0.5 * (view.best_bid + view.best_ask)
+        out.bid_px = math.floor(mid - params.half_spread)
+        out.ask_px = math.ceil(mid + params.half_spread)
+        out.bid_qty = params.size
+        out.ask_qty = params.size
+        return 1                                    # out holds the targets
+
+    strategy = fixed_spread(half_spread=3)          # fast path, for mmsim.run
+    prototype = fixed_spread.python(half_spread=3)  # an mmsim.Strategy running the same rule
+
+``view`` is one :data:`~mmsim.records.VIEW_DTYPE` record (``view.best_bid``,
+``view.microprice``...), ``params`` a record with one float64 field per
+declared parameter, ``state`` a float64 array of ``state_size`` slots (zeroed
+at the start of each run; keep anything across calls there), ``out`` a
+:data:`~mmsim.records.QUOTE_DTYPE` record (prices in ticks, sizes in lots).
+The rule returns 0 (keep the current quotes) or 1 (``out`` holds the targets).
+
+The rule is compiled by numba into a ``cfunc`` with the C signature the engine
+calls, ``int64 fn(View*, double* params, double* state, Quote* out)``. The
+generated wrapper catches any exception the rule raises and returns an error
+code instead (:data:`NATIVE_ERRORS`), so a faulty rule stops the run with a
+:class:`~mmsim.StrategyError` and never takes the interpreter down.
+
+Compile cache
+-------------
+numba's ``cfunc(cache=True)`` caches per source file and checks only that
+file's time stamp, so a wrapper shared by every rule would either never hit the
+cache or, worse, hand back a stale rule after an edit. mmsim therefore writes
+one tiny wrapper module per rule into a cache directory, named by a fingerprint
+of the rule: its code, its source file, and, recursively, the jitted functions
+and constants it reads from its module. Editing the rule or anything it calls
+gives a new fingerprint and a fresh compile; an unchanged rule loads its
+machine code from numba's cache in a new process. The directory is
+``$MMSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmsim`` (``~/.cache/mmsim``), else
+a per-user folder under the system temp directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import marshal
+import math
+import os
+import re
+import sys
+import tempfile
+import threading
+import types as pytypes
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .errors import ConfigError, StrategyError
+from .records import QUOTE_DTYPE, VIEW_DTYPE
+from .strategy import Quote, Strategy, View
+
+__all__ = [
+    "NATIVE_ERRORS",
+    "NumbaStrategy",
+    "NumbaStrategyType",
+    "RuleStrategy",
+    "native_error_message",
+    "numba_strategy",
+]
+
+#: Return codes of the compiled callback: 0 = no change, 1 = ``out`` holds the
+#: targets; every other value is an error, with the message below.
+CODE_NO_CHANGE = 0
+CODE_QUOTE = 1
+CODE_RAISED = 2
+CODE_BAD_RETURN = 3
+
+#: Error code -> message, for the engine's wrapper to turn a code into a StrategyError.
+NATIVE_ERRORS: dict[int, str] = {
+    CODE_RAISED: (
+        "the strategy raised an exception (numba does not carry its message across the "
+        "C boundary; run the same rule on the Python path, e.g. `<strategy>.python(...)`, "
+        "to see the exception and its traceback)"
+    ),
+    CODE_BAD_RETURN: "the strategy returned a value other than 0 (no change) or 1 (quote in out)",
+}
+
+
+def native_error_message(code: int) -> str:
+    """Message for a return code of a compiled strategy callback.
+
+    Parameters
+    ----------
+    code : int
+        What the callback returned (anything but 0 or 1).
+
+    Returns
+    -------
+    str
+        A sentence naming what went wrong, without the strategy name or time
+        (the caller adds both).
+    """
+    return NATIVE_ERRORS.get(int(code), f"the strategy callback returned the unknown code {int(code)}")
+
+
+# --------------------------------------------------------------------------------------
+# parameters
+
+
+def _normalize_param_spec(params: Any, where: str) -> dict[str, float | None]:
+    """Declared parameters as an ordered {name: default or None (required)}."""
+    if params is None:
+        return {}
+    if isinstance(params, str):
+        raise StrategyError(f"{where}: params must be a sequence of names or a mapping name -> default, got a string")
+    items = params.items() if isinstance(params, Mapping) else ((p, None) for p in params)
+    spec: dict[str, float | None] = {}
+    for name, default in items:
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise StrategyError(f"{where}: parameter name {name!r} must be a Python identifier not starting with _")
+        if name in spec:
+            raise StrategyError(f"{where}: parameter {name!r} is declared twice")
+        if default is not None:
+            default = _number(default, f"{where}: default of parameter {name!r}", StrategyError)
+        spec[name] = default
+    return spec
+
+
+def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise error(f"{what}: expected a number, got {value!r}")
+    v = float(value)
+    if math.isnan(v):
+        raise error(f"{what}: expected a number, got NaN")
+    return v
+
+
+def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mapping[str, Any]) -> dict[str, float]:
+    """Validate ``values`` against the declared parameters; fill in defaults."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"strategy {label}: parameters must be a mapping, got {type(values).__name__}")
+    for key in values:
+        if key not in spec:
+            known = ", ".join(spec) or "none"
+            raise ConfigError(f"strategy {label}: unknown parameter {key!r} (it takes: {known})")
+    out: dict[str, float] = {}
+    for name, default in spec.items():
+        if name in values:
+            out[name] = _number(values[name], f"strategy {label}: parameter {name!r}")
+        elif default is None:
+            raise ConfigError(f"strategy {label}: missing parameter {name!r}")
+        else:
+            out[name] = default
+    return out
+
+
+def _params_dtype(names: tuple[str, ...]) -> np.dtype:
+    # float64 fields only, so the record is layout-identical to the ``double*`` the
+    # engine passes; a rule with no parameters still gets a (dummy) record.
+    fields = [(n, "<f8") for n in names] or [("_unused", "<f8")]
+    return np.dtype(fields, align=True)
+
+
+# --------------------------------------------------------------------------------------
+# fingerprint of a rule (what the compile cache is keyed on)
+
+
+def _is_dispatcher(obj: Any) -> bool:
+    try:
+        from numba.core.dispatcher import Dispatcher
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return False
+    return isinstance(obj, Dispatcher)
+
+
+def _code_names(code: pytypes.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _fingerprint_into(h: Any, func: Any, seen: set[int], files: set[str]) -> None:
+    py = func.py_func if _is_dispatcher(func) else func
+    if not isinstance(py, pytypes.FunctionType) or id(py) in seen:
+        return
+    seen.add(id(py))
+    h.update(marshal.dumps(py.__code__))
+    h.update(repr(py.__defaults__).encode())
+    try:
+        src = inspect.getsourcefile(py)
+    except TypeError:
+        src = None
+    if src and src not in files and os.path.isfile(src):
+        # The whole file: numba freezes module globals into the machine code, so an
+        # edited constant next to the rule must change the fingerprint too.
+        files.add(src)
+        h.update(Path(src).read_bytes())
+    cells = [c.cell_contents for c in (py.__closure__ or ()) if _cell_filled(c)]
+    deps = [py.__globals__.get(n) for n in sorted(_code_names(py.__code__))] + cells
+    for dep in deps:
+        if _is_dispatcher(dep) or isinstance(dep, pytypes.FunctionType):
+            _fingerprint_into(h, dep, seen, files)
+        elif isinstance(dep, (bool, int, float, str, bytes, tuple)):
+            h.update(repr(dep).encode())
+        elif isinstance(dep, np.ndarray):
+            h.update(repr(dep.dtype).encode() + dep.tobytes())
+
+
+def _cell_filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+def _fingerprint(rule: Any, param_names: tuple[str, ...], state_size: int) -> str:
+    import numba
+
+    from . import __version__
+
+    py = rule.py_func if _is_dispatcher(rule) else rule
+    h = hashlib.sha256()
+    # The module name too: numba's cached machine code re-imports the rule's module by
+    # name to rebuild its environment, so one file loaded under two names needs two entries.
+    h.update(repr((__version__, numba.__version__, sys.version_info[:2], VIEW_DTYPE.descr, QUOTE_DTYPE.descr,
+                   param_names, state_size, py.__module__, _WRAPPER_TEMPLATE)).encode())
+    _fingerprint_into(h, rule, set(), set())
+    return h.hexdigest()[:24]
+
+
+# --------------------------------------------------------------------------------------
+# the generated wrapper module
+
+_WRAPPER_TEMPLATE = '''\
+"""Generated by mmsim.numba_strategy for {qualname} ({module}); do not edit.
+
+Fingerprint {fingerprint}: a changed rule gets a new file, so numba's per-file
+cache can never hand back stale machine code.
+"""
+import numpy as np
+from numba import carray
+
+from mmsim.numba_strategy import _return_code
+from mmsim.records import QUOTE_DTYPE, VIEW_DTYPE
+
+PARAMS_DTYPE = np.dtype({params_descr!r}, align=True)
+STATE_SIZE = {state_size}
+
+# Set by mmsim before the first compile; a cache hit never reads it.
+rule = None
+
+
+def callback(view_ptr, params_ptr, state_ptr, out_ptr):
+    view = carray(view_ptr, 1, VIEW_DTYPE)[0]
+    params = carray(params_ptr, 1, PARAMS_DTYPE)[0]
+    state = carray(state_ptr, STATE_SIZE, np.float64)
+    out = carray(out_ptr, 1, QUOTE_DTYPE)[0]
+    try:
+        code = _return_code(rule(view, params, state, out))
+    except Exception:
+        return {raised}
+    if code == 0 or code == 1:
+        return code
+    return {bad_return}
+'''
+
+
+def _return_code(code):  # type: ignore[no-untyped-def]  # numba matches the overload's signature exactly
+    """Identity on the rule's return value; at compile time, insist it is an integer."""
+    return code
+
+
+def _install_return_check() -> None:
+    from numba.core import types
+    from numba.core.errors import TypingError
+    from numba.extending import overload
+
+    @overload(_return_code)
+    def _ol_return_code(code):  # type: ignore[no-untyped-def]
+        if isinstance(code, (types.Integer, types.Boolean)):
+            return lambda code: np.int64(code)
+        raise TypingError(
+            f"the rule must return an integer (0 = no change, 1 = out holds the quote); it returns {code}"
+        )
+
+
+_install_lock = threading.Lock()
+_installed = False
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("MMSIM_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "mmsim"
+
+
+def _writable_dir(*candidates: Path) -> Path:
+    for d in candidates:
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+            probe = d / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            return d
+        except OSError:
+            continue
+    raise StrategyError(f"no writable cache directory for compiled strategies (tried {', '.join(map(str, candidates))}); "
+                        "set MMSIM_CACHE_DIR")
+
+
+def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_size: int) -> pytypes.ModuleType:
+    """Write (once) and import the wrapper module for this fingerprint."""
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    root = _writable_dir(_cache_dir() / "cfunc", Path(tempfile.gettempdir()) / f"mmsim-{uid}" / "cfunc")
+    modname = f"_mmsim_cfunc_{fingerprint}"
+    path = root / f"{modname}.py"
+    if not path.exists():
+        py = rule.py_func if _is_dispatcher(rule) else rule
+        text = _WRAPPER_TEMPLATE.format(
+            qualname=py.__qualname__, module=py.__module__, fingerprint=fingerprint,
+            params_descr=[(n, "<f8") for n in params_dtype.names], state_size=state_size,
+            raised=CODE_RAISED, bad_return=CODE_BAD_RETURN,
+        )
+        # Write then rename, so a parallel sweep never imports a half-written file; the
+        # file is never rewritten, so numba's time-stamp check keeps hitting its cache.
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    if modname in sys.modules:
+        return sys.modules[modname]
+    spec = importlib.util.spec_from_file_location(modname, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------------------
+# the pure-Python twin of the record views (for the debuggable Python path)
+
+
+class _RecordReader:
+    """Attribute access to a structured record, like a numba record.
+
+    Scalars come back as Python ``int``/``float``: their arithmetic matches numba's
+    (``x / 0.0`` raises ZeroDivisionError, ``inf * 0`` is a quiet NaN), where numpy
+    scalars would warn and return inf. Array fields come back as numpy views.
+    """
+
+    __slots__ = ("_rec",)
+
+    def __init__(self, rec: Any) -> None:
+        object.__setattr__(self, "_rec", rec)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self._rec[name]
+        except (KeyError, ValueError, IndexError):
+            raise AttributeError(f"record has no field {name!r}") from None
+        return value if isinstance(value, np.ndarray) else value.item()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("the view and params are read-only")
+
+
+class _RecordWriter(_RecordReader):
+    """Attribute write access to the ``out`` record."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in self._rec.dtype.names:
+            raise AttributeError(f"out has no field {name!r} (it has {', '.join(self._rec.dtype.names)})")
+        self._rec[name] = value
+
+
+def _view_record(view: Any) -> Any:
+    """The VIEW_DTYPE record (numpy.void, writes visible to numba) behind ``view``."""
+    rec = view._rec if isinstance(view, View) else view
+    if isinstance(rec, np.ndarray):
+        if rec.dtype != VIEW_DTYPE:
+            raise StrategyError(f"expected a VIEW_DTYPE record, got dtype {rec.dtype}")
+        rec = rec.reshape(-1)[0]
+    return rec
+
+
+# --------------------------------------------------------------------------------------
+# public classes
+
+
+class NumbaStrategyType:
+    """A compiled quoting rule: call it with parameters to get a strategy for :func:`mmsim.run`.
+
+    Made by :func:`numba_strategy`; see the module docstring for the rule's contract.
+
+    Parameters
+    ----------
+    rule : callable
+        ``rule(view, params, state, out) -> int``, a plain function or a numba
+        ``@njit`` dispatcher.
+    params : sequence of str or mapping of str to float or None
+        Parameter names in order, or name -> default (None: required).
+    state_size : int
+        float64 slots in the per-run state array (zeroed at the start of each run).
+    name : str, optional
+        Name used in messages and reports (default: the rule's name).
+    cache : bool
+        Cache the compiled callback on disk (see the module docstring).
+
+    Raises
+    ------
+    StrategyError
+        If the rule does not take exactly four positional arguments, or the
+        declaration is malformed.
+    """
+
+    def __init__(self, rule: Callable[..., Any], *, params: Any = (), state_size: int = 0, name: str | None = None,
+                 cache: bool = True) -> None:
+        py = rule.py_func if _is_dispatcher(rule) else rule
+        if not isinstance(py, pytypes.FunctionType):
+            raise StrategyError(f"numba_strategy: expected a function rule(view, params, state, out), got {rule!r}")
+        self.name: str = name or py.__name__
+        self._check_signature(py)
+        if isinstance(state_size, bool) or not isinstance(state_size, (int, np.integer)) or not 0 <= state_size <= 1 << 20:
+            raise StrategyError(f"strategy {self.name}: state_size must be an integer in 0..1048576, got {state_size!r}")
+        self.param_spec: dict[str, float | None] = _normalize_param_spec(params, f"strategy {self.name}")
+        self.param_names: tuple[str, ...] = tuple(self.param_spec)
+        self.state_size: int = int(state_size)
+        self.cache: bool = bool(cache)
+        if _is_dispatcher(rule):
+            self.rule = rule
+        else:
+            self.rule = _njit(py, cache)
+        self.py_rule: Callable[..., Any] = py
+        self.params_dtype: np.dtype = _params_dtype(self.param_names)
+        self.__doc__ = py.__doc__
+        self.__module__ = py.__module__
+        self.__qualname__ = py.__qualname__
+        self._cfunc: Any = None
+        self._compile_lock = threading.Lock()
+        self._python_class: type | None = None
+
+    def _check_signature(self, py: pytypes.FunctionType) -> None:
+        sig = inspect.signature(py)
+        positional = [p for p in sig.parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        others = [p for p in sig.parameters.values() if p not in positional]
+        if len(positional) != 4 or others:
+            raise StrategyError(
+                f"strategy {self.name}: the rule must have the signature rule(view, params, state, out) -> int; "
+                f"{py.__qualname__}{sig} takes {len(positional)} positional argument(s)"
+                + (" and " + ", ".join(str(p) for p in others) if others else "")
+            )
+
+    # -- construction ------------------------------------------------------------------
+
+    def __call__(self, **params: Any) -> "NumbaStrategy":
+        """Strategy with these parameters (defaults fill the rest), on the numba fast path."""
+        return NumbaStrategy(self, params)
+
+    def from_params(self, params: Mapping[str, Any] | None = None) -> "NumbaStrategy":
+        """Like calling the type, from a mapping (as read from a config's ``strategy.params``)."""
+        return NumbaStrategy(self, params or {})
+
+    def python(self, *, pure: bool = False, **params: Any) -> "RuleStrategy":
+        """The same rule as an :class:`mmsim.Strategy` (the Python path, for prototyping).
+
+        Parameters
+        ----------
+        pure : bool
+            False: call the jitted rule from Python (same machine code as the fast
+            path). True: run the rule's plain Python source (breakpoints and
+            tracebacks work; numba is not used).
+        **params
+            Parameter values.
+        """
+        return self.python_class(pure=pure, **params)
+
+    @property
+    def python_class(self) -> type:
+        """An :class:`mmsim.Strategy` subclass running this rule, e.g. for ``file.py:GLFTPython`` plugins."""
+        if self._python_class is None:
+            owner = self
+            cls = type(f"{self.name}Python", (RuleStrategy,), {
+                "__doc__": f"Python path of the {self.name} rule (same rule as the numba fast path).\n\n"
+                           + (self.__doc__ or ""),
+                "__module__": self.__module__,
+                "native": owner,
+                "name": owner.name,
+            })
+            self._python_class = cls
+        return self._python_class
+
+    # -- compilation -------------------------------------------------------------------
+
+    def compile(self) -> Any:
+        """Compile (or load from the cache) the C callback; return the numba ``CFunc``.
+
+        Raises
+        ------
+        StrategyError
+            If the rule does not compile for the view/params/state/out types,
+            e.g. it reads a field the view does not have or returns a non-integer.
+        """
+        if self._cfunc is not None:
+            return self._cfunc
+        with self._compile_lock:
+            if self._cfunc is None:
+                self._cfunc = self._compile()
+        return self._cfunc
+
+    def _compile(self) -> Any:
+        import numba
+        from numba.core import types
+
+        global _installed
+        with _install_lock:
+            if not _installed:
+                _install_return_check()
+                _installed = True
+        sig = types.int64(types.voidptr, types.voidptr, types.voidptr, types.voidptr)
+        fingerprint = _fingerprint(self.rule, self.param_names, self.state_size)
+        module = _wrapper_module(self.rule, fingerprint, self.params_dtype, self.state_size)
+        module.rule = self.rule
+        try:
+            return _retry_without_stale_caches(
+                self.rule, lambda: numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback))
+        except Exception as exc:
+            raise self._compile_error(exc) from exc
+
+    def _compile_error(self, exc: Exception) -> StrategyError:
+        from numba.core.errors import NumbaError
+
+        # numba reports most typing faults as NumbaError, but some (a misspelt record
+        # field) surface as a bare KeyError from deep inside the typer.
+        if isinstance(exc, NumbaError):
+            plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+            ours = re.search(r"the rule must return an integer[^\n]*", plain)
+            why = ours.group(0) if ours else _first_lines(plain)
+        elif isinstance(exc, KeyError):
+            why = f"no field {exc.args[0]!r} in the view, params or out record"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        return StrategyError(
+            f"strategy {self.name}: the rule {self.py_rule.__qualname__}(view, params, state, out) does not "
+            f"compile for the view record: {why}"
+        )
+
+    def _cacheable(self) -> bool:
+        """Whether a new process could rebuild the cached code: numba re-imports the rule's module by name."""
+        mod = sys.modules.get(self.py_rule.__module__)
+        return mod is not None and getattr(mod, "__dict__", None) is self.py_rule.__globals__
+
+    @property
+    def address(self) -> int:
+        """Address of the compiled ``int64 fn(View*, double*, double*, Quote*)``."""
+        return int(self.compile().address)
+
+    @property
+    def cache_hits(self) -> int:
+        """1 when the compiled callback came from the on-disk cache in this process."""
+        return int(self.compile().cache_hits)
+
+    def __repr__(self) -> str:
+        return f"<numba strategy {self.name} params={self.param_names} state_size={self.state_size}>"
+
+    def __reduce__(self) -> Any:
+        # Sweeps ship strategies to worker processes: send where the type lives, not
+        # the compiled code (the worker loads it from the on-disk cache).
+        module = sys.modules.get(self.__module__)
+        attr = next((k for k, v in vars(module).items() if v is self), None) if module else None
+        if attr is None:
+            raise TypeError(f"numba strategy {self.name} cannot be pickled: it is not a module-level name")
+        return _rebuild_type, (self.__module__, attr, getattr(module, "__file__", None))
+
+
+def _rebuild_type(module_name: str, attr: str, file: str | None) -> "NumbaStrategyType":
+    """Find a NumbaStrategyType again in a new process: its module, or the plugin file it came from."""
+    module = sys.modules.get(module_name)
+    if module is None:
+        if module_name.startswith("_mmsim_plugin_") and file:
+            from .plugins import resolve_strategy
+
+            return resolve_strategy(f"{file}:{attr}")
+        module = importlib.import_module(module_name)
+    return getattr(module, attr)
+
+
+def _dispatchers(func: Any, seen: set[int] | None = None) -> list[Any]:
+    """The jitted functions a rule reaches through its globals and closure, itself included."""
+    seen = set() if seen is None else seen
+    py = func.py_func if _is_dispatcher(func) else func
+    if not isinstance(py, pytypes.FunctionType) or id(py) in seen:
+        return []
+    seen.add(id(py))
+    found = [func] if _is_dispatcher(func) else []
+    cells = [c.cell_contents for c in (py.__closure__ or ()) if _cell_filled(c)]
+    for dep in [py.__globals__.get(n) for n in sorted(_code_names(py.__code__))] + cells:
+        if _is_dispatcher(dep) or isinstance(dep, pytypes.FunctionType):
+            found += _dispatchers(dep, seen)
+    return found
+
+
+def _retry_without_stale_caches(rule: Any, build: Callable[[], Any]) -> Any:
+    """Run ``build``; if a jitted function's on-disk cache cannot be loaded, retry with those caches off.
+
+    numba keys an ``@njit(cache=True)`` function's cache on its file, but the cached
+    code re-imports the module by the name it had when it was saved. One file seen
+    under two module names (imported as ``strategies.glft`` in one process, loaded by
+    path in another) then fails to load with ModuleNotFoundError instead of
+    recompiling. Compiling afresh is always correct, so do that.
+    """
+    try:
+        return build()
+    except ImportError:
+        from numba.core.caching import NullCache
+
+        for d in _dispatchers(rule):
+            d._cache = NullCache()
+        return build()
+
+
+def _first_lines(text: str, n: int = 8) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # numba's terminal highlighting
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return "\n".join(lines[:n])
+
+
+def _njit(py: pytypes.FunctionType, cache: bool) -> Any:
+    import numba
+
+    if cache:
+        try:
+            return numba.njit(cache=True)(py)
+        except RuntimeError:
+            # Functions without a source file (typed at a prompt, exec'd) cannot be cached.
+            pass
+    return numba.njit(py)
+
+
+class NumbaStrategy:
+    """A numba rule with its parameters: what :func:`mmsim.run` calls on the fast path.
+
+    Made by calling a :class:`NumbaStrategyType`. Compiles (or loads from the
+    cache) at construction, so a rule that does not compile fails here with a
+    :class:`~mmsim.StrategyError`, not in the middle of a run.
+    """
+
+    def __init__(self, kind: NumbaStrategyType, params: Mapping[str, Any]) -> None:
+        self.kind = kind
+        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params)
+        self._params_array = np.array([self.params[n] for n in kind.param_names] or [0.0], dtype=np.float64)
+        kind.compile()
+
+    @property
+    def name(self) -> str:
+        """The rule's name."""
+        return self.kind.name
+
+    @property
+    def label(self) -> str:
+        """The name used in messages."""
+        return self.kind.name
+
+    def _mmsim_native_(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(callback address, float64 params, fresh zeroed float64 state)`` for one run."""
+        return self.kind.address, self._params_array.copy(), np.zeros(max(self.kind.state_size, 1), np.float64)
+
+    def _mmsim_error_message_(self, code: int) -> str:
+        """What a non-0/1 return code of the callback means (the engine puts it in its StrategyError)."""
+        return native_error_message(code)
+
+    def python(self, *, pure: bool = False) -> "RuleStrategy":
+        """The Python-path twin with the same parameters."""
+        return self.kind.python(pure=pure, **self.params)
+
+    def __reduce__(self) -> Any:
+        return NumbaStrategy, (self.kind, self.params)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"{self.name}({args})"
+
+
+class RuleStrategy(Strategy):
+    """The Python path of a numba rule: an :class:`mmsim.Strategy` calling the same rule.
+
+    Subclasses set ``native`` (a :class:`NumbaStrategyType`); the usual way to get
+    one is ``MyRule.python_class`` or ``MyRule.python(**params)``.
+
+    Parameters
+    ----------
+    pure : bool
+        False (default): call the numba-jitted rule (the same machine code as
+        the fast path). True: call the rule's plain Python function.
+    **params
+        Parameter values; unknown or missing ones raise :class:`~mmsim.ConfigError`.
+    """
+
+    native: NumbaStrategyType
+
+    def __init__(self, *, pure: bool = False, **params: Any) -> None:
+        kind = type(self).native
+        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params)
+        self.pure = bool(pure)
+        self._params_rec = np.zeros((), dtype=kind.params_dtype)
+        for k, v in self.params.items():
+            self._params_rec[k] = v
+        self._state = np.zeros(kind.state_size, np.float64)
+        self._out = np.zeros((), dtype=QUOTE_DTYPE)
+        if self.pure:
+            self._call = kind.py_rule
+            self._params_arg: Any = _RecordReader(self._params_rec[()])
+            self._out_arg: Any = _RecordWriter(self._out)
+        else:
+            self._call = kind.rule
+            self._params_arg = self._params_rec[()]
+            self._out_arg = self._out[()]
+            # Compile now for the Python argument types, so a broken rule fails here
+            # and a stale on-disk cache is handled as on the fast path.
+            from numba import typeof
+
+            sig = tuple(typeof(a) for a in (np.zeros((), dtype=VIEW_DTYPE)[()], self._params_arg, self._state,
+                                            self._out_arg))
+            try:
+                _retry_without_stale_caches(kind.rule, lambda: kind.rule.compile(sig))
+            except Exception as exc:
+                raise kind._compile_error(exc) from exc
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any] | None = None) -> "RuleStrategy":
+        """Build from a mapping (as read from a config's ``strategy.params``)."""
+        params = dict(params or {})
+        if not isinstance(params.get("pure", False), bool):
+            raise ConfigError(f"strategy {cls.native.name}: parameter 'pure' must be true or false")
+        return cls(**params)
+
+    def __reduce__(self) -> Any:
+        # The class is made on the fly by ``python_class``; rebuild it from its rule type.
+        return _rebuild_python, (type(self).native, self.params, self.pure)
+
+    def reset(self) -> None:
+        """Zero the per-run state (the engine calls this at the start of each run)."""
+        self._state[:] = 0.0
+
+    def quote(self, view: View) -> Quote | None:
+        """Run the rule on ``view``; return its targets, or None for no change."""
+        rec = _view_record(view)
+        arg = _RecordReader(rec) if self.pure else rec
+        # The engine hands the callback a zeroed Quote each call; do the same so a rule
+        # that leaves a field unset behaves alike on both paths.
+        self._out[()] = 0
+        code = self._call(arg, self._params_arg, self._state, self._out_arg)
+        if isinstance(code, (bool, np.bool_)) or not isinstance(code, (int, np.integer)):
+            raise StrategyError(
+                f"strategy {self.label} at local time {int(rec['ts'])} ns: the rule must return an integer "
+                f"(0 = no change, 1 = out holds the quote), it returned {code!r}"
+            )
+        if code == CODE_NO_CHANGE:
+            return None
+        if code == CODE_QUOTE:
+            o = self._out
+            return Quote(float(o["bid_px"]), float(o["bid_qty"]), float(o["ask_px"]), float(o["ask_qty"]))
+        raise StrategyError(f"strategy {self.label} at local time {int(rec['ts'])} ns: "
+                            f"{native_error_message(CODE_BAD_RETURN)} (it returned {int(code)})")
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
+        return f"{self.label}Python({args}{', pure=True' if self.pure else ''})"
+
+
+def _rebuild_python(kind: NumbaStrategyType, params: dict[str, float], pure: bool) -> RuleStrategy:
+    return kind.python(pure=pure, **params)
+
+
+def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), state_size: int = 0,
+                   name: str | None = None, cache: bool = True) -> Any:
+    """Decorator: make a quoting rule into a strategy type for the numba fast path.
+
+    Use bare (``@numba_strategy``) for a rule without parameters or state, or with
+    arguments (``@numba_strategy(params={"half_spread": 2.0}, state_size=4)``).
+
+    Parameters
+    ----------
+    rule : callable, optional
+        ``rule(view, params, state, out) -> int``: a plain function (mmsim jits
+        it) or an ``@njit`` dispatcher.
+    params : sequence of str or mapping of str to float or None
+        Parameter names in order, or name -> default (None: required). The rule
+        reads them as ``params.<name>`` (float64).
+    state_size : int
+        float64 slots in ``state``, zeroed at the start of every run.
+    name : str, optional
+        Name in messages and reports; default the rule's ``__name__``.
+    cache : bool
+        Keep the compiled callback on disk so a new process does not recompile.
+
+    Returns
+    -------
+    NumbaStrategyType
+        Call it with parameters for a fast-path strategy; ``.python(...)`` for the
+        Python path running the same rule.
+
+    Raises
+    ------
+    StrategyError
+        If the rule's signature is wrong or the declaration is malformed.
+    """
+
+    def wrap(fn: Callable[..., Any]) -> NumbaStrategyType:
+        return NumbaStrategyType(fn, params=params, state_size=state_size, name=name, cache=cache)
+
+    if rule is not None:
+        return wrap(rule)
+    return wrap

@@ -1,0 +1,237 @@
+"""Find and build strategy plugins: ``path/to/file.py:Name``, ``package.module:Name`` or an entry point.
+
+Third-party packages register strategies under the entry-point group
+``mmsim.strategies``::
+
+    [project.entry-points."mmsim.strategies"]
+    my_mm = "my_package.mm:MyMarketMaker"
+
+and a config names them as ``strategy: {path: my_mm, params: {...}}``. The
+object a spec names may be a numba strategy type (:func:`mmsim.numba_strategy`),
+an :class:`mmsim.Strategy` subclass, or a factory function; its parameters are
+checked before anything runs (unknown or missing: :class:`~mmsim.ConfigError`
+naming the parameter).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError, StrategyError
+from .strategy import Strategy
+
+__all__ = ["ENTRY_POINT_GROUP", "available_strategies", "load_strategy", "resolve_strategy"]
+
+#: Entry-point group third-party strategies register under.
+ENTRY_POINT_GROUP = "mmsim.strategies"
+
+# Our own errors pass through untouched; anything else a plugin raises is wrapped.
+MmsimErrorTypes = (ConfigError, StrategyError)
+
+
+def available_strategies() -> dict[str, str]:
+    """Entry-point strategies installed in this environment: name -> ``module:attr``."""
+    return {ep.name: ep.value for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _is_path_spec(target: str) -> bool:
+    return target.endswith(".py") or "/" in target or "\\" in target
+
+
+def _load_file(path_text: str, base_dir: Path | None) -> Any:
+    path = Path(path_text).expanduser()
+    candidates = [path] if path.is_absolute() else ([base_dir / path] if base_dir else []) + [Path.cwd() / path]
+    found = next((p for p in candidates if p.is_file()), None)
+    if found is None:
+        raise ConfigError(f"strategy file not found: {path_text} (looked at {', '.join(str(c) for c in candidates)})")
+    found = found.resolve()
+    # One module per file (keyed by the absolute path), reused on a second load so a
+    # sweep that builds many strategies from one file executes it once.
+    tag = hashlib.sha1(str(found).encode()).hexdigest()[:10]
+    modname = f"_mmsim_plugin_{found.stem}_{tag}"
+    if modname in sys.modules:
+        return sys.modules[modname]
+    spec = importlib.util.spec_from_file_location(modname, found)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"strategy file {found} cannot be imported as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except MmsimErrorTypes:
+        del sys.modules[modname]
+        raise
+    except Exception as exc:
+        del sys.modules[modname]
+        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _import_module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            raise ConfigError(f"strategy module {name!r} not found") from exc
+        raise StrategyError(f"strategy module {name!r} failed to import: {exc}") from exc
+    except MmsimErrorTypes:
+        raise
+    except Exception as exc:
+        raise StrategyError(f"strategy module {name!r} failed to import: {type(exc).__name__}: {exc}") from exc
+
+
+def _get_attr(module: Any, attr: str, where: str) -> Any:
+    obj = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ConfigError(f"{where} has no strategy named {attr!r}") from None
+    return obj
+
+
+def resolve_strategy(spec: str, *, base_dir: str | Path | None = None) -> Any:
+    """Return the object a strategy spec names, without building it.
+
+    Parameters
+    ----------
+    spec : str
+        ``path/to/file.py:Name`` (relative paths are tried against ``base_dir``
+        then the working directory), ``package.module:Name``, or the name of an
+        entry point in the ``mmsim.strategies`` group.
+    base_dir : path, optional
+        Directory relative file paths are read from first (e.g. the config file's).
+
+    Raises
+    ------
+    ConfigError
+        If the file, module, attribute or entry point does not exist.
+    StrategyError
+        If the plugin's code raises while it is imported.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"strategy: expected 'file.py:Name', 'module:Name' or an entry-point name, got {spec!r}")
+    spec = spec.strip()
+    base = Path(base_dir) if base_dir is not None else None
+    target, sep, attr = spec.rpartition(":")
+    if sep and target and attr and not attr.startswith(("\\", "/")):
+        if _is_path_spec(target):
+            return _get_attr(_load_file(target, base), attr, f"strategy file {target}")
+        return _get_attr(_import_module(target), attr, f"strategy module {target}")
+    if spec.endswith(".py"):
+        raise ConfigError(f"strategy {spec!r}: name the strategy inside the file, as {spec}:ClassName")
+    eps = [ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name == spec]
+    if not eps:
+        known = ", ".join(sorted(available_strategies())) or "none installed"
+        raise ConfigError(f"unknown strategy {spec!r}: not a file.py:Name, module:Name or an entry point in "
+                          f"group {ENTRY_POINT_GROUP!r} (installed: {known})")
+    try:
+        return eps[0].load()
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"entry point {spec!r} ({eps[0].value}) cannot be loaded: {exc}") from exc
+
+
+def _check_call(fn: Any, params: Mapping[str, Any], label: str) -> None:
+    """ConfigError naming the first unknown or missing keyword for ``fn(**params)``."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    ps = list(sig.parameters.values())
+    if any(p.kind is p.VAR_KEYWORD for p in ps):
+        accepted = None
+    else:
+        accepted = {p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if accepted is not None:
+        for key in params:
+            if key not in accepted:
+                known = ", ".join(sorted(accepted)) or "none"
+                raise ConfigError(f"strategy {label}: unknown parameter {key!r} (it takes: {known})")
+    for p in ps:
+        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in params:
+            raise ConfigError(f"strategy {label}: missing parameter {p.name!r}")
+        if p.kind is p.POSITIONAL_ONLY and p.default is p.empty:
+            raise StrategyError(f"strategy {label}: its constructor needs positional argument {p.name!r}, "
+                                "which a config cannot give; take keyword parameters")
+
+
+def _is_strategy(obj: Any) -> bool:
+    return isinstance(obj, Strategy) or hasattr(obj, "_mmsim_native_")
+
+
+def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None) -> Any:
+    """Load a strategy plugin and build it with validated parameters.
+
+    Parameters
+    ----------
+    spec : str
+        ``path/to/file.py:Name``, ``package.module:Name`` or an entry-point name in
+        the ``mmsim.strategies`` group (see :func:`resolve_strategy`).
+    params : mapping, optional
+        Parameters, e.g. a config's ``strategy.params``.
+    base_dir : path, optional
+        Directory relative file paths are read from first.
+
+    Returns
+    -------
+    Strategy or numba strategy
+        Something :func:`mmsim.run` accepts.
+
+    Raises
+    ------
+    ConfigError
+        Unknown spec, or an unknown or missing parameter (named).
+    StrategyError
+        The plugin is not a strategy, or its code fails while loading or building.
+
+    Examples
+    --------
+    >>> s = load_strategy("strategies/glft.py:GLFT", {"gamma": 0.01})   # doctest: +SKIP
+    """
+    params = {} if params is None else params
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"strategy {spec}: parameters must be a mapping, got {type(params).__name__}")
+    params = dict(params)
+    for key in params:
+        if not isinstance(key, str):
+            raise ConfigError(f"strategy {spec}: parameter names must be strings, got {key!r}")
+    obj = resolve_strategy(spec, base_dir=base_dir)
+    label = getattr(obj, "name", None) or getattr(obj, "__name__", None) or spec
+    if _is_strategy(obj) and not isinstance(obj, type):
+        if params:
+            raise ConfigError(f"strategy {spec} is an already-built strategy; it takes no parameters "
+                              f"(got {', '.join(sorted(params))})")
+        return obj
+    if hasattr(obj, "from_params"):
+        built = obj.from_params(params)
+    elif isinstance(obj, type) and issubclass(obj, Strategy):
+        if inspect.isabstract(obj):
+            missing = ", ".join(sorted(obj.__abstractmethods__))
+            raise StrategyError(f"strategy {label} ({spec}) is abstract: it does not implement {missing}")
+        _check_call(obj, params, label)
+        built = _build(obj, params, label)
+    elif callable(obj):
+        _check_call(obj, params, label)
+        built = _build(obj, params, label)
+    else:
+        raise StrategyError(f"{spec} names a {type(obj).__name__}, not a strategy class, numba strategy or factory")
+    if not _is_strategy(built):
+        raise StrategyError(f"{spec} built a {type(built).__name__}, not an mmsim.Strategy or numba strategy")
+    return built
+
+
+def _build(factory: Any, params: Mapping[str, Any], label: str) -> Any:
+    try:
+        return factory(**params)
+    except MmsimErrorTypes:
+        raise
+    except Exception as exc:
+        raise StrategyError(f"strategy {label}: building it failed: {type(exc).__name__}: {exc}") from exc
+

@@ -1,0 +1,633 @@
+"""Strategy plugins: the numba fast path, plugin loading, and the reference strategies against the engine.
+
+The compiled callback is called through ctypes exactly as the engine calls it;
+engine-level tests run the reference strategies on real data and compare the
+fast path with the Python path fill for fill.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from mmsim.errors import ConfigError, StrategyError
+from mmsim.numba_strategy import NATIVE_ERRORS, NumbaStrategyType, RuleStrategy, native_error_message, numba_strategy
+from mmsim.plugins import available_strategies, load_strategy, resolve_strategy
+from mmsim.records import QUOTE_DTYPE, VIEW_DTYPE
+from mmsim.strategy import Quote, Strategy
+
+CFUNC_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+
+def call_native(strategy, view: np.ndarray, state: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+    """Call the compiled callback once, as the engine does: (code, out record)."""
+    addr, params, fresh = strategy._mmsim_native_()
+    state = fresh if state is None else state
+    out = np.zeros(1, dtype=QUOTE_DTYPE)
+    rec = np.ascontiguousarray(view.reshape(1))
+    code = CFUNC_TYPE(addr)(rec.ctypes.data, params.ctypes.data, state.ctypes.data, out.ctypes.data)
+    return code, out[0]
+
+
+def book_view(bid=100, ask=104, bid_qty=5, ask_qty=5, position=0, ts=1_000) -> np.ndarray:
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"], v["position"], v["ts"] = bid, ask, bid_qty, ask_qty, position, ts
+    return v
+
+
+# -- rules used below (module level, so numba can cache them) ----------------------------------
+
+
+@numba_strategy(params={"half_spread": 2.0, "size": 1.0}, state_size=3)
+def spread_rule(view, params, state, out):
+    state[0] += 1.0
+    mid = 0.5 * (view.best_bid + view.best_ask)
+    out.bid_px = mid - params.half_spread
+    out.ask_px = mid + params.half_spread
+    out.bid_qty = params.size
+    out.ask_qty = params.size
+    return 1
+
+
+@numba_strategy(params=("limit",))
+def raising_rule(view, params, state, out):
+    if view.position > params.limit:
+        raise ValueError("position over the limit")
+    return 0
+
+
+@numba_strategy
+def bad_code_rule(view, params, state, out):
+    return 7
+
+
+@numba_strategy(name="Floaty")
+def float_return_rule(view, params, state, out):
+    return 1.5
+
+
+@numba_strategy(name="Typo")
+def typo_rule(view, params, state, out):
+    out.bid_px = view.best_bidd
+    return 1
+
+
+@numba_strategy(state_size=1)
+def divide_rule(view, params, state, out):
+    out.bid_px = view.best_bid / state[0]  # state starts at 0: ZeroDivisionError
+    return 1
+
+
+# -- the numba fast path -------------------------------------------------------------------------
+
+
+def test_callback_writes_the_quote_and_keeps_state_across_calls():
+    s = spread_rule(half_spread=1.5)
+    assert s.params == {"half_spread": 1.5, "size": 1.0}
+    addr, params, state = s._mmsim_native_()
+    assert isinstance(addr, int) and addr != 0
+    assert params.dtype == np.float64 and list(params) == [1.5, 1.0]
+    assert state.dtype == np.float64 and list(state) == [0.0, 0.0, 0.0]
+    code, out = call_native(s, book_view(), state)
+    assert code == 1
+    assert tuple(out) == (100.5, 1.0, 103.5, 1.0)
+    call_native(s, book_view(), state)
+    assert state[0] == 2.0  # the engine's array is the rule's state
+    assert list(s._mmsim_native_()[2]) == [0.0, 0.0, 0.0]  # each run starts from zero
+
+
+def test_exception_in_the_rule_is_an_error_code_not_a_crash():
+    s = raising_rule(limit=3)
+    assert call_native(s, book_view(position=3))[0] == 0
+    assert call_native(s, book_view(position=4))[0] == 2
+    assert "raised an exception" in native_error_message(2)
+    assert call_native(divide_rule(), book_view())[0] == 2  # numba raises ZeroDivisionError like Python
+
+
+def test_return_value_other_than_0_or_1_is_an_error_code():
+    assert call_native(bad_code_rule(), book_view())[0] == 3
+    assert native_error_message(3) == NATIVE_ERRORS[3]
+    assert native_error_message(99) == "the strategy callback returned the unknown code 99"
+
+
+def test_non_integer_return_fails_at_construction():
+    with pytest.raises(StrategyError, match=r"strategy Floaty: .*must return an integer.*float64"):
+        float_return_rule()
+
+
+def test_unknown_view_field_fails_at_construction():
+    with pytest.raises(StrategyError, match=r"strategy Typo: the rule typo_rule\(view, params, state, out\) does not "
+                                            r"compile.*best_bidd"):
+        typo_rule()
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["def rule(view, params, state):\n    return 0",
+     "def rule(view, params, state, out, extra):\n    return 0",
+     "def rule(view, params, state, out, *, flag=1):\n    return 0"],
+    ids=["three-args", "five-args", "keyword-only"],
+)
+def test_wrong_signature_fails_at_decoration(source):
+    namespace: dict = {}
+    exec(source, namespace)
+    with pytest.raises(StrategyError, match=r"strategy rule: the rule must have the signature "
+                                            r"rule\(view, params, state, out\) -> int"):
+        numba_strategy(namespace["rule"])
+
+
+def test_parameters_are_validated_by_name():
+    with pytest.raises(ConfigError, match=r"strategy spread_rule: unknown parameter 'half_sprad' "
+                                          r"\(it takes: half_spread, size\)"):
+        spread_rule(half_sprad=1.0)
+    with pytest.raises(ConfigError, match=r"strategy raising_rule: missing parameter 'limit'"):
+        raising_rule()
+    with pytest.raises(ConfigError, match=r"strategy spread_rule: parameter 'size': expected a number, got 'big'"):
+        spread_rule.from_params({"size": "big"})
+    with pytest.raises(ConfigError, match=r"parameter 'size': expected a number, got True"):
+        spread_rule.python(size=True)
+    with pytest.raises(StrategyError, match=r"parameter name '_x' must be a Python identifier"):
+        numba_strategy(params=("_x",))(lambda view, params, state, out: 0)
+
+
+def test_python_path_is_an_mmsim_strategy_running_the_same_rule():
+    cls = spread_rule.python_class
+    assert issubclass(cls, Strategy) and issubclass(cls, RuleStrategy)
+    assert cls.__name__ == "spread_rulePython" and cls.name == "spread_rule"
+    for pure in (False, True):
+        s = spread_rule.python(half_spread=1.5, pure=pure)
+        assert s.quote(book_view()) == Quote(100.5, 1.0, 103.5, 1.0)
+        s.quote(book_view())
+        assert s._state[0] == 2.0
+        s.reset()
+        assert s._state[0] == 0.0
+
+
+def test_python_path_raises_the_rules_exception_and_names_bad_codes():
+    with pytest.raises(ValueError, match="position over the limit"):
+        raising_rule.python(limit=1, pure=True).quote(book_view(position=2))
+    with pytest.raises(ValueError):
+        raising_rule.python(limit=1).quote(book_view(position=2))
+    with pytest.raises(StrategyError, match=r"strategy bad_code_rule at local time 777 ns: the strategy returned a "
+                                            r"value other than 0 \(no change\) or 1 \(quote in out\) \(it returned 7\)"):
+        bad_code_rule.python().quote(book_view(ts=777))
+
+
+CACHE_DRIVER = """
+import sys, time
+t0 = time.perf_counter()
+from mmsim.plugins import load_strategy
+s = load_strategy(sys.argv[1], {"half_spread": 1.0})
+import numpy as np
+from mmsim.records import VIEW_DTYPE
+v = np.zeros((), VIEW_DTYPE); v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"] = 100, 104, 1, 1
+print(s.kind.cache_hits, s.python().quote(v).bid_px)
+"""
+
+
+def test_compile_cache_is_used_by_a_new_process_and_invalidated_by_an_edit(tmp_path):
+    rule_file = tmp_path / "my_rule.py"
+    rule_text = textwrap.dedent("""
+        import math
+        from mmsim.numba_strategy import numba_strategy
+        OFFSET = 0.0
+
+        @numba_strategy(params={"half_spread": 1.0})
+        def my_rule(view, params, state, out):
+            mid = 0.5 * (view.best_bid + view.best_ask)
+            out.bid_px = math.floor(mid - params.half_spread - OFFSET)
+            out.ask_px = math.ceil(mid + params.half_spread)
+            out.bid_qty = 1.0
+            out.ask_qty = 1.0
+            return 1
+    """)
+    rule_file.write_text(rule_text)
+    env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run() -> str:
+        proc = subprocess.run([sys.executable, "-c", CACHE_DRIVER, f"{rule_file}:my_rule"], env=env,
+                              capture_output=True, text=True, check=True)
+        return proc.stdout.split()
+
+    assert run() == ["0", "101.0"]  # first process compiles
+    assert run() == ["1", "101.0"]  # a new process loads the machine code
+    # A constant beside the rule is frozen into the machine code: editing it must recompile.
+    rule_file.write_text(rule_text.replace("OFFSET = 0.0", "OFFSET = 5.0"))
+    assert run() == ["0", "96.0"]
+
+
+# -- plugins -------------------------------------------------------------------------------------
+
+
+def test_load_reference_strategy_by_path_from_the_repo_root(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    s = load_strategy("strategies/glft.py:GLFT", {"gamma": 0.1, "sigma": 2.0})
+    assert s.name == "GLFT" and s.params["gamma"] == 0.1 and s.params["A"] == 1.0
+    p = load_strategy("strategies/glft.py:GLFTPython", {"gamma": 0.1})
+    assert isinstance(p, Strategy) and p.label == "GLFT"
+    assert resolve_strategy("strategies/glft.py:GLFT") is resolve_strategy(str(ROOT / "strategies/glft.py") + ":GLFT")
+
+
+def test_load_by_module_and_python_class(tmp_path, monkeypatch):
+    (tmp_path / "my_mm.py").write_text(textwrap.dedent("""
+        import mmsim.strategy as st
+
+        class Joiner(st.Strategy):
+            name = "Joiner"
+            def __init__(self, size, offset=0):
+                self.size, self.offset = size, offset
+            def quote(self, view):
+                return st.Quote(view.best_bid - self.offset, self.size, view.best_ask + self.offset, self.size)
+
+        class Abstract(st.Strategy):
+            pass
+
+        NOT_A_STRATEGY = 3
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    s = load_strategy("my_mm:Joiner", {"size": 2})
+    assert (s.size, s.offset) == (2, 0)
+    s = load_strategy(str(tmp_path / "my_mm.py") + ":Joiner", {"size": 2, "offset": 1})
+    assert s.offset == 1
+    with pytest.raises(ConfigError, match=r"strategy Joiner: unknown parameter 'sise' \(it takes: offset, size\)"):
+        load_strategy("my_mm:Joiner", {"sise": 2})
+    with pytest.raises(ConfigError, match=r"strategy Joiner: missing parameter 'size'"):
+        load_strategy("my_mm:Joiner", {})
+    with pytest.raises(StrategyError, match=r"strategy Abstract \(my_mm:Abstract\) is abstract: it does not implement quote"):
+        load_strategy("my_mm:Abstract")
+    with pytest.raises(StrategyError, match=r"my_mm:NOT_A_STRATEGY names a int, not a strategy"):
+        load_strategy("my_mm:NOT_A_STRATEGY")
+
+
+def test_load_errors_name_what_is_wrong(tmp_path):
+    with pytest.raises(ConfigError, match=r"strategy file not found: nowhere/x.py"):
+        load_strategy("nowhere/x.py:X")
+    with pytest.raises(ConfigError, match=r"strategy file strategies/glft.py has no strategy named 'GLTF'"):
+        load_strategy("strategies/glft.py:GLTF", base_dir=ROOT)
+    with pytest.raises(ConfigError, match=r"strategy 'strategies/glft.py': name the strategy inside the file"):
+        load_strategy("strategies/glft.py")
+    with pytest.raises(ConfigError, match=r"unknown strategy 'no_such_mm': not a file.py:Name, module:Name or an "
+                                          r"entry point in group 'mmsim.strategies'"):
+        load_strategy("no_such_mm")
+    with pytest.raises(ConfigError, match=r"strategy module 'no_such_module' not found"):
+        load_strategy("no_such_module:X")
+    broken = tmp_path / "broken.py"
+    broken.write_text("x = 1 / 0\n")
+    with pytest.raises(StrategyError, match=r"broken.py failed to import: ZeroDivisionError: division by zero"):
+        load_strategy(f"{broken}:X")
+    with pytest.raises(ConfigError, match=r"strategy GLFT: unknown parameter 'gama'"):
+        load_strategy("strategies/glft.py:GLFT", {"gama": 1}, base_dir=ROOT)
+
+
+def test_load_by_entry_point(tmp_path, monkeypatch):
+    """A distribution registering in group mmsim.strategies is found by name."""
+    (tmp_path / "ep_mm.py").write_text(textwrap.dedent("""
+        from mmsim.numba_strategy import numba_strategy
+
+        @numba_strategy(params={"size": 1.0}, name="EpMM")
+        def ep_rule(view, params, state, out):
+            return 0
+    """))
+    dist = tmp_path / "ep_mm-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: ep-mm\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[mmsim.strategies]\nep_mm = ep_mm:ep_rule\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert available_strategies()["ep_mm"] == "ep_mm:ep_rule"
+    s = load_strategy("ep_mm", {"size": 3})
+    assert s.name == "EpMM" and s.params == {"size": 3.0}
+    with pytest.raises(ConfigError, match=r"strategy EpMM: unknown parameter 'sz'"):
+        load_strategy("ep_mm", {"sz": 3})
+
+
+# -- GLFT calibration ----------------------------------------------------------------------------
+
+
+def test_fit_intensity_recovers_a_known_exponential():
+    """Market orders at rate R reaching depth D = floor(Exp(k)) give lambda(delta) = R exp(-k delta)."""
+    import mmsim
+
+    fit_intensity = resolve_strategy("strategies/glft.py:fit_intensity", base_dir=ROOT)
+    rng = np.random.default_rng(7)
+    n, k_true, seconds = 20_000, 0.4, 2_000.0
+    depth = np.floor(rng.exponential(1 / k_true, n)).astype(np.int64)
+    side = rng.choice([1, -1], n)
+    ev = np.zeros(n + 1, dtype=mmsim.EVENT_DTYPE)
+    ev["kind"][0], ev["side"][0], ev["price"][0], ev["qty"][0] = int(mmsim.Kind.DEPTH), 1, 1000, 1
+    ev["exch_ts"][1:] = np.sort(rng.choice(np.arange(1, int(seconds * 1e3)), n, replace=False)) * 1_000_000
+    ev["exch_ts"][-1] = int(seconds * 1e9)
+    ev["kind"][1:] = int(mmsim.Kind.TRADE)
+    ev["side"][1:] = side
+    ev["price"][1:] = 1001 + side * depth  # mid is 1001: a buyer lifts mid + D, a seller hits mid - D
+    ev["qty"][1:] = 1
+    best_bid = np.full(n + 1, 1000, dtype=np.int64)
+    best_ask = np.full(n + 1, 1002, dtype=np.int64)
+    fit = fit_intensity(ev, best_bid, best_ask, depth_step=1.0, min_depth=0.0, min_orders=20)
+    assert fit.n_orders == n
+    assert fit.duration_s == seconds
+    assert fit.A == pytest.approx(n / seconds, rel=0.03)
+    assert fit.k == pytest.approx(k_true, rel=0.03)
+    assert fit.r2 > 0.99
+    assert fit.sigma == 0.0  # the mid never moved
+    assert fit.params() == {"A": fit.A, "k": fit.k, "sigma": 0.0}
+    text = fit.report()
+    assert text.splitlines()[0] == f"fill intensity lambda(delta) = A exp(-k delta), fitted on {n} market orders over 2000.0 s"
+    assert "(not fitted)" in text  # the sparse tail is shown but not fitted
+
+
+def test_fit_intensity_needs_trades():
+    import mmsim
+
+    fit_intensity = resolve_strategy("strategies/glft.py:fit_intensity", base_dir=ROOT)
+    ev = np.zeros(5, dtype=mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = np.arange(5) * 1_000_000_000
+    ev["kind"] = int(mmsim.Kind.DEPTH)
+    top = np.full(5, 100, dtype=np.int64)
+    with pytest.raises(mmsim.DataError, match=r"fit_intensity: 0 market orders in 4 s is too few to fit"):
+        fit_intensity(ev, top, top + 2)
+
+
+# -- packaging -----------------------------------------------------------------------------------
+
+
+def test_every_reference_strategy_is_an_installed_entry_point():
+    """pyproject registers each strategies/*.py type under mmsim.strategies and ships the folder as mmsim.strategies."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = project["tool"]["scikit-build"]["wheel"]["packages"]
+    assert packages == {"mmsim": "src/mmsim", "mmsim/strategies": "strategies"}
+    expected = {}
+    for path in sorted((ROOT / "strategies").glob("[!_]*.py")):
+        names = resolve_strategy(f"strategies/{path.name}:__all__", base_dir=ROOT)
+        types = [n for n in names
+                 if isinstance(resolve_strategy(f"strategies/{path.name}:{n}", base_dir=ROOT), NumbaStrategyType)]
+        assert len(types) == 1, (path.name, types)
+        expected[path.stem] = f"mmsim.strategies.{path.stem}:{types[0]}"
+    assert len(expected) == 6
+    assert project["project"].get("entry-points", {}).get("mmsim.strategies") == expected
+
+
+def test_strategies_pickle_for_worker_processes(tmp_path):
+    """Sweeps send strategies to other processes: both paths survive pickling, also from a plugin file."""
+    import pickle
+
+    s = spread_rule(half_spread=2.5)
+    back = pickle.loads(pickle.dumps(s))
+    assert back.kind is spread_rule and back.params == s.params
+    p = pickle.loads(pickle.dumps(spread_rule.python(half_spread=2.5, pure=True)))
+    assert isinstance(p, spread_rule.python_class) and p.params == s.params and p.pure
+    glft = load_strategy("strategies/glft.py:GLFT", {"gamma": 0.2}, base_dir=ROOT)
+    blob = pickle.dumps([glft, glft.python()])
+    code = ("import pickle, sys; s, p = pickle.loads(sys.stdin.buffer.read()); "
+            "print(s.name, s.params['gamma'], type(p).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, check=True, cwd=tmp_path)
+    assert out.stdout.decode().split() == ["GLFT", "0.2", "GLFTPython"]
+
+
+@numba_strategy
+def half_written_rule(view, params, state, out):
+    out.bid_px = view.best_bid
+    return 1
+
+
+def test_python_path_starts_each_call_from_a_zeroed_quote_like_the_engine():
+    p = half_written_rule.python()
+    first = p.quote(book_view())
+    assert first == Quote(100.0, 0.0, 0.0, 0.0)
+    assert p.quote(book_view(bid=90)) == Quote(90.0, 0.0, 0.0, 0.0)
+
+
+def test_one_file_under_two_module_names_in_two_processes(tmp_path):
+    """numba's njit cache of a rule saved under one module name must not break a process using another."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "mm.py").write_text(textwrap.dedent("""
+        from numba import njit
+        from mmsim.numba_strategy import numba_strategy
+
+        @njit(cache=True)
+        def mm_rule(view, params, state, out):
+            out.bid_px = view.best_bid
+            return 1
+
+        MM = numba_strategy(mm_rule, name="MM")
+    """))
+    env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
+    by_path = ("from mmsim.plugins import load_strategy; s = load_strategy('pkg/mm.py:MM'); s.python(); print('ok')")
+    by_import = "import pkg.mm; s = pkg.mm.MM(); s.python(); print('ok')"
+    for code in (by_path, by_import, by_path):
+        proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+# -- against the engine: both paths, real data ---------------------------------------------------
+
+AMZN_MSG = "AMZN_2012-06-21_34200000_57600000_message_1.csv"
+AMZN_BOOK = "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv"
+
+#: Parameters that make each reference strategy trade often on AMZN (tick 1 cent, spread ~10-15 ticks).
+ENGINE_CASES = [
+    ("fixed_spread.py:FixedSpread", {"half_spread": 4.0, "size": 100.0}),
+    ("inventory_skew.py:InventorySkew", {"half_spread": 3.0, "skew": 0.02, "size": 100.0, "max_position": 500.0}),
+    ("avellaneda_stoikov.py:AvellanedaStoikov", {"gamma": 0.01, "k": 0.3, "sigma": 3.0, "horizon_s": 10.0,
+                                                  "size": 100.0, "max_position": 500.0}),
+    ("glft.py:GLFT", {"gamma": 0.01, "A": 0.5, "k": 0.3, "sigma": 0.0, "size": 100.0, "max_position": 500.0}),
+    ("signal_skew.py:SignalSkew", {"half_spread": 3.0, "imbalance_ticks": 2.0, "ofi_ticks": 2.0, "ofi_scale": 500.0,
+                                   "skew": 0.01, "size": 100.0, "max_position": 500.0}),
+    ("toxicity_pull.py:ToxicityPull", {"half_spread": 3.0, "skew": 0.01, "size": 100.0, "max_position": 500.0,
+                                       "trade_flow_threshold": 300.0, "hawkes_threshold": 3.0, "cooldown_ms": 200.0}),
+]
+
+
+def latency_config(**changes):
+    import mmsim
+
+    ms = mmsim.LatencyModel(ns=1_000_000)
+    return mmsim.Config(tick_size=0.01, latency=mmsim.LatencyConfig(feed=ms, entry=ms, response=ms), **changes)
+
+
+@pytest.fixture(scope="module")
+def amzn_events():
+    """The AMZN day as an L2 top-of-book feed with trades (the tests' LOBSTER helper)."""
+    from _lobster import lobster_l2_events
+
+    from conftest import shared_data
+
+    return lobster_l2_events(shared_data("lobster", AMZN_MSG), shared_data("lobster", AMZN_BOOK))
+
+
+def assert_same_run(fast, slow):
+    assert fast.n_calls == slow.n_calls
+    assert len(fast.fills) == len(slow.fills)
+    for field in fast.fills.dtype.names:  # count, times, prices, sizes, sides...
+        np.testing.assert_array_equal(fast.fills[field], slow.fills[field], err_msg=field)
+    assert len(fast.orders) == len(slow.orders) and (fast.orders == slow.orders).all()
+    assert (fast.position, fast.cash_ticks) == (slow.position, slow.cash_ticks)
+
+
+@pytest.mark.parametrize(("spec", "params"), ENGINE_CASES, ids=[c[0].split(":")[1] for c in ENGINE_CASES])
+def test_fast_and_python_paths_fill_identically_on_amzn(amzn_events, spec, params):
+    import mmsim
+
+    native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+    config = latency_config()
+    fast = mmsim.run(amzn_events, native, config)
+    slow = mmsim.run(amzn_events, native.python(), config)
+    assert len(fast.fills) >= 10, "too few fills to compare the paths meaningfully"
+    assert set(np.unique(fast.fills["side"])) == {-1, 1}
+    assert_same_run(fast, slow)
+
+
+@pytest.mark.parametrize("spec", ["glft.py:GLFT", "toxicity_pull.py:ToxicityPull"], ids=["GLFT", "ToxicityPull"])
+def test_fast_and_python_paths_agree_on_a_10ms_timer(amzn_events, spec):
+    import mmsim
+
+    params = dict(next(p for s, p in ENGINE_CASES if s == spec))
+    native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+    config = latency_config(decide_every=10_000_000)
+    whole_day = mmsim.run(amzn_events, native, config)
+    assert len(whole_day.fills) >= 5
+    # A 10 ms timer over the whole day is 2.3 million Python calls: compare the paths
+    # from the open up to one second after the fifth fill.
+    events = amzn_events[amzn_events["exch_ts"] <= whole_day.fills["exch_ts"][4] + 1_000_000_000]
+    fast = mmsim.run(events, native, config)
+    slow = mmsim.run(events, native.python(), config)
+    assert fast.n_calls >= (events["exch_ts"][-1] - events["exch_ts"][0]) // 10_000_000  # the timer fired every 10 ms
+    assert len(fast.fills) >= 5
+    assert_same_run(fast, slow)
+
+
+BTC = ("binance", "usdm", "btcusdt_20240808.gz")
+
+
+def test_fast_and_python_paths_fill_identically_on_binance(tmp_path):
+    import mmsim
+    from conftest import shared_data
+
+    binance = pytest.importorskip("mmsim.data.binance", reason="the Binance loader (mmsim.data) is not merged yet")
+    store = binance.convert([shared_data(*BTC)], tmp_path / "btc")
+    events = np.asarray(store.events)
+    ms = mmsim.LatencyModel(ns=1_000_000)
+    config = mmsim.Config(tick_size=store.meta["tick_size"], lot_size=store.meta["lot_size"],
+                          latency=mmsim.LatencyConfig(feed=ms, entry=ms, response=ms))
+    for spec, params in (("glft.py:GLFT", {"gamma": 0.05, "A": 1.0, "k": 0.1, "size": 1.0, "max_position": 20.0}),
+                         ("toxicity_pull.py:ToxicityPull", {"half_spread": 5.0, "skew": 0.2, "size": 1.0,
+                                                            "max_position": 20.0, "trade_flow_threshold": 50.0})):
+        native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+        fast = mmsim.run(events, native, config)
+        slow = mmsim.run(events, native.python(), config)
+        assert len(fast.fills) >= 10, spec
+        assert_same_run(fast, slow)
+
+
+# -- faulty strategies stop the run with a StrategyError, on both paths --------------------------
+
+
+def tiny_market():
+    """A book 100 x 104, then trades; local time of the first strategy call is 1000 ns."""
+    import mmsim
+
+    B, A = int(mmsim.Side.BID), int(mmsim.Side.ASK)
+    rows = [(1_000, mmsim.Kind.DEPTH, B, 100, 10), (1_000, mmsim.Kind.DEPTH, A, 104, 10),
+            (2_000, mmsim.Kind.TRADE, A, 100, 1), (3_000, mmsim.Kind.TRADE, B, 104, 1)]
+    ev = np.zeros(len(rows), dtype=mmsim.EVENT_DTYPE)
+    for i, (ts, kind, side, px, qty) in enumerate(rows):
+        ev[i] = (ts, ts, px, qty, 0, int(kind), side)
+    return ev
+
+
+@numba_strategy(params={"bid_px": None, "bid_qty": None, "scale": 1.0}, name="Faulty")
+def faulty_rule(view, params, state, out):
+    out.bid_px = params.bid_px * params.scale  # inf * 0 makes the NaN (a NaN parameter is refused)
+    out.bid_qty = params.bid_qty
+    out.ask_px = 110.0
+    out.ask_qty = 1.0
+    return 1
+
+
+@pytest.mark.parametrize(
+    ("quote", "message"),
+    [((float("inf"), 1.0, 0.0), r"bid_px = nan"), ((float("inf"), 1.0, 1.0), r"bid_px = inf"),
+     ((99.0, -1.0, 1.0), r"bid_qty = -1"), ((99.5, 1.0, 1.0), r"bid_px = 99.5"), ((99.0, 0.25, 1.0), r"bid_qty = 0.25")],
+    ids=["nan", "inf", "negative-size", "off-grid-price", "off-grid-size"],
+)
+@pytest.mark.parametrize("path", ["numba", "python", "pure"])
+def test_invalid_quote_is_a_strategy_error_naming_strategy_and_time(path, quote, message):
+    import mmsim
+
+    bid_px, bid_qty, scale = quote
+    native = faulty_rule(bid_px=bid_px, bid_qty=bid_qty, scale=scale)
+    strategy = {"numba": native, "python": native.python(), "pure": native.python(pure=True)}[path]
+    with pytest.raises(StrategyError, match=r"strategy Faulty returned an invalid quote at local time 1000 ns.*" + message):
+        mmsim.run(tiny_market(), strategy, mmsim.Config())
+
+
+@pytest.mark.parametrize("path", ["numba", "python", "pure"])
+def test_a_rule_that_raises_stops_the_run_with_a_strategy_error(path):
+    import mmsim
+
+    native = raising_rule(limit=-1)  # position 0 > -1: raises on the first call
+    strategy = {"numba": native, "python": native.python(), "pure": native.python(pure=True)}[path]
+    if path == "numba":
+        match = r"strategy raising_rule failed at local time 1000 ns.*the strategy raised an exception"
+    else:
+        match = r"strategy raising_rule raised ValueError in quote\(\) at local time 1000 ns.*position over the limit"
+    with pytest.raises(StrategyError, match=match):
+        mmsim.run(tiny_market(), strategy, mmsim.Config())
+
+
+@pytest.mark.parametrize("path", ["numba", "python"])
+def test_a_bad_return_code_stops_the_run_with_a_strategy_error(path):
+    import mmsim
+
+    strategy = bad_code_rule() if path == "numba" else bad_code_rule.python()
+    with pytest.raises(StrategyError, match=r"strategy bad_code_rule .*at local time 1000 ns.*other than 0 \(no change\) "
+                                            r"or 1 \(quote in out\)"):
+        mmsim.run(tiny_market(), strategy, mmsim.Config())
+
+
+def test_python_strategy_with_wrong_quote_signature_is_a_strategy_error():
+    import mmsim
+
+    class NoView(Strategy):
+        name = "NoView"
+
+        def quote(self):  # forgot the view
+            return None
+
+    with pytest.raises(StrategyError, match=r"strategy NoView raised TypeError in quote\(\) at local time 1000 ns"):
+        mmsim.run(tiny_market(), NoView(), mmsim.Config())
+
+
+def test_readme_example_runs_as_written(tmp_path):
+    """The complete example in docs/readme/strategies.md, run as a script in a fresh process."""
+    import re
+
+    text = (ROOT / "docs" / "readme" / "strategies.md").read_text()
+    example = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    assert "mmsim.numba_strategy" in example and "mmsim.run" in example
+    script = tmp_path / "example.py"
+    script.write_text(example)
+    env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip()  # it prints the fills
+
+
+def test_fit_intensity_on_the_amzn_day(amzn_events):
+    """Real data: the AMZN day's market orders thin out exponentially beyond the touch."""
+    fit_intensity = resolve_strategy("strategies/glft.py:fit_intensity", base_dir=ROOT)
+    fit = fit_intensity(amzn_events)
+    assert fit.n_orders > 5_000
+    assert 23_000 < fit.duration_s < 23_400  # 09:30 to 16:00 less the quiet ends
+    assert fit.r2 > 0.95
+    assert 0.2 < fit.k < 0.6 and 0.3 < fit.A < 3.0  # per tick, per second
+    assert 0.5 < fit.sigma < 5.0  # ticks per sqrt(second): a $220 stock moving cents
