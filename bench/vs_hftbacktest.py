@@ -377,9 +377,15 @@ def compare_fills(hbt_fills: list, mm_fills: list) -> dict:
             if len(f) > 4:
                 d = dst.setdefault(int(f[4]), [int(f[1]), int(f[2]), 0])
                 d[2] += int(f[3])
+    hseq = [tuple(v) for _, v in sorted(ho.items())]
+    mseq = [tuple(v) for _, v in sorted(mo.items())]
+    k = 0
+    while k < min(len(hseq), len(mseq)) and hseq[k] == mseq[k]:
+        k += 1
     return {
-        "same_lots_per_order": bool(ho) and ho == mo,
+        "same_lots_per_order": bool(ho) and hseq == mseq,
         "orders_filled": [len(ho), len(mo)],
+        "orders_identical_prefix": k,
         "hbt_fills": len(hbt_fills),
         "mmsim_fills": len(mm_fills),
         "hbt_lots": sum(f[3] for f in h),
@@ -582,10 +588,14 @@ def _print_report(report: dict, args: argparse.Namespace) -> None:
                  f"stopped with {hp['error']} after {hp['covered_s']:.1f} s of {hp['span_s']:.0f} s "
                  f"({hp['events_covered']:,} events, {hp['n_fills']} fills)"))
         fp = r["fills_partial"]
+        hp_fills_pos = sum(int(x[1]) * int(x[3]) for x in hp["fill_list"]) * LOT_SIZE
         print(f"  over that stretch, against mmsim's partial fills: {fp['orders_filled'][0]} and "
-              f"{fp['orders_filled'][1]} orders filled, {fp['hbt_lots']} and {fp['mmsim_lots']} lots; same lots "
-              f"on every order: {'YES' if fp['same_lots_per_order'] else 'NO'} (hftbacktest's local side sees "
-              f"partial fills merged per wake-up, so it reports {fp['hbt_fills']} fills to mmsim's {fp['mmsim_fills']})")
+              f"{fp['orders_filled'][1]} orders filled for {fp['hbt_lots']} and {fp['mmsim_lots']} lots; the "
+              f"first {fp['orders_identical_prefix']} filled orders get the same side, price and lots"
+              + (" (all of them)" if fp["same_lots_per_order"] else "")
+              + f". hftbacktest's own position when it stopped: {hp['position']:+.3f} BTC, its fills add up to "
+              f"{hp_fills_pos:+.3f} BTC" + ("" if abs(hp["position"] - hp_fills_pos) < 1e-9 else
+                                             " (its account miscounts partial fills, so its skew quotes elsewhere)"))
         f = r["fills"]
         print(f"against the no-partial-fill exchange (fills summed per exchange time, side, price): "
               f"hftbacktest {f['hbt_prints']} ({f['hbt_lots']:,} lots), mmsim {f['mmsim_prints']} "
