@@ -58,7 +58,18 @@ _ERRORS = {
 
 
 def _peak_rss_mib() -> float:
-    """Peak resident set size of this process, MiB (Linux reports KiB)."""
+    """Peak resident set size of this process, MiB.
+
+    Read from ``VmHWM``: ``getrusage``'s ``ru_maxrss`` survives ``execve`` on
+    Linux, so a child started by a large parent would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -310,6 +321,8 @@ def cmd_run(args: argparse.Namespace) -> dict:
     t_import = time.perf_counter()
     import hftbacktest  # noqa: F401  (import cost is part of a first run)
 
+    rss_import = _rss_mib()
+
     data = np.load(args.data)
     if args.start_ts is not None:
         # Replay from the REST snapshot on, as mmsim's loader does: hftbacktest's
@@ -361,6 +374,7 @@ def cmd_run(args: argparse.Namespace) -> dict:
         "mid_end": mid,
         "pnl": ref["balance"] - ref["fee"] + ref["position"] * mid,
         "peak_rss_mib": _peak_rss_mib(),
+        "rss_after_import_mib": rss_import,
         "rss_after_first_mib": rss_after_first,
         "rss_after_repeats_mib": _rss_mib(),
         **{k: v for k, v in ref.items() if k not in ("elapsed_s",)},

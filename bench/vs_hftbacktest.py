@@ -65,6 +65,18 @@ TAKER_FEE = 0.0007  # 7 bp
 
 
 def _peak_rss_mib() -> float:
+    """Peak resident set size of this process, MiB.
+
+    Read from ``VmHWM``: ``getrusage``'s ``ru_maxrss`` survives ``execve`` on
+    Linux, so a child started by a large parent would report the parent's size.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -177,9 +189,12 @@ def child_mmsim_convert(args: argparse.Namespace) -> dict:
 def child_mmsim_run(args: argparse.Namespace) -> dict:
     """One first run (compile or cache load), then ``--repeat`` warm runs; fills of the first."""
     t_import = time.perf_counter()
+    import numba  # noqa: F401  (the strategy needs it; counted with the imports)
+
     import mmsim
 
     t_prep = time.perf_counter()
+    rss_import = _rss_mib()
     store = mmsim.load(args.store)
     events = store.events
     config = _mmsim_config(args, args.mode)
@@ -196,6 +211,7 @@ def child_mmsim_run(args: argparse.Namespace) -> dict:
         warm.append(time.perf_counter() - t0)
         if len(r.fills) != len(res.fills) or r.position != res.position:
             raise SystemExit("mmsim gave a different result on a repeated run: the run is not pure")
+    rss_repeats = _rss_mib()
     fills = res.fills
     bb = mmsim._engine.replay_bbo(events) if args.with_bbo else None
     mid = None
@@ -222,8 +238,9 @@ def child_mmsim_run(args: argparse.Namespace) -> dict:
         "pnl": float(res.cash) + int(res.position) * LOT_SIZE * mid if mid is not None else None,
         "n_calls": int(res.n_calls),
         "peak_rss_mib": _peak_rss_mib(),
+        "rss_after_import_mib": rss_import,
         "rss_after_first_mib": rss_first,
-        "rss_after_repeats_mib": _rss_mib(),
+        "rss_after_repeats_mib": rss_repeats,
         "fill_list": np.stack(
             [fills["exch_ts"], fills["side"].astype(np.int64), fills["price"], fills["qty"], fills["order_id"]], axis=1
         ).tolist(),
@@ -515,9 +532,10 @@ def bench(args: argparse.Namespace) -> int:
                 env_cold = dict(os.environ, MMSIM_CACHE_DIR=str(cold / "mmsim"), NUMBA_CACHE_DIR=str(cold / "numba"))
                 mc, m_cold_wall = _run_json(me + ["_child-mmsim-run", "--repeat", "0"] + mm_args, env=env_cold)
                 runs[tag]["first_run"] = {
-                    "hftbacktest": {"wall_s": h_wall, **{k: hf[k] for k in ("import_s", "first_call_s", "peak_rss_mib")}},
+                    "hftbacktest": {"wall_s": h_wall, **{k: hf[k] for k in ("import_s", "first_call_s", "peak_rss_mib",
+                                                                           "rss_after_import_mib")}},
                     "mmsim_warm_cache": {"wall_s": m_wall, **{k: mf[k] for k in ("import_s", "prep_s", "first_call_s",
-                                                                                   "peak_rss_mib")}},
+                                                                                   "peak_rss_mib", "rss_after_import_mib")}},
                     "mmsim_cold_cache": {"wall_s": m_cold_wall, **{k: mc[k] for k in ("import_s", "prep_s",
                                                                                         "first_call_s", "peak_rss_mib")}},
                 }
@@ -575,6 +593,8 @@ def _print_report(report: dict, args: argparse.Namespace) -> None:
              _ratio(mc["wall_s"], hf["wall_s"])),
             ("peak RSS, fresh process, one run", f"{hf['peak_rss_mib']:.0f} MiB", f"{mw['peak_rss_mib']:.0f} MiB",
              _ratio(mw["peak_rss_mib"], hf["peak_rss_mib"])),
+            ("  of which Python + imports", f"{hf['rss_after_import_mib']:.0f} MiB",
+             f"{mw['rss_after_import_mib']:.0f} MiB", ""),
             (f"RSS after 1 / after {args.repeat + 1} runs",
              f"{h['rss_after_first_mib']:.0f} / {h['rss_after_repeats_mib']:.0f} MiB",
              f"{m['rss_after_first_mib']:.0f} / {m['rss_after_repeats_mib']:.0f} MiB", ""),
