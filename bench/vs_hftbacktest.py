@@ -615,7 +615,9 @@ def _print_report(report: dict, args: argparse.Namespace) -> None:
               + (" (all of them)" if fp["same_lots_per_order"] else "")
               + f". hftbacktest's own position when it stopped: {hp['position']:+.3f} BTC, its fills add up to "
               f"{hp_fills_pos:+.3f} BTC" + ("" if abs(hp["position"] - hp_fills_pos) < 1e-9 else
-                                             " (its account miscounts partial fills, so its skew quotes elsewhere)"))
+                                             " (its account miscounts partial fills"
+                                             + (")" if fp["same_lots_per_order"] else
+                                                ", so from there its skew quotes elsewhere)")))
         f = r["fills"]
         print(f"against the no-partial-fill exchange (fills summed per exchange time, side, price): "
               f"hftbacktest {f['hbt_prints']} ({f['hbt_lots']:,} lots), mmsim {f['mmsim_prints']} "
