@@ -443,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hbt-python", default=None,
                    help="Python of hftbacktest's venv (default: $MMSIM_HFTBACKTEST_PYTHON or .venv-hbt/bin/python)")
     p.add_argument("--repeat", type=int, default=5, help="warm runs per tool and mode (median reported)")
+    p.add_argument("--rounds", type=int, default=2,
+                   help="turns each tool takes at the warm measurement (best round reported)")
     p.add_argument("--feed-latency-ns", type=int, default=1_250_000,
                    help="constant feed latency, ns (off Binance's 1 ms time grid, so clocks never tie)")
     p.add_argument("--entry-latency-ns", type=int, default=500_000)
@@ -512,8 +514,23 @@ def bench(args: argparse.Namespace) -> int:
             mm_args = ["--store", str(store), "--mode", mode, "--qty-lots", str(qty)] + common
             main_run = qty == args.qty_lots
             rep = str(args.repeat if main_run else 0)
-            h, _ = _run_json(runner + ["run", str(hbt_npy), "--repeat", rep, "--exchange", "no_partial"] + hb_args)
-            m, _ = _run_json(me + ["_child-mmsim-run", "--repeat", rep, "--with-bbo"] + mm_args)
+            # Warm throughput: the tools take turns, ``--rounds`` times, and each keeps
+            # its best round, so a burst of load from elsewhere on the machine does
+            # not land on one tool only.
+            h = m = None
+            for _ in range(args.rounds if main_run else 1):
+                hr, _ = _run_json(runner + ["run", str(hbt_npy), "--repeat", rep, "--exchange", "no_partial"] + hb_args)
+                mr, _ = _run_json(me + ["_child-mmsim-run", "--repeat", rep, "--with-bbo"] + mm_args)
+                if h is None or (hr["warm_median_s"] or 0) < (h["warm_median_s"] or 0):
+                    hr["rounds_warm_median_s"] = (h or {}).get("rounds_warm_median_s", []) + [hr["warm_median_s"]]
+                    h = hr
+                else:
+                    h["rounds_warm_median_s"] = h.get("rounds_warm_median_s", []) + [hr["warm_median_s"]]
+                if m is None or (mr["warm_median_s"] or 0) < (m["warm_median_s"] or 0):
+                    mr["rounds_warm_median_s"] = (m or {}).get("rounds_warm_median_s", []) + [mr["warm_median_s"]]
+                    m = mr
+                else:
+                    m["rounds_warm_median_s"] = m.get("rounds_warm_median_s", []) + [mr["warm_median_s"]]
             runs[tag] = {"hftbacktest": h, "mmsim": m, "fills": compare_fills(h["fill_list"], m["fill_list"])}
             if main_run:
                 hp, _ = _run_json(runner + ["run", str(hbt_npy), "--repeat", "0", "--exchange", "partial"] + hb_args)
@@ -581,7 +598,7 @@ def _print_report(report: dict, args: argparse.Namespace) -> None:
         print(f"\n## {label} ({args.qty_lots}-lot orders)")
         _print_table([
             ("figure", "hftbacktest 2.4.4", "mmsim", "mmsim/hftbacktest"),
-            (f"warm events/s (median of {args.repeat})", f"{h['warm_events_per_s'] / 1e6:.2f} M",
+            (f"warm events/s (median of {args.repeat}, best of {args.rounds} rounds)", f"{h['warm_events_per_s'] / 1e6:.2f} M",
              f"{m['warm_events_per_s'] / 1e6:.2f} M", _ratio(m["warm_events_per_s"], h["warm_events_per_s"])),
             ("warm run time", f"{h['warm_median_s'] * 1e3:.0f} ms", f"{m['warm_median_s'] * 1e3:.0f} ms",
              _ratio(m["warm_median_s"], h["warm_median_s"])),
