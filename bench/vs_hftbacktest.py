@@ -517,20 +517,15 @@ def bench(args: argparse.Namespace) -> int:
             # Warm throughput: the tools take turns, ``--rounds`` times, and each keeps
             # its best round, so a burst of load from elsewhere on the machine does
             # not land on one tool only.
-            h = m = None
+            hs, ms = [], []
             for _ in range(args.rounds if main_run else 1):
-                hr, _ = _run_json(runner + ["run", str(hbt_npy), "--repeat", rep, "--exchange", "no_partial"] + hb_args)
-                mr, _ = _run_json(me + ["_child-mmsim-run", "--repeat", rep, "--with-bbo"] + mm_args)
-                if h is None or (hr["warm_median_s"] or 0) < (h["warm_median_s"] or 0):
-                    hr["rounds_warm_median_s"] = (h or {}).get("rounds_warm_median_s", []) + [hr["warm_median_s"]]
-                    h = hr
-                else:
-                    h["rounds_warm_median_s"] = h.get("rounds_warm_median_s", []) + [hr["warm_median_s"]]
-                if m is None or (mr["warm_median_s"] or 0) < (m["warm_median_s"] or 0):
-                    mr["rounds_warm_median_s"] = (m or {}).get("rounds_warm_median_s", []) + [mr["warm_median_s"]]
-                    m = mr
-                else:
-                    m["rounds_warm_median_s"] = m.get("rounds_warm_median_s", []) + [mr["warm_median_s"]]
+                hs.append(_run_json(runner + ["run", str(hbt_npy), "--repeat", rep, "--exchange", "no_partial"]
+                                    + hb_args)[0])
+                ms.append(_run_json(me + ["_child-mmsim-run", "--repeat", rep, "--with-bbo"] + mm_args)[0])
+            h = min(hs, key=lambda r: r["warm_median_s"] or 0.0)
+            m = min(ms, key=lambda r: r["warm_median_s"] or 0.0)
+            h["rounds_warm_median_s"] = [r["warm_median_s"] for r in hs]
+            m["rounds_warm_median_s"] = [r["warm_median_s"] for r in ms]
             runs[tag] = {"hftbacktest": h, "mmsim": m, "fills": compare_fills(h["fill_list"], m["fill_list"])}
             if main_run:
                 hp, _ = _run_json(runner + ["run", str(hbt_npy), "--repeat", "0", "--exchange", "partial"] + hb_args)
