@@ -82,12 +82,31 @@ void BookSide::clear() {
 
 int BookSide::top(int n, int64_t *px, int64_t *qty) const {
     int k = 0;
-    int64_t p = best_;
-    while (k < n && nlevels_ && p != kNoBid && p != kNoAsk) {
-        px[k] = p;
-        qty[k] = this->qty(p);
-        ++k;
-        p = next_level(sign_ > 0 ? p - 1 : p + 1);
+    if (nlevels_) {
+        const int64_t np = static_cast<int64_t>(table_.size());
+        int64_t pg = (best_ >> kPageBits) - base_page_;
+        int64_t off = best_ & (kPage - 1);
+        if (sign_ > 0) {
+            for (; pg >= 0 && k < n; --pg, off = kPage - 1) {
+                if (!counts_[pg]) continue;
+                const int64_t *q = table_[pg];
+                for (int64_t j = off; j >= 0 && k < n; --j)
+                    if (q[j]) {
+                        px[k] = ((base_page_ + pg) << kPageBits) + j;
+                        qty[k++] = q[j];
+                    }
+            }
+        } else {
+            for (; pg < np && k < n; ++pg, off = 0) {
+                if (!counts_[pg]) continue;
+                const int64_t *q = table_[pg];
+                for (int64_t j = off; j < kPage && k < n; ++j)
+                    if (q[j]) {
+                        px[k] = ((base_page_ + pg) << kPageBits) + j;
+                        qty[k++] = q[j];
+                    }
+            }
+        }
     }
     for (int j = k; j < n; ++j) px[j] = qty[j] = 0;
     return k;

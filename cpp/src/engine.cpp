@@ -94,7 +94,7 @@ void Engine::run(const Event *ev, int64_t n, bool release_pages) {
 
     // When the local side receives event i: the recorded time, or exch_ts plus the
     // feed model. The feed is one ordered stream, so delivery times never go back.
-    auto feed_ts = [&](int64_t i) -> int64_t {
+    auto feed_ts = [&](int64_t i) __attribute__((always_inline)) -> int64_t {
         const Event &e = ev[i];
         int64_t t;
         if (feed_.recorded()) {
@@ -222,26 +222,30 @@ void Engine::run(const Event *ev, int64_t n, bool release_pages) {
 
 // ------------------------------------------------------------------ exchange side
 
-void Engine::exchange_event(const Event &e, int64_t i) {
-    if (e.exch_ts >= next_sample_) {
-        sample(next_sample_);
-        next_sample_ += ((e.exch_ts - next_sample_) / cfg_.sample_every + 1) * cfg_.sample_every;
-    }
-    now_ex_ = e.exch_ts;
-    if (ex_orders_.empty()) {  // the common case: nothing of ours rests
-        ex_book_.apply(e, i);
-        return;
-    }
+void Engine::sample_until(int64_t ts) {
+    sample(next_sample_);
+    next_sample_ += ((ts - next_sample_) / cfg_.sample_every + 1) * cfg_.sample_every;
+}
+
+void Engine::exchange_event_ours(const Event &e, int64_t i) {
     bbo_bid_ = ex_book_.bids.best();
     bbo_ask_ = ex_book_.asks.best();
     const BookChange c = ex_book_.apply(e, i);
+    // Most events touch no price of ours: [bid_lo_, bid_hi_] and [ask_lo_, ask_hi_] span
+    // our resting orders, so the loops over them run only when an event can matter.
     switch (static_cast<Kind>(e.kind)) {
         case Kind::Depth:
-            depth_changed(c);
-            if (e.qty > 0) check_cross(e.side, e.price, -1);
+            if (e.side > 0 ? (e.price >= bid_lo_ && e.price <= bid_hi_) : (e.price >= ask_lo_ && e.price <= ask_hi_))
+                depth_changed(c);
+            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo_ : e.price <= bid_hi_)) check_cross(e.side, e.price, -1);
             break;
-        case Kind::Trade: trade_at(e.side, e.price, e.qty); break;  // side 0: aggressor unknown
-        case Kind::Add: check_cross(e.side, e.price, e.qty); break;
+        case Kind::Trade:  // side 0: aggressor unknown
+            if ((e.side <= 0 && e.price <= bid_hi_) || (e.side >= 0 && e.price >= ask_lo_))
+                trade_at(e.side, e.price, e.qty);
+            break;
+        case Kind::Add:
+            if (e.side > 0 ? e.price >= ask_lo_ : e.price <= bid_hi_) check_cross(e.side, e.price, e.qty);
+            break;
         case Kind::Cancel:
         case Kind::Delete:
         case Kind::Execute: l3_event(e, c); break;
@@ -256,6 +260,20 @@ int64_t Engine::ours_before(size_t k) const {
     for (size_t j = 0; j < k; ++j)
         if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) q += ex_orders_[j].leaves;
     return q;
+}
+
+void Engine::refresh_interest() {
+    bid_lo_ = ask_lo_ = kInf;
+    bid_hi_ = ask_hi_ = std::numeric_limits<int64_t>::min();
+    for (const auto &o : ex_orders_) {
+        if (o.side > 0) {
+            bid_lo_ = std::min(bid_lo_, o.price);
+            bid_hi_ = std::max(bid_hi_, o.price);
+        } else {
+            ask_lo_ = std::min(ask_lo_, o.price);
+            ask_hi_ = std::max(ask_hi_, o.price);
+        }
+    }
 }
 
 void Engine::depth_changed(const BookChange &c) {
@@ -392,6 +410,7 @@ bool Engine::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     if (signals_) mmsim_signals_values(signals_, fill_signals.data() + base);
     if (o.leaves == 0) {
         ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
+        refresh_interest();
         return true;
     }
     return false;
@@ -415,6 +434,7 @@ void Engine::order_arrival(const ToExchange &m) {
             if (ex_orders_[k].id != m.order_id) continue;
             const ExOrder o = ex_orders_[k];
             ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
+            refresh_interest();
             respond(ToLocal{0, o.id, o.price, o.qty, o.leaves, now_ex_, 0, o.side, RespType::Canceled, 0});
             order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves,
                                                static_cast<uint8_t>(OrderEvent::Canceled), o.side, 0, {}});
@@ -438,6 +458,7 @@ void Engine::order_arrival(const ToExchange &m) {
     }
     ExOrder o{m.order_id, m.price, m.qty, m.qty, ex_book_.side(m.side).qty(m.price), ex_book_.take_seq(), 0, m.side};
     ex_orders_.push_back(o);
+    refresh_interest();
     respond(ToLocal{0, o.id, o.price, o.qty, o.qty, now_ex_, 0, o.side, RespType::Ack, 0});
     order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, o.id, o.price, o.qty, o.qty,
                                        static_cast<uint8_t>(OrderEvent::Acked), o.side, 0, {}});
@@ -454,6 +475,7 @@ void Engine::order_arrival(const ToExchange &m) {
     }
     const ExOrder rest = ex_orders_[k];
     ex_orders_.pop_back();
+    refresh_interest();
     respond(ToLocal{0, rest.id, rest.price, rest.qty, rest.leaves, now_ex_, 0, rest.side, RespType::Expired, 0});
     order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves,
                                        static_cast<uint8_t>(OrderEvent::Expired), rest.side, 0, {}});
@@ -466,8 +488,7 @@ void Engine::sample(int64_t ts) {
 
 // ------------------------------------------------------------------ local side
 
-void Engine::local_event(const Event &e, int64_t i) {
-    ++local_events_;
+void Engine::local_event_signals(const Event &e, int64_t i) {
     local_apply(local_book_, signals_, static_cast<int>(cfg_.signal_params.depth_levels), e, i);
 }
 

@@ -34,10 +34,12 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
-from . import report, signals
+from . import report, signals, sweep
 from .data import EventStore, load, to_l2
 from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side
+from .numba_strategy import numba_strategy
+from .plugins import load_strategy
 from .strategy import Quote, Strategy, View
 
 __version__ = "0.1.0"
@@ -65,10 +67,13 @@ __all__ = sorted(
         "StrategyError",
         "View",
         "load",
+        "load_strategy",
+        "numba_strategy",
         "replay_bbo",
         "report",
         "run",
         "signals",
+        "sweep",
         "to_l2",
         "__version__",
     ]

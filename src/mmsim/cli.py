@@ -34,6 +34,7 @@ def _add_run_parser(sub: Any) -> None:
                                    "result and the toxicity/PnL report to the output directory.")
     p.add_argument("config", type=Path, help="run config (YAML)")
     p.add_argument("-o", "--output", type=Path, help="output directory (default: the config's `output`, else runs/<name>)")
+    p.add_argument("--data", type=Path, help="event store to replay instead of the config's `data`")
     p.add_argument("--no-report", action="store_true", help="save the result only")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
     p.set_defaults(func=cmd_run)
@@ -73,6 +74,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load_yaml(args.config)
     out = args.output or (Path(config.output) if config.output else Path("runs") / args.config.stem)
     config = config.replace(output=str(out))
+    if args.data is not None:
+        config = config.replace(data=str(args.data))
     events = load_events(config)
     with progress_bar(f"run {args.config.name}", args.quiet) as update:
         result = run_config(config, events=events, progress=update)

@@ -594,4 +594,12 @@ def load_yaml(path: str | Any) -> Config:
         v = data.get(key)
         if isinstance(v, str) and v and not Path(v).is_absolute() and not v.startswith("~"):
             data[key] = str((p.parent / v).resolve())
+    # So is a strategy given as a file path (`dir/file.py:Class`); an entry-point or
+    # module name is left as it is.
+    strat = data.get("strategy")
+    if isinstance(strat, Mapping) and isinstance(strat.get("path"), str):
+        spec = strat["path"]
+        file_part, sep, attr = spec.rpartition(":")
+        if sep and file_part.endswith(".py") and not Path(file_part).is_absolute():
+            data["strategy"] = {**strat, "path": f"{(p.parent / file_part).resolve()}:{attr}"}
     return Config.from_dict(data, where=where)

@@ -11,6 +11,12 @@
 
 #include "mmsim/event.hpp"
 
+#if defined(__GNUC__)
+#define MMSIM_INLINE inline __attribute__((always_inline))
+#else
+#define MMSIM_INLINE inline
+#endif
+
 namespace mmsim {
 
 constexpr int64_t kNoBid = std::numeric_limits<int64_t>::min();
@@ -36,7 +42,7 @@ class BookSide {
     }
     int64_t best_qty() const { return nlevels_ ? qty(best_) : 0; }
     // Set a level; returns its previous quantity. qty >= 0. Inline: this is the hot path.
-    int64_t set(int64_t px, int64_t qty) {
+    MMSIM_INLINE int64_t set(int64_t px, int64_t qty) {
         uint64_t pg = static_cast<uint64_t>((px >> kPageBits) - base_page_);
         if (pg >= table_.size() || !table_[pg]) {
             if (qty == 0) return 0;
@@ -142,7 +148,7 @@ class Book {
     const BookSide &side(int s) const { return s > 0 ? bids : asks; }
     // Apply event `e` (index `i`, for error messages). Throws DataError on bad data.
     // L2 depth updates and trades take the inline path; the rest, and errors, apply_slow.
-    BookChange apply(const Event &e, int64_t i) {
+    MMSIM_INLINE BookChange apply(const Event &e, int64_t i) {
         BookChange c;
         if (e.kind == static_cast<uint8_t>(Kind::Depth) && (e.side == 1 || e.side == -1) && e.qty >= 0) {
             BookSide &s = side(e.side);

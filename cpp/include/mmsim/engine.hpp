@@ -139,7 +139,18 @@ class Engine {
 
   private:
     // exchange side
-    void exchange_event(const Event &e, int64_t i);
+    // Inline: called once per event; the rare parts are out of line.
+    void exchange_event(const Event &e, int64_t i) {
+        if (e.exch_ts >= next_sample_) sample_until(e.exch_ts);
+        now_ex_ = e.exch_ts;
+        if (ex_orders_.empty()) {  // the common case: nothing of ours rests
+            ex_book_.apply(e, i);
+            return;
+        }
+        exchange_event_ours(e, i);
+    }
+    void exchange_event_ours(const Event &e, int64_t i);
+    void sample_until(int64_t ts);
     void order_arrival(const ToExchange &m);
     void depth_changed(const BookChange &c);
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
@@ -147,6 +158,7 @@ class Engine {
     void l3_event(const Event &e, const BookChange &c);
     void check_cross(int8_t level_side, int64_t price, int64_t avail);
     int64_t ours_before(size_t k) const;
+    void refresh_interest();
     // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
     bool fill(size_t k, int64_t price, int64_t qty, bool maker);
     void take(ExOrder &o);
@@ -154,7 +166,12 @@ class Engine {
     void sample(int64_t ts);
     double fee_of(int64_t price, int64_t qty, bool maker) const;
     // local side
-    void local_event(const Event &e, int64_t i);
+    void local_event(const Event &e, int64_t i) {
+        ++local_events_;
+        if (signals_) local_event_signals(e, i);
+        else local_book_.apply(e, i);
+    }
+    void local_event_signals(const Event &e, int64_t i);
     void local_response(const ToLocal &r, int64_t &reason);
     void call_strategy(int64_t ts, int64_t reason);
     void apply_quote(int64_t ts, const Quote &q);
@@ -178,7 +195,9 @@ class Engine {
     int64_t local_position_ = 0, local_cash_ticks_ = 0, local_n_fills_ = 0, local_events_ = 0;
     double local_fees_ = 0;
     int64_t last_fill_side_ = 0, last_fill_px_ = 0, last_fill_qty_ = 0, last_fill_ts_ = 0;
-    int64_t released_bytes_ = 0;  // prefix of the event array already released
+    int64_t released_bytes_ = 0;
+    // Price span of our resting bids and asks (lo > hi when none).
+    int64_t bid_lo_ = INT64_MAX, bid_hi_ = INT64_MIN, ask_lo_ = INT64_MAX, ask_hi_ = INT64_MIN;  // prefix of the event array already released
     int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current event
     MmsimSignals *signals_ = nullptr;
     View view_{};

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from ..config import ReportConfig, parse_duration
 from ..errors import ConfigError, DataError
@@ -47,6 +46,12 @@ __all__ = [
 
 INT64_MIN = np.iinfo(np.int64).min
 INT64_MAX = np.iinfo(np.int64).max
+
+def _stats():  # scipy.stats costs most of `import mmsim`; load it when a report is computed
+    from scipy import stats
+
+    return stats
+
 
 #: Confidence level of every interval in the report (Student t, scipy).
 CONFIDENCE = 0.95
@@ -196,7 +201,7 @@ def summarize(x: np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:
         std = float(np.std(x, ddof=1))
         out["std"] = std
         if std > 0:
-            lo, hi = stats.t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
+            lo, hi = _stats().t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
             out["ci_low"], out["ci_high"] = float(lo), float(hi)
         else:
             out["ci_low"] = out["ci_high"] = mean
@@ -630,7 +635,7 @@ def _signal_block(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     y_ok = mk2[ok]
-    ry_ok = stats.rankdata(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
+    ry_ok = _stats().rankdata(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
     for name, v in values.items():
         sel = ok & np.isfinite(v)
         ry = ry_ok if sel.sum() == y_ok.size else None
@@ -676,15 +681,15 @@ def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dic
     n = x.size
     if n < 3 or np.all(x == x[0]) or np.all(y == y[0]):
         return None
-    rx = stats.rankdata(x)
-    ry = stats.rankdata(y) if ry is None else ry
+    rx = _stats().rankdata(x)
+    ry = _stats().rankdata(y) if ry is None else ry
     rho = float(np.corrcoef(rx, ry)[0, 1])
     rho = min(1.0, max(-1.0, rho))
     if abs(rho) == 1.0:
         p = 0.0
     else:
         t = rho * math.sqrt((n - 2) / ((1.0 - rho) * (1.0 + rho)))
-        p = float(2.0 * stats.t.sf(abs(t), n - 2))
+        p = float(2.0 * _stats().t.sf(abs(t), n - 2))
     return {"rho": rho, "p_value": p}
 
 

@@ -1,0 +1,355 @@
+"""Sweeps: grid parsing and its errors, resumable results after a real kill, failed points, Dask = local."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, shared_data
+
+import mmsim
+from mmsim import ConfigError
+
+# The module itself (``mmsim.sweep`` the attribute may be exported as the callable module or the function).
+sw = importlib.import_module("mmsim.sweep")
+
+AMZN = "AMZN_2012-06-21_34200000_57600000_{}_1.csv"
+FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def amzn_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 30,000 events of the AMZN LOBSTER day (about 1 h 40 min) as an L2 store (top of book, trades)."""
+    from _lobster import lobster_l2_events
+
+    from mmsim.data import write_store
+
+    ev = lobster_l2_events(shared_data("lobster", AMZN.format("message")),
+                           shared_data("lobster", AMZN.format("orderbook")))
+    path = tmp_path_factory.mktemp("sweep") / "amzn"
+    write_store(path, ev[:30_000], {"symbol": "AMZN", "venue": "NASDAQ", "tick_size": 0.01, "lot_size": 1.0,
+                           "contract_size": 1.0, "source": ["LOBSTER sample"], "time_zone": "America/New_York",
+                           "levels": "L2", "local_ts_recorded": False, "quirks": {}})
+    return path
+
+
+def write_grid(tmp: Path, store: Path, feeds: list[str], extra: str = "", name: str = "grid.yaml") -> Path:
+    grid = tmp / name
+    grid.write_text(
+        "base:\n"
+        f"  data: {store}\n"
+        "  decide_every: 100ms\n"
+        "  latency: {entry: 1ms, response: 1ms}\n"
+        f"  strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 100}}}}\n"
+        "  report: {horizons: [100ms, 1s, 10s], event_horizons: [10]}\n"
+        "axes:\n"
+        f"  latency.feed: [{', '.join(feeds)}]\n" + extra)
+    return grid
+
+
+def metric_view(rows: list[dict]) -> list[tuple]:
+    """What must match between two runs of a grid: id, status and every metric (no wall times)."""
+    skip = {"elapsed_s"}
+    return [tuple((k, v) for k, v in r.items() if k not in skip) for r in rows]
+
+
+def driver(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from mmsim.sweep import main; sys.exit(main())", *args]
+
+
+# --------------------------------------------------------------------------- grid
+
+
+def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
+    (tmp_path / "store").mkdir()
+    (tmp_path / "base.yaml").write_text("data: store\nlatency: {feed: 1ms, seed: 7}\n")
+    grid = tmp_path / "g.yaml"
+    grid.write_text(
+        "base_config: base.yaml\n"
+        "points:\n"
+        "  - {queue.model: risk_averse}\n"
+        "  - {queue: {model: power, power: 3}}\n"
+        "axes:\n"
+        "  latency.entry: [0, {lognormal: {median: 1ms, sigma: 0.5}}]\n"
+        "  strategy.params.half_spread: [1, 2]\n"
+        "repeats: 3\n"
+        "output: out\n")
+    g = sw.load_grid(grid)
+    # 2 points x 2 entries x 2 spreads; the lognormal entry latency runs 3 repeats.
+    assert len(g.points) == 2 * (2 + 2 * 3)
+    assert g.keys == ("queue.model", "queue", "latency.entry", "strategy.params.half_spread")
+    assert g.output == str(tmp_path / "out")
+    assert len({p.id for p in g.points}) == len(g.points)
+    assert [p.index for p in g.points] == list(range(len(g.points)))
+    p0, p1 = g.points[0], g.points[1]
+    assert p0.overrides == {"queue.model": "risk_averse", "latency.entry": 0, "strategy.params.half_spread": 1}
+    assert p0.config.data == str(tmp_path / "store")  # relative to base.yaml
+    assert p0.config.latency.feed.ns == 1_000_000 and p0.repeat == 0
+    assert p1.config.strategy.params == {"half_spread": 2}
+    rep = [p for p in g.points if p.overrides.get("queue") and p.config.latency.entry.kind == "lognormal"
+           and p.overrides["strategy.params.half_spread"] == 1]
+    assert [(p.repeat, p.config.latency.seed) for p in rep] == [(0, 7), (1, 8), (2, 9)]
+    assert rep[0].config.queue.model == "power" and rep[0].config.queue.power == 3.0
+    # Same file, same ids; a point's id depends on its config, not on its position.
+    assert [p.id for p in sw.load_grid(grid).points] == [p.id for p in g.points]
+    grid.write_text(grid.read_text().replace("[1, 2]", "[2, 1, 5]"))
+    g2 = sw.load_grid(grid)
+    assert {p.id for p in g.points} < {p.id for p in g2.points}
+
+
+def test_an_axis_sets_a_field_inside_each_point(tmp_path: Path) -> None:
+    """Points apply first: each strategy arm keeps its own parameters and takes the axis value."""
+    grid = {"base": {"data": str(tmp_path)},
+            "points": [{"strategy": {"path": "a.py:A", "params": {"half_spread": 9, "size": 100}}},
+                       {"strategy": {"path": "b.py:B", "params": {"skew": 0.5}}}],
+            "axes": {"strategy.params.half_spread": [1, 2]}}
+    g = sw.parse_grid(grid)
+    assert [(p.config.strategy.path, dict(p.config.strategy.params)) for p in g.points] == [
+        ("a.py:A", {"half_spread": 1, "size": 100}), ("a.py:A", {"half_spread": 2, "size": 100}),
+        ("b.py:B", {"skew": 0.5, "half_spread": 1}), ("b.py:B", {"skew": 0.5, "half_spread": 2})]
+    assert g.keys == ("strategy", "strategy.params.half_spread")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("base: {data: s}\naxis:\n  latency.feed: [1ms]\n",
+         "unknown grid key 'axis' ({f} line 2); expected one of axes, base, base_config, output, points, "
+         "repeats, workers"),
+        ("base: {data: s}\naxes:\n  latency.fed: [1ms]\n",
+         "axes.latency.fed: unknown config key 'latency.fed' ({f} line 3)"),
+        ("base: {data: s}\naxes:\n  queue.model.x: [1]\n",
+         "axes.queue.model.x: unknown config key 'queue.model.x' (queue.model has no sub-keys) ({f} line 3)"),
+        ("base: {data: s}\naxes:\n  latency.feed: 5ms\n",
+         "axes.latency.feed: expected a non-empty list of values, got '5ms' ({f} line 3)"),
+        ("base: {data: s}\naxes:\n  latency.feed: [1ms, fast]\n",
+         "axes.latency.feed[1]: latency.feed: cannot read 'fast' as a duration; use a number with a unit "
+         "(ns, us, ms, s, min, h), e.g. 250us ({f} line 3)"),
+        ("base: {data: s}\naxes:\n  latency.feed: [1ms, 2ms, 1ms]\n",
+         "axes.latency.feed[2]: value '1ms' is already axes.latency.feed[0] ({f} line 3)"),
+        ("base: {data: s}\naxes:\n  queue.model: [log, fifo]\n",
+         "axes.queue.model[1]: queue.model must be risk_averse, power or log, got 'fifo' ({f} line 3)"),
+        ("base:\n  data: s\n  latency:\n    feed: 2 ms\n    entry: soon\n",
+         "latency.entry: cannot read 'soon' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
+         "e.g. 250us ({f} line 5)"),
+        ("base: {data: s}\nrepeats: 0\n", "repeats: expected a positive integer, got 0 ({f} line 2)"),
+        ("base: {data: s, latency: {feed: {lognormal: {median: 1ms}}}}\nrepeats: 2\naxes:\n  latency.seed: [1, 2]\n",
+         "latency.seed: repeats draw their own latency.seed; vary the seed or set repeats, not both ({f} line 4)"),
+        ("base: {data: s}\npoints:\n  - {latency.feed: 1ms}\naxes:\n  latency: [{feed: 2ms}]\n",
+         "axes.latency: 'latency.feed' is also set by points, and the axis would overwrite it; a key varies "
+         "either in axes or in points ({f} line 5)"),
+        ("base: {data: s, latency: {feed: 5ms}}\naxes:\n  latency.feed.lognormal.sigma: [0.5]\n",
+         "axes.latency.feed.lognormal.sigma[0]: cannot set 'latency.feed.lognormal.sigma': latency.feed is '5ms' "
+         "in the base config, not a mapping ({f} line 3)"),
+        ("base: {decide_every: 1ms}\naxes:\n  latency.feed: [1ms]\n",
+         "{f}: no event store: set `data:` in the base config (or vary it in axes) ({f} line 1)"),
+        ("base: {data: s}\npoints: [{latency.feed: 1ms}, 3]\n",
+         "points[1]: expected a non-empty mapping of dotted config keys, got 3 ({f} line 2)"),
+        ("base: {data: s}\nbase_config: run.yaml\n",
+         "base_config: give either base or base_config, not both ({f} line 2)"),
+        ("base: {data: s}\naxes: [latency.feed]\n",
+         "axes: expected a mapping of config key -> list of values, got list ({f} line 2)"),
+    ],
+    ids=["unknown-grid-key", "unknown-axis-key", "axis-key-too-deep", "axis-not-a-list", "bad-axis-value",
+         "duplicate-axis-value", "bad-queue-model", "bad-base-value", "bad-repeats", "seed-axis-with-repeats",
+         "key-in-axes-and-points", "override-into-scalar", "no-data", "bad-point", "base-and-base-config",
+         "axes-not-a-mapping"],
+)
+def test_grid_errors_name_key_and_line(tmp_path: Path, text: str, message: str) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        sw.load_grid(grid)
+    assert str(info.value) == message.format(f=grid)
+
+
+def test_base_config_errors_name_its_own_file(tmp_path: Path) -> None:
+    (tmp_path / "run.yaml").write_text("data: s\nqueue:\n  model: fifo\n")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("base_config: run.yaml\naxes:\n  latency.feed: [1ms]\n")
+    with pytest.raises(ConfigError) as info:
+        sw.load_grid(grid)
+    run = tmp_path / "run.yaml"
+    assert str(info.value) == f"queue.model must be risk_averse, power or log, got 'fifo' ({run} line 3)"
+
+
+# --------------------------------------------------------------------------- results file
+
+
+def test_results_file_skips_a_torn_last_line_and_appends_after_it(tmp_path: Path) -> None:
+    path = tmp_path / sw.RESULTS_FILE
+    good = {"id": "a" * 16, "status": "ok", "metrics": {"pnl.total": 1.5}}
+    path.write_text(json.dumps(good) + "\n" + '{"id": "bbbbbbbbbbbbbbbb", "stat')
+    assert list(sw.read_results(path)) == ["a" * 16]
+    w = sw._ResultsWriter(path)
+    w.append({"id": "c" * 16, "status": "ok", "metrics": {"x": float("nan")}})
+    w.close()
+    lines = path.read_text().splitlines()
+    assert [json.loads(s)["id"] for s in lines] == ["a" * 16, "c" * 16]
+    assert json.loads(lines[1])["metrics"] == {"x": None}  # strict JSON: NaN is null
+
+
+def test_to_array_types_each_column() -> None:
+    rows = [{"id": "p1", "latency.feed": "1ms", "strategy.params.k": 2, "pnl.total": 1.5, "n_fills": 3, "flag": True},
+            {"id": "p2", "latency.feed": "10ms", "strategy.params.k": 3, "pnl.total": None, "n_fills": 4,
+             "flag": False}]
+    arr = sw.to_array(rows)
+    assert arr.dtype == np.dtype([("id", "<U2"), ("latency.feed", "<U4"), ("strategy.params.k", "<i8"),
+                                  ("pnl.total", "<f8"), ("n_fills", "<i8"), ("flag", "?")])
+    assert arr["latency.feed"].tolist() == ["1ms", "10ms"]
+    assert arr["pnl.total"][0] == 1.5 and np.isnan(arr["pnl.total"][1])
+
+
+def _failing_point(config: mmsim.Config) -> dict:
+    """A point function that fails for half_spread 2 (module level, so workers can import it)."""
+    hs = config.strategy.params["half_spread"]
+    if hs == 2:
+        raise ZeroDivisionError("half_spread 2 divides by zero here")
+    return {"pnl.total": 10.0 * hs, "n_events": 7}
+
+
+def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    grid = {"base": {"data": str(tmp_path)}, "axes": {"strategy.params.half_spread": [1, 2, 3]}}
+    rows = sw.sweep(grid, out=tmp_path / "out", workers=2, point_fn=_failing_point)
+    assert [(r["strategy.params.half_spread"], r["status"], r.get("pnl.total")) for r in rows] == [
+        (1, "ok", 10.0), (2, "error", None), (3, "ok", 30.0)]
+    assert rows[1]["error_type"] == "ZeroDivisionError"
+    assert rows[1]["error_message"] == "half_spread 2 divides by zero here"
+    assert rows[0]["n_events"] == 7 and rows[1]["n_events"] is None
+    recs = [json.loads(s) for s in (tmp_path / "out" / sw.RESULTS_FILE).read_text().splitlines()]
+    assert sorted(r["index"] for r in recs) == [0, 1, 2]
+    assert "ZeroDivisionError: half_spread 2 divides by zero here" in recs[[r["index"] for r in recs].index(1)][
+        "error"]["traceback"]
+    # Failed points count as finished; --retry-failed runs them (and only them) again.
+    assert sw.sweep(grid, out=tmp_path / "out", workers=0, point_fn=_failing_point) == rows
+    again = sw.sweep(grid, out=tmp_path / "out", workers=0, point_fn=_failing_point, retry_failed=True)
+    assert [r["status"] for r in again] == ["ok", "error", "ok"]
+    ids = [json.loads(s)["id"] for s in (tmp_path / "out" / sw.RESULTS_FILE).read_text().splitlines()]
+    assert len(ids) == 4 and ids.count(rows[1]["id"]) == 2
+
+
+# --------------------------------------------------------------------------- real runs
+
+
+def test_real_point_error_is_recorded(amzn_store: Path, tmp_path: Path) -> None:
+    grid = write_grid(tmp_path, amzn_store, ["0ms"], "points:\n  - {strategy.params.size: 100}\n"
+                                                      "  - {strategy.params.sizee: 100}\n")
+    rows = sw.sweep(grid, out=tmp_path / "out", workers=0)
+    assert [r["status"] for r in rows] == ["ok", "error"]
+    assert rows[0]["n_events"] == 30_000 and rows[0]["fills.count"] > 0
+    assert rows[1]["error_type"] == "ConfigError"
+    assert rows[1]["error_message"] == "strategy FixedSpread: unknown parameter 'sizee' (it takes: half_spread, size)"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(amzn_store: Path, tmp_path: Path,
+                                                               sig: signal.Signals) -> None:
+    feeds = ["0ms", "1ms", "5ms", "20ms", "50ms", "100ms", "200ms", "500ms"]
+    grid = write_grid(tmp_path, amzn_store, feeds)
+    out = tmp_path / "out"
+    results = out / sw.RESULTS_FILE
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # Own process group: SIGKILL then takes the workers down with the sweep, as a crash would.
+    proc = subprocess.Popen(driver(str(grid), "-o", str(out), "--workers", "1", "-q"), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if results.exists() and len(results.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, f"the sweep ended before it could be killed: {proc.communicate()}"
+    # To the whole group, as a crash of the machine or Ctrl-C in a terminal would.
+    os.killpg(proc.pid, sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    saved = [json.loads(s) for s in results.read_text().splitlines()]
+    assert 2 <= len(saved) < len(feeds)
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert f"interrupted; {len(saved)} of {len(feeds)} points are saved in {results}" in stderr
+    else:
+        assert proc.returncode == -signal.SIGKILL
+
+    done = subprocess.run(driver(str(grid), "-o", str(out), "--workers", "2", "-q"), env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(feeds)} points (0 failed)" in done.stdout
+    ids = [json.loads(s)["id"] for s in results.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == len(feeds)  # every point exactly once
+    resumed = sw.sweep(grid, out=out)  # everything is done: reads the file, runs nothing
+    assert [json.loads(s)["id"] for s in results.read_text().splitlines()] == ids
+    reference = sw.sweep(grid, out=tmp_path / "ref", workers=0)
+    assert metric_view(resumed) == metric_view(reference)
+    assert [r["latency.feed"] for r in resumed] == feeds
+    assert {"sweep.html", "results.csv", "sweep_latency_feed.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_dask_cluster_gives_the_local_results(amzn_store: Path, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
+    grid = write_grid(tmp_path, amzn_store, ["0ms", "100ms"], "  strategy.params.half_spread: [1, 3]\n")
+    local = sw.sweep(grid, out=tmp_path / "local", workers=2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        rc = sw.main([str(grid), "-o", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address, "-q"])
+    assert rc == 0
+    remote = sw.sweep(grid, out=tmp_path / "dask")  # read back; nothing left to run
+    assert len(remote) == 4
+    assert metric_view(remote) == metric_view(local)
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
+    grid = {"base": {"data": str(tmp_path)}, "axes": {"strategy.params.half_spread": [1]}}
+    with pytest.raises(mmsim.MmsimError, match=r"^cannot connect to the Dask scheduler at tcp://127\.0\.0\.1:9: "):
+        sw.sweep(grid, scheduler="tcp://127.0.0.1:9", point_fn=_failing_point)
+
+
+def test_report_table_plots_and_html(tmp_path: Path) -> None:
+    rows = []
+    for i, (strat, feed) in enumerate([(s, f) for s in ("a.py:Naive", "a.py:Pull") for f in ("0ms", "5ms")]):
+        rows.append({"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok",
+                     "strategy.path": strat, "latency.feed": feed, "pnl.total": float(i), "fills.count": 10 + i,
+                     "toxic_share": 0.1 * i, "markout.1s.mean_ticks": -0.5 * i, "markout.1s.ci_low": -0.5 * i - 1,
+                     "markout.1s.ci_high": -0.5 * i + 1, "n_events": 100, "elapsed_s": 0.1,
+                     "error_type": None, "error_message": None})
+    rows[3].update(status="error", error_type="StrategyError", error_message="boom", **{"pnl.total": None})
+    grid = sw.Grid(points=(), keys=("strategy.path", "latency.feed"), repeats=1, output=None, workers=None,
+                   source="g.yaml")
+    written = sw.write_report(rows, grid, tmp_path)
+    assert set(written) == {"results.csv", "sweep.html", "sweep_strategy_path.png", "sweep_latency_feed.png"}
+    assert written["sweep_latency_feed.png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = written["sweep.html"].read_text()
+    assert page.count("src='data:image/png;base64,") == 2
+    assert "StrategyError: boom" in page and "<td class='k'>Pull</td>" in page
+    header, body = sw._table_rows(rows, grid)
+    assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "fills.count", "toxic_share",
+                      "markout 1s"]
+    assert body[1] == ["Naive", "5ms", "ok", "1", "11", "0.1", "-0.5"]
+    assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–"]
+
+
+def test_cli_needs_an_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("base: {data: s}\naxes:\n  latency.feed: [1ms]\n")
+    assert sw.main([str(grid), "-q"]) == 2
+    assert capsys.readouterr().err == (f"mmsim: config error: {grid}: no output directory: pass -o OUT or set "
+                                       "`output:` in the grid\n")
+
+
+def test_scheduler_without_dask_says_which_extra_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # what an install without the extra looks like
+    grid = {"base": {"data": str(tmp_path)}, "axes": {"strategy.params.half_spread": [1]}}
+    with pytest.raises(mmsim.MmsimError) as info:
+        sw.sweep(grid, scheduler="tcp://127.0.0.1:8786", point_fn=_failing_point)
+    assert str(info.value) == "--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'"
