@@ -510,8 +510,6 @@ SAMPLES = [
 def test_every_sample_replays_through_the_engine(fmt, parts, tmp_path):
     """Every file in ../shared/data converts and replays with mmsim.run (no strategy)."""
     src = shared_data(*parts)
-    if not hasattr(mmsim, "run"):
-        pytest.skip("mmsim.run is not available in this build (engine not merged yet)")
     from mmsim.data import converter
 
     st = converter(fmt)([src], tmp_path / "s")
@@ -523,8 +521,6 @@ def test_every_sample_replays_through_the_engine(fmt, parts, tmp_path):
 
 def test_reference_book_agrees_with_engine_replay_bbo(tmp_path):
     """The pure-Python reference book of these tests and the engine's replay_bbo agree (L3 and L2)."""
-    if not hasattr(mmsim._engine, "replay_bbo"):
-        pytest.skip("mmsim._engine.replay_bbo not in this build")
     st = lob.convert([shared_data("lobster", AAPL)], tmp_path / "s")
     for ev in (np.asarray(st.events), to_l2(st)):
         r = mmsim._engine.replay_bbo(ev)
