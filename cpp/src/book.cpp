@@ -35,7 +35,7 @@ uint64_t BookSide::page_for(int64_t px) {
     }
     const auto pg = static_cast<uint64_t>(page - base_page_);
     if (!table_[pg]) {
-        pages_.emplace_back(new int64_t[kPage]());
+        pages_.emplace_back(new int64_t[kPage + kWords]());
         table_[pg] = pages_.back().get();
     }
     return pg;
@@ -45,22 +45,32 @@ int64_t BookSide::next_level(int64_t px) const {
     const int64_t np = static_cast<int64_t>(table_.size());
     int64_t pg = (px >> kPageBits) - base_page_;
     int64_t off = px & (kPage - 1);
-    if (sign_ > 0) {
+    if (sign_ > 0) {  // at or below px
         if (pg >= np) { pg = np - 1; off = kPage - 1; }
         for (; pg >= 0; --pg, off = kPage - 1) {
             if (counts_[pg] == 0) continue;
-            const int64_t *q = table_[pg];
-            for (int64_t j = off; j >= 0; --j)
-                if (q[j]) return ((base_page_ + pg) << kPageBits) + j;
+            const uint64_t *b = bits(table_[pg]);
+            int64_t w = off >> 6;
+            uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
+            while (true) {
+                if (m) return ((base_page_ + pg) << kPageBits) + (w << 6) + (63 - __builtin_clzll(m));
+                if (--w < 0) break;
+                m = b[w];
+            }
         }
         return kNoBid;
     }
-    if (pg < 0) { pg = 0; off = 0; }
+    if (pg < 0) { pg = 0; off = 0; }  // at or above px
     for (; pg < np; ++pg, off = 0) {
         if (counts_[pg] == 0) continue;
-        const int64_t *q = table_[pg];
-        for (int64_t j = off; j < kPage; ++j)
-            if (q[j]) return ((base_page_ + pg) << kPageBits) + j;
+        const uint64_t *b = bits(table_[pg]);
+        int64_t w = off >> 6;
+        uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
+        while (true) {
+            if (m) return ((base_page_ + pg) << kPageBits) + (w << 6) + __builtin_ctzll(m);
+            if (++w >= kWords) break;
+            m = b[w];
+        }
     }
     return kNoAsk;
 }
@@ -72,7 +82,7 @@ void BookSide::find_best_from(int64_t px) {
 void BookSide::clear() {
     for (size_t pg = 0; pg < table_.size(); ++pg) {
         if (counts_[pg]) {
-            std::fill(table_[pg], table_[pg] + kPage, 0);
+            std::fill(table_[pg], table_[pg] + kPage + kWords, 0);
             counts_[pg] = 0;
         }
     }
@@ -81,6 +91,7 @@ void BookSide::clear() {
 }
 
 int BookSide::top(int n, int64_t *px, int64_t *qty) const {
+    // Walk the pages' bitmaps from the best outward: one bit scan per level.
     int k = 0;
     if (nlevels_) {
         const int64_t np = static_cast<int64_t>(table_.size());
@@ -89,22 +100,41 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
         if (sign_ > 0) {
             for (; pg >= 0 && k < n; --pg, off = kPage - 1) {
                 if (!counts_[pg]) continue;
-                const int64_t *q = table_[pg];
-                for (int64_t j = off; j >= 0 && k < n; --j)
-                    if (q[j]) {
-                        px[k] = ((base_page_ + pg) << kPageBits) + j;
-                        qty[k++] = q[j];
+                const int64_t *page = table_[pg];
+                const uint64_t *b = bits(page);
+                const int64_t first = (base_page_ + pg) << kPageBits;
+                int64_t w = off >> 6;
+                uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
+                for (;;) {
+                    while (m && k < n) {
+                        const int bit = 63 - __builtin_clzll(m);
+                        const int64_t j = (w << 6) + bit;
+                        px[k] = first + j;
+                        qty[k++] = page[j];
+                        m &= ~(uint64_t(1) << bit);
                     }
+                    if (k >= n || --w < 0) break;
+                    m = b[w];
+                }
             }
         } else {
             for (; pg < np && k < n; ++pg, off = 0) {
                 if (!counts_[pg]) continue;
-                const int64_t *q = table_[pg];
-                for (int64_t j = off; j < kPage && k < n; ++j)
-                    if (q[j]) {
-                        px[k] = ((base_page_ + pg) << kPageBits) + j;
-                        qty[k++] = q[j];
+                const int64_t *page = table_[pg];
+                const uint64_t *b = bits(page);
+                const int64_t first = (base_page_ + pg) << kPageBits;
+                int64_t w = off >> 6;
+                uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
+                for (;;) {
+                    while (m && k < n) {
+                        const int64_t j = (w << 6) + __builtin_ctzll(m);
+                        px[k] = first + j;
+                        qty[k++] = page[j];
+                        m &= m - 1;
                     }
+                    if (k >= n || ++w >= kWords) break;
+                    m = b[w];
+                }
             }
         }
     }

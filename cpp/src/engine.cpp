@@ -579,8 +579,21 @@ void Engine::call_strategy(int64_t ts, int64_t reason) {
 
 void Engine::apply_quote(int64_t ts, const Quote &q) {
     const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
-    static const char *names[4] = {"bid_px", "bid_qty", "ask_px", "ask_qty"};
     constexpr double kMaxExact = 9007199254740992.0;  // 2^53: larger doubles are not exact integers
+    bool ok = true;
+    for (int j = 0; j < 4; ++j) {
+        const double x = vals[j];
+        // NaN fails every comparison, so it lands in the slow path too.
+        ok &= (x == std::floor(x)) & (std::fabs(x) < kMaxExact) & (j % 2 == 0 || x >= 0);
+    }
+    if (!ok) bad_quote(ts, vals);
+    manage_side(ts, 1, static_cast<int64_t>(q.bid_px), static_cast<int64_t>(q.bid_qty));
+    manage_side(ts, -1, static_cast<int64_t>(q.ask_px), static_cast<int64_t>(q.ask_qty));
+}
+
+void Engine::bad_quote(int64_t ts, const double *vals) {
+    static const char *names[4] = {"bid_px", "bid_qty", "ask_px", "ask_qty"};
+    constexpr double kMaxExact = 9007199254740992.0;
     for (int j = 0; j < 4; ++j) {
         const double x = vals[j];
         std::string why;
@@ -591,8 +604,7 @@ void Engine::apply_quote(int64_t ts, const Quote &q) {
         if (!why.empty())
             throw StrategyFailure(kBadQuoteCode, ts, std::string("quote ") + names[j] + " = " + fmt_px(x) + " " + why);
     }
-    manage_side(ts, 1, static_cast<int64_t>(q.bid_px), static_cast<int64_t>(q.bid_qty));
-    manage_side(ts, -1, static_cast<int64_t>(q.ask_px), static_cast<int64_t>(q.ask_qty));
+    throw StrategyFailure(kBadQuoteCode, ts, "invalid quote");
 }
 
 void Engine::manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty) {

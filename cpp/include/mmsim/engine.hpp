@@ -143,9 +143,20 @@ class Engine {
     void exchange_event(const Event &e, int64_t i) {
         if (e.exch_ts >= next_sample_) sample_until(e.exch_ts);
         now_ex_ = e.exch_ts;
-        if (ex_orders_.empty()) {  // the common case: nothing of ours rests
+        if (ex_orders_.empty()) {  // nothing of ours rests
             ex_book_.apply(e, i);
             return;
+        }
+        // The common case while quoting: a depth update away from our prices, which
+        // can neither move our queue position nor cross our orders.
+        if (e.kind == static_cast<uint8_t>(Kind::Depth) && e.qty >= 0) {
+            const bool away = e.side > 0 ? (e.price < bid_lo_ || e.price > bid_hi_) && (e.qty == 0 || e.price < ask_lo_)
+                            : e.side < 0 ? (e.price < ask_lo_ || e.price > ask_hi_) && (e.qty == 0 || e.price > bid_hi_)
+                                         : false;
+            if (away) {
+                ex_book_.apply(e, i);
+                return;
+            }
         }
         exchange_event_ours(e, i);
     }
@@ -175,6 +186,7 @@ class Engine {
     void local_response(const ToLocal &r, int64_t &reason);
     void call_strategy(int64_t ts, int64_t reason);
     void apply_quote(int64_t ts, const Quote &q);
+    [[noreturn]] void bad_quote(int64_t ts, const double *vals);
     void manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty);
     void send(int64_t ts, MsgType type, const LocalOrder &o);
     void fill_view(int64_t ts, int64_t reason);
