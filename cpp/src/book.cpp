@@ -93,12 +93,14 @@ void BookSide::clear() {
 int BookSide::top(int n, int64_t *px, int64_t *qty) const {
     // Walk the pages' bitmaps from the best outward: one bit scan per level.
     int k = 0;
-    if (nlevels_) {
+    // Stop at n levels or when every level of the side has been seen.
+    const int want = static_cast<int>(std::min<int64_t>(n, nlevels_));
+    if (want > 0) {
         const int64_t np = static_cast<int64_t>(table_.size());
         int64_t pg = (best_ >> kPageBits) - base_page_;
         int64_t off = best_ & (kPage - 1);
         if (sign_ > 0) {
-            for (; pg >= 0 && k < n; --pg, off = kPage - 1) {
+            for (; pg >= 0 && k < want; --pg, off = kPage - 1) {
                 if (!counts_[pg]) continue;
                 const int64_t *page = table_[pg];
                 const uint64_t *b = bits(page);
@@ -106,19 +108,19 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
                 int64_t w = off >> 6;
                 uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
                 for (;;) {
-                    while (m && k < n) {
+                    while (m && k < want) {
                         const int bit = 63 - __builtin_clzll(m);
                         const int64_t j = (w << 6) + bit;
                         px[k] = first + j;
                         qty[k++] = page[j];
                         m &= ~(uint64_t(1) << bit);
                     }
-                    if (k >= n || --w < 0) break;
+                    if (k >= want || --w < 0) break;
                     m = b[w];
                 }
             }
         } else {
-            for (; pg < np && k < n; ++pg, off = 0) {
+            for (; pg < np && k < want; ++pg, off = 0) {
                 if (!counts_[pg]) continue;
                 const int64_t *page = table_[pg];
                 const uint64_t *b = bits(page);
@@ -126,13 +128,13 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
                 int64_t w = off >> 6;
                 uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
                 for (;;) {
-                    while (m && k < n) {
+                    while (m && k < want) {
                         const int64_t j = (w << 6) + __builtin_ctzll(m);
                         px[k] = first + j;
                         qty[k++] = page[j];
                         m &= m - 1;
                     }
-                    if (k >= n || ++w >= kWords) break;
+                    if (k >= want || ++w >= kWords) break;
                     m = b[w];
                 }
             }
