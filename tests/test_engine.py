@@ -403,3 +403,24 @@ def test_memory_mapped_store_replays_identically_while_pages_are_released(tmp_pa
     assert len(a.fills) > 100
     assert a.fills.tobytes() == b.fills.tobytes() and a.orders.tobytes() == b.orders.tobytes()
     assert np.array_equal(np.asarray(mapped), ev)  # the file's data is untouched
+
+
+def test_view_shows_our_orders_as_last_heard():
+    # Sent at 1000 (pending), acked at 1200 (working), partly filled at 2000 (report at 2100).
+    ev = make_events(BOOK + [(2000, T, ASK, 100, 12), (3000, D, ASK, 101, 9)])
+    seen = []
+
+    class Watch(mmsim.Strategy):
+        def quote(self, view):
+            seen.append((view.ts, view.bid_order_state, view.bid_order_px, view.bid_order_qty,
+                         view.bid_order_leaves, view.position, view.n_live_orders))
+            return Quote(100, 5, 0, 0)
+
+    mmsim.run(ev, Watch(), cfg(entry=100, response=100))
+    assert seen == [
+        (1000, 0, 0, 0, 0, 0, 0),        # nothing sent yet
+        (1200, 2, 100, 5, 5, 0, 1),      # the ack arrived: working
+        (2000, 2, 100, 5, 5, 0, 1),      # the trade is seen, its fill report not yet
+        (2100, 2, 100, 5, 3, 2, 1),      # 2 lots filled, 3 left, position +2
+        (3000, 2, 100, 5, 3, 2, 1),      # the same target keeps the partly filled order
+    ]

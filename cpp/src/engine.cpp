@@ -554,13 +554,13 @@ void Engine::fill_view(int64_t ts, int64_t reason) {
     v.ask_order_px = v.ask_order_qty = v.ask_order_leaves = v.ask_order_state = 0;
     // The newest order per side that is not being cancelled (else the newest being cancelled).
     for (const auto &o : local_orders_) {
-        int64_t *px = o.side > 0 ? &v.bid_order_px : &v.ask_order_px;
-        int64_t *st = o.side > 0 ? &v.bid_order_state : &v.ask_order_state;
-        if (*st != StateNone && *st != StatePendingCancel && o.state == StatePendingCancel) continue;
-        px[0] = o.price;
-        px[1] = o.qty;
-        px[2] = o.leaves;
-        *st = o.state;
+        const bool bid = o.side > 0;
+        const int64_t shown = bid ? v.bid_order_state : v.ask_order_state;
+        if (shown != StateNone && shown != StatePendingCancel && o.state == StatePendingCancel) continue;
+        (bid ? v.bid_order_px : v.ask_order_px) = o.price;
+        (bid ? v.bid_order_qty : v.ask_order_qty) = o.qty;
+        (bid ? v.bid_order_leaves : v.ask_order_leaves) = o.leaves;
+        (bid ? v.bid_order_state : v.ask_order_state) = o.state;
     }
     v.n_live_orders = static_cast<int64_t>(local_orders_.size());
     v.n_events = local_events_;
