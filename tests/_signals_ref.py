@@ -1,6 +1,6 @@
 """Plain NumPy/Python reference of the native signals, for tests/test_signals.py.
 
-Written from the definitions in the README's "Signals" section, independently of the
+Written from the definitions in docs/signals.md, independently of the
 Rust code: the book is replayed with dicts, every accumulator is decayed
 eagerly at every event (the Rust decays lazily at read time), and VPIN keeps
 the full list of bucket imbalances. The engine's call sequence is followed:

@@ -1,4 +1,4 @@
-"""Engine semantics on hand-computed scenarios of a few events each (DESIGN.md section 4)."""
+"""Engine semantics on hand-computed scenarios of a few events each (docs/design.md section 4)."""
 
 from __future__ import annotations
 
@@ -424,3 +424,19 @@ def test_view_shows_our_orders_as_last_heard():
         (2100, 2, 100, 5, 3, 2, 1),      # 2 lots filled, 3 left, position +2
         (3000, 2, 100, 5, 3, 2, 1),      # the same target keeps the partly filled order
     ]
+
+
+def test_status_events_are_part_of_the_schema_and_validated():
+    """STATUS carries a TradingStatus in qty and leaves the book alone; any other qty is a DataError."""
+    ev = make_events([
+        (1000, Kind.DEPTH, 1, 100, 10),
+        (1000, Kind.DEPTH, -1, 101, 10),
+        (2000, Kind.STATUS, 0, 0, int(mmsim.TradingStatus.HALTED)),
+        (3000, Kind.STATUS, 0, 0, int(mmsim.TradingStatus.TRADING)),
+    ])
+    bbo = mmsim.replay_bbo(ev)
+    assert list(bbo["best_bid"]) == [100, 100, 100, 100]
+    assert list(bbo["ask_qty"]) == [0, 10, 10, 10]
+    ev[3]["qty"] = 4
+    with pytest.raises(mmsim.DataError, match=r"^event 3: STATUS has qty 4 \(must be a trading status: 1 halted, 2 quoting, 3 trading\)$"):
+        mmsim.replay_bbo(ev)

@@ -608,11 +608,11 @@ def test_python_strategy_with_wrong_quote_signature_is_a_strategy_error():
 
 
 def test_readme_example_runs_as_written(tmp_path):
-    """The complete example in the README's "Write your own strategy", run as a script in a fresh process."""
+    """The complete example in docs/strategies.md's "Write your own strategy", run as a script in a fresh process."""
     import re
 
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Write your own strategy"):]
+    text = (ROOT / "docs" / "strategies.md").read_text()
+    section = text[text.index("# Write your own strategy"):]
     example = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert "mmsim.numba_strategy" in example and "mmsim.run" in example
     script = tmp_path / "example.py"

@@ -236,6 +236,7 @@ const char *kind_name(uint8_t k) {
         case 5: return "CANCEL";
         case 6: return "DELETE";
         case 7: return "EXECUTE";
+        case 8: return "STATUS";
         default: return "?";
     }
 }
@@ -332,6 +333,12 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
                 c.book_changed = true;
                 break;
             }
+            case Kind::Status:
+                if (e.qty < static_cast<int64_t>(TradingStatus::Halted) ||
+                    e.qty > static_cast<int64_t>(TradingStatus::Trading))
+                    bad(i, "STATUS has qty " + std::to_string(e.qty) +
+                               " (must be a trading status: 1 halted, 2 quoting, 3 trading)");
+                break;
             default:
                 bad(i, "unknown event kind " + std::to_string(int(e.kind)));
         }

@@ -37,7 +37,7 @@ from .errors import ConfigError, DataError, MmsimError, StrategyError
 from . import report, signals, sweep
 from .data import EventStore, load, to_l2
 from .engine import Result, replay_bbo, run
-from .events import EVENT_DTYPE, Kind, Side
+from .events import EVENT_DTYPE, Kind, Side, TradingStatus
 from .numba_strategy import numba_strategy
 from .plugins import load_strategy
 from .strategy import Quote, Strategy, View
@@ -75,6 +75,7 @@ __all__ = sorted(
         "signals",
         "sweep",
         "to_l2",
+        "TradingStatus",
         "__version__",
     ]
 )

@@ -159,7 +159,7 @@ def _latency(value: Any = 0) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class LatencyConfig:
-    """Feed and order latencies (DESIGN.md section 4).
+    """Feed and order latencies (docs/design.md section 4).
 
     Parameters
     ----------

@@ -11,7 +11,7 @@ with the plot ``defence_vs_latency.png`` to a folder it names at the end.
 
 The *defence value* at a latency is the toxicity-pull strategy's mean 1 s
 markout per filled lot minus the naive quoter's, in ticks: what pulling on
-the signal saves per fill. ``docs/readme/synth.md`` explains how to read it.
+the signal saves per fill. ``docs/demo.md`` explains how to read it.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import enum
 
 import numpy as np
 
-__all__ = ["EVENT_DTYPE", "Kind", "Side", "empty_events"]
+__all__ = ["EVENT_DTYPE", "Kind", "Side", "TradingStatus", "empty_events"]
 
 
 class Kind(enum.IntEnum):
@@ -36,6 +36,12 @@ class Kind(enum.IntEnum):
     - ``DELETE``: the order is removed; ``qty`` is its remaining size.
     - ``EXECUTE``: the resting order traded ``qty`` lots; the aggressor is the
       other side. It is a trade print and reduces the order.
+
+    Both:
+
+    - ``STATUS``: the venue's trading status changes to ``qty`` (a
+      :class:`TradingStatus`); ``side``, ``price`` and ``order_id`` are 0. It does
+      not change the book.
     """
 
     DEPTH = 1
@@ -45,6 +51,24 @@ class Kind(enum.IntEnum):
     CANCEL = 5
     DELETE = 6
     EXECUTE = 7
+    STATUS = 8
+
+
+class TradingStatus(enum.IntEnum):
+    """The venue's trading status, carried in the ``qty`` of a ``STATUS`` event.
+
+    Mirrored by ``enum class TradingStatus`` in ``cpp/include/mmsim/event.hpp``.
+    A replay starts in ``TRADING``.
+
+    - ``HALTED``: no orders are matched (a trading halt).
+    - ``QUOTING``: orders may rest but nothing matches (a pre-open or
+      quotation-only period, e.g. LOBSTER's "quoting" resume phase).
+    - ``TRADING``: normal continuous trading.
+    """
+
+    HALTED = 1
+    QUOTING = 2
+    TRADING = 3
 
 
 class Side(enum.IntEnum):

@@ -5,7 +5,7 @@ Rust signal state exactly as a run does (a trade print first, then the book
 after every event that changes it), returning the signal values after every
 event. With feed latency ``L`` a strategy at local time ``t`` sees the row of
 the last event with ``exch_ts <= t - L``, so a signal can be studied here
-before trading on it. Formulas, units and parameters: ``docs/readme/signals.md``.
+before trading on it. Formulas, units and parameters: ``docs/signals.md``.
 
 Example
 -------

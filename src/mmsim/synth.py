@@ -1,6 +1,6 @@
 """A seeded synthetic market with informed flow, written as an ordinary mmsim event store.
 
-The model (``docs/readme/synth.md`` has the long form):
+The model (``docs/demo.md`` has the long form):
 
 - A latent **fair value** ``V`` (ticks, float) follows a Brownian diffusion
   sampled every ``fv_step`` plus compound-Poisson **jumps** of a whole number

@@ -47,7 +47,7 @@ def add_synth_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
             "Generate a seeded synthetic trading session -- a latent fair value with jumps, noise "
             "and informed takers, liquidity providers -- and write it as an event store "
             "(events.npy + meta.json) that every other mmsim command reads like real data. "
-            "CONFIG is a YAML mapping of synth parameters (docs/readme/synth.md); without it, "
+            "CONFIG is a YAML mapping of synth parameters (docs/demo.md); without it, "
             "the defaults (one hour, L3) are used."
         ),
     )

@@ -12,7 +12,11 @@ enum class Kind : uint8_t {
     Cancel = 5,   // L3: reduce an order by qty
     Delete = 6,   // L3: remove an order (qty = its remaining size)
     Execute = 7,  // L3: resting order traded qty (aggressor is the other side)
+    Status = 8,   // trading status changes to qty (TradingStatus); no book change
 };
+
+// The venue's trading status (qty of a Status event); mirrored by mmsim.TradingStatus.
+enum class TradingStatus : int64_t { Halted = 1, Quoting = 2, Trading = 3 };
 
 struct Event {
     int64_t exch_ts;

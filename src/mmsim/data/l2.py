@@ -20,7 +20,7 @@ def to_l2(events) -> np.ndarray:
     change. ``CLEAR``, ``DEPTH`` and ``TRADE`` events pass through. Times,
     ``local_ts`` included, are kept, so replaying the result under an L2 queue
     model and the original under exact FIFO compares the two on the same day
-    (DESIGN.md section 11).
+    (docs/design.md section 11).
 
     Parameters
     ----------

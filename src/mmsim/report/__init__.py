@@ -7,7 +7,7 @@ Example
 >>> rep.data["pnl"]["total"]                     # the dict behind report.json  # doctest: +SKIP
 >>> rep.save("out/")                             # report.json, fills.csv, *.png, report.html  # doctest: +SKIP
 
-See docs/readme/report.md for every number's definition.
+See docs/reports.md for every number's definition.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Report:
     """A computed report: numbers in :attr:`data`, per-fill columns in :attr:`fills`.
 
     Build one with :func:`report`. ``data`` is exactly what ``report.json``
-    holds; its keys are documented in docs/readme/report.md.
+    holds; its keys are documented in docs/reports.md.
     """
 
     def __init__(self, computed: ReportData) -> None:

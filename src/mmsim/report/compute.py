@@ -701,7 +701,7 @@ def _pnl(
     result: Any,
     tick_value: float,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Exact PnL split in half-tick·lots; see the module docstring and docs/readme/report.md."""
+    """Exact PnL split in half-tick·lots; see the module docstring and docs/reports.md."""
     side, qty, price = f["side"], f["qty"], f["price"]
     n = f["n"]
     if ffvalid[-1]:
