@@ -313,9 +313,10 @@ def render_html(res: DemoResult, png: bytes) -> str:
          "before the fair value jumps. Pulling the side the flow is taking recovers more than a tick per lot "
          "while the feed is fast.</li>"
          "<li>The defence value collapses once the feed latency passes the informed traders' horizon (the "
-         "dotted line): the strategy then learns of a burst after the price has moved.</li>"
+         "dotted orange line): the strategy then learns of a burst after the price has moved.</li>"
          "<li>Without informed flow pulling changes almost nothing: the defence has no value against "
-         "uninformed flow.</li>"
+         "uninformed flow (in money it costs a little: the pulls that noise sets off lose a few fills that "
+         "would have earned the spread).</li>"
          "<li>PnL (mark-to-mid at each session's end, summed over sessions) also carries inventory that neither "
          "strategy controls here, so it is noisier than the markouts.</li></ul>"),
         (f'<h2 id="h-method">The intervals</h2><p id="method">The market is generated {res.plan.sessions} times '
