@@ -28,6 +28,7 @@ CFUNC_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, 
 
 REFERENCE = [
     ("fixed_spread.py", "FixedSpread", {"half_spread": 3.0, "size": 2.0}),
+    ("join_best.py", "JoinBest", {"size": 2.0}),
     ("inventory_skew.py", "InventorySkew", {"half_spread": 2.0, "skew": 0.7, "size": 3.0, "max_position": 9.0}),
     ("avellaneda_stoikov.py", "AvellanedaStoikov", {"gamma": 0.05, "k": 0.3, "sigma": 0.0, "horizon_s": 5.0,
                                                      "size": 2.0, "max_position": 8.0}),
