@@ -22,6 +22,9 @@ from .compute import ReportData
 
 __all__ = [
     "plot_markouts",
+    "plot_queue_models",
+    "queue_models_summary",
+    "queue_models_table",
     "plot_pnl",
     "plot_signals",
     "render_html",
@@ -191,7 +194,152 @@ def rich_tables(d: Mapping[str, Any]) -> list[Any]:
         for r in _signal_rows(d, width):
             sg.add_row(*r)
         out.append(sg)
+    if d.get("queue_models"):
+        out.append(queue_models_table(d["queue_models"]))
     return out
+
+
+# --------------------------------------------------------------------------- queue models (mmsim.score_queue_models)
+
+def _hms(ns: Any) -> str:
+    return "–" if ns is None else str(np.datetime64(int(ns), "ns"))[11:23]
+
+
+def _signed(x: Any, digits: int = 2) -> str:
+    if x is None:
+        return "–"
+    text = _num(x, digits)
+    return text if text.startswith("-") or text.strip("0.,") == "" else "+" + text
+
+
+def _queue_headline_horizon(q: Mapping[str, Any]) -> str | None:
+    hs = q.get("horizons") or []
+    return "1s" if "1s" in hs else (hs[0] if hs else None)
+
+
+def queue_models_rows(q: Mapping[str, Any], terminal: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the queue-model score table (``QueueScore.to_dict()``); biases are model − truth.
+
+    The terminal form keeps one markout horizon (1 s when scored, else the first) to fit 100 columns.
+    """
+    hs = list(q.get("horizons") or [])
+    shown = [_queue_headline_horizon(q)] if terminal and hs else hs
+    header = ["model", "fills", "lots", "lots bias", "matched", "missed", "false", "match", "F1", "|Δt| ms"]
+    header += [f"markout bias {h}" for h in shown]
+    header += ["PnL", "PnL bias", "pos gap", "diverged"]
+    rows = []
+    for r in q["rows"]:
+        truth = r["is_truth"]
+        pct = "" if truth or r["lots_bias_pct"] is None else f" ({100 * r['lots_bias_pct']:+.1f}%)"
+        cells = [
+            r["model"],
+            _num(r["fills"]),
+            _num(r["lots"]),
+            "–" if truth else _signed(r["lots_bias"], 0) + pct,
+            _num(r["matched"]),
+            _num(r["missed"]),
+            _num(r["false_fills"]),
+            _pct(r["match_share"]),
+            _num(r["f1"], 3),
+            "–" if r["mean_abs_dt_ns"] is None else _num(r["mean_abs_dt_ns"] / 1e6, 2),
+        ]
+        for h in shown:
+            cells.append(_num(r["markout"].get(h), 3) if truth else _signed(r["markout_bias"].get(h), 3))
+        cells += [
+            _money(r["pnl"]),
+            "–" if truth else _signed(r["pnl_bias"]),
+            "–" if truth else _num(r["position_gap"], 2),
+            "–" if truth else ("never" if r["diverged_at"] is None else _hms(r["diverged_at"])),
+        ]
+        rows.append(cells)
+    return header, rows
+
+
+def queue_models_table(q: Mapping[str, Any]) -> Any:
+    """The queue-model score as a rich Table (terminal form)."""
+    from rich.table import Table
+
+    info = q.get("info") or {}
+    lat = info.get("latency") or {}
+    title = (f"L2 queue models vs L3 FIFO truth{' — ' + str(info['symbol']) if info.get('symbol') else ''}: "
+             f"{info.get('strategy', '')}, feed/entry/response {lat.get('feed', '?')}/{lat.get('entry', '?')}/"
+             f"{lat.get('response', '?')}")
+    header, rows = queue_models_rows(q, terminal=True)
+    t = Table(title=title, caption=f"fills matched one to one on side and price within "
+              f"{_tol(q['tolerance_ns'])}; biases are model − truth; the truth row's markout is its value "
+              "(ticks/lot)")
+    for c in header:
+        t.add_column(c, justify="left" if c == "model" else "right", no_wrap=c in ("model", "lots bias"))
+    for r in rows:
+        t.add_row(*r)
+    return t
+
+
+def _tol(ns: int) -> str:
+    from .compute import format_ns
+
+    return "0 ns (same instant)" if ns == 0 else format_ns(int(ns))
+
+
+def queue_models_summary(q: Mapping[str, Any]) -> list[str]:
+    """Plain-text lines under the table: the best model and the power fit."""
+    lines = []
+    rows = {r["model"]: r for r in q["rows"]}
+    best = q.get("best")
+    h = _queue_headline_horizon(q)
+    if best is not None:
+        r = rows[best]
+        mk = "" if h is None else f", {h} markout bias {_signed(r['markout_bias'].get(h), 3)} ticks/lot"
+        share = _pct(r["match_share"])
+        lines.append(f"best model: {best} (F1 {r['f1']:.3f}, {share} of true fills matched, lots bias "
+                     f"{_signed(r['lots_bias'], 0)}{mk}, PnL bias {_signed(r['pnl_bias'])})")
+    fit = q.get("fit")
+    if fit:
+        lo, hi = fit["plateau"]
+        span = "" if lo == hi else f"; every exponent from {lo:g} to {hi:g} fits as well"
+        lines.append(f"power fit: exponent {fit['best_power']:g} (loss 1 − F1 = {fit['best_loss']:.3f}{span}; "
+                     f"grid {', '.join(f'{p:g}' for p in fit['powers'])})")
+    return lines
+
+
+def plot_queue_models(q: Mapping[str, Any]) -> bytes:
+    """Lots bias and match share by model (left) and the power fit's loss against the exponent (right), PNG."""
+    models = [r for r in q["rows"] if not r["is_truth"]]
+    fit = q.get("fit")
+    fig = _figure(11 if fit else 6, 4.2)
+    axes = fig.subplots(1, 2 if fit else 1, squeeze=False)[0]
+    fig.subplots_adjust(left=0.07, right=0.97, top=0.88, bottom=0.2, wspace=0.3)
+    ax = axes[0]
+    x = np.arange(len(models))
+    bias = np.array([np.nan if r["lots_bias_pct"] is None else 100 * r["lots_bias_pct"] for r in models])
+    share = np.array([np.nan if r["match_share"] is None else 100 * r["match_share"] for r in models])
+    prec = np.array([np.nan if r["precision"] is None else 100 * r["precision"] for r in models])
+    w = 0.27
+    ax.bar(x - w, bias, w, color="tab:red", label="lots bias (% of true lots)")
+    ax.bar(x, share, w, color="tab:green", label="true fills matched (%)")
+    ax.bar(x + w, prec, w, color="tab:blue", label="model fills matched (%)")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.axhline(100, color="grey", lw=0.5, ls=":")
+    ax.set_xticks(x, [r["model"] for r in models], rotation=20)
+    ax.set_ylabel("%")
+    info = q.get("info") or {}
+    ax.set_title(f"L2 queue models vs L3 truth{' — ' + str(info['symbol']) if info.get('symbol') else ''}",
+                 fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")
+    if fit:
+        ax2 = axes[1]
+        ax2.plot(fit["powers"], fit["loss"], "o-", color="black", label="power model: 1 − F1")
+        for r, colr in zip([r for r in models if not r["model"].startswith("power")], ("tab:red", "tab:purple")):
+            ax2.axhline(1 - r["f1"], color=colr, ls="--", lw=0.9, label=f"{r['model']}: 1 − F1")
+        ax2.axvline(fit["best_power"], color="tab:green", lw=0.8, ls=":", label=f"best n = {fit['best_power']:g}")
+        ax2.set_xscale("log")
+        ax2.set_xticks(fit["powers"], [f"{p:g}" for p in fit["powers"]])
+        ax2.minorticks_off()
+        ax2.set_xlabel("power-model exponent n  (f(x) = x^n)")
+        ax2.set_ylabel("loss: 1 − F1 of matched lots")
+        ax2.set_title("Power-model fit", fontsize=10)
+        ax2.legend(fontsize=7)
+    return _png(fig)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -375,6 +523,8 @@ def render_plots(rep: ReportData) -> dict[str, bytes]:
     sig = plot_signals(rep)
     if sig is not None:
         out["signals.png"] = sig
+    if rep.data.get("queue_models"):
+        out["queue_models.png"] = plot_queue_models(rep.data["queue_models"])
     return out
 
 
@@ -440,6 +590,19 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
             _table(["signal", *[f"Q{i + 1}" for i in range(width)], "spearman", "signed", "n"],
                    _signal_rows(d, width), "signals"),
         ]
+    if d.get("queue_models"):
+        q = d["queue_models"]
+        header, rows = queue_models_rows(q)
+        parts += [
+            "<h2>L2 queue models against L3 truth</h2>",
+            '<p class="note">The same strategy and latencies replayed on the market-by-order events (exact FIFO: '
+            "the truth) and on the same day aggregated to L2 under each queue model. Fills match one to one on "
+            f"side and price within {html.escape(_tol(q['tolerance_ns']))}; biases are model − truth; markouts in "
+            "ticks per lot (the truth row: its markout). pos gap: time-weighted mean |position − true position| "
+            "(lots); diverged: the first missed or false fill (UTC). See docs/queue_models.md.</p>",
+            _table(header, rows, "queue-models"),
+        ]
+        parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_models_summary(q)]
     parts.append("<h2>Plots</h2>")
     for name, png in plots.items():
         b64 = base64.b64encode(png).decode("ascii")
