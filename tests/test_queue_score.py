@@ -317,3 +317,37 @@ def test_match_fills_against_an_assignment_solver():
             assert t["side"][a] == md["side"][b] and t["price"][a] == md["price"][b]
             assert abs(int(t["exch_ts"][a]) - int(md["exch_ts"][b])) <= tol
         assert len(set(got.pairs[:, 0].tolist())) == got.matched == len(set(got.pairs[:, 1].tolist()))
+
+
+def test_cli_queue_score_matches_the_library(tmp_path, capsys):
+    from mmsim.cli import main
+    from mmsim.data.store import write_store
+    from mmsim.strategies.join_best import JoinBest
+
+    ev = make_events(BID_DAY)
+    write_store(tmp_path / "day", ev, {"symbol": "HAND", "tick_size": 0.5, "lot_size": 1.0, "contract_size": 1.0, "levels": "L3"})
+    out = tmp_path / "out"
+    code = main(["queue-score", str(tmp_path / "day"), "--models", "risk_averse,power:1,power:2",
+                 "--tolerance", "1s", "--horizons", "1s", "--fit-powers", "1,2", "-o", str(out), "-q"])
+    assert code == 0
+    assert "3 models scored against" in capsys.readouterr().out
+    doc = json.loads((out / "queue_score.json").read_text())
+    lib = score_queue_models(mmsim.load(tmp_path / "day"), JoinBest(size=1), mmsim.Config(),
+                             ["risk_averse", "power:1", "power:2"], tolerance="1s", horizons=["1s"],
+                             fit_powers=(1, 2))
+    assert doc == json.loads(json.dumps(lib.to_dict()))
+    assert doc["info"]["symbol"] == "HAND" and doc["info"]["strategy"] == "JoinBest"
+    assert doc["info"]["tick_value"] == 0.5
+    assert (out / "report.html").is_file() and (out / "queue_models.png").is_file()
+
+    write_store(tmp_path / "l2", make_events([(S, Kind.DEPTH, 1, 100, 5), (S, Kind.DEPTH, -1, 101, 5)]),
+                {"symbol": "L2DAY", "tick_size": 1.0, "lot_size": 1.0, "contract_size": 1.0, "levels": "L2"})
+    code = main(["queue-score", str(tmp_path / "l2"), "-o", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == ("mmsim: error: score_queue_models: the event store is L2 data; queue models are scored against "
+                   "market-by-order (L3) data, where the exact FIFO fills are known\n")
+    code = main(["queue-score", str(tmp_path / "day"), "--window", "noon"])
+    assert code == 2
+    assert capsys.readouterr().err == ("mmsim: config error: --window: expected START,END (either may be empty), "
+                                       "got 'noon'\n")

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from .compare import Comparison, CompareRow, compare
+from .comparison import Comparison, CompareRow, compare
 from .queue_score import PowerFit, QueueModelRow, QueueScore, match_fills, score_queue_models
 
 __all__ = [

@@ -631,7 +631,7 @@ def _position_gap(a: np.ndarray, b: np.ndarray, w: tuple[int, int]) -> float:
 
 
 def _pnl(result: Any, mid: tuple[np.ndarray, np.ndarray, np.ndarray], w: tuple[int, int]) -> float:
-    from .compare import equity_at
+    from .comparison import equity_at
 
     exch_ts, mid2_ff, ffvalid = mid
     eq = equity_at(np.asarray(result.fills), float(result.tick_value), exch_ts, mid2_ff, ffvalid,
@@ -736,7 +736,7 @@ def score_queue_models(
     """
     from ..data import to_l2
     from ..engine import run
-    from .compare import _mid_ff
+    from .comparison import _mid_ff
 
     meta: dict[str, Any] = {}
     store = events_l3
