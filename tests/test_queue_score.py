@@ -245,15 +245,18 @@ def test_outputs_json_table_plot_and_report(day, tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert "L2 queue models against L3 truth" in page and 'id="queue-models"' in page
     assert 'id="plot-queue_models"' in page
+    assert "<td class=\"neg\">-1 (-33.3%)</td>" in page  # the HTML gives lots bias in lots and in %
 
     from rich.console import Console
 
     console = Console(width=200, record=True)
     score.print(console)
     text = console.export_text()
-    assert "risk_averse" in text and "-1 (-33.3%)" in text
-    assert "best model: power:2 (F1 1.000, 100.0% of true fills matched" in text
-    assert "power fit: exponent 2 (loss 1 − F1 = 0.000" in text
+    assert "risk_averse" in text and "-33.3%" in text  # the terminal gives lots bias in %
+    assert "best model: power:2 (F1 1.000, 100.0% of true fills matched, lots bias 0, 1s markout bias 0.000 " \
+           "ticks/lot, PnL bias 0.00)" in text
+    assert ("power fit: exponent 2 (loss 1 − F1 = 0.000; the best is at the edge of the grid; grid 1, 2)"
+            in text)
 
 
 def test_bad_input_is_named():
@@ -304,7 +307,8 @@ def test_match_fills_against_an_assignment_solver():
         got = match_fills(t, md, tol)
         if n and m:
             dt = np.abs(t["exch_ts"][:, None] - md["exch_ts"][None, :])
-            ok = (t["side"][:, None] == md["side"][None, :]) & (t["price"][:, None] == md["price"][None, :]) & (dt <= tol)
+            same = (t["side"][:, None] == md["side"][None, :]) & (t["price"][:, None] == md["price"][None, :])
+            ok = same & (dt <= tol)
             cost = np.where(ok, dt - big, 0)
             r, c = linear_sum_assignment(cost)
             best_n = int(ok[r, c].sum())
@@ -325,7 +329,8 @@ def test_cli_queue_score_matches_the_library(tmp_path, capsys):
     from mmsim.strategies.join_best import JoinBest
 
     ev = make_events(BID_DAY)
-    write_store(tmp_path / "day", ev, {"symbol": "HAND", "tick_size": 0.5, "lot_size": 1.0, "contract_size": 1.0, "levels": "L3"})
+    write_store(tmp_path / "day", ev,
+                {"symbol": "HAND", "tick_size": 0.5, "lot_size": 1.0, "contract_size": 1.0, "levels": "L3"})
     out = tmp_path / "out"
     code = main(["queue-score", str(tmp_path / "day"), "--models", "risk_averse,power:1,power:2",
                  "--tolerance", "1s", "--horizons", "1s", "--fit-powers", "1,2", "-o", str(out), "-q"])

@@ -60,8 +60,8 @@ __all__ = [
 #: Models scored by default: the risk-averse model, power 1, 2 and 3, and log.
 DEFAULT_MODELS: tuple[str, ...] = ("risk_averse", "power:1", "power:2", "power:3", "log")
 
-#: Exponents of the power-model fit (a geometric-ish grid from 1/4 to 8).
-DEFAULT_FIT_POWERS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: Exponents of the power-model fit (about geometric from 1/4 to 16).
+DEFAULT_FIT_POWERS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 
 #: Label of the truth row.
 TRUTH = "L3 FIFO (truth)"
@@ -593,7 +593,8 @@ def _in_window(fills: np.ndarray, w: tuple[int, int]) -> np.ndarray:
     return fills[(ts >= w[0]) & (ts < w[1])]
 
 
-def _markouts(result: Any, events: np.ndarray, hs: Sequence[int], w: tuple[int, int]) -> tuple[list[str], dict[str, float | None]]:
+def _markouts(result: Any, events: np.ndarray, hs: Sequence[int],
+              w: tuple[int, int]) -> tuple[list[str], dict[str, float | None]]:
     from ..report.compute import compute_report
 
     rep = compute_report(result, events, horizons=list(hs), event_horizons=[], toxic_horizon=hs[0], signal_buckets=1)
