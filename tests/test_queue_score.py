@@ -356,3 +356,37 @@ def test_cli_queue_score_matches_the_library(tmp_path, capsys):
     assert code == 2
     assert capsys.readouterr().err == ("mmsim: config error: --window: expected START,END (either may be empty), "
                                        "got 'noon'\n")
+
+
+def test_real_day_score_reconciles_with_plain_runs(tmp_path):
+    """LOBSTER AMZN (message file as L3): every row is the plain run it claims to be. The truth row is
+    mmsim.run on the store; each model row is mmsim.run on to_l2 under that model; the counts add up; the
+    truth's markout and PnL are the report's (no window)."""
+    from conftest import shared_data
+
+    from mmsim.data import converter
+    from mmsim.strategies.join_best import JoinBest
+
+    store = converter("lobster")([shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")],
+                                 tmp_path / "amzn")
+    cfg = mmsim.Config(latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=1_000_000),
+                                                   entry=mmsim.LatencyModel(ns=1_000_000),
+                                                   response=mmsim.LatencyModel(ns=1_000_000)))
+    strat = JoinBest(size=100)
+    score = score_queue_models(store, strat, cfg, ["risk_averse", "power:2"], horizons=["1s"], fit_powers=None)
+    truth = mmsim.run(store, strat, cfg)
+    assert np.array_equal(score.results["L3 FIFO (truth)"].fills, truth.fills)
+    rep = truth.report(store.events, horizons=["1s"])
+    t = score.truth
+    assert (t.fills, t.lots) == (len(truth.fills), int(truth.fills["qty"].sum()))
+    assert t.markout["1s"] == pytest.approx(rep.data["markouts"][0]["groups"]["all"]["qty_weighted_ticks"], rel=1e-12)
+    assert t.pnl == pytest.approx(rep.data["pnl"]["total"], rel=1e-9)
+    l2 = mmsim.to_l2(store.events)
+    for r in score.models:
+        plain = mmsim.run(l2, strat, cfg.replace(queue=parse_model(r.model), tick_size=0.01, lot_size=1.0,
+                                                 contract_size=1.0))
+        assert np.array_equal(score.results[r.model].fills, plain.fills), r.model
+        assert r.matched + r.missed == t.fills and r.matched + r.false_fills == r.fills
+        assert r.lots_bias == int(plain.fills["qty"].sum()) - t.lots
+        assert r.pnl == pytest.approx(plain.report(store.events, horizons=["1s"]).data["pnl"]["total"], rel=1e-9)
+        assert 0.5 < r.match_share <= 1.0  # sanity: the same strategy on the same day mostly agrees

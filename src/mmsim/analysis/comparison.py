@@ -335,11 +335,11 @@ def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None =
 # --------------------------------------------------------------------------- result
 
 
-def _fmt(x: float | None, money: bool = False) -> str:
+def _fmt(x: float | None, money: bool = False, short: bool = False) -> str:
     if x is None or not math.isfinite(x):
         return "–"
     if money:
-        return f"{x:,.2f}"
+        return f"{x:,.0f}" if short and abs(x) >= 1000 else f"{x:,.2f}"
     if x != 0 and abs(x) < 0.005:
         return f"{x:.2g}"
     return f"{x:.2f}"
@@ -455,21 +455,24 @@ class Comparison:
 
     def rich_table(self) -> Any:
         """The comparison as a rich Table."""
+        from rich import box
         from rich.table import Table
 
         from ..report.compute import format_ns
 
-        t = Table(title=f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
                         f"{self.confidence * 100:g}% stationary-bootstrap CI",
-                  caption=f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
+                  caption=f"markouts and spread capture in ticks/lot, PnL in quote currency per day; "
+                          f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
                           f"seed {self.seed}")
-        for c in ("quantity", "unit", "A", "B", "B − A", "CI", "block", "real?"):
-            t.add_column(c, justify="left" if c in ("quantity", "unit") else "right")
+        level = f"{self.confidence * 100:g}% CI"
+        for c in ("quantity", "A", "B", "B − A", level, "block", "real?"):
+            t.add_column(c, justify="left" if c == "quantity" else "right", no_wrap=True)
         for r in self.rows:
             money = r.metric == "pnl_per_day"
             d = r.diff
-            ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money)}, {_fmt(d.ci_high, money)}]"
-            t.add_row(r.label, r.unit, _fmt(r.a, money), _fmt(r.b, money), _fmt(d.estimate, money), ci,
+            ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money, True)}, {_fmt(d.ci_high, money, True)}]"
+            t.add_row(r.label, _fmt(r.a, money, True), _fmt(r.b, money, True), _fmt(d.estimate, money, True), ci,
                       f"{d.block:.1f}", "yes" if d.significant else "no")
         return t
 

@@ -630,7 +630,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
             f"side and price within {html.escape(_tol(q['tolerance_ns']))}; biases are model − truth; markouts in "
             "ticks per lot (the truth row: its markout). pos gap: time-weighted mean |position − true position| "
             "(lots); diverged: the first missed or false fill (UTC). See docs/queue_models.md.</p>",
-            _table(header, rows, "queue-models"),
+            f'<div style="overflow-x:auto">{_table(header, rows, "queue-models")}</div>',
         ]
         parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_models_summary(q)]
     parts.append("<h2>Plots</h2>")
