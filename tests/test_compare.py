@@ -315,3 +315,34 @@ def test_cli_compare_two_saved_runs(synth_store, tmp_path, capsys):
     code = main(["compare", str(tmp_path / "tight"), str(tmp_path / "nothing")])
     assert code == 1
     assert "nothing: not a run directory (no result.json" in capsys.readouterr().err
+
+
+def test_a_fill_after_the_last_event_gets_a_bucket_and_the_pnl_adds_up(tmp_path):
+    """An order in flight at the end can fill after the last market event (at 170 s here, the data ends at
+    150 s): the buckets reach it, its markout (no mid after it: excluded) and its PnL are where the report has them."""
+    ev = events_two_minutes()
+    a = fake_run([fill(10 * S, 1, 100, 1), fill(170 * S, -1, 103, 1)], n_events=len(ev))
+    b = fake_run([fill(10 * S, 1, 100, 1)], n_events=len(ev))
+    edges = bucket_edges(ev["exch_ts"], MIN, np.array([10 * S, 170 * S]))
+    assert edges.tolist() == [[0, MIN], [MIN, 2 * MIN], [2 * MIN, 170 * S + 1]]
+    sa = mmsim.analysis.comparison.bucket_series(a, ev, edges, ["1s"])
+    # bought at 100, marked at 101 (+1); mid to 102 at 90 s (+1); sold at 103 at 170 s, flat (+1): total 3.
+    assert sa.pnl.tolist() == [1.0, 1.0, 1.0]
+    assert sa.pnl.sum() == pytest.approx(mmsim.report.report(a, ev, horizons=["1s"]).data["pnl"]["total"])
+    assert sa.lots.tolist() == [1.0, 0.0, 1.0] and sa.markout_lots["1s"].tolist() == [1.0, 0.0, 0.0]
+    cmp = mmsim.compare(a, b, ev, horizons=["1s"], n_boot=50)
+    assert cmp.n_buckets == 3
+    # B kept its lot: bought at 100, marked at 102 at the end -> 2; B - A = -1.
+    assert {r.metric: r for r in cmp.rows}["pnl_per_day"].diff.estimate == pytest.approx(-1.0)
+
+
+def test_compare_refuses_an_event_store_of_other_data(tmp_path):
+    from mmsim.data.store import write_store
+
+    ev = events_two_minutes()
+    store = write_store(tmp_path / "other", ev, {"symbol": "OTHER", "tick_size": 1.0, "lot_size": 1.0,
+                                                 "contract_size": 1.0, "levels": "L2"})
+    a = fake_run([fill(10 * S, 1, 100, 1)], n_events=len(ev))
+    with pytest.raises(DataError, match=r"^compare: the event store given is not the data the runs replayed: "
+                                        r"symbol 'TEST' vs 'OTHER'$"):
+        mmsim.compare(a, a, store)

@@ -198,11 +198,15 @@ def cmd_queue_score(args: argparse.Namespace) -> int:
             except ValueError:
                 raise ConfigError(f"--fit-powers: {t!r} is not a number") from None
     out = args.output or Path("runs") / f"queue_score_{name}"
-    with progress_bar("queue-score runs", args.quiet) as update:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]queue-score"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                  TimeElapsedColumn(), transient=True, disable=args.quiet) as prog:
+        task = prog.add_task("runs", total=None)
         score = score_queue_models(store, strategy, config, _csv(args.models), tolerance=args.tolerance,
                                    horizons=_csv(args.horizons) if args.horizons else None,
                                    fit_powers=powers or None, window=window,
-                                   progress=lambda d, t: update(d, t))
+                                   progress=lambda d, t: prog.update(task, completed=d, total=t))
     written = score.save(out, report=not args.no_report)
     if not args.quiet:
         score.print()

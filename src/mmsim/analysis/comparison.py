@@ -120,31 +120,43 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
 # --------------------------------------------------------------------------- bucket series
 
 
-def bucket_edges(exch_ts: np.ndarray, bucket_ns: int) -> np.ndarray:
-    """Edges of the time buckets over the data, dropping buckets with no market event.
+def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None = None) -> np.ndarray:
+    """Edges of the time buckets over the data, dropping buckets where nothing happened.
 
     Parameters
     ----------
     exch_ts : int64 array, shape (n_events,)
-        The events' exchange times (sorted).
+        The events' exchange times (sorted, non-empty).
     bucket_ns : int
         Bucket length, ns (> 0).
+    fill_ts : int64 array, optional
+        The compared runs' fill times (all runs together), so that a fill after
+        the last event (an order in flight at the end) or in a bucket without
+        market events (a crossing order's taker fill) has a bucket.
 
     Returns
     -------
     int64 array, shape (n_buckets, 2)
-        ``[start, end)`` of each kept bucket. Buckets tile ``[t0, t_last + 1)``
-        from the first event's time; the last one may be shorter. A bucket in
-        which no market event happened is dropped: nothing in it can move
-        either run (no fill, no mid change), so it carries no information and
-        would only pad the series with exact zeros (e.g. the hours between a
-        snapshot and the session).
+        ``[start, end)`` of each kept bucket. Buckets tile ``[t0, t_end)`` from
+        the first event's time ``t0`` to one ns after the last event or fill;
+        the last one may be shorter. A bucket with no market event and no fill
+        is dropped: nothing in it can move either run, so it carries no
+        information and would only pad the series with exact zeros (e.g. the
+        hours between a snapshot and the session).
+
+    Raises
+    ------
+    ConfigError
+        A bucket length that is not positive.
     """
     if bucket_ns <= 0:
         raise ConfigError(f"bucket must be a positive duration, got {bucket_ns} ns")
-    t0, t1 = int(exch_ts[0]), int(exch_ts[-1]) + 1
-    k = (np.asarray(exch_ts, dtype=np.int64) - t0) // bucket_ns
-    used = np.unique(k)
+    ts = np.asarray(exch_ts, dtype=np.int64)
+    t0 = int(ts[0])
+    if fill_ts is not None and len(fill_ts):
+        ts = np.concatenate([ts, np.asarray(fill_ts, dtype=np.int64)])
+    t1 = int(ts.max()) + 1
+    used = np.unique((ts[ts >= t0] - t0) // bucket_ns)
     start = t0 + used * bucket_ns
     end = np.minimum(start + bucket_ns, t1)
     return np.stack([start, end], axis=1).astype(np.int64)
@@ -571,6 +583,12 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     if la == lb:
         la, lb = f"A ({la})", f"B ({lb})"
     ident = check_same_data(ra, rb, (la, lb))
+    if events is not None and hasattr(events, "meta") and hasattr(events, "events"):
+        run_meta = ra.meta or {}
+        both = [k for k in IDENTITY_KEYS if events.meta.get(k) is not None and run_meta.get(k) is not None]
+        bad = [f"{k} {run_meta[k]!r} vs {events.meta[k]!r}" for k in both if run_meta[k] != events.meta[k]]
+        if bad:
+            raise DataError("compare: the event store given is not the data the runs replayed: " + ", ".join(bad))
     ev = _events_of(events, ra)
     if ev.shape[0] == 0:
         raise DataError("compare: the event array is empty")
@@ -591,7 +609,9 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     hs = sorted({parse_duration(h, f"horizons[{i}]") for i, h in enumerate(horizons)})
     if not hs:
         raise ConfigError("horizons: give at least one markout horizon")
-    edges = bucket_edges(np.asarray(ev["exch_ts"], dtype=np.int64), bucket_ns)
+    fill_ts = np.concatenate([np.asarray(ra.fills["exch_ts"], dtype=np.int64),
+                              np.asarray(rb.fills["exch_ts"], dtype=np.int64)])
+    edges = bucket_edges(np.asarray(ev["exch_ts"], dtype=np.int64), bucket_ns, fill_ts)
     sa = bucket_series(ra, ev, edges, hs)
     sb = bucket_series(rb, ev, edges, hs)
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)

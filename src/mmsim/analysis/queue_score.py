@@ -716,8 +716,9 @@ def score_queue_models(
         or empty skips the fit.
     window : (start, end), optional
         Score only fills with ``start <= exch_ts < end`` (ns, or ISO UTC times
-        such as ``"2023-12-25T23:00"``; None for an open end). The runs still
-        replay every event. PnL is the equity change over the window.
+        such as ``"2023-12-25T23:00"``; None for an open end: the first event,
+        or one ns after the last event or fill). The runs still replay every
+        event. PnL is the equity change over the window.
     progress : callable, optional
         ``progress(done, total)`` after each run.
 
@@ -800,6 +801,10 @@ def score_queue_models(
                        None if progress is None else (lambda d, t: progress(d + 1, total)))
     by_q = dict(zip(wanted, runs))
 
+    if window is None or window[1] is None:
+        # An open end takes in fills after the last event (orders still in flight at the end).
+        last = max([int(r.fills["exch_ts"].max()) for r in [truth, *runs] if len(r.fills)] + [w[1] - 1])
+        w = (w[0], last + 1)
     mid = _mid_ff(ev)
     t_fills = _in_window(np.asarray(truth.fills), w)
     labels, truth_mk = _markouts(truth, ev, hs, w)
