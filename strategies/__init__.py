@@ -10,6 +10,7 @@ by entry-point name (``glft``) once mmsim is installed.
 module              strategy                                             entry point
 ==================  ===================================================  ==================
 fixed_spread        symmetric quotes a fixed distance from the mid       ``fixed_spread``
+join_best           rest at the best bid and ask (queue-model probe)     ``join_best``
 inventory_skew      linear inventory skew with position limits           ``inventory_skew``
 avellaneda_stoikov  Avellaneda-Stoikov (2008) reservation price/spread   ``avellaneda_stoikov``
 glft                Gueant-Lehalle-Fernandez-Tapia (2013) closed form    ``glft``

@@ -28,6 +28,7 @@ CFUNC_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, 
 
 REFERENCE = [
     ("fixed_spread.py", "FixedSpread", {"half_spread": 3.0, "size": 2.0}),
+    ("join_best.py", "JoinBest", {"size": 2.0}),
     ("inventory_skew.py", "InventorySkew", {"half_spread": 2.0, "skew": 0.7, "size": 3.0, "max_position": 9.0}),
     ("avellaneda_stoikov.py", "AvellanedaStoikov", {"gamma": 0.05, "k": 0.3, "sigma": 0.0, "horizon_s": 5.0,
                                                      "size": 2.0, "max_position": 8.0}),
@@ -140,6 +141,22 @@ def test_inventory_skew_by_hand():
     assert tuple(s.quote(v)) == (996.0, 1.0, 1001.0, 3.0)
     codes, quotes = run_callback(kind(half_spread=1.5, skew=0.5, size=3, max_position=9), v.reshape(1))
     assert codes[0] == 1 and tuple(quotes[0]) == (996.0, 1.0, 1001.0, 3.0)
+
+
+def test_join_best_by_hand():
+    """Quotes the local best bid and ask at `size`; a crossed book or a replacement in flight: no change."""
+    kind = load_reference("join_best.py", "JoinBest")
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"], v["position"] = 1000, 1004, 5, 5, 37
+    s = kind.python(pure=True, size=3)
+    assert tuple(s.quote(v)) == (1000.0, 3.0, 1004.0, 3.0)  # the position (37) changes nothing
+    codes, quotes = run_callback(kind(size=3), v.reshape(1))
+    assert codes[0] == 1 and tuple(quotes[0]) == (1000.0, 3.0, 1004.0, 3.0)
+    for field, value in (("best_ask", 1000), ("n_live_orders", 3), ("ask_qty", 0)):
+        w = v.copy()
+        w[field] = value
+        assert s.quote(w) is None, field
+        assert run_callback(kind(size=3), w.reshape(1))[0][0] == 0, field
 
 
 def test_glft_by_hand():

@@ -34,7 +34,8 @@ from .config import (
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
-from . import report, signals, sweep
+from . import analysis, report, signals, sweep
+from .analysis import compare, score_queue_models
 from .data import EventStore, load, to_l2
 from .engine import Result, replay_bbo, run
 from .events import EVENT_DTYPE, Kind, Side, TradingStatus
@@ -47,6 +48,8 @@ __version__ = "0.1.0"
 __all__ = sorted(
     [
         "EVENT_DTYPE",
+        "analysis",
+        "compare",
         "Config",
         "ConfigError",
         "DataError",
@@ -72,6 +75,7 @@ __all__ = sorted(
         "replay_bbo",
         "report",
         "run",
+        "score_queue_models",
         "signals",
         "sweep",
         "to_l2",
