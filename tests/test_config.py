@@ -1,4 +1,4 @@
-"""Config: YAML maps one to one onto mmsim.Config; every error names the key and the file line."""
+"""Configs: a run YAML maps onto mmsim.RunConfig (engine keys onto its mmsim.Config); every error names the key and line."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ strategy:
   params: {gamma: 0.1}
 report: {horizons: [100ms, 1s]}
 """)
-    c = load_yaml(p)
-    assert c.data == str((tmp_path / "store").resolve())
+    rc = load_yaml(p)
+    assert isinstance(rc, mmsim.RunConfig)
+    c = rc.engine
+    assert rc.data == str((tmp_path / "store").resolve())
     assert c.latency.feed == mmsim.LatencyModel(ns=5_000_000)
     assert c.latency.entry.ns == 250_000
     assert c.latency.response == mmsim.LatencyModel(kind="lognormal", median_ns=1_000_000, sigma=0.5)
@@ -39,9 +41,12 @@ report: {horizons: [100ms, 1s]}
     assert c.queue == mmsim.QueueConfig(model="power", power=3.0)
     assert c.fees.maker_bps == -0.5 and c.fees.taker_bps == 7.0
     assert c.decide_every == 10_000_000
-    assert c.strategy.params == {"gamma": 0.1}
-    assert c.report.horizons == (100_000_000, 1_000_000_000)
+    assert rc.strategy.params == {"gamma": 0.1}
+    assert rc.report.horizons == (100_000_000, 1_000_000_000)
     assert mmsim.Config.from_dict(c.to_dict()) == c
+    assert mmsim.RunConfig.from_dict(rc.to_dict()) == rc
+    # The file is flat: the engine's keys sit beside the job's, in to_dict as in YAML.
+    assert set(rc.to_dict()) == set(mmsim.config.ENGINE_KEYS) | {"data", "strategy", "report", "output"}
 
 
 @pytest.mark.parametrize(

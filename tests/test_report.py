@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import shutil
@@ -17,8 +16,9 @@ from conftest import make_events, shared_data
 import mmsim
 from mmsim import Kind
 from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, OrderEvent
-from mmsim.report import report
-from mmsim.report.cli import add_report_parser, cmd_report
+from mmsim.cli import build_parser
+from mmsim.cli.report import cmd as cmd_report
+from mmsim.report import make_report as report
 
 S = 1_000_000_000
 I64_MIN = np.iinfo(np.int64).min
@@ -146,8 +146,8 @@ def test_inventory_stats_and_cancel_race(hand):
     assert inv["mean_abs"] == pytest.approx((2 * 1.0 + 1 * 1.0 + 2 * 0.5) / 3)
     assert inv["max_abs"] == 2 and inv["final"] == 2
     assert inv["time_at_limit"] == pytest.approx(1.5 / 3)
-    cfg = mmsim.Config(strategy=mmsim.StrategyConfig(path="x.py:X", params={"max_position": 1}))
-    res.config = cfg
+    # The strategy's max_position comes from the run description the result belongs to.
+    res.run_config = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path="x.py:X", params={"max_position": 1}))
     inv1 = report(res, ev, horizons=["1s"], event_horizons=[]).data["inventory"]
     assert inv1["limit"] == 1 and inv1["time_at_limit"] == pytest.approx(2.5 / 3)
     race = d["cancel_race"]
@@ -191,13 +191,13 @@ def test_equity_drawdown_and_sharpe_from_samples(hand):
     assert d["risk"]["pnl_by_day"] == {"1970-01-01": -3.0}
 
 
-def test_report_module_is_callable(hand):
-    import mmsim.report as module
-
+def test_make_report_is_the_report_function(hand):
+    """mmsim.report is an ordinary package; its function has an ordinary name (issue 16 item 3)."""
     ev, res = hand
-    rep = module(res, ev, horizons=["1s"], event_horizons=[])
-    assert isinstance(rep, module.Report)
+    rep = mmsim.report.make_report(res, ev, horizons=["1s"], event_horizons=[])
+    assert isinstance(rep, mmsim.report.Report)
     assert rep.data["pnl"]["half_ticks"]["spread_capture"] == 3
+    assert not callable(mmsim.report) and not callable(mmsim.sweep)
 
 
 def test_empty_run_reports_zeros(hand):
@@ -519,8 +519,7 @@ def test_cli_report_round_trip(tmp_path):
     np.save(store / "events.npy", ev)
     run_dir = tmp_path / "run"
     res.save(run_dir)
-    parser = argparse.ArgumentParser(prog="mmsim")
-    add_report_parser(parser.add_subparsers(dest="command"))
+    parser, _ = build_parser()
     args = parser.parse_args(["report", str(run_dir), "--events", str(store), "--horizons", "1s,10s",
                               "--event-horizons", "10", "--toxic-horizon", "10ev", "--quiet",
                               "-o", str(tmp_path / "out")])
@@ -535,8 +534,7 @@ def test_cli_report_round_trip(tmp_path):
 
 
 def test_cli_report_errors(tmp_path):
-    parser = argparse.ArgumentParser(prog="mmsim")
-    add_report_parser(parser.add_subparsers(dest="command"))
+    parser, _ = build_parser()
     args = parser.parse_args(["report", str(tmp_path)])
     with pytest.raises(mmsim.DataError, match=r"not a run directory \(no result.json"):
         cmd_report(args)

@@ -16,7 +16,6 @@ the signal saves per fill. ``docs/demo.md`` explains how to read it.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as _dt
 import json
@@ -33,7 +32,7 @@ import numpy as np
 from .config import Config, LatencyConfig, LatencyModel, SignalConfig
 from .synth import SynthConfig, SynthDay, simulate
 
-__all__ = ["DEMO_LATENCIES_NS", "DemoResult", "add_demo_parser", "cmd_demo", "demo_configs", "run_demo"]
+__all__ = ["DEMO_LATENCIES_NS", "DemoResult", "demo_configs", "run_demo"]
 
 #: Feed latencies the demo replays at, ns.
 DEMO_LATENCIES_NS: tuple[int, ...] = (0, 100_000, 1_000_000, 10_000_000, 100_000_000)
@@ -408,27 +407,3 @@ def _print(res: DemoResult, console: Any) -> None:
                   "ticks per lot; PnL: mark-to-mid at the end, quote currency")
     if res.outdir is not None:
         console.print(f"outputs written to [bold]{res.outdir}[/] ({res.elapsed_s:.1f} s)")
-
-
-def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``demo`` subcommand; its handler is :func:`cmd_demo`."""
-    p = subparsers.add_parser(
-        "demo",
-        help="answer the project's question on a synthetic market in under a minute",
-        description=(
-            "Generate a synthetic market with and without informed traders, run a naive quoter and "
-            "the toxicity-pull strategy at feed latencies 0, 100us, 1ms, 10ms and 100ms, print PnL, "
-            "fills and markouts, and write results.csv, results.json and defence_vs_latency.png."
-        ),
-    )
-    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: mmsim-demo-<time>)")
-    p.add_argument("--quick", action="store_true", help="ten minutes of market instead of an hour")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_demo)
-    return p
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Run ``mmsim demo``; return 0."""
-    run_demo(outdir=args.output, quick=args.quick, progress=not args.no_progress)
-    return 0

@@ -31,6 +31,7 @@ import numpy as np
 from ..config import ReportConfig, parse_duration
 from ..errors import ConfigError, DataError
 from ..records import SIGNAL_NAMES, OrderEvent
+from ..replay import replay_bbo
 
 __all__ = [
     "CONFIDENCE",
@@ -162,8 +163,6 @@ def exchange_mid2(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     valid : bool ndarray
         True where both sides of the book are present.
     """
-    from ..engine import replay_bbo
-
     bbo = replay_bbo(events)
     bid = np.asarray(bbo["best_bid"], dtype=np.int64)
     ask = np.asarray(bbo["best_ask"], dtype=np.int64)
@@ -233,8 +232,8 @@ def _get(result: Any, name: str, default: Any = None) -> Any:
 
 
 def _report_defaults(result: Any) -> ReportConfig:
-    cfg = getattr(result, "config", None)
-    rep = getattr(cfg, "report", None)
+    """The report section of the run description the result came from, else the defaults."""
+    rep = getattr(getattr(result, "run_config", None), "report", None)
     return rep if isinstance(rep, ReportConfig) else ReportConfig()
 
 
@@ -259,7 +258,7 @@ def compute_report(
     events : ndarray of EVENT_DTYPE
         The events the run replayed (for the exchange-side mid).
     horizons : sequence of int or str, optional
-        Markout horizons in exchange time (default ``result.config.report``).
+        Markout horizons in exchange time (default ``result.run_config.report``).
     event_horizons : sequence of int, optional
         Markout horizons in market events.
     toxic_horizon : int or str, optional
@@ -268,7 +267,7 @@ def compute_report(
         Quantile buckets per signal.
     position_limit : int, optional
         Lots; time with ``|position| >= position_limit`` is reported as time at limits.
-        Default: the strategy's ``max_position`` parameter in ``result.config``, when set.
+        Default: the strategy's ``max_position`` parameter in ``result.run_config``, when set.
     confidence : float
         Level of every confidence interval.
 
@@ -295,8 +294,9 @@ def compute_report(
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
     if position_limit is None:
-        # The reference strategies cap inventory with a `max_position` parameter.
-        params = getattr(getattr(getattr(result, "config", None), "strategy", None), "params", None) or {}
+        # The reference strategies cap inventory with a `max_position` parameter; a run
+        # description (result.run_config) says what the strategy was given.
+        params = getattr(getattr(getattr(result, "run_config", None), "strategy", None), "params", None) or {}
         limit = params.get("max_position") if isinstance(params, Mapping) else None
         if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
             position_limit = limit

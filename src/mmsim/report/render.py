@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import io
 import json
 import math
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._json import json_clean
+from .._plot import figure, png_bytes
 from .compute import ReportData
 
 __all__ = [
@@ -56,25 +57,9 @@ def _ts(ns: int) -> str:
     return str(np.datetime64(int(ns), "ns"))[:23]
 
 
-def _json_clean(obj: Any) -> Any:
-    """Plain JSON values: numpy scalars to Python, non-finite floats to None."""
-    if isinstance(obj, dict):
-        return {str(k): _json_clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_clean(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    return obj
-
-
 def to_json(data: Mapping[str, Any], indent: int | None = 2) -> str:
     """Serialize the report dict as strict JSON (no NaN: undefined values are null)."""
-    return json.dumps(_json_clean(data), indent=indent, allow_nan=False, ensure_ascii=False)
+    return json.dumps(json_clean(data), indent=indent, allow_nan=False, ensure_ascii=False)
 
 
 # --------------------------------------------------------------------------- tables
@@ -219,19 +204,8 @@ def write_fills_csv(columns: Mapping[str, np.ndarray], path: str | Path) -> Path
 # --------------------------------------------------------------------------- plots
 
 def _figure(w: float, h: float) -> Any:
-    from matplotlib.figure import Figure
-
     # No layout engine: constrained/tight layout triples the render time.
-    return Figure(figsize=(w, h), dpi=100)
-
-
-def _png(fig: Any) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return figure(w, h, dpi=100)
 
 
 def _dt(ns: np.ndarray) -> np.ndarray:
@@ -261,7 +235,7 @@ def plot_pnl(rep: ReportData) -> bytes:
     ax2.axhline(0, color="grey", lw=0.5)
     ax2.set_ylabel("position (lots)")
     ax2.set_xlabel("exchange time (UTC)")
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def _curve(ax: Any, rows: Sequence[Mapping[str, Any]], xlabel: str, log: bool) -> None:
@@ -329,7 +303,7 @@ def plot_markouts(rep: ReportData) -> bytes:
     ax.set_ylabel("ticks (mean per fill)")
     ax.set_title("Spread decomposition: effective = realized + price impact")
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def plot_signals(rep: ReportData) -> bytes | None:
@@ -366,7 +340,7 @@ def plot_signals(rep: ReportData) -> bytes | None:
     fig.colorbar(im, ax=ax, label="mean markout (ticks)", fraction=0.04, pad=0.02)
     ax.set_title(f"Mean markout @ {rep.data['toxic']['horizon']} by signal quantile (± 95% CI half-width)",
                  fontsize=10)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def render_plots(rep: ReportData) -> dict[str, bytes]:
