@@ -632,3 +632,27 @@ def test_fit_intensity_on_the_amzn_day(amzn_events):
     assert fit.r2 > 0.95
     assert 0.2 < fit.k < 0.6 and 0.3 < fit.A < 3.0  # per tick, per second
     assert 0.5 < fit.sigma < 5.0  # ticks per sqrt(second): a $220 stock moving cents
+
+
+def test_quoting_helpers_by_hand_in_python_and_inside_a_jitted_rule():
+    """mmsim.quoting: one definition of the post-only clamp and the position cap, for both paths."""
+    from numba import njit
+
+    from mmsim.quoting import capped_sizes, post_only_prices
+
+    # A bid at the best ask is clamped one tick under it; an ask at the best bid one tick over it.
+    assert post_only_prices(105, 99, 100, 105) == (104, 101)
+    # Prices already inside the spread are kept.
+    assert post_only_prices(101, 103, 100, 105) == (101, 103)
+    # Long 8 of max 10: buy at most 2 more, sell the full size; at the limit the bid is pulled.
+    assert capped_sizes(5.0, 10.0, 8) == (2.0, 5.0)
+    assert capped_sizes(5.0, 10.0, -10) == (5.0, 0.0)
+
+    @njit
+    def both(bid, ask, bb, ba, size, limit, pos):
+        b, a = post_only_prices(bid, ask, bb, ba)
+        q1, q2 = capped_sizes(size, limit, pos)
+        return b, a, q1, q2
+
+    assert both(105, 99, 100, 105, 5.0, 10.0, 8) == (104, 101, 2.0, 5.0)
+    assert both(101, 103, 100, 105, 5.0, 10.0, -10) == (101, 103, 5.0, 0.0)
