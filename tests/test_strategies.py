@@ -486,6 +486,36 @@ def test_fast_and_python_paths_fill_identically_on_amzn(amzn_events, spec, param
     assert_same_run(fast, slow)
 
 
+#: The same rules with parameters for the synthetic market (1-2 tick spread, 5-lot quotes).
+SYNTH_CASES = [
+    ("fixed_spread.py:FixedSpread", {"half_spread": 1.0, "size": 5.0}),
+    ("inventory_skew.py:InventorySkew", {"half_spread": 1.0, "skew": 0.05, "size": 5.0, "max_position": 40.0}),
+    ("avellaneda_stoikov.py:AvellanedaStoikov", {"gamma": 0.05, "k": 1.0, "sigma": 1.0, "horizon_s": 1.0,
+                                                  "size": 5.0, "max_position": 40.0}),
+    ("glft.py:GLFT", {"gamma": 0.05, "A": 1.0, "k": 1.0, "sigma": 0.0, "size": 5.0, "max_position": 40.0}),
+    ("signal_skew.py:SignalSkew", {"half_spread": 1.0, "imbalance_ticks": 1.0, "ofi_ticks": 1.0, "ofi_scale": 50.0,
+                                   "skew": 0.05, "size": 5.0, "max_position": 40.0}),
+    ("toxicity_pull.py:ToxicityPull", {"half_spread": 1.0, "skew": 0.05, "size": 5.0, "max_position": 40.0,
+                                       "trade_flow_threshold": 15.0, "cooldown_ms": 100.0}),
+]
+
+
+@pytest.mark.parametrize(("spec", "params"), SYNTH_CASES, ids=[c[0].split(":")[1] for c in SYNTH_CASES])
+def test_fast_and_python_paths_fill_identically_on_the_synthetic_market(spec, params):
+    """The same invariant on the seeded synthetic market (L3, exact FIFO): runs in a fresh clone too."""
+    import mmsim
+    from conftest import synth_day
+
+    events = synth_day("l3").events
+    native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+    config = latency_config()
+    fast = mmsim.run(events, native, config)
+    slow = mmsim.run(events, native.python(), config)
+    assert len(fast.fills) >= 10, "too few fills to compare the paths meaningfully"
+    assert set(np.unique(fast.fills["side"])) == {-1, 1}
+    assert_same_run(fast, slow)
+
+
 @pytest.mark.parametrize("spec", ["glft.py:GLFT", "toxicity_pull.py:ToxicityPull"], ids=["GLFT", "ToxicityPull"])
 def test_fast_and_python_paths_agree_on_a_10ms_timer(amzn_events, spec):
     import mmsim
