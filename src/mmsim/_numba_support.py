@@ -76,7 +76,7 @@ def _fingerprint_into(h: Any, func: Any, seen: set[int], files: set[str]) -> Non
 
 def _cell_filled(cell: Any) -> bool:
     try:
-        cell.cell_contents
+        _ = cell.cell_contents
     except ValueError:
         return False
     return True
@@ -165,7 +165,7 @@ def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_s
         py = rule.py_func if _is_dispatcher(rule) else rule
         text = _WRAPPER_TEMPLATE.format(
             qualname=py.__qualname__, module=py.__module__, fingerprint=fingerprint,
-            params_descr=[(n, "<f8") for n in params_dtype.names], state_size=state_size,
+            params_descr=[(n, "<f8") for n in params_dtype.names or ()], state_size=state_size,
             raised=raised, bad_return=bad_return,
         )
         # Write then rename, so a parallel sweep never imports a half-written file; the

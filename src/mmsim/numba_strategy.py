@@ -236,7 +236,7 @@ class NumbaStrategyType:
 
     def __init__(self, rule: Callable[..., Any], *, params: Any = (), state_size: int = 0, name: str | None = None,
                  cache: bool = True) -> None:
-        py = rule.py_func if _is_dispatcher(rule) else rule
+        py = getattr(rule, "py_func", rule) if _is_dispatcher(rule) else rule
         if not isinstance(py, pytypes.FunctionType):
             raise StrategyError(f"numba_strategy: expected a function rule(view, params, state, out), got {rule!r}")
         self.name: str = name or py.__name__
@@ -342,7 +342,7 @@ class NumbaStrategyType:
         fingerprint = _fingerprint(self.rule, self.param_names, self.state_size)
         module = _wrapper_module(self.rule, fingerprint, self.params_dtype, self.state_size,
                                  raised=CODE_RAISED, bad_return=CODE_BAD_RETURN)
-        module.rule = self.rule
+        setattr(module, "rule", self.rule)  # noqa: B010  # the generated module reads it at compile time
         try:
             return _retry_without_stale_caches(
                 self.rule, lambda: numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback))
@@ -492,7 +492,8 @@ class RuleStrategy(Strategy):
             sig = tuple(typeof(a) for a in (np.zeros((), dtype=VIEW_DTYPE)[()], self._params_arg, self._state,
                                             self._out_arg))
             try:
-                _retry_without_stale_caches(kind.rule, lambda: kind.rule.compile(sig))
+                rule: Any = kind.rule  # a numba dispatcher
+                _retry_without_stale_caches(rule, lambda: rule.compile(sig))
             except Exception as exc:
                 raise kind._compile_error(exc) from exc
 

@@ -92,7 +92,7 @@ def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURAT
     if isinstance(value, numbers.Integral):
         ns = int(value)
     elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
-        ns = int(value)
+        ns = int(float(value))
     elif isinstance(value, _dt.timedelta):
         ns = (value // _dt.timedelta(microseconds=1)) * 1_000
     elif isinstance(value, str):

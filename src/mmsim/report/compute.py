@@ -154,7 +154,7 @@ def compute_report(
         params = getattr(getattr(getattr(result, "run_config", None), "strategy", None), "params", None) or {}
         limit = params.get("max_position") if isinstance(params, Mapping) else None
         if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
-            position_limit = limit
+            position_limit = limit  # type: ignore[assignment]  # lots, as given (a float limit is fine)
     if position_limit is not None and (isinstance(position_limit, bool) or position_limit <= 0):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 

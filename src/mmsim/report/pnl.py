@@ -184,6 +184,10 @@ def _risk(
 def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> dict[str, Any]:
     n = f["n"]
     names = orders.dtype.names or ()
+    n_sent: int | None
+    sent_qty: int | None
+    n_cancel: int | None
+    n_reject: int | None
     if orders.size and "event" in names:
         ev = orders["event"]
         sent = ev == int(OrderEvent.SENT)

@@ -252,7 +252,7 @@ def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
     lo: list[float] = []
     hi: list[float] = []
     for rows, mean in zip(groups, means):
-        vals = [_number(r.get(metric)) for r in rows]
+        vals = [v for v in (_number(r.get(metric)) for r in rows) if v is not None]
         if len(vals) > 1:
             sd = float(np.std(vals))
             lo.append(sd)

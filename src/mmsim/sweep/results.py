@@ -118,7 +118,8 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     names: list[str] = []
     for r in rows:
         names.extend(k for k in r if k not in names)
-    dtypes, cols = [], []
+    dtypes: list[tuple[str, str]] = []
+    cols: list[list[Any]] = []
     for name in names:
         vals = [r.get(name) for r in rows]
         present = [v for v in vals if v is not None]
