@@ -354,3 +354,16 @@ def test_example_run_config_replays_a_synthetic_store(tmp_path):
     assert result.n_events == len(generate(SHORT))
     assert result.tick_value == pytest.approx(0.01)
     assert len(result.fills) > 50
+
+
+def test_synth_config_goes_through_the_one_loader():
+    """Durations take units in the constructor as in YAML, and are bounded (issue 16 item 2)."""
+    assert SynthConfig(duration="10min", informed_horizon="50ms") == SynthConfig(duration=600 * S,
+                                                                               informed_horizon=50_000_000)
+    with pytest.raises(ConfigError) as err:
+        SynthConfig(duration="400d")
+    assert str(err.value).startswith("synth config key 'duration': cannot read '400d' as a duration")
+    with pytest.raises(ConfigError) as err:
+        SynthConfig(fv_step=2**63)
+    assert str(err.value) == ("synth config key 'fv_step': a duration must be at most 366 days "
+                              "(31622400000000000 ns), got 9223372036854775808")
