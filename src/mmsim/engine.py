@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import _engine
+from ._json import json_clean
 from .config import RUN_KEYS, Config, LatencyModel, RunConfig
 from .errors import ConfigError, StrategyError
 from .replay import data_error, events_and_meta, replay_bbo
@@ -347,7 +348,7 @@ class Result:
         job = self.run_config
         doc = {"summary": self.summary(), "config": self.config.to_dict(),
                "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
-               "meta": _jsonable(self.meta)}
+               "meta": json_clean(self.meta)}
         (d / "result.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
         return d
 
@@ -395,15 +396,3 @@ def _read_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:
         return Config.from_dict(flat), None
     run = RunConfig.from_dict({**job, **flat})
     return run.engine, run
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    return obj
