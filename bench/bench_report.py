@@ -1,7 +1,7 @@
 """Benchmark: time of mmsim.report on one AMZN LOBSTER day, beyond the run itself.
 
 Runs a quoting strategy over the AMZN 2012-06-21 LOBSTER day (L2 top of book), then times
-``mmsim.report.report(result, events)`` (every number, including the exchange
+``mmsim.report.make_report(result, events)`` (every number, including the exchange
 mid replay) and, separately, rendering and writing every output file. Checks
 that the PnL parts reconcile with the engine's own cash and position before
 printing the figures.
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import mmsim  # noqa: E402
-from mmsim.report import report  # noqa: E402
+from mmsim.report import make_report as report  # noqa: E402
 from mmsim.strategy import Quote, Strategy  # noqa: E402
 
 LOBSTER = ROOT.parent / "shared" / "data" / "lobster"

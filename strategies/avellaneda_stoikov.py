@@ -47,6 +47,7 @@ import math
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
+from mmsim.quoting import capped_sizes, post_only_prices
 
 __all__ = ["AvellanedaStoikov", "AvellanedaStoikovPython", "avellaneda_stoikov_rule"]
 
@@ -69,15 +70,13 @@ def avellaneda_stoikov_rule(view, params, state, out):
     s = 0.5 * (view.best_bid + view.best_ask)
     r = s - q * gamma * var_tau
     delta = gamma * var_tau + (2.0 / gamma) * math.log(1.0 + gamma / params.k)
-    bid = min(math.floor(r - 0.5 * delta), view.best_ask - 1)
-    ask = max(math.ceil(r + 0.5 * delta), view.best_bid + 1)
+    bid, ask = post_only_prices(math.floor(r - 0.5 * delta), math.ceil(r + 0.5 * delta), view.best_bid, view.best_ask)
     if bid >= ask:
         return 0
     pos = view.position
     out.bid_px = bid
     out.ask_px = ask
-    out.bid_qty = max(0.0, min(params.size, params.max_position - pos))
-    out.ask_qty = max(0.0, min(params.size, params.max_position + pos))
+    out.bid_qty, out.ask_qty = capped_sizes(params.size, params.max_position, pos)
     return 1
 
 

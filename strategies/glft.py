@@ -62,6 +62,7 @@ from numba import njit
 
 import mmsim
 from mmsim.numba_strategy import numba_strategy
+from mmsim.quoting import capped_sizes, post_only_prices
 
 __all__ = ["GLFT", "GLFTPython", "IntensityFit", "fit_intensity", "glft_rule"]
 
@@ -86,15 +87,14 @@ def glft_rule(view, params, state, out):
     half = c1 + 0.5 * sigma * c2
     skew = sigma * c2
     mid = 0.5 * (view.best_bid + view.best_ask)
-    bid = min(math.floor(mid - (half + skew * q)), view.best_ask - 1)
-    ask = max(math.ceil(mid + (half - skew * q)), view.best_bid + 1)
+    bid, ask = post_only_prices(math.floor(mid - (half + skew * q)), math.ceil(mid + (half - skew * q)),
+                                view.best_bid, view.best_ask)
     if bid >= ask:
         return 0
     pos = view.position
     out.bid_px = bid
     out.ask_px = ask
-    out.bid_qty = max(0.0, min(params.size, params.max_position - pos))
-    out.ask_qty = max(0.0, min(params.size, params.max_position + pos))
+    out.bid_qty, out.ask_qty = capped_sizes(params.size, params.max_position, pos)
     return 1
 
 

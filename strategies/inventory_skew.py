@@ -41,6 +41,7 @@ import math
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
+from mmsim.quoting import capped_sizes, post_only_prices
 
 __all__ = ["InventorySkew", "InventorySkewPython", "inventory_skew_rule"]
 
@@ -54,14 +55,13 @@ def inventory_skew_rule(view, params, state, out):
         return 0  # a replacement is still in flight: wait for the exchange before requoting
     q = view.position
     r = 0.5 * (view.best_bid + view.best_ask) - params.skew * q
-    bid = min(math.floor(r - params.half_spread), view.best_ask - 1)
-    ask = max(math.ceil(r + params.half_spread), view.best_bid + 1)
+    bid, ask = post_only_prices(math.floor(r - params.half_spread), math.ceil(r + params.half_spread),
+                                view.best_bid, view.best_ask)
     if bid >= ask:
         return 0
     out.bid_px = bid
     out.ask_px = ask
-    out.bid_qty = max(0.0, min(params.size, params.max_position - q))
-    out.ask_qty = max(0.0, min(params.size, params.max_position + q))
+    out.bid_qty, out.ask_qty = capped_sizes(params.size, params.max_position, q)
     return 1
 
 

@@ -53,6 +53,7 @@ import math
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
+from mmsim.quoting import capped_sizes, post_only_prices
 
 __all__ = ["SignalSkew", "SignalSkewPython", "signal_skew_rule"]
 
@@ -75,15 +76,14 @@ def signal_skew_rule(view, params, state, out):
     ofi = view.ofi
     if ofi == ofi and params.ofi_scale > 0.0:
         fair += params.ofi_ticks * math.tanh(ofi / params.ofi_scale)
-    bid = min(math.floor(fair - params.half_spread), view.best_ask - 1)
-    ask = max(math.ceil(fair + params.half_spread), view.best_bid + 1)
+    bid, ask = post_only_prices(math.floor(fair - params.half_spread), math.ceil(fair + params.half_spread),
+                                view.best_bid, view.best_ask)
     if bid >= ask:
         return 0
     pos = view.position
     out.bid_px = bid
     out.ask_px = ask
-    out.bid_qty = max(0.0, min(params.size, params.max_position - pos))
-    out.ask_qty = max(0.0, min(params.size, params.max_position + pos))
+    out.bid_qty, out.ask_qty = capped_sizes(params.size, params.max_position, pos)
     return 1
 
 

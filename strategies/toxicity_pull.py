@@ -68,6 +68,7 @@ import math
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
+from mmsim.quoting import capped_sizes, post_only_prices
 
 __all__ = ["ToxicityPull", "ToxicityPullPython", "toxicity_pull_rule"]
 
@@ -111,12 +112,10 @@ def toxicity_pull_rule(view, params, state, out):
         bid_off += params.widen_ticks
     if ask_tox >= params.widen_at:
         ask_off += params.widen_ticks
-    bid = min(math.floor(r - bid_off), view.best_ask - 1)
-    ask = max(math.ceil(r + ask_off), view.best_bid + 1)
+    bid, ask = post_only_prices(math.floor(r - bid_off), math.ceil(r + ask_off), view.best_bid, view.best_ask)
     if bid >= ask:
         return 0
-    bid_qty = max(0.0, min(params.size, params.max_position - q))
-    ask_qty = max(0.0, min(params.size, params.max_position + q))
+    bid_qty, ask_qty = capped_sizes(params.size, params.max_position, q)
     if pull_bid:
         bid_qty = 0.0
     if pull_ask:

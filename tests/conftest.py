@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -36,3 +37,16 @@ def make_events(rows) -> np.ndarray:
         ev[i]["order_id"] = rest[0] if len(rest) > 0 else 0
         ev[i]["local_ts"] = rest[1] if len(rest) > 1 else exch_ts
     return ev
+
+
+@functools.lru_cache(maxsize=2)
+def synth_day(fmt: str = "l3"):
+    """Five minutes of the seeded synthetic market (mmsim.synth): the invariants' data in a fresh clone.
+
+    Tests that check an invariant on real data (numba and Python paths agree, PnL
+    reconciles exactly) run it on this market too, so they run everywhere, with or
+    without ../shared/data.
+    """
+    from mmsim.synth import SynthConfig, simulate
+
+    return simulate(SynthConfig(seed=20240102, duration=300 * 1_000_000_000, format=fmt))

@@ -209,7 +209,7 @@ def test_bucket_series_by_hand():
     assert bs.spread_num.tolist() == [2.0, 1.0, 0.0]
     assert bs.pnl.tolist() == [2.0, 2.0, 0.0]
     assert bs.n_days == 1
-    rep = mmsim.report.report(run, ev, horizons=["1s"])
+    rep = mmsim.report.make_report(run, ev, horizons=["1s"])
     assert bs.pnl.sum() == pytest.approx(rep.data["pnl"]["total"])
 
 
@@ -328,7 +328,7 @@ def test_a_fill_after_the_last_event_gets_a_bucket_and_the_pnl_adds_up(tmp_path)
     sa = mmsim.analysis.comparison.bucket_series(a, ev, edges, ["1s"])
     # bought at 100, marked at 101 (+1); mid to 102 at 90 s (+1); sold at 103 at 170 s, flat (+1): total 3.
     assert sa.pnl.tolist() == [1.0, 1.0, 1.0]
-    assert sa.pnl.sum() == pytest.approx(mmsim.report.report(a, ev, horizons=["1s"]).data["pnl"]["total"])
+    assert sa.pnl.sum() == pytest.approx(mmsim.report.make_report(a, ev, horizons=["1s"]).data["pnl"]["total"])
     assert sa.lots.tolist() == [1.0, 0.0, 1.0] and sa.markout_lots["1s"].tolist() == [1.0, 0.0, 0.0]
     cmp = mmsim.compare(a, b, ev, horizons=["1s"], n_boot=50)
     assert cmp.n_buckets == 3

@@ -1,4 +1,4 @@
-"""Config: YAML maps one to one onto mmsim.Config; every error names the key and the file line."""
+"""Configs: a run YAML maps onto mmsim.RunConfig (engine keys onto its mmsim.Config); every error names the key and line."""
 
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ strategy:
   params: {gamma: 0.1}
 report: {horizons: [100ms, 1s]}
 """)
-    c = load_yaml(p)
-    assert c.data == str((tmp_path / "store").resolve())
+    rc = load_yaml(p)
+    assert isinstance(rc, mmsim.RunConfig)
+    c = rc.engine
+    assert rc.data == str((tmp_path / "store").resolve())
     assert c.latency.feed == mmsim.LatencyModel(ns=5_000_000)
     assert c.latency.entry.ns == 250_000
     assert c.latency.response == mmsim.LatencyModel(kind="lognormal", median_ns=1_000_000, sigma=0.5)
@@ -39,9 +41,12 @@ report: {horizons: [100ms, 1s]}
     assert c.queue == mmsim.QueueConfig(model="power", power=3.0)
     assert c.fees.maker_bps == -0.5 and c.fees.taker_bps == 7.0
     assert c.decide_every == 10_000_000
-    assert c.strategy.params == {"gamma": 0.1}
-    assert c.report.horizons == (100_000_000, 1_000_000_000)
+    assert rc.strategy.params == {"gamma": 0.1}
+    assert rc.report.horizons == (100_000_000, 1_000_000_000)
     assert mmsim.Config.from_dict(c.to_dict()) == c
+    assert mmsim.RunConfig.from_dict(rc.to_dict()) == rc
+    # The file is flat: the engine's keys sit beside the job's, in to_dict as in YAML.
+    assert set(rc.to_dict()) == set(mmsim.config.ENGINE_KEYS) | {"data", "strategy", "report", "output"}
 
 
 @pytest.mark.parametrize(
@@ -89,3 +94,133 @@ def test_durations_with_units(text, ns):
 def test_sub_nanosecond_duration_is_rejected():
     with pytest.raises(mmsim.ConfigError, match=r"'1\.5ns' is not a whole number of nanoseconds"):
         parse_duration("1.5ns", "latency.feed")
+
+
+# --------------------------------------------------------------------------- one loader, coercing constructors
+
+
+def test_constructors_coerce_durations_and_latencies():
+    """Durations take units everywhere a duration is, direct construction included (issue 15 item 9)."""
+    assert mmsim.SignalConfig(ofi_half_life="500ms").ofi_half_life == 500_000_000
+    assert mmsim.SignalConfig(vol_half_life="1min").vol_half_life == 60_000_000_000
+    # An int is ns; a string has a unit; a mapping reads as in YAML.
+    assert mmsim.LatencyConfig(feed=1000).feed == mmsim.LatencyModel(kind="constant", ns=1000)
+    assert mmsim.LatencyConfig(entry="250us").entry.ns == 250_000
+    assert mmsim.LatencyConfig(feed={"lognormal": {"median": "1ms", "sigma": 0.5}}).feed.median_ns == 1_000_000
+    assert mmsim.Config(decide_every="10ms", sample_every="2s").decide_every == 10_000_000
+    assert mmsim.Config(latency={"feed": "5ms"}).latency.feed.ns == 5_000_000
+    assert mmsim.ReportConfig(horizons=["100ms", "1s"]).horizons == (100_000_000, 1_000_000_000)
+    # The same value read from YAML and given to the constructor gives equal configs.
+    assert mmsim.Config.from_dict({"signals": {"ofi_half_life": "500ms"}}) == mmsim.Config(
+        signals=mmsim.SignalConfig(ofi_half_life=500_000_000))
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: mmsim.SignalConfig(ofi_half_life="soon"),
+         "signals.ofi_half_life: cannot read 'soon' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
+         "e.g. 250us"),
+        (lambda: mmsim.LatencyConfig(feed=2**63),
+         "latency.feed: a duration must be at most 1 day (86400000000000 ns), got 9223372036854775808"),
+        (lambda: mmsim.LatencyConfig(entry="25h"),
+         "latency.entry: a duration must be at most 1 day (86400000000000 ns), got '25h'"),
+        (lambda: mmsim.Config(decide_every=2**63),
+         "decide_every: a duration must be at most 366 days (31622400000000000 ns), got 9223372036854775808"),
+        (lambda: mmsim.ReportConfig(horizons=["1s", "1e30h"]),
+         "report.horizons[1]: a duration must be at most 366 days (31622400000000000 ns), got '1e30h'"),
+        (lambda: mmsim.FeeConfig(maker_bps=float("nan")), "fees.maker_bps must be a finite number, got nan"),
+        (lambda: mmsim.FeeConfig(taker_per_lot=float("inf")), "fees.taker_per_lot must be a finite number, got inf"),
+        (lambda: mmsim.Config(tick_size=True), "tick_size: expected a number, got True"),
+        (lambda: mmsim.Config(tick_size=float("inf")), "tick_size must be a positive number, got inf"),
+        (lambda: mmsim.LatencyConfig(feed="fast"),
+         "latency.feed: cannot read 'fast' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
+         "e.g. 250us"),
+        (lambda: mmsim.LatencyModel(kind="lognormal", median_ns=1_000_000, sigma=11.0),
+         "latency.sigma must be a finite number in [0, 10], got 11.0"),
+    ],
+    ids=["bad-unit", "latency-2^63", "latency-over-a-day", "duration-2^63", "horizon-huge", "nan-fee", "inf-fee",
+         "bool-tick", "inf-tick", "bad-latency", "sigma-range"],
+)
+def test_bad_values_are_config_errors_naming_the_key(build, message):
+    with pytest.raises(mmsim.ConfigError) as info:
+        build()
+    assert str(info.value) == message
+
+
+def test_bounds_are_inclusive_and_the_same_from_yaml(tmp_path):
+    """One day is the largest latency (kept), one nanosecond more is refused, with the file line from YAML."""
+    assert mmsim.LatencyConfig(feed="24h").feed.ns == 86_400_000_000_000
+    p = write(tmp_path, "strategy: {path: x.py:X}\nlatency:\n  response: 86400000000001\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == (f"latency.response: a duration must be at most 1 day (86400000000000 ns), "
+                               f"got 86400000000001 ({p} line 3)")
+
+
+def test_duration_fields_accept_numpy_integers_and_timedeltas():
+    import datetime
+
+    import numpy as np
+
+    assert mmsim.Config(max_orders=np.int64(8), decide_every=np.int64(5)).max_orders == 8
+    assert mmsim.Config(decide_every=datetime.timedelta(milliseconds=3)).decide_every == 3_000_000
+
+
+# --------------------------------------------------------------------------- the run description
+
+
+def test_run_config_without_strategy_is_an_error_naming_the_key(tmp_path):
+    p = write(tmp_path, "data: store\nlatency: {feed: 1ms}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == (f"{p}: missing config key 'strategy': a run config names the strategy to run, e.g. "
+                               "strategy: {path: strategies/fixed_spread.py:FixedSpread, params: {size: 1}}")
+    # A strategy section without its path is the same kind of fault, at that key's line.
+    p = write(tmp_path, "data: store\nstrategy:\n  params: {size: 1}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == ("missing config key 'strategy.path': name the strategy to load (file.py:Class or "
+                               f"an entry-point name) ({p} line 2)")
+
+
+def test_engine_config_refuses_the_job_keys():
+    """Config is the engine's alone: the job's keys belong to RunConfig."""
+    with pytest.raises(mmsim.ConfigError, match=r"^unknown config key 'data'$"):
+        mmsim.Config.from_dict({"data": "store"})
+    with pytest.raises(TypeError):
+        mmsim.Config(strategy=mmsim.StrategyConfig(path="x.py:X"))  # type: ignore[call-arg]
+
+
+def test_run_config_digest_depends_on_what_runs_not_where_it_is_written():
+    a = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path="x.py:X"), data="/s", output="runs/a")
+    assert a.digest() == a.replace(output="runs/b").digest()
+    assert a.digest() != a.replace(engine=mmsim.Config(decide_every="1ms")).digest()
+    assert a.digest() != a.replace(data="/t").digest()
+    assert len(a.digest()) == 12
+
+
+def test_result_json_keeps_the_run_description_and_reads_the_old_flat_layout(tmp_path):
+    import json
+
+    import numpy as np
+
+    from conftest import make_events
+
+    ev = make_events([(1_000, mmsim.Kind.DEPTH, 1, 100, 5), (1_000, mmsim.Kind.DEPTH, -1, 101, 5)])
+    res = mmsim.run(ev, None, mmsim.Config(decide_every="1ms"))
+    res.run_config = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path="x.py:X", params={"max_position": 3}),
+                                     engine=res.config, data="/store")
+    res.save(tmp_path / "new")
+    doc = json.loads((tmp_path / "new" / "result.json").read_text())
+    assert set(doc["config"]) == set(mmsim.config.ENGINE_KEYS)
+    assert set(doc["run"]) == {"data", "strategy", "report", "output"}
+    back = mmsim.Result.load(tmp_path / "new")
+    assert back.config == res.config and back.run_config == res.run_config
+    # A result.json written before the split holds one flat config with both.
+    flat = {**doc["config"], **doc["run"]}
+    old = {k: v for k, v in doc.items() if k != "run"} | {"config": flat}
+    (tmp_path / "new" / "result.json").write_text(json.dumps(old))
+    back = mmsim.Result.load(tmp_path / "new")
+    assert back.config == res.config and back.run_config == res.run_config
+    assert np.array_equal(back.fills, res.fills)

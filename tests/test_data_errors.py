@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import subprocess
@@ -19,7 +18,6 @@ from mmsim.data import hftbacktest as hbt
 from mmsim.data import load
 from mmsim.data import lobster as lob
 from mmsim.data import tardis as tds
-from mmsim.data.cli import add_convert_parser
 
 DAY = "TEST_2012-06-21_34200000_57600000_{}_1.csv"
 
@@ -193,10 +191,9 @@ def test_hftbacktest_import_rejects_other_dtypes(tmp_path):
 
 # --------------------------------------------------------------------------- CLI
 def _cli(argv):
-    ap = argparse.ArgumentParser(prog="mmsim")
-    add_convert_parser(ap.add_subparsers())
-    args = ap.parse_args(argv)
-    return args.func(args)
+    from mmsim.cli import main
+
+    return main(argv)
 
 
 def test_convert_command(tmp_path, capsys):

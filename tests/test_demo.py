@@ -623,14 +623,14 @@ def test_html_renders_in_headless_chromium(demo, tmp_path):
 # ----------------------------------------------------------------------------- CLI
 
 def test_demo_command_line():
-    import argparse
+    from pathlib import Path
 
-    from mmsim.demo import add_demo_parser, cmd_demo
+    from mmsim.cli import build_parser
+    from mmsim.cli.demo import cmd as cmd_demo
 
-    parser = argparse.ArgumentParser(prog="mmsim")
-    add_demo_parser(parser.add_subparsers(dest="command"))
+    parser, _ = build_parser()
     args = parser.parse_args(["demo", "--quick", "-o", "out", "--no-progress"])
     assert args.func is cmd_demo
-    assert (args.quick, args.output, args.no_progress) == (True, "out", True)
+    assert (args.quick, args.output, args.no_progress) == (True, Path("out"), True)
     defaults = parser.parse_args(["demo"])
     assert (defaults.quick, defaults.output, defaults.no_progress) == (False, None, False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import shutil
@@ -17,8 +16,9 @@ from conftest import make_events, shared_data
 import mmsim
 from mmsim import Kind
 from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, OrderEvent
-from mmsim.report import report
-from mmsim.report.cli import add_report_parser, cmd_report
+from mmsim.cli import build_parser
+from mmsim.cli.report import cmd as cmd_report
+from mmsim.report import make_report as report
 
 S = 1_000_000_000
 I64_MIN = np.iinfo(np.int64).min
@@ -146,8 +146,8 @@ def test_inventory_stats_and_cancel_race(hand):
     assert inv["mean_abs"] == pytest.approx((2 * 1.0 + 1 * 1.0 + 2 * 0.5) / 3)
     assert inv["max_abs"] == 2 and inv["final"] == 2
     assert inv["time_at_limit"] == pytest.approx(1.5 / 3)
-    cfg = mmsim.Config(strategy=mmsim.StrategyConfig(path="x.py:X", params={"max_position": 1}))
-    res.config = cfg
+    # The strategy's max_position comes from the run description the result belongs to.
+    res.run_config = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path="x.py:X", params={"max_position": 1}))
     inv1 = report(res, ev, horizons=["1s"], event_horizons=[]).data["inventory"]
     assert inv1["limit"] == 1 and inv1["time_at_limit"] == pytest.approx(2.5 / 3)
     race = d["cancel_race"]
@@ -191,13 +191,13 @@ def test_equity_drawdown_and_sharpe_from_samples(hand):
     assert d["risk"]["pnl_by_day"] == {"1970-01-01": -3.0}
 
 
-def test_report_module_is_callable(hand):
-    import mmsim.report as module
-
+def test_make_report_is_the_report_function(hand):
+    """mmsim.report is an ordinary package; its function has an ordinary name (issue 16 item 3)."""
     ev, res = hand
-    rep = module(res, ev, horizons=["1s"], event_horizons=[])
-    assert isinstance(rep, module.Report)
+    rep = mmsim.report.make_report(res, ev, horizons=["1s"], event_horizons=[])
+    assert isinstance(rep, mmsim.report.Report)
     assert rep.data["pnl"]["half_ticks"]["spread_capture"] == 3
+    assert not callable(mmsim.report) and not callable(mmsim.sweep)
 
 
 def test_empty_run_reports_zeros(hand):
@@ -368,6 +368,36 @@ def test_pnl_reconciles_exactly_on_real_data(seed):
     assert p["position"] == res.position
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_pnl_reconciles_exactly_on_the_synthetic_market(seed):
+    """The same invariant on the seeded synthetic market (L3): runs in a fresh clone, no real data needed."""
+    from conftest import synth_day
+
+    day = synth_day("l3")
+    ev = day.events
+    rng = np.random.default_rng(2000 + seed)
+    cross = bool(seed % 2)
+    cfg = mmsim.Config(
+        tick_size=0.01, post_only=not cross, decide_every=int(rng.choice([10_000_000, 100_000_000])),
+        fees=mmsim.FeeConfig(maker_bps=float(rng.normal(-0.2, 0.1)), taker_bps=0.3, maker_per_lot=0.001),
+        latency=mmsim.LatencyConfig(feed=int(rng.integers(0, 5_000_000)), entry=int(rng.integers(0, 5_000_000)),
+                                    response=int(rng.integers(0, 5_000_000))),
+    )
+    res = mmsim.run(ev, RandomQuoter(seed, cross), cfg)
+    assert len(res.fills) > 50
+    if cross:
+        assert (~res.fills["maker"]).any()
+    p = report(res, ev, horizons=["1s"], event_horizons=[10], signal_buckets=3).data["pnl"]
+    h = p["half_ticks"]
+    # Independent total: the engine's cash and position at the generator's own last mid.
+    end2 = int(day.best_bid[-1] + day.best_ask[-1])
+    assert h["total_before_fees"] == 2 * res.cash_ticks + res.position * end2
+    assert h["spread_capture"] + h["inventory"] == h["total_before_fees"]
+    assert p["total"] == p["spread_capture"] + p["inventory"] - p["fees"]
+    assert p["fees"] == pytest.approx(res.fees, rel=1e-12, abs=1e-12)
+    assert p["position"] == res.position
+
+
 def numpy_markouts(times, mid2, end_ts, fills, h_ns):
     """Plain reference: each fill's markout against the mid after the last update at or before t + h."""
     out = np.full(len(fills), np.nan)
@@ -519,8 +549,7 @@ def test_cli_report_round_trip(tmp_path):
     np.save(store / "events.npy", ev)
     run_dir = tmp_path / "run"
     res.save(run_dir)
-    parser = argparse.ArgumentParser(prog="mmsim")
-    add_report_parser(parser.add_subparsers(dest="command"))
+    parser, _ = build_parser()
     args = parser.parse_args(["report", str(run_dir), "--events", str(store), "--horizons", "1s,10s",
                               "--event-horizons", "10", "--toxic-horizon", "10ev", "--quiet",
                               "-o", str(tmp_path / "out")])
@@ -535,8 +564,7 @@ def test_cli_report_round_trip(tmp_path):
 
 
 def test_cli_report_errors(tmp_path):
-    parser = argparse.ArgumentParser(prog="mmsim")
-    add_report_parser(parser.add_subparsers(dest="command"))
+    parser, _ = build_parser()
     args = parser.parse_args(["report", str(tmp_path)])
     with pytest.raises(mmsim.DataError, match=r"not a run directory \(no result.json"):
         cmd_report(args)

@@ -486,6 +486,36 @@ def test_fast_and_python_paths_fill_identically_on_amzn(amzn_events, spec, param
     assert_same_run(fast, slow)
 
 
+#: The same rules with parameters for the synthetic market (1-2 tick spread, 5-lot quotes).
+SYNTH_CASES = [
+    ("fixed_spread.py:FixedSpread", {"half_spread": 1.0, "size": 5.0}),
+    ("inventory_skew.py:InventorySkew", {"half_spread": 1.0, "skew": 0.05, "size": 5.0, "max_position": 40.0}),
+    ("avellaneda_stoikov.py:AvellanedaStoikov", {"gamma": 0.05, "k": 1.0, "sigma": 1.0, "horizon_s": 1.0,
+                                                  "size": 5.0, "max_position": 40.0}),
+    ("glft.py:GLFT", {"gamma": 0.05, "A": 1.0, "k": 1.0, "sigma": 0.0, "size": 5.0, "max_position": 40.0}),
+    ("signal_skew.py:SignalSkew", {"half_spread": 1.0, "imbalance_ticks": 1.0, "ofi_ticks": 1.0, "ofi_scale": 50.0,
+                                   "skew": 0.05, "size": 5.0, "max_position": 40.0}),
+    ("toxicity_pull.py:ToxicityPull", {"half_spread": 1.0, "skew": 0.05, "size": 5.0, "max_position": 40.0,
+                                       "trade_flow_threshold": 15.0, "cooldown_ms": 100.0}),
+]
+
+
+@pytest.mark.parametrize(("spec", "params"), SYNTH_CASES, ids=[c[0].split(":")[1] for c in SYNTH_CASES])
+def test_fast_and_python_paths_fill_identically_on_the_synthetic_market(spec, params):
+    """The same invariant on the seeded synthetic market (L3, exact FIFO): runs in a fresh clone too."""
+    import mmsim
+    from conftest import synth_day
+
+    events = synth_day("l3").events
+    native = load_strategy(f"strategies/{spec}", params, base_dir=ROOT)
+    config = latency_config()
+    fast = mmsim.run(events, native, config)
+    slow = mmsim.run(events, native.python(), config)
+    assert len(fast.fills) >= 10, "too few fills to compare the paths meaningfully"
+    assert set(np.unique(fast.fills["side"])) == {-1, 1}
+    assert_same_run(fast, slow)
+
+
 @pytest.mark.parametrize("spec", ["glft.py:GLFT", "toxicity_pull.py:ToxicityPull"], ids=["GLFT", "ToxicityPull"])
 def test_fast_and_python_paths_agree_on_a_10ms_timer(amzn_events, spec):
     import mmsim
@@ -632,3 +662,27 @@ def test_fit_intensity_on_the_amzn_day(amzn_events):
     assert fit.r2 > 0.95
     assert 0.2 < fit.k < 0.6 and 0.3 < fit.A < 3.0  # per tick, per second
     assert 0.5 < fit.sigma < 5.0  # ticks per sqrt(second): a $220 stock moving cents
+
+
+def test_quoting_helpers_by_hand_in_python_and_inside_a_jitted_rule():
+    """mmsim.quoting: one definition of the post-only clamp and the position cap, for both paths."""
+    from numba import njit
+
+    from mmsim.quoting import capped_sizes, post_only_prices
+
+    # A bid at the best ask is clamped one tick under it; an ask at the best bid one tick over it.
+    assert post_only_prices(105, 99, 100, 105) == (104, 101)
+    # Prices already inside the spread are kept.
+    assert post_only_prices(101, 103, 100, 105) == (101, 103)
+    # Long 8 of max 10: buy at most 2 more, sell the full size; at the limit the bid is pulled.
+    assert capped_sizes(5.0, 10.0, 8) == (2.0, 5.0)
+    assert capped_sizes(5.0, 10.0, -10) == (5.0, 0.0)
+
+    @njit
+    def both(bid, ask, bb, ba, size, limit, pos):
+        b, a = post_only_prices(bid, ask, bb, ba)
+        q1, q2 = capped_sizes(size, limit, pos)
+        return b, a, q1, q2
+
+    assert both(105, 99, 100, 105, 5.0, 10.0, 8) == (104, 101, 2.0, 5.0)
+    assert both(101, 103, 100, 105, 5.0, 10.0, -10) == (101, 103, 5.0, 0.0)

@@ -17,8 +17,10 @@ from conftest import ROOT, shared_data
 
 import mmsim
 from mmsim import ConfigError
+from mmsim.cli import main as cli_main
+from mmsim.sweep.render import _table_rows as table_rows
+from mmsim.sweep.results import _ResultsWriter as ResultsWriter
 
-# The module itself (``mmsim.sweep`` the attribute may be exported as the callable module or the function).
 sw = importlib.import_module("mmsim.sweep")
 
 AMZN = "AMZN_2012-06-21_34200000_57600000_{}_1.csv"
@@ -65,7 +67,7 @@ def metric_view(rows: list[dict]) -> list[tuple]:
 
 
 def driver(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from mmsim.sweep import main; sys.exit(main())", *args]
+    return [sys.executable, "-m", "mmsim", "sweep", *args]
 
 
 # --------------------------------------------------------------------------- grid
@@ -73,7 +75,7 @@ def driver(*args: str) -> list[str]:
 
 def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
     (tmp_path / "store").mkdir()
-    (tmp_path / "base.yaml").write_text("data: store\nlatency: {feed: 1ms, seed: 7}\n")
+    (tmp_path / "base.yaml").write_text("data: store\nlatency: {feed: 1ms, seed: 7}\nstrategy: {path: x.py:X}\n")
     grid = tmp_path / "g.yaml"
     grid.write_text(
         "base_config: base.yaml\n"
@@ -95,12 +97,12 @@ def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
     p0, p1 = g.points[0], g.points[1]
     assert p0.overrides == {"queue.model": "risk_averse", "latency.entry": 0, "strategy.params.half_spread": 1}
     assert p0.config.data == str(tmp_path / "store")  # relative to base.yaml
-    assert p0.config.latency.feed.ns == 1_000_000 and p0.repeat == 0
+    assert p0.config.engine.latency.feed.ns == 1_000_000 and p0.repeat == 0
     assert p1.config.strategy.params == {"half_spread": 2}
-    rep = [p for p in g.points if p.overrides.get("queue") and p.config.latency.entry.kind == "lognormal"
+    rep = [p for p in g.points if p.overrides.get("queue") and p.config.engine.latency.entry.kind == "lognormal"
            and p.overrides["strategy.params.half_spread"] == 1]
-    assert [(p.repeat, p.config.latency.seed) for p in rep] == [(0, 7), (1, 8), (2, 9)]
-    assert rep[0].config.queue.model == "power" and rep[0].config.queue.power == 3.0
+    assert [(p.repeat, p.config.engine.latency.seed) for p in rep] == [(0, 7), (1, 8), (2, 9)]
+    assert rep[0].config.engine.queue.model == "power" and rep[0].config.engine.queue.power == 3.0
     # Same file, same ids; a point's id depends on its config, not on its position.
     assert [p.id for p in sw.load_grid(grid).points] == [p.id for p in g.points]
     grid.write_text(grid.read_text().replace("[1, 2]", "[2, 1, 5]"))
@@ -192,7 +194,7 @@ def test_results_file_skips_a_torn_last_line_and_appends_after_it(tmp_path: Path
     good = {"id": "a" * 16, "status": "ok", "metrics": {"pnl.total": 1.5}}
     path.write_text(json.dumps(good) + "\n" + '{"id": "bbbbbbbbbbbbbbbb", "stat')
     assert list(sw.read_results(path)) == ["a" * 16]
-    w = sw._ResultsWriter(path)
+    w = ResultsWriter(path)
     w.append({"id": "c" * 16, "status": "ok", "metrics": {"x": float("nan")}})
     w.close()
     lines = path.read_text().splitlines()
@@ -211,7 +213,7 @@ def test_to_array_types_each_column() -> None:
     assert arr["pnl.total"][0] == 1.5 and np.isnan(arr["pnl.total"][1])
 
 
-def _failing_point(config: mmsim.Config) -> dict:
+def _failing_point(config: mmsim.RunConfig) -> dict:
     """A point function that fails for half_spread 2 (module level, so workers can import it)."""
     hs = config.strategy.params["half_spread"]
     if hs == 2:
@@ -220,8 +222,8 @@ def _failing_point(config: mmsim.Config) -> dict:
 
 
 def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
-    grid = {"base": {"data": str(tmp_path)}, "axes": {"strategy.params.half_spread": [1, 2, 3]}}
-    rows = sw.sweep(grid, out=tmp_path / "out", workers=2, point_fn=_failing_point)
+    grid = {"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}}, "axes": {"strategy.params.half_spread": [1, 2, 3]}}
+    rows = sw.run_sweep(grid, out=tmp_path / "out", workers=2, point_fn=_failing_point)
     assert [(r["strategy.params.half_spread"], r["status"], r.get("pnl.total")) for r in rows] == [
         (1, "ok", 10.0), (2, "error", None), (3, "ok", 30.0)]
     assert rows[1]["error_type"] == "ZeroDivisionError"
@@ -232,8 +234,8 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     assert "ZeroDivisionError: half_spread 2 divides by zero here" in recs[[r["index"] for r in recs].index(1)][
         "error"]["traceback"]
     # Failed points count as finished; --retry-failed runs them (and only them) again.
-    assert sw.sweep(grid, out=tmp_path / "out", workers=0, point_fn=_failing_point) == rows
-    again = sw.sweep(grid, out=tmp_path / "out", workers=0, point_fn=_failing_point, retry_failed=True)
+    assert sw.run_sweep(grid, out=tmp_path / "out", workers=0, point_fn=_failing_point) == rows
+    again = sw.run_sweep(grid, out=tmp_path / "out", workers=0, point_fn=_failing_point, retry_failed=True)
     assert [r["status"] for r in again] == ["ok", "error", "ok"]
     ids = [json.loads(s)["id"] for s in (tmp_path / "out" / sw.RESULTS_FILE).read_text().splitlines()]
     assert len(ids) == 4 and ids.count(rows[1]["id"]) == 2
@@ -245,7 +247,7 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
 def test_real_point_error_is_recorded(amzn_store: Path, tmp_path: Path) -> None:
     grid = write_grid(tmp_path, amzn_store, ["0ms"], "points:\n  - {strategy.params.size: 100}\n"
                                                       "  - {strategy.params.sizee: 100}\n")
-    rows = sw.sweep(grid, out=tmp_path / "out", workers=0)
+    rows = sw.run_sweep(grid, out=tmp_path / "out", workers=0)
     assert [r["status"] for r in rows] == ["ok", "error"]
     assert rows[0]["n_events"] == 30_000 and rows[0]["fills.count"] > 0
     assert rows[1]["error_type"] == "ConfigError"
@@ -286,9 +288,9 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(amzn_store: Path,
     assert f"{len(feeds)} points (0 failed)" in done.stdout
     ids = [json.loads(s)["id"] for s in results.read_text().splitlines()]
     assert len(ids) == len(set(ids)) == len(feeds)  # every point exactly once
-    resumed = sw.sweep(grid, out=out)  # everything is done: reads the file, runs nothing
+    resumed = sw.run_sweep(grid, out=out)  # everything is done: reads the file, runs nothing
     assert [json.loads(s)["id"] for s in results.read_text().splitlines()] == ids
-    reference = sw.sweep(grid, out=tmp_path / "ref", workers=0)
+    reference = sw.run_sweep(grid, out=tmp_path / "ref", workers=0)
     assert metric_view(resumed) == metric_view(reference)
     assert [r["latency.feed"] for r in resumed] == feeds
     assert {"sweep.html", "results.csv", "sweep_latency_feed.png"} <= {p.name for p in out.iterdir()}
@@ -297,22 +299,23 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(amzn_store: Path,
 def test_dask_cluster_gives_the_local_results(amzn_store: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
     grid = write_grid(tmp_path, amzn_store, ["0ms", "100ms"], "  strategy.params.half_spread: [1, 3]\n")
-    local = sw.sweep(grid, out=tmp_path / "local", workers=2)
+    local = sw.run_sweep(grid, out=tmp_path / "local", workers=2)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        rc = sw.main([str(grid), "-o", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address, "-q"])
+        rc = cli_main(["sweep", str(grid), "-o", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address,
+                       "-q"])
     assert rc == 0
-    remote = sw.sweep(grid, out=tmp_path / "dask")  # read back; nothing left to run
+    remote = sw.run_sweep(grid, out=tmp_path / "dask")  # read back; nothing left to run
     assert len(remote) == 4
     assert metric_view(remote) == metric_view(local)
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
-    grid = {"base": {"data": str(tmp_path)}, "axes": {"strategy.params.half_spread": [1]}}
+    grid = {"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}}, "axes": {"strategy.params.half_spread": [1]}}
     with pytest.raises(mmsim.MmsimError, match=r"^cannot connect to the Dask scheduler at tcp://127\.0\.0\.1:9: "):
-        sw.sweep(grid, scheduler="tcp://127.0.0.1:9", point_fn=_failing_point)
+        sw.run_sweep(grid, scheduler="tcp://127.0.0.1:9", point_fn=_failing_point)
 
 
 def test_report_table_plots_and_html(tmp_path: Path) -> None:
@@ -332,7 +335,7 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
     page = written["sweep.html"].read_text()
     assert page.count("src='data:image/png;base64,") == 2
     assert "StrategyError: boom" in page and "<td class='k'>Pull</td>" in page
-    header, body = sw._table_rows(rows, grid)
+    header, body = table_rows(rows, grid)
     assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "fills.count", "toxic_share",
                       "markout 1s"]
     assert body[1] == ["Naive", "5ms", "ok", "1", "11", "0.1", "-0.5"]
@@ -341,15 +344,15 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
 
 def test_cli_needs_an_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     grid = tmp_path / "grid.yaml"
-    grid.write_text("base: {data: s}\naxes:\n  latency.feed: [1ms]\n")
-    assert sw.main([str(grid), "-q"]) == 2
+    grid.write_text("base: {data: s, strategy: {path: x.py:X}}\naxes:\n  latency.feed: [1ms]\n")
+    assert cli_main(["sweep", str(grid), "-q"]) == 2
     assert capsys.readouterr().err == (f"mmsim: config error: {grid}: no output directory: pass -o OUT or set "
                                        "`output:` in the grid\n")
 
 
 def test_scheduler_without_dask_says_which_extra_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # what an install without the extra looks like
-    grid = {"base": {"data": str(tmp_path)}, "axes": {"strategy.params.half_spread": [1]}}
+    grid = {"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}}, "axes": {"strategy.params.half_spread": [1]}}
     with pytest.raises(mmsim.MmsimError) as info:
-        sw.sweep(grid, scheduler="tcp://127.0.0.1:8786", point_fn=_failing_point)
+        sw.run_sweep(grid, scheduler="tcp://127.0.0.1:8786", point_fn=_failing_point)
     assert str(info.value) == "--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'"

@@ -290,14 +290,11 @@ def test_config_is_frozen_and_keyword_only():
 
 
 def test_cli_writes_a_store(tmp_path):
-    import argparse
-
-    from mmsim.synth_cli import add_synth_parser
+    from mmsim.cli import build_parser
 
     cfg = tmp_path / "synth.yaml"
     cfg.write_text("seed: 5\nduration: 20s\nformat: l2\n")
-    parser = argparse.ArgumentParser(prog="mmsim")
-    add_synth_parser(parser.add_subparsers(dest="command"))
+    parser, _ = build_parser()
     args = parser.parse_args(["synth", str(cfg), "-o", str(tmp_path / "store"), "--no-informed"])
     assert args.func(args) == 0
     meta = json.loads((tmp_path / "store" / "meta.json").read_text())
@@ -309,7 +306,7 @@ def test_cli_writes_a_store(tmp_path):
 def test_example_config_loads():
     from pathlib import Path
 
-    from mmsim.synth_cli import load_synth_config
+    from mmsim.synth import load_synth_config
 
     cfg = load_synth_config(Path(__file__).resolve().parents[1] / "examples" / "synth.yaml")
     assert cfg.seed == 1 and cfg.duration == 3600 * S and cfg.informed_horizon == 50_000_000
@@ -327,7 +324,7 @@ def test_example_config_loads():
     ids=["unknown-key", "bad-unit", "bad-yaml", "not-a-mapping"],
 )
 def test_yaml_errors_name_the_file_and_line(tmp_path, text, message):
-    from mmsim.synth_cli import load_synth_config
+    from mmsim.synth import load_synth_config
 
     path = tmp_path / "synth.yaml"
     path.write_text(text)
@@ -345,7 +342,7 @@ def test_example_run_config_replays_a_synthetic_store(tmp_path):
     root = Path(__file__).resolve().parents[1]
     write_store(SHORT, tmp_path / "store")
     config = load_yaml(root / "examples" / "synth_run.yaml")
-    assert config.latency.feed.ns == 1_000_000 and config.signals.trade_flow_half_life == 100_000_000
+    assert config.engine.latency.feed.ns == 1_000_000 and config.engine.signals.trade_flow_half_life == 100_000_000
     # the store's meta (not the config) gives the tick size; the strategy comes from the
     # checkout's file, as the entry point may not be installed where the tests run
     config = config.replace(
@@ -357,3 +354,16 @@ def test_example_run_config_replays_a_synthetic_store(tmp_path):
     assert result.n_events == len(generate(SHORT))
     assert result.tick_value == pytest.approx(0.01)
     assert len(result.fills) > 50
+
+
+def test_synth_config_goes_through_the_one_loader():
+    """Durations take units in the constructor as in YAML, and are bounded (issue 16 item 2)."""
+    assert SynthConfig(duration="10min", informed_horizon="50ms") == SynthConfig(duration=600 * S,
+                                                                               informed_horizon=50_000_000)
+    with pytest.raises(ConfigError) as err:
+        SynthConfig(duration="400d")
+    assert str(err.value).startswith("synth config key 'duration': cannot read '400d' as a duration")
+    with pytest.raises(ConfigError) as err:
+        SynthConfig(fv_step=2**63)
+    assert str(err.value) == ("synth config key 'fv_step': a duration must be at most 366 days "
+                              "(31622400000000000 ns), got 9223372036854775808")

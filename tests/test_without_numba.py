@@ -4,8 +4,9 @@ The callback is called through ctypes exactly as the engine calls it
 (``int64 fn(View*, double*, double*, Quote*)``); the Python path calls the
 jitted rule on the same record, and ``pure=True`` runs the rule's Python source
 with numba out of the picture. Views come from the real LOBSTER AMZN book
-(best levels after every message), with positions and signals drawn from a
-seeded generator so every branch (limits, NaN signals, pulls) is taken.
+(best levels after every message) and from the seeded synthetic market (so the
+check runs in a fresh clone without ../shared/data), with positions and signals
+drawn from a seeded generator so every branch (limits, NaN signals, pulls) is taken.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import ROOT, shared_data
+from conftest import ROOT, shared_data, synth_day
 from mmsim.plugins import resolve_strategy
 from mmsim.records import QUOTE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
 
@@ -51,12 +52,30 @@ def amzn_views() -> np.ndarray:
     """VIEW_DTYPE records built from the AMZN top of book, with seeded positions and signals."""
     book = np.loadtxt(shared_data("lobster", AMZN_BOOK), delimiter=",", dtype=np.int64, max_rows=N_VIEWS)
     times = np.loadtxt(shared_data("lobster", AMZN_MSG), delimiter=",", usecols=0, max_rows=N_VIEWS)
-    rng = np.random.default_rng(20120621)
-    n = len(book)
-    v = np.zeros(n, dtype=VIEW_DTYPE)
-    v["ts"] = (times * 1e9).astype(np.int64)
     # LOBSTER prices are dollars * 1e4; AMZN's tick is one cent = 100 units.
-    v["best_ask"], v["ask_qty"], v["best_bid"], v["bid_qty"] = book[:, 0] // 100, book[:, 1], book[:, 2] // 100, book[:, 3]
+    return _views((times * 1e9).astype(np.int64), book[:, 2] // 100, book[:, 3], book[:, 0] // 100, book[:, 1],
+                  seed=20120621)
+
+
+@pytest.fixture(scope="module")
+def synth_views() -> np.ndarray:
+    """VIEW_DTYPE records from the seeded synthetic market's book (no real data needed)."""
+    import mmsim
+
+    ev = synth_day("l3").events
+    top = mmsim.replay_bbo(ev)
+    keep = (top["bid_qty"] > 0) & (top["ask_qty"] > 0)
+    idx = np.flatnonzero(keep)[:N_VIEWS]
+    return _views(ev["exch_ts"][idx], top["best_bid"][idx], top["bid_qty"][idx], top["best_ask"][idx],
+                  top["ask_qty"][idx], seed=20240102)
+
+
+def _views(ts, best_bid, bid_qty, best_ask, ask_qty, *, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = len(ts)
+    v = np.zeros(n, dtype=VIEW_DTYPE)
+    v["ts"] = ts
+    v["best_ask"], v["ask_qty"], v["best_bid"], v["bid_qty"] = best_ask, ask_qty, best_bid, bid_qty
     v["position"] = rng.integers(-12, 13, n)
     v["n_live_orders"] = rng.choice([0, 1, 2, 3, 4], n, p=[0.3, 0.2, 0.3, 0.1, 0.1])
     v["bid_order_qty"] = rng.choice([0, 1], n)
@@ -111,8 +130,10 @@ def run_python(strategy, views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, quotes
 
 
+@pytest.mark.parametrize("market", ["amzn", "synth"])
 @pytest.mark.parametrize(("filename", "name", "params"), REFERENCE, ids=[r[1] for r in REFERENCE])
-def test_three_paths_give_identical_quotes(amzn_views, filename, name, params):
+def test_three_paths_give_identical_quotes(request, market, filename, name, params):
+    amzn_views = request.getfixturevalue(f"{market}_views")
     kind = load_reference(filename, name)
     native = kind(**params)
     codes_c, quotes_c = run_callback(native, amzn_views)

@@ -11,9 +11,14 @@ Example
 ...     feed=mmsim.LatencyModel(ns=1_000_000)))        # doctest: +SKIP
 >>> result = mmsim.run(events, MyStrategy(), cfg)      # doctest: +SKIP
 >>> result.report().print()                            # doctest: +SKIP
+
+A run config file (YAML) is a :class:`RunConfig`: the job (data, strategy,
+report, output) around the engine's :class:`Config`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 try:
     from . import _engine  # noqa: F401
@@ -30,14 +35,16 @@ from .config import (
     LatencyModel,
     QueueConfig,
     ReportConfig,
+    RunConfig,
     SignalConfig,
     StrategyConfig,
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
-from . import analysis, report, signals, sweep
+from . import analysis
 from .analysis import compare, score_queue_models
 from .data import EventStore, load, to_l2
-from .engine import Result, replay_bbo, run
+from .engine import Result, run
+from .replay import replay_bbo
 from .events import EVENT_DTYPE, Kind, Side, TradingStatus
 from .numba_strategy import numba_strategy
 from .plugins import load_strategy
@@ -45,44 +52,56 @@ from .strategy import Quote, Strategy, View
 
 __version__ = "0.1.0"
 
-__all__ = sorted(
-    [
-        "EVENT_DTYPE",
-        "analysis",
-        "compare",
-        "Config",
-        "ConfigError",
-        "DataError",
-        "EventStore",
-        "FeeConfig",
-        "Kind",
-        "LatencyConfig",
-        "LatencyModel",
-        "MmsimError",
-        "QueueConfig",
-        "Quote",
-        "Result",
-        "ReportConfig",
-        "Side",
-        "SignalConfig",
-        "StrategyConfig",
-        "Strategy",
-        "StrategyError",
-        "View",
-        "load",
-        "load_strategy",
-        "numba_strategy",
-        "replay_bbo",
-        "report",
-        "run",
-        "score_queue_models",
-        "signals",
-        "sweep",
-        "to_l2",
-        "TradingStatus",
-        "__version__",
-    ]
-)
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DataError",
+    "EVENT_DTYPE",
+    "EventStore",
+    "FeeConfig",
+    "Kind",
+    "LatencyConfig",
+    "LatencyModel",
+    "MmsimError",
+    "QueueConfig",
+    "Quote",
+    "ReportConfig",
+    "Result",
+    "RunConfig",
+    "Side",
+    "SignalConfig",
+    "Strategy",
+    "StrategyConfig",
+    "StrategyError",
+    "TradingStatus",
+    "View",
+    "__version__",
+    "analysis",
+    "compare",
+    "load",
+    "load_strategy",
+    "numba_strategy",
+    "replay_bbo",
+    "report",
+    "run",
+    "score_queue_models",
+    "signals",
+    "sweep",
+    "to_l2",
+]
+
+
+#: Subpackages loaded on first use (``mmsim.report.make_report``, ``mmsim.sweep.run_sweep``,
+#: ``mmsim.signals.compute``), so ``import mmsim`` stays light (PEP 562).
+_LAZY = ("report", "signals", "sweep")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

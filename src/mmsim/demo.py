@@ -20,7 +20,6 @@ draws the table, the plot and the HTML page.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import csv
 import datetime as _dt
@@ -45,8 +44,6 @@ __all__ = [
     "QUICK_PLAN",
     "DemoPlan",
     "DemoResult",
-    "add_demo_parser",
-    "cmd_demo",
     "demo_configs",
     "demo_runs",
     "run_demo",
@@ -487,8 +484,8 @@ def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bo
         sessions: list[dict[str, Any]] = []
         n_events = 0
         for fut in as_completed(futures):
-            market, n, out = fut.result()
-            sessions += out
+            market, n, rows_of = fut.result()
+            sessions += rows_of
             n_events += n if market == "informed" else 0
         bar.update(task, description="done")
     order = {m: i for i, m in enumerate(MARKETS)}
@@ -541,7 +538,8 @@ def _csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) 
 
 
 def _write(res: DemoResult, out: Path) -> dict[str, Path]:
-    from .report.render import _png, to_json
+    from ._plot import png_bytes
+    from .report.render import to_json
 
     out.mkdir(parents=True, exist_ok=True)
     files = {"csv": out / "results.csv", "defence": out / "defence.csv", "sessions": out / "sessions.csv",
@@ -562,35 +560,9 @@ def _write(res: DemoResult, out: Path) -> dict[str, Path]:
     files["json"].write_text(to_json(doc) + "\n")
     # the first session's market, as `mmsim synth` reads it; session k has seed + k (method.seeds)
     files["synth"].write_text(to_json(res.synth.to_dict()) + "\n")
-    png = _png(defence_figure(res))
+    png = png_bytes(defence_figure(res))
     files["plot"].write_bytes(png)
     files["html"].write_text(render_html(res, png), encoding="utf-8")
     return files
 
-
-# --------------------------------------------------------------------------- CLI
-
-def add_demo_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``demo`` subcommand; its handler is :func:`cmd_demo`."""
-    p = subparsers.add_parser(
-        "demo",
-        help="answer the project's question on a synthetic market in under a minute",
-        description=(
-            "Generate independent sessions of a synthetic market with and without informed traders, run a "
-            "naive quoter and the toxicity-pull strategy at feed latencies 0, 100us, 1ms, 10ms and 100ms, "
-            "print the defence value with 95% intervals across sessions, and write CSV, JSON, a plot and "
-            "demo.html."
-        ),
-    )
-    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default: mmsim-demo-<time>)")
-    p.add_argument("--quick", action="store_true", help="4 sessions of 150 s instead of 6 of 10 min")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_demo)
-    return p
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Run ``mmsim demo``; return 0."""
-    run_demo(outdir=args.output, quick=args.quick, progress=not args.no_progress)
-    return 0
 

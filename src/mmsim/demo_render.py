@@ -8,6 +8,8 @@ and the HTML alike, so the two cannot disagree.
 
 from __future__ import annotations
 
+from ._plot import figure
+
 import base64
 import html
 import math
@@ -173,7 +175,6 @@ def defence_figure(res: DemoResult) -> Any:
     in ticks per lot; right: in money per trading day. Error bars are the
     95% intervals across sessions. With informed flow solid, without dashed.
     """
-    from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
     lats = res.latencies
@@ -182,7 +183,7 @@ def defence_figure(res: DemoResult) -> Any:
     pos = [lat for lat in lats if lat > 0]
     zero_x = (min(pos) / 10) if pos else 1.0
     xs = [lat if lat > 0 else zero_x for lat in lats]
-    fig = Figure(figsize=(14, 5.2), dpi=100, layout="constrained")
+    fig = figure(14, 5.2, layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)
     for market in res.markets:
         flow = _FLOW[market]

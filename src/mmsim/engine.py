@@ -18,13 +18,14 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import _engine
-from .config import Config, LatencyModel
-from .errors import ConfigError, DataError, StrategyError
-from .events import EVENT_DTYPE
+from ._json import json_clean
+from .config import RUN_KEYS, Config, LatencyModel, RunConfig
+from .errors import ConfigError, StrategyError
+from .replay import data_error, events_and_meta, replay_bbo
 from .records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
 from .strategy import Strategy, View
 
-__all__ = ["Result", "run"]
+__all__ = ["Result", "replay_bbo", "run"]
 
 _LATENCY_KIND = {"constant": 0, "recorded": 1, "lognormal": 2}
 _QUEUE = {"risk_averse": 0, "power": 1, "log": 2}
@@ -42,27 +43,6 @@ def format_ts(ns: int) -> str:
     except (OverflowError, OSError, ValueError):
         return f"{ns} ns"
     return f"{ns} ns ({stamp}.{rem:09d}Z)"
-
-
-def _events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
-    meta: dict[str, Any] = {}
-    if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore
-        meta = dict(events.meta)
-        if getattr(events, "path", None) is not None:
-            meta.setdefault("store", str(events.path))
-        events = events.events
-    if not isinstance(events, np.ndarray):
-        raise TypeError(f"events must be a numpy array of mmsim.EVENT_DTYPE or an event store, got {type(events).__name__}")
-    if events.dtype != EVENT_DTYPE:
-        raise DataError(
-            f"events have dtype {events.dtype}, expected mmsim.EVENT_DTYPE "
-            "(build them with mmsim.events.empty_events or a loader)"
-        )
-    if events.ndim != 1:
-        raise DataError(f"events must be 1-d, got shape {events.shape}")
-    if not events.flags.c_contiguous:
-        raise DataError("events must be C-contiguous (np.ascontiguousarray makes a copy that is)")
-    return events, meta
 
 
 def _latency_spec(model: LatencyModel) -> Any:
@@ -156,7 +136,7 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         config = Config()
     if not isinstance(config, Config):
         raise ConfigError(f"config must be an mmsim.Config, got {type(config).__name__}")
-    arr, meta = _events_and_meta(events)
+    arr, meta = events_and_meta(events)
     tick_size, lot_size, contract_size = _sizes(config, meta)
     tick_value = tick_size * lot_size * contract_size
     if config.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
@@ -187,10 +167,7 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         else:
             _run_with_progress(go, eng, len(arr), progress)
     except _engine.DataFault as exc:
-        message, index = exc.args
-        err = DataError(message)
-        err.index = index  # type: ignore[attr-defined]
-        raise err from None
+        raise data_error(exc) from None
     except _engine.StrategyFault as exc:
         message, code, ts = exc.args
         raise _strategy_error(strategy, label, message, code, ts, holder) from holder.get("exc")
@@ -277,6 +254,10 @@ class Result:
     fill_signals : ndarray
         One float64 field per signal: the local-side signal values at each fill
         (NaN when signals are disabled).
+    config : Config
+        The engine configuration of the run.
+    run_config : RunConfig or None
+        The run description (data, strategy, report) when the run came from one.
     position : int
         Final position, lots.
     cash_ticks : int
@@ -290,6 +271,10 @@ class Result:
     def __init__(self, eng: Any, config: Config, meta: Mapping[str, Any], events: np.ndarray | None,
                  tick_size: float, lot_size: float, contract_size: float, strategy: str, elapsed_s: float) -> None:
         self.config = config
+        #: The job this run belongs to (:class:`mmsim.RunConfig`), when it was run from one
+        #: (``mmsim run``, sweeps, :func:`mmsim.runner.run_config`); reports read the
+        #: strategy's parameters and their horizons from it. None for a bare ``mmsim.run``.
+        self.run_config: RunConfig | None = None
         self.meta = dict(meta)
         self.tick_size, self.lot_size, self.contract_size = tick_size, lot_size, contract_size
         self.tick_value = tick_size * lot_size * contract_size
@@ -326,14 +311,14 @@ class Result:
         return (s["cash_ticks"] + s["position"] * mid2 / 2.0) * self.tick_value - s["fees"]
 
     def report(self, events: Any = None, **kwargs: Any) -> Any:
-        """The toxicity and PnL report of this run (see :func:`mmsim.report`)."""
-        from .report import report
+        """The toxicity and PnL report of this run (see :func:`mmsim.report.make_report`)."""
+        from .report import make_report
 
         if events is None:
             if self._events is None:
                 raise ValueError("this Result has no events attached; pass events=")
             events = self._events
-        return report(self, events, **kwargs)
+        return make_report(self, events, **kwargs)
 
     def summary(self) -> dict[str, Any]:
         """Scalar figures of the run (JSON-ready)."""
@@ -360,7 +345,10 @@ class Result:
         np.save(d / "orders.npy", self.orders)
         np.save(d / "samples.npy", self.samples)
         np.save(d / "fill_signals.npy", self.fill_signals)
-        doc = {"summary": self.summary(), "config": self.config.to_dict(), "meta": _jsonable(self.meta)}
+        job = self.run_config
+        doc = {"summary": self.summary(), "config": self.config.to_dict(),
+               "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
+               "meta": json_clean(self.meta)}
         (d / "result.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
         return d
 
@@ -373,8 +361,10 @@ class Result:
             raise FileNotFoundError(f"{path}: not a run directory (no result.json)")
         doc = json.loads(path.read_text())
         s = doc["summary"]
-        r = cls(None, Config.from_dict(doc["config"]), doc.get("meta", {}), None,
+        config, job = _read_configs(doc)
+        r = cls(None, config, doc.get("meta", {}), None,
                 s["tick_size"], s["lot_size"], s["contract_size"], s["strategy"], s["elapsed_s"])
+        r.run_config = job
         r.fills = np.load(d / "fills.npy")
         r.orders = np.load(d / "orders.npy")
         r.samples = np.load(d / "samples.npy")
@@ -388,33 +378,21 @@ class Result:
                 f"position={self.position}, cash={self.cash:.6g})")
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    return obj
+def _read_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:
+    """The engine config and run description of a saved result.
 
-
-def replay_bbo(events: Any) -> dict[str, np.ndarray]:
-    """Best bid/ask (ticks) and their sizes (lots) after each event, on the exchange book.
-
-    An empty side reads ``INT64_MIN`` (bid) / ``INT64_MAX`` (ask) with size 0.
-
-    Raises
-    ------
-    DataError
-        A bad event, naming its index.
+    result.json holds ``config`` (the engine's keys) and ``run`` (the job's keys,
+    or null). Results saved before the two were separated hold one flat
+    ``config`` with both; its job keys are read as the run description.
     """
-    arr, _ = _events_and_meta(events)
-    try:
-        return dict(_engine.replay_bbo(arr))
-    except _engine.DataFault as exc:
-        message, index = exc.args
-        err = DataError(message)
-        err.index = index  # type: ignore[attr-defined]
-        raise err from None
+    flat = dict(doc["config"])
+    job = doc.get("run")
+    if "run" not in doc:  # the older, flat layout
+        job = {k: flat.pop(k) for k in RUN_KEYS if k in flat}
+        strat = job.get("strategy")
+        if not (isinstance(strat, Mapping) and strat.get("path")):
+            return Config.from_dict(flat), None
+    if job is None:
+        return Config.from_dict(flat), None
+    run = RunConfig.from_dict({**job, **flat})
+    return run.engine, run

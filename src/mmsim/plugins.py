@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
 import sys
@@ -38,6 +37,8 @@ MmsimErrorTypes = (ConfigError, StrategyError)
 
 def available_strategies() -> dict[str, str]:
     """Entry-point strategies installed in this environment: name -> ``module:attr``."""
+    import importlib.metadata  # ~30 ms (it imports email): only when a plugin is looked up
+
     return {ep.name: ep.value for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
@@ -127,6 +128,8 @@ def resolve_strategy(spec: str, *, base_dir: str | Path | None = None) -> Any:
         return _get_attr(_import_module(target), attr, f"strategy module {target}")
     if spec.endswith(".py"):
         raise ConfigError(f"strategy {spec!r}: name the strategy inside the file, as {spec}:ClassName")
+    import importlib.metadata
+
     eps = [ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.name == spec]
     if not eps:
         known = ", ".join(sorted(available_strategies())) or "none installed"

@@ -1,61 +1,100 @@
-"""Run a whole config: load the event store and the strategy plugin, replay, report.
+"""Run a job: load the event store and the strategy plugin a :class:`~mmsim.RunConfig` names, replay, report.
 
 This is what ``mmsim run CONFIG`` and each point of ``mmsim sweep`` do; the
-library call underneath stays the pure ``mmsim.run(events, strategy, config)``.
+library call underneath stays the pure ``mmsim.run(events, strategy, config)``
+with the run's engine :class:`~mmsim.Config`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from .config import Config
+from .config import RunConfig
 from .engine import Result, run
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 
-__all__ = ["load_events", "point_metrics", "run_config"]
+__all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "run_config"]
+
+#: ``mmsim convert --format`` name -> the source files it reads (a path pattern), for messages.
+CONVERT_SOURCES: dict[str, str] = {
+    "lobster": "TICKER_DATE_*_message_LEVEL.csv",
+    "binance": "SYMBOL_DATE.gz (a collector capture)",
+    "databento": "FILE.mbo.dbn.zst (or its CSV)",
+    "tardis": "incremental_book_L2_*.csv.gz [trades_*.csv.gz]",
+    "hftbacktest": "FILE.npz",
+}
 
 
-def load_events(config: Config) -> Any:
-    """The event store named by ``config.data`` (memory-mapped)."""
+def missing_store_hint(store: str | Path) -> str:
+    """What to run to make the event store ``store``: ``mmsim convert`` with each format, or ``mmsim synth``."""
+    formats = "; ".join(f"--format {name} for {src}" for name, src in CONVERT_SOURCES.items())
+    return (f"make it with `mmsim convert SRC... -o {store} --format FORMAT` ({formats}), "
+            f"or `mmsim synth -o {store}` for a synthetic market")
+
+
+def load_events(config: RunConfig) -> Any:
+    """The event store named by ``config.data`` (memory-mapped).
+
+    Raises
+    ------
+    ConfigError
+        ``data`` is empty.
+    DataError
+        No event store at that path (the message says how to make one), or a bad store.
+    """
     if not config.data:
-        raise ConfigError("data: no event store given (set `data:` to a store made by `mmsim convert` or `mmsim synth`)")
+        raise ConfigError("data: no event store given (set `data:` to a store made by `mmsim convert` or "
+                          "`mmsim synth`)")
     from .data import load
 
+    path = Path(config.data)
+    if not (path / "events.npy").exists() and not (path / "meta.json").exists():
+        what = "no such directory" if not path.exists() else "not an event store (no events.npy, meta.json)"
+        raise DataError(f"{path}: {what}; {missing_store_hint(path)}")
     return load(config.data)
 
 
-def load_config_strategy(config: Config) -> Any:
-    """The strategy plugin named by ``config.strategy`` (None when no path is set)."""
-    if not config.strategy.path:
-        return None
+def load_run_strategy(config: RunConfig) -> Any:
+    """The strategy plugin named by ``config.strategy``, built with its parameters."""
     from .plugins import load_strategy
 
     return load_strategy(config.strategy.path, config.strategy.params)
 
 
-def run_config(config: Config, *, events: Any = None,
+def run_config(config: RunConfig, *, events: Any = None,
                progress: Callable[[int, int], None] | None = None) -> Result:
     """Load what ``config`` names (unless ``events`` is given) and run it.
 
     Parameters
     ----------
-    config : Config
-        A full run config (``data``, ``strategy`` and the engine settings).
+    config : RunConfig
+        The job (``data``, ``strategy``, ``engine``, ``report``).
     events : EventStore or ndarray, optional
         Use these events instead of loading ``config.data``.
     progress : callable, optional
         Passed to :func:`mmsim.run`.
+
+    Returns
+    -------
+    Result
+        With :attr:`~mmsim.Result.run_config` set to ``config``.
     """
+    if not isinstance(config, RunConfig):
+        raise ConfigError(f"run_config: expected an mmsim.RunConfig, got {type(config).__name__}")
     if events is None:
         events = load_events(config)
-    strategy = load_config_strategy(config)
-    return run(events, strategy, config, progress=progress)
+    strategy = load_run_strategy(config)
+    result = run(events, strategy, config.engine, progress=progress)
+    result.run_config = config
+    return result
 
 
-def point_metrics(result: Result, events: Any, config: Config) -> dict[str, Any]:
+def point_metrics(result: Result, events: Any, config: RunConfig) -> dict[str, Any]:
     """The flat figures of one run, for sweeps and summaries (JSON-ready)."""
-    from .report import report
+    from .report import make_report
 
-    rep = report(result, events, horizons=config.report.horizons, event_horizons=config.report.event_horizons,
-                 toxic_horizon=config.report.toxic_horizon)
+    rep = make_report(result, events, horizons=config.report.horizons, event_horizons=config.report.event_horizons,
+                      toxic_horizon=config.report.toxic_horizon)
     return rep.flat()

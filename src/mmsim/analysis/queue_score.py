@@ -34,15 +34,15 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..config import Config, QueueConfig, parse_duration
+from ..config import Config, QueueConfig, ReportConfig, RunConfig, parse_duration
 from ..errors import ConfigError, DataError
 from ..events import Kind
+from .fill_match import FillMatch, match_fills
+from .queue_score_result import TRUTH, PowerFit, QueueModelRow, QueueScore, _fit
 
 __all__ = [
     "DEFAULT_FIT_POWERS",
@@ -62,9 +62,6 @@ DEFAULT_MODELS: tuple[str, ...] = ("risk_averse", "power:1", "power:2", "power:3
 
 #: Exponents of the power-model fit (about geometric from 1/4 to 16).
 DEFAULT_FIT_POWERS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
-
-#: Label of the truth row.
-TRUTH = "L3 FIFO (truth)"
 
 _L3_KINDS = (int(Kind.ADD), int(Kind.CANCEL), int(Kind.DELETE), int(Kind.EXECUTE))
 
@@ -102,443 +99,6 @@ def parse_model(spec: Any) -> QueueConfig:
 def model_label(q: QueueConfig) -> str:
     """``risk_averse``, ``log`` or ``power:<n>`` (the inverse of :func:`parse_model`)."""
     return f"power:{q.power:g}" if q.model == "power" else q.model
-
-
-# --------------------------------------------------------------------------- fill matching
-
-
-@dataclass(frozen=True)
-class FillMatch:
-    """A one-to-one matching of a model's fills to the true fills.
-
-    Attributes
-    ----------
-    n_true, n_model : int
-        Fills of the truth and of the model (inside the scoring window).
-    lots_true, lots_model : int
-        Their lots.
-    pairs : int64 array, shape (matched, 2)
-        ``(true fill index, model fill index)`` of each matched pair, indices
-        into the arrays given to :func:`match_fills`.
-    matched_lots : int
-        Sum over pairs of ``min(true qty, model qty)``.
-    abs_dt_ns : int64 array, shape (matched,)
-        ``|exch_ts difference|`` of each pair, ns.
-    first_unmatched_ts : int or None
-        Exchange time of the earliest missed or false fill (None: none).
-    """
-
-    n_true: int
-    n_model: int
-    lots_true: int
-    lots_model: int
-    pairs: np.ndarray
-    matched_lots: int
-    abs_dt_ns: np.ndarray
-    first_unmatched_ts: int | None
-
-    @property
-    def matched(self) -> int:
-        """Matched pairs."""
-        return int(self.pairs.shape[0])
-
-    @property
-    def missed(self) -> int:
-        """True fills the model has no match for."""
-        return self.n_true - self.matched
-
-    @property
-    def false_fills(self) -> int:
-        """Model fills with no true fill to match."""
-        return self.n_model - self.matched
-
-    @property
-    def match_share(self) -> float | None:
-        """matched / true fills (the recall); None without true fills."""
-        return self.matched / self.n_true if self.n_true else None
-
-    @property
-    def precision(self) -> float | None:
-        """matched / model fills; None without model fills."""
-        return self.matched / self.n_model if self.n_model else None
-
-    @property
-    def f1(self) -> float:
-        """F1 of the lots: ``2 * matched_lots / (lots_true + lots_model)`` (1.0 when neither filled)."""
-        tot = self.lots_true + self.lots_model
-        return 2.0 * self.matched_lots / tot if tot else 1.0
-
-
-def _match_group(t: list[int], m: list[int], tol: int) -> list[tuple[int, int]]:
-    """Pairs ``(a, b)`` of positions in the sorted time lists ``t`` and ``m`` (one side and price).
-
-    The most pairs with ``|t[a] - m[b]| <= tol``, and among those the least
-    total ``|t[a] - m[b]|``. Two crossing pairs (``a < a'``, ``b > b'``) can be
-    uncrossed without breaking the tolerance or raising the cost, so an
-    optimal matching is a chain increasing in both ``a`` and ``b``: the
-    heaviest chain of candidate pairs, by value ``(pairs, -cost)``, found
-    with a Fenwick tree of prefix maxima over ``b`` (O(P log n) for P
-    candidate pairs).
-    """
-    cands: list[tuple[int, int, int]] = []
-    lo = 0
-    for a, ta in enumerate(t):
-        while lo < len(m) and m[lo] < ta - tol:
-            lo += 1
-        b = lo
-        while b < len(m) and m[b] <= ta + tol:
-            cands.append((a, b, abs(m[b] - ta)))
-            b += 1
-    if not cands:
-        return []
-    size = len(m)
-    tree: list[tuple[int, int, int] | None] = [None] * (size + 1)
-    val: list[tuple[int, int, int]] = []
-    prev: list[int] = []
-    k = 0
-    while k < len(cands):
-        a = cands[k][0]
-        group = []
-        while k < len(cands) and cands[k][0] == a:
-            group.append(k)
-            k += 1
-        for c in group:  # chains ending before truth fill a, at a model fill before b
-            b, cost = cands[c][1], cands[c][2]
-            best = None
-            x = b
-            while x > 0:
-                v = tree[x]
-                if v is not None and (best is None or v > best):
-                    best = v
-                x -= x & -x
-            if best is None:
-                val.append((1, -cost, c))
-                prev.append(-1)
-            else:
-                val.append((best[0] + 1, best[1] - cost, c))
-                prev.append(best[2])
-        for c in group:
-            x = cands[c][1] + 1
-            while x <= size:
-                cur = tree[x]
-                if cur is None or val[c] > cur:
-                    tree[x] = val[c]
-                x += x & -x
-    c = max(range(len(val)), key=val.__getitem__)
-    out = []
-    while c != -1:
-        out.append((cands[c][0], cands[c][1]))
-        c = prev[c]
-    return out[::-1]
-
-
-def match_fills(truth: np.ndarray, model: np.ndarray, tolerance_ns: int) -> FillMatch:
-    """Match a model's fills to the true fills one to one.
-
-    A model fill and a true fill may match when they are on the same side and
-    price and ``|exch_ts difference| <= tolerance_ns``; their sizes may differ
-    (``matched_lots`` takes the smaller of each pair). Each fill matches at
-    most once. The matching has the largest possible number of pairs, and
-    among those the least total time difference, so an exact replay matches
-    fill for fill and a fill at the same instant is preferred to a
-    neighbour within the tolerance. (Two crossing pairs can always be
-    uncrossed without breaking the tolerance or adding time difference, so
-    the optimum is found as the heaviest increasing chain of candidate pairs.)
-
-    Parameters
-    ----------
-    truth, model : structured arrays, shape (n,), (m,)
-        Fills with ``exch_ts`` (ns), ``side`` (+1/-1), ``price`` (ticks) and
-        ``qty`` (lots), e.g. ``Result.fills``.
-    tolerance_ns : int
-        Largest time difference of a match, ns (>= 0).
-
-    Returns
-    -------
-    FillMatch
-
-    Raises
-    ------
-    ConfigError
-        A negative tolerance.
-    """
-    if tolerance_ns < 0:
-        raise ConfigError(f"tolerance must be >= 0 ns, got {tolerance_ns}")
-    tt, mt = truth["exch_ts"].astype(np.int64), model["exch_ts"].astype(np.int64)
-    tq, mq = truth["qty"].astype(np.int64), model["qty"].astype(np.int64)
-    groups: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
-    for i, key in enumerate(zip(truth["side"].tolist(), truth["price"].tolist())):
-        groups.setdefault(key, ([], []))[0].append(i)
-    for j, key in enumerate(zip(model["side"].tolist(), model["price"].tolist())):
-        groups.setdefault(key, ([], []))[1].append(j)
-    tl, ml = tt.tolist(), mt.tolist()
-    pairs: list[tuple[int, int]] = []
-    for ti, mi in groups.values():
-        ti.sort(key=lambda i: (tl[i], i))
-        mi.sort(key=lambda j: (ml[j], j))
-        for a, b in _match_group([tl[i] for i in ti], [ml[j] for j in mi], int(tolerance_ns)):
-            pairs.append((ti[a], mi[b]))
-    arr = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-    matched_lots = int(np.minimum(tq[arr[:, 0]], mq[arr[:, 1]]).sum()) if arr.size else 0
-    dt = np.abs(tt[arr[:, 0]] - mt[arr[:, 1]]) if arr.size else np.zeros(0, dtype=np.int64)
-    un_t = np.setdiff1d(np.arange(tt.size), arr[:, 0])
-    un_m = np.setdiff1d(np.arange(mt.size), arr[:, 1])
-    firsts = [int(tt[un_t].min())] if un_t.size else []
-    firsts += [int(mt[un_m].min())] if un_m.size else []
-    return FillMatch(int(tt.size), int(mt.size), int(tq.sum()), int(mq.sum()), arr, matched_lots, dt,
-                     min(firsts) if firsts else None)
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class QueueModelRow:
-    """One row of the score table: the truth (first row) or one L2 queue model.
-
-    Attributes
-    ----------
-    model : str
-        ``L3 FIFO (truth)``, ``risk_averse``, ``power:<n>`` or ``log``.
-    is_truth : bool
-    fills, lots : int
-        Fills and lots inside the scoring window.
-    lots_bias : int
-        ``lots - truth lots`` (0 on the truth row).
-    lots_bias_pct : float or None
-        ``lots_bias / truth lots`` (None when the truth has no lots).
-    matched, missed, false_fills : int
-        From :func:`match_fills` (the truth row matches itself).
-    match_share : float or None
-        matched / true fills.
-    precision : float or None
-        matched / model fills.
-    f1 : float
-        F1 of the lots.
-    mean_abs_dt_ns : float or None
-        Mean ``|exch_ts difference|`` of the matched pairs, ns.
-    markout : dict of str to float or None
-        Mean markout per lot at each horizon (ticks/lot; lots-weighted mean of
-        the report's per-fill markouts over the fills with one).
-    markout_bias : dict of str to float or None
-        ``markout - truth markout`` per horizon (ticks/lot).
-    pnl : float
-        PnL over the window, mark to mid, fees included (quote currency).
-    pnl_bias : float
-        ``pnl - truth pnl``.
-    diverged_at : int or None
-        Exchange time of the first missed or false fill, ns (None: never).
-    position_gap : float
-        Time-weighted mean ``|position - truth position|`` over the window, lots.
-    """
-
-    model: str
-    is_truth: bool
-    fills: int
-    lots: int
-    lots_bias: int
-    lots_bias_pct: float | None
-    matched: int
-    missed: int
-    false_fills: int
-    match_share: float | None
-    precision: float | None
-    f1: float
-    mean_abs_dt_ns: float | None
-    markout: dict[str, float | None]
-    markout_bias: dict[str, float | None]
-    pnl: float
-    pnl_bias: float
-    diverged_at: int | None
-    position_gap: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready mapping (the row's fields)."""
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-@dataclass(frozen=True)
-class PowerFit:
-    """The power-model exponent that best matches the truth, found on a grid.
-
-    Loss: ``1 - F1`` of the matched lots (:attr:`FillMatch.f1`). It counts
-    missed and false lots alike (a lots-only loss can be zero with every fill
-    wrong, missed fills cancelling false ones) and is bounded, so days and
-    markets compare. It is a step function of the exponent (fills are
-    discrete), which a derivative-free bounded minimiser (Brent) would stop
-    on at an arbitrary flat step; a grid shows the whole curve instead.
-
-    Attributes
-    ----------
-    powers : tuple of float
-        The exponents tried, ascending.
-    loss : tuple of float
-        ``1 - F1`` at each.
-    lots_bias : tuple of int
-        ``lots - truth lots`` at each.
-    match_share : tuple of float or None
-        matched / true fills at each.
-    best_power : float
-        The exponent of least loss; ties go to the least ``|lots_bias|``, then
-        the smallest exponent.
-    best_loss : float
-    plateau : (float, float)
-        The smallest and largest exponent of the run of adjacent grid points
-        around ``best_power`` sharing its loss: the data cannot tell them apart.
-    """
-
-    powers: tuple[float, ...]
-    loss: tuple[float, ...]
-    lots_bias: tuple[int, ...]
-    match_share: tuple[float | None, ...]
-    best_power: float
-    best_loss: float
-    plateau: tuple[float, float]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready mapping."""
-        return {"loss_name": "1 - F1 of matched lots", "powers": list(self.powers), "loss": list(self.loss),
-                "lots_bias": list(self.lots_bias), "match_share": list(self.match_share),
-                "best_power": self.best_power, "best_loss": self.best_loss, "plateau": list(self.plateau)}
-
-
-def _fit(powers: Sequence[float], matches: Sequence[FillMatch]) -> PowerFit:
-    loss = [1.0 - m.f1 for m in matches]
-    bias = [m.lots_model - m.lots_true for m in matches]
-    order = sorted(range(len(powers)), key=lambda i: (round(loss[i], 12), abs(bias[i]), powers[i]))
-    b = order[0]
-    lo = hi = b
-    while lo > 0 and math.isclose(loss[lo - 1], loss[b], abs_tol=1e-12):
-        lo -= 1
-    while hi < len(powers) - 1 and math.isclose(loss[hi + 1], loss[b], abs_tol=1e-12):
-        hi += 1
-    return PowerFit(tuple(float(p) for p in powers), tuple(loss), tuple(int(x) for x in bias),
-                    tuple(m.match_share for m in matches), float(powers[b]), float(loss[b]),
-                    (float(powers[lo]), float(powers[hi])))
-
-
-@dataclass
-class QueueScore:
-    """What :func:`score_queue_models` returns: the score table, the power fit, and the runs.
-
-    Attributes
-    ----------
-    rows : list of QueueModelRow
-        The truth first, then one row per model in the order asked.
-    fit : PowerFit or None
-        None when the fit was not asked for.
-    tolerance_ns : int
-        Fill-matching tolerance, ns.
-    horizons : list of str
-        Markout horizon labels.
-    window : (int, int)
-        ``[start, end)`` of the scored fills, exchange ns.
-    info : dict
-        Symbol, strategy, latencies, event counts (for the tables and JSON).
-    results : dict of str to mmsim.Result
-        Every run by model label (the truth under ``L3 FIFO (truth)``).
-    """
-
-    rows: list[QueueModelRow]
-    fit: PowerFit | None
-    tolerance_ns: int
-    horizons: list[str]
-    window: tuple[int, int]
-    info: dict[str, Any] = field(default_factory=dict)
-    results: dict[str, Any] = field(default_factory=dict, repr=False)
-    _events: Any = field(default=None, repr=False)
-
-    @property
-    def truth(self) -> QueueModelRow:
-        """The truth row (exact FIFO on the L3 events)."""
-        return self.rows[0]
-
-    @property
-    def models(self) -> list[QueueModelRow]:
-        """The L2 model rows."""
-        return self.rows[1:]
-
-    @property
-    def best(self) -> QueueModelRow:
-        """The model row with the highest F1; ties: least ``|lots_bias|``, then least ``|pnl_bias|``."""
-        return min(self.models, key=lambda r: (-round(r.f1, 12), abs(r.lots_bias), abs(r.pnl_bias)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The document written as queue_score.json (plain values, None where undefined)."""
-        from ..report.render import _json_clean
-
-        return _json_clean({
-            "schema": "mmsim.queue_score/1",
-            "info": self.info,
-            "tolerance_ns": self.tolerance_ns,
-            "horizons": self.horizons,
-            "window": list(self.window),
-            "rows": [r.to_dict() for r in self.rows],
-            "best": self.best.model if self.models else None,
-            "fit": None if self.fit is None else self.fit.to_dict(),
-        })
-
-    def rich_table(self) -> Any:
-        """The score table as a rich Table."""
-        from ..report.render import queue_models_table
-
-        return queue_models_table(self.to_dict())
-
-    def print(self, console: Any = None) -> None:
-        """Print the score table and the fit."""
-        from ..report.render import queue_models_summary
-
-        if console is None:
-            from rich.console import Console
-
-            console = Console()
-        console.print(self.rich_table())
-        for line in queue_models_summary(self.to_dict()):
-            console.print(line, highlight=False)
-
-    def plot(self) -> bytes:
-        """PNG: lots bias and match share by model, and the fit's loss against the exponent."""
-        from ..report.render import plot_queue_models
-
-        return plot_queue_models(self.to_dict())
-
-    def report(self) -> Any:
-        """The truth run's :class:`mmsim.report.Report` with this score as its ``queue_models`` section."""
-        from ..report import Report
-        from ..report.compute import compute_report
-
-        truth = self.results[TRUTH]
-        rd = compute_report(truth, self._events)
-        rd.data["queue_models"] = self.to_dict()
-        return Report(rd)
-
-    def save(self, outdir: str | Path, *, report: bool = True) -> dict[str, Path]:
-        """Write queue_score.json and queue_score.png; with ``report``, the truth run's report
-        (report.json, fills.csv, plots, report.html) carrying the queue-model section.
-
-        Returns
-        -------
-        dict of str to Path
-            Each written file by name.
-        """
-        import json
-
-        out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
-        written: dict[str, Path] = {}
-        p = out / "queue_score.json"
-        p.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
-        written[p.name] = p
-        p = out / "queue_score.png"
-        p.write_bytes(self.plot())
-        written[p.name] = p
-        if report:
-            written.update(self.report().save(out))
-        return written
-
-    def __repr__(self) -> str:
-        best = self.best.model if self.models else None
-        return f"<QueueScore {len(self.models)} models, best {best}, truth {self.truth.fills} fills>"
 
 
 # --------------------------------------------------------------------------- scoring
@@ -678,7 +238,7 @@ def _default_strategy() -> Any:
 def score_queue_models(
     events_l3: Any,
     strategy: Any = None,
-    config: Config | None = None,
+    config: Config | RunConfig | None = None,
     models: Sequence[Any] | None = None,
     *,
     tolerance: Any = "100ms",
@@ -710,7 +270,8 @@ def score_queue_models(
         Largest exchange-time difference of a matched fill (default ``100ms``;
         ``0`` asks for the same instant).
     horizons : sequence of int or str, optional
-        Markout horizons. Default ``config.report.horizons``.
+        Markout horizons. Default: a :class:`RunConfig`'s ``report.horizons``, else
+        :class:`ReportConfig`'s.
     fit_powers : sequence of float or None
         Exponents of the power fit (default :data:`DEFAULT_FIT_POWERS`); None
         or empty skips the fit.
@@ -738,7 +299,7 @@ def score_queue_models(
     """
     from ..data import to_l2
     from ..engine import run
-    from .comparison import _mid_ff
+    from .buckets import _mid_ff
 
     meta: dict[str, Any] = {}
     store = events_l3
@@ -760,8 +321,12 @@ def score_queue_models(
                         "EXECUTE); queue models are scored against L3 data, where the exact FIFO fills are known")
     if config is None:
         config = Config()
+    default_horizons = ReportConfig().horizons
+    if isinstance(config, RunConfig):  # a run description: its engine config and its report's horizons
+        default_horizons = config.report.horizons
+        config = config.engine
     if not isinstance(config, Config):
-        raise ConfigError(f"config must be an mmsim.Config, got {type(config).__name__}")
+        raise ConfigError(f"config must be an mmsim.Config or RunConfig, got {type(config).__name__}")
     # The L2 array has no meta: carry the store's sizes in the config so every run values a tick alike.
     sizes = {}
     for name in ("tick_size", "lot_size", "contract_size"):
@@ -773,7 +338,7 @@ def score_queue_models(
         raise ConfigError("models: give at least one queue model")
     tol = parse_duration(tolerance, "tolerance")
     hs = sorted({parse_duration(h, f"horizons[{i}]")
-                 for i, h in enumerate(config.report.horizons if horizons is None else horizons)})
+                 for i, h in enumerate(default_horizons if horizons is None else horizons)})
     if not hs:
         raise ConfigError("horizons: give at least one markout horizon")
     powers: list[float] = []

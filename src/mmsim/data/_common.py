@@ -7,8 +7,9 @@ import heapq
 import io
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 
@@ -38,20 +39,21 @@ Progress = Callable[[int], None]
 _POW10 = [10**i for i in range(20)]
 
 
-def open_binary(path: Path, progress: Progress | None = None) -> io.BufferedIOBase:
+def open_binary(path: Path, progress: Progress | None = None) -> BinaryIO:
     """Open ``path`` for reading bytes, gunzipping when it starts with the gzip magic.
 
     ``progress`` is called with the number of bytes of the file on disk read so
     far (the compressed position for gzip), for a progress bar.
     """
+    raw: Any
     if progress is not None:
         raw = _ProgressReader(io.FileIO(path, "rb"), progress)
     else:
         raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
     head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     if head == b"\x1f\x8b":
-        return _GzipOwning(raw)
-    return raw
+        return cast(BinaryIO, _GzipOwning(raw))
+    return cast(BinaryIO, raw)
 
 
 class _GzipOwning(gzip.GzipFile):
@@ -129,7 +131,7 @@ def decimals_to_int(s: str, digits: int) -> int:
     return -v if neg else v
 
 
-def infer_step(values: np.ndarray) -> int:
+def infer_step(values: np.ndarray | Sequence[int]) -> int:
     """Greatest common divisor of non-zero integers: the grid step they lie on."""
     v = np.abs(np.asarray(values, dtype=np.int64))
     v = v[v != 0]

@@ -286,7 +286,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     scale = 0
     synced = False
     snap: tuple[dict, int, int] | None = None  # (snapshot, local_ts, line) awaiting its first diff
-    pre: list[tuple[int, int, str, dict]] = []  # messages before the snapshot line
+    pre: list[tuple[str, dict, int, int]] = []  # (kind, message, local_ts, line) before the snapshot line
     last_u: int | None = None
     snap_ts = 0
     grid: _Grid | None = state.grid
@@ -438,7 +438,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 else:
                     pre.append((kind2, d2, local2, line2))
             if synced:
-                for kind2, d2, local2, line2 in pre:
+                for _kind2, d2, local2, line2 in pre:
                     on_trade(d2, local2, line2)
                 pre = []
             continue
@@ -457,7 +457,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 continue
             dispatch(kind, d, local, lineno)
             if synced and pre:
-                for kind2, d2, local2, line2 in pre:
+                for _kind2, d2, local2, line2 in pre:
                     on_trade(d2, local2, line2)
                 pre = []
         else:

@@ -88,7 +88,7 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     import databento_dbn as dbn
 
     comp = dbn.Compression.ZSTD if _is_zstd(path) else dbn.Compression.NONE
-    dec = dbn.DBNDecoder(compression=comp)
+    dec = dbn.DBNDecoder(compression=comp)  # type: ignore[arg-type]  # the stub says Compression, the enum is str-based
     pos = 0
     done = 0
     with open(path, "rb") as f:
@@ -312,7 +312,7 @@ class _Converter:
         import databento_dbn as dbn
 
         comp = dbn.Compression.ZSTD if _is_zstd(path) else dbn.Compression.NONE
-        dec = dbn.DBNDecoder(compression=comp)
+        dec = dbn.DBNDecoder(compression=comp)  # type: ignore[arg-type]  # the stub says Compression, the enum is str-based
         with open(path, "rb") as f:
             dec.write(f.read(1 << 16))
         try:

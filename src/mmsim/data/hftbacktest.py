@@ -108,7 +108,7 @@ def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
     except ValueError as exc:
         raise DataError(f"{path}: not a numpy array file ({exc})") from None
-    if dtype.names is None or set(dtype.names) != set(HBT_EVENT_DTYPE.names) or len(shape) != 1:
+    if dtype.names is None or set(dtype.names) != set(HBT_EVENT_DTYPE.names or ()) or len(shape) != 1:
         raise DataError(
             f"{path}: dtype {dtype} is not hftbacktest's v2 event_dtype "
             "(ev, exch_ts, local_ts, px, qty, order_id, ival, fval)"

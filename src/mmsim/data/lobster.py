@@ -476,8 +476,8 @@ class _Converter:
                 self.halts.append({"exch_ts": t, "state": state, "line": line})
             reconcile(t, shown, line)
             cur = {(s, p) for s in (1, -1) for p, _ in shown[s]}
-            for lvl in inside_prev - cur:
-                untrusted.update(level_ids.get(lvl, ()))
+            for gone in inside_prev - cur:
+                untrusted.update(level_ids.get(gone, ()))
             inside_prev = cur
             cross.check(book, t, f"line {line}")
         try:

@@ -113,7 +113,7 @@ class EventStore:
             Events per window (default 1,048,576: 48 MiB).
         """
         ev = self.events
-        mm = getattr(ev, "_mmap", None)
+        mm: Any = getattr(ev, "_mmap", None)
         can_release = mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED")
         base = ev.offset if isinstance(ev, np.memmap) else 0
         page = mmap.PAGESIZE

@@ -23,6 +23,7 @@ import csv
 import heapq
 import io
 from collections.abc import Iterator
+from typing import Any
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def convert(
         Malformed rows, off-grid prices, negative sizes, exchange time going
         back more than 10 s, a persistently crossed book.
     """
-    streams = {}
+    streams: dict[str, Any] = {}
     for p in sources:
         p = Path(p)
         kind, it = _rows(p, progress if not streams else None)
@@ -217,7 +218,7 @@ def convert(
                 em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
                 last_book_ts, last_line = exch, line
             else:
-                side = {"buy": 1, "sell": -1, "unknown": 0}.get(row[5])
+                side = {"buy": 1, "sell": -1, "unknown": 0}.get(row[5])  # type: ignore[assignment]
                 if side is None:
                     raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not buy/sell/unknown")
                 if side == 0:

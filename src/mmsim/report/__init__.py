@@ -2,7 +2,8 @@
 
 Example
 -------
->>> rep = mmsim.report(result, events, horizons=("100ms", "1s", "10s"))  # doctest: +SKIP
+>>> rep = mmsim.report.make_report(result, events, horizons=("100ms", "1s", "10s"))  # doctest: +SKIP
+>>> rep = result.report(horizons=("100ms", "1s", "10s"))    # the same, events attached  # doctest: +SKIP
 >>> rep.print()                                  # rich tables in the terminal  # doctest: +SKIP
 >>> rep.data["pnl"]["total"]                     # the dict behind report.json  # doctest: +SKIP
 >>> rep.save("out/")                             # report.json, fills.csv, *.png, report.html  # doctest: +SKIP
@@ -12,8 +13,6 @@ See docs/reports.md for every number's definition.
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,13 +21,13 @@ import numpy as np
 from .compute import CONFIDENCE, Horizon, ReportData, compute_report
 from .render import render_html, render_plots, rich_tables, to_json, write_fills_csv
 
-__all__ = ["Horizon", "Report", "report"]
+__all__ = ["Horizon", "Report", "make_report"]
 
 
 class Report:
     """A computed report: numbers in :attr:`data`, per-fill columns in :attr:`fills`.
 
-    Build one with :func:`report`. ``data`` is exactly what ``report.json``
+    Build one with :func:`make_report` (or :meth:`mmsim.Result.report`). ``data`` is exactly what ``report.json``
     holds; its keys are documented in docs/reports.md.
     """
 
@@ -128,7 +127,7 @@ class Report:
                 f"toxic_share={self.data['toxic_share']}>")
 
 
-def report(
+def make_report(
     result: Any,
     events: np.ndarray,
     horizons: Sequence[Any] | None = None,
@@ -149,17 +148,18 @@ def report(
         The events the run replayed.
     horizons : sequence of int or str, optional
         Markout horizons in exchange time, ns or with a unit (``"100ms"``).
-        Default: ``result.config.report.horizons`` (100ms, 1s, 10s, 60s).
+        Default: ``result.run_config.report.horizons`` when the run came from a
+        :class:`~mmsim.RunConfig`, else 100ms, 1s, 10s, 60s.
     event_horizons : sequence of int, optional
-        Markout horizons in market events. Default ``result.config.report.event_horizons``.
+        Markout horizons in market events. Default ``result.run_config.report.event_horizons`` (10, 100).
     toxic_horizon : int or str, optional
         Horizon of the toxic share and the signal buckets (a duration or ``"<k>ev"``).
-        Default ``result.config.report.toxic_horizon`` (1s).
+        Default ``result.run_config.report.toxic_horizon`` (1s).
     signal_buckets : int
         Quantile buckets per signal.
     position_limit : int, optional
         Lots; the share of time with ``|position| >= position_limit`` is reported.
-        Default: the strategy's ``max_position`` parameter in ``result.config``, when set.
+        Default: the strategy's ``max_position`` parameter in ``result.run_config``, when set.
     confidence : float
         Level of every confidence interval (Student t).
 
@@ -186,13 +186,3 @@ def report(
             confidence=confidence,
         )
     )
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``mmsim.report(result, events)`` call :func:`report` while ``mmsim.report.Report`` etc. stay reachable."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Report:
-        return report(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

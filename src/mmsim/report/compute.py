@@ -22,15 +22,32 @@ passive fills).
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..config import ReportConfig, parse_duration
+from ..config import ReportConfig
 from ..errors import ConfigError, DataError
-from ..records import SIGNAL_NAMES, OrderEvent
+from .markouts import (
+    CONFIDENCE,
+    GROUPS,
+    INT64_MAX,
+    INT64_MIN,
+    Horizon,
+    _horizon_block,
+    _markouts,
+    _mid_at_fill,
+    _signal_block,
+    _signal_values,
+    _spread_block,
+    exchange_mid2,
+    format_ns,
+    parse_horizons,
+    summarize,
+)
+from .pnl import _activity, _equity, _inventory, _pnl, _risk
 
 __all__ = [
     "CONFIDENCE",
@@ -43,169 +60,6 @@ __all__ = [
     "parse_horizons",
     "summarize",
 ]
-
-INT64_MIN = np.iinfo(np.int64).min
-INT64_MAX = np.iinfo(np.int64).max
-
-def _stats():  # scipy.stats costs most of `import mmsim`; load it when a report is computed
-    from scipy import stats
-
-    return stats
-
-
-#: Confidence level of every interval in the report (Student t, scipy).
-CONFIDENCE = 0.95
-
-#: Fill groups every markout statistic is broken down by, in report order.
-GROUPS: tuple[str, ...] = ("all", "buy", "sell", "maker", "taker")
-
-#: Sharpe is computed on an equity grid of at most this many points (the
-#: sample interval is widened if a long run would exceed it).
-_MAX_GRID = 2_000_000
-
-_NS_PER_DAY = 86_400_000_000_000
-
-
-def format_ns(ns: int) -> str:
-    """Short label of a duration in ns: ``100ms``, ``1s``, ``60s``, ``250us``, ``7ns``."""
-    for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)):
-        if ns >= scale and ns % scale == 0:
-            return f"{ns // scale}{unit}"
-    return f"{ns}ns"
-
-
-@dataclass(frozen=True)
-class Horizon:
-    """One markout horizon: ``value`` ns of exchange time, or ``value`` market events.
-
-    Parameters
-    ----------
-    kind : {"time", "events"}
-        What ``value`` counts.
-    value : int
-        Nanoseconds (``time``) or events (``events``); non-negative.
-    """
-
-    kind: str
-    value: int
-
-    @property
-    def label(self) -> str:
-        """Stable label used in report.json and fills.csv column names (``1s``, ``100ev``)."""
-        return format_ns(self.value) if self.kind == "time" else f"{self.value}ev"
-
-
-def parse_horizons(
-    horizons: Iterable[Any] | None,
-    event_horizons: Iterable[Any] | None,
-    toxic_horizon: Any,
-) -> tuple[list[Horizon], list[Horizon], Horizon]:
-    """Read time horizons (ns or duration strings), event horizons and the toxic horizon.
-
-    Parameters
-    ----------
-    horizons : iterable of int or str
-        Durations (``100ms``, ``1s`` or int ns).
-    event_horizons : iterable of int
-        Positive event counts.
-    toxic_horizon : int or str
-        A duration, or ``"<k>ev"`` for an event-count horizon.
-
-    Returns
-    -------
-    time_h, event_h, toxic : list of Horizon, list of Horizon, Horizon
-        Sorted, without duplicates.
-
-    Raises
-    ------
-    ConfigError
-        Naming the bad horizon.
-    """
-    time_h = sorted({parse_duration(h, f"report.horizons[{i}]") for i, h in enumerate(horizons or ())})
-    ev: set[int] = set()
-    for i, k in enumerate(event_horizons or ()):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-            raise ConfigError(f"report.event_horizons[{i}]: expected a non-negative integer, got {k!r}")
-        ev.add(int(k))
-    if isinstance(toxic_horizon, str) and toxic_horizon.strip().endswith("ev"):
-        text = toxic_horizon.strip()[:-2]
-        if not text.isdigit():
-            raise ConfigError(f"report.toxic_horizon: cannot read {toxic_horizon!r}; use a duration or '<k>ev'")
-        toxic = Horizon("events", int(text))
-    elif isinstance(toxic_horizon, Horizon):
-        toxic = toxic_horizon
-    else:
-        toxic = Horizon("time", parse_duration(toxic_horizon, "report.toxic_horizon"))
-    return [Horizon("time", h) for h in time_h], [Horizon("events", k) for k in sorted(ev)], toxic
-
-
-def exchange_mid2(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Replay the exchange book's top and return twice its mid after every event.
-
-    Parameters
-    ----------
-    events : ndarray of EVENT_DTYPE
-        The run's events, sorted by ``exch_ts``.
-
-    Raises
-    ------
-    DataError
-        From the engine's replay, naming the bad event's index.
-
-    Returns
-    -------
-    exch_ts : int64 ndarray
-        The events' exchange times.
-    mid2 : int64 ndarray
-        ``best_bid + best_ask`` in ticks (twice the mid, so exact) after each
-        event; 0 where a side of the book is empty.
-    valid : bool ndarray
-        True where both sides of the book are present.
-    """
-    from ..engine import replay_bbo
-
-    bbo = replay_bbo(events)
-    bid = np.asarray(bbo["best_bid"], dtype=np.int64)
-    ask = np.asarray(bbo["best_ask"], dtype=np.int64)
-    valid = (bid != INT64_MIN) & (ask != INT64_MAX)
-    # Mask first: INT64_MAX + ask would wrap silently.
-    mid2 = np.where(valid, bid, 0) + np.where(valid, ask, 0)
-    exch_ts = np.ascontiguousarray(events["exch_ts"], dtype=np.int64)
-    return exch_ts, mid2, valid
-
-
-def summarize(x: np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Mean, median, standard deviation and a Student-t confidence interval of ``x``.
-
-    Parameters
-    ----------
-    x : float ndarray
-        Finite values (one per fill).
-    confidence : float
-        Level of the interval.
-
-    Returns
-    -------
-    dict
-        ``n``, ``mean``, ``median``, ``std`` (ddof 1), ``ci_low``, ``ci_high``;
-        None where undefined (no values; the interval needs two).
-    """
-    n = int(x.size)
-    out: dict[str, Any] = {"n": n, "mean": None, "median": None, "std": None, "ci_low": None, "ci_high": None}
-    if n == 0:
-        return out
-    mean = float(np.mean(x))
-    out["mean"] = mean
-    out["median"] = float(np.median(x))
-    if n >= 2:
-        std = float(np.std(x, ddof=1))
-        out["std"] = std
-        if std > 0:
-            lo, hi = _stats().t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
-            out["ci_low"], out["ci_high"] = float(lo), float(hi)
-        else:
-            out["ci_low"] = out["ci_high"] = mean
-    return out
 
 
 @dataclass
@@ -233,8 +87,8 @@ def _get(result: Any, name: str, default: Any = None) -> Any:
 
 
 def _report_defaults(result: Any) -> ReportConfig:
-    cfg = getattr(result, "config", None)
-    rep = getattr(cfg, "report", None)
+    """The report section of the run description the result came from, else the defaults."""
+    rep = getattr(getattr(result, "run_config", None), "report", None)
     return rep if isinstance(rep, ReportConfig) else ReportConfig()
 
 
@@ -259,7 +113,7 @@ def compute_report(
     events : ndarray of EVENT_DTYPE
         The events the run replayed (for the exchange-side mid).
     horizons : sequence of int or str, optional
-        Markout horizons in exchange time (default ``result.config.report``).
+        Markout horizons in exchange time (default ``result.run_config.report``).
     event_horizons : sequence of int, optional
         Markout horizons in market events.
     toxic_horizon : int or str, optional
@@ -268,7 +122,7 @@ def compute_report(
         Quantile buckets per signal.
     position_limit : int, optional
         Lots; time with ``|position| >= position_limit`` is reported as time at limits.
-        Default: the strategy's ``max_position`` parameter in ``result.config``, when set.
+        Default: the strategy's ``max_position`` parameter in ``result.run_config``, when set.
     confidence : float
         Level of every confidence interval.
 
@@ -295,11 +149,12 @@ def compute_report(
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
     if position_limit is None:
-        # The reference strategies cap inventory with a `max_position` parameter.
-        params = getattr(getattr(getattr(result, "config", None), "strategy", None), "params", None) or {}
+        # The reference strategies cap inventory with a `max_position` parameter; a run
+        # description (result.run_config) says what the strategy was given.
+        params = getattr(getattr(getattr(result, "run_config", None), "strategy", None), "params", None) or {}
         limit = params.get("max_position") if isinstance(params, Mapping) else None
         if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
-            position_limit = limit
+            position_limit = limit  # type: ignore[assignment]  # lots, as given (a float limit is fine)
     if position_limit is not None and (isinstance(position_limit, bool) or position_limit <= 0):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
@@ -480,402 +335,6 @@ def _check_fills(f: Mapping[str, Any], result: Any) -> None:
             f"report: the fills add up to a position of {int(f['position_after'][-1])} lots but "
             f"result.position is {int(pos)}; the fills and the result do not belong together"
         )
-
-
-def _mid_at_fill(f: Mapping[str, Any], exch_ts: np.ndarray, mid2_ff: np.ndarray, ffvalid: np.ndarray) -> np.ndarray:
-    """Twice the exchange mid just before each fill: the fill record's book, else the replayed mid.
-
-    A fill record with an empty side (the fill came while a level was moving,
-    e.g. an L2 feed removing the old best before adding the new one) falls back
-    to the last two-sided mid before the fill's timestamp, and failing that to
-    the fill price (zero spread capture).
-    """
-    bid, ask = f["best_bid"], f["best_ask"]
-    ok = (bid != INT64_MIN) & (ask != INT64_MAX)
-    m0 = np.where(ok, bid, 0) + np.where(ok, ask, 0)
-    if not ok.all():
-        before = np.searchsorted(exch_ts, f["exch_ts"], side="left") - 1
-        e = np.maximum(before, 0)
-        rep_ok = (before >= 0) & ffvalid[e]
-        m0 = np.where(ok, m0, np.where(rep_ok, mid2_ff[e], 2 * f["price"]))
-    return m0
-
-
-def _markouts(
-    f: Mapping[str, Any],
-    fill_event: np.ndarray,
-    exch_ts: np.ndarray,
-    mid2: np.ndarray,
-    valid: np.ndarray,
-    hs: Sequence[Horizon],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Markouts in half-ticks for every fill and horizon, with validity and past-end masks."""
-    n, k = f["n"], len(hs)
-    mk = np.zeros((n, k), dtype=np.int64)
-    ok = np.zeros((n, k), dtype=bool)
-    past = np.zeros((n, k), dtype=bool)
-    last = exch_ts.size - 1
-    t_end = exch_ts[-1]
-    for j, h in enumerate(hs):
-        if h.kind == "time":
-            target = f["exch_ts"] + h.value
-            idx = np.searchsorted(exch_ts, target, side="right") - 1
-            beyond = target > t_end
-        else:
-            idx = fill_event + h.value
-            beyond = idx > last
-            # The mid at that event's time: after every event sharing its timestamp, so a
-            # snapshot (CLEAR then DEPTHs) or a level move (remove, then add) is never seen
-            # half-applied, and the event clock agrees with the time clock.
-            idx = np.searchsorted(exch_ts, exch_ts[np.clip(idx, 0, last)], side="right") - 1
-        idx = np.clip(idx, 0, last)
-        good = ~beyond & (fill_event >= 0) & valid[idx]
-        mk[:, j] = np.where(good, f["side"] * (mid2[idx] - 2 * f["price"]), 0)
-        ok[:, j] = good
-        past[:, j] = beyond
-    return mk, ok, past
-
-
-def _horizon_block(
-    h: Horizon,
-    mk2: np.ndarray,
-    ok: np.ndarray,
-    past: np.ndarray,
-    f: Mapping[str, Any],
-    masks: Mapping[str, np.ndarray],
-    bps_scale: np.ndarray,
-    tick_value: float,
-    confidence: float,
-) -> dict[str, Any]:
-    groups = {}
-    for g in GROUPS:
-        m = masks[g]
-        sel = m & ok
-        ticks = mk2[sel] / 2.0
-        bps = mk2[sel] * bps_scale[sel]
-        bps = bps[np.isfinite(bps)]
-        qty = f["qty"][sel]
-        groups[g] = {
-            "n": int(sel.sum()),
-            "n_past_end": int((m & past).sum()),
-            "n_no_mid": int((m & ~ok & ~past).sum()),
-            "ticks": summarize(ticks, confidence),
-            "bps": summarize(bps, confidence),
-            "qty_weighted_ticks": float((mk2[sel] * qty).sum() / (2.0 * qty.sum())) if qty.sum() else None,
-            "pnl": float((mk2[sel] * qty).sum() * tick_value / 2.0),
-        }
-    return {"horizon": h.label, "kind": h.kind, "value": h.value, "groups": groups}
-
-
-def _spread_block(
-    hs: Sequence[Horizon],
-    col: Mapping[Horizon, int],
-    eff2: np.ndarray,
-    mk2: np.ndarray,
-    ok: np.ndarray,
-    masks: Mapping[str, np.ndarray],
-    bps_scale: np.ndarray,
-    confidence: float,
-) -> dict[str, Any]:
-    eff = {}
-    for g in ("all", "maker", "taker"):
-        sel = masks[g]
-        eff[g] = {"ticks": summarize(eff2[sel] / 2.0, confidence),
-                  "bps": summarize(_finite(eff2[sel] * bps_scale[sel]), confidence)}
-    rows = []
-    for h in hs:
-        j = col[h]
-        by = {}
-        for g in ("all", "maker", "taker"):
-            sel = masks[g] & ok[:, j]
-            realized = mk2[sel, j]
-            impact = eff2[sel] - realized  # = side*(m0 - m_h): exact in half-ticks
-            by[g] = {
-                "n": int(sel.sum()),
-                "effective": summarize(eff2[sel] / 2.0, confidence),
-                "realized": summarize(realized / 2.0, confidence),
-                "price_impact": summarize(impact / 2.0, confidence),
-                "effective_bps": _mean_or_none(_finite(eff2[sel] * bps_scale[sel])),
-                "realized_bps": _mean_or_none(_finite(realized * bps_scale[sel])),
-                "price_impact_bps": _mean_or_none(_finite(impact * bps_scale[sel])),
-            }
-        rows.append({"horizon": h.label, "kind": h.kind, "value": h.value, "groups": by})
-    return {"effective": eff, "horizons": rows}
-
-
-def _finite(x: np.ndarray) -> np.ndarray:
-    return x[np.isfinite(x)]
-
-
-def _mean_or_none(x: np.ndarray) -> float | None:
-    return float(np.mean(x)) if x.size else None
-
-
-def _signal_values(fill_signals: Any, n: int) -> dict[str, np.ndarray]:
-    if fill_signals is None:
-        return {}
-    arr = np.asarray(fill_signals)
-    names = arr.dtype.names or ()
-    if not names:
-        return {}
-    if arr.shape[0] != n:
-        raise DataError(f"report: result.fill_signals has {arr.shape[0]} rows but there are {n} fills")
-    ordered = [s for s in SIGNAL_NAMES if s in names] + [s for s in names if s not in SIGNAL_NAMES]
-    return {s: np.asarray(arr[s], dtype=np.float64) for s in ordered}
-
-
-def _signal_block(
-    values: Mapping[str, np.ndarray],
-    mk2: np.ndarray,
-    ok: np.ndarray,
-    side: np.ndarray,
-    bps_scale: np.ndarray,
-    buckets: int,
-    confidence: float,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    y_ok = mk2[ok]
-    ry_ok = _stats().rankdata(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
-    for name, v in values.items():
-        sel = ok & np.isfinite(v)
-        ry = ry_ok if sel.sum() == y_ok.size else None
-        x = v[sel]
-        y2 = mk2[sel]
-        s = side[sel]
-        entry: dict[str, Any] = {"n": int(x.size), "buckets": [], "spearman": None, "spearman_signed": None}
-        if x.size:
-            # Quantile edges; equal edges (a signal with many ties) merge buckets.
-            edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, buckets + 1)[1:-1]))
-            b = np.searchsorted(edges, x, side="right")
-            for k in range(edges.size + 1):
-                m = b == k
-                if not m.any():
-                    continue
-                yk = y2[m]
-                entry["buckets"].append({
-                    "q": len(entry["buckets"]),  # Q1.. numbered over the non-empty buckets
-                    "lo": float(x[m].min()),
-                    "hi": float(x[m].max()),
-                    "n": int(m.sum()),
-                    "n_buy": int((s[m] > 0).sum()),
-                    "n_sell": int((s[m] < 0).sum()),
-                    "markout_ticks": summarize(yk / 2.0, confidence),
-                    "markout_bps": _mean_or_none(_finite(yk * bps_scale[sel][m])),
-                    "buy_mean_ticks": _mean_or_none(yk[s[m] > 0] / 2.0),
-                    "sell_mean_ticks": _mean_or_none(yk[s[m] < 0] / 2.0),
-                    "toxic_share": float((yk < 0).mean()),
-                })
-            entry["spearman"] = _spearman(x, y2, ry)
-            # A directional signal predicts markout with opposite signs for buys
-            # and sells; side * value lines them up (e.g. imbalance against us).
-            entry["spearman_signed"] = _spearman(s * x, y2, ry)
-        out[name] = entry
-    return out
-
-
-def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dict[str, float] | None:
-    """Spearman rank correlation with its two-sided p-value (t approximation, as scipy.stats.spearmanr).
-
-    ``ry`` may carry the ranks of ``y`` when several signals share them.
-    """
-    n = x.size
-    if n < 3 or np.all(x == x[0]) or np.all(y == y[0]):
-        return None
-    rx = _stats().rankdata(x)
-    ry = _stats().rankdata(y) if ry is None else ry
-    rho = float(np.corrcoef(rx, ry)[0, 1])
-    rho = min(1.0, max(-1.0, rho))
-    if abs(rho) == 1.0:
-        p = 0.0
-    else:
-        t = rho * math.sqrt((n - 2) / ((1.0 - rho) * (1.0 + rho)))
-        p = float(2.0 * _stats().t.sf(abs(t), n - 2))
-    return {"rho": rho, "p_value": p}
-
-
-def _pnl(
-    f: Mapping[str, Any],
-    m0_2: np.ndarray,
-    mid2_ff: np.ndarray,
-    ffvalid: np.ndarray,
-    result: Any,
-    tick_value: float,
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Exact PnL split in half-tick·lots; see the module docstring and docs/reports.md."""
-    side, qty, price = f["side"], f["qty"], f["price"]
-    n = f["n"]
-    if ffvalid[-1]:
-        end2 = int(mid2_ff[-1])
-    elif n:
-        end2 = int(m0_2[-1])  # no two-sided book ever: mark at the last fill's mid
-    else:
-        end2 = 0
-    pos = f["position_after"]
-    # Python ints: exact whatever the size of the run (no int64 wrap).
-    cash_fills = -int(np.sum((side * price * qty).astype(object))) if n else 0
-    cash_ticks = getattr(result, "cash_ticks", None)
-    if cash_ticks is not None and int(cash_ticks) != cash_fills:
-        raise DataError(
-            f"report: the fills add up to cash of {cash_fills} tick·lots but result.cash_ticks is "
-            f"{int(cash_ticks)}; the fills and the result do not belong together"
-        )
-    position = int(pos[-1]) if n else 0
-
-    sc_each = (side * (m0_2 - 2 * price) * qty).astype(object)
-    next_m = np.append(m0_2[1:], end2) if n else m0_2
-    inv_each = (pos * (next_m - m0_2)).astype(object)
-    spread2 = int(np.sum(sc_each)) if n else 0
-    inv2 = int(np.sum(inv_each)) if n else 0
-    # Independent: cash plus position marked to the end mid, from the result's own totals.
-    total2 = 2 * cash_fills + position * end2
-    if spread2 + inv2 != total2:  # algebraically impossible; guards the implementation
-        raise DataError(
-            f"report: PnL parts do not reconcile: spread {spread2} + inventory {inv2} != total {total2} half-tick·lots"
-        )
-    fees = float(np.sum(f["fee"])) if n else 0.0
-    res_fees = getattr(result, "fees", None)
-    if res_fees is not None and not math.isclose(float(res_fees), fees, rel_tol=1e-9, abs_tol=1e-9):
-        raise DataError(f"report: the fills' fees add up to {fees!r} but result.fees is {float(res_fees)!r}")
-    half = tick_value / 2.0
-    spread_capture = spread2 * half
-    inventory = inv2 * half
-    pnl = {
-        "total": spread_capture + inventory - fees,
-        "spread_capture": spread_capture,
-        "inventory": inventory,
-        "fees": fees,
-        "mark_to_mid": total2 * half - fees,
-        "cash": cash_fills * tick_value - fees,
-        "position": position,
-        "end_mid": end2 / 2.0,
-        "half_ticks": {"spread_capture": spread2, "inventory": inv2, "total_before_fees": total2},
-        "reconciled": True,
-    }
-    # Cumulative parts just after each fill, marked to that fill's mid, framed
-    # by the data's start (all zero) and end (the totals): the parts-over-time plot.
-    inv_before = np.concatenate([[0], np.cumsum(inv_each)[:-1]]) if n else np.zeros(0, dtype=object)
-    parts = {
-        "spread": np.concatenate([[0.0], np.cumsum(sc_each).astype(np.float64) * half, [spread_capture]]),
-        "inventory": np.concatenate([[0.0], inv_before.astype(np.float64) * half, [inventory]]),
-        "fees": np.concatenate([[0.0], np.cumsum(f["fee"]), [fees]]),
-    }
-    return pnl, parts
-
-
-def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dict[str, Any]:
-    n = f["n"]
-    span = max(t1 - t0, 0)
-    out: dict[str, Any] = {"mean_abs": 0.0, "mean": 0.0, "max_abs": 0, "final": 0, "limit": limit,
-                           "time_at_limit": None if limit is None else 0.0}
-    if n == 0:
-        return out
-    pos = f["position_after"]
-    # Position is held from each fill until the next (or the end of the data).
-    start = np.clip(f["exch_ts"], t0, t1)
-    dur = np.diff(np.append(start, t1)).astype(np.float64)
-    out["max_abs"] = int(np.abs(pos).max())
-    out["final"] = int(pos[-1])
-    if span > 0:
-        out["mean_abs"] = float((np.abs(pos) * dur).sum() / span)
-        out["mean"] = float((pos * dur).sum() / span)
-        if limit is not None:
-            out["time_at_limit"] = float(dur[np.abs(pos) >= limit].sum() / span)
-    return out
-
-
-def _equity(
-    result: Any,
-    f: Mapping[str, Any],
-    parts: Mapping[str, np.ndarray],
-    tick_value: float,
-    exch_ts: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mark-to-mid equity over time: the engine's samples, else the PnL parts at each fill."""
-    half = tick_value / 2.0
-    samples = getattr(result, "samples", None)
-    if samples is not None and len(samples):
-        s = np.asarray(samples)
-        bid, ask = s["best_bid"].astype(np.int64), s["best_ask"].astype(np.int64)
-        ok = (bid != INT64_MIN) & (ask != INT64_MAX)
-        m2 = np.where(ok, bid, 0) + np.where(ok, ask, 0)
-        # A sample taken while a side was empty keeps the last two-sided mid.
-        has = np.maximum.accumulate(np.where(ok, np.arange(ok.size), -1))
-        m2 = np.where(has >= 0, m2[np.maximum(has, 0)], 0)
-        pos = s["position"].astype(np.float64)
-        eq = (2.0 * s["cash_ticks"].astype(np.float64) + pos * m2) * half - s["fees"]
-        return s["exch_ts"].astype(np.int64), eq
-    t = np.concatenate([[exch_ts[0]], f["exch_ts"], [exch_ts[-1]]]).astype(np.int64)
-    return t, parts["spread"] + parts["inventory"] - parts["fees"]
-
-
-def _risk(
-    t: np.ndarray, eq: np.ndarray, t0: int, t1: int, result: Any, cfg: Any
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
-                           "pnl_by_day": {}, "n_days": 0}
-    if eq.size == 0:
-        return out
-    peak = np.maximum.accumulate(np.maximum(eq, 0.0))  # equity starts at 0
-    out["max_drawdown"] = float((peak - eq).max())
-    step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
-    span = t1 - t0
-    if span > 0:
-        step = max(step, -(-span // _MAX_GRID))
-        grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
-        if grid[-1] != t1:
-            grid = np.append(grid, t1)
-        idx = np.searchsorted(t, grid, side="right") - 1
-        eg = np.where(idx >= 0, eq[np.maximum(idx, 0)], 0.0)
-        d = np.diff(eg)
-        n_days = int(t1 // _NS_PER_DAY - t0 // _NS_PER_DAY + 1)
-        out["n_days"] = n_days
-        out["sharpe_interval"] = format_ns(step)
-        if d.size >= 2:
-            sd = float(np.std(d, ddof=1))
-            if sd > 0:
-                # Per-interval Sharpe scaled by sqrt(intervals per calendar day in the data).
-                out["sharpe_daily"] = float(np.mean(d) / sd * math.sqrt(d.size / n_days))
-        day = grid // _NS_PER_DAY
-        prev = 0.0
-        for dkey in np.unique(day):
-            last_eq = float(eg[np.flatnonzero(day == dkey)[-1]])
-            label = str(np.datetime64(int(dkey), "D"))
-            out["pnl_by_day"][label] = last_eq - prev
-            prev = last_eq
-    return out
-
-
-def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> dict[str, Any]:
-    n = f["n"]
-    names = orders.dtype.names or ()
-    if orders.size and "event" in names:
-        ev = orders["event"]
-        sent = ev == int(OrderEvent.SENT)
-        n_sent = int(sent.sum())
-        sent_qty = int(orders["qty"][sent].sum())
-        n_cancel = int((ev == int(OrderEvent.CANCEL_SENT)).sum())
-        n_reject = int((ev == int(OrderEvent.REJECTED)).sum())
-    else:
-        n_sent = sent_qty = n_cancel = n_reject = None  # no order log: undefined, not zero
-    filled = int(f["qty"].sum())
-    maker = f["maker"]
-    return {
-        "count": n,
-        "qty": filled,
-        "buy_count": int((f["side"] > 0).sum()),
-        "sell_count": int((f["side"] < 0).sum()),
-        "maker_count": int(maker.sum()),
-        "taker_count": int((~maker).sum()),
-        "maker_qty": int(f["qty"][maker].sum()),
-        "taker_qty": int(f["qty"][~maker].sum()),
-        "turnover": float((f["price"].astype(np.float64) * f["qty"]).sum() * tick_value),
-        "orders_sent": n_sent,
-        "quoted_qty": sent_qty,
-        "cancels_sent": n_cancel,
-        "rejects": n_reject,
-        "fill_rate": filled / sent_qty if sent_qty else None,
-        "order_to_trade": n_sent / n if n and n_sent is not None else None,
-    }
 
 
 def _fills_table(

@@ -1,4 +1,4 @@
-"""`mmsim report RUN_DIR`: compute and write the report of a saved run."""
+"""``mmsim report RUN_DIR``: compute and write the report of a saved run."""
 
 from __future__ import annotations
 
@@ -10,18 +10,19 @@ import numpy as np
 
 from ..errors import ConfigError, DataError
 from ..events import EVENT_DTYPE
+from ._common import add_force, add_output, add_quiet, ensure_new_output
 
-__all__ = ["add_report_parser", "cmd_report"]
+__all__ = ["add_parser", "cmd"]
 
 
 def _list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``report`` subcommand to an argparse subparsers object; it calls :func:`cmd_report`."""
-    p = subparsers.add_parser(
-        "report",
+def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``report`` to the subparsers."""
+    p = sub.add_parser(
+        "report", parents=[parent],
         help="fill-toxicity and PnL report of a saved run",
         description="Compute markouts, the spread decomposition, markout by signal and the exact PnL split "
         "of a run directory (written by `mmsim run`), print it and write report.json, fills.csv, "
@@ -30,15 +31,17 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory (result.json and the record .npy files)")
     p.add_argument("--events", metavar="PATH",
                    help="event store or .npy the run replayed (default: the store named in result.json)")
-    p.add_argument("-o", "--out", metavar="DIR", help="where to write the outputs (default: RUN_DIR)")
+    add_output(p, "where to write the outputs (default: RUN_DIR, whose report is replaced); another "
+                  "directory that exists needs --force", aliases=("--out",))
     p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s,60s")
     p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100")
     p.add_argument("--toxic-horizon", metavar="H", help="horizon of the toxic share and signal buckets (1s or 100ev)")
     p.add_argument("--signal-buckets", metavar="N", type=int, default=5, help="quantile buckets per signal (5)")
     p.add_argument("--position-limit", metavar="LOTS", type=int, help="report the share of time at |position| >= LOTS")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots and the HTML report")
-    p.add_argument("--quiet", action="store_true", help="do not print the tables")
-    p.set_defaults(func=cmd_report)
+    add_force(p, "write into an -o directory that already exists")
+    add_quiet(p, "do not print the tables")
+    p.set_defaults(func=cmd)
     return p
 
 
@@ -56,12 +59,12 @@ def _load_events(path: Path) -> np.ndarray:
     return ev
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Run ``mmsim report``; returns the exit code (0). Errors raise mmsim.MmsimError subclasses."""
+def cmd(args: argparse.Namespace) -> int:
+    """``mmsim report``: 0 on success. Errors raise mmsim.MmsimError subclasses."""
     from rich.console import Console
 
     from ..engine import Result
-    from . import report
+    from ..report import make_report
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "result.json").is_file():
@@ -70,7 +73,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         result = Result.load(run_dir)
     except (OSError, ValueError, KeyError) as e:
         raise DataError(f"{run_dir}: cannot read the run ({type(e).__name__}: {e})") from None
-    ev_path = args.events or result.meta.get("store") or result.config.data
+    job = result.run_config
+    ev_path = args.events or result.meta.get("store") or (job.data if job is not None else "")
     if not ev_path:
         raise DataError(f"{run_dir / 'result.json'}: names no event store; pass --events PATH")
     p = Path(ev_path)
@@ -84,7 +88,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             if not t.isdigit():
                 raise ConfigError(f"--event-horizons: {t!r} is not a non-negative integer")
             event_h.append(int(t))
-    rep = report(
+    out = Path(args.output) if args.output else run_dir
+    if out.resolve() != run_dir.resolve():
+        ensure_new_output(out, args.force, what="output directory")
+    rep = make_report(
         result,
         events,
         horizons=_list(args.horizons) if args.horizons is not None else None,
@@ -93,10 +100,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         signal_buckets=args.signal_buckets,
         position_limit=args.position_limit,
     )
-    console = Console()
+    console = Console(soft_wrap=True)
     if not args.quiet:
         rep.print(console)
-    out = Path(args.out) if args.out else run_dir
     written = rep.save(out, plots=not args.no_plots)
-    console.print(f"wrote {', '.join(sorted(written))} to {out}")
+    console.print(f"wrote {', '.join(sorted(written))} to {out}", markup=False, highlight=False)
     return 0

@@ -1,0 +1,244 @@
+"""Paired per-bucket series of a run (fills, markouts, spread capture, PnL) and their paired difference.
+
+The building blocks of :func:`mmsim.compare` (docs/compare.md): one run's fills
+aggregated into time buckets as sums (so a ratio of sums is the run's own mean),
+and B - A over the same buckets with stationary-bootstrap intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError, DataError
+from ._bootstrap import PairedInterval, paired_mean_interval, paired_ratio_interval
+
+__all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "paired_difference"]
+
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None = None) -> np.ndarray:
+    """Edges of the time buckets over the data, dropping buckets where nothing happened.
+
+    Parameters
+    ----------
+    exch_ts : int64 array, shape (n_events,)
+        The events' exchange times (sorted, non-empty).
+    bucket_ns : int
+        Bucket length, ns (> 0).
+    fill_ts : int64 array, optional
+        The compared runs' fill times (all runs together), so that a fill after
+        the last event (an order in flight at the end) or in a bucket without
+        market events (a crossing order's taker fill) has a bucket.
+
+    Returns
+    -------
+    int64 array, shape (n_buckets, 2)
+        ``[start, end)`` of each kept bucket. Buckets tile ``[t0, t_end)`` from
+        the first event's time ``t0`` to one ns after the last event or fill;
+        the last one may be shorter. A bucket with no market event and no fill
+        is dropped: nothing in it can move either run, so it carries no
+        information and would only pad the series with exact zeros (e.g. the
+        hours between a snapshot and the session).
+
+    Raises
+    ------
+    ConfigError
+        A bucket length that is not positive.
+    """
+    if bucket_ns <= 0:
+        raise ConfigError(f"bucket must be a positive duration, got {bucket_ns} ns")
+    ts = np.asarray(exch_ts, dtype=np.int64)
+    t0 = int(ts[0])
+    if fill_ts is not None and len(fill_ts):
+        ts = np.concatenate([ts, np.asarray(fill_ts, dtype=np.int64)])
+    t1 = int(ts.max()) + 1
+    used = np.unique((ts[ts >= t0] - t0) // bucket_ns)
+    start = t0 + used * bucket_ns
+    end = np.minimum(start + bucket_ns, t1)
+    return np.stack([start, end], axis=1).astype(np.int64)
+
+
+def _mid_ff(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from ..report.compute import exchange_mid2
+
+    exch_ts, mid2, valid = exchange_mid2(events)
+    has = np.maximum.accumulate(np.where(valid, np.arange(valid.size), -1))
+    mid2_ff = np.where(has >= 0, mid2[np.maximum(has, 0)], 0)
+    return exch_ts, mid2_ff, has >= 0
+
+
+def equity_at(fills: np.ndarray, tick_value: float, exch_ts: np.ndarray, mid2_ff: np.ndarray,
+              ffvalid: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Mark-to-mid equity just before each time: fills and events strictly before it.
+
+    Parameters
+    ----------
+    fills : ndarray of FILL_DTYPE, shape (n_fills,)
+    tick_value : float
+        Quote currency per tick·lot.
+    exch_ts, mid2_ff, ffvalid : arrays, shape (n_events,)
+        Event times, twice the last two-sided exchange mid at or before each
+        event (ticks) and whether there was one (see
+        :func:`mmsim.report.compute.exchange_mid2`).
+    times : int64 array, shape (k,)
+        Exchange times, ns.
+
+    Returns
+    -------
+    float64 array, shape (k,)
+        ``(cash + position * mid) * tick_value - fees`` from the fills with
+        ``exch_ts < t`` and the mid after the last event with ``exch_ts < t``
+        (0 when there was none); the same mark as the report's PnL total, so
+        equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``.
+    """
+    times = np.asarray(times, dtype=np.int64)
+    f_ts = np.asarray(fills["exch_ts"], dtype=np.int64)
+    side = fills["side"].astype(np.int64)
+    qty = fills["qty"].astype(np.int64)
+    pos_c = np.concatenate([[0], np.cumsum(side * qty)])
+    cash_c = np.concatenate([[0.0], np.cumsum((-side * fills["price"].astype(np.int64) * qty).astype(np.float64))])
+    fee_c = np.concatenate([[0.0], np.cumsum(fills["fee"].astype(np.float64))])
+    j = np.searchsorted(f_ts, times, side="left")
+    e = np.searchsorted(exch_ts, times, side="left") - 1
+    ok = (e >= 0) & ffvalid[np.maximum(e, 0)]
+    mid2 = np.where(ok, mid2_ff[np.maximum(e, 0)], 0).astype(np.float64)
+    return (cash_c[j] + pos_c[j] * mid2 / 2.0) * tick_value - fee_c[j]
+
+
+@dataclass
+class BucketSeries:
+    """One run's sums per time bucket (the input of a paired comparison).
+
+    Attributes
+    ----------
+    edges : int64 array, shape (n, 2)
+        ``[start, end)`` of each bucket, exchange ns.
+    lots : float array, shape (n,)
+        Lots filled in each bucket.
+    markout_num : dict of str to float array, shape (n,)
+        Per horizon label: sum of ``markout (ticks) * lots`` over the bucket's
+        fills that have a markout at that horizon.
+    markout_lots : dict of str to float array, shape (n,)
+        Per horizon label: the lots of those fills.
+    spread_num : float array, shape (n,)
+        Sum of ``effective half-spread (ticks) * lots`` over the bucket's fills.
+    pnl : float array, shape (n,)
+        Change of mark-to-mid equity over the bucket (quote currency, fees included).
+    n_days : int
+        Calendar days (UTC) the data touches; PnL per day divides by it.
+    """
+
+    edges: np.ndarray
+    lots: np.ndarray
+    markout_num: dict[str, np.ndarray]
+    markout_lots: dict[str, np.ndarray]
+    spread_num: np.ndarray
+    pnl: np.ndarray
+    n_days: int
+
+
+def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequence[Any]) -> BucketSeries:
+    """Sum a run's fills, markouts and PnL per time bucket.
+
+    Markouts and effective half-spreads come from the report
+    (:func:`mmsim.report.compute.compute_report`'s per-fill columns), so they
+    are the same numbers as in ``report.json``.
+
+    Parameters
+    ----------
+    result : mmsim.Result
+    events : ndarray of EVENT_DTYPE or EventStore
+        The events the run replayed.
+    edges : int64 array, shape (n, 2)
+        Buckets from :func:`bucket_edges`.
+    horizons : sequence of int or str
+        Markout horizons (durations).
+
+    Returns
+    -------
+    BucketSeries
+    """
+    from ..report.compute import compute_report
+
+    ev = events.events if hasattr(events, "events") and hasattr(events, "meta") else np.asarray(events)
+    hs = list(horizons)
+    rep = compute_report(result, ev, horizons=hs, event_horizons=[], toxic_horizon=hs[0], signal_buckets=1)
+    cols = rep.fills
+    labels = rep.data["run"]["horizons"]
+    f_ts = np.asarray(cols["exch_ts"], dtype=np.int64)
+    qty = np.asarray(cols["qty"], dtype=np.float64)
+    n = len(edges)
+    k = np.searchsorted(edges[:, 0], f_ts, side="right") - 1
+    inside = (k >= 0) & (f_ts < edges[np.maximum(k, 0), 1])
+    k = np.where(inside, k, 0)
+
+    def per_bucket(w: np.ndarray, sel: np.ndarray) -> np.ndarray:
+        return np.bincount(k[sel], weights=w[sel], minlength=n).astype(np.float64)
+
+    mk_num, mk_lots = {}, {}
+    for lab in labels:
+        m = np.asarray(cols[f"markout_{lab}_ticks"], dtype=np.float64)
+        ok = inside & np.isfinite(m)
+        mk_num[lab] = per_bucket(np.where(ok, m, 0.0) * qty, ok)
+        mk_lots[lab] = per_bucket(qty, ok)
+    eff = np.asarray(cols["effective_half_spread_ticks"], dtype=np.float64)
+    spread = per_bucket(eff * qty, inside)
+    lots = per_bucket(qty, inside)
+    exch_ts, mid2_ff, ffvalid = _mid_ff(ev)
+    fills = np.asarray(result.fills)
+    eq = equity_at(fills, float(result.tick_value), exch_ts, mid2_ff, ffvalid,
+                   np.concatenate([edges[:, 0], edges[-1:, 1]]))
+    # Dropped buckets hold no event, hence no fill and no mid change: the equity at a
+    # kept bucket's end equals the equity at the next kept bucket's start.
+    pnl = np.diff(eq)
+    t0, t1 = int(exch_ts[0]), int(exch_ts[-1])
+    n_days = int(t1 // _NS_PER_DAY - t0 // _NS_PER_DAY + 1)
+    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, n_days)
+
+
+def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None = None, n_boot: int = 2000,
+                      confidence: float = 0.95, seed: int | None = 0) -> dict[str, PairedInterval]:
+    """``B - A`` for every compared quantity, each with its stationary-bootstrap interval.
+
+    The sweep hook: a sweep computes :func:`bucket_series` once per point (on
+    the same :func:`bucket_edges`) and calls this with the baseline point as
+    ``a`` for an interval on every point's difference.
+
+    Parameters
+    ----------
+    a, b : BucketSeries
+        On the same buckets.
+    block : float, optional
+        Mean block length in buckets (None: Politis and White 2004, per quantity).
+    n_boot, confidence, seed
+        Resamples, interval level, and the seed of ``numpy.random.default_rng``
+        (every quantity uses the same seed, hence the same draws for a given block).
+
+    Returns
+    -------
+    dict of str to PairedInterval
+        Keys ``markout@<h>`` (ticks/lot), ``spread_capture`` (ticks/lot) and
+        ``pnl_per_day`` (quote currency per day).
+
+    Raises
+    ------
+    DataError
+        The two series are on different buckets.
+    """
+    if a.edges.shape != b.edges.shape or not np.array_equal(a.edges, b.edges):
+        raise DataError("paired_difference: the two runs' series are on different time buckets")
+    out: dict[str, PairedInterval] = {}
+    for lab in a.markout_num:
+        out[f"markout@{lab}"] = paired_ratio_interval(a.markout_num[lab], a.markout_lots[lab], b.markout_num[lab],
+                                                      b.markout_lots[lab], block=block, n_boot=n_boot,
+                                                      confidence=confidence, seed=seed)
+    out["spread_capture"] = paired_ratio_interval(a.spread_num, a.lots, b.spread_num, b.lots, block=block,
+                                                  n_boot=n_boot, confidence=confidence, seed=seed)
+    n = len(a.pnl)
+    out["pnl_per_day"] = paired_mean_interval(b.pnl - a.pnl, scale=n / a.n_days, block=block, n_boot=n_boot,
+                                              confidence=confidence, seed=seed)
+    return out

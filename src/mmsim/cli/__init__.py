@@ -1,0 +1,75 @@
+"""The ``mmsim`` command line: parse arguments, load a config, call the library; one module per subcommand.
+
+``run``, ``report``, ``demo``, ``synth``, ``convert``, ``sweep``, ``queue-score`` and ``compare`` each live in
+``mmsim.cli.<name>`` with ``add_parser(subparsers, parent)`` and ``cmd(args)``;
+no library module holds argparse code. ``python -m mmsim`` and the ``mmsim``
+console script both call :func:`main`.
+
+Exit codes: 0 success, 1 the run failed (bad data, a strategy error, an I/O
+error), 2 bad usage or a bad config, 130 interrupted. Errors print as one line
+on stderr, never wrapped (a path stays whole); ``--debug``, before or after
+the subcommand, shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ..errors import ConfigError, MmsimError
+from ._common import UsageError, common_parent
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: Subcommands, in the order ``mmsim --help`` lists them (module ``mmsim.cli.<name>``).
+COMMANDS: tuple[str, ...] = ("run", "report", "demo", "synth", "convert", "sweep", "queue-score", "compare")
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``mmsim`` parser and each subcommand's parser by name."""
+    parser = argparse.ArgumentParser(prog="mmsim", description="Market-making adverse-selection backtester.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    parser.add_argument("--version", action="version", version=f"mmsim {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parent = common_parent()
+    subs = {name: importlib.import_module(f"{__name__}.{name.replace('-', '_')}").add_parser(sub, parent)
+            for name in COMMANDS}
+    return parser, subs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mmsim`` command line; returns the exit code."""
+    parser, subs = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # An unknown option after the subcommand is that subcommand's usage error.
+        subs[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("mmsim: interrupted", file=sys.stderr)
+        return 130
+    except UsageError as exc:
+        if debug:
+            raise
+        print(f"mmsim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        if debug:
+            raise
+        print(f"mmsim: config error: {exc}", file=sys.stderr)
+        return 2
+    except (MmsimError, OSError) as exc:
+        if debug:
+            raise
+        print(f"mmsim: error: {exc}", file=sys.stderr)
+        return 1

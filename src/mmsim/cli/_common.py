@@ -1,0 +1,105 @@
+"""What every subcommand shares: the options that mean the same everywhere, output checks, the progress bar.
+
+``-q/--quiet`` (no progress bar or tables), ``-o/--output`` (where to write),
+``--force`` (replace what is already there) and ``--debug`` (show the
+traceback; accepted before or after the subcommand) are declared here once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["UsageError", "add_force", "add_output", "add_quiet", "common_parent", "ensure_new_output",
+           "progress_bar"]
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (e.g. an output that exists without ``--force``): exit status 2."""
+
+
+def common_parent() -> argparse.ArgumentParser:
+    """The parent parser of every subcommand: ``--debug`` after the subcommand too."""
+    parent = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: absent after the subcommand, it leaves the value given before it alone.
+    parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback on errors")
+    return parent
+
+
+def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar or tables") -> None:
+    """``-q/--quiet``."""
+    p.add_argument("-q", "--quiet", action="store_true", help=what)
+
+
+def add_output(p: argparse.ArgumentParser, help: str, *, required: bool = False, metavar: str = "DIR",
+               aliases: tuple[str, ...] = ()) -> None:
+    """``-o/--output`` (dest ``output``, a Path)."""
+    p.add_argument("-o", "--output", *aliases, dest="output", type=Path, required=required, metavar=metavar,
+                   help=help)
+
+
+def add_force(p: argparse.ArgumentParser, help: str = "replace an output that already exists") -> None:
+    """``--force``."""
+    p.add_argument("--force", action="store_true", help=help)
+
+
+def _is_nonempty(path: Path) -> bool:
+    return path.is_file() or (path.is_dir() and any(path.iterdir()))
+
+
+def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output") -> None:
+    """Refuse to write over ``path`` unless ``force``.
+
+    ``path`` may be missing or an empty directory. Anything else needs ``force``;
+    with it, a directory holding ``marker`` (a previous output of the same kind,
+    e.g. ``result.json`` of a run) is removed first, and any other non-empty
+    directory is still refused (mmsim never deletes what it did not write).
+
+    Raises
+    ------
+    UsageError
+        Naming the path and what to do.
+    """
+    if not _is_nonempty(path):
+        return
+    if not force:
+        raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
+    if marker is None:
+        return
+    if path.is_dir() and (path / marker).exists():
+        shutil.rmtree(path)
+        return
+    raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}); refusing to replace it even with "
+                     "--force: choose another -o")
+
+
+@contextlib.contextmanager
+def _bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    if quiet:
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    t0 = time.perf_counter()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,.0f}/{task.total:,.0f} events"),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True) as prog:
+        task = prog.add_task(label, total=1, rate="")
+
+        def update(done: int, total: int) -> None:
+            dt = time.perf_counter() - t0
+            rate = f"{done / dt / 1e6:.1f} M events/s" if dt > 0 and done else ""
+            prog.update(task, completed=done, total=total, rate=rate)
+
+        yield update
+
+
+def progress_bar(label: str, quiet: bool = False) -> Any:
+    """A context manager yielding ``update(done, total)`` for a rich progress bar with events/s."""
+    return _bar(label, quiet)

@@ -1,0 +1,138 @@
+"""``mmsim queue-score CONFIG_OR_STORE``: score the L2 queue models against exact L3 FIFO fills."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ._common import add_force, add_output, add_quiet, ensure_new_output
+
+__all__ = ["add_parser", "cmd"]
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _defaults() -> tuple[tuple[str, ...], tuple[float, ...]]:
+    from ..analysis.queue_score import DEFAULT_FIT_POWERS, DEFAULT_MODELS
+
+    return DEFAULT_MODELS, DEFAULT_FIT_POWERS
+
+
+def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``queue-score`` to the subparsers."""
+    models, powers = _defaults()
+    p = sub.add_parser(
+        "queue-score", parents=[parent],
+        help="score the L2 queue models against exact L3 FIFO fills on market-by-order data",
+        description="Replay a strategy on an L3 (market-by-order) event store under exact FIFO (the truth) and on "
+                    "the same day aggregated to L2 under each queue model, compare every model's fills, markouts "
+                    "and PnL with the truth's, fit the power-model exponent, and write queue_score.json, "
+                    "queue_score.png and the truth run's report with the queue-model section "
+                    "(docs/queue_models.md).")
+    p.add_argument("source", metavar="CONFIG_OR_STORE", type=Path,
+                   help="a run config (YAML: its data, strategy, latencies, fees and horizons) or an L3 event "
+                        "store (then the strategy is join_best with 1 lot and the latencies are zero unless given)")
+    add_output(p, "output directory (default: runs/queue_score_<name>); an existing one needs --force")
+    p.add_argument("--data", type=Path, help="event store to replay instead of the config's `data`")
+    p.add_argument("--models", metavar="LIST", default=",".join(models),
+                   help="queue models to score (default %(default)s)")
+    p.add_argument("--tolerance", metavar="DURATION", default="100ms",
+                   help="largest exchange-time difference of a matched fill (default %(default)s)")
+    p.add_argument("--fit-powers", metavar="LIST", default=",".join(f"{x:g}" for x in powers),
+                   help="exponents of the power-model fit (default %(default)s)")
+    p.add_argument("--no-fit", action="store_true", help="skip the power-model fit")
+    p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s (default: the config's)")
+    p.add_argument("--window", metavar="START,END",
+                   help="score only fills in [START, END), UTC times (2023-12-25T23:01) or ns; either may be empty")
+    p.add_argument("--strategy", metavar="SPEC", help="strategy plugin (file.py:Class or entry point), overriding "
+                                                      "the config's")
+    p.add_argument("--params", metavar="K=V,...", help="strategy parameters with --strategy (e.g. size=1)")
+    p.add_argument("--feed", metavar="LATENCY", help="feed latency (5ms, recorded), overriding the config's")
+    p.add_argument("--entry", metavar="LATENCY", help="entry latency, overriding the config's")
+    p.add_argument("--response", metavar="LATENCY", help="response latency, overriding the config's")
+    p.add_argument("--no-report", action="store_true", help="write queue_score.json and .png only")
+    add_force(p, "replace an existing queue-score output (one with queue_score.json)")
+    add_quiet(p, "no progress bar or table")
+    p.set_defaults(func=cmd)
+    return p
+
+
+def _params(text: str | None) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in _csv(text or ""):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--params: expected key=value, got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def cmd(args: argparse.Namespace) -> int:
+    """``mmsim queue-score``: 0 on success."""
+    from ..analysis import score_queue_models
+    from ..config import LatencyModel, RunConfig, StrategyConfig, load_yaml
+    from ..plugins import load_strategy
+    from ..runner import load_events
+
+    src: Path = args.source
+    if src.is_dir():
+        config = RunConfig(data=str(src), strategy=StrategyConfig(path="join_best", params={"size": 1}))
+        name = src.name
+    elif src.is_file():
+        config = load_yaml(src)
+        name = src.stem
+    else:
+        raise ConfigError(f"{src}: no such config file or event store")
+    if args.data is not None:
+        config = config.replace(data=str(args.data))
+    if args.strategy:
+        config = config.replace(strategy=StrategyConfig(path=args.strategy, params=_params(args.params)))
+    elif args.params:
+        config = config.replace(strategy=StrategyConfig(path=config.strategy.path,
+                                                        params={**config.strategy.params, **_params(args.params)}))
+    lat = {k: LatencyModel.parse(getattr(args, k), f"--{k}") for k in ("feed", "entry", "response")
+           if getattr(args, k) is not None}
+    if lat:
+        engine = config.engine
+        config = config.replace(engine=engine.replace(latency=dataclasses.replace(engine.latency, **lat)))  # type: ignore[arg-type]
+    if not config.data:
+        raise ConfigError(f"{src}: the config names no event store (`data:`); pass --data STORE")
+    store = load_events(config)
+    strategy = load_strategy(config.strategy.path, config.strategy.params)
+    window = None
+    if args.window is not None:
+        start, sep, end = args.window.partition(",")
+        if not sep:
+            raise ConfigError(f"--window: expected START,END (either may be empty), got {args.window!r}")
+        window = tuple(None if not v.strip() else int(v) if v.strip().isdigit() else v.strip() for v in (start, end))
+    powers: list[float] = []
+    if not args.no_fit:
+        for t in _csv(args.fit_powers):
+            try:
+                powers.append(float(t))
+            except ValueError:
+                raise ConfigError(f"--fit-powers: {t!r} is not a number") from None
+    out = args.output or Path("runs") / f"queue_score_{name}"
+    ensure_new_output(out, args.force, marker="queue_score.json", what="queue-score output")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]queue-score"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                  TimeElapsedColumn(), transient=True, disable=args.quiet) as prog:
+        task = prog.add_task("runs", total=None)
+        score = score_queue_models(store, strategy, config, _csv(args.models), tolerance=args.tolerance,
+                                   horizons=_csv(args.horizons) if args.horizons else None,
+                                   fit_powers=powers or None, window=window,
+                                   progress=lambda d, t: prog.update(task, completed=d, total=t))
+    written = score.save(out, report=not args.no_report)
+    if not args.quiet:
+        score.print()
+    print(f"{len(score.models)} models scored against {score.truth.fills:,} true fills -> {out} "
+          f"({', '.join(sorted(written))})")
+    return 0

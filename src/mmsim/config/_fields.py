@@ -1,0 +1,540 @@
+"""The one config loader: field kinds declared on the dataclass fields, coercion, YAML locations.
+
+Every configuration class of mmsim (:class:`~mmsim.Config` and its sections,
+:class:`~mmsim.RunConfig`, :class:`~mmsim.synth.SynthConfig`) is a frozen,
+keyword-only dataclass deriving from :class:`ConfigBase`, whose fields declare
+what they hold with :func:`setting` (a :class:`Kind`: a duration, a latency
+model, a bounded number, a choice, a nested section...). One code path reads
+every value, whether it comes from YAML (:meth:`ConfigBase.from_dict`), a sweep
+grid's dotted override or a direct construction: **constructors coerce**, so
+``SignalConfig(ofi_half_life="500ms")`` holds ``500_000_000`` and
+``LatencyConfig(feed=1000)`` a constant 1000 ns latency, and a bad value is a
+:class:`~mmsim.ConfigError` naming the key.
+
+Units: durations are int nanoseconds, or a number with a unit (``ns``, ``us``,
+``ms``, ``s``, ``min``/``m``, ``h``) or a :class:`datetime.timedelta`. Every
+duration is bounded (:data:`MAX_LATENCY_NS` for latencies,
+:data:`MAX_DURATION_NS` for the rest), so that no time arithmetic on int64
+nanosecond timestamps can wrap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import numbers
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from ..errors import ConfigError
+
+__all__ = [
+    "MAX_DURATION_NS",
+    "MAX_LATENCY_NS",
+    "ConfigBase",
+    "Duration",
+    "DurationTuple",
+    "Flag",
+    "IntTuple",
+    "Integer",
+    "Kind",
+    "Number",
+    "Params",
+    "Section",
+    "Text",
+    "Timestamp",
+    "format_ns",
+    "parse_duration",
+    "setting",
+]
+
+#: Largest latency (feed, entry, response; a lognormal's median and floor): one day, ns.
+MAX_LATENCY_NS = 86_400 * 1_000_000_000
+#: Largest other duration (timer, sample interval, half-lives, markout horizons,
+#: a synthetic session's length): 366 days, ns.
+MAX_DURATION_NS = 366 * 86_400 * 1_000_000_000
+
+_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
+          "min": 60_000_000_000, "h": 3_600_000_000_000}
+_DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|min|m|h)\s*$")
+
+
+def _describe_ns(ns: int) -> str:
+    day = 86_400 * 1_000_000_000
+    if ns >= day and ns % day == 0:
+        return f"{ns // day} day{'s' if ns // day > 1 else ''} ({ns} ns)"
+    return f"{format_ns(ns)} ({ns} ns)" if ns >= 1_000 else f"{ns} ns"
+
+
+def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURATION_NS) -> int:
+    """Return ``value`` as int nanoseconds.
+
+    Parameters
+    ----------
+    value : int, float, str or datetime.timedelta
+        Nanoseconds as an integer (or an integral float), a number with a unit:
+        ``ns``, ``us``, ``ms``, ``s``, ``min``/``m``, ``h`` (``"250us"``,
+        ``"1.5ms"``), or a timedelta.
+    key : str
+        Name used in the error message.
+    max_ns : int
+        Largest duration accepted, ns (default :data:`MAX_DURATION_NS`).
+
+    Raises
+    ------
+    ConfigError
+        If the value is not a duration in ``0 .. max_ns``.
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"{key}: expected a duration (e.g. 5ms or an int of ns), got {value!r}")
+    if isinstance(value, numbers.Integral):
+        ns = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
+        ns = int(float(value))
+    elif isinstance(value, _dt.timedelta):
+        ns = (value // _dt.timedelta(microseconds=1)) * 1_000
+    elif isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if not m:
+            raise ConfigError(
+                f"{key}: cannot read {value!r} as a duration; use a number with a unit "
+                "(ns, us, ms, s, min, h), e.g. 250us"
+            )
+        ns_f = float(m.group(1)) * _UNITS[m.group(2)]
+        if not math.isfinite(ns_f) or ns_f > 2.0 * max_ns:
+            raise ConfigError(f"{key}: a duration must be at most {_describe_ns(max_ns)}, got {value!r}")
+        ns = int(round(ns_f))
+        if abs(ns - ns_f) > 1e-6 * max(1.0, abs(ns_f)):
+            raise ConfigError(f"{key}: {value!r} is not a whole number of nanoseconds")
+    else:
+        raise ConfigError(f"{key}: expected a duration (e.g. 5ms or an int of ns), got {value!r}")
+    if ns < 0:
+        raise ConfigError(f"{key}: a duration cannot be negative, got {value!r}")
+    if ns > max_ns:
+        raise ConfigError(f"{key}: a duration must be at most {_describe_ns(max_ns)}, got {value!r}")
+    return ns
+
+
+def format_ns(ns: int) -> str:
+    """Short label of a duration in ns: ``100ms``, ``1s``, ``60s``, ``250us``, ``7ns``.
+
+    The largest of s, ms, us that divides ``ns`` exactly, else ns; the inverse of
+    :func:`parse_duration` for every value it prints.
+    """
+    for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)):
+        if ns >= scale and ns % scale == 0:
+            return f"{ns // scale}{unit}"
+    return f"{ns}ns"
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+class Kind:
+    """What a field holds: how a value is read (:meth:`read`) and written back as plain data (:meth:`plain`).
+
+    ``read(value, label, must)`` returns the field's value or raises a
+    :class:`~mmsim.ConfigError`; ``label`` names the key in messages and
+    ``must`` is how the owning class joins a label to ``"must be ..."``
+    (``"key must be"`` or ``"key: must be"``).
+    """
+
+    #: The field may be None (``null`` in YAML).
+    optional: bool = False
+
+    def read(self, value: Any, label: str, must: str) -> Any:  # pragma: no cover - overridden
+        return value
+
+    def plain(self, value: Any) -> Any:
+        """The value as YAML/JSON data that :meth:`read` reads back to an equal value."""
+        return value
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _is_integer(v: Any) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+class Number(Kind):
+    """A float, finite unless ``finite=False``, optionally bounded.
+
+    Parameters
+    ----------
+    gt, ge, le : float, optional
+        Exclusive lower, inclusive lower and inclusive upper bounds.
+    why : str, optional
+        What the message says the value must be (default from the bounds).
+    optional : bool
+        None is allowed.
+    """
+
+    def __init__(self, *, gt: float | None = None, ge: float | None = None, le: float | None = None,
+                 why: str | None = None, optional: bool = False) -> None:
+        self.gt, self.ge, self.le, self.optional = gt, ge, le, optional
+        if why is None:
+            if gt == 0 and le is None:
+                why = "a positive number"
+            elif ge is not None and le is not None:
+                why = f"a number in [{ge:g}, {le:g}]"
+            elif gt is not None:
+                why = f"a finite number > {gt:g}"
+            elif ge is not None:
+                why = f"a finite number >= {ge:g}"
+            elif le is not None:
+                why = f"a finite number <= {le:g}"
+            else:
+                why = "a finite number"
+        self.why = why
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if value is None and self.optional:
+            return None
+        if not _is_number(value):
+            raise ConfigError(f"{label}: expected a number, got {value!r}")
+        v = float(value)
+        ok = math.isfinite(v)
+        ok = ok and (self.gt is None or v > self.gt) and (self.ge is None or v >= self.ge)
+        ok = ok and (self.le is None or v <= self.le)
+        if not ok:
+            raise ConfigError(f"{label}{must}{self.why}, got {v!r}")
+        return v
+
+
+class Integer(Kind):
+    """An int in ``ge .. le`` (a bool is not an int here).
+
+    Parameters
+    ----------
+    ge, le : int, optional
+        Inclusive bounds.
+    why : str, optional
+        What the message says the value must be (default ``in ge..le``).
+    why_low, why_high : str, optional
+        The same, for a value under ``ge`` or over ``le`` only.
+    """
+
+    def __init__(self, *, ge: int | None = None, le: int | None = None, why: str | None = None,
+                 why_low: str | None = None, why_high: str | None = None, optional: bool = False) -> None:
+        self.ge, self.le, self.optional = ge, le, optional
+        if why is None:
+            if ge is not None and le is not None:
+                why = f"in {ge}..{le}"
+            elif ge is not None:
+                why = f">= {ge}"
+            else:
+                why = f"at most {le}"
+        self.why_low, self.why_high = why_low or why, why_high or why
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if value is None and self.optional:
+            return None
+        if not _is_integer(value):
+            raise ConfigError(f"{label}: expected an integer, got {value!r}")
+        v = int(value)
+        if self.ge is not None and v < self.ge:
+            raise ConfigError(f"{label}{must}{self.why_low}, got {v!r}")
+        if self.le is not None and v > self.le:
+            raise ConfigError(f"{label}{must}{self.why_high}, got {v!r}")
+        return v
+
+
+class Flag(Kind):
+    """True or false."""
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if not isinstance(value, bool) and type(value).__name__ != "bool_":
+            raise ConfigError(f"{label}: expected true or false, got {value!r}")
+        return bool(value)
+
+
+class Text(Kind):
+    """A string, optionally one of ``choices`` or non-empty.
+
+    Parameters
+    ----------
+    choices : sequence of str, optional
+        The accepted values.
+    nonempty : bool
+        The empty string is refused.
+    why : str, optional
+        What the message says the value must be.
+    """
+
+    def __init__(self, *, choices: Sequence[str] | None = None, nonempty: bool = False,
+                 why: str | None = None) -> None:
+        self.choices = tuple(choices) if choices is not None else None
+        self.nonempty = nonempty
+        if why is None and self.choices is not None:
+            c = list(self.choices)
+            why = ", ".join(c[:-1]) + f" or {c[-1]}" if len(c) > 1 else c[0]
+        self.why = why or "not empty"
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if not isinstance(value, str):
+            raise ConfigError(f"{label}: expected a string, got {value!r}")
+        if (self.choices is not None and value not in self.choices) or (self.nonempty and not value):
+            raise ConfigError(f"{label}{must}{self.why}, got {value!r}")
+        return value
+
+
+class Duration(Kind):
+    """A duration, int ns (see :func:`parse_duration`), at most ``max_ns``.
+
+    Parameters
+    ----------
+    positive : bool
+        Zero is refused.
+    max_ns : int
+        Upper bound, ns.
+    optional : bool
+        None is allowed (e.g. ``decide_every: null``).
+    """
+
+    def __init__(self, *, positive: bool = False, max_ns: int = MAX_DURATION_NS, optional: bool = False) -> None:
+        self.positive, self.max_ns, self.optional = positive, max_ns, optional
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if value is None and self.optional:
+            return None
+        ns = parse_duration(value, label, max_ns=self.max_ns)
+        if self.positive and ns == 0:
+            raise ConfigError(f"{label}{must}a positive duration, got {value!r}")
+        return ns
+
+
+class DurationTuple(Kind):
+    """A non-empty list of durations, held as a tuple of int ns."""
+
+    def __init__(self, *, max_ns: int = MAX_DURATION_NS) -> None:
+        self.max_ns = max_ns
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not value:
+            raise ConfigError(f"{label}: expected a list of durations, got {value!r}")
+        return tuple(parse_duration(v, f"{label}[{i}]", max_ns=self.max_ns) for i, v in enumerate(value))
+
+    def plain(self, value: Any) -> Any:
+        return list(value)
+
+
+class IntTuple(Kind):
+    """A list of positive integers, held as a tuple."""
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if (isinstance(value, (str, bytes)) or not isinstance(value, Sequence)
+                or not all(_is_integer(v) and v > 0 for v in value)):
+            raise ConfigError(f"{label}: expected a list of positive integers, got {value!r}")
+        return tuple(int(v) for v in value)
+
+    def plain(self, value: Any) -> Any:
+        return list(value)
+
+
+class Params(Kind):
+    """A mapping of named parameters (None reads as empty), held as a dict."""
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{label}: expected a mapping of parameters, got {value!r}")
+        return dict(value)
+
+    def plain(self, value: Any) -> Any:
+        return dict(value)
+
+
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+
+
+class Timestamp(Kind):
+    """A point in time: int ns since the UTC epoch, an ISO 8601 string, a date or a datetime (naive = UTC)."""
+
+    def __init__(self, *, why: str = "in 0 .. 2**63 - 1") -> None:
+        self.why = why
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if isinstance(value, str):
+            try:
+                value = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                raise ConfigError(f"{label}: cannot read {value!r} as an ISO 8601 time") from None
+        elif isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+            value = _dt.datetime(value.year, value.month, value.day)  # YAML reads 2024-01-02 as a date
+        if isinstance(value, _dt.datetime):
+            ts = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
+            value = (ts - _EPOCH) // _dt.timedelta(microseconds=1) * 1000
+        if not _is_integer(value):
+            raise ConfigError(f"{label}: expected an integer, got {value!r}")
+        if not 0 <= int(value) < 2**63:
+            raise ConfigError(f"{label}{must}{self.why}, got {value!r}")
+        return int(value)
+
+
+class Section(Kind):
+    """A nested config section: an instance of ``cls``, or a mapping of its keys."""
+
+    def __init__(self, cls: Callable[[], Any]) -> None:
+        self._cls = cls
+
+    @property
+    def cls(self) -> type[ConfigBase]:
+        """The section's class (given lazily, so a section may be declared before its class)."""
+        c = self._cls
+        return c if isinstance(c, type) else c()  # type: ignore[return-value]
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        cls = self.cls
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_dict(value)
+        raise ConfigError(f"{label}: expected a mapping, got {type(value).__name__}")
+
+    def plain(self, value: Any) -> Any:
+        return value.to_dict()
+
+
+class Custom(Kind):
+    """A kind given by two functions, ``read(value, label)`` and ``plain(value)``."""
+
+    def __init__(self, read: Callable[[Any, str], Any], plain: Callable[[Any], Any] | None = None) -> None:
+        self._read, self._plain = read, plain
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        return self._read(value, label)
+
+    def plain(self, value: Any) -> Any:
+        return self._plain(value) if self._plain is not None else value
+
+
+_KIND = "mmsim.kind"
+
+
+def setting(kind: Kind, default: Any = dataclasses.MISSING, *,
+            default_factory: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field holding ``kind`` (``x: int = setting(Duration(), 5_000_000)``)."""
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata={_KIND: kind})
+    return dataclasses.field(default=default, metadata={_KIND: kind})
+
+
+def kind_of(f: dataclasses.Field[Any]) -> Kind | None:
+    """The :class:`Kind` a field was declared with (None for a plain field)."""
+    return f.metadata.get(_KIND)
+
+
+# --------------------------------------------------------------------------- the base class
+
+C = TypeVar("C", bound="ConfigBase")
+
+
+class ConfigBase:
+    """Mixin of every mmsim config dataclass: coercing constructor, ``from_dict``, ``to_dict``, ``replace``.
+
+    Subclasses are ``@dataclass(frozen=True, kw_only=True)`` with fields declared
+    by :func:`setting`. Class attributes shape the messages: ``_prefix`` (the
+    dotted key of the section in a run config, e.g. ``"latency."``),
+    ``_label_format`` (how a key is named) and ``_must`` (how a key joins
+    ``must be``). :meth:`_validate` holds checks that involve several fields.
+    """
+
+    _prefix: ClassVar[str] = ""
+    _label_format: ClassVar[str] = "{key}"
+    _must: ClassVar[str] = " must be "
+    _unknown: ClassVar[str] = "unknown config key {key!r}"
+
+    @classmethod
+    def _label(cls, name: str) -> str:
+        return cls._label_format.format(key=cls._prefix + name)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            kind = kind_of(f)
+            if kind is not None:
+                object.__setattr__(self, f.name, kind.read(getattr(self, f.name), self._label(f.name), self._must))
+        self._validate()
+
+    def _validate(self) -> None:
+        """Checks across fields (each field is already read)."""
+
+    @classmethod
+    def from_dict(cls: type[C], data: Mapping[str, Any], *, where: Mapping[str, str] | None = None) -> C:
+        """Build from plain mappings, as parsed from YAML.
+
+        Parameters
+        ----------
+        data : mapping
+            Keys are field names; sections are nested mappings.
+        where : mapping, optional
+            Dotted key -> location text (``"run.yaml line 7"``) added to errors.
+
+        Raises
+        ------
+        ConfigError
+            Naming the key (and its line), for an unknown key, a wrong type or a bad value.
+        """
+        return _build(cls, data, where or {})
+
+    def replace(self: C, **changes: Any) -> C:
+        """Copy with fields changed (values are read as in the constructor)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain mapping that :meth:`from_dict` reads back to an equal config."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            kind = kind_of(f)
+            v = getattr(self, f.name)
+            out[f.name] = kind.plain(v) if kind is not None and v is not None else v
+        return out
+
+
+def _at(where: Mapping[str, str], key: str) -> str:
+    loc = where.get(key)
+    return f" ({loc})" if loc else ""
+
+
+def _build(cls: type[C], data: Any, where: Mapping[str, str]) -> C:
+    if isinstance(data, cls):
+        return data
+    section = cls._prefix.rstrip(".")
+    if not isinstance(data, Mapping):
+        key = section or "config"
+        raise ConfigError(f"{key}: expected a mapping, got {type(data).__name__}{_at(where, key)}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{cls._prefix}{key}"
+        if key not in fields:
+            raise ConfigError(cls._unknown.format(key=dotted) + _at(where, dotted))
+        kind = kind_of(fields[key])
+        if isinstance(kind, Section) and isinstance(value, Mapping):
+            value = _build(kind.cls, value, where)  # nested: its own keys are located
+        kwargs[key] = value
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        raise locate(e, where, cls, fallback=section or "config") from None
+
+
+def locate(e: ConfigError, where: Mapping[str, str], cls: type[ConfigBase] | None = None,
+           fallback: str = "config") -> ConfigError:
+    """Add the file line of the key the message names (else of ``fallback``), once."""
+    msg = str(e)
+    if any(loc in msg for loc in where.values()):
+        return e
+    fmt = cls._label_format if cls is not None else "{key}"
+    named = []
+    for k in where:
+        label = fmt.format(key=k)
+        if msg.startswith(label) and msg[len(label):len(label) + 1] in (":", " ", "", "["):
+            named.append(k)
+    key = max(named, key=len) if named else fallback
+    loc = _at(where, key)
+    return ConfigError(f"{msg}{loc}") if loc else e

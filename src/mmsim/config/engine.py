@@ -1,0 +1,298 @@
+"""The engine's configuration: :class:`Config` (what :func:`mmsim.run` takes) and its sections.
+
+Every field declares its kind (duration, latency model, bounded number...) on
+itself; :mod:`mmsim.config._fields` reads values the same way from YAML, a
+sweep's dotted override or a direct construction (constructors coerce:
+``LatencyConfig(feed="5ms")``, ``SignalConfig(ofi_half_life="500ms")``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import ConfigError
+from ._fields import (
+    MAX_LATENCY_NS,
+    ConfigBase,
+    Custom,
+    Duration,
+    Flag,
+    Integer,
+    Number,
+    Section,
+    Text,
+    format_ns,
+    parse_duration,
+    setting,
+)
+
+__all__ = ["Config", "FeeConfig", "LatencyConfig", "LatencyModel", "QueueConfig", "SignalConfig"]
+
+#: Largest lognormal shape accepted (the log's standard deviation).
+MAX_SIGMA = 10.0
+
+
+def _latency_ns() -> Duration:
+    return Duration(max_ns=MAX_LATENCY_NS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyModel(ConfigBase):
+    """One latency: constant, the recorded receive time, or a seeded lognormal draw.
+
+    Parameters
+    ----------
+    kind : {"constant", "recorded", "lognormal"}
+        ``recorded`` uses each event's ``local_ts`` (feed latency only).
+    ns : duration
+        The constant latency in ns (``kind="constant"``), at most one day.
+    median_ns : duration
+        Median of the lognormal draw in ns (``kind="lognormal"``), at most one day.
+    sigma : float
+        Shape of the lognormal (standard deviation of the log), dimensionless, in [0, 10].
+    min_ns : duration
+        Floor added under the lognormal draw, ns, at most one day.
+    """
+
+    _prefix: ClassVar[str] = "latency."
+
+    kind: str = setting(Text(choices=("constant", "recorded", "lognormal")), "constant")
+    ns: int = setting(_latency_ns(), 0)
+    median_ns: int = setting(_latency_ns(), 0)
+    sigma: float = setting(Number(ge=0.0, le=MAX_SIGMA, why=f"a finite number in [0, {MAX_SIGMA:g}]"), 0.0)
+    min_ns: int = setting(_latency_ns(), 0)
+
+    @classmethod
+    def _label(cls, name: str) -> str:
+        return "latency kind" if name == "kind" else super()._label(name)
+
+    def _validate(self) -> None:
+        if self.kind == "lognormal" and self.median_ns <= 0:
+            raise ConfigError("latency: a lognormal latency needs median_ns > 0")
+
+    @classmethod
+    def parse(cls, value: Any, key: str) -> LatencyModel:
+        """Read ``5ms``, ``1000`` (ns), ``recorded``, ``{constant: 5ms}`` or ``{lognormal: {median: 1ms, sigma: 0.5}}``.
+
+        Raises
+        ------
+        ConfigError
+            Naming ``key``, for anything else, and for durations over one day.
+        """
+        if isinstance(value, LatencyModel):
+            return value
+        if value == "recorded":
+            return cls(kind="recorded")
+        if isinstance(value, Mapping):
+            if set(value) == {"lognormal"} and isinstance(value["lognormal"], Mapping):
+                spec = dict(value["lognormal"])
+                unknown = set(spec) - {"median", "sigma", "min"}
+                if unknown:
+                    raise ConfigError(f"{key}.lognormal: unknown key {sorted(unknown)[0]!r}")
+                if "median" not in spec:
+                    raise ConfigError(f"{key}.lognormal: missing key 'median'")
+                sigma = Number(ge=0.0, le=MAX_SIGMA, why=f"a finite number in [0, {MAX_SIGMA:g}]").read(
+                    spec.get("sigma", 0.0), f"{key}.lognormal.sigma", ": must be ")
+                return cls(
+                    kind="lognormal",
+                    median_ns=parse_duration(spec["median"], f"{key}.lognormal.median", max_ns=MAX_LATENCY_NS),
+                    sigma=sigma,
+                    min_ns=parse_duration(spec.get("min", 0), f"{key}.lognormal.min", max_ns=MAX_LATENCY_NS),
+                )
+            if set(value) == {"constant"}:
+                return cls(kind="constant",
+                           ns=parse_duration(value["constant"], f"{key}.constant", max_ns=MAX_LATENCY_NS))
+            raise ConfigError(f"{key}: expected a duration, 'recorded' or {{lognormal: {{median, sigma}}}}, "
+                              f"got {dict(value)!r}")
+        return cls(kind="constant", ns=parse_duration(value, key, max_ns=MAX_LATENCY_NS))
+
+    def plain(self) -> Any:
+        """As written in YAML: ``"recorded"``, int ns, or ``{lognormal: {median, sigma, min}}``."""
+        if self.kind == "recorded":
+            return "recorded"
+        if self.kind == "lognormal":
+            return {"lognormal": {"median": self.median_ns, "sigma": self.sigma, "min": self.min_ns}}
+        return self.ns
+
+    def describe(self) -> str:
+        """Short human label (``"5ms"``, ``"recorded"``, ``"lognormal(1ms, 0.5)"``)."""
+        if self.kind == "recorded":
+            return "recorded"
+        if self.kind == "lognormal":
+            return f"lognormal({format_ns(self.median_ns)}, {self.sigma:g})"
+        return format_ns(self.ns)
+
+
+def _latency() -> Any:
+    return setting(Custom(LatencyModel.parse, LatencyModel.plain), default_factory=LatencyModel)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyConfig(ConfigBase):
+    """Feed and order latencies (docs/engine.md).
+
+    Each latency reads as a :class:`LatencyModel`, a duration (an int is ns:
+    ``LatencyConfig(feed=1000)`` is 1 us), ``"recorded"`` (feed only) or a
+    ``{lognormal: {median, sigma, min}}`` mapping. Latencies are at most one day.
+
+    Parameters
+    ----------
+    feed : LatencyModel
+        Exchange to local side, per market event. ``recorded`` uses ``local_ts``.
+    entry : LatencyModel
+        Local side to exchange, per order action.
+    response : LatencyModel
+        Exchange to local side, per ack, reject, fill or cancel confirmation.
+    seed : int
+        Seed of the random latency draws (any integer; its low 64 bits are used).
+    """
+
+    _prefix: ClassVar[str] = "latency."
+
+    feed: LatencyModel = _latency()
+    entry: LatencyModel = _latency()
+    response: LatencyModel = _latency()
+    seed: int = setting(Integer(why="an integer"), 0)
+
+    def _validate(self) -> None:
+        for name in ("entry", "response"):
+            if getattr(self, name).kind == "recorded":
+                raise ConfigError(f"latency.{name}: 'recorded' applies to the feed only")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueConfig(ConfigBase):
+    """How a depth decrease that is not a trade moves our queue position (L2 data).
+
+    Parameters
+    ----------
+    model : {"risk_averse", "power", "log"}
+        ``risk_averse``: ``ahead = min(ahead, level_qty)``. ``power``/``log``:
+        split the decrease between ahead and behind by ``f(ahead)`` vs
+        ``f(behind)`` with ``f = x**power`` or ``log(1 + x)`` (Rigtorp;
+        hftbacktest's ProbQueueModel). L3 data always uses exact FIFO.
+    power : float
+        Exponent of the power model, > 0.
+    """
+
+    _prefix: ClassVar[str] = "queue."
+
+    model: str = setting(Text(choices=("risk_averse", "power", "log")), "risk_averse")
+    power: float = setting(Number(gt=0.0), 2.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeeConfig(ConfigBase):
+    """Maker and taker fees. Negative is a rebate. Every fee is a finite number.
+
+    Parameters
+    ----------
+    maker_bps, taker_bps : float
+        Basis points of notional (``|price| * tick_size * qty * lot_size * contract_size``).
+    maker_per_lot, taker_per_lot : float
+        Quote currency per lot.
+    """
+
+    _prefix: ClassVar[str] = "fees."
+
+    maker_bps: float = setting(Number(), 0.0)
+    taker_bps: float = setting(Number(), 0.0)
+    maker_per_lot: float = setting(Number(), 0.0)
+    taker_per_lot: float = setting(Number(), 0.0)
+
+
+def _half_life() -> Duration:
+    return Duration(positive=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalConfig(ConfigBase):
+    """Parameters of the native signals (Rust), computed on the local view.
+
+    Parameters
+    ----------
+    enabled : bool
+        Compute signals during a run (costs a few ns per event).
+    depth_levels : int
+        Levels in the depth-weighted imbalance, 1..32.
+    depth_decay : float
+        Weight of level k is ``depth_decay**k``; > 0.
+    ofi_half_life, trade_flow_half_life, vol_half_life, hawkes_half_life : duration
+        Half-lives (int ns or with a unit: ``"500ms"``) of the decayed accumulators; > 0.
+    hawkes_alpha : float
+        Intensity jump per trade, per second; > 0.
+    hawkes_baseline : float
+        Baseline intensity, per second; >= 0.
+    vpin_bucket_volume : float
+        Lots per VPIN bucket; > 0.
+    vpin_buckets : int
+        Buckets in the VPIN window, 1..2**20.
+    """
+
+    _prefix: ClassVar[str] = "signals."
+
+    enabled: bool = setting(Flag(), True)
+    depth_levels: int = setting(Integer(ge=1, le=32), 5)
+    depth_decay: float = setting(Number(gt=0.0, why="a finite number > 0"), 0.5)
+    ofi_half_life: int = setting(_half_life(), 1_000_000_000)
+    trade_flow_half_life: int = setting(_half_life(), 1_000_000_000)
+    vol_half_life: int = setting(_half_life(), 60_000_000_000)
+    hawkes_half_life: int = setting(_half_life(), 1_000_000_000)
+    hawkes_alpha: float = setting(Number(gt=0.0, why="a finite number > 0"), 0.5)
+    hawkes_baseline: float = setting(Number(ge=0.0), 0.0)
+    vpin_bucket_volume: float = setting(Number(gt=0.0, why="a finite number > 0"), 100.0)
+    vpin_buckets: int = setting(Integer(ge=1, le=1 << 20, why_low="positive", why_high=f"at most {1 << 20}"), 50)
+
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config(ConfigBase):
+    """What the engine needs to replay a run. ``run(events, strategy, config)`` is pure in it.
+
+    The job around a run (which data, which strategy, the report's horizons,
+    where outputs go) is :class:`mmsim.RunConfig`, whose YAML form holds these
+    keys at its top level.
+
+    Parameters
+    ----------
+    tick_size : float or None
+        Price of one tick in quote currency. None: from the event store's meta
+        (1.0 for a plain event array).
+    lot_size : float or None
+        Size of one lot in base units. None: from the store's meta, else 1.0.
+    contract_size : float or None
+        Multiplier from price*size to notional (1 for spot and linear contracts).
+        None: from the store's meta, else 1.0.
+    latency : LatencyConfig
+        Feed, entry and response latencies.
+    queue : QueueConfig
+        L2 queue model.
+    fees : FeeConfig
+        Maker/taker fees.
+    post_only : bool
+        True: a quote that would cross on arrival is rejected (GTX). False: it
+        takes liquidity at the visible levels up to its price and pays the taker fee.
+    decide_every : duration or None
+        Call the strategy on a timer of this many ns instead of after every
+        local update.
+    sample_every : duration
+        Interval of the inventory/equity samples, ns of exchange time.
+    signals : SignalConfig
+        Native signal parameters.
+    max_orders : int
+        Live orders allowed at once (a guard against runaway strategies), 1..4096.
+    """
+
+    tick_size: float | None = setting(Number(gt=0.0, optional=True), None)
+    lot_size: float | None = setting(Number(gt=0.0, optional=True), None)
+    contract_size: float | None = setting(Number(gt=0.0, optional=True), None)
+    latency: LatencyConfig = setting(Section(lambda: LatencyConfig), default_factory=LatencyConfig)
+    queue: QueueConfig = setting(Section(lambda: QueueConfig), default_factory=QueueConfig)
+    fees: FeeConfig = setting(Section(lambda: FeeConfig), default_factory=FeeConfig)
+    post_only: bool = setting(Flag(), True)
+    decide_every: int | None = setting(Duration(positive=True, optional=True), None)
+    sample_every: int = setting(Duration(positive=True), 1_000_000_000)
+    signals: SignalConfig = setting(Section(lambda: SignalConfig), default_factory=SignalConfig)
+    max_orders: int = setting(Integer(ge=1, le=4096), 64)

@@ -1,0 +1,73 @@
+"""The exchange-side book replay shared by the engine and the reports: event input checks and best bid/offer.
+
+Both :func:`mmsim.run` and the report read events through :func:`events_and_meta`,
+and the report's exchange mid comes from :func:`replay_bbo`; keeping them here
+(below both) is what lets ``mmsim.engine`` use ``mmsim.report`` without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _engine
+from .errors import DataError
+from .events import EVENT_DTYPE
+
+__all__ = ["data_error", "events_and_meta", "replay_bbo"]
+
+
+def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
+    """The event array and the store's meta (empty for a bare array), checked for the engine.
+
+    Raises
+    ------
+    TypeError
+        ``events`` is neither an array nor an event store.
+    DataError
+        Wrong dtype, not 1-d or not C-contiguous.
+    """
+    meta: dict[str, Any] = {}
+    if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore
+        meta = dict(events.meta)
+        if getattr(events, "path", None) is not None:
+            meta.setdefault("store", str(events.path))
+        events = events.events
+    if not isinstance(events, np.ndarray):
+        raise TypeError(f"events must be a numpy array of mmsim.EVENT_DTYPE or an event store, got {type(events).__name__}")
+    if events.dtype != EVENT_DTYPE:
+        raise DataError(
+            f"events have dtype {events.dtype}, expected mmsim.EVENT_DTYPE "
+            "(build them with mmsim.events.empty_events or a loader)"
+        )
+    if events.ndim != 1:
+        raise DataError(f"events must be 1-d, got shape {events.shape}")
+    if not events.flags.c_contiguous:
+        raise DataError("events must be C-contiguous (np.ascontiguousarray makes a copy that is)")
+    return events, meta
+
+
+def data_error(exc: Any) -> DataError:
+    """The :class:`~mmsim.DataError` for the engine's ``DataFault(message, index)``, with ``.index`` set."""
+    message, index = exc.args
+    err = DataError(message)
+    err.index = index  # type: ignore[attr-defined]
+    return err
+
+
+def replay_bbo(events: Any) -> dict[str, np.ndarray]:
+    """Best bid/ask (ticks) and their sizes (lots) after each event, on the exchange book.
+
+    An empty side reads ``INT64_MIN`` (bid) / ``INT64_MAX`` (ask) with size 0.
+
+    Raises
+    ------
+    DataError
+        A bad event, naming its index.
+    """
+    arr, _ = events_and_meta(events)
+    try:
+        return dict(_engine.replay_bbo(arr))
+    except _engine.DataFault as exc:
+        raise data_error(exc) from None

@@ -1,0 +1,28 @@
+"""Number formatting shared by the report's tables (terminal and HTML)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["_money", "_num", "_pct"]
+
+
+def _num(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return f"{int(x):,}"
+    text = f"{float(x):,.{digits}f}"
+    # A value that rounds to zero prints as 0.00, not -0.00 (which would read as a loss).
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+
+
+def _money(x: Any) -> str:
+    return _num(x, 2)
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None else f"{100.0 * float(x):.1f}%"

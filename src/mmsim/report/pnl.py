@@ -1,0 +1,220 @@
+"""The exact PnL split (spread capture + inventory - fees), inventory, equity, risk and activity figures of a run.
+
+Every PnL part is an exact integer of half-tick·lots until the one conversion to
+currency; the parts reconcile with the result's own cash and position (a DataError
+otherwise). Formulas: ``docs/reports.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..config import format_ns
+from ..errors import DataError
+from ..records import OrderEvent
+
+__all__: list[str] = []
+
+INT64_MIN = np.iinfo(np.int64).min
+INT64_MAX = np.iinfo(np.int64).max
+
+#: Sharpe is computed on an equity grid of at most this many points (the
+#: sample interval is widened if a long run would exceed it).
+_MAX_GRID = 2_000_000
+
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _pnl(
+    f: Mapping[str, Any],
+    m0_2: np.ndarray,
+    mid2_ff: np.ndarray,
+    ffvalid: np.ndarray,
+    result: Any,
+    tick_value: float,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Exact PnL split in half-tick·lots; see the module docstring and docs/reports.md."""
+    side, qty, price = f["side"], f["qty"], f["price"]
+    n = f["n"]
+    if ffvalid[-1]:
+        end2 = int(mid2_ff[-1])
+    elif n:
+        end2 = int(m0_2[-1])  # no two-sided book ever: mark at the last fill's mid
+    else:
+        end2 = 0
+    pos = f["position_after"]
+    # Python ints: exact whatever the size of the run (no int64 wrap).
+    cash_fills = -int(np.sum((side * price * qty).astype(object))) if n else 0
+    cash_ticks = getattr(result, "cash_ticks", None)
+    if cash_ticks is not None and int(cash_ticks) != cash_fills:
+        raise DataError(
+            f"report: the fills add up to cash of {cash_fills} tick·lots but result.cash_ticks is "
+            f"{int(cash_ticks)}; the fills and the result do not belong together"
+        )
+    position = int(pos[-1]) if n else 0
+
+    sc_each = (side * (m0_2 - 2 * price) * qty).astype(object)
+    next_m = np.append(m0_2[1:], end2) if n else m0_2
+    inv_each = (pos * (next_m - m0_2)).astype(object)
+    spread2 = int(np.sum(sc_each)) if n else 0
+    inv2 = int(np.sum(inv_each)) if n else 0
+    # Independent: cash plus position marked to the end mid, from the result's own totals.
+    total2 = 2 * cash_fills + position * end2
+    if spread2 + inv2 != total2:  # algebraically impossible; guards the implementation
+        raise DataError(
+            f"report: PnL parts do not reconcile: spread {spread2} + inventory {inv2} != total {total2} half-tick·lots"
+        )
+    fees = float(np.sum(f["fee"])) if n else 0.0
+    res_fees = getattr(result, "fees", None)
+    if res_fees is not None and not math.isclose(float(res_fees), fees, rel_tol=1e-9, abs_tol=1e-9):
+        raise DataError(f"report: the fills' fees add up to {fees!r} but result.fees is {float(res_fees)!r}")
+    half = tick_value / 2.0
+    spread_capture = spread2 * half
+    inventory = inv2 * half
+    pnl = {
+        "total": spread_capture + inventory - fees,
+        "spread_capture": spread_capture,
+        "inventory": inventory,
+        "fees": fees,
+        "mark_to_mid": total2 * half - fees,
+        "cash": cash_fills * tick_value - fees,
+        "position": position,
+        "end_mid": end2 / 2.0,
+        "half_ticks": {"spread_capture": spread2, "inventory": inv2, "total_before_fees": total2},
+        "reconciled": True,
+    }
+    # Cumulative parts just after each fill, marked to that fill's mid, framed
+    # by the data's start (all zero) and end (the totals): the parts-over-time plot.
+    inv_before = np.concatenate([[0], np.cumsum(inv_each)[:-1]]) if n else np.zeros(0, dtype=object)
+    parts = {
+        "spread": np.concatenate([[0.0], np.cumsum(sc_each).astype(np.float64) * half, [spread_capture]]),
+        "inventory": np.concatenate([[0.0], inv_before.astype(np.float64) * half, [inventory]]),
+        "fees": np.concatenate([[0.0], np.cumsum(f["fee"]), [fees]]),
+    }
+    return pnl, parts
+
+
+def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dict[str, Any]:
+    n = f["n"]
+    span = max(t1 - t0, 0)
+    out: dict[str, Any] = {"mean_abs": 0.0, "mean": 0.0, "max_abs": 0, "final": 0, "limit": limit,
+                           "time_at_limit": None if limit is None else 0.0}
+    if n == 0:
+        return out
+    pos = f["position_after"]
+    # Position is held from each fill until the next (or the end of the data).
+    start = np.clip(f["exch_ts"], t0, t1)
+    dur = np.diff(np.append(start, t1)).astype(np.float64)
+    out["max_abs"] = int(np.abs(pos).max())
+    out["final"] = int(pos[-1])
+    if span > 0:
+        out["mean_abs"] = float((np.abs(pos) * dur).sum() / span)
+        out["mean"] = float((pos * dur).sum() / span)
+        if limit is not None:
+            out["time_at_limit"] = float(dur[np.abs(pos) >= limit].sum() / span)
+    return out
+
+
+def _equity(
+    result: Any,
+    f: Mapping[str, Any],
+    parts: Mapping[str, np.ndarray],
+    tick_value: float,
+    exch_ts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mark-to-mid equity over time: the engine's samples, else the PnL parts at each fill."""
+    half = tick_value / 2.0
+    samples = getattr(result, "samples", None)
+    if samples is not None and len(samples):
+        s = np.asarray(samples)
+        bid, ask = s["best_bid"].astype(np.int64), s["best_ask"].astype(np.int64)
+        ok = (bid != INT64_MIN) & (ask != INT64_MAX)
+        m2 = np.where(ok, bid, 0) + np.where(ok, ask, 0)
+        # A sample taken while a side was empty keeps the last two-sided mid.
+        has = np.maximum.accumulate(np.where(ok, np.arange(ok.size), -1))
+        m2 = np.where(has >= 0, m2[np.maximum(has, 0)], 0)
+        pos = s["position"].astype(np.float64)
+        eq = (2.0 * s["cash_ticks"].astype(np.float64) + pos * m2) * half - s["fees"]
+        return s["exch_ts"].astype(np.int64), eq
+    t = np.concatenate([[exch_ts[0]], f["exch_ts"], [exch_ts[-1]]]).astype(np.int64)
+    return t, parts["spread"] + parts["inventory"] - parts["fees"]
+
+
+def _risk(
+    t: np.ndarray, eq: np.ndarray, t0: int, t1: int, result: Any, cfg: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
+                           "pnl_by_day": {}, "n_days": 0}
+    if eq.size == 0:
+        return out
+    peak = np.maximum.accumulate(np.maximum(eq, 0.0))  # equity starts at 0
+    out["max_drawdown"] = float((peak - eq).max())
+    step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
+    span = t1 - t0
+    if span > 0:
+        step = max(step, -(-span // _MAX_GRID))
+        grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
+        if grid[-1] != t1:
+            grid = np.append(grid, t1)
+        idx = np.searchsorted(t, grid, side="right") - 1
+        eg = np.where(idx >= 0, eq[np.maximum(idx, 0)], 0.0)
+        d = np.diff(eg)
+        n_days = int(t1 // _NS_PER_DAY - t0 // _NS_PER_DAY + 1)
+        out["n_days"] = n_days
+        out["sharpe_interval"] = format_ns(step)
+        if d.size >= 2:
+            sd = float(np.std(d, ddof=1))
+            if sd > 0:
+                # Per-interval Sharpe scaled by sqrt(intervals per calendar day in the data).
+                out["sharpe_daily"] = float(np.mean(d) / sd * math.sqrt(d.size / n_days))
+        day = grid // _NS_PER_DAY
+        prev = 0.0
+        for dkey in np.unique(day):
+            last_eq = float(eg[np.flatnonzero(day == dkey)[-1]])
+            label = str(np.datetime64(int(dkey), "D"))
+            out["pnl_by_day"][label] = last_eq - prev
+            prev = last_eq
+    return out
+
+
+def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> dict[str, Any]:
+    n = f["n"]
+    names = orders.dtype.names or ()
+    n_sent: int | None
+    sent_qty: int | None
+    n_cancel: int | None
+    n_reject: int | None
+    if orders.size and "event" in names:
+        ev = orders["event"]
+        sent = ev == int(OrderEvent.SENT)
+        n_sent = int(sent.sum())
+        sent_qty = int(orders["qty"][sent].sum())
+        n_cancel = int((ev == int(OrderEvent.CANCEL_SENT)).sum())
+        n_reject = int((ev == int(OrderEvent.REJECTED)).sum())
+    else:
+        n_sent = sent_qty = n_cancel = n_reject = None  # no order log: undefined, not zero
+    filled = int(f["qty"].sum())
+    maker = f["maker"]
+    return {
+        "count": n,
+        "qty": filled,
+        "buy_count": int((f["side"] > 0).sum()),
+        "sell_count": int((f["side"] < 0).sum()),
+        "maker_count": int(maker.sum()),
+        "taker_count": int((~maker).sum()),
+        "maker_qty": int(f["qty"][maker].sum()),
+        "taker_qty": int(f["qty"][~maker].sum()),
+        "turnover": float((f["price"].astype(np.float64) * f["qty"]).sum() * tick_value),
+        "orders_sent": n_sent,
+        "quoted_qty": sent_qty,
+        "cancels_sent": n_cancel,
+        "rejects": n_reject,
+        "fill_rate": filled / sent_qty if sent_qty else None,
+        "order_to_trade": n_sent / n if n and n_sent is not None else None,
+    }
+
+

@@ -1,0 +1,333 @@
+"""Running a sweep's points: one point in a worker, local worker processes or a Dask cluster, and :func:`run_sweep`.
+
+multiprocessing and Dask load when a sweep runs, not at ``import mmsim``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..config import RunConfig
+from ..errors import ConfigError, MmsimError
+from .grid import _as_grid, _is_int
+from .results import RESULTS_FILE, _flatten, _ResultsWriter, read_results
+
+__all__ = ["default_point", "run_sweep"]
+
+# --------------------------------------------------------------------------- one point (in a worker)
+
+# Stores opened by this worker process, by path: each is a memory map, so every
+# point on a worker shares the same pages and nothing is shipped with a task.
+_STORES: dict[str, Any] = {}
+
+
+def default_point(config: RunConfig) -> dict[str, Any]:
+    """Run one config and return its flat metrics (what each sweep point does by default).
+
+    Opens ``config.data`` memory-mapped (once per worker process), loads the
+    strategy plugin, runs and reports with :func:`mmsim.runner.point_metrics`.
+    ``n_events`` in the returned dict is the number of events replayed.
+    """
+    from ..runner import load_events, point_metrics, run_config
+
+    store = _STORES.get(config.data)
+    if store is None:
+        store = _STORES[config.data] = load_events(config)
+    result = run_config(config, events=store)
+    metrics = dict(point_metrics(result, store, config))
+    metrics["n_events"] = int(result.n_events)
+    return metrics
+
+
+def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
+    """Worker side of a point: never raises, an error becomes part of the record."""
+    fn = task.get("point_fn") or default_point
+    config: RunConfig = task["config"]
+    rec: dict[str, Any] = {
+        "id": task["id"],
+        "index": task["index"],
+        "overrides": task["overrides"],
+        "repeat": task["repeat"],
+        "seed": int(config.engine.latency.seed),
+    }
+    t0 = time.perf_counter()
+    try:
+        metrics = dict(fn(config))
+        n_events = metrics.pop("n_events", None)
+        rec.update(status="ok", metrics=metrics, n_events=None if n_events is None else int(n_events), error=None)
+    except Exception as exc:  # a failing point is recorded, never stops the sweep
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        rec.update(status="error", metrics={}, n_events=None,
+                   error={"type": type(exc).__name__, "message": str(exc), "traceback": "".join(tb[-3:])})
+    rec["elapsed_s"] = time.perf_counter() - t0
+    rec["host"] = socket.gethostname()
+    rec["pid"] = os.getpid()
+    rec["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return rec
+
+
+def _worker_init(parent_pid: int) -> None:
+    # Ctrl-C reaches the whole process group; only the parent decides what to do
+    # (record what is done, stop the rest), so workers ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    # A parent killed with SIGKILL cannot stop its pool; workers notice the
+    # orphaning and exit instead of waiting forever on a queue nobody feeds.
+    # (Under forkserver our direct parent is the fork server, which exits when
+    # the sweep's process dies, so a change of parent also means orphaned.)
+    first_ppid = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - the pid was reused by another user's process
+                os._exit(1)
+            if os.getppid() != first_ppid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="mmsim-sweep-orphan-watch", daemon=True).start()
+
+
+# --------------------------------------------------------------------------- executors
+
+
+def _mp_context() -> Any:
+    # forkserver: workers fork from a clean server that has imported mmsim once
+    # (fast start, none of the parent's threads); spawn where fork is unavailable.
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["mmsim.sweep.execute"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _execute_local(tasks: list[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
+    if workers == 0:
+        for t in tasks:
+            yield _run_point(t)
+        return
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
+                               initializer=_worker_init, initargs=(os.getpid(),))
+    clean = False
+    try:
+        pending = {pool.submit(_run_point, t) for t in tasks}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                try:
+                    yield fut.result()
+                except BrokenProcessPool:
+                    raise MmsimError("a sweep worker process died (killed or crashed); the finished points are "
+                                     "saved, run the same command again to resume") from None
+        clean = True
+    finally:
+        if clean:
+            pool.shutdown(wait=True)
+        else:
+            # Interrupted or failed: stop now rather than finish the points in flight.
+            # ProcessPoolExecutor has no public terminate before Python 3.14.
+            procs = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
+            for proc in procs:
+                proc.join(5)
+
+
+def _probe(address: str) -> None:
+    """Fail at once on a refused TCP address (the Dask client would retry until its timeout)."""
+    if not address.startswith("tcp://"):
+        return
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--scheduler: expected tcp://HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except OSError as exc:
+        raise MmsimError(f"cannot connect to the Dask scheduler at {address}: {exc.strerror or exc}") from None
+
+
+def _execute_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[str, Any]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise MmsimError("--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'") from None
+    _probe(scheduler)
+    try:
+        client = Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise MmsimError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+    token = uuid.uuid4().hex[:8]
+    futures = []
+    try:
+        # Tasks hold the config only; each worker maps the event store itself.
+        futures = [client.submit(_run_point, t, key=f"mmsim-sweep-{t['id']}-{token}", pure=False) for t in tasks]
+        by_key = {f.key: t for f, t in zip(futures, tasks)}
+        for fut in as_completed(futures, loop=client.loop):
+            try:
+                yield fut.result()
+            except Exception as exc:  # e.g. KilledWorker: the point took its workers down
+                t = by_key[fut.key]
+                yield {"id": t["id"], "index": t["index"], "overrides": t["overrides"], "repeat": t["repeat"],
+                       "seed": int(t["config"].engine.latency.seed), "status": "error", "metrics": {}, "n_events": None,
+                       "error": {"type": type(exc).__name__, "message": str(exc), "traceback": ""},
+                       "elapsed_s": None, "host": None, "pid": None,
+                       "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}
+    finally:
+        if futures:
+            client.cancel(futures)
+        client.close()
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, workers: int | None = None,
+              scheduler: str | None = None, *, retry_failed: bool = False, progress: bool = False, fresh: bool = False,
+              point_fn: Callable[[RunConfig], Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Run every point of a grid and return one flat record per point, in grid order.
+
+    Parameters
+    ----------
+    grid_or_path : path, mapping or Grid
+        A grid file, a grid mapping (as parsed from YAML) or a :class:`Grid`.
+    out : path, optional
+        Output directory; results append to ``out/results.jsonl`` as points
+        finish, and points already there are skipped. Default: the grid's
+        ``output``; with neither, results are kept in memory only.
+    workers : int, optional
+        Local worker processes (default: the grid's ``workers``, else the CPU
+        count, at most the number of points to run). 0 runs the points in this
+        process (for debugging).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (``tcp://host:8786``): run the
+        points on its cluster instead. The workers must have mmsim installed and
+        reach the event store at the same path.
+    retry_failed : bool
+        Run again the points recorded as failed.
+    fresh : bool
+        Start afresh: the results file in ``out`` is replaced, not resumed
+        (``mmsim sweep --force``).
+    progress : bool
+        Show a progress bar (points done, failed, events/s).
+    point_fn : callable, optional
+        ``point_fn(run_config) -> dict`` of flat metrics (given the point's :class:`~mmsim.RunConfig`), run in the workers instead
+        of :func:`default_point` (it must be importable there: a module-level
+        function). A key ``n_events`` is taken as the events replayed.
+
+    Returns
+    -------
+    list of dict
+        Per point: ``id``, ``index``, ``repeat``, ``seed``, ``status``, one key per
+        overridden config key, one per metric, ``n_events``, ``elapsed_s``,
+        ``error_type``, ``error_message``. :func:`to_array` turns it into a
+        structured array.
+
+    Raises
+    ------
+    ConfigError
+        A bad grid (naming the key and line).
+    MmsimError
+        Dask missing or unreachable, or a worker process died.
+    KeyboardInterrupt
+        On Ctrl-C, after the points in flight are stopped (finished ones are saved).
+    """
+    grid = _as_grid(grid_or_path)
+    out_dir = Path(out) if out is not None else (Path(grid.output) if grid.output else None)
+    if fresh and out_dir is not None and (out_dir / RESULTS_FILE).exists():
+        (out_dir / RESULTS_FILE).unlink()
+    done = read_results(out_dir / RESULTS_FILE) if out_dir is not None else {}
+    wanted = {p.id for p in grid.points}
+    done = {k: v for k, v in done.items() if k in wanted}
+    todo = [p for p in grid.points
+            if p.id not in done or (retry_failed and done[p.id].get("status") != "ok")]
+    tasks = [{"id": p.id, "index": p.index, "overrides": p.overrides, "repeat": p.repeat, "config": p.config,
+              "point_fn": point_fn} for p in todo]
+    if workers is None:
+        workers = grid.workers if grid.workers is not None else (os.cpu_count() or 1)
+    if not _is_int(workers) or workers < 0:
+        raise ConfigError(f"workers: expected a non-negative integer, got {workers!r}")
+    workers = min(workers, len(tasks)) if workers else 0
+
+    writer = _ResultsWriter(out_dir / RESULTS_FILE) if (out_dir is not None and tasks) else None
+    todo_ids = {p.id for p in todo}
+    failed_before = sum(1 for k, v in done.items() if k not in todo_ids and v.get("status") != "ok")
+    bar = _Progress(len(grid.points), len(grid.points) - len(todo), failed_before, enabled=progress)
+    try:
+        with bar:
+            if tasks:
+                stream = _execute_dask(tasks, scheduler) if scheduler else _execute_local(tasks, workers)
+                try:
+                    for rec in stream:
+                        if writer is not None:
+                            writer.append(rec)
+                        done[rec["id"]] = rec
+                        bar.advance(rec)
+                finally:
+                    close = getattr(stream, "close", None)
+                    if close is not None:
+                        close()
+    finally:
+        if writer is not None:
+            writer.close()
+    return [_flatten(done[p.id], grid) for p in grid.points if p.id in done]
+
+
+class _Progress:
+    """Rich progress bar: points done of total, failed, and events/s over the whole sweep."""
+
+    def __init__(self, total: int, already: int, failed: int, enabled: bool) -> None:
+        self.total, self.done, self.failed, self.enabled = total, already, failed, enabled
+        self.events = 0
+        self._prog: Any = None
+
+    def __enter__(self) -> "_Progress":
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+                TimeRemainingColumn
+
+            self._prog = Progress(TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
+                                  TextColumn("points  [red]{task.fields[failed]} failed"),
+                                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
+            self._prog.__enter__()
+            self._task = self._prog.add_task("sweep", total=self.total, completed=self.done,
+                                             failed=self.failed, rate="")
+            self._t0 = time.perf_counter()
+        return self
+
+    def advance(self, rec: Mapping[str, Any]) -> None:
+        self.done += 1
+        if rec.get("status") != "ok":
+            self.failed += 1
+        self.events += int(rec.get("n_events") or 0)
+        if self._prog is not None:
+            dt = time.perf_counter() - self._t0
+            rate = f"{self.events / dt / 1e6:.2f} M events/s" if dt > 0 and self.events else ""
+            self._prog.update(self._task, completed=self.done, failed=self.failed, rate=rate)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._prog is not None:
+            self._prog.__exit__(*exc)
+
+

@@ -1,0 +1,447 @@
+"""Sweep grids: a base run config and the keys to vary, parsed into points (each a resolved :class:`~mmsim.RunConfig`)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from ..config import RunConfig, parse_yaml, resolve_paths
+from ..config.engine import Config
+from ..config._fields import Section, kind_of
+from ..config.run import RUN_KEYS
+from ..errors import ConfigError
+
+__all__ = ["GRID_KEYS", "Grid", "SweepPoint", "load_grid", "parse_grid"]
+
+#: Keys a grid file may hold.
+GRID_KEYS = ("axes", "base", "base_config", "output", "points", "repeats", "workers")
+
+_SECTION_NAMES = ("latency", "queue", "fees", "signals", "strategy", "report")
+_LATENCY_MODELS = ("feed", "entry", "response")
+
+
+# --------------------------------------------------------------------------- grid
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One run of a sweep.
+
+    Attributes
+    ----------
+    id : str
+        Stable hash of the resolved config and the repeat index.
+    index : int
+        Position in the grid (results come back in this order).
+    overrides : dict
+        Dotted config key -> value as written in the grid.
+    repeat : int
+        Repeat index (0 when the point has no random latency model).
+    config : RunConfig
+        The point's run description (data, strategy, engine, report), with relative paths resolved.
+    """
+
+    id: str
+    index: int
+    overrides: dict[str, Any]
+    repeat: int
+    config: RunConfig
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A parsed grid: its points and what varies.
+
+    Attributes
+    ----------
+    points : tuple of SweepPoint
+        Every run, in grid order.
+    keys : tuple of str
+        The dotted keys the points override (explicit points' keys, then the axes).
+    repeats : int
+        Repeats asked for each point with a random latency model.
+    output : str or None
+        Output directory from the grid (relative paths resolved against its file).
+    workers : int or None
+        Worker count from the grid.
+    source : str
+        The grid's file name, or ``"<grid>"``.
+    """
+
+    points: tuple[SweepPoint, ...]
+    keys: tuple[str, ...]
+    repeats: int
+    output: str | None
+    workers: int | None
+    source: str
+
+
+def load_grid(path: str | os.PathLike[str]) -> Grid:
+    """Read a grid file.
+
+    Parameters
+    ----------
+    path : path
+        The grid (YAML). Relative ``base_config``, ``data``, ``output`` and
+        strategy file paths are read against its directory.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and the file line, for an unknown key, a bad axis or a
+        value the run config rejects.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read grid: {exc.strerror}") from None
+    data, where = parse_yaml(text, str(p))
+    return parse_grid(data, where=where, source=str(p), base_dir=p.parent)
+
+
+def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str = "<grid>",
+               base_dir: str | os.PathLike[str] | None = None) -> Grid:
+    """Build a :class:`Grid` from a parsed grid mapping.
+
+    Parameters
+    ----------
+    data : mapping
+        The grid document (``base``/``base_config``, ``axes``, ``points``,
+        ``repeats``, ``output``, ``workers``).
+    where : mapping, optional
+        Dotted key -> ``"FILE line N"`` from :func:`mmsim.config.parse_yaml`.
+    source : str
+        Name used in messages when ``where`` has no entry.
+    base_dir : path, optional
+        Directory relative paths are read against (default: the working directory).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and line of the first problem.
+    """
+    where = dict(where or {})
+    bdir = Path(base_dir) if base_dir is not None else Path.cwd()
+
+    def loc(key: str) -> str:
+        text = where.get(key)
+        return f" ({text})" if text else ""
+
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: a grid must be a mapping (base, axes, points, repeats), "
+                          f"got {type(data).__name__}")
+    for key in data:
+        if key not in GRID_KEYS:
+            raise ConfigError(f"unknown grid key {key!r}{loc(str(key))}; expected one of {', '.join(GRID_KEYS)}")
+
+    base, base_where = _grid_base(data, where, loc, bdir)
+    # The base alone must be a valid run config (but for a strategy, which points may
+    # give): its errors name the base's own lines.
+    _check_partial(base, base_where)
+
+    repeats = data.get("repeats", 1)
+    if not _is_int(repeats) or repeats < 1:
+        raise ConfigError(f"repeats: expected a positive integer, got {repeats!r}{loc('repeats')}")
+    workers = data.get("workers")
+    if workers is not None and (not _is_int(workers) or workers < 0):
+        raise ConfigError(f"workers: expected a non-negative integer, got {workers!r}{loc('workers')}")
+    output = data.get("output")
+    if output is not None:
+        if not isinstance(output, str) or not output:
+            raise ConfigError(f"output: expected a directory path, got {output!r}{loc('output')}")
+        output = _resolve(output, bdir)
+
+    axes = _grid_axes(data, base, base_where, loc, bdir)
+    explicit = _grid_points(data, base, base_where, loc, bdir)
+
+    axis_keys = list(axes)
+    point_keys: list[str] = []
+    for p in explicit:
+        point_keys.extend(k for k in p if k not in point_keys)
+    # Points apply first, then axes, so an axis may set a field inside what a point
+    # set (each strategy arm over a shared parameter); the other way round the
+    # axis would silently overwrite the point.
+    for a in axis_keys:
+        for k in point_keys:
+            if a == k or k.startswith(a + "."):
+                raise ConfigError(f"axes.{a}: {k!r} is also set by points, and the axis would overwrite it; "
+                                  f"a key varies either in axes or in points{loc('axes.' + a)}")
+    if repeats > 1:
+        for k in axis_keys + point_keys:
+            if _overlaps(k, "latency.seed"):
+                where_key = "axes." + k if k in axes else "points"
+                raise ConfigError(f"{k}: repeats draw their own latency.seed; vary the seed or set "
+                                  f"repeats, not both{loc(where_key)}")
+
+    points: list[SweepPoint] = []
+    seen: dict[str, int] = {}
+    combos = list(itertools.product(*axes.values())) if axes else [()]
+    for p in explicit or [{}]:
+        for combo in combos:
+            overrides = {**p, **dict(zip(axis_keys, combo))}
+            merged = _apply(base, overrides, f"point {_describe(overrides)}", "")
+            if not merged.get("data"):
+                raise ConfigError(f"{source}: no event store: set `data:` in the base config (or vary it "
+                                  f"in axes){loc('base') or loc('base_config')}")
+            cfg = _point_config(base, base_where, overrides, where, bdir)
+            lat = cfg.engine.latency
+            random_latency = any(getattr(lat, m).kind == "lognormal" for m in _LATENCY_MODELS)
+            for r in range(repeats if random_latency else 1):
+                cfg_r = cfg if r == 0 else replace(
+                    cfg, engine=replace(cfg.engine, latency=replace(lat, seed=lat.seed + r)))
+                pid = _point_id(cfg_r, r)
+                if pid in seen:
+                    raise ConfigError(f"{source}: point {_describe(overrides)} repeats point "
+                                      f"{_describe(points[seen[pid]].overrides)} (same config){loc('points')}")
+                seen[pid] = len(points)
+                points.append(SweepPoint(id=pid, index=len(points), overrides=overrides, repeat=r, config=cfg_r))
+    return Grid(points=tuple(points), keys=tuple(point_keys + axis_keys), repeats=int(repeats),
+                output=output, workers=workers, source=source)
+
+
+def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[[str], str],
+               bdir: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The base run-config mapping (paths resolved) and where its keys were written."""
+    if "base" in data and "base_config" in data:
+        raise ConfigError(f"base_config: give either base or base_config, not both{loc('base_config')}")
+    if "base_config" in data:
+        ref = data["base_config"]
+        if not isinstance(ref, str) or not ref:
+            raise ConfigError(f"base_config: expected the path of a run config, got {ref!r}{loc('base_config')}")
+        path = Path(_resolve(ref, bdir))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"base_config: cannot read {path}: {exc.strerror}{loc('base_config')}") from None
+        base, base_where = parse_yaml(text, str(path))
+        if not isinstance(base, Mapping):
+            raise ConfigError(f"{path}: a run config must be a mapping of keys, got {type(base).__name__}")
+        return resolve_paths(dict(base), path.parent), dict(base_where)
+    base = data.get("base", {})
+    if base is None:
+        base = {}
+    if not isinstance(base, Mapping):
+        raise ConfigError(f"base: expected a run config mapping, got {type(base).__name__}{loc('base')}")
+    base_where = {k[5:]: v for k, v in where.items() if k.startswith("base.")}
+    return resolve_paths(copy.deepcopy(dict(base)), bdir), base_where
+
+
+def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Mapping[str, str],
+               loc: Callable[[str], str], bdir: Path) -> dict[str, list[Any]]:
+    axes = data.get("axes", {})
+    if axes is None:
+        axes = {}
+    if not isinstance(axes, Mapping):
+        raise ConfigError(f"axes: expected a mapping of config key -> list of values, got "
+                          f"{type(axes).__name__}{loc('axes')}")
+    keys = [str(k) for k in axes]
+    for key, values in axes.items():
+        key = str(key)
+        at = loc("axes." + key)
+        _check_key(key, f"axes.{key}", at)
+        for other in keys:
+            if other != key and other.startswith(key + "."):
+                raise ConfigError(f"axes.{other}: {key!r} is also an axis and contains it{loc('axes.' + other)}")
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"axes.{key}: expected a non-empty list of values, got {values!r}{at}")
+        seen: dict[str, int] = {}
+        for i, v in enumerate(values):
+            canon = _canonical(v)
+            if canon in seen:
+                raise ConfigError(f"axes.{key}[{i}]: value {v!r} is already axes.{key}[{seen[canon]}]{at}")
+            seen[canon] = i
+            # Each value alone on the base, so the message names this axis and value.
+            _check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at)
+    return {str(k): list(v) for k, v in axes.items()}
+
+
+def _grid_points(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Mapping[str, str],
+                 loc: Callable[[str], str], bdir: Path) -> list[dict[str, Any]]:
+    pts = data.get("points")
+    if pts is None:
+        return []
+    at = loc("points")
+    if not isinstance(pts, list) or not pts:
+        raise ConfigError(f"points: expected a non-empty list of mappings (dotted key -> value), got {pts!r}{at}")
+    out = []
+    for i, p in enumerate(pts):
+        if not isinstance(p, Mapping) or not p:
+            raise ConfigError(f"points[{i}]: expected a non-empty mapping of dotted config keys, got {p!r}{at}")
+        keys = [str(k) for k in p]
+        for k in keys:
+            _check_key(k, f"points[{i}].{k}", at)
+            for other in keys:
+                if other != k and other.startswith(k + "."):
+                    raise ConfigError(f"points[{i}].{other}: {k!r} is also set there and contains it{at}")
+        _check_override(base, base_where, {str(k): v for k, v in p.items()}, bdir, f"points[{i}]", at)
+        out.append({str(k): v for k, v in p.items()})
+    return out
+
+
+def _sections() -> dict[str, type]:
+    """Dotted-key sections of a run config: the fields declared as sections (engine and run)."""
+    out: dict[str, type] = {}
+    for cls in (Config, RunConfig):
+        for f in fields(cls):
+            kind = kind_of(f)
+            if isinstance(kind, Section) and f.name != "engine":
+                out[f.name] = kind.cls
+    return out
+
+
+_SECTIONS = _sections()
+_TOP_KEYS = tuple(f.name for f in fields(Config)) + RUN_KEYS
+
+
+def _check_key(key: str, label: str, at: str) -> None:
+    """ConfigError unless ``key`` is a dotted path to a run-config field."""
+    parts = key.split(".")
+    if not all(parts):
+        raise ConfigError(f"{label}: {key!r} is not a dotted config key{at}")
+    if parts[0] not in _TOP_KEYS:
+        raise ConfigError(f"{label}: unknown config key {key!r}{at}")
+    if parts[0] not in _SECTIONS:
+        if len(parts) > 1:
+            raise ConfigError(f"{label}: unknown config key {key!r} ({parts[0]} has no sub-keys){at}")
+        return
+    if len(parts) == 1:
+        return
+    section = {f.name for f in fields(_SECTIONS[parts[0]])}
+    if parts[1] not in section:
+        raise ConfigError(f"{label}: unknown config key {key!r}{at}")
+    # Strategy parameters and latency model mappings are open below this level;
+    # the plugin or the latency parser checks what is set there.
+    open_below = (parts[0] == "strategy" and parts[1] == "params") or (
+        parts[0] == "latency" and parts[1] in _LATENCY_MODELS)
+    if len(parts) > 2 and not open_below:
+        raise ConfigError(f"{label}: unknown config key {key!r} ({'.'.join(parts[:2])} has no sub-keys){at}")
+
+
+def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> None:
+    """Check a run config mapping that may still lack its strategy (points or axes may give it)."""
+    data = dict(merged)
+    strat = data.get("strategy")
+    if strat is None:
+        data["strategy"] = {"path": "-"}
+    elif isinstance(strat, Mapping) and "path" not in strat:
+        data["strategy"] = {**strat, "path": "-"}
+    RunConfig.from_dict(data, where=where)
+
+
+def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
+                    bdir: Path, label: str, at: str) -> None:
+    merged = _apply(base, overrides, label, at)
+    try:
+        _check_partial(resolve_paths(merged, bdir, only=overrides), _strip_where(base_where, overrides))
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}{at}") from None
+
+
+def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
+                  where: Mapping[str, str], bdir: Path) -> RunConfig:
+    """The point's run config: the base with its overrides set, paths resolved."""
+    label = f"point {_describe(overrides)}"
+    merged = _apply(base, overrides, label, "")
+    pw = _strip_where(base_where, overrides)
+    for k in overrides:
+        text = where.get("axes." + k) or where.get("points")
+        if text:
+            pw[k] = text
+    try:
+        return RunConfig.from_dict(resolve_paths(merged, bdir, only=overrides), where=pw)
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
+
+
+def _apply(base: Mapping[str, Any], overrides: Mapping[str, Any], label: str, at: str) -> dict[str, Any]:
+    """Deep copy of ``base`` with each dotted key set (replacing what was there)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in overrides.items():
+        parts = key.split(".")
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = {}
+            elif not isinstance(nxt, Mapping):
+                raise ConfigError(f"{label}: cannot set {key!r}: {'.'.join(parts[:i + 1])} is {nxt!r} in the "
+                                  f"base config, not a mapping{at}")
+            node[part] = nxt = dict(nxt)
+            node = nxt
+        node[parts[-1]] = copy.deepcopy(value)
+    return out
+
+
+def _strip_where(base_where: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, str]:
+    """Base locations, minus those of keys an override replaced."""
+    return {k: v for k, v in base_where.items()
+            if not any(k == o or k.startswith(o + ".") or o.startswith(k + ".") for o in overrides)}
+
+
+def _resolve(path: str, bdir: Path) -> str:
+    p = Path(path).expanduser()
+    return str(p if p.is_absolute() else (bdir / p).resolve())
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _point_id(config: RunConfig, repeat: int) -> str:
+    plain = config.to_dict()
+    plain.pop("output", None)  # where results go does not change them
+    digest = hashlib.sha256(_canonical({"config": plain, "repeat": repeat}).encode()).hexdigest()
+    return digest[:16]
+
+
+def _describe(overrides: Mapping[str, Any]) -> str:
+    if not overrides:
+        return "(base)"
+    return ", ".join(f"{k}={_label(v)}" for k, v in overrides.items())
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("path"), str):
+        # A strategy section: its class name and parameters say which arm it is.
+        params = value.get("params") or {}
+        args = ", ".join(f"{k}={_label(v)}" for k, v in params.items()) if isinstance(params, Mapping) else ""
+        return f"{_short(value['path'], 10_000)}({args})"
+    if isinstance(value, (dict, list)):
+        return _canonical(value)
+    return repr(value)
+
+
+def _short(text: str, width: int = 28) -> str:
+    # Strategy specs are long (absolute) file paths; the name after ':' tells rows apart.
+    target, sep, name = text.rpartition(":")
+    if sep and target.endswith(".py") and name:
+        text = name
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _as_grid(grid: Any) -> Grid:
+    if isinstance(grid, Grid):
+        return grid
+    if isinstance(grid, (str, os.PathLike)):
+        return load_grid(grid)
+    if isinstance(grid, Mapping):
+        return parse_grid(grid)
+    raise ConfigError(f"sweep: expected a grid file path, a grid mapping or a Grid, got {type(grid).__name__}")

@@ -1,0 +1,341 @@
+"""A sweep's outputs: the terminal table, one plot per varying key, results.csv and a single-file HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._plot import figure, png_bytes
+from ..config import parse_duration
+from ..errors import ConfigError
+from .grid import Grid, _canonical, _label, _short
+
+__all__ = ["render_html", "render_plots", "rich_table", "write_report"]
+
+# Metrics the table and plots show first, in this order, when a run reports them.
+_HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share")
+
+
+
+def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str]) -> list[str]:
+    """Metric names to show: the headline ones first, then markouts, in the run's order."""
+    skip = set(grid_keys) | {"id", "index", "repeat", "seed", "status", "n_events", "elapsed_s", "error_type",
+                             "error_message"}
+    names: list[str] = []
+    for r in rows:
+        names.extend(k for k in r if k not in skip and k not in names)
+    numeric = [n for n in names if any(isinstance(r.get(n), (int, float)) and not isinstance(r.get(n), bool)
+                                       for r in rows)]
+    head = [n for n in _HEADLINE if n in numeric]
+    marks = [n for n in numeric if _is_markout(n) and n not in head]
+    return head + marks
+
+
+def _is_markout(name: str) -> bool:
+    """The mean markout in ticks at one horizon (``markout.<h>.mean_ticks``, from Report.flat)."""
+    return name.startswith("markout.") and name.endswith(".mean_ticks")
+
+
+def _header(name: str) -> str:
+    return f"markout {name[len('markout.'):-len('.mean_ticks')]}" if _is_markout(name) else name
+
+
+def _plot_metrics(cols: Sequence[str]) -> list[str]:
+    return [c for c in cols if c in ("pnl.total", "toxic_share") or _is_markout(c)]
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "–"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:.3g}"
+    return _short(_label(v))
+
+
+def _value_labels(values: Sequence[Any], width: int = 28) -> list[str]:
+    """Labels for one column: a strategy section by its class name alone when that
+    already tells the rows apart, else with its parameters."""
+    labels = [_fmt(v) if not isinstance(v, (str, Mapping, list)) else _short(_label(v), width) for v in values]
+    if all(isinstance(v, Mapping) and isinstance(v.get("path"), str) for v in values):
+        names = [_short(v["path"]) for v in values]
+        by_name: dict[str, set[str]] = {}
+        for n, v in zip(names, values):
+            by_name.setdefault(n, set()).add(_canonical(v))
+        if all(len(c) == 1 for c in by_name.values()):
+            labels = names
+    return labels
+
+
+# Terminal column titles (the HTML page keeps the full metric names).
+_SHORT_HEADER = {"pnl.total": "PnL", "pnl.spread_capture": "spread", "pnl.inventory": "inventory",
+                 "pnl.fees": "fees", "fills.count": "fills", "toxic_share": "toxic"}
+
+
+def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
+                short: bool = False) -> tuple[list[str], list[list[str]]]:
+    keys = list(grid.keys)
+    metrics = _metric_columns(rows, keys)
+    if short:  # the terminal keeps the total; the PnL split is in the CSV and HTML
+        metrics = [m for m in metrics if m not in ("pnl.spread_capture", "pnl.inventory", "pnl.fees")]
+    names = [(_SHORT_HEADER.get(m, _header(m).replace("markout ", "mk ")) if short else _header(m)) for m in metrics]
+    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + names
+    columns = [_value_labels([r.get(k) for r in rows], 20 if short else 60) for k in keys]
+    body = []
+    for i, r in enumerate(rows):
+        line = [col[i] for col in columns]
+        if grid.repeats > 1:
+            line.append(str(r.get("repeat")))
+        if r.get("status") == "ok":
+            line.append("ok")
+            line.extend(_fmt(r.get(m)) for m in metrics)
+        else:
+            line.append(f"{r.get('error_type')}: {_short(str(r.get('error_message')), 60)}")
+            line.extend("–" for _ in metrics)
+        body.append(line)
+    return header, body
+
+
+def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 200) -> Any:
+    """The results as a rich Table (one row per point, short column titles).
+
+    Parameters
+    ----------
+    rows : list of dict
+        What :func:`~mmsim.sweep.run_sweep` returned.
+    grid : Grid
+        The grid they came from (its varying keys become the first columns).
+    max_rows : int
+        Show the first this many points (all of them are in results.csv and sweep.html).
+    """
+    from rich.table import Table
+
+    n_fail = sum(1 for r in rows if r.get("status") != "ok")
+    title = f"mmsim sweep: {len(rows)} points, {n_fail} failed"
+    if len(rows) > max_rows:
+        title += f" (first {max_rows} shown; all in results.csv and sweep.html)"
+        rows = rows[:max_rows]
+    header, body = _table_rows(rows, grid, short=True)
+    table = Table(title=title,
+                  caption="PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills "
+                          "with a negative markout at the toxic horizon; mk h = mean markout at h in ticks "
+                          "(+ = good for us)")
+    nk = len(grid.keys) + (1 if grid.repeats > 1 else 0)
+    for i, h in enumerate(header):
+        # Values never wrap (a number cut in two reads as two numbers); titles may.
+        width = max([len(h)] + [len(line[i]) for line in body]) if i != nk else len(h)
+        table.add_column(h, justify="left" if i <= nk else "right", no_wrap=True, min_width=width)
+    for line in body:
+        table.add_row(*line)
+    return table
+
+
+def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str], str, bool]:
+    """x positions, tick labels, axis title, and whether x is numeric."""
+    uniq: list[Any] = []
+    for v in values:
+        if _canonical(v) not in [_canonical(u) for u in uniq]:
+            uniq.append(v)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq) and not key.startswith("latency."):
+        return [float(v) for v in uniq], [_fmt(v) for v in uniq], key, True
+    try:
+        ns = [parse_duration(v, key) for v in uniq]
+    except ConfigError:
+        ns = None
+    if ns is not None and (key.startswith("latency.") or key in ("decide_every", "sample_every")
+                           or any(isinstance(v, str) for v in uniq)):
+        scale, unit = (1e6, "ms") if max(ns) >= 1_000_000 else ((1e3, "us") if max(ns) >= 1_000 else (1.0, "ns"))
+        return [n / scale for n in ns], [_label(v) for v in uniq], f"{key} ({unit})", True
+    return [float(i) for i in range(len(uniq))], [_short(_label(v), 18) for v in uniq], key, False
+
+
+def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, bytes]:
+    """PNG bytes by file name: one figure per varying key, one panel per plotted metric.
+
+    Each panel plots a metric (PnL total, toxic share, markout at each horizon)
+    against that key, one line per value of the other varying keys (averaged
+    over them when there are more than eight combinations), the mean over
+    repeats with a bar of one standard deviation (a single run's markout shows
+    its confidence interval). A duration axis spanning several decades is drawn
+    on a symlog scale, ticked at the grid's values.
+    """
+    ok = [r for r in rows if r.get("status") == "ok"]
+    metrics = _plot_metrics(_metric_columns(ok, grid.keys))
+    varying = [k for k in grid.keys if len({_canonical(r.get(k)) for r in rows}) > 1]
+    plots: dict[str, bytes] = {}
+    if not ok or not metrics:
+        return plots
+    labels_of = {k: dict(zip([_canonical(r.get(k)) for r in rows], _value_labels([r.get(k) for r in rows], 40)))
+                 for k in varying}
+    for key in varying:
+        others = [k for k in varying if k != key]
+        xs, ticks, xtitle, numeric = _axis_values(key, [r.get(key) for r in rows])
+        xpos = {c: x for c, x in zip([_canonical(v) for v in _unique([r.get(key) for r in rows])], xs)}
+        groups: dict[str, list[Mapping[str, Any]]] = {}
+        for r in ok:
+            label = ", ".join(f"{k}={labels_of[k][_canonical(r.get(k))]}" for k in others) or "all"
+            groups.setdefault(label, []).append(r)
+        if len(groups) > 8:
+            groups = {f"mean over {', '.join(others)}": ok}
+        ncols = min(3, len(metrics))
+        nrows = math.ceil(len(metrics) / ncols)
+        height = 3.3 * nrows + 1.0
+        fig = figure(4.6 * ncols, height, dpi=100)
+        for i, m in enumerate(metrics):
+            ax = fig.add_subplot(nrows, ncols, i + 1)
+            for label, grp in groups.items():
+                pts: dict[float, list[Mapping[str, Any]]] = {}
+                for r in grp:
+                    if _number(r.get(m)) is not None:
+                        pts.setdefault(xpos[_canonical(r.get(key))], []).append(r)
+                if not pts:
+                    continue
+                x = sorted(pts)
+                y = [float(np.mean([_number(r.get(m)) for r in pts[k]])) for k in x]
+                lo, hi = _spread(m, [pts[k] for k in x], y)
+                if any(lo) or any(hi):
+                    ax.errorbar(x, y, yerr=[lo, hi], marker="o", ms=4, capsize=3, label=label)
+                else:
+                    ax.plot(x, y, marker="o", ms=4, label=label)
+            if _is_markout(m) or m.startswith("pnl"):
+                ax.axhline(0.0, color="0.6", lw=0.8)
+            ax.set_title(_header(m) + (" (ticks)" if _is_markout(m) else ""), fontsize=10)
+            ax.set_xlabel(xtitle, fontsize=9)
+            positive = [x for x in xs if x > 0]
+            if numeric and positive and max(xs) / min(positive) >= 100:
+                # Latency grids are roughly geometric (0, 1ms, 10ms, 100ms, 1s).
+                lin = min(positive)
+                ax.set_xscale("symlog", linthresh=lin)
+                ax.set_xlim(min(xs) - 0.3 * lin, max(xs) * 1.4)
+                ax.set_xticks(xs, ticks, fontsize=7, rotation=45 if len(xs) > 5 else 0)
+                ax.minorticks_off()
+            elif not numeric:
+                ax.set_xticks(xs, ticks, fontsize=8, rotation=30 if len(xs) > 4 else 0)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=8)
+        handles, labels = fig.axes[0].get_legend_handles_labels()
+        if len(labels) > 1 or (labels and labels[0] != "all"):
+            fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+        fig.suptitle(f"sweep: metrics against {key}", fontsize=11)
+        # Margins in inches (title above, legend below), whatever the panel count.
+        fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.65 / height, bottom=1.1 / height,
+                            hspace=0.7, wspace=0.3)
+        buf = png_bytes(fig)
+        plots[f"sweep_{key.replace('.', '_')}.png"] = buf
+    return plots
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
+            means: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Error bar below/above each mean: one standard deviation over repeats, else a
+    markout's confidence interval (``markout.<h>.ci_low``/``ci_high``) when the run gives it."""
+    lo: list[float] = []
+    hi: list[float] = []
+    for rows, mean in zip(groups, means):
+        vals = [v for v in (_number(r.get(metric)) for r in rows) if v is not None]
+        if len(vals) > 1:
+            sd = float(np.std(vals))
+            lo.append(sd)
+            hi.append(sd)
+            continue
+        base = metric[: -len(".mean_ticks")] if _is_markout(metric) else None
+        a = _number(rows[0].get(f"{base}.ci_low")) if base else None
+        b = _number(rows[0].get(f"{base}.ci_high")) if base else None
+        lo.append(max(0.0, mean - a) if a is not None else 0.0)
+        hi.append(max(0.0, b - mean) if b is not None else 0.0)
+    return lo, hi
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    out, seen = [], set()
+    for v in values:
+        c = _canonical(v)
+        if c not in seen:
+            seen.add(c)
+            out.append(v)
+    return out
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}
+th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}
+td.k{text-align:left}td.err{color:#b00;text-align:left}img{max-width:100%;margin:1em 0}"""
+
+
+def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[str, bytes]) -> str:
+    """A single-file HTML page: the results table and the plots (base64 PNG, no network)."""
+    header, body = _table_rows(rows, grid)
+    nk = len(grid.keys) + (1 if grid.repeats > 1 else 0)
+    n_fail = sum(1 for r in rows if r.get("status") != "ok")
+    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
+             f"<title>mmsim sweep {html.escape(grid.source)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>mmsim sweep</h1><p>grid <code>{html.escape(grid.source)}</code>: {len(rows)} points, "
+             f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us).</p>",
+             "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    for line in body:
+        cells = []
+        for i, c in enumerate(line):
+            cls = "k" if i < nk else ("err" if i == nk and c != "ok" else "")
+            cells.append(f"<td class='{cls}'>{html.escape(c)}</td>" if cls else f"<td>{html.escape(c)}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</table>")
+    for name, png in plots.items():
+        b64 = base64.b64encode(png).decode("ascii")
+        parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{b64}'>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(rows: Sequence[Mapping[str, Any]], grid: Grid, out: str | os.PathLike[str], *,
+                 plots: bool = True) -> dict[str, Path]:
+    """Write ``results.csv``, the PNG plots and ``sweep.html`` into ``out``.
+
+    Returns
+    -------
+    dict of str to Path
+        Each written file by name.
+    """
+    import csv
+
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    names: list[str] = []
+    for r in rows:
+        names.extend(k for k in r if k not in names)
+    p = d / "results.csv"
+    with p.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(names)
+        for r in rows:
+            w.writerow(["" if r.get(n) is None else (_canonical(r[n]) if isinstance(r[n], (dict, list)) else r[n])
+                        for n in names])
+    written["results.csv"] = p
+    pngs = render_plots(rows, grid) if plots else {}
+    for name, png in pngs.items():
+        (d / name).write_bytes(png)
+        written[name] = d / name
+    p = d / "sweep.html"
+    p.write_text(render_html(rows, grid, pngs), encoding="utf-8")
+    written["sweep.html"] = p
+    return written

@@ -1,0 +1,142 @@
+"""The sweep's results file: one JSON line per finished point, appended and fsynced; resuming reads it back."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._json import json_clean
+from .grid import Grid, _is_int, _label
+
+__all__ = ["RESULTS_FILE", "read_results", "to_array"]
+
+#: Name of the results file inside the output directory. JSON Lines, one object per
+#: finished point: ``id``, ``index`` (position in the grid), ``overrides`` (dotted key ->
+#: value as written), ``repeat``, ``seed``, ``status`` (``"ok"`` or ``"error"``),
+#: ``metrics`` (flat name -> number, from :func:`mmsim.runner.point_metrics`),
+#: ``n_events``, ``elapsed_s`` (wall time of the point), ``error`` (``{type, message,
+#: traceback}`` or null), ``host``, ``pid``, ``finished_at`` (UTC ISO time). A
+#: later line for the same id supersedes an earlier one (``--retry-failed``).
+RESULTS_FILE = "results.jsonl"
+
+
+
+
+def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """Finished points in a results file, by id (the last record of an id wins).
+
+    A line cut short by a crash while it was being written is ignored (its
+    point runs again); so is any other line that is not a JSON object with an id.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / RESULTS_FILE
+    done: dict[str, dict[str, Any]] = {}
+    if not p.exists():
+        return done
+    with p.open("r", encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("id"), str):
+                done[rec["id"]] = rec
+    return done
+
+
+class _ResultsWriter:
+    """Appends one JSON line per finished point; each is on disk before the next is taken."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fh = path.open("ab")
+        # A crash mid-write can leave a partial last line; cut it so the next
+        # record starts on a line of its own (read_results already skips it).
+        size = self._fh.seek(0, os.SEEK_END)
+        if size:
+            with path.open("rb") as r:
+                r.seek(size - 1)
+                last = r.read(1)
+            if last != b"\n":
+                keep = _last_newline(path, size)
+                self._fh.truncate(keep)
+                self._fh.seek(keep)
+
+    def append(self, record: Mapping[str, Any]) -> None:
+        line = json.dumps(json_clean(record), allow_nan=False, separators=(",", ":")) + "\n"
+        self._fh.write(line.encode("utf-8"))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def _last_newline(path: Path, size: int) -> int:
+    with path.open("rb") as r:
+        pos = size
+        while pos > 0:
+            start = max(0, pos - 65536)
+            r.seek(start)
+            chunk = r.read(pos - start)
+            i = chunk.rfind(b"\n")
+            if i >= 0:
+                return start + i + 1
+            pos = start
+    return 0
+
+
+def _flatten(rec: Mapping[str, Any], grid: Grid) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": rec["id"], "index": rec.get("index"), "repeat": rec.get("repeat", 0),
+                           "seed": rec.get("seed"), "status": rec.get("status")}
+    overrides = rec.get("overrides") or {}
+    for k in grid.keys:
+        row[k] = overrides.get(k)
+    for k, v in (rec.get("metrics") or {}).items():
+        row[k if k not in row else f"metric.{k}"] = v
+    err = rec.get("error") or {}
+    row.update(n_events=rec.get("n_events"), elapsed_s=rec.get("elapsed_s"),
+               error_type=err.get("type"), error_message=err.get("message"))
+    return row
+
+
+def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """Sweep records as a structured numpy array, one field per column.
+
+    Numeric columns become ``float64`` (``int64`` when every value is an
+    integer and none is missing; missing numbers are NaN), booleans ``bool``,
+    anything else (durations as written, latency mappings, strategy paths,
+    error messages) a unicode string.
+    """
+    names: list[str] = []
+    for r in rows:
+        names.extend(k for k in r if k not in names)
+    dtypes: list[tuple[str, str]] = []
+    cols: list[list[Any]] = []
+    for name in names:
+        vals = [r.get(name) for r in rows]
+        present = [v for v in vals if v is not None]
+        if present and all(isinstance(v, bool) for v in present) and len(present) == len(vals):
+            dtypes.append((name, "?"))
+            cols.append(vals)
+        elif present and all(_is_int(v) for v in present) and len(present) == len(vals):
+            dtypes.append((name, "<i8"))
+            cols.append(vals)
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+            dtypes.append((name, "<f8"))
+            cols.append([np.nan if v is None else float(v) for v in vals])
+        else:
+            text = ["" if v is None else _label(v) for v in vals]
+            dtypes.append((name, f"<U{max(1, max((len(t) for t in text), default=1))}"))
+            cols.append(text)
+    arr = np.zeros(len(rows), dtype=dtypes)
+    for (name, _), col in zip(dtypes, cols):
+        arr[name] = col
+    return arr

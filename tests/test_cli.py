@@ -1,0 +1,160 @@
+"""The command line's grammar: the options every subcommand shares, usage errors, overwrites, defaults, messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+import mmsim
+from mmsim.cli import COMMANDS, build_parser, main
+
+S = 1_000_000_000
+FIXED_SPREAD = f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mmsim.synth import SynthConfig, write_store
+
+    path = tmp_path_factory.mktemp("cli") / "store"
+    write_store(SynthConfig(seed=3, duration=20 * S), path)
+    return path
+
+
+def run_yaml(folder: Path, store: Path, extra: str = "latency: {entry: 25us, response: 25us}\n") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / "run.yaml"
+    p.write_text(f"data: {store}\nstrategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n"
+                 f"report: {{horizons: [1s], event_horizons: [10]}}\n{extra}")
+    return p
+
+
+def test_every_subcommand_shares_quiet_output_force_and_debug():
+    _, subs = build_parser()
+    assert set(subs) == set(COMMANDS) == {"run", "report", "demo", "synth", "convert", "sweep", "queue-score", "compare"}
+    for name, p in subs.items():
+        opts = {s: a for a in p._actions for s in a.option_strings}
+        for flag, dest in (("-q", "quiet"), ("--quiet", "quiet"), ("-o", "output"), ("--output", "output"),
+                           ("--force", "force"), ("--debug", "debug")):
+            assert flag in opts and opts[flag].dest == dest, (name, flag)
+
+
+def test_debug_works_after_the_subcommand(tmp_path, store, capsys):
+    cfg = run_yaml(tmp_path, store, "latency: {feed: soon}\n")
+    assert main(["run", str(cfg), "-q"]) == 2
+    assert capsys.readouterr().err.startswith("mmsim: config error: latency.feed: cannot read 'soon'")
+    for argv in (["--debug", "run", str(cfg), "-q"], ["run", str(cfg), "-q", "--debug"]):
+        with pytest.raises(mmsim.ConfigError, match="latency.feed: cannot read 'soon'"):
+            main(argv)
+
+
+def test_a_usage_error_prints_the_subcommands_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "x.yaml", "--bogus"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: mmsim run ") and err.rstrip().endswith("error: unrecognized arguments: --bogus")
+    with pytest.raises(SystemExit):
+        main(["sweep"])
+    assert capsys.readouterr().err.startswith("usage: mmsim sweep ")
+
+
+def test_run_without_strategy_is_a_config_error(tmp_path, store, capsys):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\n")
+    assert main(["run", str(cfg), "-q", "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith(f"mmsim: config error: {cfg}: missing config key 'strategy'")
+    assert not (tmp_path / "out").exists()
+
+
+def test_run_refuses_to_overwrite_unless_forced(tmp_path, store, capsys):
+    cfg = run_yaml(tmp_path, store)
+    out = tmp_path / "out"
+    assert main(["run", str(cfg), "-q", "-o", str(out)]) == 0
+    (out / "stale.png").write_bytes(b"from an older run")
+    capsys.readouterr()
+    assert main(["run", str(cfg), "-q", "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"mmsim run: error: {out}: the run directory already exists; pass --force to "
+                                       "replace it, or -o another directory\n")
+    assert main(["run", str(cfg), "-q", "-o", str(out), "--force"]) == 0
+    assert (out / "result.json").exists() and not (out / "stale.png").exists()  # replaced, not merged
+    # A non-empty directory that is not a run directory is never deleted, even with --force.
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    assert main(["run", str(cfg), "-q", "-o", str(other), "--force"]) == 2
+    assert "not an mmsim run directory (no result.json)" in capsys.readouterr().err
+    assert (other / "notes.txt").read_text() == "keep me"
+
+
+def test_default_outputs_of_same_named_configs_do_not_collide(tmp_path, store, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    a = run_yaml(tmp_path / "a", store, "latency: {feed: 1ms, entry: 25us, response: 25us}\n")
+    b = run_yaml(tmp_path / "b", store, "latency: {feed: 2ms, entry: 25us, response: 25us}\n")
+    assert main(["run", str(a), "-q", "--no-report"]) == 0
+    assert main(["run", str(b), "-q", "--no-report"]) == 0
+    dirs = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert dirs == sorted([f"run-{mmsim.config.load_yaml(a).digest()}", f"run-{mmsim.config.load_yaml(b).digest()}"])
+    assert len(set(dirs)) == 2
+    # The same config again is the same run: refused without --force, and says where it is.
+    assert main(["run", str(a), "-q", "--no-report"]) == 2
+    assert f"runs/run-{mmsim.config.load_yaml(a).digest()}: the run directory already exists" in capsys.readouterr().err
+
+
+def test_missing_store_says_how_to_make_one(tmp_path, capsys):
+    cfg = run_yaml(tmp_path, tmp_path / "nostore")
+    assert main(["run", str(cfg), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"mmsim: error: {tmp_path / 'nostore'}: no such directory; make it with `mmsim convert "
+                          f"SRC... -o {tmp_path / 'nostore'} --format FORMAT` (--format lobster for "
+                          "TICKER_DATE_*_message_LEVEL.csv; --format binance for")
+    assert "or `mmsim synth -o" in err and not (tmp_path / "runs").exists()
+
+
+def test_synth_refuses_an_existing_store_unless_forced(tmp_path, capsys):
+    out = tmp_path / "s"
+    argv = ["synth", "-o", str(out), "-q"]
+    cfg = tmp_path / "synth.yaml"
+    cfg.write_text("duration: 2s\n")
+    assert main(["synth", str(cfg), "-o", str(out), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["synth", str(cfg), "-o", str(out), "-q"]) == 2
+    assert "the event store already exists; pass --force" in capsys.readouterr().err
+    assert main(["synth", str(cfg), "-o", str(out), "-q", "--seed", "9", "--force"]) == 0
+    assert mmsim.load(out).meta["synth"]["seed"] == 9
+    assert argv  # the same grammar as every other command
+
+
+def test_errors_are_one_unwrapped_line_when_stderr_is_a_file(tmp_path):
+    """A long path in an error stays whole: nothing wraps at 80 columns when stderr is not a terminal."""
+    deep = tmp_path / ("a-rather-long-directory-name-" * 4) / "config-with-a-long-name.yaml"
+    deep.parent.mkdir(parents=True)
+    deep.write_text("latency: {feed: 5 parsecs}\nstrategy: {path: x.py:X}\n")
+    err_file = tmp_path / "err.txt"
+    with err_file.open("w") as fh:
+        proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(deep), "-q"], stderr=fh,
+                              stdout=subprocess.DEVNULL, env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = err_file.read_text().splitlines()
+    assert len(lines) == 1 and len(lines[0]) > 120
+    assert lines[0] == (f"mmsim: config error: latency.feed: cannot read '5 parsecs' as a duration; use a number with "
+                        f"a unit (ns, us, ms, s, min, h), e.g. 250us ({deep} line 1)")
+
+
+def test_sweep_force_starts_afresh(tmp_path):
+    from mmsim.sweep import RESULTS_FILE, run_sweep
+
+    from test_sweep import _failing_point
+
+    grid = {"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+            "axes": {"strategy.params.half_spread": [1, 3]}}
+    out = tmp_path / "out"
+    run_sweep(grid, out=out, workers=0, point_fn=_failing_point)
+    run_sweep(grid, out=out, workers=0, point_fn=_failing_point)  # resumed: nothing runs again
+    assert len((out / RESULTS_FILE).read_text().splitlines()) == 2
+    run_sweep(grid, out=out, workers=0, point_fn=_failing_point, fresh=True)
+    assert len((out / RESULTS_FILE).read_text().splitlines()) == 2  # replaced, then every point ran once
