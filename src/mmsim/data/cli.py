@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import MmsimError
-from . import FORMATS, converter
+from . import FORMATS, convert, summary
 from ._common import file_size
 
 __all__ = ["add_convert_parser", "cmd_convert"]
@@ -36,63 +35,51 @@ def add_convert_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--tick-size", type=float, default=None, help="price tick (inferred when omitted)")
     p.add_argument("--lot-size", type=float, default=None, help="size of one lot (inferred when omitted)")
     p.add_argument("--symbol", default=None, help="symbol written to meta.json (default: from the data)")
+    p.add_argument("--force", action="store_true", help="replace an existing store at STORE (atomically)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_convert)
     return p
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    """Run ``mmsim convert``; returns the exit code (0 ok, 1 bad or missing input, as ``mmsim run``)."""
+    """Run ``mmsim convert``; returns the exit code (errors propagate to ``mmsim.cli.main``: exit 1)."""
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = Console(stderr=True)
-    for src in args.sources:
-        if not Path(src).exists():
-            # One plain line (rich would wrap it at the console width).
-            print(f"mmsim: error: {src}: no such file", file=sys.stderr)
-            return 1
-    conv = converter(args.format)
     total = sum(file_size(Path(s)) for s in args.sources)
     show = not args.quiet and sys.stderr.isatty()
-    try:
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=not show,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"converting {args.format}", total=total or None)
-            done_before = [0]
-            current = [0]
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not show,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"converting {args.format}", total=total or None)
+        done_before = [0]
+        current = [0]
 
-            def progress(n: int) -> None:
-                # Loaders report bytes read of the current file; keep a running
-                # total across files (a smaller value means the next file began).
-                if n < current[0]:
-                    done_before[0] += current[0]
-                current[0] = n
-                bar.update(task, completed=min(total, done_before[0] + n) if total else None)
+        def progress(n: int) -> None:
+            # Loaders report bytes read of the current file; keep a running
+            # total across files (a smaller value means the next file began).
+            if n < current[0]:
+                done_before[0] += current[0]
+            current[0] = n
+            bar.update(task, completed=min(total, done_before[0] + n) if total else None)
 
-            store = conv(
-                list(args.sources),
-                args.output,
-                tick_size=args.tick_size,
-                lot_size=args.lot_size,
-                symbol=args.symbol,
-                progress=progress,
-            )
-    except MmsimError as exc:
-        if getattr(args, "debug", False):
-            raise
-        console.print(f"mmsim: error: {exc}", markup=False, highlight=False)
-        return 1
-    m = store.meta
-    console.print(
-        f"wrote {store.path}: {len(store):,} events, {m['symbol']} ({m['venue']}), "
-        f"tick {m['tick_size']:g}, lot {m['lot_size']:g}, {m['levels']}"
-    )
+        store = convert(
+            args.sources,
+            args.output,
+            format=args.format,
+            tick_size=args.tick_size,
+            lot_size=args.lot_size,
+            symbol=args.symbol,
+            progress=progress,
+            force=args.force,
+        )
+    # One plain line (rich would wrap it at the console width).
+    print(summary(store), file=sys.stderr)
     return 0
