@@ -362,3 +362,22 @@ def test_write_store_replays_the_events_it_writes(tmp_path):
     with pytest.raises(mmsim.DataError, match=r"store: ADD of order 2 has non-positive qty 0 \(event 1 of the store\)"):
         write_store(tmp_path / "store", ev, meta)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- reorder window (issue 18, item 6)
+def test_binance_reorder_window_boundary(tmp_path):
+    """A trade stamped 9.999 s before the latest exchange time is sorted into place; 10.001 s is an error."""
+    def trade(T):
+        return {"stream": "xusdt@trade", "data": {"e": "trade", "E": T, "T": T, "s": "XUSDT", "t": 1, "p": "10.05",
+                                                   "q": "1.000", "X": "MARKET", "m": True}}
+
+    base = [USDM_SNAP, usdm_diff(100, 100, 99, 0), usdm_diff(101, 104, 100, 10_000)]
+    st = bn.convert([capture(tmp_path, base + [trade(T0 + 1)])], tmp_path / "s", tick_size=0.01)  # 9.999 s early
+    ev = np.asarray(st.events)
+    i = int(np.flatnonzero(ev["kind"] == Kind.TRADE)[0])
+    assert ev["exch_ts"][i] == (T0 + 1) * 1_000_000 and ev["exch_ts"][i + 1] == (T0 + 10_000) * 1_000_000
+    p = capture(tmp_path, base + [trade(T0 - 1)], "late.gz")  # 10.001 s early
+    with pytest.raises(mmsim.DataError, match=r"late.gz: line 4: exchange timestamp 1699999999999000000 is 10.001 s "
+                                              r"earlier than 1700000010000000000 read before \(at .*late.gz: line 3\); "
+                                              r"rows may be out of order by at most 10 s"):
+        bn.convert([p], tmp_path / "t", tick_size=0.01)
