@@ -381,3 +381,27 @@ def test_binance_reorder_window_boundary(tmp_path):
                                               r"earlier than 1700000010000000000 read before \(at .*late.gz: line 3\); "
                                               r"rows may be out of order by at most 10 s"):
         bn.convert([p], tmp_path / "t", tick_size=0.01)
+
+
+def test_two_lobster_days_survive_the_hftbacktest_round_trip(tmp_path):
+    """The same kind in another format: one-sided clears re-list ids in an hftbacktest L3 file."""
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    m1 = lobster_day(d1, "2012-06-21", LOB_MSG[:2], LOB_BOOK[:2])
+    m2 = lobster_day(d2, "2012-06-22", ["34200.5,1,101,3,1000100,1"], ["1000200,2,1000100,3"])
+    st = lob.convert([m1, m2], tmp_path / "s")
+    hftbacktest.export(st, tmp_path / "x.npz")
+    back = hftbacktest.convert([tmp_path / "x.npz"], tmp_path / "back")
+    ev = rows_of(back.events)
+    # Each side-0 CLEAR comes back as one clear per side; order 101 is added on both days.
+    assert [e[1:3] for e in ev if e[1] == "CLEAR"] == [("CLEAR", 1), ("CLEAR", -1)] * 2
+    assert [e[5] for e in ev if e[1] == "ADD"].count(101) == 2
+
+
+def test_convert_rejects_sizes_that_are_not_positive_numbers(tmp_path):
+    srcs, _ = lobster(tmp_path)
+    for bad in (float("nan"), float("inf"), 0.0, -0.01):
+        with pytest.raises(mmsim.ConfigError, match=r"tick_size must be a positive number"):
+            convert(srcs, tmp_path / "s", format="lobster", tick_size=bad)
+    assert not (tmp_path / "s").exists()

@@ -109,11 +109,17 @@ def convert(
         A missing input, an existing store without ``force``, or bad data: one
         line naming the file and the line or record.
     mmsim.ConfigError
-        An unknown format name.
+        An unknown format name, or a tick or lot size that is not a positive
+        finite number.
     """
-    from ..errors import DataError
+    import math
+
+    from ..errors import ConfigError, DataError
 
     conv = converter(format)
+    for name, v in (("tick_size", tick_size), ("lot_size", lot_size)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0):
+            raise ConfigError(f"{name} must be a positive number, got {v!r}")
     paths = [Path(p) for p in sources]
     if not paths:
         raise DataError("no input files given")

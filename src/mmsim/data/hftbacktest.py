@@ -316,6 +316,7 @@ def convert(
                     elif t == DEPTH_CLEAR_EVENT:
                         if s == 0:
                             book.clear(0)
+                            orders.clear()
                             em.add(e, lc, Kind.CLEAR, 0, 0, 0, 0, rec)
                             continue
                         upto = int(round(sel["px"][j] / tick_f)) if np.isfinite(sel["px"][j]) else None
@@ -326,6 +327,9 @@ def convert(
                             gone = [x for x in lv if (x >= upto if s > 0 else x <= upto)]
                         if len(gone) == len(lv):
                             book.clear(s)
+                            # A cleared side's orders are gone: ids listed again later are new orders.
+                            for oid in [o for o, v in orders.items() if v[0] == s]:
+                                del orders[oid]
                             em.add(e, lc, Kind.CLEAR, s, 0, 0, 0, rec)
                         else:
                             for x in sorted(gone):

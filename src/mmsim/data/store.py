@@ -487,12 +487,21 @@ class EventStoreWriter:
         )
         # Each CLEAR of both sides on L3 data starts a new book, orders included
         # (a new file's snapshot re-lists its orders): replay each such part alone.
+        # Both sides cleared by two one-sided CLEARs at one time (hftbacktest's
+        # files) count as one.
         starts = [0]
         if meta.get("levels") == "L3":
             step = 1 << 20
             for i in range(0, self.count, step):
-                c = ev[i : i + step]
-                cut = np.flatnonzero((c["kind"] == Kind.CLEAR) & (c["side"] == 0)) + i
+                c = ev[i : i + step + 1]
+                clr = c["kind"] == Kind.CLEAR
+                both = clr & (c["side"] == 0)
+                pair = np.zeros(len(c), bool)
+                pair[:-1] = (
+                    clr[:-1] & clr[1:] & (c["side"][:-1] != 0) & (c["side"][:-1] == -c["side"][1:])
+                    & (c["exch_ts"][:-1] == c["exch_ts"][1:])
+                )
+                cut = np.flatnonzero((both | pair)[:step]) + i
                 starts.extend(int(x) for x in cut if x > 0)
         starts.append(self.count)
         for a, b in zip(starts[:-1], starts[1:]):
