@@ -664,6 +664,15 @@ def _(d):
     return databento_dbn(d, dbn_bytes()[:-20], zst=False)
 
 
+@case("databento-dbn-malformed-record-header", "databento", r"record \d+", tick_size=0.25)
+def _(d):
+    # Record 2's header says: a 28-byte trade. databento_dbn panics (in Rust) on it.
+    raw = bytearray(dbn_bytes())
+    at = len(dbn_bytes([])) + 56
+    raw[at], raw[at + 1] = 7, 0
+    return databento_dbn(d, bytes(raw), zst=False)
+
+
 @case("databento-dbn-garbage-after-magic", "databento", None, tick_size=0.25)
 def _(d):
     return databento_dbn(d, b"DBN\x03" + bytes(range(256)) * 4, zst=False)

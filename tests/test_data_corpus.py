@@ -29,6 +29,7 @@ CLI_CASES = {
     "binance-truncated-gzip",
     "databento-csv-milliseconds",
     "databento-dbn-zst-truncated-half",
+    "databento-dbn-malformed-record-header",
     "hftbacktest-price-nan",
     "tardis-book-not-utf8",
     "tardis-trades-trade-1h-early",

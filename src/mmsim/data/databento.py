@@ -63,6 +63,9 @@ stream that ends inside a record.
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,6 +85,8 @@ _DIGITS = 9  # Databento fixed-point prices: 1e-9
 _UNDEF_PRICE = (1 << 63) - 1
 _INFER_RECORDS = 20_000
 _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
+#: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
+_STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 # (ts_recv, ts_event, action, side, price_1e9 or None, size, order_id, flags, instrument, position)
 Record = tuple
@@ -99,6 +104,45 @@ def _is_dbn(path: Path) -> bool:
         return f.read(3) == b"DBN"
 
 
+class _RustPanicQuiet:
+    """Hold what native code writes to stderr (fd 2) during a call; drop it if the call failed.
+
+    databento_dbn panics (a Rust panic, printed with its backtrace on fd 2) on
+    some malformed records instead of raising; the panic becomes one
+    ``DataError`` line, so its printout is dropped. Output of a call that
+    succeeds is passed on.
+    """
+
+    def __init__(self) -> None:
+        self._buf = tempfile.TemporaryFile()
+        self._saved = -1
+
+    def __enter__(self) -> _RustPanicQuiet:
+        try:
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            os.dup2(self._buf.fileno(), 2)
+        except OSError:  # no fd 2 to redirect (embedded interpreters): leave it
+            self._saved = -1
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._saved < 0:
+            return
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = -1
+        self._buf.seek(0)
+        held = self._buf.read()
+        self._buf.seek(0)
+        self._buf.truncate()
+        if held and exc_type is None:
+            os.write(2, held)
+
+    def close(self) -> None:
+        self._buf.close()
+
+
 def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     import databento_dbn as dbn
 
@@ -108,55 +152,63 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     pos = 0
     done = 0
     seen_meta = False
-    with open(path, "rb") as f:
-        while True:
-            chunk = f.read(1 << 20)
-            try:
-                if chunk:
-                    dec.write(chunk)
-                    done += len(chunk)
-                recs = dec.decode()
-            except Exception as exc:  # databento_dbn raises its own DBNError/RuntimeError
-                raise DataError(f"{path}: record {pos + 1}: cannot decode DBN ({exc})") from None
-            if not chunk:
-                left = len(dec.buffer())
-                if left:
-                    raise DataError(
-                        f"{path}: record {pos + len(recs) + 1}: the file ends inside a record "
-                        f"({left} bytes left over): truncated"
+    quiet = _RustPanicQuiet()
+    try:
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                try:
+                    with quiet:
+                        if chunk:
+                            dec.write(chunk)
+                            done += len(chunk)
+                        recs = dec.decode()
+                except _STOP:
+                    raise
+                except BaseException as exc:  # DBNError, RuntimeError, or a Rust panic (a BaseException)
+                    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise DataError(f"{path}: record {pos + 1}: cannot decode DBN from this record on ({why})") from None
+                if not chunk:
+                    left = len(dec.buffer())
+                    if left:
+                        raise DataError(
+                            f"{path}: record {pos + len(recs) + 1}: the file ends inside a record "
+                            f"({left} bytes left over): truncated"
+                        )
+                    if zstd:
+                        bad = _zstd_incomplete(path)
+                        if bad:
+                            raise DataError(f"{path}: record {pos + len(recs) + 1}: {bad}")
+                for r in recs:
+                    if isinstance(r, dbn.Metadata):
+                        seen_meta = True
+                        if r.schema is not None and str(r.schema).lower().split(".")[-1] != "mbo":
+                            raise DataError(f"{path}: schema {r.schema} is not MBO (market by order)")
+                        continue
+                    pos += 1
+                    if not isinstance(r, dbn.MBOMsg):
+                        continue
+                    price = None if r.price == _UNDEF_PRICE else int(r.price)
+                    if pos == 1 and not seen_meta:
+                        raise DataError(f"{path}: record 1: no DBN metadata header before the records")
+                    yield (
+                        int(r.ts_recv),
+                        int(r.ts_event),
+                        str(r.action),
+                        str(r.side),
+                        price,
+                        int(r.size),
+                        int(r.order_id),
+                        int(r.flags),
+                        int(r.instrument_id),
+                        pos,
                     )
-                if zstd:
-                    bad = _zstd_incomplete(path)
-                    if bad:
-                        raise DataError(f"{path}: record {pos + len(recs) + 1}: {bad}")
-            for r in recs:
-                if isinstance(r, dbn.Metadata):
-                    seen_meta = True
-                    if r.schema is not None and str(r.schema).lower().split(".")[-1] != "mbo":
-                        raise DataError(f"{path}: schema {r.schema} is not MBO (market by order)")
-                    continue
-                pos += 1
-                if not isinstance(r, dbn.MBOMsg):
-                    continue
-                price = None if r.price == _UNDEF_PRICE else int(r.price)
-                if pos == 1 and not seen_meta:
-                    raise DataError(f"{path}: record 1: no DBN metadata header before the records")
-                yield (
-                    int(r.ts_recv),
-                    int(r.ts_event),
-                    str(r.action),
-                    str(r.side),
-                    price,
-                    int(r.size),
-                    int(r.order_id),
-                    int(r.flags),
-                    int(r.instrument_id),
-                    pos,
-                )
-            if progress is not None:
-                progress(done)
-            if not chunk:
-                break
+                if progress is not None:
+                    progress(done)
+                if not chunk:
+                    break
+    finally:
+        quiet.close()
 
 
 def _zstd_incomplete(path: Path) -> str | None:
@@ -405,11 +457,17 @@ class _Converter:
         dec = dbn.DBNDecoder(compression=comp)
         with open(path, "rb") as f:
             head = f.read(1 << 16)
+        quiet = _RustPanicQuiet()
         try:
-            dec.write(head)
-            recs = dec.decode()
-        except Exception:  # the records pass reports a broken file, with its position
+            with quiet:
+                dec.write(head)
+                recs = dec.decode()
+        except _STOP:
+            raise
+        except BaseException:  # the records pass reports a broken file, with its position
             return
+        finally:
+            quiet.close()
         for r in recs:
             if isinstance(r, dbn.Metadata):
                 self.venue = self.venue or str(r.dataset)

@@ -49,6 +49,7 @@ hftbacktest replay of the file matches through halts) or refused
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -126,15 +127,21 @@ def _chunks(path: Path) -> Iterator[np.ndarray]:
 
 def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:
     try:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"unsupported .npy format version {version}")
-    except (ValueError, SyntaxError, EOFError, UnicodeDecodeError, *_ZIP_ERRORS) as exc:
-        raise DataError(f"{path}: not a numpy array file ({exc})") from None
+        with warnings.catch_warnings():
+            # A damaged header can look like a Python 2 one (numpy warns, then fails).
+            warnings.simplefilter("ignore")
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+    except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, TokenError, ...
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: not a numpy array file ({why})") from None
+    if not isinstance(dtype, np.dtype) or not isinstance(shape, tuple):
+        raise DataError(f"{path}: not a numpy array file (a header without dtype and shape)")
     if (
         dtype.names is None
         or set(dtype.names) != set(HBT_EVENT_DTYPE.names)

@@ -24,6 +24,7 @@ import re
 import secrets
 import shutil
 import struct
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -244,10 +245,13 @@ def _check_meta(meta: dict[str, Any], meta_path: Path) -> None:
 
 def _open_events(ev_path: Path) -> np.ndarray:
     try:
-        events = np.load(ev_path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError, SyntaxError, UnicodeDecodeError) as exc:
-        # np.load raises EOFError on an empty file, ValueError on a bad header,
-        # OSError on a truncated one ("mmap length is greater than file size").
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged header can look like a Python 2 one
+            events = np.load(ev_path, mmap_mode="r", allow_pickle=False)
+    except Exception as exc:
+        # np.load raises EOFError on an empty file, ValueError, SyntaxError or
+        # TokenError on a bad header, OSError on a truncated one ("mmap length
+        # is greater than file size").
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{ev_path}: not a readable .npy file ({why})") from None
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
