@@ -137,7 +137,7 @@ def _lob_book(line: int, row: str, keep: int | None = None):
     def build(d: Path):
         b = list(LOB_BOOK)
         b[line - 1] = row
-        srcs, mp = lobster(d, book=b, keep=keep)
+        srcs, _ = lobster(d, book=b, keep=keep)
         return srcs, d / LOB_DAY.format("orderbook")
 
     return build

@@ -64,7 +64,7 @@ HALT_BOOK = [
 def test_lobster_halt_quoting_resume_are_status_events_at_their_times(tmp_path):
     m = lobster_day(tmp_path, "2012-06-21", HALT_MSGS, HALT_BOOK)
     st = lob.convert([m], tmp_path / "s")
-    t = lambda secs: (MIDNIGHT + secs) * S  # noqa: E731
+    t = lambda secs: (MIDNIGHT + secs) * S
     syn = lob.SYNTHETIC_ID_BASE
     assert rows_of(st.events) == [
         (t(35999), "CLEAR", 0, 0, 0, 0),

@@ -70,7 +70,7 @@ def open_binary(path: Path, progress: Progress | None = None) -> io.BufferedIOBa
     if progress is not None:
         raw = _ProgressReader(io.FileIO(path, "rb"), progress)
     else:
-        raw = open(path, "rb")  # noqa: SIM115 - returned to the caller
+        raw = open(path, "rb")
     head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
     if head == b"\x1f\x8b":
         return _GzipOwning(raw)

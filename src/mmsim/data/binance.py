@@ -52,8 +52,20 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import TIME_MAX_NS, TIME_MIN_NS, CrossCheck, Emitter, L2Book, Progress, decimals_to_int
-from ._common import infer_step, step_to_float, text_lines, time_unit_hint, to_units
+from ._common import (
+    TIME_MAX_NS,
+    TIME_MIN_NS,
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    decimals_to_int,
+    infer_step,
+    step_to_float,
+    text_lines,
+    time_unit_hint,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_TICKER_DTYPE", "book_tickers", "convert"]

@@ -73,8 +73,17 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import CrossCheck, Emitter, L2Book, Progress, csv_rows, decimals_to_int, infer_step
-from ._common import step_to_float, to_units
+from ._common import (
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    csv_rows,
+    decimals_to_int,
+    infer_step,
+    step_to_float,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["convert", "records"]
@@ -548,7 +557,7 @@ class _Converter:
             elif not snap:
                 in_snapshot = False
             exch = snap_ts if snap else ts_event
-            local = ts_recv if ts_recv >= exch else exch
+            local = max(ts_recv, exch)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
             if action != "F" and trade is not None:
                 flush_trade()

@@ -59,8 +59,17 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE, Kind
-from ._common import MAX_PRICE_TICKS, MAX_QTY_LOTS, CrossCheck, Emitter, L2Book, Progress, infer_step
-from ._common import step_to_float, to_units
+from ._common import (
+    MAX_PRICE_TICKS,
+    MAX_QTY_LOTS,
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    infer_step,
+    step_to_float,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter, load
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]

@@ -358,9 +358,9 @@ class EventStoreWriter:
             self._ev_path = self._tmp / "events.npy"
             self._meta_path = self._tmp / "meta.json"
             self._rows_path = self._tmp / "rows.bin"
-            self._fh = open(self._ev_path, "wb")  # noqa: SIM115 - closed in close()/abort()
+            self._fh = open(self._ev_path, "wb")
             self._fh.write(_npy_header(0))
-            self._rows = open(self._rows_path, "wb")  # noqa: SIM115 - closed in close()/abort()
+            self._rows = open(self._rows_path, "wb")
         except BaseException:
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise

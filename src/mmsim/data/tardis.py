@@ -31,8 +31,17 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import CrossCheck, Emitter, L2Book, Progress, csv_rows, decimals_to_int
-from ._common import infer_step, step_to_float, to_units
+from ._common import (
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    csv_rows,
+    decimals_to_int,
+    infer_step,
+    step_to_float,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_COLUMNS", "TRADE_COLUMNS", "convert"]
