@@ -468,19 +468,43 @@ class EventStoreWriter:
                 names = ", ".join(p for p, _ in self.sources)
                 raise DataError(f"{names}: no market events (an empty file or a header only); no store written")
             return
-        ev = np.load(self._ev_path, mmap_mode="r")
         rows = np.memmap(self._rows_path, dtype=np.int64, mode="r", shape=(self.count,))
-        if meta.get("local_ts_recorded"):
-            step = 1 << 20
+        # One streamed pass (small reads, no map left resident): local_ts >= exch_ts,
+        # and where the L3 book resets are.
+        check_local = bool(meta.get("local_ts_recorded"))
+        l3 = meta.get("levels") == "L3"
+        starts = [0]
+        step = 1 << 16
+        prev: np.ndarray | None = None  # the last event of the previous block
+        with open(self._ev_path, "rb") as fh:
+            fh.seek(_HEADER_LEN)
             for i in range(0, self.count, step):
-                c = ev[i : i + step]
-                bad = np.flatnonzero(c["local_ts"] < c["exch_ts"])
-                if len(bad):
-                    j = i + int(bad[0])
-                    raise DataError(
-                        f"{self.where(int(rows[j]))}: local_ts {int(ev['local_ts'][j])} is before exch_ts "
-                        f"{int(ev['exch_ts'][j])} (event {j} of the store)"
+                c = np.fromfile(fh, dtype=EVENT_DTYPE, count=min(step, self.count - i))
+                if check_local:
+                    bad = np.flatnonzero(c["local_ts"] < c["exch_ts"])
+                    if len(bad):
+                        j = i + int(bad[0])
+                        raise DataError(
+                            f"{self.where(int(rows[j]))}: local_ts {int(c['local_ts'][bad[0]])} is before "
+                            f"exch_ts {int(c['exch_ts'][bad[0]])} (event {j} of the store)"
+                        )
+                if l3:
+                    # Each CLEAR of both sides on L3 data starts a new book, orders included
+                    # (a new file's snapshot re-lists its orders): replay each part alone.
+                    # Both sides cleared by two one-sided CLEARs at one time (hftbacktest's
+                    # files) count as one.
+                    w = c if prev is None else np.concatenate([prev, c])
+                    off = i - (0 if prev is None else 1)
+                    clr = w["kind"] == Kind.CLEAR
+                    cut = clr & (w["side"] == 0)
+                    cut[:-1] |= (
+                        clr[:-1] & clr[1:] & (w["side"][:-1] != 0) & (w["side"][:-1] == -w["side"][1:])
+                        & (w["exch_ts"][:-1] == w["exch_ts"][1:])
                     )
+                    starts.extend(int(x) + off for x in np.flatnonzero(cut) if int(x) + off > 0)
+                    prev = c[-1:]
+        starts = sorted(set(starts))
+        ev = np.load(self._ev_path, mmap_mode="r")
         from ..config import Config, SignalConfig
         from ..engine import run
 
@@ -489,24 +513,6 @@ class EventStoreWriter:
             lot_size=float(meta.get("lot_size") or 1.0),
             signals=SignalConfig(enabled=False),
         )
-        # Each CLEAR of both sides on L3 data starts a new book, orders included
-        # (a new file's snapshot re-lists its orders): replay each such part alone.
-        # Both sides cleared by two one-sided CLEARs at one time (hftbacktest's
-        # files) count as one.
-        starts = [0]
-        if meta.get("levels") == "L3":
-            step = 1 << 20
-            for i in range(0, self.count, step):
-                c = ev[i : i + step + 1]
-                clr = c["kind"] == Kind.CLEAR
-                both = clr & (c["side"] == 0)
-                pair = np.zeros(len(c), bool)
-                pair[:-1] = (
-                    clr[:-1] & clr[1:] & (c["side"][:-1] != 0) & (c["side"][:-1] == -c["side"][1:])
-                    & (c["exch_ts"][:-1] == c["exch_ts"][1:])
-                )
-                cut = np.flatnonzero((both | pair)[:step]) + i
-                starts.extend(int(x) for x in cut if x > 0)
         starts.append(self.count)
         for a, b in zip(starts[:-1], starts[1:]):
             if b <= a:
