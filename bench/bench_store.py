@@ -39,7 +39,7 @@ def tile(src, out: Path, n: int) -> None:
 
     ev = np.asarray(src.events)
     span = int(ev["exch_ts"][-1] - ev["exch_ts"][0]) + 1_000_000_000
-    w = EventStoreWriter(out)
+    w = EventStoreWriter(out, force=True)
     with w:
         done, k = 0, 0
         while done < n:
@@ -126,7 +126,7 @@ def main() -> int:
 
     # --- conversion speed: mmsim vs hftbacktest on the same capture
     t = time.perf_counter()
-    src = binance.convert([cap], a.work / "day")
+    src = binance.convert([cap], a.work / "day", force=True)
     ours_s = time.perf_counter() - t
     print(f"mmsim convert --format binance {cap.name}: {len(src):,} events in {ours_s:.2f} s")
     exe = hbt_python()
@@ -144,7 +144,7 @@ def main() -> int:
         (n_h, cold), (_, warm) = res[-2], res[-1]
         cold, warm = float(cold), float(warm)
         t = time.perf_counter()
-        binance.convert([cap], a.work / "day2")
+        binance.convert([cap], a.work / "day2", force=True)
         ours2 = time.perf_counter() - t
         print(f"mmsim convert, second run: {ours2:.2f} s")
         print(f"hftbacktest binancefutures.convert: {int(n_h):,} rows in {cold:.2f} s first call (numba JIT), "

@@ -164,18 +164,19 @@ def _meta(**kw):
 
 
 def test_load_rejects_bad_stores(tmp_path):
-    st = write_store(tmp_path / "ok", np.zeros(2, EVENT_DTYPE), _meta())
+    # Placeholder events (kind 0): these stores test load's checks, not the book.
+    st = write_store(tmp_path / "ok", np.zeros(2, EVENT_DTYPE), _meta(), validate=False)
     assert len(st) == 2
     meta = json.loads((tmp_path / "ok" / "meta.json").read_text())
     del meta["tick_size"]
     (tmp_path / "ok" / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(mmsim.DataError, match=r"ok/meta.json: missing key\(s\) tick_size"):
         load(tmp_path / "ok")
-    write_store(tmp_path / "b", np.zeros(2, EVENT_DTYPE), _meta())
+    write_store(tmp_path / "b", np.zeros(2, EVENT_DTYPE), _meta(), validate=False)
     np.save(tmp_path / "b" / "events.npy", np.zeros(2, [("a", "<i8")]))
     with pytest.raises(mmsim.DataError, match=r"b/events.npy: dtype .* is not mmsim.EVENT_DTYPE"):
         load(tmp_path / "b")
-    write_store(tmp_path / "c", np.zeros(2, EVENT_DTYPE), _meta())
+    write_store(tmp_path / "c", np.zeros(2, EVENT_DTYPE), _meta(), validate=False)
     meta = json.loads((tmp_path / "c" / "meta.json").read_text())
     meta["event_count"] = 5
     (tmp_path / "c" / "meta.json").write_text(json.dumps(meta))
@@ -386,7 +387,7 @@ def test_hftbacktest_partial_clear_import(tmp_path):
     E, B, S = hbt.EXCH_EVENT | hbt.LOCAL_EVENT, hbt.BUY_EVENT, hbt.SELL_EVENT
     rows["ev"] = [hbt.DEPTH_EVENT | B | E, hbt.DEPTH_EVENT | B | E, hbt.DEPTH_EVENT | S | E,
                   hbt.DEPTH_CLEAR_EVENT | B | E, hbt.TRADE_EVENT | S | E]
-    rows["exch_ts"] = rows["local_ts"] = [1, 2, 3, 4, 5]
+    rows["exch_ts"] = rows["local_ts"] = 1_700_000_000_000_000_000 + np.arange(1, 6)  # ns, from 2023
     rows["px"] = [10.0, 9.5, 10.5, 10.0, 9.5]
     rows["qty"] = [1.0, 2.0, 3.0, 0.0, 1.0]
     np.savez_compressed(tmp_path / "x.npz", data=rows)
@@ -405,24 +406,26 @@ TRADE_HDR = "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
 
 
 def test_tardis_book_and_trades(tmp_path):
+    # Times are offsets (µs) from T0: loaders require epoch times from 1990 on.
+    T0 = 1_700_000_000_000_000
     (tmp_path / "book.csv").write_text(
         BOOK_HDR
-        + "binance-futures,BTCUSDT,1000000,1000500,true,ask,100.5,2\n"
-        + "binance-futures,BTCUSDT,1000000,1000500,true,bid,100.0,1.5\n"
-        + "binance-futures,BTCUSDT,1000000,1000500,true,bid,99.5,3\n"
-        + "binance-futures,BTCUSDT,1002000,1002300,false,bid,100.0,0\n"
-        + "binance-futures,BTCUSDT,1003000,1003100,true,bid,99.0,1\n"
-        + "binance-futures,BTCUSDT,1003000,1003100,true,ask,99.5,1\n"
+        + f"binance-futures,BTCUSDT,{T0 + 1000000},{T0 + 1000500},true,ask,100.5,2\n"
+        + f"binance-futures,BTCUSDT,{T0 + 1000000},{T0 + 1000500},true,bid,100.0,1.5\n"
+        + f"binance-futures,BTCUSDT,{T0 + 1000000},{T0 + 1000500},true,bid,99.5,3\n"
+        + f"binance-futures,BTCUSDT,{T0 + 1002000},{T0 + 1002300},false,bid,100.0,0\n"
+        + f"binance-futures,BTCUSDT,{T0 + 1003000},{T0 + 1003100},true,bid,99.0,1\n"
+        + f"binance-futures,BTCUSDT,{T0 + 1003000},{T0 + 1003100},true,ask,99.5,1\n"
     )
     with gzip.open(tmp_path / "trades.csv.gz", "wt") as f:
-        f.write(TRADE_HDR + "binance-futures,BTCUSDT,1001000,1001800,t1,sell,100.0,1.5\n"
-                + "binance-futures,BTCUSDT,1002500,1002600,t2,unknown,99.5,0.5\n")
+        f.write(TRADE_HDR + f"binance-futures,BTCUSDT,{T0 + 1001000},{T0 + 1001800},t1,sell,100.0,1.5\n"
+                + f"binance-futures,BTCUSDT,{T0 + 1002500},{T0 + 1002600},t2,unknown,99.5,0.5\n")
     st = tds.convert([tmp_path / "book.csv", tmp_path / "trades.csv.gz"], tmp_path / "s")
     ev = np.asarray(st.events)
     # Tick: the common step of the prices; lot: the finest decimal of the amounts.
     assert st.tick_size == 0.5 and st.lot_size == 0.1 and st.meta["symbol"] == "BTCUSDT"
     assert st.meta["venue"] == "tardis-binance-futures"
-    got = [(int(e["exch_ts"]) // 1000, int(e["local_ts"]) // 1000, Kind(e["kind"]).name, int(e["side"]),
+    got = [(int(e["exch_ts"]) // 1000 - T0, int(e["local_ts"]) // 1000 - T0, Kind(e["kind"]).name, int(e["side"]),
             int(e["price"]), int(e["qty"])) for e in ev]
     assert got == [
         (1000000, 1000500, "CLEAR", 0, 0, 0),
@@ -488,7 +491,7 @@ def test_store_chunks_cover_every_event(tmp_path):
     ev = np.zeros(10, EVENT_DTYPE)
     ev["exch_ts"] = np.arange(10)
     ev["price"] = np.arange(10) * 7
-    st = write_store(tmp_path / "s", ev, _meta())
+    st = write_store(tmp_path / "s", ev, _meta(), validate=False)  # placeholder events (kind 0)
     parts = list(st.chunks(4))  # windows stay valid after their pages are released
     assert [len(p) for p in parts] == [4, 4, 2]
     np.testing.assert_array_equal(np.concatenate(parts), ev)

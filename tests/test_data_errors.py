@@ -142,24 +142,47 @@ def test_binance_malformed_and_off_grid(tmp_path):
 
 
 MBO_HDR = "ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,channel_id\n"
+#: Small times in these rows are offsets from here: loaders require epoch times from 1990 on.
+NS0 = 1_703_541_600_000_000_000  # 2023-12-25 22:00 UTC, ns
+US0 = NS0 // 1000
+
+
+def mbo(rows: list[str]) -> str:
+    """MBO CSV text of rows whose ts_recv and ts_event are offsets (ns) from NS0."""
+    out = []
+    for r in rows:
+        a, b, rest = r.split(",", 2)
+        out.append(f"{NS0 + int(a)},{NS0 + int(b)},{rest}")
+    return MBO_HDR + "\n".join(out) + "\n"
+
+
+def tardis_rows(rows: list[str]) -> list[str]:
+    """Tardis rows whose timestamp and local_timestamp are offsets (µs) from US0."""
+    out = []
+    for r in rows:
+        f = r.split(",")
+        f[2], f[3] = str(US0 + int(f[2])), str(US0 + int(f[3]))
+        out.append(",".join(f))
+    return out
 
 
 def test_databento_csv_errors(tmp_path):
     rows = ["100,90,0,1,7,ES,A,B,4800.00,2,11,130,0", "200,190,0,2,7,ES,A,A,4800.25,1,12,130,0"]
     ok = tmp_path / "ok.csv"
-    ok.write_text(MBO_HDR + "\n".join(rows) + "\n")
+    ok.write_text(mbo(rows))
     st = dbt.convert([ok], tmp_path / "ok_store", tick_size=0.25)
     assert len(st) == 2 and st.meta["symbol"] == "ES"
     cases = {
         "unknown": ("300,290,0,3,7,ES,C,B,4800.00,1,99,130,0", "line 4: cancel of unknown order id 99"),
-        "backwards": ("300,100,0,3,7,ES,A,B,4800.00,1,13,130,0", "line 4: non-monotonic timestamp: 100 ns is earlier than 190 ns"),
+        "backwards": ("300,100,0,3,7,ES,A,B,4800.00,1,13,130,0",
+                      f"line 4: non-monotonic timestamp: {NS0 + 100} ns is earlier than {NS0 + 190} ns"),
         "malformed": ("300,290,0,3,7,ES,A,B,4800.00,x,13,130,0", "line 4: malformed row"),
         "offgrid": ("300,290,0,3,7,ES,A,B,4800.10,1,13,130,0", "line 4: price 4800.1 is off the tick grid (0.25)"),
         "negative": ("300,290,0,3,7,ES,A,B,4800.00,-1,13,130,0", "line 4: negative size -1"),
     }
     for name, (row, reason) in cases.items():
         p = tmp_path / f"{name}.csv"
-        p.write_text(MBO_HDR + "\n".join(rows + [row]) + "\n")
+        p.write_text(mbo(rows + [row]))
         with pytest.raises(mmsim.DataError) as ei:
             dbt.convert([p], tmp_path / f"{name}_store", tick_size=0.25)
         assert f"{p}: {reason}" in str(ei.value), name
@@ -177,7 +200,7 @@ def test_tardis_errors(tmp_path):
     }
     for name, (extra, reason) in cases.items():
         p = tmp_path / f"{name}.csv"
-        p.write_text(hdr + "\n".join(base + extra) + "\n")
+        p.write_text(hdr + "\n".join(tardis_rows(base + extra)) + "\n")
         with pytest.raises(mmsim.DataError) as ei:
             tds.convert([p], tmp_path / f"{name}_s", tick_size=0.5)
         assert f"{p}: {reason}" in str(ei.value), (name, str(ei.value))
@@ -273,7 +296,7 @@ def test_databento_fill_then_cancel_is_one_execution(tmp_path):
         "400,390,0,8,7,ES,R,N,,0,0,130,0",
     ]
     p = tmp_path / "mbo.csv"
-    p.write_text(MBO_HDR + "\n".join(rows) + "\n")
+    p.write_text(mbo(rows))
     st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
     ev = np.asarray(st.events)
     got = [(mmsim.Kind(k).name, int(s), int(px), int(q), int(o))
@@ -284,5 +307,5 @@ def test_databento_fill_then_cancel_is_one_execution(tmp_path):
         ("DELETE", 1, 19200, 2, 12), ("ADD", 1, 19201, 2, 12),
         ("CLEAR", 0, 0, 0, 0),
     ]
-    assert [int(x) for x in ev["local_ts"]] == [100, 110, 120, 200, 200, 300, 300, 400]
+    assert [int(x) - NS0 for x in ev["local_ts"]] == [100, 110, 120, 200, 200, 300, 300, 400]
     assert st.meta["quirks"]["fill_cancels_absorbed"] == 2 and st.meta["quirks"]["uncovered_trade_prints"] == 0

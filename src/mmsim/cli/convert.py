@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,22 +45,18 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 
 def cmd(args: argparse.Namespace) -> int:
-    """``mmsim convert``: 0 ok; bad or missing input raises (exit 1, as ``mmsim run``)."""
+    """``mmsim convert``: 0 ok; bad or missing input raises (exit 1, as ``mmsim run``).
+
+    The store is written atomically by :func:`mmsim.data.convert` (a temporary
+    directory renamed in at the end); an existing store needs ``--force``.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from ..data import converter
+    from ..data import convert, summary
     from ..data._common import file_size
-    from ..errors import DataError
 
     console = Console(stderr=True, soft_wrap=True)
-    for src in args.sources:
-        if not Path(src).exists():
-            raise DataError(f"{src}: no such file")
-    conv = converter(args.format)
-    extra: dict[str, Any] = {}
-    if "force" in inspect.signature(conv).parameters:
-        extra["force"] = args.force
     total = sum(file_size(Path(s)) for s in args.sources)
     show = not args.quiet and sys.stderr.isatty()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
@@ -78,11 +73,8 @@ def cmd(args: argparse.Namespace) -> int:
             current[0] = n
             bar.update(task, completed=min(total, done_before[0] + n) if total else None)
 
-        store = conv(list(args.sources), args.output, tick_size=args.tick_size, lot_size=args.lot_size,
-                     symbol=args.symbol, progress=progress, **extra)
-    m = store.meta
-    console.print(
-        f"wrote {store.path}: {len(store):,} events, {m['symbol']} ({m['venue']}), "
-        f"tick {m['tick_size']:g}, lot {m['lot_size']:g}, {m['levels']}", markup=False, highlight=False,
-    )
+        store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
+                        lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force)
+    # One plain line (rich would wrap it at the console width).
+    print(summary(store), file=sys.stderr)
     return 0

@@ -1,25 +1,31 @@
 """Market-data loaders, the event store, and the registry ``mmsim convert`` asks by format name.
 
 Each format module has ``convert(sources, out, *, tick_size, lot_size, symbol,
-progress) -> EventStore`` and streams its input into an
-:class:`~mmsim.data.store.EventStoreWriter`. :func:`to_l2` aggregates L3
-(market-by-order) events to L2 (market-by-price).
+progress, force) -> EventStore`` and streams its input into an
+:class:`~mmsim.data.store.EventStoreWriter`; :func:`convert` is the entry
+point ``mmsim convert`` calls. :func:`to_l2` aggregates L3 (market-by-order)
+events to L2 (market-by-price).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from . import binance, databento, hftbacktest, lobster, tardis
+from ._common import Progress
 from .l2 import to_l2
-from .store import EventStore, EventStoreWriter, load, write_store
+from .store import EventStore, EventStoreWriter, load, summary, write_store
 
 __all__ = [
     "FORMATS",
     "EventStore",
     "EventStoreWriter",
+    "convert",
     "converter",
     "load",
+    "summary",
     "to_l2",
     "write_store",
 ]
@@ -50,3 +56,77 @@ def converter(name: str) -> Callable[..., EventStore]:
         raise ConfigError(
             f"unknown data format {name!r}; known formats: {', '.join(sorted(FORMATS))}"
         ) from None
+
+
+def convert(
+    sources: Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    format: str,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+    symbol: str | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> EventStore:
+    """Convert market-data files into an event store (what ``mmsim convert`` does).
+
+    The store is written in a temporary directory beside ``out``, replayed
+    through the engine's book, and renamed into place only when complete: a
+    failed conversion leaves nothing behind and never touches an existing
+    store. :func:`summary` gives the line ``mmsim convert`` prints.
+
+    Parameters
+    ----------
+    sources : sequence of path
+        Input files, in time order.
+    out : path
+        Store directory to write.
+    format : str
+        A name in :data:`FORMATS` (``lobster``, ``binance``, ``databento``,
+        ``hftbacktest``, ``tardis``).
+    tick_size, lot_size : float, optional
+        Price tick and lot size; inferred from the data when omitted.
+    symbol : str, optional
+        Symbol written to ``meta.json``.
+    progress : callable, optional
+        Called with the bytes (records for ``hftbacktest``) of the current file
+        read so far.
+    force : bool
+        Replace an existing store at ``out``: the new store is written beside
+        it, the old one renamed away, the new one renamed in, the old one
+        deleted (a process replaying the old store keeps reading intact files).
+        Without it an existing store is refused.
+
+    Returns
+    -------
+    EventStore
+        The new store, opened; ``replaced`` says whether it replaced one.
+
+    Raises
+    ------
+    mmsim.DataError
+        A missing input, an existing store without ``force``, or bad data: one
+        line naming the file and the line or record.
+    mmsim.ConfigError
+        An unknown format name, or a tick or lot size that is not a positive
+        finite number.
+    """
+    import math
+
+    from ..errors import ConfigError, DataError
+
+    conv = converter(format)
+    for name, v in (("tick_size", tick_size), ("lot_size", lot_size)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0):
+            raise ConfigError(f"{name} must be a positive number, got {v!r}")
+    paths = [Path(p) for p in sources]
+    if not paths:
+        raise DataError("no input files given")
+    for p in paths:
+        if not p.exists():
+            raise DataError(f"{p}: no such file")
+        if p.is_dir():
+            raise DataError(f"{p}: is a directory, not a data file")
+    return conv(paths, Path(out), tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress,
+                force=force)

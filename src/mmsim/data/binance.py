@@ -17,18 +17,22 @@ What becomes an event:
   (``book_tickers`` reads the former for checks).
 
 The diff stream is synchronised to the snapshot exactly as Binance documents
-it. USD-M: drop diffs with ``u < lastUpdateId``, the first applied diff has
+it ("How to manage a local order book correctly", USD-M futures and spot).
+USD-M: drop diffs with ``u < lastUpdateId``, the first applied diff has
 ``U <= lastUpdateId <= u`` and each next diff's ``pu`` equals the previous
-``u``. Spot: drop ``u <= lastUpdateId``, the first applied has
-``U <= lastUpdateId + 1 <= u``, and each next ``U`` equals the previous
-``u + 1``. A break is a sequence gap (``DataError``). Events before the
-snapshot are dropped: the book is unknown until then.
+``u``. Spot: the book's update id starts at ``lastUpdateId``; a diff with
+``u <=`` the book's id is dropped (stale), one with ``U >`` the book's id
+``+ 1`` is a gap, any other is applied (diffs may overlap: previous ``u=103``,
+next ``U=102, u=106`` is applied) and sets the book's id to its ``u``. A gap
+is a ``DataError``. Events before the snapshot are dropped: the book is
+unknown until then.
 
 Exchange time is the transaction time ``T`` (USD-M depth and all trades) or
 the event time ``E`` (spot depth, which has no ``T``); the snapshot takes the
 earlier of its own time and the first diff applied on top of it (spot
 snapshots carry no time). Events are sorted by exchange time within a 10 s
-window (trades and depth come on separate streams).
+window (trades and depth come on separate streams); a message stamped more
+than 10 s before the latest exchange time read so far is a ``DataError``.
 
 Quirk handled: the recorder clock of the 2024 captures runs ~1.3 s behind the
 exchange clock (``local_ts < exch_ts``). When any event has
@@ -48,8 +52,20 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import CrossCheck, Emitter, L2Book, Progress, decimals_to_int, infer_step, text_lines
-from ._common import step_to_float, to_units
+from ._common import (
+    TIME_MAX_NS,
+    TIME_MIN_NS,
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    decimals_to_int,
+    infer_step,
+    step_to_float,
+    text_lines,
+    time_unit_hint,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_TICKER_DTYPE", "book_tickers", "convert"]
@@ -72,6 +88,11 @@ BOOK_TICKER_DTYPE = np.dtype(
 )
 
 
+_SCALE_NAME = {1: "nanoseconds", 1_000: "microseconds", 1_000_000: "milliseconds"}
+#: JSON value errors while reading a message's fields (a wrong shape or type).
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
 def _local_scale(ts: str, path: Path, line: int) -> int:
     if not ts.isdigit():
         raise DataError(f"{path}: line {line}: malformed row: receive time {ts[:30]!r} is not an integer")
@@ -83,6 +104,28 @@ def _local_scale(ts: str, path: Path, line: int) -> int:
     if n >= 12:
         return 1_000_000  # ms
     raise DataError(f"{path}: line {line}: malformed row: receive time {ts!r} is too short to be epoch time")
+
+
+def _int(d: dict, key: str, what: str, path: Path, line: int) -> int:
+    """``d[key]`` as an int; a JSON string, float, bool or null is a malformed message."""
+    v = d.get(key)
+    if type(v) is not int:
+        if key not in d:
+            raise DataError(f"{path}: line {line}: malformed {what}: missing {key!r}")
+        raise DataError(f"{path}: line {line}: malformed {what}: {key} is {v!r}, not an integer")
+    return v
+
+
+def _exch_ms(d: dict, key: str, what: str, path: Path, line: int) -> int:
+    """An exchange time in ms (``T`` or ``E``) as ns, checked to be a plausible epoch time."""
+    ms = _int(d, key, what, path, line)
+    ns = ms * _MS
+    if not TIME_MIN_NS <= ns < TIME_MAX_NS:
+        raise DataError(
+            f"{path}: line {line}: implausible exchange time {key}={ms} "
+            f"({time_unit_hint(ms, 'milliseconds', _MS)})"
+        )
+    return ns
 
 
 def _split(line: str, path: Path, lineno: int) -> tuple[str, dict[str, Any]]:
@@ -164,6 +207,7 @@ def convert(
     lot_size: float | None = None,
     symbol: str | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> EventStore:
     """Convert Binance collector captures into an event store.
 
@@ -182,6 +226,8 @@ def convert(
         Overrides the symbol read from the messages.
     progress : callable, optional
         Called with the bytes of the current file read so far.
+    force : bool
+        Replace an existing store at ``out`` (atomically).
 
     Returns
     -------
@@ -190,10 +236,13 @@ def convert(
     Raises
     ------
     mmsim.DataError
-        Malformed lines, sequence gaps, off-grid prices, negative sizes, time
-        going backwards, a persistently crossed book, a file without snapshot.
+        Malformed lines (a JSON value of the wrong type or shape), sequence
+        gaps, off-grid prices, negative sizes, implausible times (another unit),
+        time going backwards more than 10 s, a persistently crossed book, a file
+        without snapshot, an event the engine's book would reject; each names
+        the file and line. An existing store at ``out`` without ``force``.
     """
-    writer = EventStoreWriter(out)
+    writer = EventStoreWriter(out, force=force)
     with writer:
         state = _State(tick_size, lot_size, symbol)
         for path in sources:
@@ -211,6 +260,7 @@ def convert(
                 else "local_ts >= exch_ts as recorded; no shift"
             ),
             "dropped_before_snapshot": state.dropped_before_snapshot,
+            "stale_diffs_dropped": state.stale_diffs,
             "dropped_non_market_trades": state.dropped_non_market,
             "skipped_streams": state.skipped,
             "transient_crossed_messages": state.crossed,
@@ -242,6 +292,7 @@ class _State:
         self.grid: _Grid | None = None
         self.book = L2Book()
         self.dropped_before_snapshot = 0
+        self.stale_diffs = 0
         self.dropped_non_market = 0
         self.skipped: dict[str, int] = {}
         self.crossed = 0
@@ -251,13 +302,15 @@ class _State:
 def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
     if state.grid is not None:
         return state.grid
-    levels = list(snap.get("bids", [])) + list(snap.get("asks", []))
     try:
+        levels = list(snap["bids"]) + list(snap["asks"])
         px = np.array([decimals_to_int(p, _DIGITS) for p, _ in levels], dtype=np.int64)
         for _, q in levels:
             decimals_to_int(q, _DIGITS)
-    except (ValueError, TypeError):
-        raise DataError(f"{path}: line {line}: malformed snapshot level") from None
+    except (*_SHAPE_ERRORS, OverflowError):
+        raise DataError(
+            f"{path}: line {line}: malformed snapshot level (each must be [\"price\", \"size\"] strings)"
+        ) from None
     if state.tick_size is not None:
         tick = to_units(state.tick_size, _DIGITS)
     else:
@@ -277,16 +330,19 @@ def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
 
 
 def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress) -> None:
-    em = Emitter(writer, path, "line", reorder_ns=_REORDER_NS)
+    em = Emitter(writer, path, "line", reorder_ns=_REORDER_NS, time_unit=("milliseconds", _MS))
     if state.emitter is not None:  # keep time order across files
-        em.last_exch, em.last_line = state.emitter.last_exch, 0
+        prev = state.emitter
+        em.last_exch, em.last_line = prev.last_exch, prev.last_line
+        em.max_exch, em._max_line = prev.max_exch, prev._max_line
+        em.read_max, em._read_line = prev.read_max, prev._read_line
     state.emitter = em
     cross = CrossCheck(path)
     book = state.book
     scale = 0
     synced = False
     snap: tuple[dict, int, int] | None = None  # (snapshot, local_ts, line) awaiting its first diff
-    pre: list[tuple[str, dict, int, int]] = []  # (kind, message, local_ts, line) before the snapshot line
+    pre: list[tuple[str, dict, int, int, int]] = []  # messages before the snapshot line
     last_u: int | None = None
     snap_ts = 0
     grid: _Grid | None = state.grid
@@ -302,50 +358,57 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"{path}: line {line}: symbol {s} differs from {state.symbol}; one store holds one symbol"
             )
 
-    def apply_diff(d: dict, local: int, line: int) -> None:
+    def apply_diff(d: dict, exch: int, local: int, line: int) -> None:
         nonlocal last_u
         assert grid is not None
-        exch = int(d["T"] if "T" in d else d["E"]) * _MS
         gp, gq, bset = grid.px, grid.qty, book.set
         rows = []
-        for side, levels in ((1, d["b"]), (-1, d["a"])):
-            for px, q in levels:
-                p, n = gp(px, line), gq(q, line)  # qty() rejects negative sizes
-                bset(side, p, n)
-                rows.append((exch, local, p, n, 0, _DEPTH, side))
+        try:
+            for side, levels in ((1, d["b"]), (-1, d["a"])):
+                for px, q in levels:
+                    p, n = gp(px, line), gq(q, line)  # qty() rejects negative sizes
+                    bset(side, p, n)
+                    rows.append((exch, local, p, n, 0, _DEPTH, side))
+        except DataError:
+            raise
+        except _SHAPE_ERRORS:
+            raise DataError(
+                f"{path}: line {line}: malformed depthUpdate: b and a must be lists of [\"price\", \"size\"] strings"
+            ) from None
         em.add_rows(rows, line)
-        last_u = int(d["u"])
+        last_u = d["u"]
         cross.check(book, exch, f"line {line}")
 
     def emit_snapshot(first_diff_exch: int) -> None:
         nonlocal snap_ts
         assert snap is not None and grid is not None
         s, local, line = snap
-        exch = int(s["T"]) * _MS if "T" in s else first_diff_exch
+        exch = _exch_ms(s, "T", "snapshot", path, line) if "T" in s else first_diff_exch
         exch = min(exch, first_diff_exch)
         snap_ts = exch
         book.clear(0)
         em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
-        for px, q in s["bids"]:
-            p, n = grid.px(px, line), grid.qty(q, line)
-            book.set(1, p, n)
-            em.add(exch, local, Kind.DEPTH, 1, p, n, 0, line)
-        for px, q in s["asks"]:
-            p, n = grid.px(px, line), grid.qty(q, line)
-            book.set(-1, p, n)
-            em.add(exch, local, Kind.DEPTH, -1, p, n, 0, line)
-
-    def on_diff(d: dict, local: int, line: int) -> None:
-        nonlocal synced, snap, usdm
         try:
-            U, u = int(d["U"]), int(d["u"])
-        except (KeyError, TypeError, ValueError):
-            raise DataError(f"{path}: line {line}: malformed depthUpdate: missing U/u") from None
+            for side, levels in ((1, s["bids"]), (-1, s["asks"])):
+                for px, q in levels:
+                    p, n = grid.px(px, line), grid.qty(q, line)
+                    book.set(side, p, n)
+                    em.add(exch, local, Kind.DEPTH, side, p, n, 0, line)
+        except DataError:
+            raise
+        except _SHAPE_ERRORS:
+            raise DataError(
+                f"{path}: line {line}: malformed snapshot level (each must be [\"price\", \"size\"] strings)"
+            ) from None
+
+    def on_diff(d: dict, exch: int, local: int, line: int) -> None:
+        nonlocal synced, snap, usdm, last_u
+        U, u = d["U"], d["u"]
         if usdm is None:
             usdm = "pu" in d
         if not synced:
             assert snap is not None
-            L = int(snap[0]["lastUpdateId"])
+            L = snap[0]["lastUpdateId"]
             if (usdm and u < L) or (not usdm and u <= L):
                 state.dropped_before_snapshot += 1
                 return
@@ -355,47 +418,71 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                     f"{path}: line {line}: sequence gap: first diff after the snapshot "
                     f"(lastUpdateId {L}) has U={U}, u={u}; it must span update {first}"
                 )
-            exch = int(d["T"] if "T" in d else d["E"]) * _MS
             emit_snapshot(exch)
             snap = None
             synced = True
-            apply_diff(d, local, line)
+            apply_diff(d, exch, local, line)
             return
         if usdm:
             pu = d.get("pu")
-            if pu is None or int(pu) != last_u:
+            if pu != last_u:
                 raise DataError(
                     f"{path}: line {line}: sequence gap: pu={pu} but the previous diff ended at "
                     f"u={last_u} (updates were missed)"
                 )
-        elif U != (last_u or 0) + 1:
-            raise DataError(
-                f"{path}: line {line}: sequence gap: U={U} but the previous diff ended at "
-                f"u={last_u}; expected U={(last_u or 0) + 1} (updates were missed)"
-            )
-        apply_diff(d, local, line)
+        else:
+            assert last_u is not None
+            if u <= last_u:
+                # Spot: a diff the book already holds (its last update id is not newer).
+                state.stale_diffs += 1
+                return
+            if U > last_u + 1:
+                raise DataError(
+                    f"{path}: line {line}: sequence gap: U={U} but the previous diff ended at "
+                    f"u={last_u}; expected U={last_u + 1} or lower (updates were missed)"
+                )
+        apply_diff(d, exch, local, line)
 
-    def on_trade(d: dict, local: int, line: int) -> None:
+    def on_trade(d: dict, exch: int, local: int, line: int) -> None:
         assert grid is not None
         if d.get("X", "MARKET") != "MARKET":
             state.dropped_non_market += 1
             return
         try:
-            exch = int(d["T"]) * _MS
             p, n = grid.px(d["p"], line), grid.qty(d["q"], line)
-            side = -1 if d["m"] else 1
-        except KeyError as exc:
-            raise DataError(f"{path}: line {line}: malformed trade: missing {exc}") from None
+        except DataError:
+            raise
+        except _SHAPE_ERRORS:
+            raise DataError(f"{path}: line {line}: malformed trade: p and q must be decimal strings") from None
+        side = -1 if d["m"] else 1
         if exch < snap_ts:
             state.dropped_before_snapshot += 1
             return
         em.add(exch, local, Kind.TRADE, side, p, n, 0, line)
 
-    def dispatch(kind: str, d: dict, local: int, line: int) -> None:
-        if kind == "depthUpdate":
-            on_diff(d, local, line)
-        elif kind == "trade":
-            on_trade(d, local, line)
+    def read_depth(d: dict, line: int) -> int:
+        """Check a depthUpdate's fields; returns its exchange time (ns)."""
+        what = "depthUpdate"
+        _int(d, "U", what, path, line)
+        _int(d, "u", what, path, line)
+        if "pu" in d:
+            _int(d, "pu", what, path, line)
+        if not isinstance(d.get("b"), list) or not isinstance(d.get("a"), list):
+            raise DataError(f"{path}: line {line}: malformed depthUpdate: b and a must be lists")
+        return _exch_ms(d, "T" if "T" in d else "E", what, path, line)
+
+    def read_trade(d: dict, line: int) -> int:
+        what = "trade"
+        if not isinstance(d.get("m"), bool):
+            if "m" not in d:
+                raise DataError(f"{path}: line {line}: malformed trade: missing 'm'")
+            raise DataError(f"{path}: line {line}: malformed trade: m is {d['m']!r}, not true/false")
+        if not isinstance(d.get("p"), str) or not isinstance(d.get("q"), str):
+            for k in ("p", "q"):
+                if k not in d:
+                    raise DataError(f"{path}: line {line}: malformed trade: missing {k!r}")
+            raise DataError(f"{path}: line {line}: malformed trade: p and q must be decimal strings")
+        return _exch_ms(d, "T", what, path, line)
 
     for lineno, line in text_lines(path, progress):
         if not line.strip():
@@ -406,6 +493,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         elif not ts.isdigit():
             raise DataError(f"{path}: line {lineno}: malformed row: receive time {ts[:30]!r} is not an integer")
         local = int(ts) * scale
+        if not TIME_MIN_NS <= local < TIME_MAX_NS:
+            raise DataError(
+                f"{path}: line {lineno}: implausible receive time {ts} "
+                f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})"
+            )
         if "stream" in msg:
             stream = str(msg["stream"])
             d = msg.get("data")
@@ -423,6 +515,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         if kind == "snapshot":
             if "bids" not in d or "asks" not in d:
                 raise DataError(f"{path}: line {lineno}: malformed snapshot: no bids/asks")
+            if not isinstance(d["bids"], list) or not isinstance(d["asks"], list):
+                raise DataError(f"{path}: line {lineno}: malformed snapshot: bids and asks must be lists")
+            _int(d, "lastUpdateId", "snapshot", path, lineno)
+            if "T" in d:
+                _exch_ms(d, "T", "snapshot", path, lineno)
             if usdm is None:
                 usdm = "T" in d
             grid = _make_grid(state, d, path, lineno)
@@ -432,33 +529,36 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             # Diffs recorded while the snapshot request was in flight may be newer
             # than the snapshot: replay them through the sync rule.
             held, pre = pre, []
-            for kind2, d2, local2, line2 in held:
+            for kind2, d2, exch2, local2, line2 in held:
                 if kind2 == "depthUpdate":
-                    on_diff(d2, local2, line2)
+                    on_diff(d2, exch2, local2, line2)
                 else:
-                    pre.append((kind2, d2, local2, line2))
+                    pre.append((kind2, d2, exch2, local2, line2))
             if synced:
-                for _kind2, d2, local2, line2 in pre:
-                    on_trade(d2, local2, line2)
+                for _, d2, exch2, local2, line2 in pre:
+                    on_trade(d2, exch2, local2, line2)
                 pre = []
             continue
         if kind in ("depthUpdate", "trade"):
             set_symbol(d.get("s"), lineno)
-            if kind == "depthUpdate" and ("b" not in d or "a" not in d):
-                raise DataError(f"{path}: line {lineno}: malformed depthUpdate: no b/a")
+            exch = read_depth(d, lineno) if kind == "depthUpdate" else read_trade(d, lineno)
+            em.check_order(exch, lineno)
             if snap is None and not synced:
-                pre.append((kind, d, local, lineno))
+                pre.append((kind, d, exch, local, lineno))
                 if len(pre) > 5_000_000:
                     raise DataError(f"{path}: no REST depth snapshot in the first 5M lines")
                 continue
             if kind == "trade" and not synced:
                 # Trades between the snapshot line and the first applied diff.
-                pre.append((kind, d, local, lineno))
+                pre.append((kind, d, exch, local, lineno))
                 continue
-            dispatch(kind, d, local, lineno)
+            if kind == "depthUpdate":
+                on_diff(d, exch, local, lineno)
+            else:
+                on_trade(d, exch, local, lineno)
             if synced and pre:
-                for _kind2, d2, local2, line2 in pre:
-                    on_trade(d2, local2, line2)
+                for _, d2, exch2, local2, line2 in pre:
+                    on_trade(d2, exch2, local2, line2)
                 pre = []
         else:
             state.skipped[kind] = state.skipped.get(kind, 0) + 1

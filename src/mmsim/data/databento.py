@@ -36,19 +36,36 @@ would put the snapshot out of time order.
 A book that is crossed before the first trade (CME's pre-open: orders that
 cross wait for the opening auction) is accepted and counted in
 ``quirks.preopen_crossed_messages``; from the first trade on a cross that lasts
-over a second is an error. Auction fills (side ``N``) of order ids that never
-appeared in the book are skipped and counted
-(``quirks.auction_fills_of_unseen_orders``); any other unknown id is an error.
-A fill larger than the order's shown size is an iceberg dipping into its
-hidden reserve: the shown size becomes an ``EXECUTE``, the rest a
-``TRADE`` at the order's price, and the venue's next ``M`` re-shows the order
-(at the back of the queue, as CME does).
+over a second is an error.
+
+Fills of orders the book never saw change nothing: auction fills (side ``N``)
+are counted in ``quirks.auction_fills_of_unseen_orders``, others (the hidden
+part of an iceberg) in ``quirks.fills_of_unseen_orders``. Their ``T`` record
+carries the print: the part of it that fills of known orders do not cover is
+written as a ``TRADE``. A ``C`` or ``M`` that follows such a fill is absorbed
+like the one after any fill. A fill larger than the order's shown size is an
+iceberg dipping into its hidden reserve: the shown size becomes an
+``EXECUTE``, the rest a ``TRADE`` at the order's price, and the venue's next
+``M`` re-shows the order (at the back of the queue, as CME does). Any other
+record naming an unknown order id is an error.
+
+Several files convert into one store in time order. A file that starts with
+a snapshot starts a new book (``CLEAR``, then its orders; order ids it
+re-lists are new orders); a file without one continues the previous file's
+book. MBO data carries no trading-status records (Databento publishes those
+in its separate ``status`` schema), so these stores have no ``STATUS`` events.
+
+Times must be ns since the epoch between 1990 and 2100 (a file in ms lands
+in 1970: an error naming the record and the likely unit); a ``.dbn.zst``
+whose zstd frames end early (a truncated download) is an error, as is a DBN
+stream that ends inside a record.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import os
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,8 +73,17 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import CrossCheck, Emitter, L2Book, Progress, decimals_to_int, infer_step
-from ._common import open_binary, step_to_float, to_units
+from ._common import (
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    csv_rows,
+    decimals_to_int,
+    infer_step,
+    step_to_float,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["convert", "records"]
@@ -67,6 +93,9 @@ F_SNAPSHOT = 1 << 5
 _DIGITS = 9  # Databento fixed-point prices: 1e-9
 _UNDEF_PRICE = (1 << 63) - 1
 _INFER_RECORDS = 20_000
+_ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
+#: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
+_STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 # (ts_recv, ts_event, action, side, price_1e9 or None, size, order_id, flags, instrument, position)
 Record = tuple
@@ -84,48 +113,159 @@ def _is_dbn(path: Path) -> bool:
         return f.read(3) == b"DBN"
 
 
+class _RustPanicQuiet:
+    """Hold what native code writes to stderr (fd 2) during a call; drop it if the call failed.
+
+    databento_dbn panics (a Rust panic, printed with its backtrace on fd 2) on
+    some malformed records instead of raising; the panic becomes one
+    ``DataError`` line, so its printout is dropped. Output of a call that
+    succeeds is passed on.
+    """
+
+    def __init__(self) -> None:
+        self._buf = tempfile.TemporaryFile()
+        self._saved = -1
+
+    def __enter__(self) -> _RustPanicQuiet:
+        try:
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            os.dup2(self._buf.fileno(), 2)
+        except OSError:  # no fd 2 to redirect (embedded interpreters): leave it
+            self._saved = -1
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._saved < 0:
+            return
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = -1
+        self._buf.seek(0)
+        held = self._buf.read()
+        self._buf.seek(0)
+        self._buf.truncate()
+        if held and exc_type is None:
+            os.write(2, held)
+
+    def close(self) -> None:
+        self._buf.close()
+
+
 def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     import databento_dbn as dbn
 
-    comp = dbn.Compression.ZSTD if _is_zstd(path) else dbn.Compression.NONE
+    zstd = _is_zstd(path)
+    comp = dbn.Compression.ZSTD if zstd else dbn.Compression.NONE
     dec = dbn.DBNDecoder(compression=comp)  # type: ignore[arg-type]  # the stub says Compression, the enum is str-based
     pos = 0
     done = 0
+    seen_meta = False
+    quiet = _RustPanicQuiet()
+    try:
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                try:
+                    with quiet:
+                        if chunk:
+                            dec.write(chunk)
+                            done += len(chunk)
+                        recs = dec.decode()
+                except _STOP:
+                    raise
+                except BaseException as exc:  # DBNError, RuntimeError, or a Rust panic (a BaseException)
+                    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise DataError(f"{path}: record {pos + 1}: cannot decode DBN from this record on ({why})") from None
+                if not chunk:
+                    left = len(dec.buffer())
+                    if left:
+                        raise DataError(
+                            f"{path}: record {pos + len(recs) + 1}: the file ends inside a record "
+                            f"({left} bytes left over): truncated"
+                        )
+                    if zstd:
+                        bad = _zstd_incomplete(path)
+                        if bad:
+                            raise DataError(f"{path}: record {pos + len(recs) + 1}: {bad}")
+                for r in recs:
+                    if isinstance(r, dbn.Metadata):
+                        seen_meta = True
+                        if r.schema is not None and str(r.schema).lower().split(".")[-1] != "mbo":
+                            raise DataError(f"{path}: schema {r.schema} is not MBO (market by order)")
+                        continue
+                    pos += 1
+                    if not isinstance(r, dbn.MBOMsg):
+                        continue
+                    price = None if r.price == _UNDEF_PRICE else int(r.price)
+                    if pos == 1 and not seen_meta:
+                        raise DataError(f"{path}: record 1: no DBN metadata header before the records")
+                    yield (
+                        int(r.ts_recv),
+                        int(r.ts_event),
+                        str(r.action),
+                        str(r.side),
+                        price,
+                        int(r.size),
+                        int(r.order_id),
+                        int(r.flags),
+                        int(r.instrument_id),
+                        pos,
+                    )
+                if progress is not None:
+                    progress(done)
+                if not chunk:
+                    break
+    finally:
+        quiet.close()
+
+
+def _zstd_incomplete(path: Path) -> str | None:
+    """Why a zstd file's frames do not end exactly at the end of the file (None when they do).
+
+    Walks the frame and block headers (RFC 8878) without decompressing: a
+    truncated download ends inside a block or before a frame's checksum, which
+    the decoder alone reports as a clean end of data.
+    """
+    size = path.stat().st_size
     with open(path, "rb") as f:
-        while True:
-            chunk = f.read(1 << 20)
-            if chunk:
-                dec.write(chunk)
-                done += len(chunk)
-            try:
-                recs = dec.decode()
-            except Exception as exc:  # databento_dbn raises its own DBNError/ValueError
-                raise DataError(f"{path}: record {pos + 1}: cannot decode DBN ({exc})") from None
-            for r in recs:
-                if isinstance(r, dbn.Metadata):
-                    if r.schema is not None and str(r.schema).lower().split(".")[-1] != "mbo":
-                        raise DataError(f"{path}: schema {r.schema} is not MBO (market by order)")
-                    continue
-                pos += 1
-                if not isinstance(r, dbn.MBOMsg):
-                    continue
-                price = None if r.price == _UNDEF_PRICE else int(r.price)
-                yield (
-                    int(r.ts_recv),
-                    int(r.ts_event),
-                    str(r.action),
-                    str(r.side),
-                    price,
-                    int(r.size),
-                    int(r.order_id),
-                    int(r.flags),
-                    int(r.instrument_id),
-                    pos,
-                )
-            if progress is not None:
-                progress(done)
-            if not chunk:
-                break
+        off = 0
+        while off < size:
+            f.seek(off)
+            magic = f.read(4)
+            if len(magic) < 4:
+                return f"truncated or corrupt zstd stream (a frame header is cut at byte {off})"
+            m = int.from_bytes(magic, "little")
+            if 0x184D2A50 <= m <= 0x184D2A5F:  # skippable frame
+                n = int.from_bytes(f.read(4), "little")
+                off += 8 + n
+                continue
+            if m != 0xFD2FB528:
+                return f"not a zstd frame at byte {off}"
+            fhd = f.read(1)
+            if not fhd:
+                return f"truncated or corrupt zstd stream (a frame header is cut at byte {off})"
+            d = fhd[0]
+            single = (d >> 5) & 1
+            checksum = (d >> 2) & 1
+            fcs = {0: 1 if single else 0, 1: 2, 2: 4, 3: 8}[d >> 6]
+            off += 5 + (0 if single else 1) + {0: 0, 1: 1, 2: 2, 3: 4}[d & 3] + fcs
+            while True:
+                f.seek(off)
+                h = f.read(3)
+                if len(h) < 3:
+                    return f"truncated or corrupt zstd stream (it ends at byte {size} inside a frame)"
+                v = int.from_bytes(h, "little")
+                last, btype, bsize = v & 1, (v >> 1) & 3, v >> 3
+                if btype == 3:
+                    return f"corrupt zstd stream (reserved block type at byte {off})"
+                off += 3 + (1 if btype == 1 else bsize)
+                if last:
+                    break
+            off += 4 * checksum
+        if off > size:
+            return f"truncated or corrupt zstd stream (the last frame needs {off} bytes, the file has {size})"
+    return None
 
 
 def _csv_ts(s: str) -> int:
@@ -136,47 +276,45 @@ def _csv_ts(s: str) -> int:
 
 def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     need = ("ts_recv", "ts_event", "action", "side", "price", "size", "order_id", "flags")
-    with open_binary(path, progress) as fb, io.TextIOWrapper(fb, encoding="utf-8", newline="") as ft:
-        rd = csv.reader(ft)
+    rows = csv_rows(path, progress)
+    header = next(rows, None)
+    if header is None:
+        raise DataError(f"{path}: empty file")
+    col = {name: i for i, name in enumerate(header[1])}
+    missing = [n for n in need if n not in col]
+    if missing:
+        raise DataError(f"{path}: line 1: not a Databento MBO CSV header: missing {', '.join(missing)}")
+    i_recv, i_ev, i_act, i_side, i_px, i_sz, i_id, i_fl = (col[n] for n in need)
+    i_inst = col.get("instrument_id")
+    decimal: bool | None = None
+    for line, row in rows:
+        if not row:
+            continue
         try:
-            header = next(rd)
-        except StopIteration:
-            raise DataError(f"{path}: empty file") from None
-        col = {name: i for i, name in enumerate(header)}
-        missing = [n for n in need if n not in col]
-        if missing:
-            raise DataError(f"{path}: line 1: not a Databento MBO CSV header: missing {', '.join(missing)}")
-        i_recv, i_ev, i_act, i_side, i_px, i_sz, i_id, i_fl = (col[n] for n in need)
-        i_inst = col.get("instrument_id")
-        decimal: bool | None = None
-        for line, row in enumerate(rd, 2):
-            if not row:
-                continue
-            try:
-                px_s = row[i_px]
-                if px_s in ("", "null", "None"):
+            px_s = row[i_px]
+            if px_s in ("", "null", "None"):
+                price = None
+            else:
+                if decimal is None:
+                    decimal = "." in px_s
+                price = decimals_to_int(px_s, _DIGITS) if decimal else int(px_s)
+                if price == _UNDEF_PRICE:
                     price = None
-                else:
-                    if decimal is None:
-                        decimal = "." in px_s
-                    price = decimals_to_int(px_s, _DIGITS) if decimal else int(px_s)
-                    if price == _UNDEF_PRICE:
-                        price = None
-                rec = (
-                    _csv_ts(row[i_recv]),
-                    _csv_ts(row[i_ev]),
-                    row[i_act],
-                    row[i_side],
-                    price,
-                    int(row[i_sz]),
-                    int(row[i_id]),
-                    int(row[i_fl]),
-                    int(row[i_inst]) if i_inst is not None else 0,
-                    line,
-                )
-            except (ValueError, IndexError):
-                raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
-            yield rec
+            rec = (
+                _csv_ts(row[i_recv]),
+                _csv_ts(row[i_ev]),
+                row[i_act],
+                row[i_side],
+                price,
+                int(row[i_sz]),
+                int(row[i_id]),
+                int(row[i_fl]),
+                int(row[i_inst]) if i_inst is not None else 0,
+                line,
+            )
+        except (ValueError, IndexError, OverflowError):
+            raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
+        yield rec
 
 
 def records(path: Path, progress: Progress | None = None) -> Iterator[Record]:
@@ -198,6 +336,7 @@ def convert(
     lot_size: float | None = None,
     symbol: str | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> EventStore:
     """Convert Databento MBO files (DBN or CSV) into an L3 event store.
 
@@ -216,15 +355,20 @@ def convert(
         Symbol written to ``meta.json`` (default: the file's).
     progress : callable, optional
         Called with bytes read so far.
+    force : bool
+        Replace an existing store at ``out`` (atomically).
 
     Raises
     ------
     mmsim.DataError
-        Malformed rows, time going backwards, off-grid prices, negative sizes,
-        unknown order ids, several instruments in one store, a persistently
-        crossed book.
+        Malformed rows, time going backwards or implausible (another unit),
+        off-grid prices, zero or negative sizes, order ids outside int64,
+        unknown order ids (except fills, see the module notes), several
+        instruments in one store, a persistently crossed book, a truncated or
+        corrupt file, no records; each names the file and line or record. An
+        existing store at ``out`` without ``force``.
     """
-    writer = EventStoreWriter(out)
+    writer = EventStoreWriter(out, force=force)
     with writer:
         conv = _Converter(tick_size, lot_size)
         for p in sources:
@@ -248,6 +392,7 @@ def convert(
                 "transient_crossed_messages": conv.crossed,
                 "preopen_crossed_messages": conv.preopen_crossed,
                 "auction_fills_of_unseen_orders": conv.n_unseen_auction_fills,
+                "fills_of_unseen_orders": conv.n_unseen_fills,
                 "iceberg_fills_beyond_shown_size": conv.n_iceberg,
                 "snapshot_exch_ts": "snapshot ADDs take the snapshot's ts_recv, not the orders' entry times",
             },
@@ -271,34 +416,40 @@ class _Converter:
         self.crossed = 0
         self.preopen_crossed = 0
         self.n_unseen_auction_fills = 0
+        self.n_unseen_fills = 0
         self.n_iceberg = 0
         self.last_exch: int | None = None
+        self.last_line = -1
         self.orders: dict[int, list[int]] = {}
         self.book = L2Book()
 
     def run(self, path: Path, writer: EventStoreWriter, progress) -> None:
-        if _is_dbn(path):
+        dbn_file = _is_dbn(path)
+        if dbn_file:
             self._read_dbn_meta(path)
         elif self.symbol is None:
-            with open_binary(path) as fb, io.TextIOWrapper(fb, encoding="utf-8", newline="") as ft:
-                rd = csv.reader(ft)
-                header, first = next(rd, []), next(rd, [])
-                if "symbol" in header and len(first) == len(header):
-                    self.symbol = first[header.index("symbol")]
+            rows = csv_rows(path)
+            header, first = next(rows, (0, []))[1], next(rows, (0, []))[1]
+            rows.close()  # type: ignore[attr-defined]  # a generator
+            if "symbol" in header and len(first) == len(header):
+                self.symbol = first[header.index("symbol")]
         it = records(path, progress)
+        unit = "record" if dbn_file else "line"
         head: list[Record] = []
         if self.tick == 0:
             for rec in it:
                 head.append(rec)
                 if len(head) >= _INFER_RECORDS:
                     break
+            big = next((r for r in head if r[4] is not None and not -(1 << 63) <= r[4] < 1 << 63), None)
+            if big is not None:
+                raise DataError(f"{path}: {unit} {big[9]}: price {big[4]} (1e-9 units) does not fit in 64 bits")
             px = np.array([r[4] for r in head if r[4] is not None], dtype=np.int64)
             self.tick = infer_step(px)
             if self.tick == 0:
                 raise DataError(f"{path}: no prices in the first records; pass --tick-size")
-        unit = "record" if _is_dbn(path) else "line"
         em = Emitter(writer, path, unit)
-        em.last_exch = self.last_exch
+        em.last_exch, em.last_line = self.last_exch, self.last_line
         # CME's pre-open book may be crossed until the opening auction uncrosses
         # it: crosses count as errors only from the first trade on.
         cross = CrossCheck(path, armed=False)
@@ -306,7 +457,7 @@ class _Converter:
         em.flush(final=True)
         self.crossed += cross.count
         self.preopen_crossed += cross.unarmed_count
-        self.last_exch = em.last_exch
+        self.last_exch, self.last_line = em.last_exch, em.last_line
 
     def _read_dbn_meta(self, path: Path) -> None:
         import databento_dbn as dbn
@@ -314,11 +465,18 @@ class _Converter:
         comp = dbn.Compression.ZSTD if _is_zstd(path) else dbn.Compression.NONE
         dec = dbn.DBNDecoder(compression=comp)  # type: ignore[arg-type]  # the stub says Compression, the enum is str-based
         with open(path, "rb") as f:
-            dec.write(f.read(1 << 16))
+            head = f.read(1 << 16)
+        quiet = _RustPanicQuiet()
         try:
-            recs = dec.decode()
-        except Exception:
+            with quiet:
+                dec.write(head)
+                recs = dec.decode()
+        except _STOP:
+            raise
+        except BaseException:  # the records pass reports a broken file, with its position
             return
+        finally:
+            quiet.close()
         for r in recs:
             if isinstance(r, dbn.Metadata):
                 self.venue = self.venue or str(r.dataset)
@@ -361,6 +519,8 @@ class _Converter:
         def add(exch, local, oid, side, px, q, pos) -> None:
             if oid in orders:
                 raise err(pos, f"order id {oid} added twice")
+            if q <= 0:
+                raise err(pos, f"zero size for a new order {oid}")
             orders[oid] = [side, px, q]
             book.add(side, px, q)
             em.add(exch, local, Kind.ADD, side, px, q, oid, pos)
@@ -379,6 +539,8 @@ class _Converter:
                 del orders[oid]
 
         for ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos in recs:
+            if not 0 <= oid < _ID_END:
+                raise err(pos, f"order id {oid} is outside [0, 2**63)")
             if self.instrument is None:
                 self.instrument = inst
             elif inst != self.instrument:
@@ -395,7 +557,7 @@ class _Converter:
             elif not snap:
                 in_snapshot = False
             exch = snap_ts if snap else ts_event
-            local = ts_recv if ts_recv >= exch else exch
+            local = max(ts_recv, exch)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
             if action != "F" and trade is not None:
                 flush_trade()
@@ -418,6 +580,8 @@ class _Converter:
                         continue
                 if oid not in orders:
                     raise err(pos, f"cancel of unknown order id {oid}")
+                if q == 0:
+                    raise err(pos, f"cancel of 0 lots of order {oid}")
                 remove(exch, local, oid, q, pos)
             elif action == "M":
                 px, q = ticks(price, pos), lots(size, pos)
@@ -426,6 +590,8 @@ class _Converter:
                         del pending[oid]
                         if q == 0:
                             continue
+                    if side == 0:
+                        raise err(pos, f"modify of unknown order id {oid} without a side")
                     self.n_modify_add += 1
                     add(exch, local, oid, side, px, q, pos)
                     continue
@@ -445,14 +611,21 @@ class _Converter:
                         add(exch, local, oid, o_side if side == 0 else side, px, q, pos)
             elif action == "F":
                 q = lots(size, pos)
+                if q == 0:
+                    raise err(pos, f"fill of 0 lots of order {oid}")
                 cross.armed = True
                 if oid not in orders:
+                    # An order the book never saw: an auction fill (side N) of an order
+                    # entered in pre-open and never disseminated, or the hidden part of
+                    # an iceberg. No book change; the T before it carries the print
+                    # (its uncovered part becomes a TRADE), and the C/M the venue sends
+                    # after the fill is absorbed.
                     if side == 0:
-                        # Auction fills (side N) can name orders never shown in the
-                        # book (entered in pre-open, not disseminated): no book change.
                         self.n_unseen_auction_fills += 1
-                        continue
-                    raise err(pos, f"fill of unknown order id {oid}")
+                    else:
+                        self.n_unseen_fills += 1
+                        pending[oid] = pending.get(oid, 0) + q
+                    continue
                 o_side, o_px, rem = orders[oid]
                 if q > rem:
                     # Iceberg: the fill takes the shown size and some of the hidden

@@ -29,16 +29,29 @@ hftbacktest                            mmsim
 ``DEPTH_BBO_EVENT`` 5, custom (>= 100) skipped and counted
 ====================================== ==========================================
 
+Import checks every value before it becomes an integer: a NaN or infinite
+price or size, a value beyond 2**53 ticks or lots, an order id that does not
+fit int64, a depth or add row without a side flag, an order id added twice,
+a zero-size add, fill or trade, or a time outside 1990-2100 is an error naming
+the record (1-based, counting every row of the file). A file whose
+``local_ts`` is ever before ``exch_ts`` gets the recorder-clock correction of
+the other loaders (``quirks.local_clock_offset_ns``).
+
 Export writes the reverse mapping (``CANCEL`` becomes a modify to the new
 size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
 one exchange-ordered and one local-ordered copy, as hftbacktest's
-``correct_event_order`` does.
+``correct_event_order`` does. hftbacktest has no trading-status event, so
+``STATUS`` events are not exported (``on_status="drop"``, the default: an
+hftbacktest replay of the file matches through halts) or refused
+(``on_status="error"``).
 """
 
 from __future__ import annotations
 
+import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,7 +59,17 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE, Kind
-from ._common import CrossCheck, Emitter, L2Book, Progress, infer_step, step_to_float, to_units
+from ._common import (
+    MAX_PRICE_TICKS,
+    MAX_QTY_LOTS,
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    infer_step,
+    step_to_float,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter, load
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
@@ -84,10 +107,19 @@ _DIGITS = 8
 _CHUNK = 1 << 18
 
 
+_PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
+_SIDED = (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT)
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+
 def _chunks(path: Path) -> Iterator[np.ndarray]:
     """Stream the event array of a ``.npz`` (key ``data``) or ``.npy`` in chunks."""
     if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
+        try:
+            zf = zipfile.ZipFile(path)
+        except _ZIP_ERRORS as exc:
+            raise DataError(f"{path}: not a readable .npz ({exc})") from None
+        with zf:
             names = zf.namelist()
             name = "data.npy" if "data.npy" in names else next((n for n in names if n.endswith(".npy")), None)
             if name is None:
@@ -96,32 +128,62 @@ def _chunks(path: Path) -> Iterator[np.ndarray]:
                 yield from _read_npy_stream(path, f)
     else:
         with open(path, "rb") as f:
+            if f.read(4) == b"PK\x03\x04":
+                raise DataError(f"{path}: a truncated or corrupt .npz (its zip directory is missing)")
+            f.seek(0)
             yield from _read_npy_stream(path, f)
 
 
 def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:
     try:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-    except ValueError as exc:
-        raise DataError(f"{path}: not a numpy array file ({exc})") from None
-    if dtype.names is None or set(dtype.names) != set(HBT_EVENT_DTYPE.names or ()) or len(shape) != 1:
+        with warnings.catch_warnings():
+            # A damaged header can look like a Python 2 one (numpy warns, then fails).
+            warnings.simplefilter("ignore")
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+    except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, TokenError, ...
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path}: not a numpy array file ({why})") from None
+    if not isinstance(dtype, np.dtype) or not isinstance(shape, tuple):
+        raise DataError(f"{path}: not a numpy array file (a header without dtype and shape)")
+    if (
+        dtype.names is None
+        or set(dtype.names) != set(HBT_EVENT_DTYPE.names or ())
+        or any(dtype[n] != HBT_EVENT_DTYPE[n] for n in HBT_EVENT_DTYPE.names or ())
+    ):
         raise DataError(
             f"{path}: dtype {dtype} is not hftbacktest's v2 event_dtype "
-            "(ev, exch_ts, local_ts, px, qty, order_id, ival, fval)"
+            "(ev u8, exch_ts i8, local_ts i8, px f8, qty f8, order_id u8, ival i8, fval f8)"
         )
+    if len(shape) != 1 or fortran:
+        raise DataError(f"{path}: the event array has shape {shape}; hftbacktest's is one-dimensional")
     n = shape[0]
     done = 0
     while done < n:
         k = min(_CHUNK, n - done)
-        buf = f.read(k * dtype.itemsize)
+        try:
+            buf = f.read(k * dtype.itemsize)
+        except _ZIP_ERRORS as exc:
+            raise DataError(f"{path}: record {done + 1}: file is corrupt or truncated ({exc})") from None
         if len(buf) != k * dtype.itemsize:
-            raise DataError(f"{path}: record {done + len(buf) // dtype.itemsize}: file is truncated")
+            raise DataError(f"{path}: record {done + len(buf) // dtype.itemsize + 1}: file is truncated")
         yield np.frombuffer(buf, dtype=dtype)
         done += k
+
+
+def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.ndarray) -> None:
+    """NaN or infinite prices and sizes of priced rows are an error naming the record."""
+    priced = np.isin(typ, _PRICED)
+    for field, what in (("px", "price"), ("qty", "size")):
+        bad = priced & ~np.isfinite(ch[field])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{p}: record {base + int(idx[i]) + 1}: {what} is {float(ch[field][i])}")
 
 
 def convert(
@@ -132,6 +194,7 @@ def convert(
     lot_size: float | None = None,
     symbol: str | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> EventStore:
     """Import hftbacktest event files into a store.
 
@@ -148,25 +211,44 @@ def convert(
         Symbol for ``meta.json`` (hftbacktest files do not name it).
     progress : callable, optional
         Called with the number of records read.
+    force : bool
+        Replace an existing store at ``out`` (atomically).
 
     Raises
     ------
     mmsim.DataError
-        Wrong dtype, off-grid prices, negative sizes, exchange time going
-        backwards, unknown order ids, a persistently crossed book.
+        Wrong dtype or shape, a truncated or corrupt file, NaN/infinite or
+        out-of-range prices and sizes, off-grid prices, negative sizes, rows
+        without a side flag, duplicate or unknown order ids, zero-size adds,
+        fills or trades, implausible or backward exchange times, a persistently
+        crossed book, no rows; each names the file and record. An existing
+        store at ``out`` without ``force``.
     """
     paths = [Path(p) for p in sources]
     if tick_size is None or lot_size is None:
         pg, qg = 0, 0
+        limit = float(1 << 62)
         for p in paths:
+            base = 0
             for ch in _chunks(p):
-                ch = ch[(ch["ev"] & EXCH_EVENT) != 0]
-                typ = ch["ev"] & 0xFF
-                m = np.isin(typ, (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT))
-                px = np.round(ch["px"][m] * 10**_DIGITS).astype(np.int64)
-                qt = np.round(ch["qty"][m] * 10**_DIGITS).astype(np.int64)
-                pg = int(np.gcd(pg, infer_step(px)))
-                qg = int(np.gcd(qg, infer_step(qt)))
+                idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
+                sel = ch[idx]
+                typ = sel["ev"] & 0xFF
+                _check_floats(p, sel, idx, base, typ)
+                m = np.isin(typ, _PRICED)
+                pxs = sel["px"][m] * 10**_DIGITS
+                qts = sel["qty"][m] * 10**_DIGITS
+                for arr, what, field in ((pxs, "price", "px"), (qts, "size", "qty")):
+                    big = np.abs(arr) >= limit
+                    if big.any():
+                        i = int(np.flatnonzero(m)[int(np.flatnonzero(big)[0])])
+                        raise DataError(
+                            f"{p}: record {base + int(idx[i]) + 1}: {what} {float(sel[field][i]):g} is too large "
+                            "to infer the grid from; pass --tick-size and --lot-size"
+                        )
+                pg = int(np.gcd(pg, infer_step(np.round(pxs).astype(np.int64))))
+                qg = int(np.gcd(qg, infer_step(np.round(qts).astype(np.int64))))
+                base += len(ch)
         tick = to_units(tick_size, _DIGITS) if tick_size is not None else pg
         lot = to_units(lot_size, _DIGITS) if lot_size is not None else qg
         if tick == 0 or lot == 0:
@@ -174,14 +256,14 @@ def convert(
     else:
         tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
     tick_f, lot_f = tick / 10**_DIGITS, lot / 10**_DIGITS
-    writer = EventStoreWriter(out)
+    writer = EventStoreWriter(out, force=force)
     skipped: dict[str, int] = {}
     l3 = False
     with writer:
-        last = None
+        last, last_line = None, -1
         for p in paths:
             em = Emitter(writer, p, "record")
-            em.last_exch = last
+            em.last_exch, em.last_line = last, last_line
             book = L2Book()
             orders: dict[int, list[int]] = {}
             cross = CrossCheck(p)
@@ -191,27 +273,43 @@ def convert(
                 sel = ch[idx]
                 typ = (sel["ev"] & 0xFF).astype(np.int64)
                 side = np.where(sel["ev"] & BUY_EVENT, 1, np.where(sel["ev"] & SELL_EVENT, -1, 0))
-                pxt = sel["px"] / tick_f
+                _check_floats(p, sel, idx, base, typ)
+                priced = np.isin(typ, _PRICED)
+                pxt = np.where(priced, sel["px"], 0.0) / tick_f
                 pxr = np.round(pxt)
-                qtt = sel["qty"] / lot_f
+                qtt = np.where(priced, sel["qty"], 0.0) / lot_f
                 qtr = np.round(qtt)
-                priced = np.isin(typ, (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT))
+                for arr, lim, what, field in ((pxr, MAX_PRICE_TICKS, "price", "px"), (qtr, MAX_QTY_LOTS, "size", "qty")):
+                    big = np.abs(arr) > lim
+                    if big.any():
+                        i = int(np.flatnonzero(big)[0])
+                        raise DataError(
+                            f"{p}: record {base + int(idx[i]) + 1}: {what} {float(sel[field][i]):g} is beyond "
+                            f"{lim} (2**53 - 1) {'ticks' if field == 'px' else 'lots'}"
+                        )
+                bigid = sel["order_id"] >= np.uint64(1 << 63)
+                if bigid.any():
+                    i = int(np.flatnonzero(bigid)[0])
+                    raise DataError(
+                        f"{p}: record {base + int(idx[i]) + 1}: order id {int(sel['order_id'][i])} does not fit "
+                        "in a signed 64-bit integer"
+                    )
                 off = priced & (np.abs(pxt - pxr) > 1e-6)
                 if off.any():
                     i = int(np.flatnonzero(off)[0])
                     raise DataError(
-                        f"{p}: record {base + int(idx[i]) + 1}: price {sel['px'][i]!r} is off the tick grid "
+                        f"{p}: record {base + int(idx[i]) + 1}: price {float(sel['px'][i])!r} is off the tick grid "
                         f"(tick size {step_to_float(tick, _DIGITS)})"
                     )
                 neg = priced & (sel["qty"] < 0)
                 if neg.any():
                     i = int(np.flatnonzero(neg)[0])
-                    raise DataError(f"{p}: record {base + int(idx[i]) + 1}: negative size {sel['qty'][i]!r}")
+                    raise DataError(f"{p}: record {base + int(idx[i]) + 1}: negative size {float(sel['qty'][i]):g}")
                 offq = priced & (np.abs(qtt - qtr) > 1e-6)
                 if offq.any():
                     i = int(np.flatnonzero(offq)[0])
                     raise DataError(
-                        f"{p}: record {base + int(idx[i]) + 1}: size {sel['qty'][i]!r} is not a whole number "
+                        f"{p}: record {base + int(idx[i]) + 1}: size {float(sel['qty'][i])!r} is not a whole number "
                         f"of lots (lot size {step_to_float(lot, _DIGITS)})"
                     )
                 pxi = pxr.astype(np.int64).tolist()
@@ -222,14 +320,19 @@ def convert(
                 for j, (t, s, pp, qq) in enumerate(zip(typ.tolist(), side.tolist(), pxi, qti)):
                     rec = base + int(idx[j]) + 1
                     e, lc = ex[j], lo[j]
+                    if s == 0 and t in _SIDED:
+                        raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
                         book.set(s, pp, qq)
                         em.add(e, lc, Kind.DEPTH, s, pp, qq, 0, rec)
                     elif t == TRADE_EVENT:
+                        if qq <= 0:
+                            raise DataError(f"{p}: record {rec}: trade of size {float(sel['qty'][j]):g}")
                         em.add(e, lc, Kind.TRADE, s, pp, qq, 0, rec)
                     elif t == DEPTH_CLEAR_EVENT:
                         if s == 0:
                             book.clear(0)
+                            orders.clear()
                             em.add(e, lc, Kind.CLEAR, 0, 0, 0, 0, rec)
                             continue
                         upto = int(round(sel["px"][j] / tick_f)) if np.isfinite(sel["px"][j]) else None
@@ -240,6 +343,9 @@ def convert(
                             gone = [x for x in lv if (x >= upto if s > 0 else x <= upto)]
                         if len(gone) == len(lv):
                             book.clear(s)
+                            # A cleared side's orders are gone: ids listed again later are new orders.
+                            for oid in [o for o, v in orders.items() if v[0] == s]:
+                                del orders[oid]
                             em.add(e, lc, Kind.CLEAR, s, 0, 0, 0, rec)
                         else:
                             for x in sorted(gone):
@@ -247,6 +353,10 @@ def convert(
                                 em.add(e, lc, Kind.DEPTH, s, x, 0, 0, rec)
                     elif t == ADD_ORDER_EVENT:
                         l3 = True
+                        if oids[j] in orders:
+                            raise DataError(f"{p}: record {rec}: order id {oids[j]} added twice")
+                        if qq <= 0:
+                            raise DataError(f"{p}: record {rec}: order {oids[j]} added with size {float(sel['qty'][j]):g}")
                         orders[oids[j]] = [s, pp, qq]
                         em.add(e, lc, Kind.ADD, s, pp, qq, oids[j], rec)
                     elif t in (CANCEL_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT):
@@ -259,12 +369,17 @@ def convert(
                             em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
                             del orders[oids[j]]
                         elif t == FILL_EVENT:
+                            if qq <= 0:
+                                raise DataError(f"{p}: record {rec}: fill of size {float(sel['qty'][j]):g}")
                             if qq > oq:
                                 raise DataError(f"{p}: record {rec}: fill of {qq} lots, order {oids[j]} has {oq}")
                             em.add(e, lc, Kind.EXECUTE, os_, op, qq, oids[j], rec)
                             o[2] = oq - qq
                             if o[2] == 0:
                                 del orders[oids[j]]
+                        elif qq <= 0:  # a modify to nothing removes the order
+                            em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
+                            del orders[oids[j]]
                         elif pp == op and qq < oq:
                             em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
                             o[2] = qq
@@ -281,7 +396,11 @@ def convert(
                 if progress is not None:
                     progress(base)
             em.flush(final=True)
-            last = em.last_exch
+            last, last_line = em.last_exch, em.last_line
+        offset = 0
+        if writer.min_latency is not None and writer.min_latency < 0:
+            offset = -writer.min_latency
+            writer.shift_local_ts(offset)
         meta = {
             "symbol": symbol or "",
             "venue": "hftbacktest",
@@ -293,13 +412,18 @@ def convert(
             "time_zone": "UTC",
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": True,
-            "quirks": {"skipped_events": skipped},
+            "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset},
         }
         return writer.close(meta)
 
 
 def export(
-    events, path: str | Path, *, tick_size: float | None = None, lot_size: float | None = None
+    events,
+    path: str | Path,
+    *,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+    on_status: str = "drop",
 ) -> np.ndarray:
     """Write events as an hftbacktest ``.npz`` (``np.savez_compressed(path, data=...)``).
 
@@ -312,13 +436,25 @@ def export(
         Output file (``.npz``).
     tick_size, lot_size : float, optional
         Override the store's sizes.
+    on_status : {"drop", "error"}
+        hftbacktest has no trading-status event: ``"drop"`` leaves ``STATUS``
+        events out (hftbacktest then matches through halts), ``"error"`` raises
+        when there are any.
 
     Returns
     -------
     ndarray
         The array written, of :data:`HBT_EVENT_DTYPE`. The whole array is built in
         memory (hftbacktest's format is one array).
+
+    Raises
+    ------
+    mmsim.DataError
+        A bare array without sizes, a wrong dtype, or ``STATUS`` events with
+        ``on_status="error"``.
     """
+    if on_status not in ("drop", "error"):
+        raise ValueError(f"on_status must be 'drop' or 'error', got {on_status!r}")
     if isinstance(events, (str, Path)):
         events = load(events)
     if isinstance(events, EventStore):
@@ -331,6 +467,15 @@ def export(
             raise DataError(f"events have dtype {ev.dtype}, not mmsim.EVENT_DTYPE")
         if tick_size is None or lot_size is None:
             raise DataError("export of a bare event array needs tick_size and lot_size")
+    status = ev["kind"] == Kind.STATUS
+    if status.any():
+        if on_status == "error":
+            i = int(np.flatnonzero(status)[0])
+            raise DataError(
+                f"event {i}: a STATUS event (trading status {int(ev['qty'][i])}); hftbacktest has no "
+                "trading-status event (export with on_status='drop' to leave them out)"
+            )
+        ev = ev[~status]
     out = _to_hbt(ev, float(tick_size), float(lot_size))
     np.savez_compressed(path, data=out)
     return out

@@ -17,7 +17,7 @@ def to_l2(events) -> np.ndarray:
     sets its level to the new total size (0 removes the level); an ``EXECUTE``
     is first printed as a ``TRADE`` (aggressor: the other side of the resting
     order) at the same times, as an L2 feed shows a trade then the depth
-    change. ``CLEAR``, ``DEPTH`` and ``TRADE`` events pass through. Times,
+    change. ``CLEAR``, ``DEPTH``, ``TRADE`` and ``STATUS`` events pass through. Times,
     ``local_ts`` included, are kept, so replaying the result under an L2 queue
     model and the original under exact FIFO compares the two on the same day
     (docs/design.md section 11).
@@ -55,7 +55,7 @@ def to_l2(events) -> np.ndarray:
     levels: dict[tuple[int, int], int] = {}
     orders: dict[int, list[int]] = {}
     ADD, CANCEL, DELETE, EXECUTE = int(Kind.ADD), int(Kind.CANCEL), int(Kind.DELETE), int(Kind.EXECUTE)
-    CLEAR, DEPTH, TRADE = int(Kind.CLEAR), int(Kind.DEPTH), int(Kind.TRADE)
+    CLEAR, DEPTH, TRADE, STATUS = int(Kind.CLEAR), int(Kind.DEPTH), int(Kind.TRADE), int(Kind.STATUS)
     for i in range(n):
         k = kinds[i]
         if k == ADD:
@@ -97,7 +97,7 @@ def to_l2(events) -> np.ndarray:
             op.append(0)
             oq.append(0)
             continue
-        elif k == DEPTH or k == TRADE:
+        elif k == DEPTH or k == TRADE or k == STATUS:
             src.append(i)
             ok.append(k)
             os_.append(sides[i])

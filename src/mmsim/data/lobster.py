@@ -16,8 +16,14 @@ type LOBSTER                  mmsim event
 4    visible execution        ``EXECUTE`` (aggressor is the other side)
 5    hidden execution         ``TRADE`` (aggressor = -direction); no book change
 6    cross trade (auction)    ``TRADE`` with side 0 (no aggressor)
-7    trading halt / resume    no event; listed in ``meta.json`` ``quirks.halts``
+7    trading halt / resume    ``STATUS``: price -1 ``HALTED``, 0 ``QUOTING``
+                              (quoting resumes), 1 ``TRADING`` (trading
+                              resumes); also listed in ``quirks.halts``
 ==== ======================== =============================================
+
+A day starts trading: when the previous day of the same store ended halted
+or quoting, the new day's opening snapshot is followed by a ``STATUS``
+``TRADING``.
 
 Times are the file date plus the seconds after midnight in America/New_York,
 converted to UTC ns; prices are ticks of $0.01 (``--tick-size`` may set
@@ -54,7 +60,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..errors import DataError
-from ..events import Kind
+from ..events import Kind, TradingStatus
 from ._common import CrossCheck, Emitter, L2Book, Progress, text_lines
 from .store import EventStore, EventStoreWriter
 
@@ -69,6 +75,10 @@ _NAME = re.compile(
 _RAW_PER_DOLLAR = 10_000
 _DUMMY = 9_999_999_999
 _TZ = "America/New_York"
+_DAY_S = 86_400
+#: Type-7 price -> the trading status it starts (LOBSTER_SampleFiles_ReadMe.txt, "Trading Halts").
+_STATUS = {-1: TradingStatus.HALTED, 0: TradingStatus.QUOTING, 1: TradingStatus.TRADING}
+_STATE_NAME = {-1: "halt", 0: "quoting", 1: "resume"}
 
 
 def orderbook_path(message: Path) -> Path:
@@ -76,9 +86,12 @@ def orderbook_path(message: Path) -> Path:
     return message.with_name(message.name.replace("_message_", "_orderbook_"))
 
 
-def _midnight_ns(date: str) -> int:
+def _midnight_ns(date: str, path: Path) -> int:
     y, m, d = (int(x) for x in date.split("-"))
-    midnight = _dt.datetime(y, m, d, tzinfo=ZoneInfo(_TZ))
+    try:
+        midnight = _dt.datetime(y, m, d, tzinfo=ZoneInfo(_TZ))
+    except ValueError as exc:
+        raise DataError(f"{path}: the date {date} in the file name is not a calendar date ({exc})") from None
     return int(midnight.timestamp()) * 1_000_000_000
 
 
@@ -89,6 +102,14 @@ def _seconds_to_ns(s: str) -> int:
     return int(a) * 1_000_000_000 + (int(b[:9].ljust(9, "0")) if b else 0)
 
 
+def _time_unit_hint(ns: int) -> str:
+    """What unit a time of day past midnight looks like (LOBSTER writes seconds)."""
+    for name, scale in (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9)):
+        if ns // scale < _DAY_S * 10**9:
+            return f"it looks like {name}"
+    return "it is not a time of day"
+
+
 def convert(
     sources: list[Path],
     out: Path,
@@ -97,6 +118,7 @@ def convert(
     lot_size: float | None = None,
     symbol: str | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> EventStore:
     """Convert LOBSTER message (+ orderbook) files into an L3 event store.
 
@@ -115,13 +137,18 @@ def convert(
         Overrides the ticker from the file name.
     progress : callable, optional
         Called with bytes of the message file read so far.
+    force : bool
+        Replace an existing store at ``out`` (atomically).
 
     Raises
     ------
     mmsim.DataError
-        Malformed rows, time going backwards, off-grid prices, negative sizes,
-        unexplained unknown order ids, messages disagreeing with the orderbook
-        file, a persistently crossed book.
+        Malformed rows, time going backwards or outside the day (seconds
+        written in another unit), off-grid or non-positive prices, zero or
+        negative sizes, order ids outside ``[0, 2**62)``, unexplained unknown
+        order ids, an unknown type-7 state, messages disagreeing with the
+        orderbook file, a persistently crossed book, an empty day; each names
+        the file and line. An existing store at ``out`` without ``force``.
     """
     messages = []
     for p in sources:
@@ -142,8 +169,11 @@ def convert(
     lot = int(lot_size) if lot_size is not None else 1
     if lot <= 0 or (lot_size is not None and lot != lot_size):
         raise DataError(f"lot size {lot_size} must be a whole number of shares")
+    for mp in messages:
+        if int(_NAME.match(mp.name)["level"]) < 1:  # type: ignore[index]
+            raise DataError(f"{mp}: level 0 in the file name; LOBSTER files have 1 or more levels")
     conv = _Converter(tick, lot)
-    writer = EventStoreWriter(out)
+    writer = EventStoreWriter(out, force=force)
     with writer:
         tickers = set()
         for mp in messages:
@@ -183,6 +213,8 @@ class _Converter:
         self.halts: list[dict] = []
         self.crossed = 0
         self.last_exch: int | None = None
+        self.last_line = -1
+        self.status = TradingStatus.TRADING
 
     def quirks(self) -> dict:
         return {
@@ -208,9 +240,9 @@ class _Converter:
                 "(the first orderbook row seeds the orders resting before the file starts)"
             )
         nlev = int(info["level"])
-        midnight = _midnight_ns(info["date"])
+        midnight = _midnight_ns(info["date"], mpath)
         em = Emitter(writer, mpath, "line")
-        em.last_exch = self.last_exch
+        em.last_exch, em.last_line = self.last_exch, self.last_line
         cross = CrossCheck(mpath)
         book = L2Book()
         orders: dict[int, list[int]] = {}  # id -> [side, price, qty]
@@ -226,18 +258,21 @@ class _Converter:
         def err(line: int, msg: str) -> DataError:
             return DataError(f"{mpath}: line {line}: {msg}")
 
-        def ticks(raw: int, line: int) -> int:
+        def ticks(raw: int, line: int, path: Path = mpath) -> int:
             q, r = divmod(raw, tick)
             if r:
-                raise err(line, f"price {raw / _RAW_PER_DOLLAR:.4f} is off the tick grid ({tick / _RAW_PER_DOLLAR:g})")
+                raise DataError(
+                    f"{path}: line {line}: price {raw / _RAW_PER_DOLLAR:.4f} is off the tick grid "
+                    f"({tick / _RAW_PER_DOLLAR:g})"
+                )
             return q
 
-        def lots(raw: int, line: int) -> int:
+        def lots(raw: int, line: int, path: Path = mpath) -> int:
             if raw < 0:
-                raise err(line, f"negative size {raw}")
+                raise DataError(f"{path}: line {line}: negative size {raw}")
             q, r = divmod(raw, lot)
             if r:
-                raise err(line, f"size {raw} is not a whole number of lots ({lot} shares)")
+                raise DataError(f"{path}: line {line}: size {raw} is not a whole number of lots ({lot} shares)")
             return q
 
         def add(t: int, oid: int, side: int, px: int, q: int, line: int) -> None:
@@ -354,9 +389,13 @@ class _Converter:
                 if aq < 0 or bq < 0:
                     raise DataError(f"{bpath}: line {line}: negative size")
                 if abs(apx) != _DUMMY and aq > 0:
-                    out[-1].append((ticks(apx, line), lots(aq, line)))
+                    if apx <= 0:
+                        raise DataError(f"{bpath}: line {line}: ask price {apx} is not positive")
+                    out[-1].append((ticks(apx, line, bpath), lots(aq, line, bpath)))
                 if abs(bpx) != _DUMMY and bq > 0:
-                    out[1].append((ticks(bpx, line), lots(bq, line)))
+                    if bpx <= 0:
+                        raise DataError(f"{bpath}: line {line}: bid price {bpx} is not positive")
+                    out[1].append((ticks(bpx, line, bpath), lots(bq, line, bpath)))
             return out
 
         book_rows = text_lines(bpath)
@@ -370,16 +409,31 @@ class _Converter:
             if len(parts) != 6:
                 raise err(line, f"malformed row: {len(parts)} columns, expected 6 (time,type,id,size,price,direction)")
             try:
-                t = midnight + _seconds_to_ns(parts[0])
+                secs = _seconds_to_ns(parts[0])
                 typ, oid, size, raw_px, direction = (int(x) for x in parts[1:])
             except ValueError:
                 raise err(line, f"malformed row: {row[:80]!r}") from None
+            if secs >= _DAY_S * 10**9:
+                raise err(
+                    line,
+                    f"time {parts[0]} is not seconds after midnight (at most {_DAY_S}); {_time_unit_hint(secs)}",
+                )
+            t = midnight + secs
             if typ not in (1, 2, 3, 4, 5, 6, 7):
                 raise err(line, f"malformed row: unknown event type {typ}")
-            if typ != 7 and direction not in (1, -1):
-                raise err(line, f"malformed row: direction {direction} is not 1 or -1")
-            if size < 0:
-                raise err(line, f"negative size {size}")
+            if typ != 7:
+                if direction not in (1, -1):
+                    raise err(line, f"malformed row: direction {direction} is not 1 or -1")
+                if size < 0:
+                    raise err(line, f"negative size {size}")
+                if size == 0 and typ != 3:
+                    raise err(line, f"zero size for a type-{typ} message")
+                if raw_px <= 0:
+                    raise err(line, f"price {raw_px} is not positive (LOBSTER prices are dollars x 10000)")
+                if typ <= 4 and not 0 <= oid < SYNTHETIC_ID_BASE:
+                    raise err(line, f"order id {oid} is outside [0, 2**62) (ids from 2**62 are mmsim's synthetic orders)")
+            elif raw_px not in _STATUS:
+                raise err(line, f"type-7 (trading halt) message with price {raw_px}; must be -1 halt, 0 quoting, 1 resume")
             shown = parse_book(brow, bline)
             side = direction
             if first:
@@ -388,6 +442,10 @@ class _Converter:
                 # message undone, sent as a snapshot (CLEAR, then one synthetic
                 # resting order per level) so that days can follow each other.
                 em.add(t, t, Kind.CLEAR, 0, 0, 0, 0, line)
+                if self.status != TradingStatus.TRADING:
+                    # The previous day ended halted or quoting; this one opens trading.
+                    em.add(t, t, Kind.STATUS, 0, 0, int(TradingStatus.TRADING), 0, line)
+                    self.status = TradingStatus.TRADING
                 pre = {s: dict(v) for s, v in shown.items()}
                 if typ in (1, 2, 3, 4):
                     px0, q0 = ticks(raw_px, line), lots(size, line)
@@ -472,8 +530,9 @@ class _Converter:
                     self.n_cross_trades += 1
                 em.add(t, t, Kind.TRADE, aggressor, p, q, 0, line)
             else:
-                state = {-1: "halt", 0: "quoting", 1: "resume"}.get(raw_px, f"price={raw_px}")
-                self.halts.append({"exch_ts": t, "state": state, "line": line})
+                self.status = _STATUS[raw_px]
+                em.add(t, t, Kind.STATUS, 0, 0, int(self.status), 0, line)
+                self.halts.append({"exch_ts": t, "state": _STATE_NAME[raw_px], "line": line})
             reconcile(t, shown, line)
             cur = {(s, p) for s in (1, -1) for p, _ in shown[s]}
             for gone in inside_prev - cur:
@@ -487,4 +546,4 @@ class _Converter:
             pass
         em.flush(final=True)
         self.crossed += cross.count
-        self.last_exch = em.last_exch
+        self.last_exch, self.last_line = em.last_exch, em.last_line

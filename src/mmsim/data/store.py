@@ -5,24 +5,35 @@ is streamed: :class:`EventStoreWriter` appends chunks to ``events.npy`` behind a
 fixed-size header that is rewritten with the final length at close, so
 converting a day of ticks never holds the day in memory. Reading maps the file
 (``mmap_mode="r"``), so a store larger than RAM replays in constant memory.
+
+A store is written in a temporary directory beside its target and renamed
+into place only once it is complete and has been replayed through the
+engine's book: a failed conversion leaves nothing, and a store that exists is
+one that replays. An existing store is replaced only on request (``force``),
+by renaming it away and the new one in, so a process replaying the old one
+keeps reading intact files.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import mmap
 import os
+import re
+import secrets
 import shutil
 import struct
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
-from ..events import EVENT_DTYPE
+from ..events import EVENT_DTYPE, Kind
 
-__all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "write_store"]
+__all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "summary", "write_store"]
 
 #: Keys every ``meta.json`` carries (``load`` rejects a store missing one).
 REQUIRED_META = (
@@ -40,6 +51,11 @@ REQUIRED_META = (
     "last_exch_ts",
     "quirks",
 )
+
+#: Values of descriptive meta keys a writer's caller leaves out.
+_META_DEFAULTS: dict[str, Any] = {
+    "venue": "", "time_zone": "UTC", "contract_size": 1.0, "local_ts_recorded": False, "quirks": {},
+}
 
 # A fixed header length lets the writer rewrite the shape in place at close
 # whatever the final count (``.npy`` format version 1.0: 10-byte preamble).
@@ -78,6 +94,8 @@ class EventStore:
         self.path = Path(path)
         self.events = events
         self.meta = meta
+        #: True when writing this store replaced an existing one (``force``).
+        self.replaced = False
 
     @property
     def tick_size(self) -> float:
@@ -157,8 +175,10 @@ def load(path: str | os.PathLike) -> EventStore:
     Raises
     ------
     mmsim.DataError
-        When the directory, ``meta.json`` or ``events.npy`` is missing or does not
-        match the event schema; the message names the file and the fault.
+        When the directory, ``meta.json`` or ``events.npy`` is missing, unreadable
+        (not UTF-8, not JSON, truncated) or does not match the event schema, or a
+        ``meta.json`` key has the wrong type or value; the message names the file
+        and the key or fault.
     """
     root = Path(path)
     meta_path = root / "meta.json"
@@ -170,30 +190,25 @@ def load(path: str | os.PathLike) -> EventStore:
     if not ev_path.exists():
         raise DataError(f"{ev_path}: missing; an event store needs events.npy beside meta.json")
     try:
-        meta = json.loads(meta_path.read_text())
+        text = meta_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{meta_path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise DataError(f"{meta_path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        # NaN and Infinity parse (Python's json accepts them); the key checks below reject them.
+        meta = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{meta_path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(f"{meta_path}: not valid JSON (nested too deeply)") from None
     if not isinstance(meta, dict):
         raise DataError(f"{meta_path}: must hold a JSON object, got {type(meta).__name__}")
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise DataError(f"{meta_path}: missing key(s) {', '.join(missing)}")
-    for key in ("tick_size", "lot_size", "contract_size"):
-        v = meta[key]
-        if not isinstance(v, (int, float)) or not v > 0:
-            raise DataError(f"{meta_path}: key {key!r} must be a positive number, got {v!r}")
-    if meta["levels"] not in ("L2", "L3"):
-        raise DataError(f"{meta_path}: key 'levels' must be 'L2' or 'L3', got {meta['levels']!r}")
-    try:
-        events = np.load(ev_path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise DataError(f"{ev_path}: not a readable .npy file ({exc})") from None
-    if events.dtype != EVENT_DTYPE:
-        raise DataError(
-            f"{ev_path}: dtype {events.dtype} is not mmsim.EVENT_DTYPE {EVENT_DTYPE}"
-        )
-    if events.ndim != 1:
-        raise DataError(f"{ev_path}: must be one-dimensional, has shape {events.shape}")
+    _check_meta(meta, meta_path)
+    events = _open_events(ev_path)
     if len(events) != meta["event_count"]:
         raise DataError(
             f"{meta_path}: key 'event_count' is {meta['event_count']} but {ev_path.name} "
@@ -202,55 +217,192 @@ def load(path: str | os.PathLike) -> EventStore:
     return EventStore(root, events, meta)
 
 
+def _is_number(v: Any) -> bool:
+    # bool is an int subclass: `true` is not a size.
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_meta(meta: dict[str, Any], meta_path: Path) -> None:
+    """Type and range of the keys a replay reads; each fault names the key."""
+    for key in ("tick_size", "lot_size", "contract_size"):
+        v = meta[key]
+        if not _is_number(v) or not math.isfinite(v) or not v > 0:
+            raise DataError(f"{meta_path}: key {key!r} must be a positive finite number, got {v!r}")
+    if meta["levels"] not in ("L2", "L3"):
+        raise DataError(f"{meta_path}: key 'levels' must be 'L2' or 'L3', got {meta['levels']!r}")
+    n = meta["event_count"]
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise DataError(f"{meta_path}: key 'event_count' must be a non-negative integer, got {n!r}")
+    if not isinstance(meta["local_ts_recorded"], bool):
+        raise DataError(
+            f"{meta_path}: key 'local_ts_recorded' must be true or false, got {meta['local_ts_recorded']!r}"
+        )
+    if not isinstance(meta["quirks"], dict):
+        raise DataError(f"{meta_path}: key 'quirks' must be a JSON object, got {meta['quirks']!r}")
+    for key in ("symbol", "venue", "time_zone"):
+        if not isinstance(meta[key], str):
+            raise DataError(f"{meta_path}: key {key!r} must be a string, got {meta[key]!r}")
+    for key in ("first_exch_ts", "last_exch_ts"):
+        v = meta[key]
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+            raise DataError(f"{meta_path}: key {key!r} must be an integer (ns) or null, got {v!r}")
+
+
+def _open_events(ev_path: Path) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged header can look like a Python 2 one
+            events = np.load(ev_path, mmap_mode="r", allow_pickle=False)
+    except Exception as exc:
+        # np.load raises EOFError on an empty file, ValueError, SyntaxError or
+        # TokenError on a bad header, OSError on a truncated one ("mmap length
+        # is greater than file size").
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{ev_path}: not a readable .npy file ({why})") from None
+    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE:
+        dtype = getattr(events, "dtype", type(events).__name__)
+        raise DataError(f"{ev_path}: dtype {dtype} is not mmsim.EVENT_DTYPE {EVENT_DTYPE}")
+    if events.ndim != 1:
+        raise DataError(f"{ev_path}: must be one-dimensional, has shape {events.shape}")
+    return events
+
+
+def summary(store: EventStore) -> str:
+    """The one line ``mmsim convert`` prints for a store it wrote (says when it replaced one)."""
+    m = store.meta
+    verb = "replaced" if store.replaced else "wrote"
+    return (
+        f"{verb} {store.path}: {len(store):,} events, {m['symbol']} ({m['venue']}), "
+        f"tick {m['tick_size']:g}, lot {m['lot_size']:g}, {m['levels']}"
+    )
+
+
+#: Source positions are packed with the source's index: ``(source << ROW_BITS) | row``.
+ROW_BITS = 48
+ROW_MASK = (1 << ROW_BITS) - 1
+_STORE_NAMES = {"events.npy", "meta.json"}
+
+
+def _target_state(path: Path, force: bool) -> str:
+    """``"new"``, ``"empty"`` (an empty directory) or ``"replace"``; raises when refused."""
+    if not (path.exists() or path.is_symlink()):
+        return "new"
+    if path.is_symlink():
+        raise DataError(f"{path}: output exists and is a symbolic link; choose a new path")
+    if not path.is_dir():
+        raise DataError(f"{path}: output exists and is not a directory")
+    names = {p.name for p in path.iterdir()}
+    if not names:
+        return "empty"
+    extra = names - _STORE_NAMES
+    if extra:
+        raise DataError(
+            f"{path}: output directory is not empty and not an event store "
+            f"(holds {sorted(extra)[:3]}); choose a new path"
+        )
+    if not force:
+        raise DataError(
+            f"{path}: an event store already exists there; pass --force (force=True) to replace it"
+        )
+    return "replace"
+
+
+def _first_failing(ev: np.ndarray, cfg: Any) -> int:
+    """Index of the event a replay of ``ev`` fails on, when the engine did not say (bisection)."""
+    from ..engine import run
+
+    lo, hi = 0, len(ev)  # run(ev[:lo]) passes, run(ev[:hi]) fails
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            run(ev[:mid], None, cfg)
+            lo = mid
+        except DataError:
+            hi = mid
+    return hi - 1
+
+
+def _beside(path: Path, what: str) -> Path:
+    return path.parent / f".{path.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
 class EventStoreWriter:
     """Stream events into a new store, chunk by chunk.
 
     Parameters
     ----------
     path : str or PathLike
-        Store directory to create. An existing store there (``events.npy`` and
-        ``meta.json``) is replaced; any other non-empty directory is refused.
+        Store directory to create. An existing store there is refused unless
+        ``force``; any other non-empty directory is always refused.
+    force : bool
+        Replace an existing store: the new one is written beside it, then the old
+        one is renamed away, the new one renamed in and the old one deleted. A
+        process replaying the old store keeps reading its (unlinked) files.
 
     Notes
     -----
-    Use as a context manager: on an exception the partial store is removed, so
-    a failed conversion never leaves a store that looks valid. ``close(meta)``
-    writes ``meta.json`` and returns the opened :class:`EventStore`.
+    Use as a context manager: on an exception the temporary directory is
+    removed, so a failed conversion leaves nothing. ``close(meta)`` writes
+    ``meta.json``, replays the events through the engine's book (see
+    :meth:`close`), renames the store into place and returns it opened.
+
+    Loaders register each input file with :meth:`source` and pass, with each
+    chunk, the packed source position of every event (``source << 48 | line``);
+    a fault found at close then names the file and line or record.
     """
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, *, force: bool = False) -> None:
         self.path = Path(path)
-        if self.path.exists():
-            if not self.path.is_dir():
-                raise DataError(f"{self.path}: output exists and is not a directory")
-            extra = {p.name for p in self.path.iterdir()} - {"events.npy", "meta.json"}
-            if extra:
-                raise DataError(
-                    f"{self.path}: output directory is not empty and not an event store "
-                    f"(holds {sorted(extra)[:3]}); choose a new path"
-                )
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._meta_path = self.path / "meta.json"
-        if self._meta_path.exists():
-            self._meta_path.unlink()
-        self._ev_path = self.path / "events.npy"
-        self._fh = open(self._ev_path, "wb")  # noqa: SIM115 - closed in close()/abort()
-        self._fh.write(_npy_header(0))
+        self.force = force
+        _target_state(self.path, force)  # fail before any work
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = _beside(self.path, "tmp")
+        self._tmp.mkdir()
+        self._closed = False
+        try:
+            self._ev_path = self._tmp / "events.npy"
+            self._meta_path = self._tmp / "meta.json"
+            self._rows_path = self._tmp / "rows.bin"
+            self._fh = open(self._ev_path, "wb")
+            self._fh.write(_npy_header(0))
+            self._rows = open(self._rows_path, "wb")
+        except BaseException:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
         self.count = 0
         self.first_exch_ts: int | None = None
         self.last_exch_ts: int | None = None
         #: min(local_ts - exch_ts) over the events written, for clock checks.
         self.min_latency: int | None = None
-        self._closed = False
+        #: Registered inputs: (file, what a position is called: "line" or "record").
+        self.sources: list[tuple[str, str]] = []
 
-    def append(self, chunk: np.ndarray) -> None:
-        """Append a chunk of events (``EVENT_DTYPE``) to the store."""
+    def source(self, path: str | os.PathLike, unit: str = "line") -> int:
+        """Register an input file; returns its index for packed source positions."""
+        self.sources.append((str(path), unit))
+        return len(self.sources) - 1
+
+    def where(self, packed: int) -> str:
+        """``"FILE: line N"`` for a packed source position (``"event store"`` when unknown)."""
+        if packed < 0:
+            return f"{self.path}"
+        src, row = packed >> ROW_BITS, packed & ROW_MASK
+        if src >= len(self.sources):
+            return f"{self.path}"
+        path, unit = self.sources[src]
+        return f"{path}: {unit} {row}"
+
+    def append(self, chunk: np.ndarray, rows: np.ndarray | None = None) -> None:
+        """Append a chunk of events (``EVENT_DTYPE``) and, optionally, their packed source positions."""
         if chunk.dtype != EVENT_DTYPE:
             raise TypeError(f"chunk dtype {chunk.dtype} is not EVENT_DTYPE")
         if len(chunk) == 0:
             return
         chunk = np.ascontiguousarray(chunk)
         self._fh.write(chunk.tobytes())
+        if rows is None:
+            rows = np.full(len(chunk), -1, np.int64)
+        self._rows.write(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
         if self.first_exch_ts is None:
             self.first_exch_ts = int(chunk["exch_ts"][0])
         self.last_exch_ts = int(chunk["exch_ts"][-1])
@@ -272,32 +424,150 @@ class EventStoreWriter:
         del mm
         self.min_latency = (self.min_latency or 0) + offset_ns
 
-    def close(self, meta: dict[str, Any]) -> EventStore:
-        """Finish the file, write ``meta.json`` and return the opened store.
+    def close(self, meta: dict[str, Any], *, validate: bool = True) -> EventStore:
+        """Finish the store, check it replays, move it into place and return it opened.
 
         ``event_count`` and the first/last exchange times are filled in here.
+
+        Parameters
+        ----------
+        meta : dict
+            ``meta.json`` content (see :data:`REQUIRED_META`).
+        validate : bool
+            Replay the events through the engine's book first (``mmsim.run``
+            with no strategy; each full ``CLEAR`` starts the book afresh, orders
+            included) and check ``local_ts >= exch_ts`` when ``local_ts`` is
+            recorded. A store with no events is refused when input files were
+            registered with :meth:`source`.
+
+        Raises
+        ------
+        mmsim.DataError
+            An event the engine would reject, named by its source file and line
+            or record (its event index otherwise); or the target appeared
+            meanwhile (and ``force`` is off).
         """
         self._fh.seek(0)
         self._fh.write(_npy_header(self.count))
         self._fh.close()
-        self._closed = True
+        self._rows.close()
         meta = dict(meta)
         meta["event_count"] = self.count
         meta["first_exch_ts"] = self.first_exch_ts
         meta["last_exch_ts"] = self.last_exch_ts
+        # Descriptive keys a caller may leave out get neutral values; the ones a replay
+        # reads (tick, lot, levels) must be given. The meta is checked before the store
+        # is committed, so a store that exists is one that loads.
+        for key, default in _META_DEFAULTS.items():
+            meta.setdefault(key, default)
         for key in REQUIRED_META:
             meta.setdefault(key, None)
-        tmp = self._meta_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        tmp.replace(self._meta_path)
-        return load(self.path)
+        _check_meta(meta, self._meta_path)
+        self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        if validate:
+            self._validate(meta)
+        self._rows_path.unlink()
+        replaced = self._commit()
+        self._closed = True
+        st = load(self.path)
+        st.replaced = replaced
+        return st
+
+    def _validate(self, meta: dict[str, Any]) -> None:
+        if self.count == 0:
+            if self.sources:
+                names = ", ".join(p for p, _ in self.sources)
+                raise DataError(f"{names}: no market events (an empty file or a header only); no store written")
+            return
+        rows = np.memmap(self._rows_path, dtype=np.int64, mode="r", shape=(self.count,))
+        # One streamed pass (small reads, no map left resident): local_ts >= exch_ts,
+        # and where the L3 book resets are.
+        check_local = bool(meta.get("local_ts_recorded"))
+        l3 = meta.get("levels") == "L3"
+        starts = [0]
+        step = 1 << 16
+        prev: np.ndarray | None = None  # the last event of the previous block
+        with open(self._ev_path, "rb") as fh:
+            fh.seek(_HEADER_LEN)
+            for i in range(0, self.count, step):
+                c = np.fromfile(fh, dtype=EVENT_DTYPE, count=min(step, self.count - i))
+                if check_local:
+                    bad = np.flatnonzero(c["local_ts"] < c["exch_ts"])
+                    if len(bad):
+                        j = i + int(bad[0])
+                        raise DataError(
+                            f"{self.where(int(rows[j]))}: local_ts {int(c['local_ts'][bad[0]])} is before "
+                            f"exch_ts {int(c['exch_ts'][bad[0]])} (event {j} of the store)"
+                        )
+                if l3:
+                    # Each CLEAR of both sides on L3 data starts a new book, orders included
+                    # (a new file's snapshot re-lists its orders): replay each part alone.
+                    # Both sides cleared by two one-sided CLEARs at one time (hftbacktest's
+                    # files) count as one.
+                    w = c if prev is None else np.concatenate([prev, c])
+                    off = i - (0 if prev is None else 1)
+                    clr = w["kind"] == Kind.CLEAR
+                    cut = clr & (w["side"] == 0)
+                    cut[:-1] |= (
+                        clr[:-1] & clr[1:] & (w["side"][:-1] != 0) & (w["side"][:-1] == -w["side"][1:])
+                        & (w["exch_ts"][:-1] == w["exch_ts"][1:])
+                    )
+                    starts.extend(int(x) + off for x in np.flatnonzero(cut) if int(x) + off > 0)
+                    prev = c[-1:]
+        starts = sorted(set(starts))
+        ev = np.load(self._ev_path, mmap_mode="r")
+        from ..config import Config, SignalConfig
+        from ..engine import run
+
+        cfg = Config(
+            tick_size=float(meta.get("tick_size") or 1.0),
+            lot_size=float(meta.get("lot_size") or 1.0),
+            signals=SignalConfig(enabled=False),
+        )
+        starts.append(self.count)
+        for a, b in zip(starts[:-1], starts[1:]):
+            if b <= a:
+                continue
+            try:
+                run(ev[a:b], None, cfg)
+            except DataError as exc:
+                idx = getattr(exc, "index", None)
+                if idx is None or not 0 <= idx < b - a:
+                    idx = _first_failing(ev[a:b], cfg)
+                j = a + int(idx)
+                why = re.sub(r"^event -?\d+: ", "", str(exc))
+                raise DataError(f"{self.where(int(rows[j]))}: {why} (event {j} of the store)") from None
+        del ev, rows
+
+    def _commit(self) -> bool:
+        """Rename the finished store into place; True when it replaced one."""
+        state = _target_state(self.path, self.force)
+        if state == "empty":
+            self.path.rmdir()
+        if state != "replace":
+            try:
+                os.rename(self._tmp, self.path)
+            except OSError as exc:  # the target appeared since the check
+                raise DataError(f"{self.path}: cannot move the new store into place ({exc.strerror})") from None
+            return False
+        old = _beside(self.path, "old")
+        os.rename(self.path, old)
+        try:
+            os.rename(self._tmp, self.path)
+        except OSError as exc:
+            os.rename(old, self.path)
+            raise DataError(f"{self.path}: cannot move the new store into place ({exc.strerror})") from None
+        shutil.rmtree(old, ignore_errors=True)
+        return True
 
     def abort(self) -> None:
-        """Remove the partial store (after a failed conversion)."""
+        """Remove the temporary directory (after a failed conversion); the target is untouched."""
         if not self._closed:
-            self._fh.close()
+            for fh in (self._fh, self._rows):
+                if not fh.closed:
+                    fh.close()
             self._closed = True
-        shutil.rmtree(self.path, ignore_errors=True)
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> EventStoreWriter:
         return self
@@ -311,7 +581,14 @@ class EventStoreWriter:
             self.abort()
 
 
-def write_store(path: str | os.PathLike, events: np.ndarray, meta: dict[str, Any]) -> EventStore:
+def write_store(
+    path: str | os.PathLike,
+    events: np.ndarray,
+    meta: dict[str, Any],
+    *,
+    force: bool = True,
+    validate: bool = True,
+) -> EventStore:
     """Write an in-memory event array as a store (small arrays, tests, tools).
 
     Parameters
@@ -322,9 +599,16 @@ def write_store(path: str | os.PathLike, events: np.ndarray, meta: dict[str, Any
         Events of :data:`mmsim.EVENT_DTYPE`.
     meta : dict
         Metadata; ``event_count`` and first/last times are filled in.
+    force : bool
+        Replace an existing store at ``path`` (atomically; default True, as
+        this writes a whole array the caller already holds).
+    validate : bool
+        Replay the events through the engine's book before the store is moved
+        into place (see :meth:`EventStoreWriter.close`); a rejected event raises
+        ``mmsim.DataError`` naming its index.
     """
-    w = EventStoreWriter(path)
+    w = EventStoreWriter(path, force=force)
     with w:
         for i in range(0, len(events), 1 << 20):
             w.append(np.asarray(events[i : i + (1 << 20)]))
-        return w.close(meta)
+        return w.close(meta, validate=validate)

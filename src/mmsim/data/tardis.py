@@ -13,15 +13,18 @@ Timestamps are microseconds since the epoch: ``timestamp`` (exchange) becomes
 ``exch_ts``, ``local_timestamp`` (Tardis' receive time) ``local_ts``. Give the
 book file and optionally the trades file of one symbol; they are merged in
 ``local_timestamp`` order (how Tardis sorts its files) and then ordered by
-exchange time within a 10 s window. A snapshot start becomes ``CLEAR`` (both
-sides), levels ``DEPTH``, trades ``TRADE`` (``unknown`` aggressor: side 0).
+exchange time within a 10 s window; a row whose exchange time is more than
+10 s before the latest one read is an error naming it. A snapshot start
+becomes ``CLEAR`` (both sides), levels ``DEPTH``, trades ``TRADE``
+(``unknown`` aggressor: side 0). Times must be µs since the epoch between
+1990 and 2100 (a file in ms or ns is an error naming the row and the likely
+unit). Tardis' ``incremental_book_L2`` and ``trades`` carry no trading status,
+so these stores have no ``STATUS`` events.
 """
 
 from __future__ import annotations
 
-import csv
 import heapq
-import io
 from collections.abc import Iterator
 from typing import Any
 from decimal import Decimal, InvalidOperation
@@ -29,8 +32,17 @@ from pathlib import Path
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import CrossCheck, Emitter, L2Book, Progress, decimals_to_int, open_binary
-from ._common import infer_step, step_to_float, to_units
+from ._common import (
+    CrossCheck,
+    Emitter,
+    L2Book,
+    Progress,
+    csv_rows,
+    decimals_to_int,
+    infer_step,
+    step_to_float,
+    to_units,
+)
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_COLUMNS", "TRADE_COLUMNS", "convert"]
@@ -60,12 +72,11 @@ def _decimals(s: str) -> int:
 
 
 def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[int, list[str]]]]:
-    fb = open_binary(path, progress)
-    ft = io.TextIOWrapper(fb, encoding="utf-8", newline="")
-    rd = csv.reader(ft)
-    header = next(rd, None)
-    if header is None:
+    rd = csv_rows(path, progress)
+    first = next(rd, None)
+    if first is None:
         raise DataError(f"{path}: empty file")
+    header = first[1]
     if tuple(header[: len(BOOK_COLUMNS)]) == BOOK_COLUMNS:
         kind = "book"
     elif tuple(header[: len(TRADE_COLUMNS)]) == TRADE_COLUMNS:
@@ -77,10 +88,9 @@ def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[in
         )
 
     def gen() -> Iterator[tuple[int, list[str]]]:
-        with ft:
-            for line, row in enumerate(rd, 2):
-                if row:
-                    yield line, row
+        for line, row in rd:
+            if row:
+                yield line, row
 
     return kind, gen()
 
@@ -93,6 +103,7 @@ def convert(
     lot_size: float | None = None,
     symbol: str | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> EventStore:
     """Convert Tardis ``incremental_book_L2`` (+ ``trades``) CSV files into an L2 store.
 
@@ -110,12 +121,16 @@ def convert(
         Overrides the symbol column.
     progress : callable, optional
         Called with bytes of the book file read so far.
+    force : bool
+        Replace an existing store at ``out`` (atomically).
 
     Raises
     ------
     mmsim.DataError
-        Malformed rows, off-grid prices, negative sizes, exchange time going
-        back more than 10 s, a persistently crossed book.
+        Malformed rows (not UTF-8, a truncated gzip), off-grid prices, negative
+        sizes, zero-size trades, implausible times (another unit), exchange time
+        going back more than 10 s, a persistently crossed book, no rows; each
+        names the file and line. An existing store at ``out`` without ``force``.
     """
     streams: dict[str, Any] = {}
     for p in sources:
@@ -132,17 +147,29 @@ def convert(
         head.append(item)
         if len(head) >= _INFER_ROWS:
             break
+    for line, row in head:
+        if len(row) < 8:
+            raise DataError(f"{bpath}: line {line}: malformed row: {len(row)} columns, expected 8")
+    where = 0
     try:
         if tick_size is None:
-            tick = infer_step([_dec(r[6]) for _, r in head])
+            steps = []
+            for where, row in head:  # noqa: B007 - `where` names the row in the error below
+                steps.append(_dec(row[6]))
+            tick = infer_step(steps)
         else:
             tick = to_units(tick_size, _DIGITS)
         if lot_size is None:
-            lot = 10 ** (_DIGITS - min(_DIGITS, max((_decimals(r[7]) for _, r in head), default=0)))
+            digits = 0
+            for where, row in head:  # noqa: B007 - `where` names the row in the error below
+                digits = max(digits, _decimals(row[7]))
+            lot = 10 ** (_DIGITS - min(_DIGITS, digits))
         else:
             lot = to_units(lot_size, _DIGITS)
     except (ValueError, IndexError, InvalidOperation):
-        raise DataError(f"{bpath}: malformed price or amount in the first rows") from None
+        raise DataError(f"{bpath}: line {where}: malformed price or amount") from None
+    except OverflowError:
+        raise DataError(f"{bpath}: line {where}: price does not fit in 64 bits; pass --tick-size") from None
     if tick == 0:
         raise DataError(f"{bpath}: no prices to infer the tick from; pass --tick-size")
 
@@ -162,13 +189,14 @@ def convert(
     if "trades" in streams:
         tpath, tit = streams["trades"]
         merged.append(keyed(1, tpath, tit))
-    writer = EventStoreWriter(out)
+    writer = EventStoreWriter(out, force=force)
     book = L2Book()
     sym = symbol
     exchange = None
     counts = {"snapshots": 0, "unknown_aggressor_trades": 0}
     with writer:
-        em = Emitter(writer, bpath, "line", reorder_ns=_REORDER_NS)
+        em = Emitter(writer, bpath, "line", reorder_ns=_REORDER_NS, time_unit=("microseconds", _US))
+        tbase = em.other_source(streams["trades"][0]) if "trades" in streams else 0
         cross = CrossCheck(bpath)
         prev_snap = False
         last_book_ts: int | None = None
@@ -221,11 +249,11 @@ def convert(
                 side = {"buy": 1, "sell": -1, "unknown": 0}.get(row[5])  # type: ignore[assignment]
                 if side is None:
                     raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not buy/sell/unknown")
+                if q == 0:
+                    raise DataError(f"{path}: line {line}: trade of size 0")
                 if side == 0:
                     counts["unknown_aggressor_trades"] += 1
-                em.path = path
-                em.add(exch, local, Kind.TRADE, side, px, q, 0, line)
-                em.path = bpath
+                em.add(exch, local, Kind.TRADE, side, px, q, 0, tbase | line)
         if last_book_ts is not None:
             cross.check(book, last_book_ts, f"line {last_line}")
         em.flush(final=True)

@@ -1,0 +1,407 @@
+"""Real-feed fidelity on the loader side (issue 13) and atomic stores (issue 18, item 2).
+
+Trading halts become STATUS events, Binance diff streams follow Binance's own
+rules at every boundary, Databento fills of orders never added change nothing,
+several files convert into one valid store, and a store is replaced only on
+request and never under a reader's feet. Expected values are worked out by hand
+in the comments.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _corpus import LOB_BOOK, LOB_MSG, lobster
+
+import mmsim
+from mmsim import Kind, TradingStatus
+from mmsim.data import binance as bn
+from mmsim.data import convert, hftbacktest, load, summary, to_l2, write_store
+from mmsim.data import databento as dbt
+from mmsim.data import lobster as lob
+
+#: 2012-06-21 00:00 America/New_York (EDT, UTC-4), seconds since the epoch.
+MIDNIGHT = 1_340_251_200
+S = 1_000_000_000
+
+
+def rows_of(ev) -> list[tuple]:
+    return [(int(e["exch_ts"]), Kind(int(e["kind"])).name, int(e["side"]), int(e["price"]), int(e["qty"]),
+             int(e["order_id"])) for e in np.asarray(ev)]
+
+
+def lobster_day(d: Path, date: str, msgs: list[str], books: list[str]) -> Path:
+    name = f"TEST_{date}_34200000_57600000_{{}}_1.csv"
+    (d / name.format("message")).write_text("\n".join(msgs) + "\n")
+    (d / name.format("orderbook")).write_text("\n".join(books) + "\n")
+    return d / name.format("message")
+
+
+# --------------------------------------------------------------------------- halts (item 4)
+#: The issue's example: book 219.90 x 220.10, halt at 36000 s, quoting at 36300 s, a seller
+#: adds 50 @ 220.00 at 36400 s, trading resumes at 36700 s. Type-7 rows carry price -1 / 0 / 1
+#: (LOBSTER_SampleFiles_ReadMe.txt) and repeat the previous orderbook row.
+HALT_MSGS = [
+    "35999.0,1,1,100,2199000,1",
+    "36000.0,7,0,0,-1,-1",
+    "36300.0,7,0,0,0,-1",
+    "36400.0,1,3,50,2200000,-1",
+    "36700.0,7,0,0,1,-1",
+]
+HALT_BOOK = [
+    "2201000,100,2199000,100",
+    "2201000,100,2199000,100",
+    "2201000,100,2199000,100",
+    "2200000,50,2199000,100",
+    "2200000,50,2199000,100",
+]
+
+
+def test_lobster_halt_quoting_resume_are_status_events_at_their_times(tmp_path):
+    m = lobster_day(tmp_path, "2012-06-21", HALT_MSGS, HALT_BOOK)
+    st = lob.convert([m], tmp_path / "s")
+    t = lambda secs: (MIDNIGHT + secs) * S
+    syn = lob.SYNTHETIC_ID_BASE
+    assert rows_of(st.events) == [
+        (t(35999), "CLEAR", 0, 0, 0, 0),
+        (t(35999), "ADD", -1, 22010, 100, syn),  # the ask resting before the file, seeded
+        (t(35999), "ADD", 1, 21990, 100, 1),
+        (t(36000), "STATUS", 0, 0, int(TradingStatus.HALTED), 0),
+        (t(36300), "STATUS", 0, 0, int(TradingStatus.QUOTING), 0),
+        (t(36400), "ADD", -1, 22000, 50, 3),
+        (t(36700), "STATUS", 0, 0, int(TradingStatus.TRADING), 0),
+    ]
+    assert t(36000) == 1_340_287_200 * S
+    assert [(h["state"], h["line"]) for h in st.meta["quirks"]["halts"]] == [("halt", 2), ("quoting", 3), ("resume", 5)]
+    # The engine's book accepts the store (matching through halts is the engine's rule).
+    r = mmsim.replay_bbo(st)
+    assert (int(r["best_bid"][-1]), int(r["best_ask"][-1])) == (21990, 22000)
+
+
+def test_lobster_next_day_opens_trading_after_a_day_that_ended_halted(tmp_path):
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    m1 = lobster_day(d1, "2012-06-21", HALT_MSGS[:4], HALT_BOOK[:4])  # ends quoting-only
+    m2 = lobster_day(d2, "2012-06-22", ["34200.5,1,7,10,2200000,1"], ["2201000,5,2200000,10"])
+    st = lob.convert([m1, m2], tmp_path / "s")
+    ev = rows_of(st.events)
+    day2 = (MIDNIGHT + 86400 + 34200) * S + S // 2
+    i = [k for k, e in enumerate(ev) if e[1] == "CLEAR"][1]
+    assert ev[i] == (day2, "CLEAR", 0, 0, 0, 0)
+    assert ev[i + 1] == (day2, "STATUS", 0, 0, int(TradingStatus.TRADING), 0)
+    assert [e[4] for e in ev if e[1] == "STATUS"] == [1, 2, 3]
+    # A day that ends trading adds nothing: the two-day store of test_data_errors has no STATUS.
+
+
+def test_status_passes_through_to_l2_and_is_left_out_of_the_hftbacktest_export(tmp_path):
+    m = lobster_day(tmp_path, "2012-06-21", HALT_MSGS, HALT_BOOK)
+    st = lob.convert([m], tmp_path / "s")
+    l2 = to_l2(st)
+    status = l2[l2["kind"] == Kind.STATUS]
+    assert status["qty"].tolist() == [1, 2, 3]
+    assert status["exch_ts"].tolist() == [(MIDNIGHT + s) * S for s in (36000, 36300, 36700)]
+    out = hftbacktest.export(st, tmp_path / "x.npz")
+    assert len(out) == len(st) - 3 + 1  # STATUS dropped; the side-0 CLEAR becomes one clear per side
+    with pytest.raises(mmsim.DataError, match=r"event 3: a STATUS event \(trading status 1\); hftbacktest has no"):
+        hftbacktest.export(st, tmp_path / "y.npz", on_status="error")
+
+
+# --------------------------------------------------------------------------- Binance sequence rules (item 5)
+T0 = 1_700_000_000_000  # ms
+LOCAL0 = 1_700_000_000_000_000_000
+
+
+def capture(tmp_path: Path, msgs: list[dict], name: str = "cap.gz") -> Path:
+    p = tmp_path / name
+    with gzip.open(p, "wt") as f:
+        for i, m in enumerate(msgs):
+            f.write(f"{LOCAL0 + (i + 1) * 1_000_000} {json.dumps(m)}\n")
+    return p
+
+
+def spot_diff(U: int, u: int, k: int) -> dict:
+    """A spot diff that sets bid level 9.00 + k ticks (its price says which diff it was)."""
+    return {"stream": "xusdt@depth@100ms", "data": {"e": "depthUpdate", "E": T0 + k, "s": "XUSDT", "U": U, "u": u,
+                                                     "b": [[f"{9 + k / 100:.2f}", "1.00000"]], "a": []}}
+
+
+def usdm_diff(U: int, u: int, pu: int, k: int) -> dict:
+    return {"stream": "xusdt@depth@0ms", "data": {"e": "depthUpdate", "E": T0 + k, "T": T0 + k, "s": "XUSDT",
+                                                   "U": U, "u": u, "pu": pu, "b": [[f"{9 + k / 100:.2f}", "1.000"]],
+                                                   "a": []}}
+
+
+SPOT_SNAP = {"lastUpdateId": 100, "bids": [["10.00", "1.00000"]], "asks": [["10.10", "1.00000"]]}
+USDM_SNAP = {"lastUpdateId": 100, "E": T0, "T": T0, "bids": [["10.00", "1.000"]], "asks": [["10.10", "1.000"]]}
+
+
+def applied(st) -> list[int]:
+    """Which diffs were applied: k of the bid levels 900 + k ticks."""
+    ev = np.asarray(st.events)
+    d = ev[(ev["kind"] == Kind.DEPTH) & (ev["price"] < 1000)]
+    return [int(p) - 900 for p in d["price"]]
+
+
+def test_binance_spot_diffs_follow_the_update_procedure(tmp_path):
+    msgs = [
+        SPOT_SNAP,
+        spot_diff(95, 100, 1),  # u = lastUpdateId: already in the snapshot, dropped
+        spot_diff(101, 103, 2),  # U = lastUpdateId + 1: the first diff applied
+        spot_diff(102, 106, 3),  # overlaps (previous u=103, U=102 <= 104): applied (the issue's example)
+        spot_diff(104, 106, 4),  # u = the book's 106: stale, dropped
+        spot_diff(105, 105, 5),  # u below the book's: dropped
+        spot_diff(107, 109, 6),  # U = 106 + 1: applied
+    ]
+    st = bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01)
+    assert applied(st) == [2, 3, 6]
+    assert st.meta["quirks"]["dropped_before_snapshot"] == 1
+    assert st.meta["quirks"]["stale_diffs_dropped"] == 2
+    gap = capture(tmp_path, msgs + [spot_diff(111, 112, 7)], "gap.gz")  # U = 111 > 109 + 1
+    with pytest.raises(mmsim.DataError, match=r"gap.gz: line 8: sequence gap: U=111 but the previous diff ended at "
+                                              r"u=109; expected U=110 or lower"):
+        bn.convert([gap], tmp_path / "g", tick_size=0.01)
+
+
+def test_binance_spot_first_diff_must_reach_the_snapshot(tmp_path):
+    p = capture(tmp_path, [SPOT_SNAP, spot_diff(102, 105, 1)])  # U = lastUpdateId + 2
+    with pytest.raises(mmsim.DataError, match=r"cap.gz: line 2: sequence gap: first diff after the snapshot "
+                                              r"\(lastUpdateId 100\) has U=102, u=105; it must span update 101"):
+        bn.convert([p], tmp_path / "s")
+
+
+def test_binance_usdm_diffs_follow_the_pu_rule(tmp_path):
+    msgs = [
+        USDM_SNAP,
+        usdm_diff(90, 99, 89, 1),  # u < lastUpdateId: dropped
+        usdm_diff(100, 100, 99, 2),  # U = u = lastUpdateId: the first diff applied
+        usdm_diff(101, 104, 100, 3),  # pu = previous u: applied
+    ]
+    st = bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01)
+    assert applied(st) == [2, 3]
+    assert st.meta["quirks"]["dropped_before_snapshot"] == 1
+    for k, pu in enumerate((103, 105)):  # one below and one above the previous u=104
+        p = capture(tmp_path, msgs + [usdm_diff(105, 107, pu, 4)], f"gap{k}.gz")
+        with pytest.raises(mmsim.DataError, match=rf"gap{k}.gz: line 5: sequence gap: pu={pu} but the previous diff "
+                                                  r"ended at u=104 \(updates were missed\)"):
+            bn.convert([p], tmp_path / f"g{k}", tick_size=0.01)
+    p = capture(tmp_path, [USDM_SNAP, usdm_diff(101, 105, 100, 1)], "first.gz")  # U = lastUpdateId + 1
+    with pytest.raises(mmsim.DataError, match=r"first.gz: line 2: sequence gap: first diff after the snapshot "
+                                              r"\(lastUpdateId 100\) has U=101, u=105; it must span update 100"):
+        bn.convert([p], tmp_path / "f")
+
+
+# --------------------------------------------------------------------------- Databento hidden fills (item 6)
+NS0 = 1_703_541_600_000_000_000
+HDR = "ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,channel_id"
+
+
+def mbo_csv(path: Path, rows: list[tuple]) -> Path:
+    lines = [HDR]
+    for i, (dt, act, side, px, size, oid, flags) in enumerate(rows):
+        lines.append(f"{NS0 + dt + 10},{NS0 + dt},0,{i + 1},7,ESH4,{act},{side},{px},{size},{oid},{flags},0")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_databento_fill_of_an_order_never_added_changes_nothing(tmp_path):
+    p = mbo_csv(tmp_path / "mbo.csv", [
+        (100, "A", "B", "4800.00", 2, 11, 130),
+        (200, "A", "A", "4800.25", 1, 12, 130),
+        (300, "T", "A", "4800.00", 5, 0, 0),  # a seller takes 5 at the bid
+        (300, "F", "B", "4800.00", 2, 11, 0),  # order 11 (shown) fills 2
+        (300, "F", "B", "4800.00", 3, 77, 0),  # order 77 was never added: the hidden part of an iceberg
+        (300, "C", "B", "4800.00", 2, 11, 130),  # the venue removes the filled sizes: absorbed
+        (300, "C", "B", "4800.00", 3, 77, 130),
+        (400, "A", "B", "4799.75", 1, 13, 130),
+    ])
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert [e[1:] for e in rows_of(st.events)] == [
+        ("ADD", 1, 19200, 2, 11),
+        ("ADD", -1, 19201, 1, 12),
+        ("EXECUTE", 1, 19200, 2, 11),
+        ("TRADE", -1, 19200, 3, 0),  # the print's part no shown order covers
+        ("ADD", 1, 19199, 1, 13),
+    ]
+    q = st.meta["quirks"]
+    assert (q["fills_of_unseen_orders"], q["fill_cancels_absorbed"], q["uncovered_trade_prints"]) == (1, 2, 1)
+
+
+def test_databento_hidden_fill_on_the_ask_in_a_dbn_file(tmp_path):
+    from _corpus import dbn_bytes
+
+    rows = [
+        (100, "A", "A", "4800.25", 2, 12, 130),
+        (150, "A", "B", "4800.00", 1, 11, 130),
+        (200, "T", "B", "4800.25", 4, 0, 0),  # a buyer lifts 4
+        (200, "F", "A", "4800.25", 2, 12, 0),
+        (200, "F", "A", "4800.25", 2, 88, 0),  # never added
+        (200, "C", "A", "4800.25", 2, 12, 130),
+        (200, "C", "A", "4800.25", 2, 88, 130),
+    ]
+    p = tmp_path / "mbo.dbn"
+    p.write_bytes(dbn_bytes(rows))
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert [e[1:] for e in rows_of(st.events)] == [
+        ("ADD", -1, 19201, 2, 12), ("ADD", 1, 19200, 1, 11), ("EXECUTE", -1, 19201, 2, 12), ("TRADE", 1, 19201, 2, 0)]
+    assert st.meta["quirks"]["fills_of_unseen_orders"] == 1
+
+
+# --------------------------------------------------------------------------- several files in one store (item 2)
+SNAP = dbt.F_SNAPSHOT
+
+
+def test_two_databento_files_each_start_a_new_book(tmp_path):
+    day1 = mbo_csv(tmp_path / "a.csv", [
+        (0, "A", "B", "4800.00", 2, 11, SNAP),
+        (0, "A", "A", "4800.25", 1, 12, SNAP | dbt.F_LAST),
+        (100, "A", "B", "4799.75", 1, 13, 130),
+    ])
+    day2 = mbo_csv(tmp_path / "b.csv", [
+        (10_000, "A", "B", "4800.00", 3, 11, SNAP),  # the same ids, listed again by the next snapshot
+        (10_000, "A", "A", "4800.25", 1, 12, SNAP),
+        (10_000, "A", "B", "4799.75", 1, 13, SNAP | dbt.F_LAST),
+        (10_100, "C", "B", "4799.75", 1, 13, 130),
+    ])
+    st = convert([day1, day2], tmp_path / "s", format="databento", tick_size=0.25)
+    t1, t2 = NS0 + 10, NS0 + 10_010  # a snapshot takes its first record's ts_recv
+    assert rows_of(st.events) == [
+        (t1, "CLEAR", 0, 0, 0, 0), (t1, "ADD", 1, 19200, 2, 11), (t1, "ADD", -1, 19201, 1, 12),
+        (NS0 + 100, "ADD", 1, 19199, 1, 13),
+        (t2, "CLEAR", 0, 0, 0, 0), (t2, "ADD", 1, 19200, 3, 11), (t2, "ADD", -1, 19201, 1, 12),
+        (t2, "ADD", 1, 19199, 1, 13), (NS0 + 10_100, "DELETE", 1, 19199, 1, 13),
+    ]
+    assert st.meta["quirks"]["snapshot_orders"] == 5
+    # Each file's part replays on its own book (the engine empties its order map on
+    # CLEAR in a later change; until then a replay of the whole store fails).
+    ev = np.asarray(st.events)
+    r = mmsim.replay_bbo(np.ascontiguousarray(ev[4:]))
+    assert (int(r["best_bid"][-1]), int(r["bid_qty"][-1]), int(r["best_ask"][-1])) == (19200, 3, 19201)
+
+
+def test_two_lobster_days_relist_an_order_id_still_resting(tmp_path):
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    m1 = lobster_day(d1, "2012-06-21", LOB_MSG[:2], LOB_BOOK[:2])  # order 101 still rests at the end
+    m2 = lobster_day(d2, "2012-06-22", ["34200.5,1,101,3,1000100,1"], ["1000200,2,1000100,3"])
+    st = lob.convert([m1, m2], tmp_path / "s")
+    ev = rows_of(st.events)
+    clears = [k for k, e in enumerate(ev) if e[1] == "CLEAR"]
+    assert clears == [0, 4]
+    assert [e[1:] for e in ev[4:]] == [("CLEAR", 0, 0, 0, 0), ("ADD", -1, 10002, 2, lob.SYNTHETIC_ID_BASE + 1),
+                                       ("ADD", 1, 10001, 3, 101)]
+    assert [e[5] for e in ev if e[1] == "ADD"].count(101) == 2
+
+
+# --------------------------------------------------------------------------- atomic stores (issue 18, item 2)
+def test_an_existing_store_is_refused_without_force_and_replaced_with_it(tmp_path):
+    srcs, _ = lobster(tmp_path)
+    out = tmp_path / "store"
+    first = convert(srcs, out, format="lobster")
+    assert first.replaced is False and summary(first).startswith(f"wrote {out}: 9 events")
+    old = load(out).events  # a reader mapping the old store
+    old_prices = np.array(old["price"])
+    with pytest.raises(mmsim.DataError, match=r"store: an event store already exists there; pass --force "
+                                              r"\(force=True\) to replace it"):
+        convert(srcs, out, format="lobster")
+    m = list(LOB_MSG)
+    m[1] = "34200.2,1,102,5,1000400,-1"  # another day: the ask order rests at 100.04
+    d2 = tmp_path / "other"
+    d2.mkdir()
+    srcs2, _ = lobster(d2, msg=m)
+    second = convert(srcs2, out, format="lobster", force=True)
+    assert second.replaced is True and summary(second).startswith(f"replaced {out}: 9 events")
+    assert 10004 in np.asarray(second.events)["price"]
+    np.testing.assert_array_equal(old["price"], old_prices)  # the old map still reads the old store
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["TEST_2012-06-21_34200000_57600000_message_1.csv",
+                                                          "TEST_2012-06-21_34200000_57600000_orderbook_1.csv",
+                                                          "other", "store"]
+
+
+def test_force_never_replaces_a_directory_that_is_not_a_store(tmp_path):
+    srcs, _ = lobster(tmp_path)
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(mmsim.DataError, match=r"results: output directory is not empty and not an event store"):
+        convert(srcs, out, format="lobster", force=True)
+    assert (out / "notes.txt").read_text() == "mine"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert len(convert(srcs, empty, format="lobster")) == 9  # an empty directory is filled
+
+
+def test_convert_command_says_replaced(tmp_path, capsys):
+    from mmsim.cli import main
+
+    srcs, _ = lobster(tmp_path)
+    out = tmp_path / "store"
+    assert main(["convert", str(srcs[0]), "-o", str(out), "--format", "lobster", "--quiet"]) == 0
+    assert capsys.readouterr().err.startswith(f"wrote {out}: 9 events")
+    assert main(["convert", str(srcs[0]), "-o", str(out), "--format", "lobster", "--quiet"]) == 1
+    assert "pass --force" in capsys.readouterr().err
+    assert main(["convert", str(srcs[0]), "-o", str(out), "--format", "lobster", "--quiet", "--force"]) == 0
+    assert capsys.readouterr().err.startswith(f"replaced {out}: 9 events")
+
+
+def test_write_store_replays_the_events_it_writes(tmp_path):
+    ev = np.zeros(2, mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = ev["local_ts"] = [1, 2]
+    ev["kind"] = [Kind.ADD, Kind.ADD]
+    ev["side"] = [1, 1]
+    ev["price"] = [100, 100]
+    ev["qty"] = [5, 0]
+    ev["order_id"] = [1, 2]
+    meta = {"symbol": "X", "venue": "v", "tick_size": 0.01, "lot_size": 1.0, "contract_size": 1.0, "source": [],
+            "time_zone": "UTC", "levels": "L3", "local_ts_recorded": False, "quirks": {}}
+    with pytest.raises(mmsim.DataError, match=r"store: ADD of order 2 has non-positive qty 0 \(event 1 of the store\)"):
+        write_store(tmp_path / "store", ev, meta)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- reorder window (issue 18, item 6)
+def test_binance_reorder_window_boundary(tmp_path):
+    """A trade stamped 9.999 s before the latest exchange time is sorted into place; 10.001 s is an error."""
+    def trade(T):
+        return {"stream": "xusdt@trade", "data": {"e": "trade", "E": T, "T": T, "s": "XUSDT", "t": 1, "p": "10.05",
+                                                   "q": "1.000", "X": "MARKET", "m": True}}
+
+    base = [USDM_SNAP, usdm_diff(100, 100, 99, 0), usdm_diff(101, 104, 100, 10_000)]
+    st = bn.convert([capture(tmp_path, base + [trade(T0 + 1)])], tmp_path / "s", tick_size=0.01)  # 9.999 s early
+    ev = np.asarray(st.events)
+    i = int(np.flatnonzero(ev["kind"] == Kind.TRADE)[0])
+    assert ev["exch_ts"][i] == (T0 + 1) * 1_000_000 and ev["exch_ts"][i + 1] == (T0 + 10_000) * 1_000_000
+    p = capture(tmp_path, base + [trade(T0 - 1)], "late.gz")  # 10.001 s early
+    with pytest.raises(mmsim.DataError, match=r"late.gz: line 4: exchange timestamp 1699999999999000000 is 10.001 s "
+                                              r"earlier than 1700000010000000000 read before \(at .*late.gz: line 3\); "
+                                              r"rows may be out of order by at most 10 s"):
+        bn.convert([p], tmp_path / "t", tick_size=0.01)
+
+
+def test_two_lobster_days_survive_the_hftbacktest_round_trip(tmp_path):
+    """The same kind in another format: one-sided clears re-list ids in an hftbacktest L3 file."""
+    d1, d2 = tmp_path / "d1", tmp_path / "d2"
+    d1.mkdir()
+    d2.mkdir()
+    m1 = lobster_day(d1, "2012-06-21", LOB_MSG[:2], LOB_BOOK[:2])
+    m2 = lobster_day(d2, "2012-06-22", ["34200.5,1,101,3,1000100,1"], ["1000200,2,1000100,3"])
+    st = lob.convert([m1, m2], tmp_path / "s")
+    hftbacktest.export(st, tmp_path / "x.npz")
+    back = hftbacktest.convert([tmp_path / "x.npz"], tmp_path / "back")
+    ev = rows_of(back.events)
+    # Each side-0 CLEAR comes back as one clear per side; order 101 is added on both days.
+    assert [e[1:3] for e in ev if e[1] == "CLEAR"] == [("CLEAR", 1), ("CLEAR", -1)] * 2
+    assert [e[5] for e in ev if e[1] == "ADD"].count(101) == 2
+
+
+def test_convert_rejects_sizes_that_are_not_positive_numbers(tmp_path):
+    srcs, _ = lobster(tmp_path)
+    for bad in (float("nan"), float("inf"), 0.0, -0.01):
+        with pytest.raises(mmsim.ConfigError, match=r"tick_size must be a positive number"):
+            convert(srcs, tmp_path / "s", format="lobster", tick_size=bad)
+    assert not (tmp_path / "s").exists()
