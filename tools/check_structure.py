@@ -24,13 +24,7 @@ SRC = ROOT / "src"
 PACKAGE = "mmsim"
 MAX_LINES = 600
 #: Files allowed over MAX_LINES, with the reason.
-SIZE_EXCEPTIONS: dict[str, str] = {
-    # Grown by the loaders' validation (issue 18); to be split without changing behaviour.
-    "mmsim/data/_common.py": "split pending",
-    "mmsim/data/binance.py": "split pending",
-    "mmsim/data/databento.py": "split pending",
-    "mmsim/data/store.py": "split pending",
-}
+SIZE_EXCEPTIONS: dict[str, str] = {}
 
 
 def modules() -> dict[str, Path]:

@@ -44,7 +44,6 @@ offset under ``quirks.local_clock_offset_ns``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +51,11 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
+from ._binance_parse import _DIGITS, _MS, _SCALE_NAME, _SHAPE_ERRORS, _exch_ms, _Grid, _int, _local_scale, _split
 from ._common import (
     TIME_MAX_NS,
     TIME_MIN_NS,
     CrossCheck,
-    Emitter,
     L2Book,
     Progress,
     decimals_to_int,
@@ -66,13 +65,12 @@ from ._common import (
     time_unit_hint,
     to_units,
 )
+from ._emitter import Emitter
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_TICKER_DTYPE", "book_tickers", "convert"]
 
-_DIGITS = 8  # Binance quotes at most 8 decimals
 _REORDER_NS = 10_000_000_000
-_MS = 1_000_000
 _DEPTH = int(Kind.DEPTH)
 
 #: ``book_tickers`` output: receive time (as recorded), update id, top of book in ticks/lots.
@@ -86,117 +84,6 @@ BOOK_TICKER_DTYPE = np.dtype(
         ("ask_qty", "<i8"),
     ]
 )
-
-
-_SCALE_NAME = {1: "nanoseconds", 1_000: "microseconds", 1_000_000: "milliseconds"}
-#: JSON value errors while reading a message's fields (a wrong shape or type).
-_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
-
-
-def _local_scale(ts: str, path: Path, line: int) -> int:
-    if not ts.isdigit():
-        raise DataError(f"{path}: line {line}: malformed row: receive time {ts[:30]!r} is not an integer")
-    n = len(ts)
-    if n >= 18:
-        return 1  # ns
-    if n >= 15:
-        return 1_000  # us (older captures)
-    if n >= 12:
-        return 1_000_000  # ms
-    raise DataError(f"{path}: line {line}: malformed row: receive time {ts!r} is too short to be epoch time")
-
-
-def _int(d: dict, key: str, what: str, path: Path, line: int) -> int:
-    """``d[key]`` as an int; a JSON string, float, bool or null is a malformed message."""
-    v = d.get(key)
-    if type(v) is not int:
-        if key not in d:
-            raise DataError(f"{path}: line {line}: malformed {what}: missing {key!r}")
-        raise DataError(f"{path}: line {line}: malformed {what}: {key} is {v!r}, not an integer")
-    return v
-
-
-def _exch_ms(d: dict, key: str, what: str, path: Path, line: int) -> int:
-    """An exchange time in ms (``T`` or ``E``) as ns, checked to be a plausible epoch time."""
-    ms = _int(d, key, what, path, line)
-    ns = ms * _MS
-    if not TIME_MIN_NS <= ns < TIME_MAX_NS:
-        raise DataError(
-            f"{path}: line {line}: implausible exchange time {key}={ms} "
-            f"({time_unit_hint(ms, 'milliseconds', _MS)})"
-        )
-    return ns
-
-
-def _split(line: str, path: Path, lineno: int) -> tuple[str, dict[str, Any]]:
-    ts, sep, js = line.partition(" ")
-    if not sep:
-        raise DataError(f"{path}: line {lineno}: malformed row: expected 'local_ts {{json}}'")
-    try:
-        msg = json.loads(js)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: line {lineno}: malformed row: bad JSON ({exc.msg})") from None
-    if not isinstance(msg, dict):
-        raise DataError(f"{path}: line {lineno}: malformed row: JSON is not an object")
-    return ts, msg
-
-
-class _Grid:
-    """Price/size string -> ticks/lots with the on-grid check."""
-
-    def __init__(self, path: Path, tick: int, lot: int) -> None:
-        self.path, self.tick, self.lot = path, tick, lot
-        # Level prices and sizes repeat all day: parse each distinct string once.
-        self._px: dict[str, int] = {}
-        self._qty: dict[str, int] = {}
-
-    def px(self, s: str, line: int) -> int:
-        v = self._px.get(s)
-        if v is not None:
-            return v
-        v = self._parse_px(s, line)
-        if len(self._px) > 1_000_000:
-            self._px.clear()
-        self._px[s] = v
-        return v
-
-    def qty(self, s: str, line: int) -> int:
-        v = self._qty.get(s)
-        if v is not None:
-            return v
-        v = self._parse_qty(s, line)
-        if len(self._qty) > 1_000_000:
-            self._qty.clear()
-        self._qty[s] = v
-        return v
-
-    def _parse_px(self, s: str, line: int) -> int:
-        try:
-            v = decimals_to_int(s, _DIGITS)
-        except ValueError:
-            raise DataError(f"{self.path}: line {line}: malformed price {s!r}") from None
-        q, r = divmod(v, self.tick)
-        if r:
-            raise DataError(
-                f"{self.path}: line {line}: price {s} is off the tick grid "
-                f"(tick size {step_to_float(self.tick, _DIGITS)})"
-            )
-        return q
-
-    def _parse_qty(self, s: str, line: int) -> int:
-        try:
-            v = decimals_to_int(s, _DIGITS)
-        except ValueError:
-            raise DataError(f"{self.path}: line {line}: malformed size {s!r}") from None
-        if v < 0:
-            raise DataError(f"{self.path}: line {line}: negative size {s}")
-        q, r = divmod(v, self.lot)
-        if r:
-            raise DataError(
-                f"{self.path}: line {line}: size {s} is not a whole number of lots "
-                f"(lot size {step_to_float(self.lot, _DIGITS)})"
-            )
-        return q
 
 
 def convert(

@@ -63,13 +63,13 @@ from ._common import (
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
     CrossCheck,
-    Emitter,
     L2Book,
     Progress,
     infer_step,
     step_to_float,
     to_units,
 )
+from ._emitter import Emitter
 from .store import EventStore, EventStoreWriter, load
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]

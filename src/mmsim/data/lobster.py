@@ -61,7 +61,8 @@ from zoneinfo import ZoneInfo
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
-from ._common import CrossCheck, Emitter, L2Book, Progress, text_lines
+from ._common import CrossCheck, L2Book, Progress, text_lines
+from ._emitter import Emitter
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["SYNTHETIC_ID_BASE", "convert", "orderbook_path"]

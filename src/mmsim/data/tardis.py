@@ -34,7 +34,6 @@ from ..errors import DataError
 from ..events import Kind
 from ._common import (
     CrossCheck,
-    Emitter,
     L2Book,
     Progress,
     csv_rows,
@@ -43,6 +42,7 @@ from ._common import (
     step_to_float,
     to_units,
 )
+from ._emitter import Emitter
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_COLUMNS", "TRADE_COLUMNS", "convert"]

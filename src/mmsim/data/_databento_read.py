@@ -1,0 +1,251 @@
+"""Databento MBO record readers: DBN (``.dbn``/``.dbn.zst``, via ``databento_dbn``) and Databento's CSV, as plain tuples."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ._common import Progress, csv_rows, decimals_to_int
+
+__all__ = ["Record", "records"]
+
+_DIGITS = 9  # Databento fixed-point prices: 1e-9
+_UNDEF_PRICE = (1 << 63) - 1
+#: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
+_STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+# (ts_recv, ts_event, action, side, price_1e9 or None, size, order_id, flags, instrument, position)
+Record = tuple
+
+
+def _is_zstd(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"\x28\xb5\x2f\xfd"
+
+
+def _is_dbn(path: Path) -> bool:
+    if _is_zstd(path):
+        return True
+    with open(path, "rb") as f:
+        return f.read(3) == b"DBN"
+
+
+class _RustPanicQuiet:
+    """Hold what native code writes to stderr (fd 2) during a call; drop it if the call failed.
+
+    databento_dbn panics (a Rust panic, printed with its backtrace on fd 2) on
+    some malformed records instead of raising; the panic becomes one
+    ``DataError`` line, so its printout is dropped. Output of a call that
+    succeeds is passed on.
+    """
+
+    def __init__(self) -> None:
+        self._buf = tempfile.TemporaryFile()
+        self._saved = -1
+
+    def __enter__(self) -> _RustPanicQuiet:
+        try:
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            os.dup2(self._buf.fileno(), 2)
+        except OSError:  # no fd 2 to redirect (embedded interpreters): leave it
+            self._saved = -1
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._saved < 0:
+            return
+        os.dup2(self._saved, 2)
+        os.close(self._saved)
+        self._saved = -1
+        self._buf.seek(0)
+        held = self._buf.read()
+        self._buf.seek(0)
+        self._buf.truncate()
+        if held and exc_type is None:
+            os.write(2, held)
+
+    def close(self) -> None:
+        self._buf.close()
+
+
+def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
+    import databento_dbn as dbn
+
+    zstd = _is_zstd(path)
+    comp = dbn.Compression.ZSTD if zstd else dbn.Compression.NONE
+    dec = dbn.DBNDecoder(compression=comp)  # type: ignore[arg-type]  # the stub says Compression, the enum is str-based
+    pos = 0
+    done = 0
+    seen_meta = False
+    quiet = _RustPanicQuiet()
+    try:
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(1 << 20)
+                try:
+                    with quiet:
+                        if chunk:
+                            dec.write(chunk)
+                            done += len(chunk)
+                        recs = dec.decode()
+                except _STOP:
+                    raise
+                except BaseException as exc:  # DBNError, RuntimeError, or a Rust panic (a BaseException)
+                    why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    raise DataError(f"{path}: record {pos + 1}: cannot decode DBN from this record on ({why})") from None
+                if not chunk:
+                    left = len(dec.buffer())
+                    if left:
+                        raise DataError(
+                            f"{path}: record {pos + len(recs) + 1}: the file ends inside a record "
+                            f"({left} bytes left over): truncated"
+                        )
+                    if zstd:
+                        bad = _zstd_incomplete(path)
+                        if bad:
+                            raise DataError(f"{path}: record {pos + len(recs) + 1}: {bad}")
+                for r in recs:
+                    if isinstance(r, dbn.Metadata):
+                        seen_meta = True
+                        if r.schema is not None and str(r.schema).lower().split(".")[-1] != "mbo":
+                            raise DataError(f"{path}: schema {r.schema} is not MBO (market by order)")
+                        continue
+                    pos += 1
+                    if not isinstance(r, dbn.MBOMsg):
+                        continue
+                    price = None if r.price == _UNDEF_PRICE else int(r.price)
+                    if pos == 1 and not seen_meta:
+                        raise DataError(f"{path}: record 1: no DBN metadata header before the records")
+                    yield (
+                        int(r.ts_recv),
+                        int(r.ts_event),
+                        str(r.action),
+                        str(r.side),
+                        price,
+                        int(r.size),
+                        int(r.order_id),
+                        int(r.flags),
+                        int(r.instrument_id),
+                        pos,
+                    )
+                if progress is not None:
+                    progress(done)
+                if not chunk:
+                    break
+    finally:
+        quiet.close()
+
+
+def _zstd_incomplete(path: Path) -> str | None:
+    """Why a zstd file's frames do not end exactly at the end of the file (None when they do).
+
+    Walks the frame and block headers (RFC 8878) without decompressing: a
+    truncated download ends inside a block or before a frame's checksum, which
+    the decoder alone reports as a clean end of data.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        off = 0
+        while off < size:
+            f.seek(off)
+            magic = f.read(4)
+            if len(magic) < 4:
+                return f"truncated or corrupt zstd stream (a frame header is cut at byte {off})"
+            m = int.from_bytes(magic, "little")
+            if 0x184D2A50 <= m <= 0x184D2A5F:  # skippable frame
+                n = int.from_bytes(f.read(4), "little")
+                off += 8 + n
+                continue
+            if m != 0xFD2FB528:
+                return f"not a zstd frame at byte {off}"
+            fhd = f.read(1)
+            if not fhd:
+                return f"truncated or corrupt zstd stream (a frame header is cut at byte {off})"
+            d = fhd[0]
+            single = (d >> 5) & 1
+            checksum = (d >> 2) & 1
+            fcs = {0: 1 if single else 0, 1: 2, 2: 4, 3: 8}[d >> 6]
+            off += 5 + (0 if single else 1) + {0: 0, 1: 1, 2: 2, 3: 4}[d & 3] + fcs
+            while True:
+                f.seek(off)
+                h = f.read(3)
+                if len(h) < 3:
+                    return f"truncated or corrupt zstd stream (it ends at byte {size} inside a frame)"
+                v = int.from_bytes(h, "little")
+                last, btype, bsize = v & 1, (v >> 1) & 3, v >> 3
+                if btype == 3:
+                    return f"corrupt zstd stream (reserved block type at byte {off})"
+                off += 3 + (1 if btype == 1 else bsize)
+                if last:
+                    break
+            off += 4 * checksum
+        if off > size:
+            return f"truncated or corrupt zstd stream (the last frame needs {off} bytes, the file has {size})"
+    return None
+
+
+def _csv_ts(s: str) -> int:
+    if s.isdigit():
+        return int(s)
+    return int(np.datetime64(s.rstrip("Z"), "ns").astype(np.int64))
+
+
+def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
+    need = ("ts_recv", "ts_event", "action", "side", "price", "size", "order_id", "flags")
+    rows = csv_rows(path, progress)
+    header = next(rows, None)
+    if header is None:
+        raise DataError(f"{path}: empty file")
+    col = {name: i for i, name in enumerate(header[1])}
+    missing = [n for n in need if n not in col]
+    if missing:
+        raise DataError(f"{path}: line 1: not a Databento MBO CSV header: missing {', '.join(missing)}")
+    i_recv, i_ev, i_act, i_side, i_px, i_sz, i_id, i_fl = (col[n] for n in need)
+    i_inst = col.get("instrument_id")
+    decimal: bool | None = None
+    for line, row in rows:
+        if not row:
+            continue
+        try:
+            px_s = row[i_px]
+            if px_s in ("", "null", "None"):
+                price = None
+            else:
+                if decimal is None:
+                    decimal = "." in px_s
+                price = decimals_to_int(px_s, _DIGITS) if decimal else int(px_s)
+                if price == _UNDEF_PRICE:
+                    price = None
+            rec = (
+                _csv_ts(row[i_recv]),
+                _csv_ts(row[i_ev]),
+                row[i_act],
+                row[i_side],
+                price,
+                int(row[i_sz]),
+                int(row[i_id]),
+                int(row[i_fl]),
+                int(row[i_inst]) if i_inst is not None else 0,
+                line,
+            )
+        except (ValueError, IndexError, OverflowError):
+            raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
+        yield rec
+
+
+def records(path: Path, progress: Progress | None = None) -> Iterator[Record]:
+    """Iterate the MBO records of a DBN or CSV file as plain tuples.
+
+    Each is ``(ts_recv, ts_event, action, side, price_1e9 | None, size,
+    order_id, flags, instrument_id, position)``; position is the CSV line or
+    the DBN record number, for error messages.
+    """
+    path = Path(path)
+    return _dbn_records(path, progress) if _is_dbn(path) else _csv_records(path, progress)

@@ -1,0 +1,149 @@
+"""Private helpers of the event store writer: the fixed ``.npy`` header, the target's state, paths beside it, the replay check."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..events import EVENT_DTYPE, Kind
+
+# A fixed header length lets the writer rewrite the shape in place at close
+# whatever the final count (``.npy`` format version 1.0: 10-byte preamble).
+_HEADER_LEN = 256
+_MAGIC = b"\x93NUMPY\x01\x00"
+
+
+def _npy_header(n: int) -> bytes:
+    d = {
+        "descr": np.lib.format.dtype_to_descr(EVENT_DTYPE),
+        "fortran_order": False,
+        "shape": (int(n),),
+    }
+    body = repr(d).encode("latin1")
+    pad = _HEADER_LEN - len(_MAGIC) - 2 - len(body) - 1
+    if pad < 0:  # pragma: no cover - the dtype is fixed and short
+        raise AssertionError("event dtype descr too long for the fixed header")
+    body = body + b" " * pad + b"\n"
+    return _MAGIC + struct.pack("<H", len(body)) + body
+
+
+_STORE_NAMES = {"events.npy", "meta.json"}
+
+
+def _target_state(path: Path, force: bool) -> str:
+    """``"new"``, ``"empty"`` (an empty directory) or ``"replace"``; raises when refused."""
+    if not (path.exists() or path.is_symlink()):
+        return "new"
+    if path.is_symlink():
+        raise DataError(f"{path}: output exists and is a symbolic link; choose a new path")
+    if not path.is_dir():
+        raise DataError(f"{path}: output exists and is not a directory")
+    names = {p.name for p in path.iterdir()}
+    if not names:
+        return "empty"
+    extra = names - _STORE_NAMES
+    if extra:
+        raise DataError(
+            f"{path}: output directory is not empty and not an event store "
+            f"(holds {sorted(extra)[:3]}); choose a new path"
+        )
+    if not force:
+        raise DataError(
+            f"{path}: an event store already exists there; pass --force (force=True) to replace it"
+        )
+    return "replace"
+
+
+def _first_failing(ev: np.ndarray, cfg: Any) -> int:
+    """Index of the event a replay of ``ev`` fails on, when the engine did not say (bisection)."""
+    from ..engine import run
+
+    lo, hi = 0, len(ev)  # run(ev[:lo]) passes, run(ev[:hi]) fails
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            run(ev[:mid], None, cfg)
+            lo = mid
+        except DataError:
+            hi = mid
+    return hi - 1
+
+
+def _beside(path: Path, what: str) -> Path:
+    return path.parent / f".{path.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, Any], where: Callable[[int], str]) -> None:
+    """Check a written store's ``count`` events replay (see :meth:`mmsim.data.store.EventStoreWriter.close`).
+
+    ``rows_path`` holds each event's packed source position (int64) and
+    ``where`` names one; a fault raises :class:`mmsim.DataError` naming the
+    source position and the event index in the store.
+    """
+    rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
+    # One streamed pass (small reads, no map left resident): local_ts >= exch_ts,
+    # and where the L3 book resets are.
+    check_local = bool(meta.get("local_ts_recorded"))
+    l3 = meta.get("levels") == "L3"
+    starts = [0]
+    step = 1 << 16
+    prev: np.ndarray | None = None  # the last event of the previous block
+    with open(ev_path, "rb") as fh:
+        fh.seek(_HEADER_LEN)
+        for i in range(0, count, step):
+            c = np.fromfile(fh, dtype=EVENT_DTYPE, count=min(step, count - i))
+            if check_local:
+                bad = np.flatnonzero(c["local_ts"] < c["exch_ts"])
+                if len(bad):
+                    j = i + int(bad[0])
+                    raise DataError(
+                        f"{where(int(rows[j]))}: local_ts {int(c['local_ts'][bad[0]])} is before "
+                        f"exch_ts {int(c['exch_ts'][bad[0]])} (event {j} of the store)"
+                    )
+            if l3:
+                # Each CLEAR of both sides on L3 data starts a new book, orders included
+                # (a new file's snapshot re-lists its orders): replay each part alone.
+                # Both sides cleared by two one-sided CLEARs at one time (hftbacktest's
+                # files) count as one.
+                w = c if prev is None else np.concatenate([prev, c])
+                off = i - (0 if prev is None else 1)
+                clr = w["kind"] == Kind.CLEAR
+                cut = clr & (w["side"] == 0)
+                cut[:-1] |= (
+                    clr[:-1] & clr[1:] & (w["side"][:-1] != 0) & (w["side"][:-1] == -w["side"][1:])
+                    & (w["exch_ts"][:-1] == w["exch_ts"][1:])
+                )
+                starts.extend(int(x) + off for x in np.flatnonzero(cut) if int(x) + off > 0)
+                prev = c[-1:]
+    starts = sorted(set(starts))
+    ev = np.load(ev_path, mmap_mode="r")
+    from ..config import Config, SignalConfig
+    from ..engine import run
+
+    cfg = Config(
+        tick_size=float(meta.get("tick_size") or 1.0),
+        lot_size=float(meta.get("lot_size") or 1.0),
+        signals=SignalConfig(enabled=False),
+    )
+    starts.append(count)
+    for a, b in zip(starts[:-1], starts[1:]):
+        if b <= a:
+            continue
+        try:
+            run(ev[a:b], None, cfg)
+        except DataError as exc:
+            idx = getattr(exc, "index", None)
+            if idx is None or not 0 <= idx < b - a:
+                idx = _first_failing(ev[a:b], cfg)
+            j = a + int(idx)
+            why = re.sub(r"^event -?\d+: ", "", str(exc))
+            raise DataError(f"{where(int(rows[j]))}: {why} (event {j} of the store)") from None
+    del ev, rows
