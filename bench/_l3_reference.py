@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["RECORD_DTYPE", "Market", "hbt_time", "load_records", "market_pass", "simulate"]
+__all__ = ["CLASSES", "RECORD_DTYPE", "Market", "RunResult", "classify", "hbt_time", "load_records", "market_pass",
+           "simulate"]
 
 INVALID_MIN = -(1 << 63)
 INVALID_MAX = (1 << 63) - 1
@@ -478,12 +479,16 @@ def _ours_before(ours, k):
     return sum(p.leaves for p in ours[:k] if p.side == o.side and p.px == o.px)
 
 
-def _mm_rules(ev, ours, behind: str, fills: list, apply: bool = True) -> None:
+def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, defer: list | None = None) -> None:
     """mmsim's engine on one of its events (Engine::trade_at, l3_event, check_cross).
 
-    With ``apply`` false only the queue positions move (the caller decides fills by the
-    other tool's rules). ``behind``: ``"remainder"`` (mmsim's default) or ``"all"``
-    (hftbacktest's rule for an execution of an order queued behind ours).
+    ``fills`` receives ``(order_id, qty, rule, record)``. With ``apply`` false only the queue
+    positions move (the caller decides fills by the other tool's rules). ``behind``: the rule
+    for an execution of an order queued behind ours: ``"remainder"`` (mmsim's default: what the
+    execution leaves after the lots still ahead), ``"all"`` (hftbacktest's: all of our order),
+    ``"message"`` (the remainder, settled at the end of the venue message by :func:`_settle`,
+    so executions of one match count in queue order whatever order the records list them in;
+    they are appended to ``defer``).
     """
     kind, side, px, qty, _oid, seq, prev, new = ev
 
@@ -492,7 +497,7 @@ def _mm_rules(ev, ours, behind: str, fills: list, apply: bool = True) -> None:
         q = min(q, o.leaves)
         if q <= 0:
             return False
-        fills.append((o.id, q, rule))
+        fills.append((o.id, q, rule, rec))
         if not apply:
             return False
         o.leaves -= q
@@ -554,6 +559,8 @@ def _mm_rules(ev, ours, behind: str, fills: list, apply: bool = True) -> None:
                     if behind == "all":
                         if fill(k, o.leaves, "exec-behind"):
                             continue
+                    elif behind == "message" and apply:
+                        defer.append((o.id, q, rec))
                     else:
                         past = q - o.ahead - _ours_before(ours, k)
                         if past > 0 and fill(k, min(past, o.leaves), "exec-behind"):
@@ -561,8 +568,27 @@ def _mm_rules(ev, ours, behind: str, fills: list, apply: bool = True) -> None:
             k += 1
 
 
-def _hbt_rules(op, ours, fills: list) -> None:
-    """hftbacktest's L3FIFOQueueModel + L3NoPartialFillExchange on one record (whole orders fill)."""
+def _settle(ours, defer: list, fills: list) -> None:
+    """End of a venue message under ``behind="message"``: the deferred executions behind our orders."""
+    for oid, q, rec in defer:
+        k = next((j for j, o in enumerate(ours) if o.id == oid), None)
+        if k is None:
+            continue
+        o = ours[k]
+        past = min(q - o.ahead - _ours_before(ours, k), o.leaves)
+        if past > 0:
+            fills.append((o.id, past, "exec-behind", rec))
+            o.leaves -= past
+            if o.leaves == 0:
+                del ours[k]
+    defer.clear()
+
+
+def _hbt_rules(op, ours, fills: list, rec: int) -> None:
+    """hftbacktest's L3FIFOQueueModel + L3NoPartialFillExchange on one record (whole orders fill).
+
+    ``fills`` receives ``(order_id, qty, rule, record)``.
+    """
     if op is None:
         return
 
@@ -571,7 +597,7 @@ def _hbt_rules(op, ours, fills: list) -> None:
         while k < len(ours):
             o = ours[k]
             if pred(o):
-                fills.append((o.id, o.leaves, rule))
+                fills.append((o.id, o.leaves, rule, rec))
                 del ours[k]
             else:
                 k += 1
@@ -613,34 +639,45 @@ class RunResult:
     ----------
     fills : list of tuple
         ``(exch_ts, side, price, qty, order_id, rule, record)``, in exchange order.
-    disagreements : list of tuple
-        ``(record, exch_ts, decider_fills, other_fills)``: every record at which the other
-        tool's rules, applied to the same state, fill our orders differently; each fills entry
-        is a list of ``(order_id, qty, rule)``.
+    messages : list of dict
+        Every venue message (records sharing one exchange time) that met an order of ours and at
+        which some rule set fills our orders differently from the decider's: ``record`` (its
+        first record), ``t``, ``ahead`` (our orders' lots ahead when it began, mmsim's count),
+        and per rule set (``"hftbacktest"``, ``"remainder"``, ``"message"``, ``"all"``) the fills
+        ``(order_id, qty, rule, record)`` it gives when applied to the same orders.
     position : int
         Final position, lots.
     n_calls : int
         Strategy calls that could act (timer ticks with nothing new are skipped: they act the same).
+    book_differs : tuple of int
+        Order arrivals and strategy calls (from ``quote_from`` on) at which mmsim's and
+        hftbacktest's books differ: where both are 0, the two tools' fills can differ only by
+        their fill rules, which ``messages`` lists.
     """
 
     fills: list
-    disagreements: list
+    messages: list
     position: int
     n_calls: int
+    book_differs: tuple = (0, 0)
 
 
-def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: str = "timer",
+_RULE_SETS = ("hftbacktest", "remainder", "message", "all")
+
+
+def simulate(market: Market, *, decider: str, mode: str = "timer",
              feed_ns: int, entry_ns: int, response_ns: int, interval_ns: int = 10_000_000,
              qty: int = 1, max_position: int = 20, skew_ticks_per_lot: float = 0.1, quote_from: int = 0,
              end_record: int | None = None) -> RunResult:
-    """Replay ``market`` with the benchmark's quoter; one tool's rules decide our fills.
+    """Replay ``market`` with the benchmark's quoter; one rule set decides our fills.
 
     Parameters
     ----------
     market : Market
-    decider : {"mmsim", "hftbacktest"}
-    behind : {"remainder", "all"}
-        mmsim's rule for an execution of an order behind ours (ignored when hftbacktest decides).
+    decider : {"hftbacktest", "remainder", "message", "all"}
+        ``"hftbacktest"``: hftbacktest's rules and book. The others: mmsim's rules and book with
+        that rule for an execution of an order behind ours (see :func:`_mm_rules`): ``"remainder"``
+        is mmsim's engine today, ``"all"`` what its hftbacktest-compatible queue option must give.
     mode : {"timer", "feed"}
         Decide on a timer (first local market data + k * ``interval_ns``) or at every local wake-up.
     feed_ns, entry_ns, response_ns : int
@@ -659,8 +696,8 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
     from _quoter_rule import quote_targets
 
     rule = quote_targets.py_func
-    if decider not in ("mmsim", "hftbacktest"):
-        raise ValueError(f"decider must be 'mmsim' or 'hftbacktest', got {decider!r}")
+    if decider not in _RULE_SETS:
+        raise ValueError(f"decider must be one of {', '.join(_RULE_SETS)}, got {decider!r}")
     hbt = decider == "hftbacktest"
     INF = INVALID_MAX
     t = market.t
@@ -674,7 +711,8 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
     ex_head = loc_head = 0
     last_to_ex = last_to_loc = INVALID_MIN
     fills_out: list = []
-    disagree: list = []
+    messages: list = []
+    book_differs = [0, 0]  # order arrivals, strategy calls at which the two tools' books differ
     position = 0
     now = 0
     i_ex = i_loc = 0
@@ -695,9 +733,9 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
         last_to_loc = ts
         to_loc.append((ts, kind, o_id, side, px, q, leaves))
 
-    def do_fills(fl, rec_i):
+    def do_fills(fl):
         nonlocal position
-        for o_id, q, why in fl:
+        for o_id, q, why, rec_i in fl:
             o = by_id[o_id]
             position += o.side * q
             o.done += q
@@ -705,6 +743,8 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
             respond("fill", o_id, o.side, o.px, q, o.qty - o.done)
 
     by_id: dict = {}
+
+    msg: dict = {}  # the venue message being processed: shadows of our orders per rule set
 
     def exchange_record(i):
         nonlocal now
@@ -720,28 +760,44 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
                     mm_lv[ev[1]][ev[2]] = ev[7]
                 else:
                     mm_lv[ev[1]].pop(ev[2], None)
-        if not ours:
+        first = i == 0 or t[i - 1] != t[i]
+        last = i + 1 >= n or t[i + 1] != t[i]
+        if first:
+            msg.clear()
+            if ours:
+                msg["record"] = i
+                msg["ahead"] = {o.id: o.ahead for o in ours}
+                for name in _RULE_SETS:
+                    if name != decider:
+                        msg[name] = (copy.deepcopy(ours), [], [])  # orders, fills, deferred
+                msg[decider] = (ours, [], [])
+        if "record" not in msg:
             return
-        mm_f: list = []
-        hb_f: list = []
+        # every rule set on its own copy of our orders, the decider's on the real ones
+        for name in _RULE_SETS:
+            o_list, fl, defer = msg[name]
+            if name == "hftbacktest":
+                _hbt_rules(op, o_list, fl, i)
+            else:
+                for ev in evs:
+                    _mm_rules(ev, o_list, name, fl, i, True, defer)
         if hbt:
-            shadow = copy.deepcopy(ours)
-            for ev in evs:
-                _mm_rules(ev, shadow, behind, mm_f)
-            for ev in evs:  # mmsim's queue positions move on the real orders too
-                _mm_rules(ev, ours, behind, [], apply=False)
-            _hbt_rules(op, ours, hb_f)
-            mine, other = hb_f, mm_f
-        else:
-            shadow = copy.deepcopy(ours)
-            _hbt_rules(op, shadow, hb_f)
-            for ev in evs:
-                _mm_rules(ev, ours, behind, mm_f)
-            mine, other = mm_f, hb_f
-        if sorted((a, b) for a, b, _ in mine) != sorted((a, b) for a, b, _ in other):
-            disagree.append((i, now, list(mine), list(other)))
-        if mine:
-            do_fills(mine, i)
+            for ev in evs:  # mmsim's count of the lots ahead moves on the real orders too
+                _mm_rules(ev, ours, "remainder", [], i, apply=False)
+        if last:
+            for name in _RULE_SETS:
+                if name not in ("hftbacktest", "all"):
+                    _settle(msg[name][0], msg[name][2], msg[name][1])
+        mine = msg[decider][1]
+        done = msg.get("applied", 0)
+        if len(mine) > done:
+            do_fills(mine[done:])
+            msg["applied"] = len(mine)
+        if last:
+            key = lambda fl: sorted((a, b) for a, b, _, _ in fl)  # noqa: E731
+            if any(key(msg[name][1]) != key(mine) for name in _RULE_SETS):
+                messages.append({"record": msg["record"], "t": now, "ahead": msg["ahead"],
+                                 **{name: list(msg[name][1]) for name in _RULE_SETS}})
 
     def order_arrival(m):
         nonlocal now, our_seq
@@ -757,6 +813,8 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
             return
         last = i_ex - 1
         bb, ba = (int(top[last, 0]), int(top[last, 1])) if last >= 0 else (INVALID_MIN, INVALID_MAX)
+        if last >= 0 and (market.mm_top[last, :2] != market.hbt_top[last, :2]).any():
+            book_differs[0] += 1  # the two tools would check post-only against different books
         if (side > 0 and ba != INVALID_MAX and px >= ba) or (side < 0 and bb != INVALID_MIN and px <= bb):
             respond("reject", o_id, side, px, q, 0)  # post-only (GTX)
             return
@@ -796,6 +854,8 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
         if ts < quote_from:
             return
         j = i_loc - 1
+        if (market.mm_top[j] != market.hbt_top[j]).any():
+            book_differs[1] += 1  # the two tools' strategies would see different books
         bb, ba, bq, aq = (int(x) for x in top[j])
         if bq <= 0 or aq <= 0 or bb >= ba:
             return
@@ -883,4 +943,96 @@ def simulate(market: Market, *, decider: str, behind: str = "remainder", mode: s
         dirty = False
         if T >= quote_from:
             waiting = False
-    return RunResult(fills=fills_out, disagreements=disagree, position=position, n_calls=n_calls)
+    return RunResult(fills=fills_out, messages=messages, position=position, n_calls=n_calls,
+                     book_differs=tuple(book_differs))
+
+
+# ----------------------------------------------------------------------------------------------
+# naming the differences
+
+#: The rules in which the two tools differ on L3 data, by the name :func:`classify` gives them.
+CLASSES = {
+    "aggressor-fill": "an F record of the aggressing order itself (CME lists the fill of a resting order that "
+                      "was modified into the other side at the trade price, while the order still rests at its "
+                      "old price): hftbacktest fills our orders queued ahead of it at that old price; mmsim "
+                      "makes it an execution there, which fills us only when nothing is ahead of us (or all "
+                      "of our orders priced better than that price)",
+    "record-order": "the fills of one match listed out of queue order (an order behind ours before one ahead "
+                    "of ours): hftbacktest fills us at the first; mmsim's per-event remainder does not, a "
+                    "remainder settled per venue message would",
+    "out-of-fifo": "an order behind ours executes while orders ahead of ours remain after the whole message: "
+                   "hftbacktest fills all of our order, mmsim what the execution leaves after them",
+    "through-alone": "a fill priced below our bid (above our ask) while no market order rests at our price or "
+                     "better: mmsim fills us (the aggressor passed our price), hftbacktest does not (it compares "
+                     "the fill price with the best of the market's own orders only)",
+    "iceberg-print": "the hidden part of an iceberg fill (an F larger than the order's shown size): mmsim's "
+                     "loader writes it as a TRADE, which at our price moves us up and fills us past the queue; "
+                     "hftbacktest ignores trade records",
+    "iceberg-priority": "an iceberg re-shown by an M with a size no larger than its last shown size: "
+                        "hftbacktest keeps its place in the queue (fills do not reduce the size it compares "
+                        "with), mmsim puts it at the back (as CME does), so its next execution is ahead of us "
+                        "in one tool and behind us in the other",
+    "cross-size": "an add that crosses more of our orders than its size: hftbacktest fills all of them, mmsim "
+                  "up to the add's size",
+    "unexplained": "none of the above (a gap in this analysis)",
+}
+
+
+def _per_order(fl):
+    d: dict = {}
+    for oid, q, rule, r in fl:
+        e = d.setdefault(oid, [0, set(), set()])
+        e[0] += q
+        e[1].add(rule)
+        e[2].add(r)
+    return d
+
+
+def classify(market: Market, rec: np.ndarray, msg: dict, a: str = "hftbacktest", b: str = "remainder") -> list:
+    """Name the rule behind each of our orders that rule sets ``a`` and ``b`` fill differently in ``msg``.
+
+    Returns a list of :data:`CLASSES` keys, one per order of ours whose filled lots differ.
+    """
+    A, B = _per_order(msg[a]), _per_order(msg[b])
+    out = []
+    for oid in sorted(set(A) | set(B)):
+        qa = A[oid][0] if oid in A else 0
+        qb = B[oid][0] if oid in B else 0
+        if qa == qb:
+            continue
+        rules = (A[oid][1] if oid in A else set()) | (B[oid][1] if oid in B else set())
+        recs = (A[oid][2] if oid in A else set()) | (B[oid][2] if oid in B else set())
+        if any(r.startswith("print") for r in rules):
+            out.append("iceberg-print")
+            continue
+        if "cross" in rules:
+            out.append("cross-size")
+            continue
+        aggressor = False
+        for r in recs:
+            if rec["action"][r] == b"F":
+                ex = [e for e in market.mm_events[r] if e[0] == EXECUTE]
+                aggressor |= bool(ex) and ex[0][2] != int(rec["price"][r])
+        if aggressor:
+            out.append("aggressor-fill")
+            continue
+        if "exec-through" in rules:
+            out.append("through-alone")
+            continue
+        priority = False
+        for r in recs:
+            op = market.hbt_ops[r]
+            ex = [e for e in market.mm_events[r] if e[0] == EXECUTE]
+            if op is not None and op[0] == "F" and ex and op[4] != ex[0][5]:
+                priority = True
+        if priority:
+            out.append("iceberg-priority")
+            continue
+        if "exec-behind" in rules:
+            M = _per_order(msg["message"])
+            qm = M[oid][0] if oid in M else 0
+            hb = qa if a == "hftbacktest" else qb
+            out.append("record-order" if qm == hb else "out-of-fifo")
+            continue
+        out.append("unexplained")
+    return out
