@@ -11,6 +11,7 @@ Subcommands::
     python bench/_hbt_l3_runner.py convert ESH4.mbo.dbn.zst --out events.npy
     python bench/_hbt_l3_runner.py bbo events.npy --out bbo.npy
     python bench/_hbt_l3_runner.py run events.npy --mode timer --timer-start NS --quote-from NS --repeat 5
+    python bench/_hbt_l3_runner.py suite events.npy --bbo-out bbo.npy --modes timer,feed ...
 
 ``convert`` runs hftbacktest's ``hftbacktest.data.utils.databento.convert``
 twice in one process (cold, then warm). ``bbo`` replays the converted events
@@ -19,7 +20,9 @@ with no latency and no strategy through hftbacktest's own L3 depth
 ask after every exchange timestamp. ``run`` runs the reference quoter
 (``_hbt_runner._make_strategy``, the one the Binance head-to-head runs) with
 the L3 FIFO queue model and the no-partial-fill exchange (hftbacktest's only
-exchange for L3: ``L3NoPartialFillExchange``), on constant latencies.
+exchange for L3: ``L3NoPartialFillExchange``), on constant latencies. ``suite``
+does ``bbo`` and one untimed run per mode in one process, so numba compiles
+hftbacktest's classes once (the test uses it).
 """
 
 from __future__ import annotations
@@ -172,13 +175,44 @@ def _one_run(quoter, data: np.ndarray, args: argparse.Namespace) -> dict:
     return result
 
 
+def _load(args: argparse.Namespace) -> np.ndarray:
+    data = np.load(args.data)
+    if getattr(args, "end_ts", None) is not None:
+        data = data[data["exch_ts"] < args.end_ts].copy()
+    return data
+
+
+def cmd_suite(args: argparse.Namespace) -> dict:
+    """The book (over all the data) and one run per mode (up to ``--end-ts``) in one process: numba
+    compiles hftbacktest's classes once. For tests."""
+    full = np.load(args.data)
+    at_once = constant_feed_latency(full, 0)  # hftbacktest reads the array in place: keep it alive
+    hbt = _build_backtest(at_once, args)
+    out = np.zeros((len(full) + 2, 5), np.int64)
+    n = _bbo_loop()(hbt, int(full["exch_ts"][-1]), out)
+    hbt.close()
+    if n < 0:
+        raise SystemExit(f"hftbacktest stopped with {_ERRORS.get(-n, -n)}")
+    np.save(args.bbo_out, out[:n])
+    quoter = _make_strategy()
+    runs = {}
+    data = _load(args)
+    delayed = constant_feed_latency(data, args.feed_latency_ns)
+    for mode in args.modes.split(","):
+        args.mode = mode
+        r = _one_run(quoter, delayed, args)
+        runs[mode] = {"completed": r["rc"] == _END_OF_DATA, "position": r["position"], "n_fills": r["n_fills"],
+                      "fill_list": r["fills"].tolist()}
+    return {"tool": "hftbacktest", "n_rows": int(len(data)), "bbo_out": os.path.abspath(args.bbo_out), "runs": runs}
+
+
 def cmd_run(args: argparse.Namespace) -> dict:
     """Run the quoter with the L3 FIFO queue model: one first (compiling) call, then ``--repeat`` warm calls."""
     t_import = time.perf_counter()
     import hftbacktest  # noqa: F401  (import cost is part of a first run)
 
     rss_import = _rss_mib()
-    data = constant_feed_latency(np.load(args.data), args.feed_latency_ns)
+    data = constant_feed_latency(_load(args), args.feed_latency_ns)
     quoter = _make_strategy()
     t_first = time.perf_counter()
     first = _one_run(quoter, data, args)
@@ -241,20 +275,25 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", required=True)
     _common(b)
     r = sub.add_parser("run", help="run the reference quoter with the L3 FIFO queue model")
-    r.add_argument("data", help="events converted by the convert subcommand (.npy)")
     r.add_argument("--mode", choices=("timer", "feed"), default="timer")
     r.add_argument("--repeat", type=int, default=5, help="warm calls after the first (median reported)")
-    r.add_argument("--interval-ns", type=int, default=10_000_000)
-    r.add_argument("--feed-latency-ns", type=int, required=True)
-    r.add_argument("--timer-start", type=int, default=None,
-                   help="absolute time (ns) the timer counts from: mmsim's first local market data")
-    r.add_argument("--quote-from", type=int, default=0, help="no decision before this local time, ns")
-    r.add_argument("--qty-lots", type=int, default=1)
-    r.add_argument("--max-position-lots", type=int, default=20)
-    r.add_argument("--skew-ticks-per-lot", type=float, default=0.1)
-    _common(r)
+    s = sub.add_parser("suite", help="the book (bbo) and one run per mode in one process")
+    s.add_argument("--bbo-out", required=True)
+    s.add_argument("--modes", default="timer,feed")
+    for q in (r, s):
+        q.add_argument("data", help="events converted by the convert subcommand (.npy)")
+        q.add_argument("--interval-ns", type=int, default=10_000_000)
+        q.add_argument("--feed-latency-ns", type=int, required=True)
+        q.add_argument("--timer-start", type=int, default=None,
+                       help="absolute time (ns) the timer counts from: mmsim's first local market data")
+        q.add_argument("--quote-from", type=int, default=0, help="no decision before this local time, ns")
+        q.add_argument("--end-ts", type=int, default=None, help="drop events from this exchange time on, ns")
+        q.add_argument("--qty-lots", type=int, default=1)
+        q.add_argument("--max-position-lots", type=int, default=20)
+        q.add_argument("--skew-ticks-per-lot", type=float, default=0.1)
+        _common(q)
     args = p.parse_args(argv)
-    res = {"convert": cmd_convert, "bbo": cmd_bbo, "run": cmd_run}[args.cmd](args)
+    res = {"convert": cmd_convert, "bbo": cmd_bbo, "run": cmd_run, "suite": cmd_suite}[args.cmd](args)
     json.dump(res, sys.stdout)
     sys.stdout.write("\n")
     return 0

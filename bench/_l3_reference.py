@@ -957,9 +957,11 @@ CLASSES = {
                       "old price): hftbacktest fills our orders queued ahead of it at that old price; mmsim "
                       "makes it an execution there, which fills us only when nothing is ahead of us (or all "
                       "of our orders priced better than that price)",
-    "record-order": "the fills of one match listed out of queue order (an order behind ours before one ahead "
-                    "of ours): hftbacktest fills us at the first; mmsim's per-event remainder does not, a "
-                    "remainder settled per venue message would",
+    "record-order": "one venue message lists its records in another order than the venue applied them: the "
+                    "fill of an order behind ours comes before the fill or the cancel of an order ahead of ours "
+                    "(the fills of one match out of queue order, or a cancel that the match skipped listed "
+                    "after it): hftbacktest fills us at that fill; mmsim's per-event remainder does not, a "
+                    "remainder settled at the end of the message would",
     "out-of-fifo": "an order behind ours executes while orders ahead of ours remain after the whole message: "
                    "hftbacktest fills all of our order, mmsim what the execution leaves after them",
     "through-alone": "a fill priced below our bid (above our ask) while no market order rests at our price or "
