@@ -69,7 +69,9 @@ DEFAULT_QUOTE_FROM = 1703545201000000000
 
 
 def _fmt_ts(ns: int) -> str:
-    return datetime.datetime.fromtimestamp(ns / 1e9, datetime.timezone.utc).strftime("%H:%M:%S.%f") + f"{ns % 1000:03d}"
+    """UTC time of day to the nanosecond (integer arithmetic: a float of 1.7e18 ns is off by up to 128 ns)."""
+    day = datetime.datetime.fromtimestamp(ns // 10**9, datetime.timezone.utc).strftime("%H:%M:%S")
+    return f"{day}.{ns % 10**9:09d}"
 
 
 # --------------------------------------------------------------------------------------
