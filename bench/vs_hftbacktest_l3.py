@@ -342,6 +342,9 @@ def _latency_args(args) -> list[str]:
 
 def bench(args: argparse.Namespace) -> int:
     hbt_py = _find_hbt_python(args.hbt_python)
+    if subprocess.run([hbt_py, "-c", "import databento"], capture_output=True).returncode != 0:
+        raise SystemExit(f"{hbt_py}: no databento package, which hftbacktest's Databento converter imports; "
+                         f"install it with {hbt_py} -m pip install -r bench/hbt/requirements.txt")
     for f in (args.dbn, args.csv):
         if not Path(f).exists():
             raise SystemExit(f"{f}: not found (the Databento ESH4 2023-12-25 sample)")
