@@ -504,7 +504,7 @@ def _print_report(report: dict, args: argparse.Namespace) -> None:
             ("PnL, marked to the last mid", f"{h['pnl']:+,.2f} USD", f"{m['pnl']:+,.2f} USD", ""),
         ])
         f = r["fills"]
-        print(f"fills (time on hftbacktest's grid, side, price, lots): "
+        print("fills (time on hftbacktest's grid, side, price, lots): "
               + ("IDENTICAL" if f["identical"] else
                  f"identical for the first {f['identical_prefix']}, then mmsim {f['first_difference'][0]} "
                  f"vs hftbacktest {f['first_difference'][1]}"))
