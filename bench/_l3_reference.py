@@ -270,8 +270,11 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
     Raises
     ------
     ValueError
-        A record either tool would reject (mmsim's loader: unknown order ids; hftbacktest: an
-        order id added twice, or a modify, cancel or fill naming an order it does not hold).
+        A record mmsim's loader rejects (an order id added twice, a cancel of an unknown order).
+        A record that would stop hftbacktest (an add of an order id it holds; a cancel, modify or
+        fill with a side naming an order it does not hold; an action its converter does not know)
+        is noted in ``quirks["hbt_error"]`` instead, and hftbacktest's side ignores the records
+        from there on.
     """
     n = len(rec)
     snap = (rec["flags"] & F_SNAPSHOT) != 0
@@ -300,7 +303,8 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
     mm_top = np.zeros((n, 4), np.int64)
     hbt_top = np.zeros((n, 4), np.int64)
     quirks = {"iceberg_fills": 0, "fill_cancels_absorbed": 0, "modify_as_add": 0, "sideless_fills": 0,
-              "uncovered_trades": 0, "hbt_modify_keeps_place_mmsim_not": 0}
+              "fills_of_unseen_orders": 0, "uncovered_trades": 0, "hbt_modify_keeps_place_mmsim_not": 0,
+              "hbt_error": None}
 
     def emit(i, kind, side, px, qty, oid, seq):
         if kind in (TRADE, CLEAR):
@@ -318,6 +322,8 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
     def mm_add(i, oid, side, px, q):
         if oid in mm_orders:
             raise ValueError(f"record {i}: mmsim: order id {oid} added twice")
+        if q <= 0:
+            raise ValueError(f"record {i}: mmsim: zero size for a new order {oid}")
         mm_orders[oid] = [side, px, q, i]
         emit(i, ADD, side, px, q, oid, i)
 
@@ -379,6 +385,8 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
                     del pending[oid]
                     skip = size == 0
                 if not skip:
+                    if side == 0:
+                        raise ValueError(f"record {i}: mmsim: modify of unknown order id {oid} without a side")
                     quirks["modify_as_add"] += 1
                     mm_add(i, oid, side, px, size)
             else:
@@ -399,9 +407,13 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
                         mm_add(i, oid, o_side if side == 0 else side, px, size)
         elif a == "F":
             if oid not in mm_orders:
-                if side != 0:
-                    raise ValueError(f"record {i}: mmsim: fill of unknown order id {oid}")
-                quirks["sideless_fills"] += 1  # an auction fill of an order never shown
+                # an order the book never saw: an auction fill (side N) or the hidden part of an
+                # iceberg; no book change, the T carries the print, the C/M after it is absorbed
+                if side == 0:
+                    quirks["sideless_fills"] += 1
+                else:
+                    quirks["fills_of_unseen_orders"] += 1
+                    pending[oid] = pending.get(oid, 0) + size
             else:
                 o_side, o_px, rem, _ = mm_orders[oid]
                 if size > rem:
@@ -419,19 +431,19 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
             mm_orders.clear()
             pending.clear()
             emit(i, CLEAR, 0, 0, 0, 0, -1)
-        # ---- hftbacktest
-        if a == "A":
+        # ---- hftbacktest (a record it cannot apply stops its backtest: noted, then ignored here)
+        if quirks["hbt_error"] is None:
+            quirks["hbt_error"] = _hbt_check(i, a, side, oid, depth.orders)
+        if quirks["hbt_error"] is not None:
+            pass
+        elif a == "A":
             prev, best = depth.add(oid, side, px, size)
             hbt_seq[oid], hbt_shown[oid] = i, size
             hbt_ops[i] = ("X", side, prev, best)
         elif a == "C":
-            if oid not in depth.orders:
-                raise ValueError(f"record {i}: hftbacktest: cancel of unknown order id {oid} (OrderNotFound)")
             depth.delete(oid)
             del hbt_seq[oid], hbt_shown[oid]
         elif a == "M":
-            if oid not in depth.orders:
-                raise ValueError(f"record {i}: hftbacktest: modify of unknown order id {oid} (OrderNotFound)")
             o_px = depth.orders[oid][1]
             o_side, prev, best = depth.modify(oid, px, size)
             # L3FIFOQueueModel::modify_market_feed_order: to the back of the queue when the
@@ -445,8 +457,6 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
                 hbt_ops[i] = ("X", o_side, prev, best)
         elif a == "F":
             if side != 0:
-                if oid not in depth.orders:
-                    raise ValueError(f"record {i}: hftbacktest: fill of unknown order id {oid} (OrderNotFound)")
                 q_side, q_px, _ = depth.orders[oid]
                 best = depth.best_bid if q_side > 0 else depth.best_ask
                 hbt_ops[i] = ("F", q_side, px, q_px, hbt_seq[oid], best)
@@ -460,6 +470,19 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
         hbt_top[i] = depth.top()
     flush_trade(n)
     return Market(t=t, mm_events=mm_events, hbt_ops=hbt_ops, mm_top=mm_top, hbt_top=hbt_top, quirks=quirks)
+
+
+def _hbt_check(i, a, side, oid, orders) -> str | None:
+    """Why hftbacktest's backtest would stop at this record (its ``?`` on an error), or None."""
+    if a == "A" and oid in orders:
+        return f"record {i}: ADD of order {oid} which it holds (OrderIdExist)"
+    if a in ("C", "M") and oid not in orders:
+        return f"record {i}: {a} of unknown order id {oid} (OrderNotFound)"
+    if a == "F" and side != 0 and oid not in orders:
+        return f"record {i}: fill of unknown order id {oid} (OrderNotFound)"
+    if a not in ("A", "C", "M", "R", "T", "F"):
+        return f"record {i}: action {a!r}: its converter raises ValueError"
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -699,6 +722,10 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
     if decider not in _RULE_SETS:
         raise ValueError(f"decider must be one of {', '.join(_RULE_SETS)}, got {decider!r}")
     hbt = decider == "hftbacktest"
+    if market.quirks.get("hbt_error") is not None:
+        bad = int(market.quirks["hbt_error"].split()[1].rstrip(":"))
+        if bad < (len(market.t) if end_record is None else end_record):
+            raise ValueError(f"hftbacktest stops at {market.quirks['hbt_error']}: the two tools cannot be compared past it")
     INF = INVALID_MAX
     t = market.t
     n = len(t) if end_record is None else end_record
