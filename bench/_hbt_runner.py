@@ -160,7 +160,7 @@ def _make_strategy():
 
     @njit
     def quoter(hbt, on_feed, include_resp, interval_ns, start_offset, qty_lots, max_lots, skew_ticks_per_lot,
-               fills, out):
+               quote_from, fills, out):
         """Run to the end of the data; return the loop's last return code.
 
         ``fills`` receives one row per fill (exch_ts, side, price ticks, qty
@@ -169,7 +169,8 @@ def _make_strategy():
         [n_fills, n_decisions, last timestamp, n_orders_sent, n_cancels_sent]. ``start_offset`` (ns) is elapsed once
         before the timer starts: hftbacktest's clock starts at the first
         exchange timestamp, mmsim's timer at the first market data the local
-        side receives.
+        side receives. Decisions before local time ``quote_from`` (ns) do
+        nothing (no order rests then, so there is nothing to record either).
         """
         asset_no = 0
         depth = hbt.depth(asset_no)
@@ -198,6 +199,8 @@ def _make_strategy():
                 rc = hbt.elapse(interval_ns)
                 if rc != 0:
                     break
+            if hbt.current_timestamp < quote_from:
+                continue
             n_decisions += 1
 
             # Record what the fill reports so far tell, before clearing done
@@ -289,7 +292,7 @@ def _one_run(quoter, data: np.ndarray, args: argparse.Namespace) -> dict:
     hbt = _build_backtest(data, args)
     t0 = time.perf_counter()  # timed: the strategy loop, as hftbacktest's own benchmarks time it
     rc = quoter(hbt, args.mode == "feed", args.include_order_resp, args.interval_ns, start_offset, args.qty_lots,
-                args.max_position_lots, args.skew_ticks_per_lot, fills, out)
+                args.max_position_lots, args.skew_ticks_per_lot, 0, fills, out)
     elapsed = time.perf_counter() - t0
     sv = hbt.state_values(0)
     depth = hbt.depth(0)

@@ -31,9 +31,16 @@ __all__ = ["touch_quoter"]
 _PENDING_NEW = 1  # mmsim.records.OrderState.PENDING_NEW
 
 
-@numba_strategy(params={"qty": 10.0, "max_position": 500.0, "skew_ticks_per_lot": 0.1, "hold_pending": 1.0})
+@numba_strategy(params={"qty": 10.0, "max_position": 500.0, "skew_ticks_per_lot": 0.1, "hold_pending": 1.0,
+                        "quote_from": 0.0})
 def touch_quoter(view, params, state, out):
-    """Quote at the touch with a linear inventory skew (see ``_quoter_rule``)."""
+    """Quote at the touch with a linear inventory skew (see ``_quoter_rule``).
+
+    Before local time ``quote_from`` (ns; a float parameter, so give a value
+    that float64 holds exactly) it does nothing.
+    """
+    if view.ts < int(params.quote_from):
+        return 0
     if view.bid_qty <= 0 or view.ask_qty <= 0 or view.best_bid >= view.best_ask:
         return 0  # empty or crossed local book: keep what rests, as the hftbacktest side does
     bid_px, bid_qty, ask_px, ask_qty = quote_targets(
