@@ -17,21 +17,13 @@ __all__ = ["fit_table"]
 
 
 def _measure(table: Any) -> int:
+    """The table's natural width (every column as wide as its widest cell), in columns."""
+    import io
+
     from rich.console import Console
 
-    console = Console(width=10_000, color_system=None, file=_NULL)
+    console = Console(width=10_000, color_system=None, file=io.StringIO())
     return int(console.measure(table).maximum)
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
-_NULL = _Null()
 
 
 def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[tuple[str, dict[str, Any]]],
@@ -46,7 +38,9 @@ def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[t
         ``make(title, caption) -> rich.table.Table`` with the table's style (box,
         padding) and no columns yet.
     columns : sequence of (header, add_column keyword arguments)
-        Every column in order; values never wrap (``no_wrap`` is forced).
+        Every column in order. Values never wrap unless a column says
+        ``no_wrap=False`` (then give it a ``max_width``: text such as a long
+        label wraps at its spaces inside that width).
     rows : sequence of sequences
         Cells (str or rich renderables), one per column.
     width : int or None
@@ -77,7 +71,7 @@ def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[t
         table = make(t, c)
         for i in cols:
             header, kw = columns[i]
-            table.add_column(header, **{**kw, "no_wrap": True})
+            table.add_column(header, **{"no_wrap": True, **kw})
         for r, st in zip(rows, styles):
             table.add_row(*[r[i] for i in cols], **st)
         return table
