@@ -200,6 +200,8 @@ def test_the_header_states_what_was_run(stores):
 
     lines = [" ".join(line.split()) for line in _header_lines(rep)]
     assert "latency feed lognormal(1ms, 0.5); entry constant 1ms; response constant 1ms; seed 0" in lines
+    plain = [" ".join(line.split()) for line in _header_lines(_report(_run_config(stores[0])))]
+    assert "latency feed constant 1ms; entry constant 1ms; response constant 1ms" in plain  # no draws, no seed
     assert "queue power(2)" in lines
     assert "fees maker -0.5 bps, taker 7 bps (negative: a rebate)" in lines
     assert "timer the strategy decides every 100ms (decide_every)" in lines

@@ -186,10 +186,15 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
     out.append(summary)
 
     right = {"justify": "right"}
-    mk_cols = [(c, {"justify": "left"} if c == "horizon" else right) for c in _MARKOUT_TERMINAL]
-    out.append(fit_table(_box_table, mk_cols, _markout_rows(d, _MARKOUT_TERMINAL), width,
-                         groups=[[1, 2, 3, 4], [5, 6, 7, 8]],
-                         title="Markouts (ticks, + = good for us; buy/sell/maker/taker: means)"))
+    # A group without fills (no taker fills, as for a post-only quoter) has no column: all of it would be "–".
+    empty = [g for g in ("maker", "taker") if not any(h["groups"][g]["n"] for h in d["markouts"])]
+    shown = [c for c in _MARKOUT_TERMINAL if c not in empty]
+    mk_cols = [(c, {"justify": "left"} if c == "horizon" else right) for c in shown]
+    means = "/".join(c for c in ("buy", "sell", "maker", "taker") if c in shown)
+    out.append(fit_table(_box_table, mk_cols, _markout_rows(d, shown), width,
+                         groups=[[1, 2, 3, 4], list(range(5, len(shown)))],
+                         title=f"Markouts (ticks, + = good for us; {means}: means"
+                               + "".join(f"; no {g} fills" for g in empty) + ")"))
 
     sp_cols = [(c, {"justify": "left"} if c == "horizon" else right)
                for c in ("horizon", "effective", "realized", "price\nimpact", "realized\nbps", "impact\nbps", "n")]

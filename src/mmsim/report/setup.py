@@ -184,7 +184,10 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("data", data),
         ("store", d["store"] or "(an event array, no store)"),
         ("strategy", strat),
-        ("latency", f"feed {lat['feed']}; entry {lat['entry']}; response {lat['response']}; seed {lat['seed']}"),
+        ("latency", f"feed {lat['feed']}; entry {lat['entry']}; response {lat['response']}"
+                    # the seed matters to random draws only
+                    + (f"; seed {lat['seed']}" if any(lat[k].startswith("lognormal") for k in
+                                                      ("feed", "entry", "response")) else "")),
         ("queue", setup["queue"]),
         ("fees", setup["fees"]),
         ("orders", ("post-only (a crossing quote is rejected)" if setup["post_only"]

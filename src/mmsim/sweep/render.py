@@ -283,7 +283,9 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
         nrows = math.ceil(len(metrics) / ncols)
         # Inches: each panel 2.35 high; under it the tick labels (tilted ones take room for
         # their length), the axis title, then the next panel's title or the legend.
-        tilted = kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14)
+        positive = [x for x in xs if x > 0]
+        wide = kind != "category" and bool(positive) and max(xs) / min(positive) >= 100 and len(xs) > 5
+        tilted = wide or (kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14))
         below = 0.95 + (0.055 * max(len(t) for t in ticks) if tilted else 0.0)
         panel, top, legend = 2.35, 0.65, 0.35
         height = nrows * panel + nrows * below + top + legend
