@@ -100,6 +100,9 @@ def test_rejects_by_reason_from_a_hand_built_order_log():
     assert '<p class="warn" id="warning-0">warning: 50% of orders (10 of 20) were rejected as post-only crossing' \
         in page
     assert "<td>Orders rejected (of 20 sent)</td><td>11 (55.0%)</td>" in page
+    # A reason is a sub-row of its total, indented as in the terminal.
+    assert '<td class="sub">post-only, would cross</td><td>10</td>' in page
+    assert '<td class="sub">spread capture</td>' in page
     assert json.loads(rep.to_json())["rejects"]["orders"]["reason_9"] == 1
 
 

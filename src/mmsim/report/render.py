@@ -367,10 +367,13 @@ def plot_signals(rep: ReportData) -> bytes | None:
             m, ci = b["markout_ticks"]["mean"], b["markout_ticks"]
             half = None if ci["ci_high"] is None else (ci["ci_high"] - ci["ci_low"]) / 2
             text = _num(m, 2) + ("" if half is None else f" ±{half:.2f}")
-            ax.text(b["q"], i, text, ha="center", va="center", fontsize=7)
+            # White on the darkest cells (either end of the colour map), black elsewhere: readable on both.
+            dark = m is not None and lim > 0 and abs(m) / lim > 0.7
+            ax.text(b["q"], i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
     names = []
     for name, s in sig.items():
-        rho = f"{s['spearman']['rho']:+.2f}" if s["spearman"] else "–"
+        rho = "–" if not s["spearman"] else _num(s["spearman"]["rho"], 2) if round(s["spearman"]["rho"], 2) == 0 \
+            else f"{s['spearman']['rho']:+.2f}"  # a rho that rounds to zero reads 0.00, not -0.00
         names.append(f"{name}  ρ={rho}")
     ax.set_yticks(np.arange(len(sig)), names, fontsize=8)
     ax.set_xticks(np.arange(width), [f"Q{k + 1}" for k in range(width)], fontsize=8)
@@ -403,6 +406,7 @@ th,td{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}
 td.neg{color:#b00}td.pos{color:#070}img{max-width:100%;border:1px solid #eee}
 p.note{color:#555;font-size:.85em}
+td.sub{padding-left:2em;color:#444}
 table.setup th{text-align:left;background:none;padding-right:1.2em;vertical-align:top}
 table.setup td{text-align:left;overflow-wrap:anywhere}
 p.warn{background:#fff4e0;border-left:4px solid #e69500;padding:.5em .8em;font-weight:600}
@@ -414,7 +418,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) 
 
     def cell(v: str) -> str:
         cls = ' class="neg"' if v.startswith("-") else ""
-        return f"<td{cls}>{html.escape(v)}</td>"
+        if v.startswith("  "):  # a sub-row of the one above (the PnL parts, rejects by reason)
+            cls = ' class="sub"'
+        return f"<td{cls}>{html.escape(v.strip())}</td>"
 
     body = "".join("<tr>" + "".join(cell(v) for v in r) + "</tr>" for r in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -440,9 +446,10 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
               for i, w in enumerate(d.get("warnings") or [])]
     if d.get("setup"):
         parts += ["<h2>What was run</h2>", _setup_table(d["setup"])]
+    span = "" if d.get("setup") else (f'{html.escape(_ts(run["start_ts"]))} → {html.escape(_ts(run["end_ts"]))} UTC, '
+                                      f'{run["n_events"]:,} events, ')
     parts += [
-        f'<p class="note">{html.escape(_ts(run["start_ts"]))} → {html.escape(_ts(run["end_ts"]))} UTC, '
-        f'{run["n_events"]:,} events, tick size {run["tick_size"]:g}, tick value {run["tick_value"]:g}. '
+        f'<p class="note">{span}Tick size {run["tick_size"]:g}, tick value {run["tick_value"]:g}. '
         "Money in quote currency; markouts in ticks, positive = good for us; intervals are "
         f'{int(run["confidence"] * 100)}% Student t.</p>',
         "<h2>Summary</h2>",
