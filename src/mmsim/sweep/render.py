@@ -392,7 +392,8 @@ def _unique(values: Iterable[Any]) -> list[Any]:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}
-td.k{text-align:left}td.err{color:#b00;text-align:left}img{max-width:100%;margin:1em 0}"""
+td.k{text-align:left}td.err{color:#b00;text-align:left}img{max-width:100%;margin:1em 0}
+td.id{text-align:left;font-family:ui-monospace,monospace;font-size:12px}div.wide{overflow-x:auto}"""
 
 
 def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[str, bytes]) -> str:
@@ -403,15 +404,17 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
              f"<title>mmsim sweep {html.escape(grid.source)}</title><style>{_CSS}</style></head><body>",
              f"<h1>mmsim sweep</h1><p>grid <code>{html.escape(grid.source)}</code>: {len(rows)} points, "
-             f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us).</p>",
-             "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+             f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us). point: the point's "
+             "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
+             "config, as its report header shows it.</p>",
+             "<div class='wide'><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
     for line in body:
         cells = []
         for i, c in enumerate(line):
-            cls = "k" if i < nk else ("err" if i == nk and c != "ok" else "")
+            cls = "k" if i < nk else ("err" if i == nk and c != "ok" else ("id" if i >= len(line) - 2 else ""))
             cells.append(f"<td class='{cls}'>{html.escape(c)}</td>" if cls else f"<td>{html.escape(c)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
     for name, png in plots.items():
         b64 = base64.b64encode(png).decode("ascii")
         parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{b64}'>")
