@@ -211,7 +211,8 @@ def test_the_header_states_what_was_run(stores):
     assert "orders post-only (a crossing quote is rejected); at most 64 live" in lines
     assert f"strategy FixedSpread(half_spread=1, size=1) from {FIXED_SPREAD}" in lines
     assert f"store {stores[0]}" in lines
-    assert f"mmsim {mmsim.__version__}; config digest {cfg.digest()} (of the run config)" in lines
+    assert (f"mmsim {mmsim.__version__}; config digest {cfg.digest()} (of the run config); result digest "
+            f"{s['result_digest']}") in lines
     page = rep.to_html()
     assert "<h2>What was run</h2>" in page
     assert "<tr><th>queue</th><td>power(2)</td></tr>" in page
@@ -256,6 +257,32 @@ def test_a_bare_run_has_a_header_and_a_digest_too():
     assert "store (an event array, no store)" in lines
 
 
+class _Quoter(mmsim.Strategy):
+    """Join the touch with `size` lots (a Python strategy: a bare run records its label, not `size`)."""
+
+    def __init__(self, size):
+        self.size = size
+
+    def quote(self, view):
+        if view.bid_qty == 0 or view.ask_qty == 0:
+            return None
+        return mmsim.Quote(view.best_bid, self.size, view.best_ask, self.size)
+
+
+def test_two_bare_runs_that_differ_only_in_a_strategy_parameter_differ_in_their_result_digest(stores):
+    store = mmsim.load(stores[0])
+    cfg = mmsim.Config(latency={"feed": "1ms", "entry": "1ms", "response": "1ms"}, decide_every="1s")
+    r1 = mmsim.run(store, _Quoter(size=1), cfg).report(store)
+    r2 = mmsim.run(store, _Quoter(size=2), cfg).report(store)
+    s1, s2 = r1.data["setup"], r2.data["setup"]
+    assert s1["config_digest"] == s2["config_digest"]  # the config cannot tell them apart...
+    assert s1["result_digest"] != s2["result_digest"]  # ...what they did can
+    assert len(s1["result_digest"]) == 12
+    assert _header_lines(r1) != _header_lines(r2)
+    again = mmsim.run(store, _Quoter(size=1), cfg).report(store)
+    assert again.data["setup"]["result_digest"] == s1["result_digest"]  # pure: same run, same digest
+
+
 def test_the_header_survives_a_saved_run(stores, tmp_path):
     """mmsim report RUN_DIR states the same setup as the report written by the run."""
     from mmsim.cli import main
@@ -267,5 +294,5 @@ def test_the_header_survives_a_saved_run(stores, tmp_path):
     first = json.loads((tmp_path / "run" / "report.json").read_text())["setup"]
     assert main(["report", str(tmp_path / "run"), "-o", str(tmp_path / "again"), "-q", "--no-plots"]) == 0
     again = json.loads((tmp_path / "again" / "report.json").read_text())["setup"]
-    assert again == first
+    assert again == first and first["result_digest"] is not None
     assert first["latency"]["feed"] == "constant 2ms"

@@ -109,8 +109,9 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
         ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
         ``max_orders``, ``mmsim_version``, ``config_digest`` (12 hex digits),
-        ``digest_of`` (``"run config"`` or ``"engine config, strategy label and events"``)
-        and ``config`` (the resolved config as a flat mapping).
+        ``digest_of`` (``"run config"`` or ``"engine config, strategy label and events"``),
+        ``config`` (the resolved config as a flat mapping) and ``result_digest``
+        (12 hex digits of the fills and order log, byte for byte; None without them).
     """
     job = getattr(result, "run_config", None)
     job = job if isinstance(job, RunConfig) else None
@@ -150,6 +151,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         digest, digest_of = hashlib.sha256(text.encode()).hexdigest()[:12], "engine config, strategy label and events"
     lat = cfg.latency
     return {
+        "result_digest": _records_digest(result),
         "data": data,
         "strategy": {"label": label or None, "path": path, "params": params},
         "latency": {"feed": latency_label(lat.feed), "entry": latency_label(lat.entry),
@@ -164,6 +166,24 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "digest_of": digest_of,
         "config": plain,
     }
+
+
+def _records_digest(result: Any) -> str | None:
+    """12 hex digits of a hash of the run's fills and order log, byte for byte (None without them).
+
+    Two runs that did anything differently have different digests, whether or
+    not their configs could tell them apart (a bare ``mmsim.run`` records its
+    strategy's label, not its parameters).
+    """
+    h = hashlib.blake2b(digest_size=6)
+    seen = False
+    for name in ("fills", "orders"):
+        arr = getattr(result, name, None)
+        if isinstance(arr, np.ndarray):
+            seen = True
+            h.update(name.encode())
+            h.update(memoryview(np.ascontiguousarray(arr)).cast("B"))
+    return h.hexdigest() if seen else None
 
 
 def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -196,6 +216,7 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("timer", "the strategy decides after every local update" if setup["decide_every"] is None
          else f"the strategy decides every {setup['decide_every']} (decide_every)"),
         ("mmsim", f"{setup['mmsim_version']}; config digest {setup['config_digest']} (of the "
-                  f"{setup['digest_of']})"),
+                  f"{setup['digest_of']})" + (f"; result digest {setup['result_digest']}"
+                                              if setup.get("result_digest") else "")),
     ]
     return rows
