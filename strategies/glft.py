@@ -211,7 +211,7 @@ def _sigma_1s(events: np.ndarray, best_bid: np.ndarray, best_ask: np.ndarray) ->
     return float(np.std(d, ddof=1)) if d.size > 1 else float("nan")
 
 
-def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_ask: np.ndarray | None = None, *,
+def fit_intensity(events: Any, best_bid: np.ndarray | None = None, best_ask: np.ndarray | None = None, *,
                   depth_step: float = 0.5, min_depth: float | None = None, max_depth: float | None = None,
                   min_orders: int = 10) -> IntensityFit:
     """Fit ``lambda(delta) = A exp(-k delta)`` to the rate at which market orders reach each depth.
@@ -230,8 +230,9 @@ def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_a
 
     Parameters
     ----------
-    events : ndarray of EVENT_DTYPE
-        The market events (L2 TRADE or L3 EXECUTE prints).
+    events : ndarray of EVENT_DTYPE or EventStore
+        The market events (L2 TRADE or L3 EXECUTE prints): what :func:`mmsim.run`
+        takes (an event store from :func:`mmsim.load`, or an array).
     best_bid, best_ask : ndarray of int64, optional
         The exchange book top after each event; by default
         ``mmsim.replay_bbo(events)``.
@@ -255,6 +256,8 @@ def fit_intensity(events: np.ndarray, best_bid: np.ndarray | None = None, best_a
     """
     from scipy.optimize import curve_fit
 
+    if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore, as mmsim.run takes
+        events = events.events
     if best_bid is None or best_ask is None:
         top = mmsim.replay_bbo(events)
         best_bid, best_ask = top["best_bid"], top["best_ask"]

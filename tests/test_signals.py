@@ -94,6 +94,20 @@ def test_params_from_config_rejects(change, message):
 def test_compute_rejects_events_of_another_dtype():
     with pytest.raises(mmsim.DataError, match="events must be a 1-d array of mmsim.EVENT_DTYPE, got float64"):
         compute(np.zeros(3))
+    with pytest.raises(mmsim.DataError, match="events must be a 1-d array of mmsim.EVENT_DTYPE, got list"):
+        compute([1, 2])
+
+
+@pytest.mark.parametrize("fmt", ["l3", "l2"])
+def test_compute_takes_an_event_store_as_run_does(tmp_path, fmt):
+    """Issue 15 item 9: `compute(mmsim.load(store))` was a DataError; it takes what mmsim.run takes."""
+    from mmsim.synth import SynthConfig, write_store
+
+    store = mmsim.load(write_store(SynthConfig(seed=3, duration=30 * 1_000_000_000, format=fmt), tmp_path / "s"))
+    from_store = compute(store, mmsim.SignalConfig(ofi_half_life="500ms"))
+    from_array = compute(np.asarray(store.events), mmsim.SignalConfig(ofi_half_life=500_000_000))
+    assert from_store.dtype == SIGNAL_DTYPE and len(from_store) == len(store.events)
+    np.testing.assert_array_equal(from_store.view(np.int64), from_array.view(np.int64))  # bit for bit, NaN too
 
 
 # ---------------------------------------------------------------------------- hand values

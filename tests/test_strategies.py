@@ -342,6 +342,18 @@ def test_fit_intensity_recovers_a_known_exponential():
     assert "(not fitted)" in text  # the sparse tail is shown but not fitted
 
 
+def test_fit_intensity_takes_an_event_store_as_run_does(tmp_path):
+    """Issue 15 item 9: fit_intensity(mmsim.load(store)) failed; it takes what mmsim.run takes."""
+    import mmsim
+    from mmsim.synth import SynthConfig, write_store
+
+    fit_intensity = resolve_strategy("strategies/glft.py:fit_intensity", base_dir=ROOT)
+    store = mmsim.load(write_store(SynthConfig(seed=5, duration=600 * 1_000_000_000), tmp_path / "s"))
+    a, b = fit_intensity(store), fit_intensity(np.asarray(store.events))
+    assert (a.A, a.k, a.r2, a.sigma, a.n_orders) == (b.A, b.k, b.r2, b.sigma, b.n_orders)
+    assert a.n_orders > 100
+
+
 def test_fit_intensity_needs_trades():
     import mmsim
 

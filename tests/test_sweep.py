@@ -245,13 +245,15 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
 
 
 def test_real_point_error_is_recorded(amzn_store: Path, tmp_path: Path) -> None:
+    # A size of half a lot passes every check before the sweep (it is a number) and fails
+    # when the strategy first quotes: that point is recorded as failed, the other runs.
     grid = write_grid(tmp_path, amzn_store, ["0ms"], "points:\n  - {strategy.params.size: 100}\n"
-                                                      "  - {strategy.params.sizee: 100}\n")
+                                                      "  - {strategy.params.size: 0.5}\n")
     rows = sw.run_sweep(grid, out=tmp_path / "out", workers=0)
     assert [r["status"] for r in rows] == ["ok", "error"]
     assert rows[0]["n_events"] == 30_000 and rows[0]["fills.count"] > 0
-    assert rows[1]["error_type"] == "ConfigError"
-    assert rows[1]["error_message"] == "strategy FixedSpread: unknown parameter 'sizee' (it takes: half_spread, size)"
+    assert rows[1]["error_type"] == "StrategyError"
+    assert rows[1]["error_message"].startswith("strategy FixedSpread returned an invalid quote at local time ")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
@@ -337,9 +339,9 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
     assert "StrategyError: boom" in page and "<td class='k'>Pull</td>" in page
     header, body = table_rows(rows, grid)
     assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "fills.count", "toxic_share",
-                      "markout 1s"]
-    assert body[1] == ["Naive", "5ms", "ok", "1", "11", "0.1", "-0.5"]
-    assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–"]
+                      "markout 1s", "point", "digest"]
+    assert body[1] == ["Naive", "5ms", "ok", "1", "11", "0.1", "-0.5", "p1", "–"]
+    assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–", "p3", "–"]
 
 
 def test_cli_needs_an_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

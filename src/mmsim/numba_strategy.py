@@ -282,6 +282,16 @@ class NumbaStrategyType:
         """Like calling the type, from a mapping (as read from a config's ``strategy.params``)."""
         return NumbaStrategy(self, params or {})
 
+    def check_params(self, params: Mapping[str, Any] | None = None) -> dict[str, float]:
+        """The parameters :meth:`from_params` would use (defaults filled in), without compiling the rule.
+
+        Raises
+        ------
+        ConfigError
+            Naming an unknown, missing or non-numeric parameter.
+        """
+        return _resolve_params(self.name, self.param_spec, params or {})
+
     def python(self, *, pure: bool = False, **params: Any) -> "RuleStrategy":
         """The same rule as an :class:`mmsim.Strategy` (the Python path, for prototyping).
 

@@ -26,7 +26,7 @@ from typing import Any, Mapping
 from .errors import ConfigError, StrategyError
 from .strategy import Strategy
 
-__all__ = ["ENTRY_POINT_GROUP", "available_strategies", "load_strategy", "resolve_strategy"]
+__all__ = ["ENTRY_POINT_GROUP", "available_strategies", "check_strategy", "load_strategy", "resolve_strategy"]
 
 #: Entry-point group third-party strategies register under.
 ENTRY_POINT_GROUP = "mmsim.strategies"
@@ -228,6 +228,32 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
     if not _is_strategy(built):
         raise StrategyError(f"{spec} built a {type(built).__name__}, not an mmsim.Strategy or numba strategy")
     return built
+
+
+def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None) -> None:
+    """Check that :func:`load_strategy` would succeed, as cheaply as possible.
+
+    A numba strategy's parameters are checked against its declaration without
+    compiling the rule (``check_params``); any other plugin is built (building
+    a Python strategy is cheap and runs its own checks). What ``mmsim sweep``
+    runs on every distinct strategy of a grid before any point starts.
+
+    Raises
+    ------
+    ConfigError
+        Unknown spec, or an unknown, missing or bad parameter (named).
+    StrategyError
+        The plugin is not a strategy, or its code fails while loading or building.
+    """
+    params = {} if params is None else params
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"strategy {spec}: parameters must be a mapping, got {type(params).__name__}")
+    obj = resolve_strategy(spec, base_dir=base_dir)
+    check = getattr(obj, "check_params", None)
+    if isinstance(obj, type) or not callable(check):
+        load_strategy(spec, params, base_dir=base_dir)
+        return
+    check(dict(params))
 
 
 def _build(factory: Any, params: Mapping[str, Any], label: str) -> Any:

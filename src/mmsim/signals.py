@@ -116,13 +116,14 @@ def native_params(config: SignalConfig | None = None) -> Any:
     return native
 
 
-def compute(events: np.ndarray, config: Config | SignalConfig | None = None) -> np.ndarray:
+def compute(events: Any, config: Config | SignalConfig | None = None) -> np.ndarray:
     """Compute every native signal after every event.
 
     Parameters
     ----------
-    events : ndarray of EVENT_DTYPE
-        Market events in ``exch_ts`` order (a memory-mapped store works).
+    events : ndarray of EVENT_DTYPE or EventStore
+        Market events in ``exch_ts`` order: what :func:`mmsim.run` takes (an
+        event store from :func:`mmsim.load`, memory-mapped, or an array).
     config : Config or SignalConfig, optional
         A run configuration (its ``signals`` section is used) or the section
         itself; defaults to ``SignalConfig()``. ``enabled`` is ignored here.
@@ -137,8 +138,8 @@ def compute(events: np.ndarray, config: Config | SignalConfig | None = None) -> 
     Raises
     ------
     DataError
-        If ``events`` is not a 1-d array of ``EVENT_DTYPE``, or the engine
-        finds a bad event (the message names its index).
+        If ``events`` is neither an event store nor a 1-d array of
+        ``EVENT_DTYPE``, or the engine finds a bad event (the message names its index).
     ConfigError
         If a signal parameter is out of range.
     """
@@ -146,6 +147,8 @@ def compute(events: np.ndarray, config: Config | SignalConfig | None = None) -> 
 
     section = config.signals if isinstance(config, Config) else config
     params = native_params(section)
+    if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore, as mmsim.run takes
+        events = events.events
     if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
         got = events.dtype if isinstance(events, np.ndarray) else type(events).__name__
         raise DataError(f"signals.compute: events must be a 1-d array of mmsim.EVENT_DTYPE, got {got}")

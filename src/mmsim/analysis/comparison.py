@@ -239,36 +239,42 @@ class Comparison:
             "rows": [r.to_dict() for r in self.rows],
         })
 
-    def rich_table(self) -> Any:
-        """The comparison as a rich Table."""
+    def rich_table(self, width: int | None = None) -> Any:
+        """The comparison as a rich Table (stacked into several to fit ``width`` columns when given)."""
         from rich import box
         from rich.table import Table
 
+        from .._tables import fit_table
         from ..report.compute import format_ns
 
-        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
-                        f"{self.confidence * 100:g}% stationary-bootstrap CI",
-                  caption=f"markouts and spread capture in ticks/lot, PnL in quote currency per day; "
-                          f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
-                          f"seed {self.seed}")
+        title = (f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
+                 f"{self.confidence * 100:g}% stationary-bootstrap CI")
+        caption = (f"markouts and spread capture in ticks/lot, PnL in quote currency per day; "
+                   f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
+                   f"seed {self.seed}")
         level = f"{self.confidence * 100:g}% CI"
-        for c in ("quantity", "A", "B", "B − A", level, "block", "real?"):
-            t.add_column(c, justify="left" if c == "quantity" else "right", no_wrap=True)
+        cols = [(c, {"justify": "left" if c == "quantity" else "right"})
+                for c in ("quantity", "A", "B", "B − A", level, "block", "real?")]
+        rows = []
         for r in self.rows:
             money = r.metric == "pnl_per_day"
             d = r.diff
             ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money, True)}, {_fmt(d.ci_high, money, True)}]"
-            t.add_row(r.label, _fmt(r.a, money, True), _fmt(r.b, money, True), _fmt(d.estimate, money, True), ci,
-                      f"{d.block:.1f}", "yes" if d.significant else "no")
-        return t
+            rows.append([r.label, _fmt(r.a, money, True), _fmt(r.b, money, True), _fmt(d.estimate, money, True), ci,
+                         f"{d.block:.1f}", "yes" if d.significant else "no"])
+
+        def make(t: str | None, c: str | None) -> Any:
+            return Table(box=box.SIMPLE_HEAD, pad_edge=False, title=t, caption=c)
+
+        return fit_table(make, cols, rows, width, groups=[[1, 2, 3], [4, 5, 6]], title=title, caption=caption)
 
     def print(self, console: Any = None) -> None:
-        """Print the table and the verdicts."""
+        """Print the table and the verdicts (the table stacked to fit the console's width)."""
         if console is None:
             from rich.console import Console
 
             console = Console()
-        console.print(self.rich_table())
+        console.print(self.rich_table(console.width))
         for v in self.verdicts():
             console.print(v, highlight=False)
 

@@ -205,11 +205,11 @@ class QueueScore:
             "fit": None if self.fit is None else self.fit.to_dict(),
         })
 
-    def rich_table(self) -> Any:
-        """The score table as a rich Table."""
+    def rich_table(self, width: int | None = None) -> Any:
+        """The score table as a rich Table (stacked into several to fit ``width`` columns when given)."""
         from ..report.render_queue import queue_models_table
 
-        return queue_models_table(self.to_dict())
+        return queue_models_table(self.to_dict(), width)
 
     def print(self, console: Any = None) -> None:
         """Print the score table and the fit."""
@@ -219,7 +219,7 @@ class QueueScore:
             from rich.console import Console
 
             console = Console()
-        console.print(self.rich_table())
+        console.print(self.rich_table(console.width))
         for line in queue_models_summary(self.to_dict()):
             console.print(line, highlight=False)
 

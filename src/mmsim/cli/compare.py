@@ -72,7 +72,7 @@ def cmd(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        cmp.print(Console(soft_wrap=True))
+        cmp.print(Console())
     if args.output is not None:
         print(f"wrote {cmp.save(args.output)}")
     return 0

@@ -100,9 +100,8 @@ def cmd(args: argparse.Namespace) -> int:
         signal_buckets=args.signal_buckets,
         position_limit=args.position_limit,
     )
-    console = Console(soft_wrap=True)
     if not args.quiet:
-        rep.print(console)
+        rep.print(Console())
     written = rep.save(out, plots=not args.no_plots)
-    console.print(f"wrote {', '.join(sorted(written))} to {out}", markup=False, highlight=False)
+    print(f"wrote {', '.join(sorted(written))} to {out}")  # one line, never wrapped: the path stays whole
     return 0

@@ -29,7 +29,12 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="run on this Dask distributed scheduler (needs `pip install mmsim[dask]`)")
     p.add_argument("--retry-failed", action="store_true", help="run again the points recorded as failed")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots (the HTML has the table only)")
-    add_force(p, "start afresh: replace the results already in OUT instead of resuming them")
+    p.add_argument("--point", metavar="ID",
+                   help="instead of the sweep, run the one point whose id starts with ID (the table's `point` "
+                        "column) and write its full report and its resolved config.yaml to OUT/points/<id>; "
+                        "`mmsim run OUT/points/<id>/config.yaml -o DIR` re-runs it")
+    add_force(p, "start afresh: replace the results already in OUT instead of resuming them (with --point: "
+                 "replace that point's directory)")
     add_quiet(p, "no progress bar or table")
     p.set_defaults(func=cmd)
     return p
@@ -45,6 +50,8 @@ def cmd(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.grid}: no output directory: pass -o OUT or set `output:` in the grid")
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers: expected a non-negative integer, got {args.workers}")
+    if args.point is not None:
+        return _drill(args, grid, Path(out))
     try:
         rows = run_sweep(grid, out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
                          progress=not args.quiet, fresh=args.force)
@@ -59,7 +66,39 @@ def cmd(args: argparse.Namespace) -> int:
     if not args.quiet:
         from rich.console import Console
 
-        Console().print(rich_table(rows, grid))
+        console = Console()
+        console.print(rich_table(rows, grid, width=console.width))
     print(f"{len(rows)} points ({n_fail} failed), {events:,} events -> {Path(out) / RESULTS_FILE}, "
           f"{Path(out) / 'sweep.html'}")
     return 1 if n_fail else 0
+
+
+def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
+    """``mmsim sweep GRID --point ID``: one point, its full report and config.yaml in OUT/points/<id>."""
+    from ..sweep import RESULTS_FILE, read_results, run_point, select_point
+    from ..sweep.grid import _describe
+    from ..sweep.points import POINT_CONFIG, check_points, differences
+    from ._common import ensure_new_output, progress_bar
+
+    point = select_point(grid, args.point)
+    check_points([point], len(grid.points))
+    target = out / "points" / point.id
+    ensure_new_output(target, args.force, marker="result.json", what="point directory")
+    with progress_bar(f"point {point.id[:8]}", args.quiet) as update:
+        done = run_point(grid, point, target, plots=not args.no_plots, progress=update)
+    if not args.quiet:
+        from rich.console import Console
+
+        done["report"].print(Console())
+    recorded = read_results(out / RESULTS_FILE).get(point.id)
+    if recorded is not None and recorded.get("status") == "ok":
+        diff = differences(done["metrics"], recorded.get("metrics") or {})
+        if diff:
+            print(f"note: {len(diff)} figures differ from the sweep's record of this point in {out / RESULTS_FILE} "
+                  f"({', '.join(diff[:3])}{', ...' if len(diff) > 3 else ''}): the event store or the strategy "
+                  "file changed since the sweep ran", file=sys.stderr)
+    result = done["result"]
+    print(f"point {point.id} ({_describe(point.overrides)}): {result.n_events:,} events, {len(result.fills):,} "
+          f"fills -> {target} (report.html, {POINT_CONFIG}); re-run it with: mmsim run {target / POINT_CONFIG} "
+          "-o DIR")
+    return 0

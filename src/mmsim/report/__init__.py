@@ -46,12 +46,16 @@ class Report:
         return self._computed.fills
 
     def print(self, console: Any = None) -> None:
-        """Print the report as rich tables (to ``console``, default a new stdout console)."""
+        """Print the report as rich tables (to ``console``, default a new stdout console).
+
+        Tables wider than the console are stacked into narrower ones, so every
+        number prints whole at any width (80 columns included).
+        """
         if console is None:
             from rich.console import Console
 
             console = Console()
-        for table in rich_tables(self.data):
+        for table in rich_tables(self.data, width=console.width):
             console.print(table)
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -48,6 +48,8 @@ from .markouts import (
     summarize,
 )
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
+from .rejects import reject_warnings, rejects_block
+from .setup import describe_setup
 
 __all__ = [
     "CONFIDENCE",
@@ -241,8 +243,14 @@ def compute_report(
     }
 
     meta = dict(getattr(result, "meta", None) or {})
+    from .. import __version__
+
+    rejects = rejects_block(orders)
     data: dict[str, Any] = {
         "schema": "mmsim.report/1",
+        "setup": describe_setup(result, t_start=t_start, t_end=t_end, n_events=int(exch_ts.size),
+                                version=__version__),
+        "warnings": reject_warnings(rejects),
         "run": {
             "symbol": meta.get("symbol"),
             "start_ts": t_start,
@@ -266,6 +274,7 @@ def compute_report(
         "inventory": inventory,
         "risk": risk,
         "cancel_race": cancel_race,
+        "rejects": rejects,
     }
 
     columns = _fills_table(f, m0_2, eff2, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, sig_values, tick_size)

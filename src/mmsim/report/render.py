@@ -20,6 +20,7 @@ from .._json import json_clean
 from .._plot import figure, png_bytes
 from ._format import _money, _num, _pct
 from .compute import ReportData
+from .setup import setup_rows
 from .render_queue import plot_queue_models, queue_models_rows, queue_models_summary, queue_models_table
 from .render_queue import tolerance_label as _tol
 
@@ -66,6 +67,7 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Turnover (notional)", _money(fl["turnover"])),
         ("Fill rate (filled / quoted qty)", _pct(fl["fill_rate"])),
         ("Order-to-trade ratio", _num(fl["order_to_trade"], 2)),
+        *_reject_rows(d),
         (f"Toxic share @ {d['toxic']['horizon']} (fills / qty)",
          f"{_pct(d['toxic_share'])} / {_pct(d['toxic_share_qty'])}"),
         ("Inventory mean |pos| / max |pos|", f"{_num(inv['mean_abs'], 2)} / {_num(inv['max_abs'])}"),
@@ -79,7 +81,7 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 _MARKOUT_HEADER = ("horizon", "mean", "95% CI", "median", "bps", "buy", "sell", "maker", "taker", "n", "excluded")
 #: The terminal leaves out median and excluded (they are in report.json and the HTML) to fit 80 columns.
-_MARKOUT_TERMINAL = ("horizon", "mean", "95% CI", "bps", "buy", "sell", "maker", "taker", "n")
+_MARKOUT_TERMINAL = ("horizon", "mean", "95% CI", "bps", "n", "buy", "sell", "maker", "taker")
 
 
 def _markout_rows(d: Mapping[str, Any], columns: Sequence[str] = _MARKOUT_HEADER) -> list[list[str]]:
@@ -127,44 +129,91 @@ def _signal_width(d: Mapping[str, Any]) -> int:
     return max((len(s["buckets"]) for s in d["signals"].values()), default=0)
 
 
-def rich_tables(d: Mapping[str, Any]) -> list[Any]:
-    """The terminal report as a list of rich renderables (summary, markouts, spread, signals)."""
+def _box_table(title: str | None, caption: str | None) -> Any:
     from rich.table import Table
+
+    return Table(title=title, caption=caption)
+
+
+def _reject_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rj = d.get("rejects")
+    if not rj:
+        return []
+    rows = []
+    for what, total, share in (("orders", "orders_sent", "order_share"), ("cancels", "cancels_sent", "cancel_share")):
+        n = sum(rj[what].values())
+        rows.append((f"{what.capitalize()} rejected (of {_num(rj[total])} sent)", f"{_num(n)} ({_pct(rj[share])})"))
+        for name, k in rj[what].items():
+            rows.append((f"  {_REASON_TEXT.get(name, name)}", _num(k)))
+    return rows
+
+
+#: How each reject reason reads in the tables (report.json keeps the enum names).
+_REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE": "order already filled/cancelled"}
+
+
+def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
+    """The terminal report as a list of rich renderables.
+
+    What was run (the setup), the summary, markouts, the spread decomposition,
+    markout by signal, the queue-model section when present, and a warning line
+    per reject storm last. With ``width`` (the console's columns) a table wider
+    than that is stacked into several (:func:`mmsim._tables.fit_table`), so no
+    number is cut.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from .._tables import fit_table
 
     run = d["run"]
     title = f"mmsim report{' — ' + run['symbol'] if run.get('symbol') else ''}"
-    summary = Table(title=title, caption=f"{_ts(run['start_ts'])} → {_ts(run['end_ts'])}, "
-                    f"{run['n_events']:,} events; money in quote currency")
+    out: list[Any] = []
+    if d.get("setup"):
+        head = Table(title=title, show_header=False, box=box.SIMPLE, pad_edge=False)
+        head.add_column("what", style="bold", no_wrap=True)
+        head.add_column("value", overflow="fold")
+        for k, v in setup_rows(d["setup"]):
+            head.add_row(k, v)
+        out.append(head)
+        title = "Summary"
+    summary = Table(title=title, caption="money in quote currency")
     summary.add_column("metric")
-    summary.add_column("value", justify="right")
+    summary.add_column("value", justify="right", no_wrap=True)
     for k, v in _summary_rows(d):
         summary.add_row(k, v)
+    out.append(summary)
 
-    mk = Table(title="Markouts (ticks, + = good for us; buy/sell/maker/taker: means)")
-    for c in _MARKOUT_TERMINAL:
-        mk.add_column(c, justify="left" if c == "horizon" else "right", no_wrap=c in ("horizon", "95% CI"))
-    for r in _markout_rows(d, _MARKOUT_TERMINAL):
-        mk.add_row(*r)
+    right = {"justify": "right"}
+    # A group without fills (no taker fills, as for a post-only quoter) has no column: all of it would be "–".
+    empty = [g for g in ("maker", "taker") if not any(h["groups"][g]["n"] for h in d["markouts"])]
+    shown = [c for c in _MARKOUT_TERMINAL if c not in empty]
+    mk_cols = [(c, {"justify": "left"} if c == "horizon" else right) for c in shown]
+    means = "/".join(c for c in ("buy", "sell", "maker", "taker") if c in shown)
+    out.append(fit_table(_box_table, mk_cols, _markout_rows(d, shown), width,
+                         groups=[[1, 2, 3, 4], list(range(5, len(shown)))],
+                         title=f"Markouts (ticks, + = good for us; {means}: means"
+                               + "".join(f"; no {g} fills" for g in empty) + ")"))
 
-    sp = Table(title="Spread decomposition (ticks, means over the fills with a markout at h): "
-               "effective = realized + price impact")
-    for c in ("horizon", "effective", "realized", "price impact", "realized bps", "impact bps", "n"):
-        sp.add_column(c, justify="left" if c == "horizon" else "right")
-    for r in _spread_rows(d):
-        sp.add_row(*r)
-    out = [summary, mk, sp]
+    sp_cols = [(c, {"justify": "left"} if c == "horizon" else right)
+               for c in ("horizon", "effective", "realized", "price\nimpact", "realized\nbps", "impact\nbps", "n")]
+    out.append(fit_table(_box_table, sp_cols, _spread_rows(d), width,
+                         title="Spread decomposition (ticks, means over the fills with a markout at h): "
+                               "effective = realized + price impact"))
 
-    width = _signal_width(d)
-    if width:
-        sg = Table(title=f"Mean markout @ {d['toxic']['horizon']} by signal quantile at fill "
-                   "(ticks; Q1 = lowest; ρ = Spearman)")
-        for c in ("signal", *[f"Q{i + 1}" for i in range(width)], "ρ", "ρ signed", "n"):
-            sg.add_column(c, justify="left" if c == "signal" else "right", no_wrap=c == "signal")
-        for r in _signal_rows(d, width):
-            sg.add_row(*r)
-        out.append(sg)
+    sw = _signal_width(d)
+    if sw:
+        sg_cols = [(c, {"justify": "left"} if c == "signal" else right)
+                   for c in ("signal", *[f"Q{i + 1}" for i in range(sw)], "ρ", "ρ\nsigned", "n")]
+        out.append(fit_table(_box_table, sg_cols, _signal_rows(d, sw), width,
+                             groups=[list(range(1, sw + 1)), [sw + 1, sw + 2, sw + 3]],
+                             title=f"Mean markout @ {d['toxic']['horizon']} by signal quantile at fill "
+                                   "(ticks; Q1 = lowest; ρ = Spearman)"))
     if d.get("queue_models"):
-        out.append(queue_models_table(d["queue_models"]))
+        out.append(queue_models_table(d["queue_models"], width))
+    for w in d.get("warnings") or []:
+        out.append(Text(f"warning: {w}", style="bold yellow"))
     return out
 
 
@@ -318,10 +367,13 @@ def plot_signals(rep: ReportData) -> bytes | None:
             m, ci = b["markout_ticks"]["mean"], b["markout_ticks"]
             half = None if ci["ci_high"] is None else (ci["ci_high"] - ci["ci_low"]) / 2
             text = _num(m, 2) + ("" if half is None else f" ±{half:.2f}")
-            ax.text(b["q"], i, text, ha="center", va="center", fontsize=7)
+            # White on the darkest cells (either end of the colour map), black elsewhere: readable on both.
+            dark = m is not None and lim > 0 and abs(m) / lim > 0.7
+            ax.text(b["q"], i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
     names = []
     for name, s in sig.items():
-        rho = f"{s['spearman']['rho']:+.2f}" if s["spearman"] else "–"
+        rho = "–" if not s["spearman"] else _num(s["spearman"]["rho"], 2) if round(s["spearman"]["rho"], 2) == 0 \
+            else f"{s['spearman']['rho']:+.2f}"  # a rho that rounds to zero reads 0.00, not -0.00
         names.append(f"{name}  ρ={rho}")
     ax.set_yticks(np.arange(len(sig)), names, fontsize=8)
     ax.set_xticks(np.arange(width), [f"Q{k + 1}" for k in range(width)], fontsize=8)
@@ -354,6 +406,10 @@ th,td{padding:.25em .7em;border-bottom:1px solid #eee;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}
 td.neg{color:#b00}td.pos{color:#070}img{max-width:100%;border:1px solid #eee}
 p.note{color:#555;font-size:.85em}
+td.sub{padding-left:2em;color:#444}
+table.setup th{text-align:left;background:none;padding-right:1.2em;vertical-align:top}
+table.setup td{text-align:left;overflow-wrap:anywhere}
+p.warn{background:#fff4e0;border-left:4px solid #e69500;padding:.5em .8em;font-weight:600}
 """
 
 
@@ -362,10 +418,17 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) 
 
     def cell(v: str) -> str:
         cls = ' class="neg"' if v.startswith("-") else ""
-        return f"<td{cls}>{html.escape(v)}</td>"
+        if v.startswith("  "):  # a sub-row of the one above (the PnL parts, rejects by reason)
+            cls = ' class="sub"'
+        return f"<td{cls}>{html.escape(v.strip())}</td>"
 
     body = "".join("<tr>" + "".join(cell(v) for v in r) + "</tr>" for r in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _setup_table(setup: Mapping[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in setup_rows(setup))
+    return f'<table id="setup" class="setup"><tbody>{rows}</tbody></table>'
 
 
 def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
@@ -378,8 +441,15 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>mmsim report {sym}</title><style>{_CSS}</style></head><body>",
         f'<h1 id="title">mmsim report {sym}</h1>',
-        f'<p class="note">{html.escape(_ts(run["start_ts"]))} → {html.escape(_ts(run["end_ts"]))} UTC, '
-        f'{run["n_events"]:,} events, tick size {run["tick_size"]:g}, tick value {run["tick_value"]:g}. '
+    ]
+    parts += [f'<p class="warn" id="warning-{i}">warning: {html.escape(w)}</p>'
+              for i, w in enumerate(d.get("warnings") or [])]
+    if d.get("setup"):
+        parts += ["<h2>What was run</h2>", _setup_table(d["setup"])]
+    span = "" if d.get("setup") else (f'{html.escape(_ts(run["start_ts"]))} → {html.escape(_ts(run["end_ts"]))} UTC, '
+                                      f'{run["n_events"]:,} events, ')
+    parts += [
+        f'<p class="note">{span}Tick size {run["tick_size"]:g}, tick value {run["tick_value"]:g}. '
         "Money in quote currency; markouts in ticks, positive = good for us; intervals are "
         f'{int(run["confidence"] * 100)}% Student t.</p>',
         "<h2>Summary</h2>",

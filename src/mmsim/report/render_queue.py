@@ -75,10 +75,12 @@ def queue_models_rows(q: Mapping[str, Any], terminal: bool = False) -> tuple[lis
     return cols, rows
 
 
-def queue_models_table(q: Mapping[str, Any]) -> Any:
-    """The queue-model score as a rich Table (terminal form)."""
+def queue_models_table(q: Mapping[str, Any], width: int | None = None) -> Any:
+    """The queue-model score as a rich Table (terminal form), stacked to fit ``width`` columns when given."""
     from rich import box
     from rich.table import Table
+
+    from .._tables import fit_table
 
     info = q.get("info") or {}
     lat = info.get("latency") or {}
@@ -86,16 +88,16 @@ def queue_models_table(q: Mapping[str, Any]) -> Any:
              f"{info.get('strategy', '')}, feed/entry/response {lat.get('feed', '?')}/{lat.get('entry', '?')}/"
              f"{lat.get('response', '?')}")
     header, rows = queue_models_rows(q, terminal=True)
-    t = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False,
-              caption=f"fills matched one to one on side and price within {tolerance_label(q['tolerance_ns'])}; biases are "
-                      "model − truth; the truth row's markout is its value (ticks/lot)")
-    for c in header:  # two-line headers keep the numbers' columns narrow
-        t.add_column(c.replace("markout bias ", "markout\nbias ").replace("PnL bias", "PnL\nbias")
-                     .replace("lots bias", "lots\nbias"),
-                     justify="left" if c == "model" else "right", no_wrap=True)
-    for r in rows:
-        t.add_row(*r)
-    return t
+    caption = (f"fills matched one to one on side and price within {tolerance_label(q['tolerance_ns'])}; biases "
+               "are model − truth; the truth row's markout is its value (ticks/lot)")
+
+    def make(t: str | None, c: str | None) -> Any:
+        return Table(title=t, box=box.SIMPLE_HEAD, pad_edge=False, caption=c)
+
+    # Two-line headers keep the numbers' columns narrow.
+    cols = [(c.replace("markout bias ", "markout\nbias ").replace("PnL bias", "PnL\nbias")
+             .replace("lots bias", "lots\nbias"), {"justify": "left" if c == "model" else "right"}) for c in header]
+    return fit_table(make, cols, rows, width, title=title, caption=caption)
 
 
 def tolerance_label(ns: int) -> str:

@@ -30,7 +30,9 @@ Example
 >>> table = mmsim.sweep.to_array(rows)          # structured numpy array   # doctest: +SKIP
 The package: :mod:`~mmsim.sweep.grid` (parsing a grid into points),
 :mod:`~mmsim.sweep.results` (the results file, resuming, :func:`to_array`),
-:mod:`~mmsim.sweep.execute` (local processes and Dask, :func:`run_sweep`) and
+:mod:`~mmsim.sweep.execute` (local processes and Dask, :func:`run_sweep`),
+:mod:`~mmsim.sweep.points` (checking every point before a sweep starts; one
+point's full report and resolved config, ``mmsim sweep GRID --point ID``) and
 :mod:`~mmsim.sweep.render` (terminal table, plots, HTML). The command line is
 ``mmsim sweep`` (:mod:`mmsim.cli.sweep`).
 """
@@ -39,14 +41,17 @@ from __future__ import annotations
 
 from .execute import default_point, run_sweep
 from .grid import GRID_KEYS, Grid, SweepPoint, load_grid, parse_grid
+from .points import POINT_CONFIG, check_points, run_point, select_point
 from .render import render_html, render_plots, rich_table, write_report
 from .results import RESULTS_FILE, read_results, to_array
 
 __all__ = [
     "GRID_KEYS",
+    "POINT_CONFIG",
     "RESULTS_FILE",
     "Grid",
     "SweepPoint",
+    "check_points",
     "default_point",
     "load_grid",
     "parse_grid",
@@ -54,7 +59,9 @@ __all__ = [
     "render_html",
     "render_plots",
     "rich_table",
+    "run_point",
     "run_sweep",
+    "select_point",
     "to_array",
     "write_report",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 from ..config import RunConfig
 from ..errors import ConfigError, MmsimError
 from .grid import _as_grid, _is_int
+from .points import check_points
 from .results import RESULTS_FILE, _flatten, _ResultsWriter, read_results
 
 __all__ = ["default_point", "run_sweep"]
@@ -59,6 +60,7 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
         "overrides": task["overrides"],
         "repeat": task["repeat"],
         "seed": int(config.engine.latency.seed),
+        "digest": config.digest(),
     }
     t0 = time.perf_counter()
     try:
@@ -190,7 +192,8 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[
             except Exception as exc:  # e.g. KilledWorker: the point took its workers down
                 t = by_key[fut.key]
                 yield {"id": t["id"], "index": t["index"], "overrides": t["overrides"], "repeat": t["repeat"],
-                       "seed": int(t["config"].engine.latency.seed), "status": "error", "metrics": {}, "n_events": None,
+                       "seed": int(t["config"].engine.latency.seed), "digest": t["config"].digest(),
+                       "status": "error", "metrics": {}, "n_events": None,
                        "error": {"type": type(exc).__name__, "message": str(exc), "traceback": ""},
                        "elapsed_s": None, "host": None, "pid": None,
                        "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}
@@ -247,7 +250,11 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
     Raises
     ------
     ConfigError
-        A bad grid (naming the key and line).
+        A bad grid (naming the key and line); or, with the default ``point_fn``,
+        a strategy that does not load with its parameters, a missing event store
+        or a ``recorded`` feed on a store without receive times, found before
+        any point runs (:func:`~mmsim.sweep.points.check_points`: one error
+        naming the points concerned).
     MmsimError
         Dask missing or unreachable, or a worker process died.
     KeyboardInterrupt
@@ -255,13 +262,16 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
     """
     grid = _as_grid(grid_or_path)
     out_dir = Path(out) if out is not None else (Path(grid.output) if grid.output else None)
-    if fresh and out_dir is not None and (out_dir / RESULTS_FILE).exists():
-        (out_dir / RESULTS_FILE).unlink()
-    done = read_results(out_dir / RESULTS_FILE) if out_dir is not None else {}
+    done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
     wanted = {p.id for p in grid.points}
     done = {k: v for k, v in done.items() if k in wanted}
     todo = [p for p in grid.points
             if p.id not in done or (retry_failed and done[p.id].get("status") != "ok")]
+    if point_fn is None and todo:
+        # What would fail every point alike fails once, here, before anything runs or is written.
+        check_points(todo, len(grid.points))
+    if fresh and out_dir is not None and (out_dir / RESULTS_FILE).exists():
+        (out_dir / RESULTS_FILE).unlink()
     tasks = [{"id": p.id, "index": p.index, "overrides": p.overrides, "repeat": p.repeat, "config": p.config,
               "point_fn": point_fn} for p in todo]
     if workers is None:
@@ -291,7 +301,7 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
     finally:
         if writer is not None:
             writer.close()
-    return [_flatten(done[p.id], grid) for p in grid.points if p.id in done]
+    return [_flatten(done[p.id], grid, p) for p in grid.points if p.id in done]
 
 
 class _Progress:

@@ -18,7 +18,7 @@ from ..config._fields import Section, kind_of
 from ..config.run import RUN_KEYS
 from ..errors import ConfigError
 
-__all__ = ["GRID_KEYS", "Grid", "SweepPoint", "load_grid", "parse_grid"]
+__all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
 
 #: Keys a grid file may hold.
 GRID_KEYS = ("axes", "base", "base_config", "output", "points", "repeats", "workers")
@@ -409,7 +409,7 @@ def _point_id(config: RunConfig, repeat: int) -> str:
 def _describe(overrides: Mapping[str, Any]) -> str:
     if not overrides:
         return "(base)"
-    return ", ".join(f"{k}={_label(v)}" for k, v in overrides.items())
+    return ", ".join(f"{k}={display_label(v, k)}" for k, v in overrides.items())
 
 
 def _label(value: Any) -> str:
@@ -423,6 +423,43 @@ def _label(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return _canonical(value)
     return repr(value)
+
+
+def display_label(value: Any, key: str = "") -> str:
+    """How a grid value reads in tables, plots and messages.
+
+    A latency (``latency.feed`` ... or a ``{lognormal: ...}``/``{constant: ...}``
+    mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
+    ``recorded``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
+    with a floor); a strategy section as
+    ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
+    a string as written; a number as Python prints it.
+    """
+    from ..config import LatencyModel, format_ns
+
+    last = key.rpartition(".")[2]
+    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
+        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant"))
+    if is_latency and not isinstance(value, bool):
+        try:
+            model = LatencyModel.parse(value, key or "latency")
+        except ConfigError:
+            pass
+        else:
+            # A duration keeps the text it was written with ("0ms", "250us").
+            if isinstance(value, str) and model.kind == "constant":
+                return value
+            label = model.describe()
+            if model.kind == "lognormal" and model.min_ns:  # two floors must not read alike
+                label = f"{label[:-1]}, min {format_ns(model.min_ns)})"
+            return label
+    if isinstance(value, Mapping) and isinstance(value.get("path"), str):
+        return _label(value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={display_label(v, f'{key}.{k}' if key else str(k))}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(display_label(v, key) for v in value) + "]"
+    return _label(value)
 
 
 def _short(text: str, width: int = 28) -> str:

@@ -15,9 +15,10 @@ import numpy as np
 from .._plot import figure, png_bytes
 from ..config import parse_duration
 from ..errors import ConfigError
-from .grid import Grid, _canonical, _label, _short
+from .grid import Grid, _canonical, _short, display_label
 
-__all__ = ["render_html", "render_plots", "rich_table", "write_report"]
+__all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "rich_table", "sweep_figures",
+           "write_report"]
 
 # Metrics the table and plots show first, in this order, when a run reports them.
 _HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share")
@@ -26,7 +27,7 @@ _HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fi
 
 def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str]) -> list[str]:
     """Metric names to show: the headline ones first, then markouts, in the run's order."""
-    skip = set(grid_keys) | {"id", "index", "repeat", "seed", "status", "n_events", "elapsed_s", "error_type",
+    skip = set(grid_keys) | {"id", "digest", "index", "repeat", "seed", "status", "n_events", "elapsed_s", "error_type",
                              "error_message"}
     names: list[str] = []
     for r in rows:
@@ -51,7 +52,7 @@ def _plot_metrics(cols: Sequence[str]) -> list[str]:
     return [c for c in cols if c in ("pnl.total", "toxic_share") or _is_markout(c)]
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, key: str = "") -> str:
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -64,13 +65,15 @@ def _fmt(v: Any) -> str:
         if abs(v) >= 100:
             return f"{v:,.0f}"
         return f"{v:.3g}"
-    return _short(_label(v))
+    return _short(display_label(v, key))
 
 
-def _value_labels(values: Sequence[Any], width: int = 28) -> list[str]:
-    """Labels for one column: a strategy section by its class name alone when that
-    already tells the rows apart, else with its parameters."""
-    labels = [_fmt(v) if not isinstance(v, (str, Mapping, list)) else _short(_label(v), width) for v in values]
+def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list[str]:
+    """Labels for one column of grid values (:func:`~mmsim.sweep.grid.display_label`): a
+    strategy section by its class name alone when that already tells the rows apart, else
+    with its parameters; a latency as ``5ms`` or ``lognormal(1ms, 0.5)``."""
+    labels = [_fmt(v, key) if not isinstance(v, (str, Mapping, list)) else _short(display_label(v, key), width)
+              for v in values]
     if all(isinstance(v, Mapping) and isinstance(v.get("path"), str) for v in values):
         names = [_short(v["path"]) for v in values]
         by_name: dict[str, set[str]] = {}
@@ -88,13 +91,16 @@ _SHORT_HEADER = {"pnl.total": "PnL", "pnl.spread_capture": "spread", "pnl.invent
 
 def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
                 short: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Header and cells: the grid's keys (and repeat), status, the metrics, then the point's id and digest."""
     keys = list(grid.keys)
     metrics = _metric_columns(rows, keys)
     if short:  # the terminal keeps the total; the PnL split is in the CSV and HTML
         metrics = [m for m in metrics if m not in ("pnl.spread_capture", "pnl.inventory", "pnl.fees")]
     names = [(_SHORT_HEADER.get(m, _header(m).replace("markout ", "mk ")) if short else _header(m)) for m in metrics]
-    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + names
-    columns = [_value_labels([r.get(k) for r in rows], 20 if short else 60) for k in keys]
+    tail = ["point"] if short else ["point", "digest"]
+    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + names + tail
+    # Labels whole: the terminal wraps a long one inside its column rather than cut it.
+    columns = [_value_labels([r.get(k) for r in rows], 10_000 if short else 60, k) for k in keys]
     body = []
     for i, r in enumerate(rows):
         line = [col[i] for col in columns]
@@ -104,13 +110,25 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
             line.append("ok")
             line.extend(_fmt(r.get(m)) for m in metrics)
         else:
-            line.append(f"{r.get('error_type')}: {_short(str(r.get('error_message')), 60)}")
+            # The terminal lists each failure's message under the table (a long cell would not fit).
+            line.append(str(r.get("error_type")) if short
+                        else f"{r.get('error_type')}: {_short(str(r.get('error_message')), 60)}")
             line.extend("–" for _ in metrics)
+        line.append(str(r.get("id"))[:POINT_ID_SHOWN] if short else str(r.get("id")))
+        if not short:
+            line.append(str(r.get("digest") or "–"))
         body.append(line)
     return header, body
 
 
-def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 200) -> Any:
+#: Widest a key column of the terminal table gets (a longer label wraps at its spaces).
+_KEY_WIDTH = 24
+
+#: Characters of a point's id the terminal table shows (``mmsim sweep --point`` takes any unique prefix).
+POINT_ID_SHOWN = 8
+
+
+def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 200, width: int | None = None) -> Any:
     """The results as a rich Table (one row per point, short column titles).
 
     Parameters
@@ -121,8 +139,17 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
         The grid they came from (its varying keys become the first columns).
     max_rows : int
         Show the first this many points (all of them are in results.csv and sweep.html).
+    width : int, optional
+        The console's width: a wider table is stacked into several, each
+        repeating the grid's key columns, so no number is cut or dropped.
+
+    Returns
+    -------
+    rich.table.Table or rich.console.Group
     """
     from rich.table import Table
+
+    from .._tables import fit_table
 
     n_fail = sum(1 for r in rows if r.get("status") != "ok")
     title = f"mmsim sweep: {len(rows)} points, {n_fail} failed"
@@ -130,60 +157,121 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
         title += f" (first {max_rows} shown; all in results.csv and sweep.html)"
         rows = rows[:max_rows]
     header, body = _table_rows(rows, grid, short=True)
-    table = Table(title=title,
-                  caption="PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills "
-                          "with a negative markout at the toxic horizon; mk h = mean markout at h in ticks "
-                          "(+ = good for us)")
+    caption = ("PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills with a negative "
+               "markout at the toxic horizon; mk h = mean markout at h in ticks (+ = good for us); point: the "
+               "start of the point's id (mmsim sweep GRID --point ID writes its full report)")
     nk = len(grid.keys) + (1 if grid.repeats > 1 else 0)
-    for i, h in enumerate(header):
-        # Values never wrap (a number cut in two reads as two numbers); titles may.
-        width = max([len(h)] + [len(line[i]) for line in body]) if i != nk else len(h)
-        table.add_column(h, justify="left" if i <= nk else "right", no_wrap=True, min_width=width)
-    for line in body:
-        table.add_row(*line)
-    return table
+    # The grid's keys wrap at their spaces within 24 columns (a strategy with its parameters, a lognormal
+    # latency with its floor); every other cell stays on one line.
+    wrap = {"no_wrap": False, "max_width": _KEY_WIDTH, "overflow": "fold"}
+    cols = [(h, {"justify": "left", **wrap} if i < len(grid.keys)
+             else {"justify": "left" if i <= nk or i == len(header) - 1 else "right"})
+            for i, h in enumerate(header)]
+    # Stacked column by column: status and the headline figures first, then the point, then the markouts.
+    marks = [i for i, h in enumerate(header) if h.startswith("mk ")]
+    groups = [[i] for i in range(nk, len(header)) if i not in marks] + [[m] for m in marks]
+
+    def make(t: str | None, c: str | None) -> Any:
+        return Table(title=t, caption=c)
+
+    table = fit_table(make, cols, body, width, keys=nk, groups=groups, title=title, caption=caption)
+    failed = [r for r in rows if r.get("status") != "ok"]
+    if not failed:
+        return table
+    from rich.console import Group
+    from rich.text import Text
+
+    lines = [Text(f"point {str(r.get('id'))[:POINT_ID_SHOWN]} ({_describe(r, grid)}): {r.get('error_type')}: "
+                  f"{r.get('error_message')}", style="red") for r in failed[:_MAX_ERRORS_SHOWN]]
+    if len(failed) > _MAX_ERRORS_SHOWN:
+        lines.append(Text(f"... and {len(failed) - _MAX_ERRORS_SHOWN} more failures (results.csv, sweep.html)"))
+    return Group(table, *lines)
 
 
-def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str], str, bool]:
-    """x positions, tick labels, axis title, and whether x is numeric."""
-    uniq: list[Any] = []
-    for v in values:
-        if _canonical(v) not in [_canonical(u) for u in uniq]:
-            uniq.append(v)
+_MAX_ERRORS_SHOWN = 10
+
+
+def _describe(row: Mapping[str, Any], grid: Grid) -> str:
+    return ", ".join(f"{k}={_short(display_label(row.get(k), k), 40)}" for k in grid.keys) or "base"
+
+
+def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str], str, str]:
+    """x positions, tick labels, axis title, and the axis kind: ``number``, ``duration`` or ``category``.
+
+    A duration axis is placed by its value in ns but ticked with the values as
+    written (``0ms``, ``250us``, ``1s``): the title carries no unit, since each
+    tick says its own. Anything that is not one number per value (strategies,
+    queue models, lognormal latencies) is categorical.
+    """
+    uniq = _unique(values)
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq) and not key.startswith("latency."):
-        return [float(v) for v in uniq], [_fmt(v) for v in uniq], key, True
+        return [float(v) for v in uniq], [_fmt(v) for v in uniq], key, "number"
     try:
         ns = [parse_duration(v, key) for v in uniq]
     except ConfigError:
         ns = None
     if ns is not None and (key.startswith("latency.") or key in ("decide_every", "sample_every")
                            or any(isinstance(v, str) for v in uniq)):
-        scale, unit = (1e6, "ms") if max(ns) >= 1_000_000 else ((1e3, "us") if max(ns) >= 1_000 else (1.0, "ns"))
-        return [n / scale for n in ns], [_label(v) for v in uniq], f"{key} ({unit})", True
-    return [float(i) for i in range(len(uniq))], [_short(_label(v), 18) for v in uniq], key, False
+        return [float(n) for n in ns], [display_label(v, key) for v in uniq], key, "duration"
+    return [float(i) for i in range(len(uniq))], _value_labels(uniq, 32, key), key, "category"
+
+
+#: Lines of one panel whose largest magnitudes differ by this factor or more get a symlog y axis.
+SYMLOG_RATIO = 20.0
+
+
+def _y_scale(ax: Any, groups: Sequence[Sequence[float]]) -> bool:
+    """Put ``ax`` on a symlog y scale when its groups of points differ by orders of magnitude; True if it did.
+
+    A group is one series (a line), and on a categorical axis also the points
+    of one category. Each group's size is its largest |value| (error bar ends
+    included); when the largest size is at least :data:`SYMLOG_RATIO` times the
+    smallest non-zero one, a linear axis would flatten the small ones onto
+    zero. The linear band ends at the decade of the smallest size
+    (``10**floor(log10(size))``), so every group sits in the logarithmic part
+    with its sign and level readable.
+    """
+    sizes = [max(abs(v) for v in ys) for ys in groups if ys]
+    sizes = [x for x in sizes if x > 0 and math.isfinite(x)]
+    if len(sizes) < 2 or max(sizes) / min(sizes) < SYMLOG_RATIO:
+        return False
+    linthresh = 10.0 ** math.floor(math.log10(min(sizes)))
+    ax.set_yscale("symlog", linthresh=linthresh)
+    return True
 
 
 def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, bytes]:
-    """PNG bytes by file name: one figure per varying key, one panel per plotted metric.
+    """PNG bytes by file name (``sweep_<key>.png``): :func:`sweep_figures` rendered."""
+    return {name: png_bytes(fig) for name, fig in sweep_figures(rows, grid).items()}
+
+
+def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, Any]:
+    """matplotlib Figures by file name: one figure per varying key, one panel per plotted metric.
 
     Each panel plots a metric (PnL total, toxic share, markout at each horizon)
-    against that key, one line per value of the other varying keys (averaged
+    against that key, one series per value of the other varying keys (averaged
     over them when there are more than eight combinations), the mean over
     repeats with a bar of one standard deviation (a single run's markout shows
-    its confidence interval). A duration axis spanning several decades is drawn
-    on a symlog scale, ticked at the grid's values.
+    its confidence interval). A numeric axis joins its points by lines; a
+    categorical one (strategies, queue models, lognormal latencies) shows
+    markers only, side by side. A duration axis spanning several decades is
+    drawn on a symlog scale, ticked at the grid's values as written. A panel
+    whose series differ by :data:`SYMLOG_RATIO` or more in size gets a symlog y
+    axis (its title says so).
     """
     ok = [r for r in rows if r.get("status") == "ok"]
     metrics = _plot_metrics(_metric_columns(ok, grid.keys))
     varying = [k for k in grid.keys if len({_canonical(r.get(k)) for r in rows}) > 1]
-    plots: dict[str, bytes] = {}
+    plots: dict[str, Any] = {}
     if not ok or not metrics:
         return plots
-    labels_of = {k: dict(zip([_canonical(r.get(k)) for r in rows], _value_labels([r.get(k) for r in rows], 40)))
+    labels_of = {k: dict(zip([_canonical(v) for v in _unique([r.get(k) for r in rows])],
+                             _value_labels(_unique([r.get(k) for r in rows]), 40, k)))
                  for k in varying}
     for key in varying:
         others = [k for k in varying if k != key]
-        xs, ticks, xtitle, numeric = _axis_values(key, [r.get(key) for r in rows])
+        xs, ticks, xtitle, kind = _axis_values(key, [r.get(key) for r in rows])
+        numeric = kind != "category"
         xpos = {c: x for c, x in zip([_canonical(v) for v in _unique([r.get(key) for r in rows])], xs)}
         groups: dict[str, list[Mapping[str, Any]]] = {}
         for r in ok:
@@ -193,11 +281,22 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
             groups = {f"mean over {', '.join(others)}": ok}
         ncols = min(3, len(metrics))
         nrows = math.ceil(len(metrics) / ncols)
-        height = 3.3 * nrows + 1.0
+        # Inches: each panel 2.35 high; under it the tick labels (tilted ones take room for
+        # their length), the axis title, then the next panel's title or the legend.
+        positive = [x for x in xs if x > 0]
+        wide = kind != "category" and bool(positive) and max(xs) / min(positive) >= 100 and len(xs) > 5
+        tilted = wide or (kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14))
+        below = 0.95 + (0.055 * max(len(t) for t in ticks) if tilted else 0.0)
+        panel, top, legend = 2.35, 0.65, 0.35
+        height = nrows * panel + nrows * below + top + legend
         fig = figure(4.6 * ncols, height, dpi=100)
+        # Categorical series sit side by side around each tick instead of on top of each other.
+        step = min(0.2, 0.6 / max(1, len(groups)))
         for i, m in enumerate(metrics):
             ax = fig.add_subplot(nrows, ncols, i + 1)
-            for label, grp in groups.items():
+            series: list[list[float]] = []
+            by_x: dict[float, list[float]] = {}
+            for g, (label, grp) in enumerate(groups.items()):
                 pts: dict[float, list[Mapping[str, Any]]] = {}
                 for r in grp:
                     if _number(r.get(m)) is not None:
@@ -207,13 +306,25 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
                 x = sorted(pts)
                 y = [float(np.mean([_number(r.get(m)) for r in pts[k]])) for k in x]
                 lo, hi = _spread(m, [pts[k] for k in x], y)
+                ends = [(m_, m_ - a, m_ + b) for m_, a, b in zip(y, lo, hi)]
+                series.append([v for e in ends for v in e])
+                for xv, e in zip(x, ends):
+                    by_x.setdefault(xv, []).extend(e)
+                color = f"C{g % 10}"
+                if not numeric:
+                    x = [v + (g - (len(groups) - 1) / 2) * step for v in x]
+                style = {"marker": "o", "ms": 5, "color": color, "label": label}
+                if not numeric:
+                    style["linestyle"] = "none"
                 if any(lo) or any(hi):
-                    ax.errorbar(x, y, yerr=[lo, hi], marker="o", ms=4, capsize=3, label=label)
+                    ax.errorbar(x, y, yerr=[lo, hi], capsize=3, **style)
                 else:
-                    ax.plot(x, y, marker="o", ms=4, label=label)
+                    ax.plot(x, y, **style)
+            symlog = _y_scale(ax, series + (list(by_x.values()) if not numeric else []))
             if _is_markout(m) or m.startswith("pnl"):
                 ax.axhline(0.0, color="0.6", lw=0.8)
-            ax.set_title(_header(m) + (" (ticks)" if _is_markout(m) else ""), fontsize=10)
+            ax.set_title(_header(m) + (" (ticks)" if _is_markout(m) else "") + (", symlog" if symlog else ""),
+                         fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
             positive = [x for x in xs if x > 0]
             if numeric and positive and max(xs) / min(positive) >= 100:
@@ -223,8 +334,11 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
                 ax.set_xlim(min(xs) - 0.3 * lin, max(xs) * 1.4)
                 ax.set_xticks(xs, ticks, fontsize=7, rotation=45 if len(xs) > 5 else 0)
                 ax.minorticks_off()
-            elif not numeric:
-                ax.set_xticks(xs, ticks, fontsize=8, rotation=30 if len(xs) > 4 else 0)
+            elif kind != "number":
+                tilt = len(xs) > 3 or max(len(t) for t in ticks) > 14
+                ax.set_xticks(xs, ticks, fontsize=8, rotation=25 if tilt else 0, ha="right" if tilt else "center")
+            if not numeric:
+                ax.set_xlim(-0.5, len(xs) - 0.5)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
         handles, labels = fig.axes[0].get_legend_handles_labels()
@@ -232,10 +346,9 @@ def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, byt
             fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
         fig.suptitle(f"sweep: metrics against {key}", fontsize=11)
         # Margins in inches (title above, legend below), whatever the panel count.
-        fig.subplots_adjust(left=0.08, right=0.98, top=1 - 0.65 / height, bottom=1.1 / height,
-                            hspace=0.7, wspace=0.3)
-        buf = png_bytes(fig)
-        plots[f"sweep_{key.replace('.', '_')}.png"] = buf
+        fig.subplots_adjust(left=0.08, right=0.98, top=1 - top / height, bottom=(below + legend) / height,
+                            hspace=below / panel, wspace=0.3)
+        plots[f"sweep_{key.replace('.', '_')}.png"] = fig
     return plots
 
 
@@ -279,7 +392,8 @@ def _unique(values: Iterable[Any]) -> list[Any]:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}
-td.k{text-align:left}td.err{color:#b00;text-align:left}img{max-width:100%;margin:1em 0}"""
+td.k{text-align:left}td.err{color:#b00;text-align:left}img{max-width:100%;margin:1em 0}
+td.id{text-align:left;font-family:ui-monospace,monospace;font-size:12px}div.wide{overflow-x:auto}"""
 
 
 def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[str, bytes]) -> str:
@@ -290,15 +404,17 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
              f"<title>mmsim sweep {html.escape(grid.source)}</title><style>{_CSS}</style></head><body>",
              f"<h1>mmsim sweep</h1><p>grid <code>{html.escape(grid.source)}</code>: {len(rows)} points, "
-             f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us).</p>",
-             "<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+             f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us). point: the point's "
+             "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
+             "config, as its report header shows it.</p>",
+             "<div class='wide'><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
     for line in body:
         cells = []
         for i, c in enumerate(line):
-            cls = "k" if i < nk else ("err" if i == nk and c != "ok" else "")
+            cls = "k" if i < nk else ("err" if i == nk and c != "ok" else ("id" if i >= len(line) - 2 else ""))
             cells.append(f"<td class='{cls}'>{html.escape(c)}</td>" if cls else f"<td>{html.escape(c)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
     for name, png in plots.items():
         b64 = base64.b64encode(png).decode("ascii")
         parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{b64}'>")

@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 
 from .._json import json_clean
-from .grid import Grid, _is_int, _label
+from .grid import Grid, SweepPoint, _is_int, _label
 
 __all__ = ["RESULTS_FILE", "read_results", "to_array"]
 
 #: Name of the results file inside the output directory. JSON Lines, one object per
 #: finished point: ``id``, ``index`` (position in the grid), ``overrides`` (dotted key ->
-#: value as written), ``repeat``, ``seed``, ``status`` (``"ok"`` or ``"error"``),
+#: value as written), ``repeat``, ``seed``, ``digest`` (:meth:`mmsim.RunConfig.digest` of the
+#: point's resolved config, as its report header shows it), ``status`` (``"ok"`` or ``"error"``),
 #: ``metrics`` (flat name -> number, from :func:`mmsim.runner.point_metrics`),
 #: ``n_events``, ``elapsed_s`` (wall time of the point), ``error`` (``{type, message,
 #: traceback}`` or null), ``host``, ``pid``, ``finished_at`` (UTC ISO time). A
@@ -93,9 +94,12 @@ def _last_newline(path: Path, size: int) -> int:
     return 0
 
 
-def _flatten(rec: Mapping[str, Any], grid: Grid) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": rec["id"], "index": rec.get("index"), "repeat": rec.get("repeat", 0),
-                           "seed": rec.get("seed"), "status": rec.get("status")}
+def _flatten(rec: Mapping[str, Any], grid: Grid, point: SweepPoint | None = None) -> dict[str, Any]:
+    # The digest of the point's resolved run config: what `mmsim run` of its config prints in
+    # the report header (a results file written before it was recorded gets it from the grid).
+    digest = rec.get("digest") or (point.config.digest() if point is not None else None)
+    row: dict[str, Any] = {"id": rec["id"], "digest": digest, "index": rec.get("index"),
+                           "repeat": rec.get("repeat", 0), "seed": rec.get("seed"), "status": rec.get("status")}
     overrides = rec.get("overrides") or {}
     for k in grid.keys:
         row[k] = overrides.get(k)

@@ -1,0 +1,96 @@
+"""Terminal tables that fit the terminal: columns are stacked into several tables rather than cut.
+
+Every table mmsim prints goes through :func:`fit_table`. When its natural width
+(each column as wide as its widest value, values never wrapped) is within the
+console's width it is one table; otherwise the columns are split into
+consecutive tables, each repeating the key columns (e.g. ``horizon``), so no
+number is ever cut (``-1.…``) or dropped. Column titles may wrap to two lines.
+rich loads when a table is built, not at ``import mmsim``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["fit_table"]
+
+
+def _measure(table: Any) -> int:
+    """The table's natural width (every column as wide as its widest cell), in columns."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=10_000, color_system=None, file=io.StringIO())
+    return int(console.measure(table).maximum)
+
+
+def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[tuple[str, dict[str, Any]]],
+              rows: Sequence[Sequence[Any]], width: int | None, *, keys: int = 1,
+              groups: Sequence[Sequence[int]] | None = None, title: str | None = None,
+              caption: str | None = None, row_styles: Sequence[dict[str, Any]] | None = None) -> Any:
+    """One rich Table, or a Group of tables stacked to fit ``width`` columns.
+
+    Parameters
+    ----------
+    make : callable
+        ``make(title, caption) -> rich.table.Table`` with the table's style (box,
+        padding) and no columns yet.
+    columns : sequence of (header, add_column keyword arguments)
+        Every column in order. Values never wrap unless a column says
+        ``no_wrap=False`` (then give it a ``max_width``: text such as a long
+        label wraps at its spaces inside that width).
+    rows : sequence of sequences
+        Cells (str or rich renderables), one per column.
+    width : int or None
+        The console's width; None: one table whatever its width.
+    keys : int
+        The first ``keys`` columns name the row and are repeated in every part.
+    groups : sequence of sequences of int, optional
+        Column indices (``>= keys``) that stay together when the table is split;
+        by default each column alone. Every non-key column must be in one group.
+    title, caption : str, optional
+        The first part takes the title (later ones ``title (continued)``); the
+        last part takes the caption.
+    row_styles : sequence of dict, optional
+        ``add_row`` keyword arguments per row (``end_section``, ``style``).
+
+    Returns
+    -------
+    rich.table.Table or rich.console.Group
+    """
+    from rich.console import Group
+
+    n = len(columns)
+    if groups is None:
+        groups = [[i] for i in range(keys, n)]
+    styles = list(row_styles) if row_styles is not None else [{} for _ in rows]
+
+    def build(cols: Sequence[int], t: str | None, c: str | None) -> Any:
+        table = make(t, c)
+        for i in cols:
+            header, kw = columns[i]
+            table.add_column(header, **{"no_wrap": True, **kw})
+        for r, st in zip(rows, styles):
+            table.add_row(*[r[i] for i in cols], **st)
+        return table
+
+    everything = list(range(n))
+    if width is None or _measure(build(everything, None, None)) <= width:
+        return build(everything, title, caption)
+    parts: list[list[int]] = []
+    current: list[int] = list(range(keys))
+    for g in groups:
+        trial = current + list(g)
+        if len(current) > keys and _measure(build(trial, None, None)) > width:
+            parts.append(current)
+            current = list(range(keys)) + list(g)
+        else:
+            current = trial
+    parts.append(current)
+    tables = []
+    for j, cols in enumerate(parts):
+        t = title if j == 0 else (f"{title} (continued)" if title else None)
+        tables.append(build(cols, t, caption if j == len(parts) - 1 else None))
+    return Group(*tables)

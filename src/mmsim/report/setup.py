@@ -1,0 +1,222 @@
+"""What a report was computed from: the run's data, strategy, engine settings, mmsim version and config digest.
+
+Every report states what was run (``report.json``'s ``setup``, the terminal's
+header table, the HTML's first table), so two reports of different runs can
+never be told apart only by their numbers. The source is the run description
+(:class:`mmsim.RunConfig`, ``result.run_config``) when the run came from one
+(``mmsim run``, sweeps, :func:`mmsim.runner.run_config`); a bare
+:func:`mmsim.run` knows its strategy by label only, and its digest covers the
+engine config, that label and the events' identity (docs/reports.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..config import Config, LatencyModel, RunConfig, format_ns
+
+__all__ = ["describe_setup", "fees_label", "latency_label", "queue_label", "setup_rows"]
+
+
+def _dur(ns: int) -> str:
+    return "0" if ns == 0 else format_ns(int(ns))
+
+
+def latency_label(model: LatencyModel) -> str:
+    """``constant 1ms``, ``recorded``, ``lognormal(1ms, 0.5)`` or ``lognormal(1ms, 0.5, min 100us)``."""
+    if model.kind == "recorded":
+        return "recorded"
+    if model.kind == "lognormal":
+        floor = f", min {_dur(model.min_ns)}" if model.min_ns else ""
+        return f"lognormal({_dur(model.median_ns)}, {model.sigma:g}{floor})"
+    return f"constant {_dur(model.ns)}"
+
+
+def queue_label(config: Config, levels: Any = None) -> str:
+    """``risk_averse``, ``power(2)`` or ``log``; on L3 data the exact FIFO that replaces them."""
+    q = config.queue
+    name = f"power({q.power:g})" if q.model == "power" else q.model
+    if str(levels).upper() == "L3":
+        return f"exact FIFO (L3 data; the L2 model {name} is not used)"
+    return name
+
+
+def fees_label(config: Config) -> str:
+    """``maker -0.5 bps, taker 7 bps`` (with per-lot parts when set); ``none`` when every fee is zero."""
+    f = config.fees
+
+    def side(bps: float, per_lot: float) -> str:
+        parts = [f"{bps:g} bps"] if bps or not per_lot else []
+        if per_lot:
+            parts.append(f"{per_lot:g}/lot")
+        return " + ".join(parts)
+
+    if not (f.maker_bps or f.taker_bps or f.maker_per_lot or f.taker_per_lot):
+        return "none"
+    return (f"maker {side(f.maker_bps, f.maker_per_lot)}, taker {side(f.taker_bps, f.taker_per_lot)} "
+            "(negative: a rebate)")
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={_plain(v)}" for k, v in params.items())
+
+
+def _plain(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, sort_keys=True, default=str)
+    return str(v)
+
+
+def _ts(ns: int) -> str:
+    return str(np.datetime64(int(ns), "ns"))[:23].replace("T", " ")
+
+
+def _span(ns: int) -> str:
+    s = ns / 1e9
+    if s < 120:
+        return f"{s:.3g} s"
+    h, rem = divmod(int(round(s)), 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{sec:02d}s"
+
+
+def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, version: str) -> dict[str, Any]:
+    """The ``setup`` section of report.json: everything needed to say (and redo) what was run.
+
+    Parameters
+    ----------
+    result : mmsim.Result or an object with ``config``, ``meta``, ``strategy`` and ``run_config``
+    t_start, t_end : int
+        Exchange time of the first and last replayed event, ns.
+    n_events : int
+        Events replayed.
+    version : str
+        mmsim's version.
+
+    Returns
+    -------
+    dict
+        ``data`` (``store``, ``symbol``, ``venue``, ``levels``, ``start_ts``,
+        ``end_ts``, ``span_s``, ``n_events``), ``strategy`` (``label``,
+        ``path``, ``params``; path and params null for a bare run), ``latency``
+        (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
+        ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
+        ``max_orders``, ``mmsim_version``, ``config_digest`` (12 hex digits),
+        ``digest_of`` (``"run config"`` or ``"engine config, strategy label and events"``),
+        ``config`` (the resolved config as a flat mapping) and ``result_digest``
+        (12 hex digits of the fills and order log, byte for byte; None without them).
+    """
+    job = getattr(result, "run_config", None)
+    job = job if isinstance(job, RunConfig) else None
+    cfg = job.engine if job is not None else getattr(result, "config", None)
+    if not isinstance(cfg, Config):
+        cfg = Config()
+    meta = dict(getattr(result, "meta", None) or {})
+    store = meta.get("store") or (job.data if job is not None and job.data else None)
+    label = str(getattr(result, "strategy", "") or "")
+    if job is not None:
+        path = job.strategy.path
+        params: dict[str, Any] | None = dict(job.strategy.params)
+        if not label:
+            label = path.rpartition(":")[2] or path
+    else:
+        path, params = None, None
+    data = {
+        "store": None if store is None else str(store),
+        "symbol": meta.get("symbol"),
+        "venue": meta.get("venue"),
+        "levels": meta.get("levels"),
+        "start_ts": int(t_start),
+        "end_ts": int(t_end),
+        "span_s": (int(t_end) - int(t_start)) / 1e9,
+        "n_events": int(n_events),
+    }
+    if job is not None:
+        plain = job.to_dict()
+        plain.pop("output", None)
+        digest, digest_of = job.digest(), "run config"
+    else:
+        plain = cfg.to_dict()
+        # No run description: the engine config, the strategy's label and the events' identity.
+        ident = {"config": plain, "strategy": label,
+                 "data": {k: data[k] for k in ("store", "symbol", "start_ts", "end_ts", "n_events")}}
+        text = json.dumps(ident, sort_keys=True, default=str, separators=(",", ":"))
+        digest, digest_of = hashlib.sha256(text.encode()).hexdigest()[:12], "engine config, strategy label and events"
+    lat = cfg.latency
+    return {
+        "result_digest": _records_digest(result),
+        "data": data,
+        "strategy": {"label": label or None, "path": path, "params": params},
+        "latency": {"feed": latency_label(lat.feed), "entry": latency_label(lat.entry),
+                    "response": latency_label(lat.response), "seed": int(lat.seed)},
+        "queue": queue_label(cfg, meta.get("levels")),
+        "fees": fees_label(cfg),
+        "post_only": bool(cfg.post_only),
+        "decide_every": None if cfg.decide_every is None else _dur(cfg.decide_every),
+        "max_orders": int(cfg.max_orders),
+        "mmsim_version": version,
+        "config_digest": digest,
+        "digest_of": digest_of,
+        "config": plain,
+    }
+
+
+def _records_digest(result: Any) -> str | None:
+    """12 hex digits of a hash of the run's fills and order log, byte for byte (None without them).
+
+    Two runs that did anything differently have different digests, whether or
+    not their configs could tell them apart (a bare ``mmsim.run`` records its
+    strategy's label, not its parameters).
+    """
+    h = hashlib.blake2b(digest_size=6)
+    seen = False
+    for name in ("fills", "orders"):
+        arr = getattr(result, name, None)
+        if isinstance(arr, np.ndarray):
+            seen = True
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest() if seen else None
+
+
+def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The setup as (label, text) rows, for the terminal header and the HTML."""
+    d = setup["data"]
+    what = " ".join(str(x) for x in (d.get("symbol"), d.get("venue"), d.get("levels")) if x)
+    span = f"{_ts(d['start_ts'])} → {_ts(d['end_ts'])} UTC ({_span(d['end_ts'] - d['start_ts'])})"
+    data = f"{what + ', ' if what else ''}{span}, {d['n_events']:,} events"
+    s = setup["strategy"]
+    if s["path"] is None:
+        strat = f"{s['label'] or '?'} (parameters not recorded: a bare mmsim.run; see docs/reports.md)"
+    else:
+        name = s["label"] or s["path"]
+        args = _params_text(s["params"] or {})
+        strat = f"{name}({args})" + ("" if s["path"] == name else f" from {s['path']}")
+    lat = setup["latency"]
+    rows = [
+        ("data", data),
+        ("store", d["store"] or "(an event array, no store)"),
+        ("strategy", strat),
+        ("latency", f"feed {lat['feed']}; entry {lat['entry']}; response {lat['response']}"
+                    # the seed matters to random draws only
+                    + (f"; seed {lat['seed']}" if any(lat[k].startswith("lognormal") for k in
+                                                      ("feed", "entry", "response")) else "")),
+        ("queue", setup["queue"]),
+        ("fees", setup["fees"]),
+        ("orders", ("post-only (a crossing quote is rejected)" if setup["post_only"]
+                    else "may cross (a crossing quote takes, then its rest expires)")
+         + f"; at most {setup['max_orders']} live"),
+        ("timer", "the strategy decides after every local update" if setup["decide_every"] is None
+         else f"the strategy decides every {setup['decide_every']} (decide_every)"),
+        ("mmsim", f"{setup['mmsim_version']}; config digest {setup['config_digest']} (of the "
+                  f"{setup['digest_of']})" + (f"; result digest {setup['result_digest']}"
+                                              if setup.get("result_digest") else "")),
+    ]
+    return rows

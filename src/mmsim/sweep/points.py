@@ -1,0 +1,217 @@
+"""A sweep's points one at a time: checking them all before a sweep starts, and drilling down into one.
+
+:func:`check_points` loads every distinct strategy of the grid with its
+parameters and looks for every distinct event store before any point runs, so
+a bad parameter is one error naming the points it concerns, not N identical
+failures. :func:`select_point` finds a point by its id (or a unique prefix of
+it, as the sweep table shows), and :func:`run_point` runs it with its full
+report (``report.html`` and all) and writes its resolved run config, which
+``mmsim run`` re-runs exactly (``mmsim sweep GRID --point ID``, docs/sweeps.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..config import RunConfig
+from ..errors import ConfigError, StrategyError
+from .grid import Grid, SweepPoint, _canonical, _describe
+
+__all__ = ["POINT_CONFIG", "check_points", "run_point", "select_point"]
+
+#: The resolved run config a drilled-down point writes beside its report.
+POINT_CONFIG = "config.yaml"
+
+_SHOW = 3  # points named in a pre-flight error
+
+
+def _where(points: Sequence[SweepPoint], total: int) -> str:
+    names = "; ".join(_describe(p.overrides) for p in points[:_SHOW])
+    more = f"; and {len(points) - _SHOW} more" if len(points) > _SHOW else ""
+    return f"{len(points)} of {total} points ({names}{more})"
+
+
+def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None:
+    """Check, before anything runs, what would make points fail identically.
+
+    Each distinct ``strategy`` (path and parameters) is checked with
+    :func:`mmsim.plugins.check_strategy` (a numba rule is not compiled), each
+    distinct ``data`` must be an event store, and a ``recorded`` feed latency
+    needs a store with recorded receive times.
+
+    Parameters
+    ----------
+    points : sequence of SweepPoint
+        The points about to run.
+    total : int, optional
+        Points in the grid (for the message; default ``len(points)``).
+
+    Raises
+    ------
+    ConfigError
+        One line: the first problem, the points it concerns (their overrides),
+        and how many other problems there are; no point has run.
+    """
+    from ..plugins import check_strategy
+    from ..runner import missing_store_hint
+
+    total = len(points) if total is None else total
+    problems: dict[str, list[SweepPoint]] = {}
+    strategies: dict[str, str | None] = {}
+    stores: dict[str, str | None] = {}
+    for p in points:
+        s = p.config.strategy
+        key = _canonical({"path": s.path, "params": dict(s.params)})
+        if key not in strategies:
+            try:
+                check_strategy(s.path, s.params)
+                strategies[key] = None
+            except (ConfigError, StrategyError) as exc:
+                strategies[key] = str(exc)
+        data = p.config.data
+        if data not in stores:
+            path = Path(data)
+            if not data:
+                stores[data] = "data: no event store given"
+            elif (path / "events.npy").exists() or (path / "meta.json").exists():
+                stores[data] = None
+            else:
+                what = "no such directory" if not path.exists() else "not an event store (no events.npy, meta.json)"
+                stores[data] = f"{path}: {what}; {missing_store_hint(path)}"
+        recorded = None
+        if stores[data] is None and p.config.engine.latency.feed.kind == "recorded" and not _has_local_ts(data):
+            recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
+                        "(its meta.json: local_ts_recorded false)")
+        for msg in (strategies[key], stores[data], recorded):
+            if msg is not None:
+                problems.setdefault(msg, []).append(p)
+    if not problems:
+        return
+    (msg, pts), *rest = problems.items()
+    others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
+    raise ConfigError(f"{msg} — in {_where(pts, total)}; no point ran{others}")
+
+
+def _has_local_ts(store: str) -> bool:
+    import json
+
+    try:
+        meta = json.loads((Path(store) / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True  # unreadable here: the run says what is wrong
+    return not (isinstance(meta, dict) and meta.get("local_ts_recorded") is False)
+
+
+def select_point(grid: Grid, spec: str) -> SweepPoint:
+    """The point whose id is ``spec`` or starts with it (at least 4 characters).
+
+    Raises
+    ------
+    ConfigError
+        No point, or several, match (naming them).
+    """
+    spec = str(spec).strip().lower()
+    if len(spec) < 4:
+        raise ConfigError(f"--point: give at least 4 characters of the point's id, got {spec!r}")
+    hits = [p for p in grid.points if p.id.startswith(spec)]
+    if not hits:
+        raise ConfigError(f"--point: no point of {grid.source} has an id starting with {spec!r} "
+                          f"({len(grid.points)} points; the ids are in the sweep table, results.csv and sweep.html)")
+    if len(hits) > 1:
+        names = ", ".join(f"{p.id} ({_describe(p.overrides)})" for p in hits[:_SHOW])
+        raise ConfigError(f"--point: {spec!r} starts {len(hits)} point ids ({names}); give more characters")
+    return hits[0]
+
+
+_DURATIONS = ("decide_every", "sample_every", "signals.ofi_half_life", "signals.trade_flow_half_life",
+              "signals.vol_half_life", "signals.hawkes_half_life", "report.toxic_horizon")
+
+
+def _readable(plain: dict[str, Any]) -> dict[str, Any]:
+    """The flat config with durations written with units (``5ms``): they read back to the same ns."""
+    from ..config import format_ns
+
+    def dur(v: Any) -> Any:
+        return format_ns(v) if isinstance(v, int) and not isinstance(v, bool) and v > 0 else v
+
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in plain.items()}
+    for key in _DURATIONS:
+        head, _, tail = key.rpartition(".")
+        node = out.get(head) if head else out
+        if isinstance(node, dict) and tail in node:
+            node[tail] = dur(node[tail])
+    for name in ("feed", "entry", "response"):
+        v = out["latency"][name]
+        if isinstance(v, dict) and "lognormal" in v:
+            out["latency"][name] = {"lognormal": {k: (x if k == "sigma" else dur(x)) for k, x in v["lognormal"].items()}}
+        else:
+            out["latency"][name] = dur(v)
+    out["report"]["horizons"] = [dur(h) for h in out["report"]["horizons"]]
+    return out
+
+
+def _config_text(config: RunConfig, point: SweepPoint, grid: Grid) -> str:
+    import yaml
+
+    header = (f"# Point {point.id} of the sweep {grid.source}: {_describe(point.overrides)}"
+              f"{f' (repeat {point.repeat})' if point.repeat else ''}.\n"
+              f"# Its resolved run config (digest {config.digest()}); re-run exactly this point with\n"
+              f"#   mmsim run {POINT_CONFIG} -o DIR\n")
+    return header + yaml.safe_dump(_readable(config.to_dict()), sort_keys=False, allow_unicode=True)
+
+
+def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = True,
+              progress: Any = None) -> dict[str, Any]:
+    """Run one point of a sweep as ``mmsim run`` would, with its full report and resolved config.
+
+    Parameters
+    ----------
+    grid : Grid
+        The grid the point belongs to.
+    point : SweepPoint
+        The point (:func:`select_point`).
+    out : path
+        Directory to write: ``result.json`` and the record arrays, the report
+        (``report.json``, ``fills.csv``, the PNGs, ``report.html``) and
+        :data:`POINT_CONFIG`, the point's resolved run config with an empty
+        ``output`` (``mmsim run config.yaml -o DIR`` re-runs it).
+    plots : bool
+        Render the PNGs and report.html.
+    progress : callable, optional
+        ``progress(done, total)`` for :func:`mmsim.run`.
+
+    Returns
+    -------
+    dict
+        ``result`` (:class:`mmsim.Result`), ``report`` (:class:`mmsim.report.Report`),
+        ``metrics`` (the flat figures a sweep records) and ``written`` (file name -> path).
+    """
+    from ..runner import load_events, point_metrics, run_config
+
+    out = Path(out)
+    config = point.config.replace(output="")
+    events = load_events(config)
+    result = run_config(config, events=events, progress=progress)
+    result.save(out)
+    report = result.report(events)
+    written = dict(report.save(out, plots=plots))
+    p = out / POINT_CONFIG
+    p.write_text(_config_text(config, point, grid), encoding="utf-8")
+    written[POINT_CONFIG] = p
+    metrics = dict(point_metrics(result, events, config))
+    return {"result": result, "report": report, "metrics": metrics, "written": written}
+
+
+def differences(metrics: Mapping[str, Any], recorded: Mapping[str, Any]) -> list[str]:
+    """Metric names whose value differs from the sweep's record of the same point (NaN equals null)."""
+    out = []
+    for k, v in recorded.items():
+        a = metrics.get(k)
+        same = a == v or (a is None and isinstance(v, float) and math.isnan(v)) or (
+            v is None and isinstance(a, float) and math.isnan(a))
+        if not same:
+            out.append(k)
+    return out

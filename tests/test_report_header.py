@@ -1,0 +1,298 @@
+"""Reports say what was run (issue 15 item 4) and count rejects by reason with a warning on a storm (item 1).
+
+Every report states its data, strategy and parameters, latencies, queue model,
+fees, post-only, timer, mmsim version and config digest in report.json
+(``setup``), the terminal header and the HTML; two runs that differ in one key
+never give the same header. Rejects come from the order log, by reason, and a
+run whose rejects pass the documented share gets a warning line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from conftest import ROOT, make_events
+
+import mmsim
+from mmsim import Kind
+from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, OrderEvent, RejectReason
+from mmsim.report import make_report
+from mmsim.report.render import _setup_table
+from mmsim.report.rejects import CANCEL_REJECT_WARN_SHARE, ORDER_REJECT_WARN_SHARE
+from mmsim.runner import run_config
+
+S = 1_000_000_000
+FIXED_SPREAD = f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread"
+
+
+def _console_text(rep, width: int) -> str:
+    from rich.console import Console
+
+    console = Console(record=True, width=width)
+    rep.print(console)
+    return console.export_text()
+
+
+def _header_lines(rep, width: int = 200) -> list[str]:
+    """The terminal's setup table: the lines before the summary table."""
+    text = _console_text(rep, width)
+    return text[: text.index("Summary")].splitlines()
+
+
+# ----------------------------------------------------------------------------- rejects by reason
+
+
+def _order_log(sent: int, rejects: dict[int, int], cancels: int, cancel_rejects: dict[int, int]) -> np.ndarray:
+    rows = [(i, i, i, 100, 1, 1, int(OrderEvent.SENT), 1, 0) for i in range(sent)]
+    for reason, n in rejects.items():
+        rows += [(i, i, i, 100, 1, 1, int(OrderEvent.REJECTED), 1, reason) for i in range(n)]
+    rows += [(i, i, i, 100, 1, 1, int(OrderEvent.CANCEL_SENT), 1, 0) for i in range(cancels)]
+    for reason, n in cancel_rejects.items():
+        rows += [(i, i, i, 100, 1, 0, int(OrderEvent.CANCEL_REJECTED), 1, reason) for i in range(n)]
+    return np.array(rows, dtype=ORDER_LOG_DTYPE)
+
+
+def _hand_run(orders: np.ndarray) -> tuple[np.ndarray, SimpleNamespace]:
+    """A run with no fills and the given order log over a two-sided book (100/102) for 10 s."""
+    ev = make_events([(0, Kind.DEPTH, 1, 100, 5), (0, Kind.DEPTH, -1, 102, 5), (10 * S, Kind.DEPTH, 1, 100, 6)])
+    res = SimpleNamespace(fills=np.zeros(0, dtype=FILL_DTYPE), orders=orders, samples=None, fill_signals=None,
+                          position=0, cash_ticks=0, fees=0.0, tick_value=1.0, config=mmsim.Config(),
+                          meta={"symbol": "TEST"}, strategy="Crosser")
+    return ev, res
+
+
+POST_ONLY = int(RejectReason.POST_ONLY_WOULD_CROSS)
+DONE = int(RejectReason.ORDER_DONE)
+
+
+def test_rejects_by_reason_from_a_hand_built_order_log():
+    # 20 orders sent: 10 rejected as post-only crossing, 1 with a reason code the enum does not know;
+    # 8 cancels sent, 1 refused because the order was done.
+    ev, res = _hand_run(_order_log(20, {POST_ONLY: 10, 9: 1}, 8, {DONE: 1}))
+    rep = make_report(res, ev)
+    rj = rep.data["rejects"]
+    assert rj["orders_sent"] == 20 and rj["cancels_sent"] == 8
+    assert rj["orders"] == {"POST_ONLY_WOULD_CROSS": 10, "reason_9": 1}
+    assert rj["cancels"] == {"ORDER_DONE": 1}
+    assert rj["order_share"] == 11 / 20 and rj["cancel_share"] == 1 / 8
+    assert rj["warn_shares"] == {"orders": 0.05, "cancels": 0.25}
+    # The existing count is unchanged: every REJECTED row.
+    assert rep.data["fills"]["rejects"] == 11
+    # 10 of 20 is past 5%; the unknown reason's 1 of 20 is exactly 5%, not past it; 1 of 8 cancels is under 25%.
+    assert rep.data["warnings"] == [
+        "50% of orders (10 of 20) were rejected as post-only crossing: the quotes crossed the book when they "
+        "reached the exchange. Check the quote prices against the best bid and ask the strategy sees (a bid at "
+        "or above the best ask crosses), and the feed and entry latency (a stale view quotes through a book that "
+        "has moved); with post_only: false they would take liquidity instead."]
+
+    text = _console_text(rep, 80)
+    flat = " ".join(text.split())
+    assert "Orders rejected (of 20 sent) │ 11 (55.0%)" in flat
+    assert "post-only, would cross │ 10" in flat and "reason_9 │ 1" in flat
+    assert "Cancels rejected (of 8 sent) │ 1 (12.5%)" in flat
+    assert "order already filled/cancelled │ 1" in flat
+    assert "warning: 50% of orders (10 of 20) were rejected as post-only crossing" in flat
+    page = rep.to_html()
+    assert '<p class="warn" id="warning-0">warning: 50% of orders (10 of 20) were rejected as post-only crossing' \
+        in page
+    assert "<td>Orders rejected (of 20 sent)</td><td>11 (55.0%)</td>" in page
+    # A reason is a sub-row of its total, indented as in the terminal.
+    assert '<td class="sub">post-only, would cross</td><td>10</td>' in page
+    assert '<td class="sub">spread capture</td>' in page
+    assert json.loads(rep.to_json())["rejects"]["orders"]["reason_9"] == 1
+
+
+@pytest.mark.parametrize("cancel_rejects, warned", [(2, False), (3, True)], ids=["at-25%", "past-25%"])
+def test_cancel_rejects_warn_past_their_share(cancel_rejects, warned):
+    # 8 cancels: 2 refused is 25% (the threshold, no warning), 3 is 37.5% (a warning).
+    ev, res = _hand_run(_order_log(10, {}, 8, {DONE: cancel_rejects}))
+    rep = make_report(res, ev)
+    expected = [f"{100 * cancel_rejects / 8:.0f}% of cancels ({cancel_rejects} of 8) arrived after their order was "
+                "already filled or cancelled: the requotes race the fills at this latency. A slower requote rule "
+                "(decide_every) or a shorter entry latency sends fewer late cancels; the fills they cost are under "
+                "cancel-race."]
+    assert rep.data["warnings"] == (expected if warned else [])
+    assert CANCEL_REJECT_WARN_SHARE == 0.25 and ORDER_REJECT_WARN_SHARE == 0.05
+
+
+def test_no_order_log_no_rejects_section():
+    ev, res = _hand_run(None)
+    rep = make_report(res, ev)
+    assert rep.data["rejects"] is None and rep.data["warnings"] == []
+    assert "Orders rejected" not in _console_text(rep, 80)
+
+
+class _CrossingQuoter(mmsim.Strategy):
+    """Bids at the best ask and offers at the best bid: every post-only order crosses."""
+
+    def quote(self, view):
+        if view.bid_qty == 0 or view.ask_qty == 0:
+            return None
+        return mmsim.Quote(view.best_ask, 1, view.best_bid, 1)
+
+
+def test_a_crossing_strategy_on_the_engine_is_warned_about():
+    rows = []
+    for i in range(50):  # the touch moves every second: 100/102, 101/103, ...
+        rows += [(i * S, Kind.CLEAR, 0, 0, 0), (i * S, Kind.DEPTH, 1, 100 + i % 2, 5),
+                 (i * S, Kind.DEPTH, -1, 102 + i % 2, 5)]
+    ev = make_events(rows)
+    res = mmsim.run(ev, _CrossingQuoter(), mmsim.Config(latency={"entry": "1ms", "response": "1ms"}))
+    log = res.orders
+    rejected = int(((log["event"] == int(OrderEvent.REJECTED)) & (log["reason"] == POST_ONLY)).sum())
+    sent = int((log["event"] == int(OrderEvent.SENT)).sum())
+    assert rejected > 0 and rejected / sent > ORDER_REJECT_WARN_SHARE
+    rep = res.report(ev)
+    assert rep.data["rejects"]["orders"] == {"POST_ONLY_WOULD_CROSS": rejected}
+    share = rejected / sent
+    assert rep.data["warnings"][0].startswith(
+        f"{100 * share:.0f}% of orders ({rejected:,} of {sent:,}) were rejected as post-only crossing: ")
+
+
+# ----------------------------------------------------------------------------- what was run
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    from mmsim.synth import SynthConfig, write_store
+
+    d = tmp_path_factory.mktemp("header")
+    return [write_store(SynthConfig(seed=s, duration=60 * S, format="l2"), d / f"day{s}") for s in (1, 2)]
+
+
+def _run_config(store: Path, **over) -> mmsim.RunConfig:
+    base = {"data": str(store), "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}},
+            "latency": {"feed": "1ms", "entry": "1ms", "response": "1ms"}, "decide_every": "100ms",
+            "report": {"horizons": ["1s"], "event_horizons": [10]}}
+    for key, value in over.items():
+        node = base
+        *head, last = key.split(".")
+        for h in head:
+            node = node.setdefault(h, {})
+        node[last] = value
+    return mmsim.RunConfig.from_dict(base)
+
+
+def _report(config: mmsim.RunConfig):
+    res = run_config(config)
+    return res.report(mmsim.load(config.data))
+
+
+def test_the_header_states_what_was_run(stores):
+    cfg = _run_config(stores[0], **{"latency.feed": {"lognormal": {"median": "1ms", "sigma": 0.5}},
+                                    "queue": {"model": "power", "power": 2},
+                                    "fees": {"maker_bps": -0.5, "taker_bps": 7}})
+    rep = _report(cfg)
+    s = rep.data["setup"]
+    assert s["data"]["store"] == str(stores[0]) and s["data"]["symbol"] == "SYNTH" and s["data"]["levels"] == "L2"
+    meta = json.loads((stores[0] / "meta.json").read_text())
+    assert s["data"]["n_events"] == meta["event_count"]
+    assert s["strategy"] == {"label": "FixedSpread", "path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}
+    assert s["latency"] == {"feed": "lognormal(1ms, 0.5)", "entry": "constant 1ms", "response": "constant 1ms",
+                            "seed": 0}
+    assert s["queue"] == "power(2)"
+    assert s["fees"] == "maker -0.5 bps, taker 7 bps (negative: a rebate)"
+    assert s["post_only"] is True and s["decide_every"] == "100ms"
+    assert s["mmsim_version"] == mmsim.__version__
+    assert s["config_digest"] == cfg.digest() and s["digest_of"] == "run config"
+    assert mmsim.RunConfig.from_dict(s["config"]) == cfg  # the resolved config, whole
+
+    lines = [" ".join(line.split()) for line in _header_lines(rep)]
+    assert "latency feed lognormal(1ms, 0.5); entry constant 1ms; response constant 1ms; seed 0" in lines
+    plain = [" ".join(line.split()) for line in _header_lines(_report(_run_config(stores[0])))]
+    assert "latency feed constant 1ms; entry constant 1ms; response constant 1ms" in plain  # no draws, no seed
+    assert "queue power(2)" in lines
+    assert "fees maker -0.5 bps, taker 7 bps (negative: a rebate)" in lines
+    assert "timer the strategy decides every 100ms (decide_every)" in lines
+    assert "orders post-only (a crossing quote is rejected); at most 64 live" in lines
+    assert f"strategy FixedSpread(half_spread=1, size=1) from {FIXED_SPREAD}" in lines
+    assert f"store {stores[0]}" in lines
+    assert (f"mmsim {mmsim.__version__}; config digest {cfg.digest()} (of the run config); result digest "
+            f"{s['result_digest']}") in lines
+    page = rep.to_html()
+    assert "<h2>What was run</h2>" in page
+    assert "<tr><th>queue</th><td>power(2)</td></tr>" in page
+    assert f"<tr><th>mmsim</th><td>{mmsim.__version__}; config digest {cfg.digest()}" in page
+
+
+CHANGES = {
+    "latency": {"latency.feed": "5ms"},
+    "lognormal latency": {"latency.entry": {"lognormal": {"median": "1ms", "sigma": 0.5}}},
+    "queue model": {"queue": {"model": "log"}},
+    "fees": {"fees": {"maker_bps": -0.2}},
+    "strategy parameter": {"strategy.params.half_spread": 2},
+    "post-only": {"post_only": False},
+    "timer": {"decide_every": "10ms"},
+}
+
+
+@pytest.mark.parametrize("change", [*CHANGES, "data"])
+def test_two_runs_that_differ_in_one_key_have_different_headers(stores, change):
+    a = _run_config(stores[0])
+    b = _run_config(stores[1]) if change == "data" else _run_config(stores[0], **CHANGES[change])
+    ra, rb = _report(a), _report(b)
+    assert a.digest() != b.digest()
+    assert ra.data["setup"]["config_digest"] != rb.data["setup"]["config_digest"]
+    ha, hb = _header_lines(ra), _header_lines(rb)
+    # Beyond the digest, a line that names the change differs.
+    assert [x for x in ha if "digest" not in x] != [x for x in hb if "digest" not in x]
+    assert _setup_table(ra.data["setup"]) != _setup_table(rb.data["setup"])  # the HTML's header table
+
+
+def test_a_bare_run_has_a_header_and_a_digest_too():
+    ev = make_events([(0, Kind.DEPTH, 1, 100, 5), (0, Kind.DEPTH, -1, 102, 5), (S, Kind.DEPTH, 1, 100, 6)])
+    r1 = mmsim.run(ev, None, mmsim.Config()).report(ev)
+    r2 = mmsim.run(ev, None, mmsim.Config(latency={"feed": "1ms"})).report(ev)
+    s1, s2 = r1.data["setup"], r2.data["setup"]
+    assert s1["strategy"] == {"label": "none", "path": None, "params": None}
+    assert s1["digest_of"] == "engine config, strategy label and events"
+    assert s1["config_digest"] != s2["config_digest"]
+    assert s1["data"]["store"] is None
+    lines = [" ".join(line.split()) for line in _header_lines(r1)]
+    assert "strategy none (parameters not recorded: a bare mmsim.run; see docs/reports.md)" in lines
+    assert "store (an event array, no store)" in lines
+
+
+class _Quoter(mmsim.Strategy):
+    """Join the touch with `size` lots (a Python strategy: a bare run records its label, not `size`)."""
+
+    def __init__(self, size):
+        self.size = size
+
+    def quote(self, view):
+        if view.bid_qty == 0 or view.ask_qty == 0:
+            return None
+        return mmsim.Quote(view.best_bid, self.size, view.best_ask, self.size)
+
+
+def test_two_bare_runs_that_differ_only_in_a_strategy_parameter_differ_in_their_result_digest(stores):
+    store = mmsim.load(stores[0])
+    cfg = mmsim.Config(latency={"feed": "1ms", "entry": "1ms", "response": "1ms"}, decide_every="1s")
+    r1 = mmsim.run(store, _Quoter(size=1), cfg).report(store)
+    r2 = mmsim.run(store, _Quoter(size=2), cfg).report(store)
+    s1, s2 = r1.data["setup"], r2.data["setup"]
+    assert s1["config_digest"] == s2["config_digest"]  # the config cannot tell them apart...
+    assert s1["result_digest"] != s2["result_digest"]  # ...what they did can
+    assert len(s1["result_digest"]) == 12
+    assert _header_lines(r1) != _header_lines(r2)
+    again = mmsim.run(store, _Quoter(size=1), cfg).report(store)
+    assert again.data["setup"]["result_digest"] == s1["result_digest"]  # pure: same run, same digest
+
+
+def test_the_header_survives_a_saved_run(stores, tmp_path):
+    """mmsim report RUN_DIR states the same setup as the report written by the run."""
+    from mmsim.cli import main
+
+    cfg_file = tmp_path / "run.yaml"
+    cfg_file.write_text(f"data: {stores[0]}\nstrategy: {{path: '{FIXED_SPREAD}', params: {{size: 1}}}}\n"
+                        "latency: {feed: 2ms, entry: 1ms, response: 1ms}\n")
+    assert main(["run", str(cfg_file), "-o", str(tmp_path / "run"), "-q"]) == 0
+    first = json.loads((tmp_path / "run" / "report.json").read_text())["setup"]
+    assert main(["report", str(tmp_path / "run"), "-o", str(tmp_path / "again"), "-q", "--no-plots"]) == 0
+    again = json.loads((tmp_path / "again" / "report.json").read_text())["setup"]
+    assert again == first and first["result_digest"] is not None
+    assert first["latency"]["feed"] == "constant 2ms"

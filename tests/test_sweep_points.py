@@ -1,0 +1,254 @@
+"""Sweeps, point by point (issue 15 items 5, 6 and 4's sweep side).
+
+Every point is checked before any runs (a bad strategy parameter is one error
+naming its points, not N failures); one point can be run again with its full
+report and resolved config (``mmsim sweep GRID --point ID``), which ``mmsim run``
+re-runs to the same result; every row carries its config digest; labels and
+plots read as the grid was meant (lognormal latencies, categorical axes, units,
+panels whose lines differ by orders of magnitude).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+import mmsim
+from mmsim import ConfigError
+from mmsim.cli import main as cli_main
+from mmsim.sweep import Grid, SweepPoint, load_grid, run_sweep, select_point
+from mmsim.sweep.grid import display_label
+from mmsim.sweep.render import SYMLOG_RATIO, sweep_figures
+
+S = 1_000_000_000
+FIXED_SPREAD = f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread"
+TOXICITY_PULL = f"{ROOT / 'strategies' / 'toxicity_pull.py'}:ToxicityPull"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    from mmsim.synth import SynthConfig, write_store
+
+    return write_store(SynthConfig(seed=7, duration=60 * S, format="l2"), tmp_path_factory.mktemp("pts") / "s")
+
+
+def _grid(tmp: Path, store: Path, points: str, feeds: str = "[0ms, 1ms, 5ms]", name: str = "grid.yaml") -> Path:
+    p = tmp / name
+    p.write_text("base:\n"
+                 f"  data: {store}\n"
+                 "  decide_every: 100ms\n"
+                 "  latency: {entry: 1ms, response: 1ms}\n"
+                 "  report: {horizons: [1s], event_horizons: [10]}\n"
+                 f"points:\n{points}"
+                 f"axes:\n  latency.feed: {feeds}\n"
+                 "output: out\n")
+    return p
+
+
+TWO_ARMS = (f"  - strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n"
+            f"  - strategy: {{path: '{TOXICITY_PULL}', params: {{half_spread: 1, size: 1}}}}\n")
+
+
+# ----------------------------------------------------------------------------- checked before anything runs
+
+
+def test_a_bad_parameter_fails_once_before_any_point_runs(tmp_path, store, capsys):
+    bad = (f"  - strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, sizee: 1}}}}\n"
+           f"  - strategy: {{path: '{TOXICITY_PULL}', params: {{half_spread: 1, size: 1}}}}\n")
+    grid = _grid(tmp_path, store, bad)
+    with pytest.raises(ConfigError) as info:
+        run_sweep(grid, workers=0)
+    assert str(info.value) == (
+        "strategy FixedSpread: unknown parameter 'sizee' (it takes: half_spread, size) — in 3 of 6 points "
+        "(strategy=FixedSpread(half_spread=1, sizee=1), latency.feed=0ms; strategy=FixedSpread(half_spread=1, "
+        "sizee=1), latency.feed=1ms; strategy=FixedSpread(half_spread=1, sizee=1), latency.feed=5ms); no point ran")
+    assert not (tmp_path / "out").exists()  # nothing ran, nothing was written
+    # The command: exit 2, one line.
+    assert cli_main(["sweep", str(grid), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mmsim: config error: strategy FixedSpread: unknown parameter")
+
+
+def test_a_python_strategy_and_a_missing_store_are_checked_too(tmp_path, store):
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("import mmsim\n\nclass Mine(mmsim.Strategy):\n    def __init__(self, size):\n"
+                      "        self.size = size\n\n    def quote(self, view):\n        return None\n")
+    grid = _grid(tmp_path, store, f"  - strategy: {{path: '{plugin}:Mine', params: {{}}}}\n", feeds="[0ms, 1ms]")
+    with pytest.raises(ConfigError, match=r"^strategy Mine: missing parameter 'size' — in 2 of 2 points "):
+        run_sweep(grid, workers=0)
+    missing = tmp_path / "nowhere"
+    grid = _grid(tmp_path, missing, TWO_ARMS, feeds="[0ms]", name="g2.yaml")
+    with pytest.raises(ConfigError) as info:
+        run_sweep(grid, workers=0)
+    assert str(info.value).startswith(f"{missing}: no such directory; make it with `mmsim convert SRC... -o "
+                                      f"{missing} --format FORMAT`")
+    assert str(info.value).endswith("— in 2 of 2 points (strategy=FixedSpread(half_spread=1, size=1), "
+                                    "latency.feed=0ms; strategy=ToxicityPull(half_spread=1, size=1), "
+                                    "latency.feed=0ms); no point ran")
+
+
+def test_a_recorded_feed_on_a_store_without_receive_times_is_checked(tmp_path, store):
+    grid = _grid(tmp_path, store, TWO_ARMS, feeds="[1ms, recorded]")
+    with pytest.raises(ConfigError, match=r"^latency.feed is 'recorded' but the event store .* has no recorded "
+                                          r"local_ts .* — in 2 of 4 points "):
+        run_sweep(grid, workers=0)
+
+
+def test_force_keeps_the_old_results_when_the_check_fails(tmp_path, store):
+    grid = _grid(tmp_path, store, TWO_ARMS, feeds="[0ms]")
+    rows = run_sweep(grid, workers=0)
+    results = tmp_path / "out" / "results.jsonl"
+    before = results.read_text()
+    assert len(rows) == 2 and before.count("\n") == 2
+    (tmp_path / "grid.yaml").write_text((tmp_path / "grid.yaml").read_text().replace("size: 1}", "sise: 1}", 1))
+    with pytest.raises(ConfigError, match="unknown parameter 'sise'"):
+        run_sweep(grid, workers=0, fresh=True)
+    assert results.read_text() == before
+
+
+# ----------------------------------------------------------------------------- digest per row
+
+
+def test_every_row_carries_its_config_digest(tmp_path, store):
+    grid = _grid(tmp_path, store, TWO_ARMS, feeds="[0ms, 5ms]")
+    rows = run_sweep(grid, workers=0)
+    points = load_grid(grid).points
+    assert [r["digest"] for r in rows] == [p.config.digest() for p in points]
+    assert len({r["digest"] for r in rows}) == 4
+    saved = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert {r["id"]: r["digest"] for r in saved} == {p.id: p.config.digest() for p in points}
+    mmsim.sweep.write_report(rows, load_grid(grid), tmp_path / "out")
+    header = (tmp_path / "out" / "results.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["id", "digest"]
+
+
+# ----------------------------------------------------------------------------- one point, again
+
+
+def test_one_point_drilled_down_and_re_run_from_its_config(tmp_path, store, capsys):
+    grid_file = _grid(tmp_path, store, TWO_ARMS)
+    rows = run_sweep(grid_file, workers=0)
+    grid = load_grid(grid_file)
+    point = grid.points[4]  # ToxicityPull at 1ms
+    row = rows[4]
+    assert cli_main(["sweep", str(grid_file), "--point", point.id[:8], "-q"]) == 0
+    out = capsys.readouterr().out
+    target = tmp_path / "out" / "points" / point.id
+    assert out == (f"point {point.id} (strategy=ToxicityPull(half_spread=1, size=1), latency.feed=1ms): "
+                   f"{row['n_events']:,} events, {row['fills.count']:,} fills -> {target} (report.html, "
+                   f"config.yaml); re-run it with: mmsim run {target / 'config.yaml'} -o DIR\n")
+    assert {"report.html", "report.json", "fills.csv", "result.json", "config.yaml", "pnl.png"} <= \
+        {p.name for p in target.iterdir()}
+    rep = json.loads((target / "report.json").read_text())
+    assert rep["setup"]["config_digest"] == row["digest"] == point.config.digest()
+    assert rep["pnl"]["total"] == row["pnl.total"] and rep["fills"]["count"] == row["fills.count"]
+    # The written config is the point's resolved config: mmsim run re-runs it to the same result.
+    written = mmsim.config.load_yaml(target / "config.yaml")
+    assert written == point.config.replace(output="")
+    assert (target / "config.yaml").read_text().splitlines()[0].startswith(f"# Point {point.id} of the sweep ")
+    assert "  feed: 1ms\n" in (target / "config.yaml").read_text()  # durations keep their units
+    assert cli_main(["run", str(target / "config.yaml"), "-o", str(tmp_path / "again"), "-q"]) == 0
+    capsys.readouterr()
+    first = mmsim.Result.load(target)
+    again = mmsim.Result.load(tmp_path / "again")
+    assert np.array_equal(first.fills, again.fills) and np.array_equal(first.orders, again.orders)
+    again_rep = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert again_rep["pnl"] == rep["pnl"] and again_rep["setup"]["config_digest"] == row["digest"]
+    # The point's directory is not replaced without --force.
+    assert cli_main(["sweep", str(grid_file), "--point", point.id[:8], "-q"]) == 2
+    assert "the point directory already exists; pass --force" in capsys.readouterr().err
+    assert cli_main(["sweep", str(grid_file), "--point", point.id[:8], "-q", "--force", "--no-plots"]) == 0
+
+
+def test_point_ids_are_chosen_by_a_unique_prefix(tmp_path):
+    cfg = mmsim.RunConfig.from_dict({"data": "s", "strategy": {"path": "x.py:X"}})
+    pts = tuple(SweepPoint(id=i, index=n, overrides={"latency.feed": f"{n}ms"}, repeat=0, config=cfg)
+                for n, i in enumerate(["abcd1111aaaa0000", "abcd2222bbbb0000", "ef015555cccc0000"]))
+    grid = Grid(points=pts, keys=("latency.feed",), repeats=1, output=None, workers=None, source="g.yaml")
+    assert select_point(grid, "EF01").id == "ef015555cccc0000"
+    assert select_point(grid, "abcd2").id == "abcd2222bbbb0000"
+    with pytest.raises(ConfigError, match=r"^--point: 'abcd' starts 2 point ids \(abcd1111aaaa0000 "
+                                          r"\(latency.feed=0ms\), abcd2222bbbb0000 \(latency.feed=1ms\)\); "
+                                          r"give more characters$"):
+        select_point(grid, "abcd")
+    with pytest.raises(ConfigError, match=r"^--point: no point of g.yaml has an id starting with '9999' \(3 points;"):
+        select_point(grid, "9999")
+    with pytest.raises(ConfigError, match=r"^--point: give at least 4 characters of the point's id, got 'ab'$"):
+        select_point(grid, "ab")
+
+
+# ----------------------------------------------------------------------------- labels and plots
+
+
+@pytest.mark.parametrize("value, key, label", [
+    ({"lognormal": {"median": "1ms", "sigma": 0.5}}, "latency.feed", "lognormal(1ms, 0.5)"),
+    ({"lognormal": {"median": "250us", "sigma": 1, "min": "100us"}}, "latency.entry",
+     "lognormal(250us, 1, min 100us)"),
+    ({"lognormal": {"median": "1ms", "sigma": 0.5}}, "", "lognormal(1ms, 0.5)"),  # a mapping on its own
+    ("5ms", "latency.feed", "5ms"), (2_000_000, "latency.response", "2ms"), ("recorded", "latency.feed", "recorded"),
+    ({"feed": "1ms", "entry": {"lognormal": {"median": "2ms", "sigma": 0.3}}}, "latency",
+     "feed=1ms, entry=lognormal(2ms, 0.3)"),
+    ({"path": "/x/strategies/a.py:Naive", "params": {"size": 1}}, "strategy", "Naive(size=1)"),
+    ("power", "queue.model", "power"), (0.5, "fees.maker_bps", "0.5"),
+], ids=["lognormal", "lognormal-min", "lognormal-no-key", "duration", "ns", "recorded", "section", "strategy",
+        "choice", "number"])
+def test_values_read_as_written_or_as_a_model(value, key, label):
+    assert display_label(value, key) == label
+
+
+def _rows(values, other="FixedSpread", pnl=None):
+    rows = []
+    for i, (strat, feed) in enumerate([(s, f) for s in ("Naive", "Pull") for f in values]):
+        rows.append({"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok",
+                     "strategy": {"path": f"/x/{strat.lower()}.py:{strat}", "params": {}}, "latency.feed": feed,
+                     "pnl.total": (pnl or {}).get(strat, float(i)), "toxic_share": 0.5 + i / 100,
+                     "markout.1s.mean_ticks": -1.0 - i / 10, "markout.1s.ci_low": -2.0, "markout.1s.ci_high": 0.0})
+    grid = Grid(points=(), keys=("strategy", "latency.feed"), repeats=1, output=None, workers=None, source="g.yaml")
+    return rows, grid
+
+
+def _panel(fig, title_start):
+    return next(ax for ax in fig.axes if ax.get_title().startswith(title_start))
+
+
+def test_categorical_axes_are_markers_only_and_duration_ticks_carry_their_unit():
+    rows, grid = _rows(["0ms", "250us", "1s"])
+    figs = sweep_figures(rows, grid)
+    strat = _panel(figs["sweep_strategy.png"], "toxic_share")
+    assert [t.get_text() for t in strat.get_xticklabels()] == ["Naive", "Pull"]
+    assert strat.get_lines() and all(ln.get_linestyle() == "None" for ln in strat.get_lines() if ln.get_marker())
+    # Two series per tick sit side by side, not on top of each other.
+    xs = [tuple(ln.get_xdata()) for ln in strat.get_lines() if ln.get_marker() not in (None, "None", "")]
+    assert len(set(xs)) == len(xs)
+    feed = _panel(figs["sweep_latency_feed.png"], "toxic_share")
+    assert feed.get_xlabel() == "latency.feed"  # no "(ms)" under ticks that say 250us and 1s
+    assert [t.get_text() for t in feed.get_xticklabels()] == ["0ms", "250us", "1s"]
+    assert any(ln.get_linestyle() == "-" for ln in feed.get_lines())  # a numeric axis joins its points
+
+
+def test_a_lognormal_axis_is_categorical_and_labelled_as_a_model():
+    rows, grid = _rows(["1ms", {"lognormal": {"median": "1ms", "sigma": 0.5}}])
+    figs = sweep_figures(rows, grid)
+    ax = _panel(figs["sweep_latency_feed.png"], "toxic_share")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1ms", "lognormal(1ms, 0.5)"]
+    legend = [t.get_text() for t in figs["sweep_strategy.png"].legends[0].get_texts()]
+    assert legend == ["latency.feed=1ms", "latency.feed=lognormal(1ms, 0.5)"]
+
+
+@pytest.mark.parametrize("small, symlog", [(48_000 / SYMLOG_RATIO * 1.01, False), (48_000 / SYMLOG_RATIO, True),
+                                           (-480.0, True)], ids=["under", "at-the-ratio", "orders-apart"])
+def test_a_panel_whose_lines_differ_by_orders_of_magnitude_goes_symlog(small, symlog):
+    rows, grid = _rows(["0ms", "1ms"], pnl={"Naive": 48_000.0, "Pull": small})
+    ax = _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "pnl.total")
+    assert (ax.get_yscale() == "symlog") == symlog
+    assert ax.get_title() == ("pnl.total, symlog" if symlog else "pnl.total")
+    # The toxic share of the same runs (0.50 to 0.53) stays linear.
+    assert _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "toxic_share").get_yscale() == "linear"
+    # Against the strategy (a categorical axis) each series holds both strategies; there the
+    # categories are what differ by orders of magnitude.
+    ax = _panel(sweep_figures(rows, grid)["sweep_strategy.png"], "pnl.total")
+    assert (ax.get_yscale() == "symlog") == symlog
