@@ -166,7 +166,7 @@ void bind_engine(py::module_ &m) {
         })
         .def_property_readonly("fill_signals", [](py::object self) {
             const auto &o = self.cast<const RunOutput &>();
-            return records_of(self, o.fill_signals.data(), o.fill_signals.size() * sizeof(double));
+            return records_of(self, o.fill_signals.data(), o.fill_signals.size() * sizeof(FillSignalsRecord));
         })
         .def_readonly("position", &RunOutput::position)
         .def_readonly("cash_ticks", &RunOutput::cash_ticks)

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstddef>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -41,6 +43,8 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int fe
       feed_slot_(feed_slot),
       signal_set_(signal_set),
       feed_ns_(feed_->is_constant() ? feed_->constant_ns() : 0),
+      entry_ns_(entry_->is_constant() ? entry_->constant_ns() : -1),
+      response_ns_(response_->is_constant() ? response_->constant_ns() : -1),
       out_(out) {
     // Signals read as NaN when disabled (as in fill_signals), never as a stale 0.
     std::fill(view_.signals, view_.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
@@ -229,12 +233,10 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
                                     bbo_ask_, fee, o.side, maker, after_cancel, {}});
     log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side);
     // The signals the local side knows at the moment of the fill.
-    const size_t base = out_.fill_signals.size();
-    out_.fill_signals.resize(base + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
-    if (signal_set_ >= 0) {
-        const double *s = tape_.signals(cursor_, signal_set_);
-        std::copy(s, s + MMSIM_SIG_COUNT, out_.fill_signals.data() + base);
-    }
+    FillSignalsRecord sig;
+    if (signal_set_ >= 0) std::memcpy(sig.values, tape_.signals(cursor_, signal_set_), sizeof sig.values);
+    else std::fill(sig.values, sig.values + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
+    out_.fill_signals.push_back(sig);
     if (o.leaves == 0) {
         ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
         refresh_interest();
@@ -245,7 +247,7 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
 
 void Variant::respond(const ToLocal &r0) {
     ToLocal r = r0;
-    int64_t t = response_->arrival(now_ex_);
+    int64_t t = response_ns_ >= 0 ? now_ex_ + response_ns_ : response_->arrival(now_ex_);
     if (t < last_to_local_) t = last_to_local_;  // responses travel one ordered stream
     last_to_local_ = t;
     r.ts = t;
@@ -317,7 +319,10 @@ void Variant::take_response(int64_t &reason) {
     bool done = false;
     switch (r.type) {
         case RespType::Ack:
-            if (found && local_orders_[k].state == StatePendingNew) local_orders_[k].state = StateWorking;
+            if (found && local_orders_[k].state == StatePendingNew) {
+                local_orders_[k].state = StateWorking;
+                orders_changed_ = true;
+            }
             break;
         case RespType::Fill:
             reason |= WakeFill;
@@ -329,9 +334,11 @@ void Variant::take_response(int64_t &reason) {
             last_fill_px_ = r.price;
             last_fill_qty_ = r.qty;
             last_fill_ts_ = r.exch_ts;
+            fills_changed_ = true;
             if (found) {
                 local_orders_[k].leaves = r.leaves;
                 done = r.leaves == 0;
+                orders_changed_ = true;
             }
             if (strategy_.on_fill) {
                 const int64_t rc = strategy_.on_fill(strategy_.user, r.side, r.price, r.qty, r.exch_ts);
@@ -343,47 +350,60 @@ void Variant::take_response(int64_t &reason) {
             break;
     }
     if (done || (!found && r.type != RespType::Ack && r.type != RespType::Fill)) {
-        if (found) local_orders_.erase(local_orders_.begin() + static_cast<std::ptrdiff_t>(k));
+        if (found) {
+            local_orders_.erase(local_orders_.begin() + static_cast<std::ptrdiff_t>(k));
+            orders_changed_ = true;
+            summarize_sides();
+        }
         auto it = std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), r.order_id);
         if (it != cancel_sent_ids_.end()) cancel_sent_ids_.erase(it);
     }
 }
 
+// The view a strategy gets is written whole before each call (a strategy writing into it
+// changes nothing), from where each part is kept: the market part and the signals from the
+// tape entry of the feed cursor, our fills' figures and our orders from a summary that is
+// rewritten only when a fill report or an order change arrives.
 void Variant::fill_view(int64_t ts, int64_t reason) {
+    if (fills_changed_) {
+        fills_changed_ = false;
+        View &s = state_;
+        s.position = local_position_;
+        s.fees = local_fees_;
+        s.cash = static_cast<double>(local_cash_ticks_) * cfg_.tick_value - local_fees_;
+        s.n_fills = local_n_fills_;
+        s.last_fill_side = last_fill_side_;
+        s.last_fill_px = last_fill_px_;
+        s.last_fill_qty = last_fill_qty_;
+        s.last_fill_ts = last_fill_ts_;
+    }
+    if (orders_changed_) {
+        orders_changed_ = false;
+        View &s = state_;
+        s.bid_order_px = s.bid_order_qty = s.bid_order_leaves = s.bid_order_state = 0;
+        s.ask_order_px = s.ask_order_qty = s.ask_order_leaves = s.ask_order_state = 0;
+        // The newest order per side that is not being cancelled (else the newest being cancelled).
+        for (const auto &o : local_orders_) {
+            const bool bid = o.side > 0;
+            const int64_t shown = bid ? s.bid_order_state : s.ask_order_state;
+            if (shown != StateNone && shown != StatePendingCancel && o.state == StatePendingCancel) continue;
+            (bid ? s.bid_order_px : s.ask_order_px) = o.price;
+            (bid ? s.bid_order_qty : s.ask_order_qty) = o.qty;
+            (bid ? s.bid_order_leaves : s.ask_order_leaves) = o.leaves;
+            (bid ? s.bid_order_state : s.ask_order_state) = o.state;
+        }
+        s.n_live_orders = static_cast<int64_t>(local_orders_.size());
+    }
     View &v = view_;
     v.ts = ts;
     v.reason = reason;
-    if (view_cursor_ != cursor_) {  // the market part changes only with the feed cursor
-        view_cursor_ = cursor_;
-        const int64_t *row = tape_.at(cursor_);
-        std::copy(row + Tape::kMarket, row + Tape::kMarket + Tape::kMarketWords, &v.best_bid);
-        v.n_events = row[Tape::kPos];
-        if (signal_set_ >= 0) {
-            const double *s = tape_.signals(cursor_, signal_set_);
-            std::copy(s, s + MMSIM_SIG_COUNT, v.signals);
-        }
-    }
-    v.position = local_position_;
-    v.fees = local_fees_;
-    v.cash = static_cast<double>(local_cash_ticks_) * cfg_.tick_value - local_fees_;
-    v.n_fills = local_n_fills_;
-    v.last_fill_side = last_fill_side_;
-    v.last_fill_px = last_fill_px_;
-    v.last_fill_qty = last_fill_qty_;
-    v.last_fill_ts = last_fill_ts_;
-    v.bid_order_px = v.bid_order_qty = v.bid_order_leaves = v.bid_order_state = 0;
-    v.ask_order_px = v.ask_order_qty = v.ask_order_leaves = v.ask_order_state = 0;
-    // The newest order per side that is not being cancelled (else the newest being cancelled).
-    for (const auto &o : local_orders_) {
-        const bool bid = o.side > 0;
-        const int64_t shown = bid ? v.bid_order_state : v.ask_order_state;
-        if (shown != StateNone && shown != StatePendingCancel && o.state == StatePendingCancel) continue;
-        (bid ? v.bid_order_px : v.ask_order_px) = o.price;
-        (bid ? v.bid_order_qty : v.ask_order_qty) = o.qty;
-        (bid ? v.bid_order_leaves : v.ask_order_leaves) = o.leaves;
-        (bid ? v.bid_order_state : v.ask_order_state) = o.state;
-    }
-    v.n_live_orders = static_cast<int64_t>(local_orders_.size());
+    const int64_t *row = tape_.at(cursor_);
+    std::memcpy(&v.best_bid, row + Tape::kMarket, Tape::kMarketWords * sizeof(int64_t));
+    // position .. n_live_orders: our fills' figures and our orders, contiguous in View.
+    std::memcpy(&v.position, &state_.position, offsetof(View, n_events) - offsetof(View, position));
+    v.n_events = row[Tape::kPos];
+    if (signal_set_ >= 0) std::memcpy(v.signals, tape_.signals(cursor_, signal_set_), sizeof v.signals);
+    else std::fill(v.signals, v.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
 }
 
 void Variant::call(int64_t ts, int64_t reason) {
@@ -406,23 +426,30 @@ void Variant::call(int64_t ts, int64_t reason) {
     apply_quote(ts, q);
 }
 
+namespace {
+constexpr double kMaxExact = 9007199254740992.0;  // 2^53: larger doubles are not exact integers
+// x is a whole number in (-2^53, 2^53). NaN and infinities fail the range test and are
+// replaced by 0 before the (then always defined) conversion to int64, which 0 == x fails.
+inline bool whole(double x) {
+    const double y = std::fabs(x) < kMaxExact ? x : 0.0;
+    return static_cast<double>(static_cast<int64_t>(y)) == x;
+}
+}  // namespace
+
 void Variant::apply_quote(int64_t ts, const Quote &q) {
     const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
-    constexpr double kMaxExact = 9007199254740992.0;  // 2^53: larger doubles are not exact integers
-    bool ok = true;
-    for (int j = 0; j < 4; ++j) {
-        const double x = vals[j];
-        // NaN fails every comparison, so it lands in the slow path too.
-        ok &= (x == std::floor(x)) & (std::fabs(x) < kMaxExact) & (j % 2 == 0 || x >= 0);
-    }
+    const bool ok = whole(q.bid_px) & whole(q.bid_qty) & whole(q.ask_px) & whole(q.ask_qty) & (q.bid_qty >= 0) &
+                    (q.ask_qty >= 0);
     if (!ok) bad_quote(ts, vals);
-    manage_side(ts, 1, static_cast<int64_t>(q.bid_px), static_cast<int64_t>(q.bid_qty));
-    manage_side(ts, -1, static_cast<int64_t>(q.ask_px), static_cast<int64_t>(q.ask_qty));
+    const int64_t bid_px = static_cast<int64_t>(q.bid_px), bid_qty = static_cast<int64_t>(q.bid_qty);
+    const int64_t ask_px = static_cast<int64_t>(q.ask_px), ask_qty = static_cast<int64_t>(q.ask_qty);
+    // Most calls change nothing: each side already holds exactly that one order, or none.
+    if (!sides_[0].holds(bid_px, bid_qty)) manage_side(ts, 1, bid_px, bid_qty);
+    if (!sides_[1].holds(ask_px, ask_qty)) manage_side(ts, -1, ask_px, ask_qty);
 }
 
 void Variant::bad_quote(int64_t ts, const double *vals) {
     static const char *names[4] = {"bid_px", "bid_qty", "ask_px", "ask_qty"};
-    constexpr double kMaxExact = 9007199254740992.0;
     for (int j = 0; j < 4; ++j) {
         const double x = vals[j];
         std::string why;
@@ -436,9 +463,22 @@ void Variant::bad_quote(int64_t ts, const double *vals) {
     throw StrategyFailure(kBadQuoteCode, ts, "invalid quote");
 }
 
+void Variant::summarize_sides() {
+    for (auto &s : sides_) s = SideSummary{};
+    for (const auto &o : local_orders_) {
+        if (o.state == StatePendingCancel) continue;
+        SideSummary &s = sides_[o.side > 0 ? 0 : 1];
+        if (s.active++ == 0) {
+            s.px = o.price;
+            s.qty = o.qty;
+        }
+    }
+}
+
 void Variant::manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty) {
     // Keep one working (or in-flight) order whose price and original size match the
     // target: it keeps its queue position, even when partly filled. Cancel the rest.
+    orders_changed_ = true;
     bool kept = false;
     for (auto &o : local_orders_) {
         if (o.side != side || o.state == StatePendingCancel) continue;
@@ -450,18 +490,22 @@ void Variant::manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty) {
         cancel_sent_ids_.push_back(o.id);
         send(ts, MsgType::Cancel, o);
     }
-    if (qty <= 0 || kept) return;
+    if (qty <= 0 || kept) {
+        summarize_sides();
+        return;
+    }
     if (static_cast<int64_t>(local_orders_.size()) >= cfg_.max_orders)
         throw StrategyFailure(kTooManyOrdersCode, ts,
                               "more than max_orders=" + std::to_string(cfg_.max_orders) +
                                   " live orders (orders waiting for a cancel confirmation count)");
     LocalOrder o{next_order_id_++, px, qty, qty, StatePendingNew, side};
     local_orders_.push_back(o);
+    summarize_sides();
     send(ts, MsgType::New, o);
 }
 
 void Variant::send(int64_t ts, MsgType type, const LocalOrder &o) {
-    int64_t t = entry_->arrival(ts);
+    int64_t t = entry_ns_ >= 0 ? ts + entry_ns_ : entry_->arrival(ts);
     if (t < last_to_exchange_) t = last_to_exchange_;  // one ordered session to the exchange
     last_to_exchange_ = t;
     to_exchange_.push(ToExchange{t, o.id, o.price, o.qty, o.side, type});

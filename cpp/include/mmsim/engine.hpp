@@ -64,10 +64,10 @@ struct RunSpec {
 // by a bad event, which fails every run still going); a run the pass stopped before its
 // end (another run failed and stop_on_error) has completed == false and no error.
 struct RunOutput {
-    std::vector<FillRecord> fills;
-    std::vector<OrderLogRecord> order_log;
-    std::vector<SampleRecord> samples;
-    std::vector<double> fill_signals;  // MMSIM_SIG_COUNT per fill
+    RecordBuffer<FillRecord> fills;
+    RecordBuffer<OrderLogRecord> order_log;
+    RecordBuffer<SampleRecord> samples;
+    RecordBuffer<FillSignalsRecord> fill_signals;  // one per fill
     int64_t position = 0, cash_ticks = 0;
     double fees = 0;
     int64_t n_calls = 0, n_events = 0;

@@ -135,21 +135,24 @@ class Variant {
     // ------------------------------------------------------------ local side
     int64_t next_response() const { return to_local_.empty() ? kInf : to_local_.front().ts; }
     // When the next entry of the tape reaches this run (kInf: not recorded yet).
-    int64_t next_delivery() const {
+    int64_t next_delivery() {
+        if (next_delivery_ != kInf) return next_delivery_;
         const int64_t j = cursor_ + 1;
         if (j >= tape_.size()) return kInf;
-        return feed_slot_ < 0 ? tape_.at(j)[Tape::kTsLast] + feed_ns_ : tape_.delivery(j, feed_slot_);
+        next_delivery_ = feed_slot_ < 0 ? tape_.at(j)[Tape::kTsLast] + feed_ns_ : tape_.delivery(j, feed_slot_);
+        return next_delivery_;
     }
     // Receive the next entry.
     void deliver() {
         ++cursor_;
         cursor_pos_ = tape_.at(cursor_)[Tape::kPos];
+        next_delivery_ = kInf;
     }
     int64_t cursor() const { return cursor_; }
     // Every market event has reached the local side: no more strategy calls or timer.
     bool market_done() const { return cursor_pos_ >= n_events_; }
     // The earliest of this run's own items (kInf: none).
-    int64_t due() const {
+    int64_t due() {
         int64_t t = std::min(next_arrival(), next_response());
         t = std::min(t, next_delivery());
         if (!market_done()) t = std::min(t, timer_next);
@@ -182,6 +185,7 @@ class Variant {
     void apply_quote(int64_t ts, const Quote &q);
     [[noreturn]] void bad_quote(int64_t ts, const double *vals);
     void manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty);
+    void summarize_sides();
     void send(int64_t ts, MsgType type, const LocalOrder &o);
 
     EngineConfig cfg_;
@@ -192,6 +196,8 @@ class Variant {
     const int64_t n_events_;
     const int feed_slot_, signal_set_;
     const int64_t feed_ns_;
+    // A constant entry/response latency (-1: ask the model per message).
+    const int64_t entry_ns_, response_ns_;
     RunOutput &out_;
 
     // venue side
@@ -205,7 +211,7 @@ class Variant {
     Fifo<ToExchange> to_exchange_;
     int64_t last_to_exchange_ = std::numeric_limits<int64_t>::min();
     int64_t cursor_ = 0, cursor_pos_ = 0;  // tape entry received, and its event position
-    int64_t view_cursor_ = -1;             // entry whose market part the view holds
+    int64_t next_delivery_ = kInf;         // of entry cursor_ + 1, once it is on the tape
     std::vector<LocalOrder> local_orders_;
     std::vector<int64_t> cancel_sent_ids_;  // orders with a cancel sent (for after_cancel)
     int64_t next_order_id_ = 1;
@@ -213,7 +219,18 @@ class Variant {
     double local_fees_ = 0;
     int64_t last_fill_side_ = 0, last_fill_px_ = 0, last_fill_qty_ = 0, last_fill_ts_ = 0;
     int64_t last_call_ts_ = std::numeric_limits<int64_t>::min(), calls_at_ts_ = 0;
-    View view_{};
+    // Per side (bid, ask): orders not being cancelled, and the first one's price and size.
+    struct SideSummary {
+        int64_t active = 0, px = 0, qty = 0;
+        // The target (px, qty) needs no order change on this side.
+        bool holds(int64_t tpx, int64_t tqty) const {
+            return tqty > 0 ? active == 1 && px == tpx && qty == tqty : active == 0;
+        }
+    };
+    SideSummary sides_[2];
+    bool orders_changed_ = true, fills_changed_ = true;  // state_ parts to rewrite
+    View state_{};  // our fills' figures and our orders, as last summarized
+    View view_{};   // what a strategy call gets (written whole before each call)
 };
 
 }  // namespace mmsim
