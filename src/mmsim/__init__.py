@@ -11,6 +11,8 @@ Example
 ...     feed=mmsim.LatencyModel(ns=1_000_000)))        # doctest: +SKIP
 >>> result = mmsim.run(events, MyStrategy(), cfg)      # doctest: +SKIP
 >>> result.report().print()                            # doctest: +SKIP
+>>> curve = mmsim.run_many(events, [(MyStrategy(), cfg.replace(latency=mmsim.LatencyConfig(
+...     feed=mmsim.LatencyModel(ns=ns)))) for ns in (0, 1_000_000, 10_000_000)])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from .config import (
 from .errors import ConfigError, DataError, MmsimError, StrategyError
 from . import report, signals, sweep
 from .data import EventStore, load, to_l2
-from .engine import Result, replay_bbo, run
+from .engine import Result, replay_bbo, run, run_many
 from .events import EVENT_DTYPE, Kind, Side, TradingStatus
 from .numba_strategy import numba_strategy
 from .plugins import load_strategy
@@ -72,6 +74,7 @@ __all__ = sorted(
         "replay_bbo",
         "report",
         "run",
+        "run_many",
         "signals",
         "sweep",
         "to_l2",
