@@ -2,6 +2,7 @@
 #include "mmsim/book.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 
 #include "mmsim/errors.hpp"
@@ -11,7 +12,28 @@ namespace mmsim {
 namespace {
 // A page table wider than this (pages of 4096 ticks) means a wrong tick size or a corrupt price.
 constexpr int64_t kMaxPages = int64_t(1) << 22;
+
+// Pages of finished books, kept for the next book (the next pass of a sweep or a benchmark):
+// a page from here costs a memset, a fresh one the kernel's page faults and zeroing.
+constexpr size_t kMaxPooledPages = 1024;  // 33 MiB
+struct PagePool {
+    std::mutex mutex;
+    std::vector<int64_t *> free;
+};
+PagePool &page_pool() {
+    static PagePool *pool = new PagePool;  // never destroyed: books may outlive static destruction
+    return *pool;
+}
 }  // namespace
+
+BookSide::~BookSide() {
+    PagePool &pool = page_pool();
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    for (int64_t *page : pages_) {
+        if (pool.free.size() < kMaxPooledPages) pool.free.push_back(page);
+        else delete[] page;
+    }
+}
 
 uint64_t BookSide::page_for(int64_t px, int64_t index) {
     const int64_t page = px >> kPageBits;
@@ -35,8 +57,19 @@ uint64_t BookSide::page_for(int64_t px, int64_t index) {
     }
     const auto pg = static_cast<uint64_t>(page - base_page_);
     if (!table_[pg]) {
-        pages_.emplace_back(new int64_t[kPage + kWords]());
-        table_[pg] = pages_.back().get();
+        int64_t *page = nullptr;
+        {
+            PagePool &pool = page_pool();
+            std::lock_guard<std::mutex> lock(pool.mutex);
+            if (!pool.free.empty()) {
+                page = pool.free.back();
+                pool.free.pop_back();
+            }
+        }
+        if (page) std::fill(page, page + kPage + kWords, 0);
+        else page = new int64_t[kPage + kWords]();
+        pages_.push_back(page);
+        table_[pg] = page;
     }
     return pg;
 }

@@ -319,6 +319,7 @@ void Pass::run() {
     for (Variant *v : live_) v->next_sample = ev_[0].exch_ts;
     next_sample_ = ev_[0].exch_ts;
     if (tape_on_) push_entry(0);
+    constexpr int64_t kChunk = int64_t(1) << 16;  // events between progress reports and page hand-backs
     int64_t i = 0;
     int64_t prev_ts = ev_[0].exch_ts;
     while (i < n_) {
@@ -360,7 +361,7 @@ void Pass::run() {
             if (any_failed_) drop_failed();
         }
         if (tape_on_) push_entry(i);
-        if ((i >> 16) != (start >> 16)) {
+        if (i / kChunk != start / kChunk) {
             if (opt_.progress) opt_.progress->store(i, std::memory_order_relaxed);
             if (opt_.release_pages) release_consumed(i);
         }

@@ -55,8 +55,14 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int fe
 // ------------------------------------------------------------------ venue side
 
 void Variant::sample(int64_t ts, const Book &book) {
-    out_.samples.push_back(SampleRecord{ts, book.bids.best(), book.asks.best(), out_.position, out_.cash_ticks,
-                                        out_.fees, static_cast<int64_t>(out_.fills.size())});
+    SampleRecord *s = out_.samples.append();
+    s->exch_ts = ts;
+    s->best_bid = book.bids.best();
+    s->best_ask = book.asks.best();
+    s->position = out_.position;
+    s->cash_ticks = out_.cash_ticks;
+    s->fees = out_.fees;
+    s->n_fills = static_cast<int64_t>(out_.fills.size());
 }
 
 void Variant::sample_until(int64_t ts, const Book &book) {
@@ -213,8 +219,17 @@ double Variant::fee_of(int64_t price, int64_t qty, bool maker) const {
 
 void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves,
                   OrderEvent ev, int8_t side, uint8_t reason) {
-    out_.order_log.push_back(
-        OrderLogRecord{exch_ts, local_ts, id, price, qty, leaves, static_cast<uint8_t>(ev), side, reason, {}});
+    OrderLogRecord *r = out_.order_log.append();
+    r->exch_ts = exch_ts;
+    r->local_ts = local_ts;
+    r->order_id = id;
+    r->price = price;
+    r->qty = qty;
+    r->leaves = leaves;
+    r->event = static_cast<uint8_t>(ev);
+    r->side = side;
+    r->reason = reason;
+    std::memset(r->pad_, 0, sizeof r->pad_);
 }
 
 bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
@@ -229,14 +244,26 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     const bool after_cancel =
         std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), o.id) != cancel_sent_ids_.end();
     respond(ToLocal{0, o.id, price, qty, o.leaves, now_ex_, fee, o.side, RespType::Fill, 0});
-    out_.fills.push_back(FillRecord{now_ex_, last_to_local_, o.id, price, qty, o.leaves, out_.position, bbo_bid_,
-                                    bbo_ask_, fee, o.side, maker, after_cancel, {}});
+    FillRecord *f = out_.fills.append();
+    f->exch_ts = now_ex_;
+    f->local_ts = last_to_local_;
+    f->order_id = o.id;
+    f->price = price;
+    f->qty = qty;
+    f->leaves = o.leaves;
+    f->position = out_.position;
+    f->best_bid = bbo_bid_;
+    f->best_ask = bbo_ask_;
+    f->fee = fee;
+    f->side = o.side;
+    f->maker = maker;
+    f->after_cancel = after_cancel;
+    std::memset(f->pad_, 0, sizeof f->pad_);
     log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side);
     // The signals the local side knows at the moment of the fill.
-    FillSignalsRecord sig;
-    if (signal_set_ >= 0) std::memcpy(sig.values, tape_.signals(cursor_, signal_set_), sizeof sig.values);
-    else std::fill(sig.values, sig.values + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
-    out_.fill_signals.push_back(sig);
+    FillSignalsRecord *sig = out_.fill_signals.append();
+    if (signal_set_ >= 0) std::memcpy(sig->values, tape_.signals(cursor_, signal_set_), sizeof sig->values);
+    else std::fill(sig->values, sig->values + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
     if (o.leaves == 0) {
         ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
         refresh_interest();

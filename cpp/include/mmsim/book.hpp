@@ -32,6 +32,9 @@ class BookSide {
     static constexpr int64_t kPage = int64_t(1) << kPageBits;
 
     explicit BookSide(int sign) : sign_(sign), best_(sign > 0 ? kNoBid : kNoAsk) {}
+    ~BookSide();
+    BookSide(const BookSide &) = delete;
+    BookSide &operator=(const BookSide &) = delete;
 
     int64_t best() const { return best_; }
     bool empty() const { return nlevels_ == 0; }
@@ -98,7 +101,7 @@ class BookSide {
     int64_t base_page_ = 0;                      // page number of table_[0]
     std::vector<int64_t *> table_;               // page -> levels (nullptr: never used)
     std::vector<int32_t> counts_;                // non-empty levels per page
-    std::vector<std::unique_ptr<int64_t[]>> pages_;  // owns the pages
+    std::vector<int64_t *> pages_;               // owns the pages (from a process-wide pool)
     int64_t best_;
     int64_t nlevels_ = 0;
 };

@@ -64,11 +64,34 @@ struct FillSignalsRecord {
     double values[MMSIM_SIG_COUNT];
 };
 
-// Grow (or first map) `p`, of `old_bytes`, to `new_bytes`; keeps the contents. Linux: one
-// private anonymous mapping, extended by mremap (no copy: page tables move), with
-// transparent huge pages asked for once it is large; elsewhere realloc.
-void *grow_records(void *p, size_t old_bytes, size_t new_bytes);
-void free_records(void *p, size_t bytes);
+// Which kind of record a buffer holds (finished buffers are kept per kind for reuse).
+template <class T>
+struct RecordKind;
+template <>
+struct RecordKind<FillRecord> {
+    static constexpr int value = 0;
+};
+template <>
+struct RecordKind<OrderLogRecord> {
+    static constexpr int value = 1;
+};
+template <>
+struct RecordKind<SampleRecord> {
+    static constexpr int value = 2;
+};
+template <>
+struct RecordKind<FillSignalsRecord> {
+    static constexpr int value = 3;
+};
+constexpr int kRecordKinds = 4;
+
+// Grow (or first get) `p`, of `old_bytes`, to at least `new_bytes` (set to what it got);
+// keeps the contents. Linux: one private anonymous mapping, extended by mremap (no copy:
+// page tables move), faulted in by one madvise, with transparent huge pages asked for
+// once it is large; a finished run's mapping is kept (up to a bound) for the next run's
+// records of the same kind, already faulted in. Elsewhere: realloc.
+void *grow_records(void *p, size_t old_bytes, size_t &new_bytes, int kind);
+void free_records(void *p, size_t bytes, int kind);
 
 // Append-only records of one run (fills, the order log, samples). Appending happens per
 // fill or order action, never per event; growing doubles without copying the records,
@@ -87,7 +110,7 @@ class RecordBuffer {
     }
     RecordBuffer &operator=(RecordBuffer &&o) noexcept {
         if (this != &o) {
-            free_records(data_, bytes_);
+            free_records(data_, bytes_, RecordKind<T>::value);
             data_ = o.data_;
             size_ = o.size_;
             bytes_ = o.bytes_;
@@ -96,11 +119,14 @@ class RecordBuffer {
         }
         return *this;
     }
-    ~RecordBuffer() { free_records(data_, bytes_); }
+    ~RecordBuffer() { free_records(data_, bytes_, RecordKind<T>::value); }
 
-    void push_back(const T &v) {
+    void push_back(const T &v) { *append() = v; }
+    // A new record at the end, to be written field by field (building it on the stack
+    // and copying it costs a store-forwarding stall per 16 bytes).
+    T *append() {
         if ((size_ + 1) * sizeof(T) > bytes_) grow();
-        data_[size_++] = v;
+        return data_ + size_++;
     }
     const T *data() const { return data_; }
     size_t size() const { return size_; }
@@ -111,8 +137,8 @@ class RecordBuffer {
 
   private:
     void grow() {
-        const size_t nb = bytes_ ? 2 * bytes_ : size_t(64) << 10;
-        data_ = static_cast<T *>(grow_records(data_, bytes_, nb));
+        size_t nb = bytes_ ? 2 * bytes_ : size_t(64) << 10;
+        data_ = static_cast<T *>(grow_records(data_, bytes_, nb, RecordKind<T>::value));
         bytes_ = nb;
     }
     T *data_ = nullptr;
