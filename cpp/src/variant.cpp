@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <cstddef>
 #include <cstring>
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 #include <limits>
 #include <string>
 
@@ -243,7 +246,7 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     out_.fees += fee;
     const bool after_cancel =
         std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), o.id) != cancel_sent_ids_.end();
-    respond(ToLocal{0, o.id, price, qty, o.leaves, now_ex_, fee, o.side, RespType::Fill, 0});
+    respond(RespType::Fill, o.id, price, qty, o.leaves, o.side, fee);
     FillRecord *f = out_.fills.append();
     f->exch_ts = now_ex_;
     f->local_ts = last_to_local_;
@@ -272,17 +275,28 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     return false;
 }
 
-void Variant::respond(const ToLocal &r0) {
-    ToLocal r = r0;
+void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee,
+                      uint8_t reason) {
     int64_t t = response_ns_ >= 0 ? now_ex_ + response_ns_ : response_->arrival(now_ex_);
     if (t < last_to_local_) t = last_to_local_;  // responses travel one ordered stream
     last_to_local_ = t;
-    r.ts = t;
-    to_local_.push(r);
+    // Written in place, field by field (a struct built and copied costs store-forwarding stalls).
+    ToLocal *r = to_local_.append();
+    r->ts = t;
+    r->order_id = id;
+    r->price = price;
+    r->qty = qty;
+    r->leaves = leaves;
+    r->exch_ts = now_ex_;
+    r->fee = fee;
+    r->side = side;
+    r->type = type;
+    r->reason = reason;
 }
 
 void Variant::order_arrival(const Book &book) {
-    const ToExchange m = to_exchange_.front();
+    // Read in place: nothing below sends to the exchange, so the slot stays as it is.
+    const ToExchange &m = to_exchange_.front();
     to_exchange_.pop();
     now_ex_ = m.ts;
     bbo_bid_ = book.bids.best();
@@ -293,13 +307,13 @@ void Variant::order_arrival(const Book &book) {
             const ExOrder o = ex_orders_[k];
             ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
             refresh_interest();
-            respond(ToLocal{0, o.id, o.price, o.qty, o.leaves, now_ex_, 0, o.side, RespType::Canceled, 0});
+            respond(RespType::Canceled, o.id, o.price, o.qty, o.leaves, o.side);
             log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Canceled, o.side);
             return;
         }
         // Too late: the order was filled (or is otherwise done) before the cancel arrived.
         const auto reason = static_cast<uint8_t>(RejectReason::OrderDone);
-        respond(ToLocal{0, m.order_id, m.price, m.qty, 0, now_ex_, 0, m.side, RespType::CancelRejected, reason});
+        respond(RespType::CancelRejected, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
         log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::CancelRejected, m.side, reason);
         return;
     }
@@ -307,14 +321,14 @@ void Variant::order_arrival(const Book &book) {
     const bool crosses = opp.crossed_by(m.price);
     if (crosses && cfg_.post_only) {
         const auto reason = static_cast<uint8_t>(RejectReason::PostOnlyWouldCross);
-        respond(ToLocal{0, m.order_id, m.price, m.qty, 0, now_ex_, 0, m.side, RespType::Reject, reason});
+        respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
         log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason);
         return;
     }
     ex_orders_.push_back(
         ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(), 0, m.side});
     refresh_interest();
-    respond(ToLocal{0, m.order_id, m.price, m.qty, m.qty, now_ex_, 0, m.side, RespType::Ack, 0});
+    respond(RespType::Ack, m.order_id, m.price, m.qty, m.qty, m.side);
     log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side);
     if (!crosses) return;
     // A crossing order (post_only off) takes the visible levels up to its price. The
@@ -330,14 +344,15 @@ void Variant::order_arrival(const Book &book) {
     const ExOrder rest = ex_orders_[k];
     ex_orders_.pop_back();
     refresh_interest();
-    respond(ToLocal{0, rest.id, rest.price, rest.qty, rest.leaves, now_ex_, 0, rest.side, RespType::Expired, 0});
+    respond(RespType::Expired, rest.id, rest.price, rest.qty, rest.leaves, rest.side);
     log(now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves, OrderEvent::Expired, rest.side);
 }
 
 // ------------------------------------------------------------------ local side
 
 void Variant::take_response(int64_t &reason) {
-    const ToLocal r = to_local_.front();
+    // Read in place: the local side never responds to itself, so the slot stays as it is.
+    const ToLocal &r = to_local_.front();
     to_local_.pop();
     reason |= WakeResponse;
     size_t k = 0;
@@ -455,21 +470,28 @@ void Variant::call(int64_t ts, int64_t reason) {
 
 namespace {
 constexpr double kMaxExact = 9007199254740992.0;  // 2^53: larger doubles are not exact integers
-// x is a whole number in (-2^53, 2^53). NaN and infinities fail the range test and are
-// replaced by 0 before the (then always defined) conversion to int64, which 0 == x fails.
-inline bool whole(double x) {
-    const double y = std::fabs(x) < kMaxExact ? x : 0.0;
-    return static_cast<double>(static_cast<int64_t>(y)) == x;
+// x as int64, and whether x is a whole number in (-2^53, 2^53). The conversion is the
+// one the value needs anyway; on x86-64 its instruction is defined for every input
+// (NaN, infinities and out-of-range values give INT64_MIN, which the range test rejects).
+inline int64_t to_whole(double x, bool &ok) {
+#if defined(__SSE2__) && defined(__x86_64__)
+    const int64_t i = _mm_cvttsd_si64(_mm_set_sd(x));
+#else
+    const int64_t i = std::fabs(x) < kMaxExact ? static_cast<int64_t>(x) : 0;
+#endif
+    ok &= (static_cast<double>(i) == x) & (std::fabs(x) < kMaxExact);
+    return i;
 }
 }  // namespace
 
 void Variant::apply_quote(int64_t ts, const Quote &q) {
-    const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
-    const bool ok = whole(q.bid_px) & whole(q.bid_qty) & whole(q.ask_px) & whole(q.ask_qty) & (q.bid_qty >= 0) &
-                    (q.ask_qty >= 0);
-    if (!ok) bad_quote(ts, vals);
-    const int64_t bid_px = static_cast<int64_t>(q.bid_px), bid_qty = static_cast<int64_t>(q.bid_qty);
-    const int64_t ask_px = static_cast<int64_t>(q.ask_px), ask_qty = static_cast<int64_t>(q.ask_qty);
+    bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
+    const int64_t bid_px = to_whole(q.bid_px, ok), bid_qty = to_whole(q.bid_qty, ok);
+    const int64_t ask_px = to_whole(q.ask_px, ok), ask_qty = to_whole(q.ask_qty, ok);
+    if (!ok) {
+        const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
+        bad_quote(ts, vals);
+    }
     // Most calls change nothing: each side already holds exactly that one order, or none.
     if (!sides_[0].holds(bid_px, bid_qty)) manage_side(ts, 1, bid_px, bid_qty);
     if (!sides_[1].holds(ask_px, ask_qty)) manage_side(ts, -1, ask_px, ask_qty);
@@ -535,7 +557,13 @@ void Variant::send(int64_t ts, MsgType type, const LocalOrder &o) {
     int64_t t = entry_ns_ >= 0 ? ts + entry_ns_ : entry_->arrival(ts);
     if (t < last_to_exchange_) t = last_to_exchange_;  // one ordered session to the exchange
     last_to_exchange_ = t;
-    to_exchange_.push(ToExchange{t, o.id, o.price, o.qty, o.side, type});
+    ToExchange *m = to_exchange_.append();
+    m->ts = t;
+    m->order_id = o.id;
+    m->price = o.price;
+    m->qty = o.qty;
+    m->side = o.side;
+    m->type = type;
     log(t, ts, o.id, o.price, o.qty, o.leaves, type == MsgType::New ? OrderEvent::Sent : OrderEvent::CancelSent,
         o.side);
 }

@@ -34,10 +34,14 @@ class Fifo {
         head_ = (head_ + 1) & (buf_.size() - 1);
         --n_;
     }
-    void push(const T &v) {
+    void push(const T &v) { *append() = v; }
+    // A new slot at the back, to be written field by field. The front stays valid after
+    // pop() until the next append.
+    T *append() {
         if (n_ == buf_.size()) grow();
-        buf_[(head_ + n_) & (buf_.size() - 1)] = v;
+        T *slot = &buf_[(head_ + n_) & (buf_.size() - 1)];
         ++n_;
+        return slot;
     }
 
   private:
@@ -175,7 +179,8 @@ class Variant {
     void refresh_interest();
     // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
     bool fill(size_t k, int64_t price, int64_t qty, bool maker);
-    void respond(const ToLocal &r);
+    void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
+                 uint8_t reason = 0);
     void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
              int8_t side, uint8_t reason = 0);
     void sample(int64_t ts, const Book &book);
