@@ -18,11 +18,15 @@ response 0.5 ms, risk-averse queue, post-only, maker -0.5 bp / taker 7 bp:
 - ``one run``: their mean, the cost of one point of the curve;
 - ``K hftbacktest``: hftbacktest 2.4.4 (its own venv, driven as ``vs_hftbacktest.py``
   drives it) at the same K latencies in one process, the sum of each latency's warm
-  time (its strategy loop alone, as its own benchmarks time it).
+  CPU time (its strategy loop alone, as its own benchmarks time it; building each
+  backtest over the events, another ~0.4 s a run, is left out).
 
-Times are the least of ``--repeat`` wall-clock measurements in one process (the
-machine is shared: the least is the least disturbed). Correctness check: before
-timing, every ``run_many`` result is compared byte for byte with its separate run.
+Times are CPU seconds of the calling thread (where the replay runs), the least of
+``--repeat`` measurements taken in turns (run_many, then the K runs, again and
+again) in one process: on a shared machine the least is the least disturbed, and
+CPU time leaves out the time other processes hold the core. Correctness check:
+before timing, every ``run_many`` result is compared byte for byte with its
+separate run.
 """
 
 from __future__ import annotations
@@ -97,12 +101,14 @@ def to_hbt(ev: np.ndarray, tick_size: float, lot_size: float) -> np.ndarray:
     return out
 
 
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
+def best_of(fns, repeat: int) -> list[float]:
+    """Least CPU time of each function, the functions taking turns ``repeat`` times."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
+        for k, fn in enumerate(fns):
+            t0 = time.thread_time()
+            fn()
+            best[k] = min(best[k], time.thread_time() - t0)
     return best
 
 
@@ -130,7 +136,7 @@ def market_events(name: str, workdir: Path) -> tuple[np.ndarray, float, float, i
 
 def hbt_curve(hbt_py: str, events: np.ndarray, tick: float, lot: float, mode: str, lats: list[int],
               repeat: int, workdir: Path, btc_start: int | None) -> dict[int, float]:
-    """hftbacktest's warm time at each latency (least of ``repeat``), one process."""
+    """hftbacktest's warm CPU time at each latency (least of ``repeat``), one process."""
     runner = [hbt_py, str(BENCH / "_hbt_runner.py")]
     if btc_start is not None:  # the capture through hftbacktest's own converter, from the REST snapshot on
         data = workdir / "hbt_btc.npy"
@@ -168,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     quoter = touch_quoter(qty=10, max_position=500, skew_ticks_per_lot=0.1)
     rows = []
     print(f"mmsim {mmsim.__version__}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; "
-          f"least wall time of {args.repeat}")
+          f"least CPU time of {args.repeat} turns")
     for market in args.markets.split(","):
         events, tick, lot, btc_start = market_events(market, workdir)
         for mode in args.modes.split(","):
@@ -178,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             for k in ks:
                 runs = [(quoter, config(lat, mode, tick, lot)) for lat in latencies(k)]
                 check_identical(events, runs)
-                t_many = best_of(lambda: mmsim.run_many(events, runs), args.repeat)
-                t_sep = best_of(lambda: [mmsim.run(events, s, c) for s, c in runs], args.repeat)
+                t_many, t_sep = best_of([lambda: mmsim.run_many(events, runs),
+                                         lambda: [mmsim.run(events, s, c) for s, c in runs]], args.repeat)
                 t_hbt = sum(hbt[lat] for lat in latencies(k)) if hbt else None
                 row = {"market": market, "mode": mode, "k": k, "n_events": int(len(events)), "run_many_s": t_many,
                        "separate_s": t_sep, "one_run_s": t_sep / k, "hbt_s": t_hbt}
