@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
         c.taker_fee_bps = 7;
         c.tick_value = 0.0001;
         c.decide_every = timer ? 10000000 : 0;
-        c.signals = false;
+        c.signals = std::getenv("BENCH_SIGNALS") != nullptr;
         const char *strat = std::getenv("BENCH_STRATEGY");
         const std::string which = strat ? strat : "quoter";
         if (which == "quoter") runs[k].strategy = Strategy{quoter, nullptr, nullptr};
