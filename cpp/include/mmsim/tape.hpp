@@ -66,7 +66,6 @@ class Tape {
         buf_.swap(nb);
         cap_ = ncap;
     }
-    int64_t capacity() const { return cap_; }
 
   private:
     std::vector<int64_t> buf_;
