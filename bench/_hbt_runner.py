@@ -10,6 +10,11 @@ Subcommands::
 
     python bench/_hbt_runner.py convert CAPTURE.gz --out events.npy
     python bench/_hbt_runner.py run events.npy --mode timer --exchange no_partial --repeat 5
+    python bench/_hbt_runner.py curve events.npy --mode timer --feed-latencies-ns 0,50000000 --repeat 3
+
+``curve`` (for ``bench/bench_many.py``) runs the quoter once per constant feed
+latency of a latency curve in one process (one compile), and reports each
+latency's warm CPU time (of the strategy loop; the thread's CPU seconds).
 
 ``run`` times a first call (numba compiles the strategy and hftbacktest's
 jitclass on it), then ``--repeat`` warm calls, each on a freshly built
@@ -291,14 +296,17 @@ def _one_run(quoter, data: np.ndarray, args: argparse.Namespace) -> dict:
     t_build = time.perf_counter()
     hbt = _build_backtest(data, args)
     t0 = time.perf_counter()  # timed: the strategy loop, as hftbacktest's own benchmarks time it
+    c0 = time.thread_time()
     rc = quoter(hbt, args.mode == "feed", args.include_order_resp, args.interval_ns, start_offset, args.qty_lots,
                 args.max_position_lots, args.skew_ticks_per_lot, 0, fills, out)
+    cpu = time.thread_time() - c0
     elapsed = time.perf_counter() - t0
     sv = hbt.state_values(0)
     depth = hbt.depth(0)
     result = {
         "rc": int(rc),
         "elapsed_s": elapsed,
+        "cpu_s": cpu,
         "build_s": t0 - t_build,
         "n_fills": int(out[0]),
         "n_decisions": int(out[1]),
@@ -391,13 +399,38 @@ def cmd_run(args: argparse.Namespace) -> dict:
     return res
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("convert", help="convert a raw Binance futures capture with hftbacktest")
-    c.add_argument("capture")
-    c.add_argument("--out", required=True, help="where to save the converted events (.npy)")
-    r = sub.add_parser("run", help="run the reference quoter")
+def cmd_curve(args: argparse.Namespace) -> dict:
+    """The quoter at each of several constant feed latencies: one first (compiling) call, then warm calls' CPU times."""
+    import hftbacktest  # noqa: F401
+
+    raw = np.load(args.data)
+    if args.start_ts is not None:
+        raw = raw[raw["exch_ts"] >= args.start_ts].copy()
+    quoter = _make_strategy()
+    latencies = [int(x) for x in args.feed_latencies_ns.split(",")]
+    first = None
+    warm: dict[str, list[float]] = {}
+    fills: dict[str, int] = {}
+    for lat in latencies:
+        args.feed_latency_ns = lat
+        data = constant_feed_latency(raw, lat)
+        if first is None:
+            t0 = time.perf_counter()
+            _one_run(quoter, data, args)
+            first = time.perf_counter() - t0
+        times = []
+        for _ in range(args.repeat):
+            gc.collect()
+            r = _one_run(quoter, data, args)
+            times.append(r["cpu_s"])
+        warm[str(lat)] = times
+        fills[str(lat)] = r["n_fills"]
+    return {"tool": "hftbacktest", "version": hftbacktest.__version__, "mode": args.mode, "n_rows": int(len(raw)),
+            "first_call_s": first, "warm_s": warm, "n_fills": fills}
+
+
+def _add_run_options(r: argparse.ArgumentParser) -> None:
+    """Options shared by ``run`` and ``curve``."""
     r.add_argument("data", help="events converted by the convert subcommand (.npy)")
     r.add_argument("--mode", choices=("timer", "feed"), default="timer",
                    help="decide on a timer (elapse) or on every feed wake-up (wait_next_feed)")
@@ -407,10 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--exchange", choices=("no_partial", "partial"), default="no_partial")
     r.add_argument("--repeat", type=int, default=5, help="warm calls after the first (median reported)")
     r.add_argument("--interval-ns", type=int, default=10_000_000, help="timer period, ns")
-    r.add_argument("--feed-latency-ns", type=int, default=None,
-                   help="replace the recorded receive times by exch_ts + this constant (default: keep them)")
     r.add_argument("--start-ts", type=int, default=None, help="drop events before this exchange time, ns")
-    r.add_argument("--end-ts", type=int, default=None, help="drop events from this exchange time on, ns")
     r.add_argument("--entry-latency-ns", type=int, default=500_000)
     r.add_argument("--response-latency-ns", type=int, default=500_000)
     r.add_argument("--tick-size", type=float, default=0.1)
@@ -421,9 +451,30 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--max-position-lots", type=int, default=500, help="|position| limit, lots (500 = 0.5 BTC)")
     r.add_argument("--skew-ticks-per-lot", type=float, default=0.1,
                    help="ticks both quotes move down per lot of long position")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("convert", help="convert a raw Binance futures capture with hftbacktest")
+    c.add_argument("capture")
+    c.add_argument("--out", required=True, help="where to save the converted events (.npy)")
+    r = sub.add_parser("run", help="run the reference quoter")
+    _add_run_options(r)
+    r.add_argument("--feed-latency-ns", type=int, default=None,
+                   help="replace the recorded receive times by exch_ts + this constant (default: keep them)")
+    r.add_argument("--end-ts", type=int, default=None, help="drop events from this exchange time on, ns")
     r.add_argument("--fills-out", default=None, help="save the fills (.npy) instead of listing them in the JSON")
+    k = sub.add_parser("curve", help="run the reference quoter at several constant feed latencies (one compile)")
+    _add_run_options(k)
+    k.add_argument("--feed-latencies-ns", required=True, help="comma-separated constant feed latencies, ns")
     args = p.parse_args(argv)
-    res = cmd_convert(args) if args.cmd == "convert" else cmd_run(args)
+    if args.cmd == "convert":
+        res = cmd_convert(args)
+    elif args.cmd == "curve":
+        res = cmd_curve(args)
+    else:
+        res = cmd_run(args)
     json.dump(res, sys.stdout)
     sys.stdout.write("\n")
     return 0

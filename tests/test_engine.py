@@ -315,6 +315,43 @@ def test_bad_events_raise_data_error_naming_the_event(rows, message):
         mmsim.replay_bbo(ev)
 
 
+@pytest.mark.parametrize(
+    "rows, index",
+    [
+        ([(1000, D, BID, 100, 1), (1000, D, ASK, 101, 1), (2000, D, BID, 100 + 2**40, 1)], 2),
+        ([(1000, D, ASK, 5000, 1), (2000, D, ASK, 5000 - 2**41, 3), (2000, D, BID, 100, 1)], 1),
+        ([(1000, Kind.ADD, BID, 100, 1, 7), (1000, Kind.ADD, BID, 100 + 2**40, 1, 8)], 1),
+    ],
+    ids=["depth-bid-fast-path", "depth-ask-fast-path", "l3-add"],
+)
+def test_price_beyond_the_page_table_names_its_event(rows, index):
+    """A price 2^34+ ticks from the rest of the book (a wrong tick size) is a DataError naming the event,
+    on the inline DEPTH path as on the slow path."""
+    ev = make_events(rows)
+    price = rows[index][3]
+    message = (f"event {index}: price {price} is more than 2^34 ticks from the rest of the book; "
+               "check the tick size")
+    for replay in (lambda: mmsim.run(ev, Fixed(bid=(100, 1)), cfg()), lambda: mmsim.replay_bbo(ev)):
+        with pytest.raises(mmsim.DataError) as info:
+            replay()
+        assert str(info.value) == message
+        assert info.value.index == index
+
+
+def test_book_only_replays_raise_mmsim_data_error_with_the_index():
+    """replay_bbo, signals.compute and the compiled functions themselves raise mmsim.DataError, never a private type."""
+    ev = make_events([(1000, D, BID, 100, 1), (1000, D, ASK, 101, 1), (900, D, BID, 100, 2)])
+    message = "event 2: events are not sorted by exch_ts (900 after 1000)"
+    calls = [lambda: mmsim.replay_bbo(ev), lambda: mmsim.signals.compute(ev), lambda: mmsim._engine.replay_bbo(ev),
+             lambda: mmsim._engine.compute_signals(ev, mmsim._engine.SignalParams())]
+    for call in calls:
+        with pytest.raises(mmsim.DataError) as info:
+            call()
+        assert type(info.value) is mmsim.DataError
+        assert str(info.value) == message and info.value.index == 2
+    assert not hasattr(mmsim._engine, "DataFault")
+
+
 def test_recorded_local_ts_before_exch_ts_is_a_data_error():
     ev = make_events([(1000, D, BID, 100, 1, 0, 900)])
     c = cfg().replace(latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded")))

@@ -54,3 +54,28 @@ def test_kind_enum_matches_the_engine():
             mmsim.replay_bbo(ev)
         except mmsim.DataError as e:
             assert "unknown event kind" not in str(e)
+
+
+@pytest.mark.parametrize(
+    "py_enum, name",
+    [
+        (mmsim.Kind, "Kind"),
+        (mmsim.TradingStatus, "TradingStatus"),
+        (mmsim.records.OrderEvent, "OrderEvent"),
+        (mmsim.records.RejectReason, "RejectReason"),
+        (mmsim.records.Wake, "Wake"),
+        (mmsim.records.OrderState, "OrderState"),
+    ],
+    ids=["Kind", "TradingStatus", "OrderEvent", "RejectReason", "Wake", "OrderState"],
+)
+def test_python_enums_equal_the_engines(py_enum, name):
+    """Each IntEnum has exactly the C++ enum's members, by name and value (one definition, in C++)."""
+    assert {m.name: int(m.value) for m in py_enum} == dict(_engine.ENUMS[name])
+
+
+def test_engine_error_codes_are_the_ones_mmsim_engine_reads():
+    from mmsim import engine
+
+    assert dict(_engine.ENUMS["ErrorCode"]) == {"PYTHON_ERROR": -1, "BAD_QUOTE": -2, "TOO_MANY_ORDERS": -3,
+                                                 "NO_PROGRESS": -4}
+    assert engine._CODE == _engine.ENUMS["ErrorCode"]

@@ -1,8 +1,11 @@
-// Bindings of the engine: config structs, the Engine, and the book-only replays.
+// Bindings of the engine: model classes, the run config, strategy adapters, run_many,
+// the book-only replays, and the record layouts shared with numpy.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstddef>
+#include <cstring>
 
 #include "mmsim/engine.hpp"
 #include "mmsim/errors.hpp"
@@ -12,87 +15,110 @@ using namespace mmsim;
 
 namespace {
 
-const Event *event_ptr(const py::buffer &buf, int64_t &n) {
-    const py::buffer_info info = buf.request();
+py::buffer_info event_buffer(const py::buffer &buf) {
+    py::buffer_info info = buf.request();
     if (info.ndim != 1 || info.itemsize != static_cast<py::ssize_t>(sizeof(Event)) ||
         (info.shape[0] > 1 && info.strides[0] != static_cast<py::ssize_t>(sizeof(Event))))
         throw py::value_error("events must be a 1-d, C-contiguous array of mmsim.EVENT_DTYPE");
-    n = info.shape[0];
-    return static_cast<const Event *>(info.ptr);
+    return info;
 }
 
-py::bytes as_bytes(const void *p, size_t nbytes) { return py::bytes(static_cast<const char *>(p), nbytes); }
+// A read-only uint8 array over a run's records; the RunOutput stays alive as its base.
+py::array records_of(py::handle owner, const void *p, size_t nbytes) {
+    py::array a(py::dtype("u1"), {static_cast<py::ssize_t>(nbytes)}, {1}, p, owner);
+    py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return a;
+}
 
-// Python strategy: quote_cb() -> None | (bid_px, bid_qty, ask_px, ask_qty); fill_cb(side, px, qty, exch_ts).
-// Exceptions are kept by the Python side (which knows the strategy); here they only become an error code.
-struct PyStrategy {
-    py::object quote_cb, fill_cb;
+// What a run calls, as the engine sees it.
+struct StrategyAdapter {
+    virtual ~StrategyAdapter() = default;
+    virtual Strategy strategy() = 0;
 };
 
-int64_t py_quote(void *user, const View *, Quote *out) {
-    auto *s = static_cast<PyStrategy *>(user);
-    try {
-        py::object r = s->quote_cb();
-        if (r.is_none()) return QuoteNoChange;
-        py::tuple t = r.cast<py::tuple>();
-        out->bid_px = t[0].cast<double>();
-        out->bid_qty = t[1].cast<double>();
-        out->ask_px = t[2].cast<double>();
-        out->ask_qty = t[3].cast<double>();
-        return QuoteSet;
-    } catch (py::error_already_set &) {
-        return kPythonErrorCode;
-    } catch (py::cast_error &) {
-        return kPythonErrorCode;
+// numba: a cfunc int64 fn(View*, double* params, double* state, Quote*), called without the GIL.
+struct NativeStrategy final : StrategyAdapter {
+    using Fn = int64_t (*)(const View *, double *, double *, Quote *);
+    NativeStrategy(uintptr_t fn, py::array_t<double, py::array::c_style> params,
+                   py::array_t<double, py::array::c_style> state)
+        : fn_(reinterpret_cast<Fn>(fn)), params_(std::move(params)), state_(std::move(state)) {}
+    static int64_t quote(void *user, const View *v, Quote *out) {
+        auto *s = static_cast<NativeStrategy *>(user);
+        return s->fn_(v, s->params_.mutable_data(), s->state_.mutable_data(), out);
     }
-}
-
-int64_t py_fill(void *user, const ToLocal &f) {
-    auto *s = static_cast<PyStrategy *>(user);
-    if (s->fill_cb.is_none()) return 0;
-    try {
-        s->fill_cb(static_cast<int>(f.side), f.price, f.qty, f.exch_ts);
-        return 0;
-    } catch (py::error_already_set &) {
-        return kPythonErrorCode;
-    }
-}
-
-struct NativeStrategy {
-    int64_t (*fn)(const View *, double *, double *, Quote *);
-    double *params;
-    double *state;
+    Strategy strategy() override { return Strategy{quote, nullptr, this}; }
+    Fn fn_;
+    py::array_t<double, py::array::c_style> params_, state_;
 };
 
-int64_t native_quote(void *user, const View *v, Quote *out) {
-    auto *s = static_cast<NativeStrategy *>(user);
-    return s->fn(v, s->params, s->state, out);
-}
+// Python: quote_cb() -> None | (bid_px, bid_qty, ask_px, ask_qty), reading the view from
+// `view` (a VIEW_DTYPE record this adapter fills before each call); fill_cb(side, px, qty,
+// exch_ts) or None. Called with the GIL. Exceptions are kept by the Python side (which
+// knows the strategy); here they only become an error code.
+struct PythonStrategy final : StrategyAdapter {
+    PythonStrategy(py::object quote_cb, py::object fill_cb, py::array view)
+        : quote_cb_(std::move(quote_cb)), fill_cb_(std::move(fill_cb)), view_(std::move(view)) {
+        if (view_.nbytes() != static_cast<py::ssize_t>(sizeof(View)) || !view_.writeable())
+            throw py::value_error("view must be one writeable VIEW_DTYPE record");
+        view_ptr_ = view_.mutable_data();
+    }
+    static int64_t quote(void *user, const View *v, Quote *out) {
+        auto *s = static_cast<PythonStrategy *>(user);
+        py::gil_scoped_acquire gil;
+        std::memcpy(s->view_ptr_, v, sizeof(View));
+        try {
+            py::object r = s->quote_cb_();
+            if (r.is_none()) return QuoteNoChange;
+            py::tuple t = r.cast<py::tuple>();
+            out->bid_px = t[0].cast<double>();
+            out->bid_qty = t[1].cast<double>();
+            out->ask_px = t[2].cast<double>();
+            out->ask_qty = t[3].cast<double>();
+            return QuoteSet;
+        } catch (py::error_already_set &) {
+            return kPythonErrorCode;
+        } catch (py::cast_error &) {
+            return kPythonErrorCode;
+        }
+    }
+    static int64_t fill(void *user, int64_t side, int64_t price, int64_t qty, int64_t exch_ts) {
+        auto *s = static_cast<PythonStrategy *>(user);
+        py::gil_scoped_acquire gil;
+        try {
+            s->fill_cb_(static_cast<int>(side), price, qty, exch_ts);
+            return 0;
+        } catch (py::error_already_set &) {
+            return kPythonErrorCode;
+        }
+    }
+    Strategy strategy() override { return Strategy{quote, fill_cb_.is_none() ? nullptr : fill, this}; }
+    py::object quote_cb_, fill_cb_;
+    py::array view_;
+    void *view_ptr_;
+};
+
+struct Progress {
+    std::atomic<int64_t> done{0};
+};
 
 }  // namespace
 
 void bind_engine(py::module_ &m) {
-    static py::exception<DataError> data_exc(m, "DataFault", PyExc_ValueError);
-    static py::exception<StrategyFailure> strat_exc(m, "StrategyFault", PyExc_RuntimeError);
-    py::register_exception_translator([](std::exception_ptr p) {
-        try {
-            if (p) std::rethrow_exception(p);
-        } catch (const DataError &e) {
-            PyErr_SetObject(data_exc.ptr(), py::make_tuple(e.what(), e.index).ptr());
-        } catch (const StrategyFailure &e) {
-            PyErr_SetObject(strat_exc.ptr(), py::make_tuple(e.what(), e.code, e.local_ts).ptr());
-        }
-    });
-
-    py::class_<LatencySpec>(m, "LatencySpec")
-        .def(py::init<>())
-        .def_property(
-            "kind", [](const LatencySpec &s) { return static_cast<int>(s.kind); },
-            [](LatencySpec &s, int k) { s.kind = static_cast<LatencyKind>(k); })
-        .def_readwrite("ns", &LatencySpec::ns)
-        .def_readwrite("median_ns", &LatencySpec::median_ns)
-        .def_readwrite("sigma", &LatencySpec::sigma)
-        .def_readwrite("min_ns", &LatencySpec::min_ns);
+    // ---- model families
+    py::class_<LatencyModel, std::shared_ptr<LatencyModel>>(m, "LatencyModel");
+    py::class_<ConstantLatencyModel, LatencyModel, std::shared_ptr<ConstantLatencyModel>>(m, "ConstantLatencyModel")
+        .def(py::init<int64_t>(), py::arg("ns"));
+    py::class_<RecordedFeedLatency, LatencyModel, std::shared_ptr<RecordedFeedLatency>>(m, "RecordedFeedLatency")
+        .def(py::init<>());
+    py::class_<LogNormalLatencyModel, LatencyModel, std::shared_ptr<LogNormalLatencyModel>>(m, "LogNormalLatencyModel")
+        .def(py::init<double, double, int64_t>(), py::arg("median_ns"), py::arg("sigma"), py::arg("min_ns"));
+    py::class_<QueueModel, std::shared_ptr<QueueModel>>(m, "QueueModel");
+    py::class_<RiskAverseQueueModel, QueueModel, std::shared_ptr<RiskAverseQueueModel>>(m, "RiskAverseQueueModel")
+        .def(py::init<>());
+    py::class_<PowerProbQueueModel, QueueModel, std::shared_ptr<PowerProbQueueModel>>(m, "PowerProbQueueModel")
+        .def(py::init<double>(), py::arg("n"));
+    py::class_<LogProbQueueModel, QueueModel, std::shared_ptr<LogProbQueueModel>>(m, "LogProbQueueModel")
+        .def(py::init<>());
 
     py::class_<EngineConfig>(m, "EngineConfig")
         .def(py::init<>())
@@ -100,10 +126,7 @@ void bind_engine(py::module_ &m) {
         .def_readwrite("entry", &EngineConfig::entry)
         .def_readwrite("response", &EngineConfig::response)
         .def_readwrite("seed", &EngineConfig::seed)
-        .def_property(
-            "queue", [](const EngineConfig &c) { return static_cast<int>(c.queue); },
-            [](EngineConfig &c, int q) { c.queue = static_cast<QueueModel>(q); })
-        .def_readwrite("queue_power", &EngineConfig::queue_power)
+        .def_readwrite("queue", &EngineConfig::queue)
         .def_readwrite("maker_fee_bps", &EngineConfig::maker_fee_bps)
         .def_readwrite("taker_fee_bps", &EngineConfig::taker_fee_bps)
         .def_readwrite("maker_fee_per_lot", &EngineConfig::maker_fee_per_lot)
@@ -116,61 +139,85 @@ void bind_engine(py::module_ &m) {
         .def_readwrite("signal_params", &EngineConfig::signal_params)
         .def_readwrite("max_orders", &EngineConfig::max_orders);
 
-    py::class_<Engine>(m, "Engine")
-        .def(py::init<const EngineConfig &>())
-        .def("run_none",
-             [](Engine &e, const py::buffer &events, bool release) {
-                 int64_t n;
-                 const Event *p = event_ptr(events, n);
-                 py::gil_scoped_release nogil;
-                 e.run(p, n, release);
-             })
-        .def("run_native",
-             [](Engine &e, const py::buffer &events, uintptr_t fn, py::array_t<double> params,
-                py::array_t<double> state, bool release) {
-                 int64_t n;
-                 const Event *p = event_ptr(events, n);
-                 NativeStrategy s{reinterpret_cast<int64_t (*)(const View *, double *, double *, Quote *)>(fn),
-                                  params.mutable_data(), state.mutable_data()};
-                 e.set_strategy(native_quote, &s);
-                 py::gil_scoped_release nogil;
-                 e.run(p, n, release);
-             })
-        .def("run_python",
-             [](Engine &e, const py::buffer &events, py::object quote_cb, py::object fill_cb, bool release) {
-                 int64_t n;
-                 const Event *p = event_ptr(events, n);
-                 PyStrategy s{std::move(quote_cb), std::move(fill_cb)};
-                 e.set_strategy(py_quote, &s);
-                 e.set_fill_hook(py_fill);
-                 e.run(p, n, release);
-             })
-        .def("view_memory",
-             [](Engine &e) { return py::memoryview::from_memory(&e.view(), sizeof(View), true); },
-             py::keep_alive<0, 1>())
-        .def("fills_bytes", [](const Engine &e) { return as_bytes(e.fills.data(), e.fills.size() * sizeof(FillRecord)); })
-        .def("orders_bytes",
-             [](const Engine &e) { return as_bytes(e.order_log.data(), e.order_log.size() * sizeof(OrderLogRecord)); })
-        .def("samples_bytes",
-             [](const Engine &e) { return as_bytes(e.samples.data(), e.samples.size() * sizeof(SampleRecord)); })
-        .def("fill_signals_bytes",
-             [](const Engine &e) { return as_bytes(e.fill_signals.data(), e.fill_signals.size() * sizeof(double)); })
-        .def_readonly("position", &Engine::position)
-        .def_readonly("cash_ticks", &Engine::cash_ticks)
-        .def_readonly("fees", &Engine::fees)
-        .def_readonly("n_calls", &Engine::n_calls)
-        .def_readonly("n_events", &Engine::n_events)
-        .def_property_readonly("progress", [](const Engine &e) { return e.progress.load(std::memory_order_relaxed); });
+    // ---- strategies (arguments of a run, never stored on the engine)
+    py::class_<StrategyAdapter>(m, "StrategyAdapter");
+    py::class_<NativeStrategy, StrategyAdapter>(m, "NativeStrategy")
+        .def(py::init<uintptr_t, py::array_t<double, py::array::c_style>, py::array_t<double, py::array::c_style>>(),
+             py::arg("address"), py::arg("params"), py::arg("state"));
+    py::class_<PythonStrategy, StrategyAdapter>(m, "PythonStrategy")
+        .def(py::init<py::object, py::object, py::array>(), py::arg("quote"), py::arg("on_fill"), py::arg("view"));
+
+    py::class_<Progress>(m, "Progress")
+        .def(py::init<>())
+        .def_property_readonly("done", [](const Progress &p) { return p.done.load(std::memory_order_relaxed); });
+
+    py::class_<RunOutput>(m, "RunOutput")
+        .def_property_readonly("fills", [](py::object self) {
+            const auto &o = self.cast<const RunOutput &>();
+            return records_of(self, o.fills.data(), o.fills.size() * sizeof(FillRecord));
+        })
+        .def_property_readonly("orders", [](py::object self) {
+            const auto &o = self.cast<const RunOutput &>();
+            return records_of(self, o.order_log.data(), o.order_log.size() * sizeof(OrderLogRecord));
+        })
+        .def_property_readonly("samples", [](py::object self) {
+            const auto &o = self.cast<const RunOutput &>();
+            return records_of(self, o.samples.data(), o.samples.size() * sizeof(SampleRecord));
+        })
+        .def_property_readonly("fill_signals", [](py::object self) {
+            const auto &o = self.cast<const RunOutput &>();
+            return records_of(self, o.fill_signals.data(), o.fill_signals.size() * sizeof(FillSignalsRecord));
+        })
+        .def_readonly("position", &RunOutput::position)
+        .def_readonly("cash_ticks", &RunOutput::cash_ticks)
+        .def_readonly("fees", &RunOutput::fees)
+        .def_readonly("n_calls", &RunOutput::n_calls)
+        .def_readonly("n_events", &RunOutput::n_events)
+        .def_readonly("completed", &RunOutput::completed)
+        .def_readonly("shared_error", &RunOutput::shared_error)
+        .def_property_readonly("failed", [](const RunOutput &o) { return static_cast<bool>(o.error); })
+        .def("rethrow", [](const RunOutput &o) {
+            if (o.error) std::rethrow_exception(o.error);
+        }, "Raise this run's error (as mmsim.DataError / mmsim.StrategyError), if it failed.");
+
+    m.def(
+        "run_many",
+        [](const py::buffer &events, const std::vector<EngineConfig> &configs, const py::list &strategies,
+           Progress *progress, bool release_pages, bool stop_on_error) {
+            if (configs.size() != strategies.size()) throw py::value_error("one strategy (or None) per config");
+            const py::buffer_info info = event_buffer(events);
+            std::vector<RunSpec> runs(configs.size());
+            for (size_t k = 0; k < configs.size(); ++k) {
+                runs[k].config = configs[k];
+                if (!strategies[k].is_none()) runs[k].strategy = strategies[k].cast<StrategyAdapter &>().strategy();
+            }
+            PassOptions opt;
+            opt.release_pages = release_pages;
+            opt.stop_on_error = stop_on_error;
+            opt.progress = progress ? &progress->done : nullptr;
+            std::vector<RunOutput> outs;
+            {
+                // Python strategies take the GIL back for each call.
+                py::gil_scoped_release nogil;
+                outs = run_many(static_cast<const Event *>(info.ptr), info.shape[0], runs, opt);
+            }
+            py::list result;
+            for (auto &o : outs) result.append(py::cast(std::move(o)));
+            return result;
+        },
+        py::arg("events"), py::arg("configs"), py::arg("strategies"), py::arg("progress") = nullptr,
+        py::arg("release_pages") = false, py::arg("stop_on_error") = true,
+        "Replay events once for every (config, strategy); one RunOutput per run. Errors are per run (rethrow()).");
 
     m.def("replay_bbo", [](const py::buffer &events) {
-        int64_t n;
-        const Event *p = event_ptr(events, n);
+        const py::buffer_info info = event_buffer(events);
+        const int64_t n = info.shape[0];
         py::array_t<int64_t> bb(n), ba(n), bq(n), aq(n);
         {
             int64_t *pbb = bb.mutable_data(), *pba = ba.mutable_data(), *pbq = bq.mutable_data(),
                     *paq = aq.mutable_data();
             py::gil_scoped_release nogil;
-            replay_bbo(p, n, pbb, pba, pbq, paq);
+            replay_bbo(static_cast<const Event *>(info.ptr), n, pbb, pba, pbq, paq);
         }
         py::dict d;
         d["best_bid"] = bb;
@@ -181,23 +228,52 @@ void bind_engine(py::module_ &m) {
     }, "Best bid/ask and their sizes after each event (exchange book).");
 
     m.def("compute_signals", [](const py::buffer &events, const MmsimSignalParams &params) {
-        int64_t n;
-        const Event *p = event_ptr(events, n);
+        const py::buffer_info info = event_buffer(events);
+        const int64_t n = info.shape[0];
         py::array_t<double> out({n, static_cast<int64_t>(MMSIM_SIG_COUNT)});
         double *po = out.mutable_data();
         {
             py::gil_scoped_release nogil;
-            compute_signals(p, n, params, po);
+            compute_signals(static_cast<const Event *>(info.ptr), n, params, po);
         }
         return out;
     }, "Signals after each event, as the engine's local side computes them (n x SIGNAL_COUNT).");
 
+    // ---- enums and codes, once (mmsim.records and mmsim.engine build their IntEnums from these)
+    py::dict enums = m.attr("ENUMS");
+    py::dict order_event, reject, wake, state, codes;
+    order_event["SENT"] = static_cast<int>(OrderEvent::Sent);
+    order_event["ACKED"] = static_cast<int>(OrderEvent::Acked);
+    order_event["REJECTED"] = static_cast<int>(OrderEvent::Rejected);
+    order_event["CANCEL_SENT"] = static_cast<int>(OrderEvent::CancelSent);
+    order_event["CANCELED"] = static_cast<int>(OrderEvent::Canceled);
+    order_event["CANCEL_REJECTED"] = static_cast<int>(OrderEvent::CancelRejected);
+    order_event["FILLED"] = static_cast<int>(OrderEvent::Filled);
+    order_event["EXPIRED"] = static_cast<int>(OrderEvent::Expired);
+    reject["NONE"] = static_cast<int>(RejectReason::None);
+    reject["POST_ONLY_WOULD_CROSS"] = static_cast<int>(RejectReason::PostOnlyWouldCross);
+    reject["ORDER_DONE"] = static_cast<int>(RejectReason::OrderDone);
+    wake["MARKET"] = static_cast<int64_t>(WakeMarket);
+    wake["RESPONSE"] = static_cast<int64_t>(WakeResponse);
+    wake["TIMER"] = static_cast<int64_t>(WakeTimer);
+    wake["FILL"] = static_cast<int64_t>(WakeFill);
+    state["NONE"] = static_cast<int64_t>(StateNone);
+    state["PENDING_NEW"] = static_cast<int64_t>(StatePendingNew);
+    state["WORKING"] = static_cast<int64_t>(StateWorking);
+    state["PENDING_CANCEL"] = static_cast<int64_t>(StatePendingCancel);
+    codes["PYTHON_ERROR"] = static_cast<int64_t>(kPythonErrorCode);
+    codes["BAD_QUOTE"] = static_cast<int64_t>(kBadQuoteCode);
+    codes["TOO_MANY_ORDERS"] = static_cast<int64_t>(kTooManyOrdersCode);
+    codes["NO_PROGRESS"] = static_cast<int64_t>(kNoProgressCode);
+    enums["OrderEvent"] = order_event;
+    enums["RejectReason"] = reject;
+    enums["Wake"] = wake;
+    enums["OrderState"] = state;
+    enums["ErrorCode"] = codes;
+
     // Field offsets of the structs shared with numpy/numba, for the layout tests.
-    py::dict view_off, fill_off, log_off, sample_off, event_off;
+    py::dict view_off, fill_off, log_off, sample_off;
 #define MMSIM_OFF(d, T, f) d[#f] = offsetof(T, f)
-    MMSIM_OFF(event_off, Event, exch_ts); MMSIM_OFF(event_off, Event, local_ts); MMSIM_OFF(event_off, Event, price);
-    MMSIM_OFF(event_off, Event, qty); MMSIM_OFF(event_off, Event, order_id); MMSIM_OFF(event_off, Event, kind);
-    MMSIM_OFF(event_off, Event, side);
     MMSIM_OFF(view_off, View, ts); MMSIM_OFF(view_off, View, reason); MMSIM_OFF(view_off, View, best_bid);
     MMSIM_OFF(view_off, View, best_ask); MMSIM_OFF(view_off, View, bid_qty); MMSIM_OFF(view_off, View, ask_qty);
     MMSIM_OFF(view_off, View, bid_depth_px); MMSIM_OFF(view_off, View, bid_depth_qty);
@@ -224,7 +300,6 @@ void bind_engine(py::module_ &m) {
     MMSIM_OFF(sample_off, SampleRecord, cash_ticks); MMSIM_OFF(sample_off, SampleRecord, fees);
     MMSIM_OFF(sample_off, SampleRecord, n_fills);
 #undef MMSIM_OFF
-    m.attr("EVENT_OFFSETS") = event_off;
     m.attr("VIEW_OFFSETS") = view_off;
     m.attr("FILL_OFFSETS") = fill_off;
     m.attr("ORDER_LOG_OFFSETS") = log_off;

@@ -2,6 +2,7 @@
 #include "mmsim/book.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <string>
 
 #include "mmsim/errors.hpp"
@@ -11,9 +12,30 @@ namespace mmsim {
 namespace {
 // A page table wider than this (pages of 4096 ticks) means a wrong tick size or a corrupt price.
 constexpr int64_t kMaxPages = int64_t(1) << 22;
+
+// Pages of finished books, kept for the next book (the next pass of a sweep or a benchmark):
+// a page from here costs a memset, a fresh one the kernel's page faults and zeroing.
+constexpr size_t kMaxPooledPages = 1024;  // 33 MiB
+struct PagePool {
+    std::mutex mutex;
+    std::vector<int64_t *> free;
+};
+PagePool &page_pool() {
+    static PagePool *pool = new PagePool;  // never destroyed: books may outlive static destruction
+    return *pool;
+}
 }  // namespace
 
-uint64_t BookSide::page_for(int64_t px) {
+BookSide::~BookSide() {
+    PagePool &pool = page_pool();
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    for (int64_t *page : pages_) {
+        if (pool.free.size() < kMaxPooledPages) pool.free.push_back(page);
+        else delete[] page;
+    }
+}
+
+uint64_t BookSide::page_for(int64_t px, int64_t index) {
     const int64_t page = px >> kPageBits;
     if (table_.empty()) {
         base_page_ = page;
@@ -23,7 +45,7 @@ uint64_t BookSide::page_for(int64_t px) {
         const int64_t lo = std::min(page, base_page_);
         const int64_t hi = std::max(page + 1, base_page_ + static_cast<int64_t>(table_.size()));
         if (hi - lo > kMaxPages)
-            throw DataError(-1, "price " + std::to_string(px) +
+            throw DataError(index, "price " + std::to_string(px) +
                                     " is more than 2^34 ticks from the rest of the book; check the tick size");
         std::vector<int64_t *> t(static_cast<size_t>(hi - lo), nullptr);
         std::vector<int32_t> c(static_cast<size_t>(hi - lo), 0);
@@ -35,8 +57,19 @@ uint64_t BookSide::page_for(int64_t px) {
     }
     const auto pg = static_cast<uint64_t>(page - base_page_);
     if (!table_[pg]) {
-        pages_.emplace_back(new int64_t[kPage + kWords]());
-        table_[pg] = pages_.back().get();
+        int64_t *page = nullptr;
+        {
+            PagePool &pool = page_pool();
+            std::lock_guard<std::mutex> lock(pool.mutex);
+            if (!pool.free.empty()) {
+                page = pool.free.back();
+                pool.free.pop_back();
+            }
+        }
+        if (page) std::fill(page, page + kPage + kWords, 0);
+        else page = new int64_t[kPage + kWords]();
+        pages_.push_back(page);
+        table_[pg] = page;
     }
     return pg;
 }
@@ -145,7 +178,7 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
 }
 
 void BookSide::remove_through_slow(int64_t limit) {
-    while (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) set(best_, 0);
+    while (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) set(best_, 0, -1);  // removing a level never allocates
 }
 
 // ---------------------------------------------------------------- OrderMap
@@ -250,101 +283,96 @@ void need_side(const Event &e, int64_t i) {
 
 BookChange Book::apply_slow(const Event &e, int64_t i) {
     BookChange c;
-    try {
-        switch (static_cast<Kind>(e.kind)) {
-            case Kind::Depth: {
-                need_side(e, i);
-                if (e.qty < 0) bad(i, "DEPTH has negative qty " + std::to_string(e.qty));
-                BookSide &s = side(e.side);
-                c.side = e.side;
-                c.price = e.price;
-                c.new_qty = e.qty;
-                c.prev_qty = s.set(e.price, e.qty);
-                c.book_changed = true;
-                // A level on one side at or through the other side's best means those
-                // opposite levels are stale (consumed); an L2 feed removes them later.
-                if (e.qty > 0) side(-e.side).remove_through(e.price);
-                break;
-            }
-            case Kind::Trade:
-                if (e.side < -1 || e.side > 1)
-                    bad(i, "TRADE has side " + std::to_string(int(e.side)) +
-                               " (must be +1 buyer, -1 seller or 0 unknown aggressor)");
-                if (e.qty <= 0) bad(i, "TRADE has non-positive qty " + std::to_string(e.qty));
-                break;
-            case Kind::Clear:
-                if (e.side == 0) {
-                    bids.clear();
-                    asks.clear();
-                } else if (e.side == 1 || e.side == -1) {
-                    side(e.side).clear();
-                } else {
-                    bad(i, "CLEAR has side " + std::to_string(int(e.side)) + " (must be 0, +1 or -1)");
-                }
-                c.book_changed = true;
-                break;
-            case Kind::Add: {
-                need_side(e, i);
-                if (e.qty <= 0) bad(i, "ADD of order " + std::to_string(e.order_id) + " has non-positive qty " +
-                                           std::to_string(e.qty));
-                L3Order o{e.qty, e.price, next_seq++, e.side};
-                if (!orders.insert(e.order_id, o)) bad(i, "ADD of order " + std::to_string(e.order_id) +
-                                                              " which is already in the book");
-                BookSide &s = side(e.side);
-                c.side = e.side;
-                c.price = e.price;
-                c.prev_qty = s.qty(e.price);
-                c.new_qty = c.prev_qty + e.qty;
-                c.order_seq = o.seq;
-                s.set(e.price, c.new_qty);
-                c.book_changed = true;
-                break;
-            }
-            case Kind::Cancel:
-            case Kind::Delete:
-            case Kind::Execute: {
-                L3Order *o = orders.find(e.order_id);
-                const char *kn = kind_name(e.kind);
-                if (!o) bad(i, std::string(kn) + " of unknown order id " + std::to_string(e.order_id));
-                if (o->side != e.side || o->price != e.price)
-                    bad(i, std::string(kn) + " of order " + std::to_string(e.order_id) + " at side " +
-                               std::to_string(int(e.side)) + " price " + std::to_string(e.price) +
-                               ", but the order rests at side " + std::to_string(int(o->side)) + " price " +
-                               std::to_string(o->price));
-                int64_t q = e.qty;
-                if (static_cast<Kind>(e.kind) == Kind::Delete) {
-                    if (q != o->qty && q != 0)
-                        bad(i, "DELETE of order " + std::to_string(e.order_id) + " with qty " + std::to_string(q) +
-                                   " but its remaining size is " + std::to_string(o->qty));
-                    q = o->qty;
-                } else if (q <= 0 || q > o->qty) {
-                    bad(i, std::string(kn) + " of order " + std::to_string(e.order_id) + " for qty " +
-                               std::to_string(q) + " but its remaining size is " + std::to_string(o->qty));
-                }
-                BookSide &s = side(o->side);
-                c.side = o->side;
-                c.price = o->price;
-                c.order_seq = o->seq;
-                c.prev_qty = s.qty(o->price);
-                c.new_qty = c.prev_qty - q;
-                s.set(o->price, c.new_qty);
-                o->qty -= q;
-                if (o->qty == 0) orders.erase(e.order_id);
-                c.book_changed = true;
-                break;
-            }
-            case Kind::Status:
-                if (e.qty < static_cast<int64_t>(TradingStatus::Halted) ||
-                    e.qty > static_cast<int64_t>(TradingStatus::Trading))
-                    bad(i, "STATUS has qty " + std::to_string(e.qty) +
-                               " (must be a trading status: 1 halted, 2 quoting, 3 trading)");
-                break;
-            default:
-                bad(i, "unknown event kind " + std::to_string(int(e.kind)));
+    switch (static_cast<Kind>(e.kind)) {
+        case Kind::Depth: {
+            need_side(e, i);
+            if (e.qty < 0) bad(i, "DEPTH has negative qty " + std::to_string(e.qty));
+            BookSide &s = side(e.side);
+            c.side = e.side;
+            c.price = e.price;
+            c.new_qty = e.qty;
+            c.prev_qty = s.set(e.price, e.qty, i);
+            c.book_changed = true;
+            // A level on one side at or through the other side's best means those
+            // opposite levels are stale (consumed); an L2 feed removes them later.
+            if (e.qty > 0) side(-e.side).remove_through(e.price);
+            break;
         }
-    } catch (DataError &err) {
-        if (err.index < 0) { std::string w = err.what(); throw DataError(i, w.substr(w.find(": ") + 2)); }
-        throw;
+        case Kind::Trade:
+            if (e.side < -1 || e.side > 1)
+                bad(i, "TRADE has side " + std::to_string(int(e.side)) +
+                           " (must be +1 buyer, -1 seller or 0 unknown aggressor)");
+            if (e.qty <= 0) bad(i, "TRADE has non-positive qty " + std::to_string(e.qty));
+            break;
+        case Kind::Clear:
+            if (e.side == 0) {
+                bids.clear();
+                asks.clear();
+            } else if (e.side == 1 || e.side == -1) {
+                side(e.side).clear();
+            } else {
+                bad(i, "CLEAR has side " + std::to_string(int(e.side)) + " (must be 0, +1 or -1)");
+            }
+            c.book_changed = true;
+            break;
+        case Kind::Add: {
+            need_side(e, i);
+            if (e.qty <= 0) bad(i, "ADD of order " + std::to_string(e.order_id) + " has non-positive qty " +
+                                       std::to_string(e.qty));
+            L3Order o{e.qty, e.price, next_seq++, e.side};
+            if (!orders.insert(e.order_id, o)) bad(i, "ADD of order " + std::to_string(e.order_id) +
+                                                          " which is already in the book");
+            BookSide &s = side(e.side);
+            c.side = e.side;
+            c.price = e.price;
+            c.prev_qty = s.qty(e.price);
+            c.new_qty = c.prev_qty + e.qty;
+            c.order_seq = o.seq;
+            s.set(e.price, c.new_qty, i);
+            c.book_changed = true;
+            break;
+        }
+        case Kind::Cancel:
+        case Kind::Delete:
+        case Kind::Execute: {
+            L3Order *o = orders.find(e.order_id);
+            const char *kn = kind_name(e.kind);
+            if (!o) bad(i, std::string(kn) + " of unknown order id " + std::to_string(e.order_id));
+            if (o->side != e.side || o->price != e.price)
+                bad(i, std::string(kn) + " of order " + std::to_string(e.order_id) + " at side " +
+                           std::to_string(int(e.side)) + " price " + std::to_string(e.price) +
+                           ", but the order rests at side " + std::to_string(int(o->side)) + " price " +
+                           std::to_string(o->price));
+            int64_t q = e.qty;
+            if (static_cast<Kind>(e.kind) == Kind::Delete) {
+                if (q != o->qty && q != 0)
+                    bad(i, "DELETE of order " + std::to_string(e.order_id) + " with qty " + std::to_string(q) +
+                               " but its remaining size is " + std::to_string(o->qty));
+                q = o->qty;
+            } else if (q <= 0 || q > o->qty) {
+                bad(i, std::string(kn) + " of order " + std::to_string(e.order_id) + " for qty " +
+                           std::to_string(q) + " but its remaining size is " + std::to_string(o->qty));
+            }
+            BookSide &s = side(o->side);
+            c.side = o->side;
+            c.price = o->price;
+            c.order_seq = o->seq;
+            c.prev_qty = s.qty(o->price);
+            c.new_qty = c.prev_qty - q;
+            s.set(o->price, c.new_qty, i);
+            o->qty -= q;
+            if (o->qty == 0) orders.erase(e.order_id);
+            c.book_changed = true;
+            break;
+        }
+        case Kind::Status:
+            if (e.qty < static_cast<int64_t>(TradingStatus::Halted) ||
+                e.qty > static_cast<int64_t>(TradingStatus::Trading))
+                bad(i, "STATUS has qty " + std::to_string(e.qty) +
+                           " (must be a trading status: 1 halted, 2 quoting, 3 trading)");
+            break;
+        default:
+            bad(i, "unknown event kind " + std::to_string(int(e.kind)));
     }
     return c;
 }

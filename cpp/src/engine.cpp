@@ -1,77 +1,166 @@
-// The two-clock replay engine. See engine.hpp and DESIGN.md section 4.
+// The pass: one read of the events for many runs. See engine.hpp.
 #include "mmsim/engine.hpp"
 
 #include <algorithm>
-#include <cmath>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "mmsim/book.hpp"
 #include "mmsim/errors.hpp"
+#include "mmsim/tape.hpp"
+#include "mmsim/variant.hpp"
 
 namespace mmsim {
 
 namespace {
-constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
-// Strategy calls allowed at one local timestamp before we call it a livelock
-// (possible only with zero latencies and a strategy that changes its mind each call).
-constexpr int64_t kMaxCallsPerTs = 100000;
 
-// The local side's view of one market event: apply it to `book` and feed the
-// signals exactly as compute_signals does (trade first, then the new book).
-inline void local_apply(Book &book, MmsimSignals *sig, int levels, const Event &e, int64_t i) {
+struct SignalsDeleter {
+    void operator()(MmsimSignals *h) const { mmsim_signals_free(h); }
+};
+using SignalsHandle = std::unique_ptr<MmsimSignals, SignalsDeleter>;
+
+SignalsHandle new_signals(const MmsimSignalParams &p) {
+    SignalsHandle h(mmsim_signals_new(&p));
+    if (!h) throw std::invalid_argument("invalid signal parameters");
+    return h;
+}
+
+// The local side's view of one market event: feed it to the signals exactly as
+// compute_signals does (a trade first, then the new book).
+inline void feed_trade(MmsimSignals *sig, const Event &e) {
     const auto kind = static_cast<Kind>(e.kind);
-    if (sig && (kind == Kind::Trade || kind == Kind::Execute))
+    if (kind == Kind::Trade || kind == Kind::Execute)
         mmsim_signals_on_trade(sig, e.exch_ts, kind == Kind::Trade ? e.side : -e.side, e.price, e.qty);
-    const BookChange c = book.apply(e, i);
-    if (sig && c.book_changed) {
-        int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
-        book.bids.top(levels, bp, bq);
-        book.asks.top(levels, ap, aq);
-        mmsim_signals_on_book(sig, e.exch_ts, bp, bq, ap, aq, levels);
+}
+
+[[noreturn]] void unsorted(const Event *ev, int64_t i) {
+    throw DataError(i, "events are not sorted by exch_ts (" + std::to_string(ev[i].exch_ts) + " after " +
+                           std::to_string(ev[i - 1].exch_ts) + ")");
+}
+
+// Stops a pass at the first failed run (stop_on_error).
+struct StopPass {};
+
+class Pass {
+  public:
+    Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const PassOptions &opt,
+         std::vector<RunOutput> &outs);
+    void run();
+    // A bad event: every run still going fails with it.
+    void fail_all(std::exception_ptr e);
+
+  private:
+    void advance(Variant &v, int64_t limit);
+    void apply(const Event &e, int64_t i);
+    void step_feeds(int64_t i);
+    void push_entry(int64_t pos);
+    void update_interest();
+    void fail(Variant &v, std::exception_ptr e);
+    void drop_failed();
+    void release_consumed(int64_t upto);
+
+    const Event *ev_;
+    const int64_t n_;
+    const PassOptions opt_;
+    std::vector<RunOutput> &outs_;
+    Book book_;
+    Tape tape_;
+    bool tape_on_ = false;  // some run calls a strategy, so views are read
+    struct SignalSet {
+        SignalsHandle handle;
+        MmsimSignalParams params;
+        int levels;
+    };
+    std::vector<SignalSet> sets_;
+    int max_levels_ = 0;
+    std::vector<std::unique_ptr<Variant>> variants_;
+    std::vector<Variant *> live_;    // runs still going
+    std::vector<Variant *> local_;   // ... of which with a strategy (a local side that moves)
+    std::vector<Variant *> feeds_;   // ... of which with a per-event feed (tape delivery column)
+    std::vector<int64_t> pending_;   // per feed column: delivery time of the current chunk
+    std::vector<int64_t> next_;      // per feed column: delivery time of the event being looked at
+    std::vector<uint8_t> failed_;    // per feed column: its run failed
+    int64_t chunk_start_ = 0;        // position of the newest tape entry
+    bool any_failed_ = false;
+    // The span of every run's resting prices (lo > hi when none rests).
+    int64_t bid_lo_ = kInf, bid_hi_ = std::numeric_limits<int64_t>::min();
+    int64_t ask_lo_ = kInf, ask_hi_ = std::numeric_limits<int64_t>::min();
+    bool any_resting_ = false;
+    int64_t next_sample_ = kInf;  // earliest sample due over all runs
+    int64_t released_bytes_ = 0;
+};
+
+Pass::Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const PassOptions &opt,
+           std::vector<RunOutput> &outs)
+    : ev_(ev), n_(n), opt_(opt), outs_(outs) {
+    // Runs with equal (effective) signal parameters share one signal state.
+    std::vector<int> set_of(runs.size(), -1), slot_of(runs.size(), -1);
+    int n_feeds = 0;
+    for (size_t k = 0; k < runs.size(); ++k) {
+        const EngineConfig &c = runs[k].config;
+        if (!c.feed || !c.entry || !c.response || !c.queue) throw std::invalid_argument("a run's config has no model");
+        if (c.sample_every <= 0) throw std::invalid_argument("sample_every must be positive");
+        if (!c.feed->is_constant()) slot_of[k] = n_feeds++;
+        if (runs[k].strategy.quote) tape_on_ = true;
+        if (!c.signals) continue;
+        SignalsHandle h = new_signals(c.signal_params);
+        MmsimSignalParams eff{};
+        mmsim_signals_params_get(h.get(), &eff);
+        for (size_t s = 0; s < sets_.size(); ++s)
+            if (std::memcmp(&sets_[s].params, &eff, sizeof eff) == 0) set_of[k] = static_cast<int>(s);
+        if (set_of[k] < 0) {
+            set_of[k] = static_cast<int>(sets_.size());
+            const int levels = static_cast<int>(eff.depth_levels);
+            max_levels_ = std::max(max_levels_, levels);
+            sets_.push_back(SignalSet{std::move(h), eff, levels});
+        }
+    }
+    tape_.configure(n_feeds, static_cast<int>(sets_.size()));
+    pending_.assign(n_feeds, std::numeric_limits<int64_t>::min());
+    next_.assign(n_feeds, std::numeric_limits<int64_t>::min());
+    failed_.assign(n_feeds, 0);
+    for (size_t k = 0; k < runs.size(); ++k) {
+        variants_.push_back(std::make_unique<Variant>(runs[k], tape_, n_, slot_of[k], set_of[k], outs_[k]));
+        Variant *v = variants_.back().get();
+        live_.push_back(v);
+        if (v->has_strategy()) local_.push_back(v);
+        if (slot_of[k] >= 0) feeds_.push_back(v);
     }
 }
 
-std::string fmt_px(double v) {
-    if (std::isnan(v)) return "nan";
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+void Pass::fail(Variant &v, std::exception_ptr e) {
+    v.out().error = e;
+    any_failed_ = true;
+    if (v.feed_slot() >= 0) failed_[v.feed_slot()] = 1;
+    if (opt_.stop_on_error) throw StopPass{};
 }
 
-void check_sorted(const Event *ev, int64_t i) {
-    if (i > 0 && ev[i].exch_ts < ev[i - 1].exch_ts)
-        throw DataError(i, "events are not sorted by exch_ts (" + std::to_string(ev[i].exch_ts) + " after " +
-                               std::to_string(ev[i - 1].exch_ts) + ")");
+void Pass::drop_failed() {
+    auto dead = [](Variant *v) { return static_cast<bool>(v->out().error); };
+    live_.erase(std::remove_if(live_.begin(), live_.end(), dead), live_.end());
+    local_.erase(std::remove_if(local_.begin(), local_.end(), dead), local_.end());
+    feeds_.erase(std::remove_if(feeds_.begin(), feeds_.end(), dead), feeds_.end());
+    any_failed_ = false;
 }
-}  // namespace
 
-Engine::Engine(const EngineConfig &cfg)
-    : cfg_(cfg),
-      feed_(cfg.feed, cfg.seed ^ 0x6665656400000000ULL),
-      entry_(cfg.entry, cfg.seed ^ 0x656e747279000000ULL),
-      response_(cfg.response, cfg.seed ^ 0x7265737000000000ULL) {
-    if (cfg_.signals) {
-        signals_ = mmsim_signals_new(&cfg_.signal_params);
-        if (!signals_) throw std::invalid_argument("invalid signal parameters");
+void Pass::fail_all(std::exception_ptr e) {
+    for (Variant *v : live_) {
+        if (v->out().error) continue;
+        v->out().error = e;
+        v->out().shared_error = true;
     }
-    // Signals read as NaN when disabled (as in fill_signals), never as a stale 0.
-    std::fill(view_.signals, view_.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
-    ex_orders_.reserve(static_cast<size_t>(cfg_.max_orders) + 1);
-    local_orders_.reserve(static_cast<size_t>(cfg_.max_orders) + 1);
 }
 
-Engine::~Engine() { mmsim_signals_free(signals_); }
-
-// ------------------------------------------------------------------ main loop
-
-void Engine::release_consumed(const Event *ev, int64_t upto) {
-    // Only whole pages strictly below the first event still needed by either clock.
+void Pass::release_consumed(int64_t upto) {
+    // Only whole pages strictly below the first event the exchange side still reads
+    // (no local side reads events: they read the tape).
     static const int64_t page = sysconf(_SC_PAGESIZE);
-    const auto base = reinterpret_cast<uintptr_t>(ev);
+    const auto base = reinterpret_cast<uintptr_t>(ev_);
     const uintptr_t first_page = (base + page - 1) / page * page;
     const uintptr_t end = (base + static_cast<uintptr_t>(upto) * sizeof(Event)) / page * page;
     const uintptr_t from = std::max<uintptr_t>(first_page, base + static_cast<uintptr_t>(released_bytes_));
@@ -80,564 +169,237 @@ void Engine::release_consumed(const Event *ev, int64_t upto) {
     released_bytes_ = static_cast<int64_t>(end - base);
 }
 
-void Engine::run(const Event *ev, int64_t n, bool release_pages) {
-    n_events = n;
-    if (n <= 0) return;
-    next_sample_ = ev[0].exch_ts;
-    now_ex_ = ev[0].exch_ts;
-    const int64_t dt = cfg_.decide_every;
-    int64_t i_ex = 0, i_loc = 0;
-    int64_t loc_next = kInf;
-    bool loc_ready = false;
-    int64_t timer_next = kInf;
-    int64_t last_call_ts = std::numeric_limits<int64_t>::min(), calls_at_ts = 0;
+// Record the state after events 0..pos-1 (the book is in it now).
+void Pass::push_entry(int64_t pos) {
+    if (tape_.full()) {
+        int64_t tail = tape_.size();
+        for (Variant *v : local_) tail = std::min(tail, v->cursor());
+        tape_.set_tail(tail);
+        if (tape_.full()) tape_.grow();
+    }
+    int64_t *w = tape_.push();
+    w[Tape::kPos] = pos;
+    w[Tape::kTsLast] = pos > 0 ? ev_[pos - 1].exch_ts : std::numeric_limits<int64_t>::min();
+    int64_t *m = w + Tape::kMarket;
+    m[0] = book_.bids.best();
+    m[1] = book_.asks.best();
+    m[2] = book_.bids.best_qty();
+    m[3] = book_.asks.best_qty();
+    book_.bids.top(kViewDepth, m + 4, m + 4 + kViewDepth);
+    book_.asks.top(kViewDepth, m + 4 + 2 * kViewDepth, m + 4 + 3 * kViewDepth);
+    int64_t *d = tape_.deliveries_of(w);
+    for (size_t f = 0; f < pending_.size(); ++f) d[f] = pending_[f];
+    for (size_t s = 0; s < sets_.size(); ++s) mmsim_signals_values(sets_[s].handle.get(), tape_.signals_of(w, static_cast<int>(s)));
+    chunk_start_ = pos;
+}
 
-    // When the local side receives event i: the recorded time, or exch_ts plus the
-    // feed model. The feed is one ordered stream, so delivery times never go back.
-    auto feed_ts = [&](int64_t i) __attribute__((always_inline)) -> int64_t {
-        const Event &e = ev[i];
+// Runs whose feed delivers event by event: when event i reaches each of them. A position
+// where some run's delivery time changes gets a tape entry (its local side may rest there).
+void Pass::step_feeds(int64_t i) {
+    const Event &e = ev_[i];
+    bool boundary = false;
+    for (Variant *v : feeds_) {
+        const int f = v->feed_slot();
+        if (failed_[f]) continue;
         int64_t t;
-        if (feed_.recorded()) {
-            t = e.local_ts;
-            if (t < e.exch_ts)
-                throw DataError(i, "local_ts " + std::to_string(t) + " is before exch_ts " +
-                                       std::to_string(e.exch_ts) +
-                                       ": the feed would deliver the event before it happened (fix the recorder "
-                                       "clock when converting, or use a modelled feed latency)");
-        } else {
-            t = feed_.arrival(e.exch_ts, e.local_ts);
+        try {
+            t = v->feed().feed_arrival(e, i);
+        } catch (const DataError &) {
+            fail(*v, std::current_exception());
+            continue;
         }
-        if (t < last_feed_) t = last_feed_;
-        last_feed_ = t;
-        return t;
-    };
+        // The feed is one ordered stream: delivery times never go back.
+        if (t < pending_[f]) t = pending_[f];
+        if (i > chunk_start_ && t != pending_[f]) boundary = true;
+        next_[f] = t;
+    }
+    if (boundary && tape_on_) push_entry(i);
+    for (Variant *v : feeds_) pending_[v->feed_slot()] = next_[v->feed_slot()];
+}
 
-    const bool per_update_calls = strategy_ && dt == 0;
-    int64_t prev_ts = ev[0].exch_ts;
+void Pass::update_interest() {
+    bid_lo_ = ask_lo_ = kInf;
+    bid_hi_ = ask_hi_ = std::numeric_limits<int64_t>::min();
+    for (Variant *v : local_) {
+        v->interest_changed = false;
+        bid_lo_ = std::min(bid_lo_, v->bid_lo);
+        bid_hi_ = std::max(bid_hi_, v->bid_hi);
+        ask_lo_ = std::min(ask_lo_, v->ask_lo);
+        ask_hi_ = std::max(ask_hi_, v->ask_hi);
+    }
+    any_resting_ = bid_lo_ <= bid_hi_ || ask_lo_ <= ask_hi_;
+}
+
+// Apply market event e (index i) to the shared book and the signals; each run with orders
+// near it reacts. Inline: this is the hot path.
+MMSIM_INLINE void Pass::apply(const Event &e, int64_t i) {
+    const int64_t bb = book_.bids.best(), ba = book_.asks.best();
+    for (auto &s : sets_) feed_trade(s.handle.get(), e);
+    const BookChange c = book_.apply(e, i);
+    if (!sets_.empty() && c.book_changed) {
+        int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
+        book_.bids.top(max_levels_, bp, bq);
+        book_.asks.top(max_levels_, ap, aq);
+        for (auto &s : sets_) mmsim_signals_on_book(s.handle.get(), e.exch_ts, bp, bq, ap, aq, s.levels);
+    }
+    if (!any_resting_) return;
+    // A depth update away from every run's prices (the common case) concerns no run.
+    if (e.kind == static_cast<uint8_t>(Kind::Depth) && e.qty >= 0) {
+        const bool away = e.side > 0 ? (e.price < bid_lo_ || e.price > bid_hi_) && (e.qty == 0 || e.price < ask_lo_)
+                        : e.side < 0 ? (e.price < ask_lo_ || e.price > ask_hi_) && (e.qty == 0 || e.price > bid_hi_)
+                                     : false;
+        if (away) return;
+    }
+    for (Variant *v : local_)
+        if (v->resting() && v->concerns(e)) v->on_market(e, c, bb, ba);
+}
+
+// Run v's own items (order arrivals, responses, market data, timer, strategy calls) that
+// happen before `limit` (the next venue message's time; kInf after the last). This is the
+// tie order of docs/engine.md: at one nanosecond, our order arrivals at the exchange come
+// before anything on the local side; there, responses, then market data, then the timer,
+// then one strategy call.
+void Pass::advance(Variant &v, int64_t limit) {
+    const int64_t dt = v.decide_every();
     for (;;) {
-        // Ties at one nanosecond: exchange market events, then order arrivals at the
-        // exchange, then (local side) responses, market data, timer.
-        int64_t t_oa = to_exchange_.empty() ? kInf : to_exchange_.front().ts;
-        int64_t t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
-        int64_t t_tm = i_loc >= n ? kInf : timer_next;
-        // 1. The exchange side runs every market event up to the next other item.
-        int64_t limit = std::min(std::min(t_oa, t_rs), std::min(loc_ready ? loc_next : kInf, t_tm));
-        while (i_ex < n) {
-            const Event &e = ev[i_ex];
-            if (e.exch_ts > limit) break;
-            if (e.exch_ts < prev_ts) check_sorted(ev, i_ex);
-            prev_ts = e.exch_ts;
-            exchange_event(e, i_ex);
-            ++i_ex;
-            if ((i_ex & 0xFFFF) == 0) {
-                progress.store(i_ex, std::memory_order_relaxed);
-                if (release_pages) release_consumed(ev, std::min(i_loc, i_ex));
-            }
-            if (!loc_ready) {  // i_loc < i_ex now: its delivery time is known
-                loc_next = feed_ts(i_loc);
-                loc_ready = true;
-                if (loc_next < limit) limit = loc_next;
-            }
-            if (!to_local_.empty() && to_local_.front().ts < limit) limit = to_local_.front().ts;
-        }
-        const int64_t t_ex = i_ex < n ? ev[i_ex].exch_ts : kInf;
-        t_rs = to_local_.empty() ? kInf : to_local_.front().ts;
-        const int64_t t_lc = loc_ready ? loc_next : kInf;
-        // 2. Our messages reaching the exchange.
-        if (t_oa != kInf && t_oa < t_ex && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
-            const ToExchange m = to_exchange_.front();
-            to_exchange_.pop();
-            order_arrival(m);
+        const int64_t t_oa = v.next_arrival();
+        const int64_t t_rs = v.next_response();
+        int64_t t_lc = v.next_delivery();
+        int64_t t_tm = v.market_done() ? kInf : v.timer_next;
+        if (t_oa < limit && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
+            v.order_arrival(book_);
             continue;
         }
-        // 3. The local side. With no call per update, market data before any other item
-        //    is applied in a tight loop (same result, fewer trips through this loop).
-        if (!per_update_calls) {
-            const int64_t lim = std::min(std::min(t_ex, t_oa), std::min(t_rs, t_tm));
-            while (loc_ready && loc_next < lim) {
-                local_event(ev[i_loc], i_loc);
-                ++i_loc;
-                if (dt > 0 && timer_next == kInf) timer_next = loc_next + dt;  // the timer starts with the data
-                if (i_loc < i_ex) {
-                    loc_next = feed_ts(i_loc);
-                } else {
-                    loc_ready = false;
-                }
+        // On a timer, market data due before any other item is received in a tight loop
+        // (same result as one at a time, fewer trips through this loop).
+        if (dt > 0) {
+            const int64_t lim = std::min(std::min(limit, t_oa), std::min(t_rs, t_tm));
+            while (t_lc < lim) {
+                v.deliver();
+                if (v.timer_next == kInf) v.timer_next = t_lc + dt;  // the timer starts with the data
+                t_lc = v.next_delivery();
             }
-            if (i_loc >= n) t_tm = kInf;
-            else t_tm = timer_next;
+            t_tm = v.market_done() ? kInf : v.timer_next;
         }
-        const int64_t T = std::min(std::min(t_rs, loc_ready ? loc_next : kInf), t_tm);
-        if (T == kInf) {
-            if (i_ex >= n && to_exchange_.empty()) break;
-            continue;
+        const int64_t T = std::min(std::min(t_rs, t_lc), t_tm);
+        if (T >= limit || T >= t_oa) {
+            if (T >= limit && t_oa >= limit) return;
+            continue;  // an order arrival goes first
         }
-        if (T >= t_ex || (t_oa != kInf && T >= t_oa)) continue;  // exchange items at T go first
-        const bool market_done = i_loc >= n;
-
         // Everything the local side learns at time T is applied before one strategy call.
+        const bool market_done = v.market_done();
         int64_t reason = 0;
-        while (!to_local_.empty() && to_local_.front().ts == T) {
-            const ToLocal r = to_local_.front();
-            to_local_.pop();
-            local_response(r, reason);
-        }
-        while (loc_ready && loc_next == T) {
-            local_event(ev[i_loc], i_loc);
-            ++i_loc;
-            loc_ready = false;
+        while (v.next_response() == T) v.take_response(reason);
+        while (v.next_delivery() == T) {
+            v.deliver();
             reason |= WakeMarket;
-            if (i_loc < i_ex) {
-                loc_next = feed_ts(i_loc);
-                loc_ready = true;
-            }
         }
         if (dt > 0) {
-            if (timer_next == T) {
+            if (v.timer_next == T) {
                 reason |= WakeTimer;
-                timer_next = T + dt;
-            } else if (timer_next == kInf && (reason & WakeMarket)) {
-                timer_next = T + dt;  // the timer starts with the first market data
+                v.timer_next = T + dt;
+            } else if (v.timer_next == kInf && (reason & WakeMarket)) {
+                v.timer_next = T + dt;  // the timer starts with the first market data
             }
         }
         // The run ends at the last market event: afterwards, orders and responses in
         // flight are delivered without further strategy calls.
-        if (!strategy_ || market_done) continue;
+        if (market_done) continue;
         if (dt > 0 ? !(reason & WakeTimer) : reason == 0) continue;
-        if (T == last_call_ts) {
-            if (++calls_at_ts > kMaxCallsPerTs)
-                throw StrategyFailure(kNoProgressCode, T,
-                                      "the strategy was called " + std::to_string(kMaxCallsPerTs) +
-                                          " times at one local time without time advancing (it changes its "
-                                          "quotes on every response with zero latency)");
-        } else {
-            last_call_ts = T;
-            calls_at_ts = 0;
-        }
-        call_strategy(T, reason);
-    }
-    sample(now_ex_);
-    progress.store(n, std::memory_order_relaxed);
-}
-
-// ------------------------------------------------------------------ exchange side
-
-void Engine::sample_until(int64_t ts) {
-    sample(next_sample_);
-    next_sample_ += ((ts - next_sample_) / cfg_.sample_every + 1) * cfg_.sample_every;
-}
-
-void Engine::exchange_event_ours(const Event &e, int64_t i) {
-    bbo_bid_ = ex_book_.bids.best();
-    bbo_ask_ = ex_book_.asks.best();
-    const BookChange c = ex_book_.apply(e, i);
-    // Most events touch no price of ours: [bid_lo_, bid_hi_] and [ask_lo_, ask_hi_] span
-    // our resting orders, so the loops over them run only when an event can matter.
-    switch (static_cast<Kind>(e.kind)) {
-        case Kind::Depth:
-            if (e.side > 0 ? (e.price >= bid_lo_ && e.price <= bid_hi_) : (e.price >= ask_lo_ && e.price <= ask_hi_))
-                depth_changed(c);
-            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo_ : e.price <= bid_hi_)) check_cross(e.side, e.price, -1);
-            break;
-        case Kind::Trade:  // side 0: aggressor unknown
-            if ((e.side <= 0 && e.price <= bid_hi_) || (e.side >= 0 && e.price >= ask_lo_))
-                trade_at(e.side, e.price, e.qty);
-            break;
-        case Kind::Add:
-            if (e.side > 0 ? e.price >= ask_lo_ : e.price <= bid_hi_) check_cross(e.side, e.price, e.qty);
-            break;
-        case Kind::Cancel:
-        case Kind::Delete:
-        case Kind::Execute: l3_event(e, c); break;
-        default: break;
+        v.call(T, reason);
     }
 }
 
-// Our orders resting at price p on side s, ahead of order k in our own arrival order.
-int64_t Engine::ours_before(size_t k) const {
-    const ExOrder &o = ex_orders_[k];
-    int64_t q = 0;
-    for (size_t j = 0; j < k; ++j)
-        if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) q += ex_orders_[j].leaves;
-    return q;
-}
-
-void Engine::refresh_interest() {
-    bid_lo_ = ask_lo_ = kInf;
-    bid_hi_ = ask_hi_ = std::numeric_limits<int64_t>::min();
-    for (const auto &o : ex_orders_) {
-        if (o.side > 0) {
-            bid_lo_ = std::min(bid_lo_, o.price);
-            bid_hi_ = std::max(bid_hi_, o.price);
-        } else {
-            ask_lo_ = std::min(ask_lo_, o.price);
-            ask_hi_ = std::max(ask_hi_, o.price);
-        }
-    }
-}
-
-void Engine::depth_changed(const BookChange &c) {
-    for (auto &o : ex_orders_) {
-        if (o.side != c.side || o.price != c.price) continue;
-        // Trades at our level already moved us; the venue's depth update that follows
-        // shows the same volume again, which must not move us twice.
-        const int64_t chg = c.prev_qty - c.new_qty - o.trade_vol;
-        o.trade_vol = 0;
-        if (chg <= 0 || cfg_.queue == QueueModel::RiskAverse) {
-            o.ahead = std::min(o.ahead, c.new_qty);
-            continue;
-        }
-        // Probabilistic models (Rigtorp; hftbacktest ProbQueueModel): a cancel falls
-        // ahead of us with probability f(ahead) / (f(ahead) + f(behind)). The share
-        // ahead is rounded down to whole lots: we never move up on a fraction of a lot.
-        const int64_t front = o.ahead;
-        const int64_t back = std::max<int64_t>(0, c.prev_qty - front);
-        double ff, fb;
-        if (cfg_.queue == QueueModel::Power) {
-            ff = std::pow(static_cast<double>(front), cfg_.queue_power);
-            fb = std::pow(static_cast<double>(back), cfg_.queue_power);
-        } else {
-            ff = std::log1p(static_cast<double>(front));
-            fb = std::log1p(static_cast<double>(back));
-        }
-        const double share = (ff + fb) > 0 ? ff / (ff + fb) : 1.0;
-        int64_t dec_ahead = static_cast<int64_t>(std::floor(static_cast<double>(chg) * share));
-        const int64_t dec_behind = chg - dec_ahead;
-        if (dec_behind > back) dec_ahead += dec_behind - back;
-        o.ahead = std::min(std::max<int64_t>(front - dec_ahead, 0), c.new_qty);
-    }
-}
-
-void Engine::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
-    for (size_t k = 0; k < ex_orders_.size();) {
-        ExOrder &o = ex_orders_[k];
-        // A print with no known aggressor (side 0, e.g. a cross trade) only fills us when
-        // it is through our price; at our price we cannot tell which queue it took from.
-        if (aggressor == 0) {
-            if ((o.side > 0 ? price < o.price : price > o.price) && fill(k, o.price, o.leaves, true)) continue;
-            ++k;
-            continue;
-        }
-        if (o.side != -aggressor) {
-            ++k;
-            continue;
-        }
-        const bool through = o.side > 0 ? price < o.price : price > o.price;
-        if (through) {  // the aggressor swept our level: all of it traded
-            if (!fill(k, o.price, o.leaves, true)) ++k;
-            continue;
-        }
-        if (price == o.price) {
-            o.trade_vol += qty;
-            const int64_t past = qty - o.ahead - ours_before(k);
-            o.ahead = std::max<int64_t>(0, o.ahead - qty);
-            if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
-        }
-        ++k;
-    }
-}
-
-void Engine::l3_event(const Event &e, const BookChange &c) {
-    const int64_t q = c.prev_qty - c.new_qty;
-    const bool exec = static_cast<Kind>(e.kind) == Kind::Execute;
-    for (size_t k = 0; k < ex_orders_.size();) {
-        ExOrder &o = ex_orders_[k];
-        if (o.side != c.side) {
-            ++k;
-            continue;
-        }
-        if (exec && (o.side > 0 ? c.price < o.price : c.price > o.price)) {  // executed through our price
-            if (!fill(k, o.price, o.leaves, true)) ++k;
-            continue;
-        }
-        if (o.price == c.price) {
-            if (c.order_seq < o.seq) {
-                o.ahead = std::max<int64_t>(0, o.ahead - q);  // an order ahead of us left the queue
-            } else if (exec) {
-                // Exact FIFO: the aggressor that hit an order behind ours would have hit us first.
-                const int64_t past = q - o.ahead - ours_before(k);
-                if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
-            }
-        }
-        ++k;
-    }
-}
-
-void Engine::check_cross(int8_t level_side, int64_t price, int64_t avail) {
-    // A level on `level_side` at `price` crosses our resting orders on the other side:
-    // in the real market that interest would have traded with us.
-    for (size_t k = 0; k < ex_orders_.size();) {
-        ExOrder &o = ex_orders_[k];
-        const bool crossed = o.side == -level_side && (o.side > 0 ? price <= o.price : price >= o.price);
-        if (!crossed) {
-            ++k;
-            continue;
-        }
-        // L2: the size behind the level is unknown, so the whole order fills. L3: the new order's size.
-        const int64_t q = avail < 0 ? o.leaves : std::min(avail, o.leaves);
-        if (avail >= 0) avail -= q;
-        if (q > 0 && fill(k, o.price, q, true)) continue;
-        ++k;
-    }
-}
-
-double Engine::fee_of(int64_t price, int64_t qty, bool maker) const {
-    const double notional = static_cast<double>(price) * static_cast<double>(qty) * cfg_.tick_value;
-    const double bps = maker ? cfg_.maker_fee_bps : cfg_.taker_fee_bps;
-    const double per = maker ? cfg_.maker_fee_per_lot : cfg_.taker_fee_per_lot;
-    return notional * bps * 1e-4 + per * static_cast<double>(qty);
-}
-
-bool Engine::fill(size_t k, int64_t price, int64_t qty, bool maker) {
-    ExOrder &o = ex_orders_[k];
-    qty = std::min(qty, o.leaves);
-    if (qty <= 0) return false;
-    o.leaves -= qty;
-    position += o.side * qty;
-    cash_ticks -= o.side * price * qty;
-    const double fee = fee_of(price, qty, maker);
-    fees += fee;
-    const bool after_cancel =
-        std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), o.id) != cancel_sent_ids_.end();
-    ToLocal r{0, o.id, price, qty, o.leaves, now_ex_, fee, o.side, RespType::Fill, 0};
-    respond(r);
-    fills.push_back(FillRecord{now_ex_, last_to_local_, o.id, price, qty, o.leaves, position, bbo_bid_, bbo_ask_,
-                               fee, o.side, maker, after_cancel, {}});
-    order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, o.id, price, qty, o.leaves,
-                                       static_cast<uint8_t>(OrderEvent::Filled), o.side, 0, {}});
-    const size_t base = fill_signals.size();
-    fill_signals.resize(base + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
-    if (signals_) mmsim_signals_values(signals_, fill_signals.data() + base);
-    if (o.leaves == 0) {
-        ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
-        refresh_interest();
-        return true;
-    }
-    return false;
-}
-
-void Engine::respond(const ToLocal &r0) {
-    ToLocal r = r0;
-    int64_t t = response_.arrival(now_ex_, 0);
-    if (t < last_to_local_) t = last_to_local_;  // responses travel one ordered stream
-    last_to_local_ = t;
-    r.ts = t;
-    to_local_.push(r);
-}
-
-void Engine::order_arrival(const ToExchange &m) {
-    now_ex_ = m.ts;
-    bbo_bid_ = ex_book_.bids.best();
-    bbo_ask_ = ex_book_.asks.best();
-    if (m.type == MsgType::Cancel) {
-        for (size_t k = 0; k < ex_orders_.size(); ++k) {
-            if (ex_orders_[k].id != m.order_id) continue;
-            const ExOrder o = ex_orders_[k];
-            ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
-            refresh_interest();
-            respond(ToLocal{0, o.id, o.price, o.qty, o.leaves, now_ex_, 0, o.side, RespType::Canceled, 0});
-            order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves,
-                                               static_cast<uint8_t>(OrderEvent::Canceled), o.side, 0, {}});
-            return;
-        }
-        // Too late: the order was filled (or is otherwise done) before the cancel arrived.
-        const auto reason = static_cast<uint8_t>(RejectReason::OrderDone);
-        respond(ToLocal{0, m.order_id, m.price, m.qty, 0, now_ex_, 0, m.side, RespType::CancelRejected, reason});
-        order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0,
-                                           static_cast<uint8_t>(OrderEvent::CancelRejected), m.side, reason, {}});
+void Pass::run() {
+    for (auto &o : outs_) o.n_events = n_;
+    if (n_ <= 0) {
+        for (auto &o : outs_) o.completed = true;
         return;
     }
-    const BookSide &opp = ex_book_.side(-m.side);
-    const bool crosses = opp.crossed_by(m.price);
-    if (crosses && cfg_.post_only) {
-        const auto reason = static_cast<uint8_t>(RejectReason::PostOnlyWouldCross);
-        respond(ToLocal{0, m.order_id, m.price, m.qty, 0, now_ex_, 0, m.side, RespType::Reject, reason});
-        order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0,
-                                           static_cast<uint8_t>(OrderEvent::Rejected), m.side, reason, {}});
-        return;
-    }
-    ExOrder o{m.order_id, m.price, m.qty, m.qty, ex_book_.side(m.side).qty(m.price), ex_book_.take_seq(), 0, m.side};
-    ex_orders_.push_back(o);
-    refresh_interest();
-    respond(ToLocal{0, o.id, o.price, o.qty, o.qty, now_ex_, 0, o.side, RespType::Ack, 0});
-    order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, o.id, o.price, o.qty, o.qty,
-                                       static_cast<uint8_t>(OrderEvent::Acked), o.side, 0, {}});
-    if (!crosses) return;
-    // A crossing order (post_only off) takes the visible levels up to its price. The
-    // replay has no market impact, so the unfilled rest is cancelled rather than left
-    // to trade a second time against the same visible liquidity (IOC semantics).
-    int64_t px[MMSIM_MAX_LEVELS], qty[MMSIM_MAX_LEVELS];
-    const int found = opp.top(MMSIM_MAX_LEVELS, px, qty);
-    const size_t k = ex_orders_.size() - 1;
-    for (int j = 0; j < found; ++j) {
-        if (m.side > 0 ? px[j] > m.price : px[j] < m.price) break;
-        if (fill(k, px[j], qty[j], false)) return;
-    }
-    const ExOrder rest = ex_orders_[k];
-    ex_orders_.pop_back();
-    refresh_interest();
-    respond(ToLocal{0, rest.id, rest.price, rest.qty, rest.leaves, now_ex_, 0, rest.side, RespType::Expired, 0});
-    order_log.push_back(OrderLogRecord{now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves,
-                                       static_cast<uint8_t>(OrderEvent::Expired), rest.side, 0, {}});
-}
-
-void Engine::sample(int64_t ts) {
-    samples.push_back(SampleRecord{ts, ex_book_.bids.best(), ex_book_.asks.best(), position, cash_ticks, fees,
-                                   static_cast<int64_t>(fills.size())});
-}
-
-// ------------------------------------------------------------------ local side
-
-void Engine::local_event_signals(const Event &e, int64_t i) {
-    local_apply(local_book_, signals_, static_cast<int>(cfg_.signal_params.depth_levels), e, i);
-}
-
-void Engine::local_response(const ToLocal &r, int64_t &reason) {
-    reason |= WakeResponse;
-    size_t k = 0;
-    while (k < local_orders_.size() && local_orders_[k].id != r.order_id) ++k;
-    const bool found = k < local_orders_.size();
-    bool done = false;
-    switch (r.type) {
-        case RespType::Ack:
-            if (found && local_orders_[k].state == StatePendingNew) local_orders_[k].state = StateWorking;
-            break;
-        case RespType::Fill:
-            reason |= WakeFill;
-            local_position_ += r.side * r.qty;
-            local_cash_ticks_ -= r.side * r.price * r.qty;
-            local_fees_ += r.fee;
-            ++local_n_fills_;
-            last_fill_side_ = r.side;
-            last_fill_px_ = r.price;
-            last_fill_qty_ = r.qty;
-            last_fill_ts_ = r.exch_ts;
-            if (found) {
-                local_orders_[k].leaves = r.leaves;
-                done = r.leaves == 0;
+    for (Variant *v : live_) v->next_sample = ev_[0].exch_ts;
+    next_sample_ = ev_[0].exch_ts;
+    if (tape_on_) push_entry(0);
+    constexpr int64_t kChunk = int64_t(1) << 16;  // events between progress reports and page hand-backs
+    int64_t i = 0;
+    int64_t prev_ts = ev_[0].exch_ts;
+    while (i < n_) {
+        const int64_t T = ev_[i].exch_ts;
+        if (T < prev_ts) unsorted(ev_, i);
+        prev_ts = T;
+        // 1. Each run handles its own items before this venue message.
+        for (Variant *v : local_) {
+            if (v->due() >= T) continue;
+            try {
+                advance(*v, T);
+            } catch (const StopPass &) {
+                throw;
+            } catch (...) {
+                fail(*v, std::current_exception());
             }
-            if (fill_hook_) {
-                const int64_t rc = fill_hook_(strategy_user_, r);
-                if (rc != 0) throw StrategyFailure(rc, r.ts, "on_fill failed");
-            }
-            break;
-        default:  // Reject, Canceled, CancelRejected, Expired: the order is gone
-            done = found;
-            break;
-    }
-    if (done || (!found && r.type != RespType::Ack && r.type != RespType::Fill)) {
-        if (found) local_orders_.erase(local_orders_.begin() + static_cast<std::ptrdiff_t>(k));
-        auto it = std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), r.order_id);
-        if (it != cancel_sent_ids_.end()) cancel_sent_ids_.erase(it);
-    }
-}
-
-void Engine::fill_view(int64_t ts, int64_t reason) {
-    View &v = view_;
-    v.ts = ts;
-    v.reason = reason;
-    v.best_bid = local_book_.bids.best();
-    v.best_ask = local_book_.asks.best();
-    v.bid_qty = local_book_.bids.best_qty();
-    v.ask_qty = local_book_.asks.best_qty();
-    local_book_.bids.top(kViewDepth, v.bid_depth_px, v.bid_depth_qty);
-    local_book_.asks.top(kViewDepth, v.ask_depth_px, v.ask_depth_qty);
-    v.position = local_position_;
-    v.fees = local_fees_;
-    v.cash = static_cast<double>(local_cash_ticks_) * cfg_.tick_value - local_fees_;
-    v.n_fills = local_n_fills_;
-    v.last_fill_side = last_fill_side_;
-    v.last_fill_px = last_fill_px_;
-    v.last_fill_qty = last_fill_qty_;
-    v.last_fill_ts = last_fill_ts_;
-    v.bid_order_px = v.bid_order_qty = v.bid_order_leaves = v.bid_order_state = 0;
-    v.ask_order_px = v.ask_order_qty = v.ask_order_leaves = v.ask_order_state = 0;
-    // The newest order per side that is not being cancelled (else the newest being cancelled).
-    for (const auto &o : local_orders_) {
-        const bool bid = o.side > 0;
-        const int64_t shown = bid ? v.bid_order_state : v.ask_order_state;
-        if (shown != StateNone && shown != StatePendingCancel && o.state == StatePendingCancel) continue;
-        (bid ? v.bid_order_px : v.ask_order_px) = o.price;
-        (bid ? v.bid_order_qty : v.ask_order_qty) = o.qty;
-        (bid ? v.bid_order_leaves : v.ask_order_leaves) = o.leaves;
-        (bid ? v.bid_order_state : v.ask_order_state) = o.state;
-    }
-    v.n_live_orders = static_cast<int64_t>(local_orders_.size());
-    v.n_events = local_events_;
-    if (signals_) mmsim_signals_values(signals_, v.signals);
-}
-
-void Engine::call_strategy(int64_t ts, int64_t reason) {
-    fill_view(ts, reason);
-    Quote q{0, 0, 0, 0};
-    ++n_calls;
-    const int64_t rc = strategy_(strategy_user_, &view_, &q);
-    if (rc == QuoteNoChange) return;
-    if (rc != QuoteSet) throw StrategyFailure(rc, ts, "the strategy returned error code " + std::to_string(rc));
-    apply_quote(ts, q);
-}
-
-void Engine::apply_quote(int64_t ts, const Quote &q) {
-    const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
-    constexpr double kMaxExact = 9007199254740992.0;  // 2^53: larger doubles are not exact integers
-    bool ok = true;
-    for (int j = 0; j < 4; ++j) {
-        const double x = vals[j];
-        // NaN fails every comparison, so it lands in the slow path too.
-        ok &= (x == std::floor(x)) & (std::fabs(x) < kMaxExact) & (j % 2 == 0 || x >= 0);
-    }
-    if (!ok) bad_quote(ts, vals);
-    manage_side(ts, 1, static_cast<int64_t>(q.bid_px), static_cast<int64_t>(q.bid_qty));
-    manage_side(ts, -1, static_cast<int64_t>(q.ask_px), static_cast<int64_t>(q.ask_qty));
-}
-
-void Engine::bad_quote(int64_t ts, const double *vals) {
-    static const char *names[4] = {"bid_px", "bid_qty", "ask_px", "ask_qty"};
-    constexpr double kMaxExact = 9007199254740992.0;
-    for (int j = 0; j < 4; ++j) {
-        const double x = vals[j];
-        std::string why;
-        if (!std::isfinite(x)) why = "is not finite";
-        else if (x != std::floor(x)) why = "is not a whole number of " + std::string(j % 2 ? "lots" : "ticks");
-        else if (std::fabs(x) >= kMaxExact) why = "is out of range";
-        else if (j % 2 == 1 && x < 0) why = "is negative";
-        if (!why.empty())
-            throw StrategyFailure(kBadQuoteCode, ts, std::string("quote ") + names[j] + " = " + fmt_px(x) + " " + why);
-    }
-    throw StrategyFailure(kBadQuoteCode, ts, "invalid quote");
-}
-
-void Engine::manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty) {
-    // Keep one working (or in-flight) order whose price and original size match the
-    // target: it keeps its queue position, even when partly filled. Cancel the rest.
-    bool kept = false;
-    for (auto &o : local_orders_) {
-        if (o.side != side || o.state == StatePendingCancel) continue;
-        if (qty > 0 && !kept && o.price == px && o.qty == qty) {
-            kept = true;
-            continue;
         }
-        o.state = StatePendingCancel;
-        cancel_sent_ids_.push_back(o.id);
-        send(ts, MsgType::Cancel, o);
+        if (any_failed_) drop_failed();
+        // 2. Samples due (the book before the message).
+        if (T >= next_sample_) {
+            next_sample_ = kInf;
+            for (Variant *v : live_) {
+                if (T >= v->next_sample) v->sample_until(T, book_);
+                next_sample_ = std::min(next_sample_, v->next_sample);
+            }
+        }
+        // 3. The message: every event at T, applied once for all runs.
+        bool changed = false;
+        for (Variant *v : local_) changed |= v->interest_changed;
+        if (changed) update_interest();
+        const int64_t start = i;
+        if (feeds_.empty()) {
+            for (; i < n_ && ev_[i].exch_ts == T; ++i) apply(ev_[i], i);
+        } else {
+            for (; i < n_ && ev_[i].exch_ts == T; ++i) {
+                step_feeds(i);
+                apply(ev_[i], i);
+            }
+            if (any_failed_) drop_failed();
+        }
+        if (tape_on_) push_entry(i);
+        if (i / kChunk != start / kChunk) {
+            if (opt_.progress) opt_.progress->store(i, std::memory_order_relaxed);
+            if (opt_.release_pages) release_consumed(i);
+        }
     }
-    if (qty <= 0 || kept) return;
-    if (static_cast<int64_t>(local_orders_.size()) >= cfg_.max_orders)
-        throw StrategyFailure(kTooManyOrdersCode, ts,
-                              "more than max_orders=" + std::to_string(cfg_.max_orders) +
-                                  " live orders (orders waiting for a cancel confirmation count)");
-    LocalOrder o{next_order_id_++, px, qty, qty, StatePendingNew, side};
-    local_orders_.push_back(o);
-    send(ts, MsgType::New, o);
+    // After the last event: what is still in flight, with no more strategy calls.
+    for (Variant *v : local_) {
+        try {
+            advance(*v, kInf);
+        } catch (const StopPass &) {
+            throw;
+        } catch (...) {
+            fail(*v, std::current_exception());
+        }
+    }
+    for (Variant *v : live_)
+        if (!v->out().error) v->finish(ev_[n_ - 1].exch_ts, book_, n_);
+    if (opt_.progress) opt_.progress->store(n_, std::memory_order_relaxed);
 }
 
-void Engine::send(int64_t ts, MsgType type, const LocalOrder &o) {
-    int64_t t = entry_.arrival(ts, 0);
-    if (t < last_to_exchange_) t = last_to_exchange_;  // one ordered session to the exchange
-    last_to_exchange_ = t;
-    to_exchange_.push(ToExchange{t, o.id, o.price, o.qty, o.side, type});
-    const auto ev = type == MsgType::New ? OrderEvent::Sent : OrderEvent::CancelSent;
-    order_log.push_back(OrderLogRecord{t, ts, o.id, o.price, o.qty, o.leaves, static_cast<uint8_t>(ev), o.side, 0, {}});
+}  // namespace
+
+std::vector<RunOutput> run_many(const Event *events, int64_t n, const std::vector<RunSpec> &runs,
+                                const PassOptions &options) {
+    std::vector<RunOutput> outs(runs.size());
+    Pass pass(events, n, runs, options, outs);
+    try {
+        pass.run();
+    } catch (const StopPass &) {
+    } catch (const DataError &) {
+        pass.fail_all(std::current_exception());
+    }
+    return outs;
+}
+
+RunOutput run(const Event *events, int64_t n, const RunSpec &spec, const PassOptions &options) {
+    std::vector<RunOutput> outs = run_many(events, n, std::vector<RunSpec>{spec}, options);
+    if (outs[0].error) std::rethrow_exception(outs[0].error);
+    return std::move(outs[0]);
 }
 
 // ------------------------------------------------------------------ book-only replays
@@ -646,7 +408,7 @@ void replay_bbo(const Event *ev, int64_t n, int64_t *best_bid, int64_t *best_ask
                 int64_t *ask_qty) {
     Book book;
     for (int64_t i = 0; i < n; ++i) {
-        check_sorted(ev, i);
+        if (i > 0 && ev[i].exch_ts < ev[i - 1].exch_ts) unsorted(ev, i);
         book.apply(ev[i], i);
         best_bid[i] = book.bids.best();
         best_ask[i] = book.asks.best();
@@ -656,20 +418,23 @@ void replay_bbo(const Event *ev, int64_t n, int64_t *best_bid, int64_t *best_ask
 }
 
 void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params, double *out) {
-    MmsimSignals *sig = mmsim_signals_new(&params);
-    if (!sig) throw std::invalid_argument("invalid signal parameters");
+    SignalsHandle sig = new_signals(params);
+    MmsimSignalParams eff{};
+    mmsim_signals_params_get(sig.get(), &eff);
+    const int levels = static_cast<int>(eff.depth_levels);
     Book book;
-    try {
-        for (int64_t i = 0; i < n; ++i) {
-            check_sorted(ev, i);
-            local_apply(book, sig, static_cast<int>(params.depth_levels), ev[i], i);
-            mmsim_signals_values(sig, out + i * MMSIM_SIG_COUNT);
+    for (int64_t i = 0; i < n; ++i) {
+        if (i > 0 && ev[i].exch_ts < ev[i - 1].exch_ts) unsorted(ev, i);
+        const Event &e = ev[i];
+        feed_trade(sig.get(), e);
+        if (book.apply(e, i).book_changed) {
+            int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
+            book.bids.top(levels, bp, bq);
+            book.asks.top(levels, ap, aq);
+            mmsim_signals_on_book(sig.get(), e.exch_ts, bp, bq, ap, aq, levels);
         }
-    } catch (...) {
-        mmsim_signals_free(sig);
-        throw;
+        mmsim_signals_values(sig.get(), out + i * MMSIM_SIG_COUNT);
     }
-    mmsim_signals_free(sig);
 }
 
 }  // namespace mmsim

@@ -11,6 +11,8 @@ Example
 ...     feed=mmsim.LatencyModel(ns=1_000_000)))        # doctest: +SKIP
 >>> result = mmsim.run(events, MyStrategy(), cfg)      # doctest: +SKIP
 >>> result.report().print()                            # doctest: +SKIP
+>>> curve = mmsim.run_many(events, [(MyStrategy(), cfg.replace(latency=mmsim.LatencyConfig(
+...     feed=mmsim.LatencyModel(ns=ns)))) for ns in (0, 1_000_000, 10_000_000)])  # doctest: +SKIP
 
 A run config file (YAML) is a :class:`RunConfig`: the job (data, strategy,
 report, output) around the engine's :class:`Config`.
@@ -43,7 +45,7 @@ from .errors import ConfigError, DataError, MmsimError, StrategyError
 from . import analysis
 from .analysis import compare, score_queue_models
 from .data import EventStore, load, to_l2
-from .engine import Result, run
+from .engine import Result, run, run_many
 from .replay import replay_bbo
 from .events import EVENT_DTYPE, Kind, Side, TradingStatus
 from .numba_strategy import numba_strategy
@@ -84,6 +86,7 @@ __all__ = [
     "replay_bbo",
     "report",
     "run",
+    "run_many",
     "score_queue_models",
     "signals",
     "sweep",

@@ -28,20 +28,34 @@ QUOTE_SIZE: int
 SIGNAL_PARAMS_SIZE: int
 SIGNAL_NAMES: list[str]
 
-class DataFault(ValueError):
-    """Bad market data; ``args == (message, event_index)``."""
+#: Enum values and error codes shared with Python (Kind, TradingStatus, OrderEvent,
+#: RejectReason, Wake, OrderState, ErrorCode): ``ENUMS[name][member] -> int``.
+ENUMS: dict[str, dict[str, int]]
 
-class StrategyFault(RuntimeError):
-    """The strategy failed; ``args == (message, code, local_ts)``."""
+# Latency model family (cpp/include/mmsim/latency.hpp).
+class LatencyModel:
+    def __init__(self) -> None: ...  # a base class: raises TypeError (no constructor)
 
-class LatencySpec:
-    """One latency model: kind 0 constant, 1 recorded, 2 lognormal."""
+class ConstantLatencyModel(LatencyModel):
+    def __init__(self, ns: int) -> None: ...
 
-    kind: int
-    ns: int
-    median_ns: float
-    sigma: float
-    min_ns: int
+class RecordedFeedLatency(LatencyModel):
+    def __init__(self) -> None: ...
+
+class LogNormalLatencyModel(LatencyModel):
+    def __init__(self, median_ns: float, sigma: float, min_ns: int) -> None: ...
+
+# Queue model family (cpp/include/mmsim/queue.hpp).
+class QueueModel:
+    def __init__(self) -> None: ...  # a base class: raises TypeError (no constructor)
+
+class RiskAverseQueueModel(QueueModel):
+    def __init__(self) -> None: ...
+
+class PowerProbQueueModel(QueueModel):
+    def __init__(self, n: float) -> None: ...
+
+class LogProbQueueModel(QueueModel):
     def __init__(self) -> None: ...
 
 class SignalParams:
@@ -60,14 +74,13 @@ class SignalParams:
     def __init__(self) -> None: ...
 
 class EngineConfig:
-    """What one run of :class:`Engine` needs (filled by mmsim.engine._engine_config)."""
+    """What one run needs (filled by mmsim.engine._engine_config)."""
 
-    feed: LatencySpec
-    entry: LatencySpec
-    response: LatencySpec
+    feed: LatencyModel
+    entry: LatencyModel
+    response: LatencyModel
     seed: int
-    queue: int
-    queue_power: float
+    queue: QueueModel
     maker_fee_bps: float
     taker_fee_bps: float
     maker_fee_per_lot: float
@@ -81,32 +94,51 @@ class EngineConfig:
     max_orders: int
     def __init__(self) -> None: ...
 
-class Engine:
-    """One replay: run it once with one of the ``run_*`` methods, then read the records."""
+class StrategyAdapter:
+    """A run's strategy: passed to :func:`run_many` with its config (never stored on the engine)."""
 
-    def __init__(self, arg0: EngineConfig) -> None: ...
-    def run_none(self, arg0: npt.NDArray[Any], arg1: bool) -> None: ...
-    def run_native(self, arg0: npt.NDArray[Any], arg1: int, arg2: npt.ArrayLike, arg3: npt.ArrayLike,
-                   arg4: bool) -> None: ...
-    def run_python(self, arg0: npt.NDArray[Any], arg1: Callable[[], tuple[float, float, float, float] | None],
-                   arg2: Callable[[int, int, int, int], None] | None, arg3: bool) -> None: ...
-    def fills_bytes(self) -> bytes: ...
-    def orders_bytes(self) -> bytes: ...
-    def samples_bytes(self) -> bytes: ...
-    def fill_signals_bytes(self) -> bytes: ...
-    def view_memory(self) -> memoryview: ...
-    @property
-    def progress(self) -> int: ...
-    @property
-    def position(self) -> int: ...
-    @property
-    def cash_ticks(self) -> int: ...
-    @property
-    def fees(self) -> float: ...
-    @property
-    def n_calls(self) -> int: ...
-    @property
-    def n_events(self) -> int: ...
+    def __init__(self) -> None: ...  # a base class: raises TypeError (no constructor)
 
+class NativeStrategy(StrategyAdapter):
+    def __init__(self, fn: int, params: npt.NDArray[np.float64], state: npt.NDArray[np.float64]) -> None: ...
+
+class PythonStrategy(StrategyAdapter):
+    def __init__(self, quote: Callable[[], tuple[float, float, float, float] | None],
+                 on_fill: Callable[[int, int, int, int], None] | None, view: npt.NDArray[Any]) -> None: ...
+
+class Progress:
+    """Events the exchange side has processed, polled from another thread."""
+
+    def __init__(self) -> None: ...
+    @property
+    def done(self) -> int: ...
+
+class RunOutput:
+    """One run's records and totals (read-only views; the arrays are raw bytes viewed by mmsim.records' dtypes)."""
+
+    def __init__(self) -> None: ...  # made by run_many only: raises TypeError (no constructor)
+
+    @property
+    def fills(self) -> npt.NDArray[Any]: ...
+    @property
+    def orders(self) -> npt.NDArray[Any]: ...
+    @property
+    def samples(self) -> npt.NDArray[Any]: ...
+    @property
+    def fill_signals(self) -> npt.NDArray[Any]: ...
+    position: int
+    cash_ticks: int
+    fees: float
+    n_calls: int
+    n_events: int
+    completed: bool
+    shared_error: bool
+    @property
+    def failed(self) -> bool: ...
+    def rethrow(self) -> None: ...
+
+def run_many(events: npt.NDArray[Any], configs: list[EngineConfig], strategies: list[StrategyAdapter | None],
+             progress: Progress | None = None, release_pages: bool = False,
+             stop_on_error: bool = True) -> list[RunOutput]: ...
 def compute_signals(arg0: npt.NDArray[Any], arg1: SignalParams) -> npt.NDArray[np.float64]: ...
 def replay_bbo(arg0: npt.NDArray[Any]) -> dict[str, npt.NDArray[np.int64]]: ...

@@ -10,7 +10,15 @@ class MmsimError(Exception):
 
 
 class DataError(MmsimError, ValueError):
-    """Bad market data: names the file and line, or the event index, and the reason."""
+    """Bad market data: names the file and line, or the event index, and the reason.
+
+    ``index`` is the event's position in the array when the engine found it (else
+    None); ``run_index`` the run of a :func:`mmsim.run_many` pass it failed (None when
+    it failed every run).
+    """
+
+    index: int | None = None
+    run_index: int | None = None
 
 
 class ConfigError(MmsimError, ValueError):
@@ -18,4 +26,13 @@ class ConfigError(MmsimError, ValueError):
 
 
 class StrategyError(MmsimError, RuntimeError):
-    """A strategy raised or returned an invalid quote: names the strategy and the local time."""
+    """A strategy raised or returned an invalid quote: names the strategy and the local time.
+
+    ``code`` is the engine's or the strategy's error code and ``local_ts`` the local
+    time (ns) when the engine raised it; ``run_index`` the run of a
+    :func:`mmsim.run_many` pass that failed.
+    """
+
+    code: int | None = None
+    local_ts: int | None = None
+    run_index: int | None = None

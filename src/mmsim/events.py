@@ -13,11 +13,16 @@ import enum
 
 import numpy as np
 
+from . import _engine
+
 __all__ = ["EVENT_DTYPE", "Kind", "Side", "TradingStatus", "empty_events"]
+
+# Enum values come from the compiled engine (one definition, in C++).
+_C = _engine.ENUMS
 
 
 class Kind(enum.IntEnum):
-    """Event kinds, mirrored by ``enum class Kind`` in ``cpp/include/mmsim/event.hpp``.
+    """Event kinds; the values are ``enum class Kind`` of ``cpp/include/mmsim/event.hpp``.
 
     L2 (market-by-price):
 
@@ -44,20 +49,20 @@ class Kind(enum.IntEnum):
       not change the book.
     """
 
-    DEPTH = 1
-    TRADE = 2
-    CLEAR = 3
-    ADD = 4
-    CANCEL = 5
-    DELETE = 6
-    EXECUTE = 7
-    STATUS = 8
+    DEPTH = _C["Kind"]["DEPTH"]
+    TRADE = _C["Kind"]["TRADE"]
+    CLEAR = _C["Kind"]["CLEAR"]
+    ADD = _C["Kind"]["ADD"]
+    CANCEL = _C["Kind"]["CANCEL"]
+    DELETE = _C["Kind"]["DELETE"]
+    EXECUTE = _C["Kind"]["EXECUTE"]
+    STATUS = _C["Kind"]["STATUS"]
 
 
 class TradingStatus(enum.IntEnum):
     """The venue's trading status, carried in the ``qty`` of a ``STATUS`` event.
 
-    Mirrored by ``enum class TradingStatus`` in ``cpp/include/mmsim/event.hpp``.
+    The values are ``enum class TradingStatus`` of ``cpp/include/mmsim/event.hpp``.
     A replay starts in ``TRADING``.
 
     - ``HALTED``: no orders are matched (a trading halt).
@@ -66,9 +71,9 @@ class TradingStatus(enum.IntEnum):
     - ``TRADING``: normal continuous trading.
     """
 
-    HALTED = 1
-    QUOTING = 2
-    TRADING = 3
+    HALTED = _C["TradingStatus"]["HALTED"]
+    QUOTING = _C["TradingStatus"]["QUOTING"]
+    TRADING = _C["TradingStatus"]["TRADING"]
 
 
 class Side(enum.IntEnum):

@@ -12,6 +12,8 @@ import enum
 
 import numpy as np
 
+from . import _engine
+
 __all__ = [
     "FILL_DTYPE",
     "ORDER_LOG_DTYPE",
@@ -45,43 +47,49 @@ SIGNAL_NAMES: tuple[str, ...] = (
 VIEW_DEPTH = 5
 
 
+# The values come from the compiled engine (one definition, in C++); the names are
+# spelt out here so each can carry its documentation. tests/test_ffi.py checks the two
+# agree name for name.
+_C = _engine.ENUMS
+
+
 class OrderEvent(enum.IntEnum):
     """What an order-log row records."""
 
-    SENT = 1  # local side sent a new order (exch_ts = when it will arrive)
-    ACKED = 2  # the exchange accepted it and it rests in the book
-    REJECTED = 3  # the exchange refused it (see RejectReason)
-    CANCEL_SENT = 4  # local side sent a cancel (exch_ts = when it will arrive)
-    CANCELED = 5  # the exchange removed it (leaves = what was left)
-    CANCEL_REJECTED = 6  # the cancel arrived after the order was done (filled)
-    FILLED = 7  # a fill (partial when leaves > 0)
-    EXPIRED = 8  # the unfilled rest of a crossing order that may not rest (not used by post-only)
+    SENT = _C["OrderEvent"]["SENT"]  # local side sent a new order (exch_ts = when it will arrive)
+    ACKED = _C["OrderEvent"]["ACKED"]  # the exchange accepted it and it rests in the book
+    REJECTED = _C["OrderEvent"]["REJECTED"]  # the exchange refused it (see RejectReason)
+    CANCEL_SENT = _C["OrderEvent"]["CANCEL_SENT"]  # local side sent a cancel (exch_ts = when it will arrive)
+    CANCELED = _C["OrderEvent"]["CANCELED"]  # the exchange removed it (leaves = what was left)
+    CANCEL_REJECTED = _C["OrderEvent"]["CANCEL_REJECTED"]  # the cancel arrived after the order was done (filled)
+    FILLED = _C["OrderEvent"]["FILLED"]  # a fill (partial when leaves > 0)
+    EXPIRED = _C["OrderEvent"]["EXPIRED"]  # the unfilled rest of a crossing order that may not rest (not used by post-only)
 
 
 class RejectReason(enum.IntEnum):
     """Why the exchange refused an order or a cancel."""
 
-    NONE = 0
-    POST_ONLY_WOULD_CROSS = 1
-    ORDER_DONE = 2  # cancel of an order already filled or cancelled
+    NONE = _C["RejectReason"]["NONE"]
+    POST_ONLY_WOULD_CROSS = _C["RejectReason"]["POST_ONLY_WOULD_CROSS"]
+    ORDER_DONE = _C["RejectReason"]["ORDER_DONE"]  # cancel of an order already filled or cancelled
 
 
 class OrderState(enum.IntEnum):
     """An order's state as the local side knows it (view fields ``*_order_state``)."""
 
-    NONE = 0
-    PENDING_NEW = 1
-    WORKING = 2
-    PENDING_CANCEL = 3
+    NONE = _C["OrderState"]["NONE"]
+    PENDING_NEW = _C["OrderState"]["PENDING_NEW"]
+    WORKING = _C["OrderState"]["WORKING"]
+    PENDING_CANCEL = _C["OrderState"]["PENDING_CANCEL"]
 
 
 class Wake(enum.IntFlag):
     """Why the strategy is called (view field ``reason``, a bit set)."""
 
-    MARKET = 1  # market data reached the local side
-    RESPONSE = 2  # an ack, reject, fill or cancel confirmation reached it
-    TIMER = 4  # the decide_every timer fired
-    FILL = 8  # among the responses was a fill
+    MARKET = _C["Wake"]["MARKET"]  # market data reached the local side
+    RESPONSE = _C["Wake"]["RESPONSE"]  # an ack, reject, fill or cancel confirmation reached it
+    TIMER = _C["Wake"]["TIMER"]  # the decide_every timer fired
+    FILL = _C["Wake"]["FILL"]  # among the responses was a fill
 
 
 FILL_DTYPE = np.dtype(

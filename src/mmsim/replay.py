@@ -15,7 +15,7 @@ from . import _engine
 from .errors import DataError
 from .events import EVENT_DTYPE
 
-__all__ = ["data_error", "events_and_meta", "replay_bbo"]
+__all__ = ["events_and_meta", "replay_bbo"]
 
 
 def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
@@ -48,14 +48,6 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
     return events, meta
 
 
-def data_error(exc: Any) -> DataError:
-    """The :class:`~mmsim.DataError` for the engine's ``DataFault(message, index)``, with ``.index`` set."""
-    message, index = exc.args
-    err = DataError(message)
-    err.index = index  # type: ignore[attr-defined]
-    return err
-
-
 def replay_bbo(events: Any) -> dict[str, np.ndarray]:
     """Best bid/ask (ticks) and their sizes (lots) after each event, on the exchange book.
 
@@ -67,7 +59,4 @@ def replay_bbo(events: Any) -> dict[str, np.ndarray]:
         A bad event, naming its index.
     """
     arr, _ = events_and_meta(events)
-    try:
-        return dict(_engine.replay_bbo(arr))
-    except _engine.DataFault as exc:
-        raise data_error(exc) from None
+    return dict(_engine.replay_bbo(arr))  # a bad event raises mmsim.DataError (with .index) from the engine

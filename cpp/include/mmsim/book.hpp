@@ -32,6 +32,9 @@ class BookSide {
     static constexpr int64_t kPage = int64_t(1) << kPageBits;
 
     explicit BookSide(int sign) : sign_(sign), best_(sign > 0 ? kNoBid : kNoAsk) {}
+    ~BookSide();
+    BookSide(const BookSide &) = delete;
+    BookSide &operator=(const BookSide &) = delete;
 
     int64_t best() const { return best_; }
     bool empty() const { return nlevels_ == 0; }
@@ -42,11 +45,13 @@ class BookSide {
     }
     int64_t best_qty() const { return nlevels_ ? qty(best_) : 0; }
     // Set a level; returns its previous quantity. qty >= 0. Inline: this is the hot path.
-    MMSIM_INLINE int64_t set(int64_t px, int64_t qty) {
+    // `index` is the event's position, named by the DataError of a price the page table
+    // cannot reach.
+    MMSIM_INLINE int64_t set(int64_t px, int64_t qty, int64_t index) {
         uint64_t pg = static_cast<uint64_t>((px >> kPageBits) - base_page_);
         if (pg >= table_.size() || !table_[pg]) {
             if (qty == 0) return 0;
-            pg = page_for(px);
+            pg = page_for(px, index);
         }
         int64_t *page = table_[pg];
         const int64_t off = px & (kPage - 1);
@@ -87,7 +92,7 @@ class BookSide {
     static constexpr int64_t kWords = kPage / 64;
     static uint64_t *bits(int64_t *page) { return reinterpret_cast<uint64_t *>(page + kPage); }
     static const uint64_t *bits(const int64_t *page) { return reinterpret_cast<const uint64_t *>(page + kPage); }
-    uint64_t page_for(int64_t px);  // allocate (and grow the table) so px has a page
+    uint64_t page_for(int64_t px, int64_t index);  // allocate (and grow the table) so px has a page
     // Next level at or worse than px (bids: <= px, asks: >= px); kNoBid/kNoAsk if none.
     int64_t next_level(int64_t px) const;
     void find_best_from(int64_t px);
@@ -96,7 +101,7 @@ class BookSide {
     int64_t base_page_ = 0;                      // page number of table_[0]
     std::vector<int64_t *> table_;               // page -> levels (nullptr: never used)
     std::vector<int32_t> counts_;                // non-empty levels per page
-    std::vector<std::unique_ptr<int64_t[]>> pages_;  // owns the pages
+    std::vector<int64_t *> pages_;               // owns the pages (from a process-wide pool)
     int64_t best_;
     int64_t nlevels_ = 0;
 };
@@ -163,7 +168,7 @@ class Book {
             c.side = e.side;
             c.price = e.price;
             c.new_qty = e.qty;
-            c.prev_qty = s.set(e.price, e.qty);
+            c.prev_qty = s.set(e.price, e.qty, i);
             c.book_changed = true;
             // A level on one side at or through the other side's best means those
             // opposite levels are stale (consumed); an L2 feed removes them later.
@@ -174,8 +179,11 @@ class Book {
         return apply_slow(e, i);
     }
     BookChange apply_slow(const Event &e, int64_t i);
-    // Priority number the next arriving order gets (our orders take one too).
-    int64_t take_seq() { return next_seq++; }
+    // Priority of the next order to arrive. One of our orders arriving now takes this
+    // number without consuming it: every book order with a lower number is ahead of it,
+    // and the next market order (which gets this number) is behind it. So our orders
+    // never change the shared book, whichever runs share it.
+    int64_t peek_seq() const { return next_seq; }
     void reset();
 };
 

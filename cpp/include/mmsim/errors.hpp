@@ -1,4 +1,5 @@
-// Exceptions the engine throws; the bindings turn them into mmsim.DataError / StrategyError.
+// Exceptions the engine throws. The bindings map them, in one translator, onto
+// mmsim.DataError (with `index`) and mmsim.StrategyError (with `code`, `local_ts`).
 #pragma once
 #include <cstdint>
 #include <stdexcept>
@@ -13,8 +14,8 @@ struct DataError : std::runtime_error {
         : std::runtime_error("event " + std::to_string(i) + ": " + what), index(i) {}
 };
 
-// A strategy failed: code < 0 is a Python exception held by the binding; otherwise a
-// numba strategy's own error code, or one of the engine's validation codes below.
+// A strategy failed: `code` is one of the engine's codes below (negative), or a
+// compiled strategy's own non-0/1 return value.
 struct StrategyFailure : std::runtime_error {
     int64_t code;
     int64_t local_ts;
@@ -22,10 +23,12 @@ struct StrategyFailure : std::runtime_error {
         : std::runtime_error(what), code(c), local_ts(ts) {}
 };
 
-// Engine-side validation codes of a strategy's quote (kept distinct from user codes).
-constexpr int64_t kBadQuoteCode = -2;
-constexpr int64_t kPythonErrorCode = -1;
-constexpr int64_t kTooManyOrdersCode = -3;
-constexpr int64_t kNoProgressCode = -4;
+// The engine's own strategy failure codes (kept distinct from a strategy's codes, which are >= 2).
+enum ErrorCode : int64_t {
+    kPythonErrorCode = -1,    // a Python strategy raised (the binding keeps the exception)
+    kBadQuoteCode = -2,       // the quote is not finite, not whole ticks/lots, or a size is negative
+    kTooManyOrdersCode = -3,  // more than max_orders live orders
+    kNoProgressCode = -4,     // too many calls at one local time (a zero-latency livelock)
+};
 
 }  // namespace mmsim

@@ -1,4 +1,7 @@
-// Latency models: constant, recorded (feed only), or a seeded lognormal draw.
+// Latency models, one class each (hftbacktest's naming): ConstantLatencyModel,
+// RecordedFeedLatency (the feed's recorded receive times) and LogNormalLatencyModel
+// (a seeded random draw). A new model is a new subclass; the engine only calls
+// `arrival` (order and response messages) and `feed_arrival` (market data).
 //
 // The random generator is our own (splitmix64 + xoshiro256**, Box-Muller) rather
 // than <random>'s distributions, whose output differs between standard libraries:
@@ -6,6 +9,11 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mmsim/errors.hpp"
+#include "mmsim/event.hpp"
 
 namespace mmsim {
 
@@ -45,37 +53,72 @@ class Rng {
     uint64_t s_[4];
 };
 
-enum class LatencyKind : int { Constant = 0, Recorded = 1, LogNormal = 2 };
-
-struct LatencySpec {
-    LatencyKind kind = LatencyKind::Constant;
-    int64_t ns = 0;          // constant
-    double median_ns = 0;    // lognormal median
-    double sigma = 0;        // lognormal shape
-    int64_t min_ns = 0;      // floor added under the draw
-};
-
+// One direction of travel: exchange -> local (feed, responses) or local -> exchange (orders).
+// A config holds a prototype; each run gets its own instance from clone(seed), so a random
+// model's stream belongs to one run and does not depend on what else shares the pass.
 class LatencyModel {
   public:
-    LatencyModel() = default;
-    LatencyModel(const LatencySpec &spec, uint64_t seed) : spec_(spec), rng_(seed) {}
-    void reseed(uint64_t seed) { rng_.reseed(seed); }
-    // Latency for one message sent at `ts` (recorded_ts used by the recorded feed model).
-    int64_t arrival(int64_t ts, int64_t recorded_ts) {
-        switch (spec_.kind) {
-            case LatencyKind::Recorded: return recorded_ts;
-            case LatencyKind::LogNormal:
-                return ts + spec_.min_ns +
-                       static_cast<int64_t>(std::llround(spec_.median_ns * std::exp(spec_.sigma * rng_.normal())));
-            default: return ts + spec_.ns;
-        }
+    virtual ~LatencyModel() = default;
+    // A fresh instance for one run; `seed` seeds its random stream (if any).
+    virtual std::unique_ptr<LatencyModel> clone(uint64_t seed) const = 0;
+    // When a message sent at `ts` arrives (>= ts).
+    virtual int64_t arrival(int64_t ts) = 0;
+    // When market event `e` (index `i`) reaches the local side. Throws DataError for an
+    // event the model cannot deliver.
+    virtual int64_t feed_arrival(const Event &e, int64_t i) {
+        (void)i;
+        return arrival(e.exch_ts);
     }
-    bool recorded() const { return spec_.kind == LatencyKind::Recorded; }
-    bool constant() const { return spec_.kind == LatencyKind::Constant; }
-    int64_t constant_ns() const { return spec_.ns; }
+    // True when every message takes exactly constant_ns(): the engine then delivers market
+    // data by venue message (events at one exch_ts) without asking the model per event.
+    virtual bool is_constant() const { return false; }
+    virtual int64_t constant_ns() const { return 0; }
+};
+
+class ConstantLatencyModel final : public LatencyModel {
+  public:
+    explicit ConstantLatencyModel(int64_t ns) : ns_(ns) {}
+    std::unique_ptr<LatencyModel> clone(uint64_t) const override {
+        return std::make_unique<ConstantLatencyModel>(ns_);
+    }
+    int64_t arrival(int64_t ts) override { return ts + ns_; }
+    bool is_constant() const override { return true; }
+    int64_t constant_ns() const override { return ns_; }
 
   private:
-    LatencySpec spec_;
+    int64_t ns_;
+};
+
+// The feed as recorded: each event reaches the local side at its own local_ts.
+class RecordedFeedLatency final : public LatencyModel {
+  public:
+    std::unique_ptr<LatencyModel> clone(uint64_t) const override { return std::make_unique<RecordedFeedLatency>(); }
+    int64_t arrival(int64_t ts) override { return ts; }  // feed only (the config refuses it elsewhere)
+    int64_t feed_arrival(const Event &e, int64_t i) override {
+        if (e.local_ts < e.exch_ts)
+            throw DataError(i, "local_ts " + std::to_string(e.local_ts) + " is before exch_ts " +
+                                   std::to_string(e.exch_ts) +
+                                   ": the feed would deliver the event before it happened (fix the recorder "
+                                   "clock when converting, or use a modelled feed latency)");
+        return e.local_ts;
+    }
+};
+
+// min_ns + a lognormal draw with the given median and shape (sigma of the log), per message.
+class LogNormalLatencyModel final : public LatencyModel {
+  public:
+    LogNormalLatencyModel(double median_ns, double sigma, int64_t min_ns, uint64_t seed = 0)
+        : median_ns_(median_ns), sigma_(sigma), min_ns_(min_ns), rng_(seed) {}
+    std::unique_ptr<LatencyModel> clone(uint64_t seed) const override {
+        return std::make_unique<LogNormalLatencyModel>(median_ns_, sigma_, min_ns_, seed);
+    }
+    int64_t arrival(int64_t ts) override {
+        return ts + min_ns_ + static_cast<int64_t>(std::llround(median_ns_ * std::exp(sigma_ * rng_.normal())));
+    }
+
+  private:
+    double median_ns_, sigma_;
+    int64_t min_ns_;
     Rng rng_;
 };
 

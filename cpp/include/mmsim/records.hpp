@@ -1,6 +1,11 @@
-// Output records, mirrored by numpy dtypes in src/mmsim/records.py.
+// Output records, mirrored by numpy dtypes in src/mmsim/records.py, and the buffer a run
+// appends them to.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <type_traits>
+
+#include "mmsim_signals.h"
 
 namespace mmsim {
 
@@ -53,5 +58,91 @@ struct SampleRecord {
     int64_t n_fills;
 };
 static_assert(sizeof(SampleRecord) == 56, "SampleRecord must match SAMPLE_DTYPE");
+
+// The local side's signal values at a fill (NaN when the run's signals are off).
+struct FillSignalsRecord {
+    double values[MMSIM_SIG_COUNT];
+};
+
+// Which kind of record a buffer holds (finished buffers are kept per kind for reuse).
+template <class T>
+struct RecordKind;
+template <>
+struct RecordKind<FillRecord> {
+    static constexpr int value = 0;
+};
+template <>
+struct RecordKind<OrderLogRecord> {
+    static constexpr int value = 1;
+};
+template <>
+struct RecordKind<SampleRecord> {
+    static constexpr int value = 2;
+};
+template <>
+struct RecordKind<FillSignalsRecord> {
+    static constexpr int value = 3;
+};
+constexpr int kRecordKinds = 4;
+
+// Grow (or first get) `p`, of `old_bytes`, to at least `new_bytes` (set to what it got);
+// keeps the contents. Linux: one private anonymous mapping, extended by mremap (no copy:
+// page tables move), faulted in by one madvise, with transparent huge pages asked for
+// once it is large; a finished run's mapping is kept (up to a bound) for the next run's
+// records of the same kind, already faulted in. Elsewhere: realloc.
+void *grow_records(void *p, size_t old_bytes, size_t &new_bytes, int kind);
+void free_records(void *p, size_t bytes, int kind);
+
+// Append-only records of one run (fills, the order log, samples). Appending happens per
+// fill or order action, never per event; growing doubles without copying the records,
+// so a long run's log costs its page faults and nothing more.
+template <class T>
+class RecordBuffer {
+    static_assert(std::is_trivially_copyable<T>::value, "records are plain structs");
+
+  public:
+    RecordBuffer() = default;
+    RecordBuffer(const RecordBuffer &) = delete;
+    RecordBuffer &operator=(const RecordBuffer &) = delete;
+    RecordBuffer(RecordBuffer &&o) noexcept : data_(o.data_), size_(o.size_), bytes_(o.bytes_) {
+        o.data_ = nullptr;
+        o.size_ = o.bytes_ = 0;
+    }
+    RecordBuffer &operator=(RecordBuffer &&o) noexcept {
+        if (this != &o) {
+            free_records(data_, bytes_, RecordKind<T>::value);
+            data_ = o.data_;
+            size_ = o.size_;
+            bytes_ = o.bytes_;
+            o.data_ = nullptr;
+            o.size_ = o.bytes_ = 0;
+        }
+        return *this;
+    }
+    ~RecordBuffer() { free_records(data_, bytes_, RecordKind<T>::value); }
+
+    void push_back(const T &v) { *append() = v; }
+    // A new record at the end, to be written field by field (building it on the stack
+    // and copying it costs a store-forwarding stall per 16 bytes).
+    T *append() {
+        if ((size_ + 1) * sizeof(T) > bytes_) grow();
+        return data_ + size_++;
+    }
+    const T *data() const { return data_; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const T &operator[](size_t k) const { return data_[k]; }
+    const T *begin() const { return data_; }
+    const T *end() const { return data_ + size_; }
+
+  private:
+    void grow() {
+        size_t nb = bytes_ ? 2 * bytes_ : size_t(64) << 10;
+        data_ = static_cast<T *>(grow_records(data_, bytes_, nb, RecordKind<T>::value));
+        bytes_ = nb;
+    }
+    T *data_ = nullptr;
+    size_t size_ = 0, bytes_ = 0;
+};
 
 }  // namespace mmsim

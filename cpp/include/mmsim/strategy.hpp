@@ -8,7 +8,8 @@ namespace mmsim {
 constexpr int kViewDepth = 5;
 
 enum Wake : int64_t { WakeMarket = 1, WakeResponse = 2, WakeTimer = 4, WakeFill = 8 };
-enum OrderStateLocal : int64_t { StateNone = 0, StatePendingNew = 1, StateWorking = 2, StatePendingCancel = 3 };
+// An order's state as the local side knows it (view fields *_order_state).
+enum OrderState : int64_t { StateNone = 0, StatePendingNew = 1, StateWorking = 2, StatePendingCancel = 3 };
 
 struct View {
     int64_t ts;
@@ -52,8 +53,20 @@ struct Quote {
 // Return codes of a strategy call.
 enum StrategyResult : int64_t { QuoteNoChange = 0, QuoteSet = 1 };
 
-// A strategy: fn(user, view, out) -> 0 (no change), 1 (out holds targets), anything else = error.
-// The numba path passes a cfunc pointer through a small adapter; the Python path a trampoline.
+// A strategy's quote: fn(user, view, out) -> 0 (no change), 1 (out holds targets), anything
+// else = error. The numba path passes a cfunc pointer through a small adapter; the Python
+// path a trampoline.
 using StrategyFn = int64_t (*)(void *user, const View *view, Quote *out);
+// A fill report reached the local side: side +1/-1, price ticks, qty lots, the exchange time
+// of the fill. Returns 0, or an error code that stops the run with a StrategyFailure.
+using FillFn = int64_t (*)(void *user, int64_t side, int64_t price, int64_t qty, int64_t exch_ts);
+
+// What a run calls; given to each run, never stored on the engine beyond it. quote null:
+// replay the market alone.
+struct Strategy {
+    StrategyFn quote = nullptr;
+    FillFn on_fill = nullptr;
+    void *user = nullptr;
+};
 
 }  // namespace mmsim

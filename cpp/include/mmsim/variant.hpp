@@ -1,0 +1,241 @@
+// One run inside a pass: everything of a run that is not the shared market.
+//
+// Two halves, as in a real deployment:
+//  - the venue side: our orders resting at the exchange with their queue positions,
+//    matched against the shared book's changes (on_market) and our arriving messages
+//    (order_arrival); it answers over the response stream;
+//  - the local side: the feed cursor (how much of the tape this run has received), the
+//    timer, the order manager that turns the strategy's target quotes into orders, the
+//    view, the strategy calls.
+// The scheduler (engine.cpp) decides when each of these runs; nothing here reads the
+// clock of another run or changes the shared book.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "mmsim/book.hpp"
+#include "mmsim/engine.hpp"
+#include "mmsim/tape.hpp"
+
+namespace mmsim {
+
+constexpr int64_t kInf = std::numeric_limits<int64_t>::max();
+
+// FIFO ring buffer; grows by doubling (rarely), never per message.
+template <class T>
+class Fifo {
+  public:
+    Fifo() : buf_(64) {}
+    bool empty() const { return n_ == 0; }
+    const T &front() const { return buf_[head_]; }
+    void pop() {
+        head_ = (head_ + 1) & (buf_.size() - 1);
+        --n_;
+    }
+    void push(const T &v) { *append() = v; }
+    // A new slot at the back, to be written field by field. The front stays valid after
+    // pop() until the next append.
+    T *append() {
+        if (n_ == buf_.size()) grow();
+        T *slot = &buf_[(head_ + n_) & (buf_.size() - 1)];
+        ++n_;
+        return slot;
+    }
+
+  private:
+    void grow() {
+        std::vector<T> nb(buf_.size() * 2);
+        for (size_t k = 0; k < n_; ++k) nb[k] = buf_[(head_ + k) & (buf_.size() - 1)];
+        buf_.swap(nb);
+        head_ = 0;
+    }
+    std::vector<T> buf_;
+    size_t head_ = 0, n_ = 0;
+};
+
+enum class MsgType : uint8_t { New = 1, Cancel = 2 };
+enum class RespType : uint8_t { Ack = 1, Reject = 2, Fill = 3, Canceled = 4, CancelRejected = 5, Expired = 6 };
+
+// A message on its way to the exchange.
+struct ToExchange {
+    int64_t ts;  // arrival at the exchange
+    int64_t order_id, price, qty;
+    int8_t side;
+    MsgType type;
+};
+
+// A response on its way to the local side.
+struct ToLocal {
+    int64_t ts;  // arrival at the local side
+    int64_t order_id, price, qty, leaves, exch_ts;
+    double fee;
+    int8_t side;
+    RespType type;
+    uint8_t reason;
+};
+
+// One of our orders as the exchange holds it.
+struct ExOrder {
+    int64_t id, price, qty, leaves;
+    int64_t ahead;      // lots ahead of us in the queue (the queue model's estimate on L2; exact on L3)
+    int64_t seq;        // priority among L3 orders (every book order with a lower seq is ahead)
+    int64_t trade_vol;  // traded at our level since its last depth update (not to count twice)
+    int8_t side;
+};
+
+// One of our orders as the local side knows it.
+struct LocalOrder {
+    int64_t id, price, qty, leaves;
+    int64_t state;  // OrderState
+    int8_t side;
+};
+
+class Variant {
+  public:
+    // feed_slot: this run's delivery column on the tape (-1: a constant feed, computed from
+    // the entries' exch_ts); signal_set: its signal column (-1: signals disabled).
+    Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int feed_slot, int signal_set,
+            RunOutput &out);
+    Variant(const Variant &) = delete;
+    Variant &operator=(const Variant &) = delete;
+
+    const EngineConfig &config() const { return cfg_; }
+    bool has_strategy() const { return strategy_.quote != nullptr; }
+    LatencyModel &feed() { return *feed_; }
+    int feed_slot() const { return feed_slot_; }
+    int signal_set() const { return signal_set_; }
+    RunOutput &out() { return out_; }
+
+    // ------------------------------------------------------------ venue side
+    bool resting() const { return !ex_orders_.empty(); }
+    // Price span of our resting bids and asks (lo > hi when none); the scheduler folds
+    // them into one span over all runs.
+    int64_t bid_lo = kInf, bid_hi = std::numeric_limits<int64_t>::min();
+    int64_t ask_lo = kInf, ask_hi = std::numeric_limits<int64_t>::min();
+    // False when event e (a depth update away from our prices) can neither move our queue
+    // position nor cross one of our orders: the common case while quoting.
+    MMSIM_INLINE bool concerns(const Event &e) const {
+        if (e.kind != static_cast<uint8_t>(Kind::Depth) || e.qty < 0) return true;
+        const bool away = e.side > 0 ? (e.price < bid_lo || e.price > bid_hi) && (e.qty == 0 || e.price < ask_lo)
+                        : e.side < 0 ? (e.price < ask_lo || e.price > ask_hi) && (e.qty == 0 || e.price > bid_hi)
+                                     : false;
+        return !away;
+    }
+    // Market event e changed the book by c; bb/ba: the exchange best bid/ask before it.
+    void on_market(const Event &e, const BookChange &c, int64_t bb, int64_t ba);
+    // The head of the to-exchange stream arrives, against the book as it is now.
+    void order_arrival(const Book &book);
+    int64_t next_arrival() const { return to_exchange_.empty() ? kInf : to_exchange_.front().ts; }
+    // Samples every sample_every ns of exchange time: those due up to ts, before the event at ts.
+    int64_t next_sample = 0;
+    void sample_until(int64_t ts, const Book &book);
+    // The run is over: the last sample at `now` (the later of the last event and our last arrival).
+    void finish(int64_t last_event_ts, const Book &book, int64_t n_events);
+    // Whether interest (bid_lo..ask_hi) changed since the scheduler last looked.
+    bool interest_changed = false;
+
+    // ------------------------------------------------------------ local side
+    int64_t next_response() const { return to_local_.empty() ? kInf : to_local_.front().ts; }
+    // When the next entry of the tape reaches this run (kInf: not recorded yet).
+    int64_t next_delivery() {
+        if (next_delivery_ != kInf) return next_delivery_;
+        const int64_t j = cursor_ + 1;
+        if (j >= tape_.size()) return kInf;
+        next_delivery_ = feed_slot_ < 0 ? tape_.at(j)[Tape::kTsLast] + feed_ns_ : tape_.delivery(j, feed_slot_);
+        return next_delivery_;
+    }
+    // Receive the next entry.
+    void deliver() {
+        ++cursor_;
+        cursor_pos_ = tape_.at(cursor_)[Tape::kPos];
+        next_delivery_ = kInf;
+    }
+    int64_t cursor() const { return cursor_; }
+    // Every market event has reached the local side: no more strategy calls or timer.
+    bool market_done() const { return cursor_pos_ >= n_events_; }
+    // The earliest of this run's own items (kInf: none).
+    int64_t due() {
+        int64_t t = std::min(next_arrival(), next_response());
+        t = std::min(t, next_delivery());
+        if (!market_done()) t = std::min(t, timer_next);
+        return t;
+    }
+    int64_t decide_every() const { return cfg_.decide_every; }
+    int64_t timer_next = kInf;
+    // A response reaches the local side at its time; adds its Wake bits to `reason`.
+    void take_response(int64_t &reason);
+    // One strategy call at local time ts; counts calls at one time to stop a livelock.
+    void call(int64_t ts, int64_t reason);
+
+  private:
+    // venue side
+    void depth_changed(const BookChange &c);
+    void trade_at(int8_t aggressor, int64_t price, int64_t qty);
+    void l3_event(const Event &e, const BookChange &c);
+    void check_cross(int8_t level_side, int64_t price, int64_t avail);
+    int64_t ours_before(size_t k) const;
+    void refresh_interest();
+    // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
+    bool fill(size_t k, int64_t price, int64_t qty, bool maker);
+    void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
+                 uint8_t reason = 0);
+    void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
+             int8_t side, uint8_t reason = 0);
+    void sample(int64_t ts, const Book &book);
+    double fee_of(int64_t price, int64_t qty, bool maker) const;
+    // local side
+    void fill_view(int64_t ts, int64_t reason);
+    void apply_quote(int64_t ts, const Quote &q);
+    [[noreturn]] void bad_quote(int64_t ts, const double *vals);
+    void manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty);
+    void summarize_sides();
+    void send(int64_t ts, MsgType type, const LocalOrder &o);
+
+    EngineConfig cfg_;
+    Strategy strategy_;
+    std::unique_ptr<LatencyModel> feed_, entry_, response_;
+    std::unique_ptr<QueueModel> queue_;
+    const Tape &tape_;
+    const int64_t n_events_;
+    const int feed_slot_, signal_set_;
+    const int64_t feed_ns_;
+    // A constant entry/response latency (-1: ask the model per message).
+    const int64_t entry_ns_, response_ns_;
+    RunOutput &out_;
+
+    // venue side
+    std::vector<ExOrder> ex_orders_;
+    Fifo<ToLocal> to_local_;
+    int64_t last_to_local_ = std::numeric_limits<int64_t>::min();
+    int64_t now_ex_ = 0;                           // this run's exchange clock
+    int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current event
+
+    // local side
+    Fifo<ToExchange> to_exchange_;
+    int64_t last_to_exchange_ = std::numeric_limits<int64_t>::min();
+    int64_t cursor_ = 0, cursor_pos_ = 0;  // tape entry received, and its event position
+    int64_t next_delivery_ = kInf;         // of entry cursor_ + 1, once it is on the tape
+    std::vector<LocalOrder> local_orders_;
+    std::vector<int64_t> cancel_sent_ids_;  // orders with a cancel sent (for after_cancel)
+    int64_t next_order_id_ = 1;
+    int64_t local_position_ = 0, local_cash_ticks_ = 0, local_n_fills_ = 0;
+    double local_fees_ = 0;
+    int64_t last_fill_side_ = 0, last_fill_px_ = 0, last_fill_qty_ = 0, last_fill_ts_ = 0;
+    int64_t last_call_ts_ = std::numeric_limits<int64_t>::min(), calls_at_ts_ = 0;
+    // Per side (bid, ask): orders not being cancelled, and the first one's price and size.
+    struct SideSummary {
+        int64_t active = 0, px = 0, qty = 0;
+        // The target (px, qty) needs no order change on this side.
+        bool holds(int64_t tpx, int64_t tqty) const {
+            return tqty > 0 ? active == 1 && px == tpx && qty == tqty : active == 0;
+        }
+    };
+    SideSummary sides_[2];
+    bool orders_changed_ = true, fills_changed_ = true;  // state_ parts to rewrite
+    View state_{};  // our fills' figures and our orders, as last summarized
+    View view_{};   // what a strategy call gets (written whole before each call)
+};
+
+}  // namespace mmsim

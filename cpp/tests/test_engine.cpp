@@ -1,0 +1,338 @@
+// The engine tested without Python (ctest): hand scenarios with hand-computed fills, and
+// the K-run equivalence (run_many == each run alone) on a deterministic synthetic market.
+// No framework: CHECK counts failures and says where; the exit status is their number.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "mmsim/engine.hpp"
+#include "mmsim/errors.hpp"
+
+using namespace mmsim;
+
+namespace {
+
+int failures = 0;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            ++failures;                                                              \
+            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
+    } while (0)
+
+constexpr int8_t kBid = 1, kAsk = -1;
+
+Event ev(int64_t ts, Kind kind, int8_t side, int64_t price, int64_t qty, int64_t order_id = 0, int64_t local_ts = -1) {
+    Event e{};
+    e.exch_ts = ts;
+    e.local_ts = local_ts < 0 ? ts : local_ts;
+    e.kind = static_cast<uint8_t>(kind);
+    e.side = side;
+    e.price = price;
+    e.qty = qty;
+    e.order_id = order_id;
+    return e;
+}
+
+EngineConfig config(int64_t feed = 0, int64_t entry = 0, int64_t response = 0) {
+    EngineConfig c;
+    c.feed = std::make_shared<ConstantLatencyModel>(feed);
+    c.entry = std::make_shared<ConstantLatencyModel>(entry);
+    c.response = std::make_shared<ConstantLatencyModel>(response);
+    c.signals = false;
+    return c;
+}
+
+// Quote the same targets at every call.
+struct Fixed {
+    Quote q;
+    static int64_t quote(void *user, const View *, Quote *out) {
+        *out = static_cast<Fixed *>(user)->q;
+        return QuoteSet;
+    }
+    Strategy strategy() { return Strategy{quote, nullptr, this}; }
+};
+
+// Bid 5 lots at 100 while the local ask holds at least 5 lots, else pull it.
+int64_t puller(void *, const View *v, Quote *out) {
+    *out = v->ask_qty >= 5 ? Quote{100, 5, 0, 0} : Quote{0, 0, 0, 0};
+    return QuoteSet;
+}
+
+struct FillRow {
+    int64_t exch_ts, side, price, qty, leaves;
+    bool operator==(const FillRow &o) const {
+        return exch_ts == o.exch_ts && side == o.side && price == o.price && qty == o.qty && leaves == o.leaves;
+    }
+};
+
+std::vector<FillRow> fills_of(const RunOutput &r) {
+    std::vector<FillRow> out;
+    for (const auto &f : r.fills) out.push_back({f.exch_ts, f.side, f.price, f.qty, f.leaves});
+    return out;
+}
+
+RunOutput run1(const std::vector<Event> &e, const EngineConfig &c, Strategy s) {
+    return run(e.data(), static_cast<int64_t>(e.size()), RunSpec{c, s});
+}
+
+const std::vector<Event> kBook = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 10)};
+
+std::vector<Event> book_plus(std::vector<Event> more) {
+    std::vector<Event> e = kBook;
+    e.insert(e.end(), more.begin(), more.end());
+    return e;
+}
+
+// ------------------------------------------------------------------ hand scenarios
+
+void queue_then_partial_fill() {
+    // Behind 10 lots at 100: a sell of 4 leaves 6 ahead; a sell of 8 takes those 6 and 2 of
+    // our 5 lots; a sell of 5 takes 3 more and completes the order.
+    auto e = book_plus({ev(2000, Kind::Trade, kAsk, 100, 4), ev(3000, Kind::Trade, kAsk, 100, 8),
+                        ev(4000, Kind::Trade, kAsk, 100, 5)});
+    Fixed s{{100, 5, 0, 0}};
+    RunOutput r = run1(e, config(), s.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{3000, kBid, 100, 2, 3}, {4000, kBid, 100, 3, 0}}));
+    CHECK(r.position == 5);
+    CHECK(r.cash_ticks == -500);
+    CHECK(r.fills[0].maker && r.fills[1].maker);
+}
+
+void trade_through_fills_all() {
+    // The other side's trade through our price (and on the ask side, the mirror case).
+    Fixed bid{{100, 5, 0, 0}}, ask{{0, 0, 101, 4}};
+    RunOutput b = run1(book_plus({ev(2000, Kind::Trade, kAsk, 99, 1)}), config(), bid.strategy());
+    CHECK((fills_of(b) == std::vector<FillRow>{{2000, kBid, 100, 5, 0}}));
+    RunOutput a = run1(book_plus({ev(2000, Kind::Trade, kBid, 102, 1)}), config(), ask.strategy());
+    CHECK((fills_of(a) == std::vector<FillRow>{{2000, kAsk, 101, 4, 0}}));
+    CHECK(a.position == -4);
+}
+
+void cancel_race() {
+    // The bid is pulled at 2000 (the ask thins); a sell hits 100 at 2500. With 400 ns of
+    // entry latency the cancel arrives first; with 600 ns the fill stands, the cancel comes
+    // back CANCEL_REJECTED at 2600 and the fill is flagged after_cancel.
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 1), ev(1000, Kind::Depth, kAsk, 101, 10),
+                            ev(2000, Kind::Depth, kAsk, 101, 2), ev(2500, Kind::Trade, kAsk, 100, 6),
+                            ev(3000, Kind::Depth, kAsk, 101, 9)};
+    RunOutput fast = run1(e, config(0, 400, 0), Strategy{puller, nullptr, nullptr});
+    CHECK(fast.fills.empty());
+    RunOutput slow = run1(e, config(0, 600, 0), Strategy{puller, nullptr, nullptr});
+    CHECK((fills_of(slow) == std::vector<FillRow>{{2500, kBid, 100, 5, 0}}));
+    CHECK(slow.fills.size() == 1 && slow.fills[0].after_cancel);
+    int late = 0;
+    for (const auto &o : slow.order_log)
+        if (o.event == static_cast<uint8_t>(OrderEvent::CancelRejected)) {
+            ++late;
+            CHECK(o.exch_ts == 2600);
+            CHECK(o.reason == static_cast<uint8_t>(RejectReason::OrderDone));
+        }
+    CHECK(late == 1);
+}
+
+void post_only_reject() {
+    // A bid at 101 would cross the ask at 101: rejected (POST_ONLY_WOULD_CROSS), no fill.
+    // With post_only off it takes 3 at 101 and 2 at 102 and pays the taker fee.
+    Fixed cross{{101, 5, 0, 0}};
+    RunOutput r = run1(book_plus({ev(2000, Kind::Trade, kBid, 101, 1)}), config(0, 10, 10), cross.strategy());
+    int rejected = 0;
+    for (const auto &o : r.order_log)
+        if (o.event == static_cast<uint8_t>(OrderEvent::Rejected)) {
+            ++rejected;
+            CHECK(o.reason == static_cast<uint8_t>(RejectReason::PostOnlyWouldCross));
+        }
+    CHECK(rejected >= 1);
+    CHECK(r.fills.empty());
+
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 3),
+                            ev(1000, Kind::Depth, kAsk, 102, 4), ev(2000, Kind::Depth, kBid, 100, 9)};
+    struct Once {
+        bool done = false;
+        static int64_t quote(void *user, const View *, Quote *out) {
+            auto *s = static_cast<Once *>(user);
+            if (s->done) return QuoteNoChange;
+            s->done = true;
+            *out = Quote{102, 5, 0, 0};
+            return QuoteSet;
+        }
+    } once;
+    EngineConfig c = config();
+    c.post_only = false;
+    c.taker_fee_per_lot = 0.01;
+    RunOutput t = run1(e, c, Strategy{Once::quote, nullptr, &once});
+    CHECK((fills_of(t) == std::vector<FillRow>{{1000, kBid, 101, 3, 2}, {1000, kBid, 102, 2, 0}}));
+    CHECK(t.fills.size() == 2 && !t.fills[0].maker && std::fabs(t.fees - 0.05) < 1e-15);
+}
+
+void l3_fifo() {
+    // Orders A (5) and B (3) rest at 100 before us; C joins behind us. Executions ahead move
+    // us up; an execution of an order behind us means the aggressor would have hit us first.
+    std::vector<Event> e = {
+        ev(1000, Kind::Add, kBid, 100, 5, 11),    ev(1000, Kind::Add, kBid, 100, 3, 12),
+        ev(1000, Kind::Add, kAsk, 101, 10, 20),   ev(2000, Kind::Add, kBid, 100, 4, 13),
+        ev(3000, Kind::Execute, kBid, 100, 5, 11),  // ahead: 8 -> 3
+        ev(4000, Kind::Cancel, kBid, 100, 1, 12),   // ahead: 3 -> 2
+        ev(5000, Kind::Execute, kBid, 100, 4, 13),  // behind us: B's 2, then 2 of ours
+        ev(6000, Kind::Delete, kBid, 100, 2, 12),   ev(7000, Kind::Add, kBid, 100, 1, 14),
+        ev(8000, Kind::Execute, kBid, 100, 1, 14),  // behind us, nothing ahead: 1 more of ours
+    };
+    Fixed s{{100, 5, 0, 0}};
+    RunOutput r = run1(e, config(), s.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 2, 3}, {8000, kBid, 100, 1, 2}}));
+}
+
+void bad_events() {
+    // An out-of-range price on the inline DEPTH path names its event; unsorted events too.
+    std::vector<Event> far = book_plus({ev(2000, Kind::Depth, kBid, 100 + (int64_t(1) << 40), 1)});
+    std::vector<RunSpec> one{RunSpec{config(), Strategy{}}};
+    std::vector<RunOutput> outs = run_many(far.data(), static_cast<int64_t>(far.size()), one);
+    CHECK(outs[0].error && outs[0].shared_error);
+    try {
+        std::rethrow_exception(outs[0].error);
+    } catch (const DataError &err) {
+        CHECK(err.index == 2);
+        CHECK(std::string(err.what()).rfind("event 2: price ", 0) == 0);
+    }
+    std::vector<Event> back = book_plus({ev(900, Kind::Depth, kBid, 100, 1)});
+    bool thrown = false;
+    try {
+        run1(back, config(), Strategy{});
+    } catch (const DataError &err) {
+        thrown = true;
+        CHECK(err.index == 2);
+        CHECK(std::string(err.what()) == "event 2: events are not sorted by exch_ts (900 after 1000)");
+    }
+    CHECK(thrown);
+}
+
+void failing_run_drops_out() {
+    // A strategy returning an error code fails its own run; with stop_on_error off the
+    // other runs finish exactly as alone.
+    auto e = book_plus({ev(2000, Kind::Trade, kAsk, 99, 1), ev(3000, Kind::Depth, kBid, 100, 9)});
+    auto bad = [](void *, const View *v, Quote *) -> int64_t { return v->ts >= 2000 ? 7 : static_cast<int64_t>(QuoteNoChange); };
+    Fixed s{{100, 5, 0, 0}};
+    std::vector<RunSpec> runs = {RunSpec{config(), s.strategy()}, RunSpec{config(), Strategy{bad, nullptr, nullptr}},
+                                 RunSpec{config(500), s.strategy()}};
+    PassOptions opt;
+    opt.stop_on_error = false;
+    std::vector<RunOutput> outs = run_many(e.data(), static_cast<int64_t>(e.size()), runs, opt);
+    CHECK(outs[0].completed && !outs[0].error);
+    CHECK(!outs[1].completed && outs[1].error && !outs[1].shared_error);
+    try {
+        std::rethrow_exception(outs[1].error);
+    } catch (const StrategyFailure &f) {
+        CHECK(f.code == 7 && f.local_ts == 2000);
+    }
+    CHECK(outs[2].completed && fills_of(outs[2]) == fills_of(run1(e, config(500), s.strategy())));
+    opt.stop_on_error = true;
+    outs = run_many(e.data(), static_cast<int64_t>(e.size()), runs, opt);
+    CHECK(outs[1].error && !outs[0].completed && !outs[2].completed);
+}
+
+// ------------------------------------------------------------------ K runs in one pass
+
+// A deterministic market: venue messages of 3 events 2 us apart, depth on ten levels
+// around 100/101 (size 0 removes a level), trades reaching into them, a recorded feed.
+std::vector<Event> synthetic(int64_t n, uint64_t seed) {
+    Rng rng(seed);
+    auto below = [&](int64_t k) { return static_cast<int64_t>(rng.next() % static_cast<uint64_t>(k)); };
+    std::vector<Event> e;
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t ts = 1000000 + i / 3 * 2000;
+        const int8_t side = below(2) ? kBid : kAsk;
+        if (i >= 10 && below(100) < 15)
+            e.push_back(ev(ts, Kind::Trade, side, side > 0 ? 101 + below(4) : 97 + below(4), 1 + below(39), 0,
+                           ts + below(4000)));
+        else
+            e.push_back(ev(ts, Kind::Depth, side, side > 0 ? 96 + below(5) : 101 + below(5), i < 10 ? 50 : below(30), 0,
+                           ts + below(4000)));
+    }
+    return e;
+}
+
+// Quote one tick outside the local touch with a position skew; pull a side past +-30 lots.
+int64_t skew_quoter(void *, const View *v, Quote *out) {
+    if (v->bid_qty <= 0 || v->ask_qty <= 0) return QuoteNoChange;
+    const double skew = static_cast<double>(v->position / 10);
+    out->bid_px = static_cast<double>(v->best_bid - 1) - skew;
+    out->ask_px = static_cast<double>(v->best_ask + 1) - skew;
+    out->bid_qty = v->position < 30 ? 3 : 0;
+    out->ask_qty = v->position > -30 ? 3 : 0;
+    return QuoteSet;
+}
+
+template <class T>
+bool same_bytes(const RecordBuffer<T> &a, const RecordBuffer<T> &b) {
+    return a.size() == b.size() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+void k_runs_equal_separate_runs() {
+    const std::vector<Event> e = synthetic(30000, 42);
+    std::vector<RunSpec> runs;
+    const std::vector<std::shared_ptr<LatencyModel>> feeds = {
+        std::make_shared<ConstantLatencyModel>(0), std::make_shared<ConstantLatencyModel>(2500),
+        std::make_shared<ConstantLatencyModel>(5000000),  // ~2,500 messages on the tape behind it
+        std::make_shared<RecordedFeedLatency>(), std::make_shared<LogNormalLatencyModel>(3000.0, 1.0, 100)};
+    const std::vector<std::shared_ptr<QueueModel>> queues = {std::make_shared<RiskAverseQueueModel>(),
+                                                             std::make_shared<PowerProbQueueModel>(2.0),
+                                                             std::make_shared<LogProbQueueModel>()};
+    for (size_t f = 0; f < feeds.size(); ++f)
+        for (size_t q = 0; q < queues.size(); ++q) {
+            EngineConfig c = config(0, 1000, 2000);
+            c.feed = feeds[f];
+            c.queue = queues[q];
+            c.seed = f * 10 + q;
+            c.decide_every = q == 2 ? 7000 : 0;
+            c.post_only = q != 1;
+            c.signals = f % 2 == 0;
+            c.signal_params.ofi_half_life_ns = q == 0 ? 1e9 : 1e6;
+            c.maker_fee_bps = -0.5;
+            c.taker_fee_bps = 7;
+            runs.push_back(RunSpec{c, Strategy{skew_quoter, nullptr, nullptr}});
+        }
+    runs.push_back(RunSpec{config(), Strategy{}});  // the market alone, in the same pass
+    const int64_t n = static_cast<int64_t>(e.size());
+    const std::vector<RunOutput> many = run_many(e.data(), n, runs);
+    CHECK(many.size() == runs.size());
+    size_t with_fills = 0;
+    for (size_t k = 0; k < runs.size(); ++k) {
+        const RunOutput one = run(e.data(), n, runs[k]);
+        const RunOutput &m = many[k];
+        const bool same = m.completed && same_bytes(m.fills, one.fills) && same_bytes(m.order_log, one.order_log) &&
+                          same_bytes(m.samples, one.samples) && same_bytes(m.fill_signals, one.fill_signals) &&
+                          m.position == one.position && m.cash_ticks == one.cash_ticks && m.fees == one.fees &&
+                          m.n_calls == one.n_calls && m.n_events == one.n_events;
+        if (!same) std::fprintf(stderr, "run %zu of the pass differs from the same run alone\n", k);
+        CHECK(same);
+        with_fills += !m.fills.empty();
+    }
+    CHECK(with_fills == runs.size() - 1);  // every quoting run traded: the comparison is not vacuous
+}
+
+}  // namespace
+
+int main() {
+    const std::vector<std::pair<const char *, std::function<void()>>> tests = {
+        {"queue_then_partial_fill", queue_then_partial_fill},
+        {"trade_through_fills_all", trade_through_fills_all},
+        {"cancel_race", cancel_race},
+        {"post_only_reject", post_only_reject},
+        {"l3_fifo", l3_fifo},
+        {"bad_events", bad_events},
+        {"failing_run_drops_out", failing_run_drops_out},
+        {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
+    };
+    for (const auto &t : tests) {
+        const int before = failures;
+        t.second();
+        std::printf("%-32s %s\n", t.first, failures == before ? "ok" : "FAILED");
+    }
+    std::printf("%d failure(s)\n", failures);
+    return failures == 0 ? 0 : 1;
+}
