@@ -17,9 +17,31 @@
 namespace mmsim {
 
 namespace {
-// Strategy calls allowed at one local timestamp before we call it a livelock
-// (possible only with zero latencies and a strategy that changes its mind each call).
-constexpr int64_t kMaxCallsPerTs = 100000;
+// Strategy calls in a row woken by responses to our own orders alone (no market data, no
+// timer) before we call it a livelock: a strategy that changes its quotes on every
+// response, at one nanosecond with zero latencies or a few ns apart with small ones.
+constexpr int64_t kMaxCallsOnResponses = 100000;
+
+// The timer's idle bound: max_idle, or kMaxIdleTicks ticks if that is shorter, and never
+// less than one tick (so every delivery or response is followed by a tick).
+int64_t idle_bound(int64_t max_idle, int64_t dt) {
+    if (dt <= 0) return max_idle;
+    int64_t idle = max_idle / kMaxIdleTicks > dt ? kMaxIdleTicks * dt : max_idle;
+    return std::max(idle, dt);
+}
+
+inline int64_t sat_add(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? std::numeric_limits<int64_t>::max()
+                                                     : std::numeric_limits<int64_t>::min())
+                                            : r;
+}
+inline int64_t sat_sub(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? std::numeric_limits<int64_t>::max()
+                                                     : std::numeric_limits<int64_t>::min())
+                                            : r;
+}
 // Each latency stream of a run is seeded from the run's seed and its role.
 constexpr uint64_t kFeedSalt = 0x6665656400000000ULL, kEntrySalt = 0x656e747279000000ULL,
                    kResponseSalt = 0x7265737000000000ULL;
@@ -48,6 +70,7 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int fe
       feed_ns_(feed_->is_constant() ? feed_->constant_ns() : 0),
       entry_ns_(entry_->is_constant() ? entry_->constant_ns() : -1),
       response_ns_(response_->is_constant() ? response_->constant_ns() : -1),
+      idle_ns_(idle_bound(spec.config.max_idle, spec.config.decide_every)),
       out_(out) {
     // Signals read as NaN when disabled (as in fill_signals), never as a stale 0.
     std::fill(view_.signals, view_.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
@@ -79,8 +102,9 @@ void Variant::finish(int64_t last_event_ts, const Book &book, int64_t n_events) 
     out_.completed = true;
 }
 
-void Variant::on_market(const Event &e, const BookChange &c, int64_t bb, int64_t ba) {
+void Variant::on_market(const Event &e, int64_t i, const BookChange &c, int64_t bb, int64_t ba) {
     now_ex_ = e.exch_ts;
+    event_index_ = i;
     bbo_bid_ = bb;
     bbo_ask_ = ba;
     // Most events touch no price of ours: [bid_lo, bid_hi] and [ask_lo, ask_hi] span
@@ -110,7 +134,7 @@ int64_t Variant::ours_before(size_t k) const {
     const ExOrder &o = ex_orders_[k];
     int64_t q = 0;
     for (size_t j = 0; j < k; ++j)
-        if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) q += ex_orders_[j].leaves;
+        if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) q = sat_add(q, ex_orders_[j].leaves);
     return q;
 }
 
@@ -134,7 +158,7 @@ void Variant::depth_changed(const BookChange &c) {
         if (o.side != c.side || o.price != c.price) continue;
         // Trades at our level already moved us; the venue's depth update that follows
         // shows the same volume again, which must not move us twice.
-        const int64_t chg = c.prev_qty - c.new_qty - o.trade_vol;
+        const int64_t chg = sat_sub(c.prev_qty - c.new_qty, o.trade_vol);
         o.trade_vol = 0;
         o.ahead = chg <= 0 ? std::min(o.ahead, c.new_qty) : queue_->after_cancel(o.ahead, c.prev_qty, c.new_qty, chg);
     }
@@ -160,8 +184,8 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
             continue;
         }
         if (price == o.price) {
-            o.trade_vol += qty;
-            const int64_t past = qty - o.ahead - ours_before(k);
+            o.trade_vol = sat_add(o.trade_vol, qty);
+            const int64_t past = sat_sub(qty - o.ahead, ours_before(k));
             o.ahead = std::max<int64_t>(0, o.ahead - qty);
             if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
         }
@@ -187,7 +211,7 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
                 o.ahead = std::max<int64_t>(0, o.ahead - q);  // an order ahead of us left the queue
             } else if (exec) {
                 // Exact FIFO: the aggressor that hit an order behind ours would have hit us first.
-                const int64_t past = q - o.ahead - ours_before(k);
+                const int64_t past = sat_sub(q - o.ahead, ours_before(k));
                 if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
             }
         }
@@ -235,14 +259,31 @@ void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, 
     std::memset(r->pad_, 0, sizeof r->pad_);
 }
 
+void Variant::overflow(const ExOrder &o, int64_t price, int64_t qty, const char *what) const {
+    throw DataError(event_index_, "the fill of our order " + std::to_string(o.id) + " (" +
+                                      (o.side > 0 ? "buy " : "sell ") + std::to_string(qty) + " lots at " +
+                                      std::to_string(price) + " ticks) makes the run's " + what +
+                                      ": prices and sizes this large cannot be accounted exactly");
+}
+
 bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     ExOrder &o = ex_orders_[k];
     qty = std::min(qty, o.leaves);
     if (qty <= 0) return false;
-    o.leaves -= qty;
-    out_.position += o.side * qty;
-    out_.cash_ticks -= o.side * price * qty;
+    // Exact tick*lot accounting: every product and sum is checked (docs/engine.md, "Bad input").
+    int64_t notional, cash, position;
+    if (__builtin_mul_overflow(price, qty, &notional) ||
+        (o.side > 0 ? __builtin_sub_overflow(out_.cash_ticks, notional, &cash)
+                    : __builtin_add_overflow(out_.cash_ticks, notional, &cash)))
+        overflow(o, price, qty, "cash overflow int64 tick*lots");
+    if (__builtin_add_overflow(out_.position, o.side * qty, &position))
+        overflow(o, price, qty, "position overflow int64 lots");
     const double fee = fee_of(price, qty, maker);
+    if (!std::isfinite(fee) || !std::isfinite(out_.fees + fee))
+        overflow(o, price, qty, "fees overflow a double (a tick value or fee this large is not a real market)");
+    o.leaves -= qty;
+    out_.position = position;
+    out_.cash_ticks = cash;
     out_.fees += fee;
     const bool after_cancel =
         std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), o.id) != cancel_sent_ids_.end();
@@ -294,11 +335,12 @@ void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int
     r->reason = reason;
 }
 
-void Variant::order_arrival(const Book &book) {
+void Variant::order_arrival(const Book &book, int64_t next) {
     // Read in place: nothing below sends to the exchange, so the slot stays as it is.
     const ToExchange &m = to_exchange_.front();
     to_exchange_.pop();
     now_ex_ = m.ts;
+    event_index_ = next;
     bbo_bid_ = book.bids.best();
     bbo_ask_ = book.asks.best();
     if (m.type == MsgType::Cancel) {
@@ -387,7 +429,19 @@ void Variant::take_response(int64_t &reason) {
                 if (rc != 0) throw StrategyFailure(rc, r.ts, "on_fill failed");
             }
             break;
-        default:  // Reject, Canceled, CancelRejected, Expired: the order is gone
+        case RespType::Reject:
+            if (r.reason == static_cast<uint8_t>(RejectReason::PostOnlyWouldCross)) {
+                ++rejects_on_responses_;
+                Rejected &rj = rejected_[r.side > 0 ? 0 : 1];
+                rj.on = true;
+                rj.seen = false;
+                rj.px = r.price;
+                rj.qty = r.qty;
+                any_rejected_ = true;
+            }
+            done = found;
+            break;
+        default:  // Canceled, CancelRejected, Expired: the order is gone
             done = found;
             break;
     }
@@ -449,15 +503,21 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
 }
 
 void Variant::call(int64_t ts, int64_t reason) {
-    if (ts == last_call_ts_) {
-        if (++calls_at_ts_ > kMaxCallsPerTs)
-            throw StrategyFailure(kNoProgressCode, ts,
-                                  "the strategy was called " + std::to_string(kMaxCallsPerTs) +
-                                      " times at one local time without time advancing (it changes its "
-                                      "quotes on every response with zero latency)");
-    } else {
-        last_call_ts_ = ts;
-        calls_at_ts_ = 0;
+    if (reason & (WakeMarket | WakeTimer)) {
+        calls_on_responses_ = rejects_on_responses_ = 0;
+    } else if (++calls_on_responses_ > kMaxCallsOnResponses) {
+        std::string why = "the strategy was called " + std::to_string(kMaxCallsOnResponses) +
+                          " times in a row on responses to its own orders alone, with no market data or timer in "
+                          "between";
+        if (2 * rejects_on_responses_ >= kMaxCallsOnResponses)
+            why += ": " + std::to_string(rejects_on_responses_) +
+                   " of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross the book "
+                   "and change after each reject. Quote at or behind the best bid and ask the view shows, or set "
+                   "post_only: false to take liquidity";
+        else
+            why += ": it changes its quotes on every response, and each change sends orders whose responses "
+                   "call it again. Keep a quote until the market moves, or decide on a timer (decide_every)";
+        throw StrategyFailure(kNoProgressCode, ts, why);
     }
     fill_view(ts, reason);
     Quote q{0, 0, 0, 0};
@@ -488,9 +548,21 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
     bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
     const int64_t bid_px = to_whole(q.bid_px, ok), bid_qty = to_whole(q.bid_qty, ok);
     const int64_t ask_px = to_whole(q.ask_px, ok), ask_qty = to_whole(q.ask_qty, ok);
+    // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits int64.
+    ok &= (std::fabs(q.bid_px) * q.bid_qty < kMaxQuoteNotional) & (std::fabs(q.ask_px) * q.ask_qty < kMaxQuoteNotional);
     if (!ok) {
         const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
         bad_quote(ts, vals);
+    }
+    if (any_rejected_) {
+        // A post-only reject's target is held back only while the target stays the same.
+        any_rejected_ = false;
+        for (int s = 0; s < 2; ++s) {
+            Rejected &rj = rejected_[s];
+            if (rj.on && (s == 0 ? (bid_px != rj.px || bid_qty != rj.qty) : (ask_px != rj.px || ask_qty != rj.qty)))
+                rj.on = false;
+            any_rejected_ |= rj.on;
+        }
     }
     // Most calls change nothing: each side already holds exactly that one order, or none.
     if (!sides_[0].holds(bid_px, bid_qty)) manage_side(ts, 1, bid_px, bid_qty);
@@ -508,6 +580,14 @@ void Variant::bad_quote(int64_t ts, const double *vals) {
         else if (j % 2 == 1 && x < 0) why = "is negative";
         if (!why.empty())
             throw StrategyFailure(kBadQuoteCode, ts, std::string("quote ") + names[j] + " = " + fmt_px(x) + " " + why);
+    }
+    for (int j = 0; j < 4; j += 2) {
+        const double notional = std::fabs(vals[j]) * vals[j + 1];
+        if (!(notional < kMaxQuoteNotional))
+            throw StrategyFailure(kBadQuoteCode, ts,
+                                  std::string("quote ") + names[j + 1] + " = " + fmt_px(vals[j + 1]) + " at " +
+                                      names[j] + " = " + fmt_px(vals[j]) + " is a notional of " + fmt_px(notional) +
+                                      " tick*lots, beyond the 2^62 the engine accounts exactly");
     }
     throw StrategyFailure(kBadQuoteCode, ts, "invalid quote");
 }
@@ -543,10 +623,28 @@ void Variant::manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty) {
         summarize_sides();
         return;
     }
+    Rejected &rj = rejected_[side > 0 ? 0 : 1];
+    if (rj.on) {
+        // This target was just rejected post-only (crossing): it is sent again only once the
+        // local best bid or ask differs from what the first call after the reject saw.
+        if (!rj.seen) {
+            rj.seen = true;
+            rj.best_bid = view_.best_bid;
+            rj.best_ask = view_.best_ask;
+        }
+        if (view_.best_bid == rj.best_bid && view_.best_ask == rj.best_ask) {
+            summarize_sides();
+            return;
+        }
+        rj.on = false;
+    }
     if (static_cast<int64_t>(local_orders_.size()) >= cfg_.max_orders)
         throw StrategyFailure(kTooManyOrdersCode, ts,
                               "more than max_orders=" + std::to_string(cfg_.max_orders) +
-                                  " live orders (orders waiting for a cancel confirmation count)");
+                                  " live orders (orders waiting for a cancel confirmation count): raise max_orders, "
+                                  "decide less often (decide_every), or replace quotes less eagerly (each new target "
+                                  "cancels the working order and sends another, and both stay live until the "
+                                  "cancel is confirmed, one entry plus one response latency later)");
     LocalOrder o{next_order_id_++, px, qty, qty, StatePendingNew, side};
     local_orders_.push_back(o);
     summarize_sides();

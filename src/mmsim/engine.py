@@ -88,6 +88,7 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.tick_value = tick_value
     c.post_only = bool(config.post_only)
     c.decide_every = int(config.decide_every or 0)
+    c.max_idle = int(config.max_idle)
     c.sample_every = int(config.sample_every)
     c.signals = bool(config.signals.enabled)
     c.signal_params = signal_params(config)

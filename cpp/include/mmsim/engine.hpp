@@ -48,11 +48,17 @@ struct EngineConfig {
     double tick_value = 1.0;  // currency value of one tick * one lot (tick_size*lot_size*contract_size)
     bool post_only = true;
     int64_t decide_every = 0;  // 0: call the strategy after every local update
+    // The timer sleeps after max_idle ns (or kMaxIdleTicks ticks, if fewer) with no delivery
+    // and no response, and wakes on its grid at the next one.
+    int64_t max_idle = 60000000000;
     int64_t sample_every = 1000000000;
     bool signals = true;
     MmsimSignalParams signal_params{};  // zero fields: the crate's defaults
     int64_t max_orders = 64;
 };
+
+// The timer sleeps after at most this many ticks without a delivery or a response.
+constexpr int64_t kMaxIdleTicks = 100000;
 
 // One run of a pass: its config and the strategy it calls.
 struct RunSpec {

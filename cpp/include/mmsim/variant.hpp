@@ -123,10 +123,11 @@ class Variant {
                                      : false;
         return !away;
     }
-    // Market event e changed the book by c; bb/ba: the exchange best bid/ask before it.
-    void on_market(const Event &e, const BookChange &c, int64_t bb, int64_t ba);
-    // The head of the to-exchange stream arrives, against the book as it is now.
-    void order_arrival(const Book &book);
+    // Market event e (index i) changed the book by c; bb/ba: the exchange best bid/ask before it.
+    void on_market(const Event &e, int64_t i, const BookChange &c, int64_t bb, int64_t ba);
+    // The head of the to-exchange stream arrives, against the book as it is now (after the
+    // events before index `next`: a fill whose sums overflow names event `next`).
+    void order_arrival(const Book &book, int64_t next);
     int64_t next_arrival() const { return to_exchange_.empty() ? kInf : to_exchange_.front().ts; }
     // Samples every sample_every ns of exchange time: those due up to ts, before the event at ts.
     int64_t next_sample = 0;
@@ -159,11 +160,26 @@ class Variant {
     int64_t due() {
         int64_t t = std::min(next_arrival(), next_response());
         t = std::min(t, next_delivery());
-        if (!market_done()) t = std::min(t, timer_next);
-        return t;
+        return std::min(t, timer_due());
     }
     int64_t decide_every() const { return cfg_.decide_every; }
+    // The decision timer (decide_every > 0): its next tick on the grid first market data +
+    // k * decide_every. It sleeps once idle_ns has passed since the local side last learnt
+    // something (a delivery or a response), and wakes on its grid at the next one
+    // (docs/engine.md, "The timer through gaps"): a gap in the data costs at most
+    // idle_ns / decide_every calls, whatever its length.
     int64_t timer_next = kInf;
+    int64_t last_wake = 0;  // local time of the last delivery or response
+    int64_t timer_due() const {
+        return market_done() || timer_next - last_wake > idle_ns_ ? kInf : timer_next;
+    }
+    // A sleeping timer wakes on its grid at local time t: its next tick is the first at or after t.
+    void realign(int64_t t) {
+        if (timer_next < t && timer_next - last_wake > idle_ns_) {
+            const int64_t dt = cfg_.decide_every;
+            timer_next += (t - timer_next + dt - 1) / dt * dt;
+        }
+    }
     // A response reaches the local side at its time; adds its Wake bits to `reason`.
     void take_response(int64_t &reason);
     // One strategy call at local time ts; counts calls at one time to stop a livelock.
@@ -171,6 +187,7 @@ class Variant {
 
   private:
     // venue side
+    [[noreturn]] void overflow(const ExOrder &o, int64_t price, int64_t qty, const char *what) const;
     void depth_changed(const BookChange &c);
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
     void l3_event(const Event &e, const BookChange &c);
@@ -203,6 +220,7 @@ class Variant {
     const int64_t feed_ns_;
     // A constant entry/response latency (-1: ask the model per message).
     const int64_t entry_ns_, response_ns_;
+    const int64_t idle_ns_;  // the timer sleeps after this long without a delivery or response
     RunOutput &out_;
 
     // venue side
@@ -210,6 +228,7 @@ class Variant {
     Fifo<ToLocal> to_local_;
     int64_t last_to_local_ = std::numeric_limits<int64_t>::min();
     int64_t now_ex_ = 0;                           // this run's exchange clock
+    int64_t event_index_ = 0;                      // the event the venue side is handling (for errors)
     int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current event
 
     // local side
@@ -223,7 +242,17 @@ class Variant {
     int64_t local_position_ = 0, local_cash_ticks_ = 0, local_n_fills_ = 0;
     double local_fees_ = 0;
     int64_t last_fill_side_ = 0, last_fill_px_ = 0, last_fill_qty_ = 0, last_fill_ts_ = 0;
-    int64_t last_call_ts_ = std::numeric_limits<int64_t>::min(), calls_at_ts_ = 0;
+    // The no-progress guard: calls in a row woken by responses alone (no market data, no
+    // timer), and how many post-only rejects those responses held.
+    int64_t calls_on_responses_ = 0, rejects_on_responses_ = 0;
+    // The last post-only reject per side (bid, ask): its target is not sent again until the
+    // target or the local best bid/ask changes (docs/engine.md, "Targets, not orders").
+    struct Rejected {
+        bool on = false, seen = false;  // seen: the local best at the first call after it is noted
+        int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0;
+    };
+    Rejected rejected_[2];
+    bool any_rejected_ = false;
     // Per side (bid, ask): orders not being cancelled, and the first one's price and size.
     struct SideSummary {
         int64_t active = 0, px = 0, qty = 0;
