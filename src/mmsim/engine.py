@@ -184,7 +184,12 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
     DataError
         A bad event (names its index and what is wrong).
     StrategyError
-        The strategy raised or returned an invalid quote (names it and the local time).
+        The strategy raised or returned an invalid quote, or a guard stopped it
+        (names it and the local time).
+
+    Either error carries ``exc.partial``: the :class:`Result` of the run up to the
+    stop, with ``partial`` True and ``stop_reason`` the message (``mmsim run`` saves
+    it, marked as such).
 
     See Also
     --------
@@ -318,6 +323,12 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
                 exc = named
             if isinstance(exc, (StrategyError, DataError)):
                 exc.run_index = None if out.shared_error or not multi else k
+                # What the run did up to the stop, marked partial (docs/engine.md, "Stopped runs").
+                part = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label,
+                              elapsed)
+                part.run_config = one.run_config
+                part.partial, part.stop_reason = True, str(exc)
+                exc.partial = part
             results.append(exc)
         elif not out.completed:
             results.append(None)
@@ -420,6 +431,14 @@ class Result:
     elapsed_s : float
         Wall time of the replay that produced it; for :func:`run_many`, of the
         whole pass (shared by its results).
+    partial : bool
+        True for the result of a run that stopped (a strategy error, a guard, a bad
+        event): everything in it covers the replay up to the stop only. Such a
+        result comes as ``exc.partial`` of the error that stopped the run.
+    stop_reason : str or None
+        Why a partial run stopped (the error's message).
+    stop_ts : int or None
+        Exchange time of the stop, ns (the last sample's time); None when not partial.
     config : Config
         The engine configuration of the run.
     run_config : RunConfig or None
@@ -434,6 +453,8 @@ class Result:
         self.tick_value = tick_size * lot_size * contract_size
         self.strategy = strategy
         self.elapsed_s = elapsed_s
+        self.partial = False
+        self.stop_reason: str | None = None
         self._events = events
         self._out = out  # the compiled run output; the record arrays below are read-only views of it
         #: The job this run belongs to (:class:`mmsim.RunConfig`), when it was run from one
@@ -451,6 +472,13 @@ class Result:
         self.fees = float(out.fees)
         self.n_calls = int(out.n_calls)
         self.n_events = int(out.n_events)
+
+    @property
+    def stop_ts(self) -> int | None:
+        """Exchange time of the stop of a partial run (its last sample), ns; None when not partial."""
+        if not self.partial:
+            return None
+        return int(self.samples["exch_ts"][-1]) if len(self.samples) else None
 
     @property
     def cash(self) -> float:
@@ -505,7 +533,8 @@ class Result:
         np.save(d / "samples.npy", self.samples)
         np.save(d / "fill_signals.npy", self.fill_signals)
         job = self.run_config
-        doc = {"summary": self.summary(), "config": self.config.to_dict(),
+        doc = {"partial": self.partial, "stop_reason": self.stop_reason,
+               "summary": self.summary(), "config": self.config.to_dict(),
                "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
                "meta": json_clean(self.meta)}
         (d / "result.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
@@ -530,11 +559,12 @@ class Result:
         r.fill_signals = np.load(d / "fill_signals.npy")
         r.position, r.cash_ticks, r.fees = s["position"], s["cash_ticks"], s["fees"]
         r.n_calls, r.n_events = s["n_calls"], s["n_events"]
+        r.partial, r.stop_reason = bool(doc.get("partial", False)), doc.get("stop_reason")
         return r
 
     def __repr__(self) -> str:
         return (f"Result(strategy={self.strategy!r}, events={self.n_events}, fills={len(self.fills)}, "
-                f"position={self.position}, cash={self.cash:.6g})")
+                f"position={self.position}, cash={self.cash:.6g}{', partial' if self.partial else ''})")
 
 
 def _read_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:
