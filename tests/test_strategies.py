@@ -435,7 +435,11 @@ def test_one_file_under_two_module_names_in_two_processes(tmp_path):
     env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
     by_path = ("from mmsim.plugins import load_strategy; s = load_strategy('pkg/mm.py:MM'); s.python(); print('ok')")
     by_import = "import pkg.mm; s = pkg.mm.MM(); s.python(); print('ok')"
-    for code in (by_path, by_import, by_path):
+    # Both names in one process: the callback compiled for one links the rule cached under
+    # the other, and is cached so; a process with one name only must still load or recompile.
+    both = ("from mmsim.plugins import load_strategy; load_strategy('pkg/mm.py:MM'); import pkg.mm; pkg.mm.MM(); "
+            "print('ok')")
+    for code in (by_path, by_import, by_path, both, by_import, both, by_path):
         proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
         assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
 

@@ -354,8 +354,9 @@ class NumbaStrategyType:
                                  raised=CODE_RAISED, bad_return=CODE_BAD_RETURN)
         setattr(module, "rule", self.rule)  # noqa: B010  # the generated module reads it at compile time
         try:
+            cache = self.cache and self._cacheable()
             return _retry_without_stale_caches(
-                self.rule, lambda: numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback))
+                self.rule, lambda retry=False: numba.cfunc(sig, cache=cache and not retry)(module.callback))
         except Exception as exc:
             raise self._compile_error(exc) from exc
 
@@ -503,7 +504,7 @@ class RuleStrategy(Strategy):
                                             self._out_arg))
             try:
                 rule: Any = kind.rule  # a numba dispatcher
-                _retry_without_stale_caches(rule, lambda: rule.compile(sig))
+                _retry_without_stale_caches(rule, lambda retry=False: rule.compile(sig))
             except Exception as exc:
                 raise kind._compile_error(exc) from exc
 
