@@ -97,7 +97,10 @@ def test_callback_writes_the_quote_and_keeps_state_across_calls():
     assert state.dtype == np.float64 and list(state) == [0.0, 0.0, 0.0]
     code, out = call_native(s, book_view(), state)
     assert code == 1
-    assert tuple(out) == (100.5, 1.0, 103.5, 1.0)
+    assert tuple(out[["bid_px", "bid_qty", "ask_px", "ask_qty"]].item()) == (100.5, 1.0, 103.5, 1.0)
+    # The rest of the record (ladder, explicit orders) is left as the engine handed it: zero.
+    rest = [n for n in QUOTE_DTYPE.names if n not in ("bid_px", "bid_qty", "ask_px", "ask_qty")]
+    assert all(not np.any(out[n]) for n in rest)
     call_native(s, book_view(), state)
     assert state[0] == 2.0  # the engine's array is the rule's state
     assert list(s._mmsim_native_()[2]) == [0.0, 0.0, 0.0]  # each run starts from zero

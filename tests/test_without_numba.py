@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, shared_data, synth_day
+
+import mmsim
 from mmsim.plugins import resolve_strategy
 from mmsim.records import QUOTE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
 
@@ -116,6 +118,11 @@ def run_callback(strategy, views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, quotes
 
 
+def scalars(quote) -> tuple:
+    """The 1-level form's four fields of a QUOTE_DTYPE record."""
+    return tuple(quote[["bid_px", "bid_qty", "ask_px", "ask_qty"]].item())
+
+
 def run_python(strategy, views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     strategy.reset()
     codes = np.zeros(len(views), dtype=np.int64)
@@ -124,9 +131,12 @@ def run_python(strategy, views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in range(len(views)):
         rec[()] = views[i]
         q = strategy.quote(rec)
-        if q is not None:
+        if isinstance(q, mmsim.Ladder):  # a ladder or explicit orders: the record as the engine gets it
+            codes[i] = q.write(quotes[i:i + 1].reshape(()))
+        elif q is not None:
             codes[i] = 1
-            quotes[i] = tuple(q)
+            for name, value in zip(("bid_px", "bid_qty", "ask_px", "ask_qty"), q):
+                quotes[name][i] = value
     return codes, quotes
 
 
@@ -161,7 +171,7 @@ def test_inventory_skew_by_hand():
     s = kind.python(pure=True, half_spread=1.5, skew=0.5, size=3, max_position=9)
     assert tuple(s.quote(v)) == (996.0, 1.0, 1001.0, 3.0)
     codes, quotes = run_callback(kind(half_spread=1.5, skew=0.5, size=3, max_position=9), v.reshape(1))
-    assert codes[0] == 1 and tuple(quotes[0]) == (996.0, 1.0, 1001.0, 3.0)
+    assert codes[0] == 1 and scalars(quotes[0]) == (996.0, 1.0, 1001.0, 3.0)
 
 
 def test_join_best_by_hand():
@@ -172,7 +182,7 @@ def test_join_best_by_hand():
     s = kind.python(pure=True, size=3)
     assert tuple(s.quote(v)) == (1000.0, 3.0, 1004.0, 3.0)  # the position (37) changes nothing
     codes, quotes = run_callback(kind(size=3), v.reshape(1))
-    assert codes[0] == 1 and tuple(quotes[0]) == (1000.0, 3.0, 1004.0, 3.0)
+    assert codes[0] == 1 and scalars(quotes[0]) == (1000.0, 3.0, 1004.0, 3.0)
     for field, value in (("best_ask", 1000), ("n_live_orders", 3), ("ask_qty", 0)):
         w = v.copy()
         w[field] = value
