@@ -151,6 +151,10 @@ void Variant::depth_changed(const BookChange &c) {
 }
 
 void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
+    // Our lots at the trade price this trade has filled so far: with ours_before (what is
+    // left of our earlier orders there), what of ours was ahead of the next one before the
+    // trade, even when the trade completed (and removed) an earlier one.
+    int64_t consumed = 0;
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
         // A print with no known aggressor (side 0, e.g. a cross trade) only fills us when
@@ -171,9 +175,13 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
         }
         if (price == o.price) {
             o.trade_vol += qty;
-            const int64_t past = qty - o.ahead - ours_before(k);
+            const int64_t past = qty - o.ahead - ours_before(k) - consumed;
             o.ahead = std::max<int64_t>(0, o.ahead - qty);
-            if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
+            if (past > 0) {
+                const int64_t q = std::min(past, o.leaves);
+                consumed += q;
+                if (fill(k, o.price, q, true)) continue;
+            }
         }
         ++k;
     }
@@ -182,6 +190,7 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
 void Variant::l3_event(const Event &e, const BookChange &c) {
     const int64_t q = c.prev_qty - c.new_qty;
     const bool exec = static_cast<Kind>(e.kind) == Kind::Execute;
+    int64_t consumed = 0;  // our lots this execution filled so far (see trade_at)
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
         if (o.side != c.side) {
@@ -197,8 +206,12 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
                 o.ahead = std::max<int64_t>(0, o.ahead - q);  // an order ahead of us left the queue
             } else if (exec) {
                 // Exact FIFO: the aggressor that hit an order behind ours would have hit us first.
-                const int64_t past = q - o.ahead - ours_before(k);
-                if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
+                const int64_t past = q - o.ahead - ours_before(k) - consumed;
+                if (past > 0) {
+                    const int64_t take = std::min(past, o.leaves);
+                    consumed += take;
+                    if (fill(k, o.price, take, true)) continue;
+                }
             }
         }
         ++k;

@@ -291,6 +291,32 @@ void ladder_outer_moves_inner_keeps_its_queue() {
     CHECK(thrown);
 }
 
+// Two bid levels at one price: (100, 2) then (100, 3), the second queued behind the first.
+int64_t same_price(void *, const View *, Quote *out) {
+    out->n_bid_levels = 2;
+    out->bid_ladder_px[0] = out->bid_ladder_px[1] = 100;
+    out->bid_ladder_qty[0] = 2;
+    out->bid_ladder_qty[1] = 3;
+    return QuoteSet;
+}
+
+void two_orders_at_one_price() {
+    // L2: 10 lots ahead of both. A sell of 13 passes the 10, fills the first order's 2 and
+    // 1 of the second: the first order was ahead of the second even though this trade
+    // completed it.
+    EngineConfig c = config();
+    c.ladder_levels = 2;
+    RunOutput r = run1(book_plus({ev(2000, Kind::Trade, kAsk, 100, 13)}), c, Strategy{same_price, nullptr, nullptr});
+    CHECK((fills_of(r) == std::vector<FillRow>{{2000, kBid, 100, 2, 0}, {2000, kBid, 100, 1, 2}}));
+    // L3: order 1 (10) ahead of us, order 3 (5) behind; 1 executes, then 3 of order 3: the
+    // aggressor would have hit our 2 and then 1 of our 3.
+    std::vector<Event> e = {ev(1000, Kind::Add, kBid, 100, 10, 1),     ev(1000, Kind::Add, kAsk, 101, 10, 2),
+                            ev(1500, Kind::Add, kBid, 100, 5, 3),      ev(2000, Kind::Execute, kBid, 100, 10, 1),
+                            ev(2100, Kind::Execute, kBid, 100, 3, 3)};
+    RunOutput l3 = run1(e, c, Strategy{same_price, nullptr, nullptr});
+    CHECK((fills_of(l3) == std::vector<FillRow>{{2100, kBid, 100, 2, 0}, {2100, kBid, 100, 1, 2}}));
+}
+
 // One explicit order at the first call, none after.
 struct OneOrder {
     int64_t type, side;
@@ -472,6 +498,7 @@ int main() {
         {"failing_run_drops_out", failing_run_drops_out},
         {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
+        {"two_orders_at_one_price", two_orders_at_one_price},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
     };
     for (const auto &t : tests) {
