@@ -197,6 +197,7 @@ def test_the_header_states_what_was_run(stores):
     assert s["queue"] == "power(2)"
     assert s["fees"] == "maker -0.5 bps, taker 7 bps (negative: a rebate)"
     assert s["post_only"] is True and s["decide_every"] == "100ms"
+    assert s["max_orders"] == 64 and s["ladder_levels"] == 1
     assert s["mmsim_version"] == mmsim.__version__
     assert s["config_digest"] == cfg.digest() and s["digest_of"] == "run config"
     assert mmsim.RunConfig.from_dict(s["config"]) == cfg  # the resolved config, whole
@@ -227,6 +228,7 @@ CHANGES = {
     "strategy parameter": {"strategy.params.half_spread": 2},
     "post-only": {"post_only": False},
     "timer": {"decide_every": "10ms"},
+    "ladder levels": {"ladder_levels": 2},
 }
 
 

@@ -41,6 +41,8 @@ REFERENCE = [
     ("toxicity_pull.py", "ToxicityPull", {"half_spread": 2.0, "skew": 0.2, "trade_flow_threshold": 60.0,
                                           "ofi_threshold": 80.0, "hawkes_threshold": 4.0, "widen_at": 0.4,
                                           "widen_ticks": 2.0, "cooldown_ms": 50.0}),
+    ("ladder_flatten.py", "LadderFlatten", {"half_spread": 1.5, "level_gap": 2.0, "size": 2.0, "outer_size": 3.0,
+                                            "skew": 0.3, "max_position": 10.0, "flatten_at": 7.0, "flatten_to": 2.0}),
 ]
 
 
@@ -155,10 +157,13 @@ def test_three_paths_give_identical_quotes(request, market, filename, name, para
         for field in QUOTE_DTYPE.names:
             np.testing.assert_array_equal(quotes_p[field], quotes_c[field], err_msg=f"{field} pure={pure}")
     q = quotes_c[codes_c == 1]
-    assert np.all(q["bid_px"] < q["ask_px"])
+    ladder = q["n_bid_levels"] > 0  # the ladder form: its first levels are the inner quotes
+    assert np.all(np.where(ladder, q["bid_ladder_px"][:, 0], q["bid_px"]) < np.where(ladder, q["ask_ladder_px"][:, 0],
+                                                                                     q["ask_px"]))
     for field in QUOTE_DTYPE.names:
         assert np.all(np.isfinite(q[field])) and np.all(q[field] == np.round(q[field])), field
     assert np.all(q["bid_qty"] >= 0) and np.all(q["ask_qty"] >= 0)
+    assert np.all(q["bid_ladder_qty"] >= 0) and np.all(q["ask_ladder_qty"] >= 0)
 
 
 def test_inventory_skew_by_hand():
@@ -249,3 +254,30 @@ def test_signal_skew_by_hand():
     assert tuple(s.quote(v)) == (207.0, 1.0, 212.0, 1.0)
     v["ofi"] = 20.0  # + 3 * tanh(2) = 2.892: fair 212.49 -> bid floor(210.49) clamped to 209, ask ceil(214.49)
     assert tuple(s.quote(v)) == (209.0, 1.0, 215.0, 1.0)
+
+
+def test_ladder_flatten_by_hand():
+    """Two levels a side, capped by the position limit, and an IOC toward flat past flatten_at."""
+    import mmsim
+
+    kind = load_reference("ladder_flatten.py", "LadderFlatten")
+    params = dict(half_spread=1.5, level_gap=2.0, size=2.0, outer_size=3.0, skew=0.5, max_position=10.0,
+                  flatten_at=8.0, flatten_to=2.0, slippage=1.0)
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"], v["position"] = 1000, 1004, 5, 5, 9
+    # r = 1002 - 0.5 * 9 = 997.5: bid floor(996) = 996, ask ceil(999) = 999 -> 1001 (post-only).
+    # Room to buy 10 - 9 = 1: bid sizes 1 and 0; to sell 19: 2 and 3. Past 8 lots: sell IOC of
+    # 9 - 2 = 7 at best bid - 1 = 999, tag 1 (the first flattening order).
+    expect = mmsim.Quote.ladder(bids=[(996, 1), (994, 0)], asks=[(1001, 2), (1003, 3)],
+                                orders=[mmsim.Order.ioc(-1, 999, 7, tag=1)])
+    for pure in (True, False):
+        assert kind.python(pure=pure, **params).quote(v) == expect
+    codes, quotes = run_callback(kind(**params), v.reshape(1))
+    assert codes[0] == 1 and quotes[0]["n_orders"] == 1 and quotes[0]["order_tag"][0] == 1
+    assert list(quotes[0]["bid_ladder_px"][:2]) == [996, 994] and list(quotes[0]["ask_ladder_qty"][:2]) == [2, 3]
+    # An IOC already in flight: no second one; the ladder alone.
+    v["n_explicit_live"] = 1
+    assert kind.python(pure=True, **params).quote(v) == mmsim.Quote.ladder(bids=expect.bids, asks=expect.asks)
+    # A replacement in flight (5 target orders live): keep the targets; the IOC still goes.
+    v["n_explicit_live"], v["n_live_orders"] = 0, 5
+    assert kind.python(pure=True, **params).quote(v) == mmsim.Quote.keep(orders=expect.orders)
