@@ -47,12 +47,12 @@ def _header_lines(rep, width: int = 200) -> list[str]:
 
 
 def _order_log(sent: int, rejects: dict[int, int], cancels: int, cancel_rejects: dict[int, int]) -> np.ndarray:
-    rows = [(i, i, i, 100, 1, 1, int(OrderEvent.SENT), 1, 0) for i in range(sent)]
+    rows = [(i, i, i, 100, 1, 1, int(OrderEvent.SENT), 1, 0, 1, 0, 0) for i in range(sent)]
     for reason, n in rejects.items():
-        rows += [(i, i, i, 100, 1, 1, int(OrderEvent.REJECTED), 1, reason) for i in range(n)]
-    rows += [(i, i, i, 100, 1, 1, int(OrderEvent.CANCEL_SENT), 1, 0) for i in range(cancels)]
+        rows += [(i, i, i, 100, 1, 1, int(OrderEvent.REJECTED), 1, reason, 1, 0, 0) for i in range(n)]
+    rows += [(i, i, i, 100, 1, 1, int(OrderEvent.CANCEL_SENT), 1, 0, 1, 0, 0) for i in range(cancels)]
     for reason, n in cancel_rejects.items():
-        rows += [(i, i, i, 100, 1, 0, int(OrderEvent.CANCEL_REJECTED), 1, reason) for i in range(n)]
+        rows += [(i, i, i, 100, 1, 0, int(OrderEvent.CANCEL_REJECTED), 1, reason, 1, 0, 0) for i in range(n)]
     return np.array(rows, dtype=ORDER_LOG_DTYPE)
 
 
@@ -196,7 +196,8 @@ def test_the_header_states_what_was_run(stores):
                             "seed": 0}
     assert s["queue"] == "power(2)"
     assert s["fees"] == "maker -0.5 bps, taker 7 bps (negative: a rebate)"
-    assert s["post_only"] is True and s["decide_every"] == "100ms"
+    assert s["post_only"] is True and s["decide_every"] == "100ms" and s["max_idle"] == "60s"
+    assert s["max_orders"] == 64 and s["ladder_levels"] == 1
     assert s["mmsim_version"] == mmsim.__version__
     assert s["config_digest"] == cfg.digest() and s["digest_of"] == "run config"
     assert mmsim.RunConfig.from_dict(s["config"]) == cfg  # the resolved config, whole
@@ -207,7 +208,9 @@ def test_the_header_states_what_was_run(stores):
     assert "latency feed constant 1ms; entry constant 1ms; response constant 1ms" in plain  # no draws, no seed
     assert "queue power(2)" in lines
     assert "fees maker -0.5 bps, taker 7 bps (negative: a rebate)" in lines
-    assert "timer the strategy decides every 100ms (decide_every)" in lines
+    # (the timer sleeps through gaps in the data: docs/engine.md, "The timer through gaps")
+    assert ("timer the strategy decides every 100ms (decide_every); it sleeps after 60s without data or "
+            "responses (max_idle)") in lines
     assert "orders post-only (a crossing quote is rejected); at most 64 live" in lines
     assert f"strategy FixedSpread(half_spread=1, size=1) from {FIXED_SPREAD}" in lines
     assert f"store {stores[0]}" in lines
@@ -227,6 +230,7 @@ CHANGES = {
     "strategy parameter": {"strategy.params.half_spread": 2},
     "post-only": {"post_only": False},
     "timer": {"decide_every": "10ms"},
+    "ladder levels": {"ladder_levels": 2},
 }
 
 

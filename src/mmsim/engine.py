@@ -22,10 +22,20 @@ import numpy as np
 from . import _engine
 from ._json import json_clean
 from .config import RUN_KEYS, Config, LatencyModel, RunConfig
+from .config.run import read_saved_configs
 from .errors import ConfigError, DataError, StrategyError
 from .replay import events_and_meta, replay_bbo
-from .records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
-from .strategy import Strategy, View
+from .records import (
+    FILL_DTYPE,
+    ORDER_LOG_DTYPE,
+    QUOTE_DTYPE,
+    SAMPLE_DTYPE,
+    SIGNAL_NAMES,
+    VIEW_DTYPE,
+    OrderType,
+    RejectReason,
+)
+from .strategy import Ladder, Strategy, View
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
 
@@ -93,6 +103,7 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.signals = bool(config.signals.enabled)
     c.signal_params = signal_params(config)
     c.max_orders = int(config.max_orders)
+    c.ladder_levels = int(config.ladder_levels)
     return c
 
 
@@ -134,8 +145,10 @@ class _Run:
                                                   np.ascontiguousarray(state, dtype=np.float64))
         elif isinstance(strategy, Strategy) or callable(getattr(strategy, "quote", None)):
             record = np.zeros(1, dtype=VIEW_DTYPE)
-            quote_cb, fill_cb = _python_callbacks(strategy, View(record.reshape(())), self.holder)
-            self.adapter = _engine.PythonStrategy(quote_cb, fill_cb, record)
+            out = np.zeros(1, dtype=QUOTE_DTYPE)
+            quote_cb, fill_cb, reject_cb, expire_cb = _python_callbacks(strategy, View(record.reshape(())),
+                                                                        out.reshape(()), self.holder)
+            self.adapter = _engine.PythonStrategy(quote_cb, fill_cb, reject_cb, expire_cb, record, out)
             self.python = True
         else:
             raise StrategyError(f"strategy {self.label}: expected an mmsim.Strategy (with quote(view)), "
@@ -185,11 +198,8 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         A bad event (names its index and what is wrong).
     StrategyError
         The strategy raised or returned an invalid quote, or a guard stopped it
-        (names it and the local time).
-
-    Either error carries ``exc.partial``: the :class:`Result` of the run up to the
-    stop, with ``partial`` True and ``stop_reason`` the message (``mmsim run`` saves
-    it, marked as such).
+        (names it and the local time). Either error's ``partial`` is the
+        :class:`Result` of the run up to the stop (``Result.partial`` True).
 
     See Also
     --------
@@ -313,30 +323,24 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
     multi = len(prepared) > 1
     results: list[Any] = []
     for k, (one, out) in enumerate(zip(prepared, outs)):
-        if out.failed:
-            exc = one.error(out)
-            # A bad event fails every run alike and names its index; a run's own failure
-            # names the run when there are several.
-            if multi and not out.shared_error and isinstance(exc, (StrategyError, DataError)):
-                named = type(exc)(f"run {k} ({one.label}): {exc}")
-                named.__dict__.update(exc.__dict__)
-                exc = named
-            if isinstance(exc, (StrategyError, DataError)):
-                exc.run_index = None if out.shared_error or not multi else k
-                # What the run did up to the stop, marked partial (docs/engine.md, "Stopped runs").
-                part = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label,
-                              elapsed)
-                part.run_config = one.run_config
-                part.partial, part.stop_reason = True, str(exc)
-                exc.partial = part
-            results.append(exc)
-        elif not out.completed:
-            results.append(None)
-        else:
-            res = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label,
-                         elapsed)
-            res.run_config = one.run_config
-            results.append(res)
+        res = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label, elapsed)
+        res.run_config = one.run_config
+        if not out.failed:
+            results.append(res if out.completed else None)
+            continue
+        exc = one.error(out)
+        # A bad event fails every run alike and names its index; a run's own failure
+        # names the run when there are several.
+        if multi and not out.shared_error and isinstance(exc, (StrategyError, DataError)):
+            named = type(exc)(f"run {k} ({one.label}): {exc}")
+            named.__dict__.update(exc.__dict__)
+            exc = named
+        if isinstance(exc, (StrategyError, DataError)):
+            exc.run_index = None if out.shared_error or not multi else k
+            # What the run did up to the stop, marked partial (docs/engine.md, "Stopped runs").
+            res.partial, res.stop_reason = True, str(exc)
+            exc.partial = res
+        results.append(exc)
     return results
 
 
@@ -361,33 +365,53 @@ def _run_with_progress(go: Callable[[], Any], counter: Any, total: int,
     return box["out"]
 
 
-def _python_callbacks(strategy: Any, view: View, holder: dict[str, BaseException]) -> tuple[Any, Any]:
+def _python_callbacks(strategy: Any, view: View, out: np.ndarray,
+                      holder: dict[str, BaseException]) -> tuple[Any, Any, Any, Any]:
+    """The callables the compiled PythonStrategy adapter calls: quote, and on_fill/on_reject/on_expire or None."""
     quote = strategy.quote
 
-    def quote_cb() -> tuple[float, float, float, float] | None:
+    def quote_cb() -> tuple[float, float, float, float] | int | None:
         try:
             q = quote(view)
             if q is None:
                 return None
+            if isinstance(q, Ladder):
+                return q.write(out)  # the whole record: a ladder and/or explicit orders
             if not hasattr(q, "__len__") or len(q) != 4:
-                raise TypeError(f"quote() must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty) or None, got {q!r}")
+                raise TypeError("quote() must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), "
+                                f"mmsim.Quote.ladder(...), mmsim.Quote.keep(...) or None, got {q!r}")
             return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
         except BaseException as exc:
             holder["exc"] = exc
             raise
 
-    fill_cb: Any = None
-    on_fill = getattr(strategy, "on_fill", None)
-    if on_fill is not None and getattr(type(strategy), "on_fill", None) is not Strategy.on_fill:
+    def callback(name: str, make: Callable[..., dict[str, Any]]) -> Any:
+        method = getattr(strategy, name, None)
+        if method is None or getattr(type(strategy), name, None) is getattr(Strategy, name):
+            return None
 
-        def fill_cb(side: int, price: int, qty: int, exch_ts: int) -> None:
+        def cb(*args: int) -> None:
             try:
-                on_fill({"side": side, "price": price, "qty": qty, "exch_ts": exch_ts})
+                method(make(*args))
             except BaseException as exc:
                 holder["exc"] = exc
                 raise
 
-    return quote_cb, fill_cb
+        return cb
+
+    def fill(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
+        return {"side": side, "price": price, "qty": qty, "exch_ts": exch_ts, "leaves": leaves,
+                "order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag}
+
+    def reject(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
+        return {"order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag,
+                "side": side, "price": price, "qty": qty, "reason": RejectReason(reason), "exch_ts": exch_ts}
+
+    def expire(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
+        return {"order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag,
+                "side": side, "price": price, "qty": qty, "leaves": leaves, "exch_ts": exch_ts}
+
+    return quote_cb, callback("on_fill", fill), callback("on_reject", reject), callback("on_expire", expire)
 
 
 def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
@@ -397,10 +421,13 @@ def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
     if code == _CODE["PYTHON_ERROR"] and isinstance(exc, KeyboardInterrupt):
         return exc
     if code == _CODE["PYTHON_ERROR"] and exc is not None:
-        what = "on_fill" if message == "on_fill failed" else "quote"
+        what = message[: -len(" failed")] if message in ("on_fill failed", "on_reject failed", "on_expire failed") \
+            else "quote"
         return StrategyError(f"strategy {label} raised {type(exc).__name__} in {what}() {when}: {exc}")
     if code == _CODE["BAD_QUOTE"]:
         return StrategyError(f"strategy {label} returned an invalid quote {when}: {message}")
+    if code == _CODE["BAD_ORDER"]:
+        return StrategyError(f"strategy {label} sent an invalid order {when}: {message}")
     if code in (_CODE["TOO_MANY_ORDERS"], _CODE["NO_PROGRESS"]):
         return StrategyError(f"strategy {label} stopped {when}: {message}")
     describe = getattr(strategy, "_mmsim_error_message_", None)
@@ -431,14 +458,9 @@ class Result:
     elapsed_s : float
         Wall time of the replay that produced it; for :func:`run_many`, of the
         whole pass (shared by its results).
-    partial : bool
-        True for the result of a run that stopped (a strategy error, a guard, a bad
-        event): everything in it covers the replay up to the stop only. Such a
-        result comes as ``exc.partial`` of the error that stopped the run.
-    stop_reason : str or None
-        Why a partial run stopped (the error's message).
-    stop_ts : int or None
-        Exchange time of the stop, ns (the last sample's time); None when not partial.
+    partial, stop_reason, stop_ts : bool, str or None, int or None
+        True for a run stopped by an error (``exc.partial``): it covers the replay up
+        to the stop only; why (the error's message) and when (exchange ns, its last sample).
     config : Config
         The engine configuration of the run.
     run_config : RunConfig or None
@@ -476,9 +498,7 @@ class Result:
     @property
     def stop_ts(self) -> int | None:
         """Exchange time of the stop of a partial run (its last sample), ns; None when not partial."""
-        if not self.partial:
-            return None
-        return int(self.samples["exch_ts"][-1]) if len(self.samples) else None
+        return int(self.samples["exch_ts"][-1]) if self.partial and len(self.samples) else None
 
     @property
     def cash(self) -> float:
@@ -549,7 +569,7 @@ class Result:
             raise FileNotFoundError(f"{path}: not a run directory (no result.json)")
         doc = json.loads(path.read_text())
         s = doc["summary"]
-        config, job = _read_configs(doc)
+        config, job = read_saved_configs(doc)
         r = cls(None, config, doc.get("meta", {}), None,
                 s["tick_size"], s["lot_size"], s["contract_size"], s["strategy"], s["elapsed_s"])
         r.run_config = job
@@ -566,22 +586,3 @@ class Result:
         return (f"Result(strategy={self.strategy!r}, events={self.n_events}, fills={len(self.fills)}, "
                 f"position={self.position}, cash={self.cash:.6g}{', partial' if self.partial else ''})")
 
-
-def _read_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:
-    """The engine config and run description of a saved result.
-
-    result.json holds ``config`` (the engine's keys) and ``run`` (the job's keys,
-    or null). Results saved before the two were separated hold one flat
-    ``config`` with both; its job keys are read as the run description.
-    """
-    flat = dict(doc["config"])
-    job = doc.get("run")
-    if "run" not in doc:  # the older, flat layout
-        job = {k: flat.pop(k) for k in RUN_KEYS if k in flat}
-        strat = job.get("strategy")
-        if not (isinstance(strat, Mapping) and strat.get("path")):
-            return Config.from_dict(flat), None
-    if job is None:
-        return Config.from_dict(flat), None
-    run = RunConfig.from_dict({**job, **flat})
-    return run.engine, run

@@ -55,6 +55,7 @@ struct EngineConfig {
     bool signals = true;
     MmsimSignalParams signal_params{};  // zero fields: the crate's defaults
     int64_t max_orders = 64;
+    int64_t ladder_levels = 1;  // target levels a quote may hold per side, 1..kMaxLadder
 };
 
 // The timer sleeps after at most this many ticks without a delivery or a response.

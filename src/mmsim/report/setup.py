@@ -108,8 +108,8 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         ``path``, ``params``; path and params null for a bare run), ``latency``
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
         ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
-        ``max_idle`` (label), ``max_orders``, ``partial`` (the run stopped before
-        the end of the data) and ``stop_reason`` (why, or null),
+        ``max_idle`` (label), ``max_orders``, ``ladder_levels``, ``partial`` (the run
+        stopped before the end of the data) and ``stop_reason`` (why, or null),
         ``mmsim_version``, ``config_digest`` (12 hex digits),
         ``digest_of`` (``"run config"`` or ``"engine config, strategy label and events"``),
         ``config`` (the resolved config as a flat mapping) and ``result_digest``
@@ -166,6 +166,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "decide_every": None if cfg.decide_every is None else _dur(cfg.decide_every),
         "max_idle": _dur(cfg.max_idle),
         "max_orders": int(cfg.max_orders),
+        "ladder_levels": int(cfg.ladder_levels),
         "mmsim_version": version,
         "config_digest": digest,
         "digest_of": digest_of,
@@ -219,10 +220,12 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("fees", setup["fees"]),
         ("orders", ("post-only (a crossing quote is rejected)" if setup["post_only"]
                     else "may cross (a crossing quote takes, then its rest expires)")
-         + f"; at most {setup['max_orders']} live"),
+         + f"; at most {setup['max_orders']} live"
+         + (f"; up to {setup['ladder_levels']} target levels per side" if setup.get("ladder_levels", 1) > 1 else "")),
         ("timer", "the strategy decides after every local update" if setup["decide_every"] is None
          else f"the strategy decides every {setup['decide_every']} (decide_every)"
-         + (f", asleep after {setup['max_idle']} with nothing new (max_idle)" if setup.get("max_idle") else "")),
+         + (f"; it sleeps after {setup['max_idle']} without data or responses (max_idle)"
+            if setup.get("max_idle") else "")),
         ("mmsim", f"{setup['mmsim_version']}; config digest {setup['config_digest']} (of the "
                   f"{setup['digest_of']})" + (f"; result digest {setup['result_digest']}"
                                               if setup.get("result_digest") else "")),
