@@ -209,8 +209,8 @@ def test_the_header_states_what_was_run(stores):
     assert "queue power(2)" in lines
     assert "fees maker -0.5 bps, taker 7 bps (negative: a rebate)" in lines
     # (the timer sleeps through gaps in the data: docs/engine.md, "The timer through gaps")
-    assert ("timer the strategy decides every 100ms (decide_every); it sleeps after 60s without data or "
-            "responses (max_idle)") in lines
+    assert ("timer the strategy decides every 100ms (decide_every); it sleeps after 60s without market "
+            "data (max_idle)") in lines
     assert "orders post-only (a crossing quote is rejected); at most 64 live" in lines
     assert f"strategy FixedSpread(half_spread=1, size=1) from {FIXED_SPREAD}" in lines
     assert f"store {stores[0]}" in lines

@@ -323,15 +323,15 @@ void Pass::advance(Variant &v, int64_t limit) {
         // Everything the local side learns at time T is applied before one strategy call.
         const bool market_done = v.market_done();
         int64_t reason = 0;
-        if (dt > 0) v.realign(T);
+        if (dt > 0 && v.next_delivery() == T) v.realign(T);  // market data wakes a sleeping timer
         while (v.next_response() == T) v.take_response(reason);
         while (v.next_delivery() == T) {
             v.deliver();
             reason |= WakeMarket;
         }
-        if (reason) v.last_wake = T;
+        if (reason & WakeMarket) v.last_wake = T;  // our own order traffic does not keep the timer awake
         if (dt > 0) {
-            if (v.timer_next == T) {
+            if (v.timer_next == T && v.timer_awake()) {  // (a response may come at a sleeping tick's time)
                 reason |= WakeTimer;
                 v.timer_next = T + dt;
             } else if (v.timer_next == kInf && (reason & WakeMarket)) {

@@ -24,7 +24,7 @@ namespace {
 constexpr int64_t kMaxCallsOnResponses = 100000;
 
 // The timer's idle bound: max_idle, or kMaxIdleTicks ticks if that is shorter, and never
-// less than one tick (so every delivery or response is followed by a tick).
+// less than one tick (so every delivery is followed by a tick).
 int64_t idle_bound(int64_t max_idle, int64_t dt) {
     if (dt <= 0) return max_idle;
     int64_t idle = max_idle / kMaxIdleTicks > dt ? kMaxIdleTicks * dt : max_idle;

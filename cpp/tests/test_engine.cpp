@@ -300,6 +300,22 @@ void timer_sleeps_through_a_gap() {
     CHECK((off.late == std::vector<std::array<int64_t, 3>>{{kT0 + kDay + kMs, WakeTimer, 3},
                                                           {kT0 + kDay + 2 * kMs, WakeMarket | WakeTimer, 4}}));
     e.pop_back();
+    // Our own order traffic does not keep it awake: a strategy that quotes a new bid at every
+    // tick (cancel and replace, 1 ms each way) hears responses all through the gap, and still
+    // gets 60,000 ticks and the wake-up call.
+    struct Requote {
+        int64_t n = 0;
+        static int64_t quote(void *user, const View *, Quote *out) {
+            auto *s = static_cast<Requote *>(user);
+            *out = quote4(static_cast<double>(99 - ++s->n % 2), 1, 0, 0);
+            return QuoteSet;
+        }
+    };
+    Requote busy;
+    e[2].exch_ts = e[2].local_ts = kT0 + kDay;
+    EngineConfig cb = config(0, kMs, kMs);
+    cb.decide_every = kMs;
+    CHECK(run1(e, cb, Strategy{Requote::quote, nullptr, &busy}).n_calls == 60001 && busy.n == 60001);
     // A gap shorter than max_idle changes nothing: a tick every ms through 30 s of quiet.
     e[2].exch_ts = e[2].local_ts = kT0 + 30 * kS;
     Counter short_gap;

@@ -48,8 +48,8 @@ struct EngineConfig {
     double tick_value = 1.0;  // currency value of one tick * one lot (tick_size*lot_size*contract_size)
     bool post_only = true;
     int64_t decide_every = 0;  // 0: call the strategy after every local update
-    // The timer sleeps after max_idle ns (or kMaxIdleTicks ticks, if fewer) with no delivery
-    // and no response, and wakes on its grid at the next one.
+    // The timer sleeps after max_idle ns (or kMaxIdleTicks ticks, if fewer) without market
+    // data, and wakes on its grid at the next delivery.
     int64_t max_idle = 60000000000;
     int64_t sample_every = 1000000000;
     bool signals = true;
@@ -58,7 +58,7 @@ struct EngineConfig {
     int64_t ladder_levels = 1;  // target levels a quote may hold per side, 1..kMaxLadder
 };
 
-// The timer sleeps after at most this many ticks without a delivery or a response.
+// The timer sleeps after at most this many ticks without market data.
 constexpr int64_t kMaxIdleTicks = 100000;
 
 // One run of a pass: its config and the strategy it calls.

@@ -173,18 +173,19 @@ class Variant {
     }
     int64_t decide_every() const { return cfg_.decide_every; }
     // The decision timer (decide_every > 0): its next tick on the grid first market data +
-    // k * decide_every. It sleeps once idle_ns has passed since the local side last learnt
-    // something (a delivery or a response), and wakes on its grid at the next one
-    // (docs/engine.md, "The timer through gaps"): a gap in the data costs at most
-    // idle_ns / decide_every calls, whatever its length.
+    // k * decide_every. It sleeps once idle_ns has passed since market data last reached the
+    // local side, and wakes on its grid at the next delivery (docs/engine.md, "The timer
+    // through gaps"): a gap in the data costs at most idle_ns / decide_every calls, whatever
+    // its length. Responses to our own orders do not keep it awake (a strategy that requotes
+    // on every tick would otherwise tick through any gap); those that arrive while it sleeps
+    // are applied, and the strategy sees them at the next call.
     int64_t timer_next = kInf;
-    int64_t last_wake = 0;  // local time of the last delivery or response
-    int64_t timer_due() const {
-        return market_done() || timer_next - last_wake > idle_ns_ ? kInf : timer_next;
-    }
+    int64_t last_wake = 0;  // local time of the last delivery
+    bool timer_awake() const { return timer_next - last_wake <= idle_ns_; }
+    int64_t timer_due() const { return market_done() || !timer_awake() ? kInf : timer_next; }
     // A sleeping timer wakes on its grid at local time t: its next tick is the first at or after t.
     void realign(int64_t t) {
-        if (timer_next < t && timer_next - last_wake > idle_ns_) {
+        if (timer_next < t && !timer_awake()) {
             const int64_t dt = cfg_.decide_every;
             timer_next += (t - timer_next + dt - 1) / dt * dt;
         }
@@ -237,7 +238,7 @@ class Variant {
     const int64_t feed_ns_;
     // A constant entry/response latency (-1: ask the model per message).
     const int64_t entry_ns_, response_ns_;
-    const int64_t idle_ns_;  // the timer sleeps after this long without a delivery or response
+    const int64_t idle_ns_;  // the timer sleeps after this long without a delivery
     RunOutput &out_;
 
     // venue side

@@ -279,9 +279,10 @@ class Config(ConfigBase):
         local update.
     max_idle : duration
         The timer sleeps once this long (or 100,000 ticks, if that is shorter)
-        has passed with no market data and no order response reaching the local
-        side, and wakes on its grid at the next one: a gap in the data costs at
-        most that many calls, whatever its length. Default 1 minute.
+        has passed with no market data reaching the local side, and wakes on its
+        grid at the next delivery: a gap in the data costs at most that many
+        calls, whatever its length (docs/engine.md, "The timer through gaps").
+        Default 1 minute.
     sample_every : duration
         Interval of the inventory/equity samples, ns of exchange time.
     signals : SignalConfig

@@ -224,7 +224,7 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
          + (f"; up to {setup['ladder_levels']} target levels per side" if setup.get("ladder_levels", 1) > 1 else "")),
         ("timer", "the strategy decides after every local update" if setup["decide_every"] is None
          else f"the strategy decides every {setup['decide_every']} (decide_every)"
-         + (f"; it sleeps after {setup['max_idle']} without data or responses (max_idle)"
+         + (f"; it sleeps after {setup['max_idle']} without market data (max_idle)"
             if setup.get("max_idle") else "")),
         ("mmsim", f"{setup['mmsim_version']}; config digest {setup['config_digest']} (of the "
                   f"{setup['digest_of']})" + (f"; result digest {setup['result_digest']}"
