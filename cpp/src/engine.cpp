@@ -298,7 +298,7 @@ void Pass::advance(Variant &v, int64_t limit) {
         int64_t t_lc = v.next_delivery();
         int64_t t_tm = v.timer_due();
         if (t_oa < limit && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
-            v.order_arrival(book_, next_index_);
+            v.order_arrival(book_, next_index_ > 0 ? next_index_ - 1 : 0);
             continue;
         }
         // On a timer, market data due before any other item is received in a tight loop

@@ -371,12 +371,12 @@ void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int
     r->reason = reason;
 }
 
-void Variant::order_arrival(const Book &book, int64_t next) {
+void Variant::order_arrival(const Book &book, int64_t last) {
     // Read in place: nothing below sends to the exchange, so the slot stays as it is.
     const ToExchange &m = to_exchange_.front();
     to_exchange_.pop();
     now_ex_ = m.ts;
-    event_index_ = next;
+    event_index_ = last;
     bbo_bid_ = book.bids.best();
     bbo_ask_ = book.asks.best();
     if (m.type == MsgType::Cancel) {

@@ -134,9 +134,9 @@ class Variant {
     }
     // Market event e (index i) changed the book by c; bb/ba: the exchange best bid/ask before it.
     void on_market(const Event &e, int64_t i, const BookChange &c, int64_t bb, int64_t ba);
-    // The head of the to-exchange stream arrives, against the book as it is now (after the
-    // events before index `next`: a fill whose sums overflow names event `next`).
-    void order_arrival(const Book &book, int64_t next);
+    // The head of the to-exchange stream arrives, against the book as it is now: after event
+    // `last` (a fill whose sums overflow names it, the book it traded against).
+    void order_arrival(const Book &book, int64_t last);
     int64_t next_arrival() const { return to_exchange_.empty() ? kInf : to_exchange_.front().ts; }
     // Samples every sample_every ns of exchange time: those due up to ts, before the event at ts.
     int64_t next_sample = 0;
