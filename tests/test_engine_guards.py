@@ -38,8 +38,11 @@ def cfg(feed: int = 0, entry: int = 0, response: int = 0, **kw) -> mmsim.Config:
 RECORDED = mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded"))
 
 
+NO_QUOTE = Quote(0, 0, 0, 0)
+
+
 class Fixed(mmsim.Strategy):
-    def __init__(self, q=Quote(0, 0, 0, 0)):
+    def __init__(self, q=NO_QUOTE):
         self.q = q
         self.calls = []
 
@@ -135,7 +138,6 @@ def test_timer_calls_on_the_esh4_day_follow_the_rule(tmp_path, dt, max_idle):
     fired through all of them (the whole span on the grid). Now each tick fires only within
     max_idle of the last delivery (recorded feed: the running maximum of local_ts); the count
     is computed here from the delivery times alone."""
-    from mmsim.data import convert
 
     store = _esh4_store(tmp_path)
     local = np.maximum.accumulate(store.events["local_ts"])
