@@ -15,7 +15,8 @@ from .config import RunConfig
 from .engine import Result, run
 from .errors import ConfigError, DataError
 
-__all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "run_config"]
+__all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "point_report",
+           "run_config"]
 
 #: ``mmsim convert --format`` name -> the source files it reads (a path pattern), for messages.
 CONVERT_SOURCES: dict[str, str] = {
@@ -91,10 +92,14 @@ def run_config(config: RunConfig, *, events: Any = None,
     return result
 
 
-def point_metrics(result: Result, events: Any, config: RunConfig) -> dict[str, Any]:
-    """The flat figures of one run, for sweeps and summaries (JSON-ready)."""
+def point_report(result: Result, events: Any, config: RunConfig) -> Any:
+    """The report of one run with the horizons of ``config.report`` (:class:`mmsim.report.Report`)."""
     from .report import make_report
 
-    rep = make_report(result, events, horizons=config.report.horizons, event_horizons=config.report.event_horizons,
-                      toxic_horizon=config.report.toxic_horizon)
-    return rep.flat()
+    return make_report(result, events, horizons=config.report.horizons, event_horizons=config.report.event_horizons,
+                       toxic_horizon=config.report.toxic_horizon)
+
+
+def point_metrics(result: Result, events: Any, config: RunConfig) -> dict[str, Any]:
+    """The flat figures of one run, for sweeps and summaries (JSON-ready): :func:`point_report`'s ``flat()``."""
+    return point_report(result, events, config).flat()
