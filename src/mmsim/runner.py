@@ -92,14 +92,25 @@ def run_config(config: RunConfig, *, events: Any = None,
     return result
 
 
-def point_report(result: Result, events: Any, config: RunConfig) -> Any:
-    """The report of one run with the horizons of ``config.report`` (:class:`mmsim.report.Report`)."""
+def point_report(result: Result, events: Any, config: RunConfig, *, signals: bool = True) -> Any:
+    """The report of one run with the horizons of ``config.report`` (:class:`mmsim.report.Report`).
+
+    With ``signals=False`` the report leaves out the markout-by-signal table (it
+    reads no signal values at the fills): every other number is the same, in half
+    the time. A sweep point's figures need none of that table.
+    """
+    import copy
+
     from .report import make_report
 
+    if not signals:
+        result = copy.copy(result)
+        result.fill_signals = None  # type: ignore[assignment]
     return make_report(result, events, horizons=config.report.horizons, event_horizons=config.report.event_horizons,
                        toxic_horizon=config.report.toxic_horizon)
 
 
 def point_metrics(result: Result, events: Any, config: RunConfig) -> dict[str, Any]:
-    """The flat figures of one run, for sweeps and summaries (JSON-ready): :func:`point_report`'s ``flat()``."""
-    return point_report(result, events, config).flat()
+    """The flat figures of one run, for sweeps and summaries (JSON-ready): :meth:`Report.flat
+    <mmsim.report.Report.flat>` of :func:`point_report` (without its signal table, which they do not hold)."""
+    return point_report(result, events, config, signals=False).flat()
