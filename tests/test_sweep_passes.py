@@ -94,6 +94,19 @@ def test_tasks_are_cut_by_the_documented_rule(n, slots, size, want):
     assert MAX_PASS == 16
 
 
+def test_a_store_is_cut_in_grid_order_into_consecutive_tasks_the_smaller_first():
+    # 33 points on 2 workers: c = 9, k = 4 tasks; bounds floor(i * 33 / 4) = 0, 8, 16, 24, 33.
+    tasks = plan_tasks(_pts(33), 2)
+    assert [[p["index"] for p in t["points"]] for t in tasks] == [
+        list(range(24, 33)), list(range(0, 8)), list(range(8, 16)), list(range(16, 24))]  # the largest starts first
+    # The same rule for any grid: at most P points, a store's tasks within one point of each other.
+    for n in range(1, 70):
+        for slots in (1, 2, 3, 8):
+            for size in (1, 4, 16):
+                got = [len(t["points"]) for t in plan_tasks(_pts(n), slots, pass_size=size)]
+                assert sum(got) == n and max(got) <= size and max(got) - min(got) <= 1, (n, slots, size, got)
+
+
 def test_a_task_holds_one_event_store_and_a_point_function_runs_points_alone():
     pts = _pts(20, "a") + _pts(28, "b", start=20)
     tasks = plan_tasks(pts, 2)  # c = 12: store a in 2 tasks of 10, store b in 3 of 9/9/10

@@ -92,7 +92,7 @@ def plan_tasks(points: Sequence[Any], slots: int, *, pass_size: int | None = Non
             # hold their baseline, and one holds few baselines.
             pts = sorted(pts, key=lambda p: (of.get(p.id, p.id), of.get(p.id) != p.id, p.index))
         k = math.ceil(len(pts) / size)
-        bounds = [round(i * len(pts) / k) for i in range(k + 1)]
+        bounds = [i * len(pts) // k for i in range(k + 1)]
         for a, b in zip(bounds, bounds[1:]):
             chunk = pts[a:b]
             ids = {p.id for p in chunk}
