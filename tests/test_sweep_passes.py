@@ -238,6 +238,47 @@ def test_a_sweep_killed_in_the_middle_of_a_pass_resumes_each_point_once(amzn_sto
     assert _figures(run_sweep(grid, out=out)) == _figures(reference)
 
 
+def test_a_pass_whose_worker_dies_keeps_what_it_reported_and_the_rerun_runs_the_rest_once(amzn_store, tmp_path):
+    feeds = ["0ms", "1ms", "5ms", "20ms", "50ms", "100ms", "200ms", "500ms"]
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {amzn_store}\n  decide_every: 100ms\n  latency: {{entry: 1ms, response: 1ms}}\n"
+                    f"  strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 100}}}}\n"
+                    f"  report: {{horizons: [1s]}}\naxes:\n  latency.feed: [{', '.join(feeds)}]\n")
+    out = tmp_path / "out"
+    results = out / RESULTS_FILE
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # One worker, one pass of 8: kill the worker (not the sweep) once the pass has reported a point.
+    proc = subprocess.Popen([sys.executable, "-m", "mmsim", "sweep", str(grid), "-o", str(out), "--workers", "1",
+                             "--pass-size", "8", "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    first = None
+    while time.monotonic() < deadline and proc.poll() is None and first is None:
+        lines = results.read_text().splitlines() if results.exists() else []
+        first = json.loads(lines[0]) if lines else None
+        time.sleep(0.005)
+    assert proc.poll() is None and first is not None, f"the pass ended before its worker could be killed: " \
+        f"{proc.communicate()}"
+    assert first["pid"] != proc.pid
+    os.kill(first["pid"], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)
+    # The sweep stops with one line; what the pass reported before is saved.
+    assert proc.returncode == 1
+    assert stderr.splitlines()[-1] == ("mmsim: error: a sweep worker process died (killed or crashed); the finished "
+                                       "points are saved, run the same command again to resume")
+    saved = [json.loads(s) for s in results.read_text().splitlines()]
+    assert 1 <= len(saved) < len(feeds) and {r["pid"] for r in saved} == {first["pid"]}
+    # The same command runs the others, each once, in new passes; the saved ones are not run again.
+    assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "1", "--pass-size", "8", "-q"]) == 0
+    records = [json.loads(s) for s in results.read_text().splitlines()]
+    assert records[:len(saved)] == saved
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)) == len(feeds)
+    assert {r["pass"]["runs"] for r in records[len(saved):]} == {len(feeds) - len(saved)}
+    reference = run_sweep(grid, out=tmp_path / "ref", workers=0, point_fn=default_point)
+    assert _figures(run_sweep(grid, out=out)) == _figures(reference)
+
+
 # ----------------------------------------------------------------------------- Dask, by pass
 
 
