@@ -92,22 +92,28 @@ def run_config(config: RunConfig, *, events: Any = None,
     return result
 
 
-def point_report(result: Result, events: Any, config: RunConfig, *, signals: bool = True) -> Any:
+def point_report(result: Result, events: Any, config: RunConfig, *, signals: bool = True,
+                 market: Any = None) -> Any:
     """The report of one run with the horizons of ``config.report`` (:class:`mmsim.report.Report`).
 
     With ``signals=False`` the report leaves out the markout-by-signal table (it
     reads no signal values at the fills): every other number is the same, in half
-    the time. A sweep point's figures need none of that table.
+    the time. A sweep point's figures need none of that table. ``market``:
+    :func:`mmsim.report.compute.exchange_mid2` of the events, when the caller
+    shares it among the runs of one store (the same numbers, without replaying
+    the book's top again).
     """
     import copy
 
-    from .report import make_report
+    from .report import Report
+    from .report.compute import compute_report
 
     if not signals:
         result = copy.copy(result)
         result.fill_signals = None  # type: ignore[assignment]
-    return make_report(result, events, horizons=config.report.horizons, event_horizons=config.report.event_horizons,
-                       toxic_horizon=config.report.toxic_horizon)
+    return Report(compute_report(result, events, horizons=config.report.horizons,
+                                 event_horizons=config.report.event_horizons,
+                                 toxic_horizon=config.report.toxic_horizon, market=market))
 
 
 def point_metrics(result: Result, events: Any, config: RunConfig) -> dict[str, Any]:

@@ -104,6 +104,7 @@ def compute_report(
     signal_buckets: int = 5,
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
+    market: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -127,6 +128,10 @@ def compute_report(
         Default: the strategy's ``max_position`` parameter in ``result.run_config``, when set.
     confidence : float
         Level of every confidence interval.
+    market : (exch_ts, mid2, valid), optional
+        :func:`exchange_mid2` of ``events``, when the caller has it already (a
+        sweep computes it once per event store for all its points); it must be
+        of these very events. Default: computed here.
 
     Returns
     -------
@@ -165,7 +170,9 @@ def compute_report(
     events = np.asarray(events)
     if events.shape[0] == 0:
         raise DataError("report: the event array is empty; a report needs the events the run replayed")
-    exch_ts, mid2, valid = exchange_mid2(events)  # the engine's replay rejects unsorted events
+    exch_ts, mid2, valid = exchange_mid2(events) if market is None else market  # the replay rejects unsorted events
+    if exch_ts.shape[0] != events.shape[0]:
+        raise DataError(f"report: market holds {exch_ts.shape[0]} events, the event array {events.shape[0]}")
 
     fills = np.asarray(_get(result, "fills", np.zeros(0)))
     tick_value = float(_get(result, "tick_value", 1.0))

@@ -20,6 +20,8 @@ import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from ..config import RunConfig
 
 __all__ = ["MAX_PASS", "default_point", "iter_task", "plan_tasks", "run_task"]
@@ -35,6 +37,8 @@ MAX_PASS = 16
 _STORES: dict[str, Any] = {}
 # Per store and bucket length: what a comparison needs of the events (computed once).
 _PAIRED: dict[str, Any] = {}
+# Per store: the exchange mid after every event, which every point's report reads (computed once).
+_MARKET: dict[str, Any] = {}
 # Set in local worker processes: records go to the parent through it as each point is done.
 _QUEUE: Any = None
 
@@ -200,7 +204,9 @@ def iter_task(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     one :func:`mmsim.run_many` pass; a point that fails (its strategy raises)
     drops out of the pass and is recorded as failed, the others go on. Each
     record's ``elapsed_s`` is its share of the pass (pass time / runs in it)
-    plus its own report and comparison; ``pass`` holds the pass's size and time.
+    plus its own report and comparison; ``pass`` holds the pass's size, wall
+    time and the CPU time of the worker process during it (``runs``,
+    ``elapsed_s``, ``cpu_s``).
     """
     if task.get("point_fn") is not None:
         for p in task["points"]:
@@ -215,7 +221,7 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
     pts: list[Mapping[str, Any]] = list(task["points"])
     runs = pts + list(task.get("extra") or ())
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     outs: list[Any] = [None] * len(runs)
     try:
         store = _store(runs[0]["config"])
@@ -236,7 +242,7 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         got = [exc] * len(pairs)
     for k, (i, out) in enumerate(zip(slot, got)):
         outs[i] = _own_error(out, k, pairs[k][0]) if isinstance(out, BaseException) or out is None else out
-    pass_s = time.perf_counter() - t0
+    pass_s, pass_cpu = time.perf_counter() - t0, time.process_time() - c0
     share = pass_s / len(runs)
     paired = _Paired(store, runs, len(pts), outs, task["compare"]) if task.get("compare") is not None else None
     for j, p in enumerate(pts):
@@ -259,14 +265,19 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
             rec["comparison"] = paired.compare(j, p)
             paired.release(j)
         outs[j] = None if paired is None or not paired.needed(j) else outs[j]
-        rec["pass"] = {"runs": len(runs), "elapsed_s": pass_s}
+        rec["pass"] = {"runs": len(runs), "elapsed_s": pass_s, "cpu_s": pass_cpu}
         yield _finish(rec, share + time.perf_counter() - t1)
 
 
 def _point_report(result: Any, store: Any, config: RunConfig) -> Any:
+    from ..report.compute import exchange_mid2
     from ..runner import point_report
 
-    return point_report(result, store, config, signals=False)
+    market = _MARKET.get(config.data)
+    if market is None:
+        events = store.events if hasattr(store, "events") and hasattr(store, "meta") else store
+        market = _MARKET[config.data] = exchange_mid2(np.asarray(events))
+    return point_report(result, store, config, signals=False, market=market)
 
 
 def _own_error(exc: BaseException | None, k: int, strategy: Any) -> BaseException:
