@@ -120,6 +120,19 @@ def test_the_report_intervals_are_scipy_student_t_intervals_bit_for_bit():
     assert (got["ci_low"], got["ci_high"]) == (float(want[0]), float(want[1]))
 
 
+def test_a_report_given_the_market_replayed_once_is_the_same_and_other_events_are_refused(hand):
+    from mmsim.errors import DataError
+    from mmsim.report import Report
+    from mmsim.report.compute import compute_report, exchange_mid2
+
+    ev, res = hand
+    shared = Report(compute_report(res, ev, horizons=["1s"], event_horizons=[1], market=exchange_mid2(ev)))
+    alone = report(res, ev, horizons=["1s"], event_horizons=[1])
+    assert json.dumps(shared.data, sort_keys=True, default=str) == json.dumps(alone.data, sort_keys=True, default=str)
+    with pytest.raises(DataError, match=r"^report: market holds 5 events, the event array 6$"):
+        compute_report(res, ev, market=exchange_mid2(ev[:5]))
+
+
 def test_hand_spread_decomposition(hand):
     ev, res = hand
     rep = report(res, ev, horizons=["1s"], event_horizons=[1], toxic_horizon="1ev")

@@ -139,6 +139,8 @@ def test_a_sweep_in_passes_gives_every_point_the_figures_it_has_alone(which, amz
     assert all(r["status"] == "ok" for r in together) and len({r["fills.count"] for r in together}) > 3
     records = [json.loads(line) for line in (tmp_path / "out" / RESULTS_FILE).read_text().splitlines()]
     assert {r["pass"]["runs"] for r in records} == {12}  # 24 points on one worker: 2 passes of 12
+    assert len({(r["pass"]["elapsed_s"], r["pass"]["cpu_s"]) for r in records}) == 2  # each pass's own times
+    assert all(r["pass"]["cpu_s"] > 0 and r["elapsed_s"] > r["pass"]["elapsed_s"] / 12 for r in records)
     # The repeats' seeds are the base seed + repeat, as before.
     assert sorted({(r["repeat"], r["seed"]) for r in together}) == [(0, 5), (1, 6), (2, 7)]
     # Two workers cut it otherwise (4 passes of 6): the same figures again.
