@@ -225,6 +225,27 @@ def test_a_point_function_cannot_be_compared(informed):
         run_sweep(_grid(informed, 0), point_fn=default_point)
 
 
+def test_the_example_grid_asks_the_demo_question_against_the_naive_quoter_at_each_latency():
+    # examples/defence_sweep.yaml (docs/sweeps.md runs it): the demo's two arms, each point
+    # against the naive quoter at its own feed latency, one-minute buckets.
+    grid = load_grid(ROOT / "examples" / "defence_sweep.yaml")
+    assert grid.keys == ("strategy", "latency.feed") and len(grid.points) == 10
+    from mmsim.plugins import load_strategy
+
+    arms = [p.config.strategy for p in grid.points[::5]]
+    assert [(Path(a.path.rpartition(":")[0]).name, load_strategy(a.path, a.params).params) for a in arms] == [
+        (f"{NAIVE[0]}.py", NAIVE[1]), (f"{TOXICITY_PULL[0]}.py", TOXICITY_PULL[1])]
+    plan = grid.baseline
+    assert plan is not None and not plan.skipped
+    assert plan.settings == CompareSettings(bucket_ns=60 * S, n_boot=2000, seed=0)
+    by_id = {p.id: p for p in grid.points}
+    for p in grid.points:
+        base = by_id[plan.of[p.id]]
+        assert base.overrides["latency.feed"] == p.overrides["latency.feed"]
+        assert base.config.strategy.path.endswith(":FixedSpread")
+    assert grid.points[0].config.data == str(ROOT / "stores" / "synth")
+
+
 # ----------------------------------------------------------------------------- another store
 
 
