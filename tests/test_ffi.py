@@ -7,7 +7,15 @@ import pytest
 
 import mmsim
 from mmsim import _engine
-from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, QUOTE_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
+from mmsim.records import (
+    DECISION_DTYPE,
+    FILL_DTYPE,
+    ORDER_LOG_DTYPE,
+    QUOTE_DTYPE,
+    SAMPLE_DTYPE,
+    SIGNAL_NAMES,
+    VIEW_DTYPE,
+)
 
 
 @pytest.mark.parametrize(
@@ -18,8 +26,9 @@ from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, QUOTE_DTYPE, SAMPLE_DTYPE
         (FILL_DTYPE, _engine.FILL_SIZE, _engine.FILL_OFFSETS),
         (ORDER_LOG_DTYPE, _engine.ORDER_LOG_SIZE, _engine.ORDER_LOG_OFFSETS),
         (SAMPLE_DTYPE, _engine.SAMPLE_SIZE, _engine.SAMPLE_OFFSETS),
+        (DECISION_DTYPE, _engine.DECISION_SIZE, _engine.DECISION_OFFSETS),
     ],
-    ids=["event", "view", "fill", "order-log", "sample"],
+    ids=["event", "view", "fill", "order-log", "sample", "decision"],
 )
 def test_numpy_dtype_matches_cpp_struct(dtype, size, offsets):
     assert dtype.itemsize == size
@@ -29,6 +38,17 @@ def test_numpy_dtype_matches_cpp_struct(dtype, size, offsets):
     # Every C++ field is in the dtype (signals are one array in C++, named fields here).
     named = set(dtype.names) - set(SIGNAL_NAMES)
     assert named == set(offsets) - {"signals"}
+
+
+def test_decision_and_order_log_layouts_are_the_documented_ones():
+    """The decision log's row and the order log's decision column, byte by byte (docs/engine.md)."""
+    assert DECISION_DTYPE.itemsize == 56
+    assert [(n, DECISION_DTYPE.fields[n][1], DECISION_DTYPE.fields[n][0].str) for n in DECISION_DTYPE.names] == [
+        ("local_ts", 0, "<i8"), ("event_exch_ts", 8, "<i8"), ("event_local_ts", 16, "<i8"),
+        ("event_index", 24, "<i8"), ("best_bid", 32, "<i8"), ("best_ask", 40, "<i8"), ("reason", 48, "<i8")]
+    # The column came last, so every older field keeps its offset.
+    assert ORDER_LOG_DTYPE.itemsize == 64 and ORDER_LOG_DTYPE.fields["decision"][1] == 56
+    assert ORDER_LOG_DTYPE.names[-1] == "decision" and ORDER_LOG_DTYPE.fields["reason"][1] == 50
 
 
 def test_view_signal_fields_follow_the_rust_slot_order():

@@ -48,7 +48,8 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int fe
       feed_ns_(feed_->is_constant() ? feed_->constant_ns() : 0),
       entry_ns_(entry_->is_constant() ? entry_->constant_ns() : -1),
       response_ns_(response_->is_constant() ? response_->constant_ns() : -1),
-      out_(out) {
+      out_(out),
+      debug_armed_(spec.config.debug_early_event >= 0) {
     // Signals read as NaN when disabled (as in fill_signals), never as a stale 0.
     std::fill(view_.signals, view_.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
     ex_orders_.reserve(static_cast<size_t>(cfg_.max_orders) + 1);
@@ -221,7 +222,7 @@ double Variant::fee_of(int64_t price, int64_t qty, bool maker) const {
 }
 
 void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves,
-                  OrderEvent ev, int8_t side, uint8_t reason) {
+                  OrderEvent ev, int8_t side, int64_t decision, uint8_t reason) {
     OrderLogRecord *r = out_.order_log.append();
     r->exch_ts = exch_ts;
     r->local_ts = local_ts;
@@ -233,6 +234,7 @@ void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, 
     r->side = side;
     r->reason = reason;
     std::memset(r->pad_, 0, sizeof r->pad_);
+    r->decision = decision;
 }
 
 bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
@@ -262,7 +264,7 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     f->maker = maker;
     f->after_cancel = after_cancel;
     std::memset(f->pad_, 0, sizeof f->pad_);
-    log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side);
+    log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side, o.decision);
     // The signals the local side knows at the moment of the fill.
     FillSignalsRecord *sig = out_.fill_signals.append();
     if (signal_set_ >= 0) std::memcpy(sig->values, tape_.signals(cursor_, signal_set_), sizeof sig->values);
@@ -308,13 +310,14 @@ void Variant::order_arrival(const Book &book) {
             ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
             refresh_interest();
             respond(RespType::Canceled, o.id, o.price, o.qty, o.leaves, o.side);
-            log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Canceled, o.side);
+            log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Canceled, o.side, m.decision);
             return;
         }
         // Too late: the order was filled (or is otherwise done) before the cancel arrived.
         const auto reason = static_cast<uint8_t>(RejectReason::OrderDone);
         respond(RespType::CancelRejected, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
-        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::CancelRejected, m.side, reason);
+        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::CancelRejected, m.side, m.decision,
+            reason);
         return;
     }
     const BookSide &opp = book.side(-m.side);
@@ -322,14 +325,14 @@ void Variant::order_arrival(const Book &book) {
     if (crosses && cfg_.post_only) {
         const auto reason = static_cast<uint8_t>(RejectReason::PostOnlyWouldCross);
         respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
-        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason);
+        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, m.decision, reason);
         return;
     }
     ex_orders_.push_back(
-        ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(), 0, m.side});
+        ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(), 0, m.decision, m.side});
     refresh_interest();
     respond(RespType::Ack, m.order_id, m.price, m.qty, m.qty, m.side);
-    log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side);
+    log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side, m.decision);
     if (!crosses) return;
     // A crossing order (post_only off) takes the visible levels up to its price. The
     // replay has no market impact, so the unfilled rest is cancelled rather than left
@@ -345,7 +348,8 @@ void Variant::order_arrival(const Book &book) {
     ex_orders_.pop_back();
     refresh_interest();
     respond(RespType::Expired, rest.id, rest.price, rest.qty, rest.leaves, rest.side);
-    log(now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves, OrderEvent::Expired, rest.side);
+    log(now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves, OrderEvent::Expired, rest.side,
+        rest.decision);
 }
 
 // ------------------------------------------------------------------ local side
@@ -460,6 +464,7 @@ void Variant::call(int64_t ts, int64_t reason) {
         calls_at_ts_ = 0;
     }
     fill_view(ts, reason);
+    if (cfg_.decision_log) log_decision(ts, reason);
     Quote q{0, 0, 0, 0};
     ++out_.n_calls;
     const int64_t rc = strategy_.quote(strategy_.user, &view_, &q);
@@ -562,10 +567,43 @@ void Variant::send(int64_t ts, MsgType type, const LocalOrder &o) {
     m->order_id = o.id;
     m->price = o.price;
     m->qty = o.qty;
+    const int64_t decision = out_.n_calls - 1;  // sent only from inside a strategy call
+    m->decision = decision;
     m->side = o.side;
     m->type = type;
     log(t, ts, o.id, o.price, o.qty, o.leaves, type == MsgType::New ? OrderEvent::Sent : OrderEvent::CancelSent,
-        o.side);
+        o.side, decision);
+}
+
+// What the call at local time ts was given: the newest market event in its view (the last
+// event of the tape entry at the cursor) and when it reached this run. The view is written
+// just before (fill_view), so best_bid/best_ask are the ones the strategy reads.
+void Variant::log_decision(int64_t ts, int64_t reason) {
+    DecisionRecord *d = out_.decisions.append();
+    const int64_t *row = tape_.at(cursor_);
+    const int64_t pos = row[Tape::kPos];
+    d->local_ts = ts;
+    d->event_exch_ts = row[Tape::kTsLast];
+    d->event_local_ts = pos > 0 ? cursor_delivery_ : std::numeric_limits<int64_t>::min();
+    d->event_index = pos - 1;
+    d->best_bid = view_.best_bid;
+    d->best_ask = view_.best_ask;
+    d->reason = reason;
+}
+
+// The test hook: entry j, the first to hold event debug_early_event, arrives debug_early_ns
+// early, but never before its last event happened nor before the entry received last (the
+// local clock does not go back).
+void Variant::early(int64_t j) {
+    if (tape_.at(j)[Tape::kPos] <= cfg_.debug_early_event) return;
+    debug_armed_ = false;
+    const int64_t floor = std::max(tape_.at(j)[Tape::kTsLast], cursor_delivery_);
+    next_delivery_ = std::max(floor, next_delivery_ - cfg_.debug_early_ns);
+}
+
+void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, uint64_t seed, int64_t *out) {
+    const std::unique_ptr<LatencyModel> model = feed.clone(seed ^ kFeedSalt);  // as a run's feed is seeded
+    for (int64_t i = 0; i < n; ++i) out[i] = model->feed_arrival(events[i], i);
 }
 
 }  // namespace mmsim

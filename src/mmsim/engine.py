@@ -9,13 +9,14 @@ the event array in place (no copy; a memory-mapped store replays in constant mem
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import math
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from ._json import json_clean
 from .config import RUN_KEYS, Config, LatencyModel, RunConfig
 from .errors import ConfigError, DataError, StrategyError
 from .replay import events_and_meta, replay_bbo
-from .records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
+from .records import DECISION_DTYPE, FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
 from .strategy import Strategy, View
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
@@ -92,7 +93,30 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.signals = bool(config.signals.enabled)
     c.signal_params = signal_params(config)
     c.max_orders = int(config.max_orders)
+    c.decision_log = bool(config.decision_log)
+    if _EARLY:
+        c.debug_early_event, c.debug_early_ns = _EARLY[-1]
     return c
+
+
+# The look-ahead audit's test hook (_deliver_early): a stack of (event index, ns).
+_EARLY: list[tuple[int, int]] = []
+
+
+@contextlib.contextmanager
+def _deliver_early(event: int, ns: int) -> Iterator[None]:
+    """Test hook: runs started inside deliver the market data holding ``event`` ``ns`` early.
+
+    The engine hands the tape entry that first holds event ``event`` to the local side
+    ``ns`` before the feed latency says it arrives (never before the event happened):
+    a deliberate look-ahead, which the report's look-ahead audit must catch
+    (``tests/test_information_age.py``). Not part of the API.
+    """
+    _EARLY.append((int(event), int(ns)))
+    try:
+        yield
+    finally:
+        _EARLY.pop()
 
 
 def _label(strategy: Any) -> str:
@@ -408,6 +432,11 @@ class Result:
     fill_signals : ndarray
         One float64 field per signal: the local-side signal values at each fill
         (NaN when signals are disabled).
+    decisions : ndarray of DECISION_DTYPE
+        The decision log: one row per strategy call (its local time, the newest market
+        event in its view, when that event arrived, the view's best bid and ask, the
+        wake-up reason); empty when ``config.decision_log`` is off. Row ``k`` is the
+        call the order log's ``decision == k`` rows come from.
     position : int
         Final position, lots.
     cash_ticks : int
@@ -445,6 +474,7 @@ class Result:
         self.orders = out.orders.view(ORDER_LOG_DTYPE)
         self.samples = out.samples.view(SAMPLE_DTYPE)
         self.fill_signals = out.fill_signals.view(FILL_SIGNALS_DTYPE)
+        self.decisions = out.decisions.view(DECISION_DTYPE)
         self.position = int(out.position)
         self.cash_ticks = int(out.cash_ticks)
         self.fees = float(out.fees)
@@ -496,13 +526,18 @@ class Result:
         }
 
     def save(self, run_dir: str | Path) -> Path:
-        """Write the result to ``run_dir`` (result.json + .npy arrays); :meth:`load` reads it back."""
+        """Write the result to ``run_dir``; :meth:`load` reads it back.
+
+        ``result.json`` (summary, configs, meta) and one ``.npy`` per record array:
+        ``fills``, ``orders``, ``samples``, ``fill_signals``, ``decisions``.
+        """
         d = Path(run_dir)
         d.mkdir(parents=True, exist_ok=True)
         np.save(d / "fills.npy", self.fills)
         np.save(d / "orders.npy", self.orders)
         np.save(d / "samples.npy", self.samples)
         np.save(d / "fill_signals.npy", self.fill_signals)
+        np.save(d / "decisions.npy", self.decisions)
         job = self.run_config
         doc = {"summary": self.summary(), "config": self.config.to_dict(),
                "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
@@ -527,6 +562,9 @@ class Result:
         r.orders = np.load(d / "orders.npy")
         r.samples = np.load(d / "samples.npy")
         r.fill_signals = np.load(d / "fill_signals.npy")
+        # Runs saved before the decision log have none (their report says so).
+        p = d / "decisions.npy"
+        r.decisions = np.load(p) if p.exists() else np.zeros(0, dtype=DECISION_DTYPE)
         r.position, r.cash_ticks, r.fees = s["position"], s["cash_ticks"], s["fees"]
         r.n_calls, r.n_events = s["n_calls"], s["n_events"]
         return r

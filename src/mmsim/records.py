@@ -15,6 +15,7 @@ import numpy as np
 from . import _engine
 
 __all__ = [
+    "DECISION_DTYPE",
     "FILL_DTYPE",
     "ORDER_LOG_DTYPE",
     "QUOTE_DTYPE",
@@ -122,6 +123,28 @@ ORDER_LOG_DTYPE = np.dtype(
         ("event", "u1"),  # OrderEvent
         ("side", "i1"),
         ("reason", "u1"),  # RejectReason
+        # The strategy call the row comes from (0-based over the run's calls; the row of
+        # Result.decisions when the decision log is on): the call that sent the order
+        # (SENT, ACKED, REJECTED, FILLED, EXPIRED) or the cancel (CANCEL_SENT, CANCELED,
+        # CANCEL_REJECTED).
+        ("decision", "<i8"),
+    ],
+    align=True,
+)
+
+#: One strategy call (C struct ``mmsim::DecisionRecord``): the decision log, one row per
+#: call, ``Result.decisions`` (docs/engine.md, "Decisions and information age").
+#: Information age = ``local_ts - event_exch_ts`` = feed delay (``event_local_ts -
+#: event_exch_ts``) + wait (``local_ts - event_local_ts``).
+DECISION_DTYPE = np.dtype(
+    [
+        ("local_ts", "<i8"),  # when the strategy was called, ns
+        ("event_exch_ts", "<i8"),  # exch_ts of the newest market event in its view (INT64_MIN: none)
+        ("event_local_ts", "<i8"),  # when that event reached the local side (INT64_MIN: none)
+        ("event_index", "<i8"),  # that event's index in the event array (-1: none)
+        ("best_bid", "<i8"),  # the view's best bid, ticks (INT64_MIN when empty)
+        ("best_ask", "<i8"),  # the view's best ask, ticks (INT64_MAX when empty)
+        ("reason", "<i8"),  # Wake bits: why the strategy was called
     ],
     align=True,
 )

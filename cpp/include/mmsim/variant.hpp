@@ -62,6 +62,7 @@ enum class RespType : uint8_t { Ack = 1, Reject = 2, Fill = 3, Canceled = 4, Can
 struct ToExchange {
     int64_t ts;  // arrival at the exchange
     int64_t order_id, price, qty;
+    int64_t decision;  // the strategy call that sent it
     int8_t side;
     MsgType type;
 };
@@ -82,6 +83,7 @@ struct ExOrder {
     int64_t ahead;      // lots ahead of us in the queue (the queue model's estimate on L2; exact on L3)
     int64_t seq;        // priority among L3 orders (every book order with a lower seq is ahead)
     int64_t trade_vol;  // traded at our level since its last depth update (not to count twice)
+    int64_t decision;   // the strategy call that sent it
     int8_t side;
 };
 
@@ -144,12 +146,14 @@ class Variant {
         const int64_t j = cursor_ + 1;
         if (j >= tape_.size()) return kInf;
         next_delivery_ = feed_slot_ < 0 ? tape_.at(j)[Tape::kTsLast] + feed_ns_ : tape_.delivery(j, feed_slot_);
+        if (debug_armed_) early(j);
         return next_delivery_;
     }
     // Receive the next entry.
     void deliver() {
         ++cursor_;
         cursor_pos_ = tape_.at(cursor_)[Tape::kPos];
+        cursor_delivery_ = next_delivery_;
         next_delivery_ = kInf;
     }
     int64_t cursor() const { return cursor_; }
@@ -182,7 +186,7 @@ class Variant {
     void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
                  uint8_t reason = 0);
     void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
-             int8_t side, uint8_t reason = 0);
+             int8_t side, int64_t decision, uint8_t reason = 0);
     void sample(int64_t ts, const Book &book);
     double fee_of(int64_t price, int64_t qty, bool maker) const;
     // local side
@@ -192,6 +196,8 @@ class Variant {
     void manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty);
     void summarize_sides();
     void send(int64_t ts, MsgType type, const LocalOrder &o);
+    void log_decision(int64_t ts, int64_t reason);
+    void early(int64_t j);  // the test hook (EngineConfig::debug_early_event)
 
     EngineConfig cfg_;
     Strategy strategy_;
@@ -216,6 +222,8 @@ class Variant {
     Fifo<ToExchange> to_exchange_;
     int64_t last_to_exchange_ = std::numeric_limits<int64_t>::min();
     int64_t cursor_ = 0, cursor_pos_ = 0;  // tape entry received, and its event position
+    int64_t cursor_delivery_ = std::numeric_limits<int64_t>::min();  // when that entry was received
+    bool debug_armed_ = false;
     int64_t next_delivery_ = kInf;         // of entry cursor_ + 1, once it is on the tape
     std::vector<LocalOrder> local_orders_;
     std::vector<int64_t> cancel_sent_ids_;  // orders with a cancel sent (for after_cancel)

@@ -283,6 +283,11 @@ class Config(ConfigBase):
         Native signal parameters.
     max_orders : int
         Live orders allowed at once (a guard against runaway strategies), 1..4096.
+    decision_log : bool
+        Record one row per strategy call (``Result.decisions``: its local time, the
+        newest market event in its view and when that event arrived): the report's
+        information age and look-ahead audit read it. 56 bytes per call; the order
+        log's ``decision`` column is written either way (docs/engine.md).
     """
 
     tick_size: float | None = setting(Number(gt=0.0, optional=True), None)
@@ -296,3 +301,4 @@ class Config(ConfigBase):
     sample_every: int = setting(Duration(positive=True), 1_000_000_000)
     signals: SignalConfig = setting(Section(lambda: SignalConfig), default_factory=SignalConfig)
     max_orders: int = setting(Integer(ge=1, le=4096), 64)
+    decision_log: bool = setting(Flag(), True)
