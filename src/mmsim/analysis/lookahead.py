@@ -51,6 +51,9 @@ INT64_MAX = np.iinfo(np.int64).max
 #: The per-decision checks, in the order their violations are reported.
 CHECKS: tuple[str, ...] = ("look_ahead", "missing", "timestamps", "book", "clock")
 
+#: Why a run without a decision log is not audited (and has no information age).
+NO_LOG = "no decision log: config key decision_log was off, or the run was saved before mmsim logged decisions"
+
 #: Violations listed by message (the counts cover all of them).
 MAX_LISTED = 10
 
@@ -145,7 +148,8 @@ class LookAheadAudit:
         """``look-ahead audit: N decisions, 0 violations`` (or why it did not run)."""
         if not self.ran:
             return f"look-ahead audit: not run ({self.reason})"
-        return f"look-ahead audit: {self.n_decisions:,} decisions, {self.n_violations:,} violations"
+        v = self.n_violations
+        return f"look-ahead audit: {self.n_decisions:,} decisions, {v:,} violation{'' if v == 1 else 's'}"
 
     def to_dict(self) -> dict[str, Any]:
         """The report.json section ``look_ahead_audit``."""
@@ -191,8 +195,7 @@ def audit_look_ahead(result: Any, events: Any) -> LookAheadAudit:
     n_calls = int(getattr(result, "n_calls", 0) or 0)
     config = getattr(result, "config", None)
     if dec is None or (len(dec) == 0 and n_calls > 0):
-        return LookAheadAudit(ran=False, reason="the run has no decision log (config key decision_log was off, "
-                                                "or the run was saved before mmsim logged decisions)")
+        return LookAheadAudit(ran=False, reason=NO_LOG)
     if len(dec) == 0:
         return LookAheadAudit(ran=False, reason="the run made no strategy calls")
     if config is None:

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.lookahead import NO_LOG
 from ..errors import DataError
 from ..records import OrderEvent
 from .markouts import Horizon, _finite, _mean_or_none, _spearman, _stats, summarize
 
-__all__ = ["AGE_QUANTILES", "BASES", "age_stats", "information_age"]
+__all__ = ["AGE_QUANTILES", "BASES", "age_stats", "information_age", "rank_buckets"]
 
 #: Quantiles of every age distribution in report.json (key -> level).
 AGE_QUANTILES: tuple[tuple[str, float], ...] = (
@@ -118,9 +119,7 @@ def information_age(
     orders = getattr(result, "orders", None)
     n_calls = int(getattr(result, "n_calls", 0) or 0)
     if dec is None or len(dec) == 0:
-        why = ("the run made no strategy calls" if not n_calls and dec is not None else
-               "the run has no decision log (config key decision_log was off, or the run was saved before "
-               "mmsim logged decisions)")
+        why = "the run made no strategy calls" if not n_calls and dec is not None else NO_LOG
         return _not_recorded(why), {}, {}
     if orders is None or (len(orders) and "decision" not in (orders.dtype.names or ())):
         return _not_recorded("the order log has no decision column"), {}, {}
@@ -203,6 +202,20 @@ def _fill_decisions(f: Mapping[str, Any], orders: np.ndarray, n_dec: int) -> dic
     return {"decision": d, "arrival": np.asarray(sent["exch_ts"], dtype=np.int64)[row]}
 
 
+def rank_buckets(x: np.ndarray, buckets: int) -> np.ndarray:
+    """Bucket of each value: its mean rank among ``x`` (ties share it) cut into ``buckets`` equal shares.
+
+    ``bucket = floor((rank - 1/2) / n * buckets)`` with ``rank`` the 1-based mean rank
+    (``scipy.stats.rankdata(method="average")``), so equal values always share a bucket:
+    under a constant feed most decisions have the same age, and that age is one bucket of
+    its own instead of swallowing its neighbours (as quantile edges that coincide would).
+    """
+    if x.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    r = _stats().rankdata(x, method="average")
+    return np.minimum(np.floor((r - 0.5) / x.size * buckets).astype(np.int64), buckets - 1)
+
+
 def _bucket_block(basis: str, unit: str, v: np.ndarray, ok: np.ndarray, f: Mapping[str, Any], mk2: np.ndarray,
                   mk_ok: np.ndarray, hs: Sequence[Horizon], col: Mapping[Horizon, int], toxic: Horizon,
                   bps_scale: np.ndarray, buckets: int, confidence: float) -> dict[str, Any]:
@@ -215,12 +228,14 @@ def _bucket_block(basis: str, unit: str, v: np.ndarray, ok: np.ndarray, f: Mappi
         return block
     xv = v[sel].astype(np.float64)
     y2 = mk2[sel, jt]
-    # Quantile edges; equal edges (many equal ages, as under a constant feed) merge buckets.
-    edges = np.unique(np.quantile(xv, np.linspace(0.0, 1.0, buckets + 1)[1:-1]))
-    b_sel = np.searchsorted(edges, xv, side="right")
-    b_all = np.searchsorted(edges, v.astype(np.float64), side="right")
+    b_sel = rank_buckets(xv, buckets)
+    # A fill without a markout at the headline horizon goes with the bucket of its value.
+    b_all = np.full(v.size, -1)
+    order = np.argsort(xv, kind="stable")
+    pos = np.clip(np.searchsorted(xv[order], v.astype(np.float64), side="left"), 0, xv.size - 1)
+    b_all[ok] = b_sel[order][pos][ok]
     groups = []
-    for k in range(edges.size + 1):
+    for k in range(buckets):
         m = b_sel == k
         if not m.any():
             continue
