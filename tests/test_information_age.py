@@ -331,3 +331,17 @@ def test_age_buckets_keep_equal_ages_together_at_either_end():
     assert rank_buckets(np.array([1, 2, 3, 3, 3, 3, 3, 3, 3, 3.0]), 5).tolist() == [0, 0] + [3] * 8
     assert rank_buckets(np.arange(10.0), 5).tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert rank_buckets(np.array([7.0]), 5).tolist() == [2]
+
+
+def test_the_timers_first_period_sees_no_data_delivered_after_it():
+    """Feed 10,000 ns, a 1,000 ns timer. The book (1,000) arrives at 11,000 and starts the timer; the ask update at
+    6,000 arrives at 16,000. The calls at 12,000 .. 15,000 see the book only. The audit found the engine handing
+    them the update too (its first delivery loop ran on past the timer's first firing); fixed with this test."""
+    ev = make_events([(1000, D, 1, 100, 10), (1000, D, -1, 101, 10), (6000, D, -1, 101, 4),
+                      (21000, D, -1, 109, 1)])
+    res = mmsim.run(ev, Bid2(), mmsim.Config(latency=mmsim.LatencyConfig(feed=10_000), decide_every=1000))
+    d = decisions(res)
+    assert [t for t, *_ in d] == list(range(12_000, 31_001, 1000))
+    assert [(t, i) for t, _, _, i, _ in d if t <= 16_000] == [(12_000, 1), (13_000, 1), (14_000, 1), (15_000, 1),
+                                                              (16_000, 2)]
+    assert d[4][4] == M | int(Wake.TIMER) and audit_look_ahead(res, ev).ok

@@ -284,6 +284,24 @@ void decision_log() {
           h.decisions[2].event_local_ts == 2200 && h.decisions[2].event_exch_ts == 2000);
 }
 
+// The timer's first period: feed 10000, timer 1000. The book (1000) arrives at 11000 and
+// starts the timer (calls at 12000, 13000, ...); the ask update at 6000 arrives at 16000,
+// so the calls up to 15000 see events 0-1 only. (They saw event 2 too: the first delivery
+// loop ran on past the timer's first firing.)
+void timer_first_period_sees_no_later_data() {
+    const std::vector<Event> e = book_plus({ev(6000, Kind::Depth, kAsk, 101, 4), ev(21000, Kind::Depth, kAsk, 109, 1)});
+    EngineConfig c = config(10000);
+    c.decide_every = 1000;
+    Fixed f{{100, 1, 0, 0}};
+    const RunOutput r = run1(e, c, f.strategy());
+    CHECK(r.decisions.size() == 20);  // 12000 .. 31000
+    for (const auto &d : r.decisions) {
+        const int64_t want = d.local_ts < 16000 ? 1 : d.local_ts < 31000 ? 2 : 3;
+        CHECK(d.event_index == want && d.reason == (d.local_ts == 16000 || d.local_ts == 31000 ? WakeMarket | WakeTimer : WakeTimer));
+    }
+    CHECK(r.decisions.size() && r.decisions[0].local_ts == 12000);
+}
+
 // Each event's delivery drawn outside the pass equals the run's: constant, recorded, lognormal.
 void feed_deliveries_outside_the_pass() {
     std::vector<Event> e;
@@ -400,6 +418,7 @@ int main() {
         {"failing_run_drops_out", failing_run_drops_out},
         {"decision_log", decision_log},
         {"feed_deliveries_outside_the_pass", feed_deliveries_outside_the_pass},
+        {"timer_first_period_sees_no_later_data", timer_first_period_sees_no_later_data},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
     };
     for (const auto &t : tests) {
