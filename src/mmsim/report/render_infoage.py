@@ -29,8 +29,8 @@ BASIS_TEXT = {"age": "information age at the fill's decision", "age_at_fill": "i
               "unseen": "events unseen at the fill's decision"}
 
 
-def fmt_age(ns: Any) -> str:
-    """A duration in ns with its unit, 3 significant digits: ``1.25 ms``, ``350 µs``, ``2.1 s``, ``0``."""
+def fmt_age(ns: Any, digits: int = 3) -> str:
+    """A duration in ns with its unit, ``digits`` significant digits: ``1.25 ms``, ``350 µs``, ``2.1 s``, ``0``."""
     if ns is None:
         return "–"
     x = float(ns)
@@ -39,8 +39,8 @@ def fmt_age(ns: Any) -> str:
         return "0"
     for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
         if a >= scale:
-            return f"{x / scale:.3g} {unit}"
-    return f"{x:.3g} ns"
+            return f"{x / scale:.{digits}g} {unit}"
+    return f"{x:.{digits}g} ns"
 
 
 def _count(x: Any) -> str:
@@ -62,9 +62,20 @@ def age_rows(ia: Mapping[str, Any]) -> list[list[str]]:
     return [[label] + [fmt(st[c]) for c in _AGE_COLUMNS] for label, st, fmt in spec]
 
 
-def _range(b: Mapping[str, Any], unit: str) -> str:
-    fmt = fmt_age if unit == "ns" else _count
-    return fmt(b["lo"]) if b["lo"] == b["hi"] else f"{fmt(b['lo'])} – {fmt(b['hi'])}"
+def _ranges(buckets: Sequence[Mapping[str, Any]], unit: str) -> list[str]:
+    """Each bucket's ``lo – hi`` (or its one value), with the digits it takes to tell neighbours apart."""
+    def fmt(x: float, digits: int) -> str:
+        return fmt_age(x, digits) if unit == "ns" else _count(x)
+
+    out = []
+    for k, b in enumerate(buckets):
+        digits = 3
+        # 1,000,050 ns is not "1 ms" when the bucket before ends at exactly 1 ms.
+        while digits < 10 and k > 0 and fmt(b["lo"], digits) == fmt(buckets[k - 1]["hi"], digits):
+            digits += 1
+        lo = fmt(b["lo"], digits)
+        out.append(lo if b["lo"] == b["hi"] else f"{lo} – {fmt(b['hi'], 3)}")
+    return out
 
 
 def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = True) -> tuple[list[str], list[list[str]]]:
@@ -72,9 +83,9 @@ def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = Tr
     head = [block["basis"].replace("_", " "), "n", f"mean @ {block['horizon']}"] + (["95% CI"] if ci else [])
     head += ["toxic"] + [h for h in horizons if h != block["horizon"]]
     rows = []
-    for b in block["buckets"]:
+    for b, span in zip(block["buckets"], _ranges(block["buckets"], block["unit"])):
         m = b["markout_ticks"]
-        cells = [_range(b, block["unit"]), f"{b['n']:,}", _num(m["mean"], 2)]
+        cells = [span, f"{b['n']:,}", _num(m["mean"], 2)]
         if ci:
             cells.append("–" if m["ci_low"] is None else f"[{_num(m['ci_low'], 2)}, {_num(m['ci_high'], 2)}]")
         cells.append(_pct(b["toxic_share"]))
@@ -189,7 +200,7 @@ def _markout_panel(ax: Any, block: Mapping[str, Any]) -> None:
         ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="o-", color="black", capsize=4,
                     label="mean with 95% CI")
         ax.axhline(0, color="grey", lw=0.5)
-        ax.set_xticks(x, [_range(v, block["unit"]).replace(" – ", "–\n") for v in b], fontsize=7)
+        ax.set_xticks(x, [r.replace(" – ", "–\n") for r in _ranges(b, block["unit"])], fontsize=7)
         ax.legend(fontsize=8)
     ax.set_xlabel(f"{BASIS_TEXT[block['basis']]} (quantile buckets)", fontsize=8)
     ax.set_ylabel(f"markout @ {block['horizon']} (ticks)")
