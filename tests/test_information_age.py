@@ -345,3 +345,53 @@ def test_the_timers_first_period_sees_no_data_delivered_after_it():
     assert [(t, i) for t, _, _, i, _ in d if t <= 16_000] == [(12_000, 1), (13_000, 1), (14_000, 1), (15_000, 1),
                                                               (16_000, 2)]
     assert d[4][4] == M | int(Wake.TIMER) and audit_look_ahead(res, ev).ok
+
+
+def test_report_sections_in_json_html_terminal_and_the_cli(tmp_path):
+    """report.json's two sections with their documented keys, the HTML's tables and plot, the terminal's lines,
+    and `mmsim report --age-buckets`."""
+    from rich.console import Console
+
+    from mmsim.cli import build_parser
+    from mmsim.cli.report import cmd as cmd_report
+
+    ev = events()
+    res = mmsim.run(ev, Bid2(), config(500))
+    rep = res.report(ev, horizons=["1us"], event_horizons=[], toxic_horizon="1us", age_buckets=2)
+    doc = json.loads(rep.to_json())
+    ia, audit = doc["information_age"], doc["look_ahead_audit"]
+    assert set(ia) == {"recorded", "reason", "n_decisions", "decisions", "fills", "by_age"}
+    assert set(ia["decisions"]) == {"age", "feed", "wait", "unseen", "unseen_share"}
+    assert set(ia["fills"]) == {"n", "age", "feed", "wait", "entry", "resting", "age_at_fill", "unseen"}
+    assert set(ia["fills"]["age"]) == {"n", "mean", "min", "p1", "p5", "p25", "median", "p75", "p95", "p99", "max"}
+    assert [b["basis"] for b in ia["by_age"]] == ["age", "age_at_fill", "unseen"]
+    assert set(ia["by_age"][0]) == {"basis", "unit", "horizon", "n", "buckets", "spearman", "stale_minus_fresh"}
+    assert set(ia["by_age"][0]["buckets"][0]) == {"q", "lo", "hi", "n", "qty", "markout_ticks", "markout_bps",
+                                                   "toxic_share", "horizons"}
+    assert set(audit) == {"ran", "ok", "n_decisions", "n_violations", "counts", "violations", "method", "reason",
+                          "line"}
+    page = rep.to_html()
+    for anchor in ('id="information-age"', 'id="markout-by-age"', 'id="markout-by-age-at-fill"',
+                   'id="markout-by-unseen"', 'id="plot-information_age"',
+                   '<p class="ok" id="look-ahead-audit">look-ahead audit: 9 decisions, 0 violations</p>'):
+        assert anchor in page, anchor
+    console = Console(record=True, width=80)
+    rep.print(console)
+    text = console.export_text()
+    assert "look-ahead audit: 9 decisions, 0 violations" in text
+    assert "by information age at the fill's decision: last bucket − first (stalest − freshest) 0.50 ticks @" in \
+        " ".join(text.split())
+    # The command line: the saved run's report with 2 age buckets is the one computed here.
+    store = tmp_path / "store"
+    store.mkdir()
+    np.save(store / "events.npy", ev)
+    res.save(tmp_path / "run")
+    parser, _ = build_parser()
+    args = parser.parse_args(["report", str(tmp_path / "run"), "--events", str(store), "--horizons", "1us",
+                              "--event-horizons", "", "--toxic-horizon", "1us", "--age-buckets", "2", "--quiet",
+                              "--no-plots", "-o", str(tmp_path / "out")])
+    assert cmd_report(args) == 0
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert saved["information_age"] == ia and saved["look_ahead_audit"] == audit
+    with pytest.raises(mmsim.ConfigError, match="age_buckets must be a positive integer, got 0"):
+        res.report(ev, age_buckets=0)
