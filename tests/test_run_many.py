@@ -45,7 +45,7 @@ def config(feed=0, entry="500us", response="500us", **kw) -> mmsim.Config:
 
 def assert_same(a: mmsim.Result, b: mmsim.Result, where: str) -> None:
     """Every array and figure of two results equal, byte for byte (NaN signals included)."""
-    for name in ("fills", "orders", "samples", "fill_signals"):
+    for name in ("fills", "orders", "samples", "fill_signals", "decisions"):
         x, y = getattr(a, name), getattr(b, name)
         assert x.dtype == y.dtype, (where, name)
         if x.tobytes() != y.tobytes():
@@ -65,7 +65,7 @@ def check_against_separate_runs(events, runs) -> list[mmsim.Result]:
 
 
 def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list[tuple]:
-    """Seven runs that share nothing but the events.
+    """Ten runs that share nothing but the events.
 
     Timers are set from the data's span (a timer fires through gaps in the data: the
     Databento file's snapshot is 22 hours before its trading), about 10,000 to 60,000 ticks.
@@ -73,6 +73,8 @@ def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list
     p = {"size": size, "max_position": max_position}
     timer = [max(1_000_000, span_ns // k) for k in (40_000, 60_000, 10_000)]
     fixed = load_strategy("fixed_spread", {"half_spread": 1, "size": size})
+    ladder = {"half_spread": 1, "size": size, "outer_size": 2 * size, "skew": 0.02, "max_position": max_position,
+              "flatten_at": max_position // 2, "flatten_to": 0}
     return [
         (fixed, config(feed=0, decide_every=timer[0])),
         (load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.02, **p}),
@@ -92,6 +94,12 @@ def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list
                 contract_size=2.0, signals=mmsim.SignalConfig(enabled=False))),
         # One numba strategy object in two runs is fine: each run gets its own state.
         (fixed, config(feed="5ms", max_orders=16)),
+        # Ladders (two levels a side) with IOCs toward flat past half the limit, on both paths,
+        # and a 1-level strategy under a ladder config, beside the 1-level runs.
+        (load_strategy("ladder_flatten", ladder), config(feed=2_000_000, ladder_levels=2,
+                                                         fees=mmsim.FeeConfig(maker_bps=-0.5, taker_bps=7.0))),
+        (load_strategy("ladder_flatten", ladder).python(), config(feed="10ms", ladder_levels=3, decide_every=timer[0])),
+        (fixed, config(feed="3ms", ladder_levels=16)),
     ]
 
 
@@ -109,6 +117,7 @@ def test_run_many_equals_separate_runs_on_every_real_data_set(real):
     many = check_against_separate_runs(store, real_mix(size, max_position, recorded, span))
     # The mix is not degenerate: every run quoted, and the runs differ from one another.
     assert all(r.n_calls > 0 for r in many)
+    assert all(len(r.decisions) == r.n_calls for r in many)  # the decision log compared is every call's
     assert sum(len(r.fills) > 0 for r in many) >= 5
     assert len({r.orders.tobytes() for r in many}) == len(many)
 

@@ -3,6 +3,8 @@
 // constant feed latencies from 0 to 100 ms, and prints the wall time of run_many against
 // one run and against K separate runs. Not a test: `perf record` / `valgrind --tool=callgrind`
 // point at it to see where the engine's time goes with symbols and no interpreter.
+// BENCH_SIGNALS=1 turns the signals on, BENCH_STRATEGY=none|idle|quoter picks the strategy,
+// BENCH_DECISION_LOG=0 turns the decision log off.
 //
 //   bench_pass STORE/events.npy [K=8] [timer|feed] [reps=5] [many|one|sep]
 #include <algorithm>
@@ -55,7 +57,10 @@ int64_t quoter(void *, const View *v, Quote *out) {
     double bq = v->position + qty <= max_pos ? qty : 0, aq = v->position - qty >= -max_pos ? qty : 0;
     if (v->bid_order_state == StatePendingNew) bid = static_cast<double>(v->bid_order_px), bq = static_cast<double>(v->bid_order_qty);
     if (v->ask_order_state == StatePendingNew) ask = static_cast<double>(v->ask_order_px), aq = static_cast<double>(v->ask_order_qty);
-    *out = Quote{bid, bq, ask, aq};
+    out->bid_px = bid;  // the 1-level form (the engine hands out the rest zeroed)
+    out->bid_qty = bq;
+    out->ask_px = ask;
+    out->ask_qty = aq;
     return QuoteSet;
 }
 
@@ -92,6 +97,7 @@ int main(int argc, char **argv) {
         c.tick_value = 0.0001;
         c.decide_every = timer ? 10000000 : 0;
         c.signals = std::getenv("BENCH_SIGNALS") != nullptr;
+        if (const char *log = std::getenv("BENCH_DECISION_LOG")) c.decision_log = std::string(log) != "0";
         const char *strat = std::getenv("BENCH_STRATEGY");
         const std::string which = strat ? strat : "quoter";
         if (which == "quoter") runs[k].strategy = Strategy{quoter, nullptr, nullptr};

@@ -43,14 +43,14 @@ from .config import (
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
 from . import analysis
-from .analysis import compare, score_queue_models
+from .analysis import audit_look_ahead, compare, score_queue_models
 from .data import EventStore, load, to_l2
 from .engine import Result, run, run_many
 from .replay import replay_bbo
 from .events import EVENT_DTYPE, Kind, Side, TradingStatus
 from .numba_strategy import numba_strategy
 from .plugins import load_strategy
-from .strategy import Quote, Strategy, View
+from .strategy import Ladder, Order, Quote, Strategy, View
 
 __version__ = "0.1.0"
 
@@ -62,9 +62,11 @@ __all__ = [
     "EventStore",
     "FeeConfig",
     "Kind",
+    "Ladder",
     "LatencyConfig",
     "LatencyModel",
     "MmsimError",
+    "Order",
     "QueueConfig",
     "Quote",
     "ReportConfig",
@@ -79,6 +81,7 @@ __all__ = [
     "View",
     "__version__",
     "analysis",
+    "audit_look_ahead",
     "compare",
     "load",
     "load_strategy",

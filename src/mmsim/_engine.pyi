@@ -22,14 +22,19 @@ ORDER_LOG_SIZE: int
 ORDER_LOG_OFFSETS: dict[str, int]
 SAMPLE_SIZE: int
 SAMPLE_OFFSETS: dict[str, int]
+DECISION_SIZE: int
+DECISION_OFFSETS: dict[str, int]
 VIEW_SIZE: int
 VIEW_OFFSETS: dict[str, int]
 QUOTE_SIZE: int
+QUOTE_OFFSETS: dict[str, int]
+LADDER_MAX: int
+EXPLICIT_MAX: int
 SIGNAL_PARAMS_SIZE: int
 SIGNAL_NAMES: list[str]
 
 #: Enum values and error codes shared with Python (Kind, TradingStatus, OrderEvent,
-#: RejectReason, Wake, OrderState, ErrorCode): ``ENUMS[name][member] -> int``.
+#: RejectReason, Wake, OrderState, OrderType, ErrorCode): ``ENUMS[name][member] -> int``.
 ENUMS: dict[str, dict[str, int]]
 
 # Latency model family (cpp/include/mmsim/latency.hpp).
@@ -92,6 +97,10 @@ class EngineConfig:
     signals: bool
     signal_params: SignalParams
     max_orders: int
+    ladder_levels: int
+    decision_log: bool
+    debug_early_event: int  # a test hook (mmsim.engine._deliver_early): -1 off
+    debug_early_ns: int
     def __init__(self) -> None: ...
 
 class StrategyAdapter:
@@ -102,9 +111,15 @@ class StrategyAdapter:
 class NativeStrategy(StrategyAdapter):
     def __init__(self, fn: int, params: npt.NDArray[np.float64], state: npt.NDArray[np.float64]) -> None: ...
 
+# on_fill / on_reject / on_expire(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts);
+# quote() returns None, a 4-tuple (the 1-level form) or the code 0/1 after writing the whole
+# QUOTE_DTYPE record `out` (a ladder and/or explicit orders).
+_UpdateCb = Callable[[int, int, int, int, int, int, int, int, int, int], None]
+
 class PythonStrategy(StrategyAdapter):
-    def __init__(self, quote: Callable[[], tuple[float, float, float, float] | None],
-                 on_fill: Callable[[int, int, int, int], None] | None, view: npt.NDArray[Any]) -> None: ...
+    def __init__(self, quote: Callable[[], tuple[float, float, float, float] | int | None],
+                 on_fill: _UpdateCb | None, on_reject: _UpdateCb | None, on_expire: _UpdateCb | None,
+                 view: npt.NDArray[Any], out: npt.NDArray[Any]) -> None: ...
 
 class Progress:
     """Events the exchange side has processed, polled from another thread."""
@@ -126,6 +141,8 @@ class RunOutput:
     def samples(self) -> npt.NDArray[Any]: ...
     @property
     def fill_signals(self) -> npt.NDArray[Any]: ...
+    @property
+    def decisions(self) -> npt.NDArray[Any]: ...
     position: int
     cash_ticks: int
     fees: float
@@ -140,5 +157,6 @@ class RunOutput:
 def run_many(events: npt.NDArray[Any], configs: list[EngineConfig], strategies: list[StrategyAdapter | None],
              progress: Progress | None = None, release_pages: bool = False,
              stop_on_error: bool = True) -> list[RunOutput]: ...
+def feed_deliveries(events: npt.NDArray[Any], feed: LatencyModel, seed: int) -> npt.NDArray[np.int64]: ...
 def compute_signals(arg0: npt.NDArray[Any], arg1: SignalParams) -> npt.NDArray[np.float64]: ...
 def replay_bbo(arg0: npt.NDArray[Any]) -> dict[str, npt.NDArray[np.int64]]: ...
