@@ -136,7 +136,7 @@ def curve(market: str, store: Any, n: int, repeat: int, tmp_path: Path) -> None:
     for turn in range(repeat):
         for k, (grid, size) in ways.items():
             out = tmp_path / f"{market}-{k}-{turn}"
-            sweep_passes._MARKET.clear()  # each sweep replays its store's mid once, as a fresh worker does
+            sweep_passes._BBO.clear()  # each sweep replays its store's book once, as a fresh worker does
             t0 = time.process_time()
             rows = _ok(run_sweep(grid, out=out, workers=0, pass_size=size))
             cpu[k] = min(cpu[k], time.process_time() - t0)

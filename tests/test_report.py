@@ -120,17 +120,27 @@ def test_the_report_intervals_are_scipy_student_t_intervals_bit_for_bit():
     assert (got["ci_low"], got["ci_high"]) == (float(want[0]), float(want[1]))
 
 
-def test_a_report_given_the_market_replayed_once_is_the_same_and_other_events_are_refused(hand):
+def test_a_report_given_the_book_replayed_once_is_the_same_and_other_events_are_refused(hand):
+    from mmsim.analysis.lookahead import audit_look_ahead
     from mmsim.errors import DataError
     from mmsim.report import Report
-    from mmsim.report.compute import compute_report, exchange_mid2
+    from mmsim.report.compute import compute_report
 
     ev, res = hand
-    shared = Report(compute_report(res, ev, horizons=["1s"], event_horizons=[1], market=exchange_mid2(ev)))
+    shared = Report(compute_report(res, ev, horizons=["1s"], event_horizons=[1], bbo=mmsim.replay_bbo(ev)))
     alone = report(res, ev, horizons=["1s"], event_horizons=[1])
     assert json.dumps(shared.data, sort_keys=True, default=str) == json.dumps(alone.data, sort_keys=True, default=str)
-    with pytest.raises(DataError, match=r"^report: market holds 5 events, the event array 6$"):
-        compute_report(res, ev, market=exchange_mid2(ev[:5]))
+    with pytest.raises(DataError, match=r"^report: the replayed book holds 5 events, the event array 6$"):
+        compute_report(res, ev, bbo=mmsim.replay_bbo(ev[:5]))
+    class Idle(mmsim.Strategy):
+        def quote(self, view):
+            return None
+
+    run = mmsim.run(ev, Idle(), mmsim.Config(decide_every=S // 2))
+    assert audit_look_ahead(run, ev).n_decisions > 3
+    assert audit_look_ahead(run, ev, bbo=mmsim.replay_bbo(ev)).to_dict() == audit_look_ahead(run, ev).to_dict()
+    with pytest.raises(DataError, match=r"^look-ahead audit: the replayed book holds 5 events, the event array 6$"):
+        audit_look_ahead(run, ev, bbo=mmsim.replay_bbo(ev[:5]))
 
 
 def test_hand_spread_decomposition(hand):

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..config import ReportConfig
 from ..errors import ConfigError, DataError
+from ..replay import replay_bbo
 from .markouts import (
     CONFIDENCE,
     GROUPS,
@@ -106,7 +107,7 @@ def compute_report(
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
     age_buckets: int = 5,
-    market: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    bbo: Mapping[str, np.ndarray] | None = None,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -132,10 +133,11 @@ def compute_report(
         Level of every confidence interval.
     age_buckets : int
         Quantile buckets of information age for the markout by age.
-    market : (exch_ts, mid2, valid), optional
-        :func:`exchange_mid2` of ``events``, when the caller has it already (a
-        sweep computes it once per event store for all its points); it must be
-        of these very events. Default: computed here.
+    bbo : mapping of arrays, optional
+        :func:`mmsim.replay_bbo` of ``events``, when the caller has it already (a
+        sweep replays each event store's book once for all its points' reports);
+        it must be of these very events. Default: replayed here (for the mid and
+        for the look-ahead audit).
 
     Returns
     -------
@@ -175,9 +177,9 @@ def compute_report(
     events = np.asarray(events)
     if events.shape[0] == 0:
         raise DataError("report: the event array is empty; a report needs the events the run replayed")
-    exch_ts, mid2, valid = exchange_mid2(events) if market is None else market  # the replay rejects unsorted events
-    if exch_ts.shape[0] != events.shape[0]:
-        raise DataError(f"report: market holds {exch_ts.shape[0]} events, the event array {events.shape[0]}")
+    if bbo is None:
+        bbo = replay_bbo(events)  # the engine's replay rejects unsorted events
+    exch_ts, mid2, valid = exchange_mid2(events, bbo)
 
     fills = np.asarray(_get(result, "fills", np.zeros(0)))
     tick_value = float(_get(result, "tick_value", 1.0))
@@ -258,7 +260,7 @@ def compute_report(
         result, exch_ts, f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(age_buckets), confidence)
     from ..analysis.lookahead import audit_look_ahead
 
-    audit = audit_look_ahead(result, events)
+    audit = audit_look_ahead(result, events, bbo=bbo)
 
     meta = dict(getattr(result, "meta", None) or {})
     from .. import __version__

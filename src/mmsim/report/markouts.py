@@ -102,13 +102,17 @@ def parse_horizons(
     return [Horizon("time", h) for h in time_h], [Horizon("events", k) for k in sorted(ev)], toxic
 
 
-def exchange_mid2(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def exchange_mid2(events: np.ndarray, bbo: Mapping[str, np.ndarray] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replay the exchange book's top and return twice its mid after every event.
 
     Parameters
     ----------
     events : ndarray of EVENT_DTYPE
         The run's events, sorted by ``exch_ts``.
+    bbo : mapping of arrays, optional
+        :func:`mmsim.replay_bbo` of ``events``, when the caller has it already
+        (a sweep replays each store's book once for every point's report).
 
     Raises
     ------
@@ -125,7 +129,11 @@ def exchange_mid2(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     valid : bool ndarray
         True where both sides of the book are present.
     """
-    bbo = replay_bbo(events)
+    if bbo is None:
+        bbo = replay_bbo(events)
+    elif len(bbo["best_bid"]) != len(events):
+        raise DataError(f"report: the replayed book holds {len(bbo['best_bid'])} events, the event array "
+                        f"{len(events)}")
     bid = np.asarray(bbo["best_bid"], dtype=np.int64)
     ask = np.asarray(bbo["best_ask"], dtype=np.int64)
     valid = (bid != INT64_MIN) & (ask != INT64_MAX)

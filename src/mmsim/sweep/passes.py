@@ -37,8 +37,8 @@ MAX_PASS = 16
 _STORES: dict[str, Any] = {}
 # Per store and bucket length: what a comparison needs of the events (computed once).
 _PAIRED: dict[str, Any] = {}
-# Per store: the exchange mid after every event, which every point's report reads (computed once).
-_MARKET: dict[str, Any] = {}
+# Per store: the exchange book's top after every event, which every point's report reads (replayed once).
+_BBO: dict[str, Any] = {}
 # Set in local worker processes: records go to the parent through it as each point is done.
 _QUEUE: Any = None
 
@@ -270,14 +270,14 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _point_report(result: Any, store: Any, config: RunConfig) -> Any:
-    from ..report.compute import exchange_mid2
+    from ..replay import replay_bbo
     from ..runner import point_report
 
-    market = _MARKET.get(config.data)
-    if market is None:
+    bbo = _BBO.get(config.data)
+    if bbo is None:
         events = store.events if hasattr(store, "events") and hasattr(store, "meta") else store
-        market = _MARKET[config.data] = exchange_mid2(np.asarray(events))
-    return point_report(result, store, config, signals=False, market=market)
+        bbo = _BBO[config.data] = replay_bbo(np.asarray(events))
+    return point_report(result, store, config, signals=False, decisions=False, bbo=bbo)
 
 
 def _own_error(exc: BaseException | None, k: int, strategy: Any) -> BaseException:
