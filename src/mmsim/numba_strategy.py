@@ -355,7 +355,8 @@ class NumbaStrategyType:
         setattr(module, "rule", self.rule)  # noqa: B010  # the generated module reads it at compile time
         try:
             return _retry_without_stale_caches(
-                self.rule, lambda: numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback))
+                self.rule, lambda: numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback),
+                lambda: numba.cfunc(sig, cache=False)(module.callback))
         except Exception as exc:
             raise self._compile_error(exc) from exc
 
