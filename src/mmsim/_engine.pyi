@@ -92,6 +92,8 @@ class EngineConfig:
     signals: bool
     signal_params: SignalParams
     max_orders: int
+    l3_behind_fill: int
+    check_invariants: bool
     def __init__(self) -> None: ...
 
 class StrategyAdapter:
