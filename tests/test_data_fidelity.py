@@ -334,11 +334,46 @@ def test_two_databento_files_each_start_a_new_book(tmp_path):
         (t2, "ADD", 1, 19199, 1, 13), (NS0 + 10_100, "DELETE", 1, 19199, 1, 13),
     ]
     assert st.meta["quirks"]["snapshot_orders"] == 5
-    # Each file's part replays on its own book (the engine empties its order map on
-    # CLEAR in a later change; until then a replay of the whole store fails).
-    ev = np.asarray(st.events)
-    r = mmsim.replay_bbo(np.ascontiguousarray(ev[4:]))
-    assert (int(r["best_bid"][-1]), int(r["bid_qty"][-1]), int(r["best_ask"][-1])) == (19200, 3, 19201)
+    # The whole store replays as one book: the second file's CLEAR empties the order map,
+    # so its snapshot re-lists 11, 12 and 13 (same ids, same prices: they keep their priority).
+    r = mmsim.replay_bbo(st)
+    assert (int(r["best_bid"][7]), int(r["bid_qty"][7]), int(r["best_ask"][7])) == (19200, 3, 19201)
+    assert (int(r["best_bid"][-1]), int(r["bid_qty"][-1])) == (19200, 3)
+
+
+def test_two_databento_files_replay_in_the_engine_with_priority_kept_across_the_boundary(tmp_path):
+    # Our bid 1 @ 4799.75 joins behind order 13 (the first file's snapshot). The second file's
+    # snapshot re-lists 13 at the same price: it keeps its place, ahead of us. So the sell that
+    # executes 13 at 10_200 passed nobody (no fill); order 14 joins behind us and its execution
+    # at 10_400 fills our lot. (Had the re-listed 13 joined behind us, we would fill at 10_200.)
+    day1 = mbo_csv(tmp_path / "a.csv", [
+        (0, "A", "B", "4800.00", 2, 11, SNAP),
+        (0, "A", "B", "4799.75", 1, 13, SNAP),
+        (0, "A", "A", "4800.25", 1, 12, SNAP | dbt.F_LAST),
+    ])
+    day2 = mbo_csv(tmp_path / "b.csv", [
+        (10_000, "A", "B", "4800.00", 2, 11, SNAP),
+        (10_000, "A", "B", "4799.75", 1, 13, SNAP),
+        (10_000, "A", "A", "4800.25", 1, 12, SNAP | dbt.F_LAST),
+        (10_100, "C", "B", "4800.00", 2, 11, 130),
+        (10_200, "T", "A", "4799.75", 1, 0, 0),
+        (10_200, "F", "B", "4799.75", 1, 13, 0),
+        (10_200, "C", "B", "4799.75", 1, 13, 130),
+        (10_300, "A", "B", "4799.75", 1, 14, 130),
+        (10_400, "T", "A", "4799.75", 1, 0, 0),
+        (10_400, "F", "B", "4799.75", 1, 14, 0),
+        (10_400, "C", "B", "4799.75", 1, 14, 130),
+    ])
+    st = convert([day1, day2], tmp_path / "s", format="databento", tick_size=0.25)
+
+    class BidOne(mmsim.Strategy):
+        def quote(self, view):
+            return mmsim.Quote(19199, 1, 0, 0)
+
+    cfg = mmsim.Config(signals=mmsim.SignalConfig(enabled=False), check_invariants=True)
+    res = mmsim.run(st, BidOne(), cfg)
+    assert res.n_events == len(st)
+    assert [(int(f["exch_ts"]), int(f["price"]), int(f["qty"])) for f in res.fills] == [(NS0 + 10_400, 19199, 1)]
 
 
 def test_two_lobster_days_relist_an_order_id_still_resting(tmp_path):
