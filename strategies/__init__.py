@@ -16,5 +16,6 @@ avellaneda_stoikov  Avellaneda-Stoikov (2008) reservation price/spread   ``avell
 glft                Gueant-Lehalle-Fernandez-Tapia (2013) closed form    ``glft``
 signal_skew         shift quotes by microprice, imbalance and OFI        ``signal_skew``
 toxicity_pull       widen or pull a side on informed-flow signals        ``toxicity_pull``
+ladder_flatten      two-level ladder; an IOC toward flat past a limit    ``ladder_flatten``
 ==================  ===================================================  ==================
 """

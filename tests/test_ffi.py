@@ -7,7 +7,16 @@ import pytest
 
 import mmsim
 from mmsim import _engine
-from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, QUOTE_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
+from mmsim.records import (
+    EXPLICIT_MAX,
+    FILL_DTYPE,
+    LADDER_MAX,
+    ORDER_LOG_DTYPE,
+    QUOTE_DTYPE,
+    SAMPLE_DTYPE,
+    SIGNAL_NAMES,
+    VIEW_DTYPE,
+)
 
 
 @pytest.mark.parametrize(
@@ -18,8 +27,9 @@ from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, QUOTE_DTYPE, SAMPLE_DTYPE
         (FILL_DTYPE, _engine.FILL_SIZE, _engine.FILL_OFFSETS),
         (ORDER_LOG_DTYPE, _engine.ORDER_LOG_SIZE, _engine.ORDER_LOG_OFFSETS),
         (SAMPLE_DTYPE, _engine.SAMPLE_SIZE, _engine.SAMPLE_OFFSETS),
+        (QUOTE_DTYPE, _engine.QUOTE_SIZE, _engine.QUOTE_OFFSETS),
     ],
-    ids=["event", "view", "fill", "order-log", "sample"],
+    ids=["event", "view", "fill", "order-log", "sample", "quote"],
 )
 def test_numpy_dtype_matches_cpp_struct(dtype, size, offsets):
     assert dtype.itemsize == size
@@ -39,8 +49,32 @@ def test_view_signal_fields_follow_the_rust_slot_order():
 
 
 def test_quote_and_signal_params_sizes():
-    assert QUOTE_DTYPE.itemsize == _engine.QUOTE_SIZE == 32
+    # 4 scalars, 3 counts, 5 x 4 explicit-order fields, 4 x 16 ladder entries; 8 bytes each.
+    assert QUOTE_DTYPE.itemsize == _engine.QUOTE_SIZE == 8 * (4 + 3 + 5 * 4 + 4 * 16) == 728
     assert _engine.SIGNAL_PARAMS_SIZE == 80
+
+
+def test_record_sizes_with_ladder_fields():
+    # order_type and level sit in what was padding; tag is a new int64 at the end.
+    assert FILL_DTYPE.itemsize == _engine.FILL_SIZE == 96
+    assert ORDER_LOG_DTYPE.itemsize == _engine.ORDER_LOG_SIZE == 64
+    assert FILL_DTYPE.fields["order_type"][1] == 83 and FILL_DTYPE.fields["level"][1] == 84
+    assert FILL_DTYPE.fields["tag"][1] == 88 and ORDER_LOG_DTYPE.fields["tag"][1] == 56
+
+
+def test_ladder_and_order_arrays_have_the_engines_bounds():
+    assert (LADDER_MAX, EXPLICIT_MAX) == (_engine.LADDER_MAX, _engine.EXPLICIT_MAX) == (16, 4)
+    for name in ("bid_ladder_px", "bid_ladder_qty", "bid_ladder_leaves", "bid_ladder_state",
+                 "ask_ladder_px", "ask_ladder_qty", "ask_ladder_leaves", "ask_ladder_state"):
+        assert VIEW_DTYPE.fields[name][0].shape == (LADDER_MAX,), name
+    for name in ("bid_ladder_px", "bid_ladder_qty", "ask_ladder_px", "ask_ladder_qty"):
+        assert QUOTE_DTYPE.fields[name][0].shape == (LADDER_MAX,), name
+    for name in ("order_type", "order_side", "order_px", "order_qty", "order_tag"):
+        assert QUOTE_DTYPE.fields[name][0].shape == (EXPLICIT_MAX,), name
+    # The config's bound is the engine's.
+    with pytest.raises(mmsim.ConfigError, match="ladder_levels"):
+        mmsim.Config(ladder_levels=LADDER_MAX + 1)
+    assert mmsim.Config(ladder_levels=LADDER_MAX).ladder_levels == LADDER_MAX
 
 
 def test_kind_enum_matches_the_engine():
@@ -65,8 +99,9 @@ def test_kind_enum_matches_the_engine():
         (mmsim.records.RejectReason, "RejectReason"),
         (mmsim.records.Wake, "Wake"),
         (mmsim.records.OrderState, "OrderState"),
+        (mmsim.records.OrderType, "OrderType"),
     ],
-    ids=["Kind", "TradingStatus", "OrderEvent", "RejectReason", "Wake", "OrderState"],
+    ids=["Kind", "TradingStatus", "OrderEvent", "RejectReason", "Wake", "OrderState", "OrderType"],
 )
 def test_python_enums_equal_the_engines(py_enum, name):
     """Each IntEnum has exactly the C++ enum's members, by name and value (one definition, in C++)."""
@@ -77,5 +112,5 @@ def test_engine_error_codes_are_the_ones_mmsim_engine_reads():
     from mmsim import engine
 
     assert dict(_engine.ENUMS["ErrorCode"]) == {"PYTHON_ERROR": -1, "BAD_QUOTE": -2, "TOO_MANY_ORDERS": -3,
-                                                 "NO_PROGRESS": -4}
+                                                 "NO_PROGRESS": -4, "BAD_ORDER": -5}
     assert engine._CODE == _engine.ENUMS["ErrorCode"]

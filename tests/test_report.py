@@ -27,7 +27,7 @@ I64_MAX = np.iinfo(np.int64).max
 
 def fill(ts, side, price, qty, bid, ask, *, fee=0.0, maker=True, after_cancel=False, oid=1):
     """One FILL_DTYPE row as a tuple (position and leaves are not read by the report)."""
-    return (ts, ts, oid, price, qty, 0, 0, bid, ask, fee, side, maker, after_cancel)
+    return (ts, ts, oid, price, qty, 0, 0, bid, ask, fee, side, maker, after_cancel, 1, 0, 0)  # a LIMIT order, level 0
 
 
 def result_of(fills, *, tick_value=1.0, orders=None, samples=None, signals=None, config=None, **over):
@@ -396,6 +396,96 @@ def test_pnl_reconciles_exactly_on_the_synthetic_market(seed):
     assert p["total"] == p["spread_capture"] + p["inventory"] - p["fees"]
     assert p["fees"] == pytest.approx(res.fees, rel=1e-12, abs=1e-12)
     assert p["position"] == res.position
+
+
+class RandomLadder(mmsim.Strategy):
+    """Seeded random ladders (0..3 levels a side, unsorted, repeated prices, zero sizes) and, one call in ten,
+    a random explicit order (IOC, FOK or market, either side, a random tag)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.reset()
+
+    def reset(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def quote(self, view):
+        if view.bid_qty <= 0 or view.ask_qty <= 0:
+            return None
+        r = self.rng
+
+        def levels(best, sign):
+            return [(best - sign * int(r.integers(0, 5)), int(r.integers(0, 300))) for _ in range(r.integers(0, 4))]
+
+        orders = []
+        if r.random() < 0.1:
+            side = int(r.choice([-1, 1]))
+            px = (view.best_ask if side > 0 else view.best_bid) + side * int(r.integers(-1, 3))
+            kind = int(r.integers(0, 3))
+            make = (mmsim.Order.ioc, mmsim.Order.fok)[kind] if kind < 2 else None
+            qty = int(r.integers(1, 400))
+            tag = int(r.integers(1, 1 << 40))
+            orders.append(make(side, px, qty, tag) if make else mmsim.Order.market(side, qty, tag))
+        if r.random() < 0.2:
+            return mmsim.Quote.keep(orders=orders)
+        return mmsim.Quote.ladder(bids=levels(view.best_bid, 1), asks=levels(view.best_ask, -1), orders=orders)
+
+
+def check_reconciles(res, ev, end2):
+    """The exact PnL split against an independent total (cash and position at the last mid, half-ticks)."""
+    p = report(res, ev, horizons=["1s"], event_horizons=[10], signal_buckets=3).data
+    h = p["pnl"]["half_ticks"]
+    assert h["total_before_fees"] == 2 * res.cash_ticks + res.position * end2
+    assert h["spread_capture"] + h["inventory"] == h["total_before_fees"]
+    assert p["pnl"]["total"] == p["pnl"]["spread_capture"] + p["pnl"]["inventory"] - p["pnl"]["fees"]
+    assert p["pnl"]["fees"] == pytest.approx(res.fees, rel=1e-12, abs=1e-12)
+    assert p["pnl"]["position"] == res.position
+    # The explicit orders' fills are taker fills (with a crossing quote's when post_only is off),
+    # counted and marked out as such.
+    f = res.fills
+    taker, explicit = ~f["maker"], f["order_type"] != mmsim.records.OrderType.LIMIT
+    assert explicit.any() and taker[explicit].all() and (f["level"][explicit] == -1).all()
+    assert (f["tag"][explicit] >= 1).all() and (f["tag"][~explicit] == 0).all()
+    assert (f["level"][~explicit] >= 0).all() and (f["level"][~explicit] >= 1).any()
+    if res.config.post_only:
+        assert np.array_equal(taker, explicit)
+    assert p["fills"]["taker_count"] == int(taker.sum()) and p["fills"]["taker_qty"] == int(f["qty"][taker].sum())
+    marks = p["markouts"][1]["groups"]  # the 10-event horizon: every fill but the last few has one
+    assert marks["maker"]["n"] + marks["taker"]["n"] == marks["all"]["n"] and marks["taker"]["n"] > 0
+    return p
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pnl_reconciles_exactly_with_ladders_and_explicit_orders_on_real_data(seed):
+    ev, _, book = amzn()
+    _, msg_ts, _ = amzn()
+    rng = np.random.default_rng(3000 + seed)
+    start = int(np.searchsorted(ev["exch_ts"], ev["exch_ts"][int(rng.integers(0, ev.shape[0] - 20_000))]))
+    stop = int(np.searchsorted(ev["exch_ts"], ev["exch_ts"][start + 20_000]))
+    part = np.ascontiguousarray(ev[start:stop])
+    cfg = mmsim.Config(
+        tick_size=0.01, ladder_levels=3, post_only=bool(seed % 2), decide_every=int(rng.choice([100_000_000, S])),
+        fees=mmsim.FeeConfig(maker_bps=-0.2, taker_bps=0.3, taker_per_lot=0.0005),
+        latency=mmsim.LatencyConfig(feed=int(rng.integers(0, 5_000_000)), entry=int(rng.integers(0, 5_000_000)),
+                                    response=int(rng.integers(0, 5_000_000))),
+    )
+    res = mmsim.run(part, RandomLadder(seed), cfg)
+    assert len(res.fills) > 50
+    row = np.searchsorted(msg_ts, part["exch_ts"][-1], side="right") - 1
+    check_reconciles(res, part, int(book[row, 0] // 100 + book[row, 2] // 100))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pnl_reconciles_exactly_with_ladders_and_explicit_orders_on_the_synthetic_market(seed):
+    from conftest import synth_day
+
+    day = synth_day("l3")
+    cfg = mmsim.Config(tick_size=0.01, ladder_levels=3, post_only=bool(seed % 2), decide_every=50_000_000,
+                       fees=mmsim.FeeConfig(maker_bps=-0.2, taker_bps=0.3, maker_per_lot=0.001),
+                       latency=mmsim.LatencyConfig(feed=1_000_000 * seed, entry=200_000, response=200_000))
+    res = mmsim.run(day.events, RandomLadder(seed), cfg)
+    assert len(res.fills) > 50
+    check_reconciles(res, day.events, int(day.best_bid[-1] + day.best_ask[-1]))
 
 
 def numpy_markouts(times, mid2, end_ts, fills, h_ns):

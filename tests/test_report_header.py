@@ -47,12 +47,12 @@ def _header_lines(rep, width: int = 200) -> list[str]:
 
 
 def _order_log(sent: int, rejects: dict[int, int], cancels: int, cancel_rejects: dict[int, int]) -> np.ndarray:
-    rows = [(i, i, i, 100, 1, 1, int(OrderEvent.SENT), 1, 0) for i in range(sent)]
+    rows = [(i, i, i, 100, 1, 1, int(OrderEvent.SENT), 1, 0, 1, 0, 0) for i in range(sent)]
     for reason, n in rejects.items():
-        rows += [(i, i, i, 100, 1, 1, int(OrderEvent.REJECTED), 1, reason) for i in range(n)]
-    rows += [(i, i, i, 100, 1, 1, int(OrderEvent.CANCEL_SENT), 1, 0) for i in range(cancels)]
+        rows += [(i, i, i, 100, 1, 1, int(OrderEvent.REJECTED), 1, reason, 1, 0, 0) for i in range(n)]
+    rows += [(i, i, i, 100, 1, 1, int(OrderEvent.CANCEL_SENT), 1, 0, 1, 0, 0) for i in range(cancels)]
     for reason, n in cancel_rejects.items():
-        rows += [(i, i, i, 100, 1, 0, int(OrderEvent.CANCEL_REJECTED), 1, reason) for i in range(n)]
+        rows += [(i, i, i, 100, 1, 0, int(OrderEvent.CANCEL_REJECTED), 1, reason, 1, 0, 0) for i in range(n)]
     return np.array(rows, dtype=ORDER_LOG_DTYPE)
 
 
@@ -197,6 +197,7 @@ def test_the_header_states_what_was_run(stores):
     assert s["queue"] == "power(2)"
     assert s["fees"] == "maker -0.5 bps, taker 7 bps (negative: a rebate)"
     assert s["post_only"] is True and s["decide_every"] == "100ms"
+    assert s["max_orders"] == 64 and s["ladder_levels"] == 1
     assert s["mmsim_version"] == mmsim.__version__
     assert s["config_digest"] == cfg.digest() and s["digest_of"] == "run config"
     assert mmsim.RunConfig.from_dict(s["config"]) == cfg  # the resolved config, whole
@@ -227,6 +228,7 @@ CHANGES = {
     "strategy parameter": {"strategy.params.half_spread": 2},
     "post-only": {"post_only": False},
     "timer": {"decide_every": "10ms"},
+    "ladder levels": {"ladder_levels": 2},
 }
 
 

@@ -65,7 +65,7 @@ def check_against_separate_runs(events, runs) -> list[mmsim.Result]:
 
 
 def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list[tuple]:
-    """Seven runs that share nothing but the events.
+    """Ten runs that share nothing but the events.
 
     Timers are set from the data's span (a timer fires through gaps in the data: the
     Databento file's snapshot is 22 hours before its trading), about 10,000 to 60,000 ticks.
@@ -73,6 +73,8 @@ def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list
     p = {"size": size, "max_position": max_position}
     timer = [max(1_000_000, span_ns // k) for k in (40_000, 60_000, 10_000)]
     fixed = load_strategy("fixed_spread", {"half_spread": 1, "size": size})
+    ladder = {"half_spread": 1, "size": size, "outer_size": 2 * size, "skew": 0.02, "max_position": max_position,
+              "flatten_at": max_position // 2, "flatten_to": 0}
     return [
         (fixed, config(feed=0, decide_every=timer[0])),
         (load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.02, **p}),
@@ -92,6 +94,12 @@ def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list
                 contract_size=2.0, signals=mmsim.SignalConfig(enabled=False))),
         # One numba strategy object in two runs is fine: each run gets its own state.
         (fixed, config(feed="5ms", max_orders=16)),
+        # Ladders (two levels a side) with IOCs toward flat past half the limit, on both paths,
+        # and a 1-level strategy under a ladder config, beside the 1-level runs.
+        (load_strategy("ladder_flatten", ladder), config(feed=2_000_000, ladder_levels=2,
+                                                         fees=mmsim.FeeConfig(maker_bps=-0.5, taker_bps=7.0))),
+        (load_strategy("ladder_flatten", ladder).python(), config(feed="10ms", ladder_levels=3, decide_every=timer[0])),
+        (fixed, config(feed="3ms", ladder_levels=16)),
     ]
 
 

@@ -97,7 +97,10 @@ def test_callback_writes_the_quote_and_keeps_state_across_calls():
     assert state.dtype == np.float64 and list(state) == [0.0, 0.0, 0.0]
     code, out = call_native(s, book_view(), state)
     assert code == 1
-    assert tuple(out) == (100.5, 1.0, 103.5, 1.0)
+    assert tuple(out[["bid_px", "bid_qty", "ask_px", "ask_qty"]].item()) == (100.5, 1.0, 103.5, 1.0)
+    # The rest of the record (ladder, explicit orders) is left as the engine handed it: zero.
+    rest = [n for n in QUOTE_DTYPE.names if n not in ("bid_px", "bid_qty", "ask_px", "ask_qty")]
+    assert all(not np.any(out[n]) for n in rest)
     call_native(s, book_view(), state)
     assert state[0] == 2.0  # the engine's array is the rule's state
     assert list(s._mmsim_native_()[2]) == [0.0, 0.0, 0.0]  # each run starts from zero
@@ -426,7 +429,7 @@ def test_every_reference_strategy_is_an_installed_entry_point():
                  if isinstance(resolve_strategy(f"strategies/{path.name}:{n}", base_dir=ROOT), NumbaStrategyType)]
         assert len(types) == 1, (path.name, types)
         expected[path.stem] = f"mmsim.strategies.{path.stem}:{types[0]}"
-    assert len(expected) == 7
+    assert len(expected) == 8  # seven 1-level quoters and the ladder (ladder_flatten)
     assert project["project"].get("entry-points", {}).get("mmsim.strategies") == expected
 
 
@@ -479,7 +482,11 @@ def test_one_file_under_two_module_names_in_two_processes(tmp_path):
     env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
     by_path = ("from mmsim.plugins import load_strategy; s = load_strategy('pkg/mm.py:MM'); s.python(); print('ok')")
     by_import = "import pkg.mm; s = pkg.mm.MM(); s.python(); print('ok')"
-    for code in (by_path, by_import, by_path):
+    # Both names in one process: the callback compiled for one links the rule cached under
+    # the other, and is cached so; a process with one name only must still load or recompile.
+    both = ("from mmsim.plugins import load_strategy; load_strategy('pkg/mm.py:MM'); import pkg.mm; pkg.mm.MM(); "
+            "print('ok')")
+    for code in (by_path, by_import, by_path, both, by_import, both, by_path):
         proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
         assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
 

@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, shared_data, synth_day
+
+import mmsim
 from mmsim.plugins import resolve_strategy
 from mmsim.records import QUOTE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
 
@@ -39,6 +41,8 @@ REFERENCE = [
     ("toxicity_pull.py", "ToxicityPull", {"half_spread": 2.0, "skew": 0.2, "trade_flow_threshold": 60.0,
                                           "ofi_threshold": 80.0, "hawkes_threshold": 4.0, "widen_at": 0.4,
                                           "widen_ticks": 2.0, "cooldown_ms": 50.0}),
+    ("ladder_flatten.py", "LadderFlatten", {"half_spread": 1.5, "level_gap": 2.0, "size": 2.0, "outer_size": 3.0,
+                                            "skew": 0.3, "max_position": 10.0, "flatten_at": 7.0, "flatten_to": 2.0}),
 ]
 
 
@@ -116,6 +120,11 @@ def run_callback(strategy, views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, quotes
 
 
+def scalars(quote) -> tuple:
+    """The 1-level form's four fields of a QUOTE_DTYPE record."""
+    return tuple(quote[["bid_px", "bid_qty", "ask_px", "ask_qty"]].item())
+
+
 def run_python(strategy, views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     strategy.reset()
     codes = np.zeros(len(views), dtype=np.int64)
@@ -124,9 +133,12 @@ def run_python(strategy, views: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in range(len(views)):
         rec[()] = views[i]
         q = strategy.quote(rec)
-        if q is not None:
+        if isinstance(q, mmsim.Ladder):  # a ladder or explicit orders: the record as the engine gets it
+            codes[i] = q.write(quotes[i:i + 1].reshape(()))
+        elif q is not None:
             codes[i] = 1
-            quotes[i] = tuple(q)
+            for name, value in zip(("bid_px", "bid_qty", "ask_px", "ask_qty"), q):
+                quotes[name][i] = value
     return codes, quotes
 
 
@@ -145,10 +157,13 @@ def test_three_paths_give_identical_quotes(request, market, filename, name, para
         for field in QUOTE_DTYPE.names:
             np.testing.assert_array_equal(quotes_p[field], quotes_c[field], err_msg=f"{field} pure={pure}")
     q = quotes_c[codes_c == 1]
-    assert np.all(q["bid_px"] < q["ask_px"])
+    ladder = q["n_bid_levels"] > 0  # the ladder form: its first levels are the inner quotes
+    assert np.all(np.where(ladder, q["bid_ladder_px"][:, 0], q["bid_px"]) < np.where(ladder, q["ask_ladder_px"][:, 0],
+                                                                                     q["ask_px"]))
     for field in QUOTE_DTYPE.names:
         assert np.all(np.isfinite(q[field])) and np.all(q[field] == np.round(q[field])), field
     assert np.all(q["bid_qty"] >= 0) and np.all(q["ask_qty"] >= 0)
+    assert np.all(q["bid_ladder_qty"] >= 0) and np.all(q["ask_ladder_qty"] >= 0)
 
 
 def test_inventory_skew_by_hand():
@@ -161,7 +176,7 @@ def test_inventory_skew_by_hand():
     s = kind.python(pure=True, half_spread=1.5, skew=0.5, size=3, max_position=9)
     assert tuple(s.quote(v)) == (996.0, 1.0, 1001.0, 3.0)
     codes, quotes = run_callback(kind(half_spread=1.5, skew=0.5, size=3, max_position=9), v.reshape(1))
-    assert codes[0] == 1 and tuple(quotes[0]) == (996.0, 1.0, 1001.0, 3.0)
+    assert codes[0] == 1 and scalars(quotes[0]) == (996.0, 1.0, 1001.0, 3.0)
 
 
 def test_join_best_by_hand():
@@ -172,7 +187,7 @@ def test_join_best_by_hand():
     s = kind.python(pure=True, size=3)
     assert tuple(s.quote(v)) == (1000.0, 3.0, 1004.0, 3.0)  # the position (37) changes nothing
     codes, quotes = run_callback(kind(size=3), v.reshape(1))
-    assert codes[0] == 1 and tuple(quotes[0]) == (1000.0, 3.0, 1004.0, 3.0)
+    assert codes[0] == 1 and scalars(quotes[0]) == (1000.0, 3.0, 1004.0, 3.0)
     for field, value in (("best_ask", 1000), ("n_live_orders", 3), ("ask_qty", 0)):
         w = v.copy()
         w[field] = value
@@ -239,3 +254,30 @@ def test_signal_skew_by_hand():
     assert tuple(s.quote(v)) == (207.0, 1.0, 212.0, 1.0)
     v["ofi"] = 20.0  # + 3 * tanh(2) = 2.892: fair 212.49 -> bid floor(210.49) clamped to 209, ask ceil(214.49)
     assert tuple(s.quote(v)) == (209.0, 1.0, 215.0, 1.0)
+
+
+def test_ladder_flatten_by_hand():
+    """Two levels a side, capped by the position limit, and an IOC toward flat past flatten_at."""
+    import mmsim
+
+    kind = load_reference("ladder_flatten.py", "LadderFlatten")
+    params = dict(half_spread=1.5, level_gap=2.0, size=2.0, outer_size=3.0, skew=0.5, max_position=10.0,
+                  flatten_at=8.0, flatten_to=2.0, slippage=1.0)
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"], v["position"] = 1000, 1004, 5, 5, 9
+    # r = 1002 - 0.5 * 9 = 997.5: bid floor(996) = 996, ask ceil(999) = 999 -> 1001 (post-only).
+    # Room to buy 10 - 9 = 1: bid sizes 1 and 0; to sell 19: 2 and 3. Past 8 lots: sell IOC of
+    # 9 - 2 = 7 at best bid - 1 = 999, tag 1 (the first flattening order).
+    expect = mmsim.Quote.ladder(bids=[(996, 1), (994, 0)], asks=[(1001, 2), (1003, 3)],
+                                orders=[mmsim.Order.ioc(-1, 999, 7, tag=1)])
+    for pure in (True, False):
+        assert kind.python(pure=pure, **params).quote(v) == expect
+    codes, quotes = run_callback(kind(**params), v.reshape(1))
+    assert codes[0] == 1 and quotes[0]["n_orders"] == 1 and quotes[0]["order_tag"][0] == 1
+    assert list(quotes[0]["bid_ladder_px"][:2]) == [996, 994] and list(quotes[0]["ask_ladder_qty"][:2]) == [2, 3]
+    # An IOC already in flight: no second one; the ladder alone.
+    v["n_explicit_live"] = 1
+    assert kind.python(pure=True, **params).quote(v) == mmsim.Quote.ladder(bids=expect.bids, asks=expect.asks)
+    # A replacement in flight (5 target orders live): keep the targets; the IOC still goes.
+    v["n_explicit_live"], v["n_live_orders"] = 0, 5
+    assert kind.python(pure=True, **params).quote(v) == mmsim.Quote.keep(orders=expect.orders)

@@ -51,16 +51,28 @@ struct NativeStrategy final : StrategyAdapter {
     py::array_t<double, py::array::c_style> params_, state_;
 };
 
-// Python: quote_cb() -> None | (bid_px, bid_qty, ask_px, ask_qty), reading the view from
-// `view` (a VIEW_DTYPE record this adapter fills before each call); fill_cb(side, px, qty,
-// exch_ts) or None. Called with the GIL. Exceptions are kept by the Python side (which
-// knows the strategy); here they only become an error code.
+// Python: quote_cb() -> None | (bid_px, bid_qty, ask_px, ask_qty) | 0 | 1, reading the view
+// from `view` (a VIEW_DTYPE record this adapter fills before each call); an int means the
+// callback wrote the whole Quote into `out` (a QUOTE_DTYPE record: a ladder, explicit
+// orders) and is the return code. fill_cb / reject_cb / expire_cb(order_id, tag, order_type,
+// level, side, price, qty, leaves, reason, exch_ts), or None. Called with the GIL.
+// Exceptions are kept by the Python side (which knows the strategy); here they only become
+// an error code.
 struct PythonStrategy final : StrategyAdapter {
-    PythonStrategy(py::object quote_cb, py::object fill_cb, py::array view)
-        : quote_cb_(std::move(quote_cb)), fill_cb_(std::move(fill_cb)), view_(std::move(view)) {
+    PythonStrategy(py::object quote_cb, py::object fill_cb, py::object reject_cb, py::object expire_cb, py::array view,
+                   py::array out)
+        : quote_cb_(std::move(quote_cb)),
+          fill_cb_(std::move(fill_cb)),
+          reject_cb_(std::move(reject_cb)),
+          expire_cb_(std::move(expire_cb)),
+          view_(std::move(view)),
+          out_(std::move(out)) {
         if (view_.nbytes() != static_cast<py::ssize_t>(sizeof(View)) || !view_.writeable())
             throw py::value_error("view must be one writeable VIEW_DTYPE record");
+        if (out_.nbytes() != static_cast<py::ssize_t>(sizeof(Quote)) || !out_.writeable())
+            throw py::value_error("out must be one writeable QUOTE_DTYPE record");
         view_ptr_ = view_.mutable_data();
+        out_ptr_ = out_.mutable_data();
     }
     static int64_t quote(void *user, const View *v, Quote *out) {
         auto *s = static_cast<PythonStrategy *>(user);
@@ -69,6 +81,10 @@ struct PythonStrategy final : StrategyAdapter {
         try {
             py::object r = s->quote_cb_();
             if (r.is_none()) return QuoteNoChange;
+            if (py::isinstance<py::int_>(r)) {
+                std::memcpy(out, s->out_ptr_, sizeof(Quote));
+                return r.cast<int64_t>();
+            }
             py::tuple t = r.cast<py::tuple>();
             out->bid_px = t[0].cast<double>();
             out->bid_qty = t[1].cast<double>();
@@ -81,20 +97,28 @@ struct PythonStrategy final : StrategyAdapter {
             return kPythonErrorCode;
         }
     }
-    static int64_t fill(void *user, int64_t side, int64_t price, int64_t qty, int64_t exch_ts) {
+    template <py::object PythonStrategy::*cb>
+    static int64_t update(void *user, const OrderUpdate *u) {
         auto *s = static_cast<PythonStrategy *>(user);
         py::gil_scoped_acquire gil;
         try {
-            s->fill_cb_(static_cast<int>(side), price, qty, exch_ts);
+            (s->*cb)(u->order_id, u->tag, u->order_type, u->level, u->side, u->price, u->qty, u->leaves, u->reason,
+                     u->exch_ts);
             return 0;
         } catch (py::error_already_set &) {
             return kPythonErrorCode;
         }
     }
-    Strategy strategy() override { return Strategy{quote, fill_cb_.is_none() ? nullptr : fill, this}; }
-    py::object quote_cb_, fill_cb_;
-    py::array view_;
-    void *view_ptr_;
+    Strategy strategy() override {
+        Strategy st{quote, nullptr, this};
+        if (!fill_cb_.is_none()) st.on_fill = update<&PythonStrategy::fill_cb_>;
+        if (!reject_cb_.is_none()) st.on_reject = update<&PythonStrategy::reject_cb_>;
+        if (!expire_cb_.is_none()) st.on_expire = update<&PythonStrategy::expire_cb_>;
+        return st;
+    }
+    py::object quote_cb_, fill_cb_, reject_cb_, expire_cb_;
+    py::array view_, out_;
+    void *view_ptr_, *out_ptr_;
 };
 
 struct Progress {
@@ -145,7 +169,8 @@ void bind_engine(py::module_ &m) {
                     throw py::value_error("l3_behind_fill must be 0 (remainder) or 1 (hftbacktest)");
                 c.l3_behind_fill = static_cast<L3BehindFill>(v);
             })
-        .def_readwrite("check_invariants", &EngineConfig::check_invariants);
+        .def_readwrite("check_invariants", &EngineConfig::check_invariants)
+        .def_readwrite("ladder_levels", &EngineConfig::ladder_levels);
 
     // ---- strategies (arguments of a run, never stored on the engine)
     py::class_<StrategyAdapter>(m, "StrategyAdapter");
@@ -153,7 +178,8 @@ void bind_engine(py::module_ &m) {
         .def(py::init<uintptr_t, py::array_t<double, py::array::c_style>, py::array_t<double, py::array::c_style>>(),
              py::arg("address"), py::arg("params"), py::arg("state"));
     py::class_<PythonStrategy, StrategyAdapter>(m, "PythonStrategy")
-        .def(py::init<py::object, py::object, py::array>(), py::arg("quote"), py::arg("on_fill"), py::arg("view"));
+        .def(py::init<py::object, py::object, py::object, py::object, py::array, py::array>(), py::arg("quote"),
+             py::arg("on_fill"), py::arg("on_reject"), py::arg("on_expire"), py::arg("view"), py::arg("out"));
 
     py::class_<Progress>(m, "Progress")
         .def(py::init<>())
@@ -249,7 +275,7 @@ void bind_engine(py::module_ &m) {
 
     // ---- enums and codes, once (mmsim.records and mmsim.engine build their IntEnums from these)
     py::dict enums = m.attr("ENUMS");
-    py::dict order_event, reject, wake, state, codes;
+    py::dict order_event, reject, wake, state, codes, order_type;
     order_event["SENT"] = static_cast<int>(OrderEvent::Sent);
     order_event["ACKED"] = static_cast<int>(OrderEvent::Acked);
     order_event["REJECTED"] = static_cast<int>(OrderEvent::Rejected);
@@ -271,6 +297,12 @@ void bind_engine(py::module_ &m) {
     wake["RESPONSE"] = static_cast<int64_t>(WakeResponse);
     wake["TIMER"] = static_cast<int64_t>(WakeTimer);
     wake["FILL"] = static_cast<int64_t>(WakeFill);
+    wake["REJECT"] = static_cast<int64_t>(WakeReject);
+    wake["EXPIRE"] = static_cast<int64_t>(WakeExpire);
+    order_type["LIMIT"] = static_cast<int64_t>(TypeLimit);
+    order_type["IOC"] = static_cast<int64_t>(TypeIoc);
+    order_type["FOK"] = static_cast<int64_t>(TypeFok);
+    order_type["MARKET"] = static_cast<int64_t>(TypeMarket);
     state["NONE"] = static_cast<int64_t>(StateNone);
     state["PENDING_NEW"] = static_cast<int64_t>(StatePendingNew);
     state["WORKING"] = static_cast<int64_t>(StateWorking);
@@ -279,14 +311,16 @@ void bind_engine(py::module_ &m) {
     codes["BAD_QUOTE"] = static_cast<int64_t>(kBadQuoteCode);
     codes["TOO_MANY_ORDERS"] = static_cast<int64_t>(kTooManyOrdersCode);
     codes["NO_PROGRESS"] = static_cast<int64_t>(kNoProgressCode);
+    codes["BAD_ORDER"] = static_cast<int64_t>(kBadOrderCode);
     enums["OrderEvent"] = order_event;
     enums["RejectReason"] = reject;
     enums["Wake"] = wake;
     enums["OrderState"] = state;
     enums["ErrorCode"] = codes;
+    enums["OrderType"] = order_type;
 
     // Field offsets of the structs shared with numpy/numba, for the layout tests.
-    py::dict view_off, fill_off, log_off, sample_off;
+    py::dict view_off, fill_off, log_off, sample_off, quote_off;
 #define MMSIM_OFF(d, T, f) d[#f] = offsetof(T, f)
     MMSIM_OFF(view_off, View, ts); MMSIM_OFF(view_off, View, reason); MMSIM_OFF(view_off, View, best_bid);
     MMSIM_OFF(view_off, View, best_ask); MMSIM_OFF(view_off, View, bid_qty); MMSIM_OFF(view_off, View, ask_qty);
@@ -301,15 +335,38 @@ void bind_engine(py::module_ &m) {
     MMSIM_OFF(view_off, View, ask_order_px); MMSIM_OFF(view_off, View, ask_order_qty);
     MMSIM_OFF(view_off, View, ask_order_leaves); MMSIM_OFF(view_off, View, ask_order_state);
     MMSIM_OFF(view_off, View, n_live_orders); MMSIM_OFF(view_off, View, n_events); MMSIM_OFF(view_off, View, signals);
+    MMSIM_OFF(view_off, View, n_bid_levels); MMSIM_OFF(view_off, View, n_ask_levels);
+    MMSIM_OFF(view_off, View, n_explicit_live); MMSIM_OFF(view_off, View, n_rejects);
+    MMSIM_OFF(view_off, View, last_reject_id); MMSIM_OFF(view_off, View, last_reject_tag);
+    MMSIM_OFF(view_off, View, last_reject_type); MMSIM_OFF(view_off, View, last_reject_level);
+    MMSIM_OFF(view_off, View, last_reject_side); MMSIM_OFF(view_off, View, last_reject_reason);
+    MMSIM_OFF(view_off, View, last_reject_ts); MMSIM_OFF(view_off, View, n_expires);
+    MMSIM_OFF(view_off, View, last_expire_id); MMSIM_OFF(view_off, View, last_expire_tag);
+    MMSIM_OFF(view_off, View, last_expire_type); MMSIM_OFF(view_off, View, last_expire_level);
+    MMSIM_OFF(view_off, View, last_expire_side); MMSIM_OFF(view_off, View, last_expire_qty);
+    MMSIM_OFF(view_off, View, last_expire_ts);
+    MMSIM_OFF(view_off, View, bid_ladder_px); MMSIM_OFF(view_off, View, bid_ladder_qty);
+    MMSIM_OFF(view_off, View, bid_ladder_leaves); MMSIM_OFF(view_off, View, bid_ladder_state);
+    MMSIM_OFF(view_off, View, ask_ladder_px); MMSIM_OFF(view_off, View, ask_ladder_qty);
+    MMSIM_OFF(view_off, View, ask_ladder_leaves); MMSIM_OFF(view_off, View, ask_ladder_state);
+    MMSIM_OFF(quote_off, Quote, bid_px); MMSIM_OFF(quote_off, Quote, bid_qty); MMSIM_OFF(quote_off, Quote, ask_px);
+    MMSIM_OFF(quote_off, Quote, ask_qty); MMSIM_OFF(quote_off, Quote, n_bid_levels);
+    MMSIM_OFF(quote_off, Quote, n_ask_levels); MMSIM_OFF(quote_off, Quote, n_orders);
+    MMSIM_OFF(quote_off, Quote, order_type); MMSIM_OFF(quote_off, Quote, order_side);
+    MMSIM_OFF(quote_off, Quote, order_px); MMSIM_OFF(quote_off, Quote, order_qty); MMSIM_OFF(quote_off, Quote, order_tag);
+    MMSIM_OFF(quote_off, Quote, bid_ladder_px); MMSIM_OFF(quote_off, Quote, bid_ladder_qty);
+    MMSIM_OFF(quote_off, Quote, ask_ladder_px); MMSIM_OFF(quote_off, Quote, ask_ladder_qty);
     MMSIM_OFF(fill_off, FillRecord, exch_ts); MMSIM_OFF(fill_off, FillRecord, local_ts); MMSIM_OFF(fill_off, FillRecord, order_id);
     MMSIM_OFF(fill_off, FillRecord, price); MMSIM_OFF(fill_off, FillRecord, qty); MMSIM_OFF(fill_off, FillRecord, leaves);
     MMSIM_OFF(fill_off, FillRecord, position); MMSIM_OFF(fill_off, FillRecord, best_bid); MMSIM_OFF(fill_off, FillRecord, best_ask);
     MMSIM_OFF(fill_off, FillRecord, fee); MMSIM_OFF(fill_off, FillRecord, side); MMSIM_OFF(fill_off, FillRecord, maker);
-    MMSIM_OFF(fill_off, FillRecord, after_cancel);
+    MMSIM_OFF(fill_off, FillRecord, after_cancel); MMSIM_OFF(fill_off, FillRecord, order_type);
+    MMSIM_OFF(fill_off, FillRecord, level); MMSIM_OFF(fill_off, FillRecord, tag);
     MMSIM_OFF(log_off, OrderLogRecord, exch_ts); MMSIM_OFF(log_off, OrderLogRecord, local_ts);
     MMSIM_OFF(log_off, OrderLogRecord, order_id); MMSIM_OFF(log_off, OrderLogRecord, price); MMSIM_OFF(log_off, OrderLogRecord, qty);
     MMSIM_OFF(log_off, OrderLogRecord, leaves); MMSIM_OFF(log_off, OrderLogRecord, event); MMSIM_OFF(log_off, OrderLogRecord, side);
-    MMSIM_OFF(log_off, OrderLogRecord, reason);
+    MMSIM_OFF(log_off, OrderLogRecord, reason); MMSIM_OFF(log_off, OrderLogRecord, order_type);
+    MMSIM_OFF(log_off, OrderLogRecord, level); MMSIM_OFF(log_off, OrderLogRecord, tag);
     MMSIM_OFF(sample_off, SampleRecord, exch_ts); MMSIM_OFF(sample_off, SampleRecord, best_bid);
     MMSIM_OFF(sample_off, SampleRecord, best_ask); MMSIM_OFF(sample_off, SampleRecord, position);
     MMSIM_OFF(sample_off, SampleRecord, cash_ticks); MMSIM_OFF(sample_off, SampleRecord, fees);
@@ -319,6 +376,9 @@ void bind_engine(py::module_ &m) {
     m.attr("FILL_OFFSETS") = fill_off;
     m.attr("ORDER_LOG_OFFSETS") = log_off;
     m.attr("SAMPLE_OFFSETS") = sample_off;
+    m.attr("QUOTE_OFFSETS") = quote_off;
+    m.attr("LADDER_MAX") = kMaxLadder;
+    m.attr("EXPLICIT_MAX") = kMaxExplicit;
     m.attr("VIEW_SIZE") = sizeof(View);
     m.attr("QUOTE_SIZE") = sizeof(Quote);
     m.attr("FILL_SIZE") = sizeof(FillRecord);

@@ -10,6 +10,7 @@
 #include <emmintrin.h>
 #endif
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 #include "mmsim/errors.hpp"
@@ -23,6 +24,12 @@ constexpr int64_t kMaxCallsPerTs = 100000;
 // Each latency stream of a run is seeded from the run's seed and its role.
 constexpr uint64_t kFeedSalt = 0x6665656400000000ULL, kEntrySalt = 0x656e747279000000ULL,
                    kResponseSalt = 0x7265737000000000ULL;
+
+// The View's per-level arrays of our orders (copied ladder_levels entries at a time).
+constexpr size_t kViewLadder[8] = {offsetof(View, bid_ladder_px),     offsetof(View, bid_ladder_qty),
+                                   offsetof(View, bid_ladder_leaves), offsetof(View, bid_ladder_state),
+                                   offsetof(View, ask_ladder_px),     offsetof(View, ask_ladder_qty),
+                                   offsetof(View, ask_ladder_leaves), offsetof(View, ask_ladder_state)};
 
 std::string fmt_px(double v) {
     if (std::isnan(v)) return "nan";
@@ -49,7 +56,10 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, const Book &book, int64_
       feed_ns_(feed_->is_constant() ? feed_->constant_ns() : 0),
       entry_ns_(entry_->is_constant() ? entry_->constant_ns() : -1),
       response_ns_(response_->is_constant() ? response_->constant_ns() : -1),
-      out_(out) {
+      out_(out),
+      ladder_(static_cast<int>(spec.config.ladder_levels)) {
+    if (spec.config.ladder_levels < 1 || spec.config.ladder_levels > kMaxLadder)
+        throw std::invalid_argument("ladder_levels must be in 1.." + std::to_string(kMaxLadder));
     // Signals read as NaN when disabled (as in fill_signals), never as a stale 0.
     std::fill(view_.signals, view_.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
     ex_orders_.reserve(static_cast<size_t>(cfg_.max_orders) + 1);
@@ -316,7 +326,7 @@ double Variant::fee_of(int64_t price, int64_t qty, bool maker) const {
 }
 
 void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves,
-                  OrderEvent ev, int8_t side, uint8_t reason) {
+                  OrderEvent ev, int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level) {
     OrderLogRecord *r = out_.order_log.append();
     r->exch_ts = exch_ts;
     r->local_ts = local_ts;
@@ -327,13 +337,28 @@ void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, 
     r->event = static_cast<uint8_t>(ev);
     r->side = side;
     r->reason = reason;
+    r->order_type = order_type;
+    r->level = level;
     std::memset(r->pad_, 0, sizeof r->pad_);
+    r->tag = tag;
 }
 
 bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     ExOrder &o = ex_orders_[k];
     qty = std::min(qty, o.leaves);
     if (qty <= 0) return false;
+    record_fill(o, price, qty, maker);
+    if (o.leaves == 0) {
+        ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
+        refresh_interest();
+        return true;
+    }
+    return false;
+}
+
+// Order o trades qty (<= its leaves) at price: our position, cash and fees, the fill's
+// response, its records.
+void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
     o.leaves -= qty;
     out_.position += o.side * qty;
     out_.cash_ticks -= o.side * price * qty;
@@ -356,18 +381,16 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     f->side = o.side;
     f->maker = maker;
     f->after_cancel = after_cancel;
+    f->order_type = o.order_type;
+    f->level = o.level;
     std::memset(f->pad_, 0, sizeof f->pad_);
-    log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side);
+    f->tag = o.tag;
+    log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side, 0, o.tag, o.order_type,
+        o.level);
     // The signals the local side knows at the moment of the fill.
     FillSignalsRecord *sig = out_.fill_signals.append();
     if (signal_set_ >= 0) std::memcpy(sig->values, tape_.signals(cursor_, signal_set_), sizeof sig->values);
     else std::fill(sig->values, sig->values + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
-    if (o.leaves == 0) {
-        ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
-        refresh_interest();
-        return true;
-    }
-    return false;
 }
 
 void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee,
@@ -403,13 +426,19 @@ void Variant::order_arrival(const Book &book) {
             ex_orders_.erase(ex_orders_.begin() + static_cast<std::ptrdiff_t>(k));
             refresh_interest();
             respond(RespType::Canceled, o.id, o.price, o.qty, o.leaves, o.side);
-            log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Canceled, o.side);
+            log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Canceled, o.side, 0, o.tag,
+                o.order_type, o.level);
             return;
         }
         // Too late: the order was filled (or is otherwise done) before the cancel arrived.
         const auto reason = static_cast<uint8_t>(RejectReason::OrderDone);
         respond(RespType::CancelRejected, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
-        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::CancelRejected, m.side, reason);
+        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::CancelRejected, m.side, reason, m.tag,
+            m.order_type, m.level);
+        return;
+    }
+    if (m.order_type != TypeLimit) {  // IOC, FOK, market: never rests
+        take(m, book);
         return;
     }
     const BookSide &opp = book.side(-m.side);
@@ -422,20 +451,16 @@ void Variant::order_arrival(const Book &book) {
     if (why != RejectReason::None) {
         const auto reason = static_cast<uint8_t>(why);
         respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
-        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason);
+        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason, m.tag,
+            m.order_type, m.level);
         return;
     }
-    ExOrder &o = ex_orders_.emplace_back();
-    o.id = m.order_id;
-    o.price = m.price;
-    o.qty = o.leaves = m.qty;
-    o.ahead = book.side(m.side).qty(m.price);
-    o.seq = book.peek_seq();
-    o.trade_vol = 0;
-    o.side = m.side;
+    ex_orders_.push_back(ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(),
+                                 0, m.tag, m.side, m.order_type, m.level});
     refresh_interest();
     respond(RespType::Ack, m.order_id, m.price, m.qty, m.qty, m.side);
-    log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side);
+    log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side, 0, m.tag, m.order_type,
+        m.level);
     if (!crosses) return;
     // A crossing order (post_only off) takes the visible levels up to its price. The
     // replay has no market impact, so the unfilled rest is cancelled rather than left
@@ -451,7 +476,33 @@ void Variant::order_arrival(const Book &book) {
     ex_orders_.pop_back();
     refresh_interest();
     respond(RespType::Expired, rest.id, rest.price, rest.qty, rest.leaves, rest.side);
-    log(now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves, OrderEvent::Expired, rest.side);
+    log(now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves, OrderEvent::Expired, rest.side, 0,
+        rest.tag, rest.order_type, rest.level);
+}
+
+// An explicit order arrives: it takes the visible levels of the other side (the best
+// MMSIM_MAX_LEVELS), up to its price (IOC, FOK) or its size alone (market), at each
+// level's price and the taker fee. A FOK takes nothing unless those levels hold all of
+// it. Whatever is left expires at once: the replay has no market impact, so resting (or
+// a second look) would trade twice against the same visible liquidity. The book and our
+// resting orders are untouched (no self-trade, no queue effect).
+void Variant::take(const ToExchange &m, const Book &book) {
+    int64_t px[MMSIM_MAX_LEVELS], qty[MMSIM_MAX_LEVELS];
+    const int found = book.side(-m.side).top(MMSIM_MAX_LEVELS, px, qty);
+    const bool market = m.order_type == TypeMarket;
+    int reach = 0;
+    int64_t avail = 0;
+    for (; reach < found; ++reach) {
+        if (!market && (m.side > 0 ? px[reach] > m.price : px[reach] < m.price)) break;
+        avail += qty[reach];
+    }
+    ExOrder o{m.order_id, m.price, m.qty, m.qty, 0, 0, 0, m.tag, m.side, m.order_type, m.level};
+    if (m.order_type != TypeFok || avail >= m.qty)
+        for (int j = 0; j < reach && o.leaves > 0; ++j) record_fill(o, px[j], std::min(qty[j], o.leaves), false);
+    if (o.leaves == 0) return;
+    respond(RespType::Expired, o.id, o.price, o.qty, o.leaves, o.side);
+    log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Expired, o.side, 0, o.tag, o.order_type,
+        o.level);
 }
 
 // ------------------------------------------------------------------ local side
@@ -464,6 +515,7 @@ void Variant::take_response(int64_t &reason) {
     size_t k = 0;
     while (k < local_orders_.size() && local_orders_[k].id != r.order_id) ++k;
     const bool found = k < local_orders_.size();
+    const LocalOrder *lo = found ? &local_orders_[k] : nullptr;
     bool done = false;
     switch (r.type) {
         case RespType::Ack:
@@ -488,17 +540,45 @@ void Variant::take_response(int64_t &reason) {
                 done = r.leaves == 0;
                 orders_changed_ = true;
             }
-            if (strategy_.on_fill) {
-                const int64_t rc = strategy_.on_fill(strategy_.user, r.side, r.price, r.qty, r.exch_ts);
-                if (rc != 0) throw StrategyFailure(rc, r.ts, "on_fill failed");
-            }
+            if (strategy_.on_fill) update(strategy_.on_fill, r, lo, "on_fill failed");
             break;
-        default:  // Reject, Canceled, CancelRejected, Expired: the order is gone
+        case RespType::Reject: {
+            reason |= WakeReject;
+            View &s = state_;
+            ++s.n_rejects;
+            s.last_reject_id = r.order_id;
+            s.last_reject_tag = lo ? lo->tag : 0;
+            s.last_reject_type = lo ? lo->order_type : 0;
+            s.last_reject_level = lo ? lo->level : -1;
+            s.last_reject_side = r.side;
+            s.last_reject_reason = r.reason;
+            s.last_reject_ts = r.exch_ts;
+            if (strategy_.on_reject) update(strategy_.on_reject, r, lo, "on_reject failed");
+            done = found;
+            break;
+        }
+        case RespType::Expired: {
+            reason |= WakeExpire;
+            View &s = state_;
+            ++s.n_expires;
+            s.last_expire_id = r.order_id;
+            s.last_expire_tag = lo ? lo->tag : 0;
+            s.last_expire_type = lo ? lo->order_type : 0;
+            s.last_expire_level = lo ? lo->level : -1;
+            s.last_expire_side = r.side;
+            s.last_expire_qty = r.leaves;
+            s.last_expire_ts = r.exch_ts;
+            if (strategy_.on_expire) update(strategy_.on_expire, r, lo, "on_expire failed");
+            done = found;
+            break;
+        }
+        default:  // Canceled, CancelRejected: the order is gone
             done = found;
             break;
     }
     if (done || (!found && r.type != RespType::Ack && r.type != RespType::Fill)) {
         if (found) {
+            if (local_orders_[k].order_type != TypeLimit) --n_explicit_live_;
             local_orders_.erase(local_orders_.begin() + static_cast<std::ptrdiff_t>(k));
             orders_changed_ = true;
             summarize_sides();
@@ -506,6 +586,23 @@ void Variant::take_response(int64_t &reason) {
         auto it = std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), r.order_id);
         if (it != cancel_sent_ids_.end()) cancel_sent_ids_.erase(it);
     }
+}
+
+// A strategy callback for response r about order o (null: no longer known locally).
+void Variant::update(UpdateFn fn, const ToLocal &r, const LocalOrder *o, const char *what) {
+    OrderUpdate u;
+    u.order_id = r.order_id;
+    u.tag = o ? o->tag : 0;
+    u.order_type = o ? o->order_type : 0;
+    u.level = o ? o->level : -1;
+    u.side = r.side;
+    u.price = r.price;
+    u.qty = r.qty;
+    u.leaves = r.leaves;
+    u.reason = r.reason;
+    u.exch_ts = r.exch_ts;
+    const int64_t rc = fn(strategy_.user, &u);
+    if (rc != 0) throw StrategyFailure(rc, r.ts, what);
 }
 
 // The view a strategy gets is written whole before each call (a strategy writing into it
@@ -530,8 +627,9 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
         View &s = state_;
         s.bid_order_px = s.bid_order_qty = s.bid_order_leaves = s.bid_order_state = 0;
         s.ask_order_px = s.ask_order_qty = s.ask_order_leaves = s.ask_order_state = 0;
-        // The newest order per side that is not being cancelled (else the newest being cancelled).
+        // The newest target order per side that is not being cancelled (else the newest being cancelled).
         for (const auto &o : local_orders_) {
+            if (o.order_type != TypeLimit) continue;
             const bool bid = o.side > 0;
             const int64_t shown = bid ? s.bid_order_state : s.ask_order_state;
             if (shown != StateNone && shown != StatePendingCancel && o.state == StatePendingCancel) continue;
@@ -541,6 +639,8 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
             (bid ? s.bid_order_state : s.ask_order_state) = o.state;
         }
         s.n_live_orders = static_cast<int64_t>(local_orders_.size());
+        s.n_explicit_live = n_explicit_live_;
+        summarize_ladder();
     }
     View &v = view_;
     v.ts = ts;
@@ -549,9 +649,54 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
     std::memcpy(&v.best_bid, row + Tape::kMarket, Tape::kMarketWords * sizeof(int64_t));
     // position .. n_live_orders: our fills' figures and our orders, contiguous in View.
     std::memcpy(&v.position, &state_.position, offsetof(View, n_events) - offsetof(View, position));
+    // n_bid_levels .. last_expire_ts, and ladder_levels entries of each ladder array.
+    std::memcpy(&v.n_bid_levels, &state_.n_bid_levels, offsetof(View, bid_ladder_px) - offsetof(View, n_bid_levels));
+    if (ladder_ == 1) {
+        v.bid_ladder_px[0] = state_.bid_ladder_px[0];
+        v.bid_ladder_qty[0] = state_.bid_ladder_qty[0];
+        v.bid_ladder_leaves[0] = state_.bid_ladder_leaves[0];
+        v.bid_ladder_state[0] = state_.bid_ladder_state[0];
+        v.ask_ladder_px[0] = state_.ask_ladder_px[0];
+        v.ask_ladder_qty[0] = state_.ask_ladder_qty[0];
+        v.ask_ladder_leaves[0] = state_.ask_ladder_leaves[0];
+        v.ask_ladder_state[0] = state_.ask_ladder_state[0];
+    } else {
+        for (const size_t off : kViewLadder)
+            std::memcpy(reinterpret_cast<char *>(&v) + off, reinterpret_cast<const char *>(&state_) + off,
+                        static_cast<size_t>(ladder_) * sizeof(int64_t));
+    }
     v.n_events = row[Tape::kPos];
     if (signal_set_ >= 0) std::memcpy(v.signals, tape_.signals(cursor_, signal_set_), sizeof v.signals);
     else std::fill(v.signals, v.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
+}
+
+// The view's ladder arrays: per target level of each side, the order it was given, if that
+// order is still live and not being cancelled.
+void Variant::summarize_ladder() {
+    View &s = state_;
+    s.n_bid_levels = levels_[0].n;
+    s.n_ask_levels = levels_[1].n;
+    for (int side = 0; side < 2; ++side) {
+        const Levels &lv = levels_[side];
+        int64_t *px = side == 0 ? s.bid_ladder_px : s.ask_ladder_px;
+        int64_t *qty = side == 0 ? s.bid_ladder_qty : s.ask_ladder_qty;
+        int64_t *leaves = side == 0 ? s.bid_ladder_leaves : s.ask_ladder_leaves;
+        int64_t *state = side == 0 ? s.bid_ladder_state : s.ask_ladder_state;
+        for (int k = 0; k < ladder_; ++k) {
+            px[k] = qty[k] = leaves[k] = state[k] = 0;
+            if (k >= lv.n || lv.id[k] == 0) continue;
+            for (const auto &o : local_orders_) {
+                if (o.id != lv.id[k]) continue;
+                if (o.state != StatePendingCancel) {
+                    px[k] = o.price;
+                    qty[k] = o.qty;
+                    leaves[k] = o.leaves;
+                    state[k] = o.state;
+                }
+                break;
+            }
+        }
+    }
 }
 
 void Variant::call(int64_t ts, int64_t reason) {
@@ -566,12 +711,25 @@ void Variant::call(int64_t ts, int64_t reason) {
         calls_at_ts_ = 0;
     }
     fill_view(ts, reason);
-    Quote q{0, 0, 0, 0};
+    // The strategy gets `out` zeroed: the scalars and explicit orders whole, and the
+    // ladder_levels entries of each ladder array it may fill (the engine reads no further).
+    Quote &q = quote_;
+    std::memset(&q, 0, offsetof(Quote, bid_ladder_px));
+    if (ladder_ == 1) {
+        q.bid_ladder_px[0] = q.bid_ladder_qty[0] = q.ask_ladder_px[0] = q.ask_ladder_qty[0] = 0;
+    } else {
+        std::memset(q.bid_ladder_px, 0, static_cast<size_t>(ladder_) * sizeof(double));
+        std::memset(q.bid_ladder_qty, 0, static_cast<size_t>(ladder_) * sizeof(double));
+        std::memset(q.ask_ladder_px, 0, static_cast<size_t>(ladder_) * sizeof(double));
+        std::memset(q.ask_ladder_qty, 0, static_cast<size_t>(ladder_) * sizeof(double));
+    }
     ++out_.n_calls;
     const int64_t rc = strategy_.quote(strategy_.user, &view_, &q);
-    if (rc == QuoteNoChange) return;
-    if (rc != QuoteSet) throw StrategyFailure(rc, ts, "the strategy returned error code " + std::to_string(rc));
-    apply_quote(ts, q);
+    if (rc == QuoteSet) apply_quote(ts, q);
+    else if (rc != QuoteNoChange)
+        throw StrategyFailure(rc, ts, "the strategy returned error code " + std::to_string(rc));
+    // Explicit orders go out whether or not the targets changed, after the targets' orders.
+    if (q.n_orders != 0) send_orders(ts, q);
 }
 
 namespace {
@@ -591,6 +749,10 @@ inline int64_t to_whole(double x, bool &ok) {
 }  // namespace
 
 void Variant::apply_quote(int64_t ts, const Quote &q) {
+    if ((q.n_bid_levels | q.n_ask_levels) != 0) {
+        apply_ladder(ts, q);
+        return;
+    }
     bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
     const int64_t bid_px = to_whole(q.bid_px, ok), bid_qty = to_whole(q.bid_qty, ok);
     const int64_t ask_px = to_whole(q.ask_px, ok), ask_qty = to_whole(q.ask_qty, ok);
@@ -598,9 +760,12 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
         const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
         bad_quote(ts, vals);
     }
-    // Most calls change nothing: each side already holds exactly that one order, or none.
-    if (!sides_[0].holds(bid_px, bid_qty)) manage_side(ts, 1, bid_px, bid_qty);
-    if (!sides_[1].holds(ask_px, ask_qty)) manage_side(ts, -1, ask_px, ask_qty);
+    // Most calls change nothing: each side already holds exactly that one order, or none,
+    // for the same one target.
+    if (!sides_[0].holds(bid_px, bid_qty) || !levels_[0].same(&bid_px, &bid_qty, 1))
+        manage_side(ts, 0, &bid_px, &bid_qty, 1);
+    if (!sides_[1].holds(ask_px, ask_qty) || !levels_[1].same(&ask_px, &ask_qty, 1))
+        manage_side(ts, 1, &ask_px, &ask_qty, 1);
 }
 
 void Variant::bad_quote(int64_t ts, const double *vals) {
@@ -618,10 +783,69 @@ void Variant::bad_quote(int64_t ts, const double *vals) {
     throw StrategyFailure(kBadQuoteCode, ts, "invalid quote");
 }
 
+namespace {
+// Why x is not a valid price (qty false) or size (qty true); empty when it is.
+std::string invalid(double x, bool qty) {
+    if (!std::isfinite(x)) return "is not finite";
+    if (x != std::floor(x)) return qty ? "is not a whole number of lots" : "is not a whole number of ticks";
+    if (std::fabs(x) >= kMaxExact) return "is out of range";
+    if (qty && x < 0) return "is negative";
+    return "";
+}
+}  // namespace
+
+// The ladder form: n_bid_levels / n_ask_levels entries of the ladder arrays, per side a set
+// of (price, size) targets; the four 1-level scalars must be 0.
+void Variant::apply_ladder(int64_t ts, const Quote &q) {
+    const int64_t n[2] = {q.n_bid_levels, q.n_ask_levels};
+    static const char *side_name[2] = {"bid", "ask"};
+    for (int s = 0; s < 2; ++s) {
+        if (n[s] < 0)
+            throw StrategyFailure(kBadQuoteCode, ts, std::string("quote n_") + side_name[s] + "_levels = " +
+                                                         std::to_string(n[s]) + " is negative");
+        if (n[s] > ladder_)
+            throw StrategyFailure(kBadQuoteCode, ts, "quote has " + std::to_string(n[s]) + " " + side_name[s] +
+                                                         " levels, more than ladder_levels=" + std::to_string(ladder_));
+    }
+    if (!(q.bid_px == 0 && q.bid_qty == 0 && q.ask_px == 0 && q.ask_qty == 0))
+        throw StrategyFailure(kBadQuoteCode, ts,
+                              "quote sets both the 1-level targets (bid_px, bid_qty, ask_px, ask_qty) and a ladder "
+                              "(n_bid_levels, n_ask_levels); use one form");
+    int64_t px[2][kMaxLadder], qty[2][kMaxLadder];
+    for (int s = 0; s < 2; ++s) {
+        const double *dpx = s == 0 ? q.bid_ladder_px : q.ask_ladder_px;
+        const double *dqty = s == 0 ? q.bid_ladder_qty : q.ask_ladder_qty;
+        for (int k = 0; k < n[s]; ++k) {
+            bool ok = dqty[k] >= 0;
+            px[s][k] = to_whole(dpx[k], ok);
+            qty[s][k] = to_whole(dqty[k], ok);
+            if (ok) continue;
+            std::string why = invalid(dpx[k], false);
+            const char *what = "price";
+            double x = dpx[k];
+            if (why.empty()) {
+                why = invalid(dqty[k], true);
+                what = "size";
+                x = dqty[k];
+            }
+            throw StrategyFailure(kBadQuoteCode, ts, std::string("quote ") + side_name[s] + " level " +
+                                                         std::to_string(k) + " " + what + " = " + fmt_px(x) + " " +
+                                                         (why.empty() ? "is invalid" : why));
+        }
+    }
+    for (int s = 0; s < 2; ++s) {
+        int live = 0;
+        for (int k = 0; k < n[s]; ++k) live += qty[s][k] > 0;
+        // Unchanged targets, each still with its order: nothing to do.
+        if (levels_[s].same(px[s], qty[s], static_cast<int>(n[s])) && sides_[s].active == live) continue;
+        manage_side(ts, s, px[s], qty[s], static_cast<int>(n[s]));
+    }
+}
+
 void Variant::summarize_sides() {
     for (auto &s : sides_) s = SideSummary{};
     for (const auto &o : local_orders_) {
-        if (o.state == StatePendingCancel) continue;
+        if (o.state == StatePendingCancel || o.order_type != TypeLimit) continue;
         SideSummary &s = sides_[o.side > 0 ? 0 : 1];
         if (s.active++ == 0) {
             s.px = o.price;
@@ -630,33 +854,90 @@ void Variant::summarize_sides() {
     }
 }
 
-void Variant::manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty) {
-    // Keep one working (or in-flight) order whose price and original size match the
-    // target: it keeps its queue position, even when partly filled. Cancel the rest.
+void Variant::new_order_room(int64_t ts) const {
+    if (static_cast<int64_t>(local_orders_.size()) >= cfg_.max_orders)
+        throw StrategyFailure(kTooManyOrdersCode, ts,
+                              "more than max_orders=" + std::to_string(cfg_.max_orders) +
+                                  " live orders (orders waiting for a cancel confirmation count)");
+}
+
+// Side s (0 bid, 1 ask) gets the targets (px[k], qty[k]), k < n; a size of 0 is no order.
+// Each live order whose price and original size equal a target keeps it, oldest order
+// first, so its queue position survives (even when partly filled); every other target
+// order of the side is cancelled; each target left without an order gets a new one, in
+// level order. Explicit orders are not targets: never kept or cancelled here.
+void Variant::manage_side(int64_t ts, int s, const int64_t *px, const int64_t *qty, int n) {
     orders_changed_ = true;
-    bool kept = false;
+    const int8_t side = s == 0 ? 1 : -1;
+    Levels &lv = levels_[s];
+    lv.n = n;
+    for (int k = 0; k < n; ++k) {
+        lv.px[k] = qty[k] > 0 ? px[k] : 0;
+        lv.qty[k] = qty[k];
+        lv.id[k] = 0;
+    }
     for (auto &o : local_orders_) {
-        if (o.side != side || o.state == StatePendingCancel) continue;
-        if (qty > 0 && !kept && o.price == px && o.qty == qty) {
-            kept = true;
+        if (o.side != side || o.state == StatePendingCancel || o.order_type != TypeLimit) continue;
+        int k = 0;
+        while (k < n && !(lv.id[k] == 0 && qty[k] > 0 && o.price == px[k] && o.qty == qty[k])) ++k;
+        if (k < n) {
+            lv.id[k] = o.id;
             continue;
         }
         o.state = StatePendingCancel;
         cancel_sent_ids_.push_back(o.id);
         send(ts, MsgType::Cancel, o);
     }
-    if (qty <= 0 || kept) {
-        summarize_sides();
-        return;
+    for (int k = 0; k < n; ++k) {
+        if (qty[k] <= 0 || lv.id[k] != 0) continue;
+        new_order_room(ts);
+        const LocalOrder o{next_order_id_++, px[k], qty[k], qty[k], StatePendingNew, 0, side, TypeLimit,
+                           static_cast<int8_t>(k)};
+        lv.id[k] = o.id;
+        local_orders_.push_back(o);
+        send(ts, MsgType::New, o);
     }
-    if (static_cast<int64_t>(local_orders_.size()) >= cfg_.max_orders)
-        throw StrategyFailure(kTooManyOrdersCode, ts,
-                              "more than max_orders=" + std::to_string(cfg_.max_orders) +
-                                  " live orders (orders waiting for a cancel confirmation count)");
-    LocalOrder o{next_order_id_++, px, qty, qty, StatePendingNew, side};
-    local_orders_.push_back(o);
     summarize_sides();
-    send(ts, MsgType::New, o);
+}
+
+// Explicit orders: n_orders entries of the order_* arrays, each checked, then sent in order.
+void Variant::send_orders(int64_t ts, const Quote &q) {
+    if (q.n_orders < 0 || q.n_orders > kMaxExplicit)
+        throw StrategyFailure(kBadOrderCode, ts, "n_orders = " + std::to_string(q.n_orders) + " is not in 0.." +
+                                                     std::to_string(kMaxExplicit) +
+                                                     " (explicit orders per call)");
+    int64_t px[kMaxExplicit], qty[kMaxExplicit];
+    for (int j = 0; j < q.n_orders; ++j) {
+        const std::string head = "order " + std::to_string(j) + " ";
+        const int64_t type = q.order_type[j];
+        if (type != TypeIoc && type != TypeFok && type != TypeMarket)
+            throw StrategyFailure(kBadOrderCode, ts, head + "order_type = " + std::to_string(type) +
+                                                         " is not IOC (2), FOK (3) or MARKET (4)");
+        if (q.order_side[j] != 1 && q.order_side[j] != -1)
+            throw StrategyFailure(kBadOrderCode, ts, head + "order_side = " + std::to_string(q.order_side[j]) +
+                                                         " is not +1 (buy) or -1 (sell)");
+        bool ok = q.order_qty[j] >= 1;
+        qty[j] = to_whole(q.order_qty[j], ok);
+        if (!ok) {
+            std::string why = invalid(q.order_qty[j], true);
+            throw StrategyFailure(kBadOrderCode, ts, head + "order_qty = " + fmt_px(q.order_qty[j]) + " " +
+                                                         (why.empty() ? "is not a positive number of lots" : why));
+        }
+        ok = true;
+        px[j] = type == TypeMarket ? 0 : to_whole(q.order_px[j], ok);
+        if (!ok)
+            throw StrategyFailure(kBadOrderCode, ts,
+                                  head + "order_px = " + fmt_px(q.order_px[j]) + " " + invalid(q.order_px[j], false));
+    }
+    for (int j = 0; j < q.n_orders; ++j) {
+        new_order_room(ts);
+        const LocalOrder o{next_order_id_++, px[j], qty[j], qty[j], StatePendingNew, q.order_tag[j],
+                           static_cast<int8_t>(q.order_side[j]), static_cast<uint8_t>(q.order_type[j]), -1};
+        local_orders_.push_back(o);
+        ++n_explicit_live_;
+        send(ts, MsgType::New, o);
+    }
+    orders_changed_ = true;
 }
 
 void Variant::send(int64_t ts, MsgType type, const LocalOrder &o) {
@@ -668,10 +949,13 @@ void Variant::send(int64_t ts, MsgType type, const LocalOrder &o) {
     m->order_id = o.id;
     m->price = o.price;
     m->qty = o.qty;
+    m->tag = o.tag;
     m->side = o.side;
     m->type = type;
+    m->order_type = o.order_type;
+    m->level = o.level;
     log(t, ts, o.id, o.price, o.qty, o.leaves, type == MsgType::New ? OrderEvent::Sent : OrderEvent::CancelSent,
-        o.side);
+        o.side, 0, o.tag, o.order_type, o.level);
 }
 
 }  // namespace mmsim

@@ -55,7 +55,10 @@ int64_t quoter(void *, const View *v, Quote *out) {
     double bq = v->position + qty <= max_pos ? qty : 0, aq = v->position - qty >= -max_pos ? qty : 0;
     if (v->bid_order_state == StatePendingNew) bid = static_cast<double>(v->bid_order_px), bq = static_cast<double>(v->bid_order_qty);
     if (v->ask_order_state == StatePendingNew) ask = static_cast<double>(v->ask_order_px), aq = static_cast<double>(v->ask_order_qty);
-    *out = Quote{bid, bq, ask, aq};
+    out->bid_px = bid;  // the 1-level form (the engine hands out the rest zeroed)
+    out->bid_qty = bq;
+    out->ask_px = ask;
+    out->ask_qty = aq;
     return QuoteSet;
 }
 

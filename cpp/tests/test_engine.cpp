@@ -27,6 +27,16 @@ int failures = 0;
 
 constexpr int8_t kBid = 1, kAsk = -1;
 
+// The 1-level form: one target per side, the rest of the Quote zero.
+Quote quote4(double bid_px, double bid_qty, double ask_px, double ask_qty) {
+    Quote q{};
+    q.bid_px = bid_px;
+    q.bid_qty = bid_qty;
+    q.ask_px = ask_px;
+    q.ask_qty = ask_qty;
+    return q;
+}
+
 Event ev(int64_t ts, Kind kind, int8_t side, int64_t price, int64_t qty, int64_t order_id = 0, int64_t local_ts = -1) {
     Event e{};
     e.exch_ts = ts;
@@ -60,7 +70,7 @@ struct Fixed {
 
 // Bid 5 lots at 100 while the local ask holds at least 5 lots, else pull it.
 int64_t puller(void *, const View *v, Quote *out) {
-    *out = v->ask_qty >= 5 ? Quote{100, 5, 0, 0} : Quote{0, 0, 0, 0};
+    *out = v->ask_qty >= 5 ? quote4(100, 5, 0, 0) : quote4(0, 0, 0, 0);
     return QuoteSet;
 }
 
@@ -96,7 +106,7 @@ void queue_then_partial_fill() {
     // our 5 lots; a sell of 5 takes 3 more and completes the order.
     auto e = book_plus({ev(2000, Kind::Trade, kAsk, 100, 4), ev(3000, Kind::Trade, kAsk, 100, 8),
                         ev(4000, Kind::Trade, kAsk, 100, 5)});
-    Fixed s{{100, 5, 0, 0}};
+    Fixed s{quote4(100, 5, 0, 0)};
     RunOutput r = run1(e, config(), s.strategy());
     CHECK((fills_of(r) == std::vector<FillRow>{{3000, kBid, 100, 2, 3}, {4000, kBid, 100, 3, 0}}));
     CHECK(r.position == 5);
@@ -106,7 +116,7 @@ void queue_then_partial_fill() {
 
 void trade_through_fills_all() {
     // The other side's trade through our price (and on the ask side, the mirror case).
-    Fixed bid{{100, 5, 0, 0}}, ask{{0, 0, 101, 4}};
+    Fixed bid{quote4(100, 5, 0, 0)}, ask{quote4(0, 0, 101, 4)};
     RunOutput b = run1(book_plus({ev(2000, Kind::Trade, kAsk, 99, 1)}), config(), bid.strategy());
     CHECK((fills_of(b) == std::vector<FillRow>{{2000, kBid, 100, 5, 0}}));
     RunOutput a = run1(book_plus({ev(2000, Kind::Trade, kBid, 102, 1)}), config(), ask.strategy());
@@ -139,7 +149,7 @@ void cancel_race() {
 void post_only_reject() {
     // A bid at 101 would cross the ask at 101: rejected (POST_ONLY_WOULD_CROSS), no fill.
     // With post_only off it takes 3 at 101 and 2 at 102 and pays the taker fee.
-    Fixed cross{{101, 5, 0, 0}};
+    Fixed cross{quote4(101, 5, 0, 0)};
     RunOutput r = run1(book_plus({ev(2000, Kind::Trade, kBid, 101, 1)}), config(0, 10, 10), cross.strategy());
     int rejected = 0;
     for (const auto &o : r.order_log)
@@ -158,7 +168,7 @@ void post_only_reject() {
             auto *s = static_cast<Once *>(user);
             if (s->done) return QuoteNoChange;
             s->done = true;
-            *out = Quote{102, 5, 0, 0};
+            *out = quote4(102, 5, 0, 0);
             return QuoteSet;
         }
     } once;
@@ -182,7 +192,7 @@ void l3_fifo() {
         ev(6000, Kind::Delete, kBid, 100, 2, 12),   ev(7000, Kind::Add, kBid, 100, 1, 14),
         ev(8000, Kind::Execute, kBid, 100, 1, 14),  // behind us, nothing ahead: 1 more of ours
     };
-    Fixed s{{100, 5, 0, 0}};
+    Fixed s{quote4(100, 5, 0, 0)};
     RunOutput r = run1(e, config(), s.strategy());
     CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 2, 3}, {8000, kBid, 100, 1, 2}}));
 }
@@ -190,7 +200,7 @@ void l3_fifo() {
 void snapshot_and_one_message() {
     // Issue 13, items 1 and 3. A snapshot that does not re-list our level (100) leaves nobody
     // ahead: 4 lots joining at 100 later are behind us and a sell of 4 fills 4.
-    Fixed s{{100, 5, 0, 0}};
+    Fixed s{quote4(100, 5, 0, 0)};
     std::vector<Event> snap = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kBid, 99, 5),
                                ev(1000, Kind::Depth, kAsk, 101, 10), ev(3000, Kind::Clear, 0, 0, 0),
                                ev(3000, Kind::Depth, kBid, 99, 5),   ev(3000, Kind::Depth, kAsk, 101, 10),
@@ -226,7 +236,7 @@ void l3_snapshot_priority() {
         ev(6000, Kind::Execute, kBid, 100, 3, 12), ev(7000, Kind::Add, kBid, 100, 4, 14),
         ev(8000, Kind::Execute, kBid, 100, 4, 14),
     };
-    Fixed s{{100, 5, 0, 0}};
+    Fixed s{quote4(100, 5, 0, 0)};
     EngineConfig c = config();
     c.check_invariants = true;
     CHECK((fills_of(run1(e, c, s.strategy())) == std::vector<FillRow>{{8000, kBid, 100, 4, 1}}));
@@ -251,7 +261,7 @@ void l3_behind_options() {
     std::vector<Event> e = {ev(1000, Kind::Add, kBid, 100, 5, 11), ev(1000, Kind::Add, kAsk, 101, 10, 20),
                             ev(2000, Kind::Add, kBid, 100, 4, 13), ev(3000, Kind::Execute, kBid, 100, 1, 13),
                             ev(3000, Kind::Execute, kBid, 100, 5, 11)};
-    Fixed s{{100, 5, 0, 0}};
+    Fixed s{quote4(100, 5, 0, 0)};
     CHECK((fills_of(run1(e, config(), s.strategy())) == std::vector<FillRow>{{3000, kBid, 100, 1, 4}}));
     EngineConfig h = config();
     h.l3_behind_fill = L3BehindFill::Hftbacktest;
@@ -271,14 +281,14 @@ void halt_and_resume() {
             auto *s = static_cast<Once *>(user);
             if (s->done) return QuoteNoChange;
             s->done = true;
-            *out = Quote{0, 0, 101, 5};
+            *out = quote4(0, 0, 101, 5);
             return QuoteSet;
         }
     } once;
     RunOutput r = run1(e, config(), Strategy{Once::quote, nullptr, &once});
     CHECK((fills_of(r) == std::vector<FillRow>{{4000, kAsk, 101, 5, 0}}));
     // An order arriving while halted is refused with HALTED.
-    Fixed s{{0, 0, 101, 1}};
+    Fixed s{quote4(0, 0, 101, 1)};
     std::vector<Event> h = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
                             st(1500, TradingStatus::Halted), ev(3000, Kind::Depth, kBid, 100, 9)};
     RunOutput rh = run1(h, config(0, 1000, 5000), s.strategy());
@@ -295,7 +305,7 @@ void fees_on_absolute_notional() {
     // Issue 13, item 7: bid 5 @ -100 ticks (tick value 0.01), maker +1 bp: fee +0.0005.
     std::vector<Event> e = {ev(1000, Kind::Depth, kBid, -101, 10), ev(1000, Kind::Depth, kAsk, -99, 10),
                             ev(2000, Kind::Trade, kAsk, -102, 1)};
-    Fixed s{{-100, 5, 0, 0}};
+    Fixed s{quote4(-100, 5, 0, 0)};
     EngineConfig c = config();
     c.tick_value = 0.01;
     c.maker_fee_bps = 1.0;
@@ -333,7 +343,7 @@ void failing_run_drops_out() {
     // other runs finish exactly as alone.
     auto e = book_plus({ev(2000, Kind::Trade, kAsk, 99, 1), ev(3000, Kind::Depth, kBid, 100, 9)});
     auto bad = [](void *, const View *v, Quote *) -> int64_t { return v->ts >= 2000 ? 7 : static_cast<int64_t>(QuoteNoChange); };
-    Fixed s{{100, 5, 0, 0}};
+    Fixed s{quote4(100, 5, 0, 0)};
     std::vector<RunSpec> runs = {RunSpec{config(), s.strategy()}, RunSpec{config(), Strategy{bad, nullptr, nullptr}},
                                  RunSpec{config(500), s.strategy()}};
     PassOptions opt;
@@ -350,6 +360,137 @@ void failing_run_drops_out() {
     opt.stop_on_error = true;
     outs = run_many(e.data(), static_cast<int64_t>(e.size()), runs, opt);
     CHECK(outs[1].error && !outs[0].completed && !outs[2].completed);
+}
+
+// ------------------------------------------------------------------ ladders and explicit orders
+
+// Two bid levels: (100, 5) and an outer level at 99 until local time 2500, then at 98.
+int64_t two_levels(void *, const View *v, Quote *out) {
+    out->n_bid_levels = 2;
+    out->bid_ladder_px[0] = 100;
+    out->bid_ladder_qty[0] = 5;
+    out->bid_ladder_px[1] = v->ts < 2500 ? 99 : 98;
+    out->bid_ladder_qty[1] = 5;
+    return QuoteSet;
+}
+
+void ladder_outer_moves_inner_keeps_its_queue() {
+    // The inner bid joins behind 10 lots at 100; a sell of 4 leaves 6 ahead. At 2500 only
+    // the outer level moves (99 -> 98): it is cancelled and replaced, the inner order stays.
+    // A sell of 8 then takes the 6 ahead and 2 of the inner order. Replaced too, it would
+    // have queued behind the 10 visible lots again and not filled.
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kBid, 99, 20),
+                            ev(1000, Kind::Depth, kBid, 98, 5),   ev(1000, Kind::Depth, kAsk, 101, 10),
+                            ev(2000, Kind::Trade, kAsk, 100, 4),  ev(2500, Kind::Depth, kAsk, 102, 7),
+                            ev(3000, Kind::Trade, kAsk, 100, 8)};
+    EngineConfig c = config();
+    c.ladder_levels = 2;
+    RunOutput r = run1(e, c, Strategy{two_levels, nullptr, nullptr});
+    CHECK((fills_of(r) == std::vector<FillRow>{{3000, kBid, 100, 2, 3}}));
+    CHECK(r.fills.size() == 1 && r.fills[0].order_id == 1 && r.fills[0].level == 0);
+    int cancels = 0;
+    for (const auto &o : r.order_log)
+        if (o.event == static_cast<uint8_t>(OrderEvent::CancelSent)) {
+            ++cancels;
+            CHECK(o.order_id == 2 && o.price == 99 && o.level == 1);
+        }
+    CHECK(cancels == 1);
+    // More levels than ladder_levels: a StrategyFailure naming the count and the bound.
+    c.ladder_levels = 1;
+    bool thrown = false;
+    try {
+        run1(e, c, Strategy{two_levels, nullptr, nullptr});
+    } catch (const StrategyFailure &f) {
+        thrown = true;
+        CHECK(f.code == kBadQuoteCode && f.local_ts == 1000);
+        CHECK(std::string(f.what()) == "quote has 2 bid levels, more than ladder_levels=1");
+    }
+    CHECK(thrown);
+}
+
+// Two bid levels at one price: (100, 2) then (100, 3), the second queued behind the first.
+int64_t same_price(void *, const View *, Quote *out) {
+    out->n_bid_levels = 2;
+    out->bid_ladder_px[0] = out->bid_ladder_px[1] = 100;
+    out->bid_ladder_qty[0] = 2;
+    out->bid_ladder_qty[1] = 3;
+    return QuoteSet;
+}
+
+void two_orders_at_one_price() {
+    // L2: 10 lots ahead of both. A sell of 13 passes the 10, fills the first order's 2 and
+    // 1 of the second: the first order was ahead of the second even though this trade
+    // completed it.
+    EngineConfig c = config();
+    c.ladder_levels = 2;
+    RunOutput r = run1(book_plus({ev(2000, Kind::Trade, kAsk, 100, 13)}), c, Strategy{same_price, nullptr, nullptr});
+    CHECK((fills_of(r) == std::vector<FillRow>{{2000, kBid, 100, 2, 0}, {2000, kBid, 100, 1, 2}}));
+    // L3: order 1 (10) ahead of us, order 3 (5) behind; 1 executes, then 3 of order 3: the
+    // aggressor would have hit our 2 and then 1 of our 3.
+    std::vector<Event> e = {ev(1000, Kind::Add, kBid, 100, 10, 1),     ev(1000, Kind::Add, kAsk, 101, 10, 2),
+                            ev(1500, Kind::Add, kBid, 100, 5, 3),      ev(2000, Kind::Execute, kBid, 100, 10, 1),
+                            ev(2100, Kind::Execute, kBid, 100, 3, 3)};
+    RunOutput l3 = run1(e, c, Strategy{same_price, nullptr, nullptr});
+    CHECK((fills_of(l3) == std::vector<FillRow>{{2100, kBid, 100, 2, 0}, {2100, kBid, 100, 1, 2}}));
+}
+
+// One explicit order at the first call, none after.
+struct OneOrder {
+    int64_t type, side;
+    double px, qty;
+    bool done = false;
+    static int64_t quote(void *user, const View *, Quote *out) {
+        auto *s = static_cast<OneOrder *>(user);
+        if (s->done) return QuoteNoChange;
+        s->done = true;
+        out->n_orders = 1;
+        out->order_type[0] = s->type;
+        out->order_side[0] = s->side;
+        out->order_px[0] = s->px;
+        out->order_qty[0] = s->qty;
+        out->order_tag[0] = 42;
+        return QuoteNoChange;  // explicit orders go out whatever the call returns
+    }
+    Strategy strategy() { return Strategy{quote, nullptr, this}; }
+};
+
+int count_events(const RunOutput &r, OrderEvent which) {
+    int n = 0;
+    for (const auto &o : r.order_log) n += o.event == static_cast<uint8_t>(which);
+    return n;
+}
+
+void explicit_orders_take_the_visible_book() {
+    // Asks 101 x 3, 102 x 4, 103 x 10. A buy IOC of 10 at 102 takes 3 at 101 and 4 at 102
+    // (taker fee: 1 per lot here) and the 3 left expire; a FOK of 10 at 102 finds only 7
+    // and does nothing; a FOK of 7 fills whole; a market sell of 12 against bids 100 x 10
+    // takes all 10 and expires 2.
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 3),
+                            ev(1000, Kind::Depth, kAsk, 102, 4),  ev(1000, Kind::Depth, kAsk, 103, 10),
+                            ev(2000, Kind::Depth, kBid, 99, 5)};
+    EngineConfig c = config(0, 100, 100);
+    c.taker_fee_per_lot = 1;
+    c.maker_fee_per_lot = -0.25;
+    OneOrder ioc{TypeIoc, kBid, 102, 10};
+    RunOutput r = run1(e, c, ioc.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{1100, kBid, 101, 3, 7}, {1100, kBid, 102, 4, 3}}));
+    CHECK(r.fills.size() == 2 && !r.fills[0].maker && r.fills[0].tag == 42 && r.fills[0].level == -1 &&
+          r.fills[0].order_type == TypeIoc);
+    CHECK(r.fees == 7.0 && r.position == 7 && r.cash_ticks == -(303 + 408));
+    CHECK(count_events(r, OrderEvent::Expired) == 1 && count_events(r, OrderEvent::Acked) == 0);
+    for (const auto &o : r.order_log)
+        if (o.event == static_cast<uint8_t>(OrderEvent::Expired)) CHECK(o.leaves == 3 && o.tag == 42);
+    OneOrder fok_short{TypeFok, kBid, 102, 10};
+    RunOutput f = run1(e, c, fok_short.strategy());
+    CHECK(f.fills.empty() && f.position == 0 && count_events(f, OrderEvent::Expired) == 1);
+    OneOrder fok_whole{TypeFok, kBid, 102, 7};
+    RunOutput w = run1(e, c, fok_whole.strategy());
+    CHECK((fills_of(w) == std::vector<FillRow>{{1100, kBid, 101, 3, 4}, {1100, kBid, 102, 4, 0}}));
+    CHECK(count_events(w, OrderEvent::Expired) == 0);
+    OneOrder mkt{TypeMarket, kAsk, 0, 12};
+    RunOutput m = run1(e, c, mkt.strategy());
+    CHECK((fills_of(m) == std::vector<FillRow>{{1100, kAsk, 100, 10, 2}}));
+    CHECK(count_events(m, OrderEvent::Expired) == 1 && m.position == -10);
 }
 
 // ------------------------------------------------------------------ K runs in one pass
@@ -400,6 +541,30 @@ int64_t skew_quoter(void *, const View *v, Quote *out) {
     return QuoteSet;
 }
 
+// Three levels a side 1, 2 and 4 ticks outside the touch, skewed; an IOC back toward flat
+// past +-20 lots (one in flight at a time).
+int64_t ladder_quoter(void *, const View *v, Quote *out) {
+    if (v->bid_qty <= 0 || v->ask_qty <= 0) return QuoteNoChange;
+    if (v->n_explicit_live == 0 && (v->position > 20 || v->position < -20)) {
+        out->n_orders = 1;
+        out->order_type[0] = TypeIoc;
+        out->order_side[0] = v->position > 0 ? -1 : 1;
+        out->order_px[0] = static_cast<double>(v->position > 0 ? v->best_bid - 1 : v->best_ask + 1);
+        out->order_qty[0] = static_cast<double>(v->position > 0 ? v->position : -v->position);
+        out->order_tag[0] = v->ts;
+    }
+    const int64_t skew = v->position / 10;
+    const int64_t gaps[3] = {1, 2, 4};
+    out->n_bid_levels = out->n_ask_levels = 3;
+    for (int k = 0; k < 3; ++k) {
+        out->bid_ladder_px[k] = static_cast<double>(v->best_bid - gaps[k] - skew);
+        out->ask_ladder_px[k] = static_cast<double>(v->best_ask + gaps[k] - skew);
+        out->bid_ladder_qty[k] = v->position < 30 ? 2 : 0;
+        out->ask_ladder_qty[k] = v->position > -30 ? 2 : 0;
+    }
+    return QuoteSet;
+}
+
 template <class T>
 bool same_bytes(const RecordBuffer<T> &a, const RecordBuffer<T> &b) {
     return a.size() == b.size() && (a.size() == 0 || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
@@ -428,6 +593,11 @@ void k_runs_equal_separate_runs() {
             c.maker_fee_bps = -0.5;
             c.taker_fee_bps = 7;
             runs.push_back(RunSpec{c, Strategy{skew_quoter, nullptr, nullptr}});
+            if (q == 0) {  // a ladder with explicit orders beside it, in the same pass
+                c.ladder_levels = 3;
+                c.max_orders = 32;
+                runs.push_back(RunSpec{c, Strategy{ladder_quoter, nullptr, nullptr}});
+            }
         }
     runs.push_back(RunSpec{config(), Strategy{}});  // the market alone, in the same pass
     const int64_t n = static_cast<int64_t>(e.size());
@@ -466,6 +636,9 @@ int main() {
         {"fees_on_absolute_notional", fees_on_absolute_notional},
         {"bad_events", bad_events},
         {"failing_run_drops_out", failing_run_drops_out},
+        {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
+        {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
+        {"two_orders_at_one_price", two_orders_at_one_price},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
     };
     for (const auto &t : tests) {

@@ -50,7 +50,7 @@ from .replay import replay_bbo
 from .events import EVENT_DTYPE, Kind, Side, TradingStatus
 from .numba_strategy import numba_strategy
 from .plugins import load_strategy
-from .strategy import Quote, Strategy, View
+from .strategy import Ladder, Order, Quote, Strategy, View
 
 __version__ = "0.1.0"
 
@@ -62,9 +62,11 @@ __all__ = [
     "EventStore",
     "FeeConfig",
     "Kind",
+    "Ladder",
     "LatencyConfig",
     "LatencyModel",
     "MmsimError",
+    "Order",
     "QueueConfig",
     "Quote",
     "ReportConfig",

@@ -25,11 +25,14 @@ SAMPLE_OFFSETS: dict[str, int]
 VIEW_SIZE: int
 VIEW_OFFSETS: dict[str, int]
 QUOTE_SIZE: int
+QUOTE_OFFSETS: dict[str, int]
+LADDER_MAX: int
+EXPLICIT_MAX: int
 SIGNAL_PARAMS_SIZE: int
 SIGNAL_NAMES: list[str]
 
 #: Enum values and error codes shared with Python (Kind, TradingStatus, OrderEvent,
-#: RejectReason, Wake, OrderState, ErrorCode): ``ENUMS[name][member] -> int``.
+#: RejectReason, Wake, OrderState, OrderType, ErrorCode): ``ENUMS[name][member] -> int``.
 ENUMS: dict[str, dict[str, int]]
 
 # Latency model family (cpp/include/mmsim/latency.hpp).
@@ -92,6 +95,7 @@ class EngineConfig:
     signals: bool
     signal_params: SignalParams
     max_orders: int
+    ladder_levels: int
     l3_behind_fill: int
     check_invariants: bool
     def __init__(self) -> None: ...
@@ -104,9 +108,15 @@ class StrategyAdapter:
 class NativeStrategy(StrategyAdapter):
     def __init__(self, fn: int, params: npt.NDArray[np.float64], state: npt.NDArray[np.float64]) -> None: ...
 
+# on_fill / on_reject / on_expire(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts);
+# quote() returns None, a 4-tuple (the 1-level form) or the code 0/1 after writing the whole
+# QUOTE_DTYPE record `out` (a ladder and/or explicit orders).
+_UpdateCb = Callable[[int, int, int, int, int, int, int, int, int, int], None]
+
 class PythonStrategy(StrategyAdapter):
-    def __init__(self, quote: Callable[[], tuple[float, float, float, float] | None],
-                 on_fill: Callable[[int, int, int, int], None] | None, view: npt.NDArray[Any]) -> None: ...
+    def __init__(self, quote: Callable[[], tuple[float, float, float, float] | int | None],
+                 on_fill: _UpdateCb | None, on_reject: _UpdateCb | None, on_expire: _UpdateCb | None,
+                 view: npt.NDArray[Any], out: npt.NDArray[Any]) -> None: ...
 
 class Progress:
     """Events the exchange side has processed, polled from another thread."""

@@ -198,17 +198,17 @@ def _dispatchers(func: Any, seen: set[int] | None = None) -> list[Any]:
     return found
 
 
-def _retry_without_stale_caches(rule: Any, build: Callable[[], Any],
-                                fresh: Callable[[], Any] | None = None) -> Any:
-    """Run ``build``; if a jitted function's on-disk cache cannot be loaded, retry with those caches off.
+def _retry_without_stale_caches(rule: Any, build: Callable[..., Any]) -> Any:
+    """Run ``build()``; if an on-disk cache cannot be loaded, retry with the caches off: ``build(retry=True)``.
 
     numba keys an ``@njit(cache=True)`` function's cache on its file, but the cached
     code re-imports the module by the name it had when it was saved. One file seen
     under two module names (imported as ``strategies.glft`` in one process, loaded by
     path in another) then fails to load with ModuleNotFoundError instead of
-    recompiling. Compiling afresh is always correct, so do that: the rule's caches
-    off, and ``fresh`` (when given: ``build`` without its own cache, e.g. a cfunc whose
-    cached machine code holds the rule's environment under the other module name).
+    recompiling. The same goes for a cached callback compiled in a process that had
+    both names loaded: its code refers to the rule's machine code of the other name.
+    Compiling afresh is always correct, so do that: the rule's jitted functions lose
+    their caches here, and ``build`` turns off its own cache when ``retry`` is true.
     """
     try:
         return build()
@@ -217,7 +217,7 @@ def _retry_without_stale_caches(rule: Any, build: Callable[[], Any],
 
         for d in _dispatchers(rule):
             d._cache = NullCache()
-        return (fresh or build)()
+        return build(retry=True)
 
 
 def _first_lines(text: str, n: int = 8) -> str:

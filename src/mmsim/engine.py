@@ -24,8 +24,17 @@ from ._json import json_clean
 from .config import RUN_KEYS, Config, LatencyModel, RunConfig
 from .errors import ConfigError, DataError, StrategyError
 from .replay import events_and_meta, replay_bbo
-from .records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE
-from .strategy import Strategy, View
+from .records import (
+    FILL_DTYPE,
+    ORDER_LOG_DTYPE,
+    QUOTE_DTYPE,
+    SAMPLE_DTYPE,
+    SIGNAL_NAMES,
+    VIEW_DTYPE,
+    OrderType,
+    RejectReason,
+)
+from .strategy import Ladder, Strategy, View
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
 
@@ -96,6 +105,7 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.signals = bool(config.signals.enabled)
     c.signal_params = signal_params(config)
     c.max_orders = int(config.max_orders)
+    c.ladder_levels = int(config.ladder_levels)
     c.l3_behind_fill = _L3_BEHIND_FILL[config.queue.l3_behind_fill]
     c.check_invariants = bool(config.check_invariants)
     return c
@@ -139,8 +149,10 @@ class _Run:
                                                   np.ascontiguousarray(state, dtype=np.float64))
         elif isinstance(strategy, Strategy) or callable(getattr(strategy, "quote", None)):
             record = np.zeros(1, dtype=VIEW_DTYPE)
-            quote_cb, fill_cb = _python_callbacks(strategy, View(record.reshape(())), self.holder)
-            self.adapter = _engine.PythonStrategy(quote_cb, fill_cb, record)
+            out = np.zeros(1, dtype=QUOTE_DTYPE)
+            quote_cb, fill_cb, reject_cb, expire_cb = _python_callbacks(strategy, View(record.reshape(())),
+                                                                        out.reshape(()), self.holder)
+            self.adapter = _engine.PythonStrategy(quote_cb, fill_cb, reject_cb, expire_cb, record, out)
             self.python = True
         else:
             raise StrategyError(f"strategy {self.label}: expected an mmsim.Strategy (with quote(view)), "
@@ -355,33 +367,53 @@ def _run_with_progress(go: Callable[[], Any], counter: Any, total: int,
     return box["out"]
 
 
-def _python_callbacks(strategy: Any, view: View, holder: dict[str, BaseException]) -> tuple[Any, Any]:
+def _python_callbacks(strategy: Any, view: View, out: np.ndarray,
+                      holder: dict[str, BaseException]) -> tuple[Any, Any, Any, Any]:
+    """The callables the compiled PythonStrategy adapter calls: quote, and on_fill/on_reject/on_expire or None."""
     quote = strategy.quote
 
-    def quote_cb() -> tuple[float, float, float, float] | None:
+    def quote_cb() -> tuple[float, float, float, float] | int | None:
         try:
             q = quote(view)
             if q is None:
                 return None
+            if isinstance(q, Ladder):
+                return q.write(out)  # the whole record: a ladder and/or explicit orders
             if not hasattr(q, "__len__") or len(q) != 4:
-                raise TypeError(f"quote() must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty) or None, got {q!r}")
+                raise TypeError("quote() must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), "
+                                f"mmsim.Quote.ladder(...), mmsim.Quote.keep(...) or None, got {q!r}")
             return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
         except BaseException as exc:
             holder["exc"] = exc
             raise
 
-    fill_cb: Any = None
-    on_fill = getattr(strategy, "on_fill", None)
-    if on_fill is not None and getattr(type(strategy), "on_fill", None) is not Strategy.on_fill:
+    def callback(name: str, make: Callable[..., dict[str, Any]]) -> Any:
+        method = getattr(strategy, name, None)
+        if method is None or getattr(type(strategy), name, None) is getattr(Strategy, name):
+            return None
 
-        def fill_cb(side: int, price: int, qty: int, exch_ts: int) -> None:
+        def cb(*args: int) -> None:
             try:
-                on_fill({"side": side, "price": price, "qty": qty, "exch_ts": exch_ts})
+                method(make(*args))
             except BaseException as exc:
                 holder["exc"] = exc
                 raise
 
-    return quote_cb, fill_cb
+        return cb
+
+    def fill(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
+        return {"side": side, "price": price, "qty": qty, "exch_ts": exch_ts, "leaves": leaves,
+                "order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag}
+
+    def reject(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
+        return {"order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag,
+                "side": side, "price": price, "qty": qty, "reason": RejectReason(reason), "exch_ts": exch_ts}
+
+    def expire(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
+        return {"order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag,
+                "side": side, "price": price, "qty": qty, "leaves": leaves, "exch_ts": exch_ts}
+
+    return quote_cb, callback("on_fill", fill), callback("on_reject", reject), callback("on_expire", expire)
 
 
 def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
@@ -391,10 +423,13 @@ def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
     if code == _CODE["PYTHON_ERROR"] and isinstance(exc, KeyboardInterrupt):
         return exc
     if code == _CODE["PYTHON_ERROR"] and exc is not None:
-        what = "on_fill" if message == "on_fill failed" else "quote"
+        what = message[: -len(" failed")] if message in ("on_fill failed", "on_reject failed", "on_expire failed") \
+            else "quote"
         return StrategyError(f"strategy {label} raised {type(exc).__name__} in {what}() {when}: {exc}")
     if code == _CODE["BAD_QUOTE"]:
         return StrategyError(f"strategy {label} returned an invalid quote {when}: {message}")
+    if code == _CODE["BAD_ORDER"]:
+        return StrategyError(f"strategy {label} sent an invalid order {when}: {message}")
     if code in (_CODE["TOO_MANY_ORDERS"], _CODE["NO_PROGRESS"]):
         return StrategyError(f"strategy {label} stopped {when}: {message}")
     describe = getattr(strategy, "_mmsim_error_message_", None)

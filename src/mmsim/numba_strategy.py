@@ -69,7 +69,7 @@ from ._numba_support import (
 )
 from .errors import ConfigError, StrategyError
 from .records import QUOTE_DTYPE, VIEW_DTYPE
-from .strategy import Quote, Strategy, View
+from .strategy import Ladder, Quote, Strategy, View
 
 __all__ = [
     "NATIVE_ERRORS",
@@ -354,9 +354,9 @@ class NumbaStrategyType:
                                  raised=CODE_RAISED, bad_return=CODE_BAD_RETURN)
         setattr(module, "rule", self.rule)  # noqa: B010  # the generated module reads it at compile time
         try:
+            cache = self.cache and self._cacheable()
             return _retry_without_stale_caches(
-                self.rule, lambda: numba.cfunc(sig, cache=self.cache and self._cacheable())(module.callback),
-                lambda: numba.cfunc(sig, cache=False)(module.callback))
+                self.rule, lambda retry=False: numba.cfunc(sig, cache=cache and not retry)(module.callback))
         except Exception as exc:
             raise self._compile_error(exc) from exc
 
@@ -504,7 +504,7 @@ class RuleStrategy(Strategy):
                                             self._out_arg))
             try:
                 rule: Any = kind.rule  # a numba dispatcher
-                _retry_without_stale_caches(rule, lambda: rule.compile(sig))
+                _retry_without_stale_caches(rule, lambda retry=False: rule.compile(sig))
             except Exception as exc:
                 raise kind._compile_error(exc) from exc
 
@@ -524,8 +524,9 @@ class RuleStrategy(Strategy):
         """Zero the per-run state (the engine calls this at the start of each run)."""
         self._state[:] = 0.0
 
-    def quote(self, view: View) -> Quote | None:
-        """Run the rule on ``view``; return its targets, or None for no change."""
+    def quote(self, view: View) -> Quote | Ladder | None:
+        """Run the rule on ``view``: a :class:`Quote` (1-level form), a :class:`Ladder` (a ladder or
+        explicit orders: the engine gets ``out`` as written), or None for no change."""
         rec = _view_record(view)
         arg = _RecordReader(rec) if self.pure else rec
         # The engine hands the callback a zeroed Quote each call; do the same so a rule
@@ -537,13 +538,15 @@ class RuleStrategy(Strategy):
                 f"strategy {self.label} at local time {int(rec['ts'])} ns: the rule must return an integer "
                 f"(0 = no change, 1 = out holds the quote), it returned {code!r}"
             )
+        if code != CODE_NO_CHANGE and code != CODE_QUOTE:
+            raise StrategyError(f"strategy {self.label} at local time {int(rec['ts'])} ns: "
+                                f"{native_error_message(CODE_BAD_RETURN)} (it returned {int(code)})")
+        o = self._out
+        if o["n_orders"] or (code == CODE_QUOTE and (o["n_bid_levels"] or o["n_ask_levels"])):
+            return Ladder.from_record(o, keep=code == CODE_NO_CHANGE)
         if code == CODE_NO_CHANGE:
             return None
-        if code == CODE_QUOTE:
-            o = self._out
-            return Quote(float(o["bid_px"]), float(o["bid_qty"]), float(o["ask_px"]), float(o["ask_qty"]))
-        raise StrategyError(f"strategy {self.label} at local time {int(rec['ts'])} ns: "
-                            f"{native_error_message(CODE_BAD_RETURN)} (it returned {int(code)})")
+        return Quote(float(o["bid_px"]), float(o["bid_qty"]), float(o["ask_px"]), float(o["ask_qty"]))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())

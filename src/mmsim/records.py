@@ -15,7 +15,9 @@ import numpy as np
 from . import _engine
 
 __all__ = [
+    "EXPLICIT_MAX",
     "FILL_DTYPE",
+    "LADDER_MAX",
     "ORDER_LOG_DTYPE",
     "QUOTE_DTYPE",
     "SAMPLE_DTYPE",
@@ -24,6 +26,7 @@ __all__ = [
     "VIEW_DTYPE",
     "OrderEvent",
     "OrderState",
+    "OrderType",
     "RejectReason",
     "Wake",
 ]
@@ -46,6 +49,13 @@ SIGNAL_NAMES: tuple[str, ...] = (
 #: Book levels per side in the strategy view.
 VIEW_DEPTH = 5
 
+#: Target levels per side a quote may hold at most (the bound of the config's
+#: ``ladder_levels``, and the length of the ladder arrays in the view and ``out``).
+LADDER_MAX: int = int(_engine.LADDER_MAX)
+
+#: Explicit (IOC, FOK, market) orders one strategy call may send at most.
+EXPLICIT_MAX: int = int(_engine.EXPLICIT_MAX)
+
 
 # The values come from the compiled engine (one definition, in C++); the names are
 # spelt out here so each can carry its documentation. tests/test_ffi.py checks the two
@@ -63,7 +73,7 @@ class OrderEvent(enum.IntEnum):
     CANCELED = _C["OrderEvent"]["CANCELED"]  # the exchange removed it (leaves = what was left)
     CANCEL_REJECTED = _C["OrderEvent"]["CANCEL_REJECTED"]  # the cancel arrived after the order was done (filled)
     FILLED = _C["OrderEvent"]["FILLED"]  # a fill (partial when leaves > 0)
-    EXPIRED = _C["OrderEvent"]["EXPIRED"]  # the unfilled rest of a crossing order that may not rest (not used by post-only)
+    EXPIRED = _C["OrderEvent"]["EXPIRED"]  # the unfilled rest of an order that may not rest (IOC, FOK, market, a crossing quote)
 
 
 class RejectReason(enum.IntEnum):
@@ -85,6 +95,15 @@ class OrderState(enum.IntEnum):
     PENDING_CANCEL = _C["OrderState"]["PENDING_CANCEL"]
 
 
+class OrderType(enum.IntEnum):
+    """What kind of order a fill or an order-log row belongs to (fields ``order_type``)."""
+
+    LIMIT = _C["OrderType"]["LIMIT"]  # a target quote's order: rests (post-only unless post_only is false)
+    IOC = _C["OrderType"]["IOC"]  # explicit: takes the visible levels up to its price, the rest expires
+    FOK = _C["OrderType"]["FOK"]  # explicit: fills whole from the visible levels up to its price, or expires whole
+    MARKET = _C["OrderType"]["MARKET"]  # explicit: takes the visible levels whatever the price, the rest expires
+
+
 class Wake(enum.IntFlag):
     """Why the strategy is called (view field ``reason``, a bit set)."""
 
@@ -92,6 +111,8 @@ class Wake(enum.IntFlag):
     RESPONSE = _C["Wake"]["RESPONSE"]  # an ack, reject, fill or cancel confirmation reached it
     TIMER = _C["Wake"]["TIMER"]  # the decide_every timer fired
     FILL = _C["Wake"]["FILL"]  # among the responses was a fill
+    REJECT = _C["Wake"]["REJECT"]  # among the responses was a reject
+    EXPIRE = _C["Wake"]["EXPIRE"]  # among the responses was an expiry
 
 
 FILL_DTYPE = np.dtype(
@@ -109,6 +130,9 @@ FILL_DTYPE = np.dtype(
         ("side", "i1"),  # +1 we bought, -1 we sold
         ("maker", "?"),  # True: our resting order was hit
         ("after_cancel", "?"),  # a cancel for this order was already sent
+        ("order_type", "u1"),  # OrderType: LIMIT (a target's order), IOC, FOK, MARKET
+        ("level", "i1"),  # the target level the order was sent for (0 = first); -1: an explicit order
+        ("tag", "<i8"),  # an explicit order's client tag (0 for target orders)
     ],
     align=True,
 )
@@ -124,6 +148,9 @@ ORDER_LOG_DTYPE = np.dtype(
         ("event", "u1"),  # OrderEvent
         ("side", "i1"),
         ("reason", "u1"),  # RejectReason
+        ("order_type", "u1"),  # OrderType
+        ("level", "i1"),  # the target level the order was sent for; -1: an explicit order
+        ("tag", "<i8"),  # an explicit order's client tag (0 for target orders)
     ],
     align=True,
 )
@@ -171,14 +198,65 @@ _view_fields = [
     ("ask_order_state", "<i8"),
     ("n_live_orders", "<i8"),
     ("n_events", "<i8"),  # market events the local side has received
-] + [(name, "<f8") for name in SIGNAL_NAMES]
+] + [(name, "<f8") for name in SIGNAL_NAMES] + [
+    # After the signals (so every field above keeps its offset).
+    ("n_bid_levels", "<i8"),  # target levels of the last quote applied, per side (1 for the 1-level form)
+    ("n_ask_levels", "<i8"),
+    ("n_explicit_live", "<i8"),  # explicit (IOC/FOK/market) orders sent and not answered in full
+    ("n_rejects", "<i8"),  # REJECTED responses received so far
+    ("last_reject_id", "<i8"),
+    ("last_reject_tag", "<i8"),
+    ("last_reject_type", "<i8"),  # OrderType
+    ("last_reject_level", "<i8"),
+    ("last_reject_side", "<i8"),
+    ("last_reject_reason", "<i8"),  # RejectReason
+    ("last_reject_ts", "<i8"),  # exchange time of the reject
+    ("n_expires", "<i8"),  # EXPIRED responses received so far
+    ("last_expire_id", "<i8"),
+    ("last_expire_tag", "<i8"),
+    ("last_expire_type", "<i8"),  # OrderType
+    ("last_expire_level", "<i8"),
+    ("last_expire_side", "<i8"),
+    ("last_expire_qty", "<i8"),  # lots that expired unfilled
+    ("last_expire_ts", "<i8"),  # exchange time of the expiry
+    # Per target level k of the last quote, our newest live order for it (0 / NONE: none);
+    # entries from ladder_levels on stay 0.
+    ("bid_ladder_px", "<i8", (LADDER_MAX,)),
+    ("bid_ladder_qty", "<i8", (LADDER_MAX,)),
+    ("bid_ladder_leaves", "<i8", (LADDER_MAX,)),
+    ("bid_ladder_state", "<i8", (LADDER_MAX,)),  # OrderState
+    ("ask_ladder_px", "<i8", (LADDER_MAX,)),
+    ("ask_ladder_qty", "<i8", (LADDER_MAX,)),
+    ("ask_ladder_leaves", "<i8", (LADDER_MAX,)),
+    ("ask_ladder_state", "<i8", (LADDER_MAX,)),
+]
 
 #: What a strategy sees (C struct ``mmsim::View``).
 VIEW_DTYPE = np.dtype(_view_fields, align=True)
 
-#: What a numba strategy writes: target quotes in ticks and lots, as float64 so
-#: that NaN/inf and off-grid values can be detected and reported.
+#: What a numba strategy writes (C struct ``mmsim::Quote``): target quotes in ticks
+#: and lots, as float64 so that NaN/inf and off-grid values can be detected and
+#: reported. Either the 1-level form (``bid_px`` .. ``ask_qty``, with
+#: ``n_bid_levels == n_ask_levels == 0``) or a ladder (``n_*_levels`` entries of the
+#: ``*_ladder_*`` arrays); explicit orders in ``n_orders`` entries of the ``order_*`` arrays.
 QUOTE_DTYPE = np.dtype(
-    [("bid_px", "<f8"), ("bid_qty", "<f8"), ("ask_px", "<f8"), ("ask_qty", "<f8")],
+    [
+        ("bid_px", "<f8"),
+        ("bid_qty", "<f8"),
+        ("ask_px", "<f8"),
+        ("ask_qty", "<f8"),
+        ("n_bid_levels", "<i8"),  # ladder form: levels in bid_ladder_px/qty (0 and 0: the 1-level form)
+        ("n_ask_levels", "<i8"),
+        ("n_orders", "<i8"),  # explicit orders in order_* (sent whatever the rule returns)
+        ("order_type", "<i8", (EXPLICIT_MAX,)),  # OrderType.IOC, FOK or MARKET
+        ("order_side", "<i8", (EXPLICIT_MAX,)),  # +1 buy, -1 sell
+        ("order_px", "<f8", (EXPLICIT_MAX,)),  # limit price, ticks (ignored for MARKET)
+        ("order_qty", "<f8", (EXPLICIT_MAX,)),  # lots, > 0
+        ("order_tag", "<i8", (EXPLICIT_MAX,)),  # client tag, carried to fills and the order log
+        ("bid_ladder_px", "<f8", (LADDER_MAX,)),
+        ("bid_ladder_qty", "<f8", (LADDER_MAX,)),
+        ("ask_ladder_px", "<f8", (LADDER_MAX,)),
+        ("ask_ladder_qty", "<f8", (LADDER_MAX,)),
+    ],
     align=True,
 )

@@ -2,9 +2,12 @@
 
 A Python strategy subclasses :class:`Strategy` and implements ``quote(view)``,
 returning a :class:`Quote` (target bid/ask price in ticks and size in lots; size
-0 pulls that side) or ``None`` for "no change". The engine owns order
-management: it keeps a working order whose price and size already match the
-target, and cancels/replaces the rest, paying the latency.
+0 pulls that side), a :class:`Ladder` (several target levels per side, and/or
+explicit :class:`Order` s: ``Quote.ladder(...)``, ``Quote.keep(orders=...)``) or
+``None`` for "no change". The engine owns order management: it keeps a working
+order whose price and size already match a target, and cancels/replaces the
+rest, paying the latency. Explicit orders (IOC, FOK, market) are one-off takers,
+never targets.
 
 The view is what the local (delayed) side knows: a :class:`View` over one
 record of :data:`mmsim.records.VIEW_DTYPE`. The numba fast path reads the same
@@ -14,22 +17,211 @@ record (see :mod:`mmsim.numba_strategy`).
 from __future__ import annotations
 
 import abc
-from typing import Any, NamedTuple
+from typing import Any, Iterable, NamedTuple
 
 import numpy as np
 
-from .records import SIGNAL_NAMES, VIEW_DTYPE
+from .records import EXPLICIT_MAX, LADDER_MAX, QUOTE_DTYPE, SIGNAL_NAMES, VIEW_DTYPE, OrderType
 
-__all__ = ["Quote", "Strategy", "View"]
+__all__ = ["Ladder", "Order", "Quote", "Strategy", "View"]
+
+
+class Order(NamedTuple):
+    """An explicit one-off order: IOC, FOK or market, never a target (it never rests).
+
+    Build one with :meth:`ioc`, :meth:`fok` or :meth:`market` and return it from
+    ``quote()`` in a :class:`Ladder` (``Quote.ladder(..., orders=[...])`` or
+    ``Quote.keep(orders=[...])``). It reaches the exchange after the entry latency and
+    takes the visible liquidity of the other side at each level's price, paying the
+    taker fee, with no market impact; what it cannot take expires at once. It never
+    cancels or replaces the targets. Fills and the order log carry its ``tag``.
+
+    Attributes
+    ----------
+    type : OrderType
+        ``OrderType.IOC``, ``FOK`` or ``MARKET``.
+    side : int
+        +1 buy, -1 sell.
+    price : float
+        Limit price, ticks (ignored for a market order).
+    qty : float
+        Size, lots (a positive whole number).
+    tag : int
+        The client's tag (int64), carried to fills, the order log and the callbacks.
+    """
+
+    type: int
+    side: int
+    price: float
+    qty: float
+    tag: int = 0
+
+    @classmethod
+    def ioc(cls, side: int, price: float, qty: float, tag: int = 0) -> "Order":
+        """Immediate-or-cancel: take the visible levels up to ``price``; the rest expires."""
+        return cls(OrderType.IOC, side, price, qty, tag)
+
+    @classmethod
+    def fok(cls, side: int, price: float, qty: float, tag: int = 0) -> "Order":
+        """Fill-or-kill: fill all of ``qty`` from the visible levels up to ``price``, or nothing (it expires)."""
+        return cls(OrderType.FOK, side, price, qty, tag)
+
+    @classmethod
+    def market(cls, side: int, qty: float, tag: int = 0) -> "Order":
+        """Market: take the visible levels whatever their price (the best 32); the rest expires."""
+        return cls(OrderType.MARKET, side, 0.0, qty, tag)
+
+
+def _levels(levels: Any, name: str) -> tuple[tuple[float, float], ...]:
+    try:
+        out = tuple((float(px), float(qty)) for px, qty in levels)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}") from exc
+    return out
+
+
+class Ladder:
+    """What ``quote()`` may return besides a :class:`Quote`: ladder targets and/or explicit orders.
+
+    Made by :meth:`Quote.ladder` (targets on each side as a list of levels) or
+    :meth:`Quote.keep` (keep the current targets). Either may carry explicit
+    :class:`Order` s, sent after the target changes of the same call.
+
+    Attributes
+    ----------
+    bids, asks : tuple of (price, size) or None
+        The target levels per side, in the order given (prices in ticks, sizes in
+        lots; a size of 0 is a level with no order). None (both): keep the targets.
+    orders : tuple of Order
+        Explicit orders to send.
+    """
+
+    __slots__ = ("_raw", "asks", "bids", "orders")
+
+    def __init__(self, bids: Iterable[tuple[float, float]] | None, asks: Iterable[tuple[float, float]] | None,
+                 orders: Iterable[Order] = ()) -> None:
+        if (bids is None) != (asks is None):
+            raise TypeError("Ladder: give both bids and asks, or neither (keep the targets)")
+        self.bids = None if bids is None else _levels(bids, "bids")
+        self.asks = None if asks is None else _levels(asks, "asks")
+        orders = tuple(orders)
+        for o in orders:
+            if not isinstance(o, Order):
+                raise TypeError(f"Quote.ladder: orders must be mmsim.Order values (Order.ioc, .fok, .market), got {o!r}")
+        self.orders = orders
+        self._raw: np.ndarray | None = None  # the numba path's out record, sent as is
+
+    @property
+    def keeps(self) -> bool:
+        """True when the targets are kept (only the explicit orders are sent)."""
+        return self.bids is None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ladder):
+            return NotImplemented
+        return (self.bids, self.asks, self.orders) == (other.bids, other.asks, other.orders)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        if self.keeps:
+            return f"Quote.keep(orders={list(self.orders)!r})"
+        return f"Quote.ladder(bids={list(self.bids or ())!r}, asks={list(self.asks or ())!r}, orders={list(self.orders)!r})"
+
+    @classmethod
+    def from_record(cls, rec: np.ndarray, *, keep: bool) -> "Ladder":
+        """The ladder a QUOTE_DTYPE record (0-d) stands for; the engine gets the record itself, as written.
+
+        Parameters
+        ----------
+        rec : ndarray of QUOTE_DTYPE, shape ()
+            What a numba rule wrote in ``out``.
+        keep : bool
+            The rule returned 0 (keep the targets): only the explicit orders count.
+        """
+
+        def side(name: str) -> list[tuple[float, float]]:
+            n = max(0, min(int(rec[f"n_{name}_levels"]), LADDER_MAX))
+            return [(float(rec[f"{name}_ladder_px"][k]), float(rec[f"{name}_ladder_qty"][k])) for k in range(n)]
+
+        orders = [Order(int(rec["order_type"][j]), int(rec["order_side"][j]), float(rec["order_px"][j]),
+                        float(rec["order_qty"][j]), int(rec["order_tag"][j]))
+                  for j in range(max(0, min(int(rec["n_orders"]), EXPLICIT_MAX)))]
+        if keep:
+            ladder = cls(None, None, orders)
+        elif int(rec["n_bid_levels"]) == 0 and int(rec["n_ask_levels"]) == 0:  # the 1-level form, with orders
+            ladder = cls([(float(rec["bid_px"]), float(rec["bid_qty"]))], [(float(rec["ask_px"]), float(rec["ask_qty"]))],
+                         orders)
+        else:
+            ladder = cls(side("bid"), side("ask"), orders)
+        ladder._raw = np.array(rec, dtype=QUOTE_DTYPE)
+        return ladder
+
+    def write(self, rec: np.ndarray) -> int:
+        """Write into a zeroed-or-not QUOTE_DTYPE record (0-d); return the code (0 keep, 1 targets).
+
+        More levels or orders than the record holds are cut, but their counts are kept,
+        so the engine reports them (``more than ladder_levels``, ``n_orders``).
+        """
+        if self._raw is not None:
+            rec[()] = self._raw
+            return 0 if self.keeps else 1
+        rec[()] = 0
+        if not self.keeps:
+            for side, levels in (("bid", self.bids), ("ask", self.asks)):
+                assert levels is not None
+                rec[f"n_{side}_levels"] = len(levels)
+                for k, (px, qty) in enumerate(levels[:LADDER_MAX]):
+                    rec[f"{side}_ladder_px"][k] = px
+                    rec[f"{side}_ladder_qty"][k] = qty
+        rec["n_orders"] = len(self.orders)
+        for j, o in enumerate(self.orders[:EXPLICIT_MAX]):
+            rec["order_type"][j] = int(o.type)
+            rec["order_side"][j] = int(o.side)
+            rec["order_px"][j] = float(o.price)
+            rec["order_qty"][j] = float(o.qty)
+            rec["order_tag"][j] = int(o.tag)
+        return 0 if self.keeps else 1
 
 
 class Quote(NamedTuple):
-    """Target quotes: prices in ticks, sizes in lots; a size of 0 means no order on that side."""
+    """Target quotes: prices in ticks, sizes in lots; a size of 0 means no order on that side.
+
+    ``Quote(bid_px, bid_qty, ask_px, ask_qty)`` is the 1-level form (one target per
+    side). :meth:`ladder` gives several levels per side and explicit orders;
+    :meth:`keep` sends explicit orders and keeps the targets.
+    """
 
     bid_px: float
     bid_qty: float
     ask_px: float
     ask_qty: float
+
+    @staticmethod
+    def ladder(bids: Iterable[tuple[float, float]] = (), asks: Iterable[tuple[float, float]] = (),
+               orders: Iterable[Order] = ()) -> Ladder:
+        """Targets as ladders: a list of ``(price, size)`` levels per side, and explicit orders.
+
+        Parameters
+        ----------
+        bids, asks : sequence of (price, size)
+            Target levels, prices in ticks and sizes in lots, at most the config's
+            ``ladder_levels`` per side (more stops the run with a ``StrategyError``).
+            Levels need not be sorted; a size of 0 is a level with no order; two
+            levels at one price are two orders there. An empty side pulls it.
+        orders : sequence of Order
+            Explicit one-off orders (at most 4 per call), sent after the targets' orders.
+
+        Returns
+        -------
+        Ladder
+        """
+        return Ladder(bids, asks, orders)
+
+    @staticmethod
+    def keep(orders: Iterable[Order] = ()) -> Ladder:
+        """Keep the current targets; send these explicit orders (at most 4 per call)."""
+        return Ladder(None, None, orders)
 
 
 class View:
@@ -106,8 +298,28 @@ class Strategy(abc.ABC):
     def on_fill(self, fill: dict[str, Any]) -> None:
         """Called when a fill report reaches the local side, before ``quote``.
 
-        ``fill`` has ``side`` (+1 bought), ``price`` (ticks), ``qty`` (lots) and
-        ``exch_ts`` (when the exchange filled us).
+        ``fill`` has ``side`` (+1 bought), ``price`` (ticks), ``qty`` (lots),
+        ``exch_ts`` (when the exchange filled us), ``leaves`` (lots left on the
+        order), ``order_id``, ``order_type`` (:class:`~mmsim.records.OrderType`),
+        ``level`` (the target level the order was sent for; -1 for an explicit
+        order) and ``tag`` (an explicit order's tag; 0 for target orders).
+        """
+
+    def on_reject(self, event: dict[str, Any]) -> None:
+        """Called when a reject reaches the local side, before ``quote``.
+
+        ``event`` has ``order_id``, ``order_type``, ``level``, ``tag``, ``side``,
+        ``price`` and ``qty`` (the order's), ``reason``
+        (:class:`~mmsim.records.RejectReason`) and ``exch_ts``.
+        """
+
+    def on_expire(self, event: dict[str, Any]) -> None:
+        """Called when an expiry reaches the local side, before ``quote``.
+
+        An IOC, FOK or market order (or a crossing quote with ``post_only: false``)
+        expires with what it could not take. ``event`` has ``order_id``,
+        ``order_type``, ``level``, ``tag``, ``side``, ``price`` and ``qty`` (the
+        order's), ``leaves`` (the lots that expired) and ``exch_ts``.
         """
 
     def reset(self) -> None:

@@ -63,6 +63,7 @@ struct EngineConfig {
     bool signals = true;
     MmsimSignalParams signal_params{};  // zero fields: the crate's defaults
     int64_t max_orders = 64;
+    int64_t ladder_levels = 1;  // target levels a quote may hold per side, 1..kMaxLadder
     L3BehindFill l3_behind_fill = L3BehindFill::Remainder;
     // Checked mode: on L3 data, after every event, each of our orders' lots ahead must equal
     // the lots of the book's orders at its level with an earlier priority (a DataError

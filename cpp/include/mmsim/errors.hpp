@@ -29,6 +29,7 @@ enum ErrorCode : int64_t {
     kBadQuoteCode = -2,       // the quote is not finite, not whole ticks/lots, or a size is negative
     kTooManyOrdersCode = -3,  // more than max_orders live orders
     kNoProgressCode = -4,     // too many calls at one local time (a zero-latency livelock)
+    kBadOrderCode = -5,       // an explicit order is invalid (type, side, price, size, or too many)
 };
 
 }  // namespace mmsim

@@ -36,9 +36,12 @@ struct FillRecord {
     int8_t side;
     bool maker;
     bool after_cancel;
-    uint8_t pad_[5];
+    uint8_t order_type;  // OrderType (strategy.hpp)
+    int8_t level;        // the target level the order was sent for; -1: an explicit order
+    uint8_t pad_[3];
+    int64_t tag;         // an explicit order's client tag (0 for target orders)
 };
-static_assert(sizeof(FillRecord) == 88, "FillRecord must match FILL_DTYPE");
+static_assert(sizeof(FillRecord) == 96, "FillRecord must match FILL_DTYPE");
 
 struct OrderLogRecord {
     int64_t exch_ts;
@@ -50,9 +53,12 @@ struct OrderLogRecord {
     uint8_t event;
     int8_t side;
     uint8_t reason;
-    uint8_t pad_[5];
+    uint8_t order_type;  // OrderType (strategy.hpp)
+    int8_t level;        // the target level the order was sent for; -1: an explicit order
+    uint8_t pad_[3];
+    int64_t tag;         // an explicit order's client tag (0 for target orders)
 };
-static_assert(sizeof(OrderLogRecord) == 56, "OrderLogRecord must match ORDER_LOG_DTYPE");
+static_assert(sizeof(OrderLogRecord) == 64, "OrderLogRecord must match ORDER_LOG_DTYPE");
 
 struct SampleRecord {
     int64_t exch_ts;

@@ -62,8 +62,11 @@ enum class RespType : uint8_t { Ack = 1, Reject = 2, Fill = 3, Canceled = 4, Can
 struct ToExchange {
     int64_t ts;  // arrival at the exchange
     int64_t order_id, price, qty;
+    int64_t tag;
     int8_t side;
     MsgType type;
+    uint8_t order_type;  // OrderType
+    int8_t level;        // target level (-1: explicit order)
 };
 
 // A response on its way to the local side.
@@ -82,7 +85,10 @@ struct ExOrder {
     int64_t ahead;      // lots ahead of us in the queue (the queue model's estimate on L2; exact on L3)
     int64_t seq;        // priority among L3 orders (every book order with a lower seq is ahead)
     int64_t trade_vol;  // traded at our level since its last depth update (not to count twice)
+    int64_t tag;
     int8_t side;
+    uint8_t order_type;  // OrderType
+    int8_t level;        // target level (-1: explicit order)
     // Within the venue message being applied (settled at its end, then reset):
     bool touched = false;  // L2: depth updates (or a CLEAR) changed our level
     int64_t msg_prev = 0;  // ... whose size before the message was this
@@ -93,7 +99,10 @@ struct ExOrder {
 struct LocalOrder {
     int64_t id, price, qty, leaves;
     int64_t state;  // OrderState
+    int64_t tag;
     int8_t side;
+    uint8_t order_type;  // OrderType
+    int8_t level;        // target level it was sent for (-1: explicit order)
 };
 
 class Variant {
@@ -203,16 +212,24 @@ class Variant {
     void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
                  uint8_t reason = 0);
     void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
-             int8_t side, uint8_t reason = 0);
+             int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level);
     void sample(int64_t ts, const Book &book);
     double fee_of(int64_t price, int64_t qty, bool maker) const;
     // local side
     void fill_view(int64_t ts, int64_t reason);
+    void summarize_ladder();
     void apply_quote(int64_t ts, const Quote &q);
     [[noreturn]] void bad_quote(int64_t ts, const double *vals);
-    void manage_side(int64_t ts, int8_t side, int64_t px, int64_t qty);
+    void apply_ladder(int64_t ts, const Quote &q);
+    void manage_side(int64_t ts, int s, const int64_t *px, const int64_t *qty, int n);
+    void send_orders(int64_t ts, const Quote &q);
     void summarize_sides();
     void send(int64_t ts, MsgType type, const LocalOrder &o);
+    void new_order_room(int64_t ts) const;
+    void update(UpdateFn fn, const ToLocal &r, const LocalOrder *o, const char *what);
+    // venue side: an explicit order takes the visible liquidity (no market impact)
+    void take(const ToExchange &m, const Book &book);
+    void record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker);
 
     EngineConfig cfg_;
     Strategy strategy_;
@@ -258,6 +275,24 @@ class Variant {
         }
     };
     SideSummary sides_[2];
+    // Per side (bid, ask): the target levels of the last quote applied, and the order each
+    // was given (0: none yet). Every active (not being cancelled) target order of a side is
+    // the order of exactly one of its levels.
+    struct Levels {
+        int n = 0;
+        int64_t px[kMaxLadder] = {}, qty[kMaxLadder] = {}, id[kMaxLadder] = {};
+        // The same targets (a level of size 0 has no price: any price is the same target).
+        bool same(const int64_t *tpx, const int64_t *tqty, int tn) const {
+            if (tn != n) return false;
+            for (int k = 0; k < n; ++k)
+                if (tqty[k] != qty[k] || (tqty[k] > 0 && tpx[k] != px[k])) return false;
+            return true;
+        }
+    };
+    Levels levels_[2];
+    const int ladder_;      // cfg_.ladder_levels
+    Quote quote_{};         // what a strategy call writes (the parts it may read zeroed per call)
+    int64_t n_explicit_live_ = 0;
     bool orders_changed_ = true, fills_changed_ = true;  // state_ parts to rewrite
     View state_{};  // our fills' figures and our orders, as last summarized
     View view_{};   // what a strategy call gets (written whole before each call)

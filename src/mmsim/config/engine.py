@@ -294,6 +294,13 @@ class Config(ConfigBase):
         Native signal parameters.
     max_orders : int
         Live orders allowed at once (a guard against runaway strategies), 1..4096.
+        Every order the local side has not yet heard is done counts: target orders
+        working or in flight, orders waiting for a cancel confirmation, and explicit
+        (IOC/FOK/market) orders until their last fill or expiry arrives.
+    ladder_levels : int
+        Target levels a quote may hold per side, 1..16 (default 1: one bid and one
+        ask). A quote with more levels on a side stops the run with a
+        ``StrategyError`` (docs/strategies.md, "Ladders and explicit orders").
     check_invariants : bool
         Checked mode (off by default; for tests and audits): on L3 data, after
         every event, each of our resting orders' lots ahead must equal the lots
@@ -313,4 +320,5 @@ class Config(ConfigBase):
     sample_every: int = setting(Duration(positive=True), 1_000_000_000)
     signals: SignalConfig = setting(Section(lambda: SignalConfig), default_factory=SignalConfig)
     max_orders: int = setting(Integer(ge=1, le=4096), 64)
+    ladder_levels: int = setting(Integer(ge=1, le=16), 1)
     check_invariants: bool = setting(Flag(), False)

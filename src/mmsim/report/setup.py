@@ -108,7 +108,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         ``path``, ``params``; path and params null for a bare run), ``latency``
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
         ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
-        ``max_orders``, ``mmsim_version``, ``config_digest`` (12 hex digits),
+        ``max_orders``, ``ladder_levels``, ``mmsim_version``, ``config_digest`` (12 hex digits),
         ``digest_of`` (``"run config"`` or ``"engine config, strategy label and events"``),
         ``config`` (the resolved config as a flat mapping) and ``result_digest``
         (12 hex digits of the fills and order log, byte for byte; None without them).
@@ -161,6 +161,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "post_only": bool(cfg.post_only),
         "decide_every": None if cfg.decide_every is None else _dur(cfg.decide_every),
         "max_orders": int(cfg.max_orders),
+        "ladder_levels": int(cfg.ladder_levels),
         "mmsim_version": version,
         "config_digest": digest,
         "digest_of": digest_of,
@@ -212,7 +213,8 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("fees", setup["fees"]),
         ("orders", ("post-only (a crossing quote is rejected)" if setup["post_only"]
                     else "may cross (a crossing quote takes, then its rest expires)")
-         + f"; at most {setup['max_orders']} live"),
+         + f"; at most {setup['max_orders']} live"
+         + (f"; up to {setup['ladder_levels']} target levels per side" if setup.get("ladder_levels", 1) > 1 else "")),
         ("timer", "the strategy decides after every local update" if setup["decide_every"] is None
          else f"the strategy decides every {setup['decide_every']} (decide_every)"),
         ("mmsim", f"{setup['mmsim_version']}; config digest {setup['config_digest']} (of the "
