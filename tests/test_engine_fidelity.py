@@ -12,9 +12,9 @@ import pytest
 from conftest import make_events, shared_data
 
 import mmsim
-from mmsim import Kind, Quote, TradingStatus
+from mmsim import Kind, Order, Quote, TradingStatus
 from mmsim.numba_strategy import numba_strategy
-from mmsim.records import OrderEvent, RejectReason
+from mmsim.records import OrderEvent, OrderType, RejectReason
 
 BID, ASK = 1, -1
 D, T, C = Kind.DEPTH, Kind.TRADE, Kind.CLEAR
@@ -272,6 +272,36 @@ def test_orders_are_refused_while_halted_and_may_only_rest_while_quoting():
     # The bid sent while quoting rested and was never refused again.
     acked = taker.orders[(taker.orders["event"] == OrderEvent.ACKED) & (taker.orders["side"] == BID)]
     assert acked["exch_ts"].tolist() == [3010]
+
+
+def test_explicit_orders_are_refused_unless_the_venue_is_trading():
+    # Explicit orders only trade, so a venue that is not trading refuses them: HALTED while
+    # halted, NOT_TRADING while quoting (an IOC or a market order cannot rest). Entry 1000 ns.
+    # Buy IOC 1 @ 102 sent at 1000 arrives at 2000 (halted since 1500): HALTED. At 2200 (quoting)
+    # a buy IOC and a market sell arrive at 3200: NOT_TRADING both. The buy IOC sent at 4200
+    # (trading again) arrives at 5200 and takes 1 lot of the ask at 102, as taker.
+    ev = make_events([(1000, D, BID, 100, 10), (1000, D, ASK, 102, 10), (1500, ST, 0, 0, HALTED),
+                      (2200, ST, 0, 0, QUOTING), (4200, ST, 0, 0, TRADING), (6000, D, BID, 100, 9)])
+    sends = {1000: [Order.ioc(BID, 102, 1, tag=1)],
+             2200: [Order.ioc(BID, 102, 1, tag=2), Order.market(ASK, 1, tag=3)],
+             4200: [Order.ioc(BID, 102, 1, tag=4)]}
+    seen = []
+
+    class Taker(mmsim.Strategy):
+        def quote(self, view):
+            orders = sends.get(view.ts)
+            return Quote.keep(orders=orders) if orders else None
+
+        def on_reject(self, event):
+            seen.append((event["tag"], RejectReason(event["reason"]).name))
+
+    r = mmsim.run(ev, Taker(), cfg(entry=1000, response=10))
+    assert rejects_of(r) == [(2000, BID, "HALTED"), (3200, BID, "NOT_TRADING"), (3200, ASK, "NOT_TRADING")]
+    rej = r.orders[r.orders["event"] == OrderEvent.REJECTED]
+    assert [OrderType(int(t)).name for t in rej["order_type"]] == ["IOC", "IOC", "MARKET"]
+    assert seen == [(1, "HALTED"), (2, "NOT_TRADING"), (3, "NOT_TRADING")]
+    assert fills_of(r) == [(5200, BID, 102, 1, 0)] and not bool(r.fills["maker"][0])
+    assert int(r.fills["tag"][0]) == 4
 
 
 @numba_strategy(params={"px": 0.0, "size": 1.0})

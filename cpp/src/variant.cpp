@@ -437,15 +437,13 @@ void Variant::order_arrival(const Book &book) {
             m.order_type, m.level);
         return;
     }
-    if (m.order_type != TypeLimit) {  // IOC, FOK, market: never rests
-        take(m, book);
-        return;
-    }
+    const bool explicit_order = m.order_type != TypeLimit;  // IOC, FOK, market: never rests, only trades
     const BookSide &opp = book.side(-m.side);
     const bool crosses = opp.crossed_by(m.price);
     // A halted venue takes no orders; one taking quotes only lets them rest, never trade.
     RejectReason why = RejectReason::None;
     if (book.status == TradingStatus::Halted) why = RejectReason::Halted;
+    else if (explicit_order) why = book.trading() ? RejectReason::None : RejectReason::NotTrading;
     else if (crosses && cfg_.post_only) why = RejectReason::PostOnlyWouldCross;
     else if (crosses && !book.trading()) why = RejectReason::NotTrading;
     if (why != RejectReason::None) {
@@ -453,6 +451,10 @@ void Variant::order_arrival(const Book &book) {
         respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
         log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason, m.tag,
             m.order_type, m.level);
+        return;
+    }
+    if (explicit_order) {
+        take(m, book);
         return;
     }
     ex_orders_.push_back(ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(),

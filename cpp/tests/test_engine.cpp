@@ -493,6 +493,27 @@ void explicit_orders_take_the_visible_book() {
     CHECK(count_events(m, OrderEvent::Expired) == 1 && m.position == -10);
 }
 
+void explicit_orders_while_not_trading() {
+    // Issue 13 with explicit orders: they only trade, so a market sell arriving while the
+    // venue quotes only is refused with NOT_TRADING, an IOC arriving while halted with HALTED.
+    const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 3),
+                            st(1050, TradingStatus::Quoting), ev(2000, Kind::Depth, kBid, 99, 5)};
+    const auto rejected = [](const RunOutput &r) {
+        std::vector<int> why;
+        for (const auto &o : r.order_log)
+            if (o.event == static_cast<uint8_t>(OrderEvent::Rejected)) why.push_back(o.reason);
+        return why;
+    };
+    OneOrder mkt{TypeMarket, kAsk, 0, 12};
+    RunOutput m = run1(e, config(0, 100, 100), mkt.strategy());
+    CHECK(m.fills.empty() && rejected(m) == std::vector<int>{static_cast<int>(RejectReason::NotTrading)});
+    e[2] = st(1050, TradingStatus::Halted);
+    OneOrder ioc{TypeIoc, kBid, 101, 1};
+    RunOutput h = run1(e, config(0, 100, 100), ioc.strategy());
+    CHECK(h.fills.empty() && rejected(h) == std::vector<int>{static_cast<int>(RejectReason::Halted)});
+}
+
 // ------------------------------------------------------------------ K runs in one pass
 
 // A deterministic market: venue messages of 3 events 2 us apart, depth on ten levels
@@ -638,6 +659,7 @@ int main() {
         {"failing_run_drops_out", failing_run_drops_out},
         {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
+        {"explicit_orders_while_not_trading", explicit_orders_while_not_trading},
         {"two_orders_at_one_price", two_orders_at_one_price},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
     };
