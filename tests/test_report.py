@@ -650,7 +650,11 @@ def test_cli_report_round_trip(tmp_path):
     assert doc == direct
     assert doc["run"]["toxic_horizon"] == "10ev"
     written = sorted(x.name for x in (tmp_path / "out").iterdir())
-    assert written == ["fills.csv", "markouts.png", "pnl.png", "report.html", "report.json", "signals.png"]
+    assert written == ["fills.csv", "information_age.png", "markouts.png", "pnl.png", "report.html", "report.json",
+                       "signals.png"]
+    # The saved run keeps its decision log: the report of the loaded run audits it.
+    assert doc["look_ahead_audit"]["ran"] and doc["look_ahead_audit"]["n_violations"] == 0
+    assert doc["information_age"]["n_decisions"] == res.n_calls > 0
 
 
 def test_cli_report_errors(tmp_path):

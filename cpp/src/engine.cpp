@@ -356,10 +356,16 @@ void Pass::advance(Variant &v, int64_t limit) {
         // On a timer, market data due before any other item is received in a tight loop
         // (same result as one at a time, fewer trips through this loop).
         if (dt > 0) {
-            const int64_t lim = std::min(std::min(limit, t_oa), std::min(t_rs, t_tm));
+            int64_t lim = std::min(std::min(limit, t_oa), std::min(t_rs, t_tm));
             while (t_lc < lim) {
                 v.deliver();
-                if (v.timer_next == kInf) v.timer_next = t_lc + dt;  // the timer starts with the data
+                if (v.timer_next == kInf) {
+                    // The timer starts with the data, and its first firing bounds what is received
+                    // here: data arriving after it waits for that call (it was received before it,
+                    // a look-ahead the audit found, when the feed spanned several messages).
+                    v.timer_next = t_lc + dt;
+                    lim = std::min(lim, v.timer_next);
+                }
                 t_lc = v.next_delivery();
             }
             t_tm = v.market_done() ? kInf : v.timer_next;

@@ -57,6 +57,7 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, const Book &book, int64_
       entry_ns_(entry_->is_constant() ? entry_->constant_ns() : -1),
       response_ns_(response_->is_constant() ? response_->constant_ns() : -1),
       out_(out),
+      debug_armed_(spec.config.debug_early_event >= 0),
       ladder_(static_cast<int>(spec.config.ladder_levels)) {
     if (spec.config.ladder_levels < 1 || spec.config.ladder_levels > kMaxLadder)
         throw std::invalid_argument("ladder_levels must be in 1.." + std::to_string(kMaxLadder));
@@ -326,7 +327,8 @@ double Variant::fee_of(int64_t price, int64_t qty, bool maker) const {
 }
 
 void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves,
-                  OrderEvent ev, int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level) {
+                  OrderEvent ev, int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level,
+                  int64_t decision) {
     OrderLogRecord *r = out_.order_log.append();
     r->exch_ts = exch_ts;
     r->local_ts = local_ts;
@@ -341,6 +343,7 @@ void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, 
     r->level = level;
     std::memset(r->pad_, 0, sizeof r->pad_);
     r->tag = tag;
+    r->decision = decision;
 }
 
 bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
@@ -386,7 +389,7 @@ void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
     std::memset(f->pad_, 0, sizeof f->pad_);
     f->tag = o.tag;
     log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side, 0, o.tag, o.order_type,
-        o.level);
+        o.level, o.decision);
     // The signals the local side knows at the moment of the fill.
     FillSignalsRecord *sig = out_.fill_signals.append();
     if (signal_set_ >= 0) std::memcpy(sig->values, tape_.signals(cursor_, signal_set_), sizeof sig->values);
@@ -427,14 +430,14 @@ void Variant::order_arrival(const Book &book) {
             refresh_interest();
             respond(RespType::Canceled, o.id, o.price, o.qty, o.leaves, o.side);
             log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Canceled, o.side, 0, o.tag,
-                o.order_type, o.level);
+                o.order_type, o.level, m.decision);
             return;
         }
         // Too late: the order was filled (or is otherwise done) before the cancel arrived.
         const auto reason = static_cast<uint8_t>(RejectReason::OrderDone);
         respond(RespType::CancelRejected, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
         log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::CancelRejected, m.side, reason, m.tag,
-            m.order_type, m.level);
+            m.order_type, m.level, m.decision);
         return;
     }
     const bool explicit_order = m.order_type != TypeLimit;  // IOC, FOK, market: never rests, only trades
@@ -450,7 +453,7 @@ void Variant::order_arrival(const Book &book) {
         const auto reason = static_cast<uint8_t>(why);
         respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
         log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason, m.tag,
-            m.order_type, m.level);
+            m.order_type, m.level, m.decision);
         return;
     }
     if (explicit_order) {
@@ -458,11 +461,11 @@ void Variant::order_arrival(const Book &book) {
         return;
     }
     ex_orders_.push_back(ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(),
-                                 0, m.tag, m.side, m.order_type, m.level});
+                                 0, m.tag, m.decision, m.side, m.order_type, m.level});
     refresh_interest();
     respond(RespType::Ack, m.order_id, m.price, m.qty, m.qty, m.side);
     log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side, 0, m.tag, m.order_type,
-        m.level);
+        m.level, m.decision);
     if (!crosses) return;
     // A crossing order (post_only off) takes the visible levels up to its price. The
     // replay has no market impact, so the unfilled rest is cancelled rather than left
@@ -479,7 +482,7 @@ void Variant::order_arrival(const Book &book) {
     refresh_interest();
     respond(RespType::Expired, rest.id, rest.price, rest.qty, rest.leaves, rest.side);
     log(now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves, OrderEvent::Expired, rest.side, 0,
-        rest.tag, rest.order_type, rest.level);
+        rest.tag, rest.order_type, rest.level, rest.decision);
 }
 
 // An explicit order arrives: it takes the visible levels of the other side (the best
@@ -498,13 +501,13 @@ void Variant::take(const ToExchange &m, const Book &book) {
         if (!market && (m.side > 0 ? px[reach] > m.price : px[reach] < m.price)) break;
         avail += qty[reach];
     }
-    ExOrder o{m.order_id, m.price, m.qty, m.qty, 0, 0, 0, m.tag, m.side, m.order_type, m.level};
+    ExOrder o{m.order_id, m.price, m.qty, m.qty, 0, 0, 0, m.tag, m.decision, m.side, m.order_type, m.level};
     if (m.order_type != TypeFok || avail >= m.qty)
         for (int j = 0; j < reach && o.leaves > 0; ++j) record_fill(o, px[j], std::min(qty[j], o.leaves), false);
     if (o.leaves == 0) return;
     respond(RespType::Expired, o.id, o.price, o.qty, o.leaves, o.side);
     log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Expired, o.side, 0, o.tag, o.order_type,
-        o.level);
+        o.level, o.decision);
 }
 
 // ------------------------------------------------------------------ local side
@@ -713,6 +716,7 @@ void Variant::call(int64_t ts, int64_t reason) {
         calls_at_ts_ = 0;
     }
     fill_view(ts, reason);
+    if (cfg_.decision_log) log_decision(ts, reason);
     // The strategy gets `out` zeroed: the scalars and explicit orders whole, and the
     // ladder_levels entries of each ladder array it may fill (the engine reads no further).
     Quote &q = quote_;
@@ -952,12 +956,45 @@ void Variant::send(int64_t ts, MsgType type, const LocalOrder &o) {
     m->price = o.price;
     m->qty = o.qty;
     m->tag = o.tag;
+    const int64_t decision = out_.n_calls - 1;  // sent only from inside a strategy call
+    m->decision = decision;
     m->side = o.side;
     m->type = type;
     m->order_type = o.order_type;
     m->level = o.level;
     log(t, ts, o.id, o.price, o.qty, o.leaves, type == MsgType::New ? OrderEvent::Sent : OrderEvent::CancelSent,
-        o.side, 0, o.tag, o.order_type, o.level);
+        o.side, 0, o.tag, o.order_type, o.level, decision);
+}
+
+// What the call at local time ts was given: the newest market event in its view (the last
+// event of the tape entry at the cursor) and when it reached this run. The view is written
+// just before (fill_view), so best_bid/best_ask are the ones the strategy reads.
+void Variant::log_decision(int64_t ts, int64_t reason) {
+    DecisionRecord *d = out_.decisions.append();
+    const int64_t *row = tape_.at(cursor_);
+    const int64_t pos = row[Tape::kPos];
+    d->local_ts = ts;
+    d->event_exch_ts = row[Tape::kTsLast];
+    d->event_local_ts = pos > 0 ? cursor_delivery_ : std::numeric_limits<int64_t>::min();
+    d->event_index = pos - 1;
+    d->best_bid = view_.best_bid;
+    d->best_ask = view_.best_ask;
+    d->reason = reason;
+}
+
+// The test hook: entry j, the first to hold event debug_early_event, arrives debug_early_ns
+// early, but never before its last event happened nor before the entry received last (the
+// local clock does not go back).
+void Variant::early(int64_t j) {
+    if (tape_.at(j)[Tape::kPos] <= cfg_.debug_early_event) return;
+    debug_armed_ = false;
+    const int64_t floor = std::max(tape_.at(j)[Tape::kTsLast], cursor_delivery_);
+    next_delivery_ = std::max(floor, next_delivery_ - cfg_.debug_early_ns);
+}
+
+void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, uint64_t seed, int64_t *out) {
+    const std::unique_ptr<LatencyModel> model = feed.clone(seed ^ kFeedSalt);  // as a run's feed is seeded
+    for (int64_t i = 0; i < n; ++i) out[i] = model->feed_arrival(events[i], i);
 }
 
 }  // namespace mmsim

@@ -91,6 +91,11 @@ RunOutput run1(const std::vector<Event> &e, const EngineConfig &c, Strategy s) {
     return run(e.data(), static_cast<int64_t>(e.size()), RunSpec{c, s});
 }
 
+bool same_log(const RunOutput &a, const RunOutput &b) {
+    return a.order_log.size() == b.order_log.size() &&
+           std::memcmp(a.order_log.data(), b.order_log.data(), a.order_log.size() * sizeof(OrderLogRecord)) == 0;
+}
+
 const std::vector<Event> kBook = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 10)};
 
 std::vector<Event> book_plus(std::vector<Event> more) {
@@ -514,6 +519,90 @@ void explicit_orders_while_not_trading() {
     CHECK(h.fills.empty() && rejected(h) == std::vector<int>{static_cast<int>(RejectReason::Halted)});
 }
 
+// The decision log: each call's local time and the newest event in its view, and each
+// order-log row's decision. Feed 500, entry 100, response 200; the puller bids 5 @ 100
+// while the local ask holds >= 5 lots. The book (events 0, 1 at 1000) arrives at 1500:
+// call 0 sends the bid (arrives 1600, acked, the ack back at 1800: call 1). The ask drops
+// to 4 lots at 2000 (event 2), seen at 2500: call 2 sends the cancel (arrives 2600,
+// confirmed at 2800: call 3). An ask level far away at 5000 is seen at 5500: call 4.
+void decision_log() {
+    const std::vector<Event> e = book_plus({ev(2000, Kind::Depth, kAsk, 101, 4), ev(5000, Kind::Depth, kAsk, 109, 1)});
+    const RunOutput r = run1(e, config(500, 100, 200), Strategy{puller, nullptr, nullptr});
+    struct Row {
+        int64_t local_ts, exch, local, index, bb, ba, reason;
+    };
+    const std::vector<Row> want = {{1500, 1000, 1500, 1, 100, 101, WakeMarket},
+                                   {1800, 1000, 1500, 1, 100, 101, WakeResponse},
+                                   {2500, 2000, 2500, 2, 100, 101, WakeMarket},
+                                   {2800, 2000, 2500, 2, 100, 101, WakeResponse},
+                                   {5500, 5000, 5500, 3, 100, 101, WakeMarket}};
+    CHECK(r.n_calls == 5 && r.decisions.size() == 5);
+    for (size_t k = 0; k < want.size() && k < r.decisions.size(); ++k) {
+        const DecisionRecord &d = r.decisions[k];
+        const Row &w = want[k];
+        CHECK(d.local_ts == w.local_ts && d.event_exch_ts == w.exch && d.event_local_ts == w.local &&
+              d.event_index == w.index && d.best_bid == w.bb && d.best_ask == w.ba && d.reason == w.reason);
+    }
+    std::vector<std::pair<uint8_t, int64_t>> rows;
+    for (const auto &o : r.order_log) rows.emplace_back(o.event, o.decision);
+    const auto row = [](OrderEvent ev, int64_t d) { return std::make_pair(static_cast<uint8_t>(ev), d); };
+    CHECK((rows == std::vector<std::pair<uint8_t, int64_t>>{row(OrderEvent::Sent, 0), row(OrderEvent::Acked, 0),
+                                                            row(OrderEvent::CancelSent, 2),
+                                                            row(OrderEvent::Canceled, 2)}));
+    // Off: no rows, the same order log.
+    EngineConfig off = config(500, 100, 200);
+    off.decision_log = false;
+    const RunOutput q = run1(e, off, Strategy{puller, nullptr, nullptr});
+    CHECK(q.decisions.empty() && q.n_calls == 5 && same_log(q, r));
+    // The test hook: the entry holding event 2 arrives 300 ns early, at 2200.
+    EngineConfig hook = config(500, 100, 200);
+    hook.debug_early_event = 2;
+    hook.debug_early_ns = 300;
+    const RunOutput h = run1(e, hook, Strategy{puller, nullptr, nullptr});
+    CHECK(h.decisions.size() == 5 && h.decisions[2].local_ts == 2200 && h.decisions[2].event_index == 2 &&
+          h.decisions[2].event_local_ts == 2200 && h.decisions[2].event_exch_ts == 2000);
+}
+
+// The timer's first period: feed 10000, timer 1000. The book (1000) arrives at 11000 and
+// starts the timer (calls at 12000, 13000, ...); the ask update at 6000 arrives at 16000,
+// so the calls up to 15000 see events 0-1 only. (They saw event 2 too: the first delivery
+// loop ran on past the timer's first firing.)
+void timer_first_period_sees_no_later_data() {
+    const std::vector<Event> e = book_plus({ev(6000, Kind::Depth, kAsk, 101, 4), ev(21000, Kind::Depth, kAsk, 109, 1)});
+    EngineConfig c = config(10000);
+    c.decide_every = 1000;
+    Fixed f{quote4(100, 1, 0, 0)};
+    const RunOutput r = run1(e, c, f.strategy());
+    CHECK(r.decisions.size() == 20);  // 12000 .. 31000
+    for (const auto &d : r.decisions) {
+        const int64_t want = d.local_ts < 16000 ? 1 : d.local_ts < 31000 ? 2 : 3;
+        CHECK(d.event_index == want && d.reason == (d.local_ts == 16000 || d.local_ts == 31000 ? WakeMarket | WakeTimer : WakeTimer));
+    }
+    CHECK(r.decisions.size() && r.decisions[0].local_ts == 12000);
+}
+
+// Each event's delivery drawn outside the pass equals the run's: constant, recorded, lognormal.
+void feed_deliveries_outside_the_pass() {
+    std::vector<Event> e;
+    for (int64_t i = 0; i < 50; ++i) e.push_back(ev(1000 + 10 * i, Kind::Depth, kBid, 90 + i % 5, 1 + i % 3, 0, 1500 + 7 * i));
+    std::vector<int64_t> out(e.size());
+    feed_deliveries(e.data(), 50, ConstantLatencyModel(250), 9, out.data());
+    CHECK(out[0] == 1250 && out[49] == 1740);
+    feed_deliveries(e.data(), 50, RecordedFeedLatency(), 9, out.data());
+    CHECK(out[0] == 1500 && out[49] == 1500 + 7 * 49);
+    // lognormal: a run with seed 9 logs each call's newest event and when it arrived; every
+    // one of them is the same as the function's draw (after the monotone clamp).
+    EngineConfig c = config();
+    c.feed = std::make_shared<LogNormalLatencyModel>(40.0, 1.0, 5);
+    c.seed = 9;
+    Fixed f{quote4(80, 1, 0, 0)};
+    const RunOutput r = run1(e, c, f.strategy());
+    feed_deliveries(e.data(), 50, *c.feed, 9, out.data());
+    for (size_t i = 1; i < out.size(); ++i) out[i] = std::max(out[i], out[i - 1]);
+    CHECK(r.decisions.size() > 10);
+    for (const auto &d : r.decisions) CHECK(d.event_local_ts == out[static_cast<size_t>(d.event_index)]);
+}
+
 // ------------------------------------------------------------------ K runs in one pass
 
 // A deterministic market: venue messages of 3 events 2 us apart, depth on ten levels
@@ -630,6 +719,7 @@ void k_runs_equal_separate_runs() {
         const RunOutput &m = many[k];
         const bool same = m.completed && same_bytes(m.fills, one.fills) && same_bytes(m.order_log, one.order_log) &&
                           same_bytes(m.samples, one.samples) && same_bytes(m.fill_signals, one.fill_signals) &&
+                          same_bytes(m.decisions, one.decisions) && m.decisions.size() == static_cast<size_t>(m.n_calls) &&
                           m.position == one.position && m.cash_ticks == one.cash_ticks && m.fees == one.fees &&
                           m.n_calls == one.n_calls && m.n_events == one.n_events;
         if (!same) std::fprintf(stderr, "run %zu of the pass differs from the same run alone\n", k);
@@ -661,6 +751,9 @@ int main() {
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
         {"explicit_orders_while_not_trading", explicit_orders_while_not_trading},
         {"two_orders_at_one_price", two_orders_at_one_price},
+        {"decision_log", decision_log},
+        {"feed_deliveries_outside_the_pass", feed_deliveries_outside_the_pass},
+        {"timer_first_period_sees_no_later_data", timer_first_period_sees_no_later_data},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
     };
     for (const auto &t : tests) {

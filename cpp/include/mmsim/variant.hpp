@@ -63,6 +63,7 @@ struct ToExchange {
     int64_t ts;  // arrival at the exchange
     int64_t order_id, price, qty;
     int64_t tag;
+    int64_t decision;  // the strategy call that sent it
     int8_t side;
     MsgType type;
     uint8_t order_type;  // OrderType
@@ -86,6 +87,7 @@ struct ExOrder {
     int64_t seq;        // priority among L3 orders (every book order with a lower seq is ahead)
     int64_t trade_vol;  // traded at our level since its last depth update (not to count twice)
     int64_t tag;
+    int64_t decision;   // the strategy call that sent it
     int8_t side;
     uint8_t order_type;  // OrderType
     int8_t level;        // target level (-1: explicit order)
@@ -173,12 +175,14 @@ class Variant {
         const int64_t j = cursor_ + 1;
         if (j >= tape_.size()) return kInf;
         next_delivery_ = feed_slot_ < 0 ? tape_.at(j)[Tape::kTsLast] + feed_ns_ : tape_.delivery(j, feed_slot_);
+        if (debug_armed_) early(j);
         return next_delivery_;
     }
     // Receive the next entry.
     void deliver() {
         ++cursor_;
         cursor_pos_ = tape_.at(cursor_)[Tape::kPos];
+        cursor_delivery_ = next_delivery_;
         next_delivery_ = kInf;
     }
     int64_t cursor() const { return cursor_; }
@@ -212,7 +216,7 @@ class Variant {
     void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
                  uint8_t reason = 0);
     void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
-             int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level);
+             int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level, int64_t decision);
     void sample(int64_t ts, const Book &book);
     double fee_of(int64_t price, int64_t qty, bool maker) const;
     // local side
@@ -230,6 +234,8 @@ class Variant {
     // venue side: an explicit order takes the visible liquidity (no market impact)
     void take(const ToExchange &m, const Book &book);
     void record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker);
+    void log_decision(int64_t ts, int64_t reason);
+    void early(int64_t j);  // the test hook (EngineConfig::debug_early_event)
 
     EngineConfig cfg_;
     Strategy strategy_;
@@ -258,6 +264,8 @@ class Variant {
     Fifo<ToExchange> to_exchange_;
     int64_t last_to_exchange_ = std::numeric_limits<int64_t>::min();
     int64_t cursor_ = 0, cursor_pos_ = 0;  // tape entry received, and its event position
+    int64_t cursor_delivery_ = std::numeric_limits<int64_t>::min();  // when that entry was received
+    bool debug_armed_ = false;
     int64_t next_delivery_ = kInf;         // of entry cursor_ + 1, once it is on the tape
     std::vector<LocalOrder> local_orders_;
     std::vector<int64_t> cancel_sent_ids_;  // orders with a cancel sent (for after_cancel)

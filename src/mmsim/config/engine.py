@@ -307,6 +307,11 @@ class Config(ConfigBase):
         of the book's orders at its level with an earlier priority; a violation
         stops the run with a :class:`mmsim.DataError` naming the event. Costs a
         shadow index of the book's orders.
+    decision_log : bool
+        Record one row per strategy call (``Result.decisions``: its local time, the
+        newest market event in its view and when that event arrived): the report's
+        information age and look-ahead audit read it. 56 bytes per call; the order
+        log's ``decision`` column is written either way (docs/engine.md).
     """
 
     tick_size: float | None = setting(Number(gt=0.0, optional=True), None)
@@ -322,3 +327,4 @@ class Config(ConfigBase):
     max_orders: int = setting(Integer(ge=1, le=4096), 64)
     ladder_levels: int = setting(Integer(ge=1, le=16), 1)
     check_invariants: bool = setting(Flag(), False)
+    decision_log: bool = setting(Flag(), True)

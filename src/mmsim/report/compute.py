@@ -47,6 +47,7 @@ from .markouts import (
     parse_horizons,
     summarize,
 )
+from .infoage import information_age
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup
@@ -104,6 +105,7 @@ def compute_report(
     signal_buckets: int = 5,
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
+    age_buckets: int = 5,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -127,6 +129,8 @@ def compute_report(
         Default: the strategy's ``max_position`` parameter in ``result.run_config``, when set.
     confidence : float
         Level of every confidence interval.
+    age_buckets : int
+        Quantile buckets of information age for the markout by age.
 
     Returns
     -------
@@ -146,8 +150,9 @@ def compute_report(
         defaults.event_horizons if event_horizons is None else event_horizons,
         defaults.toxic_horizon if toxic_horizon is None else toxic_horizon,
     )
-    if isinstance(signal_buckets, bool) or not isinstance(signal_buckets, (int, np.integer)) or signal_buckets < 1:
-        raise ConfigError(f"signal_buckets must be a positive integer, got {signal_buckets!r}")
+    for name, k in (("signal_buckets", signal_buckets), ("age_buckets", age_buckets)):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {k!r}")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
     if position_limit is None:
@@ -242,6 +247,12 @@ def compute_report(
         ),
     }
 
+    info_age, age_columns, age_series = information_age(
+        result, exch_ts, f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(age_buckets), confidence)
+    from ..analysis.lookahead import audit_look_ahead
+
+    audit = audit_look_ahead(result, events)
+
     meta = dict(getattr(result, "meta", None) or {})
     from .. import __version__
 
@@ -275,9 +286,12 @@ def compute_report(
         "risk": risk,
         "cancel_race": cancel_race,
         "rejects": rejects,
+        "information_age": info_age,
+        "look_ahead_audit": audit.to_dict(),
     }
 
     columns = _fills_table(f, m0_2, eff2, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, sig_values, tick_size)
+    columns.update(age_columns)
     series = {
         "equity_t": equity_t,
         "equity": equity,
@@ -288,6 +302,7 @@ def compute_report(
         "t_start": t_start,
         "t_end": t_end,
         "tick_value": tick_value,
+        **age_series,
     }
     return ReportData(data=data, fills=columns, series=series)
 
