@@ -86,7 +86,7 @@ int64_t BookSide::next_level(int64_t px) const {
             int64_t w = off >> 6;
             uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
             while (true) {
-                if (m) return ((base_page_ + pg) << kPageBits) + (w << 6) + (63 - __builtin_clzll(m));
+                if (m) return ((base_page_ + pg) * kPage) + (w << 6) + (63 - __builtin_clzll(m));
                 if (--w < 0) break;
                 m = b[w];
             }
@@ -100,7 +100,7 @@ int64_t BookSide::next_level(int64_t px) const {
         int64_t w = off >> 6;
         uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
         while (true) {
-            if (m) return ((base_page_ + pg) << kPageBits) + (w << 6) + __builtin_ctzll(m);
+            if (m) return ((base_page_ + pg) * kPage) + (w << 6) + __builtin_ctzll(m);
             if (++w >= kWords) break;
             m = b[w];
         }
@@ -137,7 +137,7 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
                 if (!counts_[pg]) continue;
                 const int64_t *page = table_[pg];
                 const uint64_t *b = bits(page);
-                const int64_t first = (base_page_ + pg) << kPageBits;
+                const int64_t first = (base_page_ + pg) * kPage;
                 int64_t w = off >> 6;
                 uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
                 for (;;) {
@@ -157,7 +157,7 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
                 if (!counts_[pg]) continue;
                 const int64_t *page = table_[pg];
                 const uint64_t *b = bits(page);
-                const int64_t first = (base_page_ + pg) << kPageBits;
+                const int64_t first = (base_page_ + pg) * kPage;
                 int64_t w = off >> 6;
                 uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
                 for (;;) {
