@@ -73,8 +73,7 @@ def levels_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
     cols = [(x, {"justify": "left" if k == 0 else "right"}) for k, x in enumerate(head)]
     groups = [[1, 2, 3, 4], [5, 6, 7]] + ([list(range(8, len(head)))] if len(head) > 8 else [])
     return [fit_table(make, cols, rows, width, groups=groups,
-                      title="Markouts by target level (ticks, + = good for us; 0 = the quote's first level; "
-                            "explicit = IOC/FOK/market)")]
+                      title="Markouts by target level (ticks, + = good for us; explicit = IOC/FOK/market)")]
 
 
 def levels_html(d: Mapping[str, Any], table: Callable[[Sequence[str], Sequence[Sequence[str]], str], str]) -> list[str]:
