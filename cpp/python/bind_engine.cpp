@@ -162,7 +162,15 @@ void bind_engine(py::module_ &m) {
         .def_readwrite("signals", &EngineConfig::signals)
         .def_readwrite("signal_params", &EngineConfig::signal_params)
         .def_readwrite("max_orders", &EngineConfig::max_orders)
-        .def_readwrite("ladder_levels", &EngineConfig::ladder_levels)
+        .def_property(
+            "l3_behind_fill", [](const EngineConfig &c) { return static_cast<int>(c.l3_behind_fill); },
+            [](EngineConfig &c, int v) {
+                if (v != static_cast<int>(L3BehindFill::Remainder) && v != static_cast<int>(L3BehindFill::Hftbacktest))
+                    throw py::value_error("l3_behind_fill must be 0 (remainder) or 1 (hftbacktest)");
+                c.l3_behind_fill = static_cast<L3BehindFill>(v);
+            })
+        .def_readwrite("check_invariants", &EngineConfig::check_invariants)
+                .def_readwrite("ladder_levels", &EngineConfig::ladder_levels)
         .def_readwrite("decision_log", &EngineConfig::decision_log)
         .def_readwrite("debug_early_event", &EngineConfig::debug_early_event)
         .def_readwrite("debug_early_ns", &EngineConfig::debug_early_ns);
@@ -300,6 +308,12 @@ void bind_engine(py::module_ &m) {
     reject["NONE"] = static_cast<int>(RejectReason::None);
     reject["POST_ONLY_WOULD_CROSS"] = static_cast<int>(RejectReason::PostOnlyWouldCross);
     reject["ORDER_DONE"] = static_cast<int>(RejectReason::OrderDone);
+    reject["HALTED"] = static_cast<int>(RejectReason::Halted);
+    reject["NOT_TRADING"] = static_cast<int>(RejectReason::NotTrading);
+    py::dict behind;
+    behind["REMAINDER"] = static_cast<int>(L3BehindFill::Remainder);
+    behind["HFTBACKTEST"] = static_cast<int>(L3BehindFill::Hftbacktest);
+    enums["L3BehindFill"] = behind;
     wake["MARKET"] = static_cast<int64_t>(WakeMarket);
     wake["RESPONSE"] = static_cast<int64_t>(WakeResponse);
     wake["TIMER"] = static_cast<int64_t>(WakeTimer);
@@ -333,6 +347,7 @@ void bind_engine(py::module_ &m) {
     MMSIM_OFF(view_off, View, best_ask); MMSIM_OFF(view_off, View, bid_qty); MMSIM_OFF(view_off, View, ask_qty);
     MMSIM_OFF(view_off, View, bid_depth_px); MMSIM_OFF(view_off, View, bid_depth_qty);
     MMSIM_OFF(view_off, View, ask_depth_px); MMSIM_OFF(view_off, View, ask_depth_qty);
+    MMSIM_OFF(view_off, View, trading_status);
     MMSIM_OFF(view_off, View, position); MMSIM_OFF(view_off, View, cash); MMSIM_OFF(view_off, View, fees);
     MMSIM_OFF(view_off, View, n_fills); MMSIM_OFF(view_off, View, last_fill_side); MMSIM_OFF(view_off, View, last_fill_px);
     MMSIM_OFF(view_off, View, last_fill_qty); MMSIM_OFF(view_off, View, last_fill_ts);

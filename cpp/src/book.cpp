@@ -86,7 +86,7 @@ int64_t BookSide::next_level(int64_t px) const {
             int64_t w = off >> 6;
             uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
             while (true) {
-                if (m) return ((base_page_ + pg) << kPageBits) + (w << 6) + (63 - __builtin_clzll(m));
+                if (m) return ((base_page_ + pg) * kPage) + (w << 6) + (63 - __builtin_clzll(m));
                 if (--w < 0) break;
                 m = b[w];
             }
@@ -100,7 +100,7 @@ int64_t BookSide::next_level(int64_t px) const {
         int64_t w = off >> 6;
         uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
         while (true) {
-            if (m) return ((base_page_ + pg) << kPageBits) + (w << 6) + __builtin_ctzll(m);
+            if (m) return ((base_page_ + pg) * kPage) + (w << 6) + __builtin_ctzll(m);
             if (++w >= kWords) break;
             m = b[w];
         }
@@ -137,7 +137,7 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
                 if (!counts_[pg]) continue;
                 const int64_t *page = table_[pg];
                 const uint64_t *b = bits(page);
-                const int64_t first = (base_page_ + pg) << kPageBits;
+                const int64_t first = (base_page_ + pg) * kPage;
                 int64_t w = off >> 6;
                 uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
                 for (;;) {
@@ -157,7 +157,7 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
                 if (!counts_[pg]) continue;
                 const int64_t *page = table_[pg];
                 const uint64_t *b = bits(page);
-                const int64_t first = (base_page_ + pg) << kPageBits;
+                const int64_t first = (base_page_ + pg) * kPage;
                 int64_t w = off >> 6;
                 uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
                 for (;;) {
@@ -175,6 +175,16 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
     }
     for (int j = k; j < n; ++j) px[j] = qty[j] = 0;
     return k;
+}
+
+int64_t BookSide::qty_through(int64_t limit) const {
+    int64_t sum = 0;
+    if (sign_ > 0) {
+        for (int64_t px = nlevels_ ? best_ : kNoBid; px != kNoBid && px >= limit; px = next_level(px - 1)) sum += qty(px);
+    } else {
+        for (int64_t px = nlevels_ ? best_ : kNoAsk; px != kNoAsk && px <= limit; px = next_level(px + 1)) sum += qty(px);
+    }
+    return sum;
 }
 
 void BookSide::remove_through_slow(int64_t limit) {
@@ -254,7 +264,41 @@ void Book::reset() {
     bids.clear();
     asks.clear();
     orders.clear();
+    stash_.clear();
+    stash_ts_ = std::numeric_limits<int64_t>::min();
     next_seq = 1;
+    status = TradingStatus::Trading;
+    l3 = false;
+}
+
+int64_t Book::qty_before(int8_t side, int64_t price, int64_t seq) const {
+    int64_t sum = 0;
+    orders.for_each([&](int64_t, const L3Order &o) {
+        if (o.side == side && o.price == price && o.seq < seq) sum += o.qty;
+    });
+    return sum;
+}
+
+void Book::clear_orders(int8_t side, int64_t ts) {
+    // A CLEAR at a new time starts a new stash; two one-sided CLEARs at one time add up.
+    if (ts != stash_ts_) {
+        stash_.clear();
+        stash_ts_ = ts;
+    }
+    if (orders.size() == 0) return;
+    if (side == 0 && stash_.size() == 0) {
+        stash_.swap(orders);
+        orders.clear();
+        return;
+    }
+    std::vector<int64_t> gone;
+    orders.for_each([&](int64_t id, const L3Order &o) {
+        if (side == 0 || o.side == side) {
+            stash_.insert(id, o);
+            gone.push_back(id);
+        }
+    });
+    for (int64_t id : gone) orders.erase(id);
 }
 
 namespace {
@@ -305,6 +349,8 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             if (e.qty <= 0) bad(i, "TRADE has non-positive qty " + std::to_string(e.qty));
             break;
         case Kind::Clear:
+            // The venue's whole book follows (a snapshot): the cleared side(s) lose their
+            // levels and their orders; only orders listed after the CLEAR exist.
             if (e.side == 0) {
                 bids.clear();
                 asks.clear();
@@ -313,15 +359,24 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             } else {
                 bad(i, "CLEAR has side " + std::to_string(int(e.side)) + " (must be 0, +1 or -1)");
             }
+            clear_orders(e.side, e.exch_ts);
+            c.side = e.side;
             c.book_changed = true;
             break;
         case Kind::Add: {
             need_side(e, i);
             if (e.qty <= 0) bad(i, "ADD of order " + std::to_string(e.order_id) + " has non-positive qty " +
                                        std::to_string(e.qty));
-            L3Order o{e.qty, e.price, next_seq++, e.side};
+            // Re-listed by the snapshot that cleared it (same venue message, side and price):
+            // it keeps its place in the queue. Otherwise it joins at the back.
+            const L3Order *old = stash_.size() && e.exch_ts == stash_ts_ ? stash_.find(e.order_id) : nullptr;
+            const bool relisted = old && old->side == e.side && old->price == e.price;
+            L3Order o{e.qty, e.price, relisted ? old->seq : next_seq, e.side};
             if (!orders.insert(e.order_id, o)) bad(i, "ADD of order " + std::to_string(e.order_id) +
                                                           " which is already in the book");
+            if (relisted) stash_.erase(e.order_id);
+            else ++next_seq;
+            l3 = true;
             BookSide &s = side(e.side);
             c.side = e.side;
             c.price = e.price;
@@ -370,6 +425,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
                 e.qty > static_cast<int64_t>(TradingStatus::Trading))
                 bad(i, "STATUS has qty " + std::to_string(e.qty) +
                            " (must be a trading status: 1 halted, 2 quoting, 3 trading)");
+            status = static_cast<TradingStatus>(e.qty);
             break;
         default:
             bad(i, "unknown event kind " + std::to_string(int(e.kind)));

@@ -40,8 +40,8 @@ std::string fmt_px(double v) {
 }
 }  // namespace
 
-Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int feed_slot, int signal_set,
-                 RunOutput &out)
+Variant::Variant(const RunSpec &spec, const Tape &tape, const Book &book, int64_t n_events, int feed_slot,
+                 int signal_set, RunOutput &out)
     : cfg_(spec.config),
       strategy_(spec.strategy),
       feed_(spec.config.feed->clone(spec.config.seed ^ kFeedSalt)),
@@ -49,6 +49,7 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int fe
       response_(spec.config.response->clone(spec.config.seed ^ kResponseSalt)),
       queue_(spec.config.queue->clone()),
       tape_(tape),
+      book_(book),
       n_events_(n_events),
       feed_slot_(feed_slot),
       signal_set_(signal_set),
@@ -100,29 +101,24 @@ void Variant::on_market(const Event &e, const BookChange &c, int64_t bb, int64_t
         case Kind::Depth:
             if (e.side > 0 ? (e.price >= bid_lo && e.price <= bid_hi) : (e.price >= ask_lo && e.price <= ask_hi))
                 depth_changed(c);
-            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) check_cross(e.side, e.price, -1);
+            // The other side reached one of our prices: settled against the book after the
+            // message (a level listed and removed within one message crossed nothing).
+            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) cross_ = settle_ = true;
             break;
         case Kind::Trade:  // side 0: aggressor unknown
+            if (!book_.trading()) break;  // nothing matches unless the venue is trading
             if ((e.side <= 0 && e.price <= bid_hi) || (e.side >= 0 && e.price >= ask_lo))
                 trade_at(e.side, e.price, e.qty);
             break;
         case Kind::Add:
-            if (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi) check_cross(e.side, e.price, e.qty);
+            if (book_.trading() && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi))
+                check_cross(e.side, e.price, e.qty);
             break;
         case Kind::Cancel:
         case Kind::Delete:
         case Kind::Execute: l3_event(e, c); break;
-        default: break;
+        default: break;  // CLEAR: before_clear; STATUS: the book holds it
     }
-}
-
-// Our orders resting at the price and side of order k, ahead of it in our own arrival order.
-int64_t Variant::ours_before(size_t k) const {
-    const ExOrder &o = ex_orders_[k];
-    int64_t q = 0;
-    for (size_t j = 0; j < k; ++j)
-        if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) q += ex_orders_[j].leaves;
-    return q;
 }
 
 void Variant::refresh_interest() {
@@ -141,31 +137,40 @@ void Variant::refresh_interest() {
 }
 
 void Variant::depth_changed(const BookChange &c) {
+    // The net change of the message is settled at its end: here, only the level's size
+    // before the message (the first update of it in the message says what it was).
     for (auto &o : ex_orders_) {
-        if (o.side != c.side || o.price != c.price) continue;
-        // Trades at our level already moved us; the venue's depth update that follows
-        // shows the same volume again, which must not move us twice.
-        const int64_t chg = c.prev_qty - c.new_qty - o.trade_vol;
-        o.trade_vol = 0;
-        o.ahead = chg <= 0 ? std::min(o.ahead, c.new_qty) : queue_->after_cancel(o.ahead, c.prev_qty, c.new_qty, chg);
+        if (o.side != c.side || o.price != c.price || o.touched) continue;
+        o.touched = true;
+        o.msg_prev = c.prev_qty;
+        settle_ = true;
+    }
+}
+
+void Variant::before_clear(int8_t side) {
+    if (side < -1 || side > 1) return;  // the book rejects it
+    for (auto &o : ex_orders_) {
+        if (side != 0 && o.side != side) continue;
+        cleared_ |= o.side > 0 ? 1 : 2;
+        settle_ = true;
+        if (o.touched) continue;
+        o.touched = true;
+        o.msg_prev = book_.side(o.side).qty(o.price);
     }
 }
 
 void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
-    // Our lots at the trade price this trade has filled so far: with ours_before (what is
-    // left of our earlier orders there), what of ours was ahead of the next one before the
-    // trade, even when the trade completed (and removed) an earlier one.
-    int64_t consumed = 0;
+    // On L3 data every execution of a displayed order is an EXECUTE; a TRADE is a print
+    // with no displayed order behind it (an iceberg's hidden part, a hidden order): it
+    // took nothing from the queue we are in, so at our price it neither moves nor fills
+    // us. Through our price it still fills us (the aggressor passed our price).
+    const bool at_price = aggressor != 0 && !book_.l3;
+    int64_t before = 0;  // leaves, before this print, of our orders at its price ahead of order k
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
         // A print with no known aggressor (side 0, e.g. a cross trade) only fills us when
         // it is through our price; at our price we cannot tell which queue it took from.
-        if (aggressor == 0) {
-            if ((o.side > 0 ? price < o.price : price > o.price) && fill(k, o.price, o.leaves, true)) continue;
-            ++k;
-            continue;
-        }
-        if (o.side != -aggressor) {
+        if (aggressor != 0 && o.side != -aggressor) {
             ++k;
             continue;
         }
@@ -174,15 +179,12 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
             if (!fill(k, o.price, o.leaves, true)) ++k;
             continue;
         }
-        if (price == o.price) {
+        if (at_price && price == o.price) {
             o.trade_vol += qty;
-            const int64_t past = qty - o.ahead - ours_before(k) - consumed;
+            const int64_t past = qty - o.ahead - before;
+            before += o.leaves;
             o.ahead = std::max<int64_t>(0, o.ahead - qty);
-            if (past > 0) {
-                const int64_t q = std::min(past, o.leaves);
-                consumed += q;
-                if (fill(k, o.price, q, true)) continue;
-            }
+            if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
         }
         ++k;
     }
@@ -190,8 +192,7 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
 
 void Variant::l3_event(const Event &e, const BookChange &c) {
     const int64_t q = c.prev_qty - c.new_qty;
-    const bool exec = static_cast<Kind>(e.kind) == Kind::Execute;
-    int64_t consumed = 0;  // our lots this execution filled so far (see trade_at)
+    const bool exec = static_cast<Kind>(e.kind) == Kind::Execute && book_.trading();
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
         if (o.side != c.side) {
@@ -206,12 +207,14 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
             if (c.order_seq < o.seq) {
                 o.ahead = std::max<int64_t>(0, o.ahead - q);  // an order ahead of us left the queue
             } else if (exec) {
-                // Exact FIFO: the aggressor that hit an order behind ours would have hit us first.
-                const int64_t past = q - o.ahead - ours_before(k) - consumed;
-                if (past > 0) {
-                    const int64_t take = std::min(past, o.leaves);
-                    consumed += take;
-                    if (fill(k, o.price, take, true)) continue;
+                // An order behind ours executed: the aggressor would have hit us first.
+                if (cfg_.l3_behind_fill == L3BehindFill::Hftbacktest) {
+                    if (fill(k, o.price, o.leaves, true)) continue;
+                } else {
+                    // Settled at the end of the message, when every order ahead of us that
+                    // the match took is gone, whatever order the venue listed its fills in.
+                    o.behind += q;
+                    settle_ = true;
                 }
             }
         }
@@ -237,8 +240,87 @@ void Variant::check_cross(int8_t level_side, int64_t price, int64_t avail) {
     }
 }
 
+void Variant::end_message(int64_t ts, int64_t bb, int64_t ba, bool reopened) {
+    now_ex_ = ts;
+    bbo_bid_ = bb;
+    bbo_ask_ = ba;
+    const bool l3 = book_.l3;
+    // 1. Queue positions: the net change of each level of ours from before the message to
+    // after it (less what traded there and already moved us) moves us by the queue model;
+    // so the order of depth updates and trades within the message does not matter. A level
+    // a snapshot does not re-list went to 0: everyone ahead is gone. On L3 data a cleared
+    // side is recomputed exactly from the orders the snapshot listed.
+    const uint8_t cleared = cleared_;
+    for (auto &o : ex_orders_) {
+        if (!o.touched) continue;
+        o.touched = false;
+        if (l3 && (cleared & (o.side > 0 ? 1 : 2))) continue;
+        const int64_t now = book_.side(o.side).qty(o.price);
+        const int64_t chg = o.msg_prev - now - o.trade_vol;
+        o.trade_vol = 0;
+        o.ahead = chg <= 0 ? std::min(o.ahead, now) : queue_->after_cancel(o.ahead, o.msg_prev, now, chg);
+    }
+    if (l3 && cleared)
+        for (auto &o : ex_orders_)
+            if (cleared & (o.side > 0 ? 1 : 2)) o.ahead = book_.qty_before(o.side, o.price, o.seq);
+    // 2. Fills: executions behind us (L3), then crossings against the book after the message.
+    if (l3) settle_behind();
+    if (book_.trading() && ((cross_ && !l3) || reopened)) cross_after_message(l3);
+    settle_ = cross_ = false;
+    cleared_ = 0;
+}
+
+void Variant::settle_behind() {
+    // Per order: the lots executed behind it in this message passed the lots still ahead
+    // of it and our own orders before it at that price (their leaves before these fills);
+    // the rest fills it.
+    bool any = false;
+    for (size_t k = 0; k < ex_orders_.size(); ++k) {
+        ExOrder &o = ex_orders_[k];
+        if (o.behind <= 0) continue;
+        int64_t before = 0;
+        for (size_t j = 0; j < k; ++j)
+            if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) before += ex_orders_[j].leaves;
+        o.behind = std::max<int64_t>(0, o.behind - o.ahead - before);
+        any |= o.behind > 0;
+    }
+    if (!any) return;
+    for (size_t k = 0; k < ex_orders_.size();) {
+        ExOrder &o = ex_orders_[k];
+        const int64_t q = o.behind;
+        o.behind = 0;
+        if (q > 0 && fill(k, o.price, std::min(q, o.leaves), true)) continue;
+        ++k;
+    }
+}
+
+void Variant::cross_after_message(bool l3) {
+    // Our orders the other side's best reaches after the message: in the real market that
+    // interest traded with us. L2: all of the order (the size behind the level is unknown).
+    // L3 (a reopening): up to the other side's lots at or through our price, shared by our
+    // orders of one side in arrival order.
+    int64_t used[2] = {0, 0};
+    for (size_t k = 0; k < ex_orders_.size();) {
+        ExOrder &o = ex_orders_[k];
+        const BookSide &opp = book_.side(-o.side);
+        if (!opp.crossed_by(o.price)) {
+            ++k;
+            continue;
+        }
+        int64_t q = o.leaves;
+        if (l3) {
+            int64_t &u = used[o.side > 0 ? 0 : 1];
+            q = std::min(q, opp.qty_through(o.price) - u);
+            u += std::max<int64_t>(q, 0);
+        }
+        if (q > 0 && fill(k, o.price, q, true)) continue;
+        ++k;
+    }
+}
+
 double Variant::fee_of(int64_t price, int64_t qty, bool maker) const {
-    const double notional = static_cast<double>(price) * static_cast<double>(qty) * cfg_.tick_value;
+    // bps of the absolute notional: a fee is a cost at negative prices too (calendar spreads).
+    const double notional = std::fabs(static_cast<double>(price) * static_cast<double>(qty)) * cfg_.tick_value;
     const double bps = maker ? cfg_.maker_fee_bps : cfg_.taker_fee_bps;
     const double per = maker ? cfg_.maker_fee_per_lot : cfg_.taker_fee_per_lot;
     return notional * bps * 1e-4 + per * static_cast<double>(qty);
@@ -358,17 +440,24 @@ void Variant::order_arrival(const Book &book) {
             m.order_type, m.level, m.decision);
         return;
     }
-    if (m.order_type != TypeLimit) {  // IOC, FOK, market: never rests
-        take(m, book);
-        return;
-    }
+    const bool explicit_order = m.order_type != TypeLimit;  // IOC, FOK, market: never rests, only trades
     const BookSide &opp = book.side(-m.side);
     const bool crosses = opp.crossed_by(m.price);
-    if (crosses && cfg_.post_only) {
-        const auto reason = static_cast<uint8_t>(RejectReason::PostOnlyWouldCross);
+    // A halted venue takes no orders; one taking quotes only lets them rest, never trade.
+    RejectReason why = RejectReason::None;
+    if (book.status == TradingStatus::Halted) why = RejectReason::Halted;
+    else if (explicit_order) why = book.trading() ? RejectReason::None : RejectReason::NotTrading;
+    else if (crosses && cfg_.post_only) why = RejectReason::PostOnlyWouldCross;
+    else if (crosses && !book.trading()) why = RejectReason::NotTrading;
+    if (why != RejectReason::None) {
+        const auto reason = static_cast<uint8_t>(why);
         respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
         log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason, m.tag,
             m.order_type, m.level, m.decision);
+        return;
+    }
+    if (explicit_order) {
+        take(m, book);
         return;
     }
     ex_orders_.push_back(ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(),

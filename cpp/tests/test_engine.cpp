@@ -202,6 +202,123 @@ void l3_fifo() {
     CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 2, 3}, {8000, kBid, 100, 1, 2}}));
 }
 
+void snapshot_and_one_message() {
+    // Issue 13, items 1 and 3. A snapshot that does not re-list our level (100) leaves nobody
+    // ahead: 4 lots joining at 100 later are behind us and a sell of 4 fills 4.
+    Fixed s{quote4(100, 5, 0, 0)};
+    std::vector<Event> snap = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kBid, 99, 5),
+                               ev(1000, Kind::Depth, kAsk, 101, 10), ev(3000, Kind::Clear, 0, 0, 0),
+                               ev(3000, Kind::Depth, kBid, 99, 5),   ev(3000, Kind::Depth, kAsk, 101, 10),
+                               ev(4000, Kind::Depth, kBid, 100, 4),  ev(5000, Kind::Trade, kAsk, 100, 4)};
+    CHECK((fills_of(run1(snap, config(0, 10, 10), s.strategy())) == std::vector<FillRow>{{5000, kBid, 100, 4, 1}}));
+    // A depth update stored before its trade within one message is not counted twice.
+    for (int order = 0; order < 2; ++order) {
+        std::vector<Event> e = kBook;
+        if (order == 0) {
+            e.push_back(ev(2000, Kind::Depth, kBid, 100, 6));
+            e.push_back(ev(2000, Kind::Trade, kAsk, 100, 4));
+        } else {
+            e.push_back(ev(2000, Kind::Trade, kAsk, 100, 4));
+            e.push_back(ev(2000, Kind::Depth, kBid, 100, 6));
+        }
+        e.push_back(ev(3000, Kind::Trade, kAsk, 100, 5));
+        e.push_back(ev(3000, Kind::Depth, kBid, 100, 1));
+        CHECK(run1(e, config(), s.strategy()).fills.empty());
+    }
+}
+
+void l3_snapshot_priority() {
+    // Issue 13, item 2: a snapshot re-lists 12 then 11 (they keep their places ahead of us) and
+    // adds 13 (behind us); 13's execution leaves 8 ahead: no fill. The next snapshot drops 11;
+    // once 12 has executed, an execution behind us fills us.
+    std::vector<Event> e = {
+        ev(1000, Kind::Add, kBid, 100, 5, 11),     ev(1000, Kind::Add, kBid, 100, 3, 12),
+        ev(1000, Kind::Add, kAsk, 101, 10, 20),    ev(3000, Kind::Clear, 0, 0, 0),
+        ev(3000, Kind::Add, kBid, 100, 3, 12),     ev(3000, Kind::Add, kBid, 100, 5, 11),
+        ev(3000, Kind::Add, kAsk, 101, 10, 20),    ev(3000, Kind::Add, kBid, 100, 2, 13),
+        ev(4000, Kind::Execute, kBid, 100, 2, 13), ev(5000, Kind::Clear, 0, 0, 0),
+        ev(5000, Kind::Add, kBid, 100, 3, 12),     ev(5000, Kind::Add, kAsk, 101, 10, 20),
+        ev(6000, Kind::Execute, kBid, 100, 3, 12), ev(7000, Kind::Add, kBid, 100, 4, 14),
+        ev(8000, Kind::Execute, kBid, 100, 4, 14),
+    };
+    Fixed s{quote4(100, 5, 0, 0)};
+    EngineConfig c = config();
+    c.check_invariants = true;
+    CHECK((fills_of(run1(e, c, s.strategy())) == std::vector<FillRow>{{8000, kBid, 100, 4, 1}}));
+    // A DELETE of an order the snapshot removed is a DataError naming the event.
+    std::vector<Event> gone(e.begin(), e.begin() + 12);
+    gone.push_back(ev(6000, Kind::Delete, kBid, 100, 5, 11));
+    bool thrown = false;
+    try {
+        run1(gone, config(), s.strategy());
+    } catch (const DataError &err) {
+        thrown = true;
+        CHECK(err.index == 12);
+        CHECK(std::string(err.what()) == "event 12: DELETE of unknown order id 11");
+    }
+    CHECK(thrown);
+}
+
+void l3_behind_options() {
+    // 11 (5) ahead of our bid, 13 joins behind; one message lists 13's execution before 11's:
+    // settled at its end, the lot behind us passed us. The hftbacktest option fills all of our
+    // order at the first execution behind it.
+    std::vector<Event> e = {ev(1000, Kind::Add, kBid, 100, 5, 11), ev(1000, Kind::Add, kAsk, 101, 10, 20),
+                            ev(2000, Kind::Add, kBid, 100, 4, 13), ev(3000, Kind::Execute, kBid, 100, 1, 13),
+                            ev(3000, Kind::Execute, kBid, 100, 5, 11)};
+    Fixed s{quote4(100, 5, 0, 0)};
+    CHECK((fills_of(run1(e, config(), s.strategy())) == std::vector<FillRow>{{3000, kBid, 100, 1, 4}}));
+    EngineConfig h = config();
+    h.l3_behind_fill = L3BehindFill::Hftbacktest;
+    CHECK((fills_of(run1(e, h, s.strategy())) == std::vector<FillRow>{{3000, kBid, 100, 5, 0}}));
+}
+
+void halt_and_resume() {
+    // Issue 13, item 4: nothing matches while halted; the resume fills our crossed ask.
+    const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+                            st(2000, TradingStatus::Halted),      ev(3000, Kind::Depth, kBid, 101, 20),
+                            ev(3500, Kind::Trade, kBid, 101, 7),  st(4000, TradingStatus::Trading),
+                            ev(5000, Kind::Depth, kBid, 101, 19)};
+    struct Once {
+        bool done = false;
+        static int64_t quote(void *user, const View *, Quote *out) {
+            auto *s = static_cast<Once *>(user);
+            if (s->done) return QuoteNoChange;
+            s->done = true;
+            *out = quote4(0, 0, 101, 5);
+            return QuoteSet;
+        }
+    } once;
+    RunOutput r = run1(e, config(), Strategy{Once::quote, nullptr, &once});
+    CHECK((fills_of(r) == std::vector<FillRow>{{4000, kAsk, 101, 5, 0}}));
+    // An order arriving while halted is refused with HALTED.
+    Fixed s{quote4(0, 0, 101, 1)};
+    std::vector<Event> h = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+                            st(1500, TradingStatus::Halted), ev(3000, Kind::Depth, kBid, 100, 9)};
+    RunOutput rh = run1(h, config(0, 1000, 5000), s.strategy());
+    int halted = 0;
+    for (const auto &o : rh.order_log)
+        if (o.event == static_cast<uint8_t>(OrderEvent::Rejected)) {
+            ++halted;
+            CHECK(o.reason == static_cast<uint8_t>(RejectReason::Halted) && o.exch_ts == 2000);
+        }
+    CHECK(halted == 1);
+}
+
+void fees_on_absolute_notional() {
+    // Issue 13, item 7: bid 5 @ -100 ticks (tick value 0.01), maker +1 bp: fee +0.0005.
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, -101, 10), ev(1000, Kind::Depth, kAsk, -99, 10),
+                            ev(2000, Kind::Trade, kAsk, -102, 1)};
+    Fixed s{quote4(-100, 5, 0, 0)};
+    EngineConfig c = config();
+    c.tick_value = 0.01;
+    c.maker_fee_bps = 1.0;
+    RunOutput r = run1(e, c, s.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{2000, kBid, -100, 5, 0}}));
+    CHECK(std::fabs(r.fees - 0.0005) < 1e-15);
+}
+
 void bad_events() {
     // An out-of-range price on the inline DEPTH path names its event; unsorted events too.
     std::vector<Event> far = book_plus({ev(2000, Kind::Depth, kBid, 100 + (int64_t(1) << 40), 1)});
@@ -381,6 +498,27 @@ void explicit_orders_take_the_visible_book() {
     CHECK(count_events(m, OrderEvent::Expired) == 1 && m.position == -10);
 }
 
+void explicit_orders_while_not_trading() {
+    // Issue 13 with explicit orders: they only trade, so a market sell arriving while the
+    // venue quotes only is refused with NOT_TRADING, an IOC arriving while halted with HALTED.
+    const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 3),
+                            st(1050, TradingStatus::Quoting), ev(2000, Kind::Depth, kBid, 99, 5)};
+    const auto rejected = [](const RunOutput &r) {
+        std::vector<int> why;
+        for (const auto &o : r.order_log)
+            if (o.event == static_cast<uint8_t>(OrderEvent::Rejected)) why.push_back(o.reason);
+        return why;
+    };
+    OneOrder mkt{TypeMarket, kAsk, 0, 12};
+    RunOutput m = run1(e, config(0, 100, 100), mkt.strategy());
+    CHECK(m.fills.empty() && rejected(m) == std::vector<int>{static_cast<int>(RejectReason::NotTrading)});
+    e[2] = st(1050, TradingStatus::Halted);
+    OneOrder ioc{TypeIoc, kBid, 101, 1};
+    RunOutput h = run1(e, config(0, 100, 100), ioc.strategy());
+    CHECK(h.fills.empty() && rejected(h) == std::vector<int>{static_cast<int>(RejectReason::Halted)});
+}
+
 // The decision log: each call's local time and the newest event in its view, and each
 // order-log row's decision. Feed 500, entry 100, response 200; the puller bids 5 @ 100
 // while the local ask holds >= 5 lots. The book (events 0, 1 at 1000) arrives at 1500:
@@ -468,13 +606,29 @@ void feed_deliveries_outside_the_pass() {
 // ------------------------------------------------------------------ K runs in one pass
 
 // A deterministic market: venue messages of 3 events 2 us apart, depth on ten levels
-// around 100/101 (size 0 removes a level), trades reaching into them, a recorded feed.
+// around 100/101 (size 0 removes a level), trades reaching into them, a recorded feed;
+// now and then a snapshot (CLEAR and every level) and a halt, quoting-only, trading cycle.
 std::vector<Event> synthetic(int64_t n, uint64_t seed) {
     Rng rng(seed);
     auto below = [&](int64_t k) { return static_cast<int64_t>(rng.next() % static_cast<uint64_t>(k)); };
     std::vector<Event> e;
     for (int64_t i = 0; i < n; ++i) {
         const int64_t ts = 1000000 + i / 3 * 2000;
+        const int64_t msg = i / 3;
+        if (i % 3 == 0 && msg % 1499 == 1000) {
+            e.push_back(ev(ts, Kind::Clear, 0, 0, 0, 0, ts + below(4000)));
+            for (int64_t k = 0; k < 5; ++k) {
+                if (below(4) == 0) continue;  // a level the snapshot does not list
+                e.push_back(ev(ts, Kind::Depth, kBid, 96 + k, 1 + below(30), 0, ts + below(4000)));
+                e.push_back(ev(ts, Kind::Depth, kAsk, 101 + k, 1 + below(30), 0, ts + below(4000)));
+            }
+        }
+        const int64_t phase = msg % 997;
+        if (i % 3 == 1 && (phase == 500 || phase == 600 || phase == 700)) {
+            const TradingStatus s = phase == 500 ? TradingStatus::Halted
+                                    : phase == 600 ? TradingStatus::Quoting : TradingStatus::Trading;
+            e.push_back(ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(s), 0, ts + below(4000)));
+        }
         const int8_t side = below(2) ? kBid : kAsk;
         if (i >= 10 && below(100) < 15)
             e.push_back(ev(ts, Kind::Trade, side, side > 0 ? 101 + below(4) : 97 + below(4), 1 + below(39), 0,
@@ -559,7 +713,7 @@ void k_runs_equal_separate_runs() {
     const int64_t n = static_cast<int64_t>(e.size());
     const std::vector<RunOutput> many = run_many(e.data(), n, runs);
     CHECK(many.size() == runs.size());
-    size_t with_fills = 0;
+    size_t with_fills = 0, halted_rejects = 0;
     for (size_t k = 0; k < runs.size(); ++k) {
         const RunOutput one = run(e.data(), n, runs[k]);
         const RunOutput &m = many[k];
@@ -571,8 +725,10 @@ void k_runs_equal_separate_runs() {
         if (!same) std::fprintf(stderr, "run %zu of the pass differs from the same run alone\n", k);
         CHECK(same);
         with_fills += !m.fills.empty();
+        for (const auto &o : m.order_log) halted_rejects += o.reason == static_cast<uint8_t>(RejectReason::Halted);
     }
     CHECK(with_fills == runs.size() - 1);  // every quoting run traded: the comparison is not vacuous
+    CHECK(halted_rejects > 0);             // ... and met the halts
 }
 
 }  // namespace
@@ -584,10 +740,16 @@ int main() {
         {"cancel_race", cancel_race},
         {"post_only_reject", post_only_reject},
         {"l3_fifo", l3_fifo},
+        {"snapshot_and_one_message", snapshot_and_one_message},
+        {"l3_snapshot_priority", l3_snapshot_priority},
+        {"l3_behind_options", l3_behind_options},
+        {"halt_and_resume", halt_and_resume},
+        {"fees_on_absolute_notional", fees_on_absolute_notional},
         {"bad_events", bad_events},
         {"failing_run_drops_out", failing_run_drops_out},
         {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
+        {"explicit_orders_while_not_trading", explicit_orders_while_not_trading},
         {"two_orders_at_one_price", two_orders_at_one_price},
         {"decision_log", decision_log},
         {"feed_deliveries_outside_the_pass", feed_deliveries_outside_the_pass},

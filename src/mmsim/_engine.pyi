@@ -98,6 +98,8 @@ class EngineConfig:
     signal_params: SignalParams
     max_orders: int
     ladder_levels: int
+    l3_behind_fill: int
+    check_invariants: bool
     decision_log: bool
     debug_early_event: int  # a test hook (mmsim.engine._deliver_early): -1 off
     debug_early_ns: int

@@ -47,6 +47,10 @@ _QUEUE_MODELS: dict[str, Callable[[Any], Any]] = {
     "log": lambda q: _engine.LogProbQueueModel(),
 }
 
+# queue.l3_behind_fill -> the engine's L3BehindFill.
+_L3_BEHIND_FILL = {"remainder": _engine.ENUMS["L3BehindFill"]["REMAINDER"],
+                   "hftbacktest": _engine.ENUMS["L3BehindFill"]["HFTBACKTEST"]}
+
 
 def format_ts(ns: int) -> str:
     """``1340285400000000000`` -> ``'1340285400000000000 ns (2012-06-21T13:30:00.000000000Z)'``."""
@@ -94,6 +98,8 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.signal_params = signal_params(config)
     c.max_orders = int(config.max_orders)
     c.ladder_levels = int(config.ladder_levels)
+    c.l3_behind_fill = _L3_BEHIND_FILL[config.queue.l3_behind_fill]
+    c.check_invariants = bool(config.check_invariants)
     c.decision_log = bool(config.decision_log)
     if _EARLY:
         c.debug_early_event, c.debug_early_ns = _EARLY[-1]

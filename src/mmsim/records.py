@@ -83,6 +83,8 @@ class RejectReason(enum.IntEnum):
     NONE = _C["RejectReason"]["NONE"]
     POST_ONLY_WOULD_CROSS = _C["RejectReason"]["POST_ONLY_WOULD_CROSS"]
     ORDER_DONE = _C["RejectReason"]["ORDER_DONE"]  # cancel of an order already filled or cancelled
+    HALTED = _C["RejectReason"]["HALTED"]  # the venue is halted (TradingStatus.HALTED): no orders taken
+    NOT_TRADING = _C["RejectReason"]["NOT_TRADING"]  # quoting only: an order that would trade (post_only off)
 
 
 class OrderState(enum.IntEnum):
@@ -200,6 +202,7 @@ _view_fields = [
     ("bid_depth_qty", "<i8", (VIEW_DEPTH,)),
     ("ask_depth_px", "<i8", (VIEW_DEPTH,)),
     ("ask_depth_qty", "<i8", (VIEW_DEPTH,)),
+    ("trading_status", "<i8"),  # mmsim.TradingStatus as the feed has told it (3 TRADING; 1 HALTED, 2 QUOTING)
     ("position", "<i8"),  # lots, as the fill reports so far tell it
     ("cash", "<f8"),  # quote currency, fees deducted
     ("fees", "<f8"),

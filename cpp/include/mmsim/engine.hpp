@@ -36,6 +36,17 @@
 
 namespace mmsim {
 
+// On L3 data, what an execution of a market order queued *behind* ours at our price does
+// to our order (docs/engine.md, "L3 queue options").
+enum class L3BehindFill : uint8_t {
+    // The aggressor would have hit us first: at the end of the venue message, the executed
+    // lots behind us less the lots still ahead of us (and our own orders before ours) fill us.
+    Remainder = 0,
+    // hftbacktest's L3FIFOQueueModel: all of our order fills, at once, whatever its size and
+    // whatever is still ahead of us.
+    Hftbacktest = 1,
+};
+
 // What decides one run, apart from its strategy. Models are prototypes: each run
 // clones its own (a random latency's stream belongs to one run).
 struct EngineConfig {
@@ -53,6 +64,11 @@ struct EngineConfig {
     MmsimSignalParams signal_params{};  // zero fields: the crate's defaults
     int64_t max_orders = 64;
     int64_t ladder_levels = 1;  // target levels a quote may hold per side, 1..kMaxLadder
+    L3BehindFill l3_behind_fill = L3BehindFill::Remainder;
+    // Checked mode: on L3 data, after every event, each of our orders' lots ahead must equal
+    // the lots of the book's orders at its level with an earlier priority (a DataError
+    // naming the event otherwise). Costs a shadow index of the book; off by default.
+    bool check_invariants = false;
     // Record one DecisionRecord per strategy call (RunOutput::decisions). The order log's
     // `decision` column is written either way.
     bool decision_log = true;

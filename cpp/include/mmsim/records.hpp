@@ -14,7 +14,13 @@ enum class OrderEvent : uint8_t {
     CancelRejected = 6, Filled = 7, Expired = 8,
 };
 
-enum class RejectReason : uint8_t { None = 0, PostOnlyWouldCross = 1, OrderDone = 2 };
+enum class RejectReason : uint8_t {
+    None = 0,
+    PostOnlyWouldCross = 1,
+    OrderDone = 2,
+    Halted = 3,      // the venue is halted (TradingStatus::Halted): it takes no orders
+    NotTrading = 4,  // quoting only: an order that would trade (post_only off, crossing) is refused
+};
 
 struct FillRecord {
     int64_t exch_ts;

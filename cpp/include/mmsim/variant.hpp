@@ -91,6 +91,10 @@ struct ExOrder {
     int8_t side;
     uint8_t order_type;  // OrderType
     int8_t level;        // target level (-1: explicit order)
+    // Within the venue message being applied (settled at its end, then reset):
+    bool touched = false;  // L2: depth updates (or a CLEAR) changed our level
+    int64_t msg_prev = 0;  // ... whose size before the message was this
+    int64_t behind = 0;    // L3: lots executed behind us at our price
 };
 
 // One of our orders as the local side knows it.
@@ -107,7 +111,7 @@ class Variant {
   public:
     // feed_slot: this run's delivery column on the tape (-1: a constant feed, computed from
     // the entries' exch_ts); signal_set: its signal column (-1: signals disabled).
-    Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int feed_slot, int signal_set,
+    Variant(const RunSpec &spec, const Tape &tape, const Book &book, int64_t n_events, int feed_slot, int signal_set,
             RunOutput &out);
     Variant(const Variant &) = delete;
     Variant &operator=(const Variant &) = delete;
@@ -134,8 +138,24 @@ class Variant {
                                      : false;
         return !away;
     }
-    // Market event e changed the book by c; bb/ba: the exchange best bid/ask before it.
+    // Market event e changed the book by c; bb/ba: the exchange best bid/ask before its venue
+    // message. Trades fill at once; depth changes and executions behind us are settled at the
+    // end of the message (end_message).
     void on_market(const Event &e, const BookChange &c, int64_t bb, int64_t ba);
+    // A CLEAR of `side` (0: both) is about to be applied: our levels there go from their size
+    // now to what the rest of the message lists.
+    void before_clear(int8_t side);
+    // Something of the current venue message is left to settle (end_message).
+    bool settle_pending() const { return settle_; }
+    // The venue message at ts (best bid/ask bb/ba before it) is applied: settle our queue
+    // positions by its net depth change, the executions behind us, snapshots and crossings.
+    // `reopened`: trading resumed in this message (our crossed orders fill).
+    void end_message(int64_t ts, int64_t bb, int64_t ba, bool reopened);
+    // Our resting orders, in arrival order (the checked mode reads them).
+    const std::vector<ExOrder> &ex_orders() const { return ex_orders_; }
+    // Sides (bit 1 bids, bit 2 asks) a CLEAR of the current message emptied: their queue
+    // positions are recomputed at its end.
+    uint8_t cleared_sides() const { return cleared_; }
     // The head of the to-exchange stream arrives, against the book as it is now.
     void order_arrival(const Book &book);
     int64_t next_arrival() const { return to_exchange_.empty() ? kInf : to_exchange_.front().ts; }
@@ -188,7 +208,8 @@ class Variant {
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
     void l3_event(const Event &e, const BookChange &c);
     void check_cross(int8_t level_side, int64_t price, int64_t avail);
-    int64_t ours_before(size_t k) const;
+    void settle_behind();
+    void cross_after_message(bool l3);
     void refresh_interest();
     // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
     bool fill(size_t k, int64_t price, int64_t qty, bool maker);
@@ -221,6 +242,7 @@ class Variant {
     std::unique_ptr<LatencyModel> feed_, entry_, response_;
     std::unique_ptr<QueueModel> queue_;
     const Tape &tape_;
+    const Book &book_;  // the pass's exchange book (shared, read only here)
     const int64_t n_events_;
     const int feed_slot_, signal_set_;
     const int64_t feed_ns_;
@@ -233,7 +255,10 @@ class Variant {
     Fifo<ToLocal> to_local_;
     int64_t last_to_local_ = std::numeric_limits<int64_t>::min();
     int64_t now_ex_ = 0;                           // this run's exchange clock
-    int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current event
+    int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current venue message
+    bool settle_ = false;  // the current message left something to settle
+    bool cross_ = false;   // L2: a depth update of the current message reached our price from the other side
+    uint8_t cleared_ = 0;  // sides a CLEAR of the current message emptied (bit 1 bids, bit 2 asks)
 
     // local side
     Fifo<ToExchange> to_exchange_;

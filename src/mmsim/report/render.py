@@ -151,7 +151,8 @@ def _reject_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 #: How each reject reason reads in the tables (report.json keeps the enum names).
-_REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE": "order already filled/cancelled"}
+_REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE": "order already filled/cancelled",
+                "HALTED": "venue halted", "NOT_TRADING": "quoting only, would trade"}
 
 
 def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
