@@ -223,3 +223,36 @@ def test_rows_add_up_on_the_reference_ladder():
     assert rows[2]["taker_count"] == rows[2]["count"] and rows[0]["taker_count"] == rows[1]["taker_count"] == 0
     sent = r.orders[r.orders["event"] == mmsim.records.OrderEvent.SENT]
     assert sum(x["orders_sent"] for x in rows) == len(sent)
+
+
+def test_a_crossing_target_is_a_taker_fill_of_its_level():
+    # post_only off: the bid level 0 at 102 crosses the ask 102 x 10 on arrival and takes 1 lot
+    # (taker, level 0); the level 1 bid (99, 2) fills as a maker at 3000. Each in its row.
+    events, r = run(Quote.ladder(bids=[(102, 1), (99, 2)], asks=[]), ladder_levels=2, post_only=False)
+    assert [(int(f["price"]), int(f["level"]), bool(f["maker"])) for f in r.fills] == [(102, 0, False), (99, 1, True)]
+    lv = rows_of(r.report(events, horizons=[1000], event_horizons=[]).data)
+    assert set(lv) == {"0", "1"}
+    assert (lv["0"]["maker_count"], lv["0"]["taker_count"], lv["1"]["maker_count"], lv["1"]["taker_count"]) == (
+        0, 1, 1, 0)
+    # Taker fee 0.5 a lot at level 0, a 0.2 rebate at level 1.
+    assert (lv["0"]["fees"], lv["1"]["fees"]) == (0.5, pytest.approx(-0.2, abs=1e-12))
+
+
+def test_fills_saved_before_ladders_are_one_level_with_no_section():
+    # Fill and order-log records without order_type, level and tag (a run saved before
+    # ladders): every fill is a target's order at level 0, so no by-level section.
+    events, r = run(Quote.ladder(bids=[(100, 1), (99, 2)], asks=[(102, 1), (103, 2)]), ladder_levels=2)
+    saved = r.__class__.__new__(r.__class__)
+    saved.__dict__.update(r.__dict__)
+    saved.fills, saved.orders = without_ladder_fields(r.fills), without_ladder_fields(r.orders)
+    rep = saved.report(events, horizons=[1000], event_horizons=[])
+    assert rep.data["by_level"] is None
+    assert rep.fills["level"].tolist() == [0, 0, 0] and rep.fills["order_type"].tolist() == [1, 1, 1]
+
+
+def without_ladder_fields(rec):
+    old = np.dtype([(n, rec.dtype[n]) for n in rec.dtype.names if n not in ("order_type", "level", "tag")])
+    out = np.zeros(len(rec), dtype=old)
+    for n in old.names:
+        out[n] = rec[n]
+    return out
