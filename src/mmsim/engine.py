@@ -260,7 +260,8 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         False (default): the first run to fail stops the pass and its error is raised,
         naming the run (``run 3 (GLFT): ...``; the exception's ``run_index`` is 3).
         True: a failing run drops out, the others go on, and its place in the
-        returned list holds its exception.
+        returned list holds its exception (a Python strategy's own exception is its
+        ``__cause__``, as when it is raised).
 
     Returns
     -------
@@ -312,6 +313,9 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         return []
     outs = _pass(arr, meta, prepared, progress, stop_on_error=not return_exceptions)
     if return_exceptions:
+        for k, out in enumerate(outs):
+            if isinstance(out, StrategyError) and out.__cause__ is None:
+                out.__cause__ = prepared[k].holder.get("exc")  # the strategy's own exception, as raised
         return outs
     for k, out in enumerate(outs):
         if isinstance(out, BaseException):

@@ -45,6 +45,7 @@ __all__ = [
     "bucket_series",
     "check_same_data",
     "compare",
+    "compare_rows",
     "equity_at",
     "paired_difference",
 ]
@@ -395,6 +396,29 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     sa = bucket_series(ra, ev, edges, hs)
     sb = bucket_series(rb, ev, edges, hs)
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)
+    rows = compare_rows(sa, sb, diffs, (la, lb))
+    return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident)
+
+
+def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInterval],
+                 labels: tuple[str, str]) -> list[CompareRow]:
+    """The rows of a comparison: each run's value on the whole sample, ``B - A`` and its verdict.
+
+    Parameters
+    ----------
+    sa, sb : BucketSeries
+        Runs A and B on the same buckets (:func:`bucket_series`).
+    diffs : dict of str to PairedInterval
+        :func:`paired_difference` of ``sa`` and ``sb``.
+    labels : (str, str)
+        How the verdicts name A and B.
+
+    Returns
+    -------
+    list of CompareRow
+        ``markout@<h>`` for each horizon of ``sa``, ``spread_capture``, ``pnl_per_day``.
+    """
+    la, lb = labels
     currency = "quote currency/day"
     rows = []
 
@@ -414,4 +438,4 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     d = diffs["pnl_per_day"]
     rows.append(CompareRow("pnl_per_day", "PnL per day", currency, float(sa.pnl.sum()) / sa.n_days,
                            float(sb.pnl.sum()) / sb.n_days, d, verdict(la, lb, "PnL per day", "", d, money=True)))
-    return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident)
+    return rows

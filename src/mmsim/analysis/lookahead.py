@@ -162,7 +162,7 @@ def _ns(t: int) -> str:
     return f"{int(t):,} ns"
 
 
-def audit_look_ahead(result: Any, events: Any) -> LookAheadAudit:
+def audit_look_ahead(result: Any, events: Any, *, bbo: Any = None) -> LookAheadAudit:
     """Audit a run for look-ahead against its events, independently of the engine's bookkeeping.
 
     Parameters
@@ -171,6 +171,10 @@ def audit_look_ahead(result: Any, events: Any) -> LookAheadAudit:
         The run (``decisions``, ``orders``, ``n_calls`` and ``config`` are read).
     events : ndarray of EVENT_DTYPE or EventStore
         The events the run replayed.
+    bbo : mapping of arrays, optional
+        :func:`mmsim.replay_bbo` of ``events``, when the caller has it already (a
+        report passes its own; a sweep replays each store's book once). Default:
+        replayed here.
 
     Returns
     -------
@@ -203,7 +207,11 @@ def audit_look_ahead(result: Any, events: Any) -> LookAheadAudit:
     n = int(events.shape[0])
     delivery, method = feed_delivery_times(events, config)
     exch = np.ascontiguousarray(events["exch_ts"], dtype=np.int64)
-    bbo = _engine.replay_bbo(np.ascontiguousarray(events))
+    if bbo is None:
+        bbo = _engine.replay_bbo(np.ascontiguousarray(events))
+    elif len(bbo["best_bid"]) != n:
+        raise DataError(f"look-ahead audit: the replayed book holds {len(bbo['best_bid'])} events, the event "
+                        f"array {n}")
     bid, ask = np.asarray(bbo["best_bid"]), np.asarray(bbo["best_ask"])
 
     t = np.asarray(dec["local_ts"], dtype=np.int64)

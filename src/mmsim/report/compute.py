@@ -31,6 +31,7 @@ import numpy as np
 from ..config import ReportConfig
 from ..errors import ConfigError, DataError
 from ..records import OrderType
+from ..replay import replay_bbo
 from .markouts import (
     CONFIDENCE,
     GROUPS,
@@ -108,6 +109,7 @@ def compute_report(
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
     age_buckets: int = 5,
+    bbo: Mapping[str, np.ndarray] | None = None,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -133,6 +135,11 @@ def compute_report(
         Level of every confidence interval.
     age_buckets : int
         Quantile buckets of information age for the markout by age.
+    bbo : mapping of arrays, optional
+        :func:`mmsim.replay_bbo` of ``events``, when the caller has it already (a
+        sweep replays each event store's book once for all its points' reports);
+        it must be of these very events. Default: replayed here (for the mid and
+        for the look-ahead audit).
 
     Returns
     -------
@@ -172,7 +179,9 @@ def compute_report(
     events = np.asarray(events)
     if events.shape[0] == 0:
         raise DataError("report: the event array is empty; a report needs the events the run replayed")
-    exch_ts, mid2, valid = exchange_mid2(events)  # the engine's replay rejects unsorted events
+    if bbo is None:
+        bbo = replay_bbo(events)  # the engine's replay rejects unsorted events
+    exch_ts, mid2, valid = exchange_mid2(events, bbo)
 
     fills = np.asarray(_get(result, "fills", np.zeros(0)))
     tick_value = float(_get(result, "tick_value", 1.0))
@@ -253,7 +262,7 @@ def compute_report(
         result, exch_ts, f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(age_buckets), confidence)
     from ..analysis.lookahead import audit_look_ahead
 
-    audit = audit_look_ahead(result, events)
+    audit = audit_look_ahead(result, events, bbo=bbo)
 
     meta = dict(getattr(result, "meta", None) or {})
     from .. import __version__
