@@ -30,6 +30,7 @@ import numpy as np
 
 from ..config import ReportConfig
 from ..errors import ConfigError, DataError
+from ..records import OrderType
 from ..replay import replay_bbo
 from .markouts import (
     CONFIDENCE,
@@ -49,6 +50,7 @@ from .markouts import (
     summarize,
 )
 from .infoage import information_age
+from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup
@@ -266,6 +268,8 @@ def compute_report(
     from .. import __version__
 
     rejects = rejects_block(orders)
+    levels = by_level(f, orders, eff2, mk2, mk_ok, past_end, time_h + event_h, col, toxic, bps_scale, tick_value,
+                      confidence)
     data: dict[str, Any] = {
         "schema": "mmsim.report/1",
         "setup": describe_setup(result, t_start=t_start, t_end=t_end, n_events=int(exch_ts.size),
@@ -294,6 +298,7 @@ def compute_report(
         "inventory": inventory,
         "risk": risk,
         "cancel_race": cancel_race,
+        "by_level": levels,
         "rejects": rejects,
         "information_age": info_age,
         "look_ahead_audit": audit.to_dict(),
@@ -344,6 +349,10 @@ def _fill_columns(fills: np.ndarray) -> dict[str, Any]:
         "side": side,
         "maker": col("maker", bool, True),
         "after_cancel": col("after_cancel", bool, False),
+        # A record without these (saved before ladders) is a target's order at level 0.
+        "order_type": col("order_type", np.int64, int(OrderType.LIMIT)),
+        "level": col("level", np.int64, 0),
+        "tag": col("tag", np.int64, 0),
     }
     f["position_after"] = np.cumsum(side * qty)
     return f
@@ -390,6 +399,9 @@ def _fills_table(
         "side": f["side"],
         "maker": f["maker"].astype(np.int8),
         "after_cancel": f["after_cancel"].astype(np.int8),
+        "order_type": f["order_type"],
+        "level": f["level"],
+        "tag": f["tag"],
         "price_ticks": f["price"],
         "price": f["price"] * tick_size,
         "qty": f["qty"],

@@ -18,8 +18,17 @@ from ..errors import ConfigError, DataError
 from ..records import SIGNAL_NAMES
 from ..replay import replay_bbo
 
-__all__ = ["CONFIDENCE", "GROUPS", "Horizon", "exchange_mid2", "format_ns", "parse_horizons", "summarize",
-           "t_interval"]
+__all__ = [
+    "CONFIDENCE",
+    "GROUPS",
+    "Horizon",
+    "exchange_mid2",
+    "format_ns",
+    "group_stats",
+    "parse_horizons",
+    "summarize",
+    "t_interval",
+]
 
 INT64_MIN = np.iinfo(np.int64).min
 INT64_MAX = np.iinfo(np.int64).max
@@ -247,6 +256,38 @@ def _markouts(
     return mk, ok, past
 
 
+def group_stats(
+    m: np.ndarray,
+    mk2: np.ndarray,
+    ok: np.ndarray,
+    past: np.ndarray,
+    f: Mapping[str, Any],
+    bps_scale: np.ndarray,
+    tick_value: float,
+    confidence: float,
+) -> dict[str, Any]:
+    """The markout statistics of the fills in mask ``m`` at one horizon (``mk2``, ``ok``, ``past``: its column).
+
+    Returns ``n``, ``n_past_end``, ``n_no_mid``, ``ticks`` and ``bps`` (:func:`summarize`),
+    ``qty_weighted_ticks`` and ``pnl`` (``sum(markout * qty) * tick_value``); one group of
+    ``report.json``'s ``markouts[].groups`` and one horizon of ``by_level.rows[].markouts``.
+    """
+    sel = m & ok
+    ticks = mk2[sel] / 2.0
+    bps = mk2[sel] * bps_scale[sel]
+    bps = bps[np.isfinite(bps)]
+    qty = f["qty"][sel]
+    return {
+        "n": int(sel.sum()),
+        "n_past_end": int((m & past).sum()),
+        "n_no_mid": int((m & ~ok & ~past).sum()),
+        "ticks": summarize(ticks, confidence),
+        "bps": summarize(bps, confidence),
+        "qty_weighted_ticks": float((mk2[sel] * qty).sum() / (2.0 * qty.sum())) if qty.sum() else None,
+        "pnl": float((mk2[sel] * qty).sum() * tick_value / 2.0),
+    }
+
+
 def _horizon_block(
     h: Horizon,
     mk2: np.ndarray,
@@ -258,23 +299,7 @@ def _horizon_block(
     tick_value: float,
     confidence: float,
 ) -> dict[str, Any]:
-    groups = {}
-    for g in GROUPS:
-        m = masks[g]
-        sel = m & ok
-        ticks = mk2[sel] / 2.0
-        bps = mk2[sel] * bps_scale[sel]
-        bps = bps[np.isfinite(bps)]
-        qty = f["qty"][sel]
-        groups[g] = {
-            "n": int(sel.sum()),
-            "n_past_end": int((m & past).sum()),
-            "n_no_mid": int((m & ~ok & ~past).sum()),
-            "ticks": summarize(ticks, confidence),
-            "bps": summarize(bps, confidence),
-            "qty_weighted_ticks": float((mk2[sel] * qty).sum() / (2.0 * qty.sum())) if qty.sum() else None,
-            "pnl": float((mk2[sel] * qty).sum() * tick_value / 2.0),
-        }
+    groups = {g: group_stats(masks[g], mk2, ok, past, f, bps_scale, tick_value, confidence) for g in GROUPS}
     return {"horizon": h.label, "kind": h.kind, "value": h.value, "groups": groups}
 
 

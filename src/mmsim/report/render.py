@@ -22,6 +22,7 @@ from ._format import _money, _num, _pct
 from .compute import ReportData
 from .setup import setup_rows
 from .render_infoage import info_age_html, info_age_tables, plot_information_age
+from .render_levels import levels_html, levels_tables
 from .render_queue import plot_queue_models, queue_models_rows, queue_models_summary, queue_models_table
 from .render_queue import tolerance_label as _tol
 
@@ -157,7 +158,8 @@ _REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE":
 def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
     """The terminal report as a list of rich renderables.
 
-    What was run (the setup), the summary, markouts, the spread decomposition,
+    What was run (the setup), the summary, markouts, markouts by target level (a
+    ladder or explicit orders), the spread decomposition,
     markout by signal, the queue-model section when present, information age and
     markout by it, the look-ahead audit's line, and a warning line per reject storm
     last. With ``width`` (the console's columns) a table wider than that is stacked
@@ -197,6 +199,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
                          groups=[[1, 2, 3, 4], list(range(5, len(shown)))],
                          title=f"Markouts (ticks, + = good for us; {means}: means"
                                + "".join(f"; no {g} fills" for g in empty) + ")"))
+    out += levels_tables(d, width)
 
     sp_cols = [(c, {"justify": "left"} if c == "horizon" else right)
                for c in ("horizon", "effective", "realized", "price\nimpact", "realized\nbps", "impact\nbps", "n")]
@@ -467,6 +470,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
         "(bps: of the fill price). The interval is for the mean over all fills; buy/sell/maker/taker "
         "are group means. Excluded: horizon past the end of the data, or no two-sided book there.</p>",
         _table(_MARKOUT_HEADER, _markout_rows(d), "markouts"),
+        *levels_html(d, _table),
         "<h2>Spread decomposition</h2>",
         '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
         "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact.</p>",
