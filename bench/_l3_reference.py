@@ -10,20 +10,24 @@ latencies, decision timer, order management and the quoting rule) is the one
 both tools share: a transcription of mmsim's engine loop (``cpp/src/engine.cpp``)
 and of ``bench/_mmsim_quoter.py``.
 
-It exists to prove, not to be fast: ``decider="mmsim"`` must give mmsim's fills
-and ``decider="hftbacktest"`` hftbacktest's, fill for fill, and the log then
-names every difference. ``behind="all"`` gives what mmsim's queue option with
-hftbacktest's rule for executions behind our order must give.
+It exists to prove, not to be fast: ``decider="message"`` must give mmsim's fills
+(its default ``queue.l3_behind_fill: remainder``, settled per venue message),
+``decider="all"`` mmsim's with ``queue.l3_behind_fill: hftbacktest``, and
+``decider="hftbacktest"`` hftbacktest's, fill for fill, and the log then names
+every difference. ``decider="remainder"`` is the per-event rule of mmsim 0.1,
+kept for comparison.
 
 Semantics, record by record (``mm`` = mmsim, ``hbt`` = hftbacktest 2.4.4):
 
 * mm: the records become mmsim's events exactly as ``mmsim.data.databento``
   writes them (``A`` ADD; ``C`` CANCEL/DELETE, absorbed after a fill; ``M``
   CANCEL of the difference or DELETE + ADD; ``F`` EXECUTE, a fill beyond the
-  shown size an EXECUTE of the shown size plus a TRADE of the rest; ``T`` a
-  TRADE for the part its fills do not cover; the snapshot a CLEAR plus ADDs at
-  its ``ts_recv``), and mmsim's engine rules apply to those events
-  (``Engine::trade_at``, ``l3_event``, ``check_cross``, ``order_arrival``).
+  shown size an EXECUTE of the shown size plus a TRADE of the rest, an ``F`` of
+  the preceding ``T``'s aggressor at another price than it rests at nothing;
+  ``T`` a TRADE for the part its fills do not cover; the snapshot a CLEAR plus
+  ADDs at its ``ts_recv``), and mmsim's engine rules apply to those events
+  (``Variant::trade_at``, ``l3_event``, ``settle_behind``, ``check_cross``,
+  ``order_arrival``; a TRADE on L3 data fills only through our price).
   :func:`market_pass` returns them, so a caller can check they equal the store.
 * hbt: the records are hftbacktest's events one for one
   (``hftbacktest.data.utils.databento.convert``); its ``HashMapMarketDepth``
@@ -303,6 +307,7 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
     mm_top = np.zeros((n, 4), np.int64)
     hbt_top = np.zeros((n, 4), np.int64)
     quirks = {"iceberg_fills": 0, "fill_cancels_absorbed": 0, "modify_as_add": 0, "sideless_fills": 0,
+              "aggressor_fills": [],
               "fills_of_unseen_orders": 0, "uncovered_trades": 0, "hbt_modify_keeps_place_mmsim_not": 0,
               "hbt_error": None}
 
@@ -414,6 +419,10 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
                 else:
                     quirks["fills_of_unseen_orders"] += 1
                     pending[oid] = pending.get(oid, 0) + size
+            elif trade is not None and oid == trade[3] and px != mm_orders[oid][1]:
+                # the aggressor's own fill (a resting order modified into the other side, at the
+                # trade price): nothing, the C/M after it moves the order (mmsim's loader)
+                quirks["aggressor_fills"].append(i)
             else:
                 o_side, o_px, rem, _ = mm_orders[oid]
                 if size > rem:
@@ -426,7 +435,7 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
                 if trade is not None:
                     trade[2] = max(0, trade[2] - size)
         elif a == "T":
-            trade = [side, px, size]
+            trade = [side, px, size, oid]
         elif a == "R":
             mm_orders.clear()
             pending.clear()
@@ -507,11 +516,12 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
 
     ``fills`` receives ``(order_id, qty, rule, record)``. With ``apply`` false only the queue
     positions move (the caller decides fills by the other tool's rules). ``behind``: the rule
-    for an execution of an order queued behind ours: ``"remainder"`` (mmsim's default: what the
-    execution leaves after the lots still ahead), ``"all"`` (hftbacktest's: all of our order),
-    ``"message"`` (the remainder, settled at the end of the venue message by :func:`_settle`,
-    so executions of one match count in queue order whatever order the records list them in;
-    they are appended to ``defer``).
+    for an execution of an order queued behind ours: ``"remainder"`` (mmsim 0.1, per event: what
+    the execution leaves after the lots still ahead), ``"all"`` (hftbacktest's, and mmsim's
+    ``l3_behind_fill: hftbacktest``: all of our order), ``"message"`` (mmsim's default: the
+    remainder, settled at the end of the venue message by :func:`_settle`, so executions of one
+    match count in queue order whatever order the records list them in; they are appended to
+    ``defer``).
     """
     kind, side, px, qty, _oid, seq, prev, new = ev
 
@@ -530,26 +540,19 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
         return False
 
     if kind == TRADE:
+        # On L3 data a TRADE is a print no displayed order is behind (an iceberg's hidden part,
+        # the uncovered rest of a T): at our price it neither moves nor fills us; through our
+        # price it fills all of our order (Variant::trade_at).
         k = 0
         while k < len(ours):
             o = ours[k]
-            if side == 0:
-                if (px < o.px if o.side > 0 else px > o.px) and fill(k, o.leaves, "print-through"):
-                    continue
-                k += 1
-                continue
-            if o.side != -side:
+            if side != 0 and o.side != -side:
                 k += 1
                 continue
             if (px < o.px if o.side > 0 else px > o.px):
                 if not fill(k, o.leaves, "print-through"):
                     k += 1
                 continue
-            if px == o.px:
-                past = qty - o.ahead - _ours_before(ours, k)
-                o.ahead = max(0, o.ahead - qty)
-                if past > 0 and fill(k, min(past, o.leaves), "print-at-price"):
-                    continue
             k += 1
     elif kind == ADD:
         avail = qty
@@ -584,6 +587,8 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
                             continue
                     elif behind == "message" and apply:
                         defer.append((o.id, q, rec))
+                    elif behind == "message":
+                        pass  # settled at the end of the message by the decider's own rule set
                     else:
                         past = q - o.ahead - _ours_before(ours, k)
                         if past > 0 and fill(k, min(past, o.leaves), "exec-behind"):
@@ -592,19 +597,35 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
 
 
 def _settle(ours, defer: list, fills: list) -> None:
-    """End of a venue message under ``behind="message"``: the deferred executions behind our orders."""
+    """End of a venue message under ``behind="message"``: the executions behind our orders.
+
+    Per order of ours: the lots executed behind it in the message, less the lots still ahead
+    of it and the leaves (before these fills) of our orders before it at its price, fill it
+    (``Variant::settle_behind``). The fill's record is the last deferred execution's.
+    """
+    by: dict = {}
     for oid, q, rec in defer:
-        k = next((j for j, o in enumerate(ours) if o.id == oid), None)
-        if k is None:
-            continue
+        e = by.setdefault(oid, [0, rec])
+        e[0] += q
+        e[1] = rec
+    defer.clear()
+    if not by:
+        return
+    past = {}
+    for k, o in enumerate(ours):
+        if o.id in by:
+            past[o.id] = by[o.id][0] - o.ahead - _ours_before(ours, k)
+    k = 0
+    while k < len(ours):
         o = ours[k]
-        past = min(q - o.ahead - _ours_before(ours, k), o.leaves)
-        if past > 0:
-            fills.append((o.id, past, "exec-behind", rec))
-            o.leaves -= past
+        q = min(past.get(o.id, 0), o.leaves)
+        if q > 0:
+            fills.append((o.id, q, "exec-behind", by[o.id][1]))
+            o.leaves -= q
             if o.leaves == 0:
                 del ours[k]
-    defer.clear()
+                continue
+        k += 1
 
 
 def _hbt_rules(op, ours, fills: list, rec: int) -> None:
@@ -699,8 +720,9 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
     market : Market
     decider : {"hftbacktest", "remainder", "message", "all"}
         ``"hftbacktest"``: hftbacktest's rules and book. The others: mmsim's rules and book with
-        that rule for an execution of an order behind ours (see :func:`_mm_rules`): ``"remainder"``
-        is mmsim's engine today, ``"all"`` what its hftbacktest-compatible queue option must give.
+        that rule for an execution of an order behind ours (see :func:`_mm_rules`): ``"message"``
+        is mmsim's engine (default), ``"all"`` mmsim with ``queue.l3_behind_fill: hftbacktest``,
+        ``"remainder"`` mmsim 0.1's per-event rule.
     mode : {"timer", "feed"}
         Decide on a timer (first local market data + k * ``interval_ns``) or at every local wake-up.
     feed_ns, entry_ns, response_ns : int
@@ -990,9 +1012,9 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
 CLASSES = {
     "aggressor-fill": "an F record of the aggressing order itself (CME lists the fill of a resting order that "
                       "was modified into the other side at the trade price, while the order still rests at its "
-                      "old price): hftbacktest fills our orders queued ahead of it at that old price; mmsim "
-                      "makes it an execution there, which fills us only when nothing is ahead of us (or all "
-                      "of our orders priced better than that price)",
+                      "old price): hftbacktest fills our orders queued ahead of it at that old price; mmsim's "
+                      "loader writes nothing for it (the C/M after it moves the order; "
+                      "quirks.aggressor_fills)",
     "record-order": "one venue message lists its records in another order than the venue applied them: the "
                     "fill of an order behind ours comes before the fill or the cancel of an order ahead of ours "
                     "(the fills of one match out of queue order, or a cancel that the match skipped listed "
@@ -1004,8 +1026,8 @@ CLASSES = {
                      "better: mmsim fills us (the aggressor passed our price), hftbacktest does not (it compares "
                      "the fill price with the best of the market's own orders only)",
     "iceberg-print": "the hidden part of an iceberg fill (an F larger than the order's shown size): mmsim's "
-                     "loader writes it as a TRADE, which at our price moves us up and fills us past the queue; "
-                     "hftbacktest ignores trade records",
+                     "loader writes it as a TRADE, which on L3 data fills us only through our price (it is no "
+                     "volume passing our queue); hftbacktest ignores trade records",
     "iceberg-priority": "an iceberg re-shown by an M with a size no larger than its last shown size: "
                         "hftbacktest keeps its place in the queue (fills do not reduce the size it compares "
                         "with), mmsim puts it at the back (as CME does), so its next execution is ahead of us "
@@ -1026,7 +1048,7 @@ def _per_order(fl):
     return d
 
 
-def classify(market: Market, rec: np.ndarray, msg: dict, a: str = "hftbacktest", b: str = "remainder") -> list:
+def classify(market: Market, rec: np.ndarray, msg: dict, a: str = "hftbacktest", b: str = "message") -> list:
     """Name the rule behind each of our orders that rule sets ``a`` and ``b`` fill differently in ``msg``.
 
     Returns a list of :data:`CLASSES` keys, one per order of ours whose filled lots differ.
@@ -1047,10 +1069,11 @@ def classify(market: Market, rec: np.ndarray, msg: dict, a: str = "hftbacktest",
             out.append("cross-size")
             continue
         aggressor = False
+        agg = set(market.quirks.get("aggressor_fills", ()))
         for r in recs:
             if rec["action"][r] == b"F":
                 ex = [e for e in market.mm_events[r] if e[0] == EXECUTE]
-                aggressor |= bool(ex) and ex[0][2] != int(rec["price"][r])
+                aggressor |= r in agg or (bool(ex) and ex[0][2] != int(rec["price"][r]))
         if aggressor:
             out.append("aggressor-fill")
             continue

@@ -9,14 +9,25 @@ as Tardis ships them), and counts, for every trade, whether the same exchange
 timestamp holds a depth update of the level it hit (bid for a seller, ask for a
 buyer, at the trade price) before it, after it, or not at all.
 
+With ``--fills OUT.json`` it also runs the benchmarks' touch quoter
+(``_mmsim_quoter.touch_quoter``: post-only quotes of ``--qty`` lots at the touch, risk-averse
+queue, feed 1.25 ms, order entry and response 0.5 ms, decided on every wake-up and
+on a 10 ms timer) on every store and writes its fills; ``--against OLD.json``
+then counts the fills that differ from another engine's (run the script once
+with each installed version: the effect of settling queue positions per venue
+message on a touch quoter).
+
 Usage::
 
     python bench/count_depth_before_trade.py [--data ../shared/data]
+    python bench/count_depth_before_trade.py --fills new.json [--against old.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -96,10 +107,43 @@ def to_tardis(store, book_csv: Path, trades_csv: Path) -> None:
                           + "\n".join(r[2] for r in trades) + "\n")
 
 
+def quoter_fills(store, qty: int) -> dict[str, list[list[int]]]:
+    """The touch quoter's fills (exch_ts, side, price, qty), per decision mode; orders of ``qty`` lots."""
+    import mmsim
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _mmsim_quoter import touch_quoter
+
+    out = {}
+    for mode, every in (("wakeup", None), ("timer", 10_000_000)):
+        cfg = mmsim.Config.from_dict({
+            "latency": {"feed": 1_250_000, "entry": 500_000, "response": 500_000},
+            "queue": {"model": "risk_averse"}, "post_only": True, "decide_every": every,
+            "signals": {"enabled": False}})
+        r = mmsim.run(store, touch_quoter(qty=qty, max_position=50 * qty, skew_ticks_per_lot=0.1), cfg)
+        f = r.fills
+        out[mode] = [[int(a), int(b), int(c), int(d)] for a, b, c, d in
+                     zip(f["exch_ts"], f["side"], f["price"], f["qty"])]
+    return out
+
+
+def differ(a: list, b: list) -> int:
+    """Fills of one list not matched by the other (multiset difference, both ways)."""
+    import collections
+
+    ca, cb = collections.Counter(map(tuple, a)), collections.Counter(map(tuple, b))
+    return sum((ca - cb).values()) + sum((cb - ca).values())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--fills", type=Path, default=None, help="run the touch quoter and write its fills here")
+    ap.add_argument("--against", type=Path, default=None, help="fills of another engine to compare with")
+    ap.add_argument("--qty", type=int, default=1, help="the quoter's order size, lots")
     a = ap.parse_args()
+    fills: dict[str, dict] = {}
+    old = json.loads(a.against.read_text()) if a.against else None
     from mmsim.data import binance, tardis
 
     print(f"{'capture':20s} {'path':8s} {'trades':>8s} {'depth before':>18s} {'depth after':>18s} "
@@ -122,6 +166,18 @@ def main() -> int:
                 print(f"{name:20s} {path:8s} {n:8,d} {c['depth_before']:8,d} ({c['depth_before'] / n:5.2%}) "
                       f"{c['depth_after']:8,d} ({c['depth_after'] / n:5.2%}) {none:9,d} "
                       f"{c['timestamps_with_depth_before']:11,d}")
+                if a.fills:
+                    fills[f"{name} {path}"] = quoter_fills(store, a.qty)
+    if a.fills:
+        a.fills.write_text(json.dumps(fills))
+        print(f"\ntouch quoter fills ({a.qty}-lot orders) -> {a.fills}")
+        for key, per in fills.items():
+            for mode, fl in per.items():
+                line = f"{key:30s} {mode:7s} {len(fl):6,d} fills"
+                if old is not None and key in old:
+                    was = old[key][mode]
+                    line += f"; {len(was):6,d} in {a.against.name}, {differ(fl, was):5,d} differ"
+                print(line)
     return 0
 
 

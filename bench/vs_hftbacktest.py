@@ -23,7 +23,10 @@ In one run, on this machine, it:
    with the ratios mmsim/hftbacktest;
 4. cross-checks fills: with 1-lot orders a partial fill cannot happen, so the
    two models agree by construction and the fills must match exactly; with the
-   benchmark's 10-lot orders they differ, and the script prints by how much.
+   benchmark's 10-lot orders they differ, and the script prints by how much;
+5. measures the cost of mmsim's decision log (``decision_log``, on by default):
+   warm events/s with it on and off, alternating in one process, per mode
+   (``--decision-log-only`` runs just this step, without hftbacktest).
 
 hftbacktest pins older numpy/numba than mmsim, so it runs in its own virtual
 environment, driven as a subprocess (``_hbt_runner.py``); this script runs in
@@ -183,6 +186,36 @@ def child_mmsim_convert(args: argparse.Namespace) -> dict:
         "convert_warm_s": times[1],
         "peak_rss_mib": _peak_rss_mib(),
         "meta": store.meta,
+    }
+
+
+def child_mmsim_logcost(args: argparse.Namespace) -> dict:
+    """Warm runs with the decision log on and off, alternating (on, off, on, ...), in one process."""
+    import mmsim
+
+    events = mmsim.load(args.store).events
+    on = _mmsim_config(args, args.mode)
+    off = on.replace(decision_log=False)
+    strategy = _mmsim_strategy(args)
+    r_on, r_off = mmsim.run(events, strategy, on), mmsim.run(events, strategy, off)  # compile, warm up
+    if r_on.orders.tobytes() != r_off.orders.tobytes() or len(r_off.decisions) or len(r_on.decisions) != r_on.n_calls:
+        raise SystemExit("the decision log changed the run, or did not log every call")
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for k in range(2 * args.repeat):
+        which = "on" if k % 2 == 0 else "off"
+        t0 = time.perf_counter()
+        mmsim.run(events, strategy, on if which == "on" else off)
+        times[which].append(time.perf_counter() - t0)
+    n = int(len(events))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    return {
+        "mode": args.mode,
+        "n_events": n,
+        "n_calls": int(r_on.n_calls),
+        "decision_log_mib": r_on.decisions.nbytes / 2**20,
+        "times_s": times,
+        "events_per_s": {k: n / v for k, v in med.items()},
+        "ratio_on_off": med["off"] / med["on"],
     }
 
 
@@ -438,7 +471,8 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("cmd", nargs="?", default="bench",
-                   choices=("bench", "_child-mmsim-convert", "_child-mmsim-run"), help=argparse.SUPPRESS)
+                   choices=("bench", "_child-mmsim-convert", "_child-mmsim-run", "_child-mmsim-logcost"),
+                   help=argparse.SUPPRESS)
     p.add_argument("--capture", default=str(DEFAULT_CAPTURE), help="Binance USD-M capture (.gz)")
     p.add_argument("--hbt-python", default=None,
                    help="Python of hftbacktest's venv (default: $MMSIM_HFTBACKTEST_PYTHON or .venv-hbt/bin/python)")
@@ -455,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skew-ticks-per-lot", type=float, default=0.1)
     p.add_argument("--json", default=None, help="also write every figure to this JSON file")
     p.add_argument("--workdir", default=None, help="where converted data go (default: a temporary directory)")
+    p.add_argument("--decision-log-only", action="store_true",
+                   help="only measure mmsim's decision log: warm events/s with it on and off (no hftbacktest)")
     # child-only
     p.add_argument("--store", default=None, help=argparse.SUPPRESS)
     p.add_argument("--mode", default="timer", help=argparse.SUPPRESS)
@@ -467,7 +503,57 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "_child-mmsim-run":
         print(json.dumps(child_mmsim_run(args)))
         return 0
+    if args.cmd == "_child-mmsim-logcost":
+        print(json.dumps(child_mmsim_logcost(args)))
+        return 0
+    if args.decision_log_only:
+        return bench_decision_log(args)
     return bench(args)
+
+
+def _decision_log_cost(args: argparse.Namespace, me: list[str], store: Path) -> dict:
+    """Per mode, warm events/s with the decision log on and off (alternating, in one fresh process)."""
+    out = {}
+    for mode in ("timer", "feed"):
+        out[mode], _ = _run_json(me + ["_child-mmsim-logcost", "--store", str(store), "--mode", mode,
+                                       "--repeat", str(args.repeat), "--qty-lots", str(args.qty_lots),
+                                       "--feed-latency-ns", str(args.feed_latency_ns),
+                                       "--entry-latency-ns", str(args.entry_latency_ns),
+                                       "--response-latency-ns", str(args.response_latency_ns),
+                                       "--interval-ns", str(args.interval_ns),
+                                       "--max-position-lots", str(args.max_position_lots),
+                                       "--skew-ticks-per-lot", str(args.skew_ticks_per_lot)])
+    return out
+
+
+def _print_decision_log_cost(cost: dict, args: argparse.Namespace) -> None:
+    print(f"\n## The decision log's cost (mmsim, warm events/s, median of {args.repeat} runs each, alternating)")
+    rows = [("mode", "calls (= decisions)", "log size", "log on", "log off", "on/off")]
+    for mode, label in (("timer", f"{_fmt_ns(args.interval_ns)} timer"), ("feed", "every wake-up")):
+        c = cost[mode]
+        rows.append((label, f"{c['n_calls']:,}", f"{c['decision_log_mib']:.1f} MiB",
+                     f"{c['events_per_s']['on'] / 1e6:.2f} M", f"{c['events_per_s']['off'] / 1e6:.2f} M",
+                     f"{c['ratio_on_off']:.3f}"))
+    _print_table(rows)
+
+
+def bench_decision_log(args: argparse.Namespace) -> int:
+    """``--decision-log-only``: convert the capture with mmsim and measure the decision log alone."""
+    if not Path(args.capture).exists():
+        raise SystemExit(f"{args.capture}: capture not found (the Binance USD-M BTCUSDT 2024-08-08 file)")
+    tmp = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="mmsim-vs-hbt-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    me = [sys.executable, str(Path(__file__).resolve())]
+    store = tmp / "mmsim_store"
+    if not (store / "events.npy").exists():
+        _run_json(me + ["_child-mmsim-convert", "--capture", args.capture, "--store", str(store)])
+    cost = _decision_log_cost(args, me, store)
+    _print_decision_log_cost(cost, args)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"decision_log": cost}, indent=1))
+    if not args.workdir:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
 
 
 def bench(args: argparse.Namespace) -> int:
@@ -552,8 +638,10 @@ def bench(args: argparse.Namespace) -> int:
                                                                                         "first_call_s", "peak_rss_mib")}},
                 }
     report["runs"] = runs
+    report["decision_log"] = _decision_log_cost(args, me, store)
 
     _print_report(report, args)
+    _print_decision_log_cost(report["decision_log"], args)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, default=str))
         print(f"\nall figures: {args.json}")

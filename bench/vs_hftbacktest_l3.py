@@ -282,7 +282,7 @@ def compare_fill_lists(a, b, a_to_grid: bool = False, b_to_grid: bool = False) -
 
 def classify_path(market: ref.Market, rec: np.ndarray, run: ref.RunResult, against: str) -> dict:
     """Per class: how many venue messages on this path fill us differently under hftbacktest's rules
-    and under ``against`` (``"remainder"``: mmsim today; ``"all"``: mmsim with the queue option), and
+    and under ``against`` (``"message"``: mmsim's default; ``"all"``: mmsim with the queue option), and
     the first of each (record index, exchange time)."""
     counts: collections.Counter = collections.Counter()
     first: dict = {}
@@ -413,15 +413,15 @@ def bench(args: argparse.Namespace) -> int:
                   max_position=args.max_position_lots, skew_ticks_per_lot=args.skew_ticks_per_lot,
                   quote_from=args.quote_from)
         r_h = ref.simulate(market, decider="hftbacktest", **kw)
-        r_m = ref.simulate(market, decider="remainder", **kw)
+        r_m = ref.simulate(market, decider="message", **kw)  # mmsim: executions behind us settled per message
         r_a = ref.simulate(market, decider="all", **kw)
         run["reference"] = {
             "hftbacktest_equal": compare_fill_lists(r_h.fills, h["fill_list"])["identical"],
             "mmsim_equal": compare_fill_lists(r_m.fills, m["fill_list"], b_to_grid=True)["identical"],
             "book_differs": [list(r.book_differs) for r in (r_h, r_m, r_a)],
             "all_rule_fills": len(r_a.fills),
-            "classes_on_hbt_path": classify_path(market, rec, r_h, "remainder"),
-            "classes_on_mmsim_path": classify_path(market, rec, r_m, "remainder"),
+            "classes_on_hbt_path": classify_path(market, rec, r_h, "message"),
+            "classes_on_mmsim_path": classify_path(market, rec, r_m, "message"),
             "classes_with_option_on_hbt_path": classify_path(market, rec, r_h, "all"),
             "classes_with_option_on_option_path": classify_path(market, rec, r_a, "all"),
         }

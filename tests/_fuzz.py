@@ -17,7 +17,8 @@ A case's outcome is one of :data:`KINDS`:
   response reaches the local side after the exchange sent it, fees and the
   signals' accumulators are finite, a replayed book has no negative size);
 - ``clean``: it raised an :class:`mmsim.MmsimError` naming a real event index
-  (a ``DataError``) or the strategy (a ``StrategyError``);
+  (a ``DataError``; for an empty array, one saying it is empty) or the strategy (a
+  ``StrategyError``);
 - ``error``: any other exception, or an mmsim error naming neither (a traceback);
 - ``wrong``: it finished with a number that fails a check (a silent wrong answer);
 - ``memory``: it raised MemoryError, or its process grew by more than :data:`GROWTH_LIMIT_MB`
@@ -443,6 +444,8 @@ def _clean(exc: BaseException, n: int) -> bool:
     import mmsim
 
     msg = str(exc)
+    if isinstance(exc, mmsim.DataError) and n == 0:  # nothing to name but the emptiness
+        return exc.index is None and "empty" in msg
     if isinstance(exc, mmsim.DataError):
         m = re.search(r"\bevent (\d+)\b", msg)
         if not m or not 0 <= int(m.group(1)) < n:

@@ -11,6 +11,7 @@ import pytest
 
 import mmsim
 from mmsim.analysis._bootstrap import (
+    MIN_BUCKETS,
     PairedInterval,
     optimal_block_length,
     paired_mean_interval,
@@ -146,8 +147,8 @@ def test_ratio_interval_without_lots_is_undefined():
 # ----------------------------------------------------------------------------- verdicts
 
 
-def iv(est, lo, hi, conf=0.95):
-    return PairedInterval(est, lo, hi, conf, 2.0, 100, 2000, 2000)
+def iv(est, lo, hi, conf=0.95, n=100):
+    return PairedInterval(est, lo, hi, conf, 2.0, n, 2000, 2000)
 
 
 def test_verdict_strings():
@@ -163,6 +164,24 @@ def test_verdict_strings():
         "B vs A: 10s markout undefined (a run has no fills with a value at it)"
     assert verdict("A", "B", "1s markout", "ticks/lot", iv(0.0012, 0.0004, 0.002, 0.9)) == \
         "B's 1s markout is 0.0012 ticks/lot better than A's (90% CI 0.0004 to 0.002): real"
+    # Too few buckets for an interval: the estimate, and no verdict either way.
+    assert verdict("A", "B", "1s markout", "ticks/lot", iv(0.5, None, None, n=1)) == \
+        "B's 1s markout is 0.50 ticks/lot better than A's (no interval: 1 time bucket, at least 10 needed): " \
+        "not tested (use a shorter bucket)"
+
+
+def test_fewer_than_ten_buckets_give_no_interval():
+    """One bucket resampled is itself: a zero-width "interval" that would call any difference
+    real. Below MIN_BUCKETS (10) there is no interval; at 10 there is one."""
+    d = np.array([0.3, -0.1, 0.4, 0.2, 0.0, 0.5, 0.1, -0.2, 0.6, 0.3])
+    assert MIN_BUCKETS == 10
+    few = paired_mean_interval(d[:9], seed=1)
+    assert few.estimate == pytest.approx(d[:9].mean()) and (few.ci_low, few.ci_high, few.significant) == \
+        (None, None, False)
+    one = paired_ratio_interval(np.ones(1), np.ones(1), np.full(1, 3.0), np.ones(1))
+    assert (one.estimate, one.ci_low, one.significant) == (2.0, None, False)
+    ten = paired_mean_interval(d, seed=1)
+    assert ten.ci_low is not None and ten.ci_low <= d.mean() <= ten.ci_high
 
 
 # ----------------------------------------------------------------------------- runs
@@ -239,7 +258,12 @@ def test_compare_two_fake_runs_estimates_directly():
     assert [r.metric for r in cmp.rows] == ["markout@1s", "spread_capture", "pnl_per_day"]
     d = json.loads(json.dumps(cmp.to_dict()))
     assert d["schema"] == "mmsim.compare/1" and d["rows"][0]["diff"]["estimate"] == pytest.approx(2 / 3)
-    assert cmp.verdicts()[0].startswith("B's 1s markout is 0.67 ticks/lot better than A's (95% CI ")
+    # Three one-minute buckets are too few for an interval (MIN_BUCKETS; shorter buckets do not
+    # help here: a bucket with no event and no fill is dropped, and this day has six such moments).
+    assert cmp.verdicts()[0] == ("B's 1s markout is 0.67 ticks/lot better than A's (no interval: 3 time buckets, "
+                                 "at least 10 needed): not tested (use a shorter bucket)")
+    fine = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=200, bucket="10s")
+    assert fine.n_buckets == 6 and fine.rows[0].diff.ci_low is None
 
 
 def test_compare_refuses_different_data():

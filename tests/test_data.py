@@ -321,12 +321,18 @@ def test_databento_dbn_and_csv_agree_and_match_snapshot(tmp_module):
     assert a.meta["symbol"] == "ESH4" and a.tick_size == 0.25 and a.meta["levels"] == "L3"
     ev = np.asarray(a.events)
     # Counts from the raw records: every A is an ADD, every F an EXECUTE (except the 7
-    # auction fills of never-shown orders); 8,725 snapshot orders.
+    # auction fills of never-shown orders, and the 107 fills of an aggressing order that
+    # rests at another price: an F naming the order the T just before it names);
+    # 8,725 snapshot orders.
     recs = list(dbt.records(csv_))
     acts = [r[2] for r in recs]
     c = counts(ev)
     assert a.meta["quirks"]["snapshot_orders"] == 8725
-    assert c[Kind.EXECUTE] == acts.count("F") - a.meta["quirks"]["auction_fills_of_unseen_orders"]
+    aggressor = sum(1 for k, r in enumerate(recs) if r[2] == "F" and recs[k - 1][2] in "TF" and r[6] == next(
+        p[6] for p in reversed(recs[:k]) if p[2] == "T"))
+    assert aggressor == a.meta["quirks"]["aggressor_fills"] == 107
+    assert c[Kind.EXECUTE] == (acts.count("F") - a.meta["quirks"]["auction_fills_of_unseen_orders"]
+                               - a.meta["quirks"]["aggressor_fills"])
     # Adds: every A, plus M records that lose priority (DELETE + ADD) or re-show an order.
     assert acts.count("A") < c[Kind.ADD] <= acts.count("A") + acts.count("M")
     assert c[Kind.CLEAR] == 1

@@ -251,6 +251,64 @@ def test_databento_hidden_fill_on_the_ask_in_a_dbn_file(tmp_path):
     assert st.meta["quirks"]["fills_of_unseen_orders"] == 1
 
 
+def test_databento_fill_of_the_aggressing_order_is_not_an_execution_where_it_rests(tmp_path):
+    """Record 12736 of the ESH4 day: order 7540 rests as a bid @ 4802.75, is modified into a buy
+    @ 4803.00 and takes 1 lot; CME lists T (aggressor 7540), F of 7540 @ 4803.00, F of the resting
+    ask 5481, then C of 7540 @ 4802.75 and M of 5481 (its new size). Nobody sold at 4802.75: the
+    F of 7540 is not an execution there; the C after it removes the order."""
+    p = mbo_csv(tmp_path / "mbo.csv", [
+        (100, "A", "B", "4802.75", 1, 7540, 130),
+        (110, "A", "A", "4803.00", 2, 5481, 130),
+        (200, "T", "B", "4803.00", 1, 7540, 0),
+        (200, "F", "B", "4803.00", 1, 7540, 0),  # the aggressor's own fill, at the trade price
+        (200, "F", "A", "4803.00", 1, 5481, 0),
+        (210, "C", "B", "4802.75", 1, 7540, 0),
+        (210, "M", "A", "4803.00", 1, 5481, 130),  # the ask's new size after its fill: absorbed
+    ])
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert [e[1:] for e in rows_of(st.events)] == [
+        ("ADD", 1, 19211, 1, 7540),
+        ("ADD", -1, 19212, 2, 5481),
+        ("EXECUTE", -1, 19212, 1, 5481),  # the match: the resting ask's fill covers the T
+        ("DELETE", 1, 19211, 1, 7540),  # 7540 leaves its old price by the C
+    ]
+    q = st.meta["quirks"]
+    assert (q["aggressor_fills"], q["fill_cancels_absorbed"], q["uncovered_trade_prints"]) == (1, 1, 0)
+
+
+def test_databento_aggressing_ask_keeps_no_phantom_execution_through_our_ask(tmp_path):
+    """The other side, partly filled: ask 9001 (3 lots @ 4803.50) is modified into a sell @ 4803.00
+    and takes the 1-lot bid 9002; its other 2 lots rest @ 4803.00 (the M after the fills). Read as
+    an execution of 9001 @ 4803.50, it would pass our ask @ 4803.25 and fill it (a phantom)."""
+    p = mbo_csv(tmp_path / "mbo.csv", [
+        (100, "A", "A", "4803.50", 3, 9001, 130),
+        (110, "A", "B", "4803.00", 1, 9002, 130),
+        (200, "T", "A", "4803.00", 1, 9001, 0),
+        (200, "F", "A", "4803.00", 1, 9001, 0),  # the aggressor's fill; 9001 rests @ 4803.50
+        (200, "F", "B", "4803.00", 1, 9002, 0),
+        (210, "M", "A", "4803.00", 2, 9001, 130),  # the rest of 9001 now rests @ 4803.00
+        (210, "C", "B", "4803.00", 1, 9002, 0),  # the bid's fill, removed: absorbed
+        (300, "A", "B", "4802.75", 1, 9003, 130),
+    ])
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert [e[1:] for e in rows_of(st.events)] == [
+        ("ADD", -1, 19214, 3, 9001),
+        ("ADD", 1, 19212, 1, 9002),
+        ("EXECUTE", 1, 19212, 1, 9002),
+        ("DELETE", -1, 19214, 3, 9001),  # M to a new price: priority lost
+        ("ADD", -1, 19212, 2, 9001),
+        ("ADD", 1, 19211, 1, 9003),
+    ]
+    assert st.meta["quirks"]["aggressor_fills"] == 1
+
+    class AskAt(mmsim.Strategy):  # our ask @ 4803.25, inside the spread before the match
+        def quote(self, view):
+            return mmsim.Quote(0, 0, 19213, 1)
+
+    cfg = mmsim.Config(signals=mmsim.SignalConfig(enabled=False))
+    assert len(mmsim.run(st, AskAt(), cfg).fills) == 0
+
+
 # --------------------------------------------------------------------------- several files in one store (item 2)
 SNAP = dbt.F_SNAPSHOT
 
@@ -276,11 +334,46 @@ def test_two_databento_files_each_start_a_new_book(tmp_path):
         (t2, "ADD", 1, 19199, 1, 13), (NS0 + 10_100, "DELETE", 1, 19199, 1, 13),
     ]
     assert st.meta["quirks"]["snapshot_orders"] == 5
-    # Each file's part replays on its own book (the engine empties its order map on
-    # CLEAR in a later change; until then a replay of the whole store fails).
-    ev = np.asarray(st.events)
-    r = mmsim.replay_bbo(np.ascontiguousarray(ev[4:]))
-    assert (int(r["best_bid"][-1]), int(r["bid_qty"][-1]), int(r["best_ask"][-1])) == (19200, 3, 19201)
+    # The whole store replays as one book: the second file's CLEAR empties the order map,
+    # so its snapshot re-lists 11, 12 and 13 (same ids, same prices: they keep their priority).
+    r = mmsim.replay_bbo(st)
+    assert (int(r["best_bid"][7]), int(r["bid_qty"][7]), int(r["best_ask"][7])) == (19200, 3, 19201)
+    assert (int(r["best_bid"][-1]), int(r["bid_qty"][-1])) == (19200, 3)
+
+
+def test_two_databento_files_replay_in_the_engine_with_priority_kept_across_the_boundary(tmp_path):
+    # Our bid 1 @ 4799.75 joins behind order 13 (the first file's snapshot). The second file's
+    # snapshot re-lists 13 at the same price: it keeps its place, ahead of us. So the sell that
+    # executes 13 at 10_200 passed nobody (no fill); order 14 joins behind us and its execution
+    # at 10_400 fills our lot. (Had the re-listed 13 joined behind us, we would fill at 10_200.)
+    day1 = mbo_csv(tmp_path / "a.csv", [
+        (0, "A", "B", "4800.00", 2, 11, SNAP),
+        (0, "A", "B", "4799.75", 1, 13, SNAP),
+        (0, "A", "A", "4800.25", 1, 12, SNAP | dbt.F_LAST),
+    ])
+    day2 = mbo_csv(tmp_path / "b.csv", [
+        (10_000, "A", "B", "4800.00", 2, 11, SNAP),
+        (10_000, "A", "B", "4799.75", 1, 13, SNAP),
+        (10_000, "A", "A", "4800.25", 1, 12, SNAP | dbt.F_LAST),
+        (10_100, "C", "B", "4800.00", 2, 11, 130),
+        (10_200, "T", "A", "4799.75", 1, 0, 0),
+        (10_200, "F", "B", "4799.75", 1, 13, 0),
+        (10_200, "C", "B", "4799.75", 1, 13, 130),
+        (10_300, "A", "B", "4799.75", 1, 14, 130),
+        (10_400, "T", "A", "4799.75", 1, 0, 0),
+        (10_400, "F", "B", "4799.75", 1, 14, 0),
+        (10_400, "C", "B", "4799.75", 1, 14, 130),
+    ])
+    st = convert([day1, day2], tmp_path / "s", format="databento", tick_size=0.25)
+
+    class BidOne(mmsim.Strategy):
+        def quote(self, view):
+            return mmsim.Quote(19199, 1, 0, 0)
+
+    cfg = mmsim.Config(signals=mmsim.SignalConfig(enabled=False), check_invariants=True)
+    res = mmsim.run(st, BidOne(), cfg)
+    assert res.n_events == len(st)
+    assert [(int(f["exch_ts"]), int(f["price"]), int(f["qty"])) for f in res.fills] == [(NS0 + 10_400, 19199, 1)]
 
 
 def test_two_lobster_days_relist_an_order_id_still_resting(tmp_path):

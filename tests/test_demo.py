@@ -230,6 +230,33 @@ def test_demo_runs_are_strategy_config_pairs_that_differ_only_in_strategy_and_fe
         assert cfg.latency.entry.ns == cfg.latency.response.ns == 25_000
 
 
+def test_each_session_is_one_pass_with_the_numbers_of_every_run_alone(monkeypatch):
+    """Issue 14: the demo replays a session's 10 runs in one mmsim.run_many pass; its numbers stay bit for bit."""
+    import mmsim.demo as demo_module
+    import mmsim.engine as engine
+
+    plan = DemoPlan(sessions=2, session_ns=12 * S)
+    passes = []
+    one_pass = engine.run_many
+
+    def counted(events, runs, **kw):
+        passes.append(len(runs))
+        return one_pass(events, runs, **kw)
+
+    monkeypatch.setattr(engine, "run_many", counted)
+    together = run_demo(plan=plan, write=False, quiet=True, progress=False)
+    assert passes == [len(demo_runs(DEMO_SYNTH))] * (2 * 2)  # one pass per session and market, 10 runs each
+    monkeypatch.setattr(demo_module, "_replay", lambda events, pairs: [mmsim.run(events, s, c) for s, c in pairs])
+    alone = run_demo(plan=plan, write=False, quiet=True, progress=False)
+    assert len(passes) == 4  # the runs alone used no pass
+
+    def text(rows):  # NaN equals NaN here, as the files write them
+        return json.dumps(rows, sort_keys=True)
+
+    assert text(together.sessions) == text(alone.sessions) and len(alone.sessions) == 2 * 2 * 10
+    assert text(together.rows) == text(alone.rows) and text(together.defence_rows) == text(alone.defence_rows)
+
+
 def test_plan_errors_name_the_field():
     with pytest.raises(ValueError, match=r"^DemoPlan\.sessions must be at least 1, got 0$"):
         DemoPlan(sessions=0, session_ns=60 * S)

@@ -364,6 +364,23 @@ def test_wrong_dtype_is_a_data_error():
         mmsim.run(np.zeros(3, dtype=np.int64), None, cfg())
 
 
+def test_no_events_is_a_data_error_not_an_empty_result(tmp_path):
+    # An empty Result (no fills, zero PnL) would look like a run that did nothing.
+    with pytest.raises(mmsim.DataError, match="^the event array is empty: there is nothing to replay$"):
+        mmsim.run(np.zeros(0, dtype=mmsim.EVENT_DTYPE), Fixed(), cfg())
+    with pytest.raises(mmsim.DataError, match="^the event array is empty"):
+        mmsim.run_many(np.zeros(0, dtype=mmsim.EVENT_DTYPE), [(Fixed(), cfg()), (Fixed(), cfg(feed=5))])
+    # A store with no events: the message names the store.
+    from mmsim.data.store import write_store
+
+    write_store(tmp_path / "empty", np.zeros(0, dtype=mmsim.EVENT_DTYPE),
+                {"symbol": "HAND", "tick_size": 0.01, "lot_size": 1.0, "contract_size": 1.0, "levels": "L2"})
+    store = mmsim.load(tmp_path / "empty")
+    with pytest.raises(mmsim.DataError) as info:
+        mmsim.run(store, Fixed(), cfg())
+    assert str(info.value) == f"{tmp_path / 'empty'}: the event array is empty: there is nothing to replay"
+
+
 class Boom(mmsim.Strategy):
     name = "boom"
 

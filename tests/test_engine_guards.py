@@ -697,3 +697,64 @@ def test_an_explicit_order_on_every_response_stops_the_no_progress_guard():
                                     "(decide_every)")
     assert info.value.partial.n_calls == 100_001
     assert int((info.value.partial.orders["event"] == OrderEvent.EXPIRED).sum()) == 100_001
+
+
+# ------------------------------------------------------------------ the same hold while the venue is not trading
+
+HALT_DAY = [(T0, D, BID, 100, 10), (T0, D, ASK, 101, 10), (T0 + 1000, Kind.STATUS, 0, 0, 1),
+            (T0 + S, D, BID, 100, 9), (T0 + 2 * S, Kind.STATUS, 0, 0, 3), (T0 + 3 * S, D, BID, 100, 8)]
+
+
+def test_a_quote_rejected_by_a_halt_waits_for_the_venue_to_trade():
+    """Quotes sent at t0 reach the exchange at t0 + 1 us, just after the halt: both rejected
+    HALTED. The same targets used to be re-sent on every reject (a storm that the guard then
+    blamed on the strategy changing its quotes); they are held while the strategy keeps them
+    and the view's best and trading status stay, and go out again when trading resumes
+    (t0 + 2 s), to rest."""
+    r = mmsim.run(make_events(HALT_DAY), Fixed(Quote(99, 1, 102, 1)), cfg(0, 1000, 1000))
+    o = r.orders
+    assert [(int(t) - T0, OrderEvent(e).name, int(why)) for t, e, why in zip(o["exch_ts"], o["event"], o["reason"])] == [
+        (1000, "SENT", 0), (1000, "SENT", 0), (1000, "REJECTED", RejectReason.HALTED),
+        (1000, "REJECTED", RejectReason.HALTED), (2 * S + 1000, "SENT", 0), (2 * S + 1000, "SENT", 0),
+        (2 * S + 1000, "ACKED", 0), (2 * S + 1000, "ACKED", 0)]
+
+
+def test_a_crossing_quote_rejected_while_quoting_only_waits_for_the_book_or_the_status():
+    """The same kind with NOT_TRADING: while the venue takes quotes only, a bid at the best
+    ask with post_only off would trade, so it is rejected; held through a size change of
+    the bid (t0 + 1 s); the ask moves to 102 at t0 + 1.5 s, the target follows it: sent and
+    rejected again. 2 orders, 2 rejects, no fill."""
+    rows = [(T0, D, BID, 100, 10), (T0, D, ASK, 101, 10), (T0 + 1000, Kind.STATUS, 0, 0, 2),
+            (T0 + S, D, BID, 100, 9), (T0 + 3 * S // 2, D, ASK, 102, 4), (T0 + 3 * S // 2, D, ASK, 101, 0),
+            (T0 + 3 * S, D, BID, 100, 8)]
+    r = mmsim.run(make_events(rows), AtTheAsk(), cfg(0, 1000, 1000, post_only=False))
+    o = r.orders
+    rejected = o[o["event"] == OrderEvent.REJECTED]
+    assert rejected["reason"].tolist() == [RejectReason.NOT_TRADING] * 2
+    assert (rejected["exch_ts"] - T0).tolist() == [1000, 3 * S // 2 + 1000] and rejected["price"].tolist() == [101, 102]
+    assert int((o["event"] == OrderEvent.SENT).sum()) == 2 and len(r.fills) == 0
+
+
+def fills_of_result(r):
+    return [(int(f["exch_ts"]), int(f["side"]), int(f["price"]), int(f["qty"])) for f in r.fills]
+
+
+def test_explicit_orders_sent_on_every_reject_of_a_halt_stop_the_guard_naming_the_halt():
+    """An IOC per response while halted (1 ns each way): explicit orders are not targets (no
+    hold), so each reject calls the strategy, which sends another; the guard stops it and says
+    the venue is not trading."""
+    ev = make_events([(T0, D, BID, 100, 10), (T0, D, ASK, 101, 10), (T0, Kind.STATUS, 0, 0, 1),
+                      (T0 + S, D, BID, 100, 9)])
+
+    class Chase(mmsim.Strategy):
+        def quote(self, view):
+            return Quote.keep(orders=[Order.ioc(BID, 101, 1)])
+
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(ev, Chase(), cfg(0, 1, 1))
+    assert str(info.value).endswith(
+        "in between: 100000 of those responses were rejects because the venue is not trading (HALTED or NOT_TRADING): "
+        "its orders change after each reject (a rejected target is sent again only once it, the local best bid/ask or "
+        "the trading status changes). Hold or pull quotes while view.trading_status is not TRADING (3), and send no "
+        "explicit orders then")
+

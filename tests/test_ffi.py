@@ -8,6 +8,7 @@ import pytest
 import mmsim
 from mmsim import _engine
 from mmsim.records import (
+    DECISION_DTYPE,
     EXPLICIT_MAX,
     FILL_DTYPE,
     LADDER_MAX,
@@ -28,8 +29,9 @@ from mmsim.records import (
         (ORDER_LOG_DTYPE, _engine.ORDER_LOG_SIZE, _engine.ORDER_LOG_OFFSETS),
         (SAMPLE_DTYPE, _engine.SAMPLE_SIZE, _engine.SAMPLE_OFFSETS),
         (QUOTE_DTYPE, _engine.QUOTE_SIZE, _engine.QUOTE_OFFSETS),
+        (DECISION_DTYPE, _engine.DECISION_SIZE, _engine.DECISION_OFFSETS),
     ],
-    ids=["event", "view", "fill", "order-log", "sample", "quote"],
+    ids=["event", "view", "fill", "order-log", "sample", "quote", "decision"],
 )
 def test_numpy_dtype_matches_cpp_struct(dtype, size, offsets):
     assert dtype.itemsize == size
@@ -39,6 +41,17 @@ def test_numpy_dtype_matches_cpp_struct(dtype, size, offsets):
     # Every C++ field is in the dtype (signals are one array in C++, named fields here).
     named = set(dtype.names) - set(SIGNAL_NAMES)
     assert named == set(offsets) - {"signals"}
+
+
+def test_decision_and_order_log_layouts_are_the_documented_ones():
+    """The decision log's row and the order log's decision column, byte by byte (docs/engine.md)."""
+    assert DECISION_DTYPE.itemsize == 56
+    assert [(n, DECISION_DTYPE.fields[n][1], DECISION_DTYPE.fields[n][0].str) for n in DECISION_DTYPE.names] == [
+        ("local_ts", 0, "<i8"), ("event_exch_ts", 8, "<i8"), ("event_local_ts", 16, "<i8"),
+        ("event_index", 24, "<i8"), ("best_bid", 32, "<i8"), ("best_ask", 40, "<i8"), ("reason", 48, "<i8")]
+    # The column came last (after the ladders' tag), so every older field keeps its offset.
+    assert ORDER_LOG_DTYPE.itemsize == 72 and ORDER_LOG_DTYPE.fields["decision"][1] == 64
+    assert ORDER_LOG_DTYPE.names[-1] == "decision" and ORDER_LOG_DTYPE.fields["reason"][1] == 50
 
 
 def test_view_signal_fields_follow_the_rust_slot_order():
@@ -55,9 +68,10 @@ def test_quote_and_signal_params_sizes():
 
 
 def test_record_sizes_with_ladder_fields():
-    # order_type and level sit in what was padding; tag is a new int64 at the end.
+    # order_type and level sit in what was padding; tag is a new int64 after them (and the
+    # order log's decision column after that).
     assert FILL_DTYPE.itemsize == _engine.FILL_SIZE == 96
-    assert ORDER_LOG_DTYPE.itemsize == _engine.ORDER_LOG_SIZE == 64
+    assert ORDER_LOG_DTYPE.itemsize == _engine.ORDER_LOG_SIZE == 72
     assert FILL_DTYPE.fields["order_type"][1] == 83 and FILL_DTYPE.fields["level"][1] == 84
     assert FILL_DTYPE.fields["tag"][1] == 88 and ORDER_LOG_DTYPE.fields["tag"][1] == 56
 

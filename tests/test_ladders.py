@@ -513,3 +513,49 @@ def test_the_example_config_runs_end_to_end(tmp_path):
     doc = json.loads((out / "report.json").read_text())
     assert doc["pnl"]["reconciled"] is True and doc["setup"]["ladder_levels"] == 2
     assert doc["fills"]["taker_count"] > 0 and doc["fills"]["maker_count"] > 0
+
+
+# ------------------------------------------------------------------ rules docs/strategies.md states (pinned here)
+
+def test_a_kept_order_reports_the_level_it_was_sent_for_after_the_levels_are_reordered():
+    # Bids (98, 1), (100, 1), (99, 1) as levels 0, 1, 2; the next quote lists them reversed:
+    # no order changes, the view's slots follow the new list (99, 100, 98), and a sell
+    # through all three fills each order with the level it was sent for: 100 -> 1, 99 -> 2,
+    # 98 -> 0 (behind 5 lots at 98, the sell of 20 at 97 trades through it).
+    ev = make_events([(1000, D, BID, 100, 10), (1000, D, BID, 98, 5), (1000, D, ASK, 103, 10),
+                      (2000, D, ASK, 104, 1), (3000, T, ASK, 97, 20)])
+    levels = [(98, 1), (100, 1), (99, 1)]
+    s = Script(Quote.ladder(bids=levels), Quote.ladder(bids=levels[::-1]), None)
+    r = mmsim.run(ev, s, cfg(ladder_levels=3))
+    assert list(s.views[2].bid_ladder_px[:3]) == [99, 100, 98]
+    assert sorted((int(f["price"]), int(f["level"])) for f in r.fills) == [(98, 0), (99, 2), (100, 1)]
+
+
+def test_a_market_order_takes_at_most_the_best_32_levels():
+    # 40 ask levels of 1 lot (101..140): a market buy of 50 takes the best 32 (101..132), 18
+    # expire; an IOC up to 140 likewise stops at the 32nd level.
+    rows = [(1000, D, BID, 100, 10)] + [(1000, D, ASK, 101 + k, 1) for k in range(40)] + [(2000, D, BID, 99, 1)]
+    for order, last in ((Order.market(BID, 50, tag=1), 132), (Order.ioc(BID, 140, 50, tag=2), 132)):
+        r = mmsim.run(make_events(rows), Script(Quote.keep(orders=[order])), cfg())
+        assert [int(p) for p in r.fills["price"]] == list(range(101, last + 1))
+        assert [row[4] for row in log_of(r) if row[0] == "EXPIRED"] == [50 - 32]
+
+
+def test_two_explicit_orders_in_one_call_take_the_same_visible_lots():
+    # No market impact: each of two buy IOCs of 3 at 101 takes the 3 visible lots at 101.
+    s = Script(Quote.keep(orders=[Order.ioc(BID, 101, 3, tag=1), Order.ioc(BID, 101, 3, tag=2)]))
+    r = mmsim.run(make_events(TAKE_EVENTS), s, cfg(entry=100))
+    assert fills_of(r) == [(1100, BID, 101, 3, 0), (1100, BID, 101, 3, 0)] and list(r.fills["tag"]) == [1, 2]
+
+
+def test_an_explicit_order_never_trades_with_our_resting_order_nor_moves_its_queue_place():
+    # Our ask (101, 2) rests behind the 3 visible lots at 101. A buy IOC of 5 at 101 takes
+    # the 3 visible lots only (2 expire); our ask still has 3 ahead: a buy of 4 at 101
+    # later fills 1 of ours.
+    ev = make_events([(1000, D, BID, 100, 10), (1000, D, ASK, 101, 3), (2000, D, BID, 99, 1),
+                      (3000, T, BID, 101, 4)])
+    s = Script(Quote.ladder(asks=[(101, 2)]), Quote.keep(orders=[Order.ioc(BID, 101, 5, tag=4)]), None)
+    r = mmsim.run(ev, s, cfg(entry=10, response=10))
+    assert fills_of(r) == [(1030, BID, 101, 3, 2), (3000, ASK, 101, 1, 1)]
+    assert [bool(m) for m in r.fills["maker"]] == [False, True]
+    assert [row[4] for row in log_of(r) if row[0] == "EXPIRED"] == [2]

@@ -100,6 +100,49 @@ def test_hand_markouts(hand):
     assert d["toxic_share"] == 0.0 and d["toxic"]["n"] == 2
 
 
+def test_the_report_intervals_are_scipy_student_t_intervals_bit_for_bit():
+    # t_interval is scipy.stats.t.interval without its argument handling: the same bits.
+    from scipy import stats
+
+    from mmsim.report.markouts import summarize, t_interval
+
+    rng = np.random.default_rng(7)
+    for i in range(3000):
+        conf = [0.95, 0.9, 0.99, float(rng.uniform(0.01, 0.999))][i % 4]
+        df = int(rng.integers(1, 50)) if i % 3 == 0 else int(rng.integers(1, 10**6))
+        loc = float(rng.normal() * 10.0 ** rng.integers(-5, 6))
+        scale = float(abs(rng.normal()) * 10.0 ** rng.integers(-8, 4)) + 1e-12
+        want = stats.t.interval(conf, df, loc=loc, scale=scale)
+        assert t_interval(conf, df, loc, scale) == (float(want[0]), float(want[1]))
+    x = rng.normal(size=250)
+    got = summarize(x, 0.9)
+    want = stats.t.interval(0.9, 249, loc=float(np.mean(x)), scale=float(np.std(x, ddof=1)) / np.sqrt(250))
+    assert (got["ci_low"], got["ci_high"]) == (float(want[0]), float(want[1]))
+
+
+def test_a_report_given_the_book_replayed_once_is_the_same_and_other_events_are_refused(hand):
+    from mmsim.analysis.lookahead import audit_look_ahead
+    from mmsim.errors import DataError
+    from mmsim.report import Report
+    from mmsim.report.compute import compute_report
+
+    ev, res = hand
+    shared = Report(compute_report(res, ev, horizons=["1s"], event_horizons=[1], bbo=mmsim.replay_bbo(ev)))
+    alone = report(res, ev, horizons=["1s"], event_horizons=[1])
+    assert json.dumps(shared.data, sort_keys=True, default=str) == json.dumps(alone.data, sort_keys=True, default=str)
+    with pytest.raises(DataError, match=r"^report: the replayed book holds 5 events, the event array 6$"):
+        compute_report(res, ev, bbo=mmsim.replay_bbo(ev[:5]))
+    class Idle(mmsim.Strategy):
+        def quote(self, view):
+            return None
+
+    run = mmsim.run(ev, Idle(), mmsim.Config(decide_every=S // 2))
+    assert audit_look_ahead(run, ev).n_decisions > 3
+    assert audit_look_ahead(run, ev, bbo=mmsim.replay_bbo(ev)).to_dict() == audit_look_ahead(run, ev).to_dict()
+    with pytest.raises(DataError, match=r"^look-ahead audit: the replayed book holds 5 events, the event array 6$"):
+        audit_look_ahead(run, ev, bbo=mmsim.replay_bbo(ev[:5]))
+
+
 def test_hand_spread_decomposition(hand):
     ev, res = hand
     rep = report(res, ev, horizons=["1s"], event_horizons=[1], toxic_horizon="1ev")
@@ -650,7 +693,11 @@ def test_cli_report_round_trip(tmp_path):
     assert doc == direct
     assert doc["run"]["toxic_horizon"] == "10ev"
     written = sorted(x.name for x in (tmp_path / "out").iterdir())
-    assert written == ["fills.csv", "markouts.png", "pnl.png", "report.html", "report.json", "signals.png"]
+    assert written == ["fills.csv", "information_age.png", "markouts.png", "pnl.png", "report.html", "report.json",
+                       "signals.png"]
+    # The saved run keeps its decision log: the report of the loaded run audits it.
+    assert doc["look_ahead_audit"]["ran"] and doc["look_ahead_audit"]["n_violations"] == 0
+    assert doc["information_age"]["n_decisions"] == res.n_calls > 0
 
 
 def test_cli_report_errors(tmp_path):

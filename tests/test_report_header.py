@@ -47,12 +47,12 @@ def _header_lines(rep, width: int = 200) -> list[str]:
 
 
 def _order_log(sent: int, rejects: dict[int, int], cancels: int, cancel_rejects: dict[int, int]) -> np.ndarray:
-    rows = [(i, i, i, 100, 1, 1, int(OrderEvent.SENT), 1, 0, 1, 0, 0) for i in range(sent)]
+    rows = [(i, i, i, 100, 1, 1, int(OrderEvent.SENT), 1, 0, 1, 0, 0, i) for i in range(sent)]
     for reason, n in rejects.items():
-        rows += [(i, i, i, 100, 1, 1, int(OrderEvent.REJECTED), 1, reason, 1, 0, 0) for i in range(n)]
-    rows += [(i, i, i, 100, 1, 1, int(OrderEvent.CANCEL_SENT), 1, 0, 1, 0, 0) for i in range(cancels)]
+        rows += [(i, i, i, 100, 1, 1, int(OrderEvent.REJECTED), 1, reason, 1, 0, 0, i) for i in range(n)]
+    rows += [(i, i, i, 100, 1, 1, int(OrderEvent.CANCEL_SENT), 1, 0, 1, 0, 0, i) for i in range(cancels)]
     for reason, n in cancel_rejects.items():
-        rows += [(i, i, i, 100, 1, 0, int(OrderEvent.CANCEL_REJECTED), 1, reason, 1, 0, 0) for i in range(n)]
+        rows += [(i, i, i, 100, 1, 0, int(OrderEvent.CANCEL_REJECTED), 1, reason, 1, 0, 0, i) for i in range(n)]
     return np.array(rows, dtype=ORDER_LOG_DTYPE)
 
 

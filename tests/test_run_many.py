@@ -45,7 +45,7 @@ def config(feed=0, entry="500us", response="500us", **kw) -> mmsim.Config:
 
 def assert_same(a: mmsim.Result, b: mmsim.Result, where: str) -> None:
     """Every array and figure of two results equal, byte for byte (NaN signals included)."""
-    for name in ("fills", "orders", "samples", "fill_signals"):
+    for name in ("fills", "orders", "samples", "fill_signals", "decisions"):
         x, y = getattr(a, name), getattr(b, name)
         assert x.dtype == y.dtype, (where, name)
         if x.tobytes() != y.tobytes():
@@ -117,6 +117,7 @@ def test_run_many_equals_separate_runs_on_every_real_data_set(real):
     many = check_against_separate_runs(store, real_mix(size, max_position, recorded, span))
     # The mix is not degenerate: every run quoted, and the runs differ from one another.
     assert all(r.n_calls > 0 for r in many)
+    assert all(len(r.decisions) == r.n_calls for r in many)  # the decision log compared is every call's
     assert sum(len(r.fills) > 0 for r in many) >= 5
     assert len({r.orders.tobytes() for r in many}) == len(many)
 

@@ -226,6 +226,50 @@ def test_compile_cache_is_used_by_a_new_process_and_invalidated_by_an_edit(tmp_p
     assert run() == ["0", "96.0"]
 
 
+TWO_NAMES_DRIVER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from mmsim.plugins import load_strategy
+import numpy as np
+from mmsim.records import VIEW_DTYPE
+v = np.zeros((), VIEW_DTYPE); v["best_bid"], v["best_ask"], v["bid_qty"], v["ask_qty"] = 100, 104, 1, 1
+for spec in sys.argv[2:]:
+    s = load_strategy(spec, {})
+    print(s.python().quote(v).bid_px)
+"""
+
+
+def test_one_rule_file_under_two_module_names_compiles_in_every_process(tmp_path):
+    """numba's cached code re-imports a module by the name it was saved under: a file loaded by
+    path (``_mmsim_plugin_...``) and as a module (``two_names``) in one process leaves a compiled
+    strategy whose cache names the path's module; the next process, loading it as a module only,
+    must compile afresh instead of failing with ModuleNotFoundError."""
+    (tmp_path / "two_names.py").write_text(textwrap.dedent("""
+        from numba import njit
+        from mmsim.numba_strategy import numba_strategy
+
+        @njit(cache=True)
+        def two_rule(view, params, state, out):
+            out.bid_px = view.best_bid - 1.0
+            out.ask_px = view.best_ask + 1.0
+            out.bid_qty = 1.0
+            out.ask_qty = 1.0
+            return 1
+
+        TwoNames = numba_strategy(two_rule, params={}, name="TwoNames")
+    """))
+    env = dict(os.environ, MMSIM_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run(*specs: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", TWO_NAMES_DRIVER, str(tmp_path), *specs], env=env,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout.split()
+
+    assert run(f"{tmp_path / 'two_names.py'}:TwoNames", "two_names:TwoNames") == ["99.0", "99.0"]
+    assert run("two_names:TwoNames") == ["99.0"]
+
+
 # -- plugins -------------------------------------------------------------------------------------
 
 

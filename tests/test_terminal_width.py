@@ -85,6 +85,19 @@ def test_run_and_report_tables_fit(run_report, width):
         else:
             assert f"{name} {qs}" in flat and f"{name} {rho}" in flat
     assert f"PnL total (mark to mid) {_num(d['pnl']['total'], 2)}" in flat
+    # Information age: every row whole; markout by age (stacked at 80: the range leads each part).
+    from mmsim.report.render_infoage import age_rows, by_age_rows
+
+    ia = d["information_age"]
+    for row in age_rows(ia):
+        assert " ".join(" ".join(row).split()) in flat, row
+    head, rows = by_age_rows(ia["by_age"][0], d["run"]["horizons"])
+    assert len(rows) >= 2
+    for row in rows:
+        whole = " ".join(" ".join(row).split())
+        assert whole in flat or (width < 200 and " ".join(" ".join(row[:5]).split()) in flat
+                                 and " ".join(" ".join([row[0]] + row[5:]).split()) in flat), row
+    assert f"look-ahead audit: {ia['n_decisions']:,} decisions, 0 violations" in flat
     if width == 200:  # stacked only when needed: at 200 columns each table is one
         assert "(continued)" not in flat
 

@@ -163,7 +163,18 @@ void bind_engine(py::module_ &m) {
         .def_readwrite("signals", &EngineConfig::signals)
         .def_readwrite("signal_params", &EngineConfig::signal_params)
         .def_readwrite("max_orders", &EngineConfig::max_orders)
-        .def_readwrite("ladder_levels", &EngineConfig::ladder_levels);
+        .def_property(
+            "l3_behind_fill", [](const EngineConfig &c) { return static_cast<int>(c.l3_behind_fill); },
+            [](EngineConfig &c, int v) {
+                if (v != static_cast<int>(L3BehindFill::Remainder) && v != static_cast<int>(L3BehindFill::Hftbacktest))
+                    throw py::value_error("l3_behind_fill must be 0 (remainder) or 1 (hftbacktest)");
+                c.l3_behind_fill = static_cast<L3BehindFill>(v);
+            })
+        .def_readwrite("check_invariants", &EngineConfig::check_invariants)
+                .def_readwrite("ladder_levels", &EngineConfig::ladder_levels)
+        .def_readwrite("decision_log", &EngineConfig::decision_log)
+        .def_readwrite("debug_early_event", &EngineConfig::debug_early_event)
+        .def_readwrite("debug_early_ns", &EngineConfig::debug_early_ns);
 
     // ---- strategies (arguments of a run, never stored on the engine)
     py::class_<StrategyAdapter>(m, "StrategyAdapter");
@@ -194,6 +205,10 @@ void bind_engine(py::module_ &m) {
         .def_property_readonly("fill_signals", [](py::object self) {
             const auto &o = self.cast<const RunOutput &>();
             return records_of(self, o.fill_signals.data(), o.fill_signals.size() * sizeof(FillSignalsRecord));
+        })
+        .def_property_readonly("decisions", [](py::object self) {
+            const auto &o = self.cast<const RunOutput &>();
+            return records_of(self, o.decisions.data(), o.decisions.size() * sizeof(DecisionRecord));
         })
         .def_readonly("position", &RunOutput::position)
         .def_readonly("cash_ticks", &RunOutput::cash_ticks)
@@ -235,6 +250,20 @@ void bind_engine(py::module_ &m) {
         py::arg("events"), py::arg("configs"), py::arg("strategies"), py::arg("progress") = nullptr,
         py::arg("release_pages") = false, py::arg("stop_on_error") = true,
         "Replay events once for every (config, strategy); one RunOutput per run. Errors are per run (rethrow()).");
+
+    m.def("feed_deliveries", [](const py::buffer &events, const LatencyModel &feed, uint64_t seed) {
+        const py::buffer_info info = event_buffer(events);
+        const int64_t n = info.shape[0];
+        py::array_t<int64_t> out(n);
+        int64_t *po = out.mutable_data();
+        {
+            py::gil_scoped_release nogil;
+            feed_deliveries(static_cast<const Event *>(info.ptr), n, feed, seed, po);
+        }
+        return out;
+    }, py::arg("events"), py::arg("feed"), py::arg("seed"),
+       "When each event reaches the local side under `feed` seeded as a run with `seed` seeds it (before the "
+       "monotone clamp), drawn outside any pass.");
 
     m.def("replay_bbo", [](const py::buffer &events) {
         const py::buffer_info info = event_buffer(events);
@@ -280,6 +309,12 @@ void bind_engine(py::module_ &m) {
     reject["NONE"] = static_cast<int>(RejectReason::None);
     reject["POST_ONLY_WOULD_CROSS"] = static_cast<int>(RejectReason::PostOnlyWouldCross);
     reject["ORDER_DONE"] = static_cast<int>(RejectReason::OrderDone);
+    reject["HALTED"] = static_cast<int>(RejectReason::Halted);
+    reject["NOT_TRADING"] = static_cast<int>(RejectReason::NotTrading);
+    py::dict behind;
+    behind["REMAINDER"] = static_cast<int>(L3BehindFill::Remainder);
+    behind["HFTBACKTEST"] = static_cast<int>(L3BehindFill::Hftbacktest);
+    enums["L3BehindFill"] = behind;
     wake["MARKET"] = static_cast<int64_t>(WakeMarket);
     wake["RESPONSE"] = static_cast<int64_t>(WakeResponse);
     wake["TIMER"] = static_cast<int64_t>(WakeTimer);
@@ -307,12 +342,13 @@ void bind_engine(py::module_ &m) {
     enums["OrderType"] = order_type;
 
     // Field offsets of the structs shared with numpy/numba, for the layout tests.
-    py::dict view_off, fill_off, log_off, sample_off, quote_off;
+    py::dict view_off, fill_off, log_off, sample_off, quote_off, decision_off;
 #define MMSIM_OFF(d, T, f) d[#f] = offsetof(T, f)
     MMSIM_OFF(view_off, View, ts); MMSIM_OFF(view_off, View, reason); MMSIM_OFF(view_off, View, best_bid);
     MMSIM_OFF(view_off, View, best_ask); MMSIM_OFF(view_off, View, bid_qty); MMSIM_OFF(view_off, View, ask_qty);
     MMSIM_OFF(view_off, View, bid_depth_px); MMSIM_OFF(view_off, View, bid_depth_qty);
     MMSIM_OFF(view_off, View, ask_depth_px); MMSIM_OFF(view_off, View, ask_depth_qty);
+    MMSIM_OFF(view_off, View, trading_status);
     MMSIM_OFF(view_off, View, position); MMSIM_OFF(view_off, View, cash); MMSIM_OFF(view_off, View, fees);
     MMSIM_OFF(view_off, View, n_fills); MMSIM_OFF(view_off, View, last_fill_side); MMSIM_OFF(view_off, View, last_fill_px);
     MMSIM_OFF(view_off, View, last_fill_qty); MMSIM_OFF(view_off, View, last_fill_ts);
@@ -353,6 +389,11 @@ void bind_engine(py::module_ &m) {
     MMSIM_OFF(log_off, OrderLogRecord, leaves); MMSIM_OFF(log_off, OrderLogRecord, event); MMSIM_OFF(log_off, OrderLogRecord, side);
     MMSIM_OFF(log_off, OrderLogRecord, reason); MMSIM_OFF(log_off, OrderLogRecord, order_type);
     MMSIM_OFF(log_off, OrderLogRecord, level); MMSIM_OFF(log_off, OrderLogRecord, tag);
+    MMSIM_OFF(log_off, OrderLogRecord, decision);
+    MMSIM_OFF(decision_off, DecisionRecord, local_ts); MMSIM_OFF(decision_off, DecisionRecord, event_exch_ts);
+    MMSIM_OFF(decision_off, DecisionRecord, event_local_ts); MMSIM_OFF(decision_off, DecisionRecord, event_index);
+    MMSIM_OFF(decision_off, DecisionRecord, best_bid); MMSIM_OFF(decision_off, DecisionRecord, best_ask);
+    MMSIM_OFF(decision_off, DecisionRecord, reason);
     MMSIM_OFF(sample_off, SampleRecord, exch_ts); MMSIM_OFF(sample_off, SampleRecord, best_bid);
     MMSIM_OFF(sample_off, SampleRecord, best_ask); MMSIM_OFF(sample_off, SampleRecord, position);
     MMSIM_OFF(sample_off, SampleRecord, cash_ticks); MMSIM_OFF(sample_off, SampleRecord, fees);
@@ -365,9 +406,11 @@ void bind_engine(py::module_ &m) {
     m.attr("QUOTE_OFFSETS") = quote_off;
     m.attr("LADDER_MAX") = kMaxLadder;
     m.attr("EXPLICIT_MAX") = kMaxExplicit;
+    m.attr("DECISION_OFFSETS") = decision_off;
     m.attr("VIEW_SIZE") = sizeof(View);
     m.attr("QUOTE_SIZE") = sizeof(Quote);
     m.attr("FILL_SIZE") = sizeof(FillRecord);
     m.attr("ORDER_LOG_SIZE") = sizeof(OrderLogRecord);
     m.attr("SAMPLE_SIZE") = sizeof(SampleRecord);
+    m.attr("DECISION_SIZE") = sizeof(DecisionRecord);
 }

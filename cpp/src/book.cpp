@@ -243,6 +243,20 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
     return k;
 }
 
+int64_t BookSide::qty_through(int64_t limit) const {
+    // Saturating: levels of up to 2^63-1 lots each may sum past int64.
+    int64_t sum = 0;
+    const auto add = [&sum](int64_t q) {
+        if (__builtin_add_overflow(sum, q, &sum)) sum = std::numeric_limits<int64_t>::max();
+    };
+    if (sign_ > 0) {
+        for (int64_t px = nlevels_ ? best_ : kNoBid; px != kNoBid && px >= limit; px = next_level(px - 1)) add(qty(px));
+    } else {
+        for (int64_t px = nlevels_ ? best_ : kNoAsk; px != kNoAsk && px <= limit; px = next_level(px + 1)) add(qty(px));
+    }
+    return sum;
+}
+
 void BookSide::remove_through_slow(int64_t limit) {
     while (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) set(best_, 0, -1);  // removing a level never allocates
 }
@@ -320,7 +334,41 @@ void Book::reset() {
     bids.clear();
     asks.clear();
     orders.clear();
+    stash_.clear();
+    stash_ts_ = std::numeric_limits<int64_t>::min();
     next_seq = 1;
+    status = TradingStatus::Trading;
+    l3 = false;
+}
+
+int64_t Book::qty_before(int8_t side, int64_t price, int64_t seq) const {
+    int64_t sum = 0;
+    orders.for_each([&](int64_t, const L3Order &o) {
+        if (o.side == side && o.price == price && o.seq < seq) sum += o.qty;
+    });
+    return sum;
+}
+
+void Book::clear_orders(int8_t side, int64_t ts) {
+    // A CLEAR at a new time starts a new stash; two one-sided CLEARs at one time add up.
+    if (ts != stash_ts_) {
+        stash_.clear();
+        stash_ts_ = ts;
+    }
+    if (orders.size() == 0) return;
+    if (side == 0 && stash_.size() == 0) {
+        stash_.swap(orders);
+        orders.clear();
+        return;
+    }
+    std::vector<int64_t> gone;
+    orders.for_each([&](int64_t id, const L3Order &o) {
+        if (side == 0 || o.side == side) {
+            stash_.insert(id, o);
+            gone.push_back(id);
+        }
+    });
+    for (int64_t id : gone) orders.erase(id);
 }
 
 namespace {
@@ -379,6 +427,8 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             need_price(e, i);
             break;
         case Kind::Clear:
+            // The venue's whole book follows (a snapshot): the cleared side(s) lose their
+            // levels and their orders; only orders listed after the CLEAR exist.
             if (e.side == 0) {
                 bids.clear();
                 asks.clear();
@@ -387,6 +437,8 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             } else {
                 bad(i, "CLEAR has side " + std::to_string(int(e.side)) + " (must be 0, +1 or -1)");
             }
+            clear_orders(e.side, e.exch_ts);
+            c.side = e.side;
             c.book_changed = true;
             break;
         case Kind::Add: {
@@ -399,9 +451,16 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             if (__builtin_add_overflow(c.prev_qty, e.qty, &c.new_qty))
                 bad(i, "ADD of order " + std::to_string(e.order_id) + " for qty " + std::to_string(e.qty) +
                            " makes the level at price " + std::to_string(e.price) + " hold more than 2^63-1 lots");
-            L3Order o{e.qty, e.price, next_seq++, e.side};
+            // Re-listed by the snapshot that cleared it (same venue message, side and price):
+            // it keeps its place in the queue. Otherwise it joins at the back.
+            const L3Order *old = stash_.size() && e.exch_ts == stash_ts_ ? stash_.find(e.order_id) : nullptr;
+            const bool relisted = old && old->side == e.side && old->price == e.price;
+            L3Order o{e.qty, e.price, relisted ? old->seq : next_seq, e.side};
             if (!orders.insert(e.order_id, o)) bad(i, "ADD of order " + std::to_string(e.order_id) +
                                                           " which is already in the book");
+            if (relisted) stash_.erase(e.order_id);
+            else ++next_seq;
+            l3 = true;
             c.side = e.side;
             c.price = e.price;
             c.order_seq = o.seq;
@@ -447,6 +506,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
                 e.qty > static_cast<int64_t>(TradingStatus::Trading))
                 bad(i, "STATUS has qty " + std::to_string(e.qty) +
                            " (must be a trading status: 1 halted, 2 quoting, 3 trading)");
+            status = static_cast<TradingStatus>(e.qty);
             break;
         default:
             bad(i, "unknown event kind " + std::to_string(int(e.kind)));

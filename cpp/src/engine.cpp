@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -59,6 +61,48 @@ inline void check_time(const Event *ev, int64_t i) {
 // Stops a pass at the first failed run (stop_on_error).
 struct StopPass {};
 
+// The checked mode's shadow of the book's L3 orders: per level, each order's lots by
+// priority. Kept apart from the book (whose order map is a hash by id) so the hot path
+// pays nothing when no run checks.
+class L3Index {
+  public:
+    void apply(const Event &e, const BookChange &c) {
+        switch (static_cast<Kind>(e.kind)) {
+            case Kind::Add: levels_[{c.side, c.price}][c.order_seq] += c.new_qty - c.prev_qty; break;
+            case Kind::Cancel:
+            case Kind::Delete:
+            case Kind::Execute: {
+                auto lv = levels_.find({c.side, c.price});
+                if (lv == levels_.end()) break;
+                auto o = lv->second.find(c.order_seq);
+                if (o == lv->second.end()) break;
+                o->second -= c.prev_qty - c.new_qty;
+                if (o->second <= 0) lv->second.erase(o);
+                if (lv->second.empty()) levels_.erase(lv);
+                break;
+            }
+            case Kind::Clear:
+                for (auto it = levels_.begin(); it != levels_.end();) {
+                    if (c.side == 0 || it->first.first == c.side) it = levels_.erase(it);
+                    else ++it;
+                }
+                break;
+            default: break;
+        }
+    }
+    // Lots at side/price with a priority before seq.
+    int64_t before(int8_t side, int64_t price, int64_t seq) const {
+        auto lv = levels_.find({side, price});
+        if (lv == levels_.end()) return 0;
+        int64_t sum = 0;
+        for (auto it = lv->second.begin(); it != lv->second.end() && it->first < seq; ++it) sum += it->second;
+        return sum;
+    }
+
+  private:
+    std::map<std::pair<int8_t, int64_t>, std::map<int64_t, int64_t>> levels_;
+};
+
 class Pass {
   public:
     Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const PassOptions &opt,
@@ -69,7 +113,9 @@ class Pass {
 
   private:
     void advance(Variant &v, int64_t limit);
-    void apply(const Event &e, int64_t i);
+    void apply(const Event &e, int64_t i, int64_t bb, int64_t ba);
+    void end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened);
+    void check_l3(int64_t i, bool in_message);
     void step_feeds(int64_t i);
     void push_entry(int64_t pos);
     void update_interest();
@@ -109,6 +155,9 @@ class Pass {
     bool any_resting_ = false;
     int64_t next_sample_ = kInf;  // earliest sample due over all runs
     int64_t released_bytes_ = 0;
+    // Checked mode (some run has check_invariants): the book's orders by level, in priority.
+    bool check_ = false;
+    L3Index index_;
 };
 
 Pass::Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const PassOptions &opt,
@@ -129,6 +178,7 @@ Pass::Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const P
         if (c.max_orders < 1) throw std::invalid_argument("max_orders must be at least 1");
         if (!c.feed->is_constant()) slot_of[k] = n_feeds++;
         if (runs[k].strategy.quote) tape_on_ = true;
+        if (c.check_invariants) check_ = true;
         if (!c.signals) continue;
         SignalsHandle h = new_signals(c.signal_params);
         MmsimSignalParams eff{};
@@ -147,7 +197,7 @@ Pass::Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const P
     next_.assign(n_feeds, std::numeric_limits<int64_t>::min());
     failed_.assign(n_feeds, 0);
     for (size_t k = 0; k < runs.size(); ++k) {
-        variants_.push_back(std::make_unique<Variant>(runs[k], tape_, n_, slot_of[k], set_of[k], outs_[k]));
+        variants_.push_back(std::make_unique<Variant>(runs[k], tape_, book_, n_, slot_of[k], set_of[k], outs_[k]));
         Variant *v = variants_.back().get();
         live_.push_back(v);
         if (v->has_strategy()) local_.push_back(v);
@@ -218,6 +268,7 @@ void Pass::push_entry(int64_t pos) {
     m[3] = book_.asks.best_qty();
     book_.bids.top(kViewDepth, m + 4, m + 4 + kViewDepth);
     book_.asks.top(kViewDepth, m + 4 + 2 * kViewDepth, m + 4 + 3 * kViewDepth);
+    w[Tape::kStatus] = static_cast<int64_t>(book_.status);
     int64_t *d = tape_.deliveries_of(w);
     for (size_t f = 0; f < pending_.size(); ++f) d[f] = pending_[f];
     for (size_t s = 0; s < sets_.size(); ++s) mmsim_signals_values(sets_[s].handle.get(), tape_.signals_of(w, static_cast<int>(s)));
@@ -262,11 +313,16 @@ void Pass::update_interest() {
 }
 
 // Apply market event e (index i) to the shared book and the signals; each run with orders
-// near it reacts. Inline: this is the hot path.
-MMSIM_INLINE void Pass::apply(const Event &e, int64_t i) {
-    const int64_t bb = book_.bids.best(), ba = book_.asks.best();
+// near it reacts (bb/ba: the best bid/ask before the venue message). Inline: this is the
+// hot path.
+MMSIM_INLINE void Pass::apply(const Event &e, int64_t i, int64_t bb, int64_t ba) {
     for (auto &s : sets_) feed_trade(s.handle.get(), e);
+    // A snapshot: each run notes the sizes of its levels before the book forgets them.
+    if (e.kind == static_cast<uint8_t>(Kind::Clear) && any_resting_)
+        for (Variant *v : local_)
+            if (v->resting()) v->before_clear(e.side);
     const BookChange c = book_.apply(e, i);
+    if (check_) index_.apply(e, c);
     if (!sets_.empty() && c.book_changed) {
         int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
         book_.bids.top(max_levels_, bp, bq);
@@ -283,6 +339,33 @@ MMSIM_INLINE void Pass::apply(const Event &e, int64_t i) {
     }
     for (Variant *v : local_)
         if (v->resting() && v->concerns(e)) v->on_market(e, i, c, bb, ba);
+    if (check_ && book_.l3) check_l3(i, true);
+}
+
+// The venue message at ts (events up to `last`) is applied: each run settles what it left.
+void Pass::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened) {
+    for (Variant *v : local_)
+        if (v->settle_pending() || (reopened && v->resting())) v->end_message(ts, last, bb, ba, reopened);
+    if (check_ && book_.l3) check_l3(last, false);
+}
+
+// Checked mode: every resting order of a checked run has exactly the lots of the book's
+// orders at its level with an earlier priority ahead of it (within a message, a side a
+// CLEAR emptied is recomputed at its end, so it is checked then).
+void Pass::check_l3(int64_t i, bool in_message) {
+    for (Variant *v : local_) {
+        if (!v->config().check_invariants || !v->resting()) continue;
+        const uint8_t skip = in_message ? v->cleared_sides() : 0;
+        for (const ExOrder &o : v->ex_orders()) {
+            if (skip & (o.side > 0 ? 1 : 2)) continue;
+            const int64_t want = index_.before(o.side, o.price, o.seq);
+            if (o.ahead != want)
+                throw DataError(i, "check_invariants: our order " + std::to_string(o.id) + " (" +
+                                       (o.side > 0 ? "bid" : "ask") + " at " + std::to_string(o.price) + ") has " +
+                                       std::to_string(o.ahead) + " lots ahead of it, but the book's orders at its " +
+                                       "level with an earlier priority hold " + std::to_string(want));
+        }
+    }
 }
 
 // Run v's own items (order arrivals, responses, market data, timer, strategy calls) that
@@ -306,8 +389,12 @@ void Pass::advance(Variant &v, int64_t limit) {
         if (dt > 0) {
             const int64_t lim = std::min(std::min(limit, t_oa), t_rs);
             while (t_lc < lim) {
-                v.realign(t_lc);                  // a sleeping timer wakes on its grid here
-                if (t_lc >= v.timer_next) break;  // its tick comes first (or with this data: below)
+                v.realign(t_lc);  // a sleeping timer wakes on its grid here
+                // The timer's tick comes first (or with this data: below). So data arriving
+                // after the first tick of a timer started in this loop waits for that call (it
+                // was received before it, a look-ahead the audit found, when the feed spanned
+                // several messages).
+                if (t_lc >= v.timer_next) break;
                 v.deliver();
                 v.last_wake = t_lc;
                 if (v.timer_next == kInf) v.timer_next = t_lc + dt;  // the timer starts with the data
@@ -390,15 +477,18 @@ void Pass::run() {
         for (Variant *v : local_) changed |= v->interest_changed;
         if (changed) update_interest();
         const int64_t start = i;
+        const int64_t bb = book_.bids.best(), ba = book_.asks.best();
+        const bool was_trading = book_.trading();
         if (feeds_.empty()) {
-            for (; i < n_ && ev_[i].exch_ts == T; ++i) apply(ev_[i], i);
+            for (; i < n_ && ev_[i].exch_ts == T; ++i) apply(ev_[i], i, bb, ba);
         } else {
             for (; i < n_ && ev_[i].exch_ts == T; ++i) {
                 step_feeds(i);
-                apply(ev_[i], i);
+                apply(ev_[i], i, bb, ba);
             }
             if (any_failed_) drop_failed();
         }
+        if (any_resting_) end_message(T, i - 1, bb, ba, !was_trading && book_.trading());
         last_ts_ = T;
         next_index_ = i;
         if (tape_on_) push_entry(i);

@@ -62,8 +62,8 @@ std::string fmt_px(double v) {
 }
 }  // namespace
 
-Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int feed_slot, int signal_set,
-                 RunOutput &out)
+Variant::Variant(const RunSpec &spec, const Tape &tape, const Book &book, int64_t n_events, int feed_slot,
+                 int signal_set, RunOutput &out)
     : cfg_(spec.config),
       strategy_(spec.strategy),
       feed_(spec.config.feed->clone(spec.config.seed ^ kFeedSalt)),
@@ -71,6 +71,7 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int fe
       response_(spec.config.response->clone(spec.config.seed ^ kResponseSalt)),
       queue_(spec.config.queue->clone()),
       tape_(tape),
+      book_(book),
       n_events_(n_events),
       feed_slot_(feed_slot),
       signal_set_(signal_set),
@@ -79,6 +80,7 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int fe
       response_ns_(response_->is_constant() ? response_->constant_ns() : -1),
       idle_ns_(idle_bound(spec.config.max_idle, spec.config.decide_every)),
       out_(out),
+      debug_armed_(spec.config.debug_early_event >= 0),
       ladder_(static_cast<int>(spec.config.ladder_levels)) {
     if (spec.config.ladder_levels < 1 || spec.config.ladder_levels > kMaxLadder)
         throw std::invalid_argument("ladder_levels must be in 1.." + std::to_string(kMaxLadder));
@@ -123,29 +125,24 @@ void Variant::on_market(const Event &e, int64_t i, const BookChange &c, int64_t 
         case Kind::Depth:
             if (e.side > 0 ? (e.price >= bid_lo && e.price <= bid_hi) : (e.price >= ask_lo && e.price <= ask_hi))
                 depth_changed(c);
-            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) check_cross(e.side, e.price, -1);
+            // The other side reached one of our prices: settled against the book after the
+            // message (a level listed and removed within one message crossed nothing).
+            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) cross_ = settle_ = true;
             break;
         case Kind::Trade:  // side 0: aggressor unknown
+            if (!book_.trading()) break;  // nothing matches unless the venue is trading
             if ((e.side <= 0 && e.price <= bid_hi) || (e.side >= 0 && e.price >= ask_lo))
                 trade_at(e.side, e.price, e.qty);
             break;
         case Kind::Add:
-            if (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi) check_cross(e.side, e.price, e.qty);
+            if (book_.trading() && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi))
+                check_cross(e.side, e.price, e.qty);
             break;
         case Kind::Cancel:
         case Kind::Delete:
         case Kind::Execute: l3_event(e, c); break;
-        default: break;
+        default: break;  // CLEAR: before_clear; STATUS: the book holds it
     }
-}
-
-// Our orders resting at the price and side of order k, ahead of it in our own arrival order.
-int64_t Variant::ours_before(size_t k) const {
-    const ExOrder &o = ex_orders_[k];
-    int64_t q = 0;
-    for (size_t j = 0; j < k; ++j)
-        if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) q = sat_add(q, ex_orders_[j].leaves);
-    return q;
 }
 
 void Variant::refresh_interest() {
@@ -164,31 +161,40 @@ void Variant::refresh_interest() {
 }
 
 void Variant::depth_changed(const BookChange &c) {
+    // The net change of the message is settled at its end: here, only the level's size
+    // before the message (the first update of it in the message says what it was).
     for (auto &o : ex_orders_) {
-        if (o.side != c.side || o.price != c.price) continue;
-        // Trades at our level already moved us; the venue's depth update that follows
-        // shows the same volume again, which must not move us twice.
-        const int64_t chg = sat_sub(c.prev_qty - c.new_qty, o.trade_vol);
-        o.trade_vol = 0;
-        o.ahead = chg <= 0 ? std::min(o.ahead, c.new_qty) : queue_->after_cancel(o.ahead, c.prev_qty, c.new_qty, chg);
+        if (o.side != c.side || o.price != c.price || o.touched) continue;
+        o.touched = true;
+        o.msg_prev = c.prev_qty;
+        settle_ = true;
+    }
+}
+
+void Variant::before_clear(int8_t side) {
+    if (side < -1 || side > 1) return;  // the book rejects it
+    for (auto &o : ex_orders_) {
+        if (side != 0 && o.side != side) continue;
+        cleared_ |= o.side > 0 ? 1 : 2;
+        settle_ = true;
+        if (o.touched) continue;
+        o.touched = true;
+        o.msg_prev = book_.side(o.side).qty(o.price);
     }
 }
 
 void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
-    // Our lots at the trade price this trade has filled so far: with ours_before (what is
-    // left of our earlier orders there), what of ours was ahead of the next one before the
-    // trade, even when the trade completed (and removed) an earlier one.
-    int64_t consumed = 0;
+    // On L3 data every execution of a displayed order is an EXECUTE; a TRADE is a print
+    // with no displayed order behind it (an iceberg's hidden part, a hidden order): it
+    // took nothing from the queue we are in, so at our price it neither moves nor fills
+    // us. Through our price it still fills us (the aggressor passed our price).
+    const bool at_price = aggressor != 0 && !book_.l3;
+    int64_t before = 0;  // leaves, before this print, of our orders at its price ahead of order k
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
         // A print with no known aggressor (side 0, e.g. a cross trade) only fills us when
         // it is through our price; at our price we cannot tell which queue it took from.
-        if (aggressor == 0) {
-            if ((o.side > 0 ? price < o.price : price > o.price) && fill(k, o.price, o.leaves, true)) continue;
-            ++k;
-            continue;
-        }
-        if (o.side != -aggressor) {
+        if (aggressor != 0 && o.side != -aggressor) {
             ++k;
             continue;
         }
@@ -197,15 +203,12 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
             if (!fill(k, o.price, o.leaves, true)) ++k;
             continue;
         }
-        if (price == o.price) {
+        if (at_price && price == o.price) {
             o.trade_vol = sat_add(o.trade_vol, qty);
-            const int64_t past = sat_sub(sat_sub(qty - o.ahead, ours_before(k)), consumed);
+            const int64_t past = sat_sub(qty - o.ahead, before);
+            before = sat_add(before, o.leaves);
             o.ahead = std::max<int64_t>(0, o.ahead - qty);
-            if (past > 0) {
-                const int64_t q = std::min(past, o.leaves);
-                consumed += q;
-                if (fill(k, o.price, q, true)) continue;
-            }
+            if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
         }
         ++k;
     }
@@ -213,8 +216,7 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
 
 void Variant::l3_event(const Event &e, const BookChange &c) {
     const int64_t q = c.prev_qty - c.new_qty;
-    const bool exec = static_cast<Kind>(e.kind) == Kind::Execute;
-    int64_t consumed = 0;  // our lots this execution filled so far (see trade_at)
+    const bool exec = static_cast<Kind>(e.kind) == Kind::Execute && book_.trading();
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
         if (o.side != c.side) {
@@ -229,12 +231,14 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
             if (c.order_seq < o.seq) {
                 o.ahead = std::max<int64_t>(0, o.ahead - q);  // an order ahead of us left the queue
             } else if (exec) {
-                // Exact FIFO: the aggressor that hit an order behind ours would have hit us first.
-                const int64_t past = sat_sub(sat_sub(q - o.ahead, ours_before(k)), consumed);
-                if (past > 0) {
-                    const int64_t take = std::min(past, o.leaves);
-                    consumed += take;
-                    if (fill(k, o.price, take, true)) continue;
+                // An order behind ours executed: the aggressor would have hit us first.
+                if (cfg_.l3_behind_fill == L3BehindFill::Hftbacktest) {
+                    if (fill(k, o.price, o.leaves, true)) continue;
+                } else {
+                    // Settled at the end of the message, when every order ahead of us that
+                    // the match took is gone, whatever order the venue listed its fills in.
+                    o.behind = sat_add(o.behind, q);
+                    settle_ = true;
                 }
             }
         }
@@ -260,15 +264,96 @@ void Variant::check_cross(int8_t level_side, int64_t price, int64_t avail) {
     }
 }
 
+void Variant::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened) {
+    now_ex_ = ts;
+    event_index_ = last;
+    bbo_bid_ = bb;
+    bbo_ask_ = ba;
+    const bool l3 = book_.l3;
+    // 1. Queue positions: the net change of each level of ours from before the message to
+    // after it (less what traded there and already moved us) moves us by the queue model;
+    // so the order of depth updates and trades within the message does not matter. A level
+    // a snapshot does not re-list went to 0: everyone ahead is gone. On L3 data a cleared
+    // side is recomputed exactly from the orders the snapshot listed.
+    const uint8_t cleared = cleared_;
+    for (auto &o : ex_orders_) {
+        if (!o.touched) continue;
+        o.touched = false;
+        if (l3 && (cleared & (o.side > 0 ? 1 : 2))) continue;
+        const int64_t now = book_.side(o.side).qty(o.price);
+        const int64_t chg = sat_sub(o.msg_prev - now, o.trade_vol);
+        o.trade_vol = 0;
+        o.ahead = chg <= 0 ? std::min(o.ahead, now) : queue_->after_cancel(o.ahead, o.msg_prev, now, chg);
+    }
+    if (l3 && cleared)
+        for (auto &o : ex_orders_)
+            if (cleared & (o.side > 0 ? 1 : 2)) o.ahead = book_.qty_before(o.side, o.price, o.seq);
+    // 2. Fills: executions behind us (L3), then crossings against the book after the message.
+    if (l3) settle_behind();
+    if (book_.trading() && ((cross_ && !l3) || reopened)) cross_after_message(l3);
+    settle_ = cross_ = false;
+    cleared_ = 0;
+}
+
+void Variant::settle_behind() {
+    // Per order: the lots executed behind it in this message passed the lots still ahead
+    // of it and our own orders before it at that price (their leaves before these fills);
+    // the rest fills it.
+    bool any = false;
+    for (size_t k = 0; k < ex_orders_.size(); ++k) {
+        ExOrder &o = ex_orders_[k];
+        if (o.behind <= 0) continue;
+        int64_t before = 0;
+        for (size_t j = 0; j < k; ++j)
+            if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) before = sat_add(before, ex_orders_[j].leaves);
+        o.behind = std::max<int64_t>(0, sat_sub(o.behind - o.ahead, before));
+        any |= o.behind > 0;
+    }
+    if (!any) return;
+    for (size_t k = 0; k < ex_orders_.size();) {
+        ExOrder &o = ex_orders_[k];
+        const int64_t q = o.behind;
+        o.behind = 0;
+        if (q > 0 && fill(k, o.price, std::min(q, o.leaves), true)) continue;
+        ++k;
+    }
+}
+
+void Variant::cross_after_message(bool l3) {
+    // Our orders the other side's best reaches after the message: in the real market that
+    // interest traded with us. L2: all of the order (the size behind the level is unknown).
+    // L3 (a reopening): up to the other side's lots at or through our price, shared by our
+    // orders of one side in arrival order.
+    int64_t used[2] = {0, 0};
+    for (size_t k = 0; k < ex_orders_.size();) {
+        ExOrder &o = ex_orders_[k];
+        const BookSide &opp = book_.side(-o.side);
+        if (!opp.crossed_by(o.price)) {
+            ++k;
+            continue;
+        }
+        int64_t q = o.leaves;
+        if (l3) {
+            int64_t &u = used[o.side > 0 ? 0 : 1];
+            q = std::min(q, opp.qty_through(o.price) - u);
+            u += std::max<int64_t>(q, 0);
+        }
+        if (q > 0 && fill(k, o.price, q, true)) continue;
+        ++k;
+    }
+}
+
 double Variant::fee_of(int64_t price, int64_t qty, bool maker) const {
-    const double notional = static_cast<double>(price) * static_cast<double>(qty) * cfg_.tick_value;
+    // bps of the absolute notional: a fee is a cost at negative prices too (calendar spreads).
+    const double notional = std::fabs(static_cast<double>(price) * static_cast<double>(qty)) * cfg_.tick_value;
     const double bps = maker ? cfg_.maker_fee_bps : cfg_.taker_fee_bps;
     const double per = maker ? cfg_.maker_fee_per_lot : cfg_.taker_fee_per_lot;
     return notional * bps * 1e-4 + per * static_cast<double>(qty);
 }
 
 void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves,
-                  OrderEvent ev, int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level) {
+                  OrderEvent ev, int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level,
+                  int64_t decision) {
     OrderLogRecord *r = out_.order_log.append();
     r->exch_ts = exch_ts;
     r->local_ts = local_ts;
@@ -283,6 +368,7 @@ void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, 
     r->level = level;
     std::memset(r->pad_, 0, sizeof r->pad_);
     r->tag = tag;
+    r->decision = decision;
 }
 
 void Variant::overflow(const ExOrder &o, int64_t price, int64_t qty, const char *what) const {
@@ -345,7 +431,7 @@ void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
     std::memset(f->pad_, 0, sizeof f->pad_);
     f->tag = o.tag;
     log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side, 0, o.tag, o.order_type,
-        o.level);
+        o.level, o.decision);
     // The signals the local side knows at the moment of the fill.
     FillSignalsRecord *sig = out_.fill_signals.append();
     if (signal_set_ >= 0) std::memcpy(sig->values, tape_.signals(cursor_, signal_set_), sizeof sig->values);
@@ -387,35 +473,42 @@ void Variant::order_arrival(const Book &book, int64_t last) {
             refresh_interest();
             respond(RespType::Canceled, o.id, o.price, o.qty, o.leaves, o.side);
             log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Canceled, o.side, 0, o.tag,
-                o.order_type, o.level);
+                o.order_type, o.level, m.decision);
             return;
         }
         // Too late: the order was filled (or is otherwise done) before the cancel arrived.
         const auto reason = static_cast<uint8_t>(RejectReason::OrderDone);
         respond(RespType::CancelRejected, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
         log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::CancelRejected, m.side, reason, m.tag,
-            m.order_type, m.level);
+            m.order_type, m.level, m.decision);
         return;
     }
-    if (m.order_type != TypeLimit) {  // IOC, FOK, market: never rests
+    const bool explicit_order = m.order_type != TypeLimit;  // IOC, FOK, market: never rests, only trades
+    const BookSide &opp = book.side(-m.side);
+    const bool crosses = opp.crossed_by(m.price);
+    // A halted venue takes no orders; one taking quotes only lets them rest, never trade.
+    RejectReason why = RejectReason::None;
+    if (book.status == TradingStatus::Halted) why = RejectReason::Halted;
+    else if (explicit_order) why = book.trading() ? RejectReason::None : RejectReason::NotTrading;
+    else if (crosses && cfg_.post_only) why = RejectReason::PostOnlyWouldCross;
+    else if (crosses && !book.trading()) why = RejectReason::NotTrading;
+    if (why != RejectReason::None) {
+        const auto reason = static_cast<uint8_t>(why);
+        respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
+        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason, m.tag,
+            m.order_type, m.level, m.decision);
+        return;
+    }
+    if (explicit_order) {
         take(m, book);
         return;
     }
-    const BookSide &opp = book.side(-m.side);
-    const bool crosses = opp.crossed_by(m.price);
-    if (crosses && cfg_.post_only) {
-        const auto reason = static_cast<uint8_t>(RejectReason::PostOnlyWouldCross);
-        respond(RespType::Reject, m.order_id, m.price, m.qty, 0, m.side, 0, reason);
-        log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, 0, OrderEvent::Rejected, m.side, reason, m.tag,
-            m.order_type, m.level);
-        return;
-    }
     ex_orders_.push_back(ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(),
-                                 0, m.tag, m.side, m.order_type, m.level});
+                                 0, m.tag, m.decision, m.side, m.order_type, m.level});
     refresh_interest();
     respond(RespType::Ack, m.order_id, m.price, m.qty, m.qty, m.side);
     log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side, 0, m.tag, m.order_type,
-        m.level);
+        m.level, m.decision);
     if (!crosses) return;
     // A crossing order (post_only off) takes the visible levels up to its price. The
     // replay has no market impact, so the unfilled rest is cancelled rather than left
@@ -432,7 +525,7 @@ void Variant::order_arrival(const Book &book, int64_t last) {
     refresh_interest();
     respond(RespType::Expired, rest.id, rest.price, rest.qty, rest.leaves, rest.side);
     log(now_ex_, last_to_local_, rest.id, rest.price, rest.qty, rest.leaves, OrderEvent::Expired, rest.side, 0,
-        rest.tag, rest.order_type, rest.level);
+        rest.tag, rest.order_type, rest.level, rest.decision);
 }
 
 // An explicit order arrives: it takes the visible levels of the other side (the best
@@ -451,13 +544,13 @@ void Variant::take(const ToExchange &m, const Book &book) {
         if (!market && (m.side > 0 ? px[reach] > m.price : px[reach] < m.price)) break;
         avail = sat_add(avail, qty[reach]);
     }
-    ExOrder o{m.order_id, m.price, m.qty, m.qty, 0, 0, 0, m.tag, m.side, m.order_type, m.level};
+    ExOrder o{m.order_id, m.price, m.qty, m.qty, 0, 0, 0, m.tag, m.decision, m.side, m.order_type, m.level};
     if (m.order_type != TypeFok || avail >= m.qty)
         for (int j = 0; j < reach && o.leaves > 0; ++j) record_fill(o, px[j], std::min(qty[j], o.leaves), false);
     if (o.leaves == 0) return;
     respond(RespType::Expired, o.id, o.price, o.qty, o.leaves, o.side);
     log(now_ex_, last_to_local_, o.id, o.price, o.qty, o.leaves, OrderEvent::Expired, o.side, 0, o.tag, o.order_type,
-        o.level);
+        o.level, o.decision);
 }
 
 // ------------------------------------------------------------------ local side
@@ -508,16 +601,9 @@ void Variant::take_response(int64_t &reason) {
             s.last_reject_side = r.side;
             s.last_reject_reason = r.reason;
             s.last_reject_ts = r.exch_ts;
-            if (r.reason == static_cast<uint8_t>(RejectReason::PostOnlyWouldCross)) {
-                ++rejects_on_responses_;
-                // Hold this target back (docs/engine.md, "Targets, not orders").
-                if (lo && lo->order_type == TypeLimit && lo->level >= 0 && lo->level < ladder_) {
-                    Rejected &rj = rejected_[r.side > 0 ? 0 : 1][lo->level];
-                    const int64_t *row = tape_.at(cursor_) + Tape::kMarket;  // the local best now
-                    rj = Rejected{true, r.price, r.qty, row[0], row[1]};
-                    any_rejected_ = true;
-                }
-            }
+            if (r.reason == static_cast<uint8_t>(RejectReason::PostOnlyWouldCross)) ++cross_rejects_;
+            else ++closed_rejects_;  // HALTED, NOT_TRADING
+            if (lo) hold(*lo);  // a target order: hold the target back
             if (strategy_.on_reject) update(strategy_.on_reject, r, lo, "on_reject failed");
             done = found;
             break;
@@ -666,13 +752,19 @@ void Variant::summarize_ladder() {
 
 void Variant::call(int64_t ts, int64_t reason) {
     if (reason & (WakeMarket | WakeTimer)) {
-        calls_on_responses_ = rejects_on_responses_ = rejects_counted_ = 0;
+        calls_on_responses_ = cross_rejects_ = closed_rejects_ = cross_counted_ = closed_counted_ = 0;
     } else if (++calls_on_responses_ > kMaxCallsOnResponses) {
         std::string why = "the strategy was called " + std::to_string(kMaxCallsOnResponses) +
                           " times in a row on responses to its own orders alone, with no market data or timer in "
                           "between";
-        if (2 * rejects_counted_ >= kMaxCallsOnResponses)
-            why += ": " + std::to_string(rejects_counted_) +
+        if (2 * closed_counted_ >= kMaxCallsOnResponses)
+            why += ": " + std::to_string(closed_counted_) +
+                   " of those responses were rejects because the venue is not trading (HALTED or NOT_TRADING): its "
+                   "orders change after each reject (a rejected target is sent again only once it, the local best "
+                   "bid/ask or the trading status changes). Hold or pull quotes while view.trading_status is not "
+                   "TRADING (3), and send no explicit orders then";
+        else if (2 * cross_counted_ >= kMaxCallsOnResponses)
+            why += ": " + std::to_string(cross_counted_) +
                    " of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross the book "
                    "and change after each reject (a rejected target is sent again only once it or the local best "
                    "bid/ask changes). Quote at or behind the best bid and ask the view shows, or set post_only: "
@@ -683,9 +775,11 @@ void Variant::call(int64_t ts, int64_t reason) {
                    "timer (decide_every)";
         throw StrategyFailure(kNoProgressCode, ts, why);
     } else {
-        rejects_counted_ = rejects_on_responses_;
+        cross_counted_ = cross_rejects_;
+        closed_counted_ = closed_rejects_;
     }
     fill_view(ts, reason);
+    if (cfg_.decision_log) log_decision(ts, reason);
     // The strategy gets `out` zeroed: the scalars and explicit orders whole, and the
     // ladder_levels entries of each ladder array it may fill (the engine reads no further).
     Quote &q = quote_;
@@ -847,17 +941,28 @@ void Variant::apply_ladder(int64_t ts, const Quote &q) {
     }
 }
 
-// A target just rejected post-only (crossing) is held back: not sent again while the
-// strategy keeps that target and the local best bid and ask are those the reject found
-// (docs/engine.md, "Targets, not orders"). A quote with another target for the level, or a
-// moved best, drops the hold. Run at every quote applied while some hold is on.
+// Target order o was just rejected: hold its target back, with
+// what the local side knows of the market now (docs/engine.md, "Targets, not orders").
+void Variant::hold(const LocalOrder &o) {
+    if (o.order_type != TypeLimit || o.level < 0 || o.level >= ladder_) return;  // explicit orders are not targets
+    const int64_t *row = tape_.at(cursor_);
+    rejected_[o.side > 0 ? 0 : 1][o.level] =
+        Rejected{true, o.price, o.qty, row[Tape::kMarket], row[Tape::kMarket + 1], row[Tape::kStatus]};
+    any_rejected_ = true;
+}
+
+// A target just rejected (post-only crossing, or the venue halted or not trading) is held
+// back: not sent again while the strategy keeps that target and the local best bid, best
+// ask and trading status are those the reject found (docs/engine.md, "Targets, not
+// orders"). A quote with another target for the level, or a moved market, drops the hold.
+// Run at every quote applied while some hold is on.
 void Variant::release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]) {
     any_rejected_ = false;
     for (int s = 0; s < 2; ++s) {
         for (int k = 0; k < ladder_; ++k) {
             Rejected &rj = rejected_[s][k];
             if (rj.on && (k >= n[s] || px[s][k] != rj.px || qty[s][k] != rj.qty || view_.best_bid != rj.best_bid ||
-                          view_.best_ask != rj.best_ask))
+                          view_.best_ask != rj.best_ask || view_.trading_status != rj.status))
                 rj.on = false;
             any_rejected_ |= rj.on;
         }
@@ -915,7 +1020,7 @@ void Variant::manage_side(int64_t ts, int s, const int64_t *px, const int64_t *q
     }
     for (int k = 0; k < n; ++k) {
         if (qty[k] <= 0 || lv.id[k] != 0) continue;
-        if (rejected_[s][k].on) continue;  // just rejected post-only, and nothing changed since
+        if (rejected_[s][k].on) continue;  // just rejected, and nothing changed since
         new_order_room(ts);
         const LocalOrder o{next_order_id_++, px[k], qty[k], qty[k], StatePendingNew, 0, side, TypeLimit,
                            static_cast<int8_t>(k)};
@@ -984,12 +1089,45 @@ void Variant::send(int64_t ts, MsgType type, const LocalOrder &o) {
     m->price = o.price;
     m->qty = o.qty;
     m->tag = o.tag;
+    const int64_t decision = out_.n_calls - 1;  // sent only from inside a strategy call
+    m->decision = decision;
     m->side = o.side;
     m->type = type;
     m->order_type = o.order_type;
     m->level = o.level;
     log(t, ts, o.id, o.price, o.qty, o.leaves, type == MsgType::New ? OrderEvent::Sent : OrderEvent::CancelSent,
-        o.side, 0, o.tag, o.order_type, o.level);
+        o.side, 0, o.tag, o.order_type, o.level, decision);
+}
+
+// What the call at local time ts was given: the newest market event in its view (the last
+// event of the tape entry at the cursor) and when it reached this run. The view is written
+// just before (fill_view), so best_bid/best_ask are the ones the strategy reads.
+void Variant::log_decision(int64_t ts, int64_t reason) {
+    DecisionRecord *d = out_.decisions.append();
+    const int64_t *row = tape_.at(cursor_);
+    const int64_t pos = row[Tape::kPos];
+    d->local_ts = ts;
+    d->event_exch_ts = row[Tape::kTsLast];
+    d->event_local_ts = pos > 0 ? cursor_delivery_ : std::numeric_limits<int64_t>::min();
+    d->event_index = pos - 1;
+    d->best_bid = view_.best_bid;
+    d->best_ask = view_.best_ask;
+    d->reason = reason;
+}
+
+// The test hook: entry j, the first to hold event debug_early_event, arrives debug_early_ns
+// early, but never before its last event happened nor before the entry received last (the
+// local clock does not go back).
+void Variant::early(int64_t j) {
+    if (tape_.at(j)[Tape::kPos] <= cfg_.debug_early_event) return;
+    debug_armed_ = false;
+    const int64_t floor = std::max(tape_.at(j)[Tape::kTsLast], cursor_delivery_);
+    next_delivery_ = std::max(floor, next_delivery_ - cfg_.debug_early_ns);
+}
+
+void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, uint64_t seed, int64_t *out) {
+    const std::unique_ptr<LatencyModel> model = feed.clone(seed ^ kFeedSalt);  // as a run's feed is seeded
+    for (int64_t i = 0; i < n; ++i) out[i] = model->feed_arrival(events[i], i);
 }
 
 }  // namespace mmsim

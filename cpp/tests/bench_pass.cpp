@@ -3,6 +3,8 @@
 // constant feed latencies from 0 to 100 ms, and prints the wall time of run_many against
 // one run and against K separate runs. Not a test: `perf record` / `valgrind --tool=callgrind`
 // point at it to see where the engine's time goes with symbols and no interpreter.
+// BENCH_SIGNALS=1 turns the signals on, BENCH_STRATEGY=none|idle|quoter picks the strategy,
+// BENCH_DECISION_LOG=0 turns the decision log off.
 //
 //   bench_pass STORE/events.npy [K=8] [timer|feed] [reps=5] [many|one|sep]
 #include <algorithm>
@@ -95,6 +97,7 @@ int main(int argc, char **argv) {
         c.tick_value = 0.0001;
         c.decide_every = timer ? 10000000 : 0;
         c.signals = std::getenv("BENCH_SIGNALS") != nullptr;
+        if (const char *log = std::getenv("BENCH_DECISION_LOG")) c.decision_log = std::string(log) != "0";
         const char *strat = std::getenv("BENCH_STRATEGY");
         const std::string which = strat ? strat : "quoter";
         if (which == "quoter") runs[k].strategy = Strategy{quoter, nullptr, nullptr};

@@ -96,6 +96,11 @@ RunOutput run1(const std::vector<Event> &e, const EngineConfig &c, Strategy s) {
     return run(e.data(), static_cast<int64_t>(e.size()), RunSpec{c, s});
 }
 
+bool same_log(const RunOutput &a, const RunOutput &b) {
+    return a.order_log.size() == b.order_log.size() &&
+           std::memcmp(a.order_log.data(), b.order_log.data(), a.order_log.size() * sizeof(OrderLogRecord)) == 0;
+}
+
 const std::vector<Event> kBook = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 10)};
 
 std::vector<Event> book_plus(std::vector<Event> more) {
@@ -200,6 +205,123 @@ void l3_fifo() {
     Fixed s{quote4(100, 5, 0, 0)};
     RunOutput r = run1(e, config(), s.strategy());
     CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 2, 3}, {8000, kBid, 100, 1, 2}}));
+}
+
+void snapshot_and_one_message() {
+    // Issue 13, items 1 and 3. A snapshot that does not re-list our level (100) leaves nobody
+    // ahead: 4 lots joining at 100 later are behind us and a sell of 4 fills 4.
+    Fixed s{quote4(100, 5, 0, 0)};
+    std::vector<Event> snap = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kBid, 99, 5),
+                               ev(1000, Kind::Depth, kAsk, 101, 10), ev(3000, Kind::Clear, 0, 0, 0),
+                               ev(3000, Kind::Depth, kBid, 99, 5),   ev(3000, Kind::Depth, kAsk, 101, 10),
+                               ev(4000, Kind::Depth, kBid, 100, 4),  ev(5000, Kind::Trade, kAsk, 100, 4)};
+    CHECK((fills_of(run1(snap, config(0, 10, 10), s.strategy())) == std::vector<FillRow>{{5000, kBid, 100, 4, 1}}));
+    // A depth update stored before its trade within one message is not counted twice.
+    for (int order = 0; order < 2; ++order) {
+        std::vector<Event> e = kBook;
+        if (order == 0) {
+            e.push_back(ev(2000, Kind::Depth, kBid, 100, 6));
+            e.push_back(ev(2000, Kind::Trade, kAsk, 100, 4));
+        } else {
+            e.push_back(ev(2000, Kind::Trade, kAsk, 100, 4));
+            e.push_back(ev(2000, Kind::Depth, kBid, 100, 6));
+        }
+        e.push_back(ev(3000, Kind::Trade, kAsk, 100, 5));
+        e.push_back(ev(3000, Kind::Depth, kBid, 100, 1));
+        CHECK(run1(e, config(), s.strategy()).fills.empty());
+    }
+}
+
+void l3_snapshot_priority() {
+    // Issue 13, item 2: a snapshot re-lists 12 then 11 (they keep their places ahead of us) and
+    // adds 13 (behind us); 13's execution leaves 8 ahead: no fill. The next snapshot drops 11;
+    // once 12 has executed, an execution behind us fills us.
+    std::vector<Event> e = {
+        ev(1000, Kind::Add, kBid, 100, 5, 11),     ev(1000, Kind::Add, kBid, 100, 3, 12),
+        ev(1000, Kind::Add, kAsk, 101, 10, 20),    ev(3000, Kind::Clear, 0, 0, 0),
+        ev(3000, Kind::Add, kBid, 100, 3, 12),     ev(3000, Kind::Add, kBid, 100, 5, 11),
+        ev(3000, Kind::Add, kAsk, 101, 10, 20),    ev(3000, Kind::Add, kBid, 100, 2, 13),
+        ev(4000, Kind::Execute, kBid, 100, 2, 13), ev(5000, Kind::Clear, 0, 0, 0),
+        ev(5000, Kind::Add, kBid, 100, 3, 12),     ev(5000, Kind::Add, kAsk, 101, 10, 20),
+        ev(6000, Kind::Execute, kBid, 100, 3, 12), ev(7000, Kind::Add, kBid, 100, 4, 14),
+        ev(8000, Kind::Execute, kBid, 100, 4, 14),
+    };
+    Fixed s{quote4(100, 5, 0, 0)};
+    EngineConfig c = config();
+    c.check_invariants = true;
+    CHECK((fills_of(run1(e, c, s.strategy())) == std::vector<FillRow>{{8000, kBid, 100, 4, 1}}));
+    // A DELETE of an order the snapshot removed is a DataError naming the event.
+    std::vector<Event> gone(e.begin(), e.begin() + 12);
+    gone.push_back(ev(6000, Kind::Delete, kBid, 100, 5, 11));
+    bool thrown = false;
+    try {
+        run1(gone, config(), s.strategy());
+    } catch (const DataError &err) {
+        thrown = true;
+        CHECK(err.index == 12);
+        CHECK(std::string(err.what()) == "event 12: DELETE of unknown order id 11");
+    }
+    CHECK(thrown);
+}
+
+void l3_behind_options() {
+    // 11 (5) ahead of our bid, 13 joins behind; one message lists 13's execution before 11's:
+    // settled at its end, the lot behind us passed us. The hftbacktest option fills all of our
+    // order at the first execution behind it.
+    std::vector<Event> e = {ev(1000, Kind::Add, kBid, 100, 5, 11), ev(1000, Kind::Add, kAsk, 101, 10, 20),
+                            ev(2000, Kind::Add, kBid, 100, 4, 13), ev(3000, Kind::Execute, kBid, 100, 1, 13),
+                            ev(3000, Kind::Execute, kBid, 100, 5, 11)};
+    Fixed s{quote4(100, 5, 0, 0)};
+    CHECK((fills_of(run1(e, config(), s.strategy())) == std::vector<FillRow>{{3000, kBid, 100, 1, 4}}));
+    EngineConfig h = config();
+    h.l3_behind_fill = L3BehindFill::Hftbacktest;
+    CHECK((fills_of(run1(e, h, s.strategy())) == std::vector<FillRow>{{3000, kBid, 100, 5, 0}}));
+}
+
+void halt_and_resume() {
+    // Issue 13, item 4: nothing matches while halted; the resume fills our crossed ask.
+    const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+                            st(2000, TradingStatus::Halted),      ev(3000, Kind::Depth, kBid, 101, 20),
+                            ev(3500, Kind::Trade, kBid, 101, 7),  st(4000, TradingStatus::Trading),
+                            ev(5000, Kind::Depth, kBid, 101, 19)};
+    struct Once {
+        bool done = false;
+        static int64_t quote(void *user, const View *, Quote *out) {
+            auto *s = static_cast<Once *>(user);
+            if (s->done) return QuoteNoChange;
+            s->done = true;
+            *out = quote4(0, 0, 101, 5);
+            return QuoteSet;
+        }
+    } once;
+    RunOutput r = run1(e, config(), Strategy{Once::quote, nullptr, &once});
+    CHECK((fills_of(r) == std::vector<FillRow>{{4000, kAsk, 101, 5, 0}}));
+    // An order arriving while halted is refused with HALTED.
+    Fixed s{quote4(0, 0, 101, 1)};
+    std::vector<Event> h = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+                            st(1500, TradingStatus::Halted), ev(3000, Kind::Depth, kBid, 100, 9)};
+    RunOutput rh = run1(h, config(0, 1000, 5000), s.strategy());
+    int halted = 0;
+    for (const auto &o : rh.order_log)
+        if (o.event == static_cast<uint8_t>(OrderEvent::Rejected)) {
+            ++halted;
+            CHECK(o.reason == static_cast<uint8_t>(RejectReason::Halted) && o.exch_ts == 2000);
+        }
+    CHECK(halted == 1);
+}
+
+void fees_on_absolute_notional() {
+    // Issue 13, item 7: bid 5 @ -100 ticks (tick value 0.01), maker +1 bp: fee +0.0005.
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, -101, 10), ev(1000, Kind::Depth, kAsk, -99, 10),
+                            ev(2000, Kind::Trade, kAsk, -102, 1)};
+    Fixed s{quote4(-100, 5, 0, 0)};
+    EngineConfig c = config();
+    c.tick_value = 0.01;
+    c.maker_fee_bps = 1.0;
+    RunOutput r = run1(e, c, s.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{2000, kBid, -100, 5, 0}}));
+    CHECK(std::fabs(r.fees - 0.0005) < 1e-15);
 }
 
 void bad_events() {
@@ -410,6 +532,21 @@ void rejected_target_is_not_resent() {
     int sent = 0;
     for (const auto &o : r.order_log) sent += o.event == static_cast<uint8_t>(OrderEvent::Sent);
     CHECK(sent == 3);
+    // A halt: the quotes reach the exchange just after it (HALTED); held while the view's
+    // best and status stay, sent again when trading resumes (one reject each, then acks).
+    std::vector<Event> h = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),
+                            ev(kT0 + 1000, Kind::Status, 0, 0, 1), ev(kT0 + kS, Kind::Depth, kBid, 100, 9),
+                            ev(kT0 + 2 * kS, Kind::Status, 0, 0, 3), ev(kT0 + 3 * kS, Kind::Depth, kBid, 100, 8)};
+    Fixed both{quote4(99, 1, 102, 1)};
+    RunOutput hr = run1(h, config(0, 1000, 1000), both.strategy());
+    int hs = 0, hj = 0, ha = 0;
+    for (const auto &o : hr.order_log) {
+        hs += o.event == static_cast<uint8_t>(OrderEvent::Sent);
+        hj += o.event == static_cast<uint8_t>(OrderEvent::Rejected) &&
+              o.reason == static_cast<uint8_t>(RejectReason::Halted);
+        ha += o.event == static_cast<uint8_t>(OrderEvent::Acked) && o.exch_ts == kT0 + 2 * kS + 1000;
+    }
+    CHECK(hs == 4 && hj == 2 && ha == 2);
 }
 
 template <class F>
@@ -699,16 +836,137 @@ void explicit_orders_take_the_visible_book() {
     CHECK(count_events(m, OrderEvent::Expired) == 1 && m.position == -10);
 }
 
+void explicit_orders_while_not_trading() {
+    // Issue 13 with explicit orders: they only trade, so a market sell arriving while the
+    // venue quotes only is refused with NOT_TRADING, an IOC arriving while halted with HALTED.
+    const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 3),
+                            st(1050, TradingStatus::Quoting), ev(2000, Kind::Depth, kBid, 99, 5)};
+    const auto rejected = [](const RunOutput &r) {
+        std::vector<int> why;
+        for (const auto &o : r.order_log)
+            if (o.event == static_cast<uint8_t>(OrderEvent::Rejected)) why.push_back(o.reason);
+        return why;
+    };
+    OneOrder mkt{TypeMarket, kAsk, 0, 12};
+    RunOutput m = run1(e, config(0, 100, 100), mkt.strategy());
+    CHECK(m.fills.empty() && rejected(m) == std::vector<int>{static_cast<int>(RejectReason::NotTrading)});
+    e[2] = st(1050, TradingStatus::Halted);
+    OneOrder ioc{TypeIoc, kBid, 101, 1};
+    RunOutput h = run1(e, config(0, 100, 100), ioc.strategy());
+    CHECK(h.fills.empty() && rejected(h) == std::vector<int>{static_cast<int>(RejectReason::Halted)});
+}
+
+// The decision log: each call's local time and the newest event in its view, and each
+// order-log row's decision. Feed 500, entry 100, response 200; the puller bids 5 @ 100
+// while the local ask holds >= 5 lots. The book (events 0, 1 at 1000) arrives at 1500:
+// call 0 sends the bid (arrives 1600, acked, the ack back at 1800: call 1). The ask drops
+// to 4 lots at 2000 (event 2), seen at 2500: call 2 sends the cancel (arrives 2600,
+// confirmed at 2800: call 3). An ask level far away at 5000 is seen at 5500: call 4.
+void decision_log() {
+    const std::vector<Event> e = book_plus({ev(2000, Kind::Depth, kAsk, 101, 4), ev(5000, Kind::Depth, kAsk, 109, 1)});
+    const RunOutput r = run1(e, config(500, 100, 200), Strategy{puller, nullptr, nullptr});
+    struct Row {
+        int64_t local_ts, exch, local, index, bb, ba, reason;
+    };
+    const std::vector<Row> want = {{1500, 1000, 1500, 1, 100, 101, WakeMarket},
+                                   {1800, 1000, 1500, 1, 100, 101, WakeResponse},
+                                   {2500, 2000, 2500, 2, 100, 101, WakeMarket},
+                                   {2800, 2000, 2500, 2, 100, 101, WakeResponse},
+                                   {5500, 5000, 5500, 3, 100, 101, WakeMarket}};
+    CHECK(r.n_calls == 5 && r.decisions.size() == 5);
+    for (size_t k = 0; k < want.size() && k < r.decisions.size(); ++k) {
+        const DecisionRecord &d = r.decisions[k];
+        const Row &w = want[k];
+        CHECK(d.local_ts == w.local_ts && d.event_exch_ts == w.exch && d.event_local_ts == w.local &&
+              d.event_index == w.index && d.best_bid == w.bb && d.best_ask == w.ba && d.reason == w.reason);
+    }
+    std::vector<std::pair<uint8_t, int64_t>> rows;
+    for (const auto &o : r.order_log) rows.emplace_back(o.event, o.decision);
+    const auto row = [](OrderEvent ev, int64_t d) { return std::make_pair(static_cast<uint8_t>(ev), d); };
+    CHECK((rows == std::vector<std::pair<uint8_t, int64_t>>{row(OrderEvent::Sent, 0), row(OrderEvent::Acked, 0),
+                                                            row(OrderEvent::CancelSent, 2),
+                                                            row(OrderEvent::Canceled, 2)}));
+    // Off: no rows, the same order log.
+    EngineConfig off = config(500, 100, 200);
+    off.decision_log = false;
+    const RunOutput q = run1(e, off, Strategy{puller, nullptr, nullptr});
+    CHECK(q.decisions.empty() && q.n_calls == 5 && same_log(q, r));
+    // The test hook: the entry holding event 2 arrives 300 ns early, at 2200.
+    EngineConfig hook = config(500, 100, 200);
+    hook.debug_early_event = 2;
+    hook.debug_early_ns = 300;
+    const RunOutput h = run1(e, hook, Strategy{puller, nullptr, nullptr});
+    CHECK(h.decisions.size() == 5 && h.decisions[2].local_ts == 2200 && h.decisions[2].event_index == 2 &&
+          h.decisions[2].event_local_ts == 2200 && h.decisions[2].event_exch_ts == 2000);
+}
+
+// The timer's first period: feed 10000, timer 1000. The book (1000) arrives at 11000 and
+// starts the timer (calls at 12000, 13000, ...); the ask update at 6000 arrives at 16000,
+// so the calls up to 15000 see events 0-1 only. (They saw event 2 too: the first delivery
+// loop ran on past the timer's first firing.)
+void timer_first_period_sees_no_later_data() {
+    const std::vector<Event> e = book_plus({ev(6000, Kind::Depth, kAsk, 101, 4), ev(21000, Kind::Depth, kAsk, 109, 1)});
+    EngineConfig c = config(10000);
+    c.decide_every = 1000;
+    Fixed f{quote4(100, 1, 0, 0)};
+    const RunOutput r = run1(e, c, f.strategy());
+    CHECK(r.decisions.size() == 20);  // 12000 .. 31000
+    for (const auto &d : r.decisions) {
+        const int64_t want = d.local_ts < 16000 ? 1 : d.local_ts < 31000 ? 2 : 3;
+        CHECK(d.event_index == want && d.reason == (d.local_ts == 16000 || d.local_ts == 31000 ? WakeMarket | WakeTimer : WakeTimer));
+    }
+    CHECK(r.decisions.size() && r.decisions[0].local_ts == 12000);
+}
+
+// Each event's delivery drawn outside the pass equals the run's: constant, recorded, lognormal.
+void feed_deliveries_outside_the_pass() {
+    std::vector<Event> e;
+    for (int64_t i = 0; i < 50; ++i) e.push_back(ev(1000 + 10 * i, Kind::Depth, kBid, 90 + i % 5, 1 + i % 3, 0, 1500 + 7 * i));
+    std::vector<int64_t> out(e.size());
+    feed_deliveries(e.data(), 50, ConstantLatencyModel(250), 9, out.data());
+    CHECK(out[0] == 1250 && out[49] == 1740);
+    feed_deliveries(e.data(), 50, RecordedFeedLatency(), 9, out.data());
+    CHECK(out[0] == 1500 && out[49] == 1500 + 7 * 49);
+    // lognormal: a run with seed 9 logs each call's newest event and when it arrived; every
+    // one of them is the same as the function's draw (after the monotone clamp).
+    EngineConfig c = config();
+    c.feed = std::make_shared<LogNormalLatencyModel>(40.0, 1.0, 5);
+    c.seed = 9;
+    Fixed f{quote4(80, 1, 0, 0)};
+    const RunOutput r = run1(e, c, f.strategy());
+    feed_deliveries(e.data(), 50, *c.feed, 9, out.data());
+    for (size_t i = 1; i < out.size(); ++i) out[i] = std::max(out[i], out[i - 1]);
+    CHECK(r.decisions.size() > 10);
+    for (const auto &d : r.decisions) CHECK(d.event_local_ts == out[static_cast<size_t>(d.event_index)]);
+}
+
 // ------------------------------------------------------------------ K runs in one pass
 
 // A deterministic market: venue messages of 3 events 2 us apart, depth on ten levels
-// around 100/101 (size 0 removes a level), trades reaching into them, a recorded feed.
+// around 100/101 (size 0 removes a level), trades reaching into them, a recorded feed;
+// now and then a snapshot (CLEAR and every level) and a halt, quoting-only, trading cycle.
 std::vector<Event> synthetic(int64_t n, uint64_t seed) {
     Rng rng(seed);
     auto below = [&](int64_t k) { return static_cast<int64_t>(rng.next() % static_cast<uint64_t>(k)); };
     std::vector<Event> e;
     for (int64_t i = 0; i < n; ++i) {
         const int64_t ts = 1000000 + i / 3 * 2000;
+        const int64_t msg = i / 3;
+        if (i % 3 == 0 && msg % 1499 == 1000) {
+            e.push_back(ev(ts, Kind::Clear, 0, 0, 0, 0, ts + below(4000)));
+            for (int64_t k = 0; k < 5; ++k) {
+                if (below(4) == 0) continue;  // a level the snapshot does not list
+                e.push_back(ev(ts, Kind::Depth, kBid, 96 + k, 1 + below(30), 0, ts + below(4000)));
+                e.push_back(ev(ts, Kind::Depth, kAsk, 101 + k, 1 + below(30), 0, ts + below(4000)));
+            }
+        }
+        const int64_t phase = msg % 997;
+        if (i % 3 == 1 && (phase == 500 || phase == 600 || phase == 700)) {
+            const TradingStatus s = phase == 500 ? TradingStatus::Halted
+                                    : phase == 600 ? TradingStatus::Quoting : TradingStatus::Trading;
+            e.push_back(ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(s), 0, ts + below(4000)));
+        }
         const int8_t side = below(2) ? kBid : kAsk;
         if (i >= 10 && below(100) < 15)
             e.push_back(ev(ts, Kind::Trade, side, side > 0 ? 101 + below(4) : 97 + below(4), 1 + below(39), 0,
@@ -793,19 +1051,22 @@ void k_runs_equal_separate_runs() {
     const int64_t n = static_cast<int64_t>(e.size());
     const std::vector<RunOutput> many = run_many(e.data(), n, runs);
     CHECK(many.size() == runs.size());
-    size_t with_fills = 0;
+    size_t with_fills = 0, halted_rejects = 0;
     for (size_t k = 0; k < runs.size(); ++k) {
         const RunOutput one = run(e.data(), n, runs[k]);
         const RunOutput &m = many[k];
         const bool same = m.completed && same_bytes(m.fills, one.fills) && same_bytes(m.order_log, one.order_log) &&
                           same_bytes(m.samples, one.samples) && same_bytes(m.fill_signals, one.fill_signals) &&
+                          same_bytes(m.decisions, one.decisions) && m.decisions.size() == static_cast<size_t>(m.n_calls) &&
                           m.position == one.position && m.cash_ticks == one.cash_ticks && m.fees == one.fees &&
                           m.n_calls == one.n_calls && m.n_events == one.n_events;
         if (!same) std::fprintf(stderr, "run %zu of the pass differs from the same run alone\n", k);
         CHECK(same);
         with_fills += !m.fills.empty();
+        for (const auto &o : m.order_log) halted_rejects += o.reason == static_cast<uint8_t>(RejectReason::Halted);
     }
     CHECK(with_fills == runs.size() - 1);  // every quoting run traded: the comparison is not vacuous
+    CHECK(halted_rejects > 0);             // ... and met the halts
 }
 
 }  // namespace
@@ -817,6 +1078,11 @@ int main() {
         {"cancel_race", cancel_race},
         {"post_only_reject", post_only_reject},
         {"l3_fifo", l3_fifo},
+        {"snapshot_and_one_message", snapshot_and_one_message},
+        {"l3_snapshot_priority", l3_snapshot_priority},
+        {"l3_behind_options", l3_behind_options},
+        {"halt_and_resume", halt_and_resume},
+        {"fees_on_absolute_notional", fees_on_absolute_notional},
         {"bad_events", bad_events},
         {"failing_run_drops_out", failing_run_drops_out},
         {"timer_sleeps_through_a_gap", timer_sleeps_through_a_gap},
@@ -827,7 +1093,11 @@ int main() {
         {"far_levels_cost_a_map_entry_not_a_page", far_levels_cost_a_map_entry_not_a_page},
         {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
+        {"explicit_orders_while_not_trading", explicit_orders_while_not_trading},
         {"two_orders_at_one_price", two_orders_at_one_price},
+        {"decision_log", decision_log},
+        {"feed_deliveries_outside_the_pass", feed_deliveries_outside_the_pass},
+        {"timer_first_period_sees_no_later_data", timer_first_period_sees_no_later_data},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
     };
     for (const auto &t : tests) {

@@ -43,7 +43,7 @@ from .config import (
 )
 from .errors import ConfigError, DataError, MmsimError, StrategyError
 from . import analysis
-from .analysis import compare, score_queue_models
+from .analysis import audit_look_ahead, compare, score_queue_models
 from .data import EventStore, load, to_l2
 from .engine import Result, run, run_many
 from .replay import replay_bbo
@@ -81,6 +81,7 @@ __all__ = [
     "View",
     "__version__",
     "analysis",
+    "audit_look_ahead",
     "compare",
     "load",
     "load_strategy",

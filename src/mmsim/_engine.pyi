@@ -22,6 +22,8 @@ ORDER_LOG_SIZE: int
 ORDER_LOG_OFFSETS: dict[str, int]
 SAMPLE_SIZE: int
 SAMPLE_OFFSETS: dict[str, int]
+DECISION_SIZE: int
+DECISION_OFFSETS: dict[str, int]
 VIEW_SIZE: int
 VIEW_OFFSETS: dict[str, int]
 QUOTE_SIZE: int
@@ -97,6 +99,11 @@ class EngineConfig:
     signal_params: SignalParams
     max_orders: int
     ladder_levels: int
+    l3_behind_fill: int
+    check_invariants: bool
+    decision_log: bool
+    debug_early_event: int  # a test hook (mmsim.engine._deliver_early): -1 off
+    debug_early_ns: int
     def __init__(self) -> None: ...
 
 class StrategyAdapter:
@@ -137,6 +144,8 @@ class RunOutput:
     def samples(self) -> npt.NDArray[Any]: ...
     @property
     def fill_signals(self) -> npt.NDArray[Any]: ...
+    @property
+    def decisions(self) -> npt.NDArray[Any]: ...
     position: int
     cash_ticks: int
     fees: float
@@ -151,5 +160,6 @@ class RunOutput:
 def run_many(events: npt.NDArray[Any], configs: list[EngineConfig], strategies: list[StrategyAdapter | None],
              progress: Progress | None = None, release_pages: bool = False,
              stop_on_error: bool = True) -> list[RunOutput]: ...
+def feed_deliveries(events: npt.NDArray[Any], feed: LatencyModel, seed: int) -> npt.NDArray[np.int64]: ...
 def compute_signals(arg0: npt.NDArray[Any], arg1: SignalParams) -> npt.NDArray[np.float64]: ...
 def replay_bbo(arg0: npt.NDArray[Any]) -> dict[str, npt.NDArray[np.int64]]: ...

@@ -188,10 +188,22 @@ def _load(name: str, params: Mapping[str, float]) -> Any:
 
 
 def _replay(events: np.ndarray, pairs: Sequence[tuple[Any, Config]]) -> list[Any]:
-    """Replay ``events`` once per ``(strategy, config)`` pair; one :class:`mmsim.Result` each, in order."""
-    from .engine import run
+    """Replay ``events`` once for every ``(strategy, config)`` pair (:func:`mmsim.run_many`); one
+    :class:`mmsim.Result` each, in order, each bit-identical to :func:`mmsim.run` of its pair alone.
 
-    return [run(events, strategy, cfg) for strategy, cfg in pairs]
+    A numba strategy object serves all its runs; a Python strategy object (kept state)
+    is copied for each run after its first.
+    """
+    from .engine import run_many
+
+    runs, seen = [], set()
+    for strategy, cfg in pairs:
+        if not hasattr(strategy, "_mmsim_native_"):
+            if id(strategy) in seen:
+                strategy = copy.deepcopy(strategy)
+            seen.add(id(strategy))
+        runs.append((strategy, cfg))
+    return run_many(events, runs)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -460,7 +472,7 @@ def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bo
     pairs = [(strategies[name], cfg) for name, cfg in runs]
     n_runs = len(MARKETS) * len(seeds) * len(runs)
 
-    # One task per session and market: generate it, replay every run on it, report each.
+    # One task per session and market: generate it, replay every run on it in one pass, report each.
     # The engine releases the GIL while it replays and the market generator is nogil, so
     # two threads use both cores; rows are sorted afterwards, so the output does not
     # depend on which task finishes first.

@@ -9,28 +9,21 @@ the event array in place (no copy; a memory-mapped store replays in constant mem
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
-import json
-import math
 import threading
 import time
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from . import _engine
-from ._json import json_clean
-from .config import RUN_KEYS, Config, LatencyModel, RunConfig
-from .config.run import read_saved_configs
+from .config import Config, LatencyModel, RunConfig
 from .errors import ConfigError, DataError, StrategyError
 from .replay import events_and_meta, replay_bbo
+from .result import Result
 from .records import (
-    FILL_DTYPE,
-    ORDER_LOG_DTYPE,
     QUOTE_DTYPE,
-    SAMPLE_DTYPE,
-    SIGNAL_NAMES,
     VIEW_DTYPE,
     OrderType,
     RejectReason,
@@ -38,8 +31,6 @@ from .records import (
 from .strategy import Ladder, Strategy, View
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
-
-FILL_SIGNALS_DTYPE = np.dtype([(name, "<f8") for name in SIGNAL_NAMES])
 
 # The engine's own strategy failure codes (cpp/include/mmsim/errors.hpp), from the extension.
 _CODE = _engine.ENUMS["ErrorCode"]
@@ -55,6 +46,10 @@ _QUEUE_MODELS: dict[str, Callable[[Any], Any]] = {
     "power": lambda q: _engine.PowerProbQueueModel(float(q.power)),
     "log": lambda q: _engine.LogProbQueueModel(),
 }
+
+# queue.l3_behind_fill -> the engine's L3BehindFill.
+_L3_BEHIND_FILL = {"remainder": _engine.ENUMS["L3BehindFill"]["REMAINDER"],
+                   "hftbacktest": _engine.ENUMS["L3BehindFill"]["HFTBACKTEST"]}
 
 
 def format_ts(ns: int) -> str:
@@ -104,7 +99,32 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.signal_params = signal_params(config)
     c.max_orders = int(config.max_orders)
     c.ladder_levels = int(config.ladder_levels)
+    c.l3_behind_fill = _L3_BEHIND_FILL[config.queue.l3_behind_fill]
+    c.check_invariants = bool(config.check_invariants)
+    c.decision_log = bool(config.decision_log)
+    if _EARLY:
+        c.debug_early_event, c.debug_early_ns = _EARLY[-1]
     return c
+
+
+# The look-ahead audit's test hook (_deliver_early): a stack of (event index, ns).
+_EARLY: list[tuple[int, int]] = []
+
+
+@contextlib.contextmanager
+def _deliver_early(event: int, ns: int) -> Iterator[None]:
+    """Test hook: runs started inside deliver the market data holding ``event`` ``ns`` early.
+
+    The engine hands the tape entry that first holds event ``event`` to the local side
+    ``ns`` before the feed latency says it arrives (never before the event happened):
+    a deliberate look-ahead, which the report's look-ahead audit must catch
+    (``tests/test_information_age.py``). Not part of the API.
+    """
+    _EARLY.append((int(event), int(ns)))
+    try:
+        yield
+    finally:
+        _EARLY.pop()
 
 
 def _label(strategy: Any) -> str:
@@ -243,7 +263,8 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         False (default): the first run to fail stops the pass and its error is raised,
         naming the run (``run 3 (GLFT): ...``; the exception's ``run_index`` is 3).
         True: a failing run drops out, the others go on, and its place in the
-        returned list holds its exception.
+        returned list holds its exception (a Python strategy's own exception is its
+        ``__cause__``, as when it is raised).
 
     Returns
     -------
@@ -295,6 +316,9 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         return []
     outs = _pass(arr, meta, prepared, progress, stop_on_error=not return_exceptions)
     if return_exceptions:
+        for k, out in enumerate(outs):
+            if isinstance(out, StrategyError) and out.__cause__ is None:
+                out.__cause__ = prepared[k].holder.get("exc")  # the strategy's own exception, as raised
         return outs
     for k, out in enumerate(outs):
         if isinstance(out, BaseException):
@@ -433,156 +457,3 @@ def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
     describe = getattr(strategy, "_mmsim_error_message_", None)
     detail = describe(code) if callable(describe) else message
     return StrategyError(f"strategy {label} failed {when}: {detail} (code {code})")
-
-
-class Result:
-    """What a run produced: fills, the order log, samples, and final position and cash.
-
-    Attributes
-    ----------
-    fills : ndarray of FILL_DTYPE
-    orders : ndarray of ORDER_LOG_DTYPE
-    samples : ndarray of SAMPLE_DTYPE
-        Exchange-side state every ``config.sample_every`` ns and at the end.
-    fill_signals : ndarray
-        One float64 field per signal: the local-side signal values at each fill
-        (NaN when signals are disabled).
-    position : int
-        Final position, lots.
-    cash_ticks : int
-        Sum of ``-side * price * qty`` over fills, in tick*lot units (exact).
-    fees : float
-        Fees paid, quote currency (negative: net rebate).
-    tick_value : float
-        Currency value of one tick*lot (``tick_size * lot_size * contract_size``).
-    elapsed_s : float
-        Wall time of the replay that produced it; for :func:`run_many`, of the
-        whole pass (shared by its results).
-    partial, stop_reason, stop_ts : bool, str or None, int or None
-        True for a run stopped by an error (``exc.partial``): it covers the replay up
-        to the stop only; why (the error's message) and when (exchange ns, its last sample).
-    config : Config
-        The engine configuration of the run.
-    run_config : RunConfig or None
-        The run description (data, strategy, report) when the run came from one.
-    """
-
-    def __init__(self, out: Any, config: Config, meta: Mapping[str, Any], events: np.ndarray | None,
-                 tick_size: float, lot_size: float, contract_size: float, strategy: str, elapsed_s: float) -> None:
-        self.config = config
-        self.meta = dict(meta)
-        self.tick_size, self.lot_size, self.contract_size = tick_size, lot_size, contract_size
-        self.tick_value = tick_size * lot_size * contract_size
-        self.strategy = strategy
-        self.elapsed_s = elapsed_s
-        self.partial = False
-        self.stop_reason: str | None = None
-        self._events = events
-        self._out = out  # the compiled run output; the record arrays below are read-only views of it
-        #: The job this run belongs to (:class:`mmsim.RunConfig`), when it was run from one
-        #: (``mmsim run``, sweeps, :func:`mmsim.runner.run_config`); reports read the
-        #: strategy's parameters and their horizons from it. None for a bare ``mmsim.run``.
-        self.run_config: RunConfig | None = None
-        if out is None:
-            return
-        self.fills = out.fills.view(FILL_DTYPE)
-        self.orders = out.orders.view(ORDER_LOG_DTYPE)
-        self.samples = out.samples.view(SAMPLE_DTYPE)
-        self.fill_signals = out.fill_signals.view(FILL_SIGNALS_DTYPE)
-        self.position = int(out.position)
-        self.cash_ticks = int(out.cash_ticks)
-        self.fees = float(out.fees)
-        self.n_calls = int(out.n_calls)
-        self.n_events = int(out.n_events)
-
-    @property
-    def stop_ts(self) -> int | None:
-        """Exchange time of the stop of a partial run (its last sample), ns; None when not partial."""
-        return int(self.samples["exch_ts"][-1]) if self.partial and len(self.samples) else None
-
-    @property
-    def cash(self) -> float:
-        """Cash in quote currency, fees deducted."""
-        return self.cash_ticks * self.tick_value - self.fees
-
-    @property
-    def events_per_second(self) -> float:
-        """Replay speed of this run (events / wall second)."""
-        return self.n_events / self.elapsed_s if self.elapsed_s > 0 else math.inf
-
-    def equity(self) -> np.ndarray:
-        """Mark-to-mid equity at each sample, quote currency (NaN where a book side was empty)."""
-        s = self.samples
-        ok = (s["best_bid"] != np.iinfo(np.int64).min) & (s["best_ask"] != np.iinfo(np.int64).max)
-        mid2 = np.where(ok, s["best_bid"].astype(np.float64) + s["best_ask"], np.nan)
-        return (s["cash_ticks"] + s["position"] * mid2 / 2.0) * self.tick_value - s["fees"]
-
-    def report(self, events: Any = None, **kwargs: Any) -> Any:
-        """The toxicity and PnL report of this run (see :func:`mmsim.report.make_report`)."""
-        from .report import make_report
-
-        if events is None:
-            if self._events is None:
-                raise ValueError("this Result has no events attached; pass events=")
-            events = self._events
-        return make_report(self, events, **kwargs)
-
-    def summary(self) -> dict[str, Any]:
-        """Scalar figures of the run (JSON-ready)."""
-        return {
-            "strategy": self.strategy,
-            "n_events": self.n_events,
-            "n_calls": self.n_calls,
-            "n_fills": int(len(self.fills)),
-            "position": self.position,
-            "cash_ticks": self.cash_ticks,
-            "cash": self.cash,
-            "fees": self.fees,
-            "tick_size": self.tick_size,
-            "lot_size": self.lot_size,
-            "contract_size": self.contract_size,
-            "elapsed_s": self.elapsed_s,
-        }
-
-    def save(self, run_dir: str | Path) -> Path:
-        """Write the result to ``run_dir`` (result.json + .npy arrays); :meth:`load` reads it back."""
-        d = Path(run_dir)
-        d.mkdir(parents=True, exist_ok=True)
-        np.save(d / "fills.npy", self.fills)
-        np.save(d / "orders.npy", self.orders)
-        np.save(d / "samples.npy", self.samples)
-        np.save(d / "fill_signals.npy", self.fill_signals)
-        job = self.run_config
-        doc = {"partial": self.partial, "stop_reason": self.stop_reason,
-               "summary": self.summary(), "config": self.config.to_dict(),
-               "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
-               "meta": json_clean(self.meta)}
-        (d / "result.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
-        return d
-
-    @classmethod
-    def load(cls, run_dir: str | Path) -> "Result":
-        """Read a result written by :meth:`save` (events are not attached; pass them to ``report``)."""
-        d = Path(run_dir)
-        path = d / "result.json"
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: not a run directory (no result.json)")
-        doc = json.loads(path.read_text())
-        s = doc["summary"]
-        config, job = read_saved_configs(doc)
-        r = cls(None, config, doc.get("meta", {}), None,
-                s["tick_size"], s["lot_size"], s["contract_size"], s["strategy"], s["elapsed_s"])
-        r.run_config = job
-        r.fills = np.load(d / "fills.npy")
-        r.orders = np.load(d / "orders.npy")
-        r.samples = np.load(d / "samples.npy")
-        r.fill_signals = np.load(d / "fill_signals.npy")
-        r.position, r.cash_ticks, r.fees = s["position"], s["cash_ticks"], s["fees"]
-        r.n_calls, r.n_events = s["n_calls"], s["n_events"]
-        r.partial, r.stop_reason = bool(doc.get("partial", False)), doc.get("stop_reason")
-        return r
-
-    def __repr__(self) -> str:
-        return (f"Result(strategy={self.strategy!r}, events={self.n_events}, fills={len(self.fills)}, "
-                f"position={self.position}, cash={self.cash:.6g}{', partial' if self.partial else ''})")
-

@@ -15,6 +15,7 @@ import numpy as np
 from . import _engine
 
 __all__ = [
+    "DECISION_DTYPE",
     "EXPLICIT_MAX",
     "FILL_DTYPE",
     "LADDER_MAX",
@@ -82,6 +83,8 @@ class RejectReason(enum.IntEnum):
     NONE = _C["RejectReason"]["NONE"]
     POST_ONLY_WOULD_CROSS = _C["RejectReason"]["POST_ONLY_WOULD_CROSS"]
     ORDER_DONE = _C["RejectReason"]["ORDER_DONE"]  # cancel of an order already filled or cancelled
+    HALTED = _C["RejectReason"]["HALTED"]  # the venue is halted (TradingStatus.HALTED): no orders taken
+    NOT_TRADING = _C["RejectReason"]["NOT_TRADING"]  # quoting only: an order that would trade (post_only off)
 
 
 class OrderState(enum.IntEnum):
@@ -149,6 +152,28 @@ ORDER_LOG_DTYPE = np.dtype(
         ("order_type", "u1"),  # OrderType
         ("level", "i1"),  # the target level the order was sent for; -1: an explicit order
         ("tag", "<i8"),  # an explicit order's client tag (0 for target orders)
+        # The strategy call the row comes from (0-based over the run's calls; the row of
+        # Result.decisions when the decision log is on): the call that sent the order
+        # (SENT, ACKED, REJECTED, FILLED, EXPIRED) or the cancel (CANCEL_SENT, CANCELED,
+        # CANCEL_REJECTED).
+        ("decision", "<i8"),
+    ],
+    align=True,
+)
+
+#: One strategy call (C struct ``mmsim::DecisionRecord``): the decision log, one row per
+#: call, ``Result.decisions`` (docs/engine.md, "Decisions and information age").
+#: Information age = ``local_ts - event_exch_ts`` = feed delay (``event_local_ts -
+#: event_exch_ts``) + wait (``local_ts - event_local_ts``).
+DECISION_DTYPE = np.dtype(
+    [
+        ("local_ts", "<i8"),  # when the strategy was called, ns
+        ("event_exch_ts", "<i8"),  # exch_ts of the newest market event in its view (INT64_MIN: none)
+        ("event_local_ts", "<i8"),  # when that event reached the local side (INT64_MIN: none)
+        ("event_index", "<i8"),  # that event's index in the event array (-1: none)
+        ("best_bid", "<i8"),  # the view's best bid, ticks (INT64_MIN when empty)
+        ("best_ask", "<i8"),  # the view's best ask, ticks (INT64_MAX when empty)
+        ("reason", "<i8"),  # Wake bits: why the strategy was called
     ],
     align=True,
 )
@@ -177,6 +202,7 @@ _view_fields = [
     ("bid_depth_qty", "<i8", (VIEW_DEPTH,)),
     ("ask_depth_px", "<i8", (VIEW_DEPTH,)),
     ("ask_depth_qty", "<i8", (VIEW_DEPTH,)),
+    ("trading_status", "<i8"),  # mmsim.TradingStatus as the feed has told it (3 TRADING; 1 HALTED, 2 QUOTING)
     ("position", "<i8"),  # lots, as the fill reports so far tell it
     ("cash", "<f8"),  # quote currency, fees deducted
     ("fees", "<f8"),

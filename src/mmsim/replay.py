@@ -26,7 +26,8 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
     TypeError
         ``events`` is neither an array nor an event store.
     DataError
-        Wrong dtype, not 1-d or not C-contiguous.
+        Wrong dtype, not 1-d, not C-contiguous, or no events at all (an empty array or
+        store has nothing to replay, and a run of it would report zeros that look fine).
     """
     meta: dict[str, Any] = {}
     if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore
@@ -45,6 +46,9 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
         raise DataError(f"events must be 1-d, got shape {events.shape}")
     if not events.flags.c_contiguous:
         raise DataError("events must be C-contiguous (np.ascontiguousarray makes a copy that is)")
+    if len(events) == 0:
+        where = f"{meta['store']}: " if "store" in meta else ""
+        raise DataError(f"{where}the event array is empty: there is nothing to replay")
     return events, meta
 
 

@@ -15,7 +15,8 @@ from .config import RunConfig
 from .engine import Result, run
 from .errors import ConfigError, DataError, StrategyError
 
-__all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "run_config"]
+__all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "point_report",
+           "run_config"]
 
 #: ``mmsim convert --format`` name -> the source files it reads (a path pattern), for messages.
 CONVERT_SOURCES: dict[str, str] = {
@@ -103,10 +104,37 @@ def run_config(config: RunConfig, *, events: Any = None,
     return result
 
 
-def point_metrics(result: Result, events: Any, config: RunConfig) -> dict[str, Any]:
-    """The flat figures of one run, for sweeps and summaries (JSON-ready)."""
-    from .report import make_report
+def point_report(result: Result, events: Any, config: RunConfig, *, signals: bool = True,
+                 decisions: bool = True, bbo: Any = None) -> Any:
+    """The report of one run with the horizons of ``config.report`` (:class:`mmsim.report.Report`).
 
-    rep = make_report(result, events, horizons=config.report.horizons, event_horizons=config.report.event_horizons,
-                      toxic_horizon=config.report.toxic_horizon)
-    return rep.flat()
+    With ``signals=False`` the report leaves out the markout-by-signal table (it
+    reads no signal values at the fills), and with ``decisions=False`` the
+    sections read from the decision log (information age, markout by age, the
+    look-ahead audit; they say "not recorded"): every other number is the same,
+    in a fraction of the time. A sweep point's figures (:meth:`Report.flat
+    <mmsim.report.Report.flat>`) need none of them. ``bbo``:
+    :func:`mmsim.replay_bbo` of the events, when the caller shares it among the
+    runs of one store (the same numbers, without replaying the book again).
+    """
+    import copy
+
+    from .report import Report
+    from .report.compute import compute_report
+
+    if not signals or not decisions:
+        result = copy.copy(result)
+        if not signals:
+            result.fill_signals = None  # type: ignore[assignment]
+        if not decisions:
+            result.decisions = None  # type: ignore[assignment]
+    return Report(compute_report(result, events, horizons=config.report.horizons,
+                                 event_horizons=config.report.event_horizons,
+                                 toxic_horizon=config.report.toxic_horizon, bbo=bbo))
+
+
+def point_metrics(result: Result, events: Any, config: RunConfig) -> dict[str, Any]:
+    """The flat figures of one run, for sweeps and summaries (JSON-ready): :meth:`Report.flat
+    <mmsim.report.Report.flat>` of :func:`point_report` (without its signal table and decision-log
+    sections, which they do not hold)."""
+    return point_report(result, events, config, signals=False, decisions=False).flat()

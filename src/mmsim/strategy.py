@@ -292,8 +292,9 @@ class Strategy(abc.ABC):
     name: str = ""
 
     @abc.abstractmethod
-    def quote(self, view: View) -> Quote | None:
-        """Return the target quotes, or None to keep the current ones."""
+    def quote(self, view: View) -> Quote | Ladder | None:
+        """Return the target quotes (a :class:`Quote`, or a :class:`Ladder` for several levels
+        or explicit orders), or None to keep the current ones."""
 
     def on_fill(self, fill: dict[str, Any]) -> None:
         """Called when a fill report reaches the local side, before ``quote``.

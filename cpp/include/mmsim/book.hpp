@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "mmsim/event.hpp"
@@ -99,6 +100,9 @@ class BookSide {
         if (!nlevels_) return false;
         return sign_ > 0 ? px <= best_ : px >= best_;
     }
+    // Lots on this side at or through `px` from the other side's point of view (bids >= px,
+    // asks <= px): what an order of the other side at px could trade with.
+    int64_t qty_through(int64_t px) const;
 
   private:
     // A page is kPage level sizes followed by a bitmap of its non-empty levels, so the
@@ -148,6 +152,19 @@ class OrderMap {
     void erase(int64_t id);
     void clear();
     int64_t size() const { return size_; }
+    // Call f(id, order) for every order (in no particular order).
+    template <class F>
+    void for_each(F &&f) const {
+        for (size_t j = 0; j < used_.size(); ++j)
+            if (used_[j]) f(keys_[j], vals_[j]);
+    }
+    void swap(OrderMap &o) noexcept {
+        keys_.swap(o.keys_);
+        vals_.swap(o.vals_);
+        used_.swap(o.used_);
+        std::swap(mask_, o.mask_);
+        std::swap(size_, o.size_);
+    }
 
   private:
     static uint64_t hash(int64_t id) {
@@ -166,7 +183,7 @@ class OrderMap {
 
 // What an event did to the book, for the engine's queue and fill logic.
 struct BookChange {
-    int8_t side = 0;        // side of the level that changed (0: none)
+    int8_t side = 0;        // side of the level that changed (0: none; a CLEAR: the side(s) it cleared)
     int64_t price = 0;
     int64_t prev_qty = 0;   // level qty before
     int64_t new_qty = 0;    // level qty after
@@ -180,6 +197,11 @@ class Book {
     BookSide bids, asks;
     OrderMap orders;
     int64_t next_seq = 1;
+    // The venue's trading status (STATUS events); a replay starts trading.
+    TradingStatus status = TradingStatus::Trading;
+    bool trading() const { return status == TradingStatus::Trading; }
+    // Market-by-order data: some ADD was applied (L3 rules apply to our orders).
+    bool l3 = false;
 
     BookSide &side(int s) { return s > 0 ? bids : asks; }
     const BookSide &side(int s) const { return s > 0 ? bids : asks; }
@@ -211,7 +233,18 @@ class Book {
     // and the next market order (which gets this number) is behind it. So our orders
     // never change the shared book, whichever runs share it.
     int64_t peek_seq() const { return next_seq; }
+    // Lots of the orders resting at side/price with a priority before `seq` (L3; a walk
+    // over the whole order map: for snapshots and the checked mode, not per event).
+    int64_t qty_before(int8_t side, int64_t price, int64_t seq) const;
     void reset();
+
+  private:
+    // The orders a CLEAR removed, kept for the rest of its venue message (events at
+    // stash_ts_): an ADD there that re-lists one of them at the same side and price keeps
+    // its priority (the venue re-listing its book is not those orders joining the queue).
+    OrderMap stash_;
+    int64_t stash_ts_ = std::numeric_limits<int64_t>::min();
+    void clear_orders(int8_t side, int64_t ts);
 };
 
 }  // namespace mmsim

@@ -36,6 +36,17 @@
 
 namespace mmsim {
 
+// On L3 data, what an execution of a market order queued *behind* ours at our price does
+// to our order (docs/engine.md, "L3 queue options").
+enum class L3BehindFill : uint8_t {
+    // The aggressor would have hit us first: at the end of the venue message, the executed
+    // lots behind us less the lots still ahead of us (and our own orders before ours) fill us.
+    Remainder = 0,
+    // hftbacktest's L3FIFOQueueModel: all of our order fills, at once, whatever its size and
+    // whatever is still ahead of us.
+    Hftbacktest = 1,
+};
+
 // What decides one run, apart from its strategy. Models are prototypes: each run
 // clones its own (a random latency's stream belongs to one run).
 struct EngineConfig {
@@ -56,6 +67,19 @@ struct EngineConfig {
     MmsimSignalParams signal_params{};  // zero fields: the crate's defaults
     int64_t max_orders = 64;
     int64_t ladder_levels = 1;  // target levels a quote may hold per side, 1..kMaxLadder
+    L3BehindFill l3_behind_fill = L3BehindFill::Remainder;
+    // Checked mode: on L3 data, after every event, each of our orders' lots ahead must equal
+    // the lots of the book's orders at its level with an earlier priority (a DataError
+    // naming the event otherwise). Costs a shadow index of the book; off by default.
+    bool check_invariants = false;
+    // Record one DecisionRecord per strategy call (RunOutput::decisions). The order log's
+    // `decision` column is written either way.
+    bool decision_log = true;
+    // Test hook (never set by a user config): the tape entry that first holds event
+    // debug_early_event reaches this run debug_early_ns before its delivery time (never
+    // before the event happened): a deliberate look-ahead, for the audit's tests.
+    int64_t debug_early_event = -1;
+    int64_t debug_early_ns = 0;
 };
 
 // The timer sleeps after at most this many ticks without market data.
@@ -75,6 +99,7 @@ struct RunOutput {
     RecordBuffer<OrderLogRecord> order_log;
     RecordBuffer<SampleRecord> samples;
     RecordBuffer<FillSignalsRecord> fill_signals;  // one per fill
+    RecordBuffer<DecisionRecord> decisions;        // one per strategy call (decision_log)
     int64_t position = 0, cash_ticks = 0;
     double fees = 0;
     int64_t n_calls = 0, n_events = 0;
@@ -101,6 +126,12 @@ std::vector<RunOutput> run_many(const Event *events, int64_t n, const std::vecto
 
 // One run: run_many with one run; rethrows its error.
 RunOutput run(const Event *events, int64_t n, const RunSpec &spec, const PassOptions &options = {});
+
+// When each event reaches the local side under `feed` seeded as a run with `seed` seeds it
+// (out: n delivery times, before the feed's monotone clamp). Draws the same random
+// delivery times as a run's feed, from a fresh model, outside any pass: the look-ahead
+// audit recomputes deliveries with it. Throws DataError for an event the model cannot deliver.
+void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, uint64_t seed, int64_t *out);
 
 // Replay the book only: best bid/ask and their sizes after each event (exchange side).
 void replay_bbo(const Event *events, int64_t n, int64_t *best_bid, int64_t *best_ask, int64_t *bid_qty,

@@ -14,7 +14,13 @@ enum class OrderEvent : uint8_t {
     CancelRejected = 6, Filled = 7, Expired = 8,
 };
 
-enum class RejectReason : uint8_t { None = 0, PostOnlyWouldCross = 1, OrderDone = 2 };
+enum class RejectReason : uint8_t {
+    None = 0,
+    PostOnlyWouldCross = 1,
+    OrderDone = 2,
+    Halted = 3,      // the venue is halted (TradingStatus::Halted): it takes no orders
+    NotTrading = 4,  // quoting only: an order that would trade (post_only off, crossing) is refused
+};
 
 struct FillRecord {
     int64_t exch_ts;
@@ -51,8 +57,13 @@ struct OrderLogRecord {
     int8_t level;        // the target level the order was sent for; -1: an explicit order
     uint8_t pad_[3];
     int64_t tag;         // an explicit order's client tag (0 for target orders)
+    // The strategy call this row comes from (0-based over the run's calls; a row of
+    // Result.decisions when the decision log is on): for SENT, ACKED, REJECTED, FILLED and
+    // EXPIRED the call that sent the order; for CANCEL_SENT, CANCELED and CANCEL_REJECTED
+    // the call that sent the cancel.
+    int64_t decision;
 };
-static_assert(sizeof(OrderLogRecord) == 64, "OrderLogRecord must match ORDER_LOG_DTYPE");
+static_assert(sizeof(OrderLogRecord) == 72, "OrderLogRecord must match ORDER_LOG_DTYPE");
 
 struct SampleRecord {
     int64_t exch_ts;
@@ -69,6 +80,21 @@ static_assert(sizeof(SampleRecord) == 56, "SampleRecord must match SAMPLE_DTYPE"
 struct FillSignalsRecord {
     double values[MMSIM_SIG_COUNT];
 };
+
+// One strategy call and the newest market event in the view it was given (the decision
+// log, docs/engine.md "Decisions and information age"). Information age = local_ts -
+// event_exch_ts = feed delay (event_local_ts - event_exch_ts) + wait (local_ts -
+// event_local_ts). best_bid/best_ask are the view's, for the look-ahead audit.
+struct DecisionRecord {
+    int64_t local_ts;        // when the strategy was called
+    int64_t event_exch_ts;   // exch_ts of the newest market event in the view (INT64_MIN: none yet)
+    int64_t event_local_ts;  // when that event reached this run's local side (INT64_MIN: none yet)
+    int64_t event_index;     // its index in the event array (-1: none yet)
+    int64_t best_bid;        // the view's best bid and ask (ticks; INT64_MIN / INT64_MAX when empty)
+    int64_t best_ask;
+    int64_t reason;          // Wake bits
+};
+static_assert(sizeof(DecisionRecord) == 56, "DecisionRecord must match DECISION_DTYPE");
 
 // Which kind of record a buffer holds (finished buffers are kept per kind for reuse).
 template <class T>
@@ -89,7 +115,11 @@ template <>
 struct RecordKind<FillSignalsRecord> {
     static constexpr int value = 3;
 };
-constexpr int kRecordKinds = 4;
+template <>
+struct RecordKind<DecisionRecord> {
+    static constexpr int value = 4;
+};
+constexpr int kRecordKinds = 5;
 
 // Grow (or first get) `p`, of `old_bytes`, to at least `new_bytes` (set to what it got);
 // keeps the contents. Linux: one private anonymous mapping, extended by mremap (no copy:

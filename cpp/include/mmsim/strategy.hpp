@@ -30,6 +30,7 @@ struct View {
     int64_t bid_depth_qty[kViewDepth];
     int64_t ask_depth_px[kViewDepth];
     int64_t ask_depth_qty[kViewDepth];
+    int64_t trading_status;  // the venue's TradingStatus as the feed has told it (3: trading)
     int64_t position;
     double cash;
     double fees;

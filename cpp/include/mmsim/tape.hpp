@@ -26,8 +26,9 @@ class Tape {
     // Row layout (int64 words).
     static constexpr int kPos = 0;      // d: the entry is the state after events 0..d-1
     static constexpr int kTsLast = 1;   // exch_ts of event d-1 (INT64_MIN for d = 0)
-    static constexpr int kMarket = 2;   // best bid, best ask, bid qty, ask qty, then 4 x kViewDepth depth words
-    static constexpr int kMarketWords = 4 + 4 * kViewDepth;  // as laid out in View from best_bid on
+    static constexpr int kMarket = 2;   // best bid, best ask, bid qty, ask qty, 4 x kViewDepth depth words, status
+    static constexpr int kMarketWords = 4 + 4 * kViewDepth + 1;  // as laid out in View from best_bid on
+    static constexpr int kStatus = kMarket + 4 + 4 * kViewDepth;  // the trading status word
     static constexpr int kFixedWords = kMarket + kMarketWords;
 
     // n_feeds: runs whose feed has its own delivery time per entry; n_sets: signal sets.
@@ -73,8 +74,8 @@ class Tape {
     int feeds_ = 0;
 };
 
-static_assert(offsetof(View, ask_depth_qty) + sizeof(View::ask_depth_qty) - offsetof(View, best_bid) ==
+static_assert(offsetof(View, trading_status) + sizeof(View::trading_status) - offsetof(View, best_bid) ==
                   Tape::kMarketWords * sizeof(int64_t),
-              "the tape's market words mirror View from best_bid to ask_depth_qty");
+              "the tape's market words mirror View from best_bid to trading_status");
 
 }  // namespace mmsim

@@ -63,6 +63,7 @@ struct ToExchange {
     int64_t ts;  // arrival at the exchange
     int64_t order_id, price, qty;
     int64_t tag;
+    int64_t decision;  // the strategy call that sent it
     int8_t side;
     MsgType type;
     uint8_t order_type;  // OrderType
@@ -86,9 +87,14 @@ struct ExOrder {
     int64_t seq;        // priority among L3 orders (every book order with a lower seq is ahead)
     int64_t trade_vol;  // traded at our level since its last depth update (not to count twice)
     int64_t tag;
+    int64_t decision;   // the strategy call that sent it
     int8_t side;
     uint8_t order_type;  // OrderType
     int8_t level;        // target level (-1: explicit order)
+    // Within the venue message being applied (settled at its end, then reset):
+    bool touched = false;  // L2: depth updates (or a CLEAR) changed our level
+    int64_t msg_prev = 0;  // ... whose size before the message was this
+    int64_t behind = 0;    // L3: lots executed behind us at our price
 };
 
 // One of our orders as the local side knows it.
@@ -105,7 +111,7 @@ class Variant {
   public:
     // feed_slot: this run's delivery column on the tape (-1: a constant feed, computed from
     // the entries' exch_ts); signal_set: its signal column (-1: signals disabled).
-    Variant(const RunSpec &spec, const Tape &tape, int64_t n_events, int feed_slot, int signal_set,
+    Variant(const RunSpec &spec, const Tape &tape, const Book &book, int64_t n_events, int feed_slot, int signal_set,
             RunOutput &out);
     Variant(const Variant &) = delete;
     Variant &operator=(const Variant &) = delete;
@@ -132,8 +138,25 @@ class Variant {
                                      : false;
         return !away;
     }
-    // Market event e (index i) changed the book by c; bb/ba: the exchange best bid/ask before it.
+    // Market event e (index i) changed the book by c; bb/ba: the exchange best bid/ask before
+    // its venue message. Trades fill at once; depth changes and executions behind us are
+    // settled at the end of the message (end_message).
     void on_market(const Event &e, int64_t i, const BookChange &c, int64_t bb, int64_t ba);
+    // A CLEAR of `side` (0: both) is about to be applied: our levels there go from their size
+    // now to what the rest of the message lists.
+    void before_clear(int8_t side);
+    // Something of the current venue message is left to settle (end_message).
+    bool settle_pending() const { return settle_; }
+    // The venue message at ts (best bid/ask bb/ba before it) is applied: settle our queue
+    // positions by its net depth change, the executions behind us, snapshots and crossings.
+    // `reopened`: trading resumed in this message (our crossed orders fill). `last`: the
+    // message's last event (a fill whose sums overflow names it).
+    void end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened);
+    // Our resting orders, in arrival order (the checked mode reads them).
+    const std::vector<ExOrder> &ex_orders() const { return ex_orders_; }
+    // Sides (bit 1 bids, bit 2 asks) a CLEAR of the current message emptied: their queue
+    // positions are recomputed at its end.
+    uint8_t cleared_sides() const { return cleared_; }
     // The head of the to-exchange stream arrives, against the book as it is now: after event
     // `last` (a fill whose sums overflow names it, the book it traded against).
     void order_arrival(const Book &book, int64_t last);
@@ -154,12 +177,14 @@ class Variant {
         const int64_t j = cursor_ + 1;
         if (j >= tape_.size()) return kInf;
         next_delivery_ = feed_slot_ < 0 ? tape_.at(j)[Tape::kTsLast] + feed_ns_ : tape_.delivery(j, feed_slot_);
+        if (debug_armed_) early(j);
         return next_delivery_;
     }
     // Receive the next entry.
     void deliver() {
         ++cursor_;
         cursor_pos_ = tape_.at(cursor_)[Tape::kPos];
+        cursor_delivery_ = next_delivery_;
         next_delivery_ = kInf;
     }
     int64_t cursor() const { return cursor_; }
@@ -202,14 +227,15 @@ class Variant {
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
     void l3_event(const Event &e, const BookChange &c);
     void check_cross(int8_t level_side, int64_t price, int64_t avail);
-    int64_t ours_before(size_t k) const;
+    void settle_behind();
+    void cross_after_message(bool l3);
     void refresh_interest();
     // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
     bool fill(size_t k, int64_t price, int64_t qty, bool maker);
     void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
                  uint8_t reason = 0);
     void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
-             int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level);
+             int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level, int64_t decision);
     void sample(int64_t ts, const Book &book);
     double fee_of(int64_t price, int64_t qty, bool maker) const;
     // local side
@@ -227,12 +253,15 @@ class Variant {
     // venue side: an explicit order takes the visible liquidity (no market impact)
     void take(const ToExchange &m, const Book &book);
     void record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker);
+    void log_decision(int64_t ts, int64_t reason);
+    void early(int64_t j);  // the test hook (EngineConfig::debug_early_event)
 
     EngineConfig cfg_;
     Strategy strategy_;
     std::unique_ptr<LatencyModel> feed_, entry_, response_;
     std::unique_ptr<QueueModel> queue_;
     const Tape &tape_;
+    const Book &book_;  // the pass's exchange book (shared, read only here)
     const int64_t n_events_;
     const int feed_slot_, signal_set_;
     const int64_t feed_ns_;
@@ -247,12 +276,17 @@ class Variant {
     int64_t last_to_local_ = std::numeric_limits<int64_t>::min();
     int64_t now_ex_ = 0;                           // this run's exchange clock
     int64_t event_index_ = 0;                      // the event the venue side is handling (for errors)
-    int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current event
+    int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current venue message
+    bool settle_ = false;  // the current message left something to settle
+    bool cross_ = false;   // L2: a depth update of the current message reached our price from the other side
+    uint8_t cleared_ = 0;  // sides a CLEAR of the current message emptied (bit 1 bids, bit 2 asks)
 
     // local side
     Fifo<ToExchange> to_exchange_;
     int64_t last_to_exchange_ = std::numeric_limits<int64_t>::min();
     int64_t cursor_ = 0, cursor_pos_ = 0;  // tape entry received, and its event position
+    int64_t cursor_delivery_ = std::numeric_limits<int64_t>::min();  // when that entry was received
+    bool debug_armed_ = false;
     int64_t next_delivery_ = kInf;         // of entry cursor_ + 1, once it is on the tape
     std::vector<LocalOrder> local_orders_;
     std::vector<int64_t> cancel_sent_ids_;  // orders with a cancel sent (for after_cancel)
@@ -261,19 +295,22 @@ class Variant {
     double local_fees_ = 0;
     int64_t last_fill_side_ = 0, last_fill_px_ = 0, last_fill_qty_ = 0, last_fill_ts_ = 0;
     // The no-progress guard: calls in a row woken by responses alone (no market data, no
-    // timer), how many post-only rejects those responses held, and that count as of the
-    // last call the guard let through.
-    int64_t calls_on_responses_ = 0, rejects_on_responses_ = 0, rejects_counted_ = 0;
-    // The last post-only reject per side (bid, ask) and target level, with the local best
-    // bid/ask when it arrived: that target is not sent again while the strategy keeps it and
-    // the local best bid/ask stays as it was (docs/engine.md, "Targets, not orders").
+    // timer); how many rejects those responses held, post-only (crossing) and for a venue
+    // not trading (HALTED, NOT_TRADING); those counts as of the last call the guard let through.
+    int64_t calls_on_responses_ = 0;
+    int64_t cross_rejects_ = 0, closed_rejects_ = 0, cross_counted_ = 0, closed_counted_ = 0;
+    // The last reject per side (bid, ask) and target level, with what the local side knew of
+    // the market when it arrived (best bid/ask, trading status): that target is not sent
+    // again while the strategy keeps it and those stay as they were (docs/engine.md,
+    // "Targets, not orders").
     struct Rejected {
         bool on = false;
-        int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0;
+        int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0, status = 0;
     };
     Rejected rejected_[2][kMaxLadder];
     bool any_rejected_ = false;
-    // Drop the holds whose target (px[s][k], qty[s][k]), k < n[s], changed or whose best moved.
+    void hold(const LocalOrder &o);
+    // Drop the holds whose target (px[s][k], qty[s][k]), k < n[s], changed or whose market moved.
     void release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]);
     // Per side (bid, ask): orders not being cancelled, and the first one's price and size.
     struct SideSummary {

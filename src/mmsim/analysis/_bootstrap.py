@@ -30,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
+    "MIN_BUCKETS",
     "PairedInterval",
     "optimal_block_length",
     "paired_mean_interval",
@@ -156,7 +157,8 @@ class PairedInterval:
     estimate : float or None
         The difference on the whole sample (None when undefined, e.g. no fills).
     ci_low, ci_high : float or None
-        Percentile interval at ``confidence``; None when undefined.
+        Percentile interval at ``confidence``; None when undefined, and when the
+        series has fewer than ``MIN_BUCKETS`` (10) buckets.
     confidence : float
         Level of the interval.
     block : float
@@ -197,11 +199,16 @@ def _check(confidence: float, n_boot: int) -> None:
         raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
 
 
+#: Buckets an interval needs: below this a resample of the buckets says little about the
+#: sampling distribution (one bucket gives a zero-width "interval"), so there is none.
+MIN_BUCKETS = 10
+
+
 def _interval(estimate: float | None, stats: np.ndarray, confidence: float, block: float, n: int,
               n_boot: int) -> PairedInterval:
     ok = stats[np.isfinite(stats)]
     lo = hi = None
-    if estimate is not None and ok.size >= 2:
+    if estimate is not None and ok.size >= 2 and n >= MIN_BUCKETS:
         alpha = (1.0 - confidence) / 2.0
         lo, hi = (float(v) for v in np.quantile(ok, [alpha, 1.0 - alpha]))
     return PairedInterval(estimate, lo, hi, confidence, float(block), n, int(n_boot), int(ok.size))

@@ -8,14 +8,15 @@ and B - A over the same buckets with stationary-bootstrap intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import ConfigError, DataError
 from ._bootstrap import PairedInterval, paired_mean_interval, paired_ratio_interval
 
-__all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "paired_difference"]
+__all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "fill_columns", "forward_mid",
+           "paired_difference"]
 
 _NS_PER_DAY = 86_400_000_000_000
 
@@ -62,13 +63,30 @@ def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None
     return np.stack([start, end], axis=1).astype(np.int64)
 
 
-def _mid_ff(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def forward_mid(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Event times, twice the last two-sided exchange mid at or before each event (ticks), and whether there was one.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE, shape (n,)
+
+    Returns
+    -------
+    exch_ts : int64 array, shape (n,)
+    mid2_ff : int64 array, shape (n,)
+        0 before the first two-sided book.
+    ffvalid : bool array, shape (n,)
+    """
     from ..report.compute import exchange_mid2
 
     exch_ts, mid2, valid = exchange_mid2(events)
     has = np.maximum.accumulate(np.where(valid, np.arange(valid.size), -1))
     mid2_ff = np.where(has >= 0, mid2[np.maximum(has, 0)], 0)
     return exch_ts, mid2_ff, has >= 0
+
+
+#: The former private name (queue scoring reads it).
+_mid_ff = forward_mid
 
 
 def equity_at(fills: np.ndarray, tick_value: float, exch_ts: np.ndarray, mid2_ff: np.ndarray,
@@ -109,6 +127,33 @@ def equity_at(fills: np.ndarray, tick_value: float, exch_ts: np.ndarray, mid2_ff
     return (cash_c[j] + pos_c[j] * mid2 / 2.0) * tick_value - fee_c[j]
 
 
+def fill_columns(result: Any, events: Any, horizons: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[str]]:
+    """A run's per-fill columns that :func:`bucket_series` sums, from the report.
+
+    Parameters
+    ----------
+    result : mmsim.Result
+    events : ndarray of EVENT_DTYPE or EventStore
+        The events the run replayed.
+    horizons : sequence of int or str
+        Markout horizons (durations).
+
+    Returns
+    -------
+    columns : dict of str to array, shape (n_fills,) each
+        :func:`mmsim.report.compute.compute_report`'s fill table (``exch_ts``, ``qty``,
+        ``effective_half_spread_ticks``, ``markout_<h>_ticks``, ...).
+    labels : list of str
+        The horizons' labels (``1s``), ascending.
+    """
+    from ..report.compute import compute_report
+
+    ev = events.events if hasattr(events, "events") and hasattr(events, "meta") else np.asarray(events)
+    hs = list(horizons)
+    rep = compute_report(result, ev, horizons=hs, event_horizons=[], toxic_horizon=hs[0], signal_buckets=1)
+    return rep.fills, list(rep.data["run"]["horizons"])
+
+
 @dataclass
 class BucketSeries:
     """One run's sums per time bucket (the input of a paired comparison).
@@ -141,7 +186,9 @@ class BucketSeries:
     n_days: int
 
 
-def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequence[Any]) -> BucketSeries:
+def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequence[Any], *,
+                  columns: tuple[Mapping[str, np.ndarray], Sequence[str]] | None = None,
+                  mid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> BucketSeries:
     """Sum a run's fills, markouts and PnL per time bucket.
 
     Markouts and effective half-spreads come from the report
@@ -157,18 +204,20 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
         Buckets from :func:`bucket_edges`.
     horizons : sequence of int or str
         Markout horizons (durations).
+    columns : (mapping, sequence of str), optional
+        The run's per-fill columns and the horizon labels to sum, as
+        :func:`fill_columns` gives them (or a report's ``fills`` with labels it
+        has): a sweep computes them once per run, not once per comparison.
+        Default: computed here for ``horizons``.
+    mid : (exch_ts, mid2_ff, ffvalid), optional
+        :func:`forward_mid` of ``events`` (computed once per event store by a sweep).
 
     Returns
     -------
     BucketSeries
     """
-    from ..report.compute import compute_report
-
     ev = events.events if hasattr(events, "events") and hasattr(events, "meta") else np.asarray(events)
-    hs = list(horizons)
-    rep = compute_report(result, ev, horizons=hs, event_horizons=[], toxic_horizon=hs[0], signal_buckets=1)
-    cols = rep.fills
-    labels = rep.data["run"]["horizons"]
+    cols, labels = columns if columns is not None else fill_columns(result, ev, horizons)
     f_ts = np.asarray(cols["exch_ts"], dtype=np.int64)
     qty = np.asarray(cols["qty"], dtype=np.float64)
     n = len(edges)
@@ -188,7 +237,7 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
     eff = np.asarray(cols["effective_half_spread_ticks"], dtype=np.float64)
     spread = per_bucket(eff * qty, inside)
     lots = per_bucket(qty, inside)
-    exch_ts, mid2_ff, ffvalid = _mid_ff(ev)
+    exch_ts, mid2_ff, ffvalid = mid if mid is not None else forward_mid(ev)
     fills = np.asarray(result.fills)
     eq = equity_at(fills, float(result.tick_value), exch_ts, mid2_ff, ffvalid,
                    np.concatenate([edges[:, 0], edges[-1:, 1]]))

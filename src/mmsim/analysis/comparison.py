@@ -33,7 +33,7 @@ import numpy as np
 
 from ..config import parse_duration
 from ..errors import ConfigError, DataError
-from ._bootstrap import PairedInterval
+from ._bootstrap import MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, paired_difference
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "bucket_series",
     "check_same_data",
     "compare",
+    "compare_rows",
     "equity_at",
     "paired_difference",
 ]
@@ -178,6 +179,7 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
         return f"{label_b} vs {label_a}: {what} undefined (a run has no fills with a value at it)"
     level = f"{d.confidence * 100:g}%"
     ci = "no interval" if d.ci_low is None else f"{level} CI {_fmt(d.ci_low, money)} to {_fmt(d.ci_high, money)}"
+    few = d.ci_low is None and d.n_buckets < MIN_BUCKETS
     if d.estimate == 0:
         head = f"{label_b}'s {what} equals {label_a}'s"
     else:
@@ -186,6 +188,9 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
         amount = f"{_fmt(abs(d.estimate), money)} {unit}".rstrip()
         head = f"{label_b}'s {what} is {amount} {word} than {label_a}'s"
     tail = "real" if d.significant else "not distinguishable from zero"
+    if few:
+        ci = f"no interval: {d.n_buckets} time bucket{'s' if d.n_buckets != 1 else ''}, at least {MIN_BUCKETS} needed"
+        tail = "not tested (use a shorter bucket)"
     return f"{head} ({ci}): {tail}"
 
 
@@ -261,7 +266,7 @@ class Comparison:
             d = r.diff
             ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money, True)}, {_fmt(d.ci_high, money, True)}]"
             rows.append([r.label, _fmt(r.a, money, True), _fmt(r.b, money, True), _fmt(d.estimate, money, True), ci,
-                         f"{d.block:.1f}", "yes" if d.significant else "no"])
+                         f"{d.block:.1f}", "yes" if d.significant else "–" if d.ci_low is None else "no"])
 
         def make(t: str | None, c: str | None) -> Any:
             return Table(box=box.SIMPLE_HEAD, pad_edge=False, title=t, caption=c)
@@ -395,6 +400,29 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     sa = bucket_series(ra, ev, edges, hs)
     sb = bucket_series(rb, ev, edges, hs)
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)
+    rows = compare_rows(sa, sb, diffs, (la, lb))
+    return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident)
+
+
+def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInterval],
+                 labels: tuple[str, str]) -> list[CompareRow]:
+    """The rows of a comparison: each run's value on the whole sample, ``B - A`` and its verdict.
+
+    Parameters
+    ----------
+    sa, sb : BucketSeries
+        Runs A and B on the same buckets (:func:`bucket_series`).
+    diffs : dict of str to PairedInterval
+        :func:`paired_difference` of ``sa`` and ``sb``.
+    labels : (str, str)
+        How the verdicts name A and B.
+
+    Returns
+    -------
+    list of CompareRow
+        ``markout@<h>`` for each horizon of ``sa``, ``spread_capture``, ``pnl_per_day``.
+    """
+    la, lb = labels
     currency = "quote currency/day"
     rows = []
 
@@ -414,4 +442,4 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     d = diffs["pnl_per_day"]
     rows.append(CompareRow("pnl_per_day", "PnL per day", currency, float(sa.pnl.sum()) / sa.n_days,
                            float(sb.pnl.sum()) / sb.n_days, d, verdict(la, lb, "PnL per day", "", d, money=True)))
-    return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident)
+    return rows

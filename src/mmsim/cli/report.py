@@ -24,9 +24,9 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p = sub.add_parser(
         "report", parents=[parent],
         help="fill-toxicity and PnL report of a saved run",
-        description="Compute markouts, the spread decomposition, markout by signal and the exact PnL split "
-        "of a run directory (written by `mmsim run`), print it and write report.json, fills.csv, "
-        "PNG plots and report.html.",
+        description="Compute markouts, the spread decomposition, markout by signal, the exact PnL split, "
+        "information age and the look-ahead audit of a run directory (written by `mmsim run`), print it and "
+        "write report.json, fills.csv, PNG plots and report.html.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="run directory (result.json and the record .npy files)")
     p.add_argument("--events", metavar="PATH",
@@ -37,6 +37,8 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100")
     p.add_argument("--toxic-horizon", metavar="H", help="horizon of the toxic share and signal buckets (1s or 100ev)")
     p.add_argument("--signal-buckets", metavar="N", type=int, default=5, help="quantile buckets per signal (5)")
+    p.add_argument("--age-buckets", metavar="N", type=int, default=5,
+                   help="quantile buckets of information age for the markout by age (5)")
     p.add_argument("--position-limit", metavar="LOTS", type=int, help="report the share of time at |position| >= LOTS")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots and the HTML report")
     add_force(p, "write into an -o directory that already exists")
@@ -99,6 +101,7 @@ def cmd(args: argparse.Namespace) -> int:
         toxic_horizon=args.toxic_horizon,
         signal_buckets=args.signal_buckets,
         position_limit=args.position_limit,
+        age_buckets=args.age_buckets,
     )
     if not args.quiet:
         rep.print(Console())

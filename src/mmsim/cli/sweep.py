@@ -20,13 +20,16 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
         help="run a grid of configs (e.g. a latency study) on local processes or a Dask cluster",
         description="Run every point of GRID (a base run config and the keys to vary), appending each "
                     "finished point to OUT/results.jsonl at once; rerunning the same command skips the "
-                    "finished points. Writes results.csv, PNG plots and sweep.html into OUT.")
+                    "finished points. The points of one event store are replayed together, in passes of up "
+                    "to 16 (mmsim.run_many). Writes results.csv, PNG plots and sweep.html into OUT.")
     p.add_argument("grid", type=Path, help="grid file (YAML)")
     add_output(p, "output directory (default: the grid's `output`); one with results resumes them")
     p.add_argument("--workers", type=int, help="local worker processes (default: the grid's `workers`, "
                                                "else the CPU count); 0 runs in this process")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on this Dask distributed scheduler (needs `pip install mmsim[dask]`)")
+    p.add_argument("--pass-size", type=int, metavar="N",
+                   help="most points of one event store replayed in one pass (default 16); 1 replays each alone")
     p.add_argument("--retry-failed", action="store_true", help="run again the points recorded as failed")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots (the HTML has the table only)")
     p.add_argument("--point", metavar="ID",
@@ -50,11 +53,13 @@ def cmd(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.grid}: no output directory: pass -o OUT or set `output:` in the grid")
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers: expected a non-negative integer, got {args.workers}")
+    if args.pass_size is not None and args.pass_size < 1:
+        raise ConfigError(f"--pass-size: expected a positive integer, got {args.pass_size}")
     if args.point is not None:
         return _drill(args, grid, Path(out))
     try:
         rows = run_sweep(grid, out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
-                         progress=not args.quiet, fresh=args.force)
+                         progress=not args.quiet, fresh=args.force, pass_size=args.pass_size)
     except KeyboardInterrupt:
         n = len(read_results(Path(out) / RESULTS_FILE))
         print(f"mmsim sweep: interrupted; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "

@@ -164,23 +164,34 @@ class LatencyConfig(ConfigBase):
 
 @dataclass(frozen=True, kw_only=True)
 class QueueConfig(ConfigBase):
-    """How a depth decrease that is not a trade moves our queue position (L2 data).
+    """How our queue position moves: the L2 queue model, and the L3 rule for executions behind us.
 
     Parameters
     ----------
     model : {"risk_averse", "power", "log"}
-        ``risk_averse``: ``ahead = min(ahead, level_qty)``. ``power``/``log``:
-        split the decrease between ahead and behind by ``f(ahead)`` vs
-        ``f(behind)`` with ``f = x**power`` or ``log(1 + x)`` (Rigtorp;
-        hftbacktest's ProbQueueModel). L3 data always uses exact FIFO.
+        L2 data, a depth decrease that is not a trade. ``risk_averse``:
+        ``ahead = min(ahead, level_qty)``. ``power``/``log``: split the decrease
+        between ahead and behind by ``f(ahead)`` vs ``f(behind)`` with
+        ``f = x**power`` or ``log(1 + x)`` (Rigtorp; hftbacktest's
+        ProbQueueModel). L3 data always uses exact FIFO.
     power : float
         Exponent of the power model, > 0.
+    l3_behind_fill : {"remainder", "hftbacktest"}
+        L3 data, an execution of a market order queued behind ours at our price
+        (out of FIFO order: implied matches, iceberg refreshes, or a venue
+        listing a match's fills out of queue order). ``remainder`` (default):
+        at the end of the venue message, the lots executed behind us less the
+        lots still ahead of us (and our own orders before ours) fill us.
+        ``hftbacktest``: all of our order fills at once, at our price, whatever
+        the execution's size and whatever is still ahead (hftbacktest's
+        ``L3FIFOQueueModel``). docs/engine.md, "L3 queue options".
     """
 
     _prefix: ClassVar[str] = "queue."
 
     model: str = setting(Text(choices=("risk_averse", "power", "log")), "risk_averse")
     power: float = setting(Number(gt=0.0), 2.0)
+    l3_behind_fill: str = setting(Text(choices=("remainder", "hftbacktest")), "remainder")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -296,6 +307,17 @@ class Config(ConfigBase):
         Target levels a quote may hold per side, 1..16 (default 1: one bid and one
         ask). A quote with more levels on a side stops the run with a
         ``StrategyError`` (docs/strategies.md, "Ladders and explicit orders").
+    check_invariants : bool
+        Checked mode (off by default; for tests and audits): on L3 data, after
+        every event, each of our resting orders' lots ahead must equal the lots
+        of the book's orders at its level with an earlier priority; a violation
+        stops the run with a :class:`mmsim.DataError` naming the event. Costs a
+        shadow index of the book's orders.
+    decision_log : bool
+        Record one row per strategy call (``Result.decisions``: its local time, the
+        newest market event in its view and when that event arrived): the report's
+        information age and look-ahead audit read it. 56 bytes per call; the order
+        log's ``decision`` column is written either way (docs/engine.md).
     """
 
     tick_size: float | None = setting(Number(gt=0.0, optional=True), None)
@@ -311,3 +333,5 @@ class Config(ConfigBase):
     signals: SignalConfig = setting(Section(lambda: SignalConfig), default_factory=SignalConfig)
     max_orders: int = setting(Integer(ge=1, le=4096), 64)
     ladder_levels: int = setting(Integer(ge=1, le=16), 1)
+    check_invariants: bool = setting(Flag(), False)
+    decision_log: bool = setting(Flag(), True)

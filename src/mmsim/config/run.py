@@ -294,23 +294,3 @@ def load_yaml(path: str | Path) -> RunConfig:
         if msg.startswith("missing config key") and str(p) not in msg:
             raise ConfigError(f"{p}: {msg}") from None
         raise
-
-
-def read_saved_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:
-    """The engine config and run description of a saved result.
-
-    result.json holds ``config`` (the engine's keys) and ``run`` (the job's keys,
-    or null). Results saved before the two were separated hold one flat
-    ``config`` with both; its job keys are read as the run description.
-    """
-    flat = dict(doc["config"])
-    job = doc.get("run")
-    if "run" not in doc:  # the older, flat layout
-        job = {k: flat.pop(k) for k in RUN_KEYS if k in flat}
-        strat = job.get("strategy")
-        if not (isinstance(strat, Mapping) and strat.get("path")):
-            return Config.from_dict(flat), None
-    if job is None:
-        return Config.from_dict(flat), None
-    run = RunConfig.from_dict({**job, **flat})
-    return run.engine, run

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..events import EVENT_DTYPE, Kind
+from ..events import EVENT_DTYPE
 
 # A fixed header length lets the writer rewrite the shape in place at close
 # whatever the final count (``.npy`` format version 1.0: 10-byte preamble).
@@ -89,18 +89,13 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
     source position and the event index in the store.
     """
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
-    # One streamed pass (small reads, no map left resident): local_ts >= exch_ts,
-    # and where the L3 book resets are.
-    check_local = bool(meta.get("local_ts_recorded"))
-    l3 = meta.get("levels") == "L3"
-    starts = [0]
-    step = 1 << 16
-    prev: np.ndarray | None = None  # the last event of the previous block
-    with open(ev_path, "rb") as fh:
-        fh.seek(_HEADER_LEN)
-        for i in range(0, count, step):
-            c = np.fromfile(fh, dtype=EVENT_DTYPE, count=min(step, count - i))
-            if check_local:
+    # One streamed pass (small reads, no map left resident): local_ts >= exch_ts.
+    if meta.get("local_ts_recorded"):
+        step = 1 << 16
+        with open(ev_path, "rb") as fh:
+            fh.seek(_HEADER_LEN)
+            for i in range(0, count, step):
+                c = np.fromfile(fh, dtype=EVENT_DTYPE, count=min(step, count - i))
                 bad = np.flatnonzero(c["local_ts"] < c["exch_ts"])
                 if len(bad):
                     j = i + int(bad[0])
@@ -108,22 +103,8 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
                         f"{where(int(rows[j]))}: local_ts {int(c['local_ts'][bad[0]])} is before "
                         f"exch_ts {int(c['exch_ts'][bad[0]])} (event {j} of the store)"
                     )
-            if l3:
-                # Each CLEAR of both sides on L3 data starts a new book, orders included
-                # (a new file's snapshot re-lists its orders): replay each part alone.
-                # Both sides cleared by two one-sided CLEARs at one time (hftbacktest's
-                # files) count as one.
-                w = c if prev is None else np.concatenate([prev, c])
-                off = i - (0 if prev is None else 1)
-                clr = w["kind"] == Kind.CLEAR
-                cut = clr & (w["side"] == 0)
-                cut[:-1] |= (
-                    clr[:-1] & clr[1:] & (w["side"][:-1] != 0) & (w["side"][:-1] == -w["side"][1:])
-                    & (w["exch_ts"][:-1] == w["exch_ts"][1:])
-                )
-                starts.extend(int(x) + off for x in np.flatnonzero(cut) if int(x) + off > 0)
-                prev = c[-1:]
-    starts = sorted(set(starts))
+    # The whole store replays as one book: a CLEAR empties the engine's book, orders included,
+    # so each file's snapshot of a multi-file store starts a new book there too.
     ev = np.load(ev_path, mmap_mode="r")
     from ..config import Config, SignalConfig
     from ..engine import run
@@ -133,17 +114,13 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
         lot_size=float(meta.get("lot_size") or 1.0),
         signals=SignalConfig(enabled=False),
     )
-    starts.append(count)
-    for a, b in zip(starts[:-1], starts[1:]):
-        if b <= a:
-            continue
+    if count:
         try:
-            run(ev[a:b], None, cfg)
+            run(ev[:count], None, cfg)
         except DataError as exc:
             idx = getattr(exc, "index", None)
-            if idx is None or not 0 <= idx < b - a:
-                idx = _first_failing(ev[a:b], cfg)
-            j = a + int(idx)
+            if idx is None or not 0 <= idx < count:
+                idx = _first_failing(ev[:count], cfg)
             why = re.sub(r"^event -?\d+: ", "", str(exc))
-            raise DataError(f"{where(int(rows[j]))}: {why} (event {j} of the store)") from None
+            raise DataError(f"{where(int(rows[idx]))}: {why} (event {idx} of the store)") from None
     del ev, rows

@@ -38,6 +38,15 @@ cross wait for the opening auction) is accepted and counted in
 ``quirks.preopen_crossed_messages``; from the first trade on a cross that lasts
 over a second is an error.
 
+CME also lists the fill of the *aggressing* order when that order was resting
+and was modified into the other side: a ``T`` naming the order as aggressor,
+an ``F`` of that order at the trade price while the book still has it at its
+old price, then the ``C`` or ``M`` that removes or moves it. Such an ``F`` (its
+order id is the preceding ``T``'s, its price is not the order's resting price)
+is not an execution of the resting order: it writes nothing (the fills of the
+resting orders it met carry the match, and the ``C``/``M`` after it changes the
+book as usual); counted in ``quirks.aggressor_fills``.
+
 Fills of orders the book never saw change nothing: auction fills (side ``N``)
 are counted in ``quirks.auction_fills_of_unseen_orders``, others (the hidden
 part of an iceberg) in ``quirks.fills_of_unseen_orders``. Their ``T`` record
@@ -157,6 +166,7 @@ def convert(
                 "auction_fills_of_unseen_orders": conv.n_unseen_auction_fills,
                 "fills_of_unseen_orders": conv.n_unseen_fills,
                 "iceberg_fills_beyond_shown_size": conv.n_iceberg,
+                "aggressor_fills": conv.n_aggressor,
                 "snapshot_exch_ts": "snapshot ADDs take the snapshot's ts_recv, not the orders' entry times",
             },
         }
@@ -181,6 +191,7 @@ class _Converter:
         self.n_unseen_auction_fills = 0
         self.n_unseen_fills = 0
         self.n_iceberg = 0
+        self.n_aggressor = 0
         self.last_exch: int | None = None
         self.last_line = -1
         self.orders: dict[int, list[int]] = {}
@@ -249,7 +260,7 @@ class _Converter:
     def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck) -> None:
         orders, book, tick, lot = self.orders, self.book, self.tick, self.lot
         pending: dict[int, int] = {}  # order id -> filled size whose C/M is still to come
-        trade: list | None = None  # [exch, local, side, price, size left, pos]
+        trade: list | None = None  # [exch, local, side, price, size left, pos, aggressor order id]
         in_snapshot = False
         snap_ts = 0
 
@@ -390,6 +401,11 @@ class _Converter:
                         pending[oid] = pending.get(oid, 0) + q
                     continue
                 o_side, o_px, rem = orders[oid]
+                if trade is not None and oid == trade[6] and ticks(price, pos) != o_px:
+                    # The aggressor's own fill (a resting order modified into the other
+                    # side): not an execution where it rests; the C/M after it moves it.
+                    self.n_aggressor += 1
+                    continue
                 if q > rem:
                     # Iceberg: the fill takes the shown size and some of the hidden
                     # reserve; the venue re-shows the order with an M afterwards.
@@ -403,7 +419,7 @@ class _Converter:
                     trade[4] = max(0, trade[4] - q)
             elif action == "T":
                 cross.armed = True
-                trade = [exch, local, side, ticks(price, pos), lots(size, pos), pos]
+                trade = [exch, local, side, ticks(price, pos), lots(size, pos), pos, oid]
             elif action == "R":
                 orders.clear()
                 pending.clear()

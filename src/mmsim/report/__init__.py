@@ -141,6 +141,7 @@ def make_report(
     *,
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
+    age_buckets: int = 5,
 ) -> Report:
     """Compute the fill-toxicity and PnL report of a run.
 
@@ -166,6 +167,9 @@ def make_report(
         Default: the strategy's ``max_position`` parameter in ``result.run_config``, when set.
     confidence : float
         Level of every confidence interval (Student t).
+    age_buckets : int
+        Quantile buckets of information age for the markout by age (docs/reports.md,
+        "Information age").
 
     Returns
     -------
@@ -188,5 +192,6 @@ def make_report(
             signal_buckets=signal_buckets,
             position_limit=position_limit,
             confidence=confidence,
+            age_buckets=age_buckets,
         )
     )

@@ -30,6 +30,8 @@ import numpy as np
 
 from ..config import ReportConfig
 from ..errors import ConfigError, DataError
+from ..records import OrderType
+from ..replay import replay_bbo
 from .markouts import (
     CONFIDENCE,
     GROUPS,
@@ -47,6 +49,8 @@ from .markouts import (
     parse_horizons,
     summarize,
 )
+from .infoage import information_age
+from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup
@@ -104,6 +108,8 @@ def compute_report(
     signal_buckets: int = 5,
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
+    age_buckets: int = 5,
+    bbo: Mapping[str, np.ndarray] | None = None,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -127,6 +133,13 @@ def compute_report(
         Default: the strategy's ``max_position`` parameter in ``result.run_config``, when set.
     confidence : float
         Level of every confidence interval.
+    age_buckets : int
+        Quantile buckets of information age for the markout by age.
+    bbo : mapping of arrays, optional
+        :func:`mmsim.replay_bbo` of ``events``, when the caller has it already (a
+        sweep replays each event store's book once for all its points' reports);
+        it must be of these very events. Default: replayed here (for the mid and
+        for the look-ahead audit).
 
     Returns
     -------
@@ -146,8 +159,9 @@ def compute_report(
         defaults.event_horizons if event_horizons is None else event_horizons,
         defaults.toxic_horizon if toxic_horizon is None else toxic_horizon,
     )
-    if isinstance(signal_buckets, bool) or not isinstance(signal_buckets, (int, np.integer)) or signal_buckets < 1:
-        raise ConfigError(f"signal_buckets must be a positive integer, got {signal_buckets!r}")
+    for name, k in (("signal_buckets", signal_buckets), ("age_buckets", age_buckets)):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"{name} must be a positive integer, got {k!r}")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
     if position_limit is None:
@@ -167,10 +181,15 @@ def compute_report(
     n_given = int(events.shape[0])
     if stop_ts is not None:
         # A run that stopped replayed the events up to its stop: the report covers those.
-        events = events[: max(1, int(np.searchsorted(events["exch_ts"], stop_ts, side="right")))]
+        cut = max(1, int(np.searchsorted(events["exch_ts"], stop_ts, side="right")))
+        events = events[:cut]
+        if bbo is not None:
+            bbo = {k: v[:cut] for k, v in bbo.items()}
     if events.shape[0] == 0:
         raise DataError("report: the event array is empty; a report needs the events the run replayed")
-    exch_ts, mid2, valid = exchange_mid2(events)  # the engine's replay rejects unsorted events
+    if bbo is None:
+        bbo = replay_bbo(events)  # the engine's replay rejects unsorted events
+    exch_ts, mid2, valid = exchange_mid2(events, bbo)
 
     fills = np.asarray(_get(result, "fills", np.zeros(0)))
     tick_value = float(_get(result, "tick_value", 1.0))
@@ -247,6 +266,12 @@ def compute_report(
         ),
     }
 
+    info_age, age_columns, age_series = information_age(
+        result, exch_ts, f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(age_buckets), confidence)
+    from ..analysis.lookahead import audit_look_ahead
+
+    audit = audit_look_ahead(result, events, bbo=bbo)
+
     meta = dict(getattr(result, "meta", None) or {})
     from .. import __version__
 
@@ -255,6 +280,8 @@ def compute_report(
     if getattr(result, "partial", False):
         partial = {"stop_reason": getattr(result, "stop_reason", None), "stop_ts": stop_ts,
                    "n_events": int(exch_ts.size), "n_events_given": n_given}
+    levels = by_level(f, orders, eff2, mk2, mk_ok, past_end, time_h + event_h, col, toxic, bps_scale, tick_value,
+                      confidence)
     data: dict[str, Any] = {
         "schema": "mmsim.report/1",
         "setup": describe_setup(result, t_start=t_start, t_end=t_end, n_events=int(exch_ts.size),
@@ -286,10 +313,14 @@ def compute_report(
         "inventory": inventory,
         "risk": risk,
         "cancel_race": cancel_race,
+        "by_level": levels,
         "rejects": rejects,
+        "information_age": info_age,
+        "look_ahead_audit": audit.to_dict(),
     }
 
     columns = _fills_table(f, m0_2, eff2, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, sig_values, tick_size)
+    columns.update(age_columns)
     series = {
         "equity_t": equity_t,
         "equity": equity,
@@ -300,6 +331,7 @@ def compute_report(
         "t_start": t_start,
         "t_end": t_end,
         "tick_value": tick_value,
+        **age_series,
     }
     return ReportData(data=data, fills=columns, series=series)
 
@@ -340,6 +372,10 @@ def _fill_columns(fills: np.ndarray) -> dict[str, Any]:
         "side": side,
         "maker": col("maker", bool, True),
         "after_cancel": col("after_cancel", bool, False),
+        # A record without these (saved before ladders) is a target's order at level 0.
+        "order_type": col("order_type", np.int64, int(OrderType.LIMIT)),
+        "level": col("level", np.int64, 0),
+        "tag": col("tag", np.int64, 0),
     }
     f["position_after"] = np.cumsum(side * qty)
     return f
@@ -386,6 +422,9 @@ def _fills_table(
         "side": f["side"],
         "maker": f["maker"].astype(np.int8),
         "after_cancel": f["after_cancel"].astype(np.int8),
+        "order_type": f["order_type"],
+        "level": f["level"],
+        "tag": f["tag"],
         "price_ticks": f["price"],
         "price": f["price"] * tick_size,
         "qty": f["qty"],

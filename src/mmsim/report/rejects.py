@@ -29,6 +29,12 @@ _ADVICE = {
         "Check the quote prices against the best bid and ask the strategy sees (a bid at or above the best "
         "ask crosses), and the feed and entry latency (a stale view quotes through a book that has moved); "
         "with post_only: false they would take liquidity instead"),
+    ("orders", "HALTED"): (
+        "arrived while the venue was halted (a STATUS event of the data): a halted venue takes no orders. "
+        "A strategy can read view.trading_status and hold its quotes until trading or quoting resumes"),
+    ("orders", "NOT_TRADING"): (
+        "would have traded while the venue took quotes only (TradingStatus.QUOTING): nothing trades "
+        "until trading resumes; post-only quotes that do not cross are accepted and rest"),
     ("cancels", "ORDER_DONE"): (
         "arrived after their order was already filled or cancelled: the requotes race the fills at this "
         "latency. A slower requote rule (decide_every) or a shorter entry latency sends fewer late cancels; "

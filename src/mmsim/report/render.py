@@ -21,6 +21,8 @@ from .._plot import figure, png_bytes
 from ._format import _money, _num, _pct
 from .compute import ReportData
 from .setup import setup_rows
+from .render_infoage import info_age_html, info_age_tables, plot_information_age
+from .render_levels import levels_html, levels_tables
 from .render_queue import plot_queue_models, queue_models_rows, queue_models_summary, queue_models_table
 from .render_queue import tolerance_label as _tol
 
@@ -149,17 +151,19 @@ def _reject_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 #: How each reject reason reads in the tables (report.json keeps the enum names).
-_REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE": "order already filled/cancelled"}
+_REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE": "order already filled/cancelled",
+                "HALTED": "venue halted", "NOT_TRADING": "quoting only, would trade"}
 
 
 def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
     """The terminal report as a list of rich renderables.
 
-    What was run (the setup), the summary, markouts, the spread decomposition,
-    markout by signal, the queue-model section when present, and a warning line
-    per reject storm last. With ``width`` (the console's columns) a table wider
-    than that is stacked into several (:func:`mmsim._tables.fit_table`), so no
-    number is cut.
+    What was run (the setup), the summary, markouts, markouts by target level (a
+    ladder or explicit orders), the spread decomposition,
+    markout by signal, the queue-model section when present, information age and
+    markout by it, the look-ahead audit's line, and a warning line per reject storm
+    last. With ``width`` (the console's columns) a table wider than that is stacked
+    into several (:func:`mmsim._tables.fit_table`), so no number is cut.
     """
     from rich import box
     from rich.table import Table
@@ -195,6 +199,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
                          groups=[[1, 2, 3, 4], list(range(5, len(shown)))],
                          title=f"Markouts (ticks, + = good for us; {means}: means"
                                + "".join(f"; no {g} fills" for g in empty) + ")"))
+    out += levels_tables(d, width)
 
     sp_cols = [(c, {"justify": "left"} if c == "horizon" else right)
                for c in ("horizon", "effective", "realized", "price\nimpact", "realized\nbps", "impact\nbps", "n")]
@@ -212,6 +217,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
                                    "(ticks; Q1 = lowest; ρ = Spearman)"))
     if d.get("queue_models"):
         out.append(queue_models_table(d["queue_models"], width))
+    out += info_age_tables(d, width)
     for w in d.get("warnings") or []:
         out.append(Text(f"warning: {w}", style="bold yellow"))
     return out
@@ -385,13 +391,17 @@ def plot_signals(rep: ReportData) -> bytes | None:
 
 
 def render_plots(rep: ReportData) -> dict[str, bytes]:
-    """All plots by file name (``pnl.png``, ``markouts.png``, ``signals.png`` when there are signals)."""
+    """All plots by file name (``pnl.png``, ``markouts.png``; ``signals.png``, ``queue_models.png`` and
+    ``information_age.png`` when the report has those sections)."""
     out = {"pnl.png": plot_pnl(rep), "markouts.png": plot_markouts(rep)}
     sig = plot_signals(rep)
     if sig is not None:
         out["signals.png"] = sig
     if rep.data.get("queue_models"):
         out["queue_models.png"] = plot_queue_models(rep.data["queue_models"])
+    age = plot_information_age(rep.data, rep.series)
+    if age is not None:
+        out["information_age.png"] = age
     return out
 
 
@@ -410,6 +420,7 @@ td.sub{padding-left:2em;color:#444}
 table.setup th{text-align:left;background:none;padding-right:1.2em;vertical-align:top}
 table.setup td{text-align:left;overflow-wrap:anywhere}
 p.warn{background:#fff4e0;border-left:4px solid #e69500;padding:.5em .8em;font-weight:600}
+p.ok{background:#e9f7ec;border-left:4px solid #2e8b3e;padding:.5em .8em;font-weight:600}
 """
 
 
@@ -459,6 +470,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
         "(bps: of the fill price). The interval is for the mean over all fills; buy/sell/maker/taker "
         "are group means. Excluded: horizon past the end of the data, or no two-sided book there.</p>",
         _table(_MARKOUT_HEADER, _markout_rows(d), "markouts"),
+        *levels_html(d, _table),
         "<h2>Spread decomposition</h2>",
         '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
         "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact.</p>",
@@ -488,6 +500,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
             f'<div style="overflow-x:auto">{_table(header, rows, "queue-models")}</div>',
         ]
         parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_models_summary(q)]
+    parts += info_age_html(d, _table)
     parts.append("<h2>Plots</h2>")
     for name, png in plots.items():
         b64 = base64.b64encode(png).decode("ascii")

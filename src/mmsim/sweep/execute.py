@@ -1,4 +1,4 @@
-"""Running a sweep's points: one point in a worker, local worker processes or a Dask cluster, and :func:`run_sweep`.
+"""Running a sweep's tasks on local worker processes or a Dask cluster, resumably: :func:`run_sweep`.
 
 multiprocessing and Dask load when a sweep runs, not at ``import mmsim``.
 """
@@ -11,7 +11,6 @@ import signal
 import socket
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -19,66 +18,21 @@ from typing import Any
 
 from ..config import RunConfig
 from ..errors import ConfigError, MmsimError
+from . import passes
 from .grid import _as_grid, _is_int
+from .passes import default_point, plan_tasks, run_task
 from .points import check_points
 from .results import RESULTS_FILE, _flatten, _ResultsWriter, read_results
 
 __all__ = ["default_point", "run_sweep"]
 
-# --------------------------------------------------------------------------- one point (in a worker)
-
-# Stores opened by this worker process, by path: each is a memory map, so every
-# point on a worker shares the same pages and nothing is shipped with a task.
-_STORES: dict[str, Any] = {}
+# --------------------------------------------------------------------------- worker processes
 
 
-def default_point(config: RunConfig) -> dict[str, Any]:
-    """Run one config and return its flat metrics (what each sweep point does by default).
-
-    Opens ``config.data`` memory-mapped (once per worker process), loads the
-    strategy plugin, runs and reports with :func:`mmsim.runner.point_metrics`.
-    ``n_events`` in the returned dict is the number of events replayed.
-    """
-    from ..runner import load_events, point_metrics, run_config
-
-    store = _STORES.get(config.data)
-    if store is None:
-        store = _STORES[config.data] = load_events(config)
-    result = run_config(config, events=store)
-    metrics = dict(point_metrics(result, store, config))
-    metrics["n_events"] = int(result.n_events)
-    return metrics
-
-
-def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
-    """Worker side of a point: never raises, an error becomes part of the record."""
-    fn = task.get("point_fn") or default_point
-    config: RunConfig = task["config"]
-    rec: dict[str, Any] = {
-        "id": task["id"],
-        "index": task["index"],
-        "overrides": task["overrides"],
-        "repeat": task["repeat"],
-        "seed": int(config.engine.latency.seed),
-        "digest": config.digest(),
-    }
-    t0 = time.perf_counter()
-    try:
-        metrics = dict(fn(config))
-        n_events = metrics.pop("n_events", None)
-        rec.update(status="ok", metrics=metrics, n_events=None if n_events is None else int(n_events), error=None)
-    except Exception as exc:  # a failing point is recorded, never stops the sweep
-        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        rec.update(status="error", metrics={}, n_events=None,
-                   error={"type": type(exc).__name__, "message": str(exc), "traceback": "".join(tb[-3:])})
-    rec["elapsed_s"] = time.perf_counter() - t0
-    rec["host"] = socket.gethostname()
-    rec["pid"] = os.getpid()
-    rec["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
-    return rec
-
-
-def _worker_init(parent_pid: int) -> None:
+def _worker_init(parent_pid: int, queue: Any = None) -> None:
+    # Each point's record goes to the parent through `queue` as soon as it is done
+    # (a task of many points returns only when its last point is done).
+    passes._QUEUE = queue
     # Ctrl-C reaches the whole process group; only the parent decides what to do
     # (record what is done, stop the rest), so workers ignore it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -123,24 +77,38 @@ def _mp_context() -> Any:
 def _execute_local(tasks: list[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
     if workers == 0:
         for t in tasks:
-            yield _run_point(t)
+            yield from passes.iter_task(t)
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context(),
-                               initializer=_worker_init, initargs=(os.getpid(),))
+    ctx = _mp_context()
+    queue = ctx.SimpleQueue()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                               initargs=(os.getpid(), queue))
     clean = False
+    got: set[str] = set()
     try:
-        pending = {pool.submit(_run_point, t) for t in tasks}
+        pending = {pool.submit(run_task, t) for t in tasks}
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while not queue.empty():
+                rec = queue.get()
+                got.add(rec["id"])
+                yield rec
+            finished, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
             for fut in finished:
                 try:
-                    yield fut.result()
+                    ids = fut.result()
                 except BrokenProcessPool:
                     raise MmsimError("a sweep worker process died (killed or crashed); the finished points are "
                                      "saved, run the same command again to resume") from None
+                # A task puts each record before it returns: what is still owed is in the pipe.
+                owed = {i for i in ids if i not in got}
+                while owed:
+                    rec = queue.get()
+                    got.add(rec["id"])
+                    owed.discard(rec["id"])
+                    yield rec
         clean = True
     finally:
         if clean:
@@ -170,7 +138,7 @@ def _probe(address: str) -> None:
         raise MmsimError(f"cannot connect to the Dask scheduler at {address}: {exc.strerror or exc}") from None
 
 
-def _execute_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[str, Any]]:
+def _execute_dask(make_tasks: Callable[[int], list[dict[str, Any]]], scheduler: str) -> Iterator[dict[str, Any]]:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -183,20 +151,23 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[
     token = uuid.uuid4().hex[:8]
     futures = []
     try:
-        # Tasks hold the config only; each worker maps the event store itself.
-        futures = [client.submit(_run_point, t, key=f"mmsim-sweep-{t['id']}-{token}", pure=False) for t in tasks]
+        # One task per pass, sized by the threads the cluster has now. Tasks hold the
+        # configs only; each worker maps the event store itself.
+        tasks = make_tasks(max(1, sum(client.nthreads().values())))
+        futures = [client.submit(run_task, t, key=f"mmsim-sweep-{t['points'][0]['id']}-{token}", pure=False)
+                   for t in tasks]
         by_key = {f.key: t for f, t in zip(futures, tasks)}
         for fut in as_completed(futures, loop=client.loop):
             try:
-                yield fut.result()
-            except Exception as exc:  # e.g. KilledWorker: the point took its workers down
-                t = by_key[fut.key]
-                yield {"id": t["id"], "index": t["index"], "overrides": t["overrides"], "repeat": t["repeat"],
-                       "seed": int(t["config"].engine.latency.seed), "digest": t["config"].digest(),
-                       "status": "error", "metrics": {}, "n_events": None,
-                       "error": {"type": type(exc).__name__, "message": str(exc), "traceback": ""},
-                       "elapsed_s": None, "host": None, "pid": None,
-                       "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")}
+                yield from fut.result()
+            except Exception as exc:  # e.g. KilledWorker: the task took its workers down
+                for p in by_key[fut.key]["points"]:
+                    rec = passes._record(p)
+                    rec.update(status="error", metrics={}, n_events=None,
+                               error={"type": type(exc).__name__, "message": str(exc), "traceback": ""},
+                               elapsed_s=None, host=None, pid=None,
+                               finished_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"))
+                    yield rec
     finally:
         if futures:
             client.cancel(futures)
@@ -208,7 +179,8 @@ def _execute_dask(tasks: list[dict[str, Any]], scheduler: str) -> Iterator[dict[
 
 def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, workers: int | None = None,
               scheduler: str | None = None, *, retry_failed: bool = False, progress: bool = False, fresh: bool = False,
-              point_fn: Callable[[RunConfig], Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+              point_fn: Callable[[RunConfig], Mapping[str, Any]] | None = None,
+              pass_size: int | None = None) -> list[dict[str, Any]]:
     """Run every point of a grid and return one flat record per point, in grid order.
 
     Parameters
@@ -235,22 +207,32 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
     progress : bool
         Show a progress bar (points done, failed, events/s).
     point_fn : callable, optional
-        ``point_fn(run_config) -> dict`` of flat metrics (given the point's :class:`~mmsim.RunConfig`), run in the workers instead
-        of :func:`default_point` (it must be importable there: a module-level
+        ``point_fn(run_config) -> dict`` of flat metrics (given the point's
+        :class:`~mmsim.RunConfig`), run in the workers for each point alone
+        instead of the shared passes (it must be importable there: a module-level
         function). A key ``n_events`` is taken as the events replayed.
+        ``point_fn=default_point`` runs each point alone, with the same figures.
+    pass_size : int, optional
+        Most points replayed in one pass (:func:`mmsim.run_many`), default
+        :data:`~mmsim.sweep.passes.MAX_PASS` (16); 1 replays each point alone.
+        The points of one event store are cut into tasks of near-equal size so
+        that every worker gets about as many (docs/sweeps.md, "Where points run").
 
     Returns
     -------
     list of dict
         Per point: ``id``, ``index``, ``repeat``, ``seed``, ``status``, one key per
         overridden config key, one per metric, ``n_events``, ``elapsed_s``,
-        ``error_type``, ``error_message``. :func:`to_array` turns it into a
+        ``error_type``, ``error_message``; with a baseline in the grid also
+        ``baseline``, ``verdict`` and ``vs_baseline.*``
+        (:func:`mmsim.sweep.baseline.columns`). :func:`to_array` turns it into a
         structured array.
 
     Raises
     ------
     ConfigError
-        A bad grid (naming the key and line); or, with the default ``point_fn``,
+        A bad grid (naming the key and line); a ``point_fn`` with a grid that has
+        a baseline; or, with the default ``point_fn``,
         a strategy that does not load with its parameters, a missing event store
         or a ``recorded`` feed on a store without receive times, found before
         any point runs (:func:`~mmsim.sweep.points.check_points`: one error
@@ -261,33 +243,43 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         On Ctrl-C, after the points in flight are stopped (finished ones are saved).
     """
     grid = _as_grid(grid_or_path)
+    plan = grid.baseline
+    if plan is not None and point_fn is not None:
+        raise ConfigError(f"{grid.source}: baseline: a custom point_fn gives no runs to compare; drop the grid's "
+                          "`baseline` or the point_fn")
     out_dir = Path(out) if out is not None else (Path(grid.output) if grid.output else None)
     done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
     wanted = {p.id for p in grid.points}
     done = {k: v for k, v in done.items() if k in wanted}
-    todo = [p for p in grid.points
-            if p.id not in done or (retry_failed and done[p.id].get("status") != "ok")]
+    todo = _todo(grid, done, retry_failed)
     if point_fn is None and todo:
         # What would fail every point alike fails once, here, before anything runs or is written.
         check_points(todo, len(grid.points))
     if fresh and out_dir is not None and (out_dir / RESULTS_FILE).exists():
         (out_dir / RESULTS_FILE).unlink()
-    tasks = [{"id": p.id, "index": p.index, "overrides": p.overrides, "repeat": p.repeat, "config": p.config,
-              "point_fn": point_fn} for p in todo]
     if workers is None:
         workers = grid.workers if grid.workers is not None else (os.cpu_count() or 1)
     if not _is_int(workers) or workers < 0:
         raise ConfigError(f"workers: expected a non-negative integer, got {workers!r}")
+    if pass_size is not None and (not _is_int(pass_size) or pass_size < 1):
+        raise ConfigError(f"pass_size: expected a positive integer, got {pass_size!r}")
+    by_id = {p.id: p for p in grid.points}
+
+    def make_tasks(slots: int) -> list[dict[str, Any]]:
+        return plan_tasks(todo, slots, pass_size=pass_size, plan=plan, by_id=by_id, point_fn=point_fn,
+                          compare=plan.settings if plan is not None else None)
+
+    tasks = make_tasks(min(workers, len(todo)) or 1) if not scheduler else []
     workers = min(workers, len(tasks)) if workers else 0
 
-    writer = _ResultsWriter(out_dir / RESULTS_FILE) if (out_dir is not None and tasks) else None
+    writer = _ResultsWriter(out_dir / RESULTS_FILE) if (out_dir is not None and todo) else None
     todo_ids = {p.id for p in todo}
     failed_before = sum(1 for k, v in done.items() if k not in todo_ids and v.get("status") != "ok")
     bar = _Progress(len(grid.points), len(grid.points) - len(todo), failed_before, enabled=progress)
     try:
         with bar:
-            if tasks:
-                stream = _execute_dask(tasks, scheduler) if scheduler else _execute_local(tasks, workers)
+            if todo:
+                stream = _execute_dask(make_tasks, scheduler) if scheduler else _execute_local(tasks, workers)
                 try:
                     for rec in stream:
                         if writer is not None:
@@ -302,6 +294,36 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         if writer is not None:
             writer.close()
     return [_flatten(done[p.id], grid, p) for p in grid.points if p.id in done]
+
+
+def _todo(grid: Any, done: Mapping[str, Mapping[str, Any]], retry_failed: bool) -> list[Any]:
+    """The points to run: not in ``done``, failed (with ``retry_failed``), or compared otherwise than the grid asks.
+
+    A finished point whose recorded comparison names another baseline point or other
+    settings than the grid's runs again (its figures come out the same; its comparison
+    is new), and so does one whose baseline failed when that baseline runs again.
+    """
+    plan = grid.baseline
+
+    def stale(p: Any) -> bool:
+        rec = done.get(p.id)
+        if rec is None:
+            return True
+        if rec.get("status") != "ok":
+            return retry_failed
+        if plan is None:
+            return False
+        cmp = rec.get("comparison") or {}
+        want = plan.expected(p.id)
+        return cmp.get("id") != want["id"] or cmp.get("settings") != want["settings"]
+
+    todo = [p for p in grid.points if stale(p)]
+    if plan is not None:
+        again = {p.id for p in todo}
+        todo += [p for p in grid.points if p.id not in again and plan.of.get(p.id) in again
+                 and (done[p.id].get("comparison") or {}).get("baseline_failed")]
+        todo.sort(key=lambda p: p.index)
+    return todo
 
 
 class _Progress:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -17,14 +16,15 @@ from ..config.engine import Config
 from ..config._fields import Section, kind_of
 from ..config.run import RUN_KEYS
 from ..errors import ConfigError
+from .baseline import BaselinePlan, parse_baseline
+from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 
 __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
 
 #: Keys a grid file may hold.
-GRID_KEYS = ("axes", "base", "base_config", "output", "points", "repeats", "workers")
+GRID_KEYS = ("axes", "base", "base_config", "baseline", "compare", "output", "points", "repeats", "workers")
 
 _SECTION_NAMES = ("latency", "queue", "fees", "signals", "strategy", "report")
-_LATENCY_MODELS = ("feed", "entry", "response")
 
 
 # --------------------------------------------------------------------------- grid
@@ -73,6 +73,9 @@ class Grid:
         Worker count from the grid.
     source : str
         The grid's file name, or ``"<grid>"``.
+    baseline : BaselinePlan or None
+        The point each point is compared with, when the grid names a ``baseline``
+        (:mod:`mmsim.sweep.baseline`).
     """
 
     points: tuple[SweepPoint, ...]
@@ -81,6 +84,7 @@ class Grid:
     output: str | None
     workers: int | None
     source: str
+    baseline: BaselinePlan | None = None
 
 
 def load_grid(path: str | os.PathLike[str]) -> Grid:
@@ -115,7 +119,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     ----------
     data : mapping
         The grid document (``base``/``base_config``, ``axes``, ``points``,
-        ``repeats``, ``output``, ``workers``).
+        ``repeats``, ``output``, ``workers``, ``baseline``, ``compare``).
     where : mapping, optional
         Dotted key -> ``"FILE line N"`` from :func:`mmsim.config.parse_yaml`.
     source : str
@@ -203,8 +207,15 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
                                       f"{_describe(points[seen[pid]].overrides)} (same config){loc('points')}")
                 seen[pid] = len(points)
                 points.append(SweepPoint(id=pid, index=len(points), overrides=overrides, repeat=r, config=cfg_r))
-    return Grid(points=tuple(points), keys=tuple(point_keys + axis_keys), repeats=int(repeats),
-                output=output, workers=workers, source=source)
+    keys = tuple(point_keys + axis_keys)
+    plan = None
+    if data.get("baseline") is not None:
+        plan = parse_baseline(data["baseline"], data.get("compare"), points, keys, loc)
+    elif data.get("compare") is not None:
+        raise ConfigError(f"compare: sets how points are compared with a baseline, but the grid names no "
+                          f"`baseline`{loc('compare')}")
+    return Grid(points=tuple(points), keys=keys, repeats=int(repeats), output=output, workers=workers,
+                source=source, baseline=plan)
 
 
 def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[[str], str],
@@ -395,79 +406,11 @@ def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
-
-
 def _point_id(config: RunConfig, repeat: int) -> str:
     plain = config.to_dict()
     plain.pop("output", None)  # where results go does not change them
     digest = hashlib.sha256(_canonical({"config": plain, "repeat": repeat}).encode()).hexdigest()
     return digest[:16]
-
-
-def _describe(overrides: Mapping[str, Any]) -> str:
-    if not overrides:
-        return "(base)"
-    return ", ".join(f"{k}={display_label(v, k)}" for k, v in overrides.items())
-
-
-def _label(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("path"), str):
-        # A strategy section: its class name and parameters say which arm it is.
-        params = value.get("params") or {}
-        args = ", ".join(f"{k}={_label(v)}" for k, v in params.items()) if isinstance(params, Mapping) else ""
-        return f"{_short(value['path'], 10_000)}({args})"
-    if isinstance(value, (dict, list)):
-        return _canonical(value)
-    return repr(value)
-
-
-def display_label(value: Any, key: str = "") -> str:
-    """How a grid value reads in tables, plots and messages.
-
-    A latency (``latency.feed`` ... or a ``{lognormal: ...}``/``{constant: ...}``
-    mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
-    ``recorded``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
-    with a floor); a strategy section as
-    ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
-    a string as written; a number as Python prints it.
-    """
-    from ..config import LatencyModel, format_ns
-
-    last = key.rpartition(".")[2]
-    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
-        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant"))
-    if is_latency and not isinstance(value, bool):
-        try:
-            model = LatencyModel.parse(value, key or "latency")
-        except ConfigError:
-            pass
-        else:
-            # A duration keeps the text it was written with ("0ms", "250us").
-            if isinstance(value, str) and model.kind == "constant":
-                return value
-            label = model.describe()
-            if model.kind == "lognormal" and model.min_ns:  # two floors must not read alike
-                label = f"{label[:-1]}, min {format_ns(model.min_ns)})"
-            return label
-    if isinstance(value, Mapping) and isinstance(value.get("path"), str):
-        return _label(value)
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={display_label(v, f'{key}.{k}' if key else str(k))}" for k, v in value.items())
-    if isinstance(value, list):
-        return "[" + ", ".join(display_label(v, key) for v in value) + "]"
-    return _label(value)
-
-
-def _short(text: str, width: int = 28) -> str:
-    # Strategy specs are long (absolute) file paths; the name after ':' tells rows apart.
-    target, sep, name = text.rpartition(":")
-    if sep and target.endswith(".py") and name:
-        text = name
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _is_int(v: Any) -> bool:

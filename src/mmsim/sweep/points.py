@@ -18,7 +18,8 @@ from typing import Any
 
 from ..config import RunConfig
 from ..errors import ConfigError, StrategyError
-from .grid import Grid, SweepPoint, _canonical, _describe
+from .grid import Grid, SweepPoint
+from .labels import _canonical, _describe
 
 __all__ = ["POINT_CONFIG", "check_points", "run_point", "select_point"]
 

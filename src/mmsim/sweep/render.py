@@ -15,7 +15,9 @@ import numpy as np
 from .._plot import figure, png_bytes
 from ..config import parse_duration
 from ..errors import ConfigError
-from .grid import Grid, _canonical, _short, display_label
+from .baseline import METRIC_LABELS
+from .grid import Grid
+from .labels import _canonical, _short, display_label
 
 __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "rich_table", "sweep_figures",
            "write_report"]
@@ -42,6 +44,33 @@ def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str])
 def _is_markout(name: str) -> bool:
     """The mean markout in ticks at one horizon (``markout.<h>.mean_ticks``, from Report.flat)."""
     return name.startswith("markout.") and name.endswith(".mean_ticks")
+
+
+#: Row columns of a point's difference from its baseline (:func:`mmsim.sweep.baseline.columns`).
+_VS = "vs_baseline."
+
+
+def _compared(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The quantities compared with the baseline (``markout@<h>``..., ``spread_capture``, ``pnl_per_day``)."""
+    names: list[str] = []
+    for r in rows:
+        names.extend(k[len(_VS):] for k in r if k.startswith(_VS) and k.count(".") == 1 and k[len(_VS):] not in names)
+    return names
+
+
+def _compared_header(m: str, short: bool) -> str:
+    if m.startswith("markout@"):
+        return f"Δ {'mk' if short else 'markout'} {m[len('markout@'):]}"
+    return "Δ " + ((METRIC_LABELS.get(m, m)) if short else m.replace("_", " ").replace("pnl", "PnL"))
+
+
+def _interval(r: Mapping[str, Any], m: str) -> str:
+    """``estimate [ci_low, ci_high]`` of a difference from the baseline."""
+    est = r.get(_VS + m)
+    if est is None:
+        return "–"
+    lo, hi = r.get(f"{_VS}{m}.ci_low"), r.get(f"{_VS}{m}.ci_high")
+    return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else _fmt(est)
 
 
 def _header(name: str) -> str:
@@ -98,7 +127,10 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
         metrics = [m for m in metrics if m not in ("pnl.spread_capture", "pnl.inventory", "pnl.fees")]
     names = [(_SHORT_HEADER.get(m, _header(m).replace("markout ", "mk ")) if short else _header(m)) for m in metrics]
     tail = ["point"] if short else ["point", "digest"]
-    header = keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + names + tail
+    compared = _compared(rows) if grid.baseline is not None else []
+    verdict = ["verdict"] if grid.baseline is not None else []
+    header = (keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + verdict + names
+              + [_compared_header(m, short) for m in compared] + tail)
     # Labels whole: the terminal wraps a long one inside its column rather than cut it.
     columns = [_value_labels([r.get(k) for r in rows], 10_000 if short else 60, k) for k in keys]
     body = []
@@ -108,12 +140,14 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
             line.append(str(r.get("repeat")))
         if r.get("status") == "ok":
             line.append("ok")
+            line.extend(str(r.get("verdict") or "–") for _ in verdict)
             line.extend(_fmt(r.get(m)) for m in metrics)
+            line.extend(_interval(r, m) for m in compared)
         else:
             # The terminal lists each failure's message under the table (a long cell would not fit).
             line.append(str(r.get("error_type")) if short
                         else f"{r.get('error_type')}: {_short(str(r.get('error_message')), 60)}")
-            line.extend("–" for _ in metrics)
+            line.extend("–" for _ in verdict + metrics + compared)
         line.append(str(r.get("id"))[:POINT_ID_SHOWN] if short else str(r.get("id")))
         if not short:
             line.append(str(r.get("digest") or "–"))
@@ -160,23 +194,28 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
     caption = ("PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills with a negative "
                "markout at the toxic horizon; mk h = mean markout at h in ticks (+ = good for us); point: the "
                "start of the point's id (mmsim sweep GRID --point ID writes its full report)")
+    if grid.baseline is not None:
+        caption += "; " + _baseline_caption(grid)
     nk = len(grid.keys) + (1 if grid.repeats > 1 else 0)
     # The grid's keys wrap at their spaces within 24 columns (a strategy with its parameters, a lognormal
     # latency with its floor); every other cell stays on one line.
     wrap = {"no_wrap": False, "max_width": _KEY_WIDTH, "overflow": "fold"}
     cols = [(h, {"justify": "left", **wrap} if i < len(grid.keys)
-             else {"justify": "left" if i <= nk or i == len(header) - 1 else "right"})
+             else {"justify": "left" if i <= nk or h == "verdict" or i == len(header) - 1 else "right"})
             for i, h in enumerate(header)]
     # Stacked column by column: status and the headline figures first, then the point, then the markouts.
     marks = [i for i, h in enumerate(header) if h.startswith("mk ")]
-    groups = [[i] for i in range(nk, len(header)) if i not in marks] + [[m] for m in marks]
+    deltas = [i for i, h in enumerate(header) if h.startswith("Δ ")]
+    groups = ([[i] for i in range(nk, len(header)) if i not in marks + deltas] + [[m] for m in marks]
+              + [[d] for d in deltas])
 
     def make(t: str | None, c: str | None) -> Any:
         return Table(title=t, caption=c)
 
     table = fit_table(make, cols, body, width, keys=nk, groups=groups, title=title, caption=caption)
     failed = [r for r in rows if r.get("status") != "ok"]
-    if not failed:
+    skipped = [r for r in rows if r.get("status") == "ok" and r.get("baseline_note")]
+    if not failed and not skipped:
         return table
     from rich.console import Group
     from rich.text import Text
@@ -185,7 +224,26 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
                   f"{r.get('error_message')}", style="red") for r in failed[:_MAX_ERRORS_SHOWN]]
     if len(failed) > _MAX_ERRORS_SHOWN:
         lines.append(Text(f"... and {len(failed) - _MAX_ERRORS_SHOWN} more failures (results.csv, sweep.html)"))
+    lines += [Text(f"point {str(r.get('id'))[:POINT_ID_SHOWN]} ({_describe(r, grid)}): not compared: "
+                   f"{r.get('baseline_note')}", style="yellow") for r in skipped[:_MAX_ERRORS_SHOWN]]
+    if len(skipped) > _MAX_ERRORS_SHOWN:
+        lines.append(Text(f"... and {len(skipped) - _MAX_ERRORS_SHOWN} more points not compared (results.csv)"))
     return Group(table, *lines)
+
+
+def _baseline_caption(grid: Grid) -> str:
+    """What the Δ columns and the verdict mean, with the comparison's settings."""
+    from ..config import format_ns
+
+    if grid.baseline is None:
+        return ""
+    opts = grid.baseline.settings
+    level = f"{opts.confidence * 100:g}%"
+    return (f"Δ = this point − its baseline point, paired over {format_ns(opts.bucket_ns)} buckets, with its {level} "
+            f"stationary-bootstrap CI ({opts.n_boot} resamples, seed {opts.seed}; mk and spread in ticks/lot, "
+            "PnL/day in quote currency; + = the point is better); verdict: better or worse when every difference "
+            "whose CI excludes 0 points that way, mixed when both, none real when none, baseline for the "
+            "baseline point")
 
 
 _MAX_ERRORS_SHOWN = 10
@@ -260,7 +318,16 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
     axis (its title says so).
     """
     ok = [r for r in rows if r.get("status") == "ok"]
-    metrics = _plot_metrics(_metric_columns(ok, grid.keys))
+    plots = _figures(rows, grid, _plot_metrics(_metric_columns(ok, grid.keys)), "", "metrics")
+    if grid.baseline is not None:
+        plots.update(_figures(rows, grid, [f"{_VS}{m}" for m in _compared(ok)], "_vs_baseline",
+                              "difference from the baseline point"))
+    return plots
+
+
+def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[str], suffix: str,
+             what: str) -> dict[str, Any]:
+    ok = [r for r in rows if r.get("status") == "ok"]
     varying = [k for k in grid.keys if len({_canonical(r.get(k)) for r in rows}) > 1]
     plots: dict[str, Any] = {}
     if not ok or not metrics:
@@ -321,10 +388,9 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
                 else:
                     ax.plot(x, y, **style)
             symlog = _y_scale(ax, series + (list(by_x.values()) if not numeric else []))
-            if _is_markout(m) or m.startswith("pnl"):
+            if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
                 ax.axhline(0.0, color="0.6", lw=0.8)
-            ax.set_title(_header(m) + (" (ticks)" if _is_markout(m) else "") + (", symlog" if symlog else ""),
-                         fontsize=10)
+            ax.set_title(_panel_title(m) + (", symlog" if symlog else ""), fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
             positive = [x for x in xs if x > 0]
             if numeric and positive and max(xs) / min(positive) >= 100:
@@ -344,12 +410,20 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
         handles, labels = fig.axes[0].get_legend_handles_labels()
         if len(labels) > 1 or (labels and labels[0] != "all"):
             fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
-        fig.suptitle(f"sweep: metrics against {key}", fontsize=11)
+        fig.suptitle(f"sweep: {what} against {key}", fontsize=11)
         # Margins in inches (title above, legend below), whatever the panel count.
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - top / height, bottom=(below + legend) / height,
                             hspace=below / panel, wspace=0.3)
-        plots[f"sweep_{key.replace('.', '_')}.png"] = fig
+        plots[f"sweep_{key.replace('.', '_')}{suffix}.png"] = fig
     return plots
+
+
+def _panel_title(m: str) -> str:
+    if m.startswith(_VS):
+        name = m[len(_VS):]
+        unit = "quote currency" if name == "pnl_per_day" else "ticks/lot"
+        return f"{_compared_header(name, short=False)} ({unit})"
+    return _header(m) + (" (ticks)" if _is_markout(m) else "")
 
 
 def _number(v: Any) -> float | None:
@@ -361,7 +435,8 @@ def _number(v: Any) -> float | None:
 def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
             means: Sequence[float]) -> tuple[list[float], list[float]]:
     """Error bar below/above each mean: one standard deviation over repeats, else a
-    markout's confidence interval (``markout.<h>.ci_low``/``ci_high``) when the run gives it."""
+    markout's confidence interval (``markout.<h>.ci_low``/``ci_high``) or a difference's
+    bootstrap interval (``vs_baseline.<m>.ci_low``/``ci_high``) when the run gives it."""
     lo: list[float] = []
     hi: list[float] = []
     for rows, mean in zip(groups, means):
@@ -371,7 +446,7 @@ def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
             lo.append(sd)
             hi.append(sd)
             continue
-        base = metric[: -len(".mean_ticks")] if _is_markout(metric) else None
+        base = metric[: -len(".mean_ticks")] if _is_markout(metric) else (metric if metric.startswith(_VS) else None)
         a = _number(rows[0].get(f"{base}.ci_low")) if base else None
         b = _number(rows[0].get(f"{base}.ci_high")) if base else None
         lo.append(max(0.0, mean - a) if a is not None else 0.0)
@@ -407,6 +482,7 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
              f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us). point: the point's "
              "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
              "config, as its report header shows it.</p>",
+             f"<p>{html.escape(_baseline_caption(grid))}.</p>" if grid.baseline is not None else "",
              "<div class='wide'><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
     for line in body:
         cells = []
@@ -415,6 +491,11 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
             cells.append(f"<td class='{cls}'>{html.escape(c)}</td>" if cls else f"<td>{html.escape(c)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</table></div>")
+    notes = [r for r in rows if r.get("status") == "ok" and r.get("baseline_note")]
+    if notes:
+        parts.append("<h2>Points not compared with a baseline</h2><ul>" + "".join(
+            f"<li><code>{html.escape(str(r.get('id')))}</code> ({html.escape(_describe(r, grid))}): "
+            f"{html.escape(str(r.get('baseline_note')))}</li>" for r in notes) + "</ul>")
     for name, png in plots.items():
         b64 = base64.b64encode(png).decode("ascii")
         parts.append(f"<h2>{html.escape(name)}</h2><img alt='{html.escape(name)}' src='data:image/png;base64,{b64}'>")

@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from .._json import json_clean
-from .grid import Grid, SweepPoint, _is_int, _label
+from .baseline import columns
+from .grid import Grid, SweepPoint, _is_int
+from .labels import _label
 
 __all__ = ["RESULTS_FILE", "read_results", "to_array"]
 
@@ -20,9 +22,13 @@ __all__ = ["RESULTS_FILE", "read_results", "to_array"]
 #: value as written), ``repeat``, ``seed``, ``digest`` (:meth:`mmsim.RunConfig.digest` of the
 #: point's resolved config, as its report header shows it), ``status`` (``"ok"`` or ``"error"``),
 #: ``metrics`` (flat name -> number, from :func:`mmsim.runner.point_metrics`),
-#: ``n_events``, ``elapsed_s`` (wall time of the point), ``error`` (``{type, message,
-#: traceback}`` or null), ``host``, ``pid``, ``finished_at`` (UTC ISO time). A
-#: later line for the same id supersedes an earlier one (``--retry-failed``).
+#: ``n_events``, ``elapsed_s`` (the point's share of its pass plus its own report),
+#: ``pass`` (``{runs, elapsed_s}``: the runs replayed in the point's pass and its wall
+#: time), ``error`` (``{type, message, traceback}`` or null), ``host``, ``pid``,
+#: ``finished_at`` (UTC ISO time), and with a baseline in the grid ``comparison``
+#: (``{id, settings, is_baseline, n_buckets, rows}`` or ``{..., skipped}``,
+#: docs/sweeps.md). A later line for the same id supersedes an earlier one
+#: (``--retry-failed``, a changed baseline).
 RESULTS_FILE = "results.jsonl"
 
 
@@ -105,6 +111,12 @@ def _flatten(rec: Mapping[str, Any], grid: Grid, point: SweepPoint | None = None
         row[k] = overrides.get(k)
     for k, v in (rec.get("metrics") or {}).items():
         row[k if k not in row else f"metric.{k}"] = v
+    if grid.baseline is not None:
+        cmp = rec.get("comparison")
+        if rec.get("status") == "ok":
+            row.update(columns(cmp))
+        else:  # a failed point has no comparison to show
+            row.update(baseline=(cmp or {}).get("id"), verdict=None)
     err = rec.get("error") or {}
     row.update(n_events=rec.get("n_events"), elapsed_s=rec.get("elapsed_s"),
                error_type=err.get("type"), error_message=err.get("message"))

@@ -1,0 +1,251 @@
+"""The report's information-age and look-ahead-audit sections: terminal tables, HTML, the plot.
+
+See docs/reports.md ("Information age", "Look-ahead audit") for every number.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .._plot import figure, png_bytes
+from ._format import _num, _pct
+
+__all__ = [
+    "age_rows",
+    "audit_lines",
+    "by_age_lines",
+    "by_age_rows",
+    "fmt_age",
+    "info_age_html",
+    "info_age_tables",
+    "plot_information_age",
+]
+
+#: What each markout-by-age basis reads as.
+BASIS_TEXT = {"age": "information age at the fill's decision", "age_at_fill": "information age at the fill",
+              "unseen": "events unseen at the fill's decision"}
+
+
+def fmt_age(ns: Any, digits: int = 3) -> str:
+    """A duration in ns with its unit, ``digits`` significant digits: ``1.25 ms``, ``350 µs``, ``2.1 s``, ``0``."""
+    if ns is None:
+        return "–"
+    x = float(ns)
+    a = abs(x)
+    if a == 0:
+        return "0"
+    for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+        if a >= scale:
+            return f"{x / scale:.{digits}g} {unit}"
+    return f"{x:.{digits}g} ns"
+
+
+def _count(x: Any) -> str:
+    return "–" if x is None else (f"{x:,.0f}" if float(x) == int(x) else f"{x:,.1f}")
+
+
+_AGE_COLUMNS = ("mean", "p5", "median", "p95", "max")
+
+
+def age_rows(ia: Mapping[str, Any]) -> list[list[str]]:
+    """Rows of the age table: decisions and fills, the age and its parts (durations), unseen events (counts)."""
+    dec, fl = ia["decisions"], ia["fills"]
+    Row = tuple[str, Mapping[str, Any], Callable[[Any], str]]
+    spec: list[Row] = [("decisions: age", dec["age"], fmt_age), ("  feed delay", dec["feed"], fmt_age),
+            ("  wait", dec["wait"], fmt_age), ("  unseen events", dec["unseen"], _count),
+            ("fills: age", fl["age"], fmt_age), ("  feed delay", fl["feed"], fmt_age),
+            ("  wait", fl["wait"], fmt_age), ("  entry", fl["entry"], fmt_age),
+            ("  resting", fl["resting"], fmt_age), ("  age at fill", fl["age_at_fill"], fmt_age),
+            ("  unseen events", fl["unseen"], _count)]
+    return [[label] + [fmt(st[c]) for c in _AGE_COLUMNS] for label, st, fmt in spec]
+
+
+def _ranges(buckets: Sequence[Mapping[str, Any]], unit: str) -> list[str]:
+    """Each bucket's ``lo – hi`` (or its one value), with the digits it takes to tell neighbours apart."""
+    def fmt(x: float, digits: int) -> str:
+        return fmt_age(x, digits) if unit == "ns" else _count(x)
+
+    out = []
+    for k, b in enumerate(buckets):
+        digits = 3
+        # 1,000,050 ns is not "1 ms" when the bucket before ends at exactly 1 ms.
+        while digits < 10 and k > 0 and fmt(b["lo"], digits) == fmt(buckets[k - 1]["hi"], digits):
+            digits += 1
+        lo = fmt(b["lo"], digits)
+        out.append(lo if b["lo"] == b["hi"] else f"{lo} – {fmt(b['hi'], 3)}")
+    return out
+
+
+def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one markout-by-age table (``information_age.by_age[k]``)."""
+    head = [block["basis"].replace("_", " "), "n", f"mean @ {block['horizon']}"] + (["95% CI"] if ci else [])
+    head += ["toxic"] + [h for h in horizons if h != block["horizon"]]
+    rows = []
+    for b, span in zip(block["buckets"], _ranges(block["buckets"], block["unit"])):
+        m = b["markout_ticks"]
+        cells = [span, f"{b['n']:,}", _num(m["mean"], 2)]
+        if ci:
+            cells.append("–" if m["ci_low"] is None else f"[{_num(m['ci_low'], 2)}, {_num(m['ci_high'], 2)}]")
+        cells.append(_pct(b["toxic_share"]))
+        cells += [_num(b["horizons"].get(h), 2) for h in horizons if h != block["horizon"]]
+        rows.append(cells)
+    return head, rows
+
+
+def by_age_lines(ia: Mapping[str, Any]) -> list[str]:
+    """One line per basis: the stalest bucket's mean markout minus the freshest's, with its interval and ρ."""
+    out = []
+    for block in ia["by_age"]:
+        d = block.get("stale_minus_fresh")
+        if not d:
+            out.append(f"by {BASIS_TEXT[block['basis']]}: one bucket only (every fill alike), no comparison")
+            continue
+        ci = "" if d["ci_low"] is None else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})"
+        sp = block.get("spearman")
+        rho = "" if not sp else f"; Spearman ρ {sp['rho']:+.2f} (p {sp['p_value']:.2g})"
+        out.append(f"by {BASIS_TEXT[block['basis']]}: last bucket − first (stalest − freshest) "
+                   f"{_num(d['diff'], 2)} ticks @ {block['horizon']}{ci}{rho}")
+    return out
+
+
+def audit_lines(a: Mapping[str, Any]) -> list[str]:
+    """The audit's line, then its first violations and how deliveries were recomputed."""
+    lines = [a["line"]]
+    if a.get("ran"):
+        lines += [f"  {v['check']}: {v['message']}" for v in a.get("violations") or []]
+        lines.append(f"  deliveries recomputed from the events: {a['method']}")
+    return lines
+
+
+def info_age_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
+    """The terminal section: the age table, markout by age (decision basis), one line per basis, the audit."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from .._tables import fit_table
+
+    out: list[Any] = []
+    ia = d.get("information_age")
+    if ia and ia.get("recorded"):
+        def make(t: str | None, c: str | None) -> Any:
+            return Table(title=t, caption=c)
+
+        cols = [("", {"justify": "left"})] + [(c, {"justify": "right"}) for c in _AGE_COLUMNS]
+        out.append(fit_table(make, cols, age_rows(ia), width,
+                             title=f"Information age ({ia['n_decisions']:,} decisions, {ia['fills']['n']:,} fills): "
+                                   "age = feed delay + wait; at fill = age + entry + resting"))
+        block = ia["by_age"][0]
+        if block["buckets"]:
+            horizons = d["run"]["horizons"]
+            head, rows = by_age_rows(block, horizons)
+            cols = [(h, {"justify": "left" if k == 0 else "right"}) for k, h in enumerate(head)]
+            out.append(fit_table(make, cols, rows, width, groups=[[1, 2, 3, 4], list(range(5, len(head)))],
+                                 title=f"Markout by {BASIS_TEXT[block['basis']]} (ticks; first row freshest)"))
+        out += [Text(line) for line in by_age_lines(ia)]
+    elif ia:
+        out.append(Text(f"information age: not recorded ({ia['reason']})"))
+    a = d.get("look_ahead_audit")
+    if a:
+        style = "bold green" if a.get("ok") else ("bold red" if a.get("ran") else "yellow")
+        lines = audit_lines(a)
+        out.append(Text(lines[0], style=style))
+        out += [Text(line) for line in lines[1:]]
+    return out
+
+
+def info_age_html(d: Mapping[str, Any], table: Any) -> list[str]:
+    """The HTML section; ``table(header, rows, id)`` renders a table as the rest of the report does."""
+    parts: list[str] = []
+    ia = d.get("information_age")
+    if ia:
+        parts.append("<h2>Information age</h2>")
+        if not ia.get("recorded"):
+            parts.append(f'<p class="note">Not recorded: {html.escape(ia["reason"])}.</p>')
+        else:
+            parts += [
+                '<p class="note">A decision\'s information age is its local time minus the exchange time of the '
+                "newest market event in its view = that event's feed delay + the wait from its arrival to the call. "
+                "A fill's is that of the decision that sent its order; at the fill add the entry latency (to the "
+                "exchange) and the time the order rested. Unseen events: events that had happened at the exchange "
+                f"but not reached the view. {ia['n_decisions']:,} decisions, {ia['fills']['n']:,} fills.</p>",
+                table(["", *_AGE_COLUMNS], age_rows(ia), "information-age"),
+            ]
+            for block in ia["by_age"]:
+                if not block["buckets"]:
+                    continue
+                head, rows = by_age_rows(block, d["run"]["horizons"])
+                parts += [f"<h3>Markout by {html.escape(BASIS_TEXT[block['basis']])}</h3>",
+                          table(head, rows, f"markout-by-{block['basis'].replace('_', '-')}")]
+            parts += [f'<p class="note">{html.escape(line)}</p>' for line in by_age_lines(ia)]
+    a = d.get("look_ahead_audit")
+    if a:
+        lines = audit_lines(a)
+        cls = "ok" if a.get("ok") else "warn"
+        parts += ["<h2>Look-ahead audit</h2>", f'<p class="{cls}" id="look-ahead-audit">{html.escape(lines[0])}</p>']
+        parts += [f'<p class="note">{html.escape(line.strip())}</p>' for line in lines[1:]]
+    return parts
+
+
+def _markout_panel(ax: Any, block: Mapping[str, Any]) -> None:
+    b = block["buckets"]
+    if b:
+        x = np.arange(len(b))
+
+        def col(key: str) -> np.ndarray:
+            return np.array([np.nan if v["markout_ticks"][key] is None else v["markout_ticks"][key] for v in b])
+
+        mean, lo, hi = col("mean"), col("ci_low"), col("ci_high")
+        ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="o-", color="black", capsize=4,
+                    label="mean with 95% CI")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.set_xticks(x, [r.replace(" – ", "–\n") for r in _ranges(b, block["unit"])], fontsize=7)
+        ax.legend(fontsize=8)
+    ax.set_xlabel(f"{BASIS_TEXT[block['basis']]} (quantile buckets)", fontsize=8)
+    ax.set_ylabel(f"markout @ {block['horizon']} (ticks)")
+    title = {"age": "information age", "age_at_fill": "age at fill", "unseen": "unseen events"}[block["basis"]]
+    ax.set_title(f"Markout by {title}", fontsize=10)
+
+
+def plot_information_age(d: Mapping[str, Any], series: Mapping[str, Any]) -> bytes | None:
+    """Histogram of information age (decisions, fills), and markout by age and by unseen events with
+    their intervals, as PNG bytes; None without a decision log."""
+    ia = d.get("information_age")
+    if not ia or not ia.get("recorded"):
+        return None
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    fig = figure(14, 4.4)
+    ax, ax2, ax3 = fig.subplots(1, 3, gridspec_kw={"wspace": 0.3})
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.9, bottom=0.2)
+    dec = np.asarray(series.get("decision_age", []), dtype=np.float64)
+    fil = np.asarray(series.get("fill_age", []), dtype=np.float64)
+    both = np.concatenate([dec, fil])
+    pos = both[both > 0]
+    if pos.size:
+        lo, hi = pos.min(), pos.max()
+        wide = hi / lo >= 20  # a log axis only across more than a decade
+        hi = hi * 1.0001 if hi > lo else lo * (10 if wide else 1.1)
+        bins = np.geomspace(lo, hi, 41) if wide else np.linspace(lo, hi, 41)
+        # Zero ages (zero feed latency, no wait) are counted in the first bin.
+        for x, colr, label in ((dec, "tab:blue", "decisions"), (fil, "tab:red", "fills (their decision)")):
+            if x.size:
+                ax.hist(np.clip(x, lo, None), bins=bins, weights=np.full(x.size, 1.0 / x.size),
+                        histtype="step", lw=1.4, color=colr, label=f"{label}, n={x.size:,}")
+        if wide:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_age(v)))
+        ax.legend(fontsize=8)
+    ax.set_xlabel("local time − exch time of the newest event seen", fontsize=8)
+    ax.set_ylabel("share")
+    ax.set_title("Information age", fontsize=10)
+    blocks = {b["basis"]: b for b in ia["by_age"]}
+    _markout_panel(ax2, blocks["age"])
+    _markout_panel(ax3, blocks["unseen"])
+    return png_bytes(fig)

@@ -1,0 +1,211 @@
+"""The ``Result`` of a run: its record arrays, final position and cash, save and load."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from ._json import json_clean
+from .config import RUN_KEYS, Config, RunConfig
+from .records import DECISION_DTYPE, FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES
+
+__all__ = ["FILL_SIGNALS_DTYPE", "Result"]
+
+#: The local-side signal values at each fill (``Result.fill_signals``): one float64 per signal.
+FILL_SIGNALS_DTYPE = np.dtype([(name, "<f8") for name in SIGNAL_NAMES])
+
+
+class Result:
+    """What a run produced: fills, the order log, samples, and final position and cash.
+
+    Attributes
+    ----------
+    fills : ndarray of FILL_DTYPE
+    orders : ndarray of ORDER_LOG_DTYPE
+    samples : ndarray of SAMPLE_DTYPE
+        Exchange-side state every ``config.sample_every`` ns and at the end.
+    fill_signals : ndarray
+        One float64 field per signal: the local-side signal values at each fill
+        (NaN when signals are disabled).
+    decisions : ndarray of DECISION_DTYPE
+        The decision log: one row per strategy call (its local time, the newest market
+        event in its view, when that event arrived, the view's best bid and ask, the
+        wake-up reason); empty when ``config.decision_log`` is off. Row ``k`` is the
+        call the order log's ``decision == k`` rows come from.
+    position : int
+        Final position, lots.
+    cash_ticks : int
+        Sum of ``-side * price * qty`` over fills, in tick*lot units (exact).
+    fees : float
+        Fees paid, quote currency (negative: net rebate).
+    tick_value : float
+        Currency value of one tick*lot (``tick_size * lot_size * contract_size``).
+    elapsed_s : float
+        Wall time of the replay that produced it; for :func:`run_many`, of the
+        whole pass (shared by its results).
+    partial : bool
+        True for the result of a run stopped by an error or a guard (it comes as the
+        error's ``partial``): everything in it covers the replay up to the stop only
+        (docs/engine.md, "Stopped runs").
+    stop_reason : str or None
+        Why a partial run stopped (the error's message).
+    stop_ts : int or None
+        Exchange time of the stop of a partial run, ns (its last sample's); None otherwise.
+    config : Config
+        The engine configuration of the run.
+    run_config : RunConfig or None
+        The run description (data, strategy, report) when the run came from one.
+    """
+
+    def __init__(self, out: Any, config: Config, meta: Mapping[str, Any], events: np.ndarray | None,
+                 tick_size: float, lot_size: float, contract_size: float, strategy: str, elapsed_s: float) -> None:
+        self.config = config
+        self.meta = dict(meta)
+        self.tick_size, self.lot_size, self.contract_size = tick_size, lot_size, contract_size
+        self.tick_value = tick_size * lot_size * contract_size
+        self.strategy = strategy
+        self.elapsed_s = elapsed_s
+        self.partial = False
+        self.stop_reason: str | None = None
+        self._events = events
+        self._out = out  # the compiled run output; the record arrays below are read-only views of it
+        #: The job this run belongs to (:class:`mmsim.RunConfig`), when it was run from one
+        #: (``mmsim run``, sweeps, :func:`mmsim.runner.run_config`); reports read the
+        #: strategy's parameters and their horizons from it. None for a bare ``mmsim.run``.
+        self.run_config: RunConfig | None = None
+        if out is None:
+            return
+        self.fills = out.fills.view(FILL_DTYPE)
+        self.orders = out.orders.view(ORDER_LOG_DTYPE)
+        self.samples = out.samples.view(SAMPLE_DTYPE)
+        self.fill_signals = out.fill_signals.view(FILL_SIGNALS_DTYPE)
+        self.decisions = out.decisions.view(DECISION_DTYPE)
+        self.position = int(out.position)
+        self.cash_ticks = int(out.cash_ticks)
+        self.fees = float(out.fees)
+        self.n_calls = int(out.n_calls)
+        self.n_events = int(out.n_events)
+
+    @property
+    def stop_ts(self) -> int | None:
+        """Exchange time of the stop of a partial run (its last sample), ns; None when not partial."""
+        return int(self.samples["exch_ts"][-1]) if self.partial and len(self.samples) else None
+
+    @property
+    def cash(self) -> float:
+        """Cash in quote currency, fees deducted."""
+        return self.cash_ticks * self.tick_value - self.fees
+
+    @property
+    def events_per_second(self) -> float:
+        """Replay speed of this run (events / wall second)."""
+        return self.n_events / self.elapsed_s if self.elapsed_s > 0 else math.inf
+
+    def equity(self) -> np.ndarray:
+        """Mark-to-mid equity at each sample, quote currency (NaN where a book side was empty)."""
+        s = self.samples
+        ok = (s["best_bid"] != np.iinfo(np.int64).min) & (s["best_ask"] != np.iinfo(np.int64).max)
+        mid2 = np.where(ok, s["best_bid"].astype(np.float64) + s["best_ask"], np.nan)
+        return (s["cash_ticks"] + s["position"] * mid2 / 2.0) * self.tick_value - s["fees"]
+
+    def report(self, events: Any = None, **kwargs: Any) -> Any:
+        """The toxicity and PnL report of this run (see :func:`mmsim.report.make_report`)."""
+        from .report import make_report
+
+        if events is None:
+            if self._events is None:
+                raise ValueError("this Result has no events attached; pass events=")
+            events = self._events
+        return make_report(self, events, **kwargs)
+
+    def summary(self) -> dict[str, Any]:
+        """Scalar figures of the run (JSON-ready)."""
+        return {
+            "strategy": self.strategy,
+            "n_events": self.n_events,
+            "n_calls": self.n_calls,
+            "n_fills": int(len(self.fills)),
+            "position": self.position,
+            "cash_ticks": self.cash_ticks,
+            "cash": self.cash,
+            "fees": self.fees,
+            "tick_size": self.tick_size,
+            "lot_size": self.lot_size,
+            "contract_size": self.contract_size,
+            "elapsed_s": self.elapsed_s,
+        }
+
+    def save(self, run_dir: str | Path) -> Path:
+        """Write the result to ``run_dir``; :meth:`load` reads it back.
+
+        ``result.json`` (summary, configs, meta; ``partial`` and ``stop_reason``) and one
+        ``.npy`` per record array:
+        ``fills``, ``orders``, ``samples``, ``fill_signals``, ``decisions``.
+        """
+        d = Path(run_dir)
+        d.mkdir(parents=True, exist_ok=True)
+        np.save(d / "fills.npy", self.fills)
+        np.save(d / "orders.npy", self.orders)
+        np.save(d / "samples.npy", self.samples)
+        np.save(d / "fill_signals.npy", self.fill_signals)
+        np.save(d / "decisions.npy", self.decisions)
+        job = self.run_config
+        doc = {"partial": self.partial, "stop_reason": self.stop_reason,
+               "summary": self.summary(), "config": self.config.to_dict(),
+               "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
+               "meta": json_clean(self.meta)}
+        (d / "result.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+        return d
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "Result":
+        """Read a result written by :meth:`save` (events are not attached; pass them to ``report``)."""
+        d = Path(run_dir)
+        path = d / "result.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: not a run directory (no result.json)")
+        doc = json.loads(path.read_text())
+        s = doc["summary"]
+        config, job = _read_configs(doc)
+        r = cls(None, config, doc.get("meta", {}), None,
+                s["tick_size"], s["lot_size"], s["contract_size"], s["strategy"], s["elapsed_s"])
+        r.run_config = job
+        r.fills = np.load(d / "fills.npy")
+        r.orders = np.load(d / "orders.npy")
+        r.samples = np.load(d / "samples.npy")
+        r.fill_signals = np.load(d / "fill_signals.npy")
+        # Runs saved before the decision log have none (their report says so).
+        p = d / "decisions.npy"
+        r.decisions = np.load(p) if p.exists() else np.zeros(0, dtype=DECISION_DTYPE)
+        r.position, r.cash_ticks, r.fees = s["position"], s["cash_ticks"], s["fees"]
+        r.n_calls, r.n_events = s["n_calls"], s["n_events"]
+        r.partial, r.stop_reason = bool(doc.get("partial", False)), doc.get("stop_reason")
+        return r
+
+    def __repr__(self) -> str:
+        return (f"Result(strategy={self.strategy!r}, events={self.n_events}, fills={len(self.fills)}, "
+                f"position={self.position}, cash={self.cash:.6g}{', partial' if self.partial else ''})")
+
+
+def _read_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:
+    """The engine config and run description of a saved result.
+
+    result.json holds ``config`` (the engine's keys) and ``run`` (the job's keys,
+    or null). Results saved before the two were separated hold one flat
+    ``config`` with both; its job keys are read as the run description.
+    """
+    flat = dict(doc["config"])
+    job = doc.get("run")
+    if "run" not in doc:  # the older, flat layout
+        job = {k: flat.pop(k) for k in RUN_KEYS if k in flat}
+        strat = job.get("strategy")
+        if not (isinstance(strat, Mapping) and strat.get("path")):
+            return Config.from_dict(flat), None
+    if job is None:
+        return Config.from_dict(flat), None
+    run = RunConfig.from_dict({**job, **flat})
+    return run.engine, run

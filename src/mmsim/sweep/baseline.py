@@ -1,0 +1,335 @@
+"""A sweep's baseline point: which point each point is compared with, and how (``baseline:`` and ``compare:`` in a grid).
+
+Every point of a grid that names a ``baseline`` is compared with its baseline
+point as paired series over time buckets, with the stationary-bootstrap
+intervals of ``mmsim compare`` (:mod:`mmsim.analysis.comparison`;
+docs/sweeps.md, "Is the difference real? A baseline point"). This module reads
+the two grid keys and resolves, for each point, the id of its baseline point or
+the reason it has none; :mod:`mmsim.sweep.paired` computes the comparisons in the
+workers, and :func:`columns` turns a point's recorded comparison into table columns.
+
+The grammar of ``baseline``:
+
+- an integer: the point at that index of the grid (its ``index`` in the results);
+- a string of at least 4 characters: the point whose id starts with it;
+- a mapping of grid keys to values: for each point, the point with these values
+  at these keys and the point's own values at every other key (its event store
+  included), and the same repeat when that point has repeats (else repeat 0).
+  A value is matched with the values the grid gives that key: as written, by its
+  label in the table (``FixedSpread``, ``lognormal(1ms, 0.5)``), or by what it
+  means (``0`` and ``0ms`` are the same latency).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import LatencyModel, parse_duration
+from ..errors import ConfigError
+from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+
+__all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "parse_baseline",
+           "summary_verdict"]
+
+#: Keys of a grid's ``compare:`` mapping.
+COMPARE_KEYS = ("block", "bucket", "confidence", "horizons", "n_boot", "seed")
+
+#: Short names of the compared quantities in the terminal table (metric -> column title).
+METRIC_LABELS = {"spread_capture": "spread", "pnl_per_day": "PnL/day"}
+
+# Config keys whose values are durations (matched by their value in ns).
+_DURATION_KEYS = ("decide_every", "sample_every", "report.toxic_horizon")
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """How a sweep compares each point with its baseline (the options of ``mmsim compare``).
+
+    Parameters
+    ----------
+    bucket_ns : int
+        Bucket length, ns (default one minute).
+    n_boot : int
+        Bootstrap resamples (>= 10; default 2000).
+    confidence : float
+        Level of the intervals, in (0, 1) (default 0.95).
+    block : float or None
+        Mean block length in buckets (>= 1); None selects it per quantity (Politis and White 2004).
+    seed : int or None
+        Seed of ``numpy.random.default_rng`` (default 0).
+    horizons : tuple of int or None
+        Markout horizons compared, ns; None: the baseline point's ``report.horizons``.
+    """
+
+    bucket_ns: int = 60_000_000_000
+    n_boot: int = 2000
+    confidence: float = 0.95
+    block: float | None = None
+    seed: int | None = 0
+    horizons: tuple[int, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (recorded with each comparison: a rerun with other settings compares again)."""
+        return {"bucket_ns": self.bucket_ns, "n_boot": self.n_boot, "confidence": self.confidence,
+                "block": self.block, "seed": self.seed,
+                "horizons": None if self.horizons is None else list(self.horizons)}
+
+
+@dataclass(frozen=True)
+class BaselinePlan:
+    """Which point each point of a grid is compared with.
+
+    Attributes
+    ----------
+    spec : int, str or mapping
+        The grid's ``baseline`` as written.
+    settings : CompareSettings
+        The grid's ``compare`` options.
+    of : dict of str to str
+        Point id -> the id of its baseline point (a baseline point maps to itself).
+    skipped : dict of str to str
+        Point id -> why it has no baseline (no such point on its event store).
+    """
+
+    spec: Any
+    settings: CompareSettings
+    of: Mapping[str, str] = field(default_factory=dict)
+    skipped: Mapping[str, str] = field(default_factory=dict)
+
+    def expected(self, point_id: str) -> dict[str, Any]:
+        """What a point's record must say about its comparison to count as done: its baseline and the settings."""
+        return {"id": self.of.get(point_id), "settings": self.settings.to_dict()}
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
+    """Read a grid's ``compare:`` mapping (``bucket``, ``n_boot``, ``confidence``, ``block``, ``seed``, ``horizons``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and the grid's line.
+    """
+    if value is None:
+        return CompareSettings()
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"compare: expected a mapping ({', '.join(COMPARE_KEYS)}), got {value!r}{loc('compare')}")
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        at = loc(f"compare.{key}") or loc("compare")
+        if key not in COMPARE_KEYS:
+            raise ConfigError(f"compare: unknown key {key!r}; expected one of {', '.join(COMPARE_KEYS)}{at}")
+        if key == "bucket":
+            ns = parse_duration(v, "compare.bucket")
+            if ns <= 0:
+                raise ConfigError(f"compare.bucket: must be a positive duration, got {v!r}{at}")
+            out["bucket_ns"] = ns
+        elif key == "n_boot":
+            if not _is_int(v) or v < 10:
+                raise ConfigError(f"compare.n_boot: expected an integer >= 10, got {v!r}{at}")
+            out["n_boot"] = int(v)
+        elif key == "confidence":
+            if not _is_number(v) or not 0 < v < 1:
+                raise ConfigError(f"compare.confidence: expected a number in (0, 1), got {v!r}{at}")
+            out["confidence"] = float(v)
+        elif key == "block":
+            if v is not None and (not _is_number(v) or not v >= 1):
+                raise ConfigError(f"compare.block: expected a number of buckets >= 1 (or null), got {v!r}{at}")
+            out["block"] = None if v is None else float(v)
+        elif key == "seed":
+            if v is not None and (not _is_int(v) or v < 0):
+                raise ConfigError(f"compare.seed: expected a non-negative integer (or null), got {v!r}{at}")
+            out["seed"] = v
+        else:
+            if not isinstance(v, list) or not v:
+                raise ConfigError(f"compare.horizons: expected a non-empty list of durations, got {v!r}{at}")
+            out["horizons"] = tuple(sorted({parse_duration(h, f"compare.horizons[{i}]") for i, h in enumerate(v)}))
+    return CompareSettings(**out)
+
+
+def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequence[str],
+                   loc: Callable[[str], str]) -> BaselinePlan:
+    """Resolve a grid's ``baseline`` against its points.
+
+    Parameters
+    ----------
+    spec : int, str or mapping
+        The grid's ``baseline`` (module docstring: the grammar).
+    settings : mapping or None
+        The grid's ``compare``.
+    points : sequence of SweepPoint
+        The grid's points.
+    keys : sequence of str
+        The keys the grid varies.
+    loc : callable
+        Grid key -> ``" (FILE line N)"`` for messages.
+
+    Returns
+    -------
+    BaselinePlan
+
+    Raises
+    ------
+    ConfigError
+        A bad ``baseline`` or ``compare`` (naming the key and line): an index out of
+        range, an id no point (or several) has, a key the grid does not vary, a value
+        none (or several) of the grid's values match.
+    """
+    at = loc("baseline")
+    opts = parse_settings(settings, loc)
+    of: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    if _is_int(spec) or isinstance(spec, str):
+        base = _fixed(spec, points, at)
+        for p in points:
+            if p.config.data != base.config.data:
+                skipped[p.id] = (f"the baseline point {base.id[:8]} replays another event store "
+                                 f"({base.config.data}); a paired comparison needs the same events")
+            else:
+                of[p.id] = base.id
+        return BaselinePlan(spec, opts, of, skipped)
+    if not isinstance(spec, Mapping) or not spec:
+        raise ConfigError(f"baseline: expected a point's index, the start of its id, or a mapping of grid keys "
+                          f"to values, got {spec!r}{at}")
+    chosen: dict[str, Any] = {}
+    for key, want in spec.items():
+        key = str(key)
+        if key not in keys:
+            varied = ", ".join(keys) if keys else "none"
+            raise ConfigError(f"baseline.{key}: not a key the grid varies (it varies: {varied}){at}")
+        chosen[key] = _match(key, want, [p.overrides.get(key) for p in points if key in p.overrides], at)
+    index = {(_canonical(p.overrides), p.repeat): p for p in points}
+    for p in points:
+        target = _canonical({**p.overrides, **chosen})
+        base = index.get((target, p.repeat)) or index.get((target, 0))
+        if base is None:
+            skipped[p.id] = f"no point of the grid has {_describe(chosen)} with this point's other settings"
+        elif base.config.data != p.config.data:
+            skipped[p.id] = (f"its baseline point {base.id[:8]} replays another event store ({base.config.data}); "
+                             "a paired comparison needs the same events")
+        else:
+            of[p.id] = base.id
+    return BaselinePlan(spec, opts, of, skipped)
+
+
+def _fixed(spec: int | str, points: Sequence[Any], at: str) -> Any:
+    if not isinstance(spec, str):
+        if not 0 <= spec < len(points):
+            raise ConfigError(f"baseline: index {spec} is out of range (the grid has {len(points)} points, "
+                              f"0 to {len(points) - 1}){at}")
+        return points[spec]
+    text = spec.strip().lower()
+    if len(text) < 4:
+        raise ConfigError(f"baseline: give a point's index, or at least 4 characters of its id, got {spec!r}{at}")
+    hits = [p for p in points if p.id.startswith(text)]
+    if len(hits) != 1:
+        what = "no point's id starts" if not hits else f"{len(hits)} point ids start"
+        raise ConfigError(f"baseline: {what} with {spec!r} (the ids are in the sweep table, results.csv and "
+                          f"sweep.html){at}")
+    return hits[0]
+
+
+def _match(key: str, want: Any, values: Sequence[Any], at: str) -> Any:
+    """The one distinct value of ``key`` in the grid that ``want`` names."""
+    distinct: dict[str, Any] = {}
+    for v in values:
+        distinct.setdefault(_canonical(v), v)
+    hits = [v for v in distinct.values() if _same(key, v, want)]
+    if len(hits) == 1:
+        return hits[0]
+    shown = ", ".join(display_label(v, key) for v in distinct.values())
+    if not hits:
+        raise ConfigError(f"baseline.{key}: {want!r} is none of the grid's values ({shown}){at}")
+    raise ConfigError(f"baseline.{key}: {want!r} matches {len(hits)} of the grid's values "
+                      f"({', '.join(display_label(v, key) for v in hits)}); write it as the grid does{at}")
+
+
+def _same(key: str, written: Any, want: Any) -> bool:
+    """Whether the grid's value ``written`` at ``key`` is what the baseline's ``want`` names."""
+    if _canonical(written) == _canonical(want):
+        return True
+    if isinstance(want, str):
+        if display_label(written, key) == want:
+            return True
+        if isinstance(written, Mapping) and isinstance(written.get("path"), str) and \
+                written["path"].rpartition(":")[2] == want:  # a strategy arm by its class name
+            return True
+    last = key.rpartition(".")[2]
+    try:
+        if key.startswith("latency.") and last in _LATENCY_MODELS:
+            return bool(LatencyModel.parse(written, key) == LatencyModel.parse(want, key))
+        if key in _DURATION_KEYS or key.endswith("_half_life"):
+            return parse_duration(written, key) == parse_duration(want, key)
+    except ConfigError:
+        return False
+    if _is_number(written) and _is_number(want):
+        return float(written) == float(want)
+    return False
+
+
+# --------------------------------------------------------------------------- results
+
+
+def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
+    """One word for a point's comparison with its baseline (the table's ``verdict`` column).
+
+    ``baseline`` for the baseline point itself; ``better`` when every difference
+    whose interval excludes zero is positive (better for the market maker) and
+    there is at least one, ``worse`` when every such one is negative, ``mixed``
+    when there are both, ``none real`` when no interval excludes zero;
+    ``skipped`` when the point has no comparison (no baseline on its store, or
+    the baseline failed). None when the grid has no baseline.
+    """
+    if comparison is None:
+        return None
+    if comparison.get("is_baseline"):
+        return "baseline"
+    rows = comparison.get("rows")
+    if not rows:
+        return "skipped"
+    signs = {math.copysign(1.0, r["estimate"]) for r in rows.values()
+             if r.get("significant") and r.get("estimate") is not None}
+    if not signs:
+        return "none real"
+    if signs == {1.0}:
+        return "better"
+    if signs == {-1.0}:
+        return "worse"
+    return "mixed"
+
+
+def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A point's recorded comparison as flat row columns.
+
+    ``baseline`` (the baseline point's id), ``verdict`` (:func:`summary_verdict`),
+    ``baseline_note`` (why a point was skipped), and per compared quantity ``m``
+    (``markout@<h>``, ``spread_capture``, ``pnl_per_day``): ``vs_baseline.<m>``
+    (the difference, point minus baseline; + = the point is better),
+    ``.ci_low``, ``.ci_high``, ``.block`` and ``.verdict`` (the one-line verdict
+    of ``mmsim compare``).
+    """
+    if comparison is None:
+        return {}
+    out: dict[str, Any] = {"baseline": comparison.get("id"), "verdict": summary_verdict(comparison),
+                           "baseline_note": comparison.get("skipped")}
+    for metric, r in (comparison.get("rows") or {}).items():
+        key = f"vs_baseline.{metric}"
+        out[key] = r.get("estimate")
+        out[f"{key}.ci_low"] = r.get("ci_low")
+        out[f"{key}.ci_high"] = r.get("ci_high")
+        out[f"{key}.block"] = r.get("block")
+        out[f"{key}.verdict"] = r.get("verdict")
+    return out
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

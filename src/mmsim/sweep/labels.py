@@ -1,0 +1,82 @@
+"""How grid values read in tables, plots and messages, and their canonical form (for ids and matching)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["display_label"]
+
+#: The latency models a run config has (``latency.<name>``).
+_LATENCY_MODELS = ("feed", "entry", "response")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _describe(overrides: Mapping[str, Any]) -> str:
+    if not overrides:
+        return "(base)"
+    return ", ".join(f"{k}={display_label(v, k)}" for k, v in overrides.items())
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and isinstance(value.get("path"), str):
+        # A strategy section: its class name and parameters say which arm it is.
+        params = value.get("params") or {}
+        args = ", ".join(f"{k}={_label(v)}" for k, v in params.items()) if isinstance(params, Mapping) else ""
+        return f"{_short(value['path'], 10_000)}({args})"
+    if isinstance(value, (dict, list)):
+        return _canonical(value)
+    return repr(value)
+
+
+def display_label(value: Any, key: str = "") -> str:
+    """How a grid value reads in tables, plots and messages.
+
+    A latency (``latency.feed`` ... or a ``{lognormal: ...}``/``{constant: ...}``
+    mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
+    ``recorded``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
+    with a floor); a strategy section as
+    ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
+    a string as written; a number as Python prints it.
+    """
+    from ..config import LatencyModel, format_ns
+
+    last = key.rpartition(".")[2]
+    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
+        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant"))
+    if is_latency and not isinstance(value, bool):
+        try:
+            model = LatencyModel.parse(value, key or "latency")
+        except ConfigError:
+            pass
+        else:
+            # A duration keeps the text it was written with ("0ms", "250us").
+            if isinstance(value, str) and model.kind == "constant":
+                return value
+            label = model.describe()
+            if model.kind == "lognormal" and model.min_ns:  # two floors must not read alike
+                label = f"{label[:-1]}, min {format_ns(model.min_ns)})"
+            return label
+    if isinstance(value, Mapping) and isinstance(value.get("path"), str):
+        return _label(value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={display_label(v, f'{key}.{k}' if key else str(k))}" for k, v in value.items())
+    if isinstance(value, list):
+        return "[" + ", ".join(display_label(v, key) for v in value) + "]"
+    return _label(value)
+
+
+def _short(text: str, width: int = 28) -> str:
+    # Strategy specs are long (absolute) file paths; the name after ':' tells rows apart.
+    target, sep, name = text.rpartition(":")
+    if sep and target.endswith(".py") and name:
+        text = name
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,355 @@
+"""A sweep's work in passes: points grouped by event store into tasks, each task replayed in one pass (``mmsim.run_many``).
+
+:func:`plan_tasks` cuts the points still to run into tasks: the points of one
+event store, at most :data:`MAX_PASS` of them, sized so that every worker gets
+about the same number (docs/sweeps.md, "Where points run"). :func:`iter_task`
+runs one task in a worker: one :func:`mmsim.run_many` pass over the store for
+all its points (and the baseline points they are compared with), then each
+point's report and comparison, one record per point as soon as it is done.
+:func:`run_task` is what a worker process or a Dask task calls.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import socket
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import RunConfig
+
+__all__ = ["MAX_PASS", "default_point", "iter_task", "plan_tasks", "run_task"]
+
+#: Most points one task replays in one pass. Past about 16 runs a pass gains little
+#: more (the shared market is then a small part of each run's cost, docs/benchmarks.md),
+#: while a bigger task balances worse across workers, holds more results in memory,
+#: and loses more work when its worker is killed.
+MAX_PASS = 16
+
+# Stores opened by this worker process, by path: each is a memory map, so every
+# point on a worker shares the same pages and nothing is shipped with a task.
+_STORES: dict[str, Any] = {}
+# Per store and bucket length: what a comparison needs of the events (computed once).
+_PAIRED: dict[str, Any] = {}
+# Per store: the exchange book's top after every event, which every point's report reads (replayed once).
+_BBO: dict[str, Any] = {}
+# Set in local worker processes: records go to the parent through it as each point is done.
+_QUEUE: Any = None
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def plan_tasks(points: Sequence[Any], slots: int, *, pass_size: int | None = None, plan: Any = None,
+               by_id: Mapping[str, Any] | None = None, point_fn: Any = None,
+               compare: Any = None) -> list[dict[str, Any]]:
+    """Cut the points to run into tasks for ``slots`` workers.
+
+    Parameters
+    ----------
+    points : sequence of SweepPoint
+        The points to run, in grid order.
+    slots : int
+        Workers that run tasks at once (local processes, or the Dask cluster's threads).
+    pass_size : int, optional
+        Most points per task (default :data:`MAX_PASS`; 1 runs every point alone).
+    plan : BaselinePlan, optional
+        The grid's baseline: each task also replays the baseline points its points
+        are compared with, when they are not among its points.
+    by_id : mapping, optional
+        Every point of the grid by id (to find baseline points that are not to run).
+    point_fn : callable, optional
+        A custom point function: every point is a task of its own (nothing to share).
+    compare : CompareSettings, optional
+        Carried to the workers with each task.
+
+    Returns
+    -------
+    list of dict
+        Tasks (``points``, ``extra``, ``point_fn``, ``compare``), largest first. A
+        task holds the points of one event store. With ``N`` points, ``W`` slots
+        and ``P = pass_size``, every task has at most
+        ``c = ceil(N / (W * ceil(N / (W * P))))`` points (so at most ``P``, and
+        ``N / c`` is about a multiple of ``W``), and each store's points are split
+        into ``ceil(n / c)`` tasks of near-equal size.
+    """
+    n = len(points)
+    if n == 0:
+        return []
+    cap = 1 if point_fn is not None else max(1, int(pass_size or MAX_PASS))
+    w = max(1, int(slots))
+    size = math.ceil(n / (w * math.ceil(n / (w * cap))))
+    stores: dict[str, list[Any]] = {}
+    for p in points:
+        stores.setdefault(p.config.data, []).append(p)
+    of = dict(plan.of) if plan is not None else {}
+    tasks = []
+    for pts in stores.values():
+        if of:
+            # A baseline point first, then the points compared with it: most tasks then
+            # hold their baseline, and one holds few baselines.
+            pts = sorted(pts, key=lambda p: (of.get(p.id, p.id), of.get(p.id) != p.id, p.index))
+        k = math.ceil(len(pts) / size)
+        bounds = [i * len(pts) // k for i in range(k + 1)]
+        for a, b in zip(bounds, bounds[1:]):
+            chunk = pts[a:b]
+            ids = {p.id for p in chunk}
+            need = list(dict.fromkeys(of[p.id] for p in chunk if p.id in of and of[p.id] not in ids))
+            extra = [_ptask(by_id[b_id], plan) for b_id in need] if by_id is not None else []
+            tasks.append({"points": [_ptask(p, plan) for p in chunk], "extra": extra, "point_fn": point_fn,
+                          "compare": compare if plan is not None else None})
+    tasks.sort(key=lambda t: -len(t["points"]))
+    return tasks
+
+
+def _ptask(p: Any, plan: Any) -> dict[str, Any]:
+    out = {"id": p.id, "index": p.index, "overrides": p.overrides, "repeat": p.repeat, "config": p.config}
+    if plan is not None:
+        out["baseline"] = plan.of.get(p.id)
+        out["skipped"] = plan.skipped.get(p.id)
+    return out
+
+
+# --------------------------------------------------------------------------- one point alone
+
+
+def default_point(config: RunConfig) -> dict[str, Any]:
+    """Run one config alone and return its flat metrics (a sweep point without a shared pass).
+
+    Opens ``config.data`` memory-mapped (once per worker process), loads the
+    strategy plugin, runs and reports with :func:`mmsim.runner.point_metrics`.
+    ``n_events`` in the returned dict is the number of events replayed. A sweep
+    replays the points of one store together (:func:`iter_task`); passing
+    ``point_fn=default_point`` to :func:`~mmsim.sweep.run_sweep` runs each alone,
+    with the same figures.
+    """
+    from ..runner import point_metrics, run_config
+
+    store = _store(config)
+    result = run_config(config, events=store)
+    metrics = dict(point_metrics(result, store, config))
+    metrics["n_events"] = int(result.n_events)
+    return metrics
+
+
+def _store(config: RunConfig) -> Any:
+    from ..runner import load_events
+
+    store = _STORES.get(config.data)
+    if store is None:
+        store = _STORES[config.data] = load_events(config)
+    return store
+
+
+def _record(p: Mapping[str, Any]) -> dict[str, Any]:
+    config: RunConfig = p["config"]
+    return {"id": p["id"], "index": p["index"], "overrides": p["overrides"], "repeat": p["repeat"],
+            "seed": int(config.engine.latency.seed), "digest": config.digest()}
+
+
+def _failed(rec: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    rec.update(status="error", metrics={}, n_events=None,
+               error={"type": type(exc).__name__, "message": str(exc), "traceback": "".join(tb[-3:])})
+    return rec
+
+
+def _finish(rec: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    rec["elapsed_s"] = elapsed
+    rec["host"] = socket.gethostname()
+    rec["pid"] = os.getpid()
+    rec["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return rec
+
+
+def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
+    """One point with a point function: never raises, an error becomes part of the record."""
+    fn = task.get("point_fn") or default_point
+    rec = _record(task)
+    t0 = time.perf_counter()
+    try:
+        metrics = dict(fn(task["config"]))
+        n_events = metrics.pop("n_events", None)
+        rec.update(status="ok", metrics=metrics, n_events=None if n_events is None else int(n_events), error=None)
+    except Exception as exc:  # a failing point is recorded, never stops the sweep
+        _failed(rec, exc)
+    return _finish(rec, time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------- a task: one pass
+
+
+def run_task(task: Mapping[str, Any]) -> list[Any]:
+    """Run a task in a worker: its records, or (in a local worker process) their ids, each record sent at once."""
+    if _QUEUE is None:
+        return list(iter_task(task))
+    ids = []
+    for rec in iter_task(task):
+        _QUEUE.put(rec)  # synchronous: on its way to the parent before the task returns
+        ids.append(rec["id"])
+    return ids
+
+
+def iter_task(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """The records of a task's points, each as soon as its report (and comparison) is done.
+
+    With a point function each point runs alone. Otherwise the task's points,
+    and the baseline points they are compared with (``extra``), are replayed in
+    one :func:`mmsim.run_many` pass; a point that fails (its strategy raises)
+    drops out of the pass and is recorded as failed, the others go on. Each
+    record's ``elapsed_s`` is its share of the pass (pass time / runs in it)
+    plus its own report and comparison; ``pass`` holds the pass's size, wall
+    time and the CPU time of the worker process during it (``runs``,
+    ``elapsed_s``, ``cpu_s``).
+    """
+    if task.get("point_fn") is not None:
+        for p in task["points"]:
+            yield _run_point({**p, "point_fn": task["point_fn"]})
+        return
+    yield from _run_group(task)
+
+
+def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    from ..engine import run_many
+    from ..runner import load_run_strategy
+
+    pts: list[Mapping[str, Any]] = list(task["points"])
+    runs = pts + list(task.get("extra") or ())
+    t0, c0 = time.perf_counter(), time.process_time()
+    outs: list[Any] = [None] * len(runs)
+    try:
+        store = _store(runs[0]["config"])
+    except Exception as exc:  # no store, or a bad one: every point fails alike
+        for p in pts:
+            yield _finish(_failed(_record(p), exc), time.perf_counter() - t0)
+        return
+    pairs, slot = [], []
+    for i, r in enumerate(runs):
+        try:
+            pairs.append((load_run_strategy(r["config"]), r["config"]))
+            slot.append(i)
+        except Exception as exc:
+            outs[i] = exc
+    try:
+        got = run_many(store, pairs, return_exceptions=True)
+    except Exception as exc:  # the pass itself failed (a bad event fails every run alike)
+        got = [exc] * len(pairs)
+    for k, (i, out) in enumerate(zip(slot, got)):
+        outs[i] = _own_error(out, k, pairs[k][0]) if isinstance(out, BaseException) or out is None else out
+    pass_s, pass_cpu = time.perf_counter() - t0, time.process_time() - c0
+    share = pass_s / len(runs)
+    paired = _Paired(store, runs, len(pts), outs, task["compare"]) if task.get("compare") is not None else None
+    for j, p in enumerate(pts):
+        t1 = time.perf_counter()
+        rec = _record(p)
+        out = outs[j]
+        if isinstance(out, BaseException):
+            _failed(rec, out)
+        else:
+            try:
+                report = _point_report(out, store, p["config"])
+                metrics = report.flat()
+                rec.update(status="ok", metrics=metrics, n_events=int(out.n_events), error=None)
+            except Exception as exc:
+                _failed(rec, exc)
+                report = None
+            if paired is not None and report is not None:
+                paired.reports[j] = report
+        if paired is not None:
+            rec["comparison"] = paired.compare(j, p)
+            paired.release(j)
+        outs[j] = None if paired is None or not paired.needed(j) else outs[j]
+        rec["pass"] = {"runs": len(runs), "elapsed_s": pass_s, "cpu_s": pass_cpu}
+        yield _finish(rec, share + time.perf_counter() - t1)
+
+
+def _point_report(result: Any, store: Any, config: RunConfig) -> Any:
+    from ..replay import replay_bbo
+    from ..runner import point_report
+
+    bbo = _BBO.get(config.data)
+    if bbo is None:
+        events = store.events if hasattr(store, "events") and hasattr(store, "meta") else store
+        bbo = _BBO[config.data] = replay_bbo(np.asarray(events))
+    return point_report(result, store, config, signals=False, decisions=False, bbo=bbo)
+
+
+def _own_error(exc: BaseException | None, k: int, strategy: Any) -> BaseException:
+    """A run's error as ``run`` alone would give it: without the ``run k (label): `` prefix of the pass."""
+    from ..engine import _label
+    from ..errors import MmsimError
+
+    if exc is None:  # not returned with return_exceptions; kept for safety
+        return MmsimError("the pass stopped before this point finished")
+    prefix = f"run {k} ({_label(strategy)}): "
+    text = str(exc)
+    if getattr(exc, "run_index", None) == k and text.startswith(prefix):
+        alone = type(exc)(text[len(prefix):])
+        alone.__dict__.update(exc.__dict__)
+        alone.run_index = None  # type: ignore[attr-defined]
+        alone.__cause__ = exc.__cause__
+        return alone
+    return exc
+
+
+class _Paired:
+    """The comparisons of one task's points with their baselines (:mod:`mmsim.sweep.paired`)."""
+
+    def __init__(self, store: Any, runs: Sequence[Mapping[str, Any]], n_points: int, outs: list[Any],
+                 settings: Any) -> None:
+        self.store, self.runs, self.outs, self.settings = store, runs, outs, settings
+        self.reports: dict[int, Any] = {}
+        self.row_of = {r["id"]: i for i, r in enumerate(runs)}
+        #: Rows whose run later points are compared with (kept until the task ends).
+        self.wanted = {self.row_of[r["baseline"]] for r in runs[:n_points] if r.get("baseline") in self.row_of}
+        self._columns: dict[tuple[int, tuple[int, ...]], Any] = {}
+
+    def needed(self, i: int) -> bool:
+        return i in self.wanted
+
+    def release(self, i: int) -> None:
+        """Forget a point's report and columns once it is done, unless later points need them."""
+        if i not in self.wanted:
+            self.reports.pop(i, None)
+            for key in [k for k in self._columns if k[0] == i]:
+                del self._columns[key]
+
+    def columns(self, i: int, hs: tuple[int, ...]) -> Any:
+        from .paired import run_columns
+
+        key = (i, hs)
+        if key not in self._columns:
+            self._columns[key] = run_columns(self.outs[i], self.reports.get(i), self.store, hs)
+        return self._columns[key]
+
+    def compare(self, j: int, p: Mapping[str, Any]) -> dict[str, Any]:
+        from .paired import compare_runs, context, horizons_of
+
+        bid = p.get("baseline")
+        out: dict[str, Any] = {"id": bid, "settings": self.settings.to_dict(), "is_baseline": bid == p["id"]}
+        if bid is None:
+            out["skipped"] = p.get("skipped") or "no baseline point"
+            return out
+        i = self.row_of[bid]
+        base = self.outs[i]
+        if isinstance(base, BaseException):
+            out.update(skipped=f"the baseline point {bid[:8]} failed: {type(base).__name__}: {base}",
+                       baseline_failed=True)
+            return out
+        point = self.outs[j]
+        if isinstance(point, BaseException) or j not in self.reports:
+            out["skipped"] = "this point failed"
+            return out
+        try:
+            hs = horizons_of(self.settings, self.runs[i]["config"])
+            ctx = context(_PAIRED, self.runs[j]["config"].data, self.store, self.settings.bucket_ns)
+            out.update(compare_runs(ctx, base, self.columns(i, hs), point, self.columns(j, hs), hs, self.settings))
+        except Exception as exc:  # the point's own figures stand; its comparison says what went wrong
+            out["skipped"] = f"comparison failed: {type(exc).__name__}: {exc}"
+        return out

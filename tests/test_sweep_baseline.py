@@ -1,0 +1,380 @@
+"""A sweep's baseline point (issue 17 part 3): every point compared with it as ``mmsim compare`` would.
+
+On the synthetic market with informed traders (who know the fair value 50 ms
+ahead) the signs are known by construction: the quoter that pulls its side on
+informed flow has better markouts than the naive quoter at a fast feed, and the
+naive quoter with a 100 ms feed (stale quotes, picked off) worse. The intervals
+are checked against ``mmsim.compare`` of the same two runs, bit for bit. Then
+the grammar of ``baseline:`` and its errors, points on another store, resuming
+after the baseline changes, and the table, plots and HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+import mmsim
+from mmsim import ConfigError
+from mmsim.demo import DEMO_SYNTH, NAIVE, TOXICITY_PULL
+from mmsim.sweep import RESULTS_FILE, Grid, load_grid, parse_grid, rich_table, run_sweep, write_report
+from mmsim.sweep.baseline import BaselinePlan, CompareSettings, summary_verdict
+from mmsim.sweep.grid import display_label
+from mmsim.sweep.render import _table_rows, sweep_figures
+
+S = 1_000_000_000
+FIXED_SPREAD = f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread"
+TOXICITY_PULL_PATH = f"{ROOT / 'strategies' / 'toxicity_pull.py'}:ToxicityPull"
+COMPARED = ["markout@100ms", "markout@1s", "spread_capture", "pnl_per_day"]
+
+
+@pytest.fixture(scope="module")
+def informed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Five minutes of the demo's market: informed traders know the fair value 50 ms ahead."""
+    from mmsim.synth import write_store
+
+    return write_store(DEMO_SYNTH.replace(seed=1, duration=300 * S), tmp_path_factory.mktemp("base") / "informed")
+
+
+@pytest.fixture(scope="module")
+def other(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mmsim.synth import write_store
+
+    return write_store(DEMO_SYNTH.replace(seed=2, duration=60 * S), tmp_path_factory.mktemp("base") / "other")
+
+
+ARMS = [{"strategy": {"path": FIXED_SPREAD, "params": NAIVE[1]}},
+        {"strategy": {"path": TOXICITY_PULL_PATH, "params": TOXICITY_PULL[1]}}]
+
+
+def _grid(store: Path, baseline=None, compare=None, feeds=("0ms", "100ms"), **extra) -> dict:
+    g = {"base": {"data": str(store), "latency": {"entry": "25us", "response": "25us"},
+                  "signals": {"trade_flow_half_life": "100ms"}, "report": {"horizons": ["100ms", "1s"]}},
+         "points": ARMS, "axes": {"latency.feed": list(feeds)}, **extra}
+    if baseline is not None:
+        g["baseline"] = baseline
+    if compare is not None:
+        g["compare"] = compare
+    return g
+
+
+@pytest.fixture(scope="module")
+def swept(informed: Path, tmp_path_factory: pytest.TempPathFactory):
+    grid = parse_grid(_grid(informed, {"latency.feed": "0ms", "strategy": "FixedSpread"}, {"bucket": "10s"}))
+    out = tmp_path_factory.mktemp("base") / "out"
+    return grid, run_sweep(grid, out=out, workers=2), out
+
+
+# ----------------------------------------------------------------------------- the answer
+
+
+def test_the_difference_has_the_known_sign_and_a_verdict(swept):
+    grid, rows, _ = swept
+    naive0, naive100, pull0, pull100 = rows
+    assert [r["verdict"] for r in rows] == ["baseline", "worse", "better", "worse"]
+    assert {r["baseline"] for r in rows} == {grid.points[0].id}
+    # The pull at a fast feed: its markouts per lot are better than the naive quoter's (CI above 0).
+    for h in ("100ms", "1s"):
+        assert pull0[f"vs_baseline.markout@{h}"] > 0 and pull0[f"vs_baseline.markout@{h}.ci_low"] > 0
+    # The naive quoter with a 100 ms feed: worse (CI below 0), and it captures less spread.
+    for m in ("markout@100ms", "markout@1s", "spread_capture"):
+        assert naive100[f"vs_baseline.{m}"] < 0 and naive100[f"vs_baseline.{m}.ci_high"] < 0
+    # The baseline against itself: exactly nothing.
+    assert all(naive0[f"vs_baseline.{m}"] == 0 for m in COMPARED)
+    assert naive0["vs_baseline.markout@1s.verdict"].endswith(": not distinguishable from zero")
+    assert pull0["vs_baseline.markout@1s.verdict"].startswith("this point's 1s markout is ")
+    assert pull0["vs_baseline.markout@1s.verdict"].endswith(" better than the baseline's (95% CI "
+                                                             f"{pull0['vs_baseline.markout@1s.ci_low']:.2f} to "
+                                                             f"{pull0['vs_baseline.markout@1s.ci_high']:.2f}): real")
+
+
+def test_the_intervals_are_those_of_mmsim_compare_for_the_same_two_runs(swept):
+    from mmsim.runner import load_events, run_config
+
+    grid, rows, out = swept
+    events = load_events(grid.points[0].config)
+    base = run_config(grid.points[0].config, events=events)
+    records = {json.loads(s)["id"]: json.loads(s) for s in (out / RESULTS_FILE).read_text().splitlines()}
+    for p, row in zip(grid.points, rows):
+        cmp = mmsim.compare(base, run_config(p.config, events=events), events=events, bucket="10s",
+                            labels=("the baseline", "this point"))
+        assert [r.metric for r in cmp.rows] == COMPARED
+        rec = records[p.id]["comparison"]
+        assert rec["n_buckets"] == cmp.n_buckets == 30
+        for r in cmp.rows:
+            assert rec["rows"][r.metric] == {"label": r.label, "unit": r.unit, "a": r.a, "b": r.b,
+                                             **r.diff.to_dict(), "verdict": r.verdict}
+            assert (row[f"vs_baseline.{r.metric}"], row[f"vs_baseline.{r.metric}.ci_low"],
+                    row[f"vs_baseline.{r.metric}.ci_high"], row[f"vs_baseline.{r.metric}.block"]) == (
+                r.diff.estimate, r.diff.ci_low, r.diff.ci_high, r.diff.block)
+
+
+def test_summary_verdict_by_hand():
+    def cmp(*pairs):
+        return {"rows": {f"m{i}": {"estimate": e, "significant": s} for i, (e, s) in enumerate(pairs)}}
+
+    assert summary_verdict(None) is None
+    assert summary_verdict({"is_baseline": True, "rows": {}}) == "baseline"
+    assert summary_verdict({"skipped": "no baseline", "rows": None}) == "skipped"
+    assert summary_verdict(cmp((0.4, True), (-0.1, False))) == "better"
+    assert summary_verdict(cmp((-0.4, True), (0.1, False))) == "worse"
+    assert summary_verdict(cmp((0.4, True), (-0.2, True))) == "mixed"
+    assert summary_verdict(cmp((0.4, False), (None, False))) == "none real"
+
+
+# ----------------------------------------------------------------------------- the grammar
+
+
+def test_a_baseline_by_index_by_id_or_by_values_written_any_way(informed):
+    plain = parse_grid(_grid(informed))
+    ids = [p.id for p in plain.points]
+    by_index = parse_grid(_grid(informed, 2)).baseline
+    assert by_index is not None and set(by_index.of.values()) == {ids[2]} and not by_index.skipped
+    assert set(parse_grid(_grid(informed, ids[2][:6].upper())).baseline.of.values()) == {ids[2]}
+    # A value as the table shows it, as written, or by what it means: 0 and 0ms are the same latency.
+    for spec in ({"latency.feed": 0, "strategy": "ToxicityPull"},
+                 {"latency.feed": "0ms", "strategy": ARMS[1]["strategy"]},
+                 {"latency.feed": {"constant": "0us"}, "strategy": "ToxicityPull(half_spread=0.5, size=1.0, skew=0.0, "
+                  "max_position=1000000000.0, trade_flow_threshold=15.0, ofi_threshold=0.0, hawkes_threshold=0.0, "
+                  "widen_at=1.0, widen_ticks=0.0, cooldown_ms=100.0)"}):
+        assert set(parse_grid(_grid(informed, spec)).baseline.of.values()) == {ids[2]}
+    # Naming some keys only: each point is compared with the point that differs from it only there.
+    per_arm = parse_grid(_grid(informed, {"latency.feed": "0ms"})).baseline
+    assert [per_arm.of[i] for i in ids] == [ids[0], ids[0], ids[2], ids[2]]
+    assert per_arm.settings == CompareSettings()  # 1 min buckets, 2000 resamples, 95%, seed 0
+
+
+def test_repeats_are_paired_with_the_baseline_repeat_of_the_same_seed(informed):
+    g = _grid(informed, {"latency.entry": "25us"}, feeds=("0ms",), repeats=2)
+    g["axes"]["latency.entry"] = ["25us", {"lognormal": {"median": "25us", "sigma": 0.5}},
+                                  {"lognormal": {"median": "50us", "sigma": 0.5}}]
+    grid = parse_grid(g)
+    plan = grid.baseline
+    for p in grid.points:
+        base = next(q for q in grid.points if q.id == plan.of[p.id])
+        assert base.overrides["latency.entry"] == "25us" and base.overrides["strategy"] == p.overrides["strategy"]
+        assert base.repeat == 0  # the constant baseline runs once; every repeat compares with it
+    g["baseline"] = {"latency.entry": {"lognormal": {"median": "25us", "sigma": 0.5}}}
+    plan = parse_grid(g).baseline
+    by_id = {q.id: q for q in grid.points}
+    pairs = {(display_label(p.overrides["latency.entry"], "latency.entry"), p.repeat): by_id[plan.of[p.id]].repeat
+             for p in grid.points}
+    # The same repeat (the same seed offset) of the lognormal baseline; the constant point has one run.
+    assert pairs == {("25us", 0): 0, ("lognormal(25us, 0.5)", 0): 0, ("lognormal(25us, 0.5)", 1): 1,
+                     ("lognormal(50us, 0.5)", 0): 0, ("lognormal(50us, 0.5)", 1): 1}
+
+
+@pytest.mark.parametrize("baseline, compare, message", [
+    (9, None, "baseline: index 9 is out of range (the grid has 4 points, 0 to 3) ({f} line {b})"),
+    ("ab", None, "baseline: give a point's index, or at least 4 characters of its id, got 'ab' ({f} line {b})"),
+    ("zzzz", None, "baseline: no point's id starts with 'zzzz' (the ids are in the sweep table, results.csv and "
+                   "sweep.html) ({f} line {b})"),
+    ({"queue.model": "log"}, None, "baseline.queue.model: not a key the grid varies (it varies: strategy, "
+                                   "latency.feed) ({f} line {b})"),
+    ({"latency.feed": "7ms"}, None, "baseline.latency.feed: '7ms' is none of the grid's values (0ms, 100ms) "
+                                    "({f} line {b})"),
+    ([1, 2], None, "baseline: expected a point's index, the start of its id, or a mapping of grid keys to values, "
+                   "got [1, 2] ({f} line {b})"),
+    (0, {"n_boot": 5}, "compare.n_boot: expected an integer >= 10, got 5 ({f} line {c1})"),
+    (0, {"confidence": 95}, "compare.confidence: expected a number in (0, 1), got 95 ({f} line {c1})"),
+    (0, {"bucket": "0s"}, "compare.bucket: must be a positive duration, got '0s' ({f} line {c1})"),
+    (0, {"block": 0.5}, "compare.block: expected a number of buckets >= 1 (or null), got 0.5 ({f} line {c1})"),
+    (0, {"boot": 100}, "compare: unknown key 'boot'; expected one of block, bucket, confidence, horizons, n_boot, "
+                       "seed ({f} line {c1})"),
+    (None, {"bucket": "10s"}, "compare: sets how points are compared with a baseline, but the grid names no "
+                              "`baseline` ({f} line {c})"),
+], ids=["index-out-of-range", "id-too-short", "no-such-id", "key-not-varied", "no-such-value", "not-a-selector",
+        "few-resamples", "level", "bucket", "block", "unknown-compare-key", "compare-without-baseline"])
+def test_a_bad_baseline_or_compare_names_the_key_and_line(tmp_path, informed, baseline, compare, message):
+    import yaml
+
+    g = _grid(informed, baseline, compare)
+    text = yaml.safe_dump({k: g[k] for k in ("base", "points", "axes")}, sort_keys=False, width=1000)
+    lines = {}
+    for key in ("baseline", "compare"):
+        if key in g:
+            lines[key] = text.count("\n") + 1  # the line the key is written on
+            text += yaml.safe_dump({key: g[key]}, sort_keys=False, width=1000)
+    path = tmp_path / "grid.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_grid(path)
+    # {b}: the baseline key's line; {c}: the compare key's line; {c1}: the line of the key under compare.
+    c = lines.get("compare", 0)
+    assert str(info.value) == message.format(f=path, b=lines.get("baseline"), c=c, c1=c + 1)
+
+
+def test_an_ambiguous_value_asks_for_it_as_written(informed):
+    g = _grid(informed, {"strategy": "FixedSpread"})
+    g["points"] = [ARMS[0], {"strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1.5, "size": 1.0}}}]
+    with pytest.raises(ConfigError) as info:
+        parse_grid(g)
+    assert str(info.value) == ("baseline.strategy: 'FixedSpread' matches 2 of the grid's values "
+                               "(FixedSpread(half_spread=0.5, size=1.0), FixedSpread(half_spread=1.5, size=1.0)); "
+                               "write it as the grid does")
+
+
+def test_a_point_function_cannot_be_compared(informed):
+    from mmsim.sweep import default_point
+
+    with pytest.raises(ConfigError, match=r"baseline: a custom point_fn gives no runs to compare"):
+        run_sweep(_grid(informed, 0), point_fn=default_point)
+
+
+def test_the_example_grid_asks_the_demo_question_against_the_naive_quoter_at_each_latency():
+    # examples/defence_sweep.yaml (docs/sweeps.md runs it): the demo's two arms, each point
+    # against the naive quoter at its own feed latency, one-minute buckets.
+    grid = load_grid(ROOT / "examples" / "defence_sweep.yaml")
+    assert grid.keys == ("strategy", "latency.feed") and len(grid.points) == 10
+    from mmsim.plugins import load_strategy
+
+    arms = [p.config.strategy for p in grid.points[::5]]
+    assert [(Path(a.path.rpartition(":")[0]).name, load_strategy(a.path, a.params).params) for a in arms] == [
+        (f"{NAIVE[0]}.py", NAIVE[1]), (f"{TOXICITY_PULL[0]}.py", TOXICITY_PULL[1])]
+    plan = grid.baseline
+    assert plan is not None and not plan.skipped
+    assert plan.settings == CompareSettings(bucket_ns=60 * S, n_boot=2000, seed=0)
+    by_id = {p.id: p for p in grid.points}
+    for p in grid.points:
+        base = by_id[plan.of[p.id]]
+        assert base.overrides["latency.feed"] == p.overrides["latency.feed"]
+        assert base.config.strategy.path.endswith(":FixedSpread")
+    assert grid.points[0].config.data == str(ROOT / "stores" / "synth")
+
+
+# ----------------------------------------------------------------------------- another store
+
+
+def test_each_store_has_its_own_baseline_or_its_points_say_why_not(informed, other, tmp_path):
+    g = _grid(informed, {"latency.feed": "0ms", "strategy": "FixedSpread"}, {"bucket": "10s", "n_boot": 200},
+              feeds=("0ms",))
+    g["axes"]["data"] = [str(informed), str(other)]
+    grid = parse_grid(g)
+    assert grid.baseline is not None and not grid.baseline.skipped
+    assert len(set(grid.baseline.of.values())) == 2  # one baseline per store
+    rows = run_sweep(grid, workers=0)
+    assert [r["verdict"] for r in rows][:2] == ["baseline", "baseline"]
+    assert [r["baseline"] for r in rows] == [rows[0]["id"], rows[1]["id"], rows[0]["id"], rows[1]["id"]]
+    assert rows[2]["verdict"] == "better"  # the pull on the 5-minute store, as above
+    # Naming the store: points on the other store are not compared, and say why.
+    g["baseline"] = {"latency.feed": "0ms", "strategy": "FixedSpread", "data": str(informed)}
+    grid = parse_grid(g)
+    base = grid.points[0].id
+    why = (f"its baseline point {base[:8]} replays another event store ({informed}); a paired comparison "
+           "needs the same events")
+    assert grid.baseline.skipped == {grid.points[1].id: why, grid.points[3].id: why}
+    rows = run_sweep(grid, workers=0)
+    assert [r["verdict"] for r in rows] == ["baseline", "skipped", "better", "skipped"]
+    assert rows[1]["baseline_note"] == why
+    assert "vs_baseline.markout@1s" not in rows[1] and rows[1]["baseline"] is None
+    text = _render(rich_table(rows, grid, width=1000))
+    assert f"point {rows[1]['id'][:8]} (strategy=FixedSpread(half_spread=0.5, size=1.0), latency.feed=0ms, data=" in text
+    assert f"): not compared: {why}" in text
+    page = write_report(rows, grid, tmp_path / "out", plots=False)["sweep.html"].read_text()
+    assert "Points not compared with a baseline" in page and why in page
+    # A fixed baseline (an index) on the first store: the same points say why.
+    g["baseline"] = 0
+    assert parse_grid(g).baseline.skipped == {
+        p.id: f"the baseline point {base[:8]} replays another event store ({informed}); a paired comparison "
+              "needs the same events" for p in (grid.points[1], grid.points[3])}
+
+
+def _render(renderable) -> str:
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    Console(file=buf, width=1000, color_system=None).print(renderable)
+    return buf.getvalue()
+
+
+# ----------------------------------------------------------------------------- resuming
+
+
+def test_changing_the_baseline_compares_again_without_changing_the_figures(informed, tmp_path):
+    out = tmp_path / "out"
+    first = run_sweep(_grid(informed, 0, {"bucket": "10s", "n_boot": 100}), out=out, workers=0)
+    lines = (out / RESULTS_FILE).read_text().splitlines()
+    assert len(lines) == 4
+    # Nothing changed: nothing runs.
+    assert run_sweep(_grid(informed, 0, {"bucket": "10s", "n_boot": 100}), out=out, workers=0) == first
+    assert (out / RESULTS_FILE).read_text().splitlines() == lines
+    # Another baseline: every point is compared again (a line each, superseding), same figures.
+    again = run_sweep(_grid(informed, 2, {"bucket": "10s", "n_boot": 100}), out=out, workers=0)
+    assert len((out / RESULTS_FILE).read_text().splitlines()) == 8
+    assert [r["verdict"] for r in again] == ["worse", "worse", "baseline", "worse"]
+    skip = {"elapsed_s", "baseline", "verdict"}
+    assert [{k: v for k, v in r.items() if k not in skip and not k.startswith("vs_baseline")} for r in again] == \
+        [{k: v for k, v in r.items() if k not in skip and not k.startswith("vs_baseline")} for r in first]
+    # Other settings (a bucket length) also compare again.
+    run_sweep(_grid(informed, 2, {"bucket": "30s", "n_boot": 100}), out=out, workers=0)
+    assert len((out / RESULTS_FILE).read_text().splitlines()) == 12
+
+
+def test_a_failed_baseline_leaves_its_points_uncompared_and_retrying_it_compares_them(informed, tmp_path):
+    # A size of half a lot fails when the strategy first quotes (a point that fails as it runs).
+    g = _grid(informed, {"strategy.params.size": 0.5}, {"bucket": "10s", "n_boot": 100}, feeds=("0ms",))
+    g["points"] = [{"strategy.params.size": 0.5}, {"strategy.params.size": 1.0}]
+    g["base"]["strategy"] = {"path": FIXED_SPREAD, "params": {"half_spread": 0.5}}
+    out = tmp_path / "out"
+    rows = run_sweep(g, out=out, workers=0)
+    assert [r["status"] for r in rows] == ["error", "ok"]
+    assert rows[1]["verdict"] == "skipped"
+    assert rows[1]["baseline_note"].startswith(f"the baseline point {rows[0]['id'][:8]} failed: StrategyError: "
+                                               "strategy FixedSpread returned an invalid quote at local time ")
+    # --retry-failed runs the baseline again, and the points it left uncompared (it fails again here).
+    run_sweep(g, out=out, workers=0, retry_failed=True)
+    ids = [json.loads(s)["id"] for s in (out / RESULTS_FILE).read_text().splitlines()]
+    assert ids == [rows[0]["id"], rows[1]["id"]] * 2
+
+
+# ----------------------------------------------------------------------------- table, plots, HTML
+
+
+def _rows_by_hand():
+    rows = []
+    for i, feed in enumerate(["0ms", "5ms", "50ms"]):
+        r = {"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok", "latency.feed": feed,
+             "pnl.total": 10.0 - i, "toxic_share": 0.5, "markout.1s.mean_ticks": -1.0 - i,
+             "baseline": "p0", "verdict": ["baseline", "none real", "worse"][i], "baseline_note": None}
+        for m, est in (("markout@1s", -0.5 * i), ("pnl_per_day", -100.0 * i)):
+            r[f"vs_baseline.{m}"] = est
+            r[f"vs_baseline.{m}.ci_low"] = est - 0.25 * (i + 1)
+            r[f"vs_baseline.{m}.ci_high"] = est + 0.125 * (i + 1)
+        rows.append(r)
+    grid = Grid(points=(), keys=("latency.feed",), repeats=1, output=None, workers=None, source="g.yaml",
+                baseline=BaselinePlan(spec=0, settings=CompareSettings()))
+    return rows, grid
+
+
+def test_the_table_has_the_differences_with_their_intervals_and_the_verdict():
+    rows, grid = _rows_by_hand()
+    header, body = _table_rows(rows, grid, short=True)
+    assert header == ["latency.feed", "status", "verdict", "PnL", "toxic", "mk 1s", "Δ mk 1s", "Δ PnL/day", "point"]
+    assert body[2] == ["50ms", "ok", "worse", "8", "0.5", "-3", "-1 [-1.75, -0.625]", "-200 [-201, -200]", "p2"]
+    header, _ = _table_rows(rows, grid)
+    assert header[-4:] == ["Δ markout 1s", "Δ PnL per day", "point", "digest"]
+    text = _render(rich_table(rows, grid, width=250))
+    assert ("Δ = this point − its baseline point, paired over 60s buckets, with its 95% stationary-bootstrap CI "
+            "(2000 resamples, seed 0;") in " ".join(text.split())
+
+
+def test_the_plots_draw_each_difference_with_its_interval():
+    rows, grid = _rows_by_hand()
+    figs = sweep_figures(rows, grid)
+    assert set(figs) == {"sweep_latency_feed.png", "sweep_latency_feed_vs_baseline.png"}
+    fig = figs["sweep_latency_feed_vs_baseline.png"]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Δ markout 1s (ticks/lot)", "Δ PnL per day (quote currency)"]
+    ax = fig.axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
+    assert list(line.get_ydata()) == [0.0, -0.5, -1.0]
+    # The error bars span each point's interval.
+    bars = ax.collections[0].get_segments()
+    assert [(seg[0][1], seg[1][1]) for seg in bars] == [(-0.25, 0.125), (-1.0, -0.25), (-1.75, -0.625)]
+    assert np.allclose([seg[0][0] for seg in bars], [0, 5e6, 5e7])
