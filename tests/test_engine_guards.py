@@ -758,3 +758,29 @@ def test_explicit_orders_sent_on_every_reject_of_a_halt_stop_the_guard_naming_th
         "the trading status changes). Hold or pull quotes while view.trading_status is not TRADING (3), and send no "
         "explicit orders then")
 
+
+@pytest.mark.parametrize("side", [BID, ASK], ids=["buy", "sell"])
+def test_a_crossing_target_that_took_liquidity_is_not_sent_again_until_the_book_moves(side):
+    """With post_only off a target through the book takes the visible liquidity on arrival
+    (its rest expires). Sent again on its own fill report it took the same liquidity again,
+    and again (no market impact): a storm of fills the no-progress guard only stopped after
+    100,000 of them, blaming changing quotes. It is held like a reject. The far side's best
+    moves a tick away at t0 + 1 s and back at t0 + 1.5 s; the near side's size changes every
+    millisecond: 3 orders, 3 fills of 1 lot, at 101, 102, 101 (bids) or 100, 99, 100 (asks)."""
+    far = ASK if side == BID else BID
+    px, away = (101, 102) if side == BID else (100, 99)
+    rows = [(T0, D, BID, 100, 10), (T0, D, ASK, 101, 10)]
+    rows += [(T0 + k * MS, D, side, 100 if side == BID else 101, 10 + k % 3) for k in range(1, 2_000)]
+    rows += [(T0 + 1000 * MS, D, far, away, 4), (T0 + 1000 * MS, D, far, px, 0), (T0 + 1500 * MS, D, far, px, 7)]
+
+    class Through(mmsim.Strategy):
+        def quote(self, view):
+            if view.ask_qty <= 0 or view.bid_qty <= 0:
+                return None
+            return Quote(view.best_ask, 1, 0, 0) if side == BID else Quote(0, 0, view.best_bid, 1)
+
+    r = mmsim.run(make_events(sorted(rows, key=lambda row: row[0])), Through(), cfg(0, 1000, 1000, post_only=False))
+    assert int((r.orders["event"] == OrderEvent.SENT).sum()) == 3
+    assert fills_of_result(r) == [(T0 + 1000, side, px, 1), (T0 + 1000 * MS + 1000, side, away, 1),
+                                  (T0 + 1500 * MS + 1000, side, px, 1)]
+    assert not r.fills["maker"].any() and r.position == 3 * side

@@ -411,7 +411,7 @@ void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
     out_.fees += fee;
     const bool after_cancel =
         std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), o.id) != cancel_sent_ids_.end();
-    respond(RespType::Fill, o.id, price, qty, o.leaves, o.side, fee);
+    respond(RespType::Fill, o.id, price, qty, o.leaves, o.side, fee, 0, !maker);
     FillRecord *f = out_.fills.append();
     f->exch_ts = now_ex_;
     f->local_ts = last_to_local_;
@@ -439,7 +439,7 @@ void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
 }
 
 void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee,
-                      uint8_t reason) {
+                      uint8_t reason, bool taker) {
     int64_t t = response_ns_ >= 0 ? now_ex_ + response_ns_ : response_->arrival(now_ex_);
     if (t < last_to_local_) t = last_to_local_;  // responses travel one ordered stream
     last_to_local_ = t;
@@ -455,6 +455,7 @@ void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int
     r->side = side;
     r->type = type;
     r->reason = reason;
+    r->taker = taker;
 }
 
 void Variant::order_arrival(const Book &book, int64_t last) {
@@ -588,6 +589,9 @@ void Variant::take_response(int64_t &reason) {
                 done = r.leaves == 0;
                 orders_changed_ = true;
             }
+            // A target that took liquidity on arrival (post_only off): sent again at once it would
+            // take the same visible liquidity again (no market impact). Held like a reject.
+            if (r.taker && lo) hold(*lo);
             if (strategy_.on_fill) update(strategy_.on_fill, r, lo, "on_fill failed");
             break;
         case RespType::Reject: {
@@ -941,7 +945,7 @@ void Variant::apply_ladder(int64_t ts, const Quote &q) {
     }
 }
 
-// Target order o was just rejected: hold its target back, with
+// Target order o was just rejected, or took liquidity on arrival: hold its target back, with
 // what the local side knows of the market now (docs/engine.md, "Targets, not orders").
 void Variant::hold(const LocalOrder &o) {
     if (o.order_type != TypeLimit || o.level < 0 || o.level >= ladder_) return;  // explicit orders are not targets
@@ -952,9 +956,10 @@ void Variant::hold(const LocalOrder &o) {
 }
 
 // A target just rejected (post-only crossing, or the venue halted or not trading) is held
-// back: not sent again while the strategy keeps that target and the local best bid, best
-// ask and trading status are those the reject found (docs/engine.md, "Targets, not
-// orders"). A quote with another target for the level, or a moved market, drops the hold.
+// back, and so is one that just took liquidity on arrival: not sent again while the
+// strategy keeps that target and the local best bid, best ask and trading status are those
+// the response found (docs/engine.md, "Targets, not orders"). A quote with another target
+// for the level, or a moved market, drops the hold.
 // Run at every quote applied while some hold is on.
 void Variant::release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]) {
     any_rejected_ = false;

@@ -532,6 +532,14 @@ void rejected_target_is_not_resent() {
     int sent = 0;
     for (const auto &o : r.order_log) sent += o.event == static_cast<uint8_t>(OrderEvent::Sent);
     CHECK(sent == 3);
+    // post_only off: the bid at the ask takes 1 lot on arrival (no market impact, so the same
+    // lot would be taken again on every fill report); held the same way: 3 orders, 3 taker
+    // fills, at 101, 102, 101.
+    EngineConfig taker = config(0, 1000, 1000);
+    taker.post_only = false;
+    RunOutput t = run1(e, taker, Strategy{AtAsk::quote, nullptr, nullptr});
+    CHECK(t.fills.size() == 3 && t.fills[0].price == 101 && t.fills[1].price == 102 && t.fills[2].price == 101 &&
+          !t.fills[0].maker && t.position == 3);
     // A halt: the quotes reach the exchange just after it (HALTED); held while the view's
     // best and status stay, sent again when trading resumes (one reject each, then acks).
     std::vector<Event> h = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),

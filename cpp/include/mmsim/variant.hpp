@@ -78,6 +78,7 @@ struct ToLocal {
     int8_t side;
     RespType type;
     uint8_t reason;
+    bool taker;  // a fill that took liquidity (a crossing order on arrival)
 };
 
 // One of our orders as the exchange holds it.
@@ -233,7 +234,7 @@ class Variant {
     // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
     bool fill(size_t k, int64_t price, int64_t qty, bool maker);
     void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
-                 uint8_t reason = 0);
+                 uint8_t reason = 0, bool taker = false);
     void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
              int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level, int64_t decision);
     void sample(int64_t ts, const Book &book);
@@ -299,10 +300,10 @@ class Variant {
     // not trading (HALTED, NOT_TRADING); those counts as of the last call the guard let through.
     int64_t calls_on_responses_ = 0;
     int64_t cross_rejects_ = 0, closed_rejects_ = 0, cross_counted_ = 0, closed_counted_ = 0;
-    // The last reject per side (bid, ask) and target level, with what the local side knew of
-    // the market when it arrived (best bid/ask, trading status): that target is not sent
-    // again while the strategy keeps it and those stay as they were (docs/engine.md,
-    // "Targets, not orders").
+    // The last reject (or taker fill on arrival) per side (bid, ask) and target level, with
+    // what the local side knew of the market when it arrived (best bid/ask, trading status):
+    // that target is not sent again while the strategy keeps it and those stay as they were
+    // (docs/engine.md, "Targets, not orders").
     struct Rejected {
         bool on = false;
         int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0, status = 0;
