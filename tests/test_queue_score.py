@@ -287,6 +287,13 @@ def test_parse_model_round_trip():
         assert mmsim.analysis.queue_score.model_label(q) == text
     assert parse_model("power2") == mmsim.QueueConfig(model="power", power=2.0)
     assert parse_model("Risk-Averse") == mmsim.QueueConfig(model="risk_averse")
+    # A negative or zero exponent is named as such (the "-" is a sign, not a word separator).
+    for bad in ("power:-1", "POWER:0"):
+        with pytest.raises(ConfigError) as info:
+            parse_model(bad)
+        assert str(info.value) == f"queue model {bad!r}: the exponent must be a positive number"
+    with pytest.raises(ConfigError, match=r"^queue model 'power:x': the power model needs an exponent, e.g. power:2$"):
+        parse_model("power:x")
 
 
 def test_match_fills_against_an_assignment_solver():

@@ -45,6 +45,12 @@ def book_view(bid=100, ask=104, bid_qty=5, ask_qty=5, position=0, ts=1_000) -> n
 # -- rules used below (module level, so numba can cache them) ----------------------------------
 
 
+@numba_strategy(state_size=3)
+def past_state_rule(view, params, state, out):
+    state[5] = 1.0  # past state_size: never run compiled (undefined behaviour)
+    return 0
+
+
 @numba_strategy(params={"half_spread": 2.0, "size": 1.0}, state_size=3)
 def spread_rule(view, params, state, out):
     state[0] += 1.0
@@ -171,6 +177,12 @@ def test_python_path_is_an_mmsim_strategy_running_the_same_rule():
         assert s._state[0] == 2.0
         s.reset()
         assert s._state[0] == 0.0
+
+
+def test_state_past_state_size_is_caught_on_the_plain_python_path():
+    """docs/strategies.md: compiled code does not check indexes; pure=True does (the advice there)."""
+    with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 3"):
+        past_state_rule.python(pure=True).quote(book_view())
 
 
 def test_python_path_raises_the_rules_exception_and_names_bad_codes():

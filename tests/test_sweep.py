@@ -288,6 +288,7 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(amzn_store: Path,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"{len(feeds)} points (0 failed)" in done.stdout
+    assert f"\n{len(feeds) - len(saved)} run now, {len(saved)} reused from results.jsonl (same point ids" in done.stdout
     ids = [json.loads(s)["id"] for s in results.read_text().splitlines()]
     assert len(ids) == len(set(ids)) == len(feeds)  # every point exactly once
     resumed = sw.run_sweep(grid, out=out)  # everything is done: reads the file, runs nothing

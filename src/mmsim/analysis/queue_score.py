@@ -85,7 +85,7 @@ def parse_model(spec: Any) -> QueueConfig:
     if text in ("risk_averse", "log"):
         return QueueConfig(model=text)
     if text.startswith("power"):
-        rest = text[5:].lstrip(":=( ").rstrip(") ")
+        rest = spec.strip()[5:].lstrip(":=( ").rstrip(") ")  # from spec: "-" is a sign here
         try:
             n = float(rest)
         except ValueError:

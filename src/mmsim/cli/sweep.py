@@ -57,6 +57,8 @@ def cmd(args: argparse.Namespace) -> int:
         raise ConfigError(f"--pass-size: expected a positive integer, got {args.pass_size}")
     if args.point is not None:
         return _drill(args, grid, Path(out))
+    results = Path(out) / RESULTS_FILE
+    before = 0 if args.force else _records(results)
     try:
         rows = run_sweep(grid, out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
                          progress=not args.quiet, fresh=args.force, pass_size=args.pass_size)
@@ -73,9 +75,32 @@ def cmd(args: argparse.Namespace) -> int:
 
         console = Console()
         console.print(rich_table(rows, grid, width=console.width))
-    print(f"{len(rows)} points ({n_fail} failed), {events:,} events -> {Path(out) / RESULTS_FILE}, "
-          f"{Path(out) / 'sweep.html'}")
+    ran = _records(results) - before  # one record appended per point run now
+    print(f"{len(rows)} points ({n_fail} failed), {events:,} events -> {results}, {Path(out) / 'sweep.html'}")
+    print(f"{ran} run now, {len(rows) - ran} reused from {results.name}"
+          + ("" if len(rows) - ran == 0 else " (same point ids: same config and store path; --force runs all again)"))
+    ids = {p.id for p in grid.points}
+    others = sum(1 for k in read_results(results) if k not in ids)
+    if others:
+        print(f"note: {results} also holds {others} point(s) of another grid (left as they are; "
+              "this sweep's tables and plots show only its own points)")
     return 1 if n_fail else 0
+
+
+def _records(path: Path) -> int:
+    """Records in a results file, counted as read_results reads them (a line cut short is none)."""
+    import json
+
+    if not path.exists():
+        return 0
+    n = 0
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                n += isinstance(json.loads(line), dict)
+            except ValueError:
+                pass
+    return n
 
 
 def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
