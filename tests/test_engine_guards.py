@@ -269,15 +269,22 @@ def test_an_l3_level_total_past_int64_is_a_data_error(side):
         assert str(info.value) == "event 1: ADD of order 2 for qty 6 makes the level at price 100 hold more than 2^63-1 lots"
 
 
-@pytest.mark.parametrize("kind, price", [(D, -(2**63)), (T, 2**62 + 1), (Kind.ADD, 2**63 - 1)],
-                         ids=["depth-int64-min", "trade", "add-int64-max"])
-def test_prices_beyond_2_62_ticks_are_a_data_error(kind, price):
-    """The book's sentinels (INT64_MIN: no bid, INT64_MAX: no ask) are never real levels."""
-    ev = make_events([(1000, kind, BID, price, 1, 9)])
+@pytest.mark.parametrize("kind, price", [(D, -(2**63)), (D, 2**62), (T, 2**62 + 1), (T, -(2**62) - 1),
+                                         (Kind.ADD, 2**63 - 1)],
+                         ids=["depth-int64-min", "depth-edge", "trade", "trade-edge", "add-int64-max"])
+def test_prices_outside_2_62_ticks_are_a_data_error(kind, price):
+    """The book's sentinels (INT64_MIN: no bid, INT64_MAX: no ask) are never real levels:
+    prices lie in [-2^62, 2^62). A bid at -2^62 and an ask at 2^62 - 1 first (the edges
+    inside) are fine; the bad event is the third."""
+    ev = make_events([(1000, D, BID, -(2**62), 1), (1000, D, ASK, 2**62 - 1, 1), (2000, kind, BID, price, 1, 9)])
     name = Kind(kind).name
-    with pytest.raises(mmsim.DataError) as info:
-        mmsim.replay_bbo(ev)
-    assert str(info.value) == f"event 0: {name} has price {price} outside the range the engine accepts (|price| <= 2^62 ticks)"
+    for call in (lambda: mmsim.replay_bbo(ev), lambda: mmsim.run(ev, None, cfg())):
+        with pytest.raises(mmsim.DataError) as info:
+            call()
+        assert str(info.value) == (f"event 2: {name} has price {price} outside the range the engine accepts "
+                                   "([-2^62, 2^62) ticks)")
+    edges = mmsim.replay_bbo(ev[:2])
+    assert edges["best_bid"].tolist() == [-(2**62)] * 2 and edges["best_ask"].tolist()[1] == 2**62 - 1
 
 
 # ------------------------------------------------------------------ memory

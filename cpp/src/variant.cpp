@@ -829,12 +829,7 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
     bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
     const int64_t bid_px = to_whole(q.bid_px, ok), bid_qty = to_whole(q.bid_qty, ok);
     const int64_t ask_px = to_whole(q.ask_px, ok), ask_qty = to_whole(q.ask_qty, ok);
-    // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits int64.
-    ok &= (std::fabs(q.bid_px) * q.bid_qty < kMaxQuoteNotional) & (std::fabs(q.ask_px) * q.ask_qty < kMaxQuoteNotional);
-    if (!ok) {
-        const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
-        bad_quote(ts, vals);
-    }
+    if (!ok) bad_quote(ts, q);
     if (any_rejected_) {
         const int64_t *const pxs[2] = {&bid_px, &ask_px}, *const qtys[2] = {&bid_qty, &ask_qty};
         const int ns[2] = {1, 1};
@@ -842,14 +837,20 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
     }
     // Most calls change nothing: each side already holds exactly that one order, or none,
     // for the same one target.
-    if (!sides_[0].holds(bid_px, bid_qty) || !levels_[0].same(&bid_px, &bid_qty, 1))
-        manage_side(ts, 0, &bid_px, &bid_qty, 1);
-    if (!sides_[1].holds(ask_px, ask_qty) || !levels_[1].same(&ask_px, &ask_qty, 1))
-        manage_side(ts, 1, &ask_px, &ask_qty, 1);
+    const bool bid = !sides_[0].holds(bid_px, bid_qty) || !levels_[0].same(&bid_px, &bid_qty, 1);
+    const bool ask = !sides_[1].holds(ask_px, ask_qty) || !levels_[1].same(&ask_px, &ask_qty, 1);
+    if (!(bid | ask)) return;
+    // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits
+    // int64 (checked when orders may change: an unchanged target was checked when it was sent).
+    if (!((std::fabs(q.bid_px) * q.bid_qty < kMaxQuoteNotional) & (std::fabs(q.ask_px) * q.ask_qty < kMaxQuoteNotional)))
+        bad_quote(ts, q);
+    if (bid) manage_side(ts, 0, &bid_px, &bid_qty, 1);
+    if (ask) manage_side(ts, 1, &ask_px, &ask_qty, 1);
 }
 
-void Variant::bad_quote(int64_t ts, const double *vals) {
+void Variant::bad_quote(int64_t ts, const Quote &q) {
     static const char *names[4] = {"bid_px", "bid_qty", "ask_px", "ask_qty"};
+    const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
     for (int j = 0; j < 4; ++j) {
         const double x = vals[j];
         std::string why;

@@ -243,7 +243,7 @@ class Variant {
     void fill_view(int64_t ts, int64_t reason);
     void summarize_ladder();
     void apply_quote(int64_t ts, const Quote &q);
-    [[noreturn]] void bad_quote(int64_t ts, const double *vals);
+    [[noreturn]] void bad_quote(int64_t ts, const Quote &q);
     void apply_ladder(int64_t ts, const Quote &q);
     void manage_side(int64_t ts, int s, const int64_t *px, const int64_t *qty, int n);
     void send_orders(int64_t ts, const Quote &q);
