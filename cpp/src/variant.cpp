@@ -783,6 +783,7 @@ void Variant::call(int64_t ts, int64_t reason) {
         closed_counted_ = closed_rejects_;
     }
     fill_view(ts, reason);
+    if (holds_unseen_) see_holds();
     if (cfg_.decision_log) log_decision(ts, reason);
     // The strategy gets `out` zeroed: the scalars and explicit orders whole, and the
     // ladder_levels entries of each ladder array it may fill (the engine reads no further).
@@ -946,21 +947,34 @@ void Variant::apply_ladder(int64_t ts, const Quote &q) {
     }
 }
 
-// Target order o was just rejected, or took liquidity on arrival: hold its target back, with
-// what the local side knows of the market now (docs/engine.md, "Targets, not orders").
+// Target order o was just rejected, or took liquidity on arrival: hold its target back; the
+// next call notes its market (docs/engine.md, "Targets, not orders").
 void Variant::hold(const LocalOrder &o) {
     if (o.order_type != TypeLimit || o.level < 0 || o.level >= ladder_) return;  // explicit orders are not targets
-    const int64_t *row = tape_.at(cursor_);
-    rejected_[o.side > 0 ? 0 : 1][o.level] =
-        Rejected{true, o.price, o.qty, row[Tape::kMarket], row[Tape::kMarket + 1], row[Tape::kStatus]};
-    any_rejected_ = true;
+    rejected_[o.side > 0 ? 0 : 1][o.level] = Rejected{true, true, o.price, o.qty, 0, 0, 0};
+    any_rejected_ = holds_unseen_ = true;
+}
+
+// The holds taken since the last call note the market of this call's view (the first the
+// strategy makes knowing of them): they last while it stays so.
+void Variant::see_holds() {
+    holds_unseen_ = false;
+    for (auto &side : rejected_)
+        for (int k = 0; k < ladder_; ++k) {
+            Rejected &rj = side[k];
+            if (!rj.unseen) continue;
+            rj.unseen = false;
+            rj.best_bid = view_.best_bid;
+            rj.best_ask = view_.best_ask;
+            rj.status = view_.trading_status;
+        }
 }
 
 // A target just rejected (post-only crossing, or the venue halted or not trading) is held
 // back, and so is one that just took liquidity on arrival: not sent again while the
 // strategy keeps that target and the local best bid, best ask and trading status are those
-// the response found (docs/engine.md, "Targets, not orders"). A quote with another target
-// for the level, or a moved market, drops the hold.
+// of the first call after the response (docs/engine.md, "Targets, not orders"). A quote
+// with another target for the level, or a moved market, drops the hold.
 // Run at every quote applied while some hold is on.
 void Variant::release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]) {
     any_rejected_ = false;
