@@ -771,6 +771,10 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
     local_orders: list = []  # [id, side, px, qty, leaves, state]; state: 1 pending new, 2 working, 3 pending cancel
     local_pos = 0
     next_id = 1
+    # mmsim (not hftbacktest): per side, a target just rejected post-only, held back with the local
+    # best bid/ask the reject found while the quoter keeps it and that best stays (docs/engine.md,
+    # "Targets, not orders"): (px, qty, best_bid, best_ask) or None.
+    held: dict = {1: None, -1: None}
     timer_next = INF
     dirty = True  # something reached the local side since the last call that acted
     waiting = quote_from > 0  # no call has acted yet: the first tick from quote_from on must
@@ -890,7 +894,7 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
                 continue
             lo[5] = 3
             send(ts, "cancel", lo)
-        if q <= 0 or kept:
+        if q <= 0 or kept or held[side] is not None:
             return
         lo = [next_id, side, px, q, q, 1]
         next_id += 1
@@ -919,6 +923,9 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
             bid_px, bid_q = shown[1][2], shown[1][3]
         if shown[-1] is not None and shown[-1][5] == 1:
             ask_px, ask_q = shown[-1][2], shown[-1][3]
+        for side, tgt in ((1, (int(bid_px), int(bid_q))), (-1, (int(ask_px), int(ask_q)))):
+            if held[side] is not None and held[side] != (*tgt, bb, ba):
+                held[side] = None  # the target or the local best moved: the hold is over
         manage_side(ts, 1, int(bid_px), int(bid_q))
         manage_side(ts, -1, int(ask_px), int(ask_q))
 
@@ -937,6 +944,8 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
                 done = leaves == 0
         else:
             done = k is not None
+            if kind == "reject" and not hbt:  # mmsim holds a target just rejected post-only
+                held[side] = (px, q, int(top[i_loc - 1, 0]), int(top[i_loc - 1, 1]))
         if done and k is not None:
             del local_orders[k]
 

@@ -250,28 +250,28 @@ def test_l2_halt_ending_in_trading_fills_our_crossed_ask_at_the_resume():
 
 def test_orders_are_refused_while_halted_and_may_only_rest_while_quoting():
     # Targets: bid 2 @ 101 (inside 100 x 102) and ask 1 @ 100 (crossing the bid), entry 1000 ns,
-    # responses 10 ns; a refused order is sent again when its reject arrives.
-    # 1000: sent; 1500 HALTED; 2000: both arrive, HALTED. 2010: sent again, arrive 3010 (QUOTING
-    # since 2500): the bid rests; the ask would trade: refused (post-only: POST_ONLY_WOULD_CROSS;
-    # post_only off: NOT_TRADING), sent again at 3020, refused at 4020, 5030; TRADING from 5500:
-    # at 6040 it crosses: post-only refuses it (and at 7050 again), post_only off takes 1 @ 100
-    # (taker), and the replacement sent when the fill is reported takes 1 more at 7050.
+    # responses 10 ns. A refused target is sent again once the view's best bid/ask or trading
+    # status changes (docs/engine.md, "Targets, not orders"; it used to be re-sent on every
+    # reject: 3010, 4020, 5030, ...). 1000: sent; 1500 HALTED; 2000: both arrive, HALTED,
+    # held. 2500 QUOTING: sent again, arrive 3500: the bid rests; the ask would trade: refused
+    # (post-only: POST_ONLY_WOULD_CROSS; post_only off: NOT_TRADING), held. 5500 TRADING: sent
+    # again, arrives 6500: post-only refuses it (held through the bid's size change at 7000);
+    # post_only off takes 1 @ 100 (taker), once: a target that took liquidity is held like a
+    # reject (the replacement sent on its fill report used to take the same lot again).
     ev = make_events([(1000, D, BID, 100, 10), (1000, D, ASK, 102, 10), (1500, ST, 0, 0, HALTED),
                       (2500, ST, 0, 0, QUOTING), (5500, ST, 0, 0, TRADING), (7000, D, BID, 100, 9)])
     strat = lambda: Fixed(bid=(101, 2), ask=(100, 1))  # noqa: E731
     po = mmsim.run(ev, strat(), cfg(entry=1000, response=10))
-    assert rejects_of(po) == [(2000, BID, "HALTED"), (2000, ASK, "HALTED"), (3010, ASK, "POST_ONLY_WOULD_CROSS"),
-                              (4020, ASK, "POST_ONLY_WOULD_CROSS"), (5030, ASK, "POST_ONLY_WOULD_CROSS"),
-                              (6040, ASK, "POST_ONLY_WOULD_CROSS"), (7050, ASK, "POST_ONLY_WOULD_CROSS")]
+    assert rejects_of(po) == [(2000, BID, "HALTED"), (2000, ASK, "HALTED"), (3500, ASK, "POST_ONLY_WOULD_CROSS"),
+                              (6500, ASK, "POST_ONLY_WOULD_CROSS")]
     assert fills_of(po) == []
     taker = mmsim.run(ev, strat(), cfg(entry=1000, response=10, post_only=False))
-    assert rejects_of(taker)[2:] == [(3010, ASK, "NOT_TRADING"), (4020, ASK, "NOT_TRADING"),
-                                     (5030, ASK, "NOT_TRADING")]
-    assert fills_of(taker) == [(6040, ASK, 100, 1, 0), (7050, ASK, 100, 1, 0)]
+    assert rejects_of(taker)[2:] == [(3500, ASK, "NOT_TRADING")]
+    assert fills_of(taker) == [(6500, ASK, 100, 1, 0)]
     assert not taker.fills["maker"].any()
     # The bid sent while quoting rested and was never refused again.
     acked = taker.orders[(taker.orders["event"] == OrderEvent.ACKED) & (taker.orders["side"] == BID)]
-    assert acked["exch_ts"].tolist() == [3010]
+    assert acked["exch_ts"].tolist() == [3500]
 
 
 def test_explicit_orders_are_refused_unless_the_venue_is_trading():

@@ -196,7 +196,7 @@ def test_the_header_states_what_was_run(stores):
                             "seed": 0}
     assert s["queue"] == "power(2)"
     assert s["fees"] == "maker -0.5 bps, taker 7 bps (negative: a rebate)"
-    assert s["post_only"] is True and s["decide_every"] == "100ms"
+    assert s["post_only"] is True and s["decide_every"] == "100ms" and s["max_idle"] == "60s"
     assert s["max_orders"] == 64 and s["ladder_levels"] == 1
     assert s["mmsim_version"] == mmsim.__version__
     assert s["config_digest"] == cfg.digest() and s["digest_of"] == "run config"
@@ -208,7 +208,9 @@ def test_the_header_states_what_was_run(stores):
     assert "latency feed constant 1ms; entry constant 1ms; response constant 1ms" in plain  # no draws, no seed
     assert "queue power(2)" in lines
     assert "fees maker -0.5 bps, taker 7 bps (negative: a rebate)" in lines
-    assert "timer the strategy decides every 100ms (decide_every)" in lines
+    # (the timer sleeps through gaps in the data: docs/engine.md, "The timer through gaps")
+    assert ("timer the strategy decides every 100ms (decide_every); it sleeps after 60s without market "
+            "data (max_idle)") in lines
     assert "orders post-only (a crossing quote is rejected); at most 64 live" in lines
     assert f"strategy FixedSpread(half_spread=1, size=1) from {FIXED_SPREAD}" in lines
     assert f"store {stores[0]}" in lines

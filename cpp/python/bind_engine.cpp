@@ -158,6 +158,7 @@ void bind_engine(py::module_ &m) {
         .def_readwrite("tick_value", &EngineConfig::tick_value)
         .def_readwrite("post_only", &EngineConfig::post_only)
         .def_readwrite("decide_every", &EngineConfig::decide_every)
+        .def_readwrite("max_idle", &EngineConfig::max_idle)
         .def_readwrite("sample_every", &EngineConfig::sample_every)
         .def_readwrite("signals", &EngineConfig::signals)
         .def_readwrite("signal_params", &EngineConfig::signal_params)

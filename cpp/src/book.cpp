@@ -35,46 +35,109 @@ BookSide::~BookSide() {
     }
 }
 
-uint64_t BookSide::page_for(int64_t px, int64_t index) {
+uint64_t BookSide::page_for(int64_t px, int64_t qty, int64_t index) {
+    if (qty == 0) return kFar;  // a removal: the level, if there is one, is in far_
     const int64_t page = px >> kPageBits;
+    const bool first = hi_page_ < lo_page_;
+    const int64_t lo = first ? page : std::min(lo_page_, page);
+    const int64_t hi = first ? page : std::max(hi_page_, page);
+    if (hi - lo >= kMaxPages)
+        throw DataError(index, "price " + std::to_string(px) +
+                                   " is more than 2^34 ticks from the rest of the book; check the tick size");
+    lo_page_ = lo;
+    hi_page_ = hi;
+    if (pages_.size() >= kMaxDensePages) return kFar;
     if (table_.empty()) {
         base_page_ = page;
         table_.assign(1, nullptr);
         counts_.assign(1, 0);
     } else if (page < base_page_ || page >= base_page_ + static_cast<int64_t>(table_.size())) {
-        const int64_t lo = std::min(page, base_page_);
-        const int64_t hi = std::max(page + 1, base_page_ + static_cast<int64_t>(table_.size()));
-        if (hi - lo > kMaxPages)
-            throw DataError(index, "price " + std::to_string(px) +
-                                    " is more than 2^34 ticks from the rest of the book; check the tick size");
-        std::vector<int64_t *> t(static_cast<size_t>(hi - lo), nullptr);
-        std::vector<int32_t> c(static_cast<size_t>(hi - lo), 0);
-        std::copy(table_.begin(), table_.end(), t.begin() + (base_page_ - lo));
-        std::copy(counts_.begin(), counts_.end(), c.begin() + (base_page_ - lo));
+        const int64_t tlo = std::min(page, base_page_);
+        const int64_t thi = std::max(page + 1, base_page_ + static_cast<int64_t>(table_.size()));
+        if (thi - tlo > kMaxTableSpan) return kFar;
+        std::vector<int64_t *> t(static_cast<size_t>(thi - tlo), nullptr);
+        std::vector<int32_t> c(static_cast<size_t>(thi - tlo), 0);
+        std::copy(table_.begin(), table_.end(), t.begin() + (base_page_ - tlo));
+        std::copy(counts_.begin(), counts_.end(), c.begin() + (base_page_ - tlo));
         table_.swap(t);
         counts_.swap(c);
-        base_page_ = lo;
+        base_page_ = tlo;
     }
     const auto pg = static_cast<uint64_t>(page - base_page_);
     if (!table_[pg]) {
-        int64_t *page = nullptr;
+        int64_t *p = nullptr;
         {
             PagePool &pool = page_pool();
             std::lock_guard<std::mutex> lock(pool.mutex);
             if (!pool.free.empty()) {
-                page = pool.free.back();
+                p = pool.free.back();
                 pool.free.pop_back();
             }
         }
-        if (page) std::fill(page, page + kPage + kWords, 0);
-        else page = new int64_t[kPage + kWords]();
-        pages_.push_back(page);
-        table_[pg] = page;
+        if (p) std::fill(p, p + kPage + kWords, 0);
+        else p = new int64_t[kPage + kWords]();
+        pages_.push_back(p);
+        table_[pg] = p;
+        // Levels of this page kept in far_ (the table could not reach it before) move in.
+        const int64_t lo_px = page * kPage;
+        for (auto it = far_.lower_bound(lo_px); it != far_.end() && it->first < lo_px + kPage;) {
+            const int64_t off = it->first - lo_px;
+            p[off] = it->second;
+            bits(p)[off >> 6] |= uint64_t(1) << (off & 63);
+            ++counts_[pg];
+            it = far_.erase(it);
+        }
     }
     return pg;
 }
 
+int64_t BookSide::set_far(int64_t px, int64_t qty) {
+    auto it = far_.find(px);
+    if (it == far_.end()) {
+        if (qty == 0) return 0;
+        far_.emplace(px, qty);
+        ++nlevels_;
+        if (nlevels_ == 1 || (sign_ > 0 ? px > best_ : px < best_)) best_ = px;
+        return 0;
+    }
+    const int64_t prev = it->second;
+    if (qty > 0) {
+        it->second = qty;
+        return prev;
+    }
+    far_.erase(it);
+    --nlevels_;
+    if (px == best_) find_best_from(px);
+    return prev;
+}
+
+int64_t BookSide::far_qty(int64_t px) const {
+    const auto it = far_.find(px);
+    return it == far_.end() ? 0 : it->second;
+}
+
 int64_t BookSide::next_level(int64_t px) const {
+    const int64_t d = next_dense(px);
+    if (far_.empty()) return d;
+    if (sign_ > 0) {
+        auto it = far_.upper_bound(px);
+        return it == far_.begin() ? d : std::max(d, std::prev(it)->first);
+    }
+    auto it = far_.lower_bound(px);
+    return it == far_.end() ? d : std::min(d, it->first);
+}
+
+int BookSide::top_merged(int want, int64_t *px, int64_t *qty) const {
+    int k = 0;
+    for (int64_t p = best_; k < want;) {
+        px[k] = p;
+        qty[k++] = this->qty(p);
+        if (k < want) p = next_level(sign_ > 0 ? p - 1 : p + 1);  // |p| <= 2^62: no wrap
+    }
+    return k;
+}
+
+int64_t BookSide::next_dense(int64_t px) const {
     const int64_t np = static_cast<int64_t>(table_.size());
     int64_t pg = (px >> kPageBits) - base_page_;
     int64_t off = px & (kPage - 1);
@@ -86,7 +149,7 @@ int64_t BookSide::next_level(int64_t px) const {
             int64_t w = off >> 6;
             uint64_t m = b[w] & (~uint64_t(0) >> (63 - (off & 63)));
             while (true) {
-                if (m) return ((base_page_ + pg) * kPage) + (w << 6) + (63 - __builtin_clzll(m));
+                if (m) return (base_page_ + pg) * kPage + (w << 6) + (63 - __builtin_clzll(m));
                 if (--w < 0) break;
                 m = b[w];
             }
@@ -100,7 +163,7 @@ int64_t BookSide::next_level(int64_t px) const {
         int64_t w = off >> 6;
         uint64_t m = b[w] & (~uint64_t(0) << (off & 63));
         while (true) {
-            if (m) return ((base_page_ + pg) * kPage) + (w << 6) + __builtin_ctzll(m);
+            if (m) return (base_page_ + pg) * kPage + (w << 6) + __builtin_ctzll(m);
             if (++w >= kWords) break;
             m = b[w];
         }
@@ -119,6 +182,7 @@ void BookSide::clear() {
             counts_[pg] = 0;
         }
     }
+    far_.clear();
     nlevels_ = 0;
     best_ = sign_ > 0 ? kNoBid : kNoAsk;
 }
@@ -128,7 +192,9 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
     int k = 0;
     // Stop at n levels or when every level of the side has been seen.
     const int want = static_cast<int>(std::min<int64_t>(n, nlevels_));
-    if (want > 0) {
+    if (want > 0 && !far_.empty()) {
+        k = top_merged(want, px, qty);
+    } else if (want > 0) {
         const int64_t np = static_cast<int64_t>(table_.size());
         int64_t pg = (best_ >> kPageBits) - base_page_;
         int64_t off = best_ & (kPage - 1);
@@ -178,11 +244,15 @@ int BookSide::top(int n, int64_t *px, int64_t *qty) const {
 }
 
 int64_t BookSide::qty_through(int64_t limit) const {
+    // Saturating: levels of up to 2^63-1 lots each may sum past int64.
     int64_t sum = 0;
+    const auto add = [&sum](int64_t q) {
+        if (__builtin_add_overflow(sum, q, &sum)) sum = std::numeric_limits<int64_t>::max();
+    };
     if (sign_ > 0) {
-        for (int64_t px = nlevels_ ? best_ : kNoBid; px != kNoBid && px >= limit; px = next_level(px - 1)) sum += qty(px);
+        for (int64_t px = nlevels_ ? best_ : kNoBid; px != kNoBid && px >= limit; px = next_level(px - 1)) add(qty(px));
     } else {
-        for (int64_t px = nlevels_ ? best_ : kNoAsk; px != kNoAsk && px <= limit; px = next_level(px + 1)) sum += qty(px);
+        for (int64_t px = nlevels_ ? best_ : kNoAsk; px != kNoAsk && px <= limit; px = next_level(px + 1)) add(qty(px));
     }
     return sum;
 }
@@ -318,6 +388,12 @@ const char *kind_name(uint8_t k) {
     }
 }
 
+void need_price(const Event &e, int64_t i) {
+    if (!price_ok(e.price))
+        bad(i, std::string(kind_name(e.kind)) + " has price " + std::to_string(e.price) +
+                   " outside the range the engine accepts (|price| <= 2^62 ticks)");
+}
+
 void need_side(const Event &e, int64_t i) {
     if (e.side != 1 && e.side != -1)
         bad(i, std::string(kind_name(e.kind)) + " has side " + std::to_string(int(e.side)) +
@@ -331,6 +407,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
         case Kind::Depth: {
             need_side(e, i);
             if (e.qty < 0) bad(i, "DEPTH has negative qty " + std::to_string(e.qty));
+            need_price(e, i);
             BookSide &s = side(e.side);
             c.side = e.side;
             c.price = e.price;
@@ -347,6 +424,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
                 bad(i, "TRADE has side " + std::to_string(int(e.side)) +
                            " (must be +1 buyer, -1 seller or 0 unknown aggressor)");
             if (e.qty <= 0) bad(i, "TRADE has non-positive qty " + std::to_string(e.qty));
+            need_price(e, i);
             break;
         case Kind::Clear:
             // The venue's whole book follows (a snapshot): the cleared side(s) lose their
@@ -367,6 +445,12 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             need_side(e, i);
             if (e.qty <= 0) bad(i, "ADD of order " + std::to_string(e.order_id) + " has non-positive qty " +
                                        std::to_string(e.qty));
+            need_price(e, i);
+            BookSide &s = side(e.side);
+            c.prev_qty = s.qty(e.price);
+            if (__builtin_add_overflow(c.prev_qty, e.qty, &c.new_qty))
+                bad(i, "ADD of order " + std::to_string(e.order_id) + " for qty " + std::to_string(e.qty) +
+                           " makes the level at price " + std::to_string(e.price) + " hold more than 2^63-1 lots");
             // Re-listed by the snapshot that cleared it (same venue message, side and price):
             // it keeps its place in the queue. Otherwise it joins at the back.
             const L3Order *old = stash_.size() && e.exch_ts == stash_ts_ ? stash_.find(e.order_id) : nullptr;
@@ -377,11 +461,8 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             if (relisted) stash_.erase(e.order_id);
             else ++next_seq;
             l3 = true;
-            BookSide &s = side(e.side);
             c.side = e.side;
             c.price = e.price;
-            c.prev_qty = s.qty(e.price);
-            c.new_qty = c.prev_qty + e.qty;
             c.order_seq = o.seq;
             s.set(e.price, c.new_qty, i);
             c.book_changed = true;

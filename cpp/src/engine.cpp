@@ -14,6 +14,7 @@
 
 #include "mmsim/book.hpp"
 #include "mmsim/errors.hpp"
+#include "mmsim/limits.hpp"
 #include "mmsim/tape.hpp"
 #include "mmsim/variant.hpp"
 
@@ -43,6 +44,18 @@ inline void feed_trade(MmsimSignals *sig, const Event &e) {
 [[noreturn]] void unsorted(const Event *ev, int64_t i) {
     throw DataError(i, "events are not sorted by exch_ts (" + std::to_string(ev[i].exch_ts) + " after " +
                            std::to_string(ev[i - 1].exch_ts) + ")");
+}
+
+[[noreturn]] void bad_time(const Event *ev, int64_t i) {
+    throw DataError(i, "exch_ts " + std::to_string(ev[i].exch_ts) + " is outside the plausible range [0, " +
+                           std::to_string(kMaxEventTs) +
+                           ") ns (1970-01-01 to 2100-01-01 UTC): a timestamp in the wrong unit, or a corrupt one");
+}
+
+// Event i's time is in order and plausible (the book-only replays check each event).
+inline void check_time(const Event *ev, int64_t i) {
+    if (i > 0 && ev[i].exch_ts < ev[i - 1].exch_ts) unsorted(ev, i);
+    if (!time_ok(ev[i].exch_ts)) bad_time(ev, i);
 }
 
 // Stops a pass at the first failed run (stop_on_error).
@@ -107,6 +120,7 @@ class Pass {
     void push_entry(int64_t pos);
     void update_interest();
     void fail(Variant &v, std::exception_ptr e);
+    void stop(Variant &v);
     void drop_failed();
     void release_consumed(int64_t upto);
 
@@ -132,6 +146,8 @@ class Pass {
     std::vector<int64_t> next_;      // per feed column: delivery time of the event being looked at
     std::vector<uint8_t> failed_;    // per feed column: its run failed
     int64_t chunk_start_ = 0;        // position of the newest tape entry
+    int64_t next_index_ = 0;         // the first event not applied yet
+    int64_t last_ts_ = 0;            // exch_ts of the last message applied
     bool any_failed_ = false;
     // The span of every run's resting prices (lo > hi when none rests).
     int64_t bid_lo_ = kInf, bid_hi_ = std::numeric_limits<int64_t>::min();
@@ -153,7 +169,13 @@ Pass::Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const P
     for (size_t k = 0; k < runs.size(); ++k) {
         const EngineConfig &c = runs[k].config;
         if (!c.feed || !c.entry || !c.response || !c.queue) throw std::invalid_argument("a run's config has no model");
-        if (c.sample_every <= 0) throw std::invalid_argument("sample_every must be positive");
+        if (c.sample_every <= 0 || c.sample_every > kMaxDurationNs)
+            throw std::invalid_argument("sample_every must be in (0, 366 days] ns");
+        if (c.decide_every < 0 || c.decide_every > kMaxDurationNs)
+            throw std::invalid_argument("decide_every must be in [0, 366 days] ns");
+        if (c.max_idle <= 0 || c.max_idle > kMaxDurationNs)
+            throw std::invalid_argument("max_idle must be in (0, 366 days] ns");
+        if (c.max_orders < 1) throw std::invalid_argument("max_orders must be at least 1");
         if (!c.feed->is_constant()) slot_of[k] = n_feeds++;
         if (runs[k].strategy.quote) tape_on_ = true;
         if (c.check_invariants) check_ = true;
@@ -183,7 +205,15 @@ Pass::Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const P
     }
 }
 
+// A run that stops keeps what it has: its records, and a last sample at the exchange time it
+// stopped (the result is marked partial by the Python side).
+void Pass::stop(Variant &v) {
+    v.finish(last_ts_, book_, next_index_);
+    v.out().completed = false;
+}
+
 void Pass::fail(Variant &v, std::exception_ptr e) {
+    stop(v);
     v.out().error = e;
     any_failed_ = true;
     if (v.feed_slot() >= 0) failed_[v.feed_slot()] = 1;
@@ -201,6 +231,7 @@ void Pass::drop_failed() {
 void Pass::fail_all(std::exception_ptr e) {
     for (Variant *v : live_) {
         if (v->out().error) continue;
+        stop(*v);
         v->out().error = e;
         v->out().shared_error = true;
     }
@@ -307,14 +338,14 @@ MMSIM_INLINE void Pass::apply(const Event &e, int64_t i, int64_t bb, int64_t ba)
         if (away) return;
     }
     for (Variant *v : local_)
-        if (v->resting() && v->concerns(e)) v->on_market(e, c, bb, ba);
+        if (v->resting() && v->concerns(e)) v->on_market(e, i, c, bb, ba);
     if (check_ && book_.l3) check_l3(i, true);
 }
 
 // The venue message at ts (events up to `last`) is applied: each run settles what it left.
 void Pass::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened) {
     for (Variant *v : local_)
-        if (v->settle_pending() || (reopened && v->resting())) v->end_message(ts, bb, ba, reopened);
+        if (v->settle_pending() || (reopened && v->resting())) v->end_message(ts, last, bb, ba, reopened);
     if (check_ && book_.l3) check_l3(last, false);
 }
 
@@ -348,27 +379,28 @@ void Pass::advance(Variant &v, int64_t limit) {
         const int64_t t_oa = v.next_arrival();
         const int64_t t_rs = v.next_response();
         int64_t t_lc = v.next_delivery();
-        int64_t t_tm = v.market_done() ? kInf : v.timer_next;
+        int64_t t_tm = v.timer_due();
         if (t_oa < limit && t_oa <= t_rs && t_oa <= t_lc && t_oa <= t_tm) {
-            v.order_arrival(book_);
+            v.order_arrival(book_, next_index_ > 0 ? next_index_ - 1 : 0);
             continue;
         }
         // On a timer, market data due before any other item is received in a tight loop
         // (same result as one at a time, fewer trips through this loop).
         if (dt > 0) {
-            int64_t lim = std::min(std::min(limit, t_oa), std::min(t_rs, t_tm));
+            const int64_t lim = std::min(std::min(limit, t_oa), t_rs);
             while (t_lc < lim) {
+                v.realign(t_lc);  // a sleeping timer wakes on its grid here
+                // The timer's tick comes first (or with this data: below). So data arriving
+                // after the first tick of a timer started in this loop waits for that call (it
+                // was received before it, a look-ahead the audit found, when the feed spanned
+                // several messages).
+                if (t_lc >= v.timer_next) break;
                 v.deliver();
-                if (v.timer_next == kInf) {
-                    // The timer starts with the data, and its first firing bounds what is received
-                    // here: data arriving after it waits for that call (it was received before it,
-                    // a look-ahead the audit found, when the feed spanned several messages).
-                    v.timer_next = t_lc + dt;
-                    lim = std::min(lim, v.timer_next);
-                }
+                v.last_wake = t_lc;
+                if (v.timer_next == kInf) v.timer_next = t_lc + dt;  // the timer starts with the data
                 t_lc = v.next_delivery();
             }
-            t_tm = v.market_done() ? kInf : v.timer_next;
+            t_tm = v.timer_due();
         }
         const int64_t T = std::min(std::min(t_rs, t_lc), t_tm);
         if (T >= limit || T >= t_oa) {
@@ -378,13 +410,15 @@ void Pass::advance(Variant &v, int64_t limit) {
         // Everything the local side learns at time T is applied before one strategy call.
         const bool market_done = v.market_done();
         int64_t reason = 0;
+        if (dt > 0 && v.next_delivery() == T) v.realign(T);  // market data wakes a sleeping timer
         while (v.next_response() == T) v.take_response(reason);
         while (v.next_delivery() == T) {
             v.deliver();
             reason |= WakeMarket;
         }
+        if (reason & WakeMarket) v.last_wake = T;  // our own order traffic does not keep the timer awake
         if (dt > 0) {
-            if (v.timer_next == T) {
+            if (v.timer_next == T && v.timer_awake()) {  // (a response may come at a sleeping tick's time)
                 reason |= WakeTimer;
                 v.timer_next = T + dt;
             } else if (v.timer_next == kInf && (reason & WakeMarket)) {
@@ -405,6 +439,7 @@ void Pass::run() {
         for (auto &o : outs_) o.completed = true;
         return;
     }
+    last_ts_ = time_ok(ev_[0].exch_ts) ? ev_[0].exch_ts : 0;
     for (Variant *v : live_) v->next_sample = ev_[0].exch_ts;
     next_sample_ = ev_[0].exch_ts;
     if (tape_on_) push_entry(0);
@@ -414,7 +449,9 @@ void Pass::run() {
     while (i < n_) {
         const int64_t T = ev_[i].exch_ts;
         if (T < prev_ts) unsorted(ev_, i);
+        if (!time_ok(T)) bad_time(ev_, i);
         prev_ts = T;
+        next_index_ = i;
         // 1. Each run handles its own items before this venue message.
         for (Variant *v : local_) {
             if (v->due() >= T) continue;
@@ -452,6 +489,8 @@ void Pass::run() {
             if (any_failed_) drop_failed();
         }
         if (any_resting_) end_message(T, i - 1, bb, ba, !was_trading && book_.trading());
+        last_ts_ = T;
+        next_index_ = i;
         if (tape_on_) push_entry(i);
         if (i / kChunk != start / kChunk) {
             if (opt_.progress) opt_.progress->store(i, std::memory_order_relaxed);
@@ -500,7 +539,7 @@ void replay_bbo(const Event *ev, int64_t n, int64_t *best_bid, int64_t *best_ask
                 int64_t *ask_qty) {
     Book book;
     for (int64_t i = 0; i < n; ++i) {
-        if (i > 0 && ev[i].exch_ts < ev[i - 1].exch_ts) unsorted(ev, i);
+        check_time(ev, i);
         book.apply(ev[i], i);
         best_bid[i] = book.bids.best();
         best_ask[i] = book.asks.best();
@@ -516,7 +555,7 @@ void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params
     const int levels = static_cast<int>(eff.depth_levels);
     Book book;
     for (int64_t i = 0; i < n; ++i) {
-        if (i > 0 && ev[i].exch_ts < ev[i - 1].exch_ts) unsorted(ev, i);
+        check_time(ev, i);
         const Event &e = ev[i];
         feed_trade(sig.get(), e);
         if (book.apply(e, i).book_changed) {

@@ -18,9 +18,31 @@
 namespace mmsim {
 
 namespace {
-// Strategy calls allowed at one local timestamp before we call it a livelock
-// (possible only with zero latencies and a strategy that changes its mind each call).
-constexpr int64_t kMaxCallsPerTs = 100000;
+// Strategy calls in a row woken by responses to our own orders alone (no market data, no
+// timer) before we call it a livelock: a strategy that changes its quotes on every
+// response, at one nanosecond with zero latencies or a few ns apart with small ones.
+constexpr int64_t kMaxCallsOnResponses = 100000;
+
+// The timer's idle bound: max_idle, or kMaxIdleTicks ticks if that is shorter, and never
+// less than one tick (so every delivery is followed by a tick).
+int64_t idle_bound(int64_t max_idle, int64_t dt) {
+    if (dt <= 0) return max_idle;
+    int64_t idle = max_idle / kMaxIdleTicks > dt ? kMaxIdleTicks * dt : max_idle;
+    return std::max(idle, dt);
+}
+
+inline int64_t sat_add(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? std::numeric_limits<int64_t>::max()
+                                                     : std::numeric_limits<int64_t>::min())
+                                            : r;
+}
+inline int64_t sat_sub(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? std::numeric_limits<int64_t>::max()
+                                                     : std::numeric_limits<int64_t>::min())
+                                            : r;
+}
 // Each latency stream of a run is seeded from the run's seed and its role.
 constexpr uint64_t kFeedSalt = 0x6665656400000000ULL, kEntrySalt = 0x656e747279000000ULL,
                    kResponseSalt = 0x7265737000000000ULL;
@@ -56,6 +78,7 @@ Variant::Variant(const RunSpec &spec, const Tape &tape, const Book &book, int64_
       feed_ns_(feed_->is_constant() ? feed_->constant_ns() : 0),
       entry_ns_(entry_->is_constant() ? entry_->constant_ns() : -1),
       response_ns_(response_->is_constant() ? response_->constant_ns() : -1),
+      idle_ns_(idle_bound(spec.config.max_idle, spec.config.decide_every)),
       out_(out),
       debug_armed_(spec.config.debug_early_event >= 0),
       ladder_(static_cast<int>(spec.config.ladder_levels)) {
@@ -91,8 +114,9 @@ void Variant::finish(int64_t last_event_ts, const Book &book, int64_t n_events) 
     out_.completed = true;
 }
 
-void Variant::on_market(const Event &e, const BookChange &c, int64_t bb, int64_t ba) {
+void Variant::on_market(const Event &e, int64_t i, const BookChange &c, int64_t bb, int64_t ba) {
     now_ex_ = e.exch_ts;
+    event_index_ = i;
     bbo_bid_ = bb;
     bbo_ask_ = ba;
     // Most events touch no price of ours: [bid_lo, bid_hi] and [ask_lo, ask_hi] span
@@ -180,9 +204,9 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
             continue;
         }
         if (at_price && price == o.price) {
-            o.trade_vol += qty;
-            const int64_t past = qty - o.ahead - before;
-            before += o.leaves;
+            o.trade_vol = sat_add(o.trade_vol, qty);
+            const int64_t past = sat_sub(qty - o.ahead, before);
+            before = sat_add(before, o.leaves);
             o.ahead = std::max<int64_t>(0, o.ahead - qty);
             if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
         }
@@ -213,7 +237,7 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
                 } else {
                     // Settled at the end of the message, when every order ahead of us that
                     // the match took is gone, whatever order the venue listed its fills in.
-                    o.behind += q;
+                    o.behind = sat_add(o.behind, q);
                     settle_ = true;
                 }
             }
@@ -240,8 +264,9 @@ void Variant::check_cross(int8_t level_side, int64_t price, int64_t avail) {
     }
 }
 
-void Variant::end_message(int64_t ts, int64_t bb, int64_t ba, bool reopened) {
+void Variant::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened) {
     now_ex_ = ts;
+    event_index_ = last;
     bbo_bid_ = bb;
     bbo_ask_ = ba;
     const bool l3 = book_.l3;
@@ -256,7 +281,7 @@ void Variant::end_message(int64_t ts, int64_t bb, int64_t ba, bool reopened) {
         o.touched = false;
         if (l3 && (cleared & (o.side > 0 ? 1 : 2))) continue;
         const int64_t now = book_.side(o.side).qty(o.price);
-        const int64_t chg = o.msg_prev - now - o.trade_vol;
+        const int64_t chg = sat_sub(o.msg_prev - now, o.trade_vol);
         o.trade_vol = 0;
         o.ahead = chg <= 0 ? std::min(o.ahead, now) : queue_->after_cancel(o.ahead, o.msg_prev, now, chg);
     }
@@ -280,8 +305,8 @@ void Variant::settle_behind() {
         if (o.behind <= 0) continue;
         int64_t before = 0;
         for (size_t j = 0; j < k; ++j)
-            if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) before += ex_orders_[j].leaves;
-        o.behind = std::max<int64_t>(0, o.behind - o.ahead - before);
+            if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) before = sat_add(before, ex_orders_[j].leaves);
+        o.behind = std::max<int64_t>(0, sat_sub(o.behind - o.ahead, before));
         any |= o.behind > 0;
     }
     if (!any) return;
@@ -346,6 +371,13 @@ void Variant::log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, 
     r->decision = decision;
 }
 
+void Variant::overflow(const ExOrder &o, int64_t price, int64_t qty, const char *what) const {
+    throw DataError(event_index_, "the fill of our order " + std::to_string(o.id) + " (" +
+                                      (o.side > 0 ? "buy " : "sell ") + std::to_string(qty) + " lots at " +
+                                      std::to_string(price) + " ticks) makes the run's " + what +
+                                      ": prices and sizes this large cannot be accounted exactly");
+}
+
 bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
     ExOrder &o = ex_orders_[k];
     qty = std::min(qty, o.leaves);
@@ -362,14 +394,24 @@ bool Variant::fill(size_t k, int64_t price, int64_t qty, bool maker) {
 // Order o trades qty (<= its leaves) at price: our position, cash and fees, the fill's
 // response, its records.
 void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
-    o.leaves -= qty;
-    out_.position += o.side * qty;
-    out_.cash_ticks -= o.side * price * qty;
+    // Exact tick*lot accounting: every product and sum is checked (docs/engine.md, "Bad input").
+    int64_t notional, cash, position;
+    if (__builtin_mul_overflow(price, qty, &notional) ||
+        (o.side > 0 ? __builtin_sub_overflow(out_.cash_ticks, notional, &cash)
+                    : __builtin_add_overflow(out_.cash_ticks, notional, &cash)))
+        overflow(o, price, qty, "cash overflow int64 tick*lots");
+    if (__builtin_add_overflow(out_.position, o.side * qty, &position))
+        overflow(o, price, qty, "position overflow int64 lots");
     const double fee = fee_of(price, qty, maker);
+    if (!std::isfinite(fee) || !std::isfinite(out_.fees + fee))
+        overflow(o, price, qty, "fees overflow a double (a tick value or fee this large is not a real market)");
+    o.leaves -= qty;
+    out_.position = position;
+    out_.cash_ticks = cash;
     out_.fees += fee;
     const bool after_cancel =
         std::find(cancel_sent_ids_.begin(), cancel_sent_ids_.end(), o.id) != cancel_sent_ids_.end();
-    respond(RespType::Fill, o.id, price, qty, o.leaves, o.side, fee);
+    respond(RespType::Fill, o.id, price, qty, o.leaves, o.side, fee, 0, !maker);
     FillRecord *f = out_.fills.append();
     f->exch_ts = now_ex_;
     f->local_ts = last_to_local_;
@@ -397,7 +439,7 @@ void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
 }
 
 void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee,
-                      uint8_t reason) {
+                      uint8_t reason, bool taker) {
     int64_t t = response_ns_ >= 0 ? now_ex_ + response_ns_ : response_->arrival(now_ex_);
     if (t < last_to_local_) t = last_to_local_;  // responses travel one ordered stream
     last_to_local_ = t;
@@ -413,13 +455,15 @@ void Variant::respond(RespType type, int64_t id, int64_t price, int64_t qty, int
     r->side = side;
     r->type = type;
     r->reason = reason;
+    r->taker = taker;
 }
 
-void Variant::order_arrival(const Book &book) {
+void Variant::order_arrival(const Book &book, int64_t last) {
     // Read in place: nothing below sends to the exchange, so the slot stays as it is.
     const ToExchange &m = to_exchange_.front();
     to_exchange_.pop();
     now_ex_ = m.ts;
+    event_index_ = last;
     bbo_bid_ = book.bids.best();
     bbo_ask_ = book.asks.best();
     if (m.type == MsgType::Cancel) {
@@ -499,7 +543,7 @@ void Variant::take(const ToExchange &m, const Book &book) {
     int64_t avail = 0;
     for (; reach < found; ++reach) {
         if (!market && (m.side > 0 ? px[reach] > m.price : px[reach] < m.price)) break;
-        avail += qty[reach];
+        avail = sat_add(avail, qty[reach]);
     }
     ExOrder o{m.order_id, m.price, m.qty, m.qty, 0, 0, 0, m.tag, m.decision, m.side, m.order_type, m.level};
     if (m.order_type != TypeFok || avail >= m.qty)
@@ -545,6 +589,9 @@ void Variant::take_response(int64_t &reason) {
                 done = r.leaves == 0;
                 orders_changed_ = true;
             }
+            // A target that took liquidity on arrival (post_only off): sent again at once it would
+            // take the same visible liquidity again (no market impact). Held like a reject.
+            if (r.taker && lo) hold(*lo);
             if (strategy_.on_fill) update(strategy_.on_fill, r, lo, "on_fill failed");
             break;
         case RespType::Reject: {
@@ -558,6 +605,9 @@ void Variant::take_response(int64_t &reason) {
             s.last_reject_side = r.side;
             s.last_reject_reason = r.reason;
             s.last_reject_ts = r.exch_ts;
+            if (r.reason == static_cast<uint8_t>(RejectReason::PostOnlyWouldCross)) ++cross_rejects_;
+            else ++closed_rejects_;  // HALTED, NOT_TRADING
+            if (lo) hold(*lo);  // a target order: hold the target back
             if (strategy_.on_reject) update(strategy_.on_reject, r, lo, "on_reject failed");
             done = found;
             break;
@@ -705,15 +755,32 @@ void Variant::summarize_ladder() {
 }
 
 void Variant::call(int64_t ts, int64_t reason) {
-    if (ts == last_call_ts_) {
-        if (++calls_at_ts_ > kMaxCallsPerTs)
-            throw StrategyFailure(kNoProgressCode, ts,
-                                  "the strategy was called " + std::to_string(kMaxCallsPerTs) +
-                                      " times at one local time without time advancing (it changes its "
-                                      "quotes on every response with zero latency)");
+    if (reason & (WakeMarket | WakeTimer)) {
+        calls_on_responses_ = cross_rejects_ = closed_rejects_ = cross_counted_ = closed_counted_ = 0;
+    } else if (++calls_on_responses_ > kMaxCallsOnResponses) {
+        std::string why = "the strategy was called " + std::to_string(kMaxCallsOnResponses) +
+                          " times in a row on responses to its own orders alone, with no market data or timer in "
+                          "between";
+        if (2 * closed_counted_ >= kMaxCallsOnResponses)
+            why += ": " + std::to_string(closed_counted_) +
+                   " of those responses were rejects because the venue is not trading (HALTED or NOT_TRADING): its "
+                   "orders change after each reject (a rejected target is sent again only once it, the local best "
+                   "bid/ask or the trading status changes). Hold or pull quotes while view.trading_status is not "
+                   "TRADING (3), and send no explicit orders then";
+        else if (2 * cross_counted_ >= kMaxCallsOnResponses)
+            why += ": " + std::to_string(cross_counted_) +
+                   " of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross the book "
+                   "and change after each reject (a rejected target is sent again only once it or the local best "
+                   "bid/ask changes). Quote at or behind the best bid and ask the view shows, or set post_only: "
+                   "false to take liquidity";
+        else
+            why += ": it changes its quotes, or sends explicit orders, on every response, and each change sends "
+                   "orders whose responses call it again. Keep a quote until the market moves, or decide on a "
+                   "timer (decide_every)";
+        throw StrategyFailure(kNoProgressCode, ts, why);
     } else {
-        last_call_ts_ = ts;
-        calls_at_ts_ = 0;
+        cross_counted_ = cross_rejects_;
+        closed_counted_ = closed_rejects_;
     }
     fill_view(ts, reason);
     if (cfg_.decision_log) log_decision(ts, reason);
@@ -762,9 +829,16 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
     bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
     const int64_t bid_px = to_whole(q.bid_px, ok), bid_qty = to_whole(q.bid_qty, ok);
     const int64_t ask_px = to_whole(q.ask_px, ok), ask_qty = to_whole(q.ask_qty, ok);
+    // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits int64.
+    ok &= (std::fabs(q.bid_px) * q.bid_qty < kMaxQuoteNotional) & (std::fabs(q.ask_px) * q.ask_qty < kMaxQuoteNotional);
     if (!ok) {
         const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
         bad_quote(ts, vals);
+    }
+    if (any_rejected_) {
+        const int64_t *const pxs[2] = {&bid_px, &ask_px}, *const qtys[2] = {&bid_qty, &ask_qty};
+        const int ns[2] = {1, 1};
+        release_rejected(pxs, qtys, ns);
     }
     // Most calls change nothing: each side already holds exactly that one order, or none,
     // for the same one target.
@@ -785,6 +859,14 @@ void Variant::bad_quote(int64_t ts, const double *vals) {
         else if (j % 2 == 1 && x < 0) why = "is negative";
         if (!why.empty())
             throw StrategyFailure(kBadQuoteCode, ts, std::string("quote ") + names[j] + " = " + fmt_px(x) + " " + why);
+    }
+    for (int j = 0; j < 4; j += 2) {
+        const double notional = std::fabs(vals[j]) * vals[j + 1];
+        if (!(notional < kMaxQuoteNotional))
+            throw StrategyFailure(kBadQuoteCode, ts,
+                                  std::string("quote ") + names[j + 1] + " = " + fmt_px(vals[j + 1]) + " at " +
+                                      names[j] + " = " + fmt_px(vals[j]) + " is a notional of " + fmt_px(notional) +
+                                      " tick*lots, beyond the 2^62 the engine accounts exactly");
     }
     throw StrategyFailure(kBadQuoteCode, ts, "invalid quote");
 }
@@ -838,6 +920,21 @@ void Variant::apply_ladder(int64_t ts, const Quote &q) {
                                                          std::to_string(k) + " " + what + " = " + fmt_px(x) + " " +
                                                          (why.empty() ? "is invalid" : why));
         }
+        for (int k = 0; k < n[s]; ++k) {
+            // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits int64.
+            const double notional = std::fabs(dpx[k]) * dqty[k];
+            if (!(notional < kMaxQuoteNotional))
+                throw StrategyFailure(kBadQuoteCode, ts, std::string("quote ") + side_name[s] + " level " +
+                                                             std::to_string(k) + " size = " + fmt_px(dqty[k]) +
+                                                             " at price = " + fmt_px(dpx[k]) + " is a notional of " +
+                                                             fmt_px(notional) +
+                                                             " tick*lots, beyond the 2^62 the engine accounts exactly");
+        }
+    }
+    if (any_rejected_) {
+        const int64_t *const pxs[2] = {px[0], px[1]}, *const qtys[2] = {qty[0], qty[1]};
+        const int ns[2] = {static_cast<int>(n[0]), static_cast<int>(n[1])};
+        release_rejected(pxs, qtys, ns);
     }
     for (int s = 0; s < 2; ++s) {
         int live = 0;
@@ -845,6 +942,35 @@ void Variant::apply_ladder(int64_t ts, const Quote &q) {
         // Unchanged targets, each still with its order: nothing to do.
         if (levels_[s].same(px[s], qty[s], static_cast<int>(n[s])) && sides_[s].active == live) continue;
         manage_side(ts, s, px[s], qty[s], static_cast<int>(n[s]));
+    }
+}
+
+// Target order o was just rejected, or took liquidity on arrival: hold its target back, with
+// what the local side knows of the market now (docs/engine.md, "Targets, not orders").
+void Variant::hold(const LocalOrder &o) {
+    if (o.order_type != TypeLimit || o.level < 0 || o.level >= ladder_) return;  // explicit orders are not targets
+    const int64_t *row = tape_.at(cursor_);
+    rejected_[o.side > 0 ? 0 : 1][o.level] =
+        Rejected{true, o.price, o.qty, row[Tape::kMarket], row[Tape::kMarket + 1], row[Tape::kStatus]};
+    any_rejected_ = true;
+}
+
+// A target just rejected (post-only crossing, or the venue halted or not trading) is held
+// back, and so is one that just took liquidity on arrival: not sent again while the
+// strategy keeps that target and the local best bid, best ask and trading status are those
+// the response found (docs/engine.md, "Targets, not orders"). A quote with another target
+// for the level, or a moved market, drops the hold.
+// Run at every quote applied while some hold is on.
+void Variant::release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]) {
+    any_rejected_ = false;
+    for (int s = 0; s < 2; ++s) {
+        for (int k = 0; k < ladder_; ++k) {
+            Rejected &rj = rejected_[s][k];
+            if (rj.on && (k >= n[s] || px[s][k] != rj.px || qty[s][k] != rj.qty || view_.best_bid != rj.best_bid ||
+                          view_.best_ask != rj.best_ask || view_.trading_status != rj.status))
+                rj.on = false;
+            any_rejected_ |= rj.on;
+        }
     }
 }
 
@@ -864,7 +990,10 @@ void Variant::new_order_room(int64_t ts) const {
     if (static_cast<int64_t>(local_orders_.size()) >= cfg_.max_orders)
         throw StrategyFailure(kTooManyOrdersCode, ts,
                               "more than max_orders=" + std::to_string(cfg_.max_orders) +
-                                  " live orders (orders waiting for a cancel confirmation count)");
+                                  " live orders (orders waiting for a cancel confirmation count): raise max_orders, "
+                                  "decide less often (decide_every), or replace quotes less eagerly (each new target "
+                                  "cancels the working order and sends another, and both stay live until the "
+                                  "cancel is confirmed, one entry plus one response latency later)");
 }
 
 // Side s (0 bid, 1 ask) gets the targets (px[k], qty[k]), k < n; a size of 0 is no order.
@@ -896,6 +1025,7 @@ void Variant::manage_side(int64_t ts, int s, const int64_t *px, const int64_t *q
     }
     for (int k = 0; k < n; ++k) {
         if (qty[k] <= 0 || lv.id[k] != 0) continue;
+        if (rejected_[s][k].on) continue;  // just rejected, and nothing changed since
         new_order_room(ts);
         const LocalOrder o{next_order_id_++, px[k], qty[k], qty[k], StatePendingNew, 0, side, TypeLimit,
                            static_cast<int8_t>(k)};
@@ -934,6 +1064,14 @@ void Variant::send_orders(int64_t ts, const Quote &q) {
         if (!ok)
             throw StrategyFailure(kBadOrderCode, ts,
                                   head + "order_px = " + fmt_px(q.order_px[j]) + " " + invalid(q.order_px[j], false));
+        // An IOC/FOK's limit bounds its fills' notional: below 2^62 tick*lots, as a quote's. A
+        // market order's fills are checked as they are accounted (a DataError naming the event).
+        const double notional = std::fabs(q.order_px[j]) * q.order_qty[j];
+        if (type != TypeMarket && !(notional < kMaxQuoteNotional))
+            throw StrategyFailure(kBadOrderCode, ts, head + "order_qty = " + fmt_px(q.order_qty[j]) +
+                                                         " at order_px = " + fmt_px(q.order_px[j]) +
+                                                         " is a notional of " + fmt_px(notional) +
+                                                         " tick*lots, beyond the 2^62 the engine accounts exactly");
     }
     for (int j = 0; j < q.n_orders; ++j) {
         new_order_room(ts);

@@ -1,15 +1,20 @@
 // The engine tested without Python (ctest): hand scenarios with hand-computed fills, and
 // the K-run equivalence (run_many == each run alone) on a deterministic synthetic market.
 // No framework: CHECK counts failures and says where; the exit status is their number.
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "mmsim/book.hpp"
 #include "mmsim/engine.hpp"
 #include "mmsim/errors.hpp"
+#include "mmsim/limits.hpp"
 
 using namespace mmsim;
 
@@ -365,6 +370,347 @@ void failing_run_drops_out() {
     opt.stop_on_error = true;
     outs = run_many(e.data(), static_cast<int64_t>(e.size()), runs, opt);
     CHECK(outs[1].error && !outs[0].completed && !outs[2].completed);
+}
+
+// ------------------------------------------------------------------ bad input that used to hang or lie
+
+// Count the calls; return no change (or a fixed quote when `q` has a size).
+struct Counter {
+    int64_t calls = 0, last_ts = 0, last_reason = 0, last_n_events = 0;
+    Quote q = quote4(0, 0, 0, 0);
+    int64_t after = std::numeric_limits<int64_t>::max();
+    std::vector<std::array<int64_t, 3>> late;  // (ts, reason, n_events) of calls after `after`
+    static int64_t quote(void *user, const View *v, Quote *out) {
+        auto *s = static_cast<Counter *>(user);
+        ++s->calls;
+        s->last_ts = v->ts;
+        s->last_reason = v->reason;
+        s->last_n_events = v->n_events;
+        if (v->ts > s->after) s->late.push_back({v->ts, v->reason, v->n_events});
+        if (s->q.bid_qty <= 0 && s->q.ask_qty <= 0) return QuoteNoChange;
+        *out = s->q;
+        return QuoteSet;
+    }
+    Strategy strategy() { return Strategy{quote, nullptr, this}; }
+};
+
+constexpr int64_t kMs = 1000000, kS = 1000 * kMs, kDay = 86400 * kS;
+constexpr int64_t kT0 = 1700000000 * kS;  // 2023-11-14
+
+void timer_sleeps_through_a_gap() {
+    // A 1 ms timer starts with the first data at t0 (first tick t0 + 1 ms). Nothing reaches
+    // the local side for a day: the ticks at t0 + k ms fire while k ms <= max_idle (60 s),
+    // 60,000 of them, then the timer sleeps. The next delivery, at t0 + 1 day (on the grid),
+    // wakes it: one more call. 60,001 calls, not 86.4 million.
+    std::vector<Event> e = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),
+                            ev(kT0 + kDay, Kind::Depth, kBid, 100, 9)};
+    EngineConfig c = config();
+    c.decide_every = kMs;
+    Counter s;
+    RunOutput r = run1(e, c, s.strategy());
+    CHECK(r.n_calls == 60001 && s.calls == 60001);
+    CHECK(s.last_ts == kT0 + kDay && s.last_reason == (WakeMarket | WakeTimer) && s.last_n_events == 3);
+    // Off the grid: the delivery at t0 + 1 day + 0.5 ms wakes the timer for its next tick,
+    // t0 + 1 day + 1 ms (a timer call: the data came between ticks); the tick at + 2 ms
+    // comes with the last event.
+    e[2].exch_ts = e[2].local_ts = kT0 + kDay + kMs / 2;
+    e.push_back(ev(kT0 + kDay + 2 * kMs, Kind::Depth, kBid, 100, 8));
+    Counter off;
+    off.after = kT0 + kS * 3600;
+    run1(e, c, off.strategy());
+    CHECK(off.calls == 60002);
+    CHECK((off.late == std::vector<std::array<int64_t, 3>>{{kT0 + kDay + kMs, WakeTimer, 3},
+                                                          {kT0 + kDay + 2 * kMs, WakeMarket | WakeTimer, 4}}));
+    e.pop_back();
+    // Our own order traffic does not keep it awake: a strategy that quotes a new bid at every
+    // tick (cancel and replace, 1 ms each way) hears responses all through the gap, and still
+    // gets 60,000 ticks and the wake-up call.
+    struct Requote {
+        int64_t n = 0;
+        static int64_t quote(void *user, const View *, Quote *out) {
+            auto *s = static_cast<Requote *>(user);
+            *out = quote4(static_cast<double>(99 - ++s->n % 2), 1, 0, 0);
+            return QuoteSet;
+        }
+    };
+    Requote busy;
+    e[2].exch_ts = e[2].local_ts = kT0 + kDay;
+    EngineConfig cb = config(0, kMs, kMs);
+    cb.decide_every = kMs;
+    CHECK(run1(e, cb, Strategy{Requote::quote, nullptr, &busy}).n_calls == 60001 && busy.n == 60001);
+    // A gap shorter than max_idle changes nothing: a tick every ms through 30 s of quiet.
+    e[2].exch_ts = e[2].local_ts = kT0 + 30 * kS;
+    Counter short_gap;
+    run1(e, c, short_gap.strategy());
+    CHECK(short_gap.calls == 30000);
+    // A timer of 1 ns sleeps after 100,000 ticks (100 us) rather than 60 s of ticks.
+    e[2].exch_ts = e[2].local_ts = kT0 + kDay;
+    c.decide_every = 1;
+    Counter fine;
+    run1(e, c, fine.strategy());
+    CHECK(fine.calls == 100001);
+}
+
+struct Flip {
+    int64_t n = 0;
+    bool cross = false;
+    static int64_t quote(void *user, const View *v, Quote *out) {
+        auto *s = static_cast<Flip *>(user);
+        const int64_t k = s->n++ % 2;
+        // Crossing: a bid at or through the best ask, a new price every call.
+        *out = s->cross ? quote4(static_cast<double>(v->best_ask + k), 1, 0, 0)
+                        : quote4(static_cast<double>(v->best_bid - 1 - k), 1, 0, 0);
+        return QuoteSet;
+    }
+    Strategy strategy() { return Strategy{quote, nullptr, this}; }
+};
+
+void no_progress_guard_sees_nanosecond_latencies() {
+    // 1 ns entry and response latency, two events a second apart: a strategy that changes
+    // its bid on every response used to be called ~500 million times (each at its own
+    // nanosecond, so the old guard, counting calls at one time, never saw it).
+    std::vector<Event> e = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),
+                            ev(kT0 + kS, Kind::Depth, kBid, 100, 9)};
+    for (bool cross : {false, true}) {
+        Flip s;
+        s.cross = cross;
+        bool stopped = false;
+        try {
+            run1(e, config(0, 1, 1), s.strategy());
+        } catch (const StrategyFailure &f) {
+            stopped = true;
+            CHECK(f.code == kNoProgressCode);
+            // The real cause is named: post-only rejects when its quotes cross (each of the
+            // 100,000 calls was woken by one reject).
+            const std::string head =
+                "the strategy was called 100000 times in a row on responses to its own orders alone, with no market "
+                "data or timer in between: ";
+            const std::string why =
+                cross ? "100000 of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross "
+                        "the book and change after each reject (a rejected target is sent again only once it or the "
+                        "local best bid/ask changes). Quote at or behind the best bid and ask the view shows, or set "
+                        "post_only: false to take liquidity"
+                      : "it changes its quotes, or sends explicit orders, on every response, and each change sends "
+                        "orders whose responses call it again. Keep a quote until the market moves, or decide on a "
+                        "timer (decide_every)";
+            CHECK(f.what() == head + why);
+        }
+        CHECK(stopped && s.n == 100001);
+    }
+}
+
+void rejected_target_is_not_resent() {
+    // A bid at the best ask is rejected post-only. The same target is not sent again until
+    // the local best bid or ask changes: 99 updates of the bid's size change neither, so one
+    // order; then the ask moves to 102 (the target follows it: sent, rejected), and back to
+    // 101 (sent, rejected): 3 orders, 3 rejects.
+    std::vector<Event> e = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10)};
+    for (int k = 1; k < 100; ++k) e.push_back(ev(kT0 + k * kMs, Kind::Depth, kBid, 100, 10 + k % 3));
+    e.push_back(ev(kT0 + 100 * kMs, Kind::Depth, kAsk, 102, 5));
+    e.push_back(ev(kT0 + 100 * kMs, Kind::Depth, kAsk, 101, 0));
+    e.push_back(ev(kT0 + 101 * kMs, Kind::Depth, kAsk, 101, 5));
+    for (int k = 102; k < 200; ++k) e.push_back(ev(kT0 + k * kMs, Kind::Depth, kBid, 100, 10 + k % 3));
+    struct AtAsk {
+        static int64_t quote(void *, const View *v, Quote *out) {
+            *out = quote4(static_cast<double>(v->best_ask), 1, 0, 0);
+            return QuoteSet;
+        }
+    };
+    for (int64_t lat : {int64_t(0), int64_t(1), int64_t(1000)}) {
+        RunOutput r = run1(e, config(lat, lat, lat), Strategy{AtAsk::quote, nullptr, nullptr});
+        int sent = 0, rejected = 0;
+        for (const auto &o : r.order_log) {
+            sent += o.event == static_cast<uint8_t>(OrderEvent::Sent);
+            rejected += o.event == static_cast<uint8_t>(OrderEvent::Rejected);
+        }
+        CHECK(sent == 3 && rejected == 3);
+    }
+    // The other side: an ask at the best bid (100, a fixed target) is sent at the start and
+    // again after each of the two moves of the best ask: 3 orders.
+    Fixed ask{quote4(0, 0, 100, 2)};
+    RunOutput r = run1(e, config(0, 10, 10), ask.strategy());
+    int sent = 0;
+    for (const auto &o : r.order_log) sent += o.event == static_cast<uint8_t>(OrderEvent::Sent);
+    CHECK(sent == 3);
+    // post_only off: the bid at the ask takes 1 lot on arrival (no market impact, so the same
+    // lot would be taken again on every fill report); held the same way: 3 orders, 3 taker
+    // fills, at 101, 102, 101.
+    EngineConfig taker = config(0, 1000, 1000);
+    taker.post_only = false;
+    RunOutput t = run1(e, taker, Strategy{AtAsk::quote, nullptr, nullptr});
+    CHECK(t.fills.size() == 3 && t.fills[0].price == 101 && t.fills[1].price == 102 && t.fills[2].price == 101 &&
+          !t.fills[0].maker && t.position == 3);
+    // A halt: the quotes reach the exchange just after it (HALTED); held while the view's
+    // best and status stay, sent again when trading resumes (one reject each, then acks).
+    std::vector<Event> h = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),
+                            ev(kT0 + 1000, Kind::Status, 0, 0, 1), ev(kT0 + kS, Kind::Depth, kBid, 100, 9),
+                            ev(kT0 + 2 * kS, Kind::Status, 0, 0, 3), ev(kT0 + 3 * kS, Kind::Depth, kBid, 100, 8)};
+    Fixed both{quote4(99, 1, 102, 1)};
+    RunOutput hr = run1(h, config(0, 1000, 1000), both.strategy());
+    int hs = 0, hj = 0, ha = 0;
+    for (const auto &o : hr.order_log) {
+        hs += o.event == static_cast<uint8_t>(OrderEvent::Sent);
+        hj += o.event == static_cast<uint8_t>(OrderEvent::Rejected) &&
+              o.reason == static_cast<uint8_t>(RejectReason::Halted);
+        ha += o.event == static_cast<uint8_t>(OrderEvent::Acked) && o.exch_ts == kT0 + 2 * kS + 1000;
+    }
+    CHECK(hs == 4 && hj == 2 && ha == 2);
+}
+
+template <class F>
+bool data_error(F f, int64_t index, const std::string &what) {
+    try {
+        f();
+    } catch (const DataError &err) {
+        if (err.index == index && std::string(err.what()) == what) return true;
+        std::fprintf(stderr, "DataError index %lld: %s\n", static_cast<long long>(err.index), err.what());
+        return false;
+    }
+    std::fprintf(stderr, "no DataError (expected: %s)\n", what.c_str());
+    return false;
+}
+
+void impossible_times_are_data_errors() {
+    std::vector<Event> e = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),
+                            ev(kMaxEventTs, Kind::Depth, kBid, 100, 9)};
+    const std::string late = "event 2: exch_ts 4102444800000000000 is outside the plausible range [0, "
+                             "4102444800000000000) ns (1970-01-01 to 2100-01-01 UTC): a timestamp in the wrong "
+                             "unit, or a corrupt one";
+    CHECK(data_error([&] { run1(e, config(), Strategy{}); }, 2, late));
+    std::vector<int64_t> out(4 * e.size());
+    CHECK(data_error([&] { replay_bbo(e.data(), 3, &out[0], &out[3], &out[6], &out[9]); }, 2, late));
+    std::vector<double> sig(e.size() * MMSIM_SIG_COUNT);
+    CHECK(data_error([&] { compute_signals(e.data(), 3, MmsimSignalParams{}, sig.data()); }, 2, late));
+    std::vector<Event> neg = {ev(0, Kind::Depth, kBid, 100, 10)};
+    neg[0].exch_ts = -1;
+    CHECK(data_error([&] { run1(neg, config(), Strategy{}); }, 0,
+                     "event 0: exch_ts -1 is outside the plausible range [0, 4102444800000000000) ns (1970-01-01 "
+                     "to 2100-01-01 UTC): a timestamp in the wrong unit, or a corrupt one"));
+    // A recorded local_ts of INT64_MAX (the engine's "never") used to hang a timer run.
+    std::vector<Event> rec = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),
+                              ev(kT0 + kS, Kind::Depth, kBid, 100, 9)};
+    rec[2].local_ts = std::numeric_limits<int64_t>::max();
+    EngineConfig c = config();
+    c.feed = std::make_shared<RecordedFeedLatency>();
+    c.decide_every = kMs;
+    Counter s;
+    CHECK(data_error([&] { run1(rec, c, s.strategy()); }, 2,
+                     "event 2: local_ts 9223372036854775807 is more than one day after exch_ts 1700000001000000000: "
+                     "a recorded feed latency beyond the bound every latency has (a timestamp in the wrong unit, "
+                     "or a corrupt one?)"));
+    // One day is allowed.
+    rec[2].local_ts = kT0 + kS + kDay;
+    CHECK(run1(rec, c, s.strategy()).completed);
+}
+
+void checked_arithmetic() {
+    // Cash: a bid of 2^48 lots at 10,000 ticks is a notional of 2.8e18 (< 2^62, a valid quote);
+    // four fills of it make cash -1.1e19, past int64: the fourth fill (event 5) is an error.
+    const int64_t big = int64_t(1) << 48;
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 10000, 10), ev(1000, Kind::Depth, kAsk, 10001, 10)};
+    for (int k = 0; k < 4; ++k) e.push_back(ev(2000 + 1000 * k, Kind::Trade, kAsk, 9999, 1));
+    Fixed s{quote4(10000, static_cast<double>(big), 0, 0)};
+    CHECK(data_error([&] { run1(e, config(), s.strategy()); }, 5,
+                     "event 5: the fill of our order 4 (buy 281474976710656 lots at 10000 ticks) makes the run's "
+                     "cash overflow int64 tick*lots: prices and sizes this large cannot be accounted exactly"));
+    // The same run stopped there keeps its three fills (a partial result).
+    std::vector<RunOutput> outs = run_many(e.data(), static_cast<int64_t>(e.size()), {RunSpec{config(), s.strategy()}});
+    CHECK(outs[0].error && !outs[0].completed && outs[0].fills.size() == 3);
+    CHECK(outs[0].cash_ticks == -3 * big * 10000 && outs[0].position == 3 * big);
+    CHECK(!outs[0].samples.empty() && outs[0].samples[outs[0].samples.size() - 1].exch_ts == 5000 &&
+          outs[0].samples[outs[0].samples.size() - 1].cash_ticks == -3 * big * 10000);
+    // Position: 2^53 - 1 lots at price 0 (notional 0) 1,025 times passes 2^63.
+    const int64_t lots = (int64_t(1) << 53) - 1;
+    std::vector<Event> p = {ev(1000, Kind::Depth, kBid, 0, 10), ev(1000, Kind::Depth, kAsk, 1, 10)};
+    for (int k = 0; k < 1100; ++k) p.push_back(ev(2000 + 1000 * k, Kind::Trade, kAsk, -1, 1));
+    Fixed zero{quote4(0, static_cast<double>(lots), 0, 0)};
+    CHECK(data_error([&] { run1(p, config(), zero.strategy()); }, 1026,
+                     "event 1026: the fill of our order 1025 (buy 9007199254740991 lots at 0 ticks) makes the run's "
+                     "position overflow int64 lots: prices and sizes this large cannot be accounted exactly"));
+    // A quote whose own notional reaches 2^62 is a strategy error (2^50 lots at 10,000 ticks).
+    Fixed huge{quote4(10000, static_cast<double>(int64_t(1) << 50), 0, 0)};
+    bool bad = false;
+    try {
+        run1(e, config(), huge.strategy());
+    } catch (const StrategyFailure &f) {
+        bad = f.code == kBadQuoteCode &&
+              std::string(f.what()) == "quote bid_qty = 1125899906842624 at bid_px = 10000 is a notional of "
+                                       "1.125899906842624e+19 tick*lots, beyond the 2^62 the engine accounts exactly";
+    }
+    CHECK(bad);
+    // An L3 level's total past int64 (it used to wrap to a negative size), on both sides.
+    for (int8_t side : {kBid, kAsk}) {
+        std::vector<Event> l3 = {ev(1000, Kind::Add, side, 100, std::numeric_limits<int64_t>::max() - 5, 1),
+                                 ev(1000, Kind::Add, side, 100, 6, 2)};
+        CHECK(data_error([&] { run1(l3, config(), Strategy{}); }, 1,
+                         "event 1: ADD of order 2 for qty 6 makes the level at price 100 hold more than 2^63-1 lots"));
+    }
+    // Prices beyond 2^62 ticks (the book's sentinels are INT64_MIN and INT64_MAX).
+    std::vector<Event> px = {ev(1000, Kind::Depth, kBid, std::numeric_limits<int64_t>::min(), 1)};
+    CHECK(data_error([&] { run1(px, config(), Strategy{}); }, 0,
+                     "event 0: DEPTH has price -9223372036854775808 outside the range the engine accepts "
+                     "(|price| <= 2^62 ticks)"));
+    px[0] = ev(1000, Kind::Trade, kAsk, (int64_t(1) << 62) + 1, 1);
+    CHECK(data_error([&] { run1(px, config(), Strategy{}); }, 0,
+                     "event 0: TRADE has price 4611686018427387905 outside the range the engine accepts "
+                     "(|price| <= 2^62 ticks)"));
+    // A lognormal draw exp(sigma z) may exceed any clock: the latency is cut to one day.
+    LogNormalLatencyModel ln(1e6, 10.0, 1000, 7);
+    int64_t longest = 0;
+    for (int k = 0; k < 20000; ++k) longest = std::max(longest, ln.arrival(kT0) - kT0);
+    CHECK(longest == kMaxLatencyNs);
+}
+
+// A reference book side: std::map price -> qty with the engine's rules.
+void far_levels_cost_a_map_entry_not_a_page() {
+    // 3,000 levels each on its own page: the first 1,024 get pages (33 MiB), the rest sit in
+    // the sorted map; every query agrees with a plain map, whatever the mix.
+    Rng rng(11);
+    for (int sign : {1, -1}) {
+        BookSide side(sign);
+        std::map<int64_t, int64_t> ref;
+        auto best = [&] {
+            if (ref.empty()) return sign > 0 ? kNoBid : kNoAsk;
+            return sign > 0 ? ref.rbegin()->first : ref.begin()->first;
+        };
+        bool same = true;
+        for (int k = 0; k < 20000 && same; ++k) {
+            const uint64_t r = rng.next() % 100;
+            int64_t px;
+            if (k < 3000) px = 1000000 + sign * k * 5000;  // a page each
+            else if (r < 50) px = 1000000 + static_cast<int64_t>(rng.next() % 40);  // near the touch
+            else px = 1000000 + sign * static_cast<int64_t>(rng.next() % (3000 * 5000));
+            const int64_t q = k < 3000 ? 1 + k % 7 : static_cast<int64_t>(rng.next() % 4);
+            if (r == 99 && k >= 3000) {
+                side.clear();
+                ref.clear();
+            } else if (r == 98 && k >= 3000) {
+                side.remove_through(px);
+                for (auto it = ref.begin(); it != ref.end();)
+                    it = (sign > 0 ? it->first >= px : it->first <= px) ? ref.erase(it) : std::next(it);
+            } else {
+                const int64_t prev = side.set(px, q, k);
+                same &= prev == (ref.count(px) ? ref[px] : 0);
+                if (q) ref[px] = q;
+                else ref.erase(px);
+            }
+            same &= side.best() == best() && side.qty(px) == (ref.count(px) ? ref[px] : 0);
+            if (k % 97 == 0 || k == 2999) {
+                int64_t tp[8], tq[8];
+                const int found = side.top(8, tp, tq);
+                auto it = ref.begin();
+                auto rit = ref.rbegin();
+                int j = 0;
+                for (; j < 8 && j < static_cast<int>(ref.size()); ++j) {
+                    const auto lv = sign > 0 ? *rit++ : *it++;
+                    same &= tp[j] == lv.first && tq[j] == lv.second;
+                }
+                same &= found == j;
+            }
+            if (k == 2999) same &= side.dense_pages() == BookSide::kMaxDensePages && side.far_levels() == 3000 - 1024;
+        }
+        CHECK(same);
+    }
 }
 
 // ------------------------------------------------------------------ ladders and explicit orders
@@ -747,6 +1093,12 @@ int main() {
         {"fees_on_absolute_notional", fees_on_absolute_notional},
         {"bad_events", bad_events},
         {"failing_run_drops_out", failing_run_drops_out},
+        {"timer_sleeps_through_a_gap", timer_sleeps_through_a_gap},
+        {"no_progress_guard_sees_nanosecond_latencies", no_progress_guard_sees_nanosecond_latencies},
+        {"rejected_target_is_not_resent", rejected_target_is_not_resent},
+        {"impossible_times_are_data_errors", impossible_times_are_data_errors},
+        {"checked_arithmetic", checked_arithmetic},
+        {"far_levels_cost_a_map_entry_not_a_page", far_levels_cost_a_map_entry_not_a_page},
         {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
         {"explicit_orders_while_not_trading", explicit_orders_while_not_trading},

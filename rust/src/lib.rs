@@ -216,7 +216,7 @@ impl Vpin {
         self.sum += imbalance - self.ring[self.head];
         self.ring[self.head] = imbalance;
         self.head += 1;
-        self.completed += 1;
+        self.completed = self.completed.saturating_add(1);
         if self.head == n {
             self.head = 0;
             // Re-sum once per lap so rounding from the running add/subtract
@@ -250,7 +250,9 @@ impl Vpin {
             for _ in 0..keep {
                 self.push(v);
             }
-            self.completed += full as u64 - keep as u64;
+            // `full` may be astronomically large (a huge print into tiny buckets): the
+            // count saturates rather than wrapping (only its lower part is ever read).
+            self.completed = self.completed.saturating_add((full as u64).saturating_sub(keep as u64));
             q -= full * v;
         }
         if q > 0.0 {
@@ -375,7 +377,8 @@ impl Signals {
         if ts <= self.now {
             return;
         }
-        let dt = (ts - self.now) as f64;
+        // In i128: two i64 times may be further apart than i64 can hold.
+        let dt = (ts as i128 - self.now as i128) as f64;
         self.now = ts;
         let mut f = [0.0; acc::N];
         for (fj, &r) in f.iter_mut().zip(&self.rates[..self.n_rates]) {
@@ -424,18 +427,19 @@ impl Signals {
         // Cont, Kukanov & Stoikov (2014), eq. (10): the top-of-book flow since
         // the previous book. Skipped across a gap (one side was empty).
         if let Some(p) = self.prev_top {
-            let mut e = 0i64;
+            // In i128: four i64 sizes can sum past i64.
+            let mut e = 0i128;
             if top.bid_px >= p.bid_px {
-                e += top.bid_qty;
+                e += top.bid_qty as i128;
             }
             if top.bid_px <= p.bid_px {
-                e -= p.bid_qty;
+                e -= p.bid_qty as i128;
             }
             if top.ask_px <= p.ask_px {
-                e -= top.ask_qty;
+                e -= top.ask_qty as i128;
             }
             if top.ask_px >= p.ask_px {
-                e += p.ask_qty;
+                e += p.ask_qty as i128;
             }
             self.acc[acc::OFI] += e as f64;
         }

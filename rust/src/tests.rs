@@ -404,3 +404,36 @@ fn accumulators_with_distinct_half_lives_decay_independently() {
     assert_close!(s.values()[slot::TRADE_FLOW], 4.0); // one 2 s half-life
     assert_close!(s.values()[slot::HAWKES_BUY], 0.2 + 0.5 / 16.0); // four 0.5 s half-lives
 }
+
+#[test]
+fn times_at_the_ends_of_i64_decay_instead_of_wrapping() {
+    // i64::MAX - i64::MIN does not fit an i64: it used to wrap to -1, decay by 2^(+1/H)
+    // per ns into inf, and turn the accumulators into inf and NaN.
+    let mut s = sig();
+    s.on_trade(i64::MIN, 1, 100, 10);
+    top(&mut s, i64::MIN, 100, 10, 101, 10);
+    top(&mut s, i64::MIN, 100, 14, 101, 10); // OFI +4
+    s.on_trade(i64::MAX, -1, 100, 3);
+    let v = s.values();
+    for k in [slot::OFI, slot::TRADE_FLOW, slot::VOLATILITY, slot::HAWKES_BUY, slot::HAWKES_SELL, slot::VPIN] {
+        assert!(v[k].is_finite(), "{} = {}", NAMES[k], v[k]);
+    }
+    assert_eq!(v[slot::OFI], 0.0); // 2^64 ns later: decayed to nothing
+    assert_eq!(v[slot::TRADE_FLOW], -3.0);
+    assert_eq!(s.last_ts(), i64::MAX);
+}
+
+#[test]
+fn sizes_at_the_ends_of_i64_stay_finite() {
+    // The OFI increment sums four sizes: with sizes near i64::MAX it is computed in i128.
+    let mut s = sig();
+    top(&mut s, 0, 100, i64::MAX, 101, i64::MAX);
+    top(&mut s, 0, 101, i64::MAX, 102, i64::MAX); // both sides moved up: +bq_new + aq_old
+    assert_eq!(s.values()[slot::OFI], 2.0 * i64::MAX as f64);
+    // A print of i64::MAX lots into buckets of 1e-300 lots: the bucket count saturates.
+    let mut v = Signals::new(Params { vpin_bucket_volume: 1e-300, ..params() }).unwrap();
+    v.on_trade(0, 1, 100, i64::MAX);
+    v.on_trade(1, -1, 100, i64::MAX);
+    let x = v.values()[slot::VPIN];
+    assert!((0.0..=1.0).contains(&x), "vpin {x}");
+}

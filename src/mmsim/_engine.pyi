@@ -93,6 +93,7 @@ class EngineConfig:
     tick_value: float
     post_only: bool
     decide_every: int
+    max_idle: int
     sample_every: int
     signals: bool
     signal_params: SignalParams

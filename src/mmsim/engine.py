@@ -93,6 +93,7 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.tick_value = tick_value
     c.post_only = bool(config.post_only)
     c.decide_every = int(config.decide_every or 0)
+    c.max_idle = int(config.max_idle)
     c.sample_every = int(config.sample_every)
     c.signals = bool(config.signals.enabled)
     c.signal_params = signal_params(config)
@@ -216,7 +217,9 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
     DataError
         A bad event (names its index and what is wrong).
     StrategyError
-        The strategy raised or returned an invalid quote (names it and the local time).
+        The strategy raised or returned an invalid quote, or a guard stopped it
+        (names it and the local time). Either error's ``partial`` is the
+        :class:`Result` of the run up to the stop (``Result.partial`` True).
 
     See Also
     --------
@@ -344,24 +347,24 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
     multi = len(prepared) > 1
     results: list[Any] = []
     for k, (one, out) in enumerate(zip(prepared, outs)):
-        if out.failed:
-            exc = one.error(out)
-            # A bad event fails every run alike and names its index; a run's own failure
-            # names the run when there are several.
-            if multi and not out.shared_error and isinstance(exc, (StrategyError, DataError)):
-                named = type(exc)(f"run {k} ({one.label}): {exc}")
-                named.__dict__.update(exc.__dict__)
-                exc = named
-            if isinstance(exc, (StrategyError, DataError)):
-                exc.run_index = None if out.shared_error or not multi else k
-            results.append(exc)
-        elif not out.completed:
-            results.append(None)
-        else:
-            res = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label,
-                         elapsed)
-            res.run_config = one.run_config
-            results.append(res)
+        res = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label, elapsed)
+        res.run_config = one.run_config
+        if not out.failed:
+            results.append(res if out.completed else None)
+            continue
+        exc = one.error(out)
+        # A bad event fails every run alike and names its index; a run's own failure
+        # names the run when there are several.
+        if multi and not out.shared_error and isinstance(exc, (StrategyError, DataError)):
+            named = type(exc)(f"run {k} ({one.label}): {exc}")
+            named.__dict__.update(exc.__dict__)
+            exc = named
+        if isinstance(exc, (StrategyError, DataError)):
+            exc.run_index = None if out.shared_error or not multi else k
+            # What the run did up to the stop, marked partial (docs/engine.md, "Stopped runs").
+            res.partial, res.stop_reason = True, str(exc)
+            exc.partial = res
+        results.append(exc)
     return results
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import Result
+
 __all__ = ["ConfigError", "DataError", "MmsimError", "StrategyError"]
 
 
@@ -14,11 +19,13 @@ class DataError(MmsimError, ValueError):
 
     ``index`` is the event's position in the array when the engine found it (else
     None); ``run_index`` the run of a :func:`mmsim.run_many` pass it failed (None when
-    it failed every run).
+    it failed every run); ``partial`` the :class:`mmsim.Result` of a run stopped by it,
+    up to the stop (``Result.partial`` True; None when raised outside a run).
     """
 
     index: int | None = None
     run_index: int | None = None
+    partial: Result | None = None
 
 
 class ConfigError(MmsimError, ValueError):
@@ -30,9 +37,11 @@ class StrategyError(MmsimError, RuntimeError):
 
     ``code`` is the engine's or the strategy's error code and ``local_ts`` the local
     time (ns) when the engine raised it; ``run_index`` the run of a
-    :func:`mmsim.run_many` pass that failed.
+    :func:`mmsim.run_many` pass that failed; ``partial`` the :class:`mmsim.Result` of
+    the run up to the stop (``Result.partial`` True).
     """
 
     code: int | None = None
     local_ts: int | None = None
     run_index: int | None = None
+    partial: Result | None = None

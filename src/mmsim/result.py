@@ -47,6 +47,14 @@ class Result:
     elapsed_s : float
         Wall time of the replay that produced it; for :func:`run_many`, of the
         whole pass (shared by its results).
+    partial : bool
+        True for the result of a run stopped by an error or a guard (it comes as the
+        error's ``partial``): everything in it covers the replay up to the stop only
+        (docs/engine.md, "Stopped runs").
+    stop_reason : str or None
+        Why a partial run stopped (the error's message).
+    stop_ts : int or None
+        Exchange time of the stop of a partial run, ns (its last sample's); None otherwise.
     config : Config
         The engine configuration of the run.
     run_config : RunConfig or None
@@ -61,6 +69,8 @@ class Result:
         self.tick_value = tick_size * lot_size * contract_size
         self.strategy = strategy
         self.elapsed_s = elapsed_s
+        self.partial = False
+        self.stop_reason: str | None = None
         self._events = events
         self._out = out  # the compiled run output; the record arrays below are read-only views of it
         #: The job this run belongs to (:class:`mmsim.RunConfig`), when it was run from one
@@ -79,6 +89,11 @@ class Result:
         self.fees = float(out.fees)
         self.n_calls = int(out.n_calls)
         self.n_events = int(out.n_events)
+
+    @property
+    def stop_ts(self) -> int | None:
+        """Exchange time of the stop of a partial run (its last sample), ns; None when not partial."""
+        return int(self.samples["exch_ts"][-1]) if self.partial and len(self.samples) else None
 
     @property
     def cash(self) -> float:
@@ -127,7 +142,8 @@ class Result:
     def save(self, run_dir: str | Path) -> Path:
         """Write the result to ``run_dir``; :meth:`load` reads it back.
 
-        ``result.json`` (summary, configs, meta) and one ``.npy`` per record array:
+        ``result.json`` (summary, configs, meta; ``partial`` and ``stop_reason``) and one
+        ``.npy`` per record array:
         ``fills``, ``orders``, ``samples``, ``fill_signals``, ``decisions``.
         """
         d = Path(run_dir)
@@ -138,7 +154,8 @@ class Result:
         np.save(d / "fill_signals.npy", self.fill_signals)
         np.save(d / "decisions.npy", self.decisions)
         job = self.run_config
-        doc = {"summary": self.summary(), "config": self.config.to_dict(),
+        doc = {"partial": self.partial, "stop_reason": self.stop_reason,
+               "summary": self.summary(), "config": self.config.to_dict(),
                "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
                "meta": json_clean(self.meta)}
         (d / "result.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
@@ -166,11 +183,12 @@ class Result:
         r.decisions = np.load(p) if p.exists() else np.zeros(0, dtype=DECISION_DTYPE)
         r.position, r.cash_ticks, r.fees = s["position"], s["cash_ticks"], s["fees"]
         r.n_calls, r.n_events = s["n_calls"], s["n_events"]
+        r.partial, r.stop_reason = bool(doc.get("partial", False)), doc.get("stop_reason")
         return r
 
     def __repr__(self) -> str:
         return (f"Result(strategy={self.strategy!r}, events={self.n_events}, fills={len(self.fills)}, "
-                f"position={self.position}, cash={self.cash:.6g})")
+                f"position={self.position}, cash={self.cash:.6g}{', partial' if self.partial else ''})")
 
 
 def _read_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:

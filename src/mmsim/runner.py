@@ -13,7 +13,7 @@ from typing import Any
 
 from .config import RunConfig
 from .engine import Result, run
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, StrategyError
 
 __all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "point_report",
            "run_config"]
@@ -81,13 +81,25 @@ def run_config(config: RunConfig, *, events: Any = None,
     -------
     Result
         With :attr:`~mmsim.Result.run_config` set to ``config``.
+
+    Raises
+    ------
+    StrategyError, DataError
+        As :func:`mmsim.run`; the error's ``partial`` (the result up to the stop)
+        has its ``run_config`` set too.
     """
     if not isinstance(config, RunConfig):
         raise ConfigError(f"run_config: expected an mmsim.RunConfig, got {type(config).__name__}")
     if events is None:
         events = load_events(config)
     strategy = load_run_strategy(config)
-    result = run(events, strategy, config.engine, progress=progress)
+    try:
+        result = run(events, strategy, config.engine, progress=progress)
+    except (StrategyError, DataError) as exc:
+        part = getattr(exc, "partial", None)
+        if part is not None:
+            part.run_config = config
+        raise
     result.run_config = config
     return result
 

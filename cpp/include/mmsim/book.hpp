@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "mmsim/event.hpp"
+#include "mmsim/limits.hpp"
 
 #if defined(__GNUC__)
 #define MMSIM_INLINE inline __attribute__((always_inline))
@@ -27,10 +29,18 @@ constexpr int64_t kNoAsk = std::numeric_limits<int64_t>::max();
 // Set/get are O(1) through a page table; finding the next best after the best empties
 // scans toward worse prices and skips empty pages by their level counts. Far-away
 // levels (a REST snapshot's outliers) cost one page each, not a window spanning them.
+//
+// Memory is bounded: a side holds at most kMaxDensePages pages (33 MiB), over a table
+// spanning at most kMaxTableSpan pages; a level beyond either (crafted data placing each
+// level on its own page, or a book spread over more pages than any real one) is kept in
+// a sorted map instead, at about 64 bytes a level. Real books use a few hundred pages at
+// most (docs/engine.md, "Bad input"), so the map is empty and costs one branch on a miss.
 class BookSide {
   public:
     static constexpr int kPageBits = 12;
     static constexpr int64_t kPage = int64_t(1) << kPageBits;
+    static constexpr size_t kMaxDensePages = 1024;
+    static constexpr int64_t kMaxTableSpan = int64_t(1) << 16;
 
     explicit BookSide(int sign) : sign_(sign), best_(sign > 0 ? kNoBid : kNoAsk) {}
     ~BookSide();
@@ -41,7 +51,7 @@ class BookSide {
     bool empty() const { return nlevels_ == 0; }
     int64_t qty(int64_t px) const {
         const uint64_t pg = static_cast<uint64_t>((px >> kPageBits) - base_page_);
-        if (pg >= table_.size() || !table_[pg]) return 0;
+        if (pg >= table_.size() || !table_[pg]) return far_.empty() ? 0 : far_qty(px);
         return table_[pg][px & (kPage - 1)];
     }
     int64_t best_qty() const { return nlevels_ ? qty(best_) : 0; }
@@ -51,8 +61,9 @@ class BookSide {
     MMSIM_INLINE int64_t set(int64_t px, int64_t qty, int64_t index) {
         uint64_t pg = static_cast<uint64_t>((px >> kPageBits) - base_page_);
         if (pg >= table_.size() || !table_[pg]) {
-            if (qty == 0) return 0;
-            pg = page_for(px, index);
+            if (qty == 0 && far_.empty()) return 0;
+            pg = page_for(px, qty, index);
+            if (pg == kFar) return set_far(px, qty);
         }
         int64_t *page = table_[pg];
         const int64_t off = px & (kPage - 1);
@@ -76,6 +87,9 @@ class BookSide {
     void clear();
     // Top n levels from the best outward; fills the rest with (0, 0). Returns levels found.
     int top(int n, int64_t *px, int64_t *qty) const;
+    // Pages of 4096 ticks this side holds, and levels kept outside them (for tests).
+    size_t dense_pages() const { return pages_.size(); }
+    size_t far_levels() const { return far_.size(); }
     // Remove every level at or through `limit` (bids >= limit, asks <= limit).
     void remove_through(int64_t limit) {
         if (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) remove_through_slow(limit);
@@ -94,11 +108,19 @@ class BookSide {
     // A page is kPage level sizes followed by a bitmap of its non-empty levels, so the
     // next level is found with a bit scan instead of a walk over empty ticks.
     static constexpr int64_t kWords = kPage / 64;
+    static constexpr uint64_t kFar = ~uint64_t(0);  // page_for: the level lives in far_
     static uint64_t *bits(int64_t *page) { return reinterpret_cast<uint64_t *>(page + kPage); }
     static const uint64_t *bits(const int64_t *page) { return reinterpret_cast<const uint64_t *>(page + kPage); }
-    uint64_t page_for(int64_t px, int64_t index);  // allocate (and grow the table) so px has a page
+    // The page of px, allocated (growing the table, moving its far levels in) when the
+    // budget allows; kFar when the level belongs in far_ (or qty is 0). A price whose
+    // level would spread the side over more than 2^34 ticks is a DataError naming `index`.
+    uint64_t page_for(int64_t px, int64_t qty, int64_t index);
+    int64_t set_far(int64_t px, int64_t qty);
+    int64_t far_qty(int64_t px) const;
     // Next level at or worse than px (bids: <= px, asks: >= px); kNoBid/kNoAsk if none.
     int64_t next_level(int64_t px) const;
+    int64_t next_dense(int64_t px) const;
+    int top_merged(int want, int64_t *px, int64_t *qty) const;
     void find_best_from(int64_t px);
     void remove_through_slow(int64_t limit);
     int sign_;
@@ -106,6 +128,8 @@ class BookSide {
     std::vector<int64_t *> table_;               // page -> levels (nullptr: never used)
     std::vector<int32_t> counts_;                // non-empty levels per page
     std::vector<int64_t *> pages_;               // owns the pages (from a process-wide pool)
+    std::map<int64_t, int64_t> far_;             // levels without a page (beyond the budget or the table)
+    int64_t lo_page_ = 0, hi_page_ = -1;         // pages of every level ever set (for the 2^34-tick rule)
     int64_t best_;
     int64_t nlevels_ = 0;
 };
@@ -185,7 +209,8 @@ class Book {
     // L2 depth updates and trades take the inline path; the rest, and errors, apply_slow.
     MMSIM_INLINE BookChange apply(const Event &e, int64_t i) {
         BookChange c;
-        if (e.kind == static_cast<uint8_t>(Kind::Depth) && (e.side == 1 || e.side == -1) && e.qty >= 0) {
+        if (e.kind == static_cast<uint8_t>(Kind::Depth) && (e.side == 1 || e.side == -1) && e.qty >= 0 &&
+            price_ok(e.price)) {
             BookSide &s = side(e.side);
             c.side = e.side;
             c.price = e.price;
@@ -197,7 +222,9 @@ class Book {
             if (e.qty > 0) side(-e.side).remove_through(e.price);
             return c;
         }
-        if (e.kind == static_cast<uint8_t>(Kind::Trade) && e.side >= -1 && e.side <= 1 && e.qty > 0) return c;
+        if (e.kind == static_cast<uint8_t>(Kind::Trade) && e.side >= -1 && e.side <= 1 && e.qty > 0 &&
+            price_ok(e.price))
+            return c;
         return apply_slow(e, i);
     }
     BookChange apply_slow(const Event &e, int64_t i);

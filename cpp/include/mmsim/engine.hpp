@@ -59,6 +59,9 @@ struct EngineConfig {
     double tick_value = 1.0;  // currency value of one tick * one lot (tick_size*lot_size*contract_size)
     bool post_only = true;
     int64_t decide_every = 0;  // 0: call the strategy after every local update
+    // The timer sleeps after max_idle ns (or kMaxIdleTicks ticks, if fewer) without market
+    // data, and wakes on its grid at the next delivery.
+    int64_t max_idle = 60000000000;
     int64_t sample_every = 1000000000;
     bool signals = true;
     MmsimSignalParams signal_params{};  // zero fields: the crate's defaults
@@ -78,6 +81,9 @@ struct EngineConfig {
     int64_t debug_early_event = -1;
     int64_t debug_early_ns = 0;
 };
+
+// The timer sleeps after at most this many ticks without market data.
+constexpr int64_t kMaxIdleTicks = 100000;
 
 // One run of a pass: its config and the strategy it calls.
 struct RunSpec {

@@ -10,10 +10,12 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "mmsim/errors.hpp"
 #include "mmsim/event.hpp"
+#include "mmsim/limits.hpp"
 
 namespace mmsim {
 
@@ -77,7 +79,9 @@ class LatencyModel {
 
 class ConstantLatencyModel final : public LatencyModel {
   public:
-    explicit ConstantLatencyModel(int64_t ns) : ns_(ns) {}
+    explicit ConstantLatencyModel(int64_t ns) : ns_(ns) {
+        if (ns < 0 || ns > kMaxLatencyNs) throw std::invalid_argument("a constant latency must be in [0, 1 day] ns");
+    }
     std::unique_ptr<LatencyModel> clone(uint64_t) const override {
         return std::make_unique<ConstantLatencyModel>(ns_);
     }
@@ -100,25 +104,42 @@ class RecordedFeedLatency final : public LatencyModel {
                                    std::to_string(e.exch_ts) +
                                    ": the feed would deliver the event before it happened (fix the recorder "
                                    "clock when converting, or use a modelled feed latency)");
+        // exch_ts >= 0 here (the pass checked it), so the difference cannot wrap.
+        if (e.local_ts - e.exch_ts > kMaxLatencyNs)
+            throw DataError(i, "local_ts " + std::to_string(e.local_ts) + " is more than one day after exch_ts " +
+                                   std::to_string(e.exch_ts) +
+                                   ": a recorded feed latency beyond the bound every latency has (a timestamp "
+                                   "in the wrong unit, or a corrupt one?)");
         return e.local_ts;
     }
 };
 
 // min_ns + a lognormal draw with the given median and shape (sigma of the log), per message.
+// The latency is at most one day (kMaxLatencyNs): a draw beyond it is cut to it, so that
+// exp(sigma * z) can never overflow the clock (with sigma <= 2 and a median of a second
+// or less no draw comes near it).
 class LogNormalLatencyModel final : public LatencyModel {
   public:
     LogNormalLatencyModel(double median_ns, double sigma, int64_t min_ns, uint64_t seed = 0)
-        : median_ns_(median_ns), sigma_(sigma), min_ns_(min_ns), rng_(seed) {}
+        : median_ns_(median_ns), sigma_(sigma), min_ns_(min_ns),
+          max_draw_(static_cast<double>(kMaxLatencyNs - min_ns)), rng_(seed) {
+        if (!(median_ns > 0 && median_ns <= static_cast<double>(kMaxLatencyNs)) || !(sigma >= 0 && sigma <= 10) ||
+            min_ns < 0 || min_ns > kMaxLatencyNs)
+            throw std::invalid_argument(
+                "a lognormal latency needs median_ns in (0, 1 day], sigma in [0, 10] and min_ns in [0, 1 day]");
+    }
     std::unique_ptr<LatencyModel> clone(uint64_t seed) const override {
         return std::make_unique<LogNormalLatencyModel>(median_ns_, sigma_, min_ns_, seed);
     }
     int64_t arrival(int64_t ts) override {
-        return ts + min_ns_ + static_cast<int64_t>(std::llround(median_ns_ * std::exp(sigma_ * rng_.normal())));
+        const double d = median_ns_ * std::exp(sigma_ * rng_.normal());
+        return ts + min_ns_ + static_cast<int64_t>(std::llround(d < max_draw_ ? d : max_draw_));
     }
 
   private:
     double median_ns_, sigma_;
     int64_t min_ns_;
+    double max_draw_;
     Rng rng_;
 };
 

@@ -78,6 +78,7 @@ struct ToLocal {
     int8_t side;
     RespType type;
     uint8_t reason;
+    bool taker;  // a fill that took liquidity (a crossing order on arrival)
 };
 
 // One of our orders as the exchange holds it.
@@ -138,10 +139,10 @@ class Variant {
                                      : false;
         return !away;
     }
-    // Market event e changed the book by c; bb/ba: the exchange best bid/ask before its venue
-    // message. Trades fill at once; depth changes and executions behind us are settled at the
-    // end of the message (end_message).
-    void on_market(const Event &e, const BookChange &c, int64_t bb, int64_t ba);
+    // Market event e (index i) changed the book by c; bb/ba: the exchange best bid/ask before
+    // its venue message. Trades fill at once; depth changes and executions behind us are
+    // settled at the end of the message (end_message).
+    void on_market(const Event &e, int64_t i, const BookChange &c, int64_t bb, int64_t ba);
     // A CLEAR of `side` (0: both) is about to be applied: our levels there go from their size
     // now to what the rest of the message lists.
     void before_clear(int8_t side);
@@ -149,15 +150,17 @@ class Variant {
     bool settle_pending() const { return settle_; }
     // The venue message at ts (best bid/ask bb/ba before it) is applied: settle our queue
     // positions by its net depth change, the executions behind us, snapshots and crossings.
-    // `reopened`: trading resumed in this message (our crossed orders fill).
-    void end_message(int64_t ts, int64_t bb, int64_t ba, bool reopened);
+    // `reopened`: trading resumed in this message (our crossed orders fill). `last`: the
+    // message's last event (a fill whose sums overflow names it).
+    void end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened);
     // Our resting orders, in arrival order (the checked mode reads them).
     const std::vector<ExOrder> &ex_orders() const { return ex_orders_; }
     // Sides (bit 1 bids, bit 2 asks) a CLEAR of the current message emptied: their queue
     // positions are recomputed at its end.
     uint8_t cleared_sides() const { return cleared_; }
-    // The head of the to-exchange stream arrives, against the book as it is now.
-    void order_arrival(const Book &book);
+    // The head of the to-exchange stream arrives, against the book as it is now: after event
+    // `last` (a fill whose sums overflow names it, the book it traded against).
+    void order_arrival(const Book &book, int64_t last);
     int64_t next_arrival() const { return to_exchange_.empty() ? kInf : to_exchange_.front().ts; }
     // Samples every sample_every ns of exchange time: those due up to ts, before the event at ts.
     int64_t next_sample = 0;
@@ -192,11 +195,27 @@ class Variant {
     int64_t due() {
         int64_t t = std::min(next_arrival(), next_response());
         t = std::min(t, next_delivery());
-        if (!market_done()) t = std::min(t, timer_next);
-        return t;
+        return std::min(t, timer_due());
     }
     int64_t decide_every() const { return cfg_.decide_every; }
+    // The decision timer (decide_every > 0): its next tick on the grid first market data +
+    // k * decide_every. It sleeps once idle_ns has passed since market data last reached the
+    // local side, and wakes on its grid at the next delivery (docs/engine.md, "The timer
+    // through gaps"): a gap in the data costs at most idle_ns / decide_every calls, whatever
+    // its length. Responses to our own orders do not keep it awake (a strategy that requotes
+    // on every tick would otherwise tick through any gap); those that arrive while it sleeps
+    // are applied, and the strategy sees them at the next call.
     int64_t timer_next = kInf;
+    int64_t last_wake = 0;  // local time of the last delivery
+    bool timer_awake() const { return timer_next - last_wake <= idle_ns_; }
+    int64_t timer_due() const { return market_done() || !timer_awake() ? kInf : timer_next; }
+    // A sleeping timer wakes on its grid at local time t: its next tick is the first at or after t.
+    void realign(int64_t t) {
+        if (timer_next < t && !timer_awake()) {
+            const int64_t dt = cfg_.decide_every;
+            timer_next += (t - timer_next + dt - 1) / dt * dt;
+        }
+    }
     // A response reaches the local side at its time; adds its Wake bits to `reason`.
     void take_response(int64_t &reason);
     // One strategy call at local time ts; counts calls at one time to stop a livelock.
@@ -204,6 +223,7 @@ class Variant {
 
   private:
     // venue side
+    [[noreturn]] void overflow(const ExOrder &o, int64_t price, int64_t qty, const char *what) const;
     void depth_changed(const BookChange &c);
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
     void l3_event(const Event &e, const BookChange &c);
@@ -214,7 +234,7 @@ class Variant {
     // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
     bool fill(size_t k, int64_t price, int64_t qty, bool maker);
     void respond(RespType type, int64_t id, int64_t price, int64_t qty, int64_t leaves, int8_t side, double fee = 0,
-                 uint8_t reason = 0);
+                 uint8_t reason = 0, bool taker = false);
     void log(int64_t exch_ts, int64_t local_ts, int64_t id, int64_t price, int64_t qty, int64_t leaves, OrderEvent ev,
              int8_t side, uint8_t reason, int64_t tag, uint8_t order_type, int8_t level, int64_t decision);
     void sample(int64_t ts, const Book &book);
@@ -248,6 +268,7 @@ class Variant {
     const int64_t feed_ns_;
     // A constant entry/response latency (-1: ask the model per message).
     const int64_t entry_ns_, response_ns_;
+    const int64_t idle_ns_;  // the timer sleeps after this long without a delivery
     RunOutput &out_;
 
     // venue side
@@ -255,6 +276,7 @@ class Variant {
     Fifo<ToLocal> to_local_;
     int64_t last_to_local_ = std::numeric_limits<int64_t>::min();
     int64_t now_ex_ = 0;                           // this run's exchange clock
+    int64_t event_index_ = 0;                      // the event the venue side is handling (for errors)
     int64_t bbo_bid_ = kNoBid, bbo_ask_ = kNoAsk;  // exchange best before the current venue message
     bool settle_ = false;  // the current message left something to settle
     bool cross_ = false;   // L2: a depth update of the current message reached our price from the other side
@@ -273,7 +295,24 @@ class Variant {
     int64_t local_position_ = 0, local_cash_ticks_ = 0, local_n_fills_ = 0;
     double local_fees_ = 0;
     int64_t last_fill_side_ = 0, last_fill_px_ = 0, last_fill_qty_ = 0, last_fill_ts_ = 0;
-    int64_t last_call_ts_ = std::numeric_limits<int64_t>::min(), calls_at_ts_ = 0;
+    // The no-progress guard: calls in a row woken by responses alone (no market data, no
+    // timer); how many rejects those responses held, post-only (crossing) and for a venue
+    // not trading (HALTED, NOT_TRADING); those counts as of the last call the guard let through.
+    int64_t calls_on_responses_ = 0;
+    int64_t cross_rejects_ = 0, closed_rejects_ = 0, cross_counted_ = 0, closed_counted_ = 0;
+    // The last reject (or taker fill on arrival) per side (bid, ask) and target level, with
+    // what the local side knew of the market when it arrived (best bid/ask, trading status):
+    // that target is not sent again while the strategy keeps it and those stay as they were
+    // (docs/engine.md, "Targets, not orders").
+    struct Rejected {
+        bool on = false;
+        int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0, status = 0;
+    };
+    Rejected rejected_[2][kMaxLadder];
+    bool any_rejected_ = false;
+    void hold(const LocalOrder &o);
+    // Drop the holds whose target (px[s][k], qty[s][k]), k < n[s], changed or whose market moved.
+    void release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]);
     // Per side (bid, ask): orders not being cancelled, and the first one's price and size.
     struct SideSummary {
         int64_t active = 0, px = 0, qty = 0;

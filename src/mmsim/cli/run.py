@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig
+from ..errors import DataError, StrategyError
 from ._common import add_force, add_output, add_quiet, ensure_new_output, progress_bar
 
 __all__ = ["add_parser", "cmd", "default_output"]
@@ -23,6 +25,9 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                   "resolved config>); an existing one needs --force")
     p.add_argument("--data", type=Path, help="event store to replay instead of the config's `data`")
     p.add_argument("--no-report", action="store_true", help="save the result only")
+    p.epilog = ("A run that stops early (a strategy error, a guard such as max_orders, a bad event) still writes "
+                'what it did up to the stop, marked "partial": true in result.json and in the report\'s header; '
+                "the exit status is 1.")
     add_force(p, "replace an existing run directory (one with result.json)")
     add_quiet(p, "no progress bar or table")
     p.set_defaults(func=cmd)
@@ -47,14 +52,29 @@ def cmd(args: argparse.Namespace) -> int:
     config = config.replace(output=str(out))
     events = load_events(config)  # before touching the output: a missing store changes nothing
     ensure_new_output(out, args.force, marker="result.json", what="run directory")
-    with progress_bar(f"run {args.config.name}", args.quiet) as update:
-        result = run_config(config, events=events, progress=update)
+    try:
+        with progress_bar(f"run {args.config.name}", args.quiet) as update:
+            result = run_config(config, events=events, progress=update)
+    except (StrategyError, DataError) as exc:
+        # A run that stopped (a guard, a strategy error, a bad event) keeps what it did, marked
+        # partial in result.json and the report's header; the exit status is still 1.
+        part = getattr(exc, "partial", None)
+        if part is None:
+            raise
+        _write(part, events, out, args)
+        print(f"mmsim run: the run stopped; its partial result up to the stop ({len(part.fills):,} fills) is in {out} "
+              '(result.json: "partial": true)', file=sys.stderr)
+        raise
+    _write(result, events, out, args)
+    print(f"{result.n_events:,} events, {len(result.fills):,} fills, "
+          f"{result.events_per_second / 1e6:.1f} M events/s -> {out}")
+    return 0
+
+
+def _write(result: Any, events: Any, out: Path, args: argparse.Namespace) -> None:
     result.save(out)
     if not args.no_report:
         rep = result.report(events)
         rep.save(out)
         if not args.quiet:
             rep.print()
-    print(f"{result.n_events:,} events, {len(result.fills):,} fills, "
-          f"{result.events_per_second / 1e6:.1f} M events/s -> {out}")
-    return 0

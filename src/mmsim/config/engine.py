@@ -288,6 +288,12 @@ class Config(ConfigBase):
     decide_every : duration or None
         Call the strategy on a timer of this many ns instead of after every
         local update.
+    max_idle : duration
+        The timer sleeps once this long (or 100,000 ticks, if that is shorter)
+        has passed with no market data reaching the local side, and wakes on its
+        grid at the next delivery: a gap in the data costs at most that many
+        calls, whatever its length (docs/engine.md, "The timer through gaps").
+        Default 1 minute.
     sample_every : duration
         Interval of the inventory/equity samples, ns of exchange time.
     signals : SignalConfig
@@ -322,6 +328,7 @@ class Config(ConfigBase):
     fees: FeeConfig = setting(Section(lambda: FeeConfig), default_factory=FeeConfig)
     post_only: bool = setting(Flag(), True)
     decide_every: int | None = setting(Duration(positive=True, optional=True), None)
+    max_idle: int = setting(Duration(positive=True), 60_000_000_000)
     sample_every: int = setting(Duration(positive=True), 1_000_000_000)
     signals: SignalConfig = setting(Section(lambda: SignalConfig), default_factory=SignalConfig)
     max_orders: int = setting(Integer(ge=1, le=4096), 64)

@@ -177,6 +177,14 @@ def compute_report(
     if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
         events = events.events
     events = np.asarray(events)
+    stop_ts = getattr(result, "stop_ts", None) if getattr(result, "partial", False) else None
+    n_given = int(events.shape[0])
+    if stop_ts is not None:
+        # A run that stopped replayed the events up to its stop: the report covers those.
+        cut = max(1, int(np.searchsorted(events["exch_ts"], stop_ts, side="right")))
+        events = events[:cut]
+        if bbo is not None:
+            bbo = {k: v[:cut] for k, v in bbo.items()}
     if events.shape[0] == 0:
         raise DataError("report: the event array is empty; a report needs the events the run replayed")
     if bbo is None:
@@ -268,13 +276,20 @@ def compute_report(
     from .. import __version__
 
     rejects = rejects_block(orders)
+    partial = None
+    if getattr(result, "partial", False):
+        partial = {"stop_reason": getattr(result, "stop_reason", None), "stop_ts": stop_ts,
+                   "n_events": int(exch_ts.size), "n_events_given": n_given}
     levels = by_level(f, orders, eff2, mk2, mk_ok, past_end, time_h + event_h, col, toxic, bps_scale, tick_value,
                       confidence)
     data: dict[str, Any] = {
         "schema": "mmsim.report/1",
         "setup": describe_setup(result, t_start=t_start, t_end=t_end, n_events=int(exch_ts.size),
                                 version=__version__),
-        "warnings": reject_warnings(rejects),
+        "partial": partial,
+        "warnings": ([f"PARTIAL RESULT: the run stopped at exchange time {_when(stop_ts)}, after "
+                      f"{int(exch_ts.size):,} of {n_given:,} events; this report covers the replay up to the stop. "
+                      f"Why: {partial['stop_reason']}"] if partial else []) + reject_warnings(rejects),
         "run": {
             "symbol": meta.get("symbol"),
             "start_ts": t_start,
@@ -319,6 +334,14 @@ def compute_report(
         **age_series,
     }
     return ReportData(data=data, fills=columns, series=series)
+
+
+def _when(ts: int | None) -> str:
+    if ts is None:
+        return "?"
+    from .setup import _ts
+
+    return f"{_ts(int(ts))} UTC"
 
 
 def _fill_columns(fills: np.ndarray) -> dict[str, Any]:

@@ -108,7 +108,9 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         ``path``, ``params``; path and params null for a bare run), ``latency``
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
         ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
-        ``max_orders``, ``ladder_levels``, ``mmsim_version``, ``config_digest`` (12 hex digits),
+        ``max_idle`` (label), ``max_orders``, ``ladder_levels``, ``partial`` (the run
+        stopped before the end of the data) and ``stop_reason`` (why, or null),
+        ``mmsim_version``, ``config_digest`` (12 hex digits),
         ``digest_of`` (``"run config"`` or ``"engine config, strategy label and events"``),
         ``config`` (the resolved config as a flat mapping) and ``result_digest``
         (12 hex digits of the fills and order log, byte for byte; None without them).
@@ -151,6 +153,8 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         digest, digest_of = hashlib.sha256(text.encode()).hexdigest()[:12], "engine config, strategy label and events"
     lat = cfg.latency
     return {
+        "partial": bool(getattr(result, "partial", False)),
+        "stop_reason": getattr(result, "stop_reason", None) if getattr(result, "partial", False) else None,
         "result_digest": _records_digest(result),
         "data": data,
         "strategy": {"label": label or None, "path": path, "params": params},
@@ -160,6 +164,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "fees": fees_label(cfg),
         "post_only": bool(cfg.post_only),
         "decide_every": None if cfg.decide_every is None else _dur(cfg.decide_every),
+        "max_idle": _dur(cfg.max_idle),
         "max_orders": int(cfg.max_orders),
         "ladder_levels": int(cfg.ladder_levels),
         "mmsim_version": version,
@@ -201,7 +206,9 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         args = _params_text(s["params"] or {})
         strat = f"{name}({args})" + ("" if s["path"] == name else f" from {s['path']}")
     lat = setup["latency"]
-    rows = [
+    rows = [("status", f"PARTIAL: the run stopped before the end of the data ({setup.get('stop_reason')})")] \
+        if setup.get("partial") else []
+    rows += [
         ("data", data),
         ("store", d["store"] or "(an event array, no store)"),
         ("strategy", strat),
@@ -216,7 +223,9 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
          + f"; at most {setup['max_orders']} live"
          + (f"; up to {setup['ladder_levels']} target levels per side" if setup.get("ladder_levels", 1) > 1 else "")),
         ("timer", "the strategy decides after every local update" if setup["decide_every"] is None
-         else f"the strategy decides every {setup['decide_every']} (decide_every)"),
+         else f"the strategy decides every {setup['decide_every']} (decide_every)"
+         + (f"; it sleeps after {setup['max_idle']} without market data (max_idle)"
+            if setup.get("max_idle") else "")),
         ("mmsim", f"{setup['mmsim_version']}; config digest {setup['config_digest']} (of the "
                   f"{setup['digest_of']})" + (f"; result digest {setup['result_digest']}"
                                               if setup.get("result_digest") else "")),
