@@ -26,7 +26,10 @@ with a linear inventory skew. Around it, this file does the order management
 mmsim's engine does by itself: a working order at the wanted price and size is
 kept (its queue position survives); any other is cancelled and the new one sent
 at once, both post-only (GTX), so a price change costs one entry latency with
-no quote on that side.
+no quote on that side. A target whose order was rejected (GTX, it would have crossed: the
+order comes back EXPIRED) is not sent again while the rule keeps that target and the best
+bid and ask stay those of the decision that learnt of the reject, as mmsim holds it
+(docs/engine.md, "Targets, not orders").
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ def _make_strategy():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from _quoter_rule import quote_targets
 
-    from hftbacktest.order import BUY, CANCELED, FILLED, GTX, LIMIT, NEW, NONE, PARTIALLY_FILLED
+    from hftbacktest.order import BUY, CANCELED, EXPIRED, FILLED, GTX, LIMIT, NEW, NONE, PARTIALLY_FILLED
 
     @njit
     def quoter(hbt, on_feed, include_resp, interval_ns, start_offset, qty_lots, max_lots, skew_ticks_per_lot,
@@ -191,6 +194,11 @@ def _make_strategy():
         next_id = np.uint64(1)
         rc = 0
         last_num_trades = 0
+        # mmsim's hold of a rejected target, per side: on, price, lots, best bid and ask.
+        hb_on = False
+        hb_px = hb_qty = hb_bb = hb_ba = 0
+        ha_on = False
+        ha_px = ha_qty = ha_bb = ha_ba = 0
         if not on_feed and start_offset > 0:
             rc = hbt.elapse(start_offset)
         while rc == 0 or rc == 2 or rc == 3:
@@ -231,10 +239,19 @@ def _make_strategy():
                         n_fills += 1
                         seen[o.order_id] = done
             last_num_trades = num_trades
-            hbt.clear_inactive_orders(asset_no)
-
             best_bid = depth.best_bid_tick
             best_ask = depth.best_ask_tick
+            # A rejected target (this decision is the first to know): hold it with this book.
+            values = orders.values()
+            while values.has_next():
+                o = values.get()
+                if o.status == EXPIRED:
+                    if o.side == BUY:
+                        hb_on, hb_px, hb_qty, hb_bb, hb_ba = True, o.price_tick, round(o.qty / lot), best_bid, best_ask
+                    else:
+                        ha_on, ha_px, ha_qty, ha_bb, ha_ba = True, o.price_tick, round(o.qty / lot), best_bid, best_ask
+            hbt.clear_inactive_orders(asset_no)
+
             if best_bid <= -(1 << 62) or best_ask >= (1 << 62) or best_bid >= best_ask:
                 continue  # empty or crossed local book: keep what rests
             pos_lots = round(hbt.position(asset_no) / lot)
@@ -242,6 +259,11 @@ def _make_strategy():
                 best_bid, best_ask, pos_lots, qty_lots, max_lots, skew_ticks_per_lot)
             want_bid = bid_qty > 0
             want_ask = ask_qty > 0
+            # A hold ends when the target or the best bid/ask moves.
+            if hb_on and (bid_px != hb_px or bid_qty != hb_qty or best_bid != hb_bb or best_ask != hb_ba):
+                hb_on = False
+            if ha_on and (ask_px != ha_px or ask_qty != ha_qty or best_bid != ha_bb or best_ask != ha_ba):
+                ha_on = False
 
             have_bid = False
             have_ask = False
@@ -268,11 +290,11 @@ def _make_strategy():
                     else:
                         hbt.cancel(asset_no, o.order_id, False)
                         n_cancels += 1
-            if want_bid and not have_bid:
+            if want_bid and not have_bid and not hb_on:
                 hbt.submit_buy_order(asset_no, next_id, bid_px * tick, qty_lots * lot, GTX, LIMIT, False)
                 next_id += np.uint64(1)
                 n_sent += 1
-            if want_ask and not have_ask:
+            if want_ask and not have_ask and not ha_on:
                 hbt.submit_sell_order(asset_no, next_id, ask_px * tick, qty_lots * lot, GTX, LIMIT, False)
                 next_id += np.uint64(1)
                 n_sent += 1

@@ -771,9 +771,10 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
     local_orders: list = []  # [id, side, px, qty, leaves, state]; state: 1 pending new, 2 working, 3 pending cancel
     local_pos = 0
     next_id = 1
-    # mmsim (not hftbacktest): per side, a target just rejected post-only, held back with the local
-    # best bid/ask the reject found while the quoter keeps it and that best stays (docs/engine.md,
-    # "Targets, not orders"): (px, qty, best_bid, best_ask) or None.
+    # Per side, a target just rejected post-only, held back while the quoter keeps it and the local
+    # best bid/ask stays that of the first call after the reject: mmsim's rule (docs/engine.md,
+    # "Targets, not orders"), which the hftbacktest side's order management (_hbt_runner.py)
+    # applies too: (px, qty, best_bid, best_ask) or None.
     held: dict = {1: None, -1: None}
     timer_next = INF
     dirty = True  # something reached the local side since the last call that acted
@@ -904,9 +905,12 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
     def call_strategy(ts):
         nonlocal n_calls
         n_calls += 1
+        j = i_loc - 1
+        for side in (1, -1):  # holds taken since the last call note this call's best bid/ask
+            if held[side] is not None and held[side][2] is None:
+                held[side] = (*held[side][:2], int(top[j, 0]), int(top[j, 1]))
         if ts < quote_from:
             return
-        j = i_loc - 1
         if (market.mm_top[j] != market.hbt_top[j]).any():
             book_differs[1] += 1  # the two tools' strategies would see different books
         bb, ba, bq, aq = (int(x) for x in top[j])
@@ -944,8 +948,8 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
                 done = leaves == 0
         else:
             done = k is not None
-            if kind == "reject" and not hbt:  # mmsim holds a target just rejected post-only
-                held[side] = (px, q, int(top[i_loc - 1, 0]), int(top[i_loc - 1, 1]))
+            if kind == "reject":  # a target just rejected post-only is held (both sides' order management)
+                held[side] = (px, q, None, None)  # its best bid/ask: those of the next call
         if done and k is not None:
             del local_orders[k]
 

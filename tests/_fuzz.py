@@ -35,6 +35,7 @@ Run ``python tests/_fuzz.py SEED...`` to replay seeds in this process, or
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -318,7 +319,7 @@ def make_config(rng: np.random.Generator, spec: dict[str, Any] | None = None, n_
     feed = "recorded" if rng.random() < 0.15 else latency()
     lat = mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded") if feed == "recorded" else model(feed),
                               entry=model(latency()), response=model(latency()), seed=int(rng.integers(0, 2**31)))
-    return mmsim.Config(
+    kw = dict(
         latency=lat,
         queue=mmsim.QueueConfig(model=_pick(rng, ["risk_averse", "power", "log"])),
         fees=mmsim.FeeConfig(maker_bps=float(_pick(rng, [0.0, -1.0, 2.0, 1e6])), taker_bps=float(_pick(rng, [0.0, 5.0])),
@@ -335,6 +336,10 @@ def make_config(rng: np.random.Generator, spec: dict[str, Any] | None = None, n_
         signals=mmsim.SignalConfig(enabled=bool(rng.random() < 0.6)),
         sample_every=int(_pick(rng, [1_000_000_000, 1000])),
     )
+    # A version of mmsim without max_idle (to probe an older build: the same draws, the key left out).
+    if "max_idle" not in {f.name for f in dataclasses.fields(mmsim.Config)}:
+        del kw["max_idle"]
+    return mmsim.Config(**kw)
 
 
 def strategy_spec(rng: np.random.Generator, n_events: int = 0) -> dict[str, Any]:

@@ -269,15 +269,22 @@ def test_an_l3_level_total_past_int64_is_a_data_error(side):
         assert str(info.value) == "event 1: ADD of order 2 for qty 6 makes the level at price 100 hold more than 2^63-1 lots"
 
 
-@pytest.mark.parametrize("kind, price", [(D, -(2**63)), (T, 2**62 + 1), (Kind.ADD, 2**63 - 1)],
-                         ids=["depth-int64-min", "trade", "add-int64-max"])
-def test_prices_beyond_2_62_ticks_are_a_data_error(kind, price):
-    """The book's sentinels (INT64_MIN: no bid, INT64_MAX: no ask) are never real levels."""
-    ev = make_events([(1000, kind, BID, price, 1, 9)])
+@pytest.mark.parametrize("kind, price", [(D, -(2**63)), (D, 2**62), (T, 2**62 + 1), (T, -(2**62) - 1),
+                                         (Kind.ADD, 2**63 - 1)],
+                         ids=["depth-int64-min", "depth-edge", "trade", "trade-edge", "add-int64-max"])
+def test_prices_outside_2_62_ticks_are_a_data_error(kind, price):
+    """The book's sentinels (INT64_MIN: no bid, INT64_MAX: no ask) are never real levels:
+    prices lie in [-2^62, 2^62). A bid at -2^62 and an ask at 2^62 - 1 first (the edges
+    inside) are fine; the bad event is the third."""
+    ev = make_events([(1000, D, BID, -(2**62), 1), (1000, D, ASK, 2**62 - 1, 1), (2000, kind, BID, price, 1, 9)])
     name = Kind(kind).name
-    with pytest.raises(mmsim.DataError) as info:
-        mmsim.replay_bbo(ev)
-    assert str(info.value) == f"event 0: {name} has price {price} outside the range the engine accepts (|price| <= 2^62 ticks)"
+    for call in (lambda: mmsim.replay_bbo(ev), lambda: mmsim.run(ev, None, cfg())):
+        with pytest.raises(mmsim.DataError) as info:
+            call()
+        assert str(info.value) == (f"event 2: {name} has price {price} outside the range the engine accepts "
+                                   "([-2^62, 2^62) ticks)")
+    edges = mmsim.replay_bbo(ev[:2])
+    assert edges["best_bid"].tolist() == [-(2**62)] * 2 and edges["best_ask"].tolist()[1] == 2**62 - 1
 
 
 # ------------------------------------------------------------------ memory
@@ -786,3 +793,20 @@ def test_a_crossing_target_that_took_liquidity_is_not_sent_again_until_the_book_
     assert fills_of_result(r) == [(T0 + 1000, side, px, 1), (T0 + 1000 * MS + 1000, side, away, 1),
                                   (T0 + 1500 * MS + 1000, side, px, 1)]
     assert not r.fills["maker"].any() and r.position == 3 * side
+
+
+def test_a_hold_notes_the_book_of_the_first_call_after_the_reject():
+    """On a timer the strategy learns of a reject at its next tick, so that tick's view is the
+    book the hold keeps. A bid fixed at 101 through an ask at 101, 1 ms timer, 100 us each
+    way: sent at the first tick (t0 + 1 ms), rejected at t0 + 1.1 ms; the best bid moves from
+    100 to 99 at t0 + 1.5 ms, before the next tick; at that tick (the first call knowing of
+    the reject) the target and the book it sees are noted, and the bid is not sent again
+    through ticks 3..9 ms, whose book does not move: 1 order, 1 reject."""
+    rows = [(T0, D, BID, 100, 10), (T0, D, ASK, 101, 10), (T0 + 3 * MS // 2, D, BID, 99, 5),
+            (T0 + 3 * MS // 2, D, BID, 100, 0)]
+    rows += [(T0 + k * MS, D, ASK, 101, 10 + k) for k in range(2, 10)]
+    r = mmsim.run(make_events(rows), Fixed(Quote(101, 1, 0, 0)), cfg(0, 100_000, 100_000, decide_every="1ms"))
+    o = r.orders
+    assert [(int(t) - T0, OrderEvent(e).name) for t, e in zip(o["exch_ts"], o["event"])] == [
+        (MS + 100_000, "SENT"), (MS + 100_000, "REJECTED")]
+    assert r.n_calls == 9

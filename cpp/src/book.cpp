@@ -37,6 +37,11 @@ BookSide::~BookSide() {
 
 uint64_t BookSide::page_for(int64_t px, int64_t qty, int64_t index) {
     if (qty == 0) return kFar;  // a removal: the level, if there is one, is in far_
+    // A level outside the price range (which is whole pages, so a price on a page already
+    // held is inside it). Every other event kind's price is checked before it is set.
+    if (!price_ok(px))
+        throw DataError(index, "DEPTH has price " + std::to_string(px) +
+                                   " outside the range the engine accepts ([-2^62, 2^62) ticks)");
     const int64_t page = px >> kPageBits;
     const bool first = hi_page_ < lo_page_;
     const int64_t lo = first ? page : std::min(lo_page_, page);
@@ -391,7 +396,7 @@ const char *kind_name(uint8_t k) {
 void need_price(const Event &e, int64_t i) {
     if (!price_ok(e.price))
         bad(i, std::string(kind_name(e.kind)) + " has price " + std::to_string(e.price) +
-                   " outside the range the engine accepts (|price| <= 2^62 ticks)");
+                   " outside the range the engine accepts ([-2^62, 2^62) ticks)");
 }
 
 void need_side(const Event &e, int64_t i) {

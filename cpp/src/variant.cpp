@@ -783,6 +783,7 @@ void Variant::call(int64_t ts, int64_t reason) {
         closed_counted_ = closed_rejects_;
     }
     fill_view(ts, reason);
+    if (holds_unseen_) see_holds();
     if (cfg_.decision_log) log_decision(ts, reason);
     // The strategy gets `out` zeroed: the scalars and explicit orders whole, and the
     // ladder_levels entries of each ladder array it may fill (the engine reads no further).
@@ -829,12 +830,7 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
     bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
     const int64_t bid_px = to_whole(q.bid_px, ok), bid_qty = to_whole(q.bid_qty, ok);
     const int64_t ask_px = to_whole(q.ask_px, ok), ask_qty = to_whole(q.ask_qty, ok);
-    // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits int64.
-    ok &= (std::fabs(q.bid_px) * q.bid_qty < kMaxQuoteNotional) & (std::fabs(q.ask_px) * q.ask_qty < kMaxQuoteNotional);
-    if (!ok) {
-        const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
-        bad_quote(ts, vals);
-    }
+    if (!ok) bad_quote(ts, q);
     if (any_rejected_) {
         const int64_t *const pxs[2] = {&bid_px, &ask_px}, *const qtys[2] = {&bid_qty, &ask_qty};
         const int ns[2] = {1, 1};
@@ -842,14 +838,20 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
     }
     // Most calls change nothing: each side already holds exactly that one order, or none,
     // for the same one target.
-    if (!sides_[0].holds(bid_px, bid_qty) || !levels_[0].same(&bid_px, &bid_qty, 1))
-        manage_side(ts, 0, &bid_px, &bid_qty, 1);
-    if (!sides_[1].holds(ask_px, ask_qty) || !levels_[1].same(&ask_px, &ask_qty, 1))
-        manage_side(ts, 1, &ask_px, &ask_qty, 1);
+    const bool bid = !sides_[0].holds(bid_px, bid_qty) || !levels_[0].same(&bid_px, &bid_qty, 1);
+    const bool ask = !sides_[1].holds(ask_px, ask_qty) || !levels_[1].same(&ask_px, &ask_qty, 1);
+    if (!(bid | ask)) return;
+    // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits
+    // int64 (checked when orders may change: an unchanged target was checked when it was sent).
+    if (!((std::fabs(q.bid_px) * q.bid_qty < kMaxQuoteNotional) & (std::fabs(q.ask_px) * q.ask_qty < kMaxQuoteNotional)))
+        bad_quote(ts, q);
+    if (bid) manage_side(ts, 0, &bid_px, &bid_qty, 1);
+    if (ask) manage_side(ts, 1, &ask_px, &ask_qty, 1);
 }
 
-void Variant::bad_quote(int64_t ts, const double *vals) {
+void Variant::bad_quote(int64_t ts, const Quote &q) {
     static const char *names[4] = {"bid_px", "bid_qty", "ask_px", "ask_qty"};
+    const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
     for (int j = 0; j < 4; ++j) {
         const double x = vals[j];
         std::string why;
@@ -945,21 +947,34 @@ void Variant::apply_ladder(int64_t ts, const Quote &q) {
     }
 }
 
-// Target order o was just rejected, or took liquidity on arrival: hold its target back, with
-// what the local side knows of the market now (docs/engine.md, "Targets, not orders").
+// Target order o was just rejected, or took liquidity on arrival: hold its target back; the
+// next call notes its market (docs/engine.md, "Targets, not orders").
 void Variant::hold(const LocalOrder &o) {
     if (o.order_type != TypeLimit || o.level < 0 || o.level >= ladder_) return;  // explicit orders are not targets
-    const int64_t *row = tape_.at(cursor_);
-    rejected_[o.side > 0 ? 0 : 1][o.level] =
-        Rejected{true, o.price, o.qty, row[Tape::kMarket], row[Tape::kMarket + 1], row[Tape::kStatus]};
-    any_rejected_ = true;
+    rejected_[o.side > 0 ? 0 : 1][o.level] = Rejected{true, true, o.price, o.qty, 0, 0, 0};
+    any_rejected_ = holds_unseen_ = true;
+}
+
+// The holds taken since the last call note the market of this call's view (the first the
+// strategy makes knowing of them): they last while it stays so.
+void Variant::see_holds() {
+    holds_unseen_ = false;
+    for (auto &side : rejected_)
+        for (int k = 0; k < ladder_; ++k) {
+            Rejected &rj = side[k];
+            if (!rj.unseen) continue;
+            rj.unseen = false;
+            rj.best_bid = view_.best_bid;
+            rj.best_ask = view_.best_ask;
+            rj.status = view_.trading_status;
+        }
 }
 
 // A target just rejected (post-only crossing, or the venue halted or not trading) is held
 // back, and so is one that just took liquidity on arrival: not sent again while the
 // strategy keeps that target and the local best bid, best ask and trading status are those
-// the response found (docs/engine.md, "Targets, not orders"). A quote with another target
-// for the level, or a moved market, drops the hold.
+// of the first call after the response (docs/engine.md, "Targets, not orders"). A quote
+// with another target for the level, or a moved market, drops the hold.
 // Run at every quote applied while some hold is on.
 void Variant::release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]) {
     any_rejected_ = false;

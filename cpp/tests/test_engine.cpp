@@ -645,15 +645,24 @@ void checked_arithmetic() {
         CHECK(data_error([&] { run1(l3, config(), Strategy{}); }, 1,
                          "event 1: ADD of order 2 for qty 6 makes the level at price 100 hold more than 2^63-1 lots"));
     }
-    // Prices beyond 2^62 ticks (the book's sentinels are INT64_MIN and INT64_MAX).
+    // Prices outside [-2^62, 2^62) ticks (the book's sentinels are INT64_MIN and INT64_MAX).
     std::vector<Event> px = {ev(1000, Kind::Depth, kBid, std::numeric_limits<int64_t>::min(), 1)};
     CHECK(data_error([&] { run1(px, config(), Strategy{}); }, 0,
                      "event 0: DEPTH has price -9223372036854775808 outside the range the engine accepts "
-                     "(|price| <= 2^62 ticks)"));
+                     "([-2^62, 2^62) ticks)"));
+    // The edges: -2^62 and 2^62 - 1 are levels; 2^62, on the next page of the book, is not.
+    const int64_t top = int64_t(1) << 62;
+    std::vector<Event> edge = {ev(1000, Kind::Depth, kBid, -top, 1), ev(1000, Kind::Depth, kAsk, top - 1, 1),
+                               ev(2000, Kind::Depth, kAsk, top, 1)};
+    CHECK(data_error([&] { run1(edge, config(), Strategy{}); }, 2,
+                     "event 2: DEPTH has price 4611686018427387904 outside the range the engine accepts "
+                     "([-2^62, 2^62) ticks)"));
+    edge.pop_back();
+    CHECK(run1(edge, config(), Strategy{}).completed);
     px[0] = ev(1000, Kind::Trade, kAsk, (int64_t(1) << 62) + 1, 1);
     CHECK(data_error([&] { run1(px, config(), Strategy{}); }, 0,
                      "event 0: TRADE has price 4611686018427387905 outside the range the engine accepts "
-                     "(|price| <= 2^62 ticks)"));
+                     "([-2^62, 2^62) ticks)"));
     // A lognormal draw exp(sigma z) may exceed any clock: the latency is cut to one day.
     LogNormalLatencyModel ln(1e6, 10.0, 1000, 7);
     int64_t longest = 0;

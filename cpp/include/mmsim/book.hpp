@@ -209,8 +209,8 @@ class Book {
     // L2 depth updates and trades take the inline path; the rest, and errors, apply_slow.
     MMSIM_INLINE BookChange apply(const Event &e, int64_t i) {
         BookChange c;
-        if (e.kind == static_cast<uint8_t>(Kind::Depth) && (e.side == 1 || e.side == -1) && e.qty >= 0 &&
-            price_ok(e.price)) {
+        // (A DEPTH price is checked when it needs a new page of the book: BookSide::page_for.)
+        if (e.kind == static_cast<uint8_t>(Kind::Depth) && (e.side == 1 || e.side == -1) && e.qty >= 0) {
             BookSide &s = side(e.side);
             c.side = e.side;
             c.price = e.price;

@@ -21,7 +21,8 @@ constexpr int64_t kMaxEventTs = int64_t(4102444800) * 1000000000;
 constexpr int64_t kMaxLatencyNs = int64_t(86400) * 1000000000;
 // Timer, idle and sample intervals are at most 366 days (the config's bound on durations).
 constexpr int64_t kMaxDurationNs = int64_t(366) * 86400 * 1000000000;
-// Prices lie in [-kMaxPrice, kMaxPrice] ticks (2^62).
+// Prices lie in [-kMaxPrice, kMaxPrice) ticks (2^62): a range of whole book pages (4,096
+// ticks), so the book checks it only when it gives a price a new page.
 constexpr int64_t kMaxPrice = int64_t(1) << 62;
 // A quote's notional |price| * size must stay below this many tick*lots (2^62), so that
 // one fill at our price fits in int64 with room to spare.
@@ -29,7 +30,7 @@ constexpr double kMaxQuoteNotional = 4611686018427387904.0;
 
 inline bool time_ok(int64_t ts) { return static_cast<uint64_t>(ts) < static_cast<uint64_t>(kMaxEventTs); }
 inline bool price_ok(int64_t px) {
-    return static_cast<uint64_t>(px) + static_cast<uint64_t>(kMaxPrice) <= 2 * static_cast<uint64_t>(kMaxPrice);
+    return static_cast<uint64_t>(px) + static_cast<uint64_t>(kMaxPrice) < 2 * static_cast<uint64_t>(kMaxPrice);
 }
 
 }  // namespace mmsim

@@ -243,7 +243,7 @@ class Variant {
     void fill_view(int64_t ts, int64_t reason);
     void summarize_ladder();
     void apply_quote(int64_t ts, const Quote &q);
-    [[noreturn]] void bad_quote(int64_t ts, const double *vals);
+    [[noreturn]] void bad_quote(int64_t ts, const Quote &q);
     void apply_ladder(int64_t ts, const Quote &q);
     void manage_side(int64_t ts, int s, const int64_t *px, const int64_t *qty, int n);
     void send_orders(int64_t ts, const Quote &q);
@@ -301,16 +301,17 @@ class Variant {
     int64_t calls_on_responses_ = 0;
     int64_t cross_rejects_ = 0, closed_rejects_ = 0, cross_counted_ = 0, closed_counted_ = 0;
     // The last reject (or taker fill on arrival) per side (bid, ask) and target level, with
-    // what the local side knew of the market when it arrived (best bid/ask, trading status):
-    // that target is not sent again while the strategy keeps it and those stay as they were
-    // (docs/engine.md, "Targets, not orders").
+    // the market (best bid/ask, trading status) of the first call after it: that target is
+    // not sent again while the strategy keeps it and the market stays so (docs/engine.md,
+    // "Targets, not orders").
     struct Rejected {
-        bool on = false;
+        bool on = false, unseen = false;  // unseen: no call since (its market is noted at the next)
         int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0, status = 0;
     };
     Rejected rejected_[2][kMaxLadder];
-    bool any_rejected_ = false;
+    bool any_rejected_ = false, holds_unseen_ = false;
     void hold(const LocalOrder &o);
+    void see_holds();
     // Drop the holds whose target (px[s][k], qty[s][k]), k < n[s], changed or whose market moved.
     void release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]);
     // Per side (bid, ask): orders not being cancelled, and the first one's price and size.
