@@ -51,6 +51,12 @@ def past_state_rule(view, params, state, out):
     return 0
 
 
+@numba_strategy
+def writes_view_rule(view, params, state, out):
+    view.position = 7  # the view is read-only: never run compiled (what it leaves is undefined)
+    return 0
+
+
 @numba_strategy(params={"half_spread": 2.0, "size": 1.0}, state_size=3)
 def spread_rule(view, params, state, out):
     state[0] += 1.0
@@ -183,6 +189,21 @@ def test_state_past_state_size_is_caught_on_the_plain_python_path():
     """docs/strategies.md: compiled code does not check indexes; pure=True does (the advice there)."""
     with pytest.raises(IndexError, match="index 5 is out of bounds for axis 0 with size 3"):
         past_state_rule.python(pure=True).quote(book_view())
+
+
+def test_writing_into_the_view_is_caught_on_the_plain_python_path():
+    """docs/strategies.md: the view is read-only; the plain Python path says so (compiled code cannot)."""
+    with pytest.raises(AttributeError, match=r"^the view and params are read-only$"):
+        writes_view_rule.python(pure=True).quote(book_view())
+
+
+def test_python_strategy_view_is_read_only():
+    from mmsim.strategy import View
+
+    v = View(book_view(position=3))
+    with pytest.raises(AttributeError, match=r"^the view is read-only$"):
+        v.position = 0
+    assert v.position == 3
 
 
 def test_python_path_raises_the_rules_exception_and_names_bad_codes():

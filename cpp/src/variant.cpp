@@ -53,6 +53,22 @@ constexpr size_t kViewLadder[8] = {offsetof(View, bid_ladder_px),     offsetof(V
                                    offsetof(View, ask_ladder_px),     offsetof(View, ask_ladder_qty),
                                    offsetof(View, ask_ladder_leaves), offsetof(View, ask_ladder_state)};
 
+// Zero the first N bytes (a multiple of 8) at p with 16-byte stores: a constant-size
+// memset of a few hundred bytes compiles to `rep stos`, whose start-up costs more than the
+// stores (this runs before every strategy call).
+template <size_t N>
+inline void zero_bytes(void *p) {
+    static_assert(N % 8 == 0, "whole words");
+#if defined(__SSE2__) && defined(__x86_64__)
+    char *c = static_cast<char *>(p);
+    const __m128i z = _mm_setzero_si128();
+    for (size_t k = 0; k + 16 <= N; k += 16) _mm_storeu_si128(reinterpret_cast<__m128i *>(c + k), z);
+    if (N % 16 != 0) _mm_storel_epi64(reinterpret_cast<__m128i *>(c + N - 8), z);
+#else
+    std::memset(p, 0, N);
+#endif
+}
+
 std::string fmt_px(double v) {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -598,6 +614,7 @@ void Variant::take_response(int64_t &reason) {
             reason |= WakeReject;
             View &s = state_;
             ++s.n_rejects;
+            own_changed_ = true;
             s.last_reject_id = r.order_id;
             s.last_reject_tag = lo ? lo->tag : 0;
             s.last_reject_type = lo ? lo->order_type : 0;
@@ -616,6 +633,7 @@ void Variant::take_response(int64_t &reason) {
             reason |= WakeExpire;
             View &s = state_;
             ++s.n_expires;
+            own_changed_ = true;
             s.last_expire_id = r.order_id;
             s.last_expire_tag = lo ? lo->tag : 0;
             s.last_expire_type = lo ? lo->order_type : 0;
@@ -660,13 +678,15 @@ void Variant::update(UpdateFn fn, const ToLocal &r, const LocalOrder *o, const c
     if (rc != 0) throw StrategyFailure(rc, r.ts, what);
 }
 
-// The view a strategy gets is written whole before each call (a strategy writing into it
-// changes nothing), from where each part is kept: the market part and the signals from the
-// tape entry of the feed cursor, our fills' figures and our orders from a summary that is
-// rewritten only when a fill report or an order change arrives.
+// The view a strategy gets: the market part and the signals are written before each call
+// from the tape entry of the feed cursor; our fills' figures and our orders come from a
+// summary that is rewritten only when a fill report, an order change, a reject or an expiry
+// arrives, and copied into the view only then. The view is read-only (docs/strategies.md):
+// a compiled rule that writes into those parts may find its write there at later calls.
 void Variant::fill_view(int64_t ts, int64_t reason) {
     if (fills_changed_) {
         fills_changed_ = false;
+        own_changed_ = true;
         View &s = state_;
         s.position = local_position_;
         s.fees = local_fees_;
@@ -679,6 +699,7 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
     }
     if (orders_changed_) {
         orders_changed_ = false;
+        own_changed_ = true;
         View &s = state_;
         s.bid_order_px = s.bid_order_qty = s.bid_order_leaves = s.bid_order_state = 0;
         s.ask_order_px = s.ask_order_qty = s.ask_order_leaves = s.ask_order_state = 0;
@@ -702,9 +723,18 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
     v.reason = reason;
     const int64_t *row = tape_.at(cursor_);
     std::memcpy(&v.best_bid, row + Tape::kMarket, Tape::kMarketWords * sizeof(int64_t));
-    // position .. n_live_orders: our fills' figures and our orders, contiguous in View.
+    v.n_events = row[Tape::kPos];
+    if (signal_set_ >= 0) std::memcpy(v.signals, tape_.signals(cursor_, signal_set_), sizeof v.signals);
+    if (own_changed_) copy_own();
+}
+
+// Our own part of the view from the summary: position .. n_live_orders (our fills' figures
+// and our orders, contiguous in View), n_bid_levels .. last_expire_ts, and ladder_levels
+// entries of each ladder array.
+void Variant::copy_own() {
+    own_changed_ = false;
+    View &v = view_;
     std::memcpy(&v.position, &state_.position, offsetof(View, n_events) - offsetof(View, position));
-    // n_bid_levels .. last_expire_ts, and ladder_levels entries of each ladder array.
     std::memcpy(&v.n_bid_levels, &state_.n_bid_levels, offsetof(View, bid_ladder_px) - offsetof(View, n_bid_levels));
     if (ladder_ == 1) {
         v.bid_ladder_px[0] = state_.bid_ladder_px[0];
@@ -720,9 +750,6 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
             std::memcpy(reinterpret_cast<char *>(&v) + off, reinterpret_cast<const char *>(&state_) + off,
                         static_cast<size_t>(ladder_) * sizeof(int64_t));
     }
-    v.n_events = row[Tape::kPos];
-    if (signal_set_ >= 0) std::memcpy(v.signals, tape_.signals(cursor_, signal_set_), sizeof v.signals);
-    else std::fill(v.signals, v.signals + MMSIM_SIG_COUNT, std::numeric_limits<double>::quiet_NaN());
 }
 
 // The view's ladder arrays: per target level of each side, the order it was given, if that
@@ -758,26 +785,7 @@ void Variant::call(int64_t ts, int64_t reason) {
     if (reason & (WakeMarket | WakeTimer)) {
         calls_on_responses_ = cross_rejects_ = closed_rejects_ = cross_counted_ = closed_counted_ = 0;
     } else if (++calls_on_responses_ > kMaxCallsOnResponses) {
-        std::string why = "the strategy was called " + std::to_string(kMaxCallsOnResponses) +
-                          " times in a row on responses to its own orders alone, with no market data or timer in "
-                          "between";
-        if (2 * closed_counted_ >= kMaxCallsOnResponses)
-            why += ": " + std::to_string(closed_counted_) +
-                   " of those responses were rejects because the venue is not trading (HALTED or NOT_TRADING): its "
-                   "orders change after each reject (a rejected target is sent again only once it, the local best "
-                   "bid/ask or the trading status changes). Hold or pull quotes while view.trading_status is not "
-                   "TRADING (3), and send no explicit orders then";
-        else if (2 * cross_counted_ >= kMaxCallsOnResponses)
-            why += ": " + std::to_string(cross_counted_) +
-                   " of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross the book "
-                   "and change after each reject (a rejected target is sent again only once it or the local best "
-                   "bid/ask changes). Quote at or behind the best bid and ask the view shows, or set post_only: "
-                   "false to take liquidity";
-        else
-            why += ": it changes its quotes, or sends explicit orders, on every response, and each change sends "
-                   "orders whose responses call it again. Keep a quote until the market moves, or decide on a "
-                   "timer (decide_every)";
-        throw StrategyFailure(kNoProgressCode, ts, why);
+        no_progress(ts);
     } else {
         cross_counted_ = cross_rejects_;
         closed_counted_ = closed_rejects_;
@@ -788,7 +796,7 @@ void Variant::call(int64_t ts, int64_t reason) {
     // The strategy gets `out` zeroed: the scalars and explicit orders whole, and the
     // ladder_levels entries of each ladder array it may fill (the engine reads no further).
     Quote &q = quote_;
-    std::memset(&q, 0, offsetof(Quote, bid_ladder_px));
+    zero_bytes<offsetof(Quote, bid_ladder_px)>(&q);
     if (ladder_ == 1) {
         q.bid_ladder_px[0] = q.bid_ladder_qty[0] = q.ask_ladder_px[0] = q.ask_ladder_qty[0] = 0;
     } else {
@@ -801,9 +809,37 @@ void Variant::call(int64_t ts, int64_t reason) {
     const int64_t rc = strategy_.quote(strategy_.user, &view_, &q);
     if (rc == QuoteSet) apply_quote(ts, q);
     else if (rc != QuoteNoChange)
-        throw StrategyFailure(rc, ts, "the strategy returned error code " + std::to_string(rc));
+        bad_return(ts, rc);
     // Explicit orders go out whether or not the targets changed, after the targets' orders.
     if (q.n_orders != 0) send_orders(ts, q);
+}
+
+void Variant::bad_return(int64_t ts, int64_t rc) const {
+    throw StrategyFailure(rc, ts, "the strategy returned error code " + std::to_string(rc));
+}
+
+// The strategy was called kMaxCallsOnResponses times in a row on responses alone: say why.
+void Variant::no_progress(int64_t ts) const {
+    std::string why = "the strategy was called " + std::to_string(kMaxCallsOnResponses) +
+                      " times in a row on responses to its own orders alone, with no market data or timer in "
+                      "between";
+    if (2 * closed_counted_ >= kMaxCallsOnResponses)
+        why += ": " + std::to_string(closed_counted_) +
+               " of those responses were rejects because the venue is not trading (HALTED or NOT_TRADING): its "
+               "orders change after each reject (a rejected target is sent again only once it, the local best "
+               "bid/ask or the trading status changes). Hold or pull quotes while view.trading_status is not "
+               "TRADING (3), and send no explicit orders then";
+    else if (2 * cross_counted_ >= kMaxCallsOnResponses)
+        why += ": " + std::to_string(cross_counted_) +
+               " of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross the book "
+               "and change after each reject (a rejected target is sent again only once it or the local best "
+               "bid/ask changes). Quote at or behind the best bid and ask the view shows, or set post_only: "
+               "false to take liquidity";
+    else
+        why += ": it changes its quotes, or sends explicit orders, on every response, and each change sends "
+               "orders whose responses call it again. Keep a quote until the market moves, or decide on a "
+               "timer (decide_every)";
+    throw StrategyFailure(kNoProgressCode, ts, why);
 }
 
 namespace {
@@ -827,10 +863,18 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
         apply_ladder(ts, q);
         return;
     }
-    bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
-    const int64_t bid_px = to_whole(q.bid_px, ok), bid_qty = to_whole(q.bid_qty, ok);
-    const int64_t ask_px = to_whole(q.ask_px, ok), ask_qty = to_whole(q.ask_qty, ok);
-    if (!ok) bad_quote(ts, q);
+    // The four doubles as last time (bit for bit: the common case) were converted and
+    // checked then.
+    if (std::memcmp(&q.bid_px, last_q_, sizeof last_q_) != 0) {
+        bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
+        const int64_t conv[4] = {to_whole(q.bid_px, ok), to_whole(q.bid_qty, ok), to_whole(q.ask_px, ok),
+                                 to_whole(q.ask_qty, ok)};
+        if (!ok) bad_quote(ts, q);
+        std::memcpy(last_q_, &q.bid_px, sizeof last_q_);
+        std::memcpy(last_q_int_, conv, sizeof conv);
+    }
+    const int64_t bid_px = last_q_int_[0], bid_qty = last_q_int_[1];
+    const int64_t ask_px = last_q_int_[2], ask_qty = last_q_int_[3];
     if (any_rejected_) {
         const int64_t *const pxs[2] = {&bid_px, &ask_px}, *const qtys[2] = {&bid_qty, &ask_qty};
         const int ns[2] = {1, 1};

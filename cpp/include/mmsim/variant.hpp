@@ -241,6 +241,9 @@ class Variant {
     double fee_of(int64_t price, int64_t qty, bool maker) const;
     // local side
     void fill_view(int64_t ts, int64_t reason);
+    void copy_own();
+    [[noreturn, gnu::cold, gnu::noinline]] void no_progress(int64_t ts) const;
+    [[noreturn, gnu::cold, gnu::noinline]] void bad_return(int64_t ts, int64_t rc) const;
     void summarize_ladder();
     void apply_quote(int64_t ts, const Quote &q);
     [[noreturn]] void bad_quote(int64_t ts, const Quote &q);
@@ -342,8 +345,13 @@ class Variant {
     Quote quote_{};         // what a strategy call writes (the parts it may read zeroed per call)
     int64_t n_explicit_live_ = 0;
     bool orders_changed_ = true, fills_changed_ = true;  // state_ parts to rewrite
+    bool own_changed_ = true;  // state_ changed since view_'s own part was copied from it
     View state_{};  // our fills' figures and our orders, as last summarized
-    View view_{};   // what a strategy call gets (written whole before each call)
+    View view_{};   // what a strategy call gets (market part per call, own part when changed)
+    // The last 1-level quote's four doubles with a valid conversion, and their whole values
+    // (an unchanged quote, the common case, is not converted and checked again).
+    double last_q_[4] = {0, 0, 0, 0};
+    int64_t last_q_int_[4] = {0, 0, 0, 0};
 };
 
 }  // namespace mmsim
