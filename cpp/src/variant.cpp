@@ -678,8 +678,8 @@ void Variant::update(UpdateFn fn, const ToLocal &r, const LocalOrder *o, const c
     if (rc != 0) throw StrategyFailure(rc, r.ts, what);
 }
 
-// The view a strategy gets: the market part and the signals are written before each call
-// from the tape entry of the feed cursor; our fills' figures and our orders come from a
+// The view a strategy gets: the market part and the signals are written from the tape
+// entry of the feed cursor when the cursor has moved since the last call; our fills' figures and our orders come from a
 // summary that is rewritten only when a fill report, an order change, a reject or an expiry
 // arrives, and copied into the view only then. The view is read-only (docs/strategies.md):
 // a compiled rule that writes into those parts may find its write there at later calls.
@@ -721,10 +721,15 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
     View &v = view_;
     v.ts = ts;
     v.reason = reason;
-    const int64_t *row = tape_.at(cursor_);
-    std::memcpy(&v.best_bid, row + Tape::kMarket, Tape::kMarketWords * sizeof(int64_t));
-    v.n_events = row[Tape::kPos];
-    if (signal_set_ >= 0) std::memcpy(v.signals, tape_.signals(cursor_, signal_set_), sizeof v.signals);
+    // The market part only when the feed cursor moved (on a timer, most ticks see the
+    // entry the last one saw).
+    if (cursor_ != view_cursor_) {
+        view_cursor_ = cursor_;
+        const int64_t *row = tape_.at(cursor_);
+        std::memcpy(&v.best_bid, row + Tape::kMarket, Tape::kMarketWords * sizeof(int64_t));
+        v.n_events = row[Tape::kPos];
+        if (signal_set_ >= 0) std::memcpy(v.signals, tape_.signals(cursor_, signal_set_), sizeof v.signals);
+    }
     if (own_changed_) copy_own();
 }
 

@@ -346,6 +346,7 @@ class Variant {
     int64_t n_explicit_live_ = 0;
     bool orders_changed_ = true, fills_changed_ = true;  // state_ parts to rewrite
     bool own_changed_ = true;  // state_ changed since view_'s own part was copied from it
+    int64_t view_cursor_ = -2;  // the tape entry view_'s market part was copied from (-2: none)
     View state_{};  // our fills' figures and our orders, as last summarized
     View view_{};   // what a strategy call gets (market part per call, own part when changed)
     // The last 1-level quote's four doubles with a valid conversion, and their whole values
