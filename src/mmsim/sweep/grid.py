@@ -11,10 +11,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..config import RunConfig, parse_yaml, resolve_paths
+from ..config import RunConfig, resolve_paths
 from ..config.engine import Config
 from ..config._fields import Section, kind_of
 from ..config.run import RUN_KEYS
+from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
@@ -103,11 +104,7 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
         value the run config rejects.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read grid: {exc.strerror}") from None
-    data, where = parse_yaml(text, str(p))
+    data, where = read_yaml_mapping(p, what="grid", keys="grid keys (base, axes, points, repeats)")
     return parse_grid(data, where=where, source=str(p), base_dir=p.parent)
 
 
@@ -229,12 +226,9 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
             raise ConfigError(f"base_config: expected the path of a run config, got {ref!r}{loc('base_config')}")
         path = Path(_resolve(ref, bdir))
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"base_config: cannot read {path}: {exc.strerror}{loc('base_config')}") from None
-        base, base_where = parse_yaml(text, str(path))
-        if not isinstance(base, Mapping):
-            raise ConfigError(f"{path}: a run config must be a mapping of keys, got {type(base).__name__}")
+            base, base_where = read_yaml_mapping(path, what="config", keys="run config keys")
+        except ConfigError as exc:
+            raise ConfigError(f"base_config: {exc}{loc('base_config')}") from None
         return resolve_paths(dict(base), path.parent), dict(base_where)
     base = data.get("base", {})
     if base is None:
