@@ -14,7 +14,7 @@ from typing import Any
 from ..config import RunConfig, resolve_paths
 from ..config.engine import Config
 from ..config._fields import Section, kind_of
-from ..config.run import RUN_KEYS
+from ..config.run import RUN_KEYS, StrategyConfig
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
@@ -38,7 +38,8 @@ class SweepPoint:
     Attributes
     ----------
     id : str
-        Stable hash of the resolved config and the repeat index.
+        Stable hash of what the resolved config sets otherwise than the defaults (``output`` aside)
+        and the repeat index (docs/sweeps.md, "Point ids").
     index : int
         Position in the grid (results come back in this order).
     overrides : dict
@@ -401,10 +402,39 @@ def _overlaps(a: str, b: str) -> bool:
 
 
 def _point_id(config: RunConfig, repeat: int) -> str:
+    """16 hex digits: a hash of what the point's config sets otherwise than the defaults, and its repeat.
+
+    A key at its default value does not enter the hash (:func:`_changed`), so a
+    key mmsim adds later, with a default that does what was done before it,
+    keeps the ids of old sweeps (and their results are resumed). ``output`` is
+    left out: where results go does not change them.
+    """
     plain = config.to_dict()
-    plain.pop("output", None)  # where results go does not change them
-    digest = hashlib.sha256(_canonical({"config": plain, "repeat": repeat}).encode()).hexdigest()
+    plain.pop("output", None)
+    defaults = RunConfig(strategy=StrategyConfig(path="-")).to_dict()
+    changed = _changed(plain, defaults)
+    digest = hashlib.sha256(_canonical({"config": {} if changed is _SAME else changed,
+                                        "repeat": repeat}).encode()).hexdigest()
     return digest[:16]
+
+
+_SAME: Any = object()
+
+
+def _changed(value: Any, default: Any) -> Any:
+    """What of ``value`` differs from ``default``: mappings key by key, anything else whole; ``_SAME`` if nothing.
+
+    A key that ``default`` lacks (a strategy parameter) always differs. Values
+    compare as their canonical JSON (``1`` is not ``1.0`` nor ``true``).
+    """
+    if isinstance(value, Mapping) and isinstance(default, Mapping):
+        out = {}
+        for k, v in value.items():
+            d = _changed(v, default[k]) if k in default else v
+            if d is not _SAME:
+                out[k] = d
+        return out if out else _SAME
+    return _SAME if _canonical(value) == _canonical(default) else value
 
 
 def _is_int(v: Any) -> bool:
