@@ -85,6 +85,73 @@ def test_missing_config_file_is_a_config_error(tmp_path):
         load_yaml(tmp_path / "nope.yaml")
 
 
+# --------------------------------------------------------------------------- one YAML file reader
+
+
+def _readers():
+    from mmsim.sweep import load_grid
+    from mmsim.synth import load_synth_config
+
+    return {"config": load_yaml, "grid": load_grid, "synth config": load_synth_config}
+
+
+_KEYS = {"config": "run config keys", "grid": "grid keys (base, axes, points, repeats)",
+         "synth config": "synth config keys"}
+
+
+@pytest.mark.parametrize("what", ["config", "grid", "synth config"])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # "base: {}\n" is 9 bytes, "# caf" 5 more: the lone 0xe9 (Latin-1 e-acute) is byte 14, on line 2.
+        (b"base: {}\n# caf\xe9\n", "FILE line 2: cannot read WHAT: not UTF-8 text (invalid continuation byte at byte 14)"),
+        (b"\xff\xfeb\x00a\x00", "FILE line 1: cannot read WHAT: not UTF-8 text (invalid start byte at byte 0)"),
+        (b"# a list\n- 1\n- 2\n", "FILE line 2: expected a mapping of KEYS, got list"),
+        (b"just words\n", "FILE line 1: expected a mapping of KEYS, got str"),
+        (b"a: !!python/name:os.system\n",
+         "FILE line 1: invalid YAML: could not determine a constructor for the tag "
+         "'tag:yaml.org,2002:python/name:os.system'"),
+        (b"? [1, 2]\n: 3\n", "FILE line 1: invalid YAML: found unhashable key"),
+    ],
+    ids=["latin-1", "utf-16", "list", "scalar", "python-tag", "list-key"],
+)
+def test_every_yaml_file_is_read_by_one_reader_with_one_message(tmp_path, what, raw, message):
+    p = tmp_path / "file.yaml"
+    p.write_bytes(raw)
+    with pytest.raises(mmsim.ConfigError) as info:
+        _readers()[what](p)
+    assert str(info.value) == message.replace("FILE", str(p)).replace("WHAT", what).replace("KEYS", _KEYS[what])
+
+
+@pytest.mark.parametrize("what", ["config", "grid", "synth config"])
+def test_a_missing_file_or_a_directory_names_the_file(tmp_path, what):
+    with pytest.raises(mmsim.ConfigError) as info:
+        _readers()[what](tmp_path / "nope.yaml")
+    assert str(info.value) == f"{tmp_path / 'nope.yaml'}: cannot read {what}: No such file or directory"
+    with pytest.raises(mmsim.ConfigError) as info:
+        _readers()[what](tmp_path)
+    assert str(info.value) == f"{tmp_path}: cannot read {what}: Is a directory"
+
+
+def test_a_grids_base_config_that_is_not_utf8_names_both_files(tmp_path):
+    from mmsim.sweep import load_grid
+
+    base = tmp_path / "base.yaml"
+    base.write_bytes(b"data: store\nstrategy: {path: x.py:X, params: {note: \xe9t\xe9}}\n")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("axes:\n  latency.feed: [0ms, 1ms]\nbase_config: base.yaml\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_grid(grid)
+    # "data: store\n" is 12 bytes, "strategy: {path: x.py:X, params: {note: " 40: the first 0xe9 is byte 52.
+    assert str(info.value) == (f"base_config: {base} line 2: cannot read config: not UTF-8 text (invalid "
+                               f"continuation byte at byte 52) ({grid} line 3)")
+    (tmp_path / "base.yaml").unlink()
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_grid(grid)
+    assert str(info.value) == (f"base_config: {base}: cannot read config: No such file or directory "
+                               f"({grid} line 3)")
+
+
 @pytest.mark.parametrize("text, ns", [("250us", 250_000), ("1.5ms", 1_500_000), ("2s", 2_000_000_000),
                                       ("10 ns", 10), (42, 42), ("1min", 60_000_000_000)])
 def test_durations_with_units(text, ns):

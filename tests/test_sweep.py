@@ -110,6 +110,46 @@ def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
     assert {p.id for p in g.points} < {p.id for p in g2.points}
 
 
+def test_a_point_id_hashes_only_what_differs_from_the_defaults(tmp_path: Path, monkeypatch) -> None:
+    """A key at its default does not enter the id: written or not, or added to mmsim later with a default."""
+    import hashlib
+
+    from mmsim.config import RunConfig
+
+    strategy = {"path": "x.py:X", "params": {"size": 2}}
+    base = {"data": str(tmp_path / "store"), "strategy": strategy}
+    axes = {"latency.feed": ["0ms", "5ms"], "fees.maker_bps": [-0.5, 0.0]}
+    ids = [p.id for p in sw.parse_grid({"base": base, "axes": axes}).points]
+    assert len(set(ids)) == 4  # one non-default value apart, each pair differs
+
+    # By hand: sha256 of the canonical JSON of what differs from the defaults (and the repeat), 16 hex digits.
+    def by_hand(changed: dict) -> str:
+        text = json.dumps({"config": changed, "repeat": 0}, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    common = {"data": str(tmp_path / "store"), "strategy": strategy}
+    assert ids == [by_hand({**common, "fees": {"maker_bps": -0.5}}), by_hand(common),
+                   by_hand({**common, "fees": {"maker_bps": -0.5}, "latency": {"feed": 5_000_000}}),
+                   by_hand({**common, "latency": {"feed": 5_000_000}})]
+
+    # Defaults written out (a key at its default, a section at its defaults) or `output` set: the same ids.
+    spelled = {**base, "max_orders": 64, "queue": {"model": "risk_averse", "power": 2}, "latency": {"seed": 0},
+               "output": str(tmp_path / "elsewhere")}
+    assert [p.id for p in sw.parse_grid({"base": spelled, "axes": axes}).points] == ids
+
+    # mmsim gains a key (queue.future_knob, default 0) that every config now writes: the ids stay.
+    # (Hashing the whole config, as before, changes every id here.)
+    to_dict = RunConfig.to_dict
+
+    def with_new_key(self: RunConfig) -> dict:
+        out = to_dict(self)
+        out["queue"] = {**out["queue"], "future_knob": 0}
+        return out
+
+    monkeypatch.setattr(RunConfig, "to_dict", with_new_key)
+    assert [p.id for p in sw.parse_grid({"base": base, "axes": axes}).points] == ids
+
+
 def test_an_axis_sets_a_field_inside_each_point(tmp_path: Path) -> None:
     """Points apply first: each strategy arm keeps its own parameters and takes the axis value."""
     grid = {"base": {"data": str(tmp_path)},

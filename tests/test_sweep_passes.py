@@ -200,6 +200,68 @@ def test_a_failing_run_drops_out_of_its_pass_and_the_others_go_on(synth_store, t
     assert _figures([rows[i] for i in (0, 1, 4, 5)]) == _figures([alone_rows[i] for i in (0, 1, 4, 5)])
 
 
+DIE = """import os
+
+import mmsim
+
+
+class Die(mmsim.Strategy):
+    def __init__(self, exit_at=0, code=3):
+        self.exit_at, self.code, self.calls = int(exit_at), int(code), 0
+
+    def reset(self):
+        self.calls = 0
+
+    def quote(self, view):
+        self.calls += 1
+        if self.calls == self.exit_at:
+            os._exit(self.code)  # the whole worker process, at once: no exception, no record
+        return None
+"""
+
+
+def test_a_point_that_kills_its_worker_is_named_and_the_others_finish(synth_store, tmp_path, monkeypatch, capsys):
+    (tmp_path / "die.py").write_text(DIE)
+    base = {"data": str(synth_store), "decide_every": "100ms", "latency": {"entry": "1ms", "response": "1ms"},
+            "report": {"horizons": ["1s"]}, "strategy": {"path": f"{tmp_path / 'die.py'}:Die", "params": {"code": 3}}}
+    points = [{"strategy.params.exit_at": 0, "latency.feed": "0ms"}, {"strategy.params.exit_at": 0, "latency.feed": "5ms"},
+              {"strategy.params.exit_at": 50, "latency.feed": "5ms"},
+              {"strategy.params.exit_at": 10**9, "latency.feed": "5ms"}]
+    grid_file = tmp_path / "grid.yaml"
+    grid_file.write_text(json.dumps({"base": base, "points": points}))  # JSON is YAML
+    grid = load_grid(grid_file)
+    # Two workers, two passes of two: the pass of points 2 and 3 dies with point 2's worker.
+    assert [[p["index"] for p in t["points"]] for t in plan_tasks(list(grid.points), 2)] == [[0, 1], [2, 3]]
+    out = tmp_path / "out"
+    monkeypatch.setenv("COLUMNS", "400")
+    assert cli_main(["sweep", str(grid_file), "-o", str(out), "--workers", "2"]) == 1  # some failed
+    records = [json.loads(s) for s in (out / RESULTS_FILE).read_text().splitlines()]
+    assert sorted(r["index"] for r in records) == [0, 1, 2, 3]  # each point once
+    dead = next(r for r in records if r["index"] == 2)
+    assert dead["id"] == grid.points[2].id and dead["status"] == "error"
+    assert dead["error"] == {"type": "WorkerDied", "traceback": "",
+                             "message": f"the worker process running this point (pid {dead['pid']}) died: exit code 3"}
+    # The terminal names it by id and overrides, with what happened.
+    stdout = capsys.readouterr().out
+    assert (f"point {dead['id'][:8]} (strategy.params.exit_at=50, latency.feed=5ms): WorkerDied: the worker process "
+            f"running this point (pid {dead['pid']}) died: exit code 3") in stdout
+    # The other points, its pass partner included, ran and give the figures of a sweep without the dying point.
+    others = [r for r in records if r["index"] != 2]
+    assert {r["status"] for r in others} == {"ok"}, [r["error"] for r in others]
+    alone = run_sweep(parse_grid({"base": base, "points": points[:2] + points[3:]}), workers=0)
+    rows = run_sweep(grid_file, out=out)  # resumes: runs nothing
+    assert len((out / RESULTS_FILE).read_text().splitlines()) == 4
+    assert [r["n_events"] for r in others] == [r["n_events"] for r in alone] and alone[0]["n_events"] > 0
+    assert [{k: v for k, v in f if k != "index"} for f in _figures([rows[i] for i in (0, 1, 3)])] == \
+        [{k: v for k, v in f if k != "index"} for f in _figures(alone)]
+    # --retry-failed runs that point alone again (and it dies again): one record more, the others untouched.
+    rows = run_sweep(grid_file, out=out, workers=2, retry_failed=True)
+    again = [json.loads(s) for s in (out / RESULTS_FILE).read_text().splitlines()]
+    assert again[:4] == records and [r["index"] for r in again[4:]] == [2]
+    assert again[4]["error"]["message"] == f"the worker process running this point (pid {again[4]['pid']}) died: exit code 3"
+    assert [r["status"] for r in rows] == ["ok", "ok", "error", "ok"]
+
+
 # ----------------------------------------------------------------------------- killed in a pass
 
 
@@ -270,6 +332,9 @@ def test_a_pass_whose_worker_dies_keeps_what_it_reported_and_the_rerun_runs_the_
                                        "points are saved, run the same command again to resume")
     saved = [json.loads(s) for s in results.read_text().splitlines()]
     assert 1 <= len(saved) < len(feeds) and {r["pid"] for r in saved} == {first["pid"]}
+    # The line before names what was lost: the pass's points not saved, and how the worker died.
+    assert stderr.splitlines()[-2].startswith(f"mmsim sweep: a worker process died (killed by signal SIGKILL) while "
+                                              f"it ran {len(feeds) - len(saved)} unsaved point(s): ")
     # The same command runs the others, each once, in new passes; the saved ones are not run again.
     assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "1", "--pass-size", "8", "-q"]) == 0
     records = [json.loads(s) for s in results.read_text().splitlines()]

@@ -230,6 +230,32 @@ def test_categorical_axes_are_markers_only_and_duration_ticks_carry_their_unit()
     assert any(ln.get_linestyle() == "-" for ln in feed.get_lines())  # a numeric axis joins its points
 
 
+@pytest.mark.parametrize("values, all_shown", [
+    (["0ms", "1ms", "10ms", "50ms", "100ms"], True),  # examples/defence_sweep.yaml: 50ms sat on 100ms
+    (["0ms", "1ms", "5ms", "20ms", "100ms", "250ms", "1s"], True),  # examples/latency_sweep.yaml
+    (["0ms", "1ms", "2ms", "5ms", "10ms", "20ms", "50ms", "100ms"], True),
+    (["0ms", "100ms", "110ms", "120ms", "1s"], False),  # too close even in two rows: some are left out
+], ids=["defence-grid", "latency-grid", "1-2-5", "crowded"])
+def test_latency_tick_labels_never_overlap(values, all_shown):
+    from mmsim._plot import png_bytes
+
+    rows, grid = _rows(values)
+    fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
+    png_bytes(fig)  # rendered with Agg, as written to disk
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        shown = ax.get_xticklabels()  # the visible ones
+        texts = [t.get_text() for t in shown]
+        boxes = [t.get_window_extent(renderer) for t in shown]
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                assert not boxes[i].overlaps(boxes[j]), (ax.get_title(), texts[i], texts[j])
+        if all_shown:
+            assert texts == values, ax.get_title()
+        else:
+            assert texts[0] == values[0] and texts[-1] == values[-1] and set(texts) < set(values)
+
+
 def test_a_lognormal_axis_is_categorical_and_labelled_as_a_model():
     rows, grid = _rows(["1ms", {"lognormal": {"median": "1ms", "sigma": 0.5}}])
     figs = sweep_figures(rows, grid)

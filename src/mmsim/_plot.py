@@ -8,9 +8,10 @@ leaves pyplot's state alone (no figure to close, nothing shown).
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["figure", "png_bytes"]
+__all__ = ["figure", "fit_tick_labels", "png_bytes"]
 
 
 def figure(width: float, height: float, dpi: int = 100, **kwargs: Any) -> Any:
@@ -28,3 +29,63 @@ def png_bytes(fig: Any, **savefig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None}, **savefig)
     return buf.getvalue()
+
+
+#: Least gap between two tick labels side by side, in pixels.
+TICK_GAP_PX = 3.0
+
+
+def fit_tick_labels(fig: Any, axes: Sequence[Any]) -> None:
+    """Lay out the x tick labels of ``axes`` so that no two overlap: level, else in two rows, else thinned.
+
+    Values of a latency grid are close on the page where they are close in
+    ratio (50ms and 100ms on a symlog axis from 0 to 1s). The figure is laid
+    out with the Agg renderer and each label's box measured
+    (:meth:`matplotlib.text.Text.get_window_extent`). Labels that all sit
+    :data:`TICK_GAP_PX` apart stay as they are; otherwise every second label
+    moves one row down (its tick's pad grows by a label's height). In a row
+    that is still crowded a label is hidden when it starts less than the gap
+    past the end of the last one shown there (its tick mark stays); the last
+    label of a row (its largest value) is always shown.
+    """
+    if not axes:
+        return
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+
+    def labelled(ax: Any) -> list[Any]:
+        ticks = [t for t in ax.xaxis.get_major_ticks() if t.label1.get_text() and t.label1.get_visible()]
+        return sorted(ticks, key=lambda t: t.label1.get_window_extent(renderer).x0)
+
+    def crowded(ticks: Sequence[Any]) -> bool:
+        boxes = [t.label1.get_window_extent(renderer) for t in ticks]
+        return any(b.x0 < a.x1 + TICK_GAP_PX for a, b in zip(boxes, boxes[1:]))
+
+    staggered = False
+    for ax in axes:
+        ticks = labelled(ax)
+        if crowded(ticks):
+            height_pt = max(t.label1.get_window_extent(renderer).height for t in ticks) * 72.0 / fig.dpi
+            for t in ticks[1::2]:
+                t.set_pad(t.get_pad() + height_pt + 1.0)
+            staggered = True
+    if staggered:
+        canvas.draw()
+    for ax in axes:
+        ticks = labelled(ax)
+        for row in (ticks[0::2], ticks[1::2]):
+            boxes = [t.label1.get_window_extent(renderer) for t in row]
+            shown: list[int] = []
+            for i, b in enumerate(boxes):
+                if not shown or b.x0 >= boxes[shown[-1]].x1 + TICK_GAP_PX:
+                    shown.append(i)
+            last = len(boxes) - 1
+            if last >= 0 and shown[-1] != last:
+                while shown and boxes[last].x0 < boxes[shown[-1]].x1 + TICK_GAP_PX:
+                    shown.pop()
+                shown.append(last)
+            for i, t in enumerate(row):
+                t.label1.set_visible(i in shown)

@@ -46,6 +46,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
 def cmd(args: argparse.Namespace) -> int:
     """``mmsim sweep``: 0 when every point ran, 1 when some failed, 130 on Ctrl-C."""
     from ..sweep import RESULTS_FILE, load_grid, read_results, rich_table, run_sweep, write_report
+    from ..sweep.execute import WorkerKilledError
 
     grid = load_grid(args.grid)
     out = args.output if args.output is not None else (Path(grid.output) if grid.output else None)
@@ -67,6 +68,12 @@ def cmd(args: argparse.Namespace) -> int:
         print(f"mmsim sweep: interrupted; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
               "run the same command to resume", file=sys.stderr)
         return 130
+    except WorkerKilledError as exc:
+        # The error's own line comes last (the CLI prints it); this one says which points were lost.
+        shown = "; ".join(exc.points[:5]) + (f"; and {len(exc.points) - 5} more" if len(exc.points) > 5 else "")
+        print(f"mmsim sweep: a worker process died ({exc.how}) while it ran {len(exc.points)} unsaved "
+              f"point(s): {shown or 'none'}", file=sys.stderr)
+        raise
     write_report(rows, grid, out, plots=not args.no_plots)
     n_fail = sum(1 for r in rows if r["status"] != "ok")
     events = sum(int(r.get("n_events") or 0) for r in rows)

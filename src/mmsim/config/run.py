@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from ..errors import ConfigError
 from ._fields import ConfigBase, Duration, DurationTuple, IntTuple, Params, Section, Text, locate, setting
 from .engine import Config
+from .yaml_file import parse_yaml, read_yaml_mapping
 
 __all__ = ["ENGINE_KEYS", "RUN_KEYS", "ReportConfig", "RunConfig", "StrategyConfig", "load_yaml", "parse_yaml",
            "resolve_paths"]
@@ -180,45 +181,6 @@ def _at(where: Mapping[str, str], key: str) -> str:
     return f" ({loc})" if loc else ""
 
 
-def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, str]]:
-    """Parse YAML keeping where each key was written.
-
-    Returns
-    -------
-    data : object
-        The parsed document (plain dicts, lists and scalars).
-    where : dict
-        Dotted key (``latency.feed``, ``axes.latency.feed``) -> ``"FILE line N"``.
-
-    Raises
-    ------
-    ConfigError
-        On a YAML syntax error, naming the file and line.
-    """
-    import yaml
-
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{filename}{line}: invalid YAML: {problem}") from None
-    where: dict[str, str] = {}
-
-    def walk(n: Any, prefix: str) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = f"{prefix}{k.value}"
-                where.setdefault(key, f"{filename} line {k.start_mark.line + 1}")
-                walk(v, key + ".")
-
-    if node is not None:
-        walk(node, "")
-    data = yaml.safe_load(text)
-    return ({} if data is None else data), where
-
-
 def _resolve(path: str, base_dir: Path) -> str:
     p = Path(path).expanduser()
     return str(p if p.is_absolute() else (base_dir / p).resolve())
@@ -278,15 +240,7 @@ def load_yaml(path: str | Path) -> RunConfig:
         units, and the file for a missing ``strategy``.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{p}: cannot read config: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    data, where = parse_yaml(text, str(p))
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{p}: a run config must be a mapping of keys, got {type(data).__name__}")
+    data, where = read_yaml_mapping(p, what="config", keys="run config keys")
     try:
         return RunConfig.from_dict(resolve_paths(data, p.parent), where=where)
     except ConfigError as e:

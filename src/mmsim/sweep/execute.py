@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,12 @@ from ..config import RunConfig
 from ..errors import ConfigError, MmsimError
 from . import passes
 from .grid import _as_grid, _is_int
+from .labels import _describe
 from .passes import default_point, plan_tasks, run_task
 from .points import check_points
 from .results import RESULTS_FILE, _flatten, _ResultsWriter, read_results
 
-__all__ = ["default_point", "run_sweep"]
+__all__ = ["WorkerKilledError", "default_point", "run_sweep"]
 
 # --------------------------------------------------------------------------- worker processes
 
@@ -74,54 +75,177 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+class WorkerKilledError(MmsimError):
+    """A local sweep worker was killed from outside (SIGKILL, SIGTERM): the sweep stops, resumable.
+
+    Attributes
+    ----------
+    points : list of str
+        ``id (overrides)`` of each point the worker was running and had not reported.
+    how : str
+        What happened (``killed by signal SIGKILL``).
+    """
+
+    def __init__(self, points: list[str], how: str) -> None:
+        super().__init__("a sweep worker process died (killed or crashed); the finished points are saved, run the "
+                         "same command again to resume")
+        self.points, self.how = points, how
+
+
+#: Deaths that come from outside the point (a user, the OOM killer, a shutdown): stop the sweep.
+_EXTERNAL = (-signal.SIGKILL, -signal.SIGTERM)
+
+
+def _how(exitcode: int) -> str:
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        return f"killed by signal {name}"
+    return f"exit code {exitcode}"
+
+
+def _subtask(task: Mapping[str, Any], pts: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """``task`` cut down to ``pts``, with the baseline runs they need (reported points of the task included)."""
+    ids = {p["id"] for p in pts}
+    need = {p.get("baseline") for p in pts} - ids - {None}
+    extra = [r for r in list(task.get("extra") or ()) + list(task["points"]) if r["id"] in need]
+    extra = list({r["id"]: r for r in extra}.values())
+    return {**task, "points": pts, "extra": extra}
+
+
+def _died(p: Mapping[str, Any], pid: int, how: str) -> dict[str, Any]:
+    """The record of a point whose worker process died while running it alone."""
+    rec = passes._record(p)
+    rec.update(status="error", metrics={}, n_events=None,
+               error={"type": "WorkerDied", "message": f"the worker process running this point (pid {pid}) died: "
+                                                        f"{how}", "traceback": ""},
+               elapsed_s=None, host=socket.gethostname(), pid=pid,
+               finished_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"))
+    return rec
+
+
 def _execute_local(tasks: list[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
+    """Run the tasks on ``workers`` processes, yielding each record as it comes.
+
+    A worker that dies by itself (a nonzero exit, ``os._exit``, a segfault) takes
+    down the pool: the points of its task that it had not reported run again,
+    each alone in a new pool, so that one that dies alone is the one that killed
+    it, recorded as failed (``WorkerDied``, with the exit code or signal); the
+    other tasks' unreported points run again too. A worker killed from outside
+    (SIGKILL, SIGTERM) stops the sweep (:class:`WorkerKilledError`).
+    """
     if workers == 0:
         for t in tasks:
             yield from passes.iter_task(t)
         return
+    ctx = _mp_context()
+    todo = list(tasks)
+    got: set[str] = set()
+    while todo:
+        todo = yield from _pool_round(todo, workers, ctx, got)
+
+
+def _pool_round(tasks: list[dict[str, Any]], workers: int, ctx: Any,
+                got: set[str]) -> Generator[dict[str, Any], None, list[dict[str, Any]]]:
+    """One pool over ``tasks``; returns (as a generator's value) the tasks to run again after a crash, or []."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = _mp_context()
     queue = ctx.SimpleQueue()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_worker_init,
                                initargs=(os.getpid(), queue))
     clean = False
-    got: set[str] = set()
+    started: dict[int, str] = {}  # worker pid -> key (first point id) of the task it runs
+    procs: dict[int, Any] = {}
+
+    def drain() -> Iterator[dict[str, Any]]:
+        while not queue.empty():
+            msg = queue.get()
+            if "started" in msg:
+                started[msg["pid"]] = msg["started"]
+                continue
+            got.add(msg["id"])
+            yield msg
+
     try:
-        pending = {pool.submit(run_task, t) for t in tasks}
-        while pending:
-            while not queue.empty():
-                rec = queue.get()
-                got.add(rec["id"])
-                yield rec
+        by_future = {pool.submit(run_task, t): t for t in tasks}
+        pending = set(by_future)
+        broken = False
+        while pending and not broken:
+            procs.update(getattr(pool, "_processes", None) or {})
+            yield from drain()
             finished, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
             for fut in finished:
                 try:
                     ids = fut.result()
                 except BrokenProcessPool:
-                    raise MmsimError("a sweep worker process died (killed or crashed); the finished points are "
-                                     "saved, run the same command again to resume") from None
+                    broken = True
+                    continue
                 # A task puts each record before it returns: what is still owed is in the pipe.
                 owed = {i for i in ids if i not in got}
                 while owed:
-                    rec = queue.get()
-                    got.add(rec["id"])
-                    owed.discard(rec["id"])
-                    yield rec
-        clean = True
+                    msg = queue.get()
+                    if "started" in msg:
+                        started[msg["pid"]] = msg["started"]
+                        continue
+                    got.add(msg["id"])
+                    owed.discard(msg["id"])
+                    yield msg
+        if not broken:
+            clean = True
+            return []
+        # A worker died: every future of this pool failed. Records sent before are in the pipe.
+        procs.update(getattr(pool, "_processes", None) or {})
+        # The pool's own thread terminates and joins the other workers: wait for it before
+        # reading exit codes (two threads reading one forkserver status pipe read 255).
+        manager = getattr(pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(30)
+        for proc in procs.values():
+            proc.join(5)
+        yield from drain()
+        by_key = {t["points"][0]["id"]: t for t in tasks}
+        dead = {pid: proc.exitcode for pid, proc in procs.items()
+                if proc.exitcode is not None and proc.exitcode != -signal.SIGTERM}
+        if not dead:  # terminated from outside (every worker shows SIGTERM), or died before it said what it ran
+            dead = {pid: proc.exitcode for pid, proc in procs.items() if proc.exitcode is not None}
+        blamed = {pid: by_key[started[pid]] for pid in dead if started.get(pid) in by_key}
+        if not blamed or any(code in _EXTERNAL for code in dead.values()):
+            names = [f"{p['id']} ({_describe(p['overrides'])})" for pid in blamed for p in blamed[pid]["points"]
+                     if p["id"] not in got]
+            codes = sorted({c for c in dead.values() if c is not None})
+            raise WorkerKilledError(names, ", ".join(_how(c) for c in codes) or "died")
+        again: list[dict[str, Any]] = []
+        for t in tasks:
+            left = [p for p in t["points"] if p["id"] not in got]
+            if not left:
+                continue
+            pid = next((pid for pid, bt in blamed.items() if bt is t), None)
+            if pid is None:
+                again.append(_subtask(t, left))
+            elif len(t["points"]) == 1:
+                # The point ran alone in its task: it killed its worker.
+                rec = _died(left[0], pid, _how(dead[pid]))
+                got.add(rec["id"])
+                yield rec
+            else:
+                # One of the points of this pass killed it: run each alone to find which.
+                again.extend(_subtask(t, [p]) for p in left)
+        return again
     finally:
         if clean:
             pool.shutdown(wait=True)
         else:
             # Interrupted or failed: stop now rather than finish the points in flight.
             # ProcessPoolExecutor has no public terminate before Python 3.14.
-            procs = list(getattr(pool, "_processes", {}).values())
+            procs.update(getattr(pool, "_processes", None) or {})
             pool.shutdown(wait=False, cancel_futures=True)
-            for proc in procs:
+            for proc in procs.values():
                 if proc.is_alive():
                     proc.terminate()
-            for proc in procs:
+            for proc in procs.values():
                 proc.join(5)
 
 
@@ -238,7 +362,10 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         any point runs (:func:`~mmsim.sweep.points.check_points`: one error
         naming the points concerned).
     MmsimError
-        Dask missing or unreachable, or a worker process died.
+        Dask missing or unreachable; :class:`WorkerKilledError` when a local
+        worker process is killed from outside (SIGKILL, SIGTERM). A worker that
+        dies by itself records the point that killed it as failed (``WorkerDied``)
+        and the sweep goes on (docs/sweeps.md, "Exactly once per point").
     KeyboardInterrupt
         On Ctrl-C, after the points in flight are stopped (finished ones are saved).
     """

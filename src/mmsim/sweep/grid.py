@@ -11,10 +11,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..config import RunConfig, parse_yaml, resolve_paths
+from ..config import RunConfig, resolve_paths
 from ..config.engine import Config
 from ..config._fields import Section, kind_of
-from ..config.run import RUN_KEYS
+from ..config.run import RUN_KEYS, StrategyConfig
+from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
@@ -37,7 +38,8 @@ class SweepPoint:
     Attributes
     ----------
     id : str
-        Stable hash of the resolved config and the repeat index.
+        Stable hash of what the resolved config sets otherwise than the defaults (``output`` aside)
+        and the repeat index (docs/sweeps.md, "Point ids").
     index : int
         Position in the grid (results come back in this order).
     overrides : dict
@@ -103,11 +105,7 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
         value the run config rejects.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read grid: {exc.strerror}") from None
-    data, where = parse_yaml(text, str(p))
+    data, where = read_yaml_mapping(p, what="grid", keys="grid keys (base, axes, points, repeats)")
     return parse_grid(data, where=where, source=str(p), base_dir=p.parent)
 
 
@@ -229,12 +227,9 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
             raise ConfigError(f"base_config: expected the path of a run config, got {ref!r}{loc('base_config')}")
         path = Path(_resolve(ref, bdir))
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"base_config: cannot read {path}: {exc.strerror}{loc('base_config')}") from None
-        base, base_where = parse_yaml(text, str(path))
-        if not isinstance(base, Mapping):
-            raise ConfigError(f"{path}: a run config must be a mapping of keys, got {type(base).__name__}")
+            base, base_where = read_yaml_mapping(path, what="config", keys="run config keys")
+        except ConfigError as exc:
+            raise ConfigError(f"base_config: {exc}{loc('base_config')}") from None
         return resolve_paths(dict(base), path.parent), dict(base_where)
     base = data.get("base", {})
     if base is None:
@@ -407,10 +402,39 @@ def _overlaps(a: str, b: str) -> bool:
 
 
 def _point_id(config: RunConfig, repeat: int) -> str:
+    """16 hex digits: a hash of what the point's config sets otherwise than the defaults, and its repeat.
+
+    A key at its default value does not enter the hash (:func:`_changed`), so a
+    key mmsim adds later, with a default that does what was done before it,
+    keeps the ids of old sweeps (and their results are resumed). ``output`` is
+    left out: where results go does not change them.
+    """
     plain = config.to_dict()
-    plain.pop("output", None)  # where results go does not change them
-    digest = hashlib.sha256(_canonical({"config": plain, "repeat": repeat}).encode()).hexdigest()
+    plain.pop("output", None)
+    defaults = RunConfig(strategy=StrategyConfig(path="-")).to_dict()
+    changed = _changed(plain, defaults)
+    digest = hashlib.sha256(_canonical({"config": {} if changed is _SAME else changed,
+                                        "repeat": repeat}).encode()).hexdigest()
     return digest[:16]
+
+
+_SAME: Any = object()
+
+
+def _changed(value: Any, default: Any) -> Any:
+    """What of ``value`` differs from ``default``: mappings key by key, anything else whole; ``_SAME`` if nothing.
+
+    A key that ``default`` lacks (a strategy parameter) always differs. Values
+    compare as their canonical JSON (``1`` is not ``1.0`` nor ``true``).
+    """
+    if isinstance(value, Mapping) and isinstance(default, Mapping):
+        out = {}
+        for k, v in value.items():
+            d = _changed(v, default[k]) if k in default else v
+            if d is not _SAME:
+                out[k] = d
+        return out if out else _SAME
+    return _SAME if _canonical(value) == _canonical(default) else value
 
 
 def _is_int(v: Any) -> bool:

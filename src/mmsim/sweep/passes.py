@@ -189,6 +189,8 @@ def run_task(task: Mapping[str, Any]) -> list[Any]:
     """Run a task in a worker: its records, or (in a local worker process) their ids, each record sent at once."""
     if _QUEUE is None:
         return list(iter_task(task))
+    # Which task this process runs: if the process dies, the parent names its points.
+    _QUEUE.put({"started": task["points"][0]["id"], "pid": os.getpid()})
     ids = []
     for rec in iter_task(task):
         _QUEUE.put(rec)  # synchronous: on its way to the parent before the task returns

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._plot import figure, png_bytes
+from .._plot import figure, fit_tick_labels, png_bytes
 from ..config import parse_duration
 from ..errors import ConfigError
 from .baseline import METRIC_LABELS
@@ -350,15 +350,15 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         nrows = math.ceil(len(metrics) / ncols)
         # Inches: each panel 2.35 high; under it the tick labels (tilted ones take room for
         # their length), the axis title, then the next panel's title or the legend.
-        positive = [x for x in xs if x > 0]
-        wide = kind != "category" and bool(positive) and max(xs) / min(positive) >= 100 and len(xs) > 5
-        tilted = wide or (kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14))
+        # Number and duration ticks are level (fit_tick_labels: two rows, then thinned); categories tilt.
+        tilted = kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14)
         below = 0.95 + (0.055 * max(len(t) for t in ticks) if tilted else 0.0)
         panel, top, legend = 2.35, 0.65, 0.35
         height = nrows * panel + nrows * below + top + legend
         fig = figure(4.6 * ncols, height, dpi=100)
         # Categorical series sit side by side around each tick instead of on top of each other.
         step = min(0.2, 0.6 / max(1, len(groups)))
+        thin: list[Any] = []
         for i, m in enumerate(metrics):
             ax = fig.add_subplot(nrows, ncols, i + 1)
             series: list[list[float]] = []
@@ -398,8 +398,12 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                 lin = min(positive)
                 ax.set_xscale("symlog", linthresh=lin)
                 ax.set_xlim(min(xs) - 0.3 * lin, max(xs) * 1.4)
-                ax.set_xticks(xs, ticks, fontsize=7, rotation=45 if len(xs) > 5 else 0)
+                ax.set_xticks(xs, ticks, fontsize=7)
                 ax.minorticks_off()
+                thin.append(ax)
+            elif kind == "duration":
+                ax.set_xticks(xs, ticks, fontsize=8)
+                thin.append(ax)
             elif kind != "number":
                 tilt = len(xs) > 3 or max(len(t) for t in ticks) > 14
                 ax.set_xticks(xs, ticks, fontsize=8, rotation=25 if tilt else 0, ha="right" if tilt else "center")
@@ -414,6 +418,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         # Margins in inches (title above, legend below), whatever the panel count.
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - top / height, bottom=(below + legend) / height,
                             hspace=below / panel, wspace=0.3)
+        fit_tick_labels(fig, thin)
         plots[f"sweep_{key.replace('.', '_')}{suffix}.png"] = fig
     return plots
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from ..config._fields import ConfigBase, Duration, Flag, Integer, Number, Text, Timestamp, setting
-from ..config.run import parse_yaml
+from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 
 __all__ = ["SynthConfig", "load_synth_config"]
@@ -173,14 +172,5 @@ def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
     ConfigError
         Naming the file and line, for unreadable YAML, an unknown key, a wrong type or a bad value.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read the config ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: cannot read the config: not UTF-8 text ({e.reason} at byte {e.start})") from None
-    data, where = parse_yaml(text, str(path))
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} line 1: expected a mapping of synth config keys, got {type(data).__name__}")
+    data, where = read_yaml_mapping(path, what="synth config", keys="synth config keys")
     return SynthConfig.from_dict(data, where=where)
