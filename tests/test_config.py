@@ -58,6 +58,8 @@ report: {horizons: [100ms, 1s]}
          "latency.feed: cannot read '5 parsecs' as a duration; use a number with a unit "
          "(ns, us, ms, s, min, h), e.g. 250us (FILE line 2)"),
         ("latency:\n  entry: -5\n", "latency.entry: a duration cannot be negative, got -5 (FILE line 2)"),
+        # With a unit it is the same mistake, not a unit problem.
+        ("latency:\n  feed: -1ms\n", "latency.feed: a duration cannot be negative, got '-1ms' (FILE line 2)"),
         ("queue:\n  model: fifo\n", "queue.model must be risk_averse, power or log, got 'fifo' (FILE line 2)"),
         ("post_only: yes please\n", "post_only: expected true or false, got 'yes please' (FILE line 1)"),
         ("fees:\n  maker_bps: lots\n", "fees.maker_bps: expected a number, got 'lots' (FILE line 2)"),
@@ -69,7 +71,7 @@ report: {horizons: [100ms, 1s]}
         ("latency:\n  feed: {lognormal: {sigma: 1}}\n", "latency.feed.lognormal: missing key 'median' (FILE line 2)"),
         ("queue: {model: power\n", "FILE line 2: invalid YAML: expected ',' or '}', but got '<stream end>'"),
     ],
-    ids=["unknown-nested", "unknown-top", "bad-unit", "negative", "bad-queue", "bad-bool", "bad-number",
+    ids=["unknown-nested", "unknown-top", "bad-unit", "negative", "negative-unit", "bad-queue", "bad-bool", "bad-number",
          "zero-tick", "recorded-entry", "levels-range", "horizons-type", "section-type", "lognormal-median",
          "yaml-syntax"],
 )
@@ -112,8 +114,12 @@ _KEYS = {"config": "run config keys", "grid": "grid keys (base, axes, points, re
          "FILE line 1: invalid YAML: could not determine a constructor for the tag "
          "'tag:yaml.org,2002:python/name:os.system'"),
         (b"? [1, 2]\n: 3\n", "FILE line 1: invalid YAML: found unhashable key"),
+        # YAML keeps the last of two equal keys silently; a config that says a thing twice is an error.
+        (b"base:\n  decide_every: 1ms\nbase: {}\n", "FILE line 3: invalid YAML: duplicate key 'base' (first at line 1)"),
+        (b"a:\n  feed: 1ms\n  x: 2\n  feed: 2ms\n",
+         "FILE line 4: invalid YAML: duplicate key 'a.feed' (first at line 2)"),
     ],
-    ids=["latin-1", "utf-16", "list", "scalar", "python-tag", "list-key"],
+    ids=["latin-1", "utf-16", "list", "scalar", "python-tag", "list-key", "duplicate-top", "duplicate-nested"],
 )
 def test_every_yaml_file_is_read_by_one_reader_with_one_message(tmp_path, what, raw, message):
     p = tmp_path / "file.yaml"

@@ -97,6 +97,8 @@ def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURAT
         ns = (value // _dt.timedelta(microseconds=1)) * 1_000
     elif isinstance(value, str):
         m = _DURATION_RE.match(value)
+        if not m and _DURATION_RE.match(value.strip().removeprefix("-").lstrip()):
+            raise ConfigError(f"{key}: a duration cannot be negative, got {value!r}")
         if not m:
             raise ConfigError(
                 f"{key}: cannot read {value!r} as a duration; use a number with a unit "

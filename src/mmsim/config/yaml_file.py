@@ -45,8 +45,10 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
     Raises
     ------
     ConfigError
-        ``FILE line N: invalid YAML: PROBLEM`` on a syntax error, or on what
-        safe YAML does not build (a ``!!python/...`` tag, a list as a key).
+        ``FILE line N: invalid YAML: PROBLEM`` on a syntax error, on what
+        safe YAML does not build (a ``!!python/...`` tag, a list as a key), or
+        on a key written twice in one mapping (``duplicate key 'latency.feed'
+        (first at line M)``: YAML would keep the last one silently).
     """
     import yaml
 
@@ -62,9 +64,17 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
 
     def walk(n: Any, prefix: str) -> None:
         if isinstance(n, yaml.MappingNode):
+            first: dict[str, int] = {}
             for k, v in n.value:
                 key = f"{prefix}{k.value}"
-                where.setdefault(key, f"{filename} line {k.start_mark.line + 1}")
+                line = k.start_mark.line + 1
+                # YAML itself lets a later duplicate replace an earlier one: a silent misconfiguration.
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if key in first:
+                        raise ConfigError(f"{filename} line {line}: invalid YAML: duplicate key {key!r} "
+                                          f"(first at line {first[key]})")
+                    first[key] = line
+                where.setdefault(key, f"{filename} line {line}")
                 walk(v, key + ".")
 
     if node is not None:
