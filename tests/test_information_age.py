@@ -395,3 +395,16 @@ def test_report_sections_in_json_html_terminal_and_the_cli(tmp_path):
     assert saved["information_age"] == ia and saved["look_ahead_audit"] == audit
     with pytest.raises(mmsim.ConfigError, match="age_buckets must be a positive integer, got 0"):
         res.report(ev, age_buckets=0)
+
+
+def test_age_bucket_labels_read_in_order_on_both_sides_of_a_boundary():
+    """A fresh user's finding: '1.001 ms – 2.2 ms' then '2.198 ms – 6.47 ms' (the hi rounded at 3 digits,
+    the next lo at 4). Both sides of a boundary take the digits that tell them apart."""
+    from mmsim.report.render_infoage import _ranges
+
+    buckets = [{"lo": 1_000_500, "hi": 2_195_981}, {"lo": 2_197_931, "hi": 6_470_000},
+               {"lo": 6_470_000, "hi": 6_470_000}, {"lo": 7_000_000, "hi": 9_000_000}]
+    assert _ranges(buckets, "ns") == ["1 ms – 2.196 ms", "2.198 ms – 6.47 ms", "6.47 ms", "7 ms – 9 ms"]
+    # Apart at 3 digits: 3 digits on both sides.
+    assert _ranges([{"lo": 0, "hi": 1_000_000}, {"lo": 1_500_000, "hi": 2_000_000}], "ns") == [
+        "0 – 1 ms", "1.5 ms – 2 ms"]

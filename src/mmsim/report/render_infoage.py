@@ -68,14 +68,17 @@ def _ranges(buckets: Sequence[Mapping[str, Any]], unit: str) -> list[str]:
     def fmt(x: float, digits: int) -> str:
         return fmt_age(x, digits) if unit == "ns" else _count(x)
 
+    # The digits of each boundary (between bucket k - 1 and k), for both sides of it:
+    # 1,000,050 ns is not "1 ms" when the bucket before ends at exactly 1 ms, and a bucket
+    # ending at 2,195,981 ns reads 2.196 ms, not 2.2 ms, before one starting at 2.198 ms.
+    digits = [3] * (len(buckets) + 1)
+    for k in range(1, len(buckets)):
+        while digits[k] < 10 and fmt(buckets[k]["lo"], digits[k]) == fmt(buckets[k - 1]["hi"], digits[k]):
+            digits[k] += 1
     out = []
     for k, b in enumerate(buckets):
-        digits = 3
-        # 1,000,050 ns is not "1 ms" when the bucket before ends at exactly 1 ms.
-        while digits < 10 and k > 0 and fmt(b["lo"], digits) == fmt(buckets[k - 1]["hi"], digits):
-            digits += 1
-        lo = fmt(b["lo"], digits)
-        out.append(lo if b["lo"] == b["hi"] else f"{lo} – {fmt(b['hi'], 3)}")
+        lo = fmt(b["lo"], digits[k])
+        out.append(lo if b["lo"] == b["hi"] else f"{lo} – {fmt(b['hi'], digits[k + 1])}")
     return out
 
 
