@@ -679,10 +679,11 @@ void Variant::update(UpdateFn fn, const ToLocal &r, const LocalOrder *o, const c
 }
 
 // The view a strategy gets: the market part and the signals are written from the tape
-// entry of the feed cursor when the cursor has moved since the last call; our fills' figures and our orders come from a
-// summary that is rewritten only when a fill report, an order change, a reject or an expiry
-// arrives, and copied into the view only then. The view is read-only (docs/strategies.md):
-// a compiled rule that writes into those parts may find its write there at later calls.
+// entry of the feed cursor when the cursor has moved since the last call; our fills'
+// figures and our orders come from a summary that is rewritten only when a fill report, an
+// order change, a reject or an expiry arrives, and copied into the view only then. The
+// view is read-only (docs/strategies.md): a compiled rule that writes into it may find its
+// write there at later calls.
 void Variant::fill_view(int64_t ts, int64_t reason) {
     if (fills_changed_) {
         fills_changed_ = false;
