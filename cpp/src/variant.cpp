@@ -870,8 +870,11 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
         return;
     }
     // The four doubles as last time (bit for bit: the common case) were converted and
-    // checked then.
-    if (std::memcmp(&q.bid_px, last_q_, sizeof last_q_) != 0) {
+    // checked then; and if that quote needed no order change and our orders have not
+    // changed since (no hold either), this one needs none.
+    const bool same_bits = std::memcmp(&q.bid_px, last_q_, sizeof last_q_) == 0;
+    if (same_bits && noop_epoch_ == sides_epoch_ && !any_rejected_) return;
+    if (!same_bits) {
         bool ok = (q.bid_qty >= 0) & (q.ask_qty >= 0);
         const int64_t conv[4] = {to_whole(q.bid_px, ok), to_whole(q.bid_qty, ok), to_whole(q.ask_px, ok),
                                  to_whole(q.ask_qty, ok)};
@@ -890,7 +893,10 @@ void Variant::apply_quote(int64_t ts, const Quote &q) {
     // for the same one target.
     const bool bid = !sides_[0].holds(bid_px, bid_qty) || !levels_[0].same(&bid_px, &bid_qty, 1);
     const bool ask = !sides_[1].holds(ask_px, ask_qty) || !levels_[1].same(&ask_px, &ask_qty, 1);
-    if (!(bid | ask)) return;
+    if (!(bid | ask)) {
+        noop_epoch_ = sides_epoch_;
+        return;
+    }
     // The notional |price| * size stays below 2^62 tick*lots, so a fill at our price fits
     // int64 (checked when orders may change: an unchanged target was checked when it was sent).
     if (!((std::fabs(q.bid_px) * q.bid_qty < kMaxQuoteNotional) & (std::fabs(q.ask_px) * q.ask_qty < kMaxQuoteNotional)))
@@ -1040,6 +1046,7 @@ void Variant::release_rejected(const int64_t *const px[2], const int64_t *const 
 }
 
 void Variant::summarize_sides() {
+    ++sides_epoch_;
     for (auto &s : sides_) s = SideSummary{};
     for (const auto &o : local_orders_) {
         if (o.state == StatePendingCancel || o.order_type != TypeLimit) continue;

@@ -353,6 +353,9 @@ class Variant {
     // (an unchanged quote, the common case, is not converted and checked again).
     double last_q_[4] = {0, 0, 0, 0};
     int64_t last_q_int_[4] = {0, 0, 0, 0};
+    // sides_ and levels_ change only through summarize_sides, which counts them; the count
+    // when the last 1-level quote (last_q_) needed no order change.
+    uint64_t sides_epoch_ = 0, noop_epoch_ = ~uint64_t(0);
 };
 
 }  // namespace mmsim
