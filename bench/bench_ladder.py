@@ -200,11 +200,8 @@ def bench_ab(args: argparse.Namespace, events_path: Path) -> dict:
         fills = {k: v["n_fills"] for k, v in info.items()}
         if len(set(fills.values())) != 1:
             print(f"note ({mode}): fills differ between builds: {fills}")
-        med = {k: statistics.median(v) for k, v in times.items()}
         out[mode] = {"n_events": n, "fills": fills, "n_calls": info["other"]["n_calls"],
-                     "mmsim": {k: v["mmsim"] for k, v in info.items()},
-                     "events_per_s": {k: n / v for k, v in med.items()},
-                     "best_events_per_s": {k: n / min(v) for k, v in times.items()}, "times_s": times}
+                     "mmsim": {k: v["mmsim"] for k, v in info.items()}, **rates(times, n)}
     print(f"\n## 1-level benchmark quoter: this build against {args.ab} "
           f"(warm events/s over {args.rounds} x {args.repeat} runs per build, builds in turns: median, and best)")
     print("| mode | figure | fills | other | this, log on | this, log off | on / other | off / other |")
@@ -216,6 +213,12 @@ def bench_ab(args: argparse.Namespace, events_path: Path) -> dict:
                   f"| {e['this, log on'] / 1e6:.2f} M | {e['this, log off'] / 1e6:.2f} M "
                   f"| {e['this, log on'] / e['other']:.3f} | {e['this, log off'] / e['other']:.3f} |")
     return out
+
+
+def rates(times: dict[str, list[float]], n_events: int) -> dict:
+    """Events/s of each entry's median and best time, and the times themselves."""
+    return {"events_per_s": {k: n_events / statistics.median(v) for k, v in times.items()},
+            "best_events_per_s": {k: n_events / min(v) for k, v in times.items()}, "times_s": times}
 
 
 def bench_ladder(args: argparse.Namespace, events_path: Path) -> dict:
@@ -244,9 +247,7 @@ def bench_ladder(args: argparse.Namespace, events_path: Path) -> dict:
             for k, (s, c) in runs.items():
                 t, _ = timed(events, s, c, args.repeat)
                 times[k] += t
-        med = {k: statistics.median(v) for k, v in times.items()}
-        out[mode] = {"n_events": n_ev, "facts": facts, "events_per_s": {k: n_ev / v for k, v in med.items()},
-                     "best_events_per_s": {k: n_ev / min(v) for k, v in times.items()}, "times_s": times}
+        out[mode] = {"n_events": n_ev, "facts": facts, **rates(times, n_ev)}
     print(f"\n## {args.ladder}-level ladder against 1 level (warm events/s over {args.rounds} x {args.repeat} "
           f"runs each, in turns: median, and best; {n_ev:,} events)")
     print("| mode | strategy | orders sent | fills | levels filled | median | / 1 level | best | / 1 level |")
