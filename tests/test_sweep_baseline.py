@@ -218,6 +218,31 @@ def test_an_ambiguous_value_asks_for_it_as_written(informed):
                                "write it as the grid does")
 
 
+@pytest.mark.parametrize("arm_path, want, arm", [
+    (FIXED_SPREAD, "fixed_spread", 0),        # a file path's class, by its registered name
+    (FIXED_SPREAD, "toxicity_pull", 1),
+    ("fixed_spread", "FixedSpread", 0),       # a registered name, by its class name
+    ("mmsim.strategies.fixed_spread:FixedSpread", "fixed_spread", 0),  # module:Class, by its name
+], ids=["path-by-name", "other-arm-by-name", "name-by-class", "module-by-name"])
+def test_a_strategy_arm_is_named_by_its_class_or_its_registered_name(informed, arm_path, want, arm):
+    g = _grid(informed, {"strategy": want})
+    g["points"] = [{"strategy": {"path": arm_path, "params": NAIVE[1]}}, ARMS[1]]
+    grid = parse_grid(g)
+    plan = grid.baseline
+    for p in grid.points:
+        base = next(q for q in grid.points if q.id == plan.of[p.id])
+        assert base.overrides["strategy"] == g["points"][arm]["strategy"]
+        assert base.overrides["latency.feed"] == p.overrides["latency.feed"]
+
+
+def test_a_registered_name_of_no_arm_lists_the_values(informed):
+    with pytest.raises(ConfigError) as info:
+        parse_grid(_grid(informed, {"strategy": "glft"}))
+    labels = ", ".join(display_label(a["strategy"], "strategy") for a in ARMS)
+    assert labels.startswith("FixedSpread(half_spread=0.5, size=1.0), ToxicityPull(")
+    assert str(info.value) == f"baseline.strategy: 'glft' is none of the grid's values ({labels})"
+
+
 def test_a_point_function_cannot_be_compared(informed):
     from mmsim.sweep import default_point
 

@@ -249,6 +249,17 @@ def _match(key: str, want: Any, values: Sequence[Any], at: str) -> Any:
                       f"({', '.join(display_label(v, key) for v in hits)}); write it as the grid does{at}")
 
 
+def _strategy_names(spec: str) -> set[str]:
+    """The names a strategy spec goes by: the class name of ``file.py:Class`` or ``module:Class``,
+    and the entry-point name registered for that class name (``fixed_spread`` for
+    ``FixedSpread``), or the class name an entry-point name stands for."""
+    from ..plugins import available_strategies
+
+    registered = available_strategies()
+    cls = registered.get(spec, spec).rpartition(":")[2]
+    return {cls} | {name for name, target in registered.items() if target.rpartition(":")[2] == cls}
+
+
 def _same(key: str, written: Any, want: Any) -> bool:
     """Whether the grid's value ``written`` at ``key`` is what the baseline's ``want`` names."""
     if _canonical(written) == _canonical(want):
@@ -257,8 +268,8 @@ def _same(key: str, written: Any, want: Any) -> bool:
         if display_label(written, key) == want:
             return True
         if isinstance(written, Mapping) and isinstance(written.get("path"), str) and \
-                written["path"].rpartition(":")[2] == want:  # a strategy arm by its class name
-            return True
+                _strategy_names(written["path"]) & _strategy_names(want):
+            return True  # a strategy arm by its class name or its registered (entry-point) name
     last = key.rpartition(".")[2]
     try:
         if key.startswith("latency.") and last in _LATENCY_MODELS:
