@@ -129,6 +129,39 @@ def test_every_yaml_file_is_read_by_one_reader_with_one_message(tmp_path, what, 
     assert str(info.value) == message.replace("FILE", str(p)).replace("WHAT", what).replace("KEYS", _KEYS[what])
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1e-3", 0.001), ("1.5e3", 1500.0), ("-2E+4", -20000.0), (".5e1", 5.0), ("1.0e+3", 1000.0)],
+)
+def test_exponent_notation_is_a_number_in_every_yaml_file(tmp_path, text, value):
+    # YAML 1.1 (PyYAML) reads 1e-3 and 1.5e3 as strings: `maker_bps: 1e-3` failed as
+    # "expected a number, got '1e-3'", and a Python strategy got the string.
+    from mmsim.sweep import load_grid
+    from mmsim.synth import load_synth_config
+
+    p = write(tmp_path, f"data: store\nfees: {{maker_bps: {text}}}\n"
+                        f"strategy: {{path: glft, params: {{gamma: {text}}}}}\n")
+    rc = load_yaml(p)
+    assert rc.engine.fees.maker_bps == value and rc.strategy.params["gamma"] == value
+    assert isinstance(rc.strategy.params["gamma"], float)
+    g = tmp_path / "grid.yaml"
+    g.write_text(f"base: {{data: store, strategy: {{path: glft, params: {{gamma: 1}}}}}}\n"
+                 f"axes: {{fees.taker_bps: [{text}, 2]}}\n")
+    assert [pt.config.engine.fees.taker_bps for pt in load_grid(g).points] == [value, 2.0]
+    s = tmp_path / "synth.yaml"
+    s.write_text(f"fv_vol: {text.lstrip('-')}\n")
+    assert load_synth_config(s).fv_vol == abs(value)
+    # The command line's YAML values too (`mmsim queue-score --params gamma=1e-3`).
+    from mmsim.cli.queue_score import _params
+
+    assert _params(f"gamma={text},size=2") == {"gamma": value, "size": 2}
+    # Quoted, it stays a string (and is still not a number).
+    q = write(tmp_path, f"data: store\nfees: {{maker_bps: '{text}'}}\nstrategy: {{path: glft}}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(q)
+    assert str(info.value) == f"fees.maker_bps: expected a number, got '{text}' ({q} line 2)"
+
+
 @pytest.mark.parametrize("what", ["config", "grid", "synth config"])
 def test_a_missing_file_or_a_directory_names_the_file(tmp_path, what):
     with pytest.raises(mmsim.ConfigError) as info:

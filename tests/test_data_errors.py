@@ -68,6 +68,32 @@ def test_lobster_errors_name_file_and_line(tmp_path, line, book, reason):
     assert not (tmp_path / "s").exists()  # no half-written store left behind
 
 
+@pytest.mark.parametrize("which", ["message", "orderbook"])
+@pytest.mark.parametrize("tail", ["\n", "\r\n\n  \n"], ids=["one-blank-line", "three-blank-lines"])
+def test_lobster_blank_lines_at_the_end_of_either_file_are_not_rows(tmp_path, which, tail):
+    # An extra newline at the end of one file used to fail as "orderbook_1.csv: has fewer
+    # rows than the message file (line 4)" (or "more rows than the message file"), blaming
+    # the other file for a blank line.
+    m = lobster_files(tmp_path, GOOD_MSG, GOOD_BOOK)
+    f = tmp_path / DAY.format(which)
+    f.write_text(f.read_text() + tail)
+    ev = np.asarray(lob.convert([m], tmp_path / "s").events)
+    (tmp_path / "x").mkdir()
+    plain = np.asarray(lob.convert([lobster_files(tmp_path / "x", GOOD_MSG, GOOD_BOOK)], tmp_path / "x" / "s").events)
+    assert len(ev) == 6 and np.array_equal(ev, plain)
+
+
+@pytest.mark.parametrize("which", ["message", "orderbook"])
+def test_lobster_blank_line_between_rows_is_still_an_error(tmp_path, which):
+    msgs = GOOD_MSG[:2] + ([""] if which == "message" else []) + GOOD_MSG[2:]
+    books = GOOD_BOOK[:2] + ([""] if which == "orderbook" else []) + GOOD_BOOK[2:]
+    m = lobster_files(tmp_path, msgs, books)
+    want = {"message": r"message_1.csv: line 3: malformed row: 1 columns, expected 6",
+            "orderbook": r"orderbook_1.csv: line 3: malformed row: 1 columns, expected 4"}[which]
+    with pytest.raises(mmsim.DataError, match=want):
+        lob.convert([m], tmp_path / "s")
+
+
 def test_lobster_orderbook_disagreeing_with_messages(tmp_path):
     m = lobster_files(tmp_path, GOOD_MSG[:2] + ["34200.3,2,101,4,1000100,1"], GOOD_BOOK[:2] + ["1000200,7,1000100,5"])
     with pytest.raises(mmsim.DataError, match=r"orderbook_1.csv: line 3: the orderbook row shows 5 lots at bid 10001 "

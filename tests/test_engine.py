@@ -381,6 +381,36 @@ def test_no_events_is_a_data_error_not_an_empty_result(tmp_path):
     assert str(info.value) == f"{tmp_path / 'empty'}: the event array is empty: there is nothing to replay"
 
 
+def test_a_tick_or_lot_size_other_than_the_stores_is_a_config_error(tmp_path):
+    # The store's prices are ticks of 0.01 and its sizes lots of 1: a config naming
+    # another tick or lot would only rescale the money (a tick of 0.5 made cash 50x).
+    from mmsim.data.store import write_store
+
+    ev = make_events(BOOK + [(2000, T, ASK, 100, 4), (3000, T, ASK, 100, 8), (4000, T, ASK, 100, 5)])
+    path = tmp_path / "s"
+    store = write_store(path, ev, {"symbol": "HAND", "tick_size": 0.01, "lot_size": 1.0, "contract_size": 1.0,
+                                   "levels": "L2"})
+    store = mmsim.load(path)
+    for key, value, have, hint in (("tick_size", 0.5, "0.01", "prices are integer ticks"),
+                                   ("lot_size", 0.001, "1", "sizes are integer lots")):
+        flag = "--" + key.replace("_", "-")
+        want = (f"{key}: {value:g} differs from the event store's {key} {have} ({path}/meta.json); the store's "
+                f"{hint} of its own {key}, so another one would only rescale every money figure: leave {key} "
+                f"unset (null), or convert the data again with {flag}")
+        with pytest.raises(mmsim.ConfigError) as info:
+            mmsim.run(store, Fixed(bid=(100, 5)), cfg(**{key: value}))
+        assert str(info.value) == want
+        with pytest.raises(mmsim.ConfigError) as info:
+            mmsim.run_many(store, [(Fixed(bid=(100, 5)), cfg()), (Fixed(bid=(100, 5)), cfg(**{key: value}))])
+        assert str(info.value) == "runs[1]: " + want
+    # The store's own values, written out, and a contract size (a futures multiplier the
+    # loader cannot know) are fine: 5 lots bought at 100 ticks = -500 tick-lots.
+    assert mmsim.run(store, Fixed(bid=(100, 5)), cfg(tick_size=0.01, lot_size=1.0)).cash == pytest.approx(-5.0)
+    assert mmsim.run(store, Fixed(bid=(100, 5)), cfg(contract_size=50.0)).cash == pytest.approx(-250.0)
+    # A bare array has no sizes of its own: the config's are the only ones.
+    assert mmsim.run(ev, Fixed(bid=(100, 5)), cfg(tick_size=0.5)).cash == pytest.approx(-250.0)
+
+
 class Boom(mmsim.Strategy):
     name = "boom"
 

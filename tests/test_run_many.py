@@ -89,8 +89,9 @@ def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list
         # The Python path, a random entry latency and the slowest feed of the curve.
         (load_strategy("fixed_spread", {"half_spread": 2, "size": size}).python(),
          config(feed="100ms", entry={"lognormal": {"median": "300us", "sigma": 0.4}}, decide_every=timer[2])),
+        # Another tick value (a store's tick_size is its own; the contract size may differ).
         (load_strategy("glft", {"gamma": 0.05, **p}),
-         config(feed="recorded" if recorded else "20ms", sample_every=100_000_000, tick_size=0.5,
+         config(feed="recorded" if recorded else "20ms", sample_every=100_000_000,
                 contract_size=2.0, signals=mmsim.SignalConfig(enabled=False))),
         # One numba strategy object in two runs is fine: each run gets its own state.
         (fixed, config(feed="5ms", max_orders=16)),

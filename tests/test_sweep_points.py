@@ -98,6 +98,22 @@ def test_a_recorded_feed_on_a_store_without_receive_times_is_checked(tmp_path, s
         run_sweep(grid, workers=0)
 
 
+@pytest.mark.parametrize("key, have, bad", [("tick_size", "0.01", "0.02"), ("lot_size", "1", "0.5")])
+def test_a_tick_or_lot_size_other_than_the_stores_is_checked(tmp_path, store, key, have, bad):
+    # The synthetic store's tick is 0.01 and its lot 1: a point setting another one would
+    # only rescale its money figures (mmsim.run refuses it), so no point runs.
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  decide_every: 100ms\n"
+                    f"  strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n"
+                    f"axes:\n  {key}: [{have}, {bad}]\n  latency.feed: [0ms, 1ms]\noutput: out\n")
+    with pytest.raises(ConfigError) as info:
+        run_sweep(grid, workers=0)
+    assert str(info.value).startswith(f"{key}: {bad} differs from the event store's {key} {have} ({store}/meta.json); ")
+    assert str(info.value).endswith(f"— in 2 of 4 points ({key}={bad}, latency.feed=0ms; {key}={bad}, "
+                                    "latency.feed=1ms); no point ran")
+    assert not (tmp_path / "out").exists()
+
+
 def test_force_keeps_the_old_results_when_the_check_fails(tmp_path, store):
     grid = _grid(tmp_path, store, TWO_ARMS, feeds="[0ms]")
     rows = run_sweep(grid, workers=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import math
 import threading
 import time
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -60,6 +61,35 @@ def format_ts(ns: int) -> str:
     except (OverflowError, OSError, ValueError):
         return f"{ns} ns"
     return f"{ns} ns ({stamp}.{rem:09d}Z)"
+
+
+def store_size_conflict(config: Config, meta: Mapping[str, Any]) -> str | None:
+    """Why ``config`` cannot replay a store of ``meta``: a ``tick_size``/``lot_size`` other than the store's.
+
+    A store's prices are integers in its own ``tick_size`` and its sizes in its own
+    ``lot_size``; a config that sets another one would only rescale every money
+    figure (PnL, fees, cash) by the ratio, with the fills unchanged. The config may
+    set the store's own value, or leave it None. ``contract_size`` may differ (a
+    loader cannot know a futures multiplier; ``examples/esh4_mbo.yaml`` sets 50).
+
+    Returns
+    -------
+    str or None
+        The message (naming the key), or None when nothing conflicts (also for a
+        bare event array, whose meta has no sizes).
+    """
+    store = meta.get("store")
+    where = f"{store}/meta.json" if store else "the store's meta.json"
+    for name, flag in (("tick_size", "--tick-size"), ("lot_size", "--lot-size")):
+        want, have = getattr(config, name), meta.get(name)
+        if want is None or not isinstance(have, (int, float)) or isinstance(have, bool):
+            continue
+        if not math.isclose(float(want), float(have), rel_tol=1e-12):
+            return (f"{name}: {want:g} differs from the event store's {name} {have:g} ({where}); the store's "
+                    f"{'prices are integer ticks' if name == 'tick_size' else 'sizes are integer lots'} of its own "
+                    f"{name}, so another one would only rescale every money figure: leave {name} unset (null), "
+                    f"or convert the data again with {flag}")
+    return None
 
 
 def _sizes(config: Config, meta: Mapping[str, Any]) -> tuple[float, float, float]:
@@ -149,6 +179,9 @@ class _Run:
             raise ConfigError(f"{where}config must be an mmsim.Config or RunConfig, got {type(config).__name__}")
         self.config = config
         self.strategy = strategy
+        conflict = store_size_conflict(config, meta)
+        if conflict is not None:
+            raise ConfigError(f"{where}{conflict}")
         self.tick_size, self.lot_size, self.contract_size = _sizes(config, meta)
         if config.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
             raise ConfigError(f"{where}latency.feed is 'recorded' but this event store has no recorded local_ts")

@@ -10,12 +10,14 @@ sizes and offsets match.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import numpy as np
 
 from . import _engine
+from .errors import DataError
 
-__all__ = ["EVENT_DTYPE", "Kind", "Side", "TradingStatus", "empty_events"]
+__all__ = ["EVENT_DTYPE", "Kind", "Side", "TradingStatus", "as_event_array", "empty_events", "event_dtype_problem"]
 
 # Enum values come from the compiled engine (one definition, in C++).
 _C = _engine.ENUMS
@@ -107,3 +109,74 @@ assert EVENT_DTYPE.itemsize == 48, EVENT_DTYPE.itemsize
 def empty_events(n: int = 0) -> np.ndarray:
     """Return a zeroed event array of length ``n``."""
     return np.zeros(n, dtype=EVENT_DTYPE)
+
+
+def _fields(dtype: np.dtype) -> list[tuple[str, str]]:
+    """``[(name, type), ...]`` of a structured dtype, padding left out (``[]`` when not structured)."""
+    if dtype.names is None or dtype.fields is None:
+        return []
+    return [(n, dtype.fields[n][0].str) for n in dtype.names]
+
+
+def as_event_array(events: Any, what: str = "events") -> np.ndarray:
+    """``events`` as an array of :data:`EVENT_DTYPE`: as is, or copied when only the layout differs.
+
+    An array with ``EVENT_DTYPE``'s fields (same names, order and types) in another
+    layout is copied into ``EVENT_DTYPE``: ``np.concatenate`` of two slices of a
+    store's ``events`` (whose dtype, read back from ``.npy``, has lost numpy's
+    "aligned" flag) gives a packed 42-byte record with the same fields, as does
+    ``np.zeros(n, dtype=[...])`` written without ``align=True``. The values are
+    unchanged.
+
+    Parameters
+    ----------
+    events : numpy.ndarray
+        The array to check.
+    what : str
+        How error messages name it (``"events"``, ``"to_l2: events"``...).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``events`` itself when its dtype is ``EVENT_DTYPE``, else a copy in it.
+
+    Raises
+    ------
+    mmsim.DataError
+        When the fields differ from ``EVENT_DTYPE``'s; the message names the
+        fields missing, extra or of another type.
+    """
+    dtype = events.dtype
+    if dtype == EVENT_DTYPE:
+        return events
+    why = event_dtype_problem(dtype)
+    if why is None:
+        return events.astype(EVENT_DTYPE)
+    raise DataError(
+        f"{what} have dtype {dtype}, expected mmsim.EVENT_DTYPE ({why}; "
+        "build them with mmsim.events.empty_events or a loader)"
+    )
+
+
+def event_dtype_problem(dtype: np.dtype) -> str | None:
+    """What keeps ``dtype`` from holding events (None: ``EVENT_DTYPE``'s fields, in any layout).
+
+    ``"float64 is not a structured dtype"``, ``"missing qty; price is <i4, not <i8"``...
+    """
+    want, got = _fields(EVENT_DTYPE), _fields(dtype)
+    if got == want:
+        return None
+    if not got:
+        return f"{dtype} is not a structured dtype"
+    have, need = dict(got), dict(want)
+    parts = []
+    missing = [n for n in need if n not in have]
+    extra = [n for n in have if n not in need]
+    if missing:
+        parts.append("missing " + ", ".join(missing))
+    if extra:
+        parts.append("extra " + ", ".join(extra))
+    parts.extend(f"{n} is {have[n]}, not {need[n]}" for n in need if n in have and have[n] != need[n])
+    if not parts:
+        parts.append("fields in another order: " + ", ".join(n for n, _ in got))
+    return "; ".join(parts)

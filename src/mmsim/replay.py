@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _engine
 from .errors import DataError
-from .events import EVENT_DTYPE
+from .events import as_event_array
 
 __all__ = ["events_and_meta", "replay_bbo"]
 
@@ -37,11 +37,7 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
         events = events.events
     if not isinstance(events, np.ndarray):
         raise TypeError(f"events must be a numpy array of mmsim.EVENT_DTYPE or an event store, got {type(events).__name__}")
-    if events.dtype != EVENT_DTYPE:
-        raise DataError(
-            f"events have dtype {events.dtype}, expected mmsim.EVENT_DTYPE "
-            "(build them with mmsim.events.empty_events or a loader)"
-        )
+    events = as_event_array(events)
     if events.ndim != 1:
         raise DataError(f"events must be 1-d, got shape {events.shape}")
     if not events.flags.c_contiguous:

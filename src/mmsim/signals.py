@@ -23,7 +23,7 @@ import numpy as np
 
 from .config import Config, SignalConfig
 from .errors import ConfigError, DataError
-from .events import EVENT_DTYPE
+from .events import as_event_array, event_dtype_problem
 from .records import SIGNAL_NAMES
 
 __all__ = ["PARAM_KEYS", "SIGNAL_DTYPE", "compute", "native_params", "params_from_config"]
@@ -149,9 +149,14 @@ def compute(events: Any, config: Config | SignalConfig | None = None) -> np.ndar
     params = native_params(section)
     if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore, as mmsim.run takes
         events = events.events
-    if not isinstance(events, np.ndarray) or events.dtype != EVENT_DTYPE or events.ndim != 1:
-        got = events.dtype if isinstance(events, np.ndarray) else type(events).__name__
-        raise DataError(f"signals.compute: events must be a 1-d array of mmsim.EVENT_DTYPE, got {got}")
+    if not isinstance(events, np.ndarray):
+        raise DataError(f"signals.compute: events must be a 1-d array of mmsim.EVENT_DTYPE, got {type(events).__name__}")
+    why = event_dtype_problem(events.dtype)
+    if why is not None or events.ndim != 1:
+        got = events.dtype if why is not None else f"shape {events.shape}"
+        detail = f" ({why})" if why is not None and events.dtype.names else ""
+        raise DataError(f"signals.compute: events must be a 1-d array of mmsim.EVENT_DTYPE, got {got}{detail}")
+    events = as_event_array(events)  # the same fields in another layout: a copy in EVENT_DTYPE
     if not events.flags.c_contiguous:
         events = np.ascontiguousarray(events)
     values = _engine.compute_signals(events, params)

@@ -65,12 +65,14 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
 def _params(text: str | None) -> dict[str, Any]:
     import yaml
 
+    from ..config.yaml_file import loader_class
+
     out: dict[str, Any] = {}
     for item in _csv(text or ""):
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--params: expected key=value, got {item!r}")
-        out[key.strip()] = yaml.safe_load(value)
+        out[key.strip()] = yaml.load(value, Loader=loader_class())  # a SafeLoader that reads 1e-3 as a float
     return out
 
 

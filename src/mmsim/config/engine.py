@@ -270,9 +270,11 @@ class Config(ConfigBase):
     ----------
     tick_size : float or None
         Price of one tick in quote currency. None: from the event store's meta
-        (1.0 for a plain event array).
+        (1.0 for a plain event array). On a store, any other value than its own is
+        a ConfigError at run time (its prices are integer ticks of its own tick).
     lot_size : float or None
-        Size of one lot in base units. None: from the store's meta, else 1.0.
+        Size of one lot in base units. None: from the store's meta, else 1.0. On
+        a store, only its own value (as ``tick_size``).
     contract_size : float or None
         Multiplier from price*size to notional (1 for spot and linear contracts).
         None: from the store's meta, else 1.0.

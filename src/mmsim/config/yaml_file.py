@@ -15,7 +15,34 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["parse_yaml", "read_yaml_mapping"]
+__all__ = ["loader_class", "parse_yaml", "read_yaml_mapping"]
+
+#: Numbers in exponent notation that YAML 1.1 (PyYAML's safe loader) reads as strings:
+#: no dot in the mantissa (``1e-3``) or no sign in the exponent (``1.5e3``). YAML 1.2,
+#: and every other YAML or JSON reader a user knows, reads them as floats.
+_EXPONENT_FLOAT = r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"
+_LOADER: Any = None
+
+
+def loader_class() -> Any:
+    """PyYAML's ``SafeLoader`` that also reads ``1e-3`` and ``1.5e3`` as floats (as YAML 1.2 does).
+
+    PyYAML follows YAML 1.1, whose float needs a dot and a signed exponent: ``fees:
+    {maker_bps: 1e-3}`` was the string ``'1e-3'`` and failed as "expected a number",
+    and a Python strategy's parameter would have received the string.
+    """
+    global _LOADER
+    if _LOADER is None:
+        import re
+
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(_EXPONENT_FLOAT), list("-+0123456789."))
+        _LOADER = Loader
+    return _LOADER
 
 
 def _yaml_error(exc: Exception, filename: str) -> ConfigError:
@@ -42,6 +69,10 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
     where : dict
         Dotted key (``latency.feed``, ``axes.latency.feed``) -> ``"FILE line N"``.
 
+    Numbers in exponent notation read as floats whether or not the mantissa has a
+    dot and the exponent a sign (``1e-3``, ``1.5e3``), as in YAML 1.2
+    (:func:`loader_class`).
+
     Raises
     ------
     ConfigError
@@ -52,7 +83,7 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
     """
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    loader = loader_class()(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

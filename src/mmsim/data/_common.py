@@ -13,7 +13,7 @@ import io
 import math
 import os
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -36,6 +36,7 @@ __all__ = [
     "step_to_float",
     "text_lines",
     "time_unit_hint",
+    "without_trailing_blank_lines",
 ]
 
 #: A crossed book (best bid >= best ask) at message boundaries is tolerated for
@@ -114,7 +115,7 @@ class _ProgressReader(io.BufferedReader):
 _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
 
-def text_lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[int, str]]:
+def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[int, str], None, None]:
     """Yield ``(line_number, line)`` (1-based, newline stripped) of a text or gzip file.
 
     Reads blocks of 1 MiB and decodes each at once (the cost of a line is a
@@ -150,6 +151,22 @@ def text_lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[i
                 yield i, text
         if rest:
             yield i + 1, _decode(path, rest, i)
+
+
+def without_trailing_blank_lines(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """``lines`` (of :func:`text_lines`) without the blank lines at the end of the file.
+
+    An editor's or a shell's extra newline at the end is not a row; a blank line with
+    more text after it is passed on (the loader names it as a malformed row).
+    """
+    held: list[tuple[int, str]] = []
+    for item in lines:
+        if item[1].strip():
+            yield from held
+            held.clear()
+            yield item
+        else:
+            held.append(item)
 
 
 def _decode(path: Path, body: bytes, before: int) -> str:

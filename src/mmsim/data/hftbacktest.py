@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..events import EVENT_DTYPE, Kind
+from ..events import Kind, as_event_array
 from ._common import (
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
@@ -462,9 +462,7 @@ def export(
         lot_size = lot_size if lot_size is not None else events.lot_size
         ev = events.events
     else:
-        ev = np.asarray(events)
-        if ev.dtype != EVENT_DTYPE:
-            raise DataError(f"events have dtype {ev.dtype}, not mmsim.EVENT_DTYPE")
+        ev = as_event_array(np.asarray(events))
         if tick_size is None or lot_size is None:
             raise DataError("export of a bare event array needs tick_size and lot_size")
     status = ev["kind"] == Kind.STATUS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from ..events import EVENT_DTYPE, Kind
+from ..events import EVENT_DTYPE, Kind, as_event_array
 
 __all__ = ["to_l2"]
 
@@ -37,9 +37,7 @@ def to_l2(events) -> np.ndarray:
     mmsim.DataError
         An L3 event names an order id that is not resting (event index given).
     """
-    ev = np.asarray(events)
-    if ev.dtype != EVENT_DTYPE:
-        raise DataError(f"to_l2: events have dtype {ev.dtype}, not mmsim.EVENT_DTYPE")
+    ev = as_event_array(np.asarray(events), "to_l2: events")
     n = len(ev)
     kinds = ev["kind"].tolist()
     sides = ev["side"].tolist()

@@ -61,7 +61,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
-from ._common import CrossCheck, L2Book, Progress, text_lines
+from ._common import CrossCheck, L2Book, Progress, text_lines, without_trailing_blank_lines
 from ._emitter import Emitter
 from .store import EventStore, EventStoreWriter
 
@@ -240,6 +240,17 @@ class _Converter:
                 f"{mpath}: its orderbook file {bpath.name} is missing; LOBSTER conversion needs both "
                 "(the first orderbook row seeds the orders resting before the file starts)"
             )
+        # A blank line at the end of either file (an extra newline) is not a row; it
+        # used to make the two files' row counts differ, blamed on the other file.
+        msg_lines, book_lines = text_lines(mpath, progress), text_lines(bpath)
+        try:
+            self._run(mpath, bpath, info, writer,
+                      without_trailing_blank_lines(msg_lines), without_trailing_blank_lines(book_lines))
+        finally:  # close both files now, also when a row is rejected
+            msg_lines.close()
+            book_lines.close()
+
+    def _run(self, mpath: Path, bpath: Path, info, writer, msg_rows, book_rows) -> None:
         nlev = int(info["level"])
         midnight = _midnight_ns(info["date"], mpath)
         em = Emitter(writer, mpath, "line")
@@ -399,9 +410,8 @@ class _Converter:
                     out[1].append((ticks(bpx, line, bpath), lots(bq, line, bpath)))
             return out
 
-        book_rows = text_lines(bpath)
         first = True
-        for line, row in text_lines(mpath, progress):
+        for line, row in msg_rows:
             try:
                 bline, brow = next(book_rows)
             except StopIteration:

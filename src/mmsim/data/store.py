@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..events import EVENT_DTYPE
+from ..events import EVENT_DTYPE, as_event_array
 from ._store_write import _HEADER_LEN, _beside, _npy_header, _replay_check, _target_state
 
 __all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "summary", "write_store"]
@@ -243,7 +243,10 @@ def _open_events(ev_path: Path) -> np.ndarray:
         raise DataError(f"{ev_path}: dtype {dtype} is not mmsim.EVENT_DTYPE {EVENT_DTYPE}")
     if events.ndim != 1:
         raise DataError(f"{ev_path}: must be one-dimensional, has shape {events.shape}")
-    return events
+    # The dtype read back from the .npy header equals EVENT_DTYPE but has lost
+    # numpy's "aligned" flag, so np.concatenate of two slices would pack the
+    # records to 42 bytes; a view in EVENT_DTYPE itself keeps them at 48.
+    return events.view(EVENT_DTYPE)
 
 
 def summary(store: EventStore) -> str:
@@ -483,7 +486,15 @@ def write_store(
         Replay the events through the engine's book before the store is moved
         into place (see :meth:`EventStoreWriter.close`); a rejected event raises
         ``mmsim.DataError`` naming its index.
+
+    Raises
+    ------
+    mmsim.DataError
+        ``events`` does not have ``EVENT_DTYPE``'s fields (the same fields in
+        another layout are copied, :func:`mmsim.events.as_event_array`), or an
+        event is rejected.
     """
+    events = as_event_array(np.asarray(events))
     w = EventStoreWriter(path, force=force)
     with w:
         for i in range(0, len(events), 1 << 20):

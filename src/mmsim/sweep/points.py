@@ -40,8 +40,10 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
 
     Each distinct ``strategy`` (path and parameters) is checked with
     :func:`mmsim.plugins.check_strategy` (a numba rule is not compiled), each
-    distinct ``data`` must be an event store, and a ``recorded`` feed latency
-    needs a store with recorded receive times.
+    distinct ``data`` must be an event store, a ``recorded`` feed latency
+    needs a store with recorded receive times, and a ``tick_size`` or
+    ``lot_size`` the point sets must be its store's
+    (:func:`mmsim.engine.store_size_conflict`).
 
     Parameters
     ----------
@@ -56,6 +58,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
         One line: the first problem, the points it concerns (their overrides),
         and how many other problems there are; no point has run.
     """
+    from ..engine import store_size_conflict
     from ..plugins import check_strategy
     from ..runner import missing_store_hint
 
@@ -82,11 +85,13 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
             else:
                 what = "no such directory" if not path.exists() else "not an event store (no events.npy, meta.json)"
                 stores[data] = f"{path}: {what}; {missing_store_hint(path)}"
-        recorded = None
+        recorded = sizes = None
         if stores[data] is None and p.config.engine.latency.feed.kind == "recorded" and not _has_local_ts(data):
             recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
                         "(its meta.json: local_ts_recorded false)")
-        for msg in (strategies[key], stores[data], recorded):
+        if stores[data] is None:
+            sizes = store_size_conflict(p.config.engine, dict(_meta(data), store=data))
+        for msg in (strategies[key], stores[data], recorded, sizes):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
@@ -96,14 +101,19 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
     raise ConfigError(f"{msg} — in {_where(pts, total)}; no point ran{others}")
 
 
-def _has_local_ts(store: str) -> bool:
+def _meta(store: str) -> dict:
+    """The store's meta.json, or {} when it cannot be read here (the run then says what is wrong)."""
     import json
 
     try:
         meta = json.loads((Path(store) / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return True  # unreadable here: the run says what is wrong
-    return not (isinstance(meta, dict) and meta.get("local_ts_recorded") is False)
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _has_local_ts(store: str) -> bool:
+    return _meta(store).get("local_ts_recorded") is not False
 
 
 def select_point(grid: Grid, spec: str) -> SweepPoint:
