@@ -18,6 +18,7 @@ line (clean error, traceback, crash, hang, silent accept) with any Python
 from __future__ import annotations
 
 import gzip
+import itertools
 import io
 import json
 import re
@@ -279,8 +280,13 @@ def bn_diff(U, u, pu, T, b=(), a=(), **kw):
     return {"stream": "xusdt@depth@0ms", "data": d}
 
 
+_BN_TRADE_IDS = itertools.count(1)
+
+
 def bn_trade(T, p="10.1", q="0.500", m=False, **kw):
-    d = {"e": "trade", "E": T, "T": T, "s": "XUSDT", "t": 1, "p": p, "q": q, "X": "MARKET", "m": m}
+    """A trade message; trade ids rise (``t``, as on Binance's stream) unless ``t`` is given."""
+    d = {"e": "trade", "E": T, "T": T, "s": "XUSDT", "t": next(_BN_TRADE_IDS), "p": p, "q": q, "X": "MARKET",
+         "m": m}
     d.update(kw)
     return {"stream": "xusdt@trade", "data": d}
 

@@ -195,6 +195,44 @@ def test_binance_usdm_diffs_follow_the_pu_rule(tmp_path):
         bn.convert([p], tmp_path / "f")
 
 
+def test_binance_usdm_drops_a_diff_the_book_already_holds(tmp_path):
+    """A diff sent again (u at or below the last applied u) is dropped and counted, not a "gap"."""
+    msgs = [
+        USDM_SNAP,
+        usdm_diff(100, 100, 99, 2),   # the first diff applied
+        usdm_diff(101, 104, 100, 3),  # applied
+        usdm_diff(101, 104, 100, 3),  # the same diff again (the line written twice): dropped
+        usdm_diff(100, 100, 99, 2),   # an older one again: dropped
+        usdm_diff(105, 107, 104, 4),  # pu = 104, the last applied u: applied
+    ]
+    st = bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01)
+    assert applied(st) == [2, 3, 4]
+    assert st.meta["quirks"]["stale_diffs_dropped"] == 2
+    p = capture(tmp_path, msgs + [usdm_diff(109, 110, 108, 5)], "gap.gz")  # newer, but 108 is not 107: a gap
+    with pytest.raises(mmsim.DataError, match=r"gap.gz: line 7: sequence gap: pu=108 but the previous diff "
+                                              r"ended at u=107 \(updates were missed\)"):
+        bn.convert([p], tmp_path / "g", tick_size=0.01)
+
+
+def test_binance_drops_a_trade_id_already_read(tmp_path):
+    """Trade ids rise on a symbol's stream: an id read before is the same trade sent again."""
+    def trade(t: int | None, k: int, q: str = "1.000") -> dict:
+        d = {"e": "trade", "E": T0 + k, "T": T0 + k, "s": "XUSDT", "p": "10.05", "q": q, "X": "MARKET", "m": True}
+        if t is not None:
+            d["t"] = t
+        return {"stream": "xusdt@trade", "data": d}
+
+    base = [USDM_SNAP, usdm_diff(100, 100, 99, 2)]
+    msgs = base + [trade(7, 3), trade(7, 3),       # the line written twice: the second is dropped
+                   trade(8, 4, "2.000"),
+                   trade(6, 3),                    # an older trade again: dropped
+                   trade(9, 5, "3.000"), trade(None, 6, "4.000"), trade(None, 6, "4.000")]  # no id: kept
+    st = bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01, lot_size=0.001)
+    ev = np.asarray(st.events)
+    assert ev["qty"][ev["kind"] == Kind.TRADE].tolist() == [1000, 2000, 3000, 4000, 4000]
+    assert st.meta["quirks"]["duplicate_trades_dropped"] == 2
+
+
 # --------------------------------------------------------------------------- Databento hidden fills (item 6)
 NS0 = 1_703_541_600_000_000_000
 HDR = "ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,channel_id"

@@ -149,6 +149,7 @@ def convert(
             "dropped_before_snapshot": state.dropped_before_snapshot,
             "stale_diffs_dropped": state.stale_diffs,
             "dropped_non_market_trades": state.dropped_non_market,
+            "duplicate_trades_dropped": state.duplicate_trades,
             "skipped_streams": state.skipped,
             "transient_crossed_messages": state.crossed,
         }
@@ -181,6 +182,8 @@ class _State:
         self.dropped_before_snapshot = 0
         self.stale_diffs = 0
         self.dropped_non_market = 0
+        self.duplicate_trades = 0
+        self.last_trade_id: int | None = None  # of the last MARKET trade (ids rise on a symbol's stream)
         self.skipped: dict[str, int] = {}
         self.crossed = 0
         self.emitter: Emitter | None = None
@@ -310,6 +313,13 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             synced = True
             apply_diff(d, exch, local, line)
             return
+        assert last_u is not None
+        if u <= last_u:
+            # A diff the book already holds (its last update id is not newer): a message
+            # sent again (a reconnect, a recorder writing it twice). Spot documents the
+            # rule; on USD-M it is as sound, and nothing was missed.
+            state.stale_diffs += 1
+            return
         if usdm:
             pu = d.get("pu")
             if pu != last_u:
@@ -318,11 +328,6 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                     f"u={last_u} (updates were missed)"
                 )
         else:
-            assert last_u is not None
-            if u <= last_u:
-                # Spot: a diff the book already holds (its last update id is not newer).
-                state.stale_diffs += 1
-                return
             if U > last_u + 1:
                 raise DataError(
                     f"{path}: line {line}: sequence gap: U={U} but the previous diff ended at "
@@ -335,6 +340,14 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         if d.get("X", "MARKET") != "MARKET":
             state.dropped_non_market += 1
             return
+        t = d.get("t")
+        if isinstance(t, int) and not isinstance(t, bool):
+            # Trade ids rise one by one on a symbol's stream: an id already read is that
+            # trade sent again (a reconnect, a recorder writing the line twice).
+            if state.last_trade_id is not None and t <= state.last_trade_id:
+                state.duplicate_trades += 1
+                return
+            state.last_trade_id = t
         try:
             p, n = grid.px(d["p"], line), grid.qty(d["q"], line)
         except DataError:
