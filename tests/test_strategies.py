@@ -80,6 +80,16 @@ def bad_code_rule(view, params, state, out):
     return 7
 
 
+@numba_strategy
+def engine_code_rule(view, params, state, out):
+    return -2  # the engine's own code for an invalid quote: still the rule's bad return value
+
+
+@numba_strategy
+def huge_code_rule(view, params, state, out):
+    return 1 << 50
+
+
 @numba_strategy(name="Floaty")
 def float_return_rule(view, params, state, out):
     return 1.5
@@ -127,8 +137,14 @@ def test_exception_in_the_rule_is_an_error_code_not_a_crash():
 
 
 def test_return_value_other_than_0_or_1_is_an_error_code():
-    assert call_native(bad_code_rule(), book_view())[0] == 3
+    from mmsim.numba_strategy import CODE_BAD_RETURN_BASE
+
+    # The value comes back on top of a base far from every other code, so the message names it.
+    assert call_native(bad_code_rule(), book_view())[0] == CODE_BAD_RETURN_BASE + 7
+    assert call_native(engine_code_rule(), book_view())[0] == CODE_BAD_RETURN_BASE - 2
+    assert call_native(huge_code_rule(), book_view())[0] == 3  # too large to carry: the bare code
     assert native_error_message(3) == NATIVE_ERRORS[3]
+    assert native_error_message(CODE_BAD_RETURN_BASE + 7) == NATIVE_ERRORS[3] + " (it returned 7)"
     assert native_error_message(99) == "the strategy callback returned the unknown code 99"
 
 
@@ -718,6 +734,20 @@ def test_a_bad_return_code_stops_the_run_with_a_strategy_error(path):
     with pytest.raises(StrategyError, match=r"strategy bad_code_rule .*at local time 1000 ns.*other than 0 \(no change\) "
                                             r"or 1 \(quote in out\)"):
         mmsim.run(tiny_market(), strategy, mmsim.Config())
+
+
+@pytest.mark.parametrize("rule, said", [
+    (bad_code_rule, " (it returned 7)"),
+    (engine_code_rule, " (it returned -2)"),
+    (huge_code_rule, ""),  # beyond 2^31: not carried back, the sentence alone
+])
+def test_a_compiled_rules_bad_return_value_is_named(rule, said):
+    import mmsim
+
+    with pytest.raises(StrategyError) as info:
+        mmsim.run(tiny_market(), rule(), mmsim.Config())
+    assert str(info.value) == (f"strategy {rule.name} failed at local time 1000 ns (1970-01-01T00:00:00.000001000Z): "
+                               f"the strategy returned a value other than 0 (no change) or 1 (quote in out){said}")
 
 
 def test_python_strategy_with_wrong_quote_signature_is_a_strategy_error():

@@ -127,6 +127,8 @@ def callback(view_ptr, params_ptr, state_ptr, out_ptr):
         return {raised}
     if code == 0 or code == 1:
         return code
+    if -{value_span} <= code < {value_span}:
+        return {bad_return_base} + code  # the engine's message names the value
     return {bad_return}
 '''
 
@@ -155,7 +157,7 @@ def _writable_dir(*candidates: Path) -> Path:
 
 
 def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_size: int, *,
-                    raised: int, bad_return: int) -> pytypes.ModuleType:
+                    raised: int, bad_return: int, bad_return_base: int, value_span: int) -> pytypes.ModuleType:
     """Write (once) and import the wrapper module for this fingerprint."""
     uid = os.getuid() if hasattr(os, "getuid") else "user"
     root = _writable_dir(_cache_dir() / "cfunc", Path(tempfile.gettempdir()) / f"mmsim-{uid}" / "cfunc")
@@ -166,7 +168,7 @@ def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_s
         text = _WRAPPER_TEMPLATE.format(
             qualname=py.__qualname__, module=py.__module__, fingerprint=fingerprint,
             params_descr=[(n, "<f8") for n in params_dtype.names or ()], state_size=state_size,
-            raised=raised, bad_return=bad_return,
+            raised=raised, bad_return=bad_return, bad_return_base=bad_return_base, value_span=value_span,
         )
         # Write then rename, so a parallel sweep never imports a half-written file; the
         # file is never rewritten, so numba's time-stamp check keeps hitting its cache.

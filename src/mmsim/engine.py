@@ -488,5 +488,6 @@ def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
     if code in (_CODE["TOO_MANY_ORDERS"], _CODE["NO_PROGRESS"]):
         return StrategyError(f"strategy {label} stopped {when}: {message}")
     describe = getattr(strategy, "_mmsim_error_message_", None)
-    detail = describe(code) if callable(describe) else message
-    return StrategyError(f"strategy {label} failed {when}: {detail} (code {code})")
+    if callable(describe):  # a compiled rule's codes: the sentence says what the code means
+        return StrategyError(f"strategy {label} failed {when}: {describe(code)}")
+    return StrategyError(f"strategy {label} failed {when}: {message} (code {code})")

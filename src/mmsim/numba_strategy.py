@@ -86,6 +86,10 @@ CODE_NO_CHANGE = 0
 CODE_QUOTE = 1
 CODE_RAISED = 2
 CODE_BAD_RETURN = 3
+#: A rule's return value v other than 0 or 1 with |v| < 2**31 comes back as
+#: ``CODE_BAD_RETURN_BASE + v``, so the message names it (larger ones as CODE_BAD_RETURN).
+CODE_BAD_RETURN_BASE = 1 << 40
+_VALUE_SPAN = 1 << 31
 
 #: Error code -> message, for the engine's wrapper to turn a code into a StrategyError.
 NATIVE_ERRORS: dict[int, str] = {
@@ -112,7 +116,10 @@ def native_error_message(code: int) -> str:
         A sentence naming what went wrong, without the strategy name or time
         (the caller adds both).
     """
-    return NATIVE_ERRORS.get(int(code), f"the strategy callback returned the unknown code {int(code)}")
+    code = int(code)
+    if CODE_BAD_RETURN_BASE - _VALUE_SPAN <= code < CODE_BAD_RETURN_BASE + _VALUE_SPAN:
+        return f"{NATIVE_ERRORS[CODE_BAD_RETURN]} (it returned {code - CODE_BAD_RETURN_BASE})"
+    return NATIVE_ERRORS.get(code, f"the strategy callback returned the unknown code {code}")
 
 
 # --------------------------------------------------------------------------------------
@@ -351,7 +358,8 @@ class NumbaStrategyType:
         sig = types.int64(types.voidptr, types.voidptr, types.voidptr, types.voidptr)
         fingerprint = _fingerprint(self.rule, self.param_names, self.state_size)
         module = _wrapper_module(self.rule, fingerprint, self.params_dtype, self.state_size,
-                                 raised=CODE_RAISED, bad_return=CODE_BAD_RETURN)
+                                 raised=CODE_RAISED, bad_return=CODE_BAD_RETURN,
+                                 bad_return_base=CODE_BAD_RETURN_BASE, value_span=_VALUE_SPAN)
         setattr(module, "rule", self.rule)  # noqa: B010  # the generated module reads it at compile time
         try:
             cache = self.cache and self._cacheable()
