@@ -6,7 +6,8 @@ nothing here is public. numba's ``cfunc(cache=True)`` caches per source file
 and checks only that file's time stamp, so mmsim writes one tiny wrapper module
 per rule, named by a fingerprint of the rule's code, its file and everything it
 calls, into ``$MMSIM_CACHE_DIR`` (else ``$XDG_CACHE_HOME/mmsim``, else a per-user
-temp folder).
+temp folder). The callback's return codes and their messages live here too (the
+wrapper template writes them); :mod:`mmsim.numba_strategy` re-exports them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,47 @@ import numpy as np
 from .errors import StrategyError
 from .records import QUOTE_DTYPE, VIEW_DTYPE
 from .strategy import View
+
+#: Return codes of the compiled callback: 0 = no change, 1 = ``out`` holds the
+#: targets; every other value is an error, with the message below.
+CODE_NO_CHANGE = 0
+CODE_QUOTE = 1
+CODE_RAISED = 2
+CODE_BAD_RETURN = 3
+#: A rule's return value v other than 0 or 1 with |v| < 2**31 comes back as
+#: ``CODE_BAD_RETURN_BASE + v``, so the message names it (larger ones as CODE_BAD_RETURN).
+CODE_BAD_RETURN_BASE = 1 << 40
+_VALUE_SPAN = 1 << 31
+
+#: Error code -> message, for the engine's wrapper to turn a code into a StrategyError.
+NATIVE_ERRORS: dict[int, str] = {
+    CODE_RAISED: (
+        "the strategy raised an exception (numba does not carry its message across the "
+        "C boundary; run the same rule on the Python path, e.g. `<strategy>.python(...)`, "
+        "to see the exception and its traceback)"
+    ),
+    CODE_BAD_RETURN: "the strategy returned a value other than 0 (no change) or 1 (quote in out)",
+}
+
+
+def native_error_message(code: int) -> str:
+    """Message for a return code of a compiled strategy callback.
+
+    Parameters
+    ----------
+    code : int
+        What the callback returned (anything but 0 or 1).
+
+    Returns
+    -------
+    str
+        A sentence naming what went wrong, without the strategy name or time
+        (the caller adds both).
+    """
+    code = int(code)
+    if CODE_BAD_RETURN_BASE - _VALUE_SPAN <= code < CODE_BAD_RETURN_BASE + _VALUE_SPAN:
+        return f"{NATIVE_ERRORS[CODE_BAD_RETURN]} (it returned {code - CODE_BAD_RETURN_BASE})"
+    return NATIVE_ERRORS.get(code, f"the strategy callback returned the unknown code {code}")
 
 def _is_dispatcher(obj: Any) -> bool:
     try:

@@ -57,6 +57,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ._numba_support import (
+    _VALUE_SPAN,
+    CODE_BAD_RETURN,
+    CODE_BAD_RETURN_BASE,
+    CODE_NO_CHANGE,
+    CODE_QUOTE,
+    CODE_RAISED,
+    NATIVE_ERRORS,
     _RecordReader,
     _RecordWriter,
     _first_lines,
@@ -66,6 +73,7 @@ from ._numba_support import (
     _retry_without_stale_caches,
     _view_record,
     _wrapper_module,
+    native_error_message,
 )
 from .errors import ConfigError, StrategyError
 from .records import QUOTE_DTYPE, VIEW_DTYPE
@@ -79,48 +87,6 @@ __all__ = [
     "native_error_message",
     "numba_strategy",
 ]
-
-#: Return codes of the compiled callback: 0 = no change, 1 = ``out`` holds the
-#: targets; every other value is an error, with the message below.
-CODE_NO_CHANGE = 0
-CODE_QUOTE = 1
-CODE_RAISED = 2
-CODE_BAD_RETURN = 3
-#: A rule's return value v other than 0 or 1 with |v| < 2**31 comes back as
-#: ``CODE_BAD_RETURN_BASE + v``, so the message names it (larger ones as CODE_BAD_RETURN).
-CODE_BAD_RETURN_BASE = 1 << 40
-_VALUE_SPAN = 1 << 31
-
-#: Error code -> message, for the engine's wrapper to turn a code into a StrategyError.
-NATIVE_ERRORS: dict[int, str] = {
-    CODE_RAISED: (
-        "the strategy raised an exception (numba does not carry its message across the "
-        "C boundary; run the same rule on the Python path, e.g. `<strategy>.python(...)`, "
-        "to see the exception and its traceback)"
-    ),
-    CODE_BAD_RETURN: "the strategy returned a value other than 0 (no change) or 1 (quote in out)",
-}
-
-
-def native_error_message(code: int) -> str:
-    """Message for a return code of a compiled strategy callback.
-
-    Parameters
-    ----------
-    code : int
-        What the callback returned (anything but 0 or 1).
-
-    Returns
-    -------
-    str
-        A sentence naming what went wrong, without the strategy name or time
-        (the caller adds both).
-    """
-    code = int(code)
-    if CODE_BAD_RETURN_BASE - _VALUE_SPAN <= code < CODE_BAD_RETURN_BASE + _VALUE_SPAN:
-        return f"{NATIVE_ERRORS[CODE_BAD_RETURN]} (it returned {code - CODE_BAD_RETURN_BASE})"
-    return NATIVE_ERRORS.get(code, f"the strategy callback returned the unknown code {code}")
-
 
 # --------------------------------------------------------------------------------------
 # parameters
