@@ -166,6 +166,16 @@ def test_bool_return_fails_at_construction_as_on_the_python_path():
         bool_return_rule.python().quote(book_view(ts=5))
 
 
+def test_the_compile_cache_key_covers_mmsims_own_compile_time_code(monkeypatch):
+    """A cached callback built by other wrapper or return-check code (same version string) is not reused."""
+    from mmsim import _numba_support as ns
+
+    before = ns._fingerprint(float_return_rule.rule, ("x",), 0)
+    assert ns._fingerprint(float_return_rule.rule, ("x",), 0) == before
+    monkeypatch.setattr(ns, "_own_digest", "an edited numba_strategy.py")
+    assert ns._fingerprint(float_return_rule.rule, ("x",), 0) != before
+
+
 def test_unknown_view_field_fails_at_construction():
     with pytest.raises(StrategyError, match=r"strategy Typo: the rule typo_rule\(view, params, state, out\) does not "
                                             r"compile.*best_bidd"):
