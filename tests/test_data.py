@@ -146,6 +146,28 @@ def test_store_roundtrip_streams_chunks(tmp_path):
     assert np.asarray(st).base is not None or len(np.asarray(st)) == 10
 
 
+def test_store_bytes_depend_on_the_events_only(tmp_path):
+    """The 6 padding bytes of each 48-byte record are written as zeros, whatever memory held them."""
+    from mmsim.data.store import EventStoreWriter
+
+    meta = {"symbol": "X", "venue": "v", "tick_size": 0.5, "lot_size": 2.0, "contract_size": 1.0, "source": [],
+            "time_zone": "UTC", "levels": "L2", "local_ts_recorded": True, "quirks": {}}
+    files = []
+    for k, fill in enumerate((0x00, 0xAB)):
+        raw = np.full(3 * EVENT_DTYPE.itemsize, fill, np.uint8)  # padding left as `fill`
+        ev = raw.view(EVENT_DTYPE)
+        for n in EVENT_DTYPE.names:
+            ev[n] = 0
+        ev["exch_ts"] = ev["local_ts"] = [1, 2, 3]
+        ev["kind"], ev["side"], ev["price"], ev["qty"] = Kind.DEPTH, 1, 100, 1
+        with EventStoreWriter(tmp_path / f"s{k}") as w:
+            w.append(ev)
+            w.close(meta)
+        files.append((tmp_path / f"s{k}" / "events.npy").read_bytes())
+        assert ev.view(np.uint8)[42] == fill  # the caller's array is left as it was
+    assert files[0] == files[1]
+
+
 def test_store_writer_removes_partial_store_on_error(tmp_path):
     from mmsim.data.store import EventStoreWriter
 

@@ -225,12 +225,91 @@ def test_binance_drops_a_trade_id_already_read(tmp_path):
     base = [USDM_SNAP, usdm_diff(100, 100, 99, 2)]
     msgs = base + [trade(7, 3), trade(7, 3),       # the line written twice: the second is dropped
                    trade(8, 4, "2.000"),
-                   trade(6, 3),                    # an older trade again: dropped
+                   trade(7, 3),                    # an older trade again: dropped
                    trade(9, 5, "3.000"), trade(None, 6, "4.000"), trade(None, 6, "4.000")]  # no id: kept
     st = bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01, lot_size=0.001)
     ev = np.asarray(st.events)
     assert ev["qty"][ev["kind"] == Kind.TRADE].tolist() == [1000, 2000, 3000, 4000, 4000]
     assert st.meta["quirks"]["duplicate_trades_dropped"] == 2
+
+
+def _trade(t: int | None, k: int, q: str, **kw) -> dict:
+    d = {"e": "trade", "E": T0 + k, "T": T0 + k, "s": "XUSDT", "p": "10.05", "q": q, "X": "MARKET", "m": True, **kw}
+    if t is not None:
+        d["t"] = t
+    return {"stream": "xusdt@trade", "data": d}
+
+
+@pytest.mark.parametrize("ids", [
+    [10, 12, 11, 13],          # two lines swapped: 11 comes after 12 and was never read
+    [20, 24, 21, 22, 23, 25],  # a line written three trades late: ids go back by 3
+])
+def test_binance_keeps_a_trade_whose_line_comes_after_a_later_one(tmp_path, ids):
+    """Only an id read before is a duplicate: a trade below the largest id read, never read, is real."""
+    base = [USDM_SNAP, usdm_diff(100, 100, 99, 2)]
+    msgs = base + [_trade(t, 3, f"{t}.000") for t in ids] + [_trade(ids[2], 3, f"{ids[2]}.000")]  # one sent again
+    st = bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01, lot_size=0.001)
+    ev = np.asarray(st.events)
+    assert ev["qty"][ev["kind"] == Kind.TRADE].tolist() == [t * 1000 for t in ids]  # every trade once, line order
+    assert st.meta["quirks"]["duplicate_trades_dropped"] == 1
+
+
+def test_binance_trade_ids_read_before_are_kept_across_gaps_and_files(tmp_path):
+    """Ids read on both sides of a gap stay known; a second file repeating the first's last trades drops them."""
+    a = [USDM_SNAP, usdm_diff(100, 100, 99, 2), _trade(5, 3, "1.000"), _trade(9, 4, "2.000"), _trade(7, 5, "3.000"),
+         _trade(8, 6, "4.000"), _trade(6, 7, "5.000")]  # 5, 9, then the gap 6..8 filled out of order
+    b = [USDM_SNAP | {"lastUpdateId": 200, "E": T0 + 8, "T": T0 + 8}, usdm_diff(200, 200, 199, 8),
+         _trade(9, 8, "2.000"), _trade(5, 8, "1.000"), _trade(10, 9, "6.000")]  # 9 and 5 again, then 10
+    st = bn.convert([capture(tmp_path, a, "a.gz"), capture(tmp_path, b, "b.gz")], tmp_path / "s",
+                    tick_size=0.01, lot_size=0.001)
+    ev = np.asarray(st.events)
+    assert ev["qty"][ev["kind"] == Kind.TRADE].tolist() == [1000, 2000, 3000, 4000, 5000, 6000]
+    assert st.meta["quirks"]["duplicate_trades_dropped"] == 2
+
+
+def test_binance_id_runs_hold_exactly_the_ids_added():
+    runs = bn._IdRuns()
+    added = [5, 9, 7, 8, 6, 20, 3, 4, 19, 21, 1]
+    assert [runs.add(t) for t in added] == [True] * len(added)
+    assert (runs.lo, runs.hi) == ([1, 3, 19], [1, 9, 21])  # 1; 3..9; 19..21
+    assert [runs.add(t) for t in (1, 3, 9, 19, 21, 20)] == [False] * 6
+    assert [runs.add(t) for t in (2, 10, 18)] == [True] * 3
+    assert (runs.lo, runs.hi) == ([1, 18], [10, 21])
+
+
+@pytest.mark.parametrize("t", ['"11"', "11.0", "true", "null"])
+def test_binance_trade_id_must_be_an_integer(tmp_path, t):
+    p = tmp_path / "cap.gz"
+    msgs = [USDM_SNAP, usdm_diff(100, 100, 99, 2)]
+    with gzip.open(p, "wt") as f:
+        for i, m in enumerate(msgs):
+            f.write(f"{LOCAL0 + (i + 1) * 1_000_000} {json.dumps(m)}\n")
+        bad = json.dumps(_trade(11, 3, "1.000")).replace('"t": 11', f'"t": {t}')
+        f.write(f"{LOCAL0 + 3_000_000} {bad}\n")
+    with pytest.raises(mmsim.DataError, match=rf"cap.gz: line 3: malformed trade: t is .*, not an integer"):
+        bn.convert([p], tmp_path / "s", tick_size=0.01)
+
+
+@pytest.mark.parametrize("usdm", [True, False])
+def test_binance_snapshot_line_written_twice_is_dropped(tmp_path, usdm):
+    """A snapshot at or below the last applied diff would roll the book back: dropped, counted."""
+    if usdm:
+        snap, diffs = USDM_SNAP, [usdm_diff(100, 100, 99, 2), usdm_diff(101, 104, 100, 3)]
+        nxt = usdm_diff(105, 107, 104, 4)
+    else:
+        snap, diffs = SPOT_SNAP, [spot_diff(101, 103, 2), spot_diff(104, 104, 3)]
+        nxt = spot_diff(105, 107, 4)
+    older = snap | {"lastUpdateId": 99, "bids": [["9.90", "5.000"]]}  # older than the book: dropped too
+    msgs = [diffs[0], snap, snap, diffs[1], older, snap, nxt]  # the first diff recorded before the snapshot
+    st = bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01)
+    assert applied(st) == [2, 3, 4]
+    ev = np.asarray(st.events)
+    assert (ev["kind"] == Kind.CLEAR).sum() == 1
+    assert st.meta["quirks"]["stale_snapshots_dropped"] == 3
+    newer = snap | {"lastUpdateId": 200}  # a newer snapshot still starts the book again: the diff after it
+    p = capture(tmp_path, msgs + [newer, nxt], "newer.gz")  # (u=107) is older than it, so none reaches it
+    with pytest.raises(mmsim.DataError, match=r"newer.gz: no depth diff after the snapshot could be applied"):
+        bn.convert([p], tmp_path / "n", tick_size=0.01)
 
 
 # --------------------------------------------------------------------------- Databento hidden fills (item 6)

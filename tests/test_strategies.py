@@ -95,6 +95,11 @@ def float_return_rule(view, params, state, out):
     return 1.5
 
 
+@numba_strategy(name="Booly")
+def bool_return_rule(view, params, state, out):
+    return view.bid_qty > 0
+
+
 @numba_strategy(name="Typo")
 def typo_rule(view, params, state, out):
     out.bid_px = view.best_bidd
@@ -151,6 +156,24 @@ def test_return_value_other_than_0_or_1_is_an_error_code():
 def test_non_integer_return_fails_at_construction():
     with pytest.raises(StrategyError, match=r"strategy Floaty: .*must return an integer.*float64"):
         float_return_rule()
+
+
+def test_bool_return_fails_at_construction_as_on_the_python_path():
+    with pytest.raises(StrategyError, match=r"strategy Booly: .*must return an integer.*it returns bool"):
+        bool_return_rule()
+    with pytest.raises(StrategyError, match=r"strategy Booly at local time 5 ns: the rule must return an integer "
+                                            r"\(0 = no change, 1 = out holds the quote\), it returned True"):
+        bool_return_rule.python().quote(book_view(ts=5))
+
+
+def test_the_compile_cache_key_covers_mmsims_own_compile_time_code(monkeypatch):
+    """A cached callback built by other wrapper or return-check code (same version string) is not reused."""
+    from mmsim import _numba_support as ns
+
+    before = ns._fingerprint(float_return_rule.rule, ("x",), 0)
+    assert ns._fingerprint(float_return_rule.rule, ("x",), 0) == before
+    monkeypatch.setattr(ns, "_own_digest", "an edited numba_strategy.py")
+    assert ns._fingerprint(float_return_rule.rule, ("x",), 0) != before
 
 
 def test_unknown_view_field_fails_at_construction():

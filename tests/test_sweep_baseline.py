@@ -235,6 +235,45 @@ def test_a_strategy_arm_is_named_by_its_class_or_its_registered_name(informed, a
         assert base.overrides["latency.feed"] == p.overrides["latency.feed"]
 
 
+@pytest.mark.parametrize("want, arm", [
+    ("fixed_spread", 0),        # the arm written `fixed_spread`, not the copy an alias also names
+    (FIXED_SPREAD, 1),          # the copy, by its own path
+    ("mmsim.strategies.fixed_spread:FixedSpread", 0),  # what the name stands for: the registered arm
+], ids=["name", "file-path", "module-path"])
+def test_a_strategy_written_as_the_grid_writes_it_is_that_arm(informed, want, arm):
+    """Two arms of class FixedSpread (the package's and a copy): a value spelt as one of them names that one."""
+    g = _grid(informed, {"strategy": want})
+    g["points"] = [{"strategy": {"path": "fixed_spread", "params": NAIVE[1]}},
+                   {"strategy": {"path": FIXED_SPREAD, "params": NAIVE[1]}}]
+    grid = parse_grid(g)
+    for p in grid.points:
+        base = next(q for q in grid.points if q.id == grid.baseline.of[p.id])
+        assert base.overrides["strategy"] == g["points"][arm]["strategy"]
+    g = _grid(informed, {"strategy": "FixedSpread"})  # the class name names both: still an error
+    g["points"] = [{"strategy": {"path": "fixed_spread", "params": NAIVE[1]}},
+                   {"strategy": {"path": FIXED_SPREAD, "params": NAIVE[1]}}]
+    with pytest.raises(ConfigError, match=r"^baseline.strategy: 'FixedSpread' matches 2 of the grid's values .*"
+                                          r"write it as the grid does$"):
+        parse_grid(g)
+
+
+def test_a_whole_strategy_spec_names_that_file_not_its_class_name_elsewhere(informed, tmp_path):
+    """`strategies/fixed_spread.py:FixedSpread` is not another file's class of the same name."""
+    mine = tmp_path / "mine.py"
+    mine.write_text((ROOT / "strategies" / "fixed_spread.py").read_text())
+    g = _grid(informed, {"strategy": FIXED_SPREAD})
+    g["points"] = [{"strategy": {"path": f"{mine}:FixedSpread", "params": NAIVE[1]}}, ARMS[1]]
+    labels = ", ".join(display_label(a["strategy"], "strategy") for a in g["points"])
+    with pytest.raises(ConfigError) as info:
+        parse_grid(g)
+    assert str(info.value) == f"baseline.strategy: {FIXED_SPREAD!r} is none of the grid's values ({labels})"
+    g["baseline"] = {"strategy": f"{tmp_path}/./mine.py:FixedSpread"}  # the same file, spelt another way
+    grid = parse_grid(g)
+    for p in grid.points:
+        base = next(q for q in grid.points if q.id == grid.baseline.of[p.id])
+        assert base.overrides["strategy"] == g["points"][0]["strategy"]
+
+
 def test_a_registered_name_of_no_arm_lists_the_values(informed):
     with pytest.raises(ConfigError) as info:
         parse_grid(_grid(informed, {"strategy": "glft"}))

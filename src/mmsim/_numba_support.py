@@ -124,6 +124,22 @@ def _cell_filled(cell: Any) -> bool:
     return True
 
 
+_own_digest: str | None = None
+
+
+def _own_code_digest() -> str:
+    """A hash of mmsim's own compile-time code (the wrapper and the return-value check live in
+    these two files): an edit to them is new machine code for every rule, version bump or not."""
+    global _own_digest
+    if _own_digest is None:
+        here = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for name in ("_numba_support.py", "numba_strategy.py"):
+            h.update((here / name).read_bytes())
+        _own_digest = h.hexdigest()
+    return _own_digest
+
+
 def _fingerprint(rule: Any, param_names: tuple[str, ...], state_size: int) -> str:
     import numba
 
@@ -134,7 +150,7 @@ def _fingerprint(rule: Any, param_names: tuple[str, ...], state_size: int) -> st
     # The module name too: numba's cached machine code re-imports the rule's module by
     # name to rebuild its environment, so one file loaded under two names needs two entries.
     h.update(repr((__version__, numba.__version__, sys.version_info[:2], VIEW_DTYPE.descr, QUOTE_DTYPE.descr,
-                   param_names, state_size, py.__module__, _WRAPPER_TEMPLATE)).encode())
+                   param_names, state_size, py.__module__, _WRAPPER_TEMPLATE, _own_code_digest())).encode())
     _fingerprint_into(h, rule, set(), set())
     return h.hexdigest()[:24]
 

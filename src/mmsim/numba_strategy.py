@@ -166,7 +166,9 @@ def _install_return_check() -> None:
 
     @overload(_return_code)
     def _ol_return_code(code):  # type: ignore[no-untyped-def]
-        if isinstance(code, (types.Integer, types.Boolean)):
+        # Not a bool: the Python path refuses True/False at run time, so the compiled
+        # rule must not quietly read them as 1/0.
+        if isinstance(code, types.Integer):
             return lambda code: np.int64(code)
         raise TypingError(
             f"the rule must return an integer (0 = no change, 1 = out holds the quote); it returns {code}"

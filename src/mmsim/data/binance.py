@@ -44,6 +44,7 @@ offset under ``quirks.local_clock_offset_ns``.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,7 @@ def convert(
             "stale_diffs_dropped": state.stale_diffs,
             "dropped_non_market_trades": state.dropped_non_market,
             "duplicate_trades_dropped": state.duplicate_trades,
+            "stale_snapshots_dropped": state.stale_snapshots,
             "skipped_streams": state.skipped,
             "transient_crossed_messages": state.crossed,
         }
@@ -183,10 +185,43 @@ class _State:
         self.stale_diffs = 0
         self.dropped_non_market = 0
         self.duplicate_trades = 0
-        self.last_trade_id: int | None = None  # of the last MARKET trade (ids rise on a symbol's stream)
+        self.stale_snapshots = 0
+        self.trade_ids = _IdRuns()  # every trade id read so far
         self.skipped: dict[str, int] = {}
         self.crossed = 0
         self.emitter: Emitter | None = None
+
+
+class _IdRuns:
+    """A set of integers kept as sorted disjoint runs ``[lo, hi]``: the trade ids read so far.
+
+    Trade ids rise one by one on a symbol's stream, so a capture's ids are a few
+    runs (one per gap): the set costs two list entries per gap, not one per trade.
+    """
+
+    def __init__(self) -> None:
+        self.lo: list[int] = []
+        self.hi: list[int] = []
+
+    def add(self, t: int) -> bool:
+        """Add ``t``; False when it was already there."""
+        lo, hi = self.lo, self.hi
+        i = bisect_right(lo, t) - 1  # the run starting at or below t
+        if i >= 0 and t <= hi[i]:
+            return False
+        joins_left = i >= 0 and hi[i] == t - 1
+        joins_right = i + 1 < len(lo) and lo[i + 1] == t + 1
+        if joins_left and joins_right:
+            hi[i] = hi[i + 1]
+            del lo[i + 1], hi[i + 1]
+        elif joins_left:
+            hi[i] = t
+        elif joins_right:
+            lo[i + 1] = t
+        else:
+            lo.insert(i + 1, t)
+            hi.insert(i + 1, t)
+        return True
 
 
 def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
@@ -337,17 +372,17 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
 
     def on_trade(d: dict, exch: int, local: int, line: int) -> None:
         assert grid is not None
+        t = d.get("t")
+        if t is not None and not state.trade_ids.add(t):
+            # A trade id is read once per trade: an id already read is that trade sent
+            # again (a reconnect, a recorder writing the line twice). Only ids read count:
+            # a trade whose line comes after a later trade's (t below the largest id
+            # read, never read itself) is a real trade, kept.
+            state.duplicate_trades += 1
+            return
         if d.get("X", "MARKET") != "MARKET":
             state.dropped_non_market += 1
             return
-        t = d.get("t")
-        if isinstance(t, int) and not isinstance(t, bool):
-            # Trade ids rise one by one on a symbol's stream: an id already read is that
-            # trade sent again (a reconnect, a recorder writing the line twice).
-            if state.last_trade_id is not None and t <= state.last_trade_id:
-                state.duplicate_trades += 1
-                return
-            state.last_trade_id = t
         try:
             p, n = grid.px(d["p"], line), grid.qty(d["q"], line)
         except DataError:
@@ -373,6 +408,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
 
     def read_trade(d: dict, line: int) -> int:
         what = "trade"
+        if "t" in d:
+            _int(d, "t", what, path, line)
         if not isinstance(d.get("m"), bool):
             if "m" not in d:
                 raise DataError(f"{path}: line {line}: malformed trade: missing 'm'")
@@ -420,6 +457,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             _int(d, "lastUpdateId", "snapshot", path, lineno)
             if "T" in d:
                 _exch_ms(d, "T", "snapshot", path, lineno)
+            if synced and last_u is not None and d["lastUpdateId"] <= last_u:
+                # A snapshot the book already holds (the line written twice, or a snapshot
+                # older than the diffs applied since): applying it would roll the book back.
+                state.stale_snapshots += 1
+                continue
             if usdm is None:
                 usdm = "T" in d
             grid = _make_grid(state, d, path, lineno)

@@ -264,6 +264,18 @@ ROW_BITS = 48
 ROW_MASK = (1 << ROW_BITS) - 1
 
 
+def _data_bytes() -> np.ndarray:
+    """0xFF at each byte of an ``EVENT_DTYPE`` record a field covers, 0 at its padding."""
+    mask = np.zeros(EVENT_DTYPE.itemsize, np.uint8)
+    for name in EVENT_DTYPE.names or ():
+        sub, offset = EVENT_DTYPE.fields[name][:2]
+        mask[offset:offset + sub.itemsize] = 0xFF
+    return mask
+
+
+_DATA_BYTES = _data_bytes()
+
+
 class EventStoreWriter:
     """Stream events into a new store, chunk by chunk.
 
@@ -336,8 +348,10 @@ class EventStoreWriter:
             raise TypeError(f"chunk dtype {chunk.dtype} is not EVENT_DTYPE")
         if len(chunk) == 0:
             return
-        chunk = np.ascontiguousarray(chunk)
-        self._fh.write(chunk.tobytes())
+        # The record's padding bytes zeroed: numpy leaves them as whatever memory held
+        # (np.array(rows, dtype=EVENT_DTYPE)), and a store's bytes must depend on its events only.
+        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(len(chunk), EVENT_DTYPE.itemsize) & _DATA_BYTES
+        self._fh.write(raw.tobytes())
         if rows is None:
             rows = np.full(len(chunk), -1, np.int64)
         self._rows.write(np.ascontiguousarray(rows, dtype=np.int64).tobytes())

@@ -23,6 +23,7 @@ The grammar of ``baseline``:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -240,6 +241,13 @@ def _match(key: str, want: Any, values: Sequence[Any], at: str) -> Any:
     for v in values:
         distinct.setdefault(_canonical(v), v)
     hits = [v for v in distinct.values() if _same(key, v, want)]
+    if len(hits) > 1:
+        # Written exactly as the grid writes one of them (`fixed_spread` for the arm whose
+        # path is `fixed_spread`, beside a copy at strategies/fixed_spread.py:FixedSpread):
+        # that one, not every arm an alias also names.
+        exact = [v for v in hits if _written_as(v, want)]
+        if len(exact) == 1:
+            return exact[0]
     if len(hits) == 1:
         return hits[0]
     shown = ", ".join(display_label(v, key) for v in distinct.values())
@@ -247,6 +255,31 @@ def _match(key: str, want: Any, values: Sequence[Any], at: str) -> Any:
         raise ConfigError(f"baseline.{key}: {want!r} is none of the grid's values ({shown}){at}")
     raise ConfigError(f"baseline.{key}: {want!r} matches {len(hits)} of the grid's values "
                       f"({', '.join(display_label(v, key) for v in hits)}); write it as the grid does{at}")
+
+
+def _written_as(written: Any, want: Any) -> bool:
+    """Whether ``want`` is the grid's value ``written`` as the grid writes it (or, for a strategy, its path)."""
+    if _canonical(written) == _canonical(want):
+        return True
+    return isinstance(want, str) and isinstance(written, Mapping) and _same_target(written.get("path"), want)
+
+
+def _same_target(path: Any, want: str) -> bool:
+    """Whether the strategy spec ``want`` is the arm's ``path``, spelt the same (a file's path normalised) or
+    through a registered name (``fixed_spread`` is ``mmsim.strategies.fixed_spread:FixedSpread``)."""
+    from ..plugins import _is_path_spec, available_strategies
+
+    if not isinstance(path, str):
+        return False
+
+    def norm(spec: str) -> str:
+        target, colon, attr = spec.rpartition(":")
+        if not colon or not _is_path_spec(target):
+            return spec
+        return f"{os.path.normpath(target)}:{attr}"
+
+    registered = available_strategies()
+    return norm(registered.get(path, path)) == norm(registered.get(want, want))
 
 
 def _strategy_names(spec: str) -> set[str]:
@@ -267,9 +300,11 @@ def _same(key: str, written: Any, want: Any) -> bool:
     if isinstance(want, str):
         if display_label(written, key) == want:
             return True
-        if isinstance(written, Mapping) and isinstance(written.get("path"), str) and \
-                _strategy_names(written["path"]) & _strategy_names(want):
-            return True  # a strategy arm by its class name or its registered (entry-point) name
+        if isinstance(written, Mapping) and isinstance(written.get("path"), str):
+            if ":" in want:  # a whole spec (file.py:Class, module:Class) names one strategy, not a class name
+                return _same_target(written["path"], want)
+            if _strategy_names(written["path"]) & _strategy_names(want):
+                return True  # a strategy arm by its class name or its registered (entry-point) name
     last = key.rpartition(".")[2]
     try:
         if key.startswith("latency.") and last in _LATENCY_MODELS:
