@@ -23,7 +23,7 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -267,8 +267,9 @@ ROW_MASK = (1 << ROW_BITS) - 1
 def _data_bytes() -> np.ndarray:
     """0xFF at each byte of an ``EVENT_DTYPE`` record a field covers, 0 at its padding."""
     mask = np.zeros(EVENT_DTYPE.itemsize, np.uint8)
+    fields: Mapping[str, Any] = EVENT_DTYPE.fields or {}
     for name in EVENT_DTYPE.names or ():
-        sub, offset = EVENT_DTYPE.fields[name][:2]
+        sub, offset = fields[name][:2]
         mask[offset:offset + sub.itemsize] = 0xFF
     return mask
 
