@@ -66,6 +66,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
     problems: dict[str, list[SweepPoint]] = {}
     strategies: dict[str, str | None] = {}
     stores: dict[str, str | None] = {}
+    metas: dict[str, dict] = {}  # each store's meta.json, read once
     for p in points:
         s = p.config.strategy
         key = _canonical({"path": s.path, "params": dict(s.params)})
@@ -86,11 +87,14 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
                 what = "no such directory" if not path.exists() else "not an event store (no events.npy, meta.json)"
                 stores[data] = f"{path}: {what}; {missing_store_hint(path)}"
         recorded = sizes = None
-        if stores[data] is None and p.config.engine.latency.feed.kind == "recorded" and not _has_local_ts(data):
-            recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
-                        "(its meta.json: local_ts_recorded false)")
         if stores[data] is None:
-            sizes = store_size_conflict(p.config.engine, dict(_meta(data), store=data))
+            if data not in metas:
+                metas[data] = dict(_meta(data), store=data)
+            meta = metas[data]
+            if p.config.engine.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
+                recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
+                            "(its meta.json: local_ts_recorded false)")
+            sizes = store_size_conflict(p.config.engine, meta)
         for msg in (strategies[key], stores[data], recorded, sizes):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
@@ -110,10 +114,6 @@ def _meta(store: str) -> dict:
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}
-
-
-def _has_local_ts(store: str) -> bool:
-    return _meta(store).get("local_ts_recorded") is not False
 
 
 def select_point(grid: Grid, spec: str) -> SweepPoint:
