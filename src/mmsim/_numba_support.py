@@ -73,6 +73,7 @@ def native_error_message(code: int) -> str:
         return f"{NATIVE_ERRORS[CODE_BAD_RETURN]} (it returned {code - CODE_BAD_RETURN_BASE})"
     return NATIVE_ERRORS.get(code, f"the strategy callback returned the unknown code {code}")
 
+
 def _is_dispatcher(obj: Any) -> bool:
     try:
         from numba.core.dispatcher import Dispatcher
@@ -214,8 +215,7 @@ def _writable_dir(*candidates: Path) -> Path:
                         "set MMSIM_CACHE_DIR")
 
 
-def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_size: int, *,
-                    raised: int, bad_return: int, bad_return_base: int, value_span: int) -> pytypes.ModuleType:
+def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_size: int) -> pytypes.ModuleType:
     """Write (once) and import the wrapper module for this fingerprint."""
     uid = os.getuid() if hasattr(os, "getuid") else "user"
     root = _writable_dir(_cache_dir() / "cfunc", Path(tempfile.gettempdir()) / f"mmsim-{uid}" / "cfunc")
@@ -226,7 +226,8 @@ def _wrapper_module(rule: Any, fingerprint: str, params_dtype: np.dtype, state_s
         text = _WRAPPER_TEMPLATE.format(
             qualname=py.__qualname__, module=py.__module__, fingerprint=fingerprint,
             params_descr=[(n, "<f8") for n in params_dtype.names or ()], state_size=state_size,
-            raised=raised, bad_return=bad_return, bad_return_base=bad_return_base, value_span=value_span,
+            raised=CODE_RAISED, bad_return=CODE_BAD_RETURN, bad_return_base=CODE_BAD_RETURN_BASE,
+            value_span=_VALUE_SPAN,
         )
         # Write then rename, so a parallel sweep never imports a half-written file; the
         # file is never rewritten, so numba's time-stamp check keeps hitting its cache.

@@ -57,12 +57,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ._numba_support import (
-    _VALUE_SPAN,
     CODE_BAD_RETURN,
-    CODE_BAD_RETURN_BASE,
+    CODE_BAD_RETURN_BASE as CODE_BAD_RETURN_BASE,  # re-exported, as the codes below
     CODE_NO_CHANGE,
     CODE_QUOTE,
-    CODE_RAISED,
+    CODE_RAISED as CODE_RAISED,
     NATIVE_ERRORS,
     _RecordReader,
     _RecordWriter,
@@ -325,9 +324,7 @@ class NumbaStrategyType:
                 _installed = True
         sig = types.int64(types.voidptr, types.voidptr, types.voidptr, types.voidptr)
         fingerprint = _fingerprint(self.rule, self.param_names, self.state_size)
-        module = _wrapper_module(self.rule, fingerprint, self.params_dtype, self.state_size,
-                                 raised=CODE_RAISED, bad_return=CODE_BAD_RETURN,
-                                 bad_return_base=CODE_BAD_RETURN_BASE, value_span=_VALUE_SPAN)
+        module = _wrapper_module(self.rule, fingerprint, self.params_dtype, self.state_size)
         setattr(module, "rule", self.rule)  # noqa: B010  # the generated module reads it at compile time
         try:
             cache = self.cache and self._cacheable()
