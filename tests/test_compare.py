@@ -184,6 +184,62 @@ def test_fewer_than_ten_buckets_give_no_interval():
     assert ten.ci_low is not None and ten.ci_low <= d.mean() <= ten.ci_high
 
 
+def test_a_ratio_known_from_too_few_buckets_has_no_interval():
+    """B's one fill sits in one bucket: every resample that holds that bucket gives B the same ratio,
+    so the percentile interval shows only A's spread and called one fill "real" (2.6 ticks/lot on a
+    synthetic half hour). Each run needs lots in MIN_BUCKETS buckets for an interval; the estimate stays."""
+    rng = np.random.default_rng(11)
+    n = 30
+    lots_a = np.ones(n)
+    num_a = -1.6 + 0.5 * rng.standard_normal(n)                 # A: 30 fills of 1 lot, mean about -1.6
+    num_b, lots_b = np.zeros(n), np.zeros(n)
+    num_b[7], lots_b[7] = 1.0, 1.0                               # B: one fill, markout +1
+    one = paired_ratio_interval(num_a, lots_a, num_b, lots_b, seed=0)
+    assert one.estimate == pytest.approx(1.0 - num_a.mean(), abs=1e-12)
+    assert (one.ci_low, one.ci_high, one.significant, one.support) == (None, None, False, (30, 1))
+    assert one.to_dict()["support"] == [30, 1]
+    assert verdict("many", "one", "1s markout", "ticks/lot", one) == (
+        f"one's 1s markout is {one.estimate:.2f} ticks/lot better than many's (no interval: one has fills in "
+        "1 time bucket, at least 10 needed): not tested (too few fills)")
+    # The other run, at the boundary: A with lots in 9 buckets has no interval (named), in 10 it has one.
+    for k, has in ((9, False), (10, True)):
+        lots_s = np.zeros(n)
+        lots_s[:k] = 2.0
+        iv_k = paired_ratio_interval(lots_s * 0.5, lots_s, num_a, lots_a, seed=0)
+        assert iv_k.support == (k, 30) and (iv_k.ci_low is not None) == has
+    nine = np.zeros(n)
+    nine[:9] = 1.0
+    assert verdict("sparse", "full", "spread capture", "ticks/lot", paired_ratio_interval(
+        nine, nine, num_a, lots_a, seed=0)).endswith(
+        "(no interval: sparse has fills in 9 time buckets, at least 10 needed): not tested (too few fills)")
+    # A mean (PnL per day) has no such count: every bucket has a PnL.
+    assert paired_mean_interval(num_a, seed=0).support is None
+
+
+def test_compare_with_a_one_fill_run_does_not_call_its_markout_real():
+    """End to end: twelve one-minute buckets; A buys 1 lot every minute at 100 or 101 (1 s markouts 1 and 0
+    against mid 101), B once at 100 (markout 1). B's markout is 1 - 6/12 = 0.5 ticks/lot better, not tested."""
+    from conftest import make_events
+
+    K = mmsim.Kind
+    rows = []
+    for m in range(12):
+        rows += [(m * MIN, K.DEPTH, 1, 100, 5), (m * MIN, K.DEPTH, -1, 102, 5)]
+    ev = make_events(rows + [(12 * MIN, K.DEPTH, 1, 100, 6)])
+    a = fake_run([fill(m * MIN + 10 * S, 1, 100 + m % 2, 1) for m in range(12)], n_events=len(ev))
+    b = fake_run([fill(3 * MIN + 10 * S, 1, 100, 1)], n_events=len(ev))
+    cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=500)
+    rows_by = {r.metric: r for r in cmp.rows}
+    assert cmp.n_buckets == 13
+    mk = rows_by["markout@1s"]
+    assert (mk.a, mk.b) == (pytest.approx(0.5), pytest.approx(1.0))
+    assert mk.diff.support == (12, 1) and not mk.diff.significant
+    assert mk.verdict == ("B's 1s markout is 0.50 ticks/lot better than A's (no interval: B has fills in 1 time "
+                          "bucket, at least 10 needed): not tested (too few fills)")
+    assert rows_by["spread_capture"].diff.ci_low is None
+    assert rows_by["pnl_per_day"].diff.ci_low is not None  # PnL has a value in every bucket
+
+
 # ----------------------------------------------------------------------------- runs
 
 

@@ -397,6 +397,28 @@ def test_report_sections_in_json_html_terminal_and_the_cli(tmp_path):
         res.report(ev, age_buckets=0)
 
 
+def test_no_fill_with_a_markout_is_not_called_one_bucket():
+    """Without a fill that has a markout at the toxic horizon there are no buckets at all: the line under each
+    basis said "one bucket only (every fill alike)" of a run with no fills. Both ways to have none: no fills,
+    and fills whose 1 s markout runs past the end of the data (the last event is at 9,000 ns)."""
+    from mmsim.report.render_infoage import by_age_lines
+
+    class Nothing(mmsim.Strategy):
+        def quote(self, view):
+            return Quote(0, 0, 0, 0)
+
+    ev = events()
+    for strategy, n_fills in ((Nothing(), 0), (Bid2(), 2)):
+        res = mmsim.run(ev, strategy, config(500))
+        assert len(res.fills) == n_fills
+        ia = res.report(ev, horizons=["1s"], event_horizons=[], toxic_horizon="1s").data["information_age"]
+        assert [b["n"] for b in ia["by_age"]] == [0, 0, 0]
+        assert by_age_lines(ia) == [
+            "by information age at the fill's decision: no fill with a markout at 1s, no comparison",
+            "by information age at the fill: no fill with a markout at 1s, no comparison",
+            "by events unseen at the fill's decision: no fill with a markout at 1s, no comparison"]
+
+
 def test_age_bucket_labels_read_in_order_on_both_sides_of_a_boundary():
     """A fresh user's finding: '1.001 ms – 2.2 ms' then '2.198 ms – 6.47 ms' (the hi rounded at 3 digits,
     the next lo at 4). Both sides of a boundary take the digits that tell them apart."""

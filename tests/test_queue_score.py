@@ -281,6 +281,24 @@ def test_bad_input_is_named():
         score_queue_models(bad, FixedQuote(1), ZERO, fit_powers=None)
 
 
+def test_a_window_without_a_true_fill_is_refused(day):
+    """With no true fill in the window every model scored F1 = 1.000 and the first asked was named "best model"
+    (and the power fit "exponent 0.25"): a window before the data did that. The same for a window inside the
+    day where the truth does not fill (1 s to 7 s: its first fill is at 7 s, and [1 s, 7 s) ends before it)."""
+    side, ev = day
+    with pytest.raises(DataError, match=r"^score_queue_models: the truth run \(L3 FIFO\) has no fill in the window "
+                                        r"\[1970-01-01T00:00:00\.000000000, 1970-01-01T00:00:00\.000000001\): "
+                                        r"there is nothing to score the queue models against \(widen the window, "
+                                        r"or check that FixedQuote quotes where the market trades\)$"):
+        score_queue_models(ev, FixedQuote(side), ZERO, MODELS, window=(0, 1))
+    with pytest.raises(DataError, match=r"has no fill in the window \[1970-01-01T00:00:01\.000000000, "
+                                        r"1970-01-01T00:00:07\.000000000\)"):
+        score_queue_models(ev, FixedQuote(side), ZERO, MODELS, window=(S, 7 * S))
+    # The boundary: [1 s, 7 s + 1 ns) holds the 7 s fill and is scored.
+    assert score_queue_models(ev, FixedQuote(side), ZERO, MODELS, fit_powers=None,
+                              window=(S, 7 * S + 1)).truth.fills == 1
+
+
 def test_parse_model_round_trip():
     for text in ("risk_averse", "log", "power:2", "power:0.5", "power:12"):
         q = parse_model(text)

@@ -169,6 +169,12 @@ class PairedInterval:
         Resamples drawn.
     n_valid : int
         Resamples where the statistic was defined (a ratio needs lots in both runs).
+    support : (int, int) or None
+        For a ratio: the buckets in which run A and run B have lots (a fill).
+        Either below ``MIN_BUCKETS`` gives no interval: a run whose fills all fall
+        in one bucket has the same ratio in every resample that holds it, so the
+        interval would show only the other run's spread (one fill could be "real").
+        None for a mean.
     """
 
     estimate: float | None
@@ -179,6 +185,7 @@ class PairedInterval:
     n_buckets: int
     n_boot: int
     n_valid: int
+    support: tuple[int, int] | None = None
 
     @property
     def significant(self) -> bool:
@@ -189,7 +196,8 @@ class PairedInterval:
         """Plain JSON-ready mapping."""
         return {"estimate": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
                 "confidence": self.confidence, "block": self.block, "n_buckets": self.n_buckets,
-                "n_boot": self.n_boot, "n_valid": self.n_valid, "significant": self.significant}
+                "n_boot": self.n_boot, "n_valid": self.n_valid,
+                "support": None if self.support is None else list(self.support), "significant": self.significant}
 
 
 def _check(confidence: float, n_boot: int) -> None:
@@ -205,13 +213,14 @@ MIN_BUCKETS = 10
 
 
 def _interval(estimate: float | None, stats: np.ndarray, confidence: float, block: float, n: int,
-              n_boot: int) -> PairedInterval:
+              n_boot: int, support: tuple[int, int] | None = None) -> PairedInterval:
     ok = stats[np.isfinite(stats)]
     lo = hi = None
-    if estimate is not None and ok.size >= 2 and n >= MIN_BUCKETS:
+    enough = support is None or min(support) >= MIN_BUCKETS
+    if estimate is not None and ok.size >= 2 and n >= MIN_BUCKETS and enough:
         alpha = (1.0 - confidence) / 2.0
         lo, hi = (float(v) for v in np.quantile(ok, [alpha, 1.0 - alpha]))
-    return PairedInterval(estimate, lo, hi, confidence, float(block), n, int(n_boot), int(ok.size))
+    return PairedInterval(estimate, lo, hi, confidence, float(block), n, int(n_boot), int(ok.size), support)
 
 
 def _resolve_block(block: float | None, z: np.ndarray) -> float:
@@ -299,7 +308,10 @@ def paired_ratio_interval(num_a: np.ndarray, den_a: np.ndarray, num_b: np.ndarra
     -------
     PairedInterval
         ``estimate`` None when a run has no lots; resamples where a run has no
-        lots are dropped (``n_valid`` counts the rest).
+        lots are dropped (``n_valid`` counts the rest). ``support`` counts the
+        buckets with lots per run; no interval when either is below
+        ``MIN_BUCKETS`` (a ratio known from fewer buckets has no sampling spread
+        the buckets can show).
 
     Raises
     ------
@@ -315,9 +327,10 @@ def paired_ratio_interval(num_a: np.ndarray, den_a: np.ndarray, num_b: np.ndarra
         raise ValueError("paired_ratio_interval: values must be finite and denominators >= 0")
     na, da, nb, db = arrs
     sa, sb = da.sum(), db.sum()
+    support = (int(np.count_nonzero(da)), int(np.count_nonzero(db)))
     if sa <= 0 or sb <= 0:
         return PairedInterval(None, None, None, confidence, 1.0 if block is None else float(block), n,
-                              int(n_boot), 0)
+                              int(n_boot), 0, support)
     ra, rb = na.sum() / sa, nb.sum() / sb
     z = (nb - rb * db) / (sb / n) - (na - ra * da) / (sa / n)
     b = _resolve_block(block, z)
@@ -327,4 +340,4 @@ def paired_ratio_interval(num_a: np.ndarray, den_a: np.ndarray, num_b: np.ndarra
             return nb[idx].sum(axis=1) / db[idx].sum(axis=1) - na[idx].sum(axis=1) / da[idx].sum(axis=1)
 
     stats = _resampled(n, b, n_boot, seed, stat)
-    return _interval(float(rb - ra), stats, confidence, b, n, n_boot)
+    return _interval(float(rb - ra), stats, confidence, b, n, n_boot, support)

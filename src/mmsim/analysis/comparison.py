@@ -171,7 +171,9 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
 
     ``"B's 1s markout is 0.42 ticks/lot better than A's (95% CI 0.18 to 0.66): real"``
     when the interval excludes zero, ``"...: not distinguishable from zero"``
-    when it does not, ``"... undefined (...)"`` when a run has nothing to measure.
+    when it does not, ``"... undefined (...)"`` when a run has nothing to measure,
+    ``"... (no interval: ...): not tested (...)"`` when there are fewer than
+    ``MIN_BUCKETS`` buckets, or a ratio's run has fills in fewer buckets than that.
     Higher is better for every compared quantity (markout and spread capture
     are ``+`` = good for the market maker; PnL is PnL).
     """
@@ -191,6 +193,12 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
     if few:
         ci = f"no interval: {d.n_buckets} time bucket{'s' if d.n_buckets != 1 else ''}, at least {MIN_BUCKETS} needed"
         tail = "not tested (use a shorter bucket)"
+    elif d.ci_low is None and d.support is not None and min(d.support) < MIN_BUCKETS:
+        k = min(d.support)
+        who = label_a if d.support[0] == k else label_b
+        ci = (f"no interval: {who} has fills in {k} time bucket{'s' if k != 1 else ''}, "
+              f"at least {MIN_BUCKETS} needed")
+        tail = "not tested (too few fills)"
     return f"{head} ({ci}): {tail}"
 
 

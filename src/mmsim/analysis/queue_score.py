@@ -291,7 +291,8 @@ def score_queue_models(
     ------
     DataError
         The events hold no L3 event (or the store says L2), or are bad (the
-        event index is named, by :func:`mmsim.to_l2` or the engine).
+        event index is named, by :func:`mmsim.to_l2` or the engine), or the
+        truth run has no fill in the window (no model could be ranked).
     ConfigError
         A bad model, tolerance, horizon, exponent or window.
     StrategyError
@@ -359,6 +360,14 @@ def score_queue_models(
             wanted.append(q)
     total = len(wanted) + 1
     truth = run(store, strategy, config)
+    t_ts = np.asarray(truth.fills["exch_ts"], dtype=np.int64)
+    t_end = max(w[1], int(t_ts.max()) + 1) if len(t_ts) and (window is None or window[1] is None) else w[1]
+    if not ((t_ts >= w[0]) & (t_ts < t_end)).any():
+        # Every model would score F1 = 1 against an empty truth (or 0 for any fill): no model can be ranked.
+        span = f"[{np.datetime64(w[0], 'ns')}, {np.datetime64(t_end, 'ns')})"
+        raise DataError(f"score_queue_models: the truth run (L3 FIFO) has no fill in the window {span}: there is "
+                        f"nothing to score the queue models against (widen the window, or check that "
+                        f"{truth.strategy} quotes where the market trades)")
     if progress is not None:
         progress(1, total)
     events_l2 = to_l2(ev)

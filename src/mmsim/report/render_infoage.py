@@ -103,6 +103,10 @@ def by_age_lines(ia: Mapping[str, Any]) -> list[str]:
     out = []
     for block in ia["by_age"]:
         d = block.get("stale_minus_fresh")
+        if not block["n"]:
+            out.append(f"by {BASIS_TEXT[block['basis']]}: no fill with a markout at {block['horizon']}, "
+                       "no comparison")
+            continue
         if not d:
             out.append(f"by {BASIS_TEXT[block['basis']]}: one bucket only (every fill alike), no comparison")
             continue
