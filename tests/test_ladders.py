@@ -559,3 +559,44 @@ def test_an_explicit_order_never_trades_with_our_resting_order_nor_moves_its_que
     assert fills_of(r) == [(1030, BID, 101, 3, 2), (3000, ASK, 101, 1, 1)]
     assert [bool(m) for m in r.fills["maker"]] == [False, True]
     assert [row[4] for row in log_of(r) if row[0] == "EXPIRED"] == [2]
+
+
+# ------------------------------------------------------------------ values that are not numbers
+
+@pytest.mark.parametrize(("quote", "message"), [
+    (Quote("100", 1, 102, 1), "quote bid_px = '100' is a str, not a number"),
+    (Quote(99, 1, 102, True), "quote ask_qty = True is a bool, not a number"),
+    ((99, np.bool_(True), 102, 1), "quote bid_qty = (np\\.)?True_? is a bool_?, not a number"),
+    (Quote(99, 1, None, 1), "quote ask_px = None is a NoneType, not a number"),
+], ids=["str-price", "bool-size", "numpy-bool-size", "none-price"])
+def test_a_quote_value_that_is_not_a_number_stops_the_run_naming_the_field(quote, message):
+    # float() would read "100" as 100 and True as 1: a slip that runs as a plausible quote.
+    ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
+    with pytest.raises(mmsim.StrategyError,
+                       match=f"^strategy Script raised TypeError in quote\\(\\) at local time 1000 ns .*: {message}$"):
+        mmsim.run(ev, Script(quote), cfg())
+
+
+def test_numpy_numbers_are_numbers():
+    ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
+    a = mmsim.run(ev, Script(Quote(99, 1, 102, 1)), cfg())
+    b = mmsim.run(ev, Script((np.int64(99), np.float64(1), np.float32(102), np.int32(1))), cfg())
+    assert log_of(a) == log_of(b) and [row[:3] for row in log_of(a)] == [
+        ("SENT", 1, 99), ("SENT", 2, 102), ("ACKED", 1, 99), ("ACKED", 2, 102)]
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: Quote.ladder(bids=[(99, 1), ("98", 1)]), "Quote.ladder: bids[1] price = '98' is a str, not a number"),
+    (lambda: Quote.ladder(asks=[(102, False)]), "Quote.ladder: asks[0] size = False is a bool, not a number"),
+    (lambda: Quote.ladder(bids=[(99, 1, 5)]), "Quote.ladder: bids must be a sequence of (price, size) pairs, got [(99, 1, 5)]"),
+    (lambda: Quote.keep(orders=[Order.ioc(BID, 101, 1, tag=2**63)]),
+     "Quote.ladder: order 0 tag = 9223372036854775808 does not fit in int64"),
+    (lambda: Quote.keep(orders=[Order.ioc(BID, 101, 1, tag=1.5)]), "Quote.ladder: order 0 tag = 1.5 is a float, not an integer"),
+    (lambda: Quote.keep(orders=[Order.ioc(BID, "101", 1)]), "Quote.ladder: order 0 price = '101' is a str, not a number"),
+], ids=["str-level-price", "bool-level-size", "triple", "tag-beyond-int64", "float-tag", "str-order-price"])
+def test_a_ladder_or_order_value_that_is_not_a_number_is_refused_when_built(make, message):
+    with pytest.raises(TypeError) as info:
+        make()
+    assert str(info.value) == message
+    # the largest int64 tag is a tag
+    assert Quote.keep(orders=[Order.ioc(BID, 101, 1, tag=2**63 - 1)]).orders[0].tag == 2**63 - 1

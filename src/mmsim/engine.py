@@ -29,7 +29,7 @@ from .records import (
     OrderType,
     RejectReason,
 )
-from .strategy import Ladder, Strategy, View
+from .strategy import Ladder, Strategy, View, number
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
 
@@ -437,7 +437,8 @@ def _python_callbacks(strategy: Any, view: View, out: np.ndarray,
             if not hasattr(q, "__len__") or len(q) != 4:
                 raise TypeError("quote() must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), "
                                 f"mmsim.Quote.ladder(...), mmsim.Quote.keep(...) or None, got {q!r}")
-            return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
+            return (number(q[0], "quote bid_px"), number(q[1], "quote bid_qty"),
+                    number(q[2], "quote ask_px"), number(q[3], "quote ask_qty"))
         except BaseException as exc:
             holder["exc"] = exc
             raise

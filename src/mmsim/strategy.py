@@ -17,6 +17,7 @@ record (see :mod:`mmsim.numba_strategy`).
 from __future__ import annotations
 
 import abc
+import numbers
 from typing import Any, Iterable, NamedTuple
 
 import numpy as np
@@ -72,12 +73,40 @@ class Order(NamedTuple):
         return cls(OrderType.MARKET, side, 0.0, qty, tag)
 
 
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+
+
+def number(value: Any, what: str) -> float:
+    """``value`` as a float, for a price or size a strategy returned; TypeError unless it is a real number.
+
+    ``float()`` alone would take the string ``"100"`` as 100 and ``True`` as 1, so a
+    strategy's slip would run as a plausible quote: a str, a bool (Python's or
+    numpy's) or any other non-number is refused, naming ``what`` and the value.
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
+
+
+def _tag(value: Any, what: str) -> int:
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        tag = int(value)
+        if _INT64[0] <= tag <= _INT64[1]:
+            return tag
+        raise TypeError(f"{what} = {tag} does not fit in int64")
+    raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not an integer")
+
+
 def _levels(levels: Any, name: str) -> tuple[tuple[float, float], ...]:
     try:
-        out = tuple((float(px), float(qty)) for px, qty in levels)
-    except (TypeError, ValueError) as exc:
+        pairs = [tuple(level) for level in levels]
+    except TypeError as exc:
         raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}") from exc
-    return out
+    for k, pair in enumerate(pairs):
+        if len(pair) != 2:
+            raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}")
+    return tuple((number(px, f"Quote.ladder: {name}[{k}] price"), number(qty, f"Quote.ladder: {name}[{k}] size"))
+                 for k, (px, qty) in enumerate(pairs))
 
 
 class Ladder:
@@ -105,9 +134,13 @@ class Ladder:
         self.bids = None if bids is None else _levels(bids, "bids")
         self.asks = None if asks is None else _levels(asks, "asks")
         orders = tuple(orders)
-        for o in orders:
+        for j, o in enumerate(orders):
             if not isinstance(o, Order):
                 raise TypeError(f"Quote.ladder: orders must be mmsim.Order values (Order.ioc, .fok, .market), got {o!r}")
+            for field in ("price", "qty"):
+                number(getattr(o, field), f"Quote.ladder: order {j} {field}")
+            for field in ("type", "side", "tag"):
+                _tag(getattr(o, field), f"Quote.ladder: order {j} {field}")
         self.orders = orders
         self._raw: np.ndarray | None = None  # the numba path's out record, sent as is
 
