@@ -83,7 +83,8 @@ def number(value: Any, what: str) -> float:
     strategy's slip would run as a plausible quote: a str, a bool (Python's or
     numpy's) or any other non-number is refused, naming ``what`` and the value.
     """
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+    kind = type(value)
+    if kind is float or kind is int or (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))):
         return float(value)
     raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
 
