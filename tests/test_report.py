@@ -721,3 +721,33 @@ def test_cli_report_errors(tmp_path):
     with pytest.raises(mmsim.ConfigError, match="--event-horizons: 'x' is not a non-negative integer"):
         cmd_report(args)
 
+
+
+def test_toxic_horizon_in_events_from_a_run_config(hand):
+    """``report.toxic_horizon: 1ev`` in a run config is the report's default, as ``toxic_horizon="1ev"`` is."""
+    ev, res = hand
+    res.run_config = mmsim.RunConfig.from_dict({"strategy": {"path": "fixed_spread"},
+                                                "report": {"horizons": ["1s"], "event_horizons": [1],
+                                                           "toxic_horizon": "1ev"}})
+    assert res.run_config.report.toxic_horizon == "1ev"
+    d = report(res, ev).data
+    # Toxic at 1ev: only the taker fill (markout -1) -> 1 of 3 (test_hand_spread_decomposition).
+    assert d["run"]["toxic_horizon"] == "1ev" and d["toxic_share"] == pytest.approx(1 / 3)
+    # The same config at a time horizon: 1s -> fills 1 and 2 have markouts +0.5 and +1, none toxic.
+    res.run_config = mmsim.RunConfig.from_dict({"strategy": {"path": "fixed_spread"},
+                                                "report": {"horizons": ["1s"], "toxic_horizon": "1s"}})
+    assert report(res, ev).data["toxic_share"] == 0.0
+
+
+@pytest.mark.parametrize("value", ["0ev", "1.5ev", "-2ev"])
+def test_an_event_horizon_must_be_a_positive_count_in_the_api_as_in_a_config(hand, value):
+    ev, res = hand
+    message = (f"report.toxic_horizon: cannot read {value!r}; use a duration or a positive number of market "
+               "events '<k>ev', e.g. 100ev")
+    with pytest.raises(mmsim.ConfigError) as api:
+        report(res, ev, toxic_horizon=value)
+    with pytest.raises(mmsim.ConfigError) as config:
+        mmsim.RunConfig.from_dict({"strategy": {"path": "fixed_spread"}, "report": {"toxic_horizon": value}})
+    assert str(api.value) == str(config.value) == message
+    with pytest.raises(mmsim.ConfigError, match=r"^report.event_horizons\[0\]: expected a positive integer, got 0$"):
+        report(res, ev, event_horizons=[0])

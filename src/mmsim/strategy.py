@@ -103,9 +103,8 @@ def _levels(levels: Any, name: str) -> tuple[tuple[float, float], ...]:
         pairs = [tuple(level) for level in levels]
     except TypeError as exc:
         raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}") from exc
-    for k, pair in enumerate(pairs):
-        if len(pair) != 2:
-            raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}")
+    if any(len(pair) != 2 for pair in pairs):
+        raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}")
     return tuple((number(px, f"Quote.ladder: {name}[{k}] price"), number(qty, f"Quote.ladder: {name}[{k}] size"))
                  for k, (px, qty) in enumerate(pairs))
 

@@ -17,7 +17,7 @@ everywhere (``SignalConfig(ofi_half_life="500ms")``) and a bad value is a
 
 from __future__ import annotations
 
-from ._fields import MAX_DURATION_NS, MAX_LATENCY_NS, format_ns, parse_duration
+from ._fields import MAX_DURATION_NS, MAX_LATENCY_NS, format_ns, parse_duration, parse_event_count
 from .engine import Config, FeeConfig, LatencyConfig, LatencyModel, QueueConfig, SignalConfig
 from .run import ENGINE_KEYS, RUN_KEYS, ReportConfig, RunConfig, StrategyConfig, load_yaml, parse_yaml, resolve_paths
 
@@ -38,6 +38,7 @@ __all__ = [
     "format_ns",
     "load_yaml",
     "parse_duration",
+    "parse_event_count",
     "parse_yaml",
     "resolve_paths",
 ]

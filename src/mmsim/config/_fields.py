@@ -40,6 +40,7 @@ __all__ = [
     "IntTuple",
     "Integer",
     "Kind",
+    "MarkoutHorizon",
     "Number",
     "Params",
     "Section",
@@ -47,6 +48,7 @@ __all__ = [
     "Timestamp",
     "format_ns",
     "parse_duration",
+    "parse_event_count",
     "setting",
 ]
 
@@ -117,6 +119,25 @@ def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURAT
     if ns > max_ns:
         raise ConfigError(f"{key}: a duration must be at most {_describe_ns(max_ns)}, got {value!r}")
     return ns
+
+
+def parse_event_count(value: Any, key: str) -> int | None:
+    """An event-count markout horizon written ``"<k>ev"`` (``"100ev"``), as k; None when ``value`` is not one.
+
+    Raises
+    ------
+    ConfigError
+        When ``value`` ends in ``ev`` but is not a positive whole number of events
+        (``"0ev"``, ``"1.5ev"``, ``"-3ev"``): a markout 0 events after a fill is the
+        fill's own event, not a horizon.
+    """
+    if not isinstance(value, str) or not value.strip().endswith("ev"):
+        return None
+    text = value.strip()[:-2].strip()
+    if not text.isdigit() or int(text) == 0:
+        raise ConfigError(f"{key}: cannot read {value!r}; use a duration or a positive number of market "
+                          "events '<k>ev', e.g. 100ev")
+    return int(text)
 
 
 def format_ns(ns: int) -> str:
@@ -307,6 +328,14 @@ class Duration(Kind):
         if self.positive and ns == 0:
             raise ConfigError(f"{label}{must}a positive duration, got {value!r}")
         return ns
+
+
+class MarkoutHorizon(Kind):
+    """A markout horizon: a duration (held as int ns) or a count of market events ``"<k>ev"`` (held as ``"<k>ev"``)."""
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        k = parse_event_count(value, label)
+        return f"{k}ev" if k is not None else parse_duration(value, label)
 
 
 class DurationTuple(Kind):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
-from ._fields import ConfigBase, Duration, DurationTuple, IntTuple, Params, Section, Text, locate, setting
+from ._fields import ConfigBase, DurationTuple, IntTuple, MarkoutHorizon, Params, Section, Text, locate, setting
 from .engine import Config
 from .yaml_file import parse_yaml, read_yaml_mapping
 
@@ -55,8 +55,9 @@ class ReportConfig(ConfigBase):
         Markout horizons (ns or with units), at most 366 days each.
     event_horizons : tuple of int
         Markout horizons in market events.
-    toxic_horizon : duration
-        Horizon at which a fill with negative markout counts as toxic.
+    toxic_horizon : duration or str
+        Horizon at which a fill with negative markout counts as toxic: a duration
+        (held as int ns) or a number of market events, ``"100ev"``.
     """
 
     _prefix: ClassVar[str] = "report."
@@ -64,7 +65,7 @@ class ReportConfig(ConfigBase):
     horizons: tuple[int, ...] = setting(DurationTuple(),
                                         (100_000_000, 1_000_000_000, 10_000_000_000, 60_000_000_000))
     event_horizons: tuple[int, ...] = setting(IntTuple(), (10, 100))
-    toxic_horizon: int = setting(Duration(), 1_000_000_000)
+    toxic_horizon: int | str = setting(MarkoutHorizon(), 1_000_000_000)
 
 
 #: The engine's keys, at the top level of a run config file.

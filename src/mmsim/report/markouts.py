@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import format_ns, parse_duration
+from ..config import format_ns, parse_duration, parse_event_count
 from ..errors import ConfigError, DataError
 from ..records import SIGNAL_NAMES
 from ..replay import replay_bbo
@@ -96,14 +96,12 @@ def parse_horizons(
     time_h = sorted({parse_duration(h, f"report.horizons[{i}]") for i, h in enumerate(horizons or ())})
     ev: set[int] = set()
     for i, k in enumerate(event_horizons or ()):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
-            raise ConfigError(f"report.event_horizons[{i}]: expected a non-negative integer, got {k!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise ConfigError(f"report.event_horizons[{i}]: expected a positive integer, got {k!r}")
         ev.add(int(k))
-    if isinstance(toxic_horizon, str) and toxic_horizon.strip().endswith("ev"):
-        text = toxic_horizon.strip()[:-2]
-        if not text.isdigit():
-            raise ConfigError(f"report.toxic_horizon: cannot read {toxic_horizon!r}; use a duration or '<k>ev'")
-        toxic = Horizon("events", int(text))
+    k_toxic = parse_event_count(toxic_horizon, "report.toxic_horizon")
+    if k_toxic is not None:
+        toxic = Horizon("events", k_toxic)
     elif isinstance(toxic_horizon, Horizon):
         toxic = toxic_horizon
     else:
