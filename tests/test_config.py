@@ -162,6 +162,97 @@ def test_exponent_notation_is_a_number_in_every_yaml_file(tmp_path, text, value)
     assert str(info.value) == f"fees.maker_bps: expected a number, got '{text}' ({q} line 2)"
 
 
+def test_a_merge_keys_own_keys_override_what_it_merges(tmp_path):
+    # YAML's merge key: `<<: *defaults` then the keys that differ. PyYAML's constructor puts the
+    # merged keys beside the mapping's own, and the duplicate-key check refused the override as
+    # "duplicate key 'latency.entry'"; the mapping's own key wins, as YAML says.
+    p = write(tmp_path, "data: store\nstrategy: {path: glft}\n"
+                        "latency:\n  <<: {feed: 1ms, entry: 2ms}\n  entry: 5ms\n")
+    lat = load_yaml(p).engine.latency
+    assert (lat.feed.ns, lat.entry.ns) == (1_000_000, 5_000_000)
+    # The same through an anchor, in a grid's base and in its points.
+    from mmsim.sweep import load_grid
+
+    g = tmp_path / "grid.yaml"
+    g.write_text("base:\n  data: store\n  strategy: &s {path: glft, params: {gamma: 0.1, delta: 1}}\n"
+                 "  fees: &f {maker_bps: -0.5, taker_bps: 5}\n"
+                 "  report: {horizons: [1s]}\n"
+                 "points:\n  - {strategy: *s}\n"
+                 "  - strategy: {<<: *s, params: {gamma: 0.2}}\n    fees: {<<: *f, taker_bps: 7}\n")
+    pts = load_grid(g).points
+    assert [p.config.strategy.params for p in pts] == [{"gamma": 0.1, "delta": 1}, {"gamma": 0.2}]
+    assert [(p.config.engine.fees.maker_bps, p.config.engine.fees.taker_bps) for p in pts] == [(-0.5, 5.0),
+                                                                                               (-0.5, 7.0)]
+
+
+def test_two_merged_mappings_that_set_one_key_are_refused(tmp_path):
+    # YAML says the first of `<<: [a, b]` wins, PyYAML keeps the last: which one a config meant is
+    # not knowable, so it is a key written twice.
+    p = write(tmp_path, "data: store\nstrategy: {path: glft}\nlatency:\n  <<: [{feed: 1ms}, {feed: 2ms}]\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == (f"{p} line 4: invalid YAML: duplicate key 'latency.feed' in the merged "
+                               "mappings (first at line 4)")
+
+
+@pytest.mark.parametrize("what", ["config", "grid", "synth config"])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # A key twice inside a list item was kept silently (the check walked mappings only).
+        (b"points:\n  - latency.feed: 1ms\n    latency.feed: 2ms\n",
+         "FILE line 3: invalid YAML: duplicate key 'points[0].latency.feed' (first at line 2)"),
+        (b"axes:\n  latency.feed:\n    - 0ms\n    - lognormal: {median: 1ms, sigma: 1, median: 2ms}\n",
+         "FILE line 4: invalid YAML: duplicate key 'axes.latency.feed[1].lognormal.median' (first at line 4)"),
+        # An alias inside its own anchor was an endless walk: a RecursionError traceback.
+        (b"latency: &a {feed: 1ms, x: *a}\n",
+         "FILE line 1: invalid YAML: recursive alias (the anchor at line 1 is used inside itself)"),
+        (b"base:\n  strategy: {path: glft, params: &p {a: [1, *p]}}\n",
+         "FILE line 2: invalid YAML: recursive alias (the anchor at line 2 is used inside itself)"),
+        # Nesting deep enough to overflow PyYAML's recursive reader: a RecursionError traceback.
+        (b"a: " + b"[" * 3000 + b"]" * 3000 + b"\n", "FILE: invalid YAML: nested too deeply (more than 200 levels)"),
+        (b"a: " + b"{b: " * 300 + b"1" + b"}" * 300 + b"\n",
+         "FILE: invalid YAML: nested too deeply (more than 200 levels)"),
+    ],
+    ids=["duplicate-in-list", "duplicate-in-list-item-mapping", "recursive-alias", "recursive-alias-in-list",
+         "deep-lists", "deep-mappings"],
+)
+def test_duplicates_in_lists_recursive_aliases_and_deep_nesting_are_one_line(tmp_path, what, raw, message):
+    p = tmp_path / "file.yaml"
+    p.write_bytes(raw)
+    with pytest.raises(mmsim.ConfigError) as info:
+        _readers()[what](p)
+    assert str(info.value) == message.replace("FILE", str(p))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("010", 10), ("-007", -7), ("0o17", 15), ("0x1f", 31), ("1_000", 1000), ("0", 0), ("0b101", 5)],
+)
+def test_integers_read_as_yaml_1_2_writes_them(tmp_path, text, value):
+    # YAML 1.1 (PyYAML) read a leading zero as octal: `max_orders: 010` was 8.
+    p = write(tmp_path, f"data: store\nstrategy: {{path: glft, params: {{n: {text}}}}}\n")
+    got = load_yaml(p).strategy.params["n"]
+    assert got == value and type(got) is int
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "message"),
+    [
+        # YAML 1.1 (PyYAML) read 1:00:00 as the base-60 integer 3600: `max_idle: 1:00:00` was 3600 ns.
+        ("max_idle", "1:00:00", "max_idle: cannot read '1:00:00' as a duration; use a number with a unit "
+                                "(ns, us, ms, s, min, h), e.g. 250us"),
+        ("max_orders", "1:30", "max_orders: expected an integer, got '1:30'"),
+        ("fees", "{maker_bps: 1:30.5}", "fees.maker_bps: expected a number, got '1:30.5'"),
+    ],
+)
+def test_base_60_numbers_are_not_numbers(tmp_path, key, text, message):
+    p = write(tmp_path, f"data: store\nstrategy: {{path: glft}}\n{key}: {text}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == f"{message} ({p} line 3)"
+
+
 @pytest.mark.parametrize("what", ["config", "grid", "synth config"])
 def test_a_missing_file_or_a_directory_names_the_file(tmp_path, what):
     with pytest.raises(mmsim.ConfigError) as info:

@@ -393,6 +393,20 @@ def test_cli_needs_an_output_directory(tmp_path: Path, capsys: pytest.CaptureFix
                                        "`output:` in the grid\n")
 
 
+def test_an_output_that_is_a_file_is_one_line_before_any_point_runs(tmp_path: Path, amzn_store: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # `-o grid.yaml` printed `mmsim: error: [Errno 17] File exists: 'grid.yaml'` (exit 1).
+    grid = write_grid(tmp_path, amzn_store, ["0ms", "1ms"])
+    assert cli_main(["sweep", str(grid), "-o", str(grid), "-q"]) == 2
+    assert capsys.readouterr().err == (f"mmsim: config error: {grid}: cannot write the sweep's results there: it is "
+                                       "a file, not a directory\n")
+    # A directory under a file.
+    assert cli_main(["sweep", str(grid), "-o", str(grid / "out"), "-q"]) == 2
+    assert capsys.readouterr().err == (f"mmsim: config error: {grid / 'out'}: cannot write the sweep's results "
+                                       "there: Not a directory\n")
+    assert grid.read_text().startswith("base:\n")  # the grid file is untouched
+
+
 def test_scheduler_without_dask_says_which_extra_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)  # what an install without the extra looks like
     grid = {"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}}, "axes": {"strategy.params.half_spread": [1]}}

@@ -182,13 +182,19 @@ def test_repeats_are_paired_with_the_baseline_repeat_of_the_same_seed(informed):
     (0, {"n_boot": 5}, "compare.n_boot: expected an integer >= 10, got 5 ({f} line {c1})"),
     (0, {"confidence": 95}, "compare.confidence: expected a number in (0, 1), got 95 ({f} line {c1})"),
     (0, {"bucket": "0s"}, "compare.bucket: must be a positive duration, got '0s' ({f} line {c1})"),
+    # A duration compare: cannot read ended without the grid's line, as no other grid error does.
+    (0, {"bucket": "1mn"}, "compare.bucket: cannot read '1mn' as a duration; use a number with a unit (ns, us, ms, "
+                           "s, min, h), e.g. 250us ({f} line {c1})"),
+    (0, {"horizons": ["1s", "fast"]}, "compare.horizons[1]: cannot read 'fast' as a duration; use a number with a "
+                                      "unit (ns, us, ms, s, min, h), e.g. 250us ({f} line {c1})"),
     (0, {"block": 0.5}, "compare.block: expected a number of buckets >= 1 (or null), got 0.5 ({f} line {c1})"),
     (0, {"boot": 100}, "compare: unknown key 'boot'; expected one of block, bucket, confidence, horizons, n_boot, "
                        "seed ({f} line {c1})"),
     (None, {"bucket": "10s"}, "compare: sets how points are compared with a baseline, but the grid names no "
                               "`baseline` ({f} line {c})"),
 ], ids=["index-out-of-range", "id-too-short", "no-such-id", "key-not-varied", "no-such-value", "not-a-selector",
-        "few-resamples", "level", "bucket", "block", "unknown-compare-key", "compare-without-baseline"])
+        "few-resamples", "level", "bucket", "bucket-unreadable", "horizon-unreadable", "block", "unknown-compare-key",
+        "compare-without-baseline"])
 def test_a_bad_baseline_or_compare_names_the_key_and_line(tmp_path, informed, baseline, compare, message):
     import yaml
 

@@ -21,15 +21,37 @@ __all__ = ["loader_class", "parse_yaml", "read_yaml_mapping"]
 #: no dot in the mantissa (``1e-3``) or no sign in the exponent (``1.5e3``). YAML 1.2,
 #: and every other YAML or JSON reader a user knows, reads them as floats.
 _EXPONENT_FLOAT = r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"
+#: Integers as YAML 1.2 writes them (and ``_`` separators, ``0b``): a leading zero is decimal
+#: (``010`` is 10, ``0o10`` is 8), and ``1:30`` is no number. YAML 1.1 (PyYAML) read ``010`` as
+#: octal 8 and ``1:30`` as the base-60 number 90, so ``max_idle: 1:00:00`` was 3600 ns.
+_INT = r"^(?:[-+]?0b[0-1_]+|[-+]?0o[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?[0-9][0-9_]*)$"
+#: YAML 1.1's floats without its base-60 form (``1:30.5``, which YAML 1.2 reads as a string).
+_FLOAT = (r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+          r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+#: Nesting deeper than this is refused before PyYAML's recursive reader overflows the stack.
+MAX_DEPTH = 200
 _LOADER: Any = None
 
 
-def loader_class() -> Any:
-    """PyYAML's ``SafeLoader`` that also reads ``1e-3`` and ``1.5e3`` as floats (as YAML 1.2 does).
+def _construct_int(loader: Any, node: Any) -> int:
+    """An integer as YAML 1.2 reads it: ``0b``/``0o``/``0x`` prefixes, anything else decimal."""
+    text = loader.construct_scalar(node).replace("_", "")
+    sign = -1 if text[0] == "-" else 1
+    text = text.lstrip("+-")
+    base = {"0b": 2, "0o": 8, "0x": 16}.get(text[:2].lower())
+    return sign * (int(text[2:], base) if base else int(text, 10))
 
-    PyYAML follows YAML 1.1, whose float needs a dot and a signed exponent: ``fees:
-    {maker_bps: 1e-3}`` was the string ``'1e-3'`` and failed as "expected a number",
-    and a Python strategy's parameter would have received the string.
+
+def loader_class() -> Any:
+    """PyYAML's ``SafeLoader`` with YAML 1.2's numbers.
+
+    It reads ``1e-3`` and ``1.5e3`` as floats, ``010`` as 10 and ``0o10`` as 8, and
+    ``1:30`` as a string, as YAML 1.2 does. PyYAML follows YAML 1.1, whose float needs a
+    dot and a signed exponent (``fees: {maker_bps: 1e-3}`` was the string ``'1e-3'`` and
+    failed as "expected a number", and a Python strategy's parameter would have received
+    the string), whose ``010`` is octal 8 and whose ``1:00:00`` is the base-60 integer
+    3600 (``max_idle: 1:00:00`` was 3600 ns, silently). Booleans stay YAML 1.1's
+    (``yes``/``no``/``on``/``off`` are true and false, as their writer means).
     """
     global _LOADER
     if _LOADER is None:
@@ -40,7 +62,14 @@ def loader_class() -> Any:
         class Loader(yaml.SafeLoader):
             pass
 
+        numbers = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        Loader.yaml_implicit_resolvers = {
+            first: [(tag, rx) for tag, rx in resolvers if tag not in numbers]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+        Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(_INT), list("-+0123456789"))
+        Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(_FLOAT), list("-+0123456789."))
         Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(_EXPONENT_FLOAT), list("-+0123456789."))
+        Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
         _LOADER = Loader
     return _LOADER
 
@@ -69,9 +98,8 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
     where : dict
         Dotted key (``latency.feed``, ``axes.latency.feed``) -> ``"FILE line N"``.
 
-    Numbers in exponent notation read as floats whether or not the mantissa has a
-    dot and the exponent a sign (``1e-3``, ``1.5e3``), as in YAML 1.2
-    (:func:`loader_class`).
+    Numbers read as YAML 1.2 reads them (:func:`loader_class`): ``1e-3`` and ``1.5e3``
+    are floats, ``010`` is 10, ``1:30`` is a string.
 
     Raises
     ------
@@ -79,38 +107,91 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
         ``FILE line N: invalid YAML: PROBLEM`` on a syntax error, on what
         safe YAML does not build (a ``!!python/...`` tag, a list as a key), or
         on a key written twice in one mapping (``duplicate key 'latency.feed'
-        (first at line M)``: YAML would keep the last one silently).
+        (first at line M)``: YAML would keep the last one silently; in a list,
+        ``duplicate key 'points[0].latency.feed'``), on an alias used inside its own
+        anchor (``recursive alias``). A key that a merge (``<<: *anchor``) brings in is
+        no duplicate: the mapping's own key overrides it, as YAML says. ``FILE:
+        invalid YAML: nested too deeply`` past :data:`MAX_DEPTH` levels.
     """
     import yaml
 
     loader = loader_class()(text)
+    where: dict[str, str] = {}
     try:
         node = loader.get_single_node()
+        if node is not None:
+            # Before constructing: PyYAML's constructor rewrites merge keys (``<<``) in place.
+            _check_nodes(node, "", where, filename)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, filename) from None
+    except RecursionError:
+        raise ConfigError(f"{filename}: invalid YAML: nested too deeply (more than {MAX_DEPTH} levels)") from None
     finally:
         loader.dispose()
-    where: dict[str, str] = {}
-
-    def walk(n: Any, prefix: str) -> None:
-        if isinstance(n, yaml.MappingNode):
-            first: dict[str, int] = {}
-            for k, v in n.value:
-                key = f"{prefix}{k.value}"
-                line = k.start_mark.line + 1
-                # YAML itself lets a later duplicate replace an earlier one: a silent misconfiguration.
-                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
-                    if key in first:
-                        raise ConfigError(f"{filename} line {line}: invalid YAML: duplicate key {key!r} "
-                                          f"(first at line {first[key]})")
-                    first[key] = line
-                where.setdefault(key, f"{filename} line {line}")
-                walk(v, key + ".")
-
-    if node is not None:
-        walk(node, "")
     return ({} if data is None else data), where
+
+
+def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str) -> None:
+    """Record where each mapping key was written; refuse duplicate keys, recursive aliases, deep nesting.
+
+    A key written twice in one mapping is an error (YAML would keep the last one
+    silently), also inside a list (``points[0].latency.feed``). Keys that a merge
+    (``<<: *anchor``) brings in are not duplicates of the mapping's own keys: its own
+    keys override them, as YAML says; two merged mappings that set one key are refused
+    (YAML says the first wins, PyYAML keeps the last). An
+    alias inside the node it names (``&a {x: *a}``) is an error, not an endless walk.
+    """
+    import yaml
+
+    merge_tag = "tag:yaml.org,2002:merge"
+
+    def walk(n: Any, prefix: str, record: bool, line: int, stack: list[int]) -> None:
+        if not isinstance(n, (yaml.MappingNode, yaml.SequenceNode)):
+            return
+        if id(n) in stack:
+            raise ConfigError(f"{filename} line {line}: invalid YAML: recursive alias (the anchor at line "
+                              f"{n.start_mark.line + 1} is used inside itself)")
+        if len(stack) >= MAX_DEPTH:
+            raise RecursionError
+        stack.append(id(n))
+        if isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, f"{prefix[:-1]}[{i}].", False, item.start_mark.line + 1, stack)
+        else:
+            first: dict[str, int] = {}
+            merged: list[tuple[Any, int]] = []
+            for k, v in n.value:
+                key_line = k.start_mark.line + 1
+                if k.tag == merge_tag:
+                    merged.extend((m, key_line) for m in (v.value if isinstance(v, yaml.SequenceNode) else [v]))
+                    continue
+                key = f"{prefix}{k.value}"
+                if isinstance(k, yaml.ScalarNode):
+                    if key in first:
+                        raise ConfigError(f"{filename} line {key_line}: invalid YAML: duplicate key {key!r} "
+                                          f"(first at line {first[key]})")
+                    first[key] = key_line
+                if record:
+                    where.setdefault(key, f"{filename} line {key_line}")
+                walk(v, key + ".", record, key_line, stack)
+            # Two merged mappings that both set a key: YAML says the first wins, PyYAML keeps the
+            # last; refused, as a key written twice. The mapping's own keys override merged ones.
+            from_merge: dict[str, int] = {}
+            for m, key_line in merged:
+                for k, _ in m.value if isinstance(m, yaml.MappingNode) else ():
+                    key = f"{prefix}{k.value}"
+                    if isinstance(k, yaml.ScalarNode) and k.tag != merge_tag and key not in first:
+                        if key in from_merge:
+                            raise ConfigError(f"{filename} line {key_line}: invalid YAML: duplicate key {key!r} in "
+                                              f"the merged mappings (first at line {from_merge[key]})")
+                        from_merge[key] = k.start_mark.line + 1
+            # A merged key is where its anchor wrote it; the mapping's own keys, recorded first, win.
+            for m, key_line in merged:
+                walk(m, prefix, record, key_line, stack)
+        stack.pop()
+
+    walk(root, prefix, True, root.start_mark.line + 1, [])
 
 
 def read_yaml_mapping(path: str | os.PathLike[str], *, what: str, keys: str) -> tuple[dict[str, Any], dict[str, str]]:

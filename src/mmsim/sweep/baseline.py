@@ -126,7 +126,7 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
         if key not in COMPARE_KEYS:
             raise ConfigError(f"compare: unknown key {key!r}; expected one of {', '.join(COMPARE_KEYS)}{at}")
         if key == "bucket":
-            ns = parse_duration(v, "compare.bucket")
+            ns = _duration(v, "compare.bucket", at)
             if ns <= 0:
                 raise ConfigError(f"compare.bucket: must be a positive duration, got {v!r}{at}")
             out["bucket_ns"] = ns
@@ -149,8 +149,16 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
         else:
             if not isinstance(v, list) or not v:
                 raise ConfigError(f"compare.horizons: expected a non-empty list of durations, got {v!r}{at}")
-            out["horizons"] = tuple(sorted({parse_duration(h, f"compare.horizons[{i}]") for i, h in enumerate(v)}))
+            out["horizons"] = tuple(sorted({_duration(h, f"compare.horizons[{i}]", at) for i, h in enumerate(v)}))
     return CompareSettings(**out)
+
+
+def _duration(value: Any, key: str, at: str) -> int:
+    """``parse_duration``, its error ending with the grid's line as every other grid error does."""
+    try:
+        return parse_duration(value, key)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}{at}") from None
 
 
 def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequence[str],

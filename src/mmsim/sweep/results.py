@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._json import json_clean
+from ..errors import ConfigError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label
@@ -61,9 +62,14 @@ class _ResultsWriter:
     """Appends one JSON line per finished point; each is on disk before the next is taken."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._fh = path.open("ab")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = path.open("ab")
+        except OSError as exc:
+            # `-o grid.yaml` (a file): say so in one line, not `[Errno 17] File exists: 'grid.yaml'`.
+            why = "it is a file, not a directory" if path.parent.is_file() else (exc.strerror or str(exc))
+            raise ConfigError(f"{path.parent}: cannot write the sweep's results there: {why}") from None
         # A crash mid-write can leave a partial last line; cut it so the next
         # record starts on a line of its own (read_results already skips it).
         size = self._fh.seek(0, os.SEEK_END)
