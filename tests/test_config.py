@@ -335,9 +335,13 @@ def test_constructors_coerce_durations_and_latencies():
          "e.g. 250us"),
         (lambda: mmsim.LatencyModel(kind="lognormal", median_ns=1_000_000, sigma=11.0),
          "latency.sigma must be a finite number in [0, 10], got 11.0"),
+        # A seed is a uint64: -1 and 2**64 + 5 used to run as 2**64 - 1 and 5 (two point ids, one run).
+        (lambda: mmsim.LatencyConfig(seed=-1), "latency.seed must be an integer in 0..2**64-1 (a uint64), got -1"),
+        (lambda: mmsim.Config.from_dict({"latency": {"seed": 2**64 + 5}}),
+         "latency.seed must be an integer in 0..2**64-1 (a uint64), got 18446744073709551621"),
     ],
     ids=["bad-unit", "latency-2^63", "latency-over-a-day", "duration-2^63", "horizon-huge", "nan-fee", "inf-fee",
-         "bool-tick", "inf-tick", "bad-latency", "sigma-range"],
+         "bool-tick", "inf-tick", "bad-latency", "sigma-range", "seed-negative", "seed-2^64+5"],
 )
 def test_bad_values_are_config_errors_naming_the_key(build, message):
     with pytest.raises(mmsim.ConfigError) as info:
@@ -421,3 +425,7 @@ def test_result_json_keeps_the_run_description_and_reads_the_old_flat_layout(tmp
     back = mmsim.Result.load(tmp_path / "new")
     assert back.config == res.config and back.run_config == res.run_config
     assert np.array_equal(back.fills, res.fills)
+
+
+def test_the_largest_seed_is_a_seed():
+    assert mmsim.LatencyConfig(seed=2**64 - 1).seed == 2**64 - 1

@@ -73,6 +73,18 @@ def driver(*args: str) -> list[str]:
 # --------------------------------------------------------------------------- grid
 
 
+def test_repeats_past_the_largest_seed_wrap_to_zero(tmp_path: Path) -> None:
+    """A seed is a uint64; repeat r draws seed + r modulo 2**64 (the largest seed's next repeat is seed 0)."""
+    (tmp_path / "store").mkdir()
+    (tmp_path / "base.yaml").write_text(
+        f"data: store\nlatency: {{feed: {{lognormal: {{median: 1ms, sigma: 0.5}}}}, seed: {2**64 - 2}}}\n"
+        "strategy: {path: x.py:X}\n")
+    grid = tmp_path / "g.yaml"
+    grid.write_text("base_config: base.yaml\nrepeats: 3\noutput: out\n")
+    seeds = [p.config.engine.latency.seed for p in sw.load_grid(grid).points]
+    assert seeds == [2**64 - 2, 2**64 - 1, 0]
+
+
 def test_grid_product_points_repeats_and_stable_ids(tmp_path: Path) -> None:
     (tmp_path / "store").mkdir()
     (tmp_path / "base.yaml").write_text("data: store\nlatency: {feed: 1ms, seed: 7}\nstrategy: {path: x.py:X}\n")

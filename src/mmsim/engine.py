@@ -114,7 +114,7 @@ def _engine_config(config: Config, tick_value: float) -> Any:
     c.feed = _LATENCY_MODELS[config.latency.feed.kind](config.latency.feed)
     c.entry = _LATENCY_MODELS[config.latency.entry.kind](config.latency.entry)
     c.response = _LATENCY_MODELS[config.latency.response.kind](config.latency.response)
-    c.seed = int(config.latency.seed) & 0xFFFFFFFFFFFFFFFF
+    c.seed = int(config.latency.seed)  # 0 .. 2**64 - 1, checked by LatencyConfig
     c.queue = _QUEUE_MODELS[config.queue.model](config.queue)
     c.maker_fee_bps = float(config.fees.maker_bps)
     c.taker_fee_bps = float(config.fees.taker_bps)

@@ -146,7 +146,8 @@ class LatencyConfig(ConfigBase):
     response : LatencyModel
         Exchange to local side, per ack, reject, fill or cancel confirmation.
     seed : int
-        Seed of the random latency draws (any integer; its low 64 bits are used).
+        Seed of the random latency draws, an integer in 0 .. 2**64 - 1 (a uint64: a
+        negative seed or a larger one, which would alias another seed, is refused).
     """
 
     _prefix: ClassVar[str] = "latency."
@@ -154,7 +155,7 @@ class LatencyConfig(ConfigBase):
     feed: LatencyModel = _latency()
     entry: LatencyModel = _latency()
     response: LatencyModel = _latency()
-    seed: int = setting(Integer(why="an integer"), 0)
+    seed: int = setting(Integer(ge=0, le=(1 << 64) - 1, why="an integer in 0..2**64-1 (a uint64)"), 0)
 
     def _validate(self) -> None:
         for name in ("entry", "response"):

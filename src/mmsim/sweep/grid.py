@@ -198,7 +198,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
             random_latency = any(getattr(lat, m).kind == "lognormal" for m in _LATENCY_MODELS)
             for r in range(repeats if random_latency else 1):
                 cfg_r = cfg if r == 0 else replace(
-                    cfg, engine=replace(cfg.engine, latency=replace(lat, seed=lat.seed + r)))
+                    cfg, engine=replace(cfg.engine, latency=replace(lat, seed=(lat.seed + r) % (1 << 64))))
                 pid = _point_id(cfg_r, r)
                 if pid in seen:
                     raise ConfigError(f"{source}: point {_describe(overrides)} repeats point "
