@@ -70,10 +70,14 @@ report: {horizons: [100ms, 1s]}
         ("latency: [1, 2]\n", "latency: expected a mapping, got list (FILE line 1)"),
         ("latency:\n  feed: {lognormal: {sigma: 1}}\n", "latency.feed.lognormal: missing key 'median' (FILE line 2)"),
         ("queue: {model: power\n", "FILE line 2: invalid YAML: expected ',' or '}', but got '<stream end>'"),
+        # Keys that YAML reads as None or a bool name their line too (it was looked up by their text).
+        ("latency: {feed: 1ms}\n~: 3\n", "unknown config key None (FILE line 2)"),
+        ("latency:\n  feed: 1ms\n  null: 3\n", "unknown config key 'latency.None' (FILE line 3)"),
+        ("yes: 3\n", "unknown config key True (FILE line 1)"),
     ],
     ids=["unknown-nested", "unknown-top", "bad-unit", "negative", "negative-unit", "bad-queue", "bad-bool", "bad-number",
          "zero-tick", "recorded-entry", "levels-range", "horizons-type", "section-type", "lognormal-median",
-         "yaml-syntax"],
+         "yaml-syntax", "null-key", "nested-null-key", "bool-key"],
 )
 def test_config_errors_name_key_and_line(tmp_path, text, message):
     p = write(tmp_path, text)

@@ -132,6 +132,20 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
     return ({} if data is None else data), where
 
 
+def _key_text(k: Any) -> str:
+    """A mapping key as ``str()`` of the value it is read as, so that messages naming the key find its line.
+
+    A null key (``~:``, ``null:``) reads as None and a bool key (``true:``, ``yes:``)
+    as True/False; any other scalar's text is what ``str()`` of its value gives.
+    """
+    tag = getattr(k, "tag", "")
+    if tag == "tag:yaml.org,2002:null":
+        return "None"
+    if tag == "tag:yaml.org,2002:bool":
+        return str(str(k.value).lower() in ("true", "yes", "on"))
+    return str(k.value)
+
+
 def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str) -> None:
     """Record where each mapping key was written; refuse duplicate keys, recursive aliases, deep nesting.
 
@@ -166,7 +180,7 @@ def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str) -
                 if k.tag == merge_tag:
                     merged.extend((m, key_line) for m in (v.value if isinstance(v, yaml.SequenceNode) else [v]))
                     continue
-                key = f"{prefix}{k.value}"
+                key = f"{prefix}{_key_text(k)}"
                 if isinstance(k, yaml.ScalarNode):
                     if key in first:
                         raise ConfigError(f"{filename} line {key_line}: invalid YAML: duplicate key {key!r} "
