@@ -5,7 +5,10 @@ there); the CSV is the one Databento's tools write
 (``ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,...``),
 plain or gzip, with prices as decimals (``pretty_px``) or as 1e-9 integers.
 
-``ts_event`` becomes ``exch_ts`` and ``ts_recv`` becomes ``local_ts``. Actions:
+``ts_event`` becomes ``exch_ts`` and ``ts_recv`` becomes ``local_ts``; when any
+record's ``ts_recv`` is before its ``ts_event`` (a capture clock behind the
+venue's), every ``local_ts`` is shifted by the most negative difference, as in
+the other loaders (``quirks.local_clock_offset_ns``). Actions:
 
 ====== =================================== ==========================================
 action Databento                           mmsim events
@@ -145,6 +148,10 @@ def convert(
         conv = _Converter(tick_size, lot_size)
         for p in sources:
             conv.run(Path(p), writer, progress)
+        offset = 0
+        if writer.min_latency is not None and writer.min_latency < 0:
+            offset = -writer.min_latency
+            writer.shift_local_ts(offset)
         meta = {
             "symbol": symbol or conv.symbol or str(conv.instrument),
             "venue": conv.venue or "databento",
@@ -157,6 +164,7 @@ def convert(
             "levels": "L3",
             "local_ts_recorded": True,
             "quirks": {
+                "local_clock_offset_ns": offset,
                 "snapshot_orders": conv.n_snapshot,
                 "fill_cancels_absorbed": conv.n_absorbed,
                 "uncovered_trade_prints": conv.n_trade_rest,
@@ -331,7 +339,9 @@ class _Converter:
             elif not snap:
                 in_snapshot = False
             exch = snap_ts if snap else ts_event
-            local = max(ts_recv, exch)
+            # A snapshot's records all take its first ts_recv; any other record keeps its
+            # own (a ts_recv before ts_event is corrected for the whole file at the end).
+            local = max(ts_recv, exch) if snap else ts_recv
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
             if action != "F" and trade is not None:
                 flush_trade()

@@ -1,0 +1,93 @@
+"""Messy inputs of the kinds real feeds and tools produce, in every loader.
+
+Each test gives the hand-computed result (events, times, the exact error) of a
+small file with one fault, and a second case of the same kind in another format
+or at the other end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _corpus import DB_HDR, NS0, db_csv_lines, dbn_bytes
+
+import mmsim
+from mmsim.data import databento as dbt
+
+# ----------------------------------------------------------------------------- Databento receive times
+
+
+def _recv(lines: list[str], line: int, value: str) -> list[str]:
+    """``lines`` with the ``ts_recv`` of (1-based) ``line`` replaced."""
+    out = list(lines)
+    parts = out[line - 1].split(",")
+    parts[0] = value
+    out[line - 1] = ",".join(parts)
+    return out
+
+
+def test_databento_receive_times_in_milliseconds_are_an_error(tmp_path):
+    # Only ts_recv in ms (ts_event in ns): read as ns it lands in 1970. It used to be
+    # floored to ts_event silently, a recorded feed latency of 0 on every event.
+    lines = [DB_HDR] + [
+        ",".join([str(int(r.split(",")[0]) // 10**6)] + r.split(",")[1:]) for r in db_csv_lines()[1:]
+    ]
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (
+        f"{p}: line 2: implausible receive time {(NS0 + 150) // 10**6} "
+        "(read as nanoseconds it lands on 1970-01-01; it looks like milliseconds)"
+    )
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("value", ["NaT", "0", "1"])
+def test_databento_csv_receive_time_that_is_no_time_is_an_error(tmp_path, value):
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(_recv(db_csv_lines(), 4, value)) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert f"{p}: line 4: " in str(ei.value) and "receive time" in str(ei.value)
+
+
+def test_databento_receive_time_before_the_exchange_time_shifts_the_recorder_clock(tmp_path):
+    # Record 3 (the add of order 13, ts_event NS0+300) is received 30 ns before it
+    # happened. Every other record has ts_recv = ts_event + 50. As in the Binance,
+    # Tardis and hftbacktest loaders, every local_ts is shifted by the most negative
+    # difference (30 ns), so the smallest feed latency is 0; it used to be floored to
+    # ts_event for that one record only.
+    rows = db_csv_lines()
+    rows = _recv(rows, 4, str(NS0 + 270))
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
+    assert [int(t) - NS0 for t in ev["local_ts"]] == [180, 280, 300, 480, 580]
+    assert st.meta["quirks"]["local_clock_offset_ns"] == 30
+
+
+def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path):
+    # The same in a DBN file, at the other end: the last record (the cancel at NS0+500)
+    # is received 1 us before it happened.
+    import databento_dbn as dbn
+
+    raw = dbn_bytes()
+    dec = dbn.DBNDecoder()
+    dec.write(raw)
+    msgs = dec.decode()[1:]
+    head = raw[: len(raw) - sum(len(bytes(m)) for m in msgs)]  # the metadata
+    last = msgs[-1]
+    early = dbn.MBOMsg(publisher_id=1, instrument_id=7, ts_event=last.ts_event, order_id=last.order_id,
+                       price=last.price, size=last.size, action=dbn.Action.CANCEL, side=dbn.Side.BID,
+                       ts_recv=last.ts_event - 1000, flags=last.flags, channel_id=0, ts_in_delta=0,
+                       sequence=last.sequence)
+    p = tmp_path / "mbo.dbn"
+    p.write_bytes(head + b"".join(bytes(m) for m in msgs[:-1]) + bytes(early))
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
+    assert [int(t) - NS0 for t in ev["local_ts"]] == [1150, 1250, 1350, 1450, 500]
+    assert st.meta["quirks"]["local_clock_offset_ns"] == 1000
