@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _corpus import DB_HDR, NS0, db_csv_lines, dbn_bytes
+from _corpus import DB_HDR, NS0, US0, db_csv_lines, dbn_bytes, tardis, td_book_lines, td_trade_lines
 
 import mmsim
 from mmsim.data import databento as dbt
+from mmsim.data import tardis as tds
 
 # ----------------------------------------------------------------------------- Databento receive times
 
@@ -91,3 +92,48 @@ def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path
     assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
     assert [int(t) - NS0 for t in ev["local_ts"]] == [1150, 1250, 1350, 1450, 500]
     assert st.meta["quirks"]["local_clock_offset_ns"] == 1000
+
+
+# ----------------------------------------------------------------------------- CSV rows that do not match their header
+
+
+def test_tardis_decimal_comma_makes_a_row_with_more_columns_than_the_header(tmp_path):
+    # "10,5" written with a decimal comma (a spreadsheet's locale) splits the price: the
+    # row used to read as price 10, amount 5 (a level that is not in the data).
+    b = td_book_lines()
+    b[4] = f"ex,XUSDT,{US0 + 1000},{US0 + 1100},false,bid,10,5,2"
+    srcs, bp = tardis(tmp_path, book=b)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s", tick_size=0.5)
+    assert str(ei.value) == f"{bp}: line 5: malformed row: 9 columns, expected 8 (as the header)"
+
+
+def test_tardis_trades_row_with_a_trailing_comma_is_an_error(tmp_path):
+    t = td_trade_lines()
+    t[2] += ","
+    srcs, _ = tardis(tmp_path, trades=t)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s", tick_size=0.5)
+    assert str(ei.value) == f"{srcs[1]}: line 3: malformed row: 9 columns, expected 8 (as the header)"
+
+
+def test_databento_csv_truncated_last_line_is_an_error(tmp_path):
+    # The last line cut inside its flags (a download or copy stopped early): 12 of the
+    # header's 13 columns, flags 130 read as 1. It used to convert.
+    raw = ("\n".join(db_csv_lines()) + "\n").encode()[:-5]
+    assert raw.endswith(b",13,1")
+    p = tmp_path / "mbo.csv"
+    p.write_bytes(raw)
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == f"{p}: line 8: malformed row: 12 columns, expected 13 (as the header)"
+
+
+def test_databento_csv_row_with_an_extra_column_is_an_error(tmp_path):
+    lines = db_csv_lines()
+    lines[2] += ",x"
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == f"{p}: line 3: malformed row: 14 columns, expected 13 (as the header)"

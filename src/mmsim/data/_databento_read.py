@@ -210,9 +210,12 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     i_recv, i_ev, i_act, i_side, i_px, i_sz, i_id, i_fl = (col[n] for n in need)
     i_inst = col.get("instrument_id")
     decimal: bool | None = None
+    width = len(header[1])
     for line, row in rows:
         if not row:
             continue
+        if len(row) != width:  # a line cut short (its last field may be cut too), a stray separator
+            raise DataError(f"{path}: line {line}: malformed row: {len(row)} columns, expected {width} (as the header)")
         try:
             px_s = row[i_px]
             if px_s in ("", "null", "None"):
