@@ -7,11 +7,30 @@ or at the other end.
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pytest
-from _corpus import DB_HDR, NS0, US0, db_csv_lines, dbn_bytes, tardis, td_book_lines, td_trade_lines
+from _corpus import (
+    DB_HDR,
+    LOB_DAY,
+    LOB_MSG,
+    NS0,
+    US0,
+    binance,
+    bn_lines,
+    bn_text,
+    databento_csv,
+    db_csv_lines,
+    dbn_bytes,
+    lobster,
+    tardis,
+    td_book_lines,
+    td_trade_lines,
+)
 
 import mmsim
+from mmsim.data import convert
 from mmsim.data import databento as dbt
 from mmsim.data import tardis as tds
 
@@ -137,3 +156,71 @@ def test_databento_csv_row_with_an_extra_column_is_an_error(tmp_path):
     with pytest.raises(mmsim.DataError) as ei:
         dbt.convert([p], tmp_path / "s", tick_size=0.25)
     assert str(ei.value) == f"{p}: line 3: malformed row: 14 columns, expected 13 (as the header)"
+
+
+# ----------------------------------------------------------------------------- a UTF-8 byte-order mark
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _bom_cases():
+    """(format, builder(dir, bom) -> (sources, file given the mark), converter options) per text format."""
+
+    def lob(d, bom):
+        srcs, mp = lobster(d)
+        if bom:
+            mp.write_bytes(_BOM + mp.read_bytes())
+        return srcs, mp
+
+    def lob_book(d, bom):
+        srcs, mp = lobster(d)
+        bp = d / LOB_DAY.format("orderbook")
+        if bom:
+            bp.write_bytes(_BOM + bp.read_bytes())
+        return srcs, bp
+
+    def bn(d, bom):  # gzip: the mark is inside the compressed text
+        raw = ("\n".join(bn_text(bn_lines())) + "\n").encode()
+        srcs, p = binance(d, raw=gzip.compress((_BOM if bom else b"") + raw))
+        return srcs, p
+
+    def db(d, bom):
+        raw = ("\n".join(db_csv_lines()) + "\n").encode()
+        return databento_csv(d, raw=(_BOM if bom else b"") + raw)
+
+    def td(d, bom):
+        raw = ("\n".join(td_trade_lines()) + "\n").encode()
+        srcs, bp = tardis(d)
+        if bom:
+            srcs[1].write_bytes(_BOM + raw)
+        return srcs, srcs[1]
+
+    return [("lobster", lob, {}), ("lobster", lob_book, {}), ("binance", bn, {}),
+            ("databento", db, {"tick_size": 0.25}), ("tardis", td, {})]
+
+
+@pytest.mark.parametrize("fmt,build,opts", _bom_cases(), ids=["lobster-message", "lobster-orderbook", "binance-gzip",
+                                                              "databento-csv", "tardis-trades"])
+def test_a_utf8_byte_order_mark_at_the_start_of_a_text_file_is_skipped(tmp_path, fmt, build, opts):
+    # Windows tools (Excel's "CSV UTF-8", Notepad) start a file with EF BB BF. It is not
+    # part of the first field: the file converts to the same events as without it (it
+    # used to be a malformed first row or "not a ... header").
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    plain, _ = build(tmp_path / "a", False)
+    marked, named = build(tmp_path / "b", True)
+    assert (named.read_bytes() if fmt != "binance" else gzip.decompress(named.read_bytes())).startswith(_BOM)
+    want = np.asarray(convert(plain, tmp_path / "sa", format=fmt, **opts).events)
+    got = np.asarray(convert(marked, tmp_path / "sb", format=fmt, **opts).events)
+    assert len(want) > 0 and got.tobytes() == want.tobytes()
+
+
+def test_a_byte_order_mark_inside_a_file_is_still_an_error(tmp_path):
+    # Only the file's first bytes may be a mark: one at the start of a later line (two
+    # files concatenated) is text in the first field, named by its line.
+    m = list(LOB_MSG)
+    srcs, mp = lobster(tmp_path)
+    mp.write_bytes(("\n".join(m[:2]) + "\n").encode() + _BOM + ("\n".join(m[2:]) + "\n").encode())
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="lobster")
+    assert str(ei.value).startswith(f"{mp}: line 3: malformed row")

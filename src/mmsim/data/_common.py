@@ -111,6 +111,9 @@ class _ProgressReader(io.BufferedReader):
         return n
 
 
+#: The UTF-8 byte-order mark some Windows tools write at the start of a text file.
+_BOM = b"\xef\xbb\xbf"
+
 #: What reading a damaged gzip stream raises.
 _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
@@ -119,7 +122,9 @@ def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[
     """Yield ``(line_number, line)`` (1-based, newline stripped) of a text or gzip file.
 
     Reads blocks of 1 MiB and decodes each at once (the cost of a line is a
-    slice); a line ends at ``\\n`` (a ``\\r`` before it is dropped).
+    slice); a line ends at ``\\n`` (a ``\\r`` before it is dropped). A UTF-8
+    byte-order mark at the start of the file (Excel's "CSV UTF-8", Notepad) is
+    skipped; one anywhere else is text of its line.
 
     Raises
     ------
@@ -129,6 +134,7 @@ def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[
     """
     i = 0
     rest = b""
+    first = True
     with open_binary(path, progress) as fb:
         while True:
             try:
@@ -139,6 +145,13 @@ def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[
             if not block:
                 break
             block = rest + block if rest else block
+            if first:
+                if len(block) < len(_BOM) and _BOM.startswith(block):
+                    rest = block  # too short to tell yet
+                    continue
+                first = False
+                if block.startswith(_BOM):
+                    block = block[len(_BOM) :]
             cut = block.rfind(b"\n") + 1
             if cut == 0:
                 rest = block
