@@ -224,3 +224,46 @@ def test_a_byte_order_mark_inside_a_file_is_still_an_error(tmp_path):
     with pytest.raises(mmsim.DataError) as ei:
         convert(srcs, tmp_path / "s", format="lobster")
     assert str(ei.value).startswith(f"{mp}: line 3: malformed row")
+
+
+# ----------------------------------------------------------------------------- zstd-compressed text
+
+def _zstd(data: bytes) -> bytes:
+    """A zstd frame (RFC 8878) holding ``data`` in raw (stored) blocks, as ``zstd`` would read it."""
+    out = bytearray(b"\x28\xb5\x2f\xfd")  # magic
+    out += bytes([0x00, 0x58])  # frame header: no single segment, no checksum; window 2 MiB
+    blocks = [data[i : i + (1 << 17)] for i in range(0, len(data), 1 << 17)] or [b""]
+    for k, b in enumerate(blocks):
+        last = int(k == len(blocks) - 1)
+        out += ((len(b) << 3) | (0 << 1) | last).to_bytes(3, "little") + b  # a raw block
+    return bytes(out)
+
+
+@pytest.mark.parametrize("fmt", ["binance", "tardis", "lobster"])
+def test_a_zstd_compressed_text_file_is_named_as_such(tmp_path, fmt):
+    # Only gzip is read for text; a .zst capture used to fail as "line 1: not UTF-8 text".
+    if fmt == "binance":
+        srcs, p = binance(tmp_path, gz=False)
+    elif fmt == "tardis":
+        srcs, p = tardis(tmp_path, with_trades=False)
+    else:
+        srcs, p = lobster(tmp_path)
+    p.write_bytes(_zstd(p.read_bytes()))
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format=fmt)
+    assert str(ei.value) == (
+        f"{p}: zstd-compressed: text files are read plain or gzip-compressed; decompress it first (zstd -d)"
+    )
+
+
+def test_a_databento_csv_zst_is_named_as_a_zstd_compressed_csv(tmp_path):
+    # Databento's batch downloads compress CSV with zstd by default (.csv.zst). Any zstd
+    # file was taken for DBN: "record 1: cannot decode DBN ... (invalid DBN header)".
+    p = tmp_path / "mbo.csv.zst"
+    p.write_bytes(_zstd(("\n".join(db_csv_lines()) + "\n").encode()))
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (
+        f"{p}: a zstd-compressed CSV, not DBN: Databento CSV is read plain or gzip-compressed; "
+        "decompress it first (zstd -d)"
+    )

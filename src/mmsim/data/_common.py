@@ -27,6 +27,7 @@ __all__ = [
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
     "TIME_MIN_NS",
+    "ZSTD_MAGIC",
     "L2Book",
     "Progress",
     "csv_rows",
@@ -63,16 +64,22 @@ def open_binary(path: Path, progress: Progress | None = None) -> BinaryIO:
     """Open ``path`` for reading bytes, gunzipping when it starts with the gzip magic.
 
     ``progress`` is called with the number of bytes of the file on disk read so
-    far (the compressed position for gzip), for a progress bar.
+    far (the compressed position for gzip), for a progress bar. A zstd file is a
+    ``DataError`` that says so (text is read plain or gzip only).
     """
     raw: Any
     if progress is not None:
         raw = _ProgressReader(io.FileIO(path, "rb"), progress)
     else:
         raw = open(path, "rb")
-    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    if head == b"\x1f\x8b":
+    head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+    if head[:2] == b"\x1f\x8b":
         return cast(BinaryIO, _GzipOwning(raw))
+    if head == ZSTD_MAGIC:
+        raw.close()
+        raise DataError(
+            f"{path}: zstd-compressed: text files are read plain or gzip-compressed; decompress it first (zstd -d)"
+        )
     return cast(BinaryIO, raw)
 
 
@@ -110,6 +117,9 @@ class _ProgressReader(io.BufferedReader):
         self._progress(self.tell())
         return n
 
+
+#: The first bytes of a zstd frame (RFC 8878).
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 #: The UTF-8 byte-order mark some Windows tools write at the start of a text file.
 _BOM = b"\xef\xbb\xbf"

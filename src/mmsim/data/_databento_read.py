@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ._common import Progress, csv_rows, decimals_to_int
+from ._common import ZSTD_MAGIC, Progress, csv_rows, decimals_to_int
 
 __all__ = ["Record", "records"]
 
@@ -26,7 +26,13 @@ Record = tuple
 
 def _is_zstd(path: Path) -> bool:
     with open(path, "rb") as f:
-        return f.read(4) == b"\x28\xb5\x2f\xfd"
+        return f.read(4) == ZSTD_MAGIC
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    """Whether decompressed bytes start like Databento's CSV (a header line naming ts_recv or ts_event)."""
+    line = bytes(head[:4096]).split(b"\n", 1)[0]
+    return b"," in line and (b"ts_recv" in line or b"ts_event" in line)
 
 
 def _is_dbn(path: Path) -> bool:
@@ -98,6 +104,12 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                 except _STOP:
                     raise
                 except BaseException as exc:  # DBNError, RuntimeError, or a Rust panic (a BaseException)
+                    if zstd and pos == 0 and not seen_meta and _looks_like_csv(dec.buffer()):
+                        # Databento's batch CSV is zstd-compressed by default (.csv.zst).
+                        raise DataError(
+                            f"{path}: a zstd-compressed CSV, not DBN: Databento CSV is read plain or "
+                            "gzip-compressed; decompress it first (zstd -d)"
+                        ) from None
                     why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     raise DataError(f"{path}: record {pos + 1}: cannot decode DBN from this record on ({why})") from None
                 if not chunk:
