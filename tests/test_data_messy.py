@@ -267,3 +267,20 @@ def test_a_databento_csv_zst_is_named_as_a_zstd_compressed_csv(tmp_path):
         f"{p}: a zstd-compressed CSV, not DBN: Databento CSV is read plain or gzip-compressed; "
         "decompress it first (zstd -d)"
     )
+
+
+# ----------------------------------------------------------------------------- Databento CSV side codes
+
+
+@pytest.mark.parametrize("line,row,side", [
+    (5, f"{NS0 + 450},{NS0 + 400},0,4,7,ESH4,T,X,4800.00,2,0,0,0", "X"),  # a trade: was read as no aggressor
+    (3, f"{NS0 + 250},{NS0 + 200},0,2,7,ESH4,A,a,4800.25,1,12,130,0", "a"),  # an add: was "add without a side"
+])
+def test_databento_csv_side_that_is_not_a_b_or_n_is_an_error(tmp_path, line, row, side):
+    lines = db_csv_lines()
+    lines[line - 1] = row
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == f"{p}: line {line}: malformed row: side {side!r} is not A (ask), B (bid) or N (none)"

@@ -17,6 +17,7 @@ __all__ = ["Record", "records"]
 
 _DIGITS = 9  # Databento fixed-point prices: 1e-9
 _UNDEF_PRICE = (1 << 63) - 1
+_SIDES = frozenset(("A", "B", "N"))  # Databento's side codes (DBN's decoder gives only these)
 #: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
 _STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -252,6 +253,8 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
             )
         except (ValueError, IndexError, OverflowError):
             raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
+        if rec[3] not in _SIDES:
+            raise DataError(f"{path}: line {line}: malformed row: side {rec[3]!r} is not A (ask), B (bid) or N (none)")
         yield rec
 
 
