@@ -16,10 +16,13 @@ from _corpus import (
     LOB_DAY,
     LOB_MSG,
     NS0,
+    T0,
     US0,
     binance,
+    bn_diff,
     bn_lines,
     bn_text,
+    bn_trade,
     databento_csv,
     db_csv_lines,
     dbn_bytes,
@@ -284,3 +287,18 @@ def test_databento_csv_side_that_is_not_a_b_or_n_is_an_error(tmp_path, line, row
     with pytest.raises(mmsim.DataError) as ei:
         dbt.convert([p], tmp_path / "s", tick_size=0.25)
     assert str(ei.value) == f"{p}: line {line}: malformed row: side {side!r} is not A (ask), B (bid) or N (none)"
+
+
+# ----------------------------------------------------------------------------- Binance prices are positive
+
+
+@pytest.mark.parametrize("msg,line,price", [
+    (bn_trade(T0 + 2, p="0.0", m=True), 3, "0.0"),  # a sell print at 0 would trade through every bid
+    (bn_diff(106, 110, 105, T0 + 3, b=[("-10.0", "1.000")]), 3, "-10.0"),  # a depth level, below zero
+])
+def test_binance_price_that_is_not_positive_is_an_error(tmp_path, msg, line, price):
+    msgs = bn_lines()[:2] + [msg]
+    srcs, p = binance(tmp_path, msgs)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="binance")
+    assert str(ei.value) == f"{p}: line {line}: price {price} is not positive (Binance prices are)"
