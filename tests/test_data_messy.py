@@ -33,7 +33,7 @@ from _corpus import (
 )
 
 import mmsim
-from mmsim.data import convert
+from mmsim.data import convert, write_store
 from mmsim.data import databento as dbt
 from mmsim.data import tardis as tds
 
@@ -287,6 +287,24 @@ def test_databento_csv_side_that_is_not_a_b_or_n_is_an_error(tmp_path, line, row
     with pytest.raises(mmsim.DataError) as ei:
         dbt.convert([p], tmp_path / "s", tick_size=0.25)
     assert str(ei.value) == f"{p}: line {line}: malformed row: side {side!r} is not A (ask), B (bid) or N (none)"
+
+
+# ----------------------------------------------------------------------------- write_store's meta errors
+
+
+@pytest.mark.parametrize("meta,key", [
+    ({"symbol": "X", "tick_size": 0.01, "lot_size": 1.0}, "levels"),  # a key left out
+    ({"symbol": "X", "tick_size": float("inf"), "lot_size": 1.0, "levels": "L2"}, "tick_size"),  # a bad value
+])
+def test_write_store_meta_error_names_the_store_not_its_temporary_directory(tmp_path, meta, key):
+    # The error named ".s.tmp-PID-XXXX/meta.json", a directory that is gone when the user reads it.
+    ev = np.zeros(2, mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = ev["local_ts"] = [NS0, NS0 + 1]
+    ev["kind"], ev["side"], ev["price"], ev["qty"] = int(mmsim.Kind.DEPTH), [1, -1], [100, 101], 5
+    with pytest.raises(mmsim.DataError) as ei:
+        write_store(tmp_path / "s", ev, meta)
+    assert str(ei.value).startswith(f"{tmp_path / 's' / 'meta.json'}: key {key!r} must be ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 # ----------------------------------------------------------------------------- Binance prices are positive
