@@ -320,3 +320,74 @@ def test_binance_price_that_is_not_positive_is_an_error(tmp_path, msg, line, pri
     with pytest.raises(mmsim.DataError) as ei:
         convert(srcs, tmp_path / "s", format="binance")
     assert str(ei.value) == f"{p}: line {line}: price {price} is not positive (Binance prices are)"
+
+
+# ----------------------------------------------------------------------------- Binance: a gap, then a snapshot
+
+
+def _rows(st) -> list[tuple]:
+    ev = np.asarray(st.events)
+    return [((int(e["exch_ts"]) - T0 * 10**6) // 10**6, mmsim.Kind(int(e["kind"])).name, int(e["side"]),
+             int(e["price"]), int(e["qty"])) for e in ev]
+
+
+def test_binance_usdm_gap_then_a_new_snapshot_resynchronises_the_book(tmp_path):
+    # The collector (hftbacktest's) writes every diff it receives, the one after a gap too,
+    # fetches a REST snapshot when it sees the gap and writes it when it comes. The book is
+    # unknown from the gap to that snapshot: what comes in between is held and replayed
+    # through the sync rule, as before the first snapshot. This used to stop the whole
+    # conversion at the gap ("sequence gap ... updates were missed").
+    snap2 = {"lastUpdateId": 118, "E": T0 + 6, "T": T0 + 6,
+             "bids": [["10.0", "2.000"]], "asks": [["10.2", "1.000"]]}
+    msgs = bn_lines()[:4] + [
+        bn_diff(115, 117, 114, T0 + 4, b=[("9.9", "3.000")]),  # line 5: pu 114, not 110: a gap
+        bn_trade(T0 + 5, p="10.0", m=True),  # line 6: in the gap, before the new snapshot's time: dropped
+        snap2,  # line 7: the new snapshot; line 5's diff ends before it (u 117 < 118): dropped
+        bn_trade(T0 + 7, p="10.2"),  # line 8: after the snapshot's time: kept
+        bn_diff(118, 120, 117, T0 + 7, a=[("10.2", "0.500")]),  # line 9: spans 118, the first applied
+        bn_diff(121, 125, 120, T0 + 8, b=[("10.0", "0.000")]),  # line 10: pu = 120
+    ]
+    srcs, _ = binance(tmp_path, msgs)
+    st = convert(srcs, tmp_path / "s", format="binance")
+    assert _rows(st) == [
+        (0, "CLEAR", 0, 0, 0), (0, "DEPTH", 1, 100, 1000), (0, "DEPTH", 1, 99, 2000),
+        (0, "DEPTH", -1, 101, 1500), (0, "DEPTH", -1, 102, 1000),
+        (1, "DEPTH", 1, 100, 500), (2, "TRADE", 1, 101, 500), (3, "DEPTH", -1, 101, 1000),
+        (6, "CLEAR", 0, 0, 0), (6, "DEPTH", 1, 100, 2000), (6, "DEPTH", -1, 102, 1000),
+        (7, "DEPTH", -1, 102, 500), (7, "TRADE", 1, 102, 500),
+        (8, "DEPTH", 1, 100, 0),
+    ]
+    q = st.meta["quirks"]
+    assert q["sequence_gaps_resynced"] == 1 and q["dropped_before_snapshot"] == 2
+
+
+def test_binance_spot_gap_then_a_new_snapshot_resynchronises_and_one_without_is_still_an_error(tmp_path):
+    # Spot (no pu; a gap is U > last u + 1), and the boundary: the same gap with no
+    # snapshot after it is the error it was, naming the gap's line.
+    def diff(U, u, E, b):
+        return {"stream": "xusdt@depth@100ms", "data": {"e": "depthUpdate", "E": E, "s": "XUSDT", "U": U, "u": u,
+                                                         "b": [list(x) for x in b], "a": []}}
+
+    snap = {"lastUpdateId": 100, "bids": [["10.00", "1.00000"]], "asks": [["10.10", "1.00000"]]}
+    head = [snap, diff(99, 104, T0 + 1, [("10.00", "2.00000")]),
+            diff(110, 112, T0 + 101, [("9.99", "1.00000")])]  # line 3: U 110 > 104 + 1
+    tail = [{"lastUpdateId": 112, "bids": [["10.00", "3.00000"]], "asks": [["10.10", "1.00000"]]},  # line 4
+            diff(112, 115, T0 + 201, [("9.98", "4.00000")])]  # line 5: spans 113, the first applied
+    (tmp_path / "a").mkdir()
+    srcs, _ = binance(tmp_path / "a", head + tail)
+    st = convert(srcs, tmp_path / "s", format="binance", tick_size=0.01)
+    # A spot snapshot has no time: each takes its first applied diff's (E = T0+1, T0+201).
+    # Line 3's diff ends at the new snapshot's id (u 112 <= 112): dropped.
+    assert _rows(st) == [
+        (1, "CLEAR", 0, 0, 0), (1, "DEPTH", 1, 1000, 100000), (1, "DEPTH", -1, 1010, 100000),
+        (1, "DEPTH", 1, 1000, 200000),
+        (201, "CLEAR", 0, 0, 0), (201, "DEPTH", 1, 1000, 300000), (201, "DEPTH", -1, 1010, 100000),
+        (201, "DEPTH", 1, 998, 400000),
+    ]
+    assert st.meta["quirks"]["sequence_gaps_resynced"] == 1 and st.meta["quirks"]["dropped_before_snapshot"] == 1
+    (tmp_path / "b").mkdir()
+    srcs, p = binance(tmp_path / "b", head)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "t", format="binance", tick_size=0.01)
+    assert str(ei.value) == (f"{p}: line 3: sequence gap: U=110 but the previous diff ended at u=104; "
+                             "expected U=105 or lower (updates were missed)")
