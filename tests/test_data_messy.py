@@ -391,3 +391,23 @@ def test_binance_spot_gap_then_a_new_snapshot_resynchronises_and_one_without_is_
         convert(srcs, tmp_path / "t", format="binance", tick_size=0.01)
     assert str(ei.value) == (f"{p}: line 3: sequence gap: U=110 but the previous diff ended at u=104; "
                              "expected U=105 or lower (updates were missed)")
+
+
+def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_a_clock_shift(tmp_path):
+    # Databento flags a ts_recv it knows is inaccurate (F_BAD_TS_RECV, 8): such a record's
+    # early ts_recv says nothing about the capture clock, so it must not shift the file.
+    # Its local_ts is its ts_event (the earliest it can have been received); counted.
+    rows = db_csv_lines()
+    parts = rows[3].split(",")  # line 4: the add of order 13 at NS0+300, flags 130
+    parts[0], parts[11] = str(NS0 + 270), str(130 | 8)
+    rows[3] = ",".join(parts)
+    parts = rows[1].split(",")  # line 2, the other case: flagged but not early: kept as recorded
+    parts[11] = str(130 | 8)
+    rows[1] = ",".join(parts)
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [int(t) - NS0 for t in ev["local_ts"]] == [150, 250, 300, 450, 550]
+    q = st.meta["quirks"]
+    assert q["local_clock_offset_ns"] == 0 and q["bad_ts_recv_records"] == 2
