@@ -98,6 +98,8 @@ class _Grid:
             v = decimals_to_int(s, _DIGITS)
         except ValueError:
             raise DataError(f"{self.path}: line {line}: malformed price {s!r}") from None
+        if v <= 0:  # Binance's price filters start above 0; a print at 0 would trade through every bid
+            raise DataError(f"{self.path}: line {line}: price {s} is not positive (Binance prices are)")
         q, r = divmod(v, self.tick)
         if r:
             raise DataError(

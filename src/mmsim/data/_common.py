@@ -27,6 +27,7 @@ __all__ = [
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
     "TIME_MIN_NS",
+    "ZSTD_MAGIC",
     "L2Book",
     "Progress",
     "csv_rows",
@@ -63,16 +64,22 @@ def open_binary(path: Path, progress: Progress | None = None) -> BinaryIO:
     """Open ``path`` for reading bytes, gunzipping when it starts with the gzip magic.
 
     ``progress`` is called with the number of bytes of the file on disk read so
-    far (the compressed position for gzip), for a progress bar.
+    far (the compressed position for gzip), for a progress bar. A zstd file is a
+    ``DataError`` that says so (text is read plain or gzip only).
     """
     raw: Any
     if progress is not None:
         raw = _ProgressReader(io.FileIO(path, "rb"), progress)
     else:
         raw = open(path, "rb")
-    head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    if head == b"\x1f\x8b":
+    head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
+    if head[:2] == b"\x1f\x8b":
         return cast(BinaryIO, _GzipOwning(raw))
+    if head == ZSTD_MAGIC:
+        raw.close()
+        raise DataError(
+            f"{path}: zstd-compressed: text files are read plain or gzip-compressed; decompress it first (zstd -d)"
+        )
     return cast(BinaryIO, raw)
 
 
@@ -111,6 +118,12 @@ class _ProgressReader(io.BufferedReader):
         return n
 
 
+#: The first bytes of a zstd frame (RFC 8878).
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+#: The UTF-8 byte-order mark some Windows tools write at the start of a text file.
+_BOM = b"\xef\xbb\xbf"
+
 #: What reading a damaged gzip stream raises.
 _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
@@ -119,7 +132,9 @@ def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[
     """Yield ``(line_number, line)`` (1-based, newline stripped) of a text or gzip file.
 
     Reads blocks of 1 MiB and decodes each at once (the cost of a line is a
-    slice); a line ends at ``\\n`` (a ``\\r`` before it is dropped).
+    slice); a line ends at ``\\n`` (a ``\\r`` before it is dropped). A UTF-8
+    byte-order mark at the start of the file (Excel's "CSV UTF-8", Notepad) is
+    skipped; one anywhere else is text of its line.
 
     Raises
     ------
@@ -129,6 +144,7 @@ def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[
     """
     i = 0
     rest = b""
+    first = True
     with open_binary(path, progress) as fb:
         while True:
             try:
@@ -139,6 +155,13 @@ def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[
             if not block:
                 break
             block = rest + block if rest else block
+            if first:
+                if len(block) < len(_BOM) and _BOM.startswith(block):
+                    rest = block  # too short to tell yet
+                    continue
+                first = False
+                if block.startswith(_BOM):
+                    block = block[len(_BOM) :]
             cut = block.rfind(b"\n") + 1
             if cut == 0:
                 rest = block

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ._common import Progress, csv_rows, decimals_to_int
+from ._common import ZSTD_MAGIC, Progress, csv_rows, decimals_to_int
 
 __all__ = ["Record", "records"]
 
 _DIGITS = 9  # Databento fixed-point prices: 1e-9
 _UNDEF_PRICE = (1 << 63) - 1
+_SIDES = frozenset(("A", "B", "N"))  # Databento's side codes (DBN's decoder gives only these)
 #: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
 _STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -26,7 +27,13 @@ Record = tuple
 
 def _is_zstd(path: Path) -> bool:
     with open(path, "rb") as f:
-        return f.read(4) == b"\x28\xb5\x2f\xfd"
+        return f.read(4) == ZSTD_MAGIC
+
+
+def _looks_like_csv(head: bytes) -> bool:
+    """Whether decompressed bytes start like Databento's CSV (a header line naming ts_recv or ts_event)."""
+    line = bytes(head[:4096]).split(b"\n", 1)[0]
+    return b"," in line and (b"ts_recv" in line or b"ts_event" in line)
 
 
 def _is_dbn(path: Path) -> bool:
@@ -98,6 +105,12 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                 except _STOP:
                     raise
                 except BaseException as exc:  # DBNError, RuntimeError, or a Rust panic (a BaseException)
+                    if zstd and pos == 0 and not seen_meta and _looks_like_csv(dec.buffer()):
+                        # Databento's batch CSV is zstd-compressed by default (.csv.zst).
+                        raise DataError(
+                            f"{path}: a zstd-compressed CSV, not DBN: Databento CSV is read plain or "
+                            "gzip-compressed; decompress it first (zstd -d)"
+                        ) from None
                     why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     raise DataError(f"{path}: record {pos + 1}: cannot decode DBN from this record on ({why})") from None
                 if not chunk:
@@ -210,9 +223,12 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     i_recv, i_ev, i_act, i_side, i_px, i_sz, i_id, i_fl = (col[n] for n in need)
     i_inst = col.get("instrument_id")
     decimal: bool | None = None
+    width = len(header[1])
     for line, row in rows:
         if not row:
             continue
+        if len(row) != width:  # a line cut short (its last field may be cut too), a stray separator
+            raise DataError(f"{path}: line {line}: malformed row: {len(row)} columns, expected {width} (as the header)")
         try:
             px_s = row[i_px]
             if px_s in ("", "null", "None"):
@@ -237,6 +253,8 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
             )
         except (ValueError, IndexError, OverflowError):
             raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
+        if rec[3] not in _SIDES:
+            raise DataError(f"{path}: line {line}: malformed row: side {rec[3]!r} is not A (ask), B (bid) or N (none)")
         yield rec
 
 

@@ -23,9 +23,12 @@ USD-M: drop diffs with ``u < lastUpdateId``, the first applied diff has
 ``u``. Spot: the book's update id starts at ``lastUpdateId``; a diff with
 ``u <=`` the book's id is dropped (stale), one with ``U >`` the book's id
 ``+ 1`` is a gap, any other is applied (diffs may overlap: previous ``u=103``,
-next ``U=102, u=106`` is applied) and sets the book's id to its ``u``. A gap
-is a ``DataError``. Events before the snapshot are dropped: the book is
-unknown until then.
+next ``U=102, u=106`` is applied) and sets the book's id to its ``u``. Events
+before the snapshot are dropped: the book is unknown until then. After a gap the
+book is unknown again: the gap's diff and what follows are held for the next
+snapshot line (the collector fetches one when it sees the gap) and replayed
+through the same rules (``quirks.sequence_gaps_resynced``); a gap with no
+snapshot after it in its file is a ``DataError`` naming the gap's line.
 
 Exchange time is the transaction time ``T`` (USD-M depth and all trades) or
 the event time ``E`` (spot depth, which has no ``T``); the snapshot takes the
@@ -152,6 +155,7 @@ def convert(
             "dropped_non_market_trades": state.dropped_non_market,
             "duplicate_trades_dropped": state.duplicate_trades,
             "stale_snapshots_dropped": state.stale_snapshots,
+            "sequence_gaps_resynced": state.gaps_resynced,
             "skipped_streams": state.skipped,
             "transient_crossed_messages": state.crossed,
         }
@@ -186,6 +190,7 @@ class _State:
         self.dropped_non_market = 0
         self.duplicate_trades = 0
         self.stale_snapshots = 0
+        self.gaps_resynced = 0
         self.trade_ids = _IdRuns()  # every trade id read so far
         self.skipped: dict[str, int] = {}
         self.crossed = 0
@@ -272,6 +277,9 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     snap_ts = 0
     grid: _Grid | None = state.grid
     usdm: bool | None = None
+    # A sequence gap waiting for a later REST snapshot to re-synchronise the book (the
+    # collector fetches one when it sees the gap); raised if the file ends first.
+    gap: DataError | None = None
 
     def set_symbol(s: str | None, line: int) -> None:
         if s is None or state._symbol_fixed:
@@ -326,8 +334,15 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"{path}: line {line}: malformed snapshot level (each must be [\"price\", \"size\"] strings)"
             ) from None
 
+    def lose_sync(exc: DataError, d: dict, exch: int, local: int, line: int) -> None:
+        """A gap: the book is unknown until a later snapshot; hold this diff and what follows for it."""
+        nonlocal synced, gap
+        synced = False
+        gap = exc
+        pre.append(("depthUpdate", d, exch, local, line))
+
     def on_diff(d: dict, exch: int, local: int, line: int) -> None:
-        nonlocal synced, snap, usdm, last_u
+        nonlocal synced, snap, usdm, last_u, gap
         U, u = d["U"], d["u"]
         if usdm is None:
             usdm = "pu" in d
@@ -346,6 +361,9 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             emit_snapshot(exch)
             snap = None
             synced = True
+            if gap is not None:
+                state.gaps_resynced += 1
+                gap = None
             apply_diff(d, exch, local, line)
             return
         assert last_u is not None
@@ -358,16 +376,18 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         if usdm:
             pu = d.get("pu")
             if pu != last_u:
-                raise DataError(
+                lose_sync(DataError(
                     f"{path}: line {line}: sequence gap: pu={pu} but the previous diff ended at "
                     f"u={last_u} (updates were missed)"
-                )
+                ), d, exch, local, line)
+                return
         else:
             if U > last_u + 1:
-                raise DataError(
+                lose_sync(DataError(
                     f"{path}: line {line}: sequence gap: U={U} but the previous diff ended at "
                     f"u={last_u}; expected U={last_u + 1} or lower (updates were missed)"
-                )
+                ), d, exch, local, line)
+                return
         apply_diff(d, exch, local, line)
 
     def on_trade(d: dict, exch: int, local: int, line: int) -> None:
@@ -457,7 +477,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             _int(d, "lastUpdateId", "snapshot", path, lineno)
             if "T" in d:
                 _exch_ms(d, "T", "snapshot", path, lineno)
-            if synced and last_u is not None and d["lastUpdateId"] <= last_u:
+            if (synced or gap is not None) and last_u is not None and d["lastUpdateId"] <= last_u:
                 # A snapshot the book already holds (the line written twice, or a snapshot
                 # older than the diffs applied since): applying it would roll the book back.
                 state.stale_snapshots += 1
@@ -488,6 +508,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             if snap is None and not synced:
                 pre.append((kind, d, exch, local, lineno))
                 if len(pre) > 5_000_000:
+                    if gap is not None:
+                        raise gap
                     raise DataError(f"{path}: no REST depth snapshot in the first 5M lines")
                 continue
             if kind == "trade" and not synced:
@@ -505,6 +527,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         else:
             state.skipped[kind] = state.skipped.get(kind, 0) + 1
     if not synced:
+        if gap is not None:  # no snapshot after the gap
+            raise gap
         if snap is None and grid is None:
             raise DataError(
                 f"{path}: no REST depth snapshot line (a JSON object with lastUpdateId); "

@@ -5,7 +5,12 @@ there); the CSV is the one Databento's tools write
 (``ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,...``),
 plain or gzip, with prices as decimals (``pretty_px``) or as 1e-9 integers.
 
-``ts_event`` becomes ``exch_ts`` and ``ts_recv`` becomes ``local_ts``. Actions:
+``ts_event`` becomes ``exch_ts`` and ``ts_recv`` becomes ``local_ts``; when any
+record's ``ts_recv`` is before its ``ts_event`` (a capture clock behind the
+venue's), every ``local_ts`` is shifted by the most negative difference, as in
+the other loaders (``quirks.local_clock_offset_ns``); a record flagged
+``F_BAD_TS_RECV`` (an inaccurate ``ts_recv``) takes ``max(ts_recv, ts_event)``
+and shifts nothing (``quirks.bad_ts_recv_records``). Actions:
 
 ====== =================================== ==========================================
 action Databento                           mmsim events
@@ -96,6 +101,7 @@ __all__ = ["convert", "records"]
 
 F_LAST = 1 << 7
 F_SNAPSHOT = 1 << 5
+F_BAD_TS_RECV = 1 << 3
 _INFER_RECORDS = 20_000
 _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
 
@@ -145,6 +151,10 @@ def convert(
         conv = _Converter(tick_size, lot_size)
         for p in sources:
             conv.run(Path(p), writer, progress)
+        offset = 0
+        if writer.min_latency is not None and writer.min_latency < 0:
+            offset = -writer.min_latency
+            writer.shift_local_ts(offset)
         meta = {
             "symbol": symbol or conv.symbol or str(conv.instrument),
             "venue": conv.venue or "databento",
@@ -157,6 +167,8 @@ def convert(
             "levels": "L3",
             "local_ts_recorded": True,
             "quirks": {
+                "local_clock_offset_ns": offset,
+                "bad_ts_recv_records": conv.n_bad_ts_recv,
                 "snapshot_orders": conv.n_snapshot,
                 "fill_cancels_absorbed": conv.n_absorbed,
                 "uncovered_trade_prints": conv.n_trade_rest,
@@ -192,6 +204,7 @@ class _Converter:
         self.n_unseen_fills = 0
         self.n_iceberg = 0
         self.n_aggressor = 0
+        self.n_bad_ts_recv = 0
         self.last_exch: int | None = None
         self.last_line = -1
         self.orders: dict[int, list[int]] = {}
@@ -331,7 +344,15 @@ class _Converter:
             elif not snap:
                 in_snapshot = False
             exch = snap_ts if snap else ts_event
-            local = max(ts_recv, exch)
+            # A snapshot's records all take its first ts_recv; any other record keeps its
+            # own (a ts_recv before ts_event is corrected for the whole file at the end),
+            # unless Databento flags it inaccurate: then it is no sign of the capture
+            # clock, and the record's own time is the earliest it can have arrived.
+            if flags & F_BAD_TS_RECV:
+                self.n_bad_ts_recv += 1
+                local = max(ts_recv, exch)
+            else:
+                local = max(ts_recv, exch) if snap else ts_recv
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
             if action != "F" and trade is not None:
                 flush_trade()

@@ -415,7 +415,7 @@ class EventStoreWriter:
             meta.setdefault(key, default)
         for key in REQUIRED_META:
             meta.setdefault(key, None)
-        _check_meta(meta, self._meta_path)
+        _check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         if validate:
             self._validate(meta)

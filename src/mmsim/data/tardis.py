@@ -87,9 +87,15 @@ def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[in
             f"(expected {','.join(BOOK_COLUMNS)} or {','.join(TRADE_COLUMNS)})"
         )
 
+    width = len(header)
+
     def gen() -> Iterator[tuple[int, list[str]]]:
         for line, row in rd:
             if row:
+                if len(row) != width:  # a cut line, a decimal comma, a stray separator
+                    raise DataError(
+                        f"{path}: line {line}: malformed row: {len(row)} columns, expected {width} (as the header)"
+                    )
                 yield line, row
 
     return kind, gen()

@@ -1,0 +1,413 @@
+"""Messy inputs of the kinds real feeds and tools produce, in every loader.
+
+Each test gives the hand-computed result (events, times, the exact error) of a
+small file with one fault, and a second case of the same kind in another format
+or at the other end.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+from _corpus import (
+    DB_HDR,
+    LOB_DAY,
+    LOB_MSG,
+    NS0,
+    T0,
+    US0,
+    binance,
+    bn_diff,
+    bn_lines,
+    bn_text,
+    bn_trade,
+    databento_csv,
+    db_csv_lines,
+    dbn_bytes,
+    lobster,
+    tardis,
+    td_book_lines,
+    td_trade_lines,
+)
+
+import mmsim
+from mmsim.data import convert, write_store
+from mmsim.data import databento as dbt
+from mmsim.data import tardis as tds
+
+# ----------------------------------------------------------------------------- Databento receive times
+
+
+def _recv(lines: list[str], line: int, value: str) -> list[str]:
+    """``lines`` with the ``ts_recv`` of (1-based) ``line`` replaced."""
+    out = list(lines)
+    parts = out[line - 1].split(",")
+    parts[0] = value
+    out[line - 1] = ",".join(parts)
+    return out
+
+
+def test_databento_receive_times_in_milliseconds_are_an_error(tmp_path):
+    # Only ts_recv in ms (ts_event in ns): read as ns it lands in 1970. It used to be
+    # floored to ts_event silently, a recorded feed latency of 0 on every event.
+    lines = [DB_HDR] + [
+        ",".join([str(int(r.split(",")[0]) // 10**6)] + r.split(",")[1:]) for r in db_csv_lines()[1:]
+    ]
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (
+        f"{p}: line 2: implausible receive time {(NS0 + 150) // 10**6} "
+        "(read as nanoseconds it lands on 1970-01-01; it looks like milliseconds)"
+    )
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("value", ["NaT", "0", "1"])
+def test_databento_csv_receive_time_that_is_no_time_is_an_error(tmp_path, value):
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(_recv(db_csv_lines(), 4, value)) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert f"{p}: line 4: " in str(ei.value) and "receive time" in str(ei.value)
+
+
+def test_databento_receive_time_before_the_exchange_time_shifts_the_recorder_clock(tmp_path):
+    # Record 3 (the add of order 13, ts_event NS0+300) is received 30 ns before it
+    # happened. Every other record has ts_recv = ts_event + 50. As in the Binance,
+    # Tardis and hftbacktest loaders, every local_ts is shifted by the most negative
+    # difference (30 ns), so the smallest feed latency is 0; it used to be floored to
+    # ts_event for that one record only.
+    rows = db_csv_lines()
+    rows = _recv(rows, 4, str(NS0 + 270))
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
+    assert [int(t) - NS0 for t in ev["local_ts"]] == [180, 280, 300, 480, 580]
+    assert st.meta["quirks"]["local_clock_offset_ns"] == 30
+
+
+def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path):
+    # The same in a DBN file, at the other end: the last record (the cancel at NS0+500)
+    # is received 1 us before it happened.
+    import databento_dbn as dbn
+
+    raw = dbn_bytes()
+    dec = dbn.DBNDecoder()
+    dec.write(raw)
+    msgs = dec.decode()[1:]
+    head = raw[: len(raw) - sum(len(bytes(m)) for m in msgs)]  # the metadata
+    last = msgs[-1]
+    early = dbn.MBOMsg(publisher_id=1, instrument_id=7, ts_event=last.ts_event, order_id=last.order_id,
+                       price=last.price, size=last.size, action=dbn.Action.CANCEL, side=dbn.Side.BID,
+                       ts_recv=last.ts_event - 1000, flags=last.flags, channel_id=0, ts_in_delta=0,
+                       sequence=last.sequence)
+    p = tmp_path / "mbo.dbn"
+    p.write_bytes(head + b"".join(bytes(m) for m in msgs[:-1]) + bytes(early))
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
+    assert [int(t) - NS0 for t in ev["local_ts"]] == [1150, 1250, 1350, 1450, 500]
+    assert st.meta["quirks"]["local_clock_offset_ns"] == 1000
+
+
+# ----------------------------------------------------------------------------- CSV rows that do not match their header
+
+
+def test_tardis_decimal_comma_makes_a_row_with_more_columns_than_the_header(tmp_path):
+    # "10,5" written with a decimal comma (a spreadsheet's locale) splits the price: the
+    # row used to read as price 10, amount 5 (a level that is not in the data).
+    b = td_book_lines()
+    b[4] = f"ex,XUSDT,{US0 + 1000},{US0 + 1100},false,bid,10,5,2"
+    srcs, bp = tardis(tmp_path, book=b)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s", tick_size=0.5)
+    assert str(ei.value) == f"{bp}: line 5: malformed row: 9 columns, expected 8 (as the header)"
+
+
+def test_tardis_trades_row_with_a_trailing_comma_is_an_error(tmp_path):
+    t = td_trade_lines()
+    t[2] += ","
+    srcs, _ = tardis(tmp_path, trades=t)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s", tick_size=0.5)
+    assert str(ei.value) == f"{srcs[1]}: line 3: malformed row: 9 columns, expected 8 (as the header)"
+
+
+def test_databento_csv_truncated_last_line_is_an_error(tmp_path):
+    # The last line cut inside its flags (a download or copy stopped early): 12 of the
+    # header's 13 columns, flags 130 read as 1. It used to convert.
+    raw = ("\n".join(db_csv_lines()) + "\n").encode()[:-5]
+    assert raw.endswith(b",13,1")
+    p = tmp_path / "mbo.csv"
+    p.write_bytes(raw)
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == f"{p}: line 8: malformed row: 12 columns, expected 13 (as the header)"
+
+
+def test_databento_csv_row_with_an_extra_column_is_an_error(tmp_path):
+    lines = db_csv_lines()
+    lines[2] += ",x"
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == f"{p}: line 3: malformed row: 14 columns, expected 13 (as the header)"
+
+
+# ----------------------------------------------------------------------------- a UTF-8 byte-order mark
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _bom_cases():
+    """(format, builder(dir, bom) -> (sources, file given the mark), converter options) per text format."""
+
+    def lob(d, bom):
+        srcs, mp = lobster(d)
+        if bom:
+            mp.write_bytes(_BOM + mp.read_bytes())
+        return srcs, mp
+
+    def lob_book(d, bom):
+        srcs, mp = lobster(d)
+        bp = d / LOB_DAY.format("orderbook")
+        if bom:
+            bp.write_bytes(_BOM + bp.read_bytes())
+        return srcs, bp
+
+    def bn(d, bom):  # gzip: the mark is inside the compressed text
+        raw = ("\n".join(bn_text(bn_lines())) + "\n").encode()
+        srcs, p = binance(d, raw=gzip.compress((_BOM if bom else b"") + raw))
+        return srcs, p
+
+    def db(d, bom):
+        raw = ("\n".join(db_csv_lines()) + "\n").encode()
+        return databento_csv(d, raw=(_BOM if bom else b"") + raw)
+
+    def td(d, bom):
+        raw = ("\n".join(td_trade_lines()) + "\n").encode()
+        srcs, bp = tardis(d)
+        if bom:
+            srcs[1].write_bytes(_BOM + raw)
+        return srcs, srcs[1]
+
+    return [("lobster", lob, {}), ("lobster", lob_book, {}), ("binance", bn, {}),
+            ("databento", db, {"tick_size": 0.25}), ("tardis", td, {})]
+
+
+@pytest.mark.parametrize("fmt,build,opts", _bom_cases(), ids=["lobster-message", "lobster-orderbook", "binance-gzip",
+                                                              "databento-csv", "tardis-trades"])
+def test_a_utf8_byte_order_mark_at_the_start_of_a_text_file_is_skipped(tmp_path, fmt, build, opts):
+    # Windows tools (Excel's "CSV UTF-8", Notepad) start a file with EF BB BF. It is not
+    # part of the first field: the file converts to the same events as without it (it
+    # used to be a malformed first row or "not a ... header").
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    plain, _ = build(tmp_path / "a", False)
+    marked, named = build(tmp_path / "b", True)
+    assert (named.read_bytes() if fmt != "binance" else gzip.decompress(named.read_bytes())).startswith(_BOM)
+    want = np.asarray(convert(plain, tmp_path / "sa", format=fmt, **opts).events)
+    got = np.asarray(convert(marked, tmp_path / "sb", format=fmt, **opts).events)
+    assert len(want) > 0 and got.tobytes() == want.tobytes()
+
+
+def test_a_byte_order_mark_inside_a_file_is_still_an_error(tmp_path):
+    # Only the file's first bytes may be a mark: one at the start of a later line (two
+    # files concatenated) is text in the first field, named by its line.
+    m = list(LOB_MSG)
+    srcs, mp = lobster(tmp_path)
+    mp.write_bytes(("\n".join(m[:2]) + "\n").encode() + _BOM + ("\n".join(m[2:]) + "\n").encode())
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="lobster")
+    assert str(ei.value).startswith(f"{mp}: line 3: malformed row")
+
+
+# ----------------------------------------------------------------------------- zstd-compressed text
+
+def _zstd(data: bytes) -> bytes:
+    """A zstd frame (RFC 8878) holding ``data`` in raw (stored) blocks, as ``zstd`` would read it."""
+    out = bytearray(b"\x28\xb5\x2f\xfd")  # magic
+    out += bytes([0x00, 0x58])  # frame header: no single segment, no checksum; window 2 MiB
+    blocks = [data[i : i + (1 << 17)] for i in range(0, len(data), 1 << 17)] or [b""]
+    for k, b in enumerate(blocks):
+        last = int(k == len(blocks) - 1)
+        out += ((len(b) << 3) | (0 << 1) | last).to_bytes(3, "little") + b  # a raw block
+    return bytes(out)
+
+
+@pytest.mark.parametrize("fmt", ["binance", "tardis", "lobster"])
+def test_a_zstd_compressed_text_file_is_named_as_such(tmp_path, fmt):
+    # Only gzip is read for text; a .zst capture used to fail as "line 1: not UTF-8 text".
+    if fmt == "binance":
+        srcs, p = binance(tmp_path, gz=False)
+    elif fmt == "tardis":
+        srcs, p = tardis(tmp_path, with_trades=False)
+    else:
+        srcs, p = lobster(tmp_path)
+    p.write_bytes(_zstd(p.read_bytes()))
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format=fmt)
+    assert str(ei.value) == (
+        f"{p}: zstd-compressed: text files are read plain or gzip-compressed; decompress it first (zstd -d)"
+    )
+
+
+def test_a_databento_csv_zst_is_named_as_a_zstd_compressed_csv(tmp_path):
+    # Databento's batch downloads compress CSV with zstd by default (.csv.zst). Any zstd
+    # file was taken for DBN: "record 1: cannot decode DBN ... (invalid DBN header)".
+    p = tmp_path / "mbo.csv.zst"
+    p.write_bytes(_zstd(("\n".join(db_csv_lines()) + "\n").encode()))
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (
+        f"{p}: a zstd-compressed CSV, not DBN: Databento CSV is read plain or gzip-compressed; "
+        "decompress it first (zstd -d)"
+    )
+
+
+# ----------------------------------------------------------------------------- Databento CSV side codes
+
+
+@pytest.mark.parametrize("line,row,side", [
+    (5, f"{NS0 + 450},{NS0 + 400},0,4,7,ESH4,T,X,4800.00,2,0,0,0", "X"),  # a trade: was read as no aggressor
+    (3, f"{NS0 + 250},{NS0 + 200},0,2,7,ESH4,A,a,4800.25,1,12,130,0", "a"),  # an add: was "add without a side"
+])
+def test_databento_csv_side_that_is_not_a_b_or_n_is_an_error(tmp_path, line, row, side):
+    lines = db_csv_lines()
+    lines[line - 1] = row
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == f"{p}: line {line}: malformed row: side {side!r} is not A (ask), B (bid) or N (none)"
+
+
+# ----------------------------------------------------------------------------- write_store's meta errors
+
+
+@pytest.mark.parametrize("meta,key", [
+    ({"symbol": "X", "tick_size": 0.01, "lot_size": 1.0}, "levels"),  # a key left out
+    ({"symbol": "X", "tick_size": float("inf"), "lot_size": 1.0, "levels": "L2"}, "tick_size"),  # a bad value
+])
+def test_write_store_meta_error_names_the_store_not_its_temporary_directory(tmp_path, meta, key):
+    # The error named ".s.tmp-PID-XXXX/meta.json", a directory that is gone when the user reads it.
+    ev = np.zeros(2, mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = ev["local_ts"] = [NS0, NS0 + 1]
+    ev["kind"], ev["side"], ev["price"], ev["qty"] = int(mmsim.Kind.DEPTH), [1, -1], [100, 101], 5
+    with pytest.raises(mmsim.DataError) as ei:
+        write_store(tmp_path / "s", ev, meta)
+    assert str(ei.value).startswith(f"{tmp_path / 's' / 'meta.json'}: key {key!r} must be ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- Binance prices are positive
+
+
+@pytest.mark.parametrize("msg,line,price", [
+    (bn_trade(T0 + 2, p="0.0", m=True), 3, "0.0"),  # a sell print at 0 would trade through every bid
+    (bn_diff(106, 110, 105, T0 + 3, b=[("-10.0", "1.000")]), 3, "-10.0"),  # a depth level, below zero
+])
+def test_binance_price_that_is_not_positive_is_an_error(tmp_path, msg, line, price):
+    msgs = bn_lines()[:2] + [msg]
+    srcs, p = binance(tmp_path, msgs)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="binance")
+    assert str(ei.value) == f"{p}: line {line}: price {price} is not positive (Binance prices are)"
+
+
+# ----------------------------------------------------------------------------- Binance: a gap, then a snapshot
+
+
+def _rows(st) -> list[tuple]:
+    ev = np.asarray(st.events)
+    return [((int(e["exch_ts"]) - T0 * 10**6) // 10**6, mmsim.Kind(int(e["kind"])).name, int(e["side"]),
+             int(e["price"]), int(e["qty"])) for e in ev]
+
+
+def test_binance_usdm_gap_then_a_new_snapshot_resynchronises_the_book(tmp_path):
+    # The collector (hftbacktest's) writes every diff it receives, the one after a gap too,
+    # fetches a REST snapshot when it sees the gap and writes it when it comes. The book is
+    # unknown from the gap to that snapshot: what comes in between is held and replayed
+    # through the sync rule, as before the first snapshot. This used to stop the whole
+    # conversion at the gap ("sequence gap ... updates were missed").
+    snap2 = {"lastUpdateId": 118, "E": T0 + 6, "T": T0 + 6,
+             "bids": [["10.0", "2.000"]], "asks": [["10.2", "1.000"]]}
+    msgs = bn_lines()[:4] + [
+        bn_diff(115, 117, 114, T0 + 4, b=[("9.9", "3.000")]),  # line 5: pu 114, not 110: a gap
+        bn_trade(T0 + 5, p="10.0", m=True),  # line 6: in the gap, before the new snapshot's time: dropped
+        snap2,  # line 7: the new snapshot; line 5's diff ends before it (u 117 < 118): dropped
+        bn_trade(T0 + 7, p="10.2"),  # line 8: after the snapshot's time: kept
+        bn_diff(118, 120, 117, T0 + 7, a=[("10.2", "0.500")]),  # line 9: spans 118, the first applied
+        bn_diff(121, 125, 120, T0 + 8, b=[("10.0", "0.000")]),  # line 10: pu = 120
+    ]
+    srcs, _ = binance(tmp_path, msgs)
+    st = convert(srcs, tmp_path / "s", format="binance")
+    assert _rows(st) == [
+        (0, "CLEAR", 0, 0, 0), (0, "DEPTH", 1, 100, 1000), (0, "DEPTH", 1, 99, 2000),
+        (0, "DEPTH", -1, 101, 1500), (0, "DEPTH", -1, 102, 1000),
+        (1, "DEPTH", 1, 100, 500), (2, "TRADE", 1, 101, 500), (3, "DEPTH", -1, 101, 1000),
+        (6, "CLEAR", 0, 0, 0), (6, "DEPTH", 1, 100, 2000), (6, "DEPTH", -1, 102, 1000),
+        (7, "DEPTH", -1, 102, 500), (7, "TRADE", 1, 102, 500),
+        (8, "DEPTH", 1, 100, 0),
+    ]
+    q = st.meta["quirks"]
+    assert q["sequence_gaps_resynced"] == 1 and q["dropped_before_snapshot"] == 2
+
+
+def test_binance_spot_gap_then_a_new_snapshot_resynchronises_and_one_without_is_still_an_error(tmp_path):
+    # Spot (no pu; a gap is U > last u + 1), and the boundary: the same gap with no
+    # snapshot after it is the error it was, naming the gap's line.
+    def diff(U, u, E, b):
+        return {"stream": "xusdt@depth@100ms", "data": {"e": "depthUpdate", "E": E, "s": "XUSDT", "U": U, "u": u,
+                                                         "b": [list(x) for x in b], "a": []}}
+
+    snap = {"lastUpdateId": 100, "bids": [["10.00", "1.00000"]], "asks": [["10.10", "1.00000"]]}
+    head = [snap, diff(99, 104, T0 + 1, [("10.00", "2.00000")]),
+            diff(110, 112, T0 + 101, [("9.99", "1.00000")])]  # line 3: U 110 > 104 + 1
+    tail = [{"lastUpdateId": 112, "bids": [["10.00", "3.00000"]], "asks": [["10.10", "1.00000"]]},  # line 4
+            diff(112, 115, T0 + 201, [("9.98", "4.00000")])]  # line 5: spans 113, the first applied
+    (tmp_path / "a").mkdir()
+    srcs, _ = binance(tmp_path / "a", head + tail)
+    st = convert(srcs, tmp_path / "s", format="binance", tick_size=0.01)
+    # A spot snapshot has no time: each takes its first applied diff's (E = T0+1, T0+201).
+    # Line 3's diff ends at the new snapshot's id (u 112 <= 112): dropped.
+    assert _rows(st) == [
+        (1, "CLEAR", 0, 0, 0), (1, "DEPTH", 1, 1000, 100000), (1, "DEPTH", -1, 1010, 100000),
+        (1, "DEPTH", 1, 1000, 200000),
+        (201, "CLEAR", 0, 0, 0), (201, "DEPTH", 1, 1000, 300000), (201, "DEPTH", -1, 1010, 100000),
+        (201, "DEPTH", 1, 998, 400000),
+    ]
+    assert st.meta["quirks"]["sequence_gaps_resynced"] == 1 and st.meta["quirks"]["dropped_before_snapshot"] == 1
+    (tmp_path / "b").mkdir()
+    srcs, p = binance(tmp_path / "b", head)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "t", format="binance", tick_size=0.01)
+    assert str(ei.value) == (f"{p}: line 3: sequence gap: U=110 but the previous diff ended at u=104; "
+                             "expected U=105 or lower (updates were missed)")
+
+
+def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_a_clock_shift(tmp_path):
+    # Databento flags a ts_recv it knows is inaccurate (F_BAD_TS_RECV, 8): such a record's
+    # early ts_recv says nothing about the capture clock, so it must not shift the file.
+    # Its local_ts is its ts_event (the earliest it can have been received); counted.
+    rows = db_csv_lines()
+    parts = rows[3].split(",")  # line 4: the add of order 13 at NS0+300, flags 130
+    parts[0], parts[11] = str(NS0 + 270), str(130 | 8)
+    rows[3] = ",".join(parts)
+    parts = rows[1].split(",")  # line 2, the other case: flagged but not early: kept as recorded
+    parts[11] = str(130 | 8)
+    rows[1] = ",".join(parts)
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [int(t) - NS0 for t in ev["local_ts"]] == [150, 250, 300, 450, 550]
+    q = st.meta["quirks"]
+    assert q["local_clock_offset_ns"] == 0 and q["bad_ts_recv_records"] == 2
