@@ -8,6 +8,9 @@ ladder arrays and counters, the callbacks, and each invalid quote or order.
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from conftest import make_events
@@ -568,7 +571,8 @@ def test_an_explicit_order_never_trades_with_our_resting_order_nor_moves_its_que
     (Quote(99, 1, 102, True), "quote ask_qty = True is a bool, not a number"),
     ((99, np.bool_(True), 102, 1), "quote bid_qty = (np\\.)?True_? is a bool_?, not a number"),
     (Quote(99, 1, None, 1), "quote ask_px = None is a NoneType, not a number"),
-], ids=["str-price", "bool-size", "numpy-bool-size", "none-price"])
+    (Quote(99 + 0j, 1, 102, 1), r"quote bid_px = \(99\+0j\) is a complex, not a number"),
+], ids=["str-price", "bool-size", "numpy-bool-size", "none-price", "complex-price"])
 def test_a_quote_value_that_is_not_a_number_stops_the_run_naming_the_field(quote, message):
     # float() would read "100" as 100 and True as 1: a slip that runs as a plausible quote.
     ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
@@ -581,7 +585,8 @@ def test_numpy_numbers_are_numbers():
     ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
     a = mmsim.run(ev, Script(Quote(99, 1, 102, 1)), cfg())
     b = mmsim.run(ev, Script((np.int64(99), np.float64(1), np.float32(102), np.int32(1))), cfg())
-    assert log_of(a) == log_of(b) and [row[:3] for row in log_of(a)] == [
+    c = mmsim.run(ev, Script((Decimal("99"), Fraction(2, 2), np.array(102.0), np.array(1))), cfg())
+    assert log_of(a) == log_of(b) == log_of(c) and [row[:3] for row in log_of(a)] == [
         ("SENT", 1, 99), ("SENT", 2, 102), ("ACKED", 1, 99), ("ACKED", 2, 102)]
 
 

@@ -17,6 +17,7 @@ record (see :mod:`mmsim.numba_strategy`).
 from __future__ import annotations
 
 import abc
+import decimal
 import numbers
 from typing import Any, Iterable, NamedTuple
 
@@ -74,6 +75,8 @@ class Order(NamedTuple):
 
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
+# What a price or size may be: numpy's numbers first (a C-level test), then any numbers.Real.
+_REAL = (float, int, np.floating, np.integer, numbers.Real, decimal.Decimal)
 
 
 def number(value: Any, what: str) -> float:
@@ -81,11 +84,17 @@ def number(value: Any, what: str) -> float:
 
     ``float()`` alone would take the string ``"100"`` as 100 and ``True`` as 1, so a
     strategy's slip would run as a plausible quote: a str, a bool (Python's or
-    numpy's) or any other non-number is refused, naming ``what`` and the value.
+    numpy's), a complex, None or any other non-number is refused, naming ``what`` and
+    the value. Numbers are Python's and numpy's ints and floats, any
+    ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array.
     """
     kind = type(value)
-    if kind is float or kind is int or (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))):
+    if kind is float or kind is int:
         return float(value)
+    if not isinstance(value, (bool, np.bool_)) and isinstance(value, _REAL):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        return float(value)  # a 0-d array of a number (what some numpy reductions give)
     raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
 
 
