@@ -590,6 +590,31 @@ def test_numpy_numbers_are_numbers():
         ("SENT", 1, 99), ("SENT", 2, 102), ("ACKED", 1, 99), ("ACKED", 2, 102)]
 
 
+
+@pytest.mark.parametrize(("quote", "message"), [
+    ((np.timedelta64(99, "ms"), 1, 102, 1), r"quote bid_px = np\.timedelta64\(99,'ms'\) is a timedelta64, not a number"),
+    ((99, 1, 10**400, 1), "quote ask_px = 1" + "0" * 400 + r" cannot be read as a float \(int too large to convert to float\)"),
+    ((99, Decimal("sNaN"), 102, 1),
+     r"quote bid_qty = Decimal\('sNaN'\) cannot be read as a float \(cannot convert signaling NaN to float\)"),
+], ids=["timedelta-price", "int-beyond-float", "signaling-nan-size"])
+def test_a_duration_or_a_number_float_cannot_read_stops_the_run_naming_the_field(quote, message):
+    # numpy makes timedelta64 an integer type, so it passed as a price of 99 (its count of ms);
+    # 10**400 and Decimal('sNaN') raised a bare OverflowError / ValueError naming no field.
+    ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
+    with pytest.raises(mmsim.StrategyError,
+                       match=f"^strategy Script raised TypeError in quote\\(\\) at local time 1000 ns .*: {message}$"):
+        mmsim.run(ev, Script(quote), cfg())
+
+
+def test_a_ladder_or_order_number_float_cannot_read_is_refused_naming_it():
+    with pytest.raises(TypeError) as info:
+        Quote.ladder(bids=[(Fraction(10**400), 1)])
+    assert str(info.value) == ("Quote.ladder: bids[0] price = Fraction(1" + "0" * 400 + ", 1) cannot be read as a "
+                               "float (integer division result too large for a float)")
+    with pytest.raises(TypeError) as info:
+        Quote.keep(orders=[Order.ioc(BID, 101, np.timedelta64(3, "s"))])
+    assert str(info.value) == "Quote.ladder: order 0 qty = np.timedelta64(3,'s') is a timedelta64, not a number"
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda: Quote.ladder(bids=[(99, 1), ("98", 1)]), "Quote.ladder: bids[1] price = '98' is a str, not a number"),
     (lambda: Quote.ladder(asks=[(102, False)]), "Quote.ladder: asks[0] size = False is a bool, not a number"),

@@ -751,3 +751,25 @@ def test_an_event_horizon_must_be_a_positive_count_in_the_api_as_in_a_config(han
     assert str(api.value) == str(config.value) == message
     with pytest.raises(mmsim.ConfigError, match=r"^report.event_horizons\[0\]: expected a positive integer, got 0$"):
         report(res, ev, event_horizons=[0])
+
+
+@pytest.mark.parametrize("value", ["²ev", "1²ev"])
+def test_an_event_horizon_of_a_non_ascii_digit_is_a_config_error(hand, value):
+    # str.isdigit() takes '²' but int() does not: it was a bare ValueError traceback.
+    ev, res = hand
+    message = (f"report.toxic_horizon: cannot read {value!r}; use a duration or a positive number of market "
+               "events '<k>ev', e.g. 100ev")
+    with pytest.raises(mmsim.ConfigError) as config:
+        mmsim.RunConfig.from_dict({"strategy": {"path": "fixed_spread"}, "report": {"toxic_horizon": value}})
+    assert str(config.value) == message
+
+
+def test_cli_report_event_horizons_of_a_non_ascii_digit_is_a_config_error(tmp_path):
+    parser, _ = build_parser()
+    ev, res = random_run(0, window=2_000)
+    res.save(tmp_path)
+    np.save(tmp_path / "ev.npy", ev)
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), "--event-horizons", "10,²"])
+    with pytest.raises(mmsim.ConfigError) as info:
+        cmd_report(args)
+    assert str(info.value) == "--event-horizons: '²' is not a non-negative integer"

@@ -89,12 +89,15 @@ def number(value: Any, what: str) -> float:
     ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array.
     """
     kind = type(value)
-    if kind is float or kind is int:
-        return float(value)
-    if not isinstance(value, (bool, np.bool_)) and isinstance(value, _REAL):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-        return float(value)  # a 0-d array of a number (what some numpy reductions give)
+    if kind is float:
+        return value
+    if kind is int or (not isinstance(value, (bool, np.bool_, np.timedelta64)) and isinstance(value, _REAL)) \
+            or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
+        # (a 0-d array of a number is what some numpy reductions give)
+        try:
+            return float(value)
+        except (OverflowError, ValueError) as exc:  # 10**400, Fraction(10**400), Decimal('sNaN')
+            raise TypeError(f"{what} = {value!r} cannot be read as a float ({exc})") from None
     raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
 
 

@@ -87,7 +87,7 @@ def cmd(args: argparse.Namespace) -> int:
     if args.event_horizons is not None:
         event_h = []
         for t in _list(args.event_horizons):
-            if not t.isdigit():
+            if not (t.isascii() and t.isdigit()):  # isdigit alone takes '²', which int() refuses
                 raise ConfigError(f"--event-horizons: {t!r} is not a non-negative integer")
             event_h.append(int(t))
     out = Path(args.output) if args.output else run_dir

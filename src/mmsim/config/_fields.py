@@ -134,7 +134,7 @@ def parse_event_count(value: Any, key: str) -> int | None:
     if not isinstance(value, str) or not value.strip().endswith("ev"):
         return None
     text = value.strip()[:-2].strip()
-    if not text.isdigit() or int(text) == 0:
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:  # isdigit alone takes '²', int() does not
         raise ConfigError(f"{key}: cannot read {value!r}; use a duration or a positive number of market "
                           "events '<k>ev', e.g. 100ev")
     return int(text)
