@@ -167,6 +167,21 @@ def test_binance_malformed_and_off_grid(tmp_path):
         bn.convert([p3], tmp_path / "s")
 
 
+@pytest.mark.parametrize("line", [1, 2], ids=["first-line", "later-line"])
+def test_binance_receive_time_with_a_non_ascii_digit_names_the_line(tmp_path, line):
+    # str.isdigit() takes '²', int() does not: it was a ValueError traceback. The first line's
+    # receive time sets the file's unit (another check than the later lines').
+    p = binance_file(tmp_path, [SNAP, _diff(95, 105, 94, 1_700_000_000_001, b=[("10.0", "0.500")])])
+    rows = gzip.open(p, "rt").read().splitlines()
+    rows[line - 1] = "1\u00b2" + rows[line - 1][1:]
+    with gzip.open(p, "wt") as f:
+        f.write("\n".join(rows) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        bn.convert([p], tmp_path / "s")
+    ts = rows[line - 1].split(" ")[0]
+    assert str(ei.value) == f"{p}: line {line}: malformed row: receive time {ts[:30]!r} is not an integer"
+
+
 MBO_HDR = "ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,channel_id\n"
 #: Small times in these rows are offsets from here: loaders require epoch times from 1990 on.
 NS0 = 1_703_541_600_000_000_000  # 2023-12-25 22:00 UTC, ns

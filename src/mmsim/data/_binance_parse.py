@@ -17,7 +17,7 @@ _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 def _local_scale(ts: str, path: Path, line: int) -> int:
-    if not ts.isdigit():
+    if not (ts.isascii() and ts.isdigit()):  # isdigit alone takes '²', which int() refuses
         raise DataError(f"{path}: line {line}: malformed row: receive time {ts[:30]!r} is not an integer")
     n = len(ts)
     if n >= 18:

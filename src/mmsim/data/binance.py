@@ -447,7 +447,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         ts, msg = _split(line, path, lineno)
         if scale == 0:
             scale = _local_scale(ts, path, lineno)
-        elif not ts.isdigit():
+        elif not (ts.isascii() and ts.isdigit()):  # isdigit alone takes '²', which int() refuses
             raise DataError(f"{path}: line {lineno}: malformed row: receive time {ts[:30]!r} is not an integer")
         local = int(ts) * scale
         if not TIME_MIN_NS <= local < TIME_MAX_NS:
