@@ -113,7 +113,8 @@ def cmd(args: argparse.Namespace) -> int:
         start, sep, end = args.window.partition(",")
         if not sep:
             raise ConfigError(f"--window: expected START,END (either may be empty), got {args.window!r}")
-        window = tuple(None if not v.strip() else int(v) if v.strip().isascii() and v.strip().isdigit() else v.strip() for v in (start, end))
+        parts = [v.strip() for v in (start, end)]
+        window = tuple(None if not v else int(v) if v.isascii() and v.isdigit() else v for v in parts)
     powers: list[float] = []
     if not args.no_fit:
         for t in _csv(args.fit_powers):
