@@ -70,6 +70,9 @@ def test_binance_store_matches_hftbacktest_conversion(tmp_path):
     np.testing.assert_array_equal(tr1["local_ts"], tr2["local_ts"])
     np.testing.assert_array_equal(tr1["price"], tr2["price"])
     assert ours.meta["quirks"]["local_clock_offset_ns"] == 1_272_156_851
+    # The diff that set it: line 92886 was received at 1723161592432843149 ns, its T is
+    # 1723161593705 ms, 1,272,156,851 ns later (the capture clock ran 1.27 s behind).
+    assert ours.meta["quirks"]["local_clock_offset_at"].endswith("btcusdt_20240808.gz: line 92886")
     # And our export is a file hftbacktest accepts: its own order validator passes.
     exported = tmp_path / "ours.npz"
     hbt.export(ours, exported)

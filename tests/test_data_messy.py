@@ -34,6 +34,7 @@ from _corpus import (
 
 import mmsim
 from mmsim.data import convert, write_store
+from mmsim.data.store import summary
 from mmsim.data import databento as dbt
 from mmsim.data import tardis as tds
 
@@ -90,6 +91,11 @@ def test_databento_receive_time_before_the_exchange_time_shifts_the_recorder_clo
     assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
     assert [int(t) - NS0 for t in ev["local_ts"]] == [180, 280, 300, 480, 580]
     assert st.meta["quirks"]["local_clock_offset_ns"] == 30
+    # The record that set the shift is named, in the meta and in `mmsim convert`'s line: one
+    # wrong receive time shifts the whole file, so the user can look at it.
+    assert st.meta["quirks"]["local_clock_offset_at"] == f"{p}: line 4"
+    assert summary(st).endswith(f"; receive times shifted +0.000 ms (capture clock behind the venue's; set by "
+                                f"{p}: line 4; quirks.local_clock_offset_ns)")
 
 
 def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path):
@@ -114,6 +120,9 @@ def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path
     assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
     assert [int(t) - NS0 for t in ev["local_ts"]] == [1150, 1250, 1350, 1450, 500]
     assert st.meta["quirks"]["local_clock_offset_ns"] == 1000
+    assert st.meta["quirks"]["local_clock_offset_at"] == f"{p}: record 7"
+    assert summary(st).endswith(f"; receive times shifted +0.001 ms (capture clock behind the venue's; set by "
+                                f"{p}: record 7; quirks.local_clock_offset_ns)")
 
 
 # ----------------------------------------------------------------------------- CSV rows that do not match their header

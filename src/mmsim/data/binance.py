@@ -138,12 +138,10 @@ def convert(
         state = _State(tick_size, lot_size, symbol)
         for path in sources:
             _convert_file(Path(path), writer, state, progress)
-        offset = 0
-        if writer.min_latency is not None and writer.min_latency < 0:
-            offset = -writer.min_latency
-            writer.shift_local_ts(offset)
+        offset, offset_at = writer.correct_local_clock()
         quirks: dict[str, Any] = {
             "local_clock_offset_ns": offset,
+            "local_clock_offset_at": offset_at,
             "local_clock_note": (
                 "recorder clock behind the exchange clock: local_ts shifted by this offset so "
                 "that local_ts >= exch_ts (smallest feed latency 0)"

@@ -151,10 +151,7 @@ def convert(
         conv = _Converter(tick_size, lot_size)
         for p in sources:
             conv.run(Path(p), writer, progress)
-        offset = 0
-        if writer.min_latency is not None and writer.min_latency < 0:
-            offset = -writer.min_latency
-            writer.shift_local_ts(offset)
+        offset, offset_at = writer.correct_local_clock()
         meta = {
             "symbol": symbol or conv.symbol or str(conv.instrument),
             "venue": conv.venue or "databento",
@@ -168,6 +165,7 @@ def convert(
             "local_ts_recorded": True,
             "quirks": {
                 "local_clock_offset_ns": offset,
+                "local_clock_offset_at": offset_at,
                 "bad_ts_recv_records": conv.n_bad_ts_recv,
                 "snapshot_orders": conv.n_snapshot,
                 "fill_cancels_absorbed": conv.n_absorbed,

@@ -397,10 +397,7 @@ def convert(
                     progress(base)
             em.flush(final=True)
             last, last_line = em.last_exch, em.last_line
-        offset = 0
-        if writer.min_latency is not None and writer.min_latency < 0:
-            offset = -writer.min_latency
-            writer.shift_local_ts(offset)
+        offset, offset_at = writer.correct_local_clock()
         meta = {
             "symbol": symbol or "",
             "venue": "hftbacktest",
@@ -412,7 +409,8 @@ def convert(
             "time_zone": "UTC",
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": True,
-            "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset},
+            "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
+                       "local_clock_offset_at": offset_at},
         }
         return writer.close(meta)
 

@@ -253,10 +253,17 @@ def summary(store: EventStore) -> str:
     """The one line ``mmsim convert`` prints for a store it wrote (says when it replaced one)."""
     m = store.meta
     verb = "replaced" if store.replaced else "wrote"
-    return (
+    line = (
         f"{verb} {store.path}: {len(store):,} events, {m['symbol']} ({m['venue']}), "
         f"tick {m['tick_size']:g}, lot {m['lot_size']:g}, {m['levels']}"
     )
+    quirks = m.get("quirks") or {}
+    offset = quirks.get("local_clock_offset_ns") or 0
+    if offset > 0:  # every recorded feed latency grew by it: say so, and which event set it
+        at = quirks.get("local_clock_offset_at")
+        line += (f"; receive times shifted +{offset / 1e6:.3f} ms (capture clock behind the venue's"
+                 f"{'; set by ' + at if at else ''}; quirks.local_clock_offset_ns)")
+    return line
 
 
 #: Source positions are packed with the source's index: ``(source << ROW_BITS) | row``.
@@ -325,6 +332,8 @@ class EventStoreWriter:
         self.last_exch_ts: int | None = None
         #: min(local_ts - exch_ts) over the events written, for clock checks.
         self.min_latency: int | None = None
+        #: The packed source position of the event with the smallest local_ts - exch_ts (-1: unknown).
+        self.min_latency_at = -1
         #: Registered inputs: (file, what a position is called: "line" or "record").
         self.sources: list[tuple[str, str]] = []
 
@@ -359,9 +368,31 @@ class EventStoreWriter:
         if self.first_exch_ts is None:
             self.first_exch_ts = int(chunk["exch_ts"][0])
         self.last_exch_ts = int(chunk["exch_ts"][-1])
-        lat = int((chunk["local_ts"] - chunk["exch_ts"]).min())
-        self.min_latency = lat if self.min_latency is None else min(self.min_latency, lat)
+        gaps = chunk["local_ts"] - chunk["exch_ts"]
+        i = int(gaps.argmin())
+        if self.min_latency is None or int(gaps[i]) < self.min_latency:
+            self.min_latency, self.min_latency_at = int(gaps[i]), int(rows[i])
         self.count += len(chunk)
+
+    def correct_local_clock(self) -> tuple[int, str | None]:
+        """Shift every ``local_ts`` so that none is before its ``exch_ts`` (a recorder clock behind the venue's).
+
+        Returns
+        -------
+        offset_ns : int
+            What was added to every ``local_ts`` (0: none was early), the loaders'
+            ``quirks.local_clock_offset_ns``.
+        at : str or None
+            ``"FILE: line N"`` of the event that was earliest against its exchange time,
+            the one that set the offset (``quirks.local_clock_offset_at``); None with no
+            shift or no source position. One wrong receive time there shifts the whole
+            file: this names it.
+        """
+        if self.min_latency is None or self.min_latency >= 0:
+            return 0, None
+        offset, packed = -self.min_latency, self.min_latency_at
+        self.shift_local_ts(offset)
+        return offset, (self.where(packed) if packed >= 0 and (packed >> ROW_BITS) < len(self.sources) else None)
 
     def shift_local_ts(self, offset_ns: int, chunk: int = 1 << 20) -> None:
         """Add ``offset_ns`` to every ``local_ts`` already written (chunked, in place)."""

@@ -263,10 +263,7 @@ def convert(
         if last_book_ts is not None:
             cross.check(book, last_book_ts, f"line {last_line}")
         em.flush(final=True)
-        offset = 0
-        if writer.min_latency is not None and writer.min_latency < 0:
-            offset = -writer.min_latency
-            writer.shift_local_ts(offset)
+        offset, offset_at = writer.correct_local_clock()
         meta = {
             "symbol": sym or "",
             "venue": f"tardis-{exchange}" if exchange else "tardis",
@@ -278,6 +275,7 @@ def convert(
             "time_zone": "UTC",
             "levels": "L2",
             "local_ts_recorded": True,
-            "quirks": counts | {"local_clock_offset_ns": offset, "transient_crossed_messages": cross.count},
+            "quirks": counts | {"local_clock_offset_ns": offset, "local_clock_offset_at": offset_at,
+                                "transient_crossed_messages": cross.count},
         }
         return writer.close(meta)
