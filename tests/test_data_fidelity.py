@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _corpus import LOB_BOOK, LOB_MSG, lobster
+from conftest import shared_data
 
 import mmsim
 from mmsim import Kind, TradingStatus
@@ -591,6 +592,38 @@ def test_binance_reorder_window_boundary(tmp_path):
                                               r"earlier than 1700000010000000000 read before \(at .*late.gz: line 3\); "
                                               r"rows may be out of order by at most 10 s"):
         bn.convert([p], tmp_path / "t", tick_size=0.01)
+
+
+def test_binance_time_going_back_across_files_names_the_earlier_files_line(tmp_path):
+    """The latest time was read in the first file: the error names that file, not the current one.
+
+    The first file's line 3 is at T0 + 10 s; the second file's line 1 is 10.001 s before it.
+    The line was named in the second file ("second.gz: line 3", a file of one line).
+    """
+    def trade(T):
+        return {"stream": "xusdt@trade", "data": {"e": "trade", "E": T, "T": T, "s": "XUSDT", "t": 1, "p": "10.05",
+                                                   "q": "1.000", "X": "MARKET", "m": True}}
+
+    first = capture(tmp_path, [USDM_SNAP, usdm_diff(100, 100, 99, 0), usdm_diff(101, 104, 100, 10_000)], "first.gz")
+    second = capture(tmp_path, [trade(T0 - 1)], "second.gz")
+    with pytest.raises(mmsim.DataError) as ei:
+        bn.convert([first, second], tmp_path / "s", tick_size=0.01)
+    assert str(ei.value) == (f"{second}: line 1: exchange timestamp 1699999999999000000 is 10.001 s earlier than "
+                             f"1700000010000000000 read before (at {first}: line 3); "
+                             "rows may be out of order by at most 10 s")
+
+
+def test_binance_real_captures_in_the_wrong_order_name_the_earlier_files_last_line(tmp_path):
+    """The same on the shared captures: the 2024 file (93,954 lines, its last diff at T 1723161601054 ms)
+    before the 2023 one, whose first timed line is 2."""
+    new_day = shared_data("binance", "usdm", "btcusdt_20240808.gz")
+    old_day = shared_data("binance", "usdm_2023", "btcusdt_20230404.dat.gz")
+    with pytest.raises(mmsim.DataError) as ei:
+        bn.convert([new_day, old_day], tmp_path / "s")
+    assert str(ei.value) == (f"{old_day}: line 2: exchange timestamp 1680652700452000000 is 42508900.602 s earlier "
+                             f"than 1723161601054000000 read before (at {new_day}: line 93954); "
+                             "rows may be out of order by at most 10 s")
+    assert not (tmp_path / "s").exists()
 
 
 def test_two_lobster_days_survive_the_hftbacktest_round_trip(tmp_path):

@@ -94,7 +94,8 @@ def test_databento_receive_time_before_the_exchange_time_shifts_the_recorder_clo
     # The record that set the shift is named, in the meta and in `mmsim convert`'s line: one
     # wrong receive time shifts the whole file, so the user can look at it.
     assert st.meta["quirks"]["local_clock_offset_at"] == f"{p}: line 4"
-    assert summary(st).endswith(f"; receive times shifted +0.000 ms (capture clock behind the venue's; set by "
+    # (It printed "+0.000 ms" for this 30 ns shift, saying nothing was shifted.)
+    assert summary(st).endswith(f"; receive times shifted +30 ns (capture clock behind the venue's; set by "
                                 f"{p}: line 4; quirks.local_clock_offset_ns)")
 
 
@@ -121,8 +122,26 @@ def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path
     assert [int(t) - NS0 for t in ev["local_ts"]] == [1150, 1250, 1350, 1450, 500]
     assert st.meta["quirks"]["local_clock_offset_ns"] == 1000
     assert st.meta["quirks"]["local_clock_offset_at"] == f"{p}: record 7"
-    assert summary(st).endswith(f"; receive times shifted +0.001 ms (capture clock behind the venue's; set by "
+    assert summary(st).endswith(f"; receive times shifted +1.000 µs (capture clock behind the venue's; set by "
                                 f"{p}: record 7; quirks.local_clock_offset_ns)")
+
+
+@pytest.mark.parametrize("offset_ns, label", [(1, "+1 ns"), (999, "+999 ns"), (1_000, "+1.000 µs"),
+                                              (999_999, "+999.999 µs"), (1_000_000, "+1.000 ms"),
+                                              (18_836_000, "+18.836 ms"), (1_272_156_851, "+1272.157 ms")])
+def test_convert_line_gives_the_recorder_clock_shift_in_a_unit_that_shows_it(offset_ns, label):
+    # Below 1 ms the shift is given in us (exact to the ns) or ns, never rounded to "+0.000 ms";
+    # from 1 ms, in ms to the us (quirks.local_clock_offset_ns keeps the exact value).
+    class _Store:
+        path, replaced = "s", False
+        meta = {"symbol": "X", "venue": "v", "tick_size": 0.25, "lot_size": 1, "levels": "L3",
+                "quirks": {"local_clock_offset_ns": offset_ns, "local_clock_offset_at": "f.csv: line 4"}}
+
+        def __len__(self):
+            return 5
+
+    assert summary(_Store()) == (f"wrote s: 5 events, X (v), tick 0.25, lot 1, L3; receive times shifted {label} "
+                                 "(capture clock behind the venue's; set by f.csv: line 4; quirks.local_clock_offset_ns)")
 
 
 # ----------------------------------------------------------------------------- CSV rows that do not match their header

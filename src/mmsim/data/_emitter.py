@@ -113,7 +113,8 @@ class Emitter:
         every message's exchange time in file order.
         """
         if self.read_max is None or exch > self.read_max:
-            self.read_max, self._read_line = exch, line
+            # packed: a loader carries it to the next file's emitter, whose base would re-file it
+            self.read_max, self._read_line = exch, (line if line > ROW_MASK else self.base | line)
         elif exch < self.read_max - self.reorder_ns:
             self._raise_too_early(line, exch, self.read_max, self._read_line)
 
@@ -210,7 +211,9 @@ class Emitter:
             self._max_line = int(lines[int(np.argmax(ts))])
 
     def _raise_too_early(self, line: int, ts: int, latest: int, latest_line: int) -> None:
-        latest_where = self.where(latest_line) if latest_line >= 0 else "an earlier row"
+        # latest_line is packed (it may be another file's: a first file's positions are
+        # below ROW_MASK, and self.where would put them in this one)
+        latest_where = self.writer.where(latest_line) if latest_line >= 0 else "an earlier row"
         raise DataError(
             f"{self.where(line)}: exchange timestamp {ts} is {(latest - ts) / 1e9:.3f} s earlier than "
             f"{latest} read before (at {latest_where}); rows may be out of order by at most "

@@ -249,6 +249,19 @@ def _open_events(ev_path: Path) -> np.ndarray:
     return events.view(EVENT_DTYPE)
 
 
+def _shift_label(ns: int) -> str:
+    """A positive clock shift in ns, in a unit that shows it: ``1272.157 ms``, ``1.000 µs``, ``30 ns``.
+
+    From 1 ms, ms to the µs; from 1 µs, µs exact to the ns; below, ns (a small shift
+    rounded to ``0.000 ms`` would read as none).
+    """
+    if ns >= 1_000_000:
+        return f"{ns / 1e6:.3f} ms"
+    if ns >= 1_000:
+        return f"{ns / 1e3:.3f} µs"
+    return f"{ns} ns"
+
+
 def summary(store: EventStore) -> str:
     """The one line ``mmsim convert`` prints for a store it wrote (says when it replaced one)."""
     m = store.meta
@@ -261,7 +274,7 @@ def summary(store: EventStore) -> str:
     offset = quirks.get("local_clock_offset_ns") or 0
     if offset > 0:  # every recorded feed latency grew by it: say so, and which event set it
         at = quirks.get("local_clock_offset_at")
-        line += (f"; receive times shifted +{offset / 1e6:.3f} ms (capture clock behind the venue's"
+        line += (f"; receive times shifted +{_shift_label(offset)} (capture clock behind the venue's"
                  f"{'; set by ' + at if at else ''}; quirks.local_clock_offset_ns)")
     return line
 
