@@ -93,10 +93,11 @@ def test_databento_receive_time_before_the_exchange_time_shifts_the_recorder_clo
     assert st.meta["quirks"]["local_clock_offset_ns"] == 30
     # The record that set the shift is named, in the meta and in `mmsim convert`'s line: one
     # wrong receive time shifts the whole file, so the user can look at it.
-    assert st.meta["quirks"]["local_clock_offset_at"] == f"{p}: line 4"
+    # The file's name, as meta.json's `source` has it (the path as typed means nothing elsewhere).
+    assert st.meta["quirks"]["local_clock_offset_at"] == "mbo.csv: line 4" and st.meta["source"] == ["mbo.csv"]
     # (It printed "+0.000 ms" for this 30 ns shift, saying nothing was shifted.)
-    assert summary(st).endswith(f"; receive times shifted +30 ns (capture clock behind the venue's; set by "
-                                f"{p}: line 4; quirks.local_clock_offset_ns)")
+    assert summary(st).endswith("; receive times shifted +30 ns (capture clock behind the venue's; set by "
+                                "mbo.csv: line 4; quirks.local_clock_offset_ns)")
 
 
 def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path):
@@ -121,9 +122,9 @@ def test_databento_dbn_receive_time_before_the_exchange_time_shifts_too(tmp_path
     assert [int(t) - NS0 for t in ev["exch_ts"]] == [100, 200, 300, 400, 500]
     assert [int(t) - NS0 for t in ev["local_ts"]] == [1150, 1250, 1350, 1450, 500]
     assert st.meta["quirks"]["local_clock_offset_ns"] == 1000
-    assert st.meta["quirks"]["local_clock_offset_at"] == f"{p}: record 7"
-    assert summary(st).endswith(f"; receive times shifted +1.000 µs (capture clock behind the venue's; set by "
-                                f"{p}: record 7; quirks.local_clock_offset_ns)")
+    assert st.meta["quirks"]["local_clock_offset_at"] == "mbo.dbn: record 7"
+    assert summary(st).endswith("; receive times shifted +1.000 µs (capture clock behind the venue's; set by "
+                                "mbo.dbn: record 7; quirks.local_clock_offset_ns)")
 
 
 @pytest.mark.parametrize("offset_ns, label", [(1, "+1 ns"), (999, "+999 ns"), (1_000, "+1.000 µs"),

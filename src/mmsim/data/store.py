@@ -396,7 +396,8 @@ class EventStoreWriter:
             What was added to every ``local_ts`` (0: none was early), the loaders'
             ``quirks.local_clock_offset_ns``.
         at : str or None
-            ``"FILE: line N"`` of the event that was earliest against its exchange time,
+            ``"NAME: line N"`` (the file's name, as in ``meta["source"]``) of the event
+            that was earliest against its exchange time,
             the one that set the offset (``quirks.local_clock_offset_at``); None with no
             shift or no source position. One wrong receive time there shifts the whole
             file: this names it.
@@ -405,7 +406,13 @@ class EventStoreWriter:
             return 0, None
         offset, packed = -self.min_latency, self.min_latency_at
         self.shift_local_ts(offset)
-        return offset, (self.where(packed) if packed >= 0 and (packed >> ROW_BITS) < len(self.sources) else None)
+        src = packed >> ROW_BITS
+        if packed < 0 or src >= len(self.sources):
+            return offset, None
+        # The file's name, as meta.json's `source` gives it: the path as typed means nothing
+        # once the store is read from another directory.
+        name, unit = self.sources[src]
+        return offset, f"{Path(name).name}: {unit} {packed & ROW_MASK}"
 
     def shift_local_ts(self, offset_ns: int, chunk: int = 1 << 20) -> None:
         """Add ``offset_ns`` to every ``local_ts`` already written (chunked, in place)."""
