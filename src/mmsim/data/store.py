@@ -357,13 +357,19 @@ class EventStoreWriter:
 
     def where(self, packed: int) -> str:
         """``"FILE: line N"`` for a packed source position (``"event store"`` when unknown)."""
-        if packed < 0:
+        known = self._source_of(packed)
+        if known is None:
             return f"{self.path}"
-        src, row = packed >> ROW_BITS, packed & ROW_MASK
-        if src >= len(self.sources):
-            return f"{self.path}"
-        path, unit = self.sources[src]
+        path, unit, row = known
         return f"{path}: {unit} {row}"
+
+    def _source_of(self, packed: int) -> tuple[str, str, int] | None:
+        """(file as registered, ``"line"``/``"record"``, row) of a packed position; None when unknown."""
+        src = packed >> ROW_BITS
+        if packed < 0 or src >= len(self.sources):
+            return None
+        path, unit = self.sources[src]
+        return path, unit, packed & ROW_MASK
 
     def append(self, chunk: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Append a chunk of events (``EVENT_DTYPE``) and, optionally, their packed source positions."""
@@ -406,13 +412,13 @@ class EventStoreWriter:
             return 0, None
         offset, packed = -self.min_latency, self.min_latency_at
         self.shift_local_ts(offset)
-        src = packed >> ROW_BITS
-        if packed < 0 or src >= len(self.sources):
+        known = self._source_of(packed)
+        if known is None:
             return offset, None
         # The file's name, as meta.json's `source` gives it: the path as typed means nothing
         # once the store is read from another directory.
-        name, unit = self.sources[src]
-        return offset, f"{Path(name).name}: {unit} {packed & ROW_MASK}"
+        path, unit, row = known
+        return offset, f"{Path(path).name}: {unit} {row}"
 
     def shift_local_ts(self, offset_ns: int, chunk: int = 1 << 20) -> None:
         """Add ``offset_ns`` to every ``local_ts`` already written (chunked, in place)."""
