@@ -194,7 +194,7 @@ def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str) -
             from_merge: dict[str, int] = {}
             for m, key_line in merged:
                 for k, _ in m.value if isinstance(m, yaml.MappingNode) else ():
-                    key = f"{prefix}{k.value}"
+                    key = f"{prefix}{_key_text(k)}"
                     if isinstance(k, yaml.ScalarNode) and k.tag != merge_tag and key not in first:
                         if key in from_merge:
                             raise ConfigError(f"{filename} line {key_line}: invalid YAML: duplicate key {key!r} in "
