@@ -158,3 +158,64 @@ def test_sweep_force_starts_afresh(tmp_path):
     assert len((out / RESULTS_FILE).read_text().splitlines()) == 2
     run_sweep(grid, out=out, workers=0, point_fn=_failing_point, fresh=True)
     assert len((out / RESULTS_FILE).read_text().splitlines()) == 2  # replaced, then every point ran once
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory, store: Path) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("flags")
+    cfg = run_yaml(folder, store)
+    a, b = folder / "a", folder / "b"
+    assert main(["run", str(cfg), "-q", "-o", str(a)]) == 0
+    assert main(["run", str(cfg), "-q", "-o", str(b)]) == 0
+    return a, b
+
+
+@pytest.mark.parametrize("flags, message", [
+    # polish5 item 2: the error named the config key report.toxic_horizon, which the user did not type.
+    (["--toxic-horizon", "0ev"], "--toxic-horizon: cannot read '0ev'; use a duration or a positive number of market "
+                                 "events '<k>ev', e.g. 100ev"),
+    (["--toxic-horizon", "100EV"], "--toxic-horizon: cannot read '100EV'; a number of market events is written "
+                                   "'<k>ev' with the unit in lower case, e.g. 100ev"),
+    (["--event-horizons", "10,0"], "--event-horizons: expected a positive number of market events (an integer, or "
+                                   "'<k>ev'), got 0"),
+    (["--horizons", "1s,5x"], "--horizons: cannot read '5x' as a duration; use a number with a unit (ns, us, ms, s, "
+                              "min, h), e.g. 250us"),
+    (["--signal-buckets", "0"], "--signal-buckets must be a positive integer, got 0"),
+    (["--position-limit", "-1"], "--position-limit must be a positive number of lots, got -1"),
+], ids=["toxic-0ev", "toxic-EV", "event-0", "horizons", "signal-buckets", "position-limit"])
+def test_a_report_flag_error_names_the_flag(two_runs, tmp_path, capsys, flags, message):
+    a, _ = two_runs
+    assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / "r"), *flags]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_report_flags_take_event_counts_as_a_config_does(two_runs, tmp_path):
+    """``--event-horizons 10ev,100 ev`` and ``--toxic-horizon "100 ev"`` read as 10,100 and 100ev."""
+    import json
+
+    a, _ = two_runs
+    out = tmp_path / "r"
+    assert main(["report", str(a), "-q", "--no-plots", "-o", str(out), "--event-horizons", "10ev, 100 ev,5",
+                 "--toxic-horizon", "100 ev"]) == 0
+    run = json.loads((out / "report.json").read_text())["run"]
+    assert run["event_horizons"] == ["5ev", "10ev", "100ev"] and run["toxic_horizon"] == "100ev"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--boot", "1"], "--boot must be an integer >= 10, got 1"),
+    # numpy's own check was a bare `ValueError: expected non-negative integer`.
+    (["--seed", "-1"], "--seed must be a non-negative integer (or None), got -1"),
+    (["--bucket", "5x"], "--bucket: cannot read '5x' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
+                         "e.g. 250us"),
+    (["--horizons", "1s,10ev"], "--horizons: '10ev' is a count of market events; a duration is needed here, a number "
+                                "with a unit (ns, us, ms, s, min, h), e.g. 250us"),
+], ids=["boot", "seed", "bucket", "horizons-ev"])
+def test_a_compare_flag_error_names_the_flag(two_runs, capsys, flags, message):
+    a, b = two_runs
+    assert main(["compare", str(a), str(b), "-q", *flags]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_a_synth_flag_error_names_the_flag(tmp_path, capsys):
+    assert main(["synth", "-o", str(tmp_path / "s"), "-q", "--seed", "-1"]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --seed: must be in 0 .. 2**63 - 1, got -1\n"

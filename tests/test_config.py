@@ -433,3 +433,61 @@ def test_result_json_keeps_the_run_description_and_reads_the_old_flat_layout(tmp
 
 def test_the_largest_seed_is_a_seed():
     assert mmsim.LatencyConfig(seed=2**64 - 1).seed == 2**64 - 1
+
+
+# --------------------------------------------------------------------------- event-count horizons: one spelling rule
+
+
+@pytest.mark.parametrize("value, message", [
+    # polish5 item 1: the capitals got the duration hint, which does not name <k>ev.
+    ("100EV", "report.toxic_horizon: cannot read '100EV'; a number of market events is written '<k>ev' with the "
+              "unit in lower case, e.g. 100ev (FILE line 1)"),
+    ("7 Ev", "report.toxic_horizon: cannot read '7 Ev'; a number of market events is written '<k>ev' with the "
+             "unit in lower case, e.g. 7ev (FILE line 1)"),
+    ("1.5EV", "report.toxic_horizon: cannot read '1.5EV'; a number of market events is written '<k>ev' with the "
+             "unit in lower case, e.g. 100ev (FILE line 1)"),
+    # Neither form: the hint names both.
+    ("100 events", "report.toxic_horizon: cannot read '100 events'; use a duration, a number with a unit (ns, us, "
+                   "ms, s, min, h) such as 1s, or a positive number of market events '<k>ev', e.g. 100ev "
+                   "(FILE line 1)"),
+], ids=["EV", "Ev-spaced", "EV-not-whole", "neither"])
+def test_an_event_unit_in_capitals_is_refused_naming_the_kev_form(tmp_path, value, message):
+    p = write(tmp_path, f"report: {{toxic_horizon: {value}}}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == message.replace("FILE", str(p))
+
+
+def test_event_horizons_are_read_alike_in_both_keys_with_a_space_allowed():
+    """``100 ev`` is 100ev (as ``100 ms`` is 100ms); event_horizons take ``<k>ev`` as well as k: one config each."""
+    spaced = mmsim.ReportConfig(toxic_horizon="100 ev", event_horizons=["10ev", " 100 ev ", 5])
+    plain = mmsim.ReportConfig(toxic_horizon="100ev", event_horizons=[10, 100, 5])
+    assert spaced == plain and spaced.toxic_horizon == "100ev" and spaced.event_horizons == (10, 100, 5)
+    rc = dict(strategy={"path": "fixed_spread"})
+    assert (mmsim.RunConfig.from_dict({**rc, "report": {"toxic_horizon": "100 ev", "event_horizons": ["10ev"]}}).digest()
+            == mmsim.RunConfig.from_dict({**rc, "report": {"toxic_horizon": "100ev", "event_horizons": [10]}}).digest())
+    for value in ("100EV", "0ev", 0, -3, True, "1s", 1.5):
+        with pytest.raises(mmsim.ConfigError, match=r"^report.event_horizons\[1\]: "):
+            mmsim.ReportConfig(event_horizons=[10, value])
+    with pytest.raises(mmsim.ConfigError) as info:
+        mmsim.ReportConfig(event_horizons=[10, "1s"])
+    assert str(info.value) == ("report.event_horizons[1]: expected a positive number of market events (an integer, "
+                               "or '<k>ev'), got '1s'")
+
+
+@pytest.mark.parametrize("text, message", [
+    # The same kind for durations: a unit in capitals names the lower-case spelling.
+    ("latency:\n  feed: 5MS\n", "latency.feed: cannot read '5MS' as a duration; units are lower case (ns, us, ms, s, "
+                                "min, h): write '5ms' (FILE line 2)"),
+    ("decide_every: 1 S\n", "decide_every: cannot read '1 S' as a duration; units are lower case (ns, us, ms, s, min, "
+                            "h): write '1 s' (FILE line 1)"),
+    # An event count where only a duration is read says so.
+    ("report: {horizons: [1s, 100ev]}\n", "report.horizons[1]: '100ev' is a count of market events; a duration is "
+                                          "needed here, a number with a unit (ns, us, ms, s, min, h), e.g. 250us "
+                                          "(FILE line 1)"),
+], ids=["MS", "S-spaced", "ev-as-duration"])
+def test_a_duration_in_capitals_or_in_events_names_what_to_write(tmp_path, text, message):
+    p = write(tmp_path, text)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == message.replace("FILE", str(p))

@@ -718,7 +718,13 @@ def test_cli_report_errors(tmp_path):
         cmd_report(args)
     np.save(tmp_path / "ev.npy", ev)
     args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), "--event-horizons", "x"])
-    with pytest.raises(mmsim.ConfigError, match="--event-horizons: 'x' is not a non-negative integer"):
+    with pytest.raises(mmsim.ConfigError) as info:
+        cmd_report(args)
+    assert str(info.value) == ("--event-horizons: expected a positive number of market events (an integer, or "
+                               "'<k>ev'), got 'x'")
+    args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), "--event-horizons", "0"])
+    with pytest.raises(mmsim.ConfigError, match=r"^--event-horizons: expected a positive number of market events "
+                                                r"\(an integer, or '<k>ev'\), got 0$"):
         cmd_report(args)
 
 
@@ -749,7 +755,8 @@ def test_an_event_horizon_must_be_a_positive_count_in_the_api_as_in_a_config(han
     with pytest.raises(mmsim.ConfigError) as config:
         mmsim.RunConfig.from_dict({"strategy": {"path": "fixed_spread"}, "report": {"toxic_horizon": value}})
     assert str(api.value) == str(config.value) == message
-    with pytest.raises(mmsim.ConfigError, match=r"^report.event_horizons\[0\]: expected a positive integer, got 0$"):
+    with pytest.raises(mmsim.ConfigError, match=r"^report.event_horizons\[0\]: expected a positive number of market "
+                                                r"events \(an integer, or '<k>ev'\), got 0$"):
         report(res, ev, event_horizons=[0])
 
 
@@ -772,4 +779,5 @@ def test_cli_report_event_horizons_of_a_non_ascii_digit_is_a_config_error(tmp_pa
     args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), "--event-horizons", "10,²"])
     with pytest.raises(mmsim.ConfigError) as info:
         cmd_report(args)
-    assert str(info.value) == "--event-horizons: '²' is not a non-negative integer"
+    assert str(info.value) == ("--event-horizons: expected a positive number of market events (an integer, or "
+                               "'<k>ev'), got '²'")

@@ -448,3 +448,18 @@ def test_the_plots_draw_each_difference_with_its_interval():
     bars = ax.collections[0].get_segments()
     assert [(seg[0][1], seg[1][1]) for seg in bars] == [(-0.25, 0.125), (-1.0, -0.25), (-1.75, -0.625)]
     assert np.allclose([seg[0][0] for seg in bars], [0, 5e6, 5e7])
+
+
+def test_a_baseline_names_an_event_toxic_horizon_as_a_config_reads_it(informed):
+    """``report.toxic_horizon`` as an axis: a baseline of ``"100 ev"`` is the 100ev point, ``1000ms`` the 1s one;
+    ``100EV`` is refused in the grid as in a run config."""
+    g = _grid(informed, feeds=("0ms",))
+    g["axes"]["report.toxic_horizon"] = ["100ev", "1s"]
+    ids = [p.id for p in parse_grid(g).points]
+    for spec, want in (("100 ev", ids[0]), ("1000ms", ids[1])):
+        plan = parse_grid({**g, "baseline": {"report.toxic_horizon": spec, "strategy": "FixedSpread"}}).baseline
+        assert set(plan.of.values()) == {want}
+    g["axes"]["report.toxic_horizon"] = ["100EV"]
+    with pytest.raises(mmsim.ConfigError, match=r"report.toxic_horizon: cannot read '100EV'; a number of market "
+                                                r"events is written '<k>ev' with the unit in lower case, e.g. 100ev"):
+        parse_grid(g)

@@ -397,6 +397,8 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
         raise ConfigError(f"n_boot must be an integer >= 10, got {n_boot!r}")
     if block is not None and not (isinstance(block, (int, float)) and not isinstance(block, bool) and block >= 1):
         raise ConfigError(f"block must be a number of buckets >= 1, got {block!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ConfigError(f"seed must be a non-negative integer (or None), got {seed!r}")  # numpy's own: a traceback
     if horizons is None:
         horizons = list(getattr(getattr(ra.run_config, "report", None), "horizons", ()) or ("1s",))
     hs = sorted({parse_duration(h, f"horizons[{i}]") for i, h in enumerate(horizons)})

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 __all__ = ["UsageError", "add_force", "add_output", "add_quiet", "common_parent", "ensure_new_output",
-           "progress_bar"]
+           "flags_named", "progress_bar"]
 
 
 class UsageError(Exception):
@@ -103,3 +104,36 @@ def _bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
 def progress_bar(label: str, quiet: bool = False) -> Any:
     """A context manager yielding ``update(done, total)`` for a rich progress bar with events/s."""
     return _bar(label, quiet)
+
+
+@contextlib.contextmanager
+def flags_named(args: argparse.Namespace, keys: Mapping[str, str]) -> Iterator[None]:
+    """Name the flag the user typed in a :class:`~mmsim.ConfigError` about its value.
+
+    The library names its own keys (``report.toxic_horizon``, ``n_boot``); on the
+    command line the user typed a flag (``--toxic-horizon``, ``--boot``), and the
+    message must say that. ``keys`` maps each key the library names (the start of
+    its message, an index ``[i]`` after it included) to its flag's ``dest``
+    (``{"report.toxic_horizon": "toxic_horizon"}``); only flags the user gave
+    (not None) are renamed, so an error about a value read from a saved config
+    keeps the config's key.
+
+    Raises
+    ------
+    ConfigError
+        The same error, its leading key replaced by ``--flag``.
+    """
+    from ..errors import ConfigError
+
+    try:
+        yield
+    except ConfigError as e:
+        msg = str(e)
+        for key, dest in sorted(keys.items(), key=lambda kv: -len(kv[0])):
+            if getattr(args, dest, None) is None:
+                continue
+            flag = "--" + dest.replace("_", "-")
+            m = re.match(re.escape(key) + r"(\[\d+\])?(?=[: ]|$)", msg)
+            if m:
+                raise ConfigError(flag + msg[m.end():]) from None
+        raise

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, ensure_new_output
+from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
 
 __all__ = ["add_parser", "cmd"]
 
@@ -63,9 +63,11 @@ def cmd(args: argparse.Namespace) -> int:
     if args.output is not None:
         target = args.output if args.output.suffix == ".json" else args.output / "compare.json"
         ensure_new_output(target, args.force, what="comparison file")
-    cmp = compare(args.run_a, args.run_b, events, horizons=_csv(args.horizons) if args.horizons else None,
-                  bucket=args.bucket, n_boot=args.boot, confidence=args.confidence, block=args.block,
-                  seed=args.seed, labels=labels)
+    with flags_named(args, {"horizons": "horizons", "bucket": "bucket", "n_boot": "boot", "confidence": "confidence",
+                            "block": "block", "seed": "seed"}):
+        cmp = compare(args.run_a, args.run_b, events, horizons=_csv(args.horizons) if args.horizons else None,
+                      bucket=args.bucket, n_boot=args.boot, confidence=args.confidence, block=args.block,
+                      seed=args.seed, labels=labels)
     if args.quiet:
         for v in cmp.verdicts():
             print(v)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, ensure_new_output
+from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
 
 __all__ = ["add_parser", "cmd"]
 
@@ -129,10 +129,12 @@ def cmd(args: argparse.Namespace) -> int:
     with Progress(TextColumn("[bold]queue-score"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
                   TimeElapsedColumn(), transient=True, disable=args.quiet) as prog:
         task = prog.add_task("runs", total=None)
-        score = score_queue_models(store, strategy, config, _csv(args.models), tolerance=args.tolerance,
-                                   horizons=_csv(args.horizons) if args.horizons else None,
-                                   fit_powers=powers or None, window=window,
-                                   progress=lambda d, t: prog.update(task, completed=d, total=t))
+        with flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
+                                "window": "window", "queue model": "models"}):
+            score = score_queue_models(store, strategy, config, _csv(args.models), tolerance=args.tolerance,
+                                       horizons=_csv(args.horizons) if args.horizons else None,
+                                       fit_powers=powers or None, window=window,
+                                       progress=lambda d, t: prog.update(task, completed=d, total=t))
     written = score.save(out, report=not args.no_report)
     if not args.quiet:
         score.print()

@@ -8,11 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import DataError
 from ..events import EVENT_DTYPE
-from ._common import add_force, add_output, add_quiet, ensure_new_output
+from ..config import parse_event_horizon
+from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
 
 __all__ = ["add_parser", "cmd"]
+
+# The keys make_report names in its errors -> the flag (dest) that gives each.
+_FLAGS = {"report.horizons": "horizons", "report.event_horizons": "event_horizons",
+          "report.toxic_horizon": "toxic_horizon", "signal_buckets": "signal_buckets",
+          "age_buckets": "age_buckets", "position_limit": "position_limit"}
 
 
 def _list(text: str) -> list[str]:
@@ -34,7 +40,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     add_output(p, "where to write the outputs (default: RUN_DIR, whose report is replaced); another "
                   "directory that exists needs --force", aliases=("--out",))
     p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s,60s")
-    p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100")
+    p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100 (or 10ev,100ev)")
     p.add_argument("--toxic-horizon", metavar="H", help="horizon of the toxic share and signal buckets (1s or 100ev)")
     p.add_argument("--signal-buckets", metavar="N", type=int, default=5, help="quantile buckets per signal (5)")
     p.add_argument("--age-buckets", metavar="N", type=int, default=5,
@@ -84,25 +90,23 @@ def cmd(args: argparse.Namespace) -> int:
         p = run_dir / p  # a store path written relative to the run directory
     events = _load_events(p)
     event_h: list[Any] | None = None
-    if args.event_horizons is not None:
-        event_h = []
-        for t in _list(args.event_horizons):
-            if not (t.isascii() and t.isdigit()):  # isdigit alone takes '²', which int() refuses
-                raise ConfigError(f"--event-horizons: {t!r} is not a non-negative integer")
-            event_h.append(int(t))
+    if args.event_horizons is not None:  # 10 or 10ev, as in a config
+        event_h = [parse_event_horizon(int(t) if t.isascii() and t.isdigit() else t, "--event-horizons")
+                   for t in _list(args.event_horizons)]
     out = Path(args.output) if args.output else run_dir
     if out.resolve() != run_dir.resolve():
         ensure_new_output(out, args.force, what="output directory")
-    rep = make_report(
-        result,
-        events,
-        horizons=_list(args.horizons) if args.horizons is not None else None,
-        event_horizons=event_h,
-        toxic_horizon=args.toxic_horizon,
-        signal_buckets=args.signal_buckets,
-        position_limit=args.position_limit,
-        age_buckets=args.age_buckets,
-    )
+    with flags_named(args, _FLAGS):
+        rep = make_report(
+            result,
+            events,
+            horizons=_list(args.horizons) if args.horizons is not None else None,
+            event_horizons=event_h,
+            toxic_horizon=args.toxic_horizon,
+            signal_buckets=args.signal_buckets,
+            position_limit=args.position_limit,
+            age_buckets=args.age_buckets,
+        )
     if not args.quiet:
         rep.print(Console())
     written = rep.save(out, plots=not args.no_plots)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import add_force, add_output, add_quiet, ensure_new_output
+from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
 
 __all__ = ["add_parser", "cmd"]
 
@@ -52,7 +52,8 @@ def cmd(args: argparse.Namespace) -> int:
     if args.no_informed:
         changes["informed"] = False
     if changes:
-        cfg = cfg.replace(**changes)
+        with flags_named(args, {"synth config key 'seed'": "seed"}):
+            cfg = cfg.replace(**changes)
     out = Path(args.output)
     ensure_new_output(out, args.force, marker="meta.json", what="event store")
     console = Console(stderr=True, soft_wrap=True)

@@ -17,7 +17,15 @@ everywhere (``SignalConfig(ofi_half_life="500ms")``) and a bad value is a
 
 from __future__ import annotations
 
-from ._fields import MAX_DURATION_NS, MAX_LATENCY_NS, format_ns, parse_duration, parse_event_count
+from ._fields import (
+    MAX_DURATION_NS,
+    MAX_LATENCY_NS,
+    format_ns,
+    parse_duration,
+    parse_event_count,
+    parse_event_horizon,
+    parse_markout_horizon,
+)
 from .engine import Config, FeeConfig, LatencyConfig, LatencyModel, QueueConfig, SignalConfig
 from .run import ENGINE_KEYS, RUN_KEYS, ReportConfig, RunConfig, StrategyConfig, load_yaml, parse_yaml, resolve_paths
 
@@ -39,6 +47,8 @@ __all__ = [
     "load_yaml",
     "parse_duration",
     "parse_event_count",
+    "parse_event_horizon",
+    "parse_markout_horizon",
     "parse_yaml",
     "resolve_paths",
 ]

@@ -24,11 +24,19 @@ import dataclasses
 import datetime as _dt
 import math
 import numbers
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import ConfigError
+from ._units import (  # re-exported: mmsim.config imports them from here
+    MAX_DURATION_NS,
+    MAX_LATENCY_NS,
+    format_ns,
+    parse_duration,
+    parse_event_count,
+    parse_event_horizon,
+    parse_markout_horizon,
+)
 
 __all__ = [
     "MAX_DURATION_NS",
@@ -36,6 +44,7 @@ __all__ = [
     "ConfigBase",
     "Duration",
     "DurationTuple",
+    "EventHorizonTuple",
     "Flag",
     "IntTuple",
     "Integer",
@@ -49,107 +58,10 @@ __all__ = [
     "format_ns",
     "parse_duration",
     "parse_event_count",
+    "parse_event_horizon",
+    "parse_markout_horizon",
     "setting",
 ]
-
-#: Largest latency (feed, entry, response; a lognormal's median and floor): one day, ns.
-MAX_LATENCY_NS = 86_400 * 1_000_000_000
-#: Largest other duration (timer, sample interval, half-lives, markout horizons,
-#: a synthetic session's length): 366 days, ns.
-MAX_DURATION_NS = 366 * 86_400 * 1_000_000_000
-
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
-          "min": 60_000_000_000, "h": 3_600_000_000_000}
-_DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|min|m|h)\s*$")
-
-
-def _describe_ns(ns: int) -> str:
-    day = 86_400 * 1_000_000_000
-    if ns >= day and ns % day == 0:
-        return f"{ns // day} day{'s' if ns // day > 1 else ''} ({ns} ns)"
-    return f"{format_ns(ns)} ({ns} ns)" if ns >= 1_000 else f"{ns} ns"
-
-
-def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURATION_NS) -> int:
-    """Return ``value`` as int nanoseconds.
-
-    Parameters
-    ----------
-    value : int, float, str or datetime.timedelta
-        Nanoseconds as an integer (or an integral float), a number with a unit:
-        ``ns``, ``us``, ``ms``, ``s``, ``min``/``m``, ``h`` (``"250us"``,
-        ``"1.5ms"``), or a timedelta.
-    key : str
-        Name used in the error message.
-    max_ns : int
-        Largest duration accepted, ns (default :data:`MAX_DURATION_NS`).
-
-    Raises
-    ------
-    ConfigError
-        If the value is not a duration in ``0 .. max_ns``.
-    """
-    if isinstance(value, bool):
-        raise ConfigError(f"{key}: expected a duration (e.g. 5ms or an int of ns), got {value!r}")
-    if isinstance(value, numbers.Integral):
-        ns = int(value)
-    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
-        ns = int(float(value))
-    elif isinstance(value, _dt.timedelta):
-        ns = (value // _dt.timedelta(microseconds=1)) * 1_000
-    elif isinstance(value, str):
-        m = _DURATION_RE.match(value)
-        if not m and _DURATION_RE.match(value.strip().removeprefix("-").lstrip()):
-            raise ConfigError(f"{key}: a duration cannot be negative, got {value!r}")
-        if not m:
-            raise ConfigError(
-                f"{key}: cannot read {value!r} as a duration; use a number with a unit "
-                "(ns, us, ms, s, min, h), e.g. 250us"
-            )
-        ns_f = float(m.group(1)) * _UNITS[m.group(2)]
-        if not math.isfinite(ns_f) or ns_f > 2.0 * max_ns:
-            raise ConfigError(f"{key}: a duration must be at most {_describe_ns(max_ns)}, got {value!r}")
-        ns = int(round(ns_f))
-        if abs(ns - ns_f) > 1e-6 * max(1.0, abs(ns_f)):
-            raise ConfigError(f"{key}: {value!r} is not a whole number of nanoseconds")
-    else:
-        raise ConfigError(f"{key}: expected a duration (e.g. 5ms or an int of ns), got {value!r}")
-    if ns < 0:
-        raise ConfigError(f"{key}: a duration cannot be negative, got {value!r}")
-    if ns > max_ns:
-        raise ConfigError(f"{key}: a duration must be at most {_describe_ns(max_ns)}, got {value!r}")
-    return ns
-
-
-def parse_event_count(value: Any, key: str) -> int | None:
-    """An event-count markout horizon written ``"<k>ev"`` (``"100ev"``), as k; None when ``value`` is not one.
-
-    Raises
-    ------
-    ConfigError
-        When ``value`` ends in ``ev`` but is not a positive whole number of events
-        (``"0ev"``, ``"1.5ev"``, ``"-3ev"``): a markout 0 events after a fill is the
-        fill's own event, not a horizon.
-    """
-    if not isinstance(value, str) or not value.strip().endswith("ev"):
-        return None
-    text = value.strip()[:-2].strip()
-    if not (text.isascii() and text.isdigit()) or int(text) == 0:  # isdigit alone takes '²', int() does not
-        raise ConfigError(f"{key}: cannot read {value!r}; use a duration or a positive number of market "
-                          "events '<k>ev', e.g. 100ev")
-    return int(text)
-
-
-def format_ns(ns: int) -> str:
-    """Short label of a duration in ns: ``100ms``, ``1s``, ``60s``, ``250us``, ``7ns``.
-
-    The largest of s, ms, us that divides ``ns`` exactly, else ns; the inverse of
-    :func:`parse_duration` for every value it prints.
-    """
-    for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)):
-        if ns >= scale and ns % scale == 0:
-            return f"{ns // scale}{unit}"
-    return f"{ns}ns"
 
 
 # --------------------------------------------------------------------------- kinds
@@ -334,8 +246,19 @@ class MarkoutHorizon(Kind):
     """A markout horizon: a duration (held as int ns) or a count of market events ``"<k>ev"`` (held as ``"<k>ev"``)."""
 
     def read(self, value: Any, label: str, must: str) -> Any:
-        k = parse_event_count(value, label)
-        return f"{k}ev" if k is not None else parse_duration(value, label)
+        return parse_markout_horizon(value, label)
+
+
+class EventHorizonTuple(Kind):
+    """A list of event-count horizons (positive ints or ``"<k>ev"``), held as a tuple of int."""
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise ConfigError(f"{label}: expected a list of positive numbers of market events, got {value!r}")
+        return tuple(parse_event_horizon(v, f"{label}[{i}]") for i, v in enumerate(value))
+
+    def plain(self, value: Any) -> Any:
+        return list(value)
 
 
 class DurationTuple(Kind):

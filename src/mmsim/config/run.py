@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
-from ._fields import ConfigBase, DurationTuple, IntTuple, MarkoutHorizon, Params, Section, Text, locate, setting
+from ._fields import (
+    ConfigBase,
+    DurationTuple,
+    EventHorizonTuple,
+    MarkoutHorizon,
+    Params,
+    Section,
+    Text,
+    locate,
+    setting,
+)
 from .engine import Config
 from .yaml_file import parse_yaml, read_yaml_mapping
 
@@ -54,7 +64,8 @@ class ReportConfig(ConfigBase):
     horizons : tuple of duration
         Markout horizons (ns or with units), at most 366 days each.
     event_horizons : tuple of int
-        Markout horizons in market events.
+        Markout horizons in market events: positive integers, or ``"<k>ev"``
+        (held as int k, so both spellings are one config).
     toxic_horizon : duration or str
         Horizon at which a fill with negative markout counts as toxic: a duration
         (held as int ns) or a number of market events, ``"100ev"``.
@@ -64,7 +75,7 @@ class ReportConfig(ConfigBase):
 
     horizons: tuple[int, ...] = setting(DurationTuple(),
                                         (100_000_000, 1_000_000_000, 10_000_000_000, 60_000_000_000))
-    event_horizons: tuple[int, ...] = setting(IntTuple(), (10, 100))
+    event_horizons: tuple[int, ...] = setting(EventHorizonTuple(), (10, 100))
     toxic_horizon: int | str = setting(MarkoutHorizon(), 1_000_000_000)
 
 

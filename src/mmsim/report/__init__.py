@@ -155,8 +155,8 @@ def make_report(
         Markout horizons in exchange time, ns or with a unit (``"100ms"``).
         Default: ``result.run_config.report.horizons`` when the run came from a
         :class:`~mmsim.RunConfig`, else 100ms, 1s, 10s, 60s.
-    event_horizons : sequence of int, optional
-        Markout horizons in market events. Default ``result.run_config.report.event_horizons`` (10, 100).
+    event_horizons : sequence of int or str, optional
+        Markout horizons in market events (k or ``"<k>ev"``). Default ``result.run_config.report.event_horizons`` (10, 100).
     toxic_horizon : int or str, optional
         Horizon of the toxic share and the signal buckets (a duration or ``"<k>ev"``).
         Default ``result.run_config.report.toxic_horizon`` (1s).

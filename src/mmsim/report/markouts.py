@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..config import format_ns, parse_duration, parse_event_count
-from ..errors import ConfigError, DataError
+from ..config import format_ns, parse_duration, parse_event_horizon, parse_markout_horizon
+from ..errors import DataError
 from ..records import SIGNAL_NAMES
 from ..replay import replay_bbo
 
@@ -78,10 +78,10 @@ def parse_horizons(
     ----------
     horizons : iterable of int or str
         Durations (``100ms``, ``1s`` or int ns).
-    event_horizons : iterable of int
-        Positive event counts.
+    event_horizons : iterable of int or str
+        Positive event counts (an int, or ``"<k>ev"``).
     toxic_horizon : int or str
-        A duration, or ``"<k>ev"`` for an event-count horizon.
+        A duration, or ``"<k>ev"`` for an event-count horizon (the unit in lower case).
 
     Returns
     -------
@@ -94,18 +94,12 @@ def parse_horizons(
         Naming the bad horizon.
     """
     time_h = sorted({parse_duration(h, f"report.horizons[{i}]") for i, h in enumerate(horizons or ())})
-    ev: set[int] = set()
-    for i, k in enumerate(event_horizons or ()):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-            raise ConfigError(f"report.event_horizons[{i}]: expected a positive integer, got {k!r}")
-        ev.add(int(k))
-    k_toxic = parse_event_count(toxic_horizon, "report.toxic_horizon")
-    if k_toxic is not None:
-        toxic = Horizon("events", k_toxic)
-    elif isinstance(toxic_horizon, Horizon):
+    ev = {parse_event_horizon(k, f"report.event_horizons[{i}]") for i, k in enumerate(event_horizons or ())}
+    if isinstance(toxic_horizon, Horizon):
         toxic = toxic_horizon
     else:
-        toxic = Horizon("time", parse_duration(toxic_horizon, "report.toxic_horizon"))
+        h = parse_markout_horizon(toxic_horizon, "report.toxic_horizon")
+        toxic = Horizon("events", int(h[:-2])) if isinstance(h, str) else Horizon("time", h)
     return [Horizon("time", h) for h in time_h], [Horizon("events", k) for k in sorted(ev)], toxic
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import LatencyModel, parse_duration
+from ..config import LatencyModel, parse_duration, parse_markout_horizon
 from ..errors import ConfigError
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 
@@ -42,7 +42,7 @@ COMPARE_KEYS = ("block", "bucket", "confidence", "horizons", "n_boot", "seed")
 METRIC_LABELS = {"spread_capture": "spread", "pnl_per_day": "PnL/day"}
 
 # Config keys whose values are durations (matched by their value in ns).
-_DURATION_KEYS = ("decide_every", "sample_every", "report.toxic_horizon")
+_DURATION_KEYS = ("decide_every", "sample_every")
 
 
 @dataclass(frozen=True)
@@ -317,6 +317,8 @@ def _same(key: str, written: Any, want: Any) -> bool:
     try:
         if key.startswith("latency.") and last in _LATENCY_MODELS:
             return bool(LatencyModel.parse(written, key) == LatencyModel.parse(want, key))
+        if key == "report.toxic_horizon":  # a duration or <k>ev: "100 ev" names 100ev, "1000ms" 1s
+            return parse_markout_horizon(written, key) == parse_markout_horizon(want, key)
         if key in _DURATION_KEYS or key.endswith("_half_life"):
             return parse_duration(written, key) == parse_duration(want, key)
     except ConfigError:

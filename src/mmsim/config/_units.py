@@ -1,0 +1,176 @@
+"""Units at the config's edge: durations (int ns) and market-event counts (``<k>ev``), read and written back.
+
+One spelling rule for every reader: a number, optional space, then the unit in lower
+case (``5ms``, ``5 ms``, ``100ev``, ``100 ev``). A unit in another case (``5MS``,
+``100EV``) is refused with the spelling to write, never guessed (``M`` is not ``m``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+import re
+from typing import Any
+
+from ..errors import ConfigError
+
+__all__ = ["MAX_DURATION_NS", "MAX_LATENCY_NS", "format_ns", "parse_duration", "parse_event_count",
+           "parse_event_horizon", "parse_markout_horizon"]
+
+#: Largest latency (feed, entry, response; a lognormal's median and floor): one day, ns.
+MAX_LATENCY_NS = 86_400 * 1_000_000_000
+#: Largest other duration (timer, sample interval, half-lives, markout horizons,
+#: a synthetic session's length): 366 days, ns.
+MAX_DURATION_NS = 366 * 86_400 * 1_000_000_000
+
+_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
+          "min": 60_000_000_000, "h": 3_600_000_000_000}
+_DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|min|m|h)\s*$")
+# What looks like a count of market events ("100ev", "100 EV", "-3ev"): the unit in any case.
+_EVENTS_RE = re.compile(r"^.*[^\sA-Za-z]\s*[eE][vV]\s*$|^\s*[eE][vV]\s*$")
+
+
+def _describe_ns(ns: int) -> str:
+    day = 86_400 * 1_000_000_000
+    if ns >= day and ns % day == 0:
+        return f"{ns // day} day{'s' if ns // day > 1 else ''} ({ns} ns)"
+    return f"{format_ns(ns)} ({ns} ns)" if ns >= 1_000 else f"{ns} ns"
+
+
+def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURATION_NS) -> int:
+    """Return ``value`` as int nanoseconds.
+
+    Parameters
+    ----------
+    value : int, float, str or datetime.timedelta
+        Nanoseconds as an integer (or an integral float), a number with a unit:
+        ``ns``, ``us``, ``ms``, ``s``, ``min``/``m``, ``h`` (``"250us"``,
+        ``"1.5ms"``), or a timedelta.
+    key : str
+        Name used in the error message.
+    max_ns : int
+        Largest duration accepted, ns (default :data:`MAX_DURATION_NS`).
+
+    Raises
+    ------
+    ConfigError
+        If the value is not a duration in ``0 .. max_ns``.
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"{key}: expected a duration (e.g. 5ms or an int of ns), got {value!r}")
+    if isinstance(value, numbers.Integral):
+        ns = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
+        ns = int(float(value))
+    elif isinstance(value, _dt.timedelta):
+        ns = (value // _dt.timedelta(microseconds=1)) * 1_000
+    elif isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if not m and _DURATION_RE.match(value.strip().removeprefix("-").lstrip()):
+            raise ConfigError(f"{key}: a duration cannot be negative, got {value!r}")
+        if not m and _DURATION_RE.match(value.lower()):  # 100MS: units are lower case (M is not m, min)
+            raise ConfigError(f"{key}: cannot read {value!r} as a duration; units are lower case "
+                              f"(ns, us, ms, s, min, h): write {value.strip().lower()!r}")
+        if not m and _EVENTS_RE.match(value):
+            raise ConfigError(f"{key}: {value!r} is a count of market events; a duration is needed here, a "
+                              "number with a unit (ns, us, ms, s, min, h), e.g. 250us")
+        if not m:
+            raise ConfigError(
+                f"{key}: cannot read {value!r} as a duration; use a number with a unit "
+                "(ns, us, ms, s, min, h), e.g. 250us"
+            )
+        ns_f = float(m.group(1)) * _UNITS[m.group(2)]
+        if not math.isfinite(ns_f) or ns_f > 2.0 * max_ns:
+            raise ConfigError(f"{key}: a duration must be at most {_describe_ns(max_ns)}, got {value!r}")
+        ns = int(round(ns_f))
+        if abs(ns - ns_f) > 1e-6 * max(1.0, abs(ns_f)):
+            raise ConfigError(f"{key}: {value!r} is not a whole number of nanoseconds")
+    else:
+        raise ConfigError(f"{key}: expected a duration (e.g. 5ms or an int of ns), got {value!r}")
+    if ns < 0:
+        raise ConfigError(f"{key}: a duration cannot be negative, got {value!r}")
+    if ns > max_ns:
+        raise ConfigError(f"{key}: a duration must be at most {_describe_ns(max_ns)}, got {value!r}")
+    return ns
+
+
+def parse_event_count(value: Any, key: str) -> int | None:
+    """An event-count markout horizon written ``"<k>ev"`` (``"100ev"``, ``"100 ev"``), as k; None when ``value`` is not one.
+
+    The unit is ``ev`` in lower case, as every duration unit is (``ms``, not
+    ``MS``); space around the number is allowed, as in ``"100 ms"``.
+
+    Raises
+    ------
+    ConfigError
+        When ``value`` ends in ``ev`` but is not a positive whole number of events
+        (``"0ev"``, ``"1.5ev"``, ``"-3ev"``): a markout 0 events after a fill is the
+        fill's own event, not a horizon. When it ends in ``EV`` (or ``Ev``,
+        ``eV``): the message names the ``<k>ev`` form to write.
+    """
+    if not isinstance(value, str) or not _EVENTS_RE.match(value):
+        return None
+    text = value.strip()[:-2].strip()
+    number = text.isascii() and text.isdigit() and int(text) > 0  # isdigit alone takes '²', int() does not
+    if not value.strip().endswith("ev"):
+        example = f"{int(text)}ev" if number else "100ev"
+        raise ConfigError(f"{key}: cannot read {value!r}; a number of market events is written '<k>ev' "
+                          f"with the unit in lower case, e.g. {example}")
+    if not number:
+        raise ConfigError(f"{key}: cannot read {value!r}; use a duration or a positive number of market "
+                          "events '<k>ev', e.g. 100ev")
+    return int(text)
+
+
+def parse_markout_horizon(value: Any, key: str) -> int | str:
+    """A markout horizon: a duration (returned as int ns) or ``"<k>ev"`` (returned as ``"<k>ev"``).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``; for a string that is neither form, the message names both
+        (a duration with its unit, and ``<k>ev``).
+    """
+    k = parse_event_count(value, key)
+    if k is not None:
+        return f"{k}ev"
+    try:
+        return parse_duration(value, key)
+    except ConfigError as e:
+        if isinstance(value, str) and "as a duration; use a number with a unit" in str(e):
+            raise ConfigError(f"{key}: cannot read {value!r}; use a duration, a number with a unit (ns, us, ms, "
+                              "s, min, h) such as 1s, or a positive number of market events '<k>ev', "
+                              "e.g. 100ev") from None
+        raise
+
+
+def parse_event_horizon(value: Any, key: str) -> int:
+    """A horizon that can only be a number of market events: a positive int, or ``"<k>ev"``; returned as k.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key``, for anything else (0, a negative number, a bool, a
+        duration, ``"100EV"``).
+    """
+    if isinstance(value, str):
+        k = parse_event_count(value, key)
+        if k is not None:
+            return k
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
+        return int(value)
+    raise ConfigError(f"{key}: expected a positive number of market events (an integer, or '<k>ev'), "
+                      f"got {value!r}")
+
+
+def format_ns(ns: int) -> str:
+    """Short label of a duration in ns: ``100ms``, ``1s``, ``60s``, ``250us``, ``7ns``.
+
+    The largest of s, ms, us that divides ``ns`` exactly, else ns; the inverse of
+    :func:`parse_duration` for every value it prints.
+    """
+    for unit, scale in (("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)):
+        if ns >= scale and ns % scale == 0:
+            return f"{ns // scale}{unit}"
+    return f"{ns}ns"
