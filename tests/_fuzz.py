@@ -336,6 +336,9 @@ def make_config(rng: np.random.Generator, spec: dict[str, Any] | None = None, n_
         signals=mmsim.SignalConfig(enabled=bool(rng.random() < 0.6)),
         sample_every=int(_pick(rng, [1_000_000_000, 1000])),
     )
+    # A ladder needs room for itself on both sides (a ConfigError otherwise): the same draws, max_orders raised.
+    if kw["ladder_levels"] > 1:
+        kw["max_orders"] = max(kw["max_orders"], 2 * kw["ladder_levels"])
     # A version of mmsim without max_idle (to probe an older build: the same draws, the key left out).
     if "max_idle" not in {f.name for f in dataclasses.fields(mmsim.Config)}:
         del kw["max_idle"]

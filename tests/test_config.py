@@ -491,3 +491,24 @@ def test_a_duration_in_capitals_or_in_events_names_what_to_write(tmp_path, text,
     with pytest.raises(mmsim.ConfigError) as info:
         load_yaml(p)
     assert str(info.value) == message.replace("FILE", str(p))
+
+
+# --------------------------------------------------------------------------- max_orders and ladder_levels
+
+
+def test_max_orders_below_a_full_ladder_is_refused_at_load_naming_both_keys(tmp_path):
+    """polish5 item 5: max_orders 3 under ladder_levels 2 stopped the run only once the strategy filled its ladder."""
+    p = write(tmp_path, "data: store\nstrategy: {path: x.py:X}\nladder_levels: 2\nmax_orders: 3\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == (f"max_orders: 3 is less than twice ladder_levels: 2 (a full ladder on both sides is 4 "
+                               f"live orders); raise max_orders to at least 4, or lower ladder_levels ({p} line 4)")
+    # The other way in: a replace that raises ladder_levels past what max_orders holds; the boundary is allowed.
+    with pytest.raises(mmsim.ConfigError, match=r"^max_orders: 31 is less than twice ladder_levels: 16 \(a full "
+                                                r"ladder on both sides is 32 live orders\); raise max_orders to at "
+                                                r"least 32, or lower ladder_levels$"):
+        mmsim.Config(max_orders=31).replace(ladder_levels=16)
+    assert mmsim.Config(max_orders=32, ladder_levels=16).max_orders == 32
+    # One level (the default): max_orders 1 stays a valid config (a one-sided quoter); the run's guard covers it.
+    assert mmsim.Config(max_orders=1).max_orders == 1
+

@@ -302,7 +302,9 @@ class Config(ConfigBase):
     signals : SignalConfig
         Native signal parameters.
     max_orders : int
-        Live orders allowed at once (a guard against runaway strategies), 1..4096.
+        Live orders allowed at once (a guard against runaway strategies), 1..4096;
+        with ``ladder_levels`` > 1, at least ``2 * ladder_levels`` (a ConfigError
+        naming both keys otherwise).
         Every order the local side has not yet heard is done counts: target orders
         working or in flight, orders waiting for a cancel confirmation, and explicit
         (IOC/FOK/market) orders until their last fill or expiry arrives.
@@ -338,3 +340,13 @@ class Config(ConfigBase):
     ladder_levels: int = setting(Integer(ge=1, le=16), 1)
     check_invariants: bool = setting(Flag(), False)
     decision_log: bool = setting(Flag(), True)
+
+    def _validate(self) -> None:
+        # A ladder of n levels a side is 2n live target orders: with fewer allowed, the run
+        # stopped mid-way, and only once the strategy filled its ladder. With the default
+        # one level, max_orders 1 stays allowed (a one-sided quoter); the run's guard covers it.
+        if self.ladder_levels > 1 and self.max_orders < 2 * self.ladder_levels:
+            raise ConfigError(
+                f"max_orders: {self.max_orders} is less than twice ladder_levels: {self.ladder_levels} (a full "
+                f"ladder on both sides is {2 * self.ladder_levels} live orders); raise max_orders to at least "
+                f"{2 * self.ladder_levels}, or lower ladder_levels")
