@@ -512,3 +512,48 @@ def test_max_orders_below_a_full_ladder_is_refused_at_load_naming_both_keys(tmp_
     # One level (the default): max_orders 1 stays a valid config (a one-sided quoter); the run's guard covers it.
     assert mmsim.Config(max_orders=1).max_orders == 1
 
+
+
+# --------------------------------------------------------------------------- keys the chosen model does not read
+
+
+@pytest.mark.parametrize("text, message", [
+    # polish5 item 4: queue.power was silently ignored unless model: power.
+    ("queue:\n  model: log\n  power: 3\n", "queue.power: 3 is read by queue.model: power only, and queue.model is "
+                                           "'log'; set queue.model: power, or drop queue.power (FILE line 5)"),
+    # The model left at its default (risk_averse) reads no exponent either.
+    ("queue: {power: 0.5}\n", "queue.power: 0.5 is read by queue.model: power only, and queue.model is "
+                              "'risk_averse'; set queue.model: power, or drop queue.power (FILE line 3)"),
+], ids=["log", "default-model"])
+def test_a_key_the_chosen_model_does_not_read_is_refused_naming_the_model_that_reads_it(tmp_path, text, message):
+    p = write(tmp_path, "data: store\nstrategy: {path: x.py:X}\n" + text)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == message.replace("FILE", str(p))
+
+
+def test_the_exponents_default_written_beside_another_model_keeps_the_config_and_its_digest():
+    """``power: 2`` (the default) is what leaving it out means: allowed with any model, the same digest."""
+    rc = {"data": "store", "strategy": {"path": "fixed_spread"}}
+    spelled = mmsim.RunConfig.from_dict({**rc, "queue": {"model": "log", "power": 2}})
+    assert spelled == mmsim.RunConfig.from_dict({**rc, "queue": {"model": "log"}})
+    assert spelled.digest() == mmsim.RunConfig.from_dict({**rc, "queue": {"model": "log"}}).digest()
+    assert mmsim.QueueConfig(model="power", power=3).power == 3.0
+
+
+@pytest.mark.parametrize("make, message", [
+    # The same kind in the latency models: a field the kind does not read must stay 0.
+    (lambda: mmsim.LatencyModel(kind="constant", ns=5_000, sigma=0.5),
+     "latency.sigma: 0.5 is read by a lognormal latency only (kind 'lognormal'), and this latency's kind is "
+     "'constant'; drop sigma, or set kind 'lognormal'"),
+    (lambda: mmsim.LatencyModel(kind="lognormal", median_ns=1_000, ns=5_000),
+     "latency.ns: 5000 is read by a constant latency only (kind 'constant'), and this latency's kind is "
+     "'lognormal'; drop ns, or set kind 'constant'"),
+    (lambda: mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded", min_ns=10)),
+     "latency.min_ns: 10 is read by a lognormal latency only (kind 'lognormal'), and this latency's kind is "
+     "'recorded'; drop min_ns, or set kind 'lognormal'"),
+], ids=["sigma-of-constant", "ns-of-lognormal", "min-of-recorded"])
+def test_a_latency_field_its_kind_does_not_read_is_refused(make, message):
+    with pytest.raises(mmsim.ConfigError) as info:
+        make()
+    assert str(info.value) == message

@@ -425,3 +425,24 @@ def test_scheduler_without_dask_says_which_extra_to_install(tmp_path: Path, monk
     with pytest.raises(mmsim.MmsimError) as info:
         sw.run_sweep(grid, scheduler="tcp://127.0.0.1:8786", point_fn=_failing_point)
     assert str(info.value) == "--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'"
+
+
+def test_a_shared_model_key_applies_to_the_points_whose_model_reads_it(tmp_path: Path) -> None:
+    """polish5 item 4: ``queue.power`` in the base with an axis over ``queue.model`` sets the power points' exponent;
+    the others take the default, with the ids they have without the key. Read by no point, or set by a point
+    beside another model, it is an error."""
+    base = {"data": str(tmp_path / "store"), "strategy": {"path": "fixed_spread"}}
+    g = sw.parse_grid({"base": {**base, "queue": {"power": 3}}, "axes": {"queue.model": ["risk_averse", "power", "log"]}})
+    assert [(p.config.engine.queue.model, p.config.engine.queue.power) for p in g.points] == [
+        ("risk_averse", 2.0), ("power", 3.0), ("log", 2.0)]
+    plain = sw.parse_grid({"base": base, "axes": {"queue.model": ["risk_averse", "log"]}})
+    assert [g.points[0].id, g.points[2].id] == [p.id for p in plain.points]
+    with pytest.raises(ConfigError) as info:
+        sw.parse_grid({"base": {**base, "queue": {"model": "log", "power": 3}}, "axes": {"latency.feed": ["1ms"]}})
+    assert str(info.value) == ("queue.power: 3 is read by queue.model: power only, and no point of the grid sets "
+                               "queue.model: power; set it, or drop queue.power")
+    with pytest.raises(ConfigError) as info:
+        sw.parse_grid({"base": base, "axes": {"queue.model": ["risk_averse", "power"], "queue.power": [1, 3]}})
+    assert str(info.value) == ("point queue.model=risk_averse, queue.power=1: queue.power: 1 is read by queue.model: "
+                               "power only, and queue.model is 'risk_averse'; set queue.model: power, or drop "
+                               "queue.power")

@@ -28,10 +28,19 @@ from ._fields import (
     setting,
 )
 
-__all__ = ["Config", "FeeConfig", "LatencyConfig", "LatencyModel", "QueueConfig", "SignalConfig"]
+__all__ = ["MODEL_KEYS", "Config", "FeeConfig", "LatencyConfig", "LatencyModel", "QueueConfig", "SignalConfig"]
 
 #: Largest lognormal shape accepted (the log's standard deviation).
 MAX_SIGMA = 10.0
+
+#: Keys that one model alone reads: dotted key -> (the key choosing the model, the model that reads it).
+#: Set to another value than its default beside another model, such a key is a ConfigError
+#: (docs/config.md, "A key the chosen model does not read"); a sweep applies a shared one
+#: only to the points whose model reads it.
+MODEL_KEYS: dict[str, tuple[str, str]] = {"queue.power": ("queue.model", "power")}
+
+# What each latency kind reads (the other fields must stay at their default, 0).
+_LATENCY_READS = {"constant": ("ns",), "lognormal": ("median_ns", "sigma", "min_ns"), "recorded": ()}
 
 
 def _latency_ns() -> Duration:
@@ -54,6 +63,10 @@ class LatencyModel(ConfigBase):
         Shape of the lognormal (standard deviation of the log), dimensionless, in [0, 10].
     min_ns : duration
         Floor added under the lognormal draw, ns, at most one day.
+
+    A field the kind does not read (``sigma`` of a constant latency, ``ns`` of a
+    lognormal one, any of them for ``recorded``) must stay 0: another value is a
+    ConfigError naming the field and the kind that reads it.
     """
 
     _prefix: ClassVar[str] = "latency."
@@ -69,6 +82,12 @@ class LatencyModel(ConfigBase):
         return "latency kind" if name == "kind" else super()._label(name)
 
     def _validate(self) -> None:
+        for name in ("ns", "median_ns", "sigma", "min_ns"):
+            if name not in _LATENCY_READS[self.kind] and getattr(self, name) != 0:
+                reader = "constant" if name == "ns" else "lognormal"
+                raise ConfigError(f"latency.{name}: {getattr(self, name)!r} is read by a {reader} latency only "
+                                  f"(kind {reader!r}), and this latency's kind is {self.kind!r}; drop {name}, "
+                                  f"or set kind {reader!r}")
         if self.kind == "lognormal" and self.median_ns <= 0:
             raise ConfigError("latency: a lognormal latency needs median_ns > 0")
 
@@ -176,7 +195,8 @@ class QueueConfig(ConfigBase):
         ``f = x**power`` or ``log(1 + x)`` (Rigtorp; hftbacktest's
         ProbQueueModel). L3 data always uses exact FIFO.
     power : float
-        Exponent of the power model, > 0.
+        Exponent of the power model, > 0 (default 2). Read by ``model="power"``
+        only: another value beside another model is a ConfigError.
     l3_behind_fill : {"remainder", "hftbacktest"}
         L3 data, an execution of a market order queued behind ours at our price
         (out of FIFO order: implied matches, iceberg refreshes, or a venue
@@ -193,6 +213,13 @@ class QueueConfig(ConfigBase):
     model: str = setting(Text(choices=("risk_averse", "power", "log")), "risk_averse")
     power: float = setting(Number(gt=0.0), 2.0)
     l3_behind_fill: str = setting(Text(choices=("remainder", "hftbacktest")), "remainder")
+
+    def _validate(self) -> None:
+        # power was ignored unless model: power. Its default written out (power: 2) is what
+        # leaving it out means, and keeps a config's digest and a sweep point's id.
+        if self.model != "power" and self.power != 2.0:
+            raise ConfigError(f"queue.power: {self.power:g} is read by queue.model: power only, and queue.model "
+                              f"is {self.model!r}; set queue.model: power, or drop queue.power")
 
 
 @dataclass(frozen=True, kw_only=True)

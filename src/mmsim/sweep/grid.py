@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig, resolve_paths
-from ..config.engine import Config
+from ..config.engine import MODEL_KEYS, Config
 from ..config._fields import Section, kind_of
 from ..config.run import RUN_KEYS, StrategyConfig
 from ..config.yaml_file import read_yaml_mapping
@@ -205,6 +205,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
                                       f"{_describe(points[seen[pid]].overrides)} (same config){loc('points')}")
                 seen[pid] = len(points)
                 points.append(SweepPoint(id=pid, index=len(points), overrides=overrides, repeat=r, config=cfg_r))
+    _unread_everywhere(base, base_where, points)
     keys = tuple(point_keys + axis_keys)
     plan = None
     if data.get("baseline") is not None:
@@ -332,8 +333,12 @@ def _check_key(key: str, label: str, at: str) -> None:
 
 
 def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> None:
-    """Check a run config mapping that may still lack its strategy (points or axes may give it)."""
-    data = dict(merged)
+    """Check a run config mapping that may still lack its strategy (points or axes may give it).
+
+    A model-specific key whose model the mapping does not choose is left out here:
+    other points may choose it (:func:`_point_config` decides, point by point).
+    """
+    data, _ = _drop_unread(merged, lambda key: False)
     strat = data.get("strategy")
     if strat is None:
         data["strategy"] = {"path": "-"}
@@ -356,6 +361,10 @@ def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overri
     """The point's run config: the base with its overrides set, paths resolved."""
     label = f"point {_describe(overrides)}"
     merged = _apply(base, overrides, label, "")
+    # A model-specific key the base shares (queue.power) applies to the points whose model
+    # reads it; the others take its default, as if it were not written. Set by the point
+    # itself beside another model, it is the point's error.
+    merged, _ = _drop_unread(merged, lambda key: any(key == o or key.startswith(o + ".") for o in overrides))
     pw = _strip_where(base_where, overrides)
     for k in overrides:
         text = where.get("axes." + k) or where.get("points")
@@ -365,6 +374,45 @@ def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overri
         return RunConfig.from_dict(resolve_paths(merged, bdir, only=overrides), where=pw)
     except ConfigError as exc:
         raise ConfigError(f"{label}: {exc}") from None
+
+
+def _drop_unread(merged: Mapping[str, Any], keep: Callable[[str], bool]) -> tuple[dict[str, Any], list[str]]:
+    """``merged`` without the keys of :data:`~mmsim.config.engine.MODEL_KEYS` its model does not read
+    (``queue.power`` beside ``queue.model: log``), but those ``keep`` names; and the keys left out."""
+    out, dropped = dict(merged), []
+    for key, (model_key, model) in MODEL_KEYS.items():
+        section, name = key.split(".")
+        node = out.get(section)
+        if not isinstance(node, Mapping) or name not in node or keep(key):
+            continue
+        chosen = node.get(model_key.split(".")[1], _default(model_key))
+        if chosen != model:
+            out[section] = {k: v for k, v in node.items() if k != name}
+            dropped.append(key)
+    return out, dropped
+
+
+def _default(key: str) -> Any:
+    """The default value of the run-config field at dotted ``key`` (a section's field)."""
+    section, name = key.split(".")
+    return next(f.default for f in fields(_SECTIONS[section]) if f.name == name)
+
+
+def _unread_everywhere(base: Mapping[str, Any], base_where: Mapping[str, str],
+                       points: list[SweepPoint]) -> None:
+    """ConfigError for a model-specific key the base sets that no point's model reads (all dropped it)."""
+    for key, (model_key, model) in MODEL_KEYS.items():
+        section, name = key.split(".")
+        node = base.get(section)
+        if not isinstance(node, Mapping) or name not in node:
+            continue
+        if node[name] == _default(key):
+            continue  # its default written out: what leaving it out means
+        reads = [p for p in points if getattr(getattr(p.config.engine, section), model_key.split(".")[1]) == model]
+        if not reads:
+            at = base_where.get(key)
+            raise ConfigError(f"{key}: {node[name]!r} is read by {model_key}: {model} only, and no point of the "
+                              f"grid sets {model_key}: {model}; set it, or drop {key}" + (f" ({at})" if at else ""))
 
 
 def _apply(base: Mapping[str, Any], overrides: Mapping[str, Any], label: str, at: str) -> dict[str, Any]:
