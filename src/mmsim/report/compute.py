@@ -49,6 +49,7 @@ from .markouts import (
     parse_horizons,
     summarize,
 )
+from ._exact import as_float, dot, isum, mul, sub
 from .infoage import information_age
 from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
@@ -220,9 +221,8 @@ def compute_report(
         "maker": f["maker"],
         "taker": ~f["maker"],
     }
-    price2 = 2 * f["price"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        bps_scale = np.where(f["price"] > 0, 1e4 / price2.astype(np.float64), np.nan)
+        bps_scale = np.where(f["price"] > 0, 1e4 / (2.0 * f["price"].astype(np.float64)), np.nan)
 
     markouts = []
     for h in time_h + event_h:
@@ -230,7 +230,7 @@ def compute_report(
         markouts.append(_horizon_block(h, mk2[:, j], mk_ok[:, j], past_end[:, j], f, masks, bps_scale,
                                        tick_value, confidence))
 
-    eff2 = f["side"] * (m0_2 - price2)
+    eff2 = mul(f["side"], sub(sub(m0_2, f["price"]), f["price"]))  # exact (docs/reports.md, "Exact arithmetic")
     spread = _spread_block(time_h + event_h, col, eff2, mk2, mk_ok, masks, bps_scale, confidence)
 
     jt = col[toxic]
@@ -238,8 +238,8 @@ def compute_report(
     tox_n = int(tox_ok.sum())
     tox_neg = tox_ok & (mk2[:, jt] < 0)
     toxic_share = float(tox_neg.sum() / tox_n) if tox_n else None
-    tox_qty = int(f["qty"][tox_ok].sum())
-    toxic_share_qty = float(f["qty"][tox_neg].sum() / tox_qty) if tox_qty else None
+    tox_qty = isum(f["qty"][tox_ok])
+    toxic_share_qty = float(isum(f["qty"][tox_neg]) / tox_qty) if tox_qty else None
 
     sig_values = _signal_values(_get(result, "fill_signals", None), f["n"])
     signals = _signal_block(sig_values, mk2[:, jt], tox_ok, f["side"], bps_scale, int(signal_buckets), confidence)
@@ -257,13 +257,12 @@ def compute_report(
     race = f["after_cancel"]
     cancel_race = {
         "count": int(race.sum()),
-        "qty": int(f["qty"][race].sum()),
+        "qty": isum(f["qty"][race]),
         "markouts": {
-            h.label: summarize(mk2[race & mk_ok[:, col[h]], col[h]] / 2.0, confidence) for h in time_h + event_h
+            h.label: summarize(as_float(mk2[race & mk_ok[:, col[h]], col[h]]) / 2.0, confidence)
+            for h in time_h + event_h
         },
-        "markout_pnl": float(
-            (mk2[race & tox_ok, jt] * f["qty"][race & tox_ok]).sum() * tick_value / 2.0
-        ),
+        "markout_pnl": float(dot(mk2[race & tox_ok, jt], f["qty"][race & tox_ok]) * tick_value / 2.0),
     }
 
     info_age, age_columns, age_series = information_age(
@@ -391,6 +390,10 @@ def _check_fills(f: Mapping[str, Any], result: Any) -> None:
     bad = np.flatnonzero(f["qty"] <= 0)
     if bad.size:
         raise DataError(f"report: fill {int(bad[0])} has qty {int(f['qty'][bad[0]])}; expected a positive size")
+    bad = np.flatnonzero((f["price"] < -(1 << 62)) | (f["price"] >= (1 << 62)))
+    if bad.size:
+        raise DataError(f"report: fill {int(bad[0])} has price {int(f['price'][bad[0]])} ticks, outside the range "
+                        "the engine accepts ([-2^62, 2^62) ticks)")
     bad = np.flatnonzero(np.diff(f["exch_ts"]) < 0)
     if bad.size:
         raise DataError(f"report: fills are not in exch_ts order (fill {int(bad[0]) + 1} goes back in time)")
@@ -430,15 +433,16 @@ def _fills_table(
         "qty": f["qty"],
         "position": f["position_after"],
         "fee": f["fee"],
-        "mid_at_fill_ticks": m0_2 / 2.0,
-        "effective_half_spread_ticks": eff2 / 2.0,
+        "mid_at_fill_ticks": as_float(m0_2) / 2.0,
+        "effective_half_spread_ticks": as_float(eff2) / 2.0,
     }
     for h in list(hs) + ([toxic] if toxic not in hs else []):
         j = col[h]
-        c[f"markout_{h.label}_ticks"] = np.where(ok[:, j], mk2[:, j] / 2.0, np.nan)
-        c[f"markout_{h.label}_bps"] = np.where(ok[:, j], mk2[:, j] * bps_scale, np.nan)
+        mk_f = as_float(mk2[:, j])
+        c[f"markout_{h.label}_ticks"] = np.where(ok[:, j], mk_f / 2.0, np.nan)
+        c[f"markout_{h.label}_bps"] = np.where(ok[:, j], mk_f * bps_scale, np.nan)
     j = col[toxic]
-    c[f"price_impact_{toxic.label}_ticks"] = np.where(ok[:, j], (eff2 - mk2[:, j]) / 2.0, np.nan)
+    c[f"price_impact_{toxic.label}_ticks"] = np.where(ok[:, j], as_float(sub(eff2, mk2[:, j])) / 2.0, np.nan)
     c["toxic"] = np.where(ok[:, j], (mk2[:, j] < 0).astype(np.float64), np.nan)
     for name, v in sig.items():
         c[f"signal_{name}"] = v

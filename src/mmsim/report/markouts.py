@@ -17,6 +17,7 @@ from ..config import format_ns, parse_duration, parse_event_count
 from ..errors import ConfigError, DataError
 from ..records import SIGNAL_NAMES
 from ..replay import replay_bbo
+from ._exact import as_float, dot, isum, mul, sub
 
 __all__ = [
     "CONFIDENCE",
@@ -229,7 +230,7 @@ def _markouts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Markouts in half-ticks for every fill and horizon, with validity and past-end masks."""
     n, k = f["n"], len(hs)
-    mk = np.zeros((n, k), dtype=np.int64)
+    cols = []
     ok = np.zeros((n, k), dtype=bool)
     past = np.zeros((n, k), dtype=bool)
     last = exch_ts.size - 1
@@ -248,9 +249,14 @@ def _markouts(
             idx = np.searchsorted(exch_ts, exch_ts[np.clip(idx, 0, last)], side="right") - 1
         idx = np.clip(idx, 0, last)
         good = ~beyond & (fill_event >= 0) & valid[idx]
-        mk[:, j] = np.where(good, f["side"] * (mid2[idx] - 2 * f["price"]), 0)
+        # side * (2*mid - 2*price), exact: it spans up to 2^64 half-ticks (docs/reports.md, "Exact arithmetic").
+        cols.append(np.where(good, mul(f["side"], sub(sub(mid2[idx], f["price"]), f["price"])), 0))
         ok[:, j] = good
         past[:, j] = beyond
+    exact = any(c.dtype == object for c in cols)
+    mk = np.zeros((n, k), dtype=object if exact else np.int64)
+    for j, c in enumerate(cols):
+        mk[:, j] = c
     return mk, ok, past
 
 
@@ -271,18 +277,21 @@ def group_stats(
     ``report.json``'s ``markouts[].groups`` and one horizon of ``by_level.rows[].markouts``.
     """
     sel = m & ok
-    ticks = mk2[sel] / 2.0
-    bps = mk2[sel] * bps_scale[sel]
+    mk_f = as_float(mk2[sel])
+    ticks = mk_f / 2.0
+    bps = mk_f * bps_scale[sel]
     bps = bps[np.isfinite(bps)]
     qty = f["qty"][sel]
+    lots = isum(qty)
+    num = dot(mk2[sel], qty)  # exact: markout half-ticks x lots overflows int64 near the engine's bounds
     return {
         "n": int(sel.sum()),
         "n_past_end": int((m & past).sum()),
         "n_no_mid": int((m & ~ok & ~past).sum()),
         "ticks": summarize(ticks, confidence),
         "bps": summarize(bps, confidence),
-        "qty_weighted_ticks": float((mk2[sel] * qty).sum() / (2.0 * qty.sum())) if qty.sum() else None,
-        "pnl": float((mk2[sel] * qty).sum() * tick_value / 2.0),
+        "qty_weighted_ticks": float(num / (2.0 * lots)) if lots else None,
+        "pnl": float(num * tick_value / 2.0),
     }
 
 
@@ -312,24 +321,25 @@ def _spread_block(
     confidence: float,
 ) -> dict[str, Any]:
     eff = {}
+    eff_f = as_float(eff2)
     for g in ("all", "maker", "taker"):
         sel = masks[g]
-        eff[g] = {"ticks": summarize(eff2[sel] / 2.0, confidence),
-                  "bps": summarize(_finite(eff2[sel] * bps_scale[sel]), confidence)}
+        eff[g] = {"ticks": summarize(eff_f[sel] / 2.0, confidence),
+                  "bps": summarize(_finite(eff_f[sel] * bps_scale[sel]), confidence)}
     rows = []
     for h in hs:
         j = col[h]
         by = {}
         for g in ("all", "maker", "taker"):
             sel = masks[g] & ok[:, j]
-            realized = mk2[sel, j]
-            impact = eff2[sel] - realized  # = side*(m0 - m_h): exact in half-ticks
+            realized = as_float(mk2[sel, j])
+            impact = as_float(sub(eff2[sel], mk2[sel, j]))  # = side*(m0 - m_h): exact in half-ticks, then rounded
             by[g] = {
                 "n": int(sel.sum()),
-                "effective": summarize(eff2[sel] / 2.0, confidence),
+                "effective": summarize(eff_f[sel] / 2.0, confidence),
                 "realized": summarize(realized / 2.0, confidence),
                 "price_impact": summarize(impact / 2.0, confidence),
-                "effective_bps": _mean_or_none(_finite(eff2[sel] * bps_scale[sel])),
+                "effective_bps": _mean_or_none(_finite(eff_f[sel] * bps_scale[sel])),
                 "realized_bps": _mean_or_none(_finite(realized * bps_scale[sel])),
                 "price_impact_bps": _mean_or_none(_finite(impact * bps_scale[sel])),
             }
@@ -369,12 +379,13 @@ def _signal_block(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     y_ok = mk2[ok]
-    ry_ok = _stats().rankdata(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
+    ry_ok = _ranks(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
     for name, v in values.items():
         sel = ok & np.isfinite(v)
         ry = ry_ok if sel.sum() == y_ok.size else None
         x = v[sel]
         y2 = mk2[sel]
+        y2f = as_float(y2)
         s = side[sel]
         entry: dict[str, Any] = {"n": int(x.size), "buckets": [], "spearman": None, "spearman_signed": None}
         if x.size:
@@ -385,7 +396,7 @@ def _signal_block(
                 m = b == k
                 if not m.any():
                     continue
-                yk = y2[m]
+                yk = y2f[m]
                 entry["buckets"].append({
                     "q": len(entry["buckets"]),  # Q1.. numbered over the non-empty buckets
                     "lo": float(x[m].min()),
@@ -407,6 +418,13 @@ def _signal_block(
     return out
 
 
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """``scipy.stats.rankdata`` (average ranks), also of exact Python-int markouts (ranked by their order codes)."""
+    if x.dtype == object:
+        x = np.unique(x, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return _stats().rankdata(x)
+
+
 def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dict[str, float] | None:
     """Spearman rank correlation with its two-sided p-value (t approximation, as scipy.stats.spearmanr).
 
@@ -415,8 +433,8 @@ def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dic
     n = x.size
     if n < 3 or np.all(x == x[0]) or np.all(y == y[0]):
         return None
-    rx = _stats().rankdata(x)
-    ry = _stats().rankdata(y) if ry is None else ry
+    rx = _ranks(x)
+    ry = _ranks(y) if ry is None else ry
     rho = float(np.corrcoef(rx, ry)[0, 1])
     rho = min(1.0, max(-1.0, rho))
     if abs(rho) == 1.0:
