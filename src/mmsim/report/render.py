@@ -183,8 +183,10 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
         out.append(head)
         title = "Summary"
     summary = Table(title=title, caption="money in quote currency")
-    summary.add_column("metric")
-    summary.add_column("value", justify="right", no_wrap=True)
+    # Within the width the labels wrap at spaces; a console too narrow for a long word or value
+    # folds it (never "…").
+    summary.add_column("metric", overflow="fold")
+    summary.add_column("value", justify="right", overflow="fold")
     for k, v in _summary_rows(d):
         summary.add_row(k, v)
     out.append(summary)
