@@ -106,3 +106,50 @@ def test_a_fill_price_outside_the_engine_range_is_refused():
     with pytest.raises(mmsim.DataError, match=r"^report: fill 1 has price 4611686018427387904 ticks, outside the "
                                               r"range the engine accepts \(\[-2\^62, 2\^62\) ticks\)$"):
         report(res, ev)
+
+
+# ----------------------------------------------------------------------------- zero-variance intervals
+
+def test_a_group_whose_markouts_are_all_equal_has_no_interval():
+    from test_report import HAND_EVENTS
+
+    from mmsim.report._format import _ci
+
+    # Two buys at 100 with the book 100/102, at 0.5s and 0.6s: both mark out +0.5 at 1s
+    # (mid 100.5 from 1s). The t interval mean ± t·s/√n was [0.5, 0.5].
+    ev = make_events(HAND_EVENTS)
+    res = result_of([fill(S // 2, 1, 100, 1, 100, 102), fill(6 * S // 10, 1, 100, 1, 100, 102, oid=2)])
+    rep = report(res, ev, horizons=["1s"], event_horizons=[], toxic_horizon="1s")
+    t = rep.data["markouts"][0]["groups"]["all"]["ticks"]
+    assert (t["n"], t["mean"], t["std"], t["ci_low"], t["ci_high"]) == (2, 0.5, 0.0, None, None)
+    assert _ci(t) == "all equal"
+    from rich.console import Console
+
+    console = Console(record=True, width=80)
+    rep.print(console)
+    assert "│ 1s      │ 0.50 │ all equal │" in console.export_text()
+    # The same in a signal bucket: one bucket of the two equal markouts, no interval either.
+    b = report(res, ev, horizons=["1s"], event_horizons=[], toxic_horizon="1s",
+               signal_buckets=1).data["spread"]["horizons"][0]["groups"]["all"]["realized"]
+    assert (b["std"], b["ci_low"]) == (0.0, None)
+    # One value: no interval, no claim either ("–").
+    assert _ci({"n": 1, "mean": 0.5, "std": None, "ci_low": None, "ci_high": None}) == "–"
+
+
+def test_stale_minus_fresh_from_a_bucket_of_equal_markouts_has_no_interval():
+    from mmsim.report.infoage import _welch
+    from mmsim.report.render_infoage import by_age_lines
+
+    fresh = np.array([-1.0, 0.0, 1.0, 2.0])      # mean 0.5, var 5/3
+    stale = np.array([-1.5, -1.5, -1.5])         # all equal
+    d = _welch(stale, fresh, 0.95)
+    # Welch would use the fresh bucket's spread alone (df 3) and take -1.5 as exact.
+    assert d == {"diff": -2.0, "n_stale": 3, "n_fresh": 4, "ci_low": None, "ci_high": None,
+                 "zero_variance": ["stale"]}
+    assert _welch(stale, stale + 1.0, 0.95)["zero_variance"] == ["stale", "fresh"]
+    ok = _welch(fresh, fresh[::-1] + np.array([0.0, 0.5, 0.0, 0.0]), 0.95)
+    assert ok["zero_variance"] == [] and ok["ci_low"] is not None
+    block = {"basis": "age", "n": 7, "horizon": "1s", "stale_minus_fresh": d, "spearman": None}
+    assert by_age_lines({"by_age": [block]}) == [
+        "by information age at the fill's decision: last bucket − first (stalest − freshest) -2.00 ticks @ 1s "
+        "(no interval: every markout of the stalest bucket is equal)"]

@@ -266,14 +266,16 @@ def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> dict[str, Any] | 
     """Mean of ``a`` minus mean of ``b`` with Welch's t interval (unequal variances, Welch-Satterthwaite df)."""
     na, nb = a.size, b.size
     out: dict[str, Any] = {"diff": float(a.mean() - b.mean()), "n_stale": int(na), "n_fresh": int(nb),
-                           "ci_low": None, "ci_high": None}
+                           "ci_low": None, "ci_high": None, "zero_variance": []}
     if na < 2 or nb < 2:
         return out
     va, vb = float(a.var(ddof=1)) / na, float(b.var(ddof=1)) / nb
-    se = math.sqrt(va + vb)
-    if se == 0:
-        out["ci_low"] = out["ci_high"] = out["diff"]
+    if va == 0 or vb == 0:
+        # A bucket whose markouts are all equal shows no spread: Welch's interval would take its
+        # mean as exact (zero width when both are), so there is none (docs/reports.md, "Intervals").
+        out["zero_variance"] = [k for k, v in (("stale", va), ("fresh", vb)) if v == 0]
         return out
+    se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
     half = float(_stats().t.ppf(0.5 + confidence / 2, df)) * se
     out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half

@@ -181,7 +181,9 @@ def summarize(x: np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:
     -------
     dict
         ``n``, ``mean``, ``median``, ``std`` (ddof 1), ``ci_low``, ``ci_high``;
-        None where undefined (no values; the interval needs two).
+        None where undefined (no values; the interval needs two values that are not
+        all equal: with ``std`` 0 the t interval ``mean ± t·s/√n`` would have zero
+        width, so there is none).
     """
     n = int(x.size)
     out: dict[str, Any] = {"n": n, "mean": None, "median": None, "std": None, "ci_low": None, "ci_high": None}
@@ -196,8 +198,9 @@ def summarize(x: np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:
         if std > 0:
             lo, hi = t_interval(confidence, n - 1, mean, std / math.sqrt(n))
             out["ci_low"], out["ci_high"] = lo, hi
-        else:
-            out["ci_low"] = out["ci_high"] = mean
+        # std 0 (every value equal): no interval. The t interval would be [mean, mean], a claim of
+        # certainty from a sample that shows no spread; markouts are whole half-ticks, so a few
+        # fills (or a quiet market) are all equal often (docs/reports.md, "Intervals").
     return out
 
 
