@@ -157,7 +157,9 @@ def _markouts(result: Any, events: np.ndarray, hs: Sequence[int],
               w: tuple[int, int]) -> tuple[list[str], dict[str, float | None]]:
     from ..report.compute import compute_report
 
-    rep = compute_report(result, events, horizons=list(hs), event_horizons=[], toxic_horizon=hs[0], signal_buckets=1)
+    # The L2 model runs replayed to_l2(events): marked to the L3 events' mid, the same market.
+    rep = compute_report(result, events, horizons=list(hs), event_horizons=[], toxic_horizon=hs[0], signal_buckets=1,
+                         same_events=False)
     labels = rep.data["run"]["horizons"]
     cols = rep.fills
     ts = np.asarray(cols["exch_ts"], dtype=np.int64)

@@ -83,6 +83,18 @@ def cmd(args: argparse.Namespace) -> int:
     if not p.exists() and not p.is_absolute() and (run_dir / p).exists():
         p = run_dir / p  # a store path written relative to the run directory
     events = _load_events(p)
+    meta_path = (p if p.is_dir() else p.parent) / "meta.json"
+    if meta_path.is_file():  # a store: its identity must be the run's (another tick size, the same count)
+        import json
+
+        from ..report.compute import _check_store
+
+        try:
+            store_meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError) as e:
+            raise DataError(f"{meta_path}: cannot read ({type(e).__name__}: {e})") from None
+        if isinstance(store_meta, dict):
+            _check_store(result, store_meta)
     event_h: list[Any] | None = None
     if args.event_horizons is not None:
         event_h = []

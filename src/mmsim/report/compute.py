@@ -22,6 +22,7 @@ passive fills).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,7 @@ def compute_report(
     confidence: float = CONFIDENCE,
     age_buckets: int = 5,
     bbo: Mapping[str, np.ndarray] | None = None,
+    same_events: bool = True,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -141,6 +143,14 @@ def compute_report(
         sweep replays each event store's book once for all its points' reports);
         it must be of these very events. Default: replayed here (for the mid and
         for the look-ahead audit).
+    same_events : bool
+        True (default): ``events`` must be the events the run replayed — for a run of a
+        whole event store that ran to the end, as many as ``result.n_events``; an event
+        store given must have the identity (meta.json) of ``result.meta`` — else a
+        DataError. False when they are another form of the same market on purpose (queue
+        scoring marks its L2 model runs to the L3 events). A run of a bare array (no
+        store meta) can be marked to another form of its market (its L2 form's to the L3
+        events), unchecked.
 
     Returns
     -------
@@ -149,8 +159,8 @@ def compute_report(
     Raises
     ------
     DataError
-        If the events are empty or unsorted, or the fills do not add up to the
-        result's position and cash.
+        If the events are empty or unsorted, are not the events the run replayed, or the
+        fills do not add up to the result's position and cash.
     ConfigError
         For a bad horizon or bucket count.
     """
@@ -172,12 +182,24 @@ def compute_report(
         limit = params.get("max_position") if isinstance(params, Mapping) else None
         if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
             position_limit = limit  # type: ignore[assignment]  # lots, as given (a float limit is fine)
-    if position_limit is not None and (isinstance(position_limit, bool) or position_limit <= 0):
+    if position_limit is not None and (isinstance(position_limit, bool) or not position_limit > 0
+                                       or not math.isfinite(position_limit)):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
     if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
+        if same_events:
+            _check_store(result, events.meta)
         events = events.events
     events = np.asarray(events)
+    n_run = getattr(result, "n_events", None)
+    # A run of a whole event store (its meta.json's event_count) must be given that store's events;
+    # a run of an array (an L2 form of L3 data, a slice) says nothing of its events but their count.
+    whole_store = (getattr(result, "meta", None) or {}).get("event_count") == n_run
+    if (same_events and whole_store and isinstance(n_run, (int, np.integer)) and not getattr(result, "partial", False)
+            and n_run != events.shape[0]):
+        # Another store's events would mark the fills to a market they never traded in.
+        raise DataError(f"report: the events given have {events.shape[0]:,} rows but the run replayed {int(n_run):,}; "
+                        "pass the events the run replayed (mmsim report --events)")
     stop_ts = getattr(result, "stop_ts", None) if getattr(result, "partial", False) else None
     n_given = int(events.shape[0])
     if stop_ts is not None:
@@ -196,6 +218,11 @@ def compute_report(
     tick_value = float(_get(result, "tick_value", 1.0))
     cfg = getattr(result, "config", None)
     tick_size = float(getattr(result, "tick_size", None) or getattr(cfg, "tick_size", None) or 1.0)
+    for name, v in (("tick_value", tick_value), ("tick_size", tick_size)):
+        # Money is lots x ticks x tick_value: a NaN, zero or negative one made every amount NaN or 0.
+        if not (math.isfinite(v) and v > 0):
+            raise DataError(f"report: result.{name} is {v!r}; expected a positive finite number (the store's "
+                            "tick size x lot size x contract size)")
 
     f = _fill_columns(fills)
     _check_fills(f, result)
@@ -335,6 +362,17 @@ def compute_report(
     return ReportData(data=data, fills=columns, series=series)
 
 
+def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
+    """Refuse an event store whose identity (meta.json) differs from the one the run replayed."""
+    from ..analysis.comparison import IDENTITY_KEYS
+
+    run_meta = dict(getattr(result, "meta", None) or {})
+    both = [k for k in IDENTITY_KEYS if store_meta.get(k) is not None and run_meta.get(k) is not None]
+    bad = [f"{k} {run_meta[k]!r} vs {store_meta[k]!r}" for k in both if run_meta[k] != store_meta[k]]
+    if bad:
+        raise DataError("report: the event store given is not the data the run replayed: " + ", ".join(bad))
+
+
 def _when(ts: int | None) -> str:
     if ts is None:
         return "?"
@@ -390,6 +428,9 @@ def _check_fills(f: Mapping[str, Any], result: Any) -> None:
     bad = np.flatnonzero(f["qty"] <= 0)
     if bad.size:
         raise DataError(f"report: fill {int(bad[0])} has qty {int(f['qty'][bad[0]])}; expected a positive size")
+    bad = np.flatnonzero(~np.isfinite(f["fee"]))
+    if bad.size:
+        raise DataError(f"report: fill {int(bad[0])} has fee {float(f['fee'][bad[0]])!r}; expected a finite amount")
     bad = np.flatnonzero((f["price"] < -(1 << 62)) | (f["price"] >= (1 << 62)))
     if bad.size:
         raise DataError(f"report: fill {int(bad[0])} has price {int(f['price'][bad[0]])} ticks, outside the range "

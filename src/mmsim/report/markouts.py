@@ -393,7 +393,10 @@ def _signal_block(
         entry: dict[str, Any] = {"n": int(x.size), "buckets": [], "spearman": None, "spearman_signed": None}
         if x.size:
             # Quantile edges; equal edges (a signal with many ties) merge buckets.
-            edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, buckets + 1)[1:-1]))
+            # More buckets than values give each distinct value its own bucket, as n buckets do:
+            # capped at n, so a huge count cannot allocate a huge array of quantiles.
+            k = min(buckets, x.size)
+            edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, k + 1)[1:-1]))
             b = np.searchsorted(edges, x, side="right")
             for k in range(edges.size + 1):
                 m = b == k
