@@ -102,3 +102,40 @@ def test_a_report_on_another_stores_events_is_refused(two_stores, tmp_path):
     args = parser.parse_args(["report", str(base / "run"), "--events", str(paths["a"]), "-q", "--no-plots",
                               "-o", str(tmp_path / "o3")])
     assert cmd_report(args) == 0
+
+
+def test_a_saved_run_of_another_layout_is_a_one_line_error(two_stores, tmp_path):
+    import json
+    import shutil
+
+    from mmsim.engine import Result
+
+    base, _, _ = two_stores
+
+    def copy(name):
+        d = tmp_path / name
+        shutil.copytree(base / "run", d)
+        return d
+
+    d = copy("list")
+    (d / "result.json").write_text("[]")  # was a TypeError traceback
+    with pytest.raises(mmsim.DataError, match=r"list/result.json: not a result written by Result.save \(expected a "
+                                              r"JSON object with 'summary' and 'config'\)$"):
+        Result.load(d)
+    d = copy("cash")
+    doc = json.loads((d / "result.json").read_text())
+    doc["summary"]["cash_ticks"] = "12"  # was a ValueError traceback from int()
+    (d / "result.json").write_text(json.dumps(doc))
+    with pytest.raises(mmsim.DataError, match=r"cash/result.json: summary.cash_ticks is '12'; expected an integer$"):
+        Result.load(d)
+    d = copy("nofills")
+    (d / "fills.npy").unlink()
+    parser, _ = build_parser()
+    args = parser.parse_args(["report", str(d), "-q", "-o", str(tmp_path / "out")])
+    with pytest.raises(mmsim.DataError, match=r"^\S+nofills/fills.npy: cannot read the run's records "
+                                              r"\(FileNotFoundError: "):
+        cmd_report(args)
+    # A run saved before the decision log (no decisions.npy) still loads: its report says it has none.
+    d = copy("nodecisions")
+    (d / "decisions.npy").unlink()
+    assert len(Result.load(d).decisions) == 0

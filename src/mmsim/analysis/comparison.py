@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import parse_duration
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, MmsimError
 from ._bootstrap import MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, paired_difference
 
@@ -69,6 +69,8 @@ def _load(run: Any) -> Any:
             raise DataError(f"{d}: not a run directory (no result.json; mmsim run writes one)")
         try:
             return Result.load(d)
+        except MmsimError:
+            raise  # already names the file and what is wrong
         except (OSError, ValueError, KeyError) as e:
             raise DataError(f"{d}: cannot read the run ({type(e).__name__}: {e})") from None
     return run

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, MmsimError
 from ..events import EVENT_DTYPE
 from ._common import add_force, add_output, add_quiet, ensure_new_output
 
@@ -73,6 +73,8 @@ def cmd(args: argparse.Namespace) -> int:
         raise DataError(f"{run_dir}: not a run directory (no result.json; mmsim run writes one)")
     try:
         result = Result.load(run_dir)
+    except MmsimError:
+        raise  # already names the file and what is wrong
     except (OSError, ValueError, KeyError) as e:
         raise DataError(f"{run_dir}: cannot read the run ({type(e).__name__}: {e})") from None
     job = result.run_config
