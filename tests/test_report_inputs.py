@@ -139,3 +139,21 @@ def test_a_saved_run_of_another_layout_is_a_one_line_error(two_stores, tmp_path)
     d = copy("nodecisions")
     (d / "decisions.npy").unlink()
     assert len(Result.load(d).decisions) == 0
+
+
+def test_compare_refuses_an_absurd_resample_count_and_a_nan_tick_value():
+    from test_compare import events_two_minutes, fake_run
+    from test_compare import fill as cfill
+
+    ev = events_two_minutes()
+    a, b = fake_run([cfill(10 * S, 1, 100, 1)], n_events=7), fake_run([cfill(20 * S, -1, 102, 1)], n_events=7)
+    # 10**11 resamples asked numpy for 745 GiB (a MemoryError traceback).
+    with pytest.raises(mmsim.ConfigError, match=r"^n_boot must be an integer from 10 to 10,000,000, got 100000000000$"):
+        mmsim.compare(a, b, ev, horizons=["1s"], bucket="10s", n_boot=10**11)
+    with pytest.raises(mmsim.ConfigError, match=r"^n_boot must be an integer from 10 to 10,000,000, got 9$"):
+        mmsim.compare(a, b, ev, horizons=["1s"], bucket="10s", n_boot=9)
+    # Two NaN tick values read "value a tick·lot differently (nan vs nan)".
+    na, nb = (fake_run(r.fills.tolist(), n_events=7, tick_value=float("nan")) for r in (a, b))
+    with pytest.raises(mmsim.DataError, match=r"^compare: run A \(fake\)'s tick_value is nan; expected a positive "
+                                              r"finite number$"):
+        mmsim.compare(na, nb, ev, horizons=["1s"], bucket="10s")
