@@ -18,7 +18,7 @@ from test_report import fill, result_of
 import mmsim
 from mmsim import Kind
 from mmsim.report import make_report as report
-from mmsim.report._exact import add, dot, isum, mul, sub
+from mmsim._exact import add, dot, isum, mul, sub
 
 S = 1_000_000_000
 P = 1 << 62

@@ -115,7 +115,7 @@ def equity_at(fills: np.ndarray, tick_value: float, exch_ts: np.ndarray, mid2_ff
     """
     times = np.asarray(times, dtype=np.int64)
     f_ts = np.asarray(fills["exch_ts"], dtype=np.int64)
-    from ..report._exact import add, as_float, mul
+    from .._exact import add, as_float, mul
 
     side = fills["side"].astype(np.int64)
     qty = fills["qty"].astype(np.int64)

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..config import parse_duration
 from ..errors import ConfigError, DataError, MmsimError
+from ..report.setup import IDENTITY_KEYS
 from ._bootstrap import MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, paired_difference
 
@@ -56,9 +57,6 @@ _NS_PER_DAY = 86_400_000_000_000
 #: 10**11 asked for 745 GiB).
 MAX_BOOT = 10_000_000
 
-#: Keys of a store's meta.json that identify the data a run replayed.
-IDENTITY_KEYS: tuple[str, ...] = ("symbol", "venue", "format", "source", "levels", "event_count",
-                                  "first_exch_ts", "last_exch_ts", "tick_size", "lot_size")
 
 
 # --------------------------------------------------------------------------- same data

@@ -11,7 +11,7 @@ import numpy as np
 
 
 from ..errors import ConfigError
-from ..report._exact import isum
+from .._exact import isum
 
 __all__ = ["FillMatch", "match_fills"]
 

@@ -189,7 +189,7 @@ def _position_gap(a: np.ndarray, b: np.ndarray, w: tuple[int, int]) -> float:
         k = np.searchsorted(t, cuts, side="right")
         return np.where(k > 0, np.concatenate([[0], p])[k], 0)
 
-    from ..report._exact import as_float, sub
+    from .._exact import as_float, sub
 
     gap = np.abs(as_float(sub(at(ta, pa), at(tb, pb))))  # two int64 positions differ by up to 2^64 lots
     return float((gap * dur).sum() / (w[1] - w[0]))

@@ -50,7 +50,7 @@ from .markouts import (
     parse_horizons,
     summarize,
 )
-from ._exact import as_float, dot, isum, mul, sub
+from .._exact import as_float, dot, isum, mul, sub
 from .infoage import information_age
 from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
@@ -364,7 +364,7 @@ def compute_report(
 
 def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
     """Refuse an event store whose identity (meta.json) differs from the one the run replayed."""
-    from ..analysis.comparison import IDENTITY_KEYS
+    from .setup import IDENTITY_KEYS
 
     run_meta = dict(getattr(result, "meta", None) or {})
     both = [k for k in IDENTITY_KEYS if store_meta.get(k) is not None and run_meta.get(k) is not None]

@@ -31,7 +31,7 @@ import numpy as np
 from ..analysis.lookahead import NO_LOG
 from ..errors import DataError
 from ..records import OrderEvent
-from ._exact import as_float, isum
+from .._exact import as_float, isum
 from .markouts import Horizon, _finite, _mean_or_none, _spearman, _stats, summarize
 
 __all__ = ["AGE_QUANTILES", "BASES", "age_stats", "information_age", "rank_buckets"]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..records import OrderEvent, OrderType
-from ._exact import as_float, dot, isum
+from .._exact import as_float, dot, isum
 from .markouts import Horizon, group_stats, summarize
 
 __all__ = ["EXPLICIT", "by_level", "level_keys"]

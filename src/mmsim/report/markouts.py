@@ -17,7 +17,7 @@ from ..config import format_ns, parse_duration, parse_event_count
 from ..errors import ConfigError, DataError
 from ..records import SIGNAL_NAMES
 from ..replay import replay_bbo
-from ._exact import as_float, dot, isum, mul, sub
+from .._exact import as_float, dot, isum, mul, sub
 
 __all__ = [
     "CONFIDENCE",

@@ -16,7 +16,7 @@ import numpy as np
 from ..config import format_ns
 from ..errors import DataError
 from ..records import OrderEvent
-from ._exact import add, as_float, dot, isum, mul, sub
+from .._exact import add, as_float, dot, isum, mul, sub
 
 __all__: list[str] = []
 
