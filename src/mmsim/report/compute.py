@@ -362,6 +362,19 @@ def compute_report(
     return ReportData(data=data, fills=columns, series=series)
 
 
+def _currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:
+    """Prices in the quote currency: ``ticks / N`` when the tick is ``1/N`` (0.01, 1e-8), else ``ticks * tick``.
+
+    Dividing by the whole ``N`` rounds once, so 123456789 ticks of 1e-8 read 1.23456789,
+    not 1.2345678900000001 (the product rounds the tick first). ``N`` must be a whole
+    number below 2^53 within 1e-9 relative; ``ticks`` are exact int64 ticks.
+    """
+    n = round(1.0 / tick_size)
+    if 1 <= n < 2**53 and abs(n * tick_size - 1.0) < 1e-9:
+        return ticks / float(n)
+    return ticks * tick_size
+
+
 def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
     """Refuse an event store whose identity (meta.json) differs from the one the run replayed."""
     from .setup import IDENTITY_KEYS
@@ -470,7 +483,7 @@ def _fills_table(
         "level": f["level"],
         "tag": f["tag"],
         "price_ticks": f["price"],
-        "price": f["price"] * tick_size,
+        "price": _currency_price(f["price"], tick_size),
         "qty": f["qty"],
         "position": f["position_after"],
         "fee": f["fee"],
