@@ -18,6 +18,9 @@ from mmsim.sweep import Grid, rich_table
 
 S = 1_000_000_000
 WIDTHS = [80, 200]
+#: Narrower than the docs' 80: tables stack further (a group that does not fit is split into its
+#: columns) and a part still too wide wraps its cells; nothing is cut at any width.
+NARROW = [60, 40]
 
 
 def _printed(renderables, width: int) -> str:
@@ -102,6 +105,32 @@ def test_run_and_report_tables_fit(run_report, width):
         assert "(continued)" not in flat
 
 
+@pytest.mark.parametrize("width", NARROW)
+def test_report_tables_below_80_columns_are_never_cut(run_report, width):
+    from rich.console import Console
+
+    console = Console(record=True, width=width)
+    run_report.print(console)
+    text = console.export_text()
+    lines = _check(text, width)  # no line wider than the console, no "…"
+    flat = " ".join(lines)
+    d = run_report.data
+    # Every markout mean and interval prints whole, each row led by its horizon.
+    for m in d["markouts"]:
+        g = m["groups"]["all"]["ticks"]
+        assert f"{m['horizon']} {_num(g['mean'], 2)}" in flat
+        assert f"[{_num(g['ci_low'], 2)}, {_num(g['ci_high'], 2)}]" in flat or width < 60
+    # Markout by information age (its 4-column group is wider than 60 with the age range):
+    # split into single columns, every bucket's count and mean whole.
+    from mmsim.report.render_infoage import by_age_rows
+
+    head, rows = by_age_rows(d["information_age"]["by_age"][0], d["run"]["horizons"])
+    for row in rows:
+        for cell in row[1:3]:
+            assert f" {cell} " in f" {flat} ", (row, cell)
+    assert f"{_num(d['pnl']['total'], 2)}" in flat
+
+
 def _sweep_rows(n_horizons: int = 6):
     rows = []
     feeds = ["0ms", {"lognormal": {"median": "1ms", "sigma": 0.5}}, "250us", "1s"]
@@ -163,7 +192,7 @@ def _queue_score():
                               horizons=["100ms", "1s", "10s"], fit_powers=(1, 2))
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", WIDTHS + NARROW)
 def test_queue_score_table_fits(width):
     from rich.console import Console
 
@@ -182,7 +211,7 @@ def _fake(fills):
     return fake_run(fills, n_events=7)
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", WIDTHS + NARROW)
 def test_compare_table_fits(width):
     from test_compare import events_two_minutes, fill
 
@@ -223,3 +252,24 @@ def test_fit_table_stacks_only_what_does_not_fit():
     _check(text, 60)
     for v in rows[0][1:]:
         assert v in text
+
+
+def test_fit_table_wraps_a_part_too_wide_for_the_console_instead_of_cutting_it():
+    from rich.table import Table
+
+    from mmsim._tables import fit_table
+
+    # A key and one value column together need 2 + 14 + 3 + 18 + 2 = 39 columns; at 24 even
+    # that part does not fit: its cells wrap (the long number folds), nothing is cut.
+    cols = [("key", {}), ("value", {"justify": "right"}), ("other", {"justify": "right"})]
+    rows = [["a rather long key", "-123,456,789.0123", "7"]]
+    text = _printed([fit_table(lambda t, c: Table(title=t, caption=c), cols, rows, 24, groups=[[1, 2]])], 24)
+    _check(text, 24)
+    # Each table's body column by column: a wrapped cell continues on the next line of its column.
+    body: dict[int, str] = {}
+    for line in text.splitlines():
+        if line.startswith("│"):
+            for k, cell in enumerate(line.strip().strip("│").split("│")):
+                body[k] = body.get(k, "") + cell.replace(" ", "")
+    assert "-123,456,789.0123" in body[1] and "7" in body[1]  # the value part, then the other part
+    assert body[0].count("aratherlongkey") == 2  # the key, repeated in both parts

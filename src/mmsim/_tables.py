@@ -5,6 +5,10 @@ Every table mmsim prints goes through :func:`fit_table`. When its natural width
 console's width it is one table; otherwise the columns are split into
 consecutive tables, each repeating the key columns (e.g. ``horizon``), so no
 number is ever cut (``-1.…``) or dropped. Column titles may wrap to two lines.
+A group of columns meant to stay together is split into its columns when it does
+not fit next to the key columns; a part still wider than the console (the key
+columns and one column, on a very narrow terminal) wraps its cells, at spaces and
+else mid-number, inside the console's width: never cut (docs/reports.md, "Outputs").
 rich loads when a table is built, not at ``import mmsim``.
 """
 
@@ -67,11 +71,13 @@ def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[t
         groups = [[i] for i in range(keys, n)]
     styles = list(row_styles) if row_styles is not None else [{} for _ in rows]
 
-    def build(cols: Sequence[int], t: str | None, c: str | None) -> Any:
+    def build(cols: Sequence[int], t: str | None, c: str | None, fold: bool = False) -> Any:
         table = make(t, c)
         for i in cols:
             header, kw = columns[i]
-            table.add_column(header, **{"no_wrap": True, **kw})
+            # fold: a part too wide even alone wraps its cells (at spaces, else mid-word) instead of cutting them
+            table.add_column(header, **({**kw, "no_wrap": False, "overflow": "fold", "max_width": None} if fold
+                                        else {"no_wrap": True, **kw}))
         for r, st in zip(rows, styles):
             table.add_row(*[r[i] for i in cols], **st)
         return table
@@ -79,9 +85,16 @@ def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[t
     everything = list(range(n))
     if width is None or _measure(build(everything, None, None)) <= width:
         return build(everything, title, caption)
+    # A group wider than the console even next to the key columns alone is split into its columns.
+    split: list[list[int]] = []
+    for g in groups:
+        if len(g) > 1 and _measure(build(list(range(keys)) + list(g), None, None)) > width:
+            split.extend([i] for i in g)
+        else:
+            split.append(list(g))
     parts: list[list[int]] = []
     current: list[int] = list(range(keys))
-    for g in groups:
+    for g in split:
         trial = current + list(g)
         if len(current) > keys and _measure(build(trial, None, None)) > width:
             parts.append(current)
@@ -92,5 +105,7 @@ def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[t
     tables = []
     for j, cols in enumerate(parts):
         t = title if j == 0 else (f"{title} (continued)" if title else None)
-        tables.append(build(cols, t, caption if j == len(parts) - 1 else None))
+        c = caption if j == len(parts) - 1 else None
+        # The key columns and one column wider than the console: its cells wrap rather than being cut.
+        tables.append(build(cols, t, c, fold=_measure(build(cols, None, None)) > width))
     return Group(*tables)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ._json import json_clean
 from .config import RUN_KEYS, Config, RunConfig
+from .errors import DataError
 from .records import DECISION_DTYPE, FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES
 
 __all__ = ["FILL_SIGNALS_DTYPE", "Result"]
@@ -163,26 +164,63 @@ class Result:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> "Result":
-        """Read a result written by :meth:`save` (events are not attached; pass them to ``report``)."""
+        """Read a result written by :meth:`save` (events are not attached; pass them to ``report``).
+
+        Raises
+        ------
+        FileNotFoundError
+            No ``result.json`` in ``run_dir``.
+        DataError
+            A ``result.json`` that is not JSON, not an object with ``summary`` and ``config``, a
+            summary figure of the wrong type (naming it: ``summary.cash_ticks is 'x'; expected an
+            integer``), or a record file that is missing or unreadable (naming the file).
+        """
         d = Path(run_dir)
         path = d / "result.json"
         if not path.exists():
             raise FileNotFoundError(f"{path}: not a run directory (no result.json)")
-        doc = json.loads(path.read_text())
+        try:
+            doc = json.loads(path.read_text())
+        except ValueError as e:
+            raise DataError(f"{path}: cannot read as JSON ({e})") from None
+        if not isinstance(doc, Mapping) or not isinstance(doc.get("summary"), Mapping) or "config" not in doc:
+            raise DataError(f"{path}: not a result written by Result.save (expected a JSON object with "
+                            "'summary' and 'config')")
         s = doc["summary"]
-        config, job = _read_configs(doc)
-        r = cls(None, config, doc.get("meta", {}), None,
-                s["tick_size"], s["lot_size"], s["contract_size"], s["strategy"], s["elapsed_s"])
+
+        def field(key: str, kinds: tuple[type, ...], optional: bool = False) -> Any:
+            v = s.get(key)
+            if (v is None and optional) or (isinstance(v, kinds) and not isinstance(v, bool)):
+                return v
+            what = " or ".join("an integer" if k is int else "a number" if k is float else "a string" for k in kinds)
+            raise DataError(f"{path}: summary.{key} is {v!r}; expected {what}")
+
+        num = (int, float)
+        try:
+            config, job = _read_configs(doc)
+        except (KeyError, TypeError, AttributeError) as e:
+            raise DataError(f"{path}: cannot read its config ({type(e).__name__}: {e})") from None
+        meta = doc.get("meta") or {}
+        if not isinstance(meta, Mapping):
+            raise DataError(f"{path}: meta is {type(meta).__name__}; expected an object")
+        r = cls(None, config, dict(meta), None, field("tick_size", num), field("lot_size", num),
+                field("contract_size", num), field("strategy", (str,)), field("elapsed_s", num))
         r.run_config = job
-        r.fills = np.load(d / "fills.npy")
-        r.orders = np.load(d / "orders.npy")
-        r.samples = np.load(d / "samples.npy")
-        r.fill_signals = np.load(d / "fill_signals.npy")
+
+        def records(name: str) -> np.ndarray:
+            try:
+                return np.load(d / name, allow_pickle=False)
+            except (OSError, ValueError) as e:
+                raise DataError(f"{d / name}: cannot read the run's records ({type(e).__name__}: {e})") from None
+
+        r.fills = records("fills.npy")
+        r.orders = records("orders.npy")
+        r.samples = records("samples.npy")
+        r.fill_signals = records("fill_signals.npy")
         # Runs saved before the decision log have none (their report says so).
-        p = d / "decisions.npy"
-        r.decisions = np.load(p) if p.exists() else np.zeros(0, dtype=DECISION_DTYPE)
-        r.position, r.cash_ticks, r.fees = s["position"], s["cash_ticks"], s["fees"]
-        r.n_calls, r.n_events = s["n_calls"], s["n_events"]
+        r.decisions = records("decisions.npy") if (d / "decisions.npy").exists() else np.zeros(0, dtype=DECISION_DTYPE)
+        r.position, r.cash_ticks, r.fees = field("position", (int,)), field("cash_ticks", (int,)), field("fees", num)
+        r.n_calls, r.n_events = field("n_calls", (int,)), field("n_events", (int,))
         r.partial, r.stop_reason = bool(doc.get("partial", False)), doc.get("stop_reason")
         return r
 

@@ -115,16 +115,24 @@ def equity_at(fills: np.ndarray, tick_value: float, exch_ts: np.ndarray, mid2_ff
     """
     times = np.asarray(times, dtype=np.int64)
     f_ts = np.asarray(fills["exch_ts"], dtype=np.int64)
+    from .._exact import add, as_float, mul
+
     side = fills["side"].astype(np.int64)
     qty = fills["qty"].astype(np.int64)
-    pos_c = np.concatenate([[0], np.cumsum(side * qty)])
-    cash_c = np.concatenate([[0.0], np.cumsum((-side * fills["price"].astype(np.int64) * qty).astype(np.float64))])
+    pos_c = np.concatenate([[0], np.cumsum(side * qty)])  # the engine keeps every position in int64
+    # Cash and the mark in exact integers (half-tick·lots), then money: a float sum of terms
+    # near 2^62 loses the small difference that equity is (docs/reports.md, "Exact arithmetic").
+    flow = mul(mul(-side, fills["price"]), qty)
+    if flow.dtype != object and float(np.abs(as_float(flow)).sum()) >= 2.0**62:  # a running sum could wrap
+        flow = flow.astype(object)
+    cash_c = np.concatenate([np.zeros(1, flow.dtype), np.cumsum(flow)])
     fee_c = np.concatenate([[0.0], np.cumsum(fills["fee"].astype(np.float64))])
     j = np.searchsorted(f_ts, times, side="left")
     e = np.searchsorted(exch_ts, times, side="left") - 1
     ok = (e >= 0) & ffvalid[np.maximum(e, 0)]
-    mid2 = np.where(ok, mid2_ff[np.maximum(e, 0)], 0).astype(np.float64)
-    return (cash_c[j] + pos_c[j] * mid2 / 2.0) * tick_value - fee_c[j]
+    mid2 = np.where(ok, mid2_ff[np.maximum(e, 0)], 0)
+    eq2 = add(mul(2, cash_c[j]), mul(pos_c[j], mid2))
+    return as_float(eq2) / 2.0 * tick_value - fee_c[j]
 
 
 def fill_columns(result: Any, events: Any, horizons: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[str]]:

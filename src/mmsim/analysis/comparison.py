@@ -32,7 +32,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import parse_duration
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError, DataError, MmsimError
+from ..report.setup import IDENTITY_KEYS
 from ._bootstrap import MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, paired_difference
 
@@ -52,9 +53,10 @@ __all__ = [
 
 _NS_PER_DAY = 86_400_000_000_000
 
-#: Keys of a store's meta.json that identify the data a run replayed.
-IDENTITY_KEYS: tuple[str, ...] = ("symbol", "venue", "format", "source", "levels", "event_count",
-                                  "first_exch_ts", "last_exch_ts", "tick_size", "lot_size")
+#: Most bootstrap resamples a comparison draws (the statistics of one row alone hold 8 bytes each;
+#: 10**11 asked for 745 GiB).
+MAX_BOOT = 10_000_000
+
 
 
 # --------------------------------------------------------------------------- same data
@@ -69,6 +71,8 @@ def _load(run: Any) -> Any:
             raise DataError(f"{d}: not a run directory (no result.json; mmsim run writes one)")
         try:
             return Result.load(d)
+        except MmsimError:
+            raise  # already names the file and what is wrong
         except (OSError, ValueError, KeyError) as e:
             raise DataError(f"{d}: cannot read the run ({type(e).__name__}: {e})") from None
     return run
@@ -113,6 +117,9 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
     if diffs:
         raise DataError(f"compare: runs {names[0]} and {names[1]} replayed different data: " + ", ".join(diffs))
     ta, tb = float(result_a.tick_value), float(result_b.tick_value)
+    for name, tv in ((names[0], ta), (names[1], tb)):
+        if not (math.isfinite(tv) and tv > 0):
+            raise DataError(f"compare: run {name}'s tick_value is {tv!r}; expected a positive finite number")
     if not math.isclose(ta, tb, rel_tol=1e-12):
         raise DataError(f"compare: runs {names[0]} and {names[1]} value a tick·lot differently ({ta!r} vs {tb!r}); "
                         "their PnL is not in the same unit")
@@ -393,8 +400,8 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
         raise ConfigError("bucket: must be a positive duration")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
-        raise ConfigError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or not 10 <= n_boot <= MAX_BOOT:
+        raise ConfigError(f"n_boot must be an integer from 10 to {MAX_BOOT:,}, got {n_boot!r}")
     if block is not None and not (isinstance(block, (int, float)) and not isinstance(block, bool) and block >= 1):
         raise ConfigError(f"block must be a number of buckets >= 1, got {block!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 from ..errors import ConfigError
+from .._exact import isum
 
 __all__ = ["FillMatch", "match_fills"]
 
@@ -186,11 +188,11 @@ def match_fills(truth: np.ndarray, model: np.ndarray, tolerance_ns: int) -> Fill
         for a, b in _match_group([tl[i] for i in ti], [ml[j] for j in mi], int(tolerance_ns)):
             pairs.append((ti[a], mi[b]))
     arr = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-    matched_lots = int(np.minimum(tq[arr[:, 0]], mq[arr[:, 1]]).sum()) if arr.size else 0
+    matched_lots = isum(np.minimum(tq[arr[:, 0]], mq[arr[:, 1]])) if arr.size else 0  # lots summed exactly
     dt = np.abs(tt[arr[:, 0]] - mt[arr[:, 1]]) if arr.size else np.zeros(0, dtype=np.int64)
     un_t = np.setdiff1d(np.arange(tt.size), arr[:, 0])
     un_m = np.setdiff1d(np.arange(mt.size), arr[:, 1])
     firsts = [int(tt[un_t].min())] if un_t.size else []
     firsts += [int(mt[un_m].min())] if un_m.size else []
-    return FillMatch(int(tt.size), int(mt.size), int(tq.sum()), int(mq.sum()), arr, matched_lots, dt,
+    return FillMatch(int(tt.size), int(mt.size), isum(tq), isum(mq), arr, matched_lots, dt,
                      min(firsts) if firsts else None)

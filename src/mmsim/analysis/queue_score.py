@@ -157,7 +157,9 @@ def _markouts(result: Any, events: np.ndarray, hs: Sequence[int],
               w: tuple[int, int]) -> tuple[list[str], dict[str, float | None]]:
     from ..report.compute import compute_report
 
-    rep = compute_report(result, events, horizons=list(hs), event_horizons=[], toxic_horizon=hs[0], signal_buckets=1)
+    # The L2 model runs replayed to_l2(events): marked to the L3 events' mid, the same market.
+    rep = compute_report(result, events, horizons=list(hs), event_horizons=[], toxic_horizon=hs[0], signal_buckets=1,
+                         same_events=False)
     labels = rep.data["run"]["horizons"]
     cols = rep.fills
     ts = np.asarray(cols["exch_ts"], dtype=np.int64)
@@ -187,7 +189,9 @@ def _position_gap(a: np.ndarray, b: np.ndarray, w: tuple[int, int]) -> float:
         k = np.searchsorted(t, cuts, side="right")
         return np.where(k > 0, np.concatenate([[0], p])[k], 0)
 
-    gap = np.abs(at(ta, pa) - at(tb, pb)).astype(np.float64)
+    from .._exact import as_float, sub
+
+    gap = np.abs(as_float(sub(at(ta, pa), at(tb, pb))))  # two int64 positions differ by up to 2^64 lots
     return float((gap * dur).sum() / (w[1] - w[0]))
 
 

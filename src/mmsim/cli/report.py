@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MmsimError
 from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
 from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
@@ -79,6 +79,8 @@ def cmd(args: argparse.Namespace) -> int:
         raise DataError(f"{run_dir}: not a run directory (no result.json; mmsim run writes one)")
     try:
         result = Result.load(run_dir)
+    except MmsimError:
+        raise  # already names the file and what is wrong
     except (OSError, ValueError, KeyError) as e:
         raise DataError(f"{run_dir}: cannot read the run ({type(e).__name__}: {e})") from None
     job = result.run_config
@@ -89,6 +91,18 @@ def cmd(args: argparse.Namespace) -> int:
     if not p.exists() and not p.is_absolute() and (run_dir / p).exists():
         p = run_dir / p  # a store path written relative to the run directory
     events = _load_events(p)
+    meta_path = (p if p.is_dir() else p.parent) / "meta.json"
+    if meta_path.is_file():  # a store: its identity must be the run's (another tick size, the same count)
+        import json
+
+        from ..report.compute import _check_store
+
+        try:
+            store_meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError) as e:
+            raise DataError(f"{meta_path}: cannot read ({type(e).__name__}: {e})") from None
+        if isinstance(store_meta, dict):
+            _check_store(result, store_meta)
     event_h: list[Any] | None = None
     if args.event_horizons is not None:  # 10 or 10ev, as in a config
         event_h = [parse_event_horizon(int(t) if t.isascii() and t.isdigit() else t, "--event-horizons")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["_money", "_num", "_pct"]
+__all__ = ["_ci", "_money", "_num", "_pct"]
 
 
 def _num(x: Any, digits: int = 3) -> str:
@@ -26,3 +26,11 @@ def _money(x: Any) -> str:
 
 def _pct(x: Any) -> str:
     return "–" if x is None else f"{100.0 * float(x):.1f}%"
+
+
+def _ci(stats: Any, digits: int = 2) -> str:
+    """A :func:`~mmsim.report.markouts.summarize` interval as ``[lo, hi]``; ``all equal`` when the values
+    have no spread (two or more, standard deviation 0: no interval, docs/reports.md); ``–`` otherwise."""
+    if stats.get("ci_low") is not None:
+        return f"[{_num(stats['ci_low'], digits)}, {_num(stats['ci_high'], digits)}]"
+    return "all equal" if (stats.get("n") or 0) >= 2 and stats.get("std") == 0 else "–"

@@ -22,6 +22,7 @@ passive fills).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,7 @@ from .markouts import (
     parse_horizons,
     summarize,
 )
+from .._exact import as_float, dot, isum, mul, sub
 from .infoage import information_age
 from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
@@ -110,6 +112,7 @@ def compute_report(
     confidence: float = CONFIDENCE,
     age_buckets: int = 5,
     bbo: Mapping[str, np.ndarray] | None = None,
+    same_events: bool = True,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -140,6 +143,14 @@ def compute_report(
         sweep replays each event store's book once for all its points' reports);
         it must be of these very events. Default: replayed here (for the mid and
         for the look-ahead audit).
+    same_events : bool
+        True (default): ``events`` must be the events the run replayed — for a run of a
+        whole event store that ran to the end, as many as ``result.n_events``; an event
+        store given must have the identity (meta.json) of ``result.meta`` — else a
+        DataError. False when they are another form of the same market on purpose (queue
+        scoring marks its L2 model runs to the L3 events). A run of a bare array (no
+        store meta) can be marked to another form of its market (its L2 form's to the L3
+        events), unchecked.
 
     Returns
     -------
@@ -148,8 +159,8 @@ def compute_report(
     Raises
     ------
     DataError
-        If the events are empty or unsorted, or the fills do not add up to the
-        result's position and cash.
+        If the events are empty or unsorted, are not the events the run replayed, or the
+        fills do not add up to the result's position and cash.
     ConfigError
         For a bad horizon or bucket count.
     """
@@ -171,12 +182,24 @@ def compute_report(
         limit = params.get("max_position") if isinstance(params, Mapping) else None
         if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
             position_limit = limit  # type: ignore[assignment]  # lots, as given (a float limit is fine)
-    if position_limit is not None and (isinstance(position_limit, bool) or position_limit <= 0):
+    if position_limit is not None and (isinstance(position_limit, bool) or not position_limit > 0
+                                       or not math.isfinite(position_limit)):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
     if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
+        if same_events:
+            _check_store(result, events.meta)
         events = events.events
     events = np.asarray(events)
+    n_run = getattr(result, "n_events", None)
+    # A run of a whole event store (its meta.json's event_count) must be given that store's events;
+    # a run of an array (an L2 form of L3 data, a slice) says nothing of its events but their count.
+    whole_store = (getattr(result, "meta", None) or {}).get("event_count") == n_run
+    if (same_events and whole_store and isinstance(n_run, (int, np.integer)) and not getattr(result, "partial", False)
+            and n_run != events.shape[0]):
+        # Another store's events would mark the fills to a market they never traded in.
+        raise DataError(f"report: the events given have {events.shape[0]:,} rows but the run replayed {int(n_run):,}; "
+                        "pass the events the run replayed (mmsim report --events)")
     stop_ts = getattr(result, "stop_ts", None) if getattr(result, "partial", False) else None
     n_given = int(events.shape[0])
     if stop_ts is not None:
@@ -195,6 +218,11 @@ def compute_report(
     tick_value = float(_get(result, "tick_value", 1.0))
     cfg = getattr(result, "config", None)
     tick_size = float(getattr(result, "tick_size", None) or getattr(cfg, "tick_size", None) or 1.0)
+    for name, v in (("tick_value", tick_value), ("tick_size", tick_size)):
+        # Money is lots x ticks x tick_value: a NaN, zero or negative one made every amount NaN or 0.
+        if not (math.isfinite(v) and v > 0):
+            raise DataError(f"report: result.{name} is {v!r}; expected a positive finite number (the store's "
+                            "tick size x lot size x contract size)")
 
     f = _fill_columns(fills)
     _check_fills(f, result)
@@ -220,9 +248,8 @@ def compute_report(
         "maker": f["maker"],
         "taker": ~f["maker"],
     }
-    price2 = 2 * f["price"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        bps_scale = np.where(f["price"] > 0, 1e4 / price2.astype(np.float64), np.nan)
+        bps_scale = np.where(f["price"] > 0, 1e4 / (2.0 * f["price"].astype(np.float64)), np.nan)
 
     markouts = []
     for h in time_h + event_h:
@@ -230,7 +257,7 @@ def compute_report(
         markouts.append(_horizon_block(h, mk2[:, j], mk_ok[:, j], past_end[:, j], f, masks, bps_scale,
                                        tick_value, confidence))
 
-    eff2 = f["side"] * (m0_2 - price2)
+    eff2 = mul(f["side"], sub(sub(m0_2, f["price"]), f["price"]))  # exact (docs/reports.md, "Exact arithmetic")
     spread = _spread_block(time_h + event_h, col, eff2, mk2, mk_ok, masks, bps_scale, confidence)
 
     jt = col[toxic]
@@ -238,8 +265,8 @@ def compute_report(
     tox_n = int(tox_ok.sum())
     tox_neg = tox_ok & (mk2[:, jt] < 0)
     toxic_share = float(tox_neg.sum() / tox_n) if tox_n else None
-    tox_qty = int(f["qty"][tox_ok].sum())
-    toxic_share_qty = float(f["qty"][tox_neg].sum() / tox_qty) if tox_qty else None
+    tox_qty = isum(f["qty"][tox_ok])
+    toxic_share_qty = float(isum(f["qty"][tox_neg]) / tox_qty) if tox_qty else None
 
     sig_values = _signal_values(_get(result, "fill_signals", None), f["n"])
     signals = _signal_block(sig_values, mk2[:, jt], tox_ok, f["side"], bps_scale, int(signal_buckets), confidence)
@@ -257,13 +284,12 @@ def compute_report(
     race = f["after_cancel"]
     cancel_race = {
         "count": int(race.sum()),
-        "qty": int(f["qty"][race].sum()),
+        "qty": isum(f["qty"][race]),
         "markouts": {
-            h.label: summarize(mk2[race & mk_ok[:, col[h]], col[h]] / 2.0, confidence) for h in time_h + event_h
+            h.label: summarize(as_float(mk2[race & mk_ok[:, col[h]], col[h]]) / 2.0, confidence)
+            for h in time_h + event_h
         },
-        "markout_pnl": float(
-            (mk2[race & tox_ok, jt] * f["qty"][race & tox_ok]).sum() * tick_value / 2.0
-        ),
+        "markout_pnl": float(dot(mk2[race & tox_ok, jt], f["qty"][race & tox_ok]) * tick_value / 2.0),
     }
 
     info_age, age_columns, age_series = information_age(
@@ -336,6 +362,30 @@ def compute_report(
     return ReportData(data=data, fills=columns, series=series)
 
 
+def _currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:
+    """Prices in the quote currency: ``ticks / N`` when the tick is ``1/N`` (0.01, 1e-8), else ``ticks * tick``.
+
+    Dividing by the whole ``N`` rounds once, so 123456789 ticks of 1e-8 read 1.23456789,
+    not 1.2345678900000001 (the product rounds the tick first). ``N`` must be a whole
+    number below 2^53 within 1e-9 relative; ``ticks`` are exact int64 ticks.
+    """
+    n = round(1.0 / tick_size)
+    if 1 <= n < 2**53 and abs(n * tick_size - 1.0) < 1e-9:
+        return ticks / float(n)
+    return ticks * tick_size
+
+
+def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
+    """Refuse an event store whose identity (meta.json) differs from the one the run replayed."""
+    from .setup import IDENTITY_KEYS
+
+    run_meta = dict(getattr(result, "meta", None) or {})
+    both = [k for k in IDENTITY_KEYS if store_meta.get(k) is not None and run_meta.get(k) is not None]
+    bad = [f"{k} {run_meta[k]!r} vs {store_meta[k]!r}" for k in both if run_meta[k] != store_meta[k]]
+    if bad:
+        raise DataError("report: the event store given is not the data the run replayed: " + ", ".join(bad))
+
+
 def _when(ts: int | None) -> str:
     if ts is None:
         return "?"
@@ -391,6 +441,13 @@ def _check_fills(f: Mapping[str, Any], result: Any) -> None:
     bad = np.flatnonzero(f["qty"] <= 0)
     if bad.size:
         raise DataError(f"report: fill {int(bad[0])} has qty {int(f['qty'][bad[0]])}; expected a positive size")
+    bad = np.flatnonzero(~np.isfinite(f["fee"]))
+    if bad.size:
+        raise DataError(f"report: fill {int(bad[0])} has fee {float(f['fee'][bad[0]])!r}; expected a finite amount")
+    bad = np.flatnonzero((f["price"] < -(1 << 62)) | (f["price"] >= (1 << 62)))
+    if bad.size:
+        raise DataError(f"report: fill {int(bad[0])} has price {int(f['price'][bad[0]])} ticks, outside the range "
+                        "the engine accepts ([-2^62, 2^62) ticks)")
     bad = np.flatnonzero(np.diff(f["exch_ts"]) < 0)
     if bad.size:
         raise DataError(f"report: fills are not in exch_ts order (fill {int(bad[0]) + 1} goes back in time)")
@@ -426,19 +483,20 @@ def _fills_table(
         "level": f["level"],
         "tag": f["tag"],
         "price_ticks": f["price"],
-        "price": f["price"] * tick_size,
+        "price": _currency_price(f["price"], tick_size),
         "qty": f["qty"],
         "position": f["position_after"],
         "fee": f["fee"],
-        "mid_at_fill_ticks": m0_2 / 2.0,
-        "effective_half_spread_ticks": eff2 / 2.0,
+        "mid_at_fill_ticks": as_float(m0_2) / 2.0,
+        "effective_half_spread_ticks": as_float(eff2) / 2.0,
     }
     for h in list(hs) + ([toxic] if toxic not in hs else []):
         j = col[h]
-        c[f"markout_{h.label}_ticks"] = np.where(ok[:, j], mk2[:, j] / 2.0, np.nan)
-        c[f"markout_{h.label}_bps"] = np.where(ok[:, j], mk2[:, j] * bps_scale, np.nan)
+        mk_f = as_float(mk2[:, j])
+        c[f"markout_{h.label}_ticks"] = np.where(ok[:, j], mk_f / 2.0, np.nan)
+        c[f"markout_{h.label}_bps"] = np.where(ok[:, j], mk_f * bps_scale, np.nan)
     j = col[toxic]
-    c[f"price_impact_{toxic.label}_ticks"] = np.where(ok[:, j], (eff2 - mk2[:, j]) / 2.0, np.nan)
+    c[f"price_impact_{toxic.label}_ticks"] = np.where(ok[:, j], as_float(sub(eff2, mk2[:, j])) / 2.0, np.nan)
     c["toxic"] = np.where(ok[:, j], (mk2[:, j] < 0).astype(np.float64), np.nan)
     for name, v in sig.items():
         c[f"signal_{name}"] = v

@@ -31,6 +31,7 @@ import numpy as np
 from ..analysis.lookahead import NO_LOG
 from ..errors import DataError
 from ..records import OrderEvent
+from .._exact import as_float, isum
 from .markouts import Horizon, _finite, _mean_or_none, _spearman, _stats, summarize
 
 __all__ = ["AGE_QUANTILES", "BASES", "age_stats", "information_age", "rank_buckets"]
@@ -228,6 +229,7 @@ def _bucket_block(basis: str, unit: str, v: np.ndarray, ok: np.ndarray, f: Mappi
         return block
     xv = v[sel].astype(np.float64)
     y2 = mk2[sel, jt]
+    y2f = as_float(y2)
     b_sel = rank_buckets(xv, buckets)
     # A fill without a markout at the headline horizon goes with the bucket of its value.
     b_all = np.full(v.size, -1)
@@ -239,18 +241,18 @@ def _bucket_block(basis: str, unit: str, v: np.ndarray, ok: np.ndarray, f: Mappi
         m = b_sel == k
         if not m.any():
             continue
-        yk = y2[m]
+        yk = y2f[m]
         mall = ok & (b_all == k)
         entry = {
             "q": len(block["buckets"]),
             "lo": float(xv[m].min()),
             "hi": float(xv[m].max()),
             "n": int(m.sum()),
-            "qty": int(f["qty"][sel][m].sum()),
+            "qty": isum(f["qty"][sel][m]),
             "markout_ticks": summarize(yk / 2.0, confidence),
             "markout_bps": _mean_or_none(_finite(yk * bps_scale[sel][m])),
             "toxic_share": float((yk < 0).mean()),
-            "horizons": {h.label: _mean_or_none(mk2[mall & mk_ok[:, col[h]], col[h]] / 2.0) for h in hs},
+            "horizons": {h.label: _mean_or_none(as_float(mk2[mall & mk_ok[:, col[h]], col[h]]) / 2.0) for h in hs},
         }
         block["buckets"].append(entry)
         groups.append(yk / 2.0)
@@ -264,14 +266,16 @@ def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> dict[str, Any] | 
     """Mean of ``a`` minus mean of ``b`` with Welch's t interval (unequal variances, Welch-Satterthwaite df)."""
     na, nb = a.size, b.size
     out: dict[str, Any] = {"diff": float(a.mean() - b.mean()), "n_stale": int(na), "n_fresh": int(nb),
-                           "ci_low": None, "ci_high": None}
+                           "ci_low": None, "ci_high": None, "zero_variance": []}
     if na < 2 or nb < 2:
         return out
     va, vb = float(a.var(ddof=1)) / na, float(b.var(ddof=1)) / nb
-    se = math.sqrt(va + vb)
-    if se == 0:
-        out["ci_low"] = out["ci_high"] = out["diff"]
+    if va == 0 or vb == 0:
+        # A bucket whose markouts are all equal shows no spread: Welch's interval would take its
+        # mean as exact (zero width when both are), so there is none (docs/reports.md, "Intervals").
+        out["zero_variance"] = [k for k, v in (("stale", va), ("fresh", vb)) if v == 0]
         return out
+    se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
     half = float(_stats().t.ppf(0.5 + confidence / 2, df)) * se
     out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..records import OrderEvent, OrderType
+from .._exact import as_float, dot, isum
 from .markouts import Horizon, group_stats, summarize
 
 __all__ = ["EXPLICIT", "by_level", "level_keys"]
@@ -112,12 +113,12 @@ def by_level(
     for k in sorted(used, key=lambda k: (k == EXPLICIT, k)):
         m = key == k
         qty = f["qty"][m]
-        filled = int(qty.sum())
+        filled = isum(qty)
         n_sent = sent_qty = None
         if sent is not None:
             mine = sent[0] == k
-            n_sent, sent_qty = int(mine.sum()), int(sent[1][mine].sum())
-        sc2 = int(np.sum((eff2[m] * qty).astype(object))) if m.any() else 0
+            n_sent, sent_qty = int(mine.sum()), isum(sent[1][mine])
+        sc2 = dot(eff2[m], qty)  # exact (docs/reports.md, "Exact arithmetic")
         tox = m & ok[:, jt]
         rows.append({
             "level": int(k),
@@ -132,7 +133,7 @@ def by_level(
             "spread_capture": sc2 * tick_value / 2.0,
             "spread_capture_half_ticks": sc2,
             "fees": float(np.sum(f["fee"][m])),
-            "effective_ticks": summarize(eff2[m] / 2.0, confidence),
+            "effective_ticks": summarize(as_float(eff2[m]) / 2.0, confidence),
             "toxic_share": float((mk2[tox, jt] < 0).mean()) if tox.any() else None,
             "markouts": {h.label: group_stats(m, mk2[:, col[h]], ok[:, col[h]], past[:, col[h]], f, bps_scale,
                                               tick_value, confidence) for h in hs_all},

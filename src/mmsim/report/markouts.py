@@ -17,6 +17,7 @@ from ..config import format_ns, parse_duration, parse_event_horizon, parse_marko
 from ..errors import DataError
 from ..records import SIGNAL_NAMES
 from ..replay import replay_bbo
+from .._exact import as_float, dot, isum, mul, sub
 
 __all__ = [
     "CONFIDENCE",
@@ -174,7 +175,9 @@ def summarize(x: np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:
     -------
     dict
         ``n``, ``mean``, ``median``, ``std`` (ddof 1), ``ci_low``, ``ci_high``;
-        None where undefined (no values; the interval needs two).
+        None where undefined (no values; the interval needs two values that are not
+        all equal: with ``std`` 0 the t interval ``mean ± t·s/√n`` would have zero
+        width, so there is none).
     """
     n = int(x.size)
     out: dict[str, Any] = {"n": n, "mean": None, "median": None, "std": None, "ci_low": None, "ci_high": None}
@@ -189,8 +192,9 @@ def summarize(x: np.ndarray, confidence: float = CONFIDENCE) -> dict[str, Any]:
         if std > 0:
             lo, hi = t_interval(confidence, n - 1, mean, std / math.sqrt(n))
             out["ci_low"], out["ci_high"] = lo, hi
-        else:
-            out["ci_low"] = out["ci_high"] = mean
+        # std 0 (every value equal): no interval. The t interval would be [mean, mean], a claim of
+        # certainty from a sample that shows no spread; markouts are whole half-ticks, so a few
+        # fills (or a quiet market) are all equal often (docs/reports.md, "Intervals").
     return out
 
 
@@ -223,7 +227,7 @@ def _markouts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Markouts in half-ticks for every fill and horizon, with validity and past-end masks."""
     n, k = f["n"], len(hs)
-    mk = np.zeros((n, k), dtype=np.int64)
+    cols = []
     ok = np.zeros((n, k), dtype=bool)
     past = np.zeros((n, k), dtype=bool)
     last = exch_ts.size - 1
@@ -242,9 +246,14 @@ def _markouts(
             idx = np.searchsorted(exch_ts, exch_ts[np.clip(idx, 0, last)], side="right") - 1
         idx = np.clip(idx, 0, last)
         good = ~beyond & (fill_event >= 0) & valid[idx]
-        mk[:, j] = np.where(good, f["side"] * (mid2[idx] - 2 * f["price"]), 0)
+        # side * (2*mid - 2*price), exact: it spans up to 2^64 half-ticks (docs/reports.md, "Exact arithmetic").
+        cols.append(np.where(good, mul(f["side"], sub(sub(mid2[idx], f["price"]), f["price"])), 0))
         ok[:, j] = good
         past[:, j] = beyond
+    exact = any(c.dtype == object for c in cols)
+    mk = np.zeros((n, k), dtype=object if exact else np.int64)
+    for j, c in enumerate(cols):
+        mk[:, j] = c
     return mk, ok, past
 
 
@@ -265,18 +274,21 @@ def group_stats(
     ``report.json``'s ``markouts[].groups`` and one horizon of ``by_level.rows[].markouts``.
     """
     sel = m & ok
-    ticks = mk2[sel] / 2.0
-    bps = mk2[sel] * bps_scale[sel]
+    mk_f = as_float(mk2[sel])
+    ticks = mk_f / 2.0
+    bps = mk_f * bps_scale[sel]
     bps = bps[np.isfinite(bps)]
     qty = f["qty"][sel]
+    lots = isum(qty)
+    num = dot(mk2[sel], qty)  # exact: markout half-ticks x lots overflows int64 near the engine's bounds
     return {
         "n": int(sel.sum()),
         "n_past_end": int((m & past).sum()),
         "n_no_mid": int((m & ~ok & ~past).sum()),
         "ticks": summarize(ticks, confidence),
         "bps": summarize(bps, confidence),
-        "qty_weighted_ticks": float((mk2[sel] * qty).sum() / (2.0 * qty.sum())) if qty.sum() else None,
-        "pnl": float((mk2[sel] * qty).sum() * tick_value / 2.0),
+        "qty_weighted_ticks": float(num / (2.0 * lots)) if lots else None,
+        "pnl": float(num * tick_value / 2.0),
     }
 
 
@@ -306,24 +318,25 @@ def _spread_block(
     confidence: float,
 ) -> dict[str, Any]:
     eff = {}
+    eff_f = as_float(eff2)
     for g in ("all", "maker", "taker"):
         sel = masks[g]
-        eff[g] = {"ticks": summarize(eff2[sel] / 2.0, confidence),
-                  "bps": summarize(_finite(eff2[sel] * bps_scale[sel]), confidence)}
+        eff[g] = {"ticks": summarize(eff_f[sel] / 2.0, confidence),
+                  "bps": summarize(_finite(eff_f[sel] * bps_scale[sel]), confidence)}
     rows = []
     for h in hs:
         j = col[h]
         by = {}
         for g in ("all", "maker", "taker"):
             sel = masks[g] & ok[:, j]
-            realized = mk2[sel, j]
-            impact = eff2[sel] - realized  # = side*(m0 - m_h): exact in half-ticks
+            realized = as_float(mk2[sel, j])
+            impact = as_float(sub(eff2[sel], mk2[sel, j]))  # = side*(m0 - m_h): exact in half-ticks, then rounded
             by[g] = {
                 "n": int(sel.sum()),
-                "effective": summarize(eff2[sel] / 2.0, confidence),
+                "effective": summarize(eff_f[sel] / 2.0, confidence),
                 "realized": summarize(realized / 2.0, confidence),
                 "price_impact": summarize(impact / 2.0, confidence),
-                "effective_bps": _mean_or_none(_finite(eff2[sel] * bps_scale[sel])),
+                "effective_bps": _mean_or_none(_finite(eff_f[sel] * bps_scale[sel])),
                 "realized_bps": _mean_or_none(_finite(realized * bps_scale[sel])),
                 "price_impact_bps": _mean_or_none(_finite(impact * bps_scale[sel])),
             }
@@ -363,23 +376,27 @@ def _signal_block(
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     y_ok = mk2[ok]
-    ry_ok = _stats().rankdata(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
+    ry_ok = _ranks(y_ok) if y_ok.size >= 3 else None  # shared by every fully finite signal
     for name, v in values.items():
         sel = ok & np.isfinite(v)
         ry = ry_ok if sel.sum() == y_ok.size else None
         x = v[sel]
         y2 = mk2[sel]
+        y2f = as_float(y2)
         s = side[sel]
         entry: dict[str, Any] = {"n": int(x.size), "buckets": [], "spearman": None, "spearman_signed": None}
         if x.size:
             # Quantile edges; equal edges (a signal with many ties) merge buckets.
-            edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, buckets + 1)[1:-1]))
+            # More buckets than values give each distinct value its own bucket, as n buckets do:
+            # capped at n, so a huge count cannot allocate a huge array of quantiles.
+            k = min(buckets, x.size)
+            edges = np.unique(np.quantile(x, np.linspace(0.0, 1.0, k + 1)[1:-1]))
             b = np.searchsorted(edges, x, side="right")
             for k in range(edges.size + 1):
                 m = b == k
                 if not m.any():
                     continue
-                yk = y2[m]
+                yk = y2f[m]
                 entry["buckets"].append({
                     "q": len(entry["buckets"]),  # Q1.. numbered over the non-empty buckets
                     "lo": float(x[m].min()),
@@ -401,6 +418,13 @@ def _signal_block(
     return out
 
 
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """``scipy.stats.rankdata`` (average ranks), also of exact Python-int markouts (ranked by their order codes)."""
+    if x.dtype == object:
+        x = np.unique(x, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    return _stats().rankdata(x)
+
+
 def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dict[str, float] | None:
     """Spearman rank correlation with its two-sided p-value (t approximation, as scipy.stats.spearmanr).
 
@@ -409,8 +433,8 @@ def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dic
     n = x.size
     if n < 3 or np.all(x == x[0]) or np.all(y == y[0]):
         return None
-    rx = _stats().rankdata(x)
-    ry = _stats().rankdata(y) if ry is None else ry
+    rx = _ranks(x)
+    ry = _ranks(y) if ry is None else ry
     rho = float(np.corrcoef(rx, ry)[0, 1])
     rho = min(1.0, max(-1.0, rho))
     if abs(rho) == 1.0:

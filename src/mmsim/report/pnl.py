@@ -16,6 +16,7 @@ import numpy as np
 from ..config import format_ns
 from ..errors import DataError
 from ..records import OrderEvent
+from .._exact import add, as_float, dot, isum, mul, sub
 
 __all__: list[str] = []
 
@@ -47,8 +48,8 @@ def _pnl(
     else:
         end2 = 0
     pos = f["position_after"]
-    # Python ints: exact whatever the size of the run (no int64 wrap).
-    cash_fills = -int(np.sum((side * price * qty).astype(object))) if n else 0
+    # Python ints: exact whatever the size of the run (no int64 wrap; docs/reports.md, "Exact arithmetic").
+    cash_fills = -dot(mul(side, price), qty)
     cash_ticks = getattr(result, "cash_ticks", None)
     if cash_ticks is not None and int(cash_ticks) != cash_fills:
         raise DataError(
@@ -57,9 +58,9 @@ def _pnl(
         )
     position = int(pos[-1]) if n else 0
 
-    sc_each = (side * (m0_2 - 2 * price) * qty).astype(object)
+    sc_each = mul(mul(side, sub(sub(m0_2, price), price)), qty).astype(object)
     next_m = np.append(m0_2[1:], end2) if n else m0_2
-    inv_each = (pos * (next_m - m0_2)).astype(object)
+    inv_each = mul(pos, sub(next_m, m0_2)).astype(object)
     spread2 = int(np.sum(sc_each)) if n else 0
     inv2 = int(np.sum(inv_each)) if n else 0
     # Independent: cash plus position marked to the end mid, from the result's own totals.
@@ -91,8 +92,8 @@ def _pnl(
     # by the data's start (all zero) and end (the totals): the parts-over-time plot.
     inv_before = np.concatenate([[0], np.cumsum(inv_each)[:-1]]) if n else np.zeros(0, dtype=object)
     parts = {
-        "spread": np.concatenate([[0.0], np.cumsum(sc_each).astype(np.float64) * half, [spread_capture]]),
-        "inventory": np.concatenate([[0.0], inv_before.astype(np.float64) * half, [inventory]]),
+        "spread": np.concatenate([[0.0], as_float(np.cumsum(sc_each)) * half, [spread_capture]]),
+        "inventory": np.concatenate([[0.0], as_float(inv_before) * half, [inventory]]),
         "fees": np.concatenate([[0.0], np.cumsum(f["fee"]), [fees]]),
     }
     return pnl, parts
@@ -109,13 +110,14 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dic
     # Position is held from each fill until the next (or the end of the data).
     start = np.clip(f["exch_ts"], t0, t1)
     dur = np.diff(np.append(start, t1)).astype(np.float64)
-    out["max_abs"] = int(np.abs(pos).max())
+    abs_pos = np.abs(pos.astype(np.float64))  # np.abs of an int64 position of -2^63 would wrap
+    out["max_abs"] = max(abs(int(pos.min())), abs(int(pos.max())))
     out["final"] = int(pos[-1])
     if span > 0:
-        out["mean_abs"] = float((np.abs(pos) * dur).sum() / span)
+        out["mean_abs"] = float((abs_pos * dur).sum() / span)
         out["mean"] = float((pos * dur).sum() / span)
         if limit is not None:
-            out["time_at_limit"] = float(dur[np.abs(pos) >= limit].sum() / span)
+            out["time_at_limit"] = float(dur[abs_pos >= limit].sum() / span)
     return out
 
 
@@ -137,8 +139,9 @@ def _equity(
         # A sample taken while a side was empty keeps the last two-sided mid.
         has = np.maximum.accumulate(np.where(ok, np.arange(ok.size), -1))
         m2 = np.where(has >= 0, m2[np.maximum(has, 0)], 0)
-        pos = s["position"].astype(np.float64)
-        eq = (2.0 * s["cash_ticks"].astype(np.float64) + pos * m2) * half - s["fees"]
+        # 2*cash + position*2*mid, exact in half-tick·lots, then money (float sums of terms near 2^63 cancel badly).
+        eq2 = add(mul(2, s["cash_ticks"]), mul(s["position"], m2))
+        eq = as_float(eq2) * half - s["fees"]
         return s["exch_ts"].astype(np.int64), eq
     t = np.concatenate([[exch_ts[0]], f["exch_ts"], [exch_ts[-1]]]).astype(np.int64)
     return t, parts["spread"] + parts["inventory"] - parts["fees"]
@@ -192,12 +195,12 @@ def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> di
         ev = orders["event"]
         sent = ev == int(OrderEvent.SENT)
         n_sent = int(sent.sum())
-        sent_qty = int(orders["qty"][sent].sum())
+        sent_qty = isum(orders["qty"][sent])
         n_cancel = int((ev == int(OrderEvent.CANCEL_SENT)).sum())
         n_reject = int((ev == int(OrderEvent.REJECTED)).sum())
     else:
         n_sent = sent_qty = n_cancel = n_reject = None  # no order log: undefined, not zero
-    filled = int(f["qty"].sum())
+    filled = isum(f["qty"])
     maker = f["maker"]
     return {
         "count": n,
@@ -206,8 +209,8 @@ def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> di
         "sell_count": int((f["side"] < 0).sum()),
         "maker_count": int(maker.sum()),
         "taker_count": int((~maker).sum()),
-        "maker_qty": int(f["qty"][maker].sum()),
-        "taker_qty": int(f["qty"][~maker].sum()),
+        "maker_qty": isum(f["qty"][maker]),
+        "taker_qty": isum(f["qty"][~maker]),
         "turnover": float((f["price"].astype(np.float64) * f["qty"]).sum() * tick_value),
         "orders_sent": n_sent,
         "quoted_qty": sent_qty,

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._json import json_clean
 from .._plot import figure, png_bytes
-from ._format import _money, _num, _pct
+from ._format import _ci, _money, _num, _pct
 from .compute import ReportData
 from .setup import setup_rows
 from .render_infoage import info_age_html, info_age_tables, plot_information_age
@@ -94,7 +94,7 @@ def _markout_rows(d: Mapping[str, Any], columns: Sequence[str] = _MARKOUT_HEADER
         cells = {
             "horizon": h["horizon"],
             "mean": _num(a["mean"], 2),
-            "95% CI": "–" if a["ci_low"] is None else f"[{_num(a['ci_low'], 2)}, {_num(a['ci_high'], 2)}]",
+            "95% CI": _ci(a),
             "median": _num(a["median"], 2),
             "bps": _num(g["all"]["bps"]["mean"], 2),
             "n": f"{g['all']['n']:,}",
@@ -183,8 +183,10 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
         out.append(head)
         title = "Summary"
     summary = Table(title=title, caption="money in quote currency")
-    summary.add_column("metric")
-    summary.add_column("value", justify="right", no_wrap=True)
+    # Within the width the labels wrap at spaces; a console too narrow for a long word or value
+    # folds it (never "…").
+    summary.add_column("metric", overflow="fold")
+    summary.add_column("value", justify="right", overflow="fold")
     for k, v in _summary_rows(d):
         summary.add_row(k, v)
     out.append(summary)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .._plot import figure, png_bytes
-from ._format import _num, _pct
+from ._format import _ci, _num, _pct
 
 __all__ = [
     "age_rows",
@@ -91,7 +91,7 @@ def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = Tr
         m = b["markout_ticks"]
         cells = [span, f"{b['n']:,}", _num(m["mean"], 2)]
         if ci:
-            cells.append("–" if m["ci_low"] is None else f"[{_num(m['ci_low'], 2)}, {_num(m['ci_high'], 2)}]")
+            cells.append(_ci(m))
         cells.append(_pct(b["toxic_share"]))
         cells += [_num(b["horizons"].get(h), 2) for h in horizons if h != block["horizon"]]
         rows.append(cells)
@@ -111,6 +111,9 @@ def by_age_lines(ia: Mapping[str, Any]) -> list[str]:
             out.append(f"by {BASIS_TEXT[block['basis']]}: one bucket only (every fill alike), no comparison")
             continue
         ci = "" if d["ci_low"] is None else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})"
+        if d.get("zero_variance"):
+            which = " and ".join({"stale": "the stalest", "fresh": "the freshest"}[k] for k in d["zero_variance"])
+            ci = f" (no interval: every markout of {which} bucket is equal)"
         sp = block.get("spearman")
         rho = "" if not sp else f"; Spearman ρ {sp['rho']:+.2f} (p {sp['p_value']:.2g})"
         out.append(f"by {BASIS_TEXT[block['basis']]}: last bucket − first (stalest − freshest) "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any, Callable, Mapping, Sequence
 
-from ._format import _money, _num, _pct
+from ._format import _ci, _money, _num, _pct
 
 __all__ = ["LEVELS_NOTE", "level_rows", "levels_html", "levels_tables"]
 
@@ -48,7 +48,7 @@ def level_rows(block: Mapping[str, Any], horizons: Sequence[str], full: bool = F
         if full:
             cells += [_num(r["maker_count"]), _num(r["taker_count"])]
         cells += [_num(m["mean"], 2),
-                  "–" if m["ci_low"] is None else f"[{_num(m['ci_low'], 2)}, {_num(m['ci_high'], 2)}]",
+                  _ci(m),
                   _pct(r["toxic_share"])]
         cells += [_num(r["markouts"][x]["ticks"]["mean"], 2) for x in others]
         if full:

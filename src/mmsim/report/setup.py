@@ -23,6 +23,11 @@ from ..config import Config, LatencyModel, RunConfig, format_ns
 __all__ = ["describe_setup", "fees_label", "latency_label", "queue_label", "setup_rows"]
 
 
+#: Keys of a store's meta.json that identify the data a run replayed (a report and
+#: ``mmsim compare`` refuse events whose identity differs from the run's).
+IDENTITY_KEYS: tuple[str, ...] = ("symbol", "venue", "format", "source", "levels", "event_count",
+                                  "first_exch_ts", "last_exch_ts", "tick_size", "lot_size")
+
 def _dur(ns: int) -> str:
     return "0" if ns == 0 else format_ns(int(ns))
 

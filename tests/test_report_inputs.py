@@ -1,0 +1,170 @@
+"""Bad inputs to a report: each a one-line error naming the thing, never a number that looks fine (docs/reports.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import ROOT, make_events
+from test_report import HAND_EVENTS, fill, result_of
+
+import mmsim
+from mmsim.cli import build_parser
+from mmsim.cli.report import cmd as cmd_report
+from mmsim.records import SIGNAL_NAMES
+from mmsim.report import make_report as report
+
+S = 1_000_000_000
+
+
+@pytest.mark.parametrize("fee", [float("nan"), float("inf")])
+def test_a_fill_with_a_non_finite_fee_is_refused(fee):
+    # NaN was "the fills' fees add up to nan but result.fees is nan"; inf gave a PnL of -inf.
+    ev = make_events(HAND_EVENTS)
+    res = result_of([fill(S // 2, 1, 100, 1, 100, 102), fill(S, -1, 101, 1, 100, 102, fee=fee, oid=2)])
+    with pytest.raises(mmsim.DataError, match=rf"^report: fill 1 has fee {fee!r}; expected a finite amount$"):
+        report(res, ev)
+
+
+@pytest.mark.parametrize("tick_value", [float("nan"), 0.0, -0.5])
+def test_a_tick_value_that_is_not_positive_and_finite_is_refused(tick_value):
+    # NaN made every amount NaN (null in report.json); 0 and -0.5 made the PnL 0 or its opposite.
+    ev = make_events(HAND_EVENTS)
+    res = result_of([fill(S // 2, 1, 100, 1, 100, 102)], tick_value=tick_value)
+    with pytest.raises(mmsim.DataError, match=rf"^report: result.tick_value is {tick_value!r}; expected a positive "
+                                              r"finite number \(the store's tick size x lot size x contract size\)$"):
+        report(res, ev)
+
+
+@pytest.mark.parametrize("limit", [float("nan"), float("inf")])
+def test_a_position_limit_that_is_not_a_finite_positive_number_is_refused(limit):
+    # NaN compared false with every position: time at limit read 0.0.
+    ev = make_events(HAND_EVENTS)
+    with pytest.raises(mmsim.ConfigError, match=rf"^position_limit must be a positive number of lots, got {limit!r}$"):
+        report(result_of([]), ev, position_limit=limit)
+
+
+def test_more_signal_buckets_than_fills_bucket_each_value_alone():
+    # 10**12 buckets allocated 10**12 quantiles (a MemoryError); with 3 fills the answer is
+    # each distinct value in its own bucket, as with 3 buckets.
+    ev = make_events(HAND_EVENTS)
+    sig = np.zeros(3, dtype=[(n, "f8") for n in SIGNAL_NAMES])
+    sig["ofi"] = [3.0, 1.0, 2.0]
+    res = result_of([fill(S // 2, 1, 100, 2, 100, 102), fill(S + S // 2, -1, 101, 1, 100, 101, oid=2),
+                     fill(2 * S + S // 2, 1, 101, 1, 99, 101, maker=False, oid=3)], signals=sig)
+    kw = dict(horizons=["1s"], event_horizons=[1], toxic_horizon="1ev")
+    huge = report(res, ev, signal_buckets=10**12, **kw).data["signals"]["ofi"]
+    three = report(res, ev, signal_buckets=3, **kw).data["signals"]["ofi"]
+    assert huge == three
+    # At 1ev the markouts are +0.5 (ofi 3), +1 (ofi 1), -1 (ofi 2): buckets by ofi 1, 2, 3.
+    assert [(b["lo"], b["markout_ticks"]["mean"]) for b in huge["buckets"]] == [(1.0, 1.0), (2.0, -1.0), (3.0, 0.5)]
+
+
+@pytest.fixture(scope="module")
+def two_stores(tmp_path_factory):
+    """A run saved from a one-minute synthetic store, and two other stores: another seed, another tick size."""
+    from mmsim.runner import run_config
+    from mmsim.synth import SynthConfig, write_store
+
+    base = tmp_path_factory.mktemp("stores")
+    paths = {name: write_store(SynthConfig(seed=seed, duration=60 * S, format="l2", **extra), base / name)
+             for name, seed, extra in (("a", 4, {}), ("seed", 5, {}), ("tick", 4, {"tick_size": 0.05}))}
+    cfg = mmsim.RunConfig.from_dict({
+        "data": str(paths["a"]), "latency": {"feed": "1ms", "entry": "1ms", "response": "1ms"},
+        "strategy": {"path": f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread",
+                     "params": {"half_spread": 0.5, "size": 1}}})
+    res = run_config(cfg)
+    res.save(base / "run")
+    return base, paths, res
+
+
+def test_a_report_on_another_stores_events_is_refused(two_stores, tmp_path):
+    base, paths, res = two_stores
+    parser, _ = build_parser()
+    n_other = len(mmsim.load(paths["seed"]).events)
+    assert n_other != res.n_events
+    args = parser.parse_args(["report", str(base / "run"), "--events", str(paths["seed"] / "events.npy"), "-q",
+                              "-o", str(tmp_path / "o1")])
+    # The events.npy sits in its store: the identity in the meta.json beside it is checked first.
+    with pytest.raises(mmsim.DataError, match=r"^report: the event store given is not the data the run replayed: "
+                                              rf"event_count {res.n_events} vs {n_other}, last_exch_ts "):
+        cmd_report(args)
+    # The API, given the other store's array: the count.
+    with pytest.raises(mmsim.DataError, match=rf"^report: the events given have {n_other:,} rows but the run "
+                                              rf"replayed {res.n_events:,}; pass the events the run replayed"):
+        report(res, mmsim.load(paths["seed"]).events)
+    # The same events (the same count) in another tick size: money would be 5x off.
+    args = parser.parse_args(["report", str(base / "run"), "--events", str(paths["tick"]), "-q",
+                              "-o", str(tmp_path / "o2")])
+    with pytest.raises(mmsim.DataError, match=r"^report: the event store given is not the data the run replayed: "
+                                              r"tick_size 0.01 vs 0.05$"):
+        cmd_report(args)
+    # Its own store: fine.
+    args = parser.parse_args(["report", str(base / "run"), "--events", str(paths["a"]), "-q", "--no-plots",
+                              "-o", str(tmp_path / "o3")])
+    assert cmd_report(args) == 0
+
+
+def test_a_saved_run_of_another_layout_is_a_one_line_error(two_stores, tmp_path):
+    import json
+    import shutil
+
+    from mmsim.engine import Result
+
+    base, _, _ = two_stores
+
+    def copy(name):
+        d = tmp_path / name
+        shutil.copytree(base / "run", d)
+        return d
+
+    d = copy("list")
+    (d / "result.json").write_text("[]")  # was a TypeError traceback
+    with pytest.raises(mmsim.DataError, match=r"list/result.json: not a result written by Result.save \(expected a "
+                                              r"JSON object with 'summary' and 'config'\)$"):
+        Result.load(d)
+    d = copy("cash")
+    doc = json.loads((d / "result.json").read_text())
+    doc["summary"]["cash_ticks"] = "12"  # was a ValueError traceback from int()
+    (d / "result.json").write_text(json.dumps(doc))
+    with pytest.raises(mmsim.DataError, match=r"cash/result.json: summary.cash_ticks is '12'; expected an integer$"):
+        Result.load(d)
+    d = copy("nofills")
+    (d / "fills.npy").unlink()
+    parser, _ = build_parser()
+    args = parser.parse_args(["report", str(d), "-q", "-o", str(tmp_path / "out")])
+    with pytest.raises(mmsim.DataError, match=r"^\S+nofills/fills.npy: cannot read the run's records "
+                                              r"\(FileNotFoundError: "):
+        cmd_report(args)
+    # A run saved before the decision log (no decisions.npy) still loads: its report says it has none.
+    d = copy("nodecisions")
+    (d / "decisions.npy").unlink()
+    assert len(Result.load(d).decisions) == 0
+
+
+def test_compare_refuses_an_absurd_resample_count_and_a_nan_tick_value():
+    from test_compare import events_two_minutes, fake_run
+    from test_compare import fill as cfill
+
+    ev = events_two_minutes()
+    a, b = fake_run([cfill(10 * S, 1, 100, 1)], n_events=7), fake_run([cfill(20 * S, -1, 102, 1)], n_events=7)
+    # 10**11 resamples asked numpy for 745 GiB (a MemoryError traceback).
+    with pytest.raises(mmsim.ConfigError, match=r"^n_boot must be an integer from 10 to 10,000,000, got 100000000000$"):
+        mmsim.compare(a, b, ev, horizons=["1s"], bucket="10s", n_boot=10**11)
+    with pytest.raises(mmsim.ConfigError, match=r"^n_boot must be an integer from 10 to 10,000,000, got 9$"):
+        mmsim.compare(a, b, ev, horizons=["1s"], bucket="10s", n_boot=9)
+    # Two NaN tick values read "value a tick·lot differently (nan vs nan)".
+    na, nb = (fake_run(r.fills.tolist(), n_events=7, tick_value=float("nan")) for r in (a, b))
+    with pytest.raises(mmsim.DataError, match=r"^compare: run A \(fake\)'s tick_value is nan; expected a positive "
+                                              r"finite number$"):
+        mmsim.compare(na, nb, ev, horizons=["1s"], bucket="10s")
+
+
+@pytest.mark.parametrize("tick_size, price, expected", [(1e-8, 123456789, 1.23456789), (0.01, 35, 0.35),
+                                                        (5.0, 3, 15.0)])
+def test_fills_csv_prices_in_currency_are_the_decimal_price(tick_size, price, expected):
+    # 123456789 ticks * 1e-8 was 1.2345678900000001 (the tick rounded first), 35 * 0.01 was
+    # 0.35000000000000003; a tick of 1/N divides by N. A tick of 5 multiplies.
+    book = make_events([(0, mmsim.Kind.DEPTH, 1, price - 1, 5), (0, mmsim.Kind.DEPTH, -1, price + 1, 5),
+                        (2 * S, mmsim.Kind.DEPTH, 1, price - 1, 6)])
+    res = result_of([fill(S, 1, price, 1, price - 1, price + 1)], tick_size=tick_size)
+    assert report(res, book, horizons=["1s"]).fills["price"].tolist() == [expected]
