@@ -425,6 +425,63 @@ def test_lobster_hidden_execution_at_our_ask_changes_nothing():
     assert fills_of(r) == [(5000, ASK, 101, 2, 1)]
 
 
+class LadderOnce(mmsim.Strategy):
+    """Send the ladder at the first call, then change nothing."""
+
+    def __init__(self, bids=(), asks=()):
+        self.q = Quote.ladder(bids=list(bids), asks=list(asks))
+
+    def quote(self, view):
+        q, self.q = self.q, None
+        return q
+
+
+#: L3: bid 99x10, ask 103x10: the touch leaves room for our orders inside it.
+WIDE = [(1000, ADD, BID, 99, 10, 1), (1000, ADD, ASK, 103, 10, 2)]
+
+
+def test_l3_reopening_fills_the_orders_with_priority_over_ours_first():
+    # Our bid 5 @ 100 rests inside 99 x 103. Halted at 2000; at 2500 a market bid 10 @ 101 joins
+    # (a better price than ours: it has priority), at 3000 an ask 5 @ 100 crosses both. The
+    # reopening at 4000 matches by price, then time: the 101 bid takes all 5 asks, nothing
+    # is left for us (mmsim 0.1 filled our 5, ignoring the market's better bid).
+    head = WIDE + [(2000, ST, 0, 0, HALTED), (2500, ADD, BID, 101, 10, 3)]
+    ev = make_events(head + [(3000, ADD, ASK, 100, 5, 4), (4000, ST, 0, 0, TRADING)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))) == []
+    # 12 asks @ 100: 10 to the 101 bid, the other 2 to us, at our price, at the resume.
+    ev = make_events(head + [(3000, ADD, ASK, 100, 12, 4), (4000, ST, 0, 0, TRADING)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == [(4000, BID, 100, 2, 3)]
+
+
+def test_l3_reopening_fills_our_better_priced_order_first():
+    # Two of our bids, 5 @ 100 (level 0, sent first) and 5 @ 101 (level 1). Halted, 6 asks @ 100
+    # cross both; at the resume the better bid (101) fills first, all 5 lots, at 101; the 100
+    # bid gets the sixth lot (arrival order gave the 100 bid 5 lots and the 101 bid 1).
+    ev = make_events(WIDE + [(2000, ST, 0, 0, HALTED), (3000, ADD, ASK, 100, 6, 4), (4000, ST, 0, 0, TRADING)])
+    r = mmsim.run(ev, LadderOnce(bids=[(100, 5), (101, 5)]), cfg(ladder_levels=2))
+    assert sorted(fills_of(r)) == [(4000, BID, 100, 1, 4), (4000, BID, 101, 5, 0)]
+
+
+def test_l3_crossing_add_trades_with_our_orders_by_price_then_time():
+    # While trading, an ADD crossing our resting orders is what would have traded with them:
+    # the better-priced of ours first. The ask side: our asks 3 @ 102 (sent first) and 3 @ 101
+    # inside 99 x 103; a bid of 4 is added at 102: 3 lots to the 101 ask, 1 to the 102 ask.
+    ev = make_events(WIDE + [(3000, ADD, BID, 102, 4, 5)])
+    r = mmsim.run(ev, LadderOnce(asks=[(102, 3), (101, 3)]), cfg(ladder_levels=2))
+    assert sorted(fills_of(r)) == [(3000, ASK, 101, 3, 0), (3000, ASK, 102, 1, 2)]
+
+
+def test_l3_crossing_add_at_our_price_goes_to_the_orders_ahead_of_us_first():
+    # Our bid 5 @ 100 behind a market order of 10 at 100. An ask of 3 added at 100 (a locked
+    # book) would have traded with the 10 lots ahead of us: no fill (mmsim 0.1 filled 3). An
+    # ask of 12 leaves 2 lots past them: 2 fill.
+    book = [(1000, ADD, BID, 100, 10, 1), (1000, ADD, ASK, 103, 10, 2)]
+    ev = make_events(book + [(3000, ADD, ASK, 100, 3, 5)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))) == []
+    ev = make_events(book + [(3000, ADD, ASK, 100, 12, 5)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == [(3000, BID, 100, 2, 3)]
+
+
 def test_checked_mode_names_the_event_where_our_queue_position_leaves_the_book():
     # L2 depth on an L3 book (bad data: the level no longer sums its orders): the risk-averse
     # rule moves us to 2 ahead while the book's orders before us hold 5.
