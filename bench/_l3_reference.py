@@ -555,11 +555,8 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
                 continue
             k += 1
     elif kind == ADD:
-        # mmsim shares a crossing add by price, then time priority (Variant::check_cross): the
-        # book's orders with priority over ours first, then our orders best price first. This
-        # reference keeps the simpler rule (up to the add's size, in arrival order): on the ESH4
-        # day both give the same fills, which the L3 head-to-head test checks (mmsim's fills
-        # equal these).
+        # mmsim gives a crossing add to our orders best price first, then in arrival order
+        # (Variant::check_cross); with one order of ours per side, as here, that is this loop.
         avail = qty
         k = 0
         while k < len(ours):

@@ -471,15 +471,20 @@ def test_l3_crossing_add_trades_with_our_orders_by_price_then_time():
     assert sorted(fills_of(r)) == [(3000, ASK, 101, 3, 0), (3000, ASK, 102, 1, 2)]
 
 
-def test_l3_crossing_add_at_our_price_goes_to_the_orders_ahead_of_us_first():
-    # Our bid 5 @ 100 behind a market order of 10 at 100. An ask of 3 added at 100 (a locked
-    # book) would have traded with the 10 lots ahead of us: no fill (mmsim 0.1 filled 3). An
-    # ask of 12 leaves 2 lots past them: 2 fill.
-    book = [(1000, ADD, BID, 100, 10, 1), (1000, ADD, ASK, 103, 10, 2)]
-    ev = make_events(book + [(3000, ADD, ASK, 100, 3, 5)])
-    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))) == []
-    ev = make_events(book + [(3000, ADD, ASK, 100, 12, 5)])
-    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == [(3000, BID, 100, 2, 3)]
+def test_l3_crossing_add_trades_with_us_not_with_the_book_orders_it_crosses():
+    # Records 35000-35001 of the ESH4 day (23:22:25.6698 UTC): one message adds a bid at the
+    # price of our ask and deletes the ask ahead of us there. The venue did not match the
+    # book's ask with the add (it left); the add would have traded with us: our ask 1 @ 101
+    # behind that 1-lot ask fills 1, whichever record the message lists first.
+    book = [(1000, ADD, ASK, 101, 1, 553), (1000, ADD, BID, 99, 10, 1)]
+    for msg in ([(3000, ADD, BID, 101, 1, 560), (3000, DEL, ASK, 101, 1, 553)],
+                [(3000, DEL, ASK, 101, 1, 553), (3000, ADD, BID, 101, 1, 560)]):
+        r = mmsim.run(make_events(book + msg), Fixed(ask=(101, 2)), cfg(check_invariants=True))
+        assert fills_of(r) == [(3000, ASK, 101, 1, 1)]
+    # The other side, the book's bid ahead of ours left resting (a locked book while trading):
+    # it did not take the ask's 3 lots either, so our bid 5 @ 100 gets all 3.
+    ev = make_events([(1000, ADD, BID, 100, 10, 1), (1000, ADD, ASK, 103, 10, 2), (3000, ADD, ASK, 100, 3, 5)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))) == [(3000, BID, 100, 3, 2)]
 
 
 def test_checked_mode_names_the_event_where_our_queue_position_leaves_the_book():

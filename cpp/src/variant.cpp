@@ -272,26 +272,27 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
 }
 
 void Variant::check_cross(int8_t level_side, int64_t price, int64_t avail) {
-    // An ADD on `level_side` at `price` (L3 data) crosses our resting orders on the other
-    // side: in the real market that order would have traded with them. It trades by price,
-    // then time priority: first the lots with priority over each of our orders (the book's
-    // orders at better prices and before it at its price, our own orders before it), the
-    // rest fills it. Computed for every order before any fills (their leaves before the ADD).
+    // An ADD on `level_side` at `price` (L3 data, while trading) crosses our resting orders on
+    // the other side: in the real market that order would have traded with them, our
+    // better-priced orders first (then arrival order), up to its size. The book's own orders
+    // it crosses did not trade with it (the venue would have matched them): they take none.
+    // Computed for every order before any fills (their leaves before the ADD).
     bool any = false;
     for (size_t k = 0; k < ex_orders_.size(); ++k) {
         ExOrder &o = ex_orders_[k];
         const bool crossed = o.side == -level_side && (o.side > 0 ? price <= o.price : price >= o.price);
         if (!crossed) continue;
-        o.cross = std::min(o.leaves, std::max<int64_t>(0, sat_sub(avail, priority_before(k))));
+        o.cross = std::min(o.leaves, std::max<int64_t>(0, sat_sub(avail, priority_before(k, false))));
         any |= o.cross > 0;
     }
     if (any) fill_crossed();
 }
 
-int64_t Variant::priority_before(size_t k) const {
+int64_t Variant::priority_before(size_t k, bool book) const {
     const ExOrder &o = ex_orders_[k];
-    // The book's lots at better prices on our side (prices are below 2^62: +-1 cannot wrap).
-    int64_t h = sat_add(book_.side(o.side).qty_through(o.side > 0 ? o.price + 1 : o.price - 1), o.ahead);
+    // The book's lots at better prices on our side (prices are below 2^62: +-1 cannot wrap)
+    // and before us at our price.
+    int64_t h = book ? sat_add(book_.side(o.side).qty_through(o.side > 0 ? o.price + 1 : o.price - 1), o.ahead) : 0;
     for (size_t j = 0; j < ex_orders_.size(); ++j) {
         const ExOrder &p = ex_orders_[j];
         if (j == k || p.side != o.side) continue;
@@ -377,7 +378,7 @@ void Variant::cross_after_message(bool l3) {
         ExOrder &o = ex_orders_[k];
         const BookSide &opp = book_.side(-o.side);
         if (!opp.crossed_by(o.price)) continue;
-        o.cross = l3 ? std::min(o.leaves, std::max<int64_t>(0, sat_sub(opp.qty_through(o.price), priority_before(k))))
+        o.cross = l3 ? std::min(o.leaves, std::max<int64_t>(0, sat_sub(opp.qty_through(o.price), priority_before(k, true))))
                      : o.leaves;
         any |= o.cross > 0;
     }

@@ -229,9 +229,10 @@ class Variant {
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
     void l3_event(const Event &e, const BookChange &c);
     void check_cross(int8_t level_side, int64_t price, int64_t avail);
-    // L3: the lots with priority over our order k on its side (price, then time): the book's
-    // orders at better prices and before it at its price, and our own orders before it.
-    int64_t priority_before(size_t k) const;
+    // L3: the lots with priority over our order k on its side (price, then time): our own
+    // orders before it and, with `book`, the book's orders at better prices and before it at
+    // its price.
+    int64_t priority_before(size_t k, bool book) const;
     // Fill each of our orders the share in o.cross a crossing gave it (then zero it).
     void fill_crossed();
     void settle_behind();
