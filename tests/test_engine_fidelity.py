@@ -107,6 +107,24 @@ def test_a_clear_of_the_other_side_leaves_our_place_alone():
     assert fills_of(r) == [(4000, BID, 100, 2, 3)]
 
 
+def test_a_clear_and_its_levels_at_two_times_are_two_messages_and_empty_our_queue():
+    # A feed that stamps a snapshot's CLEAR and its levels with different times: the book was
+    # empty from 2000 to 3000, so level 100 went to 0 (everyone ahead of our bid 5 @ 100 left)
+    # and the re-listed 10 lots join behind us. A sell of 3 at 100 at 4000 fills 3. Listed at
+    # one time (one message) the snapshot keeps our place behind the 10: no fill.
+    relist = [(3000, D, BID, 100, 10), (3000, D, ASK, 101, 10)]
+    split = make_events(SNAP_BOOK + [(2000, C, 0, 0, 0)] + relist + [(4000, T, ASK, 100, 3)])
+    assert fills_of(mmsim.run(split, Fixed(bid=(100, 5)), cfg())) == [(4000, BID, 100, 3, 2)]
+    whole = make_events(SNAP_BOOK + [(3000, C, 0, 0, 0)] + relist + [(4000, T, ASK, 100, 3)])
+    assert fills_of(mmsim.run(whole, Fixed(bid=(100, 5)), cfg())) == []
+    # The ask side under the power model (ahead = 0 under every model once the level is gone):
+    # our ask 4 @ 101 behind 10; the asks are cleared at 2000 and re-listed at 101x10 at 3000;
+    # a buy of 6 at 4000 fills all 4.
+    q = mmsim.QueueConfig(model="power", power=2.0)
+    ev = make_events(SNAP_BOOK + [(2000, C, ASK, 0, 0), (3000, D, ASK, 101, 10), (4000, T, BID, 101, 6)])
+    assert fills_of(mmsim.run(ev, Fixed(ask=(101, 4)), cfg(queue=q))) == [(4000, ASK, 101, 4, 0)]
+
+
 # ------------------------------------------------------------------ item 3: one exchange timestamp is one message
 
 def test_depth_update_stored_before_its_trade_is_not_counted_twice():
