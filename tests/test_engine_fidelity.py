@@ -490,7 +490,7 @@ def test_l3_crossing_add_trades_with_our_orders_by_price_then_time():
 
 
 def test_l3_crossing_add_trades_with_us_not_with_the_book_orders_it_crosses():
-    # Records 35000-35001 of the ESH4 day (23:22:25.6698 UTC): one message adds a bid at the
+    # Events 35000-35001 of the converted ESH4 store (23:22:25.6698 UTC): one message adds a bid at the
     # price of our ask and deletes the ask ahead of us there. The venue did not match the
     # book's ask with the add (it left); the add would have traded with us: our ask 1 @ 101
     # behind that 1-lot ask fills 1, whichever record the message lists first.
