@@ -555,6 +555,8 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
                 continue
             k += 1
     elif kind == ADD:
+        # mmsim gives a crossing add to our orders best price first, then in arrival order
+        # (Variant::check_cross); with one order of ours per side, as here, that is this loop.
         avail = qty
         k = 0
         while k < len(ours):

@@ -107,6 +107,24 @@ def test_a_clear_of_the_other_side_leaves_our_place_alone():
     assert fills_of(r) == [(4000, BID, 100, 2, 3)]
 
 
+def test_a_clear_and_its_levels_at_two_times_are_two_messages_and_empty_our_queue():
+    # A feed that stamps a snapshot's CLEAR and its levels with different times: the book was
+    # empty from 2000 to 3000, so level 100 went to 0 (everyone ahead of our bid 5 @ 100 left)
+    # and the re-listed 10 lots join behind us. A sell of 3 at 100 at 4000 fills 3. Listed at
+    # one time (one message) the snapshot keeps our place behind the 10: no fill.
+    relist = [(3000, D, BID, 100, 10), (3000, D, ASK, 101, 10)]
+    split = make_events(SNAP_BOOK + [(2000, C, 0, 0, 0)] + relist + [(4000, T, ASK, 100, 3)])
+    assert fills_of(mmsim.run(split, Fixed(bid=(100, 5)), cfg())) == [(4000, BID, 100, 3, 2)]
+    whole = make_events(SNAP_BOOK + [(3000, C, 0, 0, 0)] + relist + [(4000, T, ASK, 100, 3)])
+    assert fills_of(mmsim.run(whole, Fixed(bid=(100, 5)), cfg())) == []
+    # The ask side under the power model (ahead = 0 under every model once the level is gone):
+    # our ask 4 @ 101 behind 10; the asks are cleared at 2000 and re-listed at 101x10 at 3000;
+    # a buy of 6 at 4000 fills all 4.
+    q = mmsim.QueueConfig(model="power", power=2.0)
+    ev = make_events(SNAP_BOOK + [(2000, C, ASK, 0, 0), (3000, D, ASK, 101, 10), (4000, T, BID, 101, 6)])
+    assert fills_of(mmsim.run(ev, Fixed(ask=(101, 4)), cfg(queue=q))) == [(4000, ASK, 101, 4, 0)]
+
+
 # ------------------------------------------------------------------ item 3: one exchange timestamp is one message
 
 def test_depth_update_stored_before_its_trade_is_not_counted_twice():
@@ -423,6 +441,68 @@ def test_lobster_hidden_execution_at_our_ask_changes_nothing():
                       (5000, EXE, ASK, 101, 2, 22)])
     r = mmsim.run(ev, Fixed(ask=(101, 3)), cfg(check_invariants=True))
     assert fills_of(r) == [(5000, ASK, 101, 2, 1)]
+
+
+class LadderOnce(mmsim.Strategy):
+    """Send the ladder at the first call, then change nothing."""
+
+    def __init__(self, bids=(), asks=()):
+        self.q = Quote.ladder(bids=list(bids), asks=list(asks))
+
+    def quote(self, view):
+        q, self.q = self.q, None
+        return q
+
+
+#: L3: bid 99x10, ask 103x10: the touch leaves room for our orders inside it.
+WIDE = [(1000, ADD, BID, 99, 10, 1), (1000, ADD, ASK, 103, 10, 2)]
+
+
+def test_l3_reopening_fills_the_orders_with_priority_over_ours_first():
+    # Our bid 5 @ 100 rests inside 99 x 103. Halted at 2000; at 2500 a market bid 10 @ 101 joins
+    # (a better price than ours: it has priority), at 3000 an ask 5 @ 100 crosses both. The
+    # reopening at 4000 matches by price, then time: the 101 bid takes all 5 asks, nothing
+    # is left for us (mmsim 0.1 filled our 5, ignoring the market's better bid).
+    head = WIDE + [(2000, ST, 0, 0, HALTED), (2500, ADD, BID, 101, 10, 3)]
+    ev = make_events(head + [(3000, ADD, ASK, 100, 5, 4), (4000, ST, 0, 0, TRADING)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))) == []
+    # 12 asks @ 100: 10 to the 101 bid, the other 2 to us, at our price, at the resume.
+    ev = make_events(head + [(3000, ADD, ASK, 100, 12, 4), (4000, ST, 0, 0, TRADING)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == [(4000, BID, 100, 2, 3)]
+
+
+def test_l3_reopening_fills_our_better_priced_order_first():
+    # Two of our bids, 5 @ 100 (level 0, sent first) and 5 @ 101 (level 1). Halted, 6 asks @ 100
+    # cross both; at the resume the better bid (101) fills first, all 5 lots, at 101; the 100
+    # bid gets the sixth lot (arrival order gave the 100 bid 5 lots and the 101 bid 1).
+    ev = make_events(WIDE + [(2000, ST, 0, 0, HALTED), (3000, ADD, ASK, 100, 6, 4), (4000, ST, 0, 0, TRADING)])
+    r = mmsim.run(ev, LadderOnce(bids=[(100, 5), (101, 5)]), cfg(ladder_levels=2))
+    assert sorted(fills_of(r)) == [(4000, BID, 100, 1, 4), (4000, BID, 101, 5, 0)]
+
+
+def test_l3_crossing_add_trades_with_our_orders_by_price_then_time():
+    # While trading, an ADD crossing our resting orders is what would have traded with them:
+    # the better-priced of ours first. The ask side: our asks 3 @ 102 (sent first) and 3 @ 101
+    # inside 99 x 103; a bid of 4 is added at 102: 3 lots to the 101 ask, 1 to the 102 ask.
+    ev = make_events(WIDE + [(3000, ADD, BID, 102, 4, 5)])
+    r = mmsim.run(ev, LadderOnce(asks=[(102, 3), (101, 3)]), cfg(ladder_levels=2))
+    assert sorted(fills_of(r)) == [(3000, ASK, 101, 3, 0), (3000, ASK, 102, 1, 2)]
+
+
+def test_l3_crossing_add_trades_with_us_not_with_the_book_orders_it_crosses():
+    # Events 35000-35001 of the converted ESH4 store (23:22:25.6698 UTC): one message adds a bid at the
+    # price of our ask and deletes the ask ahead of us there. The venue did not match the
+    # book's ask with the add (it left); the add would have traded with us: our ask 1 @ 101
+    # behind that 1-lot ask fills 1, whichever record the message lists first.
+    book = [(1000, ADD, ASK, 101, 1, 553), (1000, ADD, BID, 99, 10, 1)]
+    for msg in ([(3000, ADD, BID, 101, 1, 560), (3000, DEL, ASK, 101, 1, 553)],
+                [(3000, DEL, ASK, 101, 1, 553), (3000, ADD, BID, 101, 1, 560)]):
+        r = mmsim.run(make_events(book + msg), Fixed(ask=(101, 2)), cfg(check_invariants=True))
+        assert fills_of(r) == [(3000, ASK, 101, 1, 1)]
+    # The other side, the book's bid ahead of ours left resting (a locked book while trading):
+    # it did not take the ask's 3 lots either, so our bid 5 @ 100 gets all 3.
+    ev = make_events([(1000, ADD, BID, 100, 10, 1), (1000, ADD, ASK, 103, 10, 2), (3000, ADD, ASK, 100, 3, 5)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))) == [(3000, BID, 100, 3, 2)]
 
 
 def test_checked_mode_names_the_event_where_our_queue_position_leaves_the_book():

@@ -272,18 +272,42 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
 }
 
 void Variant::check_cross(int8_t level_side, int64_t price, int64_t avail) {
-    // A level on `level_side` at `price` crosses our resting orders on the other side:
-    // in the real market that interest would have traded with us.
-    for (size_t k = 0; k < ex_orders_.size();) {
+    // An ADD on `level_side` at `price` (L3 data, while trading) crosses our resting orders on
+    // the other side: in the real market that order would have traded with them, our
+    // better-priced orders first (then arrival order), up to its size. The book's own orders
+    // it crosses did not trade with it (the venue would have matched them): they take none.
+    // Computed for every order before any fills (their leaves before the ADD).
+    bool any = false;
+    for (size_t k = 0; k < ex_orders_.size(); ++k) {
         ExOrder &o = ex_orders_[k];
         const bool crossed = o.side == -level_side && (o.side > 0 ? price <= o.price : price >= o.price);
-        if (!crossed) {
-            ++k;
-            continue;
-        }
-        // L2: the size behind the level is unknown, so the whole order fills. L3: the new order's size.
-        const int64_t q = avail < 0 ? o.leaves : std::min(avail, o.leaves);
-        if (avail >= 0) avail -= q;
+        if (!crossed) continue;
+        o.cross = std::min(o.leaves, std::max<int64_t>(0, sat_sub(avail, priority_before(k, false))));
+        any |= o.cross > 0;
+    }
+    if (any) fill_crossed();
+}
+
+int64_t Variant::priority_before(size_t k, bool book) const {
+    const ExOrder &o = ex_orders_[k];
+    // The book's lots at better prices on our side (prices are below 2^62: +-1 cannot wrap)
+    // and before us at our price.
+    int64_t h = book ? sat_add(book_.side(o.side).qty_through(o.side > 0 ? o.price + 1 : o.price - 1), o.ahead) : 0;
+    for (size_t j = 0; j < ex_orders_.size(); ++j) {
+        const ExOrder &p = ex_orders_[j];
+        if (j == k || p.side != o.side) continue;
+        // ex_orders_ is in arrival order: at one price, an earlier order of ours is before it.
+        if (o.side > 0 ? p.price > o.price : p.price < o.price) h = sat_add(h, p.leaves);
+        else if (p.price == o.price && j < k) h = sat_add(h, p.leaves);
+    }
+    return h;
+}
+
+void Variant::fill_crossed() {
+    for (size_t k = 0; k < ex_orders_.size();) {
+        ExOrder &o = ex_orders_[k];
+        const int64_t q = o.cross;
+        o.cross = 0;
         if (q > 0 && fill(k, o.price, q, true)) continue;
         ++k;
     }
@@ -347,25 +371,18 @@ void Variant::settle_behind() {
 void Variant::cross_after_message(bool l3) {
     // Our orders the other side's best reaches after the message: in the real market that
     // interest traded with us. L2: all of the order (the size behind the level is unknown).
-    // L3 (a reopening): up to the other side's lots at or through our price, shared by our
-    // orders of one side in arrival order.
-    int64_t used[2] = {0, 0};
-    for (size_t k = 0; k < ex_orders_.size();) {
+    // L3 (a reopening): the other side's lots at or through our price, by price, then time
+    // priority: the lots with priority over our order (the book's and our own) come first.
+    bool any = false;
+    for (size_t k = 0; k < ex_orders_.size(); ++k) {
         ExOrder &o = ex_orders_[k];
         const BookSide &opp = book_.side(-o.side);
-        if (!opp.crossed_by(o.price)) {
-            ++k;
-            continue;
-        }
-        int64_t q = o.leaves;
-        if (l3) {
-            int64_t &u = used[o.side > 0 ? 0 : 1];
-            q = std::min(q, opp.qty_through(o.price) - u);
-            u += std::max<int64_t>(q, 0);
-        }
-        if (q > 0 && fill(k, o.price, q, true)) continue;
-        ++k;
+        if (!opp.crossed_by(o.price)) continue;
+        o.cross = l3 ? std::min(o.leaves, std::max<int64_t>(0, sat_sub(opp.qty_through(o.price), priority_before(k, true))))
+                     : o.leaves;
+        any |= o.cross > 0;
     }
+    if (any) fill_crossed();
 }
 
 double Variant::fee_of(int64_t price, int64_t qty, bool maker) const {

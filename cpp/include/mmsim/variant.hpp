@@ -96,6 +96,7 @@ struct ExOrder {
     bool touched = false;  // L2: depth updates (or a CLEAR) changed our level
     int64_t msg_prev = 0;  // ... whose size before the message was this
     int64_t behind = 0;    // L3: lots executed behind us at our price
+    int64_t cross = 0;     // L3: lots a crossing gives this order (check_cross, cross_after_message)
 };
 
 // One of our orders as the local side knows it.
@@ -228,6 +229,12 @@ class Variant {
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
     void l3_event(const Event &e, const BookChange &c);
     void check_cross(int8_t level_side, int64_t price, int64_t avail);
+    // L3: the lots with priority over our order k on its side (price, then time): our own
+    // orders before it and, with `book`, the book's orders at better prices and before it at
+    // its price.
+    int64_t priority_before(size_t k, bool book) const;
+    // Fill each of our orders the share in o.cross a crossing gave it (then zero it).
+    void fill_crossed();
     void settle_behind();
     void cross_after_message(bool l3);
     void refresh_interest();
