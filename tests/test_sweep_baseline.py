@@ -180,6 +180,7 @@ def test_repeats_are_paired_with_the_baseline_repeat_of_the_same_seed(informed):
     ([1, 2], None, "baseline: expected a point's index, the start of its id, or a mapping of grid keys to values, "
                    "got [1, 2] ({f} line {b})"),
     (0, {"n_boot": 5}, "compare.n_boot: expected an integer >= 10, got 5 ({f} line {c1})"),
+    (0, {"n_boot": 10**11}, "compare.n_boot: at most 10,000,000 resamples, got 100000000000 ({f} line {c1})"),
     (0, {"confidence": 95}, "compare.confidence: expected a number in (0, 1), got 95 ({f} line {c1})"),
     (0, {"bucket": "0s"}, "compare.bucket: must be a positive duration, got '0s' ({f} line {c1})"),
     # A duration compare: cannot read ended without the grid's line, as no other grid error does.
@@ -193,7 +194,7 @@ def test_repeats_are_paired_with_the_baseline_repeat_of_the_same_seed(informed):
     (None, {"bucket": "10s"}, "compare: sets how points are compared with a baseline, but the grid names no "
                               "`baseline` ({f} line {c})"),
 ], ids=["index-out-of-range", "id-too-short", "no-such-id", "key-not-varied", "no-such-value", "not-a-selector",
-        "few-resamples", "level", "bucket", "bucket-unreadable", "horizon-unreadable", "block", "unknown-compare-key",
+        "few-resamples", "too-many-resamples", "level", "bucket", "bucket-unreadable", "horizon-unreadable", "block", "unknown-compare-key",
         "compare-without-baseline"])
 def test_a_bad_baseline_or_compare_names_the_key_and_line(tmp_path, informed, baseline, compare, message):
     import yaml

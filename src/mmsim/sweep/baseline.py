@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..analysis.comparison import MAX_BOOT
 from ..config import LatencyModel, parse_duration, parse_markout_horizon
 from ..errors import ConfigError
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
@@ -133,6 +134,8 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
         elif key == "n_boot":
             if not _is_int(v) or v < 10:
                 raise ConfigError(f"compare.n_boot: expected an integer >= 10, got {v!r}{at}")
+            if v > MAX_BOOT:  # as `mmsim compare --boot`: each resample holds a bucket-long array
+                raise ConfigError(f"compare.n_boot: at most {MAX_BOOT:,} resamples, got {v!r}{at}")
             out["n_boot"] = int(v)
         elif key == "confidence":
             if not _is_number(v) or not 0 < v < 1:
