@@ -781,3 +781,43 @@ def test_cli_report_event_horizons_of_a_non_ascii_digit_is_a_config_error(tmp_pa
         cmd_report(args)
     assert str(info.value) == ("--event-horizons: expected a positive number of market events (an integer, or "
                                "'<k>ev'), got '²'")
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999ev", "9223372036854775808ev", "1000000000000000001 ev"])
+def test_an_event_horizon_above_10_18_is_a_config_error_not_an_overflow(hand, value):
+    # 99999999999999999999ev was an OverflowError traceback from `fill_event + k` in the
+    # markouts (mmsim report --toxic-horizon, a run config, a sweep's every point).
+    ev, res = hand
+    message = (f"report.toxic_horizon: a number of market events must be at most 10^18 "
+               f"(1,000,000,000,000,000,000), got {value!r}")
+    with pytest.raises(mmsim.ConfigError) as api:
+        report(res, ev, toxic_horizon=value)
+    with pytest.raises(mmsim.ConfigError) as config:
+        mmsim.RunConfig.from_dict({"strategy": {"path": "fixed_spread"}, "report": {"toxic_horizon": value}})
+    assert str(api.value) == str(config.value) == message
+
+
+def test_an_event_horizon_count_above_10_18_is_a_config_error_in_event_horizons(hand):
+    ev, res = hand
+    with pytest.raises(mmsim.ConfigError) as info:
+        report(res, ev, event_horizons=[10, 2**64])
+    assert str(info.value) == ("report.event_horizons[1]: a number of market events must be at most 10^18 "
+                               "(1,000,000,000,000,000,000), got 18446744073709551616")
+    # The bound itself is a horizon: past the end of any store, so no fill has a markout there.
+    d = report(res, ev, event_horizons=[10**18]).data
+    by = {m["horizon"]: m["groups"] for m in d["markouts"]}
+    assert by["1000000000000000000ev"]["all"]["n"] == 0 and by["1s"]["all"]["n"] == 2
+
+
+def test_cli_report_flags_name_themselves_for_an_event_count_above_10_18(tmp_path):
+    parser, _ = build_parser()
+    ev, res = random_run(0, window=2_000)
+    res.save(tmp_path)
+    np.save(tmp_path / "ev.npy", ev)
+    for flag, value, shown in [("--toxic-horizon", "99999999999999999999ev", "'99999999999999999999ev'"),
+                               ("--event-horizons", "10,99999999999999999999", "99999999999999999999")]:
+        args = parser.parse_args(["report", str(tmp_path), "--events", str(tmp_path / "ev.npy"), flag, value])
+        with pytest.raises(mmsim.ConfigError) as info:
+            cmd_report(args)
+        assert str(info.value) == (f"{flag}: a number of market events must be at most 10^18 "
+                                   f"(1,000,000,000,000,000,000), got {shown}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["MAX_DURATION_NS", "MAX_LATENCY_NS", "format_ns", "parse_duration", "parse_event_count",
+__all__ = ["MAX_DURATION_NS", "MAX_EVENT_HORIZON", "MAX_LATENCY_NS", "format_ns", "parse_duration", "parse_event_count",
            "parse_event_horizon", "parse_markout_horizon"]
 
 #: Largest latency (feed, entry, response; a lognormal's median and floor): one day, ns.
@@ -23,6 +23,9 @@ MAX_LATENCY_NS = 86_400 * 1_000_000_000
 #: Largest other duration (timer, sample interval, half-lives, markout horizons,
 #: a synthetic session's length): 366 days, ns.
 MAX_DURATION_NS = 366 * 86_400 * 1_000_000_000
+#: Largest markout horizon in market events (``<k>ev``): 10^18, so that a fill's event
+#: index plus the horizon stays inside int64 for any store (a store holds far fewer events).
+MAX_EVENT_HORIZON = 10**18
 
 _UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
           "min": 60_000_000_000, "h": 3_600_000_000_000}
@@ -106,7 +109,7 @@ def parse_event_count(value: Any, key: str) -> int | None:
     ConfigError
         When ``value`` ends in ``ev`` but is not a positive whole number of events
         (``"0ev"``, ``"1.5ev"``, ``"-3ev"``): a markout 0 events after a fill is the
-        fill's own event, not a horizon. When it ends in ``EV`` (or ``Ev``,
+        fill's own event, not a horizon; or is above :data:`MAX_EVENT_HORIZON` (10^18). When it ends in ``EV`` (or ``Ev``,
         ``eV``): the message names the ``<k>ev`` form to write.
     """
     if not isinstance(value, str) or not _EVENTS_RE.match(value):
@@ -120,7 +123,14 @@ def parse_event_count(value: Any, key: str) -> int | None:
     if not number:
         raise ConfigError(f"{key}: cannot read {value!r}; use a duration or a positive number of market "
                           "events '<k>ev', e.g. 100ev")
-    return int(text)
+    return _bounded_event_count(int(text), value, key)
+
+
+def _bounded_event_count(k: int, value: Any, key: str) -> int:
+    if k > MAX_EVENT_HORIZON:
+        raise ConfigError(f"{key}: a number of market events must be at most 10^18 "
+                          f"(1,000,000,000,000,000,000), got {value!r}")
+    return k
 
 
 def parse_markout_horizon(value: Any, key: str) -> int | str:
@@ -152,14 +162,14 @@ def parse_event_horizon(value: Any, key: str) -> int:
     ------
     ConfigError
         Naming ``key``, for anything else (0, a negative number, a bool, a
-        duration, ``"100EV"``).
+        duration, ``"100EV"``, more than :data:`MAX_EVENT_HORIZON` events).
     """
     if isinstance(value, str):
         k = parse_event_count(value, key)
         if k is not None:
             return k
     elif isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
-        return int(value)
+        return _bounded_event_count(int(value), value, key)
     raise ConfigError(f"{key}: expected a positive number of market events (an integer, or '<k>ev'), "
                       f"got {value!r}")
 
