@@ -141,6 +141,37 @@ def test_a_saved_run_of_another_layout_is_a_one_line_error(two_stores, tmp_path)
     assert len(Result.load(d).decisions) == 0
 
 
+def test_a_saved_run_whose_config_the_loader_refuses_names_the_file(two_stores, tmp_path):
+    # `queue.model: zzz` or `report.horizons: [5MS]` in a result.json said the key alone,
+    # never which file held it; a `config` that is a list was a TypeError quoted in the message.
+    import json
+    import shutil
+
+    from mmsim.engine import Result
+
+    base, _, _ = two_stores
+    cases = [
+        ("model", lambda doc: doc["config"].__setitem__("queue", {"model": "zzz"}), mmsim.ConfigError,
+         "model/result.json: queue.model must be risk_averse, power or log, got 'zzz'"),
+        ("horizons", lambda doc: doc["run"]["report"].__setitem__("horizons", ["5MS"]), mmsim.ConfigError,
+         "horizons/result.json: report.horizons[0]: cannot read '5MS' as a duration; units are lower case "
+         "(ns, us, ms, s, min, h): write '5ms'"),
+        ("configlist", lambda doc: doc.__setitem__("config", [1]), mmsim.DataError,
+         "configlist/result.json: config is list; expected an object"),
+        ("runstr", lambda doc: doc.__setitem__("run", "x"), mmsim.DataError,
+         "runstr/result.json: run is str; expected an object"),
+    ]
+    for name, damage, kind, message in cases:
+        d = tmp_path / name
+        shutil.copytree(base / "run", d)
+        doc = json.loads((d / "result.json").read_text())
+        damage(doc)
+        (d / "result.json").write_text(json.dumps(doc))
+        with pytest.raises(kind) as info:
+            Result.load(d)
+        assert str(info.value) == f"{d.parent}/{message}"
+
+
 def test_compare_refuses_an_absurd_resample_count_and_a_nan_tick_value():
     from test_compare import events_two_minutes, fake_run
     from test_compare import fill as cfill

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._json import json_clean
 from .config import RUN_KEYS, Config, RunConfig
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .records import DECISION_DTYPE, FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES
 
 __all__ = ["FILL_SIGNALS_DTYPE", "Result"]
@@ -196,8 +196,13 @@ class Result:
             raise DataError(f"{path}: summary.{key} is {v!r}; expected {what}")
 
         num = (int, float)
+        for key in ("config", "run"):
+            if doc.get(key) is not None and not isinstance(doc[key], Mapping):
+                raise DataError(f"{path}: {key} is {type(doc[key]).__name__}; expected an object")
         try:
             config, job = _read_configs(doc)
+        except ConfigError as e:  # a key the config loader refuses: name the file it came from
+            raise ConfigError(f"{path}: {e}") from None
         except (KeyError, TypeError, AttributeError) as e:
             raise DataError(f"{path}: cannot read its config ({type(e).__name__}: {e})") from None
         meta = doc.get("meta") or {}
