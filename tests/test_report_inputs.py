@@ -104,6 +104,46 @@ def test_a_report_on_another_stores_events_is_refused(two_stores, tmp_path):
     assert cmd_report(args) == 0
 
 
+def test_events_of_another_market_under_the_same_identity_are_refused(two_stores, tmp_path):
+    # The store's events edited (every price 3 ticks up), its meta.json unchanged: the same
+    # identity, count and span. The report marked every fill to a book it never saw (on a
+    # synthetic hour: PnL 29.79 instead of 0.29, buy markouts +49.83 ticks) without a word.
+    import shutil
+
+    base, paths, res = two_stores
+    f0 = res.fills[0]
+    store = tmp_path / "edited"
+    shutil.copytree(paths["a"], store)
+    ev = np.load(store / "events.npy")
+    ev["price"] += 3
+    np.save(store / "events.npy", ev)
+    n = len(res.fills)
+    parser, _ = build_parser()
+    args = parser.parse_args(["report", str(base / "run"), "--events", str(store), "-q", "-o", str(tmp_path / "o")])
+    with pytest.raises(mmsim.DataError) as info:
+        cmd_report(args)
+    assert str(info.value) == (
+        f"report: the events given are not the ones the run replayed: fill 0 (at exch_ts {int(f0['exch_ts'])}) saw "
+        f"best bid/ask {int(f0['best_bid'])}/{int(f0['best_ask'])} ticks, the events' book just before it is "
+        f"{int(f0['best_bid']) + 3}/{int(f0['best_ask']) + 3} ({n:,} of {n:,} fills differ); pass the events the run "
+        "replayed (mmsim report --events)")
+    # The other way, through the API given the store: two ticks down, only after the first fill's
+    # timestamp (the first fill's book is the run's; the second fill's is not).
+    ev = mmsim.load(paths["a"]).events.copy()
+    f1 = res.fills[1]
+    later = ev["exch_ts"] > f0["exch_ts"]
+    ev["price"][later] -= 2
+    np.save(store / "events.npy", ev)
+    with pytest.raises(mmsim.DataError) as info:
+        report(res, mmsim.load(store))
+    assert str(info.value).startswith(
+        f"report: the events given are not the ones the run replayed: fill 1 (at exch_ts {int(f1['exch_ts'])}) saw "
+        f"best bid/ask {int(f1['best_bid'])}/{int(f1['best_ask'])} ticks, the events' book just before it is "
+        f"{int(f1['best_bid']) - 2}/{int(f1['best_ask']) - 2} (")
+    # Its own events: the report is made.
+    assert report(res, mmsim.load(paths["a"])).data["fills"]["count"] == n
+
+
 def test_a_saved_run_of_another_layout_is_a_one_line_error(two_stores, tmp_path):
     import json
     import shutil

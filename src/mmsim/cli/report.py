@@ -103,6 +103,10 @@ def cmd(args: argparse.Namespace) -> int:
             raise DataError(f"{meta_path}: cannot read ({type(e).__name__}: {e})") from None
         if isinstance(store_meta, dict):
             _check_store(result, store_meta)
+            from ..data.store import EventStore
+
+            # Given as a store, the report also checks that its book is the one the fills saw.
+            events = EventStore(meta_path.parent, events, store_meta)  # type: ignore[assignment]
     event_h: list[Any] | None = None
     if args.event_horizons is not None:  # 10 or 10ev, as in a config
         event_h = [parse_event_horizon(int(t) if t.isascii() and t.isdigit() else t, "--event-horizons")

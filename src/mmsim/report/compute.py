@@ -186,7 +186,8 @@ def compute_report(
                                        or not math.isfinite(position_limit)):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
-    if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
+    store_given = hasattr(events, "events") and hasattr(events, "meta")
+    if store_given:  # an event store
         if same_events:
             _check_store(result, events.meta)
         events = events.events
@@ -226,6 +227,8 @@ def compute_report(
 
     f = _fill_columns(fills)
     _check_fills(f, result)
+    if same_events and store_given:  # a bare array is unchecked, as its identity is
+        _check_fill_books(f, events["exch_ts"], bbo)
 
     # Forward-filled mid: the last two-sided mid at or before each event.
     has = np.maximum.accumulate(np.where(valid, np.arange(valid.size), -1))
@@ -373,6 +376,35 @@ def _currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:
     if 1 <= n < 2**53 and abs(n * tick_size - 1.0) < 1e-9:
         return ticks / float(n)
     return ticks * tick_size
+
+
+def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[str, np.ndarray]) -> None:
+    """Refuse an event store whose book is not the one the run's fills saw.
+
+    Each fill records the exchange's best bid and ask just before it; on the run's own
+    events that is the replayed book after the last event before the fill's timestamp (or,
+    for an order matched after the market events of its nanosecond, after the last event at
+    it). A fill with an empty side recorded, or at the first timestamp, is not checked.
+    Events with the same identity, count and span but another market (edited prices, another
+    day's file under the same name) would otherwise mark every fill to a book it never saw.
+    """
+    if f["n"] == 0:
+        return
+    bid, ask = f["best_bid"], f["best_ask"]
+    before = np.searchsorted(exch_ts, f["exch_ts"], side="left") - 1
+    last = np.searchsorted(exch_ts, f["exch_ts"], side="right") - 1
+    checked = (bid != INT64_MIN) & (ask != INT64_MAX) & (before >= 0)
+    b, e = np.maximum(before, 0), np.maximum(last, 0)
+    same = ((bbo["best_bid"][b] == bid) & (bbo["best_ask"][b] == ask)) | (
+        (bbo["best_bid"][e] == bid) & (bbo["best_ask"][e] == ask))
+    bad = np.flatnonzero(checked & ~same)
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"report: the events given are not the ones the run replayed: fill {i} (at exch_ts "
+            f"{int(f['exch_ts'][i])}) saw best bid/ask {int(bid[i])}/{int(ask[i])} ticks, the events' book just "
+            f"before it is {int(bbo['best_bid'][b[i]])}/{int(bbo['best_ask'][b[i]])} ({bad.size:,} of "
+            f"{int(f['n']):,} fills differ); pass the events the run replayed (mmsim report --events)")
 
 
 def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
