@@ -186,8 +186,9 @@ def compute_report(
                                        or not math.isfinite(position_limit)):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
-    store_given = hasattr(events, "events") and hasattr(events, "meta")
-    if store_given:  # an event store
+    store_given = False
+    if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
+        store_given = True
         if same_events:
             _check_store(result, events.meta)
         events = events.events
