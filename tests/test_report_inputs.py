@@ -239,3 +239,34 @@ def test_fills_csv_prices_in_currency_are_the_decimal_price(tick_size, price, ex
                         (2 * S, mmsim.Kind.DEPTH, 1, price - 1, 6)])
     res = result_of([fill(S, 1, price, 1, price - 1, price + 1)], tick_size=tick_size)
     assert report(res, book, horizons=["1s"]).fills["price"].tolist() == [expected]
+
+
+def test_compare_refuses_a_store_whose_book_is_not_the_one_the_fills_saw(two_stores, tmp_path):
+    # As the report: an edited events.npy under the run's meta.json compared two runs on a
+    # market they never traded in (the PnL difference moved from 7.04 to 23.54 a day on a
+    # synthetic hour, without a word).
+    import shutil
+
+    from mmsim.cli.compare import cmd as cmd_compare
+
+    base, paths, res = two_stores
+    f0 = res.fills[0]
+    store = tmp_path / "edited"
+    shutil.copytree(paths["a"], store)
+    ev = np.load(store / "events.npy")
+    ev["price"] += 1
+    np.save(store / "events.npy", ev)
+    n = len(res.fills)
+    tail = (f" replayed: fill 0 (at exch_ts {int(f0['exch_ts'])}) saw best bid/ask {int(f0['best_bid'])}/"
+            f"{int(f0['best_ask'])} ticks, the events' book just before it is {int(f0['best_bid']) + 1}/"
+            f"{int(f0['best_ask']) + 1} ({n:,} of {n:,} fills differ); pass the events run ")
+    with pytest.raises(mmsim.DataError) as info:
+        mmsim.compare(res, res, mmsim.load(store))
+    assert str(info.value).startswith("compare: the events given are not the ones run A") and tail in str(info.value)
+    parser, _ = build_parser()
+    args = parser.parse_args(["compare", str(base / "run"), str(base / "run"), "--events", str(store), "-q"])
+    with pytest.raises(mmsim.DataError) as info:
+        cmd_compare(args)
+    assert tail in str(info.value) and str(info.value).endswith("replayed (mmsim compare --events)")
+    # The run's own store: compared.
+    assert mmsim.compare(res, res, mmsim.load(paths["a"])) is not None

@@ -395,6 +395,14 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     if ident.get("n_events") is not None and ev.shape[0] != ident["n_events"]:
         raise DataError(f"compare: the events given have {ev.shape[0]} rows but the runs replayed "
                         f"{ident['n_events']}; pass the events the runs replayed")
+    if events is None or hasattr(events, "meta"):  # a store (given, or the one RUN_A names): its book
+        from ..replay import replay_bbo
+        from ..report.compute import _check_fill_books, _fill_columns
+
+        bbo = replay_bbo(ev)
+        for name, r in ((la, ra), (lb, rb)):
+            _check_fill_books(_fill_columns(np.asarray(r.fills)), np.asarray(ev["exch_ts"]), bbo, "compare",
+                              f"run {name}")
     bucket_ns = parse_duration(bucket, "bucket")
     if bucket_ns <= 0:
         raise ConfigError("bucket: must be a positive duration")

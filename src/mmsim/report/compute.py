@@ -379,7 +379,8 @@ def _currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:
     return ticks * tick_size
 
 
-def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[str, np.ndarray]) -> None:
+def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[str, np.ndarray],
+                      who: str = "report", run: str = "the run") -> None:
     """Refuse an event store whose book is not the one the run's fills saw.
 
     Each fill records the exchange's best bid and ask just before it; on the run's own
@@ -402,10 +403,10 @@ def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[st
     if bad.size:
         i = int(bad[0])
         raise DataError(
-            f"report: the events given are not the ones the run replayed: fill {i} (at exch_ts "
+            f"{who}: the events given are not the ones {run} replayed: fill {i} (at exch_ts "
             f"{int(f['exch_ts'][i])}) saw best bid/ask {int(bid[i])}/{int(ask[i])} ticks, the events' book just "
             f"before it is {int(bbo['best_bid'][b[i]])}/{int(bbo['best_ask'][b[i]])} ({bad.size:,} of "
-            f"{int(f['n']):,} fills differ); pass the events the run replayed (mmsim report --events)")
+            f"{int(f['n']):,} fills differ); pass the events {run} replayed (mmsim {who} --events)")
 
 
 def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
