@@ -182,7 +182,12 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory, store: Path) -> tuple[Pat
                               "min, h), e.g. 250us"),
     (["--signal-buckets", "0"], "--signal-buckets must be a positive integer, got 0"),
     (["--position-limit", "-1"], "--position-limit must be a positive number of lots, got -1"),
-], ids=["toxic-0ev", "toxic-EV", "event-0", "horizons", "signal-buckets", "position-limit"])
+    # An empty list fell back to the default horizons without a word; an empty item was dropped.
+    (["--horizons", ""], "--horizons: expected a comma-separated list, got ''"),
+    (["--event-horizons", "10,,100"], "--event-horizons: an empty item in '10,,100'; separate the items with one "
+                                      "comma"),
+], ids=["toxic-0ev", "toxic-EV", "event-0", "horizons", "signal-buckets", "position-limit", "horizons-empty",
+        "event-horizons-empty-item"])
 def test_a_report_flag_error_names_the_flag(two_runs, tmp_path, capsys, flags, message):
     a, _ = two_runs
     assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / "r"), *flags]) == 2
@@ -209,7 +214,8 @@ def test_report_flags_take_event_counts_as_a_config_does(two_runs, tmp_path):
                          "e.g. 250us"),
     (["--horizons", "1s,10ev"], "--horizons: '10ev' is a count of market events; a duration is needed here, a number "
                                 "with a unit (ns, us, ms, s, min, h), e.g. 250us"),
-], ids=["boot", "seed", "bucket", "horizons-ev"])
+    (["--horizons", ""], "--horizons: expected a comma-separated list, got ''"),  # fell back to the defaults
+], ids=["boot", "seed", "bucket", "horizons-ev", "horizons-empty"])
 def test_a_compare_flag_error_names_the_flag(two_runs, capsys, flags, message):
     a, b = two_runs
     assert main(["compare", str(a), str(b), "-q", *flags]) == 2

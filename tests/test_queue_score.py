@@ -381,6 +381,12 @@ def test_cli_queue_score_matches_the_library(tmp_path, capsys):
     assert code == 2
     assert capsys.readouterr().err == ("mmsim: config error: --window: expected START,END (either may be empty), "
                                        "got 'noon'\n")
+    # An empty --models scored nothing and --fit-powers '' skipped the fit, each without a word.
+    assert main(["queue-score", str(tmp_path / "day"), "--models", ""]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --models: expected a comma-separated list, got ''\n"
+    assert main(["queue-score", str(tmp_path / "day"), "--fit-powers", "1,"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: --fit-powers: an empty item in '1,'; separate the items "
+                                       "with one comma\n")
 
 
 def test_real_day_score_reconciles_with_plain_runs(tmp_path):

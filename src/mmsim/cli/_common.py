@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "add_force", "add_output", "add_quiet", "common_parent", "ensure_new_output",
+__all__ = ["UsageError", "add_force", "add_output", "add_quiet", "comma_list", "common_parent", "ensure_new_output",
            "flags_named", "progress_bar"]
 
 
@@ -104,6 +104,25 @@ def _bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
 def progress_bar(label: str, quiet: bool = False) -> Any:
     """A context manager yielding ``update(done, total)`` for a rich progress bar with events/s."""
     return _bar(label, quiet)
+
+
+def comma_list(text: str, flag: str) -> list[str]:
+    """The items of a flag's comma-separated ``LIST`` (``100ms, 1s,10s``), stripped.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``flag``, when the list is empty (``--horizons ''`` would otherwise fall
+        back to the defaults without a word) or an item is (``1s,,10s``).
+    """
+    from ..errors import ConfigError
+
+    items = [t.strip() for t in text.split(",")]
+    if not any(items):
+        raise ConfigError(f"{flag}: expected a comma-separated list, got {text!r}")
+    if not all(items):
+        raise ConfigError(f"{flag}: an empty item in {text!r}; separate the items with one comma")
+    return items
 
 
 @contextlib.contextmanager

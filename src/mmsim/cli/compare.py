@@ -7,13 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
+from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named
 
 __all__ = ["add_parser", "cmd"]
-
-
-def _csv(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -63,9 +59,10 @@ def cmd(args: argparse.Namespace) -> int:
     if args.output is not None:
         target = args.output if args.output.suffix == ".json" else args.output / "compare.json"
         ensure_new_output(target, args.force, what="comparison file")
+    horizons = comma_list(args.horizons, "--horizons") if args.horizons is not None else None
     with flags_named(args, {"horizons": "horizons", "bucket": "bucket", "n_boot": "boot", "confidence": "confidence",
                             "block": "block", "seed": "seed"}):
-        cmp = compare(args.run_a, args.run_b, events, horizons=_csv(args.horizons) if args.horizons else None,
+        cmp = compare(args.run_a, args.run_b, events, horizons=horizons,
                       bucket=args.bucket, n_boot=args.boot, confidence=args.confidence, block=args.block,
                       seed=args.seed, labels=labels)
     if args.quiet:

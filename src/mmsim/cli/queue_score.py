@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
+from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named
 
 __all__ = ["add_parser", "cmd"]
-
-
-def _csv(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def _defaults() -> tuple[tuple[str, ...], tuple[float, ...]]:
@@ -68,7 +64,7 @@ def _params(text: str | None) -> dict[str, Any]:
     from ..config.yaml_file import loader_class
 
     out: dict[str, Any] = {}
-    for item in _csv(text or ""):
+    for item in comma_list(text, "--params") if text is not None else []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--params: expected key=value, got {item!r}")
@@ -117,11 +113,13 @@ def cmd(args: argparse.Namespace) -> int:
         window = tuple(None if not v else int(v) if v.isascii() and v.isdigit() else v for v in parts)
     powers: list[float] = []
     if not args.no_fit:
-        for t in _csv(args.fit_powers):
+        for t in comma_list(args.fit_powers, "--fit-powers"):
             try:
                 powers.append(float(t))
             except ValueError:
                 raise ConfigError(f"--fit-powers: {t!r} is not a number") from None
+    models = comma_list(args.models, "--models")
+    horizons = comma_list(args.horizons, "--horizons") if args.horizons is not None else None
     out = args.output or Path("runs") / f"queue_score_{name}"
     ensure_new_output(out, args.force, marker="queue_score.json", what="queue-score output")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -131,8 +129,8 @@ def cmd(args: argparse.Namespace) -> int:
         task = prog.add_task("runs", total=None)
         with flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
                                 "window": "window", "queue model": "models"}):
-            score = score_queue_models(store, strategy, config, _csv(args.models), tolerance=args.tolerance,
-                                       horizons=_csv(args.horizons) if args.horizons else None,
+            score = score_queue_models(store, strategy, config, models, tolerance=args.tolerance,
+                                       horizons=horizons,
                                        fit_powers=powers or None, window=window,
                                        progress=lambda d, t: prog.update(task, completed=d, total=t))
     written = score.save(out, report=not args.no_report)

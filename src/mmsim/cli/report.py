@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import DataError, MmsimError
 from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
-from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
+from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named
 
 __all__ = ["add_parser", "cmd"]
 
@@ -19,10 +19,6 @@ __all__ = ["add_parser", "cmd"]
 _FLAGS = {"report.horizons": "horizons", "report.event_horizons": "event_horizons",
           "report.toxic_horizon": "toxic_horizon", "signal_buckets": "signal_buckets",
           "age_buckets": "age_buckets", "position_limit": "position_limit"}
-
-
-def _list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -110,7 +106,7 @@ def cmd(args: argparse.Namespace) -> int:
     event_h: list[Any] | None = None
     if args.event_horizons is not None:  # 10 or 10ev, as in a config
         event_h = [parse_event_horizon(int(t) if t.isascii() and t.isdigit() else t, "--event-horizons")
-                   for t in _list(args.event_horizons)]
+                   for t in comma_list(args.event_horizons, "--event-horizons")]
     out = Path(args.output) if args.output else run_dir
     if out.resolve() != run_dir.resolve():
         ensure_new_output(out, args.force, what="output directory")
@@ -118,7 +114,7 @@ def cmd(args: argparse.Namespace) -> int:
         rep = make_report(
             result,
             events,
-            horizons=_list(args.horizons) if args.horizons is not None else None,
+            horizons=comma_list(args.horizons, "--horizons") if args.horizons is not None else None,
             event_horizons=event_h,
             toxic_horizon=args.toxic_horizon,
             signal_buckets=args.signal_buckets,
