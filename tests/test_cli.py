@@ -204,6 +204,9 @@ def test_report_flags_take_event_counts_as_a_config_does(two_runs, tmp_path):
                  "--toxic-horizon", "100 ev"]) == 0
     run = json.loads((out / "report.json").read_text())["run"]
     assert run["event_horizons"] == ["5ev", "10ev", "100ev"] and run["toxic_horizon"] == "100ev"
+    # '' is no event horizons, as report.event_horizons: [] (the one LIST flag whose key may be empty).
+    assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / "none"), "--event-horizons", ""]) == 0
+    assert json.loads((tmp_path / "none" / "report.json").read_text())["run"]["event_horizons"] == []
 
 
 @pytest.mark.parametrize("flags, message", [

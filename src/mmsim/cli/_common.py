@@ -106,18 +106,25 @@ def progress_bar(label: str, quiet: bool = False) -> Any:
     return _bar(label, quiet)
 
 
-def comma_list(text: str, flag: str) -> list[str]:
+def comma_list(text: str, flag: str, *, allow_empty: bool = False) -> list[str]:
     """The items of a flag's comma-separated ``LIST`` (``100ms, 1s,10s``), stripped.
+
+    With ``allow_empty``, an empty (or blank) ``text`` is the empty list: for a flag whose
+    config key may be an empty list (``--event-horizons ''`` is ``report.event_horizons: []``,
+    no markouts in market events).
 
     Raises
     ------
     ConfigError
         Naming ``flag``, when the list is empty (``--horizons ''`` would otherwise fall
-        back to the defaults without a word) or an item is (``1s,,10s``).
+        back to the defaults without a word), unless ``allow_empty``; or when an item is
+        (``1s,,10s``).
     """
     from ..errors import ConfigError
 
     items = [t.strip() for t in text.split(",")]
+    if allow_empty and not text.strip():
+        return []
     if not any(items):
         raise ConfigError(f"{flag}: expected a comma-separated list, got {text!r}")
     if not all(items):

@@ -104,9 +104,9 @@ def cmd(args: argparse.Namespace) -> int:
             # Given as a store, the report also checks that its book is the one the fills saw.
             events = EventStore(meta_path.parent, events, store_meta)  # type: ignore[assignment]
     event_h: list[Any] | None = None
-    if args.event_horizons is not None:  # 10 or 10ev, as in a config
+    if args.event_horizons is not None:  # 10 or 10ev, as in a config; '' is none, as report.event_horizons: []
         event_h = [parse_event_horizon(int(t) if t.isascii() and t.isdigit() else t, "--event-horizons")
-                   for t in comma_list(args.event_horizons, "--event-horizons")]
+                   for t in comma_list(args.event_horizons, "--event-horizons", allow_empty=True)]
     out = Path(args.output) if args.output else run_dir
     if out.resolve() != run_dir.resolve():
         ensure_new_output(out, args.force, what="output directory")
