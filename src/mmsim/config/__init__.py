@@ -17,7 +17,7 @@ everywhere (``SignalConfig(ofi_half_life="500ms")``) and a bad value is a
 
 from __future__ import annotations
 
-from ._fields import (
+from ._units import (
     MAX_DURATION_NS,
     MAX_LATENCY_NS,
     format_ns,

@@ -28,19 +28,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import ConfigError
-from ._units import (  # re-exported: mmsim.config imports them from here
-    MAX_DURATION_NS,
-    MAX_LATENCY_NS,
-    format_ns,
-    parse_duration,
-    parse_event_count,
-    parse_event_horizon,
-    parse_markout_horizon,
-)
+from ._units import MAX_DURATION_NS, parse_duration, parse_event_horizon, parse_markout_horizon
 
 __all__ = [
-    "MAX_DURATION_NS",
-    "MAX_LATENCY_NS",
     "ConfigBase",
     "Duration",
     "DurationTuple",
@@ -55,11 +45,6 @@ __all__ = [
     "Section",
     "Text",
     "Timestamp",
-    "format_ns",
-    "parse_duration",
-    "parse_event_count",
-    "parse_event_horizon",
-    "parse_markout_horizon",
     "setting",
 ]
 

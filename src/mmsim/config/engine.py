@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 
 from ..errors import ConfigError
 from ._fields import (
-    MAX_LATENCY_NS,
     ConfigBase,
     Custom,
     Duration,
@@ -23,10 +22,9 @@ from ._fields import (
     Number,
     Section,
     Text,
-    format_ns,
-    parse_duration,
     setting,
 )
+from ._units import MAX_LATENCY_NS, format_ns, parse_duration
 
 __all__ = ["MODEL_KEYS", "Config", "FeeConfig", "LatencyConfig", "LatencyModel", "QueueConfig", "SignalConfig"]
 
