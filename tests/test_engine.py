@@ -147,12 +147,30 @@ def test_feed_latency_sets_the_view_time():
 
 
 def test_recorded_feed_latency_uses_local_ts():
+    # The venue message at exch_ts 1000 (bid and ask) is delivered whole at the later of its recorded
+    # receive times, 1260: the strategy never sees the bid without the ask (mmsim 0.1 called it at 1250
+    # with the bid alone, then at 1260).
     ev = make_events([(1000, D, BID, 100, 10, 0, 1250), (1000, D, ASK, 101, 10, 0, 1260),
                       (2000, D, BID, 100, 7, 0, 2900)])
     s = Recorder()
     c = cfg()
     mmsim.run(ev, s, c.replace(latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded"))))
-    assert [x[0] for x in s.seen] == [1250, 1260, 2900]
+    assert [(x[0], x[3]) for x in s.seen] == [(1260, 2), (2900, 3)]
+
+
+def test_recorded_feed_delivers_a_depth_update_and_its_trade_together():
+    # The other kind of message: a depth update and the trade that caused it (one exch_ts, two
+    # streams, received 2100 and 2400). Delivered whole at 2400; a later message received earlier
+    # (exch 2200, received 2300) comes with it (the feed is one ordered stream). Our bid (behind
+    # 10, sent at 1300 with entry 100) fills 0: the 4 traded lots only reach the queue ahead.
+    ev = make_events([(1000, D, BID, 100, 10, 0, 1300), (1000, D, ASK, 101, 10, 0, 1300),
+                      (2000, D, BID, 100, 6, 0, 2100), (2000, T, ASK, 100, 4, 0, 2400),
+                      (2200, D, ASK, 101, 9, 0, 2300), (3000, D, ASK, 101, 8, 0, 3100)])
+    s = Recorder(Quote(100, 1, 0, 0))
+    c = cfg(entry=100)
+    res = mmsim.run(ev, s, c.replace(latency=c.latency.replace(feed=mmsim.LatencyModel(kind="recorded"))))
+    assert [(x[0], x[3]) for x in s.seen if x[1] & Wake.MARKET] == [(1300, 2), (2400, 5), (3100, 6)]
+    assert fills_of(res) == []
 
 
 def test_cancel_race_fill_depends_on_entry_latency():

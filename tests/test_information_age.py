@@ -147,7 +147,8 @@ def test_decisions_and_fill_ages_by_hand_recorded_feed():
     assert ia["decisions"]["unseen"]["max"] == 2 and ia["decisions"]["unseen_share"] == pytest.approx(2 / 9)
     audit = rep.data["look_ahead_audit"]
     assert audit["ok"] and audit["n_decisions"] == 9
-    assert audit["method"] == "recorded feed: each event's local_ts, in numpy; running maximum"
+    assert audit["method"] == ("recorded feed: each event's local_ts, in numpy; each venue message at its latest "
+                               "arrival; running maximum")
 
 
 def test_the_log_can_be_off_and_changes_nothing_else():
@@ -294,8 +295,14 @@ def test_lognormal_deliveries_equal_an_independent_implementation_and_the_runs()
                                                    entry="25us", response="25us", seed=11))
     delivery, method = feed_delivery_times(ev, cfg)
     rng = _Xoshiro(11 ^ 0x6665656400000000)  # the feed's stream: the run's seed ^ the feed salt (variant.cpp)
-    arrival = [int(t) + 50_000 + _llround(2_000_000.0 * math.exp(0.7 * rng.normal())) for t in ev["exch_ts"][:500]]
+    # One draw per venue message (the events at one exch_ts travel together), then the running maximum.
+    arrival, last = [], None
+    for t in ev["exch_ts"][:500].tolist():
+        if t != last:
+            a, last = t + 50_000 + _llround(2_000_000.0 * math.exp(0.7 * rng.normal())), t
+        arrival.append(a)
     assert delivery[:500].tolist() == np.maximum.accumulate(arrival).tolist()
+    assert len(set(ev["exch_ts"][:500].tolist())) < 500  # messages of several events are in the sample
     assert "drawn again by a fresh model outside the pass" in method
     res = mmsim.run(ev, mmsim.load_strategy("fixed_spread", {"half_spread": 1, "size": 1}), cfg)
     d = res.decisions
@@ -306,6 +313,29 @@ def test_lognormal_deliveries_equal_an_independent_implementation_and_the_runs()
         bad = mmsim.run(ev, mmsim.load_strategy("fixed_spread", {"half_spread": 1, "size": 1}), cfg)
     audit = audit_look_ahead(bad, ev)
     assert audit.counts["look_ahead"] >= 1 and audit.violations[0]["check"] == "look_ahead"
+
+
+def test_a_lognormal_feed_delivers_each_venue_message_whole():
+    """One draw per venue message. Seed 9, median 1000 ns, sigma 1: the messages at 1000, 2000 and 3000 draw
+    846, 753 and 510 ns (the generator above), so they arrive at 1846, 2753 and 3510, each whole: the depth update
+    at 2000 and its trade are seen together. With a draw per event (mmsim 0.1) the depth update arrived at 2510 and
+    its trade at 2571, and the strategy was called between them."""
+    ev = make_events([(1000, 1, 1, 100, 10), (1000, 1, -1, 101, 10), (2000, 1, 1, 100, 6),
+                             (2000, 2, -1, 100, 4), (3000, 1, -1, 101, 9)])
+    cfg = mmsim.Config(latency=mmsim.LatencyConfig(feed={"lognormal": {"median": 1000, "sigma": 1.0}}, seed=9))
+    rng = _Xoshiro(9 ^ 0x6665656400000000)
+    assert [t + _llround(1000.0 * math.exp(rng.normal())) for t in (1000, 2000, 3000)] == [1846, 2753, 3510]
+    seen = []
+
+    class Look(mmsim.Strategy):
+        def quote(self, view):
+            seen.append((view.ts, view.n_events))
+            return None
+
+    res = mmsim.run(ev, Look(), cfg)
+    assert seen == [(1846, 2), (2753, 4), (3510, 5)]
+    assert feed_delivery_times(ev, cfg)[0].tolist() == [1846, 1846, 2753, 2753, 3510]
+    assert audit_look_ahead(res, ev).ok
 
 
 def test_run_many_keeps_each_runs_decision_log_bit_identical():

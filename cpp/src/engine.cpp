@@ -142,10 +142,8 @@ class Pass {
     std::vector<Variant *> live_;    // runs still going
     std::vector<Variant *> local_;   // ... of which with a strategy (a local side that moves)
     std::vector<Variant *> feeds_;   // ... of which with a per-event feed (tape delivery column)
-    std::vector<int64_t> pending_;   // per feed column: delivery time of the current chunk
-    std::vector<int64_t> next_;      // per feed column: delivery time of the event being looked at
+    std::vector<int64_t> pending_;   // per feed column: delivery time of the message being applied
     std::vector<uint8_t> failed_;    // per feed column: its run failed
-    int64_t chunk_start_ = 0;        // position of the newest tape entry
     int64_t next_index_ = 0;         // the first event not applied yet
     int64_t last_ts_ = 0;            // exch_ts of the last message applied
     bool any_failed_ = false;
@@ -194,7 +192,6 @@ Pass::Pass(const Event *ev, int64_t n, const std::vector<RunSpec> &runs, const P
     }
     tape_.configure(n_feeds, static_cast<int>(sets_.size()));
     pending_.assign(n_feeds, std::numeric_limits<int64_t>::min());
-    next_.assign(n_feeds, std::numeric_limits<int64_t>::min());
     failed_.assign(n_feeds, 0);
     for (size_t k = 0; k < runs.size(); ++k) {
         variants_.push_back(std::make_unique<Variant>(runs[k], tape_, book_, n_, slot_of[k], set_of[k], outs_[k]));
@@ -272,14 +269,15 @@ void Pass::push_entry(int64_t pos) {
     int64_t *d = tape_.deliveries_of(w);
     for (size_t f = 0; f < pending_.size(); ++f) d[f] = pending_[f];
     for (size_t s = 0; s < sets_.size(); ++s) mmsim_signals_values(sets_[s].handle.get(), tape_.signals_of(w, static_cast<int>(s)));
-    chunk_start_ = pos;
 }
 
-// Runs whose feed delivers event by event: when event i reaches each of them. A position
-// where some run's delivery time changes gets a tape entry (its local side may rest there).
+// Runs whose feed has a delivery time per event (recorded or random latency): when event i
+// reaches each of them. A venue message is delivered whole, at the latest arrival among its
+// events (and never before the message ahead of it: the feed is one ordered stream), so the
+// running maximum over the message's events is its delivery time, recorded on the tape entry
+// at the message's end; a strategy never sees part of a message.
 void Pass::step_feeds(int64_t i) {
     const Event &e = ev_[i];
-    bool boundary = false;
     for (Variant *v : feeds_) {
         const int f = v->feed_slot();
         if (failed_[f]) continue;
@@ -290,13 +288,8 @@ void Pass::step_feeds(int64_t i) {
             fail(*v, std::current_exception());
             continue;
         }
-        // The feed is one ordered stream: delivery times never go back.
-        if (t < pending_[f]) t = pending_[f];
-        if (i > chunk_start_ && t != pending_[f]) boundary = true;
-        next_[f] = t;
+        if (t > pending_[f]) pending_[f] = t;
     }
-    if (boundary && tape_on_) push_entry(i);
-    for (Variant *v : feeds_) pending_[v->feed_slot()] = next_[v->feed_slot()];
 }
 
 void Pass::update_interest() {

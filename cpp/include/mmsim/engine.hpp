@@ -128,7 +128,8 @@ std::vector<RunOutput> run_many(const Event *events, int64_t n, const std::vecto
 RunOutput run(const Event *events, int64_t n, const RunSpec &spec, const PassOptions &options = {});
 
 // When each event reaches the local side under `feed` seeded as a run with `seed` seeds it
-// (out: n delivery times, before the feed's monotone clamp). Draws the same random
+// (out: n arrival times, before the engine delivers each venue message whole at the latest
+// of its events' times and clamps the stream to be monotone). Draws the same random
 // delivery times as a run's feed, from a fresh model, outside any pass: the look-ahead
 // audit recomputes deliveries with it. Throws DataError for an event the model cannot deliver.
 void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, uint64_t seed, int64_t *out);

@@ -65,8 +65,11 @@ class LatencyModel {
     virtual std::unique_ptr<LatencyModel> clone(uint64_t seed) const = 0;
     // When a message sent at `ts` arrives (>= ts).
     virtual int64_t arrival(int64_t ts) = 0;
-    // When market event `e` (index `i`) reaches the local side. Throws DataError for an
-    // event the model cannot deliver.
+    // When market event `e` (index `i`) reaches the local side, called for the events in
+    // order. Throws DataError for an event the model cannot deliver. The engine delivers a
+    // venue message (the events at one exch_ts) whole, at the latest of its events' times
+    // (and never before the message ahead of it): a model that draws should draw once per
+    // message (LogNormalLatencyModel does).
     virtual int64_t feed_arrival(const Event &e, int64_t i) {
         (void)i;
         return arrival(e.exch_ts);
@@ -114,8 +117,9 @@ class RecordedFeedLatency final : public LatencyModel {
     }
 };
 
-// min_ns + a lognormal draw with the given median and shape (sigma of the log), per message.
-// The latency is at most one day (kMaxLatencyNs): a draw beyond it is cut to it, so that
+// min_ns + a lognormal draw with the given median and shape (sigma of the log), per message:
+// an order or response message (arrival), or a venue message of the feed (feed_arrival: one
+// draw for all the events at one exch_ts, so a message's events travel together). The latency is at most one day (kMaxLatencyNs): a draw beyond it is cut to it, so that
 // exp(sigma * z) can never overflow the clock (with sigma <= 2 and a median of a second
 // or less no draw comes near it).
 class LogNormalLatencyModel final : public LatencyModel {
@@ -135,12 +139,25 @@ class LogNormalLatencyModel final : public LatencyModel {
         const double d = median_ns_ * std::exp(sigma_ * rng_.normal());
         return ts + min_ns_ + static_cast<int64_t>(std::llround(d < max_draw_ ? d : max_draw_));
     }
+    // One draw per venue message: the events of a message (consecutive, at one exch_ts) share it.
+    int64_t feed_arrival(const Event &e, int64_t i) override {
+        (void)i;
+        if (!drawn_ || e.exch_ts != msg_ts_) {
+            msg_arrival_ = arrival(e.exch_ts);
+            msg_ts_ = e.exch_ts;
+            drawn_ = true;
+        }
+        return msg_arrival_;
+    }
 
   private:
     double median_ns_, sigma_;
     int64_t min_ns_;
     double max_draw_;
     Rng rng_;
+    bool drawn_ = false;      // feed: a message's draw is held
+    int64_t msg_ts_ = 0;      // ... for the message at this exch_ts
+    int64_t msg_arrival_ = 0;
 };
 
 }  // namespace mmsim

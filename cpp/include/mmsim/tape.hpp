@@ -5,9 +5,9 @@
 // are fed exch_ts, never a delivery time). So the market part of a strategy's view, and
 // the signal values recorded with a fill, depend on d alone, whatever the run's
 // latencies. The pass records them once at each position d where some run's local side
-// can rest: the end of every venue message (events at one exch_ts), and, for runs whose
-// feed delivers event by event (recorded or random latency), every position where the
-// delivery time changes. Each run reads the entry of its own position.
+// can rest: the end of every venue message (events at one exch_ts; every feed delivers a
+// message whole, a recorded or random one at the latest of its events' times). Each run
+// reads the entry of its own position.
 //
 // Entries are a ring of int64 words, one fixed-size row per entry, kept from the oldest
 // entry a run still reads to the newest; the ring doubles when it is full (rarely).

@@ -21,15 +21,19 @@ that every order-log row names a logged decision, every ``SENT`` and
 
 Delivery times (docs/engine.md, "Decisions and information age"): event ``i``
 arrives at ``a_i = exch_ts_i + ns`` (constant feed), ``local_ts_i``
-(``recorded``), or ``exch_ts_i + min + llround(median * exp(sigma * z_i))``
-(``lognormal``, ``z_i`` the run's ``i``-th normal draw); the feed is one ordered
-stream, so the delivery time is the running maximum ``d_i = max(a_0..a_i)``.
+(``recorded``), or ``exch_ts_i + min + llround(median * exp(sigma * z_m))``
+(``lognormal``, ``z_m`` the run's ``m``-th normal draw, ``m`` the index of the
+venue message holding event ``i``: one draw per message). A venue message (the
+events at one ``exch_ts``) is delivered whole, at the latest arrival among its
+events, and the feed is one ordered stream, so the delivery time of event ``i``
+in message ``m`` is ``d_i = max(a_j for j in messages 0..m)``.
 An event delivered at ``T`` is seen by a call at ``T`` (market data is applied
 before the strategy is called). The constant and recorded deliveries are
 computed here in numpy; the lognormal draws come from
 ``mmsim._engine.feed_deliveries``, which seeds a fresh instance of the run's
-latency model (the same random generator and seed) outside any pass. None of
-the engine's tape, feed cursor, venue-message grouping or scheduler is used.
+latency model (the same random generator and seed) outside any pass. The
+messages are found here from ``exch_ts``; none of the engine's tape, feed
+cursor or scheduler is used.
 """
 
 from __future__ import annotations
@@ -75,8 +79,9 @@ def feed_delivery_times(events: np.ndarray, config: Any) -> tuple[np.ndarray, st
     Returns
     -------
     delivery : int64 ndarray, shape (n,)
-        Delivery time of each event, ns: the model's arrival time, then the running
-        maximum (the feed is one ordered stream).
+        Delivery time of each event, ns: the latest arrival among the events of its
+        venue message (a message is delivered whole), then the running maximum over
+        messages (the feed is one ordered stream).
     method : str
         How it was computed, for the report.
 
@@ -106,7 +111,13 @@ def feed_delivery_times(events: np.ndarray, config: Any) -> tuple[np.ndarray, st
         arrival = np.asarray(_engine.feed_deliveries(np.ascontiguousarray(events), model, _seed(config)))
         method = (f"lognormal feed {feed.describe()} with seed {int(config.latency.seed)}: drawn again by a fresh "
                   "model outside the pass (mmsim._engine.feed_deliveries)")
-    return np.maximum.accumulate(arrival) if arrival.size else arrival, method + "; running maximum"
+    if not arrival.size:
+        return arrival, method
+    # Each venue message (consecutive events at one exch_ts) at its latest arrival, then the running maximum.
+    starts = np.flatnonzero(np.r_[True, exch[1:] != exch[:-1]])
+    per_message = np.maximum.accumulate(np.maximum.reduceat(arrival, starts))
+    delivery = np.repeat(per_message, np.diff(np.r_[starts, arrival.size]))
+    return delivery, method + "; each venue message at its latest arrival; running maximum"
 
 
 @dataclass
