@@ -222,6 +222,58 @@ def test_l3_one_sided_clears_relist_at_another_price_to_the_back():
     assert fills_of(r) == [(6000, BID, 100, 2, 3)]
 
 
+def test_l3_snapshot_relisting_our_level_under_new_ids_keeps_us_behind_the_lots_ahead():
+    # We bid 5 @ 100 behind 11 and 12 (8 ahead). The snapshot at t=3000 re-lists the whole book
+    # under new ids (31: 5, 32: 3, 40). New ids join the book after us, but the 8 lots that were
+    # ahead of us and are no longer (11, 12) are taken by the new ones, in the order listed, up
+    # to 8: 31 and 32 are ahead (as on L2: min(8 ahead, level 8)). t=4000: 31 executes 5
+    # (ahead 3, no fill); t=5000: 32 executes 3 (ahead 0); t=5500: 33 joins behind us and
+    # executes 2 at t=6000: 2 lots fill us. (Before: nobody was ahead after the snapshot, and
+    # 31's execution "behind us" filled all 5 lots at t=4000.)
+    ev = make_events(L3_BOOK + [
+        (3000, C, 0, 0, 0), (3000, ADD, BID, 100, 5, 31), (3000, ADD, BID, 100, 3, 32), (3000, ADD, ASK, 101, 10, 40),
+        (4000, EXE, BID, 100, 5, 31), (5000, EXE, BID, 100, 3, 32),
+        (5500, ADD, BID, 100, 2, 33), (6000, EXE, BID, 100, 2, 33),
+    ])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))
+    assert fills_of(r) == [(6000, BID, 100, 2, 3)]
+
+
+def test_l3_snapshot_new_ids_count_ahead_only_while_their_lots_fit_in_what_was_ahead_on_the_ask_side():
+    # Our ask 5 @ 101 behind 21 (4) and 22 (6): 10 ahead. The snapshot at t=3000 lists 51 (4),
+    # 52 (3) and 53 (5) at 101, all new ids: 51 and 52 fit in the 10 lots (7), 53 would make 12,
+    # so it and what follows stay behind us: 7 ahead. t=4000: 51 executes 4 (ahead 3); t=5000:
+    # 53, behind us, executes 5: 5 - 3 ahead = 2 lots fill us. (Before: 0 ahead; 51's execution
+    # filled 4 at t=4000 and 53's the last lot at t=5000.)
+    ev = make_events([(1000, ADD, ASK, 101, 4, 21), (1000, ADD, ASK, 101, 6, 22), (1000, ADD, BID, 100, 5, 30)] + [
+        (3000, C, 0, 0, 0), (3000, ADD, BID, 100, 5, 50), (3000, ADD, ASK, 101, 4, 51), (3000, ADD, ASK, 101, 3, 52),
+        (3000, ADD, ASK, 101, 5, 53),
+        (4000, EXE, ASK, 101, 4, 51), (5000, EXE, ASK, 101, 5, 53),
+    ])
+    r = mmsim.run(ev, Fixed(ask=(101, 5)), cfg(check_invariants=True))
+    assert fills_of(r) == [(5000, ASK, 101, 2, 3)]
+
+
+def test_l3_second_snapshot_under_new_ids_counts_the_orders_between_the_two_against_what_was_ahead():
+    # As the first test to t=3000 (31 and 32 ahead of our bid, 8 lots). t=3500: 33 (2) joins
+    # behind us. The snapshot at t=4000 re-lists 33 under its id (behind us) and 31, 32 as 61
+    # (5), 62 (3): 8 were ahead; 33's 2 lots, between the two snapshots' new orders, are
+    # counted ahead with the window (8 - 2 = 6 left for the new ones): 61 fits (5), 62 would
+    # make 8 > 6. Ahead: 33 + 61 = 7. t=5000: 62, behind us, executes 3: no fill (7 ahead);
+    # t=6000: 61 executes 5 (ahead 2); t=6500: 63 (4) joins behind us and executes 4 at
+    # t=7000: 4 - 2 ahead = 2 lots fill us.
+    ev = make_events(L3_BOOK + [
+        (3000, C, 0, 0, 0), (3000, ADD, BID, 100, 5, 31), (3000, ADD, BID, 100, 3, 32), (3000, ADD, ASK, 101, 10, 40),
+        (3500, ADD, BID, 100, 2, 33),
+        (4000, C, 0, 0, 0), (4000, ADD, BID, 100, 5, 61), (4000, ADD, BID, 100, 2, 33), (4000, ADD, BID, 100, 3, 62),
+        (4000, ADD, ASK, 101, 10, 40),
+        (5000, EXE, BID, 100, 3, 62), (6000, EXE, BID, 100, 5, 61), (6500, ADD, BID, 100, 4, 63),
+        (7000, EXE, BID, 100, 4, 63),
+    ])
+    r = mmsim.run(ev, Fixed(bid=(100, 5)), cfg(check_invariants=True))
+    assert fills_of(r) == [(7000, BID, 100, 2, 3)]
+
+
 # ------------------------------------------------------------------ item 4: trading halts
 
 def test_lobster_halt_no_fill_until_trading_resumes(tmp_path):

@@ -224,6 +224,40 @@ def test_every_latency_model_queue_model_and_timer_in_one_pass():
     assert all(len(r.fills) > 0 for r in many[:-1])
 
 
+def test_every_feed_delivers_whole_messages_in_one_pass():
+    """Recorded and lognormal feeds over messages of 3 events with their own local_ts: each run's decisions see only
+    whole messages (the newest event in a view is the last of its message), in the pass as alone."""
+    ev = synthetic(6000)
+    fixed = load_strategy("fixed_spread", {"half_spread": 1, "size": 3})
+    runs = [(fixed, config(feed=feed, entry="1us", response="2us", seed=seed))
+            for feed, seed in (("recorded", 0), ({"lognormal": {"median": "3us", "sigma": 1.0}}, 1),
+                               ({"lognormal": {"median": "1us", "sigma": 2.0, "min": "500ns"}}, 2))]
+    for r in check_against_separate_runs(ev, runs):
+        last = r.decisions["event_index"]
+        assert len(last) > 100
+        assert (ev["exch_ts"][last[last < len(ev) - 1] + 1] != ev["exch_ts"][last[last < len(ev) - 1]]).all()
+
+
+def test_l3_snapshots_under_new_ids_in_one_pass():
+    """The second-snapshot case of tests/test_engine_fidelity.py at several entry latencies and both L3 rules, with
+    the checked mode: each run as alone; the run at entry 0 fills 2 lots at t=7000 as computed there."""
+    A, E, C = Kind.ADD, Kind.EXECUTE, Kind.CLEAR
+    ev = make_events([
+        (1000, A, BID, 100, 5, 11), (1000, A, BID, 100, 3, 12), (1000, A, ASK, 101, 10, 20),
+        (3000, C, 0, 0, 0), (3000, A, BID, 100, 5, 31), (3000, A, BID, 100, 3, 32), (3000, A, ASK, 101, 10, 40),
+        (3500, A, BID, 100, 2, 33),
+        (4000, C, 0, 0, 0), (4000, A, BID, 100, 5, 61), (4000, A, BID, 100, 2, 33), (4000, A, BID, 100, 3, 62),
+        (4000, A, ASK, 101, 10, 40),
+        (5000, E, BID, 100, 3, 62), (6000, E, BID, 100, 5, 61), (6500, A, BID, 100, 4, 63), (7000, E, BID, 100, 4, 63),
+    ])
+    runs = [(Fixed(bid=(100, 5)), config(entry=entry, response=0, check_invariants=True,
+                                          queue=mmsim.QueueConfig(l3_behind_fill=rule)))
+            for entry in (0, 100, 2500, 3200) for rule in ("remainder", "hftbacktest")]
+    many = check_against_separate_runs(ev, runs)
+    f = many[0].fills
+    assert [(int(f["exch_ts"][k]), int(f["qty"][k]), int(f["leaves"][k])) for k in range(len(f))] == [(7000, 2, 3)]
+
+
 def test_signal_parameters_group_runs_and_disabled_signals_read_nan():
     ev = synthetic()
     fixed = load_strategy("fixed_spread", {"half_spread": 1, "size": 3})

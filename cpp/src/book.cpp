@@ -354,6 +354,20 @@ int64_t Book::qty_before(int8_t side, int64_t price, int64_t seq) const {
     return sum;
 }
 
+int64_t Book::qty_before(int8_t side, int64_t price, int64_t seq, int64_t win_lo, int64_t win_hi) const {
+    int64_t sum = 0;
+    orders.for_each([&](int64_t, const L3Order &o) {
+        if (o.side == side && o.price == price && (o.seq < seq || (o.seq >= win_lo && o.seq < win_hi))) sum += o.qty;
+    });
+    return sum;
+}
+
+void Book::orders_from(int8_t side, int64_t price, int64_t from, std::vector<std::pair<int64_t, int64_t>> &out) const {
+    orders.for_each([&](int64_t, const L3Order &o) {
+        if (o.side == side && o.price == price && o.seq >= from) out.emplace_back(o.seq, o.qty);
+    });
+}
+
 void Book::clear_orders(int8_t side, int64_t ts) {
     // A CLEAR at a new time starts a new stash; two one-sided CLEARs at one time add up.
     if (ts != stash_ts_) {

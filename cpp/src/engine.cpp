@@ -90,12 +90,13 @@ class L3Index {
             default: break;
         }
     }
-    // Lots at side/price with a priority before seq.
-    int64_t before(int8_t side, int64_t price, int64_t seq) const {
+    // Lots at side/price with a priority before seq or in [win_lo, win_hi).
+    int64_t before(int8_t side, int64_t price, int64_t seq, int64_t win_lo, int64_t win_hi) const {
         auto lv = levels_.find({side, price});
         if (lv == levels_.end()) return 0;
         int64_t sum = 0;
-        for (auto it = lv->second.begin(); it != lv->second.end() && it->first < seq; ++it) sum += it->second;
+        for (const auto &[s, q] : lv->second)
+            if (s < seq || (s >= win_lo && s < win_hi)) sum += q;
         return sum;
     }
 
@@ -351,7 +352,7 @@ void Pass::check_l3(int64_t i, bool in_message) {
         const uint8_t skip = in_message ? v->cleared_sides() : 0;
         for (const ExOrder &o : v->ex_orders()) {
             if (skip & (o.side > 0 ? 1 : 2)) continue;
-            const int64_t want = index_.before(o.side, o.price, o.seq);
+            const int64_t want = index_.before(o.side, o.price, o.seq, o.win_lo, o.win_hi);
             if (o.ahead != want)
                 throw DataError(i, "check_invariants: our order " + std::to_string(o.id) + " (" +
                                        (o.side > 0 ? "bid" : "ask") + " at " + std::to_string(o.price) + ") has " +

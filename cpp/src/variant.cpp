@@ -198,9 +198,15 @@ void Variant::depth_changed(const BookChange &c) {
 
 void Variant::before_clear(int8_t side) {
     if (side < -1 || side > 1) return;  // the book rejects it
+    const uint8_t first = static_cast<uint8_t>(~cleared_);  // sides no CLEAR of this message emptied yet
     for (auto &o : ex_orders_) {
         if (side != 0 && o.side != side) continue;
-        cleared_ |= o.side > 0 ? 1 : 2;
+        const uint8_t bit = o.side > 0 ? 1 : 2;
+        if (first & bit) {  // what was ahead of us before the snapshot, and where its new orders start
+            o.clear_ahead = o.ahead;
+            clear_seq_[bit - 1] = book_.peek_seq();
+        }
+        cleared_ |= bit;
         settle_ = true;
         if (o.touched) continue;
         o.touched = true;
@@ -253,7 +259,7 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
             continue;
         }
         if (o.price == c.price) {
-            if (c.order_seq < o.seq) {
+            if (o.after(c.order_seq)) {
                 o.ahead = std::max<int64_t>(0, o.ahead - q);  // an order ahead of us left the queue
             } else if (exec) {
                 // An order behind ours executed: the aggressor would have hit us first.
@@ -336,12 +342,49 @@ void Variant::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool
     }
     if (l3 && cleared)
         for (auto &o : ex_orders_)
-            if (cleared & (o.side > 0 ? 1 : 2)) o.ahead = book_.qty_before(o.side, o.price, o.seq);
+            if (cleared & (o.side > 0 ? 1 : 2)) {
+                relist_window(o);
+                o.ahead = book_.qty_before(o.side, o.price, o.seq, o.win_lo, o.win_hi);
+            }
     // 2. Fills: executions behind us (L3), then crossings against the book after the message.
     if (l3) settle_behind();
     if (book_.trading() && ((cross_ && !l3) || reopened)) cross_after_message(l3);
     settle_ = cross_ = false;
     cleared_ = 0;
+}
+
+// L3, at the end of a message whose CLEAR emptied o's side: the orders re-listed at o's
+// price under their old ids keep their priority (before or after o); the lots re-listed
+// under new ids, which the book gives priorities after o's, count as ahead of o up to what
+// was ahead of it before the snapshot and is no longer: the longest run of them, in the
+// order the snapshot listed them, whose lots stay within it. So a venue re-listing its
+// whole book under fresh ids leaves o where it was (as the L2 rule, min(ahead, level)),
+// and never moves it forward nor back. A window from an earlier snapshot is extended to
+// cover the new one: the orders between the two (behind o) then count as ahead too, and
+// their lots are taken from what the new ones may fill.
+void Variant::relist_window(ExOrder &o) {
+    const int64_t from = clear_seq_[o.side > 0 ? 0 : 1];
+    const bool had = o.win_lo < o.win_hi;
+    const int64_t kept = book_.qty_before(o.side, o.price, o.seq, o.win_lo, o.win_hi);
+    int64_t gap = sat_sub(o.clear_ahead, kept);
+    if (gap <= 0) return;
+    relisted_.clear();
+    book_.orders_from(o.side, o.price, had ? std::min(o.win_hi, from) : from, relisted_);
+    if (relisted_.empty()) return;
+    std::sort(relisted_.begin(), relisted_.end());
+    int64_t sum = 0, hi = from;
+    for (const auto &[s, q] : relisted_) {
+        if (s < from) {  // between the earlier window and this snapshot's new orders
+            gap = sat_sub(gap, q);
+            continue;
+        }
+        if (q > gap - sum) break;
+        sum += q;
+        hi = s + 1;
+    }
+    if (hi == from || gap <= 0) return;
+    if (o.win_lo >= o.win_hi) o.win_lo = from;
+    o.win_hi = std::max(o.win_hi, hi);
 }
 
 void Variant::settle_behind() {

@@ -236,6 +236,10 @@ class Book {
     // Lots of the orders resting at side/price with a priority before `seq` (L3; a walk
     // over the whole order map: for snapshots and the checked mode, not per event).
     int64_t qty_before(int8_t side, int64_t price, int64_t seq) const;
+    // ... with a priority before `seq` or in [win_lo, win_hi).
+    int64_t qty_before(int8_t side, int64_t price, int64_t seq, int64_t win_lo, int64_t win_hi) const;
+    // (seq, lots) of the orders resting at side/price with a priority at or after `from`, unsorted.
+    void orders_from(int8_t side, int64_t price, int64_t from, std::vector<std::pair<int64_t, int64_t>> &out) const;
     void reset();
 
   private:

@@ -97,6 +97,14 @@ struct ExOrder {
     int64_t msg_prev = 0;  // ... whose size before the message was this
     int64_t behind = 0;    // L3: lots executed behind us at our price
     int64_t cross = 0;     // L3: lots a crossing gives this order (check_cross, cross_after_message)
+    int64_t clear_ahead = 0;  // L3: lots ahead of us when a CLEAR of the message emptied our side
+    // L3: book orders with a seq in [win_lo, win_hi) are ahead of us too: lots a snapshot
+    // re-listed at our price under new ids, counted ahead up to what was ahead before it
+    // (relist_window). Empty (win_lo == win_hi) unless a snapshot did that.
+    int64_t win_lo = 0, win_hi = 0;
+
+    // L3: the book order with priority `s` is ahead of this one.
+    bool after(int64_t s) const { return s < seq || (s >= win_lo && s < win_hi); }
 };
 
 // One of our orders as the local side knows it.
@@ -291,6 +299,9 @@ class Variant {
     bool settle_ = false;  // the current message left something to settle
     bool cross_ = false;   // L2: a depth update of the current message reached our price from the other side
     uint8_t cleared_ = 0;  // sides a CLEAR of the current message emptied (bit 1 bids, bit 2 asks)
+    int64_t clear_seq_[2] = {0, 0};  // per side (bids, asks): the first priority given after its CLEAR
+    std::vector<std::pair<int64_t, int64_t>> relisted_;  // scratch: (seq, lots) of a level's new orders
+    void relist_window(ExOrder &o);
 
     // local side
     Fifo<ToExchange> to_exchange_;
