@@ -85,4 +85,8 @@ AvellanedaStoikov = numba_strategy(
     params={"gamma": 0.1, "k": 0.5, "sigma": 0.0, "horizon_s": 1.0, "size": 1.0, "max_position": 10.0},
     name="AvellanedaStoikov",
 )
+# The most live orders it holds (mmsim checks max_orders against it at load): it requotes only
+# with at most 2 live, and a requote cancels both and sends 2 (the cancelled stay live until
+# their confirmation): 4.
+AvellanedaStoikov.max_live_orders = 4
 AvellanedaStoikovPython = AvellanedaStoikov.python_class

@@ -60,4 +60,8 @@ def fixed_spread_rule(view, params, state, out):
 #: Fast path (numba callback inside the engine loop).
 FixedSpread = numba_strategy(fixed_spread_rule, params={"half_spread": 1.0, "size": 1.0}, name="FixedSpread")
 #: Python path: an mmsim.Strategy calling the same rule.
+# The most live orders it holds (mmsim checks max_orders against it at load): it requotes only
+# with at most 2 live, and a requote cancels both and sends 2 (the cancelled stay live until
+# their confirmation): 4.
+FixedSpread.max_live_orders = 4
 FixedSpreadPython = FixedSpread.python_class

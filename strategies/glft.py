@@ -103,6 +103,10 @@ GLFT = numba_strategy(
     params={"gamma": 0.05, "A": 1.0, "k": 0.5, "sigma": 0.0, "size": 1.0, "max_position": 10.0},
     name="GLFT",
 )
+# The most live orders it holds (mmsim checks max_orders against it at load): it requotes only
+# with at most 2 live, and a requote cancels both and sends 2 (the cancelled stay live until
+# their confirmation): 4.
+GLFT.max_live_orders = 4
 GLFTPython = GLFT.python_class
 
 

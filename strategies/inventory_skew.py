@@ -70,4 +70,8 @@ InventorySkew = numba_strategy(
     params={"half_spread": 1.0, "skew": 0.1, "size": 1.0, "max_position": 10.0},
     name="InventorySkew",
 )
+# The most live orders it holds (mmsim checks max_orders against it at load): it requotes only
+# with at most 2 live, and a requote cancels both and sends 2 (the cancelled stay live until
+# their confirmation): 4.
+InventorySkew.max_live_orders = 4
 InventorySkewPython = InventorySkew.python_class

@@ -31,8 +31,10 @@ tell which one traded.
 
 Requoting: while more than four target orders are live (a replacement still in
 flight), the rule keeps its targets, so each level has at most one action
-pending and the order count stays bounded (``max_orders``: 4 working, 4 being
-replaced, one IOC). It needs ``ladder_levels: 2`` in the config.
+pending and the order count stays bounded: at most 9 live orders (4 being
+cancelled, 4 new, one IOC). It needs ``ladder_levels: 2`` and ``max_orders: 9``
+or more in the config; mmsim refuses less at load (``max_live_orders``,
+``ladder_levels_used``).
 
 Source: the linear skew of Ho and Stoll (J. Financial Economics 9, 1981), quoted
 at two depths; controlling inventory with marketable orders alongside limit
@@ -129,4 +131,9 @@ LadderFlatten = numba_strategy(
     state_size=1,
     name="LadderFlatten",
 )
+# What mmsim checks at load (ladder_levels, max_orders): 2 levels a side; at most 9 live orders:
+# it requotes only with at most 4 target orders live, and a requote cancels all 4 and sends 4
+# (the cancelled stay live until their confirmation): 8; plus one IOC (sent only when none is live).
+LadderFlatten.ladder_levels_used = 2
+LadderFlatten.max_live_orders = 9
 LadderFlattenPython = LadderFlatten.python_class

@@ -93,4 +93,8 @@ SignalSkew = numba_strategy(
             "skew": 0.0, "size": 1.0, "max_position": 10.0},
     name="SignalSkew",
 )
+# The most live orders it holds (mmsim checks max_orders against it at load): it requotes only
+# with at most 2 live, and a requote cancels both and sends 2 (the cancelled stay live until
+# their confirmation): 4.
+SignalSkew.max_live_orders = 4
 SignalSkewPython = SignalSkew.python_class

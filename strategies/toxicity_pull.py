@@ -135,4 +135,8 @@ ToxicityPull = numba_strategy(
     state_size=2,
     name="ToxicityPull",
 )
+# No max_live_orders: pulling a toxic side is not held back by orders in flight, so each pull
+# while a replacement is pending can add one order; how many fit in one entry plus one
+# response latency depends on the latencies, cooldown_ms and the flow. The run-time guard
+# (max_orders) names the key if it is reached.
 ToxicityPullPython = ToxicityPull.python_class

@@ -835,3 +835,74 @@ def test_quoting_helpers_by_hand_in_python_and_inside_a_jitted_rule():
 
     assert both(105, 99, 100, 105, 5.0, 10.0, 8) == (104, 101, 2.0, 5.0)
     assert both(101, 103, 100, 105, 5.0, 10.0, -10) == (101, 103, 5.0, 0.0)
+
+
+# ----------------------------------------------------------------------------- max_orders against each strategy's bound
+
+#: ladder_flatten reaching its 9 live orders: our inner bid (104, alone there) fills at 2000; the
+#: call at 2100 sends an IOC sell at the local best bid 100, which has left the book when it
+#: arrives (2200) and expires (heard at 2300); the book moves at 2150 (bid 100 gone, an ask at 109:
+#: mid 104), so the call at 2250 replaces all four levels (sizes 1 and 2: no old order matches a
+#: new level) with the IOC still live: 4 being cancelled + 4 new + 1 IOC.
+_LADDER_EVENTS = [(1000, 1, 1, 100, 10), (1000, 1, 1, 99, 10), (1000, 1, -1, 110, 10), (1000, 1, -1, 111, 10),
+                  (2000, 2, -1, 104, 1), (2150, 1, 1, 100, 0), (2150, 1, -1, 109, 10), (5000, 1, 1, 98, 5)]
+_LADDER_PARAMS = {"size": 1, "outer_size": 2, "max_position": 100, "flatten_at": 0.5, "skew": 0, "slippage": 0}
+
+
+def _ladder_cfg(max_orders: int):
+    import mmsim
+
+    lat = mmsim.LatencyConfig(feed=100, entry=100, response=100)
+    return mmsim.Config(latency=lat, ladder_levels=2, max_orders=max_orders)
+
+
+def test_ladder_flatten_below_its_live_order_bound_is_refused_before_the_run(monkeypatch):
+    """max_orders 4 passed the load check (2 x ladder_levels) and the run stopped at 2100 (the IOC and the re-sent
+    inner bid make 5 live orders). Its bound is 9: max_orders 8 is refused too, naming the key; without the check
+    the guard stops the same events at 2250, where 9 are live; 9 runs to the end."""
+    import mmsim
+    from conftest import make_events
+
+    ev = make_events(_LADDER_EVENTS)
+    strategy = load_strategy("ladder_flatten", _LADDER_PARAMS)
+    for n in (4, 8):
+        with pytest.raises(ConfigError) as info:
+            mmsim.run(ev, strategy, _ladder_cfg(n))
+        assert str(info.value) == (
+            f"max_orders: {n} is less than the 9 live orders strategy LadderFlatten can hold at once (its "
+            "max_live_orders: working and replacement orders, those waiting for a cancel confirmation, explicit "
+            "orders); raise max_orders to at least 9")
+    res = mmsim.run(ev, strategy, _ladder_cfg(9))
+    assert not res.partial and res.position == 0  # the second IOC (sell 1 at 99) flattened the inner bid's lot
+    monkeypatch.setattr(mmsim.engine, "strategy_config_conflict", lambda s, c: None)
+    with pytest.raises(StrategyError, match=r"^strategy LadderFlatten stopped at local time 2250 ns \(.*\): "
+                                            r"more than max_orders=8 live orders "):
+        mmsim.run(ev, strategy, _ladder_cfg(8))
+    with pytest.raises(StrategyError, match=r"^strategy LadderFlatten stopped at local time 2100 ns \(.*\): "
+                                            r"more than max_orders=4 live orders "):
+        mmsim.run(ev, strategy, _ladder_cfg(4))
+
+
+def test_ladder_flatten_under_one_level_and_single_level_quoters_under_four_orders_are_refused():
+    """The other keys and strategies of the kind: ladder_flatten quotes 2 levels a side (ladder_levels 1 stopped
+    the run at its first quote); the single-level built-ins hold at most 4 live orders (2 being cancelled, 2 new),
+    so max_orders 3 is refused, 4 accepted; toxicity_pull declares no bound (it depends on the latencies)."""
+    import mmsim
+    from conftest import make_events
+    from mmsim.engine import strategy_config_conflict
+
+    ev = make_events(_LADDER_EVENTS)
+    with pytest.raises(ConfigError, match=r"^ladder_levels: 1 is less than the 2 target levels per side strategy "
+                                          r"LadderFlatten quotes; set ladder_levels to at least 2$"):
+        mmsim.run(ev, load_strategy("ladder_flatten", _LADDER_PARAMS), mmsim.Config())
+    for name in ("fixed_spread", "join_best", "inventory_skew", "avellaneda_stoikov", "signal_skew"):
+        s = load_strategy(name, {})
+        assert strategy_config_conflict(s, mmsim.Config(max_orders=4)) is None
+        msg = strategy_config_conflict(s, mmsim.Config(max_orders=3))
+        assert msg is not None and msg.startswith("max_orders: 3 is less than the 4 live orders strategy ")
+    py = load_strategy("fixed_spread", {}).kind.python_class()  # the Python path of the same rule
+    assert strategy_config_conflict(py, mmsim.Config(max_orders=3)).startswith("max_orders: 3 is less than the 4")
+    assert strategy_config_conflict(load_strategy("toxicity_pull", {}), mmsim.Config(max_orders=1)) is None
+    with pytest.raises(ConfigError, match=r"^runs\[1\]: max_orders: 2 is less than the 4 live orders strategy "):
+        mmsim.run_many(ev, [(load_strategy("fixed_spread", {}), mmsim.Config()),
+                            (load_strategy("fixed_spread", {}), mmsim.Config(max_orders=2))])

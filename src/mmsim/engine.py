@@ -63,6 +63,52 @@ def format_ts(ns: int) -> str:
     return f"{ns} ns ({stamp}.{rem:09d}Z)"
 
 
+def _declared(strategy: Any, name: str) -> int | None:
+    """A strategy's declaration ``name``: on the object, its class, or its numba rule type (``kind``/``native``)."""
+    for holder in (strategy, getattr(strategy, "kind", None), getattr(type(strategy), "native", None)):
+        value = getattr(holder, name, None) if holder is not None else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def strategy_config_conflict(strategy: Any, config: Config) -> str | None:
+    """Why ``config`` cannot run ``strategy`` to the end, from what the strategy declares; None if it can.
+
+    A strategy may declare ``max_live_orders`` (the most live orders it can hold at once,
+    counted as the engine's ``max_orders`` guard counts them: working, in flight, waiting
+    for a cancel confirmation, explicit orders until done) and ``ladder_levels_used``
+    (target levels per side it quotes), on itself, its class or its numba rule type. A
+    config with ``max_orders`` below the first, or ``ladder_levels`` below the second,
+    would stop the run mid-way (docs/engine.md, "Targets, not orders"); this says so at
+    load, naming the keys. A strategy that declares nothing is only held by the run-time
+    guard.
+
+    Parameters
+    ----------
+    strategy : mmsim.Strategy, numba strategy or None
+    config : mmsim.Config
+
+    Returns
+    -------
+    str or None
+        One line naming the config keys and the value to use.
+    """
+    if strategy is None:
+        return None
+    label = _label(strategy)
+    levels = _declared(strategy, "ladder_levels_used")
+    if levels is not None and config.ladder_levels < levels:
+        return (f"ladder_levels: {config.ladder_levels} is less than the {levels} target levels per side strategy "
+                f"{label} quotes; set ladder_levels to at least {levels}")
+    live = _declared(strategy, "max_live_orders")
+    if live is not None and config.max_orders < live:
+        return (f"max_orders: {config.max_orders} is less than the {live} live orders strategy {label} can hold at "
+                f"once (its max_live_orders: working and replacement orders, those waiting for a cancel "
+                f"confirmation, explicit orders); raise max_orders to at least {live}")
+    return None
+
+
 def store_size_conflict(config: Config, meta: Mapping[str, Any]) -> str | None:
     """Why ``config`` cannot replay a store of ``meta``: a ``tick_size``/``lot_size`` other than the store's.
 
@@ -185,6 +231,9 @@ class _Run:
         self.tick_size, self.lot_size, self.contract_size = _sizes(config, meta)
         if config.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
             raise ConfigError(f"{where}latency.feed is 'recorded' but this event store has no recorded local_ts")
+        fits = strategy_config_conflict(strategy, config)
+        if fits is not None:
+            raise ConfigError(f"{where}{fits}")
         self.engine_config = _engine_config(config, self.tick_size * self.lot_size * self.contract_size)
         self.label = _label(strategy)
         self.holder: dict[str, BaseException] = {}
