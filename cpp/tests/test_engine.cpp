@@ -936,6 +936,42 @@ void timer_first_period_sees_no_later_data() {
     CHECK(r.decisions.size() && r.decisions[0].local_ts == 12000);
 }
 
+// A snapshot re-listing our level under new ids: the new lots are ahead of us up to what was
+// ahead before it (8 here: 31 and 32), so 31's execution fills nothing; 33, joined behind
+// us, fills us for 2 once 31 and 32 are gone. Checked mode agrees at every event.
+void l3_snapshot_new_ids_keep_what_was_ahead() {
+    std::vector<Event> e = {
+        ev(1000, Kind::Add, kBid, 100, 5, 11),     ev(1000, Kind::Add, kBid, 100, 3, 12),
+        ev(1000, Kind::Add, kAsk, 101, 10, 20),    ev(3000, Kind::Clear, 0, 0, 0),
+        ev(3000, Kind::Add, kBid, 100, 5, 31),     ev(3000, Kind::Add, kBid, 100, 3, 32),
+        ev(3000, Kind::Add, kAsk, 101, 10, 40),    ev(4000, Kind::Execute, kBid, 100, 5, 31),
+        ev(5000, Kind::Execute, kBid, 100, 3, 32), ev(5500, Kind::Add, kBid, 100, 2, 33),
+        ev(6000, Kind::Execute, kBid, 100, 2, 33),
+    };
+    Fixed s{quote4(100, 5, 0, 0)};
+    EngineConfig c = config();
+    c.check_invariants = true;
+    CHECK((fills_of(run1(e, c, s.strategy())) == std::vector<FillRow>{{6000, kBid, 100, 2, 3}}));
+}
+
+// A lognormal feed draws once per venue message: every call sees whole messages (its newest
+// event is the last of its message), and the events of a message share one delivery time.
+void lognormal_feed_delivers_whole_messages() {
+    std::vector<Event> e;
+    for (int64_t i = 0; i < 60; ++i) e.push_back(ev(1000 + 10 * (i / 3), Kind::Depth, i % 2 ? kAsk : kBid,
+                                                   i % 2 ? 101 + i % 5 : 99 - i % 5, 1 + i % 4));
+    EngineConfig c = config();
+    c.feed = std::make_shared<LogNormalLatencyModel>(40.0, 2.0, 5);
+    c.seed = 4;
+    Fixed f{quote4(80, 1, 0, 0)};
+    const RunOutput r = run1(e, c, f.strategy());
+    CHECK(r.decisions.size() > 5);
+    for (const auto &d : r.decisions) CHECK(d.event_index % 3 == 2);
+    std::vector<int64_t> out(e.size());
+    feed_deliveries(e.data(), 60, *c.feed, 4, out.data());
+    for (size_t i = 0; i < out.size(); i += 3) CHECK(out[i] == out[i + 1] && out[i] == out[i + 2]);
+}
+
 // Each event's delivery drawn outside the pass equals the run's: constant, recorded, lognormal.
 void feed_deliveries_outside_the_pass() {
     std::vector<Event> e;
@@ -1114,6 +1150,8 @@ int main() {
         {"two_orders_at_one_price", two_orders_at_one_price},
         {"decision_log", decision_log},
         {"feed_deliveries_outside_the_pass", feed_deliveries_outside_the_pass},
+        {"l3_snapshot_new_ids_keep_what_was_ahead", l3_snapshot_new_ids_keep_what_was_ahead},
+        {"lognormal_feed_delivers_whole_messages", lognormal_feed_delivers_whole_messages},
         {"timer_first_period_sees_no_later_data", timer_first_period_sees_no_later_data},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
     };
