@@ -13,6 +13,7 @@ import io
 import math
 import os
 import zlib
+from bisect import bisect_right
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -23,6 +24,7 @@ from ..errors import DataError
 
 __all__ = [
     "CROSS_TOLERANCE_NS",
+    "IdRuns",
     "MAX_PRICE_TICKS",
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
@@ -39,6 +41,39 @@ __all__ = [
     "time_unit_hint",
     "without_trailing_blank_lines",
 ]
+
+class IdRuns:
+    """A set of integers kept as sorted disjoint runs ``[lo, hi]``: the trade ids read so far.
+
+    Trade ids rise one by one on a symbol's stream (Binance, Bybit, OKX...), so a
+    capture's ids are a few runs (one per gap): the set costs two list entries per
+    gap, not one per trade.
+    """
+
+    def __init__(self) -> None:
+        self.lo: list[int] = []
+        self.hi: list[int] = []
+
+    def add(self, t: int) -> bool:
+        """Add ``t``; False when it was already there."""
+        lo, hi = self.lo, self.hi
+        i = bisect_right(lo, t) - 1  # the run starting at or below t
+        if i >= 0 and t <= hi[i]:
+            return False
+        joins_left = i >= 0 and hi[i] == t - 1
+        joins_right = i + 1 < len(lo) and lo[i + 1] == t + 1
+        if joins_left and joins_right:
+            hi[i] = hi[i + 1]
+            del lo[i + 1], hi[i + 1]
+        elif joins_left:
+            hi[i] = t
+        elif joins_right:
+            lo[i + 1] = t
+        else:
+            lo.insert(i + 1, t)
+            hi.insert(i + 1, t)
+        return True
+
 
 #: A crossed book (best bid >= best ask) at message boundaries is tolerated for
 #: this long in exchange time; longer is a DataError. Venues publish depth and
