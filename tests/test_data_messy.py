@@ -498,3 +498,18 @@ def test_tardis_trade_id_repeated_with_other_fields_is_an_error_naming_both_line
     with pytest.raises(mmsim.DataError) as ei:
         tds.convert([srcs[0], tp], tmp_path / "s2")
     assert str(ei.value) == f"{tp}: line 3: trade id '77' was read at line 2 with another side; one id names one trade"
+
+
+def test_tardis_zero_or_negative_price_is_an_error_naming_the_line(tmp_path):
+    # A book level at 0 and a print at 0 (which trades through every bid) were converted.
+    b = td_book_lines()
+    b[4] = f"ex,XUSDT,{US0 + 1000},{US0 + 1100},false,bid,0,2"
+    srcs, bp = tardis(tmp_path, book=b, with_trades=False)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s")
+    assert str(ei.value) == f"{bp}: line 5: price 0 is not positive (Tardis' venues' prices are)"
+    srcs, _ = tardis(tmp_path, with_trades=False)
+    tp = _td_trades(tmp_path, [(1500, 1600, "t1", "sell", "-10.0", "0.5")])
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert([srcs[0], tp], tmp_path / "s2")
+    assert str(ei.value) == f"{tp}: line 2: price -10.0 is not positive (Tardis' venues' prices are)"

@@ -142,8 +142,8 @@ def convert(
     Raises
     ------
     mmsim.DataError
-        Malformed rows (not UTF-8, a truncated gzip), off-grid prices, negative
-        sizes, zero-size trades, a trade id repeated with another timestamp,
+        Malformed rows (not UTF-8, a truncated gzip), off-grid, zero or negative
+        prices, negative sizes, zero-size trades, a trade id repeated with another timestamp,
         side, price or amount, implausible times (another unit), exchange time
         going back more than 10 s, a persistently crossed book, no rows; each
         names the file and line. An existing store at ``out`` without ``force``.
@@ -236,6 +236,10 @@ def convert(
                 raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
             if raw_q < 0:
                 raise DataError(f"{path}: line {line}: negative size {row[7]}")
+            if raw_px <= 0:
+                # Tardis' venues (crypto spot, perpetuals, futures, options) quote positive
+                # prices: a level at 0 is garbage, and a print at 0 trades through every bid.
+                raise DataError(f"{path}: line {line}: price {row[6]} is not positive (Tardis' venues' prices are)")
             px, r = divmod(raw_px, tick)
             if r:
                 raise DataError(
