@@ -407,3 +407,17 @@ def test_strategy_sees_the_batch_signal_of_the_feed_delayed_event(data, latency_
         # the batch value of the event at t itself differs somewhere: the delay is visible
         now = np.searchsorted(ev["exch_ts"], t, side="right") - 1
         assert np.any(batch["ofi"][now] != batch["ofi"][last])
+
+
+def test_a_repeated_trade_row_in_a_bare_array_is_a_second_trade():
+    # docs/data.md, "Event arrays without a store": the engine cannot tell a repeated row
+    # from a second identical print, so both count: trade_flow 3 + 3 lots, two Hawkes jumps.
+    T = 1_700_000_000_000_000_000
+    rows = [(T, Kind.DEPTH, 1, 100, 5), (T, Kind.DEPTH, -1, 101, 5), (T + 1, Kind.TRADE, 1, 101, 3),
+            (T + 1, Kind.TRADE, 1, 101, 3)]
+    sig = compute(make_events(rows), mmsim.SignalConfig(hawkes_alpha=0.5))
+    assert sig["trade_flow"].tolist() == [0.0, 0.0, 3.0, 6.0]
+    assert sig["hawkes_buy"].tolist() == [0.0, 0.0, 0.5, 1.0]
+    # A repeated DEPTH row sets its level again: no change to the book signals.
+    sig2 = compute(make_events(rows[:2] + [rows[1]]))
+    assert sig2["imbalance"].tolist()[1:] == [0.0, 0.0] and sig2["ofi"].tolist() == [0.0, 0.0, 0.0]
