@@ -513,3 +513,36 @@ def test_tardis_zero_or_negative_price_is_an_error_naming_the_line(tmp_path):
     with pytest.raises(mmsim.DataError) as ei:
         tds.convert([srcs[0], tp], tmp_path / "s2")
     assert str(ei.value) == f"{tp}: line 2: price -10.0 is not positive (Tardis' venues' prices are)"
+
+
+# --------------------------------------------------------------------------- Databento CSV price styles
+def _db_prices(lines, tmp_path, name):
+    d = tmp_path / name
+    d.mkdir()
+    srcs, _ = databento_csv(d, lines=lines)
+    st = dbt.convert(srcs, d / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    return ev["price"][ev["kind"] == Kind.ADD].tolist()
+
+
+def test_databento_csv_first_price_zero_does_not_decide_the_price_style(tmp_path):
+    # A first price "0" (no decimal point) made every later "4800.25" a "malformed row",
+    # naming a well-formed line. 0 is 0 in either style; the first nonzero price decides.
+    lines = db_csv_lines()
+    lines[1] = lines[1].replace(",4800.00,", ",0,")
+    assert _db_prices(lines, tmp_path, "a") == [0, 19201, 19200]
+    # A decimal file may write a whole price without a point: 4800 is 4800.00.
+    lines = db_csv_lines()
+    lines[3] = lines[3].replace(",4800.00,", ",4800,")
+    assert _db_prices(lines, tmp_path, "b") == [19200, 19201, 19200]
+
+
+def test_databento_csv_decimal_price_in_a_fixed_point_file_is_an_error_naming_both_lines(tmp_path):
+    raw = [x.replace(",4800.00,", ",4800000000000,").replace(",4800.25,", ",4800250000000,") for x in db_csv_lines()]
+    assert _db_prices(raw, tmp_path, "raw") == [19200, 19201, 19200]
+    mixed = raw[:3] + [db_csv_lines()[3]] + raw[4:]
+    srcs, p = databento_csv(tmp_path, lines=mixed)
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: line 4: price '4800.00' is a decimal, but the file's prices are Databento "
+                             "fixed-point integers (units of 1e-9, as line 2): one price style per file")
