@@ -25,6 +25,7 @@ from ..errors import DataError
 __all__ = [
     "CROSS_TOLERANCE_NS",
     "IdRuns",
+    "OrderIndex",
     "MAX_PRICE_TICKS",
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
@@ -73,6 +74,45 @@ class IdRuns:
             lo.insert(i + 1, t)
             hi.insert(i + 1, t)
         return True
+
+
+class OrderIndex(dict):
+    """Resting L3 orders, id -> ``[side, price, qty]``, with ``at``: the number of orders at each ``(side, price)``.
+
+    A loader that also reads L2 depth rows asks ``at`` whether a price holds orders.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[tuple[int, int], int] = {}
+
+    def _drop(self, v: list[int]) -> None:
+        key = (v[0], v[1])
+        n = self.at[key] - 1
+        if n:
+            self.at[key] = n
+        else:
+            del self.at[key]
+
+    def __setitem__(self, oid: int, v: list[int]) -> None:
+        old = self.get(oid)
+        if old is not None:
+            self._drop(old)
+        super().__setitem__(oid, v)
+        self.at[(v[0], v[1])] = self.at.get((v[0], v[1]), 0) + 1
+
+    def __delitem__(self, oid: int) -> None:
+        self._drop(self[oid])
+        super().__delitem__(oid)
+
+    def pop(self, oid: int) -> list[int]:  # type: ignore[override]
+        v = super().pop(oid)
+        self._drop(v)
+        return v
+
+    def clear(self) -> None:
+        super().clear()
+        self.at.clear()
 
 
 #: A crossed book (best bid >= best ask) at message boundaries is tolerated for

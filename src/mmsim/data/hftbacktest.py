@@ -67,6 +67,7 @@ from ._common import (
     MAX_QTY_LOTS,
     CrossCheck,
     L2Book,
+    OrderIndex,
     Progress,
     infer_step,
     step_to_float,
@@ -189,42 +190,6 @@ def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.n
             raise DataError(f"{p}: record {base + int(idx[i]) + 1}: {what} is {float(ch[field][i])}")
 
 
-class _Orders(dict):
-    """The resting L3 orders, id -> [side, price, qty], counting the orders at each (side, price)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.at: dict[tuple[int, int], int] = {}
-
-    def _drop(self, v: list[int]) -> None:
-        key = (v[0], v[1])
-        n = self.at[key] - 1
-        if n:
-            self.at[key] = n
-        else:
-            del self.at[key]
-
-    def __setitem__(self, oid: int, v: list[int]) -> None:
-        old = self.get(oid)
-        if old is not None:
-            self._drop(old)
-        super().__setitem__(oid, v)
-        self.at[(v[0], v[1])] = self.at.get((v[0], v[1]), 0) + 1
-
-    def __delitem__(self, oid: int) -> None:
-        self._drop(self[oid])
-        super().__delitem__(oid)
-
-    def pop(self, oid: int) -> list[int]:  # type: ignore[override]
-        v = super().pop(oid)
-        self._drop(v)
-        return v
-
-    def clear(self) -> None:
-        super().clear()
-        self.at.clear()
-
-
 def _mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
     return DataError(
         f"{p}: record {rec}: {what} at price {price:g} on the {'bid' if s > 0 else 'ask'} side, where "
@@ -312,7 +277,7 @@ def convert(
             em = Emitter(writer, p, "record")
             em.last_exch, em.last_line = last, last_line
             book = L2Book()
-            orders = _Orders()
+            orders = OrderIndex()
             cross = CrossCheck(p)
             base = 0
             for ch in _chunks(p):
