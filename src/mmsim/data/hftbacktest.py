@@ -190,6 +190,11 @@ def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.n
             raise DataError(f"{p}: record {base + int(idx[i]) + 1}: {what} is {float(ch[field][i])}")
 
 
+def _cleared(price: int, side: int, upto: int | None) -> bool:
+    """Whether a ``DEPTH_CLEAR`` up to ``upto`` (None: the whole side) reaches ``price`` on ``side``."""
+    return upto is None or (price >= upto if side > 0 else price <= upto)
+
+
 def _mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
     return DataError(
         f"{p}: record {rec}: {what} at price {price:g} on the {'bid' if s > 0 else 'ask'} side, where "
@@ -351,16 +356,12 @@ def convert(
                             continue
                         upto = int(round(sel["px"][j] / tick_f)) if np.isfinite(sel["px"][j]) else None
                         lv = book.bids if s > 0 else book.asks
-
-                        def cleared(x: int) -> bool:
-                            return upto is None or (x >= upto if s > 0 else x <= upto)
-
-                        gone = [x for x in lv if cleared(x)]
+                        gone = [x for x in lv if _cleared(x, s, upto)]
                         # L3 orders on the side count as its levels too: the side is cleared
                         # whole only when no level and no order stays (an L3 file's book is
                         # its orders; the L2 levels are empty).
                         side_orders = [o for o, v in orders.items() if v[0] == s]
-                        gone_orders = [o for o in side_orders if cleared(orders[o][1])]
+                        gone_orders = [o for o in side_orders if _cleared(orders[o][1], s, upto)]
                         if len(gone) == len(lv) and len(gone_orders) == len(side_orders):
                             book.clear(s)
                             # A cleared side's orders are gone: ids listed again later are new orders.
