@@ -428,6 +428,55 @@ def test_hftbacktest_partial_clear_import(tmp_path):
     assert (ev["side"][4], ev["price"][4]) == (-1, 19)
 
 
+def _hbt_npz(path, spec):
+    """An hftbacktest file of ``(ev, px, qty, order_id)`` rows, 1 ns apart from 2023-11-14."""
+    E = hbt.EXCH_EVENT | hbt.LOCAL_EVENT
+    rows = np.zeros(len(spec), hbt.HBT_EVENT_DTYPE)
+    for i, (ev, px, q, oid) in enumerate(spec):
+        rows[i]["ev"] = ev | E
+        rows[i]["exch_ts"] = rows[i]["local_ts"] = 1_700_000_000_000_000_000 + i + 1
+        rows[i]["px"], rows[i]["qty"], rows[i]["order_id"] = px, q, oid
+    np.savez_compressed(path, data=rows)
+    return path
+
+
+def test_hftbacktest_partial_clear_on_l3_orders_deletes_only_the_orders_it_reaches(tmp_path):
+    # L3 bids 100 (order 1) and 99 (order 2), ask 101 (order 3); clear bids "up to 100".
+    # It was a CLEAR of the whole bid side (the L2 levels it looked at were empty): order 2
+    # vanished, and the later cancel of order 2 was "unknown order id 2".
+    B, S = hbt.BUY_EVENT, hbt.SELL_EVENT
+    for side, far, clear_px, gone, kept in ((B, 99.0, 100.0, 1, 2), (S, 102.0, 101.0, 3, 4)):
+        other = S if side == B else B
+        near = 100.0 if side == B else 101.0
+        p = _hbt_npz(tmp_path / f"x{side}.npz", [
+            (hbt.ADD_ORDER_EVENT | side, near, 5, gone), (hbt.ADD_ORDER_EVENT | side, far, 3, kept),
+            (hbt.ADD_ORDER_EVENT | other, 101.0 if side == B else 100.0, 4, 9),
+            (hbt.DEPTH_CLEAR_EVENT | side, clear_px, 0, 0), (hbt.CANCEL_ORDER_EVENT | side, far, 0, kept)])
+        st = hbt.convert([p], tmp_path / f"s{side}", tick_size=1, lot_size=1)
+        s = 1 if side == B else -1
+        assert [(Kind(e["kind"]).name, int(e["side"]), int(e["price"]), int(e["qty"]), int(e["order_id"]))
+                for e in np.asarray(st.events)[3:]] == [("DELETE", s, int(near), 5, gone),
+                                                        ("DELETE", s, int(far), 3, kept)]
+
+
+def test_hftbacktest_depth_row_and_l3_orders_at_one_price_is_an_error(tmp_path):
+    # The engine's level would be the depth row's size and the orders' at once: deleting
+    # the orders after a depth row made the level negative (bid size -1), with no error.
+    B, S = hbt.BUY_EVENT, hbt.SELL_EVENT
+    p = _hbt_npz(tmp_path / "a.npz", [(hbt.ADD_ORDER_EVENT | B, 100.0, 3, 5), (hbt.ADD_ORDER_EVENT | S, 101.0, 3, 6),
+                                      (hbt.DEPTH_EVENT | B, 100.0, 2, 0)])
+    with pytest.raises(mmsim.DataError) as ei:
+        hbt.convert([p], tmp_path / "sa", tick_size=1, lot_size=1)
+    assert str(ei.value) == (f"{p}: record 3: depth row at price 100 on the bid side, where L3 orders rest: an L2 "
+                             "level and L3 orders at one price cannot be replayed as one book")
+    p = _hbt_npz(tmp_path / "b.npz", [(hbt.DEPTH_EVENT | S, 101.0, 2, 0), (hbt.DEPTH_EVENT | B, 100.0, 2, 0),
+                                      (hbt.ADD_ORDER_EVENT | S, 101.0, 3, 7)])
+    with pytest.raises(mmsim.DataError) as ei:
+        hbt.convert([p], tmp_path / "sb", tick_size=1, lot_size=1)
+    assert str(ei.value) == (f"{p}: record 3: order 7 added at price 101 on the ask side, where a depth row set an "
+                             "L2 level: an L2 level and L3 orders at one price cannot be replayed as one book")
+
+
 # --------------------------------------------------------------------------- Tardis
 BOOK_HDR = "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\n"
 TRADE_HDR = "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"

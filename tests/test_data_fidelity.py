@@ -268,8 +268,10 @@ def test_binance_trade_ids_read_before_are_kept_across_gaps_and_files(tmp_path):
     assert st.meta["quirks"]["duplicate_trades_dropped"] == 2
 
 
-def test_binance_id_runs_hold_exactly_the_ids_added():
-    runs = bn._IdRuns()
+def test_trade_id_runs_hold_exactly_the_ids_added():
+    from mmsim.data._common import IdRuns  # Binance's and Tardis' set of trade ids read
+
+    runs = IdRuns()
     added = [5, 9, 7, 8, 6, 20, 3, 4, 19, 21, 1]
     assert [runs.add(t) for t in added] == [True] * len(added)
     assert (runs.lo, runs.hi) == ([1, 3, 19], [1, 9, 21])  # 1; 3..9; 19..21

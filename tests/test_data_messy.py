@@ -17,6 +17,7 @@ from _corpus import (
     LOB_MSG,
     NS0,
     T0,
+    TD_TRADE_HDR,
     US0,
     binance,
     bn_diff,
@@ -37,6 +38,7 @@ from mmsim.data import convert, write_store
 from mmsim.data.store import summary
 from mmsim.data import databento as dbt
 from mmsim.data import tardis as tds
+from mmsim.events import Kind
 
 # ----------------------------------------------------------------------------- Databento receive times
 
@@ -440,3 +442,107 @@ def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_
     assert [int(t) - NS0 for t in ev["local_ts"]] == [150, 250, 300, 450, 550]
     q = st.meta["quirks"]
     assert q["local_clock_offset_ns"] == 0 and q["bad_ts_recv_records"] == 2
+
+
+# --------------------------------------------------------------------------- Tardis duplicate trades
+def _td_trades(tmp_path, rows, name="trades.csv"):
+    """A Tardis trades file of ``(dt_us, dlocal_us, id, side, price, amount)`` rows after US0."""
+    p = tmp_path / name
+    p.write_text("\n".join([TD_TRADE_HDR] + [f"ex,XUSDT,{US0 + dt},{US0 + dl},{i},{s},{px},{q}"
+                                              for dt, dl, i, s, px, q in rows]) + "\n")
+    return p
+
+
+def _td_trade_events(st):
+    ev = np.asarray(st.events)
+    ev = ev[ev["kind"] == Kind.TRADE]
+    return [(int(e["exch_ts"]) // 1000 - US0, int(e["side"]), int(e["price"]), int(e["qty"])) for e in ev]
+
+
+def test_tardis_trade_sent_again_is_dropped_once_by_its_id(tmp_path):
+    # A reconnecting capture receives t1 again (same exchange time, later receive time).
+    srcs, _ = tardis(tmp_path, with_trades=False)
+    tp = _td_trades(tmp_path, [(1500, 1600, "t1", "sell", "10.0", "0.5"),
+                               (2500, 2600, "t2", "buy", "10.5", "0.5"),
+                               (1500, 2700, "t1", "sell", "10.0", "0.5")])
+    st = tds.convert([srcs[0], tp], tmp_path / "s")
+    # tick 0.5, lot 0.1 (the finest decimal of the book's amounts, 0.5): t1 once, t2 once.
+    assert _td_trade_events(st) == [(1500, -1, 20, 5), (2500, 1, 21, 5)]
+    assert st.meta["quirks"]["duplicate_trades_dropped"] == 1
+
+
+def test_tardis_integer_trade_ids_sent_again_are_dropped_and_empty_ids_kept(tmp_path):
+    # Numeric ids (Binance, Bybit, OKX) take the run-set path; empty ids (a venue that
+    # gives none) are never duplicates: two identical id-less prints are two trades.
+    srcs, _ = tardis(tmp_path, with_trades=False)
+    tp = _td_trades(tmp_path, [(1500, 1600, "1001", "sell", "10.0", "0.5"),
+                               (1500, 1600, "1002", "sell", "10.0", "0.5"),
+                               (1500, 1700, "1001", "sell", "10.0", "0.5"),
+                               (1500, 1700, "1002", "sell", "10.0", "0.5"),
+                               (2500, 2600, "", "buy", "10.5", "0.5"),
+                               (2500, 2600, "", "buy", "10.5", "0.5")])
+    st = tds.convert([srcs[0], tp], tmp_path / "s")
+    assert _td_trade_events(st) == [(1500, -1, 20, 5), (1500, -1, 20, 5), (2500, 1, 21, 5), (2500, 1, 21, 5)]
+    assert st.meta["quirks"]["duplicate_trades_dropped"] == 2
+
+
+def test_tardis_trade_id_repeated_with_other_fields_is_an_error_naming_both_lines(tmp_path):
+    srcs, _ = tardis(tmp_path, with_trades=False)
+    tp = _td_trades(tmp_path, [(1500, 1600, "t1", "sell", "10.0", "0.5"),
+                               (2500, 2600, "t1", "sell", "10.0", "1")])
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert([srcs[0], tp], tmp_path / "s")
+    assert str(ei.value) == f"{tp}: line 3: trade id 't1' was read at line 2 with another timestamp and amount; one id names one trade"
+    tp = _td_trades(tmp_path, [(1500, 1600, "77", "sell", "10.0", "0.5"),
+                               (1500, 1700, "77", "buy", "10.0", "0.5")], name="t2.csv")
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert([srcs[0], tp], tmp_path / "s2")
+    assert str(ei.value) == f"{tp}: line 3: trade id '77' was read at line 2 with another side; one id names one trade"
+
+
+def test_tardis_zero_or_negative_price_is_an_error_naming_the_line(tmp_path):
+    # A book level at 0 and a print at 0 (which trades through every bid) were converted.
+    b = td_book_lines()
+    b[4] = f"ex,XUSDT,{US0 + 1000},{US0 + 1100},false,bid,0,2"
+    srcs, bp = tardis(tmp_path, book=b, with_trades=False)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s")
+    assert str(ei.value) == f"{bp}: line 5: price 0 is not positive (Tardis' venues' prices are)"
+    srcs, _ = tardis(tmp_path, with_trades=False)
+    tp = _td_trades(tmp_path, [(1500, 1600, "t1", "sell", "-10.0", "0.5")])
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert([srcs[0], tp], tmp_path / "s2")
+    assert str(ei.value) == f"{tp}: line 2: price -10.0 is not positive (Tardis' venues' prices are)"
+
+
+# --------------------------------------------------------------------------- Databento CSV price styles
+def _db_prices(lines, tmp_path, name):
+    d = tmp_path / name
+    d.mkdir()
+    srcs, _ = databento_csv(d, lines=lines)
+    st = dbt.convert(srcs, d / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    return ev["price"][ev["kind"] == Kind.ADD].tolist()
+
+
+def test_databento_csv_first_price_zero_does_not_decide_the_price_style(tmp_path):
+    # A first price "0" (no decimal point) made every later "4800.25" a "malformed row",
+    # naming a well-formed line. 0 is 0 in either style; the first nonzero price decides.
+    lines = db_csv_lines()
+    lines[1] = lines[1].replace(",4800.00,", ",0,")
+    assert _db_prices(lines, tmp_path, "a") == [0, 19201, 19200]
+    # A decimal file may write a whole price without a point: 4800 is 4800.00.
+    lines = db_csv_lines()
+    lines[3] = lines[3].replace(",4800.00,", ",4800,")
+    assert _db_prices(lines, tmp_path, "b") == [19200, 19201, 19200]
+
+
+def test_databento_csv_decimal_price_in_a_fixed_point_file_is_an_error_naming_both_lines(tmp_path):
+    raw = [x.replace(",4800.00,", ",4800000000000,").replace(",4800.25,", ",4800250000000,") for x in db_csv_lines()]
+    assert _db_prices(raw, tmp_path, "raw") == [19200, 19201, 19200]
+    mixed = raw[:3] + [db_csv_lines()[3]] + raw[4:]
+    srcs, p = databento_csv(tmp_path, lines=mixed)
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: line 4: price '4800.00' is a decimal, but the file's prices are Databento "
+                             "fixed-point integers (units of 1e-9, as line 2): one price style per file")

@@ -569,7 +569,7 @@ def test_an_explicit_order_never_trades_with_our_resting_order_nor_moves_its_que
 @pytest.mark.parametrize(("quote", "message"), [
     (Quote("100", 1, 102, 1), "quote bid_px = '100' is a str, not a number"),
     (Quote(99, 1, 102, True), "quote ask_qty = True is a bool, not a number"),
-    ((99, np.bool_(True), 102, 1), "quote bid_qty = (np\\.)?True_? is a bool_?, not a number"),
+    (Quote(99, np.bool_(True), 102, 1), "quote bid_qty = (np\\.)?True_? is a bool_?, not a number"),
     (Quote(99, 1, None, 1), "quote ask_px = None is a NoneType, not a number"),
     (Quote(99 + 0j, 1, 102, 1), r"quote bid_px = \(99\+0j\) is a complex, not a number"),
 ], ids=["str-price", "bool-size", "numpy-bool-size", "none-price", "complex-price"])
@@ -581,20 +581,38 @@ def test_a_quote_value_that_is_not_a_number_stops_the_run_naming_the_field(quote
         mmsim.run(ev, Script(quote), cfg())
 
 
+@pytest.mark.parametrize(("returned", "shown"), [
+    ((102, 99, 1, 1), r"tuple \(102, 99, 1, 1\)"),
+    ([99, 1, 102, 1], r"list \[99, 1, 102, 1\]"),
+    (np.array([99.0, 1.0, 102.0, 1.0]), r"ndarray array\(\[ ?99\., +1\., 102\., +1\.\]\)"),
+], ids=["tuple", "list", "ndarray"])
+def test_a_plain_sequence_is_not_a_quote(returned, shown):
+    # A plain 4-sequence was read as (bid_px, bid_qty, ask_px, ask_qty): (bid, ask, sizes)
+    # in another order quoted a bid of 102 lots at 102 ticks... with no error. Quote names them.
+    ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
+    with pytest.raises(mmsim.StrategyError,
+                       match=f"^strategy Script raised TypeError in quote\\(\\) at local time 1000 ns .*: "
+                             r"quote\(\) must return mmsim\.Quote\(bid_px, bid_qty, ask_px, ask_qty\), "
+                             rf".* or None, got {shown} \(a plain sequence's order is not checked: name the "
+                             r"fields with mmsim\.Quote\(bid_px=\.\.\., bid_qty=\.\.\., ask_px=\.\.\., "
+                             r"ask_qty=\.\.\.\)\)$"):
+        mmsim.run(ev, Script(returned), cfg())
+
+
 def test_numpy_numbers_are_numbers():
     ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
     a = mmsim.run(ev, Script(Quote(99, 1, 102, 1)), cfg())
-    b = mmsim.run(ev, Script((np.int64(99), np.float64(1), np.float32(102), np.int32(1))), cfg())
-    c = mmsim.run(ev, Script((Decimal("99"), Fraction(2, 2), np.array(102.0), np.array(1))), cfg())
+    b = mmsim.run(ev, Script(Quote(np.int64(99), np.float64(1), np.float32(102), np.int32(1))), cfg())
+    c = mmsim.run(ev, Script(Quote(Decimal("99"), Fraction(2, 2), np.array(102.0), np.array(1))), cfg())
     assert log_of(a) == log_of(b) == log_of(c) and [row[:3] for row in log_of(a)] == [
         ("SENT", 1, 99), ("SENT", 2, 102), ("ACKED", 1, 99), ("ACKED", 2, 102)]
 
 
 
 @pytest.mark.parametrize(("quote", "message"), [
-    ((np.timedelta64(99, "ms"), 1, 102, 1), r"quote bid_px = np\.timedelta64\(99,'ms'\) is a timedelta64, not a number"),
-    ((99, 1, 10**400, 1), "quote ask_px = 1" + "0" * 400 + r" cannot be read as a float \(int too large to convert to float\)"),
-    ((99, Decimal("sNaN"), 102, 1),
+    (Quote(np.timedelta64(99, "ms"), 1, 102, 1), r"quote bid_px = np\.timedelta64\(99,'ms'\) is a timedelta64, not a number"),
+    (Quote(99, 1, 10**400, 1), "quote ask_px = 1" + "0" * 400 + r" cannot be read as a float \(int too large to convert to float\)"),
+    (Quote(99, Decimal("sNaN"), 102, 1),
      r"quote bid_qty = Decimal\('sNaN'\) cannot be read as a float \(cannot convert signaling NaN to float\)"),
 ], ids=["timedelta-price", "int-beyond-float", "signaling-nan-size"])
 def test_a_duration_or_a_number_float_cannot_read_stops_the_run_naming_the_field(quote, message):

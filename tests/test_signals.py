@@ -91,6 +91,37 @@ def test_params_from_config_rejects(change, message):
     assert str(err.value) == message
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"depth_decay": 1e308}, "signals.depth_decay must be at most 1e6, got 1e+308"),
+        ({"hawkes_alpha": 1e308}, "signals.hawkes_alpha must be at most 1e6, got 1e+308"),
+        ({"hawkes_baseline": 2e6}, "signals.hawkes_baseline must be at most 1e6, got 2000000.0"),
+    ],
+    ids=["huge-decay", "huge-alpha", "huge-baseline"],
+)
+def test_signal_factors_beyond_1e6_are_refused(change, message):
+    # depth_decay 1e308 made depth_imbalance NaN on a two-sided book (w**k overflowed), and
+    # hawkes_alpha 1e308 made hawkes_buy inf after two prints: no error, a value that is not one.
+    with pytest.raises(mmsim.ConfigError) as err:
+        mmsim.SignalConfig(**change)
+    assert str(err.value) == message
+
+
+def test_signal_factors_at_1e6_stay_finite_with_32_levels_of_2_62_lots():
+    # Bid 100 and ask 101 with 2**62 lots each, plus 2**62 lots on the ask 31 levels out:
+    # depth_imbalance = -w**31 / (2 + w**31) = -1.0 in float64 at w = 1e6; two buy prints at
+    # one time: hawkes_buy = 2 * alpha = 2e6 per second.
+    q = 1 << 62
+    rows = [(1, Kind.DEPTH, 1, 100, q), (1, Kind.DEPTH, -1, 101, q)]
+    rows += [(1, Kind.DEPTH, -1, 101 + k, 1) for k in range(1, 31)] + [(1, Kind.DEPTH, -1, 132, q)]
+    rows += [(2, Kind.TRADE, 1, 101, 1), (2, Kind.TRADE, 1, 101, 1)]
+    cfg = mmsim.SignalConfig(depth_levels=32, depth_decay=1e6, hawkes_alpha=1e6, hawkes_baseline=1e6)
+    sig = compute(make_events([(1_700_000_000_000_000_000 + t, *r) for t, *r in rows]), cfg)
+    assert sig["depth_imbalance"][-1] == -1.0
+    assert sig["hawkes_buy"][-1] == 1e6 + 2e6 and sig["hawkes_sell"][-1] == 1e6
+
+
 def test_compute_rejects_events_of_another_dtype():
     with pytest.raises(mmsim.DataError, match="events must be a 1-d array of mmsim.EVENT_DTYPE, got float64"):
         compute(np.zeros(3))
@@ -376,3 +407,17 @@ def test_strategy_sees_the_batch_signal_of_the_feed_delayed_event(data, latency_
         # the batch value of the event at t itself differs somewhere: the delay is visible
         now = np.searchsorted(ev["exch_ts"], t, side="right") - 1
         assert np.any(batch["ofi"][now] != batch["ofi"][last])
+
+
+def test_a_repeated_trade_row_in_a_bare_array_is_a_second_trade():
+    # docs/data.md, "Event arrays without a store": the engine cannot tell a repeated row
+    # from a second identical print, so both count: trade_flow 3 + 3 lots, two Hawkes jumps.
+    T = 1_700_000_000_000_000_000
+    rows = [(T, Kind.DEPTH, 1, 100, 5), (T, Kind.DEPTH, -1, 101, 5), (T + 1, Kind.TRADE, 1, 101, 3),
+            (T + 1, Kind.TRADE, 1, 101, 3)]
+    sig = compute(make_events(rows), mmsim.SignalConfig(hawkes_alpha=0.5))
+    assert sig["trade_flow"].tolist() == [0.0, 0.0, 3.0, 6.0]
+    assert sig["hawkes_buy"].tolist() == [0.0, 0.0, 0.5, 1.0]
+    # A repeated DEPTH row sets its level again: no change to the book signals.
+    sig2 = compute(make_events(rows[:2] + [rows[1]]))
+    assert sig2["imbalance"].tolist()[1:] == [0.0, 0.0] and sig2["ofi"].tolist() == [0.0, 0.0, 0.0]

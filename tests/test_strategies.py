@@ -405,6 +405,34 @@ def test_load_errors_name_what_is_wrong(tmp_path):
         load_strategy("strategies/glft.py:GLFT", {"gama": 1}, base_dir=ROOT)
 
 
+def test_a_plugin_calling_sys_exit_is_a_strategy_error_not_an_exit(tmp_path, monkeypatch):
+    # SystemExit is not an Exception: a plugin's sys.exit() at import or in its constructor
+    # ended `mmsim run` with that status and no message.
+    (tmp_path / "exits.py").write_text("import sys\nsys.exit(4)\n")
+    with pytest.raises(StrategyError) as ei:
+        load_strategy(f"{tmp_path / 'exits.py'}:X")
+    assert str(ei.value) == f"strategy file {tmp_path / 'exits.py'} failed to import: SystemExit: 4"
+    (tmp_path / "ctor_exits.py").write_text(textwrap.dedent("""
+        import sys
+        import mmsim
+
+        class Quitter(mmsim.Strategy):
+            def __init__(self, size=1):
+                sys.exit(5)
+
+            def quote(self, view):
+                return None
+    """))
+    with pytest.raises(StrategyError) as ei:
+        load_strategy(f"{tmp_path / 'ctor_exits.py'}:Quitter")
+    assert str(ei.value) == "strategy Quitter: building it failed: SystemExit: 5"
+    (tmp_path / "mod_exits.py").write_text("raise SystemExit('bye')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(StrategyError) as ei:
+        load_strategy("mod_exits:X")
+    assert str(ei.value) == "strategy module 'mod_exits' failed to import: SystemExit: bye"
+
+
 def test_load_by_entry_point(tmp_path, monkeypatch):
     """A distribution registering in group mmsim.strategies is found by name."""
     (tmp_path / "ep_mm.py").write_text(textwrap.dedent("""

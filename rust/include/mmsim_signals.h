@@ -39,13 +39,13 @@ enum {
 /* Parameters; a zero field means "use the default" (see mmsim_signals_params_default). */
 typedef struct MmsimSignalParams {
     int64_t depth_levels;          /* levels in depth_imbalance, 1..=MMSIM_MAX_LEVELS */
-    double depth_decay;            /* weight of level k (0-based) is depth_decay^k */
+    double depth_decay;            /* weight of level k (0-based) is depth_decay^k; at most 1e6 */
     double ofi_half_life_ns;       /* half-life of the OFI accumulator */
     double trade_flow_half_life_ns;/* half-life of the trade-flow accumulator */
     double vol_half_life_ns;       /* half-life of the EWMA of squared mid changes */
     double hawkes_half_life_ns;    /* half-life of the exponential Hawkes kernel */
-    double hawkes_alpha;           /* jump of the intensity per trade, per second */
-    double hawkes_baseline;        /* baseline intensity mu, per second */
+    double hawkes_alpha;           /* jump of the intensity per trade, per second; at most 1e6 */
+    double hawkes_baseline;        /* baseline intensity mu, per second; at most 1e6 */
     double vpin_bucket_volume;     /* lots per volume bucket */
     int64_t vpin_buckets;          /* buckets in the VPIN window */
 } MmsimSignalParams;

@@ -26,6 +26,9 @@ pub const COUNT: usize = 11;
 pub const MAX_LEVELS: usize = 32;
 /// Largest VPIN window accepted (buckets); guards against absurd allocations.
 pub const MAX_VPIN_BUCKETS: i64 = 1 << 20;
+/// Largest `depth_decay`, `hawkes_alpha` and `hawkes_baseline` accepted: with 32 levels of
+/// 2^63 lots the weighted depth sums stay finite, and so does a Hawkes intensity.
+pub const MAX_FACTOR: f64 = 1e6;
 
 /// Names of the signal slots, in output order (mirrors `MMSIM_SIG_*`).
 pub const NAMES: [&str; COUNT] = [
@@ -79,7 +82,7 @@ const NS_PER_S: f64 = 1e9;
 pub struct Params {
     /// Levels in the depth-weighted imbalance, 1..=[`MAX_LEVELS`].
     pub depth_levels: i64,
-    /// Weight of level k (0-based) is `depth_decay^k`; > 0.
+    /// Weight of level k (0-based) is `depth_decay^k`; in (0, [`MAX_FACTOR`]].
     pub depth_decay: f64,
     /// Half-life of the OFI accumulator, ns.
     pub ofi_half_life_ns: f64,
@@ -89,9 +92,9 @@ pub struct Params {
     pub vol_half_life_ns: f64,
     /// Half-life of the Hawkes kernel, ns.
     pub hawkes_half_life_ns: f64,
-    /// Jump of the intensity per trade, per second.
+    /// Jump of the intensity per trade, per second; at most [`MAX_FACTOR`].
     pub hawkes_alpha: f64,
-    /// Baseline intensity, per second.
+    /// Baseline intensity, per second; at most [`MAX_FACTOR`].
     pub hawkes_baseline: f64,
     /// Lots per VPIN volume bucket.
     pub vpin_bucket_volume: f64,
@@ -141,14 +144,17 @@ impl Params {
         let pos = |v: f64| v.is_finite() && v > 0.0;
         (1..=MAX_LEVELS as i64).contains(&self.depth_levels)
             && pos(self.depth_decay)
+            && self.depth_decay <= MAX_FACTOR
             && pos(self.ofi_half_life_ns)
             && pos(self.trade_flow_half_life_ns)
             && pos(self.vol_half_life_ns)
             && pos(self.hawkes_half_life_ns)
             && self.hawkes_alpha.is_finite()
             && self.hawkes_alpha >= 0.0
+            && self.hawkes_alpha <= MAX_FACTOR
             && self.hawkes_baseline.is_finite()
             && self.hawkes_baseline >= 0.0
+            && self.hawkes_baseline <= MAX_FACTOR
             && pos(self.vpin_bucket_volume)
             && (1..=MAX_VPIN_BUCKETS).contains(&self.vpin_buckets)
     }

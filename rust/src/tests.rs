@@ -369,9 +369,14 @@ fn zero_fields_take_defaults_and_bad_params_are_refused() {
         Params { vpin_bucket_volume: -10.0, ..params() },
         Params { vpin_buckets: -2, ..params() },
         Params { vpin_buckets: MAX_VPIN_BUCKETS + 1, ..params() },
+        Params { depth_decay: 1e308, ..params() },
+        Params { hawkes_alpha: MAX_FACTOR * 2.0, ..params() },
+        Params { hawkes_baseline: MAX_FACTOR * 2.0, ..params() },
     ] {
         assert!(Signals::new(bad).is_none(), "{bad:?}");
     }
+    let top = Params { depth_decay: MAX_FACTOR, hawkes_alpha: MAX_FACTOR, hawkes_baseline: MAX_FACTOR, ..params() };
+    assert!(Signals::new(top).is_some());
 }
 
 #[test]

@@ -29,7 +29,7 @@ from .records import (
     OrderType,
     RejectReason,
 )
-from .strategy import Ladder, Strategy, View, number
+from .strategy import Ladder, Quote, Strategy, View, number
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
 
@@ -483,9 +483,15 @@ def _python_callbacks(strategy: Any, view: View, out: np.ndarray,
                 return None
             if isinstance(q, Ladder):
                 return q.write(out)  # the whole record: a ladder and/or explicit orders
-            if not hasattr(q, "__len__") or len(q) != 4:
+            if not isinstance(q, Quote):
+                # A plain tuple, list or array has no field names: (bid_px, ask_px, bid_qty,
+                # ask_qty) would quote a price as a size without a word.
+                plain = isinstance(q, (tuple, list, np.ndarray))
                 raise TypeError("quote() must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), "
-                                f"mmsim.Quote.ladder(...), mmsim.Quote.keep(...) or None, got {q!r}")
+                                f"mmsim.Quote.ladder(...), mmsim.Quote.keep(...) or None, got "
+                                f"{type(q).__name__ + ' ' if plain else ''}{' '.join(repr(q).split())[:120]}"
+                                + (" (a plain sequence's order is not checked: name the fields with "
+                                   "mmsim.Quote(bid_px=..., bid_qty=..., ask_px=..., ask_qty=...))" if plain else ""))
             return (number(q[0], "quote bid_px"), number(q[1], "quote bid_qty"),
                     number(q[2], "quote ask_px"), number(q[3], "quote ask_qty"))
         except BaseException as exc:

@@ -69,7 +69,7 @@ def _load_file(path_text: str, base_dir: Path | None) -> Any:
     except MmsimErrorTypes:
         del sys.modules[modname]
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a sys.exit() in the plugin must not end the run silently
         del sys.modules[modname]
         raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}") from exc
     return module
@@ -84,7 +84,7 @@ def _import_module(name: str) -> Any:
         raise StrategyError(f"strategy module {name!r} failed to import: {exc}") from exc
     except MmsimErrorTypes:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise StrategyError(f"strategy module {name!r} failed to import: {type(exc).__name__}: {exc}") from exc
 
 
@@ -261,6 +261,6 @@ def _build(factory: Any, params: Mapping[str, Any], label: str) -> Any:
         return factory(**params)
     except MmsimErrorTypes:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise StrategyError(f"strategy {label}: building it failed: {type(exc).__name__}: {exc}") from exc
 

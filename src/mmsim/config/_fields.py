@@ -89,13 +89,16 @@ class Number(Kind):
         Exclusive lower, inclusive lower and inclusive upper bounds.
     why : str, optional
         What the message says the value must be (default from the bounds).
+    why_high : str, optional
+        The same, for a finite value over ``le`` only (default ``why``).
     optional : bool
         None is allowed.
     """
 
     def __init__(self, *, gt: float | None = None, ge: float | None = None, le: float | None = None,
-                 why: str | None = None, optional: bool = False) -> None:
+                 why: str | None = None, why_high: str | None = None, optional: bool = False) -> None:
         self.gt, self.ge, self.le, self.optional = gt, ge, le, optional
+        self.why_high = why_high
         if why is None:
             if gt == 0 and le is None:
                 why = "a positive number"
@@ -119,6 +122,8 @@ class Number(Kind):
         v = float(value)
         ok = math.isfinite(v)
         ok = ok and (self.gt is None or v > self.gt) and (self.ge is None or v >= self.ge)
+        if ok and self.le is not None and v > self.le and self.why_high is not None:
+            raise ConfigError(f"{label}{must}{self.why_high}, got {v!r}")
         ok = ok and (self.le is None or v <= self.le)
         if not ok:
             raise ConfigError(f"{label}{must}{self.why}, got {v!r}")

@@ -240,6 +240,12 @@ class FeeConfig(ConfigBase):
     taker_per_lot: float = setting(Number(), 0.0)
 
 
+#: Upper bound of ``signals.depth_decay``, ``hawkes_alpha`` and ``hawkes_baseline``: with
+#: 32 levels of 2**63 lots, ``depth_decay**31`` sums stay finite (1e6 ** 31 * 2**68 ~ 3e206),
+#: and a Hawkes intensity cannot reach infinity; beyond it the signals became inf or NaN.
+_MAX_SIGNAL_FACTOR = 1e6
+
+
 def _half_life() -> Duration:
     return Duration(positive=True)
 
@@ -255,13 +261,13 @@ class SignalConfig(ConfigBase):
     depth_levels : int
         Levels in the depth-weighted imbalance, 1..32.
     depth_decay : float
-        Weight of level k is ``depth_decay**k``; > 0.
+        Weight of level k is ``depth_decay**k``; > 0 and at most 1e6.
     ofi_half_life, trade_flow_half_life, vol_half_life, hawkes_half_life : duration
         Half-lives (int ns or with a unit: ``"500ms"``) of the decayed accumulators; > 0.
     hawkes_alpha : float
-        Intensity jump per trade, per second; > 0.
+        Intensity jump per trade, per second; > 0 and at most 1e6.
     hawkes_baseline : float
-        Baseline intensity, per second; >= 0.
+        Baseline intensity, per second; >= 0 and at most 1e6.
     vpin_bucket_volume : float
         Lots per VPIN bucket; > 0.
     vpin_buckets : int
@@ -272,13 +278,16 @@ class SignalConfig(ConfigBase):
 
     enabled: bool = setting(Flag(), True)
     depth_levels: int = setting(Integer(ge=1, le=32), 5)
-    depth_decay: float = setting(Number(gt=0.0, why="a finite number > 0"), 0.5)
+    depth_decay: float = setting(Number(gt=0.0, le=_MAX_SIGNAL_FACTOR, why="a finite number > 0",
+                                        why_high="at most 1e6"), 0.5)
     ofi_half_life: int = setting(_half_life(), 1_000_000_000)
     trade_flow_half_life: int = setting(_half_life(), 1_000_000_000)
     vol_half_life: int = setting(_half_life(), 60_000_000_000)
     hawkes_half_life: int = setting(_half_life(), 1_000_000_000)
-    hawkes_alpha: float = setting(Number(gt=0.0, why="a finite number > 0"), 0.5)
-    hawkes_baseline: float = setting(Number(ge=0.0), 0.0)
+    hawkes_alpha: float = setting(Number(gt=0.0, le=_MAX_SIGNAL_FACTOR, why="a finite number > 0",
+                                         why_high="at most 1e6"), 0.5)
+    hawkes_baseline: float = setting(Number(ge=0.0, le=_MAX_SIGNAL_FACTOR, why="a finite number >= 0",
+                                            why_high="at most 1e6"), 0.0)
     vpin_bucket_volume: float = setting(Number(gt=0.0, why="a finite number > 0"), 100.0)
     vpin_buckets: int = setting(Integer(ge=1, le=1 << 20, why_low="positive", why_high=f"at most {1 << 20}"), 50)
 

@@ -13,6 +13,7 @@ import io
 import math
 import os
 import zlib
+from bisect import bisect_right
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -23,6 +24,8 @@ from ..errors import DataError
 
 __all__ = [
     "CROSS_TOLERANCE_NS",
+    "IdRuns",
+    "OrderIndex",
     "MAX_PRICE_TICKS",
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
@@ -39,6 +42,78 @@ __all__ = [
     "time_unit_hint",
     "without_trailing_blank_lines",
 ]
+
+class IdRuns:
+    """A set of integers kept as sorted disjoint runs ``[lo, hi]``: the trade ids read so far.
+
+    Trade ids rise one by one on a symbol's stream (Binance, Bybit, OKX...), so a
+    capture's ids are a few runs (one per gap): the set costs two list entries per
+    gap, not one per trade.
+    """
+
+    def __init__(self) -> None:
+        self.lo: list[int] = []
+        self.hi: list[int] = []
+
+    def add(self, t: int) -> bool:
+        """Add ``t``; False when it was already there."""
+        lo, hi = self.lo, self.hi
+        i = bisect_right(lo, t) - 1  # the run starting at or below t
+        if i >= 0 and t <= hi[i]:
+            return False
+        joins_left = i >= 0 and hi[i] == t - 1
+        joins_right = i + 1 < len(lo) and lo[i + 1] == t + 1
+        if joins_left and joins_right:
+            hi[i] = hi[i + 1]
+            del lo[i + 1], hi[i + 1]
+        elif joins_left:
+            hi[i] = t
+        elif joins_right:
+            lo[i + 1] = t
+        else:
+            lo.insert(i + 1, t)
+            hi.insert(i + 1, t)
+        return True
+
+
+class OrderIndex(dict):
+    """Resting L3 orders, id -> ``[side, price, qty]``, with ``at``: the number of orders at each ``(side, price)``.
+
+    A loader that also reads L2 depth rows asks ``at`` whether a price holds orders.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[tuple[int, int], int] = {}
+
+    def _drop(self, v: list[int]) -> None:
+        key = (v[0], v[1])
+        n = self.at[key] - 1
+        if n:
+            self.at[key] = n
+        else:
+            del self.at[key]
+
+    def __setitem__(self, oid: int, v: list[int]) -> None:
+        old = self.get(oid)
+        if old is not None:
+            self._drop(old)
+        super().__setitem__(oid, v)
+        self.at[(v[0], v[1])] = self.at.get((v[0], v[1]), 0) + 1
+
+    def __delitem__(self, oid: int) -> None:
+        self._drop(self[oid])
+        super().__delitem__(oid)
+
+    def pop(self, oid: int) -> list[int]:  # type: ignore[override]
+        v = super().pop(oid)
+        self._drop(v)
+        return v
+
+    def clear(self) -> None:
+        super().clear()
+        self.at.clear()
+
 
 #: A crossed book (best bid >= best ask) at message boundaries is tolerated for
 #: this long in exchange time; longer is a DataError. Venues publish depth and

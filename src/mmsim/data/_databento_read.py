@@ -222,7 +222,11 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
         raise DataError(f"{path}: line 1: not a Databento MBO CSV header: missing {', '.join(missing)}")
     i_recv, i_ev, i_act, i_side, i_px, i_sz, i_id, i_fl = (col[n] for n in need)
     i_inst = col.get("instrument_id")
+    # Databento writes prices as decimals (pretty_px) or as fixed-point integers of 1e-9;
+    # the first nonzero price says which (0 reads the same either way). A raw integer
+    # file never holds a decimal point: one that does mixes the two styles.
     decimal: bool | None = None
+    raw_at = 0
     width = len(header[1])
     for line, row in rows:
         if not row:
@@ -234,9 +238,15 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
             if px_s in ("", "null", "None"):
                 price = None
             else:
-                if decimal is None:
+                if decimal is None and px_s.strip("0+-") != "":
                     decimal = "." in px_s
-                price = decimals_to_int(px_s, _DIGITS) if decimal else int(px_s)
+                    raw_at = line
+                if decimal is False and "." in px_s:
+                    raise DataError(
+                        f"{path}: line {line}: price {px_s!r} is a decimal, but the file's prices are Databento "
+                        f"fixed-point integers (units of 1e-9, as line {raw_at}): one price style per file"
+                    )
+                price = decimals_to_int(px_s, _DIGITS) if decimal or "." in px_s else int(px_s)
                 if price == _UNDEF_PRICE:
                     price = None
             rec = (
@@ -251,6 +261,8 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                 int(row[i_inst]) if i_inst is not None else 0,
                 line,
             )
+        except DataError:
+            raise
         except (ValueError, IndexError, OverflowError):
             raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
         if rec[3] not in _SIDES:

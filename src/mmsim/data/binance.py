@@ -47,7 +47,6 @@ offset under ``quirks.local_clock_offset_ns``.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +59,7 @@ from ._common import (
     TIME_MAX_NS,
     TIME_MIN_NS,
     CrossCheck,
+    IdRuns,
     L2Book,
     Progress,
     decimals_to_int,
@@ -189,42 +189,10 @@ class _State:
         self.duplicate_trades = 0
         self.stale_snapshots = 0
         self.gaps_resynced = 0
-        self.trade_ids = _IdRuns()  # every trade id read so far
+        self.trade_ids = IdRuns()  # every trade id read so far
         self.skipped: dict[str, int] = {}
         self.crossed = 0
         self.emitter: Emitter | None = None
-
-
-class _IdRuns:
-    """A set of integers kept as sorted disjoint runs ``[lo, hi]``: the trade ids read so far.
-
-    Trade ids rise one by one on a symbol's stream, so a capture's ids are a few
-    runs (one per gap): the set costs two list entries per gap, not one per trade.
-    """
-
-    def __init__(self) -> None:
-        self.lo: list[int] = []
-        self.hi: list[int] = []
-
-    def add(self, t: int) -> bool:
-        """Add ``t``; False when it was already there."""
-        lo, hi = self.lo, self.hi
-        i = bisect_right(lo, t) - 1  # the run starting at or below t
-        if i >= 0 and t <= hi[i]:
-            return False
-        joins_left = i >= 0 and hi[i] == t - 1
-        joins_right = i + 1 < len(lo) and lo[i + 1] == t + 1
-        if joins_left and joins_right:
-            hi[i] = hi[i + 1]
-            del lo[i + 1], hi[i + 1]
-        elif joins_left:
-            hi[i] = t
-        elif joins_right:
-            lo[i + 1] = t
-        else:
-            lo.insert(i + 1, t)
-            hi.insert(i + 1, t)
-        return True
 
 
 def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:

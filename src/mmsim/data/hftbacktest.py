@@ -20,7 +20,9 @@ hftbacktest                            mmsim
 ``TRADE_EVENT`` 2                      ``TRADE``
 ``DEPTH_CLEAR_EVENT`` 3                bids ``>= px`` / asks ``<= px`` set to 0
                                        (hftbacktest clears from the best level
-                                       *up to* ``px``); no side flag: ``CLEAR``
+                                       *up to* ``px``), L3 orders there
+                                       ``DELETE``; nothing left on the side, or
+                                       no side flag: ``CLEAR``
 ``ADD_ORDER_EVENT`` 10                 ``ADD``
 ``CANCEL_ORDER_EVENT`` 11              ``DELETE``
 ``MODIFY_ORDER_EVENT`` 12              ``CANCEL`` of the difference (same price,
@@ -32,7 +34,8 @@ hftbacktest                            mmsim
 Import checks every value before it becomes an integer: a NaN or infinite
 price or size, a value beyond 2**53 ticks or lots, an order id that does not
 fit int64, a depth or add row without a side flag, an order id added twice,
-a zero-size add, fill or trade, or a time outside 1990-2100 is an error naming
+a zero-size add, fill or trade, a depth row and L3 orders at one price, or a
+time outside 1990-2100 is an error naming
 the record (1-based, counting every row of the file). A file whose
 ``local_ts`` is ever before ``exch_ts`` gets the recorder-clock correction of
 the other loaders (``quirks.local_clock_offset_ns``).
@@ -64,6 +67,7 @@ from ._common import (
     MAX_QTY_LOTS,
     CrossCheck,
     L2Book,
+    OrderIndex,
     Progress,
     infer_step,
     step_to_float,
@@ -186,6 +190,19 @@ def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.n
             raise DataError(f"{p}: record {base + int(idx[i]) + 1}: {what} is {float(ch[field][i])}")
 
 
+def _cleared(price: int, side: int, upto: int | None) -> bool:
+    """Whether a ``DEPTH_CLEAR`` up to ``upto`` (None: the whole side) reaches ``price`` on ``side``."""
+    return upto is None or (price >= upto if side > 0 else price <= upto)
+
+
+def _mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
+    return DataError(
+        f"{p}: record {rec}: {what} at price {price:g} on the {'bid' if s > 0 else 'ask'} side, where "
+        f"{'L3 orders rest' if what == 'depth row' else 'a depth row set an L2 level'}: an L2 level and L3 "
+        "orders at one price cannot be replayed as one book"
+    )
+
+
 def convert(
     sources: list[Path],
     out: Path,
@@ -265,7 +282,7 @@ def convert(
             em = Emitter(writer, p, "record")
             em.last_exch, em.last_line = last, last_line
             book = L2Book()
-            orders: dict[int, list[int]] = {}
+            orders = OrderIndex()
             cross = CrossCheck(p)
             base = 0
             for ch in _chunks(p):
@@ -323,6 +340,8 @@ def convert(
                     if s == 0 and t in _SIDED:
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
+                        if (s, pp) in orders.at:
+                            raise _mixed(p, rec, "depth row", s, float(sel["px"][j]))
                         book.set(s, pp, qq)
                         em.add(e, lc, Kind.DEPTH, s, pp, qq, 0, rec)
                     elif t == TRADE_EVENT:
@@ -337,26 +356,33 @@ def convert(
                             continue
                         upto = int(round(sel["px"][j] / tick_f)) if np.isfinite(sel["px"][j]) else None
                         lv = book.bids if s > 0 else book.asks
-                        if upto is None:
-                            gone = list(lv)
-                        else:
-                            gone = [x for x in lv if (x >= upto if s > 0 else x <= upto)]
-                        if len(gone) == len(lv):
+                        gone = [x for x in lv if _cleared(x, s, upto)]
+                        # L3 orders on the side count as its levels too: the side is cleared
+                        # whole only when no level and no order stays (an L3 file's book is
+                        # its orders; the L2 levels are empty).
+                        side_orders = [o for o, v in orders.items() if v[0] == s]
+                        gone_orders = [o for o in side_orders if _cleared(orders[o][1], s, upto)]
+                        if len(gone) == len(lv) and len(gone_orders) == len(side_orders):
                             book.clear(s)
                             # A cleared side's orders are gone: ids listed again later are new orders.
-                            for oid in [o for o, v in orders.items() if v[0] == s]:
+                            for oid in side_orders:
                                 del orders[oid]
                             em.add(e, lc, Kind.CLEAR, s, 0, 0, 0, rec)
                         else:
                             for x in sorted(gone):
                                 book.set(s, x, 0)
                                 em.add(e, lc, Kind.DEPTH, s, x, 0, 0, rec)
+                            for oid in gone_orders:
+                                os_, op, oq = orders.pop(oid)
+                                em.add(e, lc, Kind.DELETE, os_, op, oq, oid, rec)
                     elif t == ADD_ORDER_EVENT:
                         l3 = True
                         if oids[j] in orders:
                             raise DataError(f"{p}: record {rec}: order id {oids[j]} added twice")
                         if qq <= 0:
                             raise DataError(f"{p}: record {rec}: order {oids[j]} added with size {float(sel['qty'][j]):g}")
+                        if (book.bids if s > 0 else book.asks).get(pp, 0) > 0:
+                            raise _mixed(p, rec, f"order {oids[j]} added", s, float(sel["px"][j]))
                         orders[oids[j]] = [s, pp, qq]
                         em.add(e, lc, Kind.ADD, s, pp, qq, oids[j], rec)
                     elif t in (CANCEL_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT):
@@ -384,6 +410,8 @@ def convert(
                             em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
                             o[2] = qq
                         else:
+                            if (book.bids if os_ > 0 else book.asks).get(pp, 0) > 0:
+                                raise _mixed(p, rec, f"order {oids[j]} moved", os_, float(sel["px"][j]))
                             em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
                             em.add(e, lc, Kind.ADD, os_, pp, qq, oids[j], rec)
                             orders[oids[j]] = [os_, pp, qq]

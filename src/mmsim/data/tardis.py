@@ -16,7 +16,11 @@ book file and optionally the trades file of one symbol; they are merged in
 exchange time within a 10 s window; a row whose exchange time is more than
 10 s before the latest one read is an error naming it. A snapshot start
 becomes ``CLEAR`` (both sides), levels ``DEPTH``, trades ``TRADE``
-(``unknown`` aggressor: side 0). Times must be µs since the epoch between
+(``unknown`` aggressor: side 0). A trade ``id`` names one trade: a row whose id
+was already read is that trade sent again (a reconnecting capture repeats
+recent trades) and is dropped (``quirks.duplicate_trades_dropped``); if it
+differs from the first copy in timestamp, side, price or amount it is an error
+naming both lines. Rows with an empty ``id`` (venues that give none) are kept. Times must be µs since the epoch between
 1990 and 2100 (a file in ms or ns is an error naming the row and the likely
 unit). Tardis' ``incremental_book_L2`` and ``trades`` carry no trading status,
 so these stores have no ``STATUS`` events.
@@ -25,6 +29,7 @@ so these stores have no ``STATUS`` events.
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 from decimal import Decimal, InvalidOperation
@@ -34,6 +39,7 @@ from ..errors import DataError
 from ..events import Kind
 from ._common import (
     CrossCheck,
+    IdRuns,
     L2Book,
     Progress,
     csv_rows,
@@ -53,6 +59,9 @@ _DIGITS = 9
 _US = 1_000
 _INFER_ROWS = 20_000
 _REORDER_NS = 10_000_000_000
+#: A repeated trade id is compared with its first copy while that copy is one of
+#: the last this many trades read (a reconnect repeats trades seconds old).
+_RECENT_TRADES = 65_536
 
 
 def _dec(s: str) -> int:
@@ -133,8 +142,9 @@ def convert(
     Raises
     ------
     mmsim.DataError
-        Malformed rows (not UTF-8, a truncated gzip), off-grid prices, negative
-        sizes, zero-size trades, implausible times (another unit), exchange time
+        Malformed rows (not UTF-8, a truncated gzip), off-grid, zero or negative
+        prices, negative sizes, zero-size trades, a trade id repeated with another timestamp,
+        side, price or amount, implausible times (another unit), exchange time
         going back more than 10 s, a persistently crossed book, no rows; each
         names the file and line. An existing store at ``out`` without ``force``.
     """
@@ -199,7 +209,10 @@ def convert(
     book = L2Book()
     sym = symbol
     exchange = None
-    counts = {"snapshots": 0, "unknown_aggressor_trades": 0}
+    counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0}
+    int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
+    str_ids: set[str] = set()
+    recent: OrderedDict[str, tuple[int, int, int, int, int]] = OrderedDict()
     with writer:
         em = Emitter(writer, bpath, "line", reorder_ns=_REORDER_NS, time_unit=("microseconds", _US))
         tbase = em.other_source(streams["trades"][0]) if "trades" in streams else 0
@@ -223,6 +236,10 @@ def convert(
                 raise DataError(f"{path}: line {line}: malformed row: {','.join(row)[:80]!r}") from None
             if raw_q < 0:
                 raise DataError(f"{path}: line {line}: negative size {row[7]}")
+            if raw_px <= 0:
+                # Tardis' venues (crypto spot, perpetuals, futures, options) quote positive
+                # prices: a level at 0 is garbage, and a print at 0 trades through every bid.
+                raise DataError(f"{path}: line {line}: price {row[6]} is not positive (Tardis' venues' prices are)")
             px, r = divmod(raw_px, tick)
             if r:
                 raise DataError(
@@ -257,6 +274,31 @@ def convert(
                     raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not buy/sell/unknown")
                 if q == 0:
                     raise DataError(f"{path}: line {line}: trade of size 0")
+                tid = row[4]
+                if tid:
+                    # One id is one trade (Tardis: "trade id as provided by exchange";
+                    # empty when the venue gives none). An id already read is that
+                    # trade sent again (a reconnect repeats recent trades): dropped.
+                    if tid.isascii() and tid.isdigit() and (tid[0] != "0" or tid == "0"):
+                        new_id = int_ids.add(int(tid))
+                    else:
+                        new_id = tid not in str_ids
+                        str_ids.add(tid)
+                    fields = (exch, side, px, q)
+                    if not new_id:
+                        first = recent.get(tid)
+                        if first is not None and first[:4] != fields:
+                            differ = [n for n, a, b in zip(("timestamp", "side", "price", "amount"), first, fields)
+                                      if a != b]
+                            raise DataError(
+                                f"{path}: line {line}: trade id {tid!r} was read at line {first[4]} "
+                                f"with another {' and '.join(differ)}; one id names one trade"
+                            )
+                        counts["duplicate_trades_dropped"] += 1
+                        continue
+                    recent[tid] = (*fields, line)
+                    if len(recent) > _RECENT_TRADES:
+                        recent.popitem(last=False)
                 if side == 0:
                     counts["unknown_aggressor_trades"] += 1
                 em.add(exch, local, Kind.TRADE, side, px, q, 0, tbase | line)
