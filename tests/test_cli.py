@@ -218,7 +218,10 @@ def test_report_flags_take_event_counts_as_a_config_does(two_runs, tmp_path):
     (["--horizons", "1s,10ev"], "--horizons: '10ev' is a count of market events; a duration is needed here, a number "
                                 "with a unit (ns, us, ms, s, min, h), e.g. 250us"),
     (["--horizons", ""], "--horizons: expected a comma-separated list, got ''"),  # fell back to the defaults
-], ids=["boot", "seed", "bucket", "horizons-ev", "horizons-empty"])
+    # polish6: an infinite block was a ValueError traceback from the bootstrap; a zero bucket did not echo the value.
+    (["--block", "inf"], "--block must be a finite number of buckets >= 1, got inf"),
+    (["--bucket", "0ms"], "--bucket: must be a positive duration, got '0ms'"),
+], ids=["boot", "seed", "bucket", "horizons-ev", "horizons-empty", "block-inf", "bucket-0"])
 def test_a_compare_flag_error_names_the_flag(two_runs, capsys, flags, message):
     a, b = two_runs
     assert main(["compare", str(a), str(b), "-q", *flags]) == 2
@@ -228,3 +231,91 @@ def test_a_compare_flag_error_names_the_flag(two_runs, capsys, flags, message):
 def test_a_synth_flag_error_names_the_flag(tmp_path, capsys):
     assert main(["synth", "-o", str(tmp_path / "s"), "-q", "--seed", "-1"]) == 2
     assert capsys.readouterr().err == "mmsim: config error: --seed: must be in 0 .. 2**63 - 1, got -1\n"
+
+
+# polish6 item 1: a value that starts like a negative number ('-1s', '-0.5,1', '-inf') was taken by argparse
+# for an option ("expected one argument"); the flag now gets it and mmsim's own check names the flag.
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "{a}", "{b}", "-q", "--bucket", "-1min"], "--bucket: a duration cannot be negative, got '-1min'"),
+    (["compare", "{a}", "{b}", "-q", "--horizons", "-1s,1s"], "--horizons: a duration cannot be negative, got '-1s'"),
+    (["compare", "{a}", "{b}", "-q", "--confidence", "-inf"], "--confidence must be in (0, 1), got -inf"),
+    (["report", "{a}", "-q", "--no-plots", "-o", "{tmp}/r", "--toxic-horizon", "-1s"],
+     "--toxic-horizon: a duration cannot be negative, got '-1s'"),
+    (["report", "{a}", "-q", "--no-plots", "-o", "{tmp}/r", "--event-horizons", "-10ev"],
+     "--event-horizons: cannot read '-10ev'; use a duration or a positive number of market events '<k>ev', "
+     "e.g. 100ev"),
+], ids=["bucket", "compare-horizons", "confidence", "toxic-horizon", "event-horizons"])
+def test_a_negative_value_reaches_the_flags_own_check(two_runs, tmp_path, capsys, argv, message):
+    a, b = two_runs
+    argv = [t.format(a=a, b=b, tmp=tmp_path) for t in argv]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_every_value_flag_of_every_subcommand_takes_a_negative_looking_value(capsys):
+    """Every option that takes one value, in every subcommand, is given '-1s' or '-0.5,1' (not 'expected one
+    argument'); what the value means is then the flag's own check."""
+    _, subs = build_parser()
+    seen = 0
+    for name, p in subs.items():
+        positionals = {"convert": ["x", "-o", "s", "--format", "lobster"], "compare": ["a", "b"],
+                       "synth": [], "demo": []}.get(name, ["x"])
+        for action in p._actions:
+            if not action.option_strings or action.nargs is not None or action.const is not None \
+                    or action.dest in ("help", "format") or isinstance(action.default, bool):
+                continue
+            for value in ("-1s", "-0.5,1", "-inf"):
+                seen += 1
+                try:
+                    ns, _ = p.parse_known_args([*positionals, action.option_strings[-1], value])
+                except SystemExit:
+                    err = capsys.readouterr().err
+                    assert "expected one argument" not in err, (name, action.option_strings, value, err)
+                    assert f"{action.option_strings[-1]}: invalid" in err or "argument" in err, err  # int/float
+                    continue
+                got = getattr(ns, action.dest)
+                assert str(got) == value or got == float(value), (name, action.dest, value, got)
+    assert seen > 60  # every subcommand's value flags were tried
+
+
+@pytest.mark.parametrize("flags, key, expected, yaml_value", [
+    # polish6 item 2: `--horizons 0` was "cannot read '0' as a duration" while report.horizons: [0] is 0 ns.
+    (["--horizons", "0,1s"], "horizons", ["0ns", "1s"], "[0, 1s]"),
+    (["--horizons", "0"], "horizons", ["0ns"], "[0]"),
+    # The same kind: a bare number is ns in --toxic-horizon as in report.toxic_horizon.
+    (["--toxic-horizon", "1000000000"], "toxic_horizon", "1s", "1000000000"),
+    (["--horizons", "1e9"], "horizons", ["1s"], "[1e9]"),  # YAML 1.2 reads 1e9 as a number, and so does the flag
+], ids=["horizons-0", "horizons-bare-0", "toxic-ns", "horizons-exp"])
+def test_a_bare_number_in_a_flag_is_read_as_the_config_key_reads_it(two_runs, tmp_path, flags, key, expected,
+                                                                    yaml_value):
+    import json
+
+    from mmsim.config import format_ns
+
+    a, _ = two_runs
+    out = tmp_path / "r"
+    assert main(["report", str(a), "-q", "--no-plots", "-o", str(out), *flags]) == 0
+    assert json.loads((out / "report.json").read_text())["run"][key] == expected
+    # ... as the config key reads the same value
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"strategy: {{path: '{FIXED_SPREAD}'}}\nreport: {{{key}: {yaml_value}}}\n")
+    got = getattr(mmsim.config.load_yaml(cfg).report, key)
+    assert ([format_ns(h) for h in got] if key == "horizons" else format_ns(got)) == expected
+
+
+@pytest.mark.parametrize("flags, message", [
+    # polish6 item 1: argparse said "expected one argument" for `--tolerance -1s`.
+    (["--tolerance", "-1s"], "--tolerance: a duration cannot be negative, got '-1s'"),
+    (["--fit-powers", "-0.5,1"], "--fit-powers: every exponent must be a positive number, got -0.5"),
+    (["--feed", "-5ms"], "--feed: a duration cannot be negative, got '-5ms'"),
+    # polish6 item 5: the window's bounds were printed as raw ns (1704205860000000000), not as written.
+    (["--window", "2024-01-02T14:31,2024-01-02T14:30"],
+     "--window: the end '2024-01-02T14:30' must be after the start '2024-01-02T14:31'"),
+    (["--window", ",1990-01-01"], "--window: the end '1990-01-01' must be after the start (the data's first event, "
+                                  "2024-01-02T14:30)"),
+    # numpy read '-5' as the year 5 BC and '5' as the year 5: a bare number is ns, as everywhere.
+    (["--window", "-5,"], "--window: the start in ns since the epoch cannot be negative, got -5"),
+], ids=["tolerance", "fit-powers", "feed", "window-iso", "window-data-start", "window-negative"])
+def test_a_queue_score_flag_error_names_the_flag_in_the_users_units(store, tmp_path, capsys, flags, message):
+    assert main(["queue-score", str(store), "-q", "--no-report", "-o", str(tmp_path / "q"), *flags]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
