@@ -350,10 +350,14 @@ def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> None:
 def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
                     bdir: Path, label: str, at: str) -> None:
     merged = _apply(base, overrides, label, at)
+    where = _strip_where(base_where, overrides)
+    if at:  # the overrides' own line: an error about a base key and an override names both lines, once
+        where.update({k: at.strip()[1:-1] for k in overrides})
     try:
-        _check_partial(resolve_paths(merged, bdir, only=overrides), _strip_where(base_where, overrides))
+        _check_partial(resolve_paths(merged, bdir, only=overrides), where)
     except ConfigError as exc:
-        raise ConfigError(f"{label}: {exc}{at}") from None
+        raise ConfigError(f"{label}: {exc}" + ("" if at.strip() in f" {exc}" or at.strip()[1:-1] in str(exc)
+                                                else at)) from None
 
 
 def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
