@@ -319,3 +319,60 @@ def test_a_bare_number_in_a_flag_is_read_as_the_config_key_reads_it(two_runs, tm
 def test_a_queue_score_flag_error_names_the_flag_in_the_users_units(store, tmp_path, capsys, flags, message):
     assert main(["queue-score", str(store), "-q", "--no-report", "-o", str(tmp_path / "q"), *flags]) == 2
     assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+# polish6 item 7: what a hunt over every flag with wrong, huge, NaN and wrong-case values found.
+@pytest.mark.parametrize("flags, message", [
+    # The same model twice was scored twice (two identical rows); RISK_AVERSE is risk_averse to parse_model.
+    (["--models", "risk_averse,RISK_AVERSE"], "--models: 'RISK_AVERSE' is the same queue model as 'risk_averse' "
+                                              "(risk_averse); list each model once"),
+    (["--models", "power:2,power2"], "--models: 'power2' is the same queue model as 'power:2' (power:2); list each "
+                                     "model once"),
+    # 'RECORDED' was "cannot read 'RECORDED' as a duration", without the lower-case hint a duration gets.
+    (["--feed", "RECORDED"], "--feed: cannot read 'RECORDED'; the recorded latency is written in lower case: write "
+                             "'recorded'"),
+    # A flag's value refused by the latency section named the config key, not the flag.
+    (["--entry", "recorded"], "--entry: 'recorded' applies to the feed only"),
+], ids=["models-twice-case", "models-twice-spelling", "feed-case", "entry-recorded"])
+def test_a_queue_score_model_or_latency_flag_error_names_the_flag(store, tmp_path, capsys, flags, message):
+    assert main(["queue-score", str(store), "-q", "--no-report", "-o", str(tmp_path / "q"), *flags]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_a_huge_age_bucket_count_is_the_count_of_fills_not_a_hang(two_runs, tmp_path):
+    """--age-buckets 99999999999 looped over every bucket (hours); from one bucket per fill on, nothing changes."""
+    import json
+
+    a, _ = two_runs
+    n = len(mmsim.Result.load(a).fills)
+    got = {}
+    for k in (n, n + 1, 99_999_999_999):
+        assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / str(k)), "--age-buckets", str(k)]) == 0
+        got[k] = json.loads((tmp_path / str(k) / "report.json").read_text())["information_age"]
+    assert got[n] == got[n + 1] == got[99_999_999_999]
+    assert any(block["buckets"] for block in got[n]["by_age"])
+
+
+def test_bad_convert_report_and_sweep_flags_name_the_flag_or_file(store, two_runs, tmp_path, capsys):
+    src = tmp_path / "x.csv"
+    src.write_text("1,2,3\n")
+    # convert: the loader's key was printed (tick_size), not the flag typed.
+    assert main(["convert", str(src), "-o", str(tmp_path / "c"), "--format", "lobster", "-q", "--tick-size",
+                 "nan"]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --tick-size must be a positive number, got nan\n"
+    assert main(["convert", str(src), "-o", str(tmp_path / "c"), "--format", "lobster", "-q", "--lot-size",
+                 "-inf"]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --lot-size must be a positive number, got -inf\n"
+    # report --events of a text file: numpy's message spoke of pickled data.
+    a, _ = two_runs
+    assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / "r"), "--events", str(src)]) == 1
+    assert capsys.readouterr().err == (f"mmsim: error: {src}: not an event store (a directory with events.npy and "
+                                       "meta.json) nor an .npy file; pass the event store the run replayed with "
+                                       "--events\n")
+    # sweep --scheduler without a port: a ValueError inside Dask, then a 20 s timeout traceback.
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n  latency.feed: [0ms]\n")
+    for address in ("nonsense", "tcp://localhost:99999"):
+        assert main(["sweep", str(grid), "-o", str(tmp_path / "s"), "-q", "--scheduler", address]) == 2
+        assert capsys.readouterr().err == ("mmsim: config error: --scheduler: expected tcp://HOST:PORT (a port from 1 "
+                                           f"to 65535), got {address!r}\n")

@@ -580,3 +580,18 @@ def test_a_latency_field_its_kind_does_not_read_is_refused(make, message):
     with pytest.raises(mmsim.ConfigError) as info:
         make()
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("text, message", [
+    # polish6 item 7: a latency model name in another case said only "expected a duration, 'recorded' or ...".
+    ("latency: {feed: {LogNormal: {median: 1ms, sigma: 0.5}}}\n",
+     "latency.feed: unknown latency model 'LogNormal'; model names are lower case: write 'lognormal' (FILE line 3)"),
+    ("latency: {feed: Recorded}\n",
+     "latency.feed: cannot read 'Recorded'; the recorded latency is written in lower case: write 'recorded' "
+     "(FILE line 3)"),
+], ids=["lognormal", "recorded"])
+def test_a_latency_model_name_in_capitals_names_what_to_write(tmp_path, text, message):
+    p = write(tmp_path, "data: store\nstrategy: {path: x.py:X}\n" + text)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == message.replace("FILE", str(p))

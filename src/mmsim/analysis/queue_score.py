@@ -363,9 +363,15 @@ def score_queue_models(
         if getattr(config, name) is None and meta.get(name):
             sizes[name] = float(meta[name])
     config = config.replace(**sizes)
-    model_cfgs = [parse_model(m) for m in (DEFAULT_MODELS if models is None else models)]
+    specs = list(DEFAULT_MODELS if models is None else models)
+    model_cfgs = [parse_model(m) for m in specs]
     if not model_cfgs:
         raise ConfigError("models: give at least one queue model")
+    for j, q in enumerate(model_cfgs):  # the same model twice was scored twice: two identical rows
+        i = model_cfgs.index(q)
+        if i != j:
+            raise ConfigError(f"models: {specs[j]!r} is the same queue model as {specs[i]!r} ({model_label(q)}); "
+                              "list each model once")
     tol = parse_duration(tolerance, "tolerance")
     hs = sorted({parse_duration(h, f"horizons[{i}]")
                  for i, h in enumerate(default_horizons if horizons is None else horizons)})

@@ -99,7 +99,8 @@ def cmd(args: argparse.Namespace) -> int:
            if getattr(args, k) is not None}
     if lat:
         engine = config.engine
-        config = config.replace(engine=engine.replace(latency=dataclasses.replace(engine.latency, **lat)))  # type: ignore[arg-type]
+        with flags_named(args, {f"latency.{k}": k for k in ("feed", "entry", "response")}):
+            config = config.replace(engine=engine.replace(latency=dataclasses.replace(engine.latency, **lat)))  # type: ignore[arg-type]
     if not config.data:
         raise ConfigError(f"{src}: the config names no event store (`data:`); pass --data STORE")
     store = load_events(config)
@@ -128,7 +129,7 @@ def cmd(args: argparse.Namespace) -> int:
                   TimeElapsedColumn(), transient=True, disable=args.quiet) as prog:
         task = prog.add_task("runs", total=None)
         with flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
-                                "window": "window", "queue model": "models"}):
+                                "window": "window", "queue model": "models", "models": "models"}):
             score = score_queue_models(store, strategy, config, models, tolerance=args.tolerance,
                                        horizons=horizons,
                                        fit_powers=powers or None, window=window,

@@ -54,6 +54,10 @@ def _load_events(path: Path) -> np.ndarray:
     p = path / "events.npy" if path.is_dir() else path
     if not p.is_file():
         raise DataError(f"{p}: event file not found (pass the event store the run replayed with --events)")
+    with p.open("rb") as fh:
+        if fh.read(6) != b"\x93NUMPY":  # a YAML or CSV file: numpy's own message spoke of pickled data
+            raise DataError(f"{p}: not an event store (a directory with events.npy and meta.json) nor an .npy "
+                            "file; pass the event store the run replayed with --events")
     try:
         ev = np.load(p, mmap_mode="r", allow_pickle=False)
     except ValueError as e:
