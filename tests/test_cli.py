@@ -376,3 +376,23 @@ def test_bad_convert_report_and_sweep_flags_name_the_flag_or_file(store, two_run
         assert main(["sweep", str(grid), "-o", str(tmp_path / "s"), "-q", "--scheduler", address]) == 2
         assert capsys.readouterr().err == ("mmsim: config error: --scheduler: expected tcp://HOST:PORT (a port from 1 "
                                            f"to 65535), got {address!r}\n")
+
+
+def test_a_grid_too_big_to_build_is_refused_naming_the_key_and_line(store, tmp_path, capsys):
+    """repeats: 10**20 (with a random latency) or axes whose product is 10^7 filled the memory without a word."""
+    grid = tmp_path / "grid.yaml"
+    head = f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\n"
+    grid.write_text(head + "  latency: {feed: {lognormal: {median: 1ms, sigma: 0.5}}}\naxes:\n  latency.entry: [0ms, "
+                           "1ms]\nrepeats: 100000000000000000000\n")
+    assert main(["sweep", str(grid), "-o", str(tmp_path / "s"), "-q"]) == 2
+    assert capsys.readouterr().err == (
+        "mmsim: config error: repeats: the grid would have up to 2 combinations of axes and points x "
+        f"100,000,000,000,000,000,000 repeats; a sweep holds at most 1,000,000 points ({grid} line 7)\n")
+    axes = "".join(f"  {k}: [{', '.join(str(i) for i in range(1, 11))}]\n" for k in (
+        "max_orders", "signals.depth_levels", "fees.maker_bps", "fees.taker_bps", "fees.maker_per_lot",
+        "fees.taker_per_lot", "latency.seed"))
+    grid.write_text(head + "axes:\n" + axes)
+    assert main(["sweep", str(grid), "-o", str(tmp_path / "s"), "-q"]) == 2
+    assert capsys.readouterr().err == (
+        "mmsim: config error: axes: the grid would have up to 10,000,000 combinations of axes and points; a sweep "
+        f"holds at most 1,000,000 points ({grid} line 4)\n")
