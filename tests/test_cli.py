@@ -396,3 +396,20 @@ def test_a_grid_too_big_to_build_is_refused_naming_the_key_and_line(store, tmp_p
     assert capsys.readouterr().err == (
         "mmsim: config error: axes: the grid would have up to 10,000,000 combinations of axes and points; a sweep "
         f"holds at most 1,000,000 points ({grid} line 4)\n")
+
+
+@pytest.mark.parametrize("strategy, line, message", [
+    # The strategy is built after the config is read: its errors named no file nor line.
+    ("  path: '{fs}'\n  params:\n    size: 1\n    bogus: 1\n", 6,
+     "strategy FixedSpread: unknown parameter 'bogus' (it takes: half_spread, size)"),
+    ("  path: '{fs}'\n  params:\n    half_spread: abc\n", 5,
+     "strategy FixedSpread: parameter 'half_spread': expected a number, got 'abc'"),
+    ("  path: '{missing}:X'\n", 3, "strategy file not found: {missing} (looked at {missing})"),
+], ids=["unknown-param", "param-type", "missing-file"])
+@pytest.mark.parametrize("command", ["run", "queue-score"])
+def test_a_strategy_error_names_the_config_line(store, tmp_path, capsys, strategy, line, message, command):
+    missing = tmp_path / "nope.py"
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy:\n" + strategy.format(fs=FIXED_SPREAD, missing=missing))
+    assert main([command, str(cfg), "-q", "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message.format(missing=missing)} ({cfg} line {line})\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Parser", "UsageError", "add_force", "add_output", "add_quiet", "comma_list", "common_parent",
-           "ensure_new_output", "flags_named", "progress_bar", "scalar", "value_list"]
+           "ensure_new_output", "flags_named", "progress_bar", "scalar", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -214,3 +214,41 @@ def flags_named(args: argparse.Namespace, keys: Mapping[str, str]) -> Iterator[N
             if m:
                 raise ConfigError(flag + msg[m.end():]) from None
         raise
+
+
+@contextlib.contextmanager
+def strategy_located(config_path: Path | None) -> Iterator[None]:
+    """Add the config file's line to a :class:`~mmsim.ConfigError` about the strategy it names.
+
+    The strategy is built after the config is read (``strategy FixedSpread: unknown parameter
+    'bogus'``, ``strategy file not found: x.py``), when the file's lines are gone; this reads
+    them again and ends the message with the line of ``strategy.params.<name>`` (the parameter
+    the message names), else ``strategy.path`` or ``strategy``. A message that already has a
+    line, or a config not read from a file (None), is left as it is.
+
+    Raises
+    ------
+    ConfigError
+        The same error, located.
+    """
+    from ..errors import ConfigError
+
+    try:
+        yield
+    except ConfigError as e:
+        msg = str(e)
+        if config_path is None or " line " in msg or not msg.startswith(("strategy", "unknown strategy")):
+            raise
+        from ..config.yaml_file import read_yaml_mapping
+
+        try:
+            _, where = read_yaml_mapping(config_path, what="config", keys="run config keys")
+        except ConfigError:
+            raise e from None
+        m = re.search(r"parameter '([^']+)'", msg)
+        keys = ([f"strategy.params.{m.group(1)}"] if m else []) + (
+            ["strategy.params"] if m else ["strategy.path"]) + ["strategy"]
+        loc = next((where[k] for k in keys if k in where), None)
+        if loc is None:
+            raise
+        raise ConfigError(f"{msg} ({loc})") from None

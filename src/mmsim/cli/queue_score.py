@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, scalar, value_list
+from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, scalar, strategy_located, value_list
 
 __all__ = ["add_parser", "cmd"]
 
@@ -104,7 +104,8 @@ def cmd(args: argparse.Namespace) -> int:
     if not config.data:
         raise ConfigError(f"{src}: the config names no event store (`data:`); pass --data STORE")
     store = load_events(config)
-    strategy = load_strategy(config.strategy.path, config.strategy.params)
+    with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
+        strategy = load_strategy(config.strategy.path, config.strategy.params)
     window = None
     if args.window is not None:
         start, sep, end = args.window.partition(",")
