@@ -256,6 +256,8 @@ def test_a_result_json_of_wrong_types_or_figures_that_disagree_with_the_fills_is
         ("tick", summary("tick_size", -0.01), "result.json: summary.tick_size is -0.01; expected an integer or a "
                                               "finite number > 0"),
         ("events", summary("n_events", -1), "result.json: summary.n_events is -1; expected an integer >= 0"),
+        ("store", lambda doc, d: doc["meta"].__setitem__("store", 5),  # mmsim report: a TypeError traceback
+         "result.json: meta.store is 5; expected the event store's path (a string) or null"),
         ("position", summary("position", 10**6), "result.json: summary.position is 1000000 but the fills in "
                                                   "{d}/fills.npy add up to {position}"),
         ("dropped", fills(lambda f: f[:-1]), f"result.json: summary.n_fills is {n} but {{d}}/fills.npy holds "

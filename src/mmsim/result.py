@@ -230,6 +230,9 @@ class Result:
         meta = doc.get("meta") or {}
         if not isinstance(meta, Mapping):
             raise DataError(f"{path}: meta is {type(meta).__name__}; expected an object")
+        store = meta.get("store")
+        if store is not None and not isinstance(store, str):  # mmsim report opens it: a TypeError traceback
+            raise DataError(f"{path}: meta.store is {store!r}; expected the event store's path (a string) or null")
         r = cls(None, config, dict(meta), None, field("tick_size", num, positive=True),
                 field("lot_size", num, positive=True), field("contract_size", num, positive=True),
                 field("strategy", (str,)), field("elapsed_s", num, low=0))
