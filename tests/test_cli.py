@@ -218,7 +218,10 @@ def test_report_flags_take_event_counts_as_a_config_does(two_runs, tmp_path):
     (["--horizons", "1s,10ev"], "--horizons: '10ev' is a count of market events; a duration is needed here, a number "
                                 "with a unit (ns, us, ms, s, min, h), e.g. 250us"),
     (["--horizons", ""], "--horizons: expected a comma-separated list, got ''"),  # fell back to the defaults
-], ids=["boot", "seed", "bucket", "horizons-ev", "horizons-empty"])
+    # polish6: an infinite block was a ValueError traceback from the bootstrap; a zero bucket did not echo the value.
+    (["--block", "inf"], "--block must be a finite number of buckets >= 1, got inf"),
+    (["--bucket", "0ms"], "--bucket: must be a positive duration, got '0ms'"),
+], ids=["boot", "seed", "bucket", "horizons-ev", "horizons-empty", "block-inf", "bucket-0"])
 def test_a_compare_flag_error_names_the_flag(two_runs, capsys, flags, message):
     a, b = two_runs
     assert main(["compare", str(a), str(b), "-q", *flags]) == 2
@@ -228,3 +231,185 @@ def test_a_compare_flag_error_names_the_flag(two_runs, capsys, flags, message):
 def test_a_synth_flag_error_names_the_flag(tmp_path, capsys):
     assert main(["synth", "-o", str(tmp_path / "s"), "-q", "--seed", "-1"]) == 2
     assert capsys.readouterr().err == "mmsim: config error: --seed: must be in 0 .. 2**63 - 1, got -1\n"
+
+
+# polish6 item 1: a value that starts like a negative number ('-1s', '-0.5,1', '-inf') was taken by argparse
+# for an option ("expected one argument"); the flag now gets it and mmsim's own check names the flag.
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "{a}", "{b}", "-q", "--bucket", "-1min"], "--bucket: a duration cannot be negative, got '-1min'"),
+    (["compare", "{a}", "{b}", "-q", "--horizons", "-1s,1s"], "--horizons: a duration cannot be negative, got '-1s'"),
+    (["compare", "{a}", "{b}", "-q", "--confidence", "-inf"], "--confidence must be in (0, 1), got -inf"),
+    (["report", "{a}", "-q", "--no-plots", "-o", "{tmp}/r", "--toxic-horizon", "-1s"],
+     "--toxic-horizon: a duration cannot be negative, got '-1s'"),
+    (["report", "{a}", "-q", "--no-plots", "-o", "{tmp}/r", "--event-horizons", "-10ev"],
+     "--event-horizons: cannot read '-10ev'; use a duration or a positive number of market events '<k>ev', "
+     "e.g. 100ev"),
+], ids=["bucket", "compare-horizons", "confidence", "toxic-horizon", "event-horizons"])
+def test_a_negative_value_reaches_the_flags_own_check(two_runs, tmp_path, capsys, argv, message):
+    a, b = two_runs
+    argv = [t.format(a=a, b=b, tmp=tmp_path) for t in argv]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_every_value_flag_of_every_subcommand_takes_a_negative_looking_value(capsys):
+    """Every option that takes one value, in every subcommand, is given '-1s' or '-0.5,1' (not 'expected one
+    argument'); what the value means is then the flag's own check."""
+    _, subs = build_parser()
+    seen = 0
+    for name, p in subs.items():
+        positionals = {"convert": ["x", "-o", "s", "--format", "lobster"], "compare": ["a", "b"],
+                       "synth": [], "demo": []}.get(name, ["x"])
+        for action in p._actions:
+            if not action.option_strings or action.nargs is not None or action.const is not None \
+                    or action.dest in ("help", "format") or isinstance(action.default, bool):
+                continue
+            for value in ("-1s", "-0.5,1", "-inf"):
+                seen += 1
+                try:
+                    ns, _ = p.parse_known_args([*positionals, action.option_strings[-1], value])
+                except SystemExit:
+                    err = capsys.readouterr().err
+                    assert "expected one argument" not in err, (name, action.option_strings, value, err)
+                    assert f"{action.option_strings[-1]}: invalid" in err or "argument" in err, err  # int/float
+                    continue
+                got = getattr(ns, action.dest)
+                assert str(got) == value or got == float(value), (name, action.dest, value, got)
+    assert seen > 60  # every subcommand's value flags were tried
+
+
+@pytest.mark.parametrize("flags, key, expected, yaml_value", [
+    # polish6 item 2: `--horizons 0` was "cannot read '0' as a duration" while report.horizons: [0] is 0 ns.
+    (["--horizons", "0,1s"], "horizons", ["0ns", "1s"], "[0, 1s]"),
+    (["--horizons", "0"], "horizons", ["0ns"], "[0]"),
+    # The same kind: a bare number is ns in --toxic-horizon as in report.toxic_horizon.
+    (["--toxic-horizon", "1000000000"], "toxic_horizon", "1s", "1000000000"),
+    (["--horizons", "1e9"], "horizons", ["1s"], "[1e9]"),  # YAML 1.2 reads 1e9 as a number, and so does the flag
+], ids=["horizons-0", "horizons-bare-0", "toxic-ns", "horizons-exp"])
+def test_a_bare_number_in_a_flag_is_read_as_the_config_key_reads_it(two_runs, tmp_path, flags, key, expected,
+                                                                    yaml_value):
+    import json
+
+    from mmsim.config import format_ns
+
+    a, _ = two_runs
+    out = tmp_path / "r"
+    assert main(["report", str(a), "-q", "--no-plots", "-o", str(out), *flags]) == 0
+    assert json.loads((out / "report.json").read_text())["run"][key] == expected
+    # ... as the config key reads the same value
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"strategy: {{path: '{FIXED_SPREAD}'}}\nreport: {{{key}: {yaml_value}}}\n")
+    got = getattr(mmsim.config.load_yaml(cfg).report, key)
+    assert ([format_ns(h) for h in got] if key == "horizons" else format_ns(got)) == expected
+
+
+@pytest.mark.parametrize("flags, message", [
+    # polish6 item 1: argparse said "expected one argument" for `--tolerance -1s`.
+    (["--tolerance", "-1s"], "--tolerance: a duration cannot be negative, got '-1s'"),
+    (["--fit-powers", "-0.5,1"], "--fit-powers: every exponent must be a positive number, got -0.5"),
+    (["--feed", "-5ms"], "--feed: a duration cannot be negative, got '-5ms'"),
+    # polish6 item 5: the window's bounds were printed as raw ns (1704205860000000000), not as written.
+    (["--window", "2024-01-02T14:31,2024-01-02T14:30"],
+     "--window: the end '2024-01-02T14:30' must be after the start '2024-01-02T14:31'"),
+    (["--window", ",1990-01-01"], "--window: the end '1990-01-01' must be after the start (the data's first event, "
+                                  "2024-01-02T14:30)"),
+    # numpy read '-5' as the year 5 BC and '5' as the year 5: a bare number is ns, as everywhere.
+    (["--window", "-5,"], "--window: the start in ns since the epoch cannot be negative, got -5"),
+], ids=["tolerance", "fit-powers", "feed", "window-iso", "window-data-start", "window-negative"])
+def test_a_queue_score_flag_error_names_the_flag_in_the_users_units(store, tmp_path, capsys, flags, message):
+    assert main(["queue-score", str(store), "-q", "--no-report", "-o", str(tmp_path / "q"), *flags]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+# polish6 item 7: what a hunt over every flag with wrong, huge, NaN and wrong-case values found.
+@pytest.mark.parametrize("flags, message", [
+    # The same model twice was scored twice (two identical rows); RISK_AVERSE is risk_averse to parse_model.
+    (["--models", "risk_averse,RISK_AVERSE"], "--models: 'RISK_AVERSE' is the same queue model as 'risk_averse' "
+                                              "(risk_averse); list each model once"),
+    (["--models", "power:2,power2"], "--models: 'power2' is the same queue model as 'power:2' (power:2); list each "
+                                     "model once"),
+    # 'RECORDED' was "cannot read 'RECORDED' as a duration", without the lower-case hint a duration gets.
+    (["--feed", "RECORDED"], "--feed: cannot read 'RECORDED'; the recorded latency is written in lower case: write "
+                             "'recorded'"),
+    # A flag's value refused by the latency section named the config key, not the flag.
+    (["--entry", "recorded"], "--entry: 'recorded' applies to the feed only"),
+], ids=["models-twice-case", "models-twice-spelling", "feed-case", "entry-recorded"])
+def test_a_queue_score_model_or_latency_flag_error_names_the_flag(store, tmp_path, capsys, flags, message):
+    assert main(["queue-score", str(store), "-q", "--no-report", "-o", str(tmp_path / "q"), *flags]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_a_huge_age_bucket_count_is_the_count_of_fills_not_a_hang(two_runs, tmp_path):
+    """--age-buckets 99999999999 looped over every bucket (hours); from one bucket per fill on, nothing changes."""
+    import json
+
+    a, _ = two_runs
+    n = len(mmsim.Result.load(a).fills)
+    got = {}
+    for k in (n, n + 1, 99_999_999_999):
+        assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / str(k)), "--age-buckets", str(k)]) == 0
+        got[k] = json.loads((tmp_path / str(k) / "report.json").read_text())["information_age"]
+    assert got[n] == got[n + 1] == got[99_999_999_999]
+    assert any(block["buckets"] for block in got[n]["by_age"])
+
+
+def test_bad_convert_report_and_sweep_flags_name_the_flag_or_file(store, two_runs, tmp_path, capsys):
+    src = tmp_path / "x.csv"
+    src.write_text("1,2,3\n")
+    # convert: the loader's key was printed (tick_size), not the flag typed.
+    assert main(["convert", str(src), "-o", str(tmp_path / "c"), "--format", "lobster", "-q", "--tick-size",
+                 "nan"]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --tick-size must be a positive number, got nan\n"
+    assert main(["convert", str(src), "-o", str(tmp_path / "c"), "--format", "lobster", "-q", "--lot-size",
+                 "-inf"]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --lot-size must be a positive number, got -inf\n"
+    # report --events of a text file: numpy's message spoke of pickled data.
+    a, _ = two_runs
+    assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / "r"), "--events", str(src)]) == 1
+    assert capsys.readouterr().err == (f"mmsim: error: {src}: not an event store (a directory with events.npy and "
+                                       "meta.json) nor an .npy file; pass the event store the run replayed with "
+                                       "--events\n")
+    # sweep --scheduler without a port: a ValueError inside Dask, then a 20 s timeout traceback.
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n  latency.feed: [0ms]\n")
+    for address in ("nonsense", "tcp://localhost:99999"):
+        assert main(["sweep", str(grid), "-o", str(tmp_path / "s"), "-q", "--scheduler", address]) == 2
+        assert capsys.readouterr().err == ("mmsim: config error: --scheduler: expected tcp://HOST:PORT (a port from 1 "
+                                           f"to 65535), got {address!r}\n")
+
+
+def test_a_grid_too_big_to_build_is_refused_naming_the_key_and_line(store, tmp_path, capsys):
+    """repeats: 10**20 (with a random latency) or axes whose product is 10^7 filled the memory without a word."""
+    grid = tmp_path / "grid.yaml"
+    head = f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\n"
+    grid.write_text(head + "  latency: {feed: {lognormal: {median: 1ms, sigma: 0.5}}}\naxes:\n  latency.entry: [0ms, "
+                           "1ms]\nrepeats: 100000000000000000000\n")
+    assert main(["sweep", str(grid), "-o", str(tmp_path / "s"), "-q"]) == 2
+    assert capsys.readouterr().err == (
+        "mmsim: config error: repeats: the grid would have up to 2 combinations of axes and points x "
+        f"100,000,000,000,000,000,000 repeats; a sweep holds at most 1,000,000 points ({grid} line 7)\n")
+    axes = "".join(f"  {k}: [{', '.join(str(i) for i in range(1, 11))}]\n" for k in (
+        "max_orders", "signals.depth_levels", "fees.maker_bps", "fees.taker_bps", "fees.maker_per_lot",
+        "fees.taker_per_lot", "latency.seed"))
+    grid.write_text(head + "axes:\n" + axes)
+    assert main(["sweep", str(grid), "-o", str(tmp_path / "s"), "-q"]) == 2
+    assert capsys.readouterr().err == (
+        "mmsim: config error: axes: the grid would have up to 10,000,000 combinations of axes and points; a sweep "
+        f"holds at most 1,000,000 points ({grid} line 4)\n")
+
+
+@pytest.mark.parametrize("strategy, line, message", [
+    # The strategy is built after the config is read: its errors named no file nor line.
+    ("  path: '{fs}'\n  params:\n    size: 1\n    bogus: 1\n", 6,
+     "strategy FixedSpread: unknown parameter 'bogus' (it takes: half_spread, size)"),
+    ("  path: '{fs}'\n  params:\n    half_spread: abc\n", 5,
+     "strategy FixedSpread: parameter 'half_spread': expected a number, got 'abc'"),
+    ("  path: '{missing}:X'\n", 3, "strategy file not found: {missing} (looked at {missing})"),
+], ids=["unknown-param", "param-type", "missing-file"])
+@pytest.mark.parametrize("command", ["run", "queue-score"])
+def test_a_strategy_error_names_the_config_line(store, tmp_path, capsys, strategy, line, message, command):
+    missing = tmp_path / "nope.py"
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy:\n" + strategy.format(fs=FIXED_SPREAD, missing=missing))
+    assert main([command, str(cfg), "-q", "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message.format(missing=missing)} ({cfg} line {line})\n"

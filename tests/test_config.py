@@ -501,8 +501,10 @@ def test_max_orders_below_a_full_ladder_is_refused_at_load_naming_both_keys(tmp_
     p = write(tmp_path, "data: store\nstrategy: {path: x.py:X}\nladder_levels: 2\nmax_orders: 3\n")
     with pytest.raises(mmsim.ConfigError) as info:
         load_yaml(p)
+    # polish6 item 6: both keys' lines (it gave max_orders' only).
     assert str(info.value) == (f"max_orders: 3 is less than twice ladder_levels: 2 (a full ladder on both sides is 4 "
-                               f"live orders); raise max_orders to at least 4, or lower ladder_levels ({p} line 4)")
+                               f"live orders); raise max_orders to at least 4, or lower ladder_levels (max_orders at "
+                               f"{p} line 4, ladder_levels at {p} line 3)")
     # The other way in: a replace that raises ladder_levels past what max_orders holds; the boundary is allowed.
     with pytest.raises(mmsim.ConfigError, match=r"^max_orders: 31 is less than twice ladder_levels: 16 \(a full "
                                                 r"ladder on both sides is 32 live orders\); raise max_orders to at "
@@ -514,13 +516,34 @@ def test_max_orders_below_a_full_ladder_is_refused_at_load_naming_both_keys(tmp_
 
 
 
+@pytest.mark.parametrize("base, axis, label, lines", [
+    # polish6 item 6: the base's max_orders and an axis over ladder_levels gave two parentheses, "(g line 5) (g line 7)".
+    ("max_orders: 4", "ladder_levels: [1, 4]", "axes.ladder_levels[1]", "max_orders at {g} line 5, ladder_levels at "
+                                                                        "{g} line 7"),
+    # The other way round: the base's ladder_levels and an axis over max_orders.
+    ("ladder_levels: 4", "max_orders: [16, 4]", "axes.max_orders[1]", "max_orders at {g} line 7, ladder_levels at "
+                                                                      "{g} line 5"),
+], ids=["axis-ladder-levels", "axis-max-orders"])
+def test_a_grid_error_across_the_base_and_an_axis_names_both_keys_and_lines_once(tmp_path, base, axis, label, lines):
+    from mmsim.sweep import load_grid
+
+    g = tmp_path / "grid.yaml"
+    g.write_text(f"base:\n  data: store\n  strategy: {{path: x.py:X}}\n\n  {base}\naxes:\n  {axis}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_grid(g)
+    assert str(info.value) == (f"{label}: max_orders: 4 is less than twice ladder_levels: 4 (a full ladder on both "
+                               f"sides is 8 live orders); raise max_orders to at least 8, or lower ladder_levels "
+                               f"({lines.format(g=g)})")
+
+
 # --------------------------------------------------------------------------- keys the chosen model does not read
 
 
 @pytest.mark.parametrize("text, message", [
     # polish5 item 4: queue.power was silently ignored unless model: power.
     ("queue:\n  model: log\n  power: 3\n", "queue.power: 3 is read by queue.model: power only, and queue.model is "
-                                           "'log'; set queue.model: power, or drop queue.power (FILE line 5)"),
+                                           "'log'; set queue.model: power, or drop queue.power (queue.power at FILE "
+                                           "line 5, queue.model at FILE line 4)"),
     # The model left at its default (risk_averse) reads no exponent either.
     ("queue: {power: 0.5}\n", "queue.power: 0.5 is read by queue.model: power only, and queue.model is "
                               "'risk_averse'; set queue.model: power, or drop queue.power (FILE line 3)"),
@@ -557,3 +580,18 @@ def test_a_latency_field_its_kind_does_not_read_is_refused(make, message):
     with pytest.raises(mmsim.ConfigError) as info:
         make()
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize("text, message", [
+    # polish6 item 7: a latency model name in another case said only "expected a duration, 'recorded' or ...".
+    ("latency: {feed: {LogNormal: {median: 1ms, sigma: 0.5}}}\n",
+     "latency.feed: unknown latency model 'LogNormal'; model names are lower case: write 'lognormal' (FILE line 3)"),
+    ("latency: {feed: Recorded}\n",
+     "latency.feed: cannot read 'Recorded'; the recorded latency is written in lower case: write 'recorded' "
+     "(FILE line 3)"),
+], ids=["lognormal", "recorded"])
+def test_a_latency_model_name_in_capitals_names_what_to_write(tmp_path, text, message):
+    p = write(tmp_path, "data: store\nstrategy: {path: x.py:X}\n" + text)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == message.replace("FILE", str(p))

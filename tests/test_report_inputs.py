@@ -212,6 +212,69 @@ def test_a_saved_run_whose_config_the_loader_refuses_names_the_file(two_stores, 
         assert str(info.value) == f"{d.parent}/{message}"
 
 
+def _damaged_runs(base, tmp_path, cases):
+    import json
+    import shutil
+
+    for name, damage in cases:
+        d = tmp_path / name
+        shutil.copytree(base / "run", d)
+        doc = json.loads((d / "result.json").read_text())
+        damage(doc, d)
+        (d / "result.json").write_text(json.dumps(doc))
+        yield d
+
+
+def test_a_result_json_of_wrong_types_or_figures_that_disagree_with_the_fills_is_named(two_stores, tmp_path):
+    """polish6 item 3: `partial: "yes"` read as true and a summary.n_fills that disagrees with fills.npy loaded
+    without a word; every key Result.load reads is checked for its type, and the summary against the fills."""
+    import numpy as np
+
+    from mmsim.engine import Result
+
+    base, _, _ = two_stores
+    n = len(Result.load(base / "run").fills)
+    assert n > 1
+
+    def summary(key, value):
+        return lambda doc, d: doc["summary"].__setitem__(key, value)
+
+    def fills(transform):
+        def damage(doc, d):
+            np.save(d / "fills.npy", transform(np.load(d / "fills.npy")))
+        return damage
+
+    cases = [
+        ("partial", lambda doc, d: doc.__setitem__("partial", "yes"), "result.json: partial is 'yes'; expected true "
+                                                                     "or false"),
+        ("nfills", summary("n_fills", n + 1), f"result.json: summary.n_fills is {n + 1} but {{d}}/fills.npy holds "
+                                              f"{n} fills"),
+        # The same kind, not in the list: other keys' types, and the other figures the fills give.
+        ("stop", lambda doc, d: doc.__setitem__("stop_reason", 5), "result.json: stop_reason is 5; expected a "
+                                                                   "string or null"),
+        ("nfillsstr", summary("n_fills", "3"), "result.json: summary.n_fills is '3'; expected an integer"),
+        ("tick", summary("tick_size", -0.01), "result.json: summary.tick_size is -0.01; expected an integer or a "
+                                              "finite number > 0"),
+        ("events", summary("n_events", -1), "result.json: summary.n_events is -1; expected an integer >= 0"),
+        ("store", lambda doc, d: doc["meta"].__setitem__("store", 5),  # mmsim report: a TypeError traceback
+         "result.json: meta.store is 5; expected the event store's path (a string) or null"),
+        ("position", summary("position", 10**6), "result.json: summary.position is 1000000 but the fills in "
+                                                  "{d}/fills.npy add up to {position}"),
+        ("dropped", fills(lambda f: f[:-1]), f"result.json: summary.n_fills is {n} but {{d}}/fills.npy holds "
+                                             f"{n - 1} fills"),
+        ("dtype", fills(lambda f: f.astype([(k, "<f8") for k in f.dtype.names])),
+         "fills.npy: not the run's records (an array of shape ({n},) and dtype {dtype}; expected one row per record "
+         "of mmsim's fills dtype)"),
+    ]
+    f = Result.load(base / "run").fills
+    position = int((f["side"].astype(np.int64) * f["qty"]).sum())
+    for d, (name, _, message) in zip(_damaged_runs(base, tmp_path, [(c[0], c[1]) for c in cases]), cases):
+        with pytest.raises(mmsim.DataError) as info:
+            Result.load(d)
+        dtype = np.dtype([(k, "<f8") for k in mmsim.records.FILL_DTYPE.names])
+        assert str(info.value) == f"{d}/" + message.format(d=d, n=n, position=position, dtype=dtype), name
+
+
 def test_compare_refuses_an_absurd_resample_count_and_a_nan_tick_value():
     from test_compare import events_two_minutes, fake_run
     from test_compare import fill as cfill

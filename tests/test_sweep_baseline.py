@@ -179,6 +179,10 @@ def test_repeats_are_paired_with_the_baseline_repeat_of_the_same_seed(informed):
                                     "({f} line {b})"),
     ([1, 2], None, "baseline: expected a point's index, the start of its id, or a mapping of grid keys to values, "
                    "got [1, 2] ({f} line {b})"),
+    # polish6 item 4: '0MS' was "none of the grid's values", without the config's lower-case hint.
+    ({"latency.feed": "0MS"}, None, "baseline.latency.feed: cannot read '0MS' as a duration; units are lower case "
+                                    "(ns, us, ms, s, min, h): write '0ms' ({f} line {b})"),
+    ({"latency.feed": "-1ms"}, None, "baseline.latency.feed: a duration cannot be negative, got '-1ms' ({f} line {b})"),
     (0, {"n_boot": 5}, "compare.n_boot: expected an integer >= 10, got 5 ({f} line {c1})"),
     (0, {"n_boot": 10**11}, "compare.n_boot: at most 10,000,000 resamples, got 100000000000 ({f} line {c1})"),
     (0, {"confidence": 95}, "compare.confidence: expected a number in (0, 1), got 95 ({f} line {c1})"),
@@ -193,7 +197,8 @@ def test_repeats_are_paired_with_the_baseline_repeat_of_the_same_seed(informed):
                        "seed ({f} line {c1})"),
     (None, {"bucket": "10s"}, "compare: sets how points are compared with a baseline, but the grid names no "
                               "`baseline` ({f} line {c})"),
-], ids=["index-out-of-range", "id-too-short", "no-such-id", "key-not-varied", "no-such-value", "not-a-selector",
+], ids=["index-out-of-range", "id-too-short", "no-such-id", "key-not-varied", "no-such-value", "not-a-selector", "unit-in-capitals",
+        "negative",
         "few-resamples", "too-many-resamples", "level", "bucket", "bucket-unreadable", "horizon-unreadable", "block", "unknown-compare-key",
         "compare-without-baseline"])
 def test_a_bad_baseline_or_compare_names_the_key_and_line(tmp_path, informed, baseline, compare, message):
@@ -279,6 +284,18 @@ def test_a_whole_strategy_spec_names_that_file_not_its_class_name_elsewhere(info
     for p in grid.points:
         base = next(q for q in grid.points if q.id == grid.baseline.of[p.id])
         assert base.overrides["strategy"] == g["points"][0]["strategy"]
+
+
+def test_a_baseline_value_the_config_refuses_gives_the_configs_hint(informed):
+    """polish6 item 4, another reader: an event count in capitals names the '<k>ev' form, as report.toxic_horizon."""
+    g = _grid(informed, {"report.toxic_horizon": "100EV"})
+    g["axes"]["report.toxic_horizon"] = ["1s", "100ev"]
+    with pytest.raises(ConfigError) as info:
+        parse_grid(g)
+    assert str(info.value) == ("baseline.report.toxic_horizon: cannot read '100EV'; a number of market events is "
+                               "written '<k>ev' with the unit in lower case, e.g. 100ev")
+    g["baseline"] = {"report.toxic_horizon": "100 ev"}  # a spelling the config reads still names the point
+    assert parse_grid(g).baseline is not None
 
 
 def test_a_registered_name_of_no_arm_lists_the_values(informed):

@@ -171,9 +171,14 @@ class Result:
         FileNotFoundError
             No ``result.json`` in ``run_dir``.
         DataError
-            A ``result.json`` that is not JSON, not an object with ``summary`` and ``config``, a
-            summary figure of the wrong type (naming it: ``summary.cash_ticks is 'x'; expected an
-            integer``), or a record file that is missing or unreadable (naming the file).
+            One line naming the file and the key: a ``result.json`` that is not JSON, not an
+            object with ``summary`` and ``config``; a key of the wrong type (``partial is 'yes';
+            expected true or false``, ``summary.cash_ticks is 'x'; expected an integer``), a
+            size that is not finite and positive, a count that is negative; a record file that
+            is missing, unreadable, of another record dtype or not one-dimensional; or figures
+            that disagree with the records they summarize (``summary.n_fills``,
+            ``summary.position`` and ``summary.cash_ticks`` against ``fills.npy``; one row of
+            ``fill_signals.npy`` per fill).
         """
         d = Path(run_dir)
         path = d / "result.json"
@@ -188,14 +193,31 @@ class Result:
                             "'summary' and 'config')")
         s = doc["summary"]
 
-        def field(key: str, kinds: tuple[type, ...], optional: bool = False) -> Any:
+        def field(key: str, kinds: tuple[type, ...], optional: bool = False, *, low: float | None = None,
+                  positive: bool = False) -> Any:
             v = s.get(key)
-            if (v is None and optional) or (isinstance(v, kinds) and not isinstance(v, bool)):
+            if v is None and optional:
                 return v
-            what = " or ".join("an integer" if k is int else "a number" if k is float else "a string" for k in kinds)
-            raise DataError(f"{path}: summary.{key} is {v!r}; expected {what}")
+            ok = isinstance(v, kinds) and not isinstance(v, bool)
+            if ok and isinstance(v, float) and not math.isfinite(v):
+                ok = False
+            what = " or ".join("an integer" if k is int else "a finite number" if k is float else "a string"
+                               for k in kinds)
+            if ok and positive and not v > 0:
+                ok, what = False, f"{what} > 0"
+            if ok and low is not None and v < low:
+                ok, what = False, f"{what} >= {low:g}"
+            if not ok:
+                raise DataError(f"{path}: summary.{key} is {v!r}; expected {what}")
+            return v
 
         num = (int, float)
+        partial = doc.get("partial", False)
+        if not isinstance(partial, bool):
+            raise DataError(f"{path}: partial is {partial!r}; expected true or false")
+        stop_reason = doc.get("stop_reason")
+        if stop_reason is not None and not isinstance(stop_reason, str):
+            raise DataError(f"{path}: stop_reason is {stop_reason!r}; expected a string or null")
         for key in ("config", "run"):
             if doc.get(key) is not None and not isinstance(doc[key], Mapping):
                 raise DataError(f"{path}: {key} is {type(doc[key]).__name__}; expected an object")
@@ -208,25 +230,48 @@ class Result:
         meta = doc.get("meta") or {}
         if not isinstance(meta, Mapping):
             raise DataError(f"{path}: meta is {type(meta).__name__}; expected an object")
-        r = cls(None, config, dict(meta), None, field("tick_size", num), field("lot_size", num),
-                field("contract_size", num), field("strategy", (str,)), field("elapsed_s", num))
+        store = meta.get("store")
+        if store is not None and not isinstance(store, str):  # mmsim report opens it: a TypeError traceback
+            raise DataError(f"{path}: meta.store is {store!r}; expected the event store's path (a string) or null")
+        r = cls(None, config, dict(meta), None, field("tick_size", num, positive=True),
+                field("lot_size", num, positive=True), field("contract_size", num, positive=True),
+                field("strategy", (str,)), field("elapsed_s", num, low=0))
         r.run_config = job
 
-        def records(name: str) -> np.ndarray:
+        def records(name: str, dtype: np.dtype) -> np.ndarray:
             try:
-                return np.load(d / name, allow_pickle=False)
+                a = np.load(d / name, allow_pickle=False)
             except (OSError, ValueError) as e:
                 raise DataError(f"{d / name}: cannot read the run's records ({type(e).__name__}: {e})") from None
+            if a.dtype != dtype or a.ndim != 1:
+                raise DataError(f"{d / name}: not the run's records (an array of shape {a.shape} and dtype "
+                                f"{a.dtype}; expected one row per record of mmsim's {name[:-4]} dtype)")
+            return a
 
-        r.fills = records("fills.npy")
-        r.orders = records("orders.npy")
-        r.samples = records("samples.npy")
-        r.fill_signals = records("fill_signals.npy")
+        r.fills = records("fills.npy", FILL_DTYPE)
+        r.orders = records("orders.npy", ORDER_LOG_DTYPE)
+        r.samples = records("samples.npy", SAMPLE_DTYPE)
+        r.fill_signals = records("fill_signals.npy", FILL_SIGNALS_DTYPE)
         # Runs saved before the decision log have none (their report says so).
-        r.decisions = records("decisions.npy") if (d / "decisions.npy").exists() else np.zeros(0, dtype=DECISION_DTYPE)
+        r.decisions = (records("decisions.npy", DECISION_DTYPE) if (d / "decisions.npy").exists()
+                       else np.zeros(0, dtype=DECISION_DTYPE))
         r.position, r.cash_ticks, r.fees = field("position", (int,)), field("cash_ticks", (int,)), field("fees", num)
-        r.n_calls, r.n_events = field("n_calls", (int,)), field("n_events", (int,))
-        r.partial, r.stop_reason = bool(doc.get("partial", False)), doc.get("stop_reason")
+        r.n_calls, r.n_events = field("n_calls", (int,), low=0), field("n_events", (int,), low=0)
+        r.partial, r.stop_reason = partial, stop_reason
+        # What the summary says about the fills must be what fills.npy holds (cheap: one pass over the fills).
+        f = r.fills
+        n_fills = field("n_fills", (int,), optional=True)
+        if n_fills is not None and n_fills != len(f):
+            raise DataError(f"{path}: summary.n_fills is {n_fills} but {d / 'fills.npy'} holds {len(f)} fills")
+        side, qty = f["side"].astype(np.int64), f["qty"]
+        for key, value in (("position", int((side * qty).sum())),
+                           ("cash_ticks", int((-side * f["price"] * qty).sum()))):
+            if getattr(r, key) != value:
+                raise DataError(f"{path}: summary.{key} is {getattr(r, key)} but the fills in {d / 'fills.npy'} "
+                                f"add up to {value}")
+        if len(r.fill_signals) != len(f):
+            raise DataError(f"{d / 'fill_signals.npy'}: {len(r.fill_signals)} rows for {len(f)} fills in "
+                            f"{d / 'fills.npy'}; expected one row per fill")
         return r
 
     def __repr__(self) -> str:

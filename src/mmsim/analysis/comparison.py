@@ -405,13 +405,14 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
                               f"run {name}")
     bucket_ns = parse_duration(bucket, "bucket")
     if bucket_ns <= 0:
-        raise ConfigError("bucket: must be a positive duration")
+        raise ConfigError(f"bucket: must be a positive duration, got {bucket!r}")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or not 10 <= n_boot <= MAX_BOOT:
         raise ConfigError(f"n_boot must be an integer from 10 to {MAX_BOOT:,}, got {n_boot!r}")
-    if block is not None and not (isinstance(block, (int, float)) and not isinstance(block, bool) and block >= 1):
-        raise ConfigError(f"block must be a number of buckets >= 1, got {block!r}")
+    if block is not None and not (isinstance(block, (int, float)) and not isinstance(block, bool)
+                                  and 1 <= block < float("inf")):
+        raise ConfigError(f"block must be a finite number of buckets >= 1, got {block!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ConfigError(f"seed must be a non-negative integer (or None), got {seed!r}")  # numpy's own: a traceback
     if horizons is None:

@@ -34,6 +34,7 @@ Example
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -123,7 +124,20 @@ def _run_models(events_l2: np.ndarray, strategy: Any, configs: Sequence[Config],
     return out
 
 
+def _utc(ns: int) -> str:
+    """``ns`` since the epoch as an ISO UTC time, to the precision it needs (``2023-12-25T23:01``)."""
+    text = str(np.datetime64(int(ns), "ns"))
+    for tail in (".000000000", "000000", "000"):
+        text = text.removesuffix(tail)
+    return text.removesuffix(":00") if text.endswith(":00") and text.count(":") == 2 else text
+
+
 def _window(window: Any, exch_ts: np.ndarray) -> tuple[int, int]:
+    """``window`` as ``[start, end)`` in ns; a bound that is None is the data's own.
+
+    Errors show a bound as the user wrote it (an ISO time stays an ISO time, ns stay ns) and the
+    data's own bound as an ISO UTC time, never as raw ns the user did not write.
+    """
     t0, t1 = int(exch_ts[0]), int(exch_ts[-1]) + 1
     if window is None:
         return t0, t1
@@ -134,17 +148,28 @@ def _window(window: Any, exch_ts: np.ndarray) -> tuple[int, int]:
         if v is None:
             return default
         if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            if int(v) < 0:
+                raise ConfigError(f"window: the {name} in ns since the epoch cannot be negative, got {int(v)}")
             return int(v)
         if isinstance(v, str):
+            # An ISO date first: numpy alone also reads '5' (the year 5) and '-5' (5 BC) as times.
+            if not re.match(r"^\s*\d{4}-\d{2}-\d{2}", v):
+                raise ConfigError(f"window: cannot read the {name} {v!r} as a UTC time (e.g. 2023-12-25T23:00)")
             try:
                 return int(np.datetime64(v.strip().rstrip("Z"), "ns").astype(np.int64))
             except ValueError:
-                raise ConfigError(f"window.{name}: cannot read {v!r} as a UTC time (e.g. 2023-12-25T23:00)") from None
-        raise ConfigError(f"window.{name}: expected ns since the epoch or an ISO UTC time, got {v!r}")
+                raise ConfigError(f"window: cannot read the {name} {v!r} as a UTC time (e.g. 2023-12-25T23:00)") from None
+        raise ConfigError(f"window: the {name} must be ns since the epoch or an ISO UTC time, got {v!r}")
 
     w0, w1 = ts(window[0], t0, "start"), ts(window[1], t1, "end")
     if w1 <= w0:
-        raise ConfigError(f"window: the end ({w1}) must be after the start ({w0})")
+        def shown(v: Any, ns: int, own: str) -> str:
+            if isinstance(v, str):
+                return repr(v.strip())
+            return f"{int(v)} ns" if v is not None else f"(the data's {own} event, {_utc(ns)})"
+
+        raise ConfigError(f"window: the end {shown(window[1], w1 - 1, 'last')} must be after the start "
+                          f"{shown(window[0], w0, 'first')}")
     return w0, w1
 
 
@@ -338,9 +363,15 @@ def score_queue_models(
         if getattr(config, name) is None and meta.get(name):
             sizes[name] = float(meta[name])
     config = config.replace(**sizes)
-    model_cfgs = [parse_model(m) for m in (DEFAULT_MODELS if models is None else models)]
+    specs = list(DEFAULT_MODELS if models is None else models)
+    model_cfgs = [parse_model(m) for m in specs]
     if not model_cfgs:
         raise ConfigError("models: give at least one queue model")
+    for j, q in enumerate(model_cfgs):  # the same model twice was scored twice: two identical rows
+        i = model_cfgs.index(q)
+        if i != j:
+            raise ConfigError(f"models: {specs[j]!r} is the same queue model as {specs[i]!r} ({model_label(q)}); "
+                              "list each model once")
     tol = parse_duration(tolerance, "tolerance")
     hs = sorted({parse_duration(h, f"horizons[{i}]")
                  for i, h in enumerate(default_horizons if horizons is None else horizons)})

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ConfigError, MmsimError
-from ._common import UsageError, common_parent
+from ._common import Parser, UsageError, common_parent
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -35,7 +35,7 @@ def _version() -> str:
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
     """The ``mmsim`` parser and each subcommand's parser by name."""
-    parser = argparse.ArgumentParser(prog="mmsim", description="Market-making adverse-selection backtester.")
+    parser = Parser(prog="mmsim", description="Market-making adverse-selection backtester.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     parser.add_argument("--version", action="version", version=f"mmsim {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

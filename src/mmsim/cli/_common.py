@@ -16,17 +16,40 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "add_force", "add_output", "add_quiet", "comma_list", "common_parent", "ensure_new_output",
-           "flags_named", "progress_bar"]
+__all__ = ["Parser", "UsageError", "add_force", "add_output", "add_quiet", "comma_list", "common_parent",
+           "ensure_new_output", "flags_named", "progress_bar", "scalar", "strategy_located", "value_list"]
+
+# A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
+# argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
+# message about a negative duration. (Python 3.13's argparse reads '-1s' as a value too.)
+_NEGATIVE_VALUE = re.compile(r"^-(?:\.?\d|(?i:inf|infinity|nan)(?:$|,))")
+# A bare number, as the config's YAML reader (YAML 1.2) reads one: 0, -5, 1.5, 1e9, .5.
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
 
 
 class UsageError(Exception):
     """Bad usage found after parsing (e.g. an output that exists without ``--force``): exit status 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` that reads a value starting like a negative number as a value.
+
+    ``--tolerance -1s``, ``--horizons -1s,1s``, ``--fit-powers -0.5,1`` and ``--confidence -inf`` give
+    the flag its value, so mmsim's own check names the flag and what is wrong (``--tolerance: a
+    duration cannot be negative, got '-1s'``); argparse alone took only ``-1`` and ``-.5`` as values
+    and stopped at ``-1s`` with ``expected one argument``. No mmsim option looks like a negative
+    number, so none is shadowed. Subparsers inherit the class (``add_subparsers`` uses the parent's).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_VALUE
+
+
 def common_parent() -> argparse.ArgumentParser:
     """The parent parser of every subcommand: ``--debug`` after the subcommand too."""
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = Parser(add_help=False)
     # SUPPRESS: absent after the subcommand, it leaves the value given before it alone.
     parent.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback on errors")
@@ -132,6 +155,34 @@ def comma_list(text: str, flag: str, *, allow_empty: bool = False) -> list[str]:
     return items
 
 
+def scalar(text: str) -> Any:
+    """A flag's value read as the config's YAML reads the same value: a bare number is a number.
+
+    ``0`` and ``-5`` are ints, ``1.5``, ``1e9`` and ``.5`` floats (YAML 1.2, as
+    :func:`mmsim.config.load_yaml`); anything else stays the (stripped) string. So
+    ``--horizons 0`` is 0 ns as ``report.horizons: [0]`` is, ``--event-horizons 10`` is 10
+    events as ``event_horizons: [10]``, and ``--feed 1000`` is 1000 ns as ``latency.feed: 1000``;
+    the reader behind the flag then checks the value as it checks the key's.
+    """
+    t = text.strip()
+    if _INT.match(t):
+        return int(t)
+    if _FLOAT.match(t):
+        return float(t)
+    return t
+
+
+def value_list(text: str, flag: str, *, allow_empty: bool = False) -> list[Any]:
+    """:func:`comma_list` with each item read by :func:`scalar` (a bare number is a number, as in YAML).
+
+    Raises
+    ------
+    ConfigError
+        As :func:`comma_list`.
+    """
+    return [scalar(t) for t in comma_list(text, flag, allow_empty=allow_empty)]
+
+
 @contextlib.contextmanager
 def flags_named(args: argparse.Namespace, keys: Mapping[str, str]) -> Iterator[None]:
     """Name the flag the user typed in a :class:`~mmsim.ConfigError` about its value.
@@ -163,3 +214,41 @@ def flags_named(args: argparse.Namespace, keys: Mapping[str, str]) -> Iterator[N
             if m:
                 raise ConfigError(flag + msg[m.end():]) from None
         raise
+
+
+@contextlib.contextmanager
+def strategy_located(config_path: Path | None) -> Iterator[None]:
+    """Add the config file's line to a :class:`~mmsim.ConfigError` about the strategy it names.
+
+    The strategy is built after the config is read (``strategy FixedSpread: unknown parameter
+    'bogus'``, ``strategy file not found: x.py``), when the file's lines are gone; this reads
+    them again and ends the message with the line of ``strategy.params.<name>`` (the parameter
+    the message names), else ``strategy.path`` or ``strategy``. A message that already has a
+    line, or a config not read from a file (None), is left as it is.
+
+    Raises
+    ------
+    ConfigError
+        The same error, located.
+    """
+    from ..errors import ConfigError
+
+    try:
+        yield
+    except ConfigError as e:
+        msg = str(e)
+        if config_path is None or " line " in msg or not msg.startswith(("strategy", "unknown strategy")):
+            raise
+        from ..config.yaml_file import read_yaml_mapping
+
+        try:
+            _, where = read_yaml_mapping(config_path, what="config", keys="run config keys")
+        except ConfigError:
+            raise e from None
+        m = re.search(r"parameter '([^']+)'", msg)
+        keys = ([f"strategy.params.{m.group(1)}"] if m else []) + (
+            ["strategy.params"] if m else ["strategy.path"]) + ["strategy"]
+        loc = next((where[k] for k in keys if k in where), None)
+        if loc is None:
+            raise
+        raise ConfigError(f"{msg} ({loc})") from None

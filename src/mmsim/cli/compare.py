@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named
+from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named, scalar, value_list
 
 __all__ = ["add_parser", "cmd"]
 
@@ -26,7 +26,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--events", metavar="PATH", type=Path,
                    help="event store both runs replayed (default: the store named in RUN_A's result.json)")
     p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s (default: RUN_A's config)")
-    p.add_argument("--bucket", metavar="DURATION", default="1min", help="time bucket (default %(default)s)")
+    p.add_argument("--bucket", metavar="DURATION", default="1min", type=scalar, help="time bucket (default %(default)s)")
     p.add_argument("--boot", metavar="N", type=int, default=2000, help="bootstrap resamples (default %(default)s)")
     p.add_argument("--block", metavar="BUCKETS", type=float,
                    help="mean block length in buckets (default: Politis-White automatic choice)")
@@ -59,7 +59,7 @@ def cmd(args: argparse.Namespace) -> int:
     if args.output is not None:
         target = args.output if args.output.suffix == ".json" else args.output / "compare.json"
         ensure_new_output(target, args.force, what="comparison file")
-    horizons = comma_list(args.horizons, "--horizons") if args.horizons is not None else None
+    horizons = value_list(args.horizons, "--horizons") if args.horizons is not None else None
     with flags_named(args, {"horizons": "horizons", "bucket": "bucket", "n_boot": "boot", "confidence": "confidence",
                             "block": "block", "seed": "seed"}):
         cmp = compare(args.run_a, args.run_b, events, horizons=horizons,

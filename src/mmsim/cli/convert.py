@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import add_force, add_output, add_quiet
+from ._common import add_force, add_output, add_quiet, flags_named
 
 __all__ = ["FORMAT_HELP", "add_parser", "cmd"]
 
@@ -73,8 +73,9 @@ def cmd(args: argparse.Namespace) -> int:
             current[0] = n
             bar.update(task, completed=min(total, done_before[0] + n) if total else None)
 
-        store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
-                        lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force)
+        with flags_named(args, {"tick_size": "tick_size", "lot_size": "lot_size"}):
+            store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
+                            lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force)
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named
+from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, scalar, strategy_located, value_list
 
 __all__ = ["add_parser", "cmd"]
 
@@ -37,7 +37,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--data", type=Path, help="event store to replay instead of the config's `data`")
     p.add_argument("--models", metavar="LIST", default=",".join(models),
                    help="queue models to score (default %(default)s)")
-    p.add_argument("--tolerance", metavar="DURATION", default="100ms",
+    p.add_argument("--tolerance", metavar="DURATION", default="100ms", type=scalar,
                    help="largest exchange-time difference of a matched fill (default %(default)s)")
     p.add_argument("--fit-powers", metavar="LIST", default=",".join(f"{x:g}" for x in powers),
                    help="exponents of the power-model fit (default %(default)s)")
@@ -48,9 +48,9 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--strategy", metavar="SPEC", help="strategy plugin (file.py:Class or entry point), overriding "
                                                       "the config's")
     p.add_argument("--params", metavar="K=V,...", help="strategy parameters with --strategy (e.g. size=1)")
-    p.add_argument("--feed", metavar="LATENCY", help="feed latency (5ms, recorded), overriding the config's")
-    p.add_argument("--entry", metavar="LATENCY", help="entry latency, overriding the config's")
-    p.add_argument("--response", metavar="LATENCY", help="response latency, overriding the config's")
+    p.add_argument("--feed", metavar="LATENCY", type=scalar, help="feed latency (5ms, recorded), overriding the config's")
+    p.add_argument("--entry", metavar="LATENCY", type=scalar, help="entry latency, overriding the config's")
+    p.add_argument("--response", metavar="LATENCY", type=scalar, help="response latency, overriding the config's")
     p.add_argument("--no-report", action="store_true", help="write queue_score.json and .png only")
     add_force(p, "replace an existing queue-score output (one with queue_score.json)")
     add_quiet(p, "no progress bar or table")
@@ -99,18 +99,20 @@ def cmd(args: argparse.Namespace) -> int:
            if getattr(args, k) is not None}
     if lat:
         engine = config.engine
-        config = config.replace(engine=engine.replace(latency=dataclasses.replace(engine.latency, **lat)))  # type: ignore[arg-type]
+        with flags_named(args, {f"latency.{k}": k for k in ("feed", "entry", "response")}):
+            config = config.replace(engine=engine.replace(latency=dataclasses.replace(engine.latency, **lat)))  # type: ignore[arg-type]
     if not config.data:
         raise ConfigError(f"{src}: the config names no event store (`data:`); pass --data STORE")
     store = load_events(config)
-    strategy = load_strategy(config.strategy.path, config.strategy.params)
+    with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
+        strategy = load_strategy(config.strategy.path, config.strategy.params)
     window = None
     if args.window is not None:
         start, sep, end = args.window.partition(",")
         if not sep:
             raise ConfigError(f"--window: expected START,END (either may be empty), got {args.window!r}")
         parts = [v.strip() for v in (start, end)]
-        window = tuple(None if not v else int(v) if v.isascii() and v.isdigit() else v for v in parts)
+        window = tuple(None if not v else scalar(v) for v in parts)  # ns as a bare integer, as in YAML
     powers: list[float] = []
     if not args.no_fit:
         for t in comma_list(args.fit_powers, "--fit-powers"):
@@ -119,7 +121,7 @@ def cmd(args: argparse.Namespace) -> int:
             except ValueError:
                 raise ConfigError(f"--fit-powers: {t!r} is not a number") from None
     models = comma_list(args.models, "--models")
-    horizons = comma_list(args.horizons, "--horizons") if args.horizons is not None else None
+    horizons = value_list(args.horizons, "--horizons") if args.horizons is not None else None
     out = args.output or Path("runs") / f"queue_score_{name}"
     ensure_new_output(out, args.force, marker="queue_score.json", what="queue-score output")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -128,7 +130,7 @@ def cmd(args: argparse.Namespace) -> int:
                   TimeElapsedColumn(), transient=True, disable=args.quiet) as prog:
         task = prog.add_task("runs", total=None)
         with flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
-                                "window": "window", "queue model": "models"}):
+                                "window": "window", "queue model": "models", "models": "models"}):
             score = score_queue_models(store, strategy, config, models, tolerance=args.tolerance,
                                        horizons=horizons,
                                        fit_powers=powers or None, window=window,

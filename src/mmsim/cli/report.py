@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import DataError, MmsimError
 from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
-from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named
+from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named, scalar, value_list
 
 __all__ = ["add_parser", "cmd"]
 
@@ -37,7 +37,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                   "directory that exists needs --force", aliases=("--out",))
     p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s,60s")
     p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100 (or 10ev,100ev)")
-    p.add_argument("--toxic-horizon", metavar="H", help="horizon of the toxic share and signal buckets (1s or 100ev)")
+    p.add_argument("--toxic-horizon", metavar="H", type=scalar, help="horizon of the toxic share and signal buckets (1s or 100ev)")
     p.add_argument("--signal-buckets", metavar="N", type=int, default=5, help="quantile buckets per signal (5)")
     p.add_argument("--age-buckets", metavar="N", type=int, default=5,
                    help="quantile buckets of information age for the markout by age (5)")
@@ -54,6 +54,10 @@ def _load_events(path: Path) -> np.ndarray:
     p = path / "events.npy" if path.is_dir() else path
     if not p.is_file():
         raise DataError(f"{p}: event file not found (pass the event store the run replayed with --events)")
+    with p.open("rb") as fh:
+        if fh.read(6) != b"\x93NUMPY":  # a YAML or CSV file: numpy's own message spoke of pickled data
+            raise DataError(f"{p}: not an event store (a directory with events.npy and meta.json) nor an .npy "
+                            "file; pass the event store the run replayed with --events")
     try:
         ev = np.load(p, mmap_mode="r", allow_pickle=False)
     except ValueError as e:
@@ -105,8 +109,8 @@ def cmd(args: argparse.Namespace) -> int:
             events = EventStore(meta_path.parent, events, store_meta)  # type: ignore[assignment]
     event_h: list[Any] | None = None
     if args.event_horizons is not None:  # 10 or 10ev, as in a config; '' is none, as report.event_horizons: []
-        event_h = [parse_event_horizon(int(t) if t.isascii() and t.isdigit() else t, "--event-horizons")
-                   for t in comma_list(args.event_horizons, "--event-horizons", allow_empty=True)]
+        event_h = [parse_event_horizon(t, "--event-horizons")
+                   for t in value_list(args.event_horizons, "--event-horizons", allow_empty=True)]
     out = Path(args.output) if args.output else run_dir
     if out.resolve() != run_dir.resolve():
         ensure_new_output(out, args.force, what="output directory")
@@ -114,7 +118,7 @@ def cmd(args: argparse.Namespace) -> int:
         rep = make_report(
             result,
             events,
-            horizons=comma_list(args.horizons, "--horizons") if args.horizons is not None else None,
+            horizons=value_list(args.horizons, "--horizons") if args.horizons is not None else None,
             event_horizons=event_h,
             toxic_horizon=args.toxic_horizon,
             signal_buckets=args.signal_buckets,

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..config import RunConfig
 from ..errors import DataError, StrategyError
-from ._common import add_force, add_output, add_quiet, ensure_new_output, progress_bar
+from ._common import add_force, add_output, add_quiet, ensure_new_output, progress_bar, strategy_located
 
 __all__ = ["add_parser", "cmd", "default_output"]
 
@@ -53,7 +53,7 @@ def cmd(args: argparse.Namespace) -> int:
     events = load_events(config)  # before touching the output: a missing store changes nothing
     ensure_new_output(out, args.force, marker="result.json", what="run directory")
     try:
-        with progress_bar(f"run {args.config.name}", args.quiet) as update:
+        with strategy_located(args.config), progress_bar(f"run {args.config.name}", args.quiet) as update:
             result = run_config(config, events=events, progress=update)
     except (StrategyError, DataError) as exc:
         # A run that stopped (a guard, a strategy error, a bad event) keeps what it did, marked

@@ -24,6 +24,7 @@ import dataclasses
 import datetime as _dt
 import math
 import numbers
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -469,7 +470,13 @@ def _build(cls: type[C], data: Any, where: Mapping[str, str]) -> C:
 
 def locate(e: ConfigError, where: Mapping[str, str], cls: type[ConfigBase] | None = None,
            fallback: str = "config") -> ConfigError:
-    """Add the file line of the key the message names (else of ``fallback``), once."""
+    """Add the file line of the key the message names (else of ``fallback``), once.
+
+    A message about several keys (``max_orders: 3 is less than twice ladder_levels: 2``,
+    ``queue.power: 3 is read by queue.model: power only``) gets the line of each key it
+    names as ``key:`` that has one, in one parenthesis at the end: ``(max_orders at
+    run.yaml line 4, ladder_levels at run.yaml line 3)``; each location is given once.
+    """
     msg = str(e)
     if any(loc in msg for loc in where.values()):
         return e
@@ -481,4 +488,11 @@ def locate(e: ConfigError, where: Mapping[str, str], cls: type[ConfigBase] | Non
             named.append(k)
     key = max(named, key=len) if named else fallback
     loc = _at(where, key)
+    # The other keys the message names as `key: value`, in the order it names them.
+    others = sorted(((m.start(), k) for k in where if k != key and where.get(k) and where.get(k) != where.get(key)
+                     for m in [re.search(r"(?<![\w.])" + re.escape(k) + r":", msg[len(key):])] if m),
+                    key=lambda t: t[0])
+    if others:
+        parts = ([f"{key} at {where[key]}"] if where.get(key) else []) + [f"{k} at {where[k]}" for _, k in others]
+        return ConfigError(f"{msg} ({', '.join(parts)})")
     return ConfigError(f"{msg}{loc}") if loc else e

@@ -102,6 +102,11 @@ class LatencyModel(ConfigBase):
             return value
         if value == "recorded":
             return cls(kind="recorded")
+        if isinstance(value, str) and value.strip() == "recorded":
+            return cls(kind="recorded")  # ' recorded', as a duration may be written '5 ms ' too
+        if isinstance(value, str) and value.strip().lower() == "recorded":
+            raise ConfigError(f"{key}: cannot read {value!r}; the recorded latency is written in lower case: "
+                              "write 'recorded'")
         if isinstance(value, Mapping):
             if set(value) == {"lognormal"} and isinstance(value["lognormal"], Mapping):
                 spec = dict(value["lognormal"])
@@ -118,6 +123,11 @@ class LatencyModel(ConfigBase):
                     sigma=sigma,
                     min_ns=parse_duration(spec.get("min", 0), f"{key}.lognormal.min", max_ns=MAX_LATENCY_NS),
                 )
+            if len(value) == 1 and str(next(iter(value))).lower() in ("lognormal", "constant") \
+                    and next(iter(value)) not in ("lognormal", "constant"):
+                name = next(iter(value))
+                raise ConfigError(f"{key}: unknown latency model {name!r}; model names are lower case: write "
+                                  f"{str(name).lower()!r}")
             if set(value) == {"constant"}:
                 return cls(kind="constant",
                            ns=parse_duration(value["constant"], f"{key}.constant", max_ns=MAX_LATENCY_NS))

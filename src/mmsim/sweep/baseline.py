@@ -262,6 +262,13 @@ def _match(key: str, want: Any, values: Sequence[Any], at: str) -> Any:
     if len(hits) == 1:
         return hits[0]
     shown = ", ".join(display_label(v, key) for v in distinct.values())
+    read = _reader(key)
+    if not hits and read is not None:
+        # A value the config itself would refuse ('0MS'): the config's own message, with its hint ("write '0ms'").
+        try:
+            read(want, f"baseline.{key}")
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}{at}") from None
     if not hits:
         raise ConfigError(f"baseline.{key}: {want!r} is none of the grid's values ({shown}){at}")
     raise ConfigError(f"baseline.{key}: {want!r} matches {len(hits)} of the grid's values "
@@ -304,6 +311,18 @@ def _strategy_names(spec: str) -> set[str]:
     return {cls} | {name for name, target in registered.items() if target.rpartition(":")[2] == cls}
 
 
+def _reader(key: str) -> Callable[[Any, str], Any] | None:
+    """The config's reader of the values of ``key`` when two spellings can name one value (units), else None."""
+    last = key.rpartition(".")[2]
+    if key.startswith("latency.") and last in _LATENCY_MODELS:
+        return LatencyModel.parse
+    if key == "report.toxic_horizon":  # a duration or <k>ev: "100 ev" names 100ev, "1000ms" 1s
+        return parse_markout_horizon
+    if key in _DURATION_KEYS or key.endswith("_half_life"):
+        return parse_duration
+    return None
+
+
 def _same(key: str, written: Any, want: Any) -> bool:
     """Whether the grid's value ``written`` at ``key`` is what the baseline's ``want`` names."""
     if _canonical(written) == _canonical(want):
@@ -316,16 +335,12 @@ def _same(key: str, written: Any, want: Any) -> bool:
                 return _same_target(written["path"], want)
             if _strategy_names(written["path"]) & _strategy_names(want):
                 return True  # a strategy arm by its class name or its registered (entry-point) name
-    last = key.rpartition(".")[2]
-    try:
-        if key.startswith("latency.") and last in _LATENCY_MODELS:
-            return bool(LatencyModel.parse(written, key) == LatencyModel.parse(want, key))
-        if key == "report.toxic_horizon":  # a duration or <k>ev: "100 ev" names 100ev, "1000ms" 1s
-            return parse_markout_horizon(written, key) == parse_markout_horizon(want, key)
-        if key in _DURATION_KEYS or key.endswith("_half_life"):
-            return parse_duration(written, key) == parse_duration(want, key)
-    except ConfigError:
-        return False
+    read = _reader(key)
+    if read is not None:
+        try:
+            return bool(read(written, key) == read(want, key))
+        except ConfigError:
+            return False
     if _is_number(written) and _is_number(want):
         return float(written) == float(want)
     return False

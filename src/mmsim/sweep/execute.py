@@ -251,11 +251,12 @@ def _pool_round(tasks: list[dict[str, Any]], workers: int, ctx: Any,
 
 def _probe(address: str) -> None:
     """Fail at once on a refused TCP address (the Dask client would retry until its timeout)."""
-    if not address.startswith("tcp://"):
-        return
-    host, _, port = address[len("tcp://"):].rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(f"--scheduler: expected tcp://HOST:PORT, got {address!r}")
+    if "://" in address and not address.startswith("tcp://"):
+        return  # another transport (tls://, inproc://): Dask checks it
+    # Without a scheme Dask reads HOST:PORT as tcp; a bare word was a ValueError, then a 20 s timeout traceback.
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if not host or not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise ConfigError(f"--scheduler: expected tcp://HOST:PORT (a port from 1 to 65535), got {address!r}")
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
     except OSError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -23,6 +24,9 @@ from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
 
 #: Keys a grid file may hold.
+#: Most points a grid may hold (axes x points x repeats): a grid above it is a ConfigError, not a hang.
+MAX_POINTS = 1_000_000
+
 GRID_KEYS = ("axes", "base", "base_config", "baseline", "compare", "output", "points", "repeats", "workers")
 
 _SECTION_NAMES = ("latency", "queue", "fees", "signals", "strategy", "report")
@@ -183,6 +187,14 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
                 raise ConfigError(f"{k}: repeats draw their own latency.seed; vary the seed or set "
                                   f"repeats, not both{loc(where_key)}")
 
+    # Count before building: 10 axes of 10 values, or repeats: 10**20, filled the memory without a word.
+    n_combos = math.prod(len(v) for v in axes.values()) * max(1, len(explicit))
+    if n_combos * repeats > MAX_POINTS:
+        what = f"{n_combos:,} combinations of axes and points" + (f" x {repeats:,} repeats" if repeats > 1 else "")
+        key = "repeats" if repeats > MAX_POINTS or (repeats > 1 and n_combos <= MAX_POINTS) else \
+            ("axes" if axes else "points")
+        raise ConfigError(f"{key}: the grid would have up to {what}; a sweep holds at most {MAX_POINTS:,} points"
+                          f"{loc(key)}")
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     combos = list(itertools.product(*axes.values())) if axes else [()]
@@ -350,10 +362,14 @@ def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> None:
 def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
                     bdir: Path, label: str, at: str) -> None:
     merged = _apply(base, overrides, label, at)
+    where = _strip_where(base_where, overrides)
+    if at:  # the overrides' own line: an error about a base key and an override names both lines, once
+        where.update({k: at.strip()[1:-1] for k in overrides})
     try:
-        _check_partial(resolve_paths(merged, bdir, only=overrides), _strip_where(base_where, overrides))
+        _check_partial(resolve_paths(merged, bdir, only=overrides), where)
     except ConfigError as exc:
-        raise ConfigError(f"{label}: {exc}{at}") from None
+        raise ConfigError(f"{label}: {exc}" + ("" if at.strip() in f" {exc}" or at.strip()[1:-1] in str(exc)
+                                                else at)) from None
 
 
 def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
