@@ -244,3 +244,39 @@ def test_a_point_with_parameters_given_whole_is_named_with_them_in_braces(tmp_pa
     assert _describe({"strategy.params.w": {"a": 1, "b": [1, 2]}, "strategy": {"path": spec, "params": {"x": 1}},
                       "latency.entry": {"lognormal": {"median": "1ms", "sigma": 0.5}}}) == \
         "strategy.params.w={a=1, b=[1, 2]}, strategy=FixedSpread(x=1), latency.entry=lognormal(1ms, 0.5)"
+
+
+# ----------------------------------------------------------------------------- two sweeps, one folder
+
+
+def test_a_second_sweep_into_the_same_folder_stops_at_once_until_the_first_is_gone(tiny, tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    grid = _grid(tiny, tmp_path, [{"strategy.params.at": 0}, {"strategy.params.at": 0, "latency.feed": "1ms"}])
+    out = tmp_path / "out"
+    # Another sweep holds the folder (here a process that takes its lock and waits).
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from mmsim.sweep.results import _DirLock; lock = _DirLock(Path(sys.argv[1])); "
+                               "print('locked', flush=True); time.sleep(600)", str(out)],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        host = __import__("socket").gethostname()
+        # Two sweeps would each run every point and append it: the second stops before it reads or runs anything.
+        assert cli_main(["sweep", str(grid), "-o", str(out), "-q", "--no-plots"]) == 1
+        assert capsys.readouterr().err.strip() == (
+            f"mmsim: error: {out}: another sweep is writing there (pid {holder.pid} on {host}); wait for it to "
+            "finish, or give this one another -o")
+        assert not (out / RESULTS_FILE).exists()
+        with pytest.raises(Exception, match="another sweep is writing there"):
+            run_sweep(grid, out=out, workers=0)
+    finally:
+        # Killed outright, as a sweep can be: the lock goes with its process (no stale lock to clear by hand).
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+        holder.stdout.close()
+    assert cli_main(["sweep", str(grid), "-o", str(out), "-q", "--no-plots", "--workers", "1"]) == 0
+    assert sorted(r["index"] for r in _records(out)) == [0, 1]

@@ -23,7 +23,7 @@ from .grid import _as_grid, _is_int, parse_timeout
 from .labels import _describe
 from .passes import default_point, plan_tasks, run_task
 from .points import check_points
-from .results import RESULTS_FILE, _flatten, _ResultsWriter, read_results
+from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, read_results
 
 __all__ = ["default_point", "run_sweep"]
 
@@ -441,6 +441,21 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         raise ConfigError(f"{grid.source}: baseline: a custom point_fn gives no runs to compare; drop the grid's "
                           "`baseline` or the point_fn")
     out_dir = Path(out) if out is not None else (Path(grid.output) if grid.output else None)
+    # Held from before the results are read until the last is written: a second sweep into the
+    # same directory stops at once instead of running (and recording) every point again.
+    lock = _DirLock(out_dir) if out_dir is not None else None
+    try:
+        return _run_sweep(grid, out_dir, workers, scheduler, retry_failed, progress, fresh, point_fn, pass_size,
+                          timeout)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: str | None, retry_failed: bool,
+               progress: bool, fresh: bool, point_fn: Any, pass_size: int | None,
+               timeout: Any) -> list[dict[str, Any]]:
+    plan = grid.baseline
     done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
     wanted = {p.id for p in grid.points}
     done = {k: v for k, v in done.items() if k in wanted}
