@@ -442,19 +442,20 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
                           "`baseline` or the point_fn")
     out_dir = Path(out) if out is not None else (Path(grid.output) if grid.output else None)
     # Held from before the results are read until the last is written: a second sweep into the
-    # same directory stops at once instead of running (and recording) every point again.
-    lock = _DirLock(out_dir) if out_dir is not None else None
+    # same directory stops at once instead of running (and recording) every point again. A
+    # directory that does not exist yet is locked when it is made, after the checks.
+    locks = [_DirLock(out_dir)] if out_dir is not None and out_dir.is_dir() else []
     try:
         return _run_sweep(grid, out_dir, workers, scheduler, retry_failed, progress, fresh, point_fn, pass_size,
-                          timeout)
+                          timeout, locks)
     finally:
-        if lock is not None:
+        for lock in locks:
             lock.release()
 
 
 def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: str | None, retry_failed: bool,
                progress: bool, fresh: bool, point_fn: Any, pass_size: int | None,
-               timeout: Any) -> list[dict[str, Any]]:
+               timeout: Any, locks: list[Any]) -> list[dict[str, Any]]:
     plan = grid.baseline
     done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
     wanted = {p.id for p in grid.points}
@@ -478,11 +479,18 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
         return plan_tasks(todo, slots, pass_size=pass_size, plan=plan, by_id=by_id, point_fn=point_fn,
                           compare=plan.settings if plan is not None else None)
 
+    todo_ids = {p.id for p in todo}
     tasks = make_tasks(min(workers, len(todo)) or 1) if not scheduler else []
     workers = min(workers, len(tasks)) if workers else 0
 
+    if out_dir is not None and todo and not locks:
+        locks.append(_DirLock(out_dir))
+        # Made by this sweep after its checks: another sweep that made it meanwhile and finished
+        # would have recorded points this one is about to run again.
+        if any(k in todo_ids for k in read_results(out_dir / RESULTS_FILE)):
+            raise MmsimError(f"{out_dir}: another sweep wrote there while this one started; run the same command "
+                             "again to resume")
     writer = _ResultsWriter(out_dir / RESULTS_FILE) if (out_dir is not None and todo) else None
-    todo_ids = {p.id for p in todo}
     failed_before = sum(1 for k, v in done.items() if k not in todo_ids and v.get("status") != "ok")
     bar = _Progress(len(grid.points), len(grid.points) - len(todo), failed_before, enabled=progress)
     try:
