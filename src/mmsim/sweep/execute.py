@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from ..config import RunConfig
 from ..errors import ConfigError, MmsimError
 from . import passes
 from .grid import _as_grid, _is_int, parse_timeout
-from .labels import _describe
 from .passes import default_point, plan_tasks, run_task
 from .points import check_points
 from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, read_results
@@ -173,10 +172,10 @@ def _execute_local(tasks: list[dict[str, Any]], workers: int, timeout_ns: int | 
                 idle += 1
             for w in pool:
                 if w.task is None and w.ready:
-                    t = _ready_task(todo, got)
-                    if t is None:
+                    nxt = _ready_task(todo, got)
+                    if nxt is None:
                         break
-                    _assign(w, t, timeout_ns)
+                    _assign(w, nxt, timeout_ns)
             yield from _step(pool, todo, got, timeout_ns)
     finally:
         for w in pool:
@@ -297,14 +296,14 @@ def _lost(w: _Worker, pool: list[_Worker], todo: list[dict[str, Any]], got: dict
     # One of the points of this pass caused it: run each alone to find which. A point whose
     # baseline point is still to be reported (being isolated too, or in another worker's
     # pass) waits for it: a baseline that hangs or kills alone is not replayed again.
-    pending = {p["id"] for p in left} | {q["id"] for t in todo for q in t["points"]} | {
+    pending = {p["id"] for p in left} | {q["id"] for queued in todo for q in queued["points"]} | {
         q["id"] for o in pool for q in o.left}
     for p in left:
-        t = _subtask(task, [p], alone=True)
+        alone = _subtask(task, [p], alone=True)
         b = p.get("baseline")
         if b is not None and b != p["id"] and (b in got or b in pending):
-            t["after"] = {b}
-        todo.append(t)
+            alone["after"] = {b}
+        todo.append(alone)
 
 
 def _probe(address: str) -> None:
