@@ -280,3 +280,58 @@ def test_a_second_sweep_into_the_same_folder_stops_at_once_until_the_first_is_go
         holder.stdout.close()
     assert cli_main(["sweep", str(grid), "-o", str(out), "-q", "--no-plots", "--workers", "1"]) == 0
     assert sorted(r["index"] for r in _records(out)) == [0, 1]
+
+
+# ----------------------------------------------------------------------------- Ctrl-C in a stuck pass
+
+
+def _alive_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that still run (zombies waiting to be reaped by init do not count)."""
+    alive = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(d.name))
+    return alive
+
+
+def test_ctrl_c_in_a_pass_stuck_without_a_timeout_stops_everything_and_a_rerun_with_one_finishes(tiny, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    grid = _grid(tiny, tmp_path, [{"strategy.params.at": 0}, {"strategy.params.at": 5}])  # one pass of 2, no timeout
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "mmsim", "sweep", str(grid), "-o", str(out), "--workers", "1", "-q",
+                             "--no-plots"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    lock = out / ".mmsim-sweep.lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
+        time.sleep(0.01)
+    time.sleep(1.0)  # the worker is in the pass, spinning in quote()
+    assert proc.poll() is None
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1] == (f"mmsim sweep: interrupted; 0 of 2 points are saved in "
+                                               f"{out / RESULTS_FILE}; run the same command to resume")
+    # Nothing of the sweep is left running: the stuck worker was killed, not orphaned.
+    deadline = time.monotonic() + 10
+    while _alive_in_group(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _alive_in_group(proc.pid) == []
+    # The same command with a timeout finishes: the stuck point fails alone, its partner is recorded once.
+    assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "1", "-q", "--no-plots",
+                     "--timeout", "300ms"]) == 1
+    records = _records(out)
+    assert [(r["index"], r["status"]) for r in records] == [(0, "ok"), (1, "error")]
+    assert records[1]["error"]["type"] == "PointTimeout"
