@@ -335,3 +335,53 @@ def test_ctrl_c_in_a_pass_stuck_without_a_timeout_stops_everything_and_a_rerun_w
     records = _records(out)
     assert [(r["index"], r["status"]) for r in records] == [(0, "ok"), (1, "error")]
     assert records[1]["error"]["type"] == "PointTimeout"
+
+
+GREEDY = """import re
+
+import mmsim
+
+
+class Greedy(mmsim.Strategy):
+    # A catastrophic regex: C code that never releases the GIL (as a numba rule's endless loop).
+    def quote(self, view):
+        re.match(r"(a+)+$", "a" * 64 + "b")
+        return None
+"""
+
+
+def test_a_sweep_killed_outright_takes_a_worker_stuck_in_c_code_with_it(tiny, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "greedy.py").write_text(GREEDY)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({"base": {"data": str(tiny / "store"), "decide_every": "100ms",
+                                         "strategy": {"path": f"{tmp_path / 'greedy.py'}:Greedy"}}}))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "mmsim", "sweep", str(grid), "-o", str(out), "--workers", "1", "-q",
+                             "--no-plots"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        lock = out / ".mmsim-sweep.lock"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
+            time.sleep(0.01)
+        time.sleep(1.5)  # the worker is in the regex, holding the GIL
+        assert proc.poll() is None and len(_alive_in_group(proc.pid)) >= 2
+        os.kill(proc.pid, signal.SIGKILL)  # the sweep's own process only: its worker is orphaned
+        proc.wait(30)
+        deadline = time.monotonic() + 10
+        while _alive_in_group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Its watch thread cannot run without the GIL; the kernel's parent-death signal kills it.
+        assert _alive_in_group(proc.pid) == []
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

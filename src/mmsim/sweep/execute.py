@@ -9,6 +9,7 @@ import datetime as _dt
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -43,6 +44,19 @@ def _worker_main(conn: Any, parent_pid: int) -> None:
     # and exit instead of running on. (Under forkserver our direct parent is the fork
     # server, which exits when the sweep's process dies: a change of parent means orphaned.)
     first_ppid = os.getppid()
+    # The watch below needs the GIL, which a run stuck in C code holding it (a numba rule's
+    # loop, a runaway regex) never gives up; on Linux the kernel kills us when our parent
+    # dies, whatever we are doing: the fork server, which the kernel kills when the sweep's
+    # process dies (mmsim.sweep._forkserver), or the sweep's process itself under spawn.
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watch alone
+            pass
+        if os.getppid() != first_ppid:  # pragma: no cover - the parent died before prctl
+            os._exit(1)
 
     def watch() -> None:
         while True:
@@ -83,7 +97,8 @@ def _mp_context() -> Any:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["mmsim.sweep.execute"])
+        # The fork server dies with this process, and the workers with it (mmsim.sweep._forkserver).
+        ctx.set_forkserver_preload(["mmsim.sweep.execute", "mmsim.sweep._forkserver"])
         return ctx
     return multiprocessing.get_context("spawn")
 
