@@ -180,7 +180,7 @@ def test_an_axis_sets_a_field_inside_each_point(tmp_path: Path) -> None:
     [
         ("base: {data: s}\naxis:\n  latency.feed: [1ms]\n",
          "unknown grid key 'axis' ({f} line 2); expected one of axes, base, base_config, baseline, compare, output, "
-         "points, repeats, workers"),
+         "points, repeats, timeout, workers"),
         ("base: {data: s}\naxes:\n  latency.fed: [1ms]\n",
          "axes.latency.fed: unknown config key 'latency.fed' ({f} line 3)"),
         ("base: {data: s}\naxes:\n  queue.model.x: [1]\n",

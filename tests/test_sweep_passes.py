@@ -302,7 +302,9 @@ def test_a_sweep_killed_in_the_middle_of_a_pass_resumes_each_point_once(amzn_sto
     assert _figures(run_sweep(grid, out=out)) == _figures(reference)
 
 
-def test_a_pass_whose_worker_dies_keeps_what_it_reported_and_the_rerun_runs_the_rest_once(amzn_store, tmp_path):
+def test_a_pass_whose_worker_is_killed_keeps_what_it_reported_and_runs_the_rest_each_alone(amzn_store, tmp_path):
+    # A worker killed from outside (SIGKILL: a user, the OOM killer) in a pass of 8: the sweep goes on.
+    # (Before, it stopped with exit status 1 and a rerun was needed; an OOM-killed point then stopped every rerun.)
     feeds = ["0ms", "1ms", "5ms", "20ms", "50ms", "100ms", "200ms", "500ms"]
     grid = tmp_path / "grid.yaml"
     grid.write_text(f"base:\n  data: {amzn_store}\n  decide_every: 100ms\n  latency: {{entry: 1ms, response: 1ms}}\n"
@@ -325,23 +327,22 @@ def test_a_pass_whose_worker_dies_keeps_what_it_reported_and_the_rerun_runs_the_
         f"{proc.communicate()}"
     assert first["pid"] != proc.pid
     os.kill(first["pid"], signal.SIGKILL)
-    _, stderr = proc.communicate(timeout=60)
-    # The sweep stops with one line; what the pass reported before is saved.
-    assert proc.returncode == 1
-    assert stderr.splitlines()[-1] == ("mmsim: error: a sweep worker process died (killed or crashed); the finished "
-                                       "points are saved, run the same command again to resume")
-    saved = [json.loads(s) for s in results.read_text().splitlines()]
-    assert 1 <= len(saved) < len(feeds) and {r["pid"] for r in saved} == {first["pid"]}
-    # The line before names what was lost: the pass's points not saved, and how the worker died.
-    assert stderr.splitlines()[-2].startswith(f"mmsim sweep: a worker process died (killed by signal SIGKILL) while "
-                                              f"it ran {len(feeds) - len(saved)} unsaved point(s): ")
-    # The same command runs the others, each once, in new passes; the saved ones are not run again.
-    assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "1", "--pass-size", "8", "-q"]) == 0
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
     records = [json.loads(s) for s in results.read_text().splitlines()]
-    assert records[:len(saved)] == saved
     ids = [r["id"] for r in records]
-    assert len(ids) == len(set(ids)) == len(feeds)
-    assert {r["pass"]["runs"] for r in records[len(saved):]} == {len(feeds) - len(saved)}
+    assert len(ids) == len(set(ids)) == len(feeds)  # every point exactly once
+    assert {r["status"] for r in records} == {"ok"}
+    # What the pass reported before the kill came from the killed worker, in a pass of 8; every
+    # other point ran again alone (a pass of 1) in a new worker, to find a point that kills it.
+    saved = [r for r in records if r["pid"] == first["pid"]]
+    assert 1 <= len(saved) < len(feeds) and records[:len(saved)] == saved
+    assert {r["pass"]["runs"] for r in saved} == {8}
+    assert [r["pass"]["runs"] for r in records[len(saved):]] == [1] * (len(feeds) - len(saved))
+    assert first["pid"] not in {r["pid"] for r in records[len(saved):]}
+    # A rerun runs nothing; the figures are those of every point alone.
+    assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "1", "-q"]) == 0
+    assert len(results.read_text().splitlines()) == len(feeds)
     reference = run_sweep(grid, out=tmp_path / "ref", workers=0, point_fn=default_point)
     assert _figures(run_sweep(grid, out=out)) == _figures(reference)
 

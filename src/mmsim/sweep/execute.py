@@ -9,40 +9,54 @@ import datetime as _dt
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig
 from ..errors import ConfigError, MmsimError
 from . import passes
-from .grid import _as_grid, _is_int
-from .labels import _describe
+from .grid import _as_grid, _is_int, parse_timeout
 from .passes import default_point, plan_tasks, run_task
 from .points import check_points
-from .results import RESULTS_FILE, _flatten, _ResultsWriter, read_results
+from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, read_results
 
-__all__ = ["WorkerKilledError", "default_point", "run_sweep"]
+__all__ = ["default_point", "run_sweep"]
 
 # --------------------------------------------------------------------------- worker processes
 
 
-def _worker_init(parent_pid: int, queue: Any = None) -> None:
-    # Each point's record goes to the parent through `queue` as soon as it is done
-    # (a task of many points returns only when its last point is done).
-    passes._QUEUE = queue
+def _worker_main(conn: Any, parent_pid: int) -> None:
+    """A local sweep worker: run the tasks ``conn`` sends, one at a time, sending each record as it is done.
+
+    Messages to the parent: ``("ready", pid)`` once started, ``("rec", record)`` per
+    point, ``("done", None)`` at the end of a task, ``("bug", text)`` if a task
+    raised (a bug in mmsim: its unreported points are recorded failed with it).
+    """
     # Ctrl-C reaches the whole process group; only the parent decides what to do
     # (record what is done, stop the rest), so workers ignore it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    # A parent killed with SIGKILL cannot stop its pool; workers notice the
-    # orphaning and exit instead of waiting forever on a queue nobody feeds.
-    # (Under forkserver our direct parent is the fork server, which exits when
-    # the sweep's process dies, so a change of parent also means orphaned.)
+    # A parent killed with SIGKILL cannot stop its workers; they notice the orphaning
+    # and exit instead of running on. (Under forkserver our direct parent is the fork
+    # server, which exits when the sweep's process dies: a change of parent means orphaned.)
     first_ppid = os.getppid()
+    # The watch below needs the GIL, which a run stuck in C code holding it (a numba rule's
+    # loop, a runaway regex) never gives up; on Linux the kernel kills us when our parent
+    # dies, whatever we are doing: the fork server, which the kernel kills when the sweep's
+    # process dies (mmsim.sweep._forkserver), or the sweep's process itself under spawn.
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the watch alone
+            pass
+        if os.getppid() != first_ppid:  # pragma: no cover - the parent died before prctl
+            os._exit(1)
 
     def watch() -> None:
         while True:
@@ -57,9 +71,22 @@ def _worker_init(parent_pid: int, queue: Any = None) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="mmsim-sweep-orphan-watch", daemon=True).start()
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        try:
+            for rec in passes.iter_task(task):
+                conn.send(("rec", rec))  # synchronous: on its way to the parent before the next point
+        except Exception:  # pragma: no cover - iter_task records every point's error itself
+            import traceback
 
-
-# --------------------------------------------------------------------------- executors
+            conn.send(("bug", traceback.format_exc()))
+        conn.send(("done", None))
 
 
 def _mp_context() -> Any:
@@ -70,183 +97,228 @@ def _mp_context() -> Any:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["mmsim.sweep.execute"])
+        # The fork server dies with this process, and the workers with it (mmsim.sweep._forkserver).
+        ctx.set_forkserver_preload(["mmsim.sweep.execute", "mmsim.sweep._forkserver"])
         return ctx
     return multiprocessing.get_context("spawn")
 
 
-class WorkerKilledError(MmsimError):
-    """A local sweep worker was killed from outside (SIGKILL, SIGTERM): the sweep stops, resumable.
-
-    Attributes
-    ----------
-    points : list of str
-        ``id (overrides)`` of each point the worker was running and had not reported.
-    how : str
-        What happened (``killed by signal SIGKILL``).
-    """
-
-    def __init__(self, points: list[str], how: str) -> None:
-        super().__init__("a sweep worker process died (killed or crashed); the finished points are saved, run the "
-                         "same command again to resume")
-        self.points, self.how = points, how
-
-
-#: Deaths that come from outside the point (a user, the OOM killer, a shutdown): stop the sweep.
-_EXTERNAL = (-signal.SIGKILL, -signal.SIGTERM)
-
-
-def _how(exitcode: int) -> str:
+def _how(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "died"
     if exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
-        return f"killed by signal {name}"
+        return f"killed by signal {name} ({-exitcode})"
     return f"exit code {exitcode}"
 
 
-def _subtask(task: Mapping[str, Any], pts: list[Mapping[str, Any]]) -> dict[str, Any]:
+def _subtask(task: Mapping[str, Any], pts: list[Mapping[str, Any]], alone: bool = False) -> dict[str, Any]:
     """``task`` cut down to ``pts``, with the baseline runs they need (reported points of the task included)."""
     ids = {p["id"] for p in pts}
     need = {p.get("baseline") for p in pts} - ids - {None}
     extra = [r for r in list(task.get("extra") or ()) + list(task["points"]) if r["id"] in need]
     extra = list({r["id"]: r for r in extra}.values())
-    return {**task, "points": pts, "extra": extra}
+    return {**task, "points": pts, "extra": extra, "alone": alone}
 
 
-def _died(p: Mapping[str, Any], pid: int, how: str) -> dict[str, Any]:
-    """The record of a point whose worker process died while running it alone."""
+def _failed_record(p: Mapping[str, Any], etype: str, message: str, pid: int | None) -> dict[str, Any]:
+    """The record of a point that failed outside its own code: its worker died or overran the timeout."""
     rec = passes._record(p)
-    rec.update(status="error", metrics={}, n_events=None,
-               error={"type": "WorkerDied", "message": f"the worker process running this point (pid {pid}) died: "
-                                                        f"{how}", "traceback": ""},
+    rec.update(status="error", metrics={}, n_events=None, error={"type": etype, "message": message, "traceback": ""},
                elapsed_s=None, host=socket.gethostname(), pid=pid,
                finished_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"))
     return rec
 
 
-def _execute_local(tasks: list[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
+def _runs(task: Mapping[str, Any]) -> int:
+    return len(task["points"]) + len(task.get("extra") or ())
+
+
+class _Worker:
+    """One local worker process, its pipe, and the task it runs."""
+
+    def __init__(self, ctx: Any) -> None:
+        here, there = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(there, os.getpid()), name="mmsim-sweep-worker",
+                                daemon=True)
+        self.proc.start()
+        there.close()
+        self.conn = here
+        self.ready = False
+        self.task: dict[str, Any] | None = None
+        self.left: list[dict[str, Any]] = []  # the task's points not reported yet
+        self.deadline: float | None = None
+
+    def stop(self) -> None:
+        """Kill the process at once (it may be stuck in native code) and reap it."""
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(10)
+        self.conn.close()
+
+
+def _execute_local(tasks: list[dict[str, Any]], workers: int, timeout_ns: int | None = None) -> Iterator[dict[str, Any]]:
     """Run the tasks on ``workers`` processes, yielding each record as it comes.
 
-    A worker that dies by itself (a nonzero exit, ``os._exit``, a segfault) takes
-    down the pool: the points of its task that it had not reported run again,
-    each alone in a new pool, so that one that dies alone is the one that killed
-    it, recorded as failed (``WorkerDied``, with the exit code or signal); the
-    other tasks' unreported points run again too. A worker killed from outside
-    (SIGKILL, SIGTERM) stops the sweep (:class:`WorkerKilledError`).
+    A worker that dies (a nonzero exit, ``os._exit``, a segfault, SIGKILL from the
+    OOM killer) or overruns its task's time (``timeout_ns`` per run, docs/sweeps.md)
+    is replaced: the points of its task that it had not reported run again, each
+    alone, so that the one that dies or hangs alone is found and recorded as failed
+    (``WorkerDied`` or ``PointTimeout``), and the others finish. A point that was
+    already alone is recorded at once.
     """
     if workers == 0:
         for t in tasks:
             yield from passes.iter_task(t)
         return
     ctx = _mp_context()
-    todo = list(tasks)
-    got: set[str] = set()
-    while todo:
-        todo = yield from _pool_round(todo, workers, ctx, got)
-
-
-def _pool_round(tasks: list[dict[str, Any]], workers: int, ctx: Any,
-                got: set[str]) -> Generator[dict[str, Any], None, list[dict[str, Any]]]:
-    """One pool over ``tasks``; returns (as a generator's value) the tasks to run again after a crash, or []."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    queue = ctx.SimpleQueue()
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_worker_init,
-                               initargs=(os.getpid(), queue))
-    clean = False
-    started: dict[int, str] = {}  # worker pid -> key (first point id) of the task it runs
-    procs: dict[int, Any] = {}
-
-    def drain() -> Iterator[dict[str, Any]]:
-        while not queue.empty():
-            msg = queue.get()
-            if "started" in msg:
-                started[msg["pid"]] = msg["started"]
-                continue
-            got.add(msg["id"])
-            yield msg
-
+    todo: list[dict[str, Any]] = list(tasks)
+    got: dict[str, dict[str, Any]] = {}  # id -> record, this run
+    pool: list[_Worker] = []
     try:
-        by_future = {pool.submit(run_task, t): t for t in tasks}
-        pending = set(by_future)
-        broken = False
-        while pending and not broken:
-            procs.update(getattr(pool, "_processes", None) or {})
-            yield from drain()
-            finished, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                try:
-                    ids = fut.result()
-                except BrokenProcessPool:
-                    broken = True
-                    continue
-                # A task puts each record before it returns: what is still owed is in the pipe.
-                owed = {i for i in ids if i not in got}
-                while owed:
-                    msg = queue.get()
-                    if "started" in msg:
-                        started[msg["pid"]] = msg["started"]
-                        continue
-                    got.add(msg["id"])
-                    owed.discard(msg["id"])
-                    yield msg
-        if not broken:
-            clean = True
-            return []
-        # A worker died: every future of this pool failed. Records sent before are in the pipe.
-        procs.update(getattr(pool, "_processes", None) or {})
-        # The pool's own thread terminates and joins the other workers: wait for it before
-        # reading exit codes (two threads reading one forkserver status pipe read 255).
-        manager = getattr(pool, "_executor_manager_thread", None)
-        if manager is not None:
-            manager.join(30)
-        for proc in procs.values():
-            proc.join(5)
-        yield from drain()
-        by_key = {t["points"][0]["id"]: t for t in tasks}
-        dead = {pid: proc.exitcode for pid, proc in procs.items()
-                if proc.exitcode is not None and proc.exitcode != -signal.SIGTERM}
-        if not dead:  # terminated from outside (every worker shows SIGTERM), or died before it said what it ran
-            dead = {pid: proc.exitcode for pid, proc in procs.items() if proc.exitcode is not None}
-        blamed = {pid: by_key[started[pid]] for pid in dead if started.get(pid) in by_key}
-        if not blamed or any(code in _EXTERNAL for code in dead.values()):
-            names = [f"{p['id']} ({_describe(p['overrides'])})" for pid in blamed for p in blamed[pid]["points"]
-                     if p["id"] not in got]
-            codes = sorted({c for c in dead.values() if c is not None})
-            raise WorkerKilledError(names, ", ".join(_how(c) for c in codes) or "died")
-        again: list[dict[str, Any]] = []
-        for t in tasks:
-            left = [p for p in t["points"] if p["id"] not in got]
-            if not left:
-                continue
-            pid = next((pid for pid, bt in blamed.items() if bt is t), None)
-            if pid is None:
-                again.append(_subtask(t, left))
-            elif len(t["points"]) == 1:
-                # The point ran alone in its task: it killed its worker.
-                rec = _died(left[0], pid, _how(dead[pid]))
-                got.add(rec["id"])
-                yield rec
-            else:
-                # One of the points of this pass killed it: run each alone to find which.
-                again.extend(_subtask(t, [p]) for p in left)
-        return again
+        while todo or any(w.task is not None for w in pool):
+            # Start workers as the tasks to hand out need them (at most `workers`), then hand them out.
+            idle = sum(w.task is None for w in pool)
+            while len(pool) < workers and idle < len(todo):
+                pool.append(_Worker(ctx))
+                idle += 1
+            for w in pool:
+                if w.task is None and w.ready:
+                    nxt = _ready_task(todo, got)
+                    if nxt is None:
+                        break
+                    _assign(w, nxt, timeout_ns)
+            yield from _step(pool, todo, got, timeout_ns)
     finally:
-        if clean:
-            pool.shutdown(wait=True)
-        else:
-            # Interrupted or failed: stop now rather than finish the points in flight.
-            # ProcessPoolExecutor has no public terminate before Python 3.14.
-            procs.update(getattr(pool, "_processes", None) or {})
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in procs.values():
-                if proc.is_alive():
-                    proc.terminate()
-            for proc in procs.values():
-                proc.join(5)
+        for w in pool:
+            if w.task is None and w.proc.is_alive():
+                try:
+                    w.conn.send(None)
+                except OSError:
+                    pass
+        for w in pool:
+            if w.task is not None:
+                w.stop()  # interrupted: stop now rather than finish the points in flight
+            else:
+                w.proc.join(5)
+                w.stop()
+
+
+def _ready_task(todo: list[dict[str, Any]], got: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The next task to run (None: those left wait for a baseline point being isolated too)."""
+    for i, t in enumerate(todo):
+        wait = t.get("after") or set()
+        if all(b in got for b in wait):
+            del todo[i]
+            if wait:
+                # A baseline run that failed alone is not replayed again: the point says its baseline failed.
+                failed = {b: got[b] for b in wait if got[b].get("status") != "ok"}
+                t = {**t, "extra": [r for r in t.get("extra") or () if r["id"] not in failed],
+                     "failed_baselines": {b: f"{r['error']['type']}: {r['error']['message']}"
+                                          for b, r in failed.items()}}
+            return t
+    return None
+
+
+def _assign(w: _Worker, task: dict[str, Any], timeout_ns: int | None) -> None:
+    w.task, w.left = task, list(task["points"])
+    # The pass replays all its runs before the first point is reported: each run gets the
+    # timeout, and the first point's report one more.
+    w.deadline = None if timeout_ns is None else time.monotonic() + timeout_ns / 1e9 * (_runs(task) + 1)
+    w.conn.send(task)
+
+
+def _step(pool: list[_Worker], todo: list[dict[str, Any]], got: dict[str, dict[str, Any]],
+          timeout_ns: int | None) -> Iterator[dict[str, Any]]:
+    """Wait for the workers once; yield the records that came, and deal with deaths and overruns."""
+    from multiprocessing.connection import wait
+
+    now = time.monotonic()
+    deadlines = [w.deadline for w in pool if w.task is not None and w.deadline is not None]
+    pause = 0.5 if not deadlines else max(0.0, min(min(deadlines) - now, 0.5))
+    ready = wait([w.conn for w in pool] + [w.proc.sentinel for w in pool], timeout=pause)
+    for w in list(pool):
+        if w.conn in ready or w.proc.sentinel in ready:
+            yield from _read(w, got, timeout_ns)
+        if not w.proc.is_alive() or w.conn.closed:
+            yield from _read(w, got, timeout_ns)
+            yield from _lost(w, pool, todo, got, "WorkerDied", timeout_ns)
+        elif w.task is not None and w.deadline is not None and time.monotonic() > w.deadline:
+            yield from _read(w, got, timeout_ns)  # what came in the meantime counts
+            if w.task is not None and w.deadline is not None and time.monotonic() > w.deadline:
+                yield from _lost(w, pool, todo, got, "PointTimeout", timeout_ns)
+
+
+def _read(w: _Worker, got: dict[str, dict[str, Any]], timeout_ns: int | None) -> Iterator[dict[str, Any]]:
+    """Every message the worker has sent so far (all of them when it is dead: the pipe keeps what was sent)."""
+    while not w.conn.closed:
+        try:
+            if not w.conn.poll():
+                return
+            kind, body = w.conn.recv()
+        except (EOFError, OSError):  # dead, maybe in the middle of a message: that point runs again
+            w.conn.close()
+            return
+        if kind == "ready":
+            w.ready = True
+        elif kind == "rec":
+            w.left = [p for p in w.left if p["id"] != body["id"]]
+            got[body["id"]] = body
+            if timeout_ns is not None:
+                w.deadline = time.monotonic() + timeout_ns / 1e9  # each next point's report has the timeout
+            yield body
+        elif kind == "bug":  # pragma: no cover - iter_task records every point's error itself
+            for p in w.left:
+                rec = _failed_record(p, "MmsimError", f"the sweep worker failed: {body.strip().splitlines()[-1]}",
+                                     w.proc.pid)
+                got[rec["id"]] = rec
+                yield rec
+            w.left = []
+        elif kind == "done":
+            w.task, w.left, w.deadline = None, [], None
+
+
+def _lost(w: _Worker, pool: list[_Worker], todo: list[dict[str, Any]], got: dict[str, dict[str, Any]],
+          etype: str, timeout_ns: int | None) -> Iterator[dict[str, Any]]:
+    """Replace a worker that died or overran; record or isolate the points its task had not reported."""
+    from ..config import format_ns
+
+    task, left, pid, was_ready = w.task, list(w.left), w.proc.pid, w.ready
+    w.stop()
+    exitcode = w.proc.exitcode
+    pool.remove(w)
+    if not was_ready and task is None:
+        raise MmsimError(f"a sweep worker process could not start ({_how(exitcode)}); no point was lost, run the "
+                         "same command again")
+    if task is None or not left:
+        return
+    if etype == "PointTimeout":
+        t, n = format_ns(int(timeout_ns or 0)), _runs(task)
+        msg = (f"the point did not finish within timeout {t} (a pass of {n} run(s) has {n + 1} x {t} until its first "
+               f"report); its worker process (pid {pid}) was killed")
+    else:
+        msg = f"the worker process running this point (pid {pid}) died: {_how(exitcode)}"
+    if task.get("alone") or len(task["points"]) == 1:
+        # The point ran alone (with the baseline run it needs, settled before): it is the cause.
+        for p in left:
+            rec = _failed_record(p, etype, msg, pid)
+            got[rec["id"]] = rec
+            yield rec
+        return
+    # One of the points of this pass caused it: run each alone to find which. A point whose
+    # baseline point is still to be reported (being isolated too, or in another worker's
+    # pass) waits for it: a baseline that hangs or kills alone is not replayed again.
+    pending = {p["id"] for p in left} | {q["id"] for queued in todo for q in queued["points"]} | {
+        q["id"] for o in pool for q in o.left}
+    for p in left:
+        alone = _subtask(task, [p], alone=True)
+        b = p.get("baseline")
+        if b is not None and b != p["id"] and (b in got or b in pending):
+            alone["after"] = {b}
+        todo.append(alone)
 
 
 def _probe(address: str) -> None:
@@ -305,7 +377,7 @@ def _execute_dask(make_tasks: Callable[[int], list[dict[str, Any]]], scheduler: 
 def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, workers: int | None = None,
               scheduler: str | None = None, *, retry_failed: bool = False, progress: bool = False, fresh: bool = False,
               point_fn: Callable[[RunConfig], Mapping[str, Any]] | None = None,
-              pass_size: int | None = None) -> list[dict[str, Any]]:
+              pass_size: int | None = None, timeout: Any = None) -> list[dict[str, Any]]:
     """Run every point of a grid and return one flat record per point, in grid order.
 
     Parameters
@@ -342,6 +414,14 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         :data:`~mmsim.sweep.passes.MAX_PASS` (16); 1 replays each point alone.
         The points of one event store are cut into tasks of near-equal size so
         that every worker gets about as many (docs/sweeps.md, "Where points run").
+    timeout : duration, optional
+        Most wall time a run may take on a local worker process (``"10min"``, int ns;
+        default: the grid's ``timeout``, else none). A pass of ``k`` runs must report
+        its first point within ``(k + 1) x timeout`` of its start, and each next point
+        within ``timeout`` of the one before; past that its worker process is killed
+        and its unreported points run again each alone, where a point that overruns
+        is recorded as failed (``PointTimeout``). Not enforced with ``workers=0`` nor
+        on Dask (docs/sweeps.md, "Exactly once per point").
 
     Returns
     -------
@@ -363,10 +443,10 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         any point runs (:func:`~mmsim.sweep.points.check_points`: one error
         naming the points concerned).
     MmsimError
-        Dask missing or unreachable; :class:`WorkerKilledError` when a local
-        worker process is killed from outside (SIGKILL, SIGTERM). A worker that
-        dies by itself records the point that killed it as failed (``WorkerDied``)
-        and the sweep goes on (docs/sweeps.md, "Exactly once per point").
+        Dask missing or unreachable; a local worker process that dies before it
+        could start. A worker that dies in a point (``os._exit``, a segfault,
+        SIGKILL from the OOM killer) records the point that killed it as failed
+        (``WorkerDied``) and the sweep goes on (docs/sweeps.md, "Exactly once per point").
     KeyboardInterrupt
         On Ctrl-C, after the points in flight are stopped (finished ones are saved).
     """
@@ -376,6 +456,22 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         raise ConfigError(f"{grid.source}: baseline: a custom point_fn gives no runs to compare; drop the grid's "
                           "`baseline` or the point_fn")
     out_dir = Path(out) if out is not None else (Path(grid.output) if grid.output else None)
+    # Held from before the results are read until the last is written: a second sweep into the
+    # same directory stops at once instead of running (and recording) every point again. A
+    # directory that does not exist yet is locked when it is made, after the checks.
+    locks = [_DirLock(out_dir)] if out_dir is not None and out_dir.is_dir() else []
+    try:
+        return _run_sweep(grid, out_dir, workers, scheduler, retry_failed, progress, fresh, point_fn, pass_size,
+                          timeout, locks)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: str | None, retry_failed: bool,
+               progress: bool, fresh: bool, point_fn: Any, pass_size: int | None,
+               timeout: Any, locks: list[Any]) -> list[dict[str, Any]]:
+    plan = grid.baseline
     done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
     wanted = {p.id for p in grid.points}
     done = {k: v for k, v in done.items() if k in wanted}
@@ -391,23 +487,32 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         raise ConfigError(f"workers: expected a non-negative integer, got {workers!r}")
     if pass_size is not None and (not _is_int(pass_size) or pass_size < 1):
         raise ConfigError(f"pass_size: expected a positive integer, got {pass_size!r}")
+    timeout_ns = parse_timeout(timeout, "timeout") if timeout is not None else grid.timeout
     by_id = {p.id: p for p in grid.points}
 
     def make_tasks(slots: int) -> list[dict[str, Any]]:
         return plan_tasks(todo, slots, pass_size=pass_size, plan=plan, by_id=by_id, point_fn=point_fn,
                           compare=plan.settings if plan is not None else None)
 
+    todo_ids = {p.id for p in todo}
     tasks = make_tasks(min(workers, len(todo)) or 1) if not scheduler else []
     workers = min(workers, len(tasks)) if workers else 0
 
+    if out_dir is not None and todo and not locks:
+        locks.append(_DirLock(out_dir))
+        # Made by this sweep after its checks: another sweep that made it meanwhile and finished
+        # would have recorded points this one is about to run again.
+        if any(k in todo_ids for k in read_results(out_dir / RESULTS_FILE)):
+            raise MmsimError(f"{out_dir}: another sweep wrote there while this one started; run the same command "
+                             "again to resume")
     writer = _ResultsWriter(out_dir / RESULTS_FILE) if (out_dir is not None and todo) else None
-    todo_ids = {p.id for p in todo}
     failed_before = sum(1 for k, v in done.items() if k not in todo_ids and v.get("status") != "ok")
     bar = _Progress(len(grid.points), len(grid.points) - len(todo), failed_before, enabled=progress)
     try:
         with bar:
             if todo:
-                stream = _execute_dask(make_tasks, scheduler) if scheduler else _execute_local(tasks, workers)
+                stream = (_execute_dask(make_tasks, scheduler) if scheduler
+                          else _execute_local(tasks, workers, timeout_ns))
                 try:
                     for rec in stream:
                         if writer is not None:

@@ -27,7 +27,8 @@ __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "par
 #: Most points a grid may hold (axes x points x repeats): a grid above it is a ConfigError, not a hang.
 MAX_POINTS = 1_000_000
 
-GRID_KEYS = ("axes", "base", "base_config", "baseline", "compare", "output", "points", "repeats", "workers")
+GRID_KEYS = ("axes", "base", "base_config", "baseline", "compare", "output", "points", "repeats", "timeout",
+             "workers")
 
 _SECTION_NAMES = ("latency", "queue", "fees", "signals", "strategy", "report")
 
@@ -82,6 +83,8 @@ class Grid:
     baseline : BaselinePlan or None
         The point each point is compared with, when the grid names a ``baseline``
         (:mod:`mmsim.sweep.baseline`).
+    timeout : int or None
+        Most wall time of a run on a local worker, ns (the grid's ``timeout``), or None.
     """
 
     points: tuple[SweepPoint, ...]
@@ -91,6 +94,17 @@ class Grid:
     workers: int | None
     source: str
     baseline: BaselinePlan | None = None
+    timeout: int | None = None
+
+
+def parse_timeout(value: Any, key: str = "timeout") -> int:
+    """A sweep's ``timeout`` (a duration, > 0) as int ns; ConfigError naming ``key`` otherwise."""
+    from ..config import parse_duration
+
+    ns = parse_duration(value, key)
+    if ns <= 0:
+        raise ConfigError(f"{key}: a timeout must be longer than 0, got {value!r}; leave it out for no timeout")
+    return ns
 
 
 def load_grid(path: str | os.PathLike[str]) -> Grid:
@@ -159,6 +173,12 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     workers = data.get("workers")
     if workers is not None and (not _is_int(workers) or workers < 0):
         raise ConfigError(f"workers: expected a non-negative integer, got {workers!r}{loc('workers')}")
+    timeout = data.get("timeout")
+    if timeout is not None:
+        try:
+            timeout = parse_timeout(timeout)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}{loc('timeout')}") from None
     output = data.get("output")
     if output is not None:
         if not isinstance(output, str) or not output:
@@ -226,7 +246,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
         raise ConfigError(f"compare: sets how points are compared with a baseline, but the grid names no "
                           f"`baseline`{loc('compare')}")
     return Grid(points=tuple(points), keys=keys, repeats=int(repeats), output=output, workers=workers,
-                source=source, baseline=plan)
+                source=source, baseline=plan, timeout=timeout)
 
 
 def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[[str], str],

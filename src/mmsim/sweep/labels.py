@@ -19,9 +19,20 @@ def _canonical(value: Any) -> str:
 
 
 def _describe(overrides: Mapping[str, Any]) -> str:
+    """``key=value, ...`` of a point's overrides, as messages name a point (:func:`_value_text` per value)."""
     if not overrides:
         return "(base)"
-    return ", ".join(f"{k}={display_label(v, k)}" for k, v in overrides.items())
+    return ", ".join(f"{k}={_value_text(v, k)}" for k, v in overrides.items())
+
+
+def _value_text(value: Any, key: str) -> str:
+    """A value in a ``key=value, ...`` list: a plain mapping (strategy parameters given whole) in braces,
+    ``strategy.params={half_spread=1, size=100}``, so its keys do not read as the point's own keys."""
+    label = display_label(value, key)
+    # A strategy section reads Class(...) and a latency model lognormal(...): no braces needed.
+    if isinstance(value, Mapping) and not isinstance(value.get("path"), str) and "=" in label:
+        return "{" + label + "}"
+    return label
 
 
 def _label(value: Any) -> str:

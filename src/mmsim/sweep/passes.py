@@ -39,8 +39,6 @@ _STORES: dict[str, Any] = {}
 _PAIRED: dict[str, Any] = {}
 # Per store: the exchange book's top after every event, which every point's report reads (replayed once).
 _BBO: dict[str, Any] = {}
-# Set in local worker processes: records go to the parent through it as each point is done.
-_QUEUE: Any = None
 
 
 # --------------------------------------------------------------------------- planning
@@ -185,17 +183,9 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- a task: one pass
 
 
-def run_task(task: Mapping[str, Any]) -> list[Any]:
-    """Run a task in a worker: its records, or (in a local worker process) their ids, each record sent at once."""
-    if _QUEUE is None:
-        return list(iter_task(task))
-    # Which task this process runs: if the process dies, the parent names its points.
-    _QUEUE.put({"started": task["points"][0]["id"], "pid": os.getpid()})
-    ids = []
-    for rec in iter_task(task):
-        _QUEUE.put(rec)  # synchronous: on its way to the parent before the task returns
-        ids.append(rec["id"])
-    return ids
+def run_task(task: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Run a task in a worker (a Dask task): the records of its points."""
+    return list(iter_task(task))
 
 
 def iter_task(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -246,7 +236,8 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         outs[i] = _own_error(out, k, pairs[k][0]) if isinstance(out, BaseException) or out is None else out
     pass_s, pass_cpu = time.perf_counter() - t0, time.process_time() - c0
     share = pass_s / len(runs)
-    paired = _Paired(store, runs, len(pts), outs, task["compare"]) if task.get("compare") is not None else None
+    paired = (_Paired(store, runs, len(pts), outs, task["compare"], task.get("failed_baselines"))
+              if task.get("compare") is not None else None)
     for j, p in enumerate(pts):
         t1 = time.perf_counter()
         rec = _record(p)
@@ -304,8 +295,10 @@ class _Paired:
     """The comparisons of one task's points with their baselines (:mod:`mmsim.sweep.paired`)."""
 
     def __init__(self, store: Any, runs: Sequence[Mapping[str, Any]], n_points: int, outs: list[Any],
-                 settings: Any) -> None:
+                 settings: Any, failed: Mapping[str, str] | None = None) -> None:
         self.store, self.runs, self.outs, self.settings = store, runs, outs, settings
+        #: Baseline points that failed run alone before (their worker died or overran): id -> "Type: message".
+        self.failed = dict(failed or {})
         self.reports: dict[int, Any] = {}
         self.row_of = {r["id"]: i for i, r in enumerate(runs)}
         #: Rows whose run later points are compared with (kept until the task ends).
@@ -337,6 +330,9 @@ class _Paired:
         out: dict[str, Any] = {"id": bid, "settings": self.settings.to_dict(), "is_baseline": bid == p["id"]}
         if bid is None:
             out["skipped"] = p.get("skipped") or "no baseline point"
+            return out
+        if bid in self.failed and bid not in self.row_of:
+            out.update(skipped=f"the baseline point {bid[:8]} failed: {self.failed[bid]}", baseline_failed=True)
             return out
         i = self.row_of[bid]
         base = self.outs[i]

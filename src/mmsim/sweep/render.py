@@ -17,7 +17,7 @@ from ..config import parse_duration
 from ..errors import ConfigError
 from .baseline import METRIC_LABELS
 from .grid import Grid
-from .labels import _canonical, _short, display_label
+from .labels import _canonical, _short, _value_text, display_label
 
 __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "rich_table", "sweep_figures",
            "write_report"]
@@ -250,7 +250,9 @@ _MAX_ERRORS_SHOWN = 10
 
 
 def _describe(row: Mapping[str, Any], grid: Grid) -> str:
-    return ", ".join(f"{k}={_short(display_label(row.get(k), k), 40)}" for k in grid.keys) or "base"
+    # The keys this point sets (a key another point varies, left at the base here, is not named).
+    return ", ".join(f"{k}={_short(_value_text(row.get(k), k), 40)}" for k in grid.keys
+                     if row.get(k) is not None) or "base"
 
 
 def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str], str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._json import json_clean
-from ..errors import ConfigError
+from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label
@@ -58,18 +59,57 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     return done
 
 
+#: Lock file in the output directory, held by the sweep writing there (``flock``: freed when
+#: its process ends, however it ends).
+LOCK_FILE = ".mmsim-sweep.lock"
+
+
+def _make_dir(out: Path) -> None:
+    """Create the output directory, or a ConfigError saying in one line why it cannot be."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        # `-o grid.yaml` (a file): say so in one line, not `[Errno 17] File exists: 'grid.yaml'`.
+        why = "it is a file, not a directory" if out.is_file() else (exc.strerror or str(exc))
+        raise ConfigError(f"{out}: cannot write the sweep's results there: {why}") from None
+
+
+class _DirLock:
+    """One sweep at a time per output directory: two would each run every point and append it twice."""
+
+    def __init__(self, out: Path) -> None:
+        import fcntl
+
+        _make_dir(out)
+        self.path = out / LOCK_FILE
+        self._fh = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._fh.seek(0)
+            holder = self._fh.read().strip() or "another process"
+            self._fh.close()
+            raise MmsimError(f"{out}: another sweep is writing there ({holder}); wait for it to finish, or give "
+                             "this one another -o") from None
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        self._fh.flush()
+
+    def release(self) -> None:
+        self._fh.close()  # closing frees the lock
+
+
 class _ResultsWriter:
     """Appends one JSON line per finished point; each is on disk before the next is taken."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        _make_dir(path.parent)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = path.open("ab")
         except OSError as exc:
-            # `-o grid.yaml` (a file): say so in one line, not `[Errno 17] File exists: 'grid.yaml'`.
-            why = "it is a file, not a directory" if path.parent.is_file() else (exc.strerror or str(exc))
-            raise ConfigError(f"{path.parent}: cannot write the sweep's results there: {why}") from None
+            raise ConfigError(f"{path}: cannot write the sweep's results there: {exc.strerror or exc}") from None
         # A crash mid-write can leave a partial last line; cut it so the next
         # record starts on a line of its own (read_results already skips it).
         size = self._fh.seek(0, os.SEEK_END)
