@@ -23,10 +23,10 @@ from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 
 __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
 
-#: Keys a grid file may hold.
 #: Most points a grid may hold (axes x points x repeats): a grid above it is a ConfigError, not a hang.
 MAX_POINTS = 1_000_000
 
+#: Keys a grid file may hold.
 GRID_KEYS = ("axes", "base", "base_config", "baseline", "compare", "output", "points", "repeats", "timeout",
              "workers")
 
