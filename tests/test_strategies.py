@@ -934,3 +934,22 @@ def test_ladder_flatten_under_one_level_and_single_level_quoters_under_four_orde
     with pytest.raises(ConfigError, match=r"^runs\[1\]: max_orders: 2 is less than the 4 live orders strategy "):
         mmsim.run_many(ev, [(load_strategy("fixed_spread", {}), mmsim.Config()),
                             (load_strategy("fixed_spread", {}), mmsim.Config(max_orders=2))])
+
+
+def test_an_unusable_declaration_is_refused_by_run():
+    """A max_live_orders or ladder_levels_used that is not an integer within its key's bound
+    (True, 0, 1.5, 5000) was ignored, so the run went on unchecked; it is a ConfigError naming it."""
+    import mmsim
+    from conftest import make_events
+
+    ev = make_events(_LADDER_EVENTS)
+    for name, value, high, key in (("max_live_orders", True, 4096, "max_orders"),
+                                   ("max_live_orders", 1.5, 4096, "max_orders"),
+                                   ("max_live_orders", 5000, 4096, "max_orders"),
+                                   ("ladder_levels_used", 0, 16, "ladder_levels")):
+        s = load_strategy("fixed_spread", {}).kind.python_class()
+        setattr(s, name, value)
+        with pytest.raises(ConfigError, match=rf"^strategy .* declares {name} = {value!r}; it must be an integer "
+                                              rf"from 1 to {high} \(the most {key} allows\), so the config cannot "
+                                              r"be checked against it$"):
+            mmsim.run(ev, s, mmsim.Config())

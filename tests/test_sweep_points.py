@@ -294,3 +294,33 @@ def test_a_panel_whose_lines_differ_by_orders_of_magnitude_goes_symlog(small, sy
     # categories are what differ by orders of magnitude.
     ax = _panel(sweep_figures(rows, grid)["sweep_strategy.png"], "pnl.total")
     assert (ax.get_yscale() == "symlog") == symlog
+
+
+def test_max_orders_below_what_the_strategy_declares_is_checked(tmp_path, store):
+    # FixedSpread declares max_live_orders = 4 (2 being cancelled, 2 new): a point with
+    # max_orders 3 would stop at its first requote, so no point runs.
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  decide_every: 100ms\n"
+                    f"  strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n"
+                    f"axes:\n  max_orders: [3, 4]\n  latency.feed: [0ms, 1ms]\noutput: out\n")
+    with pytest.raises(ConfigError) as info:
+        run_sweep(grid, workers=0)
+    assert str(info.value).startswith("max_orders: 3 is less than the 4 live orders strategy FixedSpread can hold at "
+                                      "once (")
+    assert str(info.value).endswith("; raise max_orders to at least 4 — in 2 of 4 points (max_orders=3, "
+                                    "latency.feed=0ms; max_orders=3, latency.feed=1ms); no point ran")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unusable_strategy_declaration_is_checked(tmp_path, store):
+    # A declaration that is not an integer from 1 to its key's bound cannot be checked
+    # against the config: "9" as a string was never enforced, 10**30 asked for a max_orders above 4096.
+    for value, shown in (("'9'", "'9'"), ("10**30", "1000000000000000000000000000000")):
+        plugin = tmp_path / f"decl{len(shown)}.py"
+        plugin.write_text("import mmsim\n\nclass Decl(mmsim.Strategy):\n"
+                          f"    max_live_orders = {value}\n\n    def quote(self, view):\n        return None\n")
+        grid = _grid(tmp_path, store, f"  - strategy: {{path: '{plugin}:Decl', params: {{}}}}\n", feeds="[0ms]")
+        with pytest.raises(ConfigError, match=rf"^strategy Decl declares max_live_orders = {shown}; it must be an "
+                                              r"integer from 1 to 4096 \(the most max_orders allows\), so the config "
+                                              r"cannot be checked against it — in 1 of 1 points "):
+            run_sweep(grid, workers=0)

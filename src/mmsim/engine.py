@@ -63,16 +63,29 @@ def format_ts(ns: int) -> str:
     return f"{ns} ns ({stamp}.{rem:09d}Z)"
 
 
-def _declared(strategy: Any, name: str) -> int | None:
-    """A strategy's declaration ``name``: on the object, its class, or its numba rule type (``kind``/``native``)."""
+def _declared(strategy: Any, name: str) -> Any:
+    """A strategy's declaration ``name``: on the object, its class, or its numba rule type (``kind``/``native``); None if absent."""
     for holder in (strategy, getattr(strategy, "kind", None), getattr(type(strategy), "native", None)):
         value = getattr(holder, name, None) if holder is not None else None
-        if isinstance(value, int) and not isinstance(value, bool):
+        if value is not None:
             return value
     return None
 
 
-def strategy_config_conflict(strategy: Any, config: Config) -> str | None:
+#: The largest value each declaration can take: the bound of the config key it is checked against.
+_DECLARATION_BOUNDS = {"ladder_levels_used": ("ladder_levels", 16), "max_live_orders": ("max_orders", 4096)}
+
+
+def _bad_declaration(label: str, name: str, value: Any) -> str | None:
+    """Why a declared ``name`` is unusable (not an integer, below 1, above its key's bound); None if it is fine."""
+    key, high = _DECLARATION_BOUNDS[name]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and 1 <= value <= high:
+        return None
+    return (f"strategy {label} declares {name} = {value!r}; it must be an integer from 1 to {high} "
+            f"(the most {key} allows), so the config cannot be checked against it")
+
+
+def strategy_config_conflict(strategy: Any, config: Config, label: str | None = None) -> str | None:
     """Why ``config`` cannot run ``strategy`` to the end, from what the strategy declares; None if it can.
 
     A strategy may declare ``max_live_orders`` (the most live orders it can hold at once,
@@ -86,17 +99,26 @@ def strategy_config_conflict(strategy: Any, config: Config) -> str | None:
 
     Parameters
     ----------
-    strategy : mmsim.Strategy, numba strategy or None
+    strategy : mmsim.Strategy, numba strategy, strategy class or None
     config : mmsim.Config
+    label : str, optional
+        The strategy's name in the message (default: its ``label``, ``name`` or type name).
 
     Returns
     -------
     str or None
-        One line naming the config keys and the value to use.
+        One line naming the config keys and the value to use, or saying that a
+        declaration is unusable (not an integer from 1 to the key's bound: 16
+        for ``ladder_levels_used``, 4096 for ``max_live_orders``).
     """
     if strategy is None:
         return None
-    label = _label(strategy)
+    label = _label(strategy) if label is None else label
+    for name in _DECLARATION_BOUNDS:
+        declared = _declared(strategy, name)
+        bad = None if declared is None else _bad_declaration(label, name, declared)
+        if bad is not None:
+            return bad
     levels = _declared(strategy, "ladder_levels_used")
     if levels is not None and config.ladder_levels < levels:
         return (f"ladder_levels: {config.ladder_levels} is less than the {levels} target levels per side strategy "

@@ -43,7 +43,9 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
     distinct ``data`` must be an event store, a ``recorded`` feed latency
     needs a store with recorded receive times, and a ``tick_size`` or
     ``lot_size`` the point sets must be its store's
-    (:func:`mmsim.engine.store_size_conflict`).
+    (:func:`mmsim.engine.store_size_conflict`), and ``max_orders`` and
+    ``ladder_levels`` must hold what the strategy declares it can hold
+    (:func:`mmsim.engine.strategy_config_conflict`).
 
     Parameters
     ----------
@@ -58,13 +60,14 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
         One line: the first problem, the points it concerns (their overrides),
         and how many other problems there are; no point has run.
     """
-    from ..engine import store_size_conflict
-    from ..plugins import check_strategy
+    from ..engine import _label, store_size_conflict, strategy_config_conflict
+    from ..plugins import check_strategy, resolve_strategy
     from ..runner import missing_store_hint
 
     total = len(points) if total is None else total
     problems: dict[str, list[SweepPoint]] = {}
     strategies: dict[str, str | None] = {}
+    declared: dict[str, Any] = {}  # each strategy that checked out: the object its spec names (for its declarations)
     stores: dict[str, str | None] = {}
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     for p in points:
@@ -74,6 +77,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
             try:
                 check_strategy(s.path, s.params)
                 strategies[key] = None
+                declared[key] = resolve_strategy(s.path)
             except (ConfigError, StrategyError) as exc:
                 strategies[key] = str(exc)
         data = p.config.data
@@ -87,6 +91,10 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
                 what = "no such directory" if not path.exists() else "not an event store (no events.npy, meta.json)"
                 stores[data] = f"{path}: {what}; {missing_store_hint(path)}"
         recorded = sizes = None
+        fits = None
+        if key in declared:
+            obj = declared[key]
+            fits = strategy_config_conflict(obj, p.config.engine, label=getattr(obj, "__name__", None) or _label(obj))
         if stores[data] is None:
             if data not in metas:
                 metas[data] = dict(_meta(data), store=data)
@@ -95,7 +103,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
                 recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
                             "(its meta.json: local_ts_recorded false)")
             sizes = store_size_conflict(p.config.engine, meta)
-        for msg in (strategies[key], stores[data], recorded, sizes):
+        for msg in (strategies[key], stores[data], recorded, sizes, fits):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
