@@ -953,3 +953,34 @@ def test_an_unusable_declaration_is_refused_by_run():
                                               rf"from 1 to {high} \(the most {key} allows\), so the config cannot "
                                               r"be checked against it$"):
             mmsim.run(ev, s, mmsim.Config())
+
+
+def test_check_strategy_returns_what_the_spec_names_and_conflicts_name_it():
+    """check_strategy returns the object resolve_strategy gives (the sweep reads its
+    declarations from it, resolving once); strategy_config_conflict names a numba type by
+    its rule, a class or a factory function by its own name (not 'property' or 'function')."""
+    import mmsim
+    from mmsim.engine import strategy_config_conflict
+    from mmsim.plugins import check_strategy
+
+    obj = check_strategy("ladder_flatten", {})
+    assert obj is resolve_strategy("ladder_flatten")
+    assert strategy_config_conflict(obj, mmsim.Config(max_orders=8, ladder_levels=2)).startswith(
+        "max_orders: 8 is less than the 9 live orders strategy LadderFlatten can hold at once")
+
+    class Holder(Strategy):
+        max_live_orders = 6
+
+        def quote(self, view):
+            return None
+
+    def make_holder():
+        return Holder()
+
+    make_holder.max_live_orders = 7
+    assert strategy_config_conflict(Holder, mmsim.Config(max_orders=5)).startswith(
+        "max_orders: 5 is less than the 6 live orders strategy Holder can hold at once")
+    assert strategy_config_conflict(make_holder, mmsim.Config(max_orders=5)).startswith(
+        "max_orders: 5 is less than the 7 live orders strategy make_holder can hold at once")
+    assert strategy_config_conflict(Holder(), mmsim.Config(max_orders=5)).startswith(
+        "max_orders: 5 is less than the 6 live orders strategy Holder can hold at once")

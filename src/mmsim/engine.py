@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import inspect
 import math
 import threading
 import time
@@ -226,8 +227,12 @@ def _deliver_early(event: int, ns: int) -> Iterator[None]:
 
 
 def _label(strategy: Any) -> str:
+    """A strategy's name in messages: a class's or function's own name, else its
+    ``label`` or ``name`` (a numba strategy type's rule name), else its type's name."""
     if strategy is None:
         return "none"
+    if isinstance(strategy, type) or inspect.isfunction(strategy):
+        return strategy.__name__
     label = getattr(strategy, "label", None) or getattr(strategy, "name", None)
     return str(label) if label else type(strategy).__name__
 

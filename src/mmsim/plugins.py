@@ -230,13 +230,20 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
     return built
 
 
-def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None) -> None:
+def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None) -> Any:
     """Check that :func:`load_strategy` would succeed, as cheaply as possible.
 
     A numba strategy's parameters are checked against its declaration without
     compiling the rule (``check_params``); any other plugin is built (building
     a Python strategy is cheap and runs its own checks). What ``mmsim sweep``
     runs on every distinct strategy of a grid before any point starts.
+
+    Returns
+    -------
+    object
+        What ``spec`` names (:func:`resolve_strategy`): a strategy class, numba
+        strategy type or factory, whose declarations (``max_live_orders``,
+        ``ladder_levels_used``) :func:`mmsim.engine.strategy_config_conflict` reads.
 
     Raises
     ------
@@ -252,8 +259,9 @@ def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_d
     check = getattr(obj, "check_params", None)
     if isinstance(obj, type) or not callable(check):
         load_strategy(spec, params, base_dir=base_dir)
-        return
-    check(dict(params))
+    else:
+        check(dict(params))
+    return obj
 
 
 def _build(factory: Any, params: Mapping[str, Any], label: str) -> Any:

@@ -60,8 +60,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
         One line: the first problem, the points it concerns (their overrides),
         and how many other problems there are; no point has run.
     """
-    from ..engine import _label, store_size_conflict, strategy_config_conflict
-    from ..plugins import check_strategy, resolve_strategy
+    from ..engine import store_size_conflict, strategy_config_conflict
+    from ..plugins import check_strategy
     from ..runner import missing_store_hint
 
     total = len(points) if total is None else total
@@ -75,9 +75,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
         key = _canonical({"path": s.path, "params": dict(s.params)})
         if key not in strategies:
             try:
-                check_strategy(s.path, s.params)
+                declared[key] = check_strategy(s.path, s.params)
                 strategies[key] = None
-                declared[key] = resolve_strategy(s.path)
             except (ConfigError, StrategyError) as exc:
                 strategies[key] = str(exc)
         data = p.config.data
@@ -93,8 +92,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
         recorded = sizes = None
         fits = None
         if key in declared:
-            obj = declared[key]
-            fits = strategy_config_conflict(obj, p.config.engine, label=getattr(obj, "__name__", None) or _label(obj))
+            fits = strategy_config_conflict(declared[key], p.config.engine)
         if stores[data] is None:
             if data not in metas:
                 metas[data] = dict(_meta(data), store=data)
