@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from conftest import ROOT, shared_data
 
 import mmsim
-from mmsim import ConfigError
+from mmsim import ConfigError, MmsimError
 from mmsim.cli import main as cli_main
 from mmsim.sweep.render import _table_rows as table_rows
 from mmsim.sweep.results import _ResultsWriter as ResultsWriter
@@ -291,6 +292,51 @@ def test_failed_point_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     assert [r["status"] for r in again] == ["ok", "error", "ok"]
     ids = [json.loads(s)["id"] for s in (tmp_path / "out" / sw.RESULTS_FILE).read_text().splitlines()]
     assert len(ids) == 4 and ids.count(rows[1]["id"]) == 2
+
+
+def _meddling_point(config: mmsim.RunConfig) -> dict:
+    """A point function that, at half_spread 2, does to the results file what the
+    environment variable MEDDLE says (run in-process: workers=0)."""
+    hs = config.strategy.params["half_spread"]
+    if hs == 2:
+        path = Path(os.environ["MEDDLE_PATH"])
+        how = os.environ["MEDDLE"]
+        if how == "delete":
+            path.unlink()
+        elif how == "truncate":
+            with path.open("r+b") as fh:
+                fh.truncate(10)
+        elif how == "replace":  # another file (an editor's save) takes its name
+            tmp = path.with_name("other.jsonl")
+            tmp.write_text(path.read_text())
+            os.replace(tmp, path)
+    return {"pnl.total": 10.0 * hs}
+
+
+@pytest.mark.parametrize("how, what", [
+    ("delete", "was deleted"),
+    ("truncate", r"was truncated \(10 bytes, \d+ written\)"),
+    ("replace", "was replaced by another file"),
+])
+def test_a_results_file_gone_mid_sweep_stops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str,
+                                                what: str) -> None:
+    """The writer kept appending to the deleted file (an unlinked inode): the sweep finished
+    'ok' and every record after the deletion was lost with no word. It stops at the next
+    record, naming the file and what happened; a rerun runs the points whose records are missing."""
+    out = tmp_path / "out"
+    path = out / sw.RESULTS_FILE
+    monkeypatch.setenv("MEDDLE_PATH", str(path))
+    monkeypatch.setenv("MEDDLE", how)
+    grid = {"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+            "axes": {"strategy.params.half_spread": [1, 2, 3]}}
+    with pytest.raises(MmsimError, match=rf"^{re.escape(str(path))} {what} while the sweep ran; the sweep stops "
+                                         r"rather than write on \(this sweep had appended 1 record\(s\), and each "
+                                         r"point's record is its only copy\); run the same command again to resume: "
+                                         r"the points whose records are missing from the file run again$"):
+        sw.run_sweep(grid, out=out, workers=0, point_fn=_meddling_point)
+    monkeypatch.setenv("MEDDLE", "none")
+    rows = sw.run_sweep(grid, out=out, workers=0, point_fn=_meddling_point)
+    assert [(r["strategy.params.half_spread"], r["pnl.total"]) for r in rows] == [(1, 10.0), (2, 20.0), (3, 30.0)]
 
 
 # --------------------------------------------------------------------------- real runs

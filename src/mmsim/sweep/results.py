@@ -121,12 +121,45 @@ class _ResultsWriter:
                 keep = _last_newline(path, size)
                 self._fh.truncate(keep)
                 self._fh.seek(keep)
+        self._size = self._fh.tell()  # what the file holds when it is still ours
+        self._written = 0  # records this writer appended
 
     def append(self, record: Mapping[str, Any]) -> None:
+        """Append one record; refuse if the file is no longer the one being written.
+
+        Raises
+        ------
+        MmsimError
+            The results file was deleted, replaced or truncated since the sweep opened it:
+            writing on would put every later record in a file no one can read (or after a
+            hole), and the summary would be computed from records the file no longer has.
+        """
+        self._check_still_ours()
         line = json.dumps(json_clean(record), allow_nan=False, separators=(",", ":")) + "\n"
-        self._fh.write(line.encode("utf-8"))
+        data = line.encode("utf-8")
+        self._fh.write(data)
         self._fh.flush()
         os.fsync(self._fh.fileno())
+        self._size += len(data)
+        self._written += 1
+
+    def _check_still_ours(self) -> None:
+        mine = os.fstat(self._fh.fileno())
+        try:
+            there = os.stat(self.path)
+        except FileNotFoundError:
+            what = "was deleted"
+        else:
+            if (there.st_dev, there.st_ino) != (mine.st_dev, mine.st_ino):
+                what = "was replaced by another file"
+            elif there.st_size < self._size:
+                what = f"was truncated ({there.st_size} bytes, {self._size} written)"
+            else:
+                return
+        raise MmsimError(f"{self.path} {what} while the sweep ran; the sweep stops rather than write on "
+                         f"(this sweep had appended {self._written} record(s), and each point's record is "
+                         "its only copy); run the same command again to resume: the points whose records "
+                         "are missing from the file run again")
 
     def close(self) -> None:
         self._fh.close()
