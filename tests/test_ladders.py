@@ -577,7 +577,7 @@ def test_a_quote_value_that_is_not_a_number_stops_the_run_naming_the_field(quote
     # float() would read "100" as 100 and True as 1: a slip that runs as a plausible quote.
     ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
     with pytest.raises(mmsim.StrategyError,
-                       match=f"^strategy Script raised TypeError in quote\\(\\) at local time 1000 ns .*: {message}$"):
+                       match=f"^strategy Script returned an invalid quote at local time 1000 ns .*: {message}$"):
         mmsim.run(ev, Script(quote), cfg())
 
 
@@ -590,10 +590,13 @@ def test_a_plain_sequence_is_not_a_quote(returned, shown):
     # A plain 4-sequence was read as (bid_px, bid_qty, ask_px, ask_qty): (bid, ask, sizes)
     # in another order quoted a bid of 102 lots at 102 ticks... with no error. Quote names them.
     ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
+    # cli7: the message said the strategy "raised TypeError in quote()"; it raised nothing, mmsim refused
+    # what quote() returned, and the message now says so and what quote() must return.
     with pytest.raises(mmsim.StrategyError,
-                       match=f"^strategy Script raised TypeError in quote\\(\\) at local time 1000 ns .*: "
-                             r"quote\(\) must return mmsim\.Quote\(bid_px, bid_qty, ask_px, ask_qty\), "
-                             rf".* or None, got {shown} \(a plain sequence's order is not checked: name the "
+                       match=f"^strategy Script returned an invalid quote at local time 1000 ns .*: "
+                             rf"quote\(\) returned {shown}; it must return mmsim\.Quote\(bid_px, bid_qty, ask_px, "
+                             r"ask_qty\), mmsim\.Quote\.ladder\(\.\.\.\), mmsim\.Quote\.keep\(\.\.\.\) or None "
+                             r"\(a plain sequence's order is not checked: name the "
                              r"fields with mmsim\.Quote\(bid_px=\.\.\., bid_qty=\.\.\., ask_px=\.\.\., "
                              r"ask_qty=\.\.\.\)\)$"):
         mmsim.run(ev, Script(returned), cfg())
@@ -620,7 +623,7 @@ def test_a_duration_or_a_number_float_cannot_read_stops_the_run_naming_the_field
     # 10**400 and Decimal('sNaN') raised a bare OverflowError / ValueError naming no field.
     ev = make_events([(1000, D, BID, 99, 10), (1000, D, ASK, 102, 10)])
     with pytest.raises(mmsim.StrategyError,
-                       match=f"^strategy Script raised TypeError in quote\\(\\) at local time 1000 ns .*: {message}$"):
+                       match=f"^strategy Script returned an invalid quote at local time 1000 ns .*: {message}$"):
         mmsim.run(ev, Script(quote), cfg())
 
 

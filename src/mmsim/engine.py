@@ -498,6 +498,10 @@ def _run_with_progress(go: Callable[[], Any], counter: Any, total: int,
     return box["out"]
 
 
+class _RefusedQuote(TypeError):
+    """What quote() returned, refused by mmsim (the strategy raised nothing): its message says what it must be."""
+
+
 def _python_callbacks(strategy: Any, view: View, out: np.ndarray,
                       holder: dict[str, BaseException]) -> tuple[Any, Any, Any, Any]:
     """The callables the compiled PythonStrategy adapter calls: quote, and on_fill/on_reject/on_expire or None."""
@@ -514,13 +518,16 @@ def _python_callbacks(strategy: Any, view: View, out: np.ndarray,
                 # A plain tuple, list or array has no field names: (bid_px, ask_px, bid_qty,
                 # ask_qty) would quote a price as a size without a word.
                 plain = isinstance(q, (tuple, list, np.ndarray))
-                raise TypeError("quote() must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), "
-                                f"mmsim.Quote.ladder(...), mmsim.Quote.keep(...) or None, got "
-                                f"{type(q).__name__ + ' ' if plain else ''}{' '.join(repr(q).split())[:120]}"
-                                + (" (a plain sequence's order is not checked: name the fields with "
-                                   "mmsim.Quote(bid_px=..., bid_qty=..., ask_px=..., ask_qty=...))" if plain else ""))
-            return (number(q[0], "quote bid_px"), number(q[1], "quote bid_qty"),
-                    number(q[2], "quote ask_px"), number(q[3], "quote ask_qty"))
+                raise _RefusedQuote(
+                    f"quote() returned {type(q).__name__} {' '.join(repr(q).split())[:120]}; it must return "
+                    "mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), mmsim.Quote.ladder(...), mmsim.Quote.keep(...) "
+                    "or None" + (" (a plain sequence's order is not checked: name the fields with "
+                                 "mmsim.Quote(bid_px=..., bid_qty=..., ask_px=..., ask_qty=...))" if plain else ""))
+            try:
+                return (number(q[0], "quote bid_px"), number(q[1], "quote bid_qty"),
+                        number(q[2], "quote ask_px"), number(q[3], "quote ask_qty"))
+            except TypeError as exc:
+                raise _RefusedQuote(str(exc)) from None
         except BaseException as exc:
             holder["exc"] = exc
             raise
@@ -560,6 +567,8 @@ def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
     exc = holder.get("exc")
     if code == _CODE["PYTHON_ERROR"] and isinstance(exc, KeyboardInterrupt):
         return exc
+    if code == _CODE["PYTHON_ERROR"] and isinstance(exc, _RefusedQuote):
+        return StrategyError(f"strategy {label} returned an invalid quote {when}: {exc}")
     if code == _CODE["PYTHON_ERROR"] and exc is not None:
         what = message[: -len(" failed")] if message in ("on_fill failed", "on_reject failed", "on_expire failed") \
             else "quote"

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ConfigError, MmsimError
-from ._common import Parser, UsageError, common_parent
+from ._common import Parser, UsageError, as_written, common_parent
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -48,7 +48,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mmsim`` command line; returns the exit code."""
     parser, subs = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except ConfigError as exc:
+        # A flag's value its reader refused (`--workers 1e3`): mmsim's message, not argparse's.
+        if "--debug" in (sys.argv[1:] if argv is None else argv):
+            raise
+        print(f"mmsim: config error: {exc}", file=sys.stderr)
+        return 2
     if extra:
         # An unknown option after the subcommand is that subcommand's usage error.
         subs[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
@@ -66,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         if debug:
             raise
-        print(f"mmsim: config error: {exc}", file=sys.stderr)
+        print(f"mmsim: config error: {as_written(str(exc), args)}", file=sys.stderr)
         return 2
     except (MmsimError, OSError) as exc:
         if debug:

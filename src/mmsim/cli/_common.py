@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Parser", "UsageError", "add_force", "add_output", "add_quiet", "comma_list", "common_parent",
-           "ensure_new_output", "flags_named", "progress_bar", "scalar", "strategy_located", "value_list"]
+__all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
+           "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "number", "progress_bar",
+           "scalar", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -45,6 +46,126 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = _NEGATIVE_VALUE
+
+
+class Written(argparse.Action):
+    """Store a flag's value read by ``read(text, flag)`` and keep the text as the user wrote it.
+
+    ``add_argument("--workers", action=Written, read=integer("a non-negative integer"))``: the
+    value is read when the flag is parsed (default :func:`scalar`: a bare number is a number, as
+    in the config's YAML) and the text is kept in ``args._written[dest]``, so a message about the
+    value quotes what the user typed (``got '1e999'``), never what it was converted to (``inf``);
+    see :func:`as_written`. A reader's :class:`~mmsim.ConfigError` (naming the flag) leaves
+    ``parse_args``: :func:`mmsim.cli.main` prints it as every config error, not as argparse's
+    ``invalid int value``.
+    """
+
+    def __init__(self, *args: Any, read: Callable[[str, str], Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read = read
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        flag = self.option_strings[-1]
+        setattr(namespace, self.dest, scalar(values) if self.read is None else self.read(values, flag))
+        written = dict(getattr(namespace, "_written", None) or {})
+        written[self.dest] = values
+        namespace._written = written
+
+
+def keep(text: str, flag: str) -> str:
+    """A :class:`Written` reader that keeps the text (a ``LIST`` read item by item later)."""
+    return text
+
+
+def integer(what: str = "an integer") -> Callable[[str, str], int]:
+    """A :class:`Written` reader of an integer flag: an integer as the config's YAML writes one (``12``, ``-3``).
+
+    ``1e3``, ``1.0``, ``nan`` and ``12ms`` are not integers there (``max_orders: 1e3`` is refused),
+    nor here: ``--workers: expected a non-negative integer, got '1e3'``. ``what`` says what is
+    allowed; the bounds themselves are checked where the value is used.
+
+    Raises
+    ------
+    ConfigError
+        Naming the flag, what is allowed, and the value as written.
+    """
+
+    def read(text: str, flag: str) -> int:
+        from ..errors import ConfigError
+
+        if not _INT.match(text.strip()):
+            raise ConfigError(f"{flag}: expected {what}, got {text!r}")
+        return int(text.strip())
+
+    return read
+
+
+def number(what: str = "a number") -> Callable[[str, str], float]:
+    """A :class:`Written` reader of a real-valued flag (``1.5``, ``-1``, ``1e999``, ``inf``, ``nan`` are numbers).
+
+    The value's range is checked where it is used, and that message quotes the value as
+    written (:func:`as_written`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the flag, what is allowed, and the value as written, when it is not a number.
+    """
+
+    def read(text: str, flag: str) -> float:
+        from ..errors import ConfigError
+
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{flag}: expected {what}, got {text!r}") from None
+
+    return read
+
+
+def _renderings(text: str) -> list[str]:
+    """How a message may echo ``text`` once read (``1e999`` -> ``inf``, ``-1`` -> ``-1``, ``-1.0``, ``'-1'``)."""
+    values: list[Any] = [scalar(text), text.strip()]
+    with contextlib.suppress(ValueError):
+        values.append(float(text))
+    out: list[str] = []
+    for v in values:
+        forms = [repr(v), str(v)] + ([f"{v:g}"] if isinstance(v, float) else [])
+        out.extend(f for f in forms if f not in out)
+    return sorted(out, key=len, reverse=True)
+
+
+def as_written(message: str, args: argparse.Namespace) -> str:
+    """``message`` about a flag (``--block must be ... got -1.0``) with the value quoted as the user wrote it.
+
+    A message that starts with a :class:`Written` flag's name and echoes its value as read
+    (``inf`` for ``1e999``, ``-1.0`` for ``-1``, ``1000.0`` for an item ``1e3`` of a list)
+    says ``got '1e999'``, ``got '-1'``, ``got '1e3'`` instead; any other message is returned
+    as it is.
+    """
+    m = re.match(r"--([a-z][a-z0-9-]*)", message)
+    written = getattr(args, "_written", None) or {}
+    text = written.get(m.group(1).replace("-", "_")) if m else None
+    if text is None:
+        return message
+    for item in [text, *text.split(",")]:
+        for form in _renderings(item):
+            m = re.search(r"\bgot (" + re.escape(form) + r")(?=$|[\s;,)])", message)
+            if m:
+                return message[:m.start(1)] + repr(item.strip()) + message[m.end(1):]
+    return message
+
+
+def interactive() -> bool:
+    """Whether stdout is a terminal a progress bar can redraw (rich's ``is_interactive``).
+
+    Elsewhere (a pipe, a file) a bar shows nothing but rich still ends it with an empty line,
+    a stray line before the summary, or the only thing on stdout of a refused run.
+    """
+    from rich.console import Console
+
+    return Console().is_interactive
 
 
 def common_parent() -> argparse.ArgumentParser:
@@ -105,7 +226,7 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
 
 @contextlib.contextmanager
 def _bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
-    if quiet:
+    if quiet or not interactive():
         yield lambda done, total: None
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -217,14 +338,22 @@ def flags_named(args: argparse.Namespace, keys: Mapping[str, str]) -> Iterator[N
 
 
 @contextlib.contextmanager
-def strategy_located(config_path: Path | None) -> Iterator[None]:
-    """Add the config file's line to a :class:`~mmsim.ConfigError` about the strategy it names.
+def strategy_located(config_path: Path | None, *, strategy: bool = True) -> Iterator[None]:
+    """Add the config file's line to a :class:`~mmsim.ConfigError` found after the config was read.
 
-    The strategy is built after the config is read (``strategy FixedSpread: unknown parameter
-    'bogus'``, ``strategy file not found: x.py``), when the file's lines are gone; this reads
-    them again and ends the message with the line of ``strategy.params.<name>`` (the parameter
-    the message names), else ``strategy.path`` or ``strategy``. A message that already has a
-    line, or a config not read from a file (None), is left as it is.
+    The strategy is built, and checked against the config, after the config is read
+    (``strategy FixedSpread: unknown parameter 'bogus'``, ``strategy file not found: x.py``,
+    ``max_orders: 4 is less than the 9 live orders strategy LadderFlatten can hold``), when
+    the file's lines are gone; this reads them again and ends the message with the line of:
+
+    - a message about the strategy: ``strategy.params.<name>`` (the parameter the message
+      names), else ``strategy.path`` or ``strategy`` (only with ``strategy``: False when
+      the strategy came from a flag, not the file);
+    - a message that starts with a config key (``max_orders:``, ``tick_size:``,
+      ``latency.feed is ...``): that key's line; when the file does not set the key (its
+      default is too small for the strategy), the strategy's line, saying the key is not set.
+
+    A message that already has a line, or a config not read from a file (None), is left as it is.
 
     Raises
     ------
@@ -237,7 +366,7 @@ def strategy_located(config_path: Path | None) -> Iterator[None]:
         yield
     except ConfigError as e:
         msg = str(e)
-        if config_path is None or " line " in msg or not msg.startswith(("strategy", "unknown strategy")):
+        if config_path is None or " line " in msg:
             raise
         from ..config.yaml_file import read_yaml_mapping
 
@@ -245,10 +374,26 @@ def strategy_located(config_path: Path | None) -> Iterator[None]:
             _, where = read_yaml_mapping(config_path, what="config", keys="run config keys")
         except ConfigError:
             raise e from None
-        m = re.search(r"parameter '([^']+)'", msg)
-        keys = ([f"strategy.params.{m.group(1)}"] if m else []) + (
-            ["strategy.params"] if m else ["strategy.path"]) + ["strategy"]
-        loc = next((where[k] for k in keys if k in where), None)
+        loc = _location(msg, where, strategy)
         if loc is None:
             raise
         raise ConfigError(f"{msg} ({loc})") from None
+
+
+def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:
+    """The ``FILE line N`` :func:`strategy_located` adds to ``msg``, or None."""
+    if msg.startswith(("strategy", "unknown strategy")):
+        if not strategy:
+            return None
+        m = re.search(r"parameter '([^']+)'", msg)
+        keys = ([f"strategy.params.{m.group(1)}"] if m else []) + (
+            ["strategy.params"] if m else ["strategy.path"]) + ["strategy"]
+        return next((where[k] for k in keys if k in where), None)
+    m = re.match(r"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)(?=[: ])", msg)
+    if m is None:
+        return None
+    if m.group(1) in where:
+        return where[m.group(1)]
+    if strategy and " strategy " in msg and "strategy" in where:
+        return f"{where['strategy']}, the strategy; {m.group(1)} is not set in the file"
+    return None

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named, scalar, value_list
+from ._common import (Written, add_force, add_output, add_quiet, ensure_new_output, flags_named, integer, keep,
+                      number, value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -25,13 +26,17 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("run_b", metavar="RUN_B", type=Path, help="run directory of B")
     p.add_argument("--events", metavar="PATH", type=Path,
                    help="event store both runs replayed (default: the store named in RUN_A's result.json)")
-    p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s (default: RUN_A's config)")
-    p.add_argument("--bucket", metavar="DURATION", default="1min", type=scalar, help="time bucket (default %(default)s)")
-    p.add_argument("--boot", metavar="N", type=int, default=2000, help="bootstrap resamples (default %(default)s)")
-    p.add_argument("--block", metavar="BUCKETS", type=float,
+    p.add_argument("--horizons", metavar="LIST", action=Written, read=keep,
+                   help="markout horizons, e.g. 100ms,1s,10s (default: RUN_A's config)")
+    p.add_argument("--bucket", metavar="DURATION", default="1min", action=Written, help="time bucket (default %(default)s)")
+    p.add_argument("--boot", metavar="N", action=Written, read=integer("an integer from 10 to 10,000,000"), default=2000,
+                   help="bootstrap resamples (default %(default)s)")
+    p.add_argument("--block", metavar="BUCKETS", action=Written, read=number("a finite number of buckets >= 1"),
                    help="mean block length in buckets (default: Politis-White automatic choice)")
-    p.add_argument("--confidence", metavar="LEVEL", type=float, default=0.95, help="interval level (default 0.95)")
-    p.add_argument("--seed", metavar="S", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--confidence", metavar="LEVEL", action=Written, read=number("a number in (0, 1)"), default=0.95,
+                   help="interval level (default 0.95)")
+    p.add_argument("--seed", metavar="S", action=Written, read=integer("a non-negative integer"), default=0,
+                   help="bootstrap seed (default 0)")
     p.add_argument("--labels", metavar="A,B", help="names of the runs in the verdicts (default: directory names)")
     add_output(p, "write compare.json to this directory (or .json file); an existing file needs --force",
                metavar="PATH")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import add_force, add_output, add_quiet, flags_named
+from ._common import Written, add_force, add_output, add_quiet, flags_named, number
 
 __all__ = ["FORMAT_HELP", "add_parser", "cmd"]
 
@@ -35,8 +35,9 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("sources", nargs="+", type=Path, metavar="SRC", help="input file(s), in time order")
     add_output(p, "store directory to write", required=True, metavar="STORE")
     p.add_argument("--format", required=True, choices=sorted(FORMATS), help="input format")
-    p.add_argument("--tick-size", type=float, default=None, help="price tick (inferred when omitted)")
-    p.add_argument("--lot-size", type=float, default=None, help="size of one lot (inferred when omitted)")
+    p.add_argument("--tick-size", action=Written, read=number("a positive number"), default=None, help="price tick (inferred when omitted)")
+    p.add_argument("--lot-size", action=Written, read=number("a positive number"), default=None,
+                   help="size of one lot (inferred when omitted)")
     p.add_argument("--symbol", default=None, help="symbol written to meta.json (default: from the data)")
     add_force(p, "replace an existing event store")
     add_quiet(p, "no progress bar")

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, scalar, strategy_located, value_list
+from ._common import (Written, add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, interactive,
+                      keep, scalar, strategy_located, value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -37,20 +38,21 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--data", type=Path, help="event store to replay instead of the config's `data`")
     p.add_argument("--models", metavar="LIST", default=",".join(models),
                    help="queue models to score (default %(default)s)")
-    p.add_argument("--tolerance", metavar="DURATION", default="100ms", type=scalar,
+    p.add_argument("--tolerance", metavar="DURATION", default="100ms", action=Written,
                    help="largest exchange-time difference of a matched fill (default %(default)s)")
-    p.add_argument("--fit-powers", metavar="LIST", default=",".join(f"{x:g}" for x in powers),
+    p.add_argument("--fit-powers", metavar="LIST", action=Written, read=keep, default=",".join(f"{x:g}" for x in powers),
                    help="exponents of the power-model fit (default %(default)s)")
     p.add_argument("--no-fit", action="store_true", help="skip the power-model fit")
-    p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s (default: the config's)")
-    p.add_argument("--window", metavar="START,END",
+    p.add_argument("--horizons", metavar="LIST", action=Written, read=keep,
+                   help="markout horizons, e.g. 100ms,1s,10s (default: the config's)")
+    p.add_argument("--window", metavar="START,END", action=Written, read=keep,
                    help="score only fills in [START, END), UTC times (2023-12-25T23:01) or ns; either may be empty")
     p.add_argument("--strategy", metavar="SPEC", help="strategy plugin (file.py:Class or entry point), overriding "
                                                       "the config's")
     p.add_argument("--params", metavar="K=V,...", help="strategy parameters with --strategy (e.g. size=1)")
-    p.add_argument("--feed", metavar="LATENCY", type=scalar, help="feed latency (5ms, recorded), overriding the config's")
-    p.add_argument("--entry", metavar="LATENCY", type=scalar, help="entry latency, overriding the config's")
-    p.add_argument("--response", metavar="LATENCY", type=scalar, help="response latency, overriding the config's")
+    p.add_argument("--feed", metavar="LATENCY", action=Written, help="feed latency (5ms, recorded), overriding the config's")
+    p.add_argument("--entry", metavar="LATENCY", action=Written, help="entry latency, overriding the config's")
+    p.add_argument("--response", metavar="LATENCY", action=Written, help="response latency, overriding the config's")
     p.add_argument("--no-report", action="store_true", help="write queue_score.json and .png only")
     add_force(p, "replace an existing queue-score output (one with queue_score.json)")
     add_quiet(p, "no progress bar or table")
@@ -127,9 +129,10 @@ def cmd(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]queue-score"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
-                  TimeElapsedColumn(), transient=True, disable=args.quiet) as prog:
+                  TimeElapsedColumn(), transient=True, disable=args.quiet or not interactive()) as prog:
         task = prog.add_task("runs", total=None)
-        with flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
+        with strategy_located(src if src.is_file() else None, strategy=not (args.strategy or args.params)), \
+                flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
                                 "window": "window", "queue model": "models", "models": "models"}):
             score = score_queue_models(store, strategy, config, models, tolerance=args.tolerance,
                                        horizons=horizons,

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import DataError, MmsimError
 from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
-from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named, scalar, value_list
+from ._common import Written, add_force, add_output, add_quiet, ensure_new_output, flags_named, integer, keep, value_list
 
 __all__ = ["add_parser", "cmd"]
 
@@ -35,13 +35,17 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="event store or .npy the run replayed (default: the store named in result.json)")
     add_output(p, "where to write the outputs (default: RUN_DIR, whose report is replaced); another "
                   "directory that exists needs --force", aliases=("--out",))
-    p.add_argument("--horizons", metavar="LIST", help="markout horizons, e.g. 100ms,1s,10s,60s")
-    p.add_argument("--event-horizons", metavar="LIST", help="markout horizons in market events, e.g. 10,100 (or 10ev,100ev)")
-    p.add_argument("--toxic-horizon", metavar="H", type=scalar, help="horizon of the toxic share and signal buckets (1s or 100ev)")
-    p.add_argument("--signal-buckets", metavar="N", type=int, default=5, help="quantile buckets per signal (5)")
-    p.add_argument("--age-buckets", metavar="N", type=int, default=5,
+    p.add_argument("--horizons", metavar="LIST", action=Written, read=keep, help="markout horizons, e.g. 100ms,1s,10s,60s")
+    p.add_argument("--event-horizons", metavar="LIST", action=Written, read=keep,
+                   help="markout horizons in market events, e.g. 10,100 (or 10ev,100ev)")
+    p.add_argument("--toxic-horizon", metavar="H", action=Written,
+                   help="horizon of the toxic share and signal buckets (1s or 100ev)")
+    p.add_argument("--signal-buckets", metavar="N", action=Written, read=integer("a positive integer"), default=5,
+                   help="quantile buckets per signal (5)")
+    p.add_argument("--age-buckets", metavar="N", action=Written, read=integer("a positive integer"), default=5,
                    help="quantile buckets of information age for the markout by age (5)")
-    p.add_argument("--position-limit", metavar="LOTS", type=int, help="report the share of time at |position| >= LOTS")
+    p.add_argument("--position-limit", metavar="LOTS", action=Written,
+                   read=integer("a positive number of lots (an integer)"), help="report the share of time at |position| >= LOTS")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots and the HTML report")
     add_force(p, "write into an -o directory that already exists")
     add_quiet(p, "do not print the tables")

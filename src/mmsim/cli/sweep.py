@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import add_force, add_output, add_quiet
+from ._common import Written, add_force, add_output, add_quiet, integer
 
 __all__ = ["add_parser", "cmd"]
 
@@ -24,13 +24,14 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                     "to 16 (mmsim.run_many). Writes results.csv, PNG plots and sweep.html into OUT.")
     p.add_argument("grid", type=Path, help="grid file (YAML)")
     add_output(p, "output directory (default: the grid's `output`); one with results resumes them")
-    p.add_argument("--workers", type=int, help="local worker processes (default: the grid's `workers`, "
-                                               "else the CPU count); 0 runs in this process")
+    p.add_argument("--workers", action=Written, read=integer("a non-negative integer"),
+                   help="local worker processes (default: the grid's `workers`, else the CPU count); 0 runs in "
+                        "this process")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                    help="run on this Dask distributed scheduler (needs `pip install mmsim[dask]`)")
-    p.add_argument("--pass-size", type=int, metavar="N",
+    p.add_argument("--pass-size", action=Written, read=integer("a positive integer"), metavar="N",
                    help="most points of one event store replayed in one pass (default 16); 1 replays each alone")
-    p.add_argument("--timeout", metavar="DURATION",
+    p.add_argument("--timeout", metavar="DURATION", action=Written,
                    help="most wall time a run may take on a local worker (e.g. 10min; default: the grid's "
                         "`timeout`, else none): past it the worker is killed and the point recorded as failed "
                         "(PointTimeout); the other points go on")

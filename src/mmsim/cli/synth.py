@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import add_force, add_output, add_quiet, ensure_new_output, flags_named
+from ._common import Written, add_force, add_output, add_quiet, ensure_new_output, flags_named, integer
 
 __all__ = ["add_parser", "cmd"]
 
@@ -28,7 +28,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("config", nargs="?", metavar="CONFIG", help="YAML file of synth parameters")
     add_output(p, "event store directory to write; an existing store needs --force", required=True,
                metavar="STORE")
-    p.add_argument("--seed", type=int, help="override the config's seed")
+    p.add_argument("--seed", action=Written, read=integer("an integer in 0 .. 2**63 - 1"), help="override the config's seed")
     p.add_argument("--format", choices=("l3", "l2"), help="override the config's format")
     p.add_argument("--no-informed", action="store_true", help="switch informed traders off")
     add_force(p, "replace an existing event store")

@@ -1,0 +1,257 @@
+"""What the command line says about a value it refuses: the config line of a key checked late, a flag's value
+as the user wrote it, mmsim's own message for every numeric flag, a strategy's refused return value."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from mmsim.cli import build_parser, main
+from mmsim.cli._common import Written, keep
+
+S = 1_000_000_000
+FIXED_SPREAD = f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread"
+LADDER_FLATTEN = f"{ROOT / 'strategies' / 'ladder_flatten.py'}:LadderFlatten"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mmsim.synth import SynthConfig, write_store
+
+    path = tmp_path_factory.mktemp("values") / "store"
+    write_store(SynthConfig(seed=3, duration=20 * S), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory, store: Path) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("runs")
+    cfg = folder / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n"
+                   "report: {horizons: [1s], event_horizons: [10]}\n")
+    a, b = folder / "a", folder / "b"
+    assert main(["run", str(cfg), "-q", "-o", str(a)]) == 0
+    assert main(["run", str(cfg), "-q", "-o", str(b)]) == 0
+    return a, b
+
+
+def ladder_config(folder: Path, store: Path, tail: str) -> Path:
+    """LadderFlatten (declares ladder_levels_used = 2, max_live_orders = 9) with ``tail`` from line 5 on."""
+    cfg = folder / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy:\n  path: '{LADDER_FLATTEN}'\n  params: {{half_spread: 0.5}}\n{tail}")
+    return cfg
+
+
+MAX_ORDERS = ("max_orders: 4 is less than the 9 live orders strategy LadderFlatten can hold at once (its "
+              "max_live_orders: working and replacement orders, those waiting for a cancel confirmation, explicit "
+              "orders); raise max_orders to at least 9")
+LADDER_LEVELS = ("ladder_levels: 1 is less than the 2 target levels per side strategy LadderFlatten quotes; set "
+                 "ladder_levels to at least 2")
+
+
+# cli7 item 1: a max_orders (or ladder_levels) below what the strategy declares was refused naming the key but
+# not the config's line (every other config error names FILE line N), after an empty line on stdout.
+@pytest.mark.parametrize("tail, message, line", [
+    ("ladder_levels: 2\nmax_orders: 4\n", MAX_ORDERS, "line 6"),
+    ("ladder_levels: 1\n", LADDER_LEVELS, "line 5"),
+    # The same kind, a key the file leaves at its default (ladder_levels 1): the strategy's line, saying so.
+    ("max_orders: 64\n", LADDER_LEVELS, "line 2, the strategy; ladder_levels is not set in the file"),
+], ids=["max-orders", "ladder-levels", "ladder-levels-unset"])
+@pytest.mark.parametrize("command", ["run", "queue-score"])
+def test_a_key_too_small_for_the_strategy_names_its_config_line(store, tmp_path, capsys, tail, message, line,
+                                                                command):
+    cfg = ladder_config(tmp_path, store, tail)
+    assert main([command, str(cfg), "-o", str(tmp_path / "out")]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"mmsim: config error: {message} ({cfg} {line})\n"
+    assert out == ""  # rich's progress bar ended with an empty line on a stdout that is not a terminal
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "queue-score"])
+def test_another_key_checked_against_the_store_names_its_config_line(store, tmp_path, capsys, command):
+    """The same kind: tick_size is checked against the store's meta.json after the config is read."""
+    cfg = ladder_config(tmp_path, store, "ladder_levels: 2\ntick_size: 0.5\n")
+    assert main([command, str(cfg), "-q", "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        f"mmsim: config error: tick_size: 0.5 differs from the event store's tick_size 0.01 ({store}/meta.json); the "
+        "store's prices are integer ticks of its own tick_size, so another one would only rescale every money "
+        f"figure: leave tick_size unset (null), or convert the data again with --tick-size ({cfg} line 6)\n")
+
+
+def test_a_run_that_works_prints_no_empty_line_on_a_pipe(store, tmp_path, capsys):
+    cfg = ladder_config(tmp_path, store, "ladder_levels: 2\nreport: {horizons: [1s]}\n")
+    assert main(["run", str(cfg), "--no-report", "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.endswith(f" -> {tmp_path / 'out'}\n"), out
+
+
+def grid(folder: Path, store: Path, extra: str = "") -> Path:
+    g = folder / "grid.yaml"
+    g.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n  latency.feed: [0ms]\n"
+                 f"{extra}")
+    return g
+
+
+NOT_ENFORCED = ("note: timeout 5s is not enforced with --workers 0 (in this process); a run that never returns "
+                "holds the sweep (docs/sweeps.md, \"Exactly once per point\")\n")
+
+
+# cli7 item 2: `--timeout 5000000000` was "cannot read '5000000000' as a duration" while `timeout: 5000000000` in
+# the grid is 5 s; a bare number on the command line reads as its config key reads it.
+@pytest.mark.parametrize("value", ["5000000000", "5e9"])
+def test_a_bare_number_of_ns_in_timeout_reads_as_the_grid_key(store, tmp_path, capsys, value):
+    g = grid(tmp_path, store)
+    assert main(["sweep", str(g), "-o", str(tmp_path / "flag"), "-q", "--workers", "0", "--timeout", value]) == 0
+    assert capsys.readouterr().err == NOT_ENFORCED
+    g = grid(tmp_path, store, f"timeout: {value}\n")
+    assert main(["sweep", str(g), "-o", str(tmp_path / "key"), "-q", "--workers", "0"]) == 0
+    assert capsys.readouterr().err == NOT_ENFORCED
+
+
+def test_a_zero_timeout_gives_the_keys_message_naming_the_flag(store, tmp_path, capsys):
+    """`--timeout 0` said "cannot read '0' as a duration"; the key says it must be longer than 0."""
+    g = grid(tmp_path, store, "timeout: 0\n")
+    assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "-q"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: timeout: a timeout must be longer than 0, got 0; leave it "
+                                       f"out for no timeout ({g} line 6)\n")
+    g = grid(tmp_path, store)
+    assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "-q", "--timeout", "0"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: --timeout: a timeout must be longer than 0, got '0'; "
+                                       "leave it out for no timeout\n")
+
+
+def _duration_flags() -> list[tuple[str, str]]:
+    _, subs = build_parser()
+    return [(name, a.option_strings[-1]) for name, p in subs.items() for a in p._actions
+            if a.metavar in ("DURATION", "LATENCY", "H")]
+
+
+def test_every_duration_flag_reads_a_bare_number_as_its_key_does():
+    """Every flag of one duration reads its value with the config's YAML rule (a bare number is ns)."""
+    _, subs = build_parser()
+    flags = _duration_flags()
+    assert {f for _, f in flags} == {"--timeout", "--bucket", "--tolerance", "--feed", "--entry", "--response",
+                                     "--toxic-horizon"}
+    for name, flag in flags:
+        action = next(a for a in subs[name]._actions if flag in a.option_strings)
+        assert isinstance(action, Written) and action.read is None, (name, flag)  # None: mmsim.cli._common.scalar
+        ns = argparse.Namespace()
+        action(subs[name], ns, "5000000000", flag)
+        assert getattr(ns, action.dest) == 5 * S and type(getattr(ns, action.dest)) is int
+
+
+# cli7 item 3: a message echoed the value as read (inf, -1.0), not as written.
+@pytest.mark.parametrize("argv, message", [
+    (["queue-score", "{store}", "-q", "--no-report", "-o", "{tmp}/q", "--tolerance", "1e999"],
+     "--tolerance: expected a duration (e.g. 5ms or an int of ns), got '1e999'"),
+    (["compare", "{a}", "{b}", "-q", "--block", "-1"], "--block must be a finite number of buckets >= 1, got '-1'"),
+    # The same kind: a float flag (1e3 was 1000.0), an item of a list (1e999 was inf), an int flag (-1 was -1).
+    (["compare", "{a}", "{b}", "-q", "--confidence", "1e3"], "--confidence must be in (0, 1), got '1e3'"),
+    (["report", "{a}", "-q", "--no-plots", "-o", "{tmp}/r", "--horizons", "1s,1e999"],
+     "--horizons: expected a duration (e.g. 5ms or an int of ns), got '1e999'"),
+    (["report", "{a}", "-q", "--no-plots", "-o", "{tmp}/r", "--event-horizons", "10, 1e3"],
+     "--event-horizons: expected a positive number of market events (an integer, or '<k>ev'), got '1e3'"),
+    (["sweep", "{grid}", "-o", "{tmp}/s", "-q", "--pass-size", "-1"], "--pass-size: expected a positive integer, got "
+                                                                      "'-1'"),
+], ids=["tolerance", "block", "confidence", "horizons-item", "event-horizons-item", "pass-size"])
+def test_a_message_quotes_the_value_as_written(store, two_runs, tmp_path, capsys, argv, message):
+    a, b = two_runs
+    g = grid(tmp_path, store)
+    argv = [t.format(a=a, b=b, store=store, tmp=tmp_path, grid=g) for t in argv]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+# cli7 item 5: an int flag given 1e3 was argparse's "invalid int value: '1e3'" under a usage line.
+@pytest.mark.parametrize("argv, message", [
+    (["sweep", "{grid}", "-o", "{tmp}/s", "-q", "--workers", "1e3"],
+     "--workers: expected a non-negative integer, got '1e3'"),
+    (["compare", "{a}", "{b}", "-q", "--boot", "2000.0"], "--boot: expected an integer from 10 to 10,000,000, got "
+                                                          "'2000.0'"),
+    (["report", "{a}", "-q", "--no-plots", "-o", "{tmp}/r", "--position-limit", "5 lots"],
+     "--position-limit: expected a positive number of lots (an integer), got '5 lots'"),
+    (["synth", "-o", "{tmp}/syn", "-q", "--seed", "0x10"], "--seed: expected an integer in 0 .. 2**63 - 1, got '0x10'"),
+    (["convert", "{tmp}/x.csv", "-o", "{tmp}/c", "--format", "lobster", "-q", "--tick-size", "1 cent"],
+     "--tick-size: expected a positive number, got '1 cent'"),
+], ids=["workers", "boot", "position-limit", "synth-seed", "tick-size"])
+def test_a_numeric_flag_that_is_not_a_number_is_mmsims_message(store, two_runs, tmp_path, capsys, argv, message):
+    a, b = two_runs
+    g = grid(tmp_path, store)
+    argv = [t.format(a=a, b=b, tmp=tmp_path, grid=g) for t in argv]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_every_numeric_flag_quotes_a_refused_value_as_written(store, two_runs, tmp_path, capsys):
+    """Every value flag of every subcommand but the paths, names and lists of names, given 1e999, -1 and nan: one
+    line naming the flag, the value as written, never a traceback nor the value as read (inf, -1.0)."""
+    a, b = two_runs
+    src = tmp_path / "x.csv"
+    src.write_text("1,2,3\n")
+    g = grid(tmp_path, store)
+    base = {"report": ["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / "r")],
+            "compare": ["compare", str(a), str(b), "-q"],
+            "synth": ["synth", "-o", str(tmp_path / "syn"), "-q"],
+            "convert": ["convert", str(src), "-o", str(tmp_path / "c"), "--format", "lobster", "-q"],
+            "sweep": ["sweep", str(g), "-o", str(tmp_path / "s"), "-q", "--no-plots"],
+            "queue-score": ["queue-score", str(store), "-q", "--no-report", "-o", str(tmp_path / "q")]}
+    _, subs = build_parser()
+    tried = set()
+    for name, p in subs.items():
+        for action in p._actions:
+            assert action.type not in (int, float), (name, action.option_strings)  # argparse's own message
+            if not isinstance(action, Written) or action.dest in ("models", "window") or \
+                    (action.read is keep and action.metavar != "LIST"):
+                continue
+            flag = action.option_strings[-1]
+            for value in ("1e999", "-1", "nan"):
+                assert main([*base[name], flag, value]) == 2, (name, flag, value)
+                err = capsys.readouterr().err
+                assert err.startswith(f"mmsim: config error: {flag}") and err.count("\n") == 1, (flag, value, err)
+                assert f"{value!r}" in err, (flag, value, err)
+                assert not re.search(r"got (inf|-1\.0|nan|-1)\b(?!')", err), (flag, value, err)
+                tried.add(flag)
+    assert tried == {"--horizons", "--event-horizons", "--toxic-horizon", "--signal-buckets", "--age-buckets",
+                     "--position-limit", "--seed", "--tick-size", "--lot-size", "--workers", "--pass-size",
+                     "--timeout", "--tolerance", "--fit-powers", "--feed", "--entry", "--response", "--bucket",
+                     "--boot", "--block", "--confidence"}
+
+
+TUPLE_QUOTER = '''
+import mmsim
+
+
+class TupleQuoter(mmsim.Strategy):
+    name = "TupleQuoter"
+
+    def quote(self, view):
+        return {value}
+'''
+
+MUST = ("it must return mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), mmsim.Quote.ladder(...), mmsim.Quote.keep(...) "
+        "or None")
+
+
+# cli7 item 4: "strategy TupleQuoter raised TypeError in quote()": the strategy raised nothing, mmsim refused
+# what quote() returned.
+@pytest.mark.parametrize("value, said", [
+    ("(99, 1, 102, 1)", f"quote() returned tuple (99, 1, 102, 1); {MUST} (a plain sequence's order is not checked: "
+                        "name the fields with mmsim.Quote(bid_px=..., bid_qty=..., ask_px=..., ask_qty=...))"),
+    ("{'bid': 99}", f"quote() returned dict {{'bid': 99}}; {MUST}"),
+    # The same kind, a field of a Quote mmsim refuses: the strategy raised nothing there either.
+    ("mmsim.Quote('99', 1, 102, 1)", "quote bid_px = '99' is a str, not a number"),
+], ids=["tuple", "dict", "quote-field"])
+def test_a_refused_quote_says_what_quote_returned(store, tmp_path, capsys, value, said):
+    strategy = tmp_path / "tuple_quoter.py"
+    strategy.write_text(TUPLE_QUOTER.format(value=value))
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{strategy}:TupleQuoter'}}\n")
+    assert main(["run", str(cfg), "-q", "--no-report", "-o", str(tmp_path / "out")]) == 1
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert re.fullmatch(r"mmsim: error: strategy TupleQuoter returned an invalid quote at local time \d+ ns "
+                        r"\(\d{4}-\d\d-\d\dT[\d:.]+Z\): " + re.escape(said), last), last
