@@ -97,6 +97,16 @@ def grid(folder: Path, store: Path, extra: str = "") -> Path:
     return g
 
 
+def test_a_sweep_on_a_pipe_prints_no_progress_bar(store, tmp_path, capsys):
+    """Like `run`'s: the sweep's bar drew its last state on a stdout that is not a terminal
+    (a log file, a pipe); what it prints there is the table and the paths, without the bar."""
+    g = grid(tmp_path, store)
+    assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "--workers", "0", "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "1 points (0 failed), 2,374 events -> " in out  # the summary, but not the bar ("1/1 points  0 failed")
+    assert "1/1" not in out and "points  0 failed" not in out, out
+
+
 NOT_ENFORCED = ("note: timeout 5s is not enforced with --workers 0 (in this process); a run that never returns "
                 "holds the sweep (docs/sweeps.md, \"Exactly once per point\")\n")
 

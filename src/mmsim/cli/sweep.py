@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import Written, add_force, add_output, add_quiet, integer
+from ._common import Written, add_force, add_output, add_quiet, integer, interactive
 
 __all__ = ["add_parser", "cmd"]
 
@@ -75,7 +75,8 @@ def cmd(args: argparse.Namespace) -> int:
     before = 0 if args.force else _records(results)
     try:
         rows = run_sweep(grid, out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
-                         progress=not args.quiet, fresh=args.force, pass_size=args.pass_size, timeout=timeout)
+                         progress=not args.quiet and interactive(), fresh=args.force, pass_size=args.pass_size,
+                         timeout=timeout)
     except KeyboardInterrupt:
         n = len(read_results(Path(out) / RESULTS_FILE))
         print(f"mmsim sweep: interrupted; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
