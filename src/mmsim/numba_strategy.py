@@ -38,7 +38,11 @@ one tiny wrapper module per rule into a cache directory, named by a fingerprint
 of the rule: its code, its source file, and, recursively, the jitted functions
 and constants it reads from its module. Editing the rule or anything it calls
 gives a new fingerprint and a fresh compile; an unchanged rule loads its
-machine code from numba's cache in a new process. The directory is
+machine code from numba's cache in a new process. The rule's own
+``@njit(cache=True)`` cache (and that of every jitted function it reaches)
+has the same weakness, so mmsim extends each one's source stamp with a hash
+of what it calls (``_numba_support._track_dependencies``): an edited helper
+in another file recompiles the rule instead of loading it stale. The directory is
 ``$MMSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmsim`` (``~/.cache/mmsim``), else
 a per-user folder under the system temp directory.
 """
@@ -69,6 +73,7 @@ from ._numba_support import (
     _is_dispatcher,
     _njit,
     _retry_without_stale_caches,
+    _track_dependencies,
     _view_record,
     _wrapper_module,
     native_error_message,
@@ -181,6 +186,8 @@ class NumbaStrategyType:
             self.rule = rule
         else:
             self.rule = _njit(py, cache)
+        # numba's disk cache checks only each function's own file: make it see the helpers too.
+        _track_dependencies(self.rule)
         self.py_rule: Callable[..., Any] = py
         self.params_dtype: np.dtype = _params_dtype(self.param_names)
         self.__doc__ = py.__doc__
