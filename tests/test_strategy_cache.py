@@ -100,3 +100,27 @@ def test_an_edited_helper_in_another_file_is_compiled_into_the_rule_in_a_new_pro
     assert second == {"python": [97.0, 5.0], "fast": [97.0, 5.0], "code": 1, "cfunc_cache_hits": 0}
     # Nothing changed since: the next process loads the compiled callback from the cache.
     assert _probe(plugin, env) == {**second, "cfunc_cache_hits": 1}
+
+
+def test_every_reference_rule_s_cache_stamp_covers_mmsim_quoting():
+    """The reference strategies' case of the same kind: their rules inline mmsim.quoting's helpers,
+    so each disk-cached function's stamp must cover quoting.py (and the cache must be the tracking one)."""
+    import hashlib
+    import importlib
+    from pathlib import Path
+
+    import mmsim.quoting
+    from mmsim._numba_support import _dependency_cache_classes, _dispatchers, _fingerprint_into
+    from mmsim.numba_strategy import NumbaStrategyType
+
+    quoting = str(Path(mmsim.quoting.__file__))
+    tracked = _dependency_cache_classes()[0]
+    for module in ("fixed_spread", "join_best", "inventory_skew", "avellaneda_stoikov", "glft", "signal_skew",
+                   "toxicity_pull", "ladder_flatten"):
+        mod = importlib.import_module(f"strategies.{module}")
+        (kind,) = [v for v in vars(mod).values() if isinstance(v, NumbaStrategyType)]
+        files: set[str] = set()
+        _fingerprint_into(hashlib.sha256(), kind.rule, set(), files)
+        uses_quoting = "mmsim.quoting import" in Path(mod.__file__).read_text()
+        assert (quoting in files) == uses_quoting, module
+        assert all(isinstance(d._cache, tracked) for d in _dispatchers(kind.rule)), module

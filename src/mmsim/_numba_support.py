@@ -140,8 +140,9 @@ def _deps(py: pytypes.FunctionType) -> list[Any]:
     names = sorted(_code_names(py.__code__))
     found = [py.__globals__.get(n) for n in names]
     modules = [m for m in found if isinstance(m, pytypes.ModuleType)]
-    for mod in modules:
-        found += [getattr(mod, n, None) for n in names]
+    for mod in modules:  # its namespace, not getattr: a module's lazy __getattr__ must not run here
+        space = vars(mod)
+        found += [space.get(n) for n in names]
     return found + [c.cell_contents for c in (py.__closure__ or ()) if _cell_filled(c)]
 
 
