@@ -124,3 +124,26 @@ def test_every_reference_rule_s_cache_stamp_covers_mmsim_quoting():
         uses_quoting = "mmsim.quoting import" in Path(mod.__file__).read_text()
         assert (quoting in files) == uses_quoting, module
         assert all(isinstance(d._cache, tracked) for d in _dispatchers(kind.rule)), module
+
+
+def _fallback_rule(view, params, state, out):
+    return 0
+
+
+def test_without_numba_s_caching_internals_the_rule_is_not_disk_cached(monkeypatch):
+    """If a numba release moves the internals the tracking cache builds on, a rule compiles afresh
+    each process (slower) rather than risk stale code."""
+    import numba
+    from numba.core.caching import FunctionCache, NullCache
+
+    import mmsim
+    from mmsim import _numba_support
+
+    def moved():
+        raise ImportError("cannot import name '_CacheLocator'")
+
+    monkeypatch.setattr(_numba_support, "_dependency_cache_classes", moved)
+    rule = numba.njit(cache=True)(_fallback_rule)
+    assert isinstance(rule._cache, FunctionCache)
+    mmsim.numba_strategy(rule, name="Fallback")
+    assert isinstance(rule._cache, NullCache)

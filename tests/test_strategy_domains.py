@@ -62,6 +62,8 @@ def test_a_size_that_is_not_positive_is_refused_on_both_paths(module, name, size
     ("fixed_spread", "FixedSpread", "half_spread", -1, "must be >= 0, got -1"),
     ("inventory_skew", "InventorySkew", "skew", -math.inf, "must be finite, got -inf"),
     ("join_best", "JoinBest", "size", True, ": expected a number, got True"),
+    ("join_best", "JoinBest", "size", -123456789, "must be > 0, got -123456789"),  # every digit, not -1.23457e+08
+    ("join_best", "JoinBest", "size", -0.25, "must be > 0, got -0.25"),
 ])
 def test_a_parameter_outside_its_domain_names_the_parameter(module, name, key, value, message):
     with pytest.raises(ConfigError) as e:

@@ -350,13 +350,18 @@ def _track_dependencies(rule: Any) -> None:
     Called when a strategy type is declared, before anything compiles. A function whose
     caching is off (numba's NullCache) is left as it is.
     """
-    from numba.core.caching import FunctionCache
+    from numba.core.caching import FunctionCache, NullCache
 
-    cache_cls = _dependency_cache_classes()[0]
+    try:
+        cache_cls: type | None = _dependency_cache_classes()[0]
+    except (ImportError, AttributeError, TypeError):  # a numba whose caching internals moved
+        cache_cls = None
     for d in _dispatchers(rule):
         cache = getattr(d, "_cache", None)
-        if isinstance(cache, FunctionCache) and not isinstance(cache, cache_cls):
-            d._cache = cache_cls(d.py_func)
+        if not isinstance(cache, FunctionCache) or (cache_cls is not None and isinstance(cache, cache_cls)):
+            continue
+        # Without the tracking cache, no disk cache: a slower start, never stale code.
+        d._cache = cache_cls(d.py_func) if cache_cls is not None else NullCache()
 
 
 def _retry_without_stale_caches(rule: Any, build: Callable[..., Any]) -> Any:

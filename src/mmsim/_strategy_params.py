@@ -45,6 +45,11 @@ def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> floa
     return v
 
 
+def _show(v: float) -> str:
+    """A parameter value as a user wrote it: ``-1`` not ``-1.0``, every digit of ``123456789``, ``inf``."""
+    return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+
+
 _DOMAIN_RE = re.compile(r"^\s*(?:(?P<finite>finite)|(?P<op>>=|>|<=|<)\s*(?P<bound>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))"
                         r"(?P<inf>\s+or\s+inf)?\s*$")
 
@@ -62,7 +67,7 @@ class _Domain:
         self.op: str | None = m.group("op")
         self.bound = float(m.group("bound")) if self.op else 0.0
         self.allow_inf = m.group("inf") is not None
-        self.text = (f"{self.op} {self.bound:g}" if self.op else "finite") + (" or inf" if self.allow_inf else "")
+        self.text = (f"{self.op} {_show(self.bound)}" if self.op else "finite") + (" or inf" if self.allow_inf else "")
 
     def problem(self, v: float) -> str | None:
         """Why ``v`` (not NaN) is outside the domain, or None."""
@@ -89,7 +94,7 @@ def _normalize_domains(domains: Any, spec: Mapping[str, float | None], where: st
         d = _Domain(text, f"{where}: parameter {name!r}")
         default = spec[name]
         if default is not None and (why := d.problem(default)) is not None:
-            raise StrategyError(f"{where}: the default of parameter {name!r} {why}, it is {default:g}")
+            raise StrategyError(f"{where}: the default of parameter {name!r} {why}, it is {_show(default)}")
         out[name] = d
     return out
 
@@ -109,7 +114,7 @@ def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mappin
             v = out[name] = _number(values[name], f"strategy {label}: parameter {name!r}")
             d = (domains or {}).get(name)
             if d is not None and (why := d.problem(v)) is not None:
-                raise ConfigError(f"strategy {label}: parameter {name!r} {why}, got {v:g}")
+                raise ConfigError(f"strategy {label}: parameter {name!r} {why}, got {_show(v)}")
         elif default is None:
             raise ConfigError(f"strategy {label}: missing parameter {name!r}")
         else:
