@@ -128,6 +128,9 @@ LadderFlatten = numba_strategy(
     ladder_flatten_rule,
     params={"half_spread": 1.0, "level_gap": 1.0, "size": 1.0, "outer_size": 2.0, "skew": 0.1,
             "max_position": 10.0, "flatten_at": 8.0, "flatten_to": 0.0, "slippage": 1.0},
+    domains={"half_spread": ">= 0", "level_gap": ">= 1", "size": "> 0", "outer_size": "> 0", "skew": "finite",
+             "max_position": "> 0 or inf", "flatten_at": ">= 0 or inf", "flatten_to": ">= 0",
+             "slippage": ">= 0"},
     state_size=1,
     name="LadderFlatten",
 )

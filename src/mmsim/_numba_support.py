@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
-import marshal
 import os
 import re
 import sys
@@ -95,7 +94,7 @@ def _fingerprint_into(h: Any, func: Any, seen: set[int], files: set[str]) -> Non
     if not isinstance(py, pytypes.FunctionType) or id(py) in seen:
         return
     seen.add(id(py))
-    h.update(marshal.dumps(py.__code__))
+    _code_into(h, py.__code__)
     h.update(repr(py.__defaults__).encode())
     try:
         src = inspect.getsourcefile(py)
@@ -106,15 +105,45 @@ def _fingerprint_into(h: Any, func: Any, seen: set[int], files: set[str]) -> Non
         # edited constant next to the rule must change the fingerprint too.
         files.add(src)
         h.update(Path(src).read_bytes())
-    cells = [c.cell_contents for c in (py.__closure__ or ()) if _cell_filled(c)]
-    deps = [py.__globals__.get(n) for n in sorted(_code_names(py.__code__))] + cells
-    for dep in deps:
+    for dep in _deps(py):
         if _is_dispatcher(dep) or isinstance(dep, pytypes.FunctionType):
             _fingerprint_into(h, dep, seen, files)
         elif isinstance(dep, (bool, int, float, str, bytes, tuple)):
             h.update(repr(dep).encode())
         elif isinstance(dep, np.ndarray):
             h.update(repr(dep.dtype).encode() + dep.tobytes())
+
+
+def _code_into(h: Any, code: pytypes.CodeType) -> None:
+    """Hash what a code object does, the same in every process.
+
+    Not ``marshal.dumps``: its bytes depend on reference counts (shared constants are
+    written once and referenced after), which differ between a module compiled from
+    source and one loaded from its ``.pyc``, so the fingerprint changed between the
+    first and the second process and the compiled callback was never found again.
+    """
+    h.update(code.co_code)
+    h.update(repr((code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars, code.co_argcount,
+                   code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags)).encode())
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            _code_into(h, const)
+        elif isinstance(const, frozenset):
+            h.update(repr(sorted(map(repr, const))).encode())
+        else:
+            h.update(repr(const).encode())
+
+
+def _deps(py: pytypes.FunctionType) -> list[Any]:
+    """What a function's code can reach: the globals it names, its closure cells, and the
+    attributes it names of modules among those globals (``helpers.offset()``)."""
+    names = sorted(_code_names(py.__code__))
+    found = [py.__globals__.get(n) for n in names]
+    modules = [m for m in found if isinstance(m, pytypes.ModuleType)]
+    for mod in modules:  # its namespace, not getattr: a module's lazy __getattr__ must not run here
+        space = vars(mod)
+        found += [space.get(n) for n in names]
+    return found + [c.cell_contents for c in (py.__closure__ or ()) if _cell_filled(c)]
 
 
 def _cell_filled(cell: Any) -> bool:
@@ -252,11 +281,87 @@ def _dispatchers(func: Any, seen: set[int] | None = None) -> list[Any]:
         return []
     seen.add(id(py))
     found = [func] if _is_dispatcher(func) else []
-    cells = [c.cell_contents for c in (py.__closure__ or ()) if _cell_filled(c)]
-    for dep in [py.__globals__.get(n) for n in sorted(_code_names(py.__code__))] + cells:
+    for dep in _deps(py):
         if _is_dispatcher(dep) or isinstance(dep, pytypes.FunctionType):
             found += _dispatchers(dep, seen)
     return found
+
+
+def _dependency_digest(py: pytypes.FunctionType) -> str:
+    """A hash of what a jitted function's machine code is built from: its code, its file, and
+    recursively the code and files of the functions it calls (as :func:`_fingerprint` reads them)."""
+    h = hashlib.sha256()
+    _fingerprint_into(h, py, set(), set())
+    return h.hexdigest()[:24]
+
+
+_dep_cache_classes: tuple[type, type] | None = None
+
+
+def _dependency_cache_classes() -> tuple[type, type]:
+    """numba's FunctionCache, with the source stamp of its index extended by :func:`_dependency_digest`.
+
+    numba stamps a cached function's index with its own file's modification time and size only,
+    so an edit to a helper in another file (``mmsim.quoting``, a plugin's own helpers module)
+    leaves the caller's cached machine code in use with the old helper compiled into it. With
+    the digest in the stamp, such an edit makes the index stale and numba recompiles (and
+    rewrites the index); with nothing changed the stamp matches and the cache loads as before.
+    """
+    global _dep_cache_classes
+    if _dep_cache_classes is None:
+        from numba.core.caching import CompileResultCacheImpl, FunctionCache, _CacheLocator
+
+        class DependencyStampLocator(_CacheLocator):
+            def __init__(self, inner: Any, digest: str) -> None:
+                self._inner = inner
+                self._digest = digest
+
+            def ensure_cache_path(self) -> None:
+                self._inner.ensure_cache_path()
+
+            def get_cache_path(self) -> Any:
+                return self._inner.get_cache_path()
+
+            def get_source_stamp(self) -> Any:
+                return (self._inner.get_source_stamp(), "mmsim-deps", self._digest)
+
+            def get_disambiguator(self) -> Any:
+                return self._inner.get_disambiguator()
+
+            @classmethod
+            def from_function(cls, py_func: Any, py_file: Any) -> None:
+                return None  # only ever made around another locator, below
+
+        class DependencyCacheImpl(CompileResultCacheImpl):  # type: ignore[misc]
+            def __init__(self, py_func: Any) -> None:
+                super().__init__(py_func)
+                self._locator = DependencyStampLocator(self._locator, _dependency_digest(py_func))
+
+        class DependencyFunctionCache(FunctionCache):  # type: ignore[misc]
+            _impl_class = DependencyCacheImpl
+
+        _dep_cache_classes = (DependencyFunctionCache, DependencyStampLocator)
+    return _dep_cache_classes
+
+
+def _track_dependencies(rule: Any) -> None:
+    """Give every disk-cached jitted function the rule reaches a cache that sees its dependencies.
+
+    Called when a strategy type is declared, before anything compiles. A function whose
+    caching is off (numba's NullCache) is left as it is.
+    """
+    from numba.core.caching import FunctionCache, NullCache
+
+    try:
+        cache_cls: type | None = _dependency_cache_classes()[0]
+    except (ImportError, AttributeError, TypeError):  # a numba whose caching internals moved
+        cache_cls = None
+    for d in _dispatchers(rule):
+        cache = getattr(d, "_cache", None)
+        if not isinstance(cache, FunctionCache) or (cache_cls is not None and isinstance(cache, cache_cls)):
+            continue
+        # Without the tracking cache, no disk cache: a slower start, never stale code.
+        d._cache = cache_cls(d.py_func) if cache_cls is not None else NullCache()
 
 
 def _retry_without_stale_caches(rule: Any, build: Callable[..., Any]) -> Any:

@@ -38,7 +38,11 @@ one tiny wrapper module per rule into a cache directory, named by a fingerprint
 of the rule: its code, its source file, and, recursively, the jitted functions
 and constants it reads from its module. Editing the rule or anything it calls
 gives a new fingerprint and a fresh compile; an unchanged rule loads its
-machine code from numba's cache in a new process. The directory is
+machine code from numba's cache in a new process. The rule's own
+``@njit(cache=True)`` cache (and that of every jitted function it reaches)
+has the same weakness, so mmsim extends each one's source stamp with a hash
+of what it calls (``_numba_support._track_dependencies``): an edited helper
+in another file recompiles the rule instead of loading it stale. The directory is
 ``$MMSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmsim`` (``~/.cache/mmsim``), else
 a per-user folder under the system temp directory.
 """
@@ -47,7 +51,6 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import math
 import re
 import sys
 import threading
@@ -70,10 +73,12 @@ from ._numba_support import (
     _is_dispatcher,
     _njit,
     _retry_without_stale_caches,
+    _track_dependencies,
     _view_record,
     _wrapper_module,
     native_error_message,
 )
+from ._strategy_params import _Domain, _normalize_domains, _normalize_param_spec, _resolve_params
 from .errors import ConfigError, StrategyError
 from .records import QUOTE_DTYPE, VIEW_DTYPE
 from .strategy import Ladder, Quote, Strategy, View
@@ -89,53 +94,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------
 # parameters
-
-
-def _normalize_param_spec(params: Any, where: str) -> dict[str, float | None]:
-    """Declared parameters as an ordered {name: default or None (required)}."""
-    if params is None:
-        return {}
-    if isinstance(params, str):
-        raise StrategyError(f"{where}: params must be a sequence of names or a mapping name -> default, got a string")
-    items = params.items() if isinstance(params, Mapping) else ((p, None) for p in params)
-    spec: dict[str, float | None] = {}
-    for name, default in items:
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise StrategyError(f"{where}: parameter name {name!r} must be a Python identifier not starting with _")
-        if name in spec:
-            raise StrategyError(f"{where}: parameter {name!r} is declared twice")
-        if default is not None:
-            default = _number(default, f"{where}: default of parameter {name!r}", StrategyError)
-        spec[name] = default
-    return spec
-
-
-def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise error(f"{what}: expected a number, got {value!r}")
-    v = float(value)
-    if math.isnan(v):
-        raise error(f"{what}: expected a number, got NaN")
-    return v
-
-
-def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mapping[str, Any]) -> dict[str, float]:
-    """Validate ``values`` against the declared parameters; fill in defaults."""
-    if not isinstance(values, Mapping):
-        raise ConfigError(f"strategy {label}: parameters must be a mapping, got {type(values).__name__}")
-    for key in values:
-        if key not in spec:
-            known = ", ".join(spec) or "none"
-            raise ConfigError(f"strategy {label}: unknown parameter {key!r} (it takes: {known})")
-    out: dict[str, float] = {}
-    for name, default in spec.items():
-        if name in values:
-            out[name] = _number(values[name], f"strategy {label}: parameter {name!r}")
-        elif default is None:
-            raise ConfigError(f"strategy {label}: missing parameter {name!r}")
-        else:
-            out[name] = default
-    return out
 
 
 def _params_dtype(names: tuple[str, ...]) -> np.dtype:
@@ -200,6 +158,8 @@ class NumbaStrategyType:
         Name used in messages and reports (default: the rule's name).
     cache : bool
         Cache the compiled callback on disk (see the module docstring).
+    domains : mapping of str to str, optional
+        Parameter name -> allowed values, as for :func:`numba_strategy`.
 
     Raises
     ------
@@ -209,7 +169,7 @@ class NumbaStrategyType:
     """
 
     def __init__(self, rule: Callable[..., Any], *, params: Any = (), state_size: int = 0, name: str | None = None,
-                 cache: bool = True) -> None:
+                 cache: bool = True, domains: Mapping[str, str] | None = None) -> None:
         py = getattr(rule, "py_func", rule) if _is_dispatcher(rule) else rule
         if not isinstance(py, pytypes.FunctionType):
             raise StrategyError(f"numba_strategy: expected a function rule(view, params, state, out), got {rule!r}")
@@ -219,12 +179,15 @@ class NumbaStrategyType:
             raise StrategyError(f"strategy {self.name}: state_size must be an integer in 0..1048576, got {state_size!r}")
         self.param_spec: dict[str, float | None] = _normalize_param_spec(params, f"strategy {self.name}")
         self.param_names: tuple[str, ...] = tuple(self.param_spec)
+        self.param_domains: dict[str, _Domain] = _normalize_domains(domains, self.param_spec, f"strategy {self.name}")
         self.state_size: int = int(state_size)
         self.cache: bool = bool(cache)
         if _is_dispatcher(rule):
             self.rule = rule
         else:
             self.rule = _njit(py, cache)
+        # numba's disk cache checks only each function's own file: make it see the helpers too.
+        _track_dependencies(self.rule)
         self.py_rule: Callable[..., Any] = py
         self.params_dtype: np.dtype = _params_dtype(self.param_names)
         self.__doc__ = py.__doc__
@@ -262,9 +225,9 @@ class NumbaStrategyType:
         Raises
         ------
         ConfigError
-            Naming an unknown, missing or non-numeric parameter.
+            Naming an unknown, missing or non-numeric parameter, or one outside its declared domain.
         """
-        return _resolve_params(self.name, self.param_spec, params or {})
+        return _resolve_params(self.name, self.param_spec, params or {}, self.param_domains)
 
     def python(self, *, pure: bool = False, **params: Any) -> "RuleStrategy":
         """The same rule as an :class:`mmsim.Strategy` (the Python path, for prototyping).
@@ -401,7 +364,7 @@ class NumbaStrategy:
 
     def __init__(self, kind: NumbaStrategyType, params: Mapping[str, Any]) -> None:
         self.kind = kind
-        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params)
+        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains)
         self._params_array = np.array([self.params[n] for n in kind.param_names] or [0.0], dtype=np.float64)
         kind.compile()
 
@@ -454,7 +417,7 @@ class RuleStrategy(Strategy):
 
     def __init__(self, *, pure: bool = False, **params: Any) -> None:
         kind = type(self).native
-        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params)
+        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains)
         self.pure = bool(pure)
         self._params_rec = np.zeros((), dtype=kind.params_dtype)
         for k, v in self.params.items():
@@ -531,7 +494,7 @@ def _rebuild_python(kind: NumbaStrategyType, params: dict[str, float], pure: boo
 
 
 def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), state_size: int = 0,
-                   name: str | None = None, cache: bool = True) -> Any:
+                   name: str | None = None, cache: bool = True, domains: Mapping[str, str] | None = None) -> Any:
     """Decorator: make a quoting rule into a strategy type for the numba fast path.
 
     Use bare (``@numba_strategy``) for a rule without parameters or state, or with
@@ -551,6 +514,14 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
         Name in messages and reports; default the rule's ``__name__``.
     cache : bool
         Keep the compiled callback on disk so a new process does not recompile.
+    domains : mapping of str to str, optional
+        Parameter name -> the values it may take: ``"finite"``, or a comparison
+        with a number (``"> 0"``, ``">= 0"``, ``"< 1"``, ``"<= 1"``, finite values
+        only), either optionally followed by ``" or inf"`` to allow ``+inf`` too
+        (``"> 0 or inf"``: a limit that may be switched off). A value outside its
+        domain raises :class:`~mmsim.ConfigError` naming the parameter when the
+        strategy is built (Python or fast path) or a sweep checks its points. A
+        parameter without a domain takes any number but NaN.
 
     Returns
     -------
@@ -561,11 +532,12 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
     Raises
     ------
     StrategyError
-        If the rule's signature is wrong or the declaration is malformed.
+        If the rule's signature is wrong or the declaration is malformed (a
+        domain that does not parse, names no parameter, or excludes its default).
     """
 
     def wrap(fn: Callable[..., Any]) -> NumbaStrategyType:
-        return NumbaStrategyType(fn, params=params, state_size=state_size, name=name, cache=cache)
+        return NumbaStrategyType(fn, params=params, state_size=state_size, name=name, cache=cache, domains=domains)
 
     if rule is not None:
         return wrap(rule)

@@ -276,6 +276,8 @@ def summary(store: EventStore) -> str:
         at = quirks.get("local_clock_offset_at")
         line += (f"; receive times shifted +{_shift_label(offset)} (capture clock behind the venue's"
                  f"{'; set by ' + at if at else ''}; quirks.local_clock_offset_ns)")
+    if quirks.get("empty_trades_file"):  # legal (a day without trades), but worth a word
+        line += "; the trades file has no trades (quirks.empty_trades_file)"
     return line
 
 

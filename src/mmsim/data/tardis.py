@@ -20,7 +20,10 @@ becomes ``CLEAR`` (both sides), levels ``DEPTH``, trades ``TRADE``
 was already read is that trade sent again (a reconnecting capture repeats
 recent trades) and is dropped (``quirks.duplicate_trades_dropped``); if it
 differs from the first copy in timestamp, side, price or amount it is an error
-naming both lines. Rows with an empty ``id`` (venues that give none) are kept. Times must be µs since the epoch between
+naming both lines. Rows with an empty ``id`` (venues that give none) are kept. A trades file with
+no rows (its header only, or a complete gzip of nothing, as Tardis serves a day without trades) gives
+a store with no trades and ``quirks.empty_trades_file = 1``; a file of 0 bytes is an error (a failed
+download looks the same). Times must be µs since the epoch between
 1990 and 2100 (a file in ms or ns is an error naming the row and the likely
 unit). Tardis' ``incremental_book_L2`` and ``trades`` carry no trading status,
 so these stores have no ``STATUS`` events.
@@ -81,10 +84,22 @@ def _decimals(s: str) -> int:
 
 
 def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[int, list[str]]]]:
+    """``(kind, rows after the header)``: kind ``book``, ``trades``, or ``empty`` for a complete gzip of nothing."""
     rd = csv_rows(path, progress)
     first = next(rd, None)
     if first is None:
-        raise DataError(f"{path}: empty file")
+        # Read to its end without error: a gzip here is complete (its trailer checked),
+        # a positive "no data" as Tardis serves for a day without trades. Zero bytes on
+        # disk say nothing: a failed or cut download leaves exactly that.
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+        if gz:
+            return "empty", iter(())
+        raise DataError(
+            f"{path}: empty file (0 bytes, not even a CSV header; a failed download leaves this). "
+            "For a day without trades give the trades file as Tardis serves it (its header only, "
+            "or an empty gzip) or leave it out"
+        )
     header = first[1]
     if tuple(header[: len(BOOK_COLUMNS)]) == BOOK_COLUMNS:
         kind = "book"
@@ -145,17 +160,25 @@ def convert(
         Malformed rows (not UTF-8, a truncated gzip), off-grid, zero or negative
         prices, negative sizes, zero-size trades, a trade id repeated with another timestamp,
         side, price or amount, implausible times (another unit), exchange time
-        going back more than 10 s, a persistently crossed book, no rows; each
-        names the file and line. An existing store at ``out`` without ``force``.
+        going back more than 10 s, a persistently crossed book, no book rows, a
+        file of 0 bytes; each names the file and line. An existing store at
+        ``out`` without ``force``. (A trades file with no rows is not an error.)
     """
     streams: dict[str, Any] = {}
+    empty: list[Path] = []
     for p in sources:
         p = Path(p)
         kind, it = _rows(p, progress if not streams else None)
+        if kind == "empty":  # no header to tell: the book must come from another file, so trades
+            empty.append(p)
+            kind = "trades"
         if kind in streams:
             raise DataError(f"{p}: a second {kind} file; convert one symbol's book and trades per store")
         streams[kind] = (p, it)
     if "book" not in streams:
+        if empty:
+            raise DataError(f"{empty[0]}: an empty gzip (no header, no rows) cannot be the incremental_book_L2 "
+                            "file; the book cannot be built")
         raise DataError(f"{Path(sources[0])}: no incremental_book_L2 file given; the book cannot be built")
     bpath, bit = streams["book"]
     head = []
@@ -209,7 +232,7 @@ def convert(
     book = L2Book()
     sym = symbol
     exchange = None
-    counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0}
+    counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0}
     int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
     str_ids: set[str] = set()
     recent: OrderedDict[str, tuple[int, int, int, int, int]] = OrderedDict()
@@ -269,6 +292,7 @@ def convert(
                 em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
                 last_book_ts, last_line = exch, line
             else:
+                counts["trades_read"] += 1
                 side = {"buy": 1, "sell": -1, "unknown": 0}.get(row[5])  # type: ignore[assignment]
                 if side is None:
                     raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not buy/sell/unknown")
@@ -306,6 +330,11 @@ def convert(
             cross.check(book, last_book_ts, f"line {last_line}")
         em.flush(final=True)
         offset, offset_at = writer.correct_local_clock()
+        trades_read = counts.pop("trades_read")
+        if "trades" in streams:
+            # A trades file with no rows (its header only, or an empty gzip): a day without
+            # trades is legal data, loaded with none and said so (mmsim convert prints it).
+            counts["empty_trades_file"] = int(trades_read == 0)
         meta = {
             "symbol": sym or "",
             "venue": f"tardis-{exchange}" if exchange else "tardis",

@@ -1,0 +1,122 @@
+"""Internals of :mod:`mmsim.numba_strategy`: a rule's declared parameters, their domains, and the
+validation of the values a user gives (the Python and fast paths and ``check_params`` share it).
+
+A domain is ``"finite"`` or a comparison with a number (``"> 0"``, ``">= 0"``, ``"< 1"``,
+``"<= 1"``, finite values only), optionally followed by ``" or inf"`` to allow ``+inf``;
+see :func:`mmsim.numba_strategy` and docs/strategies.md ("Parameter domains").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import ConfigError, StrategyError
+
+
+def _normalize_param_spec(params: Any, where: str) -> dict[str, float | None]:
+    """Declared parameters as an ordered {name: default or None (required)}."""
+    if params is None:
+        return {}
+    if isinstance(params, str):
+        raise StrategyError(f"{where}: params must be a sequence of names or a mapping name -> default, got a string")
+    items = params.items() if isinstance(params, Mapping) else ((p, None) for p in params)
+    spec: dict[str, float | None] = {}
+    for name, default in items:
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise StrategyError(f"{where}: parameter name {name!r} must be a Python identifier not starting with _")
+        if name in spec:
+            raise StrategyError(f"{where}: parameter {name!r} is declared twice")
+        if default is not None:
+            default = _number(default, f"{where}: default of parameter {name!r}", StrategyError)
+        spec[name] = default
+    return spec
+
+
+def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise error(f"{what}: expected a number, got {value!r}")
+    v = float(value)
+    if math.isnan(v):
+        raise error(f"{what}: expected a number, got NaN")
+    return v
+
+
+def _show(v: float) -> str:
+    """A parameter value as a user wrote it: ``-1`` not ``-1.0``, every digit of ``123456789``, ``inf``."""
+    return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+
+
+_DOMAIN_RE = re.compile(r"^\s*(?:(?P<finite>finite)|(?P<op>>=|>|<=|<)\s*(?P<bound>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))"
+                        r"(?P<inf>\s+or\s+inf)?\s*$")
+
+
+class _Domain:
+    """A parameter's declared domain, e.g. ``"> 0"``, ``">= 0 or inf"``, ``"finite"`` (see numba_strategy)."""
+
+    __slots__ = ("text", "op", "bound", "allow_inf")
+
+    def __init__(self, text: str, where: str) -> None:
+        m = _DOMAIN_RE.match(text) if isinstance(text, str) else None
+        if m is None:
+            raise StrategyError(f"{where}: domain {text!r} is not 'finite', '> x', '>= x', '< x' or '<= x' "
+                                "(optionally followed by 'or inf')")
+        self.op: str | None = m.group("op")
+        self.bound = float(m.group("bound")) if self.op else 0.0
+        self.allow_inf = m.group("inf") is not None
+        self.text = (f"{self.op} {_show(self.bound)}" if self.op else "finite") + (" or inf" if self.allow_inf else "")
+
+    def problem(self, v: float) -> str | None:
+        """Why ``v`` (not NaN) is outside the domain, or None."""
+        if math.isinf(v):
+            if v > 0 and self.allow_inf:
+                return None
+            return f"must be {self.text}" + ("" if self.allow_inf or self.op is None else " and finite")
+        ok = {None: True, ">": v > self.bound, ">=": v >= self.bound, "<": v < self.bound,
+              "<=": v <= self.bound}[self.op]
+        return None if ok else f"must be {self.text}"
+
+
+def _normalize_domains(domains: Any, spec: Mapping[str, float | None], where: str) -> dict[str, _Domain]:
+    """Declared domains as {name: _Domain}; every default must lie inside its domain."""
+    if domains is None:
+        return {}
+    if not isinstance(domains, Mapping):
+        raise StrategyError(f"{where}: domains must be a mapping parameter name -> domain, got "
+                            f"{type(domains).__name__}")
+    out: dict[str, _Domain] = {}
+    for name, text in domains.items():
+        if name not in spec:
+            raise StrategyError(f"{where}: domain given for {name!r}, which is not a declared parameter")
+        d = _Domain(text, f"{where}: parameter {name!r}")
+        default = spec[name]
+        if default is not None and (why := d.problem(default)) is not None:
+            raise StrategyError(f"{where}: the default of parameter {name!r} {why}, it is {_show(default)}")
+        out[name] = d
+    return out
+
+
+def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mapping[str, Any],
+                    domains: Mapping[str, _Domain] | None = None) -> dict[str, float]:
+    """Validate ``values`` against the declared parameters and their domains; fill in defaults."""
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"strategy {label}: parameters must be a mapping, got {type(values).__name__}")
+    for key in values:
+        if key not in spec:
+            known = ", ".join(spec) or "none"
+            raise ConfigError(f"strategy {label}: unknown parameter {key!r} (it takes: {known})")
+    out: dict[str, float] = {}
+    for name, default in spec.items():
+        if name in values:
+            v = out[name] = _number(values[name], f"strategy {label}: parameter {name!r}")
+            d = (domains or {}).get(name)
+            if d is not None and (why := d.problem(v)) is not None:
+                raise ConfigError(f"strategy {label}: parameter {name!r} {why}, got {_show(v)}")
+        elif default is None:
+            raise ConfigError(f"strategy {label}: missing parameter {name!r}")
+        else:
+            out[name] = default
+    return out
