@@ -449,6 +449,61 @@ def test_l2_and_l3_at_one_price_that_stays_non_negative_is_replayed_as_given():
     assert mmsim.replay_bbo(ev)["bid_qty"].tolist() == [2, 5, 3]
 
 
+class AskThenPull(mmsim.Strategy):
+    """Ask 5 lots at 102 at the first call, nothing afterwards."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def quote(self, view):
+        self.calls += 1
+        return Quote(0, 0, 102, 5) if self.calls == 1 else Quote(0, 0, 0, 0)
+
+
+def _log(r):
+    return [(OrderEvent(int(o["event"])).name, int(o["exch_ts"])) for o in r.orders]
+
+
+def test_an_order_that_would_reach_the_exchange_after_the_last_event_never_fills():
+    """The exchange side ends with its data. A buy at 101 sent at 1,000 ns (the last event) with a
+    500 ns entry latency would arrive at 1,500 and take the ask at 101 from a book the data no
+    longer describes: it is never matched, and the result counts it. One arriving at the last
+    event's own time is matched (the book is known then): with an event at 1,500 it fills 5 at 101."""
+    c = cfg(entry=500, response=500, post_only=False)
+    r = mmsim.run(make_events(BOOK), Fixed(bid=(101, 5)), c)
+    assert fills_of(r) == [] and r.position == 0 and r.unsent_at_end == 1
+    assert _log(r) == [("SENT", 1500)]
+    r = mmsim.run(make_events(BOOK + [(1500, D, BID, 99, 3)]), Fixed(bid=(101, 5)), c)
+    assert fills_of(r) == [(1500, BID, 101, 5, 0)] and r.unsent_at_end == 0
+
+
+def test_a_call_after_the_last_event_sends_nothing():
+    """With a 500 ns feed the book (1,000 ns, the last event) reaches the strategy at 1,500: it is
+    called (the call is counted and logged) but nothing it asks for can reach the exchange before the
+    data's end, so nothing is sent. The buy at 101 used to go out at 1,500 and take the ask."""
+    r = mmsim.run(make_events(BOOK), Fixed(bid=(101, 5)), cfg(feed=500, post_only=False, decision_log=True))
+    assert r.n_calls == 1 and r.decisions["local_ts"].tolist() == [1500]
+    assert fills_of(r) == [] and len(r.orders) == 0 and r.unsent_at_end == 0
+
+
+def test_a_cancel_or_sell_in_flight_at_the_end_is_counted_in_run_many_too(tmp_path):
+    """The sell side and a cancel, in one pass. Run 0: a sell at 100 arriving at 1,500, after the
+    last event (1,000): no fill, 1 unsent. Run 1 (no entry latency): it arrives at 1,000 and takes
+    the bid, 5 at 100. Run 2: an ask at 102 rests from 1,500 (acked at 2,000); the pull decided on
+    the last event (2,000) would cancel it at 2,500: never sent to the venue, so the order is still
+    live at the end and no CANCELED row exists. The count survives save/load."""
+    sell, sell0 = Fixed(ask=(100, 5)), Fixed(ask=(100, 5))
+    many = mmsim.run_many(make_events(BOOK), [(sell, cfg(entry=500, response=500, post_only=False)),
+                                              (sell0, cfg(response=500, post_only=False))])
+    assert fills_of(many[0]) == [] and many[0].unsent_at_end == 1
+    assert fills_of(many[1]) == [(1000, ASK, 100, 5, 0)] and many[1].unsent_at_end == 0
+    r = mmsim.run(make_events(BOOK + [(2000, D, BID, 99, 1)]), AskThenPull(), cfg(entry=500, response=500))
+    assert _log(r) == [("SENT", 1500), ("ACKED", 1500), ("CANCEL_SENT", 2500)]
+    assert r.unsent_at_end == 1
+    r.save(tmp_path / "run")
+    assert mmsim.Result.load(tmp_path / "run").unsent_at_end == 1
+
+
 def test_book_only_replays_raise_mmsim_data_error_with_the_index():
     """replay_bbo, signals.compute and the compiled functions themselves raise mmsim.DataError, never a private type."""
     ev = make_events([(1000, D, BID, 100, 1), (1000, D, ASK, 101, 1), (900, D, BID, 100, 2)])

@@ -198,9 +198,11 @@ def test_exch_ts_outside_the_plausible_range_is_a_data_error(rows, index, ts):
 def test_a_lognormal_latency_is_cut_to_one_day():
     """exp(sigma * z) with sigma 10 and a 1 ms median passes a day for z > 1.83 (about 3% of
     draws) and overflows any clock further out: each latency, min_ns included, is at most one
-    day. Entry (min 0) and response (min 5 us) latencies, read off the order log."""
+    day. Entry (min 0) and response (min 5 us) latencies, read off the order log. The data
+    ends two days later, so every order reaches the exchange before its last event (one
+    arriving after it is never matched, nor answered)."""
     rows = [(T0, D, BID, 100, 10), (T0, D, ASK, 101, 10)]
-    rows += [(T0 + k * MS, D, BID, 100, 10 + k % 2) for k in range(1, 400)]
+    rows += [(T0 + k * MS, D, BID, 100, 10 + k % 2) for k in range(1, 400)] + [(T0 + 2 * DAY, D, BID, 100, 10)]
     entry = mmsim.LatencyModel(kind="lognormal", median_ns=MS, sigma=10.0)
     response = mmsim.LatencyModel(kind="lognormal", median_ns=MS, sigma=10.0, min_ns=5_000)
     c = cfg(max_orders=4096).replace(latency=mmsim.LatencyConfig(entry=entry, response=response, seed=3))

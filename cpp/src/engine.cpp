@@ -113,7 +113,7 @@ class Pass {
     void fail_all(std::exception_ptr e);
 
   private:
-    void advance(Variant &v, int64_t limit);
+    void advance(Variant &v, int64_t limit, int64_t arrive_by = kInf);
     void apply(const Event &e, int64_t i, int64_t bb, int64_t ba);
     void end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened);
     void check_l3(int64_t i, bool in_message);
@@ -366,11 +366,13 @@ void Pass::check_l3(int64_t i, bool in_message) {
 // happen before `limit` (the next venue message's time; kInf after the last). This is the
 // tie order of docs/engine.md: at one nanosecond, our order arrivals at the exchange come
 // before anything on the local side; there, responses, then market data, then the timer,
-// then one strategy call.
-void Pass::advance(Variant &v, int64_t limit) {
+// then one strategy call. Order arrivals after `arrive_by` (the last event's time, once the
+// data has ended) do not happen: the exchange side ends with its data.
+void Pass::advance(Variant &v, int64_t limit, int64_t arrive_by) {
     const int64_t dt = v.decide_every();
     for (;;) {
-        const int64_t t_oa = v.next_arrival();
+        int64_t t_oa = v.next_arrival();
+        if (t_oa > arrive_by) t_oa = kInf;
         const int64_t t_rs = v.next_response();
         int64_t t_lc = v.next_delivery();
         int64_t t_tm = v.timer_due();
@@ -419,8 +421,8 @@ void Pass::advance(Variant &v, int64_t limit) {
                 v.timer_next = T + dt;  // the timer starts with the first market data
             }
         }
-        // The run ends at the last market event: afterwards, orders and responses in
-        // flight are delivered without further strategy calls.
+        // The run ends at the last market event: once the local side has every event, what
+        // is in flight is delivered without further strategy calls.
         if (market_done) continue;
         if (dt > 0 ? !(reason & WakeTimer) : reason == 0) continue;
         v.call(T, reason);
@@ -491,10 +493,16 @@ void Pass::run() {
             if (opt_.release_pages) release_consumed(i);
         }
     }
-    // After the last event: what is still in flight, with no more strategy calls.
+    // After the last event: the exchange side ends with its data. The local side still
+    // receives what is in flight (market data, with strategy calls, and responses), but a
+    // message of ours that would reach the exchange after the last event is never matched
+    // against a book the data no longer describes (the run counts them: unsent_at_end), and
+    // a call after it sends nothing.
+    const int64_t end_ts = ev_[n_ - 1].exch_ts;
+    for (Variant *v : local_) v->set_end(end_ts);
     for (Variant *v : local_) {
         try {
-            advance(*v, kInf);
+            advance(*v, kInf, end_ts);
         } catch (const StopPass &) {
             throw;
         } catch (...) {

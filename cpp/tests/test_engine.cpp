@@ -710,6 +710,25 @@ void trade_span_and_l3_levels() {
                      "price cannot be replayed as one book)"));
 }
 
+// The exchange side ends with its data: a buy at 101 sent at the last event (1,000 ns) that
+// would arrive at 1,500 used to take the last book's ask; now it is never matched and the run
+// counts it. Arriving at the last event's own time (an event at 1,500), it fills.
+void no_fills_after_the_last_event() {
+    EngineConfig c = config(0, 500, 500);
+    c.post_only = false;
+    Fixed buy{quote4(101, 5, 0, 0)};
+    RunOutput r = run1(kBook, c, buy.strategy());
+    CHECK(r.fills.empty() && r.position == 0 && r.unsent_at_end == 1);
+    RunOutput at = run1(book_plus({ev(1500, Kind::Depth, kBid, 99, 3)}), c, buy.strategy());
+    CHECK((fills_of(at) == std::vector<FillRow>{{1500, kBid, 101, 5, 0}}) && at.unsent_at_end == 0);
+    // Decided on the book's delivery through a 500 ns feed (at 1,500, after the end): the call
+    // happens, nothing is sent.
+    EngineConfig late = config(500, 0, 500);
+    late.post_only = false;
+    RunOutput l = run1(kBook, late, buy.strategy());
+    CHECK(l.n_calls == 1 && l.fills.empty() && l.order_log.size() == 0 && l.unsent_at_end == 0);
+}
+
 // A reference book side: std::map price -> qty with the engine's rules.
 void far_levels_cost_a_map_entry_not_a_page() {
     // 3,000 levels each on its own page: the first 1,024 get pages (33 MiB), the rest sit in
@@ -1184,6 +1203,7 @@ int main() {
         {"impossible_times_are_data_errors", impossible_times_are_data_errors},
         {"checked_arithmetic", checked_arithmetic},
         {"trade_span_and_l3_levels", trade_span_and_l3_levels},
+        {"no_fills_after_the_last_event", no_fills_after_the_last_event},
         {"far_levels_cost_a_map_entry_not_a_page", far_levels_cost_a_map_entry_not_a_page},
         {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
