@@ -34,10 +34,12 @@ SignalsHandle new_signals(const MmsimSignalParams &p) {
 }
 
 // The local side's view of one market event: feed it to the signals exactly as
-// compute_signals does (a trade first, then the new book).
-inline void feed_trade(MmsimSignals *sig, const Event &e) {
+// compute_signals does (a trade first, then the new book). A print while the venue is not
+// trading (`trading`: the status before the event) matches nothing and is no continuous
+// order flow: the trade signals skip it (docs/signals.md).
+inline void feed_trade(MmsimSignals *sig, const Event &e, bool trading) {
     const auto kind = static_cast<Kind>(e.kind);
-    if (kind == Kind::Trade || kind == Kind::Execute)
+    if (trading && (kind == Kind::Trade || kind == Kind::Execute))
         mmsim_signals_on_trade(sig, e.exch_ts, kind == Kind::Trade ? e.side : -e.side, e.price, e.qty);
 }
 
@@ -310,7 +312,8 @@ void Pass::update_interest() {
 // near it reacts (bb/ba: the best bid/ask before the venue message). Inline: this is the
 // hot path.
 MMSIM_INLINE void Pass::apply(const Event &e, int64_t i, int64_t bb, int64_t ba) {
-    for (auto &s : sets_) feed_trade(s.handle.get(), e);
+    const bool trading = book_.trading();
+    for (auto &s : sets_) feed_trade(s.handle.get(), e, trading);
     // A snapshot: each run notes the sizes of its levels before the book forgets them.
     if (e.kind == static_cast<uint8_t>(Kind::Clear) && any_resting_)
         for (Variant *v : local_)
@@ -559,7 +562,7 @@ void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params
     for (int64_t i = 0; i < n; ++i) {
         check_time(ev, i);
         const Event &e = ev[i];
-        feed_trade(sig.get(), e);
+        feed_trade(sig.get(), e, book.trading());
         if (book.apply(e, i).book_changed) {
             int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
             book.bids.top(levels, bp, bq);
