@@ -1171,7 +1171,7 @@ void k_runs_equal_separate_runs() {
                           same_bytes(m.samples, one.samples) && same_bytes(m.fill_signals, one.fill_signals) &&
                           same_bytes(m.decisions, one.decisions) && m.decisions.size() == static_cast<size_t>(m.n_calls) &&
                           m.position == one.position && m.cash_ticks == one.cash_ticks && m.fees == one.fees &&
-                          m.n_calls == one.n_calls && m.n_events == one.n_events;
+                          m.n_calls == one.n_calls && m.n_events == one.n_events && m.unsent_at_end == one.unsent_at_end;
         if (!same) std::fprintf(stderr, "run %zu of the pass differs from the same run alone\n", k);
         CHECK(same);
         with_fills += !m.fills.empty();
