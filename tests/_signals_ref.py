@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+import mmsim
 from mmsim import Kind
 from mmsim.records import SIGNAL_NAMES
 
@@ -131,7 +132,14 @@ def reference(events: np.ndarray, params: dict) -> dict[str, np.ndarray]:
     # aggressor: TRADE carries it; EXECUTE's resting order is on the other side
     aggressor = np.where(kind == Kind.EXECUTE, -events["side"], events["side"]).astype(np.int64)
     trade_qty = events["qty"].astype(np.int64)
-    valid_trade = is_trade & (trade_qty > 0) & (np.abs(aggressor) == 1)
+    # A print while the venue is not trading (the status before it, from STATUS events; a
+    # replay starts trading) is no continuous order flow: no trade signal sees it.
+    status = events["qty"].astype(np.int64)
+    last_status = np.maximum.accumulate(np.where(kind == Kind.STATUS, np.arange(m), -1))
+    before = np.concatenate([[-1], last_status[:-1]]) if m else last_status
+    trading = np.where(before >= 0, status[np.maximum(before, 0)], int(mmsim.TradingStatus.TRADING))
+    trading = trading == int(mmsim.TradingStatus.TRADING)
+    valid_trade = is_trade & (trade_qty > 0) & (np.abs(aggressor) == 1) & trading
 
     # ---- book values: computed where the book is two-sided, held elsewhere
     bp, bq = tops["bid_px"].astype(float), tops["bid_qty"].astype(float)

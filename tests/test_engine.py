@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from conftest import make_events
@@ -354,6 +356,152 @@ def test_price_beyond_the_page_table_names_its_event(rows, index):
             replay()
         assert str(info.value) == message
         assert info.value.index == index
+
+
+def _every_entry_point(ev, strategy):
+    """The ways events reach the engine's book: run, run_many (two variants sharing the book),
+    replay_bbo and signals.compute."""
+    return [lambda: mmsim.run(ev, strategy, cfg()),
+            lambda: mmsim.run_many(ev, [(strategy, cfg()), (copy.deepcopy(strategy), cfg(feed=500))]),
+            lambda: mmsim.replay_bbo(ev), lambda: mmsim.signals.compute(ev)]
+
+
+@pytest.mark.parametrize(
+    "rows, strategy, index",
+    [
+        # A buy print at 2^61 ticks used to fill our resting ask at 101 (the ask side's levels).
+        (BOOK + [(2000, T, BID, 2**61, 1)], Fixed(ask=(101, 5)), 2),
+        # A sell print at -2^61 (the bid side) would have filled our bid at 100.
+        (BOOK + [(2000, T, ASK, -(2**61), 1)], Fixed(bid=(100, 5)), 2),
+        # An unknown aggressor, on L3 data (the book built from ADDs).
+        ([(1000, Kind.ADD, BID, 100, 10, 1), (1000, Kind.ADD, ASK, 101, 10, 2), (2000, T, 0, 101 + 2**40, 1)],
+         Fixed(ask=(101, 5)), 2),
+        # No levels at all: the prints are the book's prices.
+        ([(1000, T, BID, 100, 1), (2000, T, BID, 100 + 2**34, 1)], Fixed(), 1),
+        # A level of the other side than the earlier levels: the rule is the whole book's.
+        ([(1000, D, BID, 100, 1), (1000, D, ASK, 100 + 2**40, 1)], Fixed(), 1),
+    ],
+    ids=["trade-buy", "trade-sell", "trade-l3-unknown-aggressor", "trades-only", "depth-other-side"],
+)
+def test_a_trade_beyond_the_page_table_names_its_event(rows, strategy, index):
+    """A TRADE's price obeys the rule a level's does: within 2^34 ticks of every price the book has
+    seen (both sides' levels and the prints), else a DataError naming the event, on every entry point."""
+    ev = make_events(rows)
+    price = rows[index][3]
+    message = (f"event {index}: price {price} is more than 2^34 ticks from the rest of the book; "
+               "check the tick size")
+    for call in _every_entry_point(ev, strategy):
+        with pytest.raises(mmsim.DataError) as info:
+            call()
+        assert str(info.value) == message
+        assert info.value.index == index
+
+
+def test_a_trade_far_from_the_touch_but_inside_the_range_is_a_trade():
+    """The rule is the engine's price index, not the distance from the touch. With the book at
+    100 x 101 (page 0 of 4,096 ticks), a print on page 2^22 - 1 (2^34 - 1 ticks) is inside it and
+    fills our ask at 101 whole; one tick further (page 2^22) is not. A sell print 2^33 ticks below
+    the bid sweeps our bid at 100 too."""
+    ev = make_events(BOOK + [(2000, T, BID, 2**34 - 1, 1)])
+    assert fills_of(mmsim.run(ev, Fixed(ask=(101, 5)), cfg())) == [(2000, ASK, 101, 5, 0)]
+    ev = make_events(BOOK + [(2000, T, BID, 2**34, 1)])
+    with pytest.raises(mmsim.DataError, match=r"^event 2: price 17179869184 is more than 2\^34 ticks"):
+        mmsim.run(ev, Fixed(ask=(101, 5)), cfg())
+    ev = make_events(BOOK + [(2000, T, ASK, 100 - 2**33, 1)])
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == [(2000, BID, 100, 5, 0)]
+
+
+MIXED = "a DEPTH event set that level while L3 orders rest there (an L2 level and L3 orders at one price cannot be replayed as one book)"
+
+
+@pytest.mark.parametrize(
+    "rows, strategy, message",
+    [
+        # ADD 2 lots at bid 100, a DEPTH sets the level to 1, the order executes 2: replay_bbo gave bid_qty -1.
+        ([(1000, Kind.ADD, BID, 100, 2, 5), (1001, D, BID, 100, 1), (1002, Kind.EXECUTE, BID, 100, 2, 5)],
+         Fixed(bid=(100, 1)), f"event 2: EXECUTE of order 5 for qty 2 would leave the bid level at price 100 with -1 lots: {MIXED}"),
+        # The ask side: a DEPTH removes the level, then the order's 3 lots are deleted (-3).
+        ([(1000, Kind.ADD, ASK, 101, 3, 7), (1001, D, ASK, 101, 0), (1002, Kind.DELETE, ASK, 101, 3, 7)],
+         Fixed(ask=(101, 1)), f"event 2: DELETE of order 7 for qty 3 would leave the ask level at price 101 with -3 lots: {MIXED}"),
+        # A CANCEL of part of an order, after a smaller DEPTH, on a two-sided book.
+        ([(1000, Kind.ADD, BID, 100, 4, 1), (1000, Kind.ADD, ASK, 101, 4, 2), (1001, D, ASK, 101, 1),
+          (1002, Kind.CANCEL, ASK, 101, 3, 2)],
+         Fixed(ask=(101, 1)), f"event 3: CANCEL of order 2 for qty 3 would leave the ask level at price 101 with -2 lots: {MIXED}"),
+    ],
+    ids=["execute-bid", "delete-ask", "cancel-ask"],
+)
+def test_l3_event_that_would_make_a_level_negative_names_its_event(rows, strategy, message):
+    """An L2 DEPTH and L3 orders at one price in a bare array: the L3 event that would leave the
+    level below zero is a DataError naming it, on every entry point; never a negative size."""
+    ev = make_events(rows)
+    for call in _every_entry_point(ev, strategy):
+        with pytest.raises(mmsim.DataError) as info:
+            call()
+        assert str(info.value) == message
+        assert info.value.index == len(rows) - 1
+
+
+def test_l2_and_l3_at_one_price_that_stays_non_negative_is_replayed_as_given():
+    """What one pass cannot check (docs/data.md, "Event arrays without a store"): a DEPTH at a price
+    where L3 orders rest sets the level, and the orders' later changes apply to it: 2, then 5, then
+    5 - 2 = 3 lots."""
+    ev = make_events([(1000, Kind.ADD, BID, 100, 2, 5), (1001, D, BID, 100, 5), (1002, Kind.EXECUTE, BID, 100, 2, 5)])
+    assert mmsim.replay_bbo(ev)["bid_qty"].tolist() == [2, 5, 3]
+
+
+class AskThenPull(mmsim.Strategy):
+    """Ask 5 lots at 102 at the first call, nothing afterwards."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def quote(self, view):
+        self.calls += 1
+        return Quote(0, 0, 102, 5) if self.calls == 1 else Quote(0, 0, 0, 0)
+
+
+def _log(r):
+    return [(OrderEvent(int(o["event"])).name, int(o["exch_ts"])) for o in r.orders]
+
+
+def test_an_order_that_would_reach_the_exchange_after_the_last_event_never_fills():
+    """The exchange side ends with its data. A buy at 101 sent at 1,000 ns (the last event) with a
+    500 ns entry latency would arrive at 1,500 and take the ask at 101 from a book the data no
+    longer describes: it is never matched, and the result counts it. One arriving at the last
+    event's own time is matched (the book is known then): with an event at 1,500 it fills 5 at 101."""
+    c = cfg(entry=500, response=500, post_only=False)
+    r = mmsim.run(make_events(BOOK), Fixed(bid=(101, 5)), c)
+    assert fills_of(r) == [] and r.position == 0 and r.unsent_at_end == 1
+    assert _log(r) == [("SENT", 1500)]
+    r = mmsim.run(make_events(BOOK + [(1500, D, BID, 99, 3)]), Fixed(bid=(101, 5)), c)
+    assert fills_of(r) == [(1500, BID, 101, 5, 0)] and r.unsent_at_end == 0
+
+
+def test_a_call_after_the_last_event_sends_nothing():
+    """With a 500 ns feed the book (1,000 ns, the last event) reaches the strategy at 1,500: it is
+    called (the call is counted and logged) but nothing it asks for can reach the exchange before the
+    data's end, so nothing is sent. The buy at 101 used to go out at 1,500 and take the ask."""
+    r = mmsim.run(make_events(BOOK), Fixed(bid=(101, 5)), cfg(feed=500, post_only=False, decision_log=True))
+    assert r.n_calls == 1 and r.decisions["local_ts"].tolist() == [1500]
+    assert fills_of(r) == [] and len(r.orders) == 0 and r.unsent_at_end == 0
+
+
+def test_a_cancel_or_sell_in_flight_at_the_end_is_counted_in_run_many_too(tmp_path):
+    """The sell side and a cancel, in one pass. Run 0: a sell at 100 arriving at 1,500, after the
+    last event (1,000): no fill, 1 unsent. Run 1 (no entry latency): it arrives at 1,000 and takes
+    the bid, 5 at 100. Run 2: an ask at 102 rests from 1,500 (acked at 2,000); the pull decided on
+    the last event (2,000) would cancel it at 2,500: never sent to the venue, so the order is still
+    live at the end and no CANCELED row exists. The count survives save/load."""
+    sell, sell0 = Fixed(ask=(100, 5)), Fixed(ask=(100, 5))
+    many = mmsim.run_many(make_events(BOOK), [(sell, cfg(entry=500, response=500, post_only=False)),
+                                              (sell0, cfg(response=500, post_only=False))])
+    assert fills_of(many[0]) == [] and many[0].unsent_at_end == 1
+    assert fills_of(many[1]) == [(1000, ASK, 100, 5, 0)] and many[1].unsent_at_end == 0
+    r = mmsim.run(make_events(BOOK + [(2000, D, BID, 99, 1)]), AskThenPull(), cfg(entry=500, response=500))
+    assert _log(r) == [("SENT", 1500), ("ACKED", 1500), ("CANCEL_SENT", 2500)]
+    assert r.unsent_at_end == 1
+    r.save(tmp_path / "run")
+    assert mmsim.Result.load(tmp_path / "run").unsent_at_end == 1
 
 
 def test_book_only_replays_raise_mmsim_data_error_with_the_index():

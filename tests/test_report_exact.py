@@ -49,11 +49,12 @@ def test_markout_times_lots_and_position_times_mid_move_are_exact():
 
 def test_a_markout_beyond_int64_keeps_its_sign():
     # The other side and the other product: a sell of 1 lot at -2^62 ticks with the book at
-    # -2^62+3 / 2^62-1 (2*mid 2). 2*mid - 2*price = 2 + 2^63 does not fit int64; it wrapped
-    # to a positive (good-for-us) markout of 2^62 - 1 ticks instead of -(2^62 + 1).
-    ev = make_events([(0, Kind.DEPTH, 1, -P + 3, 5), (0, Kind.DEPTH, -1, P - 1, 5),
-                      (2 * S, Kind.DEPTH, 1, -P + 3, 6)])
-    res = result_of([fill(S // 2, -1, -P, 1, -P + 3, P - 1)])
+    # 0 / 2 (2*mid 2). 2*mid - 2*price = 2 + 2^63 does not fit int64; it wrapped to a
+    # positive (good-for-us) markout of 2^62 - 1 ticks instead of -(2^62 + 1). (The book was
+    # -2^62+3 / 2^62-1, the same 2*mid, until the engine refused a book wider than 2^34 ticks.)
+    ev = make_events([(0, Kind.DEPTH, 1, 0, 5), (0, Kind.DEPTH, -1, 2, 5),
+                      (2 * S, Kind.DEPTH, 1, 0, 6)])
+    res = result_of([fill(S // 2, -1, -P, 1, 0, 2)])
     rep = report(res, ev, horizons=["1s"], event_horizons=[], toxic_horizon="1s")
     d = rep.data
     exact = -(P + 1)  # ticks

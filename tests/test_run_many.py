@@ -52,7 +52,7 @@ def assert_same(a: mmsim.Result, b: mmsim.Result, where: str) -> None:
             n = min(len(x), len(y))
             first = next((k for k in range(n) if x[k].tobytes() != y[k].tobytes()), n)
             raise AssertionError(f"{where}: {name} differ (lengths {len(x)} and {len(y)}, first at row {first})")
-    for name in ("position", "cash_ticks", "fees", "n_calls", "n_events", "tick_value"):
+    for name in ("position", "cash_ticks", "fees", "n_calls", "n_events", "unsent_at_end", "tick_value"):
         assert getattr(a, name) == getattr(b, name), (where, name)
 
 

@@ -192,6 +192,48 @@ def test_print_with_unknown_aggressor_only_moves_the_clock():
     assert sig["hawkes_buy"][3] == pytest.approx(0.5 * 0.5, rel=1e-15)
 
 
+HALTED, QUOTING, TRADING = (int(s) for s in (mmsim.TradingStatus.HALTED, mmsim.TradingStatus.QUOTING,
+                                              mmsim.TradingStatus.TRADING))
+
+
+@pytest.mark.parametrize("status", [HALTED, QUOTING], ids=["halted", "quoting"])
+@pytest.mark.parametrize("l3", [False, True], ids=["trade", "l3-execute"])
+def test_a_print_while_the_venue_is_not_trading_moves_no_trade_signal(status, l3):
+    """A print while HALTED or QUOTING matches nothing (docs/engine.md, "Trading halts"), and no
+    trade signal sees it: every signal after every event is what the same events give with the
+    print replaced by an event that prints nothing at that time (a STATUS repeating the status; on
+    L3, the EXECUTE by a CANCEL of the same lots). The buy of 2 after trading resumes is the only
+    flow: trade_flow 2.0 exactly (the halted buy of 7 added 7 * 2^(-2/1000) before)."""
+    cfg = mmsim.SignalConfig(trade_flow_half_life=S, vpin_bucket_volume=5.0, vpin_buckets=2)
+    if l3:
+        book = [(1000, Kind.ADD, 1, 100, 10, 1), (1000, Kind.ADD, -1, 101, 10, 2)]
+        printed, quiet = (2000, Kind.EXECUTE, -1, 101, 7, 2), (2000, Kind.CANCEL, -1, 101, 7, 2)
+    else:
+        book = [(1000, Kind.DEPTH, 1, 100, 10), (1000, Kind.DEPTH, -1, 101, 10)]
+        printed, quiet = (2000, Kind.TRADE, 1, 101, 7), (2000, Kind.STATUS, 0, 0, status)
+    rest = [(3000, Kind.STATUS, 0, 0, TRADING), (4000, Kind.TRADE, 1, 101, 2)]
+    with_print = make_events(book + [(1500, Kind.STATUS, 0, 0, status), printed] + rest)
+    without = make_events(book + [(1500, Kind.STATUS, 0, 0, status), quiet] + rest)
+    got, want = compute(with_print, cfg), compute(without, cfg)
+    assert got.tobytes() == want.tobytes()
+    assert got["trade_flow"].tolist()[-3:] == [0.0, 0.0, 2.0]
+    ref = reference(with_print, params_from_config(cfg))
+    assert ref["trade_flow"].tolist()[-3:] == [0.0, 0.0, 2.0]
+
+    # The engine's own signals, as a strategy sees them (feed 0: one call per event time).
+    class Seen(mmsim.Strategy):
+        def __init__(self):
+            self.flow = []
+
+        def quote(self, view):
+            self.flow.append(view.signals["trade_flow"])
+            return mmsim.Quote(0, 0, 0, 0)
+
+    s = Seen()
+    mmsim.run(with_print, s, mmsim.Config(signals=cfg))
+    assert s.flow == [0.0, 0.0, 0.0, 0.0, 2.0]
+
+
 # ---------------------------------------------------------------------------- synthetic data
 
 

@@ -214,6 +214,7 @@ void bind_engine(py::module_ &m) {
         .def_readonly("cash_ticks", &RunOutput::cash_ticks)
         .def_readonly("fees", &RunOutput::fees)
         .def_readonly("n_calls", &RunOutput::n_calls)
+        .def_readonly("unsent_at_end", &RunOutput::unsent_at_end)
         .def_readonly("n_events", &RunOutput::n_events)
         .def_readonly("completed", &RunOutput::completed)
         .def_readonly("shared_error", &RunOutput::shared_error)

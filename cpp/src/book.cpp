@@ -9,10 +9,20 @@
 
 namespace mmsim {
 
-namespace {
-// A page table wider than this (pages of 4096 ticks) means a wrong tick size or a corrupt price.
-constexpr int64_t kMaxPages = int64_t(1) << 22;
+void PriceSpan::take(int64_t px, int64_t index) {
+    const int64_t page = px >> kPageBits;
+    const bool first = hi_page < lo_page;
+    const int64_t lo = first ? page : std::min(lo_page, page);
+    const int64_t hi = first ? page : std::max(hi_page, page);
+    // A span wider than this means a wrong tick size or a corrupt price.
+    if (hi - lo >= kMaxPages)
+        throw DataError(index, "price " + std::to_string(px) +
+                                   " is more than 2^34 ticks from the rest of the book; check the tick size");
+    lo_page = lo;
+    hi_page = hi;
+}
 
+namespace {
 // Pages of finished books, kept for the next book (the next pass of a sweep or a benchmark):
 // a page from here costs a memset, a fresh one the kernel's page faults and zeroing.
 constexpr size_t kMaxPooledPages = 1024;  // 33 MiB
@@ -42,15 +52,8 @@ uint64_t BookSide::page_for(int64_t px, int64_t qty, int64_t index) {
     if (!price_ok(px))
         throw DataError(index, "DEPTH has price " + std::to_string(px) +
                                    " outside the range the engine accepts ([-2^62, 2^62) ticks)");
+    span_->take(px, index);
     const int64_t page = px >> kPageBits;
-    const bool first = hi_page_ < lo_page_;
-    const int64_t lo = first ? page : std::min(lo_page_, page);
-    const int64_t hi = first ? page : std::max(hi_page_, page);
-    if (hi - lo >= kMaxPages)
-        throw DataError(index, "price " + std::to_string(px) +
-                                   " is more than 2^34 ticks from the rest of the book; check the tick size");
-    lo_page_ = lo;
-    hi_page_ = hi;
     if (pages_.size() >= kMaxDensePages) return kFar;
     if (table_.empty()) {
         base_page_ = page;
@@ -444,6 +447,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
                            " (must be +1 buyer, -1 seller or 0 unknown aggressor)");
             if (e.qty <= 0) bad(i, "TRADE has non-positive qty " + std::to_string(e.qty));
             need_price(e, i);
+            span_.take(e.price, i);  // as a level's price: within 2^34 ticks of every price seen
             break;
         case Kind::Clear:
             // The venue's whole book follows (a snapshot): the cleared side(s) lose their
@@ -513,6 +517,15 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             c.price = o->price;
             c.order_seq = o->seq;
             c.prev_qty = s.qty(o->price);
+            // The level holds at least its L3 orders' lots unless a DEPTH event set it
+            // since they were added: an L2 level and L3 orders at one price. Never a
+            // negative level (docs/data.md, "Event arrays without a store").
+            if (c.prev_qty < q)
+                bad(i, std::string(kn) + " of order " + std::to_string(e.order_id) + " for qty " + std::to_string(q) +
+                           " would leave the " + (o->side > 0 ? "bid" : "ask") + " level at price " +
+                           std::to_string(o->price) + " with " + std::to_string(c.prev_qty - q) +
+                           " lots: a DEPTH event set that level while L3 orders rest there (an L2 level and L3 "
+                           "orders at one price cannot be replayed as one book)");
             c.new_qty = c.prev_qty - q;
             s.set(o->price, c.new_qty, i);
             o->qty -= q;

@@ -34,10 +34,12 @@ SignalsHandle new_signals(const MmsimSignalParams &p) {
 }
 
 // The local side's view of one market event: feed it to the signals exactly as
-// compute_signals does (a trade first, then the new book).
-inline void feed_trade(MmsimSignals *sig, const Event &e) {
+// compute_signals does (a trade first, then the new book). A print while the venue is not
+// trading (`trading`: the status before the event) matches nothing and is no continuous
+// order flow: the trade signals skip it (docs/signals.md).
+inline void feed_trade(MmsimSignals *sig, const Event &e, bool trading) {
     const auto kind = static_cast<Kind>(e.kind);
-    if (kind == Kind::Trade || kind == Kind::Execute)
+    if (trading && (kind == Kind::Trade || kind == Kind::Execute))
         mmsim_signals_on_trade(sig, e.exch_ts, kind == Kind::Trade ? e.side : -e.side, e.price, e.qty);
 }
 
@@ -113,7 +115,7 @@ class Pass {
     void fail_all(std::exception_ptr e);
 
   private:
-    void advance(Variant &v, int64_t limit);
+    void advance(Variant &v, int64_t limit, int64_t arrive_by = kInf);
     void apply(const Event &e, int64_t i, int64_t bb, int64_t ba);
     void end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened);
     void check_l3(int64_t i, bool in_message);
@@ -310,7 +312,8 @@ void Pass::update_interest() {
 // near it reacts (bb/ba: the best bid/ask before the venue message). Inline: this is the
 // hot path.
 MMSIM_INLINE void Pass::apply(const Event &e, int64_t i, int64_t bb, int64_t ba) {
-    for (auto &s : sets_) feed_trade(s.handle.get(), e);
+    const bool trading = book_.trading();
+    for (auto &s : sets_) feed_trade(s.handle.get(), e, trading);
     // A snapshot: each run notes the sizes of its levels before the book forgets them.
     if (e.kind == static_cast<uint8_t>(Kind::Clear) && any_resting_)
         for (Variant *v : local_)
@@ -366,11 +369,13 @@ void Pass::check_l3(int64_t i, bool in_message) {
 // happen before `limit` (the next venue message's time; kInf after the last). This is the
 // tie order of docs/engine.md: at one nanosecond, our order arrivals at the exchange come
 // before anything on the local side; there, responses, then market data, then the timer,
-// then one strategy call.
-void Pass::advance(Variant &v, int64_t limit) {
+// then one strategy call. Order arrivals after `arrive_by` (the last event's time, once the
+// data has ended) do not happen: the exchange side ends with its data.
+void Pass::advance(Variant &v, int64_t limit, int64_t arrive_by) {
     const int64_t dt = v.decide_every();
     for (;;) {
-        const int64_t t_oa = v.next_arrival();
+        int64_t t_oa = v.next_arrival();
+        if (t_oa > arrive_by) t_oa = kInf;
         const int64_t t_rs = v.next_response();
         int64_t t_lc = v.next_delivery();
         int64_t t_tm = v.timer_due();
@@ -419,8 +424,8 @@ void Pass::advance(Variant &v, int64_t limit) {
                 v.timer_next = T + dt;  // the timer starts with the first market data
             }
         }
-        // The run ends at the last market event: afterwards, orders and responses in
-        // flight are delivered without further strategy calls.
+        // The run ends at the last market event: once the local side has every event, what
+        // is in flight is delivered without further strategy calls.
         if (market_done) continue;
         if (dt > 0 ? !(reason & WakeTimer) : reason == 0) continue;
         v.call(T, reason);
@@ -491,10 +496,16 @@ void Pass::run() {
             if (opt_.release_pages) release_consumed(i);
         }
     }
-    // After the last event: what is still in flight, with no more strategy calls.
+    // After the last event: the exchange side ends with its data. The local side still
+    // receives what is in flight (market data, with strategy calls, and responses), but a
+    // message of ours that would reach the exchange after the last event is never matched
+    // against a book the data no longer describes (the run counts them: unsent_at_end), and
+    // a call after it sends nothing.
+    const int64_t end_ts = ev_[n_ - 1].exch_ts;
+    for (Variant *v : local_) v->set_end(end_ts);
     for (Variant *v : local_) {
         try {
-            advance(*v, kInf);
+            advance(*v, kInf, end_ts);
         } catch (const StopPass &) {
             throw;
         } catch (...) {
@@ -551,7 +562,7 @@ void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params
     for (int64_t i = 0; i < n; ++i) {
         check_time(ev, i);
         const Event &e = ev[i];
-        feed_trade(sig.get(), e);
+        feed_trade(sig.get(), e, book.trading());
         if (book.apply(e, i).book_changed) {
             int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
             book.bids.top(levels, bp, bq);

@@ -136,6 +136,7 @@ void Variant::sample_until(int64_t ts, const Book &book) {
 void Variant::finish(int64_t last_event_ts, const Book &book, int64_t n_events) {
     sample(std::max(now_ex_, last_event_ts), book);
     out_.n_events = n_events;
+    out_.unsent_at_end = in_flight_to_exchange();
     out_.completed = true;
 }
 
@@ -882,6 +883,10 @@ void Variant::call(int64_t ts, int64_t reason) {
     }
     ++out_.n_calls;
     const int64_t rc = strategy_.quote(strategy_.user, &view_, &q);
+    if (ts > end_ts_) {  // after the data's last event: nothing can reach the exchange now
+        if (rc != QuoteSet && rc != QuoteNoChange) bad_return(ts, rc);
+        return;
+    }
     if (rc == QuoteSet) apply_quote(ts, q);
     else if (rc != QuoteNoChange)
         bad_return(ts, rc);

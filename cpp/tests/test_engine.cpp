@@ -651,14 +651,19 @@ void checked_arithmetic() {
                      "event 0: DEPTH has price -9223372036854775808 outside the range the engine accepts "
                      "([-2^62, 2^62) ticks)"));
     // The edges: -2^62 and 2^62 - 1 are levels; 2^62, on the next page of the book, is not.
+    // (Both edges in one book are 2^63 ticks apart: the 2^34-tick rule refuses that.)
     const int64_t top = int64_t(1) << 62;
-    std::vector<Event> edge = {ev(1000, Kind::Depth, kBid, -top, 1), ev(1000, Kind::Depth, kAsk, top - 1, 1),
-                               ev(2000, Kind::Depth, kAsk, top, 1)};
-    CHECK(data_error([&] { run1(edge, config(), Strategy{}); }, 2,
-                     "event 2: DEPTH has price 4611686018427387904 outside the range the engine accepts "
+    std::vector<Event> edge = {ev(1000, Kind::Depth, kAsk, top - 1, 1), ev(2000, Kind::Depth, kAsk, top, 1)};
+    CHECK(data_error([&] { run1(edge, config(), Strategy{}); }, 1,
+                     "event 1: DEPTH has price 4611686018427387904 outside the range the engine accepts "
                      "([-2^62, 2^62) ticks)"));
     edge.pop_back();
     CHECK(run1(edge, config(), Strategy{}).completed);
+    CHECK(run1({ev(1000, Kind::Depth, kBid, -top, 1)}, config(), Strategy{}).completed);
+    CHECK(data_error([&] { run1({ev(1000, Kind::Depth, kBid, -top, 1), ev(1000, Kind::Depth, kAsk, top - 1, 1)},
+                                config(), Strategy{}); }, 1,
+                     "event 1: price 4611686018427387903 is more than 2^34 ticks from the rest of the book; "
+                     "check the tick size"));
     px[0] = ev(1000, Kind::Trade, kAsk, (int64_t(1) << 62) + 1, 1);
     CHECK(data_error([&] { run1(px, config(), Strategy{}); }, 0,
                      "event 0: TRADE has price 4611686018427387905 outside the range the engine accepts "
@@ -668,6 +673,60 @@ void checked_arithmetic() {
     int64_t longest = 0;
     for (int k = 0; k < 20000; ++k) longest = std::max(longest, ln.arrival(kT0) - kT0);
     CHECK(longest == kMaxLatencyNs);
+}
+
+// A trade's price obeys a level's 2^34-tick rule (it used to be checked only against
+// [-2^62, 2^62), so a print at 2^61 filled our ask at 101), on the run and the replays; and
+// an L3 event never leaves a level negative where a DEPTH event set it.
+void trade_span_and_l3_levels() {
+    const int64_t far = int64_t(1) << 61;
+    Fixed ask{quote4(0, 0, 101, 5)}, bid{quote4(100, 5, 0, 0)};
+    const std::string msg = "event 2: price 2305843009213693952 is more than 2^34 ticks from the rest of the book; "
+                            "check the tick size";
+    std::vector<Event> up = book_plus({ev(2000, Kind::Trade, kBid, far, 1)});
+    CHECK(data_error([&] { run1(up, config(), ask.strategy()); }, 2, msg));
+    int64_t bb[3], ba[3], bq[3], aq[3];
+    CHECK(data_error([&] { replay_bbo(up.data(), 3, bb, ba, bq, aq); }, 2, msg));
+    std::vector<Event> down = book_plus({ev(2000, Kind::Trade, kAsk, -far, 1)});
+    CHECK(data_error([&] { run1(down, config(), bid.strategy()); }, 2, "event 2: price -2305843009213693952 is more "
+                     "than 2^34 ticks from the rest of the book; check the tick size"));
+    // Inside the span (page 2^22 - 1 of 4,096 ticks), however far from the touch, a print is a trade.
+    std::vector<Event> in = book_plus({ev(2000, Kind::Trade, kBid, (int64_t(1) << 34) - 1, 1)});
+    CHECK((fills_of(run1(in, config(), ask.strategy())) == std::vector<FillRow>{{2000, kAsk, 101, 5, 0}}));
+    // ADD 2, a DEPTH sets the level to 1, then EXECUTE 2: the level would be -1 (bid); on the
+    // ask side a DEPTH removes the level and DELETE of the 3 lots would leave -3.
+    std::vector<Event> l3 = {ev(1000, Kind::Add, kBid, 100, 2, 5), ev(1001, Kind::Depth, kBid, 100, 1),
+                             ev(1002, Kind::Execute, kBid, 100, 2, 5)};
+    const std::string neg = "event 2: EXECUTE of order 5 for qty 2 would leave the bid level at price 100 with -1 "
+                            "lots: a DEPTH event set that level while L3 orders rest there (an L2 level and L3 "
+                            "orders at one price cannot be replayed as one book)";
+    CHECK(data_error([&] { run1(l3, config(), bid.strategy()); }, 2, neg));
+    CHECK(data_error([&] { replay_bbo(l3.data(), 3, bb, ba, bq, aq); }, 2, neg));
+    std::vector<Event> l3a = {ev(1000, Kind::Add, kAsk, 101, 3, 7), ev(1001, Kind::Depth, kAsk, 101, 0),
+                              ev(1002, Kind::Delete, kAsk, 101, 3, 7)};
+    CHECK(data_error([&] { run1(l3a, config(), ask.strategy()); }, 2,
+                     "event 2: DELETE of order 7 for qty 3 would leave the ask level at price 101 with -3 lots: a "
+                     "DEPTH event set that level while L3 orders rest there (an L2 level and L3 orders at one "
+                     "price cannot be replayed as one book)"));
+}
+
+// The exchange side ends with its data: a buy at 101 sent at the last event (1,000 ns) that
+// would arrive at 1,500 used to take the last book's ask; now it is never matched and the run
+// counts it. Arriving at the last event's own time (an event at 1,500), it fills.
+void no_fills_after_the_last_event() {
+    EngineConfig c = config(0, 500, 500);
+    c.post_only = false;
+    Fixed buy{quote4(101, 5, 0, 0)};
+    RunOutput r = run1(kBook, c, buy.strategy());
+    CHECK(r.fills.empty() && r.position == 0 && r.unsent_at_end == 1);
+    RunOutput at = run1(book_plus({ev(1500, Kind::Depth, kBid, 99, 3)}), c, buy.strategy());
+    CHECK((fills_of(at) == std::vector<FillRow>{{1500, kBid, 101, 5, 0}}) && at.unsent_at_end == 0);
+    // Decided on the book's delivery through a 500 ns feed (at 1,500, after the end): the call
+    // happens, nothing is sent.
+    EngineConfig late = config(500, 0, 500);
+    late.post_only = false;
+    RunOutput l = run1(kBook, late, buy.strategy());
+    CHECK(l.n_calls == 1 && l.fills.empty() && l.order_log.size() == 0 && l.unsent_at_end == 0);
 }
 
 // A reference book side: std::map price -> qty with the engine's rules.
@@ -1112,7 +1171,7 @@ void k_runs_equal_separate_runs() {
                           same_bytes(m.samples, one.samples) && same_bytes(m.fill_signals, one.fill_signals) &&
                           same_bytes(m.decisions, one.decisions) && m.decisions.size() == static_cast<size_t>(m.n_calls) &&
                           m.position == one.position && m.cash_ticks == one.cash_ticks && m.fees == one.fees &&
-                          m.n_calls == one.n_calls && m.n_events == one.n_events;
+                          m.n_calls == one.n_calls && m.n_events == one.n_events && m.unsent_at_end == one.unsent_at_end;
         if (!same) std::fprintf(stderr, "run %zu of the pass differs from the same run alone\n", k);
         CHECK(same);
         with_fills += !m.fills.empty();
@@ -1143,6 +1202,8 @@ int main() {
         {"rejected_target_is_not_resent", rejected_target_is_not_resent},
         {"impossible_times_are_data_errors", impossible_times_are_data_errors},
         {"checked_arithmetic", checked_arithmetic},
+        {"trade_span_and_l3_levels", trade_span_and_l3_levels},
+        {"no_fills_after_the_last_event", no_fills_after_the_last_event},
         {"far_levels_cost_a_map_entry_not_a_page", far_levels_cost_a_map_entry_not_a_page},
         {"ladder_outer_moves_inner_keeps_its_queue", ladder_outer_moves_inner_keeps_its_queue},
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},

@@ -150,6 +150,7 @@ class RunOutput:
     cash_ticks: int
     fees: float
     n_calls: int
+    unsent_at_end: int
     n_events: int
     completed: bool
     shared_error: bool

@@ -43,6 +43,10 @@ class Result:
         Sum of ``-side * price * qty`` over fills, in tick*lot units (exact).
     fees : float
         Fees paid, quote currency (negative: net rebate).
+    unsent_at_end : int
+        Our messages (new orders and cancels) still on their way to the exchange when
+        its data ended: they would have arrived after the last event, so they were never
+        matched (an order the data cannot price does not fill); 0 for runs saved before it.
     tick_value : float
         Currency value of one tick*lot (``tick_size * lot_size * contract_size``).
     elapsed_s : float
@@ -90,6 +94,9 @@ class Result:
         self.fees = float(out.fees)
         self.n_calls = int(out.n_calls)
         self.n_events = int(out.n_events)
+        #: Our messages (new orders, cancels) that would have reached the exchange after the
+        #: last event: the run ends there, so they were never matched (docs/engine.md).
+        self.unsent_at_end = int(out.unsent_at_end)
 
     @property
     def stop_ts(self) -> int | None:
@@ -129,6 +136,7 @@ class Result:
             "strategy": self.strategy,
             "n_events": self.n_events,
             "n_calls": self.n_calls,
+            "unsent_at_end": self.unsent_at_end,
             "n_fills": int(len(self.fills)),
             "position": self.position,
             "cash_ticks": self.cash_ticks,
@@ -257,6 +265,7 @@ class Result:
                        else np.zeros(0, dtype=DECISION_DTYPE))
         r.position, r.cash_ticks, r.fees = field("position", (int,)), field("cash_ticks", (int,)), field("fees", num)
         r.n_calls, r.n_events = field("n_calls", (int,), low=0), field("n_events", (int,), low=0)
+        r.unsent_at_end = field("unsent_at_end", (int,), low=0, optional=True) or 0  # 0 in runs saved before it
         r.partial, r.stop_reason = partial, stop_reason
         # What the summary says about the fills must be what fills.npy holds (cheap: one pass over the fills).
         f = r.fills

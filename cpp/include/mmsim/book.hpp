@@ -25,6 +25,23 @@ namespace mmsim {
 constexpr int64_t kNoBid = std::numeric_limits<int64_t>::min();
 constexpr int64_t kNoAsk = std::numeric_limits<int64_t>::max();
 
+// The pages (of 4096 ticks) of every price a book has seen: both sides' levels and the
+// trades. A price that would spread them over 2^22 pages (2^34 ticks) is a wrong tick
+// size or a corrupt price: a DataError naming the event (docs/engine.md, "Bad input").
+struct PriceSpan {
+    static constexpr int kPageBits = 12;
+    static constexpr int64_t kMaxPages = int64_t(1) << 22;
+    int64_t lo_page = 1, hi_page = 0;  // empty: no price seen yet
+    // px's page is already inside the span (so px is inside the engine's range, too).
+    bool holds(int64_t px) const {
+        const int64_t page = px >> kPageBits;
+        return page >= lo_page && page <= hi_page;
+    }
+    // Take px (in the engine's range, price_ok) into the span; a DataError naming `index`
+    // if the span would exceed kMaxPages.
+    void take(int64_t px, int64_t index);
+};
+
 // One side of the book: lots per price, in pages of 4096 ticks allocated on first use.
 // Set/get are O(1) through a page table; finding the next best after the best empties
 // scans toward worse prices and skips empty pages by their level counts. Far-away
@@ -37,12 +54,14 @@ constexpr int64_t kNoAsk = std::numeric_limits<int64_t>::max();
 // most (docs/engine.md, "Bad input"), so the map is empty and costs one branch on a miss.
 class BookSide {
   public:
-    static constexpr int kPageBits = 12;
+    static constexpr int kPageBits = PriceSpan::kPageBits;
     static constexpr int64_t kPage = int64_t(1) << kPageBits;
     static constexpr size_t kMaxDensePages = 1024;
     static constexpr int64_t kMaxTableSpan = int64_t(1) << 16;
 
-    explicit BookSide(int sign) : sign_(sign), best_(sign > 0 ? kNoBid : kNoAsk) {}
+    // `span`: the price span this side shares with the rest of its book (its own if null).
+    explicit BookSide(int sign, PriceSpan *span = nullptr)
+        : sign_(sign), span_(span ? span : &own_span_), best_(sign > 0 ? kNoBid : kNoAsk) {}
     ~BookSide();
     BookSide(const BookSide &) = delete;
     BookSide &operator=(const BookSide &) = delete;
@@ -113,7 +132,8 @@ class BookSide {
     static const uint64_t *bits(const int64_t *page) { return reinterpret_cast<const uint64_t *>(page + kPage); }
     // The page of px, allocated (growing the table, moving its far levels in) when the
     // budget allows; kFar when the level belongs in far_ (or qty is 0). A price whose
-    // level would spread the side over more than 2^34 ticks is a DataError naming `index`.
+    // level would spread the book's prices (PriceSpan) over more than 2^34 ticks is a
+    // DataError naming `index`.
     uint64_t page_for(int64_t px, int64_t qty, int64_t index);
     int64_t set_far(int64_t px, int64_t qty);
     int64_t far_qty(int64_t px) const;
@@ -129,7 +149,8 @@ class BookSide {
     std::vector<int32_t> counts_;                // non-empty levels per page
     std::vector<int64_t *> pages_;               // owns the pages (from a process-wide pool)
     std::map<int64_t, int64_t> far_;             // levels without a page (beyond the budget or the table)
-    int64_t lo_page_ = 0, hi_page_ = -1;         // pages of every level ever set (for the 2^34-tick rule)
+    PriceSpan own_span_;                         // a side without a book (tests)
+    PriceSpan *span_;                            // pages of every price the book has seen (the 2^34-tick rule)
     int64_t best_;
     int64_t nlevels_ = 0;
 };
@@ -193,7 +214,14 @@ struct BookChange {
 
 class Book {
   public:
-    Book() : bids(1), asks(-1) {}
+    Book() : bids(1, &span_), asks(-1, &span_) {}
+    Book(const Book &) = delete;
+    Book &operator=(const Book &) = delete;
+
+  private:
+    PriceSpan span_;  // both sides' levels and the trades (declared first: the sides point to it)
+
+  public:
     BookSide bids, asks;
     OrderMap orders;
     int64_t next_seq = 1;
@@ -222,8 +250,10 @@ class Book {
             if (e.qty > 0) side(-e.side).remove_through(e.price);
             return c;
         }
+        // A trade's price must be inside the span of prices the book has seen, as a level's
+        // (a trade elsewhere widens it, or is refused, in apply_slow).
         if (e.kind == static_cast<uint8_t>(Kind::Trade) && e.side >= -1 && e.side <= 1 && e.qty > 0 &&
-            price_ok(e.price))
+            span_.holds(e.price))
             return c;
         return apply_slow(e, i);
     }

@@ -103,6 +103,9 @@ struct RunOutput {
     int64_t position = 0, cash_ticks = 0;
     double fees = 0;
     int64_t n_calls = 0, n_events = 0;
+    // Our messages (new orders, cancels) that would have reached the exchange after its last
+    // event: the run ends there, so they are never matched (docs/engine.md, "Targets, not orders").
+    int64_t unsent_at_end = 0;
     bool completed = false;
     std::exception_ptr error;
     bool shared_error = false;

@@ -29,6 +29,7 @@ class Fifo {
   public:
     Fifo() : buf_(64) {}
     bool empty() const { return n_ == 0; }
+    size_t size() const { return n_; }
     const T &front() const { return buf_[head_]; }
     void pop() {
         head_ = (head_ + 1) & (buf_.size() - 1);
@@ -171,11 +172,16 @@ class Variant {
     // `last` (a fill whose sums overflow names it, the book it traded against).
     void order_arrival(const Book &book, int64_t last);
     int64_t next_arrival() const { return to_exchange_.empty() ? kInf : to_exchange_.front().ts; }
+    // Messages still on their way to the exchange (at the end: those that never reached it).
+    int64_t in_flight_to_exchange() const { return static_cast<int64_t>(to_exchange_.size()); }
     // Samples every sample_every ns of exchange time: those due up to ts, before the event at ts.
     int64_t next_sample = 0;
     void sample_until(int64_t ts, const Book &book);
     // The run is over: the last sample at `now` (the later of the last event and our last arrival).
     void finish(int64_t last_event_ts, const Book &book, int64_t n_events);
+    // The data ended at end_ts: a strategy call after it sends nothing (its orders could only
+    // reach the exchange after the last event; its quote is neither checked nor applied).
+    void set_end(int64_t end_ts) { end_ts_ = end_ts; }
     // Whether interest (bid_lo..ask_hi) changed since the scheduler last looked.
     bool interest_changed = false;
 
@@ -305,6 +311,7 @@ class Variant {
 
     // local side
     Fifo<ToExchange> to_exchange_;
+    int64_t end_ts_ = kInf;  // the data's last event time, once the exchange side has ended
     int64_t last_to_exchange_ = std::numeric_limits<int64_t>::min();
     int64_t cursor_ = 0, cursor_pos_ = 0;  // tape entry received, and its event position
     int64_t cursor_delivery_ = std::numeric_limits<int64_t>::min();  // when that entry was received
