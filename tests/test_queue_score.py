@@ -229,6 +229,19 @@ def test_window_scores_only_fills_inside_it(day):
     assert score.window == (6 * S, 15 * S + 1)
 
 
+@pytest.mark.parametrize("powers", [(2,), (1000.0,)])
+def test_a_fit_of_one_exponent_plots_without_a_warning(day, tmp_path, powers):
+    """`--fit-powers 1e3` (one exponent) drew the fit on a log axis with equal limits: matplotlib's
+    UserWarning on stderr (an error under pytest; at 2 its margins happened to hide it). The axis
+    spans a factor 2 each side of the exponent."""
+    side, ev = day
+    score = score_queue_models(ev, FixedQuote(side), ZERO, ["risk_averse"], tolerance="1s", horizons=["1s"],
+                               fit_powers=powers)
+    assert score.fit.powers == tuple(float(p) for p in powers)
+    written = score.save(tmp_path)
+    assert (tmp_path / "queue_score.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and written
+
+
 def test_outputs_json_table_plot_and_report(day, tmp_path):
     side, ev = day
     score = score_queue_models(ev, FixedQuote(side), ZERO, MODELS, tolerance="1s", horizons=["1s"],

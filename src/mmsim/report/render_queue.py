@@ -178,6 +178,8 @@ def plot_queue_models(q: Mapping[str, Any]) -> bytes:
                            ("tab:red", "tab:purple", "tab:brown")):
             ax.axhline(1 - r["f1"], color=colr, ls="--", lw=0.9, label=r["model"])
         ax.axvline(fit["best_power"], color="tab:green", lw=0.8, ls=":", label=f"best n = {fit['best_power']:g}")
+        if len(set(fit["powers"])) == 1:  # one exponent: a span around it (matplotlib warned of equal limits)
+            ax.set_xlim(fit["powers"][0] / 2, fit["powers"][0] * 2)
         ax.set_xscale("log")
         ax.set_xticks(fit["powers"], [f"{p:g}" for p in fit["powers"]], fontsize=7)
         ax.minorticks_off()
