@@ -90,6 +90,33 @@ def test_a_run_that_works_prints_no_empty_line_on_a_pipe(store, tmp_path, capsys
     assert out.count("\n") == 1 and out.endswith(f" -> {tmp_path / 'out'}\n"), out
 
 
+@pytest.mark.parametrize("tail, message", [
+    ("max_orders: 4\nladder_levels: 2\n", "max_orders: 4 is less than the 9 live orders"),
+    ("ladder_levels: 2\n", "strategy LadderFlatten: parameter 'size' must be > 0, got -1"),
+])
+def test_a_refused_run_with_force_leaves_the_previous_run(store, tmp_path, capsys, tail, message):
+    """`mmsim run --force` removed the previous run directory, then refused the config (a strategy
+    parameter, max_orders against the strategy): the old run was gone and no new one written. A run
+    directory is now replaced only when there is a result to write."""
+    out = tmp_path / "out"
+    good = ladder_config(tmp_path, store, "ladder_levels: 2\n")
+    assert main(["run", str(good), "-q", "--no-report", "-o", str(out)]) == 0
+    before = (out / "result.json").read_bytes()
+    bad = tmp_path / "bad.yaml"
+    text = good.read_text().replace("params: {half_spread: 0.5}", "params: {half_spread: 0.5, size: -1}"
+                                    if "size" in message else "params: {half_spread: 0.5}")
+    bad.write_text(text.replace("ladder_levels: 2\n", tail))
+    capsys.readouterr()
+    assert main(["run", str(bad), "-q", "--no-report", "--force", "-o", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert (out / "result.json").read_bytes() == before
+    # A run that works replaces it, as before.
+    faster = tmp_path / "other.yaml"
+    faster.write_text(good.read_text() + "max_orders: 64\n")
+    assert main(["run", str(faster), "-q", "--no-report", "--force", "-o", str(out)]) == 0
+    assert (out / "result.json").read_bytes() != before
+
+
 def grid(folder: Path, store: Path, extra: str = "") -> Path:
     g = folder / "grid.yaml"
     g.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n  latency.feed: [0ms]\n"

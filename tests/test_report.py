@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 import subprocess
 from functools import lru_cache
@@ -193,6 +194,13 @@ def test_inventory_stats_and_cancel_race(hand):
     res.run_config = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path="x.py:X", params={"max_position": 1}))
     inv1 = report(res, ev, horizons=["1s"], event_horizons=[]).data["inventory"]
     assert inv1["limit"] == 1 and inv1["time_at_limit"] == pytest.approx(2.5 / 3)
+    # max_position: inf is the reference strategies' "no limit" (docs/strategies.md): no limit in the
+    # report either, where it was "position_limit must be a positive number of lots, got inf" after the run.
+    for unlimited in (math.inf, float("inf")):
+        res.run_config = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path="x.py:X",
+                                                                       params={"max_position": unlimited}))
+        inv2 = report(res, ev, horizons=["1s"], event_horizons=[]).data["inventory"]
+        assert inv2["limit"] is None and inv2["time_at_limit"] is None
     race = d["cancel_race"]
     assert race["count"] == 1 and race["qty"] == 1
     assert race["markouts"]["1s"]["mean"] == 1.0

@@ -18,7 +18,7 @@ from typing import Any
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "number", "progress_bar",
-           "scalar", "strategy_located", "value_list"]
+           "replace_output", "scalar", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -198,13 +198,22 @@ def _is_nonempty(path: Path) -> bool:
     return path.is_file() or (path.is_dir() and any(path.iterdir()))
 
 
-def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output") -> None:
+def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",
+                      remove: bool = True) -> bool:
     """Refuse to write over ``path`` unless ``force``.
 
     ``path`` may be missing or an empty directory. Anything else needs ``force``;
     with it, a directory holding ``marker`` (a previous output of the same kind,
     e.g. ``result.json`` of a run) is removed first, and any other non-empty
     directory is still refused (mmsim never deletes what it did not write).
+    With ``remove=False`` the previous output is only checked, not removed: the
+    caller removes it (:func:`replace_output`) once it has something to write,
+    so a command refused later (a bad strategy parameter) leaves it as it was.
+
+    Returns
+    -------
+    bool
+        Whether ``path`` holds a previous output still to be replaced.
 
     Raises
     ------
@@ -212,16 +221,25 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
         Naming the path and what to do.
     """
     if not _is_nonempty(path):
-        return
+        return False
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
     if marker is None:
-        return
+        return False
     if path.is_dir() and (path / marker).exists():
-        shutil.rmtree(path)
-        return
+        if remove:
+            shutil.rmtree(path)
+            return False
+        return True
     raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}); refusing to replace it even with "
                      "--force: choose another -o")
+
+
+def replace_output(path: Path, marker: str) -> None:
+    """Remove a previous output :func:`ensure_new_output` accepted with ``remove=False``
+    (still holding ``marker``), just before the new one is written."""
+    if path.is_dir() and (path / marker).exists():
+        shutil.rmtree(path)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..config import RunConfig
 from ..errors import DataError, StrategyError
-from ._common import add_force, add_output, add_quiet, ensure_new_output, progress_bar, strategy_located
+from ._common import (add_force, add_output, add_quiet, ensure_new_output, progress_bar, replace_output,
+                      strategy_located)
 
 __all__ = ["add_parser", "cmd", "default_output"]
 
@@ -51,7 +52,9 @@ def cmd(args: argparse.Namespace) -> int:
     out = args.output or (Path(config.output) if config.output else default_output(config, args.config))
     config = config.replace(output=str(out))
     events = load_events(config)  # before touching the output: a missing store changes nothing
-    ensure_new_output(out, args.force, marker="result.json", what="run directory")
+    # Checked now, replaced only when there is a result to write: a config refused later (a
+    # strategy parameter, max_orders against the strategy) leaves the previous run as it was.
+    ensure_new_output(out, args.force, marker="result.json", what="run directory", remove=False)
     try:
         with strategy_located(args.config), progress_bar(f"run {args.config.name}", args.quiet) as update:
             result = run_config(config, events=events, progress=update)
@@ -72,6 +75,7 @@ def cmd(args: argparse.Namespace) -> int:
 
 
 def _write(result: Any, events: Any, out: Path, args: argparse.Namespace) -> None:
+    replace_output(out, "result.json")
     result.save(out)
     if not args.no_report:
         rep = result.report(events)

@@ -180,7 +180,8 @@ def compute_report(
         # description (result.run_config) says what the strategy was given.
         params = getattr(getattr(getattr(result, "run_config", None), "strategy", None), "params", None) or {}
         limit = params.get("max_position") if isinstance(params, Mapping) else None
-        if isinstance(limit, (int, float)) and not isinstance(limit, bool) and limit > 0:
+        # `max_position: inf` is the reference strategies' "no limit": no time at limits.
+        if isinstance(limit, (int, float)) and not isinstance(limit, bool) and 0 < limit < math.inf:
             position_limit = limit  # type: ignore[assignment]  # lots, as given (a float limit is fine)
     if position_limit is not None and (isinstance(position_limit, bool) or not position_limit > 0
                                        or not math.isfinite(position_limit)):
