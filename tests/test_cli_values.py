@@ -117,6 +117,33 @@ def test_a_refused_run_with_force_leaves_the_previous_run(store, tmp_path, capsy
     assert (out / "result.json").read_bytes() != before
 
 
+def test_mmsim_run_finds_a_plugins_helper_beside_it(store, tmp_path, monkeypatch, capsys):
+    """A plugin `plug/mm.py` that does `from mm_helper_cli import half` (its own file beside it),
+    named in a config elsewhere and run from a third folder: "No module named" before."""
+    import sys
+
+    plug = tmp_path / "plug"
+    plug.mkdir()
+    (plug / "mm_helper_cli.py").write_text("def half():\n    return 2\n")
+    (plug / "mm.py").write_text("import mmsim\nfrom mm_helper_cli import half\n\n\nclass MM(mmsim.Strategy):\n"
+                                "    def quote(self, view):\n"
+                                "        if view.bid_qty == 0 or view.ask_qty == 0:\n"
+                                "            return None\n"
+                                "        return mmsim.Quote(view.best_bid - half(), 1, view.best_ask + half(), 1)\n")
+    cfg = tmp_path / "conf" / "run.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text(f"data: {store}\nstrategy: {{path: ../plug/mm.py:MM}}\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        assert main(["run", str(cfg), "-q", "--no-report", "-o", str(tmp_path / "out")]) == 0, capsys.readouterr().err
+    finally:
+        sys.modules.pop("mm_helper_cli", None)
+    assert (tmp_path / "out" / "result.json").is_file()
+
+
 def grid(folder: Path, store: Path, extra: str = "") -> Path:
     g = folder / "grid.yaml"
     g.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n  latency.feed: [0ms]\n"

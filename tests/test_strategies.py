@@ -984,3 +984,36 @@ def test_check_strategy_returns_what_the_spec_names_and_conflicts_name_it():
         "max_orders: 5 is less than the 7 live orders strategy make_holder can hold at once")
     assert strategy_config_conflict(Holder(), mmsim.Config(max_orders=5)).startswith(
         "max_orders: 5 is less than the 6 live orders strategy Holder can hold at once")
+
+
+def test_a_plugin_file_imports_its_own_helper_file(tmp_path, monkeypatch):
+    """docs/strategies.md shows `from helpers import offset`: through `mmsim run` (or
+    load_strategy) with the helper beside the plugin, that was "No module named 'helpers'"
+    unless the user set PYTHONPATH. The plugin file's folder is first on sys.path, as for a
+    script; a helper reached as a module attribute (`import h; h.f()`) works the same."""
+    import uuid
+
+    name = f"plugin_helpers_{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "plug"
+    folder.mkdir()
+    (folder / f"{name}.py").write_text("SIZE = 3.0\n\ndef offset():\n    return 2\n")
+    (folder / "quoter.py").write_text(textwrap.dedent(f"""
+        import mmsim
+        from {name} import offset
+        import {name} as h
+
+        class Q(mmsim.Strategy):
+            def quote(self, view):
+                return mmsim.Quote(view.best_bid - offset(), h.SIZE, view.best_ask + offset(), h.SIZE)
+    """))
+    monkeypatch.chdir(tmp_path)  # not the plugin's folder
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    try:
+        strat = load_strategy(str(folder / "quoter.py") + ":Q", {})
+        from mmsim.strategy import View
+
+        q = strat.quote(View(book_view(bid=100, ask=101)))
+        assert (q.bid_px, q.bid_qty, q.ask_px, q.ask_qty) == (98, 3.0, 103, 3.0)
+        assert sys.path[0] == str(folder.resolve())
+    finally:
+        sys.modules.pop(name, None)

@@ -63,6 +63,11 @@ def _load_file(path_text: str, base_dir: Path | None) -> Any:
     if spec is None or spec.loader is None:
         raise ConfigError(f"strategy file {found} cannot be imported as Python")
     module = importlib.util.module_from_spec(spec)
+    # The file's folder comes first on sys.path, as when Python runs a file as a script: a
+    # plugin imports its own helper files (`from helpers import offset`) wherever mmsim runs.
+    folder = str(found.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     sys.modules[modname] = module
     try:
         spec.loader.exec_module(module)
