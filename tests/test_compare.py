@@ -13,6 +13,7 @@ import mmsim
 from mmsim.analysis._bootstrap import (
     MIN_BUCKETS,
     PairedInterval,
+    max_block_length,
     optimal_block_length,
     paired_mean_interval,
     paired_ratio_interval,
@@ -85,6 +86,25 @@ def test_block_bootstrap_variance_tracks_the_long_run_variance():
     blocks = d[stationary_indices(n, 40.0, 3000, rng)].mean(axis=1).std()
     assert iid / true_sd == pytest.approx(1 / math.sqrt(3), rel=0.15)
     assert blocks / true_sd == pytest.approx(1.0, rel=0.15)
+
+
+def test_a_fixed_block_longer_than_the_bound_is_held_to_it():
+    """`--block 5e9` on 345 buckets: nearly every resample was one block wrapping around the day,
+    a rotation with the same mean, so the interval was the estimate alone ([2.35, 2.35]) and every
+    row read "real". A fixed block obeys the automatic choice's bound ceil(min(3 sqrt n, n/3))."""
+    assert max_block_length(345) == 56  # ceil(min(55.72, 115))
+    assert max_block_length(12) == 4  # ceil(min(10.39, 4))
+    assert max_block_length(1) == 1
+    d = np.random.default_rng(8).standard_normal(345) + 0.05
+    huge = paired_mean_interval(d, block=5e9, n_boot=500, seed=2)
+    capped = paired_mean_interval(d, block=56, n_boot=500, seed=2)
+    assert huge.block == 56.0 and (huge.ci_low, huge.ci_high) == (capped.ci_low, capped.ci_high)
+    assert huge.ci_high - huge.ci_low > 0.1
+    # A ratio's interval too, on 12 buckets.
+    num, lots = np.random.default_rng(9).standard_normal((2, 12)) + 3.0
+    r = paired_ratio_interval(num, lots, num * 1.1, lots, block=1000, n_boot=200, seed=1)
+    assert r.block == 4.0
+    assert paired_mean_interval(d, block=30, n_boot=10, seed=2).block == 30.0  # under the bound: as given
 
 
 def test_politis_white_block_length_on_ar1():
@@ -426,3 +446,22 @@ def test_compare_refuses_an_event_store_of_other_data(tmp_path):
     with pytest.raises(DataError, match=r"^compare: the event store given is not the data the runs replayed: "
                                         r"symbol 'TEST' vs 'OTHER'$"):
         mmsim.compare(a, a, store)
+
+
+def test_cli_compare_says_when_it_holds_block_to_the_bound(synth_store, tmp_path, capsys):
+    """`mmsim compare --block 1e3` on 20 half-minute buckets: the intervals use 7 buckets
+    (ceil(min(3 sqrt 20, 20/3))), the table's block column shows 7, and a note on stderr says so."""
+    from mmsim.cli import main
+    from mmsim.strategies.fixed_spread import FixedSpread
+
+    store = mmsim.load(synth_store["a"])
+    mmsim.run(store, FixedSpread(half_spread=1, size=1), mmsim.Config()).save(tmp_path / "tight")
+    mmsim.run(store, FixedSpread(half_spread=3, size=1), mmsim.Config()).save(tmp_path / "wide")
+    code = main(["compare", str(tmp_path / "tight"), str(tmp_path / "wide"), "--bucket", "30s", "--boot", "100",
+                 "--block", "1e3", "-q", "-o", str(tmp_path / "cmp")])
+    err = capsys.readouterr().err
+    assert code == 0
+    doc = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert doc["n_buckets"] == 20 and {r["diff"]["block"] for r in doc["rows"]} == {7.0}
+    assert err == ("note: --block 1e3 buckets is longer than min(3\u221an, n/3) for 20 buckets; each interval used 7 "
+                   "(docs/compare.md, \"Block length\")\n")

@@ -32,6 +32,7 @@ import numpy as np
 __all__ = [
     "MIN_BUCKETS",
     "PairedInterval",
+    "max_block_length",
     "optimal_block_length",
     "paired_mean_interval",
     "paired_ratio_interval",
@@ -223,13 +224,25 @@ def _interval(estimate: float | None, stats: np.ndarray, confidence: float, bloc
     return PairedInterval(estimate, lo, hi, confidence, float(block), n, int(n_boot), int(ok.size), support)
 
 
+def max_block_length(n: int) -> int:
+    """The longest mean block the intervals use on ``n`` buckets: ``ceil(min(3 sqrt(n), n/3))``,
+    at least 1 (the bound of :func:`optimal_block_length`, Politis and White 2004).
+
+    A longer block makes most resamples one block wrapping around the day: a rotation of
+    the series, with the same mean, so the interval shrinks to the estimate and any
+    difference looks "real".
+    """
+    return max(1, math.ceil(min(3.0 * math.sqrt(n), n / 3.0)))
+
+
 def _resolve_block(block: float | None, z: np.ndarray) -> float:
     if block is None:
         return optimal_block_length(z)
     if not (isinstance(block, (int, float, np.integer, np.floating)) and not isinstance(block, bool)
             and math.isfinite(block) and block >= 1.0):
         raise ValueError(f"block must be a number >= 1 (buckets) or None, got {block!r}")
-    return float(block)
+    # A fixed block obeys the automatic choice's bound (the `block` column shows what was used).
+    return float(min(float(block), max_block_length(len(z))))
 
 
 def _resampled(n: int, block: float, n_boot: int, seed: int | np.random.Generator | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,12 @@ def cmd(args: argparse.Namespace) -> int:
         cmp = compare(args.run_a, args.run_b, events, horizons=horizons,
                       bucket=args.bucket, n_boot=args.boot, confidence=args.confidence, block=args.block,
                       seed=args.seed, labels=labels)
+    used = [r.diff.block for r in cmp.rows]
+    if args.block is not None and used and max(used) < args.block:
+        shown = (getattr(args, "_written", None) or {}).get("block", f"{args.block:g}")
+        print(f"note: --block {shown} buckets is longer than "
+              f"min(3\u221an, n/3) for {cmp.n_buckets:,} buckets; each interval used {max(used):g} "
+              "(docs/compare.md, \"Block length\")", file=sys.stderr)
     if args.quiet:
         for v in cmp.verdicts():
             print(v)
