@@ -83,8 +83,8 @@ def avellaneda_stoikov_rule(view, params, state, out):
 AvellanedaStoikov = numba_strategy(
     avellaneda_stoikov_rule,
     params={"gamma": 0.1, "k": 0.5, "sigma": 0.0, "horizon_s": 1.0, "size": 1.0, "max_position": 10.0},
-    domains={"gamma": "> 0", "k": "> 0", "sigma": ">= 0", "horizon_s": ">= 0", "size": "> 0",
-             "max_position": "> 0 or inf"},
+    domains={"gamma": "> 0", "k": "> 0", "sigma": ">= 0", "horizon_s": ">= 0", "size": "whole > 0",
+             "max_position": "whole > 0 or inf"},
     name="AvellanedaStoikov",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -101,8 +101,8 @@ def glft_rule(view, params, state, out):
 GLFT = numba_strategy(
     glft_rule,
     params={"gamma": 0.05, "A": 1.0, "k": 0.5, "sigma": 0.0, "size": 1.0, "max_position": 10.0},
-    domains={"gamma": "> 0", "A": "> 0", "k": "> 0", "sigma": ">= 0", "size": "> 0",
-             "max_position": "> 0 or inf"},
+    domains={"gamma": "> 0", "A": "> 0", "k": "> 0", "sigma": ">= 0", "size": "whole > 0",
+             "max_position": "whole > 0 or inf"},
     name="GLFT",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

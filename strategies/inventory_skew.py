@@ -68,7 +68,7 @@ def inventory_skew_rule(view, params, state, out):
 InventorySkew = numba_strategy(
     inventory_skew_rule,
     params={"half_spread": 1.0, "skew": 0.1, "size": 1.0, "max_position": 10.0},
-    domains={"half_spread": ">= 0", "skew": "finite", "size": "> 0", "max_position": "> 0 or inf"},
+    domains={"half_spread": ">= 0", "skew": "finite", "size": "whole > 0", "max_position": "whole > 0 or inf"},
     name="InventorySkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -92,8 +92,8 @@ SignalSkew = numba_strategy(
     params={"half_spread": 1.0, "micro_weight": 1.0, "imbalance_ticks": 0.0, "ofi_ticks": 0.0, "ofi_scale": 10.0,
             "skew": 0.0, "size": 1.0, "max_position": 10.0},
     domains={"half_spread": ">= 0", "micro_weight": "finite", "imbalance_ticks": "finite",
-             "ofi_ticks": "finite", "ofi_scale": "finite", "skew": "finite", "size": "> 0",
-             "max_position": "> 0 or inf"},
+             "ofi_ticks": "finite", "ofi_scale": "finite", "skew": "finite", "size": "whole > 0",
+             "max_position": "whole > 0 or inf"},
     name="SignalSkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

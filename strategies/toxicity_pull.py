@@ -132,7 +132,7 @@ ToxicityPull = numba_strategy(
     params={"half_spread": 1.0, "skew": 0.0, "size": 1.0, "max_position": 10.0, "trade_flow_threshold": 20.0,
             "ofi_threshold": 0.0, "hawkes_threshold": 0.0, "widen_at": 0.5, "widen_ticks": 1.0,
             "cooldown_ms": 100.0},
-    domains={"half_spread": ">= 0", "skew": "finite", "size": "> 0", "max_position": "> 0 or inf",
+    domains={"half_spread": ">= 0", "skew": "finite", "size": "whole > 0", "max_position": "whole > 0 or inf",
              "trade_flow_threshold": "finite", "ofi_threshold": "finite", "hawkes_threshold": "finite",
              "widen_at": "finite", "widen_ticks": ">= 0", "cooldown_ms": ">= 0"},
     state_size=2,

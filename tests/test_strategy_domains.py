@@ -131,3 +131,40 @@ def test_mmsim_run_refuses_it_naming_the_config_line(store, tmp_path, capsys, st
     assert main(["run", str(cfg), "-q", "-o", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err == f"mmsim: config error: {message} ({cfg} line {line})\n"
     assert not (tmp_path / "out").exists()
+
+
+# A size is a whole number of lots: `size: 0.5` passed `> 0` and stopped the run at its first
+# quote ("quote bid_qty = 0.5 is not a whole number of lots"); a `max_position` of 10.5 capped a
+# size at 0.5 near the limit, the same stop later in the day.
+@pytest.mark.parametrize("module, name, param, value, why", [
+    ("inventory_skew", "InventorySkew", "size", 0.5, "must be a whole number, got 0.5"),
+    ("ladder_flatten", "LadderFlatten", "outer_size", 2.25, "must be a whole number, got 2.25"),
+    ("glft", "GLFT", "max_position", 10.5, "must be a whole number or inf, got 10.5"),
+    ("join_best", "JoinBest", "size", 1e300, "must be a whole number of at most 2^53, got 1e+300"),
+])
+def test_a_size_in_lots_must_be_whole(module, name, param, value, why):
+    kind = _type(module, name)
+    msg = f"strategy {name}: parameter '{param}' {why}"
+    for build in (kind, kind.python_class):
+        with pytest.raises(ConfigError) as exc:
+            build(**{param: value})
+        assert str(exc.value) == msg
+    with pytest.raises(ConfigError) as checked:
+        check_strategy(f"{ROOT / 'strategies' / module}.py:{name}", {param: value})
+    assert str(checked.value) == msg
+
+
+def test_whole_sizes_and_an_unlimited_position_are_accepted():
+    kind = _type("inventory_skew", "InventorySkew")
+    assert kind.check_params({"size": 3, "max_position": math.inf})["max_position"] == math.inf
+    assert _type("join_best", "JoinBest").check_params({"size": 2.0 ** 53})["size"] == 2.0 ** 53
+    assert repr(kind.param_domains["size"]) == "'whole > 0'"
+
+
+def test_a_domain_bound_must_be_finite():
+    def rule(view, params, state, out):
+        return 0
+
+    with pytest.raises(StrategyError, match=r"^strategy rule: parameter 'x': domain '> 1e999' has a bound that is "
+                                            r"not a finite number$"):
+        mmsim.numba_strategy(rule, params={"x": 1.0}, domains={"x": "> 1e999"})

@@ -343,10 +343,12 @@ def test_a_results_file_gone_mid_sweep_stops_it(tmp_path: Path, monkeypatch: pyt
 
 
 def test_real_point_error_is_recorded(amzn_store: Path, tmp_path: Path) -> None:
-    # A size of half a lot passes every check before the sweep (it is a number) and fails
-    # when the strategy first quotes: that point is recorded as failed, the other runs.
-    grid = write_grid(tmp_path, amzn_store, ["0ms"], "points:\n  - {strategy.params.size: 100}\n"
-                                                      "  - {strategy.params.size: 0.5}\n")
+    # A half spread of 1e19 ticks passes every check before the sweep (a finite number >= 0)
+    # and fails when the strategy first quotes (its bid is out of the engine's price range):
+    # that point is recorded as failed, the other runs. (A size of half a lot did this until
+    # sizes became whole numbers checked at build time.)
+    grid = write_grid(tmp_path, amzn_store, ["0ms"], "points:\n  - {strategy.params.half_spread: 1}\n"
+                                                      "  - {strategy.params.half_spread: 1.0e+19}\n")
     rows = sw.run_sweep(grid, out=tmp_path / "out", workers=0)
     assert [r["status"] for r in rows] == ["ok", "error"]
     assert rows[0]["n_events"] == 30_000 and rows[0]["fills.count"] > 0

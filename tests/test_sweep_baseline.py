@@ -405,10 +405,12 @@ def test_changing_the_baseline_compares_again_without_changing_the_figures(infor
 
 
 def test_a_failed_baseline_leaves_its_points_uncompared_and_retrying_it_compares_them(informed, tmp_path):
-    # A size of half a lot fails when the strategy first quotes (a point that fails as it runs).
-    g = _grid(informed, {"strategy.params.size": 0.5}, {"bucket": "10s", "n_boot": 100}, feeds=("0ms",))
-    g["points"] = [{"strategy.params.size": 0.5}, {"strategy.params.size": 1.0}]
-    g["base"]["strategy"] = {"path": FIXED_SPREAD, "params": {"half_spread": 0.5}}
+    # A half spread of 1e19 ticks fails when the strategy first quotes (its bid is out of the
+    # engine's price range): a point that fails as it runs. (A size of half a lot did this until
+    # sizes became whole numbers checked at build time.)
+    g = _grid(informed, {"strategy.params.half_spread": 1e19}, {"bucket": "10s", "n_boot": 100}, feeds=("0ms",))
+    g["points"] = [{"strategy.params.half_spread": 1e19}, {"strategy.params.half_spread": 0.5}]
+    g["base"]["strategy"] = {"path": FIXED_SPREAD, "params": {"size": 1}}
     out = tmp_path / "out"
     rows = run_sweep(g, out=out, workers=0)
     assert [r["status"] for r in rows] == ["error", "ok"]

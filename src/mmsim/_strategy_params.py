@@ -2,7 +2,8 @@
 validation of the values a user gives (the Python and fast paths and ``check_params`` share it).
 
 A domain is ``"finite"`` or a comparison with a number (``"> 0"``, ``">= 0"``, ``"< 1"``,
-``"<= 1"``, finite values only), optionally followed by ``" or inf"`` to allow ``+inf``;
+``"<= 1"``, finite values only), optionally after ``"whole "`` (integer values up to 2^53:
+sizes and positions in lots) and followed by ``" or inf"`` to allow ``+inf``;
 see :func:`mmsim.numba_strategy` and docs/strategies.md ("Parameter domains").
 """
 
@@ -50,34 +51,50 @@ def _show(v: float) -> str:
     return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
 
 
-_DOMAIN_RE = re.compile(r"^\s*(?:(?P<finite>finite)|(?P<op>>=|>|<=|<)\s*(?P<bound>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))"
-                        r"(?P<inf>\s+or\s+inf)?\s*$")
+_DOMAIN_RE = re.compile(r"^\s*(?P<whole>whole\s+)?(?:(?P<finite>finite)|(?P<op>>=|>|<=|<)\s*"
+                        r"(?P<bound>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))(?P<inf>\s+or\s+inf)?\s*$")
+
+#: The largest whole value a ``whole`` domain takes: every integer up to it is a float64 exactly.
+WHOLE_MAX = 2.0 ** 53
 
 
 class _Domain:
-    """A parameter's declared domain, e.g. ``"> 0"``, ``">= 0 or inf"``, ``"finite"`` (see numba_strategy)."""
+    """A parameter's declared domain, e.g. ``"> 0"``, ``">= 0 or inf"``, ``"finite"``, ``"whole > 0"``
+    (see numba_strategy)."""
 
-    __slots__ = ("text", "op", "bound", "allow_inf")
+    __slots__ = ("text", "op", "bound", "allow_inf", "whole", "_cmp")
 
     def __init__(self, text: str, where: str) -> None:
         m = _DOMAIN_RE.match(text) if isinstance(text, str) else None
         if m is None:
             raise StrategyError(f"{where}: domain {text!r} is not 'finite', '> x', '>= x', '< x' or '<= x' "
-                                "(optionally followed by 'or inf')")
+                                "(optionally after 'whole' and followed by 'or inf')")
         self.op: str | None = m.group("op")
         self.bound = float(m.group("bound")) if self.op else 0.0
+        if not math.isfinite(self.bound):
+            raise StrategyError(f"{where}: domain {text!r} has a bound that is not a finite number")
         self.allow_inf = m.group("inf") is not None
-        self.text = (f"{self.op} {_show(self.bound)}" if self.op else "finite") + (" or inf" if self.allow_inf else "")
+        self.whole = m.group("whole") is not None
+        self._cmp = (f"{self.op} {_show(self.bound)}" if self.op else "finite") + (" or inf" if self.allow_inf else "")
+        self.text = ("whole " if self.whole else "") + self._cmp
+
+    def __repr__(self) -> str:
+        return repr(self.text)
 
     def problem(self, v: float) -> str | None:
         """Why ``v`` (not NaN) is outside the domain, or None."""
         if math.isinf(v):
             if v > 0 and self.allow_inf:
                 return None
-            return f"must be {self.text}" + ("" if self.allow_inf or self.op is None else " and finite")
+            return f"must be {self._cmp}" + ("" if self.allow_inf or self.op is None else " and finite")
         ok = {None: True, ">": v > self.bound, ">=": v >= self.bound, "<": v < self.bound,
               "<=": v <= self.bound}[self.op]
-        return None if ok else f"must be {self.text}"
+        if not ok:
+            return f"must be {self._cmp}"
+        if self.whole and not (v.is_integer() and abs(v) <= WHOLE_MAX):
+            return ("must be a whole number" + ("" if not v.is_integer() else " of at most 2^53")
+                    + (" or inf" if self.allow_inf else ""))
+        return None
 
 
 def _normalize_domains(domains: Any, spec: Mapping[str, float | None], where: str) -> dict[str, _Domain]:
