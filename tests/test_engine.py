@@ -335,6 +335,13 @@ def test_bad_events_raise_data_error_naming_the_event(rows, message):
         mmsim.replay_bbo(ev)
 
 
+def span_message(index: int, price: int, other: int, other_index: int) -> str:
+    """The DataError of a price too far from the book's other prices: it names the price at the
+    other end of the book and its event (a bad first price is seen when the next is refused)."""
+    return (f"event {index}: price {price} is too far from price {other} (event {other_index}) for one book: "
+            "more than 2^22 pages of 4096 ticks (about 2^34 ticks) apart; check the tick size")
+
+
 @pytest.mark.parametrize(
     "rows, index",
     [
@@ -349,8 +356,7 @@ def test_price_beyond_the_page_table_names_its_event(rows, index):
     on the inline DEPTH path as on the slow path."""
     ev = make_events(rows)
     price = rows[index][3]
-    message = (f"event {index}: price {price} is more than 2^34 ticks from the rest of the book; "
-               "check the tick size")
+    message = span_message(index, price, rows[0][3], 0)  # event 0's price is the far end of the book
     for replay in (lambda: mmsim.run(ev, Fixed(bid=(100, 1)), cfg()), lambda: mmsim.replay_bbo(ev)):
         with pytest.raises(mmsim.DataError) as info:
             replay()
@@ -388,9 +394,26 @@ def test_a_trade_beyond_the_page_table_names_its_event(rows, strategy, index):
     seen (both sides' levels and the prints), else a DataError naming the event, on every entry point."""
     ev = make_events(rows)
     price = rows[index][3]
-    message = (f"event {index}: price {price} is more than 2^34 ticks from the rest of the book; "
-               "check the tick size")
+    message = span_message(index, price, rows[0][3], 0)  # event 0's price is the far end of the book
     for call in _every_entry_point(ev, strategy):
+        with pytest.raises(mmsim.DataError) as info:
+            call()
+        assert str(info.value) == message
+        assert info.value.index == index
+
+
+@pytest.mark.parametrize("rows, index, other, other_index", [
+    # A bad first print: the book's first price anchors the span, so the valid bid after it was refused
+    # as "more than 2^34 ticks from the rest of the book", naming only event 1.
+    ([(500, T, BID, 2**40, 1), (1000, D, BID, 100, 1), (1000, D, ASK, 101, 1)], 1, 2**40, 0),
+    # The far end set by a later event: the bid at -2^33 (event 1) is the low end when the ask comes.
+    ([(1000, D, BID, 100, 1), (1000, D, BID, -(2**33), 1), (2000, D, ASK, 2**33 + 10 * 4096, 1)], 2,
+     -(2**33), 1),
+], ids=["bad-first-trade", "far-end-later-event"])
+def test_a_refused_price_names_the_far_end_of_the_book(rows, index, other, other_index):
+    ev = make_events(rows)
+    message = span_message(index, rows[index][3], other, other_index)
+    for call in _every_entry_point(ev, Fixed()):
         with pytest.raises(mmsim.DataError) as info:
             call()
         assert str(info.value) == message
@@ -405,8 +428,9 @@ def test_a_trade_far_from_the_touch_but_inside_the_range_is_a_trade():
     ev = make_events(BOOK + [(2000, T, BID, 2**34 - 1, 1)])
     assert fills_of(mmsim.run(ev, Fixed(ask=(101, 5)), cfg())) == [(2000, ASK, 101, 5, 0)]
     ev = make_events(BOOK + [(2000, T, BID, 2**34, 1)])
-    with pytest.raises(mmsim.DataError, match=r"^event 2: price 17179869184 is more than 2\^34 ticks"):
+    with pytest.raises(mmsim.DataError) as info:
         mmsim.run(ev, Fixed(ask=(101, 5)), cfg())
+    assert str(info.value) == span_message(2, 2**34, 100, 0)
     ev = make_events(BOOK + [(2000, T, ASK, 100 - 2**33, 1)])
     assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == [(2000, BID, 100, 5, 0)]
 

@@ -11,15 +11,33 @@ namespace mmsim {
 
 void PriceSpan::take(int64_t px, int64_t index) {
     const int64_t page = px >> kPageBits;
-    const bool first = hi_page < lo_page;
-    const int64_t lo = first ? page : std::min(lo_page, page);
-    const int64_t hi = first ? page : std::max(hi_page, page);
-    // A span wider than this means a wrong tick size or a corrupt price.
-    if (hi - lo >= kMaxPages)
-        throw DataError(index, "price " + std::to_string(px) +
-                                   " is more than 2^34 ticks from the rest of the book; check the tick size");
-    lo_page = lo;
-    hi_page = hi;
+    if (hi_page < lo_page) {  // the first price
+        lo_page = hi_page = page;
+        lo_px = hi_px = px;
+        lo_event = hi_event = index;
+        return;
+    }
+    const int64_t lo = std::min(lo_page, page), hi = std::max(hi_page, page);
+    // A span wider than this means a wrong tick size or a corrupt price (this one, or the
+    // one at the other end: name both).
+    if (hi - lo >= kMaxPages) {
+        const bool below = page < lo_page;
+        throw DataError(index, "price " + std::to_string(px) + " is too far from price " +
+                                   std::to_string(below ? hi_px : lo_px) + " (event " +
+                                   std::to_string(below ? hi_event : lo_event) +
+                                   ") for one book: more than 2^22 pages of 4096 ticks (about 2^34 ticks) "
+                                   "apart; check the tick size");
+    }
+    if (page < lo_page) {
+        lo_page = page;
+        lo_px = px;
+        lo_event = index;
+    }
+    if (page > hi_page) {
+        hi_page = page;
+        hi_px = px;
+        hi_event = index;
+    }
 }
 
 namespace {

@@ -662,8 +662,8 @@ void checked_arithmetic() {
     CHECK(run1({ev(1000, Kind::Depth, kBid, -top, 1)}, config(), Strategy{}).completed);
     CHECK(data_error([&] { run1({ev(1000, Kind::Depth, kBid, -top, 1), ev(1000, Kind::Depth, kAsk, top - 1, 1)},
                                 config(), Strategy{}); }, 1,
-                     "event 1: price 4611686018427387903 is more than 2^34 ticks from the rest of the book; "
-                     "check the tick size"));
+                     "event 1: price 4611686018427387903 is too far from price -4611686018427387904 (event 0) "
+                     "for one book: more than 2^22 pages of 4096 ticks (about 2^34 ticks) apart; check the tick size"));
     px[0] = ev(1000, Kind::Trade, kAsk, (int64_t(1) << 62) + 1, 1);
     CHECK(data_error([&] { run1(px, config(), Strategy{}); }, 0,
                      "event 0: TRADE has price 4611686018427387905 outside the range the engine accepts "
@@ -681,15 +681,16 @@ void checked_arithmetic() {
 void trade_span_and_l3_levels() {
     const int64_t far = int64_t(1) << 61;
     Fixed ask{quote4(0, 0, 101, 5)}, bid{quote4(100, 5, 0, 0)};
-    const std::string msg = "event 2: price 2305843009213693952 is more than 2^34 ticks from the rest of the book; "
-                            "check the tick size";
+    const std::string msg = "event 2: price 2305843009213693952 is too far from price 100 (event 0) for one book: "
+                            "more than 2^22 pages of 4096 ticks (about 2^34 ticks) apart; check the tick size";
     std::vector<Event> up = book_plus({ev(2000, Kind::Trade, kBid, far, 1)});
     CHECK(data_error([&] { run1(up, config(), ask.strategy()); }, 2, msg));
     int64_t bb[3], ba[3], bq[3], aq[3];
     CHECK(data_error([&] { replay_bbo(up.data(), 3, bb, ba, bq, aq); }, 2, msg));
     std::vector<Event> down = book_plus({ev(2000, Kind::Trade, kAsk, -far, 1)});
-    CHECK(data_error([&] { run1(down, config(), bid.strategy()); }, 2, "event 2: price -2305843009213693952 is more "
-                     "than 2^34 ticks from the rest of the book; check the tick size"));
+    CHECK(data_error([&] { run1(down, config(), bid.strategy()); }, 2, "event 2: price -2305843009213693952 is too "
+                     "far from price 100 (event 0) for one book: more than 2^22 pages of 4096 ticks (about 2^34 "
+                     "ticks) apart; check the tick size"));
     // Inside the span (page 2^22 - 1 of 4,096 ticks), however far from the touch, a print is a trade.
     std::vector<Event> in = book_plus({ev(2000, Kind::Trade, kBid, (int64_t(1) << 34) - 1, 1)});
     CHECK((fills_of(run1(in, config(), ask.strategy())) == std::vector<FillRow>{{2000, kAsk, 101, 5, 0}}));

@@ -32,6 +32,9 @@ struct PriceSpan {
     static constexpr int kPageBits = 12;
     static constexpr int64_t kMaxPages = int64_t(1) << 22;
     int64_t lo_page = 1, hi_page = 0;  // empty: no price seen yet
+    // The price (and its event) that first reached each end of the span: a refusal names the
+    // price it is too far from, so a bad first price is seen even when the next one is refused.
+    int64_t lo_px = 0, hi_px = 0, lo_event = -1, hi_event = -1;
     // px's page is already inside the span (so px is inside the engine's range, too).
     bool holds(int64_t px) const {
         const int64_t page = px >> kPageBits;
