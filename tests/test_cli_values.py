@@ -117,6 +117,17 @@ def test_a_refused_run_with_force_leaves_the_previous_run(store, tmp_path, capsy
     assert (out / "result.json").read_bytes() != before
 
 
+@pytest.mark.parametrize("params, message", [
+    ("size=1e999", "strategy JoinBest: parameter 'size' must be > 0 and finite, got inf (--params 'size=1e999')"),
+    ("sise=1", "strategy JoinBest: unknown parameter 'sise' (it takes: size) (--params 'sise=1')"),
+])
+def test_a_queue_score_params_error_names_the_flag(store, tmp_path, capsys, params, message):
+    """`queue-score --params size=1e999` said "got inf" and named neither the flag nor the value as written."""
+    assert main(["queue-score", str(store), "--strategy", "join_best", "--params", params, "-o",
+                 str(tmp_path / "q"), "--no-report"]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
 def test_mmsim_run_finds_a_plugins_helper_beside_it(store, tmp_path, monkeypatch, capsys):
     """A plugin `plug/mm.py` that does `from mm_helper_cli import half` (its own file beside it),
     named in a config elsewhere and run from a third folder: "No module named" before."""
@@ -189,6 +200,24 @@ def test_a_zero_timeout_gives_the_keys_message_naming_the_flag(store, tmp_path, 
                                        "leave it out for no timeout\n")
 
 
+def test_a_timeout_under_a_millisecond_is_refused_with_a_hint(store, tmp_path, capsys):
+    """`--timeout 60` is 60 ns (a bare number is nanoseconds, as for every duration key): every
+    point was killed as a PointTimeout. A timeout below 1 ms fails every point, so it is refused,
+    and a bare number gets the hint of the unit it probably meant."""
+    g = grid(tmp_path, store)
+    assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "-q", "--timeout", "60"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: --timeout: a timeout must be at least 1ms (every point "
+                                       "would time out), got '60'; a bare number is nanoseconds: for seconds write "
+                                       "'60s'\n")
+    g = grid(tmp_path, store, "timeout: 500us\n")
+    assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "-q"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: timeout: a timeout must be at least 1ms (every point "
+                                       f"would time out), got '500us' ({g} line 6)\n")
+    assert not (tmp_path / "s").exists()
+    g = grid(tmp_path, store, "timeout: 1ms\n")  # the floor itself is a timeout
+    assert main(["sweep", str(g), "-o", str(tmp_path / "ok"), "-q", "--workers", "0"]) == 0
+
+
 def _duration_flags() -> list[tuple[str, str]]:
     _, subs = build_parser()
     return [(name, a.option_strings[-1]) for name, p in subs.items() for a in p._actions
@@ -242,7 +271,13 @@ def test_a_message_quotes_the_value_as_written(store, two_runs, tmp_path, capsys
     (["synth", "-o", "{tmp}/syn", "-q", "--seed", "0x10"], "--seed: expected an integer in 0 .. 2**63 - 1, got '0x10'"),
     (["convert", "{tmp}/x.csv", "-o", "{tmp}/c", "--format", "lobster", "-q", "--tick-size", "1 cent"],
      "--tick-size: expected a positive number, got '1 cent'"),
-], ids=["workers", "boot", "position-limit", "synth-seed", "tick-size"])
+    # A real-valued flag was read by Python's float(), which takes '1_000' and full-width digits
+    # (the integer flags and the config do not); numbers are ASCII as YAML writes them.
+    (["compare", "{a}", "{b}", "-q", "--block", "1_000"], "--block: expected a finite number of buckets >= 1, got "
+                                                          "'1_000'"),
+    (["compare", "{a}", "{b}", "-q", "--confidence", "\uff10.9"], "--confidence: expected a number in (0, 1), got "
+                                                                   "'\uff10.9'"),
+], ids=["workers", "boot", "position-limit", "synth-seed", "tick-size", "block-underscore", "confidence-fullwidth"])
 def test_a_numeric_flag_that_is_not_a_number_is_mmsims_message(store, two_runs, tmp_path, capsys, argv, message):
     a, b = two_runs
     g = grid(tmp_path, store)

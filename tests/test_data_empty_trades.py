@@ -80,9 +80,21 @@ def test_a_file_of_zero_bytes_is_still_an_error(tmp_path, name):
     with pytest.raises(DataError) as e:
         tds.convert([book, trades], tmp_path / "s")
     assert str(e.value) == (
-        f"{trades}: empty file (0 bytes, not even a CSV header; a failed download leaves this). For a day without "
-        "trades give the trades file as Tardis serves it (its header only, or an empty gzip) or leave it out")
+        f"{trades}: empty file (0 bytes, not even a CSV header; a failed download leaves this): download it again. "
+        "A book file is never empty; a trades file of a day without trades is given as Tardis serves it (its header "
+        "only, or an empty gzip), or left out")
     assert not (tmp_path / "s").exists()
+
+
+def test_a_book_file_of_zero_bytes_is_named_as_a_failed_download(tmp_path):
+    """The message assumed a trades file ("For a day without trades give the trades file..."), also
+    for the book; it now says to download it again, and what an empty trades file looks like."""
+    book = tmp_path / "book.csv"
+    book.write_bytes(b"")
+    with pytest.raises(DataError) as e:
+        tds.convert([book], tmp_path / "s")
+    assert str(e.value).startswith(f"{book}: empty file (0 bytes, not even a CSV header; a failed download leaves "
+                                   "this): download it again. A book file is never empty; ")
 
 
 def test_a_gzip_of_nothing_cannot_be_the_book(tmp_path):

@@ -27,6 +27,7 @@ _NEGATIVE_VALUE = re.compile(r"^-(?:\.?\d|(?i:inf|infinity|nan)(?:$|,))")
 # A bare number, as the config's YAML reader (YAML 1.2) reads one: 0, -5, 1.5, 1e9, .5.
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
+_NONFINITE = re.compile(r"^[-+]?\.?(?:inf|infinity|nan)$", re.IGNORECASE)
 
 
 class UsageError(Exception):
@@ -116,10 +117,12 @@ def number(what: str = "a number") -> Callable[[str, str], float]:
     def read(text: str, flag: str) -> float:
         from ..errors import ConfigError
 
-        try:
-            return float(text)
-        except ValueError:
-            raise ConfigError(f"{flag}: expected {what}, got {text!r}") from None
+        # ASCII digits as YAML writes them, or inf/nan: Python's float() also took '1_000' and
+        # full-width digits, which the integer flags (and the config) refuse.
+        t = text.strip()
+        if _FLOAT.match(t) or _NONFINITE.match(t):
+            return float(t.replace(".", "", 1) if _NONFINITE.match(t) else t)
+        raise ConfigError(f"{flag}: expected {what}, got {text!r}")
 
     return read
 

@@ -106,8 +106,14 @@ def cmd(args: argparse.Namespace) -> int:
     if not config.data:
         raise ConfigError(f"{src}: the config names no event store (`data:`); pass --data STORE")
     store = load_events(config)
-    with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
-        strategy = load_strategy(config.strategy.path, config.strategy.params)
+    try:
+        with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
+            strategy = load_strategy(config.strategy.path, config.strategy.params)
+    except ConfigError as exc:
+        if not args.params:
+            raise
+        # The parameters came (at least in part) from the flag: name it, with the values as written.
+        raise ConfigError(f"{exc} (--params {args.params!r})") from None
     window = None
     if args.window is not None:
         start, sep, end = args.window.partition(",")

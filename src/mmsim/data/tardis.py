@@ -96,9 +96,9 @@ def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[in
         if gz:
             return "empty", iter(())
         raise DataError(
-            f"{path}: empty file (0 bytes, not even a CSV header; a failed download leaves this). "
-            "For a day without trades give the trades file as Tardis serves it (its header only, "
-            "or an empty gzip) or leave it out"
+            f"{path}: empty file (0 bytes, not even a CSV header; a failed download leaves this): download "
+            "it again. A book file is never empty; a trades file of a day without trades is given as Tardis "
+            "serves it (its header only, or an empty gzip), or left out"
         )
     header = first[1]
     if tuple(header[: len(BOOK_COLUMNS)]) == BOOK_COLUMNS:
