@@ -100,6 +100,10 @@ def test_a_malformed_domain_declaration_is_a_strategy_error():
         mmsim.numba_strategy(rule, params={"size": 1.0}, domains={"sise": "> 0"})
     with pytest.raises(StrategyError, match=r"^strategy rule: the default of parameter 'size' must be > 0, it is 0$"):
         mmsim.numba_strategy(rule, params={"size": 0.0}, domains={"size": "> 0"})
+    # A bound must be finite: '> 1e999' was accepted, and its messages said "must be > inf".
+    with pytest.raises(StrategyError, match=r"^strategy rule: parameter 'x': domain '> 1e999' has a bound that is "
+                                            r"not a finite number$"):
+        mmsim.numba_strategy(rule, params={"x": 1.0}, domains={"x": "> 1e999"})
     with pytest.raises(StrategyError, match=r"^strategy rule: parameter 'size': domain 'positive' is not 'finite', "):
         mmsim.numba_strategy(rule, params={"size": 1.0}, domains={"size": "positive"})
     kind = mmsim.numba_strategy(rule, params={"lo": 0.0}, domains={"lo": "<= 1.5"}, cache=False)
@@ -159,12 +163,3 @@ def test_whole_sizes_and_an_unlimited_position_are_accepted():
     assert kind.check_params({"size": 3, "max_position": math.inf})["max_position"] == math.inf
     assert _type("join_best", "JoinBest").check_params({"size": 2.0 ** 53})["size"] == 2.0 ** 53
     assert repr(kind.param_domains["size"]) == "'whole > 0'"
-
-
-def test_a_domain_bound_must_be_finite():
-    def rule(view, params, state, out):
-        return 0
-
-    with pytest.raises(StrategyError, match=r"^strategy rule: parameter 'x': domain '> 1e999' has a bound that is "
-                                            r"not a finite number$"):
-        mmsim.numba_strategy(rule, params={"x": 1.0}, domains={"x": "> 1e999"})
