@@ -546,3 +546,30 @@ def test_databento_csv_decimal_price_in_a_fixed_point_file_is_an_error_naming_bo
         dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
     assert str(ei.value) == (f"{p}: line 4: price '4800.00' is a decimal, but the file's prices are Databento "
                              "fixed-point integers (units of 1e-9, as line 2): one price style per file")
+
+
+def _tardis_book_lines(n: int) -> list[str]:
+    t0 = 1_700_000_000_000_000  # µs
+    rows = ["exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount"]
+    for k in range(n):
+        side, px = ("bid", "100.0") if k % 2 else ("ask", "100.5")
+        rows.append(f"binance,BTCUSDT,{t0 + 1000 * (k + 1)},{t0 + 1000 * (k + 1) + 500},false,{side},{px},{k % 7 + 1}")
+    return rows
+
+
+@pytest.mark.parametrize("members", [1, 2])
+def test_a_cut_gzip_names_the_line_where_its_data_stops(tmp_path, members):
+    """A gzip download cut short: the read that fails loses what it decompressed of its 1 MiB
+    block, so a file under 1 MiB was "line 1" whatever its length. Cut after all 2,001 lines
+    (only the 8-byte trailer missing), the data stops at line 2002; the same with the lines
+    split over two gzip members (as `cat a.gz b.gz` makes), the second one cut."""
+    from mmsim.data import tardis as tds
+
+    lines = _tardis_book_lines(2000)
+    text = ["\n".join(part) + "\n" for part in ([lines] if members == 1 else [lines[:1000], lines[1000:]])]
+    raw = b"".join(gzip.compress(t.encode()) for t in text)[:-8]
+    book = tmp_path / "book.csv.gz"
+    book.write_bytes(raw)
+    with pytest.raises(mmsim.DataError) as e:
+        tds.convert([book], tmp_path / "s")
+    assert str(e.value).startswith(f"{book}: line 2002: truncated or corrupt compressed file (")

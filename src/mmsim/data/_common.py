@@ -203,6 +203,28 @@ _BOM = b"\xef\xbb\xbf"
 _STREAM_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
 
 
+def _line_where_gzip_stops(path: Path) -> int | None:
+    """The 1-based line in which a truncated or corrupt gzip file's readable data ends (the
+    complete lines before it decompress), or None if it cannot be told."""
+    try:
+        lines = 0
+        d = zlib.decompressobj(wbits=31)
+        with open(path, "rb") as f:
+            while chunk := f.read(1024):  # small: a corrupt chunk loses only its own output
+                while chunk:
+                    lines += d.decompress(chunk).count(b"\n")
+                    if not d.eof:
+                        break
+                    chunk = d.unused_data  # the next gzip member, if any
+                    d = zlib.decompressobj(wbits=31)
+        lines += d.flush().count(b"\n")
+        return lines + 1
+    except zlib.error:
+        return lines + 1
+    except Exception:  # noqa: BLE001 - only a better line number is at stake
+        return None
+
+
 def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[int, str], None, None]:
     """Yield ``(line_number, line)`` (1-based, newline stripped) of a text or gzip file.
 
@@ -225,7 +247,12 @@ def text_lines(path: Path, progress: Progress | None = None) -> Generator[tuple[
             try:
                 block = fb.read(1 << 20)
             except _STREAM_ERRORS as exc:
-                line = i + rest.count(b"\n") + 1
+                # The failed read lost what it had decompressed of its block (up to 1 MiB, maybe the
+                # whole file): count the lines the stream does hold, so the message names the line
+                # where it stops, not the start of the block.
+                line = _line_where_gzip_stops(path)
+                if line is None or line < i + rest.count(b"\n") + 1:
+                    line = i + rest.count(b"\n") + 1
                 raise DataError(f"{path}: line {line}: truncated or corrupt compressed file ({exc})") from None
             if not block:
                 break
