@@ -128,9 +128,10 @@ def test_a_queue_score_params_error_names_the_flag(store, tmp_path, capsys, para
     assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
 
 
-def test_mmsim_run_finds_a_plugins_helper_beside_it(store, tmp_path, monkeypatch, capsys):
+def test_mmsim_run_finds_a_plugins_helper_on_pythonpath(store, tmp_path, monkeypatch, capsys):
     """A plugin `plug/mm.py` that does `from mm_helper_cli import half` (its own file beside it),
-    named in a config elsewhere and run from a third folder: "No module named" before."""
+    named in a config elsewhere and run from a third folder: a one-line error naming the
+    PYTHONPATH to set; with it (here sys.path, as PYTHONPATH sets it) the run works."""
     import sys
 
     plug = tmp_path / "plug"
@@ -148,6 +149,12 @@ def test_mmsim_run_finds_a_plugins_helper_beside_it(store, tmp_path, monkeypatch
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setattr(sys, "path", list(sys.path))
+    assert main(["run", str(cfg), "-q", "--no-report", "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith(
+        f"mm_helper_cli.py beside it is imported as a module, so its folder must be on the module path: "
+        f"PYTHONPATH={plug.resolve()} (docs/strategies.md, \"Helper files\")\n"), err
+    sys.path.insert(0, str(plug.resolve()))
     try:
         assert main(["run", str(cfg), "-q", "--no-report", "-o", str(tmp_path / "out")]) == 0, capsys.readouterr().err
     finally:

@@ -986,11 +986,12 @@ def test_check_strategy_returns_what_the_spec_names_and_conflicts_name_it():
         "max_orders: 5 is less than the 6 live orders strategy Holder can hold at once")
 
 
-def test_a_plugin_file_imports_its_own_helper_file(tmp_path, monkeypatch):
-    """docs/strategies.md shows `from helpers import offset`: through `mmsim run` (or
-    load_strategy) with the helper beside the plugin, that was "No module named 'helpers'"
-    unless the user set PYTHONPATH. The plugin file's folder is first on sys.path, as for a
-    script; a helper reached as a module attribute (`import h; h.f()`) works the same."""
+def test_a_plugin_helper_beside_it_needs_the_module_path_and_the_error_says_so(tmp_path, monkeypatch):
+    """docs/strategies.md ("Helper files"): a helper file beside the plugin is imported as a module,
+    so its folder must be on the module path. Without it the error was a bare "No module named";
+    it now names the file and the PYTHONPATH to set. mmsim does not add the folder itself (two
+    plugins' helpers.py would share one module). With the folder on the path it works, including
+    a helper reached as a module attribute."""
     import uuid
 
     name = f"plugin_helpers_{uuid.uuid4().hex[:8]}"
@@ -1008,12 +1009,24 @@ def test_a_plugin_file_imports_its_own_helper_file(tmp_path, monkeypatch):
     """))
     monkeypatch.chdir(tmp_path)  # not the plugin's folder
     monkeypatch.setattr(sys, "path", list(sys.path))
+    path = folder.resolve()
+    with pytest.raises(StrategyError) as exc:
+        load_strategy(str(folder / "quoter.py") + ":Q", {})
+    assert str(exc.value) == (f"strategy file {path / 'quoter.py'} failed to import: ModuleNotFoundError: No module "
+                              f"named '{name}'; {name}.py beside it is imported as a module, so its folder must be on "
+                              f"the module path: PYTHONPATH={path} (docs/strategies.md, \"Helper files\")")
+    assert str(path) not in sys.path
+    # A module missing everywhere (not a file beside the plugin) gets no such hint.
+    (folder / "other.py").write_text("import no_such_module_anywhere_xyz\n")
+    with pytest.raises(StrategyError) as exc:
+        load_strategy(str(folder / "other.py") + ":Q", {})
+    assert str(exc.value).endswith("ModuleNotFoundError: No module named 'no_such_module_anywhere_xyz'")
+    sys.path.insert(0, str(path))
     try:
         strat = load_strategy(str(folder / "quoter.py") + ":Q", {})
         from mmsim.strategy import View
 
         q = strat.quote(View(book_view(bid=100, ask=101)))
         assert (q.bid_px, q.bid_qty, q.ask_px, q.ask_qty) == (98, 3.0, 103, 3.0)
-        assert sys.path[0] == str(folder.resolve())
     finally:
         sys.modules.pop(name, None)

@@ -63,11 +63,6 @@ def _load_file(path_text: str, base_dir: Path | None) -> Any:
     if spec is None or spec.loader is None:
         raise ConfigError(f"strategy file {found} cannot be imported as Python")
     module = importlib.util.module_from_spec(spec)
-    # The file's folder comes first on sys.path, as when Python runs a file as a script: a
-    # plugin imports its own helper files (`from helpers import offset`) wherever mmsim runs.
-    folder = str(found.parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
     sys.modules[modname] = module
     try:
         spec.loader.exec_module(module)
@@ -76,7 +71,14 @@ def _load_file(path_text: str, base_dir: Path | None) -> Any:
         raise
     except (Exception, SystemExit) as exc:  # a sys.exit() in the plugin must not end the run silently
         del sys.modules[modname]
-        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}") from exc
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError) and exc.name and (found.parent / f"{exc.name.split('.')[0]}.py").is_file():
+            # Its own helper file: mmsim does not put the plugin's folder on sys.path (two plugins'
+            # helpers.py would be one module, and a helper named like a standard module would
+            # replace it for mmsim too); the user says where helpers live.
+            hint = (f"; {exc.name.split('.')[0]}.py beside it is imported as a module, so its folder must be on "
+                    f"the module path: PYTHONPATH={found.parent} (docs/strategies.md, \"Helper files\")")
+        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}{hint}") from exc
     return module
 
 
