@@ -4,6 +4,7 @@ as the user wrote it, mmsim's own message for every numeric flag, a strategy's r
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -126,6 +127,47 @@ def test_a_queue_score_params_error_names_the_flag(store, tmp_path, capsys, para
     assert main(["queue-score", str(store), "--strategy", "join_best", "--params", params, "-o",
                  str(tmp_path / "q"), "--no-report"]) == 2
     assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+def test_queue_score_force_keeps_the_previous_output_when_refused(store, tmp_path, capsys):
+    """`mmsim queue-score --force` removed its previous output, then refused `max_orders: 1`
+    (checked against the strategy after the config is read): nothing was left."""
+    out = tmp_path / "q"
+    assert main(["queue-score", str(store), "-o", str(out), "--no-fit", "--models", "power:1", "-q",
+                 "--no-report"]) == 0
+    before = (out / "queue_score.json").read_bytes()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"data: {store}\nmax_orders: 1\nstrategy: {{path: '{FIXED_SPREAD}'}}\n")
+    capsys.readouterr()
+    assert main(["queue-score", str(bad), "-o", str(out), "--force", "--no-fit", "--models", "power:1", "-q",
+                 "--no-report"]) == 2
+    assert "max_orders: 1 is less than the 4 live orders" in capsys.readouterr().err
+    assert (out / "queue_score.json").read_bytes() == before
+
+
+def test_sweep_point_force_writes_a_partial_result_like_run(store, tmp_path, capsys, monkeypatch):
+    """`mmsim sweep --point ID --force` removed the point's directory, then the run failed and
+    nothing was written; it now writes the partial result, as `mmsim run` does (and a refusal
+    before the run keeps the old directory)."""
+    plug = tmp_path / "plug.py"
+    plug.write_text("import os\nimport mmsim\n\n\nclass S(mmsim.Strategy):\n    def quote(self, view):\n"
+                    "        if os.environ.get('PLUG_FAIL'):\n            raise RuntimeError('asked to fail')\n"
+                    "        return None\n")
+    g = tmp_path / "grid.yaml"
+    g.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{plug}:S'}}\naxes:\n  latency.feed: [0ms]\n")
+    out = tmp_path / "sw"
+    assert main(["sweep", str(g), "-o", str(out), "-q", "--workers", "0", "--no-plots"]) == 0
+    pid = json.loads((out / "results.jsonl").read_text().splitlines()[0])["id"]
+    assert main(["sweep", str(g), "-o", str(out), "-q", "--point", pid[:8], "--no-plots"]) == 0
+    target = out / "points" / pid
+    assert json.loads((target / "result.json").read_text()).get("partial") is not True
+    monkeypatch.setenv("PLUG_FAIL", "1")
+    capsys.readouterr()
+    assert main(["sweep", str(g), "-o", str(out), "-q", "--point", pid[:8], "--no-plots", "--force"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"mmsim sweep: the point stopped; its partial result up to the stop (0 fills) is in "
+                          f"{target} (result.json: \"partial\": true)\n"), err
+    assert json.loads((target / "result.json").read_text())["partial"] is True
 
 
 def test_mmsim_run_finds_a_plugins_helper_on_pythonpath(store, tmp_path, monkeypatch, capsys):

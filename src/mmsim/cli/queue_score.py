@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ._common import (Written, add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, interactive,
-                      keep, scalar, strategy_located, value_list)
+                      keep, replace_output, scalar, strategy_located, value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -131,7 +131,9 @@ def cmd(args: argparse.Namespace) -> int:
     models = comma_list(args.models, "--models")
     horizons = value_list(args.horizons, "--horizons") if args.horizons is not None else None
     out = args.output or Path("runs") / f"queue_score_{name}"
-    ensure_new_output(out, args.force, marker="queue_score.json", what="queue-score output")
+    # Checked now, replaced only when the score is ready: a config refused later (max_orders
+    # against the strategy, tick_size against the store) or a run that fails keeps the old one.
+    ensure_new_output(out, args.force, marker="queue_score.json", what="queue-score output", remove=False)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]queue-score"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
@@ -144,6 +146,7 @@ def cmd(args: argparse.Namespace) -> int:
                                        horizons=horizons,
                                        fit_powers=powers or None, window=window,
                                        progress=lambda d, t: prog.update(task, completed=d, total=t))
+    replace_output(out, "queue_score.json")
     written = score.save(out, report=not args.no_report)
     if not args.quiet:
         score.print()

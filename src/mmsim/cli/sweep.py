@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError, StrategyError
 from ._common import Written, add_force, add_output, add_quiet, integer, interactive
 
 __all__ = ["add_parser", "cmd"]
@@ -123,14 +123,23 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     from ..sweep import RESULTS_FILE, read_results, run_point, select_point
     from ..sweep.grid import _describe
     from ..sweep.points import POINT_CONFIG, check_points, differences
-    from ._common import ensure_new_output, progress_bar
+    from ._common import ensure_new_output, progress_bar, replace_output
 
     point = select_point(grid, args.point)
     check_points([point], len(grid.points))
     target = out / "points" / point.id
-    ensure_new_output(target, args.force, marker="result.json", what="point directory")
-    with progress_bar(f"point {point.id[:8]}", args.quiet) as update:
-        done = run_point(grid, point, target, plots=not args.no_plots, progress=update)
+    # Replaced only when there is a result to write (complete or partial), as `mmsim run` does.
+    ensure_new_output(target, args.force, marker="result.json", what="point directory", remove=False)
+    try:
+        with progress_bar(f"point {point.id[:8]}", args.quiet) as update:
+            done = run_point(grid, point, target, plots=not args.no_plots, progress=update,
+                             before_write=lambda: replace_output(target, "result.json"))
+    except (StrategyError, DataError) as exc:
+        part = getattr(exc, "partial", None)
+        if part is not None:
+            print(f"mmsim sweep: the point stopped; its partial result up to the stop ({len(part.fills):,} fills) "
+                  f"is in {target} (result.json: \"partial\": true)", file=sys.stderr)
+        raise
     if not args.quiet:
         from rich.console import Console
 

@@ -181,7 +181,7 @@ def _config_text(config: RunConfig, point: SweepPoint, grid: Grid) -> str:
 
 
 def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = True,
-              progress: Any = None) -> dict[str, Any]:
+              progress: Any = None, before_write: Any = None) -> dict[str, Any]:
     """Run one point of a sweep as ``mmsim run`` would, with its full report and resolved config.
 
     Parameters
@@ -199,19 +199,41 @@ def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = T
         Render the PNGs and report.html.
     progress : callable, optional
         ``progress(done, total)`` for :func:`mmsim.run`.
+    before_write : callable, optional
+        Called once just before anything is written to ``out`` (``mmsim sweep --point
+        --force`` removes the previous point directory there, so a point refused or
+        failing before it has a result keeps it).
 
     Returns
     -------
     dict
         ``result`` (:class:`mmsim.Result`), ``report`` (:class:`mmsim.report.Report`),
         ``metrics`` (the flat figures a sweep records) and ``written`` (file name -> path).
+
+    Raises
+    ------
+    StrategyError, DataError
+        A run that stopped, as ``mmsim run``: its partial result (``"partial": true``) and
+        report are written to ``out`` first.
     """
+    from ..errors import DataError, StrategyError
     from ..runner import load_events, point_metrics, run_config
 
     out = Path(out)
     config = point.config.replace(output="")
     events = load_events(config)
-    result = run_config(config, events=events, progress=progress)
+    try:
+        result = run_config(config, events=events, progress=progress)
+    except (StrategyError, DataError) as exc:
+        part = getattr(exc, "partial", None)
+        if part is not None:
+            if before_write is not None:
+                before_write()
+            part.save(out)
+            part.report(events).save(out, plots=plots)
+        raise
+    if before_write is not None:
+        before_write()
     result.save(out)
     report = result.report(events)
     written = dict(report.save(out, plots=plots))
