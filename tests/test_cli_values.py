@@ -403,3 +403,33 @@ def test_a_refused_quote_says_what_quote_returned(store, tmp_path, capsys, value
     last = capsys.readouterr().err.splitlines()[-1]
     assert re.fullmatch(r"mmsim: error: strategy TupleQuoter returned an invalid quote at local time \d+ ns "
                         r"\(\d{4}-\d\d-\d\dT[\d:.]+Z\): " + re.escape(said), last), last
+
+
+def test_ctrl_c_during_a_python_strategy_run_exits_130_not_abort(store, tmp_path):
+    """Ctrl-C during `mmsim run` with a Python strategy: the replay's thread was still in the
+    engine when Python exited, and the process aborted ("FATAL: exception not rethrown", SIGABRT,
+    3 tries in 4). It exits with 130 and the one line `mmsim: interrupted`."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "started"
+    plug = tmp_path / "slow.py"
+    plug.write_text(f"import time\nimport mmsim\n\n\nclass S(mmsim.Strategy):\n    def quote(self, view):\n"
+                    f"        open({str(marker)!r}, 'w').close()\n        time.sleep(0.002)\n        return None\n")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{plug}:S'}}\n")
+    for attempt in range(3):
+        marker.unlink(missing_ok=True)
+        p = subprocess.Popen([sys.executable, "-m", "mmsim", "run", str(cfg), "-q", "--no-report", "--force",
+                              "-o", str(tmp_path / "out")], stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        deadline = time.monotonic() + 120
+        while not marker.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        assert (p.returncode, err) == (130, "mmsim: interrupted\n"), attempt

@@ -480,18 +480,29 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
 def _run_with_progress(go: Callable[[], Any], counter: Any, total: int,
                        progress: Callable[[int, int], None]) -> Any:
     box: dict[str, Any] = {}
+    finished = threading.Event()
 
     def target() -> None:
         try:
             box["out"] = go()
         except BaseException as exc:  # re-raised in the caller's thread
             box["exc"] = exc
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=target, name="mmsim-run", daemon=True)
     worker.start()
-    while worker.is_alive():
-        progress(int(counter.done), total)
-        worker.join(0.1)
+    try:
+        while not finished.is_set():
+            progress(int(counter.done), total)
+            finished.wait(0.1)
+    except KeyboardInterrupt as exc:
+        # Ctrl-C reaches this (the main) thread only; the replay goes on inside the engine, and
+        # Python's exit would end it inside C++ frames (SIGABRT). The command line leaves with
+        # os._exit when it sees this mark (Thread.is_alive is unreliable after an interrupted join).
+        exc.mmsim_replay_running = not finished.is_set()  # type: ignore[attr-defined]
+        raise
+    worker.join()
     if "exc" in box:
         raise box["exc"]
     progress(total, total)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,8 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     try:
         return int(args.func(args) or 0)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("mmsim: interrupted", file=sys.stderr)
+        if getattr(exc, "mmsim_replay_running", False):
+            # The replay's thread is still inside the engine (Ctrl-C reaches the main thread only).
+            # Python's exit would end it inside C++ frames ("FATAL: exception not rethrown",
+            # SIGABRT); nothing is left to write, so leave at once.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     except UsageError as exc:
         if debug:
