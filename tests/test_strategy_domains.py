@@ -144,7 +144,8 @@ def test_mmsim_run_refuses_it_naming_the_config_line(store, tmp_path, capsys, st
     ("inventory_skew", "InventorySkew", "size", 0.5, "must be a whole number, got 0.5"),
     ("ladder_flatten", "LadderFlatten", "outer_size", 2.25, "must be a whole number, got 2.25"),
     ("glft", "GLFT", "max_position", 10.5, "must be a whole number or inf, got 10.5"),
-    ("join_best", "JoinBest", "size", 1e300, "must be a whole number of at most 2^53, got 1e+300"),
+    ("join_best", "JoinBest", "size", 1e300, "must be a whole number of at most 2^53 - 1, got 1e+300"),
+    ("fixed_spread", "FixedSpread", "size", 2.0 ** 53, "must be a whole number of at most 2^53 - 1, got 9007199254740992"),
 ])
 def test_a_size_in_lots_must_be_whole(module, name, param, value, why):
     kind = _type(module, name)
@@ -161,5 +162,10 @@ def test_a_size_in_lots_must_be_whole(module, name, param, value, why):
 def test_whole_sizes_and_an_unlimited_position_are_accepted():
     kind = _type("inventory_skew", "InventorySkew")
     assert kind.check_params({"size": 3, "max_position": math.inf})["max_position"] == math.inf
-    assert _type("join_best", "JoinBest").check_params({"size": 2.0 ** 53})["size"] == 2.0 ** 53
+    assert _type("join_best", "JoinBest").check_params({"size": 2.0 ** 53 - 1})["size"] == 2.0 ** 53 - 1
     assert repr(kind.param_domains["size"]) == "'whole > 0'"
+    # YAML reads a bare `inf` as a string (docs say `.inf`): the message says so.
+    with pytest.raises(ConfigError) as exc:
+        kind.check_params({"max_position": "inf"})
+    assert str(exc.value) == ("strategy InventorySkew: parameter 'max_position': expected a number, got 'inf' "
+                              "(YAML writes infinity as .inf)")

@@ -2,7 +2,7 @@
 validation of the values a user gives (the Python and fast paths and ``check_params`` share it).
 
 A domain is ``"finite"`` or a comparison with a number (``"> 0"``, ``">= 0"``, ``"< 1"``,
-``"<= 1"``, finite values only), optionally after ``"whole "`` (integer values up to 2^53:
+``"<= 1"``, finite values only), optionally after ``"whole "`` (integer values below 2^53:
 sizes and positions in lots) and followed by ``" or inf"`` to allow ``+inf``;
 see :func:`mmsim.numba_strategy` and docs/strategies.md ("Parameter domains").
 """
@@ -39,7 +39,10 @@ def _normalize_param_spec(params: Any, where: str) -> dict[str, float | None]:
 
 def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise error(f"{what}: expected a number, got {value!r}")
+        # YAML reads `inf` as a string: its infinity is `.inf`.
+        hint = (" (YAML writes infinity as .inf)" if isinstance(value, str)
+                and value.strip().lower().lstrip("+-") in ("inf", "infinity") else "")
+        raise error(f"{what}: expected a number, got {value!r}{hint}")
     v = float(value)
     if math.isnan(v):
         raise error(f"{what}: expected a number, got NaN")
@@ -54,8 +57,9 @@ def _show(v: float) -> str:
 _DOMAIN_RE = re.compile(r"^\s*(?P<whole>whole\s+)?(?:(?P<finite>finite)|(?P<op>>=|>|<=|<)\s*"
                         r"(?P<bound>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))(?P<inf>\s+or\s+inf)?\s*$")
 
-#: The largest whole value a ``whole`` domain takes: every integer up to it is a float64 exactly.
-WHOLE_MAX = 2.0 ** 53
+#: The largest whole value a ``whole`` domain takes: every integer up to it is a float64 exactly,
+#: and the engine takes a quote's size below 2^53 lots.
+WHOLE_MAX = 2.0 ** 53 - 1
 
 
 class _Domain:
@@ -92,7 +96,7 @@ class _Domain:
         if not ok:
             return f"must be {self._cmp}"
         if self.whole and not (v.is_integer() and abs(v) <= WHOLE_MAX):
-            return ("must be a whole number" + ("" if not v.is_integer() else " of at most 2^53")
+            return ("must be a whole number" + ("" if not v.is_integer() else " of at most 2^53 - 1")
                     + (" or inf" if self.allow_inf else ""))
         return None
 

@@ -519,7 +519,7 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
         with a number (``"> 0"``, ``">= 0"``, ``"< 1"``, ``"<= 1"``, finite values
         only), either optionally followed by ``" or inf"`` to allow ``+inf`` too
         (``"> 0 or inf"``: a limit that may be switched off), and optionally after
-        ``"whole "`` for whole numbers up to 2^53 (``"whole > 0"``: a size in lots).
+        ``"whole "`` for whole numbers below 2^53 (``"whole > 0"``: a size in lots).
         The bound must be a finite number. A value outside its domain raises :class:`~mmsim.ConfigError` naming the parameter when the
         strategy is built (Python or fast path) or a sweep checks its points. A
         parameter without a domain takes any number but NaN.

@@ -71,9 +71,12 @@ def cmd(args: argparse.Namespace) -> int:
         cmp = compare(args.run_a, args.run_b, events, horizons=horizons,
                       bucket=args.bucket, n_boot=args.boot, confidence=args.confidence, block=args.block,
                       seed=args.seed, labels=labels)
+    from ..analysis._bootstrap import MIN_BUCKETS
+
     used = [r.diff.block for r in cmp.rows]
-    if args.block is not None and used and max(used) < args.block:
-        shown = (getattr(args, "_written", None) or {}).get("block", f"{args.block:g}")
+    # (Below MIN_BUCKETS no row has an interval, so the block changed nothing worth a note.)
+    if args.block is not None and used and max(used) < args.block and cmp.n_buckets >= MIN_BUCKETS:
+        shown = str((getattr(args, "_written", None) or {}).get("block", f"{args.block:g}")).strip()
         print(f"note: --block {shown} buckets is longer than "
               f"min(3\u221an, n/3) for {cmp.n_buckets:,} buckets; each interval used {max(used):g} "
               "(docs/compare.md, \"Block length\")", file=sys.stderr)
