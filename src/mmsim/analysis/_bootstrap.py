@@ -86,7 +86,7 @@ def optimal_block_length(x: np.ndarray) -> float:
         return 1.0
     k_n = max(5, math.ceil(math.sqrt(math.log10(n))))
     m_max = math.ceil(math.sqrt(n)) + k_n
-    b_max = math.ceil(min(3.0 * math.sqrt(n), n / 3.0))
+    b_max = max_block_length(n)
     lags = min(m_max + k_n, n - 1)
     acov = np.array([float(xc[: n - k] @ xc[k:]) / n for k in range(lags + 1)])
     rho = acov[1:] / acov[0]  # rho[j] is the lag j+1 autocorrelation

@@ -202,7 +202,7 @@ def _is_nonempty(path: Path) -> bool:
 
 
 def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",
-                      remove: bool = True) -> bool:
+                      remove: bool = True) -> None:
     """Refuse to write over ``path`` unless ``force``.
 
     ``path`` may be missing or an empty directory. Anything else needs ``force``;
@@ -213,27 +213,21 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     caller removes it (:func:`replace_output`) once it has something to write,
     so a command refused later (a bad strategy parameter) leaves it as it was.
 
-    Returns
-    -------
-    bool
-        Whether ``path`` holds a previous output still to be replaced.
-
     Raises
     ------
     UsageError
         Naming the path and what to do.
     """
     if not _is_nonempty(path):
-        return False
+        return
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
     if marker is None:
-        return False
+        return
     if path.is_dir() and (path / marker).exists():
         if remove:
             shutil.rmtree(path)
-            return False
-        return True
+        return
     raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}); refusing to replace it even with "
                      "--force: choose another -o")
 
