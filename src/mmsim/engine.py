@@ -21,6 +21,7 @@ import numpy as np
 
 from . import _engine
 from .config import Config, LatencyModel, RunConfig
+from .config._fields import setting_bound
 from .errors import ConfigError, DataError, StrategyError
 from .replay import events_and_meta, replay_bbo
 from .result import Result
@@ -73,8 +74,9 @@ def _declared(strategy: Any, name: str) -> Any:
     return None
 
 
-#: The largest value each declaration can take: the bound of the config key it is checked against.
-_DECLARATION_BOUNDS = {"ladder_levels_used": ("ladder_levels", 16), "max_live_orders": ("max_orders", 4096)}
+#: Each declaration, the config key it is checked against, and that key's largest value.
+_DECLARATION_BOUNDS = {name: (key, setting_bound(Config, key)) for name, key in
+                       (("ladder_levels_used", "ladder_levels"), ("max_live_orders", "max_orders"))}
 
 
 def _bad_declaration(label: str, name: str, value: Any) -> str | None:

@@ -374,6 +374,12 @@ def kind_of(f: dataclasses.Field[Any]) -> Kind | None:
     return f.metadata.get(_KIND)
 
 
+def setting_bound(cls: type, name: str) -> int:
+    """The largest value the integer setting ``name`` of config class ``cls`` takes (its ``le``)."""
+    kind = kind_of(next(f for f in dataclasses.fields(cls) if f.name == name))
+    return int(kind.le)  # type: ignore[union-attr]
+
+
 # --------------------------------------------------------------------------- the base class
 
 C = TypeVar("C", bound="ConfigBase")
