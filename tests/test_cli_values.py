@@ -300,7 +300,11 @@ def test_every_duration_flag_reads_a_bare_number_as_its_key_does():
      "--event-horizons: expected a positive number of market events (an integer, or '<k>ev'), got '1e3'"),
     (["sweep", "{grid}", "-o", "{tmp}/s", "-q", "--pass-size", "-1"], "--pass-size: expected a positive integer, got "
                                                                       "'-1'"),
-], ids=["tolerance", "block", "confidence", "horizons-item", "event-horizons-item", "pass-size"])
+    # YAML's spelling of infinity and NaN, which number() reads, was echoed as Python's (inf, nan).
+    (["compare", "{a}", "{b}", "-q", "--block=.inf"], "--block must be a finite number of buckets >= 1, got '.inf'"),
+    (["compare", "{a}", "{b}", "-q", "--confidence=-.NaN"], "--confidence must be in (0, 1), got '-.NaN'"),
+], ids=["tolerance", "block", "confidence", "horizons-item", "event-horizons-item", "pass-size", "block-yaml-inf",
+        "confidence-yaml-nan"])
 def test_a_message_quotes_the_value_as_written(store, two_runs, tmp_path, capsys, argv, message):
     a, b = two_runs
     g = grid(tmp_path, store)

@@ -128,10 +128,12 @@ def number(what: str = "a number") -> Callable[[str, str], float]:
 
 
 def _renderings(text: str) -> list[str]:
-    """How a message may echo ``text`` once read (``1e999`` -> ``inf``, ``-1`` -> ``-1``, ``-1.0``, ``'-1'``)."""
+    """How a message may echo ``text`` once read (``1e999`` or ``.inf`` -> ``inf``, ``-1`` -> ``-1``, ``-1.0``, ``'-1'``)."""
     values: list[Any] = [scalar(text), text.strip()]
     with contextlib.suppress(ValueError):
         values.append(float(text))
+    if _NONFINITE.match(text.strip()):  # YAML's .inf / -.inf / .nan, as number() reads them
+        values.append(float(text.strip().replace(".", "", 1)))
     out: list[str] = []
     for v in values:
         forms = [repr(v), str(v)] + ([f"{v:g}"] if isinstance(v, float) else [])
