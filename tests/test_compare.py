@@ -360,6 +360,27 @@ def test_compare_refuses_different_data():
         mmsim.compare(e, e, ev)
 
 
+def test_compare_refuses_a_partial_run():
+    # A run that stopped (docs/engine.md, "Stopped runs") covers part of the day: compared with a
+    # whole run it read "replayed different data: events replayed 268 vs 472566", and the CLI
+    # said "the events given have 472566 rows" of events the user had not given.
+    ev = events_two_minutes()
+    whole = fake_run([fill(10 * S, 1, 100, 1)], n_events=len(ev))
+    part = fake_run([fill(10 * S, 1, 100, 1)], n_events=3)
+    part.partial, part.stop_reason = True, "strategy X returned an invalid quote"
+    msg = ("compare: run B stopped before the end of its data (a partial result after 3 events: strategy X "
+           "returned an invalid quote); compare needs two runs that replayed the whole data")
+    with pytest.raises(DataError) as e:
+        mmsim.compare(whole, part, ev, labels=("A", "B"))
+    assert str(e.value) == msg
+    # The same kind: both stopped at the same event (the counts agree), run A is named first.
+    same = fake_run([fill(10 * S, 1, 100, 1)], n_events=3)
+    same.partial, same.stop_reason = True, "quote bid_px = inf is not finite"
+    with pytest.raises(DataError, match=r"^compare: run A stopped before the end of its data \(a partial result "
+                                        r"after 3 events: quote bid_px = inf is not finite\)"):
+        check_same_data(same, part)
+
+
 def test_paired_difference_needs_the_same_buckets():
     z = np.zeros(2)
     one = BucketSeries(np.array([[0, 1], [1, 2]]), z, {}, {}, z, z, 1)

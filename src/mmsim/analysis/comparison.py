@@ -98,8 +98,16 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
     ------
     DataError
         One line listing every identity key that differs (``event_count 69532
-        vs 78849``), or the tick values when the PnL units differ.
+        vs 78849``), or the tick values when the PnL units differ, or naming a
+        run that stopped before the end of its data (``Result.partial``) and why.
     """
+    for name, r in ((names[0], result_a), (names[1], result_b)):
+        if getattr(r, "partial", False):  # docs/engine.md, "Stopped runs"; docs/compare.md
+            n = getattr(r, "n_events", None)
+            after = f" after {n:,} events" if isinstance(n, int) else ""
+            raise DataError(f"compare: run {name} stopped before the end of its data (a partial result{after}: "
+                            f"{getattr(r, 'stop_reason', None) or 'no reason recorded'}); compare needs two runs "
+                            "that replayed the whole data")
     ma, mb = dict(getattr(result_a, "meta", {}) or {}), dict(getattr(result_b, "meta", {}) or {})
     diffs = []
     ident: dict[str, Any] = {}
