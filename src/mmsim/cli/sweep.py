@@ -95,7 +95,8 @@ def cmd(args: argparse.Namespace) -> int:
     ran = sum(1 for r in rows if after.get(r["id"]) != before.get(r["id"]))  # a new record: run now
     print(f"{len(rows)} points ({n_fail} failed), {events:,} events -> {results}, {Path(out) / 'sweep.html'}")
     print(f"{ran} run now, {len(rows) - ran} reused from {results.name}"
-          + ("" if len(rows) - ran == 0 else " (same point ids and strategy code: same config, store path and code; --force runs all again)"))
+          + ("" if len(rows) - ran == 0 else " (same point ids: same config and store path, and the same strategy "
+                                             "code; --force runs all again)"))
     others = sum(1 for k in after if k not in ids)
     if others:
         print(f"note: {results} also holds {others} point(s) of another grid (left as they are; "
