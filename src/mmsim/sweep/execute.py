@@ -388,7 +388,8 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         A grid file, a grid mapping (as parsed from YAML) or a :class:`Grid`.
     out : path, optional
         Output directory; results append to ``out/results.jsonl`` as points
-        finish, and points already there are skipped. Default: the grid's
+        finish, and points already there are skipped (unless their strategy's code
+        changed since: :mod:`mmsim.sweep.code`, said on stderr). Default: the grid's
         ``output``; with neither, results are kept in memory only.
     workers : int, optional
         Local worker processes (default: the grid's ``workers``, else the CPU
@@ -445,8 +446,9 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         any point runs (:func:`~mmsim.sweep.points.check_points`: one error
         naming the points concerned).
     MmsimError
-        Dask missing or unreachable; a local worker process that dies before it
-        could start. A worker that dies in a point (``os._exit``, a segfault,
+        A line of ``out/results.jsonl`` that is not a sweep record (naming the file and
+        line: :func:`~mmsim.sweep.results.read_results`); Dask missing or unreachable; a
+        local worker process that dies before it could start. A worker that dies in a point (``os._exit``, a segfault,
         SIGKILL from the OOM killer) records the point that killed it as failed
         (``WorkerDied``) and the sweep goes on (docs/sweeps.md, "Exactly once per point").
     KeyboardInterrupt
