@@ -7,6 +7,8 @@ Every sweep here runs on a tiny synthetic store (10 s of market) in the calling 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -306,3 +308,20 @@ def test_records_written_meanwhile_by_another_program_never_make_a_negative_coun
     assert lines[2] == (f"note: {tmp_path / 'out' / RESULTS_FILE} also holds 2 point(s) of another grid (left as "
                         "they are; this sweep's tables and plots show only its own points)")
     assert len(load_grid(grid).points) == 2
+
+
+def test_point_drill_down_says_the_strategy_code_changed(tmp_path, store, capsys):
+    spec = _plugin(tmp_path, size=1)
+    grid = _grid(tmp_path, store, spec)
+    out = tmp_path / "out"
+    assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]) == 0
+    pid = _records(out)[0]["id"]
+    (tmp_path / "plugin" / "sizing_helpers.py").write_text(HELPER.format(size=3))
+    # In a new process, as a command runs (this one has the old helper imported).
+    done = subprocess.run([sys.executable, "-m", "mmsim", "sweep", str(grid), "-o", str(out), "--point", pid[:8],
+                           "-q", "--no-plots"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    head = f"figures differ from the sweep's record of this point in {out / RESULTS_FILE} ("
+    assert err.startswith("note: ") and head in err, err
+    assert err.endswith("...): the strategy's code changed since the sweep ran (the sweep runs its points again)\n")

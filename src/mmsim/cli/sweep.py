@@ -134,9 +134,16 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     if recorded is not None and recorded.get("status") == "ok":
         diff = differences(done["metrics"], recorded.get("metrics") or {})
         if diff:
+            from ..sweep.code import CODE_FIELD, current_codes
+
+            was, now = recorded.get(CODE_FIELD), current_codes([point]).get(point.config.strategy.path)
+            why = ("the strategy's code changed since the sweep ran (the sweep runs its points again)"
+                   if was is not None and now is not None and was != now else
+                   "the event store changed since the sweep ran, or code the strategy's fingerprint does not cover "
+                   "(docs/sweeps.md, \"The strategy's code\")" if was is not None else
+                   "the event store or the strategy file changed since the sweep ran")
             print(f"note: {len(diff)} figures differ from the sweep's record of this point in {out / RESULTS_FILE} "
-                  f"({', '.join(diff[:3])}{', ...' if len(diff) > 3 else ''}): the event store or the strategy "
-                  "file changed since the sweep ran", file=sys.stderr)
+                  f"({', '.join(diff[:3])}{', ...' if len(diff) > 3 else ''}): {why}", file=sys.stderr)
     result = done["result"]
     print(f"point {point.id} ({_describe(point.overrides)}): {result.n_events:,} events, {len(result.fills):,} "
           f"fills -> {target} (report.html, {POINT_CONFIG}); re-run it with: mmsim run {target / POINT_CONFIG} "
