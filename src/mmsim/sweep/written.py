@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["line_of", "quote_as_written", "quote_written", "scalar_texts", "source_text"]
+__all__ = ["line_of", "quote_as_written", "quote_written", "scalar_texts"]
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
@@ -113,9 +113,3 @@ def quote_as_written(message: str, overrides: Mapping[str, Any], label: str, wri
             return quoted
     return message
 
-
-def source_text(written: Mapping[str, str], source: str, key: str, override_key: str) -> str | None:
-    """The text the grid writes for config ``key`` set by the override ``override_key`` written at ``source``
-    (``axes.strategy.params[0]`` or ``points[1].strategy.params``): ``key`` may lie inside it."""
-    rest = key[len(override_key):]
-    return written.get(source + rest)
