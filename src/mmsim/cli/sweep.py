@@ -72,7 +72,7 @@ def cmd(args: argparse.Namespace) -> int:
         print(f"note: timeout {format_ns(timeout)} is not enforced {where}; a run that never returns holds the sweep "
               "(docs/sweeps.md, \"Exactly once per point\")", file=sys.stderr)
     results = Path(out) / RESULTS_FILE
-    before = 0 if args.force else _records(results)
+    before = {} if args.force else read_results(results)  # a line that is not a record stops here, named
     try:
         rows = run_sweep(grid, out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
                          progress=not args.quiet and interactive(), fresh=args.force, pass_size=args.pass_size,
@@ -90,32 +90,18 @@ def cmd(args: argparse.Namespace) -> int:
 
         console = Console()
         console.print(rich_table(rows, grid, width=console.width))
-    ran = _records(results) - before  # one record appended per point run now
+    after = read_results(results)
+    ids = {p.id for p in grid.points}
+    ran = sum(1 for r in rows if after.get(r["id"]) != before.get(r["id"]))  # a new record: run now
     print(f"{len(rows)} points ({n_fail} failed), {events:,} events -> {results}, {Path(out) / 'sweep.html'}")
     print(f"{ran} run now, {len(rows) - ran} reused from {results.name}"
-          + ("" if len(rows) - ran == 0 else " (same point ids: same config and store path; --force runs all again)"))
-    ids = {p.id for p in grid.points}
-    others = sum(1 for k in read_results(results) if k not in ids)
+          + ("" if len(rows) - ran == 0 else " (same point ids: same config and store path, and the same strategy "
+                                             "code; --force runs all again)"))
+    others = sum(1 for k in after if k not in ids)
     if others:
         print(f"note: {results} also holds {others} point(s) of another grid (left as they are; "
               "this sweep's tables and plots show only its own points)")
     return 1 if n_fail else 0
-
-
-def _records(path: Path) -> int:
-    """Records in a results file, counted as read_results reads them (a line cut short is none)."""
-    import json
-
-    if not path.exists():
-        return 0
-    n = 0
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            try:
-                n += isinstance(json.loads(line), dict)
-            except ValueError:
-                pass
-    return n
 
 
 def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
@@ -126,7 +112,7 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     from ._common import ensure_new_output, progress_bar, replace_output
 
     point = select_point(grid, args.point)
-    check_points([point], len(grid.points))
+    check_points([point], len(grid.points), grid)
     target = out / "points" / point.id
     # Replaced only when there is a result to write (complete or partial), as `mmsim run` does.
     ensure_new_output(target, args.force, marker="result.json", what="point directory", remove=False)
@@ -148,9 +134,16 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     if recorded is not None and recorded.get("status") == "ok":
         diff = differences(done["metrics"], recorded.get("metrics") or {})
         if diff:
+            from ..sweep.code import CODE_FIELD, current_codes
+
+            was, now = recorded.get(CODE_FIELD), current_codes([point]).get(point.config.strategy.path)
+            why = ("the strategy's code changed since the sweep ran (the sweep runs its points again)"
+                   if was is not None and now is not None and was != now else
+                   "the event store changed since the sweep ran, or code the strategy's fingerprint does not cover "
+                   "(docs/sweeps.md, \"The strategy's code\")" if was is not None else
+                   "the event store or the strategy file changed since the sweep ran")
             print(f"note: {len(diff)} figures differ from the sweep's record of this point in {out / RESULTS_FILE} "
-                  f"({', '.join(diff[:3])}{', ...' if len(diff) > 3 else ''}): the event store or the strategy "
-                  "file changed since the sweep ran", file=sys.stderr)
+                  f"({', '.join(diff[:3])}{', ...' if len(diff) > 3 else ''}): {why}", file=sys.stderr)
     result = done["result"]
     print(f"point {point.id} ({_describe(point.overrides)}): {result.n_events:,} events, {len(result.fills):,} "
           f"fills -> {target} (report.html, {POINT_CONFIG}); re-run it with: mmsim run {target / POINT_CONFIG} "

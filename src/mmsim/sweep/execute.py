@@ -20,10 +20,12 @@ from typing import Any
 from ..config import RunConfig
 from ..errors import ConfigError, MmsimError
 from . import passes
+from .code import CODE_FIELD
 from .grid import _as_grid, _is_int, parse_timeout
 from .passes import default_point, plan_tasks, run_task
 from .points import check_points
 from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, read_results
+from .resume import resume
 
 __all__ = ["default_point", "run_sweep"]
 
@@ -386,7 +388,8 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         A grid file, a grid mapping (as parsed from YAML) or a :class:`Grid`.
     out : path, optional
         Output directory; results append to ``out/results.jsonl`` as points
-        finish, and points already there are skipped. Default: the grid's
+        finish, and points already there are skipped (unless their strategy's code
+        changed since: :mod:`mmsim.sweep.code`, said on stderr). Default: the grid's
         ``output``; with neither, results are kept in memory only.
     workers : int, optional
         Local worker processes (default: the grid's ``workers``, else the CPU
@@ -443,8 +446,9 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         any point runs (:func:`~mmsim.sweep.points.check_points`: one error
         naming the points concerned).
     MmsimError
-        Dask missing or unreachable; a local worker process that dies before it
-        could start. A worker that dies in a point (``os._exit``, a segfault,
+        A line of ``out/results.jsonl`` that is not a sweep record (naming the file and
+        line: :func:`~mmsim.sweep.results.read_results`); Dask missing or unreachable; a
+        local worker process that dies before it could start. A worker that dies in a point (``os._exit``, a segfault,
         SIGKILL from the OOM killer) records the point that killed it as failed
         (``WorkerDied``) and the sweep goes on (docs/sweeps.md, "Exactly once per point").
     KeyboardInterrupt
@@ -473,12 +477,10 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
                timeout: Any, locks: list[Any]) -> list[dict[str, Any]]:
     plan = grid.baseline
     done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
-    wanted = {p.id for p in grid.points}
-    done = {k: v for k, v in done.items() if k in wanted}
-    todo = _todo(grid, done, retry_failed)
+    done, todo, codes = resume(grid, done, retry_failed, str(out_dir / RESULTS_FILE) if out_dir else "")
     if point_fn is None and todo:
         # What would fail every point alike fails once, here, before anything runs or is written.
-        check_points(todo, len(grid.points))
+        check_points(todo, len(grid.points), grid)
     if fresh and out_dir is not None and (out_dir / RESULTS_FILE).exists():
         (out_dir / RESULTS_FILE).unlink()
     if workers is None:
@@ -515,6 +517,7 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
                           else _execute_local(tasks, workers, timeout_ns))
                 try:
                     for rec in stream:
+                        rec[CODE_FIELD] = codes.get(by_id[rec["id"]].config.strategy.path)
                         if writer is not None:
                             writer.append(rec)
                         done[rec["id"]] = rec
@@ -527,36 +530,6 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
         if writer is not None:
             writer.close()
     return [_flatten(done[p.id], grid, p) for p in grid.points if p.id in done]
-
-
-def _todo(grid: Any, done: Mapping[str, Mapping[str, Any]], retry_failed: bool) -> list[Any]:
-    """The points to run: not in ``done``, failed (with ``retry_failed``), or compared otherwise than the grid asks.
-
-    A finished point whose recorded comparison names another baseline point or other
-    settings than the grid's runs again (its figures come out the same; its comparison
-    is new), and so does one whose baseline failed when that baseline runs again.
-    """
-    plan = grid.baseline
-
-    def stale(p: Any) -> bool:
-        rec = done.get(p.id)
-        if rec is None:
-            return True
-        if rec.get("status") != "ok":
-            return retry_failed
-        if plan is None:
-            return False
-        cmp = rec.get("comparison") or {}
-        want = plan.expected(p.id)
-        return cmp.get("id") != want["id"] or cmp.get("settings") != want["settings"]
-
-    todo = [p for p in grid.points if stale(p)]
-    if plan is not None:
-        again = {p.id for p in todo}
-        todo += [p for p in grid.points if p.id not in again and plan.of.get(p.id) in again
-                 and (done[p.id].get("comparison") or {}).get("baseline_failed")]
-        todo.sort(key=lambda p: p.index)
-    return todo
 
 
 class _Progress:

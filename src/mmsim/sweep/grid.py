@@ -8,7 +8,7 @@ import itertools
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+from .written import quote_as_written, quote_written, scalar_texts
 
 __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
 
@@ -53,6 +54,9 @@ class SweepPoint:
         Repeat index (0 when the point has no random latency model).
     config : RunConfig
         The point's run description (data, strategy, engine, report), with relative paths resolved.
+    sources : dict
+        Dotted config key of each override -> where the grid writes its value
+        (``axes.latency.feed[2]``, ``points[0].strategy.params``), for messages.
     """
 
     id: str
@@ -60,6 +64,7 @@ class SweepPoint:
     overrides: dict[str, Any]
     repeat: int
     config: RunConfig
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,9 @@ class Grid:
         (:mod:`mmsim.sweep.baseline`).
     timeout : int or None
         Most wall time of a run on a local worker, ns (the grid's ``timeout``), or None.
+    where, written : dict
+        Dotted grid key -> ``"FILE line N"``, and -> the text of a number as the file writes it
+        (:func:`mmsim.sweep.written.scalar_texts`), for messages.
     """
 
     points: tuple[SweepPoint, ...]
@@ -95,6 +103,8 @@ class Grid:
     source: str
     baseline: BaselinePlan | None = None
     timeout: int | None = None
+    where: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    written: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 def parse_timeout(value: Any, key: str = "timeout") -> int:
@@ -135,11 +145,12 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
     """
     p = Path(path)
     data, where = read_yaml_mapping(p, what="grid", keys="grid keys (base, axes, points, repeats)")
-    return parse_grid(data, where=where, source=str(p), base_dir=p.parent)
+    written = scalar_texts(p.read_text(encoding="utf-8", errors="replace"))
+    return parse_grid(data, where=where, source=str(p), base_dir=p.parent, written=written)
 
 
 def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str = "<grid>",
-               base_dir: str | os.PathLike[str] | None = None) -> Grid:
+               base_dir: str | os.PathLike[str] | None = None, written: Mapping[str, str] | None = None) -> Grid:
     """Build a :class:`Grid` from a parsed grid mapping.
 
     Parameters
@@ -153,6 +164,9 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
         Name used in messages when ``where`` has no entry.
     base_dir : path, optional
         Directory relative paths are read against (default: the working directory).
+    written : mapping, optional
+        Dotted key -> a number's text as the file writes it (:func:`mmsim.sweep.written.scalar_texts`):
+        messages quote it (``'1e999'``) rather than the value as read (``inf``).
 
     Raises
     ------
@@ -160,6 +174,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
         Naming the key and line of the first problem.
     """
     where = dict(where or {})
+    written = dict(written or {})
     bdir = Path(base_dir) if base_dir is not None else Path.cwd()
 
     def loc(key: str) -> str:
@@ -180,24 +195,26 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
 
     repeats = data.get("repeats", 1)
     if not _is_int(repeats) or repeats < 1:
-        raise ConfigError(f"repeats: expected a positive integer, got {repeats!r}{loc('repeats')}")
+        raise ConfigError(quote_written(f"repeats: expected a positive integer, got {repeats!r}", repeats,
+                                        written.get("repeats")) + loc("repeats"))
     workers = data.get("workers")
     if workers is not None and (not _is_int(workers) or workers < 0):
-        raise ConfigError(f"workers: expected a non-negative integer, got {workers!r}{loc('workers')}")
+        raise ConfigError(quote_written(f"workers: expected a non-negative integer, got {workers!r}", workers,
+                                        written.get("workers")) + loc("workers"))
     timeout = data.get("timeout")
     if timeout is not None:
         try:
             timeout = parse_timeout(timeout)
         except ConfigError as exc:
-            raise ConfigError(f"{exc}{loc('timeout')}") from None
+            raise ConfigError(quote_written(str(exc), data["timeout"], written.get("timeout")) + loc("timeout")) from None
     output = data.get("output")
     if output is not None:
         if not isinstance(output, str) or not output:
             raise ConfigError(f"output: expected a directory path, got {output!r}{loc('output')}")
         output = _resolve(output, bdir)
 
-    axes = _grid_axes(data, base, base_where, loc, bdir)
-    explicit = _grid_points(data, base, base_where, loc, bdir)
+    axes = _grid_axes(data, base, base_where, loc, bdir, written)
+    explicit = _grid_points(data, base, base_where, loc, bdir, written)
 
     axis_keys = list(axes)
     point_keys: list[str] = []
@@ -229,9 +246,11 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     points: list[SweepPoint] = []
     seen: dict[str, int] = {}
     combos = list(itertools.product(*axes.values())) if axes else [()]
-    for p in explicit or [{}]:
+    for pi, p in enumerate(explicit or [{}]):
         for combo in combos:
             overrides = {**p, **dict(zip(axis_keys, combo))}
+            sources = {**{k: f"points[{pi}].{k}" for k in p},
+                       **{k: f"axes.{k}[{_position(axes[k], v)}]" for k, v in zip(axis_keys, combo)}}
             merged = _apply(base, overrides, f"point {_describe(overrides)}", "")
             if not merged.get("data"):
                 raise ConfigError(f"{source}: no event store: set `data:` in the base config (or vary it "
@@ -247,7 +266,8 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
                     raise ConfigError(f"{source}: point {_describe(overrides)} repeats point "
                                       f"{_describe(points[seen[pid]].overrides)} (same config){loc('points')}")
                 seen[pid] = len(points)
-                points.append(SweepPoint(id=pid, index=len(points), overrides=overrides, repeat=r, config=cfg_r))
+                points.append(SweepPoint(id=pid, index=len(points), overrides=overrides, repeat=r, config=cfg_r,
+                                         sources=sources))
     _unread_everywhere(base, base_where, points)
     keys = tuple(point_keys + axis_keys)
     plan = None
@@ -257,7 +277,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
         raise ConfigError(f"compare: sets how points are compared with a baseline, but the grid names no "
                           f"`baseline`{loc('compare')}")
     return Grid(points=tuple(points), keys=keys, repeats=int(repeats), output=output, workers=workers,
-                source=source, baseline=plan, timeout=timeout)
+                source=source, baseline=plan, timeout=timeout, where=where, written=written)
 
 
 def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[[str], str],
@@ -285,7 +305,7 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
 
 
 def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Mapping[str, str],
-               loc: Callable[[str], str], bdir: Path) -> dict[str, list[Any]]:
+               loc: Callable[[str], str], bdir: Path, written: Mapping[str, str]) -> dict[str, list[Any]]:
     axes = data.get("axes", {})
     if axes is None:
         axes = {}
@@ -309,12 +329,12 @@ def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Map
                 raise ConfigError(f"axes.{key}[{i}]: value {v!r} is already axes.{key}[{seen[canon]}]{at}")
             seen[canon] = i
             # Each value alone on the base, so the message names this axis and value.
-            _check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at)
+            _check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at, written)
     return {str(k): list(v) for k, v in axes.items()}
 
 
 def _grid_points(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Mapping[str, str],
-                 loc: Callable[[str], str], bdir: Path) -> list[dict[str, Any]]:
+                 loc: Callable[[str], str], bdir: Path, written: Mapping[str, str]) -> list[dict[str, Any]]:
     pts = data.get("points")
     if pts is None:
         return []
@@ -331,7 +351,7 @@ def _grid_points(data: Mapping[str, Any], base: Mapping[str, Any], base_where: M
             for other in keys:
                 if other != k and other.startswith(k + "."):
                     raise ConfigError(f"points[{i}].{other}: {k!r} is also set there and contains it{at}")
-        _check_override(base, base_where, {str(k): v for k, v in p.items()}, bdir, f"points[{i}]", at)
+        _check_override(base, base_where, {str(k): v for k, v in p.items()}, bdir, f"points[{i}]", at, written)
         out.append({str(k): v for k, v in p.items()})
     return out
 
@@ -391,7 +411,7 @@ def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> None:
 
 
 def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
-                    bdir: Path, label: str, at: str) -> None:
+                    bdir: Path, label: str, at: str, written: Mapping[str, str] | None = None) -> None:
     merged = _apply(base, overrides, label, at)
     where = _strip_where(base_where, overrides)
     if at:  # the overrides' own line: an error about a base key and an override names both lines, once
@@ -399,7 +419,8 @@ def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], over
     try:
         _check_partial(resolve_paths(merged, bdir, only=overrides), where)
     except ConfigError as exc:
-        raise ConfigError(f"{label}: {exc}" + ("" if at.strip() in f" {exc}" or at.strip()[1:-1] in str(exc)
+        msg = quote_as_written(str(exc), overrides, label, written or {})
+        raise ConfigError(f"{label}: {msg}" + ("" if at.strip() in f" {msg}" or at.strip()[1:-1] in msg
                                                 else at)) from None
 
 
@@ -530,6 +551,10 @@ def _changed(value: Any, default: Any) -> Any:
                 out[k] = d
         return out if out else _SAME
     return _SAME if _canonical(value) == _canonical(default) else value
+
+
+def _position(values: list[Any], v: Any) -> int:
+    return next(i for i, x in enumerate(values) if x is v)
 
 
 def _is_int(v: Any) -> bool:

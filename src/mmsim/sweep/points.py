@@ -12,6 +12,7 @@ report (``report.html`` and all) and writes its resolved run config, which
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from ..config import RunConfig
 from ..errors import ConfigError, StrategyError
 from .grid import Grid, SweepPoint
 from .labels import _canonical, _describe
+from .written import line_of, quote_written
 
 __all__ = ["POINT_CONFIG", "check_points", "run_point", "select_point"]
 
@@ -35,7 +37,7 @@ def _where(points: Sequence[SweepPoint], total: int) -> str:
     return f"{len(points)} of {total} points ({names}{more})"
 
 
-def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None:
+def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: Grid | None = None) -> None:
     """Check, before anything runs, what would make points fail identically.
 
     Each distinct ``strategy`` (path and parameters) is checked with
@@ -53,6 +55,10 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
         The points about to run.
     total : int, optional
         Points in the grid (for the message; default ``len(points)``).
+    grid : Grid, optional
+        The points' grid: a strategy parameter's value out of its domain is then named by
+        where the grid writes it (``axes.strategy.params.size[1]: ... got '-1e999'
+        (grid.yaml line 7)``), the value quoted as written.
 
     Raises
     ------
@@ -101,7 +107,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
                 recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
                             "(its meta.json: local_ts_recorded false)")
             sizes = store_size_conflict(p.config.engine, meta)
-        for msg in (strategies[key], stores[data], recorded, sizes, fits):
+        for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, fits):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
@@ -109,6 +115,21 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None) -> None
     (msg, pts), *rest = problems.items()
     others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
     raise ConfigError(f"{msg} — in {_where(pts, total)}; no point ran{others}")
+
+
+def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
+    """A strategy parameter's domain error (``parameter 'size' must be > 0, got -1``) with where the grid
+    writes that value: its grid key, the value as written and the file line."""
+    m = re.search(r"parameter '([^']+)' .*\bgot ", msg or "")
+    if msg is None or m is None or grid is None:
+        return msg
+    key = f"strategy.params.{m.group(1)}"
+    over = max((k for k in p.overrides if key == k or key.startswith(k + ".")), key=len, default=None)
+    path = (p.sources.get(over, "") + key[len(over):]) if over is not None else f"base.{key}"
+    if over is not None and not p.sources.get(over):
+        return msg
+    value = p.config.strategy.params.get(m.group(1))
+    return f"{path}: {quote_written(msg, value, grid.written.get(path))}{line_of(grid.where, path)}"
 
 
 def _meta(store: str) -> dict:

@@ -7,7 +7,7 @@ import os
 import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -39,8 +39,19 @@ RESULTS_FILE = "results.jsonl"
 def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """Finished points in a results file, by id (the last record of an id wins).
 
-    A line cut short by a crash while it was being written is ignored (its
-    point runs again); so is any other line that is not a JSON object with an id.
+    A last line cut short by a crash while it was being written (no newline at its end,
+    not JSON) is ignored: its point runs again. Blank lines are skipped. Records of points
+    that are not in the grid at hand (another grid's, a value since removed) are returned
+    too: the caller keeps them apart.
+
+    Raises
+    ------
+    MmsimError
+        Any other line that is not a sweep record (text that is not JSON, JSON that is not
+        an object with a 16-hex-digit ``id`` and a ``status`` of ``"ok"`` or ``"error"``, or
+        a copy of an earlier line's record: the same point, host, process and finish time),
+        naming the file and the line: something other than a sweep wrote there, and the
+        records around it cannot be trusted to be the sweep's own.
     """
     p = Path(path)
     if p.is_dir():
@@ -48,15 +59,59 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     done: dict[str, dict[str, Any]] = {}
     if not p.exists():
         return done
-    with p.open("r", encoding="utf-8") as fh:
-        for line in fh:
+    seen: dict[tuple[Any, ...], int] = {}
+    with p.open("r", encoding="utf-8", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
             try:
                 rec = json.loads(line)
             except ValueError:
-                continue
-            if isinstance(rec, dict) and isinstance(rec.get("id"), str):
-                done[rec["id"]] = rec
+                if not line.endswith("\n"):
+                    continue  # the last line, cut short by a crash: its point runs again
+                _foreign(p, n, f"it is not JSON ({_clip(line)})")
+            why = _not_a_record(rec)
+            if why:
+                _foreign(p, n, why)
+            key = (rec["id"], rec.get("host"), rec.get("pid"), rec.get("finished_at"))
+            if key in seen and rec.get("finished_at") is not None:
+                _foreign(p, n, f"it repeats the record of line {seen[key]} (point {rec['id']}, the same process "
+                               "and finish time): a copy, not a run of the point")
+            seen[key] = n
+            done[rec["id"]] = rec
     return done
+
+
+_RECORD_HELP = ('a sweep record is a JSON object with a 16-hex-digit "id" and a "status" of "ok" or "error", '
+                "one a line")
+
+
+def _not_a_record(rec: Any) -> str | None:
+    if not isinstance(rec, dict):
+        return f"it is a JSON {type(rec).__name__ if rec is not None else 'null'}, not a sweep record ({_RECORD_HELP})"
+    rid = rec.get("id")
+    if not (isinstance(rid, str) and len(rid) == 16 and all(c in "0123456789abcdef" for c in rid)):
+        return f"its \"id\" is {json.dumps(rid)}, not a sweep point's id ({_RECORD_HELP})"
+    if rec.get("status") not in ("ok", "error"):
+        return f"its \"status\" is {json.dumps(rec.get('status'))}, not a sweep record's ({_RECORD_HELP})"
+    return None
+
+
+def _is_record(data: bytes) -> bool:
+    try:
+        return _not_a_record(json.loads(data)) is None
+    except ValueError:
+        return False
+
+
+def _clip(line: str, n: int = 40) -> str:
+    text = line.strip()
+    return repr(text if len(text) <= n else text[:n] + "...")
+
+
+def _foreign(path: Path, n: int, why: str) -> NoReturn:
+    raise MmsimError(f"{path} line {n}: {why}; the sweep writes only its own records there: remove that line "
+                     "(or give the sweep another -o)")
 
 
 #: Lock file in the output directory, held by the sweep writing there (``flock``: freed when
@@ -119,8 +174,15 @@ class _ResultsWriter:
                 last = r.read(1)
             if last != b"\n":
                 keep = _last_newline(path, size)
-                self._fh.truncate(keep)
-                self._fh.seek(keep)
+                with path.open("rb") as r:
+                    r.seek(keep)
+                    tail = r.read()
+                if _is_record(tail):  # a whole record whose newline was lost (an editor): keep it
+                    self._fh.write(b"\n")
+                    self._fh.flush()
+                else:
+                    self._fh.truncate(keep)
+                    self._fh.seek(keep)
         self._size = self._fh.tell()  # what the file holds when it is still ours
         self._written = 0  # records this writer appended
 

@@ -1,0 +1,116 @@
+"""Values as the grid file writes them, for messages: ``timeout: 1e999`` is quoted ``'1e999'``, not ``inf``.
+
+YAML reads ``1e999`` as the float ``inf`` and ``1.0e3`` as ``1000.0``; a message that echoes the
+value as read names something the user never wrote. :func:`scalar_texts` keeps the text of
+every number in the grid file, by dotted key (``timeout``, ``axes.strategy.params.size[1]``,
+``points[0].strategy.params.size``), and :func:`quote_written` puts it back into a message, as
+the command line does for its flags (:func:`mmsim.cli._common.as_written`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["line_of", "quote_as_written", "quote_written", "scalar_texts"]
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def scalar_texts(text: str) -> dict[str, str]:
+    """Dotted key -> the text of each number the YAML document writes (in lists, ``key[i]``).
+
+    Empty when the document does not parse (its reader says why, with the line).
+    """
+    import yaml
+
+    from ..config.yaml_file import loader_class
+
+    loader = loader_class()(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        return {}
+    finally:
+        loader.dispose()
+    out: dict[str, str] = {}
+
+    def walk(node: Any, key: str, depth: int) -> None:
+        if depth > 64:
+            return
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag in _NUMBER_TAGS and key:
+                out.setdefault(key, str(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{key}[{i}]", depth + 1)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    walk(v, f"{key}.{k.value}" if key else str(k.value), depth + 1)
+
+    if root is not None:
+        walk(root, "", 0)
+    return out
+
+
+def _renderings(value: Any) -> list[str]:
+    forms = [repr(value), str(value)]
+    if isinstance(value, float):
+        forms.append(f"{value:g}")
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def quote_written(message: str, value: Any, text: str | None) -> str:
+    """``message`` with its first ``got <value as read>`` quoting ``text`` (the value as written) instead.
+
+    Unchanged when there is no ``text`` (a value not written as a number in the grid file),
+    when the message does not echo the value, or when it echoes it as written (``got 0``,
+    ``got -1``: the run config's messages read so too).
+    """
+    if text is None or isinstance(value, bool):
+        return message
+    for form in _renderings(value):
+        m = re.search(r"\bgot (" + re.escape(form) + r")(?=$|[\s;,)])", message)
+        if m:
+            return message if form == text.strip() else message[:m.start(1)] + repr(text) + message[m.end(1):]
+    return message
+
+
+def line_of(where: Mapping[str, str], key: str) -> str:
+    """``" (FILE line N)"`` for the dotted ``key`` (``axes.a.b[1]``, ``points[0].x``), or its nearest written parent."""
+    k = re.sub(r"\[\d+\]$", "", key)
+    while k:
+        if k in where:
+            return f" ({where[k]})"
+        parent = k.rpartition(".")[0] if "." in k else re.sub(r"\[\d+\].*$", "", k)
+        parent = re.sub(r"\[\d+\]$", "", parent)
+        if parent == k:
+            break
+        k = parent
+    return ""
+
+
+def _numbers(value: Any, path: str) -> list[tuple[Any, str]]:
+    """(number, its dotted path) for ``value`` and, in a mapping, each number inside it."""
+    if isinstance(value, Mapping):
+        return [pair for k, v in value.items() for pair in _numbers(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [pair for i, v in enumerate(value) for pair in _numbers(v, f"{path}[{i}]")]
+    return [(value, path)] if isinstance(value, (int, float)) and not isinstance(value, bool) else []
+
+
+def quote_as_written(message: str, overrides: Mapping[str, Any], label: str, written: Mapping[str, str]) -> str:
+    """``message`` about the overrides at ``label`` (``axes.k[1]``: one value; ``points[0]``: a mapping) with
+    the first number it echoes quoted as the grid writes it (:func:`quote_written`)."""
+    if label.startswith("axes.") and len(overrides) == 1:
+        pairs = _numbers(next(iter(overrides.values())), label)
+    else:
+        pairs = [pair for k, v in overrides.items() for pair in _numbers(v, f"{label}.{k}")]
+    for value, path in pairs:
+        quoted = quote_written(message, value, written.get(path))
+        if quoted != message:
+            return quoted
+    return message
+

@@ -1,0 +1,85 @@
+"""A sweep's messages quote numbers as the grid file writes them (``'1e999'``, not ``inf``), and a strategy
+parameter out of its domain names where the grid writes it: its key, the value as written and the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from mmsim.errors import ConfigError
+from mmsim.sweep import load_grid, run_sweep
+
+S = 1_000_000_000
+FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mmsim.synth import SynthConfig, write_store
+
+    d = tmp_path_factory.mktemp("written")
+    write_store(SynthConfig(seed=5, duration=2 * S, format="l2"), d / "store")
+    return d / "store"
+
+
+def _grid(tmp_path: Path, store: Path, body: str) -> Path:
+    path = tmp_path / "grid.yaml"
+    path.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\n{body}")
+    return path
+
+
+@pytest.mark.parametrize("body, message", [
+    # The brief's two: YAML reads 1e999 as inf and 1.0e3 as 1000.0, which the messages echoed.
+    ("timeout: 1e999\n", "timeout: expected a duration (e.g. 5ms or an int of ns), got '1e999' ({g} line 4)"),
+    ("workers: 1.0e3\n", "workers: expected a non-negative integer, got '1.0e3' ({g} line 4)"),
+    # The same kind elsewhere: a negative infinity, repeats, an axis value and a point's value.
+    ("axes: {latency.feed: [0ms]}\ntimeout: -1e999\n",
+     "timeout: expected a duration (e.g. 5ms or an int of ns), got '-1e999' ({g} line 5)"),
+    ("repeats: 2.0e0\n", "repeats: expected a positive integer, got '2.0e0' ({g} line 4)"),
+    ("axes:\n  max_orders: [16, 1.0e3]\n",
+     "axes.max_orders[1]: max_orders: expected an integer, got '1.0e3' ({g} line 5)"),
+    ("points:\n  - {max_orders: 1e999}\n", "points[0]: max_orders: expected an integer, got '1e999' ({g} line 4)"),
+])
+def test_grid_values_are_quoted_as_written(tmp_path, store, body, message):
+    grid = _grid(tmp_path, store, body)
+    with pytest.raises(ConfigError) as exc:
+        load_grid(grid)
+    assert str(exc.value) == message.replace("{g}", str(grid))
+
+
+@pytest.mark.parametrize("body, message", [
+    # The brief's: an axis of strategy sizes with one out of the domain named the points only.
+    ("axes:\n  strategy.params.size: [1, -1]\n",
+     "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size' must be > 0, got -1 ({g} line 5) — in "
+     "1 of 2 points (strategy.params.size=-1); no point ran"),
+    ("axes:\n  strategy.params.size: [1, 1e999]\n",
+     "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size' must be > 0 and finite, got '1e999' "
+     "({g} line 5) — in 1 of 2 points (strategy.params.size=inf); no point ran"),
+    # Inside a point's mapping, inside an axis of mappings, and in the base.
+    ("points:\n  - strategy.params: {size: 1.0e3, half_spread: -1.0e0}\n",
+     "points[0].strategy.params.half_spread: strategy FixedSpread: parameter 'half_spread' must be >= 0, got "
+     "'-1.0e0' ({g} line 4) — in 1 of 1 points (strategy.params={size=1000.0, half_spread=-1.0}); no point ran"),
+    ("axes:\n  strategy.params: [{size: 1}, {size: 0.5e0}]\n",
+     "axes.strategy.params[1].size: strategy FixedSpread: parameter 'size' must be a whole number, got '0.5e0' "
+     "({g} line 5) — in 1 of 2 points (strategy.params={size=0.5}); no point ran"),
+])
+def test_a_strategy_parameter_out_of_its_domain_names_the_grid_key_its_line_and_the_value_as_written(
+        tmp_path, store, body, message):
+    grid = _grid(tmp_path, store, body)
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == message.replace("{g}", str(grid))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_base_parameter_out_of_its_domain_names_the_base_line(tmp_path, store):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy:\n    path: '{FIXED_SPREAD}'\n    params: {{size: -2.0e0}}\n"
+                    "axes:\n  latency.feed: [0ms, 1ms]\n")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == (
+        f"base.strategy.params.size: strategy FixedSpread: parameter 'size' must be > 0, got '-2.0e0' ({grid} line "
+        "5) — in 2 of 2 points (latency.feed=0ms; latency.feed=1ms); no point ran")
