@@ -113,6 +113,8 @@ class Pass {
     void run();
     // A bad event: every run still going fails with it.
     void fail_all(std::exception_ptr e);
+    // A stop request: every run still going stops where it is, interrupted.
+    void interrupt();
 
   private:
     void advance(Variant &v, int64_t limit, int64_t arrive_by = kInf);
@@ -126,6 +128,13 @@ class Pass {
     void stop(Variant &v);
     void drop_failed();
     void release_consumed(int64_t upto);
+    // The stop request's check (PassOptions::stop, after its poll): every kStopCheckEvents
+    // exchange events and every kStopCheckCalls strategy calls.
+    void check_stop() {
+        calls_left_ = kStopCheckCalls;
+        if (opt_.poll) opt_.poll(opt_.poll_user);
+        if (opt_.stop && opt_.stop->load(std::memory_order_relaxed)) throw PassInterrupted{};
+    }
 
     const Event *ev_;
     const int64_t n_;
@@ -150,6 +159,7 @@ class Pass {
     int64_t next_index_ = 0;         // the first event not applied yet
     int64_t last_ts_ = 0;            // exch_ts of the last message applied
     bool any_failed_ = false;
+    int64_t calls_left_ = kStopCheckCalls;  // strategy calls to the next check_stop
     // The span of every run's resting prices (lo > hi when none rests).
     int64_t bid_lo_ = kInf, bid_hi_ = std::numeric_limits<int64_t>::min();
     int64_t ask_lo_ = kInf, ask_hi_ = std::numeric_limits<int64_t>::min();
@@ -234,6 +244,14 @@ void Pass::fail_all(std::exception_ptr e) {
         stop(*v);
         v->out().error = e;
         v->out().shared_error = true;
+    }
+}
+
+void Pass::interrupt() {
+    for (Variant *v : live_) {
+        if (v->out().error) continue;
+        stop(*v);
+        v->out().interrupted = true;
     }
 }
 
@@ -428,6 +446,7 @@ void Pass::advance(Variant &v, int64_t limit, int64_t arrive_by) {
         // is in flight is delivered without further strategy calls.
         if (market_done) continue;
         if (dt > 0 ? !(reason & WakeTimer) : reason == 0) continue;
+        if (--calls_left_ == 0) check_stop();  // a slow strategy, or a timer through a gap
         v.call(T, reason);
     }
 }
@@ -457,6 +476,8 @@ void Pass::run() {
             try {
                 advance(*v, T);
             } catch (const StopPass &) {
+                throw;
+            } catch (const PassInterrupted &) {
                 throw;
             } catch (...) {
                 fail(*v, std::current_exception());
@@ -491,9 +512,12 @@ void Pass::run() {
         last_ts_ = T;
         next_index_ = i;
         if (tape_on_) push_entry(i);
-        if (i / kChunk != start / kChunk) {
-            if (opt_.progress) opt_.progress->store(i, std::memory_order_relaxed);
-            if (opt_.release_pages) release_consumed(i);
+        if (i / kStopCheckEvents != start / kStopCheckEvents) {
+            check_stop();
+            if (i / kChunk != start / kChunk) {
+                if (opt_.progress) opt_.progress->store(i, std::memory_order_relaxed);
+                if (opt_.release_pages) release_consumed(i);
+            }
         }
     }
     // After the last event: the exchange side ends with its data. The local side still
@@ -507,6 +531,8 @@ void Pass::run() {
         try {
             advance(*v, kInf, end_ts);
         } catch (const StopPass &) {
+            throw;
+        } catch (const PassInterrupted &) {
             throw;
         } catch (...) {
             fail(*v, std::current_exception());
@@ -526,6 +552,8 @@ std::vector<RunOutput> run_many(const Event *events, int64_t n, const std::vecto
     try {
         pass.run();
     } catch (const StopPass &) {
+    } catch (const PassInterrupted &) {
+        pass.interrupt();
     } catch (const DataError &) {
         pass.fail_all(std::current_exception());
     }
