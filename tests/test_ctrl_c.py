@@ -54,6 +54,7 @@ def interrupted(store: Path, mode: str) -> tuple[int, list[str]]:
     # the interpreter exits (numba's teardown included).
     assert time.monotonic() - sent < 60, mode
     assert p.returncode != -signal.SIGABRT, err
+    assert p.returncode == 0, err
     return p.returncode, out.splitlines()
 
 

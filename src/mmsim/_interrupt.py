@@ -11,8 +11,11 @@ reaches the calling thread, which asks the pass to stop and waits for it to end 
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
-from typing import Any, Callable
+import time
+from typing import Any, Callable, Iterator
 
 from . import _engine
 
@@ -26,7 +29,6 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
     if progress is None:
         return go(control, threading.current_thread() is threading.main_thread()), control, None
     box: dict[str, Any] = {}
-    finished = threading.Event()
 
     def target() -> None:
         try:
@@ -34,27 +36,34 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
         except BaseException as exc:  # re-raised in the caller's thread
             box["exc"] = exc
         finally:
-            finished.set()
+            box["done"] = True
 
+    # Waiting polls a flag with time.sleep, which Ctrl-C interrupts cleanly: a KeyboardInterrupt
+    # inside threading's Event/Condition wait can leave its lock inconsistent.
     worker = threading.Thread(target=target, name="mmsim-run", daemon=True)
-    worker.start()
     interrupt: BaseException | None = None
     try:
-        while not finished.is_set():
-            progress(int(control.done), total)
-            finished.wait(0.1)
+        with _sigint_blocked():  # started whole: a Ctrl-C now comes once it runs, in this try
+            worker.start()
+        shown = -1.0
+        while "done" not in box:
+            if time.monotonic() - shown >= 0.1:
+                progress(int(control.done), total)
+                shown = time.monotonic()
+            time.sleep(0.01)
     except KeyboardInterrupt as exc:
         # Ctrl-C reaches this (the main) thread only: ask the pass to stop and wait for it (it
-        # checks every few thousand events and before each Python strategy call).
+        # checks every few thousand events or calls, and before each Python strategy call).
         control.request_stop()
         interrupt = exc
         try:
-            finished.wait()
+            while "done" not in box:
+                time.sleep(0.01)
         except KeyboardInterrupt as again:
             # A second Ctrl-C while a strategy call blocks: leave now. The replay's thread is
             # still inside the engine, and Python's exit would end it inside C++ frames (SIGABRT):
             # the command line leaves with os._exit when it sees this mark.
-            again.mmsim_replay_running = not finished.is_set()  # type: ignore[attr-defined]
+            again.mmsim_replay_running = "done" not in box  # type: ignore[attr-defined]
             raise
     worker.join()
     if "exc" in box:
@@ -62,6 +71,21 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
     if interrupt is None:
         progress(total, total)
     return box["out"], control, interrupt
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT held back from this thread (and the threads it starts) inside the block, where
+    the platform can (POSIX); a Ctrl-C meanwhile arrives when it ends."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
 
 
 def interrupt_of(outs: list[Any], control: Any, caught: BaseException | None,
