@@ -153,3 +153,38 @@ def test_an_overflow_to_minus_2_63_is_hinted_and_another_out_of_range_price_is_n
         with pytest.raises(mmsim.StrategyError) as info:
             mmsim.run(ev, int_of_rule(scale=scale))
         assert str(info.value).endswith(f": quote bid_px = {said}"), str(info.value)
+
+
+def test_a_signal_handlers_exception_inside_replay_bbo_and_signals_compute_is_raised():
+    """The book-only replays run Python's signal handlers every 4,096 events on the main thread
+    (as a pass does): the handler's exception ends the loop and is raised by the call, the
+    process intact. (Whether it ran inside the loop or just after the call returned is not
+    visible here; the ctest stop_request_interrupts_the_pass pins the loop's check.)"""
+    import numpy as np
+
+    from mmsim.signals import compute
+
+    n = 1 << 20
+    ev = np.zeros(n, dtype=mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = ev["local_ts"] = 1_000_000 + np.arange(n) * 1000
+    ev["kind"] = int(Kind.DEPTH)
+    ev["side"] = np.where(np.arange(n) % 2 == 0, 1, -1)
+    ev["price"] = np.where(ev["side"] == 1, 100, 101)
+    ev["qty"] = 1 + np.arange(n) % 7
+
+    class Alarm(Exception):
+        pass
+
+    def ring(signum, frame):
+        raise Alarm("ring")
+
+    old = signal.signal(signal.SIGALRM, ring)
+    try:
+        for call in (lambda: mmsim.replay_bbo(ev), lambda: compute(ev[: 1 << 17])):
+            signal.setitimer(signal.ITIMER_REAL, 0.002)
+            with pytest.raises(Alarm, match="^ring$"):
+                call()
+                time.sleep(10)  # (the alarm came after the call: it rings here)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)

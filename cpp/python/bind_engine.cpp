@@ -152,6 +152,35 @@ void poll_signals(void *user) {
     c->stop.store(true, std::memory_order_relaxed);
 }
 
+// Run f(options) (a long loop over the events) without the GIL; on Python's main thread the
+// loop runs the signal handlers every kStopCheckEvents events, and an exception from one
+// (Ctrl-C: KeyboardInterrupt) ends it and is raised here.
+template <class F>
+void interruptible(F &&f) {
+    Progress control;
+    PassOptions opt;
+    py::module_ threading = py::module_::import("threading");
+    if (threading.attr("current_thread")().is(threading.attr("main_thread")())) {
+        opt.stop = &control.stop;
+        opt.poll = poll_signals;
+        opt.poll_user = &control;
+    }
+    bool stopped = false;
+    {
+        py::gil_scoped_release nogil;
+        try {
+            f(opt);
+        } catch (const PassInterrupted &) {
+            stopped = true;
+        }
+    }
+    if (stopped) {
+        PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(control.signal_exception.ptr())),
+                        control.signal_exception.ptr());
+        throw py::error_already_set();
+    }
+}
+
 }  // namespace
 
 void bind_engine(py::module_ &m) {
@@ -320,8 +349,9 @@ void bind_engine(py::module_ &m) {
         {
             int64_t *pbb = bb.mutable_data(), *pba = ba.mutable_data(), *pbq = bq.mutable_data(),
                     *paq = aq.mutable_data();
-            py::gil_scoped_release nogil;
-            replay_bbo(static_cast<const Event *>(info.ptr), n, pbb, pba, pbq, paq);
+            interruptible([&](const PassOptions &opt) {
+                replay_bbo(static_cast<const Event *>(info.ptr), n, pbb, pba, pbq, paq, opt);
+            });
         }
         py::dict d;
         d["best_bid"] = bb;
@@ -336,10 +366,9 @@ void bind_engine(py::module_ &m) {
         const int64_t n = info.shape[0];
         py::array_t<double> out({n, static_cast<int64_t>(MMSIM_SIG_COUNT)});
         double *po = out.mutable_data();
-        {
-            py::gil_scoped_release nogil;
-            compute_signals(static_cast<const Event *>(info.ptr), n, params, po);
-        }
+        interruptible([&](const PassOptions &opt) {
+            compute_signals(static_cast<const Event *>(info.ptr), n, params, po, opt);
+        });
         return out;
     }, "Signals after each event, as the engine's local side computes them (n x SIGNAL_COUNT).");
 

@@ -572,10 +572,20 @@ RunOutput run(const Event *events, int64_t n, const RunSpec &spec, const PassOpt
 
 // ------------------------------------------------------------------ book-only replays
 
+namespace {
+// A book-only replay's stop check, before event i (every kStopCheckEvents events).
+inline void check_stop_at(const PassOptions &o, int64_t i) {
+    if ((i & (kStopCheckEvents - 1)) != kStopCheckEvents - 1) return;
+    if (o.poll) o.poll(o.poll_user);
+    if (o.stop && o.stop->load(std::memory_order_relaxed)) throw PassInterrupted{};
+}
+}  // namespace
+
 void replay_bbo(const Event *ev, int64_t n, int64_t *best_bid, int64_t *best_ask, int64_t *bid_qty,
-                int64_t *ask_qty) {
+                int64_t *ask_qty, const PassOptions &options) {
     Book book;
     for (int64_t i = 0; i < n; ++i) {
+        check_stop_at(options, i);
         check_time(ev, i);
         book.apply(ev[i], i);
         best_bid[i] = book.bids.best();
@@ -585,13 +595,15 @@ void replay_bbo(const Event *ev, int64_t n, int64_t *best_bid, int64_t *best_ask
     }
 }
 
-void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params, double *out) {
+void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params, double *out,
+                     const PassOptions &options) {
     SignalsHandle sig = new_signals(params);
     MmsimSignalParams eff{};
     mmsim_signals_params_get(sig.get(), &eff);
     const int levels = static_cast<int>(eff.depth_levels);
     Book book;
     for (int64_t i = 0; i < n; ++i) {
+        check_stop_at(options, i);
         check_time(ev, i);
         const Event &e = ev[i];
         feed_trade(sig.get(), e, book.trading());

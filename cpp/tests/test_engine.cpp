@@ -1242,6 +1242,24 @@ void stop_request_interrupts_the_pass() {
     for (int k = 1; k < 3; ++k)
         CHECK(outs[k].interrupted && !outs[k].completed && !outs[k].error &&
               outs[k].samples[outs[k].samples.size() - 1].exch_ts == 3000);
+
+    // The book-only replays check too: a request made before them stops them at event
+    // kStopCheckEvents - 1, and the poll is called there.
+    std::vector<int64_t> cols(4 * e.size());
+    std::vector<double> sig(e.size() * MMSIM_SIG_COUNT);
+    const int64_t ne = static_cast<int64_t>(e.size());
+    for (int which = 0; which < 2; ++which) {
+        poll.calls = 0;
+        stop.store(false);
+        bool thrown = false;
+        try {
+            if (which == 0) replay_bbo(e.data(), ne, &cols[0], &cols[ne], &cols[2 * ne], &cols[3 * ne], opt);
+            else compute_signals(e.data(), ne, MmsimSignalParams{}, sig.data(), opt);
+        } catch (const PassInterrupted &) {
+            thrown = true;
+        }
+        CHECK(thrown && poll.calls == 1);
+    }
 }
 
 int main() {

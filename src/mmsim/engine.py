@@ -331,6 +331,9 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         The strategy raised or returned an invalid quote, or a guard stopped it
         (names it and the local time). Either error's ``partial`` is the
         :class:`Result` of the run up to the stop (``Result.partial`` True).
+    KeyboardInterrupt
+        Ctrl-C (SIGINT) stops the replay at once; ``partial`` is the run up to the stop
+        (``partials`` the same, as a one-item list; docs/engine.md, "Ctrl-C").
 
     See Also
     --------
@@ -399,6 +402,10 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         A bad event (it fails every run; the message names the event index).
     StrategyError
         A strategy failed (the message names the run, the strategy and the local time).
+    KeyboardInterrupt
+        Ctrl-C (SIGINT) stops the pass at once, every run, whatever ``return_exceptions``
+        says; ``partials`` has one entry per run: its partial :class:`Result`, or the
+        exception of a run that failed before (docs/engine.md, "Ctrl-C").
     """
     arr, meta = events_and_meta(events)
     try:

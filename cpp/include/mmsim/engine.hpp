@@ -157,11 +157,15 @@ RunOutput run(const Event *events, int64_t n, const RunSpec &spec, const PassOpt
 void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, uint64_t seed, int64_t *out);
 
 // Replay the book only: best bid/ask and their sizes after each event (exchange side).
+// Of `options`, only `stop` and `poll` are read (every kStopCheckEvents events); a stop
+// request throws PassInterrupted.
 void replay_bbo(const Event *events, int64_t n, int64_t *best_bid, int64_t *best_ask, int64_t *bid_qty,
-                int64_t *ask_qty);
+                int64_t *ask_qty, const PassOptions &options = {});
 
 // Signals over a whole event array exactly as the engine's local side sees them:
-// out holds n * MMSIM_SIG_COUNT doubles, row i = values after event i.
-void compute_signals(const Event *events, int64_t n, const MmsimSignalParams &params, double *out);
+// out holds n * MMSIM_SIG_COUNT doubles, row i = values after event i. A stop request
+// (options.stop, options.poll, as for replay_bbo) throws PassInterrupted.
+void compute_signals(const Event *events, int64_t n, const MmsimSignalParams &params, double *out,
+                     const PassOptions &options = {});
 
 }  // namespace mmsim
