@@ -126,5 +126,5 @@ def test_engine_error_codes_are_the_ones_mmsim_engine_reads():
     from mmsim import engine
 
     assert dict(_engine.ENUMS["ErrorCode"]) == {"PYTHON_ERROR": -1, "BAD_QUOTE": -2, "TOO_MANY_ORDERS": -3,
-                                                 "NO_PROGRESS": -4, "BAD_ORDER": -5}
+                                                 "NO_PROGRESS": -4, "BAD_ORDER": -5, "INTERRUPT": -6}
     assert engine._CODE == _engine.ENUMS["ErrorCode"]

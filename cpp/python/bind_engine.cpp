@@ -34,6 +34,8 @@ py::array records_of(py::handle owner, const void *p, size_t nbytes) {
 struct StrategyAdapter {
     virtual ~StrategyAdapter() = default;
     virtual Strategy strategy() = 0;
+    // The pass's stop request, read before each call by adapters whose calls are slow.
+    virtual void watch(const std::atomic<bool> *) {}
 };
 
 // numba: a cfunc int64 fn(View*, double* params, double* state, Quote*), called without the GIL.
@@ -76,6 +78,7 @@ struct PythonStrategy final : StrategyAdapter {
     }
     static int64_t quote(void *user, const View *v, Quote *out) {
         auto *s = static_cast<PythonStrategy *>(user);
+        if (s->stopping()) return kInterruptCode;
         py::gil_scoped_acquire gil;
         std::memcpy(s->view_ptr_, v, sizeof(View));
         try {
@@ -91,8 +94,8 @@ struct PythonStrategy final : StrategyAdapter {
             out->ask_px = t[2].cast<double>();
             out->ask_qty = t[3].cast<double>();
             return QuoteSet;
-        } catch (py::error_already_set &) {
-            return kPythonErrorCode;
+        } catch (py::error_already_set &e) {
+            return failure(e);
         } catch (py::cast_error &) {
             return kPythonErrorCode;
         }
@@ -100,15 +103,23 @@ struct PythonStrategy final : StrategyAdapter {
     template <py::object PythonStrategy::*cb>
     static int64_t update(void *user, const OrderUpdate *u) {
         auto *s = static_cast<PythonStrategy *>(user);
+        if (s->stopping()) return kInterruptCode;
         py::gil_scoped_acquire gil;
         try {
             (s->*cb)(u->order_id, u->tag, u->order_type, u->level, u->side, u->price, u->qty, u->leaves, u->reason,
                      u->exch_ts);
             return 0;
-        } catch (py::error_already_set &) {
-            return kPythonErrorCode;
+        } catch (py::error_already_set &e) {
+            return failure(e);
         }
     }
+    // Ctrl-C inside the strategy (KeyboardInterrupt) stops the pass as a stop request does; any
+    // other exception is the strategy's failure.
+    static int64_t failure(const py::error_already_set &e) {
+        return e.matches(PyExc_KeyboardInterrupt) ? kInterruptCode : kPythonErrorCode;
+    }
+    bool stopping() const { return stop_ && stop_->load(std::memory_order_relaxed); }
+    void watch(const std::atomic<bool> *stop) override { stop_ = stop; }
     Strategy strategy() override {
         Strategy st{quote, nullptr, this};
         if (!fill_cb_.is_none()) st.on_fill = update<&PythonStrategy::fill_cb_>;
@@ -119,11 +130,56 @@ struct PythonStrategy final : StrategyAdapter {
     py::object quote_cb_, fill_cb_, reject_cb_, expire_cb_;
     py::array view_, out_;
     void *view_ptr_, *out_ptr_;
+    const std::atomic<bool> *stop_ = nullptr;
 };
 
+// A pass's progress and its stop request, shared with the thread that waits for it.
 struct Progress {
     std::atomic<int64_t> done{0};
+    std::atomic<bool> stop{false};
+    // What a Python signal handler raised during the pass (Ctrl-C: KeyboardInterrupt), or None.
+    py::object signal_exception = py::none();
 };
+
+// PassOptions::poll when the pass runs on Python's main thread: run the signal handlers (Ctrl-C
+// raises KeyboardInterrupt in its handler); an exception from one stops the pass and is kept.
+void poll_signals(void *user) {
+    auto *c = static_cast<Progress *>(user);
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() == 0) return;
+    py::error_already_set e;
+    c->signal_exception = e.value();
+    c->stop.store(true, std::memory_order_relaxed);
+}
+
+// Run f(options) (a long loop over the events) without the GIL; on Python's main thread the
+// loop runs the signal handlers every kStopCheckEvents events, and an exception from one
+// (Ctrl-C: KeyboardInterrupt) ends it and is raised here.
+template <class F>
+void interruptible(F &&f) {
+    Progress control;
+    PassOptions opt;
+    py::module_ threading = py::module_::import("threading");
+    if (threading.attr("current_thread")().is(threading.attr("main_thread")())) {
+        opt.stop = &control.stop;
+        opt.poll = poll_signals;
+        opt.poll_user = &control;
+    }
+    bool stopped = false;
+    {
+        py::gil_scoped_release nogil;
+        try {
+            f(opt);
+        } catch (const PassInterrupted &) {
+            stopped = true;
+        }
+    }
+    if (stopped) {
+        PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(control.signal_exception.ptr())),
+                        control.signal_exception.ptr());
+        throw py::error_already_set();
+    }
+}
 
 }  // namespace
 
@@ -187,7 +243,12 @@ void bind_engine(py::module_ &m) {
 
     py::class_<Progress>(m, "Progress")
         .def(py::init<>())
-        .def_property_readonly("done", [](const Progress &p) { return p.done.load(std::memory_order_relaxed); });
+        .def_property_readonly("done", [](const Progress &p) { return p.done.load(std::memory_order_relaxed); })
+        .def("request_stop", [](Progress &p) { p.stop.store(true, std::memory_order_relaxed); },
+             "Ask the pass to stop at its next check (from any thread); its runs end interrupted.")
+        .def_property_readonly("stop_requested", [](const Progress &p) { return p.stop.load(); })
+        .def_readonly("signal_exception", &Progress::signal_exception,
+                      "What a signal handler raised during the pass (check_signals), or None.");
 
     py::class_<RunOutput>(m, "RunOutput")
         .def_property_readonly("fills", [](py::object self) {
@@ -217,6 +278,7 @@ void bind_engine(py::module_ &m) {
         .def_readonly("unsent_at_end", &RunOutput::unsent_at_end)
         .def_readonly("n_events", &RunOutput::n_events)
         .def_readonly("completed", &RunOutput::completed)
+        .def_readonly("interrupted", &RunOutput::interrupted)
         .def_readonly("shared_error", &RunOutput::shared_error)
         .def_property_readonly("failed", [](const RunOutput &o) { return static_cast<bool>(o.error); })
         .def("rethrow", [](const RunOutput &o) {
@@ -226,31 +288,45 @@ void bind_engine(py::module_ &m) {
     m.def(
         "run_many",
         [](const py::buffer &events, const std::vector<EngineConfig> &configs, const py::list &strategies,
-           Progress *progress, bool release_pages, bool stop_on_error) {
+           Progress *progress, bool release_pages, bool stop_on_error, bool check_signals) {
             if (configs.size() != strategies.size()) throw py::value_error("one strategy (or None) per config");
+            if (check_signals && !progress) throw py::value_error("check_signals needs a Progress");
             const py::buffer_info info = event_buffer(events);
             std::vector<RunSpec> runs(configs.size());
+            std::vector<StrategyAdapter *> adapters;
             for (size_t k = 0; k < configs.size(); ++k) {
                 runs[k].config = configs[k];
-                if (!strategies[k].is_none()) runs[k].strategy = strategies[k].cast<StrategyAdapter &>().strategy();
+                if (strategies[k].is_none()) continue;
+                adapters.push_back(&strategies[k].cast<StrategyAdapter &>());
+                adapters.back()->watch(progress ? &progress->stop : nullptr);
+                runs[k].strategy = adapters.back()->strategy();
             }
             PassOptions opt;
             opt.release_pages = release_pages;
             opt.stop_on_error = stop_on_error;
             opt.progress = progress ? &progress->done : nullptr;
+            opt.stop = progress ? &progress->stop : nullptr;
+            if (check_signals) {
+                opt.poll = poll_signals;
+                opt.poll_user = progress;
+            }
             std::vector<RunOutput> outs;
             {
                 // Python strategies take the GIL back for each call.
                 py::gil_scoped_release nogil;
                 outs = run_many(static_cast<const Event *>(info.ptr), info.shape[0], runs, opt);
             }
+            for (StrategyAdapter *a : adapters) a->watch(nullptr);  // the Progress may go before the adapter
             py::list result;
             for (auto &o : outs) result.append(py::cast(std::move(o)));
             return result;
         },
         py::arg("events"), py::arg("configs"), py::arg("strategies"), py::arg("progress") = nullptr,
-        py::arg("release_pages") = false, py::arg("stop_on_error") = true,
-        "Replay events once for every (config, strategy); one RunOutput per run. Errors are per run (rethrow()).");
+        py::arg("release_pages") = false, py::arg("stop_on_error") = true, py::arg("check_signals") = false,
+        "Replay events once for every (config, strategy); one RunOutput per run. Errors are per run (rethrow()). "
+        "progress.request_stop() (any thread) ends the pass with every run still going interrupted; with "
+        "check_signals (call on Python's main thread only) Python's signal handlers run every few thousand events "
+        "and an exception from one (KeyboardInterrupt) does the same, kept as progress.signal_exception.");
 
     m.def("feed_deliveries", [](const py::buffer &events, const LatencyModel &feed, uint64_t seed) {
         const py::buffer_info info = event_buffer(events);
@@ -273,8 +349,9 @@ void bind_engine(py::module_ &m) {
         {
             int64_t *pbb = bb.mutable_data(), *pba = ba.mutable_data(), *pbq = bq.mutable_data(),
                     *paq = aq.mutable_data();
-            py::gil_scoped_release nogil;
-            replay_bbo(static_cast<const Event *>(info.ptr), n, pbb, pba, pbq, paq);
+            interruptible([&](const PassOptions &opt) {
+                replay_bbo(static_cast<const Event *>(info.ptr), n, pbb, pba, pbq, paq, opt);
+            });
         }
         py::dict d;
         d["best_bid"] = bb;
@@ -289,10 +366,9 @@ void bind_engine(py::module_ &m) {
         const int64_t n = info.shape[0];
         py::array_t<double> out({n, static_cast<int64_t>(MMSIM_SIG_COUNT)});
         double *po = out.mutable_data();
-        {
-            py::gil_scoped_release nogil;
-            compute_signals(static_cast<const Event *>(info.ptr), n, params, po);
-        }
+        interruptible([&](const PassOptions &opt) {
+            compute_signals(static_cast<const Event *>(info.ptr), n, params, po, opt);
+        });
         return out;
     }, "Signals after each event, as the engine's local side computes them (n x SIGNAL_COUNT).");
 
@@ -335,6 +411,7 @@ void bind_engine(py::module_ &m) {
     codes["TOO_MANY_ORDERS"] = static_cast<int64_t>(kTooManyOrdersCode);
     codes["NO_PROGRESS"] = static_cast<int64_t>(kNoProgressCode);
     codes["BAD_ORDER"] = static_cast<int64_t>(kBadOrderCode);
+    codes["INTERRUPT"] = static_cast<int64_t>(kInterruptCode);
     enums["OrderEvent"] = order_event;
     enums["RejectReason"] = reject;
     enums["Wake"] = wake;

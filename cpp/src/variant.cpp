@@ -745,7 +745,10 @@ void Variant::update(UpdateFn fn, const ToLocal &r, const LocalOrder *o, const c
     u.reason = r.reason;
     u.exch_ts = r.exch_ts;
     const int64_t rc = fn(strategy_.user, &u);
-    if (rc != 0) throw StrategyFailure(rc, r.ts, what);
+    if (rc != 0) {
+        if (rc == kInterruptCode) throw PassInterrupted{};
+        throw StrategyFailure(rc, r.ts, what);
+    }
 }
 
 // The view a strategy gets: the market part and the signals are written from the tape
@@ -895,6 +898,7 @@ void Variant::call(int64_t ts, int64_t reason) {
 }
 
 void Variant::bad_return(int64_t ts, int64_t rc) const {
+    if (rc == kInterruptCode) throw PassInterrupted{};
     throw StrategyFailure(rc, ts, "the strategy returned error code " + std::to_string(rc));
 }
 
@@ -935,6 +939,22 @@ inline int64_t to_whole(double x, bool &ok) {
 #endif
     ok &= (static_cast<double>(i) == x) & (std::fabs(x) < kMaxExact);
     return i;
+}
+}  // namespace
+
+namespace {
+// Why x is not a valid price (qty false) or size (qty true); empty when it is. -2^63 is what
+// numba's int() (a float -> int64 conversion) makes of inf, NaN and numbers beyond int64: say
+// so, or the strategy's non-finite value hides behind a number.
+std::string invalid(double x, bool qty) {
+    if (!std::isfinite(x)) return "is not finite";
+    if (x != std::floor(x)) return qty ? "is not a whole number of lots" : "is not a whole number of ticks";
+    if (x == -9223372036854775808.0)
+        return std::string("is out of range (-2^63 is what numba's int() makes of inf, NaN or a number beyond "
+                           "int64: the strategy most likely computed a non-finite ") + (qty ? "size" : "price") + ")";
+    if (std::fabs(x) >= kMaxExact) return "is out of range";
+    if (qty && x < 0) return "is negative";
+    return "";
 }
 }  // namespace
 
@@ -984,11 +1004,7 @@ void Variant::bad_quote(int64_t ts, const Quote &q) {
     const double vals[4] = {q.bid_px, q.bid_qty, q.ask_px, q.ask_qty};
     for (int j = 0; j < 4; ++j) {
         const double x = vals[j];
-        std::string why;
-        if (!std::isfinite(x)) why = "is not finite";
-        else if (x != std::floor(x)) why = "is not a whole number of " + std::string(j % 2 ? "lots" : "ticks");
-        else if (std::fabs(x) >= kMaxExact) why = "is out of range";
-        else if (j % 2 == 1 && x < 0) why = "is negative";
+        const std::string why = invalid(x, j % 2 == 1);
         if (!why.empty())
             throw StrategyFailure(kBadQuoteCode, ts, std::string("quote ") + names[j] + " = " + fmt_px(x) + " " + why);
     }
@@ -1002,17 +1018,6 @@ void Variant::bad_quote(int64_t ts, const Quote &q) {
     }
     throw StrategyFailure(kBadQuoteCode, ts, "invalid quote");
 }
-
-namespace {
-// Why x is not a valid price (qty false) or size (qty true); empty when it is.
-std::string invalid(double x, bool qty) {
-    if (!std::isfinite(x)) return "is not finite";
-    if (x != std::floor(x)) return qty ? "is not a whole number of lots" : "is not a whole number of ticks";
-    if (std::fabs(x) >= kMaxExact) return "is out of range";
-    if (qty && x < 0) return "is negative";
-    return "";
-}
-}  // namespace
 
 // The ladder form: n_bid_levels / n_ask_levels entries of the ladder arrays, per side a set
 // of (price, size) targets; the four 1-level scalars must be 0.

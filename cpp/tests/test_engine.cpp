@@ -2,6 +2,7 @@
 // the K-run equivalence (run_many == each run alone) on a deterministic synthetic market.
 // No framework: CHECK counts failures and says where; the exit status is their number.
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -1184,6 +1185,83 @@ void k_runs_equal_separate_runs() {
 
 }  // namespace
 
+void stop_request_interrupts_the_pass() {
+    // A stop request set by the poll at its first check, after the venue message holding event
+    // kStopCheckEvents - 1: every run stops there, interrupted, with no error and a last sample
+    // at that message's time.
+    const std::vector<Event> e = synthetic(3 * 6000, 5);
+    Counter a;
+    std::atomic<bool> stop{false};
+    struct Poll {
+        std::atomic<bool> *stop;
+        int calls = 0;
+    } poll{&stop};
+    PassOptions opt;
+    opt.stop = &stop;
+    opt.poll = [](void *user) {
+        auto *p = static_cast<Poll *>(user);
+        ++p->calls;
+        p->stop->store(true);
+    };
+    opt.poll_user = &poll;
+    std::vector<RunOutput> outs = run_many(e.data(), static_cast<int64_t>(e.size()),
+                                           {RunSpec{config(), a.strategy()}, RunSpec{config(), Strategy{}}}, opt);
+    const int64_t at = e[kStopCheckEvents - 1].exch_ts;
+    CHECK(poll.calls == 1);
+    for (const RunOutput &o : outs)
+        CHECK(o.interrupted && !o.completed && !o.error && !o.samples.empty() &&
+              o.samples[o.samples.size() - 1].exch_ts == at);
+    CHECK(a.calls > 0 && a.last_ts <= at);
+
+    // Requested before the pass, with a 1 ns timer through a 10 ms gap (few events, many calls):
+    // the check before every kStopCheckCalls-th strategy call stops it.
+    Counter b;
+    EngineConfig timer = config();
+    timer.decide_every = 1;
+    const std::vector<Event> gap = book_plus({ev(1000 + 10 * kMs, Kind::Depth, kBid, 100, 9)});
+    PassOptions asked;
+    asked.stop = &stop;
+    outs = run_many(gap.data(), static_cast<int64_t>(gap.size()), {RunSpec{timer, b.strategy()}}, asked);
+    CHECK(outs[0].interrupted && !outs[0].completed && !outs[0].error && b.calls == kStopCheckCalls - 1);
+
+    // A strategy returning kInterruptCode stops the whole pass, even where failures drop out;
+    // a run that failed before keeps its error and is not interrupted.
+    auto interrupt = [](void *, const View *v, Quote *) -> int64_t {
+        return v->ts >= 3000 ? static_cast<int64_t>(kInterruptCode) : static_cast<int64_t>(QuoteNoChange);
+    };
+    auto fail = [](void *, const View *v, Quote *) -> int64_t { return v->ts >= 2000 ? 7 : static_cast<int64_t>(QuoteNoChange); };
+    const std::vector<Event> three = book_plus({ev(2000, Kind::Depth, kBid, 100, 9), ev(3000, Kind::Depth, kBid, 100, 8),
+                                                ev(4000, Kind::Depth, kBid, 100, 7)});
+    PassOptions drop;
+    drop.stop_on_error = false;
+    outs = run_many(three.data(), static_cast<int64_t>(three.size()),
+                    {RunSpec{config(), Strategy{fail, nullptr, nullptr}}, RunSpec{config(), Strategy{interrupt, nullptr, nullptr}},
+                     RunSpec{config(), Strategy{}}},
+                    drop);
+    CHECK(outs[0].error && !outs[0].interrupted);
+    for (int k = 1; k < 3; ++k)
+        CHECK(outs[k].interrupted && !outs[k].completed && !outs[k].error &&
+              outs[k].samples[outs[k].samples.size() - 1].exch_ts == 3000);
+
+    // The book-only replays check too: a request made before them stops them at event
+    // kStopCheckEvents - 1, and the poll is called there.
+    std::vector<int64_t> cols(4 * e.size());
+    std::vector<double> sig(e.size() * MMSIM_SIG_COUNT);
+    const int64_t ne = static_cast<int64_t>(e.size());
+    for (int which = 0; which < 2; ++which) {
+        poll.calls = 0;
+        stop.store(false);
+        bool thrown = false;
+        try {
+            if (which == 0) replay_bbo(e.data(), ne, &cols[0], &cols[ne], &cols[2 * ne], &cols[3 * ne], opt);
+            else compute_signals(e.data(), ne, MmsimSignalParams{}, sig.data(), opt);
+        } catch (const PassInterrupted &) {
+            thrown = true;
+        }
+        CHECK(thrown && poll.calls == 1);
+    }
+}
+
 int main() {
     const std::vector<std::pair<const char *, std::function<void()>>> tests = {
         {"queue_then_partial_fill", queue_then_partial_fill},
@@ -1198,6 +1276,7 @@ int main() {
         {"fees_on_absolute_notional", fees_on_absolute_notional},
         {"bad_events", bad_events},
         {"failing_run_drops_out", failing_run_drops_out},
+        {"stop_request_interrupts_the_pass", stop_request_interrupts_the_pass},
         {"timer_sleeps_through_a_gap", timer_sleeps_through_a_gap},
         {"no_progress_guard_sees_nanosecond_latencies", no_progress_guard_sees_nanosecond_latencies},
         {"rejected_target_is_not_resent", rejected_target_is_not_resent},

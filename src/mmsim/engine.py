@@ -13,7 +13,6 @@ import contextlib
 import datetime as _dt
 import inspect
 import math
-import threading
 import time
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -22,6 +21,7 @@ import numpy as np
 from . import _engine
 from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
+from ._interrupt import interrupt_of, run_pass
 from .errors import ConfigError, DataError, StrategyError
 from .replay import events_and_meta, replay_bbo
 from .result import Result
@@ -331,6 +331,9 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         The strategy raised or returned an invalid quote, or a guard stopped it
         (names it and the local time). Either error's ``partial`` is the
         :class:`Result` of the run up to the stop (``Result.partial`` True).
+    KeyboardInterrupt
+        Ctrl-C (SIGINT) stops the replay at once; ``partial`` is the run up to the stop
+        (``partials`` the same, as a one-item list; docs/engine.md, "Ctrl-C").
 
     See Also
     --------
@@ -339,7 +342,13 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
     """
     arr, meta = events_and_meta(events)
     one = _Run(strategy, config, meta, "")
-    out = _pass(arr, meta, [one], progress, stop_on_error=True)[0]
+    try:
+        out = _pass(arr, meta, [one], progress, stop_on_error=True)[0]
+    except BaseException as exc:
+        partials = getattr(exc, "partials", None)
+        if partials is not None and not hasattr(exc, "partial"):
+            exc.partial = partials[0]  # type: ignore[attr-defined]
+        raise
     if isinstance(out, BaseException):
         raise out from one.holder.get("exc") if isinstance(out, StrategyError) else None
     return out
@@ -393,6 +402,10 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         A bad event (it fails every run; the message names the event index).
     StrategyError
         A strategy failed (the message names the run, the strategy and the local time).
+    KeyboardInterrupt
+        Ctrl-C (SIGINT) stops the pass at once, every run, whatever ``return_exceptions``
+        says; ``partials`` has one entry per run: its partial :class:`Result`, or the
+        exception of a run that failed before (docs/engine.md, "Ctrl-C").
     """
     arr, meta = events_and_meta(events)
     try:
@@ -448,20 +461,20 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
     configs = [one.engine_config for one in prepared]
     adapters: list[Any] = [one.adapter for one in prepared]
     t0 = time.perf_counter()
-    if progress is None:
-        outs = _engine.run_many(arr, configs, adapters, None, release, stop_on_error)
-    else:
-        counter = _engine.Progress()
-        outs = _run_with_progress(lambda: _engine.run_many(arr, configs, adapters, counter, release, stop_on_error),
-                                  counter, len(arr), progress)
+    outs, control, caught = run_pass(
+        lambda control, check: _engine.run_many(arr, configs, adapters, control, release, stop_on_error, check),
+        len(arr), progress)
     elapsed = time.perf_counter() - t0
+    interrupt = interrupt_of(outs, control, caught, [one.holder for one in prepared])
     multi = len(prepared) > 1
     results: list[Any] = []
     for k, (one, out) in enumerate(zip(prepared, outs)):
         res = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label, elapsed)
         res.run_config = one.run_config
+        if out.interrupted:  # Ctrl-C: what the run did up to the stop (docs/engine.md, "Ctrl-C")
+            res.partial, res.stop_reason = True, f"interrupted ({type(interrupt).__name__})"
         if not out.failed:
-            results.append(res if out.completed else None)
+            results.append(res if out.completed or out.interrupted else None)
             continue
         exc = one.error(out)
         # A bad event fails every run alike and names its index; a run's own failure
@@ -476,39 +489,11 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
             res.partial, res.stop_reason = True, str(exc)
             exc.partial = res
         results.append(exc)
+    if interrupt is not None:
+        # One entry per run: its partial Result, or the exception of a run that failed before.
+        interrupt.partials = results  # type: ignore[attr-defined]
+        raise interrupt
     return results
-
-
-def _run_with_progress(go: Callable[[], Any], counter: Any, total: int,
-                       progress: Callable[[int, int], None]) -> Any:
-    box: dict[str, Any] = {}
-    finished = threading.Event()
-
-    def target() -> None:
-        try:
-            box["out"] = go()
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["exc"] = exc
-        finally:
-            finished.set()
-
-    worker = threading.Thread(target=target, name="mmsim-run", daemon=True)
-    worker.start()
-    try:
-        while not finished.is_set():
-            progress(int(counter.done), total)
-            finished.wait(0.1)
-    except KeyboardInterrupt as exc:
-        # Ctrl-C reaches this (the main) thread only; the replay goes on inside the engine, and
-        # Python's exit would end it inside C++ frames (SIGABRT). The command line leaves with
-        # os._exit when it sees this mark (Thread.is_alive is unreliable after an interrupted join).
-        exc.mmsim_replay_running = not finished.is_set()  # type: ignore[attr-defined]
-        raise
-    worker.join()
-    if "exc" in box:
-        raise box["exc"]
-    progress(total, total)
-    return box["out"]
 
 
 class _RefusedQuote(TypeError):
@@ -578,8 +563,6 @@ def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
                     holder: Mapping[str, BaseException]) -> BaseException:
     when = f"at local time {format_ts(ts)}"
     exc = holder.get("exc")
-    if code == _CODE["PYTHON_ERROR"] and isinstance(exc, KeyboardInterrupt):
-        return exc
     if code == _CODE["PYTHON_ERROR"] and isinstance(exc, _RefusedQuote):
         return StrategyError(f"strategy {label} returned an invalid quote {when}: {exc}")
     if code == _CODE["PYTHON_ERROR"] and exc is not None:

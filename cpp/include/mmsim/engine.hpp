@@ -107,6 +107,9 @@ struct RunOutput {
     // event: the run ends there, so they are never matched (docs/engine.md, "Targets, not orders").
     int64_t unsent_at_end = 0;
     bool completed = false;
+    // The pass was stopped (PassOptions::stop, or a strategy's kInterruptCode) before this run's
+    // end; it keeps what it did, with a last sample at the stop, and has no error.
+    bool interrupted = false;
     std::exception_ptr error;
     bool shared_error = false;
 };
@@ -120,7 +123,23 @@ struct PassOptions {
     bool stop_on_error = true;
     // Exchange-side events done so far, for a progress bar polled from another thread.
     std::atomic<int64_t> *progress = nullptr;
+    // A stop request: once true (set from any thread, or by `poll`), the pass ends at its next
+    // check (every kStopCheckEvents exchange events, at the end of a venue message, and every
+    // kStopCheckCalls strategy calls, before a call), and every
+    // run still going is interrupted (RunOutput::interrupted). A Python strategy's adapter
+    // also reads it before each call.
+    const std::atomic<bool> *stop = nullptr;
+    // Called on the pass's own thread at each of those checks, before `stop` is read (the
+    // Python binding runs Python's signal handlers there, so Ctrl-C reaches a pass that runs
+    // on the main thread). Not called when null.
+    void (*poll)(void *user) = nullptr;
+    void *poll_user = nullptr;
 };
+
+// Exchange events, and strategy calls (over all runs), between two checks of PassOptions::stop
+// (the events a power of two): about 0.1 to 1 ms of a pass, never per event.
+constexpr int64_t kStopCheckEvents = int64_t(1) << 12;
+constexpr int64_t kStopCheckCalls = 4096;
 
 // Replay events[0, n) for every run in one pass. Errors are reported per run in
 // RunOutput::error (DataError / StrategyFailure), never thrown.
@@ -138,11 +157,15 @@ RunOutput run(const Event *events, int64_t n, const RunSpec &spec, const PassOpt
 void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, uint64_t seed, int64_t *out);
 
 // Replay the book only: best bid/ask and their sizes after each event (exchange side).
+// Of `options`, only `stop` and `poll` are read (every kStopCheckEvents events); a stop
+// request throws PassInterrupted.
 void replay_bbo(const Event *events, int64_t n, int64_t *best_bid, int64_t *best_ask, int64_t *bid_qty,
-                int64_t *ask_qty);
+                int64_t *ask_qty, const PassOptions &options = {});
 
 // Signals over a whole event array exactly as the engine's local side sees them:
-// out holds n * MMSIM_SIG_COUNT doubles, row i = values after event i.
-void compute_signals(const Event *events, int64_t n, const MmsimSignalParams &params, double *out);
+// out holds n * MMSIM_SIG_COUNT doubles, row i = values after event i. A stop request
+// (options.stop, options.poll, as for replay_bbo) throws PassInterrupted.
+void compute_signals(const Event *events, int64_t n, const MmsimSignalParams &params, double *out,
+                     const PassOptions &options = {});
 
 }  // namespace mmsim

@@ -30,6 +30,12 @@ enum ErrorCode : int64_t {
     kTooManyOrdersCode = -3,  // more than max_orders live orders
     kNoProgressCode = -4,     // too many calls at one local time (a zero-latency livelock)
     kBadOrderCode = -5,       // an explicit order is invalid (type, side, price, size, or too many)
+    kInterruptCode = -6,      // stop the whole pass, as a stop request would (a Python strategy saw Ctrl-C)
 };
+
+// Thrown inside a pass to end it at once: a stop request (PassOptions::stop) or a strategy that
+// returned kInterruptCode. run_many catches it; every run still going keeps what it did
+// (RunOutput::interrupted). Not an error of any run.
+struct PassInterrupted {};
 
 }  // namespace mmsim

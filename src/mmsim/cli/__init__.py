@@ -66,9 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print("mmsim: interrupted", file=sys.stderr)
         if getattr(exc, "mmsim_replay_running", False):
-            # The replay's thread is still inside the engine (Ctrl-C reaches the main thread only).
-            # Python's exit would end it inside C++ frames ("FATAL: exception not rethrown",
-            # SIGABRT); nothing is left to write, so leave at once.
+            # A second Ctrl-C while the stopped replay still waited for a blocking strategy call
+            # (the first one stops the replay and ends its thread, mmsim._interrupt): its thread
+            # is still inside the engine, and Python's exit would end it inside C++ frames
+            # ("FATAL: exception not rethrown", SIGABRT); nothing is left to write, so leave at once.
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(130)

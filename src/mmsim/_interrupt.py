@@ -1,0 +1,110 @@
+"""Ctrl-C during a replay: the pass stops at once, no thread is left running, KeyboardInterrupt reaches the caller.
+
+A pass runs on the calling thread when there is no progress callback: there the engine runs
+Python's signal handlers every few thousand events (``check_signals``; only Python's main
+thread runs them), so Ctrl-C stops even a compiled (numba) run within about a millisecond,
+and a Python strategy sees it as a KeyboardInterrupt in its own call. With a progress
+callback the pass runs on a worker thread while the calling thread reports progress; Ctrl-C
+reaches the calling thread, which asks the pass to stop and waits for it to end (docs/engine.md,
+"Ctrl-C").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from typing import Any, Callable, Iterator
+
+from . import _engine
+
+__all__ = ["interrupt_of", "run_pass"]
+
+
+def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
+             progress: Callable[[int, int], None] | None) -> tuple[list[Any], Any, BaseException | None]:
+    """Run ``go(control, check_signals)`` (the compiled pass); its outputs, its control, and a Ctrl-C the caller's thread got."""
+    control = _engine.Progress()
+    if progress is None:
+        return go(control, threading.current_thread() is threading.main_thread()), control, None
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["out"] = go(control, False)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["exc"] = exc
+        finally:
+            box["done"] = True
+
+    # Waiting polls a flag with time.sleep, which Ctrl-C interrupts cleanly: a KeyboardInterrupt
+    # inside threading's Event/Condition wait can leave its lock inconsistent.
+    worker = threading.Thread(target=target, name="mmsim-run", daemon=True)
+    interrupt: BaseException | None = None
+    try:
+        with _sigint_blocked():  # started whole: a Ctrl-C now comes once it runs, in this try
+            worker.start()
+        shown = -1.0
+        while "done" not in box:
+            if time.monotonic() - shown >= 0.1:
+                progress(int(control.done), total)
+                shown = time.monotonic()
+            time.sleep(0.01)
+    except KeyboardInterrupt as exc:
+        # Ctrl-C reaches this (the main) thread only: ask the pass to stop and wait for it (it
+        # checks every few thousand events or calls, and before each Python strategy call).
+        control.request_stop()
+        interrupt = exc
+        try:
+            while "done" not in box:
+                time.sleep(0.01)
+        except KeyboardInterrupt as again:
+            # A second Ctrl-C while a strategy call blocks: leave now. The replay's thread is
+            # still inside the engine, and Python's exit would end it inside C++ frames (SIGABRT):
+            # the command line leaves with os._exit when it sees this mark.
+            again.mmsim_replay_running = "done" not in box  # type: ignore[attr-defined]
+            raise
+    worker.join()
+    if "exc" in box:
+        raise box["exc"]
+    if interrupt is None:
+        progress(total, total)
+    return box["out"], control, interrupt
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT held back from this thread (and the threads it starts) inside the block, where
+    the platform can (POSIX); a Ctrl-C meanwhile arrives when it ends."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
+
+
+def interrupt_of(outs: list[Any], control: Any, caught: BaseException | None,
+                 holders: list[dict[str, BaseException]]) -> BaseException | None:
+    """The exception to raise after a pass that Ctrl-C stopped (None when nothing interrupted it).
+
+    The calling thread's own KeyboardInterrupt, else what a signal handler raised during the
+    pass, else a Python strategy's KeyboardInterrupt (raised inside its call), else a new one
+    (a strategy adapter saw the stop request). The first two are raised even when every run
+    had already ended (the pass was not interrupted, but the user asked to stop).
+    """
+    if caught is not None:
+        return caught
+    if control.signal_exception is not None:
+        exc: BaseException = control.signal_exception
+        return exc
+    if not any(out.interrupted for out in outs):
+        return None
+    for holder in holders:
+        if isinstance(holder.get("exc"), KeyboardInterrupt):
+            return holder["exc"]
+    return KeyboardInterrupt()

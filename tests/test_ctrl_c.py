@@ -1,0 +1,190 @@
+"""Ctrl-C (SIGINT) stops a replay cleanly through the Python API (docs/engine.md, "Ctrl-C"), and
+the hint for numba's -2^63 (what its int() makes of inf and NaN) in an invalid quote."""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import make_events
+
+import mmsim
+from mmsim import Kind
+from mmsim.numba_strategy import numba_strategy
+
+SCRIPT = Path(__file__).with_name("_ctrl_c.py")
+S = 1_000_000_000
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mmsim.synth import SynthConfig, write_store
+
+    path = tmp_path_factory.mktemp("ctrl_c") / "store"
+    write_store(SynthConfig(seed=3, duration=20 * S), path)
+    return path
+
+
+def interrupted(store: Path, mode: str) -> tuple[int, list[str]]:
+    """Start tests/_ctrl_c.py, send SIGINT once its replay has started; its exit code and the lines after the marker."""
+    p = subprocess.Popen([sys.executable, str(SCRIPT), str(store), mode], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert p.stdout is not None
+        for line in p.stdout:  # (an editable install may print its rebuild first)
+            if line == "started\n":
+                break
+        else:
+            raise AssertionError(f"no marker; exit {p.wait()}: {p.stderr.read() if p.stderr else ''}")
+        sent = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    # Generous: the replay left alone runs for minutes; stopped, it ends within ~0.1 s, then
+    # the interpreter exits (numba's teardown included).
+    assert time.monotonic() - sent < 60, mode
+    assert p.returncode != -signal.SIGABRT, err
+    assert p.returncode == 0, err
+    return p.returncode, out.splitlines()
+
+
+INTERRUPTED = "partial=True reason='interrupted (KeyboardInterrupt)' before_end=True"
+
+
+@pytest.mark.parametrize("mode", ["run-numba", "run-numba+progress", "run-python", "run-python+progress"])
+def test_ctrl_c_stops_a_run_with_its_partial_result_and_no_thread_left(store, mode):
+    """A numba run on the calling thread ignored Ctrl-C until its end (the engine never gave
+    Python's signal handler a chance); with a progress callback the replay's thread went on
+    after the KeyboardInterrupt. Now each raises KeyboardInterrupt at once, with the run's
+    partial result, and no thread is left."""
+    code, lines = interrupted(store, mode)
+    assert (code, lines) == (0, ["KeyboardInterrupt: 1 partial result(s)", INTERRUPTED,
+                                 "exc.partial is partials[0]: True", "threads: ['MainThread']"])
+
+
+@pytest.mark.parametrize("mode", ["many", "many+progress"])
+def test_ctrl_c_stops_a_run_many_pass_whatever_its_strategies(store, mode):
+    """Two numba runs and a Python one in one pass (return_exceptions=True, where a Python
+    strategy's KeyboardInterrupt used to be that run's entry while the others went on)."""
+    code, lines = interrupted(store, mode)
+    assert (code, lines) == (0, ["KeyboardInterrupt: 3 partial result(s)"] + [INTERRUPTED] * 3
+                             + ["threads: ['MainThread']"])
+
+
+def test_a_keyboard_interrupt_raised_in_quote_is_an_interrupt_not_a_strategy_error():
+    """A strategy's own KeyboardInterrupt (Ctrl-C landing in its code) stops the pass: the
+    same KeyboardInterrupt, with the partial results; not a StrategyError, in every run."""
+    ev = make_events([(1000, Kind.DEPTH, 1, 100, 10), (1000, Kind.DEPTH, -1, 101, 10),
+                      (2000, Kind.DEPTH, 1, 100, 11), (3000, Kind.DEPTH, 1, 100, 12)])
+
+    class Stop(mmsim.Strategy):
+        def __init__(self, at: int, exc: type[BaseException]) -> None:
+            self.at, self.exc, self.calls = at, exc, 0
+
+        def quote(self, view):
+            self.calls += 1
+            if self.calls == self.at:
+                raise self.exc("now")
+            return None  # (no orders: the calls are the three market data times)
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        mmsim.run(ev, Stop(2, KeyboardInterrupt))
+    assert str(info.value) == "now"
+    part = info.value.partial
+    assert (part.partial, part.stop_reason, part.stop_ts) == (True, "interrupted (KeyboardInterrupt)", 2000)
+    # In a pass where failures drop out: the interrupt still ends the pass for every run; a
+    # run that failed before keeps its StrategyError in its place.
+    with pytest.raises(KeyboardInterrupt) as info:
+        mmsim.run_many(ev, [(Stop(1, ValueError), None), (Stop(3, KeyboardInterrupt), None), (None, None)],
+                       return_exceptions=True)
+    first, second, third = info.value.partials
+    assert isinstance(first, mmsim.StrategyError) and "raised ValueError in quote()" in str(first)
+    assert [(r.partial, r.stop_ts) for r in (second, third)] == [(True, 3000), (True, 3000)]
+
+
+@numba_strategy(params={"scale": 1.0, "nan": 0.0, "ladder": 0.0})
+def int_of_rule(view, params, state, out):
+    """Quote int(1e308 * scale) on the bid (inf beyond 1.8e308; NaN as inf - inf with `nan`): the
+    1-level form, or level 0 of a ladder."""
+    x = 1e308 * params.scale
+    if params.nan > 0:
+        x = x - x
+    if params.ladder > 0:
+        out.n_bid_levels = 1
+        out.bid_ladder_px[0] = int(x)
+        out.bid_ladder_qty[0] = 1.0
+    else:
+        out.bid_px = int(x)
+        out.bid_qty = 1.0
+    return 1
+
+
+@pytest.mark.parametrize(("scale", "nan"), [(10.0, 0.0), (-10.0, 0.0), (10.0, 1.0)], ids=["inf", "-inf", "nan"])
+@pytest.mark.parametrize(("ladder", "where"), [(0.0, "bid_px"), (1.0, "bid level 0 price")], ids=["1-level", "ladder"])
+def test_numbas_int_of_a_non_finite_price_is_named(scale, nan, ladder, where):
+    """numba's int(inf) or int(nan) is -2^63; the message said only "is out of range"."""
+    ev = make_events([(1000, Kind.DEPTH, 1, 100, 10), (1000, Kind.DEPTH, -1, 101, 10)])
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(ev, int_of_rule(scale=scale, nan=nan, ladder=ladder), mmsim.Config(ladder_levels=2))
+    assert str(info.value) == (
+        f"strategy int_of_rule returned an invalid quote at local time {mmsim.engine.format_ts(1000)}: quote {where} "
+        f"= {HINTED}")
+
+
+HINTED = ("-9.2233720368547758e+18 is out of range (-2^63 is what numba's int() makes of inf, NaN or a number beyond "
+          "int64: the strategy most likely computed a non-finite price)")
+
+
+def test_an_overflow_to_minus_2_63_is_hinted_and_another_out_of_range_price_is_not():
+    ev = make_events([(1000, Kind.DEPTH, 1, 100, 10), (1000, Kind.DEPTH, -1, 101, 10)])
+    # int(-1e19) overflows to -2^63 too: the engine cannot tell it from inf, the hint names both.
+    # 1e16 is out of range (beyond 2^53) and not numba's marker: no hint.
+    for scale, said in ((-1e-289, HINTED), (1e-292, "10000000000000000 is out of range")):
+        with pytest.raises(mmsim.StrategyError) as info:
+            mmsim.run(ev, int_of_rule(scale=scale))
+        assert str(info.value).endswith(f": quote bid_px = {said}"), str(info.value)
+
+
+def test_a_signal_handlers_exception_inside_replay_bbo_and_signals_compute_is_raised():
+    """The book-only replays run Python's signal handlers every 4,096 events on the main thread
+    (as a pass does): the handler's exception ends the loop and is raised by the call, the
+    process intact. (Whether it ran inside the loop or just after the call returned is not
+    visible here; the ctest stop_request_interrupts_the_pass pins the loop's check.)"""
+    import numpy as np
+
+    from mmsim.signals import compute
+
+    n = 1 << 20
+    ev = np.zeros(n, dtype=mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = ev["local_ts"] = 1_000_000 + np.arange(n) * 1000
+    ev["kind"] = int(Kind.DEPTH)
+    ev["side"] = np.where(np.arange(n) % 2 == 0, 1, -1)
+    ev["price"] = np.where(ev["side"] == 1, 100, 101)
+    ev["qty"] = 1 + np.arange(n) % 7
+
+    class Alarm(Exception):
+        pass
+
+    def ring(signum, frame):
+        raise Alarm("ring")
+
+    old = signal.signal(signal.SIGALRM, ring)
+    try:
+        for call in (lambda: mmsim.replay_bbo(ev), lambda: compute(ev[: 1 << 17])):
+            signal.setitimer(signal.ITIMER_REAL, 0.002)
+            with pytest.raises(Alarm, match="^ring$"):
+                call()
+                time.sleep(10)  # (the alarm came after the call: it rings here)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
