@@ -28,7 +28,6 @@ size : float, default 1.0
 
 from __future__ import annotations
 
-import math
 
 from numba import njit
 

@@ -37,7 +37,6 @@ max_position : float, default 10.0
 
 from __future__ import annotations
 
-import math
 
 from numba import njit
 

@@ -64,7 +64,6 @@ cooldown_ms : float, default 100.0
 
 from __future__ import annotations
 
-import math
 
 from numba import njit
 
