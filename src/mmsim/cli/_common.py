@@ -362,8 +362,8 @@ def strategy_located(config_path: Path | None, *, strategy: bool = True) -> Iter
     the file's lines are gone; this reads them again and ends the message with the line of:
 
     - a message about the strategy: ``strategy.params.<name>`` (the first parameter the message
-      names that the file sets: a broken constraint names two), else ``strategy.path`` or ``strategy`` (only with ``strategy``: False when
-      the strategy came from a flag, not the file);
+      names that the file sets: a broken constraint names two), else ``strategy.path`` or
+      ``strategy`` (only with ``strategy``: False when the strategy came from a flag, not the file);
     - a message that starts with a config key (``max_orders:``, ``tick_size:``,
       ``latency.feed is ...``): that key's line; when the file does not set the key (its
       default is too small for the strategy), the strategy's line, saying the key is not set.
