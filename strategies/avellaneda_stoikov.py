@@ -37,7 +37,8 @@ horizon_s : float, default 1.0
 size : float, default 1.0
     Quote size, lots.
 max_position : float, default 10.0
-    Absolute position limit, lots.
+    Absolute position limit, lots; at least ``size`` (a smaller limit would never let a
+    quote of ``size`` through).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ import math
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
-from mmsim.quoting import capped_sizes, post_only_prices
+from mmsim.quoting import capped_sizes, ceil_price, floor_price, locked_or_crossed, post_only_prices
 
 __all__ = ["AvellanedaStoikov", "AvellanedaStoikovPython", "avellaneda_stoikov_rule"]
 
@@ -70,8 +71,8 @@ def avellaneda_stoikov_rule(view, params, state, out):
     s = 0.5 * (view.best_bid + view.best_ask)
     r = s - q * gamma * var_tau
     delta = gamma * var_tau + (2.0 / gamma) * math.log(1.0 + gamma / params.k)
-    bid, ask = post_only_prices(math.floor(r - 0.5 * delta), math.ceil(r + 0.5 * delta), view.best_bid, view.best_ask)
-    if bid >= ask:
+    bid, ask = post_only_prices(floor_price(r - 0.5 * delta), ceil_price(r + 0.5 * delta), view.best_bid, view.best_ask)
+    if locked_or_crossed(bid, ask):
         return 0
     pos = view.position
     out.bid_px = bid
@@ -85,6 +86,7 @@ AvellanedaStoikov = numba_strategy(
     params={"gamma": 0.1, "k": 0.5, "sigma": 0.0, "horizon_s": 1.0, "size": 1.0, "max_position": 10.0},
     domains={"gamma": "> 0", "k": "> 0", "sigma": ">= 0", "horizon_s": ">= 0", "size": "whole > 0",
              "max_position": "whole > 0 or inf"},
+    constraints=["size <= max_position"],
     name="AvellanedaStoikov",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -28,12 +28,11 @@ size : float, default 1.0
 
 from __future__ import annotations
 
-import math
 
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
-from mmsim.quoting import post_only_prices
+from mmsim.quoting import ceil_price, floor_price, locked_or_crossed, post_only_prices
 
 __all__ = ["FixedSpread", "FixedSpreadPython", "fixed_spread_rule"]
 
@@ -46,9 +45,9 @@ def fixed_spread_rule(view, params, state, out):
     if view.n_live_orders > 2:
         return 0  # a replacement is still in flight: wait for the exchange before requoting
     mid = 0.5 * (view.best_bid + view.best_ask)
-    bid, ask = post_only_prices(math.floor(mid - params.half_spread), math.ceil(mid + params.half_spread),
+    bid, ask = post_only_prices(floor_price(mid - params.half_spread), ceil_price(mid + params.half_spread),
                                 view.best_bid, view.best_ask)
-    if bid >= ask:  # a locked/crossed local book: wait for it to clear
+    if locked_or_crossed(bid, ask):  # a locked/crossed local book: wait for it to clear
         return 0
     out.bid_px = bid
     out.ask_px = ask

@@ -48,7 +48,8 @@ sigma : float, default 0.0
 size : float, default 1.0
     Quote size, lots (the unit of ``q``).
 max_position : float, default 10.0
-    Absolute position limit, lots.
+    Absolute position limit, lots; at least ``size`` (a smaller limit would never let a
+    quote of ``size`` through).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from numba import njit
 
 import mmsim
 from mmsim.numba_strategy import numba_strategy
-from mmsim.quoting import capped_sizes, post_only_prices
+from mmsim.quoting import capped_sizes, ceil_price, floor_price, locked_or_crossed, post_only_prices
 
 __all__ = ["GLFT", "GLFTPython", "IntensityFit", "fit_intensity", "glft_rule"]
 
@@ -87,9 +88,9 @@ def glft_rule(view, params, state, out):
     half = c1 + 0.5 * sigma * c2
     skew = sigma * c2
     mid = 0.5 * (view.best_bid + view.best_ask)
-    bid, ask = post_only_prices(math.floor(mid - (half + skew * q)), math.ceil(mid + (half - skew * q)),
+    bid, ask = post_only_prices(floor_price(mid - (half + skew * q)), ceil_price(mid + (half - skew * q)),
                                 view.best_bid, view.best_ask)
-    if bid >= ask:
+    if locked_or_crossed(bid, ask):
         return 0
     pos = view.position
     out.bid_px = bid
@@ -103,6 +104,7 @@ GLFT = numba_strategy(
     params={"gamma": 0.05, "A": 1.0, "k": 0.5, "sigma": 0.0, "size": 1.0, "max_position": 10.0},
     domains={"gamma": "> 0", "A": "> 0", "k": "> 0", "sigma": ">= 0", "size": "whole > 0",
              "max_position": "whole > 0 or inf"},
+    constraints=["size <= max_position"],
     name="GLFT",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -31,17 +31,17 @@ skew : float, default 0.1
 size : float, default 1.0
     Quote size, lots.
 max_position : float, default 10.0
-    Absolute position limit, lots.
+    Absolute position limit, lots; at least ``size`` (a smaller limit would never let a
+    quote of ``size`` through).
 """
 
 from __future__ import annotations
 
-import math
 
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
-from mmsim.quoting import capped_sizes, post_only_prices
+from mmsim.quoting import capped_sizes, ceil_price, floor_price, locked_or_crossed, post_only_prices
 
 __all__ = ["InventorySkew", "InventorySkewPython", "inventory_skew_rule"]
 
@@ -55,9 +55,9 @@ def inventory_skew_rule(view, params, state, out):
         return 0  # a replacement is still in flight: wait for the exchange before requoting
     q = view.position
     r = 0.5 * (view.best_bid + view.best_ask) - params.skew * q
-    bid, ask = post_only_prices(math.floor(r - params.half_spread), math.ceil(r + params.half_spread),
+    bid, ask = post_only_prices(floor_price(r - params.half_spread), ceil_price(r + params.half_spread),
                                 view.best_bid, view.best_ask)
-    if bid >= ask:
+    if locked_or_crossed(bid, ask):
         return 0
     out.bid_px = bid
     out.ask_px = ask
@@ -69,6 +69,7 @@ InventorySkew = numba_strategy(
     inventory_skew_rule,
     params={"half_spread": 1.0, "skew": 0.1, "size": 1.0, "max_position": 10.0},
     domains={"half_spread": ">= 0", "skew": "finite", "size": "whole > 0", "max_position": "whole > 0 or inf"},
+    constraints=["size <= max_position"],
     name="InventorySkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -55,11 +55,13 @@ outer_size : float, default 2.0
 skew : float, default 0.1
     Shift of the reservation price per lot of position, ticks/lot.
 max_position : float, default 10.0
-    Position the resting levels may reach, lots.
+    Position the resting levels may reach, lots; at least ``size`` (a smaller limit would
+    never let the inner level quote ``size``).
 flatten_at : float, default 8.0
     Past this absolute position (lots) the rule sends an IOC toward flat.
 flatten_to : float, default 0.0
-    Absolute position the IOC aims for, lots.
+    Absolute position the IOC aims for, lots: a whole number, at most ``flatten_at`` (a larger
+    target would hold the IOC back until ``|q| >= flatten_to + 1``, past the limit it names).
 slippage : float, default 1.0
     Ticks through the local touch the IOC's limit price lies (rounded to a whole number).
 """
@@ -71,7 +73,7 @@ import math
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
-from mmsim.quoting import post_only_prices
+from mmsim.quoting import ceil_price, floor_price, locked_or_crossed, post_only_prices
 
 __all__ = ["LadderFlatten", "LadderFlattenPython", "ladder_flatten_rule"]
 
@@ -92,7 +94,7 @@ def ladder_flatten_rule(view, params, state, out):
         out.order_type[0] = IOC
         out.order_tag[0] = int(state[0])
         out.order_qty[0] = math.floor(excess)
-        slip = max(0, math.floor(params.slippage + 0.5))
+        slip = max(0.0, floor_price(params.slippage + 0.5))
         if q > 0:
             out.order_side[0] = -1
             out.order_px[0] = view.best_bid - slip
@@ -102,11 +104,11 @@ def ladder_flatten_rule(view, params, state, out):
     if view.n_live_orders - view.n_explicit_live > 4:
         return 0  # a replacement is still in flight: wait for the exchange before requoting
     r = 0.5 * (view.best_bid + view.best_ask) - params.skew * q
-    bid, ask = post_only_prices(math.floor(r - params.half_spread), math.ceil(r + params.half_spread),
+    bid, ask = post_only_prices(floor_price(r - params.half_spread), ceil_price(r + params.half_spread),
                                 view.best_bid, view.best_ask)
-    if bid >= ask:
+    if locked_or_crossed(bid, ask):
         return 0
-    gap = max(1, math.floor(params.level_gap + 0.5))
+    gap = max(1.0, floor_price(params.level_gap + 0.5))
     room_bid = params.max_position - q
     room_ask = params.max_position + q
     bid0 = max(0.0, min(params.size, room_bid))
@@ -129,8 +131,9 @@ LadderFlatten = numba_strategy(
     params={"half_spread": 1.0, "level_gap": 1.0, "size": 1.0, "outer_size": 2.0, "skew": 0.1,
             "max_position": 10.0, "flatten_at": 8.0, "flatten_to": 0.0, "slippage": 1.0},
     domains={"half_spread": ">= 0", "level_gap": ">= 1", "size": "whole > 0", "outer_size": "whole > 0",
-             "skew": "finite", "max_position": "whole > 0 or inf", "flatten_at": ">= 0 or inf", "flatten_to": ">= 0",
-             "slippage": ">= 0"},
+             "skew": "finite", "max_position": "whole > 0 or inf", "flatten_at": ">= 0 or inf",
+             "flatten_to": "whole >= 0", "slippage": ">= 0"},
+    constraints=["flatten_to <= flatten_at", "size <= max_position"],
     state_size=1,
     name="LadderFlatten",
 )

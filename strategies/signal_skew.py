@@ -43,7 +43,8 @@ skew : float, default 0.0
 size : float, default 1.0
     Quote size, lots.
 max_position : float, default 10.0
-    Absolute position limit, lots.
+    Absolute position limit, lots; at least ``size`` (a smaller limit would never let a
+    quote of ``size`` through).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ import math
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
-from mmsim.quoting import capped_sizes, post_only_prices
+from mmsim.quoting import capped_sizes, ceil_price, floor_price, locked_or_crossed, post_only_prices
 
 __all__ = ["SignalSkew", "SignalSkewPython", "signal_skew_rule"]
 
@@ -76,9 +77,9 @@ def signal_skew_rule(view, params, state, out):
     ofi = view.ofi
     if ofi == ofi and params.ofi_scale > 0.0:
         fair += params.ofi_ticks * math.tanh(ofi / params.ofi_scale)
-    bid, ask = post_only_prices(math.floor(fair - params.half_spread), math.ceil(fair + params.half_spread),
+    bid, ask = post_only_prices(floor_price(fair - params.half_spread), ceil_price(fair + params.half_spread),
                                 view.best_bid, view.best_ask)
-    if bid >= ask:
+    if locked_or_crossed(bid, ask):
         return 0
     pos = view.position
     out.bid_px = bid
@@ -94,6 +95,7 @@ SignalSkew = numba_strategy(
     domains={"half_spread": ">= 0", "micro_weight": "finite", "imbalance_ticks": "finite",
              "ofi_ticks": "finite", "ofi_scale": "finite", "skew": "finite", "size": "whole > 0",
              "max_position": "whole > 0 or inf"},
+    constraints=["size <= max_position"],
     name="SignalSkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

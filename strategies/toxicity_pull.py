@@ -45,7 +45,8 @@ skew : float, default 0.0
 size : float, default 1.0
     Quote size, lots.
 max_position : float, default 10.0
-    Absolute position limit, lots.
+    Absolute position limit, lots; at least ``size`` (a smaller limit would never let a
+    quote of ``size`` through).
 trade_flow_threshold : float, default 20.0
     Signed decayed aggressor volume (lots) that pulls a side; <= 0 disables.
 ofi_threshold : float, default 0.0
@@ -63,12 +64,11 @@ cooldown_ms : float, default 100.0
 
 from __future__ import annotations
 
-import math
 
 from numba import njit
 
 from mmsim.numba_strategy import numba_strategy
-from mmsim.quoting import capped_sizes, post_only_prices
+from mmsim.quoting import capped_sizes, ceil_price, floor_price, locked_or_crossed, post_only_prices
 
 __all__ = ["ToxicityPull", "ToxicityPullPython", "toxicity_pull_rule"]
 
@@ -112,8 +112,8 @@ def toxicity_pull_rule(view, params, state, out):
         bid_off += params.widen_ticks
     if ask_tox >= params.widen_at:
         ask_off += params.widen_ticks
-    bid, ask = post_only_prices(math.floor(r - bid_off), math.ceil(r + ask_off), view.best_bid, view.best_ask)
-    if bid >= ask:
+    bid, ask = post_only_prices(floor_price(r - bid_off), ceil_price(r + ask_off), view.best_bid, view.best_ask)
+    if locked_or_crossed(bid, ask):
         return 0
     bid_qty, ask_qty = capped_sizes(params.size, params.max_position, q)
     if pull_bid:
@@ -135,6 +135,7 @@ ToxicityPull = numba_strategy(
     domains={"half_spread": ">= 0", "skew": "finite", "size": "whole > 0", "max_position": "whole > 0 or inf",
              "trade_flow_threshold": "finite", "ofi_threshold": "finite", "hawkes_threshold": "finite",
              "widen_at": "finite", "widen_ticks": ">= 0", "cooldown_ms": ">= 0"},
+    constraints=["size <= max_position"],
     state_size=2,
     name="ToxicityPull",
 )

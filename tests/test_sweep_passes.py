@@ -59,7 +59,10 @@ def _grid(store: Path, size: int = 100, extra: dict | None = None) -> dict:
     return {"base": {"data": str(store), "decide_every": "100ms", "latency": {"response": "1ms", "seed": 5},
                      "report": {"horizons": ["100ms", "1s"], "event_horizons": [10]}},
             "points": [{"strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": size}}},
-                       {"strategy": {"path": TOXICITY_PULL, "params": {"half_spread": 1, "size": size}}}],
+                       # max_position at least size (a constraint since strat8; with the default 10 a size of
+                       # 100 was capped to 10 lots at every quote).
+                       {"strategy": {"path": TOXICITY_PULL, "params": {"half_spread": 1, "size": size,
+                                                                       "max_position": 10 * size}}}],
             "axes": {"latency.feed": ["0ms", "5ms", "100ms"],
                      "latency.entry": ["1ms", {"lognormal": {"median": "1ms", "sigma": 0.5}}]},
             "repeats": 3, **(extra or {})}

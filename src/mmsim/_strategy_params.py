@@ -5,6 +5,9 @@ A domain is ``"finite"`` or a comparison with a number (``"> 0"``, ``">= 0"``, `
 ``"<= 1"``, finite values only), optionally after ``"whole "`` (integer values below 2^53:
 sizes and positions in lots) and followed by ``" or inf"`` to allow ``+inf``;
 see :func:`mmsim.numba_strategy` and docs/strategies.md ("Parameter domains").
+
+A constraint relates two parameters: ``"flatten_to <= flatten_at"``, one of ``<``, ``<=``, ``>``,
+``>=`` between two declared names; it is checked after each value is inside its domain.
 """
 
 from __future__ import annotations
@@ -120,9 +123,64 @@ def _normalize_domains(domains: Any, spec: Mapping[str, float | None], where: st
     return out
 
 
+_CONSTRAINT_RE = re.compile(r"^\s*(?P<left>[A-Za-z_]\w*)\s*(?P<op><=|<|>=|>)\s*(?P<right>[A-Za-z_]\w*)\s*$")
+_OPS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+class _Constraint:
+    """A declared relation between two parameters, e.g. ``"flatten_to <= flatten_at"`` (see numba_strategy)."""
+
+    __slots__ = ("text", "left", "op", "right")
+
+    def __init__(self, text: str, spec: Mapping[str, float | None], where: str) -> None:
+        m = _CONSTRAINT_RE.match(text) if isinstance(text, str) else None
+        if m is None:
+            raise StrategyError(f"{where}: constraint {text!r} is not '<parameter> <op> <parameter>' with op one "
+                                "of <, <=, >, >=")
+        self.left, self.op, self.right = m.group("left"), m.group("op"), m.group("right")
+        for name in (self.left, self.right):
+            if name not in spec:
+                raise StrategyError(f"{where}: constraint {text!r} names {name!r}, which is not a declared parameter")
+        if self.left == self.right:
+            raise StrategyError(f"{where}: constraint {text!r} relates a parameter to itself (use a domain)")
+        self.text = f"{self.left} {self.op} {self.right}"
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+    def problem(self, values: Mapping[str, float], given: Any = None) -> str | None:
+        """What is wrong when ``values`` break the relation, or None; ``given`` holds the names the user set
+        (a default is shown as such)."""
+        a, b = values[self.left], values[self.right]
+        if _OPS[self.op](a, b):
+            return None
+
+        def show(name: str) -> str:
+            v = _show(values[name])
+            return f"parameter {name!r} ({v})" if given is None or name in given else f"parameter {name!r} (default {v})"
+
+        return f"{show(self.left)} must be {self.op} {show(self.right)}"
+
+
+def _normalize_constraints(constraints: Any, spec: Mapping[str, float | None], where: str) -> tuple[_Constraint, ...]:
+    """Declared constraints; the defaults, when both are declared, must satisfy each."""
+    if constraints is None:
+        return ()
+    if isinstance(constraints, (str, Mapping)) or not isinstance(constraints, (list, tuple)):
+        raise StrategyError(f"{where}: constraints must be a list of strings such as 'flatten_to <= flatten_at', "
+                            f"got {type(constraints).__name__}")
+    out = tuple(_Constraint(text, spec, where) for text in constraints)
+    defaults = {k: v for k, v in spec.items() if v is not None}
+    for c in out:
+        if c.left in defaults and c.right in defaults and (why := c.problem(defaults)) is not None:
+            raise StrategyError(f"{where}: the defaults break constraint {c.text!r}: {why}")
+    return out
+
+
 def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mapping[str, Any],
-                    domains: Mapping[str, _Domain] | None = None) -> dict[str, float]:
-    """Validate ``values`` against the declared parameters and their domains; fill in defaults."""
+                    domains: Mapping[str, _Domain] | None = None,
+                    constraints: tuple[_Constraint, ...] = ()) -> dict[str, float]:
+    """Validate ``values`` against the declared parameters, their domains and constraints; fill in defaults."""
     if not isinstance(values, Mapping):
         raise ConfigError(f"strategy {label}: parameters must be a mapping, got {type(values).__name__}")
     for key in values:
@@ -140,4 +198,7 @@ def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mappin
             raise ConfigError(f"strategy {label}: missing parameter {name!r}")
         else:
             out[name] = default
+    for c in constraints:
+        if (why := c.problem(out, values)) is not None:
+            raise ConfigError(f"strategy {label}: {why}")
     return out

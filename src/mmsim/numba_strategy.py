@@ -55,7 +55,7 @@ import re
 import sys
 import threading
 import types as pytypes
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -78,7 +78,14 @@ from ._numba_support import (
     _wrapper_module,
     native_error_message,
 )
-from ._strategy_params import _Domain, _normalize_domains, _normalize_param_spec, _resolve_params
+from ._strategy_params import (
+    _Constraint,
+    _Domain,
+    _normalize_constraints,
+    _normalize_domains,
+    _normalize_param_spec,
+    _resolve_params,
+)
 from .errors import ConfigError, StrategyError
 from .records import QUOTE_DTYPE, VIEW_DTYPE
 from .strategy import Ladder, Quote, Strategy, View
@@ -160,6 +167,8 @@ class NumbaStrategyType:
         Cache the compiled callback on disk (see the module docstring).
     domains : mapping of str to str, optional
         Parameter name -> allowed values, as for :func:`numba_strategy`.
+    constraints : sequence of str, optional
+        Relations between two parameters, as for :func:`numba_strategy`.
 
     Raises
     ------
@@ -169,7 +178,8 @@ class NumbaStrategyType:
     """
 
     def __init__(self, rule: Callable[..., Any], *, params: Any = (), state_size: int = 0, name: str | None = None,
-                 cache: bool = True, domains: Mapping[str, str] | None = None) -> None:
+                 cache: bool = True, domains: Mapping[str, str] | None = None,
+                 constraints: Sequence[str] | None = None) -> None:
         py = getattr(rule, "py_func", rule) if _is_dispatcher(rule) else rule
         if not isinstance(py, pytypes.FunctionType):
             raise StrategyError(f"numba_strategy: expected a function rule(view, params, state, out), got {rule!r}")
@@ -180,6 +190,8 @@ class NumbaStrategyType:
         self.param_spec: dict[str, float | None] = _normalize_param_spec(params, f"strategy {self.name}")
         self.param_names: tuple[str, ...] = tuple(self.param_spec)
         self.param_domains: dict[str, _Domain] = _normalize_domains(domains, self.param_spec, f"strategy {self.name}")
+        self.param_constraints: tuple[_Constraint, ...] = _normalize_constraints(
+            constraints, self.param_spec, f"strategy {self.name}")
         self.state_size: int = int(state_size)
         self.cache: bool = bool(cache)
         if _is_dispatcher(rule):
@@ -227,7 +239,8 @@ class NumbaStrategyType:
         ConfigError
             Naming an unknown, missing or non-numeric parameter, or one outside its declared domain.
         """
-        return _resolve_params(self.name, self.param_spec, params or {}, self.param_domains)
+        return _resolve_params(self.name, self.param_spec, params or {}, self.param_domains,
+                               self.param_constraints)
 
     def python(self, *, pure: bool = False, **params: Any) -> "RuleStrategy":
         """The same rule as an :class:`mmsim.Strategy` (the Python path, for prototyping).
@@ -364,7 +377,8 @@ class NumbaStrategy:
 
     def __init__(self, kind: NumbaStrategyType, params: Mapping[str, Any]) -> None:
         self.kind = kind
-        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains)
+        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains,
+                                                           kind.param_constraints)
         self._params_array = np.array([self.params[n] for n in kind.param_names] or [0.0], dtype=np.float64)
         kind.compile()
 
@@ -417,7 +431,8 @@ class RuleStrategy(Strategy):
 
     def __init__(self, *, pure: bool = False, **params: Any) -> None:
         kind = type(self).native
-        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains)
+        self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains,
+                                                           kind.param_constraints)
         self.pure = bool(pure)
         self._params_rec = np.zeros((), dtype=kind.params_dtype)
         for k, v in self.params.items():
@@ -494,7 +509,8 @@ def _rebuild_python(kind: NumbaStrategyType, params: dict[str, float], pure: boo
 
 
 def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), state_size: int = 0,
-                   name: str | None = None, cache: bool = True, domains: Mapping[str, str] | None = None) -> Any:
+                   name: str | None = None, cache: bool = True, domains: Mapping[str, str] | None = None,
+                   constraints: Sequence[str] | None = None) -> Any:
     """Decorator: make a quoting rule into a strategy type for the numba fast path.
 
     Use bare (``@numba_strategy``) for a rule without parameters or state, or with
@@ -523,6 +539,16 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
         The bound must be a finite number. A value outside its domain raises :class:`~mmsim.ConfigError` naming the parameter when the
         strategy is built (Python or fast path) or a sweep checks its points. A
         parameter without a domain takes any number but NaN.
+    constraints : sequence of str, optional
+        Relations between two parameters that every value set must satisfy,
+        ``"<name> <op> <name>"`` with ``op`` one of ``<``, ``<=``, ``>``, ``>=``
+        (``["flatten_to <= flatten_at", "size <= max_position"]``), checked after
+        the domains, at the same times, without compiling the rule. A broken one
+        raises :class:`~mmsim.ConfigError` naming both parameters and their values
+        (``strategy LadderFlatten: parameter 'flatten_to' (10) must be <= parameter
+        'flatten_at' (5)``; a value the user did not set reads ``(default 8)``).
+        ``inf`` compares as a number (``size <= max_position`` holds for an
+        unlimited ``max_position``).
 
     Returns
     -------
@@ -534,11 +560,14 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
     ------
     StrategyError
         If the rule's signature is wrong or the declaration is malformed (a
-        domain that does not parse, names no parameter, or excludes its default).
+        domain that does not parse, names no parameter, or excludes its default;
+        a constraint that does not parse, names an undeclared parameter, or that
+        the defaults break).
     """
 
     def wrap(fn: Callable[..., Any]) -> NumbaStrategyType:
-        return NumbaStrategyType(fn, params=params, state_size=state_size, name=name, cache=cache, domains=domains)
+        return NumbaStrategyType(fn, params=params, state_size=state_size, name=name, cache=cache, domains=domains,
+                                 constraints=constraints)
 
     if rule is not None:
         return wrap(rule)

@@ -1,4 +1,4 @@
-"""Quoting helpers shared by strategy rules: the post-only clamp and position-capped sizes.
+"""Quoting helpers shared by strategy rules: whole-tick rounding, the post-only clamp, position-capped sizes.
 
 Written once for the reference strategies (``strategies/*.py``) and for any
 plugin (a rule loaded by file path can ``from mmsim.quoting import ...``). Each
@@ -8,19 +8,71 @@ into the rule's machine code, and on the Python path (``RuleStrategy``,
 ``pure=True``) it runs as the Python it reads as, so both paths share one
 definition.
 
+A price a model computes may not be finite (NaN, ``inf``) or may lie beyond
+int64 (``gamma = 1e300``). Inside numba, ``math.floor``/``math.ceil``/``int()``
+of such a value is undefined and gives ``-2^63`` (the engine then says
+``quote bid_px = -9.2233720368547758e+18 is out of range``, a value the model
+never computed); in plain Python they raise ``OverflowError``. The helpers here
+never convert to an integer: :func:`floor_price` and :func:`ceil_price` round in
+float64, and :func:`post_only_prices` and :func:`locked_or_crossed` pass a
+non-finite price through, so the engine stops the run naming the value the
+model produced (``quote bid_px = -inf is not finite``); docs/strategies.md,
+"Prices a model cannot compute".
+
 Example
 -------
->>> bid, ask = post_only_prices(math.floor(mid - h), math.ceil(mid + h), view.best_bid, view.best_ask)  # doctest: +SKIP
->>> out.bid_qty, out.ask_qty = capped_sizes(params.size, params.max_position, view.position)         # doctest: +SKIP
+>>> bid, ask = post_only_prices(floor_price(mid - h), ceil_price(mid + h), view.best_bid, view.best_ask)  # doctest: +SKIP
+>>> if locked_or_crossed(bid, ask):                                                                        # doctest: +SKIP
+...     return 0                                                                                           # doctest: +SKIP
+>>> out.bid_qty, out.ask_qty = capped_sizes(params.size, params.max_position, view.position)              # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numba.extending import register_jitable
 
-__all__ = ["capped_sizes", "post_only_prices"]
+__all__ = ["capped_sizes", "ceil_price", "floor_price", "locked_or_crossed", "post_only_prices"]
+
+_INF = float("inf")
+
+
+@register_jitable
+def floor_price(x: Any) -> Any:
+    """Round a price down to whole ticks without converting it to an integer.
+
+    Parameters
+    ----------
+    x : float
+        A price, ticks.
+
+    Returns
+    -------
+    float
+        ``floor(x)`` as a float64 (``numpy.floor``): NaN, ``-inf``, ``inf`` and a value
+        beyond int64 come back as they are, for the engine to name (``math.floor`` in
+        numba turns them into ``-2^63``).
+    """
+    return np.floor(x)
+
+
+@register_jitable
+def ceil_price(x: Any) -> Any:
+    """Round a price up to whole ticks without converting it to an integer (see :func:`floor_price`).
+
+    Parameters
+    ----------
+    x : float
+        A price, ticks.
+
+    Returns
+    -------
+    float
+        ``ceil(x)`` as a float64; a non-finite value comes back as it is.
+    """
+    return np.ceil(x)
 
 
 @register_jitable
@@ -36,12 +88,36 @@ def post_only_prices(bid: Any, ask: Any, best_bid: Any, best_ask: Any) -> tuple[
 
     Returns
     -------
-    bid, ask : int
+    bid, ask : int or float
         ``min(bid, best_ask - 1)`` and ``max(ask, best_bid + 1)``. They may still
-        meet (``bid >= ask``) when the local book is locked or crossed; a rule
-        then keeps its quotes.
+        meet when the local book is locked or crossed (:func:`locked_or_crossed`;
+        a rule then keeps its quotes). A price that is not finite (NaN, ``±inf``:
+        a model that blew up) is returned as it is, never clamped into the book,
+        so the engine stops the run naming it.
     """
-    return min(bid, best_ask - 1), max(ask, best_bid + 1)
+    b = best_ask - 1 if best_ask - 1 < bid < _INF else bid
+    a = best_bid + 1 if -_INF < ask < best_bid + 1 else ask
+    return b, a
+
+
+@register_jitable
+def locked_or_crossed(bid: Any, ask: Any) -> bool:
+    """Whether two finite target prices meet (``bid >= ask``): the local book is locked or crossed.
+
+    Parameters
+    ----------
+    bid, ask : int or float
+        Target prices, ticks (after :func:`post_only_prices`).
+
+    Returns
+    -------
+    bool
+        True when both are finite and ``bid >= ask`` (a rule then keeps its quotes).
+        False when either is not finite: ``bid >= ask`` would read ``inf >= inf`` as a
+        locked book and stop quoting silently; a rule hands such a price to the
+        engine instead, which stops the run naming it.
+    """
+    return bid >= ask and -_INF < bid < _INF and -_INF < ask < _INF
 
 
 @register_jitable

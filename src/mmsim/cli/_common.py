@@ -363,9 +363,9 @@ def strategy_located(config_path: Path | None, *, strategy: bool = True) -> Iter
     ``max_orders: 4 is less than the 9 live orders strategy LadderFlatten can hold``), when
     the file's lines are gone; this reads them again and ends the message with the line of:
 
-    - a message about the strategy: ``strategy.params.<name>`` (the parameter the message
-      names), else ``strategy.path`` or ``strategy`` (only with ``strategy``: False when
-      the strategy came from a flag, not the file);
+    - a message about the strategy: ``strategy.params.<name>`` (the first parameter the message
+      names that the file sets: a broken constraint names two), else ``strategy.path`` or
+      ``strategy`` (only with ``strategy``: False when the strategy came from a flag, not the file);
     - a message that starts with a config key (``max_orders:``, ``tick_size:``,
       ``latency.feed is ...``): that key's line; when the file does not set the key (its
       default is too small for the strategy), the strategy's line, saying the key is not set.
@@ -402,9 +402,10 @@ def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:
     if msg.startswith(("strategy", "unknown strategy")):
         if not strategy:
             return None
-        m = re.search(r"parameter '([^']+)'", msg)
-        keys = ([f"strategy.params.{m.group(1)}"] if m else []) + (
-            ["strategy.params"] if m else ["strategy.path"]) + ["strategy"]
+        # A constraint names two parameters: the first the file sets gives the line.
+        names = re.findall(r"parameter '([^']+)'", msg)
+        keys = [f"strategy.params.{n}" for n in names] + (
+            ["strategy.params"] if names else ["strategy.path"]) + ["strategy"]
         return next((where[k] for k in keys if k in where), None)
     m = re.match(r"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)(?=[: ])", msg)
     if m is None:
