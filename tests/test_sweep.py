@@ -421,6 +421,22 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path: Path) -> None:
         sw.run_sweep(grid, scheduler="tcp://127.0.0.1:9", point_fn=_failing_point)
 
 
+def test_a_malformed_scheduler_address_is_refused_with_or_without_dask(tmp_path: Path, monkeypatch) -> None:
+    # The address was checked after `import distributed`: without the extra a bad address read
+    # "--scheduler needs Dask distributed" (exit 1), with it the config error (exit 2); the
+    # README's install (".[test]") has no Dask, and tests/test_cli.py failed there.
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    grid = {"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}}, "axes": {"strategy.params.half_spread": [1]}}
+    for address in ("nonsense", "tcp://localhost:0", "localhost:65536"):
+        with pytest.raises(ConfigError) as e:
+            sw.run_sweep(grid, scheduler=address, point_fn=_failing_point)
+        assert str(e.value) == f"--scheduler: expected tcp://HOST:PORT (a port from 1 to 65535), got {address!r}"
+    # A well-formed address without the extra: the extra is named.
+    with pytest.raises(MmsimError) as e:
+        sw.run_sweep(grid, scheduler="tcp://127.0.0.1:9", point_fn=_failing_point)
+    assert str(e.value) == "--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'"
+
+
 def test_report_table_plots_and_html(tmp_path: Path) -> None:
     rows = []
     for i, (strat, feed) in enumerate([(s, f) for s in ("a.py:Naive", "a.py:Pull") for f in ("0ms", "5ms")]):

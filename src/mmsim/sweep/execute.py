@@ -323,21 +323,35 @@ def _lost(w: _Worker, pool: list[_Worker], todo: list[dict[str, Any]], got: dict
         todo.append(alone)
 
 
-def _probe(address: str) -> None:
-    """Fail at once on a refused TCP address (the Dask client would retry until its timeout)."""
+def _tcp_address(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a TCP scheduler address; None for another transport (tls://, inproc://: Dask checks it).
+
+    Checked before Dask is imported: a malformed address is the same config error with or
+    without the ``mmsim[dask]`` extra installed.
+    """
     if "://" in address and not address.startswith("tcp://"):
-        return  # another transport (tls://, inproc://): Dask checks it
+        return None
     # Without a scheme Dask reads HOST:PORT as tcp; a bare word was a ValueError, then a 20 s timeout traceback.
     host, _, port = address.removeprefix("tcp://").rpartition(":")
     if not host or not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise ConfigError(f"--scheduler: expected tcp://HOST:PORT (a port from 1 to 65535), got {address!r}")
+    return host, int(port)
+
+
+def _probe(address: str) -> None:
+    """Fail at once on a refused TCP address (the Dask client would retry until its timeout)."""
+    hp = _tcp_address(address)
+    if hp is None:
+        return
+    host, port = hp
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+        socket.create_connection((host.strip("[]"), port), timeout=10).close()
     except OSError as exc:
         raise MmsimError(f"cannot connect to the Dask scheduler at {address}: {exc.strerror or exc}") from None
 
 
 def _execute_dask(make_tasks: Callable[[int], list[dict[str, Any]]], scheduler: str) -> Iterator[dict[str, Any]]:
+    _tcp_address(scheduler)
     try:
         from distributed import Client, as_completed
     except ImportError:
