@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import shutil
 import time
@@ -18,7 +19,7 @@ from typing import Any
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "number", "progress_bar",
-           "replace_output", "scalar", "strategy_located", "value_list"]
+           "scalar", "staged_output", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -212,7 +213,7 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     e.g. ``result.json`` of a run) is removed first, and any other non-empty
     directory is still refused (mmsim never deletes what it did not write).
     With ``remove=False`` the previous output is only checked, not removed: the
-    caller removes it (:func:`replace_output`) once it has something to write,
+    caller replaces it (:func:`staged_output`) once it has something to write,
     so a command refused later (a bad strategy parameter) leaves it as it was.
 
     Raises
@@ -234,11 +235,63 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
                      "--force: choose another -o")
 
 
-def replace_output(path: Path, marker: str) -> None:
-    """Remove a previous output :func:`ensure_new_output` accepted with ``remove=False``
-    (still holding ``marker``), just before the new one is written."""
-    if path.is_dir() and (path / marker).exists():
-        shutil.rmtree(path)
+class Staged:
+    """A command's output written in a hidden sibling directory, put in place whole (:func:`staged_output`)."""
+
+    def __init__(self, path: Path, marker: str) -> None:
+        self.target, self.marker = Path(path), marker
+        self.committed = False
+        self._dir: Path | None = None
+
+    def dir(self) -> Path:
+        """The directory to write in (created on first use): ``.NAME.writing-PID`` beside the target."""
+        if self._dir is None:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            d = self.target.parent / f".{self.target.name}.writing-{os.getpid()}"
+            if d.exists():  # left by a process of the same pid that was killed mid-write
+                shutil.rmtree(d)
+            d.mkdir()
+            self._dir = d
+        return self._dir
+
+    def commit(self) -> None:
+        """Put the written directory in place of the target (a previous output holding
+        ``marker``, or an empty directory), with Ctrl-C held back for the two renames."""
+        from .._interrupt import _sigint_blocked
+
+        old = None
+        with _sigint_blocked():
+            t = self.target
+            if t.is_dir() and (t / self.marker).exists():
+                old = t.parent / f".{t.name}.replaced-{os.getpid()}"
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(t, old)
+            elif t.is_dir() and not any(t.iterdir()):
+                t.rmdir()
+            os.replace(self.dir(), t)
+            self.committed = True
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_output(path: Path, marker: str) -> Iterator[Staged]:
+    """Write a command's output whole or not at all.
+
+    The command writes in ``stage.dir()`` and calls ``stage.commit()`` once everything is
+    there; the directory then replaces ``path`` (a previous output :func:`ensure_new_output`
+    accepted with ``remove=False``, holding ``marker``). Left uncommitted (an error, Ctrl-C
+    while the files or the report are written), the staged directory is removed and
+    ``path`` is as it was: a run directory is never half written (``result.json`` without
+    its report, or record arrays without ``result.json``; docs/config.md).
+    """
+    stage = Staged(path, marker)
+    try:
+        yield stage
+    finally:
+        if not stage.committed and stage._dir is not None:
+            shutil.rmtree(stage._dir, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ._common import (Written, add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, interactive,
-                      keep, replace_output, scalar, strategy_located, value_list)
+                      keep, scalar, staged_output, strategy_located, value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -146,8 +146,9 @@ def cmd(args: argparse.Namespace) -> int:
                                        horizons=horizons,
                                        fit_powers=powers or None, window=window,
                                        progress=lambda d, t: prog.update(task, completed=d, total=t))
-    replace_output(out, "queue_score.json")
-    written = score.save(out, report=not args.no_report)
+    with staged_output(out, "queue_score.json") as stage:  # whole or not at all (Ctrl-C while writing)
+        written = {name: out / Path(p).name for name, p in score.save(stage.dir(), report=not args.no_report).items()}
+        stage.commit()
     if not args.quiet:
         score.print()
     print(f"{len(score.models)} models scored against {score.truth.fills:,} true fills -> {out} "

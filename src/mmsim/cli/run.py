@@ -9,7 +9,7 @@ from typing import Any
 
 from ..config import RunConfig
 from ..errors import DataError, StrategyError
-from ._common import (add_force, add_output, add_quiet, ensure_new_output, progress_bar, replace_output,
+from ._common import (add_force, add_output, add_quiet, ensure_new_output, progress_bar, staged_output,
                       strategy_located)
 
 __all__ = ["add_parser", "cmd", "default_output"]
@@ -55,30 +55,33 @@ def cmd(args: argparse.Namespace) -> int:
     # Checked now, replaced only when there is a result to write: a config refused later (a
     # strategy parameter, max_orders against the strategy) leaves the previous run as it was.
     ensure_new_output(out, args.force, marker="result.json", what="run directory", remove=False)
-    try:
-        with strategy_located(args.config), progress_bar(f"run {args.config.name}", args.quiet) as update:
-            result = run_config(config, events=events, progress=update)
-    except (StrategyError, DataError) as exc:
-        # A run that stopped (a guard, a strategy error, a bad event) keeps what it did, marked
-        # partial in result.json and the report's header; the exit status is still 1.
-        part = getattr(exc, "partial", None)
-        if part is None:
+    with staged_output(out, "result.json") as stage:
+        try:
+            with strategy_located(args.config), progress_bar(f"run {args.config.name}", args.quiet) as update:
+                result = run_config(config, events=events, progress=update)
+        except (StrategyError, DataError) as exc:
+            # A run that stopped (a guard, a strategy error, a bad event) keeps what it did, marked
+            # partial in result.json and the report's header; the exit status is still 1.
+            part = getattr(exc, "partial", None)
+            if part is None:
+                raise
+            _write(part, events, stage, args)
+            print(f"mmsim run: the run stopped; its partial result up to the stop ({len(part.fills):,} fills) is in "
+                  f'{out} (result.json: "partial": true)', file=sys.stderr)
             raise
-        _write(part, events, out, args)
-        print(f"mmsim run: the run stopped; its partial result up to the stop ({len(part.fills):,} fills) is in {out} "
-              '(result.json: "partial": true)', file=sys.stderr)
-        raise
-    _write(result, events, out, args)
+        _write(result, events, stage, args)
     print(f"{result.n_events:,} events, {len(result.fills):,} fills, "
           f"{result.events_per_second / 1e6:.1f} M events/s -> {out}")
     return 0
 
 
-def _write(result: Any, events: Any, out: Path, args: argparse.Namespace) -> None:
-    replace_output(out, "result.json")
-    result.save(out)
+def _write(result: Any, events: Any, stage: Any, args: argparse.Namespace) -> None:
+    """The result and its report written whole in place of the output (Ctrl-C meanwhile: nothing changes)."""
+    rep = None
+    result.save(stage.dir())
     if not args.no_report:
         rep = result.report(events)
-        rep.save(out)
-        if not args.quiet:
-            rep.print()
+        rep.save(stage.dir())
+    stage.commit()
+    if rep is not None and not args.quiet:
+        rep.print()

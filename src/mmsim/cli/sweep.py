@@ -109,23 +109,25 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     from ..sweep import RESULTS_FILE, read_results, run_point, select_point
     from ..sweep.grid import _describe
     from ..sweep.points import POINT_CONFIG, check_points, differences
-    from ._common import ensure_new_output, progress_bar, replace_output
+    from ._common import ensure_new_output, progress_bar, staged_output
 
     point = select_point(grid, args.point)
     check_points([point], len(grid.points), grid)
     target = out / "points" / point.id
     # Replaced only when there is a result to write (complete or partial), as `mmsim run` does.
     ensure_new_output(target, args.force, marker="result.json", what="point directory", remove=False)
-    try:
-        with progress_bar(f"point {point.id[:8]}", args.quiet) as update:
-            done = run_point(grid, point, target, plots=not args.no_plots, progress=update,
-                             before_write=lambda: replace_output(target, "result.json"))
-    except (StrategyError, DataError) as exc:
-        part = getattr(exc, "partial", None)
-        if part is not None:
-            print(f"mmsim sweep: the point stopped; its partial result up to the stop ({len(part.fills):,} fills) "
-                  f"is in {target} (result.json: \"partial\": true)", file=sys.stderr)
-        raise
+    with staged_output(target, "result.json") as stage:  # whole or not at all (Ctrl-C while writing)
+        try:
+            with progress_bar(f"point {point.id[:8]}", args.quiet) as update:
+                done = run_point(grid, point, target, plots=not args.no_plots, progress=update, write_in=stage.dir)
+            stage.commit()
+        except (StrategyError, DataError) as exc:
+            part = getattr(exc, "partial", None)
+            if part is not None:
+                stage.commit()  # run_point wrote the partial result and its report
+                print(f"mmsim sweep: the point stopped; its partial result up to the stop ({len(part.fills):,} "
+                      f"fills) is in {target} (result.json: \"partial\": true)", file=sys.stderr)
+            raise
     if not args.quiet:
         from rich.console import Console
 

@@ -202,7 +202,7 @@ def _config_text(config: RunConfig, point: SweepPoint, grid: Grid) -> str:
 
 
 def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = True,
-              progress: Any = None, before_write: Any = None) -> dict[str, Any]:
+              progress: Any = None, write_in: Any = None) -> dict[str, Any]:
     """Run one point of a sweep as ``mmsim run`` would, with its full report and resolved config.
 
     Parameters
@@ -220,10 +220,12 @@ def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = T
         Render the PNGs and report.html.
     progress : callable, optional
         ``progress(done, total)`` for :func:`mmsim.run`.
-    before_write : callable, optional
-        Called once just before anything is written to ``out`` (``mmsim sweep --point
-        --force`` removes the previous point directory there, so a point refused or
-        failing before it has a result keeps it).
+    write_in : callable, optional
+        Called once there is a result to write; returns the directory to write it in
+        instead of ``out`` (``mmsim sweep --point`` writes in a staged directory that
+        replaces ``out`` whole, so a point refused, failing before it has a result, or
+        interrupted while its files are written leaves the previous one as it was).
+        Messages and :data:`POINT_CONFIG` still name ``out``.
 
     Returns
     -------
@@ -248,17 +250,15 @@ def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = T
     except (StrategyError, DataError) as exc:
         part = getattr(exc, "partial", None)
         if part is not None:
-            if before_write is not None:
-                before_write()
-            part.save(out)
-            part.report(events).save(out, plots=plots)
+            where = out if write_in is None else Path(write_in())
+            part.save(where)
+            part.report(events).save(where, plots=plots)
         raise
-    if before_write is not None:
-        before_write()
-    result.save(out)
+    where = out if write_in is None else Path(write_in())
+    result.save(where)
     report = result.report(events)
-    written = dict(report.save(out, plots=plots))
-    p = out / POINT_CONFIG
+    written = dict(report.save(where, plots=plots))
+    p = where / POINT_CONFIG
     p.write_text(_config_text(config, point, grid), encoding="utf-8")
     written[POINT_CONFIG] = p
     metrics = dict(point_metrics(result, events, config))
