@@ -192,7 +192,7 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
         rows = rows[:max_rows]
     header, body = _table_rows(rows, grid, short=True)
     caption = ("PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills with a negative "
-               "markout at the toxic horizon; mk h = mean markout at h in ticks (+ = good for us); point: the "
+               "markout at the toxic horizon; mk h = mean markout per fill at h in ticks (+ = good for us); point: the "
                "start of the point's id (mmsim sweep GRID --point ID writes its full report)")
     if grid.baseline is not None:
         caption += "; " + _baseline_caption(grid)
@@ -240,7 +240,9 @@ def _baseline_caption(grid: Grid) -> str:
     opts = grid.baseline.settings
     level = f"{opts.confidence * 100:g}%"
     return (f"Δ = this point − its baseline point, paired over {format_ns(opts.bucket_ns)} buckets, with its {level} "
-            f"stationary-bootstrap CI ({opts.n_boot} resamples, seed {opts.seed}; mk and spread in ticks/lot, "
+            f"stationary-bootstrap CI ({opts.n_boot} resamples, seed {opts.seed}; Δ mk and Δ spread per lot, "
+            "Σ value·lots / Σ lots as mmsim compare, so with fills of different sizes Δ mk is not the difference of "
+            "two mk cells (means per fill); "
             "PnL/day in quote currency; + = the point is better); verdict: better or worse when every difference "
             "whose CI excludes 0 points that way, mixed when both, none real when none, baseline for the "
             "baseline point")
