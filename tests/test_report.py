@@ -182,6 +182,26 @@ def test_hand_pnl_exact(hand):
     assert p["cash"] == pytest.approx(-200 * 0.5 - 0.15)
 
 
+def test_the_summary_rows_under_the_total_add_up_to_it(hand):
+    # A newcomer added the indented rows (spread capture, inventory, "fees (− rebates)") and did
+    # not get the total: the fee row showed the cost (-37.34 for a net rebate) that the total
+    # subtracts. The row now shows what it adds: −fees.
+    from mmsim.report.render import _summary_rows
+
+    ev, res = hand
+    rows = dict(_summary_rows(report(res, ev, horizons=["1s"], event_horizons=[]).data))
+    # From test_hand_pnl_exact: capture 0.75, inventory -0.75, fees 0.15 (a cost), total -0.15.
+    assert [rows["PnL total (mark to mid)"], rows["  spread capture"], rows["  inventory"],
+            rows["  − fees (+ rebates)"]] == ["-0.15", "0.75", "-0.75", "-0.15"]
+    # The same kind: a net rebate (negative fees) adds, and no fee at all is 0.00, never -0.00.
+    for fee, shown in ((-0.1, "0.10"), (0.0, "0.00")):
+        one = result_of([fill(S // 2, 1, 100, 2, 100, 102, fee=fee / 2), fill(S, 1, 100, 2, 100, 102, fee=fee / 2)])
+        d = report(one, ev, horizons=["1s"], event_horizons=[]).data
+        assert d["pnl"]["fees"] == pytest.approx(fee)
+        rows = dict(_summary_rows(d))
+        assert rows["  − fees (+ rebates)"] == shown
+
+
 def test_inventory_stats_and_cancel_race(hand):
     ev, res = hand
     d = report(res, ev, horizons=["1s"], event_horizons=[], position_limit=2).data

@@ -60,7 +60,9 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("PnL total (mark to mid)", _money(p["total"])),
         ("  spread capture", _money(p["spread_capture"])),
         ("  inventory", _money(p["inventory"])),
-        ("  fees (− rebates)", _money(p["fees"])),
+        # The three rows under the total add up to it: fees enter with their sign in the PnL
+        # (rebates earned add), as report.json's pnl.fees is the cost (negative: rebates).
+        ("  − fees (+ rebates)", _money(None if p["fees"] is None else 0.0 - p["fees"])),
         ("End position (lots) @ mid", f"{_num(p['position'])} @ {_num(p['end_mid'], 1)} ticks"),
         ("Sharpe (daily)", _num(risk["sharpe_daily"], 2)),
         ("Max drawdown", _money(risk["max_drawdown"])),
