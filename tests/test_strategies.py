@@ -405,6 +405,51 @@ def test_load_errors_name_what_is_wrong(tmp_path):
         load_strategy("strategies/glft.py:GLFT", {"gama": 1}, base_dir=ROOT)
 
 
+def test_a_python_strategy_refusing_its_parameters_is_a_config_error_naming_the_line(tmp_path, capsys):
+    # A class strategy has no declared domains; it checks its parameters in __init__. Its
+    # ValueError was a StrategyError (exit 1, no config line), and a class that did not check
+    # ran with `size: abc` until its first quote.
+    from mmsim.cli import main
+    from mmsim.synth import SynthConfig, write_store
+
+    (tmp_path / "lean.py").write_text(textwrap.dedent("""
+        import mmsim
+
+        class Lean(mmsim.Strategy):
+            def __init__(self, size=1, offset=0):
+                if not (isinstance(size, int) and size > 0):
+                    raise ValueError(f"parameter 'size' must be a positive whole number of lots, got {size!r}")
+                self.size, self.offset = size, 0 + offset  # a TypeError for offset: '1'
+
+            def quote(self, view):
+                return None
+
+        class Broken(mmsim.Strategy):
+            def __init__(self, size=1):
+                raise RuntimeError("no licence file")
+
+            def quote(self, view):
+                return None
+    """))
+    with pytest.raises(ConfigError) as ei:
+        load_strategy(f"{tmp_path / 'lean.py'}:Lean", {"size": "abc"})
+    assert str(ei.value) == ("strategy Lean: building it failed: ValueError: parameter 'size' must be a positive "
+                             "whole number of lots, got 'abc'")
+    # The same kind: a TypeError the constructor meets on a wrong type; other errors stay the plugin's.
+    with pytest.raises(ConfigError, match=r"^strategy Lean: building it failed: TypeError: unsupported operand"):
+        load_strategy(f"{tmp_path / 'lean.py'}:Lean", {"offset": "1"})
+    with pytest.raises(StrategyError, match=r"^strategy Broken: building it failed: RuntimeError: no licence file$"):
+        load_strategy(f"{tmp_path / 'lean.py'}:Broken")
+    store = write_store(SynthConfig(seed=3, duration=5 * 1_000_000_000), tmp_path / "store")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy:\n  path: '{tmp_path / 'lean.py'}:Lean'\n  params:\n    size: abc\n")
+    assert main(["run", str(cfg), "-q", "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        "mmsim: config error: strategy Lean: building it failed: ValueError: parameter 'size' must be a positive "
+        f"whole number of lots, got 'abc' ({cfg} line 5)\n")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_plugin_calling_sys_exit_is_a_strategy_error_not_an_exit(tmp_path, monkeypatch):
     # SystemExit is not an Exception: a plugin's sys.exit() at import or in its constructor
     # ended `mmsim run` with that status and no message.

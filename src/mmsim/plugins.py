@@ -197,9 +197,11 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
     Raises
     ------
     ConfigError
-        Unknown spec, or an unknown or missing parameter (named).
+        Unknown spec, or an unknown or missing parameter (named), or the constructor
+        refused its parameters (raised ValueError or TypeError).
     StrategyError
-        The plugin is not a strategy, or its code fails while loading or building.
+        The plugin is not a strategy, or its code fails while loading or building
+        (any other exception).
 
     Examples
     --------
@@ -255,9 +257,11 @@ def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_d
     Raises
     ------
     ConfigError
-        Unknown spec, or an unknown, missing or bad parameter (named).
+        Unknown spec, or an unknown, missing or bad parameter (named; a constructor's
+        ValueError or TypeError is a bad parameter).
     StrategyError
-        The plugin is not a strategy, or its code fails while loading or building.
+        The plugin is not a strategy, or its code fails while loading or building
+        (any other exception).
     """
     params = {} if params is None else params
     if not isinstance(params, Mapping):
@@ -272,10 +276,15 @@ def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_d
 
 
 def _build(factory: Any, params: Mapping[str, Any], label: str) -> Any:
+    """``factory(**params)``; a ValueError or TypeError it raises is the strategy refusing its
+    parameters (a ConfigError: ``mmsim run`` names the config line of a parameter the message
+    names as ``parameter 'size'``), anything else a StrategyError (docs/strategies.md)."""
     try:
         return factory(**params)
     except MmsimErrorTypes:
         raise
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"strategy {label}: building it failed: {type(exc).__name__}: {exc}") from exc
     except (Exception, SystemExit) as exc:
         raise StrategyError(f"strategy {label}: building it failed: {type(exc).__name__}: {exc}") from exc
 
