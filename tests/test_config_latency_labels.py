@@ -75,3 +75,21 @@ def test_the_written_form_reads_in_a_run_config_and_a_flow_mapping_says_to_quote
         f"line ({flow} line 2)")
     flow.write_text("strategy: {path: fixed_spread}\nlatency: {feed: 'lognormal(1ms, 0.5)'}\n")
     assert load_yaml(flow).engine.latency.feed == LatencyModel(kind="lognormal", median_ns=1_000_000, sigma=0.5)
+
+
+def test_queue_score_feed_flag_reads_the_written_form_and_names_the_flag(tmp_path, capsys):
+    import json
+
+    from mmsim.cli import main
+    from mmsim.synth import SynthConfig, write_store
+
+    write_store(SynthConfig(seed=1, duration=20 * 1_000_000_000), tmp_path / "st")
+    assert main(["queue-score", str(tmp_path / "st"), "-q", "-o", str(tmp_path / "qs"), "--models", "risk_averse",
+                 "--feed", "lognormal(1ms, 0.5, min 100us)"]) == 0
+    info = json.loads((tmp_path / "qs" / "queue_score.json").read_text())["info"]
+    assert info["latency"]["feed"] == "lognormal(1ms, 0.5, min 100us)"
+    capsys.readouterr()
+    assert main(["queue-score", str(tmp_path / "st"), "-q", "-o", str(tmp_path / "qs2"), "--feed", "lognormal(1ms"]) == 2
+    assert capsys.readouterr().err == (
+        "mmsim: config error: --feed: cannot read 'lognormal(1ms' as a latency: no closing ')' (inside a YAML {...} "
+        "mapping the value is cut at its comma: quote it, feed: 'lognormal(1ms, 0.5)')\n")

@@ -157,9 +157,8 @@ class LatencyModel(ConfigBase):
                               f"{value.strip()[:9].lower() + value.strip()[9:]!r}")
         if m is None and "(" in value and ")" not in value:
             # `latency: {feed: lognormal(1ms, 0.5)}`: YAML's flow mapping splits at the comma.
-            raise ConfigError(f"{key}: cannot read {value!r} as a latency: the text stops at a comma; inside "
-                              "{...} YAML splits at commas: quote it (feed: 'lognormal(1ms, 0.5)') or write "
-                              "the key on its own line")
+            raise ConfigError(f"{key}: cannot read {value!r} as a latency: no closing ')' (inside a YAML {{...}} "
+                              "mapping the value is cut at its comma: quote it, feed: 'lognormal(1ms, 0.5)')")
         if m is None:
             raise ConfigError(f"{key}: cannot read {value!r} as a latency; {_LATENCY_FORMS}")
         if m.group("constant") is not None:
