@@ -107,12 +107,15 @@ def test_default_outputs_of_same_named_configs_do_not_collide(tmp_path, store, m
 
 def test_missing_store_says_how_to_make_one(tmp_path, capsys):
     cfg = run_yaml(tmp_path, tmp_path / "nostore")
-    assert main(["run", str(cfg), "-q"]) == 1
+    # Exit 2, a config error (was 1, "mmsim: error"): the config names a store that is not there,
+    # as `mmsim sweep` always said; the file's line ends it (tests/test_cli_data_path.py).
+    assert main(["run", str(cfg), "-q"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"mmsim: error: {tmp_path / 'nostore'}: no such directory; make it with `mmsim convert "
+    assert err.startswith(f"mmsim: config error: data: {tmp_path / 'nostore'}: no such directory; make it with `mmsim convert "
                           f"SRC... -o {tmp_path / 'nostore'} --format FORMAT` (--format lobster for "
                           "TICKER_DATE_*_message_LEVEL.csv; --format binance for")
     assert "or `mmsim synth -o" in err and not (tmp_path / "runs").exists()
+    assert err.endswith(f" for a synthetic market ({cfg} line 1)\n")
 
 
 def test_synth_refuses_an_existing_store_unless_forced(tmp_path, capsys):

@@ -84,9 +84,10 @@ def test_a_python_strategy_and_a_missing_store_are_checked_too(tmp_path, store):
     grid = _grid(tmp_path, missing, TWO_ARMS, feeds="[0ms]", name="g2.yaml")
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
-    assert str(info.value).startswith(f"{missing}: no such directory; make it with `mmsim convert SRC... -o "
+    assert str(info.value).startswith(f"data: {missing}: no such directory; make it with `mmsim convert SRC... -o "
                                       f"{missing} --format FORMAT`")
-    assert str(info.value).endswith("— in 2 of 2 points (strategy=FixedSpread(half_spread=1, size=1), "
+    assert str(info.value).endswith(f"for a synthetic market ({grid} line 2) — in 2 of 2 points "
+                                    "(strategy=FixedSpread(half_spread=1, size=1), "
                                     "latency.feed=0ms; strategy=ToxicityPull(half_spread=1, size=1), "
                                     "latency.feed=0ms); no point ran")
 

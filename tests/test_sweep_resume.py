@@ -122,7 +122,7 @@ def test_an_edited_helper_of_a_python_strategy_reruns_its_points_with_the_new_co
     cap = capsys.readouterr()
     assert cap.err == (f"mmsim sweep: the code of strategy quoter.py:Quoter changed since 2 of its points were "
                        f"recorded in {out / RESULTS_FILE}; running them again\n")
-    assert "\n2 run now, 0 reused from results.jsonl" in cap.out
+    assert "\n2 run now (2 of them: strategy code changed), 0 reused from results.jsonl\n" in cap.out
     again = _records(out)
     assert len(again) == 4 and [r["id"] for r in again[2:]] == [r["id"] for r in first]  # ids are kept
     assert [r["strategy_code"] for r in again[2:]] == [code2, code2]

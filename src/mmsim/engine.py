@@ -270,11 +270,12 @@ class _Run:
         self.adapter: Any = None
         if strategy is None:
             pass
-        elif hasattr(strategy, "_mmsim_native_"):
+        elif hasattr(strategy, "_mmsim_native_") and not isinstance(strategy, type):
             fn, params, state = strategy._mmsim_native_()
             self.adapter = _engine.NativeStrategy(int(fn), np.ascontiguousarray(params, dtype=np.float64),
                                                   np.ascontiguousarray(state, dtype=np.float64))
-        elif isinstance(strategy, Strategy) or callable(getattr(strategy, "quote", None)):
+        elif isinstance(strategy, Strategy) or (callable(getattr(strategy, "quote", None))
+                                                and not isinstance(strategy, type)):
             record = np.zeros(1, dtype=VIEW_DTYPE)
             out = np.zeros(1, dtype=QUOTE_DTYPE)
             quote_cb, fill_cb, reject_cb, expire_cb = _python_callbacks(strategy, View(record.reshape(())),
@@ -282,8 +283,15 @@ class _Run:
             self.adapter = _engine.PythonStrategy(quote_cb, fill_cb, reject_cb, expire_cb, record, out)
             self.python = True
         else:
-            raise StrategyError(f"strategy {self.label}: expected an mmsim.Strategy (with quote(view)), "
-                                "a numba strategy, or None")
+            what = "an mmsim.Strategy instance (with quote(view)), a numba strategy, or None (a market-only replay)"
+            if isinstance(strategy, type):
+                hint = f"; {self.label} is a class: pass an instance, {self.label}(...)"
+            elif isinstance(strategy, str):
+                hint = (f"; {strategy!r} is a name: build it with mmsim.load_strategy({strategy!r}, params) "
+                        "(an entry-point name or file.py:Class)")
+            else:
+                hint = "" if self.label == type(strategy).__name__ else f", got {type(strategy).__name__}"
+            raise StrategyError(f"{where}strategy {self.label}: expected {what}{hint}")
 
     def error(self, out: Any) -> BaseException:
         """The mmsim exception for a failed run (its C++ error through the one translator)."""
@@ -310,6 +318,14 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         A :class:`mmsim.Strategy` (Python path), an object with
         ``_mmsim_native_()`` (numba fast path, see :func:`mmsim.numba_strategy`),
         or None to replay the market alone.
+
+        **None is a market-only replay, on purpose, not an error**: no order is
+        sent, the result's strategy label is ``"none"``, it has 0 fills and 0
+        orders, and its samples, signals and report hold the market's side (the
+        best bid/ask, the markouts of market events); tests and benchmarks use
+        it as the baseline of the book replay (docs/engine.md, "A run without a
+        strategy"). A config file cannot do this by accident: ``mmsim run``
+        refuses a config without ``strategy:``.
     config : Config or RunConfig, optional
         Latencies, queue model, fees, timer... Defaults to ``Config()``. A
         :class:`RunConfig` runs its ``engine`` and is attached to the result as
@@ -370,7 +386,8 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     events : ndarray of EVENT_DTYPE or EventStore
         As for :func:`run`; one array (or store) for every run.
     runs : sequence of (strategy, config) pairs
-        Strategies may be Python or numba strategies in any mix (or None). Configs may
+        Strategies may be Python or numba strategies in any mix, or None: that run is a
+        market-only replay as in :func:`run` (0 fills, label ``"none"``). Configs may
         differ in anything the engine takes: latency models, queue model, fees,
         ``decide_every``, ``post_only``, ``max_orders``, ``sample_every``, signal
         parameters, tick/lot/contract sizes. A config of None is ``Config()``; a

@@ -16,7 +16,7 @@ from .engine import Result, run
 from .errors import ConfigError, DataError, StrategyError
 
 __all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "point_report",
-           "run_config"]
+           "run_config", "store_problem"]
 
 #: ``mmsim convert --format`` name -> the source files it reads (a path pattern), for messages.
 CONVERT_SOURCES: dict[str, str] = {
@@ -35,25 +35,98 @@ def missing_store_hint(store: str | Path) -> str:
             f"or `mmsim synth -o {store}` for a synthetic market")
 
 
+#: File names that look like raw market data ``mmsim convert`` reads (not an event store).
+_RAW_SUFFIXES = (".gz", ".zst", ".csv", ".dbn", ".dat", ".npz", ".bz2", ".xz", ".zip")
+
+
+def _raw_format(name: str) -> str:
+    """The ``--format`` a raw file's name points to, or ``FORMAT`` with the list when it does not tell."""
+    low = name.lower()
+    if ".dbn" in low:
+        return "databento"
+    if low.endswith(".npz"):
+        return "hftbacktest"
+    if "incremental_book_l2" in low or low.startswith(("trades_", "book_snapshot")):
+        return "tardis"
+    if "_message_" in low or "_orderbook_" in low:
+        return "lobster"
+    return "FORMAT"
+
+
+def _convert_advice(sources: str, name: str, fmt: str) -> str:
+    formats = "" if fmt != "FORMAT" else " (" + "; ".join(
+        f"--format {n} for {src}" for n, src in CONVERT_SOURCES.items()) + ")"
+    return f"`mmsim convert {sources} -o stores/{name} --format {fmt}`{formats}, then give stores/{name}"
+
+
+def _stem(name: str) -> str:
+    """``BTCUSDT_2024-01-02.gz`` -> ``BTCUSDT_2024-01-02``; ``x.mbo.dbn.zst`` -> ``x``."""
+    stem = name
+    while Path(stem).suffix and Path(stem).suffix.lower() in _RAW_SUFFIXES + (".mbo", ".mbp", ".json"):
+        stem = Path(stem).stem
+    return stem or name
+
+
+def store_problem(data: str | Path) -> str | None:
+    """What is wrong with ``data`` as an event store, as the rest of a one-line message, or None if it is one.
+
+    ``PATH: no such directory; make it with ...`` (:func:`missing_store_hint`); for an
+    existing path the advice never converts onto it: a file is ``a file, not an event
+    store`` (raw-looking data, ``.gz``, ``.csv``, ``.dbn``, ``.dat``, ``.npz``..., gets
+    ``mmsim convert THAT_FILE -o stores/NAME --format F``, the format named when the file
+    name tells it); a non-empty directory without ``events.npy``/``meta.json`` is ``a
+    directory but not an event store`` (its raw files, if any, get the same advice); an
+    empty directory may be made a store in place.
+    """
+    path = Path(data)
+    if (path / "events.npy").exists() or (path / "meta.json").exists():
+        return None
+    if not path.exists():
+        return f"{path}: no such directory; {missing_store_hint(path)}"
+    store = "an event store (a directory with events.npy and meta.json)"
+    made = "name a store made by `mmsim convert` or `mmsim synth`"
+    if not path.is_dir():
+        if path.name.lower().endswith(_RAW_SUFFIXES):
+            return (f"{path}: a file, not {store}; if it is raw market data, make a store of it: "
+                    + _convert_advice(str(path), _stem(path.name), _raw_format(path.name)))
+        return f"{path}: a file, not {store}; {made}"
+    try:
+        entries = sorted(p.name for p in path.iterdir())
+    except OSError as exc:
+        return f"{path}: cannot read the directory: {exc.strerror or exc}"
+    if not entries:
+        return f"{path}: an empty directory, not {store}; {missing_store_hint(path)}"
+    raw = [n for n in entries if n.lower().endswith(_RAW_SUFFIXES) and (path / n).is_file()]
+    if raw:
+        shown = ", ".join(raw[:3]) + (f" and {len(raw) - 3} more" if len(raw) > 3 else "")
+        fmt = _raw_format(raw[0])
+        return (f"{path}: a directory but not {store}; it holds raw files ({shown}): make a store of one with "
+                + _convert_advice(str(path / raw[0]), _stem(raw[0]), fmt))
+    return f"{path}: a directory but not {store}; {made}"
+
+
 def load_events(config: RunConfig) -> Any:
     """The event store named by ``config.data`` (memory-mapped).
 
     Raises
     ------
     ConfigError
-        ``data`` is empty.
+        ``data`` is empty, or names no event store: ``data: PATH: ...``
+        (:func:`store_problem`: the message says how to make one, and never to
+        convert onto an existing file). A config error: ``mmsim run``,
+        ``queue-score`` and ``sweep`` exit 2 and add the config line or the
+        ``--data`` flag (``mmsim.cli.main``).
     DataError
-        No event store at that path (the message says how to make one), or a bad store.
+        A bad store.
     """
     if not config.data:
         raise ConfigError("data: no event store given (set `data:` to a store made by `mmsim convert` or "
                           "`mmsim synth`)")
     from .data import load
 
-    path = Path(config.data)
-    if not (path / "events.npy").exists() and not (path / "meta.json").exists():
-        what = "no such directory" if not path.exists() else "not an event store (no events.npy, meta.json)"
-        raise DataError(f"{path}: {what}; {missing_store_hint(path)}")
+    problem = store_problem(config.data)
+    if problem is not None:
+        raise ConfigError(f"data: {problem}")
     return load(config.data)
 
 

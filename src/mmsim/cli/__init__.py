@@ -46,6 +46,31 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     return parser, subs
 
 
+def _data_named(msg: str, args: argparse.Namespace) -> str:
+    """A ``data: PATH: ...`` error (:func:`mmsim.runner.load_events`) with where the path came from.
+
+    ``--data PATH: ...`` when the flag gave it; the config file's line of ``data:``
+    (``(run.yaml line 1)``) when the config did (``mmsim run CONFIG``, ``mmsim
+    queue-score CONFIG``); ``PATH: ...`` alone when it is queue-score's own
+    argument (a store given in place of a config). Any other message is returned
+    as it is.
+    """
+    if not msg.startswith("data: ") or " line " in msg:
+        return msg
+    if getattr(args, "data", None) is not None:
+        return "--data " + msg[len("data: "):]
+    config = getattr(args, "config", None) or getattr(args, "source", None)
+    if not isinstance(config, os.PathLike) or not os.path.isfile(config):
+        return msg[len("data: "):] if getattr(args, "source", None) is not None else msg
+    from ..config.yaml_file import read_yaml_mapping
+
+    try:
+        _, where = read_yaml_mapping(config, what="config", keys="run config keys")
+    except ConfigError:
+        return msg
+    return f"{msg} ({where['data']})" if "data" in where else msg
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mmsim`` command line; returns the exit code."""
     parser, subs = build_parser()
@@ -82,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         if debug:
             raise
-        print(f"mmsim: config error: {as_written(str(exc), args)}", file=sys.stderr)
+        print(f"mmsim: config error: {as_written(_data_named(str(exc), args), args)}", file=sys.stderr)
         return 2
     except (MmsimError, OSError) as exc:
         if debug:

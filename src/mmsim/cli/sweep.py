@@ -93,8 +93,10 @@ def cmd(args: argparse.Namespace) -> int:
     after = read_results(results)
     ids = {p.id for p in grid.points}
     ran = sum(1 for r in rows if after.get(r["id"]) != before.get(r["id"]))  # a new record: run now
+    recoded = _code_changed(rows, before, after)
     print(f"{len(rows)} points ({n_fail} failed), {events:,} events -> {results}, {Path(out) / 'sweep.html'}")
-    print(f"{ran} run now, {len(rows) - ran} reused from {results.name}"
+    print(f"{ran} run now{f' ({recoded} of them: strategy code changed)' if recoded else ''}, "
+          f"{len(rows) - ran} reused from {results.name}"
           + ("" if len(rows) - ran == 0 else " (same point ids: same config and store path, and the same strategy "
                                              "code; --force runs all again)"))
     others = sum(1 for k in after if k not in ids)
@@ -102,6 +104,23 @@ def cmd(args: argparse.Namespace) -> int:
         print(f"note: {results} also holds {others} point(s) of another grid (left as they are; "
               "this sweep's tables and plots show only its own points)")
     return 1 if n_fail else 0
+
+
+def _code_changed(rows: Any, before: Any, after: Any) -> int:
+    """How many of the points run now had a record whose strategy's code is not the code they ran with.
+
+    Said in the summary line: the stderr note about it (:func:`mmsim.sweep.code.changed_code`) comes
+    before the progress bar and the table, and a long table pushes it off the screen.
+    """
+    from ..sweep.code import CODE_FIELD
+
+    n = 0
+    for r in rows:
+        old, new = before.get(r["id"]), after.get(r["id"])
+        if old is None or new is None or old == new or CODE_FIELD not in old:
+            continue
+        n += old[CODE_FIELD] != new.get(CODE_FIELD)
+    return n
 
 
 def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:

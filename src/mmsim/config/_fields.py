@@ -463,7 +463,12 @@ def _build(cls: type[C], data: Any, where: Mapping[str, str]) -> C:
     for key, value in data.items():
         dotted = f"{cls._prefix}{key}"
         if key not in fields:
-            raise ConfigError(cls._unknown.format(key=dotted) + _at(where, dotted))
+            split = next((k for k, v in data.items() if isinstance(v, str) and "(" in v and ")" not in v), None)
+            hint = (f"; {dotted[:len(dotted) - len(str(key))]}{split}: {data[split]!r} is cut at a comma: inside "
+                    "{...} YAML splits at commas, so quote a value that holds one "
+                    "('lognormal(1ms, 0.5)') or write the key on its own line"
+                    if split is not None and str(key).endswith(")") else "")
+            raise ConfigError(cls._unknown.format(key=dotted) + hint + _at(where, dotted))
         kind = kind_of(fields[key])
         if isinstance(kind, Section) and isinstance(value, Mapping):
             value = _build(kind.cls, value, where)  # nested: its own keys are located

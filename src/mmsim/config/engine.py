@@ -8,6 +8,7 @@ sweep's dotted override or a direct construction (constructors coerce:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -39,6 +40,15 @@ MODEL_KEYS: dict[str, tuple[str, str]] = {"queue.power": ("queue.model", "power"
 
 # What each latency kind reads (the other fields must stay at their default, 0).
 _LATENCY_READS = {"constant": ("ns",), "lognormal": ("median_ns", "sigma", "min_ns"), "recorded": ()}
+
+
+# The written (printed) forms of a latency model: what LatencyModel.describe prints, read back.
+_WRITTEN_LATENCY = re.compile(
+    r"^\s*(?:lognormal\(\s*(?P<median>[^,()]+?)\s*,\s*(?P<sigma>[^,()]+?)\s*"
+    r"(?:,\s*min\s+(?P<min>[^,()]+?)\s*)?\)|constant\(\s*(?P<constant>[^,()]+?)\s*\))\s*$")
+_LATENCY_FORMS = ("a latency is a duration (5ms, 250us; a bare number is ns), 'recorded' (feed only), "
+                  "lognormal(MEDIAN, SIGMA) or lognormal(MEDIAN, SIGMA, min MIN) (lognormal(1ms, 0.5)), "
+                  "or the mappings {constant: 5ms} and {lognormal: {median: 1ms, sigma: 0.5, min: 100us}}")
 
 
 def _latency_ns() -> Duration:
@@ -107,6 +117,8 @@ class LatencyModel(ConfigBase):
         if isinstance(value, str) and value.strip().lower() == "recorded":
             raise ConfigError(f"{key}: cannot read {value!r}; the recorded latency is written in lower case: "
                               "write 'recorded'")
+        if isinstance(value, str) and value.strip().lower().startswith(("lognormal", "constant")):
+            return cls._parse_written(value, key)
         if isinstance(value, Mapping):
             if set(value) == {"lognormal"} and isinstance(value["lognormal"], Mapping):
                 spec = dict(value["lognormal"])
@@ -135,6 +147,41 @@ class LatencyModel(ConfigBase):
                               f"got {dict(value)!r}")
         return cls(kind="constant", ns=parse_duration(value, key, max_ns=MAX_LATENCY_NS))
 
+    @classmethod
+    def _parse_written(cls, value: str, key: str) -> LatencyModel:
+        """``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``, ``constant(5ms)``: the labels
+        :meth:`describe` and the sweep table print, read back."""
+        m = _WRITTEN_LATENCY.match(value)
+        if m is None and _WRITTEN_LATENCY.match(value.lower()):
+            raise ConfigError(f"{key}: cannot read {value!r}; model names are lower case: write "
+                              f"{value.strip()[:9].lower() + value.strip()[9:]!r}")
+        if m is None and "(" in value and ")" not in value:
+            # `latency: {feed: lognormal(1ms, 0.5)}`: YAML's flow mapping splits at the comma.
+            raise ConfigError(f"{key}: cannot read {value!r} as a latency: no closing ')' (inside a YAML {{...}} "
+                              "mapping the value is cut at its comma: quote it, feed: 'lognormal(1ms, 0.5)')")
+        if m is None:
+            raise ConfigError(f"{key}: cannot read {value!r} as a latency; {_LATENCY_FORMS}")
+        if m.group("constant") is not None:
+            return cls(kind="constant", ns=parse_duration(m.group("constant"), key, max_ns=MAX_LATENCY_NS))
+        sigma_text = m.group("sigma")
+        sigma_value: Any = sigma_text
+        for read in (int, float):
+            try:
+                sigma_value = read(sigma_text)
+                break
+            except ValueError:
+                pass
+        try:
+            sigma = Number(ge=0.0, le=MAX_SIGMA, why=f"a finite number in [0, {MAX_SIGMA:g}]").read(
+                sigma_value, f"{key}: lognormal sigma", ": must be ")
+        except ConfigError:
+            raise ConfigError(f"{key}: a lognormal sigma must be a finite number in [0, {MAX_SIGMA:g}], got "
+                              f"{sigma_text!r} in {value.strip()!r}") from None
+        return cls(kind="lognormal",
+                   median_ns=parse_duration(m.group("median"), f"{key}: lognormal median", max_ns=MAX_LATENCY_NS),
+                   sigma=sigma,
+                   min_ns=parse_duration(m.group("min") or 0, f"{key}: lognormal min", max_ns=MAX_LATENCY_NS))
+
     def plain(self) -> Any:
         """As written in YAML: ``"recorded"``, int ns, or ``{lognormal: {median, sigma, min}}``."""
         if self.kind == "recorded":
@@ -144,11 +191,19 @@ class LatencyModel(ConfigBase):
         return self.ns
 
     def describe(self) -> str:
-        """Short human label (``"5ms"``, ``"recorded"``, ``"lognormal(1ms, 0.5)"``)."""
+        """Short human label (``"5ms"``, ``"recorded"``, ``"lognormal(1ms, 0.5)"``,
+        ``"lognormal(1ms, 0.5, min 100us)"`` with a floor).
+
+        :meth:`parse` reads every label back to an equal model (the sigma is printed
+        exactly: ``0.123456789``, not ``0.123457``), so a latency copied from a sweep
+        table or a report header runs the same model.
+        """
         if self.kind == "recorded":
             return "recorded"
         if self.kind == "lognormal":
-            return f"lognormal({format_ns(self.median_ns)}, {self.sigma:g})"
+            sigma = f"{self.sigma:g}" if float(f"{self.sigma:g}") == self.sigma else repr(self.sigma)
+            floor = f", min {format_ns(self.min_ns)}" if self.min_ns else ""
+            return f"lognormal({format_ns(self.median_ns)}, {sigma}{floor})"
         return format_ns(self.ns)
 
 

@@ -15,7 +15,8 @@ What the digest covers:
 - any other strategy (a class, a factory function, an entry point): the source file of
   the module that defines it and of the modules of its base classes, and recursively the
   source files of the modules, functions and classes those modules' globals hold, as long
-  as the file is the user's own code: not in the Python installation (standard library,
+  as the file is the user's own code (the modules its source imports too, so a constant taken
+  with ``from consts import SIZE`` is covered by ``consts.py``): not in the Python installation (standard library,
   ``site-packages``) nor in mmsim itself. An installed package's strategy (an entry point)
   is covered by its own module's file only.
 
@@ -95,7 +96,41 @@ def _module_file(mod: Any) -> str | None:
     return os.path.realpath(f)
 
 
+def _imported_modules(mod: types.ModuleType) -> Iterable[Any]:
+    """The modules ``mod``'s source imports (``import x``, ``from x import NAME``), as loaded now.
+
+    ``from consts import SIZE`` leaves only an int in the module's globals: without
+    reading the import statements, an edit to ``consts.py`` changed the strategy and
+    not its fingerprint (the sweep reused the old code's points without a word).
+    """
+    import ast
+
+    f = _module_file(mod)
+    if f is None:
+        return
+    try:
+        tree = ast.parse(Path(f).read_bytes())
+    except (SyntaxError, ValueError, OSError):
+        return
+    package = getattr(mod, "__package__", None) or ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield sys.modules.get(alias.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*parts, base] if base else parts)
+            if base:
+                yield sys.modules.get(base)
+            for alias in node.names:
+                yield sys.modules.get(f"{base}.{alias.name}" if base else alias.name)
+
+
 def _referenced_modules(mod: types.ModuleType) -> Iterable[Any]:
+    yield from _imported_modules(mod)
     for value in list(vars(mod).values()):
         if isinstance(value, types.ModuleType):
             yield value

@@ -104,6 +104,8 @@ class Grid:
     baseline: BaselinePlan | None = None
     timeout: int | None = None
     where: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    #: Where the base run config's keys were written (the grid's ``base:`` or the ``base_config`` file).
+    base_where: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     written: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -277,7 +279,8 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
         raise ConfigError(f"compare: sets how points are compared with a baseline, but the grid names no "
                           f"`baseline`{loc('compare')}")
     return Grid(points=tuple(points), keys=keys, repeats=int(repeats), output=output, workers=workers,
-                source=source, baseline=plan, timeout=timeout, where=where, written=written)
+                source=source, baseline=plan, timeout=timeout, where=where, written=written,
+                base_where=base_where)
 
 
 def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[[str], str],

@@ -58,7 +58,7 @@ def display_label(value: Any, key: str = "") -> str:
     ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
     a string as written; a number as Python prints it.
     """
-    from ..config import LatencyModel, format_ns
+    from ..config import LatencyModel
 
     last = key.rpartition(".")[2]
     is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
@@ -72,10 +72,7 @@ def display_label(value: Any, key: str = "") -> str:
             # A duration keeps the text it was written with ("0ms", "250us").
             if isinstance(value, str) and model.kind == "constant":
                 return value
-            label = model.describe()
-            if model.kind == "lognormal" and model.min_ns:  # two floors must not read alike
-                label = f"{label[:-1]}, min {format_ns(model.min_ns)})"
-            return label
+            return model.describe()  # with its floor: two floors must not read alike
     if isinstance(value, Mapping) and isinstance(value.get("path"), str):
         return _label(value)
     if isinstance(value, Mapping):

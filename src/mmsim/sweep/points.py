@@ -68,7 +68,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     """
     from ..engine import store_size_conflict, strategy_config_conflict
     from ..plugins import check_strategy
-    from ..runner import missing_store_hint
+    from ..runner import store_problem
 
     total = len(points) if total is None else total
     problems: dict[str, list[SweepPoint]] = {}
@@ -87,14 +87,11 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 strategies[key] = str(exc)
         data = p.config.data
         if data not in stores:
-            path = Path(data)
             if not data:
                 stores[data] = "data: no event store given"
-            elif (path / "events.npy").exists() or (path / "meta.json").exists():
-                stores[data] = None
             else:
-                what = "no such directory" if not path.exists() else "not an event store (no events.npy, meta.json)"
-                stores[data] = f"{path}: {what}; {missing_store_hint(path)}"
+                problem = store_problem(data)
+                stores[data] = None if problem is None else f"data: {problem}{_data_line(p, grid)}"
         recorded = sizes = None
         fits = None
         if key in declared:
@@ -115,6 +112,17 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     (msg, pts), *rest = problems.items()
     others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
     raise ConfigError(f"{msg} — in {_where(pts, total)}; no point ran{others}")
+
+
+def _data_line(p: SweepPoint, grid: Grid | None) -> str:
+    """`` (FILE line N)`` of where the point's ``data`` is written: its axis or point value, else the base's."""
+    if grid is None:
+        return ""
+    source = p.sources.get("data")
+    if source:
+        return line_of(grid.where, source)
+    loc = grid.base_where.get("data")
+    return f" ({loc})" if loc else ""
 
 
 def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:

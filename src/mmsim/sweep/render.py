@@ -252,8 +252,11 @@ _MAX_ERRORS_SHOWN = 10
 
 
 def _describe(row: Mapping[str, Any], grid: Grid) -> str:
-    # The keys this point sets (a key another point varies, left at the base here, is not named).
-    return ", ".join(f"{k}={_short(_value_text(row.get(k), k), 40)}" for k in grid.keys
+    """The keys this point sets, each value whole (a key another point varies, left at the base here,
+    is not named): a message names the point exactly, so two points that differ only at the end of a
+    long strategy label never read alike (``flowpull(half_spread=1, size=100, max_p…`` did). Table
+    cells are what fit a column; a message line wraps."""
+    return ", ".join(f"{k}={_value_text(row.get(k), k)}" for k in grid.keys
                      if row.get(k) is not None) or "base"
 
 
