@@ -50,8 +50,33 @@ def watch() -> None:
     print("started", flush=True)
 
 
+def progress_raises(store: str, mode: str) -> int:
+    """``raises-numba`` / ``raises-python``: the progress callback raises on its third call (no SIGINT)."""
+    events = mmsim.load(store)
+    calls = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 3:
+            raise RuntimeError("the progress bar broke")
+
+    try:
+        if mode == "raises-numba":
+            mmsim.run(events, spinner(spin=200.0), mmsim.Config(decide_every=100), progress=progress)
+        else:
+            mmsim.run(events, Sleeper(), mmsim.Config(decide_every=100_000), progress=progress)
+    except RuntimeError as exc:
+        print(f"RuntimeError: {exc}")
+        print("threads:", sorted(t.name for t in threading.enumerate()))
+        return 0
+    print("completed")
+    return 1
+
+
 def main() -> int:
     store, mode = sys.argv[1], sys.argv[2]
+    if mode.startswith("raises-"):
+        return progress_raises(store, mode)
     events = mmsim.load(store)
     fast = mmsim.Config(decide_every=100)         # a call every 100 ns: 2e8 calls over 20 s
     slow = mmsim.Config(decide_every=100_000)     # 2e5 calls of 1 ms

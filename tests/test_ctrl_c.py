@@ -81,6 +81,17 @@ def test_ctrl_c_stops_a_run_many_pass_whatever_its_strategies(store, mode):
                              + ["threads: ['MainThread']"])
 
 
+@pytest.mark.parametrize("mode", ["raises-numba", "raises-python"])
+def test_another_exception_while_waiting_for_the_pass_stops_it_too(store, mode):
+    # Only KeyboardInterrupt stopped the pass: an exception from the progress callback (or a
+    # SIGALRM/SIGTERM handler) left the replay's thread running, and with a Python strategy the
+    # interpreter's exit aborted ("FATAL: exception not rethrown", exit 134).
+    p = subprocess.run([sys.executable, str(SCRIPT), str(store), mode], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[-2:] == ["RuntimeError: the progress bar broke", "threads: ['MainThread']"]
+
+
 def test_a_keyboard_interrupt_raised_in_quote_is_an_interrupt_not_a_strategy_error():
     """A strategy's own KeyboardInterrupt (Ctrl-C landing in its code) stops the pass: the
     same KeyboardInterrupt, with the partial results; not a StrategyError, in every run."""
@@ -142,7 +153,8 @@ def test_numbas_int_of_a_non_finite_price_is_named(scale, nan, ladder, where):
 
 
 HINTED = ("-9.2233720368547758e+18 is out of range (-2^63 is what numba's int() makes of inf, NaN or a number beyond "
-          "int64: the strategy most likely computed a non-finite price)")
+          "int64, and what an int64 sum that wrapped around gives, e.g. best_ask + 1 on an empty ask side, where "
+          "best_ask is 2^63 - 1: the strategy most likely computed a non-finite or wrapped price)")
 
 
 def test_an_overflow_to_minus_2_63_is_hinted_and_another_out_of_range_price_is_not():

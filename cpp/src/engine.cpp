@@ -2,6 +2,7 @@
 #include "mmsim/engine.hpp"
 
 #include <algorithm>
+#include <cxxabi.h>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -483,6 +484,8 @@ void Pass::run() {
                 throw;
             } catch (const PassInterrupted &) {
                 throw;
+            } catch (abi::__forced_unwind &) {
+                throw;  // the thread is being cancelled (a Python strategy's thread at interpreter exit)
             } catch (...) {
                 fail(*v, std::current_exception());
             }
@@ -538,6 +541,8 @@ void Pass::run() {
             throw;
         } catch (const PassInterrupted &) {
             throw;
+        } catch (abi::__forced_unwind &) {
+            throw;  // thread cancellation must unwind (swallowed, glibc aborts: "exception not rethrown")
         } catch (...) {
             fail(*v, std::current_exception());
         }

@@ -944,14 +944,17 @@ inline int64_t to_whole(double x, bool &ok) {
 
 namespace {
 // Why x is not a valid price (qty false) or size (qty true); empty when it is. -2^63 is what
-// numba's int() (a float -> int64 conversion) makes of inf, NaN and numbers beyond int64: say
-// so, or the strategy's non-finite value hides behind a number.
+// numba's int() (a float -> int64 conversion) makes of inf, NaN and numbers beyond int64, and
+// what an int64 that wrapped around gives (the empty side's 2^63 - 1, plus 1): say so, or the
+// strategy's non-finite value hides behind a number.
 std::string invalid(double x, bool qty) {
     if (!std::isfinite(x)) return "is not finite";
     if (x != std::floor(x)) return qty ? "is not a whole number of lots" : "is not a whole number of ticks";
     if (x == -9223372036854775808.0)
         return std::string("is out of range (-2^63 is what numba's int() makes of inf, NaN or a number beyond "
-                           "int64: the strategy most likely computed a non-finite ") + (qty ? "size" : "price") + ")";
+                           "int64, and what an int64 sum that wrapped around gives, e.g. best_ask + 1 on an empty ask "
+                           "side, where best_ask is 2^63 - 1: the strategy most likely computed a non-finite or "
+                           "wrapped ") + (qty ? "size" : "price") + ")";
     if (std::fabs(x) >= kMaxExact) return "is out of range";
     if (qty && x < 0) return "is negative";
     return "";

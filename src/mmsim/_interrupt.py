@@ -51,9 +51,12 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
                 progress(int(control.done), total)
                 shown = time.monotonic()
             time.sleep(0.01)
-    except KeyboardInterrupt as exc:
+    except BaseException as exc:
         # Ctrl-C reaches this (the main) thread only: ask the pass to stop and wait for it (it
-        # checks every few thousand events or calls, and before each Python strategy call).
+        # checks every few thousand events or calls, and before each Python strategy call). The
+        # same for anything else raised here (a SIGALRM or SIGTERM handler's exception, the
+        # progress callback's): the replay's thread must not outlive the call, nor run on into
+        # the interpreter's exit inside C++ frames.
         control.request_stop()
         interrupt = exc
         try:
@@ -66,6 +69,8 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
             again.mmsim_replay_running = "done" not in box  # type: ignore[attr-defined]
             raise
     worker.join()
+    if interrupt is not None and not isinstance(interrupt, KeyboardInterrupt):
+        raise interrupt
     if "exc" in box:
         raise box["exc"]
     if interrupt is None:
