@@ -228,6 +228,13 @@ GOOD = {"id": "a" * 16, "status": "ok", "metrics": {}}
                                                       '"ok" or "error", one a line)'),
     ('{"id": "XYZ", "status": "ok"}', 'its "id" is "XYZ", not a sweep point\'s id (a sweep record is a JSON object '
                                       'with a 16-hex-digit "id" and a "status" of "ok" or "error", one a line)'),
+    # A record edited by hand: "metrics": "zzz" was an AttributeError traceback from the table,
+    # a finished record without metrics was reused as a finished point.
+    ('{"id": "bbbbbbbbbbbbbbbb", "status": "ok", "metrics": "zzz"}',
+     'it is a finished point\'s record without its figures ("metrics" is "zzz", not a JSON object)'),
+    ('{"id": "bbbbbbbbbbbbbbbb", "status": "ok"}',
+     'it is a finished point\'s record without its figures ("metrics" is null, not a JSON object)'),
+    ('{"id": "bbbbbbbbbbbbbbbb", "status": "error", "error": "boom"}', 'its "error" is "boom", not a JSON object'),
 ])
 def test_a_line_that_is_not_a_record_is_an_error_naming_the_file_and_line(tmp_path, line, why):
     path = tmp_path / RESULTS_FILE

@@ -94,6 +94,14 @@ def _not_a_record(rec: Any) -> str | None:
         return f"its \"id\" is {json.dumps(rid)}, not a sweep point's id ({_RECORD_HELP})"
     if rec.get("status") not in ("ok", "error"):
         return f"its \"status\" is {json.dumps(rec.get('status'))}, not a sweep record's ({_RECORD_HELP})"
+    # The parts a sweep reads back: a hand-edited "metrics": "zzz" was a traceback, a record
+    # without its figures was reused as a finished point.
+    if rec["status"] == "ok" and not isinstance(rec.get("metrics"), dict):
+        return (f"it is a finished point's record without its figures (\"metrics\" is "
+                f"{json.dumps(rec.get('metrics'))}, not a JSON object)")
+    for key in ("overrides", "error", "comparison"):
+        if rec.get(key) is not None and not isinstance(rec[key], dict):
+            return f"its \"{key}\" is {json.dumps(rec[key])}, not a JSON object"
     return None
 
 
