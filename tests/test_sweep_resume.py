@@ -190,6 +190,27 @@ def test_records_without_a_code_fingerprint_are_reused_with_a_note(tmp_path, sto
     assert _records(out) == old
 
 
+def test_records_of_a_strategy_that_no_longer_loads_are_reused_with_a_note(tmp_path, store, capsys):
+    # The breaker's case: a syntax error appended to the plugin, every point recorded; the
+    # resume said "... and the same strategy code" without a word that nothing was checked.
+    spec = _plugin(tmp_path, size=1)
+    grid = _grid(tmp_path, store, spec)
+    out = tmp_path / "out"
+    args = ["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]
+    assert cli_main(args) == 0
+    old = _records(out)
+    with (tmp_path / "plugin" / "quoter.py").open("a") as fh:
+        fh.write("this is a syntax error(\n")
+    # A new process, as a user's next command (this one has the plugin's module imported already).
+    p = subprocess.run([sys.executable, "-m", "mmsim", *args], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.endswith(f"mmsim sweep: strategy quoter.py:Quoter does not load now, so the code of its 2 "
+                             f"recorded point(s) in {out / RESULTS_FILE} could not be checked; they are reused "
+                             "unchecked\n"), p.stderr
+    assert "\n0 run now, 2 reused from results.jsonl" in p.stdout
+    assert _records(out) == old
+
+
 def test_a_point_compared_with_a_baseline_whose_code_changed_runs_again(tmp_path, store, capsys):
     spec = _plugin(tmp_path, size=1)
     d = tmp_path / "plugin"

@@ -194,10 +194,12 @@ def changed_code(grid: Any, done: dict[str, dict[str, Any]], codes: dict[str, st
     A record whose ``strategy_code`` is not the current fingerprint of its strategy runs again
     (ok or failed alike), and so does a point compared with a baseline point that runs again
     for that reason (its comparison is against the old code). A record without the field
-    (written by an earlier mmsim) is reused unchecked, with a note.
+    (written by an earlier mmsim), or of a strategy that does not load now, is reused
+    unchecked, with a note.
     """
     again: dict[str, list[str]] = {}
     unchecked = 0
+    unloadable: dict[str, int] = {}
     for p in grid.points:
         rec = done.get(p.id)
         if rec is None:
@@ -205,7 +207,9 @@ def changed_code(grid: Any, done: dict[str, dict[str, Any]], codes: dict[str, st
         spec = p.config.strategy.path
         if CODE_FIELD not in rec:
             unchecked += 1
-        elif codes.get(spec) is not None and rec[CODE_FIELD] != codes[spec]:
+        elif codes.get(spec) is None:
+            unloadable[spec] = unloadable.get(spec, 0) + 1
+        elif rec[CODE_FIELD] != codes[spec]:
             again.setdefault(spec, []).append(p.id)
     ids = {i for v in again.values() for i in v}
     notes = [f"mmsim sweep: the code of strategy {strategy_label(spec)} changed since {len(v)} of its points were "
@@ -217,6 +221,11 @@ def changed_code(grid: Any, done: dict[str, dict[str, Any]], codes: dict[str, st
             notes.append(f"mmsim sweep: {len(follow)} more point(s) are compared with a baseline point that runs "
                          "again; running them again too")
         ids |= follow
+    for spec, n in unloadable.items():
+        # Its code could not be read now (a syntax error, a file moved): the summary's "the same
+        # strategy code" would be a claim nobody checked.
+        notes.append(f"mmsim sweep: strategy {strategy_label(spec)} does not load now, so the code of its {n} "
+                     f"recorded point(s) in {where} could not be checked; they are reused unchecked")
     if unchecked:
         notes.append(f"mmsim sweep: {unchecked} point(s) in {where} were recorded without a fingerprint of their "
                      "strategy's code (an earlier mmsim wrote them); they are reused unchecked: after editing a "
