@@ -93,6 +93,15 @@ def _plugin(tmp_path: Path, size: int) -> str:
     return f"{d / 'quoter.py'}:Quoter"
 
 
+def _swept(tmp_path: Path, store: Path) -> tuple[list[str], Path]:
+    """The plugin's grid swept once in this process (size 1): the command's arguments and its output folder."""
+    grid = _grid(tmp_path, store, _plugin(tmp_path, size=1))
+    out = tmp_path / "out"
+    args = ["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]
+    assert cli_main(args) == 0
+    return args, out
+
+
 # ------------------------------------------------------------------------- the strategy's code
 
 
@@ -170,11 +179,7 @@ def _count_point(config) -> dict:
 
 
 def test_records_without_a_code_fingerprint_are_reused_with_a_note(tmp_path, store, capsys):
-    spec = _plugin(tmp_path, size=1)
-    grid = _grid(tmp_path, store, spec)
-    out = tmp_path / "out"
-    args = ["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]
-    assert cli_main(args) == 0
+    args, out = _swept(tmp_path, store)
     old = _records(out)
     for r in old:
         del r["strategy_code"]  # as an earlier mmsim wrote them
@@ -193,11 +198,7 @@ def test_records_without_a_code_fingerprint_are_reused_with_a_note(tmp_path, sto
 def test_records_of_a_strategy_that_no_longer_loads_are_reused_with_a_note(tmp_path, store, capsys):
     # The breaker's case: a syntax error appended to the plugin, every point recorded; the
     # resume said "... and the same strategy code" without a word that nothing was checked.
-    spec = _plugin(tmp_path, size=1)
-    grid = _grid(tmp_path, store, spec)
-    out = tmp_path / "out"
-    args = ["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]
-    assert cli_main(args) == 0
+    args, out = _swept(tmp_path, store)
     old = _records(out)
     with (tmp_path / "plugin" / "quoter.py").open("a") as fh:
         fh.write("this is a syntax error(\n")
@@ -296,10 +297,7 @@ def test_a_torn_last_line_is_still_ignored_and_a_whole_one_kept(tmp_path):
 
 
 def test_cli_stops_on_a_foreign_line_before_running_anything(tmp_path, store, capsys):
-    grid = _grid(tmp_path, store, _plugin(tmp_path, size=1))
-    out = tmp_path / "out"
-    args = ["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]
-    assert cli_main(args) == 0
+    args, out = _swept(tmp_path, store)
     recs = (out / RESULTS_FILE).read_text()
     (out / RESULTS_FILE).write_text(recs + "junk appended by a script\n")
     capsys.readouterr()
