@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import ConfigError, MmsimError
-from ._common import Parser, UsageError, as_written, common_parent
+from ._common import Parser, UsageError, as_written, common_parent, located
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -53,7 +53,7 @@ def _data_named(msg: str, args: argparse.Namespace) -> str:
     (``(run.yaml line 1)``) when the config did (``mmsim run CONFIG``, ``mmsim
     queue-score CONFIG``); ``PATH: ...`` alone when it is queue-score's own
     argument (a store given in place of a config). Any other message is returned
-    as it is.
+    as it is. The line is found as every other config key's is (:func:`._common.located`).
     """
     if not msg.startswith("data: ") or " line " in msg:
         return msg
@@ -62,13 +62,7 @@ def _data_named(msg: str, args: argparse.Namespace) -> str:
     config = getattr(args, "config", None) or getattr(args, "source", None)
     if not isinstance(config, os.PathLike) or not os.path.isfile(config):
         return msg[len("data: "):] if getattr(args, "source", None) is not None else msg
-    from ..config.yaml_file import read_yaml_mapping
-
-    try:
-        _, where = read_yaml_mapping(config, what="config", keys="run config keys")
-    except ConfigError:
-        return msg
-    return f"{msg} ({where['data']})" if "data" in where else msg
+    return located(msg, config, strategy=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

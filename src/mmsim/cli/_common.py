@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
-           "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "number", "progress_bar",
-           "scalar", "staged_output", "strategy_located", "value_list"]
+           "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "located", "number",
+           "progress_bar", "scalar", "staged_output", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -435,23 +435,37 @@ def strategy_located(config_path: Path | None, *, strategy: bool = True) -> Iter
     try:
         yield
     except ConfigError as e:
-        msg = str(e)
-        if config_path is None or " line " in msg:
+        msg = located(str(e), config_path, strategy=strategy)
+        if msg == str(e):
             raise
-        from ..config.yaml_file import read_yaml_mapping
+        raise ConfigError(msg) from None
 
-        try:
-            _, where = read_yaml_mapping(config_path, what="config", keys="run config keys")
-        except ConfigError:
-            raise e from None
-        loc = _location(msg, where, strategy)
-        if loc is None:
-            raise
-        raise ConfigError(f"{msg} ({loc})") from None
+
+def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: bool = True) -> str:
+    """``msg`` ended with the config file's line it is about (``(run.yaml line 3)``), else as it is.
+
+    The one place that reads a config file's lines again for a message found after the config
+    was read: :func:`strategy_located` (the strategy, ``max_orders:``) and
+    :func:`mmsim.cli.main` (``data: PATH: ...`` from :func:`mmsim.runner.load_events`), with the
+    rules of :func:`strategy_located`. A message that already has a line, no config file (None,
+    or not a file), or a file that no longer reads, leaves ``msg`` as it is.
+    """
+    from ..errors import ConfigError
+
+    if config_path is None or " line " in msg or not os.path.isfile(config_path):
+        return msg
+    from ..config.yaml_file import read_yaml_mapping
+
+    try:
+        _, where = read_yaml_mapping(Path(config_path), what="config", keys="run config keys")
+    except ConfigError:
+        return msg
+    loc = _location(msg, where, strategy)
+    return msg if loc is None else f"{msg} ({loc})"
 
 
 def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:
-    """The ``FILE line N`` :func:`strategy_located` adds to ``msg``, or None."""
+    """The ``FILE line N`` :func:`located` adds to ``msg``, or None."""
     if msg.startswith(("strategy", "unknown strategy")):
         if not strategy:
             return None
