@@ -343,6 +343,28 @@ def test_a_queue_score_model_or_latency_flag_error_names_the_flag(store, tmp_pat
     assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
 
 
+def test_queue_score_records_the_store_path_absolute_as_run_does(store, tmp_path, monkeypatch, capsys):
+    """A relative `--data st` (or store argument) was written as "st" in queue_score.json and
+    report.json, which then named no store read from anywhere else; `mmsim run --data` and a
+    config's `data:` are made absolute."""
+    import json
+
+    monkeypatch.chdir(store.parent)
+    cfg = tmp_path / "qs.yaml"
+    cfg.write_text("strategy: {path: join_best, params: {size: 1}}\n")
+    flags = ["-q", "--no-fit", "--models", "power:1"]
+    for name, argv in (("by-flag", [str(cfg), "--data", store.name]), ("by-argument", [store.name])):
+        out = tmp_path / name
+        assert main(["queue-score", *argv, "-o", str(out), *flags]) == 0, capsys.readouterr().err
+        assert json.loads((out / "queue_score.json").read_text())["info"]["store"] == str(store.resolve()), name
+        assert json.loads((out / "report.json").read_text())["setup"]["data"]["store"] == str(store.resolve()), name
+    # As run records it.
+    run_cfg = tmp_path / "run.yaml"
+    run_cfg.write_text(f"strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n")
+    assert main(["run", str(run_cfg), "--data", store.name, "-q", "-o", str(tmp_path / "r")]) == 0
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["setup"]["data"]["store"] == str(store.resolve())
+
+
 def test_a_huge_age_bucket_count_is_the_count_of_fills_not_a_hang(two_runs, tmp_path):
     """--age-buckets 99999999999 looped over every bucket (hours); from one bucket per fill on, nothing changes."""
     import json

@@ -82,8 +82,10 @@ def cmd(args: argparse.Namespace) -> int:
     from ..runner import load_events
 
     src: Path = args.source
+    # Store paths made absolute, as `mmsim run --data` does and a config's `data:` is: the store
+    # path written in queue_score.json and report.json then names it from any directory.
     if src.is_dir():
-        config = RunConfig(data=str(src), strategy=StrategyConfig(path="join_best", params={"size": 1}))
+        config = RunConfig(data=str(src.resolve()), strategy=StrategyConfig(path="join_best", params={"size": 1}))
         name = src.name
     elif src.is_file():
         config = load_yaml(src)
@@ -91,7 +93,7 @@ def cmd(args: argparse.Namespace) -> int:
     else:
         raise ConfigError(f"{src}: no such config file or event store")
     if args.data is not None:
-        config = config.replace(data=str(args.data))
+        config = config.replace(data=str(args.data.resolve()))
     if args.strategy:
         config = config.replace(strategy=StrategyConfig(path=args.strategy, params=_params(args.params)))
     elif args.params:
