@@ -146,6 +146,26 @@ def test_every_row_carries_its_config_digest(tmp_path, store):
 # ----------------------------------------------------------------------------- one point, again
 
 
+@pytest.mark.parametrize("plots", [False, True], ids=["no-plots", "plots"])
+def test_a_staged_points_written_paths_name_its_final_directory(tmp_path, store, plots):
+    """`mmsim sweep --point` writes in `.ID.writing-PID` and renames it; run_point's `written`
+    named the staged directory, gone once renamed."""
+    from mmsim.cli._common import staged_output
+    from mmsim.sweep import run_point
+
+    grid = load_grid(_grid(tmp_path, store, TWO_ARMS, feeds="[0ms]"))
+    point = grid.points[0]
+    target = tmp_path / "out" / "points" / point.id
+    with staged_output(target, "result.json") as stage:
+        done = run_point(grid, point, target, plots=plots, write_in=stage.dir)
+        stage.commit()
+    names = {"report.json", "fills.csv", "config.yaml"} | ({"report.html", "pnl.png"} if plots else set())
+    assert names <= set(done["written"])
+    assert done["written"] == {name: target / name for name in done["written"]}
+    assert all(path.is_file() for path in done["written"].values())
+    assert sorted(p.name for p in target.parent.iterdir()) == [point.id]
+
+
 def test_one_point_drilled_down_and_re_run_from_its_config(tmp_path, store, capsys):
     grid_file = _grid(tmp_path, store, TWO_ARMS)
     rows = run_sweep(grid_file, workers=0)

@@ -233,13 +233,14 @@ def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = T
         instead of ``out`` (``mmsim sweep --point`` writes in a staged directory that
         replaces ``out`` whole, so a point refused, failing before it has a result, or
         interrupted while its files are written leaves the previous one as it was).
-        Messages and :data:`POINT_CONFIG` still name ``out``.
+        Messages, :data:`POINT_CONFIG` and the returned ``written`` paths still name ``out``.
 
     Returns
     -------
     dict
         ``result`` (:class:`mmsim.Result`), ``report`` (:class:`mmsim.report.Report`),
-        ``metrics`` (the flat figures a sweep records) and ``written`` (file name -> path).
+        ``metrics`` (the flat figures a sweep records) and ``written`` (file name -> path in
+        ``out``, also with ``write_in``: where the files are once the staged directory is renamed).
 
     Raises
     ------
@@ -269,6 +270,8 @@ def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = T
     p = where / POINT_CONFIG
     p.write_text(_config_text(config, point, grid), encoding="utf-8")
     written[POINT_CONFIG] = p
+    # Named in ``out``, as the messages are: a staged directory (``write_in``) is renamed to it.
+    written = {name: out / Path(f).relative_to(where) for name, f in written.items()}
     metrics = dict(point_metrics(result, events, config))
     return {"result": result, "report": report, "metrics": metrics, "written": written}
 
