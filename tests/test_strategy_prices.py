@@ -124,3 +124,20 @@ def test_the_helpers_keep_a_non_finite_price(jit):
     assert math.isnan(b) and math.isnan(a) and not crossed
     # Integer targets (a plugin still using math.floor) are clamped as before.
     assert post_only_prices(105, 99, 100, 103) == (102, 101)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_floor_and_ceil_price_do_what_their_shared_docstring_says(jit):
+    """floor_price's docstring holds for both (ceil_price refers to it): arrays element by element,
+    float64 out, an integer keeps its value, non-finite and beyond-int64 values as they are."""
+    from numba import njit
+
+    def both(x):
+        return floor_price(x), ceil_price(x)
+
+    f = njit(both) if jit else both
+    lo, hi = f(np.array([1.5, -1.5, 2.0, 1e300, -np.inf]))
+    assert lo.dtype == hi.dtype == np.float64 and lo.shape == hi.shape == (5,)
+    assert lo.tolist() == [1.0, -2.0, 2.0, 1e300, -np.inf] and hi.tolist() == [2.0, -1.0, 2.0, 1e300, -np.inf]
+    assert f(-0.5) == (-1.0, -0.0) and f(7) == (7, 7)
+    assert "floor_price" in (ceil_price.__doc__ or "") and "ticks" in (ceil_price.__doc__ or "")

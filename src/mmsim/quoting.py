@@ -41,36 +41,34 @@ _INF = float("inf")
 
 @register_jitable
 def floor_price(x: Any) -> Any:
-    """Round a price down to whole ticks without converting it to an integer.
+    """Round a price down to whole ticks without converting it to an integer (:func:`ceil_price` rounds up).
+
+    What is said here holds for both; they differ only in the direction.
 
     Parameters
     ----------
-    x : float
-        A price, ticks.
+    x : float, or an array of floats
+        A price, ticks; an array is rounded element by element (same shape).
 
     Returns
     -------
-    float
-        ``floor(x)`` as a float64 (``numpy.floor``): NaN, ``-inf``, ``inf`` and a value
-        beyond int64 come back as they are, for the engine to name (``math.floor`` in
-        numba turns them into ``-2^63``).
+    float or ndarray
+        ``floor(x)`` in float64 (``numpy.floor``), inside numba as in Python; an integer
+        ``x`` is whole already and keeps its value. Nothing is raised: NaN, ``-inf``,
+        ``inf`` and a value beyond int64 come back as they are, for the engine to stop the
+        run naming them (``math.floor`` in numba turns them into ``-2^63``; in Python it
+        raises on NaN and ``±inf``).
     """
     return np.floor(x)
 
 
 @register_jitable
 def ceil_price(x: Any) -> Any:
-    """Round a price up to whole ticks without converting it to an integer (see :func:`floor_price`).
+    """Round a price up to whole ticks without converting it to an integer: ``ceil(x)`` (``numpy.ceil``).
 
-    Parameters
-    ----------
-    x : float
-        A price, ticks.
-
-    Returns
-    -------
-    float
-        ``ceil(x)`` as a float64; a non-finite value comes back as it is.
+    The same argument (a price in ticks, or an array of them), result (float64, the same
+    shape) and non-finite values (NaN, ``±inf``, beyond int64: returned as they are, never
+    raised) as :func:`floor_price`, rounding up instead of down.
     """
     return np.ceil(x)
 
