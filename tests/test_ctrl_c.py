@@ -3,7 +3,6 @@ the hint for numba's -2^63 (what its int() makes of inf and NaN) in an invalid q
 
 from __future__ import annotations
 
-import math
 import os
 import signal
 import subprocess

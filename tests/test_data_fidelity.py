@@ -65,7 +65,10 @@ HALT_BOOK = [
 def test_lobster_halt_quoting_resume_are_status_events_at_their_times(tmp_path):
     m = lobster_day(tmp_path, "2012-06-21", HALT_MSGS, HALT_BOOK)
     st = lob.convert([m], tmp_path / "s")
-    t = lambda secs: (MIDNIGHT + secs) * S
+
+    def t(secs):
+        return (MIDNIGHT + secs) * S
+
     syn = lob.SYNTHETIC_ID_BASE
     assert rows_of(st.events) == [
         (t(35999), "CLEAR", 0, 0, 0, 0),
@@ -289,7 +292,7 @@ def test_binance_trade_id_must_be_an_integer(tmp_path, t):
             f.write(f"{LOCAL0 + (i + 1) * 1_000_000} {json.dumps(m)}\n")
         bad = json.dumps(_trade(11, 3, "1.000")).replace('"t": 11', f'"t": {t}')
         f.write(f"{LOCAL0 + 3_000_000} {bad}\n")
-    with pytest.raises(mmsim.DataError, match=rf"cap.gz: line 3: malformed trade: t is .*, not an integer"):
+    with pytest.raises(mmsim.DataError, match=r"cap.gz: line 3: malformed trade: t is .*, not an integer"):
         bn.convert([p], tmp_path / "s", tick_size=0.01)
 
 

@@ -485,7 +485,10 @@ def test_plot_shows_every_series_with_its_interval_and_distinct_styles(demo):
     # the two "without informed flow" curves coincide in value; both are drawn, told apart by
     # colour, marker, fill and a small horizontal offset
     a, b = lines["naive, without informed flow"], lines["toxicity_pull, without informed flow"]
-    style = lambda ln: (ln.get_color(), ln.get_marker(), ln.get_markerfacecolor(), ln.get_linestyle())
+
+    def style(ln):
+        return (ln.get_color(), ln.get_marker(), ln.get_markerfacecolor(), ln.get_linestyle())
+
     assert style(a) != style(b)
     assert a.get_marker() != b.get_marker() and a.get_markerfacecolor() != b.get_markerfacecolor()
     assert np.all(np.asarray(a.get_xdata()) != np.asarray(b.get_xdata()))

@@ -128,8 +128,11 @@ def test_l3_fifo_executions_ahead_and_behind_our_order():
 # ------------------------------------------------------------------ clocks and latency
 
 
+NO_QUOTE = Quote(0, 0, 0, 0)
+
+
 class Recorder(mmsim.Strategy):
-    def __init__(self, target=Quote(0, 0, 0, 0)):
+    def __init__(self, target=NO_QUOTE):
         self.seen = []
         self.target = target
 

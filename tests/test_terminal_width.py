@@ -12,7 +12,6 @@ import pytest
 from conftest import ROOT, make_events
 
 import mmsim
-from mmsim import Kind
 from mmsim.report._format import _num
 from mmsim.sweep import Grid, rich_table
 
