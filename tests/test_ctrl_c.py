@@ -199,3 +199,36 @@ def test_a_signal_handlers_exception_inside_replay_bbo_and_signals_compute_is_ra
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+CLI_SCRIPT = Path(__file__).with_name("_ctrl_c_cli.py")
+
+
+@pytest.mark.parametrize("where", ["cleanup", "line", "exit"])
+def test_a_second_ctrl_c_while_mmsim_winds_down_still_exits_130_with_one_line(store, tmp_path, where):
+    """`mmsim run`, Ctrl-C while its report is written, and a second Ctrl-C while the staged
+    directory is removed (it was left half removed, `.r.writing-PID`), while `mmsim:
+    interrupted` is printed (the process ended by SIGINT, status -2, with a traceback), or while
+    the interpreter exits (a traceback "Exception ignored in atexit callback")."""
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: join_best, params: {{size: 1}}}}\n")
+    runs = tmp_path / "runs"
+    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", "run", str(cfg), "-q", "-o", str(runs / "r")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert p.stdout is not None
+        for marker in ("writing\n", "winding down\n"):
+            for line in p.stdout:
+                if line == marker:
+                    break
+            else:
+                raise AssertionError(f"no {marker!r}; exit {p.wait()}: {p.stderr.read() if p.stderr else ''}")
+            p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert (p.returncode, err) == (130, "mmsim: interrupted\n")
+    assert sorted(runs.iterdir()) == []  # neither the run directory nor its staged one

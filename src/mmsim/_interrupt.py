@@ -93,6 +93,28 @@ def _sigint_blocked() -> Iterator[None]:
         mask(signal.SIG_SETMASK, old)
 
 
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ctrl-C held back inside the block by Python's own SIGINT handler (on the main thread,
+    whichever thread the signal reaches), then raised when the block ends (the previous
+    handler's way: KeyboardInterrupt by default). For clean-up a second Ctrl-C must not cut
+    short (a staged output directory half removed)."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        yield  # (None: a handler not set from Python, which could not be put back)
+        return
+    got: list[Any] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: got.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if got:
+        if callable(old):
+            old(signal.SIGINT, got[0])
+        elif old != signal.SIG_IGN:  # SIG_DFL, or a handler not set from Python
+            raise KeyboardInterrupt
+
+
 def interrupt_of(outs: list[Any], control: Any, caught: BaseException | None,
                  holders: list[dict[str, BaseException]]) -> BaseException | None:
     """The exception to raise after a pass that Ctrl-C stopped (None when nothing interrupted it).

@@ -14,10 +14,14 @@ the subcommand, shows the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import ConfigError, MmsimError
 from ._common import Parser, UsageError, as_written, common_parent, located
@@ -65,8 +69,47 @@ def _data_named(msg: str, args: argparse.Namespace) -> str:
     return located(msg, config, strategy=False)
 
 
+def _leave_now(signum: int = 0, frame: Any = None) -> None:
+    """Exit 130 at once (what is buffered flushed); also the SIGINT handler once mmsim is winding down."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # (a flush cut short by the signal is re-entered)
+            stream.flush()
+    os._exit(130)
+
+
+def _interrupted(exc: KeyboardInterrupt, *, process: bool) -> int:
+    """Ctrl-C reached :func:`main`: one line, exit status 130, and a second Ctrl-C cannot change that.
+
+    The output directories are staged (a second Ctrl-C while one is removed is held back until
+    it is gone, :func:`._common.staged_output`), so nothing is left to write: a second Ctrl-C
+    while the line is printed, or (``process``: :func:`main` is the process, ``mmsim`` or
+    ``python -m mmsim``) while the interpreter exits, leaves at once with 130. It used to end
+    the process by SIGINT (status -2, a shell's 130) with a traceback. (Not covered: the
+    few instructions between the ``except`` and this function's first line.) Called by
+    :func:`main` in-process (``argv`` given), the caller's handler is put back and a second
+    Ctrl-C while the line is printed adds nothing.
+    """
+    on_main = threading.current_thread() is threading.main_thread()
+    again: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: again.append(signum)) if on_main else None
+    print("mmsim: interrupted", file=sys.stderr)
+    if getattr(exc, "mmsim_replay_running", False) or (again and process):
+        # mmsim_replay_running: a second Ctrl-C while the stopped replay still waited for a
+        # blocking strategy call (the first one stops the replay and ends its thread,
+        # mmsim._interrupt): its thread is still inside the engine, and Python's exit would end
+        # it inside C++ frames ("FATAL: exception not rethrown", SIGABRT); leave at once.
+        _leave_now()
+    if on_main:
+        signal.signal(signal.SIGINT, _leave_now if process else (signal.default_int_handler if old is None else old))
+    return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``mmsim`` command line; returns the exit code."""
+    """Run the ``mmsim`` command line; returns the exit code.
+
+    ``argv`` None reads ``sys.argv`` and means this call is the process (the ``mmsim`` script,
+    ``python -m mmsim``): after a Ctrl-C, a second one while it exits leaves at once with 130.
+    """
     parser, subs = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -81,18 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         subs[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     debug = bool(getattr(args, "debug", False))
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        if code == 130 and argv is None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, _leave_now)  # the command said it was interrupted (a sweep)
+        return code
     except KeyboardInterrupt as exc:
-        print("mmsim: interrupted", file=sys.stderr)
-        if getattr(exc, "mmsim_replay_running", False):
-            # A second Ctrl-C while the stopped replay still waited for a blocking strategy call
-            # (the first one stops the replay and ends its thread, mmsim._interrupt): its thread
-            # is still inside the engine, and Python's exit would end it inside C++ frames
-            # ("FATAL: exception not rethrown", SIGABRT); nothing is left to write, so leave at once.
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(130)
-        return 130
+        return _interrupted(exc, process=argv is None)
     except UsageError as exc:
         if debug:
             raise

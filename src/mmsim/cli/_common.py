@@ -284,14 +284,18 @@ def staged_output(path: Path, marker: str) -> Iterator[Staged]:
     accepted with ``remove=False``, holding ``marker``). Left uncommitted (an error, Ctrl-C
     while the files or the report are written), the staged directory is removed and
     ``path`` is as it was: a run directory is never half written (``result.json`` without
-    its report, or record arrays without ``result.json``; docs/config.md).
+    its report, or record arrays without ``result.json``; docs/config.md). A second Ctrl-C
+    while the staged directory is removed is raised once it is gone.
     """
+    from .._interrupt import _sigint_deferred
+
     stage = Staged(path, marker)
     try:
         yield stage
     finally:
         if not stage.committed and stage._dir is not None:
-            shutil.rmtree(stage._dir, ignore_errors=True)
+            with _sigint_deferred():  # a second Ctrl-C: raised once the staged directory is gone
+                shutil.rmtree(stage._dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
