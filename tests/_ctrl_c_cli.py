@@ -7,7 +7,9 @@ waits (two seconds) where WHERE says the second SIGINT lands:
 
 - ``cleanup``: while the staged output directory is removed (``shutil.rmtree``);
 - ``line``: while ``main`` prints ``mmsim: interrupted``;
-- ``exit``: while the interpreter exits, after ``main`` returned (an ``atexit`` callback).
+- ``exit``: while the interpreter exits, after ``main`` returned (an ``atexit`` callback);
+- ``sweep-exit``: the same after ``mmsim sweep``, whose points wait for the first SIGINT
+  (``run_sweep`` prints ``writing``); the sweep says itself that it was interrupted.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ if __name__ == "__main__":
     where = sys.argv[1]
     sys.argv = ["mmsim", *sys.argv[3:]]
     mmsim.report.Report.save = slow_save
+    if where == "sweep-exit":
+        import mmsim.sweep
+
+        mmsim.sweep.run_sweep = lambda *args, **kwargs: slow_save(None, None)
     if where == "cleanup":
         rmtree = shutil.rmtree
 

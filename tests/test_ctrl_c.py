@@ -204,16 +204,25 @@ def test_a_signal_handlers_exception_inside_replay_bbo_and_signals_compute_is_ra
 CLI_SCRIPT = Path(__file__).with_name("_ctrl_c_cli.py")
 
 
-@pytest.mark.parametrize("where", ["cleanup", "line", "exit"])
+@pytest.mark.parametrize("where", ["cleanup", "line", "exit", "sweep-exit"])
 def test_a_second_ctrl_c_while_mmsim_winds_down_still_exits_130_with_one_line(store, tmp_path, where):
     """`mmsim run`, Ctrl-C while its report is written, and a second Ctrl-C while the staged
     directory is removed (it was left half removed, `.r.writing-PID`), while `mmsim:
     interrupted` is printed (the process ended by SIGINT, status -2, with a traceback), or while
-    the interpreter exits (a traceback "Exception ignored in atexit callback")."""
+    the interpreter exits (a traceback "Exception ignored in atexit callback"); the last also
+    after `mmsim sweep`, which returns 130 itself."""
     cfg = tmp_path / "run.yaml"
     cfg.write_text(f"data: {store}\nstrategy: {{path: join_best, params: {{size: 1}}}}\n")
     runs = tmp_path / "runs"
-    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", "run", str(cfg), "-q", "-o", str(runs / "r")],
+    argv = ["run", str(cfg), "-q", "-o", str(runs / "r")]
+    said = "mmsim: interrupted\n"
+    if where == "sweep-exit":
+        grid = tmp_path / "grid.yaml"
+        grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: join_best}}\naxes:\n  latency.feed: [0ms]\n")
+        argv = ["sweep", str(grid), "-q", "--workers", "0", "-o", str(runs / "sw")]
+        said = (f"mmsim sweep: interrupted; 0 of 1 points are saved in {runs / 'sw' / 'results.jsonl'}; run the same "
+                "command to resume\n")
+    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     try:
@@ -230,5 +239,6 @@ def test_a_second_ctrl_c_while_mmsim_winds_down_still_exits_130_with_one_line(st
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert (p.returncode, err) == (130, "mmsim: interrupted\n")
-    assert sorted(runs.iterdir()) == []  # neither the run directory nor its staged one
+    assert (p.returncode, err) == (130, said)
+    if where != "sweep-exit":
+        assert sorted(runs.iterdir()) == []  # neither the run directory nor its staged one
