@@ -80,7 +80,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     for p in points:
         s = p.config.strategy
-        key = _canonical({"path": s.path, "params": dict(s.params)})
+        key = _strategy_key(p)
         if key not in strategies:
             try:
                 declared[key] = check_strategy(s.path, s.params)
@@ -110,10 +110,33 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
+        if grid is not None:
+            _check_duplicates(grid, {p.config.strategy.path: declared[_strategy_key(p)] for p in points
+                                     if _strategy_key(p) in declared})
         return
     (msg, pts), *rest = problems.items()
     others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
     raise ConfigError(f"{msg} — in {_where(pts, total, grid)}; no point ran{others}")
+
+
+def _strategy_key(p: SweepPoint) -> str:
+    return _canonical({"path": p.config.strategy.path, "params": dict(p.config.strategy.params)})
+
+
+def _check_duplicates(grid: Grid, kinds: dict[str, Any]) -> None:
+    """ConfigError for two points of the grid that a numba strategy reads as one (``size: [10, 10.0]``):
+    every point of the grid, not only those still to run (:func:`mmsim.sweep.duplicates.check_resolved`)."""
+    from ..plugins import check_strategy
+    from .duplicates import check_resolved
+
+    for p in grid.points:
+        path = p.config.strategy.path
+        if path not in kinds:
+            try:
+                kinds[path] = check_strategy(path, p.config.strategy.params)
+            except (ConfigError, StrategyError):
+                kinds[path] = None
+    check_resolved(grid.points, kinds, lambda p: p.config.strategy.path, grid)
 
 
 def _data_line(p: SweepPoint, grid: Grid | None) -> str:
