@@ -456,6 +456,27 @@ def test_terminal_tables_fit_the_width_without_cutting_a_number(demo, width):
     assert f"outputs written to {demo.outdir}" in " ".join(lines)
 
 
+@pytest.mark.parametrize("width", [80, 200])
+def test_the_money_figure_says_it_is_per_6_5_hours_not_per_day(demo, width):
+    """The newcomer's: "per day" is PnL per calendar day of data in sweeps and mmsim compare; the demo's is
+    each session's 1 s markout PnL difference scaled to 6.5 h of trading (the terminal, the plot, the page)."""
+    from mmsim.demo_render import DEFENCE_HEADER, defence_figure
+
+    text, lines = _console_lines(demo, width)
+    joined = " ".join(lines)
+    assert "feed ticks/lot 95% CI per 6.5 h 95% CI" in lines
+    assert ("per 6.5 h: the same difference in 1 s markout PnL, scaled from each session to 6.5 h of trading (a US "
+            "equity day, 09:30-16:00; quote currency; not PnL per calendar day)") in joined
+    assert "per day" not in joined
+    assert DEFENCE_HEADER[3:5] == ("per 6.5 h", "95% CI (6.5 h)")
+    ax3 = defence_figure(demo).axes[2]
+    assert ax3.get_title() == "defence value, money per 6.5 h (95% CI)"
+    assert ax3.get_ylabel() == "1 s markout PnL per 6.5 h (quote currency)"
+    page = demo.files["html"].read_text(encoding="utf-8")
+    assert "<b>Per 6.5 h</b>: each session's difference in 1 s markout PnL" in page
+    assert "per day" not in page.lower()
+
+
 def test_terminal_numbers_are_the_results(demo):
     from mmsim.demo_render import defence_cells
 
@@ -582,7 +603,9 @@ def test_html_tables_hold_the_results(demo):
                                 "strategies-uninformed"}
     for market in ("informed", "uninformed"):
         header, *body = page.tables[f"defence-{market}"]
-        assert header == ["feed", "ticks/lot", "95% CI", "per 6.5 h day", "95% CI (day)", "sessions"]
+        # "per 6.5 h", not "per day" (sweep9: a header rename, not a loosening; in sweeps and mmsim compare
+        # "per day" is PnL per calendar day of data, here the 1 s markout PnL scaled to 6.5 h of trading).
+        assert header == ["feed", "ticks/lot", "95% CI", "per 6.5 h", "95% CI (6.5 h)", "sessions"]
         assert len(body) == len(DEMO_LATENCIES_NS)
         for lat, cells in zip(DEMO_LATENCIES_NS, body):
             d = demo.defence_row(market, lat)

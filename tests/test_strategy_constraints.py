@@ -149,6 +149,38 @@ def test_a_malformed_constraint_declaration_is_a_strategy_error():
     assert str(exc.value) == "strategy rule: parameter 'lo' (2) must be < parameter 'hi' (default 2)"
 
 
+def _rule(view, params, state, out):
+    return 0
+
+
+@pytest.mark.parametrize("constraints, msg", [
+    # The breaker's: on parameters without defaults nothing refused them until every value was.
+    (["a <= b", "b < a"], "strategy _rule: constraints 'a <= b' and 'b < a' cannot both hold: together they say "
+                          "a < a, so no values satisfy them"),
+    # The same relation written both ways round, and a cycle of three through a strict one.
+    (["a < b", "a > b"], "strategy _rule: constraints 'a < b' and 'a > b' cannot both hold: together they say a < a, "
+                         "so no values satisfy them"),
+    # (c >= a holds beside them: it is not named.)
+    (["c >= a", "a < b", "b <= c", "c <= a"], "strategy _rule: constraints 'a < b', 'b <= c' and 'c <= a' cannot all "
+                                               "hold: together they say a < a, so no values satisfy them"),
+])
+def test_contradictory_constraints_are_refused_when_declared(constraints, msg):
+    with pytest.raises(StrategyError) as exc:
+        mmsim.numba_strategy(_rule, params=["a", "b", "c"], constraints=constraints, cache=False)
+    assert str(exc.value) == msg
+
+
+@pytest.mark.parametrize("constraints, values", [
+    # Sound: only a cycle through a strict relation is refused. a <= b <= a holds with a == b (inf too).
+    (["a <= b", "b <= a"], {"a": 3, "b": 3, "c": 0}),
+    (["a >= b", "b >= a", "b <= c"], {"a": math.inf, "b": math.inf, "c": math.inf}),
+    (["a < b", "b < c", "a < c"], {"a": 1, "b": 2, "c": 3}),
+])
+def test_constraints_that_some_values_satisfy_are_declared(constraints, values):
+    kind = mmsim.numba_strategy(_rule, params=["a", "b", "c"], constraints=constraints, cache=False)
+    assert kind.check_params(values) == {k: float(v) for k, v in values.items()}
+
+
 def test_a_domain_error_comes_before_a_constraint():
     """Each value is checked alone first: a size of 0.5 is out of its domain, whatever max_position is."""
     with pytest.raises(ConfigError) as exc:

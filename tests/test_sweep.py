@@ -457,8 +457,36 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
     header, body = table_rows(rows, grid)
     assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "fills.count", "toxic_share",
                       "markout 1s", "point", "digest"]
-    assert body[1] == ["Naive", "5ms", "ok", "1", "11", "0.1", "-0.5", "p1", "–"]
+    # The toxic share in percent, as `mmsim report` shows it (sweep9: it read 0.1); results.csv keeps the fraction.
+    assert body[1] == ["Naive", "5ms", "ok", "1", "11", "10.0%", "-0.5", "p1", "–"]
     assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–", "p3", "–"]
+
+
+def test_the_toxic_share_reads_in_percent_in_the_tables_and_as_a_fraction_in_the_files(tmp_path: Path) -> None:
+    """The newcomer's: the sweep table printed 0.23 where `mmsim report` prints 23.0%."""
+    rows = [{"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok", "latency.feed": feed,
+             "pnl.total": 1.0, "fills.count": 3, "toxic_share": share, "n_events": 10, "elapsed_s": 0.1,
+             "error_type": None, "error_message": None}
+            for i, (feed, share) in enumerate([("0ms", 0.23), ("5ms", 2 / 3), ("9ms", None), ("7ms", 1)])]
+    grid = sw.Grid(points=(), keys=("latency.feed",), repeats=1, output=None, workers=None, source="g.yaml")
+    for short in (True, False):
+        header, body = table_rows(rows, grid, short=short)
+        col = header.index("toxic" if short else "toxic_share")
+        assert [line[col] for line in body] == ["23.0%", "66.7%", "–", "100.0%"]
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=300)
+    console.print(sw.rich_table(rows, grid, width=300))
+    text = " ".join(console.file.getvalue().split())
+    assert "toxic = share of fills with a negative markout at the toxic horizon, in percent (results.csv: a fraction)" \
+        in text
+    written = sw.write_report(rows, grid, tmp_path, plots=False)
+    page = written["sweep.html"].read_text()
+    assert "<td>23.0%</td>" in page and "toxic_share in percent, as <code>mmsim report</code> shows it" in page
+    csv_rows = written["results.csv"].read_text().splitlines()
+    assert csv_rows[1].split(",")[csv_rows[0].split(",").index("toxic_share")] == "0.23"
 
 
 def test_cli_needs_an_output_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

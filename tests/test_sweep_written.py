@@ -13,6 +13,8 @@ from mmsim.sweep import load_grid, run_sweep
 
 S = 1_000_000_000
 FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
+INVENTORY_SKEW = str(ROOT / "strategies" / "inventory_skew.py") + ":InventorySkew"
+LADDER_FLATTEN = str(ROOT / "strategies" / "ladder_flatten.py") + ":LadderFlatten"
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +58,18 @@ def test_grid_values_are_quoted_as_written(tmp_path, store, body, message):
      "1 of 2 points (strategy.params.size=-1); no point ran"),
     ("axes:\n  strategy.params.size: [1, 1e999]\n",
      "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size' must be > 0 and finite, got '1e999' "
-     "({g} line 5) — in 1 of 2 points (strategy.params.size=inf); no point ran"),
+     "({g} line 5) — in 1 of 2 points (strategy.params.size=1e999); no point ran"),
     # Inside a point's mapping, inside an axis of mappings, and in the base.
     ("points:\n  - strategy.params: {size: 1.0e3, half_spread: -1.0e0}\n",
      "points[0].strategy.params.half_spread: strategy FixedSpread: parameter 'half_spread' must be >= 0, got "
-     "'-1.0e0' ({g} line 4) — in 1 of 1 points (strategy.params={size=1000.0, half_spread=-1.0}); no point ran"),
+     "'-1.0e0' ({g} line 4) — in 1 of 1 points (strategy.params={size=1.0e3, half_spread=-1.0e0}); no point ran"),
     ("axes:\n  strategy.params: [{size: 1}, {size: 0.5e0}]\n",
      "axes.strategy.params[1].size: strategy FixedSpread: parameter 'size' must be a whole number, got '0.5e0' "
-     "({g} line 5) — in 1 of 2 points (strategy.params={size=0.5}); no point ran"),
+     "({g} line 5) — in 1 of 2 points (strategy.params={size=0.5e0}); no point ran"),
+    # The point list quotes values as written too (sweep9): -1e0 is not -1.0, 0x10 is not 16.
+    ("axes:\n  strategy.params.half_spread: [0x10, -1e0]\n",
+     "axes.strategy.params.half_spread[1]: strategy FixedSpread: parameter 'half_spread' must be >= 0, got '-1e0' "
+     "({g} line 5) — in 1 of 2 points (strategy.params.half_spread=-1e0); no point ran"),
 ])
 def test_a_strategy_parameter_out_of_its_domain_names_the_grid_key_its_line_and_the_value_as_written(
         tmp_path, store, body, message):
@@ -83,3 +89,29 @@ def test_a_base_parameter_out_of_its_domain_names_the_base_line(tmp_path, store)
     assert str(exc.value) == (
         f"base.strategy.params.size: strategy FixedSpread: parameter 'size' must be > 0, got '-2.0e0' ({grid} line "
         "5) — in 2 of 2 points (latency.feed=0ms; latency.feed=1ms); no point ran")
+
+
+@pytest.mark.parametrize("strategy, body, message", [
+    # The breaker's: a broken constraint named the points only, and quoted 0x10 as 16 and 1e1 as 10.
+    (INVENTORY_SKEW, "    params: {max_position: 1e1}\naxes:\n  strategy.params.size: [1, 0x10]\n",
+     "axes.strategy.params.size[1] ({g} line 7) and base.strategy.params.max_position ({g} line 5): strategy "
+     "InventorySkew: parameter 'size' ('0x10') must be <= parameter 'max_position' ('1e1') — in 1 of 2 points "
+     "(strategy.params.size=0x10); no point ran"),
+    # A value left at its default is not the grid's: only the key the grid writes is named.
+    (INVENTORY_SKEW, "axes:\n  strategy.params.size: [1, 1.1e1]\n",
+     "axes.strategy.params.size[1] ({g} line 6): strategy InventorySkew: parameter 'size' ('1.1e1') must be <= "
+     "parameter 'max_position' (default 10) — in 1 of 2 points (strategy.params.size=1.1e1); no point ran"),
+    # Both sides in one point's mapping, one written as Python prints it (5 stays 5).
+    (LADDER_FLATTEN, "points:\n  - strategy.params: {flatten_at: 5, flatten_to: 0xa}\n",
+     "points[0].strategy.params.flatten_to ({g} line 5) and points[0].strategy.params.flatten_at ({g} line 5): "
+     "strategy LadderFlatten: parameter 'flatten_to' ('0xa') must be <= parameter 'flatten_at' (5) — in 1 of 1 "
+     "points (strategy.params={flatten_at=5, flatten_to=0xa}); no point ran"),
+])
+def test_a_broken_constraint_names_each_grid_key_its_line_and_the_values_as_written(
+        tmp_path, store, strategy, body, message):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy:\n    path: '{strategy}'\n{body}")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == message.replace("{g}", str(grid))
+    assert not (tmp_path / "out").exists()

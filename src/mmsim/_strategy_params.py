@@ -7,7 +7,8 @@ sizes and positions in lots) and followed by ``" or inf"`` to allow ``+inf``;
 see :func:`mmsim.numba_strategy` and docs/strategies.md ("Parameter domains").
 
 A constraint relates two parameters: ``"flatten_to <= flatten_at"``, one of ``<``, ``<=``, ``>``,
-``>=`` between two declared names; it is checked after each value is inside its domain.
+``>=`` between two declared names; it is checked after each value is inside its domain. A set of
+constraints no values can satisfy (``a <= b`` and ``b < a``) is refused when declared.
 """
 
 from __future__ import annotations
@@ -170,11 +171,56 @@ def _normalize_constraints(constraints: Any, spec: Mapping[str, float | None], w
         raise StrategyError(f"{where}: constraints must be a list of strings such as 'flatten_to <= flatten_at', "
                             f"got {type(constraints).__name__}")
     out = tuple(_Constraint(text, spec, where) for text in constraints)
+    contradiction = _contradiction(out)
+    if contradiction is not None:
+        texts = [repr(c.text) for c in contradiction]
+        both = "both" if len(texts) == 2 else "all"
+        first = contradiction[0]
+        low = first.left if first.op in ("<", "<=") else first.right
+        raise StrategyError(f"{where}: constraints {', '.join(texts[:-1])} and {texts[-1]} cannot {both} hold: "
+                            f"together they say {low} < {low}, so no values satisfy them")
     defaults = {k: v for k, v in spec.items() if v is not None}
     for c in out:
         if c.left in defaults and c.right in defaults and (why := c.problem(defaults)) is not None:
             raise StrategyError(f"{where}: the defaults break constraint {c.text!r}: {why}")
     return out
+
+
+def _contradiction(constraints: tuple[_Constraint, ...]) -> list[_Constraint] | None:
+    """Constraints that no values satisfy together, in declaration order, or None.
+
+    Each constraint is an edge ``low -> high`` (``a > b`` is ``b < a``), strict for ``<``/``>``. Values
+    (finite or ``inf``; never NaN) satisfy them all exactly when no cycle of edges holds a strict one: along
+    a cycle ``x <= ... < ... <= x`` says ``x < x``; without one, equal values on each cycle and increasing
+    ones along the rest satisfy every edge. The cycle found first is returned (the shortest path closing
+    the first strict constraint that closes one).
+    """
+    edges: dict[str, list[tuple[str, _Constraint]]] = {}
+    for c in constraints:
+        low, high = (c.left, c.right) if c.op in ("<", "<=") else (c.right, c.left)
+        edges.setdefault(low, []).append((high, c))
+    for c in constraints:
+        if c.op not in ("<", ">"):
+            continue
+        low, high = (c.left, c.right) if c.op == "<" else (c.right, c.left)
+        # The shortest path high -> ... -> low closes the cycle (breadth first).
+        back: dict[str, tuple[str, _Constraint] | None] = {high: None}
+        queue = [high]
+        while queue and low not in back:
+            node = queue.pop(0)
+            for nxt, via in edges.get(node, ()):
+                if nxt not in back:
+                    back[nxt] = (node, via)
+                    queue.append(nxt)
+        if low in back:
+            cycle = [c]
+            node = low
+            while (step := back[node]) is not None:
+                node, via = step
+                cycle.append(via)
+            order = {id(x): i for i, x in enumerate(constraints)}
+            return sorted(cycle, key=lambda x: order[id(x)])
+    return None
 
 
 def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mapping[str, Any],

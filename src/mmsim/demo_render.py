@@ -43,7 +43,7 @@ def fmt_ticks(x: Any) -> str:
 
 
 def fmt_money(x: Any) -> str:
-    """Money per day, whole units: ``+1,280``; ``–`` when undefined."""
+    """Money per 6.5 h, whole units: ``+1,280``; ``–`` when undefined."""
     return _signed(x, 0, thousands=True)
 
 
@@ -98,11 +98,14 @@ def strategy_cells(res: DemoResult, market: str) -> list[list[str]]:
 
 
 STRATEGY_HEADER = ("strategy", "feed", "fills", "PnL", "mo 100ms", "mo 1s", "mo 1s 95% CI", "mo 10s")
-DEFENCE_HEADER = ("feed", "ticks/lot", "95% CI", "per day", "95% CI (day)", "sessions")
+#: "per 6.5 h": the 1 s markout PnL difference scaled from each session's span to 6.5 h of trading
+#: (:data:`mmsim.demo.TRADING_DAY_NS`); not "per day", which in sweeps and ``mmsim compare`` is PnL per
+#: calendar day of data.
+DEFENCE_HEADER = ("feed", "ticks/lot", "95% CI", "per 6.5 h", "95% CI (6.5 h)", "sessions")
 
 
 def defence_cells(res: DemoResult, market: str) -> list[list[str]]:
-    """Rows of the defence table: feed, ticks/lot, its CI, money per day, its CI, sessions."""
+    """Rows of the defence table: feed, ticks/lot, its CI, 1 s markout money per 6.5 h, its CI, sessions."""
     out = []
     for lat in res.latencies:
         d = res.defence_row(market, lat)
@@ -130,7 +133,7 @@ def print_tables(res: DemoResult, console: Any) -> None:
     for market in res.markets:
         dt = Table(title=f"{_FLOW[market]}: defence value (toxicity pull − naive)",
                    box=box.SIMPLE_HEAD, title_justify="left")
-        for i, col in enumerate(("feed", "ticks/lot", f"{pct}% CI", "per day", f"{pct}% CI")):
+        for i, col in enumerate(("feed", "ticks/lot", f"{pct}% CI", f"per {_day_hours(res)} h", f"{pct}% CI")):
             dt.add_column(col, justify="right", no_wrap=True, style="bold" if i == 1 else None)
         for cells in defence_cells(res, market):
             dt.add_row(*cells[:5])
@@ -148,8 +151,9 @@ def print_tables(res: DemoResult, console: Any) -> None:
         console.print(st)
     console.print(
         f"ticks/lot: mean over {res.plan.sessions} sessions of each session's toxicity-pull minus naive mean "
-        f"1 s markout per lot; {pct}% CI: Student t across sessions; per day: the same difference in "
-        f"markout PnL per {_day_hours(res)} h trading day (quote currency). mo h: mean markout at "
+        f"1 s markout per lot; {pct}% CI: Student t across sessions; per {_day_hours(res)} h: the same "
+        f"difference in 1 s markout PnL, scaled from each session to {_day_hours(res)} h of trading (a US "
+        "equity day, 09:30-16:00; quote currency; not PnL per calendar day). mo h: mean markout at "
         "horizon h, side × (mid(t + h) − fill price), ticks per lot (mean over sessions); fills, PnL "
         "(mark-to-mid at each session's end): totals over the sessions.")
     if res.outdir is not None:
@@ -172,7 +176,7 @@ def defence_figure(res: DemoResult) -> Any:
     """The defence-vs-latency figure (a matplotlib ``Figure``, no pyplot state).
 
     Left: each strategy's mean 1 s markout per lot; middle: the defence value
-    in ticks per lot; right: in money per trading day. Error bars are the
+    in ticks per lot; right: in 1 s markout money per 6.5 h of trading. Error bars are the
     95% intervals across sessions. With informed flow solid, without dashed.
     """
     from matplotlib.ticker import FuncFormatter
@@ -227,9 +231,9 @@ def defence_figure(res: DemoResult) -> Any:
         ax.legend(handles[1:] + handles[:1], labels[1:] + labels[:1], **below)
     ax2.set_ylabel("defence value (ticks per lot)")
     ax2.set_title(f"defence value, ticks per lot ({pct}% CI)")
-    ax3.set_ylabel(f"defence value per {_day_hours(res)} h day (quote currency)")
+    ax3.set_ylabel(f"1 s markout PnL per {_day_hours(res)} h (quote currency)")
     ax3.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
-    ax3.set_title(f"defence value, money per day ({pct}% CI)")
+    ax3.set_title(f"defence value, money per {_day_hours(res)} h ({pct}% CI)")
     fig.suptitle(f"toxicity pull vs naive quoter on a synthetic market: {res.plan.label()} sessions, "
                  f"error bars {pct}% Student t across sessions")
     return fig
@@ -290,7 +294,7 @@ def render_html(res: DemoResult, png: bytes) -> str:
     for market in res.markets:
         parts += [
             f'<h2 id="h-defence-{market}">Defence value {_FLOW[market]}</h2>',
-            _table(("feed", "ticks/lot", f"{pct}% CI", f"per {day_h} h day", f"{pct}% CI (day)", "sessions"),
+            _table(("feed", "ticks/lot", f"{pct}% CI", f"per {day_h} h", f"{pct}% CI ({day_h} h)", "sessions"),
                    defence_cells(res, market), f"defence-{market}"),
         ]
     parts += [
@@ -327,9 +331,10 @@ def render_html(res: DemoResult, png: bytes) -> str:
          f"mean ± t<sub>{res.plan.sessions - 1}</sub> · sd / √{res.plan.sessions} (the method of independent "
          "replications). It assumes the sessions are independent (they are, by construction) and their "
          "differences roughly normal (each is an average over hundreds of fills); it covers the market's "
-         "randomness at these parameters, not the model's limits. <b>Per day</b>: each session's difference in "
-         f"1 s markout PnL, scaled by {m['per_day_scale']:.2f} from the span whose fills have a 1 s markout "
-         f"(the session less 1 s) to a {day_h} h trading day, in quote currency; pulling also changes how many "
+         f"randomness at these parameters, not the model's limits. <b>Per {day_h} h</b>: each session's difference "
+         f"in 1 s markout PnL, scaled by {m['per_day_scale']:.2f} from the span whose fills have a 1 s markout "
+         f"(the session less 1 s) to {day_h} h of trading (a US equity day, 09:30–16:00), in quote currency (not PnL per "
+         "calendar day, as <code>mmsim compare</code> and sweeps give it); pulling also changes how many "
          "lots fill, so it is not ticks/lot times a fixed volume. mo h: mean markout at horizon h (ticks per "
          "lot; mean over sessions of each session's mean); fills and PnL are totals over the sessions.</p>"),
         ('<p class="note">Files beside this page: results.csv (per strategy), defence.csv, sessions.csv (every '

@@ -562,7 +562,8 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
         If the rule's signature is wrong or the declaration is malformed (a
         domain that does not parse, names no parameter, or excludes its default;
         a constraint that does not parse, names an undeclared parameter, or that
-        the defaults break).
+        the defaults break; constraints no values satisfy together, ``a <= b`` and
+        ``b < a``, naming them).
     """
 
     def wrap(fn: Callable[..., Any]) -> NumbaStrategyType:

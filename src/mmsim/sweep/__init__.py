@@ -31,7 +31,8 @@ Example
 The package: :mod:`~mmsim.sweep.grid` (parsing a grid into points),
 :mod:`~mmsim.sweep.results` (the results file, resuming, :func:`to_array`),
 :mod:`~mmsim.sweep.execute` (local processes and Dask, :func:`run_sweep`),
-:mod:`~mmsim.sweep.points` (checking every point before a sweep starts; one
+:mod:`~mmsim.sweep.points` (checking every point before a sweep starts, with
+:mod:`~mmsim.sweep.duplicates`: two points that are one run once read; one
 point's full report and resolved config, ``mmsim sweep GRID --point ID``) and
 :mod:`~mmsim.sweep.render` (terminal table, plots, HTML). The command line is
 ``mmsim sweep`` (:mod:`mmsim.cli.sweep`).

@@ -19,6 +19,7 @@ from ..config.run import RUN_KEYS, StrategyConfig
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
+from .duplicates import duplicate_message
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 from .written import quote_as_written, quote_written, scalar_texts
 
@@ -264,9 +265,10 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
                 cfg_r = cfg if r == 0 else replace(
                     cfg, engine=replace(cfg.engine, latency=replace(lat, seed=(lat.seed + r) % (1 << 64))))
                 pid = _point_id(cfg_r, r)
-                if pid in seen:
-                    raise ConfigError(f"{source}: point {_describe(overrides)} repeats point "
-                                      f"{_describe(points[seen[pid]].overrides)} (same config){loc('points')}")
+                if pid in seen:  # 1ms and 1000us: one latency once read
+                    prev = points[seen[pid]]
+                    raise ConfigError(duplicate_message((overrides, sources), (prev.overrides, prev.sources),
+                                                        written, where))
                 seen[pid] = len(points)
                 points.append(SweepPoint(id=pid, index=len(points), overrides=overrides, repeat=r, config=cfg_r,
                                          sources=sources))

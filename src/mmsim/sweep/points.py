@@ -21,7 +21,7 @@ from ..config import RunConfig
 from ..errors import ConfigError, StrategyError
 from .grid import Grid, SweepPoint
 from .labels import _canonical, _describe
-from .written import line_of, quote_written
+from .written import describe_written, line_of, quote_written, written_text
 
 __all__ = ["POINT_CONFIG", "check_points", "run_point", "select_point"]
 
@@ -31,8 +31,10 @@ POINT_CONFIG = "config.yaml"
 _SHOW = 3  # points named in a pre-flight error
 
 
-def _where(points: Sequence[SweepPoint], total: int) -> str:
-    names = "; ".join(_describe(p.overrides) for p in points[:_SHOW])
+def _where(points: Sequence[SweepPoint], total: int, grid: Grid | None = None) -> str:
+    """``N of M points (a=1, b=2; ...)``: the first few points, their numbers as the grid writes them."""
+    names = "; ".join(_describe(p.overrides) if grid is None else describe_written(p.overrides, p.sources, grid.written)
+                      for p in points[:_SHOW])
     more = f"; and {len(points) - _SHOW} more" if len(points) > _SHOW else ""
     return f"{len(points)} of {total} points ({names}{more})"
 
@@ -78,7 +80,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     for p in points:
         s = p.config.strategy
-        key = _canonical({"path": s.path, "params": dict(s.params)})
+        key = _strategy_key(p)
         if key not in strategies:
             try:
                 declared[key] = check_strategy(s.path, s.params)
@@ -108,10 +110,33 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
+        if grid is not None:
+            _check_duplicates(grid, {p.config.strategy.path: declared[_strategy_key(p)] for p in points
+                                     if _strategy_key(p) in declared})
         return
     (msg, pts), *rest = problems.items()
     others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
-    raise ConfigError(f"{msg} — in {_where(pts, total)}; no point ran{others}")
+    raise ConfigError(f"{msg} — in {_where(pts, total, grid)}; no point ran{others}")
+
+
+def _strategy_key(p: SweepPoint) -> str:
+    return _canonical({"path": p.config.strategy.path, "params": dict(p.config.strategy.params)})
+
+
+def _check_duplicates(grid: Grid, kinds: dict[str, Any]) -> None:
+    """ConfigError for two points of the grid that a numba strategy reads as one (``size: [10, 10.0]``):
+    every point of the grid, not only those still to run (:func:`mmsim.sweep.duplicates.check_resolved`)."""
+    from ..plugins import check_strategy
+    from .duplicates import check_resolved
+
+    for p in grid.points:
+        path = p.config.strategy.path
+        if path not in kinds:
+            try:
+                kinds[path] = check_strategy(path, p.config.strategy.params)
+            except (ConfigError, StrategyError):
+                kinds[path] = None
+    check_resolved(grid.points, kinds, lambda p: p.config.strategy.path, grid)
 
 
 def _data_line(p: SweepPoint, grid: Grid | None) -> str:
@@ -125,19 +150,65 @@ def _data_line(p: SweepPoint, grid: Grid | None) -> str:
     return f" ({loc})" if loc else ""
 
 
+def _param_path(name: str, p: SweepPoint, grid: Grid) -> str | None:
+    """Where the grid writes the point's strategy parameter ``name``: ``axes.strategy.params.size[1]``,
+    ``points[0].strategy.params.size``, ``base.strategy.params.size``; None when a source is unknown."""
+    key = f"strategy.params.{name}"
+    over = max((k for k in p.overrides if key == k or key.startswith(k + ".")), key=len, default=None)
+    if over is None:
+        return f"base.{key}"
+    source = p.sources.get(over)
+    return source + key[len(over):] if source else None
+
+
+def _line(path: str, grid: Grid) -> str:
+    """`` (FILE line N)`` of a grid key; a base key the grid's ``base_config`` file writes, that file's line."""
+    found = line_of(grid.where, path)
+    if not found and path.startswith("base."):
+        found = line_of(grid.base_where, path[len("base."):])
+    return found
+
+
+_CONSTRAINT_MSG = re.compile(r"^strategy [^:]+: parameter '(\w+)' \((default )?([^)]*)\) must be (?:<=|<|>=|>) "
+                             r"parameter '(\w+)' \((default )?([^)]*)\)$")
+
+
 def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     """A strategy parameter's domain error (``parameter 'size' must be > 0, got -1``) with where the grid
-    writes that value: its grid key, the value as written and the file line."""
-    m = re.search(r"parameter '([^']+)' .*\bgot ", msg or "")
-    if msg is None or m is None or grid is None:
+    writes that value: its grid key, the value as written and the file line; a broken constraint
+    (``parameter 'size' (16) must be <= parameter 'max_position' (10)``) names each key the grid
+    writes of the two, with its line, and quotes their values as written."""
+    if msg is None or grid is None:
         return msg
-    key = f"strategy.params.{m.group(1)}"
-    over = max((k for k in p.overrides if key == k or key.startswith(k + ".")), key=len, default=None)
-    path = (p.sources.get(over, "") + key[len(over):]) if over is not None else f"base.{key}"
-    if over is not None and not p.sources.get(over):
+    c = _CONSTRAINT_MSG.match(msg)
+    if c is not None:
+        return _constraint_located(msg, c, p, grid)
+    m = re.search(r"parameter '([^']+)' .*\bgot ", msg)
+    if m is None:
+        return msg
+    path = _param_path(m.group(1), p, grid)
+    if path is None:
         return msg
     value = p.config.strategy.params.get(m.group(1))
-    return f"{path}: {quote_written(msg, value, grid.written.get(path))}{line_of(grid.where, path)}"
+    return f"{path}: {quote_written(msg, value, grid.written.get(path))}{_line(path, grid)}"
+
+
+def _constraint_located(msg: str, c: re.Match[str], p: SweepPoint, grid: Grid) -> str:
+    """``KEY (FILE line N) and KEY (FILE line M): <the constraint's message, values as written>``."""
+    keys: list[str] = []
+    out = msg
+    # The right-hand side first: its span is past the left's, which stays where it is.
+    for name_group, default_group, value_group in ((4, 5, 6), (1, 2, 3)):
+        if c.group(default_group):
+            continue  # a default: the grid does not write it
+        path = _param_path(c.group(name_group), p, grid)
+        if path is None:
+            continue
+        keys.insert(0, f"{path}{_line(path, grid)}")
+        text = written_text(p.config.strategy.params.get(c.group(name_group)), path, grid.written)
+        if text is not None:
+            out = out[:c.start(value_group)] + repr(text) + out[c.end(value_group):]
+    return f"{' and '.join(keys)}: {out}" if keys else msg
 
 
 def _meta(store: str) -> dict:

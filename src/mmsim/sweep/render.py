@@ -97,6 +97,16 @@ def _fmt(v: Any, key: str = "") -> str:
     return _short(display_label(v, key))
 
 
+def _cell(metric: str, v: Any) -> str:
+    """A metric's table cell: the toxic share in percent, as ``mmsim report`` shows it (``57.0%``; results.csv
+    and results.jsonl keep the fraction), anything else :func:`_fmt`."""
+    if metric == "toxic_share" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        from ..report._format import _pct
+
+        return _pct(v)
+    return _fmt(v)
+
+
 def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list[str]:
     """Labels for one column of grid values (:func:`~mmsim.sweep.grid.display_label`): a
     strategy section by its class name alone when that already tells the rows apart, else
@@ -141,7 +151,7 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
         if r.get("status") == "ok":
             line.append("ok")
             line.extend(str(r.get("verdict") or "–") for _ in verdict)
-            line.extend(_fmt(r.get(m)) for m in metrics)
+            line.extend(_cell(m, r.get(m)) for m in metrics)
             line.extend(_interval(r, m) for m in compared)
         else:
             # The terminal lists each failure's message under the table (a long cell would not fit).
@@ -192,8 +202,8 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
         rows = rows[:max_rows]
     header, body = _table_rows(rows, grid, short=True)
     caption = ("PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills with a negative "
-               "markout at the toxic horizon; mk h = mean markout per fill at h in ticks (+ = good for us); point: the "
-               "start of the point's id (mmsim sweep GRID --point ID writes its full report)")
+               "markout at the toxic horizon, in percent (results.csv: a fraction); mk h = mean markout per fill "
+               "at h in ticks (+ = good for us); point: the start of the point's id (mmsim sweep GRID --point ID writes its full report)")
     if grid.baseline is not None:
         caption += "; " + _baseline_caption(grid)
     nk = len(grid.keys) + (1 if grid.repeats > 1 else 0)
@@ -491,7 +501,9 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
     parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
              f"<title>mmsim sweep {html.escape(grid.source)}</title><style>{_CSS}</style></head><body>",
              f"<h1>mmsim sweep</h1><p>grid <code>{html.escape(grid.source)}</code>: {len(rows)} points, "
-             f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us). point: the point's "
+             f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us); toxic_share in "
+             "percent, as <code>mmsim report</code> shows it (results.csv, results.jsonl and the plots: a fraction). "
+             "point: the point's "
              "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
              "config, as its report header shows it.</p>",
              f"<p>{html.escape(_baseline_caption(grid))}.</p>" if grid.baseline is not None else "",

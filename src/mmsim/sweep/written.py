@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["line_of", "quote_as_written", "quote_written", "scalar_texts"]
+__all__ = ["describe_written", "line_of", "quote_as_written", "quote_written", "scalar_texts", "written_text"]
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
@@ -114,3 +114,46 @@ def quote_as_written(message: str, overrides: Mapping[str, Any], label: str, wri
             return quoted
     return message
 
+
+
+class _AsWritten:
+    """A number that prints as the grid file writes it (``0x10``, ``1e999``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
+def _with_written(value: Any, path: str, written: Mapping[str, str]) -> Any:
+    """``value`` with each number the grid writes otherwise than Python prints it replaced by its text."""
+    if isinstance(value, Mapping):
+        return {k: _with_written(v, f"{path}.{k}", written) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_written(v, f"{path}[{i}]", written) for i, v in enumerate(value)]
+    text = written_text(value, path, written)
+    return value if text is None else _AsWritten(text)
+
+
+def written_text(value: Any, path: str, written: Mapping[str, str]) -> str | None:
+    """The text the grid writes the number ``value`` at ``path`` with, when Python prints it otherwise
+    (``0x10`` for 16, ``-1e0`` for -1.0), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    text = (written.get(path) or "").strip()
+    return text if text and text != repr(value) else None
+
+
+def describe_written(overrides: Mapping[str, Any], sources: Mapping[str, str], written: Mapping[str, str]) -> str:
+    """``key=value, ...`` of a point's overrides as messages name a point, each number as the grid writes it
+    (``strategy.params.size=0x10``; ``sources``: where the grid writes each key). A latency reads as its model
+    (``lognormal(1ms, 0.5)``), as the sweep table shows it."""
+    from .labels import _describe
+
+    return _describe({k: v if k.startswith("latency") or not sources.get(k) else _with_written(v, sources[k], written)
+                      for k, v in overrides.items()})

@@ -1,0 +1,102 @@
+"""Two points of a grid that are the same run once their values are read: refused, naming both written forms.
+
+``latency.feed: [1ms, 1000us]`` reads as one latency, and a numba strategy's ``size: [10, 10.0]`` as
+one float parameter: the sweep would run the same point twice, a duplicate weighing twice in a
+latency curve and wasting a run. The grid parser finds the first kind (the point ids collide,
+:func:`mmsim.sweep.grid.parse_grid`); the pre-flight check, which loads the strategies, the second
+(:func:`check_resolved`): a numba strategy's parameters are compared as it reads them, float64 with
+its defaults filled in. A Python strategy gets its parameters as YAML read them, so ``10`` and
+``10.0`` stay two points there (it may treat an int otherwise than a float).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import ConfigError
+from .labels import _canonical
+from .written import describe_written, line_of, written_text
+
+__all__ = ["check_resolved", "duplicate_message"]
+
+
+def _form(value: Any, path: str, written: Mapping[str, str]) -> str:
+    """``value`` as the grid writes it, in YAML's flow style (``10.0``, ``1000us``, ``{size: 0x10}``)."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_form(v, f'{path}.{k}', written)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_form(v, f"{path}[{i}]", written) for i, v in enumerate(value)) + "]"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    text = written_text(value, path, written)
+    return repr(value) if text is None else text
+
+
+def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tuple[Mapping[str, Any], Mapping[str, str]],
+                      written: Mapping[str, str], where: Mapping[str, str]) -> str:
+    """Why point ``cur`` (its overrides and where the grid writes each) is point ``prev`` again: each key
+    whose written values differ, both written forms, and the grid lines."""
+    (co, cs), (po, ps) = cur, prev
+    parts: list[str] = []
+    lines: list[str] = []
+
+    def at(src: str) -> str:
+        found = line_of(where, src)
+        if found and found[2:-1] not in lines:
+            lines.append(found[2:-1])
+        return src
+
+    for k in [*co, *(k for k in po if k not in co)]:
+        if k in co and k in po:
+            if _canonical(co[k]) == _canonical(po[k]):
+                continue
+            parts.append(f"{at(cs.get(k, k))}: {_form(co[k], cs.get(k, k), written)!r} is "
+                         f"{_form(po[k], ps.get(k, k), written)!r} ({at(ps.get(k, k))}) once read")
+        else:
+            mine, other = ((co, cs), (po, ps)) if k in co else ((po, ps), (co, cs))
+            parts.append(f"{at(mine[1].get(k, k))}: {_form(mine[0][k], mine[1].get(k, k), written)!r} is what "
+                         f"point ({describe_written(other[0], other[1], written)}) runs with (the base's "
+                         "value or the default)")
+    if not parts:  # the same overrides twice (two equal points of `points`)
+        parts.append(f"point ({describe_written(co, cs, written)}) is written twice")
+        for src in cs.values():
+            at(src)
+    return ("; ".join(parts) + ", so the grid would run the same point twice (a duplicate point weighs twice "
+            "in a latency curve and wastes a run); drop one" + (f" ({'; '.join(lines)})" if lines else ""))
+
+
+def _resolved_key(point: Any, kind: Any) -> str:
+    """The point's config as it runs: a numba strategy's parameters as it reads them (float64, defaults in)."""
+    plain = point.config.to_dict()
+    plain.pop("output", None)
+    params = kind.check_params(dict(point.config.strategy.params))
+    plain["strategy"] = dict(plain["strategy"], params={k: float(v) for k, v in params.items()})
+    return _canonical({"config": plain, "repeat": point.repeat})
+
+
+def check_resolved(points: Sequence[Any], kinds: Mapping[str, Any], strategy_key: Any, grid: Any) -> None:
+    """ConfigError for two points that run the same once a numba strategy reads their parameters.
+
+    ``kinds``: strategy key (``strategy_key(point)``) -> the object its spec names (only those that
+    checked out). Points of other strategies, or whose parameters do not check out, are left out.
+    """
+    from ..numba_strategy import NumbaStrategyType
+
+    seen: dict[str, Any] = {}
+    for p in points:
+        kind = kinds.get(strategy_key(p))
+        if not isinstance(kind, NumbaStrategyType):
+            continue
+        try:
+            key = _resolved_key(p, kind)
+        except ConfigError:
+            continue
+        if key in seen:
+            q = seen[key]
+            raise ConfigError(duplicate_message((p.overrides, p.sources), (q.overrides, q.sources),
+                                                grid.written if grid is not None else {},
+                                                grid.where if grid is not None else {}))
+        seen[key] = p

@@ -1,0 +1,85 @@
+"""Two points of a grid that are one run once read are refused, naming the grid key, its line and both
+written forms: ``size: [10, 10.0]`` ran two identical points (a duplicate weighs twice in a latency curve
+and wastes a run), and ``latency.feed: [1ms, 1000us]`` named the points only, with no line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from mmsim.errors import ConfigError
+from mmsim.sweep import load_grid, run_sweep
+from mmsim.sweep.points import check_points
+
+S = 1_000_000_000
+FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
+TAIL = ", so the grid would run the same point twice (a duplicate point weighs twice in a latency curve and wastes a run); drop one"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mmsim.synth import SynthConfig, write_store
+
+    d = tmp_path_factory.mktemp("dups")
+    write_store(SynthConfig(seed=5, duration=2 * S, format="l2"), d / "store")
+    return d / "store"
+
+
+def _grid(tmp_path: Path, store: Path, body: str, strategy: str = FIXED_SPREAD) -> Path:
+    path = tmp_path / "grid.yaml"
+    path.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{strategy}'}}\n{body}output: out\n")
+    return path
+
+
+@pytest.mark.parametrize("body, message", [
+    # The newcomer's: a numba strategy reads 10 and 10.0 as one float64.
+    ("axes:\n  strategy.params.size: [10, 10.0]\n",
+     "axes.strategy.params.size[1]: '10.0' is '10' (axes.strategy.params.size[0]) once read" + TAIL + " ({g} line 5)"),
+    # Inside an axis of mappings, one value in hex: 0x10 and 16.0.
+    ("axes:\n  strategy.params: [{size: 0x10}, {size: 16.0}]\n",
+     "axes.strategy.params[1]: '{size: 16.0}' is '{size: 0x10}' (axes.strategy.params[0]) once read" + TAIL
+     + " ({g} line 5)"),
+    # A value written out that the other point leaves at the strategy's default (size 1).
+    ("points:\n  - {strategy.params.half_spread: 2}\n  - {strategy.params.half_spread: 2, strategy.params.size: 1}\n",
+     "points[1].strategy.params.size: '1' is what point (strategy.params.half_spread=2) runs with (the base's value "
+     "or the default)" + TAIL + " ({g} line 4)"),
+])
+def test_a_numba_strategys_parameters_equal_once_read_are_refused_before_any_point_runs(tmp_path, store, body,
+                                                                                        message):
+    grid = _grid(tmp_path, store, body)
+    load_grid(grid)  # the grid alone reads: only the strategy knows it reads floats
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == message.replace("{g}", str(grid))
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("body, message", [
+    # The second kind: durations equal once read (the point ids collide as the grid is read).
+    ("axes:\n  latency.feed: [1ms, 1000us]\n",
+     "axes.latency.feed[1]: '1000us' is '1ms' (axes.latency.feed[0]) once read" + TAIL + " ({g} line 5)"),
+    ("axes:\n  decide_every: [100ms, 0.1s]\n",
+     "axes.decide_every[1]: '0.1s' is '100ms' (axes.decide_every[0]) once read" + TAIL + " ({g} line 5)"),
+    ("axes:\n  latency.entry: [0, 0ms]\n  latency.feed: [0ms, 5ms]\n",
+     "axes.latency.entry[1]: '0ms' is '0' (axes.latency.entry[0]) once read" + TAIL + " ({g} line 5)"),
+    # The same point written twice in `points` (it said `point ... repeats point ... (same config)`, no line).
+    ("points:\n  - {max_orders: 8}\n  - {max_orders: 8}\n",
+     "point (max_orders=8) is written twice" + TAIL + " ({g} line 4)"),
+])
+def test_config_values_equal_once_read_are_refused_as_the_grid_is_read(tmp_path, store, body, message):
+    grid = _grid(tmp_path, store, body)
+    with pytest.raises(ConfigError) as exc:
+        load_grid(grid)
+    assert str(exc.value) == message.replace("{g}", str(grid))
+
+
+def test_a_python_strategy_gets_10_and_10_0_as_two_values(tmp_path, store):
+    """Sound: a Python strategy's parameters arrive as YAML read them (an int may be used otherwise than a float)."""
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("import mmsim\n\nclass Mine(mmsim.Strategy):\n    def __init__(self, size=1):\n"
+                      "        self.size = size\n\n    def quote(self, view):\n        return None\n")
+    grid = load_grid(_grid(tmp_path, store, "axes:\n  strategy.params.size: [10, 10.0]\n", f"{plugin}:Mine"))
+    assert len(grid.points) == 2
+    check_points(grid.points, grid=grid)  # no error
