@@ -169,7 +169,7 @@ def test_sweep_table_fits_and_keeps_every_markout(width):
         key = (r["strategy"]["path"].rpartition(":")[2], feed)
         marks = [f"{r[k]:.3g}" for k in r if k.startswith("markout.")]
         if r["status"] == "ok":
-            expected = ["ok", f"{r['pnl.total']:,.0f}", f"{r['fills.count']:,}", f"{r['toxic_share']:.3g}", *marks]
+            expected = ["ok", f"{r['pnl.total']:,.0f}", f"{r['fills.count']:,}", f"{100 * r['toxic_share']:.1f}%", *marks]
         else:
             expected = ["StrategyError", *["–"] * (3 + len(marks))]  # a failed point has no figures
         assert sorted(cells[key]) == sorted([*expected, r["id"][:8]]), key
