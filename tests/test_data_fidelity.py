@@ -268,6 +268,35 @@ def test_binance_trade_ids_read_before_are_kept_across_gaps_and_files(tmp_path):
     assert st.meta["quirks"]["duplicate_trades_dropped"] == 2
 
 
+@pytest.mark.parametrize("edit, differ", [
+    ({"p": "10.10"}, "price"),                       # another price under the same id
+    ({"q": "5.000", "m": False}, "size and side"),   # another size and aggressor
+])
+def test_binance_trade_id_read_again_with_other_fields_is_an_error(tmp_path, edit, differ):
+    """A repeat of a trade id must be that trade: one that differs is not a resend (it was dropped unread)."""
+    base = [USDM_SNAP, usdm_diff(100, 100, 99, 2)]
+    again = _trade(7, 3, "1.000")
+    again["data"].update(edit)
+    msgs = base + [_trade(7, 3, "1.000"), _trade(8, 4, "2.000"), again]
+    with pytest.raises(mmsim.DataError, match=rf"cap.gz: line 5: trade id 7 was read at line 3 with another "
+                                              rf"{differ}; one id names one trade"):
+        bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01, lot_size=0.001)
+    # The same trade written as other decimal strings ("1.0" for "1.000") is a resend: dropped, counted.
+    same = base + [_trade(7, 3, "1.000"), _trade(7, 3, "1.0", p="10.050")]
+    st = bn.convert([capture(tmp_path, same, "same.gz")], tmp_path / "t", tick_size=0.01, lot_size=0.001)
+    assert st.meta["quirks"]["duplicate_trades_dropped"] == 1
+
+
+def test_binance_trade_id_repeated_in_the_next_file_with_another_price_names_both_files(tmp_path):
+    a = [USDM_SNAP, usdm_diff(100, 100, 99, 2), _trade(9, 4, "2.000")]
+    b = [USDM_SNAP | {"lastUpdateId": 200, "E": T0 + 8, "T": T0 + 8}, usdm_diff(200, 200, 199, 8),
+         _trade(9, 8, "2.000", p="10.06")]
+    with pytest.raises(mmsim.DataError, match=r"b.gz: line 3: trade id 9 was read at a.gz: line 3 with another "
+                                              r"price; one id names one trade"):
+        bn.convert([capture(tmp_path, a, "a.gz"), capture(tmp_path, b, "b.gz")], tmp_path / "s",
+                   tick_size=0.01, lot_size=0.001)
+
+
 def test_trade_id_runs_hold_exactly_the_ids_added():
     from mmsim.data._common import IdRuns  # Binance's and Tardis' set of trade ids read
 

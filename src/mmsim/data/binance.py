@@ -47,6 +47,7 @@ offset under ``quirks.local_clock_offset_ns``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,19 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._binance_parse import _DIGITS, _MS, _SCALE_NAME, _SHAPE_ERRORS, _exch_ms, _Grid, _int, _local_scale, _split
+from ._binance_parse import (
+    _DIGITS,
+    _MS,
+    _SCALE_NAME,
+    _SHAPE_ERRORS,
+    RECENT_TRADES,
+    _exch_ms,
+    _Grid,
+    _int,
+    _local_scale,
+    _split,
+    trade_fields,
+)
 from ._common import (
     TIME_MAX_NS,
     TIME_MIN_NS,
@@ -190,6 +203,8 @@ class _State:
         self.stale_snapshots = 0
         self.gaps_resynced = 0
         self.trade_ids = IdRuns()  # every trade id read so far
+        # The last trades read by id: (price, size, m, file, line), to tell a resend from a clash.
+        self.recent_trades: OrderedDict[int, tuple] = OrderedDict()
         self.skipped: dict[str, int] = {}
         self.crossed = 0
         self.emitter: Emitter | None = None
@@ -359,13 +374,25 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     def on_trade(d: dict, exch: int, local: int, line: int) -> None:
         assert grid is not None
         t = d.get("t")
-        if t is not None and not state.trade_ids.add(t):
-            # A trade id is read once per trade: an id already read is that trade sent
-            # again (a reconnect, a recorder writing the line twice). Only ids read count:
-            # a trade whose line comes after a later trade's (t below the largest id
-            # read, never read itself) is a real trade, kept.
-            state.duplicate_trades += 1
-            return
+        if t is not None:
+            fields = trade_fields(d)
+            if not state.trade_ids.add(t):
+                # A trade id is read once per trade: an id already read is that trade sent
+                # again (a reconnect, a recorder writing the line twice). Only ids read count:
+                # a trade whose line comes after a later trade's (t below the largest id
+                # read, never read itself) is a real trade, kept. A repeat with another
+                # price, size or side is not a resend: dropping it would lose a trade.
+                first = state.recent_trades.get(t)
+                if first is not None and first[:3] != fields:
+                    differ = [n for n, a, b in zip(("price", "size", "side"), first, fields) if a != b]
+                    at = f"line {first[4]}" if first[3] == path else f"{first[3].name}: line {first[4]}"
+                    raise DataError(f"{path}: line {line}: trade id {t} was read at {at} with another "
+                                    f"{' and '.join(differ)}; one id names one trade")
+                state.duplicate_trades += 1
+                return
+            state.recent_trades[t] = (*fields, path, line)
+            if len(state.recent_trades) > RECENT_TRADES:
+                state.recent_trades.popitem(last=False)
         if d.get("X", "MARKET") != "MARKET":
             state.dropped_non_market += 1
             return
