@@ -297,6 +297,20 @@ def test_binance_trade_id_repeated_in_the_next_file_with_another_price_names_bot
                    tick_size=0.01, lot_size=0.001)
 
 
+@pytest.mark.parametrize("bids, asks, what", [
+    ([["10.00", "1.000"], ["9.99", "2.000"], ["10.00", "999.000"]], [["10.10", "1.000"]],
+     r"bid price 10.00 twice \(levels 1 and 3"),
+    ([["10.00", "1.000"]], [["10.10", "1.000"], ["10.1", "5.000"]],  # the same price, written shorter
+     r"ask price 10.1 twice \(levels 1 and 2"),
+])
+def test_binance_snapshot_listing_a_price_twice_is_an_error(tmp_path, bids, asks, what):
+    """A REST depth snapshot has one level per price: a second one is not a size to keep (the last one won)."""
+    snap = USDM_SNAP | {"bids": bids, "asks": asks}
+    with pytest.raises(mmsim.DataError, match=rf"cap.gz: line 1: the snapshot lists the {what} of its side\); "
+                                              r"a depth snapshot has one level per price"):
+        bn.convert([capture(tmp_path, [snap, usdm_diff(100, 100, 99, 2)])], tmp_path / "s", tick_size=0.01)
+
+
 def test_trade_id_runs_hold_exactly_the_ids_added():
     from mmsim.data._common import IdRuns  # Binance's and Tardis' set of trade ids read
 

@@ -304,8 +304,14 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
         try:
             for side, levels in ((1, s["bids"]), (-1, s["asks"])):
-                for px, q in levels:
+                seen: dict[int, int] = {}  # price -> its level number (a price listed twice is not a size to keep)
+                for k, (px, q) in enumerate(levels, 1):
                     p, n = grid.px(px, line), grid.qty(q, line)
+                    if seen.setdefault(p, k) != k:
+                        raise DataError(
+                            f"{path}: line {line}: the snapshot lists the {'bid' if side > 0 else 'ask'} price {px} "
+                            f"twice (levels {seen[p]} and {k} of its side); a depth snapshot has one level per price"
+                        )
                     book.set(side, p, n)
                     em.add(exch, local, Kind.DEPTH, side, p, n, 0, line)
         except DataError:
