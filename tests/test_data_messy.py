@@ -444,6 +444,27 @@ def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_
     assert q["local_clock_offset_ns"] == 0 and q["bad_ts_recv_records"] == 2
 
 
+# --------------------------------------------------------------------------- Tardis: one venue per store
+def test_tardis_trades_of_another_exchange_are_an_error(tmp_path):
+    """Symbols repeat across venues (BTCUSDT on binance-futures and bybit): a trades file of another
+    exchange than the book's was merged into one store, silently."""
+    srcs, _ = tardis(tmp_path, with_trades=False)
+    tp = tmp_path / "trades.csv"
+    tp.write_text("\n".join([TD_TRADE_HDR, f"bybit,XUSDT,{US0 + 1500},{US0 + 1600},t1,sell,10.0,0.5"]) + "\n")
+    with pytest.raises(mmsim.DataError, match=r"trades.csv: line 2: exchange 'bybit' differs from 'ex' "
+                                              r"\(book.csv: line 2\); one store holds one venue's data"):
+        tds.convert([srcs[0], tp], tmp_path / "s")
+
+
+def test_tardis_book_row_of_another_exchange_is_an_error(tmp_path):
+    book = td_book_lines()
+    book[4] = book[4].replace("ex,", "binance-futures,", 1)
+    srcs, _ = tardis(tmp_path, book=book, with_trades=False)
+    with pytest.raises(mmsim.DataError, match=r"book.csv: line 5: exchange 'binance-futures' differs from 'ex' "
+                                              r"\(book.csv: line 2\); one store holds one venue's data"):
+        tds.convert(srcs, tmp_path / "s")
+
+
 # --------------------------------------------------------------------------- Tardis duplicate trades
 def _td_trades(tmp_path, rows, name="trades.csv"):
     """A Tardis trades file of ``(dt_us, dlocal_us, id, side, price, amount)`` rows after US0."""

@@ -140,7 +140,8 @@ def convert(
     Parameters
     ----------
     sources : list of Path
-        One book file and at most one trades file, of one symbol.
+        One book file and at most one trades file, of one symbol on one exchange (a row whose
+        ``exchange`` differs from the first row's is a ``DataError``).
     out : Path
         Store directory.
     tick_size, lot_size : float, optional
@@ -231,7 +232,8 @@ def convert(
     writer = EventStoreWriter(out, force=force)
     book = L2Book()
     sym = symbol
-    exchange = None
+    exchange: str | None = None
+    exchange_at = ""
     counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0}
     int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
     str_ids: set[str] = set()
@@ -250,7 +252,11 @@ def convert(
                 sym = row[1]
             elif symbol is None and row[1] != sym:
                 raise DataError(f"{path}: line {line}: symbol {row[1]} differs from {sym}; one store holds one symbol")
-            exchange = exchange or row[0]
+            if exchange is None:
+                exchange, exchange_at = row[0], f"{path.name}: line {line}"
+            elif row[0] != exchange:  # symbols repeat across venues (BTCUSDT on binance-futures and bybit)
+                raise DataError(f"{path}: line {line}: exchange {row[0]!r} differs from {exchange!r} "
+                                f"({exchange_at}); one store holds one venue's data")
             try:
                 exch = int(row[2]) * _US
                 local = lt * _US
