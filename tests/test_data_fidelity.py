@@ -311,6 +311,40 @@ def test_binance_snapshot_listing_a_price_twice_is_an_error(tmp_path, bids, asks
         bn.convert([capture(tmp_path, [snap, usdm_diff(100, 100, 99, 2)])], tmp_path / "s", tick_size=0.01)
 
 
+def _capture_at(path: Path, timed: list[tuple[int, dict]]) -> Path:
+    """A capture whose lines carry the given receive times (ns)."""
+    with gzip.open(path, "wt") as f:
+        for local, m in timed:
+            f.write(f"{local} {json.dumps(m)}\n")
+    return path
+
+
+def test_binance_receive_time_far_ahead_of_the_next_line_is_an_error(tmp_path):
+    """A capture is written in receive order. One line stamped an hour late held every later event
+    back to it under `feed: recorded` (the feed is one ordered stream): 58 fills became 3, silently."""
+    ms, hour = 1_000_000, 3600 * 1_000_000_000
+    msgs = [USDM_SNAP, usdm_diff(100, 100, 99, 2), usdm_diff(101, 101, 100, 3), usdm_diff(102, 102, 101, 4)]
+    late = [(LOCAL0 + ms, msgs[0]), (LOCAL0 + 2 * ms, msgs[1]), (LOCAL0 + 3 * ms + hour, msgs[2]), (LOCAL0 + 4 * ms, msgs[3])]
+    with pytest.raises(mmsim.DataError, match=r"cap.gz: line 4: receive time 1700000000004000000 is 3599.999 s before "
+                                              r"line 3's \(1700003600003000000\); a capture is written in receive "
+                                              r"order, so one of the two receive times is wrong"):
+        bn.convert([_capture_at(tmp_path / "cap.gz", late)], tmp_path / "s", tick_size=0.01)
+    # Within the 10 s reorder window a step back converts (a recorder's clock adjusted).
+    back = [(LOCAL0 + 9 * 10**9, msgs[0]), (LOCAL0 + 9 * 10**9 + ms, msgs[1]), (LOCAL0 + 2 * ms, msgs[2]),
+            (LOCAL0 + 3 * ms, msgs[3])]
+    assert applied(bn.convert([_capture_at(tmp_path / "ok.gz", back)], tmp_path / "t", tick_size=0.01)) == [2, 3, 4]
+
+
+def test_binance_spot_receive_time_far_ahead_of_the_next_line_is_an_error(tmp_path):
+    ms = 1_000_000
+    timed = [(LOCAL0 + ms, SPOT_SNAP), (LOCAL0 + 2 * ms + 30 * 10**9, spot_diff(101, 101, 2)),
+             (LOCAL0 + 3 * ms, spot_diff(102, 102, 3))]
+    with pytest.raises(mmsim.DataError, match=r"cap.gz: line 3: receive time 1700000000003000000 is 29.999 s before "
+                                              r"line 2's \(1700000030002000000\); a capture is written in receive "
+                                              r"order, so one of the two receive times is wrong"):
+        bn.convert([_capture_at(tmp_path / "cap.gz", timed)], tmp_path / "s", tick_size=0.01)
+
+
 def test_trade_id_runs_hold_exactly_the_ids_added():
     from mmsim.data._common import IdRuns  # Binance's and Tardis' set of trade ids read
 

@@ -251,6 +251,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     cross = CrossCheck(path)
     book = state.book
     scale = 0
+    local_max = local_max_at = 0  # the latest receive time read in this file (ns), and its line
     synced = False
     snap: tuple[dict, int, int] | None = None  # (snapshot, local_ts, line) awaiting its first diff
     pre: list[tuple[str, dict, int, int, int]] = []  # messages before the snapshot line
@@ -454,6 +455,12 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"{path}: line {lineno}: implausible receive time {ts} "
                 f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})"
             )
+        if local < local_max - _REORDER_NS:  # one wrong receive time would hold the feed back to it
+            raise DataError(f"{path}: line {lineno}: receive time {local} is {(local_max - local) / 1e9:.3f} s "
+                            f"before line {local_max_at}'s ({local_max}); a capture is written in receive order, "
+                            "so one of the two receive times is wrong")
+        if local > local_max:
+            local_max, local_max_at = local, lineno
         if "stream" in msg:
             stream = str(msg["stream"])
             d = msg.get("data")
