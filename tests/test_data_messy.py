@@ -424,6 +424,37 @@ def test_binance_spot_gap_then_a_new_snapshot_resynchronises_and_one_without_is_
                              "expected U=105 or lower (updates were missed)")
 
 
+def test_databento_csv_receive_time_far_ahead_of_the_next_record_is_an_error(tmp_path):
+    """Records come in receive order. One ts_recv an hour late held every later event back to it under
+    `feed: recorded` (13 fills of the ESH4 sample's first 12,000 lines became 3), silently."""
+    rows = _recv(db_csv_lines(), 4, str(NS0 + 350 + 3600 * 10**9))
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    with pytest.raises(mmsim.DataError, match=r"mbo.csv: line 5: ts_recv 1703541600000000450 is 3600.000 s before "
+                                              r"line 4's \(1703545200000000350\); records come in receive order, "
+                                              r"so one of the two receive times is wrong"):
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+
+
+def test_databento_dbn_receive_time_far_ahead_of_the_next_record_is_an_error(tmp_path):
+    import databento_dbn as dbn
+
+    raw = dbn_bytes()
+    dec = dbn.DBNDecoder()
+    dec.write(raw)
+    msgs = dec.decode()[1:]
+    head = raw[: len(raw) - sum(len(bytes(m)) for m in msgs)]  # the metadata
+    m = msgs[1]  # record 2, the ask add at NS0+200, received 20 s late
+    late = dbn.MBOMsg(publisher_id=1, instrument_id=7, ts_event=m.ts_event, order_id=m.order_id, price=m.price,
+                      size=m.size, action=dbn.Action.ADD, side=dbn.Side.ASK, ts_recv=m.ts_recv + 20 * 10**9,
+                      flags=m.flags, channel_id=0, ts_in_delta=0, sequence=m.sequence)
+    p = tmp_path / "mbo.dbn"
+    p.write_bytes(head + bytes(msgs[0]) + bytes(late) + b"".join(bytes(x) for x in msgs[2:]))
+    with pytest.raises(mmsim.DataError, match=r"mbo.dbn: record 3: ts_recv 1703541600000000350 is 20.000 s before "
+                                              r"record 2's \(1703541620000000250\); records come in receive order"):
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+
+
 def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_a_clock_shift(tmp_path):
     # Databento flags a ts_recv it knows is inaccurate (F_BAD_TS_RECV, 8): such a record's
     # early ts_recv says nothing about the capture clock, so it must not shift the file.
