@@ -475,6 +475,25 @@ def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_
     assert q["local_clock_offset_ns"] == 0 and q["bad_ts_recv_records"] == 2
 
 
+# --------------------------------------------------------------------------- Tardis: receive order
+@pytest.mark.parametrize("which", ["book", "trades"])
+def test_tardis_local_timestamp_far_ahead_of_the_next_row_is_an_error(tmp_path, which):
+    """Tardis files are in local_timestamp order: one row an hour late held every later event back to
+    it under `feed: recorded` (and broke the merge of book and trades), silently."""
+    book, trades = td_book_lines(), td_trade_lines()
+    rows, line = (book, 5) if which == "book" else (trades, 2)
+    parts = rows[line - 1].split(",")
+    late = int(parts[3]) + 3_600_000_000
+    parts[3] = str(late)
+    rows[line - 1] = ",".join(parts)
+    srcs, _ = tardis(tmp_path, book=book, trades=trades)
+    nxt = rows[line].split(",")[3]
+    with pytest.raises(mmsim.DataError, match=rf"{which}.csv: line {line + 1}: local_timestamp {nxt} is 3599.999 s "
+                                              rf"before line {line}'s \({late}\); Tardis files are in "
+                                              r"local_timestamp order, so one of the two is wrong"):
+        tds.convert(srcs, tmp_path / "s")
+
+
 # --------------------------------------------------------------------------- Tardis: one venue per store
 def test_tardis_trades_of_another_exchange_are_an_error(tmp_path):
     """Symbols repeat across venues (BTCUSDT on binance-futures and bybit): a trades file of another

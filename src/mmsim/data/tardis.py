@@ -14,7 +14,8 @@ Timestamps are microseconds since the epoch: ``timestamp`` (exchange) becomes
 book file and optionally the trades file of one symbol; they are merged in
 ``local_timestamp`` order (how Tardis sorts its files) and then ordered by
 exchange time within a 10 s window; a row whose exchange time is more than
-10 s before the latest one read is an error naming it. A snapshot start
+10 s before the latest one read is an error naming it, and so is a row whose
+``local_timestamp`` is more than 10 s before the latest one read in its file. A snapshot start
 becomes ``CLEAR`` (both sides), levels ``DEPTH``, trades ``TRADE``
 (``unknown`` aggressor: side 0). A trade ``id`` names one trade: a row whose id
 was already read is that trade sent again (a reconnecting capture repeats
@@ -218,11 +219,18 @@ def convert(
         yield from bit
 
     def keyed(tag: int, path: Path, it) -> Iterator[tuple[int, int, int, list[str], Path]]:
+        top = top_line = 0  # the latest local_timestamp read in this file, and its line
         for line, row in it:
             try:
                 lt = int(row[3])
             except (ValueError, IndexError):
                 raise DataError(f"{path}: line {line}: malformed row: local_timestamp {row[3:4]}") from None
+            if lt < top - _REORDER_NS // _US:  # one wrong receive time would hold a recorded feed back to it
+                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {(top - lt) / 1e6:.3f} s before "
+                                f"line {top_line}'s ({top}); Tardis files are in local_timestamp order, so one of "
+                                "the two is wrong")
+            if lt > top:
+                top, top_line = lt, line
             yield lt, tag, line, row, path
 
     merged = [keyed(0, bpath, chain())]
