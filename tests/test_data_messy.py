@@ -498,18 +498,23 @@ def test_tardis_local_timestamp_far_ahead_of_the_next_row_is_an_error(tmp_path, 
 
 # --------------------------------------------------------------------------- hftbacktest: receive order
 @pytest.mark.parametrize("l3", [False, True], ids=["L2", "L3"])
-def test_hftbacktest_local_row_far_ahead_of_the_next_is_an_error(tmp_path, l3):
-    """Rows flagged LOCAL_EVENT are in local_ts order (hftbacktest's local side reads them so): one row
-    stamped an hour late held every later event back to it under `feed: recorded`, silently."""
+@pytest.mark.parametrize("flags", ["both", "exch-only"])
+def test_hftbacktest_local_row_far_ahead_of_the_next_is_an_error(tmp_path, l3, flags):
+    """Rows flagged LOCAL_EVENT are in local_ts order (hftbacktest's local side reads them so), EXCH_EVENT
+    rows in exch_ts order, their local_ts within a feed latency of it: one row stamped an hour late held
+    every later event back to it under `feed: recorded`, silently."""
     from mmsim.data import hftbacktest as hbt
 
     rows = hbt_rows(l3)
+    if flags == "exch-only":  # the exchange-ordered copy of an export whose local_ts decreases
+        rows["ev"] &= ~np.uint64(hbt.LOCAL_EVENT)
     late = int(rows["local_ts"][2]) + 3600 * 10**9
     rows["local_ts"][2] = late
     _, p = hbt_file(tmp_path, rows)
     with pytest.raises(mmsim.DataError, match=rf"data.npz: record 4: local_ts {int(rows['local_ts'][3])} is "
-                                              rf"3600.000 s before record 3's \({late}\); rows flagged LOCAL_EVENT "
-                                              r"are in local_ts order, so one of the two is wrong"):
+                                              rf"3600.000 s before record 3's \({late}\); rows are in local_ts "
+                                              r"order \(EXCH_EVENT rows within their feed latency\), so one of the "
+                                              r"two is wrong"):
         hbt.convert([p], tmp_path / "s")
 
 

@@ -191,8 +191,8 @@ def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.n
 
 
 def _check_local_order(p: Path, ch: np.ndarray, base: int, top: tuple[int, int]) -> tuple[int, int]:
-    """LOCAL_EVENT rows are in local_ts order: one 10 s before the latest is an error; returns the new ``top``."""
-    li = np.flatnonzero((ch["ev"] & LOCAL_EVENT) != 0)
+    """Rows come in local_ts order within 10 s (EXCH_EVENT rows in exch_ts order); returns the new ``top``."""
+    li = np.flatnonzero((ch["ev"] & (EXCH_EVENT | LOCAL_EVENT)) != 0)
     lt = np.concatenate(([top[0]], ch["local_ts"][li])).astype(np.int64)
     run = np.maximum.accumulate(lt)
     bad = np.flatnonzero(lt[1:] < run[:-1] - 10_000_000_000)
@@ -201,8 +201,8 @@ def _check_local_order(p: Path, ch: np.ndarray, base: int, top: tuple[int, int])
     at = (int(run[end - 1]), top[1] if k == 0 else base + int(li[k - 1]) + 1)
     if bad.size:  # a row stamped late would hold a recorded feed back to it
         raise DataError(f"{p}: record {base + int(li[end - 1]) + 1}: local_ts {int(lt[end])} is "
-                        f"{(at[0] - int(lt[end])) / 1e9:.3f} s before record {at[1]}'s ({at[0]}); rows flagged "
-                        "LOCAL_EVENT are in local_ts order, so one of the two is wrong")
+                        f"{(at[0] - int(lt[end])) / 1e9:.3f} s before record {at[1]}'s ({at[0]}); rows are in "
+                        "local_ts order (EXCH_EVENT rows within their feed latency), so one of the two is wrong")
     return at
 
 
