@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,46 @@ def test_lobster_orderbook_disagreeing_with_messages(tmp_path):
     with pytest.raises(mmsim.DataError, match=r"orderbook_1.csv: line 3: the orderbook row shows 5 lots at bid 10001 "
                                               r"ticks but the messages .* leave 6"):
         lob.convert([m], tmp_path / "s")
+
+
+#: A bid 100.00 x 10 and a seeded ask 100.03 x 7; then two hidden executions (no book change).
+STILL_MSG = ["34200.1,1,101,10,1000000,1", "34200.2,5,0,3,1000100,-1", "34200.3,5,0,2,1000100,-1"]
+STILL_BOOK = ["1000300,7,1000000,10", "1000300,7,1000000,10"]
+
+
+@pytest.mark.parametrize("row, want", [
+    ("1000300,7,1000100,4", "a new best bid 10001 ticks (4 lots), better than the previous row's 10000"),
+    ("1000200,4,1000000,10", "a new best ask 10002 ticks (4 lots), better than the previous row's 10003"),
+])
+def test_lobster_orderbook_row_with_a_better_price_no_message_added(tmp_path, row, want):
+    """A level-N file's depth enters the window from below its edge: a new best price needs a message.
+
+    A corrupt row that showed one was seeded as a synthetic order (a phantom best quote, crossed when
+    the price was beyond the other side's) and deleted at the next row, silently.
+    """
+    m = lobster_files(tmp_path, STILL_MSG, STILL_BOOK + [row])
+    with pytest.raises(mmsim.DataError, match=rf"orderbook_1.csv: line 3: the orderbook row shows {re.escape(want)}, "
+                                              rf"but no message up to {re.escape(m.name)} line 3 adds it; the "
+                                              r"message and orderbook files disagree"):
+        lob.convert([m], tmp_path / "s")
+
+
+@pytest.mark.parametrize("row, want", [
+    ("1000300,7,999900,6", "the bid level at 10000 ticks (10 lots)"),
+    ("1000400,7,1000000,10", "the ask level at 10003 ticks (7 lots)"),
+])
+def test_lobster_orderbook_row_dropping_a_level_no_message_removed(tmp_path, row, want):
+    """A level that stays inside the window changes only by messages; a row without it used to delete its
+    orders silently (and seed the row's level in their place), losing their queue."""
+    m = lobster_files(tmp_path, STILL_MSG, STILL_BOOK + [row])
+    with pytest.raises(mmsim.DataError, match=rf"orderbook_1.csv: line 3: the orderbook row no longer shows "
+                                              rf"{re.escape(want)}, which the previous row showed, but no message "
+                                              rf"up to {re.escape(m.name)} line 3 removes it; the message and "
+                                              r"orderbook files disagree"):
+        lob.convert([m], tmp_path / "s")
+    # The same rows with the message that explains them convert.
+    ok = ["34200.3,3,101,10,1000000,1"] if "bid" in want else ["34200.3,3,2,7,1000300,-1"]
+    assert lob.convert([lobster_files(tmp_path, STILL_MSG[:2] + ok, STILL_BOOK + [row])], tmp_path / "t")
 
 
 def test_lobster_crossed_book_that_persists(tmp_path):

@@ -271,6 +271,83 @@ def test_binance_trade_ids_read_before_are_kept_across_gaps_and_files(tmp_path):
     assert st.meta["quirks"]["duplicate_trades_dropped"] == 2
 
 
+@pytest.mark.parametrize("edit, differ", [
+    ({"p": "10.10"}, "price"),                       # another price under the same id
+    ({"q": "5.000", "m": False}, "size and side"),   # another size and aggressor
+])
+def test_binance_trade_id_read_again_with_other_fields_is_an_error(tmp_path, edit, differ):
+    """A repeat of a trade id must be that trade: one that differs is not a resend (it was dropped unread)."""
+    base = [USDM_SNAP, usdm_diff(100, 100, 99, 2)]
+    again = _trade(7, 3, "1.000")
+    again["data"].update(edit)
+    msgs = base + [_trade(7, 3, "1.000"), _trade(8, 4, "2.000"), again]
+    with pytest.raises(mmsim.DataError, match=rf"cap.gz: line 5: trade id 7 was read at line 3 with another "
+                                              rf"{differ}; one id names one trade"):
+        bn.convert([capture(tmp_path, msgs)], tmp_path / "s", tick_size=0.01, lot_size=0.001)
+    # The same trade written as other decimal strings ("1.0" for "1.000") is a resend: dropped, counted.
+    same = base + [_trade(7, 3, "1.000"), _trade(7, 3, "1.0", p="10.050")]
+    st = bn.convert([capture(tmp_path, same, "same.gz")], tmp_path / "t", tick_size=0.01, lot_size=0.001)
+    assert st.meta["quirks"]["duplicate_trades_dropped"] == 1
+
+
+def test_binance_trade_id_repeated_in_the_next_file_with_another_price_names_both_files(tmp_path):
+    a = [USDM_SNAP, usdm_diff(100, 100, 99, 2), _trade(9, 4, "2.000")]
+    b = [USDM_SNAP | {"lastUpdateId": 200, "E": T0 + 8, "T": T0 + 8}, usdm_diff(200, 200, 199, 8),
+         _trade(9, 8, "2.000", p="10.06")]
+    with pytest.raises(mmsim.DataError, match=r"b.gz: line 3: trade id 9 was read at a.gz: line 3 with another "
+                                              r"price; one id names one trade"):
+        bn.convert([capture(tmp_path, a, "a.gz"), capture(tmp_path, b, "b.gz")], tmp_path / "s",
+                   tick_size=0.01, lot_size=0.001)
+
+
+@pytest.mark.parametrize("bids, asks, what", [
+    ([["10.00", "1.000"], ["9.99", "2.000"], ["10.00", "999.000"]], [["10.10", "1.000"]],
+     r"bid price 10.00 twice \(levels 1 and 3"),
+    ([["10.00", "1.000"]], [["10.10", "1.000"], ["10.1", "5.000"]],  # the same price, written shorter
+     r"ask price 10.1 twice \(levels 1 and 2"),
+])
+def test_binance_snapshot_listing_a_price_twice_is_an_error(tmp_path, bids, asks, what):
+    """A REST depth snapshot has one level per price: a second one is not a size to keep (the last one won)."""
+    snap = USDM_SNAP | {"bids": bids, "asks": asks}
+    with pytest.raises(mmsim.DataError, match=rf"cap.gz: line 1: the snapshot lists the {what} of its side\); "
+                                              r"a depth snapshot has one level per price"):
+        bn.convert([capture(tmp_path, [snap, usdm_diff(100, 100, 99, 2)])], tmp_path / "s", tick_size=0.01)
+
+
+def _capture_at(path: Path, timed: list[tuple[int, dict]]) -> Path:
+    """A capture whose lines carry the given receive times (ns)."""
+    with gzip.open(path, "wt") as f:
+        for local, m in timed:
+            f.write(f"{local} {json.dumps(m)}\n")
+    return path
+
+
+def test_binance_receive_time_far_ahead_of_the_next_line_is_an_error(tmp_path):
+    """A capture is written in receive order. One line stamped an hour late held every later event
+    back to it under `feed: recorded` (the feed is one ordered stream): 58 fills became 3, silently."""
+    ms, hour = 1_000_000, 3600 * 1_000_000_000
+    msgs = [USDM_SNAP, usdm_diff(100, 100, 99, 2), usdm_diff(101, 101, 100, 3), usdm_diff(102, 102, 101, 4)]
+    late = [(LOCAL0 + ms, msgs[0]), (LOCAL0 + 2 * ms, msgs[1]), (LOCAL0 + 3 * ms + hour, msgs[2]), (LOCAL0 + 4 * ms, msgs[3])]
+    with pytest.raises(mmsim.DataError, match=r"cap.gz: line 4: receive time 1700000000004000000 is 3599.999 s before "
+                                              r"line 3's \(1700003600003000000\); a capture is written in receive "
+                                              r"order, so one of the two receive times is wrong"):
+        bn.convert([_capture_at(tmp_path / "cap.gz", late)], tmp_path / "s", tick_size=0.01)
+    # Within the 10 s reorder window a step back converts (a recorder's clock adjusted).
+    back = [(LOCAL0 + 9 * 10**9, msgs[0]), (LOCAL0 + 9 * 10**9 + ms, msgs[1]), (LOCAL0 + 2 * ms, msgs[2]),
+            (LOCAL0 + 3 * ms, msgs[3])]
+    assert applied(bn.convert([_capture_at(tmp_path / "ok.gz", back)], tmp_path / "t", tick_size=0.01)) == [2, 3, 4]
+
+
+def test_binance_spot_receive_time_far_ahead_of_the_next_line_is_an_error(tmp_path):
+    ms = 1_000_000
+    timed = [(LOCAL0 + ms, SPOT_SNAP), (LOCAL0 + 2 * ms + 30 * 10**9, spot_diff(101, 101, 2)),
+             (LOCAL0 + 3 * ms, spot_diff(102, 102, 3))]
+    with pytest.raises(mmsim.DataError, match=r"cap.gz: line 3: receive time 1700000000003000000 is 29.999 s before "
+                                              r"line 2's \(1700000030002000000\); a capture is written in receive "
+                                              r"order, so one of the two receive times is wrong"):
+        bn.convert([_capture_at(tmp_path / "cap.gz", timed)], tmp_path / "s", tick_size=0.01)
+
+
 def test_trade_id_runs_hold_exactly_the_ids_added():
     from mmsim.data._common import IdRuns  # Binance's and Tardis' set of trade ids read
 

@@ -27,6 +27,8 @@ from _corpus import (
     databento_csv,
     db_csv_lines,
     dbn_bytes,
+    hbt_file,
+    hbt_rows,
     lobster,
     tardis,
     td_book_lines,
@@ -424,6 +426,37 @@ def test_binance_spot_gap_then_a_new_snapshot_resynchronises_and_one_without_is_
                              "expected U=105 or lower (updates were missed)")
 
 
+def test_databento_csv_receive_time_far_ahead_of_the_next_record_is_an_error(tmp_path):
+    """Records come in receive order. One ts_recv an hour late held every later event back to it under
+    `feed: recorded` (13 fills of the ESH4 sample's first 12,000 lines became 3), silently."""
+    rows = _recv(db_csv_lines(), 4, str(NS0 + 350 + 3600 * 10**9))
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    with pytest.raises(mmsim.DataError, match=r"mbo.csv: line 5: ts_recv 1703541600000000450 is 3600.000 s before "
+                                              r"line 4's \(1703545200000000350\); records come in receive order, "
+                                              r"so one of the two receive times is wrong"):
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+
+
+def test_databento_dbn_receive_time_far_ahead_of_the_next_record_is_an_error(tmp_path):
+    import databento_dbn as dbn
+
+    raw = dbn_bytes()
+    dec = dbn.DBNDecoder()
+    dec.write(raw)
+    msgs = dec.decode()[1:]
+    head = raw[: len(raw) - sum(len(bytes(m)) for m in msgs)]  # the metadata
+    m = msgs[1]  # record 2, the ask add at NS0+200, received 20 s late
+    late = dbn.MBOMsg(publisher_id=1, instrument_id=7, ts_event=m.ts_event, order_id=m.order_id, price=m.price,
+                      size=m.size, action=dbn.Action.ADD, side=dbn.Side.ASK, ts_recv=m.ts_recv + 20 * 10**9,
+                      flags=m.flags, channel_id=0, ts_in_delta=0, sequence=m.sequence)
+    p = tmp_path / "mbo.dbn"
+    p.write_bytes(head + bytes(msgs[0]) + bytes(late) + b"".join(bytes(x) for x in msgs[2:]))
+    with pytest.raises(mmsim.DataError, match=r"mbo.dbn: record 3: ts_recv 1703541600000000350 is 20.000 s before "
+                                              r"record 2's \(1703541620000000250\); records come in receive order"):
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+
+
 def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_a_clock_shift(tmp_path):
     # Databento flags a ts_recv it knows is inaccurate (F_BAD_TS_RECV, 8): such a record's
     # early ts_recv says nothing about the capture clock, so it must not shift the file.
@@ -442,6 +475,68 @@ def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_
     assert [int(t) - NS0 for t in ev["local_ts"]] == [150, 250, 300, 450, 550]
     q = st.meta["quirks"]
     assert q["local_clock_offset_ns"] == 0 and q["bad_ts_recv_records"] == 2
+
+
+# --------------------------------------------------------------------------- Tardis: receive order
+@pytest.mark.parametrize("which", ["book", "trades"])
+def test_tardis_local_timestamp_far_ahead_of_the_next_row_is_an_error(tmp_path, which):
+    """Tardis files are in local_timestamp order: one row an hour late held every later event back to
+    it under `feed: recorded` (and broke the merge of book and trades), silently."""
+    book, trades = td_book_lines(), td_trade_lines()
+    rows, line = (book, 5) if which == "book" else (trades, 2)
+    parts = rows[line - 1].split(",")
+    late = int(parts[3]) + 3_600_000_000
+    parts[3] = str(late)
+    rows[line - 1] = ",".join(parts)
+    srcs, _ = tardis(tmp_path, book=book, trades=trades)
+    nxt = rows[line].split(",")[3]
+    with pytest.raises(mmsim.DataError, match=rf"{which}.csv: line {line + 1}: local_timestamp {nxt} is 3599.999 s "
+                                              rf"before line {line}'s \({late}\); Tardis files are in "
+                                              r"local_timestamp order, so one of the two is wrong"):
+        tds.convert(srcs, tmp_path / "s")
+
+
+# --------------------------------------------------------------------------- hftbacktest: receive order
+@pytest.mark.parametrize("l3", [False, True], ids=["L2", "L3"])
+@pytest.mark.parametrize("flags", ["both", "exch-only"])
+def test_hftbacktest_local_row_far_ahead_of_the_next_is_an_error(tmp_path, l3, flags):
+    """Rows flagged LOCAL_EVENT are in local_ts order (hftbacktest's local side reads them so), EXCH_EVENT
+    rows in exch_ts order, their local_ts within a feed latency of it: one row stamped an hour late held
+    every later event back to it under `feed: recorded`, silently."""
+    from mmsim.data import hftbacktest as hbt
+
+    rows = hbt_rows(l3)
+    if flags == "exch-only":  # the exchange-ordered copy of an export whose local_ts decreases
+        rows["ev"] &= ~np.uint64(hbt.LOCAL_EVENT)
+    late = int(rows["local_ts"][2]) + 3600 * 10**9
+    rows["local_ts"][2] = late
+    _, p = hbt_file(tmp_path, rows)
+    with pytest.raises(mmsim.DataError, match=rf"data.npz: record 4: local_ts {int(rows['local_ts'][3])} is "
+                                              rf"3600.000 s before record 3's \({late}\); rows are in local_ts "
+                                              r"order \(EXCH_EVENT rows within their feed latency\), so one of the "
+                                              r"two is wrong"):
+        hbt.convert([p], tmp_path / "s")
+
+
+# --------------------------------------------------------------------------- Tardis: one venue per store
+def test_tardis_trades_of_another_exchange_are_an_error(tmp_path):
+    """Symbols repeat across venues (BTCUSDT on binance-futures and bybit): a trades file of another
+    exchange than the book's was merged into one store, silently."""
+    srcs, _ = tardis(tmp_path, with_trades=False)
+    tp = tmp_path / "trades.csv"
+    tp.write_text("\n".join([TD_TRADE_HDR, f"bybit,XUSDT,{US0 + 1500},{US0 + 1600},t1,sell,10.0,0.5"]) + "\n")
+    with pytest.raises(mmsim.DataError, match=r"trades.csv: line 2: exchange 'bybit' differs from 'ex' "
+                                              r"\(book.csv: line 2\); one store holds one venue's data"):
+        tds.convert([srcs[0], tp], tmp_path / "s")
+
+
+def test_tardis_book_row_of_another_exchange_is_an_error(tmp_path):
+    book = td_book_lines()
+    book[4] = book[4].replace("ex,", "binance-futures,", 1)
+    srcs, _ = tardis(tmp_path, book=book, with_trades=False)
+    with pytest.raises(mmsim.DataError, match=r"book.csv: line 5: exchange 'binance-futures' differs from 'ex' "
+                                              r"\(book.csv: line 2\); one store holds one venue's data"):
+        tds.convert(srcs, tmp_path / "s")
 
 
 # --------------------------------------------------------------------------- Tardis duplicate trades

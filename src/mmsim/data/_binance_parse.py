@@ -14,6 +14,8 @@ _MS = 1_000_000
 _SCALE_NAME = {1: "nanoseconds", 1_000: "microseconds", 1_000_000: "milliseconds"}
 #: JSON value errors while reading a message's fields (a wrong shape or type).
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+#: How many recent trades a repeated trade id is compared with (as the Tardis loader).
+RECENT_TRADES = 65_536
 
 
 def _local_scale(ts: str, path: Path, line: int) -> int:
@@ -49,6 +51,22 @@ def _exch_ms(d: dict, key: str, what: str, path: Path, line: int) -> int:
             f"({time_unit_hint(ms, 'milliseconds', _MS)})"
         )
     return ns
+
+
+def trade_fields(d: dict) -> tuple:
+    """A trade's price, size (as exact integers of 1e-8 when they parse) and aggressor flag ``m``.
+
+    What a trade id's repeat must match to be the same trade sent again; ``"1.0"`` and
+    ``"1.000"`` are the same size.
+    """
+
+    def num(s: Any) -> Any:
+        try:
+            return decimals_to_int(s, _DIGITS)
+        except (ValueError, TypeError, AttributeError):
+            return s
+
+    return num(d.get("p")), num(d.get("q")), d.get("m")
 
 
 def _split(line: str, path: Path, lineno: int) -> tuple[str, dict[str, Any]]:

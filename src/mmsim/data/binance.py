@@ -47,6 +47,7 @@ offset under ``quirks.local_clock_offset_ns``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,19 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._binance_parse import _DIGITS, _MS, _SCALE_NAME, _SHAPE_ERRORS, _exch_ms, _Grid, _int, _local_scale, _split
+from ._binance_parse import (
+    _DIGITS,
+    _MS,
+    _SCALE_NAME,
+    _SHAPE_ERRORS,
+    RECENT_TRADES,
+    _exch_ms,
+    _Grid,
+    _int,
+    _local_scale,
+    _split,
+    trade_fields,
+)
 from ._common import (
     TIME_MAX_NS,
     TIME_MIN_NS,
@@ -190,6 +203,8 @@ class _State:
         self.stale_snapshots = 0
         self.gaps_resynced = 0
         self.trade_ids = IdRuns()  # every trade id read so far
+        # The last trades read by id: (price, size, m, file, line), to tell a resend from a clash.
+        self.recent_trades: OrderedDict[int, tuple] = OrderedDict()
         self.skipped: dict[str, int] = {}
         self.crossed = 0
         self.emitter: Emitter | None = None
@@ -236,6 +251,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     cross = CrossCheck(path)
     book = state.book
     scale = 0
+    local_max = local_max_at = 0  # the latest receive time read in this file (ns), and its line
     synced = False
     snap: tuple[dict, int, int] | None = None  # (snapshot, local_ts, line) awaiting its first diff
     pre: list[tuple[str, dict, int, int, int]] = []  # messages before the snapshot line
@@ -289,8 +305,14 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
         try:
             for side, levels in ((1, s["bids"]), (-1, s["asks"])):
-                for px, q in levels:
+                seen: dict[int, int] = {}  # price -> its level number (a price listed twice is not a size to keep)
+                for k, (px, q) in enumerate(levels, 1):
                     p, n = grid.px(px, line), grid.qty(q, line)
+                    if seen.setdefault(p, k) != k:
+                        raise DataError(
+                            f"{path}: line {line}: the snapshot lists the {'bid' if side > 0 else 'ask'} price {px} "
+                            f"twice (levels {seen[p]} and {k} of its side); a depth snapshot has one level per price"
+                        )
                     book.set(side, p, n)
                     em.add(exch, local, Kind.DEPTH, side, p, n, 0, line)
         except DataError:
@@ -359,13 +381,25 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     def on_trade(d: dict, exch: int, local: int, line: int) -> None:
         assert grid is not None
         t = d.get("t")
-        if t is not None and not state.trade_ids.add(t):
-            # A trade id is read once per trade: an id already read is that trade sent
-            # again (a reconnect, a recorder writing the line twice). Only ids read count:
-            # a trade whose line comes after a later trade's (t below the largest id
-            # read, never read itself) is a real trade, kept.
-            state.duplicate_trades += 1
-            return
+        if t is not None:
+            fields = trade_fields(d)
+            if not state.trade_ids.add(t):
+                # A trade id is read once per trade: an id already read is that trade sent
+                # again (a reconnect, a recorder writing the line twice). Only ids read count:
+                # a trade whose line comes after a later trade's (t below the largest id
+                # read, never read itself) is a real trade, kept. A repeat with another
+                # price, size or side is not a resend: dropping it would lose a trade.
+                first = state.recent_trades.get(t)
+                if first is not None and first[:3] != fields:
+                    differ = [n for n, a, b in zip(("price", "size", "side"), first, fields) if a != b]
+                    at = f"line {first[4]}" if first[3] == path else f"{first[3].name}: line {first[4]}"
+                    raise DataError(f"{path}: line {line}: trade id {t} was read at {at} with another "
+                                    f"{' and '.join(differ)}; one id names one trade")
+                state.duplicate_trades += 1
+                return
+            state.recent_trades[t] = (*fields, path, line)
+            if len(state.recent_trades) > RECENT_TRADES:
+                state.recent_trades.popitem(last=False)
         if d.get("X", "MARKET") != "MARKET":
             state.dropped_non_market += 1
             return
@@ -421,6 +455,12 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"{path}: line {lineno}: implausible receive time {ts} "
                 f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})"
             )
+        if local < local_max - _REORDER_NS:  # one wrong receive time would hold the feed back to it
+            raise DataError(f"{path}: line {lineno}: receive time {local} is {(local_max - local) / 1e9:.3f} s "
+                            f"before line {local_max_at}'s ({local_max}); a capture is written in receive order, "
+                            "so one of the two receive times is wrong")
+        if local > local_max:
+            local_max, local_max_at = local, lineno
         if "stream" in msg:
             stream = str(msg["stream"])
             d = msg.get("data")

@@ -10,7 +10,9 @@ record's ``ts_recv`` is before its ``ts_event`` (a capture clock behind the
 venue's), every ``local_ts`` is shifted by the most negative difference, as in
 the other loaders (``quirks.local_clock_offset_ns``); a record flagged
 ``F_BAD_TS_RECV`` (an inaccurate ``ts_recv``) takes ``max(ts_recv, ts_event)``
-and shifts nothing (``quirks.bad_ts_recv_records``). Actions:
+and shifts nothing (``quirks.bad_ts_recv_records``). Records come in receive order: a
+``ts_recv`` more than 10 s before the latest one read in the file (flagged ones aside) is a
+``DataError`` naming both records. Actions:
 
 ====== =================================== ==========================================
 action Databento                           mmsim events
@@ -104,6 +106,8 @@ F_SNAPSHOT = 1 << 5
 F_BAD_TS_RECV = 1 << 3
 _INFER_RECORDS = 20_000
 _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
+#: How far a record's ts_recv may be before the latest one read (the Binance capture rule).
+_RECV_BACK_NS = 10_000_000_000
 
 
 def convert(
@@ -323,7 +327,15 @@ class _Converter:
             if rem == q:
                 del orders[oid]
 
+        recv_max = recv_max_at = 0  # the latest ts_recv read in this file, and its record
         for ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos in recs:
+            if not flags & F_BAD_TS_RECV:  # one wrong receive time would hold a recorded feed back to it
+                if ts_recv < recv_max - _RECV_BACK_NS:
+                    raise err(pos, f"ts_recv {ts_recv} is {(recv_max - ts_recv) / 1e9:.3f} s before {unit} "
+                                   f"{recv_max_at}'s ({recv_max}); records come in receive order, so one of the "
+                                   "two receive times is wrong")
+                if ts_recv > recv_max:
+                    recv_max, recv_max_at = ts_recv, pos
             if not 0 <= oid < _ID_END:
                 raise err(pos, f"order id {oid} is outside [0, 2**63)")
             if self.instrument is None:

@@ -190,6 +190,22 @@ def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.n
             raise DataError(f"{p}: record {base + int(idx[i]) + 1}: {what} is {float(ch[field][i])}")
 
 
+def _check_local_order(p: Path, ch: np.ndarray, base: int, top: tuple[int, int]) -> tuple[int, int]:
+    """Rows come in local_ts order within 10 s (EXCH_EVENT rows in exch_ts order); returns the new ``top``."""
+    li = np.flatnonzero((ch["ev"] & (EXCH_EVENT | LOCAL_EVENT)) != 0)
+    lt = np.concatenate(([top[0]], ch["local_ts"][li])).astype(np.int64)
+    run = np.maximum.accumulate(lt)
+    bad = np.flatnonzero(lt[1:] < run[:-1] - 10_000_000_000)
+    end = int(bad[0]) + 1 if bad.size else len(lt)
+    k = int(np.argmax(lt[:end]))
+    at = (int(run[end - 1]), top[1] if k == 0 else base + int(li[k - 1]) + 1)
+    if bad.size:  # a row stamped late would hold a recorded feed back to it
+        raise DataError(f"{p}: record {base + int(li[end - 1]) + 1}: local_ts {int(lt[end])} is "
+                        f"{(at[0] - int(lt[end])) / 1e9:.3f} s before record {at[1]}'s ({at[0]}); rows are in "
+                        "local_ts order (EXCH_EVENT rows within their feed latency), so one of the two is wrong")
+    return at
+
+
 def _cleared(price: int, side: int, upto: int | None) -> bool:
     """Whether a ``DEPTH_CLEAR`` up to ``upto`` (None: the whole side) reaches ``price`` on ``side``."""
     return upto is None or (price >= upto if side > 0 else price <= upto)
@@ -285,7 +301,9 @@ def convert(
             orders = OrderIndex()
             cross = CrossCheck(p)
             base = 0
+            top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
             for ch in _chunks(p):
+                top = _check_local_order(p, ch, base, top)
                 idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
                 sel = ch[idx]
                 typ = (sel["ev"] & 0xFF).astype(np.int64)

@@ -46,7 +46,9 @@ Quirks handled (counts in ``meta.json`` ``quirks``):
   deleted ids are applied to it); a level that vanished outside the window
   is deleted. So the reconstructed best bid/ask equal the file's at every row.
   A level that stayed inside the window but disagrees with the orderbook row
-  is not reconciled: the files disagree and that is a ``DataError``.
+  is not reconciled: the files disagree and that is a ``DataError``; so are a
+  row without a level that stayed inside the window and a row with a new best
+  price that no message added (depth enters the window only below its edge).
 - *Hidden executions at sub-penny (midpoint) prices*: a ``TRADE`` price off
   the grid is rounded toward the aggressor (down for a buyer, up for a
   seller), where it could have met a resting order.
@@ -265,6 +267,7 @@ class _Converter:
         # messages about them may have been dropped from a level-N file.
         untrusted: set[int] = set()
         inside_prev: set[tuple[int, int]] = set()
+        prev_best: dict[int, int] = {}
         tick, lot = self.tick, self.lot
 
         def err(line: int, msg: str) -> DataError:
@@ -355,6 +358,14 @@ class _Converter:
                     inside = list(lv)
                 for p in inside:
                     if p not in shown_px:
+                        if (side, p) in inside_prev and not any(o in untrusted for o in level_ids.get((side, p), ())):
+                            # It stayed inside the window: its removal would have a message.
+                            raise DataError(
+                                f"{bpath}: line {line}: the orderbook row no longer shows the "
+                                f"{'bid' if side > 0 else 'ask'} level at {p} ticks ({lv[p]} lots), which the "
+                                f"previous row showed, but no message up to {mpath.name} line {line} removes it; "
+                                "the message and orderbook files disagree"
+                            )
                         self.n_vanished += 1
                         clear_level(t, side, p, line)
                 for p, q in levels:
@@ -373,6 +384,16 @@ class _Converter:
                             "files disagree"
                         )
                     if q0 == 0:
+                        pb = prev_best.get(side)
+                        if pb is not None and (p > pb if side > 0 else p < pb):
+                            # Depth enters a level-N window from below its edge; a new best price
+                            # needs a message that adds it.
+                            raise DataError(
+                                f"{bpath}: line {line}: the orderbook row shows a new best "
+                                f"{'bid' if side > 0 else 'ask'} {p} ticks ({q} lots), better than the previous "
+                                f"row's {pb}, but no message up to {mpath.name} line {line} adds it; the message "
+                                "and orderbook files disagree"
+                            )
                         self.n_entered += 1
                         new_synthetic(t, side, p, q, line)
                     elif q > q0:
@@ -549,6 +570,7 @@ class _Converter:
             for gone in inside_prev - cur:
                 untrusted.update(level_ids.get(gone, ()))
             inside_prev = cur
+            prev_best = {sd: shown[sd][0][0] for sd in (1, -1) if shown[sd]}
             cross.check(book, t, f"line {line}")
         try:
             bline, _ = next(book_rows)

@@ -14,7 +14,8 @@ Timestamps are microseconds since the epoch: ``timestamp`` (exchange) becomes
 book file and optionally the trades file of one symbol; they are merged in
 ``local_timestamp`` order (how Tardis sorts its files) and then ordered by
 exchange time within a 10 s window; a row whose exchange time is more than
-10 s before the latest one read is an error naming it. A snapshot start
+10 s before the latest one read is an error naming it, and so is a row whose
+``local_timestamp`` is more than 10 s before the latest one read in its file. A snapshot start
 becomes ``CLEAR`` (both sides), levels ``DEPTH``, trades ``TRADE``
 (``unknown`` aggressor: side 0). A trade ``id`` names one trade: a row whose id
 was already read is that trade sent again (a reconnecting capture repeats
@@ -140,7 +141,8 @@ def convert(
     Parameters
     ----------
     sources : list of Path
-        One book file and at most one trades file, of one symbol.
+        One book file and at most one trades file, of one symbol on one exchange (a row whose
+        ``exchange`` differs from the first row's is a ``DataError``).
     out : Path
         Store directory.
     tick_size, lot_size : float, optional
@@ -217,11 +219,18 @@ def convert(
         yield from bit
 
     def keyed(tag: int, path: Path, it) -> Iterator[tuple[int, int, int, list[str], Path]]:
+        top = top_line = 0  # the latest local_timestamp read in this file, and its line
         for line, row in it:
             try:
                 lt = int(row[3])
             except (ValueError, IndexError):
                 raise DataError(f"{path}: line {line}: malformed row: local_timestamp {row[3:4]}") from None
+            if lt < top - _REORDER_NS // _US:  # one wrong receive time would hold a recorded feed back to it
+                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {(top - lt) / 1e6:.3f} s before "
+                                f"line {top_line}'s ({top}); Tardis files are in local_timestamp order, so one of "
+                                "the two is wrong")
+            if lt > top:
+                top, top_line = lt, line
             yield lt, tag, line, row, path
 
     merged = [keyed(0, bpath, chain())]
@@ -231,7 +240,8 @@ def convert(
     writer = EventStoreWriter(out, force=force)
     book = L2Book()
     sym = symbol
-    exchange = None
+    exchange: str | None = None
+    exchange_at = ""
     counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0}
     int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
     str_ids: set[str] = set()
@@ -250,7 +260,11 @@ def convert(
                 sym = row[1]
             elif symbol is None and row[1] != sym:
                 raise DataError(f"{path}: line {line}: symbol {row[1]} differs from {sym}; one store holds one symbol")
-            exchange = exchange or row[0]
+            if exchange is None:
+                exchange, exchange_at = row[0], f"{path.name}: line {line}"
+            elif row[0] != exchange:  # symbols repeat across venues (BTCUSDT on binance-futures and bybit)
+                raise DataError(f"{path}: line {line}: exchange {row[0]!r} differs from {exchange!r} "
+                                f"({exchange_at}); one store holds one venue's data")
             try:
                 exch = int(row[2]) * _US
                 local = lt * _US
