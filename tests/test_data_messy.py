@@ -17,6 +17,7 @@ from _corpus import (
     LOB_MSG,
     NS0,
     T0,
+    TD_BOOK_HDR,
     TD_TRADE_HDR,
     US0,
     binance,
@@ -668,3 +669,39 @@ def test_a_cut_gzip_names_the_line_where_its_data_stops(tmp_path, members):
     with pytest.raises(mmsim.DataError) as e:
         tds.convert([book], tmp_path / "s")
     assert str(e.value).startswith(f"{book}: line 2002: truncated or corrupt compressed file (")
+
+
+# --------------------------------------------------------------------------- Tardis: the book starts at a snapshot
+def test_tardis_updates_and_trades_before_the_first_snapshot_are_dropped_and_counted(tmp_path):
+    """A book file cut from a day's middle: its first rows update a book never seen. Kept, they
+    seeded a partial book (here a best ask of 11.0 where the snapshot's is 10.5) and a trade
+    against it; they are dropped and counted, as the Binance loader does."""
+    rows = ["ex,XUSDT,{t},{t},false,ask,11.0,3", "ex,XUSDT,{t},{t},false,bid,9.0,1"]
+    head = [r.format(t=US0 - 500) for r in rows]
+    book = [TD_BOOK_HDR, *head, *td_book_lines()[1:]]
+    srcs, _ = tardis(tmp_path, book=book, with_trades=False)
+    tp = _td_trades(tmp_path, [(-400, -400, "t0", "buy", "11.0", "0.5"),  # before the snapshot (local US0 + 100)
+                               (1500, 1600, "t1", "sell", "10.0", "0.5")])
+    st = tds.convert([srcs[0], tp], tmp_path / "s")
+    assert st.meta["quirks"]["dropped_before_snapshot"] == 3  # two updates, one trade
+    ev = np.asarray(st.events)
+    assert int(ev["kind"][0]) == Kind.CLEAR and int(ev["exch_ts"][0]) // 1000 == US0
+    # tick 0.5, lot 0.1 (the finest decimal of the amounts, 0.5): the snapshot's three levels first
+    assert [(int(e["side"]), int(e["price"]), int(e["qty"])) for e in ev if e["kind"] == Kind.DEPTH][:3] == \
+        [(1, 20, 10), (-1, 21, 10), (1, 19, 20)]
+    assert _td_trade_events(st) == [(1500, -1, 20, 5)]
+    # A file that starts at its snapshot drops nothing.
+    (tmp_path / "b").mkdir()
+    srcs, _ = tardis(tmp_path / "b")
+    assert tds.convert(srcs, tmp_path / "s2").meta["quirks"]["dropped_before_snapshot"] == 0
+
+
+def test_tardis_book_file_without_any_snapshot_is_an_error_naming_it(tmp_path):
+    book = [TD_BOOK_HDR] + [r.replace(",true,", ",false,") for r in td_book_lines()[1:]]
+    srcs, bp = tardis(tmp_path, book=book, with_trades=False)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s")
+    assert str(ei.value) == (f"{bp}: none of its 6 book rows is a snapshot (is_snapshot=true), so the book they "
+                             "update is never known; Tardis starts each day's incremental_book_L2 file with one (a "
+                             "file cut from a day's middle has none)")
+    assert not (tmp_path / "s").exists()

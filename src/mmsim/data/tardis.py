@@ -5,7 +5,9 @@ Columns, as Tardis documents them:
 - ``incremental_book_L2``: ``exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount``
   (``side`` is ``bid``/``ask``; ``amount`` is the level's new total size, 0
   removes it; a run of ``is_snapshot=true`` rows after ``false`` rows starts a
-  new snapshot, so the book is reset);
+  new snapshot, so the book is reset; updates and trades read before the first
+  snapshot row are dropped, ``quirks.dropped_before_snapshot``, and a book file with
+  no snapshot row is an error);
 - ``trades``: ``exchange,symbol,timestamp,local_timestamp,id,side,price,amount``
   (``side`` is the aggressor: ``buy``, ``sell`` or ``unknown``).
 
@@ -242,7 +244,9 @@ def convert(
     sym = symbol
     exchange: str | None = None
     exchange_at = ""
-    counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0}
+    counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0,
+              "dropped_before_snapshot": 0}
+    book_rows = 0
     int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
     str_ids: set[str] = set()
     recent: OrderedDict[str, tuple[int, int, int, int, int]] = OrderedDict()
@@ -294,13 +298,19 @@ def convert(
                 snap = row[4] == "true"
                 if row[4] not in ("true", "false"):
                     raise DataError(f"{path}: line {line}: malformed row: is_snapshot {row[4]!r}")
+                if row[5] not in ("bid", "ask"):
+                    raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not bid/ask")
+                book_rows += 1
+                if not snap and not counts["snapshots"]:
+                    # An update before any snapshot: the book it changes is unknown (a file cut
+                    # from a day's middle, a capture that began mid-stream), as Binance's loader.
+                    counts["dropped_before_snapshot"] += 1
+                    continue
                 if snap and not prev_snap:
                     counts["snapshots"] += 1
                     book.clear(0)
                     em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
                 prev_snap = snap
-                if row[5] not in ("bid", "ask"):
-                    raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not bid/ask")
                 side = 1 if row[5] == "bid" else -1
                 book.set(side, px, q)
                 em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
@@ -337,9 +347,16 @@ def convert(
                     recent[tid] = (*fields, line)
                     if len(recent) > _RECENT_TRADES:
                         recent.popitem(last=False)
+                if not counts["snapshots"]:
+                    counts["dropped_before_snapshot"] += 1  # a print against a book not known yet
+                    continue
                 if side == 0:
                     counts["unknown_aggressor_trades"] += 1
                 em.add(exch, local, Kind.TRADE, side, px, q, 0, tbase | line)
+        if book_rows and not counts["snapshots"]:
+            raise DataError(f"{bpath}: none of its {book_rows:,} book rows is a snapshot (is_snapshot=true), so the "
+                            "book they update is never known; Tardis starts each day's incremental_book_L2 file with "
+                            "one (a file cut from a day's middle has none)")
         if last_book_ts is not None:
             cross.check(book, last_book_ts, f"line {last_line}")
         em.flush(final=True)
