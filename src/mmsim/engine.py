@@ -22,6 +22,7 @@ from . import _engine
 from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
 from ._interrupt import interrupt_of, run_pass
+from ._timer_budget import check_decision_log
 from .errors import ConfigError, DataError, StrategyError
 from .replay import events_and_meta, replay_bbo
 from .result import Result
@@ -475,6 +476,7 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
             one.strategy.reset()
     # A read-only memory map (an event store) gives pages back as the replay passes them.
     release = isinstance(arr, np.memmap) and not arr.flags.writeable
+    check_decision_log(arr["exch_ts"], [one.config for one in prepared])  # a timer too fine for memory
     configs = [one.engine_config for one in prepared]
     adapters: list[Any] = [one.adapter for one in prepared]
     t0 = time.perf_counter()

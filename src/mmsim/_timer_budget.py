@@ -1,0 +1,125 @@
+"""Refuse before the replay a timer whose decision log cannot fit in this machine's memory.
+
+``decide_every: 100`` is 100 ns (a bare number is nanoseconds): over a 6.5-hour LOBSTER day
+the timer ticks up to ~9.4e9 times, and the decision log (one 56-byte row a call) would need
+about 1.5 TB. The process was killed by the kernel's OOM killer with no word, or raised
+``MemoryError: std::bad_alloc`` from inside the replay. This module counts the ticks the
+timer can make over the events, as the engine does (cpp/src/variant.cpp, ``idle_bound``:
+after each delivery the timer ticks every ``decide_every`` until ``max_idle`` or 100,000
+ticks, whichever is shorter, have passed without data), and refuses the run with a
+:class:`mmsim.ConfigError` naming ``decide_every`` when the log's peak (3 rows of memory
+per call while its buffer doubles) is more than the machine's physical memory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ROW_BYTES", "check_decision_log", "decision_log_conflict", "timer_ticks"]
+
+#: Bytes of one decision-log row (``mmsim.records.DECISION_DTYPE``).
+ROW_BYTES = 56
+_MAX_IDLE_TICKS = 100_000  # cpp/include/mmsim/engine.hpp, kMaxIdleTicks
+_PEAK = 3  # the old buffer and the doubled one, at the moment it grows
+_CHUNK = 1 << 20
+
+
+def _memory() -> int:
+    """Physical memory in bytes (0 when the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux/macOS
+        return 0
+
+
+def timer_ticks(ts: np.ndarray, every: int, max_idle: int, *, exact: bool = False) -> int:
+    """Upper estimate of the timer's ticks over events stamped ``ts``.
+
+    Parameters
+    ----------
+    ts : ndarray of int64, shape (n,)
+        Event times, ns, non-decreasing (a store's ``exch_ts``).
+    every, max_idle : int
+        ``decide_every`` and ``max_idle``, ns (``every`` > 0).
+    exact : bool
+        Count every gap. Otherwise a bound that needs no pass over ``ts`` is returned when
+        its log would take under 1 GiB: ``n + min(span // every, (n - 1) * cap)``.
+
+    Returns
+    -------
+    int
+        ``n`` plus, for each gap between consecutive events, ``min(gap // every, idle // every)``
+        where ``idle`` is the engine's idle bound: about the ticks a constant feed latency gives.
+    """
+    n = len(ts)
+    if n == 0:
+        return 0
+    idle = _MAX_IDLE_TICKS * every if max_idle // _MAX_IDLE_TICKS > every else max_idle
+    cap = max(idle, every) // every
+    quick = min((int(ts[-1]) - int(ts[0])) // every, (n - 1) * cap) + n
+    if not exact and quick * ROW_BYTES * _PEAK < (1 << 30):  # well within any machine: no need to count
+        return quick
+    total = n
+    for lo in range(0, n - 1, _CHUNK):
+        gaps = np.diff(np.asarray(ts[lo:lo + _CHUNK + 1], dtype=np.int64))
+        total += int(np.minimum(np.maximum(gaps, 0) // every, cap).sum())
+    return total
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return ""  # pragma: no cover
+
+
+def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequence[str],
+                          memory: int | None = None) -> str | None:
+    """Why these runs' decision logs cannot fit in memory, or None.
+
+    ``configs`` are :class:`mmsim.Config` objects (one per run of the pass), ``prefixes``
+    their message prefixes (``""`` or ``"runs[2]: "``); ``memory`` the bytes available
+    (default: physical memory). Only runs with ``decision_log`` on and a ``decide_every``
+    count; their peaks add up (one pass holds every run's log).
+    """
+    from .config._units import format_ns
+
+    memory = _memory() if memory is None else memory
+    if memory <= 0:
+        return None
+    worst: tuple[int, int] | None = None
+    total = 0
+    for k, c in enumerate(configs):
+        if not c.decision_log or not c.decide_every:
+            continue
+        ticks = timer_ticks(ts, int(c.decide_every), int(c.max_idle))
+        total += ticks
+        if worst is None or ticks > worst[1]:
+            worst = (k, ticks)
+    if worst is None or total * ROW_BYTES * _PEAK <= memory:
+        return None
+    k, ticks = worst
+    c = configs[k]
+    every = format_ns(int(c.decide_every))
+    others = "" if total == ticks else f" ({total:,} in all over the pass's runs)"
+    return (f"{prefixes[k]}decide_every: {every} over these {len(ts):,} events is up to {ticks:,} strategy "
+            f"calls{others}, and the decision log keeps {ROW_BYTES} bytes for each: up to "
+            f"{_bytes(total * ROW_BYTES * _PEAK)} while it grows, more than this machine's memory "
+            f"({_bytes(memory)}). A bare number is nanoseconds (write 100ms, not 100); give decide_every a "
+            "coarser value, set decision_log: false (the report then has no information age), or replay a "
+            "shorter window")
+
+
+def check_decision_log(ts: np.ndarray, configs: Sequence[Any]) -> None:
+    """Raise :class:`mmsim.ConfigError` with :func:`decision_log_conflict`'s message, if any
+    (prefixed ``runs[k]: `` when the pass has several runs)."""
+    from .errors import ConfigError
+
+    msg = decision_log_conflict(ts, configs, [f"runs[{k}]: " if len(configs) > 1 else "" for k in range(len(configs))])
+    if msg is not None:
+        raise ConfigError(msg)
