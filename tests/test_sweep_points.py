@@ -231,10 +231,21 @@ def test_point_ids_are_chosen_by_a_unique_prefix(tmp_path):
      "feed=1ms, entry=lognormal(2ms, 0.3)"),
     ({"path": "/x/strategies/a.py:Naive", "params": {"size": 1}}, "strategy", "Naive(size=1)"),
     ("power", "queue.model", "power"), (0.5, "fees.maker_bps", "0.5"),
+    (100, "decide_every", "100ns"), (5_000_000_000, "signals.vol_half_life", "5s"), ("10ev", "report.toxic_horizon", "10ev"),
 ], ids=["lognormal", "lognormal-min", "lognormal-no-key", "duration", "ns", "recorded", "section", "strategy",
-        "choice", "number"])
+        "choice", "number", "bare-timer", "bare-half-life", "event-horizon"])
 def test_values_read_as_written_or_as_a_model(value, key, label):
     assert display_label(value, key) == label
+
+
+def test_a_duration_written_as_a_bare_number_reads_with_its_unit_in_the_table():
+    """`latency.feed: [1, 2]` (a user meaning ms; a bare number is ns) ran at 1 ns and 2 ns and the
+    table's column read `1` and `2`, two identical rows with no unit to say why."""
+    from mmsim.sweep.render import _value_labels
+
+    assert _value_labels([1, 2], key="latency.feed") == ["1ns", "2ns"]
+    assert _value_labels([100, 10_000_000], key="decide_every") == ["100ns", "10ms"]
+    assert _value_labels([1, 2], key="ladder_levels") == ["1", "2"]  # a count stays a number
 
 
 def _rows(values, other="FixedSpread", pnl=None):

@@ -48,6 +48,14 @@ def _label(value: Any) -> str:
     return repr(value)
 
 
+def is_duration_key(key: str) -> bool:
+    """A grid key whose value is a duration in ns when written as a bare number (a latency too)."""
+    last = key.rpartition(".")[2]
+    return ((key.startswith("latency.") and last in _LATENCY_MODELS)
+            or key in ("decide_every", "sample_every", "max_idle", "report.toxic_horizon")
+            or (key.startswith("signals.") and last.endswith("_half_life")))
+
+
 def display_label(value: Any, key: str = "") -> str:
     """How a grid value reads in tables, plots and messages.
 
@@ -56,7 +64,8 @@ def display_label(value: Any, key: str = "") -> str:
     ``recorded``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
     with a floor); a strategy section as
     ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
-    a string as written; a number as Python prints it.
+    a string as written; a duration written as a bare number (ns) with its unit
+    (``decide_every: 100`` reads ``100ns``); any other number as Python prints it.
     """
     from ..config import LatencyModel
 
@@ -73,6 +82,10 @@ def display_label(value: Any, key: str = "") -> str:
             if isinstance(value, str) and model.kind == "constant":
                 return value
             return model.describe()  # with its floor: two floors must not read alike
+    if is_duration_key(key) and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        from ..config import format_ns
+
+        return format_ns(value)  # a bare number is ns: `decide_every: 100` reads 100ns, not 100
     if isinstance(value, Mapping) and isinstance(value.get("path"), str):
         return _label(value)
     if isinstance(value, Mapping):

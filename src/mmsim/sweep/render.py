@@ -17,7 +17,7 @@ from ..config import parse_duration
 from ..errors import ConfigError
 from .baseline import METRIC_LABELS
 from .grid import Grid
-from .labels import _canonical, _short, _value_text, display_label
+from .labels import _canonical, _short, _value_text, display_label, is_duration_key
 
 __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "rich_table", "sweep_figures",
            "write_report"]
@@ -111,8 +111,8 @@ def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list
     """Labels for one column of grid values (:func:`~mmsim.sweep.grid.display_label`): a
     strategy section by its class name alone when that already tells the rows apart, else
     with its parameters; a latency as ``5ms`` or ``lognormal(1ms, 0.5)``."""
-    labels = [_fmt(v, key) if not isinstance(v, (str, Mapping, list)) else _short(display_label(v, key), width)
-              for v in values]
+    labels = [_fmt(v, key) if not isinstance(v, (str, Mapping, list)) and not is_duration_key(key)
+              else _short(display_label(v, key), width) for v in values]
     if all(isinstance(v, Mapping) and isinstance(v.get("path"), str) for v in values):
         names = [_short(v["path"]) for v in values]
         by_name: dict[str, set[str]] = {}
