@@ -705,3 +705,44 @@ def test_tardis_book_file_without_any_snapshot_is_an_error_naming_it(tmp_path):
                              "update is never known; Tardis starts each day's incremental_book_L2 file with one (a "
                              "file cut from a day's middle has none)")
     assert not (tmp_path / "s").exists()
+
+
+# --------------------------------------------------------------------------- a time just past a 10 s window
+def test_seconds_past_a_window_never_read_as_the_window_itself():
+    from mmsim.data._common import seconds_over
+
+    assert seconds_over(3_599_999_000_000) == "3599.999"
+    assert seconds_over(10_000_000_000) == "10.000"          # exactly the window: accepted by the loaders
+    assert seconds_over(10_000_000_001) == "10.000000001"    # 1 ns past it: refused, and says so
+    assert seconds_over(10_000_400_000) == "10.0004"
+    assert seconds_over(2_000_000_001, 2_000_000_000) == "2.000000001"
+
+
+def test_tardis_row_one_microsecond_past_the_receive_window_names_the_excess(tmp_path):
+    # Exactly 10 s back converts; 10 s + 1 us is refused, and read "10.000 s" (as if 10 s were refused).
+    book = td_book_lines()
+    parts = book[4].split(",")
+    nxt = int(book[5].split(",")[3])
+    for back, ok in ((10_000_000, True), (10_000_001, False)):
+        parts[3] = str(nxt + back)
+        book[4] = ",".join(parts)
+        d = tmp_path / str(back)
+        d.mkdir()
+        srcs, _ = tardis(d, book=book, with_trades=False)
+        if ok:
+            tds.convert(srcs, d / "s")
+            continue
+        with pytest.raises(mmsim.DataError, match=rf"book.csv: line 6: local_timestamp {nxt} is 10.000001 s before "
+                                                  rf"line 5's \({nxt + back}\)"):
+            tds.convert(srcs, d / "s")
+
+
+def test_a_store_without_a_symbol_says_so_in_its_summary(tmp_path):
+    # hftbacktest files carry no symbol: the line read "69,520 events,  (hftbacktest)".
+    from mmsim.data import hftbacktest as hbt
+    from _corpus import hbt_rows
+
+    srcs, _ = hbt_file(tmp_path, hbt_rows(False))
+    st = hbt.convert(srcs, tmp_path / "s")
+    assert st.meta["symbol"] == ""
+    assert f"{len(st):,} events, no symbol (hftbacktest), tick " in summary(st)

@@ -508,3 +508,12 @@ def file_size(path: Path) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+def seconds_over(ns: int, bound_ns: int = 10_000_000_000) -> str:
+    """``ns`` in seconds for a message about a ``bound_ns`` window: 3 decimals (``3599.999``), more when
+    3 would read as the bound itself (1 ns past 10 s reads ``10.000000001``, not ``10.000``)."""
+    text = f"{ns / 1e9:.3f}"
+    if ns > bound_ns and round(float(text) * 1e9) <= bound_ns:
+        text = f"{ns / 1e9:.9f}".rstrip("0")
+    return text

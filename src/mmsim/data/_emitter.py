@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE, Kind
-from ._common import MAX_PRICE_TICKS, MAX_QTY_LOTS, TIME_MAX_NS, TIME_MIN_NS, time_unit_hint
+from ._common import MAX_PRICE_TICKS, MAX_QTY_LOTS, TIME_MAX_NS, TIME_MIN_NS, seconds_over, time_unit_hint
 from .store import ROW_BITS, ROW_MASK
 
 __all__ = ["CHUNK", "Emitter"]
@@ -215,7 +215,7 @@ class Emitter:
         # below ROW_MASK, and self.where would put them in this one)
         latest_where = self.writer.where(latest_line) if latest_line >= 0 else "an earlier row"
         raise DataError(
-            f"{self.where(line)}: exchange timestamp {ts} is {(latest - ts) / 1e9:.3f} s earlier than "
+            f"{self.where(line)}: exchange timestamp {ts} is {seconds_over(latest - ts, self.reorder_ns)} s earlier than "
             f"{latest} read before (at {latest_where}); rows may be out of order by at most "
             f"{self.reorder_ns / 1e9:g} s"
         )
@@ -240,7 +240,7 @@ class Emitter:
         if self.reorder_ns > 0:
             raise DataError(
                 f"{self.writer.where(line)}: exchange timestamp {ts} is "
-                f"{(prev - ts) / 1e9:.3f} s earlier than an event already written "
+                f"{seconds_over(prev - ts, self.reorder_ns)} s earlier than an event already written "
                 f"({prev_where}); rows may be out of order by at most "
                 f"{self.reorder_ns / 1e9:g} s"
             )

@@ -69,6 +69,7 @@ from ._binance_parse import (
     trade_fields,
 )
 from ._common import (
+    seconds_over,
     TIME_MAX_NS,
     TIME_MIN_NS,
     CrossCheck,
@@ -456,7 +457,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})"
             )
         if local < local_max - _REORDER_NS:  # one wrong receive time would hold the feed back to it
-            raise DataError(f"{path}: line {lineno}: receive time {local} is {(local_max - local) / 1e9:.3f} s "
+            raise DataError(f"{path}: line {lineno}: receive time {local} is {seconds_over(local_max - local)} s "
                             f"before line {local_max_at}'s ({local_max}); a capture is written in receive order, "
                             "so one of the two receive times is wrong")
         if local > local_max:

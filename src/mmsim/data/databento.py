@@ -87,6 +87,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
+    seconds_over,
     CrossCheck,
     L2Book,
     Progress,
@@ -331,7 +332,7 @@ class _Converter:
         for ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos in recs:
             if not flags & F_BAD_TS_RECV:  # one wrong receive time would hold a recorded feed back to it
                 if ts_recv < recv_max - _RECV_BACK_NS:
-                    raise err(pos, f"ts_recv {ts_recv} is {(recv_max - ts_recv) / 1e9:.3f} s before {unit} "
+                    raise err(pos, f"ts_recv {ts_recv} is {seconds_over(recv_max - ts_recv)} s before {unit} "
                                    f"{recv_max_at}'s ({recv_max}); records come in receive order, so one of the "
                                    "two receive times is wrong")
                 if ts_recv > recv_max:

@@ -63,6 +63,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind, as_event_array
 from ._common import (
+    seconds_over,
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
     CrossCheck,
@@ -201,7 +202,7 @@ def _check_local_order(p: Path, ch: np.ndarray, base: int, top: tuple[int, int])
     at = (int(run[end - 1]), top[1] if k == 0 else base + int(li[k - 1]) + 1)
     if bad.size:  # a row stamped late would hold a recorded feed back to it
         raise DataError(f"{p}: record {base + int(li[end - 1]) + 1}: local_ts {int(lt[end])} is "
-                        f"{(at[0] - int(lt[end])) / 1e9:.3f} s before record {at[1]}'s ({at[0]}); rows are in "
+                        f"{seconds_over(at[0] - int(lt[end]))} s before record {at[1]}'s ({at[0]}); rows are in "
                         "local_ts order (EXCH_EVENT rows within their feed latency), so one of the two is wrong")
     return at
 

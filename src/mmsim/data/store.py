@@ -267,7 +267,7 @@ def summary(store: EventStore) -> str:
     m = store.meta
     verb = "replaced" if store.replaced else "wrote"
     line = (
-        f"{verb} {store.path}: {len(store):,} events, {m['symbol']} ({m['venue']}), "
+        f"{verb} {store.path}: {len(store):,} events, {m['symbol'] or 'no symbol'} ({m['venue']}), "
         f"tick {m['tick_size']:g}, lot {m['lot_size']:g}, {m['levels']}"
     )
     quirks = m.get("quirks") or {}

@@ -44,6 +44,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
+    seconds_over,
     CrossCheck,
     IdRuns,
     L2Book,
@@ -228,7 +229,7 @@ def convert(
             except (ValueError, IndexError):
                 raise DataError(f"{path}: line {line}: malformed row: local_timestamp {row[3:4]}") from None
             if lt < top - _REORDER_NS // _US:  # one wrong receive time would hold a recorded feed back to it
-                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {(top - lt) / 1e6:.3f} s before "
+                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {seconds_over((top - lt) * 1000)} s before "
                                 f"line {top_line}'s ({top}); Tardis files are in local_timestamp order, so one of "
                                 "the two is wrong")
             if lt > top:
