@@ -83,3 +83,15 @@ def test_a_python_strategy_gets_10_and_10_0_as_two_values(tmp_path, store):
     grid = load_grid(_grid(tmp_path, store, "axes:\n  strategy.params.size: [10, 10.0]\n", f"{plugin}:Mine"))
     assert len(grid.points) == 2
     check_points(grid.points, grid=grid)  # no error
+
+
+def test_one_strategy_file_spelled_two_ways_is_one_point(tmp_path, store):
+    """`s/./fixed_spread.py` and `s/fixed_spread.py` load one module: the two points ran alike."""
+    other = str(ROOT) + "/strategies/./fixed_spread.py:FixedSpread"  # (pathlib would drop the ".")
+    grid = _grid(tmp_path, store, f"axes:\n  strategy.path: ['{FIXED_SPREAD}', '{other}']\n")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value).startswith(f"axes.strategy.path[1]: {other!r} is {FIXED_SPREAD!r} (axes.strategy.path[0]) "
+                                     "once read, so the grid would run the same point twice")
+    assert str(exc.value).endswith(f"({grid} line 5)")
+    assert not (tmp_path / "out").exists()

@@ -73,7 +73,9 @@ def _resolved_key(point: Any, kind: Any) -> str:
     plain = point.config.to_dict()
     plain.pop("output", None)
     params = kind.check_params(dict(point.config.strategy.params))
-    plain["strategy"] = dict(plain["strategy"], params={k: float(v) for k, v in params.items()})
+    # The strategy as loaded, not as spelled: `s/./a.py:X` and `s/a.py:X` load one module (one object).
+    plain["strategy"] = dict(plain["strategy"], path=f"<loaded object {id(kind)}>",
+                             params={k: float(v) for k, v in params.items()})
     return _canonical({"config": plain, "repeat": point.repeat})
 
 
