@@ -132,6 +132,21 @@ def test_synth_refuses_an_existing_store_unless_forced(tmp_path, capsys):
     assert argv  # the same grammar as every other command
 
 
+def test_convert_onto_an_existing_store_names_the_flag_only(tmp_path, capsys):
+    from _corpus import lobster
+
+    srcs, _ = lobster(tmp_path)
+    out = tmp_path / "store"
+    argv = ["convert", *map(str, srcs), "-o", str(out), "--format", "lobster", "-q"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(argv) == 1
+    # It said "pass --force (force=True)": the keyword is the Python API's, not a flag to type.
+    assert capsys.readouterr().err == (f"mmsim: error: {out}: an event store already exists there; "
+                                       "pass --force to replace it\n")
+    assert main([*argv, "--force"]) == 0
+
+
 def test_errors_are_one_unwrapped_line_when_stderr_is_a_file(tmp_path):
     """A long path in an error stays whole: nothing wraps at 80 columns when stderr is not a terminal."""
     deep = tmp_path / ("a-rather-long-directory-name-" * 4) / "config-with-a-long-name.yaml"

@@ -433,9 +433,25 @@ def test_cli_compare_two_saved_runs(synth_store, tmp_path, capsys):
     assert err.startswith("mmsim: error: compare: runs tight and other replayed different data: ")
     assert "event_count" in err
     assert err.count("\n") == 1
+    # A directory that is not there is named so (it said "not a run directory (no result.json"); a sweep's
+    # output folder is told how to reach its points' runs; any other directory is still not a run.
     code = main(["compare", str(tmp_path / "tight"), str(tmp_path / "nothing")])
     assert code == 1
-    assert "nothing: not a run directory (no result.json" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"mmsim: error: {tmp_path / 'nothing'}: no such directory\n"
+    sweep_out = tmp_path / "sweep_out"
+    sweep_out.mkdir()
+    (sweep_out / "results.jsonl").write_text("")
+    assert main(["compare", str(sweep_out), str(tmp_path / "tight")]) == 1
+    p = sweep_out / "points"
+    assert capsys.readouterr().err == (
+        f"mmsim: error: {sweep_out}: a sweep's output (results.jsonl), not a run directory: compare two of its "
+        f"points' directories, written by `mmsim sweep GRID --point ID` to {p / 'ID'} (`mmsim compare "
+        f"{p / 'ID_A'} {p / 'ID_B'}`), or give the grid a `baseline:` to compare every point with one "
+        "(docs/sweeps.md)\n")
+    (tmp_path / "empty").mkdir()
+    assert main(["compare", str(tmp_path / "tight"), str(tmp_path / "empty")]) == 1
+    assert capsys.readouterr().err == (f"mmsim: error: {tmp_path / 'empty'}: not a run directory (no result.json; "
+                                       "mmsim run writes one)\n")
 
 
 def test_a_fill_after_the_last_event_gets_a_bucket_and_the_pnl_adds_up(tmp_path):

@@ -182,6 +182,23 @@ def test_binance_small_capture_and_sequence_gap(tmp_path):
                              "(updates were missed)")
 
 
+def test_binance_empty_file_is_named_empty(tmp_path):
+    # A 0-byte .gz (a failed download) said "no REST depth snapshot line (a JSON object with lastUpdateId)".
+    empty = tmp_path / "cap.gz"
+    empty.write_bytes(b"")
+    with pytest.raises(mmsim.DataError) as exc:
+        bn.convert([empty], tmp_path / "st")
+    assert str(exc.value) == (f"{empty}: empty file (0 bytes; a failed download or a capture that wrote nothing "
+                              "leaves this): record or download it again")
+    # A complete gzip of nothing but blank lines.
+    blank = tmp_path / "blank.gz"
+    blank.write_bytes(gzip.compress(b"\n\n"))
+    with pytest.raises(mmsim.DataError) as exc:
+        bn.convert([blank], tmp_path / "st")
+    assert str(exc.value) == (f"{blank}: empty file (no line but blank ones, once decompressed; a failed download "
+                              "or a capture that wrote nothing leaves this): record or download it again")
+
+
 def test_binance_spot_sequence_rule(tmp_path):
     snap = {"lastUpdateId": 100, "bids": [["10.00", "1.00000"]], "asks": [["10.10", "1.00000"]]}
     d1 = {"stream": "x@depth@100ms", "data": {"e": "depthUpdate", "E": 1_700_000_000_001, "s": "XUSDT", "U": 99,

@@ -389,11 +389,22 @@ def test_cli_queue_score_matches_the_library(tmp_path, capsys):
 
     write_store(tmp_path / "l2", make_events([(S, Kind.DEPTH, 1, 100, 5), (S, Kind.DEPTH, -1, 101, 5)]),
                 {"symbol": "L2DAY", "tick_size": 1.0, "lot_size": 1.0, "contract_size": 1.0, "levels": "L2"})
+    # A config problem, exit 2 (it was exit 1, "mmsim: error: score_queue_models: the event store is L2
+    # data; ...", the Python function's name): the store given, then through --data and a config's data:.
+    tail = ("an L2 (market-by-price) event store; mmsim queue-score scores the L2 queue models against the "
+            "exact FIFO fills of market-by-order (L3) data: a Databento MBO, LOBSTER or hftbacktest L3 store, "
+            "or `mmsim synth` (L3 by default)\n")
     code = main(["queue-score", str(tmp_path / "l2"), "-o", str(tmp_path / "x")])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert err == ("mmsim: error: score_queue_models: the event store is L2 data; queue models are scored against "
-                   "market-by-order (L3) data, where the exact FIFO fills are known\n")
+    assert code == 2
+    assert capsys.readouterr().err == f"mmsim: config error: {tmp_path / 'l2'}: " + tail
+    assert main(["queue-score", str(tmp_path / "day"), "--data", str(tmp_path / "l2"), "-o", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: --data {tmp_path / 'l2'}: " + tail
+    cfg = tmp_path / "l2.yaml"
+    cfg.write_text(f"strategy: {{path: join_best, params: {{size: 1}}}}\ndata: {tmp_path / 'l2'}\n")
+    assert main(["queue-score", str(cfg), "-o", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err == (f"mmsim: config error: data: {tmp_path / 'l2'}: " + tail[:-1]
+                                       + f" ({cfg} line 2)\n")
+    assert not (tmp_path / "x").exists()
     code = main(["queue-score", str(tmp_path / "day"), "--window", "noon"])
     assert code == 2
     assert capsys.readouterr().err == ("mmsim: config error: --window: expected START,END (either may be empty), "

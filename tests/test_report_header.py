@@ -177,6 +177,20 @@ def _run_config(store: Path, **over) -> mmsim.RunConfig:
     return mmsim.RunConfig.from_dict(base)
 
 
+def test_the_fee_line_mentions_a_rebate_only_when_a_fee_is_negative():
+    from mmsim.config import Config
+    from mmsim.report.setup import fees_label
+
+    # ESH4's example config: $0.35 a contract each way, no rebate to explain
+    assert fees_label(Config.from_dict({"fees": {"maker_per_lot": 0.35, "taker_per_lot": 0.35}})) == (
+        "maker 0.35/lot, taker 0.35/lot")
+    assert fees_label(Config.from_dict({"fees": {"taker_bps": 7}})) == "maker 0 bps, taker 7 bps"
+    # AMZN's: a maker rebate
+    assert fees_label(Config.from_dict({"fees": {"maker_per_lot": -0.002, "taker_per_lot": 0.003}})) == (
+        "maker -0.002/lot, taker 0.003/lot (negative: a rebate)")
+    assert fees_label(Config()) == "none"
+
+
 def _report(config: mmsim.RunConfig):
     res = run_config(config)
     return res.report(mmsim.load(config.data))

@@ -15,7 +15,9 @@ from mmsim.sweep.points import check_points
 
 S = 1_000_000_000
 FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
-TAIL = ", so the grid would run the same point twice (a duplicate point weighs twice in a latency curve and wastes a run); drop one"
+# It said "a duplicate point weighs twice in a latency curve", whatever the axis (size, decide_every, ...).
+TAIL = (", so the grid would run the same point twice (the copy counts twice in the sweep's results and plots, "
+        "and wastes a run); drop one")
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +75,17 @@ def test_config_values_equal_once_read_are_refused_as_the_grid_is_read(tmp_path,
     with pytest.raises(ConfigError) as exc:
         load_grid(grid)
     assert str(exc.value) == message.replace("{g}", str(grid))
+
+
+@pytest.mark.parametrize("spec", ["fixed_spread.py:FixedSpreadPython", "join_best.py:JoinBestPython"])
+def test_a_numba_rules_python_class_reads_10_and_10_0_as_one_value(tmp_path, store, spec):
+    """The rule's Python class reads its parameters as float64, as the rule does: it ran both points."""
+    grid = _grid(tmp_path, store, "axes:\n  strategy.params.size: [10, 10.0]\n", str(ROOT / "strategies" / spec))
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == ("axes.strategy.params.size[1]: '10.0' is '10' (axes.strategy.params.size[0]) once read"
+                              + TAIL + f" ({grid} line 5)")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_python_strategy_gets_10_and_10_0_as_two_values(tmp_path, store):

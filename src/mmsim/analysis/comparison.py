@@ -62,13 +62,25 @@ MAX_BOOT = 10_000_000
 # --------------------------------------------------------------------------- same data
 
 
+def _not_a_run(d: Path) -> str:
+    """Why directory ``d`` (no result.json) is not a run: missing, a sweep's output, or anything else."""
+    if not (d.exists() or d.is_symlink()):
+        return f"{d}: no such directory"
+    if (d / "results.jsonl").is_file():
+        return (f"{d}: a sweep's output (results.jsonl), not a run directory: compare two of its points' "
+                f"directories, written by `mmsim sweep GRID --point ID` to {d / 'points' / 'ID'} "
+                f"(`mmsim compare {d / 'points' / 'ID_A'} {d / 'points' / 'ID_B'}`), or give the grid a "
+                "`baseline:` to compare every point with one (docs/sweeps.md)")
+    return f"{d}: not a run directory (no result.json; mmsim run writes one)"
+
+
 def _load(run: Any) -> Any:
     if isinstance(run, (str, Path)):
         from ..engine import Result
 
         d = Path(run)
         if not (d / "result.json").is_file():
-            raise DataError(f"{d}: not a run directory (no result.json; mmsim run writes one)")
+            raise DataError(_not_a_run(d))
         try:
             return Result.load(d)
         except MmsimError:

@@ -56,6 +56,8 @@ def cmd(args: argparse.Namespace) -> int:
 
     from ..data import convert, summary
     from ..data._common import file_size
+    from ..data._store_write import FORCE_HINT
+    from ..errors import DataError
 
     console = Console(stderr=True, soft_wrap=True)
     total = sum(file_size(Path(s)) for s in args.sources)
@@ -75,8 +77,14 @@ def cmd(args: argparse.Namespace) -> int:
             bar.update(task, completed=min(total, done_before[0] + n) if total else None)
 
         with flags_named(args, {"tick_size": "tick_size", "lot_size": "lot_size"}):
-            store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
-                            lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force)
+            try:
+                store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
+                                lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force)
+            except DataError as e:
+                # The library's hint names its keyword (force=True); here the user types a flag.
+                if not str(e).endswith(FORCE_HINT):
+                    raise
+                raise DataError(str(e)[: -len(FORCE_HINT)] + "pass --force to replace it") from None
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
     return 0

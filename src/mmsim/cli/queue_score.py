@@ -108,6 +108,13 @@ def cmd(args: argparse.Namespace) -> int:
     if not config.data:
         raise ConfigError(f"{src}: the config names no event store (`data:`); pass --data STORE")
     store = load_events(config)
+    levels = getattr(store, "meta", {}).get("levels")
+    if levels is not None and levels != "L3":
+        # A config problem (exit 2): the library's DataError named its own function.
+        raise ConfigError(f"data: {config.data}: an {levels} (market-by-price) event store; mmsim queue-score "
+                          "scores the L2 queue models against the exact FIFO fills of market-by-order (L3) "
+                          "data: a Databento MBO, LOBSTER or hftbacktest L3 store, or `mmsim synth` (L3 by "
+                          "default)")
     try:
         with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
             strategy = load_strategy(config.strategy.path, config.strategy.params)

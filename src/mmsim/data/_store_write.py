@@ -38,6 +38,10 @@ def _npy_header(n: int) -> bytes:
 _STORE_NAMES = {"events.npy", "meta.json"}
 
 
+# The end of the message refusing an existing store; ``mmsim convert`` says ``--force`` instead.
+FORCE_HINT = "pass force=True to replace it"
+
+
 def _target_state(path: Path, force: bool) -> str:
     """``"new"``, ``"empty"`` (an empty directory) or ``"replace"``; raises when refused."""
     if not (path.exists() or path.is_symlink()):
@@ -57,7 +61,7 @@ def _target_state(path: Path, force: bool) -> str:
         )
     if not force:
         raise DataError(
-            f"{path}: an event store already exists there; pass --force (force=True) to replace it"
+            f"{path}: an event store already exists there; {FORCE_HINT}"
         )
     return "replace"
 

@@ -442,9 +442,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             raise DataError(f"{path}: line {line}: malformed trade: p and q must be decimal strings")
         return _exch_ms(d, "T", what, path, line)
 
+    any_line = False
     for lineno, line in text_lines(path, progress):
         if not line.strip():
             continue
+        any_line = True
         ts, msg = _split(line, path, lineno)
         if scale == 0:
             scale = _local_scale(ts, path, lineno)
@@ -536,6 +538,12 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     if not synced:
         if gap is not None:  # no snapshot after the gap
             raise gap
+        if not any_line:  # nothing to look for a snapshot in
+            size = path.stat().st_size
+            raise DataError(
+                f"{path}: empty file ({'0 bytes' if size == 0 else 'no line but blank ones, once decompressed'}"
+                "; a failed download or a capture that wrote nothing leaves this): record or download it again"
+            )
         if snap is None and grid is None:
             raise DataError(
                 f"{path}: no REST depth snapshot line (a JSON object with lastUpdateId); "

@@ -52,7 +52,10 @@ def queue_label(config: Config, levels: Any = None) -> str:
 
 
 def fees_label(config: Config) -> str:
-    """``maker -0.5 bps, taker 7 bps`` (with per-lot parts when set); ``none`` when every fee is zero."""
+    """``maker -0.5 bps, taker 7 bps`` (with per-lot parts when set); ``none`` when every fee is zero.
+
+    ``(negative: a rebate)`` follows only when some fee is negative.
+    """
     f = config.fees
 
     def side(bps: float, per_lot: float) -> str:
@@ -63,8 +66,10 @@ def fees_label(config: Config) -> str:
 
     if not (f.maker_bps or f.taker_bps or f.maker_per_lot or f.taker_per_lot):
         return "none"
-    return (f"maker {side(f.maker_bps, f.maker_per_lot)}, taker {side(f.taker_bps, f.taker_per_lot)} "
-            "(negative: a rebate)")
+    text = f"maker {side(f.maker_bps, f.maker_per_lot)}, taker {side(f.taker_bps, f.taker_per_lot)}"
+    if min(f.maker_bps, f.taker_bps, f.maker_per_lot, f.taker_per_lot) < 0:
+        text += " (negative: a rebate)"
+    return text
 
 
 def _params_text(params: Mapping[str, Any]) -> str:

@@ -1,12 +1,13 @@
 """Two points of a grid that are the same run once their values are read: refused, naming both written forms.
 
 ``latency.feed: [1ms, 1000us]`` reads as one latency, and a numba strategy's ``size: [10, 10.0]`` as
-one float parameter: the sweep would run the same point twice, a duplicate weighing twice in a
-latency curve and wasting a run. The grid parser finds the first kind (the point ids collide,
+one float parameter: the sweep would run the same point twice, a copy counting twice in the sweep's
+results and plots (whatever the axis) and wasting a run. The grid parser finds the first kind (the point ids collide,
 :func:`mmsim.sweep.grid.parse_grid`); the pre-flight check, which loads the strategies, the second
 (:func:`check_resolved`): a numba strategy's parameters are compared as it reads them, float64 with
-its defaults filled in. A Python strategy gets its parameters as YAML read them, so ``10`` and
-``10.0`` stay two points there (it may treat an int otherwise than a float).
+its defaults filled in, and so are those of the rule's Python class (``FixedSpreadPython``, which
+reads them the same way). Any other Python strategy gets its parameters as YAML read them, so
+``10`` and ``10.0`` stay two points there (it may treat an int otherwise than a float).
 """
 
 from __future__ import annotations
@@ -64,33 +65,49 @@ def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tu
         parts.append(f"point ({describe_written(co, cs, written)}) is written twice")
         for src in cs.values():
             at(src)
-    return ("; ".join(parts) + ", so the grid would run the same point twice (a duplicate point weighs twice "
-            "in a latency curve and wastes a run); drop one" + (f" ({'; '.join(lines)})" if lines else ""))
+    return ("; ".join(parts) + ", so the grid would run the same point twice (the copy counts twice in the "
+            "sweep's results and plots, and wastes a run); drop one" + (f" ({'; '.join(lines)})" if lines else ""))
+
+
+def _rule_type(kind: Any) -> Any:
+    """The numba rule type that reads a strategy's parameters as float64: ``kind`` itself for a numba
+    strategy, its ``native`` rule for the rule's Python class (``FixedSpreadPython``); else None."""
+    from ..numba_strategy import NumbaStrategyType, RuleStrategy
+
+    if isinstance(kind, NumbaStrategyType):
+        return kind
+    if isinstance(kind, type) and issubclass(kind, RuleStrategy):
+        return kind.native
+    return None
 
 
 def _resolved_key(point: Any, kind: Any) -> str:
-    """The point's config as it runs: a numba strategy's parameters as it reads them (float64, defaults in)."""
+    """The point's config as it runs: a numba rule's parameters as it reads them (float64, defaults in;
+    the Python class's ``pure`` flag as a bool)."""
     plain = point.config.to_dict()
     plain.pop("output", None)
-    params = kind.check_params(dict(point.config.strategy.params))
+    params = dict(point.config.strategy.params)
+    extra: dict[str, Any] = {}
+    if kind is not _rule_type(kind):  # the rule's Python class: `pure` is its own, not the rule's
+        extra["pure"] = bool(params.pop("pure", False))
+    resolved = _rule_type(kind).check_params(params)
     # The strategy as loaded, not as spelled: `s/./a.py:X` and `s/a.py:X` load one module (one object).
     plain["strategy"] = dict(plain["strategy"], path=f"<loaded object {id(kind)}>",
-                             params={k: float(v) for k, v in params.items()})
+                             params={**{k: float(v) for k, v in resolved.items()}, **extra})
     return _canonical({"config": plain, "repeat": point.repeat})
 
 
 def check_resolved(points: Sequence[Any], kinds: Mapping[str, Any], strategy_key: Any, grid: Any) -> None:
-    """ConfigError for two points that run the same once a numba strategy reads their parameters.
+    """ConfigError for two points that run the same once a numba rule reads their parameters (a numba
+    strategy, or the rule's Python class, ``FixedSpreadPython``, which reads them as the rule does).
 
     ``kinds``: strategy key (``strategy_key(point)``) -> the object its spec names (only those that
     checked out). Points of other strategies, or whose parameters do not check out, are left out.
     """
-    from ..numba_strategy import NumbaStrategyType
-
     seen: dict[str, Any] = {}
     for p in points:
         kind = kinds.get(strategy_key(p))
-        if not isinstance(kind, NumbaStrategyType):
+        if _rule_type(kind) is None:
             continue
         try:
             key = _resolved_key(p, kind)
