@@ -256,8 +256,11 @@ class Staged:
 
     def commit(self) -> None:
         """Put the written directory in place of the target (a previous output holding
-        ``marker``, or an empty directory), with Ctrl-C held back for the two renames."""
+        ``marker``, or an empty directory), with Ctrl-C held back for the two renames; the
+        command's outcome is then settled (:func:`._sigint.settled`): a Ctrl-C while the
+        previous output is deleted, or the tables and the last line are printed, changes nothing."""
         from .._interrupt import _sigint_blocked
+        from ._sigint import settled
 
         old = None
         with _sigint_blocked():
@@ -271,6 +274,7 @@ class Staged:
                 t.rmdir()
             os.replace(self.dir(), t)
             self.committed = True
+            settled()  # the output is in place: a Ctrl-C from now on changes nothing (its status included)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
