@@ -243,7 +243,9 @@ def test_a_second_ctrl_c_while_mmsim_winds_down_still_exits_130_with_one_line(st
     interrupted` is printed (the process ended by SIGINT, status -2, with a traceback), or while
     the interpreter exits (a traceback "Exception ignored in atexit callback"); the last also
     after `mmsim sweep`, which returns 130 itself. `sweep-line`: the second lands while the
-    sweep counts what is saved for its line (the line was lost, `mmsim: interrupted` instead)."""
+    sweep counts what is saved for its line (the line was lost, `mmsim: interrupted` instead);
+    with --force, whose rerun would start afresh and delete what is saved, the line says to
+    run the command without it (it said "run the same command")."""
     cfg = run_config(store, tmp_path)
     runs = tmp_path / "runs"
     argv = ["run", str(cfg), "-q", "-o", str(runs / "r")]
@@ -252,8 +254,12 @@ def test_a_second_ctrl_c_while_mmsim_winds_down_still_exits_130_with_one_line(st
         grid = tmp_path / "grid.yaml"
         grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: join_best}}\naxes:\n  latency.feed: [0ms]\n")
         argv = ["sweep", str(grid), "-q", "--workers", "0", "-o", str(runs / "sw")]
-        said = (f"mmsim sweep: interrupted; 0 of 1 points are saved in {runs / 'sw' / 'results.jsonl'}; run the same "
-                "command to resume\n")
+        again = "the same command"
+        if where == "sweep-line":
+            argv.append("--force")
+            again = "the same command without --force"
+        said = (f"mmsim sweep: interrupted; 0 of 1 points are saved in {runs / 'sw' / 'results.jsonl'}; run {again} "
+                "to resume\n")
     code, _, err = cli(where, argv, [("writing", 1), ("winding down", 1)])
     assert (code, err) == (130, said)
     if not where.startswith("sweep"):

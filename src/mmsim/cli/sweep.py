@@ -83,8 +83,10 @@ def cmd(args: argparse.Namespace) -> int:
         # A further Ctrl-C is held back from the first one's moment (mmsim.cli._sigint): this line is said whole.
         settled()
         n = len(read_results(Path(out) / RESULTS_FILE))
+        # With --force, the same command would start afresh and delete what is saved.
+        again = "the same command without --force" if args.force else "the same command"
         print(f"mmsim sweep: interrupted; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
-              "run the same command to resume", file=sys.stderr)
+              f"run {again} to resume", file=sys.stderr)
         return 130
     settled()  # the results and the report are written: a Ctrl-C from now on changes nothing
     n_fail = sum(1 for r in rows if r["status"] != "ok")
