@@ -16,6 +16,8 @@ the second (or the only one, after a run that completed) lands. WHERE:
 - ``blocked``: no slowing; the run's Python strategy prints ``writing`` and blocks in its call
   (60 s), so the stopped replay waits for it when the second lands (``winding down`` is
   printed once the replay was asked to stop);
+- ``demo``: ``mmsim demo --quick`` made small (1 session of 11 s), its HTML page's rendering
+  made slow (``writing``, after the CSV and JSON files);
 - ``summary``, ``replaced``, ``done-exit``: a run that completes; the only SIGINT lands while
   its last line is printed, while the previous run directory (``--force``) is deleted, or
   while the interpreter exits.
@@ -116,6 +118,11 @@ if __name__ == "__main__":
             print("winding down", flush=True)
 
         threading.Thread(target=watch, daemon=True).start()
+    elif where == "demo":
+        import mmsim.demo
+
+        mmsim.demo.QUICK_PLAN = mmsim.demo.DemoPlan(sessions=1, session_ns=11_000_000_000)
+        mmsim.demo.render_html = lambda *args, **kwargs: slow_save(None, None)
     elif where == "cleanup":
         slow_rmtree_of(".writing-")
     elif where == "replaced":

@@ -326,3 +326,44 @@ def test_a_ctrl_c_once_the_output_is_in_place_changes_nothing(store, tmp_path, w
     assert stdout.endswith(f" M events/s -> {out}\n") and stdout.count("\n") == 1, stdout
     assert (out / "result.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "run.yaml"]  # nothing staged or replaced left
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new", "force"])
+def test_ctrl_c_while_the_demo_writes_leaves_no_half_written_folder(tmp_path, force):
+    """`mmsim demo` wrote its files straight into the output folder: Ctrl-C while the page was
+    rendered left the CSV and JSON files alone in it (and a rerun refused it as existing; with
+    --force, a previous demo's folder was half overwritten). It is staged as `mmsim run`'s is."""
+    out = tmp_path / "d"
+    before = None
+    if force:
+        out.mkdir()
+        (out / "demo.html").write_text("previous\n")
+        (out / "results.csv").write_text("previous\n")
+        before = sorted((p.name, p.read_bytes()) for p in out.iterdir())
+    code, _, err = cli("demo", ["demo", "--quick", "-q", "-o", str(out)] + (["--force"] if force else []),
+                       [("writing", 1)])
+    assert (code, err) == (130, "mmsim: interrupted\n")
+    if force:
+        assert sorted((p.name, p.read_bytes()) for p in out.iterdir()) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+    else:
+        assert sorted(tmp_path.iterdir()) == []
+
+
+def test_demo_force_into_a_folder_that_exists_moves_its_files_in_and_keeps_the_others(tmp_path, monkeypatch, capsys):
+    """Staged, `mmsim demo --force` still writes into the folder (as its help says), never deleting what it did not write."""
+    import mmsim.demo
+    from mmsim.cli import main
+
+    monkeypatch.setattr(mmsim.demo, "QUICK_PLAN", mmsim.demo.DemoPlan(sessions=1, session_ns=11 * S))
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "mine.txt").write_text("mine\n")
+    (out / "results.csv").write_text("previous\n")
+    assert main(["demo", "--quick", "-q", "-o", str(out), "--force"]) == 0
+    assert capsys.readouterr().out == f"outputs written to {out}\n"
+    assert sorted(p.name for p in out.iterdir()) == ["defence.csv", "defence_vs_latency.png", "demo.html", "mine.txt",
+                                                     "results.csv", "results.json", "sessions.csv", "synth.json"]
+    assert (out / "mine.txt").read_text() == "mine\n"
+    assert (out / "results.csv").read_text().startswith("market,strategy,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]  # nothing staged left
