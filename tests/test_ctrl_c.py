@@ -204,41 +204,166 @@ def test_a_signal_handlers_exception_inside_replay_bbo_and_signals_compute_is_ra
 CLI_SCRIPT = Path(__file__).with_name("_ctrl_c_cli.py")
 
 
-@pytest.mark.parametrize("where", ["cleanup", "line", "exit", "sweep-exit"])
-def test_a_second_ctrl_c_while_mmsim_winds_down_still_exits_130_with_one_line(store, tmp_path, where):
-    """`mmsim run`, Ctrl-C while its report is written, and a second Ctrl-C while the staged
-    directory is removed (it was left half removed, `.r.writing-PID`), while `mmsim:
-    interrupted` is printed (the process ended by SIGINT, status -2, with a traceback), or while
-    the interpreter exits (a traceback "Exception ignored in atexit callback"); the last also
-    after `mmsim sweep`, which returns 130 itself."""
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text(f"data: {store}\nstrategy: {{path: join_best, params: {{size: 1}}}}\n")
-    runs = tmp_path / "runs"
-    argv = ["run", str(cfg), "-q", "-o", str(runs / "r")]
-    said = "mmsim: interrupted\n"
-    if where == "sweep-exit":
-        grid = tmp_path / "grid.yaml"
-        grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: join_best}}\naxes:\n  latency.feed: [0ms]\n")
-        argv = ["sweep", str(grid), "-q", "--workers", "0", "-o", str(runs / "sw")]
-        said = (f"mmsim sweep: interrupted; 0 of 1 points are saved in {runs / 'sw' / 'results.jsonl'}; run the same "
-                "command to resume\n")
-    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv],
+def cli(where: str, argv: list[str], sends: list[tuple[str, int]], cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run tests/_ctrl_c_cli.py WHERE -- ARGV; at each (marker, n) of ``sends``, wait for the marker
+    line, then send n SIGINTs at once; its exit status, stdout (but the markers) and stderr."""
+    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv], cwd=cwd,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    seen: list[str] = []
     try:
         assert p.stdout is not None
-        for marker in ("writing\n", "winding down\n"):
+        for marker, n in sends:
             for line in p.stdout:
-                if line == marker:
+                if line == marker + "\n":
                     break
+                seen.append(line)
             else:
                 raise AssertionError(f"no {marker!r}; exit {p.wait()}: {p.stderr.read() if p.stderr else ''}")
-            p.send_signal(signal.SIGINT)
+            for _ in range(n):
+                p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
-    assert (p.returncode, err) == (130, said)
-    if where != "sweep-exit":
+    return p.returncode, "".join(seen) + out.replace("winding down\n", ""), err
+
+
+def run_config(store: Path, tmp_path: Path) -> Path:
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: join_best, params: {{size: 1}}}}\n")
+    return cfg
+
+
+@pytest.mark.parametrize("where", ["cleanup", "line", "exit", "sweep-exit", "sweep-line"])
+def test_a_second_ctrl_c_while_mmsim_winds_down_still_exits_130_with_one_line(store, tmp_path, where):
+    """`mmsim run`, Ctrl-C while its report is written, and a second Ctrl-C while the staged
+    directory is removed (it was left half removed, `.r.writing-PID`), while `mmsim:
+    interrupted` is printed (the process ended by SIGINT, status -2, with a traceback), or while
+    the interpreter exits (a traceback "Exception ignored in atexit callback"); the last also
+    after `mmsim sweep`, which returns 130 itself. `sweep-line`: the second lands while the
+    sweep counts what is saved for its line (the line was lost, `mmsim: interrupted` instead);
+    with --force, whose rerun would start afresh and delete what is saved, the line says to
+    run the command without it (it said "run the same command")."""
+    cfg = run_config(store, tmp_path)
+    runs = tmp_path / "runs"
+    argv = ["run", str(cfg), "-q", "-o", str(runs / "r")]
+    said = "mmsim: interrupted\n"
+    if where.startswith("sweep"):
+        grid = tmp_path / "grid.yaml"
+        grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: join_best}}\naxes:\n  latency.feed: [0ms]\n")
+        argv = ["sweep", str(grid), "-q", "--workers", "0", "-o", str(runs / "sw")]
+        again = "the same command"
+        if where == "sweep-line":
+            argv.append("--force")
+            again = "the same command without --force"
+        said = (f"mmsim sweep: interrupted; 0 of 1 points are saved in {runs / 'sw' / 'results.jsonl'}; run {again} "
+                "to resume\n")
+    code, _, err = cli(where, argv, [("writing", 1), ("winding down", 1)])
+    assert (code, err) == (130, said)
+    if not where.startswith("sweep"):
         assert sorted(runs.iterdir()) == []  # neither the run directory nor its staged one
+
+
+@pytest.mark.parametrize("sends", [[("writing", 2)], [("writing", 3)]], ids=["two", "three"])
+def test_ctrl_c_sent_twice_at_once_as_a_terminal_and_timeout_do(store, tmp_path, sends):
+    """A terminal sends Ctrl-C to the process group, and GNU `timeout -s INT` to the child and
+    its group: two SIGINTs at once. They ended the process by SIGINT (status -2) after `mmsim:
+    interrupted`, or with a traceback, depending on where the second landed; now every Ctrl-C
+    after the first is held back."""
+    runs = tmp_path / "runs"
+    code, _, err = cli("cleanup", ["run", str(run_config(store, tmp_path)), "-q", "-o", str(runs / "r")], sends)
+    assert (code, err) == (130, "mmsim: interrupted\n")
+    assert sorted(runs.iterdir()) == []
+
+
+def test_a_ctrl_c_inside_a_finalizer_still_stops_the_command(store, tmp_path):
+    """A Ctrl-C whose KeyboardInterrupt is raised inside a finalizer (a `__del__`, a weak
+    reference's callback) is swallowed by Python ("Exception ignored in: ... KeyboardInterrupt")
+    and the command went on (here: to its end, status 0). It is delivered again where the
+    command runs: the one line, status 130, nothing written."""
+    runs = tmp_path / "runs"
+    code, _, err = cli("finalizer", ["run", str(run_config(store, tmp_path)), "-q", "-o", str(runs / "r")],
+                       [("writing", 1)])
+    assert (code, err) == (130, "mmsim: interrupted\n")
+    assert sorted(runs.iterdir()) == []
+
+
+def test_a_second_ctrl_c_while_a_stopped_replay_waits_for_a_blocking_strategy_call_leaves_at_once(store, tmp_path):
+    """Held back elsewhere, a second Ctrl-C still leaves while the stopped replay waits for a
+    strategy call that blocks (it would wait for the call): the line, status 130."""
+    strat = tmp_path / "block.py"
+    strat.write_text("import time\nimport mmsim\n\n\nclass Block(mmsim.Strategy):\n    def quote(self, view):\n"
+                     "        print('writing', flush=True)\n        time.sleep(60)\n")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{strat}:Block'}}\n")
+    sent = time.monotonic()
+    code, _, err = cli("blocked", ["run", str(cfg), "-q", "-o", str(tmp_path / "r")],
+                       [("writing", 1), ("winding down", 1)])
+    assert (code, err) == (130, "mmsim: interrupted\n")
+    assert time.monotonic() - sent < 30
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("where", ["summary", "replaced", "done-exit"])
+def test_a_ctrl_c_once_the_output_is_in_place_changes_nothing(store, tmp_path, where):
+    """One Ctrl-C after `mmsim run` has put its directory in place: while it prints its last
+    line (it said `mmsim: interrupted`, status 130, of a complete run), while the previous run
+    directory it replaced (--force) is deleted (the same), or while the interpreter exits (a
+    traceback, "Exception ignored in atexit callback", or status -2 and no line once Python's
+    handlers were gone). Status 0, the run's line, nothing on stderr."""
+    from mmsim.cli import main
+
+    cfg = run_config(store, tmp_path)
+    out = tmp_path / "r"
+    argv = ["run", str(cfg), "-q", "-o", str(out)]
+    if where == "replaced":
+        assert main(argv) == 0
+        argv.append("--force")
+    code, stdout, err = cli(where, argv, [("winding down", 1)])
+    assert (code, err) == (0, "")
+    assert stdout.endswith(f" M events/s -> {out}\n") and stdout.count("\n") == 1, stdout
+    assert (out / "result.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r", "run.yaml"]  # nothing staged or replaced left
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["new", "force"])
+def test_ctrl_c_while_the_demo_writes_leaves_no_half_written_folder(tmp_path, force):
+    """`mmsim demo` wrote its files straight into the output folder: Ctrl-C while the page was
+    rendered left the CSV and JSON files alone in it (and a rerun refused it as existing; with
+    --force, a previous demo's folder was half overwritten). It is staged as `mmsim run`'s is."""
+    out = tmp_path / "d"
+    before = None
+    if force:
+        out.mkdir()
+        (out / "demo.html").write_text("previous\n")
+        (out / "results.csv").write_text("previous\n")
+        before = sorted((p.name, p.read_bytes()) for p in out.iterdir())
+    code, _, err = cli("demo", ["demo", "--quick", "-q", "-o", str(out)] + (["--force"] if force else []),
+                       [("writing", 1)])
+    assert (code, err) == (130, "mmsim: interrupted\n")
+    if force:
+        assert sorted((p.name, p.read_bytes()) for p in out.iterdir()) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+    else:
+        assert sorted(tmp_path.iterdir()) == []
+
+
+def test_demo_force_into_a_folder_that_exists_moves_its_files_in_and_keeps_the_others(tmp_path, monkeypatch, capsys):
+    """Staged, `mmsim demo --force` still writes into the folder (as its help says), never deleting what it did not write."""
+    import mmsim.demo
+    from mmsim.cli import main
+
+    monkeypatch.setattr(mmsim.demo, "QUICK_PLAN", mmsim.demo.DemoPlan(sessions=1, session_ns=11 * S))
+    out = tmp_path / "d"
+    out.mkdir()
+    (out / "mine.txt").write_text("mine\n")
+    (out / "results.csv").write_text("previous\n")
+    assert main(["demo", "--quick", "-q", "-o", str(out), "--force"]) == 0
+    assert capsys.readouterr().out == f"outputs written to {out}\n"
+    assert sorted(p.name for p in out.iterdir()) == ["defence.csv", "defence_vs_latency.png", "demo.html", "mine.txt",
+                                                     "results.csv", "results.json", "sessions.csv", "synth.json"]
+    assert (out / "mine.txt").read_text() == "mine\n"
+    assert (out / "results.csv").read_text().startswith("market,strategy,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]  # nothing staged left

@@ -19,12 +19,28 @@ from typing import Any, Callable, Iterator
 
 from . import _engine
 
-__all__ = ["interrupt_of", "run_pass"]
+__all__ = ["interrupt_of", "replay_running", "run_pass", "stopping"]
+
+_stopping = 0  # passes stopped by an exception on the calling thread, waiting for their thread to end
+
+
+def stopping() -> bool:
+    """Whether a stopped pass is waiting for its replay's thread to end (a strategy call may block
+    it): a second Ctrl-C must then raise, to leave (mmsim.cli._sigint)."""
+    return _stopping > 0
+
+
+def replay_running() -> bool:
+    """Whether a replay's thread is still inside the engine (a second Ctrl-C left a stopped pass
+    waiting for a strategy call that blocks): the process must leave with os._exit, since
+    Python's exit would end that thread inside C++ frames (SIGABRT)."""
+    return any(t.name == "mmsim-run" and t.is_alive() for t in threading.enumerate())
 
 
 def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
              progress: Callable[[int, int], None] | None) -> tuple[list[Any], Any, BaseException | None]:
     """Run ``go(control, check_signals)`` (the compiled pass); its outputs, its control, and a Ctrl-C the caller's thread got."""
+    global _stopping
     control = _engine.Progress()
     if progress is None:
         return go(control, threading.current_thread() is threading.main_thread()), control, None
@@ -59,6 +75,7 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
         # the interpreter's exit inside C++ frames.
         control.request_stop()
         interrupt = exc
+        _stopping += 1
         try:
             while "done" not in box:
                 time.sleep(0.01)
@@ -68,6 +85,8 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
             # the command line leaves with os._exit when it sees this mark.
             again.mmsim_replay_running = "done" not in box  # type: ignore[attr-defined]
             raise
+        finally:
+            _stopping -= 1
     worker.join()
     if interrupt is not None and not isinstance(interrupt, KeyboardInterrupt):
         raise interrupt

@@ -427,7 +427,7 @@ class DemoResult:
 
 def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bool = True,
              *, write: bool = True, quiet: bool = False, console: Any = None,
-             plan: DemoPlan | None = None, seed: int = DEMO_SEED) -> DemoResult:
+             plan: DemoPlan | None = None, seed: int = DEMO_SEED, write_in: Path | None = None) -> DemoResult:
     """Run the demo: independent synthetic sessions, two strategies, five feed latencies, with and without informed flow.
 
     Parameters
@@ -448,6 +448,9 @@ def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bo
         Sessions and their length; overrides ``quick``.
     seed : int
         Seed of the first session; session ``k`` uses ``seed + k``.
+    write_in : path-like, optional
+        Write the files here, not in ``outdir``, which ``files`` still name (``mmsim demo``
+        writes in a hidden directory it then renames to ``outdir``: never half written).
 
     Returns
     -------
@@ -511,7 +514,8 @@ def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bo
     if write:
         out = Path(outdir) if outdir is not None else Path(
             f"mmsim-demo-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}")
-        files = _write(_replace(res, outdir=out, elapsed_s=time.perf_counter() - t0), out)
+        files = _write(_replace(res, outdir=out, elapsed_s=time.perf_counter() - t0), Path(write_in or out))
+        files = {k: out / f.name for k, f in files.items()}
     res = _replace(res, outdir=out, elapsed_s=time.perf_counter() - t0, files=files)
     if not quiet:
         print_tables(res, console)

@@ -17,13 +17,11 @@ import argparse
 import contextlib
 import importlib
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from typing import Any
 
 from ..errors import ConfigError, MmsimError
+from . import _sigint
 from ._common import Parser, UsageError, as_written, common_parent, located
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -69,38 +67,26 @@ def _data_named(msg: str, args: argparse.Namespace) -> str:
     return located(msg, config, strategy=False)
 
 
-def _leave_now(signum: int = 0, frame: Any = None) -> None:
-    """Exit 130 at once (what is buffered flushed); also the SIGINT handler once mmsim is winding down."""
+def _leave_now(code: int) -> None:
+    """Exit with ``code`` at once (what is buffered flushed): a replay's thread is still inside the engine."""
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # (a flush cut short by the signal is re-entered)
+        with contextlib.suppress(Exception):
             stream.flush()
-    os._exit(130)
+    os._exit(code)
 
 
-def _interrupted(exc: KeyboardInterrupt, *, process: bool) -> int:
-    """Ctrl-C reached :func:`main`: one line, exit status 130, and a second Ctrl-C cannot change that.
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """Ctrl-C reached :func:`main`: the one line ``mmsim: interrupted``, exit status 130.
 
-    The output directories are staged (a second Ctrl-C while one is removed is held back until
-    it is gone, :func:`._common.staged_output`), so nothing is left to write: a second Ctrl-C
-    while the line is printed, or (``process``: :func:`main` is the process, ``mmsim`` or
-    ``python -m mmsim``) while the interpreter exits, leaves at once with 130. It used to end
-    the process by SIGINT (status -2, a shell's 130) with a traceback. (Not covered: the
-    few instructions between the ``except`` and this function's first line.) Called by
-    :func:`main` in-process (``argv`` given), the caller's handler is put back and a second
-    Ctrl-C while the line is printed adds nothing.
+    A further Ctrl-C is held back from the first one's moment (:mod:`._sigint`), so nothing
+    cuts the line short; with a replay's thread still running (a second Ctrl-C left a stopped
+    pass waiting for a blocking strategy call, :mod:`mmsim._interrupt`), leave at once, since
+    Python's exit would end that thread inside C++ frames ("FATAL: exception not rethrown", SIGABRT).
     """
-    on_main = threading.current_thread() is threading.main_thread()
-    again: list[int] = []
-    old = signal.signal(signal.SIGINT, lambda signum, frame: again.append(signum)) if on_main else None
+    _sigint.settled()
     print("mmsim: interrupted", file=sys.stderr)
-    if getattr(exc, "mmsim_replay_running", False) or (again and process):
-        # mmsim_replay_running: a second Ctrl-C while the stopped replay still waited for a
-        # blocking strategy call (the first one stops the replay and ends its thread,
-        # mmsim._interrupt): its thread is still inside the engine, and Python's exit would end
-        # it inside C++ frames ("FATAL: exception not rethrown", SIGABRT); leave at once.
-        _leave_now()
-    if on_main:
-        signal.signal(signal.SIGINT, _leave_now if process else (signal.default_int_handler if old is None else old))
+    if getattr(exc, "mmsim_replay_running", False):
+        _leave_now(130)
     return 130
 
 
@@ -108,8 +94,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mmsim`` command line; returns the exit code.
 
     ``argv`` None reads ``sys.argv`` and means this call is the process (the ``mmsim`` script,
-    ``python -m mmsim``): after a Ctrl-C, a second one while it exits leaves at once with 130.
+    ``python -m mmsim``): once the outcome is settled SIGINT is ignored while it exits, so a
+    Ctrl-C then changes neither the status nor the output (:mod:`._sigint`). Called with
+    ``argv``, the caller's SIGINT handler is put back on return.
     """
+    ctrl_c = _sigint.install(process=argv is None)
+    try:
+        try:
+            code = _command(argv)
+            _sigint.settled()
+        except KeyboardInterrupt as exc:
+            code = _interrupted(exc)
+        interrupt = sys.modules.get("mmsim._interrupt")  # (imported by any replay)
+        if code == 130 and interrupt is not None and interrupt.replay_running():
+            _leave_now(code)  # a sweep that said itself it was interrupted, its replay's thread blocked
+        return code
+    finally:
+        _sigint.uninstall(ctrl_c)
+
+
+def _command(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run its subcommand; an error is its one line and exit status (Ctrl-C is raised)."""
     parser, subs = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -124,12 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         subs[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     debug = bool(getattr(args, "debug", False))
     try:
-        code = int(args.func(args) or 0)
-        if code == 130 and argv is None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, _leave_now)  # the command said it was interrupted (a sweep)
-        return code
-    except KeyboardInterrupt as exc:
-        return _interrupted(exc, process=argv is None)
+        return int(args.func(args) or 0)
     except UsageError as exc:
         if debug:
             raise

@@ -254,23 +254,34 @@ class Staged:
             self._dir = d
         return self._dir
 
-    def commit(self) -> None:
+    def commit(self, *, merge: bool = False) -> None:
         """Put the written directory in place of the target (a previous output holding
-        ``marker``, or an empty directory), with Ctrl-C held back for the two renames."""
+        ``marker``, or an empty directory), with Ctrl-C held back for the two renames; the
+        command's outcome is then settled (:func:`._sigint.settled`): a Ctrl-C while the
+        previous output is deleted, or the tables and the last line are printed, changes nothing.
+        ``merge``: a non-empty target (accepted with ``--force``, ``mmsim demo``) receives the
+        files one by one, each whole, the others in it left as they are."""
         from .._interrupt import _sigint_blocked
+        from ._sigint import settled
 
         old = None
         with _sigint_blocked():
             t = self.target
-            if t.is_dir() and (t / self.marker).exists():
-                old = t.parent / f".{t.name}.replaced-{os.getpid()}"
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(t, old)
-            elif t.is_dir() and not any(t.iterdir()):
-                t.rmdir()
-            os.replace(self.dir(), t)
+            if merge and t.is_dir() and any(t.iterdir()):
+                for f in sorted(self.dir().iterdir()):  # --force into a folder: each file whole
+                    os.replace(f, t / f.name)
+                self.dir().rmdir()
+            else:
+                if t.is_dir() and (t / self.marker).exists():
+                    old = t.parent / f".{t.name}.replaced-{os.getpid()}"
+                    if old.exists():
+                        shutil.rmtree(old)
+                    os.replace(t, old)
+                elif t.is_dir() and not any(t.iterdir()):
+                    t.rmdir()
+                os.replace(self.dir(), t)
             self.committed = True
+            settled()  # the output is in place: a Ctrl-C from now on changes nothing (its status included)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._common import add_force, add_output, add_quiet, ensure_new_output
+from ._common import add_force, add_output, add_quiet, ensure_new_output, staged_output
 
 __all__ = ["add_parser", "cmd"]
 
@@ -33,13 +33,29 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 
 def cmd(args: argparse.Namespace) -> int:
-    """``mmsim demo``: 0."""
-    from ..demo import run_demo
+    """``mmsim demo``: 0.
 
-    if args.output is not None:
-        ensure_new_output(Path(args.output), args.force, what="output folder")
-    res = run_demo(outdir=args.output, quick=args.quick, progress=not (args.no_progress or args.quiet),
-                   quiet=args.quiet)
+    The files are written in a hidden ``.NAME.writing-PID`` beside the output folder and
+    renamed to it once all are there (:func:`._common.staged_output`): Ctrl-C meanwhile leaves
+    no folder, or the previous one as it was. With ``--force``, a folder that exists receives
+    the files one by one, each whole (its other files are left as they are).
+    """
+    import datetime as _dt
+
+    from ..demo import run_demo
+    from ..demo_render import print_tables
+
+    out = Path(args.output) if args.output is not None else Path(
+        f"mmsim-demo-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}")
+    ensure_new_output(out, args.force, what="output folder")
+    with staged_output(out, "demo.html") as stage:
+        res = run_demo(outdir=out, quick=args.quick, progress=not (args.no_progress or args.quiet), quiet=True,
+                       write_in=stage.dir())
+        stage.commit(merge=True)
     if args.quiet:
         print(f"outputs written to {res.outdir}")
+    else:
+        from rich.console import Console
+
+        print_tables(res, Console())
     return 0

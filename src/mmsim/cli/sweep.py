@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import ConfigError, DataError, StrategyError
 from ._common import Written, add_force, add_output, add_quiet, integer, interactive
+from ._sigint import settled
 
 __all__ = ["add_parser", "cmd"]
 
@@ -77,12 +78,17 @@ def cmd(args: argparse.Namespace) -> int:
         rows = run_sweep(grid, out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
                          progress=not args.quiet and interactive(), fresh=args.force, pass_size=args.pass_size,
                          timeout=timeout)
+        write_report(rows, grid, out, plots=not args.no_plots)
     except KeyboardInterrupt:
+        # A further Ctrl-C is held back from the first one's moment (mmsim.cli._sigint): this line is said whole.
+        settled()
         n = len(read_results(Path(out) / RESULTS_FILE))
+        # With --force, the same command would start afresh and delete what is saved.
+        again = "the same command without --force" if args.force else "the same command"
         print(f"mmsim sweep: interrupted; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
-              "run the same command to resume", file=sys.stderr)
+              f"run {again} to resume", file=sys.stderr)
         return 130
-    write_report(rows, grid, out, plots=not args.no_plots)
+    settled()  # the results and the report are written: a Ctrl-C from now on changes nothing
     n_fail = sum(1 for r in rows if r["status"] != "ok")
     events = sum(int(r.get("n_events") or 0) for r in rows)
     if not args.quiet:
