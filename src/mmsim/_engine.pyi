@@ -30,6 +30,7 @@ QUOTE_SIZE: int
 QUOTE_OFFSETS: dict[str, int]
 LADDER_MAX: int
 EXPLICIT_MAX: int
+MAX_IDLE_TICKS: int
 SIGNAL_PARAMS_SIZE: int
 SIGNAL_NAMES: list[str]
 

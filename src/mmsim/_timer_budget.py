@@ -19,11 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from . import _engine
+from .records import DECISION_DTYPE
+
 __all__ = ["ROW_BYTES", "check_decision_log", "decision_log_conflict", "timer_ticks"]
 
-#: Bytes of one decision-log row (``mmsim.records.DECISION_DTYPE``).
-ROW_BYTES = 56
-_MAX_IDLE_TICKS = 100_000  # cpp/include/mmsim/engine.hpp, kMaxIdleTicks
+#: Bytes of one decision-log row.
+ROW_BYTES = DECISION_DTYPE.itemsize
+_MAX_IDLE_TICKS = int(_engine.MAX_IDLE_TICKS)  # the timer's idle bound in ticks (engine.hpp, kMaxIdleTicks)
 _PEAK = 3  # the old buffer and the doubled one, at the moment it grows
 _CHUNK = 1 << 20
 
