@@ -27,7 +27,8 @@ Semantics, record by record (``mm`` = mmsim, ``hbt`` = hftbacktest 2.4.4):
   ``T`` a TRADE for the part its fills do not cover; the snapshot a CLEAR plus
   ADDs at its ``ts_recv``), and mmsim's engine rules apply to those events
   (``Variant::trade_at``, ``l3_event``, ``settle_behind``, ``check_cross``,
-  ``order_arrival``; a TRADE on L3 data fills only through our price).
+  ``order_arrival``; a TRADE on L3 data fills through our price, and at
+  it once no displayed lot is left ahead of us at the end of the message).
   :func:`market_pass` returns them, so a caller can check they equal the store.
 * hbt: the records are hftbacktest's events one for one
   (``hftbacktest.data.utils.databento.convert``); its ``HashMapMarketDepth``
@@ -541,8 +542,10 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
 
     if kind == TRADE:
         # On L3 data a TRADE is a print no displayed order is behind (an iceberg's hidden part,
-        # the uncovered rest of a T): at our price it neither moves nor fills us; through our
-        # price it fills all of our order (Variant::trade_at).
+        # the uncovered rest of a T). Displayed lots trade first at a price, so at our price it
+        # moves nobody and fills our order if no displayed lot is left ahead of it at the end of
+        # the message (settled by :func:`_settle`, mmsim's default rule only); through our price
+        # it fills all of our order (Variant::trade_at, settle_behind).
         k = 0
         while k < len(ours):
             o = ours[k]
@@ -553,6 +556,8 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
                 if not fill(k, o.leaves, "print-through"):
                     k += 1
                 continue
+            if side != 0 and o.px == px and behind == "message" and apply:
+                defer.append((o.id, qty, rec, True))
             k += 1
     elif kind == ADD:
         # mmsim gives a crossing add to our orders best price first, then in arrival order
@@ -588,7 +593,7 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
                         if fill(k, o.leaves, "exec-behind"):
                             continue
                     elif behind == "message" and apply:
-                        defer.append((o.id, q, rec))
+                        defer.append((o.id, q, rec, False))
                     elif behind == "message":
                         pass  # settled at the end of the message by the decider's own rule set
                     else:
@@ -599,30 +604,38 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
 
 
 def _settle(ours, defer: list, fills: list) -> None:
-    """End of a venue message under ``behind="message"``: the executions behind our orders.
+    """End of a venue message under ``behind="message"``: executions and prints at our prices.
 
-    Per order of ours: the lots executed behind it in the message, less the lots still ahead
-    of it and the leaves (before these fills) of our orders before it at its price, fill it
-    (``Variant::settle_behind``). The fill's record is the last deferred execution's.
+    Per order of ours: the lots executed behind it in the message, plus the lots printed at its
+    price with no displayed order behind them (TRADE records) if no displayed lot is left ahead
+    of it, less the lots still ahead of it and the leaves (before these fills) of our orders
+    before it at its price, fill it (``Variant::settle_behind``). The fill's record is the last
+    deferred record's; its rule ``print-at`` when the prints gave lots the executions alone
+    would not have, else ``exec-behind``.
     """
     by: dict = {}
-    for oid, q, rec in defer:
-        e = by.setdefault(oid, [0, rec])
-        e[0] += q
-        e[1] = rec
+    for oid, q, rec, hidden in defer:
+        e = by.setdefault(oid, [0, 0, rec])
+        e[1 if hidden else 0] += q
+        e[2] = rec
     defer.clear()
     if not by:
         return
     past = {}
     for k, o in enumerate(ours):
         if o.id in by:
-            past[o.id] = by[o.id][0] - o.ahead - _ours_before(ours, k)
+            behind, hidden, _ = by[o.id]
+            before = _ours_before(ours, k)
+            execs = behind - o.ahead - before
+            total = behind + (hidden if o.ahead == 0 else 0) - o.ahead - before
+            past[o.id] = (total, "print-at" if total > max(execs, 0) else "exec-behind")
     k = 0
     while k < len(ours):
         o = ours[k]
-        q = min(past.get(o.id, 0), o.leaves)
+        total, rule = past.get(o.id, (0, ""))
+        q = min(total, o.leaves)
         if q > 0:
-            fills.append((o.id, q, "exec-behind", by[o.id][1]))
+            fills.append((o.id, q, rule, by[o.id][2]))
             o.leaves -= q
             if o.leaves == 0:
                 del ours[k]
@@ -1032,8 +1045,9 @@ CLASSES = {
                      "better: mmsim fills us (the aggressor passed our price), hftbacktest does not (it compares "
                      "the fill price with the best of the market's own orders only)",
     "iceberg-print": "the hidden part of an iceberg fill (an F larger than the order's shown size): mmsim's "
-                     "loader writes it as a TRADE, which on L3 data fills us only through our price (it is no "
-                     "volume passing our queue); hftbacktest ignores trade records",
+                     "loader writes it as a TRADE, which on L3 data fills our order at its price once no "
+                     "displayed lot is left ahead of it (only an iceberg's shown part has priority), and "
+                     "through our price always; hftbacktest ignores trade records",
     "iceberg-priority": "an iceberg re-shown by an M with a size no larger than its last shown size: "
                         "hftbacktest keeps its place in the queue (fills do not reduce the size it compares "
                         "with), mmsim puts it at the back (as CME does), so its next execution is ahead of us "

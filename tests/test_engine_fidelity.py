@@ -472,21 +472,49 @@ def test_l3_executions_of_one_match_settle_at_the_end_of_the_message():
     assert fills_of(mmsim.run(ev, Fixed(bid=(100, 5)), cfg())) == [(3000, BID, 100, 2, 3)]
 
 
-def test_l3_trade_print_neither_moves_nor_fills_us_at_our_price():
+def test_l3_hidden_print_fills_us_at_our_price_once_nothing_displayed_is_ahead():
     # Record 18361 of the ESH4 day: an F of 2 lots on an iceberg showing 1 (the only order ahead
-    # of our bid) becomes an EXECUTE of the shown lot and a TRADE of the hidden one. The iceberg
-    # took both lots: no fill for us (the print is not volume passing our queue). A print
-    # through our price still fills all of our order.
+    # of our bid) becomes an EXECUTE of the shown lot and a TRADE of the hidden one. Only the
+    # shown part has priority on CME (and the FIFO exception needs the aggressor to take the
+    # whole level, ours included): the aggressor's second lot would have met our bid, so it
+    # fills 1 lot of our 3. (This test pinned no fill from 7cc571d on: that value was wrong,
+    # the print is not volume passing our queue but it does reach us.) A print through our
+    # price fills all of our order; with l3_behind_fill: hftbacktest, a print at our price
+    # fills nothing, as in hftbacktest (it ignores trade records).
     book = [(1000, ADD, BID, 100, 1, 84), (1000, ADD, ASK, 101, 10, 20)]
     ev = make_events(book + [(2000, EXE, BID, 100, 1, 84), (2000, T, ASK, 100, 1)])
-    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 3)), cfg(check_invariants=True))) == []
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 3)), cfg(check_invariants=True))) == [(2000, BID, 100, 1, 2)]
+    hbt = cfg(queue=mmsim.QueueConfig(l3_behind_fill="hftbacktest"), check_invariants=True)
+    assert fills_of(mmsim.run(ev, Fixed(bid=(100, 3)), hbt)) == []
     through = make_events(book + [(2000, T, ASK, 99, 1)])
     assert fills_of(mmsim.run(through, Fixed(bid=(100, 3)), cfg())) == [(2000, BID, 100, 3, 0)]
 
 
-def test_lobster_hidden_execution_at_our_ask_changes_nothing():
-    # The other format and side: a LOBSTER hidden execution (type 5, a TRADE with the aggressor
-    # the other side) at our ask's price, with 5 shown lots ahead of us: no move (a later buy
+def test_lobster_hidden_execution_at_our_ask_fills_us_when_the_shown_lots_ahead_are_gone():
+    # AMZN 2012-06-21 13:30:00.567936862 (message lines 51-54), in small: executions take every
+    # shown lot ahead of our ask, then a hidden execution (type 5: a TRADE, the buyer the
+    # aggressor) trades at our price. NASDAQ trades displayed orders before hidden ones at a
+    # price, so the buyer would have taken ours first: the print fills us, up to its size.
+    head = [(1000, ADD, ASK, 101, 5, 21), (1000, ADD, BID, 100, 10, 10)]
+    run = lambda tail, **kw: fills_of(mmsim.run(make_events(head + tail), Fixed(ask=(101, 3)),  # noqa: E731
+                                                cfg(check_invariants=True, **kw)))
+    assert run([(2000, EXE, ASK, 101, 5, 21), (2000, T, BID, 101, 4)]) == [(2000, ASK, 101, 3, 0)]
+    assert run([(2000, EXE, ASK, 101, 5, 21), (2000, T, BID, 101, 2)]) == [(2000, ASK, 101, 2, 1)]
+    # the message's order does not matter: settled at its end, like executions behind us
+    assert run([(2000, T, BID, 101, 2), (2000, EXE, ASK, 101, 5, 21)]) == [(2000, ASK, 101, 2, 1)]
+    # a shown lot still ahead at the end of the message: the print took nothing of our queue
+    assert run([(2000, EXE, ASK, 101, 4, 21), (2000, T, BID, 101, 4)]) == []
+    # our own earlier order at the price comes first: the print fills it, then this one
+    assert fills_of(mmsim.run(make_events(head + [(2000, EXE, ASK, 101, 5, 21), (2000, T, BID, 101, 4)]),
+                              LadderOnce(asks=[(101, 3), (101, 2)]), cfg(ladder_levels=2, check_invariants=True))) == [
+        (2000, ASK, 101, 3, 0), (2000, ASK, 101, 1, 1)]
+    assert run([(2000, EXE, ASK, 101, 5, 21), (2000, T, BID, 101, 4)],
+               queue=mmsim.QueueConfig(l3_behind_fill="hftbacktest")) == []
+
+
+def test_lobster_hidden_execution_at_our_ask_with_shown_lots_ahead_changes_nothing():
+    # A LOBSTER hidden execution (type 5, a TRADE with the aggressor the other side) at our
+    # ask's price, with 5 shown lots ahead of us at the end of its message: no move (a later buy
     # of 5, as an execution of order 21, leaves us first, not past), no fill.
     ev = make_events([(1000, ADD, ASK, 101, 5, 21), (1000, ADD, BID, 100, 10, 10),
                       (2000, T, BID, 101, 30), (3000, EXE, ASK, 101, 5, 21), (4000, ADD, ASK, 101, 2, 22),

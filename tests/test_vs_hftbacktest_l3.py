@@ -176,6 +176,9 @@ def _check_label(l3, msg: dict, cls: str) -> None:
         assert any(e[5] < x[5] for e in later)
     elif cls == "iceberg-print":
         assert any(e[0] == ref.TRADE for r in F for e in market.mm_events[r])  # a fill beyond the shown size
+        # mmsim fills us by that print (at our price, the shown lots ahead gone); hftbacktest has no such rule
+        prints = [f for f in msg["message"] if f[2].startswith("print")]
+        assert prints and not any(f[2].startswith("print") for f in msg["hftbacktest"])
     elif cls == "iceberg-priority":
         # the executed order's place differs: hftbacktest kept it at an M, mmsim put it at the back
         assert any(market.hbt_ops[r][4] != execs[r][0][5] for r in F if execs[r])
@@ -205,9 +208,12 @@ def test_fills_are_identical_until_the_first_difference_and_every_difference_is_
                 seen.add(cls)
     # mmsim settles executions behind us per venue message: the record order of one match no
     # longer matters, and nothing else on the day makes the two rules for executions behind us
-    # differ (no out-of-FIFO execution leaves orders ahead of ours) nor the prints (an iceberg's
-    # hidden part fills nobody at its price); what is left are hftbacktest's own departures
-    assert seen == {"aggressor-fill", "through-alone", "iceberg-priority"}
+    # differ (no out-of-FIFO execution leaves orders ahead of ours); what is left are
+    # hftbacktest's own departures, and on some paths an iceberg's hidden part that reaches our
+    # order once its shown part is gone (hftbacktest ignores trade records): on this day, only
+    # on the every-wake-up paths (docs/benchmarks.md counts them)
+    hidden = {"iceberg-print"} if mode == "feed" else set()
+    assert seen == {"aggressor-fill", "through-alone", "iceberg-priority"} | hidden
 
 
 @pytest.mark.parametrize("mode", ["timer", "feed"], ids=["10ms-timer", "every-wakeup"])

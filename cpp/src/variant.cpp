@@ -217,10 +217,17 @@ void Variant::before_clear(int8_t side) {
 
 void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
     // On L3 data every execution of a displayed order is an EXECUTE; a TRADE is a print
-    // with no displayed order behind it (an iceberg's hidden part, a hidden order): it
-    // took nothing from the queue we are in, so at our price it neither moves nor fills
-    // us. Through our price it still fills us (the aggressor passed our price).
+    // with no displayed order behind it (an iceberg's hidden part, a hidden order). Displayed
+    // interest trades first at a price (NASDAQ's display priority; on CME only an iceberg's
+    // shown part has priority, and the FIFO exception needs the aggressor to take the whole
+    // level, ours included), so the aggressor reached the hidden lots only after every
+    // displayed one: it took nothing from the queue we are in, and filled us unless a
+    // displayed lot was still ahead of us. Settled at the end of the message (settle_behind),
+    // when the executions of the orders ahead of us are in. Through our price it fills us
+    // (the aggressor passed our price). l3_behind_fill: hftbacktest keeps that tool's rule:
+    // a print at our price never fills us.
     const bool at_price = aggressor != 0 && !book_.l3;
+    const bool hidden = aggressor != 0 && book_.l3 && cfg_.l3_behind_fill != L3BehindFill::Hftbacktest;
     int64_t before = 0;  // leaves, before this print, of our orders at its price ahead of order k
     for (size_t k = 0; k < ex_orders_.size();) {
         ExOrder &o = ex_orders_[k];
@@ -241,6 +248,10 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
             before = sat_add(before, o.leaves);
             o.ahead = std::max<int64_t>(0, o.ahead - qty);
             if (past > 0 && fill(k, o.price, std::min(past, o.leaves), true)) continue;
+        }
+        if (hidden && price == o.price) {
+            o.hidden = sat_add(o.hidden, qty);
+            settle_ = true;
         }
         ++k;
     }
@@ -389,17 +400,20 @@ void Variant::relist_window(ExOrder &o) {
 }
 
 void Variant::settle_behind() {
-    // Per order: the lots executed behind it in this message passed the lots still ahead
-    // of it and our own orders before it at that price (their leaves before these fills);
-    // the rest fills it.
+    // Per order: the lots executed behind it in this message, and the lots printed at its
+    // price with no displayed order behind them if no displayed lot is left ahead of it
+    // (trade_at), passed the lots still ahead of it and our own orders before it at that
+    // price (their leaves before these fills); the rest fills it.
     bool any = false;
     for (size_t k = 0; k < ex_orders_.size(); ++k) {
         ExOrder &o = ex_orders_[k];
-        if (o.behind <= 0) continue;
+        if (o.behind <= 0 && o.hidden <= 0) continue;
         int64_t before = 0;
         for (size_t j = 0; j < k; ++j)
             if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) before = sat_add(before, ex_orders_[j].leaves);
-        o.behind = std::max<int64_t>(0, sat_sub(o.behind - o.ahead, before));
+        const int64_t passed = o.ahead == 0 ? sat_add(o.behind, o.hidden) : o.behind;
+        o.hidden = 0;
+        o.behind = std::max<int64_t>(0, sat_sub(passed - o.ahead, before));
         any |= o.behind > 0;
     }
     if (!any) return;

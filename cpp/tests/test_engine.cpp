@@ -279,6 +279,23 @@ void l3_behind_options() {
     CHECK((fills_of(run1(e, h, s.strategy())) == std::vector<FillRow>{{3000, kBid, 100, 5, 0}}));
 }
 
+void l3_hidden_print() {
+    // A print with no displayed order behind it (a hidden execution, an iceberg's hidden part)
+    // at our ask's price: displayed lots trade first, so once the 5 shown lots ahead are
+    // executed in the same message (listed after the print) it fills our ask up to its size;
+    // with a shown lot still ahead it fills nothing, nor with the hftbacktest option.
+    auto events = [](int64_t exec, int64_t print) {
+        return std::vector<Event>{ev(1000, Kind::Add, kAsk, 101, 5, 21), ev(1000, Kind::Add, kBid, 100, 10, 10),
+                                  ev(2000, Kind::Trade, kBid, 101, print), ev(2000, Kind::Execute, kAsk, 101, exec, 21)};
+    };
+    Fixed s{quote4(0, 0, 101, 3)};
+    CHECK((fills_of(run1(events(5, 2), config(), s.strategy())) == std::vector<FillRow>{{2000, kAsk, 101, 2, 1}}));
+    CHECK(fills_of(run1(events(4, 2), config(), s.strategy())).empty());
+    EngineConfig h = config();
+    h.l3_behind_fill = L3BehindFill::Hftbacktest;
+    CHECK(fills_of(run1(events(5, 2), h, s.strategy())).empty());
+}
+
 void halt_and_resume() {
     // Issue 13, item 4: nothing matches while halted; the resume fills our crossed ask.
     const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
@@ -1272,6 +1289,7 @@ int main() {
         {"snapshot_and_one_message", snapshot_and_one_message},
         {"l3_snapshot_priority", l3_snapshot_priority},
         {"l3_behind_options", l3_behind_options},
+        {"l3_hidden_print", l3_hidden_print},
         {"halt_and_resume", halt_and_resume},
         {"fees_on_absolute_notional", fees_on_absolute_notional},
         {"bad_events", bad_events},

@@ -97,6 +97,7 @@ struct ExOrder {
     bool touched = false;  // L2: depth updates (or a CLEAR) changed our level
     int64_t msg_prev = 0;  // ... whose size before the message was this
     int64_t behind = 0;    // L3: lots executed behind us at our price
+    int64_t hidden = 0;    // L3: lots printed at our price with no displayed order behind them
     int64_t cross = 0;     // L3: lots a crossing gives this order (check_cross, cross_after_message)
     int64_t clear_ahead = 0;  // L3: lots ahead of us when a CLEAR of the message emptied our side
     // L3: book orders with a seq in [win_lo, win_hi) are ahead of us too: lots a snapshot

@@ -265,10 +265,13 @@ class QueueConfig(ConfigBase):
         (out of FIFO order: implied matches, iceberg refreshes, or a venue
         listing a match's fills out of queue order). ``remainder`` (default):
         at the end of the venue message, the lots executed behind us less the
-        lots still ahead of us (and our own orders before ours) fill us.
-        ``hftbacktest``: all of our order fills at once, at our price, whatever
-        the execution's size and whatever is still ahead (hftbacktest's
-        ``L3FIFOQueueModel``). docs/engine.md, "L3 queue options".
+        lots still ahead of us (and our own orders before ours) fill us, and so
+        do the lots of a print with no displayed order behind it (a hidden
+        execution, an iceberg's hidden part) at our price when no displayed lot
+        is left ahead of us. ``hftbacktest``: all of our order fills at once, at
+        our price, whatever the execution's size and whatever is still ahead,
+        and a print at our price fills nothing (hftbacktest's
+        ``L3FIFOQueueModel``). docs/engine.md, "L3 data".
     """
 
     _prefix: ClassVar[str] = "queue."
