@@ -603,15 +603,17 @@ def _mm_rules(ev, ours, behind: str, fills: list, rec: int, apply: bool = True, 
             k += 1
 
 
-def _settle(ours, defer: list, fills: list) -> None:
+def _settle(ours, defer: list, fills: list, levels: dict | None = None) -> None:
     """End of a venue message under ``behind="message"``: executions and prints at our prices.
 
     Per order of ours: the lots executed behind it in the message, plus the lots printed at its
-    price with no displayed order behind them (TRADE records) if no displayed lot is left ahead
-    of it, less the lots still ahead of it and the leaves (before these fills) of our orders
-    before it at its price, fill it (``Variant::settle_behind``). The fill's record is the last
-    deferred record's; its rule ``print-at`` when the prints gave lots the executions alone
-    would not have, else ``exec-behind``.
+    price with no displayed order behind them (TRADE records) if no displayed lot with priority
+    over it is left, less those lots (the ones still ahead of it at its price, and the book's
+    at better prices on its side: ``levels``, mmsim's book levels at the end of the message)
+    and the leaves (before these fills) of our orders before it at its price, fill it
+    (``Variant::settle_behind``; with one order of ours per side, as here, no order of ours is
+    at a better price). The fill's record is the last deferred record's; its rule ``print-at``
+    when the prints gave lots the executions alone would not have, else ``exec-behind``.
     """
     by: dict = {}
     for oid, q, rec, hidden in defer:
@@ -626,8 +628,10 @@ def _settle(ours, defer: list, fills: list) -> None:
         if o.id in by:
             behind, hidden, _ = by[o.id]
             before = _ours_before(ours, k)
-            execs = behind - o.ahead - before
-            total = behind + (hidden if o.ahead == 0 else 0) - o.ahead - before
+            better = sum(q for p, q in (levels or {}).get(o.side, {}).items() if (p > o.px if o.side > 0 else p < o.px))
+            ahead = o.ahead + better
+            execs = behind - ahead - before
+            total = behind + (hidden if ahead == 0 else 0) - ahead - before
             past[o.id] = (total, "print-at" if total > max(execs, 0) else "exec-behind")
     k = 0
     while k < len(ours):
@@ -856,7 +860,7 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
         if last:
             for name in _RULE_SETS:
                 if name not in ("hftbacktest", "all"):
-                    _settle(msg[name][0], msg[name][2], msg[name][1])
+                    _settle(msg[name][0], msg[name][2], msg[name][1], mm_lv)
         mine = msg[decider][1]
         done = msg.get("applied", 0)
         if len(mine) > done:

@@ -512,6 +512,39 @@ def test_lobster_hidden_execution_at_our_ask_fills_us_when_the_shown_lots_ahead_
                queue=mmsim.QueueConfig(l3_behind_fill="hftbacktest")) == []
 
 
+def test_l3_lots_passing_our_worse_priced_order_met_our_better_priced_one_first():
+    # Price, then time: an aggressor reaching our ask at 102 met our ask at 101 first. A hidden
+    # buy of 2 at 102 fills all of our 101 ask (through its price) and nothing at 102: the buyer
+    # took 2 lots, we sold 3 (found by a breaker: 102 filled 2 more, 5 sold to a 2-lot buyer).
+    # The same for an execution of a book order queued behind our 102 ask (this filled 3 + 2 in
+    # mmsim 0.1 too), and for the bids; a print larger than our better-priced leaves reaches
+    # the worse-priced order with what is left.
+    book = [(1000, ADD, BID, 99, 10, 1), (1000, ADD, ASK, 103, 5, 21)]
+    c = cfg(ladder_levels=2, check_invariants=True)
+    run = lambda tail: fills_of(mmsim.run(make_events(book + tail), LadderOnce(asks=[(101, 3), (102, 3)]), c))  # noqa: E731
+    assert run([(2000, T, BID, 102, 2)]) == [(2000, ASK, 101, 3, 0)]
+    assert run([(2000, T, BID, 102, 5)]) == [(2000, ASK, 101, 3, 0), (2000, ASK, 102, 2, 1)]
+    behind = [(1500, ADD, ASK, 102, 4, 22), (2000, EXE, ASK, 102, 2, 22)]
+    assert run(behind) == [(2000, ASK, 101, 3, 0)]
+    assert run(behind[:1] + [(2000, EXE, ASK, 102, 4, 22)]) == [(2000, ASK, 101, 3, 0), (2000, ASK, 102, 1, 2)]
+    book_b = [(1000, ADD, BID, 98, 10, 1), (1000, ADD, ASK, 103, 5, 21)]
+    run_b = lambda tail: fills_of(mmsim.run(make_events(book_b + tail), LadderOnce(bids=[(101, 3), (100, 3)]), c))  # noqa: E731
+    assert run_b([(2000, T, ASK, 100, 2)]) == [(2000, BID, 101, 3, 0)]
+    assert run_b([(2000, T, ASK, 100, 4)]) == [(2000, BID, 101, 3, 0), (2000, BID, 100, 1, 2)]
+
+
+def test_l3_print_at_our_price_below_a_displayed_better_price_fills_nothing():
+    # Inconsistent data (a breaker's case; not met on the AMZN or ESH4 days): a book bid of 5 at
+    # 101 is still displayed at the end of the message when a hidden sell of 2 prints at our
+    # bid's 100. The seller would have hit the 101 bid first: the print took nothing from us.
+    # With the 101 bid executed away in the same message, the print fills us.
+    book = [(1000, ADD, BID, 101, 5, 11), (1000, ADD, ASK, 103, 5, 21)]
+    c = cfg(check_invariants=True)
+    run = lambda tail: fills_of(mmsim.run(make_events(book + tail), Fixed(bid=(100, 3)), c))  # noqa: E731
+    assert run([(2000, T, ASK, 100, 2)]) == []
+    assert run([(2000, EXE, BID, 101, 5, 11), (2000, T, ASK, 100, 2)]) == [(2000, BID, 100, 2, 1)]
+
+
 def test_lobster_hidden_execution_at_our_ask_with_shown_lots_ahead_changes_nothing():
     # A LOBSTER hidden execution (type 5, a TRADE with the aggressor the other side) at our
     # ask's price, with 5 shown lots ahead of us at the end of its message: no move (a later buy

@@ -239,6 +239,7 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
         }
         const bool through = o.side > 0 ? price < o.price : price > o.price;
         if (through) {  // the aggressor swept our level: all of it traded
+            note_through(o);
             if (!fill(k, o.price, o.leaves, true)) ++k;
             continue;
         }
@@ -267,6 +268,7 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
             continue;
         }
         if (exec && (o.side > 0 ? c.price < o.price : c.price > o.price)) {  // executed through our price
+            note_through(o);
             if (!fill(k, o.price, o.leaves, true)) ++k;
             continue;
         }
@@ -363,6 +365,7 @@ void Variant::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool
     if (book_.trading() && ((cross_ && !l3) || reopened)) cross_after_message(l3);
     settle_ = cross_ = false;
     cleared_ = 0;
+    through_.clear();
 }
 
 // L3, at the end of a message whose CLEAR emptied o's side: the orders re-listed at o's
@@ -401,9 +404,10 @@ void Variant::relist_window(ExOrder &o) {
 
 void Variant::settle_behind() {
     // Per order: the lots executed behind it in this message, and the lots printed at its
-    // price with no displayed order behind them if no displayed lot is left ahead of it
-    // (trade_at), passed the lots still ahead of it and our own orders before it at that
-    // price (their leaves before these fills); the rest fills it.
+    // price with no displayed order behind them if no displayed lot with priority over it is
+    // left (trade_at), passed the lots with priority over it (those still ahead of it at its
+    // price, the displayed lots at better prices on its side: better_priced) and our own
+    // orders before it at that price (their leaves before these fills); the rest fills it.
     bool any = false;
     for (size_t k = 0; k < ex_orders_.size(); ++k) {
         ExOrder &o = ex_orders_[k];
@@ -411,9 +415,14 @@ void Variant::settle_behind() {
         int64_t before = 0;
         for (size_t j = 0; j < k; ++j)
             if (ex_orders_[j].side == o.side && ex_orders_[j].price == o.price) before = sat_add(before, ex_orders_[j].leaves);
-        const int64_t passed = o.ahead == 0 ? sat_add(o.behind, o.hidden) : o.behind;
+        // Price, then time: the displayed lots at better prices on its side come first too,
+        // those still there (the book's, our resting orders') and our orders' lots filled
+        // through their price in this message (which took their share of the aggressor).
+        int64_t taken = 0;
+        const int64_t ahead = sat_add(o.ahead, better_priced(o, taken));
+        const int64_t passed = ahead == 0 ? sat_add(o.behind, o.hidden) : o.behind;
         o.hidden = 0;
-        o.behind = std::max<int64_t>(0, sat_sub(passed - o.ahead, before));
+        o.behind = std::max<int64_t>(0, sat_sub(sat_sub(passed - ahead, taken), before));
         any |= o.behind > 0;
     }
     if (!any) return;
@@ -424,6 +433,27 @@ void Variant::settle_behind() {
         if (q > 0 && fill(k, o.price, std::min(q, o.leaves), true)) continue;
         ++k;
     }
+}
+
+// L3: order o is filled through its price: its lots count ahead of our worse-priced orders on
+// its side for the rest of the message (settle_behind), like the book's better-priced lots.
+void Variant::note_through(const ExOrder &o) {
+    if (!book_.l3) return;
+    through_.push_back({o.side, o.price, o.leaves});
+    settle_ = true;
+}
+
+// L3, at the end of a message: the displayed lots at better prices than o's on its side, which
+// an aggressor reaching o's price met first and which are still there (the book's, our resting
+// orders' leaves); `taken` gets what our orders filled through their better prices in this
+// message (note_through).
+int64_t Variant::better_priced(const ExOrder &o, int64_t &taken) const {
+    int64_t lots = book_.side(o.side).qty_through(o.side > 0 ? o.price + 1 : o.price - 1);
+    for (const auto &j : ex_orders_)
+        if (j.side == o.side && (o.side > 0 ? j.price > o.price : j.price < o.price)) lots = sat_add(lots, j.leaves);
+    for (const auto &t : through_)
+        if (t[0] == o.side && (o.side > 0 ? t[1] > o.price : t[1] < o.price)) taken = sat_add(taken, t[2]);
+    return lots;
 }
 
 void Variant::cross_after_message(bool l3) {

@@ -892,6 +892,38 @@ struct OneOrder {
     Strategy strategy() { return Strategy{quote, nullptr, this}; }
 };
 
+// Two ask levels: (101, 3) and (102, 3).
+int64_t two_asks(void *, const View *, Quote *out) {
+    out->n_ask_levels = 2;
+    out->ask_ladder_px[0] = 101;
+    out->ask_ladder_qty[0] = 3;
+    out->ask_ladder_px[1] = 102;
+    out->ask_ladder_qty[1] = 3;
+    return QuoteSet;
+}
+
+void l3_price_priority_of_our_ladder() {
+    // L3: a hidden buy of 2 at 102 fills all of our 101 ask (through its price) and nothing of
+    // our 102 ask: the buyer met the better price first. One of 5 leaves 2 for the 102 ask; an
+    // execution of the book order queued behind our 102 ask (22) counts the same way.
+    EngineConfig c = config();
+    c.ladder_levels = 2;
+    auto events = [](std::vector<Event> tail) {
+        std::vector<Event> e = {ev(1000, Kind::Add, kBid, 99, 10, 1), ev(1000, Kind::Add, kAsk, 103, 5, 21),
+                                ev(1500, Kind::Add, kAsk, 102, 4, 22)};
+        e.insert(e.end(), tail.begin(), tail.end());
+        return e;
+    };
+    const Strategy s{two_asks, nullptr, nullptr};
+    const std::vector<FillRow> only_101 = {{2000, kAsk, 101, 3, 0}};
+    CHECK(fills_of(run1(events({ev(2000, Kind::Trade, kBid, 102, 2)}), c, s)) == only_101);
+    CHECK((fills_of(run1(events({ev(2000, Kind::Trade, kBid, 102, 5)}), c, s)) ==
+           std::vector<FillRow>{{2000, kAsk, 101, 3, 0}, {2000, kAsk, 102, 2, 1}}));  // 22 is queued behind us
+    CHECK(fills_of(run1(events({ev(2000, Kind::Execute, kAsk, 102, 2, 22)}), c, s)) == only_101);
+    CHECK((fills_of(run1(events({ev(2000, Kind::Execute, kAsk, 102, 4, 22), ev(2000, Kind::Trade, kBid, 102, 2)}), c,
+                         s)) == std::vector<FillRow>{{2000, kAsk, 101, 3, 0}, {2000, kAsk, 102, 3, 0}}));
+}
+
 int count_events(const RunOutput &r, OrderEvent which) {
     int n = 0;
     for (const auto &o : r.order_log) n += o.event == static_cast<uint8_t>(which);
@@ -1307,6 +1339,7 @@ int main() {
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
         {"explicit_orders_while_not_trading", explicit_orders_while_not_trading},
         {"two_orders_at_one_price", two_orders_at_one_price},
+        {"l3_price_priority_of_our_ladder", l3_price_priority_of_our_ladder},
         {"decision_log", decision_log},
         {"feed_deliveries_outside_the_pass", feed_deliveries_outside_the_pass},
         {"l3_snapshot_new_ids_keep_what_was_ahead", l3_snapshot_new_ids_keep_what_was_ahead},

@@ -10,6 +10,7 @@
 // The scheduler (engine.cpp) decides when each of these runs; nothing here reads the
 // clock of another run or changes the shared book.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -251,6 +252,8 @@ class Variant {
     // Fill each of our orders the share in o.cross a crossing gave it (then zero it).
     void fill_crossed();
     void settle_behind();
+    int64_t better_priced(const ExOrder &o, int64_t &taken) const;
+    void note_through(const ExOrder &o);
     void cross_after_message(bool l3);
     void refresh_interest();
     // Fill our order k at `price` for `qty`; removes it when done. Returns true if removed.
@@ -308,6 +311,9 @@ class Variant {
     uint8_t cleared_ = 0;  // sides a CLEAR of the current message emptied (bit 1 bids, bit 2 asks)
     int64_t clear_seq_[2] = {0, 0};  // per side (bids, asks): the first priority given after its CLEAR
     std::vector<std::pair<int64_t, int64_t>> relisted_;  // scratch: (seq, lots) of a level's new orders
+    // L3, the venue message being applied: (side, price, lots) of our orders filled by a print or
+    // an execution through their price (settle_behind counts them ahead of our worse-priced orders)
+    std::vector<std::array<int64_t, 3>> through_;
     void relist_window(ExOrder &o);
 
     // local side
