@@ -69,7 +69,7 @@ from ._binance_parse import (
     trade_fields,
 )
 from ._common import (
-    seconds_over,
+    RecvOrder,
     TIME_MAX_NS,
     TIME_MIN_NS,
     CrossCheck,
@@ -252,7 +252,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     cross = CrossCheck(path)
     book = state.book
     scale = 0
-    local_max = local_max_at = 0  # the latest receive time read in this file (ns), and its line
+    recv = RecvOrder()  # the latest receive time read in this file (ns), and its line
     synced = False
     snap: tuple[dict, int, int] | None = None  # (snapshot, local_ts, line) awaiting its first diff
     pre: list[tuple[str, dict, int, int, int]] = []  # messages before the snapshot line
@@ -458,12 +458,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"{path}: line {lineno}: implausible receive time {ts} "
                 f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})"
             )
-        if local < local_max - _REORDER_NS:  # one wrong receive time would hold the feed back to it
-            raise DataError(f"{path}: line {lineno}: receive time {local} is {seconds_over(local_max - local)} s "
-                            f"before line {local_max_at}'s ({local_max}); a capture is written in receive order, "
-                            "so one of the two receive times is wrong")
-        if local > local_max:
-            local_max, local_max_at = local, lineno
+        late = recv.behind(local, lineno)
+        if late is not None:
+            raise DataError(f"{path}: line {lineno}: receive time {local} is {late} s before line {recv.at}'s "
+                            f"({recv.latest}); a capture is written in receive order, so one of the two receive "
+                            "times is wrong")
         if "stream" in msg:
             stream = str(msg["stream"])
             d = msg.get("data")

@@ -87,7 +87,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
-    seconds_over,
+    RecvOrder,
     CrossCheck,
     L2Book,
     Progress,
@@ -107,8 +107,6 @@ F_SNAPSHOT = 1 << 5
 F_BAD_TS_RECV = 1 << 3
 _INFER_RECORDS = 20_000
 _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
-#: How far a record's ts_recv may be before the latest one read (the Binance capture rule).
-_RECV_BACK_NS = 10_000_000_000
 
 
 def convert(
@@ -328,15 +326,13 @@ class _Converter:
             if rem == q:
                 del orders[oid]
 
-        recv_max = recv_max_at = 0  # the latest ts_recv read in this file, and its record
+        recv = RecvOrder()  # the latest ts_recv read in this file, and its record
         for ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos in recs:
             if not flags & F_BAD_TS_RECV:  # one wrong receive time would hold a recorded feed back to it
-                if ts_recv < recv_max - _RECV_BACK_NS:
-                    raise err(pos, f"ts_recv {ts_recv} is {seconds_over(recv_max - ts_recv)} s before {unit} "
-                                   f"{recv_max_at}'s ({recv_max}); records come in receive order, so one of the "
-                                   "two receive times is wrong")
-                if ts_recv > recv_max:
-                    recv_max, recv_max_at = ts_recv, pos
+                late = recv.behind(ts_recv, pos)
+                if late is not None:
+                    raise err(pos, f"ts_recv {ts_recv} is {late} s before {unit} {recv.at}'s ({recv.latest}); "
+                                   "records come in receive order, so one of the two receive times is wrong")
             if not 0 <= oid < _ID_END:
                 raise err(pos, f"order id {oid} is outside [0, 2**63)")
             if self.instrument is None:

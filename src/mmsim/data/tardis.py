@@ -44,7 +44,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
-    seconds_over,
+    RecvOrder,
     CrossCheck,
     IdRuns,
     L2Book,
@@ -222,18 +222,16 @@ def convert(
         yield from bit
 
     def keyed(tag: int, path: Path, it) -> Iterator[tuple[int, int, int, list[str], Path]]:
-        top = top_line = 0  # the latest local_timestamp read in this file, and its line
+        recv = RecvOrder(unit_ns=_US)  # the latest local_timestamp (us) read in this file, and its line
         for line, row in it:
             try:
                 lt = int(row[3])
             except (ValueError, IndexError):
                 raise DataError(f"{path}: line {line}: malformed row: local_timestamp {row[3:4]}") from None
-            if lt < top - _REORDER_NS // _US:  # one wrong receive time would hold a recorded feed back to it
-                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {seconds_over((top - lt) * 1000)} s before "
-                                f"line {top_line}'s ({top}); Tardis files are in local_timestamp order, so one of "
-                                "the two is wrong")
-            if lt > top:
-                top, top_line = lt, line
+            late = recv.behind(lt, line)  # one wrong receive time would hold a recorded feed back to it
+            if late is not None:
+                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {late} s before line {recv.at}'s "
+                                f"({recv.latest}); Tardis files are in local_timestamp order, so one of the two is wrong")
             yield lt, tag, line, row, path
 
     merged = [keyed(0, bpath, chain())]
