@@ -66,6 +66,7 @@ from ._binance_parse import (
     _int,
     _local_scale,
     _split,
+    side_levels,
     trade_fields,
 )
 from ._common import (
@@ -277,12 +278,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     def apply_diff(d: dict, exch: int, local: int, line: int) -> None:
         nonlocal last_u
         assert grid is not None
-        gp, gq, bset = grid.px, grid.qty, book.set
+        bset = book.set
         rows = []
         try:
             for side, levels in ((1, d["b"]), (-1, d["a"])):
-                for px, q in levels:
-                    p, n = gp(px, line), gq(q, line)  # qty() rejects negative sizes
+                for p, n in side_levels(levels, side, grid, path, line, "diff"):
                     bset(side, p, n)
                     rows.append((exch, local, p, n, 0, _DEPTH, side))
         except DataError:
@@ -306,14 +306,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
         try:
             for side, levels in ((1, s["bids"]), (-1, s["asks"])):
-                seen: dict[int, int] = {}  # price -> its level number (a price listed twice is not a size to keep)
-                for k, (px, q) in enumerate(levels, 1):
-                    p, n = grid.px(px, line), grid.qty(q, line)
-                    if seen.setdefault(p, k) != k:
-                        raise DataError(
-                            f"{path}: line {line}: the snapshot lists the {'bid' if side > 0 else 'ask'} price {px} "
-                            f"twice (levels {seen[p]} and {k} of its side); a depth snapshot has one level per price"
-                        )
+                for p, n in side_levels(levels, side, grid, path, line, "snapshot"):
                     book.set(side, p, n)
                     em.add(exch, local, Kind.DEPTH, side, p, n, 0, line)
         except DataError:

@@ -254,6 +254,8 @@ def convert(
         tbase = em.other_source(streams["trades"][0]) if "trades" in streams else 0
         cross = CrossCheck(bpath)
         prev_snap = False
+        snap_lt = -1  # the snapshot message being read: its local_timestamp, and (side, price) -> line
+        snap_seen: dict[tuple[int, int], int] = {}
         last_book_ts: int | None = None
         last_line = 0
         for lt, tag, line, row, path in heapq.merge(*merged, key=lambda x: (x[0], x[1])):
@@ -309,8 +311,16 @@ def convert(
                     counts["snapshots"] += 1
                     book.clear(0)
                     em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
+                    snap_lt = -1
                 prev_snap = snap
                 side = 1 if row[5] == "bid" else -1
+                if snap:  # one snapshot message (its rows share a local_timestamp) sets each price once
+                    if lt != snap_lt:
+                        snap_lt, snap_seen = lt, {}
+                    at = snap_seen.setdefault((side, px), line)
+                    if at != line:
+                        raise DataError(f"{path}: line {line}: the snapshot lists the {row[5]} price {row[6]} twice "
+                                        f"(lines {at} and {line}); a depth snapshot has one level per price")
                 book.set(side, px, q)
                 em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
                 last_book_ts, last_line = exch, line
