@@ -5,11 +5,26 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _corpus import TD_BOOK_HDR, T0, US0, binance, bn_diff, bn_lines, tardis
+from _corpus import (
+    DB_ROWS,
+    NS0,
+    TD_BOOK_HDR,
+    T0,
+    US0,
+    binance,
+    bn_diff,
+    bn_lines,
+    databento_csv,
+    db_csv_lines,
+    dbn_bytes,
+    tardis,
+)
 
 import mmsim
 from mmsim.data import convert
+from mmsim.data import databento as dbt
 from mmsim.data import tardis as tds
+from mmsim.events import Kind
 
 # ----------------------------------------------------------------------------- one price twice in one message
 
@@ -77,3 +92,79 @@ def test_tardis_one_price_in_two_snapshots_or_updates_is_not_a_repeat(tmp_path):
     ev = np.asarray(st.events)
     assert [(int(e["side"]), int(e["price"]), int(e["qty"])) for e in ev if e["kind"] == mmsim.Kind.DEPTH][-2:] == \
         [(1, 20, 4), (-1, 21, 5)]
+
+
+# ----------------------------------------------------------------------------- Databento: records read twice
+
+
+def _db_rows_csv(tmp_path, rows, seqs=None):
+    """Databento CSV lines for ``rows`` (DB_ROWS' shape); ``seqs`` overrides the sequence of each (default i + 1)."""
+    lines = db_csv_lines(rows)
+    if seqs:
+        for i, seq in seqs.items():
+            f = lines[i + 1].split(",")
+            f[3] = str(seq)
+            lines[i + 1] = ",".join(f)
+    return databento_csv(tmp_path, lines)
+
+
+def test_databento_fill_read_twice_is_an_error_naming_both_records(tmp_path):
+    # The F of order 11 (line 6) written again with its sequence: it fell into the unseen-order (iceberg)
+    # branch, the book unchanged and nothing said.
+    rows = DB_ROWS[:5] + [DB_ROWS[4]] + DB_ROWS[5:]
+    srcs, p = _db_rows_csv(tmp_path, rows, seqs={5: 5})
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: line 7: repeats line 6 field for field (sequence 5, ts_recv {NS0 + 450}, F of "
+                             "order 11, side B, 2 at 4800): a record read twice; the venue never sends one record "
+                             "twice in a row")
+
+
+def test_databento_partial_cancel_read_twice_in_dbn_is_an_error(tmp_path):
+    # Record 7 (C of 1 lot of order 13's 3) written twice: the book lost 2 lots, silently.
+    full = dbn_bytes(DB_ROWS)
+    n = len(full) - len(dbn_bytes(DB_ROWS[:-1]))  # one record's bytes
+    p = tmp_path / "mbo.dbn"
+    p.write_bytes(full + full[-n:])
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: record 8: repeats record 7 field for field (sequence 7, ts_recv {NS0 + 550}, C "
+                             "of order 13, side B, 1 at 4800): a record read twice; the venue never sends one record "
+                             "twice in a row")
+
+
+def test_databento_same_fields_in_another_packet_are_two_records(tmp_path):
+    """The ESH4 day fills one resting order with the same size at the same time for two aggressors in one packet
+    (records 15690 and 15692, each after its own T); another sequence, or a record between, is no repeat."""
+    rows = DB_ROWS[:6] + [(500, "C", "B", "4800.00", 1, 13, 130)] * 2
+    srcs, _ = _db_rows_csv(tmp_path, rows)  # sequences 7 and 8
+    st = dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [(int(e["kind"]), int(e["qty"])) for e in ev[-2:]] == [(Kind.CANCEL, 1), (Kind.CANCEL, 1)]
+
+
+def test_databento_fill_before_its_trade_is_an_error(tmp_path):
+    # F (line 5) then its T (line 6): the F executed 2 lots of order 11 and the T, with no fill after
+    # it, became a TRADE print of the same 2 lots: one match counted twice.
+    rows = DB_ROWS[:3] + [DB_ROWS[4], DB_ROWS[3]] + DB_ROWS[5:]
+    srcs, p = _db_rows_csv(tmp_path, rows)
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: line 5: fill with no trade (T) record before it in its event (sequence 4, "
+                             f"ts_recv {NS0 + 450}, F of order 11, side B, 2 at 4800): a T comes first, then its F "
+                             "records; these are out of order or the T is missing")
+
+
+def test_databento_fills_after_the_wrong_trade_are_an_error(tmp_path):
+    # A sell sweeps two bid levels: T@4800 F(11), T@4799.75 F(14) is the feed's order. Written T, T, F, F,
+    # the first T was printed whole as a TRADE and order 11's fill covered the 4799.75 print.
+    rows = [(100, "A", "B", "4800.00", 2, 11, 130), (150, "A", "B", "4799.75", 1, 14, 130),
+            (200, "A", "A", "4800.25", 1, 12, 130),
+            (400, "T", "A", "4800.00", 2, 0, 0), (400, "T", "A", "4799.75", 1, 0, 0),
+            (400, "F", "B", "4800.00", 2, 11, 0), (400, "F", "B", "4799.75", 1, 14, 130)]
+    srcs, p = _db_rows_csv(tmp_path, rows)
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: line 7: fill at 4800 follows a trade (T) at 4799.75 (line 6) (sequence 6, "
+                             f"ts_recv {NS0 + 450}, F of order 11, side B, 2 at 4800): each F follows the T of its "
+                             "price; these are out of order")

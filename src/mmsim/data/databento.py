@@ -80,6 +80,7 @@ stream that ends inside a record.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -327,7 +328,13 @@ class _Converter:
                 del orders[oid]
 
         recv = RecvOrder()  # the latest ts_recv read in this file, and its record
-        for ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos in recs:
+        prev: tuple = (None,) * 11  # the record before (one read twice repeats it field for field)
+        for rec in recs:
+            ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos, seq = rec
+            if ts_recv == prev[0] and oid == prev[6] and rec[:9] == prev[:9] and seq == prev[10] and action not in "RN":
+                raise err(pos, f"repeats {unit} {prev[9]} field for field ({_what(rec)}): a record read twice; "
+                               "the venue never sends one record twice in a row")
+            prev = rec
             if not flags & F_BAD_TS_RECV:  # one wrong receive time would hold a recorded feed back to it
                 late = recv.behind(ts_recv, pos)
                 if late is not None:
@@ -415,6 +422,13 @@ class _Converter:
                 q = lots(size, pos)
                 if q == 0:
                     raise err(pos, f"fill of 0 lots of order {oid}")
+                if trade is None:  # Databento writes each trade's T first, then the F of each order it met
+                    raise err(pos, f"fill with no trade (T) record before it in its event ({_what(rec)}): a T comes "
+                                   "first, then its F records; these are out of order or the T is missing")
+                if oid != trade[6] and ticks(price, pos) != trade[3]:
+                    raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({unit} "
+                                   f"{trade[5]}) ({_what(rec)}): each F follows the T of its price; these are out "
+                                   "of order")
                 cross.armed = True
                 if oid not in orders:
                     # An order the book never saw: an auction fill (side N) of an order
@@ -460,6 +474,17 @@ class _Converter:
             if flags & F_LAST and not snap:
                 cross.check(book, exch, f"{unit} {pos}")
         flush_trade()
+
+
+def _px(price: int | None) -> str:
+    """A 1e-9 fixed-point price as a decimal (``4800.25``)."""
+    return "undefined" if price is None else format(Decimal(price).scaleb(-_DIGITS).normalize(), "f")
+
+
+def _what(rec: tuple) -> str:
+    """A record's fields for a message: its sequence, action, order, side, price and size."""
+    seq = f"sequence {rec[10]}, " if rec[10] >= 0 else ""
+    return f"{seq}ts_recv {rec[0]}, {rec[2]} of order {rec[6]}, side {rec[3]}, {rec[5]} at {_px(rec[4])}"
 
 
 def _chain(head: list, it: Iterator) -> Iterator:
