@@ -28,6 +28,7 @@ __all__ = [
     "OrderIndex",
     "RECV_WINDOW_NS",
     "RecvOrder",
+    "late_time",
     "MAX_PRICE_TICKS",
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
@@ -535,6 +536,27 @@ class RecvOrder:
         if t > self.latest:
             self.latest, self.at = t, at
         return None
+
+
+def late_time(windows: Iterator[np.ndarray], window_ns: int) -> tuple[int, int, int, int] | None:
+    """The first time more than ``window_ns`` before the latest one before it, reading ``windows`` (consecutive
+    slices of one int64 column) in order: ``(index, time, index of that latest, latest)``, or None. Vectorised."""
+    top, top_at, base = None, -1, 0
+    for t in windows:
+        if not len(t):
+            continue
+        if top is None:
+            top, top_at = int(t[0]), 0
+        lt = np.concatenate((np.array([top], np.int64), t))
+        run = np.maximum.accumulate(lt)
+        bad = np.flatnonzero(lt[1:] < run[:-1] - window_ns)
+        end = int(bad[0]) + 1 if bad.size else len(lt)
+        k = int(np.argmax(lt[:end]))  # the latest before the late one (0: the one carried from before)
+        top, top_at = int(run[end - 1]), top_at if k == 0 else base + k - 1
+        if bad.size:
+            return base + end - 1, int(lt[end]), top_at, top
+        base += len(t)
+    return None
 
 
 def seconds_over(ns: int, bound_ns: int = 10_000_000_000) -> str:
