@@ -144,15 +144,30 @@ def test_databento_same_fields_in_another_packet_are_two_records(tmp_path):
 
 
 def test_databento_fill_before_its_trade_is_an_error(tmp_path):
-    # F (line 5) then its T (line 6): the F executed 2 lots of order 11 and the T, with no fill after
-    # it, became a TRADE print of the same 2 lots: one match counted twice.
+    # F (line 5) then its T (line 6), one message (sequence 4, one ts_recv): the F executed 2 lots of
+    # order 11 and the T, with no fill after it, became a TRADE print of the same 2 lots: one match
+    # counted twice.
     rows = DB_ROWS[:3] + [DB_ROWS[4], DB_ROWS[3]] + DB_ROWS[5:]
-    srcs, p = _db_rows_csv(tmp_path, rows)
+    srcs, p = _db_rows_csv(tmp_path, rows, seqs={4: 4})
     with pytest.raises(mmsim.DataError) as ei:
         dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
-    assert str(ei.value) == (f"{p}: line 5: fill with no trade (T) record before it in its event (sequence 4, "
-                             f"ts_recv {NS0 + 450}, F of order 11, side B, 2 at 4800): a T comes first, then its F "
-                             "records; these are out of order or the T is missing")
+    assert str(ei.value) == (f"{p}: line 6: trade (T) after the fill (F) at line 5 of its message (sequence 4, "
+                             f"ts_recv {NS0 + 450}, T of order 0, side A, 2 at 4800): a T comes first, then its F "
+                             "records; these are out of order")
+
+
+def test_databento_fill_without_a_trade_is_an_execution_without_a_print(tmp_path):
+    """Nasdaq (XNAS.ITCH): an execution marked non-printable is a Fill then a Cancel, with no Trade before it
+    (Databento's MBO normalization). It executes the order and prints nothing; a T of the next message (another
+    sequence) after it is that message's print, not this fill's."""
+    rows = DB_ROWS[:3] + [DB_ROWS[4], DB_ROWS[5], (450, "T", "A", "4800.00", 1, 0, 0), (450, "F", "B", "4800.00", 1, 13, 0),
+                          (450, "C", "B", "4800.00", 1, 13, 130)]
+    srcs, _ = _db_rows_csv(tmp_path, rows)
+    st = dbt.convert(srcs, tmp_path / "s", tick_size=0.25)
+    ev = np.asarray(st.events)
+    assert [(Kind(int(e["kind"])).name, int(e["qty"]), int(e["order_id"])) for e in ev[3:]] == [
+        ("EXECUTE", 2, 11), ("EXECUTE", 1, 13)]  # the lone F's C absorbed; the T covered by its F: no TRADE
+    assert st.meta["quirks"]["uncovered_trade_prints"] == 0
 
 
 def test_databento_fills_after_the_wrong_trade_are_an_error(tmp_path):

@@ -329,6 +329,7 @@ class _Converter:
 
         recv = RecvOrder()  # the latest ts_recv read in this file, and its record
         prev: tuple = (None,) * 11  # the record before (one read twice repeats it field for field)
+        lone: tuple[int, int, int] | None = None  # the first of the F records just read with no T before them
         for rec in recs:
             ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos, seq = rec
             if ts_recv == prev[0] and oid == prev[6] and rec[:9] == prev[:9] and seq == prev[10] and action not in "RN":
@@ -368,8 +369,15 @@ class _Converter:
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
-            if action != "F" and trade is not None:
-                flush_trade()
+            if action != "F":
+                if trade is not None:
+                    flush_trade()
+                if lone is not None and action == "T" and (lone[1], lone[2]) == (seq, ts_recv):
+                    # Databento writes a trade's T first, then its F records: a T after F records of its own
+                    # message (one sequence, one ts_recv) is out of order, not a print apart from them.
+                    raise err(pos, f"trade (T) after the fill (F) at {unit} {lone[0]} of its message ({_what(rec)}): "
+                                   "a T comes first, then its F records; these are out of order")
+                lone = None
             if action == "A":
                 if side == 0:
                     raise err(pos, "add without a side")
@@ -422,10 +430,9 @@ class _Converter:
                 q = lots(size, pos)
                 if q == 0:
                     raise err(pos, f"fill of 0 lots of order {oid}")
-                if trade is None:  # Databento writes each trade's T first, then the F of each order it met
-                    raise err(pos, f"fill with no trade (T) record before it in its event ({_what(rec)}): a T comes "
-                                   "first, then its F records; these are out of order or the T is missing")
-                if oid != trade[6] and ticks(price, pos) != trade[3]:
+                if trade is None:  # a fill without a print (Nasdaq's non-printable executions): no TRADE
+                    lone = lone or (pos, seq, ts_recv)
+                elif oid != trade[6] and ticks(price, pos) != trade[3]:
                     raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({unit} "
                                    f"{trade[5]}) ({_what(rec)}): each F follows the T of its price; these are out "
                                    "of order")
