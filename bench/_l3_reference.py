@@ -87,7 +87,7 @@ def load_records(path, tick_size: float) -> np.ndarray:
 
     tick = round(tick_size * 1e9)
     rows = []
-    for ts_recv, ts_event, action, side, price, size, oid, flags, _inst, _pos in records(path):
+    for ts_recv, ts_event, action, side, price, size, oid, flags, _inst, _pos, _seq in records(path):
         s = 1 if side == "B" else -1 if side == "A" else 0
         px = 0 if price is None else price // tick
         rows.append((ts_event, ts_recv, action.encode(), s, px, size, oid, flags))

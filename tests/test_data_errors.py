@@ -408,3 +408,23 @@ def test_databento_fill_then_cancel_is_one_execution(tmp_path):
     ]
     assert [int(x) - NS0 for x in ev["local_ts"]] == [100, 110, 120, 200, 200, 300, 300, 400]
     assert st.meta["quirks"]["fill_cancels_absorbed"] == 2 and st.meta["quirks"]["uncovered_trade_prints"] == 0
+
+
+def test_recv_order_tracker_window_and_units():
+    """The receive-order tracker the Binance, Databento and Tardis loaders share (``_common.RecvOrder``): exactly
+    10 s back is kept, 1 unit more is refused with the seconds as the loaders print them, and the latest time and
+    where it was read stay those before the refused one."""
+    from mmsim.data._common import RecvOrder
+
+    ns = RecvOrder()
+    assert ns.behind(50_000_000_000, 3) is None and (ns.latest, ns.at) == (50_000_000_000, 3)
+    assert ns.behind(40_000_000_000, 4) is None  # exactly 10 s back: kept, not the latest
+    assert (ns.latest, ns.at) == (50_000_000_000, 3)
+    assert ns.behind(39_999_999_999, 5) == "10.000000001"
+    assert (ns.latest, ns.at) == (50_000_000_000, 3)
+    assert ns.behind(50_000_000_001, 6) is None and (ns.latest, ns.at) == (50_000_000_001, 6)
+
+    us = RecvOrder(unit_ns=1000)  # Tardis' microseconds: the window is 10,000,000 us
+    assert us.behind(20_000_000, 7) is None and us.behind(10_000_000, 8) is None
+    assert us.behind(9_999_999, 9) == "10.000001"
+    assert us.behind(0, 10) == "20.000" and (us.latest, us.at) == (20_000_000, 7)

@@ -26,6 +26,9 @@ __all__ = [
     "CROSS_TOLERANCE_NS",
     "IdRuns",
     "OrderIndex",
+    "RECV_WINDOW_NS",
+    "RecvOrder",
+    "late_time",
     "MAX_PRICE_TICKS",
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
@@ -508,6 +511,52 @@ def file_size(path: Path) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+
+
+RECV_WINDOW_NS = 10_000_000_000
+"""How far a receive time may go back in a file written in receive order (a 10 s window)."""
+
+
+class RecvOrder:
+    """The latest receive time read in one file, and where: a file written in receive order may not go back more than
+    :data:`RECV_WINDOW_NS`; one wrong receive time would hold a recorded feed back to it. ``unit_ns``: ns per unit of
+    the times given (1000 for microseconds). Each loader words its own error from :attr:`latest` and :attr:`at`."""
+
+    __slots__ = ("latest", "at", "_unit", "_window")
+
+    def __init__(self, unit_ns: int = 1) -> None:
+        self.latest = self.at = 0  # the latest time read (in the caller's unit), and the line or record it was on
+        self._unit, self._window = unit_ns, RECV_WINDOW_NS // unit_ns
+
+    def behind(self, t: int, at: int) -> str | None:
+        """None when ``t`` (read at ``at``) keeps the order, taken as the latest when later; otherwise how far it is
+        behind the latest, in seconds as :func:`seconds_over` writes them (the latest stays as it was)."""
+        if t < self.latest - self._window:
+            return seconds_over((self.latest - t) * self._unit)
+        if t > self.latest:
+            self.latest, self.at = t, at
+        return None
+
+
+def late_time(windows: Iterator[np.ndarray], window_ns: int) -> tuple[int, int, int, int] | None:
+    """The first time more than ``window_ns`` before the latest one before it, reading ``windows`` (consecutive
+    slices of one int64 column) in order: ``(index, time, index of that latest, latest)``, or None. Vectorised."""
+    top, top_at, base = None, -1, 0
+    for t in windows:
+        if not len(t):
+            continue
+        if top is None:
+            top, top_at = int(t[0]), 0
+        lt = np.concatenate((np.array([top], np.int64), t))
+        run = np.maximum.accumulate(lt)
+        bad = np.flatnonzero(lt[1:] < run[:-1] - window_ns)
+        end = int(bad[0]) + 1 if bad.size else len(lt)
+        k = int(np.argmax(lt[:end]))  # the latest before the late one (0: the one carried from before)
+        top, top_at = int(run[end - 1]), top_at if k == 0 else base + k - 1
+        if bad.size:
+            return base + end - 1, int(lt[end]), top_at, top
+        base += len(t)
+    return None
 
 
 def seconds_over(ns: int, bound_ns: int = 10_000_000_000) -> str:

@@ -21,7 +21,7 @@ _SIDES = frozenset(("A", "B", "N"))  # Databento's side codes (DBN's decoder giv
 #: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
 _STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
-# (ts_recv, ts_event, action, side, price_1e9 or None, size, order_id, flags, instrument, position)
+# (ts_recv, ts_event, action, side, price_1e9 or None, size, order_id, flags, instrument, position, sequence)
 Record = tuple
 
 
@@ -147,6 +147,7 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                         int(r.flags),
                         int(r.instrument_id),
                         pos,
+                        int(r.sequence),
                     )
                 if progress is not None:
                     progress(done)
@@ -221,7 +222,7 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     if missing:
         raise DataError(f"{path}: line 1: not a Databento MBO CSV header: missing {', '.join(missing)}")
     i_recv, i_ev, i_act, i_side, i_px, i_sz, i_id, i_fl = (col[n] for n in need)
-    i_inst = col.get("instrument_id")
+    i_inst, i_seq = col.get("instrument_id"), col.get("sequence")
     # Databento writes prices as decimals (pretty_px) or as fixed-point integers of 1e-9;
     # the first nonzero price says which (0 reads the same either way). A raw integer
     # file never holds a decimal point: one that does mixes the two styles.
@@ -260,6 +261,7 @@ def _csv_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                 int(row[i_fl]),
                 int(row[i_inst]) if i_inst is not None else 0,
                 line,
+                int(row[i_seq]) if i_seq is not None else -1,
             )
         except DataError:
             raise
@@ -274,8 +276,9 @@ def records(path: Path, progress: Progress | None = None) -> Iterator[Record]:
     """Iterate the MBO records of a DBN or CSV file as plain tuples.
 
     Each is ``(ts_recv, ts_event, action, side, price_1e9 | None, size,
-    order_id, flags, instrument_id, position)``; position is the CSV line or
-    the DBN record number, for error messages.
+    order_id, flags, instrument_id, position, sequence)``; position is the CSV
+    line or the DBN record number, for error messages; sequence is the venue's
+    (-1 when a CSV has no ``sequence`` column).
     """
     path = Path(path)
     return _dbn_records(path, progress) if _is_dbn(path) else _csv_records(path, progress)

@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,18 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE
+from ._common import RECV_WINDOW_NS, late_time, seconds_over
+
+#: How far a store's ``local_ts`` may go back (its events are in exchange order): a loader's 10 s receive window
+#: plus its 10 s exchange-time window. Writing or loading a store that goes back more is an error.
+STORE_RECV_WINDOW_NS = 2 * RECV_WINDOW_NS
+
+
+def late_message(t: int, j: int, top: int) -> str:
+    """Why a ``local_ts`` of ``t``, more than :data:`STORE_RECV_WINDOW_NS` before event ``j``'s ``top``, is refused."""
+    return (f"local_ts {t} is {seconds_over(top - t, STORE_RECV_WINDOW_NS)} s before event {j}'s ({top}); a store's "
+            "receive times go back at most 20 s (a loader refuses more than 10 s in a file), so one of the two is "
+            "wrong: under feed: recorded every event between them would wait for the later one")
 
 # A fixed header length lets the writer rewrite the shape in place at close
 # whatever the final count (``.npy`` format version 1.0: 10-byte preamble).
@@ -93,8 +105,9 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
     source position and the event index in the store.
     """
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
-    # One streamed pass (small reads, no map left resident): local_ts >= exch_ts.
-    if meta.get("local_ts_recorded"):
+
+    def local_ts(rows: np.ndarray) -> Iterator[np.ndarray]:
+        """One streamed pass (small reads, no map left resident): local_ts >= exch_ts, each window's local_ts."""
         step = 1 << 16
         with open(ev_path, "rb") as fh:
             fh.seek(_HEADER_LEN)
@@ -107,6 +120,12 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
                         f"{where(int(rows[j]))}: local_ts {int(c['local_ts'][bad[0]])} is before "
                         f"exch_ts {int(c['exch_ts'][bad[0]])} (event {j} of the store)"
                     )
+                yield c["local_ts"]
+
+    if meta.get("local_ts_recorded"):
+        late = late_time(local_ts(rows), STORE_RECV_WINDOW_NS)
+        if late is not None:
+            raise DataError(f"{where(int(rows[late[0]]))}: {late_message(*late[1:])} (event {late[0]} of the store)")
     # The whole store replays as one book: a CLEAR empties the engine's book, orders included,
     # so each file's snapshot of a multi-file store starts a new book there too.
     ev = np.load(ev_path, mmap_mode="r")

@@ -66,10 +66,11 @@ from ._binance_parse import (
     _int,
     _local_scale,
     _split,
+    side_levels,
     trade_fields,
 )
 from ._common import (
-    seconds_over,
+    RecvOrder,
     TIME_MAX_NS,
     TIME_MIN_NS,
     CrossCheck,
@@ -252,7 +253,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     cross = CrossCheck(path)
     book = state.book
     scale = 0
-    local_max = local_max_at = 0  # the latest receive time read in this file (ns), and its line
+    recv = RecvOrder()  # the latest receive time read in this file (ns), and its line
     synced = False
     snap: tuple[dict, int, int] | None = None  # (snapshot, local_ts, line) awaiting its first diff
     pre: list[tuple[str, dict, int, int, int]] = []  # messages before the snapshot line
@@ -277,12 +278,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     def apply_diff(d: dict, exch: int, local: int, line: int) -> None:
         nonlocal last_u
         assert grid is not None
-        gp, gq, bset = grid.px, grid.qty, book.set
+        bset = book.set
         rows = []
         try:
             for side, levels in ((1, d["b"]), (-1, d["a"])):
-                for px, q in levels:
-                    p, n = gp(px, line), gq(q, line)  # qty() rejects negative sizes
+                for p, n in side_levels(levels, side, grid, path, line, "diff"):
                     bset(side, p, n)
                     rows.append((exch, local, p, n, 0, _DEPTH, side))
         except DataError:
@@ -306,14 +306,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
         try:
             for side, levels in ((1, s["bids"]), (-1, s["asks"])):
-                seen: dict[int, int] = {}  # price -> its level number (a price listed twice is not a size to keep)
-                for k, (px, q) in enumerate(levels, 1):
-                    p, n = grid.px(px, line), grid.qty(q, line)
-                    if seen.setdefault(p, k) != k:
-                        raise DataError(
-                            f"{path}: line {line}: the snapshot lists the {'bid' if side > 0 else 'ask'} price {px} "
-                            f"twice (levels {seen[p]} and {k} of its side); a depth snapshot has one level per price"
-                        )
+                for p, n in side_levels(levels, side, grid, path, line, "snapshot"):
                     book.set(side, p, n)
                     em.add(exch, local, Kind.DEPTH, side, p, n, 0, line)
         except DataError:
@@ -458,12 +451,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"{path}: line {lineno}: implausible receive time {ts} "
                 f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})"
             )
-        if local < local_max - _REORDER_NS:  # one wrong receive time would hold the feed back to it
-            raise DataError(f"{path}: line {lineno}: receive time {local} is {seconds_over(local_max - local)} s "
-                            f"before line {local_max_at}'s ({local_max}); a capture is written in receive order, "
-                            "so one of the two receive times is wrong")
-        if local > local_max:
-            local_max, local_max_at = local, lineno
+        late = recv.behind(local, lineno)
+        if late is not None:
+            raise DataError(f"{path}: line {lineno}: receive time {local} is {late} s before line {recv.at}'s "
+                            f"({recv.latest}); a capture is written in receive order, so one of the two receive "
+                            "times is wrong")
         if "stream" in msg:
             stream = str(msg["stream"])
             d = msg.get("data")

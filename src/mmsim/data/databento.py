@@ -80,6 +80,7 @@ stream that ends inside a record.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
-    seconds_over,
+    RecvOrder,
     CrossCheck,
     L2Book,
     Progress,
@@ -107,8 +108,6 @@ F_SNAPSHOT = 1 << 5
 F_BAD_TS_RECV = 1 << 3
 _INFER_RECORDS = 20_000
 _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
-#: How far a record's ts_recv may be before the latest one read (the Binance capture rule).
-_RECV_BACK_NS = 10_000_000_000
 
 
 def convert(
@@ -328,15 +327,20 @@ class _Converter:
             if rem == q:
                 del orders[oid]
 
-        recv_max = recv_max_at = 0  # the latest ts_recv read in this file, and its record
-        for ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos in recs:
+        recv = RecvOrder()  # the latest ts_recv read in this file, and its record
+        prev: tuple = (None,) * 11  # the record before (one read twice repeats it field for field)
+        lone: tuple[int, int, int] | None = None  # the first of the F records just read with no T before them
+        for rec in recs:
+            ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos, seq = rec
+            if ts_recv == prev[0] and oid == prev[6] and rec[:9] == prev[:9] and seq == prev[10] and action not in "RN":
+                raise err(pos, f"repeats {unit} {prev[9]} field for field ({_what(rec)}): a record read twice; "
+                               "the venue never sends one record twice in a row")
+            prev = rec
             if not flags & F_BAD_TS_RECV:  # one wrong receive time would hold a recorded feed back to it
-                if ts_recv < recv_max - _RECV_BACK_NS:
-                    raise err(pos, f"ts_recv {ts_recv} is {seconds_over(recv_max - ts_recv)} s before {unit} "
-                                   f"{recv_max_at}'s ({recv_max}); records come in receive order, so one of the "
-                                   "two receive times is wrong")
-                if ts_recv > recv_max:
-                    recv_max, recv_max_at = ts_recv, pos
+                late = recv.behind(ts_recv, pos)
+                if late is not None:
+                    raise err(pos, f"ts_recv {ts_recv} is {late} s before {unit} {recv.at}'s ({recv.latest}); "
+                                   "records come in receive order, so one of the two receive times is wrong")
             if not 0 <= oid < _ID_END:
                 raise err(pos, f"order id {oid} is outside [0, 2**63)")
             if self.instrument is None:
@@ -365,8 +369,15 @@ class _Converter:
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
-            if action != "F" and trade is not None:
-                flush_trade()
+            if action != "F":
+                if trade is not None:
+                    flush_trade()
+                if lone is not None and action == "T" and (lone[1], lone[2]) == (seq, ts_recv):
+                    # Databento writes a trade's T first, then its F records: a T after F records of its own
+                    # message (one sequence, one ts_recv) is out of order, not a print apart from them.
+                    raise err(pos, f"trade (T) after the fill (F) at {unit} {lone[0]} of its message ({_what(rec)}): "
+                                   "a T comes first, then its F records; these are out of order")
+                lone = None
             if action == "A":
                 if side == 0:
                     raise err(pos, "add without a side")
@@ -419,6 +430,12 @@ class _Converter:
                 q = lots(size, pos)
                 if q == 0:
                     raise err(pos, f"fill of 0 lots of order {oid}")
+                if trade is None:  # a fill without a print (Nasdaq's non-printable executions): no TRADE
+                    lone = lone or (pos, seq, ts_recv)
+                elif oid != trade[6] and ticks(price, pos) != trade[3]:
+                    raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({unit} "
+                                   f"{trade[5]}) ({_what(rec)}): each F follows the T of its price; these are out "
+                                   "of order")
                 cross.armed = True
                 if oid not in orders:
                     # An order the book never saw: an auction fill (side N) of an order
@@ -464,6 +481,17 @@ class _Converter:
             if flags & F_LAST and not snap:
                 cross.check(book, exch, f"{unit} {pos}")
         flush_trade()
+
+
+def _px(price: int | None) -> str:
+    """A 1e-9 fixed-point price as a decimal (``4800.25``)."""
+    return "undefined" if price is None else format(Decimal(price).scaleb(-_DIGITS).normalize(), "f")
+
+
+def _what(rec: tuple) -> str:
+    """A record's fields for a message: its sequence, action, order, side, price and size."""
+    seq = f"sequence {rec[10]}, " if rec[10] >= 0 else ""
+    return f"{seq}ts_recv {rec[0]}, {rec[2]} of order {rec[6]}, side {rec[3]}, {rec[5]} at {_px(rec[4])}"
 
 
 def _chain(head: list, it: Iterator) -> Iterator:

@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind, as_event_array
 from ._common import (
-    seconds_over,
+    RECV_WINDOW_NS, seconds_over,
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
     CrossCheck,
@@ -196,7 +196,7 @@ def _check_local_order(p: Path, ch: np.ndarray, base: int, top: tuple[int, int])
     li = np.flatnonzero((ch["ev"] & (EXCH_EVENT | LOCAL_EVENT)) != 0)
     lt = np.concatenate(([top[0]], ch["local_ts"][li])).astype(np.int64)
     run = np.maximum.accumulate(lt)
-    bad = np.flatnonzero(lt[1:] < run[:-1] - 10_000_000_000)
+    bad = np.flatnonzero(lt[1:] < run[:-1] - RECV_WINDOW_NS)
     end = int(bad[0]) + 1 if bad.size else len(lt)
     k = int(np.argmax(lt[:end]))
     at = (int(run[end - 1]), top[1] if k == 0 else base + int(li[k - 1]) + 1)

@@ -29,7 +29,16 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE, as_event_array
-from ._store_write import _HEADER_LEN, _beside, _npy_header, _replay_check, _target_state
+from ._common import late_time
+from ._store_write import (
+    _HEADER_LEN,
+    STORE_RECV_WINDOW_NS,
+    _beside,
+    _npy_header,
+    _replay_check,
+    _target_state,
+    late_message,
+)
 
 __all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "summary", "write_store"]
 
@@ -193,7 +202,12 @@ def load(path: str | os.PathLike) -> EventStore:
             f"{meta_path}: key 'event_count' is {meta['event_count']} but {ev_path.name} "
             f"holds {len(events)} events (an interrupted conversion?)"
         )
-    return EventStore(root, events, meta)
+    st = EventStore(root, events, meta)
+    if meta["local_ts_recorded"]:  # a store edited by hand: one receive time far ahead holds the feed back to it
+        late = late_time((w["local_ts"] for w in st.chunks()), STORE_RECV_WINDOW_NS)
+        if late is not None:
+            raise DataError(f"{ev_path}: event {late[0]}: {late_message(*late[1:])}")
+    return st
 
 
 def _is_number(v: Any) -> bool:

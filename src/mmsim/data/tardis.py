@@ -44,7 +44,7 @@ from pathlib import Path
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
-    seconds_over,
+    RecvOrder,
     CrossCheck,
     IdRuns,
     L2Book,
@@ -222,18 +222,16 @@ def convert(
         yield from bit
 
     def keyed(tag: int, path: Path, it) -> Iterator[tuple[int, int, int, list[str], Path]]:
-        top = top_line = 0  # the latest local_timestamp read in this file, and its line
+        recv = RecvOrder(unit_ns=_US)  # the latest local_timestamp (us) read in this file, and its line
         for line, row in it:
             try:
                 lt = int(row[3])
             except (ValueError, IndexError):
                 raise DataError(f"{path}: line {line}: malformed row: local_timestamp {row[3:4]}") from None
-            if lt < top - _REORDER_NS // _US:  # one wrong receive time would hold a recorded feed back to it
-                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {seconds_over((top - lt) * 1000)} s before "
-                                f"line {top_line}'s ({top}); Tardis files are in local_timestamp order, so one of "
-                                "the two is wrong")
-            if lt > top:
-                top, top_line = lt, line
+            late = recv.behind(lt, line)  # one wrong receive time would hold a recorded feed back to it
+            if late is not None:
+                raise DataError(f"{path}: line {line}: local_timestamp {lt} is {late} s before line {recv.at}'s "
+                                f"({recv.latest}); Tardis files are in local_timestamp order, so one of the two is wrong")
             yield lt, tag, line, row, path
 
     merged = [keyed(0, bpath, chain())]
@@ -256,6 +254,8 @@ def convert(
         tbase = em.other_source(streams["trades"][0]) if "trades" in streams else 0
         cross = CrossCheck(bpath)
         prev_snap = False
+        snap_lt = -1  # the snapshot message being read: its local_timestamp, and (side, price) -> line
+        snap_seen: dict[tuple[int, int], int] = {}
         last_book_ts: int | None = None
         last_line = 0
         for lt, tag, line, row, path in heapq.merge(*merged, key=lambda x: (x[0], x[1])):
@@ -311,8 +311,16 @@ def convert(
                     counts["snapshots"] += 1
                     book.clear(0)
                     em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
+                    snap_lt = -1
                 prev_snap = snap
                 side = 1 if row[5] == "bid" else -1
+                if snap:  # one snapshot message (its rows share a local_timestamp) sets each price once
+                    if lt != snap_lt:
+                        snap_lt, snap_seen = lt, {}
+                    at = snap_seen.setdefault((side, px), line)
+                    if at != line:
+                        raise DataError(f"{path}: line {line}: the snapshot lists the {row[5]} price {row[6]} twice "
+                                        f"(lines {at} and {line}); a depth snapshot has one level per price")
                 book.set(side, px, q)
                 em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
                 last_book_ts, last_line = exch, line
