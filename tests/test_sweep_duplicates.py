@@ -46,7 +46,7 @@ def _grid(tmp_path: Path, store: Path, body: str, strategy: str = FIXED_SPREAD) 
     # A value written out that the other point leaves at the strategy's default (size 1).
     ("points:\n  - {strategy.params.half_spread: 2}\n  - {strategy.params.half_spread: 2, strategy.params.size: 1}\n",
      "points[1].strategy.params.size: '1' is what point (strategy.params.half_spread=2) runs with (the base's value "
-     "or the default)" + TAIL + " ({g} line 4)"),
+     "or the default)" + TAIL + " ({g} line 6)"),  # the item's line: it said line 4, the line of `points:`
 ])
 def test_a_numba_strategys_parameters_equal_once_read_are_refused_before_any_point_runs(tmp_path, store, body,
                                                                                         message):
@@ -68,7 +68,8 @@ def test_a_numba_strategys_parameters_equal_once_read_are_refused_before_any_poi
      "axes.latency.entry[1]: '0ms' is '0' (axes.latency.entry[0]) once read" + TAIL + " ({g} line 5)"),
     # The same point written twice in `points` (it said `point ... repeats point ... (same config)`, no line).
     ("points:\n  - {max_orders: 8}\n  - {max_orders: 8}\n",
-     "point (max_orders=8) is written twice" + TAIL + " ({g} line 4)"),
+     "point (max_orders=8) is written twice" + TAIL + " (points[1].max_orders at {g} line 6, points[0].max_orders at "
+     "{g} line 5)"),  # each item's line: it said line 4, the line of `points:`
 ])
 def test_config_values_equal_once_read_are_refused_as_the_grid_is_read(tmp_path, store, body, message):
     grid = _grid(tmp_path, store, body)

@@ -42,12 +42,12 @@ def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tu
     whose written values differ, both written forms, and the grid lines."""
     (co, cs), (po, ps) = cur, prev
     parts: list[str] = []
-    lines: list[str] = []
+    lines: dict[str, str] = {}  # line -> the first key written there
 
     def at(src: str) -> str:
         found = line_of(where, src)
         if found and found[2:-1] not in lines:
-            lines.append(found[2:-1])
+            lines[found[2:-1]] = src
         return src
 
     for k in [*co, *(k for k in po if k not in co)]:
@@ -63,10 +63,18 @@ def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tu
                          "value or the default)")
     if not parts:  # the same overrides twice (two equal points of `points`)
         parts.append(f"point ({describe_written(co, cs, written)}) is written twice")
-        for src in cs.values():
+        for src in [*cs.values(), *ps.values()]:  # both items' lines, when a block list puts them apart
             at(src)
     return ("; ".join(parts) + ", so the grid would run the same point twice (the copy counts twice in the "
-            "sweep's results and plots, and wastes a run); drop one" + (f" ({'; '.join(lines)})" if lines else ""))
+            "sweep's results and plots, and wastes a run); drop one" + _lines(lines))
+
+
+def _lines(lines: Mapping[str, str]) -> str:
+    """`` (grid.yaml line 5)``, or with the items of a block list on lines of their own, each line with the
+    key written there: `` (axes.latency.feed[2] at grid.yaml line 8, axes.latency.feed[1] at grid.yaml line 7)``."""
+    if len(lines) <= 1:
+        return "".join(f" ({line})" for line in lines)
+    return " (" + ", ".join(f"{src} at {line}" for line, src in lines.items()) + ")"
 
 
 def _rule_type(kind: Any) -> Any:

@@ -205,8 +205,10 @@ def _constraint_located(msg: str, c: re.Match[str], p: SweepPoint, grid: Grid) -
         if path is None:
             continue
         keys.insert(0, f"{path}{_line(path, grid)}")
+        # As the grid writes it whenever the message shows it otherwise (`5.0`, not 5; `0x10`, not 16).
         text = written_text(p.config.strategy.params.get(c.group(name_group)), path, grid.written)
-        if text is not None:
+        text = text if text is not None else (grid.written.get(path) or "").strip() or None
+        if text is not None and text != c.group(value_group):
             out = out[:c.start(value_group)] + repr(text) + out[c.end(value_group):]
     return f"{' and '.join(keys)}: {out}" if keys else msg
 
