@@ -167,3 +167,43 @@ def test_a_broken_constraint_quotes_the_base_config_files_value_and_the_block_it
         f"axes.strategy.params.size[1] ({grid} line 5) and base.strategy.params.max_position ({tmp_path / 'base.yaml'} "
         "line 4): strategy InventorySkew: parameter 'size' ('2.0e1') must be <= parameter 'max_position' ('5.0') — in "
         "1 of 2 points (strategy.params.size=2.0e1); no point ran")
+
+
+MAX_LIVE = ("is less than the 4 live orders strategy FixedSpread can hold at once (its max_live_orders: working and "
+            "replacement orders, those waiting for a cancel confirmation, explicit orders); raise max_orders to at "
+            "least 4")
+
+
+@pytest.mark.parametrize("body, message", [
+    # The breaker's: `max_orders` against what the strategy declares named the points only, and not that the
+    # value came from the base.
+    ("  max_orders: 3\naxes:\n  latency.feed: [0ms, 1ms]\n",
+     f"base.max_orders ({{g}} line 4): max_orders: 3 {MAX_LIVE} — in 2 of 2 points (latency.feed=0ms; "
+     "latency.feed=1ms); no point ran"),
+    # A grid value (a block list's item, written in hex), and a point's.
+    ("axes:\n  max_orders:\n    - 64\n    - 0x2\n",
+     f"axes.max_orders[1] ({{g}} line 7): max_orders: '0x2' {MAX_LIVE} — in 1 of 2 points (max_orders=0x2); "
+     "no point ran"),
+    ("points:\n  - {max_orders: 64}\n  - {max_orders: 2}\n",
+     f"points[1].max_orders ({{g}} line 6): max_orders: 2 {MAX_LIVE} — in 1 of 2 points (max_orders=2); no point ran"),
+])
+def test_a_key_below_what_the_strategy_declares_names_where_the_value_comes_from(tmp_path, store, body, message):
+    grid = _grid(tmp_path, store, body)
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == message.replace("{g}", str(grid))
+
+
+def test_a_key_left_at_its_default_below_what_the_strategy_declares_says_so(tmp_path, store):
+    plugin = tmp_path / "ladder.py"
+    plugin.write_text("import mmsim\n\nclass Ladder(mmsim.Strategy):\n    ladder_levels_used = 3\n\n"
+                      "    def __init__(self, size=1):\n        self.size = size\n\n"
+                      "    def quote(self, view):\n        return None\n")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{plugin}:Ladder'}}\naxes:\n"
+                    "  strategy.params.size: [1, 2]\n")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == (
+        "ladder_levels: 1 (its default) is less than the 3 target levels per side strategy Ladder quotes; set "
+        "ladder_levels to at least 3 — in 2 of 2 points (strategy.params.size=1; strategy.params.size=2); no point ran")
