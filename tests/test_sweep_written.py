@@ -134,6 +134,11 @@ TAIL = (", so the grid would run the same point twice (the copy counts twice in 
     ("axes:\n  latency.feed:\n    - 1ms\n    - 1000us\n",
      "axes.latency.feed[1]: '1000us' is '1ms' (axes.latency.feed[0]) once read" + TAIL
      + " (axes.latency.feed[1] at {g} line 7, axes.latency.feed[0] at {g} line 6)"),
+    # Two block axes that clash once crossed: each key's line is its item's.
+    ("axes:\n  queue.model:\n    - risk_averse\n    - power\n  queue.power:\n    - 2\n    - 3\n",
+     "point queue.model=risk_averse, queue.power=3: queue.power: 3 is read by queue.model: power only, and "
+     "queue.model is 'risk_averse'; set queue.model: power, or drop queue.power (queue.power at {g} line 10, "
+     "queue.model at {g} line 6)"),
 ])
 def test_an_error_about_a_list_item_names_the_items_own_line(tmp_path, store, body, message):
     grid = _grid(tmp_path, store, body)

@@ -258,7 +258,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
             if not merged.get("data"):
                 raise ConfigError(f"{source}: no event store: set `data:` in the base config (or vary it "
                                   f"in axes){loc('base') or loc('base_config')}")
-            cfg = _point_config(base, base_where, overrides, where, bdir)
+            cfg = _point_config(base, base_where, overrides, where, bdir, sources)
             lat = cfg.engine.latency
             random_latency = any(getattr(lat, m).kind == "lognormal" for m in _LATENCY_MODELS)
             for r in range(repeats if random_latency else 1):
@@ -436,7 +436,7 @@ def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], over
 
 
 def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
-                  where: Mapping[str, str], bdir: Path) -> RunConfig:
+                  where: Mapping[str, str], bdir: Path, sources: Mapping[str, str] | None = None) -> RunConfig:
     """The point's run config: the base with its overrides set, paths resolved."""
     label = f"point {_describe(overrides)}"
     merged = _apply(base, overrides, label, "")
@@ -445,8 +445,8 @@ def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overri
     # itself beside another model, it is the point's error.
     merged, _ = _drop_unread(merged, lambda key: any(key == o or key.startswith(o + ".") for o in overrides))
     pw = _strip_where(base_where, overrides)
-    for k in overrides:
-        text = where.get("axes." + k) or where.get("points")
+    for k in overrides:  # the item's own line (sources: `axes.k[i]`, `points[i].k`), else its list's
+        text = where.get((sources or {}).get(k, "")) or where.get("axes." + k) or where.get("points")
         if text:
             pw[k] = text
     try:
