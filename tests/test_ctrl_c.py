@@ -358,6 +358,7 @@ def test_demo_force_into_a_folder_that_exists_moves_its_files_in_and_keeps_the_o
     monkeypatch.setattr(mmsim.demo, "QUICK_PLAN", mmsim.demo.DemoPlan(sessions=1, session_ns=11 * S))
     out = tmp_path / "d"
     out.mkdir()
+    (out / "demo.html").write_text("previous\n")  # a demo's folder (sweep10: any other is refused, --force or not)
     (out / "mine.txt").write_text("mine\n")
     (out / "results.csv").write_text("previous\n")
     assert main(["demo", "--quick", "-q", "-o", str(out), "--force"]) == 0

@@ -46,7 +46,7 @@ def _grid(tmp_path: Path, store: Path, body: str, strategy: str = FIXED_SPREAD) 
     # A value written out that the other point leaves at the strategy's default (size 1).
     ("points:\n  - {strategy.params.half_spread: 2}\n  - {strategy.params.half_spread: 2, strategy.params.size: 1}\n",
      "points[1].strategy.params.size: '1' is what point (strategy.params.half_spread=2) runs with (the base's value "
-     "or the default)" + TAIL + " ({g} line 4)"),
+     "or the default)" + TAIL + " ({g} line 6)"),  # the item's line: it said line 4, the line of `points:`
 ])
 def test_a_numba_strategys_parameters_equal_once_read_are_refused_before_any_point_runs(tmp_path, store, body,
                                                                                         message):
@@ -68,7 +68,8 @@ def test_a_numba_strategys_parameters_equal_once_read_are_refused_before_any_poi
      "axes.latency.entry[1]: '0ms' is '0' (axes.latency.entry[0]) once read" + TAIL + " ({g} line 5)"),
     # The same point written twice in `points` (it said `point ... repeats point ... (same config)`, no line).
     ("points:\n  - {max_orders: 8}\n  - {max_orders: 8}\n",
-     "point (max_orders=8) is written twice" + TAIL + " ({g} line 4)"),
+     "point (max_orders=8) is written twice" + TAIL + " (points[1].max_orders at {g} line 6, points[0].max_orders at "
+     "{g} line 5)"),  # each item's line: it said line 4, the line of `points:`
 ])
 def test_config_values_equal_once_read_are_refused_as_the_grid_is_read(tmp_path, store, body, message):
     grid = _grid(tmp_path, store, body)
@@ -108,3 +109,37 @@ def test_one_strategy_file_spelled_two_ways_is_one_point(tmp_path, store):
                                      "once read, so the grid would run the same point twice")
     assert str(exc.value).endswith(f"({grid} line 5)")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_entry_point_and_the_file_it_loads_are_one_point(tmp_path, store):
+    """The newcomer's: `fixed_spread` (the entry point) and `strategies/fixed_spread.py:FixedSpread` ran as
+    two points; they load one strategy (its code, the same file's), so they are one run."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\noutput: out\npoints:\n"
+                    "  - strategy: {path: fixed_spread, params: {half_spread: 1, size: 1}}\n"
+                    f"  - strategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == (
+        f"points[1].strategy: '{{path: {FIXED_SPREAD}, params: {{half_spread: 1, size: 1}}}}' is '{{path: "
+        "fixed_spread, params: {half_spread: 1, size: 1}}' (points[0].strategy) once read" + TAIL
+        + f" (points[1].strategy at {grid} line 6, points[0].strategy at {grid} line 5)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_python_strategy_named_by_module_and_by_file_is_one_point(tmp_path, store, monkeypatch):
+    """The same kind for a Python strategy of one's own: `mine:Mine` (a module on the path) and `mine.py:Mine`."""
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("import mmsim\n\nclass Mine(mmsim.Strategy):\n    def __init__(self, size=1):\n"
+                      "        self.size = size\n\n    def quote(self, view):\n        return None\n\n\n"
+                      "class Other(Mine):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    grid = _grid(tmp_path, store, f"axes:\n  strategy.path: ['mine:Mine', '{plugin}:Mine']\n", f"{plugin}:Mine")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == (f"axes.strategy.path[1]: '{plugin}:Mine' is 'mine:Mine' (axes.strategy.path[0]) once "
+                              f"read{TAIL} ({grid} line 5)")
+    assert not (tmp_path / "out").exists()
+    # Another class of that file is another strategy.
+    grid = _grid(tmp_path, store, f"axes:\n  strategy.path: ['{plugin}:Other', '{plugin}:Mine']\n", f"{plugin}:Mine")
+    check_points(load_grid(grid).points, grid=load_grid(grid))  # no error

@@ -337,8 +337,9 @@ def test_max_orders_below_what_the_strategy_declares_is_checked(tmp_path, store)
                     f"axes:\n  max_orders: [3, 4]\n  latency.feed: [0ms, 1ms]\noutput: out\n")
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
-    assert str(info.value).startswith("max_orders: 3 is less than the 4 live orders strategy FixedSpread can hold at "
-                                      "once (")
+    # sweep10: the message names the grid key that writes the value, and its line.
+    assert str(info.value).startswith(f"axes.max_orders[0] ({grid} line 6): max_orders: 3 is less than the 4 live "
+                                      "orders strategy FixedSpread can hold at once (")
     assert str(info.value).endswith("; raise max_orders to at least 4 — in 2 of 4 points (max_orders=3, "
                                     "latency.feed=0ms; max_orders=3, latency.feed=1ms); no point ran")
     assert not (tmp_path / "out").exists()

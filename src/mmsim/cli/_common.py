@@ -15,7 +15,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "located", "number",
@@ -205,7 +205,7 @@ def _is_nonempty(path: Path) -> bool:
 
 
 def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",
-                      remove: bool = True) -> None:
+                      remove: bool = True, strict: bool = False) -> None:
     """Refuse to write over ``path`` unless ``force``.
 
     ``path`` may be missing or an empty directory. Anything else needs ``force``;
@@ -215,6 +215,8 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     With ``remove=False`` the previous output is only checked, not removed: the
     caller replaces it (:func:`staged_output`) once it has something to write,
     so a command refused later (a bad strategy parameter) leaves it as it was.
+    With ``strict``, a non-empty directory without ``marker`` is refused with or without
+    ``force`` (so the message does not first suggest a ``--force`` that would then be refused).
 
     Raises
     ------
@@ -223,6 +225,8 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     """
     if not _is_nonempty(path):
         return
+    if strict and marker is not None and path.is_dir() and not (path / marker).exists():
+        _refuse_foreign(path, marker, what)
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
     if marker is None:
@@ -231,8 +235,17 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
         if remove:
             shutil.rmtree(path)
         return
-    raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}); refusing to replace it even with "
-                     "--force: choose another -o")
+    _refuse_foreign(path, marker, what)
+
+
+def _refuse_foreign(path: Path, marker: str, what: str) -> NoReturn:
+    """UsageError for a non-empty directory that is not mmsim's ``what``: naming what it holds."""
+    names = sorted(os.listdir(path)) if path.is_dir() else []
+    shown = ", ".join(n + ("/" if (path / n).is_dir() else "") for n in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    holds = f": it holds {shown}{more}, which --force would have replaced" if names else ""
+    raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}){holds}; refusing to replace it even "
+                     "with --force: choose another -o")
 
 
 class Staged:

@@ -26,7 +26,8 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     add_output(p, "output folder (default: mmsim-demo-<time>); one that exists needs --force")
     p.add_argument("--quick", action="store_true", help="4 sessions of 150 s instead of 6 of 10 min")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_force(p, "write into an output folder that already exists")
+    add_force(p, "write into a demo's output folder that already exists (one holding demo.html; any other "
+                 "non-empty folder is refused)")
     add_quiet(p, "no progress bar or tables (the output folder is still printed)")
     p.set_defaults(func=cmd)
     return p
@@ -37,8 +38,9 @@ def cmd(args: argparse.Namespace) -> int:
 
     The files are written in a hidden ``.NAME.writing-PID`` beside the output folder and
     renamed to it once all are there (:func:`._common.staged_output`): Ctrl-C meanwhile leaves
-    no folder, or the previous one as it was. With ``--force``, a folder that exists receives
-    the files one by one, each whole (its other files are left as they are).
+    no folder, or the previous one as it was. With ``--force``, a demo's folder that exists (it
+    holds demo.html) receives the files one by one, each whole (its other files are left as they
+    are); a non-empty folder that is not a demo's is refused, with ``--force`` too.
     """
     import datetime as _dt
 
@@ -47,7 +49,8 @@ def cmd(args: argparse.Namespace) -> int:
 
     out = Path(args.output) if args.output is not None else Path(
         f"mmsim-demo-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}")
-    ensure_new_output(out, args.force, what="output folder")
+    # Only a demo's own folder (it holds demo.html) is written into with --force; any other is refused.
+    ensure_new_output(out, args.force, marker="demo.html", what="demo output folder", remove=False, strict=True)
     with staged_output(out, "demo.html") as stage:
         res = run_demo(outdir=out, quick=args.quick, progress=not (args.no_progress or args.quiet), quiet=True,
                        write_in=stage.dir())

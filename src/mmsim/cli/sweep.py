@@ -64,6 +64,9 @@ def cmd(args: argparse.Namespace) -> int:
     if args.pass_size is not None and args.pass_size < 1:
         raise ConfigError(f"--pass-size: expected a positive integer, got {args.pass_size}")
     timeout = parse_timeout(args.timeout, "--timeout") if args.timeout is not None else grid.timeout
+    from ..sweep.results import check_output_dir
+
+    check_output_dir(Path(out))  # a folder that is not a sweep's output: refused, even with --force
     if args.point is not None:
         return _drill(args, grid, Path(out))
     if timeout is not None and (args.scheduler or args.workers == 0):

@@ -81,7 +81,7 @@ def _yaml_error(exc: Exception, filename: str) -> ConfigError:
     return ConfigError(f"{filename}{line}: invalid YAML: {problem}")
 
 
-def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, str]]:
+def parse_yaml(text: str, filename: str = "<config>", *, items: bool = False) -> tuple[Any, dict[str, str]]:
     """Parse YAML keeping where each key was written.
 
     Parameters
@@ -90,6 +90,10 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
         The YAML document.
     filename : str
         Named in errors and in the locations returned.
+    items : bool
+        Also record where each item of a list was written, as ``key[i]`` (``points[1]``,
+        ``axes.latency.feed[2]``), and the keys of a mapping in a list (``points[1].latency.feed``):
+        a sweep grid's messages about one item name the item's own line.
 
     Returns
     -------
@@ -121,7 +125,7 @@ def parse_yaml(text: str, filename: str = "<config>") -> tuple[Any, dict[str, st
         node = loader.get_single_node()
         if node is not None:
             # Before constructing: PyYAML's constructor rewrites merge keys (``<<``) in place.
-            _check_nodes(node, "", where, filename)
+            _check_nodes(node, "", where, filename, items)
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, filename) from None
@@ -146,7 +150,7 @@ def _key_text(k: Any) -> str:
     return str(k.value)
 
 
-def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str) -> None:
+def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str, items: bool = False) -> None:
     """Record where each mapping key was written; refuse duplicate keys, recursive aliases, deep nesting.
 
     A key written twice in one mapping is an error (YAML would keep the last one
@@ -171,7 +175,9 @@ def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str) -
         stack.append(id(n))
         if isinstance(n, yaml.SequenceNode):
             for i, item in enumerate(n.value):
-                walk(item, f"{prefix[:-1]}[{i}].", False, item.start_mark.line + 1, stack)
+                if record and items:  # `key[i]`: the item's own line (a block list writes one a line)
+                    where.setdefault(f"{prefix[:-1]}[{i}]", f"{filename} line {item.start_mark.line + 1}")
+                walk(item, f"{prefix[:-1]}[{i}].", record and items, item.start_mark.line + 1, stack)
         else:
             first: dict[str, int] = {}
             merged: list[tuple[Any, int]] = []
@@ -208,7 +214,8 @@ def _check_nodes(root: Any, prefix: str, where: dict[str, str], filename: str) -
     walk(root, prefix, True, root.start_mark.line + 1, [])
 
 
-def read_yaml_mapping(path: str | os.PathLike[str], *, what: str, keys: str) -> tuple[dict[str, Any], dict[str, str]]:
+def read_yaml_mapping(path: str | os.PathLike[str], *, what: str, keys: str,
+                      items: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
     """Read a YAML file whose document is a mapping of keys (empty file: ``{}``).
 
     Parameters
@@ -225,7 +232,7 @@ def read_yaml_mapping(path: str | os.PathLike[str], *, what: str, keys: str) -> 
     data : dict
         The document.
     where : dict
-        Dotted key -> ``"FILE line N"`` (:func:`parse_yaml`).
+        Dotted key -> ``"FILE line N"`` (:func:`parse_yaml`; with ``items``, list items too).
 
     Raises
     ------
@@ -246,7 +253,7 @@ def read_yaml_mapping(path: str | os.PathLike[str], *, what: str, keys: str) -> 
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ConfigError(f"{p} line {line}: cannot read {what}: not UTF-8 text ({exc.reason} at byte "
                           f"{exc.start})") from None
-    data, where = parse_yaml(text, str(p))
+    data, where = parse_yaml(text, str(p), items=items)
     if not isinstance(data, dict):
         raise ConfigError(f"{p} line {_first_line(text)}: expected a mapping of {keys}, got {type(data).__name__}")
     return data, where

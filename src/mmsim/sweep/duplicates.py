@@ -13,13 +13,14 @@ reads them the same way). Any other Python strategy gets its parameters as YAML 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from .labels import _canonical
 from .written import describe_written, line_of, written_text
 
-__all__ = ["check_resolved", "duplicate_message"]
+__all__ = ["check_resolved", "duplicate_message", "strategy_identity"]
 
 
 def _form(value: Any, path: str, written: Mapping[str, str]) -> str:
@@ -42,12 +43,12 @@ def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tu
     whose written values differ, both written forms, and the grid lines."""
     (co, cs), (po, ps) = cur, prev
     parts: list[str] = []
-    lines: list[str] = []
+    lines: dict[str, str] = {}  # line -> the first key written there
 
     def at(src: str) -> str:
         found = line_of(where, src)
         if found and found[2:-1] not in lines:
-            lines.append(found[2:-1])
+            lines[found[2:-1]] = src
         return src
 
     for k in [*co, *(k for k in po if k not in co)]:
@@ -63,10 +64,18 @@ def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tu
                          "value or the default)")
     if not parts:  # the same overrides twice (two equal points of `points`)
         parts.append(f"point ({describe_written(co, cs, written)}) is written twice")
-        for src in cs.values():
+        for src in [*cs.values(), *ps.values()]:  # both items' lines, when a block list puts them apart
             at(src)
     return ("; ".join(parts) + ", so the grid would run the same point twice (the copy counts twice in the "
-            "sweep's results and plots, and wastes a run); drop one" + (f" ({'; '.join(lines)})" if lines else ""))
+            "sweep's results and plots, and wastes a run); drop one" + _lines(lines))
+
+
+def _lines(lines: Mapping[str, str]) -> str:
+    """`` (grid.yaml line 5)``, or with the items of a block list on lines of their own, each line with the
+    key written there: `` (axes.latency.feed[2] at grid.yaml line 8, axes.latency.feed[1] at grid.yaml line 7)``."""
+    if len(lines) <= 1:
+        return "".join(f" ({line})" for line in lines)
+    return " (" + ", ".join(f"{src} at {line}" for line, src in lines.items()) + ")"
 
 
 def _rule_type(kind: Any) -> Any:
@@ -81,7 +90,7 @@ def _rule_type(kind: Any) -> Any:
     return None
 
 
-def _resolved_key(point: Any, kind: Any) -> str:
+def _resolved_key(point: Any, kind: Any, ident: str) -> str:
     """The point's config as it runs: a numba rule's parameters as it reads them (float64, defaults in;
     the Python class's ``pure`` flag as a bool)."""
     plain = point.config.to_dict()
@@ -91,26 +100,62 @@ def _resolved_key(point: Any, kind: Any) -> str:
     if kind is not _rule_type(kind):  # the rule's Python class: `pure` is its own, not the rule's
         extra["pure"] = bool(params.pop("pure", False))
     resolved = _rule_type(kind).check_params(params)
-    # The strategy as loaded, not as spelled: `s/./a.py:X` and `s/a.py:X` load one module (one object).
-    plain["strategy"] = dict(plain["strategy"], path=f"<loaded object {id(kind)}>",
+    # The strategy as loaded, not as spelled: `s/./a.py:X` and `s/a.py:X` load one module (one object),
+    # an entry point (`fixed_spread`) the class its file defines (strategy_identity).
+    plain["strategy"] = dict(plain["strategy"], path=ident,
                              params={**{k: float(v) for k, v in resolved.items()}, **extra})
     return _canonical({"config": plain, "repeat": point.repeat})
 
 
+def _python_key(point: Any, ident: str) -> str:
+    """The point's config with its strategy as loaded (:func:`strategy_identity`), its parameters as YAML read
+    them (a Python strategy may treat ``10`` otherwise than ``10.0``)."""
+    plain = point.config.to_dict()
+    plain.pop("output", None)
+    plain["strategy"] = dict(plain["strategy"], path=ident)
+    return _canonical({"config": plain, "repeat": point.repeat})
+
+
+def strategy_identity(kind: Any) -> str:
+    """What a strategy spec loads, whatever spelling named it: the name the defining module gives the object
+    and a digest of that module's file. An entry point (``fixed_spread``), its module (``mmsim.strategies.
+    fixed_spread:FixedSpread``) and the file it was installed from (``strategies/fixed_spread.py:FixedSpread``)
+    are one strategy; two objects of one file, or two files that differ, are not."""
+    import hashlib
+    import sys
+
+    mod = sys.modules.get(str(getattr(kind, "__module__", "") or ""))
+    name = getattr(kind, "__qualname__", None)
+    if mod is None or name is None or getattr(mod, str(name), None) is not kind:
+        name = next((k for k, v in vars(mod).items() if v is kind), None) if mod is not None else None
+    try:
+        data = Path(str(getattr(mod, "__file__", None))).read_bytes()
+    except (OSError, TypeError):
+        data = None
+    if name is None or data is None:
+        return f"<loaded object {id(kind)}>"
+    return f"{name} in a file of sha256 {hashlib.sha256(data).hexdigest()[:16]}"
+
+
 def check_resolved(points: Sequence[Any], kinds: Mapping[str, Any], strategy_key: Any, grid: Any) -> None:
     """ConfigError for two points that run the same once a numba rule reads their parameters (a numba
-    strategy, or the rule's Python class, ``FixedSpreadPython``, which reads them as the rule does).
+    strategy, or the rule's Python class, ``FixedSpreadPython``, which reads them as the rule does), or once
+    their strategy specs are loaded: an entry point and the file it loads (:func:`strategy_identity`).
 
     ``kinds``: strategy key (``strategy_key(point)``) -> the object its spec names (only those that
     checked out). Points of other strategies, or whose parameters do not check out, are left out.
     """
     seen: dict[str, Any] = {}
+    idents: dict[int, str] = {}  # id of a loaded strategy -> strategy_identity, read once
     for p in points:
         kind = kinds.get(strategy_key(p))
-        if _rule_type(kind) is None:
+        if kind is None:
             continue
+        if id(kind) not in idents:
+            idents[id(kind)] = strategy_identity(kind)
+        ident = idents[id(kind)]
         try:
-            key = _resolved_key(p, kind)
+            key = _python_key(p, ident) if _rule_type(kind) is None else _resolved_key(p, kind, ident)
         except ConfigError:
             continue
         if key in seen:

@@ -24,7 +24,7 @@ from .code import CODE_FIELD
 from .grid import _as_grid, _is_int, parse_timeout
 from .passes import default_point, plan_tasks, run_task
 from .points import check_points
-from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, read_results
+from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, check_output_dir, read_results
 from .resume import resume
 
 __all__ = ["default_point", "run_sweep"]
@@ -474,6 +474,8 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         raise ConfigError(f"{grid.source}: baseline: a custom point_fn gives no runs to compare; drop the grid's "
                           "`baseline` or the point_fn")
     out_dir = Path(out) if out is not None else (Path(grid.output) if grid.output else None)
+    if out_dir is not None:
+        check_output_dir(out_dir)  # someone's folder is not a sweep's, --force (fresh) or not
     # Held from before the results are read until the last is written: a second sweep into the
     # same directory stops at once instead of running (and recording) every point again. A
     # directory that does not exist yet is locked when it is made, after the checks.

@@ -147,7 +147,7 @@ def load_grid(path: str | os.PathLike[str]) -> Grid:
         value the run config rejects.
     """
     p = Path(path)
-    data, where = read_yaml_mapping(p, what="grid", keys="grid keys (base, axes, points, repeats)")
+    data, where = read_yaml_mapping(p, what="grid", keys="grid keys (base, axes, points, repeats)", items=True)
     written = scalar_texts(p.read_text(encoding="utf-8", errors="replace"))
     return parse_grid(data, where=where, source=str(p), base_dir=p.parent, written=written)
 
@@ -191,7 +191,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
         if key not in GRID_KEYS:
             raise ConfigError(f"unknown grid key {key!r}{loc(str(key))}; expected one of {', '.join(GRID_KEYS)}")
 
-    base, base_where = _grid_base(data, where, loc, bdir)
+    base, base_where = _grid_base(data, where, loc, bdir, written)
     # The base alone must be a valid run config (but for a strategy, which points may
     # give): its errors name the base's own lines.
     _check_partial(base, base_where)
@@ -258,7 +258,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
             if not merged.get("data"):
                 raise ConfigError(f"{source}: no event store: set `data:` in the base config (or vary it "
                                   f"in axes){loc('base') or loc('base_config')}")
-            cfg = _point_config(base, base_where, overrides, where, bdir)
+            cfg = _point_config(base, base_where, overrides, where, bdir, sources)
             lat = cfg.engine.latency
             random_latency = any(getattr(lat, m).kind == "lognormal" for m in _LATENCY_MODELS)
             for r in range(repeats if random_latency else 1):
@@ -286,8 +286,9 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
 
 
 def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[[str], str],
-               bdir: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """The base run-config mapping (paths resolved) and where its keys were written."""
+               bdir: Path, written: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The base run-config mapping (paths resolved) and where its keys were written; a ``base_config``
+    file's numbers as it writes them go into ``written`` (as ``base.KEY``), for messages."""
     if "base" in data and "base_config" in data:
         raise ConfigError(f"base_config: give either base or base_config, not both{loc('base_config')}")
     if "base_config" in data:
@@ -296,9 +297,11 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
             raise ConfigError(f"base_config: expected the path of a run config, got {ref!r}{loc('base_config')}")
         path = Path(_resolve(ref, bdir))
         try:
-            base, base_where = read_yaml_mapping(path, what="config", keys="run config keys")
+            base, base_where = read_yaml_mapping(path, what="config", keys="run config keys", items=True)
         except ConfigError as exc:
             raise ConfigError(f"base_config: {exc}{loc('base_config')}") from None
+        for k, text in scalar_texts(path.read_text(encoding="utf-8", errors="replace")).items():
+            written.setdefault(f"base.{k}", text)
         return resolve_paths(dict(base), path.parent), dict(base_where)
     base = data.get("base", {})
     if base is None:
@@ -329,12 +332,13 @@ def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Map
             raise ConfigError(f"axes.{key}: expected a non-empty list of values, got {values!r}{at}")
         seen: dict[str, int] = {}
         for i, v in enumerate(values):
+            at_i = loc(f"axes.{key}[{i}]") or at  # the item's own line (a block list: one a line)
             canon = _canonical(v)
             if canon in seen:
-                raise ConfigError(f"axes.{key}[{i}]: value {v!r} is already axes.{key}[{seen[canon]}]{at}")
+                raise ConfigError(f"axes.{key}[{i}]: value {v!r} is already axes.{key}[{seen[canon]}]{at_i}")
             seen[canon] = i
             # Each value alone on the base, so the message names this axis and value.
-            _check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at, written)
+            _check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at_i, written)
     return {str(k): list(v) for k, v in axes.items()}
 
 
@@ -348,15 +352,17 @@ def _grid_points(data: Mapping[str, Any], base: Mapping[str, Any], base_where: M
         raise ConfigError(f"points: expected a non-empty list of mappings (dotted key -> value), got {pts!r}{at}")
     out = []
     for i, p in enumerate(pts):
+        at_i = loc(f"points[{i}]") or at  # the item's own line, not the line of `points:`
         if not isinstance(p, Mapping) or not p:
-            raise ConfigError(f"points[{i}]: expected a non-empty mapping of dotted config keys, got {p!r}{at}")
+            raise ConfigError(f"points[{i}]: expected a non-empty mapping of dotted config keys, got {p!r}{at_i}")
         keys = [str(k) for k in p]
         for k in keys:
-            _check_key(k, f"points[{i}].{k}", at)
+            _check_key(k, f"points[{i}].{k}", loc(f"points[{i}].{k}") or at_i)
             for other in keys:
                 if other != k and other.startswith(k + "."):
-                    raise ConfigError(f"points[{i}].{other}: {k!r} is also set there and contains it{at}")
-        _check_override(base, base_where, {str(k): v for k, v in p.items()}, bdir, f"points[{i}]", at, written)
+                    raise ConfigError(f"points[{i}].{other}: {k!r} is also set there and contains it"
+                                      f"{loc(f'points[{i}].{other}') or at_i}")
+        _check_override(base, base_where, {str(k): v for k, v in p.items()}, bdir, f"points[{i}]", at_i, written)
         out.append({str(k): v for k, v in p.items()})
     return out
 
@@ -430,7 +436,7 @@ def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], over
 
 
 def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
-                  where: Mapping[str, str], bdir: Path) -> RunConfig:
+                  where: Mapping[str, str], bdir: Path, sources: Mapping[str, str] | None = None) -> RunConfig:
     """The point's run config: the base with its overrides set, paths resolved."""
     label = f"point {_describe(overrides)}"
     merged = _apply(base, overrides, label, "")
@@ -439,8 +445,8 @@ def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overri
     # itself beside another model, it is the point's error.
     merged, _ = _drop_unread(merged, lambda key: any(key == o or key.startswith(o + ".") for o in overrides))
     pw = _strip_where(base_where, overrides)
-    for k in overrides:
-        text = where.get("axes." + k) or where.get("points")
+    for k in overrides:  # the item's own line (sources: `axes.k[i]`, `points[i].k`), else its list's
+        text = where.get((sources or {}).get(k, "")) or where.get("axes." + k) or where.get("points")
         if text:
             pw[k] = text
     try:

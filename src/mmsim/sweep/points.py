@@ -106,7 +106,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
                             "(its meta.json: local_ts_recorded false)")
             sizes = store_size_conflict(p.config.engine, meta)
-        for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, fits):
+        for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, _key_located(fits, p, grid)):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
@@ -205,10 +205,31 @@ def _constraint_located(msg: str, c: re.Match[str], p: SweepPoint, grid: Grid) -
         if path is None:
             continue
         keys.insert(0, f"{path}{_line(path, grid)}")
+        # As the grid writes it whenever the message shows it otherwise (`5.0`, not 5; `0x10`, not 16).
         text = written_text(p.config.strategy.params.get(c.group(name_group)), path, grid.written)
-        if text is not None:
+        text = text if text is not None else (grid.written.get(path) or "").strip() or None
+        if text is not None and text != c.group(value_group):
             out = out[:c.start(value_group)] + repr(text) + out[c.end(value_group):]
     return f"{' and '.join(keys)}: {out}" if keys else msg
+
+
+def _key_located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
+    """A config key's conflict with what the strategy declares (``max_orders: 2 is less than the 4 live
+    orders ...``) with where the point's value comes from: the grid key that writes it and its line
+    (``axes.max_orders[1] (grid.yaml line 5): ...``, ``base.max_orders (...)``), or ``(its default)``."""
+    m = re.match(r"(max_orders|ladder_levels): (\S+) ", msg or "")
+    if msg is None or m is None or grid is None:
+        return msg
+    key = m.group(1)
+    source = p.sources.get(key)
+    if source is None and key in grid.base_where:
+        source = f"base.{key}"
+    if source is None:  # neither the grid nor its base sets it
+        return f"{msg[:m.end(2)]} (its default){msg[m.end(2):]}"
+    text = written_text(getattr(p.config.engine, key), source, grid.written)
+    if text is not None:
+        msg = f"{msg[:m.start(2)]}{text!r}{msg[m.end(2):]}"
+    return f"{source}{_line(source, grid)}: {msg}"
 
 
 def _meta(store: str) -> dict:

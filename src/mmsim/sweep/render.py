@@ -16,6 +16,7 @@ from .._plot import figure, fit_tick_labels, png_bytes
 from ..config import parse_duration
 from ..errors import ConfigError
 from .baseline import METRIC_LABELS
+from .cells import column_digits, number_cell, percent_cell
 from .grid import Grid
 from .labels import _canonical, _short, _value_text, display_label, is_duration_key
 
@@ -97,14 +98,22 @@ def _fmt(v: Any, key: str = "") -> str:
     return _short(display_label(v, key))
 
 
-def _cell(metric: str, v: Any) -> str:
+def _cell(metric: str, v: Any, digits: int | None = None) -> str:
     """A metric's table cell: the toxic share in percent, as ``mmsim report`` shows it (``57.0%``; results.csv
-    and results.jsonl keep the fraction), anything else :func:`_fmt`."""
+    and results.jsonl keep the fraction), anything else :func:`_fmt`; ``digits``: the column's
+    (:func:`_column_digits`), else 1 decimal of a percent and 3 significant digits."""
     if metric == "toxic_share" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-        from ..report._format import _pct
-
-        return _pct(v)
+        return percent_cell(float(v), 1 if digits is None else digits)
+    if isinstance(v, float) and math.isfinite(v) and digits is not None:
+        return number_cell(v, digits)
     return _fmt(v)
+
+
+def _column_digits(metric: str, values: Sequence[Any]) -> int:
+    """The digits of a metric's column: the fewest that tell its distinct values apart (:mod:`.cells`)."""
+    if metric == "toxic_share":
+        return column_digits(values, percent_cell, 1)
+    return column_digits(values, number_cell, 3)
 
 
 def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list[str]:
@@ -143,6 +152,8 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
               + [_compared_header(m, short) for m in compared] + tail)
     # Labels whole: the terminal wraps a long one inside its column rather than cut it.
     columns = [_value_labels([r.get(k) for r in rows], 10_000 if short else 60, k) for k in keys]
+    ok = [r for r in rows if r.get("status") == "ok"]
+    digits = {m: _column_digits(m, [r.get(m) for r in ok]) for m in metrics}
     body = []
     for i, r in enumerate(rows):
         line = [col[i] for col in columns]
@@ -151,7 +162,7 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
         if r.get("status") == "ok":
             line.append("ok")
             line.extend(str(r.get("verdict") or "–") for _ in verdict)
-            line.extend(_cell(m, r.get(m)) for m in metrics)
+            line.extend(_cell(m, r.get(m), digits[m]) for m in metrics)
             line.extend(_interval(r, m) for m in compared)
         else:
             # The terminal lists each failure's message under the table (a long cell would not fit).

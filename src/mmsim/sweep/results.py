@@ -17,7 +17,7 @@ from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label
 
-__all__ = ["RESULTS_FILE", "read_results", "to_array"]
+__all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 
 #: Name of the results file inside the output directory. JSON Lines, one object per
 #: finished point: ``id``, ``index`` (position in the grid), ``overrides`` (dotted key ->
@@ -125,6 +125,32 @@ def _foreign(path: Path, n: int, why: str) -> NoReturn:
 #: Lock file in the output directory, held by the sweep writing there (``flock``: freed when
 #: its process ends, however it ends).
 LOCK_FILE = ".mmsim-sweep.lock"
+
+
+def check_output_dir(out: Path) -> None:
+    """ConfigError for an existing non-empty directory that is not a sweep's output, ``--force`` or not.
+
+    A sweep's output is what a resume reads: it holds ``results.jsonl`` or the lock file every
+    sweep writing there leaves (:data:`LOCK_FILE`), or only ``points/`` (``mmsim sweep --point``).
+    Anything else is someone's folder: the sweep would write its results.jsonl, results.csv,
+    sweep.html and plots among its files (a ``results.csv`` of theirs replaced), and ``--force``
+    does not make it the sweep's.
+    """
+    out = Path(out)
+    if not out.is_dir():
+        return
+    try:
+        names = sorted(os.listdir(out))
+    except OSError:
+        return  # the sweep's own attempt to write there says why
+    if not names or RESULTS_FILE in names or LOCK_FILE in names or names == ["points"]:
+        return
+    shown = ", ".join(n + ("/" if (out / n).is_dir() else "") for n in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    raise ConfigError(f"{out}: not empty and not a sweep's output (no {RESULTS_FILE} or {LOCK_FILE}): it holds "
+                      f"{shown}{more}; the sweep would write its {RESULTS_FILE}, results.csv, sweep.html and plots "
+                      "among them (replacing any of those names); refusing, even with --force: give -o a new or "
+                      "empty directory, or a sweep's own")
 
 
 def _make_dir(out: Path) -> None:

@@ -79,13 +79,16 @@ def quote_written(message: str, value: Any, text: str | None) -> str:
 
 
 def line_of(where: Mapping[str, str], key: str) -> str:
-    """``" (FILE line N)"`` for the dotted ``key`` (``axes.a.b[1]``, ``points[0].x``), or its nearest written parent."""
-    k = re.sub(r"\[\d+\]$", "", key)
+    """``" (FILE line N)"`` for the dotted ``key`` (``axes.a.b[1]``, ``points[0].x``), or its nearest written parent
+    (a list item's own line when the grid's reader recorded it: ``parse_yaml(..., items=True)``)."""
+    k = key
     while k:
         if k in where:
             return f" ({where[k]})"
-        parent = k.rpartition(".")[0] if "." in k else re.sub(r"\[\d+\].*$", "", k)
-        parent = re.sub(r"\[\d+\]$", "", parent)
+        if k.endswith("]"):
+            parent = re.sub(r"\[\d+\]$", "", k)
+        else:
+            parent = k.rpartition(".")[0] if "." in k else re.sub(r"\[\d+\].*$", "", k)
         if parent == k:
             break
         k = parent
