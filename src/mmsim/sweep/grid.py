@@ -95,7 +95,7 @@ class Grid:
         The point each point is compared with, when the grid names a ``baseline``
         (:mod:`mmsim.sweep.baseline`).
     timeout : int or None
-        Most wall time of a run on a local worker, ns (the grid's ``timeout``), or None.
+        Most wall time of a run on a local worker or a Dask cluster, ns (the grid's ``timeout``), or None.
     where, written : dict
         Dotted grid key -> ``"FILE line N"``, and -> the text of a number as the file writes it
         (:func:`mmsim.sweep.written.scalar_texts`), for messages.
