@@ -142,6 +142,38 @@ def test_lobster_orderbook_row_dropping_a_level_no_message_removed(tmp_path, row
     assert lob.convert([lobster_files(tmp_path, STILL_MSG[:2] + ok, STILL_BOOK + [row])], tmp_path / "t")
 
 
+#: A bid 100.00 x 10 that left the window (a better bid came and went), so its order is one the
+#: level-1 file may have lost messages of; then hidden executions only (the book does not change).
+BACK_MSG = ["34200.1,1,101,10,1000000,1", "34200.2,1,102,5,1000100,1", "34200.3,3,102,5,1000100,1",
+            "34200.4,5,0,1,1000300,-1", "34200.5,5,0,1,1000300,-1", "34200.6,5,0,1,1000300,-1"]
+BACK_BOOK = ["1000300,7,1000000,10", "1000300,7,1000100,5", "1000300,7,1000000,10"]
+
+
+@pytest.mark.parametrize("msgs, books, line, want", [
+    # Row 4 shows a worse best bid 99.99 x 3 (row 5, right again, was named: "a new best bid 10000 ticks
+    # (10 lots), better than the previous row's 9999", the row after the corrupt one).
+    (BACK_MSG, BACK_BOOK + ["1000300,7,999900,3", "1000300,7,1000000,10", "1000300,7,1000000,10"], 4,
+     "a best bid 9999 ticks (3 lots) that the next row no longer shows, and no message up to {m} line 5"),
+    # The first row's best bid or ask, which no later row shows (row 2 was named: "the orderbook row no
+    # longer shows the bid level at 10001 ticks (4 lots), which the previous row showed").
+    (STILL_MSG, ["1000300,7,1000100,4"] + STILL_BOOK, 1,
+     "a best bid 10001 ticks (4 lots) that the next row no longer shows, and no message up to {m} line 2"),
+    (STILL_MSG, ["1000200,7,1000000,10"] + STILL_BOOK, 1,
+     "a best ask 10002 ticks (7 lots) that the next row no longer shows, and no message up to {m} line 2"),
+], ids=["worse-best", "first-row-bid", "first-row-ask"])
+def test_lobster_phantom_best_price_names_the_corrupt_row_only(tmp_path, msgs, books, line, want):
+    """A row whose best price no message gives, the next row contradicting it: that row is the corrupt one."""
+    m = lobster_files(tmp_path, msgs, books)
+    b = m.with_name(m.name.replace("_message_", "_orderbook_"))
+    with pytest.raises(mmsim.DataError) as exc:
+        lob.convert([m], tmp_path / "s")
+    assert str(exc.value) == (f"{b}: line {line}: the orderbook row shows {want.format(m=m.name)} adds or removes "
+                              "it: a phantom best price; the message and orderbook files disagree")
+    # The same rows with the corrupt one right convert.
+    good = books[:line - 1] + [books[line]] + books[line:]
+    assert lob.convert([lobster_files(tmp_path, msgs, good)], tmp_path / "t")
+
+
 def test_lobster_crossed_book_that_persists(tmp_path):
     msgs = ["34200.1,1,101,10,1000100,1", "34200.5,1,102,5,1000000,-1", "34202.0,1,103,1,999900,-1"]
     books = ["1000200,7,1000100,10", "1000000,5,1000100,10", "999900,1,1000100,10"]

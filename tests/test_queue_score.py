@@ -268,8 +268,30 @@ def test_outputs_json_table_plot_and_report(day, tmp_path):
     assert "risk_averse" in text and "-33.3%" in text  # the terminal gives lots bias in %
     assert "best model: power:2 (F1 1.000, 100.0% of true fills matched, lots bias 0, 1s markout bias 0.000 " \
            "ticks/lot, PnL bias 0.00)" in text
-    assert ("power fit: exponent 2 (loss 1 − F1 = 0.000; the best is at the edge of the grid; grid 1, 2)"
-            in text)
+    # It said "the best is at the edge of the grid": not which edge, nor what to do.
+    assert "power fit: exponent 2 (loss 1 − F1 = 0.000; grid 1, 2)\n" in text
+    assert ("power fit: the best exponent, 2, is the largest tried, and a larger one may fit better: extend the "
+            "grid, e.g. mmsim queue-score --fit-powers 1,2,3,4 (fit_powers= in Python)") in text
+
+
+@pytest.mark.parametrize("powers, loss, plateau, best, edge", [
+    ([0.25, 0.5, 1], [0.1, 0.2, 0.3], (0.25, 0.25), 0.25,
+     "power fit: the best exponent, 0.25, is the smallest tried, and a smaller one may fit better: extend the grid, "
+     "e.g. mmsim queue-score --fit-powers 0.0625,0.125,0.25,0.5,1 (fit_powers= in Python)"),
+    ([1, 2, 3], [0.3, 0.2, 0.1], (3, 3), 3,
+     "power fit: the best exponent, 3, is the largest tried, and a larger one may fit better: extend the grid, "
+     "e.g. mmsim queue-score --fit-powers 1,2,3,4.5,6 (fit_powers= in Python)"),
+    ([1, 2, 3], [0.3, 0.1, 0.2], (2, 2), 2, None),          # inside the grid: nothing to extend
+    ([1, 2, 3], [0.1, 0.1, 0.1], (1, 3), 1, None),          # every exponent alike: extending would not decide
+])
+def test_power_fit_names_the_edge_and_the_grid_to_try(powers, loss, plateau, best, edge):
+    from mmsim.report.render_queue import queue_models_summary
+
+    fit = {"powers": powers, "loss": loss, "plateau": list(plateau), "best_power": best,
+           "best_loss": min(loss)}
+    lines = queue_models_summary({"rows": [], "best": None, "fit": fit})
+    assert lines[1:] == ([edge] if edge else [])
+    assert "edge" not in lines[0]
 
 
 def test_bad_input_is_named():

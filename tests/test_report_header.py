@@ -314,3 +314,34 @@ def test_the_header_survives_a_saved_run(stores, tmp_path):
     again = json.loads((tmp_path / "again" / "report.json").read_text())["setup"]
     assert again == first and first["result_digest"] is not None
     assert first["latency"]["feed"] == "constant 2ms"
+
+
+#: 2023-12-25 00:00 UTC, as a Databento day's snapshot.
+MIDNIGHT = 1_703_462_400 * S
+
+
+@pytest.mark.parametrize("gap, data_line, fields", [
+    # The 00:00 snapshot, then the market two hours later: the header gave "00:00:00.000 → 03:00:00.000
+    # UTC (3h00m), 5 events", read as three hours of trading.
+    (7200 * S, "data 2023-12-25 02:00:00.000 → 2023-12-25 03:00:00.000 UTC (1h00m, 2 market events), after the book "
+               "snapshot at 2023-12-25 00:00:00.000 (3 events; 5 in all)",
+     {"snapshot_ts": MIDNIGHT, "snapshot_events": 3, "market_start_ts": MIDNIGHT + 7200 * S}),
+    # A snapshot the market follows within the minute (a LOBSTER first row, a Tardis day): as before.
+    (59 * S, "data 2023-12-25 00:00:00.000 → 2023-12-25 01:00:59.000 UTC (1h00m), 5 events",
+     {"snapshot_ts": MIDNIGHT, "snapshot_events": 3, "market_start_ts": MIDNIGHT + 59 * S}),
+], ids=["two-hours-after", "within-the-minute"])
+def test_an_opening_snapshot_long_before_the_market_is_set_apart(gap, data_line, fields):
+    ev = make_events([(MIDNIGHT, Kind.CLEAR, 0, 0, 0), (MIDNIGHT, Kind.DEPTH, 1, 100, 5),
+                      (MIDNIGHT, Kind.DEPTH, -1, 102, 5), (MIDNIGHT + gap, Kind.DEPTH, 1, 100, 6),
+                      (MIDNIGHT + gap + 3600 * S, Kind.DEPTH, 1, 100, 7)])
+    rep = mmsim.run(ev, None, mmsim.Config()).report(ev)
+    data = rep.data["setup"]["data"]
+    assert {k: data[k] for k in fields} == fields
+    assert data["start_ts"] == MIDNIGHT and data["n_events"] == 5  # the whole replay, as before
+    assert data_line in [" ".join(line.split()) for line in _header_lines(rep)]
+
+
+def test_events_without_an_opening_snapshot_have_none():
+    ev = make_events([(0, Kind.DEPTH, 1, 100, 5), (0, Kind.DEPTH, -1, 102, 5), (7200 * S, Kind.DEPTH, 1, 100, 6)])
+    data = mmsim.run(ev, None, mmsim.Config()).report(ev).data["setup"]["data"]
+    assert (data["snapshot_ts"], data["snapshot_events"], data["market_start_ts"]) == (None, None, None)

@@ -385,3 +385,36 @@ def test_a_sweep_killed_outright_takes_a_worker_stuck_in_c_code_with_it(tiny, tm
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+# ----------------------------------------------------------------------------- timeouts on Dask
+
+DASK_TIMEOUT_MSG = ("the point did not finish within timeout {t} on the Dask cluster (a task of 1 run(s) has 2 x {t}); "
+                    "its task was cancelled and the worker running it ({w}) restarted")
+
+
+@pytest.mark.parametrize("pass_size", [1, 2], ids=["alone", "in-a-pass"])
+def test_a_point_that_hangs_on_dask_is_recorded_as_timed_out_once(tiny, tmp_path, pass_size):
+    # On Dask the timeout was not enforced: a run that never returned held the sweep forever.
+    distributed = pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
+    grid = _grid(tiny, tmp_path, [{"strategy.params.at": 0}, {"strategy.params.at": 5}], {"timeout": "2s"})
+    g = load_grid(grid)
+    out = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        rows = run_sweep(grid, out=out, scheduler=address, pass_size=pass_size)
+        records = _records(out)
+        assert sorted(r["index"] for r in records) == [0, 1]  # each point once
+        by = {r["index"]: r for r in records}
+        # Alone, or found alone after its pass of two overran (4 x 2s): the hanging point fails, the other runs.
+        assert by[0]["status"] == "ok" and by[0]["pass"]["runs"] == 1
+        assert by[1]["status"] == "error" and by[1]["id"] == g.points[1].id and by[1]["metrics"] == {}
+        worker = by[1]["host"]
+        assert worker.startswith("tcp://127.0.0.1:")
+        assert by[1]["error"] == {"type": "PointTimeout", "traceback": "",
+                                  "message": DASK_TIMEOUT_MSG.format(t="2s", w=worker)}
+        assert [r["status"] for r in rows] == ["ok", "error"]
+        # A rerun counts it as finished (nothing runs, nothing is written).
+        assert [r["status"] for r in run_sweep(grid, out=out, scheduler=address)] == ["ok", "error"]
+        assert _records(out) == records

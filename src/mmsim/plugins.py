@@ -19,6 +19,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from pathlib import Path
 from typing import Any, Mapping
@@ -46,12 +47,38 @@ def _is_path_spec(target: str) -> bool:
     return target.endswith(".py") or "/" in target or "\\" in target
 
 
-def _load_file(path_text: str, base_dir: Path | None) -> Any:
+def search_file(path_text: str, base_dir: Path | None, base_label: str = "base_dir") -> Path:
+    """The strategy file ``path_text`` names: absolute, else ``base_dir / path`` then the working directory's.
+
+    Raises
+    ------
+    ConfigError
+        ``strategy file not found: PATH; looked in LABEL, A, then in the working directory, B``: every
+        location searched, in search order (one the two share is named once, with both labels).
+    """
     path = Path(path_text).expanduser()
-    candidates = [path] if path.is_absolute() else ([base_dir / path] if base_dir else []) + [Path.cwd() / path]
-    found = next((p for p in candidates if p.is_file()), None)
-    if found is None:
-        raise ConfigError(f"strategy file not found: {path_text} (looked at {', '.join(str(c) for c in candidates)})")
+    if path.is_absolute():
+        if path.is_file():
+            return path
+        raise ConfigError(f"strategy file not found: {path_text} (looked at {path})")
+    searched: list[tuple[list[str], Path]] = []
+    for label, folder in ((base_label, base_dir), ("the working directory", Path.cwd())):
+        if folder is None:
+            continue
+        cand = Path(os.path.abspath(Path(folder) / path))  # named absolute, "../" resolved
+        if cand.is_file():
+            return cand
+        same = next((s for s in searched if s[1] == cand), None)
+        if same is not None:
+            same[0].append(label)
+        else:
+            searched.append(([label], cand))
+    where = ", then ".join(f"in {' and '.join(labels)}, {cand}" for labels, cand in searched)
+    raise ConfigError(f"strategy file not found: {path_text}; looked {where}")
+
+
+def _load_file(path_text: str, base_dir: Path | None, base_label: str) -> Any:
+    found = search_file(path_text, base_dir, base_label)
     found = found.resolve()
     # One module per file (keyed by the absolute path), reused on a second load so a
     # sweep that builds many strategies from one file executes it once.
@@ -105,7 +132,7 @@ def _get_attr(module: Any, attr: str, where: str) -> Any:
     return obj
 
 
-def resolve_strategy(spec: str, *, base_dir: str | Path | None = None) -> Any:
+def resolve_strategy(spec: str, *, base_dir: str | Path | None = None, base_label: str = "base_dir") -> Any:
     """Return the object a strategy spec names, without building it.
 
     Parameters
@@ -116,11 +143,16 @@ def resolve_strategy(spec: str, *, base_dir: str | Path | None = None) -> Any:
         entry point in the ``mmsim.strategies`` group.
     base_dir : path, optional
         Directory relative file paths are read from first (e.g. the config file's).
+    base_label : str
+        What ``base_dir`` is, in the message for a file found nowhere (``"the config's
+        folder"``): ``strategy file not found: x.py; looked in base_dir, BASE/x.py, then in
+        the working directory, CWD/x.py``.
 
     Raises
     ------
     ConfigError
-        If the file, module, attribute or entry point does not exist.
+        If the file, module, attribute or entry point does not exist (a file: every
+        place looked at, in order).
     StrategyError
         If the plugin's code raises while it is imported.
     """
@@ -131,7 +163,7 @@ def resolve_strategy(spec: str, *, base_dir: str | Path | None = None) -> Any:
     target, sep, attr = spec.rpartition(":")
     if sep and target and attr and not attr.startswith(("\\", "/")):
         if _is_path_spec(target):
-            return _get_attr(_load_file(target, base), attr, f"strategy file {target}")
+            return _get_attr(_load_file(target, base, base_label), attr, f"strategy file {target}")
         return _get_attr(_import_module(target), attr, f"strategy module {target}")
     if spec.endswith(".py"):
         raise ConfigError(f"strategy {spec!r}: name the strategy inside the file, as {spec}:ClassName")
@@ -176,7 +208,8 @@ def _is_strategy(obj: Any) -> bool:
     return isinstance(obj, Strategy) or hasattr(obj, "_mmsim_native_")
 
 
-def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None) -> Any:
+def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
+                  base_label: str = "base_dir") -> Any:
     """Load a strategy plugin and build it with validated parameters.
 
     Parameters
@@ -188,6 +221,8 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
         Parameters, e.g. a config's ``strategy.params``.
     base_dir : path, optional
         Directory relative file paths are read from first.
+    base_label : str
+        What ``base_dir`` is, in a file-not-found message (:func:`resolve_strategy`).
 
     Returns
     -------
@@ -214,7 +249,7 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
     for key in params:
         if not isinstance(key, str):
             raise ConfigError(f"strategy {spec}: parameter names must be strings, got {key!r}")
-    obj = resolve_strategy(spec, base_dir=base_dir)
+    obj = resolve_strategy(spec, base_dir=base_dir, base_label=base_label)
     label = getattr(obj, "name", None) or getattr(obj, "__name__", None) or spec
     if _is_strategy(obj) and not isinstance(obj, type):
         if params:
@@ -239,7 +274,8 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
     return built
 
 
-def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None) -> Any:
+def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
+                   base_label: str = "base_dir") -> Any:
     """Check that :func:`load_strategy` would succeed, as cheaply as possible.
 
     A numba strategy's parameters are checked against its declaration without
@@ -266,10 +302,10 @@ def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_d
     params = {} if params is None else params
     if not isinstance(params, Mapping):
         raise ConfigError(f"strategy {spec}: parameters must be a mapping, got {type(params).__name__}")
-    obj = resolve_strategy(spec, base_dir=base_dir)
+    obj = resolve_strategy(spec, base_dir=base_dir, base_label=base_label)
     check = getattr(obj, "check_params", None)
     if isinstance(obj, type) or not callable(check):
-        load_strategy(spec, params, base_dir=base_dir)
+        load_strategy(spec, params, base_dir=base_dir, base_label=base_label)
     else:
         check(dict(params))
     return obj

@@ -130,15 +130,21 @@ def load_events(config: RunConfig) -> Any:
     return load(config.data)
 
 
-def load_run_strategy(config: RunConfig) -> Any:
-    """The strategy plugin named by ``config.strategy``, built with its parameters."""
+def load_run_strategy(config: RunConfig, base_dir: str | Path | None = None,
+                      base_label: str = "the config's folder") -> Any:
+    """The strategy plugin named by ``config.strategy``, built with its parameters.
+
+    A relative strategy file is looked for in ``base_dir`` (the config file's folder, where
+    :func:`mmsim.config.load_yaml` looked first), then in the working directory.
+    """
     from .plugins import load_strategy
 
-    return load_strategy(config.strategy.path, config.strategy.params)
+    return load_strategy(config.strategy.path, config.strategy.params, base_dir=base_dir, base_label=base_label)
 
 
 def run_config(config: RunConfig, *, events: Any = None,
-               progress: Callable[[int, int], None] | None = None) -> Result:
+               progress: Callable[[int, int], None] | None = None,
+               base_dir: str | Path | None = None) -> Result:
     """Load what ``config`` names (unless ``events`` is given) and run it.
 
     Parameters
@@ -149,6 +155,10 @@ def run_config(config: RunConfig, *, events: Any = None,
         Use these events instead of loading ``config.data``.
     progress : callable, optional
         Passed to :func:`mmsim.run`.
+    base_dir : path, optional
+        The config file's folder (``mmsim run`` passes it): a relative strategy file that
+        :func:`mmsim.config.load_yaml` did not find there is looked for there, then in the
+        working directory, and an error names both (without it, the working directory only).
 
     Returns
     -------
@@ -165,7 +175,7 @@ def run_config(config: RunConfig, *, events: Any = None,
         raise ConfigError(f"run_config: expected an mmsim.RunConfig, got {type(config).__name__}")
     if events is None:
         events = load_events(config)
-    strategy = load_run_strategy(config)
+    strategy = load_run_strategy(config, base_dir)
     try:
         result = run(events, strategy, config.engine, progress=progress)
     except (StrategyError, DataError) as exc:

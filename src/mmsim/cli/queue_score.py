@@ -117,7 +117,10 @@ def cmd(args: argparse.Namespace) -> int:
                           "default)")
     try:
         with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
-            strategy = load_strategy(config.strategy.path, config.strategy.params)
+            # A relative file of the config's was looked for beside it first (load_yaml), then here.
+            strategy = load_strategy(config.strategy.path, config.strategy.params,
+                                     base_dir=src.parent if src.is_file() and not args.strategy else None,
+                                     base_label="the config's folder")
     except ConfigError as exc:
         if not args.params:
             raise

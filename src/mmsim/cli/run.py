@@ -58,7 +58,7 @@ def cmd(args: argparse.Namespace) -> int:
     with staged_output(out, "result.json") as stage:
         try:
             with strategy_located(args.config), progress_bar(f"run {args.config.name}", args.quiet) as update:
-                result = run_config(config, events=events, progress=update)
+                result = run_config(config, events=events, progress=update, base_dir=args.config.parent)
         except (StrategyError, DataError) as exc:
             # A run that stopped (a guard, a strategy error, a bad event) keeps what it did, marked
             # partial in result.json and the report's header; the exit status is still 1.

@@ -33,7 +33,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--pass-size", action=Written, read=integer("a positive integer"), metavar="N",
                    help="most points of one event store replayed in one pass (default 16); 1 replays each alone")
     p.add_argument("--timeout", metavar="DURATION", action=Written,
-                   help="most wall time a run may take on a local worker (e.g. 10min; default: the grid's "
+                   help="most wall time a run may take on a local worker or a Dask cluster (e.g. 10min; default: the grid's "
                         "`timeout`, else none): past it the worker is killed and the point recorded as failed "
                         "(PointTimeout); the other points go on")
     p.add_argument("--retry-failed", action="store_true",
@@ -69,12 +69,11 @@ def cmd(args: argparse.Namespace) -> int:
     check_output_dir(Path(out))  # a folder that is not a sweep's output: refused, even with --force
     if args.point is not None:
         return _drill(args, grid, Path(out))
-    if timeout is not None and (args.scheduler or args.workers == 0):
+    if timeout is not None and args.workers == 0 and not args.scheduler:
         from ..config import format_ns
 
-        where = "on a Dask cluster" if args.scheduler else "with --workers 0 (in this process)"
-        print(f"note: timeout {format_ns(timeout)} is not enforced {where}; a run that never returns holds the sweep "
-              "(docs/sweeps.md, \"Exactly once per point\")", file=sys.stderr)
+        print(f"note: timeout {format_ns(timeout)} is not enforced with --workers 0 (in this process); a run that "
+              "never returns holds the sweep (docs/sweeps.md, \"Exactly once per point\")", file=sys.stderr)
     results = Path(out) / RESULTS_FILE
     before = {} if args.force else read_results(results)  # a line that is not a record stops here, named
     try:

@@ -268,6 +268,9 @@ class _Converter:
         untrusted: set[int] = set()
         inside_prev: set[tuple[int, int]] = set()
         prev_best: dict[int, int] = {}
+        # side -> (price, lots, id, row line) of the best level a row seeded with no message (phantom()).
+        seeded_best: dict[int, tuple[int, int, int, int]] = {}
+        prev_seeded = seeded_best.copy()
         tick, lot = self.tick, self.lot
 
         def err(line: int, msg: str) -> DataError:
@@ -343,6 +346,16 @@ class _Converter:
                 if oid < SYNTHETIC_ID_BASE:
                     stale[oid] = (side, px)
 
+        def phantom(side: int, px: int | None, line: int) -> DataError | None:
+            """The previous row's seeded best at ``px``, untouched since: the row this one contradicts is the corrupt one."""
+            p, q, sid, at = prev_seeded.get(side, (None, 0, 0, 0))
+            if p is None or p != px or level_ids.get((side, p)) != [sid] or orders[sid][2] != q:
+                return None  # not seeded by that row, or a message traded or joined it: the level was real
+            return DataError(f"{bpath}: line {at}: the orderbook row shows a best {'bid' if side > 0 else 'ask'} {p} "
+                             f"ticks ({q} lots) that the next row no longer shows, and no message up to {mpath.name} "
+                             f"line {line} adds or removes it: a phantom best price; the message and orderbook "
+                             "files disagree")
+
         def reconcile(t: int, shown: dict[int, list[tuple[int, int]]], line: int) -> None:
             for side in (1, -1):
                 levels = shown[side]
@@ -360,7 +373,7 @@ class _Converter:
                     if p not in shown_px:
                         if (side, p) in inside_prev and not any(o in untrusted for o in level_ids.get((side, p), ())):
                             # It stayed inside the window: its removal would have a message.
-                            raise DataError(
+                            raise phantom(side, p, line) or DataError(
                                 f"{bpath}: line {line}: the orderbook row no longer shows the "
                                 f"{'bid' if side > 0 else 'ask'} level at {p} ticks ({lv[p]} lots), which the "
                                 f"previous row showed, but no message up to {mpath.name} line {line} removes it; "
@@ -388,13 +401,15 @@ class _Converter:
                         if pb is not None and (p > pb if side > 0 else p < pb):
                             # Depth enters a level-N window from below its edge; a new best price
                             # needs a message that adds it.
-                            raise DataError(
+                            raise phantom(side, pb, line) or DataError(
                                 f"{bpath}: line {line}: the orderbook row shows a new best "
                                 f"{'bid' if side > 0 else 'ask'} {p} ticks ({q} lots), better than the previous "
                                 f"row's {pb}, but no message up to {mpath.name} line {line} adds it; the message "
                                 "and orderbook files disagree"
                             )
                         self.n_entered += 1
+                        if p == levels[0][0]:
+                            seeded_best[side] = (p, q, self.next_syn, line)
                         new_synthetic(t, side, p, q, line)
                     elif q > q0:
                         # Orders that joined while the level was outside the window
@@ -490,6 +505,8 @@ class _Converter:
                     for p, q in sorted(pre[s].items(), reverse=s > 0):
                         if q > 0:
                             self.n_seeded += 1
+                            if shown[s] and p == shown[s][0][0]:
+                                seeded_best[s] = (p, q, self.next_syn, line)
                             new_synthetic(t, s, p, q, line)
             if typ == 1:
                 px, q = ticks(raw_px, line), lots(size, line)
@@ -571,6 +588,7 @@ class _Converter:
                 untrusted.update(level_ids.get(gone, ()))
             inside_prev = cur
             prev_best = {sd: shown[sd][0][0] for sd in (1, -1) if shown[sd]}
+            prev_seeded, seeded_best = seeded_best, {}
             cross.check(book, t, f"line {line}")
         try:
             bline, _ = next(book_rows)

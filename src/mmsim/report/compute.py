@@ -316,7 +316,7 @@ def compute_report(
     data: dict[str, Any] = {
         "schema": "mmsim.report/1",
         "setup": describe_setup(result, t_start=t_start, t_end=t_end, n_events=int(exch_ts.size),
-                                version=__version__),
+                                version=__version__, events=events),
         "partial": partial,
         "warnings": ([f"PARTIAL RESULT: the run stopped at exchange time {_when(stop_ts)}, after "
                       f"{int(exch_ts.size):,} of {n_given:,} events; this report covers the replay up to the stop. "

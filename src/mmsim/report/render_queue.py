@@ -122,11 +122,26 @@ def queue_models_summary(q: Mapping[str, Any]) -> list[str]:
     if fit:
         lo, hi = fit["plateau"]
         span = "" if lo == hi else f"; every exponent from {lo:g} to {hi:g} fits as well"
-        if fit["best_power"] in (fit["powers"][0], fit["powers"][-1]) and len(fit["powers"]) > 1:
-            span += "; the best is at the edge of the grid"
         lines.append(f"power fit: exponent {fit['best_power']:g} (loss 1 − F1 = {fit['best_loss']:.3f}{span}; "
                      f"grid {', '.join(f'{p:g}' for p in fit['powers'])})")
+        lines += _grid_edge(fit)
     return lines
+
+
+def _grid_edge(fit: Mapping[str, Any]) -> list[str]:
+    """A line when the best exponent is the grid's first or last: which one, and the grid to try instead."""
+    powers, best = list(fit["powers"]), fit["best_power"]
+    if len(powers) < 2 or tuple(fit["plateau"]) == (powers[0], powers[-1]):
+        return []  # one exponent, or all fit alike: nothing beyond the edge would decide
+    if best == powers[-1]:
+        edge, other, more = "largest", "larger", [best * 1.5, best * 2]
+    elif best == powers[0]:
+        edge, other, more = "smallest", "smaller", [best / 4, best / 2]
+    else:
+        return []
+    grid = ",".join(f"{p:g}" for p in sorted(set(powers) | set(more)))
+    return [f"power fit: the best exponent, {best:g}, is the {edge} tried, and a {other} one may fit better: "
+            f"extend the grid, e.g. mmsim queue-score --fit-powers {grid} (fit_powers= in Python)"]
 
 
 def plot_queue_models(q: Mapping[str, Any]) -> bytes:

@@ -97,7 +97,31 @@ def _span(ns: int) -> str:
     return f"{h}h{m:02d}m" if h else f"{m}m{sec:02d}s"
 
 
-def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, version: str) -> dict[str, Any]:
+#: An opening snapshot this long or more before the first market event is set apart in the header.
+SNAPSHOT_GAP_NS = 60_000_000_000
+
+
+def opening_snapshot(events: Any) -> dict[str, Any]:
+    """``snapshot_ts``, ``snapshot_events`` and ``market_start_ts`` of events that open with a snapshot.
+
+    A snapshot is a ``CLEAR`` and the book it lists at one time (a Databento day's 00:00 book, a
+    LOBSTER file's first row); ``market_start_ts`` is the first event after it. All three None when
+    the events do not open with a ``CLEAR``, or hold nothing after it.
+    """
+    from ..events import Kind
+
+    none = {"snapshot_ts": None, "snapshot_events": None, "market_start_ts": None}
+    if events is None or len(events) == 0 or int(events["kind"][0]) != int(Kind.CLEAR):
+        return none
+    ts = events["exch_ts"]
+    n = int(np.searchsorted(ts, ts[0], side="right"))
+    if n >= len(ts):
+        return none
+    return {"snapshot_ts": int(ts[0]), "snapshot_events": n, "market_start_ts": int(ts[n])}
+
+
+def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, version: str,
+                   events: Any = None) -> dict[str, Any]:
     """The ``setup`` section of report.json: everything needed to say (and redo) what was run.
 
     Parameters
@@ -109,12 +133,15 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         Events replayed.
     version : str
         mmsim's version.
+    events : ndarray, optional
+        The events replayed: whether they open with a snapshot (:func:`opening_snapshot`).
 
     Returns
     -------
     dict
         ``data`` (``store``, ``symbol``, ``venue``, ``levels``, ``start_ts``,
-        ``end_ts``, ``span_s``, ``n_events``), ``strategy`` (``label``,
+        ``end_ts``, ``span_s``, ``n_events``; ``snapshot_ts``, ``snapshot_events`` and
+        ``market_start_ts`` of an opening snapshot, else None), ``strategy`` (``label``,
         ``path``, ``params``; path and params null for a bare run), ``latency``
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
         ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
@@ -149,6 +176,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "end_ts": int(t_end),
         "span_s": (int(t_end) - int(t_start)) / 1e9,
         "n_events": int(n_events),
+        **opening_snapshot(events),
     }
     if job is not None:
         plain = job.to_dict()
@@ -208,6 +236,13 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
     what = " ".join(str(x) for x in (d.get("symbol"), d.get("venue"), d.get("levels")) if x)
     span = f"{_ts(d['start_ts'])} → {_ts(d['end_ts'])} UTC ({_span(d['end_ts'] - d['start_ts'])})"
     data = f"{what + ', ' if what else ''}{span}, {d['n_events']:,} events"
+    snap, start = d.get("snapshot_ts"), d.get("market_start_ts")
+    if snap is not None and start is not None and start - snap >= SNAPSHOT_GAP_NS:
+        # A day that opens with the venue's book at midnight: its span is not the trading's.
+        n_snap = d["snapshot_events"]
+        data = (f"{what + ', ' if what else ''}{_ts(start)} → {_ts(d['end_ts'])} UTC ({_span(d['end_ts'] - start)}, "
+                f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)} "
+                f"({n_snap:,} events; {d['n_events']:,} in all)")
     s = setup["strategy"]
     if s["path"] is None:
         strat = f"{s['label'] or '?'} (parameters not recorded: a bare mmsim.run; see docs/reports.md)"

@@ -12,7 +12,6 @@ import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from ..errors import ConfigError, MmsimError
 from . import passes
 from .code import CODE_FIELD
 from .grid import _as_grid, _is_int, parse_timeout
-from .passes import default_point, plan_tasks, run_task
+from ._dask import execute_dask
+from .passes import default_point, plan_tasks, subtask, task_runs
 from .points import check_points
 from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, check_output_dir, read_results
 from .resume import resume
@@ -117,15 +117,6 @@ def _how(exitcode: int | None) -> str:
     return f"exit code {exitcode}"
 
 
-def _subtask(task: Mapping[str, Any], pts: list[Mapping[str, Any]], alone: bool = False) -> dict[str, Any]:
-    """``task`` cut down to ``pts``, with the baseline runs they need (reported points of the task included)."""
-    ids = {p["id"] for p in pts}
-    need = {p.get("baseline") for p in pts} - ids - {None}
-    extra = [r for r in list(task.get("extra") or ()) + list(task["points"]) if r["id"] in need]
-    extra = list({r["id"]: r for r in extra}.values())
-    return {**task, "points": pts, "extra": extra, "alone": alone}
-
-
 def _failed_record(p: Mapping[str, Any], etype: str, message: str, pid: int | None) -> dict[str, Any]:
     """The record of a point that failed outside its own code: its worker died or overran the timeout."""
     rec = passes._record(p)
@@ -133,10 +124,6 @@ def _failed_record(p: Mapping[str, Any], etype: str, message: str, pid: int | No
                elapsed_s=None, host=socket.gethostname(), pid=pid,
                finished_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"))
     return rec
-
-
-def _runs(task: Mapping[str, Any]) -> int:
-    return len(task["points"]) + len(task.get("extra") or ())
 
 
 class _Worker:
@@ -229,7 +216,7 @@ def _assign(w: _Worker, task: dict[str, Any], timeout_ns: int | None) -> None:
     w.task, w.left = task, list(task["points"])
     # The pass replays all its runs before the first point is reported: each run gets the
     # timeout, and the first point's report one more.
-    w.deadline = None if timeout_ns is None else time.monotonic() + timeout_ns / 1e9 * (_runs(task) + 1)
+    w.deadline = None if timeout_ns is None else time.monotonic() + timeout_ns / 1e9 * (task_runs(task) + 1)
     w.conn.send(task)
 
 
@@ -298,7 +285,7 @@ def _lost(w: _Worker, pool: list[_Worker], todo: list[dict[str, Any]], got: dict
     if task is None or not left:
         return
     if etype == "PointTimeout":
-        t, n = format_ns(int(timeout_ns or 0)), _runs(task)
+        t, n = format_ns(int(timeout_ns or 0)), task_runs(task)
         msg = (f"the point did not finish within timeout {t} (a pass of {n} run(s) has {n + 1} x {t} until its first "
                f"report); its worker process (pid {pid}) was killed")
     else:
@@ -316,75 +303,11 @@ def _lost(w: _Worker, pool: list[_Worker], todo: list[dict[str, Any]], got: dict
     pending = {p["id"] for p in left} | {q["id"] for queued in todo for q in queued["points"]} | {
         q["id"] for o in pool for q in o.left}
     for p in left:
-        alone = _subtask(task, [p], alone=True)
+        alone = subtask(task, [p], alone=True)
         b = p.get("baseline")
         if b is not None and b != p["id"] and (b in got or b in pending):
             alone["after"] = {b}
         todo.append(alone)
-
-
-def _tcp_address(address: str) -> tuple[str, int] | None:
-    """``(host, port)`` of a TCP scheduler address; None for another transport (tls://, inproc://: Dask checks it).
-
-    Checked before Dask is imported: a malformed address is the same config error with or
-    without the ``mmsim[dask]`` extra installed.
-    """
-    if "://" in address and not address.startswith("tcp://"):
-        return None
-    # Without a scheme Dask reads HOST:PORT as tcp; a bare word was a ValueError, then a 20 s timeout traceback.
-    host, _, port = address.removeprefix("tcp://").rpartition(":")
-    if not host or not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        raise ConfigError(f"--scheduler: expected tcp://HOST:PORT (a port from 1 to 65535), got {address!r}")
-    return host, int(port)
-
-
-def _probe(address: str) -> None:
-    """Fail at once on a refused TCP address (the Dask client would retry until its timeout)."""
-    hp = _tcp_address(address)
-    if hp is None:
-        return
-    host, port = hp
-    try:
-        socket.create_connection((host.strip("[]"), port), timeout=10).close()
-    except OSError as exc:
-        raise MmsimError(f"cannot connect to the Dask scheduler at {address}: {exc.strerror or exc}") from None
-
-
-def _execute_dask(make_tasks: Callable[[int], list[dict[str, Any]]], scheduler: str) -> Iterator[dict[str, Any]]:
-    _tcp_address(scheduler)
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise MmsimError("--scheduler needs Dask distributed, an optional extra: pip install 'mmsim[dask]'") from None
-    _probe(scheduler)
-    try:
-        client = Client(scheduler, timeout="10s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise MmsimError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
-    token = uuid.uuid4().hex[:8]
-    futures = []
-    try:
-        # One task per pass, sized by the threads the cluster has now. Tasks hold the
-        # configs only; each worker maps the event store itself.
-        tasks = make_tasks(max(1, sum(client.nthreads().values())))
-        futures = [client.submit(run_task, t, key=f"mmsim-sweep-{t['points'][0]['id']}-{token}", pure=False)
-                   for t in tasks]
-        by_key = {f.key: t for f, t in zip(futures, tasks)}
-        for fut in as_completed(futures, loop=client.loop):
-            try:
-                yield from fut.result()
-            except Exception as exc:  # e.g. KilledWorker: the task took its workers down
-                for p in by_key[fut.key]["points"]:
-                    rec = passes._record(p)
-                    rec.update(status="error", metrics={}, n_events=None,
-                               error={"type": type(exc).__name__, "message": str(exc), "traceback": ""},
-                               elapsed_s=None, host=None, pid=None,
-                               finished_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"))
-                    yield rec
-    finally:
-        if futures:
-            client.cancel(futures)
-        client.close()
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -432,13 +355,15 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         The points of one event store are cut into tasks of near-equal size so
         that every worker gets about as many (docs/sweeps.md, "Where points run").
     timeout : duration, optional
-        Most wall time a run may take on a local worker process (``"10min"``, int ns;
+        Most wall time a run may take on a local worker process or Dask (``"10min"``, int ns;
         default: the grid's ``timeout``, else none). A pass of ``k`` runs must report
         its first point within ``(k + 1) x timeout`` of its start, and each next point
         within ``timeout`` of the one before; past that its worker process is killed
         and its unreported points run again each alone, where a point that overruns
-        is recorded as failed (``PointTimeout``). Not enforced with ``workers=0`` nor
-        on Dask (docs/sweeps.md, "Exactly once per point").
+        is recorded as failed (``PointTimeout``). On Dask a task of ``k`` runs and ``n``
+        points has ``(k + n) x timeout`` in all, then is cancelled and its worker
+        restarted (:mod:`mmsim.sweep._dask`). Not enforced with ``workers=0``
+        (docs/sweeps.md, "Exactly once per point").
 
     Returns
     -------
@@ -529,7 +454,7 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
     try:
         with bar:
             if todo:
-                stream = (_execute_dask(make_tasks, scheduler) if scheduler
+                stream = (execute_dask(make_tasks, scheduler, timeout_ns) if scheduler
                           else _execute_local(tasks, workers, timeout_ns))
                 try:
                     for rec in stream:

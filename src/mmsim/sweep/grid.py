@@ -58,6 +58,10 @@ class SweepPoint:
     sources : dict
         Dotted config key of each override -> where the grid writes its value
         (``axes.latency.feed[2]``, ``points[0].strategy.params``), for messages.
+    strategy_dir : tuple of (str, str) or None
+        The folder a relative strategy file was looked for in first, and what it is (``"the
+        grid's folder"``, ``"the base config's folder"``): a file found neither there nor in
+        the working directory is an error naming both.
     """
 
     id: str
@@ -66,6 +70,7 @@ class SweepPoint:
     repeat: int
     config: RunConfig
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    strategy_dir: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class Grid:
         The point each point is compared with, when the grid names a ``baseline``
         (:mod:`mmsim.sweep.baseline`).
     timeout : int or None
-        Most wall time of a run on a local worker, ns (the grid's ``timeout``), or None.
+        Most wall time of a run on a local worker or a Dask cluster, ns (the grid's ``timeout``), or None.
     where, written : dict
         Dotted grid key -> ``"FILE line N"``, and -> the text of a number as the file writes it
         (:func:`mmsim.sweep.written.scalar_texts`), for messages.
@@ -191,7 +196,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
         if key not in GRID_KEYS:
             raise ConfigError(f"unknown grid key {key!r}{loc(str(key))}; expected one of {', '.join(GRID_KEYS)}")
 
-    base, base_where = _grid_base(data, where, loc, bdir, written)
+    base, base_where, base_dir = _grid_base(data, where, loc, bdir, written)
     # The base alone must be a valid run config (but for a strategy, which points may
     # give): its errors name the base's own lines.
     _check_partial(base, base_where)
@@ -259,6 +264,9 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
                 raise ConfigError(f"{source}: no event store: set `data:` in the base config (or vary it "
                                   f"in axes){loc('base') or loc('base_config')}")
             cfg = _point_config(base, base_where, overrides, where, bdir, sources)
+            own = any(_overlaps(k, "strategy.path") for k in overrides)
+            sdir = (str(bdir), "the grid's folder") if own or "base_config" not in data else \
+                (str(base_dir), "the base config's folder")
             lat = cfg.engine.latency
             random_latency = any(getattr(lat, m).kind == "lognormal" for m in _LATENCY_MODELS)
             for r in range(repeats if random_latency else 1):
@@ -271,7 +279,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
                                                         written, where))
                 seen[pid] = len(points)
                 points.append(SweepPoint(id=pid, index=len(points), overrides=overrides, repeat=r, config=cfg_r,
-                                         sources=sources))
+                                         sources=sources, strategy_dir=sdir))
     _unread_everywhere(base, base_where, points)
     keys = tuple(point_keys + axis_keys)
     plan = None
@@ -286,9 +294,11 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
 
 
 def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[[str], str],
-               bdir: Path, written: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The base run-config mapping (paths resolved) and where its keys were written; a ``base_config``
-    file's numbers as it writes them go into ``written`` (as ``base.KEY``), for messages."""
+               bdir: Path, written: dict[str, str]) -> tuple[dict[str, Any], dict[str, str], Path]:
+    """The base run-config mapping (paths resolved), where its keys were written, and the folder
+    its relative paths are read against (the ``base_config`` file's, else the grid's); a
+    ``base_config`` file's numbers as it writes them go into ``written`` (as ``base.KEY``), for
+    messages."""
     if "base" in data and "base_config" in data:
         raise ConfigError(f"base_config: give either base or base_config, not both{loc('base_config')}")
     if "base_config" in data:
@@ -302,14 +312,14 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
             raise ConfigError(f"base_config: {exc}{loc('base_config')}") from None
         for k, text in scalar_texts(path.read_text(encoding="utf-8", errors="replace")).items():
             written.setdefault(f"base.{k}", text)
-        return resolve_paths(dict(base), path.parent), dict(base_where)
+        return resolve_paths(dict(base), path.parent), dict(base_where), path.parent
     base = data.get("base", {})
     if base is None:
         base = {}
     if not isinstance(base, Mapping):
         raise ConfigError(f"base: expected a run config mapping, got {type(base).__name__}{loc('base')}")
     base_where = {k[5:]: v for k, v in where.items() if k.startswith("base.")}
-    return resolve_paths(copy.deepcopy(dict(base)), bdir), base_where
+    return resolve_paths(copy.deepcopy(dict(base)), bdir), base_where, bdir
 
 
 def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Mapping[str, str],

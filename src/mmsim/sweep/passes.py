@@ -24,7 +24,7 @@ import numpy as np
 
 from ..config import RunConfig
 
-__all__ = ["MAX_PASS", "default_point", "iter_task", "plan_tasks", "run_task"]
+__all__ = ["MAX_PASS", "default_point", "iter_task", "plan_tasks", "run_task", "subtask", "task_runs"]
 
 #: Most points one task replays in one pass. Past about 16 runs a pass gains little
 #: more (the shared market is then a small part of each run's cost, docs/benchmarks.md),
@@ -351,3 +351,17 @@ class _Paired:
         except Exception as exc:  # the point's own figures stand; its comparison says what went wrong
             out["skipped"] = f"comparison failed: {type(exc).__name__}: {exc}"
         return out
+
+
+def subtask(task: Mapping[str, Any], pts: list[Mapping[str, Any]], alone: bool = False) -> dict[str, Any]:
+    """``task`` cut down to ``pts``, with the baseline runs they need (reported points of the task included)."""
+    ids = {p["id"] for p in pts}
+    need = {p.get("baseline") for p in pts} - ids - {None}
+    extra = [r for r in list(task.get("extra") or ()) + list(task["points"]) if r["id"] in need]
+    extra = list({r["id"]: r for r in extra}.values())
+    return {**task, "points": pts, "extra": extra, "alone": alone}
+
+
+def task_runs(task: Mapping[str, Any]) -> int:
+    """Runs a task replays: its points and the baseline runs it needs."""
+    return len(task["points"]) + len(task.get("extra") or ())

@@ -83,7 +83,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         key = _strategy_key(p)
         if key not in strategies:
             try:
-                declared[key] = check_strategy(s.path, s.params)
+                sdir, slabel = p.strategy_dir or (None, "")
+                declared[key] = check_strategy(s.path, s.params, base_dir=sdir, base_label=slabel)
                 strategies[key] = None
             except (ConfigError, StrategyError) as exc:
                 strategies[key] = str(exc)
