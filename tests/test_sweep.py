@@ -458,7 +458,8 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
     assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "fills.count", "toxic_share",
                       "markout 1s", "point", "digest"]
     # The toxic share in percent, as `mmsim report` shows it (sweep9: it read 0.1); results.csv keeps the fraction.
-    assert body[1] == ["Naive", "5ms", "ok", "1", "11", "10.0%", "-0.5", "p1", "–"]
+    # Each number column has one number of decimals, 3 significant digits of its largest value.
+    assert body[1] == ["Naive", "5ms", "ok", "1.00", "11", "10.0%", "-0.50", "p1", "–"]
     assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–", "p3", "–"]
 
 

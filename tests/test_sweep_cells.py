@@ -1,5 +1,6 @@
-"""The sweep table's number cells take, per column, the digits that tell its distinct values apart
-(the newcomer's: two points' markouts -1.2304 and -1.2261 both read -1.23, as if equal)."""
+"""The sweep table's number cells take, per column, one number of decimals: as few as tell its distinct
+values apart (the newcomer's: two points' markouts -1.2304 and -1.2261 both read -1.23, as if equal),
+from where the column's largest value reads with 3 significant digits."""
 
 from __future__ import annotations
 
@@ -29,10 +30,10 @@ def test_a_column_takes_the_digits_that_tell_its_values_apart():
                   {"markout.1s.mean_ticks": -2.0, "pnl.total": 38_296.0, "toxic_share": 0.585},
                   {"markout.1s.mean_ticks": -1.2304, "pnl.total": 44_182.1, "toxic_share": 0.57041}])  # a repeat
     # It read -1.23, -1.23, -2 and 44,182, 44,182 and 57.0%, 57.0%: distinct points as equal.
-    assert _column(rows, "mk 1s") == ["-1.23", "-1.226", "-2", "-1.23"]
-    assert _column(rows, "PnL") == ["44,182.1", "44,182.4", "38,296", "44,182.1"]
+    assert _column(rows, "mk 1s") == ["-1.230", "-1.226", "-2.000", "-1.230"]
+    assert _column(rows, "PnL") == ["44,182.1", "44,182.4", "38,296.0", "44,182.1"]
     assert _column(rows, "toxic") == ["57.04%", "57.01%", "58.50%", "57.04%"]
-    assert _column(rows, "markout 1s", short=False) == ["-1.23", "-1.226", "-2", "-1.23"]  # sweep.html's too
+    assert _column(rows, "markout 1s", short=False) == ["-1.230", "-1.226", "-2.000", "-1.230"]  # sweep.html's too
 
 
 def test_a_column_whose_values_differ_keeps_the_short_form():
@@ -43,7 +44,7 @@ def test_a_column_whose_values_differ_keeps_the_short_form():
                   {"markout.1s.mean_ticks": math.nextafter(-2.04, 0.0), "pnl.total": 0.1 + 0.2,
                    "toxic_share": math.nextafter(0.633, 1.0)}])
     assert _column(rows, "mk 1s") == ["-1.22", "-2.04", "-2.04"]
-    assert _column(rows, "PnL") == ["44,182", "39,896", "0.3"]
+    assert _column(rows, "PnL") == ["44,182", "39,896", "0"]  # one number of decimals: 3 digits of the largest
     assert _column(rows, "toxic") == ["57.0%", "63.3%", "63.3%"]
 
 
@@ -54,5 +55,5 @@ def test_small_values_and_large_ones_get_the_digits_they_need_too():
     rows = _rows([{"markout.100ms.mean_ticks": 0.0012341, "pnl.total": 1_234_567.2},
                   {"markout.100ms.mean_ticks": 0.0012349, "pnl.total": 1_234_567.4},
                   {"markout.100ms.mean_ticks": 0.5, "pnl.total": 1_234_568.0}])
-    assert _column(rows, "mk 100ms") == ["0.001234", "0.001235", "0.5"]  # 4 digits tell them apart
-    assert _column(rows, "PnL") == ["1,234,567.2", "1,234,567.4", "1,234,568"]
+    assert _column(rows, "mk 100ms") == ["0.001234", "0.001235", "0.500000"]  # 6 decimals tell them apart
+    assert _column(rows, "PnL") == ["1,234,567.2", "1,234,567.4", "1,234,568.0"]

@@ -16,7 +16,7 @@ from .._plot import figure, fit_tick_labels, png_bytes
 from ..config import parse_duration
 from ..errors import ConfigError
 from .baseline import METRIC_LABELS
-from .cells import column_digits, number_cell, percent_cell
+from .cells import column_digits, number_cell, percent_cell, start_decimals
 from .grid import Grid
 from .labels import _canonical, _short, _value_text, display_label, is_duration_key
 
@@ -101,7 +101,8 @@ def _fmt(v: Any, key: str = "") -> str:
 def _cell(metric: str, v: Any, digits: int | None = None) -> str:
     """A metric's table cell: the toxic share in percent, as ``mmsim report`` shows it (``57.0%``; results.csv
     and results.jsonl keep the fraction), anything else :func:`_fmt`; ``digits``: the column's
-    (:func:`_column_digits`), else 1 decimal of a percent and 3 significant digits."""
+    (:func:`_column_digits`: one number of decimals per column), else 1 decimal of a percent and
+    3 significant digits."""
     if metric == "toxic_share" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
         return percent_cell(float(v), 1 if digits is None else digits)
     if isinstance(v, float) and math.isfinite(v) and digits is not None:
@@ -113,7 +114,7 @@ def _column_digits(metric: str, values: Sequence[Any]) -> int:
     """The digits of a metric's column: the fewest that tell its distinct values apart (:mod:`.cells`)."""
     if metric == "toxic_share":
         return column_digits(values, percent_cell, 1)
-    return column_digits(values, number_cell, 3)
+    return column_digits(values, number_cell, start_decimals(values))
 
 
 def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list[str]:
