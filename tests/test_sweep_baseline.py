@@ -124,6 +124,13 @@ def test_summary_verdict_by_hand():
     assert summary_verdict(cmp((-0.4, True), (0.1, False))) == "worse"
     assert summary_verdict(cmp((0.4, True), (-0.2, True))) == "mixed"
     assert summary_verdict(cmp((0.4, False), (None, False))) == "none real"
+    # No difference has an interval (a 6-minute capture in 1-minute buckets): not a finding either way.
+    # The newcomer's: every point read "none real" when nothing was tested.
+    untested = {"rows": {"m0": {"estimate": 1.78, "significant": False, "ci_low": None, "ci_high": None},
+                         "m1": {"estimate": -5.6, "significant": False, "ci_low": None, "ci_high": None}}}
+    assert summary_verdict(untested) == "not tested"
+    untested["rows"]["m1"].update(ci_low=-9.0, ci_high=1.0)  # one tested, not significant
+    assert summary_verdict(untested) == "none real"
 
 
 # ----------------------------------------------------------------------------- the grammar
@@ -453,6 +460,20 @@ def test_the_table_has_the_differences_with_their_intervals_and_the_verdict():
     text = _render(rich_table(rows, grid, width=250))
     assert ("Δ = this point − its baseline point, paired over 60s buckets, with its 95% stationary-bootstrap CI "
             "(2000 resamples, seed 0;") in " ".join(text.split())
+
+
+def test_a_difference_with_no_interval_says_so_in_its_cell_and_the_caption():
+    """A Δ cell with no interval read as a bare estimate, next to a caption promising a CI (the newcomer's)."""
+    from mmsim.sweep.render import _baseline_caption, _interval
+
+    row = {"vs_baseline.pnl_per_day": -5.6, "vs_baseline.pnl_per_day.ci_low": None,
+           "vs_baseline.pnl_per_day.ci_high": None, "vs_baseline.markout@1s": 1.78,
+           "vs_baseline.markout@1s.ci_low": 1.5, "vs_baseline.markout@1s.ci_high": 2.25}
+    assert _interval(row, "pnl_per_day") == "-5.6 [no CI]"
+    assert _interval(row, "markout@1s") == "1.78 [1.5, 2.25]"
+    _, grid = _rows_by_hand()
+    assert ("not tested when no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's "
+            "verdicts say which; a shorter compare.bucket gives more buckets)") in _baseline_caption(grid)
 
 
 def test_the_plots_draw_each_difference_with_its_interval():

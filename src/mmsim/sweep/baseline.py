@@ -356,8 +356,11 @@ def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
     whose interval excludes zero is positive (better for the market maker) and
     there is at least one, ``worse`` when every such one is negative, ``mixed``
     when there are both, ``none real`` when no interval excludes zero;
-    ``skipped`` when the point has no comparison (no baseline on its store, or
-    the baseline failed). None when the grid has no baseline.
+    ``not tested`` when no difference has an interval at all (fewer than 10 time
+    buckets, or too few fills: each row's ``verdict`` says which), so that no
+    claim reads as a finding; ``skipped`` when the point has no comparison (no
+    baseline on its store, or the baseline failed). None when the grid has no
+    baseline.
     """
     if comparison is None:
         return None
@@ -369,7 +372,8 @@ def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
     signs = {math.copysign(1.0, r["estimate"]) for r in rows.values()
              if r.get("significant") and r.get("estimate") is not None}
     if not signs:
-        return "none real"
+        untested = all("ci_low" in r and r.get("ci_low") is None for r in rows.values())
+        return "not tested" if untested else "none real"
     if signs == {1.0}:
         return "better"
     if signs == {-1.0}:

@@ -71,7 +71,7 @@ def _interval(r: Mapping[str, Any], m: str) -> str:
     if est is None:
         return "–"
     lo, hi = r.get(f"{_VS}{m}.ci_low"), r.get(f"{_VS}{m}.ci_high")
-    return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else _fmt(est)
+    return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else f"{_fmt(est)} [no CI]"
 
 
 def _header(name: str) -> str:
@@ -266,8 +266,9 @@ def _baseline_caption(grid: Grid) -> str:
             "Σ value·lots / Σ lots as mmsim compare, so with fills of different sizes Δ mk is not the difference of "
             "two mk cells (means per fill); "
             "PnL/day in quote currency; + = the point is better); verdict: better or worse when every difference "
-            "whose CI excludes 0 points that way, mixed when both, none real when none, baseline for the "
-            "baseline point")
+            "whose CI excludes 0 points that way, mixed when both, none real when none, not tested when no "
+            "difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
+            "shorter compare.bucket gives more buckets), baseline for the baseline point")
 
 
 _MAX_ERRORS_SHOWN = 10
