@@ -57,3 +57,16 @@ def test_small_values_and_large_ones_get_the_digits_they_need_too():
                   {"markout.100ms.mean_ticks": 0.5, "pnl.total": 1_234_568.0}])
     assert _column(rows, "mk 100ms") == ["0.001234", "0.001235", "0.500000"]  # 6 decimals tell them apart
     assert _column(rows, "PnL") == ["1,234,567.2", "1,234,567.4", "1,234,568.0"]
+
+
+def test_values_near_zero_never_read_as_a_signed_zero():
+    """A breaker's: -0.04 and 0.03 read -0.0 and 0.0 at one decimal, two cells that differ only by the sign
+    of a zero; -0.0004 and 0.0003 beside 48,089 read -0 and 0."""
+    rows = _rows([{"markout.1s.mean_ticks": -0.04, "pnl.total": -0.0004},
+                  {"markout.1s.mean_ticks": 0.03, "pnl.total": 0.0003},
+                  {"markout.1s.mean_ticks": 12.5, "pnl.total": 48_089.0}])
+    assert _column(rows, "mk 1s") == ["-0.04", "0.03", "12.50"]
+    assert _column(rows, "PnL") == ["-0.0004", "0.0003", "48,089.0000"]
+    # equal to zero after rounding, with nothing to tell apart: no minus sign
+    rows = _rows([{"markout.1s.mean_ticks": -0.0001}, {"markout.1s.mean_ticks": 4.44}])
+    assert _column(rows, "mk 1s") == ["0.00", "4.44"]

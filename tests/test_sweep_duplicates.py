@@ -143,3 +143,26 @@ def test_a_python_strategy_named_by_module_and_by_file_is_one_point(tmp_path, st
     # Another class of that file is another strategy.
     grid = _grid(tmp_path, store, f"axes:\n  strategy.path: ['{plugin}:Other', '{plugin}:Mine']\n", f"{plugin}:Mine")
     check_points(load_grid(grid).points, grid=load_grid(grid))  # no error
+
+
+def test_byte_identical_files_in_two_folders_are_two_points_when_they_read_beside_them(tmp_path, store):
+    """A breaker's: v1/mm.py and v2/mm.py, byte for byte one file, each reading the cfg.json beside it
+    (half spread 1 against 5), were refused as one point. A file that names `__file__` runs with its
+    folder; one that does not is one strategy wherever it lies (a copy is a duplicate)."""
+    reads = ("import json, pathlib\nimport mmsim\n\nHALF = json.loads((pathlib.Path(__file__).parent / 'cfg.json')"
+             ".read_text())['half']\n\n\nclass MM(mmsim.Strategy):\n    def quote(self, view):\n        return None\n")
+    plain = "import mmsim\n\n\nclass MM(mmsim.Strategy):\n    def quote(self, view):\n        return None\n"
+    for folder, half in (("v1", 1), ("v2", 5)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "mm.py").write_text(reads)
+        (tmp_path / folder / "cfg.json").write_text(f'{{"half": {half}}}')
+        (tmp_path / folder / "plain.py").write_text(plain)
+    both = f"axes:\n  strategy.path: ['{tmp_path}/v1/mm.py:MM', '{tmp_path}/v2/mm.py:MM']\n"
+    grid = load_grid(_grid(tmp_path, store, both, f"{tmp_path}/v1/mm.py:MM"))
+    check_points(grid.points, grid=grid)  # no error: two strategies
+    copies = f"axes:\n  strategy.path: ['{tmp_path}/v1/plain.py:MM', '{tmp_path}/v2/plain.py:MM']\n"
+    grid_path = _grid(tmp_path, store, copies, f"{tmp_path}/v1/plain.py:MM")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid_path, workers=0)
+    assert str(exc.value).startswith(f"axes.strategy.path[1]: '{tmp_path}/v2/plain.py:MM' is "
+                                     f"'{tmp_path}/v1/plain.py:MM' (axes.strategy.path[0]) once read")

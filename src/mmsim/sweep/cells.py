@@ -23,8 +23,11 @@ MAX_DIGITS = 9
 
 
 def number_cell(v: float, decimals: int = 2) -> str:
-    """``v`` with ``decimals`` decimals, grouped by thousands (``48,089``, ``-1.161``), never in exponent form."""
-    return f"{v:,.{decimals}f}"
+    """``v`` with ``decimals`` decimals, grouped by thousands (``48,089``, ``-1.161``), never in exponent form;
+    a value that reads as zero reads ``0.0``, never ``-0.0`` (so a column's -0.04 and 0.03 do not pass for
+    two different values at one decimal: they get two)."""
+    text = f"{v:,.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def start_decimals(values: Sequence[Any], significant: int = 3) -> int:

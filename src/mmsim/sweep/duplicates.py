@@ -120,7 +120,9 @@ def strategy_identity(kind: Any) -> str:
     """What a strategy spec loads, whatever spelling named it: the name the defining module gives the object
     and a digest of that module's file. An entry point (``fixed_spread``), its module (``mmsim.strategies.
     fixed_spread:FixedSpread``) and the file it was installed from (``strategies/fixed_spread.py:FixedSpread``)
-    are one strategy; two objects of one file, or two files that differ, are not."""
+    are one strategy; two objects of one file, or two files that differ, are not. Two byte-identical files
+    in different folders are one strategy unless the file names ``__file__``: it may read files beside it
+    (a ``cfg.json`` of its own folder), so its folder is part of what it runs."""
     import hashlib
     import sys
 
@@ -134,7 +136,8 @@ def strategy_identity(kind: Any) -> str:
         data = None
     if name is None or data is None:
         return f"<loaded object {id(kind)}>"
-    return f"{name} in a file of sha256 {hashlib.sha256(data).hexdigest()[:16]}"
+    where = f" in {Path(str(mod.__file__)).resolve().parent}" if b"__file__" in data else ""
+    return f"{name} in a file of sha256 {hashlib.sha256(data).hexdigest()[:16]}{where}"
 
 
 def check_resolved(points: Sequence[Any], kinds: Mapping[str, Any], strategy_key: Any, grid: Any) -> None:
