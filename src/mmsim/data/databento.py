@@ -9,8 +9,9 @@ plain or gzip, with prices as decimals (``pretty_px``) or as 1e-9 integers.
 record's ``ts_recv`` is before its ``ts_event`` (a capture clock behind the
 venue's), every ``local_ts`` is shifted by the most negative difference, as in
 the other loaders (``quirks.local_clock_offset_ns``); a record flagged
-``F_BAD_TS_RECV`` (an inaccurate ``ts_recv``) takes ``max(ts_recv, ts_event)``
-and shifts nothing (``quirks.bad_ts_recv_records``). Records come in receive order: a
+``F_BAD_TS_RECV`` (an inaccurate ``ts_recv``) does not use it: it takes the latest
+unflagged ``ts_recv`` read so far, or its ``ts_event`` when later, and shifts
+nothing (``quirks.bad_ts_recv_records``). Records come in receive order: a
 ``ts_recv`` more than 10 s before the latest one read in the file (flagged ones aside) is a
 ``DataError`` naming both records. Actions:
 
@@ -226,6 +227,7 @@ class _Converter:
         self.in_snapshot = False
         self.snap_ts = 0
         self.cross: CrossCheck | None = None
+        self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
 
     def run(self, path: Path, writer: EventStoreWriter, progress, last: bool = True) -> None:
         dbn_file = _is_dbn(path)
@@ -358,6 +360,7 @@ class _Converter:
                 if late is not None:
                     raise err(pos, f"ts_recv {ts_recv} is {late} s before {unit} {recv.at}'s ({recv.latest}); "
                                    "records come in receive order, so one of the two receive times is wrong")
+                self.good_recv = max(self.good_recv, ts_recv)
             if not 0 <= oid < _ID_END:
                 raise err(pos, f"order id {oid} is outside [0, 2**63)")
             if self.instrument is None:
@@ -385,10 +388,12 @@ class _Converter:
             # A snapshot's records all take its first ts_recv; any other record keeps its
             # own (a ts_recv before ts_event is corrected for the whole file at the end),
             # unless Databento flags it inaccurate: then it is no sign of the capture
-            # clock, and the record's own time is the earliest it can have arrived.
+            # clock and is not used: the record arrived after the latest good receive
+            # time read so far (in this file or the ones before), and after its own
+            # exchange time.
             if flags & F_BAD_TS_RECV:
                 self.n_bad_ts_recv += 1
-                local = max(ts_recv, exch)
+                local = max(self.good_recv, exch)
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
