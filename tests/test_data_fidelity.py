@@ -302,9 +302,9 @@ def test_binance_trade_id_repeated_in_the_next_file_with_another_price_names_bot
 
 @pytest.mark.parametrize("bids, asks, what", [
     ([["10.00", "1.000"], ["9.99", "2.000"], ["10.00", "999.000"]], [["10.10", "1.000"]],
-     r"bid price 10.00 twice \(levels 1 and 3"),
+     r"bid price 10.00 twice with different sizes \(levels 1 and 3"),
     ([["10.00", "1.000"]], [["10.10", "1.000"], ["10.1", "5.000"]],  # the same price, written shorter
-     r"ask price 10.1 twice \(levels 1 and 2"),
+     r"ask price 10.1 twice with different sizes \(levels 1 and 2"),
 ])
 def test_binance_snapshot_listing_a_price_twice_is_an_error(tmp_path, bids, asks, what):
     """A REST depth snapshot has one level per price: a second one is not a size to keep (the last one won)."""
