@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, time_unit_hint
+from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, time_unit_hint, too_large
 
 _DIGITS = 8  # Binance quotes at most 8 decimals
 _MS = 1_000_000
@@ -124,6 +124,7 @@ class _Grid:
                 f"{self.path}: line {line}: price {s} is off the tick grid "
                 f"(tick size {step_to_float(self.tick, _DIGITS)})"
             )
+        too_large(q, s, "price", f"{step_to_float(self.tick, _DIGITS)}", f"{self.path}: line {line}")
         return q
 
     def _parse_qty(self, s: str, line: int) -> int:
@@ -139,6 +140,7 @@ class _Grid:
                 f"{self.path}: line {line}: size {s} is not a whole number of lots "
                 f"(lot size {step_to_float(self.lot, _DIGITS)})"
             )
+        too_large(q, s, "size", f"{step_to_float(self.lot, _DIGITS)}", f"{self.path}: line {line}")
         return q
 
 

@@ -54,6 +54,7 @@ from ._common import (
     infer_step,
     step_to_float,
     to_units,
+    too_large,
 )
 from ._emitter import Emitter
 from .store import EventStore, EventStoreWriter
@@ -287,12 +288,14 @@ def convert(
                 raise DataError(
                     f"{path}: line {line}: price {row[6]} is off the tick grid (tick size {step_to_float(tick, _DIGITS)})"
                 )
+            too_large(px, row[6], "price", f"{step_to_float(tick, _DIGITS)}", f"{path}: line {line}")
             q, r = divmod(raw_q, lot)
             if r:
                 raise DataError(
                     f"{path}: line {line}: amount {row[7]} is not a whole number of lots "
                     f"(lot size {step_to_float(lot, _DIGITS)}); pass --lot-size"
                 )
+            too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}")
             if tag == 0:
                 if last_book_ts is not None and exch != last_book_ts:
                     cross.check(book, last_book_ts, f"line {last_line}")
