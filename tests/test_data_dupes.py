@@ -42,8 +42,8 @@ def test_binance_depth_diff_listing_one_price_twice_is_an_error(tmp_path, diff, 
     srcs, p = binance(tmp_path, msgs)
     with pytest.raises(mmsim.DataError) as ei:
         convert(srcs, tmp_path / "s", format="binance")
-    assert str(ei.value) == (f"{p}: line 2: the diff lists the {side} price {price} twice (levels {levels} "
-                             "of its side); a depth diff has one level per price")
+    assert str(ei.value) == (f"{p}: line 2: the diff lists the {side} price {price} twice with different sizes "
+                             f"(levels {levels} of its side); a depth diff has one level per price")
 
 
 def test_binance_one_price_on_both_sides_of_a_diff_is_not_a_repeat(tmp_path):
@@ -56,6 +56,25 @@ def test_binance_one_price_on_both_sides_of_a_diff_is_not_a_repeat(tmp_path):
     ev = np.asarray(st.events)
     depth = [(int(e["side"]), int(e["price"]), int(e["qty"])) for e in ev if e["kind"] == mmsim.Kind.DEPTH]
     assert depth[4:] == [(1, 101, 500), (-1, 101, 0), (1, 101, 0), (-1, 101, 1000)]  # after the 4 snapshot levels
+
+
+@pytest.mark.parametrize("where", ["diff", "snapshot"])
+def test_binance_level_listed_twice_with_the_same_size_is_one_level(tmp_path, where):
+    """The same level twice, size and all (written 10.00 / 0.5 the second time): nothing to tell apart, so it is
+    accepted and written once. It was refused as a price listed twice."""
+    msgs = bn_lines()
+    if where == "diff":
+        msgs[1] = bn_diff(95, 105, 94, T0 + 1, b=[("10.0", "0.500"), ("9.9", "0.000"), ("10.00", "0.5")])
+    else:
+        msgs[0] = dict(msgs[0], asks=[["10.1", "1.500"], ["10.2", "1.000"], ["10.10", "1.5"]])
+    srcs, _ = binance(tmp_path, msgs)
+    st = convert(srcs, tmp_path / "s", format="binance")
+    ev = np.asarray(st.events)
+    depth = [(int(e["side"]), int(e["price"]), int(e["qty"])) for e in ev if e["kind"] == mmsim.Kind.DEPTH]
+    # the snapshot's 4 levels, the diff of line 2, the ask of line 4's diff
+    snap = [(1, 100, 1000), (1, 99, 2000), (-1, 101, 1500), (-1, 102, 1000)]
+    line2 = [(1, 100, 500), (1, 99, 0)] if where == "diff" else [(1, 100, 500)]
+    assert depth == snap + line2 + [(-1, 101, 1000)]
 
 
 def _td_book(rows: list[tuple[int, str, str, str, str]]) -> list[str]:
@@ -76,8 +95,24 @@ def test_tardis_snapshot_listing_one_price_twice_is_an_error(tmp_path, rows, lin
     srcs, _ = tardis(tmp_path, book=_td_book(rows), with_trades=False)
     with pytest.raises(mmsim.DataError) as ei:
         tds.convert(srcs, tmp_path / "s")
-    assert str(ei.value) == (f"{srcs[0]}: line {line}: the snapshot lists the {side} price {price} twice (lines "
-                             f"{first} and {line}); a depth snapshot has one level per price")
+    assert str(ei.value) == (f"{srcs[0]}: line {line}: the snapshot lists the {side} price {price} twice with "
+                             f"different sizes (lines {first} and {line}); a depth snapshot has one level per price")
+
+
+@pytest.mark.parametrize("rows,depth", [
+    # the snapshot lists the bid 10.0 with size 1 at lines 2 and 4 (written 10.00 / 1.0 the second time)
+    ([(0, "true", "bid", "10.0", "1"), (0, "true", "ask", "10.5", "1"), (0, "true", "bid", "10.00", "1.0"),
+      (1000, "false", "bid", "10.0", "2")], [(1, 20, 1), (-1, 21, 1), (1, 20, 2)]),
+    # an ask repeated right after itself, in a second snapshot
+    ([(0, "true", "bid", "10.0", "1"), (0, "true", "ask", "11.0", "1"), (1000, "false", "bid", "10.0", "2"),
+      (2000, "true", "bid", "10.0", "1"), (2000, "true", "ask", "11.0", "4"), (2000, "true", "ask", "11.0", "4")],
+     [(1, 10, 1), (-1, 11, 1), (1, 10, 2), (1, 10, 1), (-1, 11, 4)]),  # tick 1.0 inferred
+])
+def test_tardis_snapshot_row_repeated_with_the_same_size_is_one_level(tmp_path, rows, depth):
+    srcs, _ = tardis(tmp_path, book=_td_book(rows), with_trades=False)
+    st = tds.convert(srcs, tmp_path / "s")
+    ev = np.asarray(st.events)
+    assert [(int(e["side"]), int(e["price"]), int(e["qty"])) for e in ev if e["kind"] == mmsim.Kind.DEPTH] == depth
 
 
 def test_tardis_one_price_in_two_snapshots_or_updates_is_not_a_repeat(tmp_path):

@@ -460,3 +460,34 @@ def test_recv_order_tracker_window_and_units():
     assert us.behind(20_000_000, 7) is None and us.behind(10_000_000, 8) is None
     assert us.behind(9_999_999, 9) == "10.000001"
     assert us.behind(0, 10) == "20.000" and (us.latest, us.at) == (20_000_000, 7)
+
+
+# --------------------------------------------------------------------------- a price or size beyond 2**53 - 1 steps
+@pytest.mark.parametrize("fmt, edit, line, msg", [
+    # Tardis: the ask 1e30 (1e32 ticks of 0.01); the error quoted the ticks ("price 1000...000 does not fit in a
+    # signed 64-bit integer"), a number the file never had
+    ("tardis", ("1e30", "1"), 3, "price 1e30 is beyond the largest accepted, 2**53 - 1 ticks of 0.01; check the tick "
+                                 "size or the price unit"),
+    ("tardis", ("10.5", "1e20"), 3, "size 1e20 is beyond the largest accepted, 2**53 - 1 lots of 1.0; check the lot "
+                                    "size or the size unit"),
+    # Binance: a bid at 1e20 written out (1e21 ticks of 0.1)
+    ("binance", "100000000000000000000", 2, "price 100000000000000000000 is beyond the largest accepted, 2**53 - 1 "
+                                            "ticks of 0.1; check the tick size or the price unit"),
+])
+def test_price_or_size_too_large_is_quoted_as_written(tmp_path, fmt, edit, line, msg):
+    from _corpus import TD_BOOK_HDR, T0, US0, binance, bn_diff, bn_lines, tardis
+
+    if fmt == "tardis":
+        rows = [("bid", "10.0", "1"), ("ask", *edit)]
+        book = [TD_BOOK_HDR] + [f"ex,XUSDT,{US0},{US0 + 100},true,{s},{p},{q}" for s, p, q in rows]
+        srcs, p = tardis(tmp_path, book=book, with_trades=False)
+        p = srcs[0]
+        run = lambda: tds.convert(srcs, tmp_path / "s", tick_size=0.01)  # noqa: E731
+    else:
+        msgs = bn_lines()
+        msgs[1] = bn_diff(95, 105, 94, T0 + 1, b=[(edit, "1.000")])
+        srcs, p = binance(tmp_path, msgs)
+        run = lambda: bn.convert(srcs, tmp_path / "s")  # noqa: E731
+    with pytest.raises(mmsim.DataError) as ei:
+        run()
+    assert str(ei.value) == f"{p}: line {line}: {msg}"

@@ -302,9 +302,9 @@ def test_binance_trade_id_repeated_in_the_next_file_with_another_price_names_bot
 
 @pytest.mark.parametrize("bids, asks, what", [
     ([["10.00", "1.000"], ["9.99", "2.000"], ["10.00", "999.000"]], [["10.10", "1.000"]],
-     r"bid price 10.00 twice \(levels 1 and 3"),
+     r"bid price 10.00 twice with different sizes \(levels 1 and 3"),
     ([["10.00", "1.000"]], [["10.10", "1.000"], ["10.1", "5.000"]],  # the same price, written shorter
-     r"ask price 10.1 twice \(levels 1 and 2"),
+     r"ask price 10.1 twice with different sizes \(levels 1 and 2"),
 ])
 def test_binance_snapshot_listing_a_price_twice_is_an_error(tmp_path, bids, asks, what):
     """A REST depth snapshot has one level per price: a second one is not a size to keep (the last one won)."""
@@ -574,6 +574,56 @@ def test_two_databento_files_replay_in_the_engine_with_priority_kept_across_the_
     res = mmsim.run(st, BidOne(), cfg)
     assert res.n_events == len(st)
     assert [(int(f["exch_ts"]), int(f["price"]), int(f["qty"])) for f in res.fills] == [(NS0 + 10_400, 19199, 1)]
+
+
+@pytest.fixture(scope="module")
+def esh4_head(tmp_path_factory):
+    """The first 12,000 lines of the real ESH4 CSV (header, the 8,725-order snapshot, the opening
+    match at lines 9652-, and ~2,000 records of trading) and its store, converted as one file."""
+    d = tmp_path_factory.mktemp("esh4_split")
+    with gzip.open(shared_data("databento", "esh4_mbo_20231225.csv.gz"), "rt") as f:
+        lines = [next(f) for _ in range(12_000)]
+    whole = dbt.convert([_write(d / "whole.csv", lines)], d / "whole")
+    return d, lines, whole
+
+
+def _write(p: Path, lines: list[str]) -> Path:
+    p.write_text("".join(lines))
+    return p
+
+
+@pytest.mark.parametrize("cut, what", [
+    (9652, "after the opening match's T (44 lots at 4800.25), before its F records"),
+    (9653, "between the first two F records of that match"),
+    (5000, "inside the starting snapshot"),
+])
+def test_databento_csv_split_anywhere_converts_to_the_same_store_as_the_whole(esh4_head, cut, what):
+    # Databento splits a batch download by size, anywhere: the files of one convert are one stream.
+    # Cut after the T, each file's state started afresh: the T's 44 lots became a TRADE print at the
+    # end of the first file, on top of the EXECUTEs of its F records in the second (the match
+    # counted twice); cut inside the snapshot, the second file's snapshot records started a new book.
+    d, lines, whole = esh4_head
+    assert lines[9651].split(",")[6:10] == ["T", "N", "4800.25", "44"]
+    a = _write(d / f"a{cut}.csv", lines[:cut])
+    b = _write(d / f"b{cut}.csv", lines[:1] + lines[cut:])
+    st = dbt.convert([a, b], d / f"split{cut}")
+    ev, ref = np.asarray(st.events), np.asarray(whole.events)
+    assert len(ev) == len(ref) == 12_066, what
+    for name in ref.dtype.names:
+        np.testing.assert_array_equal(ev[name], ref[name], err_msg=f"{name}, cut {what}")
+    assert int((ev["kind"] == Kind.TRADE).sum()) == int((ref["kind"] == Kind.TRADE).sum())
+    q, qref = dict(st.meta["quirks"]), dict(whole.meta["quirks"])
+    assert q == qref
+
+
+def test_databento_next_file_repeating_the_last_record_of_the_previous_is_an_error_naming_both(esh4_head):
+    # Two downloads that overlap by one record: the record is read twice, across the files.
+    d, lines, _ = esh4_head
+    a = _write(d / "ov_a.csv", lines[:9699])
+    b = _write(d / "ov_b.csv", lines[:1] + lines[9698:])
+    with pytest.raises(mmsim.DataError, match=r"ov_b.csv: line 2: repeats \S*ov_a.csv: line 9699 field for field "
+                                              r"\(sequence 6003, .*\): a record read twice"):
+        dbt.convert([a, b], d / "ov")
 
 
 def test_two_lobster_days_relist_an_order_id_still_resting(tmp_path):

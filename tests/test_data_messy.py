@@ -11,6 +11,7 @@ import gzip
 
 import numpy as np
 import pytest
+from conftest import shared_data
 from _corpus import (
     DB_HDR,
     LOB_DAY,
@@ -461,21 +462,46 @@ def test_databento_dbn_receive_time_far_ahead_of_the_next_record_is_an_error(tmp
 def test_databento_receive_time_flagged_bad_is_floored_at_the_exchange_time_not_a_clock_shift(tmp_path):
     # Databento flags a ts_recv it knows is inaccurate (F_BAD_TS_RECV, 8): such a record's
     # early ts_recv says nothing about the capture clock, so it must not shift the file.
-    # Its local_ts is its ts_event (the earliest it can have been received); counted.
+    # Its ts_recv is not used: its local_ts is the latest good ts_recv read before it, or its
+    # ts_event when later (the earliest it can have been received); counted.
     rows = db_csv_lines()
     parts = rows[3].split(",")  # line 4: the add of order 13 at NS0+300, flags 130
-    parts[0], parts[11] = str(NS0 + 270), str(130 | 8)
+    parts[0], parts[11] = str(NS0 + 270), str(130 | 8)  # after line 3's good 250: its ts_event, 300
     rows[3] = ",".join(parts)
-    parts = rows[1].split(",")  # line 2, the other case: flagged but not early: kept as recorded
-    parts[11] = str(130 | 8)
+    parts = rows[1].split(",")  # line 2, the first record, flagged though not early: its ts_event, 100
+    parts[11] = str(130 | 8)  # (it kept its ts_recv, 150, before the rule stopped using flagged ones)
     rows[1] = ",".join(parts)
     p = tmp_path / "mbo.csv"
     p.write_text("\n".join(rows) + "\n")
     st = dbt.convert([p], tmp_path / "s", tick_size=0.25)
     ev = np.asarray(st.events)
-    assert [int(t) - NS0 for t in ev["local_ts"]] == [150, 250, 300, 450, 550]
+    assert [int(t) - NS0 for t in ev["local_ts"]] == [100, 250, 300, 450, 550]
     q = st.meta["quirks"]
     assert q["local_clock_offset_ns"] == 0 and q["bad_ts_recv_records"] == 2
+
+
+@pytest.mark.parametrize("hours", [1, -1])
+def test_databento_receive_time_flagged_bad_is_not_used_so_an_hour_off_converts(tmp_path, hours):
+    # The real ESH4 CSV's line 10000 (an add of order 6412777265642, ts_recv ...165649489, ts_event
+    # ...157229399) flagged F_BAD_TS_RECV with its ts_recv an hour off. An hour ahead it passed the
+    # loader and the store's 20 s receive-order rule refused the next, correct record; an hour behind
+    # it took its ts_event. Now it takes line 9999's ts_recv, the latest good one (later than its
+    # ts_event), and the next records keep theirs.
+    with gzip.open(shared_data("databento", "esh4_mbo_20231225.csv.gz"), "rt") as f:
+        lines = [next(f) for _ in range(12_000)]
+    parts = lines[9999].split(",")
+    assert parts[0] == "1703545200165649489" and parts[10] == "6412777265642"
+    parts[0], parts[11] = str(int(parts[0]) + hours * 3_600_000_000_000), str(int(parts[11]) | 8)
+    lines[9999] = ",".join(parts)
+    p = tmp_path / "mbo.csv"
+    p.write_text("".join(lines))
+    st = dbt.convert([p], tmp_path / "s")
+    ev = np.asarray(st.events)
+    k = int(np.flatnonzero(ev["order_id"] == 6412777265642)[0])
+    assert int(ev["local_ts"][k]) == 1703545200165643525  # line 9999's ts_recv
+    assert int(ev["local_ts"][k + 1]) == int(lines[10000].split(",")[0])  # line 10001 keeps its own
+    # Databento flags the 8,725 snapshot records too (their ts_recv is the snapshot's, not a receipt): 8,726.
+    assert st.meta["quirks"]["bad_ts_recv_records"] == 8726 and st.meta["quirks"]["local_clock_offset_ns"] == 0
 
 
 # --------------------------------------------------------------------------- Tardis: receive order

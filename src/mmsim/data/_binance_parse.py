@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, time_unit_hint
+from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, time_unit_hint, too_large
 
 _DIGITS = 8  # Binance quotes at most 8 decimals
 _MS = 1_000_000
@@ -124,6 +124,7 @@ class _Grid:
                 f"{self.path}: line {line}: price {s} is off the tick grid "
                 f"(tick size {step_to_float(self.tick, _DIGITS)})"
             )
+        too_large(q, s, "price", f"{step_to_float(self.tick, _DIGITS)}", f"{self.path}: line {line}")
         return q
 
     def _parse_qty(self, s: str, line: int) -> int:
@@ -139,23 +140,27 @@ class _Grid:
                 f"{self.path}: line {line}: size {s} is not a whole number of lots "
                 f"(lot size {step_to_float(self.lot, _DIGITS)})"
             )
+        too_large(q, s, "size", f"{step_to_float(self.lot, _DIGITS)}", f"{self.path}: line {line}")
         return q
 
 
 def side_levels(levels: Any, side: int, grid: _Grid, path: Path, line: int, what: str) -> list[tuple[int, int]]:
     """One side of a depth ``what`` ("snapshot" or "diff") at ``path``'s ``line`` as (ticks, lots) pairs. A price
-    listed twice on it is an error naming the line, the price as written and both level numbers: which size is the
-    level's cannot be told. A level that is not a [price, size] pair raises one of ``_SHAPE_ERRORS`` for the caller."""
+    listed twice on it with different sizes is an error naming the line, the price as written and both level numbers:
+    which size is the level's cannot be told; listed twice with the same size, it is one level (the repeat is left out).
+    A level that is not a [price, size] pair raises one of ``_SHAPE_ERRORS`` for the caller."""
     out: list[tuple[int, int]] = []
-    seen: dict[int, int] = {}  # price -> its level number
+    seen: dict[int, tuple[int, int]] = {}  # price -> its level number and size
     gp, gq = grid.px, grid.qty
     for k, (px, q) in enumerate(levels, 1):
-        p = gp(px, line)
-        out.append((p, gq(q, line)))  # qty() rejects negative sizes
-        if seen.setdefault(p, k) != k:
+        p, n = gp(px, line), gq(q, line)  # qty() rejects negative sizes
+        at, at_n = seen.setdefault(p, (k, n))
+        if at == k:
+            out.append((p, n))
+        elif at_n != n:
             raise DataError(
-                f"{path}: line {line}: the {what} lists the {'bid' if side > 0 else 'ask'} price {px} twice "
-                f"(levels {seen[p]} and {k} of its side); a depth {what} has one level per price"
+                f"{path}: line {line}: the {what} lists the {'bid' if side > 0 else 'ask'} price {px} twice with "
+                f"different sizes (levels {at} and {k} of its side); a depth {what} has one level per price"
             )
     return out
 

@@ -30,6 +30,7 @@ __all__ = [
     "RecvOrder",
     "late_time",
     "MAX_PRICE_TICKS",
+    "too_large",
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
     "TIME_MIN_NS",
@@ -132,6 +133,15 @@ TIME_MAX_NS = 4_102_444_800 * 10**9
 #: so that every value converts exactly to a float64 (reports, hftbacktest export).
 MAX_PRICE_TICKS = (1 << 53) - 1
 MAX_QTY_LOTS = (1 << 53) - 1
+
+
+def too_large(v: int, written: str, what: str, step: str, where: str) -> None:
+    """Raise when ``v`` (a price in ticks, a size in lots) is beyond 2**53 - 1, quoting the value as ``written`` in
+    the file: ``what`` is "price" or "size", ``step`` the tick or lot size as written in messages."""
+    if not -MAX_PRICE_TICKS <= v <= MAX_PRICE_TICKS:
+        unit = "ticks" if what == "price" else "lots"
+        raise DataError(f"{where}: {what} {written} is beyond the largest accepted, 2**53 - 1 {unit} of {step}; "
+                        f"check the {'tick' if what == 'price' else 'lot'} size or the {what} unit")
 _UNITS = (("seconds", 10**9), ("milliseconds", 10**6), ("microseconds", 10**3), ("nanoseconds", 1))
 
 Progress = Callable[[int], None]

@@ -9,8 +9,9 @@ plain or gzip, with prices as decimals (``pretty_px``) or as 1e-9 integers.
 record's ``ts_recv`` is before its ``ts_event`` (a capture clock behind the
 venue's), every ``local_ts`` is shifted by the most negative difference, as in
 the other loaders (``quirks.local_clock_offset_ns``); a record flagged
-``F_BAD_TS_RECV`` (an inaccurate ``ts_recv``) takes ``max(ts_recv, ts_event)``
-and shifts nothing (``quirks.bad_ts_recv_records``). Records come in receive order: a
+``F_BAD_TS_RECV`` (an inaccurate ``ts_recv``) does not use it: it takes the latest
+unflagged ``ts_recv`` read so far, or its ``ts_event`` when later, and shifts
+nothing (``quirks.bad_ts_recv_records``). Records come in receive order: a
 ``ts_recv`` more than 10 s before the latest one read in the file (flagged ones aside) is a
 ``DataError`` naming both records. Actions:
 
@@ -68,7 +69,10 @@ record naming an unknown order id is an error.
 Several files convert into one store in time order. A file that starts with
 a snapshot starts a new book (``CLEAR``, then its orders; order ids it
 re-lists are new orders); a file without one continues the previous file's
-book. MBO data carries no trading-status records (Databento publishes those
+book, as one stream with it: Databento splits a batch download by size, so a
+trade's ``T`` and its ``F`` records, a fill and its ``C``/``M``, or the snapshot
+(records with the same ``ts_recv``) may be cut in two, and the parts convert to
+the store of the whole. MBO data carries no trading-status records (Databento publishes those
 in its separate ``status`` schema), so these stores have no ``STATUS`` events.
 
 Times must be ns since the epoch between 1990 and 2100 (a file in ms lands
@@ -79,6 +83,7 @@ stream that ends inside a record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -108,6 +113,7 @@ F_SNAPSHOT = 1 << 5
 F_BAD_TS_RECV = 1 << 3
 _INFER_RECORDS = 20_000
 _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
+_HERE = re.compile(r"(line|record) \d+")  # a record named in its own file's messages (in another's: "a.csv: line 7")
 
 
 def convert(
@@ -153,8 +159,8 @@ def convert(
     writer = EventStoreWriter(out, force=force)
     with writer:
         conv = _Converter(tick_size, lot_size)
-        for p in sources:
-            conv.run(Path(p), writer, progress)
+        for i, p in enumerate(sources):
+            conv.run(Path(p), writer, progress, last=i == len(sources) - 1)
         offset, offset_at = writer.correct_local_clock()
         meta = {
             "symbol": symbol or conv.symbol or str(conv.instrument),
@@ -211,8 +217,19 @@ class _Converter:
         self.last_line = -1
         self.orders: dict[int, list[int]] = {}
         self.book = L2Book()
+        # The files of one convert are one stream in order (Databento splits a batch download by size, anywhere):
+        # what a record leaves for the next ones carries over from one file to the next.
+        self.pending: dict[int, int] = {}  # order id -> filled size whose C/M is still to come
+        self.trade: list | None = None  # [exch, local, side, price, size left, packed pos, aggressor order id, label]
+        self.lone: tuple[str, int, int] | None = None  # the first F just read with no T before it: (label, seq, ts_recv)
+        self.prev: tuple = (None,) * 11  # the record before (one read twice repeats it field for field)
+        self.prev_label = ""
+        self.in_snapshot = False
+        self.snap_ts = 0
+        self.cross: CrossCheck | None = None
+        self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
 
-    def run(self, path: Path, writer: EventStoreWriter, progress) -> None:
+    def run(self, path: Path, writer: EventStoreWriter, progress, last: bool = True) -> None:
         dbn_file = _is_dbn(path)
         if dbn_file:
             self._read_dbn_meta(path)
@@ -240,12 +257,17 @@ class _Converter:
         em = Emitter(writer, path, unit)
         em.last_exch, em.last_line = self.last_exch, self.last_line
         # CME's pre-open book may be crossed until the opening auction uncrosses
-        # it: crosses count as errors only from the first trade on.
-        cross = CrossCheck(path, armed=False)
-        self._process(path, unit, _chain(head, it), em, cross)
+        # it: crosses count as errors only from the first trade on (a file that
+        # starts with a snapshot starts a new book, before its own first trade).
+        if self.cross is None:
+            self.cross = CrossCheck(path, armed=False)
+        cross = self.cross
+        cross.path = path
+        n0, u0 = cross.count, cross.unarmed_count
+        self._process(path, unit, _chain(head, it), em, cross, last)
         em.flush(final=True)
-        self.crossed += cross.count
-        self.preopen_crossed += cross.unarmed_count
+        self.crossed += cross.count - n0
+        self.preopen_crossed += cross.unarmed_count - u0
         self.last_exch, self.last_line = em.last_exch, em.last_line
 
     def _read_dbn_meta(self, path: Path) -> None:
@@ -272,12 +294,11 @@ class _Converter:
                 if r.symbols and self.symbol is None and len(r.symbols) == 1:
                     self.symbol = str(r.symbols[0])
 
-    def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck) -> None:
-        orders, book, tick, lot = self.orders, self.book, self.tick, self.lot
-        pending: dict[int, int] = {}  # order id -> filled size whose C/M is still to come
-        trade: list | None = None  # [exch, local, side, price, size left, pos, aggressor order id]
-        in_snapshot = False
-        snap_ts = 0
+    def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck, last: bool) -> None:
+        orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
+        trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
+        in_snapshot, snap_ts = self.in_snapshot, self.snap_ts
+        first = True
 
         def err(pos: int, msg: str) -> DataError:
             return DataError(f"{path}: {unit} {pos}: {msg}")
@@ -328,19 +349,18 @@ class _Converter:
                 del orders[oid]
 
         recv = RecvOrder()  # the latest ts_recv read in this file, and its record
-        prev: tuple = (None,) * 11  # the record before (one read twice repeats it field for field)
-        lone: tuple[int, int, int] | None = None  # the first of the F records just read with no T before them
         for rec in recs:
             ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos, seq = rec
             if ts_recv == prev[0] and oid == prev[6] and rec[:9] == prev[:9] and seq == prev[10] and action not in "RN":
-                raise err(pos, f"repeats {unit} {prev[9]} field for field ({_what(rec)}): a record read twice; "
+                raise err(pos, f"repeats {prev_label} field for field ({_what(rec)}): a record read twice; "
                                "the venue never sends one record twice in a row")
-            prev = rec
+            prev, prev_label = rec, f"{unit} {pos}"
             if not flags & F_BAD_TS_RECV:  # one wrong receive time would hold a recorded feed back to it
                 late = recv.behind(ts_recv, pos)
                 if late is not None:
                     raise err(pos, f"ts_recv {ts_recv} is {late} s before {unit} {recv.at}'s ({recv.latest}); "
                                    "records come in receive order, so one of the two receive times is wrong")
+                self.good_recv = max(self.good_recv, ts_recv)
             if not 0 <= oid < _ID_END:
                 raise err(pos, f"order id {oid} is outside [0, 2**63)")
             if self.instrument is None:
@@ -348,6 +368,12 @@ class _Converter:
             elif inst != self.instrument:
                 raise err(pos, f"instrument {inst} differs from {self.instrument}; one store holds one instrument")
             snap = bool(flags & F_SNAPSHOT)
+            if first:
+                first = False
+                if snap and in_snapshot and ts_recv != snap_ts:  # the previous file's snapshot ended with it
+                    in_snapshot = False
+                if snap and not in_snapshot:  # a new book, before its own first trade
+                    cross.armed, cross._since = False, None
             if snap and not in_snapshot:
                 flush_trade()
                 in_snapshot = True
@@ -362,10 +388,12 @@ class _Converter:
             # A snapshot's records all take its first ts_recv; any other record keeps its
             # own (a ts_recv before ts_event is corrected for the whole file at the end),
             # unless Databento flags it inaccurate: then it is no sign of the capture
-            # clock, and the record's own time is the earliest it can have arrived.
+            # clock and is not used: the record arrived after the latest good receive
+            # time read so far (in this file or the ones before), and after its own
+            # exchange time.
             if flags & F_BAD_TS_RECV:
                 self.n_bad_ts_recv += 1
-                local = max(ts_recv, exch)
+                local = max(self.good_recv, exch)
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
@@ -375,7 +403,7 @@ class _Converter:
                 if lone is not None and action == "T" and (lone[1], lone[2]) == (seq, ts_recv):
                     # Databento writes a trade's T first, then its F records: a T after F records of its own
                     # message (one sequence, one ts_recv) is out of order, not a print apart from them.
-                    raise err(pos, f"trade (T) after the fill (F) at {unit} {lone[0]} of its message ({_what(rec)}): "
+                    raise err(pos, f"trade (T) after the fill (F) at {lone[0]} of its message ({_what(rec)}): "
                                    "a T comes first, then its F records; these are out of order")
                 lone = None
             if action == "A":
@@ -431,11 +459,10 @@ class _Converter:
                 if q == 0:
                     raise err(pos, f"fill of 0 lots of order {oid}")
                 if trade is None:  # a fill without a print (Nasdaq's non-printable executions): no TRADE
-                    lone = lone or (pos, seq, ts_recv)
+                    lone = lone or (f"{unit} {pos}", seq, ts_recv)
                 elif oid != trade[6] and ticks(price, pos) != trade[3]:
-                    raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({unit} "
-                                   f"{trade[5]}) ({_what(rec)}): each F follows the T of its price; these are out "
-                                   "of order")
+                    raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({trade[7]}) "
+                                   f"({_what(rec)}): each F follows the T of its price; these are out of order")
                 cross.armed = True
                 if oid not in orders:
                     # An order the book never saw: an auction fill (side N) of an order
@@ -468,7 +495,7 @@ class _Converter:
                     trade[4] = max(0, trade[4] - q)
             elif action == "T":
                 cross.armed = True
-                trade = [exch, local, side, ticks(price, pos), lots(size, pos), pos, oid]
+                trade = [exch, local, side, ticks(price, pos), lots(size, pos), em.base | pos, oid, f"{unit} {pos}"]
             elif action == "R":
                 orders.clear()
                 pending.clear()
@@ -480,7 +507,17 @@ class _Converter:
                 raise err(pos, f"malformed row: unknown action {action!r}")
             if flags & F_LAST and not snap:
                 cross.check(book, exch, f"{unit} {pos}")
-        flush_trade()
+        if last:
+            flush_trade()
+        # Carried to the next file, where a message names this one (a label read in an earlier file names it already).
+        def named(label: str) -> str:  # "line 7" read here becomes "a.csv: line 7"; one named already stays
+            return f"{path}: {label}" if _HERE.fullmatch(label) else label
+
+        self.trade, self.in_snapshot, self.snap_ts = trade, in_snapshot, snap_ts
+        self.lone = None if lone is None else (named(lone[0]), lone[1], lone[2])
+        self.prev, self.prev_label = prev, named(prev_label)
+        if trade is not None:
+            trade[7] = named(trade[7])
 
 
 def _px(price: int | None) -> str:

@@ -54,6 +54,7 @@ from ._common import (
     infer_step,
     step_to_float,
     to_units,
+    too_large,
 )
 from ._emitter import Emitter
 from .store import EventStore, EventStoreWriter
@@ -255,7 +256,7 @@ def convert(
         cross = CrossCheck(bpath)
         prev_snap = False
         snap_lt = -1  # the snapshot message being read: its local_timestamp, and (side, price) -> line
-        snap_seen: dict[tuple[int, int], int] = {}
+        snap_seen: dict[tuple[int, int], tuple[int, int]] = {}  # (side, price) -> (line, size)
         last_book_ts: int | None = None
         last_line = 0
         for lt, tag, line, row, path in heapq.merge(*merged, key=lambda x: (x[0], x[1])):
@@ -287,12 +288,14 @@ def convert(
                 raise DataError(
                     f"{path}: line {line}: price {row[6]} is off the tick grid (tick size {step_to_float(tick, _DIGITS)})"
                 )
+            too_large(px, row[6], "price", f"{step_to_float(tick, _DIGITS)}", f"{path}: line {line}")
             q, r = divmod(raw_q, lot)
             if r:
                 raise DataError(
                     f"{path}: line {line}: amount {row[7]} is not a whole number of lots "
                     f"(lot size {step_to_float(lot, _DIGITS)}); pass --lot-size"
                 )
+            too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}")
             if tag == 0:
                 if last_book_ts is not None and exch != last_book_ts:
                     cross.check(book, last_book_ts, f"line {last_line}")
@@ -314,15 +317,19 @@ def convert(
                     snap_lt = -1
                 prev_snap = snap
                 side = 1 if row[5] == "bid" else -1
+                repeat = False
                 if snap:  # one snapshot message (its rows share a local_timestamp) sets each price once
                     if lt != snap_lt:
                         snap_lt, snap_seen = lt, {}
-                    at = snap_seen.setdefault((side, px), line)
-                    if at != line:
+                    at, at_q = snap_seen.setdefault((side, px), (line, q))
+                    if at != line and at_q != q:
                         raise DataError(f"{path}: line {line}: the snapshot lists the {row[5]} price {row[6]} twice "
-                                        f"(lines {at} and {line}); a depth snapshot has one level per price")
-                book.set(side, px, q)
-                em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
+                                        f"with different sizes (lines {at} and {line}); a depth snapshot has one "
+                                        "level per price")
+                    repeat = at != line  # the same level again, size and all: nothing to set
+                if not repeat:
+                    book.set(side, px, q)
+                    em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
                 last_book_ts, last_line = exch, line
             else:
                 counts["trades_read"] += 1
