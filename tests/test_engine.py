@@ -619,8 +619,8 @@ def test_strategy_that_raises_stops_the_run_naming_it_and_the_time():
         mmsim.run(ev, Boom(), cfg())
     assert str(info.value) == (
         "strategy boom raised ValueError in quote() at local time 2000 ns "
-        "(1970-01-01T00:00:00.000002000Z): bad day"
-    )
+        f"(1970-01-01T00:00:00.000002000Z): bad day (test_engine.py line {Boom.quote.__code__.co_firstlineno + 2})"
+    )  # where, in the strategy's file (the newcomer's: it took --debug to find the line)
     assert isinstance(info.value.__cause__, ValueError)
 
 

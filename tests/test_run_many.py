@@ -295,7 +295,8 @@ def test_a_strategy_error_names_the_run_and_stops_the_pass():
     with pytest.raises(mmsim.StrategyError) as info:
         mmsim.run_many(ev, runs)
     assert str(info.value) == ("run 1 (boom): strategy boom raised ValueError in quote() at local time 2000 ns "
-                               "(1970-01-01T00:00:00.000002000Z): bad day")
+                               "(1970-01-01T00:00:00.000002000Z): bad day "
+                               f"(test_run_many.py line {Boom.quote.__code__.co_firstlineno + 2})")
     assert info.value.run_index == 1
     assert isinstance(info.value.__cause__, ValueError)
 

@@ -456,7 +456,8 @@ def test_a_plugin_calling_sys_exit_is_a_strategy_error_not_an_exit(tmp_path, mon
     (tmp_path / "exits.py").write_text("import sys\nsys.exit(4)\n")
     with pytest.raises(StrategyError) as ei:
         load_strategy(f"{tmp_path / 'exits.py'}:X")
-    assert str(ei.value) == f"strategy file {tmp_path / 'exits.py'} failed to import: SystemExit: 4"
+    # ... and where, in the plugin (the newcomer's: an import failure named no line of the file)
+    assert str(ei.value) == f"strategy file {tmp_path / 'exits.py'} failed to import: SystemExit: 4 (exits.py line 2)"
     (tmp_path / "ctor_exits.py").write_text(textwrap.dedent("""
         import sys
         import mmsim
@@ -1058,14 +1059,14 @@ def test_a_plugin_helper_beside_it_needs_the_module_path_and_the_error_says_so(t
     with pytest.raises(StrategyError) as exc:
         load_strategy(str(folder / "quoter.py") + ":Q", {})
     assert str(exc.value) == (f"strategy file {path / 'quoter.py'} failed to import: ModuleNotFoundError: No module "
-                              f"named '{name}'; {name}.py beside it is imported as a module, so its folder must be on "
+                              f"named '{name}' (quoter.py line 3); {name}.py beside it is imported as a module, so its folder must be on "
                               f"the module path: PYTHONPATH={path} (docs/strategies.md, \"Helper files\")")
     assert str(path) not in sys.path
     # A module missing everywhere (not a file beside the plugin) gets no such hint.
     (folder / "other.py").write_text("import no_such_module_anywhere_xyz\n")
     with pytest.raises(StrategyError) as exc:
         load_strategy(str(folder / "other.py") + ":Q", {})
-    assert str(exc.value).endswith("ModuleNotFoundError: No module named 'no_such_module_anywhere_xyz'")
+    assert str(exc.value).endswith("ModuleNotFoundError: No module named 'no_such_module_anywhere_xyz' (other.py line 1)")
     sys.path.insert(0, str(path))
     try:
         strat = load_strategy(str(folder / "quoter.py") + ":Q", {})

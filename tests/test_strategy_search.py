@@ -139,3 +139,24 @@ def test_python_api_names_every_place(store, dirs):
     with pytest.raises(ConfigError) as exc:
         mmsim.load_strategy("x.py:X")
     assert str(exc.value) == f"strategy file not found: x.py; looked in the working directory, {work}/x.py"
+
+
+def test_a_strategy_that_fails_to_build_names_its_config_line_and_its_own_line(store, dirs, capsys):
+    """The newcomer's: a numba rule with a typo and a plugin that fails at import said neither the config's
+    line nor the plugin's; a strategy built from the config names the strategy's line of the config, and an
+    import failure the plugin's own line."""
+    cfg, work = dirs
+    (cfg / "typo.py").write_text(
+        "from numba import njit\nfrom mmsim.numba_strategy import numba_strategy\n\n\n@njit\n"
+        "def typo_rule(view, params, state, out):\n    out.bid_px = view.best_bidd\n    return 1\n\n\n"
+        "Typo = numba_strategy(typo_rule, params={'half_spread': 1.0, 'size': 1.0}, name='Typo')\n")
+    run = _run_yaml(cfg, store, "typo.py:Typo")
+    assert main(["run", str(run), "-q", "-o", str(work / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mmsim: error: strategy Typo: the rule typo_rule(view, params, state, out) does not compile")
+    assert err.endswith(f"({run} line 3)\n")
+    (cfg / "bad.py").write_text("import mmsim\n\nX = 1 / 0\n")
+    run = _run_yaml(cfg, store, "bad.py:X")
+    assert main(["run", str(run), "-q", "-o", str(work / "out")]) == 1
+    assert capsys.readouterr().err == (f"mmsim: error: strategy file {cfg / 'bad.py'} failed to import: "
+                                       "ZeroDivisionError: division by zero (bad.py line 3)\n")

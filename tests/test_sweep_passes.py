@@ -193,7 +193,7 @@ def test_a_failing_run_drops_out_of_its_pass_and_the_others_go_on(synth_store, t
         run_config(grid.points[2].config, events=events)
     assert rows[2]["error_message"] == str(alone.value)
     assert rows[2]["error_message"].startswith("strategy Boom raised ArithmeticError in quote() at local time ")
-    assert rows[2]["error_message"].endswith(": boom at call 50")
+    assert rows[2]["error_message"].endswith(": boom at call 50 (boom.py line 14)")  # where, in the plugin
     # The record keeps the strategy's own exception (the cause of the StrategyError).
     records = {json.loads(s)["index"]: json.loads(s) for s in (tmp_path / "out" / RESULTS_FILE).read_text().splitlines()}
     assert "ArithmeticError: boom at call 50" in records[2]["error"]["traceback"]

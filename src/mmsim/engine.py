@@ -23,7 +23,7 @@ from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
 from ._interrupt import interrupt_of, run_pass
 from ._timer_budget import check_decision_log
-from .errors import ConfigError, DataError, StrategyError
+from .errors import ConfigError, DataError, StrategyError, raised_at
 from .replay import events_and_meta, replay_bbo
 from .result import Result
 from .records import (
@@ -587,7 +587,7 @@ def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
     if code == _CODE["PYTHON_ERROR"] and exc is not None:
         what = message[: -len(" failed")] if message in ("on_fill failed", "on_reject failed", "on_expire failed") \
             else "quote"
-        return StrategyError(f"strategy {label} raised {type(exc).__name__} in {what}() {when}: {exc}")
+        return StrategyError(f"strategy {label} raised {type(exc).__name__} in {what}() {when}: {exc}{raised_at(exc, strategy)}")
     if code == _CODE["BAD_QUOTE"]:
         return StrategyError(f"strategy {label} returned an invalid quote {when}: {message}")
     if code == _CODE["BAD_ORDER"]:

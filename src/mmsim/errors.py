@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .engine import Result
 
-__all__ = ["ConfigError", "DataError", "MmsimError", "StrategyError"]
+__all__ = ["ConfigError", "DataError", "MmsimError", "StrategyError", "raised_at"]
 
 
 class MmsimError(Exception):
@@ -45,3 +45,27 @@ class StrategyError(MmsimError, RuntimeError):
     local_ts: int | None = None
     run_index: int | None = None
     partial: Result | None = None
+
+
+def raised_at(exc: BaseException, source: object = None) -> str:
+    """Where ``exc`` was raised in the user's code, for a message: `` (FILE line N)``, else ``""``.
+
+    The innermost frame of ``exc``'s traceback in ``source`` (a strategy file's path, or a strategy
+    object: its class's file), else the innermost one outside the mmsim package; a ``SyntaxError``
+    gives its own file and line. The whole traceback is what ``--debug`` shows.
+    """
+    import os
+    import sys
+    import traceback
+
+    if source is not None and not isinstance(source, str):
+        source = getattr(sys.modules.get(type(source).__module__), "__file__", None)
+
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:
+        return f" ({os.path.basename(exc.filename)} line {exc.lineno})"
+    here = os.path.dirname(os.path.abspath(__file__))
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if source is not None and os.path.abspath(f.filename) == os.path.abspath(source)]
+    outside = [f for f in frames if not os.path.abspath(f.filename).startswith(here + os.sep)]
+    pick = mine or outside
+    return f" ({os.path.basename(pick[-1].filename)} line {pick[-1].lineno})" if pick else ""

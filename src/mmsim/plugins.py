@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import ConfigError, StrategyError
+from .errors import ConfigError, StrategyError, raised_at
 from .strategy import Strategy
 
 __all__ = ["ENTRY_POINT_GROUP", "available_strategies", "check_strategy", "load_strategy", "resolve_strategy"]
@@ -105,7 +105,8 @@ def _load_file(path_text: str, base_dir: Path | None, base_label: str) -> Any:
             # replace it for mmsim too); the user says where helpers live.
             hint = (f"; {exc.name.split('.')[0]}.py beside it is imported as a module, so its folder must be on "
                     f"the module path: PYTHONPATH={found.parent} (docs/strategies.md, \"Helper files\")")
-        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}{hint}") from exc
+        at = raised_at(exc, str(found))
+        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}{at}{hint}") from exc
     return module
 
 

@@ -437,7 +437,9 @@ def flags_named(args: argparse.Namespace, keys: Mapping[str, str]) -> Iterator[N
 
 @contextlib.contextmanager
 def strategy_located(config_path: Path | None, *, strategy: bool = True) -> Iterator[None]:
-    """Add the config file's line to a :class:`~mmsim.ConfigError` found after the config was read.
+    """Add the config file's line to a :class:`~mmsim.ConfigError` found after the config was read, or to a
+    :class:`~mmsim.StrategyError` raised building the strategy (the same object, its message located; one
+    raised in the replay names its time instead).
 
     The strategy is built, and checked against the config, after the config is read
     (``strategy FixedSpread: unknown parameter 'bogus'``, ``strategy file not found: x.py``,
@@ -458,7 +460,7 @@ def strategy_located(config_path: Path | None, *, strategy: bool = True) -> Iter
     ConfigError
         The same error, located.
     """
-    from ..errors import ConfigError
+    from ..errors import ConfigError, StrategyError
 
     try:
         yield
@@ -467,6 +469,13 @@ def strategy_located(config_path: Path | None, *, strategy: bool = True) -> Iter
         if msg == str(e):
             raise
         raise ConfigError(msg) from None
+    except StrategyError as e:  # a rule that does not compile, a plugin that does not import: the same object
+        if " at local time " in str(e):  # (its cause kept), located; one raised in the replay names its time
+            raise
+        msg = located(str(e), config_path, strategy=strategy)
+        if msg != str(e) and len(e.args) == 1:
+            e.args = (msg,)
+        raise
 
 
 def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: bool = True) -> str:

@@ -136,7 +136,7 @@ def strategy_identity(kind: Any) -> str:
         data = None
     if name is None or data is None:
         return f"<loaded object {id(kind)}>"
-    where = f" in {Path(str(mod.__file__)).resolve().parent}" if b"__file__" in data else ""
+    where = f" in {Path(str(getattr(mod, '__file__', ''))).resolve().parent}" if b"__file__" in data else ""
     return f"{name} in a file of sha256 {hashlib.sha256(data).hexdigest()[:16]}{where}"
 
 
