@@ -345,3 +345,30 @@ def test_events_without_an_opening_snapshot_have_none():
     ev = make_events([(0, Kind.DEPTH, 1, 100, 5), (0, Kind.DEPTH, -1, 102, 5), (7200 * S, Kind.DEPTH, 1, 100, 6)])
     data = mmsim.run(ev, None, mmsim.Config()).report(ev).data["setup"]["data"]
     assert (data["snapshot_ts"], data["snapshot_events"], data["market_start_ts"]) == (None, None, None)
+
+
+DAY = 86_400 * S
+
+
+@pytest.mark.parametrize("days, data_line, fields", [
+    # Two Databento days: the second day's 00:00 book (2 events) was counted as market events,
+    # "(25h00m, 6 market events), after the book snapshot at 2023-12-25 00:00:00.000 (3 events; 9 in all)".
+    (2, "data 2023-12-25 02:00:00.000 → 2023-12-26 03:00:00.000 UTC (25h00m, 4 market events), after the book "
+        "snapshot at 2023-12-25 00:00:00.000 and 1 more (5 snapshot events; 9 in all)",
+     {"snapshot_events": 3, "snapshots": 2, "snapshots_events": 5}),
+    (3, "data 2023-12-25 02:00:00.000 → 2023-12-27 03:00:00.000 UTC (49h00m, 6 market events), after the book "
+        "snapshot at 2023-12-25 00:00:00.000 and 2 more (7 snapshot events; 13 in all)",
+     {"snapshot_events": 3, "snapshots": 3, "snapshots_events": 7}),
+], ids=["two-days", "three-days"])
+def test_every_book_snapshot_of_a_several_day_replay_is_counted_apart(days, data_line, fields):
+    rows = [(MIDNIGHT, Kind.CLEAR, 0, 0, 0), (MIDNIGHT, Kind.DEPTH, 1, 100, 5), (MIDNIGHT, Kind.DEPTH, -1, 102, 5)]
+    for day in range(days):
+        t = MIDNIGHT + day * DAY
+        if day:  # the next day's 00:00 book: a CLEAR and its one level
+            rows += [(t, Kind.CLEAR, 0, 0, 0), (t, Kind.DEPTH, 1, 100, 5)]
+        rows += [(t + 7200 * S, Kind.DEPTH, 1, 100, 6), (t + 10800 * S, Kind.DEPTH, 1, 100, 7)]
+    ev = make_events(rows)
+    rep = mmsim.run(ev, None, mmsim.Config()).report(ev)
+    data = rep.data["setup"]["data"]
+    assert {k: data[k] for k in fields} == fields
+    assert data_line in [" ".join(line.split()) for line in _header_lines(rep)]

@@ -1076,3 +1076,48 @@ def test_a_plugin_helper_beside_it_needs_the_module_path_and_the_error_says_so(t
         assert (q.bid_px, q.bid_qty, q.ask_px, q.ask_qty) == (98, 3.0, 103, 3.0)
     finally:
         sys.modules.pop(name, None)
+
+
+SLOW_IMPORT = """import time
+
+import mmsim
+
+with open({log!r}, "a") as f:
+    f.write("x")
+time.sleep(0.3)  # a heavy import (pandas, sklearn...)
+{tail}
+
+class Q(mmsim.Strategy):
+    def quote(self, view):
+        return None
+"""
+
+
+@pytest.mark.parametrize("tail", ["", "raise RuntimeError('no licence')"], ids=["imports", "fails"])
+def test_two_threads_loading_one_strategy_file_wait_for_one_import(tmp_path, tail):
+    # Two sweep tasks on one Dask worker (two threads) load the same file: the second took the module
+    # from sys.modules half-executed, "strategy file ... has no strategy named 'Q'".
+    import threading
+
+    log = tmp_path / "imports.log"
+    path = tmp_path / "slow_import.py"
+    path.write_text(SLOW_IMPORT.format(log=str(log), tail=tail))
+    outcomes: list[str] = []
+
+    def load() -> None:
+        try:
+            outcomes.append(type(load_strategy(f"{path}:Q", {})).__name__)
+        except StrategyError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if tail:  # each thread imports it in turn (a failed import is not kept) and says why it failed
+        assert outcomes == [f"strategy file {path} failed to import: RuntimeError: no licence"] * 2
+        assert log.read_text() == "xx"
+    else:  # executed once, both get the strategy
+        assert outcomes == ["Q", "Q"]
+        assert log.read_text() == "x"

@@ -418,3 +418,40 @@ def test_a_point_that_hangs_on_dask_is_recorded_as_timed_out_once(tiny, tmp_path
         # A rerun counts it as finished (nothing runs, nothing is written).
         assert [r["status"] for r in run_sweep(grid, out=out, scheduler=address)] == ["ok", "error"]
         assert _records(out) == records
+
+
+SLEEP = """import time
+
+import mmsim
+
+
+class Sleep(mmsim.Strategy):
+    def __init__(self, s=0.0):
+        self.s, self.slept = float(s), False
+
+    def quote(self, view):
+        if not self.slept:
+            self.slept = True
+            time.sleep(self.s if self.s >= 0 else 1e9)
+        return None
+"""
+
+
+@pytest.mark.parametrize("sleeps", [[-1, 4, 4.1], [-1, 4, 4.1, 4.2]], ids=["one-after", "two-after"])
+def test_points_killed_on_dask_by_a_hung_partners_restart_run_again_with_a_fresh_budget(tiny, tmp_path, sleeps):
+    # The restart for the hung point (timeout 3s: 6 s a task) also killed the healthy 4 s point started
+    # after it on the same worker; Dask ran it again, but against its old deadline: `PointTimeout`.
+    distributed = pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
+    (tmp_path / "sleep.py").write_text(SLEEP)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({"base": {"data": str(tiny / "store"), "report": {"horizons": ["1s"]},
+                                         "strategy": {"path": f"{tmp_path / 'sleep.py'}:Sleep"}},
+                                "points": [{"strategy.params.s": s} for s in sleeps], "timeout": "3s"}))
+    out = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        run_sweep(grid, out=out, scheduler=cluster.scheduler_address, pass_size=1)
+    by = {r["index"]: r for r in _records(out)}
+    assert sorted(by) == list(range(len(sleeps)))
+    assert by[0]["status"] == "error" and by[0]["error"]["type"] == "PointTimeout"
+    assert {i: (by[i]["status"], by[i]["error"]) for i in by if i} == {i: ("ok", None) for i in by if i}

@@ -91,7 +91,37 @@ def test_the_demo_into_someone_elses_folder_is_refused_even_with_force(tmp_path,
     assert main(["demo", "--quick", "-q", "-o", str(out)] + force) == 2
     assert capsys.readouterr().err == (
         f"mmsim demo: error: {out}: not empty and not an mmsim demo output folder (no demo.html): it holds data/, "
-        "notes.txt, results.csv, which --force would have replaced; refusing to replace it even with --force: "
-        "choose another -o\n")
+        "notes.txt, results.csv, among which --force would have written the demo's files; refusing to write into it "
+        "even with --force: choose another -o\n")
     assert (out / "results.csv").read_text() == "my own table\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # nothing staged
+
+
+@pytest.mark.parametrize("hidden", [[".gitkeep"], [".DS_Store", ".gitkeep"]])
+def test_a_sweep_into_a_folder_of_only_hidden_files_writes_beside_them(tmp_path, store, capsys, hidden):
+    # A folder holding only .gitkeep was refused as someone's ("it holds .gitkeep").
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in hidden:
+        (out / name).write_text("")
+    assert main(["sweep", str(_grid(tmp_path, store)), "-o", str(out), "-q", "--workers", "0", "--no-plots"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert set(hidden) | {"results.jsonl", "results.csv", "sweep.html"} <= set(names)
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["new", "force"])
+def test_the_demo_and_a_run_into_a_folder_of_only_hidden_files_write_beside_them(tmp_path, store, capsys, force):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / ".DS_Store").write_text("finder\n")
+    assert main(["demo", "--quick", "-q", "-o", str(out)] + force) == 0
+    assert (out / ".DS_Store").read_text() == "finder\n" and (out / "demo.html").is_file()
+    # A run's staged output is renamed into place: into a folder of hidden files it is moved in file by file.
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".gitkeep").write_text("")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{FIXED_SPREAD}'}}\n")
+    assert main(["run", str(cfg), "-o", str(run), "-q"] + force) == 0
+    assert (run / ".gitkeep").exists() and (run / "result.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # nothing staged left

@@ -21,6 +21,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -84,8 +85,18 @@ def _load_file(path_text: str, base_dir: Path | None, base_label: str) -> Any:
     # sweep that builds many strategies from one file executes it once.
     tag = hashlib.sha1(str(found).encode()).hexdigest()[:10]
     modname = f"_mmsim_plugin_{found.stem}_{tag}"
-    if modname in sys.modules:
-        return sys.modules[modname]
+    # The module is in sys.modules while it executes (dataclasses and pickling look it up there): a
+    # second thread (two sweep tasks on one Dask worker) must wait for it, not take it half-loaded.
+    with _LOAD_LOCK:
+        if modname in sys.modules:
+            return sys.modules[modname]
+        return _exec_file(found, modname)
+
+
+_LOAD_LOCK = threading.RLock()  # re-entrant: a strategy file may load another at import
+
+
+def _exec_file(found: Path, modname: str) -> Any:
     spec = importlib.util.spec_from_file_location(modname, found)
     if spec is None or spec.loader is None:
         raise ConfigError(f"strategy file {found} cannot be imported as Python")

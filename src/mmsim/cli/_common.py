@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .._paths import visible_entries
+
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "located", "number",
            "progress_bar", "scalar", "staged_output", "strategy_located", "value_list"]
@@ -201,11 +203,11 @@ def add_force(p: argparse.ArgumentParser, help: str = "replace an output that al
 
 
 def _is_nonempty(path: Path) -> bool:
-    return path.is_file() or (path.is_dir() and any(path.iterdir()))
+    return path.is_file() or (path.is_dir() and bool(visible_entries(path)))  # hidden files are kept
 
 
 def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",
-                      remove: bool = True, strict: bool = False) -> None:
+                      remove: bool = True, strict: bool = False, merge: bool = False) -> None:
     """Refuse to write over ``path`` unless ``force``.
 
     ``path`` may be missing or an empty directory. Anything else needs ``force``;
@@ -217,6 +219,8 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     so a command refused later (a bad strategy parameter) leaves it as it was.
     With ``strict``, a non-empty directory without ``marker`` is refused with or without
     ``force`` (so the message does not first suggest a ``--force`` that would then be refused).
+    ``merge``: ``--force`` writes the files into the folder (``mmsim demo``), as the refusal says.
+    A directory holding only hidden files (``.gitkeep``) is empty: they are kept.
 
     Raises
     ------
@@ -226,7 +230,7 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     if not _is_nonempty(path):
         return
     if strict and marker is not None and path.is_dir() and not (path / marker).exists():
-        _refuse_foreign(path, marker, what)
+        _refuse_foreign(path, marker, what, merge)
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
     if marker is None:
@@ -235,16 +239,22 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
         if remove:
             shutil.rmtree(path)
         return
-    _refuse_foreign(path, marker, what)
+    _refuse_foreign(path, marker, what, merge)
 
 
-def _refuse_foreign(path: Path, marker: str, what: str) -> NoReturn:
+def _refuse_foreign(path: Path, marker: str, what: str, merge: bool = False) -> NoReturn:
     """UsageError for a non-empty directory that is not mmsim's ``what``: naming what it holds."""
-    names = sorted(os.listdir(path)) if path.is_dir() else []
+    names = visible_entries(path) if path.is_dir() else []
     shown = ", ".join(n + ("/" if (path / n).is_dir() else "") for n in names[:3])
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-    holds = f": it holds {shown}{more}, which --force would have replaced" if names else ""
-    raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}){holds}; refusing to replace it even "
+    # A demo's --force writes its files among those in the folder; the others replace the folder.
+    if merge:
+        holds = f": it holds {shown}{more}, among which --force would have written the demo's files" if names else ""
+        refusing = "refusing to write into it"
+    else:
+        holds = f": it holds {shown}{more}, which --force would have replaced" if names else ""
+        refusing = "refusing to replace it"
+    raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}){holds}; {refusing} even "
                      "with --force: choose another -o")
 
 
@@ -280,7 +290,7 @@ class Staged:
         old = None
         with _sigint_blocked():
             t = self.target
-            if merge and t.is_dir() and any(t.iterdir()):
+            if t.is_dir() and any(t.iterdir()) and (merge or not visible_entries(t)):  # (kept: its hidden files)
                 for f in sorted(self.dir().iterdir()):  # --force into a folder: each file whole
                     os.replace(f, t / f.name)
                 self.dir().rmdir()

@@ -50,7 +50,8 @@ def cmd(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output is not None else Path(
         f"mmsim-demo-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}")
     # Only a demo's own folder (it holds demo.html) is written into with --force; any other is refused.
-    ensure_new_output(out, args.force, marker="demo.html", what="demo output folder", remove=False, strict=True)
+    ensure_new_output(out, args.force, marker="demo.html", what="demo output folder", remove=False, strict=True,
+                      merge=True)
     with staged_output(out, "demo.html") as stage:
         res = run_demo(outdir=out, quick=args.quick, progress=not (args.no_progress or args.quiet), quiet=True,
                        write_in=stage.dir())

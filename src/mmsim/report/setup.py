@@ -105,19 +105,26 @@ def opening_snapshot(events: Any) -> dict[str, Any]:
     """``snapshot_ts``, ``snapshot_events`` and ``market_start_ts`` of events that open with a snapshot.
 
     A snapshot is a ``CLEAR`` and the book it lists at one time (a Databento day's 00:00 book, a
-    LOBSTER file's first row); ``market_start_ts`` is the first event after it. All three None when
-    the events do not open with a ``CLEAR``, or hold nothing after it.
+    LOBSTER file's first row); ``market_start_ts`` is the first event after it. ``snapshots`` and
+    ``snapshots_events`` count every snapshot in the events, the opening one included (a second
+    Databento day's 00:00 book). All None when the events do not open with a ``CLEAR``, or hold
+    nothing after it.
     """
     from ..events import Kind
 
-    none = {"snapshot_ts": None, "snapshot_events": None, "market_start_ts": None}
+    none = {"snapshot_ts": None, "snapshot_events": None, "market_start_ts": None, "snapshots": None,
+            "snapshots_events": None}
     if events is None or len(events) == 0 or int(events["kind"][0]) != int(Kind.CLEAR):
         return none
     ts = events["exch_ts"]
     n = int(np.searchsorted(ts, ts[0], side="right"))
     if n >= len(ts):
         return none
-    return {"snapshot_ts": int(ts[0]), "snapshot_events": n, "market_start_ts": int(ts[n])}
+    # Each snapshot: its CLEAR and the events at the CLEAR's time after it.
+    clears = np.flatnonzero(np.asarray(events["kind"]) == int(Kind.CLEAR))
+    ends = np.searchsorted(ts, ts[clears], side="right")
+    return {"snapshot_ts": int(ts[0]), "snapshot_events": n, "market_start_ts": int(ts[n]),
+            "snapshots": int(len(clears)), "snapshots_events": int((ends - clears).sum())}
 
 
 def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, version: str,
@@ -140,8 +147,8 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
     -------
     dict
         ``data`` (``store``, ``symbol``, ``venue``, ``levels``, ``start_ts``,
-        ``end_ts``, ``span_s``, ``n_events``; ``snapshot_ts``, ``snapshot_events`` and
-        ``market_start_ts`` of an opening snapshot, else None), ``strategy`` (``label``,
+        ``end_ts``, ``span_s``, ``n_events``; ``snapshot_ts``, ``snapshot_events``,
+        ``market_start_ts``, ``snapshots`` and ``snapshots_events`` of an opening snapshot, else None), ``strategy`` (``label``,
         ``path``, ``params``; path and params null for a bare run), ``latency``
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
         ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
@@ -239,10 +246,13 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
     snap, start = d.get("snapshot_ts"), d.get("market_start_ts")
     if snap is not None and start is not None and start - snap >= SNAPSHOT_GAP_NS:
         # A day that opens with the venue's book at midnight: its span is not the trading's.
-        n_snap = d["snapshot_events"]
+        # Later snapshots (a second day's 00:00 book) are counted apart too, not as market events.
+        k = d.get("snapshots") or 1
+        n_snap = d.get("snapshots_events") or d["snapshot_events"]
+        more = f" and {k - 1} more ({n_snap:,} snapshot events" if k > 1 else f" ({n_snap:,} events"
         data = (f"{what + ', ' if what else ''}{_ts(start)} → {_ts(d['end_ts'])} UTC ({_span(d['end_ts'] - start)}, "
-                f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)} "
-                f"({n_snap:,} events; {d['n_events']:,} in all)")
+                f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)}{more}; "
+                f"{d['n_events']:,} in all)")
     s = setup["strategy"]
     if s["path"] is None:
         strat = f"{s['label'] or '?'} (parameters not recorded: a bare mmsim.run; see docs/reports.md)"

@@ -5,7 +5,8 @@ submitted at once and Dask queues them. With one, at most as many tasks as the c
 at the start are in flight, so a task's time counts from about when it starts: a task that has not
 returned its records within its budget is cancelled, the worker running it is restarted (a stuck
 thread cannot be stopped otherwise), and its points are dealt with as on local workers: run again
-each alone, and a point that overruns alone is recorded as failed (``PointTimeout``), once.
+each alone, and a point that overruns alone is recorded as failed (``PointTimeout``), once. The
+other tasks the restart killed on that worker are run again by Dask, each with a fresh budget.
 """
 
 from __future__ import annotations
@@ -111,31 +112,40 @@ def _bounded(client: Any, tasks: list[dict[str, Any]], slots: int, timeout_ns: i
     """Run ``tasks`` at most ``slots`` at a time, each within its budget (module docstring)."""
     from ..config import format_ns
 
+    def budget(task: Mapping[str, Any]) -> float:
+        # What a local worker has until its last report: (runs + 1) x timeout for the first, timeout each after.
+        return timeout_ns / 1e9 * (task_runs(task) + len(task["points"]))
+
     queue, n = list(tasks), 0
     while queue or live:
         while queue and len(live) < slots:
             task = queue.pop(0)
             n += 1
             fut = client.submit(run_task, task, key=f"mmsim-sweep-{task['points'][0]['id']}-{token}-{n}", pure=False)
-            # What a local worker has until its last report: (runs + 1) x timeout for the first, timeout each after.
-            live[fut] = (task, time.monotonic() + timeout_ns / 1e9 * (task_runs(task) + len(task["points"])))
+            live[fut] = (task, time.monotonic() + budget(task))
         done = [f for f in live if f.done()]
         if not done:  # polled: distributed.wait needs a default client, which a sweep does not set
             time.sleep(min(0.1, max(0.0, min(d for _, d in live.values()) - time.monotonic())))
         for fut in done:
             yield from _records(fut, live.pop(fut)[0])
         now = time.monotonic()
-        for fut, (task, deadline) in list(live.items()):
-            if now < deadline or fut.done():
+        for fut in list(live):
+            if fut not in live or now < live[fut][1] or fut.done():  # (a deadline may have been renewed below)
                 continue
-            del live[fut]
-            worker = next((w for w, keys in client.processing().items() if fut.key in keys), None)
+            task = live.pop(fut)[0]
+            processing = client.processing()
+            worker = next((w for w, keys in processing.items() if fut.key in keys), None)
             fut.cancel()
             if worker is not None:
                 try:  # the only way to stop a thread stuck in a run; a nanny starts the worker again
                     client.restart_workers([worker], raise_for_error=False)
                 except Exception:  # noqa: BLE001 - no nanny, or an older distributed: the thread stays busy
                     pass
+                # The restart also killed the other tasks running there; Dask runs them again, and each
+                # gets its whole budget from now (with the old one, healthy points timed out in turn).
+                victims = set(processing.get(worker, ())) - {fut.key}
+                for other in [f for f in live if f.key in victims]:
+                    live[other] = (live[other][0], time.monotonic() + budget(live[other][0]))
             if task.get("alone") or len(task["points"]) == 1:
                 t, k = format_ns(int(timeout_ns)), task_runs(task)
                 where = (f"its task was cancelled and the worker running it ({worker}) restarted" if worker else

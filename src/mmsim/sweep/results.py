@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .._json import json_clean
+from .._paths import visible_entries
 from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
@@ -140,7 +141,7 @@ def check_output_dir(out: Path) -> None:
     if not out.is_dir():
         return
     try:
-        names = sorted(os.listdir(out))
+        names = visible_entries(out)  # a folder of only .gitkeep / .DS_Store is empty (they are kept)
     except OSError:
         return  # the sweep's own attempt to write there says why
     if not names or RESULTS_FILE in names or LOCK_FILE in names or names == ["points"]:
