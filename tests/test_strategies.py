@@ -1116,7 +1116,8 @@ def test_two_threads_loading_one_strategy_file_wait_for_one_import(tmp_path, tai
     for t in threads:
         t.join()
     if tail:  # each thread imports it in turn (a failed import is not kept) and says why it failed
-        assert outcomes == [f"strategy file {path} failed to import: RuntimeError: no licence"] * 2
+        line = SLOW_IMPORT.format(log=str(log), tail=tail).splitlines().index(tail) + 1
+        assert outcomes == [f"strategy file {path} failed to import: RuntimeError: no licence (slow_import.py line {line})"] * 2
         assert log.read_text() == "xx"
     else:  # executed once, both get the strategy
         assert outcomes == ["Q", "Q"]
