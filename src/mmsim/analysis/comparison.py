@@ -244,6 +244,10 @@ class Comparison:
     seed : int or None
     identity : dict
         The data both runs replayed (:func:`check_same_data`).
+    n_days : int
+        The calendar days (UTC) the data touches: PnL per day is the total divided by it.
+    span_ns : int
+        From the first bucket's start to the last one's end, ns.
     """
 
     label_a: str
@@ -255,6 +259,8 @@ class Comparison:
     confidence: float
     seed: int | None
     identity: dict[str, Any] = field(default_factory=dict)
+    n_days: int = 1
+    span_ns: int = 0
 
     def verdicts(self) -> list[str]:
         """One verdict line per row."""
@@ -276,6 +282,8 @@ class Comparison:
             "method": "stationary bootstrap (Politis & Romano 1994) over time buckets, mean block length by "
                       "Politis & White (2004, corrected 2009), percentile interval",
             "identity": self.identity,
+            "n_days": self.n_days,
+            "span_ns": self.span_ns,
             "rows": [r.to_dict() for r in self.rows],
         })
 
@@ -289,7 +297,13 @@ class Comparison:
 
         title = (f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
                  f"{self.confidence * 100:g}% stationary-bootstrap CI")
-        caption = (f"markouts and spread capture in ticks/lot, PnL in quote currency per day; "
+        per_day = "PnL in quote currency per day"
+        if self.n_days > 1 and self.span_ns < (self.n_days - 1) * 86_400_000_000_000:
+            # a short capture across midnight: its "per day" is its PnL split over the days it touches
+            sec = self.span_ns // 1_000_000_000
+            span = f"{sec // 3600}h{sec % 3600 // 60:02d}m" if sec >= 3600 else f"{sec // 60}m{sec % 60:02d}s"
+            per_day += f" (the PnL over the {self.n_days} calendar days, UTC, the data touches, though it spans {span})"
+        caption = (f"markouts and spread capture in ticks/lot, {per_day}; "
                    f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
                    f"seed {self.seed}")
         level = f"{self.confidence * 100:g}% CI"
@@ -447,7 +461,8 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     sb = bucket_series(rb, ev, edges, hs)
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)
     rows = compare_rows(sa, sb, diffs, (la, lb))
-    return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident)
+    return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident, sa.n_days,
+                      int(edges[-1][1] - edges[0][0]))
 
 
 def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInterval],
