@@ -728,6 +728,31 @@ def test_cli_report_round_trip(tmp_path):
     assert doc["information_age"]["n_decisions"] == res.n_calls > 0
 
 
+def test_cli_report_says_what_a_directory_is_when_it_is_not_a_run(tmp_path):
+    """The newcomer's: `mmsim report` on a sweep's folder, a missing folder or an event store said only
+    "not a run directory"; `mmsim compare` already told the first two apart."""
+    parser, _ = build_parser()
+
+    def err(d):
+        with pytest.raises(mmsim.DataError) as exc:
+            cmd_report(parser.parse_args(["report", str(d)]))
+        return str(exc.value)
+
+    assert err(tmp_path / "nothing") == f"{tmp_path / 'nothing'}: no such directory"
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "results.jsonl").write_text("")
+    assert err(sweep) == (f"{sweep}: a sweep's output (results.jsonl), not a run directory: its table and plots are "
+                          f"{sweep / 'sweep.html'}; one point's full report is written by `mmsim sweep GRID --point ID` "
+                          f"to {sweep / 'points' / 'ID'} (docs/sweeps.md)")
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "events.npy").write_bytes(b"")
+    (store / "meta.json").write_text("{}")
+    assert err(store) == (f"{store}: an event store (events.npy, meta.json), not a run directory: `mmsim run CONFIG "
+                          "-o DIR` replays it (a config whose data: names it) and writes the run for `mmsim report`")
+
+
 def test_cli_report_errors(tmp_path):
     parser, _ = build_parser()
     args = parser.parse_args(["report", str(tmp_path)])

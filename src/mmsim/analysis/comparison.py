@@ -62,15 +62,21 @@ MAX_BOOT = 10_000_000
 # --------------------------------------------------------------------------- same data
 
 
-def _not_a_run(d: Path) -> str:
-    """Why directory ``d`` (no result.json) is not a run: missing, a sweep's output, or anything else."""
+def not_a_run(d: Path, command: str = "compare") -> str:
+    """Why directory ``d`` (no result.json) is not a run, for ``mmsim compare`` or ``mmsim report``:
+    missing, a sweep's output, an event store, or anything else."""
     if not (d.exists() or d.is_symlink()):
         return f"{d}: no such directory"
     if (d / "results.jsonl").is_file():
-        return (f"{d}: a sweep's output (results.jsonl), not a run directory: compare two of its points' "
-                f"directories, written by `mmsim sweep GRID --point ID` to {d / 'points' / 'ID'} "
-                f"(`mmsim compare {d / 'points' / 'ID_A'} {d / 'points' / 'ID_B'}`), or give the grid a "
-                "`baseline:` to compare every point with one (docs/sweeps.md)")
+        what = (f"compare two of its points' directories, written by `mmsim sweep GRID --point ID` to "
+                f"{d / 'points' / 'ID'} (`mmsim compare {d / 'points' / 'ID_A'} {d / 'points' / 'ID_B'}`), or give "
+                "the grid a `baseline:` to compare every point with one") if command == "compare" else (
+                f"its table and plots are {d / 'sweep.html'}; one point's full report is written by `mmsim sweep "
+                f"GRID --point ID` to {d / 'points' / 'ID'}")
+        return f"{d}: a sweep's output (results.jsonl), not a run directory: {what} (docs/sweeps.md)"
+    if (d / "events.npy").is_file() and (d / "meta.json").is_file():
+        return (f"{d}: an event store (events.npy, meta.json), not a run directory: `mmsim run CONFIG -o DIR` "
+                f"replays it (a config whose data: names it) and writes the run for `mmsim {command}`")
     return f"{d}: not a run directory (no result.json; mmsim run writes one)"
 
 
@@ -80,7 +86,7 @@ def _load(run: Any) -> Any:
 
         d = Path(run)
         if not (d / "result.json").is_file():
-            raise DataError(_not_a_run(d))
+            raise DataError(not_a_run(d))
         try:
             return Result.load(d)
         except MmsimError:

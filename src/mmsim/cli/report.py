@@ -80,7 +80,9 @@ def cmd(args: argparse.Namespace) -> int:
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "result.json").is_file():
-        raise DataError(f"{run_dir}: not a run directory (no result.json; mmsim run writes one)")
+        from ..analysis.comparison import not_a_run
+
+        raise DataError(not_a_run(run_dir, "report"))
     try:
         result = Result.load(run_dir)
     except MmsimError:
