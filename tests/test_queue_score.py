@@ -471,3 +471,23 @@ def test_real_day_score_reconciles_with_plain_runs(tmp_path):
         assert r.lots_bias == int(plain.fills["qty"].sum()) - t.lots
         assert r.pnl == pytest.approx(plain.report(store.events, horizons=["1s"]).data["pnl"]["total"], rel=1e-9)
         assert 0.5 < r.match_share <= 1.0  # sanity: the same strategy on the same day mostly agrees
+
+
+def test_a_run_config_whose_strategy_is_not_scored_says_so():
+    """The newcomer's: score_queue_models(store, config=load_yaml(...)) scored JoinBest, quietly setting the
+    config's ToxicityPull aside (`mmsim queue-score CONFIG` scores the config's). The summary now says so; a
+    strategy passed, or an engine Config, leaves nothing to say."""
+    from mmsim.config import RunConfig, StrategyConfig
+    from mmsim.report.render_queue import queue_models_summary
+
+    ev = make_events(BID_DAY)
+    rc = RunConfig(strategy=StrategyConfig(path="strategies/toxicity_pull.py:ToxicityPull"))
+    score = score_queue_models(ev, config=rc, models=["risk_averse"], tolerance="1s", horizons=["1s"], fit_powers=None)
+    note = ("scored the default strategy, JoinBest; the config's strategy (strategies/toxicity_pull.py:ToxicityPull) "
+            "is not used: pass strategy= to score it (mmsim queue-score CONFIG scores the config's)")
+    assert score.info["strategy_note"] == note
+    assert queue_models_summary(score.to_dict())[0] == note
+    given = score_queue_models(ev, FixedQuote(1), rc, ["risk_averse"], tolerance="1s", horizons=["1s"], fit_powers=None)
+    engine = score_queue_models(ev, config=ZERO, models=["risk_averse"], tolerance="1s", horizons=["1s"], fit_powers=None)
+    assert given.info["strategy_note"] is None and engine.info["strategy_note"] is None
+    assert not queue_models_summary(given.to_dict())[0].startswith("scored the default")

@@ -352,8 +352,11 @@ def score_queue_models(
     if config is None:
         config = Config()
     default_horizons = ReportConfig().horizons
+    set_aside = None  # a run description's strategy, when the default is scored instead (said in the summary)
     if isinstance(config, RunConfig):  # a run description: its engine config and its report's horizons
         default_horizons = config.report.horizons
+        if strategy is None and config.strategy is not None and config.strategy.path:
+            set_aside = str(config.strategy.path)
         config = config.engine
     if not isinstance(config, Config):
         raise ConfigError(f"config must be an mmsim.Config or RunConfig, got {type(config).__name__}")
@@ -440,6 +443,9 @@ def score_queue_models(
         "symbol": meta.get("symbol"),
         "store": str(getattr(events_l3, "path", "") or "") or None,
         "strategy": truth.strategy,
+        "strategy_note": None if set_aside is None else (
+            f"scored the default strategy, {truth.strategy}; the config's strategy ({set_aside}) is not used: "
+            "pass strategy= to score it (mmsim queue-score CONFIG scores the config's)"),
         "latency": {k: getattr(config.latency, k).describe() for k in ("feed", "entry", "response")},
         "n_events_l3": int(ev.shape[0]),
         "n_events_l2": int(events_l2.shape[0]),

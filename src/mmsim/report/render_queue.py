@@ -107,8 +107,10 @@ def tolerance_label(ns: int) -> str:
 
 
 def queue_models_summary(q: Mapping[str, Any]) -> list[str]:
-    """Plain-text lines under the table: the best model and the power fit."""
-    lines = []
+    """Plain-text lines under the table: which strategy, when not the one the config named; the best
+    model and the power fit."""
+    note = (q.get("info") or {}).get("strategy_note")
+    lines = [note] if note else []
     rows = {r["model"]: r for r in q["rows"]}
     best = q.get("best")
     h = _queue_headline_horizon(q)
