@@ -9,7 +9,7 @@ from typing import Any
 
 from ._common import Written, add_force, add_output, add_quiet, flags_named, number
 
-__all__ = ["FORMAT_HELP", "add_parser", "cmd"]
+__all__ = ["FORMAT_HELP", "add_parser", "cmd", "looks_like"]
 
 #: One line per format for ``--help``.
 FORMAT_HELP = {
@@ -82,9 +82,42 @@ def cmd(args: argparse.Namespace) -> int:
                                 lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force)
             except DataError as e:
                 # The library's hint names its keyword (force=True); here the user types a flag.
-                if not str(e).endswith(FORCE_HINT):
+                if str(e).endswith(FORCE_HINT):
+                    raise DataError(str(e)[: -len(FORCE_HINT)] + "pass --force to replace it") from None
+                guess = next(((src, g) for src in args.sources if (g := looks_like(Path(src))) not in (None, args.format)),
+                             None)
+                if guess is None:
                     raise
-                raise DataError(str(e)[: -len(FORCE_HINT)] + "pass --force to replace it") from None
+                raise DataError(f"{e}; {guess[0]} looks like a {guess[1]} file: --format {guess[1]}?") from None
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
     return 0
+
+
+def looks_like(path: Path) -> str | None:
+    """The format ``path``'s name or first line says it is (``--format``'s names), else None: a hint for a
+    file converted with the wrong ``--format``, not a detector (each loader checks its own input)."""
+    import gzip
+    import re
+
+    name = path.name.lower()
+    if name.endswith((".npz", ".npy")):
+        return "hftbacktest"
+    if name.endswith((".dbn", ".dbn.zst")):
+        return "databento"
+    try:
+        with (gzip.open(path, "rb") if name.endswith(".gz") else open(path, "rb")) as f:
+            head = f.readline(4096).decode("utf-8", "replace").strip().lower()
+    except (OSError, EOFError):
+        return None
+    if re.match(r"\d{10,19} \{", head):
+        return "binance"
+    cols = set(head.replace(" ", "").split(","))
+    if {"ts_recv", "ts_event", "action"} <= cols:
+        return "databento"
+    if {"exchange", "symbol", "timestamp", "local_timestamp"} <= cols:
+        return "tardis"
+    if "_message_" in name and re.fullmatch(r"[\d.]+(,-?[\d.]+){5}", head):
+        return "lobster"
+    return None
+
