@@ -28,6 +28,7 @@ __all__ = [
     "OrderIndex",
     "RECV_WINDOW_NS",
     "RecvOrder",
+    "late_step",
     "late_time",
     "MAX_PRICE_TICKS",
     "too_large",
@@ -548,23 +549,29 @@ class RecvOrder:
         return None
 
 
+def late_step(top: int, t: np.ndarray, window_ns: int) -> tuple[int | None, int, int]:
+    """One window of :func:`late_time`: ``top`` the latest time before ``t`` (a non-empty int64 slice). Returns
+    the index in ``t`` of the first time more than ``window_ns`` before the latest one before it (None: none),
+    the index in ``t`` of that latest (-1: ``top`` itself), and the latest time up to the late one (or ``t``'s end).
+    Vectorised."""
+    lt = np.concatenate((np.array([top], np.int64), t))
+    run = np.maximum.accumulate(lt)
+    bad = np.flatnonzero(lt[1:] < run[:-1] - window_ns)
+    end = int(bad[0]) + 1 if bad.size else len(lt)
+    return (end - 1 if bad.size else None), int(np.argmax(lt[:end])) - 1, int(run[end - 1])
+
+
 def late_time(windows: Iterator[np.ndarray], window_ns: int) -> tuple[int, int, int, int] | None:
     """The first time more than ``window_ns`` before the latest one before it, reading ``windows`` (consecutive
     slices of one int64 column) in order: ``(index, time, index of that latest, latest)``, or None. Vectorised."""
-    top, top_at, base = None, -1, 0
+    top, top_at, base = None, 0, 0
     for t in windows:
         if not len(t):
             continue
-        if top is None:
-            top, top_at = int(t[0]), 0
-        lt = np.concatenate((np.array([top], np.int64), t))
-        run = np.maximum.accumulate(lt)
-        bad = np.flatnonzero(lt[1:] < run[:-1] - window_ns)
-        end = int(bad[0]) + 1 if bad.size else len(lt)
-        k = int(np.argmax(lt[:end]))  # the latest before the late one (0: the one carried from before)
-        top, top_at = int(run[end - 1]), top_at if k == 0 else base + k - 1
-        if bad.size:
-            return base + end - 1, int(lt[end]), top_at, top
+        late, k, latest = late_step(int(t[0]) if top is None else top, t, window_ns)
+        top, top_at = latest, top_at if k < 0 else base + k
+        if late is not None:
+            return base + late, int(t[late]), top_at, top
         base += len(t)
     return None
 

@@ -63,7 +63,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind, as_event_array
 from ._common import (
-    RECV_WINDOW_NS, seconds_over,
+    RECV_WINDOW_NS, late_step, seconds_over,
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
     CrossCheck,
@@ -194,15 +194,14 @@ def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.n
 def _check_local_order(p: Path, ch: np.ndarray, base: int, top: tuple[int, int]) -> tuple[int, int]:
     """Rows come in local_ts order within 10 s (EXCH_EVENT rows in exch_ts order); returns the new ``top``."""
     li = np.flatnonzero((ch["ev"] & (EXCH_EVENT | LOCAL_EVENT)) != 0)
-    lt = np.concatenate(([top[0]], ch["local_ts"][li])).astype(np.int64)
-    run = np.maximum.accumulate(lt)
-    bad = np.flatnonzero(lt[1:] < run[:-1] - RECV_WINDOW_NS)
-    end = int(bad[0]) + 1 if bad.size else len(lt)
-    k = int(np.argmax(lt[:end]))
-    at = (int(run[end - 1]), top[1] if k == 0 else base + int(li[k - 1]) + 1)
-    if bad.size:  # a row stamped late would hold a recorded feed back to it
-        raise DataError(f"{p}: record {base + int(li[end - 1]) + 1}: local_ts {int(lt[end])} is "
-                        f"{seconds_over(at[0] - int(lt[end]))} s before record {at[1]}'s ({at[0]}); rows are in "
+    t = ch["local_ts"][li].astype(np.int64)
+    if not len(t):
+        return top
+    late, k, latest = late_step(top[0], t, RECV_WINDOW_NS)
+    at = (latest, top[1] if k < 0 else base + int(li[k]) + 1)
+    if late is not None:  # a row stamped late would hold a recorded feed back to it
+        raise DataError(f"{p}: record {base + int(li[late]) + 1}: local_ts {int(t[late])} is "
+                        f"{seconds_over(at[0] - int(t[late]))} s before record {at[1]}'s ({at[0]}); rows are in "
                         "local_ts order (EXCH_EVENT rows within their feed latency), so one of the two is wrong")
     return at
 
