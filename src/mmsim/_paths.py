@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["visible_entries"]
+__all__ = ["describe_entries", "visible_entries"]
 
 
 def visible_entries(path: Path) -> list[str]:
@@ -15,3 +15,10 @@ def visible_entries(path: Path) -> list[str]:
     output is written beside them. A hidden directory (``.git/``) still counts.
     """
     return sorted(n for n in os.listdir(path) if not (n.startswith(".") and (path / n).is_file()))
+
+
+def describe_entries(path: Path, names: list[str]) -> str:
+    """The first three of ``names`` (entries of directory ``path``), a folder with ``/``, and how many more:
+    ``a.txt, data/, b.txt and 2 more``, for a refusal to write into a folder that is not mmsim's."""
+    shown = ", ".join(n + ("/" if (path / n).is_dir() else "") for n in names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")

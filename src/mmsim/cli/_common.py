@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .._paths import visible_entries
+from .._paths import describe_entries, visible_entries
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "located", "number",
@@ -245,14 +245,13 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
 def _refuse_foreign(path: Path, marker: str, what: str, merge: bool = False) -> NoReturn:
     """UsageError for a non-empty directory that is not mmsim's ``what``: naming what it holds."""
     names = visible_entries(path) if path.is_dir() else []
-    shown = ", ".join(n + ("/" if (path / n).is_dir() else "") for n in names[:3])
-    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    shown = describe_entries(path, names)
     # A demo's --force writes its files among those in the folder; the others replace the folder.
     if merge:
-        holds = f": it holds {shown}{more}, among which --force would have written the demo's files" if names else ""
+        holds = f": it holds {shown}, among which --force would have written the demo's files" if names else ""
         refusing = "refusing to write into it"
     else:
-        holds = f": it holds {shown}{more}, which --force would have replaced" if names else ""
+        holds = f": it holds {shown}, which --force would have replaced" if names else ""
         refusing = "refusing to replace it"
     raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}){holds}; {refusing} even "
                      "with --force: choose another -o")

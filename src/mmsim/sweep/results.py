@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .._json import json_clean
-from .._paths import visible_entries
+from .._paths import describe_entries, visible_entries
 from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
@@ -146,10 +146,8 @@ def check_output_dir(out: Path) -> None:
         return  # the sweep's own attempt to write there says why
     if not names or RESULTS_FILE in names or LOCK_FILE in names or names == ["points"]:
         return
-    shown = ", ".join(n + ("/" if (out / n).is_dir() else "") for n in names[:3])
-    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     raise ConfigError(f"{out}: not empty and not a sweep's output (no {RESULTS_FILE} or {LOCK_FILE}): it holds "
-                      f"{shown}{more}; the sweep would write its {RESULTS_FILE}, results.csv, sweep.html and plots "
+                      f"{describe_entries(out, names)}; the sweep would write its {RESULTS_FILE}, results.csv, sweep.html and plots "
                       "among them (replacing any of those names); refusing, even with --force: give -o a new or "
                       "empty directory, or a sweep's own")
 
