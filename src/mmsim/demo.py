@@ -44,6 +44,7 @@ __all__ = [
     "QUICK_PLAN",
     "DemoPlan",
     "DemoResult",
+    "default_outdir",
     "demo_configs",
     "demo_runs",
     "run_demo",
@@ -425,6 +426,11 @@ class DemoResult:
 
 # --------------------------------------------------------------------------- running
 
+def default_outdir() -> Path:
+    """The demo's output folder when none is given: ``mmsim-demo-<UTC time>`` in the working directory."""
+    return Path(f"mmsim-demo-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}")
+
+
 def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bool = True,
              *, write: bool = True, quiet: bool = False, console: Any = None,
              plan: DemoPlan | None = None, seed: int = DEMO_SEED, write_in: Path | None = None) -> DemoResult:
@@ -512,8 +518,7 @@ def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bo
     out: Path | None = None
     files: dict[str, Path] = {}
     if write:
-        out = Path(outdir) if outdir is not None else Path(
-            f"mmsim-demo-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}")
+        out = Path(outdir) if outdir is not None else default_outdir()
         files = _write(_replace(res, outdir=out, elapsed_s=time.perf_counter() - t0), Path(write_in or out))
         files = {k: out / f.name for k, f in files.items()}
     res = _replace(res, outdir=out, elapsed_s=time.perf_counter() - t0, files=files)

@@ -42,13 +42,10 @@ def cmd(args: argparse.Namespace) -> int:
     holds demo.html) receives the files one by one, each whole (its other files are left as they
     are); a non-empty folder that is not a demo's is refused, with ``--force`` too.
     """
-    import datetime as _dt
-
-    from ..demo import run_demo
+    from ..demo import default_outdir, run_demo
     from ..demo_render import print_tables
 
-    out = Path(args.output) if args.output is not None else Path(
-        f"mmsim-demo-{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}")
+    out = Path(args.output) if args.output is not None else default_outdir()
     # Only a demo's own folder (it holds demo.html) is written into with --force; any other is refused.
     ensure_new_output(out, args.force, marker="demo.html", what="demo output folder", remove=False, strict=True,
                       merge=True)
