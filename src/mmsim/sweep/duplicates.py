@@ -130,13 +130,14 @@ def strategy_identity(kind: Any) -> str:
     name = getattr(kind, "__qualname__", None)
     if mod is None or name is None or getattr(mod, str(name), None) is not kind:
         name = next((k for k, v in vars(mod).items() if v is kind), None) if mod is not None else None
+    file = Path(str(getattr(mod, "__file__", None)))
     try:
-        data = Path(str(getattr(mod, "__file__", None))).read_bytes()
-    except (OSError, TypeError):
+        data = file.read_bytes()
+    except OSError:
         data = None
     if name is None or data is None:
         return f"<loaded object {id(kind)}>"
-    where = f" in {Path(str(getattr(mod, '__file__', ''))).resolve().parent}" if b"__file__" in data else ""
+    where = f" in {file.resolve().parent}" if b"__file__" in data else ""
     return f"{name} in a file of sha256 {hashlib.sha256(data).hexdigest()[:16]}{where}"
 
 
