@@ -117,12 +117,12 @@ def opening_snapshot(events: Any) -> dict[str, Any]:
     if events is None or len(events) == 0 or int(events["kind"][0]) != int(Kind.CLEAR):
         return none
     ts = events["exch_ts"]
-    n = int(np.searchsorted(ts, ts[0], side="right"))
-    if n >= len(ts):
-        return none
-    # Each snapshot: its CLEAR and the events at the CLEAR's time after it.
+    # Each snapshot: its CLEAR and the events at the CLEAR's time after it (the opening one's first).
     clears = np.flatnonzero(np.asarray(events["kind"]) == int(Kind.CLEAR))
     ends = np.searchsorted(ts, ts[clears], side="right")
+    n = int(ends[0])
+    if n >= len(ts):
+        return none
     return {"snapshot_ts": int(ts[0]), "snapshot_events": n, "market_start_ts": int(ts[n]),
             "snapshots": int(len(clears)), "snapshots_events": int((ends - clears).sum())}
 
