@@ -120,11 +120,12 @@ T0 = 1_700_000_000_000  # ms
 LOCAL0 = 1_700_000_000_000_000_000
 
 
-def capture(tmp_path: Path, msgs: list[dict], name: str = "cap.gz") -> Path:
+def capture(tmp_path: Path, msgs: list[dict], name: str = "cap.gz", recv_ms: list[int] | None = None) -> Path:
+    """Line i received at LOCAL0 + (i + 1) ms, or at LOCAL0 + ``recv_ms[i]`` ms."""
     p = tmp_path / name
     with gzip.open(p, "wt") as f:
         for i, m in enumerate(msgs):
-            f.write(f"{LOCAL0 + (i + 1) * 1_000_000} {json.dumps(m)}\n")
+            f.write(f"{LOCAL0 + (i + 1 if recv_ms is None else recv_ms[i]) * 1_000_000} {json.dumps(m)}\n")
     return p
 
 
@@ -717,11 +718,15 @@ def test_binance_reorder_window_boundary(tmp_path):
                                                    "q": "1.000", "X": "MARKET", "m": True}}
 
     base = [USDM_SNAP, usdm_diff(100, 100, 99, 0), usdm_diff(101, 104, 100, 10_000)]
-    st = bn.convert([capture(tmp_path, base + [trade(T0 + 1)])], tmp_path / "s", tick_size=0.01)  # 9.999 s early
+    # Each line received 1 ms after the latest exchange time so far: a diff at T0 + 10 s received at
+    # T0 + 3 ms set a recorder-clock shift of 9.997 s, refused as a wrong receive time.
+    recv = [1, 2, 10_001, 10_002]
+    st = bn.convert([capture(tmp_path, base + [trade(T0 + 1)], recv_ms=recv)], tmp_path / "s",
+                    tick_size=0.01)  # 9.999 s early
     ev = np.asarray(st.events)
     i = int(np.flatnonzero(ev["kind"] == Kind.TRADE)[0])
     assert ev["exch_ts"][i] == (T0 + 1) * 1_000_000 and ev["exch_ts"][i + 1] == (T0 + 10_000) * 1_000_000
-    p = capture(tmp_path, base + [trade(T0 - 1)], "late.gz")  # 10.001 s early
+    p = capture(tmp_path, base + [trade(T0 - 1)], "late.gz", recv)  # 10.001 s early
     with pytest.raises(mmsim.DataError, match=r"late.gz: line 4: exchange timestamp 1699999999999000000 is 10.001 s "
                                               r"earlier than 1700000010000000000 read before \(at .*late.gz: line 3\); "
                                               r"rows may be out of order by at most 10 s"):

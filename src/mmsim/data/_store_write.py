@@ -27,6 +27,51 @@ def late_message(t: int, j: int, top: int) -> str:
             "receive times go back at most 20 s (a loader refuses more than 10 s in a file), so one of the two is "
             "wrong: under feed: recorded every event between them would wait for the later one")
 
+#: How much further behind its exchange time than nearly every other line the line that sets the recorder-clock
+#: shift may be: more is a wrong receive time, refused (network latency varies by milliseconds between the lines a
+#: live capture receives fastest; a clock behind the venue's is behind on every line).
+CLOCK_OUTLIER_NS = 1_000_000_000
+
+
+def clock_outlier(ev: np.ndarray, rows: np.ndarray, unit: str = "line", chunk: int = 1 << 20) -> tuple[int, str] | None:
+    """Whether the recorder-clock shift is set by a few lines far beyond what the rest of the store needs.
+
+    ``ev`` holds the events (``exch_ts``, ``local_ts``), ``rows`` their packed source positions, ``unit``
+    what a position is called (``"line"``, ``"record"``). A line's need is ``exch_ts - local_ts``
+    (consecutive events of one line are one line: a snapshot's thousand levels count once). The shift
+    is the largest need; what the rest need is the largest need once the ``k`` lines most behind are
+    left out, ``k`` = 0.1% of the lines, at least 3, never all (at most ``lines - 1``). Returns None
+    when the shift is at most :data:`CLOCK_OUTLIER_NS` beyond that, else (index of the event most
+    behind, why it is refused).
+    """
+    def needs(i: int) -> np.ndarray:  # one value per line (the events of rows[i:i + chunk])
+        r, d = rows[i:i + chunk], ev["exch_ts"][i:i + chunk] - ev["local_ts"][i:i + chunk]
+        new = np.ones(len(r), bool)
+        new[1:] = r[1:] != r[:-1]
+        new[0] = i == 0 or r[0] != rows[i - 1]
+        return np.maximum.reduceat(d, np.flatnonzero(new | (r < 0)))  # an event of no known line is its own
+
+    lines = sum(len(needs(i)) for i in range(0, len(ev), chunk))
+    k = min(max(3, lines // 1000), lines - 1)
+    top, best, at = np.zeros(0, np.int64), 0, -1
+    for i in range(0, len(ev), chunk):
+        d = needs(i)
+        top = np.sort(np.concatenate([top, np.partition(d, -min(k + 1, len(d)))[-(k + 1):]]))[-(k + 1):]
+        gap = ev["exch_ts"][i:i + chunk] - ev["local_ts"][i:i + chunk]
+        if int(gap.max()) > best:
+            at = i + int(gap.argmax())
+            best = int(gap[at - i])
+    rest = max(int(top[0]), 0) if len(top) else 0
+    if at < 0 or best - rest <= CLOCK_OUTLIER_NS:
+        return None
+    exch, local = int(ev["exch_ts"][at]), int(ev["local_ts"][at])
+    need = f"at most +{seconds_over(rest, 0)} s" if rest else "none"
+    return at, (f"receive time {local} is {seconds_over(best, 0)} s before the exchange time ({exch}); shifting every "
+                f"receive time by +{seconds_over(best, 0)} s for it is {seconds_over(best - rest, CLOCK_OUTLIER_NS)} s "
+                f"more than every {unit} but the {k} most behind needs ({need}): a wrong receive time, not a "
+                f"recorder clock behind the venue's (that is behind on nearly every {unit}); fix or remove the {unit}")
+
+
 # A fixed header length lets the writer rewrite the shape in place at close
 # whatever the final count (``.npy`` format version 1.0: 10-byte preamble).
 _HEADER_LEN = 256

@@ -35,6 +35,7 @@ from ._store_write import (
     STORE_RECV_WINDOW_NS,
     _beside,
     _npy_header,
+    clock_outlier,
     _replay_check,
     _target_state,
     late_message,
@@ -421,11 +422,18 @@ class EventStoreWriter:
             ``"NAME: line N"`` (the file's name, as in ``meta["source"]``) of the event
             that was earliest against its exchange time,
             the one that set the offset (``quirks.local_clock_offset_at``); None with no
-            shift or no source position. One wrong receive time there shifts the whole
-            file: this names it.
+            shift or no source position. A shift set by a few lines far beyond what
+            the rest need is refused (:func:`._store_write.clock_outlier`).
         """
         if self.min_latency is None or self.min_latency >= 0:
             return 0, None
+        self._fh.flush()
+        self._rows.flush()
+        rows = np.memmap(self._rows_path, dtype=np.int64, mode="r")
+        ev = np.memmap(self._ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(self.count,))
+        bad = clock_outlier(ev, rows, self.sources[0][1] if self.sources else "line")
+        if bad is not None:  # one wrong receive time would shift every event: refused (docs/data.md)
+            raise DataError(f"{self.where(int(rows[bad[0]]))}: {bad[1]}")
         offset, packed = -self.min_latency, self.min_latency_at
         self.shift_local_ts(offset)
         known = self._source_of(packed)

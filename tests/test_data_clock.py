@@ -1,0 +1,141 @@
+"""The recorder-clock shift (docs/data.md, "Recorder clock behind the exchange clock").
+
+When a receive time is before its exchange time, every receive time of the store is shifted by
+the most negative difference. A shift set by a few lines far beyond what the rest of the file
+needs is a wrong receive time, refused naming the line; a clock behind by a steady amount (the
+2024 Binance captures, ~1.27 s) converts with the shift it always had.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+from _corpus import NS0, T0, bn_lines, db_csv_lines, hbt_rows
+
+import mmsim
+from mmsim.data import binance as bn
+from mmsim.data import databento as dbt
+from mmsim.data import hftbacktest as hbt
+
+LAG = 1_272_156_851  # the USD-M BTCUSDT capture's shift, ns
+
+
+def _capture(path, locals_ns: list[int]) -> None:
+    """bn_lines() (snapshot at T0, diff T0+1, trade T0+2, diff T0+3, bookTicker) received at ``locals_ns``."""
+    text = "".join(f"{t} {json.dumps(m)}\n" for t, m in zip(locals_ns, bn_lines()))
+    path.write_bytes(gzip.compress(text.encode()))
+
+
+def _lagged(latencies: list[int], lag: int = LAG) -> list[int]:
+    """Receive times of the five lines: exchange time (line 5, the bookTicker: T0+4 ms) - lag + latency."""
+    return [(T0 + i) * 1_000_000 - lag + lat for i, lat in enumerate(latencies)]
+
+
+def test_binance_one_line_5s_behind_is_refused_not_a_shift_of_every_line(tmp_path):
+    # The clock is 1,272,156,851 ns behind on every line (each received 1 ms after it happened,
+    # less the lag: each needs +1,271,156,851 ns), but line 3, the trade at T0+2 ms, is stamped 5 s
+    # before it happened. It would shift every receive time by +5.000 s (every feed latency +3.7 s:
+    # on the 2023 capture such a line cut 53 fills to 37). The store's 4 lines with events
+    # (snapshot, diff, trade, diff; the bookTicker makes none): k = max(3, 4 // 1000) = 3, capped at
+    # 4 - 1 = 3, so what the rest need is the 4th largest need, +1.271156851 s; 5 s is
+    # 3.728843149 s beyond it, over the 1 s bound.
+    locs = _lagged([1_000_000] * 5)
+    exch3 = (T0 + 2) * 1_000_000
+    locs[2] = exch3 - 5_000_000_000
+    p = tmp_path / "cap.gz"
+    _capture(p, locs)
+    with pytest.raises(mmsim.DataError) as ei:
+        bn.convert([p], tmp_path / "s")
+    assert str(ei.value) == (
+        f"{p}: line 3: receive time {exch3 - 5_000_000_000} is 5.000 s before the exchange time ({exch3}); "
+        "shifting every receive time by +5.000 s for it is 3.729 s more than every line but the 3 most behind "
+        "needs (at most +1.271 s): a wrong receive time, not a recorder clock behind the venue's (that is behind "
+        "on nearly every line); fix or remove the line")
+    assert not (tmp_path / "s").exists() and list(tmp_path.iterdir()) == [p]
+
+
+def test_binance_one_line_just_over_1s_beyond_the_rest_is_refused_and_just_under_converts(tmp_path):
+    # The bound, on the same capture without a lag: every line received 1 ms after it happened
+    # (needs -1 ms: the rest need none), line 4 (the diff at T0+3 ms) before it happened.
+    exch4 = (T0 + 3) * 1_000_000
+    for ahead, ok in ((1_000_000_000, True), (1_000_000_001, False)):
+        locs = [(T0 + i) * 1_000_000 + 1_000_000 for i in range(5)]
+        locs[3] = exch4 - ahead
+        p = tmp_path / f"cap{ok}.gz"
+        _capture(p, locs)
+        if ok:
+            st = bn.convert([p], tmp_path / "ok")
+            assert st.meta["quirks"]["local_clock_offset_ns"] == 1_000_000_000
+            assert st.meta["quirks"]["local_clock_offset_at"] == "capTrue.gz: line 4"
+            continue
+        with pytest.raises(mmsim.DataError) as ei:
+            bn.convert([p], tmp_path / "bad")
+        assert str(ei.value).startswith(
+            f"{p}: line 4: receive time {exch4 - ahead} is 1.000 s before the exchange time ({exch4}); shifting "
+            "every receive time by +1.000 s for it is 1.000000001 s more than every line but the 3 most behind "
+            "needs (none): ")
+
+
+def test_databento_record_5s_behind_is_refused_naming_its_line(tmp_path):
+    # The second loader: line 4 of the CSV (the add of order 13, ts_event NS0+300) received 5 s
+    # before it happened; every other record 50 ns after. 5 lines make events (lines 2, 3, 4, the
+    # fill at 6, the cancel at 8; the T at 5 is covered by its fill, the C at 7 absorbed): k = 3,
+    # the 4th largest need is -50 ns, so the rest need none: 5.000 s beyond.
+    rows = db_csv_lines()
+    parts = rows[3].split(",")
+    parts[0] = str(NS0 + 300 - 5_000_000_000)
+    rows[3] = ",".join(parts)
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(rows) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (
+        f"{p}: line 4: receive time {NS0 + 300 - 5_000_000_000} is 5.000 s before the exchange time ({NS0 + 300}); "
+        "shifting every receive time by +5.000 s for it is 5.000 s more than every line but the 3 most behind needs "
+        "(none): a wrong receive time, not a recorder clock behind the venue's (that is behind on nearly every "
+        "line); fix or remove the line")
+
+
+def test_hftbacktest_record_5s_behind_is_refused_naming_its_record(tmp_path):
+    # The same in an hftbacktest file, whose positions are records: record 4 (the trade) received
+    # 5 s before it happened, the others when they happened (need 0: none).
+    rows = hbt_rows()
+    rows[3]["local_ts"] = rows[3]["exch_ts"] - 5_000_000_000
+    p = tmp_path / "data.npz"
+    np.savez_compressed(p, data=rows)
+    with pytest.raises(mmsim.DataError) as ei:
+        hbt.convert([p], tmp_path / "s")
+    t = int(rows[3]["exch_ts"])
+    assert str(ei.value).startswith(
+        f"{p}: record 4: receive time {t - 5_000_000_000} is 5.000 s before the exchange time ({t}); shifting every "
+        "receive time by +5.000 s for it is 5.000 s more than every record but the 3 most behind needs (none): ")
+
+
+def test_binance_steady_1_27s_lag_converts_with_the_shift_of_the_line_most_behind(tmp_path):
+    # The 2024 captures: the clock 1,272,156,851 ns behind on every line, the latencies 0.3, 0,
+    # 0.25 and 0.9 ms. The shift is the largest need, line 2's (latency 0): the lag exactly, as
+    # before; every receive time becomes its exchange time + its latency.
+    lats = [300_000, 0, 250_000, 900_000, 100_000]
+    p = tmp_path / "cap.gz"
+    _capture(p, _lagged(lats))
+    st = bn.convert([p], tmp_path / "s")
+    assert st.meta["quirks"]["local_clock_offset_ns"] == LAG
+    assert st.meta["quirks"]["local_clock_offset_at"] == "cap.gz: line 2"
+    ev = np.asarray(st.events)
+    lat_of = {(T0 + i) * 1_000_000: lat for i, lat in enumerate(lats)}
+    assert [int(e["local_ts"] - e["exch_ts"]) for e in ev] == [lat_of[int(t)] for t in ev["exch_ts"]]
+    assert sorted(set((ev["local_ts"] - ev["exch_ts"]).tolist())) == [0, 250_000, 300_000, 900_000]
+
+
+def test_hftbacktest_steady_lag_converts_with_the_same_shift(tmp_path):
+    # The same lag in an hftbacktest file of 6 records (latencies 0 to 5 us): shift = the lag.
+    rows = hbt_rows()
+    rows["local_ts"] = rows["exch_ts"] - LAG + np.arange(6) * 1000
+    p = tmp_path / "data.npz"
+    np.savez_compressed(p, data=rows)
+    st = hbt.convert([p], tmp_path / "s")
+    assert st.meta["quirks"]["local_clock_offset_ns"] == LAG
+    assert st.meta["quirks"]["local_clock_offset_at"] == "data.npz: record 1"
