@@ -627,6 +627,46 @@ def test_databento_next_file_repeating_the_last_record_of_the_previous_is_an_err
         dbt.convert([a, b], d / "ov")
 
 
+def test_databento_print_carried_into_the_next_file_is_named_in_its_own_file(esh4_head):
+    # Cut after the T at line 9716 (a buy of 5 @ 4800.25; its F, line 9717, fills 5), the T made
+    # 6 lots (1 lot uncovered: a print written when the second file's record after the F comes)
+    # and received 5 s before it happened. The shift it would set is refused naming the T where it
+    # is, the first file's line 9716; it was named in the second file ("b9716t.csv: line 9716", a
+    # line that file does not have): the print carried the first file's position, read as a line
+    # of the file being read.
+    d, lines, _ = esh4_head
+    t = lines[9715].split(",")
+    assert t[:2] == ["1703545200107250074", "1703545200085275419"] and t[6:10] == ["T", "B", "4800.25", "5"]
+    assert lines[9716].split(",")[6:10] == ["F", "A", "4800.25", "5"]
+    t[0], t[9] = "1703545195085275419", "6"
+    a = _write(d / "a9716t.csv", lines[:9715] + [",".join(t)])
+    b = _write(d / "b9716t.csv", lines[:1] + lines[9716:])
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([a, b], d / "carried")
+    # 11: 0.1% of the lines that make events (11,000 to 11,999 of the 12,000: absorbed C records make none).
+    assert str(ei.value) == (
+        f"{a}: line 9716: receive time 1703545195085275419 is 5.000 s before the exchange time (1703545200085275419); "
+        "shifting every receive time by +5.000 s for it is 5.000 s more than every line but the 11 most behind needs "
+        "(none): a wrong receive time, not a recorder clock behind the venue's (that is behind on nearly every line); "
+        "fix or remove the line")
+
+
+def test_databento_uncovered_print_carried_across_going_back_in_time_names_both_files(tmp_path):
+    # The T at a.csv's line 4 (NS0+500, 1 lot, no F) is an uncovered print, written when b.csv's
+    # first record comes; that record (NS0+400) goes back in time from it. The print is at a.csv's
+    # line 4 (it was named "b.csv: line 4", a line b.csv does not have).
+    a = mbo_csv(tmp_path / "a.csv", [
+        (100, "A", "B", "4800.00", 2, 11, 130),
+        (200, "A", "A", "4800.25", 1, 12, 130),
+        (500, "T", "A", "4800.00", 1, 0, 0),
+    ])
+    b = mbo_csv(tmp_path / "b.csv", [(400, "A", "B", "4799.75", 1, 13, 130)])
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([a, b], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (f"{b}: line 2: non-monotonic timestamp: {NS0 + 400} ns is earlier than {NS0 + 500} ns "
+                             f"at {a}: line 4")
+
+
 def test_two_lobster_days_relist_an_order_id_still_resting(tmp_path):
     d1, d2 = tmp_path / "d1", tmp_path / "d2"
     d1.mkdir()

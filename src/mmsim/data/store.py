@@ -296,7 +296,7 @@ def summary(store: EventStore) -> str:
     return line
 
 
-#: Source positions are packed with the source's index: ``(source << ROW_BITS) | row``.
+#: Source positions are packed with the source's index, from 1: ``(source << ROW_BITS) | row``.
 ROW_BITS = 48
 ROW_MASK = (1 << ROW_BITS) - 1
 
@@ -368,9 +368,10 @@ class EventStoreWriter:
         self.sources: list[tuple[str, str]] = []
 
     def source(self, path: str | os.PathLike, unit: str = "line") -> int:
-        """Register an input file; returns its index for packed source positions."""
+        """Register an input file; returns its index for packed source positions, from 1 (so that a packed
+        position is never a bare line number, as the first file's were: carried to the next file, read as its)."""
         self.sources.append((str(path), unit))
-        return len(self.sources) - 1
+        return len(self.sources)
 
     def where(self, packed: int) -> str:
         """``"FILE: line N"`` for a packed source position (``"event store"`` when unknown)."""
@@ -383,9 +384,9 @@ class EventStoreWriter:
     def _source_of(self, packed: int) -> tuple[str, str, int] | None:
         """(file as registered, ``"line"``/``"record"``, row) of a packed position; None when unknown."""
         src = packed >> ROW_BITS
-        if packed < 0 or src >= len(self.sources):
+        if packed < 0 or not 1 <= src <= len(self.sources):
             return None
-        path, unit = self.sources[src]
+        path, unit = self.sources[src - 1]
         return path, unit, packed & ROW_MASK
 
     def append(self, chunk: np.ndarray, rows: np.ndarray | None = None) -> None:
