@@ -772,3 +772,43 @@ def test_a_store_without_a_symbol_says_so_in_its_summary(tmp_path):
     st = hbt.convert(srcs, tmp_path / "s")
     assert st.meta["symbol"] == ""
     assert f"{len(st):,} events, no symbol (hftbacktest), tick " in summary(st)
+
+
+# ----------------------------------------------------------------------------- a price far from the book, as written
+
+
+def test_tardis_price_far_from_the_book_is_quoted_as_written_with_the_other_end(tmp_path):
+    # Line 7's update asks 1e10 at a tick of 0.5 (2e10 ticks): more than 2^34 ticks from the
+    # snapshot's bid at 10.0 (20 ticks, line 2, event 1 after the CLEAR). The message quoted both in
+    # ticks ("price 20000000000 is too far from price 20 (event 1)"), numbers the file never had;
+    # now as the file writes them, and the other end's line.
+    b = td_book_lines()
+    b[6] = b[6].replace(",11.0,", ",1e10,")
+    srcs, bp = tardis(tmp_path, book=b)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s", tick_size=0.5)
+    assert str(ei.value) == (f"{bp}: line 7: price 1e10 is too far from price 10.0 ({bp}: line 2, event 1) for one "
+                             "book: more than 2^22 pages of 4096 ticks (about 2^34 ticks) apart; check the tick size "
+                             "(event 8 of the store)")
+
+
+def test_tardis_far_first_snapshot_price_and_a_trade_are_quoted_as_written(tmp_path):
+    # The other end: the snapshot's first bid (line 2) is the bad price, 20000000000.00; the ask at
+    # 10.5 on line 3 is refused against it, both quoted as written. And a trade (the trades file's
+    # line 3, 2E10) against the snapshot's bid 10.0: the other file named for the other end.
+    b = td_book_lines()
+    b[1] = b[1].replace(",10.0,", ",20000000000.00,")
+    srcs, bp = tardis(tmp_path, book=b)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s", tick_size=0.5)
+    assert str(ei.value).startswith(f"{bp}: line 3: price 10.5 is too far from price 20000000000.00 ({bp}: line 2, "
+                                    "event 1) for one book: ")
+    d = tmp_path / "trades"
+    d.mkdir()
+    t = td_trade_lines()
+    t[2] = t[2].replace(",10.5,", ",2E10,")
+    srcs, bp = tardis(d, trades=t)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, d / "s", tick_size=0.5)
+    assert str(ei.value).startswith(f"{srcs[1]}: line 3: price 2E10 is too far from price 10.0 ({bp}: line 2, "
+                                    "event 1) for one book: ")

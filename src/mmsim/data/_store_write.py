@@ -33,17 +33,21 @@ def late_message(t: int, j: int, top: int) -> str:
 CLOCK_OUTLIER_NS = 1_000_000_000
 
 
-def clock_outlier(ev: np.ndarray, rows: np.ndarray, unit: str = "line", chunk: int = 1 << 20) -> tuple[int, str] | None:
+def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: str = "line",
+                  chunk: int = 1 << 20) -> tuple[int, str] | None:
     """Whether the recorder-clock shift is set by a few lines far beyond what the rest of the store needs.
 
-    ``ev`` holds the events (``exch_ts``, ``local_ts``), ``rows`` their packed source positions, ``unit``
-    what a position is called (``"line"``, ``"record"``). A line's need is ``exch_ts - local_ts``
+    ``ev_path`` holds the ``count`` events written (``exch_ts``, ``local_ts``), ``rows_path`` their packed
+    source positions, ``unit`` what a position is called (``"line"``, ``"record"``). A line's need is ``exch_ts - local_ts``
     (consecutive events of one line are one line: a snapshot's thousand levels count once). The shift
     is the largest need; what the rest need is the largest need once the ``k`` lines most behind are
     left out, ``k`` = 0.1% of the lines, at least 3, never all (at most ``lines - 1``). Returns None
-    when the shift is at most :data:`CLOCK_OUTLIER_NS` beyond that, else (index of the event most
-    behind, why it is refused).
+    when the shift is at most :data:`CLOCK_OUTLIER_NS` beyond that, else (packed source position of
+    the event most behind, why it is refused).
     """
+    ev = np.memmap(ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(count,))
+    rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
+
     def needs(i: int) -> np.ndarray:  # one value per line (the events of rows[i:i + chunk])
         r, d = rows[i:i + chunk], ev["exch_ts"][i:i + chunk] - ev["local_ts"][i:i + chunk]
         new = np.ones(len(r), bool)
@@ -66,7 +70,7 @@ def clock_outlier(ev: np.ndarray, rows: np.ndarray, unit: str = "line", chunk: i
         return None
     exch, local = int(ev["exch_ts"][at]), int(ev["local_ts"][at])
     need = f"at most +{seconds_over(rest, 0)} s" if rest else "none"
-    return at, (f"receive time {local} is {seconds_over(best, 0)} s before the exchange time ({exch}); shifting every "
+    return int(rows[at]), (f"receive time {local} is {seconds_over(best, 0)} s before the exchange time ({exch}); shifting every "
                 f"receive time by +{seconds_over(best, 0)} s for it is {seconds_over(best - rest, CLOCK_OUTLIER_NS)} s "
                 f"more than every {unit} but the {k} most behind needs ({need}): a wrong receive time, not a "
                 f"recorder clock behind the venue's (that is behind on nearly every {unit}); fix or remove the {unit}")
@@ -142,12 +146,18 @@ def _beside(path: Path, what: str) -> Path:
     return path.parent / f".{path.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, Any], where: Callable[[int], str]) -> None:
+#: The engine's refusal of a price too far from the book's others (``cpp/src/book.cpp``).
+_FAR = re.compile(r"price (-?\d+) is too far from price (-?\d+) \(event (\d+)\)")
+
+
+def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, Any], where: Callable[[int], str],
+                  quote: Callable[[int], str | None] | None = None) -> None:
     """Check a written store's ``count`` events replay (see :meth:`mmsim.data.store.EventStoreWriter.close`).
 
     ``rows_path`` holds each event's packed source position (int64) and
     ``where`` names one; a fault raises :class:`mmsim.DataError` naming the
-    source position and the event index in the store.
+    source position and the event index in the store. ``quote`` (a loader's) gives the price as
+    written at a source position: a price too far from the book is quoted so, not in ticks.
     """
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
 
@@ -190,5 +200,11 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
             if idx is None or not 0 <= idx < count:
                 idx = _first_failing(ev[:count], cfg)
             why = re.sub(r"^event -?\d+: ", "", str(exc))
+            far = _FAR.match(why)
+            if far is not None and quote is not None:  # the prices as the file writes them, the other one's line too
+                other = int(far[3])
+                mine, theirs = quote(int(rows[idx])), quote(int(rows[other])) if 0 <= other < count else None
+                why = (f"price {mine or far[1] + ' ticks'} is too far from price {theirs or far[2] + ' ticks'} "
+                       f"({where(int(rows[other])) + ', ' if theirs else ''}event {other}){why[far.end():]}")
             raise DataError(f"{where(int(rows[idx]))}: {why} (event {idx} of the store)") from None
     del ev, rows

@@ -23,7 +23,7 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -366,6 +366,8 @@ class EventStoreWriter:
         self.min_latency_at = -1
         #: Registered inputs: (file, what a position is called: "line" or "record").
         self.sources: list[tuple[str, str]] = []
+        #: A loader's ``packed position -> the price as written there`` (None: not known), for the replay's messages.
+        self.quote: Callable[[int], str | None] | None = None
 
     def source(self, path: str | os.PathLike, unit: str = "line") -> int:
         """Register an input file; returns its index for packed source positions, from 1 (so that a packed
@@ -430,11 +432,9 @@ class EventStoreWriter:
             return 0, None
         self._fh.flush()
         self._rows.flush()
-        rows = np.memmap(self._rows_path, dtype=np.int64, mode="r")
-        ev = np.memmap(self._ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(self.count,))
-        bad = clock_outlier(ev, rows, self.sources[0][1] if self.sources else "line")
+        bad = clock_outlier(self._ev_path, self._rows_path, self.count, self.sources[0][1] if self.sources else "line")
         if bad is not None:  # one wrong receive time would shift every event: refused (docs/data.md)
-            raise DataError(f"{self.where(int(rows[bad[0]]))}: {bad[1]}")
+            raise DataError(f"{self.where(bad[0])}: {bad[1]}")
         offset, packed = -self.min_latency, self.min_latency_at
         self.shift_local_ts(offset)
         known = self._source_of(packed)
@@ -514,7 +514,7 @@ class EventStoreWriter:
                 names = ", ".join(p for p, _ in self.sources)
                 raise DataError(f"{names}: no market events (an empty file or a header only); no store written")
             return
-        _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where)
+        _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote)
 
     def _commit(self) -> bool:
         """Rename the finished store into place; True when it replaced one."""

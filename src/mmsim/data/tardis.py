@@ -130,6 +130,18 @@ def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[in
     return kind, gen()
 
 
+def _price_at(writer: EventStoreWriter, packed: int) -> str | None:
+    """The ``price`` cell as written at a packed source position (the file read again to that line), for a message."""
+    known = writer._source_of(packed)
+    if known is None:
+        return None
+    path, _, at = known
+    for line, row in csv_rows(Path(path)):
+        if line >= at:
+            return row[6] if line == at and len(row) > 6 else None
+    return None
+
+
 def convert(
     sources: list[Path],
     out: Path,
@@ -240,6 +252,7 @@ def convert(
         tpath, tit = streams["trades"]
         merged.append(keyed(1, tpath, tit))
     writer = EventStoreWriter(out, force=force)
+    writer.quote = lambda packed: _price_at(writer, packed)  # the replay quotes a far price as written
     book = L2Book()
     sym = symbol
     exchange: str | None = None
