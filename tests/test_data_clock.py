@@ -13,12 +13,13 @@ import json
 
 import numpy as np
 import pytest
-from _corpus import NS0, T0, bn_lines, db_csv_lines, hbt_rows
+from _corpus import NS0, T0, TD_BOOK_HDR, TD_TRADE_HDR, US0, bn_lines, db_csv_lines, hbt_rows, tardis
 
 import mmsim
 from mmsim.data import binance as bn
 from mmsim.data import databento as dbt
 from mmsim.data import hftbacktest as hbt
+from mmsim.data import tardis as tds
 
 LAG = 1_272_156_851  # the USD-M BTCUSDT capture's shift, ns
 
@@ -139,3 +140,30 @@ def test_hftbacktest_steady_lag_converts_with_the_same_shift(tmp_path):
     st = hbt.convert([p], tmp_path / "s")
     assert st.meta["quirks"]["local_clock_offset_ns"] == LAG
     assert st.meta["quirks"]["local_clock_offset_at"] == "data.npz: record 1"
+
+
+def test_tardis_trade_5s_behind_is_refused_naming_its_line_in_the_trades_file(tmp_path):
+    # The fourth loader: a snapshot at US0, updates at US0 + 6 s and + 7 s, each row received 100 us
+    # after it happened; the trade (trades file, line 2) happened at US0 + 6.5 s and is stamped
+    # received at US0 + 1.5 s, 5 s before. Merged by receive time it still comes after the snapshot.
+    # 5 lines make events (the snapshot's 2 rows, 2 updates, the trade): k = min(3, 5 - 1) = 3; the
+    # 4th largest need is -100 us, so the rest need none.
+    book = [TD_BOOK_HDR] + [f"ex,XUSDT,{US0 + dt},{US0 + dt + 100},{snap},{side},{px},1" for dt, snap, side, px in
+                            [(0, "true", "bid", "10.0"), (0, "true", "ask", "10.5"), (6_000_000, "false", "bid", "10.0"),
+                             (7_000_000, "false", "ask", "10.5")]]
+    trades = [TD_TRADE_HDR, f"ex,XUSDT,{US0 + 6_500_000},{US0 + 1_500_000},t1,sell,10.0,1"]
+    srcs, _ = tardis(tmp_path, book=book, trades=trades)
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s")
+    t = (US0 + 6_500_000) * 1000
+    assert str(ei.value) == (
+        f"{srcs[1]}: line 2: receive time {t - 5_000_000_000} is 5.000 s before the exchange time ({t}); shifting "
+        "every receive time by +5.000 s for it is 5.000 s more than every line but the 3 most behind needs (none): a "
+        "wrong receive time, not a recorder clock behind the venue's (that is behind on nearly every line); fix or "
+        "remove the line")
+    # Stamped 0.9 s before it happened instead (received at US0 + 5.6 s): within 1 s of the rest, a shift.
+    trades[1] = f"ex,XUSDT,{US0 + 6_500_000},{US0 + 5_600_000},t1,sell,10.0,1"
+    srcs, _ = tardis(tmp_path, book=book, trades=trades)
+    st = tds.convert(srcs, tmp_path / "ok")
+    assert st.meta["quirks"]["local_clock_offset_ns"] == 900_000_000
+    assert st.meta["quirks"]["local_clock_offset_at"] == "trades.csv: line 2"
