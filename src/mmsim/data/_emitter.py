@@ -44,7 +44,9 @@ class Emitter:
     Notes
     -----
     A position passed to :meth:`add` is a line or record number of ``path``, or
-    a packed position of another registered source (:meth:`other_source`).
+    a packed position of any registered source (:meth:`other_source`; one carried
+    from an earlier file): sources are numbered from 1, so a packed position is
+    always above ``ROW_MASK`` and never read as a line of ``path``.
     Values are checked per chunk (vectorised): sizes >= 0 and at most
     :data:`MAX_QTY_LOTS`, prices within :data:`MAX_PRICE_TICKS`, every field
     within int64, times in the plausible range; each error names the row.
@@ -211,8 +213,7 @@ class Emitter:
             self._max_line = int(lines[int(np.argmax(ts))])
 
     def _raise_too_early(self, line: int, ts: int, latest: int, latest_line: int) -> None:
-        # latest_line is packed (it may be another file's: a first file's positions are
-        # below ROW_MASK, and self.where would put them in this one)
+        # latest_line is packed (it may be another file's)
         latest_where = self.writer.where(latest_line) if latest_line >= 0 else "an earlier row"
         raise DataError(
             f"{self.where(line)}: exchange timestamp {ts} is {seconds_over(latest - ts, self.reorder_ns)} s earlier than "

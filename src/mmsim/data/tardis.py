@@ -136,9 +136,12 @@ def _price_at(writer: EventStoreWriter, packed: int) -> str | None:
     if known is None:
         return None
     path, _, at = known
-    for line, row in csv_rows(Path(path)):
-        if line >= at:
-            return row[6] if line == at and len(row) > 6 else None
+    try:
+        for line, row in csv_rows(Path(path)):
+            if line >= at:
+                return row[6] if line == at and len(row) > 6 else None
+    except (DataError, OSError):  # the file changed since: the message keeps the ticks
+        pass
     return None
 
 
