@@ -812,3 +812,28 @@ def test_tardis_far_first_snapshot_price_and_a_trade_are_quoted_as_written(tmp_p
         tds.convert(srcs, d / "s", tick_size=0.5)
     assert str(ei.value).startswith(f"{srcs[1]}: line 3: price 2E10 is too far from price 10.0 ({bp}: line 2, "
                                     "event 1) for one book: ")
+
+
+def test_binance_price_far_from_the_book_is_quoted_as_written_among_the_lines_levels(tmp_path):
+    # Line 4's diff asks 10.3 and 10000000000.0 at a tick of 0.1 (1e11 ticks): the second is more than
+    # 2^34 ticks from the snapshot's bid 10.0 (line 1, event 1). Of the line's levels, the one of
+    # those ticks is quoted, as written; it was "price 100000000000 is too far from price 100".
+    msgs = bn_lines()
+    msgs[3]["data"]["a"] = [["10.3", "1.000"], ["10000000000.0", "1.000"]]
+    srcs, p = binance(tmp_path, msgs)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="binance", tick_size=0.1)
+    assert str(ei.value) == (f"{p}: line 4: price 10000000000.0 is too far from price 10.0 ({p}: line 1, event 1) for "
+                             "one book: more than 2^22 pages of 4096 ticks (about 2^34 ticks) apart; check the tick "
+                             "size (event 8 of the store)")
+
+
+def test_binance_far_first_snapshot_bid_is_quoted_as_written_at_the_other_end(tmp_path):
+    # The snapshot's first bid is the bad price: its next level, 9.9, is refused against it.
+    msgs = bn_lines()
+    msgs[0] = dict(msgs[0], bids=[["10000000000.00", "1.000"], ["9.9", "2.000"]])
+    srcs, p = binance(tmp_path, msgs)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="binance", tick_size=0.1)
+    assert str(ei.value).startswith(f"{p}: line 1: price 9.9 is too far from price 10000000000.00 ({p}: line 1, "
+                                    "event 1) for one book: ")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, time_unit_hint, too_large
+from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, text_lines, time_unit_hint, too_large
 
 _DIGITS = 8  # Binance quotes at most 8 decimals
 _MS = 1_000_000
@@ -80,6 +80,24 @@ def _split(line: str, path: Path, lineno: int) -> tuple[str, dict[str, Any]]:
     if not isinstance(msg, dict):
         raise DataError(f"{path}: line {lineno}: malformed row: JSON is not an object")
     return ts, msg
+
+
+def quoted_price(known: tuple[str, str, int] | None, ticks: int, grid: _Grid | None) -> str | None:
+    """The price string of ``ticks`` ticks as line ``known`` = (file, unit, line) writes it (the file read again
+    to that line), for a message; None when not found."""
+    if known is None or grid is None:
+        return None
+    try:
+        for n, text in text_lines(Path(known[0])):
+            if n >= known[2]:
+                d = json.loads(text.partition(" ")[2]) if n == known[2] else {}
+                d = d.get("data", d) if isinstance(d, dict) else {}
+                levels = [lv for k in ("b", "a", "bids", "asks") for lv in (d.get(k) or [])] + [[d.get("p")]]
+                return next((lv[0] for lv in levels if isinstance(lv, list) and lv and isinstance(lv[0], str)
+                             and decimals_to_int(lv[0], _DIGITS) == ticks * grid.tick), None)
+    except (DataError, OSError, ValueError, *_SHAPE_ERRORS):  # the file changed since: the message keeps the ticks
+        pass
+    return None
 
 
 class _Grid:

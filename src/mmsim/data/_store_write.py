@@ -151,13 +151,13 @@ _FAR = re.compile(r"price (-?\d+) is too far from price (-?\d+) \(event (\d+)\)"
 
 
 def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, Any], where: Callable[[int], str],
-                  quote: Callable[[int], str | None] | None = None) -> None:
+                  quote: Callable[[int, int], str | None] | None = None) -> None:
     """Check a written store's ``count`` events replay (see :meth:`mmsim.data.store.EventStoreWriter.close`).
 
     ``rows_path`` holds each event's packed source position (int64) and
     ``where`` names one; a fault raises :class:`mmsim.DataError` naming the
-    source position and the event index in the store. ``quote`` (a loader's) gives the price as
-    written at a source position: a price too far from the book is quoted so, not in ticks.
+    source position and the event index in the store. ``quote`` (a loader's) gives the price of so
+    many ticks as written at a source position: a price too far from the book is quoted so, not in ticks.
     """
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
 
@@ -203,7 +203,8 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
             far = _FAR.match(why)
             if far is not None and quote is not None:  # the prices as the file writes them, the other one's line too
                 other = int(far[3])
-                mine, theirs = quote(int(rows[idx])), quote(int(rows[other])) if 0 <= other < count else None
+                mine = quote(int(rows[idx]), int(far[1]))
+                theirs = quote(int(rows[other]), int(far[2])) if 0 <= other < count else None
                 why = (f"price {mine or far[1] + ' ticks'} is too far from price {theirs or far[2] + ' ticks'} "
                        f"({where(int(rows[other])) + ', ' if theirs else ''}event {other}){why[far.end():]}")
             raise DataError(f"{where(int(rows[idx]))}: {why} (event {idx} of the store)") from None

@@ -64,6 +64,7 @@ from ._binance_parse import (
     _exch_ms,
     _Grid,
     _int,
+    quoted_price,
     _local_scale,
     _split,
     side_levels,
@@ -151,6 +152,7 @@ def convert(
     writer = EventStoreWriter(out, force=force)
     with writer:
         state = _State(tick_size, lot_size, symbol)
+        writer.quote = lambda packed, ticks: quoted_price(writer._source_of(packed), ticks, state.grid)  # as written
         for path in sources:
             _convert_file(Path(path), writer, state, progress)
         offset, offset_at = writer.correct_local_clock()

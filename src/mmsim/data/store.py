@@ -366,8 +366,8 @@ class EventStoreWriter:
         self.min_latency_at = -1
         #: Registered inputs: (file, what a position is called: "line" or "record").
         self.sources: list[tuple[str, str]] = []
-        #: A loader's ``packed position -> the price as written there`` (None: not known), for the replay's messages.
-        self.quote: Callable[[int], str | None] | None = None
+        #: A loader's ``(packed position, ticks) -> that price as written there`` (None: not known), for the replay's messages.
+        self.quote: Callable[[int, int], str | None] | None = None
 
     def source(self, path: str | os.PathLike, unit: str = "line") -> int:
         """Register an input file; returns its index for packed source positions, from 1 (so that a packed

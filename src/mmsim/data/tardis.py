@@ -255,7 +255,7 @@ def convert(
         tpath, tit = streams["trades"]
         merged.append(keyed(1, tpath, tit))
     writer = EventStoreWriter(out, force=force)
-    writer.quote = lambda packed: _price_at(writer, packed)  # the replay quotes a far price as written
+    writer.quote = lambda packed, _ticks: _price_at(writer, packed)  # the replay quotes a far price as written
     book = L2Book()
     sym = symbol
     exchange: str | None = None
