@@ -65,6 +65,7 @@ from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, Progress, text_lines, without_trailing_blank_lines
 from ._emitter import Emitter
+from ._quote import lobster_price, quote_with
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["SYNTHETIC_ID_BASE", "convert", "orderbook_path"]
@@ -176,7 +177,7 @@ def convert(
         if int(_NAME.match(mp.name)["level"]) < 1:  # type: ignore[index]
             raise DataError(f"{mp}: level 0 in the file name; LOBSTER files have 1 or more levels")
     conv = _Converter(tick, lot)
-    writer = EventStoreWriter(out, force=force)
+    writer = quote_with(EventStoreWriter(out, force=force), lobster_price(tick))  # a far price quoted as written
     with writer:
         tickers = set()
         for mp in messages:
@@ -590,11 +591,9 @@ class _Converter:
             prev_best = {sd: shown[sd][0][0] for sd in (1, -1) if shown[sd]}
             prev_seeded, seeded_best = seeded_best, {}
             cross.check(book, t, f"line {line}")
-        try:
-            bline, _ = next(book_rows)
-            raise DataError(f"{bpath}: line {bline}: more rows than the message file {mpath.name}")
-        except StopIteration:
-            pass
+        extra = next(book_rows, None)
+        if extra is not None:
+            raise DataError(f"{bpath}: line {extra[0]}: more rows than the message file {mpath.name}")
         em.flush(final=True)
         self.crossed += cross.count
         self.last_exch, self.last_line = em.last_exch, em.last_line

@@ -1,0 +1,107 @@
+"""Prices as a file writes them, for the store's replay messages (``EventStoreWriter.quote``).
+
+The replay refuses a price too far from the book's other prices in ticks; a loader that sets
+``writer.quote`` has both prices of that message quoted as its file writes them instead. Each
+reader below reads the file again to the event's line or record (only for that message, so
+the conversion itself never pays for it) and gives the price of so many ticks there; a price
+the line does not write (a level seeded from another file's row) is given as the file would
+write it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ._common import csv_rows, decimals_to_int, step_to_float, text_lines
+from .store import EventStoreWriter
+
+__all__ = ["quote_with", "lobster_price", "databento_price", "hftbacktest_price"]
+
+#: ``read(file, "line"/"record", position, ticks)`` -> that price as the file writes it.
+Reader = Callable[[Path, str, int, int], "str | None"]
+
+
+def quote_with(writer: EventStoreWriter, read: Reader) -> EventStoreWriter:
+    """Set ``writer.quote`` to ``read`` at a packed source position; the message keeps the ticks when the
+    file cannot be read again (it changed since). Returns ``writer``."""
+
+    def quote(packed: int, ticks: int) -> str | None:
+        known = writer._source_of(packed)
+        if known is None:
+            return None
+        try:
+            return read(Path(known[0]), known[1], known[2], ticks)
+        except (DataError, OSError, ValueError, IndexError, KeyError):
+            return None
+
+    writer.quote = quote
+    return writer
+
+
+def lobster_price(tick: int) -> Reader:
+    """LOBSTER: the message line's integer price (dollars x 10000) when it is this price (a hidden trade's
+    off-grid price rounded to it too), else the price as the orderbook row writes it (``ticks * tick``)."""
+
+    def read(path: Path, _unit: str, line: int, ticks: int) -> str:
+        want = ticks * tick
+        with closing(text_lines(path)) as lines:
+            for n, text in lines:
+                if n == line:
+                    raw = int(text.split(",")[4])
+                    return str(raw if abs(raw - want) < tick else want)
+        return str(want)
+
+    return read
+
+
+def _decimal(units: int, digits: int) -> str:
+    """An integer count of ``10**-digits`` as a decimal (``4800.25``)."""
+    return format(Decimal(units).scaleb(-digits).normalize(), "f")
+
+
+def databento_price(tick: int, digits: int) -> Reader:
+    """Databento: a CSV line's ``price`` cell as written (a decimal or a 1e-9 integer); a DBN record's
+    fixed-point price (units of ``10**-digits``) as a decimal."""
+
+    def read(path: Path, unit: str, pos: int, ticks: int) -> str:
+        want = ticks * tick
+        if unit == "line":
+            with closing(csv_rows(path)) as rows:  # type: ignore[type-var]  # a generator
+                col = -1
+                for n, row in rows:
+                    if col < 0:
+                        col = row.index("price")
+                    elif n == pos:
+                        cell = row[col]
+                        if cell and (decimals_to_int(cell, digits) == want or ("." not in cell and int(cell) == want)):
+                            return cell
+                        break
+        return _decimal(want, digits)
+
+    return read
+
+
+def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[np.ndarray]]) -> Reader:
+    """hftbacktest: the record's ``px`` float as stored (shortest round trip, ``repr``) when it rounds to
+    this price, else the price of so many ticks (``tick`` in units of ``10**-digits``)."""
+    tick_f = tick / 10**digits
+
+    def read(path: Path, _unit: str, rec: int, ticks: int) -> str:
+        base = 0
+        with closing(chunks(path)) as it:  # type: ignore[type-var]  # a generator
+            for ch in it:
+                if rec <= base + len(ch):
+                    px = float(ch["px"][rec - 1 - base])
+                    if np.isfinite(px) and round(px / tick_f) == ticks:
+                        return repr(px)
+                    break
+                base += len(ch)
+        return repr(step_to_float(ticks * tick, digits))
+
+    return read
