@@ -8,7 +8,7 @@ record. Tardis and Binance: ``tests/test_data_messy.py``; LOBSTER, Databento and
 from __future__ import annotations
 
 import pytest
-from _corpus import LOB_MSG, lobster
+from _corpus import DB_ROWS, LOB_MSG, databento_csv, databento_dbn, db_csv_lines, dbn_bytes, lobster
 
 import mmsim
 from mmsim.data import convert
@@ -43,3 +43,38 @@ def test_lobster_far_hidden_trade_is_quoted_off_the_grid_as_written_not_rounded(
         convert(srcs, tmp_path / "s", format="lobster")
     assert str(ei.value).startswith(f"{mp}: line 6: price 100000000000050 is too far from price 1000200 ({mp}: line 1, "
                                     f"event 1) {_WHY} (event ")
+
+
+# ----------------------------------------------------------------------------- Databento
+
+
+def test_databento_csv_far_price_is_quoted_as_the_line_writes_it(tmp_path):
+    # Line 3 adds an ask at 4800000000.00 (1.92e10 ticks of 0.25), more than 2^34 ticks from the bid
+    # at 4800.00 on line 2 (event 0). It was "price 19200000000 is too far from price 19200 (event 0)".
+    rows = list(DB_ROWS)
+    rows[1] = (200, "A", "A", "4800000000.00", 1, 12, 130)
+    srcs, p = databento_csv(tmp_path, db_csv_lines(rows))
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="databento", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: line 3: price 4800000000.00 is too far from price 4800.00 ({p}: line 2, event 0)"
+                             f" {_WHY} (event 1 of the store)")
+
+
+def test_databento_dbn_far_price_is_quoted_as_a_decimal_and_csv_fixed_point_as_written(tmp_path):
+    # A DBN record holds fixed-point 1e-9 integers: record 2's 4800000000250000000 is quoted as the
+    # decimal 4800000000.25, record 1's 4800000000000 as 4800, each with its record.
+    srcs, p = databento_dbn(tmp_path, dbn_bytes(price_override={1: 4_800_000_000_250_000_000}), zst=False)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="databento", tick_size=0.25)
+    assert str(ei.value) == (f"{p}: record 2: price 4800000000.25 is too far from price 4800 ({p}: record 1, event 0)"
+                             f" {_WHY} (event 1 of the store)")
+    # A CSV of 1e-9 integers: quoted as those integers, as the line writes them.
+    d = tmp_path / "fixed"
+    d.mkdir()
+    rows = [(dt, a, s, str(int(float(px) * 10**9)), q, o, f) for dt, a, s, px, q, o, f in DB_ROWS]
+    rows[1] = (200, "A", "A", "4800000000250000000", 1, 12, 130)
+    srcs, p = databento_csv(d, db_csv_lines(rows))
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, d / "s", format="databento", tick_size=0.25)
+    assert str(ei.value).startswith(f"{p}: line 3: price 4800000000250000000 is too far from price 4800000000000 ({p}: "
+                                    "line 2, event 0) for one book: ")

@@ -104,6 +104,7 @@ from ._common import (
 )
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
+from ._quote import databento_price, quote_with
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["convert", "records"]
@@ -190,6 +191,7 @@ def convert(
                 "snapshot_exch_ts": "snapshot ADDs take the snapshot's ts_recv, not the orders' entry times",
             },
         }
+        quote_with(writer, databento_price(conv.tick, _DIGITS))  # the replay quotes a far price as written
         return writer.close(meta)
 
 
