@@ -8,10 +8,11 @@ record. Tardis and Binance: ``tests/test_data_messy.py``; LOBSTER, Databento and
 from __future__ import annotations
 
 import pytest
-from _corpus import DB_ROWS, LOB_MSG, databento_csv, databento_dbn, db_csv_lines, dbn_bytes, lobster
+from _corpus import DB_ROWS, LOB_MSG, databento_csv, databento_dbn, db_csv_lines, dbn_bytes, hbt_file, hbt_rows, lobster
 
 import mmsim
 from mmsim.data import convert
+from mmsim.data import hftbacktest as hbt
 
 _WHY = "for one book: more than 2^22 pages of 4096 ticks (about 2^34 ticks) apart; check the tick size"
 
@@ -78,3 +79,31 @@ def test_databento_dbn_far_price_is_quoted_as_a_decimal_and_csv_fixed_point_as_w
         convert(srcs, d / "s", format="databento", tick_size=0.25)
     assert str(ei.value).startswith(f"{p}: line 3: price 4800000000250000000 is too far from price 4800000000000 ({p}: "
                                     "line 2, event 0) for one book: ")
+
+
+# ----------------------------------------------------------------------------- hftbacktest
+
+
+def test_hftbacktest_far_price_is_quoted_as_the_stored_float(tmp_path):
+    # Record 2's bid at 12345678901.5 (24691357803 ticks of 0.5) is more than 2^34 ticks from record
+    # 1's bid at 10.0 (event 0): quoted as the float reads back (repr), not "%g" (1.23457e+10) nor
+    # ticks (it was "price 24691357803 is too far from price 20 (event 0)").
+    rows = hbt_rows()
+    rows[1]["px"] = 12345678901.5
+    srcs, p = hbt_file(tmp_path, rows)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="hftbacktest", tick_size=0.5, lot_size=1.0)
+    assert str(ei.value) == (f"{p}: record 2: price 12345678901.5 is too far from price 10.0 ({p}: record 1, event 0)"
+                             f" {_WHY} (event 1 of the store)")
+
+
+def test_hftbacktest_far_price_first_is_quoted_at_the_other_end(tmp_path):
+    # The far price comes first (record 1, an ask at 1e13); record 2's bid at 9.5 is refused against it.
+    rows = hbt_rows()
+    rows[0]["ev"] = (int(rows[0]["ev"]) & ~hbt.BUY_EVENT) | hbt.SELL_EVENT
+    rows[0]["px"] = 1e13
+    srcs, p = hbt_file(tmp_path, rows, npy=True)
+    with pytest.raises(mmsim.DataError) as ei:
+        convert(srcs, tmp_path / "s", format="hftbacktest", tick_size=0.5, lot_size=1.0)
+    assert str(ei.value) == (f"{p}: record 2: price 9.5 is too far from price 10000000000000.0 ({p}: record 1, event 0)"
+                             f" {_WHY} (event 1 of the store)")

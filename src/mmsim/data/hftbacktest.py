@@ -75,6 +75,7 @@ from ._common import (
     to_units,
 )
 from ._emitter import Emitter
+from ._quote import hftbacktest_price, quote_with
 from .store import EventStore, EventStoreWriter, load
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
@@ -289,7 +290,7 @@ def convert(
     else:
         tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
     tick_f, lot_f = tick / 10**_DIGITS, lot / 10**_DIGITS
-    writer = EventStoreWriter(out, force=force)
+    writer = quote_with(EventStoreWriter(out, force=force), hftbacktest_price(tick, _DIGITS, _chunks))  # as written
     skipped: dict[str, int] = {}
     l3 = False
     with writer:
