@@ -65,6 +65,14 @@ def _decimal(units: int, digits: int) -> str:
     return format(Decimal(units).scaleb(-digits).normalize(), "f")
 
 
+def _is(cell: str, units: int, digits: int) -> bool:
+    """Whether a price cell, a decimal or an integer of ``10**-digits``, is ``units``."""
+    try:
+        return decimals_to_int(cell, digits) == units or ("." not in cell and int(cell) == units)
+    except ValueError:
+        return False
+
+
 def databento_price(tick: int, digits: int) -> Reader:
     """Databento: a CSV line's ``price`` cell as written (a decimal or a 1e-9 integer); a DBN record's
     fixed-point price (units of ``10**-digits``) as a decimal."""
@@ -78,10 +86,7 @@ def databento_price(tick: int, digits: int) -> Reader:
                     if col < 0:
                         col = row.index("price")
                     elif n == pos:
-                        cell = row[col]
-                        if cell and (decimals_to_int(cell, digits) == want or ("." not in cell and int(cell) == want)):
-                            return cell
-                        break
+                        return row[col] if _is(row[col], want, digits) else _decimal(want, digits)
         return _decimal(want, digits)
 
     return read
