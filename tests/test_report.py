@@ -121,6 +121,50 @@ def test_the_report_intervals_are_scipy_student_t_intervals_bit_for_bit():
     assert (got["ci_low"], got["ci_high"]) == (float(want[0]), float(want[1]))
 
 
+def test_the_report_ranks_and_t_tails_are_scipy_stats_bit_for_bit():
+    # rankdata, t_sf and t_ppf stand for scipy.stats.rankdata, t.sf and t.ppf (whose import costs a second).
+    from scipy import stats
+
+    from mmsim.report.markouts import rankdata, t_ppf, t_sf
+
+    rng = np.random.default_rng(11)
+    for i in range(400):
+        n = int(rng.integers(1, 300))
+        x = rng.integers(-5, 6, size=n) if i % 2 else np.round(rng.normal(size=n), int(rng.integers(0, 3)))
+        want = stats.rankdata(x)
+        assert rankdata(x).dtype == want.dtype and rankdata(x).tobytes() == want.tobytes()
+        t, df = float(abs(rng.normal()) * 10.0 ** rng.integers(-3, 3)), int(rng.integers(1, 10**6))
+        assert t_sf(t, df) == float(stats.t.sf(t, df))
+        q, dff = float(rng.uniform(0.5, 0.9999)), float(rng.uniform(1.0, 5000.0))
+        assert t_ppf(q, dff) == float(stats.t.ppf(q, dff))
+    assert rankdata(np.array([3.0, 1.0, 3.0, 2.0])).tolist() == [3.5, 1.0, 3.5, 2.0]
+    assert np.isnan(rankdata(np.array([1.0, np.nan, 0.0]))).all() and rankdata(np.array([])).size == 0
+
+
+def test_a_report_and_its_plots_load_no_scipy_stats():
+    """scipy.stats costs about a second to import: a report (computed, saved with plots) needs only scipy.special."""
+    code = """
+import sys, mmsim
+from mmsim.synth import SynthConfig, generate
+ev = generate(SynthConfig(seed=1, duration=20_000_000_000))
+strat = mmsim.load_strategy("fixed_spread", {"half_spread": 1, "size": 1})
+res = mmsim.run(ev, strat, mmsim.Config(latency={"feed": "1ms", "entry": "25us", "response": "25us"}))
+rep = res.report(ev)
+by_age = rep.data["information_age"]["by_age"]
+assert any(s["spearman"] for s in rep.data["signals"].values()), "the signal ranks and t tails are used"
+assert any(b["spearman"] and b["stale_minus_fresh"]["ci_low"] is not None for b in by_age), "so are the age's"
+rep.save(sys.argv[1])
+print("scipy.stats" in sys.modules, "scipy.special" in sys.modules)
+"""
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        res = subprocess.run([sys.executable, "-c", code, out], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.split() == ["False", "True"]
+
+
 def test_a_report_given_the_book_replayed_once_is_the_same_and_other_events_are_refused(hand):
     from mmsim.analysis.lookahead import audit_look_ahead
     from mmsim.errors import DataError

@@ -32,7 +32,7 @@ from ..analysis.lookahead import NO_LOG
 from ..errors import DataError
 from ..records import OrderEvent
 from .._exact import as_float, isum
-from .markouts import Horizon, _finite, _mean_or_none, _spearman, _stats, summarize
+from .markouts import Horizon, _finite, _mean_or_none, _spearman, rankdata, summarize, t_ppf
 
 __all__ = ["AGE_QUANTILES", "BASES", "age_stats", "information_age", "rank_buckets"]
 
@@ -213,7 +213,7 @@ def rank_buckets(x: np.ndarray, buckets: int) -> np.ndarray:
     """
     if x.size == 0:
         return np.zeros(0, dtype=np.int64)
-    r = _stats().rankdata(x, method="average")
+    r = rankdata(x)
     return np.minimum(np.floor((r - 0.5) / x.size * buckets).astype(np.int64), buckets - 1)
 
 
@@ -280,6 +280,6 @@ def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> dict[str, Any] | 
         return out
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
-    half = float(_stats().t.ppf(0.5 + confidence / 2, df)) * se
+    half = t_ppf(0.5 + confidence / 2, df) * se
     out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half
     return out

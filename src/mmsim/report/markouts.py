@@ -27,18 +27,52 @@ __all__ = [
     "format_ns",
     "group_stats",
     "parse_horizons",
+    "rankdata",
     "summarize",
     "t_interval",
+    "t_ppf",
+    "t_sf",
 ]
 
 INT64_MIN = np.iinfo(np.int64).min
 INT64_MAX = np.iinfo(np.int64).max
 
 
-def _stats():  # scipy.stats costs most of `import mmsim`; load it when a report is computed
-    from scipy import stats
+def rankdata(x: np.ndarray) -> np.ndarray:
+    """1-based average ranks of a 1-D array (ties share their mean rank): ``scipy.stats.rankdata(x)``.
 
-    return stats
+    scipy's algorithm in numpy (stable sort, each run of equal values ranked ``first + (count - 1) / 2``),
+    so the same values (whole or half numbers, exact) and all NaN when ``x`` holds a NaN, as scipy's
+    ``nan_policy="propagate"``; a report needs no scipy.stats, whose import costs about a second.
+    """
+    x = np.asarray(x).reshape(-1)
+    n = x.size
+    if n == 0:
+        return np.empty(0)
+    order = np.argsort(x, kind="stable")
+    y = x[order]
+    starts = np.flatnonzero(np.concatenate(([True], y[:-1] != y[1:])))
+    counts = np.diff(starts, append=n)
+    avg = (starts + 1).astype(np.float64) + (counts.astype(np.float64) - 1) / 2
+    ranks = np.empty(n)
+    ranks[order] = np.repeat(avg, counts)
+    if x.dtype.kind in "fc" and np.isnan(x).any():
+        ranks[:] = np.nan
+    return ranks
+
+
+def t_sf(t: float, df: float) -> float:
+    """``scipy.stats.t.sf(t, df)``: the same ``stdtr(df, -t)`` scipy's distribution computes, without scipy.stats."""
+    from scipy.special import stdtr
+
+    return float(stdtr(df, -t))
+
+
+def t_ppf(q: float, df: float) -> float:
+    """``scipy.stats.t.ppf(q, df)`` for ``q`` in (0, 1): scipy's own ``stdtrit(df, q)``, without scipy.stats."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, q))
 
 
 #: Confidence level of every interval in the report (Student t, scipy).
@@ -422,7 +456,7 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     """``scipy.stats.rankdata`` (average ranks), also of exact Python-int markouts (ranked by their order codes)."""
     if x.dtype == object:
         x = np.unique(x, return_inverse=True)[1].reshape(-1).astype(np.int64)
-    return _stats().rankdata(x)
+    return rankdata(x)
 
 
 def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dict[str, float] | None:
@@ -441,7 +475,7 @@ def _spearman(x: np.ndarray, y: np.ndarray, ry: np.ndarray | None = None) -> dic
         p = 0.0
     else:
         t = rho * math.sqrt((n - 2) / ((1.0 - rho) * (1.0 + rho)))
-        p = float(2.0 * _stats().t.sf(abs(t), n - 2))
+        p = float(2.0 * t_sf(abs(t), n - 2))
     return {"rho": rho, "p_value": p}
 
 
