@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ._paths import cache_dir as _cache_dir
 from .errors import StrategyError
 from .records import QUOTE_DTYPE, VIEW_DTYPE
 from .strategy import View
@@ -219,15 +220,6 @@ def callback(view_ptr, params_ptr, state_ptr, out_ptr):
         return {bad_return_base} + code  # the engine's message names the value
     return {bad_return}
 '''
-
-
-def _cache_dir() -> Path:
-    env = os.environ.get("MMSIM_CACHE_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "mmsim"
 
 
 def _writable_dir(*candidates: Path) -> Path:

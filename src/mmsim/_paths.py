@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["describe_entries", "visible_entries"]
+__all__ = ["cache_dir", "describe_entries", "visible_entries"]
 
 
 def visible_entries(path: Path) -> list[str]:
@@ -22,3 +22,14 @@ def describe_entries(path: Path, names: list[str]) -> str:
     ``a.txt, data/, b.txt and 2 more``, for a refusal to write into a folder that is not mmsim's."""
     shown = ", ".join(n + ("/" if (path / n).is_dir() else "") for n in names[:3])
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def cache_dir() -> Path:
+    """mmsim's cache directory: ``$MMSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmsim``, else ``~/.cache/mmsim``
+    (compiled strategies, the receive-time checks of loaded stores); not created here."""
+    env = os.environ.get("MMSIM_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "mmsim"

@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import EVENT_DTYPE, as_event_array
 from ._common import late_time
+from ._store_seal import seal, sealed, stat_or_none
 from ._store_write import (
     _HEADER_LEN,
     STORE_RECV_WINDOW_NS,
@@ -197,6 +198,7 @@ def load(path: str | os.PathLike) -> EventStore:
     if missing:
         raise DataError(f"{meta_path}: missing key(s) {', '.join(missing)}")
     _check_meta(meta, meta_path)
+    stat = stat_or_none(ev_path)  # before the file is opened: a file replaced meanwhile is never sealed as checked
     events = _open_events(ev_path)
     if len(events) != meta["event_count"]:
         raise DataError(
@@ -205,9 +207,12 @@ def load(path: str | os.PathLike) -> EventStore:
         )
     st = EventStore(root, events, meta)
     if meta["local_ts_recorded"]:  # a store edited by hand: one receive time far ahead holds the feed back to it
-        late = late_time((w["local_ts"] for w in st.chunks()), STORE_RECV_WINDOW_NS)
-        if late is not None:
-            raise DataError(f"{ev_path}: event {late[0]}: {late_message(*late[1:])}")
+        # Skipped for a file that passed it and is untouched since (_store_seal).
+        if not sealed(ev_path, stat, STORE_RECV_WINDOW_NS):
+            late = late_time((w["local_ts"] for w in st.chunks()), STORE_RECV_WINDOW_NS)
+            if late is not None:
+                raise DataError(f"{ev_path}: event {late[0]}: {late_message(*late[1:])}")
+            seal(ev_path, stat, STORE_RECV_WINDOW_NS)
     return st
 
 

@@ -1,0 +1,87 @@
+"""The receive-time check's seal: a store's ``events.npy`` that passed it and is untouched since skips it.
+
+:func:`mmsim.load` refuses a store whose ``local_ts`` goes back more than 20 s (a store edited
+by hand); that pass over the column costs about 20 ms per 466k events, 4 s per 100M, on every
+load (each sweep worker's included). When it passes, the file's identity is recorded in the
+cache directory (:func:`mmsim._paths.cache_dir`, ``store-checks/``, one small JSON file per
+store path): device, inode, size, modification and change times (ns). A later load of the same
+path whose ``events.npy`` has all five the same skips the pass. Writing the file by any means
+changes its change time (``ctime``), which no user command sets back (``touch -d`` and
+``os.utime`` set the modification time, and move the change time to now); a file replaced or
+copied there has another inode. Any of these runs the whole check again (and records the new
+identity when it passes).
+
+File times tick coarsely (a few ms on Linux; 2 s on FAT), so a write in the same tick as the
+one before it can leave every time unchanged. A seal is therefore recorded only when the
+file's change time is more than :data:`RACY_NS` before the clock: a later write then falls in
+a later tick. A file just written (a small store's first load, right after ``mmsim convert``)
+is checked in full again until it is that old. Unreadable, malformed or foreign seals count as
+none; a cache that cannot be written is skipped silently (the check still runs every time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+from .._paths import cache_dir
+
+__all__ = ["RACY_NS", "seal", "sealed", "stat_or_none"]
+
+#: A seal is recorded only for a file whose last change is more than this old (file time granularity, FAT's 2 s).
+RACY_NS = 2_000_000_000
+
+#: What a seal vouches for; a new rule (another window, another check) needs another version.
+_VERSION = 1
+
+
+def _seal_path(ev_path: Path) -> Path:
+    key = hashlib.sha256(os.path.realpath(ev_path).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return cache_dir() / "store-checks" / f"{key}.json"
+
+
+def _identity(ev_path: Path, st: os.stat_result, window_ns: int) -> dict[str, object]:
+    return {"version": _VERSION, "path": os.path.realpath(ev_path), "window_ns": window_ns, "dev": st.st_dev,
+            "ino": st.st_ino, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+
+
+def stat_or_none(path: Path) -> os.stat_result | None:
+    """``os.stat(path)``, None when it fails (the file is then checked, never sealed)."""
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def sealed(ev_path: Path, st: os.stat_result | None, window_ns: int) -> bool:
+    """True when ``ev_path`` (stat ``st``) passed the check with ``window_ns`` and is untouched since."""
+    if st is None:
+        return False
+    try:
+        recorded = json.loads(_seal_path(ev_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(recorded == _identity(ev_path, st, window_ns))
+
+
+def seal(ev_path: Path, st: os.stat_result | None, window_ns: int) -> None:
+    """Record that ``ev_path``, as ``st`` (taken before the check read it), passed the check with ``window_ns``.
+
+    Nothing is recorded for a file changed less than :data:`RACY_NS` ago, or when the cache cannot be written.
+    """
+    if st is None or time.time_ns() - st.st_ctime_ns <= RACY_NS:
+        return
+    path = _seal_path(ev_path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(_identity(ev_path, st, window_ns)), encoding="utf-8")
+        os.replace(tmp, path)  # whole or not at all, also with several sweep workers loading at once
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
