@@ -4,6 +4,8 @@ every event after it held back to it under ``feed: recorded``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -180,3 +182,13 @@ def test_a_store_just_written_is_not_sealed_and_a_bad_seal_or_cache_only_costs_t
     for _ in range(2):
         assert len(mmsim.load(tmp_path / "s")) == 6
     assert len(passes) == 6
+    # No cache directory at all (no $HOME, no password entry): the same.
+    monkeypatch.delenv("MMSIM_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert len(mmsim.load(tmp_path / "s")) == 6
+    assert len(passes) == 7

@@ -38,9 +38,13 @@ RACY_NS = 2_000_000_000
 _VERSION = 1
 
 
-def _seal_path(ev_path: Path) -> Path:
+def _seal_path(ev_path: Path) -> Path | None:
+    """The seal's file for ``ev_path``; None when there is no cache directory (no home directory to put it in)."""
     key = hashlib.sha256(os.path.realpath(ev_path).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return cache_dir() / "store-checks" / f"{key}.json"
+    try:
+        return cache_dir() / "store-checks" / f"{key}.json"
+    except RuntimeError:  # Path.home(): no $HOME and no password entry
+        return None
 
 
 def _identity(ev_path: Path, st: os.stat_result, window_ns: int) -> dict[str, object]:
@@ -58,11 +62,12 @@ def stat_or_none(path: Path) -> os.stat_result | None:
 
 def sealed(ev_path: Path, st: os.stat_result | None, window_ns: int) -> bool:
     """True when ``ev_path`` (stat ``st``) passed the check with ``window_ns`` and is untouched since."""
-    if st is None:
+    path = _seal_path(ev_path)
+    if st is None or path is None:
         return False
     try:
-        recorded = json.loads(_seal_path(ev_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # no seal, not UTF-8, not JSON
         return False
     return bool(recorded == _identity(ev_path, st, window_ns))
 
@@ -72,9 +77,9 @@ def seal(ev_path: Path, st: os.stat_result | None, window_ns: int) -> None:
 
     Nothing is recorded for a file changed less than :data:`RACY_NS` ago, or when the cache cannot be written.
     """
-    if st is None or time.time_ns() - st.st_ctime_ns <= RACY_NS:
-        return
     path = _seal_path(ev_path)
+    if st is None or path is None or time.time_ns() - st.st_ctime_ns <= RACY_NS:
+        return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
