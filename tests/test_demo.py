@@ -257,6 +257,35 @@ def test_each_session_is_one_pass_with_the_numbers_of_every_run_alone(monkeypatc
     assert text(together.rows) == text(alone.rows) and text(together.defence_rows) == text(alone.defence_rows)
 
 
+def test_a_session_replays_its_book_once_and_reports_no_decision_log(monkeypatch):
+    """The demo shows markouts, PnL and fills: its reports skip the information age and look-ahead audit (the
+    decision log's sections) and share one replay of the session's book; test_demo_session_equals_the_full_report_
+    of_the_same_run holds the numbers to the full report's."""
+    import mmsim.analysis.lookahead as lookahead
+    import mmsim.replay as replay
+    import mmsim.report.compute as compute
+
+    plan = DemoPlan(sessions=2, session_ns=12 * S)
+    calls: dict[str, list] = {"bbo": [], "age": [], "audit": []}
+
+    def counting(name, fn):
+        def wrapped(*a, **kw):
+            out = fn(*a, **kw)
+            calls[name].append(out)
+            return out
+        return wrapped
+
+    monkeypatch.setattr(replay, "replay_bbo", counting("bbo", replay.replay_bbo))
+    monkeypatch.setattr(compute, "replay_bbo", counting("bbo", compute.replay_bbo))
+    monkeypatch.setattr(compute, "information_age", counting("age", compute.information_age))
+    monkeypatch.setattr(lookahead, "audit_look_ahead", counting("audit", lookahead.audit_look_ahead))
+    res = run_demo(plan=plan, write=False, quiet=True, progress=False)
+    assert len(res.sessions) == 2 * 2 * 10
+    assert len(calls["bbo"]) == 2 * 2  # one per session and market, not one per run (40)
+    assert [age[0]["recorded"] for age in calls["age"]] == [False] * 40
+    assert [audit.ran for audit in calls["audit"]] == [False] * 40
+
+
 def test_plan_errors_name_the_field():
     with pytest.raises(ValueError, match=r"^DemoPlan\.sessions must be at least 1, got 0$"):
         DemoPlan(sessions=0, session_ns=60 * S)
