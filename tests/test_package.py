@@ -27,6 +27,16 @@ def test_import_mmsim_stays_light():
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["report", "--help"], ["demo", "--help"]])
+def test_the_command_line_help_loads_nothing_heavy(argv):
+    """`mmsim --help` and a command's help print at once: no matplotlib, scipy, numba, rich, yaml or dask."""
+    code = ("import sys; sys.argv = ['mmsim'] + sys.argv[1:]\nfrom mmsim.cli import main\ntry:\n    main()\n"
+            "except SystemExit:\n    pass\nheavy = ['matplotlib', 'scipy', 'numba', 'rich', 'yaml', 'dask']\n"
+            "print(','.join(m for m in heavy if m in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
+    assert "usage: mmsim" in out.stdout and out.stderr.strip() == ""
+
+
 def test_no_import_cycle_and_no_module_over_600_lines():
     mods = check_structure.modules()
     assert check_structure.cycles(check_structure.imports(mods)) == []
