@@ -89,7 +89,7 @@ def test_late_time_carries_the_latest_time_across_windows():
 def seals(tmp_path, monkeypatch):
     """The cache in tmp_path/cache, seals recorded however recent the file (the racy margin off), and a count of
     the receive-time passes load makes."""
-    from mmsim.data import _store_seal, store
+    from mmsim.data import _store_seal
 
     monkeypatch.setenv("MMSIM_CACHE_DIR", str(tmp_path / "cache"))
     passes = []
@@ -98,7 +98,7 @@ def seals(tmp_path, monkeypatch):
         passes.append(1)
         return late_time(windows, window_ns)
 
-    monkeypatch.setattr(store, "late_time", counted)
+    monkeypatch.setattr(_store_seal, "late_time", counted)
     monkeypatch.setattr(_store_seal, "RACY_NS", -1)
     return passes
 
@@ -160,7 +160,7 @@ def test_a_sealed_store_edited_keeping_its_size_and_mtime_is_checked_and_refused
 
 
 def test_a_store_just_written_is_not_sealed_and_a_bad_seal_or_cache_only_costs_the_pass(tmp_path, monkeypatch):
-    from mmsim.data import _store_seal, store
+    from mmsim.data import _store_seal
 
     monkeypatch.setenv("MMSIM_CACHE_DIR", str(tmp_path / "cache"))
     write_store(tmp_path / "s", _events(), _meta())
@@ -168,7 +168,7 @@ def test_a_store_just_written_is_not_sealed_and_a_bad_seal_or_cache_only_costs_t
     # Changed less than RACY_NS ago: a write in the same tick of the file clock would not show; no seal.
     assert not (tmp_path / "cache" / "store-checks").exists()
     passes = []
-    monkeypatch.setattr(store, "late_time", lambda w, n: passes.append(1) or late_time(w, n))
+    monkeypatch.setattr(_store_seal, "late_time", lambda w, n: passes.append(1) or late_time(w, n))
     monkeypatch.setattr(_store_seal, "RACY_NS", -1)
     mmsim.load(tmp_path / "s")
     (seal,) = (tmp_path / "cache" / "store-checks").iterdir()

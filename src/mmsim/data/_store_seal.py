@@ -25,11 +25,17 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .._paths import cache_dir
+import numpy as np
 
-__all__ = ["RACY_NS", "seal", "sealed", "stat_or_none"]
+from .._paths import cache_dir
+from ..errors import DataError
+from ._common import late_time
+from ._store_write import STORE_RECV_WINDOW_NS, late_message
+
+__all__ = ["RACY_NS", "check_receive_times", "seal", "sealed", "stat_or_none"]
 
 #: A seal is recorded only for a file whose last change is more than this old (file time granularity, FAT's 2 s).
 RACY_NS = 2_000_000_000
@@ -90,3 +96,15 @@ def seal(ev_path: Path, st: os.stat_result | None, window_ns: int) -> None:
             tmp.unlink()
         except OSError:
             pass
+
+
+def check_receive_times(ev_path: Path, st: os.stat_result | None, chunks: Callable[[], Iterator[np.ndarray]]) -> None:
+    """Refuse a store whose ``local_ts`` goes back more than :data:`STORE_RECV_WINDOW_NS` (``chunks()``: its events
+    in order, in slices), unless ``ev_path`` (stat ``st``, taken before it was opened) is sealed; seal it when it
+    passes."""
+    if sealed(ev_path, st, STORE_RECV_WINDOW_NS):
+        return
+    late = late_time((w["local_ts"] for w in chunks()), STORE_RECV_WINDOW_NS)
+    if late is not None:
+        raise DataError(f"{ev_path}: event {late[0]}: {late_message(*late[1:])}")
+    seal(ev_path, st, STORE_RECV_WINDOW_NS)

@@ -29,17 +29,14 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE, as_event_array
-from ._common import late_time
-from ._store_seal import seal, sealed, stat_or_none
+from ._store_seal import check_receive_times, stat_or_none
 from ._store_write import (
     _HEADER_LEN,
-    STORE_RECV_WINDOW_NS,
     _beside,
     _npy_header,
     clock_outlier,
     _replay_check,
     _target_state,
-    late_message,
 )
 
 __all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "summary", "write_store"]
@@ -207,12 +204,7 @@ def load(path: str | os.PathLike) -> EventStore:
         )
     st = EventStore(root, events, meta)
     if meta["local_ts_recorded"]:  # a store edited by hand: one receive time far ahead holds the feed back to it
-        # Skipped for a file that passed it and is untouched since (_store_seal).
-        if not sealed(ev_path, stat, STORE_RECV_WINDOW_NS):
-            late = late_time((w["local_ts"] for w in st.chunks()), STORE_RECV_WINDOW_NS)
-            if late is not None:
-                raise DataError(f"{ev_path}: event {late[0]}: {late_message(*late[1:])}")
-            seal(ev_path, stat, STORE_RECV_WINDOW_NS)
+        check_receive_times(ev_path, stat, st.chunks)  # skipped while the file is as it last passed
     return st
 
 
