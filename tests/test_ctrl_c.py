@@ -18,6 +18,7 @@ from mmsim import Kind
 from mmsim.numba_strategy import numba_strategy
 
 SCRIPT = Path(__file__).with_name("_ctrl_c.py")
+EXIT_SCRIPT = Path(__file__).with_name("_exit_daemon.py")
 S = 1_000_000_000
 
 
@@ -101,6 +102,22 @@ def test_another_exception_while_waiting_for_the_pass_stops_it_too(store, mode):
                        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-2:] == ["RuntimeError: the progress bar broke", "threads: ['MainThread']"]
+
+
+@pytest.mark.parametrize("mode", ["python", "numba+progress", "many"])
+def test_a_replay_left_in_a_daemon_thread_is_stopped_when_the_interpreter_exits(store, mode):
+    """The main thread ends while a replay runs in a daemon thread: Python ended that thread
+    inside the engine's C++ frames as it exited ("terminate called without an active
+    exception", SIGABRT). mmsim's atexit callback now stops the pass and waits for it; the
+    call raises SystemExit in its thread with the partial results, and the process exits 0."""
+    sent = time.monotonic()
+    p = subprocess.run([sys.executable, str(EXIT_SCRIPT), str(store), mode], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    n = 2 if mode == "many" else 1
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout.splitlines() == ["started", f"SystemExit: {n} partial result(s)"] + [
+        "partial=True reason='interrupted (SystemExit)'"] * n
+    assert time.monotonic() - sent < 60
 
 
 def test_a_keyboard_interrupt_raised_in_quote_is_an_interrupt_not_a_strategy_error():

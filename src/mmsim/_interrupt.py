@@ -13,6 +13,7 @@ reaches the calling thread, which asks the pass to stop and waits for it to end 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import signal
 import threading
@@ -24,6 +25,9 @@ from . import _engine
 __all__ = ["interrupt_of", "replay_running", "run_pass", "stopping"]
 
 _stopping = 0  # passes stopped by an exception on the calling thread, waiting for their thread to end
+_running: dict[int, Any] = {}  # the Progress of every pass inside the engine, by id
+_exiting = False  # the interpreter exits: passes still running were stopped by _stop_at_exit
+EXIT_WAIT = 2.0  # seconds _stop_at_exit waits for them
 
 
 def stopping() -> bool:
@@ -46,14 +50,15 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
     control = _engine.Progress()
     if progress is None:
         main = threading.current_thread() is threading.main_thread()
-        with _sigint_stops(control, main) as raised:
+        with _sigint_stops(control, main) as raised, _registered(control):
             outs = go(control, main)
         return outs, control, raised[0] if raised else None
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            box["out"] = go(control, False)
+            with _registered(control):
+                box["out"] = go(control, False)
         except BaseException as exc:  # re-raised in the caller's thread
             box["exc"] = exc
         finally:
@@ -115,6 +120,36 @@ def _sigint_blocked() -> Iterator[None]:
         yield
     finally:
         mask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def _registered(control: Any) -> Iterator[None]:
+    """The pass of ``control`` is inside the engine for the block (:func:`_stop_at_exit`)."""
+    if _exiting:
+        control.request_stop()  # (a pass started by another thread while the interpreter exits)
+    _running[id(control)] = control
+    try:
+        yield
+    finally:
+        del _running[id(control)]
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """When the interpreter exits, stop every pass still running (in a daemon thread: non-daemon
+    threads were joined before atexit) and wait for them to leave the engine, up to EXIT_WAIT
+    seconds. Python ends a daemon thread when it next takes the GIL during the exit, and inside
+    the engine's C++ frames (a Python strategy's call, the pass's return) that aborted the
+    process ("terminate called without an active exception"). Stopped so, a pass's call raises
+    SystemExit in its thread (which threading ends silently), its runs partial,
+    ``stop_reason`` 'interrupted (SystemExit)'."""
+    global _exiting
+    _exiting = True
+    for control in list(_running.values()):
+        control.request_stop()
+    deadline = time.monotonic() + EXIT_WAIT
+    while _running and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 @contextlib.contextmanager
@@ -195,8 +230,10 @@ def interrupt_of(outs: list[Any], control: Any, caught: BaseException | None,
     The calling thread's own KeyboardInterrupt (or the one SIGINT's handler raised during a pass
     on the calling thread, which a strategy may have swallowed), else what a signal handler
     raised during the pass, else a Python strategy's KeyboardInterrupt (raised inside its call),
-    else a new one (a strategy adapter saw the stop request). The first two are raised even
-    when every run had already ended (the pass was not interrupted, but the user asked to stop).
+    else SystemExit when the interpreter's exit stopped the pass (:func:`_stop_at_exit`), else a
+    new KeyboardInterrupt (a strategy adapter saw the stop request). The first two are raised
+    even when every run had already ended (the pass was not interrupted, but the user asked to
+    stop).
     """
     if caught is not None:
         return caught
@@ -208,4 +245,6 @@ def interrupt_of(outs: list[Any], control: Any, caught: BaseException | None,
     for holder in holders:
         if isinstance(holder.get("exc"), KeyboardInterrupt):
             return holder["exc"]
+    if _exiting:  # stopped by _stop_at_exit
+        return SystemExit("mmsim: the interpreter exits; the pass was stopped")
     return KeyboardInterrupt()
