@@ -2,9 +2,11 @@
 
 ``python _exit_daemon.py STORE MODE``; MODE is ``python`` (a Python strategy), ``numba+progress``
 (a numba one, with a progress callback: the pass in its own thread) or ``many`` (a numba run
-and a Python one). The main thread prints ``started`` once the pass is inside the engine, and
+and a Python one): the main thread prints ``started`` once the pass is inside the engine, and
 ends. An ``atexit`` callback registered before mmsim is imported (so it runs after mmsim's
-own) prints what the replay's call raised, once its thread has it.
+own) prints what the replay's call raised, once its thread has it. ``late``: no daemon
+thread; an atexit callback that runs after mmsim's replays a few events on the main thread,
+which must not be stopped.
 """
 
 from __future__ import annotations
@@ -29,6 +31,31 @@ def report() -> None:
 
 
 atexit.register(report)
+
+
+def late() -> None:
+    """``late``: a replay in an atexit callback that runs after mmsim's (on the main thread)."""
+    import numpy as np
+
+    import mmsim
+
+    ev = np.zeros(3, dtype=mmsim.EVENT_DTYPE)
+    ev["exch_ts"] = ev["local_ts"] = [1000, 1000, 2000]
+    ev["kind"] = int(mmsim.Kind.DEPTH)
+    ev["side"] = [1, -1, 1]
+    ev["price"] = [100, 101, 100]
+    ev["qty"] = [10, 10, 11]
+
+    class Quiet(mmsim.Strategy):
+        def quote(self, view):
+            return None
+
+    r = mmsim.run(ev, Quiet())
+    print(f"late run: partial={r.partial} calls={r.n_calls}", flush=True)
+
+
+if sys.argv[2:] == ["late"]:
+    atexit.register(late)
 
 import mmsim  # noqa: E402  (after the callback above: atexit runs the last registered first)
 from mmsim.numba_strategy import numba_strategy  # noqa: E402
@@ -64,6 +91,8 @@ def in_pass() -> bool:
 
 def main() -> int:
     store, mode = sys.argv[1], sys.argv[2]
+    if mode == "late":
+        return 0
     events = mmsim.load(store)
     fast = mmsim.Config(decide_every=100, decision_log=False)
     slow = mmsim.Config(decide_every=100_000)

@@ -120,6 +120,14 @@ def test_a_replay_left_in_a_daemon_thread_is_stopped_when_the_interpreter_exits(
     assert time.monotonic() - sent < 60
 
 
+def test_a_replay_in_a_later_atexit_callback_on_the_main_thread_is_not_stopped(store):
+    """mmsim's atexit callback stops the passes of daemon threads only: a program's own atexit
+    callback that runs after it (registered before mmsim was imported) replays to the end."""
+    p = subprocess.run([sys.executable, str(EXIT_SCRIPT), str(store), "late"], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert (p.returncode, p.stderr, p.stdout) == (0, "", "late run: partial=False calls=2\n")
+
+
 def test_a_keyboard_interrupt_raised_in_quote_is_an_interrupt_not_a_strategy_error():
     """A strategy's own KeyboardInterrupt (Ctrl-C landing in its code) stops the pass: the
     same KeyboardInterrupt, with the partial results; not a StrategyError, in every run."""

@@ -48,6 +48,8 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
     """Run ``go(control, check_signals)`` (the compiled pass); its outputs, its control, and a Ctrl-C the caller's thread got."""
     global _stopping
     control = _engine.Progress()
+    if _exiting and threading.current_thread() is not threading.main_thread():
+        control.request_stop()  # (a daemon thread's pass started once the exit's atexit callbacks ran)
     if progress is None:
         main = threading.current_thread() is threading.main_thread()
         with _sigint_stops(control, main) as raised, _registered(control):
@@ -125,8 +127,6 @@ def _sigint_blocked() -> Iterator[None]:
 @contextlib.contextmanager
 def _registered(control: Any) -> Iterator[None]:
     """The pass of ``control`` is inside the engine for the block (:func:`_stop_at_exit`)."""
-    if _exiting:
-        control.request_stop()  # (a pass started by another thread while the interpreter exits)
     _running[id(control)] = control
     try:
         yield
@@ -142,7 +142,8 @@ def _stop_at_exit() -> None:
     the engine's C++ frames (a Python strategy's call, the pass's return) that aborted the
     process ("terminate called without an active exception"). Stopped so, a pass's call raises
     SystemExit in its thread (which threading ends silently), its runs partial,
-    ``stop_reason`` 'interrupted (SystemExit)'."""
+    ``stop_reason`` 'interrupted (SystemExit)'. A pass on the main thread (an atexit callback
+    of the program's that runs after this one) is left alone."""
     global _exiting
     _exiting = True
     for control in list(_running.values()):
