@@ -156,8 +156,8 @@ def _stop_at_exit() -> None:
 @contextlib.contextmanager
 def _sigint_stops(control: Any, main: bool) -> Iterator[list[BaseException]]:
     """On the main thread, inside the block, SIGINT's handler (Python's own, or a program's, if
-    set from Python) also asks the pass to stop when it raises
-    KeyboardInterrupt; the list given gets that exception. Without this, a Python strategy
+    set from Python) also asks the pass to stop when it raises KeyboardInterrupt; the list
+    given gets that exception. Without this, a Python strategy
     that catches KeyboardInterrupt itself (``except:``, ``except BaseException``) swallowed
     the Ctrl-C, which the handler raises inside its call, and the pass went on to its end."""
     raised: list[BaseException] = []
