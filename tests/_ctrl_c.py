@@ -1,7 +1,9 @@
 """Run by tests/test_ctrl_c.py in a subprocess: a long replay that the test stops with SIGINT.
 
 ``python _ctrl_c.py STORE MODE``; MODE is ``run-numba``, ``run-python`` or ``many`` (two
-numba runs and a Python one), with ``+progress`` for a progress callback. Prints ``started``
+numba runs and a Python one), ``run-swallow`` or ``many-swallow`` (a Python strategy that
+catches KeyboardInterrupt itself, alone or two in a pass), with
+``+progress`` for a progress callback. Prints ``started``
 once a thread is inside the compiled pass, then what the KeyboardInterrupt carried, the
 threads left, and exits 0; ``completed`` and exit 1 if the replay ended on its own.
 """
@@ -31,6 +33,17 @@ def spinner(view, params, state, out):
 class Sleeper(mmsim.Strategy):
     def quote(self, view):
         time.sleep(0.001)
+        return None
+
+
+class Swallower(mmsim.Strategy):
+    """Catches everything, KeyboardInterrupt too (a bare ``except:``)."""
+
+    def quote(self, view):
+        try:
+            time.sleep(0.001)
+        except BaseException:
+            pass
         return None
 
 
@@ -90,6 +103,11 @@ def main() -> int:
             mmsim.run(events, spinner(spin=200.0), fast, progress=progress)
         elif mode.startswith("run-python"):
             mmsim.run(events, Sleeper(), slow, progress=progress)
+        elif mode.startswith("run-swallow"):
+            mmsim.run(events, Swallower(), slow, progress=progress)
+        elif mode.startswith("many-swallow"):
+            mmsim.run_many(events, [(Swallower(), slow), (Swallower(), slow)], progress=progress,
+                           return_exceptions=True)
         else:
             mmsim.run_many(events, [(spinner(spin=200.0), fast), (Sleeper(), slow), (spinner(spin=100.0), fast)],
                            progress=progress, return_exceptions=True)

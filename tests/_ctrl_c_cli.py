@@ -18,6 +18,7 @@ the second (or the only one, after a run that completed) lands. WHERE:
   printed once the replay was asked to stop);
 - ``demo``: ``mmsim demo --quick`` made small (1 session of 11 s), its HTML page's rendering
   made slow (``writing``, after the CSV and JSON files);
+- ``plain``: nothing slowed (the run's strategy prints ``writing``);
 - ``summary``, ``replaced``, ``done-exit``: a run that completes; the only SIGINT lands while
   its last line is printed, while the previous run directory (``--force``) is deleted, or
   while the interpreter exits.

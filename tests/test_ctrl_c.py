@@ -18,6 +18,7 @@ from mmsim import Kind
 from mmsim.numba_strategy import numba_strategy
 
 SCRIPT = Path(__file__).with_name("_ctrl_c.py")
+EXIT_SCRIPT = Path(__file__).with_name("_exit_daemon.py")
 S = 1_000_000_000
 
 
@@ -80,6 +81,18 @@ def test_ctrl_c_stops_a_run_many_pass_whatever_its_strategies(store, mode):
                              + ["threads: ['MainThread']"])
 
 
+@pytest.mark.parametrize("mode", ["run-swallow", "many-swallow", "run-swallow+progress"])
+def test_ctrl_c_stops_a_python_strategy_that_catches_keyboard_interrupt_itself(store, mode):
+    """Without a progress callback the KeyboardInterrupt landed inside the strategy's call,
+    which caught it (``except BaseException``), and the run went on for minutes; now the pass
+    stops as for any strategy (with a progress callback it always did)."""
+    code, lines = interrupted(store, mode)
+    n = 2 if mode.startswith("many") else 1
+    tail = ["exc.partial is partials[0]: True"] if mode.startswith("run") else []
+    assert (code, lines) == (0, [f"KeyboardInterrupt: {n} partial result(s)"] + [INTERRUPTED] * n + tail
+                             + ["threads: ['MainThread']"])
+
+
 @pytest.mark.parametrize("mode", ["raises-numba", "raises-python"])
 def test_another_exception_while_waiting_for_the_pass_stops_it_too(store, mode):
     # Only KeyboardInterrupt stopped the pass: an exception from the progress callback (or a
@@ -89,6 +102,30 @@ def test_another_exception_while_waiting_for_the_pass_stops_it_too(store, mode):
                        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines()[-2:] == ["RuntimeError: the progress bar broke", "threads: ['MainThread']"]
+
+
+@pytest.mark.parametrize("mode", ["python", "numba+progress", "many"])
+def test_a_replay_left_in_a_daemon_thread_is_stopped_when_the_interpreter_exits(store, mode):
+    """The main thread ends while a replay runs in a daemon thread: Python ended that thread
+    inside the engine's C++ frames as it exited ("terminate called without an active
+    exception", SIGABRT). mmsim's atexit callback now stops the pass and waits for it; the
+    call raises SystemExit in its thread with the partial results, and the process exits 0."""
+    sent = time.monotonic()
+    p = subprocess.run([sys.executable, str(EXIT_SCRIPT), str(store), mode], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    n = 2 if mode == "many" else 1
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout.splitlines() == ["started", f"SystemExit: {n} partial result(s)"] + [
+        "partial=True reason='interrupted (SystemExit)'"] * n
+    assert time.monotonic() - sent < 60
+
+
+def test_a_replay_in_a_later_atexit_callback_on_the_main_thread_is_not_stopped(store):
+    """mmsim's atexit callback stops the passes of daemon threads only: a program's own atexit
+    callback that runs after it (registered before mmsim was imported) replays to the end."""
+    p = subprocess.run([sys.executable, str(EXIT_SCRIPT), str(store), "late"], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert (p.returncode, p.stderr, p.stdout) == (0, "", "late run: partial=False calls=2\n")
 
 
 def test_a_keyboard_interrupt_raised_in_quote_is_an_interrupt_not_a_strategy_error():
@@ -120,6 +157,49 @@ def test_a_keyboard_interrupt_raised_in_quote_is_an_interrupt_not_a_strategy_err
     first, second, third = info.value.partials
     assert isinstance(first, mmsim.StrategyError) and "raised ValueError in quote()" in str(first)
     assert [(r.partial, r.stop_ts) for r in (second, third)] == [(True, 3000), (True, 3000)]
+
+
+class Swallow(mmsim.Strategy):
+    """Sends itself SIGINT in its ``at``-th call and catches the KeyboardInterrupt (a bare ``except:``)."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.calls, self.swallowed = at, 0, None
+
+    def quote(self, view):
+        self.calls += 1
+        try:
+            if self.calls == self.at:
+                signal.raise_signal(signal.SIGINT)  # Python's handler raises KeyboardInterrupt here
+        except BaseException as exc:
+            self.swallowed = exc
+        return None
+
+
+def test_a_strategy_that_swallows_the_keyboard_interrupt_is_stopped_all_the_same():
+    """Without a progress callback the Ctrl-C became a KeyboardInterrupt inside quote(), which a
+    strategy catching BaseException swallowed: the run went on to its end, a complete Result.
+    SIGINT's handler now also asks the pass to stop: that KeyboardInterrupt is raised with the
+    partial result, stopped before the next call (3000)."""
+    ev = make_events([(1000, Kind.DEPTH, 1, 100, 10), (1000, Kind.DEPTH, -1, 101, 10),
+                      (2000, Kind.DEPTH, 1, 100, 11), (3000, Kind.DEPTH, 1, 100, 12), (4000, Kind.DEPTH, 1, 100, 13)])
+    strat = Swallow(2)
+    with pytest.raises(KeyboardInterrupt) as info:
+        mmsim.run(ev, strat)
+    assert isinstance(strat.swallowed, KeyboardInterrupt) and info.value is strat.swallowed
+    part = info.value.partial
+    assert (part.partial, part.stop_reason, part.stop_ts, strat.calls) == (
+        True, "interrupted (KeyboardInterrupt)", 3000, 2)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    # In a pass: every run stops there, the one that swallowed it or not.
+    strats = [Swallow(0), Swallow(3), Swallow(0)]
+    with pytest.raises(KeyboardInterrupt) as info:
+        mmsim.run_many(ev, [(strats[0], None), (strats[1], None), (strats[2], None), (None, None)],
+                       return_exceptions=True)
+    assert info.value is strats[1].swallowed
+    assert [(r.partial, r.stop_ts) for r in info.value.partials] == [(True, 3000)] * 4  # (the third run's call sees it)
+    assert [s.calls for s in strats] == [3, 3, 2]
+    # After the pass, Ctrl-C is Python's own again: a run that completes is left as it was.
+    assert mmsim.run(ev, Swallow(0)).partial is False
 
 
 @numba_strategy(params={"scale": 1.0, "nan": 0.0, "ladder": 0.0})
@@ -303,6 +383,23 @@ def test_a_second_ctrl_c_while_a_stopped_replay_waits_for_a_blocking_strategy_ca
                        [("writing", 1), ("winding down", 1)])
     assert (code, err) == (130, "mmsim: interrupted\n")
     assert time.monotonic() - sent < 30
+    assert not (tmp_path / "r").exists()
+
+
+def test_mmsim_run_exits_130_when_its_strategy_catches_keyboard_interrupt_itself(store, tmp_path):
+    """`mmsim run` with a strategy whose quote() catches everything stops: 130, the one line,
+    nothing written. (It did before too: the command always gives the pass a progress callback,
+    so the replay runs on its own thread and the Ctrl-C reaches the waiting main thread; pinned
+    so that it stays so.)"""
+    strat = tmp_path / "swallow.py"
+    strat.write_text("import time\nimport mmsim\n\n\nclass Swallow(mmsim.Strategy):\n    said = False\n\n"
+                     "    def quote(self, view):\n        if not self.said:\n            self.said = True\n"
+                     "            print('writing', flush=True)\n        try:\n            time.sleep(0.001)\n"
+                     "        except BaseException:\n            pass\n")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{strat}:Swallow'}}\n")
+    code, _, err = cli("plain", ["run", str(cfg), "-q", "-o", str(tmp_path / "r")], [("writing", 1)])
+    assert (code, err) == (130, "mmsim: interrupted\n")
     assert not (tmp_path / "r").exists()
 
 

@@ -1,6 +1,7 @@
 // Storage of a run's output records (records.hpp).
 #include "mmsim/records.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -16,7 +17,7 @@ namespace mmsim {
 #if defined(__linux__)
 namespace {
 // Mappings of finished runs' records, kept for the next pass (a sweep, a benchmark's
-// repeats): their pages are already faulted in, so reusing them costs no page faults and
+// repeats): the pages their records reached are faulted in, so reusing them costs no page faults and
 // no zeroing by the kernel. One list per record kind (their sizes differ a lot), each
 // holding at most kPoolBytes; beyond that a mapping goes back to the kernel.
 constexpr size_t kPoolBytes = size_t(64) << 20;
@@ -44,7 +45,7 @@ void populate(void *p, size_t bytes) {
 }
 }  // namespace
 
-void *grow_records(void *p, size_t old_bytes, size_t &new_bytes, int kind) {
+void *grow_records(void *p, size_t old_bytes, size_t &new_bytes, size_t &ready, int kind) {
     if (!p) {
         Pool &pl = pool(kind);
         std::lock_guard<std::mutex> lock(pl.mutex);
@@ -55,6 +56,7 @@ void *grow_records(void *p, size_t old_bytes, size_t &new_bytes, int kind) {
             const auto m = pl.free[best];
             pl.free.erase(pl.free.begin() + static_cast<std::ptrdiff_t>(best));
             pl.bytes -= m.second;
+            ready = 0;  // (what its run wrote is faulted in: ready_records passes over it quickly)
             if (m.second >= new_bytes) {
                 new_bytes = m.second;
                 return m.first;
@@ -66,9 +68,15 @@ void *grow_records(void *p, size_t old_bytes, size_t &new_bytes, int kind) {
     void *q = p ? mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE)
                 : mmap(nullptr, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (q == MAP_FAILED) throw std::bad_alloc();
+    if (!p) ready = 0;
     if (new_bytes >= (size_t(4) << 20)) madvise(q, new_bytes, MADV_HUGEPAGE);
-    populate(static_cast<char *>(q) + old_bytes, new_bytes - old_bytes);
     return q;
+}
+
+size_t ready_records(void *p, size_t ready, size_t bytes) {
+    const size_t to = std::min(bytes, ready + kRecordStepBytes);
+    populate(static_cast<char *>(p) + ready, to - ready);
+    return to;
 }
 
 void free_records(void *p, size_t bytes, int kind) {
@@ -85,11 +93,14 @@ void free_records(void *p, size_t bytes, int kind) {
     munmap(p, bytes);
 }
 #else
-void *grow_records(void *p, size_t, size_t &new_bytes, int) {
+void *grow_records(void *p, size_t, size_t &new_bytes, size_t &ready, int) {
     void *q = std::realloc(p, new_bytes);
     if (!q) throw std::bad_alloc();
+    ready = new_bytes;
     return q;
 }
+
+size_t ready_records(void *, size_t, size_t bytes) { return bytes; }
 
 void free_records(void *p, size_t, int) { std::free(p); }
 #endif

@@ -3,7 +3,9 @@
 A pass runs on the calling thread when there is no progress callback: there the engine runs
 Python's signal handlers every few thousand events (``check_signals``; only Python's main
 thread runs them), so Ctrl-C stops even a compiled (numba) run within about a millisecond,
-and a Python strategy sees it as a KeyboardInterrupt in its own call. With a progress
+and a Python strategy sees it as a KeyboardInterrupt in its own call; the SIGINT handler is
+wrapped for the pass's time so that its KeyboardInterrupt also asks the pass to stop (a
+strategy that catches the exception itself is stopped all the same). With a progress
 callback the pass runs on a worker thread while the calling thread reports progress; Ctrl-C
 reaches the calling thread, which asks the pass to stop and waits for it to end (docs/engine.md,
 "Ctrl-C").
@@ -11,6 +13,7 @@ reaches the calling thread, which asks the pass to stop and waits for it to end 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import signal
 import threading
@@ -22,6 +25,9 @@ from . import _engine
 __all__ = ["interrupt_of", "replay_running", "run_pass", "stopping"]
 
 _stopping = 0  # passes stopped by an exception on the calling thread, waiting for their thread to end
+_running: dict[int, Any] = {}  # the Progress of every pass inside the engine, by id
+_exiting = False  # the interpreter exits: passes still running were stopped by _stop_at_exit
+EXIT_WAIT = 2.0  # seconds _stop_at_exit waits for them
 
 
 def stopping() -> bool:
@@ -42,13 +48,19 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
     """Run ``go(control, check_signals)`` (the compiled pass); its outputs, its control, and a Ctrl-C the caller's thread got."""
     global _stopping
     control = _engine.Progress()
+    if _exiting and threading.current_thread() is not threading.main_thread():
+        control.request_stop()  # (a daemon thread's pass started once the exit's atexit callbacks ran)
     if progress is None:
-        return go(control, threading.current_thread() is threading.main_thread()), control, None
+        main = threading.current_thread() is threading.main_thread()
+        with _sigint_stops(control, main) as raised, _registered(control):
+            outs = go(control, main)
+        return outs, control, raised[0] if raised else None
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            box["out"] = go(control, False)
+            with _registered(control):
+                box["out"] = go(control, False)
         except BaseException as exc:  # re-raised in the caller's thread
             box["exc"] = exc
         finally:
@@ -113,6 +125,84 @@ def _sigint_blocked() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _registered(control: Any) -> Iterator[None]:
+    """The pass of ``control`` is inside the engine for the block (:func:`_stop_at_exit`)."""
+    _running[id(control)] = control
+    try:
+        yield
+    finally:
+        del _running[id(control)]
+
+
+@atexit.register
+def _stop_at_exit() -> None:
+    """When the interpreter exits, stop every pass still running (in a daemon thread: non-daemon
+    threads were joined before atexit) and wait for them to leave the engine, up to EXIT_WAIT
+    seconds. Python ends a daemon thread when it next takes the GIL during the exit, and inside
+    the engine's C++ frames (a Python strategy's call, the pass's return) that aborted the
+    process ("terminate called without an active exception"). Stopped so, a pass's call raises
+    SystemExit in its thread (which threading ends silently), its runs partial,
+    ``stop_reason`` 'interrupted (SystemExit)'. A pass on the main thread (an atexit callback
+    of the program's that runs after this one) is left alone."""
+    global _exiting
+    _exiting = True
+    for control in list(_running.values()):
+        control.request_stop()
+    deadline = time.monotonic() + EXIT_WAIT
+    while _running and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def _sigint_stops(control: Any, main: bool) -> Iterator[list[BaseException]]:
+    """On the main thread, inside the block, SIGINT's handler (Python's own, or a program's, if
+    set from Python) also asks the pass to stop when it raises KeyboardInterrupt; the list
+    given gets that exception. Without this, a Python strategy
+    that catches KeyboardInterrupt itself (``except:``, ``except BaseException``) swallowed
+    the Ctrl-C, which the handler raises inside its call, and the pass went on to its end."""
+    raised: list[BaseException] = []
+    old = signal.getsignal(signal.SIGINT) if main else None
+    if not callable(old):  # another thread, SIGINT ignored or default, or a handler not set from Python
+        yield raised
+        return
+    running = [True]
+
+    def handler(signum: int, frame: Any) -> Any:
+        try:
+            return old(signum, frame)
+        except KeyboardInterrupt as exc:
+            if running[0]:
+                control.request_stop()
+                if not raised:
+                    raised.append(exc)
+            raise
+
+    # (signal.signal first runs a Ctrl-C already pending through the handler in place: before
+    # the pass, its exception leaves here with the handler unchanged.)
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield raised
+    finally:
+        running[0] = False
+        _put_back(old, handler)
+
+
+def _put_back(old: Any, ours: Any) -> None:
+    """SIGINT's handler back to ``old`` if it is still ``ours`` (the strategy may have set its
+    own); a Ctrl-C pending meanwhile runs through ``ours`` first and is raised once it is back."""
+    pending: BaseException | None = None
+    for _ in range(8):  # (each try runs at most the Ctrl-Cs that came since the last)
+        try:
+            if signal.getsignal(signal.SIGINT) is ours:
+                signal.signal(signal.SIGINT, old)
+            break
+        except BaseException as exc:
+            pending = pending or exc
+    if pending is not None:
+        raise pending
+
+
+@contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
     """Ctrl-C held back inside the block by Python's own SIGINT handler (on the main thread,
     whichever thread the signal reaches), then raised when the block ends (the previous
@@ -138,10 +228,13 @@ def interrupt_of(outs: list[Any], control: Any, caught: BaseException | None,
                  holders: list[dict[str, BaseException]]) -> BaseException | None:
     """The exception to raise after a pass that Ctrl-C stopped (None when nothing interrupted it).
 
-    The calling thread's own KeyboardInterrupt, else what a signal handler raised during the
-    pass, else a Python strategy's KeyboardInterrupt (raised inside its call), else a new one
-    (a strategy adapter saw the stop request). The first two are raised even when every run
-    had already ended (the pass was not interrupted, but the user asked to stop).
+    The calling thread's own KeyboardInterrupt (or the one SIGINT's handler raised during a pass
+    on the calling thread, which a strategy may have swallowed), else what a signal handler
+    raised during the pass, else a Python strategy's KeyboardInterrupt (raised inside its call),
+    else SystemExit when the interpreter's exit stopped the pass (:func:`_stop_at_exit`), else a
+    new KeyboardInterrupt (a strategy adapter saw the stop request). The first two are raised
+    even when every run had already ended (the pass was not interrupted, but the user asked to
+    stop).
     """
     if caught is not None:
         return caught
@@ -153,4 +246,6 @@ def interrupt_of(outs: list[Any], control: Any, caught: BaseException | None,
     for holder in holders:
         if isinstance(holder.get("exc"), KeyboardInterrupt):
             return holder["exc"]
+    if _exiting:  # stopped by _stop_at_exit
+        return SystemExit("mmsim: the interpreter exits; the pass was stopped")
     return KeyboardInterrupt()
