@@ -91,7 +91,7 @@ def main() -> int:
     if mode.startswith("raises-"):
         return progress_raises(store, mode)
     events = mmsim.load(store)
-    # A call every 100 ns: 2e8 calls over 20 s, whose decision log (up to 34 GiB while it grows)
+    # A call every 100 ns: 2e8 calls over 20 s, whose decision log (over 10 GiB)
     # would not fit in memory, so it is off (mmsim refuses such a run before it starts).
     fast = mmsim.Config(decide_every=100, decision_log=False)
     slow = mmsim.Config(decide_every=100_000)     # 2e5 calls of 1 ms

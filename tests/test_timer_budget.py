@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import mmsim
+from mmsim import _engine, _timer_budget
 from mmsim._timer_budget import decision_log_conflict, timer_ticks
 
 
@@ -27,7 +28,9 @@ def test_timer_ticks_counts_each_gap_up_to_the_idle_bound():
     assert timer_ticks(np.array([], dtype=np.int64), 1, 1) == 0
 
 
-def test_a_decision_log_beyond_memory_is_named_with_its_size_and_the_way_out():
+def test_a_decision_log_beyond_memory_is_named_with_its_size_and_the_way_out(monkeypatch):
+    # Where the engine's buffer is realloc'd (not Linux): 3 rows of memory per call while it doubles.
+    monkeypatch.setattr(_timer_budget, "_IN_PLACE", False)
     ts = np.arange(10, dtype=np.int64) * 1000  # 10 events 1 us apart
     cfg = mmsim.Config(decide_every=100)        # 10 + 9 x 10 = 100 calls, 56 bytes each, x 3 while it grows
     assert decision_log_conflict(ts, [cfg], [""], memory=16_800) is None
@@ -48,6 +51,30 @@ def test_a_decision_log_beyond_memory_is_named_with_its_size_and_the_way_out():
         "this machine's memory (16.4 KiB). A bare number is nanoseconds (write 100ms, not 100); give "
         "decide_every a coarser value, set decision_log: false (the report then has no information age), or "
         "replay a shorter window")
+
+
+def test_a_log_grown_in_place_needs_its_rows_and_two_steps_per_run(monkeypatch):
+    # On Linux the buffer grows by mremap, faulted in 2 MiB at a time (records.hpp): the rows
+    # and, per run with a log, the step ahead of them and a huge page's rounding.
+    monkeypatch.setattr(_timer_budget, "_IN_PLACE", True)
+    assert _engine.RECORD_STEP_BYTES == 2 * 1024 * 1024
+    ts = np.arange(10, dtype=np.int64) * 1000
+    cfg = mmsim.Config(decide_every=100)        # 100 calls: 5,600 bytes + 2 x 2,097,152
+    assert _timer_budget.log_peak(100, 1) == 4_199_904
+    assert decision_log_conflict(ts, [cfg], [""], memory=4_199_904) is None
+    assert decision_log_conflict(ts, [cfg], [""], memory=4_199_903) == (
+        "decide_every: 100ns over these 10 events is up to 100 strategy calls, and the decision log keeps 56 "
+        "bytes for each: up to 4.0 MiB while it grows, more than this machine's memory (4.0 MiB). A bare number "
+        "is nanoseconds (write 100ms, not 100); give decide_every a coarser value, set decision_log: false (the "
+        "report then has no information age), or replay a shorter window")
+    # Two runs with a log: 128 calls, 7,168 bytes + 4 steps; a run without a log adds no step.
+    coarse = mmsim.Config(decide_every=500)     # 28 calls
+    assert decision_log_conflict(ts, [coarse, cfg], ["runs[0]: ", "runs[1]: "], memory=8_395_776) is None
+    assert decision_log_conflict(ts, [coarse, cfg], ["runs[0]: ", "runs[1]: "], memory=8_395_775).startswith(
+        "runs[1]: decide_every: 100ns over these 10 events is up to 100 strategy calls (128 in all over the "
+        "pass's runs), and the decision log keeps 56 bytes for each: up to 8.0 MiB while it grows")
+    off = coarse.replace(decision_log=False)
+    assert decision_log_conflict(ts, [off, cfg], ["runs[0]: ", "runs[1]: "], memory=4_199_904) is None
 
 
 def test_run_refuses_a_timer_whose_log_exceeds_any_machine_before_replaying():

@@ -485,6 +485,7 @@ void bind_engine(py::module_ &m) {
     m.attr("LADDER_MAX") = kMaxLadder;
     m.attr("EXPLICIT_MAX") = kMaxExplicit;
     m.attr("MAX_IDLE_TICKS") = kMaxIdleTicks;
+    m.attr("RECORD_STEP_BYTES") = kRecordStepBytes;
     m.attr("DECISION_OFFSETS") = decision_off;
     m.attr("VIEW_SIZE") = sizeof(View);
     m.attr("QUOTE_SIZE") = sizeof(Quote);

@@ -7,13 +7,17 @@ about 1.5 TB. The process was killed by the kernel's OOM killer with no word, or
 timer can make over the events, as the engine does (cpp/src/variant.cpp, ``idle_bound``:
 after each delivery the timer ticks every ``decide_every`` until ``max_idle`` or 100,000
 ticks, whichever is shorter, have passed without data), and refuses the run with a
-:class:`mmsim.ConfigError` naming ``decide_every`` when the log's peak (3 rows of memory
-per call while its buffer doubles) is more than the machine's physical memory.
+:class:`mmsim.ConfigError` naming ``decide_every`` when the log's peak is more than the
+machine's physical memory: on Linux the engine's buffer grows in place (``mremap``) and is
+faulted in ``RECORD_STEP_BYTES`` at a time (cpp/include/mmsim/records.hpp), so its rows and
+two steps (the one ahead of them and a huge page's rounding) per run; elsewhere ``realloc``
+may copy it, so 3 rows per call (the old buffer and the doubled one).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,12 +26,14 @@ import numpy as np
 from . import _engine
 from .records import DECISION_DTYPE
 
-__all__ = ["ROW_BYTES", "check_decision_log", "decision_log_conflict", "timer_ticks"]
+__all__ = ["ROW_BYTES", "check_decision_log", "decision_log_conflict", "log_peak", "timer_ticks"]
 
 #: Bytes of one decision-log row.
 ROW_BYTES = DECISION_DTYPE.itemsize
 _MAX_IDLE_TICKS = int(_engine.MAX_IDLE_TICKS)  # the timer's idle bound in ticks (engine.hpp, kMaxIdleTicks)
-_PEAK = 3  # the old buffer and the doubled one, at the moment it grows
+_PEAK = 3  # the old buffer and the doubled one, at the moment a realloc'd buffer grows
+_STEP = int(_engine.RECORD_STEP_BYTES)  # bytes faulted in at a time ahead of the rows (Linux)
+_IN_PLACE = sys.platform.startswith("linux")  # the engine grows its record buffers by mremap
 _CHUNK = 1 << 20
 
 
@@ -37,6 +43,14 @@ def _memory() -> int:
         return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux/macOS
         return 0
+
+
+def log_peak(rows: int, runs: int) -> int:
+    """Resident bytes at the peak of ``runs`` decision logs of ``rows`` rows in all: the rows and
+    two steps per run where the buffer grows in place (Linux), 3 bytes per row byte elsewhere."""
+    if _IN_PLACE:
+        return rows * ROW_BYTES + runs * 2 * _STEP
+    return rows * ROW_BYTES * _PEAK
 
 
 def timer_ticks(ts: np.ndarray, every: int, max_idle: int, *, exact: bool = False) -> int:
@@ -96,15 +110,16 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
     if memory <= 0:
         return None
     worst: tuple[int, int] | None = None
-    total = 0
+    total = logs = 0
     for k, c in enumerate(configs):
         if not c.decision_log or not c.decide_every:
             continue
         ticks = timer_ticks(ts, int(c.decide_every), int(c.max_idle))
         total += ticks
+        logs += 1
         if worst is None or ticks > worst[1]:
             worst = (k, ticks)
-    if worst is None or total * ROW_BYTES * _PEAK <= memory:
+    if worst is None or log_peak(total, logs) <= memory:
         return None
     k, ticks = worst
     c = configs[k]
@@ -112,7 +127,7 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
     others = "" if total == ticks else f" ({total:,} in all over the pass's runs)"
     return (f"{prefixes[k]}decide_every: {every} over these {len(ts):,} events is up to {ticks:,} strategy "
             f"calls{others}, and the decision log keeps {ROW_BYTES} bytes for each: up to "
-            f"{_bytes(total * ROW_BYTES * _PEAK)} while it grows, more than this machine's memory "
+            f"{_bytes(log_peak(total, logs))} while it grows, more than this machine's memory "
             f"({_bytes(memory)}). A bare number is nanoseconds (write 100ms, not 100); give decide_every a "
             "coarser value, set decision_log: false (the report then has no information age), or replay a "
             "shorter window")
