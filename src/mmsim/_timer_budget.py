@@ -47,7 +47,7 @@ def _memory() -> int:
 
 def log_peak(rows: int, runs: int) -> int:
     """Resident bytes at the peak of ``runs`` decision logs of ``rows`` rows in all: the rows and
-    two steps per run where the buffer grows in place (Linux), 3 bytes per row byte elsewhere."""
+    two steps per run where the buffer grows in place (Linux), three times the rows elsewhere (realloc)."""
     if _IN_PLACE:
         return rows * ROW_BYTES + runs * 2 * _STEP
     return rows * ROW_BYTES * _PEAK
