@@ -31,6 +31,14 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def close_pipes(p: subprocess.Popen) -> None:
+    """Close a child's pipes, also when a test fails before communicate() read them (left
+    open, they were collected during a later test, whose unraisable ResourceWarning failed it)."""
+    for f in (p.stdout, p.stderr):
+        if f is not None:
+            f.close()
+
+
 def interrupted(store: Path, mode: str) -> tuple[int, list[str]]:
     """Start tests/_ctrl_c.py, send SIGINT once its replay has started; its exit code and the lines after the marker."""
     p = subprocess.Popen([sys.executable, str(SCRIPT), str(store), mode], stdout=subprocess.PIPE,
@@ -50,6 +58,7 @@ def interrupted(store: Path, mode: str) -> tuple[int, list[str]]:
         if p.poll() is None:
             p.kill()
             p.wait()
+        close_pipes(p)
     # Generous: the replay left alone runs for minutes; stopped, it ends within ~0.1 s, then
     # the interpreter exits (numba's teardown included).
     assert time.monotonic() - sent < 60, mode
@@ -307,6 +316,7 @@ def cli(where: str, argv: list[str], sends: list[tuple[str, int]], cwd: Path | N
         if p.poll() is None:
             p.kill()
             p.wait()
+        close_pipes(p)
     return p.returncode, "".join(seen) + out.replace("winding down\n", ""), err
 
 
