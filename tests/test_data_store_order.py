@@ -4,7 +4,6 @@ every event after it held back to it under ``feed: recorded``."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,39 +81,42 @@ def test_late_time_carries_the_latest_time_across_windows():
     assert late_time(iter([]), w) is None
 
 
-# --------------------------------------------------------------------------- the seal: one pass per untouched file
+# --------------------------------------------------------------------------- the check: one pass, every load
 
 
-@pytest.fixture
-def seals(tmp_path, monkeypatch):
-    """The cache in tmp_path/cache, seals recorded however recent the file (the racy margin off), and a count of
-    the receive-time passes load makes."""
-    from mmsim.data import _store_seal
-
-    monkeypatch.setenv("MMSIM_CACHE_DIR", str(tmp_path / "cache"))
-    passes = []
-
-    def counted(windows, window_ns):
-        passes.append(1)
-        return late_time(windows, window_ns)
-
-    monkeypatch.setattr(_store_seal, "late_time", counted)
-    monkeypatch.setattr(_store_seal, "RACY_NS", -1)
-    return passes
+def _late_step_numpy(top: int, t: np.ndarray, window_ns: int) -> tuple[int | None, int, int]:
+    """The vectorised check mmsim used before its one-pass kernel (the reference it must equal)."""
+    lt = np.concatenate((np.array([top], np.int64), t))
+    run = np.maximum.accumulate(lt)
+    bad = np.flatnonzero(lt[1:] < run[:-1] - window_ns)
+    end = int(bad[0]) + 1 if bad.size else len(lt)
+    return (end - 1 if bad.size else None), int(np.argmax(lt[:end])) - 1, int(run[end - 1])
 
 
-def test_an_untouched_store_pays_the_receive_time_pass_once(tmp_path, seals):
-    write_store(tmp_path / "s", _events(), _meta())  # its own load at close seals it
-    del seals[:]
-    for _ in range(3):
-        assert len(mmsim.load(tmp_path / "s")) == 6
-    assert seals == []
-    # Another store, and a store without recorded receive times (never checked), are their own.
-    write_store(tmp_path / "t", _events(), _meta())
-    write_store(tmp_path / "u", _events(), {**_meta(), "local_ts_recorded": False})
-    assert len(mmsim.load(tmp_path / "u")) == 6
-    assert seals == [1]
-    assert len(list((tmp_path / "cache" / "store-checks").iterdir())) == 2
+def test_the_one_pass_check_equals_the_vectorised_one():
+    from mmsim.data._common import late_step
+
+    # Hand cases: 30 is the latest before 9 (index 2), 9 is 21 behind it, more than 20: late at 3.
+    assert late_step(5, np.array([6, 7, 30, 9], np.int64), 20) == (3, 2, 30)
+    assert late_step(5, np.array([6, 7, 30, 10], np.int64), 20) == (None, 2, 30)   # exactly 20: not late
+    assert late_step(50, np.array([6], np.int64), 20) == (0, -1, 50)               # the carried latest itself
+    assert late_step(7, np.array([7, 7], np.int64), 0) == (None, -1, 7)             # ties keep the first latest
+    # The int64 ends do not wrap: a time at the minimum after one at the maximum is late by any window.
+    lo, hi = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    assert late_step(hi, np.array([lo], np.int64), hi) == (0, -1, hi)
+    assert late_step(lo, np.array([hi, hi - 5], np.int64), 5) == (None, 0, hi)
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 60))
+        t = np.cumsum(rng.integers(-30, 40, n)).astype(np.int64)
+        top, w = int(rng.integers(-50, 50)), int(rng.integers(0, 40))
+        assert late_step(top, t, w) == _late_step_numpy(top, t, w)
+    # A strided column (a store's local_ts field) is read in place, as a copy would be.
+    ev = _events(50)
+    ev["local_ts"] = T0 + rng.integers(0, 40 * S, 50)
+    col = ev["local_ts"]
+    assert not col.flags.c_contiguous
+    assert late_step(T0, col, 20 * S) == _late_step_numpy(T0, col.copy(), 20 * S)
 
 
 def _edit_keeping_size_and_mtime(path, replace: bool) -> int:
@@ -143,12 +145,11 @@ def _edit_keeping_size_and_mtime(path, replace: bool) -> int:
 
 
 @pytest.mark.parametrize("replace", [False, True], ids=["in-place", "replaced"])
-def test_a_sealed_store_edited_keeping_its_size_and_mtime_is_checked_and_refused(tmp_path, seals, replace):
+def test_a_store_loaded_then_edited_keeping_its_size_and_mtime_is_refused(tmp_path, replace):
     write_store(tmp_path / "s", _events(), _meta())
     mmsim.load(tmp_path / "s")
-    del seals[:]
     top = _edit_keeping_size_and_mtime(tmp_path / "s" / "events.npy", replace)
-    for _ in range(2):  # refused every time: a failed check seals nothing
+    for _ in range(2):  # refused every time
         with pytest.raises(mmsim.DataError) as ei:
             mmsim.load(tmp_path / "s")
         assert str(ei.value) == (
@@ -156,39 +157,20 @@ def test_a_sealed_store_edited_keeping_its_size_and_mtime_is_checked_and_refused
             f"2's ({top}); a store's receive times go back at most 20 s (a loader refuses more than 10 s in a "
             "file), so one of the two is wrong: under feed: recorded every event between them would wait for the "
             "later one")
-    assert seals == [1, 1]
 
 
-def test_a_store_just_written_is_not_sealed_and_a_bad_seal_or_cache_only_costs_the_pass(tmp_path, monkeypatch):
-    from mmsim.data import _store_seal
-
-    monkeypatch.setenv("MMSIM_CACHE_DIR", str(tmp_path / "cache"))
+def test_a_store_edited_through_an_open_writable_memory_map_is_refused_at_every_load(tmp_path):
+    """A breaker's find against a seal of the file's identity (device, inode, size, times): Linux updates a
+    file's times on the first write to a mapped page only, so a second edit of the same page through a map
+    still open changed nothing a seal could see, and the store loaded. Every load reads the receive times."""
     write_store(tmp_path / "s", _events(), _meta())
     mmsim.load(tmp_path / "s")
-    # Changed less than RACY_NS ago: a write in the same tick of the file clock would not show; no seal.
-    assert not (tmp_path / "cache" / "store-checks").exists()
-    passes = []
-    monkeypatch.setattr(_store_seal, "late_time", lambda w, n: passes.append(1) or late_time(w, n))
-    monkeypatch.setattr(_store_seal, "RACY_NS", -1)
-    mmsim.load(tmp_path / "s")
-    (seal,) = (tmp_path / "cache" / "store-checks").iterdir()
-    for text in ["not json", '{"version": 1}', seal.read_text().replace('"size": ', '"size": 1')]:
-        seal.write_text(text)
-        assert len(mmsim.load(tmp_path / "s")) == 6  # checked again, and sealed again
-    assert len(passes) == 4
-    # A cache that cannot be written (a file where the directory goes): the store loads, checked each time.
-    (tmp_path / "file").write_text("")
-    monkeypatch.setenv("MMSIM_CACHE_DIR", str(tmp_path / "file"))
-    for _ in range(2):
-        assert len(mmsim.load(tmp_path / "s")) == 6
-    assert len(passes) == 6
-    # No cache directory at all (no $HOME, no password entry): the same.
-    monkeypatch.delenv("MMSIM_CACHE_DIR")
-    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
-
-    def no_home():
-        raise RuntimeError("Could not determine home directory.")
-
-    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    ev = np.load(tmp_path / "s" / "events.npy", mmap_mode="r+")
+    ev["local_ts"][4] += 1  # harmless
     assert len(mmsim.load(tmp_path / "s")) == 6
-    assert len(passes) == 7
+    top = int(ev["local_ts"][2]) + 3600 * S  # the same page, the map still open, not flushed
+    ev["local_ts"][2] = top
+    with pytest.raises(mmsim.DataError, match=rf"events\.npy: event 3: local_ts {T0 + 3 * S + 1000} is 3599\.000 s "
+                                              rf"before event 2's \({top}\)"):
+        mmsim.load(tmp_path / "s")
+    del ev

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, cast
 
 import numpy as np
 
+from .. import _engine
 from ..errors import DataError
 
 __all__ = [
@@ -553,17 +554,14 @@ def late_step(top: int, t: np.ndarray, window_ns: int) -> tuple[int | None, int,
     """One window of :func:`late_time`: ``top`` the latest time before ``t`` (a non-empty int64 slice). Returns
     the index in ``t`` of the first time more than ``window_ns`` before the latest one before it (None: none),
     the index in ``t`` of that latest (-1: ``top`` itself), and the latest time up to the late one (or ``t``'s end).
-    Vectorised."""
-    lt = np.concatenate((np.array([top], np.int64), t))
-    run = np.maximum.accumulate(lt)
-    bad = np.flatnonzero(lt[1:] < run[:-1] - window_ns)
-    end = int(bad[0]) + 1 if bad.size else len(lt)
-    return (end - 1 if bad.size else None), int(np.argmax(lt[:end])) - 1, int(run[end - 1])
+    One pass in C++ (``_engine.late_step``), with no copy of a strided column."""
+    late, at, latest = _engine.late_step(top, t, window_ns)
+    return (None if late < 0 else int(late)), int(at), int(latest)
 
 
 def late_time(windows: Iterator[np.ndarray], window_ns: int) -> tuple[int, int, int, int] | None:
     """The first time more than ``window_ns`` before the latest one before it, reading ``windows`` (consecutive
-    slices of one int64 column) in order: ``(index, time, index of that latest, latest)``, or None. Vectorised."""
+    slices of one int64 column) in order: ``(index, time, index of that latest, latest)``, or None."""
     top, top_at, base = None, 0, 0
     for t in windows:
         if not len(t):

@@ -33,6 +33,14 @@ def late_message(t: int, j: int, top: int) -> str:
 CLOCK_OUTLIER_NS = 1_000_000_000
 
 
+def check_receive_times(ev_path: Path, chunks: Callable[[], Iterator[np.ndarray]]) -> None:
+    """Refuse a store whose ``local_ts`` goes back more than :data:`STORE_RECV_WINDOW_NS` (a store edited by hand):
+    ``chunks()`` its events in order, in slices; one pass over the column, every load (``mmsim.load``)."""
+    late = late_time((w["local_ts"] for w in chunks()), STORE_RECV_WINDOW_NS)
+    if late is not None:
+        raise DataError(f"{ev_path}: event {late[0]}: {late_message(*late[1:])}")
+
+
 def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: str = "line",
                   chunk: int = 1 << 20) -> tuple[int, str] | None:
     """Whether the recorder-clock shift is set by a few lines far beyond what the rest of the store needs.

@@ -29,11 +29,11 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE, as_event_array
-from ._store_seal import check_receive_times, stat_or_none
 from ._store_write import (
     _HEADER_LEN,
     _beside,
     _npy_header,
+    check_receive_times,
     clock_outlier,
     _replay_check,
     _target_state,
@@ -195,7 +195,6 @@ def load(path: str | os.PathLike) -> EventStore:
     if missing:
         raise DataError(f"{meta_path}: missing key(s) {', '.join(missing)}")
     _check_meta(meta, meta_path)
-    stat = stat_or_none(ev_path)  # before the file is opened: a file replaced meanwhile is never sealed as checked
     events = _open_events(ev_path)
     if len(events) != meta["event_count"]:
         raise DataError(
@@ -204,7 +203,7 @@ def load(path: str | os.PathLike) -> EventStore:
         )
     st = EventStore(root, events, meta)
     if meta["local_ts_recorded"]:  # a store edited by hand: one receive time far ahead holds the feed back to it
-        check_receive_times(ev_path, stat, st.chunks)  # skipped while the file is as it last passed
+        check_receive_times(ev_path, st.chunks)
     return st
 
 
