@@ -370,6 +370,11 @@ def test_a_short_capture_across_midnight_is_one_day_of_pnl_per_day():
         assert cmp.n_days == days and cmp.span_ns == 150 * S * stretch + 1
         assert {r.metric: r for r in cmp.rows}["pnl_per_day"].a == pytest.approx(4.0 / days)
         assert "calendar days" not in table(cmp)
+        # the sweep's Δ PnL/day: paired_difference of each point against its baseline (here no fills, PnL 0)
+        edges = bucket_edges(ev["exch_ts"], MIN)
+        idle = fake_run([], n_events=len(ev))
+        sa, sb = (mmsim.analysis.comparison.bucket_series(r, ev, edges, ["1s"]) for r in (idle, a))
+        assert paired_difference(sa, sb, n_boot=50)["pnl_per_day"].estimate == pytest.approx(4.0 / days)
 
 
 def test_compare_refuses_different_data():

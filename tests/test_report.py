@@ -306,6 +306,21 @@ def test_equity_drawdown_and_sharpe_from_samples(hand):
     assert d["risk"]["pnl_by_day"] == {"1970-01-01": -3.0}
 
 
+def test_days_of_data_are_the_calendar_days_touched_at_most_the_span_rounded_up():
+    """The one count every "per day" divides by (mmsim._days.n_days), by hand."""
+    from mmsim._days import n_days
+
+    day, hour, minute = 86_400 * S, 3600 * S, 60 * S
+    # the 2024 Binance samples: 23:54:16 to 00:00:01, 2 dates, 5m45s -> 1 (it was 2)
+    assert n_days(day - 5 * minute - 44 * S, day + S) == 1
+    # three equity sessions, 14:30 on day 0 to 21:00 on day 2: 3 dates, 2 d 6.5 h -> 3
+    assert n_days(14 * hour + 30 * minute, 2 * day + 21 * hour) == 3
+    # a 25-hour crypto capture, 23:30 on day 0 to 00:30 on day 2: 3 dates -> 2
+    assert n_days(23 * hour + 30 * minute, 2 * day + 30 * minute) == 2
+    # one session; exactly 24 h from midnight to midnight; a single instant
+    assert (n_days(14 * hour, 21 * hour), n_days(day, 2 * day), n_days(day, day)) == (1, 1, 1)
+
+
 def test_sharpe_of_a_capture_across_midnight_divides_by_one_day():
     """The hand samples moved to 2 s before midnight: the data touches 2 calendar days but spans 3 s,
     which is 1 day (mmsim._days.n_days). Sharpe = the 1 s Sharpe * sqrt(3 intervals / 1 day); it was
