@@ -342,10 +342,13 @@ def test_compare_two_fake_runs_estimates_directly():
     assert fine.n_buckets == 6 and fine.rows[0].diff.ci_low is None
 
 
-def test_a_short_capture_across_midnight_says_its_pnl_per_day_is_split_over_two_days():
-    """The newcomer's: a 6-minute Binance capture from 23:54 to 00:00:01 read half its PnL as "PnL per day",
-    with nothing saying why. The same two minutes of events before midnight and across it: the second's per
-    day is half, and the table's caption says over how many calendar days and how long the data is."""
+def test_a_short_capture_across_midnight_is_one_day_of_pnl_per_day():
+    """The newcomer's: a 6-minute Binance capture from 23:54 to 00:00:01 read half its PnL as "PnL per day"
+    (it touches 2 calendar days). The days a report divides by are the calendar days the data touches but
+    never more than its span rounded up to whole days (mmsim._days.n_days): the same two and a half minutes
+    of events before midnight and across it are 1 day each, so PnL per day is the capture's PnL, 4, both
+    times, and the caption has no note. (This test asserted 4 / 2 and a caption note before; the rule changed.)
+    The same events stretched to 25 hours from 23:30 over 3 dates are 2 days: 4 / 2."""
     from conftest import make_events
 
     def table(cmp):
@@ -358,16 +361,20 @@ def test_a_short_capture_across_midnight_says_its_pnl_per_day_is_split_over_two_
         return " ".join(console.export_text().split())
 
     day = 86_400 * S
-    for start, days in ((day, 1), (day - 60 * S, 2)):
+    for start, stretch, days in ((day, 1, 1), (day - 60 * S, 1, 1), (day - 30 * MIN, 600, 2)):
         ev = events_two_minutes()
-        ev = make_events([(int(t) + start, int(k), int(sd), int(p), int(q))
+        ev = make_events([(int(t) * stretch + start, int(k), int(sd), int(p), int(q))
                           for t, k, sd, p, q in zip(ev["exch_ts"], ev["kind"], ev["side"], ev["price"], ev["qty"])])
         a = fake_run([fill(start + 10 * S, 1, 100, 2), fill(start + 70 * S, -1, 102, 1)], n_events=len(ev))
         cmp = mmsim.compare(a, a, ev, horizons=["1s"], labels=("A", "B"), n_boot=50)
-        assert cmp.n_days == days and cmp.span_ns == 150 * S + 1
+        assert cmp.n_days == days and cmp.span_ns == 150 * S * stretch + 1
         assert {r.metric: r for r in cmp.rows}["pnl_per_day"].a == pytest.approx(4.0 / days)
-        note = "(the PnL over the 2 calendar days, UTC, the data touches, though it spans 2m30s)"
-        assert (note in table(cmp)) == (days == 2)
+        assert "calendar days" not in table(cmp)
+        # the sweep's Δ PnL/day: paired_difference of each point against its baseline (here no fills, PnL 0)
+        edges = bucket_edges(ev["exch_ts"], MIN)
+        idle = fake_run([], n_events=len(ev))
+        sa, sb = (mmsim.analysis.comparison.bucket_series(r, ev, edges, ["1s"]) for r in (idle, a))
+        assert paired_difference(sa, sb, n_boot=50)["pnl_per_day"].estimate == pytest.approx(4.0 / days)
 
 
 def test_compare_refuses_different_data():

@@ -306,6 +306,63 @@ def test_equity_drawdown_and_sharpe_from_samples(hand):
     assert d["risk"]["pnl_by_day"] == {"1970-01-01": -3.0}
 
 
+def test_days_of_data_are_the_calendar_days_touched_at_most_the_span_rounded_up():
+    """The one count every "per day" divides by (mmsim._days.n_days), by hand."""
+    from mmsim._days import n_days
+
+    day, hour, minute = 86_400 * S, 3600 * S, 60 * S
+    # the 2024 Binance samples: 23:54:16 to 00:00:01, 2 dates, 5m45s -> 1 (it was 2)
+    assert n_days(day - 5 * minute - 44 * S, day + S) == 1
+    # three equity sessions, 14:30 on day 0 to 21:00 on day 2: 3 dates, 2 d 6.5 h -> 3
+    assert n_days(14 * hour + 30 * minute, 2 * day + 21 * hour) == 3
+    # a 25-hour crypto capture, 23:30 on day 0 to 00:30 on day 2: 3 dates -> 2
+    assert n_days(23 * hour + 30 * minute, 2 * day + 30 * minute) == 2
+    # one session; exactly 24 h from midnight to midnight; a single instant
+    assert (n_days(14 * hour, 21 * hour), n_days(day, 2 * day), n_days(day, day)) == (1, 1, 1)
+
+
+def test_sharpe_of_a_capture_across_midnight_divides_by_one_day():
+    """The hand samples moved to 2 s before midnight: the data touches 2 calendar days but spans 3 s,
+    which is 1 day (mmsim._days.n_days). Sharpe = the 1 s Sharpe * sqrt(3 intervals / 1 day); it was
+    sqrt(3 / 2). pnl_by_day keeps one entry per calendar date."""
+    day = 86_400 * S
+    t0 = day - 2 * S
+    ev = make_events([(t + t0, k, sd, p, q) for t, k, sd, p, q in HAND_EVENTS])
+    s = np.zeros(4, dtype=SAMPLE_DTYPE)
+    s["exch_ts"] = [t0, t0 + S, t0 + 2 * S, t0 + 3 * S]
+    s["best_bid"] = [100, 100, 100, 100]
+    s["best_ask"] = [100, 100, 100, 100]
+    s["position"] = [0, 1, 1, 1]
+    s["cash_ticks"] = [0, -98, -98, -103]  # equity 0, 2, 2, -3
+    d = report(result_of([], config=mmsim.Config(sample_every=S), samples=s), ev, horizons=["1s"],
+               event_horizons=[]).data
+    inc = np.array([2.0, 0.0, -5.0])
+    assert d["risk"]["n_days"] == 1
+    assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(3))
+    assert d["risk"]["pnl_by_day"] == {"1970-01-01": 2.0, "1970-01-02": -5.0}
+
+
+def test_sharpe_of_a_25_hour_capture_over_three_dates_divides_by_two_days():
+    """23:30 on 1970-01-01 to 00:30 on 1970-01-03: 3 calendar dates, a span of 25 h, hence 2 days. A 5 h
+    grid: equity 0, 1, 3, 2, 6, 4, increments 1, 2, -1, 4, -2; Sharpe = mean / sd * sqrt(5 / 2) (it was
+    sqrt(5 / 3))."""
+    hour = 3600 * S
+    t0 = 23 * hour + 30 * 60 * S
+    ts = [t0 + 5 * k * hour for k in range(6)]
+    K = Kind
+    ev = make_events([(ts[0], K.DEPTH, 1, 100, 5), (ts[0], K.DEPTH, -1, 102, 5), (ts[-1], K.DEPTH, 1, 101, 5)])
+    s = np.zeros(6, dtype=SAMPLE_DTYPE)
+    s["exch_ts"] = ts
+    s["best_bid"], s["best_ask"] = 100, 102
+    s["cash_ticks"] = [0, 1, 3, 2, 6, 4]  # no position: equity = cash
+    d = report(result_of([], config=mmsim.Config(sample_every=5 * hour), samples=s), ev, horizons=["1s"],
+               event_horizons=[]).data
+    inc = np.array([1.0, 2.0, -1.0, 4.0, -2.0])
+    assert d["risk"]["n_days"] == 2
+    assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(5 / 2))
+    assert d["risk"]["pnl_by_day"] == {"1970-01-01": 0.0, "1970-01-02": 6.0, "1970-01-03": -2.0}
+
+
 def test_make_report_is_the_report_function(hand):
     """mmsim.report is an ordinary package; its function has an ordinary name (issue 16 item 3)."""
     ev, res = hand

@@ -177,6 +177,53 @@ def _run_config(store: Path, **over) -> mmsim.RunConfig:
     return mmsim.RunConfig.from_dict(base)
 
 
+UNITS_WARNING = (
+    "contract_size is 1 (not set in the config) on GLBX.MDP3 data, a futures venue, with per-lot fees (maker 0.6/lot, "
+    "taker 0.6/lot): the spread capture and inventory PnL are in price units × lots while the fees are in quote "
+    "currency, so the PnL total mixes units. Set contract_size in the config to the contract's multiplier "
+    "(examples/esh4_mbo.yaml sets 50 for ES, $50 per index point)")
+
+
+@pytest.fixture(scope="module")
+def futures_store(stores, tmp_path_factory):
+    """The synthetic day with a CME store's venue and tick (the Databento loader writes the DBN dataset)."""
+    import shutil
+
+    out = tmp_path_factory.mktemp("futures") / "esh4_like"
+    shutil.copytree(stores[0], out)
+    meta = json.loads((out / "meta.json").read_text())
+    meta.update(venue="GLBX.MDP3", tick_size=0.25, contract_size=1.0)
+    (out / "meta.json").write_text(json.dumps(meta))
+    return out
+
+
+def test_a_futures_run_with_per_lot_fees_and_no_contract_size_warns(futures_store):
+    """The newcomer's: ESH4 with fees of 0.6/lot and no contract_size read `PnL total -20.90 = spread capture 19.62
+    + inventory -20.12 − fees -20.40`, index points × lots beside dollars, and its header was the same as with
+    contract_size 50 but for the digest. The header states the contract and a tick's value; the run warns."""
+    rep = _report(_run_config(futures_store, fees={"maker_per_lot": 0.6, "taker_per_lot": 0.6}))
+    assert rep.data["warnings"] == [UNITS_WARNING]
+    assert rep.data["setup"]["contract"] == {"tick_size": 0.25, "lot_size": 1.0, "contract_size": 1.0,
+                                             "tick_value": 0.25}
+    lines = [" ".join(line.split()) for line in _header_lines(rep)]
+    assert "contract tick 0.25 × contract_size 1 = 0.25 quote currency per tick per lot" in lines
+    assert f"warning: {UNITS_WARNING}" in " ".join(_console_text(rep, 200).split())
+    assert json.loads(json.dumps(rep.data["warnings"])) == [UNITS_WARNING]  # as report.json carries it
+
+
+def test_no_units_warning_with_contract_size_set_with_bps_fees_or_off_futures(futures_store, stores):
+    """contract_size written in the config (50, ES's multiplier) is the user's word: no warning, and the header
+    says one tick is worth 12.5. Fees in bps scale with contract_size as the PnL parts do (one unit: no warning).
+    Per-lot fees on a venue that is not a futures one (the synthetic store's) are in the parts' currency."""
+    es = _report(_run_config(futures_store, contract_size=50, fees={"maker_per_lot": 0.6, "taker_per_lot": 0.6}))
+    assert es.data["warnings"] == []
+    assert es.data["setup"]["contract"]["tick_value"] == 12.5
+    lines = [" ".join(line.split()) for line in _header_lines(es)]
+    assert "contract tick 0.25 × contract_size 50 = 12.5 quote currency per tick per lot" in lines
+    assert _report(_run_config(futures_store, fees={"maker_bps": 0.2, "taker_bps": 1})).data["warnings"] == []
+    assert _report(_run_config(stores[0], fees={"maker_per_lot": 0.6})).data["warnings"] == []
+
+
 def test_the_fee_line_mentions_a_rebate_only_when_a_fee_is_negative():
     from mmsim.config import Config
     from mmsim.report.setup import fees_label

@@ -12,13 +12,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .._days import n_days as days_of_data
 from ..errors import ConfigError, DataError
 from ._bootstrap import PairedInterval, paired_mean_interval, paired_ratio_interval
 
 __all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "fill_columns", "forward_mid",
            "paired_difference"]
-
-_NS_PER_DAY = 86_400_000_000_000
 
 
 def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None = None) -> np.ndarray:
@@ -182,7 +181,8 @@ class BucketSeries:
     pnl : float array, shape (n,)
         Change of mark-to-mid equity over the bucket (quote currency, fees included).
     n_days : int
-        Calendar days (UTC) the data touches; PnL per day divides by it.
+        Days of data (:func:`mmsim._days.n_days`: the calendar days, UTC, the data
+        touches, at most its span rounded up to whole days); PnL per day divides by it.
     """
 
     edges: np.ndarray
@@ -253,8 +253,7 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
     # kept bucket's end equals the equity at the next kept bucket's start.
     pnl = np.diff(eq)
     t0, t1 = int(exch_ts[0]), int(exch_ts[-1])
-    n_days = int(t1 // _NS_PER_DAY - t0 // _NS_PER_DAY + 1)
-    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, n_days)
+    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1))
 
 
 def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None = None, n_boot: int = 2000,

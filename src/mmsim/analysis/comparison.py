@@ -51,8 +51,6 @@ __all__ = [
     "paired_difference",
 ]
 
-_NS_PER_DAY = 86_400_000_000_000
-
 #: Most bootstrap resamples a comparison draws (the statistics of one row alone hold 8 bytes each;
 #: 10**11 asked for 745 GiB).
 MAX_BOOT = 10_000_000
@@ -251,7 +249,8 @@ class Comparison:
     identity : dict
         The data both runs replayed (:func:`check_same_data`).
     n_days : int
-        The calendar days (UTC) the data touches: PnL per day is the total divided by it.
+        Days of data (:func:`mmsim._days.n_days`: the calendar days, UTC, the data touches,
+        at most its span rounded up to whole days): PnL per day is the total divided by it.
     span_ns : int
         From the first bucket's start to the last one's end, ns.
     """
@@ -303,13 +302,7 @@ class Comparison:
 
         title = (f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
                  f"{self.confidence * 100:g}% stationary-bootstrap CI")
-        per_day = "PnL in quote currency per day"
-        if self.n_days > 1 and self.span_ns < (self.n_days - 1) * 86_400_000_000_000:
-            # a short capture across midnight: its "per day" is its PnL split over the days it touches
-            sec = self.span_ns // 1_000_000_000
-            span = f"{sec // 3600}h{sec % 3600 // 60:02d}m" if sec >= 3600 else f"{sec // 60}m{sec % 60:02d}s"
-            per_day += f" (the PnL over the {self.n_days} calendar days, UTC, the data touches, though it spans {span})"
-        caption = (f"markouts and spread capture in ticks/lot, {per_day}; "
+        caption = ("markouts and spread capture in ticks/lot, PnL in quote currency per day; "
                    f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
                    f"seed {self.seed}")
         level = f"{self.confidence * 100:g}% CI"

@@ -55,7 +55,7 @@ from .infoage import information_age
 from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
 from .rejects import reject_warnings, rejects_block
-from .setup import describe_setup
+from .setup import describe_setup, units_warning
 
 __all__ = [
     "CONFIDENCE",
@@ -320,7 +320,8 @@ def compute_report(
         "partial": partial,
         "warnings": ([f"PARTIAL RESULT: the run stopped at exchange time {_when(stop_ts)}, after "
                       f"{int(exch_ts.size):,} of {n_given:,} events; this report covers the replay up to the stop. "
-                      f"Why: {partial['stop_reason']}"] if partial else []) + reject_warnings(rejects),
+                      f"Why: {partial['stop_reason']}"] if partial else []) + reject_warnings(rejects)
+        + [w for w in (units_warning(result, cfg, meta),) if w],
         "run": {
             "symbol": meta.get("symbol"),
             "start_ts": t_start,

@@ -16,6 +16,8 @@ import numpy as np
 from ..config import format_ns
 from ..errors import DataError
 from ..records import OrderEvent
+from .._days import NS_PER_DAY as _NS_PER_DAY
+from .._days import n_days as days_of_data
 from .._exact import add, as_float, dot, isum, mul, sub
 
 __all__: list[str] = []
@@ -26,8 +28,6 @@ INT64_MAX = np.iinfo(np.int64).max
 #: Sharpe is computed on an equity grid of at most this many points (the
 #: sample interval is widened if a long run would exceed it).
 _MAX_GRID = 2_000_000
-
-_NS_PER_DAY = 86_400_000_000_000
 
 
 def _pnl(
@@ -166,13 +166,13 @@ def _risk(
         idx = np.searchsorted(t, grid, side="right") - 1
         eg = np.where(idx >= 0, eq[np.maximum(idx, 0)], 0.0)
         d = np.diff(eg)
-        n_days = int(t1 // _NS_PER_DAY - t0 // _NS_PER_DAY + 1)
+        n_days = days_of_data(t0, t1)
         out["n_days"] = n_days
         out["sharpe_interval"] = format_ns(step)
         if d.size >= 2:
             sd = float(np.std(d, ddof=1))
             if sd > 0:
-                # Per-interval Sharpe scaled by sqrt(intervals per calendar day in the data).
+                # Per-interval Sharpe scaled by sqrt(intervals per day of data, mmsim._days.n_days).
                 out["sharpe_daily"] = float(np.mean(d) / sd * math.sqrt(d.size / n_days))
         day = grid // _NS_PER_DAY
         prev = 0.0

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..config import Config, LatencyModel, RunConfig, format_ns
 
-__all__ = ["describe_setup", "fees_label", "latency_label", "queue_label", "setup_rows"]
+__all__ = ["FUTURES_VENUES", "contract_label", "contract_of", "describe_setup", "fees_label", "latency_label",
+           "queue_label", "setup_rows", "units_warning"]
 
 
 #: Keys of a store's meta.json that identify the data a run replayed (a report and
@@ -70,6 +71,53 @@ def fees_label(config: Config) -> str:
     if min(f.maker_bps, f.taker_bps, f.maker_per_lot, f.taker_per_lot) < 0:
         text += " (negative: a rebate)"
     return text
+
+
+#: Venues (a store's ``meta.json`` ``venue``: the Databento loader records the DBN file's dataset) whose
+#: instruments are futures with a multiplier a loader cannot know: a run with per-lot fees there and
+#: ``contract_size`` left at 1 gets :func:`units_warning`.
+FUTURES_VENUES: tuple[str, ...] = ("GLBX.MDP3", "IFEU.IMPACT", "IFUS.IMPACT", "IFLL.IMPACT", "NDEX.IMPACT",
+                                   "XEUR.EOBI")
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def contract_of(result: Any) -> dict[str, float | None]:
+    """``tick_size``, ``lot_size``, ``contract_size`` and ``tick_value`` (quote currency per tick per lot) of a run."""
+    return {k: _num(getattr(result, k, None)) for k in ("tick_size", "lot_size", "contract_size", "tick_value")}
+
+
+def contract_label(c: Mapping[str, Any]) -> str | None:
+    """``tick 0.25 × contract_size 50 = 12.5 quote currency per tick per lot`` (None without the sizes)."""
+    if c.get("tick_value") is None or c.get("contract_size") is None:
+        return None
+    lot = "" if c.get("lot_size") in (None, 1.0) else f" × lot {c['lot_size']:g}"
+    tick = "" if c.get("tick_size") is None else f"tick {c['tick_size']:g}{lot} × "
+    return f"{tick}contract_size {c['contract_size']:g} = {c['tick_value']:g} quote currency per tick per lot"
+
+
+def units_warning(result: Any, cfg: Any, meta: Mapping[str, Any]) -> str | None:
+    """The warning of a futures run whose PnL parts and fees are in different units, else None.
+
+    Per-lot fees are quote currency; spread capture and inventory are price × lots ×
+    ``contract_size``. With ``contract_size`` left unset (the store's 1) on a venue of
+    :data:`FUTURES_VENUES`, the parts are index points × lots and the total mixes them.
+    Fees in bps scale with ``contract_size`` as the parts do (one unit, no warning); a
+    ``contract_size`` written in the config, 1 included, is the user's word.
+    """
+    venue = str(meta.get("venue") or "")
+    fees = getattr(cfg, "fees", None)
+    if venue not in FUTURES_VENUES or fees is None or getattr(cfg, "contract_size", None) is not None:
+        return None
+    if _num(getattr(result, "contract_size", None)) != 1.0 or not (fees.maker_per_lot or fees.taker_per_lot):
+        return None
+    return (f"contract_size is 1 (not set in the config) on {venue} data, a futures venue, with per-lot fees "
+            f"(maker {fees.maker_per_lot:g}/lot, taker {fees.taker_per_lot:g}/lot): the spread capture and "
+            f"inventory PnL are in price units × lots while the fees are in quote currency, so the PnL total "
+            f"mixes units. Set contract_size in the config to the contract's multiplier "
+            f"(examples/esh4_mbo.yaml sets 50 for ES, $50 per index point)")
 
 
 def _params_text(params: Mapping[str, Any]) -> str:
@@ -151,7 +199,8 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         ``market_start_ts``, ``snapshots`` and ``snapshots_events`` of an opening snapshot, else None), ``strategy`` (``label``,
         ``path``, ``params``; path and params null for a bare run), ``latency``
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
-        ``fees`` (label), ``post_only``, ``decide_every`` (label or null),
+        ``fees`` (label), ``contract`` (``tick_size``, ``lot_size``, ``contract_size``,
+        ``tick_value``: quote currency per tick per lot; None where the result has none), ``post_only``, ``decide_every`` (label or null),
         ``max_idle`` (label), ``max_orders``, ``ladder_levels``, ``partial`` (the run
         stopped before the end of the data) and ``stop_reason`` (why, or null),
         ``mmsim_version``, ``config_digest`` (12 hex digits),
@@ -207,6 +256,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
                     "response": latency_label(lat.response), "seed": int(lat.seed)},
         "queue": queue_label(cfg, meta.get("levels")),
         "fees": fees_label(cfg),
+        "contract": contract_of(result),
         "post_only": bool(cfg.post_only),
         "decide_every": None if cfg.decide_every is None else _dur(cfg.decide_every),
         "max_idle": _dur(cfg.max_idle),
@@ -273,6 +323,7 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
                                                       ("feed", "entry", "response")) else "")),
         ("queue", setup["queue"]),
         ("fees", setup["fees"]),
+        *([("contract", lab)] if (lab := contract_label(setup.get("contract") or {})) else []),
         ("orders", ("post-only (a crossing quote is rejected)" if setup["post_only"]
                     else "may cross (a crossing quote takes, then its rest expires)")
          + f"; at most {setup['max_orders']} live"

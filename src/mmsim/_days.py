@@ -1,0 +1,27 @@
+"""The number of days a report's "per day" figures divide by (one rule for every report).
+
+``Sharpe (daily)`` (``report.json``'s ``risk.n_days``), ``mmsim compare``'s
+"PnL per day" and a sweep's ``Δ PnL/day`` all divide by :func:`n_days`:
+the calendar days (UTC) the data touches, but never more than its span
+rounded up to whole days. A 6-minute capture across midnight is 1 day, not
+2; three equity sessions on three dates stay 3; a 25-hour capture over
+three dates is 2 (docs/reports.md, "Inventory and risk").
+"""
+
+from __future__ import annotations
+
+__all__ = ["NS_PER_DAY", "n_days"]
+
+NS_PER_DAY = 86_400_000_000_000
+
+
+def n_days(t0: int, t1: int) -> int:
+    """Days of data from exchange time ``t0`` to ``t1`` (ns, ``t0 <= t1``): at least 1.
+
+    ``min(calendar days (UTC) touched, ceil((t1 - t0) / 1 day))``, and 1 for a
+    span of zero.
+    """
+    t0, t1 = int(t0), int(t1)
+    calendar = t1 // NS_PER_DAY - t0 // NS_PER_DAY + 1
+    span = -(-(t1 - t0) // NS_PER_DAY)
+    return max(1, min(calendar, span))
