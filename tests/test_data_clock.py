@@ -183,3 +183,87 @@ def test_every_sample_capture_keeps_its_shift(folder, name, shift, line, tmp_pat
     st = bn.convert([shared_data("binance", folder, name)], tmp_path / "s")
     assert st.meta["quirks"]["local_clock_offset_ns"] == shift
     assert st.meta["quirks"]["local_clock_offset_at"] == f"{name}: line {line}"
+
+
+def test_a_snapshot_received_5s_early_counts_as_one_line_and_is_refused_tardis(tmp_path):
+    # A breaker's find: a Tardis snapshot's levels are rows of their own, so 8 snapshot rows stamped
+    # received 5 s before they happened were 8 "lines", more than k = 3: not outliers, and the whole
+    # file was shifted +5 s. Rows received together (same exchange and receive times) are one line:
+    # the snapshot is 1 of 21 (k = 3); the 20 updates, each received 100 us late, need none.
+    snap = [f"ex,XUSDT,{US0 + 5_000_000},{US0},true,{side},{px},1"
+            for side, px in [("bid", f"{10 - i * 0.5}") for i in range(4)] + [("ask", f"{10.5 + i * 0.5}") for i in range(4)]]
+    upd = [f"ex,XUSDT,{US0 + 5_000_000 + k * 1000},{US0 + 5_000_000 + k * 1000 + 100},false,bid,10.0,{k + 2}"
+           for k in range(1, 21)]
+    srcs, _ = tardis(tmp_path, book=[TD_BOOK_HDR] + snap + upd, trades=[TD_TRADE_HDR])
+    with pytest.raises(mmsim.DataError) as ei:
+        tds.convert(srcs, tmp_path / "s")
+    t = (US0 + 5_000_000) * 1000
+    assert str(ei.value) == (
+        f"{srcs[0]}: line 2: receive time {US0 * 1000} is 5.000 s before the exchange time ({t}); shifting every "
+        "receive time by +5.000 s for it is 5.000 s more than every line but the 3 most behind needs (none): a "
+        "wrong receive time, not a recorder clock behind the venue's (that is behind on nearly every line); fix or "
+        "remove the line")
+
+
+def test_a_snapshot_received_5s_early_counts_as_one_record_and_is_refused_hftbacktest(tmp_path):
+    # The same in an hftbacktest file: 8 snapshot records, then 20 depth updates received 100 ns late.
+    from mmsim.data.hftbacktest import DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT, EXCH_EVENT, LOCAL_EVENT, BUY_EVENT, SELL_EVENT
+
+    t0 = 1_700_000_000_000_000_000
+    rows = np.zeros(28, hbt_rows().dtype)
+    for i in range(8):
+        bid = i < 4
+        rows[i] = (DEPTH_SNAPSHOT_EVENT | EXCH_EVENT | LOCAL_EVENT | (BUY_EVENT if bid else SELL_EVENT), t0 + 5 * 10**9, t0,
+                   (10.0 - 0.5 * i) if bid else (10.5 + 0.5 * (i - 4)), 1.0, 0, 0, 0.0)
+    for k in range(20):
+        ts = t0 + 5 * 10**9 + (k + 1) * 1000
+        rows[8 + k] = (DEPTH_EVENT | EXCH_EVENT | LOCAL_EVENT | BUY_EVENT, ts, ts + 100, 10.0, float(k + 2), 0, 0, 0.0)
+    p = tmp_path / "data.npz"
+    np.savez_compressed(p, data=rows)
+    with pytest.raises(mmsim.DataError) as ei:
+        hbt.convert([p], tmp_path / "s")
+    assert str(ei.value).startswith(
+        f"{p}: record 1: receive time {t0} is 5.000 s before the exchange time ({t0 + 5 * 10**9}); shifting every "
+        "receive time by +5.000 s for it is 5.000 s more than every record but the 3 most behind needs (none): ")
+    assert str(ei.value).endswith("fix or remove the record")
+
+
+def test_several_lines_far_behind_are_counted_in_the_refusal(tmp_path):
+    # A breaker's find: a recorder clock stepping back near the end was named as one wrong line. Lines
+    # 3 and 4 stamped 2.0 s and 2.5 s before they happened, the others 1 ms after: 4 lines with events,
+    # k = 3, the rest need none; the line most behind is named and both are counted.
+    locs = [(T0 + i) * 1_000_000 + 1_000_000 for i in range(5)]
+    exch3, exch4 = (T0 + 2) * 1_000_000, (T0 + 3) * 1_000_000
+    locs[2], locs[3] = exch3 - 2_000_000_000, exch4 - 2_500_000_000
+    p = tmp_path / "cap.gz"
+    _capture(p, locs)
+    with pytest.raises(mmsim.DataError) as ei:
+        bn.convert([p], tmp_path / "s")
+    assert str(ei.value) == (
+        f"{p}: line 4: receive time {exch4 - 2_500_000_000} is 2.500 s before the exchange time ({exch4}); "
+        "shifting every receive time by +2.500 s for it is 2.500 s more than every line but the 3 most behind "
+        "needs (none): a wrong receive time, not a recorder clock behind the venue's (that is behind on nearly "
+        "every line); 2 lines are more than 1.000 s beyond the rest (this one the most): fix or remove them (a "
+        "recorder clock that stepped back: convert the lines before and after the step apart)")
+
+
+def test_the_refusal_names_the_unit_of_the_file_the_record_is_in(tmp_path):
+    # A breaker's find: a DBN file then a CSV as one Databento stream; line 5 of the CSV (the cancel at
+    # NS0+500) received 5 s early was called a "record" (the first file's unit) in the reason.
+    from _corpus import DB_ROWS, dbn_bytes
+
+    a = tmp_path / "a.dbn"
+    a.write_bytes(dbn_bytes(DB_ROWS[:3]))
+    lines = db_csv_lines(DB_ROWS[3:])
+    parts = lines[4].split(",")
+    parts[0] = str(NS0 + 500 - 5_000_000_000)
+    lines[4] = ",".join(parts)
+    b = tmp_path / "b.csv"
+    b.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        dbt.convert([a, b], tmp_path / "s", tick_size=0.25)
+    assert str(ei.value) == (
+        f"{b}: line 5: receive time {NS0 + 500 - 5_000_000_000} is 5.000 s before the exchange time ({NS0 + 500}); "
+        "shifting every receive time by +5.000 s for it is 5.000 s more than every line but the 3 most behind needs "
+        "(none): a wrong receive time, not a recorder clock behind the venue's (that is behind on nearly every "
+        "line); fix or remove the line")

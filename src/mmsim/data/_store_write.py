@@ -41,13 +41,15 @@ def check_receive_times(ev_path: Path, chunks: Callable[[], Iterator[np.ndarray]
         raise DataError(f"{ev_path}: event {late[0]}: {late_message(*late[1:])}")
 
 
-def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: str = "line",
+def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[int], str] = lambda _: "line",
                   chunk: int = 1 << 20) -> tuple[int, str] | None:
     """Whether the recorder-clock shift is set by a few lines far beyond what the rest of the store needs.
 
     ``ev_path`` holds the ``count`` events written (``exch_ts``, ``local_ts``), ``rows_path`` their packed
-    source positions, ``unit`` what a position is called (``"line"``, ``"record"``). A line's need is ``exch_ts - local_ts``
-    (consecutive events of one line are one line: a snapshot's thousand levels count once). The shift
+    source positions, ``unit(packed)`` what a position of that file is called (``"line"``, ``"record"``). A line's
+    need is ``exch_ts - local_ts``; consecutive events of one line, or with the same exchange and receive times
+    (one message received at once: a Tardis snapshot's rows, an hftbacktest snapshot's records), count as one
+    line, so a snapshot's thousand levels count once. The shift
     is the largest need; what the rest need is the largest need once the ``k`` lines most behind are
     left out, ``k`` = 0.1% of the lines, at least 3, never all (at most ``lines - 1``). Returns None
     when the shift is at most :data:`CLOCK_OUTLIER_NS` beyond that, else (packed source position of
@@ -57,11 +59,13 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: str = "line"
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
 
     def needs(i: int) -> np.ndarray:  # one value per line (the events of rows[i:i + chunk])
-        r, d = rows[i:i + chunk], ev["exch_ts"][i:i + chunk] - ev["local_ts"][i:i + chunk]
+        lo = max(i - 1, 0)  # the event before the chunk, to tell whether the chunk's first starts a line
+        r, x, t = rows[lo:i + chunk], ev["exch_ts"][lo:i + chunk], ev["local_ts"][lo:i + chunk]
         new = np.ones(len(r), bool)
-        new[1:] = r[1:] != r[:-1]
-        new[0] = i == 0 or r[0] != rows[i - 1]
-        return np.maximum.reduceat(d, np.flatnonzero(new | (r < 0)))  # an event of no known line is its own
+        new[1:] = ((r[1:] != r[:-1]) | (r[1:] < 0)) & ((x[1:] != x[:-1]) | (t[1:] != t[:-1]))
+        if i:
+            new = new[1:]
+        return np.maximum.reduceat((x - t)[i - lo:], np.flatnonzero(new))
 
     lines = sum(len(needs(i)) for i in range(0, len(ev), chunk))
     k = min(max(3, lines // 1000), lines - 1)
@@ -76,12 +80,16 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: str = "line"
     rest = max(int(top[0]), 0) if len(top) else 0
     if at < 0 or best - rest <= CLOCK_OUTLIER_NS:
         return None
-    exch, local = int(ev["exch_ts"][at]), int(ev["local_ts"][at])
+    exch, local, u = int(ev["exch_ts"][at]), int(ev["local_ts"][at]), unit(int(rows[at]))
     need = f"at most +{seconds_over(rest, 0)} s" if rest else "none"
+    far = sum(int((needs(i) > rest + CLOCK_OUTLIER_NS).sum()) for i in range(0, len(ev), chunk))
+    fix = (f"fix or remove the {u}" if far == 1 else
+           f"{far} {u}s are more than {seconds_over(CLOCK_OUTLIER_NS, 0)} s beyond the rest (this one the most): "
+           f"fix or remove them (a recorder clock that stepped back: convert the {u}s before and after the step apart)")
     return int(rows[at]), (f"receive time {local} is {seconds_over(best, 0)} s before the exchange time ({exch}); shifting every "
                 f"receive time by +{seconds_over(best, 0)} s for it is {seconds_over(best - rest, CLOCK_OUTLIER_NS)} s "
-                f"more than every {unit} but the {k} most behind needs ({need}): a wrong receive time, not a "
-                f"recorder clock behind the venue's (that is behind on nearly every {unit}); fix or remove the {unit}")
+                f"more than every {u} but the {k} most behind needs ({need}): a wrong receive time, not a "
+                f"recorder clock behind the venue's (that is behind on nearly every {u}); {fix}")
 
 
 # A fixed header length lets the writer rewrite the shape in place at close

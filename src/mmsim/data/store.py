@@ -428,7 +428,7 @@ class EventStoreWriter:
             return 0, None
         self._fh.flush()
         self._rows.flush()
-        bad = clock_outlier(self._ev_path, self._rows_path, self.count, self.sources[0][1] if self.sources else "line")
+        bad = clock_outlier(self._ev_path, self._rows_path, self.count, lambda p: (self._source_of(p) or ("", "line"))[1])
         if bad is not None:  # one wrong receive time would shift every event: refused (docs/data.md)
             raise DataError(f"{self.where(bad[0])}: {bad[1]}")
         offset, packed = -self.min_latency, self.min_latency_at
