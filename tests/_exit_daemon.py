@@ -1,8 +1,9 @@
 """Run by tests/test_ctrl_c.py in a subprocess: the interpreter exits while a replay runs in a daemon thread.
 
 ``python _exit_daemon.py STORE MODE``; MODE is ``python`` (a Python strategy), ``numba+progress``
-(a numba one, with a progress callback: the pass in its own thread) or ``many`` (a numba run
-and a Python one): the main thread prints ``started`` once the pass is inside the engine, and
+(a numba one, with a progress callback: the pass in its own thread), ``many`` (a numba run
+and a Python one), ``bbo`` or ``signals`` (``mmsim.replay_bbo`` or ``mmsim.signals.compute``
+called again and again): the main thread prints ``started`` once the pass is inside the engine, and
 ends. An ``atexit`` callback registered before mmsim is imported (so it runs after mmsim's
 own) prints what the replay's call raised, once its thread has it. ``late``: no daemon
 thread; an atexit callback that runs after mmsim's replays a few events on the main thread,
@@ -83,7 +84,8 @@ def in_pass() -> bool:
     """A thread is in the lambda that calls the compiled pass (engine._pass)."""
     for frame in sys._current_frames().values():
         while frame is not None:
-            if frame.f_code.co_name == "<lambda>" and frame.f_code.co_filename.endswith("engine.py"):
+            if frame.f_code.co_name == "<lambda>" and frame.f_code.co_filename.endswith(
+                    ("engine.py", "replay.py", "signals.py")):
                 return True
             frame = frame.f_back
     return False
@@ -100,7 +102,10 @@ def main() -> int:
 
     def replay() -> None:
         try:
-            if mode == "python":
+            if mode in ("bbo", "signals"):
+                for _ in range(10**6):
+                    mmsim.replay_bbo(events) if mode == "bbo" else mmsim.signals.compute(events)
+            elif mode == "python":
                 mmsim.run(events, Sleeper(), slow)
             elif mode == "numba+progress":
                 mmsim.run(events, spinner(spin=200.0), fast, progress=lambda done, total: None)

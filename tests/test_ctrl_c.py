@@ -129,6 +129,18 @@ def test_a_replay_left_in_a_daemon_thread_is_stopped_when_the_interpreter_exits(
     assert time.monotonic() - sent < 60
 
 
+@pytest.mark.parametrize("mode", ["bbo", "signals"])
+def test_a_book_replay_or_signals_call_in_a_daemon_thread_at_exit_no_longer_aborts(store, mode):
+    """A breaker's find: `mmsim.replay_bbo` (or `mmsim.signals.compute`) called in a loop in a daemon
+    thread when the main thread returns aborted the process (status -6, "terminate called without an
+    active exception") nearly every time: the thread was ended inside the call's C++ frames. The
+    interpreter's exit now stops the call, which raises SystemExit in its thread; exit status 0."""
+    p = subprocess.run([sys.executable, str(EXIT_SCRIPT), str(store), mode], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout.splitlines() == ["started", "SystemExit: 0 partial result(s)"]
+
+
 def test_a_replay_in_a_later_atexit_callback_on_the_main_thread_is_not_stopped(store):
     """mmsim's atexit callback stops the passes of daemon threads only: a program's own atexit
     callback that runs after it (registered before mmsim was imported) replays to the end."""

@@ -156,14 +156,17 @@ void poll_signals(void *user) {
 // loop runs the signal handlers every kStopCheckEvents events, and an exception from one
 // (Ctrl-C: KeyboardInterrupt) ends it and is raised here.
 template <class F>
-void interruptible(F &&f) {
-    Progress control;
+void interruptible(F &&f, Progress *given = nullptr) {
+    Progress own;
+    Progress &control = given ? *given : own;
     PassOptions opt;
     py::module_ threading = py::module_::import("threading");
     if (threading.attr("current_thread")().is(threading.attr("main_thread")())) {
         opt.stop = &control.stop;
         opt.poll = poll_signals;
         opt.poll_user = &control;
+    } else if (given) {
+        opt.stop = &control.stop;  // another thread's call, stopped at the interpreter's exit (mmsim._interrupt)
     }
     bool stopped = false;
     {
@@ -175,8 +178,12 @@ void interruptible(F &&f) {
         }
     }
     if (stopped) {
-        PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(control.signal_exception.ptr())),
-                        control.signal_exception.ptr());
+        if (control.signal_exception.is_none()) {
+            PyErr_SetString(PyExc_SystemExit, "stopped: the interpreter exits");
+        } else {
+            PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(control.signal_exception.ptr())),
+                            control.signal_exception.ptr());
+        }
         throw py::error_already_set();
     }
 }
@@ -342,7 +349,7 @@ void bind_engine(py::module_ &m) {
        "When each event reaches the local side under `feed` seeded as a run with `seed` seeds it (before the "
        "monotone clamp), drawn outside any pass.");
 
-    m.def("replay_bbo", [](const py::buffer &events) {
+    m.def("replay_bbo", [](const py::buffer &events, Progress *control) {
         const py::buffer_info info = event_buffer(events);
         const int64_t n = info.shape[0];
         py::array_t<int64_t> bb(n), ba(n), bq(n), aq(n);
@@ -351,7 +358,7 @@ void bind_engine(py::module_ &m) {
                     *paq = aq.mutable_data();
             interruptible([&](const PassOptions &opt) {
                 replay_bbo(static_cast<const Event *>(info.ptr), n, pbb, pba, pbq, paq, opt);
-            });
+            }, control);
         }
         py::dict d;
         d["best_bid"] = bb;
@@ -359,18 +366,22 @@ void bind_engine(py::module_ &m) {
         d["bid_qty"] = bq;
         d["ask_qty"] = aq;
         return d;
-    }, "Best bid/ask and their sizes after each event (exchange book).");
+    }, py::arg("events"), py::arg("control") = nullptr,
+       "Best bid/ask and their sizes after each event (exchange book); `control`: a Progress whose stop "
+       "request ends a call on another thread (the interpreter's exit).");
 
-    m.def("compute_signals", [](const py::buffer &events, const MmsimSignalParams &params) {
+    m.def("compute_signals", [](const py::buffer &events, const MmsimSignalParams &params, Progress *control) {
         const py::buffer_info info = event_buffer(events);
         const int64_t n = info.shape[0];
         py::array_t<double> out({n, static_cast<int64_t>(MMSIM_SIG_COUNT)});
         double *po = out.mutable_data();
         interruptible([&](const PassOptions &opt) {
             compute_signals(static_cast<const Event *>(info.ptr), n, params, po, opt);
-        });
+        }, control);
         return out;
-    }, "Signals after each event, as the engine's local side computes them (n x SIGNAL_COUNT).");
+    }, py::arg("events"), py::arg("params"), py::arg("control") = nullptr,
+       "Signals after each event, as the engine's local side computes them (n x SIGNAL_COUNT); `control` as "
+       "for replay_bbo.");
 
     // ---- enums and codes, once (mmsim.records and mmsim.engine build their IntEnums from these)
     py::dict enums = m.attr("ENUMS");

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from . import _engine
 
-__all__ = ["interrupt_of", "replay_running", "run_pass", "stopping"]
+__all__ = ["exit_guarded", "interrupt_of", "replay_running", "run_pass", "stopping"]
 
 _stopping = 0  # passes stopped by an exception on the calling thread, waiting for their thread to end
 _running: dict[int, Any] = {}  # the Progress of every pass inside the engine, by id
@@ -107,6 +107,23 @@ def run_pass(go: Callable[[Any, bool], list[Any]], total: int,
     if interrupt is None:
         progress(total, total)
     return box["out"], control, interrupt
+
+
+def exit_guarded(call: Callable[[Any], Any]) -> Any:
+    """``call(control)``: a compiled pass with no runs (:func:`mmsim.replay_bbo`, :func:`mmsim.signals.compute`).
+    On the main thread ``control`` is None (the engine checks for Ctrl-C itself); on another it is a
+    registered ``Progress``, so that the interpreter's exit stops the call (:func:`_stop_at_exit`), which then
+    raises SystemExit in its thread: left running in a daemon thread, it aborted the process."""
+    if threading.current_thread() is threading.main_thread():
+        return call(None)
+    control = _engine.Progress()
+    with _registered(control):
+        # Registered first, then the flag read: the exit's callback either sees this call (and stops it)
+        # or has set the flag, and the call does not start (a call on fewer events than the engine's
+        # stop-check interval would finish unstopped, and the next one be ended inside the engine).
+        if _exiting:
+            raise SystemExit("stopped: the interpreter exits")
+        return call(control)
 
 
 @contextlib.contextmanager

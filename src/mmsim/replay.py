@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import _engine
+from ._interrupt import exit_guarded
 from .errors import DataError
 from .events import as_event_array
 
@@ -59,4 +60,5 @@ def replay_bbo(events: Any) -> dict[str, np.ndarray]:
         A bad event, naming its index.
     """
     arr, _ = events_and_meta(events)
-    return dict(_engine.replay_bbo(arr))  # a bad event raises mmsim.DataError (with .index) from the engine
+    # A bad event raises mmsim.DataError (with .index) from the engine.
+    return dict(exit_guarded(lambda control: _engine.replay_bbo(arr, control)))

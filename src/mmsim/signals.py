@@ -144,6 +144,7 @@ def compute(events: Any, config: Config | SignalConfig | None = None) -> np.ndar
         If a signal parameter is out of range.
     """
     from . import _engine
+    from ._interrupt import exit_guarded
 
     section = config.signals if isinstance(config, Config) else config
     params = native_params(section)
@@ -159,7 +160,7 @@ def compute(events: Any, config: Config | SignalConfig | None = None) -> np.ndar
     events = as_event_array(events)  # the same fields in another layout: a copy in EVENT_DTYPE
     if not events.flags.c_contiguous:
         events = np.ascontiguousarray(events)
-    values = _engine.compute_signals(events, params)
+    values = exit_guarded(lambda control: _engine.compute_signals(events, params, control))
     return _as_records(events, values)
 
 

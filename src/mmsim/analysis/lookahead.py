@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .. import _engine
+from .._interrupt import exit_guarded
 from ..errors import DataError
 from ..records import OrderEvent
 
@@ -219,7 +220,7 @@ def audit_look_ahead(result: Any, events: Any, *, bbo: Any = None) -> LookAheadA
     delivery, method = feed_delivery_times(events, config)
     exch = np.ascontiguousarray(events["exch_ts"], dtype=np.int64)
     if bbo is None:
-        bbo = _engine.replay_bbo(np.ascontiguousarray(events))
+        bbo = exit_guarded(lambda control: _engine.replay_bbo(np.ascontiguousarray(events), control))
     elif len(bbo["best_bid"]) != n:
         raise DataError(f"look-ahead audit: the replayed book holds {len(bbo['best_bid'])} events, the event "
                         f"array {n}")
