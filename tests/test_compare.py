@@ -530,3 +530,36 @@ def test_cli_compare_says_when_it_holds_block_to_the_bound(synth_store, tmp_path
     assert doc["n_buckets"] == 20 and {r["diff"]["block"] for r in doc["rows"]} == {7.0}
     assert err == ("note: --block 1e3 buckets is longer than min(3\u221an, n/3) for 20 buckets; each interval used 7 "
                    "(docs/compare.md, \"Block length\")\n")
+
+
+def test_a_span_reads_the_same_in_the_comparison_as_in_the_report_header():
+    """The newcomer's: the BTCUSDT capture (23:54:16.493 to 00:00:01.054, 5 min 44.561 s) read `5m45s` in
+    the report's header and `5m44s` in the comparison's caption (seconds cut, not rounded). Both print
+    mmsim.report._format.format_span of the span: rounded to the nearest second under an hour."""
+    from conftest import make_events
+
+    from mmsim.report._format import format_span
+    from mmsim.report.setup import setup_rows
+
+    import io
+
+    from rich.console import Console
+
+    day = 86_400 * S
+    for last, text in ((344_561_000_000, "5m45s"), (344_499_999_998, "5m44s")):
+        start = day - 200 * S
+        K = mmsim.Kind
+        ev = make_events([(start, K.DEPTH, 1, 100, 5), (start, K.DEPTH, -1, 102, 5),
+                          (start + last, K.DEPTH, 1, 100, 6)])
+        a = fake_run([fill(start + 10 * S, 1, 100, 2)], n_events=len(ev))
+        cmp = mmsim.compare(a, a, ev, horizons=["1s"], labels=("A", "B"), n_boot=50, bucket="10s")
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(cmp.rich_table())
+        caption = " ".join(console.export_text().split())
+        assert f"the data touches, though it spans {text})" in caption
+        header = dict(setup_rows({"data": {"start_ts": start, "end_ts": start + last, "n_events": 3, "store": None},
+                                  "strategy": {"path": None, "label": "x"}, "latency": {"feed": "0", "entry": "0",
+                                  "response": "0"}, "queue": "q", "fees": "none", "post_only": True,
+                                  "max_orders": 1, "decide_every": None, "mmsim_version": "v", "config_digest": "d",
+                                  "digest_of": "run config"}))["data"]
+        assert f"UTC ({text}), 3 events" in header and format_span(last) == text

@@ -299,6 +299,7 @@ class Comparison:
         from rich.table import Table
 
         from .._tables import fit_table
+        from ..report._format import format_span
         from ..report.compute import format_ns
 
         title = (f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
@@ -306,9 +307,8 @@ class Comparison:
         per_day = "PnL in quote currency per day"
         if self.n_days > 1 and self.span_ns < (self.n_days - 1) * 86_400_000_000_000:
             # a short capture across midnight: its "per day" is its PnL split over the days it touches
-            sec = self.span_ns // 1_000_000_000
-            span = f"{sec // 3600}h{sec % 3600 // 60:02d}m" if sec >= 3600 else f"{sec // 60}m{sec % 60:02d}s"
-            per_day += f" (the PnL over the {self.n_days} calendar days, UTC, the data touches, though it spans {span})"
+            per_day += (f" (the PnL over the {self.n_days} calendar days, UTC, the data touches, though it spans "
+                        f"{format_span(self.span_ns)})")
         caption = (f"markouts and spread capture in ticks/lot, {per_day}; "
                    f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
                    f"seed {self.seed}")
