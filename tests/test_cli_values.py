@@ -217,8 +217,27 @@ def test_a_sweep_on_a_pipe_prints_no_progress_bar(store, tmp_path, capsys):
     g = grid(tmp_path, store)
     assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "--workers", "0", "--no-plots"]) == 0
     out = capsys.readouterr().out
-    assert "1 points (0 failed), 2,374 events -> " in out  # the summary, but not the bar ("1/1 points  0 failed")
+    assert "1 points (0 failed), 2,374 events replayed -> " in out  # the summary, not the bar ("1/1 points ...")
     assert "1/1" not in out and "points  0 failed" not in out, out
+
+
+def test_the_sweep_summary_says_its_events_are_every_points_replay(store, tmp_path, capsys):
+    """A fresh user's: `14 points (0 failed), 1,103,886 events` read as the data's size; it is 78,849 events
+    replayed by each of 14 points (the total the progress bar's events/s divides by the wall time)."""
+    g = grid(tmp_path, store).read_text().replace("latency.feed: [0ms]", "latency.feed: [0ms, 1ms, 2ms]")
+    (tmp_path / "grid.yaml").write_text(g)
+    assert main(["sweep", str(tmp_path / "grid.yaml"), "-o", str(tmp_path / "s"), "--workers", "0",
+                 "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    assert "3 points (0 failed), 7,122 events replayed (2,374 × 3 points) -> " in out, out
+
+
+def test_the_sweep_summary_of_points_that_replayed_different_counts():
+    from mmsim.cli.sweep import events_replayed
+
+    assert events_replayed([{"n_events": 78_849}, {"n_events": 77_100}, {"n_events": None}]) == \
+        "155,949 events replayed (77,100 to 78,849 a point, 2 points)"
+    assert events_replayed([{"n_events": 0}]) == "0 events replayed"
 
 
 NOT_ENFORCED = ("note: timeout 5s is not enforced with --workers 0 (in this process); a run that never returns "

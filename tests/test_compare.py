@@ -537,3 +537,63 @@ def test_cli_compare_says_when_it_holds_block_to_the_bound(synth_store, tmp_path
     assert doc["n_buckets"] == 20 and {r["diff"]["block"] for r in doc["rows"]} == {7.0}
     assert err == ("note: --block 1e3 buckets is longer than min(3\u221an, n/3) for 20 buckets; each interval used 7 "
                    "(docs/compare.md, \"Block length\")\n")
+
+
+def test_a_span_is_rounded_to_the_nearest_unit_shown_in_the_report_header():
+    """The newcomer's: the BTCUSDT capture (23:54:16.493 to 00:00:01.054, 5 min 44.561 s) read `5m45s` in
+    the report's header and `5m44s` in the comparison's caption (seconds cut, not rounded; the caption no
+    longer gives the span since "per day" never exceeds the span's days). The header prints
+    mmsim.report._format.format_span of the span: rounded to the nearest second under an hour."""
+    from mmsim.report._format import format_span
+    from mmsim.report.setup import setup_rows
+
+    day = 86_400 * S
+    for last, text in ((344_561_000_000, "5m45s"), (344_499_999_998, "5m44s")):
+        start = day - 200 * S
+        header = dict(setup_rows({"data": {"start_ts": start, "end_ts": start + last, "n_events": 3, "store": None},
+                                  "strategy": {"path": None, "label": "x"}, "latency": {"feed": "0", "entry": "0",
+                                  "response": "0"}, "queue": "q", "fees": "none", "post_only": True,
+                                  "max_orders": 1, "decide_every": None, "mmsim_version": "v", "config_digest": "d",
+                                  "digest_of": "run config"}))["data"]
+        assert f"UTC ({text}), 3 events" in header and format_span(last) == text
+
+
+def _table_rows(cmp):
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(cmp.rich_table())
+    return {" ".join(line.split()[:2]): line.split() for line in console.export_text().splitlines()
+            if line.split()[:1] in (["1s"], ["spread"], ["PnL"])}
+
+
+def test_a_row_without_an_interval_shows_no_block_length():
+    """The newcomer's: `block 1.0` on rows with no interval (too few buckets), a length no resampling used.
+    Such a row shows `–` in the interval, block and real? columns alike."""
+    ev = events_two_minutes()
+    a = fake_run([fill(10 * S, 1, 100, 2), fill(70 * S, -1, 102, 1)], n_events=len(ev))
+    b = fake_run([fill(10 * S, 1, 100, 1), fill(70 * S, -1, 103, 1), fill(130 * S, 1, 100, 1)], n_events=len(ev))
+    cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=200)
+    rows = _table_rows(cmp)
+    assert rows["1s markout"][-4:] == ["0.67", "–", "–", "–"]  # was: 0.67 – 1.0 –
+    assert rows["PnL per"][-4:] == ["1.00", "–", "–", "–"]
+
+
+def test_rows_with_and_without_an_interval_in_one_table():
+    """20 buckets of events, fills in 2 of them: the markout rows have no interval (2 buckets with lots,
+    at least 10 needed) and no block; the PnL row has both."""
+    from conftest import make_events
+
+    K = mmsim.Kind
+    ev = make_events([(0, K.DEPTH, 1, 100, 5), (0, K.DEPTH, -1, 102, 5)]
+                     + [(k * 10 * S, K.DEPTH, 1, 100, 5 + k % 2) for k in range(1, 20)])
+    a = fake_run([fill(10 * S, 1, 100, 2), fill(70 * S, -1, 102, 1)], n_events=len(ev))
+    b = fake_run([fill(10 * S, 1, 100, 1), fill(70 * S, -1, 102, 2)], n_events=len(ev))
+    cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=200, bucket="10s")
+    by = {r.metric: r.diff for r in cmp.rows}
+    assert by["markout@1s"].ci_low is None and by["pnl_per_day"].ci_low is not None
+    rows = _table_rows(cmp)
+    assert rows["1s markout"][-3:] == ["–", "–", "–"]
+    assert rows["PnL per"][-2] == f"{by['pnl_per_day'].block:.1f}" and rows["PnL per"][-1] in ("yes", "no")

@@ -456,7 +456,34 @@ def test_age_bucket_labels_read_in_order_on_both_sides_of_a_boundary():
 
     buckets = [{"lo": 1_000_500, "hi": 2_195_981}, {"lo": 2_197_931, "hi": 6_470_000},
                {"lo": 6_470_000, "hi": 6_470_000}, {"lo": 7_000_000, "hi": 9_000_000}]
-    assert _ranges(buckets, "ns") == ["1 ms – 2.196 ms", "2.198 ms – 6.47 ms", "6.47 ms", "7 ms – 9 ms"]
-    # Apart at 3 digits: 3 digits on both sides.
+    # (Every label with the boundary's 3 decimals since polish11: these were "1 ms – 2.196 ms", "2.198 ms –
+    # 6.47 ms", "6.47 ms", "7 ms – 9 ms", a precision per edge.)
+    assert _ranges(buckets, "ns") == ["1.000 ms – 2.196 ms", "2.198 ms – 6.470 ms", "6.470 ms", "7.000 ms – 9.000 ms"]
+    # Every edge exact at one decimal: one decimal on every label (were "0 – 1 ms", "1.5 ms – 2 ms").
     assert _ranges([{"lo": 0, "hi": 1_000_000}, {"lo": 1_500_000, "hi": 2_000_000}], "ns") == [
-        "0 – 1 ms", "1.5 ms – 2 ms"]
+        "0.0 ms – 1.0 ms", "1.5 ms – 2.0 ms"]
+
+
+def test_age_bucket_labels_of_one_table_share_a_unit_and_decimals():
+    """A fresh user's finding: `2.4406 ms – 8.609 ms`, `3.182 ms – 9.3179 ms`, each edge with its own digits.
+    The BTCUSDT sample (examples/btcusdt_usdm.yaml) printed `1.39 ms – 3.559 ms`, `3.56 ms – 5.49 ms`,
+    `5.5 ms – 11.2 ms`, `11.5 ms – 23.2 ms`, `23.5 ms – 100 ms`: one table, four precisions, and 100.5 ms
+    shown as 100. Its buckets, from its report.json: the boundary 3,559,330 / 3,559,535 ns takes 3 decimals,
+    so every label does."""
+    from mmsim.report.render_infoage import _ranges
+
+    age = [(1391632, 3559330), (3559535, 5490170), (5500000, 11182063), (11500000, 23170193), (23500000, 100500000)]
+    assert _ranges([{"lo": lo, "hi": hi} for lo, hi in age], "ns") == [
+        "1.392 ms – 3.559 ms", "3.560 ms – 5.490 ms", "5.500 ms – 11.182 ms", "11.500 ms – 23.170 ms",
+        "23.500 ms – 100.500 ms"]
+    # Its age at fill: whole milliseconds, shown exactly with no decimal; 13.576 s in ms as the rest.
+    at_fill = [(4_000_000, 19_000_000), (20_000_000, 36_000_000), (37_000_000, 51_000_000),
+               (52_000_000, 347_000_000), (352_000_000, 13_576_000_000)]
+    assert _ranges([{"lo": lo, "hi": hi} for lo, hi in at_fill], "ns") == [
+        "4 ms – 19 ms", "20 ms – 36 ms", "37 ms – 51 ms", "52 ms – 347 ms", "352 ms – 13,576 ms"]
+    # Events unseen: whole numbers, thousands separated.
+    assert _ranges([{"lo": 0, "hi": 0}, {"lo": 1, "hi": 4}, {"lo": 16, "hi": 1127}], "events") == [
+        "0", "1 – 4", "16 – 1,127"]
+    # A bucket whose own edges differ past the middle edge's digits: more decimals, for all.
+    assert _ranges([{"lo": 10_000_000, "hi": 10_004_000}, {"lo": 20_000_000, "hi": 30_000_000}], "ns") == [
+        "10.000 ms – 10.004 ms", "20.000 ms – 30.000 ms"]

@@ -272,6 +272,20 @@ def test_inventory_stats_and_cancel_race(hand):
     assert race["markout_pnl"] == pytest.approx(0.5)
 
 
+def test_the_time_at_limit_row_writes_its_limit_as_the_table_writes_lots(hand):
+    """A fresh user's: `Time at limit (|pos| ≥ 1000000000) 0.0%` (examples/synth_run.yaml's max_position,
+    out of reach on purpose) beside `max |pos|` written `1,000`: the limit is thousands separated too,
+    a float limit as an integer when it is one, and a fraction as given."""
+    from mmsim.report.render import _summary_rows
+
+    ev, res = hand
+    for limit, label, share in ((1_000_000_000, "Time at limit (|pos| ≥ 1,000,000,000)", "0.0%"),
+                                (1500.0, "Time at limit (|pos| ≥ 1,500)", "0.0%"),
+                                (1.5, "Time at limit (|pos| ≥ 1.5)", "50.0%")):
+        rows = dict(_summary_rows(report(res, ev, horizons=["1s"], event_horizons=[], position_limit=limit).data))
+        assert rows[label] == share
+
+
 def test_fill_rate_and_order_to_trade(hand):
     ev, res = hand
     orders = np.zeros(6, dtype=ORDER_LOG_DTYPE)

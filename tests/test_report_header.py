@@ -374,7 +374,8 @@ MIDNIGHT = 1_703_462_400 * S
                "snapshot at 2023-12-25 00:00:00.000 (3 events; 5 in all)",
      {"snapshot_ts": MIDNIGHT, "snapshot_events": 3, "market_start_ts": MIDNIGHT + 7200 * S}),
     # A snapshot the market follows within the minute (a LOBSTER first row, a Tardis day): as before.
-    (59 * S, "data 2023-12-25 00:00:00.000 → 2023-12-25 01:00:59.000 UTC (1h00m), 5 events",
+    # (1 h 0 min 59 s reads 1h01m: a span is rounded to its last unit; it read 1h00m, the seconds cut.)
+    (59 * S, "data 2023-12-25 00:00:00.000 → 2023-12-25 01:00:59.000 UTC (1h01m), 5 events",
      {"snapshot_ts": MIDNIGHT, "snapshot_events": 3, "market_start_ts": MIDNIGHT + 59 * S}),
 ], ids=["two-hours-after", "within-the-minute"])
 def test_an_opening_snapshot_long_before_the_market_is_set_apart(gap, data_line, fields):
@@ -419,3 +420,19 @@ def test_every_book_snapshot_of_a_several_day_replay_is_counted_apart(days, data
     data = rep.data["setup"]["data"]
     assert {k: data[k] for k in fields} == fields
     assert data_line in [" ".join(line.split()) for line in _header_lines(rep)]
+
+
+@pytest.mark.parametrize("ns, text", [
+    (0, "0 s"), (250_000_000, "0.25 s"), (59_940_000_000, "59.9 s"), (119_400_000_000, "119 s"),
+    (119_500_000_000, "2m00s"),
+    (344_561_000_000, "5m45s"),          # the BTCUSDT capture: the comparison printed 5m44s (cut)
+    (344_499_999_999, "5m44s"),
+    (3_599_500_000_000, "1h00m"),
+    (3_659 * S, "1h01m"),                # 1 h 0 min 59 s: the header printed 1h00m (seconds cut above an hour)
+    (7_199_266_000_000, "2h00m"),        # ESH4's 22:00:00.180 -> 23:59:59.446 printed 1h59m
+    (7_229_999_999_999, "2h00m"), (7_230 * S, "2h01m"), (93_599 * S, "26h00m"),
+])
+def test_a_data_span_is_rounded_to_its_last_unit(ns, text):
+    from mmsim.report._format import format_span
+
+    assert format_span(ns) == text

@@ -314,7 +314,9 @@ class Comparison:
             d = r.diff
             ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money, True)}, {_fmt(d.ci_high, money, True)}]"
             rows.append([r.label, _fmt(r.a, money, True), _fmt(r.b, money, True), _fmt(d.estimate, money, True), ci,
-                         f"{d.block:.1f}", "yes" if d.significant else "–" if d.ci_low is None else "no"])
+                         # no interval, no resampling: no block length to show (it read 1.0)
+                         "–" if d.ci_low is None else f"{d.block:.1f}",
+                         "yes" if d.significant else "–" if d.ci_low is None else "no"])
 
         def make(t: str | None, c: str | None) -> Any:
             return Table(box=box.SIMPLE_HEAD, pad_edge=False, title=t, caption=c)

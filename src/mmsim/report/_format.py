@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["_ci", "_money", "_num", "_pct"]
+__all__ = ["_ci", "_money", "_num", "_pct", "format_span"]
 
 
 def _num(x: Any, digits: int = 3) -> str:
@@ -34,3 +34,21 @@ def _ci(stats: Any, digits: int = 2) -> str:
     if stats.get("ci_low") is not None:
         return f"[{_num(stats['ci_low'], digits)}, {_num(stats['ci_high'], digits)}]"
     return "all equal" if (stats.get("n") or 0) >= 2 and stats.get("std") == 0 else "–"
+
+
+def format_span(ns: int) -> str:
+    """A span of data (first to last event) as every report, comparison and table prints it.
+
+    Under 119.5 s in seconds to 3 significant digits (``59.9 s``, ``0.25 s``); under an hour
+    in minutes and seconds (``5m45s``); from an hour in hours and minutes (``2h00m``). Always
+    rounded to the nearest last unit shown, halves up: 5 min 44.561 s is ``5m45s`` and 1 h 59 min
+    59.3 s is ``2h00m`` (docs/reports.md, "What was run").
+    """
+    ns = int(ns)
+    if ns < 119_500_000_000:  # 119.5 s and up would read 120 s: 2m00s
+        return f"{ns / 1e9:.3g} s"
+    sec = (ns + 500_000_000) // 1_000_000_000
+    if sec < 3600:
+        return f"{sec // 60}m{sec % 60:02d}s"
+    h, m = divmod((ns + 30_000_000_000) // 60_000_000_000, 60)
+    return f"{h}h{m:02d}m"

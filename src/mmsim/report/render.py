@@ -54,6 +54,12 @@ def to_json(data: Mapping[str, Any], indent: int | None = 2) -> str:
 
 # --------------------------------------------------------------------------- tables
 
+def _lots(x: Any) -> str:
+    """A number of lots as the table's others: thousands separated (``1,000,000,000``; ``2.5``)."""
+    x = float(x)
+    return f"{int(x):,}" if x.is_integer() else f"{x:,g}"
+
+
 def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
     p, fl, inv, risk, race = d["pnl"], d["fills"], d["inventory"], d["risk"], d["cancel_race"]
     rows = [
@@ -77,7 +83,7 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Inventory mean |pos| / max |pos|", f"{_num(inv['mean_abs'], 2)} / {_num(inv['max_abs'])}"),
     ]
     if inv.get("limit") is not None:
-        rows.append((f"Time at limit (|pos| ≥ {inv['limit']})", _pct(inv["time_at_limit"])))
+        rows.append((f"Time at limit (|pos| ≥ {_lots(inv['limit'])})", _pct(inv["time_at_limit"])))
     rows.append(("Cancel-race fills (count / qty)", f"{_num(race['count'])} / {_num(race['qty'])}"))
     rows.append((f"Cancel-race markout PnL @ {d['toxic']['horizon']}", _money(race["markout_pnl"])))
     return rows

@@ -64,22 +64,39 @@ def age_rows(ia: Mapping[str, Any]) -> list[list[str]]:
 
 
 def _ranges(buckets: Sequence[Mapping[str, Any]], unit: str) -> list[str]:
-    """Each bucket's ``lo – hi`` (or its one value), with the digits it takes to tell neighbours apart."""
-    def fmt(x: float, digits: int) -> str:
-        return fmt_age(x, digits) if unit == "ns" else _count(x)
+    """Each bucket's ``lo – hi`` (or its one value), every label of the table in one unit with one number of
+    decimals: the fewest that give the middle edge 3 significant digits (or show every edge exactly) and tell
+    apart every two edges that differ (a bucket's own, and each boundary's: ``3.559 ms`` then ``3.560 ms``).
 
-    # The digits of each boundary (between bucket k - 1 and k), for both sides of it:
-    # 1,000,050 ns is not "1 ms" when the bucket before ends at exactly 1 ms, and a bucket
-    # ending at 2,195,981 ns reads 2.196 ms, not 2.2 ms, before one starting at 2.198 ms.
-    digits = [3] * (len(buckets) + 1)
-    for k in range(1, len(buckets)):
-        while digits[k] < 10 and fmt(buckets[k]["lo"], digits[k]) == fmt(buckets[k - 1]["hi"], digits[k]):
-            digits[k] += 1
-    out = []
-    for k, b in enumerate(buckets):
-        lo = fmt(b["lo"], digits[k])
-        out.append(lo if b["lo"] == b["hi"] else f"{lo} – {fmt(b['hi'], digits[k + 1])}")
-    return out
+    Durations take the unit of the middle edge (``s``, ``ms``, ``µs`` or ``ns``) and at most the decimals of a
+    nanosecond in it; counts (events unseen) are whole numbers, or carry up to 3 decimals when an edge is not.
+    """
+    edges = [float(x) for b in buckets for x in (b["lo"], b["hi"])]
+    if not edges:
+        return []
+    nonzero = sorted(abs(x) for x in edges if x)
+    mid = nonzero[len(nonzero) // 2] if nonzero else 0.0
+    if unit == "ns":
+        scale, name, most = next(((sc, nm, k) for sc, nm, k in ((1e9, "s", 9), (1e6, "ms", 6), (1e3, "µs", 3))
+                                  if mid >= sc), (1.0, "ns", 0))
+    else:
+        scale, name, most = 1.0, "", 0 if all(x == int(x) for x in edges) else 3
+
+    def fmt(x: float, decimals: int) -> str:
+        text = f"{x / scale:,.{decimals}f}"
+        return f"{text} {name}" if name else text
+
+    # 3 significant digits of the middle edge (5.49 ms: 2 decimals; 23.5 ms: 1; 105 ms: 0).
+    decimals = min(most, max(0, 2 - int(np.floor(np.log10(mid / scale)))) if mid else 0)
+    pairs = [(b["lo"], b["hi"]) for b in buckets]
+    pairs += [(buckets[k - 1]["hi"], buckets[k]["lo"]) for k in range(1, len(buckets))]
+    # Fewer when they show every edge exactly (whole milliseconds: `4 ms – 19 ms`, not `4.0 ms – 19.0 ms`).
+    decimals = next(d for d in range(decimals + 1) if d == decimals
+                    or all(abs(x - round(x / scale, d) * scale) < 0.5 for x in edges))
+    while decimals < most and any(a != b and fmt(a, decimals) == fmt(b, decimals) for a, b in pairs):
+        decimals += 1
+    return [fmt(b["lo"], decimals) if b["lo"] == b["hi"] else f"{fmt(b['lo'], decimals)} – {fmt(b['hi'], decimals)}"
+            for b in buckets]
 
 
 def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = True) -> tuple[list[str], list[list[str]]]:

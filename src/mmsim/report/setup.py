@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, LatencyModel, RunConfig, format_ns
+from ._format import format_span
 
 __all__ = ["FUTURES_VENUES", "contract_label", "contract_of", "describe_setup", "fees_label", "latency_label",
            "queue_label", "setup_rows", "units_warning"]
@@ -134,15 +135,6 @@ def _plain(v: Any) -> str:
 
 def _ts(ns: int) -> str:
     return str(np.datetime64(int(ns), "ns"))[:23].replace("T", " ")
-
-
-def _span(ns: int) -> str:
-    s = ns / 1e9
-    if s < 120:
-        return f"{s:.3g} s"
-    h, rem = divmod(int(round(s)), 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{sec:02d}s"
 
 
 #: An opening snapshot this long or more before the first market event is set apart in the header.
@@ -291,7 +283,7 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The setup as (label, text) rows, for the terminal header and the HTML."""
     d = setup["data"]
     what = " ".join(str(x) for x in (d.get("symbol"), d.get("venue"), d.get("levels")) if x)
-    span = f"{_ts(d['start_ts'])} → {_ts(d['end_ts'])} UTC ({_span(d['end_ts'] - d['start_ts'])})"
+    span = f"{_ts(d['start_ts'])} → {_ts(d['end_ts'])} UTC ({format_span(d['end_ts'] - d['start_ts'])})"
     data = f"{what + ', ' if what else ''}{span}, {d['n_events']:,} events"
     snap, start = d.get("snapshot_ts"), d.get("market_start_ts")
     if snap is not None and start is not None and start - snap >= SNAPSHOT_GAP_NS:
@@ -300,7 +292,7 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         k = d.get("snapshots") or 1
         n_snap = d.get("snapshots_events") or d["snapshot_events"]
         more = f" and {k - 1} more ({n_snap:,} snapshot events" if k > 1 else f" ({n_snap:,} events"
-        data = (f"{what + ', ' if what else ''}{_ts(start)} → {_ts(d['end_ts'])} UTC ({_span(d['end_ts'] - start)}, "
+        data = (f"{what + ', ' if what else ''}{_ts(start)} → {_ts(d['end_ts'])} UTC ({format_span(d['end_ts'] - start)}, "
                 f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)}{more}; "
                 f"{d['n_events']:,} in all)")
     s = setup["strategy"]
