@@ -104,6 +104,7 @@ from ._common import (
 )
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
+from ._preopen import PreOpen
 from ._quote import databento_price, quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -184,6 +185,7 @@ def convert(
                 "modify_of_unknown_order_as_add": conv.n_modify_add,
                 "transient_crossed_messages": conv.crossed,
                 "preopen_crossed_messages": conv.preopen_crossed,
+                "preopen_spans_ns": conv.pre.spans,
                 "auction_fills_of_unseen_orders": conv.n_unseen_auction_fills,
                 "fills_of_unseen_orders": conv.n_unseen_fills,
                 "iceberg_fills_beyond_shown_size": conv.n_iceberg,
@@ -230,6 +232,7 @@ class _Converter:
         self.snap_ts = 0
         self.cross: CrossCheck | None = None
         self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
+        self.pre = PreOpen()  # the pre-open's trading status (module notes)
 
     def run(self, path: Path, writer: EventStoreWriter, progress, last: bool = True) -> None:
         dbn_file = _is_dbn(path)
@@ -258,16 +261,19 @@ class _Converter:
                 raise DataError(f"{path}: no prices in the first records; pass --tick-size")
         em = Emitter(writer, path, unit)
         em.last_exch, em.last_line = self.last_exch, self.last_line
+        self.pre.resume(em)
         # CME's pre-open book may be crossed until the opening auction uncrosses
         # it: crosses count as errors only from the first trade on (a file that
         # starts with a snapshot starts a new book, before its own first trade).
         if self.cross is None:
             self.cross = CrossCheck(path, armed=False)
+            self.pre.watch(em, snap=False)
         cross = self.cross
         cross.path = path
         n0, u0 = cross.count, cross.unarmed_count
         self._process(path, unit, _chain(head, it), em, cross, last)
         em.flush(final=True)
+        self.pre.pause(em, last)
         self.crossed += cross.count - n0
         self.preopen_crossed += cross.unarmed_count - u0
         self.last_exch, self.last_line = em.last_exch, em.last_line
@@ -299,7 +305,7 @@ class _Converter:
     def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck, last: bool) -> None:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
-        in_snapshot, snap_ts = self.in_snapshot, self.snap_ts
+        in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
         first = True
 
         def err(pos: int, msg: str) -> DataError:
@@ -376,6 +382,7 @@ class _Converter:
                     in_snapshot = False
                 if snap and not in_snapshot:  # a new book, before its own first trade
                     cross.armed, cross._since = False, None
+                    self.pre.watch(em, snap=True)
             if snap and not in_snapshot:
                 flush_trade()
                 in_snapshot = True
@@ -398,6 +405,8 @@ class _Converter:
                 local = max(self.good_recv, exch)
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
+            if pre.watching and pre.mark is None and not snap:  # after the snapshot, or at the stream's start
+                pre.mark = (em.queued(), snap_ts, snap_ts) if pre.snap else (em.queued(), exch, local)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
             if action != "F":
                 if trade is not None:
@@ -465,6 +474,8 @@ class _Converter:
                 elif oid != trade[6] and ticks(price, pos) != trade[3]:
                     raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({trade[7]}) "
                                    f"({_what(rec)}): each F follows the T of its price; these are out of order")
+                if not cross.armed:
+                    pre.opening(em, exch, local, pos)
                 cross.armed = True
                 if oid not in orders:
                     # An order the book never saw: an auction fill (side N) of an order
@@ -496,6 +507,8 @@ class _Converter:
                 if trade is not None:  # the fills of the T before them cover its print
                     trade[4] = max(0, trade[4] - q)
             elif action == "T":
+                if not cross.armed:
+                    pre.opening(em, exch, local, pos)
                 cross.armed = True
                 trade = [exch, local, side, ticks(price, pos), lots(size, pos), em.base | pos, oid, f"{unit} {pos}"]
             elif action == "R":
@@ -508,7 +521,10 @@ class _Converter:
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
             if flags & F_LAST and not snap:
+                u = cross.unarmed_count
                 cross.check(book, exch, f"{unit} {pos}")
+                if pre.watching and cross.unarmed_count > u:  # crossed before the first trade: a pre-open
+                    pre.decide(em, crossed=True)
         if last:
             flush_trade()
         # Carried to the next file, where a message names this one (a label read in an earlier file names it already).
