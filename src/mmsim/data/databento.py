@@ -44,7 +44,10 @@ would put the snapshot out of time order.
 A book that is crossed before the first trade (CME's pre-open: orders that
 cross wait for the opening auction) is accepted and counted in
 ``quirks.preopen_crossed_messages``; from the first trade on a cross that lasts
-over a second is an error.
+over a second is an error. Such a stream is in pre-open: it starts ``STATUS
+QUOTING`` (after its snapshot, at its time) and turns ``TRADING`` at its first
+``T``/``F`` record, before the opening auction's events (``_preopen``;
+``quirks.preopen_spans_ns``); a stream that trades before it crosses gets no status.
 
 CME also lists the fill of the *aggressing* order when that order was resting
 and was modified into the other side: a ``T`` naming the order as aggressor,
@@ -73,7 +76,7 @@ book, as one stream with it: Databento splits a batch download by size, so a
 trade's ``T`` and its ``F`` records, a fill and its ``C``/``M``, or the snapshot
 (records with the same ``ts_recv``) may be cut in two, and the parts convert to
 the store of the whole. MBO data carries no trading-status records (Databento publishes those
-in its separate ``status`` schema), so these stores have no ``STATUS`` events.
+in its separate ``status`` schema): the pre-open's are a store's only ``STATUS`` events.
 
 Times must be ns since the epoch between 1990 and 2100 (a file in ms lands
 in 1970: an error naming the record and the likely unit); a ``.dbn.zst``
