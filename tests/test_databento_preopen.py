@@ -197,3 +197,12 @@ def test_esh4_example_has_no_fill_before_the_cme_open(tmp_path):
     doc = json.loads((out / "report.json").read_text())
     assert doc["pnl"]["half_ticks"]["spread_capture"] == 48
     assert sum(float(r["effective_half_spread_ticks"]) * int(r["qty"]) for r in fills) == 24.0
+
+
+def test_databento_preopen_held_over_several_chunks_writes_the_same_store(tmp_path, monkeypatch):
+    # The events held until the book crosses are checked and kept chunk by chunk: 2-event chunks give the same store.
+    whole = dbt.convert([mbo_csv(tmp_path / "w.csv", PREOPEN)], tmp_path / "w", tick_size=0.25)
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 2)
+    st = dbt.convert([mbo_csv(tmp_path / "c.csv", PREOPEN)], tmp_path / "c", tick_size=0.25)
+    assert rows_of(st.events) == rows_of(whole.events)
+    assert [e[1] for e in rows_of(st.events)].index("STATUS") == 3
