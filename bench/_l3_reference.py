@@ -61,7 +61,9 @@ INVALID_MAX = (1 << 63) - 1
 F_SNAPSHOT = 1 << 5
 
 # mmsim event kinds (mmsim.Kind), spelt out so this module needs numpy only
-ADD, CANCEL, DELETE, EXECUTE, TRADE, CLEAR = 4, 5, 6, 7, 2, 3
+ADD, CANCEL, DELETE, EXECUTE, TRADE, CLEAR, STATUS = 4, 5, 6, 7, 2, 3, 8
+QUOTING, TRADING = 2, 3
+F_LAST = 1 << 7
 
 RECORD_DTYPE = np.dtype([("ts_event", "<i8"), ("ts_recv", "<i8"), ("action", "S1"), ("side", "i1"),
                          ("price", "<i8"), ("size", "<i8"), ("order_id", "<i8"), ("flags", "<i8")])
@@ -479,7 +481,28 @@ def market_pass(rec: np.ndarray, grid: str = "ns") -> Market:
                      mm_lv[-1].q.get(mm_lv[-1].best, 0))
         hbt_top[i] = depth.top()
     flush_trade(n)
+    _preopen(rec, snap, mm_events, mm_top)
     return Market(t=t, mm_events=mm_events, hbt_ops=hbt_ops, mm_top=mm_top, hbt_top=hbt_top, quirks=quirks)
+
+
+def _preopen(rec: np.ndarray, snap: np.ndarray, mm_events: list, mm_top: np.ndarray) -> None:
+    """mmsim's loader on CME's pre-open (one stream: the records open with their snapshot, or have none): a book
+    crossed at the end of a message (a record flagged F_LAST, not a snapshot's) before the first T/F record starts
+    the stream QUOTING (a STATUS after the snapshot's events, or before the first record's) and the first T/F
+    record turns it TRADING (a STATUS before that record's events)."""
+    act = rec["action"]
+    tf = np.flatnonzero((act == b"T") | (act == b"F"))
+    first = int(tf[0]) if len(tf) else len(rec)
+    ends = np.flatnonzero(((rec["flags"][:first] & F_LAST) != 0) & ~snap[:first])
+    top = mm_top[ends]
+    if not ((top[:, 0] >= top[:, 1]) & (top[:, 0] != INVALID_MIN) & (top[:, 1] != INVALID_MAX)).any():
+        return
+    if snap.any():
+        mm_events[int(np.flatnonzero(snap)[-1])].append((STATUS, 0, 0, QUOTING, 0, -1, 0, 0))
+    else:
+        mm_events[0].insert(0, (STATUS, 0, 0, QUOTING, 0, -1, 0, 0))
+    if first < len(rec):
+        mm_events[first].insert(0, (STATUS, 0, 0, TRADING, 0, -1, 0, 0))
 
 
 def _hbt_check(i, a, side, oid, orders) -> str | None:
@@ -825,6 +848,8 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
         evs = market.mm_events[i]
         op = market.hbt_ops[i]
         for ev in evs:  # mmsim's book levels (queue position on arrival)
+            if ev[0] == STATUS:  # the pre-open's (our quotes start after the opening auction)
+                continue
             if ev[0] == CLEAR:
                 mm_lv[1].clear()
                 mm_lv[-1].clear()

@@ -603,8 +603,9 @@ def test_l3_crossing_add_trades_with_our_orders_by_price_then_time():
 
 
 def test_l3_crossing_add_trades_with_us_not_with_the_book_orders_it_crosses():
-    # Events 35000-35001 of the converted ESH4 store (23:22:25.6698 UTC): one message adds a bid at the
-    # price of our ask and deletes the ask ahead of us there. The venue did not match the
+    # Events 35002-35003 of the converted ESH4 store (23:22:25.6698 UTC; 35000-35001 before the loader wrote the
+    # pre-open's two STATUS events): one message adds a bid at the price of our ask and deletes the ask ahead of us
+    # there. The venue did not match the
     # book's ask with the add (it left); the add would have traded with us: our ask 1 @ 101
     # behind that 1-lot ask fills 1, whichever record the message lists first.
     book = [(1000, ADD, ASK, 101, 1, 553), (1000, ADD, BID, 99, 10, 1)]

@@ -82,6 +82,35 @@ class Emitter:
         self.read_max: int | None = None
         self._read_line = -1
         self.count = 0
+        #: Events checked but not yet written (:meth:`hold`), as (events, packed positions) arrays; None: write.
+        self.held: list[tuple[np.ndarray, np.ndarray]] | None = None
+
+    def hold(self, held: list | None = None) -> None:
+        """Keep the events :meth:`flush` checks in memory instead of writing them, until :meth:`release`
+        (``held``: what an earlier file's emitter held, carried on: its positions are packed)."""
+        if self.held is None:
+            self.held = [] if held is None else held
+
+    def queued(self) -> int:
+        """How many events are held or queued: the index among them of the next one added."""
+        return sum(len(a) for a, _ in self.held or ()) + len(self.rows)
+
+    def release(self, at: int = -1, row: tuple = ()) -> None:
+        """Write the held events, and stop holding; ``row`` (dtype field order, as :meth:`add_rows`'s) goes
+        before held event ``at`` (its position: the one of the event before it, or after it at 0)."""
+        if self.held is None:
+            return
+        self.flush()
+        held, self.held = self.held, None
+        arr = np.concatenate([a for a, _ in held]) if held else np.zeros(0, EVENT_DTYPE)
+        lines = np.concatenate([r for _, r in held]) if held else np.zeros(0, np.int64)
+        if row:
+            pos = lines[at - 1] if at > 0 else lines[0] if len(lines) else self.base
+            arr = np.insert(arr, at, np.array([row], dtype=EVENT_DTYPE))
+            lines = np.insert(lines, at, pos)
+        if len(arr):
+            self.writer.append(arr, lines)
+            self.count += len(arr)
 
     def other_source(self, path: Path, unit: str = "line") -> int:
         """Register another input whose positions go through this emitter; returns the base to OR in."""
@@ -159,8 +188,11 @@ class Emitter:
         if len(bad):
             i = int(bad[0]) + 1
             self._raise_backwards(int(lines[i]), int(ts[i]), int(ts[i - 1]), int(lines[i - 1]))
-        self.writer.append(arr, lines)
-        self.count += len(arr)
+        if self.held is not None:
+            self.held.append((arr, lines))
+        else:
+            self.writer.append(arr, lines)
+            self.count += len(arr)
         self.last_exch = int(ts[-1])
         self.last_line = int(lines[-1])
 

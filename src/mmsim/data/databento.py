@@ -44,7 +44,10 @@ would put the snapshot out of time order.
 A book that is crossed before the first trade (CME's pre-open: orders that
 cross wait for the opening auction) is accepted and counted in
 ``quirks.preopen_crossed_messages``; from the first trade on a cross that lasts
-over a second is an error.
+over a second is an error. Such a stream is in pre-open: it starts ``STATUS
+QUOTING`` (after its snapshot, at its time) and turns ``TRADING`` at its first
+``T``/``F`` record, before the opening auction's events (``_preopen``;
+``quirks.preopen_spans_ns``); a stream that trades before it crosses gets no status.
 
 CME also lists the fill of the *aggressing* order when that order was resting
 and was modified into the other side: a ``T`` naming the order as aggressor,
@@ -73,7 +76,7 @@ book, as one stream with it: Databento splits a batch download by size, so a
 trade's ``T`` and its ``F`` records, a fill and its ``C``/``M``, or the snapshot
 (records with the same ``ts_recv``) may be cut in two, and the parts convert to
 the store of the whole. MBO data carries no trading-status records (Databento publishes those
-in its separate ``status`` schema), so these stores have no ``STATUS`` events.
+in its separate ``status`` schema): the pre-open's are a store's only ``STATUS`` events.
 
 Times must be ns since the epoch between 1990 and 2100 (a file in ms lands
 in 1970: an error naming the record and the likely unit); a ``.dbn.zst``
@@ -104,6 +107,7 @@ from ._common import (
 )
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
+from ._preopen import PreOpen
 from ._quote import databento_price, quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -184,6 +188,7 @@ def convert(
                 "modify_of_unknown_order_as_add": conv.n_modify_add,
                 "transient_crossed_messages": conv.crossed,
                 "preopen_crossed_messages": conv.preopen_crossed,
+                "preopen_spans_ns": conv.pre.spans,
                 "auction_fills_of_unseen_orders": conv.n_unseen_auction_fills,
                 "fills_of_unseen_orders": conv.n_unseen_fills,
                 "iceberg_fills_beyond_shown_size": conv.n_iceberg,
@@ -230,6 +235,7 @@ class _Converter:
         self.snap_ts = 0
         self.cross: CrossCheck | None = None
         self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
+        self.pre = PreOpen()  # the pre-open's trading status (module notes)
 
     def run(self, path: Path, writer: EventStoreWriter, progress, last: bool = True) -> None:
         dbn_file = _is_dbn(path)
@@ -258,16 +264,19 @@ class _Converter:
                 raise DataError(f"{path}: no prices in the first records; pass --tick-size")
         em = Emitter(writer, path, unit)
         em.last_exch, em.last_line = self.last_exch, self.last_line
+        self.pre.resume(em)
         # CME's pre-open book may be crossed until the opening auction uncrosses
         # it: crosses count as errors only from the first trade on (a file that
         # starts with a snapshot starts a new book, before its own first trade).
         if self.cross is None:
             self.cross = CrossCheck(path, armed=False)
+            self.pre.watch(em, snap=False)
         cross = self.cross
         cross.path = path
         n0, u0 = cross.count, cross.unarmed_count
         self._process(path, unit, _chain(head, it), em, cross, last)
         em.flush(final=True)
+        self.pre.pause(em, last)
         self.crossed += cross.count - n0
         self.preopen_crossed += cross.unarmed_count - u0
         self.last_exch, self.last_line = em.last_exch, em.last_line
@@ -299,7 +308,7 @@ class _Converter:
     def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck, last: bool) -> None:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
-        in_snapshot, snap_ts = self.in_snapshot, self.snap_ts
+        in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
         first = True
 
         def err(pos: int, msg: str) -> DataError:
@@ -376,6 +385,7 @@ class _Converter:
                     in_snapshot = False
                 if snap and not in_snapshot:  # a new book, before its own first trade
                     cross.armed, cross._since = False, None
+                    self.pre.watch(em, snap=True)
             if snap and not in_snapshot:
                 flush_trade()
                 in_snapshot = True
@@ -398,6 +408,8 @@ class _Converter:
                 local = max(self.good_recv, exch)
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
+            if pre.watching and pre.mark is None and not snap:  # after the snapshot, or at the stream's start
+                pre.mark = (em.queued(), snap_ts, snap_ts) if pre.snap else (em.queued(), exch, local)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
             if action != "F":
                 if trade is not None:
@@ -465,6 +477,8 @@ class _Converter:
                 elif oid != trade[6] and ticks(price, pos) != trade[3]:
                     raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({trade[7]}) "
                                    f"({_what(rec)}): each F follows the T of its price; these are out of order")
+                if not cross.armed:
+                    pre.opening(em, exch, local, pos)
                 cross.armed = True
                 if oid not in orders:
                     # An order the book never saw: an auction fill (side N) of an order
@@ -496,6 +510,8 @@ class _Converter:
                 if trade is not None:  # the fills of the T before them cover its print
                     trade[4] = max(0, trade[4] - q)
             elif action == "T":
+                if not cross.armed:
+                    pre.opening(em, exch, local, pos)
                 cross.armed = True
                 trade = [exch, local, side, ticks(price, pos), lots(size, pos), em.base | pos, oid, f"{unit} {pos}"]
             elif action == "R":
@@ -508,7 +524,10 @@ class _Converter:
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
             if flags & F_LAST and not snap:
+                u = cross.unarmed_count
                 cross.check(book, exch, f"{unit} {pos}")
+                if pre.watching and cross.unarmed_count > u:  # crossed before the first trade: a pre-open
+                    pre.decide(em, crossed=True)
         if last:
             flush_trade()
         # Carried to the next file, where a message names this one (a label read in an earlier file names it already).

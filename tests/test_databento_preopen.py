@@ -1,0 +1,208 @@
+"""CME's pre-open in Databento MBO data: a book that crosses before the stream's first trade starts ``QUOTING``;
+the first trade (the opening auction) makes it ``TRADING``, before the auction's records (docs/data.md)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_data
+
+import mmsim
+from mmsim import Kind, TradingStatus
+from mmsim.data import convert
+from mmsim.data import databento as dbt
+
+ROOT = Path(__file__).resolve().parents[1]
+NS0 = 1_703_541_600_000_000_000
+HDR = "ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,channel_id"
+SNAP, LAST = dbt.F_SNAPSHOT, dbt.F_LAST
+QUOTING, TRADING = int(TradingStatus.QUOTING), int(TradingStatus.TRADING)
+OPEN_ESH4 = 1_703_545_200_000_000_000  # 2023-12-25 23:00:00 UTC, the CME open (its first T record)
+
+
+def mbo_csv(path: Path, rows: list[tuple]) -> Path:
+    lines = [HDR]
+    for i, (dt, act, side, px, size, oid, flags) in enumerate(rows):
+        lines.append(f"{NS0 + dt + 10},{NS0 + dt},0,{i + 1},7,ESH4,{act},{side},{px},{size},{oid},{flags},0")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def rows_of(ev) -> list[tuple]:
+    return [(int(e["exch_ts"]), Kind(int(e["kind"])).name, int(e["side"]), int(e["price"]), int(e["qty"]),
+             int(e["order_id"])) for e in np.asarray(ev)]
+
+
+def bid_fills(st, price: int) -> list[tuple]:
+    class Bid(mmsim.Strategy):
+        def quote(self, view):
+            return mmsim.Quote(price, 1, 0, 0)
+
+    res = mmsim.run(st, Bid(), mmsim.Config(signals=mmsim.SignalConfig(enabled=False), check_invariants=True))
+    return [(int(f["exch_ts"]) - NS0, int(f["price"]), int(f["qty"])) for f in res.fills]
+
+
+#: A snapshot (bid 2 @ 4800.00, order 11; ask 2 @ 4801.00, order 12), then CME's pre-open: at 100 an ask of 3 @
+#: 4799.50 crosses the book's bid (and any bid of ours at 4799.50 or more), at 200 a bid 1 @ 4800.50; at 1000
+#: the opening auction matches 3 lots at 4800.00: the bids 4800.50 (1) and 4800.00 (2) with the 3-lot ask.
+PREOPEN = [
+    (0, "A", "B", "4800.00", 2, 11, SNAP),
+    (0, "A", "A", "4801.00", 2, 12, SNAP | LAST),
+    (100, "A", "A", "4799.50", 3, 21, 130),
+    (200, "A", "B", "4800.50", 1, 22, 130),
+    (1000, "T", "N", "4800.00", 3, 0, 0),
+    (1000, "F", "N", "4800.00", 1, 22, 0),
+    (1000, "F", "N", "4800.00", 2, 11, 0),
+    (1000, "F", "N", "4800.00", 3, 21, 0),
+    (1000, "C", "B", "4800.50", 1, 22, 0),
+    (1000, "C", "B", "4800.00", 2, 11, 0),
+    (1000, "C", "A", "4799.50", 3, 21, 130),
+    (2000, "A", "B", "4800.75", 1, 23, 130),
+]
+
+
+def test_databento_preopen_is_quoting_until_the_opening_auction(tmp_path):
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", PREOPEN)], tmp_path / "s", tick_size=0.25)
+    t0 = NS0 + 10  # the snapshot's ts_recv
+    assert rows_of(st.events) == [
+        (t0, "CLEAR", 0, 0, 0, 0), (t0, "ADD", 1, 19200, 2, 11), (t0, "ADD", -1, 19204, 2, 12),
+        (t0, "STATUS", 0, 0, QUOTING, 0),  # the book crosses before the first trade: from the snapshot on
+        (NS0 + 100, "ADD", -1, 19198, 3, 21), (NS0 + 200, "ADD", 1, 19202, 1, 22),
+        (NS0 + 1000, "STATUS", 0, 0, TRADING, 0),  # before the auction's executions
+        (NS0 + 1000, "EXECUTE", 1, 19202, 1, 22), (NS0 + 1000, "EXECUTE", 1, 19200, 2, 11),
+        (NS0 + 1000, "EXECUTE", -1, 19198, 3, 21),
+        (NS0 + 2000, "ADD", 1, 19203, 1, 23),
+    ]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[t0, NS0 + 1000]]
+    assert st.meta["quirks"]["preopen_crossed_messages"] == 2
+
+
+def test_databento_preopen_ask_through_our_bid_fills_nothing_the_auction_fills_it(tmp_path):
+    # Our bid 1 @ 4800.25 (19201) rests from the snapshot, inside 4800.00 x 4801.00. The pre-open ask 3 @ 4799.50
+    # at 100 is through it: before, the L3 crossing-ADD rule filled it there (1 @ 19201 at 100), while nothing can
+    # trade. Now nothing fills before the open; at 1000 the auction (3 lots at 4800.00) executes the book's bids at
+    # 4800.00, a worse price than ours: a bid above the auction price is filled in full, 1 @ 19201, at the open.
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", PREOPEN)], tmp_path / "s", tick_size=0.25)
+    assert bid_fills(st, 19201) == [(1000, 19201, 1)]
+
+
+def test_databento_preopen_bid_at_the_auction_price_fills_by_time_priority(tmp_path):
+    # Our bid 1 @ 4800.00 joins behind order 11 (2 lots); at 300 order 24 bids 2 @ 4800.00 behind us. The pre-open
+    # ask 4 @ 4799.50 at 100 is through our bid (before: 1 @ 19200 filled at 100). The auction matches 4 lots at
+    # 4800.00: 11's 2 (ahead of us), then 24's 2 (behind us): in time priority our lot comes before 24's, so 1 lot
+    # fills, at the open.
+    rows = [
+        (0, "A", "B", "4800.00", 2, 11, SNAP),
+        (0, "A", "A", "4801.00", 2, 12, SNAP | LAST),
+        (100, "A", "A", "4799.50", 4, 21, 130),
+        (300, "A", "B", "4800.00", 2, 24, 130),
+        (1000, "T", "N", "4800.00", 4, 0, 0),
+        (1000, "F", "N", "4800.00", 2, 11, 0),
+        (1000, "F", "N", "4800.00", 2, 24, 0),
+        (1000, "F", "N", "4800.00", 4, 21, 0),
+        (1000, "C", "B", "4800.00", 2, 11, 0),
+        (1000, "C", "B", "4800.00", 2, 24, 0),
+        (1000, "C", "A", "4799.50", 4, 21, 130),
+    ]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert bid_fills(st, 19200) == [(1000, 19200, 1)]
+    # Without order 24 (and a 2-lot ask), the auction's 2 lots at 4800.00 are all 11's, ahead of us: no fill.
+    rows = rows[:2] + [(100, "A", "A", "4799.50", 2, 21, 130), (1000, "T", "N", "4800.00", 2, 0, 0),
+                       (1000, "F", "N", "4800.00", 2, 11, 0), (1000, "F", "N", "4800.00", 2, 21, 0),
+                       (1000, "C", "B", "4800.00", 2, 11, 0), (1000, "C", "A", "4799.50", 2, 21, 130)]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo2.csv", rows)], tmp_path / "s2", tick_size=0.25)
+    assert bid_fills(st, 19200) == []
+
+
+def test_databento_stream_that_trades_before_any_cross_has_no_status(tmp_path):
+    # A stream starting mid-session: its first trade comes before any crossed book: no STATUS, as before.
+    rows = [
+        (0, "A", "B", "4800.00", 2, 11, SNAP),
+        (0, "A", "A", "4801.00", 2, 12, SNAP | LAST),
+        (100, "T", "A", "4800.00", 1, 0, 0),
+        (100, "F", "B", "4800.00", 1, 11, 0),
+        (100, "C", "B", "4800.00", 1, 11, 130),
+        (200, "A", "A", "4800.00", 1, 21, 130),  # then a locked book, while trading
+    ]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert [e[1] for e in rows_of(st.events)] == ["CLEAR", "ADD", "ADD", "EXECUTE", "ADD"]
+    assert st.meta["quirks"]["preopen_spans_ns"] == []
+
+
+@pytest.mark.parametrize("cut", [3, 4, 6])
+def test_databento_preopen_split_into_files_converts_as_the_whole(tmp_path, cut):
+    # Cut before the crossing ask (the hold carries over), after it, and inside the auction (after its first F).
+    whole = dbt.convert([mbo_csv(tmp_path / "w.csv", PREOPEN)], tmp_path / "w", tick_size=0.25)
+    a = mbo_csv(tmp_path / "a.csv", PREOPEN[:cut])
+    b = mbo_csv(tmp_path / "b.csv", PREOPEN[cut:])
+    st = convert([a, b], tmp_path / "s", format="databento", tick_size=0.25)
+    assert rows_of(st.events) == rows_of(whole.events)
+    assert st.meta["quirks"]["preopen_spans_ns"] == whole.meta["quirks"]["preopen_spans_ns"]
+
+
+def test_databento_file_after_a_preopen_that_never_opened_starts_trading_at_its_snapshot(tmp_path):
+    # File a ends in pre-open (crossed, no trade); file b starts a new book that trades before it crosses: the
+    # venue is trading from b's snapshot (STATUS TRADING there); a store ending in pre-open stays QUOTING.
+    a = mbo_csv(tmp_path / "a.csv", PREOPEN[:4])
+    b = mbo_csv(tmp_path / "b.csv", [
+        (5000, "A", "B", "4800.00", 2, 11, SNAP),
+        (5000, "A", "A", "4801.00", 2, 12, SNAP | LAST),
+        (5100, "T", "A", "4800.00", 1, 0, 0),
+        (5100, "F", "B", "4800.00", 1, 11, 0),
+        (5100, "C", "B", "4800.00", 1, 11, 130),
+    ])
+    st = convert([a, b], tmp_path / "s", format="databento", tick_size=0.25)
+    status = [(e[0] - NS0, e[4]) for e in rows_of(st.events) if e[1] == "STATUS"]
+    assert status == [(10, QUOTING), (5010, TRADING)]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 10, NS0 + 5010]]
+    st = convert([a], tmp_path / "s1", format="databento", tick_size=0.25)
+    assert [(e[0] - NS0, e[4]) for e in rows_of(st.events) if e[1] == "STATUS"] == [(10, QUOTING)]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 10, None]]
+
+
+def test_esh4_example_has_no_fill_before_the_cme_open(tmp_path):
+    # examples/esh4_mbo.yaml on the ESH4 evening: the book first crosses at 22:39:55 (CME's pre-open) and the first
+    # trade is the opening auction at 23:00:00 UTC. Before, 3 of its 25 fills came before the open (22:39:55, 22:50:46, 22:53:16:
+    # pre-open ADDs "crossing" our quotes; effective half-spreads 1, 12 and 40 ticks, 53 of the 77 tick*lots of
+    # spread capture). Now: 22 fills, the first at 23:00:00.147 (a bid 1 @ 19201), the same 22 as before from the
+    # open on; spread capture 24 tick*lots (48 half-ticks).
+    src = shared_data("databento", "esh4-glbx-mdp3-20231225.mbo.dbn.zst")
+    store = dbt.convert([src], tmp_path / "store")
+    ev = np.asarray(store.events)
+    at = np.flatnonzero(ev["kind"] == Kind.STATUS)
+    assert at.tolist() == [8726, 9681]  # after the CLEAR and the 8,725 snapshot orders; before the auction
+    assert ev["qty"][at].tolist() == [QUOTING, TRADING]
+    assert ev["exch_ts"][at].tolist() == [1_703_462_400_000_000_000, OPEN_ESH4]
+    assert ev["kind"][at[1] + 1] == Kind.EXECUTE and ev["exch_ts"][at[1] + 1] == OPEN_ESH4
+    assert store.meta["quirks"]["preopen_spans_ns"] == [[1_703_462_400_000_000_000, OPEN_ESH4]]
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mmsim", "run", str(ROOT / "examples" / "esh4_mbo.yaml"),
+         "--data", str(tmp_path / "store"), "-o", str(out), "-q"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    with open(out / "fills.csv") as f:
+        fills = list(csv.DictReader(f))
+    assert len(fills) == 22
+    assert min(int(r["exch_ts"]) for r in fills) >= OPEN_ESH4
+    assert (int(fills[0]["exch_ts"]), int(fills[0]["side"]), int(fills[0]["price_ticks"])) == (
+        1_703_545_200_147_263_453, 1, 19201)
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["pnl"]["half_ticks"]["spread_capture"] == 48
+    assert sum(float(r["effective_half_spread_ticks"]) * int(r["qty"]) for r in fills) == 24.0
+
+
+def test_databento_preopen_held_over_several_chunks_writes_the_same_store(tmp_path, monkeypatch):
+    # The events held until the book crosses are checked and kept chunk by chunk: 2-event chunks give the same store.
+    whole = dbt.convert([mbo_csv(tmp_path / "w.csv", PREOPEN)], tmp_path / "w", tick_size=0.25)
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 2)
+    st = dbt.convert([mbo_csv(tmp_path / "c.csv", PREOPEN)], tmp_path / "c", tick_size=0.25)
+    assert rows_of(st.events) == rows_of(whole.events)
+    assert [e[1] for e in rows_of(st.events)].index("STATUS") == 3
