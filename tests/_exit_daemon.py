@@ -59,25 +59,7 @@ if sys.argv[2:] == ["late"]:
     atexit.register(late)
 
 import mmsim  # noqa: E402  (after the callback above: atexit runs the last registered first)
-from mmsim.numba_strategy import numba_strategy  # noqa: E402
-
-
-@numba_strategy(params={"spin": 200.0})
-def spinner(view, params, state, out):
-    x = 0.0
-    for k in range(int(params.spin)):
-        x += k * 1e-9
-    out.bid_px = view.best_bid - 5 + (x > 1e300)
-    out.bid_qty = 1.0
-    out.ask_px = view.best_ask + 5
-    out.ask_qty = 1.0
-    return 1
-
-
-class Sleeper(mmsim.Strategy):
-    def quote(self, view):
-        time.sleep(0.001)
-        return None
+from _ctrl_c import Sleeper, spinner  # noqa: E402  (tests/_ctrl_c.py's strategies)
 
 
 def in_pass() -> bool:
