@@ -645,11 +645,11 @@ def test_databento_print_carried_into_the_next_file_is_named_in_its_own_file(esh
     b = _write(d / "b9716t.csv", lines[:1] + lines[9716:])
     with pytest.raises(mmsim.DataError) as ei:
         dbt.convert([a, b], d / "carried")
-    # 3: at least 3, 0.1% of the lines that make events being fewer (the snapshot's 8,725 records, received
-    # at one time, count as one line since 6dd3a83; before, 11,000 to 11,999 lines gave 11).
+    # 288: 10% of the 2,880 to 2,889 lines that make events (the snapshot's 8,725 records, received at one
+    # time, count as one line; absorbed C records make none).
     assert str(ei.value) == (
         f"{a}: line 9716: receive time 1703545195085275419 is 5.000 s before the exchange time (1703545200085275419); "
-        "shifting every receive time by +5.000 s for it is 5.000 s more than every line but the 3 most behind needs "
+        "shifting every receive time by +5.000 s for it is 5.000 s more than every line but the 288 most behind needs "
         "(none): a wrong receive time, not a recorder clock behind the venue's (that is behind on nearly every line); "
         "fix or remove the line")
 

@@ -51,7 +51,7 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[in
     (one message received at once: a Tardis snapshot's rows, an hftbacktest snapshot's records), count as one
     line, so a snapshot's thousand levels count once. The shift
     is the largest need; what the rest need is the largest need once the ``k`` lines most behind are
-    left out, ``k`` = 0.1% of the lines, at least 3, never all (at most ``lines - 1``). Returns None
+    left out, ``k`` = 10% of the lines, at least 3, never all (at most ``lines - 1``). Returns None
     when the shift is at most :data:`CLOCK_OUTLIER_NS` beyond that, else (packed source position of
     the event most behind, why it is refused).
     """
@@ -68,7 +68,7 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[in
         return np.maximum.reduceat((x - t)[i - lo:], np.flatnonzero(new))
 
     lines = sum(len(needs(i)) for i in range(0, len(ev), chunk))
-    k = min(max(3, lines // 1000), lines - 1)
+    k = min(max(3, lines // 10), lines - 1)
     top, best, at = np.zeros(0, np.int64), 0, -1
     for i in range(0, len(ev), chunk):
         d = needs(i)
