@@ -224,6 +224,34 @@ def test_no_units_warning_with_contract_size_set_with_bps_fees_or_off_futures(fu
     assert _report(_run_config(stores[0], fees={"maker_per_lot": 0.6})).data["warnings"] == []
 
 
+def test_mmsim_compare_carries_each_runs_units_warning(futures_store):
+    """A breaker's find: `mmsim compare` of two such runs printed their PnL per day under "PnL in quote
+    currency per day" with no word, and compare.json had no warnings. The comparison carries each run's
+    warning (`both runs:` when the same), printed under its verdicts and kept in compare.json."""
+    import io
+
+    from rich.console import Console
+
+    fees = {"maker_per_lot": 0.6, "taker_per_lot": 0.6}
+    a = run_config(_run_config(futures_store, fees=fees))
+    b = run_config(_run_config(futures_store, fees=fees, **{"strategy.params": {"half_spread": 2, "size": 1}}))
+    ev = mmsim.load(futures_store)
+    cmp = mmsim.compare(a, b, ev, horizons=["1s"], n_boot=50)
+    assert cmp.warnings == [f"both runs: {UNITS_WARNING}"]
+    assert cmp.to_dict()["warnings"] == [f"both runs: {UNITS_WARNING}"]
+    console = Console(width=400, record=True, file=io.StringIO())
+    cmp.print(console)
+    assert f"warning: both runs: {UNITS_WARNING}" in " ".join(console.export_text().split())
+    # One run with contract_size set: only the other is named; neither: no warning.
+    c = run_config(_run_config(futures_store, fees=fees, contract_size=50))
+    with pytest.raises(mmsim.DataError, match="value a tick·lot differently"):  # 0.25 vs 12.5: not compared
+        mmsim.compare(a, c, ev, horizons=["1s"], n_boot=50)
+    from mmsim.analysis.comparison import units_warnings
+
+    assert units_warnings(a, c) == [f"run A: {UNITS_WARNING}"]
+    assert units_warnings(c, c) == []
+
+
 def test_the_fee_line_mentions_a_rebate_only_when_a_fee_is_negative():
     from mmsim.config import Config
     from mmsim.report.setup import fees_label

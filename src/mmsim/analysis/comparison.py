@@ -33,7 +33,7 @@ import numpy as np
 
 from ..config import parse_duration
 from ..errors import ConfigError, DataError, MmsimError
-from ..report.setup import IDENTITY_KEYS
+from ..report.setup import IDENTITY_KEYS, units_warning
 from ._bootstrap import MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, paired_difference
 
@@ -266,6 +266,7 @@ class Comparison:
     identity: dict[str, Any] = field(default_factory=dict)
     n_days: int = 1
     span_ns: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def verdicts(self) -> list[str]:
         """One verdict line per row."""
@@ -289,6 +290,7 @@ class Comparison:
             "identity": self.identity,
             "n_days": self.n_days,
             "span_ns": self.span_ns,
+            "warnings": self.warnings,
             "rows": [r.to_dict() for r in self.rows],
         })
 
@@ -332,6 +334,8 @@ class Comparison:
         console.print(self.rich_table(console.width))
         for v in self.verdicts():
             console.print(v, highlight=False)
+        for w in self.warnings:
+            console.print(f"warning: {w}", style="yellow", highlight=False)
 
     def save(self, path: str | Path) -> Path:
         """Write compare.json to ``path`` (a directory, created if missing, or a .json file)."""
@@ -463,7 +467,16 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)
     rows = compare_rows(sa, sb, diffs, (la, lb))
     return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident, sa.n_days,
-                      int(edges[-1][1] - edges[0][0]))
+                      int(edges[-1][1] - edges[0][0]), units_warnings(ra, rb))
+
+
+def units_warnings(ra: Any, rb: Any) -> list[str]:
+    """The report's futures-units warning (:func:`mmsim.report.setup.units_warning`) of run A and of run B,
+    each prefixed with its run (``both runs:`` when the same): their PnL compared mixes units too."""
+    got = [units_warning(r, getattr(r, "config", None), dict(getattr(r, "meta", None) or {})) for r in (ra, rb)]
+    if got[0] and got[0] == got[1]:
+        return [f"both runs: {got[0]}"]
+    return [f"run {name}: {w}" for name, w in zip("AB", got) if w]
 
 
 def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInterval],
