@@ -333,6 +333,27 @@ def test_days_of_data_are_the_calendar_days_touched_at_most_the_span_rounded_up(
     assert n_days(23 * hour + 30 * minute, 2 * day + 30 * minute) == 2
     # one session; exactly 24 h from midnight to midnight; a single instant
     assert (n_days(14 * hour, 21 * hour), n_days(day, 2 * day), n_days(day, day)) == (1, 1, 1)
+    # A breaker's find: a Friday and a Monday session (14:30 on day 4 to 21:00 on day 7) touch 2 dates, not
+    # the 4 from one to the other: given the data's times, the dates among them count.
+    fri = np.arange(4 * day + 14 * hour + 30 * minute, 4 * day + 21 * hour, hour)
+    mon = np.arange(7 * day + 14 * hour + 30 * minute, 7 * day + 21 * hour + 1, hour)
+    ts = np.concatenate([fri, mon, [7 * day + 21 * hour]])
+    assert n_days(int(ts[0]), int(ts[-1]), ts) == 2
+    assert n_days(int(ts[0]), int(ts[-1])) == 4
+    # the times given never count more than the span allows (6 minutes across midnight: 1)
+    assert n_days(day - 5 * minute, day + S, np.array([day - 5 * minute, day + S])) == 1
+
+
+def test_days_of_data_in_the_report_are_the_dates_the_events_touch_and_one_at_an_instant():
+    """A breaker's finds: report.json's risk.n_days was 0 for data at one instant (n_days says at least 1),
+    and a Friday and a Monday session counted 4 days (every date between). The report counts the dates
+    its events touch."""
+    day, hour = 86_400 * S, 3600 * S
+    one = make_events([(5 * S, Kind.DEPTH, 1, 100, 1), (5 * S, Kind.DEPTH, -1, 101, 1)])
+    assert report(result_of([]), one, horizons=["1s"], event_horizons=[]).data["risk"]["n_days"] == 1
+    two = make_events([(4 * day + 15 * hour, Kind.DEPTH, 1, 100, 1), (4 * day + 15 * hour, Kind.DEPTH, -1, 101, 1),
+                       (7 * day + 20 * hour, Kind.DEPTH, 1, 100, 2)])
+    assert report(result_of([]), two, horizons=["1s"], event_horizons=[]).data["risk"]["n_days"] == 2
 
 
 def test_sharpe_of_a_capture_across_midnight_divides_by_one_day():

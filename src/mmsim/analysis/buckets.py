@@ -253,7 +253,7 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
     # kept bucket's end equals the equity at the next kept bucket's start.
     pnl = np.diff(eq)
     t0, t1 = int(exch_ts[0]), int(exch_ts[-1])
-    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1))
+    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts))
 
 
 def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None = None, n_boot: int = 2000,

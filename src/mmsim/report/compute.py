@@ -281,7 +281,7 @@ def compute_report(
     t_start, t_end = int(exch_ts[0]), int(exch_ts[-1])
     inventory = _inventory(f, t_start, t_end, position_limit)
     equity_t, equity = _equity(result, f, parts, tick_value, exch_ts)
-    risk = _risk(equity_t, equity, t_start, t_end, result, cfg)
+    risk = _risk(equity_t, equity, t_start, t_end, result, cfg, exch_ts)
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)

@@ -148,7 +148,7 @@ def _equity(
 
 
 def _risk(
-    t: np.ndarray, eq: np.ndarray, t0: int, t1: int, result: Any, cfg: Any
+    t: np.ndarray, eq: np.ndarray, t0: int, t1: int, result: Any, cfg: Any, events_ts: np.ndarray | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
                            "pnl_by_day": {}, "n_days": 0}
@@ -158,6 +158,7 @@ def _risk(
     out["max_drawdown"] = float((peak - eq).max())
     step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
     span = t1 - t0
+    out["n_days"] = n_days = days_of_data(t0, t1, events_ts)  # the dates the events touch (1 at one instant)
     if span > 0:
         step = max(step, -(-span // _MAX_GRID))
         grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
@@ -166,8 +167,6 @@ def _risk(
         idx = np.searchsorted(t, grid, side="right") - 1
         eg = np.where(idx >= 0, eq[np.maximum(idx, 0)], 0.0)
         d = np.diff(eg)
-        n_days = days_of_data(t0, t1)
-        out["n_days"] = n_days
         out["sharpe_interval"] = format_ns(step)
         if d.size >= 2:
             sd = float(np.std(d, ddof=1))
