@@ -281,7 +281,10 @@ def test_the_time_at_limit_row_writes_its_limit_as_the_table_writes_lots(hand):
     ev, res = hand
     for limit, label, share in ((1_000_000_000, "Time at limit (|pos| ≥ 1,000,000,000)", "0.0%"),
                                 (1500.0, "Time at limit (|pos| ≥ 1,500)", "0.0%"),
-                                (1.5, "Time at limit (|pos| ≥ 1.5)", "50.0%")):
+                                (1.5, "Time at limit (|pos| ≥ 1.5)", "50.0%"),
+                                # a breaker's: a fraction read 1.23457e+06 and 12,345.7
+                                (1234567.5, "Time at limit (|pos| ≥ 1,234,567.5)", "0.0%"),
+                                (12345.678, "Time at limit (|pos| ≥ 12,345.678)", "0.0%")):
         rows = dict(_summary_rows(report(res, ev, horizons=["1s"], event_horizons=[], position_limit=limit).data))
         assert rows[label] == share
 

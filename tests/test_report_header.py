@@ -459,6 +459,8 @@ def test_every_book_snapshot_of_a_several_day_replay_is_counted_apart(days, data
     (3_659 * S, "1h01m"),                # 1 h 0 min 59 s: the header printed 1h00m (seconds cut above an hour)
     (7_199_266_000_000, "2h00m"),        # ESH4's 22:00:00.180 -> 23:59:59.446 printed 1h59m
     (7_229_999_999_999, "2h00m"), (7_230 * S, "2h01m"), (93_599 * S, "26h00m"),
+    # a breaker's: under a millisecond it read 1e-09 s and 9.99e-07 s; a negative span -1e+03 s
+    (1, "1ns"), (999, "999ns"), (250_000, "250us"), (-10**12, "-16m40s"),
 ])
 def test_a_data_span_is_rounded_to_its_last_unit(ns, text):
     from mmsim.report._format import format_span

@@ -45,6 +45,12 @@ def format_span(ns: int) -> str:
     59.3 s is ``2h00m`` (docs/reports.md, "What was run").
     """
     ns = int(ns)
+    if ns < 0:
+        return "-" + format_span(-ns)
+    if 0 < ns < 1_000_000:  # under a millisecond in the unit that reads it (1 ns read 1e-09 s)
+        from ..config._units import format_ns
+
+        return format_ns(ns)
     if ns < 119_500_000_000:  # 119.5 s and up would read 120 s: 2m00s
         return f"{ns / 1e9:.3g} s"
     sec = (ns + 500_000_000) // 1_000_000_000

@@ -57,7 +57,7 @@ def to_json(data: Mapping[str, Any], indent: int | None = 2) -> str:
 def _lots(x: Any) -> str:
     """A number of lots as the table's others: thousands separated (``1,000,000,000``; ``2.5``)."""
     x = float(x)
-    return f"{int(x):,}" if x.is_integer() else f"{x:,g}"
+    return f"{int(x):,}" if x.is_integer() else f"{x:,.15g}"  # (as given, never 1.23457e+06)
 
 
 def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
