@@ -309,7 +309,12 @@ class _Converter:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
         in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
-        first = True
+        first = fresh = True
+
+        places = max(0, -int(Decimal(tick).scaleb(-_DIGITS).normalize().as_tuple().exponent))
+
+        def as_price(t: int) -> str:  # a price in ticks as a decimal with the tick's places (4800.25, 4800.00)
+            return f"{Decimal(t * tick).scaleb(-_DIGITS):.{places}f}"
 
         def err(pos: int, msg: str) -> DataError:
             return DataError(f"{path}: {unit} {pos}: {msg}")
@@ -408,6 +413,9 @@ class _Converter:
                 local = max(self.good_recv, exch)
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
+            if fresh and not snap:
+                pre.begin(em, exch, local)
+            fresh = bool(flags & F_LAST)
             if pre.watching and pre.mark is None and not snap:  # after the snapshot, or at the stream's start
                 pre.mark = (em.queued(), snap_ts, snap_ts) if pre.snap else (em.queued(), exch, local)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
@@ -477,9 +485,7 @@ class _Converter:
                 elif oid != trade[6] and ticks(price, pos) != trade[3]:
                     raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({trade[7]}) "
                                    f"({_what(rec)}): each F follows the T of its price; these are out of order")
-                if not cross.armed:
-                    pre.opening(em, exch, local, pos)
-                cross.armed = True
+                pre.trade(em, cross, exch, local, pos, unit)
                 if oid not in orders:
                     # An order the book never saw: an auction fill (side N) of an order
                     # entered in pre-open and never disseminated, or the hidden part of
@@ -510,9 +516,7 @@ class _Converter:
                 if trade is not None:  # the fills of the T before them cover its print
                     trade[4] = max(0, trade[4] - q)
             elif action == "T":
-                if not cross.armed:
-                    pre.opening(em, exch, local, pos)
-                cross.armed = True
+                pre.trade(em, cross, exch, local, pos, unit)
                 trade = [exch, local, side, ticks(price, pos), lots(size, pos), em.base | pos, oid, f"{unit} {pos}"]
             elif action == "R":
                 orders.clear()
@@ -524,10 +528,7 @@ class _Converter:
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
             if flags & F_LAST and not snap:
-                u = cross.unarmed_count
-                cross.check(book, exch, f"{unit} {pos}")
-                if pre.watching and cross.unarmed_count > u:  # crossed before the first trade: a pre-open
-                    pre.decide(em, crossed=True)
+                pre.message_end(em, cross, book, exch, f"{unit} {pos}", as_price)
         if last:
             flush_trade()
         # Carried to the next file, where a message names this one (a label read in an earlier file names it already).
