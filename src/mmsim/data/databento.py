@@ -43,11 +43,13 @@ would put the snapshot out of time order.
 
 A book that is crossed before the first trade (CME's pre-open: orders that
 cross wait for the opening auction) is accepted and counted in
-``quirks.preopen_crossed_messages``; from the first trade on a cross that lasts
-over a second is an error. Such a stream is in pre-open: it starts ``STATUS
+``quirks.preopen_crossed_messages``. Such a stream is in pre-open: it starts ``STATUS
 QUOTING`` (after its snapshot, at its time) and turns ``TRADING`` at its first
 ``T``/``F`` record, before the opening auction's events (``_preopen``;
 ``quirks.preopen_spans_ns``); a stream that trades before it crosses gets no status.
+After trading, a cross that outlasts a second with no trade during it (CME's daily
+pre-open, mid-file) is a pre-open too, ``QUOTING`` from the message where it began;
+one with a trade during it is an error.
 
 CME also lists the fill of the *aggressing* order when that order was resting
 and was modified into the other side: a ``T`` naming the order as aggressor,
