@@ -202,10 +202,15 @@ def test_esh4_example_has_no_fill_before_the_cme_open(tmp_path):
 def test_databento_preopen_held_over_several_chunks_writes_the_same_store(tmp_path, monkeypatch):
     # The events held until the book crosses are checked and kept chunk by chunk: 2-event chunks give the same store.
     whole = dbt.convert([mbo_csv(tmp_path / "w.csv", PREOPEN)], tmp_path / "w", tick_size=0.25)
+    mid = dbt.convert([mbo_csv(tmp_path / "mw.csv", MIDSTREAM)], tmp_path / "mw", tick_size=0.25)
     monkeypatch.setattr("mmsim.data._emitter.CHUNK", 2)
     st = dbt.convert([mbo_csv(tmp_path / "c.csv", PREOPEN)], tmp_path / "c", tick_size=0.25)
     assert rows_of(st.events) == rows_of(whole.events)
     assert [e[1] for e in rows_of(st.events)].index("STATUS") == 3
+    # After trading too: the crossing message's events are still queued when the cross begins, and held from there.
+    st = dbt.convert([mbo_csv(tmp_path / "mc.csv", MIDSTREAM)], tmp_path / "mc", tick_size=0.25)
+    assert rows_of(st.events) == rows_of(mid.events)
+    assert [e[1] for e in rows_of(st.events)][4:6] == ["STATUS", "ADD"]
 
 
 # --- A pre-open after trading (CME's daily halt and pre-open, about 22:00-23:00 UTC, in a 00:00-24:00 file) ---

@@ -24,7 +24,8 @@ from collections.abc import Callable
 from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book
-from ._emitter import CHUNK, Emitter
+from . import _emitter
+from ._emitter import Emitter
 
 __all__ = ["PreOpen"]
 
@@ -48,7 +49,7 @@ class PreOpen:
     def begin(self, em: Emitter, exch: int, local: int) -> None:
         """A message starts (its first record, at ``exch``, ``local``): where a cross it begins would be marked."""
         if em.held is None:
-            if len(em.rows) >= CHUNK // 2:  # a message under half a chunk stays queued whole: it can still be held
+            if len(em.rows) >= _emitter.CHUNK // 2:  # a message under half a chunk stays queued whole: it can still be held
                 em.flush()
             self.msg = (em, em.count, len(em.rows), exch, local)
 
