@@ -293,6 +293,30 @@ def test_databento_preopen_after_trading_with_messages_during_the_cross(tmp_path
         assert rows_of(two.events) == ev
 
 
+def test_databento_preopen_after_trading_begins_after_the_executions_of_its_message(tmp_path):
+    # One message at 100 s: a trade (1 lot of 12 @ 4801.00), then the ask 3 @ 4799.50 that crosses. The execution
+    # came first (the venue traded); QUOTING goes after it, before the crossing ADD, which fills nothing of ours.
+    rows = MIDSTREAM[:2] + [
+        (100 * S, "T", "B", "4801.00", 1, 0, 0),
+        (100 * S, "F", "A", "4801.00", 1, 12, 0),
+        (100 * S, "C", "A", "4801.00", 1, 12, 0),
+        (100 * S, "A", "A", "4799.50", 3, 21, 130),
+    ] + MIDSTREAM[6:]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert rows_of(st.events)[3:7] == [
+        (NS0 + 100 * S, "EXECUTE", -1, 19204, 1, 12), (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0),
+        (NS0 + 100 * S, "ADD", -1, 19198, 3, 21), (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+    ]
+    assert bid_fills(st, 19201) == [(700 * S, 19201, 1)]
+    # The same with a T and no F (a print written as a TRADE when the next record comes): QUOTING after it.
+    del rows[3:5]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo2.csv", rows)], tmp_path / "s2", tick_size=0.25)
+    assert rows_of(st.events)[3:7] == [
+        (NS0 + 100 * S, "TRADE", 1, 19204, 1, 0), (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+    ]
+
+
 def test_databento_clear_then_a_new_book_that_crosses_is_a_preopen(tmp_path):
     # After the first pre-open's auction, trading; at 800 s an R (clear), a new book (bid 4800.00, ask 4801.00), at
     # 900 s an ask 1 @ 4799.75 crosses it and at 950 s a cancel of 32 keeps it crossed, no trade: a second pre-open,

@@ -45,17 +45,20 @@ class PreOpen:
         self.pending: tuple[int, int, int, int] | None = None
         self.traded_at: str | None = None  # the first trade or fill record read during the current cross, after trading
         self.msg: tuple = (None, 0, 0, 0, 0)  # the current message's start: (emitter, written, queued, exch, local)
+        self.after_trade = False  # the record before was a trade or fill after trading, outside a cross
 
     def begin(self, em: Emitter, exch: int, local: int) -> None:
-        """A message starts (its first record, at ``exch``, ``local``): where a cross it begins would be marked."""
+        """A message starts (its first record, at ``exch``, ``local``): where a cross it begins would be marked; also
+        a record after a trade or fill in a message, so that a cross the message leaves begins after its executions."""
+        self.after_trade = False
         if em.held is None:
             if len(em.rows) >= _emitter.CHUNK // 2:  # a message under half a chunk stays queued whole: it can still be held
                 em.flush()
             self.msg = (em, em.count, len(em.rows), exch, local)
 
-    def message_end(self, em: Emitter, cross: CrossCheck, book: L2Book, exch: int, where: str,
+    def message_end(self, em: Emitter, cross: CrossCheck, book: L2Book, exch: int, local: int, where: str,
                     px: Callable[[int], str]) -> None:
-        """A message ends (``where``, at ``exch``): check the book's cross (:class:`CrossCheck`) and decide a pre-open,
+        """A message ends (``where``, at ``exch``, ``local``): check the book's cross (:class:`CrossCheck`) and decide a pre-open,
         at the stream's start or after trading (module notes); ``px`` writes a price in ticks as the file does."""
         bb, ba = book.best_bid(), book.best_ask()
         crossed = bb is not None and ba is not None and bb >= ba
@@ -79,9 +82,10 @@ class PreOpen:
         elif cross.armed:
             if since is None and cross._since is not None:  # a cross begins after trading: hold until decided
                 m_em, written, queued, m_exch, m_local = self.msg
-                idx = queued if m_em is em and written == em.count else 0  # 0: its start is written already
+                if m_em is not em or written != em.count:  # its start is written already: from what is queued
+                    queued, m_exch, m_local = 0, exch, local
                 em.hold()
-                self.pending = (idx, m_exch, m_local, cross.count - 1)
+                self.pending = (queued, m_exch, m_local, cross.count - 1)
             elif cross._since is None:
                 if self.pending is not None:  # it ended within the tolerance: a transient cross
                     self.pending = None
@@ -105,8 +109,10 @@ class PreOpen:
         after trading has a trade during it (transient; an error if it outlasts the tolerance)."""
         if not cross.armed:
             self.opening(em, exch, local, pos)
-            cross.armed = True
-        elif cross._since is not None:
+            cross.armed = self.after_trade = True
+        elif cross._since is None:
+            self.after_trade = True
+        else:
             if self.pending is not None and exch - cross._since > cross.tolerance_ns:  # nothing showed the pre-open
                 self.preopen(em, cross)
                 self.opening(em, exch, local, pos)

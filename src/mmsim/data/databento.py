@@ -415,9 +415,6 @@ class _Converter:
                 local = max(self.good_recv, exch)
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
-            if fresh and not snap:
-                pre.begin(em, exch, local)
-            fresh = bool(flags & F_LAST)
             if pre.watching and pre.mark is None and not snap:  # after the snapshot, or at the stream's start
                 pre.mark = (em.queued(), snap_ts, snap_ts) if pre.snap else (em.queued(), exch, local)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
@@ -430,6 +427,9 @@ class _Converter:
                     raise err(pos, f"trade (T) after the fill (F) at {lone[0]} of its message ({_what(rec)}): "
                                    "a T comes first, then its F records; these are out of order")
                 lone = None
+            if (fresh or pre.after_trade) and not snap:  # after the print of a T before it (flush_trade)
+                pre.begin(em, exch, local)
+            fresh = bool(flags & F_LAST)
             if action == "A":
                 if side == 0:
                     raise err(pos, "add without a side")
@@ -530,7 +530,7 @@ class _Converter:
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
             if flags & F_LAST and not snap:
-                pre.message_end(em, cross, book, exch, f"{unit} {pos}", as_price)
+                pre.message_end(em, cross, book, exch, local, f"{unit} {pos}", as_price)
         if last:
             flush_trade()
         # Carried to the next file, where a message names this one (a label read in an earlier file names it already).
