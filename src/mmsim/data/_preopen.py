@@ -10,11 +10,11 @@ would (``docs/data.md``, "Pre-open").
 
 After trading, CME's daily halt and pre-open (about 22:00-23:00 UTC) fall mid-stream: a book that crosses there and
 stays crossed beyond the tolerance (:data:`CROSS_TOLERANCE_NS`) with no trade or fill record during the cross is a
-pre-open too: ``STATUS QUOTING`` goes before the message where the cross began, ``TRADING`` before the next T/F
-record (the auction). From the message where a cross begins its events are held until that is decided: the cross
-ends within the tolerance (a transient cross: written as read), a trade comes within it (transient too; if the cross
-then outlasts the tolerance it is an error), or it outlasts the tolerance (a pre-open). The hold spans at most the
-tolerance's worth of messages.
+pre-open too: ``STATUS QUOTING`` goes before the message where the cross began (after its executions, when it
+traded first), ``TRADING`` before the next T/F record (the auction). From the message where a cross begins its
+events are held until that is decided: the cross ends within the tolerance (a transient cross: written as read), a
+trade comes within it (transient too; if the cross then outlasts the tolerance it is an error), or it outlasts the
+tolerance (a pre-open). The hold spans at most the tolerance's worth of messages (and the one that decides).
 """
 
 from __future__ import annotations
