@@ -382,3 +382,31 @@ def test_databento_long_cross_with_trades_during_it_is_an_error(tmp_path):
         "stays crossed for 200.000 s, until line 11 (tolerance 1 s), with a trade during the cross (line 8): "
         "not a pre-open (a cross beyond the tolerance with no trade until the opening auction) nor a transient cross"
     )
+
+
+def test_esh4_with_a_trade_after_its_snapshot_has_its_preopen_mid_stream(tmp_path):
+    # The breaker's withtrade.csv: the ESH4 CSV with a print (T, side N, 1 @ 4799.00) right after its snapshot. Its
+    # stream trades first, so the pre-open (the book crosses at 22:39:55.216798489, many messages during the cross)
+    # falls after trading. Before: refused ("line 8762: the book is crossed ... stays crossed for 256.633 s"). Now:
+    # QUOTING before the crossing message, TRADING before the auction, every other event as in the ESH4 store.
+    import gzip
+
+    src = shared_data("databento", "esh4_mbo_20231225.csv.gz")
+    lines = gzip.open(src, "rt").read().splitlines()
+    lines.insert(8726, "1703541600180087000,1703541600180087000,0,4956,17077,ESH4,T,N,4799.00,1,0,130,0")
+    path = tmp_path / "withtrade.csv"
+    path.write_text("\n".join(lines) + "\n")
+    whole = np.asarray(dbt.convert([src], tmp_path / "w").events)
+    st = dbt.convert([path], tmp_path / "s")
+    ev = np.asarray(st.events)
+    at = np.flatnonzero(ev["kind"] == Kind.STATUS)
+    cross = 1_703_543_995_216_798_489
+    assert at.tolist() == [8761, 9682]
+    assert ev["qty"][at].tolist() == [QUOTING, TRADING]
+    assert ev["exch_ts"][at].tolist() == [cross, OPEN_ESH4]
+    assert (ev["kind"][at[0] + 1], ev["exch_ts"][at[0] + 1]) == (Kind.ADD, cross)
+    assert ev["kind"][at[1] + 1] == Kind.EXECUTE
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[cross, OPEN_ESH4]]
+    rest = ev[(ev["kind"] != Kind.STATUS) & ~((ev["kind"] == Kind.TRADE) & (ev["exch_ts"] == 1_703_541_600_180_087_000))]
+    same = whole[whole["kind"] != Kind.STATUS]
+    assert len(rest) == len(same) and all(np.array_equal(rest[f], same[f]) for f in same.dtype.names)
