@@ -202,7 +202,211 @@ def test_esh4_example_has_no_fill_before_the_cme_open(tmp_path):
 def test_databento_preopen_held_over_several_chunks_writes_the_same_store(tmp_path, monkeypatch):
     # The events held until the book crosses are checked and kept chunk by chunk: 2-event chunks give the same store.
     whole = dbt.convert([mbo_csv(tmp_path / "w.csv", PREOPEN)], tmp_path / "w", tick_size=0.25)
+    mid = dbt.convert([mbo_csv(tmp_path / "mw.csv", MIDSTREAM)], tmp_path / "mw", tick_size=0.25)
     monkeypatch.setattr("mmsim.data._emitter.CHUNK", 2)
     st = dbt.convert([mbo_csv(tmp_path / "c.csv", PREOPEN)], tmp_path / "c", tick_size=0.25)
     assert rows_of(st.events) == rows_of(whole.events)
     assert [e[1] for e in rows_of(st.events)].index("STATUS") == 3
+    # After trading too: the crossing message's events are still queued when the cross begins, and held from there.
+    st = dbt.convert([mbo_csv(tmp_path / "mc.csv", MIDSTREAM)], tmp_path / "mc", tick_size=0.25)
+    assert rows_of(st.events) == rows_of(mid.events)
+    assert [e[1] for e in rows_of(st.events)][4:6] == ["STATUS", "ADD"]
+
+
+# --- A pre-open after trading (CME's daily halt and pre-open, about 22:00-23:00 UTC, in a 00:00-24:00 file) ---
+S = 1_000_000_000
+#: A snapshot (bid 2 @ 4800.00, order 11; ask 2 @ 4801.00, order 12); at 1 s a trade (1 lot of 12); at 100 s the
+#: pre-open: an ask 3 @ 4799.50 crosses the bid; nothing until the auction at 700 s: 3 lots at 4800.00 (11's 2 and
+#: 21's 3 executed: the T's 3 lots are covered).
+MIDSTREAM = [
+    (0, "A", "B", "4800.00", 2, 11, SNAP),
+    (0, "A", "A", "4801.00", 2, 12, SNAP | LAST),
+    (S, "T", "B", "4801.00", 1, 0, 0),
+    (S, "F", "A", "4801.00", 1, 12, 0),
+    (S, "C", "A", "4801.00", 1, 12, 130),
+    (100 * S, "A", "A", "4799.50", 3, 21, 130),
+    (700 * S, "T", "N", "4800.00", 3, 0, 0),
+    (700 * S, "F", "N", "4800.00", 2, 11, 0),
+    (700 * S, "F", "N", "4800.00", 3, 21, 0),
+    (700 * S, "C", "B", "4800.00", 2, 11, 0),
+    (700 * S, "C", "A", "4799.50", 3, 21, 130),
+]
+
+
+def test_databento_preopen_after_trading_is_quoting_from_the_cross_to_the_auction(tmp_path):
+    # Before: no status; the crossing ADD at 100 s filled our bid 1 @ 4800.25 there (the L3 crossing-ADD rule) while
+    # nothing could trade. Now QUOTING before the crossing ADD (at its time), TRADING before the auction's T; our bid
+    # rests through the pre-open and the auction (3 lots at 4800.00, below ours) fills it in full: 1 @ 19201 at 700 s.
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", MIDSTREAM)], tmp_path / "s", tick_size=0.25)
+    t0 = NS0 + 10
+    assert rows_of(st.events) == [
+        (t0, "CLEAR", 0, 0, 0, 0), (t0, "ADD", 1, 19200, 2, 11), (t0, "ADD", -1, 19204, 2, 12),
+        (NS0 + S, "EXECUTE", -1, 19204, 1, 12),
+        (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+        (NS0 + 700 * S, "EXECUTE", 1, 19200, 2, 11), (NS0 + 700 * S, "EXECUTE", -1, 19198, 3, 21),
+    ]
+    q = st.meta["quirks"]
+    assert q["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]
+    assert (q["preopen_crossed_messages"], q["transient_crossed_messages"]) == (1, 0)
+    assert bid_fills(st, 19201) == [(700 * S, 19201, 1)]
+
+    class Bid(mmsim.Strategy):
+        def quote(self, view):
+            return mmsim.Quote(19201, 1, 0, 0)
+
+    res = mmsim.run(st, Bid(), mmsim.Config(signals=mmsim.SignalConfig(enabled=False), check_invariants=True))
+    assert [bool(f["maker"]) for f in res.fills] == [True]
+
+
+def test_databento_preopen_after_trading_with_messages_during_the_cross(tmp_path):
+    # Before: "line 7: the book is crossed ... stays crossed for 200.000 s, until line 9": refused. At 100.5 s (within
+    # the 1 s tolerance) a bid 1 @ 4800.50 and at 300 s an ask 1 @ 4802.00 come during the cross, no trade: the cross
+    # is a pre-open from 100 s (decided at 300 s); the auction at 700 s executes 22's 1, 11's 2 and 21's 3.
+    rows = MIDSTREAM[:6] + [
+        (100 * S + S // 2, "A", "B", "4800.50", 1, 22, 130),
+        (300 * S, "A", "A", "4802.00", 1, 23, 130),
+        (700 * S, "T", "N", "4800.00", 3, 0, 0),
+        (700 * S, "F", "N", "4800.00", 1, 22, 0),
+        (700 * S, "F", "N", "4800.00", 2, 11, 0),
+        (700 * S, "F", "N", "4800.00", 3, 21, 0),
+        (700 * S, "C", "B", "4800.50", 1, 22, 0),
+        (700 * S, "C", "B", "4800.00", 2, 11, 0),
+        (700 * S, "C", "A", "4799.50", 3, 21, 130),
+    ]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    ev = rows_of(st.events)
+    assert ev[4:9] == [
+        (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 100 * S + S // 2, "ADD", 1, 19202, 1, 22), (NS0 + 300 * S, "ADD", -1, 19208, 1, 23),
+        (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+    ]
+    assert [e[1] for e in ev[9:]] == ["EXECUTE"] * 3
+    q = st.meta["quirks"]
+    assert q["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]
+    assert (q["preopen_crossed_messages"], q["transient_crossed_messages"]) == (3, 0)
+    assert bid_fills(st, 19201) == [(700 * S, 19201, 1)]
+    # Cut into two files inside the cross (the hold carries over): the store of the whole.
+    for cut in (6, 7, 8):
+        a, b = mbo_csv(tmp_path / "a.csv", rows[:cut]), mbo_csv(tmp_path / "b.csv", rows[cut:])
+        two = convert([a, b], tmp_path / f"two{cut}", format="databento", tick_size=0.25)
+        assert rows_of(two.events) == ev
+
+
+def test_databento_preopen_after_trading_begins_after_the_executions_of_its_message(tmp_path):
+    # One message at 100 s: a trade (1 lot of 12 @ 4801.00), then the ask 3 @ 4799.50 that crosses. The execution
+    # came first (the venue traded); QUOTING goes after it, before the crossing ADD, which fills nothing of ours.
+    rows = MIDSTREAM[:2] + [
+        (100 * S, "T", "B", "4801.00", 1, 0, 0),
+        (100 * S, "F", "A", "4801.00", 1, 12, 0),
+        (100 * S, "C", "A", "4801.00", 1, 12, 0),
+        (100 * S, "A", "A", "4799.50", 3, 21, 130),
+    ] + MIDSTREAM[6:]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert rows_of(st.events)[3:7] == [
+        (NS0 + 100 * S, "EXECUTE", -1, 19204, 1, 12), (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0),
+        (NS0 + 100 * S, "ADD", -1, 19198, 3, 21), (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+    ]
+    assert bid_fills(st, 19201) == [(700 * S, 19201, 1)]
+    # The same with a T and no F (a print written as a TRADE when the next record comes): QUOTING after it.
+    del rows[3:5]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo2.csv", rows)], tmp_path / "s2", tick_size=0.25)
+    assert rows_of(st.events)[3:7] == [
+        (NS0 + 100 * S, "TRADE", 1, 19204, 1, 0), (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+    ]
+
+
+def test_databento_clear_then_a_new_book_that_crosses_is_a_preopen(tmp_path):
+    # After the first pre-open's auction, trading; at 800 s an R (clear), a new book (bid 4800.00, ask 4801.00), at
+    # 900 s an ask 1 @ 4799.75 crosses it and at 950 s a cancel of 32 keeps it crossed, no trade: a second pre-open,
+    # QUOTING from 900 s (before the crossing ADD) to the auction at 1000 s (1 lot at 4800.00: 31's 1 and 33's 1).
+    rows = MIDSTREAM + [
+        (800 * S, "R", "N", "", 0, 0, 130),
+        (800 * S + 1, "A", "B", "4800.00", 1, 31, 130),
+        (800 * S + 2, "A", "A", "4801.00", 2, 32, 130),
+        (900 * S, "A", "A", "4799.75", 1, 33, 130),
+        (950 * S, "C", "A", "4801.00", 1, 32, 130),
+        (1000 * S, "T", "N", "4800.00", 1, 0, 0),
+        (1000 * S, "F", "N", "4800.00", 1, 31, 0),
+        (1000 * S, "F", "N", "4800.00", 1, 33, 0),
+        (1000 * S, "C", "B", "4800.00", 1, 31, 0),
+        (1000 * S, "C", "A", "4799.75", 1, 33, 130),
+    ]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    ev = rows_of(st.events)
+    assert [(e[0] - NS0, e[4]) for e in ev if e[1] == "STATUS"] == [
+        (100 * S, QUOTING), (700 * S, TRADING), (900 * S, QUOTING), (1000 * S, TRADING)]
+    at = [i for i, e in enumerate(ev) if e[1] == "STATUS"][2]
+    assert ev[at:at + 2] == [(NS0 + 900 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 900 * S, "ADD", -1, 19199, 1, 33)]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S], [NS0 + 900 * S, NS0 + 1000 * S]]
+
+
+def test_databento_transient_cross_after_trading_stays_transient(tmp_path):
+    # An ask 1 @ 4799.50 crosses at 100 s and is cancelled 0.5 s later (within the 1 s tolerance): no status, the
+    # events as read, one transient crossed message.
+    rows = MIDSTREAM[:5] + [
+        (100 * S, "A", "A", "4799.50", 1, 21, 130),
+        (100 * S + S // 2, "C", "A", "4799.50", 1, 21, 130),
+        (200 * S, "M", "B", "4800.00", 1, 11, 130),  # 11 down to 1 lot (a CANCEL of 1)
+    ]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert [e[1] for e in rows_of(st.events)][3:] == ["EXECUTE", "ADD", "DELETE", "CANCEL"]
+    q = st.meta["quirks"]
+    assert (q["preopen_spans_ns"], q["transient_crossed_messages"], q["preopen_crossed_messages"]) == ([], 1, 0)
+    # A trade during a cross shorter than the tolerance: transient too.
+    rows = MIDSTREAM[:6] + [
+        (100 * S + S // 2, "T", "A", "4800.00", 2, 0, 0),
+        (100 * S + S // 2, "F", "B", "4800.00", 2, 11, 0),
+        (100 * S + S // 2, "C", "B", "4800.00", 2, 11, 130),
+    ]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo2.csv", rows)], tmp_path / "s2", tick_size=0.25)
+    assert "STATUS" not in [e[1] for e in rows_of(st.events)]
+    assert st.meta["quirks"]["preopen_spans_ns"] == []
+
+
+def test_databento_long_cross_with_trades_during_it_is_an_error(tmp_path):
+    # The ask 3 @ 4799.50 crosses at 100 s; at 100.5 s a trade (1 lot of 12 @ 4801.00) leaves it crossed; at 300 s
+    # still crossed: not a pre-open (it traded) nor a transient cross.
+    rows = MIDSTREAM[:6] + [
+        (100 * S + S // 2, "T", "B", "4801.00", 1, 0, 0),
+        (100 * S + S // 2, "F", "A", "4801.00", 1, 12, 0),
+        (100 * S + S // 2, "C", "A", "4801.00", 1, 12, 130),
+        (300 * S, "A", "B", "4799.00", 1, 24, 130),
+    ]
+    path = mbo_csv(tmp_path / "mbo.csv", rows)
+    with pytest.raises(mmsim.DataError) as e:
+        dbt.convert([path], tmp_path / "s", tick_size=0.25)
+    assert str(e.value) == (
+        f"{path}: line 7: the book is crossed (best bid 4800.00 >= best ask 4799.50, 19200 >= 19198 ticks) and "
+        "stays crossed for 200.000 s, until line 11 (tolerance 1 s), with a trade during the cross (line 8): "
+        "not a pre-open (a cross beyond the tolerance with no trade until the opening auction) nor a transient cross"
+    )
+
+
+def test_esh4_with_a_trade_after_its_snapshot_has_its_preopen_mid_stream(tmp_path):
+    # The breaker's withtrade.csv: the ESH4 CSV with a print (T, side N, 1 @ 4799.00) right after its snapshot. Its
+    # stream trades first, so the pre-open (the book crosses at 22:39:55.216798489, many messages during the cross)
+    # falls after trading. Before: refused ("line 8762: the book is crossed ... stays crossed for 256.633 s"). Now:
+    # QUOTING before the crossing message, TRADING before the auction, every other event as in the ESH4 store.
+    import gzip
+
+    src = shared_data("databento", "esh4_mbo_20231225.csv.gz")
+    lines = gzip.open(src, "rt").read().splitlines()
+    lines.insert(8726, "1703541600180087000,1703541600180087000,0,4956,17077,ESH4,T,N,4799.00,1,0,130,0")
+    path = tmp_path / "withtrade.csv"
+    path.write_text("\n".join(lines) + "\n")
+    whole = np.asarray(dbt.convert([src], tmp_path / "w").events)
+    st = dbt.convert([path], tmp_path / "s")
+    ev = np.asarray(st.events)
+    at = np.flatnonzero(ev["kind"] == Kind.STATUS)
+    cross = 1_703_543_995_216_798_489
+    assert at.tolist() == [8761, 9682]
+    assert ev["qty"][at].tolist() == [QUOTING, TRADING]
+    assert ev["exch_ts"][at].tolist() == [cross, OPEN_ESH4]
+    assert (ev["kind"][at[0] + 1], ev["exch_ts"][at[0] + 1]) == (Kind.ADD, cross)
+    assert ev["kind"][at[1] + 1] == Kind.EXECUTE
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[cross, OPEN_ESH4]]
+    rest = ev[(ev["kind"] != Kind.STATUS) & ~((ev["kind"] == Kind.TRADE) & (ev["exch_ts"] == 1_703_541_600_180_087_000))]
+    same = whole[whole["kind"] != Kind.STATUS]
+    assert len(rest) == len(same) and all(np.array_equal(rest[f], same[f]) for f in same.dtype.names)

@@ -7,11 +7,24 @@ at the mark, right after the snapshot, at its time) or a trade comes first (no s
 ``TRADING`` at the mark when the stream before it ended in pre-open). A pre-open ends at the stream's first trade or
 fill record: ``STATUS TRADING`` goes before it, so the opening auction's executions match our orders as the auction
 would (``docs/data.md``, "Pre-open").
+
+After trading, CME's daily halt and pre-open (about 22:00-23:00 UTC) fall mid-stream: a book that crosses there and
+stays crossed beyond the tolerance (:data:`CROSS_TOLERANCE_NS`) with no trade or fill record during the cross is a
+pre-open too: ``STATUS QUOTING`` goes before the message where the cross began (after its executions, when it
+traded first), ``TRADING`` before the next T/F record (the auction). From the message where a cross begins its
+events are held until that is decided: the cross ends within the tolerance (a transient cross: written as read), a
+trade comes within it (transient too; if the cross then outlasts the tolerance it is an error), or it outlasts the
+tolerance (a pre-open). The hold spans at most the tolerance's worth of messages (and the one that decides).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from ..errors import DataError
 from ..events import Kind, TradingStatus
+from ._common import CrossCheck, L2Book
+from . import _emitter
 from ._emitter import Emitter
 
 __all__ = ["PreOpen"]
@@ -28,6 +41,88 @@ class PreOpen:
         self.held: list | None = None  # what the emitter of the file before held
         #: ``[QUOTING from, TRADING from]`` exchange times (ns) per pre-open; the second None when it never opened.
         self.spans: list[list[int | None]] = []
+        #: A cross begun after trading, undecided (its events held): (held index, exch, local, transient count then).
+        self.pending: tuple[int, int, int, int] | None = None
+        self.traded_at: str | None = None  # the first trade or fill record read during the current cross, after trading
+        self.msg: tuple = (None, 0, 0, 0, 0)  # the current message's start: (emitter, written, queued, exch, local)
+        self.after_trade = False  # the record before was a trade or fill after trading, outside a cross
+
+    def begin(self, em: Emitter, exch: int, local: int) -> None:
+        """A message starts (its first record, at ``exch``, ``local``): where a cross it begins would be marked; also
+        a record after a trade or fill in a message, so that a cross the message leaves begins after its executions."""
+        self.after_trade = False
+        if em.held is None:
+            if len(em.rows) >= _emitter.CHUNK // 2:  # a message under half a chunk stays queued whole: it can still be held
+                em.flush()
+            self.msg = (em, em.count, len(em.rows), exch, local)
+
+    def message_end(self, em: Emitter, cross: CrossCheck, book: L2Book, exch: int, local: int, where: str,
+                    px: Callable[[int], str]) -> None:
+        """A message ends (``where``, at ``exch``, ``local``): check the book's cross (:class:`CrossCheck`) and decide a pre-open,
+        at the stream's start or after trading (module notes); ``px`` writes a price in ticks as the file does."""
+        bb, ba = book.best_bid(), book.best_ask()
+        crossed = bb is not None and ba is not None and bb >= ba
+        since = cross._since
+        if cross.armed and bb is not None and ba is not None and crossed and since is not None \
+                and exch - since > cross.tolerance_ns:
+            if self.pending is not None:  # no trade since it began: a pre-open
+                self.preopen(em, cross)
+            else:
+                raise DataError(
+                    f"{cross.path}: {cross._where}: the book is crossed (best bid {px(bb)} >= best ask {px(ba)}, "
+                    f"{bb} >= {ba} ticks) and stays crossed for {(exch - since) / 1e9:.3f} s, until {where} "
+                    f"(tolerance {cross.tolerance_ns / 1e9:g} s), with a trade during the cross ({self.traded_at}): "
+                    "not a pre-open (a cross beyond the tolerance with no trade until the opening auction) nor a "
+                    "transient cross"
+                )
+        u = cross.unarmed_count
+        cross.check(book, exch, where)
+        if self.watching and cross.unarmed_count > u:  # crossed before the first trade: a pre-open
+            self.decide(em, crossed=True)
+        elif cross.armed:
+            if since is None and cross._since is not None:  # a cross begins after trading: hold until decided
+                m_em, written, queued, m_exch, m_local = self.msg
+                if m_em is not em or written != em.count:  # its start is written already: from what is queued
+                    queued, m_exch, m_local = 0, exch, local
+                em.hold()
+                self.pending = (queued, m_exch, m_local, cross.count - 1)
+            elif cross._since is None:
+                if self.pending is not None:  # it ended within the tolerance: a transient cross
+                    self.pending = None
+                    em.release()
+                self.traded_at = None
+
+    def preopen(self, em: Emitter, cross: CrossCheck) -> None:
+        """The cross held since the mark is a pre-open: ``QUOTING`` there; its messages count as pre-open ones."""
+        assert self.pending is not None
+        idx, exch, local, n = self.pending
+        self.pending = None
+        em.release(idx, (exch, local, 0, int(TradingStatus.QUOTING), 0, int(Kind.STATUS), 0))
+        self.status = TradingStatus.QUOTING
+        self.spans.append([exch, None])
+        cross.unarmed_count += cross.count - n
+        cross.count = n
+        cross.armed, cross._since = False, None
+
+    def trade(self, em: Emitter, cross: CrossCheck, exch: int, local: int, pos: int, unit: str) -> None:
+        """A trade or fill record (at ``exch``, before any event of it): a pre-open ends (its auction), or a cross
+        after trading has a trade during it (transient; an error if it outlasts the tolerance)."""
+        if not cross.armed:
+            self.opening(em, exch, local, pos)
+            cross.armed = self.after_trade = True
+        elif cross._since is None:
+            self.after_trade = True
+        else:
+            if self.pending is not None and exch - cross._since > cross.tolerance_ns:  # nothing showed the pre-open
+                self.preopen(em, cross)
+                self.opening(em, exch, local, pos)
+                cross.armed = True
+            elif self.pending is not None:
+                self.pending = None
+                em.release()
+                self.traded_at = f"{unit} {pos}"
+            elif self.traded_at is None:
+                self.traded_at = f"{unit} {pos}"
 
     def resume(self, em: Emitter) -> None:
         """A file starts: its emitter holds on what the file before held."""
@@ -40,13 +135,14 @@ class PreOpen:
         self.held = em.held
         if last:
             em.release()
-            self.held, self.watching = None, False
+            self.held, self.watching, self.pending = None, False, None
 
     def watch(self, em: Emitter, snap: bool) -> None:
         """A stream starts (with a snapshot when ``snap``): hold its events until it crosses or trades."""
         em.release()  # the stream before ended undecided: no status for it
         em.hold()
         self.watching, self.mark, self.snap = True, None, snap
+        self.pending = self.traded_at = None
 
     def decide(self, em: Emitter, crossed: bool) -> None:
         """The stream watched crossed (a pre-open: ``QUOTING``) or traded first (``TRADING``): its status at the mark."""

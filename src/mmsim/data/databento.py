@@ -43,11 +43,13 @@ would put the snapshot out of time order.
 
 A book that is crossed before the first trade (CME's pre-open: orders that
 cross wait for the opening auction) is accepted and counted in
-``quirks.preopen_crossed_messages``; from the first trade on a cross that lasts
-over a second is an error. Such a stream is in pre-open: it starts ``STATUS
+``quirks.preopen_crossed_messages``. Such a stream is in pre-open: it starts ``STATUS
 QUOTING`` (after its snapshot, at its time) and turns ``TRADING`` at its first
 ``T``/``F`` record, before the opening auction's events (``_preopen``;
 ``quirks.preopen_spans_ns``); a stream that trades before it crosses gets no status.
+After trading, a cross that outlasts a second with no trade during it (CME's daily
+pre-open, mid-file) is a pre-open too, ``QUOTING`` from the message where it began;
+one with a trade during it is an error.
 
 CME also lists the fill of the *aggressing* order when that order was resting
 and was modified into the other side: a ``T`` naming the order as aggressor,
@@ -309,7 +311,12 @@ class _Converter:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
         in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
-        first = True
+        first = fresh = True
+
+        places = max(0, -int(Decimal(tick).scaleb(-_DIGITS).normalize().as_tuple().exponent))
+
+        def as_price(t: int) -> str:  # a price in ticks as a decimal with the tick's places (4800.25, 4800.00)
+            return f"{Decimal(t * tick).scaleb(-_DIGITS):.{places}f}"
 
         def err(pos: int, msg: str) -> DataError:
             return DataError(f"{path}: {unit} {pos}: {msg}")
@@ -420,6 +427,9 @@ class _Converter:
                     raise err(pos, f"trade (T) after the fill (F) at {lone[0]} of its message ({_what(rec)}): "
                                    "a T comes first, then its F records; these are out of order")
                 lone = None
+            if (fresh or pre.after_trade) and not snap:  # after the print of a T before it (flush_trade)
+                pre.begin(em, exch, local)
+            fresh = bool(flags & F_LAST)
             if action == "A":
                 if side == 0:
                     raise err(pos, "add without a side")
@@ -477,9 +487,7 @@ class _Converter:
                 elif oid != trade[6] and ticks(price, pos) != trade[3]:
                     raise err(pos, f"fill at {_px(price)} follows a trade (T) at {_px(trade[3] * tick)} ({trade[7]}) "
                                    f"({_what(rec)}): each F follows the T of its price; these are out of order")
-                if not cross.armed:
-                    pre.opening(em, exch, local, pos)
-                cross.armed = True
+                pre.trade(em, cross, exch, local, pos, unit)
                 if oid not in orders:
                     # An order the book never saw: an auction fill (side N) of an order
                     # entered in pre-open and never disseminated, or the hidden part of
@@ -510,9 +518,7 @@ class _Converter:
                 if trade is not None:  # the fills of the T before them cover its print
                     trade[4] = max(0, trade[4] - q)
             elif action == "T":
-                if not cross.armed:
-                    pre.opening(em, exch, local, pos)
-                cross.armed = True
+                pre.trade(em, cross, exch, local, pos, unit)
                 trade = [exch, local, side, ticks(price, pos), lots(size, pos), em.base | pos, oid, f"{unit} {pos}"]
             elif action == "R":
                 orders.clear()
@@ -524,10 +530,7 @@ class _Converter:
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
             if flags & F_LAST and not snap:
-                u = cross.unarmed_count
-                cross.check(book, exch, f"{unit} {pos}")
-                if pre.watching and cross.unarmed_count > u:  # crossed before the first trade: a pre-open
-                    pre.decide(em, crossed=True)
+                pre.message_end(em, cross, book, exch, local, f"{unit} {pos}", as_price)
         if last:
             flush_trade()
         # Carried to the next file, where a message names this one (a label read in an earlier file names it already).
