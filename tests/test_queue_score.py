@@ -320,6 +320,31 @@ def test_bad_input_is_named():
         score_queue_models(bad, FixedQuote(1), ZERO, fit_powers=None)
 
 
+def test_a_window_where_the_venue_does_not_trade_says_so(day):
+    """A breaker's: `mmsim queue-score --window` inside ESH4's pre-open answered "widen the window, or check
+    that JoinBest quotes where the market trades", not that the venue was not trading. The day with the venue
+    QUOTING from its start to 5 s: a window inside that says so and when it trades; one that reaches the
+    trading keeps the usual advice."""
+    from mmsim.events import TradingStatus
+
+    side, ev = day
+    st = np.zeros(2, dtype=ev.dtype)
+    st["exch_ts"] = st["local_ts"] = [int(ev["exch_ts"][0]), 5 * S]
+    st["kind"] = int(Kind.STATUS)
+    st["qty"] = [int(TradingStatus.QUOTING), int(TradingStatus.TRADING)]
+    both = np.concatenate([st[:1], ev])
+    both = np.concatenate([both[both["exch_ts"] < 5 * S], st[1:], both[both["exch_ts"] >= 5 * S]])
+    with pytest.raises(DataError) as ei:
+        score_queue_models(both, FixedQuote(side), ZERO, MODELS, window=(S, 3 * S))
+    assert str(ei.value).endswith(
+        "there is nothing to score the queue models against (the venue is not trading in the whole window: its "
+        "status is QUOTING until 1970-01-01T00:00:05.000000000, e.g. CME's pre-open, docs/data.md \"Pre-open\"; "
+        "choose a window where it trades)")
+    with pytest.raises(DataError, match=r"\(widen the window, or check that FixedQuote quotes where the market "
+                                        r"trades\)$"):
+        score_queue_models(both, FixedQuote(side), ZERO, MODELS, window=(S, 5 * S + 1))
+
+
 def test_a_window_without_a_true_fill_is_refused(day):
     """With no true fill in the window every model scored F1 = 1.000 and the first asked was named "best model"
     (and the power fit "exponent 0.25"): a window before the data did that. The same for a window inside the

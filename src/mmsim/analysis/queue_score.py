@@ -132,6 +132,25 @@ def _utc(ns: int) -> str:
     return text.removesuffix(":00") if text.endswith(":00") and text.count(":") == 2 else text
 
 
+def _not_trading(ev: Any, t0: int, t1: int) -> str | None:
+    """Why nothing can fill in ``[t0, t1)`` when the venue's status (``STATUS`` events) is not TRADING in all of it."""
+    from ..events import TradingStatus
+
+    st = np.flatnonzero(np.asarray(ev["kind"]) == int(Kind.STATUS))
+    if not st.size:
+        return None
+    ts, qty = np.asarray(ev["exch_ts"], dtype=np.int64)[st], np.asarray(ev["qty"], dtype=np.int64)[st]
+    before = np.flatnonzero(ts <= t0)
+    status = int(qty[before[-1]]) if before.size else int(TradingStatus.TRADING)
+    inside = (ts > t0) & (ts < t1)
+    if status == int(TradingStatus.TRADING) or (qty[inside] == int(TradingStatus.TRADING)).any():
+        return None
+    after = np.flatnonzero((ts >= t1) & (qty == int(TradingStatus.TRADING)))
+    until = f" until {np.datetime64(int(ts[after[0]]), 'ns')}" if after.size else ""
+    return (f"(the venue is not trading in the whole window: its status is {TradingStatus(status).name}{until}, "
+            "e.g. CME's pre-open, docs/data.md \"Pre-open\"; choose a window where it trades)")
+
+
 def _window(window: Any, exch_ts: np.ndarray) -> tuple[int, int]:
     """``window`` as ``[start, end)`` in ns; a bound that is None is the data's own.
 
@@ -403,9 +422,10 @@ def score_queue_models(
     if not ((t_ts >= w[0]) & (t_ts < t_end)).any():
         # Every model would score F1 = 1 against an empty truth (or 0 for any fill): no model can be ranked.
         span = f"[{np.datetime64(w[0], 'ns')}, {np.datetime64(t_end, 'ns')})"
+        advice = (_not_trading(ev, w[0], t_end)
+                  or f"(widen the window, or check that {truth.strategy} quotes where the market trades)")
         raise DataError(f"score_queue_models: the truth run (L3 FIFO) has no fill in the window {span}: there is "
-                        f"nothing to score the queue models against (widen the window, or check that "
-                        f"{truth.strategy} quotes where the market trades)")
+                        f"nothing to score the queue models against {advice}")
     if progress is not None:
         progress(1, total)
     events_l2 = to_l2(ev)
