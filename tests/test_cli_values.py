@@ -456,3 +456,51 @@ def test_ctrl_c_during_a_python_strategy_run_exits_130_not_abort(store, tmp_path
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=120)
         assert (p.returncode, err) == (130, "mmsim: interrupted\n"), attempt
+
+
+BOOM = """import mmsim
+
+
+class Boom(mmsim.Strategy):
+    def __init__(self, fail_at=0):
+        self.fail_at, self.calls = int(fail_at), 0
+
+    def reset(self):
+        self.calls = 0
+
+    def quote(self, view):
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise ArithmeticError(f"boom at call {self.calls}")
+        return None
+"""
+
+
+@pytest.mark.parametrize("fail_at", [[0, 50], [0, 0, 50]], ids=["one-finished", "two-finished"])
+def test_the_sweep_summary_with_a_failed_point_says_what_it_counts(store, tmp_path, capsys, fail_at):
+    """A breaker's: `2 points (1 failed), 69,521 events replayed` read as both points' replay; the failed
+    point's record has no count (the events it replayed before it failed are not known), so the total is
+    the finished points' and the line says so."""
+    (tmp_path / "boom.py").write_text(BOOM)
+    g = tmp_path / "grid.yaml"
+    g.write_text(json.dumps({"base": {"data": str(store), "decide_every": "100ms", "report": {"horizons": ["1s"]}},
+                             "points": [{"strategy": {"path": f"{tmp_path / 'boom.py'}:Boom",
+                                                      "params": {"fail_at": f}}, "latency": {"feed": f"{i}ms"}}
+                                        for i, f in enumerate(fail_at)]}))
+    assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "--workers", "0", "--no-plots", "-q"]) == 1
+    out = capsys.readouterr().out
+    n = next(json.loads(s)["n_events"] for s in (tmp_path / "s" / "results.jsonl").read_text().splitlines())
+    assert n > 0
+    if len(fail_at) == 2:
+        line = f"2 points (1 failed), {n:,} events replayed by the 1 point that finished -> "
+    else:
+        line = f"3 points (1 failed), {2 * n:,} events replayed by the 2 points that finished ({n:,} × 2 points) -> "
+    assert line in out, out
+
+
+def test_the_sweep_summary_when_no_point_finished():
+    from mmsim.cli.sweep import events_replayed
+
+    assert events_replayed([{"status": "error", "n_events": None}] * 2) == "0 events replayed (no point finished)"
+    assert events_replayed([{"status": "ok", "n_events": 5}, {"status": "error", "n_events": None}]) == \
+        "5 events replayed by the 1 point that finished"

@@ -133,10 +133,16 @@ def _code_changed(rows: Any, before: Any, after: Any) -> int:
 def events_replayed(rows: Sequence[Mapping[str, Any]]) -> str:
     """What the sweep's points replayed, each point its own replay: ``1,103,886 events replayed (78,849 × 14
     points)``; ``(77,100 to 78,849 a point, 3 points)`` when they differ. The total is what the progress bar's
-    events/s divides by the wall time (docs/sweeps.md)."""
+    events/s divides by the wall time (docs/sweeps.md). A failed point's record has no count (the events it
+    replayed before it failed are not known): with failures the line says what it counts, ``69,521 events
+    replayed by the 1 point that finished``."""
     counts = [int(r.get("n_events") or 0) for r in rows]
     total, some = sum(counts), [n for n in counts if n]
     text = f"{total:,} events replayed"
+    if any(r.get("status") == "error" for r in rows):
+        done = sum(1 for r in rows if r.get("status") == "ok")
+        text += (f" by the {done} point{'s' if done != 1 else ''} that finished" if done else
+                 " (no point finished)")
     if len(some) < 2:
         return text
     if min(some) == max(some):

@@ -133,7 +133,19 @@ def default_point(config: RunConfig) -> dict[str, Any]:
     result = run_config(config, events=store)
     metrics = dict(point_metrics(result, store, config))
     metrics["n_events"] = int(result.n_events)
+    metrics[UNITS_FIELD] = _units_warning(result)
     return metrics
+
+
+#: A point record's futures-units warning (:func:`mmsim.report.setup.units_warning`, the one its report
+#: would print), or None; records written before it was recorded lack the key (read as None).
+UNITS_FIELD = "units_warning"
+
+
+def _units_warning(result: Any) -> str | None:
+    from ..report.setup import units_warning
+
+    return units_warning(result, getattr(result, "config", None), dict(getattr(result, "meta", None) or {}))
 
 
 def _store(config: RunConfig) -> Any:
@@ -174,7 +186,9 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
     try:
         metrics = dict(fn(task["config"]))
         n_events = metrics.pop("n_events", None)
+        warning = metrics.pop(UNITS_FIELD, None)
         rec.update(status="ok", metrics=metrics, n_events=None if n_events is None else int(n_events), error=None)
+        rec[UNITS_FIELD] = warning
     except Exception as exc:  # a failing point is recorded, never stops the sweep
         _failed(rec, exc)
     return _finish(rec, time.perf_counter() - t0)
@@ -249,6 +263,7 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
                 report = _point_report(out, store, p["config"])
                 metrics = report.flat()
                 rec.update(status="ok", metrics=metrics, n_events=int(out.n_events), error=None)
+                rec[UNITS_FIELD] = _units_warning(out)
             except Exception as exc:
                 _failed(rec, exc)
                 report = None

@@ -19,6 +19,7 @@ from .baseline import METRIC_LABELS
 from .cells import column_digits, number_cell, percent_cell, start_decimals
 from .grid import Grid
 from .labels import _canonical, _short, _value_text, display_label, is_duration_key
+from .units import units_lines
 
 __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "rich_table", "sweep_figures",
            "write_report"]
@@ -208,6 +209,7 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
     from .._tables import fit_table
 
     n_fail = sum(1 for r in rows if r.get("status") != "ok")
+    warned = units_lines(rows, POINT_ID_SHOWN)  # of every point, shown or not
     title = f"mmsim sweep: {len(rows)} points, {n_fail} failed"
     if len(rows) > max_rows:
         title += f" (first {max_rows} shown; all in results.csv and sweep.html)"
@@ -237,13 +239,14 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
     table = fit_table(make, cols, body, width, keys=nk, groups=groups, title=title, caption=caption)
     failed = [r for r in rows if r.get("status") != "ok"]
     skipped = [r for r in rows if r.get("status") == "ok" and r.get("baseline_note")]
-    if not failed and not skipped:
+    if not failed and not skipped and not warned:
         return table
     from rich.console import Group
     from rich.text import Text
 
-    lines = [Text(f"point {str(r.get('id'))[:POINT_ID_SHOWN]} ({_describe(r, grid)}): {r.get('error_type')}: "
-                  f"{r.get('error_message')}", style="red") for r in failed[:_MAX_ERRORS_SHOWN]]
+    lines = [Text(w, style="yellow") for w in warned]
+    lines += [Text(f"point {str(r.get('id'))[:POINT_ID_SHOWN]} ({_describe(r, grid)}): {r.get('error_type')}: "
+                   f"{r.get('error_message')}", style="red") for r in failed[:_MAX_ERRORS_SHOWN]]
     if len(failed) > _MAX_ERRORS_SHOWN:
         lines.append(Text(f"... and {len(failed) - _MAX_ERRORS_SHOWN} more failures (results.csv, sweep.html)"))
     lines += [Text(f"point {str(r.get('id'))[:POINT_ID_SHOWN]} ({_describe(r, grid)}): not compared: "
@@ -502,7 +505,7 @@ def _unique(values: Iterable[Any]) -> list[Any]:
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}
-td.k{text-align:left}td.err{color:#b00;text-align:left}img{max-width:100%;margin:1em 0}
+td.k{text-align:left}td.err{color:#b00;text-align:left}p.warn{color:#a60}img{max-width:100%;margin:1em 0}
 td.id{text-align:left;font-family:ui-monospace,monospace;font-size:12px}div.wide{overflow-x:auto}"""
 
 
@@ -528,6 +531,7 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
             cells.append(f"<td class='{cls}'>{html.escape(c)}</td>" if cls else f"<td>{html.escape(c)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</table></div>")
+    parts.extend(f"<p class='warn'>{html.escape(w)}</p>" for w in units_lines(rows, POINT_ID_SHOWN))
     notes = [r for r in rows if r.get("status") == "ok" and r.get("baseline_note")]
     if notes:
         parts.append("<h2>Points not compared with a baseline</h2><ul>" + "".join(

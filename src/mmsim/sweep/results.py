@@ -28,7 +28,8 @@ __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 #: ``n_events``, ``elapsed_s`` (the point's share of its pass plus its own report),
 #: ``pass`` (``{runs, elapsed_s}``: the runs replayed in the point's pass and its wall
 #: time), ``error`` (``{type, message, traceback}`` or null), ``host``, ``pid``,
-#: ``finished_at`` (UTC ISO time), and with a baseline in the grid ``comparison``
+#: ``finished_at`` (UTC ISO time), ``units_warning`` (the futures-units warning its report
+#: would print, or null; absent from records written before it was kept), and with a baseline in the grid ``comparison``
 #: (``{id, settings, is_baseline, n_buckets, rows}`` or ``{..., skipped}``,
 #: docs/sweeps.md). A later line for the same id supersedes an earlier one
 #: (``--retry-failed``, a changed baseline).
@@ -293,7 +294,8 @@ def _flatten(rec: Mapping[str, Any], grid: Grid, point: SweepPoint | None = None
             row.update(baseline=(cmp or {}).get("id"), verdict=None)
     err = rec.get("error") or {}
     row.update(n_events=rec.get("n_events"), elapsed_s=rec.get("elapsed_s"),
-               error_type=err.get("type"), error_message=err.get("message"))
+               error_type=err.get("type"), error_message=err.get("message"),
+               units_warning=rec.get("units_warning"))  # absent from records written before it was kept
     return row
 
 
