@@ -82,15 +82,15 @@ def _split(line: str, path: Path, lineno: int) -> tuple[str, dict[str, Any]]:
     return ts, msg
 
 
-def quoted_price(known: tuple[str, str, int] | None, ticks: int, grid: _Grid | None) -> str | None:
-    """The price string of ``ticks`` ticks as line ``known`` = (file, unit, line) writes it (the file read again
-    to that line), for a message; None when not found."""
-    if known is None or grid is None:
+def quoted_price(path: Path, line: int, ticks: int, grid: _Grid | None) -> str | None:
+    """The price string of ``ticks`` ticks as ``line`` of ``path`` writes it (the file read again to that
+    line), for a message (:func:`._quote.quote_with`); None when not found."""
+    if grid is None:
         return None
     try:
-        for n, text in text_lines(Path(known[0])):
-            if n >= known[2]:
-                d = json.loads(text.partition(" ")[2]) if n == known[2] else {}
+        for n, text in text_lines(path):
+            if n >= line:
+                d = json.loads(text.partition(" ")[2]) if n == line else {}
                 d = d.get("data", d) if isinstance(d, dict) else {}
                 levels = [lv for k in ("b", "a", "bids", "asks") for lv in (d.get(k) or [])] + [[d.get("p")]]
                 return next((lv[0] for lv in levels if isinstance(lv, list) and lv and isinstance(lv[0], str)

@@ -86,6 +86,7 @@ from ._common import (
     to_units,
 )
 from ._emitter import Emitter
+from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_TICKER_DTYPE", "book_tickers", "convert"]
@@ -152,7 +153,7 @@ def convert(
     writer = EventStoreWriter(out, force=force)
     with writer:
         state = _State(tick_size, lot_size, symbol)
-        writer.quote = lambda packed, ticks: quoted_price(writer._source_of(packed), ticks, state.grid)  # as written
+        quote_with(writer, lambda path, _unit, line, ticks: quoted_price(path, line, ticks, state.grid))  # as written
         for path in sources:
             _convert_file(Path(path), writer, state, progress)
         offset, offset_at = writer.correct_local_clock()

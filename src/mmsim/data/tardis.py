@@ -37,6 +37,7 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -57,6 +58,7 @@ from ._common import (
     too_large,
 )
 from ._emitter import Emitter
+from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["BOOK_COLUMNS", "TRADE_COLUMNS", "convert"]
@@ -130,18 +132,13 @@ def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[in
     return kind, gen()
 
 
-def _price_at(writer: EventStoreWriter, packed: int) -> str | None:
-    """The ``price`` cell as written at a packed source position (the file read again to that line), for a message."""
-    known = writer._source_of(packed)
-    if known is None:
-        return None
-    path, _, at = known
-    try:
-        for line, row in csv_rows(Path(path)):
+def _price_cell(path: Path, _unit: str, at: int, _ticks: int) -> str | None:
+    """The ``price`` cell as line ``at`` of ``path`` writes it (the file read again to that line), for a message
+    (:func:`._quote.quote_with`: the message keeps the ticks when the file changed since)."""
+    with closing(csv_rows(path)) as rows:  # type: ignore[type-var]  # a generator
+        for line, row in rows:
             if line >= at:
                 return row[6] if line == at and len(row) > 6 else None
-    except (DataError, OSError):  # the file changed since: the message keeps the ticks
-        pass
     return None
 
 
@@ -254,8 +251,7 @@ def convert(
     if "trades" in streams:
         tpath, tit = streams["trades"]
         merged.append(keyed(1, tpath, tit))
-    writer = EventStoreWriter(out, force=force)
-    writer.quote = lambda packed, _ticks: _price_at(writer, packed)  # the replay quotes a far price as written
+    writer = quote_with(EventStoreWriter(out, force=force), _price_cell)  # the replay quotes a far price as written
     book = L2Book()
     sym = symbol
     exchange: str | None = None
