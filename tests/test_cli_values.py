@@ -458,22 +458,7 @@ def test_ctrl_c_during_a_python_strategy_run_exits_130_not_abort(store, tmp_path
         assert (p.returncode, err) == (130, "mmsim: interrupted\n"), attempt
 
 
-BOOM = """import mmsim
-
-
-class Boom(mmsim.Strategy):
-    def __init__(self, fail_at=0):
-        self.fail_at, self.calls = int(fail_at), 0
-
-    def reset(self):
-        self.calls = 0
-
-    def quote(self, view):
-        self.calls += 1
-        if self.calls == self.fail_at:
-            raise ArithmeticError(f"boom at call {self.calls}")
-        return None
-"""
+from test_sweep_passes import BOOM  # noqa: E402  (the failing strategy of the sweep tests)
 
 
 @pytest.mark.parametrize("fail_at", [[0, 50], [0, 0, 50]], ids=["one-finished", "two-finished"])
