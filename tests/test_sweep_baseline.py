@@ -22,7 +22,7 @@ import mmsim
 from mmsim import ConfigError
 from mmsim.demo import DEMO_SYNTH, NAIVE, TOXICITY_PULL
 from mmsim.sweep import RESULTS_FILE, Grid, load_grid, parse_grid, rich_table, run_sweep, write_report
-from mmsim.sweep.baseline import BaselinePlan, CompareSettings, summary_verdict
+from mmsim.sweep.baseline import BaselinePlan, CompareSettings, metric_label, summary_verdict, verdict_on
 from mmsim.sweep.grid import display_label
 from mmsim.sweep.render import _table_rows, sweep_figures
 
@@ -90,6 +90,13 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
     assert pull0["vs_baseline.markout@1s.verdict"].endswith(" better than the baseline's (95% CI "
                                                              f"{pull0['vs_baseline.markout@1s.ci_low']:.2f} to "
                                                              f"{pull0['vs_baseline.markout@1s.ci_high']:.2f}): real")
+    # What each verdict rests on: exactly the quantities whose interval excludes zero, in the table's order.
+    for r in rows[1:]:
+        real = [m for m in COMPARED if r[f"vs_baseline.{m}.ci_low"] is not None
+                and (r[f"vs_baseline.{m}.ci_low"] > 0 or r[f"vs_baseline.{m}.ci_high"] < 0)]
+        assert r["verdict_on"] == ", ".join(metric_label(m) for m in real)
+    assert naive0["verdict_on"] is None
+    assert "spread" in naive100["verdict_on"].split(", ")
 
 
 def test_the_intervals_are_those_of_mmsim_compare_for_the_same_two_runs(swept):
@@ -131,6 +138,34 @@ def test_summary_verdict_by_hand():
     assert summary_verdict(untested) == "not tested"
     untested["rows"]["m1"].update(ci_low=-9.0, ci_high=1.0)  # one tested, not significant
     assert summary_verdict(untested) == "none real"
+
+
+def test_what_a_verdict_rests_on_by_hand():
+    """A point read "better" on spread capture alone while its markouts were not told from the
+    baseline's (the newcomer's): the verdict now names the quantities it rests on."""
+    def cmp(**pairs):
+        return {"rows": {m: {"estimate": e, "significant": s} for m, (e, s) in pairs.items()}}
+
+    only_spread = cmp(**{"markout@100ms": (0.2, False), "markout@1s": (0.3, False), "spread_capture": (0.01, True),
+                         "pnl_per_day": (4.0, False)})
+    assert (summary_verdict(only_spread), verdict_on(only_spread)) == ("better", "spread")
+    worse = cmp(**{"markout@1s": (-0.5, True), "spread_capture": (0.0, False), "pnl_per_day": (-7.0, True)})
+    assert (summary_verdict(worse), verdict_on(worse)) == ("worse", "mk 1s, PnL/day")
+    # Mixed: each name with its sign (+ = better for the market maker).
+    mixed = cmp(**{"markout@10s": (-0.04, True), "spread_capture": (0.008, True)})
+    assert (summary_verdict(mixed), verdict_on(mixed)) == ("mixed", "−mk 10s, +spread")
+    # Nothing real, the baseline itself, no comparison: nothing to name.
+    assert verdict_on(cmp(**{"markout@1s": (0.4, False)})) is None
+    assert verdict_on({"is_baseline": True, "rows": {"markout@1s": {"estimate": 0.0, "significant": False}}}) is None
+    assert verdict_on({"skipped": "no baseline", "rows": None}) is None
+    assert verdict_on(None) is None
+    # The table's cell: the verdict with what it rests on.
+    from mmsim.sweep.render import _verdict_cell
+
+    assert _verdict_cell({"verdict": "better", "verdict_on": "spread"}) == "better (spread)"
+    assert _verdict_cell({"verdict": "mixed", "verdict_on": "−mk 10s, +spread"}) == "mixed (−mk 10s, +spread)"
+    assert _verdict_cell({"verdict": "none real", "verdict_on": None}) == "none real"
+    assert _verdict_cell({"verdict": None}) == "–"
 
 
 # ----------------------------------------------------------------------------- the grammar
@@ -403,7 +438,7 @@ def test_changing_the_baseline_compares_again_without_changing_the_figures(infor
     again = run_sweep(_grid(informed, 2, {"bucket": "10s", "n_boot": 100}), out=out, workers=0)
     assert len((out / RESULTS_FILE).read_text().splitlines()) == 8
     assert [r["verdict"] for r in again] == ["worse", "worse", "baseline", "worse"]
-    skip = {"elapsed_s", "baseline", "verdict"}
+    skip = {"elapsed_s", "baseline", "verdict", "verdict_on"}
     assert [{k: v for k, v in r.items() if k not in skip and not k.startswith("vs_baseline")} for r in again] == \
         [{k: v for k, v in r.items() if k not in skip and not k.startswith("vs_baseline")} for r in first]
     # Other settings (a bucket length) also compare again.
@@ -474,6 +509,21 @@ def test_a_difference_with_no_interval_says_so_in_its_cell_and_the_caption():
     _, grid = _rows_by_hand()
     assert ("not tested when no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's "
             "verdicts say which; a shorter compare.bucket gives more buckets)") in _baseline_caption(grid)
+
+
+def test_the_terminal_shows_no_ci_and_the_verdict_s_quantities_as_written():
+    """The terminal table dropped ``[no CI]`` from its cells and caption: rich read it as a style tag,
+    so ``-5.6 [no CI]`` printed as ``-5.6`` and the caption as ``(: too few time buckets``."""
+    rows, grid = _rows_by_hand()
+    rows[1].update({"vs_baseline.pnl_per_day.ci_low": None, "vs_baseline.pnl_per_day.ci_high": None,
+                    "verdict": "worse", "verdict_on": "mk 1s"})
+    text = " ".join(_render(rich_table(rows, grid, width=250)).split())
+    assert "-100 [no CI]" in text
+    assert "worse (mk 1s)" in text
+    assert "not tested when no difference has a CI ([no CI]: too few time buckets" in text
+    # Stacked into parts on a narrow console: the same.
+    narrow = " ".join(_render(rich_table(rows, grid, width=60)).split())
+    assert "-100 [no CI]" in narrow and "([no CI]: too few" in narrow
 
 
 def test_the_plots_draw_each_difference_with_its_interval():

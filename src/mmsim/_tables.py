@@ -30,7 +30,7 @@ def _measure(table: Any) -> int:
     return int(console.measure(table).maximum)
 
 
-def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[tuple[str, dict[str, Any]]],
+def fit_table(make: Callable[[Any, Any], Any], columns: Sequence[tuple[str, dict[str, Any]]],
               rows: Sequence[Sequence[Any]], width: int | None, *, keys: int = 1,
               groups: Sequence[Sequence[int]] | None = None, title: str | None = None,
               caption: str | None = None, row_styles: Sequence[dict[str, Any]] | None = None) -> Any:
@@ -40,7 +40,8 @@ def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[t
     ----------
     make : callable
         ``make(title, caption) -> rich.table.Table`` with the table's style (box,
-        padding) and no columns yet.
+        padding) and no columns yet; title and caption come as ``rich.text.Text``
+        (or None), as every str cell and header is put in: plain text, never markup.
     columns : sequence of (header, add_column keyword arguments)
         Every column in order. Values never wrap unless a column says
         ``no_wrap=False`` (then give it a ``max_width``: text such as a long
@@ -65,14 +66,22 @@ def fit_table(make: Callable[[str | None, str | None], Any], columns: Sequence[t
     rich.table.Table or rich.console.Group
     """
     from rich.console import Group
+    from rich.text import Text
 
+    # Plain text, never console markup: a cell such as ``-5.6 [no CI]`` or a caption naming
+    # ``[no CI]`` lost its brackets' words to rich's markup parser (``[no CI]`` reads as a style tag).
+    def plain(x: Any) -> Any:
+        return Text(x) if isinstance(x, str) else x
+
+    columns = [(plain(h), kw) for h, kw in columns]
+    rows = [[plain(x) for x in r] for r in rows]
     n = len(columns)
     if groups is None:
         groups = [[i] for i in range(keys, n)]
     styles = list(row_styles) if row_styles is not None else [{} for _ in rows]
 
     def build(cols: Sequence[int], t: str | None, c: str | None, fold: bool = False) -> Any:
-        table = make(t, c)
+        table = make(plain(t), plain(c))
         for i in cols:
             header, kw = columns[i]
             # fold: a part too wide even alone wraps its cells (at spaces, else mid-word) instead of cutting them

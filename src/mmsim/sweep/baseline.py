@@ -33,14 +33,21 @@ from ..config import LatencyModel, parse_duration, parse_markout_horizon
 from ..errors import ConfigError
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 
-__all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "parse_baseline",
-           "summary_verdict"]
+__all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "metric_label",
+           "parse_baseline", "summary_verdict", "verdict_on"]
 
 #: Keys of a grid's ``compare:`` mapping.
 COMPARE_KEYS = ("block", "bucket", "confidence", "horizons", "n_boot", "seed")
 
 #: Short names of the compared quantities in the terminal table (metric -> column title).
 METRIC_LABELS = {"spread_capture": "spread", "pnl_per_day": "PnL/day"}
+
+
+def metric_label(metric: str) -> str:
+    """A compared quantity's short name (``markout@1s`` -> ``mk 1s``, ``spread_capture`` -> ``spread``)."""
+    if metric.startswith("markout@"):
+        return f"mk {metric[len('markout@'):]}"
+    return METRIC_LABELS.get(metric, metric)
 
 # Config keys whose values are durations (matched by their value in ns).
 _DURATION_KEYS = ("decide_every", "sample_every")
@@ -381,10 +388,30 @@ def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
     return "mixed"
 
 
+def verdict_on(comparison: Mapping[str, Any] | None) -> str | None:
+    """What a ``better``, ``worse`` or ``mixed`` verdict rests on: the compared quantities whose
+    interval excludes zero, by their short names (:func:`metric_label`), in the comparison's order.
+
+    ``"spread"`` when only spread capture is real (a point "better" on spread capture alone while
+    its markouts are not told apart from the baseline's); with a mixed verdict each name carries
+    its sign (``"+spread, −mk 1s"``: + is better for the market maker). None when no difference
+    is real (``none real``, ``not tested``, ``skipped``, ``baseline``) or the grid has no baseline.
+    """
+    if comparison is None or comparison.get("is_baseline"):
+        return None
+    real = [(m, r["estimate"]) for m, r in (comparison.get("rows") or {}).items()
+            if r.get("significant") and r.get("estimate") is not None]
+    if not real:
+        return None
+    mixed = len({math.copysign(1.0, e) for _, e in real}) > 1
+    return ", ".join(("+" if math.copysign(1.0, e) > 0 else "−") + metric_label(m) if mixed else metric_label(m) for m, e in real)
+
+
 def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     """A point's recorded comparison as flat row columns.
 
     ``baseline`` (the baseline point's id), ``verdict`` (:func:`summary_verdict`),
+    ``verdict_on`` (:func:`verdict_on`: the quantities the verdict rests on),
     ``baseline_note`` (why a point was skipped), and per compared quantity ``m``
     (``markout@<h>``, ``spread_capture``, ``pnl_per_day``): ``vs_baseline.<m>``
     (the difference, point minus baseline; + = the point is better),
@@ -394,7 +421,7 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     if comparison is None:
         return {}
     out: dict[str, Any] = {"baseline": comparison.get("id"), "verdict": summary_verdict(comparison),
-                           "baseline_note": comparison.get("skipped")}
+                           "verdict_on": verdict_on(comparison), "baseline_note": comparison.get("skipped")}
     for metric, r in (comparison.get("rows") or {}).items():
         key = f"vs_baseline.{metric}"
         out[key] = r.get("estimate")

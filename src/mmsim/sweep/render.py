@@ -66,6 +66,13 @@ def _compared_header(m: str, short: bool) -> str:
     return "Δ " + ((METRIC_LABELS.get(m, m)) if short else m.replace("_", " ").replace("pnl", "PnL"))
 
 
+def _verdict_cell(r: Mapping[str, Any]) -> str:
+    """The point's verdict and what it rests on (:func:`~mmsim.sweep.baseline.verdict_on`):
+    ``better (spread)``, ``mixed (+spread, −mk 1s)``; ``none real`` and the rest alone."""
+    verdict, on = r.get("verdict"), r.get("verdict_on")
+    return "–" if not verdict else f"{verdict} ({on})" if on else str(verdict)
+
+
 def _interval(r: Mapping[str, Any], m: str) -> str:
     """``estimate [ci_low, ci_high]`` of a difference from the baseline."""
     est = r.get(_VS + m)
@@ -163,7 +170,7 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
             line.append(str(r.get("repeat")))
         if r.get("status") == "ok":
             line.append("ok")
-            line.extend(str(r.get("verdict") or "–") for _ in verdict)
+            line.extend(_verdict_cell(r) for _ in verdict)
             line.extend(_cell(m, r.get(m), digits[m]) for m in metrics)
             line.extend(_interval(r, m) for m in compared)
         else:
@@ -269,7 +276,8 @@ def _baseline_caption(grid: Grid) -> str:
             "Σ value·lots / Σ lots as mmsim compare, so with fills of different sizes Δ mk is not the difference of "
             "two mk cells (means per fill); "
             "PnL/day in quote currency; + = the point is better); verdict: better or worse when every difference "
-            "whose CI excludes 0 points that way, mixed when both, none real when none, not tested when no "
+            "whose CI excludes 0 points that way, mixed when both, in brackets the quantities whose CI excludes 0 "
+            "(mixed: each with its sign), none real when none, not tested when no "
             "difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
             "shorter compare.bucket gives more buckets), baseline for the baseline point")
 
