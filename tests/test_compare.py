@@ -377,6 +377,23 @@ def test_a_short_capture_across_midnight_is_one_day_of_pnl_per_day():
         assert paired_difference(sa, sb, n_boot=50)["pnl_per_day"].estimate == pytest.approx(4.0 / days)
 
 
+def test_printed_verdicts_keep_words_in_square_brackets():
+    """A run label with a word in square brackets (a strategy's list parameter, a run directory named so)
+    lost it in the printed verdicts: rich read ``[fast]`` as a style tag."""
+    import io
+
+    from rich.console import Console
+
+    ev = events_two_minutes()
+    a = fake_run([fill(10 * S, 1, 100, 2), fill(70 * S, -1, 102, 1)], n_events=len(ev))
+    cmp = mmsim.compare(a, a, ev, horizons=["1s"], labels=("feed [fast]", "feed [slow]"), n_boot=50)
+    console = Console(width=200, record=True, file=io.StringIO())
+    cmp.print(console)
+    text = console.export_text()
+    assert cmp.verdicts() and all(v in text for v in cmp.verdicts())
+    assert "feed [slow]" in text and "feed [fast]" in text
+
+
 def test_compare_refuses_different_data():
     ev = events_two_minutes()
     a = fake_run([fill(10 * S, 1, 100, 1)], n_events=7,

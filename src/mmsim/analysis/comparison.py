@@ -333,9 +333,9 @@ class Comparison:
             console = Console()
         console.print(self.rich_table(console.width))
         for v in self.verdicts():
-            console.print(v, highlight=False)
+            console.print(v, highlight=False, markup=False)  # a label's "[fast]" is text, not a style tag
         for w in self.warnings:
-            console.print(f"warning: {w}", style="yellow", highlight=False)
+            console.print(f"warning: {w}", style="yellow", highlight=False, markup=False)
 
     def save(self, path: str | Path) -> Path:
         """Write compare.json to ``path`` (a directory, created if missing, or a .json file)."""

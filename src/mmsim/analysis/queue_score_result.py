@@ -221,7 +221,7 @@ class QueueScore:
             console = Console()
         console.print(self.rich_table(console.width))
         for line in queue_models_summary(self.to_dict()):
-            console.print(line, highlight=False)
+            console.print(line, highlight=False, markup=False)
 
     def plot(self) -> bytes:
         """PNG: lots bias and match share by model, and the fit's loss against the exponent."""
