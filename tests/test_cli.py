@@ -132,6 +132,18 @@ def test_synth_refuses_an_existing_store_unless_forced(tmp_path, capsys):
     assert argv  # the same grammar as every other command
 
 
+def test_synth_prints_a_path_and_symbol_with_square_brackets_as_written(tmp_path, capsys):
+    """The summary line went through rich markup: a store path ``runs/[a]`` printed ``runs/`` (the word
+    read as a style tag), and a ``[/x]`` in it would have raised rich's MarkupError."""
+    cfg = tmp_path / "synth.yaml"
+    cfg.write_text("duration: 2s\nsymbol: ES[H4]\n")
+    for name in ("[a] store", "x[/y]"):
+        out = tmp_path / name
+        assert main(["synth", str(cfg), "-o", str(out), "-q"]) == 0
+        err = " ".join(capsys.readouterr().err.split())
+        assert "s of ES[H4], informed " in err and f"to {out} in " in err
+
+
 def test_convert_onto_an_existing_store_names_the_flag_only(tmp_path, capsys):
     from _corpus import lobster
 
