@@ -26,7 +26,8 @@ __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 #: value as written), ``repeat``, ``seed``, ``digest`` (:meth:`mmsim.RunConfig.digest` of the
 #: point's resolved config, as its report header shows it), ``status`` (``"ok"`` or ``"error"``),
 #: ``metrics`` (flat name -> number, from :func:`mmsim.runner.point_metrics`),
-#: ``n_events``, ``elapsed_s`` (the point's share of its pass plus its own report),
+#: ``n_events`` (a failed point's: those replayed before it stopped, or null),
+#: ``elapsed_s`` (the point's share of its pass plus its own report),
 #: ``pass`` (``{runs, elapsed_s}``: the runs replayed in the point's pass and its wall
 #: time), ``error`` (``{type, message, traceback}`` or null), ``host``, ``pid``,
 #: ``finished_at`` (UTC ISO time), ``units_warning`` (the futures-units warning its report
