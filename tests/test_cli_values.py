@@ -463,9 +463,13 @@ from test_sweep_passes import BOOM  # noqa: E402  (the failing strategy of the s
 
 @pytest.mark.parametrize("fail_at", [[0, 50], [0, 0, 50]], ids=["one-finished", "two-finished"])
 def test_the_sweep_summary_with_a_failed_point_says_what_it_counts(store, tmp_path, capsys, fail_at):
-    """A breaker's: `2 points (1 failed), 69,521 events replayed` read as both points' replay; the failed
-    point's record has no count (the events it replayed before it failed are not known), so the total is
-    the finished points' and the line says so."""
+    """A breaker's: `2 points (1 failed), 69,521 events replayed` read as both points' replay. The failed
+    point's record had no count; since polish13 it has the events it replayed before it stopped (its error's
+    partial result: those of `mmsim.run` alone up to the 50th call), and the line says what each part counts."""
+    import importlib.util
+
+    import mmsim
+
     (tmp_path / "boom.py").write_text(BOOM)
     g = tmp_path / "grid.yaml"
     g.write_text(json.dumps({"base": {"data": str(store), "decide_every": "100ms", "report": {"horizons": ["1s"]}},
@@ -474,12 +478,22 @@ def test_the_sweep_summary_with_a_failed_point_says_what_it_counts(store, tmp_pa
                                         for i, f in enumerate(fail_at)]}))
     assert main(["sweep", str(g), "-o", str(tmp_path / "s"), "--workers", "0", "--no-plots", "-q"]) == 1
     out = capsys.readouterr().out
-    n = next(json.loads(s)["n_events"] for s in (tmp_path / "s" / "results.jsonl").read_text().splitlines())
-    assert n > 0
+    recs = [json.loads(s) for s in (tmp_path / "s" / "results.jsonl").read_text().splitlines()]
+    n = next(r["n_events"] for r in recs if r["status"] == "ok")
+    m = next(r["n_events"] for r in recs if r["status"] == "error")
+    spec = importlib.util.spec_from_file_location("boom", tmp_path / "boom.py")
+    boom = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boom)
+    cfg = mmsim.Config.from_dict({"decide_every": "100ms", "latency": {"feed": f"{len(fail_at) - 1}ms"}})
+    with pytest.raises(mmsim.StrategyError) as err:
+        mmsim.run(mmsim.load(store), boom.Boom(fail_at=50), cfg)
+    assert 0 < m == err.value.partial.n_events < n
     if len(fail_at) == 2:
-        line = f"2 points (1 failed), {n:,} events replayed by the 1 point that finished -> "
+        line = (f"2 points (1 failed), {n + m:,} events replayed: {n:,} by the 1 point that finished, {m:,} by the "
+                "1 failed point before it stopped -> ")
     else:
-        line = f"3 points (1 failed), {2 * n:,} events replayed by the 2 points that finished ({n:,} × 2 points) -> "
+        line = (f"3 points (1 failed), {2 * n + m:,} events replayed: {2 * n:,} by the 2 points that finished "
+                f"({n:,} × 2 points), {m:,} by the 1 failed point before it stopped -> ")
     assert line in out, out
 
 
@@ -489,3 +503,6 @@ def test_the_sweep_summary_when_no_point_finished():
     assert events_replayed([{"status": "error", "n_events": None}] * 2) == "0 events replayed (no point finished)"
     assert events_replayed([{"status": "ok", "n_events": 5}, {"status": "error", "n_events": None}]) == \
         "5 events replayed by the 1 point that finished"
+    # Failed points that replayed some events before they stopped: counted, and said so.
+    assert events_replayed([{"status": "error", "n_events": 300}, {"status": "error", "n_events": 66}]) == \
+        "366 events replayed by the 2 failed points before they stopped (no point finished)"

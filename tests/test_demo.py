@@ -716,3 +716,36 @@ def test_demo_command_line():
     assert (args.quick, args.output, args.no_progress) == (True, Path("out"), True)
     defaults = parser.parse_args(["demo"])
     assert (defaults.quick, defaults.output, defaults.no_progress) == (False, None, False)
+
+
+def test_the_demo_finds_its_strategies_when_the_entry_points_are_not_visible(monkeypatch, tmp_path):
+    """An installed mmsim whose entry points were momentarily unreadable (a pip install running at the same time)
+    failed with `strategy file not found: /work/venv/lib/python3.11/strategies/fixed_spread.py`: the fallback was a
+    source checkout's path. It builds the modules mmsim ships (mmsim.strategies) instead."""
+    import mmsim.plugins as plugins
+    from mmsim.demo import NAIVE, TOXICITY_PULL, _load
+
+    with_eps = [_load(*NAIVE), _load(*TOXICITY_PULL)]
+    monkeypatch.setattr(plugins, "available_strategies", lambda: {})
+    monkeypatch.setattr(plugins, "CHECKOUT_STRATEGIES", tmp_path / "strategies", raising=False)  # none beside it
+    without = [_load(*NAIVE), _load(*TOXICITY_PULL)]
+    assert [s.kind for s in without] == [s.kind for s in with_eps]  # the same strategy types, the shipped modules'
+    assert [(s.name, s.params) for s in without] == [("FixedSpread", NAIVE[1]), ("ToxicityPull", TOXICITY_PULL[1])]
+    assert [s.kind.__module__ for s in without] == ["mmsim.strategies.fixed_spread", "mmsim.strategies.toxicity_pull"]
+
+
+def test_the_demo_says_to_reinstall_when_no_strategy_can_be_found(monkeypatch, tmp_path):
+    import mmsim.plugins as plugins
+    from mmsim.demo import NAIVE, _load
+
+    monkeypatch.setattr(plugins, "available_strategies", lambda: {})
+    monkeypatch.setattr(plugins, "SHIPPED_PACKAGE", "mmsim.no_such_package", raising=False)
+    monkeypatch.setattr(plugins, "CHECKOUT_STRATEGIES", tmp_path / "strategies", raising=False)
+    with pytest.raises(mmsim.ConfigError) as err:
+        _load(*NAIVE)
+    assert str(err.value) == (
+        "mmsim's strategy 'fixed_spread' cannot be found: mmsim's entry points (group 'mmsim.strategies') are not "
+        "visible and neither the module mmsim.no_such_package.fixed_spread nor "
+        f"{tmp_path / 'strategies' / 'fixed_spread.py'} exists; mmsim's installation is incomplete or being changed "
+        "(a pip install running at the same time?): reinstall mmsim (pip install --force-reinstall --no-deps mmsim, "
+        "or pip install . in its repository)")

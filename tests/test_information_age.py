@@ -456,12 +456,12 @@ def test_age_bucket_labels_read_in_order_on_both_sides_of_a_boundary():
 
     buckets = [{"lo": 1_000_500, "hi": 2_195_981}, {"lo": 2_197_931, "hi": 6_470_000},
                {"lo": 6_470_000, "hi": 6_470_000}, {"lo": 7_000_000, "hi": 9_000_000}]
-    # (Every label with the boundary's 3 decimals since polish11: these were "1 ms – 2.196 ms", "2.198 ms –
-    # 6.47 ms", "6.47 ms", "7 ms – 9 ms", a precision per edge.)
-    assert _ranges(buckets, "ns") == ["1.000 ms – 2.196 ms", "2.198 ms – 6.470 ms", "6.470 ms", "7.000 ms – 9.000 ms"]
-    # Every edge exact at one decimal: one decimal on every label (were "0 – 1 ms", "1.5 ms – 2 ms").
+    # (A label whose edge needed the boundary's 3 decimals has them on both edges; the others keep their own
+    # precision since polish13, so "6.470 ms" and "7.000 ms – 9.000 ms" of the table-wide rule read as below.)
+    assert _ranges(buckets, "ns") == ["1.000 ms – 2.196 ms", "2.198 ms – 6.470 ms", "6.47 ms", "7 ms – 9 ms"]
+    # A label's edges exact at one decimal: one decimal on both (were "0.0 ms – 1.0 ms" table-wide until polish13).
     assert _ranges([{"lo": 0, "hi": 1_000_000}, {"lo": 1_500_000, "hi": 2_000_000}], "ns") == [
-        "0.0 ms – 1.0 ms", "1.5 ms – 2.0 ms"]
+        "0 ms – 1 ms", "1.5 ms – 2.0 ms"]
 
 
 def test_age_bucket_labels_of_one_table_share_a_unit_and_decimals():
@@ -473,9 +473,11 @@ def test_age_bucket_labels_of_one_table_share_a_unit_and_decimals():
     from mmsim.report.render_infoage import _ranges
 
     age = [(1391632, 3559330), (3559535, 5490170), (5500000, 11182063), (11500000, 23170193), (23500000, 100500000)]
+    # Since polish13 each label has its own precision (the table-wide 3 decimals labelled a lone wide bucket
+    # `1 ms – 100 ms`): the boundary's labels 3 decimals, the others 3 significant digits.
     assert _ranges([{"lo": lo, "hi": hi} for lo, hi in age], "ns") == [
-        "1.392 ms – 3.559 ms", "3.560 ms – 5.490 ms", "5.500 ms – 11.182 ms", "11.500 ms – 23.170 ms",
-        "23.500 ms – 100.500 ms"]
+        "1.392 ms – 3.559 ms", "3.560 ms – 5.490 ms", "5.50 ms – 11.2 ms", "11.5 ms – 23.2 ms",
+        "23.5 ms – 100 ms"]
     # Its age at fill: whole milliseconds, shown exactly with no decimal; 13.576 s in ms as the rest.
     at_fill = [(4_000_000, 19_000_000), (20_000_000, 36_000_000), (37_000_000, 51_000_000),
                (52_000_000, 347_000_000), (352_000_000, 13_576_000_000)]
@@ -486,4 +488,22 @@ def test_age_bucket_labels_of_one_table_share_a_unit_and_decimals():
         "0", "1 – 4", "16 – 1,127"]
     # A bucket whose own edges differ past the middle edge's digits: more decimals, for all.
     assert _ranges([{"lo": 10_000_000, "hi": 10_004_000}, {"lo": 20_000_000, "hi": 30_000_000}], "ns") == [
-        "10.000 ms – 10.004 ms", "20.000 ms – 30.000 ms"]
+        "10.000 ms – 10.004 ms", "20 ms – 30 ms"]  # the second label its own (was 20.000 ms – 30.000 ms)
+
+
+def test_each_age_label_has_the_precision_and_unit_of_its_own_edges():
+    """A lone wide bucket from 1.392 ms to 100.5 ms read `1 ms – 100 ms` (the decimals of the table's middle
+    edge, 100.5 ms), and ESH4's stalest `1,689 µs – 520,275 µs` (the table's unit, µs, from its middle edge).
+    Each label now has its own unit (its smaller edge's) and each edge 3 significant digits."""
+    from mmsim.report.render_infoage import _ranges
+
+    assert _ranges([{"lo": 1_391_632, "hi": 100_500_000}], "ns") == ["1.39 ms – 100 ms"]
+    # ESH4 (examples/esh4_mbo.yaml), its report.json's age buckets.
+    esh4 = [(101128, 217679), (234391, 326447), (350566, 503443), (689035, 1256241), (1688710, 520275392)]
+    assert _ranges([{"lo": lo, "hi": hi} for lo, hi in esh4], "ns") == [
+        "101 µs – 218 µs", "234 µs – 326 µs", "351 µs – 503 µs", "689 µs – 1,256 µs", "1.69 ms – 520 ms"]
+    # Edges 4 µs apart take the decimals that tell them apart; a label from 800 µs to 2 s (2,000,000 µs in one
+    # unit) gives each edge its own unit.
+    assert _ranges([{"lo": 2_400_000, "hi": 2_404_000}, {"lo": 800_000_000, "hi": 2_000_000_000}], "ns") == [
+        "2.400 ms – 2.404 ms", "800 ms – 2,000 ms"]
+    assert _ranges([{"lo": 0, "hi": 0}, {"lo": 800_000, "hi": 2_000_000_000}], "ns") == ["0 ns", "800 µs – 2 s"]

@@ -252,6 +252,48 @@ def test_mmsim_compare_carries_each_runs_units_warning(futures_store):
     assert units_warnings(c, c) == []
 
 
+def _venue_store(futures_store: Path, tmp_path: Path, venue: str) -> Path:
+    import shutil
+
+    out = tmp_path / venue
+    shutil.copytree(futures_store, out)
+    meta = json.loads((out / "meta.json").read_text())
+    meta.update(venue=venue)
+    (out / "meta.json").write_text(json.dumps(meta))
+    return out
+
+
+_UNITS_HEAD = ("contract_size is 1 (not set in the config) on {venue} data, a futures venue, with per-lot fees "
+               "(maker 0.6/lot, taker 0.6/lot): the spread capture and inventory PnL are in price units × lots "
+               "while the fees are in quote currency, so the PnL total mixes units. Set contract_size in the config "
+               "to the contract's multiplier ")
+
+
+def test_the_units_warning_advice_fits_the_venue(futures_store, tmp_path):
+    """The advice named ES (`examples/esh4_mbo.yaml sets 50 for ES`) on ICE and Eurex data too. Each venue's
+    advice names where its multiplier is written, with an example checked against the exchange."""
+    fees = {"maker_per_lot": 0.6, "taker_per_lot": 0.6}
+    eurex = _report(_run_config(_venue_store(futures_store, tmp_path, "XEUR.EOBI"), fees=fees))
+    assert eurex.data["warnings"] == [_UNITS_HEAD.format(venue="XEUR.EOBI") + (
+        "(Eurex's contract value per index point (or per price unit) in the product's specifications; "
+        "EURO STOXX 50 Index Futures (FESX) are EUR 10 per index point: contract_size 10)")]
+    ice = _report(_run_config(_venue_store(futures_store, tmp_path, "IFEU.IMPACT"), fees=fees))
+    assert ice.data["warnings"] == [_UNITS_HEAD.format(venue="IFEU.IMPACT") + (
+        "(ICE's contract size for the product, in its contract specifications: the quantity one lot holds, in the "
+        "unit the price is quoted per; Brent Crude futures (B) are 1,000 barrels priced in USD per barrel: "
+        "contract_size 1000)")]
+    from mmsim.config import Config
+    from mmsim.report.setup import units_warning
+
+    # ICE's other datasets name the concept only (no example was checked for them); CME's stays ES.
+    endex = units_warning(SimpleNamespace(contract_size=1.0), Config.from_dict({"fees": fees}),
+                          {"venue": "NDEX.IMPACT"})
+    assert endex == _UNITS_HEAD.format(venue="NDEX.IMPACT") + (
+        "(ICE's contract size for the product, in its contract specifications: the quantity one lot holds, in the "
+        "unit the price is quoted per)")
+    assert "ES" not in endex.split("multiplier")[1]
+
+
 def test_the_fee_line_mentions_a_rebate_only_when_a_fee_is_negative():
     from mmsim.config import Config
     from mmsim.report.setup import fees_label

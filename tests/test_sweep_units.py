@@ -62,12 +62,16 @@ def test_a_futures_sweep_without_contract_size_carries_the_units_warning(futures
     records = [json.loads(s) for s in (out / RESULTS_FILE).read_text().splitlines()]
     assert [r["units_warning"] for r in records] == [UNITS_WARNING] * 2
     assert (out / "results.csv").read_text(encoding="utf-8").count(UNITS_WARNING) == 2
-    # A results.jsonl written before the warning was kept (records without the field) resumes and renders.
+    # A results.jsonl written before the warning was kept (records without the field) resumes with the warning
+    # worked out again from each point's config and store (it resumed with none: the old points were silent).
     (out / RESULTS_FILE).write_text("".join(json.dumps({k: v for k, v in r.items() if k != "units_warning"}) + "\n"
                                             for r in records))
     again = _sweep(grid, out, capsys)
     assert "0 run now, 2 reused from results.jsonl" in again
-    assert "warning:" not in again and "contract_size is 1" not in (out / "sweep.html").read_text(encoding="utf-8")
+    assert line in again
+    html = (out / "sweep.html").read_text(encoding="utf-8")
+    assert f"<p class='warn'>{line.replace(chr(39), '&#x27;')}</p>" in html and html.count("contract_size is 1") == 1
+    assert (out / "results.csv").read_text(encoding="utf-8").count(UNITS_WARNING) == 2
 
 
 def test_no_units_warning_with_contract_size_in_the_base(futures_store, tmp_path, capsys, monkeypatch):
@@ -78,6 +82,11 @@ def test_no_units_warning_with_contract_size_in_the_base(futures_store, tmp_path
     assert "contract_size is 1" not in (out / "sweep.html").read_text(encoding="utf-8")
     records = [json.loads(s) for s in (out / RESULTS_FILE).read_text().splitlines()]
     assert [r["units_warning"] for r in records] == [None, None]
+    # Records without the field, resumed: contract_size written in the base is the user's word there too.
+    (out / RESULTS_FILE).write_text("".join(json.dumps({k: v for k, v in r.items() if k != "units_warning"}) + "\n"
+                                            for r in records))
+    again = _sweep(_grid(tmp_path, futures_store, "  contract_size: 1\n"), out, capsys)
+    assert "0 run now, 2 reused from results.jsonl" in again and "warning:" not in again
 
 
 def test_points_run_alone_record_the_warning_too(futures_store, tmp_path):
@@ -88,3 +97,17 @@ def test_points_run_alone_record_the_warning_too(futures_store, tmp_path):
     rows = run_sweep(_grid(tmp_path, futures_store), workers=0, point_fn=default_point)
     assert [r["units_warning"] for r in rows] == [UNITS_WARNING] * 2
     assert all(r["status"] == "ok" and "units_warning" not in {k for k in r if k.startswith("metric")} for r in rows)
+
+
+def test_a_resumed_record_without_the_field_gets_the_warning_from_its_point(futures_store, tmp_path):
+    """What the resume reads: the record's own field when present (null included), else the point's warning
+    worked out again from its config and its store's meta.json; a failed point has none."""
+    from mmsim.sweep.units import point_units_warning
+
+    grid = load_grid(_grid(tmp_path, futures_store))
+    p = grid.points[0]
+    assert point_units_warning({"status": "ok"}, p) == UNITS_WARNING
+    assert point_units_warning({"status": "ok", "units_warning": None}, p) is None
+    assert point_units_warning({"status": "error"}, p) is None
+    cs = load_grid(_grid(tmp_path, futures_store, "  contract_size: 50\n")).points[0]
+    assert point_units_warning({"status": "ok"}, cs) is None

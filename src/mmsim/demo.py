@@ -178,14 +178,11 @@ def demo_runs(synth: SynthConfig, latencies_ns: Sequence[int] = DEMO_LATENCIES_N
 
 
 def _load(name: str, params: Mapping[str, float]) -> Any:
-    """The reference strategy ``name`` with ``params``: entry point, else the checkout's strategies/ file."""
-    from .plugins import available_strategies, load_strategy
+    """The reference strategy ``name`` with ``params``: entry point, else the shipped module (or checkout file)."""
+    from .plugins import load_reference_strategy
 
-    if name in available_strategies():
-        return load_strategy(name, dict(params))
-    path = Path(__file__).resolve().parents[2] / "strategies" / f"{name}.py"
     attr = {"fixed_spread": "FixedSpread", "toxicity_pull": "ToxicityPull"}[name]
-    return load_strategy(f"{path}:{attr}", dict(params))
+    return load_reference_strategy(name, attr, dict(params))
 
 
 def _replay(events: np.ndarray, pairs: Sequence[tuple[Any, Config]]) -> list[Any]:

@@ -28,7 +28,8 @@ from typing import Any, Mapping
 from .errors import ConfigError, StrategyError, raised_at
 from .strategy import Strategy
 
-__all__ = ["ENTRY_POINT_GROUP", "available_strategies", "check_strategy", "load_strategy", "resolve_strategy"]
+__all__ = ["ENTRY_POINT_GROUP", "available_strategies", "check_strategy", "load_reference_strategy", "load_strategy",
+           "resolve_strategy"]
 
 #: Entry-point group third-party strategies register under.
 ENTRY_POINT_GROUP = "mmsim.strategies"
@@ -42,6 +43,38 @@ def available_strategies() -> dict[str, str]:
     import importlib.metadata  # ~30 ms (it imports email): only when a plugin is looked up
 
     return {ep.name: ep.value for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+#: The package the reference strategies ship in (the wheel's copy of the repository's strategies/).
+SHIPPED_PACKAGE = "mmsim.strategies"
+#: The repository's strategies/ (a source checkout only; an installed mmsim has none beside it).
+CHECKOUT_STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
+
+
+def load_reference_strategy(name: str, attr: str, params: Mapping[str, Any]) -> Any:
+    """mmsim's own strategy ``name`` (class ``attr``) built with ``params``: its entry point, else the shipped
+    module ``mmsim.strategies.<name>``, else a source checkout's ``strategies/<name>.py``.
+
+    The entry points can be momentarily unreadable (a pip install rewriting the environment's metadata); the
+    module ships with mmsim whatever its metadata says. When none is found, a
+    :class:`~mmsim.ConfigError` says mmsim's entry points are not visible and to reinstall it.
+    """
+    if name in available_strategies():
+        return load_strategy(name, params)
+    module = f"{SHIPPED_PACKAGE}.{name}"
+    try:
+        shipped = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        shipped = False
+    if shipped:
+        return load_strategy(f"{module}:{attr}", params)
+    path = CHECKOUT_STRATEGIES / f"{name}.py"
+    if path.is_file():
+        return load_strategy(f"{path}:{attr}", params)
+    raise ConfigError(f"mmsim's strategy {name!r} cannot be found: mmsim's entry points (group {ENTRY_POINT_GROUP!r}) "
+                      f"are not visible and neither the module {module} nor {path} exists; mmsim's installation "
+                      "is incomplete or being changed (a pip install running at the same time?): reinstall mmsim "
+                      "(pip install --force-reinstall --no-deps mmsim, or pip install . in its repository)")
 
 
 def _is_path_spec(target: str) -> bool:

@@ -133,21 +133,31 @@ def _code_changed(rows: Any, before: Any, after: Any) -> int:
 def events_replayed(rows: Sequence[Mapping[str, Any]]) -> str:
     """What the sweep's points replayed, each point its own replay: ``1,103,886 events replayed (78,849 × 14
     points)``; ``(77,100 to 78,849 a point, 3 points)`` when they differ. The total is what the progress bar's
-    events/s divides by the wall time (docs/sweeps.md). A failed point's record has no count (the events it
-    replayed before it failed are not known): with failures the line says what it counts, ``69,521 events
-    replayed by the 1 point that finished``."""
-    counts = [int(r.get("n_events") or 0) for r in rows]
-    total, some = sum(counts), [n for n in counts if n]
-    text = f"{total:,} events replayed"
-    if any(r.get("status") == "error" for r in rows):
-        done = sum(1 for r in rows if r.get("status") == "ok")
-        text += (f" by the {done} point{'s' if done != 1 else ''} that finished" if done else
-                 " (no point finished)")
-    if len(some) < 2:
-        return text
-    if min(some) == max(some):
-        return f"{text} ({some[0]:,} × {len(some)} points)"
-    return f"{text} ({min(some):,} to {max(some):,} a point, {len(some)} points)"
+    events/s divides by the wall time (docs/sweeps.md). A failed point's record counts the events it replayed
+    before it stopped (its error's partial result; none when it failed before replaying): with failures the line
+    says what each part counts, ``69,887 events replayed: 69,521 by the 1 point that finished, 366 by the 1 failed
+    point before it stopped``, or ``69,521 events replayed by the 1 point that finished`` when the failed ones
+    replayed nothing known."""
+    def plural(n: int, word: str = "point") -> str:
+        return f"{n} {word}{'s' if n != 1 else ''}"
+
+    done_n = [int(r.get("n_events") or 0) for r in rows if r.get("status") != "error"]
+    fail_n = [int(r.get("n_events") or 0) for r in rows if r.get("status") == "error"]
+    some = [n for n in done_n if n]
+    each = ("" if len(some) < 2 else f" ({some[0]:,} × {len(some)} points)" if min(some) == max(some)
+            else f" ({min(some):,} to {max(some):,} a point, {len(some)} points)")
+    total, stopped = sum(done_n) + sum(fail_n), sum(fail_n)
+    if not fail_n:
+        return f"{total:,} events replayed{each}"
+    done = sum(1 for r in rows if r.get("status") == "ok")
+    finished = f"by the {plural(done)} that finished{each}"
+    if not stopped:
+        return f"{total:,} events replayed " + (finished if done else "(no point finished)")
+    failed = f"by the {len(fail_n)} failed point{'s' if len(fail_n) != 1 else ''} before " + (
+        "it stopped" if len(fail_n) == 1 else "they stopped")
+    if not done:
+        return f"{total:,} events replayed {failed} (no point finished)"
+    return f"{total:,} events replayed: {sum(done_n):,} {finished}, {stopped:,} {failed}"
 
 
 def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:

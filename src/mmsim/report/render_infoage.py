@@ -63,39 +63,86 @@ def age_rows(ia: Mapping[str, Any]) -> list[list[str]]:
     return [[label] + [fmt(st[c]) for c in _AGE_COLUMNS] for label, st, fmt in spec]
 
 
+#: Units of a duration label: scale in ns, name, most decimals (a nanosecond's).
+_AGE_UNITS = ((1e9, "s", 9), (1e6, "ms", 6), (1e3, "µs", 3), (1.0, "ns", 0))
+
+
+def _age_unit(x: float) -> tuple[float, str, int]:
+    return next((u for u in _AGE_UNITS if abs(x) >= u[0]), _AGE_UNITS[-1])
+
+
+def _duration_labels(buckets: Sequence[Mapping[str, Any]]) -> list[str]:
+    # Each edge: (value, scale, unit name, most decimals, decimals).
+    edges: list[list[Any]] = []
+
+    def exact(xs: Sequence[float], scale: float, most: int) -> int:
+        # The fewest decimals that show every one of xs exactly (whole milliseconds: `4 ms`, not `4.00 ms`).
+        return next((d for d in range(most + 1) if all(abs(x - round(x / scale, d) * scale) < 0.5 for x in xs)), most)
+
+    for b in buckets:
+        lo, hi = float(b["lo"]), float(b["hi"])
+        nonzero = [abs(x) for x in (lo, hi) if x]
+        unit = _age_unit(min(nonzero)) if nonzero else _AGE_UNITS[-1]
+        # One unit per label, the smaller edge's; each edge its own when the larger would read 100,000 or more.
+        one = max(nonzero, default=0.0) < 1e5 * unit[0]
+        for x in (lo, hi):
+            scale, name, most = unit if one else _age_unit(x)
+            sig = max(0, 2 - int(np.floor(np.log10(abs(x) / scale)))) if x else 0  # 3 significant digits
+            # Fewer when fewer show the label's edges exactly: `4 ms – 19 ms`, `1.5 ms – 2.0 ms`.
+            edges.append([x, scale, name, most, min(sig, most, exact((lo, hi) if one else (x,), scale, most))])
+
+    def shown(e: list[Any]) -> float:
+        return round(e[0] / e[1], e[4]) * e[1]
+
+    # Tell apart every two edges that differ (a bucket's own, and each boundary's: `3.559 ms` then `3.560 ms`),
+    # in order: both take more decimals until the lower reads below the higher.
+    pairs = [(2 * k, 2 * k + 1) for k in range(len(buckets))]
+    pairs += [(2 * k - 1, 2 * k) for k in range(1, len(buckets))]
+    first = [e[4] for e in edges]
+    changed = True
+    while changed:
+        changed = False
+        # A label in one unit that needed more decimals reads them on both edges (`1.392 ms – 3.559 ms`).
+        for k in range(0, len(edges), 2):
+            e_lo, e_hi = edges[k], edges[k + 1]
+            if e_lo[1] == e_hi[1] and e_lo[4] != e_hi[4] and (e_lo[4] > first[k] or e_hi[4] > first[k + 1]):
+                e_lo[4] = e_hi[4] = max(e_lo[4], e_hi[4])
+                changed = True
+        for i, j in pairs:
+            a, c = sorted((edges[i], edges[j]), key=lambda e: e[0])
+            if a[0] == c[0] or shown(a) < shown(c) or (a[4] >= a[3] and c[4] >= c[3]):
+                continue
+            if a[1] == c[1]:  # one unit: both the same decimals, one more than the finer (`3.559 ms`, `3.560 ms`)
+                a[4] = c[4] = max(a[4], c[4]) + 1
+            else:
+                a[4], c[4] = a[4] + 1, c[4] + 1
+            a[4], c[4] = min(a[4], a[3]), min(c[4], c[3])
+            changed = True
+
+    def fmt(e: list[Any]) -> str:
+        return f"{e[0] / e[1]:,.{e[4]}f} {e[2]}"
+
+    return [fmt(edges[2 * k]) if b["lo"] == b["hi"] else f"{fmt(edges[2 * k])} – {fmt(edges[2 * k + 1])}"
+            for k, b in enumerate(buckets)]
+
+
 def _ranges(buckets: Sequence[Mapping[str, Any]], unit: str) -> list[str]:
-    """Each bucket's ``lo – hi`` (or its one value), every label of the table in one unit with one number of
-    decimals: the fewest that give the middle edge 3 significant digits (or show every edge exactly) and tell
-    apart every two edges that differ (a bucket's own, and each boundary's: ``3.559 ms`` then ``3.560 ms``).
+    """Each bucket's ``lo – hi`` (or its one value).
 
-    Durations take the unit of the middle edge (``s``, ``ms``, ``µs`` or ``ns``) and at most the decimals of a
-    nanosecond in it; counts (events unseen) are whole numbers, or carry up to 3 decimals when an edge is not.
+    Durations: each label in one unit, its smaller edge's (``s``, ``ms``, ``µs`` or ``ns``; each edge in its own
+    when the larger would read 100,000 or more), each edge to 3 significant digits (fewer when that shows it
+    exactly: ``4 ms``), more where two edges that differ would read the same or out of order (a bucket's own,
+    and each boundary's: ``3.559 ms`` then ``3.560 ms``), up to a nanosecond: ``1.39 ms – 100 ms``.
+
+    Counts (events unseen) are whole numbers, or carry up to 3 decimals when an edge is not.
     """
-    edges = [float(x) for b in buckets for x in (b["lo"], b["hi"])]
-    if not edges:
+    if not buckets:
         return []
-    nonzero = sorted(abs(x) for x in edges if x)
-    mid = nonzero[len(nonzero) // 2] if nonzero else 0.0
     if unit == "ns":
-        scale, name, most = next(((sc, nm, k) for sc, nm, k in ((1e9, "s", 9), (1e6, "ms", 6), (1e3, "µs", 3))
-                                  if mid >= sc), (1.0, "ns", 0))
-    else:
-        scale, name, most = 1.0, "", 0 if all(x == int(x) for x in edges) else 3
-
-    def fmt(x: float, decimals: int) -> str:
-        text = f"{x / scale:,.{decimals}f}"
-        return f"{text} {name}" if name else text
-
-    # 3 significant digits of the middle edge (5.49 ms: 2 decimals; 23.5 ms: 1; 105 ms: 0).
-    decimals = min(most, max(0, 2 - int(np.floor(np.log10(mid / scale)))) if mid else 0)
-    pairs = [(b["lo"], b["hi"]) for b in buckets]
-    pairs += [(buckets[k - 1]["hi"], buckets[k]["lo"]) for k in range(1, len(buckets))]
-    # Fewer when they show every edge exactly (whole milliseconds: `4 ms – 19 ms`, not `4.0 ms – 19.0 ms`).
-    decimals = next(d for d in range(decimals + 1) if d == decimals
-                    or all(abs(x - round(x / scale, d) * scale) < 0.5 for x in edges))
-    while decimals < most and any(a != b and fmt(a, decimals) == fmt(b, decimals) for a, b in pairs):
-        decimals += 1
-    return [fmt(b["lo"], decimals) if b["lo"] == b["hi"] else f"{fmt(b['lo'], decimals)} – {fmt(b['hi'], decimals)}"
+        return _duration_labels(buckets)
+    edges = [float(x) for b in buckets for x in (b["lo"], b["hi"])]
+    decimals = 0 if all(x == int(x) for x in edges) else 3
+    return [f"{b['lo']:,.{decimals}f}" if b["lo"] == b["hi"] else f"{b['lo']:,.{decimals}f} – {b['hi']:,.{decimals}f}"
             for b in buckets]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..config import Config, LatencyModel, RunConfig, format_ns
 from ._format import format_span
 
-__all__ = ["FUTURES_VENUES", "contract_label", "contract_of", "describe_setup", "fees_label", "latency_label",
+__all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label", "latency_label",
            "queue_label", "setup_rows", "units_warning"]
 
 
@@ -76,9 +76,31 @@ def fees_label(config: Config) -> str:
 
 #: Venues (a store's ``meta.json`` ``venue``: the Databento loader records the DBN file's dataset) whose
 #: instruments are futures with a multiplier a loader cannot know: a run with per-lot fees there and
-#: ``contract_size`` left at 1 gets :func:`units_warning`.
+#: ``contract_size`` left at 1 gets :func:`units_warning`. Each is a Databento dataset ID, checked against
+#: Databento's venue pages (https://databento.com/docs/venues-and-datasets/glbx-mdp3, .../ifeu-impact,
+#: .../ifus-impact, .../ifll-impact, .../ndex-impact, .../xeur-eobi) and the dbn crate's ``Dataset`` enum
+#: (https://docs.rs/dbn/latest/dbn/enum.Dataset.html).
 FUTURES_VENUES: tuple[str, ...] = ("GLBX.MDP3", "IFEU.IMPACT", "IFUS.IMPACT", "IFLL.IMPACT", "NDEX.IMPACT",
                                    "XEUR.EOBI")
+
+#: How :func:`units_warning` tells where to find a venue's multiplier, each example checked against the exchange:
+#: ES, 50 USD per index point (the ESH4 example); ICE Brent Crude futures (symbol B, ICE Futures Europe, whose
+#: dataset is IFEU.IMPACT), 1,000 barrels priced in USD per barrel (https://www.ice.com/products/219);
+#: EURO STOXX 50 Index Futures (FESX), EUR 10 per index point
+#: (https://www.eurex.com/ex-en/markets/productSearch/product!DE0009652388). The other ICE datasets get the
+#: concept only.
+_ICE_ADVICE = ("ICE's contract size for the product, in its contract specifications: the quantity one lot holds, "
+               "in the unit the price is quoted per")
+MULTIPLIER_ADVICE: dict[str, str] = {
+    "GLBX.MDP3": "examples/esh4_mbo.yaml sets 50 for ES, $50 per index point",
+    "IFEU.IMPACT": f"{_ICE_ADVICE}; Brent Crude futures (B) are 1,000 barrels priced in USD per barrel: "
+                   "contract_size 1000",
+    "IFUS.IMPACT": _ICE_ADVICE,
+    "IFLL.IMPACT": _ICE_ADVICE,
+    "NDEX.IMPACT": _ICE_ADVICE,
+    "XEUR.EOBI": "Eurex's contract value per index point (or per price unit) in the product's specifications; "
+                 "EURO STOXX 50 Index Futures (FESX) are EUR 10 per index point: contract_size 10",
+}
 
 
 def _num(v: Any) -> float | None:
@@ -118,7 +140,7 @@ def units_warning(result: Any, cfg: Any, meta: Mapping[str, Any]) -> str | None:
             f"(maker {fees.maker_per_lot:g}/lot, taker {fees.taker_per_lot:g}/lot): the spread capture and "
             f"inventory PnL are in price units × lots while the fees are in quote currency, so the PnL total "
             f"mixes units. Set contract_size in the config to the contract's multiplier "
-            f"(examples/esh4_mbo.yaml sets 50 for ES, $50 per index point)")
+            f"({MULTIPLIER_ADVICE[venue]})")
 
 
 def _params_text(params: Mapping[str, Any]) -> str:

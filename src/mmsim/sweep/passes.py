@@ -163,9 +163,13 @@ def _record(p: Mapping[str, Any]) -> dict[str, Any]:
             "seed": int(config.engine.latency.seed), "digest": config.digest()}
 
 
-def _failed(rec: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+def _failed(rec: dict[str, Any], exc: BaseException, n_events: Any = None) -> dict[str, Any]:
+    """The record of a failed point; ``n_events`` the events it replayed: given (its report failed after the
+    run), else its error's ``partial`` Result's (a StrategyError or DataError stops a run there), else None."""
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    rec.update(status="error", metrics={}, n_events=None,
+    if n_events is None:
+        n_events = getattr(getattr(exc, "partial", None), "n_events", None)
+    rec.update(status="error", metrics={}, n_events=None if n_events is None else int(n_events),
                error={"type": type(exc).__name__, "message": str(exc), "traceback": "".join(tb[-3:])})
     return rec
 
@@ -265,7 +269,7 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
                 rec.update(status="ok", metrics=metrics, n_events=int(out.n_events), error=None)
                 rec[UNITS_FIELD] = _units_warning(out)
             except Exception as exc:
-                _failed(rec, exc)
+                _failed(rec, exc, out.n_events)  # the run finished: every event replayed
                 report = None
             if paired is not None and report is not None:
                 paired.reports[j] = report

@@ -17,6 +17,7 @@ from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label
+from .units import point_units_warning
 
 __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 
@@ -25,11 +26,13 @@ __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 #: value as written), ``repeat``, ``seed``, ``digest`` (:meth:`mmsim.RunConfig.digest` of the
 #: point's resolved config, as its report header shows it), ``status`` (``"ok"`` or ``"error"``),
 #: ``metrics`` (flat name -> number, from :func:`mmsim.runner.point_metrics`),
-#: ``n_events``, ``elapsed_s`` (the point's share of its pass plus its own report),
+#: ``n_events`` (a failed point's: those replayed before it stopped, or null),
+#: ``elapsed_s`` (the point's share of its pass plus its own report),
 #: ``pass`` (``{runs, elapsed_s}``: the runs replayed in the point's pass and its wall
 #: time), ``error`` (``{type, message, traceback}`` or null), ``host``, ``pid``,
 #: ``finished_at`` (UTC ISO time), ``units_warning`` (the futures-units warning its report
-#: would print, or null; absent from records written before it was kept), and with a baseline in the grid ``comparison``
+#: would print, or null; absent from records written before it was kept, and worked out again from the point's
+#: config and store on resume), and with a baseline in the grid ``comparison``
 #: (``{id, settings, is_baseline, n_buckets, rows}`` or ``{..., skipped}``,
 #: docs/sweeps.md). A later line for the same id supersedes an earlier one
 #: (``--retry-failed``, a changed baseline).
@@ -295,7 +298,7 @@ def _flatten(rec: Mapping[str, Any], grid: Grid, point: SweepPoint | None = None
     err = rec.get("error") or {}
     row.update(n_events=rec.get("n_events"), elapsed_s=rec.get("elapsed_s"),
                error_type=err.get("type"), error_message=err.get("message"),
-               units_warning=rec.get("units_warning"))  # absent from records written before it was kept
+               units_warning=point_units_warning(rec, point))  # worked out again for a record without it
     return row
 
 
