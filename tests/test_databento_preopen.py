@@ -410,3 +410,54 @@ def test_esh4_with_a_trade_after_its_snapshot_has_its_preopen_mid_stream(tmp_pat
     rest = ev[(ev["kind"] != Kind.STATUS) & ~((ev["kind"] == Kind.TRADE) & (ev["exch_ts"] == 1_703_541_600_180_087_000))]
     same = whole[whole["kind"] != Kind.STATUS]
     assert len(rest) == len(same) and all(np.array_equal(rest[f], same[f]) for f in same.dtype.names)
+
+
+def test_databento_cross_undecided_at_the_end_of_data_beyond_the_tolerance_is_a_preopen(tmp_path):
+    # The ask 3 @ 4799.50 crosses at 100 s (after trading); the file ends inside a message (records without F_LAST,
+    # a download cut there) at 300 s, still crossed, no trade. Before: no status, the crossing ADD and the bid at
+    # 300 s written as a crossed book's (the ADD filled our bid 1 @ 4800.25 at 100 s). Now: the cross lasts 200 s of
+    # data with no trade, beyond the 1 s tolerance: a pre-open, QUOTING before the crossing message, never opened.
+    rows = MIDSTREAM[:6] + [(300 * S, "A", "B", "4799.25", 1, 24, 0), (300 * S, "A", "B", "4799.00", 1, 25, 0)]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert rows_of(st.events)[3:] == [
+        (NS0 + S, "EXECUTE", -1, 19204, 1, 12),
+        (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 300 * S, "ADD", 1, 19197, 1, 24), (NS0 + 300 * S, "ADD", 1, 19196, 1, 25),
+    ]
+    q = st.meta["quirks"]
+    assert q["preopen_spans_ns"] == [[NS0 + 100 * S, None]]
+    assert (q["preopen_crossed_messages"], q["transient_crossed_messages"], q["crossed_at_end_ns"]) == (1, 0, None)
+    assert bid_fills(st, 19201) == []
+    # Split into two files inside the cross: the same store.
+    a, b = mbo_csv(tmp_path / "a.csv", rows[:6]), mbo_csv(tmp_path / "b.csv", rows[6:])
+    two = convert([a, b], tmp_path / "two", format="databento", tick_size=0.25)
+    assert rows_of(two.events) == rows_of(st.events)
+    assert two.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, None]]
+
+
+def test_databento_cross_undecided_at_the_end_of_data_within_the_tolerance_stays_transient(tmp_path):
+    # The cross begins at 100 s and the data ends at 100.5 s (a bid during it), still crossed, no trade: within the
+    # tolerance, what the transient rule says: written as read, no status, counted as transient crossed messages;
+    # crossed_at_end_ns says where the cross that the data ends in began and the last record's time.
+    rows = MIDSTREAM[:6] + [(100 * S + S // 2, "A", "B", "4800.50", 1, 22, 130)]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert [e[1] for e in rows_of(st.events)] == ["CLEAR", "ADD", "ADD", "EXECUTE", "ADD", "ADD"]
+    q = st.meta["quirks"]
+    assert (q["preopen_spans_ns"], q["transient_crossed_messages"], q["preopen_crossed_messages"]) == ([], 2, 0)
+    assert q["crossed_at_end_ns"] == [NS0 + 100 * S, NS0 + 100 * S + S // 2]
+
+
+def test_databento_stream_all_preopen_with_no_trade_is_quoting_to_the_end(tmp_path):
+    # A file that is all pre-open (a snapshot, then orders that cross the book; no trade at all): QUOTING from the
+    # snapshot to the end of the data (never opened).
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", PREOPEN[:4])], tmp_path / "s", tick_size=0.25)
+    assert [e[1] for e in rows_of(st.events)] == ["CLEAR", "ADD", "ADD", "STATUS", "ADD", "ADD"]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 10, None]]
+    # The same when the book crosses only in the last message, cut before its end (no F_LAST): before, no status
+    # (the stream was undecided when the data ended); the book is crossed before any trade: a pre-open.
+    rows = PREOPEN[:2] + [(100, "A", "B", "4800.25", 1, 20, 130), (200, "A", "A", "4799.50", 3, 21, 0)]
+    st = dbt.convert([mbo_csv(tmp_path / "cut.csv", rows)], tmp_path / "c", tick_size=0.25)
+    ev = rows_of(st.events)
+    assert ev[3] == (NS0 + 10, "STATUS", 0, 0, QUOTING, 0) and [e[1] for e in ev[4:]] == ["ADD", "ADD"]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 10, None]]
+

@@ -15,6 +15,10 @@ traded first), ``TRADING`` before the next T/F record (the auction). From the me
 events are held until that is decided: the cross ends within the tolerance (a transient cross: written as read), a
 trade comes within it (transient too; if the cross then outlasts the tolerance it is an error), or it outlasts the
 tolerance (a pre-open). The hold spans at most the tolerance's worth of messages (and the one that decides).
+
+When the data ends with a stream still undecided, the end decides (:meth:`PreOpen.pause`): a book crossed before the
+first trade is a pre-open; after trading, a cross that lasts beyond the tolerance to the last record read with no trade
+is a pre-open, a shorter one is transient (written as read; :attr:`PreOpen.crossed_at_end`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class PreOpen:
         self.traded_at: str | None = None  # the first trade or fill record read during the current cross, after trading
         self.msg: tuple = (None, 0, 0, 0, 0)  # the current message's start: (emitter, written, queued, exch, local)
         self.after_trade = False  # the record before was a trade or fill after trading, outside a cross
+        #: [exchange time where it began, the last record's] of a cross still open, within the tolerance, at the end.
+        self.crossed_at_end: list[int] | None = None
 
     def begin(self, em: Emitter, exch: int, local: int) -> None:
         """A message starts (its first record, at ``exch``, ``local``): where a cross it begins would be marked; also
@@ -129,13 +135,27 @@ class PreOpen:
         if self.held is not None:
             em.hold(self.held)
 
-    def pause(self, em: Emitter, last: bool) -> None:
-        """A file ends (flushed): what it holds carries to the next; after the last, a stream still undecided
-        (it neither crossed nor traded) is written without a status."""
+    def pause(self, em: Emitter, last: bool, cross: CrossCheck, book: L2Book, end: int | None) -> None:
+        """A file ends: flush; what it holds carries to the next. After the last (``end``: its last record's
+        exchange time), a stream still undecided is decided there (module notes):
+        crossed before its first trade, a pre-open; one that neither crossed nor traded is written without a status.
+        A cross after trading still held lasts to ``end``: beyond the tolerance, still crossed, a pre-open (``QUOTING``
+        before its message, never opened); otherwise transient, written as read (:attr:`crossed_at_end`)."""
+        em.flush(final=True)
         self.held = em.held
-        if last:
-            em.release()
-            self.held, self.watching, self.pending = None, False, None
+        if not last:
+            return
+        bb, ba = book.best_bid(), book.best_ask()
+        crossed = bb is not None and ba is not None and bb >= ba
+        if self.watching and crossed:  # the book crossed in a message the data ends in, before any trade
+            self.decide(em, crossed=True)
+        elif self.pending is not None and cross._since is not None and end is not None:
+            if crossed and end - cross._since > cross.tolerance_ns:
+                self.preopen(em, cross)
+            elif crossed:
+                self.crossed_at_end = [cross._since, end]
+        em.release()
+        self.held, self.watching, self.pending = None, False, None
 
     def watch(self, em: Emitter, snap: bool) -> None:
         """A stream starts (with a snapshot when ``snap``): hold its events until it crosses or trades."""

@@ -191,6 +191,7 @@ def convert(
                 "transient_crossed_messages": conv.crossed,
                 "preopen_crossed_messages": conv.preopen_crossed,
                 "preopen_spans_ns": conv.pre.spans,
+                "crossed_at_end_ns": conv.pre.crossed_at_end,
                 "auction_fills_of_unseen_orders": conv.n_unseen_auction_fills,
                 "fills_of_unseen_orders": conv.n_unseen_fills,
                 "iceberg_fills_beyond_shown_size": conv.n_iceberg,
@@ -238,6 +239,7 @@ class _Converter:
         self.cross: CrossCheck | None = None
         self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
         self.pre = PreOpen()  # the pre-open's trading status (module notes)
+        self.end_exch: int | None = None  # the last record's exchange time
 
     def run(self, path: Path, writer: EventStoreWriter, progress, last: bool = True) -> None:
         dbn_file = _is_dbn(path)
@@ -277,8 +279,7 @@ class _Converter:
         cross.path = path
         n0, u0 = cross.count, cross.unarmed_count
         self._process(path, unit, _chain(head, it), em, cross, last)
-        em.flush(final=True)
-        self.pre.pause(em, last)
+        self.pre.pause(em, last, cross, self.book, self.end_exch)
         self.crossed += cross.count - n0
         self.preopen_crossed += cross.unarmed_count - u0
         self.last_exch, self.last_line = em.last_exch, em.last_line
@@ -312,6 +313,7 @@ class _Converter:
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
         in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
         first = fresh = True
+        exch = -1  # the record's exchange time (the last record's, after the loop)
 
         places = max(0, -int(Decimal(tick).scaleb(-_DIGITS).normalize().as_tuple().exponent))
 
@@ -538,6 +540,8 @@ class _Converter:
             return f"{path}: {label}" if _HERE.fullmatch(label) else label
 
         self.trade, self.in_snapshot, self.snap_ts = trade, in_snapshot, snap_ts
+        if exch >= 0:
+            self.end_exch = exch
         self.lone = None if lone is None else (named(lone[0]), lone[1], lone[2])
         self.prev, self.prev_label = prev, named(prev_label)
         if trade is not None:
