@@ -461,3 +461,43 @@ def test_databento_stream_all_preopen_with_no_trade_is_quoting_to_the_end(tmp_pa
     assert ev[3] == (NS0 + 10, "STATUS", 0, 0, QUOTING, 0) and [e[1] for e in ev[4:]] == ["ADD", "ADD"]
     assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 10, None]]
 
+
+#: MIDSTREAM with a crossing message of 7 events at 100 s: six bids below the book (orders 31-36, 4799.25 down to
+#: 4798.00, no F_LAST), then the ask 3 @ 4799.50 that crosses the bid (F_LAST ends the message); MIDSTREAM's auction.
+BIGCROSS = MIDSTREAM[:5] + [(100 * S, "A", "B", f"{4799.25 - k * 0.25:.2f}", 1, 31 + k, 0) for k in range(6)] + [
+    (100 * S, "A", "A", "4799.50", 3, 21, 130)] + MIDSTREAM[6:]
+
+
+def test_databento_crossing_message_larger_than_a_chunk_is_quoting_from_its_start(tmp_path, monkeypatch):
+    # The crossing message's 7 events, with 4-event chunks (as a message of more than 32k events with the real
+    # 65,536: a message starts with at most half a chunk queued). Before: its first 4 were written when the chunk
+    # filled, and QUOTING went after them, before the rest (the events of the message split by the status). Now its
+    # events are held from its start when they fill a chunk: QUOTING before all 7, the store of 65,536-event chunks.
+    whole = dbt.convert([mbo_csv(tmp_path / "w.csv", BIGCROSS)], tmp_path / "w", tick_size=0.25)
+    ev = rows_of(whole.events)
+    assert ev[4] == (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0)
+    assert [e[1] for e in ev[5:12]] == ["ADD"] * 7 and ev[11] == (NS0 + 100 * S, "ADD", -1, 19198, 3, 21)
+    assert whole.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]
+    for chunk in (4, 3, 2):
+        monkeypatch.setattr("mmsim.data._emitter.CHUNK", chunk)
+        st = dbt.convert([mbo_csv(tmp_path / f"c{chunk}.csv", BIGCROSS)], tmp_path / f"c{chunk}", tick_size=0.25)
+        assert rows_of(st.events) == ev, chunk
+    # A message that outgrows a chunk and does not cross is written as read (the hold ends with it).
+    rows = BIGCROSS[:11] + [(100 * S, "A", "A", "4800.75", 3, 21, 130)]
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 1 << 16)
+    plain = rows_of(dbt.convert([mbo_csv(tmp_path / "p.csv", rows)], tmp_path / "p", tick_size=0.25).events)
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 4)
+    small = dbt.convert([mbo_csv(tmp_path / "p4.csv", rows)], tmp_path / "p4", tick_size=0.25)
+    assert rows_of(small.events) == plain and "STATUS" not in [e[1] for e in plain]
+
+
+@pytest.mark.parametrize("cut", [6, 8, 11])
+def test_databento_crossing_message_split_across_two_files_is_quoting_from_its_start(tmp_path, cut):
+    # The crossing message cut between two files (Databento splits a download by size, anywhere): after its first
+    # record, inside it, and before its last (crossing) record. Before: the second file's part was taken for a
+    # message of its own, and QUOTING went before it, after the first file's part. Now: the store of the whole.
+    whole = dbt.convert([mbo_csv(tmp_path / "w.csv", BIGCROSS)], tmp_path / "w", tick_size=0.25)
+    a, b = mbo_csv(tmp_path / "a.csv", BIGCROSS[:cut]), mbo_csv(tmp_path / "b.csv", BIGCROSS[cut:])
+    st = convert([a, b], tmp_path / "s", format="databento", tick_size=0.25)
+    assert rows_of(st.events) == rows_of(whole.events)
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]

@@ -239,6 +239,7 @@ class _Converter:
         self.cross: CrossCheck | None = None
         self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
         self.pre = PreOpen()  # the pre-open's trading status (module notes)
+        self.fresh = True  # the record before ended a message (a file may end inside one: the next goes on with it)
         self.end_exch: int | None = None  # the last record's exchange time
 
     def run(self, path: Path, writer: EventStoreWriter, progress, last: bool = True) -> None:
@@ -312,7 +313,7 @@ class _Converter:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
         in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
-        first = fresh = True
+        first, fresh = True, self.fresh
         exch = -1  # the record's exchange time (the last record's, after the loop)
 
         places = max(0, -int(Decimal(tick).scaleb(-_DIGITS).normalize().as_tuple().exponent))
@@ -430,7 +431,7 @@ class _Converter:
                                    "a T comes first, then its F records; these are out of order")
                 lone = None
             if (fresh or pre.after_trade) and not snap:  # after the print of a T before it (flush_trade)
-                pre.begin(em, exch, local)
+                pre.begin(em, exch, local, fresh)
             fresh = bool(flags & F_LAST)
             if action == "A":
                 if side == 0:
@@ -539,7 +540,7 @@ class _Converter:
         def named(label: str) -> str:  # "line 7" read here becomes "a.csv: line 7"; one named already stays
             return f"{path}: {label}" if _HERE.fullmatch(label) else label
 
-        self.trade, self.in_snapshot, self.snap_ts = trade, in_snapshot, snap_ts
+        self.trade, self.in_snapshot, self.snap_ts, self.fresh = trade, in_snapshot, snap_ts, fresh
         if exch >= 0:
             self.end_exch = exch
         self.lone = None if lone is None else (named(lone[0]), lone[1], lone[2])
