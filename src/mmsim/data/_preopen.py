@@ -31,11 +31,33 @@ from collections.abc import Callable
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
-from ._common import CrossCheck, L2Book
+from ._common import CrossCheck, L2Book, OrderIndex
 from . import _emitter
 from ._emitter import Emitter
 
-__all__ = ["PreOpen"]
+__all__ = ["OrderLevels", "PreOpen"]
+
+
+class OrderLevels(OrderIndex):
+    """Resting L3 orders (:class:`OrderIndex`) with :attr:`levels`: an :class:`L2Book` of the prices where orders rest
+    (the number of orders as the level's size), whose best bid and ask tell whether the orders' book is crossed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels = L2Book()
+
+    def _drop(self, v: list[int]) -> None:
+        super()._drop(v)
+        if (v[0], v[1]) not in self.at:
+            self.levels.set(v[0], v[1], 0)
+
+    def __setitem__(self, oid: int, v: list[int]) -> None:
+        super().__setitem__(oid, v)
+        self.levels.set(v[0], v[1], self.at[(v[0], v[1])])
+
+    def clear(self) -> None:
+        super().clear()
+        self.levels.clear()
 
 
 class PreOpen:
@@ -217,6 +239,13 @@ class PreOpen:
             self.spans.append([exch, None])
         elif self.spans:
             self.spans[-1][1] = exch
+
+    def check_levels(self, em: Emitter, book: L2Book) -> None:
+        """At a message's end (a loader without :meth:`message_end`: the stream-start rule only), while the stream is
+        watched: a crossed ``book`` is a pre-open (``QUOTING`` at the mark)."""
+        bb, ba = book.best_bid(), book.best_ask()
+        if bb is not None and ba is not None and bb >= ba:
+            self.decide(em, crossed=True)
 
     def opening(self, em: Emitter, exch: int, local: int, pos: int) -> None:
         """The stream's first trade or fill record (at ``exch``, before any event of it): a pre-open ends."""

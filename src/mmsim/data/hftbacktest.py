@@ -40,6 +40,11 @@ the record (1-based, counting every row of the file). A file whose
 ``local_ts`` is ever before ``exch_ts`` gets the recorder-clock correction of
 the other loaders (``quirks.local_clock_offset_ns``).
 
+CME's pre-open (an L3 file whose orders' book crosses at the end of a timestamp before its first trade or fill row:
+orders wait for the opening auction) starts ``STATUS QUOTING`` before the file's first row and turns ``TRADING``
+before its first ``TRADE``/``FILL`` row, by the Databento loader's stream-start rule (``_preopen``;
+``quirks.preopen_spans_ns``); each file is a stream of its own. Files with depth rows get no status.
+
 Export writes the reverse mapping (``CANCEL`` becomes a modify to the new
 size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
@@ -57,13 +62,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ..events import Kind, as_event_array
+from ..events import Kind, TradingStatus, as_event_array
 from ._common import (
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
     CrossCheck,
     L2Book,
-    OrderIndex,
     Progress,
     infer_step,
     step_to_float,
@@ -92,6 +96,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     _check_local_order,
     _chunks,
 )
+from ._preopen import OrderLevels, PreOpen
 from ._quote import hftbacktest_price, quote_with
 from .store import EventStore, EventStoreWriter, load
 
@@ -184,14 +189,16 @@ def convert(
     writer = quote_with(EventStoreWriter(out, force=force), hftbacktest_price(tick, _DIGITS, _chunks))  # as written
     skipped: dict[str, int] = {}
     l3 = False
+    pre = PreOpen()  # CME's pre-open at a file's start: its L3 book crosses before its first trade (module notes)
     with writer:
         last, last_line = None, -1
         for p in paths:
             em = Emitter(writer, p, "record")
             em.last_exch, em.last_line = last, last_line
             book = L2Book()
-            orders = OrderIndex()
+            orders = OrderLevels()
             cross = CrossCheck(p)
+            pre.watch(em, snap=False)
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
             for ch in _chunks(p):
@@ -247,6 +254,13 @@ def convert(
                 for j, (t, s, pp, qq) in enumerate(zip(typ.tolist(), side.tolist(), pxi, qti)):
                     rec = base + int(idx[j]) + 1
                     e, lc = ex[j], lo[j]
+                    if pre.watching:
+                        if pre.mark is None:
+                            pre.mark = (em.queued(), e, lc)
+                        if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:  # L2 depth: no pre-open is inferred
+                            pre.decide(em, crossed=False)
+                    if (t == TRADE_EVENT or t == FILL_EVENT) and (pre.watching or pre.status != TradingStatus.TRADING):
+                        pre.opening(em, e, lc, rec)  # the first trade: a pre-open ends (its auction)
                     if s == 0 and t in _SIDED:
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
@@ -330,10 +344,12 @@ def convert(
                         skipped[key] = skipped.get(key, 0) + 1
                     if t in (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT) and (j + 1 == len(typ) or ex[j + 1] != e):
                         cross.check(book, e, f"record {rec}")
+                    elif pre.watching and (j + 1 == len(typ) or ex[j + 1] != e):
+                        pre.check_levels(em, orders.levels)
                 base += len(ch)
                 if progress is not None:
                     progress(base)
-            em.flush(final=True)
+            pre.pause(em, True, cross, orders.levels, None)  # flushed; a file crossed before any trade is a pre-open
             last, last_line = em.last_exch, em.last_line
         offset, offset_at = writer.correct_local_clock()
         meta = {
@@ -348,7 +364,7 @@ def convert(
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": True,
             "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
-                       "local_clock_offset_at": offset_at},
+                       "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans},
         }
         return writer.close(meta)
 
