@@ -482,6 +482,18 @@ def test_databento_crossing_message_larger_than_a_chunk_is_quoting_from_its_star
         monkeypatch.setattr("mmsim.data._emitter.CHUNK", chunk)
         st = dbt.convert([mbo_csv(tmp_path / f"c{chunk}.csv", BIGCROSS)], tmp_path / f"c{chunk}", tick_size=0.25)
         assert rows_of(st.events) == ev, chunk
+    # The same when the message trades first (the stream's first message after its snapshot): QUOTING after its
+    # execution, before the rest, with chunks of 2, 3 and 4 events as with 65,536.
+    rows = MIDSTREAM[:2] + BIGCROSS[5:8] + [
+        (100 * S, "T", "B", "4801.00", 1, 0, 0), (100 * S, "F", "A", "4801.00", 1, 12, 0),
+        (100 * S, "C", "A", "4801.00", 1, 12, 0)] + BIGCROSS[8:]
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 1 << 16)
+    traded = rows_of(dbt.convert([mbo_csv(tmp_path / "t.csv", rows)], tmp_path / "t", tick_size=0.25).events)
+    assert [e[1] for e in traded[3:9]] == ["ADD", "ADD", "ADD", "EXECUTE", "STATUS", "ADD"]
+    for chunk in (2, 3, 4):
+        monkeypatch.setattr("mmsim.data._emitter.CHUNK", chunk)
+        st = dbt.convert([mbo_csv(tmp_path / f"t{chunk}.csv", rows)], tmp_path / f"t{chunk}", tick_size=0.25)
+        assert rows_of(st.events) == traded, chunk
     # A message that outgrows a chunk and does not cross is written as read (the hold ends with it).
     rows = BIGCROSS[:11] + [(100 * S, "A", "A", "4800.75", 3, 21, 130)]
     monkeypatch.setattr("mmsim.data._emitter.CHUNK", 1 << 16)

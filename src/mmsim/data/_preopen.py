@@ -77,7 +77,7 @@ class PreOpen:
         self.msg: tuple = (None, 0, 0, 0, 0)  # the current message's start: (emitter, written, queued, exch, local)
         self.after_trade = False  # the record before was a trade or fill after trading, outside a cross
         self.open = False  # a message is under way (begun, not ended)
-        self.ended = False  # a message has ended (records carry F_LAST: one without it will end too)
+        self.ended = False  # a message has ended, or a snapshot came (records carry F_LAST: one without it will end)
         self.msg_hold = False  # the emitter holds from that message's start (it outgrew a chunk, or a file ended in it)
         #: [exchange time where it began, the last record's] of a cross still open, within the tolerance, at the end.
         self.crossed_at_end: list[int] | None = None

@@ -399,6 +399,7 @@ class _Converter:
             if snap and not in_snapshot:
                 flush_trade()
                 in_snapshot = True
+                pre.ended = True  # Databento's snapshot: its records, and so its messages, carry F_LAST
                 snap_ts = ts_recv
                 orders.clear()
                 pending.clear()
