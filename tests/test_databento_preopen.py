@@ -513,3 +513,32 @@ def test_databento_crossing_message_split_across_two_files_is_quoting_from_its_s
     st = convert([a, b], tmp_path / "s", format="databento", tick_size=0.25)
     assert rows_of(st.events) == rows_of(whole.events)
     assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]
+
+
+def test_databento_crossing_message_ending_on_a_record_that_changes_nothing_is_quoting_from_its_start(tmp_path):
+    # The crossing message at 100 s ends (F_LAST) on a modify that changes nothing (11 to its own price and size).
+    # Before: that message's end was never checked (the record wrote nothing), the cross was first seen at the end of
+    # the bid's message at 300 s, and QUOTING went there, after the crossing ADD. Now before the crossing ADD.
+    auction = MIDSTREAM[6:]
+    rows = MIDSTREAM[:5] + [
+        (100 * S, "A", "A", "4799.50", 3, 21, 0), (100 * S, "M", "B", "4800.00", 2, 11, 130),
+        (300 * S, "A", "B", "4799.00", 1, 24, 130),
+    ] + auction
+    ev = rows_of(dbt.convert([mbo_csv(tmp_path / "m.csv", rows)], tmp_path / "m", tick_size=0.25).events)
+    assert ev[4:8] == [
+        (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 300 * S, "ADD", 1, 19196, 1, 24), (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+    ]
+    # The same when it ends on the C the venue sends after a fill of that message (absorbed): QUOTING after the
+    # execution, before the crossing ADD.
+    rows = MIDSTREAM[:2] + [
+        (100 * S, "T", "B", "4801.00", 1, 0, 0), (100 * S, "F", "A", "4801.00", 1, 12, 0),
+        (100 * S, "A", "A", "4799.50", 3, 21, 0), (100 * S, "C", "A", "4801.00", 1, 12, 130),
+        (300 * S, "A", "B", "4799.00", 1, 24, 130),
+    ] + auction
+    st = dbt.convert([mbo_csv(tmp_path / "c.csv", rows)], tmp_path / "c", tick_size=0.25)
+    assert rows_of(st.events)[3:7] == [
+        (NS0 + 100 * S, "EXECUTE", -1, 19204, 1, 12), (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0),
+        (NS0 + 100 * S, "ADD", -1, 19198, 3, 21), (NS0 + 300 * S, "ADD", 1, 19196, 1, 24),
+    ]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]

@@ -370,7 +370,11 @@ class _Converter:
                 del orders[oid]
 
         recv = RecvOrder()  # the latest ts_recv read in this file, and its record
+        due = None  # the message the record before ended (F_LAST): its end is checked before the next record
         for rec in recs:
+            if due is not None:
+                pre.message_end(em, cross, book, *due, as_price)
+                due = None
             ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos, seq = rec
             if ts_recv == prev[0] and oid == prev[6] and rec[:9] == prev[:9] and seq == prev[10] and action not in "RN":
                 raise err(pos, f"repeats {prev_label} field for field ({_what(rec)}): a record read twice; "
@@ -434,6 +438,8 @@ class _Converter:
             if (fresh or pre.after_trade) and not snap:  # after the print of a T before it (flush_trade)
                 pre.begin(em, exch, local, fresh)
             fresh = bool(flags & F_LAST)
+            if fresh and not snap:  # checked even when the record writes nothing (an absorbed C/M)
+                due = (exch, local, f"{unit} {pos}")
             if action == "A":
                 if side == 0:
                     raise err(pos, "add without a side")
@@ -533,8 +539,8 @@ class _Converter:
                 pass
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
-            if flags & F_LAST and not snap:
-                pre.message_end(em, cross, book, exch, local, f"{unit} {pos}", as_price)
+        if due is not None:
+            pre.message_end(em, cross, book, *due, as_price)
         if last:
             flush_trade()
         # Carried to the next file, where a message names this one (a label read in an earlier file names it already).
