@@ -410,3 +410,135 @@ def test_esh4_with_a_trade_after_its_snapshot_has_its_preopen_mid_stream(tmp_pat
     rest = ev[(ev["kind"] != Kind.STATUS) & ~((ev["kind"] == Kind.TRADE) & (ev["exch_ts"] == 1_703_541_600_180_087_000))]
     same = whole[whole["kind"] != Kind.STATUS]
     assert len(rest) == len(same) and all(np.array_equal(rest[f], same[f]) for f in same.dtype.names)
+
+
+def test_databento_cross_undecided_at_the_end_of_data_beyond_the_tolerance_is_a_preopen(tmp_path):
+    # The ask 3 @ 4799.50 crosses at 100 s (after trading); the file ends inside a message (records without F_LAST,
+    # a download cut there) at 300 s, still crossed, no trade. Before: no status, the crossing ADD and the bid at
+    # 300 s written as a crossed book's (the ADD filled our bid 1 @ 4800.25 at 100 s). Now: the cross lasts 200 s of
+    # data with no trade, beyond the 1 s tolerance: a pre-open, QUOTING before the crossing message, never opened.
+    rows = MIDSTREAM[:6] + [(300 * S, "A", "B", "4799.25", 1, 24, 0), (300 * S, "A", "B", "4799.00", 1, 25, 0)]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert rows_of(st.events)[3:] == [
+        (NS0 + S, "EXECUTE", -1, 19204, 1, 12),
+        (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 300 * S, "ADD", 1, 19197, 1, 24), (NS0 + 300 * S, "ADD", 1, 19196, 1, 25),
+    ]
+    q = st.meta["quirks"]
+    assert q["preopen_spans_ns"] == [[NS0 + 100 * S, None]]
+    assert (q["preopen_crossed_messages"], q["transient_crossed_messages"], q["crossed_at_end_ns"]) == (1, 0, None)
+    assert bid_fills(st, 19201) == []
+    # Split into two files inside the cross: the same store.
+    a, b = mbo_csv(tmp_path / "a.csv", rows[:6]), mbo_csv(tmp_path / "b.csv", rows[6:])
+    two = convert([a, b], tmp_path / "two", format="databento", tick_size=0.25)
+    assert rows_of(two.events) == rows_of(st.events)
+    assert two.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, None]]
+
+
+def test_databento_cross_undecided_at_the_end_of_data_within_the_tolerance_stays_transient(tmp_path):
+    # The cross begins at 100 s and the data ends at 100.5 s (a bid during it), still crossed, no trade: within the
+    # tolerance, what the transient rule says: written as read, no status, counted as transient crossed messages;
+    # crossed_at_end_ns says where the cross that the data ends in began and the last record's time.
+    rows = MIDSTREAM[:6] + [(100 * S + S // 2, "A", "B", "4800.50", 1, 22, 130)]
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", rows)], tmp_path / "s", tick_size=0.25)
+    assert [e[1] for e in rows_of(st.events)] == ["CLEAR", "ADD", "ADD", "EXECUTE", "ADD", "ADD"]
+    q = st.meta["quirks"]
+    assert (q["preopen_spans_ns"], q["transient_crossed_messages"], q["preopen_crossed_messages"]) == ([], 2, 0)
+    assert q["crossed_at_end_ns"] == [NS0 + 100 * S, NS0 + 100 * S + S // 2]
+
+
+def test_databento_stream_all_preopen_with_no_trade_is_quoting_to_the_end(tmp_path):
+    # A file that is all pre-open (a snapshot, then orders that cross the book; no trade at all): QUOTING from the
+    # snapshot to the end of the data (never opened).
+    st = dbt.convert([mbo_csv(tmp_path / "mbo.csv", PREOPEN[:4])], tmp_path / "s", tick_size=0.25)
+    assert [e[1] for e in rows_of(st.events)] == ["CLEAR", "ADD", "ADD", "STATUS", "ADD", "ADD"]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 10, None]]
+    # The same when the book crosses only in the last message, cut before its end (no F_LAST): before, no status
+    # (the stream was undecided when the data ended); the book is crossed before any trade: a pre-open.
+    rows = PREOPEN[:2] + [(100, "A", "B", "4800.25", 1, 20, 130), (200, "A", "A", "4799.50", 3, 21, 0)]
+    st = dbt.convert([mbo_csv(tmp_path / "cut.csv", rows)], tmp_path / "c", tick_size=0.25)
+    ev = rows_of(st.events)
+    assert ev[3] == (NS0 + 10, "STATUS", 0, 0, QUOTING, 0) and [e[1] for e in ev[4:]] == ["ADD", "ADD"]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 10, None]]
+
+
+#: MIDSTREAM with a crossing message of 7 events at 100 s: six bids below the book (orders 31-36, 4799.25 down to
+#: 4798.00, no F_LAST), then the ask 3 @ 4799.50 that crosses the bid (F_LAST ends the message); MIDSTREAM's auction.
+BIGCROSS = MIDSTREAM[:5] + [(100 * S, "A", "B", f"{4799.25 - k * 0.25:.2f}", 1, 31 + k, 0) for k in range(6)] + [
+    (100 * S, "A", "A", "4799.50", 3, 21, 130)] + MIDSTREAM[6:]
+
+
+def test_databento_crossing_message_larger_than_a_chunk_is_quoting_from_its_start(tmp_path, monkeypatch):
+    # The crossing message's 7 events, with 4-event chunks (as a message of more than 32k events with the real
+    # 65,536: a message starts with at most half a chunk queued). Before: its first 4 were written when the chunk
+    # filled, and QUOTING went after them, before the rest (the events of the message split by the status). Now its
+    # events are held from its start when they fill a chunk: QUOTING before all 7, the store of 65,536-event chunks.
+    whole = dbt.convert([mbo_csv(tmp_path / "w.csv", BIGCROSS)], tmp_path / "w", tick_size=0.25)
+    ev = rows_of(whole.events)
+    assert ev[4] == (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0)
+    assert [e[1] for e in ev[5:12]] == ["ADD"] * 7 and ev[11] == (NS0 + 100 * S, "ADD", -1, 19198, 3, 21)
+    assert whole.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]
+    for chunk in (4, 3, 2):
+        monkeypatch.setattr("mmsim.data._emitter.CHUNK", chunk)
+        st = dbt.convert([mbo_csv(tmp_path / f"c{chunk}.csv", BIGCROSS)], tmp_path / f"c{chunk}", tick_size=0.25)
+        assert rows_of(st.events) == ev, chunk
+    # The same when the message trades first (the stream's first message after its snapshot): QUOTING after its
+    # execution, before the rest, with chunks of 2, 3 and 4 events as with 65,536.
+    rows = MIDSTREAM[:2] + BIGCROSS[5:8] + [
+        (100 * S, "T", "B", "4801.00", 1, 0, 0), (100 * S, "F", "A", "4801.00", 1, 12, 0),
+        (100 * S, "C", "A", "4801.00", 1, 12, 0)] + BIGCROSS[8:]
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 1 << 16)
+    traded = rows_of(dbt.convert([mbo_csv(tmp_path / "t.csv", rows)], tmp_path / "t", tick_size=0.25).events)
+    assert [e[1] for e in traded[3:9]] == ["ADD", "ADD", "ADD", "EXECUTE", "STATUS", "ADD"]
+    for chunk in (2, 3, 4):
+        monkeypatch.setattr("mmsim.data._emitter.CHUNK", chunk)
+        st = dbt.convert([mbo_csv(tmp_path / f"t{chunk}.csv", rows)], tmp_path / f"t{chunk}", tick_size=0.25)
+        assert rows_of(st.events) == traded, chunk
+    # A message that outgrows a chunk and does not cross is written as read (the hold ends with it).
+    rows = BIGCROSS[:11] + [(100 * S, "A", "A", "4800.75", 3, 21, 130)]
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 1 << 16)
+    plain = rows_of(dbt.convert([mbo_csv(tmp_path / "p.csv", rows)], tmp_path / "p", tick_size=0.25).events)
+    monkeypatch.setattr("mmsim.data._emitter.CHUNK", 4)
+    small = dbt.convert([mbo_csv(tmp_path / "p4.csv", rows)], tmp_path / "p4", tick_size=0.25)
+    assert rows_of(small.events) == plain and "STATUS" not in [e[1] for e in plain]
+
+
+@pytest.mark.parametrize("cut", [6, 8, 11])
+def test_databento_crossing_message_split_across_two_files_is_quoting_from_its_start(tmp_path, cut):
+    # The crossing message cut between two files (Databento splits a download by size, anywhere): after its first
+    # record, inside it, and before its last (crossing) record. Before: the second file's part was taken for a
+    # message of its own, and QUOTING went before it, after the first file's part. Now: the store of the whole.
+    whole = dbt.convert([mbo_csv(tmp_path / "w.csv", BIGCROSS)], tmp_path / "w", tick_size=0.25)
+    a, b = mbo_csv(tmp_path / "a.csv", BIGCROSS[:cut]), mbo_csv(tmp_path / "b.csv", BIGCROSS[cut:])
+    st = convert([a, b], tmp_path / "s", format="databento", tick_size=0.25)
+    assert rows_of(st.events) == rows_of(whole.events)
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]
+
+
+def test_databento_crossing_message_ending_on_a_record_that_changes_nothing_is_quoting_from_its_start(tmp_path):
+    # The crossing message at 100 s ends (F_LAST) on a modify that changes nothing (11 to its own price and size).
+    # Before: that message's end was never checked (the record wrote nothing), the cross was first seen at the end of
+    # the bid's message at 300 s, and QUOTING went there, after the crossing ADD. Now before the crossing ADD.
+    auction = MIDSTREAM[6:]
+    rows = MIDSTREAM[:5] + [
+        (100 * S, "A", "A", "4799.50", 3, 21, 0), (100 * S, "M", "B", "4800.00", 2, 11, 130),
+        (300 * S, "A", "B", "4799.00", 1, 24, 130),
+    ] + auction
+    ev = rows_of(dbt.convert([mbo_csv(tmp_path / "m.csv", rows)], tmp_path / "m", tick_size=0.25).events)
+    assert ev[4:8] == [
+        (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0), (NS0 + 100 * S, "ADD", -1, 19198, 3, 21),
+        (NS0 + 300 * S, "ADD", 1, 19196, 1, 24), (NS0 + 700 * S, "STATUS", 0, 0, TRADING, 0),
+    ]
+    # The same when it ends on the C the venue sends after a fill of that message (absorbed): QUOTING after the
+    # execution, before the crossing ADD.
+    rows = MIDSTREAM[:2] + [
+        (100 * S, "T", "B", "4801.00", 1, 0, 0), (100 * S, "F", "A", "4801.00", 1, 12, 0),
+        (100 * S, "A", "A", "4799.50", 3, 21, 0), (100 * S, "C", "A", "4801.00", 1, 12, 130),
+        (300 * S, "A", "B", "4799.00", 1, 24, 130),
+    ] + auction
+    st = dbt.convert([mbo_csv(tmp_path / "c.csv", rows)], tmp_path / "c", tick_size=0.25)
+    assert rows_of(st.events)[3:7] == [
+        (NS0 + 100 * S, "EXECUTE", -1, 19204, 1, 12), (NS0 + 100 * S, "STATUS", 0, 0, QUOTING, 0),
+        (NS0 + 100 * S, "ADD", -1, 19198, 3, 21), (NS0 + 300 * S, "ADD", 1, 19196, 1, 24),
+    ]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + 100 * S, NS0 + 700 * S]]

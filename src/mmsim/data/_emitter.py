@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +85,8 @@ class Emitter:
         self.count = 0
         #: Events checked but not yet written (:meth:`hold`), as (events, packed positions) arrays; None: write.
         self.held: list[tuple[np.ndarray, np.ndarray]] | None = None
+        #: Called when a chunk is full, before it is flushed (a loader may :meth:`hold` from there on).
+        self.on_full: Callable[[], None] | None = None
 
     def hold(self, held: list | None = None) -> None:
         """Keep the events :meth:`flush` checks in memory instead of writing them, until :meth:`release`
@@ -127,6 +130,8 @@ class Emitter:
         self.rows.append((exch, local, price, qty, oid, kind, side))
         self.lines.append(line)
         if len(self.rows) >= CHUNK:
+            if self.on_full is not None:
+                self.on_full()
             self.flush()
 
     def add_rows(self, rows: list[tuple], line: int) -> None:
@@ -135,6 +140,8 @@ class Emitter:
         self.rows.extend(rows)
         self.lines.extend([line] * len(rows))
         if len(self.rows) >= CHUNK:
+            if self.on_full is not None:
+                self.on_full()
             self.flush()
 
     def check_order(self, exch: int, line: int) -> None:

@@ -15,6 +15,14 @@ traded first), ``TRADING`` before the next T/F record (the auction). From the me
 events are held until that is decided: the cross ends within the tolerance (a transient cross: written as read), a
 trade comes within it (transient too; if the cross then outlasts the tolerance it is an error), or it outlasts the
 tolerance (a pre-open). The hold spans at most the tolerance's worth of messages (and the one that decides).
+
+When the data ends with a stream still undecided, the end decides (:meth:`PreOpen.pause`): a book crossed before the
+first trade is a pre-open; after trading, a cross that lasts beyond the tolerance to the last record read with no trade
+is a pre-open, a shorter one is transient (written as read; :attr:`PreOpen.crossed_at_end`).
+
+A message's events stay unwritten until its end, so that ``QUOTING`` can go before the whole crossing message: one
+whose events fill a chunk is held from its start (:meth:`PreOpen.watch_chunks`), and so is one a file ends inside
+(:meth:`PreOpen.pause`; the next file goes on with it), until its end.
 """
 
 from __future__ import annotations
@@ -23,11 +31,33 @@ from collections.abc import Callable
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
-from ._common import CrossCheck, L2Book
+from ._common import CrossCheck, L2Book, OrderIndex
 from . import _emitter
 from ._emitter import Emitter
 
-__all__ = ["PreOpen"]
+__all__ = ["OrderLevels", "PreOpen"]
+
+
+class OrderLevels(OrderIndex):
+    """Resting L3 orders (:class:`OrderIndex`) with :attr:`levels`: an :class:`L2Book` of the prices where orders rest
+    (the number of orders as the level's size), whose best bid and ask tell whether the orders' book is crossed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels = L2Book()
+
+    def _drop(self, v: list[int]) -> None:
+        super()._drop(v)
+        if (v[0], v[1]) not in self.at:
+            self.levels.set(v[0], v[1], 0)
+
+    def __setitem__(self, oid: int, v: list[int]) -> None:
+        super().__setitem__(oid, v)
+        self.levels.set(v[0], v[1], self.at[(v[0], v[1])])
+
+    def clear(self) -> None:
+        super().clear()
+        self.levels.clear()
 
 
 class PreOpen:
@@ -46,15 +76,39 @@ class PreOpen:
         self.traded_at: str | None = None  # the first trade or fill record read during the current cross, after trading
         self.msg: tuple = (None, 0, 0, 0, 0)  # the current message's start: (emitter, written, queued, exch, local)
         self.after_trade = False  # the record before was a trade or fill after trading, outside a cross
+        self.open = False  # a message is under way (begun, not ended)
+        self.ended = False  # a message has ended, or a snapshot came (records carry F_LAST: one without it will end)
+        self.msg_hold = False  # the emitter holds from that message's start (it outgrew a chunk, or a file ended in it)
+        #: [exchange time where it began, the last record's] of a cross still open, within the tolerance, at the end.
+        self.crossed_at_end: list[int] | None = None
 
-    def begin(self, em: Emitter, exch: int, local: int) -> None:
-        """A message starts (its first record, at ``exch``, ``local``): where a cross it begins would be marked; also
-        a record after a trade or fill in a message, so that a cross the message leaves begins after its executions."""
+    def watch_chunks(self, em: Emitter) -> None:
+        """Have ``em`` hold from the start of a message under way when its events fill a chunk."""
+        em.on_full = lambda: self._keep(em)
+
+    def _keep(self, em: Emitter) -> None:
+        if self.open and self.ended and em.held is None:
+            em.hold()
+            self.msg_hold = True
+
+    def begin(self, em: Emitter, exch: int, local: int, new: bool = True) -> None:
+        """A message starts (its first record, at ``exch``, ``local``; ``new``): where a cross it begins would be
+        marked; also a record after a trade or fill in a message, so that a cross the message leaves begins after its
+        executions."""
         self.after_trade = False
+        if new and self.open:  # the message before ended on a record that checked nothing (an absorbed C/M)
+            self.ended = True
+            if self.msg_hold:
+                self.msg_hold = False
+                if self.pending is None and not self.watching:
+                    em.release()
+        self.open = True
         if em.held is None:
             if len(em.rows) >= _emitter.CHUNK // 2:  # a message under half a chunk stays queued whole: it can still be held
                 em.flush()
             self.msg = (em, em.count, len(em.rows), exch, local)
+        elif self.msg_hold:  # held from the message's start: a cross begins after its executions
+            self.msg = (em, em.count, em.queued(), exch, local)
 
     def message_end(self, em: Emitter, cross: CrossCheck, book: L2Book, exch: int, local: int, where: str,
                     px: Callable[[int], str]) -> None:
@@ -91,6 +145,11 @@ class PreOpen:
                     self.pending = None
                     em.release()
                 self.traded_at = None
+        self.open, self.ended = False, True
+        if self.msg_hold:  # the message is over: held only for it, it is written unless a cross it began holds on
+            self.msg_hold = False
+            if self.pending is None and not self.watching:
+                em.release()
 
     def preopen(self, em: Emitter, cross: CrossCheck) -> None:
         """The cross held since the mark is a pre-open: ``QUOTING`` there; its messages count as pre-open ones."""
@@ -125,22 +184,44 @@ class PreOpen:
                 self.traded_at = f"{unit} {pos}"
 
     def resume(self, em: Emitter) -> None:
-        """A file starts: its emitter holds on what the file before held."""
+        """A file starts: its emitter holds on what the file before held (the start of a message it ended inside)."""
+        self.watch_chunks(em)
         if self.held is not None:
             em.hold(self.held)
+            m_em, written, queued, exch, local = self.msg
+            if m_em is not None and m_em is not em and written == m_em.count:  # its start is held, at the same index
+                self.msg = (em, em.count, queued, exch, local)
 
-    def pause(self, em: Emitter, last: bool) -> None:
-        """A file ends (flushed): what it holds carries to the next; after the last, a stream still undecided
-        (it neither crossed nor traded) is written without a status."""
+    def pause(self, em: Emitter, last: bool, cross: CrossCheck, book: L2Book, end: int | None) -> None:
+        """A file ends: flush; what it holds carries to the next (from the start of a message it ends inside). After
+        the last (``end``: its last record's exchange time), a stream still undecided is decided there (module notes):
+        crossed before its first trade, a pre-open; one that neither crossed nor traded is written without a status.
+        A cross after trading still held lasts to ``end``: beyond the tolerance, still crossed, a pre-open (``QUOTING``
+        before its message, never opened); otherwise transient, written as read (:attr:`crossed_at_end`)."""
+        if not last and self.open and self.ended and em.held is None:  # it goes on in the next file: hold from its start
+            em.hold()
+            self.msg_hold = True
+        em.flush(final=True)
         self.held = em.held
-        if last:
-            em.release()
-            self.held, self.watching, self.pending = None, False, None
+        if not last:
+            return
+        bb, ba = book.best_bid(), book.best_ask()
+        crossed = bb is not None and ba is not None and bb >= ba
+        if self.watching and crossed:  # the book crossed in a message the data ends in, before any trade
+            self.decide(em, crossed=True)
+        elif self.pending is not None and cross._since is not None and end is not None:
+            if crossed and end - cross._since > cross.tolerance_ns:
+                self.preopen(em, cross)
+            elif crossed:
+                self.crossed_at_end = [cross._since, end]
+        em.release()
+        self.held, self.watching, self.pending, self.open, self.msg_hold = None, False, None, False, False
 
     def watch(self, em: Emitter, snap: bool) -> None:
         """A stream starts (with a snapshot when ``snap``): hold its events until it crosses or trades."""
         em.release()  # the stream before ended undecided: no status for it
         em.hold()
+        self.open = self.msg_hold = False
         self.watching, self.mark, self.snap = True, None, snap
         self.pending = self.traded_at = None
 
@@ -158,6 +239,13 @@ class PreOpen:
             self.spans.append([exch, None])
         elif self.spans:
             self.spans[-1][1] = exch
+
+    def check_levels(self, em: Emitter, book: L2Book) -> None:
+        """At a message's end (a loader without :meth:`message_end`: the stream-start rule only), while the stream is
+        watched: a crossed ``book`` is a pre-open (``QUOTING`` at the mark)."""
+        bb, ba = book.best_bid(), book.best_ask()
+        if bb is not None and ba is not None and bb >= ba:
+            self.decide(em, crossed=True)
 
     def opening(self, em: Emitter, exch: int, local: int, pos: int) -> None:
         """The stream's first trade or fill record (at ``exch``, before any event of it): a pre-open ends."""

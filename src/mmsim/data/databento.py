@@ -191,6 +191,7 @@ def convert(
                 "transient_crossed_messages": conv.crossed,
                 "preopen_crossed_messages": conv.preopen_crossed,
                 "preopen_spans_ns": conv.pre.spans,
+                "crossed_at_end_ns": conv.pre.crossed_at_end,
                 "auction_fills_of_unseen_orders": conv.n_unseen_auction_fills,
                 "fills_of_unseen_orders": conv.n_unseen_fills,
                 "iceberg_fills_beyond_shown_size": conv.n_iceberg,
@@ -238,6 +239,8 @@ class _Converter:
         self.cross: CrossCheck | None = None
         self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
         self.pre = PreOpen()  # the pre-open's trading status (module notes)
+        self.fresh = True  # the record before ended a message (a file may end inside one: the next goes on with it)
+        self.end_exch: int | None = None  # the last record's exchange time
 
     def run(self, path: Path, writer: EventStoreWriter, progress, last: bool = True) -> None:
         dbn_file = _is_dbn(path)
@@ -277,8 +280,7 @@ class _Converter:
         cross.path = path
         n0, u0 = cross.count, cross.unarmed_count
         self._process(path, unit, _chain(head, it), em, cross, last)
-        em.flush(final=True)
-        self.pre.pause(em, last)
+        self.pre.pause(em, last, cross, self.book, self.end_exch)
         self.crossed += cross.count - n0
         self.preopen_crossed += cross.unarmed_count - u0
         self.last_exch, self.last_line = em.last_exch, em.last_line
@@ -311,7 +313,8 @@ class _Converter:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
         in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
-        first = fresh = True
+        first, fresh = True, self.fresh
+        exch = -1  # the record's exchange time (the last record's, after the loop)
 
         places = max(0, -int(Decimal(tick).scaleb(-_DIGITS).normalize().as_tuple().exponent))
 
@@ -367,7 +370,11 @@ class _Converter:
                 del orders[oid]
 
         recv = RecvOrder()  # the latest ts_recv read in this file, and its record
+        due = None  # the message the record before ended (F_LAST): its end is checked before the next record
         for rec in recs:
+            if due is not None:
+                pre.message_end(em, cross, book, *due, as_price)
+                due = None
             ts_recv, ts_event, action, side_s, price, size, oid, flags, inst, pos, seq = rec
             if ts_recv == prev[0] and oid == prev[6] and rec[:9] == prev[:9] and seq == prev[10] and action not in "RN":
                 raise err(pos, f"repeats {prev_label} field for field ({_what(rec)}): a record read twice; "
@@ -396,6 +403,7 @@ class _Converter:
             if snap and not in_snapshot:
                 flush_trade()
                 in_snapshot = True
+                pre.ended = True  # Databento's snapshot: its records, and so its messages, carry F_LAST
                 snap_ts = ts_recv
                 orders.clear()
                 pending.clear()
@@ -428,8 +436,10 @@ class _Converter:
                                    "a T comes first, then its F records; these are out of order")
                 lone = None
             if (fresh or pre.after_trade) and not snap:  # after the print of a T before it (flush_trade)
-                pre.begin(em, exch, local)
+                pre.begin(em, exch, local, fresh)
             fresh = bool(flags & F_LAST)
+            if fresh and not snap:  # checked even when the record writes nothing (an absorbed C/M)
+                due = (exch, local, f"{unit} {pos}")
             if action == "A":
                 if side == 0:
                     raise err(pos, "add without a side")
@@ -529,15 +539,17 @@ class _Converter:
                 pass
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
-            if flags & F_LAST and not snap:
-                pre.message_end(em, cross, book, exch, local, f"{unit} {pos}", as_price)
+        if due is not None:
+            pre.message_end(em, cross, book, *due, as_price)
         if last:
             flush_trade()
         # Carried to the next file, where a message names this one (a label read in an earlier file names it already).
         def named(label: str) -> str:  # "line 7" read here becomes "a.csv: line 7"; one named already stays
             return f"{path}: {label}" if _HERE.fullmatch(label) else label
 
-        self.trade, self.in_snapshot, self.snap_ts = trade, in_snapshot, snap_ts
+        self.trade, self.in_snapshot, self.snap_ts, self.fresh = trade, in_snapshot, snap_ts, fresh
+        if exch >= 0:
+            self.end_exch = exch
         self.lone = None if lone is None else (named(lone[0]), lone[1], lone[2])
         self.prev, self.prev_label = prev, named(prev_label)
         if trade is not None:

@@ -40,6 +40,11 @@ the record (1-based, counting every row of the file). A file whose
 ``local_ts`` is ever before ``exch_ts`` gets the recorder-clock correction of
 the other loaders (``quirks.local_clock_offset_ns``).
 
+CME's pre-open (an L3 file whose orders' book crosses at the end of a timestamp before its first trade or fill row:
+orders wait for the opening auction) starts ``STATUS QUOTING`` before the file's first row and turns ``TRADING``
+before its first ``TRADE``/``FILL`` row, by the Databento loader's stream-start rule (``_preopen``;
+``quirks.preopen_spans_ns``); each file is a stream of its own. Files with depth rows get no status.
+
 Export writes the reverse mapping (``CANCEL`` becomes a modify to the new
 size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
@@ -52,159 +57,50 @@ hftbacktest replay of the file matches through halts) or refused
 
 from __future__ import annotations
 
-import warnings
-import zipfile
-import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from ..events import Kind, as_event_array
+from ..events import Kind, TradingStatus, as_event_array
 from ._common import (
-    RECV_WINDOW_NS, late_step, seconds_over,
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
     CrossCheck,
     L2Book,
-    OrderIndex,
     Progress,
     infer_step,
     step_to_float,
     to_units,
 )
 from ._emitter import Emitter
+from ._hftbacktest_read import (  # noqa: F401  # the format's names stay importable from here
+    _DIGITS,
+    _PRICED,
+    _SIDED,
+    ADD_ORDER_EVENT,
+    BUY_EVENT,
+    CANCEL_ORDER_EVENT,
+    DEPTH_BBO_EVENT,
+    DEPTH_CLEAR_EVENT,
+    DEPTH_EVENT,
+    DEPTH_SNAPSHOT_EVENT,
+    EXCH_EVENT,
+    FILL_EVENT,
+    HBT_EVENT_DTYPE,
+    LOCAL_EVENT,
+    MODIFY_ORDER_EVENT,
+    SELL_EVENT,
+    TRADE_EVENT,
+    _check_floats,
+    _check_local_order,
+    _chunks,
+)
+from ._preopen import OrderLevels, PreOpen
 from ._quote import hftbacktest_price, quote_with
 from .store import EventStore, EventStoreWriter, load
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
-
-#: hftbacktest's ``event_dtype`` (hftbacktest.types, v2).
-HBT_EVENT_DTYPE = np.dtype(
-    [
-        ("ev", "<u8"),
-        ("exch_ts", "<i8"),
-        ("local_ts", "<i8"),
-        ("px", "<f8"),
-        ("qty", "<f8"),
-        ("order_id", "<u8"),
-        ("ival", "<i8"),
-        ("fval", "<f8"),
-    ],
-    align=True,
-)
-
-DEPTH_EVENT = 1
-TRADE_EVENT = 2
-DEPTH_CLEAR_EVENT = 3
-DEPTH_SNAPSHOT_EVENT = 4
-DEPTH_BBO_EVENT = 5
-ADD_ORDER_EVENT = 10
-CANCEL_ORDER_EVENT = 11
-MODIFY_ORDER_EVENT = 12
-FILL_EVENT = 13
-EXCH_EVENT = 1 << 31
-LOCAL_EVENT = 1 << 30
-BUY_EVENT = 1 << 29
-SELL_EVENT = 1 << 28
-
-_DIGITS = 8
-_CHUNK = 1 << 18
-
-
-_PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
-_SIDED = (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT)
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
-
-
-def _chunks(path: Path) -> Iterator[np.ndarray]:
-    """Stream the event array of a ``.npz`` (key ``data``) or ``.npy`` in chunks."""
-    if zipfile.is_zipfile(path):
-        try:
-            zf = zipfile.ZipFile(path)
-        except _ZIP_ERRORS as exc:
-            raise DataError(f"{path}: not a readable .npz ({exc})") from None
-        with zf:
-            names = zf.namelist()
-            name = "data.npy" if "data.npy" in names else next((n for n in names if n.endswith(".npy")), None)
-            if name is None:
-                raise DataError(f"{path}: no .npy array inside the .npz")
-            with zf.open(name) as f:
-                yield from _read_npy_stream(path, f)
-    else:
-        with open(path, "rb") as f:
-            if f.read(4) == b"PK\x03\x04":
-                raise DataError(f"{path}: a truncated or corrupt .npz (its zip directory is missing)")
-            f.seek(0)
-            yield from _read_npy_stream(path, f)
-
-
-def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:
-    try:
-        with warnings.catch_warnings():
-            # A damaged header can look like a Python 2 one (numpy warns, then fails).
-            warnings.simplefilter("ignore")
-            version = np.lib.format.read_magic(f)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-            elif version in ((2, 0), (3, 0)):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-            else:
-                raise ValueError(f"unsupported .npy format version {version}")
-    except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, TokenError, ...
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{path}: not a numpy array file ({why})") from None
-    if not isinstance(dtype, np.dtype) or not isinstance(shape, tuple):
-        raise DataError(f"{path}: not a numpy array file (a header without dtype and shape)")
-    if (
-        dtype.names is None
-        or set(dtype.names) != set(HBT_EVENT_DTYPE.names or ())
-        or any(dtype[n] != HBT_EVENT_DTYPE[n] for n in HBT_EVENT_DTYPE.names or ())
-    ):
-        raise DataError(
-            f"{path}: dtype {dtype} is not hftbacktest's v2 event_dtype "
-            "(ev u8, exch_ts i8, local_ts i8, px f8, qty f8, order_id u8, ival i8, fval f8)"
-        )
-    if len(shape) != 1 or fortran:
-        raise DataError(f"{path}: the event array has shape {shape}; hftbacktest's is one-dimensional")
-    n = shape[0]
-    done = 0
-    while done < n:
-        k = min(_CHUNK, n - done)
-        try:
-            buf = f.read(k * dtype.itemsize)
-        except _ZIP_ERRORS as exc:
-            raise DataError(f"{path}: record {done + 1}: file is corrupt or truncated ({exc})") from None
-        if len(buf) != k * dtype.itemsize:
-            raise DataError(f"{path}: record {done + len(buf) // dtype.itemsize + 1}: file is truncated")
-        yield np.frombuffer(buf, dtype=dtype)
-        done += k
-
-
-def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.ndarray) -> None:
-    """NaN or infinite prices and sizes of priced rows are an error naming the record."""
-    priced = np.isin(typ, _PRICED)
-    for field, what in (("px", "price"), ("qty", "size")):
-        bad = priced & ~np.isfinite(ch[field])
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{p}: record {base + int(idx[i]) + 1}: {what} is {float(ch[field][i])}")
-
-
-def _check_local_order(p: Path, ch: np.ndarray, base: int, top: tuple[int, int]) -> tuple[int, int]:
-    """Rows come in local_ts order within 10 s (EXCH_EVENT rows in exch_ts order); returns the new ``top``."""
-    li = np.flatnonzero((ch["ev"] & (EXCH_EVENT | LOCAL_EVENT)) != 0)
-    t = ch["local_ts"][li].astype(np.int64)
-    if not len(t):
-        return top
-    late, k, latest = late_step(top[0], t, RECV_WINDOW_NS)
-    at = (latest, top[1] if k < 0 else base + int(li[k]) + 1)
-    if late is not None:  # a row stamped late would hold a recorded feed back to it
-        raise DataError(f"{p}: record {base + int(li[late]) + 1}: local_ts {int(t[late])} is "
-                        f"{seconds_over(at[0] - int(t[late]))} s before record {at[1]}'s ({at[0]}); rows are in "
-                        "local_ts order (EXCH_EVENT rows within their feed latency), so one of the two is wrong")
-    return at
 
 
 def _cleared(price: int, side: int, upto: int | None) -> bool:
@@ -293,14 +189,16 @@ def convert(
     writer = quote_with(EventStoreWriter(out, force=force), hftbacktest_price(tick, _DIGITS, _chunks))  # as written
     skipped: dict[str, int] = {}
     l3 = False
+    pre = PreOpen()  # CME's pre-open at a file's start: its L3 book crosses before its first trade (module notes)
     with writer:
         last, last_line = None, -1
         for p in paths:
             em = Emitter(writer, p, "record")
             em.last_exch, em.last_line = last, last_line
             book = L2Book()
-            orders = OrderIndex()
+            orders = OrderLevels()
             cross = CrossCheck(p)
+            pre.watch(em, snap=False)
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
             for ch in _chunks(p):
@@ -356,6 +254,13 @@ def convert(
                 for j, (t, s, pp, qq) in enumerate(zip(typ.tolist(), side.tolist(), pxi, qti)):
                     rec = base + int(idx[j]) + 1
                     e, lc = ex[j], lo[j]
+                    if pre.watching:
+                        if pre.mark is None:
+                            pre.mark = (em.queued(), e, lc)
+                        if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:  # L2 depth: no pre-open is inferred
+                            pre.decide(em, crossed=False)
+                    if (t == TRADE_EVENT or t == FILL_EVENT) and (pre.watching or pre.status != TradingStatus.TRADING):
+                        pre.opening(em, e, lc, rec)  # the first trade: a pre-open ends (its auction)
                     if s == 0 and t in _SIDED:
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
@@ -439,10 +344,12 @@ def convert(
                         skipped[key] = skipped.get(key, 0) + 1
                     if t in (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT) and (j + 1 == len(typ) or ex[j + 1] != e):
                         cross.check(book, e, f"record {rec}")
+                    elif pre.watching and (j + 1 == len(typ) or ex[j + 1] != e):
+                        pre.check_levels(em, orders.levels)
                 base += len(ch)
                 if progress is not None:
                     progress(base)
-            em.flush(final=True)
+            pre.pause(em, True, cross, orders.levels, None)  # flushed; a file crossed before any trade is a pre-open
             last, last_line = em.last_exch, em.last_line
         offset, offset_at = writer.correct_local_clock()
         meta = {
@@ -457,7 +364,7 @@ def convert(
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": True,
             "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
-                       "local_clock_offset_at": offset_at},
+                       "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans},
         }
         return writer.close(meta)
 
