@@ -4,11 +4,13 @@ fills.csv, and the report's markout by queue position with hand-computed buckets
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import make_events
 
 import mmsim
 from mmsim import Kind, Quote
+from mmsim.records import FILL_DTYPE
 
 S = 1_000_000_000
 D, T, A, X, C, DEL = Kind.DEPTH, Kind.TRADE, Kind.ADD, Kind.EXECUTE, Kind.CANCEL, Kind.DELETE
@@ -69,3 +71,45 @@ def test_a_taker_fill_has_no_queue_position():
     res = mmsim.run(ev, Fixed(0, 0, 100, 3), mmsim.Config(post_only=False))
     assert figures(res) == [(1000, 3, 0, -1, -1)]
     assert not res.fills["maker"][0]
+
+
+def _old_fills(fills: np.ndarray) -> np.ndarray:
+    """The fills in the 96-byte FILL_DTYPE of mmsim before the queue position fields (its field list)."""
+    old = np.dtype([("exch_ts", "<i8"), ("local_ts", "<i8"), ("order_id", "<i8"), ("price", "<i8"), ("qty", "<i8"),
+                    ("leaves", "<i8"), ("position", "<i8"), ("best_bid", "<i8"), ("best_ask", "<i8"),
+                    ("fee", "<f8"), ("side", "i1"), ("maker", "?"), ("after_cancel", "?"), ("order_type", "u1"),
+                    ("level", "i1"), ("tag", "<i8")], align=True)
+    assert old.itemsize == 96
+    out = np.zeros(len(fills), dtype=old)
+    for name in old.names:
+        out[name] = fills[name]
+    return out
+
+
+def test_a_result_saved_before_the_fields_loads_with_minus_one(tmp_path):
+    ev = make_events(L2_ROWS)
+    res = mmsim.run(ev, Fixed(100, 5, 102, 4), mmsim.Config())
+    res.save(tmp_path / "run")
+    back = mmsim.Result.load(tmp_path / "run")
+    assert back.fills.dtype == FILL_DTYPE and back.fills.tobytes() == res.fills.tobytes()
+    np.save(tmp_path / "run" / "fills.npy", _old_fills(res.fills))
+    old = mmsim.Result.load(tmp_path / "run")
+    assert old.fills.dtype == FILL_DTYPE
+    assert old.fills["queue_ahead_at_entry"].tolist() == [-1, -1, -1]
+    assert old.fills["level_qty_at_fill"].tolist() == [-1, -1, -1]
+    for name in FILL_DTYPE.names[:-2]:
+        assert old.fills[name].tolist() == res.fills[name].tolist(), name
+    # A fills.npy of another layout is still refused, naming the file.
+    np.save(tmp_path / "run" / "fills.npy", np.zeros(3, dtype=[("x", "<i8")]))
+    with pytest.raises(mmsim.DataError, match="fills.npy: not the run's records"):
+        mmsim.Result.load(tmp_path / "run")
+
+
+def test_a_result_saved_before_the_fields_without_fills_loads_too(tmp_path):
+    """A second case: a run with no fill (its fills.npy an empty array of the old layout)."""
+    res = mmsim.run(make_events(L2_ROWS), Fixed(90, 1), mmsim.Config())
+    assert len(res.fills) == 0
+    res.save(tmp_path / "run")
+    np.save(tmp_path / "run" / "fills.npy", _old_fills(res.fills))
+    old = mmsim.Result.load(tmp_path / "run")
+    assert old.fills.dtype == FILL_DTYPE and len(old.fills) == 0
