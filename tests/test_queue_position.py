@@ -4,6 +4,7 @@ fills.csv, and the report's markout by queue position with hand-computed buckets
 
 from __future__ import annotations
 
+import csv
 import numpy as np
 import pytest
 from conftest import make_events
@@ -113,3 +114,41 @@ def test_a_result_saved_before_the_fields_without_fills_loads_too(tmp_path):
     np.save(tmp_path / "run" / "fills.npy", _old_fills(res.fills))
     old = mmsim.Result.load(tmp_path / "run")
     assert old.fills.dtype == FILL_DTYPE and len(old.fills) == 0
+
+
+def test_fills_csv_holds_the_figures_and_empty_cells_for_taker_fills(tmp_path):
+    ev = make_events(L2_ROWS)
+    rep = mmsim.run(ev, Fixed(100, 5, 102, 4), mmsim.Config()).report(ev, horizons=["1us"], event_horizons=[],
+                                                                        toxic_horizon="1us")
+    assert rep.fills["queue_ahead_at_entry"].dtype == np.int64  # every fill has one: whole lots
+    rep.save(tmp_path / "a", plots=False)
+    with open(tmp_path / "a" / "fills.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["queue_ahead_at_entry"], r["level_qty_at_fill"]) for r in rows] == [
+        ("10", "6"), ("10", "1"), ("0", "7")]
+    # A taker fill: empty cells (its maker column says 0), as for a result saved before the fields. The ask at
+    # 100 crosses the bid (post_only off) and takes its 3 lots on arrival; the bid at 99 joins 2 lots and fills
+    # when a sell goes through 99 (the level was 2).
+    ev = make_events([(1000, D, 1, 100, 3), (1000, D, 1, 99, 2), (1000, D, -1, 101, 10), (3000, T, -1, 98, 20),
+                      (4000, D, 1, 98, 1)])
+    res = mmsim.run(ev, Fixed(99, 1, 100, 3), mmsim.Config(post_only=False))
+    assert figures(res) == [(1000, 3, 0, -1, -1), (3000, 1, 0, 2, 2)]
+    rep = res.report(ev, horizons=["1us"], event_horizons=[], toxic_horizon="1us")
+    assert rep.fills["queue_ahead_at_entry"].dtype == np.float64  # NaN for the taker fill
+    rep.save(tmp_path / "b", plots=False)
+    with open(tmp_path / "b" / "fills.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    # As the information-age columns: a column with an empty cell is written as floats.
+    assert [(r["maker"], r["queue_ahead_at_entry"], r["level_qty_at_fill"]) for r in rows] == [
+        ("0", "", ""), ("1", "2.0", "2.0")]
+
+
+def test_fills_csv_of_a_result_saved_before_the_fields_has_empty_cells(tmp_path):
+    ev = make_events(L2_ROWS)
+    mmsim.run(ev, Fixed(100, 5, 102, 4), mmsim.Config()).save(tmp_path / "run")
+    np.save(tmp_path / "run" / "fills.npy", _old_fills(mmsim.Result.load(tmp_path / "run").fills))
+    rep = mmsim.Result.load(tmp_path / "run").report(ev, horizons=["1us"], event_horizons=[], toxic_horizon="1us")
+    rep.save(tmp_path / "rep", plots=False)
+    with open(tmp_path / "rep" / "fills.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["queue_ahead_at_entry"], r["level_qty_at_fill"]) for r in rows] == [("", "")] * 3

@@ -462,6 +462,9 @@ def _fill_columns(fills: np.ndarray) -> dict[str, Any]:
         "order_type": col("order_type", np.int64, int(OrderType.LIMIT)),
         "level": col("level", np.int64, 0),
         "tag": col("tag", np.int64, 0),
+        # -1: a taker fill, or a result saved before they were recorded.
+        "queue_ahead_at_entry": col("queue_ahead_at_entry", np.int64, -1),
+        "level_qty_at_fill": col("level_qty_at_fill", np.int64, -1),
     }
     f["position_after"] = np.cumsum(side * qty)
     return f
@@ -518,6 +521,9 @@ def _fills_table(
         "order_type": f["order_type"],
         "level": f["level"],
         "tag": f["tag"],
+        # Lots; an empty cell where the fill has none (-1: a taker fill, or a run saved before them).
+        **{k: f[k] if (f[k] >= 0).all() else np.where(f[k] >= 0, f[k].astype(np.float64), np.nan)
+           for k in ("queue_ahead_at_entry", "level_qty_at_fill")},
         "price_ticks": f["price"],
         "price": _currency_price(f["price"], tick_size),
         "qty": f["qty"],
