@@ -299,8 +299,7 @@ class Result:
 # The fills of results saved before the queue position fields (FILL_DTYPE was 96 bytes):
 # they load with those fields -1, "not recorded" (docs/reports.md, "fills.csv").
 _FILL_NEW = ("queue_ahead_at_entry", "level_qty_at_fill")
-_FILL_DTYPE_96 = np.dtype([(n, FILL_DTYPE.fields[n][0]) for n in FILL_DTYPE.names if n not in _FILL_NEW],
-                          align=True)
+_FILL_DTYPE_96 = np.dtype([(n, FILL_DTYPE[n]) for n in FILL_DTYPE.names or () if n not in _FILL_NEW], align=True)
 
 
 def _upgrade(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
