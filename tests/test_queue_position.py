@@ -5,13 +5,18 @@ fills.csv, and the report's markout by queue position with hand-computed buckets
 from __future__ import annotations
 
 import csv
+import html
+import json
+from types import SimpleNamespace
 import numpy as np
 import pytest
 from conftest import make_events
 
 import mmsim
 from mmsim import Kind, Quote
-from mmsim.records import FILL_DTYPE
+from mmsim.records import FILL_DTYPE, OrderEvent
+from mmsim.report import make_report
+from rich.console import Console
 
 S = 1_000_000_000
 D, T, A, X, C, DEL = Kind.DEPTH, Kind.TRADE, Kind.ADD, Kind.EXECUTE, Kind.CANCEL, Kind.DELETE
@@ -152,3 +157,159 @@ def test_fills_csv_of_a_result_saved_before_the_fields_has_empty_cells(tmp_path)
     with open(tmp_path / "rep" / "fills.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert [(r["queue_ahead_at_entry"], r["level_qty_at_fill"]) for r in rows] == [("", "")] * 3
+
+
+# ----------------------------------------------------------------------------- the report's section
+
+# Mid (ticks) 101 from 0, 102 from 1s, 103 from 2s, 100.5 from 3s, 101.5 from 4s (the ask moves).
+MID_ROWS = [(0, D, 1, 100, 5), (0, D, -1, 102, 5), (S, D, -1, 104, 5), (S, D, -1, 102, 0), (2 * S, D, -1, 106, 5),
+            (2 * S, D, -1, 104, 0), (3 * S, D, -1, 101, 5), (3 * S, D, -1, 106, 0), (4 * S, D, -1, 103, 5),
+            (4 * S, D, -1, 101, 0), (5 * S, D, 1, 100, 6)]
+
+
+def _hand_result():
+    """Four maker buys at 100 (0.5s, 1.5s, 2.5s, 3.5s), marking out +2, +3, +0.5, +1.5 ticks at 1s, and a taker
+    buy at 4.2s; (queue_ahead_at_entry, level_qty_at_fill) = (0, 3), (5, 3), (10, 8), (20, 1), (-1, -1)."""
+    rows = [(S // 2, 0, 3), (S + S // 2, 5, 3), (2 * S + S // 2, 10, 8), (3 * S + S // 2, 20, 1)]
+    f = np.zeros(5, dtype=FILL_DTYPE)
+    for k, (ts, ahead, level) in enumerate(rows):
+        f[k] = (ts, ts, k + 1, 100, 1, 0, k + 1, 100, 102, 0.0, 1, True, False, 1, 0, 0, ahead, level)
+    f[4] = (4 * S + S // 5, 4 * S + S // 5, 5, 103, 1, 0, 5, 100, 103, 0.0, 1, False, False, 1, 0, 0, -1, -1)
+    return SimpleNamespace(fills=f, orders=None, samples=None, fill_signals=None, position=5, cash_ticks=-503,
+                           fees=0.0, tick_value=1.0, config=mmsim.Config(), meta={"symbol": "TEST"})
+
+
+def test_markout_by_queue_position_by_hand():
+    rep = make_report(_hand_result(), make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
+                      queue_buckets=2)
+    q = rep.data["queue_position"]
+    assert (q["recorded"], q["reason"], q["n_maker"], q["n_taker"], q["n_not_recorded"]) == (True, None, 4, 1, 0)
+    ahead, level = q["by_queue"]
+    assert (ahead["basis"], ahead["unit"], ahead["horizon"], ahead["n"]) == ("queue_ahead_at_entry", "lots", "1s", 4)
+    # Mean ranks 1..4 in 2 buckets: floor((r - 1/2) / 4 * 2) = 0, 0, 1, 1.
+    assert [(b["lo"], b["hi"], b["n"], b["qty"], b["markout_ticks"]["mean"], b["toxic_share"])
+            for b in ahead["buckets"]] == [(0, 5, 2, 2, 2.5, 0.0), (10, 20, 2, 2, 1.0, 0.0)]
+    assert [b["horizons"]["1s"] for b in ahead["buckets"]] == [2.5, 1.0]
+    # Ranks of the markouts (2, 3, 0.5, 1.5) are 3, 4, 1, 2: rho = 1 - 6 * 16 / (4 * 15) = -0.6.
+    assert ahead["spearman"]["rho"] == pytest.approx(-0.6)
+    # Welch: 1.0 - 2.5 = -1.5, each variance 0.5 / 2, df 2, t(0.975, 2) = 4.302653: -1.5 -+ 3.042435.
+    d = ahead["last_minus_first"]
+    assert (d["diff"], d["n_last"], d["n_first"], d["zero_variance"]) == (-1.5, 2, 2, [])
+    assert (d["ci_low"], d["ci_high"]) == (pytest.approx(-4.542435, abs=1e-6), pytest.approx(1.542435, abs=1e-6))
+    # A second case, with ties: levels 3, 3, 8, 1 have mean ranks 2.5, 2.5, 4, 1: buckets 1, 1, 1, 0 (the tied
+    # values share one). Last bucket 5.5 / 3, first 1.5: no interval with one fill.
+    assert level["basis"] == "level_qty_at_fill"
+    assert [(b["lo"], b["hi"], b["n"], b["markout_ticks"]["mean"]) for b in level["buckets"]] == [
+        (1, 1, 1, 1.5), (3, 8, 3, pytest.approx(5.5 / 3))]
+    assert level["last_minus_first"]["diff"] == pytest.approx(5.5 / 3 - 1.5)
+    assert level["last_minus_first"]["ci_low"] is None
+    # Ranks (2.5, 2.5, 4, 1) against (3, 4, 1, 2): covariance -1.5 over sqrt(4.5 * 5).
+    assert level["spearman"]["rho"] == pytest.approx(-1.5 / (4.5 * 5) ** 0.5)
+    # report.json holds it; the terminal and the HTML say it.
+    assert json.loads(rep.to_json())["queue_position"]["n_taker"] == 1
+    lines = [
+        "queue position: 4 maker fills ranked (1 taker fill not ranked)",
+        "by lots ahead at entry: last bucket − first (back − front of the queue) -1.50 ticks @ 1s "
+        "(95% CI -4.54 to 1.54); Spearman ρ -0.60 (p 0.4)",
+        "by level size at the fill: last bucket − first (deepest − thinnest level) 0.33 ticks @ 1s; "
+        "Spearman ρ -0.32 (p 0.68)"]
+    console = Console(record=True, width=200)
+    rep.print(console)
+    text = console.export_text()
+    assert "Markout by queue position: lots ahead at entry" in text
+    for line in lines:
+        assert line in text
+    page = rep.to_html()
+    assert "<h2>Markout by queue position</h2>" in page and 'id="markout-by-level-qty-at-fill"' in page
+    assert html.escape(lines[0]) in page
+
+
+def test_the_report_of_a_result_saved_before_the_fields_says_not_recorded(tmp_path):
+    ev = make_events(L2_ROWS)
+    mmsim.run(ev, Fixed(100, 5, 102, 4), mmsim.Config()).save(tmp_path / "run")
+    np.save(tmp_path / "run" / "fills.npy", _old_fills(mmsim.Result.load(tmp_path / "run").fills))
+    rep = mmsim.Result.load(tmp_path / "run").report(ev, horizons=["1us"], event_horizons=[], toxic_horizon="1us")
+    q = rep.data["queue_position"]
+    assert (q["recorded"], q["n_maker"], q["n_not_recorded"], q["by_queue"]) == (False, 0, 3, [])
+    assert q["reason"] == "the run was saved before mmsim recorded queue positions (its fills hold -1)"
+
+
+# ----------------------------------------------------------------------------- against a book replayed here
+
+def _levels_at(events: np.ndarray, queries: list[tuple[int, int, int]]) -> list[int]:
+    """The displayed lots at (side, price) after the first j events, for each query (j, side, price): an L3 book
+    (and L2 depth) replayed in plain Python, independent of the engine's."""
+    orders: dict[int, list[int]] = {}
+    levels: dict[tuple[int, int], int] = {}
+    out = [0] * len(queries)
+    order = sorted(range(len(queries)), key=lambda q: queries[q][0])
+    kinds, sides, prices, qtys, ids = (events[c].tolist() for c in ("kind", "side", "price", "qty", "order_id"))
+    done = 0
+    for q in order:
+        j, side, price = queries[q]
+        for i in range(done, j):
+            k, s, p, n, oid = kinds[i], sides[i], prices[i], qtys[i], ids[i]
+            if k == Kind.ADD:
+                orders[oid] = [s, p, n]
+                levels[(s, p)] = levels.get((s, p), 0) + n
+            elif k in (Kind.CANCEL, Kind.DELETE, Kind.EXECUTE):
+                o = orders[oid]
+                n = o[2] if k == Kind.DELETE else n
+                o[2] -= n
+                levels[(o[0], o[1])] -= n
+                if o[2] == 0:
+                    del orders[oid]
+            elif k == Kind.DEPTH:
+                levels[(s, p)] = n
+                if n > 0:  # the other side's levels at or through it are stale
+                    for key in [key for key in levels if key[0] == -s and (key[1] <= p if s > 0 else key[1] >= p)]:
+                        levels[key] = 0
+            elif k == Kind.CLEAR:
+                for key in [key for key in levels if s == 0 or key[0] == s]:
+                    levels[key] = 0
+                for oid2 in [o for o, v in orders.items() if s == 0 or v[0] == s]:
+                    del orders[oid2]
+        done = max(done, j)
+        out[q] = levels.get((side, price), 0)
+    return out
+
+
+def check_against_the_book(events: np.ndarray, res) -> int:
+    """Every maker fill's figures are the book's: at its order's arrival (ACKED; after the events up to that time,
+    arrivals at a message's time coming after it) and before the message that filled it."""
+    ts = np.asarray(events["exch_ts"])
+    f = res.fills[res.fills["maker"]]
+    o = res.orders
+    acked = {int(i): int(t) for i, t, e in zip(o["order_id"], o["exch_ts"], o["event"]) if e == OrderEvent.ACKED}
+    queries = []
+    for oid, side, price, t in zip(f["order_id"].tolist(), f["side"].tolist(), f["price"].tolist(),
+                                   f["exch_ts"].tolist()):
+        queries.append((int(np.searchsorted(ts, acked[oid], side="right")), side, price))
+        queries.append((int(np.searchsorted(ts, t, side="left")), side, price))
+    got = _levels_at(events, queries)
+    assert f["queue_ahead_at_entry"].tolist() == got[0::2]
+    assert f["level_qty_at_fill"].tolist() == got[1::2]
+    return len(f)
+
+
+def test_the_figures_are_the_books_on_the_synthetic_l3_market():
+    from conftest import synth_day
+
+    events = synth_day("l3").events
+    res = mmsim.run(events, mmsim.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.1, "size": 1,
+                                                                    "max_position": 10}), mmsim.Config())
+    assert check_against_the_book(events, res) > 100
+
+
+def test_the_figures_are_the_books_on_amzn_l3(tmp_path):
+    from conftest import shared_data
+    from mmsim.data import lobster
+    from mmsim.replay import events_and_meta
+
+    store = lobster.convert([shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")],
+                            tmp_path / "amzn")
+    events, _ = events_and_meta(store)
+    res = mmsim.run(store, mmsim.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.001, "size": 100,
+                                                                   "max_position": 1000}), mmsim.Config(
+        tick_size=0.01, latency=mmsim.LatencyConfig(feed=1_000_000, entry=1_000_000, response=1_000_000)))
+    assert check_against_the_book(events, res) > 100
