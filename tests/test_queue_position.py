@@ -313,3 +313,27 @@ def test_the_figures_are_the_books_on_amzn_l3(tmp_path):
                                                                    "max_position": 1000}), mmsim.Config(
         tick_size=0.01, latency=mmsim.LatencyConfig(feed=1_000_000, entry=1_000_000, response=1_000_000)))
     assert check_against_the_book(events, res) > 100
+
+
+def test_queue_buckets_from_the_command_line_and_a_bad_count(tmp_path, capsys):
+    from mmsim.cli import main
+
+    ev = make_events(L2_ROWS + [(9000, D, 1, 99, 1)])  # every fill has a markout at 1us
+    res = mmsim.run(ev, Fixed(100, 5, 102, 4), mmsim.Config())
+    assert figures(res) == [(3000, 2, 3, 10, 6), (4000, 3, 0, 10, 1), (5000, 4, 0, 0, 7)]
+    res.save(tmp_path / "run")
+    np.save(tmp_path / "ev.npy", ev)
+    # Entry figures 10, 10, 0 (mean ranks 2.5, 2.5, 1) in 2 buckets: {0} and {10}; 1 bucket: all three.
+    for k, want in ((2, [(0, 0, 1), (10, 10, 2)]), (1, [(0, 10, 3)])):
+        out = tmp_path / f"rep{k}"
+        assert main(["report", str(tmp_path / "run"), "--events", str(tmp_path / "ev.npy"), "--horizons", "1us",
+                     "--event-horizons", "", "--toxic-horizon", "1us", "--queue-buckets", str(k), "-q",
+                     "--no-plots", "-o", str(out)]) == 0
+        block = json.loads((out / "report.json").read_text())["queue_position"]["by_queue"][0]
+        assert [(b["lo"], b["hi"], b["n"]) for b in block["buckets"]] == want
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "run"), "--events", str(tmp_path / "ev.npy"), "--queue-buckets", "0",
+                 "-q", "--no-plots", "-o", str(tmp_path / "rep0")]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --queue-buckets must be a positive integer, got '0'\n"
+    with pytest.raises(mmsim.ConfigError, match="queue_buckets must be a positive integer, got 0"):
+        res.report(ev, queue_buckets=0)
