@@ -4,6 +4,7 @@ fills.csv, and the report's markout by queue position with hand-computed buckets
 
 from __future__ import annotations
 
+import bisect
 import csv
 import html
 import json
@@ -69,6 +70,17 @@ def test_l2_queue_position_by_hand_under_every_queue_model(queue):
 def test_l3_queue_position_by_hand():
     res = mmsim.run(make_events(L3_ROWS), Fixed(), mmsim.Config())
     assert figures(res) == [(5000, 2, 3, 8, 6), (8000, 1, 2, 8, 1)]
+
+
+def test_an_update_of_the_other_side_reaching_our_price_keeps_the_levels_size_before_it():
+    """L2: an ask listed at 100 drops the book's stale bid level of 10 lots at 100, and our bid behind them fills
+    whole at the end of the message: the level was 10 (the book already says 0). Before the same message, a
+    cancel took it from 10 to 8: the size before the message is still 10."""
+    base = [(1000, D, 1, 100, 10), (1000, D, -1, 101, 10)]
+    res = mmsim.run(make_events(base + [(2000, D, -1, 100, 3)]), Fixed(), mmsim.Config())
+    assert figures(res) == [(2000, 5, 0, 10, 10)]
+    res = mmsim.run(make_events(base + [(2000, D, 1, 100, 8), (2000, D, -1, 100, 3)]), Fixed(), mmsim.Config())
+    assert figures(res) == [(2000, 5, 0, 10, 10)]
 
 
 def test_a_taker_fill_has_no_queue_position():
@@ -240,37 +252,51 @@ def _levels_at(events: np.ndarray, queries: list[tuple[int, int, int]]) -> list[
     """The displayed lots at (side, price) after the first j events, for each query (j, side, price): an L3 book
     (and L2 depth) replayed in plain Python, independent of the engine's."""
     orders: dict[int, list[int]] = {}
-    levels: dict[tuple[int, int], int] = {}
+    levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
+    prices: dict[int, list[int]] = {1: [], -1: []}  # each side's non-empty prices, ascending
+
+    def put(s: int, p: int, n: int) -> None:
+        had = levels[s].get(p, 0) > 0
+        if n > 0:
+            levels[s][p] = n
+            if not had:
+                bisect.insort(prices[s], p)
+        elif had:
+            del levels[s][p]
+            prices[s].pop(bisect.bisect_left(prices[s], p))
+
     out = [0] * len(queries)
     order = sorted(range(len(queries)), key=lambda q: queries[q][0])
-    kinds, sides, prices, qtys, ids = (events[c].tolist() for c in ("kind", "side", "price", "qty", "order_id"))
+    kinds, sides, prices_, qtys, ids = (events[c].tolist() for c in ("kind", "side", "price", "qty", "order_id"))
     done = 0
     for q in order:
         j, side, price = queries[q]
         for i in range(done, j):
-            k, s, p, n, oid = kinds[i], sides[i], prices[i], qtys[i], ids[i]
+            k, s, p, n, oid = kinds[i], sides[i], prices_[i], qtys[i], ids[i]
             if k == Kind.ADD:
                 orders[oid] = [s, p, n]
-                levels[(s, p)] = levels.get((s, p), 0) + n
+                put(s, p, levels[s].get(p, 0) + n)
             elif k in (Kind.CANCEL, Kind.DELETE, Kind.EXECUTE):
                 o = orders[oid]
                 n = o[2] if k == Kind.DELETE else n
                 o[2] -= n
-                levels[(o[0], o[1])] -= n
+                put(o[0], o[1], levels[o[0]][o[1]] - n)
                 if o[2] == 0:
                     del orders[oid]
             elif k == Kind.DEPTH:
-                levels[(s, p)] = n
+                put(s, p, n)
                 if n > 0:  # the other side's levels at or through it are stale
-                    for key in [key for key in levels if key[0] == -s and (key[1] <= p if s > 0 else key[1] >= p)]:
-                        levels[key] = 0
+                    other = prices[-s]
+                    gone = other[:bisect.bisect_right(other, p)] if s > 0 else other[bisect.bisect_left(other, p):]
+                    for px in gone:
+                        put(-s, px, 0)
             elif k == Kind.CLEAR:
-                for key in [key for key in levels if s == 0 or key[0] == s]:
-                    levels[key] = 0
+                for sd in ((1, -1) if s == 0 else (s,)):
+                    levels[sd], prices[sd] = {}, []
                 for oid2 in [o for o, v in orders.items() if s == 0 or v[0] == s]:
                     del orders[oid2]
         done = max(done, j)
-        out[q] = levels.get((side, price), 0)
+        out[q] = levels[side].get(price, 0)
     return out
 
 
@@ -292,12 +318,14 @@ def check_against_the_book(events: np.ndarray, res) -> int:
     return len(f)
 
 
-def test_the_figures_are_the_books_on_the_synthetic_l3_market():
+@pytest.mark.parametrize("fmt, model", [("l3", "risk_averse"), ("l2", "risk_averse"), ("l2", "log")])
+def test_the_figures_are_the_books_on_the_synthetic_market(fmt, model):
     from conftest import synth_day
 
-    events = synth_day("l3").events
+    events = synth_day(fmt).events
     res = mmsim.run(events, mmsim.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.1, "size": 1,
-                                                                    "max_position": 10}), mmsim.Config())
+                                                                    "max_position": 10}),
+                    mmsim.Config(queue={"model": model}))
     assert check_against_the_book(events, res) > 100
 
 
@@ -337,3 +365,18 @@ def test_queue_buckets_from_the_command_line_and_a_bad_count(tmp_path, capsys):
     assert capsys.readouterr().err == "mmsim: config error: --queue-buckets must be a positive integer, got '0'\n"
     with pytest.raises(mmsim.ConfigError, match="queue_buckets must be a positive integer, got 0"):
         res.report(ev, queue_buckets=0)
+
+
+def test_the_figures_are_the_books_on_binance_spot_l2(tmp_path):
+    """Real L2 depth diffs, with updates of one side reaching the other's levels (the book drops those)."""
+    from conftest import shared_data
+    from mmsim.data import binance
+    from mmsim.replay import events_and_meta
+
+    store = binance.convert([shared_data("binance", "spot", "btcusdt_20240808.gz")], tmp_path / "btc")
+    events, meta = events_and_meta(store)
+    res = mmsim.run(store, mmsim.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.0, "size": 100000,
+                                                                   "max_position": 1000000}), mmsim.Config(
+        tick_size=meta["tick_size"], lot_size=meta["lot_size"],
+        latency=mmsim.LatencyConfig(feed=1_000_000, entry=1_000_000, response=1_000_000)))
+    assert check_against_the_book(events, res) > 100

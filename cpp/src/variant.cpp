@@ -153,7 +153,16 @@ void Variant::on_market(const Event &e, int64_t i, const BookChange &c, int64_t 
                 depth_changed(c);
             // The other side reached one of our prices: settled against the book after the
             // message (a level listed and removed within one message crossed nothing).
-            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) cross_ = settle_ = true;
+            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) {
+                cross_ = settle_ = true;
+                // The book dropped the levels it reached (stale): ours had this size before.
+                const BookSide &opp = book_.side(-e.side);
+                if (opp.removed_at == i)
+                    for (auto &o : ex_orders_)
+                        if (o.side == -e.side)
+                            for (const auto &[px, lots] : opp.removed)
+                                if (px == o.price) o.note_level(now_ex_, lots);
+            }
             break;
         case Kind::Trade:  // side 0: aggressor unknown
             if (!book_.trading()) break;  // nothing matches unless the venue is trading

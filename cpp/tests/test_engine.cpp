@@ -1411,6 +1411,11 @@ void queue_position_of_fills() {
         CHECK(f.fills[0].queue_ahead_at_entry == 8 && f.fills[0].level_qty_at_fill == 6);
         CHECK(f.fills[1].queue_ahead_at_entry == 8 && f.fills[1].level_qty_at_fill == 1);
     }
+    // The other side's update reaches our bid (an ask listed at 100): the book drops the stale
+    // bid level of 10 lots and our 5 fill at the end of the message; the level was 10.
+    RunOutput x = run1(book_plus({ev(2000, Kind::Depth, kAsk, 100, 3)}), config(), b.strategy());
+    CHECK((fills_of(x) == std::vector<FillRow>{{2000, kBid, 100, 5, 0}}));
+    if (x.fills.size() == 1) CHECK(x.fills[0].queue_ahead_at_entry == 10 && x.fills[0].level_qty_at_fill == 10);
     // A crossing quote (post_only off) fills as taker on arrival: no queue position (-1).
     EngineConfig c = config();
     c.post_only = false;
