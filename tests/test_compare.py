@@ -275,7 +275,7 @@ def fake_run(fills, *, meta=None, n_events=6, tick_value=1.0):
 
 
 def fill(ts, side, price, qty, bid=100, ask=102):
-    return (ts, ts, 1, price, qty, 0, 0, bid, ask, 0.0, side, True, False, 1, 0, 0)  # a LIMIT order, level 0
+    return (ts, ts, 1, price, qty, 0, 0, bid, ask, 0.0, side, True, False, 1, 0, 0, -1, -1)  # a LIMIT order, level 0; no queue position
 
 
 def events_two_minutes():

@@ -314,7 +314,7 @@ def test_one_session_has_no_interval_and_says_so(tmp_path):
 # ----------------------------------------------------------------------------- the report's markouts
 
 def _fill(ts, side, price, qty, bid, ask):
-    return (ts, ts, 1, price, qty, 0, 0, bid, ask, 0.0, side, True, False, 1, 0, 0)  # a LIMIT order, level 0
+    return (ts, ts, 1, price, qty, 0, 0, bid, ask, 0.0, side, True, False, 1, 0, 0, -1, -1)  # a LIMIT order, level 0; no queue position
 
 
 def _result(fills, tick_value=0.01):

@@ -69,8 +69,10 @@ def test_quote_and_signal_params_sizes():
 
 def test_record_sizes_with_ladder_fields():
     # order_type and level sit in what was padding; tag is a new int64 after them (and the
-    # order log's decision column after that).
-    assert FILL_DTYPE.itemsize == _engine.FILL_SIZE == 96
+    # order log's decision column after that); the fill's two queue position figures follow
+    # tag (96 -> 112 bytes).
+    assert FILL_DTYPE.itemsize == _engine.FILL_SIZE == 112
+    assert FILL_DTYPE.fields["queue_ahead_at_entry"][1] == 96 and FILL_DTYPE.fields["level_qty_at_fill"][1] == 104
     assert ORDER_LOG_DTYPE.itemsize == _engine.ORDER_LOG_SIZE == 72
     assert FILL_DTYPE.fields["order_type"][1] == 83 and FILL_DTYPE.fields["level"][1] == 84
     assert FILL_DTYPE.fields["tag"][1] == 88 and ORDER_LOG_DTYPE.fields["tag"][1] == 56

@@ -28,7 +28,7 @@ I64_MAX = np.iinfo(np.int64).max
 
 def fill(ts, side, price, qty, bid, ask, *, fee=0.0, maker=True, after_cancel=False, oid=1):
     """One FILL_DTYPE row as a tuple (position and leaves are not read by the report)."""
-    return (ts, ts, oid, price, qty, 0, 0, bid, ask, fee, side, maker, after_cancel, 1, 0, 0)  # a LIMIT order, level 0
+    return (ts, ts, oid, price, qty, 0, 0, bid, ask, fee, side, maker, after_cancel, 1, 0, 0, -1, -1)  # LIMIT, level 0, no queue position
 
 
 def result_of(fills, *, tick_value=1.0, orders=None, samples=None, signals=None, config=None, **over):

@@ -473,6 +473,7 @@ void bind_engine(py::module_ &m) {
     MMSIM_OFF(fill_off, FillRecord, fee); MMSIM_OFF(fill_off, FillRecord, side); MMSIM_OFF(fill_off, FillRecord, maker);
     MMSIM_OFF(fill_off, FillRecord, after_cancel); MMSIM_OFF(fill_off, FillRecord, order_type);
     MMSIM_OFF(fill_off, FillRecord, level); MMSIM_OFF(fill_off, FillRecord, tag);
+    MMSIM_OFF(fill_off, FillRecord, queue_ahead_at_entry); MMSIM_OFF(fill_off, FillRecord, level_qty_at_fill);
     MMSIM_OFF(log_off, OrderLogRecord, exch_ts); MMSIM_OFF(log_off, OrderLogRecord, local_ts);
     MMSIM_OFF(log_off, OrderLogRecord, order_id); MMSIM_OFF(log_off, OrderLogRecord, price); MMSIM_OFF(log_off, OrderLogRecord, qty);
     MMSIM_OFF(log_off, OrderLogRecord, leaves); MMSIM_OFF(log_off, OrderLogRecord, event); MMSIM_OFF(log_off, OrderLogRecord, side);

@@ -283,8 +283,13 @@ int64_t BookSide::qty_through(int64_t limit) const {
     return sum;
 }
 
-void BookSide::remove_through_slow(int64_t limit) {
-    while (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) set(best_, 0, -1);  // removing a level never allocates
+void BookSide::remove_through_slow(int64_t limit, int64_t index) {
+    removed.clear();  // its capacity stays: this allocates only when more levels go at once than ever before
+    removed_at = index;
+    while (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) {
+        removed.emplace_back(best_, qty(best_));
+        set(best_, 0, -1);  // removing a level never allocates
+    }
 }
 
 // ---------------------------------------------------------------- OrderMap
@@ -456,7 +461,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             c.book_changed = true;
             // A level on one side at or through the other side's best means those
             // opposite levels are stale (consumed); an L2 feed removes them later.
-            if (e.qty > 0) side(-e.side).remove_through(e.price);
+            if (e.qty > 0) side(-e.side).remove_through(e.price, i);
             break;
         }
         case Kind::Trade:

@@ -340,7 +340,7 @@ MMSIM_INLINE void Pass::apply(const Event &e, int64_t i, int64_t bb, int64_t ba)
     // A snapshot: each run notes the sizes of its levels before the book forgets them.
     if (e.kind == static_cast<uint8_t>(Kind::Clear) && any_resting_)
         for (Variant *v : local_)
-            if (v->resting()) v->before_clear(e.side);
+            if (v->resting()) v->before_clear(e.side, e.exch_ts);
     const BookChange c = book_.apply(e, i);
     if (check_) index_.apply(e, c);
     if (!sets_.empty() && c.book_changed) {

@@ -153,7 +153,16 @@ void Variant::on_market(const Event &e, int64_t i, const BookChange &c, int64_t 
                 depth_changed(c);
             // The other side reached one of our prices: settled against the book after the
             // message (a level listed and removed within one message crossed nothing).
-            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) cross_ = settle_ = true;
+            if (e.qty > 0 && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi)) {
+                cross_ = settle_ = true;
+                // The book dropped the levels it reached (stale): ours had this size before.
+                const BookSide &opp = book_.side(-e.side);
+                if (opp.removed_at == i)
+                    for (auto &o : ex_orders_)
+                        if (o.side == -e.side)
+                            for (const auto &[px, lots] : opp.removed)
+                                if (px == o.price) o.note_level(now_ex_, lots);
+            }
             break;
         case Kind::Trade:  // side 0: aggressor unknown
             if (!book_.trading()) break;  // nothing matches unless the venue is trading
@@ -163,6 +172,10 @@ void Variant::on_market(const Event &e, int64_t i, const BookChange &c, int64_t 
         case Kind::Add:
             if (book_.trading() && (e.side > 0 ? e.price >= ask_lo : e.price <= bid_hi))
                 check_cross(e.side, e.price, e.qty);
+            // A new order at one of our prices (behind us): our level's size before it.
+            if (e.side > 0 ? (e.price >= bid_lo && e.price <= bid_hi) : (e.price >= ask_lo && e.price <= ask_hi))
+                for (auto &o : ex_orders_)
+                    if (o.side == c.side && o.price == c.price) o.note_level(now_ex_, c.prev_qty);
             break;
         case Kind::Cancel:
         case Kind::Delete:
@@ -190,14 +203,16 @@ void Variant::depth_changed(const BookChange &c) {
     // The net change of the message is settled at its end: here, only the level's size
     // before the message (the first update of it in the message says what it was).
     for (auto &o : ex_orders_) {
-        if (o.side != c.side || o.price != c.price || o.touched) continue;
+        if (o.side != c.side || o.price != c.price) continue;
+        o.note_level(now_ex_, c.prev_qty);
+        if (o.touched) continue;
         o.touched = true;
         o.msg_prev = c.prev_qty;
         settle_ = true;
     }
 }
 
-void Variant::before_clear(int8_t side) {
+void Variant::before_clear(int8_t side, int64_t ts) {
     if (side < -1 || side > 1) return;  // the book rejects it
     const uint8_t first = static_cast<uint8_t>(~cleared_);  // sides no CLEAR of this message emptied yet
     for (auto &o : ex_orders_) {
@@ -209,6 +224,7 @@ void Variant::before_clear(int8_t side) {
         }
         cleared_ |= bit;
         settle_ = true;
+        o.note_level(ts, book_.side(o.side).qty(o.price));
         if (o.touched) continue;
         o.touched = true;
         o.msg_prev = book_.side(o.side).qty(o.price);
@@ -273,6 +289,7 @@ void Variant::l3_event(const Event &e, const BookChange &c) {
             continue;
         }
         if (o.price == c.price) {
+            o.note_level(now_ex_, c.prev_qty);
             if (o.after(c.order_seq)) {
                 o.ahead = std::max<int64_t>(0, o.ahead - q);  // an order ahead of us left the queue
             } else if (exec) {
@@ -560,6 +577,11 @@ void Variant::record_fill(ExOrder &o, int64_t price, int64_t qty, bool maker) {
     f->level = o.level;
     std::memset(f->pad_, 0, sizeof f->pad_);
     f->tag = o.tag;
+    // Taker fills have no queue position. A maker fill is in a venue message (now_ex_): its
+    // level's size before the message, as best_bid/best_ask are.
+    f->queue_ahead_at_entry = maker ? o.entry_ahead : -1;
+    f->level_qty_at_fill =
+        !maker ? -1 : o.msg_ts == now_ex_ && o.msg_level >= 0 ? o.msg_level : book_.side(o.side).qty(o.price);
     log(now_ex_, last_to_local_, o.id, price, qty, o.leaves, OrderEvent::Filled, o.side, 0, o.tag, o.order_type,
         o.level, o.decision);
     // The signals the local side knows at the moment of the fill.
@@ -634,8 +656,13 @@ void Variant::order_arrival(const Book &book, int64_t last) {
         take(m, book);
         return;
     }
-    ex_orders_.push_back(ExOrder{m.order_id, m.price, m.qty, m.qty, book.side(m.side).qty(m.price), book.peek_seq(),
-                                 0, m.tag, m.decision, m.side, m.order_type, m.level});
+    // It joins the back of its level: every lot displayed at its price is ahead of it (on L3
+    // too: the book's orders there all have an earlier priority). Our own orders are not in
+    // the displayed size (no market impact).
+    const int64_t at_price = book.side(m.side).qty(m.price);
+    ex_orders_.push_back(ExOrder{m.order_id, m.price, m.qty, m.qty, at_price, book.peek_seq(), 0, m.tag, m.decision,
+                                 m.side, m.order_type, m.level});
+    ex_orders_.back().entry_ahead = at_price;
     refresh_interest();
     respond(RespType::Ack, m.order_id, m.price, m.qty, m.qty, m.side);
     log(now_ex_, last_to_local_, m.order_id, m.price, m.qty, m.qty, OrderEvent::Acked, m.side, 0, m.tag, m.order_type,

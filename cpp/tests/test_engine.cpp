@@ -1373,6 +1373,59 @@ void record_buffer_grows_a_step_at_a_time() {
     CHECK(exact(again, m));
 }
 
+// The queue position figures of each fill (FillRecord::queue_ahead_at_entry and
+// level_qty_at_fill), computed by hand.
+void queue_position_of_fills() {
+    // L2. Our bid (100 x 5) joins 10 lots; our ask (102 x 4) opens its level, 7 lots join
+    // behind it. At 2000 a sell of 4 and the level to 6: 6 ahead. At 3000 the level drops to 1
+    // and then a sell of 8 takes the 6 and 2 of ours: the level before that message was 6 (the
+    // book already says 1). At 4000 a sell of 5 completes us: the level was 1. At 5000 a buy
+    // of 9 at 102 fills our ask (nothing ahead): its level was 7.
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 101, 10),
+                            ev(2000, Kind::Trade, kAsk, 100, 4),  ev(2000, Kind::Depth, kBid, 100, 6),
+                            ev(2000, Kind::Depth, kAsk, 102, 7),  ev(3000, Kind::Depth, kBid, 100, 1),
+                            ev(3000, Kind::Trade, kAsk, 100, 8),  ev(4000, Kind::Trade, kAsk, 100, 5),
+                            ev(5000, Kind::Trade, kBid, 102, 9)};
+    Fixed s{quote4(100, 5, 102, 4)};
+    RunOutput r = run1(e, config(), s.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{3000, kBid, 100, 2, 3}, {4000, kBid, 100, 3, 0}, {5000, kAsk, 102, 4, 0}}));
+    if (r.fills.size() == 3) {
+        CHECK(r.fills[0].queue_ahead_at_entry == 10 && r.fills[0].level_qty_at_fill == 6);
+        CHECK(r.fills[1].queue_ahead_at_entry == 10 && r.fills[1].level_qty_at_fill == 1);
+        CHECK(r.fills[2].queue_ahead_at_entry == 0 && r.fills[2].level_qty_at_fill == 7);
+    }
+    // L3 (l3_fifo's market): A (5) and B (3) rest at 100 when we join: 8 ahead. The fill at
+    // 5000 (C executed behind us) had A gone, B 2 and C 4 at the level: 6; the one at 8000,
+    // only D's 1 lot.
+    std::vector<Event> l3 = {
+        ev(1000, Kind::Add, kBid, 100, 5, 11),     ev(1000, Kind::Add, kBid, 100, 3, 12),
+        ev(1000, Kind::Add, kAsk, 101, 10, 20),    ev(2000, Kind::Add, kBid, 100, 4, 13),
+        ev(3000, Kind::Execute, kBid, 100, 5, 11), ev(4000, Kind::Cancel, kBid, 100, 1, 12),
+        ev(5000, Kind::Execute, kBid, 100, 4, 13), ev(6000, Kind::Delete, kBid, 100, 2, 12),
+        ev(7000, Kind::Add, kBid, 100, 1, 14),     ev(8000, Kind::Execute, kBid, 100, 1, 14),
+    };
+    Fixed b{quote4(100, 5, 0, 0)};
+    RunOutput f = run1(l3, config(), b.strategy());
+    CHECK((fills_of(f) == std::vector<FillRow>{{5000, kBid, 100, 2, 3}, {8000, kBid, 100, 1, 2}}));
+    if (f.fills.size() == 2) {
+        CHECK(f.fills[0].queue_ahead_at_entry == 8 && f.fills[0].level_qty_at_fill == 6);
+        CHECK(f.fills[1].queue_ahead_at_entry == 8 && f.fills[1].level_qty_at_fill == 1);
+    }
+    // The other side's update reaches our bid (an ask listed at 100): the book drops the stale
+    // bid level of 10 lots and our 5 fill at the end of the message; the level was 10.
+    RunOutput x = run1(book_plus({ev(2000, Kind::Depth, kAsk, 100, 3)}), config(), b.strategy());
+    CHECK((fills_of(x) == std::vector<FillRow>{{2000, kBid, 100, 5, 0}}));
+    if (x.fills.size() == 1) CHECK(x.fills[0].queue_ahead_at_entry == 10 && x.fills[0].level_qty_at_fill == 10);
+    // A crossing quote (post_only off) fills as taker on arrival: no queue position (-1).
+    EngineConfig c = config();
+    c.post_only = false;
+    Fixed cross{quote4(0, 0, 100, 3)};
+    RunOutput t = run1(kBook, c, cross.strategy());
+    CHECK((fills_of(t) == std::vector<FillRow>{{1000, kAsk, 100, 3, 0}}));
+    if (t.fills.size() == 1) CHECK(!t.fills[0].maker && t.fills[0].queue_ahead_at_entry == -1 &&
+                                   t.fills[0].level_qty_at_fill == -1);
+}
+
 int main() {
     const std::vector<std::pair<const char *, std::function<void()>>> tests = {
         {"queue_then_partial_fill", queue_then_partial_fill},
@@ -1401,6 +1454,7 @@ int main() {
         {"explicit_orders_take_the_visible_book", explicit_orders_take_the_visible_book},
         {"explicit_orders_while_not_trading", explicit_orders_while_not_trading},
         {"two_orders_at_one_price", two_orders_at_one_price},
+        {"queue_position_of_fills", queue_position_of_fills},
         {"l3_price_priority_of_our_ladder", l3_price_priority_of_our_ladder},
         {"decision_log", decision_log},
         {"feed_deliveries_outside_the_pass", feed_deliveries_outside_the_pass},

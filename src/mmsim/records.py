@@ -134,6 +134,10 @@ FILL_DTYPE = np.dtype(
         ("order_type", "u1"),  # OrderType: LIMIT (a target's order), IOC, FOK, MARKET
         ("level", "i1"),  # the target level the order was sent for (0 = first); -1: an explicit order
         ("tag", "<i8"),  # an explicit order's client tag (0 for target orders)
+        # Queue position (docs/engine.md, "Queue position of a fill"); -1 for a taker fill,
+        # and for every fill of a result saved before these fields existed (Result.load):
+        ("queue_ahead_at_entry", "<i8"),  # lots displayed at the order's price when it arrived (0: it opened the level)
+        ("level_qty_at_fill", "<i8"),  # lots displayed at the order's price just before the fill
     ],
     align=True,
 )

@@ -187,6 +187,12 @@ class Result:
             that disagree with the records they summarize (``summary.n_fills``,
             ``summary.position`` and ``summary.cash_ticks`` against ``fills.npy``; one row of
             ``fill_signals.npy`` per fill).
+
+        Notes
+        -----
+        A run saved before the fills' queue position fields (``fills.npy`` of the 96-byte
+        ``FILL_DTYPE``) loads with ``queue_ahead_at_entry`` and ``level_qty_at_fill`` -1 on
+        every fill: not recorded.
         """
         d = Path(run_dir)
         path = d / "result.json"
@@ -246,17 +252,19 @@ class Result:
                 field("strategy", (str,)), field("elapsed_s", num, low=0))
         r.run_config = job
 
-        def records(name: str, dtype: np.dtype) -> np.ndarray:
+        def records(name: str, dtype: np.dtype, old: np.dtype | None = None) -> np.ndarray:
             try:
                 a = np.load(d / name, allow_pickle=False)
             except (OSError, ValueError) as e:
                 raise DataError(f"{d / name}: cannot read the run's records ({type(e).__name__}: {e})") from None
+            if old is not None and a.dtype == old and a.ndim == 1:
+                return _upgrade(a, dtype)
             if a.dtype != dtype or a.ndim != 1:
                 raise DataError(f"{d / name}: not the run's records (an array of shape {a.shape} and dtype "
                                 f"{a.dtype}; expected one row per record of mmsim's {name[:-4]} dtype)")
             return a
 
-        r.fills = records("fills.npy", FILL_DTYPE)
+        r.fills = records("fills.npy", FILL_DTYPE, old=_FILL_DTYPE_96)
         r.orders = records("orders.npy", ORDER_LOG_DTYPE)
         r.samples = records("samples.npy", SAMPLE_DTYPE)
         r.fill_signals = records("fill_signals.npy", FILL_SIGNALS_DTYPE)
@@ -286,6 +294,20 @@ class Result:
     def __repr__(self) -> str:
         return (f"Result(strategy={self.strategy!r}, events={self.n_events}, fills={len(self.fills)}, "
                 f"position={self.position}, cash={self.cash:.6g}{', partial' if self.partial else ''})")
+
+
+# The fills of results saved before the queue position fields (FILL_DTYPE was 96 bytes):
+# they load with those fields -1, "not recorded" (docs/reports.md, "fills.csv").
+_FILL_NEW = ("queue_ahead_at_entry", "level_qty_at_fill")
+_FILL_DTYPE_96 = np.dtype([(n, FILL_DTYPE[n]) for n in FILL_DTYPE.names or () if n not in _FILL_NEW], align=True)
+
+
+def _upgrade(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Records of an older, narrower layout in ``dtype``: the fields it lacks are -1."""
+    out = np.zeros(len(a), dtype=dtype)
+    for n in dtype.names or ():
+        out[n] = a[n] if n in (a.dtype.names or ()) else -1
+    return out
 
 
 def _read_configs(doc: Mapping[str, Any]) -> tuple[Config, RunConfig | None]:

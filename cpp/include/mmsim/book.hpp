@@ -113,8 +113,9 @@ class BookSide {
     size_t dense_pages() const { return pages_.size(); }
     size_t far_levels() const { return far_.size(); }
     // Remove every level at or through `limit` (bids >= limit, asks <= limit).
-    void remove_through(int64_t limit) {
-        if (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) remove_through_slow(limit);
+    // `index`: the event doing it (removed_at).
+    void remove_through(int64_t limit, int64_t index = -1) {
+        if (nlevels_ && (sign_ > 0 ? best_ >= limit : best_ <= limit)) remove_through_slow(limit, index);
     }
     // True when `px` is at or through the best on this side, i.e. would trade with it
     // from the other side: for asks px >= best ask; for bids px <= best bid.
@@ -145,7 +146,7 @@ class BookSide {
     int64_t next_dense(int64_t px) const;
     int top_merged(int want, int64_t *px, int64_t *qty) const;
     void find_best_from(int64_t px);
-    void remove_through_slow(int64_t limit);
+    void remove_through_slow(int64_t limit, int64_t index);
     int sign_;
     int64_t base_page_ = 0;                      // page number of table_[0]
     std::vector<int64_t *> table_;               // page -> levels (nullptr: never used)
@@ -156,6 +157,12 @@ class BookSide {
     PriceSpan *span_;                            // pages of every price the book has seen (the 2^34-tick rule)
     int64_t best_;
     int64_t nlevels_ = 0;
+
+  public:
+    // The levels (price, lots) the last remove_through took, and the event it was for (-1: none
+    // yet): a run's queue position notes the size its level had (Variant::on_market).
+    std::vector<std::pair<int64_t, int64_t>> removed;
+    int64_t removed_at = -1;
 };
 
 struct L3Order {
@@ -250,7 +257,7 @@ class Book {
             c.book_changed = true;
             // A level on one side at or through the other side's best means those
             // opposite levels are stale (consumed); an L2 feed removes them later.
-            if (e.qty > 0) side(-e.side).remove_through(e.price);
+            if (e.qty > 0) side(-e.side).remove_through(e.price, i);
             return c;
         }
         // A trade's price must be inside the span of prices the book has seen, as a level's

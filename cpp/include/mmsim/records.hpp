@@ -40,8 +40,14 @@ struct FillRecord {
     int8_t level;        // the target level the order was sent for; -1: an explicit order
     uint8_t pad_[3];
     int64_t tag;         // an explicit order's client tag (0 for target orders)
+    // Queue position (docs/engine.md, "Queue position of a fill"); -1 for a taker fill:
+    // the lots displayed at the order's price when it arrived at the exchange (the lots
+    // ahead of it as it joined the back of its level; 0: it opened the level) ...
+    int64_t queue_ahead_at_entry;
+    // ... and at the order's price just before this fill (the book best_bid/best_ask are of).
+    int64_t level_qty_at_fill;
 };
-static_assert(sizeof(FillRecord) == 96, "FillRecord must match FILL_DTYPE");
+static_assert(sizeof(FillRecord) == 112, "FillRecord must match FILL_DTYPE");
 
 struct OrderLogRecord {
     int64_t exch_ts;

@@ -105,6 +105,18 @@ struct ExOrder {
     // re-listed at our price under new ids, counted ahead up to what was ahead before it
     // (relist_window). Empty (win_lo == win_hi) unless a snapshot did that.
     int64_t win_lo = 0, win_hi = 0;
+    // Queue position figures of its fills (FillRecord): the lots displayed at its price when
+    // it arrived (it joins the back of its level under every queue model and on L3), and the
+    // size of its level before the venue message at msg_ts (-1: the message has not changed
+    // the level so far, the book has it). Written per arrival and per change at its price.
+    int64_t entry_ahead = -1;
+    int64_t msg_level = -1, msg_ts = 0;
+    void note_level(int64_t ts, int64_t prev) {
+        if (msg_ts != ts || msg_level < 0) {
+            msg_ts = ts;
+            msg_level = prev;
+        }
+    }
 
     // L3: the book order with priority `s` is ahead of this one.
     bool after(int64_t s) const { return s < seq || (s >= win_lo && s < win_hi); }
@@ -157,7 +169,7 @@ class Variant {
     void on_market(const Event &e, int64_t i, const BookChange &c, int64_t bb, int64_t ba);
     // A CLEAR of `side` (0: both) is about to be applied: our levels there go from their size
     // now to what the rest of the message lists.
-    void before_clear(int8_t side);
+    void before_clear(int8_t side, int64_t ts);
     // Something of the current venue message is left to settle (end_message).
     bool settle_pending() const { return settle_; }
     // The venue message at ts (best bid/ask bb/ba before it) is applied: settle our queue

@@ -18,7 +18,7 @@ __all__ = ["add_parser", "cmd"]
 # The keys make_report names in its errors -> the flag (dest) that gives each.
 _FLAGS = {"report.horizons": "horizons", "report.event_horizons": "event_horizons",
           "report.toxic_horizon": "toxic_horizon", "signal_buckets": "signal_buckets",
-          "age_buckets": "age_buckets", "position_limit": "position_limit"}
+          "age_buckets": "age_buckets", "queue_buckets": "queue_buckets", "position_limit": "position_limit"}
 
 
 def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -44,6 +44,8 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="quantile buckets per signal (5)")
     p.add_argument("--age-buckets", metavar="N", action=Written, read=integer("a positive integer"), default=5,
                    help="quantile buckets of information age for the markout by age (5)")
+    p.add_argument("--queue-buckets", metavar="N", action=Written, read=integer("a positive integer"), default=5,
+                   help="quantile buckets of queue position for the markout of maker fills by queue position (5)")
     p.add_argument("--position-limit", metavar="LOTS", action=Written,
                    read=integer("a positive number of lots (an integer)"), help="report the share of time at |position| >= LOTS")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots and the HTML report")
@@ -130,6 +132,7 @@ def cmd(args: argparse.Namespace) -> int:
             signal_buckets=args.signal_buckets,
             position_limit=args.position_limit,
             age_buckets=args.age_buckets,
+            queue_buckets=args.queue_buckets,
         )
     if not args.quiet:
         rep.print(Console())

@@ -142,6 +142,7 @@ def make_report(
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
     age_buckets: int = 5,
+    queue_buckets: int = 5,
 ) -> Report:
     """Compute the fill-toxicity and PnL report of a run.
 
@@ -170,6 +171,9 @@ def make_report(
     age_buckets : int
         Quantile buckets of information age for the markout by age (docs/reports.md,
         "Information age").
+    queue_buckets : int
+        Quantile buckets of queue position for the markout of maker fills by queue position
+        (docs/reports.md, "Markout by queue position").
 
     Returns
     -------
@@ -193,5 +197,6 @@ def make_report(
             position_limit=position_limit,
             confidence=confidence,
             age_buckets=age_buckets,
+            queue_buckets=queue_buckets,
         )
     )

@@ -52,6 +52,7 @@ from .markouts import (
 )
 from .._exact import as_float, dot, isum, mul, sub
 from .infoage import information_age
+from .queuepos import queue_position
 from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
 from .rejects import reject_warnings, rejects_block
@@ -111,6 +112,7 @@ def compute_report(
     position_limit: int | None = None,
     confidence: float = CONFIDENCE,
     age_buckets: int = 5,
+    queue_buckets: int = 5,
     bbo: Mapping[str, np.ndarray] | None = None,
     same_events: bool = True,
 ) -> ReportData:
@@ -138,6 +140,9 @@ def compute_report(
         Level of every confidence interval.
     age_buckets : int
         Quantile buckets of information age for the markout by age.
+    queue_buckets : int
+        Quantile buckets of queue position (lots ahead at entry, level size at the fill) for
+        the markout of maker fills by queue position.
     bbo : mapping of arrays, optional
         :func:`mmsim.replay_bbo` of ``events``, when the caller has it already (a
         sweep replays each event store's book once for all its points' reports);
@@ -170,7 +175,8 @@ def compute_report(
         defaults.event_horizons if event_horizons is None else event_horizons,
         defaults.toxic_horizon if toxic_horizon is None else toxic_horizon,
     )
-    for name, k in (("signal_buckets", signal_buckets), ("age_buckets", age_buckets)):
+    for name, k in (("signal_buckets", signal_buckets), ("age_buckets", age_buckets),
+                    ("queue_buckets", queue_buckets)):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ConfigError(f"{name} must be a positive integer, got {k!r}")
     if not 0 < confidence < 1:
@@ -299,6 +305,7 @@ def compute_report(
 
     info_age, age_columns, age_series = information_age(
         result, exch_ts, f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(age_buckets), confidence)
+    queue = queue_position(f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(queue_buckets), confidence)
     from ..analysis.lookahead import audit_look_ahead
 
     audit = audit_look_ahead(result, events, bbo=bbo)
@@ -348,6 +355,7 @@ def compute_report(
         "by_level": levels,
         "rejects": rejects,
         "information_age": info_age,
+        "queue_position": queue,
         "look_ahead_audit": audit.to_dict(),
     }
 
@@ -462,6 +470,9 @@ def _fill_columns(fills: np.ndarray) -> dict[str, Any]:
         "order_type": col("order_type", np.int64, int(OrderType.LIMIT)),
         "level": col("level", np.int64, 0),
         "tag": col("tag", np.int64, 0),
+        # -1: a taker fill, or a result saved before they were recorded.
+        "queue_ahead_at_entry": col("queue_ahead_at_entry", np.int64, -1),
+        "level_qty_at_fill": col("level_qty_at_fill", np.int64, -1),
     }
     f["position_after"] = np.cumsum(side * qty)
     return f
@@ -518,6 +529,9 @@ def _fills_table(
         "order_type": f["order_type"],
         "level": f["level"],
         "tag": f["tag"],
+        # Lots; an empty cell where the fill has none (-1: a taker fill, or a run saved before them).
+        **{k: f[k] if (f[k] >= 0).all() else np.where(f[k] >= 0, f[k].astype(np.float64), np.nan)
+           for k in ("queue_ahead_at_entry", "level_qty_at_fill")},
         "price_ticks": f["price"],
         "price": _currency_price(f["price"], tick_size),
         "qty": f["qty"],

@@ -219,12 +219,17 @@ def rank_buckets(x: np.ndarray, buckets: int) -> np.ndarray:
 
 def _bucket_block(basis: str, unit: str, v: np.ndarray, ok: np.ndarray, f: Mapping[str, Any], mk2: np.ndarray,
                   mk_ok: np.ndarray, hs: Sequence[Horizon], col: Mapping[Horizon, int], toxic: Horizon,
-                  bps_scale: np.ndarray, buckets: int, confidence: float) -> dict[str, Any]:
-    """Markout by quantile bucket of ``v`` (per fill, in ``unit``), at every horizon; headline at ``toxic``."""
+                  bps_scale: np.ndarray, buckets: int, confidence: float,
+                  diff: tuple[str, str, str] = ("stale_minus_fresh", "stale", "fresh")) -> dict[str, Any]:
+    """Markout by quantile bucket of ``v`` (per fill, in ``unit``), at every horizon; headline at ``toxic``.
+
+    ``diff``: the key of the last bucket's mean minus the first's, and the names of the two
+    (its ``n_<last>``, ``n_<first>`` and ``zero_variance`` entries).
+    """
     jt = col[toxic]
     sel = ok & mk_ok[:, jt]
     block: dict[str, Any] = {"basis": basis, "unit": unit, "horizon": toxic.label, "n": int(sel.sum()),
-                             "buckets": [], "spearman": None, "stale_minus_fresh": None}
+                             "buckets": [], "spearman": None, diff[0]: None}
     if not sel.any():
         return block
     xv = v[sel].astype(np.float64)
@@ -261,14 +266,15 @@ def _bucket_block(basis: str, unit: str, v: np.ndarray, ok: np.ndarray, f: Mappi
         groups.append(yk / 2.0)
     block["spearman"] = _spearman(xv, y2)
     if len(groups) >= 2:
-        block["stale_minus_fresh"] = _welch(groups[-1], groups[0], confidence)
+        block[diff[0]] = _welch(groups[-1], groups[0], confidence, diff[1:])
     return block
 
 
-def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> dict[str, Any] | None:
+def _welch(a: np.ndarray, b: np.ndarray, confidence: float,
+           names: tuple[str, str] = ("stale", "fresh")) -> dict[str, Any] | None:
     """Mean of ``a`` minus mean of ``b`` with Welch's t interval (unequal variances, Welch-Satterthwaite df)."""
     na, nb = a.size, b.size
-    out: dict[str, Any] = {"diff": float(a.mean() - b.mean()), "n_stale": int(na), "n_fresh": int(nb),
+    out: dict[str, Any] = {"diff": float(a.mean() - b.mean()), f"n_{names[0]}": int(na), f"n_{names[1]}": int(nb),
                            "ci_low": None, "ci_high": None, "zero_variance": []}
     if na < 2 or nb < 2:
         return out
@@ -276,7 +282,7 @@ def _welch(a: np.ndarray, b: np.ndarray, confidence: float) -> dict[str, Any] | 
     if va == 0 or vb == 0:
         # A bucket whose markouts are all equal shows no spread: Welch's interval would take its
         # mean as exact (zero width when both are), so there is none (docs/reports.md, "Intervals").
-        out["zero_variance"] = [k for k, v in (("stale", va), ("fresh", vb)) if v == 0]
+        out["zero_variance"] = [k for k, v in zip(names, (va, vb)) if v == 0]
         return out
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))

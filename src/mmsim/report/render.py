@@ -23,6 +23,7 @@ from .compute import ReportData
 from .setup import setup_rows
 from .render_infoage import info_age_html, info_age_tables, plot_information_age
 from .render_levels import levels_html, levels_tables
+from .render_queuepos import queue_position_html, queue_position_tables
 from .render_queue import plot_queue_models, queue_models_rows, queue_models_summary, queue_models_table
 from .render_queue import tolerance_label as _tol
 
@@ -227,6 +228,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
                                    "(ticks; Q1 = lowest; ρ = Spearman)"))
     if d.get("queue_models"):
         out.append(queue_models_table(d["queue_models"], width))
+    out += queue_position_tables(d, width)
     out += info_age_tables(d, width)
     for w in d.get("warnings") or []:
         out.append(Text(f"warning: {w}", style="bold yellow"))
@@ -510,6 +512,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
             f'<div style="overflow-x:auto">{_table(header, rows, "queue-models")}</div>',
         ]
         parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_models_summary(q)]
+    parts += queue_position_html(d, _table)
     parts += info_age_html(d, _table)
     parts.append("<h2>Plots</h2>")
     for name, png in plots.items():

@@ -1,0 +1,98 @@
+"""The report's markout-by-queue-position section: terminal table and lines, HTML.
+
+The tables are those of markout by information age (``render_infoage.by_age_rows``). See
+docs/reports.md ("Markout by queue position") for every number.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Mapping
+
+from ._format import _num
+from .render_infoage import by_age_rows
+
+__all__ = ["queue_position_html", "queue_position_lines", "queue_position_tables"]
+
+#: What each basis reads as, and what its last and first buckets are.
+BASIS_TEXT = {"queue_ahead_at_entry": ("lots ahead at entry", "back − front of the queue"),
+              "level_qty_at_fill": ("level size at the fill", "deepest − thinnest level")}
+
+
+def _not_ranked(q: Mapping[str, Any]) -> str:
+    parts = [f"{q['n_taker']:,} taker fill{'' if q['n_taker'] == 1 else 's'}"] if q["n_taker"] else []
+    if q["n_not_recorded"]:
+        parts.append(f"{q['n_not_recorded']:,} maker fill{'' if q['n_not_recorded'] == 1 else 's'} without a "
+                     "queue position")
+    return f" ({' and '.join(parts)} not ranked)" if parts else ""
+
+
+def queue_position_lines(q: Mapping[str, Any]) -> list[str]:
+    """The section's lines: what was ranked, then per basis the last bucket minus the first and Spearman's ρ."""
+    if not q.get("recorded"):
+        return [f"queue position: not recorded ({q['reason']})"]
+    out = [f"queue position: {q['n_maker']:,} maker fill{'' if q['n_maker'] == 1 else 's'} ranked{_not_ranked(q)}"]
+    for block in q["by_queue"]:
+        what, ends = BASIS_TEXT[block["basis"]]
+        d = block.get("last_minus_first")
+        if not block["n"]:
+            out.append(f"by {what}: no maker fill with a markout at {block['horizon']}, no comparison")
+            continue
+        if not d:
+            out.append(f"by {what}: one bucket only (every fill alike), no comparison")
+            continue
+        ci = "" if d["ci_low"] is None else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})"
+        if d.get("zero_variance"):
+            ci = f" (no interval: every markout of the {' and '.join(d['zero_variance'])} bucket is equal)"
+        sp = block.get("spearman")
+        rho = "" if not sp else f"; Spearman ρ {sp['rho']:+.2f} (p {sp['p_value']:.2g})"
+        out.append(f"by {what}: last bucket − first ({ends}) {_num(d['diff'], 2)} ticks @ {block['horizon']}"
+                   f"{ci}{rho}")
+    return out
+
+
+def queue_position_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
+    """The terminal section: markout by lots ahead at entry (a short table), then the lines."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from .._tables import fit_table
+
+    q = d.get("queue_position")
+    if not q:
+        return []
+    out: list[Any] = []
+    blocks = q.get("by_queue") or []
+    if q.get("recorded") and blocks and blocks[0]["buckets"]:
+        def make(t: str | None, c: str | None) -> Any:
+            return Table(title=t, caption=c)
+
+        head, rows = by_age_rows(blocks[0], d["run"]["horizons"])
+        cols = [(h, {"justify": "left" if k == 0 else "right"}) for k, h in enumerate(head)]
+        out.append(fit_table(make, cols, rows, width, groups=[[1, 2, 3, 4], list(range(5, len(head)))],
+                             title="Markout by queue position: lots ahead at entry (maker fills, ticks; "
+                                   "first row front of the queue)"))
+    out += [Text(line) for line in queue_position_lines(q)]
+    return out
+
+
+def queue_position_html(d: Mapping[str, Any], table: Any) -> list[str]:
+    """The HTML section; ``table(header, rows, id)`` renders a table as the rest of the report does."""
+    q = d.get("queue_position")
+    if not q:
+        return []
+    parts = ["<h2>Markout by queue position</h2>"]
+    if q.get("recorded"):
+        parts.append(
+            '<p class="note">Maker fills only. Lots ahead at entry: the lots displayed at the order\'s price when it '
+            "arrived at the exchange (it joins the back of its level; 0: it opened the level). Level size at the "
+            "fill: the lots displayed at its price just before the fill (small: the level was about to be wiped "
+            "out). Both are the exchange book's, whatever the queue model.</p>")
+        for block in q["by_queue"]:
+            if not block["buckets"]:
+                continue
+            head, rows = by_age_rows(block, d["run"]["horizons"])
+            parts += [f"<h3>Markout by {html.escape(BASIS_TEXT[block['basis']][0])}</h3>",
+                      table(head, rows, f"markout-by-{block['basis'].replace('_', '-')}")]
+    parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_position_lines(q)]
+    return parts
