@@ -246,6 +246,28 @@ def test_the_summary_rows_under_the_total_add_up_to_it(hand):
         assert rows["  − fees (+ rebates)"] == shown
 
 
+def test_inventory_is_time_weighted_over_the_header_s_span_not_the_opening_snapshot():
+    """ESH4: a Databento day's 00:00 book, then the session from 22:00; the report's mean |position|
+    (0.07) and time at limit (1.4%) were weighted over 24 hours, the header's span 2h00m (newcomer)."""
+    day0 = 1_703_462_400 * S  # 2023-12-25 00:00 UTC
+    t0 = day0 + 22 * 3600 * S  # the market's first event, 22 h after the snapshot
+    ev = make_events([(day0, Kind.CLEAR, 0, 0, 0), (day0, Kind.DEPTH, 1, 100, 5), (day0, Kind.DEPTH, -1, 102, 5),
+                      (t0, Kind.DEPTH, 1, 100, 6), (t0 + 3 * S, Kind.DEPTH, 1, 100, 7),
+                      (t0 + 4 * S, Kind.DEPTH, 1, 100, 8)])
+    # Long 2 from t0 + 1 s, flat from t0 + 3 s: over the 4 s from t0, mean |pos| 2 * 2 / 4 = 1, at limit 2 half the time.
+    res = result_of([fill(t0 + S, 1, 100, 2, 100, 102), fill(t0 + 3 * S, -1, 102, 2, 100, 102, oid=2)])
+    inv = report(res, ev, horizons=["1s"], event_horizons=[], position_limit=2).data["inventory"]
+    assert (inv["mean_abs"], inv["mean"], inv["time_at_limit"]) == (1.0, 1.0, 0.5)
+    assert (inv["from_ts"], inv["to_ts"]) == (t0, t0 + 4 * S)
+    # The same kind: a snapshot the market follows within the minute (a LOBSTER first row) stays in the span.
+    ev2 = make_events([(t0 - 30 * S, Kind.CLEAR, 0, 0, 0), (t0 - 30 * S, Kind.DEPTH, 1, 100, 5),
+                       (t0 - 30 * S, Kind.DEPTH, -1, 102, 5), (t0, Kind.DEPTH, 1, 100, 6),
+                       (t0 + 4 * S, Kind.DEPTH, 1, 100, 8)])
+    inv2 = report(res, ev2, horizons=["1s"], event_horizons=[], position_limit=2).data["inventory"]
+    assert inv2["from_ts"] == t0 - 30 * S
+    assert (inv2["mean_abs"], inv2["time_at_limit"]) == (4 / 34, 2 / 34)
+
+
 def test_inventory_stats_and_cancel_race(hand):
     ev, res = hand
     d = report(res, ev, horizons=["1s"], event_horizons=[], position_limit=2).data

@@ -56,7 +56,7 @@ from .queuepos import queue_position
 from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
 from .rejects import reject_warnings, rejects_block
-from .setup import describe_setup, units_warning
+from .setup import describe_setup, market_start, opening_snapshot, units_warning
 
 __all__ = [
     "CONFIDENCE",
@@ -285,7 +285,10 @@ def compute_report(
     pnl, parts = _pnl(f, m0_2, mid2_ff, ffvalid, result, tick_value)
 
     t_start, t_end = int(exch_ts[0]), int(exch_ts[-1])
-    inventory = _inventory(f, t_start, t_end, position_limit)
+    # Time-weighted over the header's span: from the first event after an opening snapshot set apart
+    # (a Databento day's 00:00 book before a session at 23:00 read a mean |position| 12 times too small).
+    snapshot = opening_snapshot(events)
+    inventory = _inventory(f, market_start(snapshot, t_start), t_end, position_limit)
     equity_t, equity = _equity(result, f, parts, tick_value, exch_ts)
     risk = _risk(equity_t, equity, t_start, t_end, result, cfg, exch_ts)
 

@@ -103,7 +103,7 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dic
     n = f["n"]
     span = max(t1 - t0, 0)
     out: dict[str, Any] = {"mean_abs": 0.0, "mean": 0.0, "max_abs": 0, "final": 0, "limit": limit,
-                           "time_at_limit": None if limit is None else 0.0}
+                           "time_at_limit": None if limit is None else 0.0, "from_ts": int(t0), "to_ts": int(t1)}
     if n == 0:
         return out
     pos = f["position_after"]

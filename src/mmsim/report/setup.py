@@ -163,6 +163,17 @@ def _ts(ns: int) -> str:
 SNAPSHOT_GAP_NS = 60_000_000_000
 
 
+def market_start(snapshot: Mapping[str, Any], t_start: int) -> int:
+    """Where the header's span starts: the first event after an opening snapshot set apart
+    (:data:`SNAPSHOT_GAP_NS` or more before it, as a Databento day's 00:00 book), else ``t_start``.
+
+    ``snapshot`` is :func:`opening_snapshot`'s dict. The inventory figures (``mean_abs``,
+    ``mean``, ``time_at_limit``) are time-weighted over the same span.
+    """
+    snap, start = snapshot.get("snapshot_ts"), snapshot.get("market_start_ts")
+    return int(start) if snap is not None and start is not None and start - snap >= SNAPSHOT_GAP_NS else int(t_start)
+
+
 def opening_snapshot(events: Any) -> dict[str, Any]:
     """``snapshot_ts``, ``snapshot_events`` and ``market_start_ts`` of events that open with a snapshot.
 
@@ -308,7 +319,7 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
     span = f"{_ts(d['start_ts'])} → {_ts(d['end_ts'])} UTC ({format_span(d['end_ts'] - d['start_ts'])})"
     data = f"{what + ', ' if what else ''}{span}, {d['n_events']:,} events"
     snap, start = d.get("snapshot_ts"), d.get("market_start_ts")
-    if snap is not None and start is not None and start - snap >= SNAPSHOT_GAP_NS:
+    if snap is not None and start is not None and market_start(d, d["start_ts"]) == start:
         # A day that opens with the venue's book at midnight: its span is not the trading's.
         # Later snapshots (a second day's 00:00 book) are counted apart too, not as market events.
         k = d.get("snapshots") or 1
