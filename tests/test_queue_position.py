@@ -234,6 +234,19 @@ def test_markout_by_queue_position_by_hand():
     page = rep.to_html()
     assert "<h2>Markout by queue position</h2>" in page and 'id="markout-by-level-qty-at-fill"' in page
     assert html.escape(lines[0]) in page
+    assert q["n_alone"] == 0
+    # A fill with both figures 0 (it opened its level and was alone at its price when filled) is counted and
+    # said: a level size of 0 is not "a level about to be wiped out" when nobody else was ever there (newcomer).
+    alone = _hand_result()
+    alone.fills["level_qty_at_fill"][0] = 0
+    q = make_report(alone, make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
+                    queue_buckets=2).data["queue_position"]
+    assert q["n_alone"] == 1
+    from mmsim.report.render_queuepos import queue_position_lines
+
+    assert queue_position_lines(q)[0] == (
+        "queue position: 4 maker fills ranked (1 taker fill not ranked); 1 of them opened their level and had no one "
+        "else at their price when filled (both figures 0, as a quote improving on the touch)")
 
 
 def test_the_report_of_a_result_saved_before_the_fields_says_not_recorded(tmp_path):

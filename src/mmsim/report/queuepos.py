@@ -48,7 +48,9 @@ def queue_position(f: Mapping[str, Any], mk2: np.ndarray, mk_ok: np.ndarray, hs:
     dict
         ``recorded`` (False, with ``reason``, when no maker fill has the figures), ``reason``,
         ``n_maker`` (maker fills ranked), ``n_taker`` (taker fills, not ranked),
-        ``n_not_recorded`` (maker fills without the figures, not ranked), ``by_queue``: one
+        ``n_not_recorded`` (maker fills without the figures, not ranked), ``n_alone`` (ranked
+        fills with both figures 0: the order opened its level and no one else was displayed at its
+        price when it was filled, as a quote improving on the touch), ``by_queue``: one
         block per basis in ``BASES`` (``basis``, ``unit`` ``"lots"``, ``horizon``, ``n``,
         ``buckets``, ``spearman``, ``last_minus_first``: the mean markout of the last bucket
         (the most lots) minus the first's, with ``n_last``, ``n_first``).
@@ -60,7 +62,7 @@ def queue_position(f: Mapping[str, Any], mk2: np.ndarray, mk_ok: np.ndarray, hs:
     n_maker = int(maker.sum())
     section: dict[str, Any] = {"recorded": bool(ok.any()) or n_maker == 0, "reason": None, "n_maker": int(ok.sum()),
                                "n_taker": int((~maker).sum()), "n_not_recorded": int((maker & ~ok).sum()),
-                               "by_queue": []}
+                               "n_alone": int((ok & (ahead == 0) & (level == 0)).sum()), "by_queue": []}
     if not ok.any() and n_maker:
         section["reason"] = NOT_RECORDED
         return section

@@ -32,6 +32,9 @@ def queue_position_lines(q: Mapping[str, Any]) -> list[str]:
     if not q.get("recorded"):
         return [f"queue position: not recorded ({q['reason']})"]
     out = [f"queue position: {q['n_maker']:,} maker fill{'' if q['n_maker'] == 1 else 's'} ranked{_not_ranked(q)}"]
+    if q.get("n_alone"):  # absent from a report.json written before it was counted
+        out[0] += (f"; {q['n_alone']:,} of them opened their level and had no one else at their price when filled "
+                   "(both figures 0, as a quote improving on the touch)")
     for block in q["by_queue"]:
         what, ends = BASIS_TEXT[block["basis"]]
         d = block.get("last_minus_first")
@@ -86,8 +89,10 @@ def queue_position_html(d: Mapping[str, Any], table: Any) -> list[str]:
         parts.append(
             '<p class="note">Maker fills only. Lots ahead at entry: the lots displayed at the order\'s price when it '
             "arrived at the exchange (it joins the back of its level; 0: it opened the level). Level size at the "
-            "fill: the lots displayed at its price just before the fill (small: the level was about to be wiped "
-            "out). Both are the exchange book's, whatever the queue model.</p>")
+            "fill: the lots displayed at its price just before the fill, ours not counted (0: no one else was "
+            "left there, either because the level was consumed down to us or because we were alone at that "
+            "price all along, as a quote improving on the touch is). Both are the exchange book's, whatever "
+            "the queue model.</p>")
         for block in q["by_queue"]:
             if not block["buckets"]:
                 continue
