@@ -192,6 +192,8 @@ def _hand_result():
 
 
 def test_markout_by_queue_position_by_hand():
+    from mmsim.report.render_queuepos import queue_position_lines
+
     rep = make_report(_hand_result(), make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
                       queue_buckets=2)
     q = rep.data["queue_position"]
@@ -242,8 +244,17 @@ def test_markout_by_queue_position_by_hand():
     q = make_report(alone, make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
                     queue_buckets=2).data["queue_position"]
     assert q["n_alone"] == 1
-    from mmsim.report.render_queuepos import queue_position_lines
-
+    # One bucket asked for is not "every fill alike" (0 to 20 lots ahead here; breaker); equal values are.
+    one = make_report(_hand_result(), make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
+                      queue_buckets=1).data["queue_position"]
+    assert queue_position_lines(one)[1:] == [
+        "by lots ahead at entry: one bucket only (one asked for), no comparison",
+        "by level size at the fill: one bucket only (one asked for), no comparison"]
+    same = _hand_result()
+    same.fills["queue_ahead_at_entry"][:4] = 7
+    alike = make_report(same, make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
+                        queue_buckets=3).data["queue_position"]
+    assert queue_position_lines(alike)[1] == "by lots ahead at entry: one bucket only (every fill alike), no comparison"
     assert queue_position_lines(q)[0] == (
         "queue position: 4 maker fills ranked (1 taker fill not ranked); 1 of them opened their level and had no one "
         "else at their price when filled (both figures 0, as a quote improving on the touch)")

@@ -268,6 +268,26 @@ def test_inventory_is_time_weighted_over_the_header_s_span_not_the_opening_snaps
     assert (inv2["mean_abs"], inv2["time_at_limit"]) == (4 / 34, 2 / 34)
 
 
+def test_the_terminal_report_prints_user_text_with_square_brackets_as_written(hand):
+    """A symbol, store path or strategy parameter with "[/x]" in it raised rich's MarkupError in the report's
+    header (a traceback after the run was written), and a "[word]" was dropped (breaker)."""
+    import io
+
+    from rich.console import Console
+
+    ev, res = hand
+    for symbol in ("ES[/x]", "SY[bold]M"):
+        res.meta = {"symbol": symbol}
+        console = Console(width=200, record=True, file=io.StringIO())
+        report(res, ev, horizons=["1s"], event_horizons=[]).print(console)
+        assert f"mmsim report — {symbol}" in console.export_text()
+    # The same kind in the header's rows: a strategy parameter.
+    res.run_config = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path="x.py:X", params={"tag": "[/q] t[bold]ag"}))
+    console = Console(width=200, record=True, file=io.StringIO())
+    report(res, ev, horizons=["1s"], event_horizons=[]).print(console)
+    assert "[/q] t[bold]ag" in console.export_text()
+
+
 def test_inventory_stats_and_cancel_race(hand):
     ev, res = hand
     d = report(res, ev, horizons=["1s"], event_horizons=[], position_limit=2).data

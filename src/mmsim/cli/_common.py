@@ -336,13 +336,14 @@ def _bar(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
     if quiet or not interactive():
         yield lambda done, total: None
         return
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     t0 = time.perf_counter()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("{task.completed:,.0f}/{task.total:,.0f} events"),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), transient=True) as prog:
-        task = prog.add_task(label, total=1, rate="")
+        task = prog.add_task(escape(label), total=1, rate="")  # a config file "cfg[x].yaml" read "cfg.yaml"
 
         def update(done: int, total: int) -> None:
             dt = time.perf_counter() - t0

@@ -183,21 +183,23 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
     run = d["run"]
     title = f"mmsim report{' — ' + run['symbol'] if run.get('symbol') else ''}"
     out: list[Any] = []
+    # Plain text, never markup: a store path, symbol or strategy parameter with "[/x]" in it raised rich's
+    # MarkupError here (and a "[word]" was dropped).
     if d.get("setup"):
-        head = Table(title=title, show_header=False, box=box.SIMPLE, pad_edge=False)
+        head = Table(title=Text(title), show_header=False, box=box.SIMPLE, pad_edge=False)
         head.add_column("what", style="bold", no_wrap=True)
         head.add_column("value", overflow="fold")
         for k, v in setup_rows(d["setup"]):
-            head.add_row(k, v)
+            head.add_row(Text(k), Text(v))
         out.append(head)
         title = "Summary"
-    summary = Table(title=title, caption="money in quote currency")
+    summary = Table(title=Text(title), caption="money in quote currency")
     # Within the width the labels wrap at spaces; a console too narrow for a long word or value
     # folds it (never "…").
     summary.add_column("metric", overflow="fold")
     summary.add_column("value", justify="right", overflow="fold")
     for k, v in _summary_rows(d):
-        summary.add_row(k, v)
+        summary.add_row(Text(k), Text(v))
     out.append(summary)
 
     right = {"justify": "right"}

@@ -162,6 +162,14 @@ def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = Tr
     return head, rows
 
 
+def one_bucket(block: Mapping[str, Any]) -> str:
+    """Why a block has one bucket: every fill has the same value, or one bucket was asked for (its edges differ;
+    it read "every fill alike" of fills 0 to 46 lots ahead with ``--queue-buckets 1``)."""
+    b = block["buckets"]
+    return ("one bucket only (every fill alike)" if len(b) == 1 and b[0]["lo"] == b[0]["hi"]
+            else "one bucket only (one asked for)")
+
+
 def by_age_lines(ia: Mapping[str, Any]) -> list[str]:
     """One line per basis: the stalest bucket's mean markout minus the freshest's, with its interval and ρ."""
     out = []
@@ -172,7 +180,7 @@ def by_age_lines(ia: Mapping[str, Any]) -> list[str]:
                        "no comparison")
             continue
         if not d:
-            out.append(f"by {BASIS_TEXT[block['basis']]}: one bucket only (every fill alike), no comparison")
+            out.append(f"by {BASIS_TEXT[block['basis']]}: {one_bucket(block)}, no comparison")
             continue
         ci = "" if d["ci_low"] is None else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})"
         if d.get("zero_variance"):

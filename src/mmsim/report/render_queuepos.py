@@ -10,7 +10,7 @@ import html
 from typing import Any, Mapping
 
 from ._format import _num
-from .render_infoage import by_age_rows
+from .render_infoage import by_age_rows, one_bucket
 
 __all__ = ["queue_position_html", "queue_position_lines", "queue_position_tables"]
 
@@ -42,7 +42,7 @@ def queue_position_lines(q: Mapping[str, Any]) -> list[str]:
             out.append(f"by {what}: no maker fill with a markout at {block['horizon']}, no comparison")
             continue
         if not d:
-            out.append(f"by {what}: one bucket only (every fill alike), no comparison")
+            out.append(f"by {what}: {one_bucket(block)}, no comparison")
             continue
         ci = "" if d["ci_low"] is None else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})"
         if d.get("zero_variance"):
