@@ -238,6 +238,19 @@ def info_age_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
     return out
 
 
+def bucket_tables_html(blocks: Sequence[Mapping[str, Any]], horizons: Sequence[str], table: Any,
+                       names: Mapping[str, str]) -> list[str]:
+    """One ``<h3>Markout by …</h3>`` and table per block with buckets (information age, queue position);
+    ``names``: each block's basis as it reads in the heading."""
+    parts: list[str] = []
+    for block in blocks:
+        if block["buckets"]:
+            head, rows = by_age_rows(block, horizons)
+            parts += [f"<h3>Markout by {html.escape(names[block['basis']])}</h3>",
+                      table(head, rows, f"markout-by-{block['basis'].replace('_', '-')}")]
+    return parts
+
+
 def info_age_html(d: Mapping[str, Any], table: Any) -> list[str]:
     """The HTML section; ``table(header, rows, id)`` renders a table as the rest of the report does."""
     parts: list[str] = []
@@ -255,12 +268,7 @@ def info_age_html(d: Mapping[str, Any], table: Any) -> list[str]:
                 f"but not reached the view. {ia['n_decisions']:,} decisions, {ia['fills']['n']:,} fills.</p>",
                 table(["", *_AGE_COLUMNS], age_rows(ia), "information-age"),
             ]
-            for block in ia["by_age"]:
-                if not block["buckets"]:
-                    continue
-                head, rows = by_age_rows(block, d["run"]["horizons"])
-                parts += [f"<h3>Markout by {html.escape(BASIS_TEXT[block['basis']])}</h3>",
-                          table(head, rows, f"markout-by-{block['basis'].replace('_', '-')}")]
+            parts += bucket_tables_html(ia["by_age"], d["run"]["horizons"], table, BASIS_TEXT)
             parts += [f'<p class="note">{html.escape(line)}</p>' for line in by_age_lines(ia)]
     a = d.get("look_ahead_audit")
     if a:

@@ -10,7 +10,7 @@ import html
 from typing import Any, Mapping
 
 from ._format import _num
-from .render_infoage import by_age_rows, one_bucket
+from .render_infoage import bucket_tables_html, by_age_rows, one_bucket
 
 __all__ = ["queue_position_html", "queue_position_lines", "queue_position_tables"]
 
@@ -93,11 +93,7 @@ def queue_position_html(d: Mapping[str, Any], table: Any) -> list[str]:
             "left there, either because the level was consumed down to us or because we were alone at that "
             "price all along, as a quote improving on the touch is). Both are the exchange book's, whatever "
             "the queue model.</p>")
-        for block in q["by_queue"]:
-            if not block["buckets"]:
-                continue
-            head, rows = by_age_rows(block, d["run"]["horizons"])
-            parts += [f"<h3>Markout by {html.escape(BASIS_TEXT[block['basis']][0])}</h3>",
-                      table(head, rows, f"markout-by-{block['basis'].replace('_', '-')}")]
+        parts += bucket_tables_html(q["by_queue"], d["run"]["horizons"], table,
+                                    {basis: text for basis, (text, _) in BASIS_TEXT.items()})
     parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_position_lines(q)]
     return parts
