@@ -255,6 +255,11 @@ def test_markout_by_queue_position_by_hand():
     alike = make_report(same, make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
                         queue_buckets=3).data["queue_position"]
     assert queue_position_lines(alike)[1] == "by lots ahead at entry: one bucket only (every fill alike), no comparison"
+    one_fill = _hand_result()
+    one_fill.fills["maker"][1:4] = False  # one maker fill left, four taker
+    single = make_report(one_fill, make_events(MID_ROWS), horizons=["1s"], event_horizons=[], toxic_horizon="1s",
+                         queue_buckets=5).data["queue_position"]
+    assert queue_position_lines(single)[1] == "by lots ahead at entry: one bucket only (one fill), no comparison"
     assert queue_position_lines(q)[0] == (
         "queue position: 4 maker fills ranked (1 taker fill not ranked); 1 of them opened their level and had no one "
         "else at their price when filled (both figures 0, as a quote improving on the touch)")

@@ -229,6 +229,28 @@ def test_window_scores_only_fills_inside_it(day):
     assert score.window == (6 * S, 15 * S + 1)
 
 
+def test_the_default_window_starts_at_the_market_not_at_an_opening_snapshot_long_before():
+    """pos gap is time-weighted over the window: by default it ran from a Databento day's 00:00 book, 22 hours
+    before the session, and read 12 times too small on ESH4 (breaker). The hand day behind a book snapshot
+    100 s before it: by default scored from its first event, as with that window given."""
+    snap = [(0, Kind.CLEAR, 0, 0, 0, 0), (0, Kind.ADD, -1, 110, 1, 99)]
+    ev = make_events(snap + [(t + 99 * S, *rest) for t, *rest in BID_DAY])
+
+    def score(window=None):
+        return score_queue_models(ev, FixedQuote(1), ZERO, ["risk_averse"], tolerance="1s", horizons=["1s"],
+                                  fit_powers=None, window=window)
+
+    later, given, whole = score(), score((100 * S, None)), score((0, None))
+    assert later.window == given.window == (100 * S, 114 * S + 1)
+    assert later.models[0].position_gap == given.models[0].position_gap > 0
+    # Over the 114 s from the snapshot the same gap (it is 0 before the market) reads 14/114 of it.
+    assert whole.models[0].position_gap == pytest.approx(given.models[0].position_gap * 14 / 114)
+    # The same kind: a snapshot the market follows within the minute stays in the window (as in the report).
+    soon = score_queue_models(make_events([(S // 2, *r[1:]) for r in snap] + BID_DAY), FixedQuote(1), ZERO,
+                              ["risk_averse"], tolerance="1s", horizons=["1s"], fit_powers=None)
+    assert soon.window == (S // 2, 15 * S + 1)
+
+
 @pytest.mark.parametrize("powers", [(2,), (1000.0,)])
 def test_a_fit_of_one_exponent_plots_without_a_warning(day, tmp_path, powers):
     """`--fit-powers 1e3` (one exponent) drew the fit on a log axis with equal limits: matplotlib's

@@ -492,6 +492,29 @@ def test_every_book_snapshot_of_a_several_day_replay_is_counted_apart(days, data
     assert data_line in [" ".join(line.split()) for line in _header_lines(rep)]
 
 
+@pytest.mark.parametrize("second, data_line", [
+    # A snapshot-only day converted with the trading day: the two 00:00 books open the data, and the market
+    # starts at 02:00 of the second day. The header read "2023-12-26 00:00:00.000 → ... (27h00m, ...)", the
+    # second book taken for the market's start, and the report's inventory was weighted from it (breaker).
+    (DAY, "data 2023-12-26 02:00:00.000 → 2023-12-26 03:00:00.000 UTC (1h00m, 2 market events), after the book "
+          "snapshot at 2023-12-25 00:00:00.000 and 1 more (5 snapshot events; 7 in all)"),
+    # The same kind: a second book 30 s after the first (under the 60 s that sets a snapshot apart) read as the
+    # market's start, and nothing was set apart.
+    (30 * S, "data 2023-12-25 02:00:30.000 → 2023-12-25 03:00:30.000 UTC (1h00m, 2 market events), after the book "
+             "snapshot at 2023-12-25 00:00:00.000 and 1 more (5 snapshot events; 7 in all)"),
+], ids=["a-snapshot-only-day-first", "two-books-30s-apart"])
+def test_snapshots_straight_after_the_opening_one_are_not_the_market_s_start(second, data_line):
+    t = MIDNIGHT + second
+    ev = make_events([(MIDNIGHT, Kind.CLEAR, 0, 0, 0), (MIDNIGHT, Kind.DEPTH, 1, 100, 5),
+                      (MIDNIGHT, Kind.DEPTH, -1, 102, 5), (t, Kind.CLEAR, 0, 0, 0), (t, Kind.DEPTH, 1, 100, 5),
+                      (t + 7200 * S, Kind.DEPTH, 1, 100, 6), (t + 10800 * S, Kind.DEPTH, 1, 100, 7)])
+    rep = mmsim.run(ev, None, mmsim.Config()).report(ev)
+    data = rep.data["setup"]["data"]
+    assert (data["market_start_ts"], data["snapshots"], data["snapshots_events"]) == (t + 7200 * S, 2, 5)
+    assert data_line in [" ".join(line.split()) for line in _header_lines(rep)]
+    assert rep.data["inventory"]["from_ts"] == t + 7200 * S
+
+
 @pytest.mark.parametrize("ns, text", [
     (0, "0 s"), (250_000_000, "0.25 s"), (59_940_000_000, "59.9 s"), (119_400_000_000, "119 s"),
     (119_500_000_000, "2m00s"),

@@ -126,7 +126,7 @@ def print_tables(res: DemoResult, console: Any) -> None:
     results.csv and demo.html) so that every table fits 80 columns.
     """
     from rich import box
-    from rich.markup import escape
+    from rich.text import Text
     from rich.table import Table
 
     pct = _pct(res)
@@ -158,8 +158,8 @@ def print_tables(res: DemoResult, console: Any) -> None:
         "horizon h, side × (mid(t + h) − fill price), ticks per lot (mean over sessions); fills, PnL "
         "(mark-to-mid at each session's end): totals over the sessions.")
     if res.outdir is not None:
-        console.print(f"outputs written to [bold]{escape(str(res.outdir))}[/] ({res.elapsed_s:.1f} s); "
-                      f"open {escape(str(res.outdir / 'demo.html'))} in a browser")
+        console.print(Text.assemble("outputs written to ", (str(res.outdir), "bold"),
+                                    f" ({res.elapsed_s:.1f} s); open {res.outdir / 'demo.html'} in a browser"))
 
 
 # --------------------------------------------------------------------------- plot

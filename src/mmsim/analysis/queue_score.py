@@ -151,13 +151,15 @@ def _not_trading(ev: Any, t0: int, t1: int) -> str | None:
             "e.g. CME's pre-open, docs/data.md \"Pre-open\"; choose a window where it trades)")
 
 
-def _window(window: Any, exch_ts: np.ndarray) -> tuple[int, int]:
-    """``window`` as ``[start, end)`` in ns; a bound that is None is the data's own.
+def _window(window: Any, exch_ts: np.ndarray, start: int | None = None) -> tuple[int, int]:
+    """``window`` as ``[start, end)`` in ns; a bound that is None is the data's own: ``start`` (the market's
+    first event after an opening snapshot set apart, as the report's span starts; default the first event)
+    and one past the last event.
 
     Errors show a bound as the user wrote it (an ISO time stays an ISO time, ns stay ns) and the
     data's own bound as an ISO UTC time, never as raw ns the user did not write.
     """
-    t0, t1 = int(exch_ts[0]), int(exch_ts[-1]) + 1
+    t0, t1 = int(exch_ts[0]) if start is None else int(start), int(exch_ts[-1]) + 1
     if window is None:
         return t0, t1
     if not isinstance(window, (tuple, list)) or len(window) != 2:
@@ -185,10 +187,13 @@ def _window(window: Any, exch_ts: np.ndarray) -> tuple[int, int]:
         def shown(v: Any, ns: int, own: str) -> str:
             if isinstance(v, str):
                 return repr(v.strip())
-            return f"{int(v)} ns" if v is not None else f"(the data's {own} event, {_utc(ns)})"
+            return f"{int(v)} ns" if v is not None else f"({own} event, {_utc(ns)})"
 
-        raise ConfigError(f"window: the end {shown(window[1], w1 - 1, 'last')} must be after the start "
-                          f"{shown(window[0], w0, 'first')}")
+        first = ("the data's first" if t0 == int(exch_ts[0])
+                 else "the market's first, after the opening book snapshot,")
+        last = "the data's last"
+        raise ConfigError(f"window: the end {shown(window[1], w1 - 1, last)} must be after the start "
+                          f"{shown(window[0], w0, first)}")
     return w0, w1
 
 
@@ -405,8 +410,12 @@ def score_queue_models(
             raise ConfigError(f"fit_powers: every exponent must be a positive number, got {p!r}")
         powers.append(float(p))
     powers = sorted(set(powers))
+    from ..report.setup import market_start, opening_snapshot
+
     exch_ts = np.asarray(ev["exch_ts"], dtype=np.int64)
-    w = _window(window, exch_ts)
+    # By default from the market's start, as the report's span: pos gap over a Databento day's 00:00 book and
+    # the 22 hours before the session read 12 times too small (breaker).
+    w = _window(window, exch_ts, market_start(opening_snapshot(ev), int(exch_ts[0])))
     if strategy is None:
         strategy = _default_strategy()
 

@@ -40,7 +40,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
 def cmd(args: argparse.Namespace) -> int:
     """``mmsim synth``: read the config, generate, write the store, print a one-line summary; 0."""
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     from ..synth import SynthConfig, load_synth_config, simulate, write_store
 
@@ -68,8 +68,7 @@ def cmd(args: argparse.Namespace) -> int:
             path = write_store(cfg, out, events=day.events)
     dt = time.perf_counter() - t0
     n = len(day.events)
-    console.print(  # the path and symbol escaped: a "[x]" in them is text, not a style tag
-        f"wrote {n:,} {cfg.format.upper()} events ({cfg.duration / 1e9:g} s of {escape(str(cfg.symbol))}, "
-        f"informed {'on' if cfg.informed else 'off'}, seed {cfg.seed}) to [bold]{escape(str(path))}[/] in {dt:.2f} s"
-    )
+    console.print(Text.assemble(  # plain text: a "[x]" or "\\" in the path or symbol prints as written
+        f"wrote {n:,} {cfg.format.upper()} events ({cfg.duration / 1e9:g} s of {cfg.symbol}, "
+        f"informed {'on' if cfg.informed else 'off'}, seed {cfg.seed}) to ", (str(path), "bold"), f" in {dt:.2f} s"))
     return 0

@@ -166,6 +166,8 @@ def one_bucket(block: Mapping[str, Any]) -> str:
     """Why a block has one bucket: every fill has the same value, or one bucket was asked for (its edges differ;
     it read "every fill alike" of fills 0 to 46 lots ahead with ``--queue-buckets 1``)."""
     b = block["buckets"]
+    if len(b) == 1 and b[0]["n"] == 1:
+        return "one bucket only (one fill)"
     return ("one bucket only (every fill alike)" if len(b) == 1 and b[0]["lo"] == b[0]["hi"]
             else "one bucket only (one asked for)")
 

@@ -178,7 +178,9 @@ def opening_snapshot(events: Any) -> dict[str, Any]:
     """``snapshot_ts``, ``snapshot_events`` and ``market_start_ts`` of events that open with a snapshot.
 
     A snapshot is a ``CLEAR`` and the book it lists at one time (a Databento day's 00:00 book, a
-    LOBSTER file's first row); ``market_start_ts`` is the first event after it. ``snapshots`` and
+    LOBSTER file's first row); ``market_start_ts`` is the first event after it and after any
+    snapshots straight after it (a snapshot-only Sunday file converted with Monday's: Monday's
+    00:00 book is not the market's start). ``snapshots`` and
     ``snapshots_events`` count every snapshot in the events, the opening one included (a second
     Databento day's 00:00 book). All None when the events do not open with a ``CLEAR``, or hold
     nothing after it.
@@ -194,6 +196,10 @@ def opening_snapshot(events: Any) -> dict[str, Any]:
     clears = np.flatnonzero(np.asarray(events["kind"]) == int(Kind.CLEAR))
     ends = np.searchsorted(ts, ts[clears], side="right")
     n = int(ends[0])
+    for c, e in zip(clears[1:], ends[1:]):  # snapshots straight after it open the data too
+        if c != n:
+            break
+        n = int(e)
     if n >= len(ts):
         return none
     return {"snapshot_ts": int(ts[0]), "snapshot_events": n, "market_start_ts": int(ts[n]),
