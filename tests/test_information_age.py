@@ -507,3 +507,15 @@ def test_each_age_label_has_the_precision_and_unit_of_its_own_edges():
     assert _ranges([{"lo": 2_400_000, "hi": 2_404_000}, {"lo": 800_000_000, "hi": 2_000_000_000}], "ns") == [
         "2.400 ms – 2.404 ms", "800 ms – 2,000 ms"]
     assert _ranges([{"lo": 0, "hi": 0}, {"lo": 800_000, "hi": 2_000_000_000}], "ns") == ["0 ns", "800 µs – 2 s"]
+
+
+def test_a_difference_without_an_interval_says_which_bucket_has_one_fill():
+    """Welch's interval needs two fills in each end bucket; with one, the line gave no interval and no reason
+    (breaker13b). The same words for information age's stalest/freshest as for queue position's last/first."""
+    from mmsim.report.render_infoage import one_fill
+
+    ends = (("stale", "the stalest"), ("fresh", "the freshest"))
+    assert one_fill({"n_stale": 1, "n_fresh": 4}, ends) == " (no interval: the stalest bucket has one fill)"
+    assert one_fill({"n_stale": 1, "n_fresh": 1}, ends) == (
+        " (no interval: the stalest and the freshest bucket have one fill)")
+    assert one_fill({"n_stale": 3, "n_fresh": 2}, ends) == ""

@@ -172,6 +172,14 @@ def one_bucket(block: Mapping[str, Any]) -> str:
             else "one bucket only (one asked for)")
 
 
+def one_fill(d: Mapping[str, Any], ends: Sequence[tuple[str, str]]) -> str:
+    """Why a difference of two buckets has no interval when one of them holds a single fill (it printed no
+    interval and no reason); ``ends``: (key of ``n_<key>``, name) of the two buckets."""
+    short = [name for key, name in ends if d.get(f"n_{key}") == 1]
+    return f" (no interval: {' and '.join(short)} bucket {'has' if len(short) == 1 else 'have'} one fill)" if short \
+        else ""
+
+
 def by_age_lines(ia: Mapping[str, Any]) -> list[str]:
     """One line per basis: the stalest bucket's mean markout minus the freshest's, with its interval and ρ."""
     out = []
@@ -184,7 +192,8 @@ def by_age_lines(ia: Mapping[str, Any]) -> list[str]:
         if not d:
             out.append(f"by {BASIS_TEXT[block['basis']]}: {one_bucket(block)}, no comparison")
             continue
-        ci = "" if d["ci_low"] is None else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})"
+        ci = (one_fill(d, (("stale", "the stalest"), ("fresh", "the freshest"))) if d["ci_low"] is None
+              else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})")
         if d.get("zero_variance"):
             which = " and ".join({"stale": "the stalest", "fresh": "the freshest"}[k] for k in d["zero_variance"])
             ci = f" (no interval: every markout of {which} bucket is equal)"

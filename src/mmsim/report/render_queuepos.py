@@ -10,7 +10,7 @@ import html
 from typing import Any, Mapping
 
 from ._format import _num
-from .render_infoage import bucket_tables_html, by_age_rows, one_bucket
+from .render_infoage import bucket_tables_html, by_age_rows, one_bucket, one_fill
 
 __all__ = ["queue_position_html", "queue_position_lines", "queue_position_tables"]
 
@@ -44,7 +44,8 @@ def queue_position_lines(q: Mapping[str, Any]) -> list[str]:
         if not d:
             out.append(f"by {what}: {one_bucket(block)}, no comparison")
             continue
-        ci = "" if d["ci_low"] is None else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})"
+        ci = (one_fill(d, (("last", "the last"), ("first", "the first"))) if d["ci_low"] is None
+              else f" (95% CI {_num(d['ci_low'], 2)} to {_num(d['ci_high'], 2)})")
         if d.get("zero_variance"):
             ci = f" (no interval: every markout of the {' and '.join(d['zero_variance'])} bucket is equal)"
         sp = block.get("spearman")
