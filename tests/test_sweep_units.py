@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from test_report_header import UNITS_WARNING  # the report's warning on a CME store, word for word
 
 from mmsim.cli import main
 from mmsim.sweep import RESULTS_FILE, load_grid
 
 S = 1_000_000_000
 FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
-
-UNITS_WARNING = (
-    "contract_size is 1 (not set in the config) on GLBX.MDP3 data, a futures venue, with per-lot fees (maker 0.6/lot, "
-    "taker 0.6/lot): the spread capture and inventory PnL are in price units × lots while the fees are in quote "
-    "currency, so the PnL total mixes units. Set contract_size in the config to the contract's multiplier "
-    "(examples/esh4_mbo.yaml sets 50 for ES, $50 per index point)")
 
 
 @pytest.fixture(scope="module")
