@@ -443,6 +443,46 @@ def test_sharpe_of_a_25_hour_capture_over_three_dates_divides_by_two_days():
     assert d["risk"]["pnl_by_day"] == {"1970-01-01": 0.0, "1970-01-02": 6.0, "1970-01-03": -2.0}
 
 
+def test_the_sharpe_row_names_the_span_over_one_day_or_less():
+    """The 6-minute Binance capture printed `Sharpe (daily) -2.21`: over a day of data or less the figure is
+    the Sharpe of the whole span's PnL (not scaled to 24 hours), and the row now names the span. Over more
+    days it stays `Sharpe (daily)`; a report.json written before risk.span_ns keeps that label."""
+    from mmsim.report.render import _sharpe_label
+
+    day = 86_400 * S
+    assert _sharpe_label({"n_days": 1, "span_ns": 5 * 60 * S + 46 * S}) == "Sharpe (over 5m46s)"
+    assert _sharpe_label({"n_days": 1, "span_ns": 6 * 3600 * S + 30 * 60 * S}) == "Sharpe (over 6h30m)"
+    assert _sharpe_label({"n_days": 2, "span_ns": day + 3600 * S}) == "Sharpe (daily)"
+    assert _sharpe_label({"n_days": 1}) == "Sharpe (daily)"  # an old report.json
+    assert _sharpe_label({"n_days": 1, "span_ns": 0}) == "Sharpe (daily)"  # data at one instant: no Sharpe
+
+
+def test_the_sharpe_grid_starts_with_the_market_after_an_opening_snapshot():
+    """A Databento day: the 00:00 book, then trading two hours later. The Sharpe's 1 s grid ran from the
+    snapshot, 7,203 intervals of which 7,200 flat, and its row read `Sharpe (over 2h00m)` for data the header
+    spans as 3 s. It now covers the header's span: the 3 hand increments 2, 0, -5, scaled by sqrt(3 / 1 day),
+    the row `Sharpe (over 3 s)`; the days of data still count from the first event (1)."""
+    from mmsim.report.render import _summary_rows
+
+    midnight = 1_703_462_400 * S
+    t0 = midnight + 7200 * S
+    ev = make_events([(midnight, Kind.CLEAR, 0, 0, 0), (midnight, Kind.DEPTH, 1, 100, 5),
+                      (midnight, Kind.DEPTH, -1, 102, 5), (t0, Kind.DEPTH, 1, 100, 6),
+                      (t0 + 3 * S, Kind.DEPTH, 1, 100, 7)])
+    s = np.zeros(4, dtype=SAMPLE_DTYPE)
+    s["exch_ts"] = [t0, t0 + S, t0 + 2 * S, t0 + 3 * S]
+    s["best_bid"], s["best_ask"] = 100, 100
+    s["position"] = [0, 1, 1, 1]
+    s["cash_ticks"] = [0, -98, -98, -103]  # equity 0, 2, 2, -3
+    d = report(result_of([], config=mmsim.Config(sample_every=S), samples=s), ev, horizons=["1s"],
+               event_horizons=[]).data
+    inc = np.array([2.0, 0.0, -5.0])
+    assert (d["risk"]["n_days"], d["risk"]["span_ns"]) == (1, 3 * S)
+    assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(3))
+    assert d["risk"]["pnl_by_day"] == {"2023-12-25": -3.0}
+    assert dict(_summary_rows(d))["Sharpe (over 3 s)"] == f"{inc.mean() / inc.std(ddof=1) * np.sqrt(3):.2f}"
+
+
 def test_make_report_is_the_report_function(hand):
     """mmsim.report is an ordinary package; its function has an ordinary name (issue 16 item 3)."""
     ev, res = hand

@@ -288,9 +288,12 @@ def compute_report(
     # Time-weighted over the header's span: from the first event after an opening snapshot set apart
     # (a Databento day's 00:00 book before a session at 23:00 read a mean |position| 12 times too small).
     snapshot = opening_snapshot(events)
-    inventory = _inventory(f, market_start(snapshot, t_start), t_end, position_limit)
+    t_market = market_start(snapshot, t_start)
+    inventory = _inventory(f, t_market, t_end, position_limit)
     equity_t, equity = _equity(result, f, parts, tick_value, exch_ts)
-    risk = _risk(equity_t, equity, t_start, t_end, result, cfg, exch_ts)
+    # The Sharpe's grid covers the same span (its label names it over a day or less); the days
+    # of data are still those the events touch.
+    risk = _risk(equity_t, equity, t_market, t_end, result, cfg, exch_ts)
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)

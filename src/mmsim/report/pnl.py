@@ -151,14 +151,17 @@ def _risk(
     t: np.ndarray, eq: np.ndarray, t0: int, t1: int, result: Any, cfg: Any, events_ts: np.ndarray | None = None
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
-                           "pnl_by_day": {}, "n_days": 0}
+                           "pnl_by_day": {}, "n_days": 0, "span_ns": max(int(t1) - int(t0), 0)}
     if eq.size == 0:
         return out
     peak = np.maximum.accumulate(np.maximum(eq, 0.0))  # equity starts at 0
     out["max_drawdown"] = float((peak - eq).max())
     step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
     span = t1 - t0
-    out["n_days"] = n_days = days_of_data(t0, t1, events_ts)  # the dates the events touch (1 at one instant)
+    # The dates the events touch (1 at one instant), from the first event even when the grid starts
+    # later (after an opening snapshot): compare's and a sweep's "per day" divide by the same count.
+    first = int(events_ts[0]) if events_ts is not None and len(events_ts) else t0
+    out["n_days"] = n_days = days_of_data(min(first, t0), t1, events_ts)
     if span > 0:
         step = max(step, -(-span // _MAX_GRID))
         grid = np.arange(t0, t1 + 1, step, dtype=np.int64)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._json import json_clean
 from .._plot import figure, png_bytes
-from ._format import _ci, _money, _num, _pct
+from ._format import _ci, _money, _num, _pct, format_span
 from .compute import ReportData
 from .setup import setup_rows
 from .render_infoage import info_age_html, info_age_tables, plot_information_age
@@ -61,6 +61,15 @@ def _lots(x: Any) -> str:
     return f"{int(x):,}" if x.is_integer() else f"{x:,.15g}"  # (as given, never 1.23457e+06)
 
 
+def _sharpe_label(risk: Mapping[str, Any]) -> str:
+    """``Sharpe (daily)`` over more than one day of data; over one day (or less) the Sharpe of
+    the whole span's PnL, so the row names the span: ``Sharpe (over 5m46s)`` (docs/reports.md)."""
+    span = risk.get("span_ns")  # absent from report.json files written before it was recorded
+    if risk.get("n_days") == 1 and span:
+        return f"Sharpe (over {format_span(span)})"
+    return "Sharpe (daily)"
+
+
 def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
     p, fl, inv, risk, race = d["pnl"], d["fills"], d["inventory"], d["risk"], d["cancel_race"]
     rows = [
@@ -71,7 +80,7 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
         # (rebates earned add), as report.json's pnl.fees is the cost (negative: rebates).
         ("  − fees (+ rebates)", _money(None if p["fees"] is None else 0.0 - p["fees"])),
         ("End position (lots) @ mid", f"{_num(p['position'])} @ {_num(p['end_mid'], 1)} ticks"),
-        ("Sharpe (daily)", _num(risk["sharpe_daily"], 2)),
+        (_sharpe_label(risk), _num(risk["sharpe_daily"], 2)),
         ("Max drawdown", _money(risk["max_drawdown"])),
         ("Fills (maker / taker)", f"{_num(fl['count'])} ({_num(fl['maker_count'])} / {_num(fl['taker_count'])})"),
         ("Filled qty (lots)", _num(fl["qty"])),
