@@ -105,8 +105,9 @@ class Report:
 
     def flat(self) -> dict[str, Any]:
         """The headline numbers as one flat mapping (a sweep's row): ``pnl.*``, ``fills.*``,
-        ``toxic_share``, and per markout horizon ``markout.<h>.mean_ticks``/``ci_low``/``ci_high``/
-        ``mean_bps``/``n``."""
+        ``toxic_share``, ``presence_bid``/``presence_ask``/``presence_two_sided`` (shares of the span with
+        our quotes live at the exchange: docs/reports.md, "Quote presence"), and per markout horizon
+        ``markout.<h>.mean_ticks``/``ci_low``/``ci_high``/``mean_bps``/``n``."""
         d = self.data
         out: dict[str, Any] = {}
         for section in ("pnl", "fills"):
@@ -115,6 +116,9 @@ class Report:
                     out[f"{section}.{k}"] = v
         out["toxic_share"] = d["toxic_share"]
         out["toxic_share_qty"] = d["toxic_share_qty"]
+        pres = d.get("presence") or {}
+        for k in ("bid", "ask", "two_sided"):
+            out[f"presence_{k}"] = pres.get(k)
         for m in d["markouts"]:
             g = m["groups"]["all"]
             key = f"markout.{m['horizon']}"

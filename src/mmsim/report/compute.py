@@ -55,6 +55,7 @@ from .infoage import information_age
 from .queuepos import queue_position
 from .levels import by_level
 from .pnl import _activity, _equity, _inventory, _pnl, _risk
+from .presence import quote_presence
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup, market_start, opening_snapshot, units_warning
 
@@ -297,6 +298,7 @@ def compute_report(
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)
+    presence = quote_presence(orders, inventory["from_ts"], inventory["to_ts"], exch_ts, bbo)
 
     race = f["after_cancel"]
     cancel_race = {
@@ -356,6 +358,7 @@ def compute_report(
         "spread": spread,
         "signals": signals,
         "inventory": inventory,
+        "presence": presence,
         "risk": risk,
         "cancel_race": cancel_race,
         "by_level": levels,

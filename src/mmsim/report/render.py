@@ -23,6 +23,7 @@ from .compute import ReportData
 from .setup import setup_rows
 from .render_infoage import info_age_html, info_age_tables, plot_information_age
 from .render_levels import levels_html, levels_tables
+from .render_presence import presence_html, presence_tables
 from .render_queuepos import queue_position_html, queue_position_tables
 from .render_queue import plot_queue_models, queue_models_rows, queue_models_summary, queue_models_table
 from .render_queue import tolerance_label as _tol
@@ -176,7 +177,7 @@ _REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE":
 def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
     """The terminal report as a list of rich renderables.
 
-    What was run (the setup), the summary, markouts, markouts by target level (a
+    What was run (the setup), the summary, quote presence, markouts, markouts by target level (a
     ladder or explicit orders), the spread decomposition,
     markout by signal, the queue-model section when present, information age and
     markout by it, the look-ahead audit's line, and a warning line per reject storm
@@ -210,6 +211,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
     for k, v in _summary_rows(d):
         summary.add_row(Text(k), Text(v))
     out.append(summary)
+    out += presence_tables(d, width)
 
     right = {"justify": "right"}
     # A group without fills (no taker fills, as for a post-only quoter) has no column: all of it would be "–".
@@ -488,6 +490,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
         f'{int(run["confidence"] * 100)}% Student t.</p>',
         "<h2>Summary</h2>",
         _table(["metric", "value"], _summary_rows(d), "summary"),
+        *presence_html(d, _table),
         "<h2>Markouts</h2>",
         '<p class="note">side × (mid(t_fill + h) − fill price) on the exchange-side mid, in ticks '
         "(bps: of the fill price). The interval is for the mean over all fills; buy/sell/maker/taker "

@@ -1,0 +1,188 @@
+"""Quote presence: how much of the time our quotes were live at the exchange, and how often we pulled them.
+
+From the order log alone (:data:`mmsim.records.ORDER_LOG_DTYPE`), in exchange time:
+an order is **live** from its ``ACKED`` row (the exchange accepted it and it rests) to
+its end at the exchange: the ``FILLED`` row that leaves 0, its ``CANCELED`` row, or its
+``EXPIRED`` row (the unfilled rest of a crossing quote, at its ack's own time). A
+``REJECTED`` order (post-only would cross, halted) was never live; an explicit IOC, FOK or
+market order is never acked and never live; an order still resting when the data ends is
+live to the span's end. A side is live while at least one of our orders on it is.
+
+Everything is settled **per exchange timestamp**: the state of a side at time ``t`` is the
+one after every order-log row at ``t`` (a cancel and its replacement arriving at the same
+nanosecond leave no gap; a crossing quote acked and filled at once was never live for any
+time). Over the report's span ``[from_ts, to_ts]`` (the header's and the inventory
+figures', ``inventory.from_ts``/``to_ts``):
+
+- ``bid``/``ask``: share of the span the side was live; ``two_sided``: both at once;
+  ``none``: neither (so ``bid + ask - two_sided + none == 1``).
+- a **gap** of a side: a maximal stretch of the span with the side not live, of positive
+  length. One that begins inside the span began with a fill (``hits``: among the side's
+  orders that ended at that timestamp one was filled to 0) or otherwise (``pulls``: our
+  own cancel took the side out). A gap open at the span's start (the side not live at
+  ``from_ts``) is neither; a gap still open at ``to_ts`` counts, its duration cut there.
+- ``at_touch``: share of the span our best live bid was at or above the exchange's best
+  bid (our best ask at or below its best ask), the exchange book after every event at or
+  before the time (``mmsim.replay_bbo``; with no market impact it never holds our own
+  orders, so above it is an improvement of the touch; an empty exchange side counts as at
+  the touch while we are live).
+
+docs/reports.md, "Quote presence", has the definitions and an example.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..records import OrderEvent
+
+__all__ = ["liveness", "quote_presence"]
+
+_SIDES = (("bid", 1), ("ask", -1))
+
+
+def liveness(orders: np.ndarray, side: int, t0: int, t1: int) -> dict[str, np.ndarray]:
+    """The live intervals of our orders on one side (``side`` +1 bid, -1 ask), cut to ``[t0, t1]``.
+
+    Returns ``start``, ``end`` (ns), ``price`` (ticks) and ``by_fill`` (the order ended
+    by a fill to 0 inside the span) per order that was ever acked, in ack order.
+    """
+    ev = orders["event"]
+    on = orders["side"] == side
+    ack = np.flatnonzero(on & (ev == int(OrderEvent.ACKED)))
+    filled_out = (ev == int(OrderEvent.FILLED)) & (orders["leaves"] == 0)
+    ends = np.flatnonzero(on & (filled_out | (ev == int(OrderEvent.CANCELED)) | (ev == int(OrderEvent.EXPIRED))))
+    ids = orders["order_id"][ack]
+    start = orders["exch_ts"][ack].astype(np.int64)
+    end = np.full(ack.size, t1, dtype=np.int64)
+    by_fill = np.zeros(ack.size, dtype=bool)
+    if ack.size and ends.size:
+        order = np.argsort(ids, kind="stable")
+        sid = ids[order]
+        k = np.searchsorted(sid, orders["order_id"][ends])
+        k_ok = k < sid.size
+        hit = np.zeros(ends.size, dtype=bool)
+        hit[k_ok] = sid[k[k_ok]] == orders["order_id"][ends][k_ok]
+        # An explicit order's FILLED/EXPIRED rows have no ack: it never rested.
+        j = order[k[hit]]
+        end[j] = orders["exch_ts"][ends[hit]]
+        by_fill[j] = filled_out[ends[hit]] & (end[j] <= t1)
+    start = np.clip(start, t0, t1)
+    end = np.clip(end, t0, t1)
+    return {"start": start, "end": end, "price": orders["price"][ack].astype(np.int64), "by_fill": by_fill}
+
+
+def _steps(iv: Mapping[str, np.ndarray], t0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A side's step function: times (the first is ``t0``), live after every row at each, and whether an
+    order ended by a fill there."""
+    n = iv["start"].size
+    ts = np.concatenate([[t0], iv["start"], iv["end"]]).astype(np.int64)
+    delta = np.concatenate([[0], np.ones(n, np.int64), -np.ones(n, np.int64)])
+    fill = np.concatenate([[False], np.zeros(n, bool), iv["by_fill"]])
+    o = np.argsort(ts, kind="stable")
+    ts, delta, fill = ts[o], delta[o], fill[o]
+    count = np.cumsum(delta)
+    last = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
+    first = np.concatenate([[0], last[:-1] + 1])
+    any_fill = np.add.reduceat(fill.astype(np.int64), first) > 0
+    return ts[last], count[last] > 0, any_fill
+
+
+def _live_at(times: np.ndarray, st: np.ndarray, live: np.ndarray) -> np.ndarray:
+    return live[np.searchsorted(st, times, side="right") - 1]
+
+
+def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, t1: int) -> dict[str, Any]:
+    """Pulls and hits: the side's gaps that began inside the span, with their durations (ns)."""
+    begins = np.flatnonzero(~live[1:] & live[:-1]) + 1
+    begins = begins[st[begins] < t1]
+    again = np.flatnonzero(live)
+    nxt = np.searchsorted(again, begins)
+    closed = nxt < again.size
+    end_t = np.full(begins.size, t1, dtype=np.int64)
+    end_t[closed] = st[again[nxt[closed]]]
+    dur = (end_t - st[begins]).astype(np.float64)
+    hit = any_fill[begins]
+    out: dict[str, Any] = {}
+    for name, m in (("pulls", ~hit), ("hits", hit)):
+        d = dur[m]
+        out[name] = int(m.sum())
+        out[f"{name[:-1]}_gap_mean_ns"] = float(d.mean()) if d.size else None
+        out[f"{name[:-1]}_gap_median_ns"] = float(np.median(d)) if d.size else None
+    out["open_at_end"] = bool(begins.size and not closed[-1])
+    return out
+
+
+def _at_touch(iv: Mapping[str, np.ndarray], side: int, g: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """At each time of the grid ``g``: one of our live orders on the side is at or better than ``theirs``.
+
+    Each order's live interval covers a run of grid times; the runs are expanded (their total
+    is about the grid's size per resting order at a time: a ladder of k levels, k times it).
+    """
+    a = np.searchsorted(g, iv["start"], side="left")
+    b = np.searchsorted(g, iv["end"], side="left")
+    n = b - a
+    keep = n > 0
+    a, n, price = a[keep], n[keep], iv["price"][keep]
+    out = np.zeros(g.size, dtype=bool)
+    if not a.size:
+        return out
+    # Grid index of every (order, time) pair: a_i, a_i + 1, ..., b_i - 1.
+    offs = np.repeat(a - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+    idx = np.arange(int(n.sum()), dtype=np.int64) + offs
+    px = np.repeat(price, n)
+    good = px >= theirs[idx] if side > 0 else px <= theirs[idx]
+    out[idx[good]] = True
+    return out
+
+
+def quote_presence(orders: np.ndarray, t0: int, t1: int, exch_ts: np.ndarray | None = None,
+                   bbo: Mapping[str, np.ndarray] | None = None) -> dict[str, Any] | None:
+    """The ``presence`` section of report.json; None without an order log.
+
+    Parameters
+    ----------
+    orders : ndarray of ORDER_LOG_DTYPE
+        The run's order log.
+    t0, t1 : int
+        The report's span, ns (``inventory.from_ts``, ``to_ts``).
+    exch_ts, bbo : arrays, optional
+        The events' ``exch_ts`` and :func:`mmsim.replay_bbo` of them, for ``at_touch``
+        (omitted without them).
+    """
+    names = orders.dtype.names or ()
+    if "event" not in names:
+        return None
+    span = int(t1) - int(t0)
+    out: dict[str, Any] = {"from_ts": int(t0), "to_ts": int(t1)}
+    ivs = {name: liveness(orders, side, int(t0), int(t1)) for name, side in _SIDES}
+    steps = {name: _steps(ivs[name], int(t0)) for name, _ in _SIDES}
+    grid = np.unique(np.concatenate([steps["bid"][0], steps["ask"][0]]))
+    dur = np.diff(np.append(grid, int(t1))).astype(np.float64)
+    live = {name: _live_at(grid, st, lv) for name, (st, lv, _) in steps.items()}
+
+    def share(mask: np.ndarray) -> float | None:
+        return float(dur[mask].sum() / span) if span > 0 else None
+
+    out["bid"] = share(live["bid"])
+    out["ask"] = share(live["ask"])
+    out["two_sided"] = share(live["bid"] & live["ask"])
+    out["none"] = share(~live["bid"] & ~live["ask"])
+    out["sides"] = {name: _gaps(st, lv, fl, int(t1)) for name, (st, lv, fl) in steps.items()}
+    out["at_touch"] = None
+    if exch_ts is not None and bbo is not None and len(exch_ts):
+        ex = np.asarray(exch_ts, dtype=np.int64)
+        # The exchange touch changes at the last event of each timestamp; ours at our step times.
+        g = np.unique(np.concatenate([grid, np.clip(ex, int(t0), int(t1))]))
+        d = np.diff(np.append(g, int(t1))).astype(np.float64)
+        at = np.searchsorted(ex, g, side="right") - 1
+        touch: dict[str, float | None] = {}
+        for name, side in _SIDES:
+            # An empty exchange side is INT64_MIN / INT64_MAX: any live order of ours is at it.
+            theirs = np.asarray(bbo["best_bid" if side > 0 else "best_ask"], dtype=np.int64)[np.maximum(at, 0)]
+            good = _at_touch(ivs[name], side, g, theirs)
+            touch[name] = float(d[good].sum() / span) if span > 0 else None
+        out["at_touch"] = touch
+    return out

@@ -1,0 +1,284 @@
+"""Quote presence (docs/reports.md, "Quote presence"): live shares, pulls and hits, at the touch.
+
+Two hand order logs whose every figure is worked out in the comments: the first a plain
+quoter (bid 60%, ask 40%, two-sided 20%, 2 pulls and a hit on the bid); the second the
+edge cases (a post-only reject, a crossing quote acked and expired at once, an IOC, a
+cancel rejected after the fill, a ladder's second order keeping the side live, an order
+acked and cancelled at one nanosecond, an order live at the end of data). Then a tiny run
+through the engine, where the section reaches report.json, the terminal, the HTML and
+``Report.flat``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import make_events
+
+import mmsim
+from mmsim import Kind, Quote
+from mmsim.records import ORDER_LOG_DTYPE, OrderEvent, OrderType, RejectReason
+from mmsim.report.presence import quote_presence
+
+E = OrderEvent
+BID, ASK = 1, -1
+
+
+def log(rows):
+    """Order-log rows ``(exch_ts, order_id, event, side, price, leaves[, order_type[, reason]])``."""
+    out = np.zeros(len(rows), dtype=ORDER_LOG_DTYPE)
+    for i, (ts, oid, ev, side, price, leaves, *rest) in enumerate(rows):
+        out[i]["exch_ts"] = ts
+        out[i]["local_ts"] = ts
+        out[i]["order_id"] = oid
+        out[i]["event"] = int(ev)
+        out[i]["side"] = side
+        out[i]["price"] = price
+        out[i]["qty"] = 5
+        out[i]["leaves"] = leaves
+        out[i]["order_type"] = int(rest[0]) if rest else int(OrderType.LIMIT)
+        out[i]["reason"] = int(rest[1]) if len(rest) > 1 else 0
+    return out
+
+
+# Span [1000, 2000] (1000 ns).
+# Bid: order 1 @100 acked at 900 (before the span: live from its start), cancelled at 1200 -> pull, out 1200-1300;
+#      order 2 @101 acked 1300, partly filled at 1350 (leaves 2: still live), filled to 0 at 1500 -> hit, out
+#      1500-1700; order 3 @100 acked 1700, cancelled 1900 -> pull, out 1900-2000 (open at the end).
+#      Live [1000,1200) 200 + [1300,1500) 200 + [1700,1900) 200 = 600 -> 60%.
+#      Pull gaps 100 and 100 (mean, median 100 ns); the hit's gap 200.
+# Ask: order 4 @103 acked 1400, cancelled 1600, order 5 @104 acked 1600 (the replacement at the same
+#      nanosecond: no gap), cancelled 1800 -> pull, out 1800-2000 (open at the end). Live [1400,1800) -> 40%.
+#      Not live at the span's start ([1000,1400)): not a pull.
+# Two-sided: bid and ask live at [1400,1500) and [1700,1800): 200 -> 20%. Neither: [1200,1300) and
+# [1900,2000): 200 -> 20% (60 + 40 - 20 + 20 = 100).
+PLAIN = [
+    (880, 1, E.SENT, BID, 100, 5), (900, 1, E.ACKED, BID, 100, 5),
+    (1200, 1, E.CANCEL_SENT, BID, 100, 5), (1200, 1, E.CANCELED, BID, 100, 5),
+    (1300, 2, E.SENT, BID, 101, 5), (1300, 2, E.ACKED, BID, 101, 5),
+    (1350, 2, E.FILLED, BID, 101, 2),
+    (1400, 4, E.SENT, ASK, 103, 5), (1400, 4, E.ACKED, ASK, 103, 5),
+    (1500, 2, E.FILLED, BID, 101, 0),
+    (1600, 4, E.CANCEL_SENT, ASK, 103, 5), (1600, 5, E.SENT, ASK, 104, 5),
+    (1600, 4, E.CANCELED, ASK, 103, 5), (1600, 5, E.ACKED, ASK, 104, 5),
+    (1700, 3, E.SENT, BID, 100, 5), (1700, 3, E.ACKED, BID, 100, 5),
+    (1800, 5, E.CANCEL_SENT, ASK, 104, 5), (1800, 5, E.CANCELED, ASK, 104, 5),
+    (1900, 3, E.CANCEL_SENT, BID, 100, 5), (1900, 3, E.CANCELED, BID, 100, 5),
+]
+
+
+def test_presence_pulls_and_hits_by_hand():
+    p = quote_presence(log(PLAIN), 1000, 2000)
+    assert (p["from_ts"], p["to_ts"]) == (1000, 2000)
+    assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (0.6, 0.4, 0.2, 0.2)
+    assert p["sides"]["bid"] == {"pulls": 2, "pull_gap_mean_ns": 100.0, "pull_gap_median_ns": 100.0,
+                                 "hits": 1, "hit_gap_mean_ns": 200.0, "hit_gap_median_ns": 200.0,
+                                 "open_at_end": True}
+    assert p["sides"]["ask"] == {"pulls": 1, "pull_gap_mean_ns": 200.0, "pull_gap_median_ns": 200.0,
+                                 "hits": 0, "hit_gap_mean_ns": None, "hit_gap_median_ns": None,
+                                 "open_at_end": True}
+    assert p["at_touch"] is None  # no book given
+
+
+def test_at_the_touch_by_hand():
+    # The exchange's best bid/ask after its events: 1000: 100/103, 1400: 101/103, 1750: 99/104.
+    # Bid: [1000,1200) ours 100 vs 100: at; [1300,1400) 101 vs 100: better; [1400,1500) 101 vs 101: at;
+    #      [1700,1750) 100 vs 101: behind; [1750,1900) 100 vs 99: better -> 200 + 100 + 100 + 150 = 550 -> 55%.
+    # Ask: [1400,1600) 103 vs 103: at; [1600,1750) 104 vs 103: behind; [1750,1800) 104 vs 104: at -> 25%.
+    exch_ts = np.array([1000, 1400, 1750], dtype=np.int64)
+    bbo = {"best_bid": np.array([100, 101, 99]), "best_ask": np.array([103, 103, 104])}
+    p = quote_presence(log(PLAIN), 1000, 2000, exch_ts, bbo)
+    assert p["at_touch"] == {"bid": 0.55, "ask": 0.25}
+    # An empty exchange side (INT64_MIN bid, INT64_MAX ask) leaves any live order of ours at the touch.
+    bbo = {"best_bid": np.full(3, np.iinfo(np.int64).min), "best_ask": np.full(3, np.iinfo(np.int64).max)}
+    p = quote_presence(log(PLAIN), 1000, 2000, exch_ts, bbo)
+    assert p["at_touch"] == {"bid": 0.6, "ask": 0.4}
+
+
+# Span [0, 1000].
+# Bid: order 1 rejected post-only at 50: never live. Orders 2 @100 and 3 @99 (a ladder) acked at 100; order 2
+#      filled to 0 at 300 (order 3 keeps the side live), the cancel sent for it comes back CANCEL_REJECTED at 320;
+#      order 3 filled to 0 at 400 -> a hit, out 400-600. Order 4, a crossing quote (post_only off), acked,
+#      partly filled and expired at 500: never live for any time. Order 5, an IOC, filled at 550 (no ack):
+#      never live. Order 6 acked at 600, live to the end of data. Not live at the start ([0,100)): no pull.
+#      Live [100,400) + [600,1000] = 700 -> 70%; 0 pulls, 1 hit (gap 200), nothing open at the end.
+# Ask: order 7 acked and cancelled at 200 (its cancel arrived the same nanosecond): never live. Order 8 acked
+#      at 250, cancelled at 450 -> a pull, out to the end (550, cut there). Live 200 -> 20%.
+# Two-sided [250,400): 15%; neither [0,100) and [450,600): 25% (70 + 20 - 15 + 25 = 100).
+EDGES = [
+    (50, 1, E.SENT, BID, 101, 5), (50, 1, E.REJECTED, BID, 101, 0, OrderType.LIMIT, RejectReason.POST_ONLY_WOULD_CROSS),
+    (100, 2, E.ACKED, BID, 100, 5), (100, 3, E.ACKED, BID, 99, 5),
+    (200, 7, E.ACKED, ASK, 103, 5), (200, 7, E.CANCELED, ASK, 103, 5),
+    (250, 8, E.ACKED, ASK, 103, 5),
+    (290, 2, E.CANCEL_SENT, BID, 100, 5),
+    (300, 2, E.FILLED, BID, 100, 0),
+    (320, 2, E.CANCEL_REJECTED, BID, 100, 0, OrderType.LIMIT, RejectReason.ORDER_DONE),
+    (400, 3, E.FILLED, BID, 99, 0),
+    (450, 8, E.CANCELED, ASK, 103, 5),
+    (500, 4, E.ACKED, BID, 102, 5), (500, 4, E.FILLED, BID, 102, 3), (500, 4, E.EXPIRED, BID, 102, 3),
+    (550, 5, E.FILLED, BID, 102, 0, OrderType.IOC),
+    (600, 6, E.ACKED, BID, 100, 5),
+]
+
+
+def test_presence_edge_cases_by_hand():
+    p = quote_presence(log(EDGES), 0, 1000)
+    assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (0.7, 0.2, 0.15, 0.25)
+    assert p["sides"]["bid"] == {"pulls": 0, "pull_gap_mean_ns": None, "pull_gap_median_ns": None,
+                                 "hits": 1, "hit_gap_mean_ns": 200.0, "hit_gap_median_ns": 200.0,
+                                 "open_at_end": False}
+    assert p["sides"]["ask"] == {"pulls": 1, "pull_gap_mean_ns": 550.0, "pull_gap_median_ns": 550.0,
+                                 "hits": 0, "hit_gap_mean_ns": None, "hit_gap_median_ns": None,
+                                 "open_at_end": True}
+
+
+def test_presence_of_an_empty_log_and_of_no_log():
+    p = quote_presence(log([]), 0, 1000)
+    assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (0.0, 0.0, 0.0, 1.0)
+    assert p["sides"]["bid"]["pulls"] == p["sides"]["bid"]["hits"] == 0
+    assert quote_presence(np.zeros(0), 0, 1000) is None  # not an order log
+    assert quote_presence(log(PLAIN), 1000, 1000)["bid"] is None  # a span of 0 ns has no shares
+
+
+# Bids 100 x 10, asks 102 x 10 at 1000; a sell of 11 at 100 (2000) fills our bid (10 ahead of it), a buy of 11
+# at 102 (4000) our ask; the data ends at 7000.
+EVENTS = [(1000, Kind.DEPTH, BID, 100, 10), (1000, Kind.DEPTH, ASK, 102, 10),
+          (2000, Kind.TRADE, ASK, 100, 11), (2000, Kind.DEPTH, BID, 100, 0),
+          (4000, Kind.TRADE, BID, 102, 11), (4000, Kind.DEPTH, ASK, 102, 0),
+          (5000, Kind.DEPTH, BID, 99, 5), (7000, Kind.DEPTH, ASK, 103, 2)]
+
+
+class Once(mmsim.Strategy):
+    def reset(self):
+        self.done = False
+
+    def quote(self, view):
+        if self.done:
+            return None
+        self.done = True
+        return Quote(100, 1, 102, 1)
+
+
+def test_presence_of_a_run_in_the_report(tmp_path):
+    # With no latency our quotes are acked at 1000; the bid is hit at 2000, the ask at 4000; nothing is sent
+    # again. Span 1000 to 7000 (6000 ns): bid live 1000 of it (1/6), ask 3000 (1/2), both 1/6, neither
+    # [4000,7000) (1/2); one hit a side,
+    # each side's gap runs to the end (5000 and 3000 ns). Both quotes sat at the exchange's touch while live.
+    events = make_events(EVENTS)
+    cfg = mmsim.Config(latency=mmsim.LatencyConfig(feed=0, entry=0, response=0),
+                       signals=mmsim.SignalConfig(enabled=False))
+    r = mmsim.run(events, Once(), cfg)
+    rep = r.report(events, horizons=[1000], event_horizons=[], toxic_horizon=1000)
+    p = rep.data["presence"]
+    assert (p["from_ts"], p["to_ts"]) == (rep.data["inventory"]["from_ts"], rep.data["inventory"]["to_ts"])
+    assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (1 / 6, 0.5, 1 / 6, 0.5)
+    assert p["at_touch"] == {"bid": 1 / 6, "ask": 0.5}
+    assert [(s["pulls"], s["hits"], s["hit_gap_mean_ns"], s["open_at_end"]) for s in p["sides"].values()] == [
+        (0, 1, 5000.0, True), (0, 1, 3000.0, True)]
+    flat = rep.flat()
+    assert (flat["presence_bid"], flat["presence_ask"], flat["presence_two_sided"]) == (1 / 6, 0.5, 1 / 6)
+    assert json.loads(rep.to_json())["presence"]["two_sided"] == 1 / 6
+    from rich.console import Console
+
+    console = Console(record=True, width=80)
+    rep.print(console)
+    text = console.export_text()
+    assert "Quote presence" in text and "two-sided 16.7%, neither side 50.0% of 6us" in text
+    html = rep.to_html()
+    assert '<table id="presence">' in html and "two-sided 16.7%" in html
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_presence_shares_add_up_on_a_synthetic_run(seed):
+    # bid + ask - two_sided + none == 1 over any run. The fixed spread's requote sends its cancel and the new
+    # order together: they reach the exchange at one nanosecond, so the side never goes out (no pulls). A fill
+    # takes it out until the fill report (1 ms) and the new order (1 ms) make the round trip: gaps of 2 ms.
+    from mmsim.synth import SynthConfig, generate
+
+    events = generate(SynthConfig(seed=seed, duration="20s"))
+    strategy = mmsim.load_strategy("fixed_spread", {"half_spread": 1, "size": 1})
+    r = mmsim.run(events, strategy, mmsim.Config(latency=mmsim.LatencyConfig(feed="1ms", entry="1ms",
+                                                                               response="1ms")))
+    p = r.report(events).data["presence"]
+    assert p["bid"] + p["ask"] - p["two_sided"] + p["none"] == pytest.approx(1.0, abs=1e-12)
+    assert 0 < p["two_sided"] <= min(p["bid"], p["ask"])
+    for s in p["sides"].values():
+        assert s["pulls"] == 0 and s["hits"] > 0 and s["hit_gap_median_ns"] == 2_000_000
+    assert p["at_touch"]["bid"] <= p["bid"] and p["at_touch"]["ask"] <= p["ask"]
+
+
+def reference_presence(orders, t0, t1, ex_ts, best_bid, best_ask):
+    """The same figures by a plain walk over time, one order-log timestamp at a time (no numpy tricks)."""
+    rows = sorted(range(len(orders)), key=lambda i: (int(orders["exch_ts"][i]), i))
+    times = sorted({int(t) for t in orders["exch_ts"]} | {int(t) for t in ex_ts} | {t0, t1})
+    live = {1: {}, -1: {}}  # side -> {order id: price}
+    share = {"bid": 0, "ask": 0, "two_sided": 0, "none": 0, "at_bid": 0, "at_ask": 0}
+    gaps = {1: {"pull": [], "hit": []}, -1: {"pull": [], "hit": []}}
+    open_gap = {1: None, -1: None}
+    prev = {1: False, -1: False}
+    k = 0
+    for j, t in enumerate(times):
+        filled = {1: False, -1: False}
+        while k < len(rows) and int(orders["exch_ts"][rows[k]]) == t:
+            o = orders[rows[k]]
+            side, oid, ev = int(o["side"]), int(o["order_id"]), int(o["event"])
+            if ev == E.ACKED:
+                live[side][oid] = int(o["price"])
+            elif oid in live[side] and (ev in (E.CANCELED, E.EXPIRED) or (ev == E.FILLED and o["leaves"] == 0)):
+                del live[side][oid]
+                filled[side] |= ev == E.FILLED
+            k += 1
+        if t < t0 or t >= t1:
+            continue
+        for s in (1, -1):
+            now = bool(live[s])
+            if prev[s] and not now and t > t0:
+                open_gap[s] = (t, "hit" if filled[s] else "pull")
+            if now and open_gap[s] is not None:
+                gaps[s][open_gap[s][1]].append(t - open_gap[s][0])
+                open_gap[s] = None
+            prev[s] = now
+        d = times[j + 1] - t
+        b, a = bool(live[1]), bool(live[-1])
+        share["bid"] += d * b
+        share["ask"] += d * a
+        share["two_sided"] += d * (b and a)
+        share["none"] += d * (not b and not a)
+        e = int(np.searchsorted(ex_ts, t, side="right")) - 1
+        share["at_bid"] += d * (b and max(live[1].values()) >= best_bid[e])
+        share["at_ask"] += d * (a and min(live[-1].values()) <= best_ask[e])
+    for s in (1, -1):
+        if open_gap[s] is not None:
+            gaps[s][open_gap[s][1]].append(t1 - open_gap[s][0])
+    span = t1 - t0
+    return {k: v / span for k, v in share.items()}, gaps
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_presence_matches_a_plain_walk_on_the_amzn_day(seed):
+    # A random quoter on a window of the AMZN day (tests/test_report.py): random sizes (a side sometimes
+    # pulled), random offsets (odd seeds cross the book with post_only off: acked, filled and expired at
+    # once), random latencies and timer. Every figure equals a plain walk over the order log and the book.
+    from test_report import random_run
+
+    ev, r = random_run(seed)
+    rep = r.report(ev, horizons=["1s"], event_horizons=[], signal_buckets=1)
+    p = rep.data["presence"]
+    t0, t1 = p["from_ts"], p["to_ts"]
+    assert (t0, t1) == (rep.data["inventory"]["from_ts"], rep.data["inventory"]["to_ts"])
+    bbo = mmsim.replay_bbo(ev)
+    ref, gaps = reference_presence(r.orders, t0, t1, ev["exch_ts"], bbo["best_bid"], bbo["best_ask"])
+    for k in ("bid", "ask", "two_sided", "none"):
+        assert p[k] == pytest.approx(ref[k], rel=1e-12, abs=1e-15), k
+    assert p["at_touch"]["bid"] == pytest.approx(ref["at_bid"], rel=1e-12, abs=1e-15)
+    assert p["at_touch"]["ask"] == pytest.approx(ref["at_ask"], rel=1e-12, abs=1e-15)
+    for name, s in (("bid", 1), ("ask", -1)):
+        got = p["sides"][name]
+        for what in ("pull", "hit"):
+            g = gaps[s][what]
+            assert got[what + "s"] == len(g)
+            assert got[what + "_gap_mean_ns"] == (pytest.approx(float(np.mean(g)), rel=1e-12) if g else None)
+            assert got[what + "_gap_median_ns"] == (float(np.median(g)) if g else None)
+    assert sum(p["sides"]["bid"][k] + p["sides"]["ask"][k] for k in ("pulls", "hits")) > 10
