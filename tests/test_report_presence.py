@@ -282,3 +282,32 @@ def test_presence_matches_a_plain_walk_on_the_amzn_day(seed):
             assert got[what + "_gap_mean_ns"] == (pytest.approx(float(np.mean(g)), rel=1e-12) if g else None)
             assert got[what + "_gap_median_ns"] == (float(np.median(g)) if g else None)
     assert sum(p["sides"]["bid"][k] + p["sides"]["ask"][k] for k in ("pulls", "hits")) > 10
+
+
+def test_the_sweep_table_shows_two_sided_presence_in_percent_after_the_toxic_share():
+    # A sweep's metrics are Report.flat(): presence_two_sided is a column, in percent as the report shows it,
+    # with the digits that tell its points apart; results.csv keeps the fraction. A second case: a point
+    # without the figure (a run saved before it) reads "–".
+    from mmsim.sweep import Grid
+    from mmsim.sweep.render import _table_rows
+
+    grid = Grid(points=(), keys=("latency.feed",), repeats=1, output=None, workers=None, source="g.yaml")
+    base = {"repeat": 0, "seed": 0, "status": "ok", "fills.count": 3, "pnl.total": 1.0, "toxic_share": 0.5}
+    rows = [{"id": "p0", "index": 0, "latency.feed": "0ms", **base, "presence_two_sided": 0.7871848},
+            {"id": "p1", "index": 1, "latency.feed": "20ms", **base, "presence_two_sided": 0.7874},
+            {"id": "p2", "index": 2, "latency.feed": "1s", **base, "presence_two_sided": None}]
+    header, body = _table_rows(rows, grid, short=True)
+    assert header == ["latency.feed", "status", "PnL", "fills", "toxic", "2-sided", "point"]
+    assert [line[5] for line in body] == ["78.72%", "78.74%", "–"]
+    header, body = _table_rows(rows, grid)
+    assert header[5] == "presence_two_sided" and body[0][5] == "78.72%"
+    import io
+
+    from rich.console import Console
+
+    from mmsim.sweep import rich_table
+
+    console = Console(file=io.StringIO(), width=300)
+    console.print(rich_table(rows, grid, width=300))
+    assert "2-sided = share of the time with quotes live on both sides (percent)" in " ".join(
+        console.file.getvalue().split())

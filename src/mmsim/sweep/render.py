@@ -25,7 +25,10 @@ __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "ric
            "write_report"]
 
 # Metrics the table and plots show first, in this order, when a run reports them.
-_HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share")
+_HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share",
+             "presence_two_sided")
+#: Fractions the tables show in percent (results.csv and results.jsonl keep the fraction).
+_PERCENT = ("toxic_share", "presence_two_sided")
 
 
 
@@ -111,7 +114,7 @@ def _cell(metric: str, v: Any, digits: int | None = None) -> str:
     and results.jsonl keep the fraction), anything else :func:`_fmt`; ``digits``: the column's
     (:func:`_column_digits`: one number of decimals per column), else 1 decimal of a percent and
     3 significant digits."""
-    if metric == "toxic_share" and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+    if metric in _PERCENT and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
         return percent_cell(float(v), 1 if digits is None else digits)
     if isinstance(v, float) and math.isfinite(v) and digits is not None:
         return number_cell(v, digits)
@@ -120,7 +123,7 @@ def _cell(metric: str, v: Any, digits: int | None = None) -> str:
 
 def _column_digits(metric: str, values: Sequence[Any]) -> int:
     """The digits of a metric's column: the fewest that tell its distinct values apart (:mod:`.cells`)."""
-    if metric == "toxic_share":
+    if metric in _PERCENT:
         return column_digits(values, percent_cell, 1)
     return column_digits(values, number_cell, start_decimals(values))
 
@@ -143,7 +146,8 @@ def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list
 
 # Terminal column titles (the HTML page keeps the full metric names).
 _SHORT_HEADER = {"pnl.total": "PnL", "pnl.spread_capture": "spread", "pnl.inventory": "inventory",
-                 "pnl.fees": "fees", "fills.count": "fills", "toxic_share": "toxic"}
+                 "pnl.fees": "fees", "fills.count": "fills", "toxic_share": "toxic",
+                 "presence_two_sided": "2-sided"}
 
 
 def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
@@ -223,7 +227,8 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
         rows = rows[:max_rows]
     header, body = _table_rows(rows, grid, short=True)
     caption = ("PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills with a negative "
-               "markout at the toxic horizon, in percent (results.csv: a fraction); mk h = mean markout per fill "
+               "markout at the toxic horizon, in percent (results.csv: a fraction); 2-sided = share of the time with quotes "
+               "live on both sides (percent); mk h = mean markout per fill "
                "at h in ticks (+ = good for us); point: the start of the point's id (mmsim sweep GRID --point ID writes its full report)")
     if grid.baseline is not None:
         caption += "; " + _baseline_caption(grid)
@@ -526,8 +531,8 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
              f"<title>mmsim sweep {html.escape(grid.source)}</title><style>{_CSS}</style></head><body>",
              f"<h1>mmsim sweep</h1><p>grid <code>{html.escape(grid.source)}</code>: {len(rows)} points, "
              f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us); toxic_share in "
-             "percent, as <code>mmsim report</code> shows it (results.csv, results.jsonl and the plots: a fraction). "
-             "point: the point's "
+             "percent, as <code>mmsim report</code> shows it (results.csv, results.jsonl and the plots: a fraction); "
+             "so is presence_two_sided, the share of the time with quotes live on both sides. point: the point's "
              "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
              "config, as its report header shows it.</p>",
              f"<p>{html.escape(_baseline_caption(grid))}.</p>" if grid.baseline is not None else "",
