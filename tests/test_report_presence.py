@@ -82,7 +82,10 @@ def test_presence_pulls_and_hits_by_hand():
     assert p["at_touch"] is None  # no book given
 
 
-def test_at_the_touch_by_hand():
+@pytest.mark.parametrize("chunk", [1 << 22, 1, 3])
+def test_at_the_touch_by_hand(chunk, monkeypatch):
+    # Whatever the number of (order, time) pairs expanded at once (one order at a time, or a few).
+    monkeypatch.setattr("mmsim.report.presence._CHUNK", chunk)
     # The exchange's best bid/ask after its events: 1000: 100/103, 1400: 101/103, 1750: 99/104.
     # Bid: [1000,1200) ours 100 vs 100: at; [1300,1400) 101 vs 100: better; [1400,1500) 101 vs 101: at;
     #      [1700,1750) 100 vs 101: behind; [1750,1900) 100 vs 99: better -> 200 + 100 + 100 + 150 = 550 -> 55%.
@@ -256,13 +259,14 @@ def reference_presence(orders, t0, t1, ex_ts, best_bid, best_ask):
     return {k: v / span for k, v in share.items()}, gaps
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_presence_matches_a_plain_walk_on_the_amzn_day(seed):
+@pytest.mark.parametrize("seed,chunk", [(0, 1 << 22), (1, 1 << 22), (2, 1 << 22), (3, 1 << 22), (3, 1000)])
+def test_presence_matches_a_plain_walk_on_the_amzn_day(seed, chunk, monkeypatch):
     # A random quoter on a window of the AMZN day (tests/test_report.py): random sizes (a side sometimes
     # pulled), random offsets (odd seeds cross the book with post_only off: acked, filled and expired at
     # once), random latencies and timer. Every figure equals a plain walk over the order log and the book.
     from test_report import random_run
 
+    monkeypatch.setattr("mmsim.report.presence._CHUNK", chunk)
     ev, r = random_run(seed)
     rep = r.report(ev, horizons=["1s"], event_horizons=[], signal_buckets=1)
     p = rep.data["presence"]

@@ -115,26 +115,34 @@ def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, t1: int) -> di
     return out
 
 
+#: Most (order, grid time) pairs :func:`_at_touch` expands at once (about 17 bytes each).
+_CHUNK = 1 << 22
+
+
 def _at_touch(iv: Mapping[str, np.ndarray], side: int, g: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     """At each time of the grid ``g``: one of our live orders on the side is at or better than ``theirs``.
 
-    Each order's live interval covers a run of grid times; the runs are expanded (their total
-    is about the grid's size per resting order at a time: a ladder of k levels, k times it).
+    Each order's live interval covers a run of grid times; the runs are expanded, :data:`_CHUNK`
+    pairs at a time (their total is about the grid's size per order resting at a time).
     """
     a = np.searchsorted(g, iv["start"], side="left")
-    b = np.searchsorted(g, iv["end"], side="left")
-    n = b - a
+    n = np.searchsorted(g, iv["end"], side="left") - a
     keep = n > 0
     a, n, price = a[keep], n[keep], iv["price"][keep]
     out = np.zeros(g.size, dtype=bool)
-    if not a.size:
-        return out
-    # Grid index of every (order, time) pair: a_i, a_i + 1, ..., b_i - 1.
-    offs = np.repeat(a - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
-    idx = np.arange(int(n.sum()), dtype=np.int64) + offs
-    px = np.repeat(price, n)
-    good = px >= theirs[idx] if side > 0 else px <= theirs[idx]
-    out[idx[good]] = True
+    cum = np.cumsum(n)
+    i = 0
+    while i < a.size:
+        # Orders i..j-1: at least one, at most _CHUNK pairs beyond the first.
+        j = max(i + 1, int(np.searchsorted(cum, (cum[i - 1] if i else 0) + _CHUNK, side="right")))
+        ni = n[i:j]
+        # Grid index of every (order, time) pair: a_k, a_k + 1, ..., a_k + n_k - 1.
+        offs = np.repeat(a[i:j] - np.concatenate([[0], np.cumsum(ni)[:-1]]), ni)
+        idx = np.arange(int(ni.sum()), dtype=np.int64) + offs
+        px = np.repeat(price[i:j], ni)
+        good = px >= theirs[idx] if side > 0 else px <= theirs[idx]
+        out[idx[good]] = True
+        i = j
     return out
 
 
