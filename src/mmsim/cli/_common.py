@@ -105,6 +105,25 @@ def integer(what: str = "an integer") -> Callable[[str, str], int]:
     return read
 
 
+def one_of(*choices: str) -> Callable[[str, str], str]:
+    """A :class:`Written` reader of a flag with a few values, written as listed (lower case, as the config's units).
+
+    Raises
+    ------
+    ConfigError
+        ``--qty: expected one of auto, lots, base, got 'BTC'``.
+    """
+
+    def read(text: str, flag: str) -> str:
+        from ..errors import ConfigError
+
+        if text not in choices:
+            raise ConfigError(f"{flag}: expected one of {', '.join(choices)}, got {text!r}")
+        return text
+
+    return read
+
+
 def number(what: str = "a number") -> Callable[[str, str], float]:
     """A :class:`Written` reader of a real-valued flag (``1.5``, ``-1``, ``1e999``, ``inf``, ``nan`` are numbers).
 

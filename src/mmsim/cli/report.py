@@ -11,7 +11,9 @@ import numpy as np
 from ..errors import DataError, MmsimError
 from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
-from ._common import Written, add_force, add_output, add_quiet, ensure_new_output, flags_named, integer, keep, value_list
+from ..report._format import QTY_UNITS
+from ._common import (Written, add_force, add_output, add_quiet, ensure_new_output, flags_named, integer, keep, one_of,
+                      value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -48,6 +50,10 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="quantile buckets of queue position for the markout of maker fills by queue position (5)")
     p.add_argument("--position-limit", metavar="LOTS", action=Written,
                    read=integer("a positive number of lots (an integer)"), help="report the share of time at |position| >= LOTS")
+    p.add_argument("--qty", metavar="{auto,lots,base}", action=Written, read=one_of(*QTY_UNITS), default="auto",
+                   help="quantities in the printed and HTML tables: lots, base units (lots x lot size, exact; "
+                        "the summary's mid in quote currency) or auto, base units when the store's lot is not 1 "
+                        "(default auto; report.json and fills.csv keep lots)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots and the HTML report")
     add_force(p, "write into an -o directory that already exists")
     add_quiet(p, "do not print the tables")
@@ -133,6 +139,7 @@ def cmd(args: argparse.Namespace) -> int:
             position_limit=args.position_limit,
             age_buckets=args.age_buckets,
             queue_buckets=args.queue_buckets,
+            qty=args.qty,
         )
     if not args.quiet:
         rep.print(Console())

@@ -18,6 +18,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
+from ._format import QTY_UNITS
 from .compute import CONFIDENCE, Horizon, ReportData, compute_report
 from .render import render_html, render_plots, rich_tables, to_json, write_fills_csv
 
@@ -31,9 +33,14 @@ class Report:
     holds; its keys are documented in docs/reports.md.
     """
 
-    def __init__(self, computed: ReportData) -> None:
+    def __init__(self, computed: ReportData, qty: str = "auto") -> None:
+        if qty not in QTY_UNITS:
+            raise ConfigError(f"qty must be one of {', '.join(QTY_UNITS)}, got {qty!r}")
         self._computed = computed
         self._plots: dict[str, bytes] | None = None
+        #: How the tables print quantities: ``"lots"``, ``"base"`` units or ``"auto"`` (base units when
+        #: the lot is not 1). report.json and fills.csv hold lots whatever it is (docs/reports.md, "Units").
+        self.qty = qty
 
     @property
     def data(self) -> dict[str, Any]:
@@ -55,7 +62,7 @@ class Report:
             from rich.console import Console
 
             console = Console()
-        for table in rich_tables(self.data, width=console.width):
+        for table in rich_tables(self.data, width=console.width, qty=self.qty):
             console.print(table)
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -65,12 +72,12 @@ class Report:
     def plots(self) -> dict[str, bytes]:
         """PNG bytes by file name (rendered once, then cached)."""
         if self._plots is None:
-            self._plots = render_plots(self._computed)
+            self._plots = render_plots(self._computed, self.qty)
         return self._plots
 
     def to_html(self) -> str:
         """The self-contained HTML report (tables and base64-embedded plots, no network)."""
-        return render_html(self._computed, self.plots())
+        return render_html(self._computed, self.plots(), self.qty)
 
     def save(self, outdir: str | Path, *, plots: bool = True) -> dict[str, Path]:
         """Write report.json, fills.csv and, with ``plots``, the PNGs and report.html.
@@ -147,6 +154,7 @@ def make_report(
     confidence: float = CONFIDENCE,
     age_buckets: int = 5,
     queue_buckets: int = 5,
+    qty: str = "auto",
 ) -> Report:
     """Compute the fill-toxicity and PnL report of a run.
 
@@ -178,6 +186,10 @@ def make_report(
     queue_buckets : int
         Quantile buckets of queue position for the markout of maker fills by queue position
         (docs/reports.md, "Markout by queue position").
+    qty : {"auto", "lots", "base"}
+        The unit the printed and HTML tables give quantities in: lots, base units (``lots ×
+        lot_size``, exact; the summary's mid then in quote currency), or ``"auto"``: base units when
+        the store's lot is not 1 (docs/reports.md, "Units"). ``data`` (report.json) keeps lots.
 
     Returns
     -------
@@ -188,8 +200,10 @@ def make_report(
     DataError
         Empty or unsorted events, or fills that do not add up to the result.
     ConfigError
-        A bad horizon, bucket count or limit.
+        A bad horizon, bucket count, limit or ``qty``.
     """
+    if qty not in QTY_UNITS:  # before the work
+        raise ConfigError(f"qty must be one of {', '.join(QTY_UNITS)}, got {qty!r}")
     return Report(
         compute_report(
             result,
@@ -202,5 +216,6 @@ def make_report(
             confidence=confidence,
             age_buckets=age_buckets,
             queue_buckets=queue_buckets,
-        )
+        ),
+        qty,
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["_ci", "_money", "_num", "_pct", "format_span"]
+from ..errors import ConfigError
+
+__all__ = ["QTY_UNITS", "Quantities", "_ci", "_money", "_num", "_pct", "format_span"]
 
 
 def _num(x: Any, digits: int = 3) -> str:
@@ -58,3 +61,96 @@ def format_span(ns: int) -> str:
         return f"{sec // 60}m{sec % 60:02d}s"
     h, m = divmod((ns + 30_000_000_000) // 60_000_000_000, 60)
     return f"{h}h{m:02d}m"
+
+
+#: ``mmsim report --qty`` (and ``make_report(qty=...)``): the unit the tables print quantities in.
+QTY_UNITS: tuple[str, ...] = ("auto", "lots", "base")
+
+
+def _decimal(x: Any) -> Decimal:
+    """``x`` as the decimal it reads: an integer exactly, a float as its shortest repr (``1e-08``: ``1E-8``)."""
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return Decimal(int(x))
+    return Decimal(repr(float(x)))
+
+
+def _plain(x: Decimal, places: int | None = None) -> str:
+    """Thousands separated, no exponent, trailing zeros after the point stripped (``-0.3795``, ``1,234.567``);
+    rounded half-even to ``places`` decimals first when given. Never ``-0``."""
+    if places is not None:
+        x = x.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    text = f"{x:,f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+class Quantities:
+    """How the report's tables print quantities and the summary's mid (docs/reports.md, "Units").
+
+    In lots (``qty="lots"``, or ``"auto"`` on a store whose lot is 1) numbers read as before:
+    ``-250`` lots at ``22,057.5 ticks``. In base units (``"base"``, or ``"auto"`` when the lot
+    is not 1) a quantity is ``lots × lot_size``, computed exactly in decimal from the integer
+    lots and the lot size's decimal text (``-37,950,000`` lots of ``1e-08`` read ``-0.3795``),
+    and the summary's mid is in quote currency (``6,168,599.5`` ticks of ``0.01`` read
+    ``61,685.995``). report.json and fills.csv keep lots and ticks whatever the choice.
+    """
+
+    def __init__(self, d: Mapping[str, Any], qty: str = "auto") -> None:
+        if qty not in QTY_UNITS:
+            raise ConfigError(f"qty must be one of {', '.join(QTY_UNITS)}, got {qty!r}")
+        run = d.get("run") or {}
+        lot = run.get("lot_size")
+        if lot is None:  # a report.json written before run.lot_size: the setup's contract
+            lot = ((d.get("setup") or {}).get("contract") or {}).get("lot_size")
+        self.lot_size = float(lot) if lot else 1.0
+        self.lot = _decimal(self.lot_size).normalize()
+        self.tick = _decimal(run.get("tick_size") or 1.0).normalize()
+        self.base = qty == "base" or (qty == "auto" and self.lot != 1)
+
+    @property
+    def unit(self) -> str:
+        """``lots`` or ``base units``: what a quantity column or row label says."""
+        return "base units" if self.base else "lots"
+
+    def caption(self) -> str:
+        """The terminal summary's caption (``money in quote currency`` in lots, as before)."""
+        if not self.base:
+            return "money in quote currency"
+        # Two short lines: one line wrapped inside "1 lot =" under an 80-column summary.
+        return f"money and prices in quote currency\nquantities in base units (1 lot = {self.lot_size:g})"
+
+    def qty(self, lots: Any) -> str:
+        """A number of lots in the chosen unit, every digit kept (lots as :func:`_num` prints them)."""
+        if lots is None or (isinstance(lots, float) and not math.isfinite(lots)):
+            return "–"
+        if not self.base:
+            return _num(lots)
+        return _plain(_decimal(lots) * self.lot)
+
+    def limit(self, lots: Any) -> str:
+        """A position limit (lots, a float as given): ``1,500`` or ``1,234,567.5`` in lots, never ``1.23457e+06``."""
+        if self.base:
+            return self.qty(lots)
+        x = float(lots)
+        return f"{int(x):,}" if x.is_integer() else f"{x:,.15g}"
+
+    def mean(self, lots: Any, digits: int = 2) -> str:
+        """A mean number of lots: ``digits`` decimals of a lot (as the lots table prints it), in base units
+        as many decimals more as the lot size has (``28,736,863.47`` lots of ``1e-08``: ``0.2873686347``)."""
+        if not self.base or lots is None or (isinstance(lots, float) and not math.isfinite(lots)):
+            return _num(lots, digits)
+        exp = self.lot.as_tuple().exponent
+        return _plain(_decimal(lots) * self.lot, digits - min(int(exp), 0))
+
+    def mid(self, ticks: Any) -> str:
+        """The summary's mid: ``6,168,599.5 ticks`` in lots; in base units the price in quote currency with at
+        least the tick's decimals (``223.40``; a half tick one more: ``61,685.995``)."""
+        if ticks is None or (isinstance(ticks, float) and not math.isfinite(ticks)):
+            return "–"
+        if not self.base:
+            return f"{_num(ticks, 1)} ticks"
+        price = _decimal(ticks) * self.tick
+        places = max(-int(self.tick.as_tuple().exponent), 0)
+        q = price.quantize(Decimal(1).scaleb(-places))
+        return f"{q:,f}" if q == price else _plain(price)

@@ -343,6 +343,8 @@ def compute_report(
             "end_ts": t_end,
             "n_events": int(exch_ts.size),
             "tick_size": tick_size,
+            # Quantities here are lots; one lot is lot_size base units (docs/reports.md, "Units").
+            "lot_size": float(getattr(result, "lot_size", None) or getattr(cfg, "lot_size", None) or 1.0),
             "tick_value": tick_value,
             "confidence": confidence,
             "horizons": [h.label for h in time_h],

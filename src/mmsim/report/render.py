@@ -18,7 +18,7 @@ import numpy as np
 
 from .._json import json_clean
 from .._plot import figure, png_bytes
-from ._format import _ci, _money, _num, _pct, format_span
+from ._format import Quantities, _ci, _money, _num, _pct, format_span
 from .compute import ReportData
 from .setup import setup_rows
 from .render_infoage import info_age_html, info_age_tables, plot_information_age
@@ -56,12 +56,6 @@ def to_json(data: Mapping[str, Any], indent: int | None = 2) -> str:
 
 # --------------------------------------------------------------------------- tables
 
-def _lots(x: Any) -> str:
-    """A number of lots as the table's others: thousands separated (``1,000,000,000``; ``2.5``)."""
-    x = float(x)
-    return f"{int(x):,}" if x.is_integer() else f"{x:,.15g}"  # (as given, never 1.23457e+06)
-
-
 def _sharpe_label(risk: Mapping[str, Any]) -> str:
     """``Sharpe (daily)`` over more than one day of data; over one day (or less) the Sharpe of
     the whole span's PnL, so the row names the span: ``Sharpe (over 5m46s)`` (docs/reports.md)."""
@@ -71,8 +65,12 @@ def _sharpe_label(risk: Mapping[str, Any]) -> str:
     return "Sharpe (daily)"
 
 
-def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _summary_rows(d: Mapping[str, Any], qty: str | Quantities = "auto") -> list[tuple[str, str]]:
+    """The summary's (label, value) rows; quantities in lots or base units as ``qty`` says
+    (:class:`~mmsim.report._format.Quantities`; ``"auto"``: base units when the lot is not 1)."""
     p, fl, inv, risk, race = d["pnl"], d["fills"], d["inventory"], d["risk"], d["cancel_race"]
+    u = qty if isinstance(qty, Quantities) else Quantities(d, qty)
+    unit = f" ({u.unit})"
     rows = [
         ("PnL total (mark to mid)", _money(p["total"])),
         ("  spread capture", _money(p["spread_capture"])),
@@ -80,22 +78,23 @@ def _summary_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
         # The three rows under the total add up to it: fees enter with their sign in the PnL
         # (rebates earned add), as report.json's pnl.fees is the cost (negative: rebates).
         ("  − fees (+ rebates)", _money(None if p["fees"] is None else 0.0 - p["fees"])),
-        ("End position (lots) @ mid", f"{_num(p['position'])} @ {_num(p['end_mid'], 1)} ticks"),
+        (f"End position{unit} @ mid", f"{u.qty(p['position'])} @ {u.mid(p['end_mid'])}"),
         (_sharpe_label(risk), _num(risk["sharpe_daily"], 2)),
         ("Max drawdown", _money(risk["max_drawdown"])),
         ("Fills (maker / taker)", f"{_num(fl['count'])} ({_num(fl['maker_count'])} / {_num(fl['taker_count'])})"),
-        ("Filled qty (lots)", _num(fl["qty"])),
+        (f"Filled qty{unit}", u.qty(fl["qty"])),
         ("Turnover (notional)", _money(fl["turnover"])),
         ("Fill rate (filled / quoted qty)", _pct(fl["fill_rate"])),
         ("Order-to-trade ratio", _num(fl["order_to_trade"], 2)),
         *_reject_rows(d),
         (f"Toxic share @ {d['toxic']['horizon']} (fills / qty)",
          f"{_pct(d['toxic_share'])} / {_pct(d['toxic_share_qty'])}"),
-        ("Inventory mean |pos| / max |pos|", f"{_num(inv['mean_abs'], 2)} / {_num(inv['max_abs'])}"),
+        ("Inventory mean |pos| / max |pos|" + ("" if not u.base else unit),
+         f"{u.mean(inv['mean_abs'], 2)} / {u.qty(inv['max_abs'])}"),
     ]
     if inv.get("limit") is not None:
-        rows.append((f"Time at limit (|pos| ≥ {_lots(inv['limit'])})", _pct(inv["time_at_limit"])))
-    rows.append(("Cancel-race fills (count / qty)", f"{_num(race['count'])} / {_num(race['qty'])}"))
+        rows.append((f"Time at limit (|pos| ≥ {u.limit(inv['limit'])})", _pct(inv["time_at_limit"])))
+    rows.append(("Cancel-race fills (count / qty)", f"{_num(race['count'])} / {u.qty(race['qty'])}"))
     rows.append((f"Cancel-race markout PnL @ {d['toxic']['horizon']}", _money(race["markout_pnl"])))
     return rows
 
@@ -174,7 +173,7 @@ _REASON_TEXT = {"POST_ONLY_WOULD_CROSS": "post-only, would cross", "ORDER_DONE":
                 "HALTED": "venue halted", "NOT_TRADING": "quoting only, would trade"}
 
 
-def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
+def rich_tables(d: Mapping[str, Any], width: int | None = None, qty: str = "auto") -> list[Any]:
     """The terminal report as a list of rich renderables.
 
     What was run (the setup), the summary, quote presence, markouts, markouts by target level (a
@@ -182,7 +181,8 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
     markout by signal, the queue-model section when present, information age and
     markout by it, the look-ahead audit's line, and a warning line per reject storm
     last. With ``width`` (the console's columns) a table wider than that is stacked
-    into several (:func:`mmsim._tables.fit_table`), so no number is cut.
+    into several (:func:`mmsim._tables.fit_table`), so no number is cut. ``qty``: quantities
+    in ``"lots"``, ``"base"`` units, or ``"auto"`` (base units when the lot is not 1; docs/reports.md, "Units").
     """
     from rich import box
     from rich.table import Table
@@ -203,12 +203,13 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
             head.add_row(Text(k), Text(v))
         out.append(head)
         title = "Summary"
-    summary = Table(title=Text(title), caption="money in quote currency")
+    u = Quantities(d, qty)
+    summary = Table(title=Text(title), caption=u.caption())
     # Within the width the labels wrap at spaces; a console too narrow for a long word or value
     # folds it (never "…").
     summary.add_column("metric", overflow="fold")
     summary.add_column("value", justify="right", overflow="fold")
-    for k, v in _summary_rows(d):
+    for k, v in _summary_rows(d, u):
         summary.add_row(Text(k), Text(v))
     out.append(summary)
     out += presence_tables(d, width)
@@ -223,7 +224,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
                          groups=[[1, 2, 3, 4], list(range(5, len(shown)))],
                          title=f"Markouts (ticks, + = good for us; {means}: means"
                                + "".join(f"; no {g} fills" for g in empty) + ")"))
-    out += levels_tables(d, width)
+    out += levels_tables(d, width, u)
 
     sp_cols = [(c, {"justify": "left"} if c == "horizon" else right)
                for c in ("horizon", "effective", "realized", "price\nimpact", "realized\nbps", "impact\nbps", "n")]
@@ -241,7 +242,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None) -> list[Any]:
                                    "(ticks; Q1 = lowest; ρ = Spearman)"))
     if d.get("queue_models"):
         out.append(queue_models_table(d["queue_models"], width))
-    out += queue_position_tables(d, width)
+    out += queue_position_tables(d, width, u)
     out += info_age_tables(d, width)
     for w in d.get("warnings") or []:
         out.append(Text(f"warning: {w}", style="bold yellow"))
@@ -281,9 +282,11 @@ def _dt(ns: np.ndarray) -> np.ndarray:
     return np.asarray(ns, dtype=np.int64).astype("datetime64[ns]")
 
 
-def plot_pnl(rep: ReportData) -> bytes:
-    """Equity and its parts (top) and inventory (bottom) over exchange time, as PNG bytes."""
+def plot_pnl(rep: ReportData, qty: str = "auto") -> bytes:
+    """Equity and its parts (top) and inventory (bottom, lots or base units as ``qty`` says) over exchange
+    time, as PNG bytes."""
     s = rep.series
+    u = Quantities(rep.data, qty)
     fig = _figure(10, 6)
     ax, ax2 = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1], gridspec_kw={"hspace": 0.08})
     fig.subplots_adjust(left=0.09, right=0.98, top=0.94, bottom=0.09)
@@ -300,9 +303,9 @@ def plot_pnl(rep: ReportData) -> bytes:
     ax.legend(loc="upper left", fontsize=8)
     ft = np.concatenate([[s["t_start"]], s["fill_t"], [s["t_end"]]])
     pos = np.concatenate([[0], s["position"], [s["position"][-1] if len(s["position"]) else 0]])
-    ax2.step(_dt(ft), pos, where="post", color="tab:purple", lw=0.9)
+    ax2.step(_dt(ft), pos * u.lot_size if u.base else pos, where="post", color="tab:purple", lw=0.9)
     ax2.axhline(0, color="grey", lw=0.5)
-    ax2.set_ylabel("position (lots)")
+    ax2.set_ylabel(f"position ({u.unit})")
     ax2.set_xlabel("exchange time (UTC)")
     return png_bytes(fig)
 
@@ -415,10 +418,10 @@ def plot_signals(rep: ReportData) -> bytes | None:
     return png_bytes(fig)
 
 
-def render_plots(rep: ReportData) -> dict[str, bytes]:
+def render_plots(rep: ReportData, qty: str = "auto") -> dict[str, bytes]:
     """All plots by file name (``pnl.png``, ``markouts.png``; ``signals.png``, ``queue_models.png`` and
     ``information_age.png`` when the report has those sections)."""
-    out = {"pnl.png": plot_pnl(rep), "markouts.png": plot_markouts(rep)}
+    out = {"pnl.png": plot_pnl(rep, qty), "markouts.png": plot_markouts(rep)}
     sig = plot_signals(rep)
     if sig is not None:
         out["signals.png"] = sig
@@ -462,14 +465,22 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) 
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _units_note(u: Quantities) -> str:
+    """The HTML note's units (nothing in lots, as before)."""
+    return (f"quantities in base units (1 lot = {u.lot_size:g}; report.json and fills.csv keep lots), "
+            "the summary's mid in quote currency; ") if u.base else ""
+
+
 def _setup_table(setup: Mapping[str, Any]) -> str:
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in setup_rows(setup))
     return f'<table id="setup" class="setup"><tbody>{rows}</tbody></table>'
 
 
-def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
-    """One self-contained HTML page: the tables and every plot embedded as a base64 PNG."""
+def render_html(rep: ReportData, plots: Mapping[str, bytes], qty: str = "auto") -> str:
+    """One self-contained HTML page: the tables and every plot embedded as a base64 PNG (``qty`` as for
+    :func:`rich_tables`)."""
     d = rep.data
+    u = Quantities(d, qty)
     run = d["run"]
     sym = html.escape(str(run.get("symbol") or ""))
     parts = [
@@ -486,17 +497,17 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
                                       f'{run["n_events"]:,} events, ')
     parts += [
         f'<p class="note">{span}Tick size {run["tick_size"]:g}, tick value {run["tick_value"]:g}. '
-        "Money in quote currency; markouts in ticks, positive = good for us; intervals are "
+        f"Money in quote currency; {_units_note(u)}markouts in ticks, positive = good for us; intervals are "
         f'{int(run["confidence"] * 100)}% Student t.</p>',
         "<h2>Summary</h2>",
-        _table(["metric", "value"], _summary_rows(d), "summary"),
+        _table(["metric", "value"], _summary_rows(d, u), "summary"),
         *presence_html(d, _table),
         "<h2>Markouts</h2>",
         '<p class="note">side × (mid(t_fill + h) − fill price) on the exchange-side mid, in ticks '
         "(bps: of the fill price). The interval is for the mean over all fills; buy/sell/maker/taker "
         "are group means. Excluded: horizon past the end of the data, or no two-sided book there.</p>",
         _table(_MARKOUT_HEADER, _markout_rows(d), "markouts"),
-        *levels_html(d, _table),
+        *levels_html(d, _table, u),
         "<h2>Spread decomposition</h2>",
         '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
         "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact.</p>",
@@ -526,7 +537,7 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes]) -> str:
             f'<div style="overflow-x:auto">{_table(header, rows, "queue-models")}</div>',
         ]
         parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_models_summary(q)]
-    parts += queue_position_html(d, _table)
+    parts += queue_position_html(d, _table, u)
     parts += info_age_html(d, _table)
     parts.append("<h2>Plots</h2>")
     for name, png in plots.items():

@@ -146,12 +146,20 @@ def _ranges(buckets: Sequence[Mapping[str, Any]], unit: str) -> list[str]:
             for b in buckets]
 
 
-def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = True) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of one markout-by-age table (``information_age.by_age[k]``)."""
+def by_age_rows(block: Mapping[str, Any], horizons: Sequence[str], ci: bool = True,
+                qty: Any = None) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of one markout-by-age table (``information_age.by_age[k]``); a block in lots (queue
+    position) reads its buckets in base units when ``qty`` (a :class:`~mmsim.report._format.Quantities`) says so."""
     head = [block["basis"].replace("_", " "), "n", f"mean @ {block['horizon']}"] + (["95% CI"] if ci else [])
     head += ["toxic"] + [h for h in horizons if h != block["horizon"]]
     rows = []
-    for b, span in zip(block["buckets"], _ranges(block["buckets"], block["unit"])):
+    if qty is not None and qty.base and block["unit"] == "lots":
+        head[0] += f" ({qty.unit})"
+        spans = [qty.qty(b["lo"]) if b["lo"] == b["hi"] else f"{qty.qty(b['lo'])} – {qty.qty(b['hi'])}"
+                 for b in block["buckets"]]
+    else:
+        spans = _ranges(block["buckets"], block["unit"])
+    for b, span in zip(block["buckets"], spans):
         m = b["markout_ticks"]
         cells = [span, f"{b['n']:,}", _num(m["mean"], 2)]
         if ci:
@@ -250,13 +258,13 @@ def info_age_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
 
 
 def bucket_tables_html(blocks: Sequence[Mapping[str, Any]], horizons: Sequence[str], table: Any,
-                       names: Mapping[str, str]) -> list[str]:
+                       names: Mapping[str, str], qty: Any = None) -> list[str]:
     """One ``<h3>Markout by …</h3>`` and table per block with buckets (information age, queue position);
     ``names``: each block's basis as it reads in the heading."""
     parts: list[str] = []
     for block in blocks:
         if block["buckets"]:
-            head, rows = by_age_rows(block, horizons)
+            head, rows = by_age_rows(block, horizons, qty=qty)
             parts += [f"<h3>Markout by {html.escape(names[block['basis']])}</h3>",
                       table(head, rows, f"markout-by-{block['basis'].replace('_', '-')}")]
     return parts

@@ -55,8 +55,9 @@ def queue_position_lines(q: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def queue_position_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
-    """The terminal section: markout by lots ahead at entry (a short table), then the lines."""
+def queue_position_tables(d: Mapping[str, Any], width: int | None, qty: Any = None) -> list[Any]:
+    """The terminal section: markout by lots ahead at entry (a short table), then the lines; the buckets in
+    base units when ``qty`` (a :class:`~mmsim.report._format.Quantities`) says so."""
     from rich.table import Table
     from rich.text import Text
 
@@ -71,16 +72,17 @@ def queue_position_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
         def make(t: str | None, c: str | None) -> Any:
             return Table(title=t, caption=c)
 
-        head, rows = by_age_rows(blocks[0], d["run"]["horizons"])
+        head, rows = by_age_rows(blocks[0], d["run"]["horizons"], qty=qty)
+        ahead = "qty ahead at entry in base units" if qty is not None and qty.base else "lots ahead at entry"
         cols = [(h, {"justify": "left" if k == 0 else "right"}) for k, h in enumerate(head)]
         out.append(fit_table(make, cols, rows, width, groups=[[1, 2, 3, 4], list(range(5, len(head)))],
-                             title="Markout by queue position: lots ahead at entry (maker fills, ticks; "
+                             title=f"Markout by queue position: {ahead} (maker fills, ticks; "
                                    "first row front of the queue)"))
     out += [Text(line) for line in queue_position_lines(q)]
     return out
 
 
-def queue_position_html(d: Mapping[str, Any], table: Any) -> list[str]:
+def queue_position_html(d: Mapping[str, Any], table: Any, qty: Any = None) -> list[str]:
     """The HTML section; ``table(header, rows, id)`` renders a table as the rest of the report does."""
     q = d.get("queue_position")
     if not q:
@@ -93,8 +95,9 @@ def queue_position_html(d: Mapping[str, Any], table: Any) -> list[str]:
             "fill: the lots displayed at its price just before the fill, ours not counted (0: no one else was "
             "left there, either because the level was consumed down to us or because we were alone at that "
             "price all along, as a quote improving on the touch is). Both are the exchange book's, whatever "
-            "the queue model.</p>")
+            "the queue model." + (f" The buckets are in base units (1 lot = {qty.lot_size:g})."
+                                  if qty is not None and qty.base else "") + "</p>")
         parts += bucket_tables_html(q["by_queue"], d["run"]["horizons"], table,
-                                    {basis: text for basis, (text, _) in BASIS_TEXT.items()})
+                                    {basis: text for basis, (text, _) in BASIS_TEXT.items()}, qty)
     parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_position_lines(q)]
     return parts
