@@ -150,6 +150,24 @@ def test_queue_position_buckets_read_in_base_units():
     assert [r[0] for r in rows] == ["0", "0.00009 – 2.12824"]
     head, rows = by_age_rows(block, ["1s"], ci=False)
     assert head[0] == "queue ahead at entry" and [r[0] for r in rows] == ["0", "9,000 – 212,824,000"]
+    # The HTML section's heading and the terminal table's title say so too.
+    from mmsim.report.render_queuepos import queue_position_html
+
+    q = {"recorded": True, "n_maker": 5, "n_taker": 0, "n_not_recorded": 0, "n_alone": 0,
+         "by_queue": [dict(block, n=5, last_minus_first=None, spearman=None)]}
+    page = "".join(queue_position_html({"queue_position": q, "run": {"horizons": ["1s"]}},
+                                       lambda h, r, i: f"{h}{r}", u))
+    assert "<h3>Markout by qty ahead at entry in base units</h3>" in page and "0.00009 – 2.12824" in page
+    lots = "".join(queue_position_html({"queue_position": q, "run": {"horizons": ["1s"]}}, lambda h, r, i: f"{h}{r}"))
+    assert "<h3>Markout by lots ahead at entry</h3>" in lots and "9,000 – 212,824,000" in lots
+    from mmsim.report.render_queuepos import queue_position_tables
+
+    d = {"queue_position": q, "run": {"horizons": ["1s"]}}
+    for qty, title in ((u, "qty ahead at entry in base units"), (None, "lots ahead at entry")):
+        console = Console(width=200, record=True, file=io.StringIO())
+        for t in queue_position_tables(d, 200, qty):
+            console.print(t)
+        assert f"Markout by queue position: {title} (maker fills" in " ".join(console.export_text().split())
 
 
 class Touch(mmsim.Strategy):

@@ -97,7 +97,9 @@ def queue_position_html(d: Mapping[str, Any], table: Any, qty: Any = None) -> li
             "price all along, as a quote improving on the touch is). Both are the exchange book's, whatever "
             "the queue model." + (f" The buckets are in base units (1 lot = {qty.lot_size:g})."
                                   if qty is not None and qty.base else "") + "</p>")
-        parts += bucket_tables_html(q["by_queue"], d["run"]["horizons"], table,
-                                    {basis: text for basis, (text, _) in BASIS_TEXT.items()}, qty)
+        names = {basis: text for basis, (text, _) in BASIS_TEXT.items()}
+        if qty is not None and qty.base:  # as the terminal's title: the buckets are not lots
+            names["queue_ahead_at_entry"] = "qty ahead at entry in base units"
+        parts += bucket_tables_html(q["by_queue"], d["run"]["horizons"], table, names, qty)
     parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_position_lines(q)]
     return parts
