@@ -317,7 +317,9 @@ def make_config(rng: np.random.Generator, spec: dict[str, Any] | None = None, n_
         return mmsim.LatencyModel(ns=int(v))
 
     feed = "recorded" if rng.random() < 0.15 else latency()
-    lat = mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded") if feed == "recorded" else model(feed),
+    if feed == "recorded":  # recorded + X: 0, 1 ns, 1 ms or the whole day every latency may take
+        offset = int(_pick(rng, [0, 1, 1_000_000, 86_400_000_000_000], [40, 20, 30, 10]))
+    lat = mmsim.LatencyConfig(feed=mmsim.LatencyModel(kind="recorded", offset_ns=offset) if feed == "recorded" else model(feed),
                               entry=model(latency()), response=model(latency()), seed=int(rng.integers(0, 2**31)))
     kw = dict(
         latency=lat,

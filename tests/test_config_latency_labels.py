@@ -14,6 +14,8 @@ MODELS = [
     LatencyModel(kind="constant", ns=5_000_000),
     LatencyModel(kind="constant", ns=1_234_567),
     LatencyModel(kind="recorded"),
+    LatencyModel(kind="recorded", offset_ns=5_000_000),  # recorded + 5ms
+    LatencyModel(kind="recorded", offset_ns=1_234_567),
     LatencyModel(kind="lognormal", median_ns=1_000_000, sigma=0.5),
     LatencyModel(kind="lognormal", median_ns=250_000, sigma=1.0, min_ns=100_000),
     # A sigma %g would round (0.123457) and a floor of 7 ns: both must survive the label.
@@ -41,8 +43,9 @@ def test_the_issue_example_and_its_floor_form_read_as_the_mapping_forms():
 @pytest.mark.parametrize("text, message", [
     ("lognormal(1ms)",
      "feed: cannot read 'lognormal(1ms)' as a latency; a latency is a duration (5ms, 250us; a bare number is ns), "
-     "'recorded' (feed only), lognormal(MEDIAN, SIGMA) or lognormal(MEDIAN, SIGMA, min MIN) (lognormal(1ms, 0.5)), "
-     "or the mappings {constant: 5ms} and {lognormal: {median: 1ms, sigma: 0.5, min: 100us}}"),
+     "'recorded' or 'recorded + 5ms' (feed only), lognormal(MEDIAN, SIGMA) or lognormal(MEDIAN, SIGMA, min MIN) "
+     "(lognormal(1ms, 0.5)), or the mappings {constant: 5ms}, {recorded: 5ms} and {lognormal: {median: 1ms, "
+     "sigma: 0.5, min: 100us}}"),
     ("Lognormal(1ms, 0.5)",
      "feed: cannot read 'Lognormal(1ms, 0.5)'; model names are lower case: write 'lognormal(1ms, 0.5)'"),
     ("lognormal(1ms, 11)",

@@ -65,7 +65,7 @@ def check_against_separate_runs(events, runs) -> list[mmsim.Result]:
 
 
 def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list[tuple]:
-    """Ten runs that share nothing but the events.
+    """Eleven runs that share nothing but the events.
 
     Timers are set from the data's span (a timer fires through gaps in the data: the
     Databento file's snapshot is 22 hours before its trading), about 10,000 to 60,000 ticks.
@@ -101,6 +101,8 @@ def real_mix(size: int, max_position: int, recorded: bool, span_ns: int) -> list
                                                          fees=mmsim.FeeConfig(maker_bps=-0.5, taker_bps=7.0))),
         (load_strategy("ladder_flatten", ladder).python(), config(feed="10ms", ladder_levels=3, decide_every=timer[0])),
         (fixed, config(feed="3ms", ladder_levels=16)),
+        # The recorded feed 5 ms slower: its own delivery per event, beside the recorded one.
+        (fixed, config(feed="recorded + 5ms" if recorded else "7ms", decide_every=timer[1])),
     ]
 
 

@@ -196,7 +196,7 @@ void bind_engine(py::module_ &m) {
     py::class_<ConstantLatencyModel, LatencyModel, std::shared_ptr<ConstantLatencyModel>>(m, "ConstantLatencyModel")
         .def(py::init<int64_t>(), py::arg("ns"));
     py::class_<RecordedFeedLatency, LatencyModel, std::shared_ptr<RecordedFeedLatency>>(m, "RecordedFeedLatency")
-        .def(py::init<>());
+        .def(py::init<int64_t>(), py::arg("offset_ns") = 0);
     py::class_<LogNormalLatencyModel, LatencyModel, std::shared_ptr<LogNormalLatencyModel>>(m, "LogNormalLatencyModel")
         .def(py::init<double, double, int64_t>(), py::arg("median_ns"), py::arg("sigma"), py::arg("min_ns"));
     py::class_<QueueModel, std::shared_ptr<QueueModel>>(m, "QueueModel");

@@ -9,6 +9,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -626,6 +627,61 @@ void impossible_times_are_data_errors() {
     CHECK(run1(rec, c, s.strategy()).completed);
 }
 
+// `recorded + X`: each event reaches the local side at its recorded local_ts + X. The cancel
+// race of cancel_race on a recorded feed (each event received 100 ns after it happened),
+// entry 100: at offset 0 the thinning ask (exch 2000) is seen at 2100 and the cancel reaches
+// the exchange at 2200, before the sell at 2500; at offset 500 it is seen at 2600, the
+// cancel arrives at 2700 and the sell has filled our 5 lots (1 lot ahead of us, 6 sold).
+void recorded_feed_with_an_offset() {
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 1, 0, 1100), ev(1000, Kind::Depth, kAsk, 101, 10, 0, 1100),
+                            ev(2000, Kind::Depth, kAsk, 101, 2, 0, 2100), ev(2500, Kind::Trade, kAsk, 100, 6, 0, 2600),
+                            ev(3000, Kind::Depth, kAsk, 101, 9, 0, 3100)};
+    EngineConfig c = config(0, 100, 0);
+    c.feed = std::make_shared<RecordedFeedLatency>();
+    const RunOutput plain = run1(e, c, Strategy{puller, nullptr, nullptr});
+    CHECK(plain.fills.empty());
+    CHECK(plain.decisions.size() > 0 && plain.decisions[0].local_ts == 1100 && plain.decisions[0].event_local_ts == 1100);
+    c.feed = std::make_shared<RecordedFeedLatency>(500);
+    const RunOutput slow = run1(e, c, Strategy{puller, nullptr, nullptr});
+    CHECK((fills_of(slow) == std::vector<FillRow>{{2500, kBid, 100, 5, 0}}));
+    CHECK(slow.decisions.size() > 0 && slow.decisions[0].local_ts == 1600 &&
+          slow.decisions[0].event_local_ts == 1600 && slow.decisions[0].event_exch_ts == 1000);
+    for (const auto &d : slow.decisions)
+        if (d.event_index >= 0) CHECK(d.event_local_ts == e[static_cast<size_t>(d.event_index)].local_ts + 500);
+    // The same two feeds in one pass: each as alone.
+    EngineConfig c0 = c;
+    c0.feed = std::make_shared<RecordedFeedLatency>();
+    const std::vector<RunOutput> both = run_many(e.data(), static_cast<int64_t>(e.size()),
+                                                 {RunSpec{c0, Strategy{puller, nullptr, nullptr}},
+                                                  RunSpec{c, Strategy{puller, nullptr, nullptr}}});
+    CHECK(both.size() == 2 && same_log(both[0], plain) && same_log(both[1], slow));
+    CHECK(both.size() == 2 && both[1].decisions.size() == slow.decisions.size());
+    // Outside the pass too: event 0 at 1100 + 250.
+    std::vector<int64_t> out(e.size());
+    feed_deliveries(e.data(), static_cast<int64_t>(e.size()), RecordedFeedLatency(250), 0, out.data());
+    CHECK(out[0] == 1350 && out[4] == 3350);
+    // The recorded latency plus the offset is bounded like every latency: one day in all.
+    std::vector<Event> far = {ev(kT0, Kind::Depth, kBid, 100, 10), ev(kT0, Kind::Depth, kAsk, 101, 10),
+                              ev(kT0 + kS, Kind::Depth, kBid, 100, 9, 0, kT0 + kS + kDay - 100)};
+    c.feed = std::make_shared<RecordedFeedLatency>(100);
+    CHECK(run1(far, c, Strategy{}).completed);
+    c.feed = std::make_shared<RecordedFeedLatency>(101);
+    CHECK(data_error([&] { run1(far, c, Strategy{}); }, 2,
+                     "event 2: local_ts 1700086400999999900 plus the feed's offset 101 ns is more than one day after "
+                     "exch_ts 1700000001000000000: a recorded feed latency with its offset beyond the bound every "
+                     "latency has (a timestamp in the wrong unit, a corrupt one, or too large an offset?)"));
+    // A negative offset, or one over a day, is refused when the model is made.
+    for (const int64_t bad : {int64_t(-1), kDay + 1}) {
+        bool refused = false;
+        try {
+            RecordedFeedLatency m(bad);
+        } catch (const std::invalid_argument &err) {
+            refused = std::string(err.what()) == "a recorded feed's offset must be in [0, 1 day] ns";
+        }
+        CHECK(refused);
+    }
+}
+
 void checked_arithmetic() {
     // Cash: a bid of 2^48 lots at 10,000 ticks is a notional of 2.8e18 (< 2^62, a valid quote);
     // four fills of it make cash -1.1e19, past int64: the fourth fill (event 5) is an error.
@@ -1192,7 +1248,8 @@ void k_runs_equal_separate_runs() {
     const std::vector<std::shared_ptr<LatencyModel>> feeds = {
         std::make_shared<ConstantLatencyModel>(0), std::make_shared<ConstantLatencyModel>(2500),
         std::make_shared<ConstantLatencyModel>(5000000),  // ~2,500 messages on the tape behind it
-        std::make_shared<RecordedFeedLatency>(), std::make_shared<LogNormalLatencyModel>(3000.0, 1.0, 100)};
+        std::make_shared<RecordedFeedLatency>(), std::make_shared<LogNormalLatencyModel>(3000.0, 1.0, 100),
+        std::make_shared<RecordedFeedLatency>(2500)};  // recorded + 2.5 us, its own delivery beside recorded
     const std::vector<std::shared_ptr<QueueModel>> queues = {std::make_shared<RiskAverseQueueModel>(),
                                                              std::make_shared<PowerProbQueueModel>(2.0),
                                                              std::make_shared<LogProbQueueModel>()};
@@ -1446,6 +1503,7 @@ int main() {
         {"no_progress_guard_sees_nanosecond_latencies", no_progress_guard_sees_nanosecond_latencies},
         {"rejected_target_is_not_resent", rejected_target_is_not_resent},
         {"impossible_times_are_data_errors", impossible_times_are_data_errors},
+        {"recorded_feed_with_an_offset", recorded_feed_with_an_offset},
         {"checked_arithmetic", checked_arithmetic},
         {"trade_span_and_l3_levels", trade_span_and_l3_levels},
         {"no_fills_after_the_last_event", no_fills_after_the_last_event},

@@ -42,7 +42,7 @@ _CODE = _engine.ENUMS["ErrorCode"]
 # Model families: a config kind -> the compiled model class that implements it.
 _LATENCY_MODELS: dict[str, Callable[[LatencyModel], Any]] = {
     "constant": lambda m: _engine.ConstantLatencyModel(int(m.ns)),
-    "recorded": lambda m: _engine.RecordedFeedLatency(),
+    "recorded": lambda m: _engine.RecordedFeedLatency(int(m.offset_ns)),
     "lognormal": lambda m: _engine.LogNormalLatencyModel(float(m.median_ns), float(m.sigma), int(m.min_ns)),
 }
 _QUEUE_MODELS: dict[str, Callable[[Any], Any]] = {
@@ -260,7 +260,7 @@ class _Run:
             raise ConfigError(f"{where}{conflict}")
         self.tick_size, self.lot_size, self.contract_size = _sizes(config, meta)
         if config.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
-            raise ConfigError(f"{where}latency.feed is 'recorded' but this event store has no recorded local_ts")
+            raise ConfigError(f"{where}latency.feed is {config.latency.feed.describe()!r} but this event store has no recorded local_ts")
         fits = strategy_config_conflict(strategy, config)
         if fits is not None:
             raise ConfigError(f"{where}{fits}")

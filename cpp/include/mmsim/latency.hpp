@@ -1,5 +1,5 @@
 // Latency models, one class each (hftbacktest's naming): ConstantLatencyModel,
-// RecordedFeedLatency (the feed's recorded receive times) and LogNormalLatencyModel
+// RecordedFeedLatency (the feed's recorded receive times, plus an optional offset) and LogNormalLatencyModel
 // (a seeded random draw). A new model is a new subclass; the engine only calls
 // `arrival` (order and response messages) and `feed_arrival` (market data).
 //
@@ -96,10 +96,19 @@ class ConstantLatencyModel final : public LatencyModel {
     int64_t ns_;
 };
 
-// The feed as recorded: each event reaches the local side at its own local_ts.
+// The feed as recorded, plus a fixed offset: each event reaches the local side at its own
+// local_ts + offset_ns (`recorded + 5ms`: "my feed, 5 ms slower"; offset 0 is `recorded`).
+// The offset is in [0, 1 day]: a negative one could deliver an event before it happened (the
+// config refuses it), and the recorded latency plus the offset is bounded like every latency.
 class RecordedFeedLatency final : public LatencyModel {
   public:
-    std::unique_ptr<LatencyModel> clone(uint64_t) const override { return std::make_unique<RecordedFeedLatency>(); }
+    explicit RecordedFeedLatency(int64_t offset_ns = 0) : offset_(offset_ns) {
+        if (offset_ns < 0 || offset_ns > kMaxLatencyNs)
+            throw std::invalid_argument("a recorded feed's offset must be in [0, 1 day] ns");
+    }
+    std::unique_ptr<LatencyModel> clone(uint64_t) const override {
+        return std::make_unique<RecordedFeedLatency>(offset_);
+    }
     int64_t arrival(int64_t ts) override { return ts; }  // feed only (the config refuses it elsewhere)
     int64_t feed_arrival(const Event &e, int64_t i) override {
         if (e.local_ts < e.exch_ts)
@@ -107,14 +116,27 @@ class RecordedFeedLatency final : public LatencyModel {
                                    std::to_string(e.exch_ts) +
                                    ": the feed would deliver the event before it happened (fix the recorder "
                                    "clock when converting, or use a modelled feed latency)");
-        // exch_ts >= 0 here (the pass checked it), so the difference cannot wrap.
-        if (e.local_ts - e.exch_ts > kMaxLatencyNs)
-            throw DataError(i, "local_ts " + std::to_string(e.local_ts) + " is more than one day after exch_ts " +
+        // exch_ts >= 0 here (the pass checked it), so the difference cannot wrap; the offset is
+        // at most kMaxLatencyNs, so neither can the bound, and local_ts + offset_ stays below
+        // kMaxEventTs + kMaxLatencyNs.
+        if (e.local_ts - e.exch_ts > kMaxLatencyNs - offset_) {
+            if (offset_ == 0)
+                throw DataError(i, "local_ts " + std::to_string(e.local_ts) + " is more than one day after exch_ts " +
+                                       std::to_string(e.exch_ts) +
+                                       ": a recorded feed latency beyond the bound every latency has (a timestamp "
+                                       "in the wrong unit, or a corrupt one?)");
+            throw DataError(i, "local_ts " + std::to_string(e.local_ts) + " plus the feed's offset " +
+                                   std::to_string(offset_) + " ns is more than one day after exch_ts " +
                                    std::to_string(e.exch_ts) +
-                                   ": a recorded feed latency beyond the bound every latency has (a timestamp "
-                                   "in the wrong unit, or a corrupt one?)");
-        return e.local_ts;
+                                   ": a recorded feed latency with its offset beyond the bound every latency has "
+                                   "(a timestamp in the wrong unit, a corrupt one, or too large an offset?)");
+        }
+        return e.local_ts + offset_;
     }
+    int64_t offset_ns() const { return offset_; }
+
+  private:
+    int64_t offset_;
 };
 
 // min_ns + a lognormal draw with the given median and shape (sigma of the log), per message:

@@ -106,7 +106,9 @@ def feed_delivery_times(events: np.ndarray, config: Any) -> tuple[np.ndarray, st
                             f"{int(exch[i])}; a recorded feed cannot deliver it")
             err.index = i
             raise err
-        method = "recorded feed: each event's local_ts, in numpy"
+        arrival = arrival + np.int64(feed.offset_ns)  # the engine checked the bound (one day in all)
+        method = ("recorded feed: each event's local_ts, in numpy" if not feed.offset_ns else
+                  f"recorded feed {feed.describe()}: each event's local_ts + {int(feed.offset_ns)} ns, in numpy")
     else:
         model = _engine.LogNormalLatencyModel(float(feed.median_ns), float(feed.sigma), int(feed.min_ns))
         arrival = np.asarray(_engine.feed_deliveries(np.ascontiguousarray(events), model, _seed(config)))

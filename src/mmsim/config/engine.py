@@ -39,16 +39,23 @@ MAX_SIGMA = 10.0
 MODEL_KEYS: dict[str, tuple[str, str]] = {"queue.power": ("queue.model", "power")}
 
 # What each latency kind reads (the other fields must stay at their default, 0).
-_LATENCY_READS = {"constant": ("ns",), "lognormal": ("median_ns", "sigma", "min_ns"), "recorded": ()}
+_LATENCY_READS = {"constant": ("ns",), "lognormal": ("median_ns", "sigma", "min_ns"), "recorded": ("offset_ns",)}
+# The kind that reads each field, for the message when another kind sets it.
+_LATENCY_READER = {"ns": "constant", "median_ns": "lognormal", "sigma": "lognormal", "min_ns": "lognormal",
+                   "offset_ns": "recorded"}
 
 
 # The written (printed) forms of a latency model: what LatencyModel.describe prints, read back.
 _WRITTEN_LATENCY = re.compile(
     r"^\s*(?:lognormal\(\s*(?P<median>[^,()]+?)\s*,\s*(?P<sigma>[^,()]+?)\s*"
     r"(?:,\s*min\s+(?P<min>[^,()]+?)\s*)?\)|constant\(\s*(?P<constant>[^,()]+?)\s*\))\s*$")
-_LATENCY_FORMS = ("a latency is a duration (5ms, 250us; a bare number is ns), 'recorded' (feed only), "
-                  "lognormal(MEDIAN, SIGMA) or lognormal(MEDIAN, SIGMA, min MIN) (lognormal(1ms, 0.5)), "
-                  "or the mappings {constant: 5ms} and {lognormal: {median: 1ms, sigma: 0.5, min: 100us}}")
+# `recorded`, `recorded + 5ms`, `recorded+5ms`, `recorded + 5000000` (ns): the feed as recorded, X later.
+_WRITTEN_RECORDED = re.compile(r"^\s*recorded(?:\s*(?P<op>[^\w\s])\s*(?P<offset>.*?))?\s*$", re.IGNORECASE | re.DOTALL)
+_RECORDED_FORMS = ("a recorded feed with an offset is written recorded + X, X a duration >= 0 (recorded + 5ms, "
+                   "recorded + 250us; a bare number is ns), or the mapping {recorded: 5ms}")
+_LATENCY_FORMS = ("a latency is a duration (5ms, 250us; a bare number is ns), 'recorded' or 'recorded + 5ms' "
+                  "(feed only), lognormal(MEDIAN, SIGMA) or lognormal(MEDIAN, SIGMA, min MIN) (lognormal(1ms, 0.5)), "
+                  "or the mappings {constant: 5ms}, {recorded: 5ms} and {lognormal: {median: 1ms, sigma: 0.5, min: 100us}}")
 
 
 def _latency_ns() -> Duration:
@@ -57,12 +64,12 @@ def _latency_ns() -> Duration:
 
 @dataclass(frozen=True, kw_only=True)
 class LatencyModel(ConfigBase):
-    """One latency: constant, the recorded receive time, or a seeded lognormal draw.
+    """One latency: constant, the recorded receive time (plus an offset), or a seeded lognormal draw.
 
     Parameters
     ----------
     kind : {"constant", "recorded", "lognormal"}
-        ``recorded`` uses each event's ``local_ts`` (feed latency only).
+        ``recorded`` uses each event's ``local_ts`` (feed latency only), ``offset_ns`` later.
     ns : duration
         The constant latency in ns (``kind="constant"``), at most one day.
     median_ns : duration
@@ -71,9 +78,14 @@ class LatencyModel(ConfigBase):
         Shape of the lognormal (standard deviation of the log), dimensionless, in [0, 10].
     min_ns : duration
         Floor added under the lognormal draw, ns, at most one day.
+    offset_ns : duration
+        Added to each recorded ``local_ts`` (``kind="recorded"``), ns, in [0, one day]:
+        ``recorded + 5ms`` is the recorded feed 5 ms slower. 0 is the feed as recorded.
+        Never negative: an earlier delivery than the capture's could come before the
+        event happened, and nothing in a capture says how much faster a feed could be.
 
     A field the kind does not read (``sigma`` of a constant latency, ``ns`` of a
-    lognormal one, any of them for ``recorded``) must stay 0: another value is a
+    lognormal one, any but ``offset_ns`` for ``recorded``) must stay 0: another value is a
     ConfigError naming the field and the kind that reads it.
     """
 
@@ -84,15 +96,15 @@ class LatencyModel(ConfigBase):
     median_ns: int = setting(_latency_ns(), 0)
     sigma: float = setting(Number(ge=0.0, le=MAX_SIGMA, why=f"a finite number in [0, {MAX_SIGMA:g}]"), 0.0)
     min_ns: int = setting(_latency_ns(), 0)
+    offset_ns: int = setting(_latency_ns(), 0)
 
     @classmethod
     def _label(cls, name: str) -> str:
         return "latency kind" if name == "kind" else super()._label(name)
 
     def _validate(self) -> None:
-        for name in ("ns", "median_ns", "sigma", "min_ns"):
+        for name, reader in _LATENCY_READER.items():
             if name not in _LATENCY_READS[self.kind] and getattr(self, name) != 0:
-                reader = "constant" if name == "ns" else "lognormal"
                 raise ConfigError(f"latency.{name}: {getattr(self, name)!r} is read by a {reader} latency only "
                                   f"(kind {reader!r}), and this latency's kind is {self.kind!r}; drop {name}, "
                                   f"or set kind {reader!r}")
@@ -101,7 +113,8 @@ class LatencyModel(ConfigBase):
 
     @classmethod
     def parse(cls, value: Any, key: str) -> LatencyModel:
-        """Read ``5ms``, ``1000`` (ns), ``recorded``, ``{constant: 5ms}`` or ``{lognormal: {median: 1ms, sigma: 0.5}}``.
+        """Read ``5ms``, ``1000`` (ns), ``recorded``, ``recorded + 5ms``, ``{recorded: 5ms}``, ``{constant: 5ms}`` or
+        ``{lognormal: {median: 1ms, sigma: 0.5}}``.
 
         Raises
         ------
@@ -110,13 +123,8 @@ class LatencyModel(ConfigBase):
         """
         if isinstance(value, LatencyModel):
             return value
-        if value == "recorded":
-            return cls(kind="recorded")
-        if isinstance(value, str) and value.strip() == "recorded":
-            return cls(kind="recorded")  # ' recorded', as a duration may be written '5 ms ' too
-        if isinstance(value, str) and value.strip().lower() == "recorded":
-            raise ConfigError(f"{key}: cannot read {value!r}; the recorded latency is written in lower case: "
-                              "write 'recorded'")
+        if isinstance(value, str) and value.strip().lower().startswith("recorded"):
+            return cls._parse_recorded(value, key)  # ' recorded', as a duration may be written '5 ms ' too
         if isinstance(value, str) and value.strip().lower().startswith(("lognormal", "constant")):
             return cls._parse_written(value, key)
         if isinstance(value, Mapping):
@@ -135,17 +143,54 @@ class LatencyModel(ConfigBase):
                     sigma=sigma,
                     min_ns=parse_duration(spec.get("min", 0), f"{key}.lognormal.min", max_ns=MAX_LATENCY_NS),
                 )
-            if len(value) == 1 and str(next(iter(value))).lower() in ("lognormal", "constant") \
-                    and next(iter(value)) not in ("lognormal", "constant"):
+            if len(value) == 1 and str(next(iter(value))).lower() in ("lognormal", "constant", "recorded") \
+                    and next(iter(value)) not in ("lognormal", "constant", "recorded"):
                 name = next(iter(value))
                 raise ConfigError(f"{key}: unknown latency model {name!r}; model names are lower case: write "
                                   f"{str(name).lower()!r}")
+            if set(value) == {"recorded"}:
+                return cls._recorded_offset(value["recorded"], value["recorded"], f"{key}.recorded", f"{key}.recorded")
             if set(value) == {"constant"}:
                 return cls(kind="constant",
                            ns=parse_duration(value["constant"], f"{key}.constant", max_ns=MAX_LATENCY_NS))
             raise ConfigError(f"{key}: expected a duration, 'recorded' or {{lognormal: {{median, sigma}}}}, "
                               f"got {dict(value)!r}")
         return cls(kind="constant", ns=parse_duration(value, key, max_ns=MAX_LATENCY_NS))
+
+    @classmethod
+    def _parse_recorded(cls, value: str, key: str) -> LatencyModel:
+        """``recorded``, ``recorded + 5ms`` (``recorded+5ms``; a bare number after ``+`` is ns): the recorded
+        receive times, the offset later. What :meth:`describe` prints for a recorded feed, read back."""
+        text = value.strip()
+        if not text.startswith("recorded"):
+            raise ConfigError(f"{key}: cannot read {value!r}; the recorded latency is written in lower case: "
+                              f"write {'recorded' + text[8:]!r}")
+        m = _WRITTEN_RECORDED.match(text)
+        if m is None or m.group("op") not in (None, "+", "-"):
+            raise ConfigError(f"{key}: cannot read {value!r} as a latency; {_RECORDED_FORMS}")
+        if m.group("op") is None:
+            return cls(kind="recorded")
+        if not m.group("offset"):
+            raise ConfigError(f"{key}: cannot read {value!r}: no offset after {m.group('op')!r}; {_RECORDED_FORMS}")
+        if m.group("op") == "-":
+            cls._negative_offset(value, key)
+        offset = m.group("offset")
+        # A bare number after '+' is ns, as a bare number latency is.
+        return cls._recorded_offset(int(offset) if offset.isdigit() else offset, value, key, f"{key}: recorded offset")
+
+    @classmethod
+    def _recorded_offset(cls, offset: Any, value: Any, key: str, offset_key: str) -> LatencyModel:
+        """A recorded feed ``offset`` later (``value``: as written, ``offset_key``: the offset's name, for messages)."""
+        if (isinstance(offset, str) and offset.strip().startswith("-")) or (
+                isinstance(offset, (int, float)) and not isinstance(offset, bool) and offset < 0):
+            cls._negative_offset(value, key)
+        return cls(kind="recorded", offset_ns=parse_duration(offset, offset_key, max_ns=MAX_LATENCY_NS))
+
+    @staticmethod
+    def _negative_offset(value: Any, key: str) -> None:
+        raise ConfigError(f"{key}: cannot read {value!r}: a recorded feed's offset cannot be negative (the feed would "
+                          "deliver events earlier than they were received, some before they happened; a capture does "
+                          "not say how much faster a feed could be); write recorded + X with X >= 0")
 
     @classmethod
     def _parse_written(cls, value: str, key: str) -> LatencyModel:
@@ -183,15 +228,15 @@ class LatencyModel(ConfigBase):
                    min_ns=parse_duration(m.group("min") or 0, f"{key}: lognormal min", max_ns=MAX_LATENCY_NS))
 
     def plain(self) -> Any:
-        """As written in YAML: ``"recorded"``, int ns, or ``{lognormal: {median, sigma, min}}``."""
+        """As written in YAML: ``"recorded"``, ``{recorded: offset ns}``, int ns, or ``{lognormal: {median, sigma, min}}``."""
         if self.kind == "recorded":
-            return "recorded"
+            return {"recorded": self.offset_ns} if self.offset_ns else "recorded"
         if self.kind == "lognormal":
             return {"lognormal": {"median": self.median_ns, "sigma": self.sigma, "min": self.min_ns}}
         return self.ns
 
     def describe(self) -> str:
-        """Short human label (``"5ms"``, ``"recorded"``, ``"lognormal(1ms, 0.5)"``,
+        """Short human label (``"5ms"``, ``"recorded"``, ``"recorded + 5ms"``, ``"lognormal(1ms, 0.5)"``,
         ``"lognormal(1ms, 0.5, min 100us)"`` with a floor).
 
         :meth:`parse` reads every label back to an equal model (the sigma is printed
@@ -199,7 +244,7 @@ class LatencyModel(ConfigBase):
         table or a report header runs the same model.
         """
         if self.kind == "recorded":
-            return "recorded"
+            return f"recorded + {format_ns(self.offset_ns)}" if self.offset_ns else "recorded"
         if self.kind == "lognormal":
             sigma = f"{self.sigma:g}" if float(f"{self.sigma:g}") == self.sigma else repr(self.sigma)
             floor = f", min {format_ns(self.min_ns)}" if self.min_ns else ""
@@ -216,13 +261,14 @@ class LatencyConfig(ConfigBase):
     """Feed and order latencies (docs/engine.md).
 
     Each latency reads as a :class:`LatencyModel`, a duration (an int is ns:
-    ``LatencyConfig(feed=1000)`` is 1 us), ``"recorded"`` (feed only) or a
+    ``LatencyConfig(feed=1000)`` is 1 us), ``"recorded"`` or ``"recorded + 5ms"`` (feed only) or a
     ``{lognormal: {median, sigma, min}}`` mapping. Latencies are at most one day.
 
     Parameters
     ----------
     feed : LatencyModel
-        Exchange to local side, per market event. ``recorded`` uses ``local_ts``.
+        Exchange to local side, per market event. ``recorded`` uses ``local_ts``;
+        ``recorded + 5ms`` (``{recorded: 5ms}``) the recorded ``local_ts`` + 5 ms.
     entry : LatencyModel
         Local side to exchange, per order action.
     response : LatencyModel

@@ -35,9 +35,9 @@ def _dur(ns: int) -> str:
 
 
 def latency_label(model: LatencyModel) -> str:
-    """``constant 1ms``, ``recorded``, ``lognormal(1ms, 0.5)`` or ``lognormal(1ms, 0.5, min 100us)``."""
+    """``constant 1ms``, ``recorded``, ``recorded + 5ms``, ``lognormal(1ms, 0.5)`` or ``lognormal(1ms, 0.5, min 100us)``."""
     if model.kind == "recorded":
-        return "recorded"
+        return model.describe()
     if model.kind == "lognormal":
         floor = f", min {_dur(model.min_ns)}" if model.min_ns else ""
         return f"lognormal({_dur(model.median_ns)}, {model.sigma:g}{floor})"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["display_label"]
+__all__ = ["display_label", "latency_positions"]
 
 #: The latency models a run config has (``latency.<name>``).
 _LATENCY_MODELS = ("feed", "entry", "response")
@@ -61,7 +61,7 @@ def display_label(value: Any, key: str = "") -> str:
 
     A latency (``latency.feed`` ... or a ``{lognormal: ...}``/``{constant: ...}``
     mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
-    ``recorded``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
+    ``recorded``, ``recorded + 5ms``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
     with a floor); a strategy section as
     ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
     a string as written; a duration written as a bare number (ns) with its unit
@@ -71,7 +71,7 @@ def display_label(value: Any, key: str = "") -> str:
 
     last = key.rpartition(".")[2]
     is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
-        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant"))
+        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant", "recorded"))
     if is_latency and not isinstance(value, bool):
         try:
             model = LatencyModel.parse(value, key or "latency")
@@ -93,6 +93,32 @@ def display_label(value: Any, key: str = "") -> str:
     if isinstance(value, list):
         return "[" + ", ".join(display_label(v, key) for v in value) + "]"
     return _label(value)
+
+
+def latency_positions(values: Sequence[Any], key: str) -> list[float] | None:
+    """Category positions of a latency axis that holds a recorded feed, one per value: the constant
+    latencies by their ns, then ``recorded``, ``recorded + 1ms``, ... by their offset, then any other
+    (lognormal) as written. None for any other key or values (they keep the order they are written in).
+
+    ``recorded + 5ms`` is not ``5ms``: it is placed among the recorded points, never on a duration axis.
+    """
+    from ..config import LatencyModel
+
+    if not (key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS):
+        return None
+    try:
+        models = [LatencyModel.parse(v, key) for v in values]
+    except ConfigError:
+        return None
+    if not any(m.kind == "recorded" for m in models):
+        return None
+    rank = {"constant": 0, "recorded": 1}
+    order = sorted(range(len(models)), key=lambda i: (rank.get(models[i].kind, 2),
+                                                      models[i].ns + models[i].offset_ns if models[i].kind in rank else i))
+    positions = [0.0] * len(models)
+    for place, i in enumerate(order):
+        positions[i] = float(place)
+    return positions
 
 
 def _short(text: str, width: int = 28) -> str:

@@ -104,7 +104,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 metas[data] = dict(_meta(data), store=data)
             meta = metas[data]
             if p.config.engine.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
-                recorded = (f"latency.feed is 'recorded' but the event store {data} has no recorded local_ts "
+                recorded = (f"latency.feed is {p.config.engine.latency.feed.describe()!r} but the event store {data} has no "
+                            "recorded local_ts "
                             "(its meta.json: local_ts_recorded false)")
             sizes = store_size_conflict(p.config.engine, meta)
         for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, _key_located(fits, p, grid)):
@@ -286,6 +287,8 @@ def _readable(plain: dict[str, Any]) -> dict[str, Any]:
         v = out["latency"][name]
         if isinstance(v, dict) and "lognormal" in v:
             out["latency"][name] = {"lognormal": {k: (x if k == "sigma" else dur(x)) for k, x in v["lognormal"].items()}}
+        elif isinstance(v, dict) and "recorded" in v:
+            out["latency"][name] = {"recorded": dur(v["recorded"])}
         else:
             out["latency"][name] = dur(v)
     out["report"]["horizons"] = [dur(h) for h in out["report"]["horizons"]]

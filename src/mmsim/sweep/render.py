@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from .baseline import METRIC_LABELS
 from .cells import column_digits, number_cell, percent_cell, start_decimals
 from .grid import Grid
-from .labels import _canonical, _short, _value_text, display_label, is_duration_key
+from .labels import _canonical, _short, _value_text, display_label, is_duration_key, latency_positions
 from .units import units_lines
 
 __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "rich_table", "sweep_figures",
@@ -317,7 +317,9 @@ def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str
     if ns is not None and (key.startswith("latency.") or key in ("decide_every", "sample_every")
                            or any(isinstance(v, str) for v in uniq)):
         return [float(n) for n in ns], [display_label(v, key) for v in uniq], key, "duration"
-    return [float(i) for i in range(len(uniq))], _value_labels(uniq, 32, key), key, "category"
+    # A latency axis with a recorded feed: constants by ns, then recorded + X by X (labels.latency_positions).
+    xs = latency_positions(uniq, key) or [float(i) for i in range(len(uniq))]
+    return xs, _value_labels(uniq, 32, key), key, "category"
 
 
 #: Lines of one panel whose largest magnitudes differ by this factor or more get a symlog y axis.
