@@ -388,7 +388,7 @@ def test_every_numeric_flag_quotes_a_refused_value_as_written(store, two_runs, t
                 assert not re.search(r"got (inf|-1\.0|nan|-1)\b(?!')", err), (flag, value, err)
                 tried.add(flag)
     assert tried == {"--horizons", "--event-horizons", "--toxic-horizon", "--signal-buckets", "--age-buckets",
-                     "--queue-buckets", "--position-limit", "--seed", "--tick-size", "--lot-size", "--workers", "--pass-size",
+                     "--queue-buckets", "--qty", "--position-limit", "--seed", "--tick-size", "--lot-size", "--workers", "--pass-size",
                      "--timeout", "--tolerance", "--fit-powers", "--feed", "--entry", "--response", "--bucket",
                      "--boot", "--block", "--confidence"}
 
