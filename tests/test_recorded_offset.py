@@ -87,7 +87,7 @@ def test_three_ms_later_the_cancel_race_is_lost():
     # The look-ahead audit's own delivery times: local_ts + 3 ms.
     delivery, method = feed_delivery_times(ev, cfg("recorded + 3ms"))
     assert delivery.tolist() == [4_100_000, 4_100_000, 13_100_000, 15_100_000, 23_100_000]
-    assert method == ("recorded feed recorded + 3ms: each event's local_ts + 3000000 ns, in numpy; each venue "
+    assert method == ("recorded feed + 3ms: each event's local_ts + 3000000 ns, in numpy; each venue "
                       "message at its latest arrival; running maximum")
     assert res.report(horizons=["1ms"], event_horizons=[]).data["look_ahead_audit"]["line"] == (
         "look-ahead audit: 8 decisions, 0 violations")
@@ -130,6 +130,8 @@ def test_the_recorded_latency_plus_the_offset_is_bounded_at_one_day():
     ("recorded", 0), ("recorded + 5ms", 5 * MS), ("recorded+5ms", 5 * MS), (" recorded +  250us ", 250_000),
     ("recorded + 5000000", 5 * MS), ({"recorded": "5ms"}, 5 * MS), ({"recorded": 250_000}, 250_000),
     ("recorded + 0ms", 0), ("recorded + 24h", DAY),
+    # A bare number after '+' reads as YAML reads `feed: 1e6` (a breaker's find: these were refused).
+    ("recorded + 1e6", MS), ("recorded + 1_000_000", MS), ("recorded + 0x10", 16), ("recorded + 2.5e6", 2_500_000),
 ])
 def test_every_form_reads_and_prints_back(written, offset):
     model = LatencyModel.parse(written, "latency.feed")
@@ -180,8 +182,15 @@ NEGATIVE = ("a recorded feed's offset cannot be negative (the feed would deliver
      "latency.feed: recorded offset: a duration must be at most 1 day (86400000000000 ns), got '25h'"),
     ({"Recorded": "5ms"}, "latency.feed: unknown latency model 'Recorded'; model names are lower case: write "
                           "'recorded'"),
+    # A breaker's find: str.isdigit() took '²' (then int() raised a traceback) and a full-width '５' (read as 5 ns).
+    ("recorded + ²", "latency.feed: recorded offset: cannot read '²' as a duration; use a number with a unit "
+                     "(ns, us, ms, s, min, h), e.g. 250us"),
+    ("recorded + ５", "latency.feed: recorded offset: cannot read '５' as a duration; use a number with a unit "
+                     "(ns, us, ms, s, min, h), e.g. 250us"),
+    ("recorded + 1e999", "latency.feed: recorded offset: cannot read '1e999' as a duration; use a number with a "
+                         "unit (ns, us, ms, s, min, h), e.g. 250us"),
 ], ids=["no-offset", "negative", "minus", "negative-mapping", "capitals", "times", "no-operator", "over-a-day",
-        "mapping-capitals"])
+        "mapping-capitals", "superscript", "full-width", "inf"])
 def test_a_bad_form_is_refused_naming_the_key(written, message):
     with pytest.raises(ConfigError) as info:
         LatencyModel.parse(written, "latency.feed")

@@ -102,6 +102,25 @@ def test_qty_base_on_a_lot_1_store_is_lots_with_the_unit_named_and_the_mid_in_qu
         "money and prices in quote currency\nquantities in base units (1 lot = 1)")
 
 
+@pytest.mark.parametrize("lot, text", [(1e-08, "1e-08"), (0.123456789, "0.123456789"), (1234567.0, "1234567"),
+                                       (0.001, "0.001"), (25.0, "25")])
+def test_the_caption_gives_the_lot_size_with_every_digit(lot, text):
+    """A breaker's find: `:g` printed a lot of 1,234,567 as 1.23457e+06 and 0.123456789 as 0.123457 (the
+    quantities themselves were exact). The caption and the HTML notes give the lot as given."""
+    q = Quantities({"run": {"lot_size": lot}}, "base")
+    assert q.caption() == f"money and prices in quote currency\nquantities in base units (1 lot = {text})"
+    assert q.lot_text == text
+
+
+def test_a_position_limit_in_lots_keeps_every_digit():
+    """A breaker's find: `--qty lots --position-limit 123456789012345678` printed ...680 (through a float);
+    report.json held ...678. An integer limit prints exactly; a fractional one as before."""
+    q = Quantities({"run": {"lot_size": 1.0}}, "lots")
+    assert q.limit(123_456_789_012_345_678) == "123,456,789,012,345,678"
+    assert q.limit(np.int64(2**62 + 1)) == "4,611,686,018,427,387,905"
+    assert q.limit(1_234_567.5) == "1,234,567.5" and q.limit(1500.0) == "1,500"
+
+
 def test_the_terminal_and_html_name_the_unit_and_report_json_keeps_lots():
     ev, res = spot()
     rep = report(res, ev, horizons=["1s"], event_horizons=[])

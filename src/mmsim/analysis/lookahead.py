@@ -45,6 +45,7 @@ import numpy as np
 
 from .. import _engine
 from .._interrupt import exit_guarded
+from ..config._units import format_ns
 from ..errors import DataError
 from ..records import OrderEvent
 
@@ -107,8 +108,9 @@ def feed_delivery_times(events: np.ndarray, config: Any) -> tuple[np.ndarray, st
             err.index = i
             raise err
         arrival = arrival + np.int64(feed.offset_ns)  # the engine checked the bound (one day in all)
-        method = ("recorded feed: each event's local_ts, in numpy" if not feed.offset_ns else
-                  f"recorded feed {feed.describe()}: each event's local_ts + {int(feed.offset_ns)} ns, in numpy")
+        off = int(feed.offset_ns)
+        method = ("recorded feed: each event's local_ts, in numpy" if not off else
+                  f"recorded feed + {format_ns(off)}: each event's local_ts + {off} ns, in numpy")
     else:
         model = _engine.LogNormalLatencyModel(float(feed.median_ns), float(feed.sigma), int(feed.min_ns))
         arrival = np.asarray(_engine.feed_deliveries(np.ascontiguousarray(events), model, _seed(config)))

@@ -8,6 +8,7 @@ sweep's dotted override or a direct construction (constructors coerce:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ._fields import (
     setting,
 )
 from ._units import MAX_LATENCY_NS, format_ns, parse_duration
+from .yaml_file import read_number
 
 __all__ = ["MODEL_KEYS", "Config", "FeeConfig", "LatencyConfig", "LatencyModel", "QueueConfig", "SignalConfig"]
 
@@ -175,8 +177,12 @@ class LatencyModel(ConfigBase):
         if m.group("op") == "-":
             cls._negative_offset(value, key)
         offset = m.group("offset")
-        # A bare number after '+' is ns, as a bare number latency is.
-        return cls._recorded_offset(int(offset) if offset.isdigit() else offset, value, key, f"{key}: recorded offset")
+        # A bare number after '+' is ns, read as YAML reads a bare number latency (1e6, 1_000_000, 0x10;
+        # never a superscript or full-width digit, which str.isdigit() takes).
+        number = read_number(offset)
+        if isinstance(number, float) and not math.isfinite(number):
+            number = None  # '1e999' and '.inf' quoted as written, never as the inf they read
+        return cls._recorded_offset(offset if number is None else number, value, key, f"{key}: recorded offset")
 
     @classmethod
     def _recorded_offset(cls, offset: Any, value: Any, key: str, offset_key: str) -> LatencyModel:

@@ -35,7 +35,31 @@ _LOADER: Any = None
 
 def _construct_int(loader: Any, node: Any) -> int:
     """An integer as YAML 1.2 reads it: ``0b``/``0o``/``0x`` prefixes, anything else decimal."""
-    text = loader.construct_scalar(node).replace("_", "")
+    return _int_text(loader.construct_scalar(node))
+
+
+def read_number(text: str) -> int | float | None:
+    """``text`` as the number a run config's YAML would read it as (``1e6`` 1000000.0, ``1_000`` 1000,
+    ``0x10`` 16, ``.inf``), or None when YAML would read a string (``5ms``, ``²``, a full-width ``５``).
+
+    For numbers written inside a string value (``recorded + 1e6``), so they read as the same
+    number written alone would (``feed: 1e6``).
+    """
+    import re
+
+    t = text.strip()
+    if re.match(_INT, t):
+        return _int_text(t)
+    if re.match(_FLOAT, t) or re.match(_EXPONENT_FLOAT, t):
+        body = t.lstrip("+-").lower()
+        if body in (".inf", ".nan"):
+            return float(("-" if t.startswith("-") else "") + body[1:])
+        return float(t.replace("_", ""))
+    return None
+
+
+def _int_text(text: str) -> int:
+    text = text.replace("_", "")
     sign = -1 if text[0] == "-" else 1
     text = text.lstrip("+-")
     base = {"0b": 2, "0o": 8, "0x": 16}.get(text[:2].lower())

@@ -85,6 +85,12 @@ def _plain(x: Decimal, places: int | None = None) -> str:
     return "0" if text == "-0" else text
 
 
+def _lot_text(lot: float) -> str:
+    """A lot size as given, every digit (``1e-08``, ``0.123456789``, ``1234567``; ``:g`` cut them to 6)."""
+    text = repr(float(lot))
+    return text[:-2] if text.endswith(".0") else text
+
+
 class Quantities:
     """How the report's tables print quantities and the summary's mid (docs/reports.md, "Units").
 
@@ -109,6 +115,11 @@ class Quantities:
         self.base = qty == "base" or (qty == "auto" and self.lot != 1)
 
     @property
+    def lot_text(self) -> str:
+        """The lot size as given, every digit: ``1e-08``, ``0.123456789``, ``1234567``."""
+        return _lot_text(self.lot_size)
+
+    @property
     def unit(self) -> str:
         """``lots`` or ``base units``: what a quantity column or row label says."""
         return "base units" if self.base else "lots"
@@ -118,7 +129,7 @@ class Quantities:
         if not self.base:
             return "money in quote currency"
         # Two short lines: one line wrapped inside "1 lot =" under an 80-column summary.
-        return f"money and prices in quote currency\nquantities in base units (1 lot = {self.lot_size:g})"
+        return f"money and prices in quote currency\nquantities in base units (1 lot = {self.lot_text})"
 
     def qty(self, lots: Any) -> str:
         """A number of lots in the chosen unit, every digit kept (lots as :func:`_num` prints them)."""
@@ -132,6 +143,8 @@ class Quantities:
         """A position limit (lots, a float as given): ``1,500`` or ``1,234,567.5`` in lots, never ``1.23457e+06``."""
         if self.base:
             return self.qty(lots)
+        if isinstance(lots, (int, np.integer)) and not isinstance(lots, bool):
+            return f"{int(lots):,}"  # every digit: 123,456,789,012,345,678 read ...680 through a float
         x = float(lots)
         return f"{int(x):,}" if x.is_integer() else f"{x:,.15g}"
 

@@ -467,7 +467,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], table_id: str) 
 
 def _units_note(u: Quantities) -> str:
     """The HTML note's units (nothing in lots, as before)."""
-    return (f"quantities in base units (1 lot = {u.lot_size:g}; report.json and fills.csv keep lots), "
+    return (f"quantities in base units (1 lot = {u.lot_text}; report.json and fills.csv keep lots), "
             "the summary's mid in quote currency; ") if u.base else ""
 
 

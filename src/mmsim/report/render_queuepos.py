@@ -95,7 +95,7 @@ def queue_position_html(d: Mapping[str, Any], table: Any, qty: Any = None) -> li
             "fill: the lots displayed at its price just before the fill, ours not counted (0: no one else was "
             "left there, either because the level was consumed down to us or because we were alone at that "
             "price all along, as a quote improving on the touch is). Both are the exchange book's, whatever "
-            "the queue model." + (f" The buckets are in base units (1 lot = {qty.lot_size:g})."
+            "the queue model." + (f" The buckets are in base units (1 lot = {qty.lot_text})."
                                   if qty is not None and qty.base else "") + "</p>")
         names = {basis: text for basis, (text, _) in BASIS_TEXT.items()}
         if qty is not None and qty.base:  # as the terminal's title: the buckets are not lots
