@@ -457,17 +457,22 @@ def test_the_sharpe_row_names_the_span_over_one_day_or_less():
     assert _sharpe_label({"n_days": 1, "span_ns": 0}) == "Sharpe (daily)"  # data at one instant: no Sharpe
 
 
-def test_the_sharpe_grid_starts_with_the_market_after_an_opening_snapshot():
+@pytest.mark.parametrize("snapshot_before", [7200 * S, 90_000 * S], ids=["same-date", "the-day-before"])
+def test_the_sharpe_grid_starts_with_the_market_after_an_opening_snapshot(snapshot_before):
     """A Databento day: the 00:00 book, then trading two hours later. The Sharpe's 1 s grid ran from the
-    snapshot, 7,203 intervals of which 7,200 flat, and its row read `Sharpe (over 2h00m)` for data the header
+    snapshot, 7,203 intervals of which 7,200 flat, and its row read `Sharpe (daily)` for data the header
     spans as 3 s. It now covers the header's span: the 3 hand increments 2, 0, -5, scaled by sqrt(3 / 1 day),
-    the row `Sharpe (over 3 s)`; the days of data still count from the first event (1)."""
+    the row `Sharpe (over 3 s)`. The same kind (a breaker's find): the book stamped 25 h before, on the day
+    before, counted 2 days of data (Sharpe / sqrt(2), the row `Sharpe (daily)`); the days are the market's,
+    1, in the report and in compare's buckets alike."""
+    from mmsim.analysis.buckets import bucket_edges, bucket_series
     from mmsim.report.render import _summary_rows
 
     midnight = 1_703_462_400 * S
     t0 = midnight + 7200 * S
-    ev = make_events([(midnight, Kind.CLEAR, 0, 0, 0), (midnight, Kind.DEPTH, 1, 100, 5),
-                      (midnight, Kind.DEPTH, -1, 102, 5), (t0, Kind.DEPTH, 1, 100, 6),
+    snap = t0 - snapshot_before
+    ev = make_events([(snap, Kind.CLEAR, 0, 0, 0), (snap, Kind.DEPTH, 1, 100, 5),
+                      (snap, Kind.DEPTH, -1, 102, 5), (t0, Kind.DEPTH, 1, 100, 6),
                       (t0 + 3 * S, Kind.DEPTH, 1, 100, 7)])
     s = np.zeros(4, dtype=SAMPLE_DTYPE)
     s["exch_ts"] = [t0, t0 + S, t0 + 2 * S, t0 + 3 * S]
@@ -481,6 +486,8 @@ def test_the_sharpe_grid_starts_with_the_market_after_an_opening_snapshot():
     assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(3))
     assert d["risk"]["pnl_by_day"] == {"2023-12-25": -3.0}
     assert dict(_summary_rows(d))["Sharpe (over 3 s)"] == f"{inc.mean() / inc.std(ddof=1) * np.sqrt(3):.2f}"
+    run = result_of([], config=mmsim.Config(sample_every=S), samples=s)
+    assert bucket_series(run, ev, bucket_edges(ev["exch_ts"], 60 * S), ["1s"]).n_days == 1
 
 
 def test_make_report_is_the_report_function(hand):

@@ -5,7 +5,8 @@
 the calendar days (UTC) the data touches, but never more than its span
 rounded up to whole days. A 6-minute capture across midnight is 1 day, not
 2; three equity sessions on three dates stay 3; a 25-hour capture over
-three dates is 2 (docs/reports.md, "Inventory and risk").
+three dates is 2 (docs/reports.md, "Inventory and risk"). Both callers count from the
+market's start (``mmsim.report.setup.market_start``): an opening snapshot set apart adds no day.
 """
 
 from __future__ import annotations

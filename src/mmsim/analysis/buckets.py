@@ -252,8 +252,13 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
     # Dropped buckets hold no event, hence no fill and no mid change: the equity at a
     # kept bucket's end equals the equity at the next kept bucket's start.
     pnl = np.diff(eq)
-    t0, t1 = int(exch_ts[0]), int(exch_ts[-1])
-    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts))
+    # The days of data are the market's, as the report's risk.n_days: an opening snapshot set apart
+    # (a Databento day's 00:00 book, stamped on the day before) adds none.
+    from ..report.setup import market_start, opening_snapshot
+
+    t1 = int(exch_ts[-1])
+    t0 = market_start(opening_snapshot(ev), int(exch_ts[0]))
+    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts[exch_ts >= t0]))
 
 
 def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None = None, n_boot: int = 2000,

@@ -158,10 +158,10 @@ def _risk(
     out["max_drawdown"] = float((peak - eq).max())
     step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
     span = t1 - t0
-    # The dates the events touch (1 at one instant), from the first event even when the grid starts
-    # later (after an opening snapshot): compare's and a sweep's "per day" divide by the same count.
-    first = int(events_ts[0]) if events_ts is not None and len(events_ts) else t0
-    out["n_days"] = n_days = days_of_data(min(first, t0), t1, events_ts)
+    # The dates the market's events touch (1 at one instant): from the grid's start, the market's (an
+    # opening snapshot stamped on the day before adds no day). compare's and a sweep's "per day"
+    # divide by the same count (analysis.buckets).
+    out["n_days"] = n_days = days_of_data(t0, t1, None if events_ts is None else events_ts[events_ts >= t0])
     if span > 0:
         step = max(step, -(-span // _MAX_GRID))
         grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
