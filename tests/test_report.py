@@ -490,6 +490,32 @@ def test_the_sharpe_grid_starts_with_the_market_after_an_opening_snapshot(snapsh
     assert bucket_series(run, ev, bucket_edges(ev["exch_ts"], 60 * S), ["1s"]).n_days == 1
 
 
+def test_the_pnl_plot_spans_the_market_not_the_opening_snapshot(monkeypatch):
+    """A breaker's find: ESH4's pnl.png ran from its 00:00 book, 22 flat hours before its 2 of trading. The
+    time axis now starts where the header's span does (the market's start); without a snapshot set apart, it
+    keeps matplotlib's own limits (from the first event)."""
+    import matplotlib.dates as mdates
+
+    import mmsim.report.render as render
+
+    figs = []
+    monkeypatch.setattr(render, "png_bytes", lambda fig, **kw: figs.append(fig) or b"")
+    midnight = 1_703_462_400 * S
+    t0 = midnight + 7200 * S
+    ev = make_events([(midnight, Kind.CLEAR, 0, 0, 0), (midnight, Kind.DEPTH, 1, 100, 5),
+                      (midnight, Kind.DEPTH, -1, 102, 5), (t0, Kind.DEPTH, 1, 100, 6),
+                      (t0 + 3 * S, Kind.DEPTH, 1, 100, 7)])
+    rep = report(result_of([]), ev, horizons=["1s"], event_horizons=[])
+    render.plot_pnl(rep._computed)
+    lo, hi = figs[-1].axes[1].get_xlim()
+    as_num = mdates.date2num(np.array([t0, t0 + 3 * S], dtype="datetime64[ns]"))
+    assert (lo, hi) == pytest.approx(tuple(as_num), abs=1e-9)
+    # The same kind without a snapshot: the axis starts at or before the first event.
+    ev2 = make_events([(t0, Kind.DEPTH, 1, 100, 6), (t0, Kind.DEPTH, -1, 102, 6), (t0 + 3 * S, Kind.DEPTH, 1, 100, 7)])
+    render.plot_pnl(report(result_of([]), ev2, horizons=["1s"], event_horizons=[])._computed)
+    assert figs[-1].axes[1].get_xlim()[0] <= as_num[0]
+
+
 def test_make_report_is_the_report_function(hand):
     """mmsim.report is an ordinary package; its function has an ordinary name (issue 16 item 3)."""
     ev, res = hand

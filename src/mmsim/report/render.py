@@ -307,6 +307,11 @@ def plot_pnl(rep: ReportData, qty: str = "auto") -> bytes:
     ax2.axhline(0, color="grey", lw=0.5)
     ax2.set_ylabel(f"position ({u.unit})")
     ax2.set_xlabel("exchange time (UTC)")
+    # The header's span: from the market's start, not from an opening snapshot hours before it (ESH4's
+    # 00:00 book put 22 flat hours before its 2 of trading; a breaker's find).
+    start = (rep.data.get("inventory") or {}).get("from_ts")
+    if start is not None and int(start) > int(s["t_start"]) and int(s["t_end"]) > int(start):
+        ax2.set_xlim(*_dt(np.array([start, s["t_end"]], dtype=np.int64)))
     return png_bytes(fig)
 
 
