@@ -340,6 +340,23 @@ def test_every_swept_latency_has_its_own_point_and_label(values, scale):
             assert gaps[1] == pytest.approx(decade * math.log10(ns[2] / ns[1]))
 
 
+@pytest.mark.parametrize("n, upright", [(4, False), (14, True)])
+def test_tick_labels_that_cannot_fit_in_two_rows_turn_upright_and_none_is_hidden(n, upright):
+    from mmsim._plot import figure, fit_tick_labels, png_bytes
+
+    fig = figure(2.0, 2.0)
+    ax = fig.add_subplot(1, 1, 1)
+    labels = [f"{i * 10}ms" for i in range(n)]
+    ax.set_xticks(range(n), labels, fontsize=7)
+    fit_tick_labels(fig, [ax])
+    png_bytes(fig)
+    shown = ax.get_xticklabels()
+    assert [t.get_text() for t in shown] == labels
+    assert {t.get_rotation() for t in shown} == {90.0 if upright else 0.0}
+    boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in shown]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
+
+
 def test_a_lognormal_axis_is_categorical_and_labelled_as_a_model():
     rows, grid = _rows(["1ms", {"lognormal": {"median": "1ms", "sigma": 0.5}}])
     figs = sweep_figures(rows, grid)

@@ -404,7 +404,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         nrows = math.ceil(len(metrics) / ncols)
         # Inches: each panel 2.35 high; under it the tick labels (tilted ones take room for
         # their length), the axis title, then the next panel's title or the legend.
-        # Number and duration ticks are level (fit_tick_labels: two rows, then thinned); categories tilt.
+        # Number and duration ticks are level (fit_tick_labels: two rows, then upright); categories tilt.
         tilted = kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14)
         below = 0.95 + (0.055 * max(len(t) for t in ticks) if tilted else 0.0)
         panel, top, legend = 2.35, 0.65, 0.35
