@@ -11,6 +11,7 @@ panels whose lines differ by orders of magnitude).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -282,7 +283,8 @@ def test_categorical_axes_are_markers_only_and_duration_ticks_carry_their_unit()
     (["0ms", "1ms", "10ms", "50ms", "100ms"], True),  # examples/defence_sweep.yaml: 50ms sat on 100ms
     (["0ms", "1ms", "5ms", "20ms", "100ms", "250ms", "1s"], True),  # examples/latency_sweep.yaml
     (["0ms", "1ms", "2ms", "5ms", "10ms", "20ms", "50ms", "100ms"], True),
-    (["0ms", "100ms", "110ms", "120ms", "1s"], False),  # too close even in two rows: some are left out
+    # Too close on any scale: evenly spaced in order, every label shown (it used to leave some out).
+    (["0ms", "100ms", "110ms", "120ms", "1s"], True),
 ], ids=["defence-grid", "latency-grid", "1-2-5", "crowded"])
 def test_latency_tick_labels_never_overlap(values, all_shown):
     from mmsim._plot import png_bytes
@@ -302,6 +304,57 @@ def test_latency_tick_labels_never_overlap(values, all_shown):
             assert texts == values, ax.get_title()
         else:
             assert texts[0] == values[0] and texts[-1] == values[-1] and set(texts) < set(values)
+
+
+@pytest.mark.parametrize("values, scale", [
+    (["0ms", "20ms", "100ms", "1s"], "symlog"),  # examples/amzn_defence_sweep.yaml: linear, 0ms unlabelled under 20ms
+    (["0ms", "1ms", "10ms", "1s"], "symlog"),
+    (["0ms", "25ms", "50ms", "75ms", "100ms"], "linear"),  # an even grid stays proportional
+    (["0ms", "100ms", "110ms", "120ms", "1s"], "even"),  # 100/110/120 touch even on symlog
+], ids=["amzn-defence", "decades", "even-grid", "too-close"])
+def test_every_swept_latency_has_its_own_point_and_label(values, scale):
+    from mmsim._plot import png_bytes
+    from mmsim.config import parse_duration
+
+    rows, grid = _rows(values)
+    fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
+    png_bytes(fig)
+    for ax in fig.axes:
+        assert [t.get_text() for t in ax.get_xticklabels()] == values, ax.get_title()  # all shown, in order
+        px = [ax.transData.transform((x, 0.0))[0] for x in ax.get_xticks()]
+        gaps = [b - a for a, b in zip(px, px[1:])]
+        assert min(gaps) >= 14, (ax.get_title(), gaps)  # pixels at 100 dpi: 10 points, a 5-pt marker's width twice
+        assert ax.get_xscale() == ("linear" if scale == "even" else scale)
+        ns = [float(parse_duration(v, "latency.feed")) for v in values]
+        if scale == "even":
+            assert list(ax.get_xticks()) == [0.0, 1.0, 2.0, 3.0, 4.0]
+            assert ax.get_xlabel() == "latency.feed (evenly spaced)"
+        else:
+            assert list(ax.get_xticks()) == ns and ax.get_xlabel() == "latency.feed"
+        if scale != "symlog":
+            assert gaps == pytest.approx([gaps[0]] * len(gaps))  # proportional: 25 ms apart, or one step
+        else:
+            # symlog from the smallest positive latency: 0 to it is 1/0.9 of a decade, then decades.
+            decade = gaps[-1] / math.log10(ns[-1] / ns[-2])
+            assert gaps[0] == pytest.approx(decade / 0.9)
+            assert gaps[1] == pytest.approx(decade * math.log10(ns[2] / ns[1]))
+
+
+@pytest.mark.parametrize("n, upright", [(4, False), (14, True)])
+def test_tick_labels_that_cannot_fit_in_two_rows_turn_upright_and_none_is_hidden(n, upright):
+    from mmsim._plot import figure, fit_tick_labels, png_bytes
+
+    fig = figure(2.0, 2.0)
+    ax = fig.add_subplot(1, 1, 1)
+    labels = [f"{i * 10}ms" for i in range(n)]
+    ax.set_xticks(range(n), labels, fontsize=7)
+    fit_tick_labels(fig, [ax])
+    png_bytes(fig)
+    shown = ax.get_xticklabels()
+    assert [t.get_text() for t in shown] == labels
+    assert {t.get_rotation() for t in shown} == {90.0 if upright else 0.0}
+    boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in shown]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
 
 
 def test_a_lognormal_axis_is_categorical_and_labelled_as_a_model():

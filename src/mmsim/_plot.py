@@ -36,17 +36,17 @@ TICK_GAP_PX = 3.0
 
 
 def fit_tick_labels(fig: Any, axes: Sequence[Any]) -> None:
-    """Lay out the x tick labels of ``axes`` so that no two overlap: level, else in two rows, else thinned.
+    """Lay out the x tick labels of ``axes`` so that no two overlap: level, else in two rows, else upright.
 
     Values of a latency grid are close on the page where they are close in
     ratio (50ms and 100ms on a symlog axis from 0 to 1s). The figure is laid
     out with the Agg renderer and each label's box measured
     (:meth:`matplotlib.text.Text.get_window_extent`). Labels that all sit
     :data:`TICK_GAP_PX` apart stay as they are; otherwise every second label
-    moves one row down (its tick's pad grows by a label's height). In a row
-    that is still crowded a label is hidden when it starts less than the gap
-    past the end of the last one shown there (its tick mark stays); the last
-    label of a row (its largest value) is always shown.
+    moves one row down (its tick's pad grows by a label's height). When a row
+    is still crowded, the axis's labels go back to one row, turned upright (90
+    degrees). No label is ever hidden: each is a swept value, and a plot of a
+    latency study is read against its 0 ms point.
     """
     if not axes:
         return
@@ -64,28 +64,21 @@ def fit_tick_labels(fig: Any, axes: Sequence[Any]) -> None:
         boxes = [t.label1.get_window_extent(renderer) for t in ticks]
         return any(b.x0 < a.x1 + TICK_GAP_PX for a, b in zip(boxes, boxes[1:]))
 
-    staggered = False
+    pads: dict[Any, float] = {}
     for ax in axes:
         ticks = labelled(ax)
         if crowded(ticks):
             height_pt = max(t.label1.get_window_extent(renderer).height for t in ticks) * 72.0 / fig.dpi
             for t in ticks[1::2]:
+                pads[t] = t.get_pad()
                 t.set_pad(t.get_pad() + height_pt + 1.0)
-            staggered = True
-    if staggered:
-        canvas.draw()
+    if not pads:
+        return
+    canvas.draw()
     for ax in axes:
         ticks = labelled(ax)
-        for row in (ticks[0::2], ticks[1::2]):
-            boxes = [t.label1.get_window_extent(renderer) for t in row]
-            shown: list[int] = []
-            for i, b in enumerate(boxes):
-                if not shown or b.x0 >= boxes[shown[-1]].x1 + TICK_GAP_PX:
-                    shown.append(i)
-            last = len(boxes) - 1
-            if last >= 0 and shown[-1] != last:
-                while shown and boxes[last].x0 < boxes[shown[-1]].x1 + TICK_GAP_PX:
-                    shown.pop()
-                shown.append(last)
-            for i, t in enumerate(row):
-                t.label1.set_visible(i in shown)
+        if crowded(ticks[0::2]) or crowded(ticks[1::2]):
+            for t in ticks:
+                t.set_pad(pads.get(t, t.get_pad()))
+                t.label1.set_rotation(90)
+    canvas.draw()

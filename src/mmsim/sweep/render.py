@@ -20,6 +20,7 @@ from .cells import column_digits, number_cell, percent_cell, start_decimals
 from .grid import Grid
 from .labels import _canonical, _short, _value_text, display_label, is_duration_key, latency_positions
 from .units import units_lines
+from .xscale import duration_scale
 
 __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "rich_table", "sweep_figures",
            "write_report"]
@@ -360,8 +361,8 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
     repeats with a bar of one standard deviation (a single run's markout shows
     its confidence interval). A numeric axis joins its points by lines; a
     categorical one (strategies, queue models, lognormal latencies) shows
-    markers only, side by side. A duration axis spanning several decades is
-    drawn on a symlog scale, ticked at the grid's values as written. A panel
+    markers only, side by side. A duration axis is linear, symlog or evenly
+    spaced (:func:`mmsim.sweep.xscale.duration_scale`), ticked at the grid's values as written. A panel
     whose series differ by :data:`SYMLOG_RATIO` or more in size gets a symlog y
     axis (its title says so).
     """
@@ -387,6 +388,11 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         others = [k for k in varying if k != key]
         xs, ticks, xtitle, kind = _axis_values(key, [r.get(key) for r in rows])
         numeric = kind != "category"
+        positive = [x for x in xs if x > 0]
+        scale, lin = duration_scale(xs) if kind == "duration" else (
+            ("symlog", min(positive)) if positive and max(xs) / min(positive) >= 100 else ("linear", 0.0))
+        if scale == "even":  # too close on any scale: evenly spaced in their order, ticked as written
+            xs, xtitle = [float(sorted(xs).index(x)) for x in xs], f"{key} (evenly spaced)"
         xpos = {c: x for c, x in zip([_canonical(v) for v in _unique([r.get(key) for r in rows])], xs)}
         groups: dict[str, list[Mapping[str, Any]]] = {}
         for r in ok:
@@ -398,7 +404,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         nrows = math.ceil(len(metrics) / ncols)
         # Inches: each panel 2.35 high; under it the tick labels (tilted ones take room for
         # their length), the axis title, then the next panel's title or the legend.
-        # Number and duration ticks are level (fit_tick_labels: two rows, then thinned); categories tilt.
+        # Number and duration ticks are level (fit_tick_labels: two rows, then upright); categories tilt.
         tilted = kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14)
         below = 0.95 + (0.055 * max(len(t) for t in ticks) if tilted else 0.0)
         panel, top, legend = 2.35, 0.65, 0.35
@@ -440,10 +446,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                 ax.axhline(0.0, color="0.6", lw=0.8)
             ax.set_title(_panel_title(m) + (", symlog" if symlog else ""), fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
-            positive = [x for x in xs if x > 0]
-            if numeric and positive and max(xs) / min(positive) >= 100:
-                # Latency grids are roughly geometric (0, 1ms, 10ms, 100ms, 1s).
-                lin = min(positive)
+            if numeric and scale == "symlog":  # a roughly geometric grid (0, 20ms, 100ms, 1s): xscale.py
                 ax.set_xscale("symlog", linthresh=lin)
                 ax.set_xlim(min(xs) - 0.3 * lin, max(xs) * 1.4)
                 ax.set_xticks(xs, ticks, fontsize=7)
@@ -455,7 +458,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             elif kind != "number":
                 tilt = len(xs) > 3 or max(len(t) for t in ticks) > 14
                 ax.set_xticks(xs, ticks, fontsize=8, rotation=25 if tilt else 0, ha="right" if tilt else "center")
-            if not numeric:
+            if not numeric or scale == "even":
                 ax.set_xlim(-0.5, len(xs) - 0.5)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
