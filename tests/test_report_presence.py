@@ -251,6 +251,7 @@ def test_presence_of_a_run_in_the_report(tmp_path):
         (0, 1, 5000.0, True), (0, 1, 3000.0, True)]
     flat = rep.flat()
     assert (flat["presence_bid"], flat["presence_ask"], flat["presence_two_sided"]) == (1 / 6, 0.5, 1 / 6)
+    assert (flat["presence_pulls_bid"], flat["presence_pulls_ask"]) == (0, 0)
     assert json.loads(rep.to_json())["presence"]["two_sided"] == 1 / 6
     from rich.console import Console
 
@@ -362,6 +363,9 @@ def test_presence_matches_a_plain_walk_on_the_amzn_day(seed, chunk, monkeypatch)
             assert got[what + "_gap_mean_ns"] == (pytest.approx(float(np.mean(g)), rel=1e-12) if g else None)
             assert got[what + "_gap_median_ns"] == (float(np.median(g)) if g else None)
     assert sum(p["sides"]["bid"][k] + p["sides"]["ask"][k] for k in ("pulls", "requotes", "hits")) > 10
+    # Report.flat (a sweep's results.csv) says how often the side was withdrawn.
+    flat = rep.flat()
+    assert (flat["presence_pulls_bid"], flat["presence_pulls_ask"]) == (len(gaps[1]["pull"]), len(gaps[-1]["pull"]))
 
 
 def test_the_sweep_table_shows_two_sided_presence_in_percent_after_the_toxic_share():
