@@ -1,4 +1,4 @@
-"""Quote presence (docs/reports.md, "Quote presence"): live shares, pulls and hits, at the touch.
+"""Quote presence (docs/reports.md, "Quote presence"): live shares, pulls, requotes and hits, at the touch.
 
 Two hand order logs whose every figure is worked out in the comments: the first a plain
 quoter (bid 60%, ask 40%, two-sided 20%, 2 pulls and a hit on the bid); the second the
@@ -26,9 +26,12 @@ E = OrderEvent
 BID, ASK = 1, -1
 
 
-def log(rows):
-    """Order-log rows ``(exch_ts, order_id, event, side, price, leaves[, order_type[, reason]])``."""
+def log(rows, decisions=None):
+    """Order-log rows ``(exch_ts, order_id, event, side, price, leaves[, order_type[, reason]])``; row ``i``
+    comes from strategy call ``decisions[i]`` (default: ``i``, every row its own call, so no cancel comes
+    with a new order)."""
     out = np.zeros(len(rows), dtype=ORDER_LOG_DTYPE)
+    out["decision"] = np.arange(len(rows)) if decisions is None else decisions
     for i, (ts, oid, ev, side, price, leaves, *rest) in enumerate(rows):
         out[i]["exch_ts"] = ts
         out[i]["local_ts"] = ts
@@ -74,9 +77,11 @@ def test_presence_pulls_and_hits_by_hand():
     assert (p["from_ts"], p["to_ts"]) == (1000, 2000)
     assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (0.6, 0.4, 0.2, 0.2)
     assert p["sides"]["bid"] == {"pulls": 2, "pull_gap_mean_ns": 100.0, "pull_gap_median_ns": 100.0,
+                                 "requotes": 0, "requote_gap_mean_ns": None, "requote_gap_median_ns": None,
                                  "hits": 1, "hit_gap_mean_ns": 200.0, "hit_gap_median_ns": 200.0,
                                  "open_at_end": True}
     assert p["sides"]["ask"] == {"pulls": 1, "pull_gap_mean_ns": 200.0, "pull_gap_median_ns": 200.0,
+                                 "requotes": 0, "requote_gap_mean_ns": None, "requote_gap_median_ns": None,
                                  "hits": 0, "hit_gap_mean_ns": None, "hit_gap_median_ns": None,
                                  "open_at_end": True}
     assert p["at_touch"] is None  # no book given
@@ -130,11 +135,75 @@ def test_presence_edge_cases_by_hand():
     p = quote_presence(log(EDGES), 0, 1000)
     assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (0.7, 0.2, 0.15, 0.25)
     assert p["sides"]["bid"] == {"pulls": 0, "pull_gap_mean_ns": None, "pull_gap_median_ns": None,
+                                 "requotes": 0, "requote_gap_mean_ns": None, "requote_gap_median_ns": None,
                                  "hits": 1, "hit_gap_mean_ns": 200.0, "hit_gap_median_ns": 200.0,
                                  "open_at_end": False}
     assert p["sides"]["ask"] == {"pulls": 1, "pull_gap_mean_ns": 550.0, "pull_gap_median_ns": 550.0,
+                                 "requotes": 0, "requote_gap_mean_ns": None, "requote_gap_median_ns": None,
                                  "hits": 0, "hit_gap_mean_ns": None, "hit_gap_median_ns": None,
                                  "open_at_end": True}
+
+
+# Requotes: rows (call, exch_ts, order_id, event, side, price, leaves[, order_type[, reason]]). Span [0, 1000].
+# Bid: call 0's order 1 acked at 10 (not live at the start: no gap counted). Call 1 moves it: its cancel lands at
+#      100, its replacement (order 2) 100 ns later at 200 -> a requote, out 100-200. Call 3 moves it again: the
+#      cancel lands at 300, the replacement (order 3) is rejected post-only at 300 -> a requote, out until call 5's
+#      order 4 is acked at 450 (150 ns). Call 8 cancels order 4 (600) and sends only an IOC buy (filled at once,
+#      never live: no replacement) -> a pull, out until call 9's order 5 at 700 (100 ns), live to the end.
+#      Live [10,100) + [200,300) + [450,600) + [700,1000] = 640 -> 64%; 1 pull (100), 2 requotes (100, 150).
+# Ask: call 0's orders 6 @105 and 7 @106 (a ladder) acked at 10. Call 2 moves level 2 (cancel 7 at 150, order 8
+#      at 250): order 6 keeps the side live, no gap. Call 4 moves both (cancels of 6 and 8 land at 400, orders 9
+#      and 10 at 420) -> one requote (20 ns), begun by two cancels of one call. Call 6 moves both again (cancels
+#      of 9 and 10 and its order 11 at 500), and call 7 cancels order 11, landing at 500 too: the last cancel
+#      there (call 7) sent nothing -> a pull, out to the end (500, open). Live [10,400) + [420,500) = 470 -> 47%.
+# Two-sided [10,100) + [200,300) + [450,500) = 240; neither [0,10) + [400,420) + [600,700) = 130.
+REQUOTES = [
+    (0, 10, 1, E.SENT, BID, 100, 5), (0, 10, 1, E.ACKED, BID, 100, 5),
+    (0, 10, 6, E.SENT, ASK, 105, 5), (0, 10, 6, E.ACKED, ASK, 105, 5),
+    (0, 10, 7, E.SENT, ASK, 106, 5), (0, 10, 7, E.ACKED, ASK, 106, 5),
+    (1, 100, 1, E.CANCEL_SENT, BID, 100, 5), (1, 100, 1, E.CANCELED, BID, 100, 5),
+    (2, 150, 7, E.CANCEL_SENT, ASK, 106, 5), (2, 150, 7, E.CANCELED, ASK, 106, 5),
+    (1, 200, 2, E.SENT, BID, 101, 5), (1, 200, 2, E.ACKED, BID, 101, 5),
+    (2, 250, 8, E.SENT, ASK, 107, 5), (2, 250, 8, E.ACKED, ASK, 107, 5),
+    (3, 300, 2, E.CANCEL_SENT, BID, 101, 5), (3, 300, 2, E.CANCELED, BID, 101, 5),
+    (3, 300, 3, E.SENT, BID, 103, 5),
+    (3, 300, 3, E.REJECTED, BID, 103, 0, OrderType.LIMIT, RejectReason.POST_ONLY_WOULD_CROSS),
+    (4, 400, 6, E.CANCEL_SENT, ASK, 105, 5), (4, 400, 8, E.CANCEL_SENT, ASK, 107, 5),
+    (4, 400, 6, E.CANCELED, ASK, 105, 5), (4, 400, 8, E.CANCELED, ASK, 107, 5),
+    (4, 420, 9, E.SENT, ASK, 104, 5), (4, 420, 10, E.SENT, ASK, 105, 5),
+    (4, 420, 9, E.ACKED, ASK, 104, 5), (4, 420, 10, E.ACKED, ASK, 105, 5),
+    (5, 450, 4, E.SENT, BID, 102, 5), (5, 450, 4, E.ACKED, BID, 102, 5),
+    (6, 500, 9, E.CANCEL_SENT, ASK, 104, 5), (6, 500, 10, E.CANCEL_SENT, ASK, 105, 5),
+    (6, 500, 11, E.SENT, ASK, 106, 5),
+    (6, 500, 9, E.CANCELED, ASK, 104, 5), (6, 500, 10, E.CANCELED, ASK, 105, 5), (6, 500, 11, E.ACKED, ASK, 106, 5),
+    (7, 500, 11, E.CANCEL_SENT, ASK, 106, 5), (7, 500, 11, E.CANCELED, ASK, 106, 5),
+    (8, 600, 4, E.CANCEL_SENT, BID, 102, 5), (8, 600, 4, E.CANCELED, BID, 102, 5),
+    (8, 600, 12, E.SENT, BID, 110, 5, OrderType.IOC), (8, 600, 12, E.FILLED, BID, 110, 0, OrderType.IOC),
+    (9, 700, 5, E.SENT, BID, 100, 5), (9, 700, 5, E.ACKED, BID, 100, 5),
+]
+
+
+def test_requotes_are_told_from_pulls_by_the_cancels_call():
+    orders = log([r[1:] for r in REQUOTES], [r[0] for r in REQUOTES])
+    p = quote_presence(orders, 0, 1000)
+    assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (0.64, 0.47, 0.24, 0.13)
+    assert p["sides"]["bid"] == {"pulls": 1, "pull_gap_mean_ns": 100.0, "pull_gap_median_ns": 100.0,
+                                 "requotes": 2, "requote_gap_mean_ns": 125.0, "requote_gap_median_ns": 125.0,
+                                 "hits": 0, "hit_gap_mean_ns": None, "hit_gap_median_ns": None,
+                                 "open_at_end": False}
+    assert p["sides"]["ask"] == {"pulls": 1, "pull_gap_mean_ns": 500.0, "pull_gap_median_ns": 500.0,
+                                 "requotes": 1, "requote_gap_mean_ns": 20.0, "requote_gap_median_ns": 20.0,
+                                 "hits": 0, "hit_gap_mean_ns": None, "hit_gap_median_ns": None,
+                                 "open_at_end": True}
+    # An order log without the decision column (built by hand): every gap not begun by a fill is a pull,
+    # requotes unknown.
+    names = [n for n in ORDER_LOG_DTYPE.names if n != "decision"]
+    old = np.zeros(len(orders), dtype=[(n, ORDER_LOG_DTYPE[n]) for n in names])
+    for n in names:
+        old[n] = orders[n]
+    p = quote_presence(old, 0, 1000)
+    assert [(s["pulls"], s["pull_gap_mean_ns"], s["requotes"], s["requote_gap_mean_ns"])
+            for s in p["sides"].values()] == [(3, 350 / 3, None, None), (2, 260.0, None, None)]
 
 
 def test_presence_of_an_empty_log_and_of_no_log():
@@ -182,6 +251,7 @@ def test_presence_of_a_run_in_the_report(tmp_path):
         (0, 1, 5000.0, True), (0, 1, 3000.0, True)]
     flat = rep.flat()
     assert (flat["presence_bid"], flat["presence_ask"], flat["presence_two_sided"]) == (1 / 6, 0.5, 1 / 6)
+    assert (flat["presence_pulls_bid"], flat["presence_pulls_ask"]) == (0, 0)
     assert json.loads(rep.to_json())["presence"]["two_sided"] == 1 / 6
     from rich.console import Console
 
@@ -189,8 +259,9 @@ def test_presence_of_a_run_in_the_report(tmp_path):
     rep.print(console)
     text = console.export_text()
     assert "Quote presence" in text and "two-sided 16.7%, neither side 50.0% of 6us" in text
+    assert "pulls (cancel only)" in text and "requotes (cancel + new)" in text
     html = rep.to_html()
-    assert '<table id="presence">' in html and "two-sided 16.7%" in html
+    assert '<table id="presence">' in html and "two-sided 16.7%" in html and "requotes (cancel + new)" in html
 
 
 @pytest.mark.parametrize("seed", [1])
@@ -218,12 +289,16 @@ def reference_presence(orders, t0, t1, ex_ts, best_bid, best_ask):
     times = sorted({int(t) for t in orders["exch_ts"]} | {int(t) for t in ex_ts} | {t0, t1})
     live = {1: {}, -1: {}}  # side -> {order id: price}
     share = {"bid": 0, "ask": 0, "two_sided": 0, "none": 0, "at_bid": 0, "at_ask": 0}
-    gaps = {1: {"pull": [], "hit": []}, -1: {"pull": [], "hit": []}}
+    gaps = {s: {"pull": [], "requote": [], "hit": []} for s in (1, -1)}
+    # The calls that sent a limit order on each side: a gap begun by a cancel of one of them is a requote.
+    sent = {s: {int(o["decision"]) for o in orders if o["event"] == E.SENT and o["side"] == s
+                and o["order_type"] == OrderType.LIMIT} for s in (1, -1)}
     open_gap = {1: None, -1: None}
     prev = {1: False, -1: False}
     k = 0
     for j, t in enumerate(times):
         filled = {1: False, -1: False}
+        last_cancel = {1: -1, -1: -1}  # the call of the last cancel at t that ended a live order of the side
         while k < len(rows) and int(orders["exch_ts"][rows[k]]) == t:
             o = orders[rows[k]]
             side, oid, ev = int(o["side"]), int(o["order_id"]), int(o["event"])
@@ -232,13 +307,15 @@ def reference_presence(orders, t0, t1, ex_ts, best_bid, best_ask):
             elif oid in live[side] and (ev in (E.CANCELED, E.EXPIRED) or (ev == E.FILLED and o["leaves"] == 0)):
                 del live[side][oid]
                 filled[side] |= ev == E.FILLED
+                if ev == E.CANCELED:
+                    last_cancel[side] = max(last_cancel[side], int(o["decision"]))
             k += 1
         if t < t0 or t >= t1:
             continue
         for s in (1, -1):
             now = bool(live[s])
             if prev[s] and not now and t > t0:
-                open_gap[s] = (t, "hit" if filled[s] else "pull")
+                open_gap[s] = (t, "hit" if filled[s] else "requote" if last_cancel[s] in sent[s] else "pull")
             if now and open_gap[s] is not None:
                 gaps[s][open_gap[s][1]].append(t - open_gap[s][0])
                 open_gap[s] = None
@@ -280,12 +357,15 @@ def test_presence_matches_a_plain_walk_on_the_amzn_day(seed, chunk, monkeypatch)
     assert p["at_touch"]["ask"] == pytest.approx(ref["at_ask"], rel=1e-12, abs=1e-15)
     for name, s in (("bid", 1), ("ask", -1)):
         got = p["sides"][name]
-        for what in ("pull", "hit"):
+        for what in ("pull", "requote", "hit"):
             g = gaps[s][what]
             assert got[what + "s"] == len(g)
             assert got[what + "_gap_mean_ns"] == (pytest.approx(float(np.mean(g)), rel=1e-12) if g else None)
             assert got[what + "_gap_median_ns"] == (float(np.median(g)) if g else None)
-    assert sum(p["sides"]["bid"][k] + p["sides"]["ask"][k] for k in ("pulls", "hits")) > 10
+    assert sum(p["sides"]["bid"][k] + p["sides"]["ask"][k] for k in ("pulls", "requotes", "hits")) > 10
+    # Report.flat (a sweep's results.csv) says how often the side was withdrawn.
+    flat = rep.flat()
+    assert (flat["presence_pulls_bid"], flat["presence_pulls_ask"]) == (len(gaps[1]["pull"]), len(gaps[-1]["pull"]))
 
 
 def test_the_sweep_table_shows_two_sided_presence_in_percent_after_the_toxic_share():
@@ -315,3 +395,76 @@ def test_the_sweep_table_shows_two_sided_presence_in_percent_after_the_toxic_sha
     console.print(rich_table(rows, grid, width=300))
     assert "2-sided = share of the time with quotes live on both sides (percent)" in " ".join(
         console.file.getvalue().split())
+
+
+@pytest.fixture(scope="module")
+def amzn_store(tmp_path_factory):
+    from conftest import shared_data
+
+    from mmsim.data import converter
+
+    path = tmp_path_factory.mktemp("presence") / "amzn"
+    converter("lobster")([shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")], path)
+    return path
+
+
+def test_amzn_example_pulls_and_requotes(amzn_store, tmp_path):
+    # examples/amzn_lobster.yaml (docs/reports.md, "Quote presence"): before requotes were told apart it
+    # counted 120 bid and 161 ask pulls; 45 and 93 of them begin where the call that cancelled also sent the
+    # side's replacement, rejected post-only (constant 1 ms entry: cancel and replacement land together, so
+    # only a rejected one leaves a gap).
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(ROOT / "examples" / "amzn_lobster.yaml"),
+                           "--data", str(amzn_store), "-o", str(tmp_path / "out"), "-q"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    p = json.loads((tmp_path / "out" / "report.json").read_text())["presence"]
+    assert [(s["pulls"], s["requotes"], s["hits"]) for s in p["sides"].values()] == [(75, 45, 1831),
+                                                                                     (68, 93, 1849)]
+    assert p["sides"]["bid"]["requote_gap_median_ns"] == 328_053.0
+    assert p["sides"]["ask"]["requote_gap_median_ns"] == 2_000_000.0
+    saved = mmsim.Result.load(tmp_path / "out")  # the saved run reads back with its decision column
+    assert (saved.orders["decision"] >= 0).all()
+
+
+@pytest.mark.parametrize("feed", ["0ms", "100ms"])
+def test_the_fixed_spread_baseline_never_pulls_on_amzn(amzn_store, feed):
+    # The baseline of examples/amzn_defence_sweep.yaml never withdraws a side: every gap not begun by a fill
+    # is a requote whose replacement was rejected post-only (0 ms feed: 0 bid, 1 ask; counted as 1 pull before).
+    ev = mmsim.load(amzn_store)
+    cfg = mmsim.Config(tick_size=0.01, decide_every="100ms",
+                       latency=mmsim.LatencyConfig(feed=feed, entry="1ms", response="1ms"))
+    r = mmsim.run(ev, mmsim.load_strategy("fixed_spread", {"half_spread": 1, "size": 100}), cfg)
+    p = r.report(ev, horizons=["1s"], event_horizons=[]).data["presence"]
+    assert [(s["pulls"], s["requotes"]) for s in p["sides"].values()] == {"0ms": [(0, 0), (0, 1)],
+                                                                          "100ms": [(0, 7), (0, 8)]}[feed]
+
+
+def test_a_random_entry_latency_makes_requotes_not_pulls_on_btcusdt(tmp_path):
+    # examples/btcusdt_usdm.yaml with entry lognormal(500us, 0.5): a requote's cancel and new order draw their
+    # own latencies (the new order never overtakes the cancel), so the side is out for a fraction of a
+    # millisecond (the bid's median 273 us). These gaps were 182 bid and 103 ask pulls; as with the example's
+    # constant 500us entry (0 pulls; 2 bid requotes, replacements rejected post-only), there are none.
+    import subprocess
+    import sys
+
+    from conftest import ROOT, shared_data
+
+    from mmsim.data import converter
+
+    converter("binance")([shared_data("binance", "usdm", "btcusdt_20240808.gz")], tmp_path / "store")
+    text = (ROOT / "examples" / "btcusdt_usdm.yaml").read_text()
+    assert "entry: 500us" in text
+    cfg = tmp_path / "lognormal.yaml"
+    cfg.write_text(text.replace("entry: 500us", "entry: 'lognormal(500us, 0.5)'")
+                   .replace("path: ../strategies/", f"path: {ROOT / 'strategies'}/"))
+    proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(cfg), "--data", str(tmp_path / "store"),
+                           "-o", str(tmp_path / "out"), "-q"], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    p = json.loads((tmp_path / "out" / "report.json").read_text())["presence"]
+    assert [(s["pulls"], s["requotes"]) for s in p["sides"].values()] == [(0, 182), (0, 103)]
+    assert p["sides"]["bid"]["requote_gap_median_ns"] == 273_374.5

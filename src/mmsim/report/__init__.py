@@ -113,7 +113,8 @@ class Report:
     def flat(self) -> dict[str, Any]:
         """The headline numbers as one flat mapping (a sweep's row): ``pnl.*``, ``fills.*``,
         ``toxic_share``, ``presence_bid``/``presence_ask``/``presence_two_sided`` (shares of the span with
-        our quotes live at the exchange: docs/reports.md, "Quote presence"), and per markout horizon
+        our quotes live at the exchange: docs/reports.md, "Quote presence"), ``presence_pulls_bid``/
+        ``presence_pulls_ask`` (the sides' pulls: the strategy withdrew the side), and per markout horizon
         ``markout.<h>.mean_ticks``/``ci_low``/``ci_high``/``mean_bps``/``n``."""
         d = self.data
         out: dict[str, Any] = {}
@@ -126,6 +127,8 @@ class Report:
         pres = d.get("presence") or {}
         for k in ("bid", "ask", "two_sided"):
             out[f"presence_{k}"] = pres.get(k)
+        for k in ("bid", "ask"):  # how often the strategy withdrew the side (a defence fired)
+            out[f"presence_pulls_{k}"] = (pres.get("sides") or {}).get(k, {}).get("pulls")
         for m in d["markouts"]:
             g = m["groups"]["all"]
             key = f"markout.{m['horizon']}"

@@ -18,9 +18,15 @@ figures', ``inventory.from_ts``/``to_ts``):
   ``none``: neither (so ``bid + ask - two_sided + none == 1``).
 - a **gap** of a side: a maximal stretch of the span with the side not live, of positive
   length. One that begins inside the span began with a fill (``hits``: among the side's
-  orders that ended at that timestamp one was filled to 0) or otherwise (``pulls``: our
-  own cancel took the side out). A gap open at the span's start (the side not live at
-  ``from_ts``) is neither; a gap still open at ``to_ts`` counts, its duration cut there.
+  orders that ended at that timestamp one was filled to 0) or with our own cancel. That
+  cancel is the last one at the timestamp (the side's ``CANCELED`` row there with the
+  highest ``decision``: messages reach the exchange in the order sent). If the strategy
+  call that sent it (its ``decision``) also sent a limit order on the same side, the gap
+  is a ``requote`` (the call moved the quote; its replacement arrived later or was
+  rejected); else a ``pull`` (the call withdrew the side). An order log without the
+  ``decision`` column counts every such gap a pull (``requotes`` None). A gap open at the
+  span's start (the side not live at ``from_ts``) is none of these; a gap still open at
+  ``to_ts`` counts, its duration cut there.
 - ``at_touch``: share of the span our best live bid was at or above the exchange's best
   bid (our best ask at or below its best ask), the exchange book after every event at or
   before the time (``mmsim.replay_bbo``; with no market impact it never holds our own
@@ -36,9 +42,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..records import OrderEvent
+from ..records import OrderEvent, OrderType
 
-__all__ = ["liveness", "quote_presence"]
+__all__ = ["liveness", "quote_presence", "replacing_calls"]
 
 _SIDES = (("bid", 1), ("ask", -1))
 
@@ -46,10 +52,13 @@ _SIDES = (("bid", 1), ("ask", -1))
 def liveness(orders: np.ndarray, side: int, t0: int, t1: int) -> dict[str, np.ndarray]:
     """The live intervals of our orders on one side (``side`` +1 bid, -1 ask), cut to ``[t0, t1]``.
 
-    Returns ``start``, ``end`` (ns), ``price`` (ticks) and ``by_fill`` (the order ended
-    by a fill to 0 inside the span) per order that was ever acked, in ack order.
+    Returns ``start``, ``end`` (ns), ``price`` (ticks), ``by_fill`` (the order ended
+    by a fill to 0 inside the span) and ``cancel_decision`` (the ``decision`` of the
+    ``CANCELED`` row that ended it, -1 if none or without the column) per order that was
+    ever acked, in ack order.
     """
     ev = orders["event"]
+    has_dec = "decision" in (orders.dtype.names or ())
     on = orders["side"] == side
     ack = np.flatnonzero(on & (ev == int(OrderEvent.ACKED)))
     filled_out = (ev == int(OrderEvent.FILLED)) & (orders["leaves"] == 0)
@@ -58,6 +67,7 @@ def liveness(orders: np.ndarray, side: int, t0: int, t1: int) -> dict[str, np.nd
     start = orders["exch_ts"][ack].astype(np.int64)
     end = np.full(ack.size, t1, dtype=np.int64)
     by_fill = np.zeros(ack.size, dtype=bool)
+    cancel_decision = np.full(ack.size, -1, dtype=np.int64)
     if ack.size and ends.size:
         order = np.argsort(ids, kind="stable")
         sid = ids[order]
@@ -69,33 +79,52 @@ def liveness(orders: np.ndarray, side: int, t0: int, t1: int) -> dict[str, np.nd
         j = order[k[hit]]
         end[j] = orders["exch_ts"][ends[hit]]
         by_fill[j] = filled_out[ends[hit]] & (end[j] <= t1)
+        if has_dec:
+            c = ev[ends[hit]] == int(OrderEvent.CANCELED)
+            cancel_decision[j[c]] = orders["decision"][ends[hit][c]]
     start = np.clip(start, t0, t1)
     end = np.clip(end, t0, t1)
-    return {"start": start, "end": end, "price": orders["price"][ack].astype(np.int64), "by_fill": by_fill}
+    return {"start": start, "end": end, "price": orders["price"][ack].astype(np.int64), "by_fill": by_fill,
+            "cancel_decision": cancel_decision}
 
 
-def _steps(iv: Mapping[str, np.ndarray], t0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A side's step function: times (the first is ``t0``), live after every row at each, and whether an
-    order ended by a fill there."""
+def replacing_calls(orders: np.ndarray, side: int) -> np.ndarray | None:
+    """The strategy calls (``decision``, sorted) that sent a limit order on the side; None without the column."""
+    if "decision" not in (orders.dtype.names or ()):
+        return None
+    sent = ((orders["event"] == int(OrderEvent.SENT)) & (orders["side"] == side)
+            & (orders["order_type"] == int(OrderType.LIMIT)))
+    return np.unique(orders["decision"][sent].astype(np.int64))
+
+
+def _steps(iv: Mapping[str, np.ndarray], t0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A side's step function: times (the first is ``t0``), live after every row at each, whether an
+    order ended by a fill there, and the last cancel's ``decision`` there (-1: none)."""
     n = iv["start"].size
     ts = np.concatenate([[t0], iv["start"], iv["end"]]).astype(np.int64)
     delta = np.concatenate([[0], np.ones(n, np.int64), -np.ones(n, np.int64)])
     fill = np.concatenate([[False], np.zeros(n, bool), iv["by_fill"]])
+    dec = np.concatenate([[-1], np.full(n, -1, np.int64), iv["cancel_decision"]]).astype(np.int64)
     o = np.argsort(ts, kind="stable")
-    ts, delta, fill = ts[o], delta[o], fill[o]
+    ts, delta, fill, dec = ts[o], delta[o], fill[o], dec[o]
     count = np.cumsum(delta)
     last = np.flatnonzero(np.append(ts[1:] != ts[:-1], True))
     first = np.concatenate([[0], last[:-1] + 1])
     any_fill = np.add.reduceat(fill.astype(np.int64), first) > 0
-    return ts[last], count[last] > 0, any_fill
+    return ts[last], count[last] > 0, any_fill, np.maximum.reduceat(dec, first)
 
 
 def _live_at(times: np.ndarray, st: np.ndarray, live: np.ndarray) -> np.ndarray:
     return live[np.searchsorted(st, times, side="right") - 1]
 
 
-def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, t1: int) -> dict[str, Any]:
-    """Pulls and hits: the side's gaps that began inside the span, with their durations (ns)."""
+def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, cancel_dec: np.ndarray, t1: int,
+          replacing: np.ndarray | None) -> dict[str, Any]:
+    """Pulls, requotes and hits: the side's gaps that began inside the span, with their durations (ns).
+
+    ``replacing``: the calls that sent a limit order on the side (:func:`replacing_calls`); None: no
+    ``decision`` column, every gap not begun by a fill is a pull and ``requotes`` is None.
+    """
     begins = np.flatnonzero(~live[1:] & live[:-1]) + 1
     begins = begins[st[begins] < t1]
     again = np.flatnonzero(live)
@@ -105,10 +134,16 @@ def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, t1: int) -> di
     end_t[closed] = st[again[nxt[closed]]]
     dur = (end_t - st[begins]).astype(np.float64)
     hit = any_fill[begins]
+    requote = np.zeros(begins.size, dtype=bool)
+    if replacing is not None and replacing.size:
+        dec = cancel_dec[begins]
+        k = np.minimum(np.searchsorted(replacing, dec), replacing.size - 1)
+        requote = ~hit & (dec >= 0) & (replacing[k] == dec)
     out: dict[str, Any] = {}
-    for name, m in (("pulls", ~hit), ("hits", hit)):
+    for name, m in (("pulls", ~hit & ~requote), ("requotes", requote), ("hits", hit)):
         d = dur[m]
-        out[name] = int(m.sum())
+        known = name != "requotes" or replacing is not None
+        out[name] = int(m.sum()) if known else None
         out[f"{name[:-1]}_gap_mean_ns"] = float(d.mean()) if d.size else None
         out[f"{name[:-1]}_gap_median_ns"] = float(np.median(d)) if d.size else None
     out["open_at_end"] = bool(begins.size and not closed[-1])
@@ -169,7 +204,7 @@ def quote_presence(orders: np.ndarray, t0: int, t1: int, exch_ts: np.ndarray | N
     steps = {name: _steps(ivs[name], int(t0)) for name, _ in _SIDES}
     grid = np.unique(np.concatenate([steps["bid"][0], steps["ask"][0]]))
     dur = np.diff(np.append(grid, int(t1))).astype(np.float64)
-    live = {name: _live_at(grid, st, lv) for name, (st, lv, _) in steps.items()}
+    live = {name: _live_at(grid, st, lv) for name, (st, lv, _, _) in steps.items()}
 
     def share(mask: np.ndarray) -> float | None:
         return float(dur[mask].sum() / span) if span > 0 else None
@@ -178,7 +213,8 @@ def quote_presence(orders: np.ndarray, t0: int, t1: int, exch_ts: np.ndarray | N
     out["ask"] = share(live["ask"])
     out["two_sided"] = share(live["bid"] & live["ask"])
     out["none"] = share(~live["bid"] & ~live["ask"])
-    out["sides"] = {name: _gaps(st, lv, fl, int(t1)) for name, (st, lv, fl) in steps.items()}
+    out["sides"] = {name: _gaps(st, lv, fl, dec, int(t1), replacing_calls(orders, side))
+                    for (name, side), (st, lv, fl, dec) in zip(_SIDES, steps.values())}
     out["at_touch"] = None
     if exch_ts is not None and bbo is not None and len(exch_ts):
         ex = np.asarray(exch_ts, dtype=np.int64)

@@ -17,9 +17,10 @@ __all__ = ["PRESENCE_NOTE", "presence_html", "presence_line", "presence_rows", "
 PRESENCE_NOTE = ("Share of the report's span (as the inventory figures) with at least one of our orders live at the "
                  "exchange on the side: from its ack to its end there (filled to 0, cancelled, expired); rejected "
                  "and explicit (IOC/FOK/market) orders are never live. At the touch: our best live price at or "
-                 "better than the exchange's best. Pulls: the side went out other than by a fill (our cancel); "
-                 "hits: it went out with a fill. Gap: how long the side then stayed out (one still open at the "
-                 "end is cut there).")
+                 "better than the exchange's best. Pulls: our cancel took the side out and its strategy call sent "
+                 "no new order on the side (a withdrawal); requotes: the call that cancelled also sent a new "
+                 "limit order on the side, which arrived later or was rejected; hits: a fill took the side out. "
+                 "Gap: how long the side then stayed out (one still open at the end is cut there).")
 
 
 def _dur(ns: Any) -> str:
@@ -33,17 +34,19 @@ def _dur(ns: Any) -> str:
 
 
 def presence_rows(p: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the table, per side: live share, at the touch, pulls and hits, each with its gaps."""
+    """Header and rows of the table, per side: live share, at the touch, pulls, requotes and hits, each with
+    its gaps (requotes ``–`` without the order log's ``decision`` column)."""
     head = ["", "bid", "ask"]
     touch = p.get("at_touch") or {}
     s = [p["sides"]["bid"], p["sides"]["ask"]]
     rows = [["live", _pct(p["bid"]), _pct(p["ask"])]]
     if touch:
         rows.append(["at the touch", _pct(touch.get("bid")), _pct(touch.get("ask"))])
-    for what, label in (("pull", "pulls (our cancel)"), ("hit", "hits (a fill)")):
-        rows.append([label] + [_num(x[what + "s"]) for x in s])
+    for what, label in (("pull", "pulls (cancel only)"), ("requote", "requotes (cancel + new)"),
+                        ("hit", "hits (a fill)")):
+        rows.append([label] + [_num(x.get(what + "s")) for x in s])
         rows.append(["  gap mean / median"] + [
-            f"{_dur(x[what + '_gap_mean_ns'])} / {_dur(x[what + '_gap_median_ns'])}" if x[what + "s"] else "–"
+            f"{_dur(x[what + '_gap_mean_ns'])} / {_dur(x[what + '_gap_median_ns'])}" if x.get(what + "s") else "–"
             for x in s])
     return head, rows
 
