@@ -257,6 +257,29 @@ def test_base_60_numbers_are_not_numbers(tmp_path, key, text, message):
     assert str(info.value) == f"{message} ({p} line 3)"
 
 
+@pytest.mark.parametrize(
+    ("key", "text", "message"),
+    [
+        # A breaker's find: `0x_` matched the integer pattern and int('', 16) raised a traceback; `._e5` matched
+        # the exponent-float pattern and float('.e5') did. A prefix or a dot needs a digit: they are strings.
+        ("latency", "{feed: 0x_}", "latency.feed: cannot read '0x_' as a duration; use a number with a unit "
+                                   "(ns, us, ms, s, min, h), e.g. 250us"),
+        ("latency", "{entry: ._e5}", "latency.entry: cannot read '._e5' as a duration; use a number with a unit "
+                                     "(ns, us, ms, s, min, h), e.g. 250us"),
+        ("max_orders", "0b_", "max_orders: expected an integer, got '0b_'"),
+        ("max_orders", "-0o__", "max_orders: expected an integer, got '-0o__'"),
+    ],
+)
+def test_a_number_prefix_without_a_digit_is_a_string_not_a_traceback(tmp_path, key, text, message):
+    p = write(tmp_path, f"data: store\nstrategy: {{path: glft}}\n{key}: {text}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == f"{message} ({p} line 3)"
+    from mmsim.config.yaml_file import read_number
+
+    assert read_number(text.split(": ")[-1].rstrip("}")) is None
+
+
 @pytest.mark.parametrize("what", ["config", "grid", "synth config"])
 def test_a_missing_file_or_a_directory_names_the_file(tmp_path, what):
     with pytest.raises(mmsim.ConfigError) as info:

@@ -20,11 +20,12 @@ __all__ = ["loader_class", "parse_yaml", "read_yaml_mapping"]
 #: Numbers in exponent notation that YAML 1.1 (PyYAML's safe loader) reads as strings:
 #: no dot in the mantissa (``1e-3``) or no sign in the exponent (``1.5e3``). YAML 1.2,
 #: and every other YAML or JSON reader a user knows, reads them as floats.
-_EXPONENT_FLOAT = r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"
+_EXPONENT_FLOAT = r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)[eE][-+]?[0-9]+$"
 #: Integers as YAML 1.2 writes them (and ``_`` separators, ``0b``): a leading zero is decimal
 #: (``010`` is 10, ``0o10`` is 8), and ``1:30`` is no number. YAML 1.1 (PyYAML) read ``010`` as
-#: octal 8 and ``1:30`` as the base-60 number 90, so ``max_idle: 1:00:00`` was 3600 ns.
-_INT = r"^(?:[-+]?0b[0-1_]+|[-+]?0o[0-7_]+|[-+]?0x[0-9a-fA-F_]+|[-+]?[0-9][0-9_]*)$"
+#: octal 8 and ``1:30`` as the base-60 number 90, so ``max_idle: 1:00:00`` was 3600 ns. A prefix needs a
+#: digit after it: ``0x_`` is a string (it raised a traceback from int(); a breaker's find).
+_INT = r"^(?:[-+]?0b_*[0-1][0-1_]*|[-+]?0o_*[0-7][0-7_]*|[-+]?0x_*[0-9a-fA-F][0-9a-fA-F_]*|[-+]?[0-9][0-9_]*)$"
 #: YAML 1.1's floats without its base-60 form (``1:30.5``, which YAML 1.2 reads as a string).
 _FLOAT = (r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
           r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")

@@ -127,7 +127,7 @@ class Report:
         pres = d.get("presence") or {}
         for k in ("bid", "ask", "two_sided"):
             out[f"presence_{k}"] = pres.get(k)
-        for k in ("bid", "ask"):  # how often the strategy withdrew the side (a defence fired)
+        for k in ("bid", "ask"):  # how often the strategy withdrew the side (a defence, an inventory cap)
             out[f"presence_pulls_{k}"] = (pres.get("sides") or {}).get(k, {}).get("pulls")
         for m in d["markouts"]:
             g = m["groups"]["all"]
