@@ -248,6 +248,9 @@ def test_fills_saved_before_ladders_are_one_level_with_no_section():
     rep = saved.report(events, horizons=[1000], event_horizons=[])
     assert rep.data["by_level"] is None
     assert rep.fills["level"].tolist() == [0, 0, 0] and rep.fills["order_type"].tolist() == [1, 1, 1]
+    # Quote presence reads such a log too (it raised on the missing order_type: every order is a target's
+    # LIMIT), with the figures of the log that has the fields.
+    assert rep.data["presence"] == r.report(events, horizons=[1000], event_horizons=[]).data["presence"]
 
 
 def without_ladder_fields(rec):

@@ -92,8 +92,9 @@ def replacing_calls(orders: np.ndarray, side: int) -> np.ndarray | None:
     """The strategy calls (``decision``, sorted) that sent a limit order on the side; None without the column."""
     if "decision" not in (orders.dtype.names or ()):
         return None
-    sent = ((orders["event"] == int(OrderEvent.SENT)) & (orders["side"] == side)
-            & (orders["order_type"] == int(OrderType.LIMIT)))
+    sent = (orders["event"] == int(OrderEvent.SENT)) & (orders["side"] == side)
+    if "order_type" in (orders.dtype.names or ()):  # a log saved before ladders: every order a target's LIMIT
+        sent &= orders["order_type"] == int(OrderType.LIMIT)
     return np.unique(orders["decision"][sent].astype(np.int64))
 
 
