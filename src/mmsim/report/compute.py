@@ -292,8 +292,8 @@ def compute_report(
     t_market = market_start(snapshot, t_start)
     inventory = _inventory(f, t_market, t_end, position_limit)
     equity_t, equity = _equity(result, f, parts, tick_value, exch_ts)
-    # The Sharpe's grid covers the same span (its label names it over a day or less); the days
-    # of data are still those the events touch.
+    # The Sharpe's grid covers the same span (its label names it over a day or less), and the days
+    # of data are the market's, from its start (compare's buckets count alike).
     risk = _risk(equity_t, equity, t_market, t_end, result, cfg, exch_ts)
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
