@@ -18,8 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ConfigError
-from ._format import QTY_UNITS
+from ._format import check_qty
 from .compute import CONFIDENCE, Horizon, ReportData, compute_report
 from .render import render_html, render_plots, rich_tables, to_json, write_fills_csv
 
@@ -34,8 +33,7 @@ class Report:
     """
 
     def __init__(self, computed: ReportData, qty: str = "auto") -> None:
-        if qty not in QTY_UNITS:
-            raise ConfigError(f"qty must be one of {', '.join(QTY_UNITS)}, got {qty!r}")
+        check_qty(qty)
         self._computed = computed
         self._plots: dict[str, bytes] | None = None
         #: How the tables print quantities: ``"lots"``, ``"base"`` units or ``"auto"`` (base units when
@@ -205,8 +203,7 @@ def make_report(
     ConfigError
         A bad horizon, bucket count, limit or ``qty``.
     """
-    if qty not in QTY_UNITS:  # before the work
-        raise ConfigError(f"qty must be one of {', '.join(QTY_UNITS)}, got {qty!r}")
+    check_qty(qty)  # before the work
     return Report(
         compute_report(
             result,

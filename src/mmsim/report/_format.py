@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["QTY_UNITS", "Quantities", "_ci", "_money", "_num", "_pct", "format_span"]
+__all__ = ["QTY_UNITS", "Quantities", "check_qty", "_ci", "_money", "_num", "_pct", "format_span"]
 
 
 def _num(x: Any, digits: int = 3) -> str:
@@ -67,6 +67,12 @@ def format_span(ns: int) -> str:
 QTY_UNITS: tuple[str, ...] = ("auto", "lots", "base")
 
 
+def check_qty(qty: str) -> None:
+    """Raise a ConfigError unless ``qty`` is one of :data:`QTY_UNITS` (the API's ``qty`` argument)."""
+    if qty not in QTY_UNITS:
+        raise ConfigError(f"qty must be one of {', '.join(QTY_UNITS)}, got {qty!r}")
+
+
 def _decimal(x: Any) -> Decimal:
     """``x`` as the decimal it reads: an integer exactly, a float as its shortest repr (``1e-08``: ``1E-8``)."""
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
@@ -103,8 +109,7 @@ class Quantities:
     """
 
     def __init__(self, d: Mapping[str, Any], qty: str = "auto") -> None:
-        if qty not in QTY_UNITS:
-            raise ConfigError(f"qty must be one of {', '.join(QTY_UNITS)}, got {qty!r}")
+        check_qty(qty)
         run = d.get("run") or {}
         lot = run.get("lot_size")
         if lot is None:  # a report.json written before run.lot_size: the setup's contract

@@ -15,6 +15,8 @@ from .render_infoage import bucket_tables_html, by_age_rows, one_bucket, one_fil
 __all__ = ["queue_position_html", "queue_position_lines", "queue_position_tables"]
 
 #: What each basis reads as, and what its last and first buckets are.
+#: The queue-ahead bucket's heading in base units (the terminal's title and the HTML's alike).
+AHEAD_IN_BASE_UNITS = "qty ahead at entry in base units"
 BASIS_TEXT = {"queue_ahead_at_entry": ("lots ahead at entry", "back − front of the queue"),
               "level_qty_at_fill": ("level size at the fill", "deepest − thinnest level")}
 
@@ -73,7 +75,7 @@ def queue_position_tables(d: Mapping[str, Any], width: int | None, qty: Any = No
             return Table(title=t, caption=c)
 
         head, rows = by_age_rows(blocks[0], d["run"]["horizons"], qty=qty)
-        ahead = "qty ahead at entry in base units" if qty is not None and qty.base else "lots ahead at entry"
+        ahead = AHEAD_IN_BASE_UNITS if qty is not None and qty.base else "lots ahead at entry"
         cols = [(h, {"justify": "left" if k == 0 else "right"}) for k, h in enumerate(head)]
         out.append(fit_table(make, cols, rows, width, groups=[[1, 2, 3, 4], list(range(5, len(head)))],
                              title=f"Markout by queue position: {ahead} (maker fills, ticks; "
@@ -88,6 +90,7 @@ def queue_position_html(d: Mapping[str, Any], table: Any, qty: Any = None) -> li
     if not q:
         return []
     parts = ["<h2>Markout by queue position</h2>"]
+    base = qty is not None and qty.base
     if q.get("recorded"):
         parts.append(
             '<p class="note">Maker fills only. Lots ahead at entry: the lots displayed at the order\'s price when it '
@@ -95,11 +98,11 @@ def queue_position_html(d: Mapping[str, Any], table: Any, qty: Any = None) -> li
             "fill: the lots displayed at its price just before the fill, ours not counted (0: no one else was "
             "left there, either because the level was consumed down to us or because we were alone at that "
             "price all along, as a quote improving on the touch is). Both are the exchange book's, whatever "
-            "the queue model." + (f" The buckets are in base units (1 lot = {qty.lot_text})."
-                                  if qty is not None and qty.base else "") + "</p>")
+            "the queue model." + (f" The buckets are in base units (1 lot = {qty.lot_text})." if base else "")
+            + "</p>")
         names = {basis: text for basis, (text, _) in BASIS_TEXT.items()}
-        if qty is not None and qty.base:  # as the terminal's title: the buckets are not lots
-            names["queue_ahead_at_entry"] = "qty ahead at entry in base units"
+        if base:  # as the terminal's title: the buckets are not lots
+            names["queue_ahead_at_entry"] = AHEAD_IN_BASE_UNITS
         parts += bucket_tables_html(q["by_queue"], d["run"]["horizons"], table, names, qty)
     parts += [f'<p class="note">{html.escape(line)}</p>' for line in queue_position_lines(q)]
     return parts
