@@ -16,6 +16,7 @@ import json
 import numpy as np
 import pytest
 from conftest import make_events
+from test_report_levels import Once
 
 import mmsim
 from mmsim import Kind, Quote
@@ -222,17 +223,6 @@ EVENTS = [(1000, Kind.DEPTH, BID, 100, 10), (1000, Kind.DEPTH, ASK, 102, 10),
           (5000, Kind.DEPTH, BID, 99, 5), (7000, Kind.DEPTH, ASK, 103, 2)]
 
 
-class Once(mmsim.Strategy):
-    def reset(self):
-        self.done = False
-
-    def quote(self, view):
-        if self.done:
-            return None
-        self.done = True
-        return Quote(100, 1, 102, 1)
-
-
 def test_presence_of_a_run_in_the_report(tmp_path):
     # With no latency our quotes are acked at 1000; the bid is hit at 2000, the ask at 4000; nothing is sent
     # again. Span 1000 to 7000 (6000 ns): bid live 1000 of it (1/6), ask 3000 (1/2), both 1/6, neither
@@ -241,7 +231,7 @@ def test_presence_of_a_run_in_the_report(tmp_path):
     events = make_events(EVENTS)
     cfg = mmsim.Config(latency=mmsim.LatencyConfig(feed=0, entry=0, response=0),
                        signals=mmsim.SignalConfig(enabled=False))
-    r = mmsim.run(events, Once(), cfg)
+    r = mmsim.run(events, Once(Quote(100, 1, 102, 1)), cfg)
     rep = r.report(events, horizons=[1000], event_horizons=[], toxic_horizon=1000)
     p = rep.data["presence"]
     assert (p["from_ts"], p["to_ts"]) == (rep.data["inventory"]["from_ts"], rep.data["inventory"]["to_ts"])
