@@ -14,6 +14,7 @@ import numpy as np
 
 from .._days import n_days as days_of_data
 from ..errors import ConfigError, DataError
+from ..report.equity import equity_at
 from ._bootstrap import PairedInterval, paired_mean_interval, paired_ratio_interval
 
 __all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "fill_columns", "forward_mid",
@@ -86,52 +87,6 @@ def forward_mid(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 #: The former private name (queue scoring reads it).
 _mid_ff = forward_mid
-
-
-def equity_at(fills: np.ndarray, tick_value: float, exch_ts: np.ndarray, mid2_ff: np.ndarray,
-              ffvalid: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """Mark-to-mid equity just before each time: fills and events strictly before it.
-
-    Parameters
-    ----------
-    fills : ndarray of FILL_DTYPE, shape (n_fills,)
-    tick_value : float
-        Quote currency per tick·lot.
-    exch_ts, mid2_ff, ffvalid : arrays, shape (n_events,)
-        Event times, twice the last two-sided exchange mid at or before each
-        event (ticks) and whether there was one (see
-        :func:`mmsim.report.compute.exchange_mid2`).
-    times : int64 array, shape (k,)
-        Exchange times, ns.
-
-    Returns
-    -------
-    float64 array, shape (k,)
-        ``(cash + position * mid) * tick_value - fees`` from the fills with
-        ``exch_ts < t`` and the mid after the last event with ``exch_ts < t``
-        (0 when there was none); the same mark as the report's PnL total, so
-        equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``.
-    """
-    times = np.asarray(times, dtype=np.int64)
-    f_ts = np.asarray(fills["exch_ts"], dtype=np.int64)
-    from .._exact import add, as_float, mul
-
-    side = fills["side"].astype(np.int64)
-    qty = fills["qty"].astype(np.int64)
-    pos_c = np.concatenate([[0], np.cumsum(side * qty)])  # the engine keeps every position in int64
-    # Cash and the mark in exact integers (half-tick·lots), then money: a float sum of terms
-    # near 2^62 loses the small difference that equity is (docs/reports.md, "Exact arithmetic").
-    flow = mul(mul(-side, fills["price"]), qty)
-    if flow.dtype != object and float(np.abs(as_float(flow)).sum()) >= 2.0**62:  # a running sum could wrap
-        flow = flow.astype(object)
-    cash_c = np.concatenate([np.zeros(1, flow.dtype), np.cumsum(flow)])
-    fee_c = np.concatenate([[0.0], np.cumsum(fills["fee"].astype(np.float64))])
-    j = np.searchsorted(f_ts, times, side="left")
-    e = np.searchsorted(exch_ts, times, side="left") - 1
-    ok = (e >= 0) & ffvalid[np.maximum(e, 0)]
-    mid2 = np.where(ok, mid2_ff[np.maximum(e, 0)], 0)
-    eq2 = add(mul(2, cash_c[j]), mul(pos_c[j], mid2))
-    return as_float(eq2) / 2.0 * tick_value - fee_c[j]
 
 
 def fill_columns(result: Any, events: Any, horizons: Sequence[Any]) -> tuple[dict[str, np.ndarray], list[str]]:
