@@ -16,7 +16,7 @@ from conftest import make_events, shared_data
 
 import mmsim
 from mmsim import Kind
-from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES, OrderEvent
+from mmsim.records import FILL_DTYPE, ORDER_LOG_DTYPE, SIGNAL_NAMES, OrderEvent
 from mmsim.cli import build_parser
 from mmsim.cli.report import cmd as cmd_report
 from mmsim.report import make_report as report
@@ -347,17 +347,26 @@ def test_fill_rate_and_order_to_trade(hand):
     assert d["turnover"] == pytest.approx(201.0)
 
 
-def test_equity_drawdown_and_sharpe_from_samples(hand):
-    ev, res = hand
-    cfg = mmsim.Config(sample_every=S)
-    s = np.zeros(4, dtype=SAMPLE_DTYPE)
-    # equity = (2*cash + pos*(bid+ask)) * tick_value/2 - fees; tick_value 1.
-    s["exch_ts"] = [0, S, 2 * S, 3 * S]
-    s["best_bid"] = [100, 100, 100, 100]
-    s["best_ask"] = [100, 100, I64_MAX, 100]  # an empty ask keeps the last mid
-    s["position"] = [0, 1, 1, 1]
-    s["cash_ticks"] = [0, -98, -98, -103]  # equity 0, 2, 2, -3
-    d = report(result_of([], config=cfg, samples=s), ev, horizons=["1s"], event_horizons=[]).data
+def equity_0_2_2_minus_3(t0, before=()):
+    """Events and a run (tick_value 1) whose mark-to-mid equity is 0, 2, 2, -3 at t0, t0 + 1s, 2s, 3s.
+
+    The book 100/102 (mid 101) from t0; a buy of 1 at 99 at t0 + 0.5s: equity -99 + 101 = 2; the ask
+    empties at t0 + 1.5s (the last two-sided mid, 101, stays the mark); at t0 + 2.5s the book moves to
+    95/97 (mid 96): equity -99 + 96 = -3; the last event, at t0 + 3s, moves no price. Max drawdown 5.
+    (These tests gave the equity as hand samples without fills; the report now marks the fills to the
+    exchange mid and reads no sample: the same equity, from trading.)
+    """
+    K = Kind
+    ev = make_events([*before, (t0, K.DEPTH, 1, 100, 6), (t0, K.DEPTH, -1, 102, 5),
+                      (t0 + 3 * S // 2, K.DEPTH, -1, 102, 0),
+                      (t0 + 5 * S // 2, K.DEPTH, 1, 100, 0), (t0 + 5 * S // 2, K.DEPTH, 1, 95, 5),
+                      (t0 + 5 * S // 2, K.DEPTH, -1, 97, 5), (t0 + 3 * S, K.DEPTH, 1, 95, 6)])
+    return ev, result_of([fill(t0 + S // 2, 1, 99, 1, 100, 102)], config=mmsim.Config(sample_every=S))
+
+
+def test_equity_drawdown_and_sharpe_from_the_fills_and_the_mid():
+    ev, res = equity_0_2_2_minus_3(0)
+    d = report(res, ev, horizons=["1s"], event_horizons=[]).data
     assert d["risk"]["max_drawdown"] == pytest.approx(5.0)
     # Grid 0,1,2,3s: increments 2, 0, -5; one calendar day -> sqrt(3) scaling.
     inc = np.array([2.0, 0.0, -5.0])
@@ -407,15 +416,8 @@ def test_sharpe_of_a_capture_across_midnight_divides_by_one_day():
     sqrt(3 / 2). pnl_by_day keeps one entry per calendar date."""
     day = 86_400 * S
     t0 = day - 2 * S
-    ev = make_events([(t + t0, k, sd, p, q) for t, k, sd, p, q in HAND_EVENTS])
-    s = np.zeros(4, dtype=SAMPLE_DTYPE)
-    s["exch_ts"] = [t0, t0 + S, t0 + 2 * S, t0 + 3 * S]
-    s["best_bid"] = [100, 100, 100, 100]
-    s["best_ask"] = [100, 100, 100, 100]
-    s["position"] = [0, 1, 1, 1]
-    s["cash_ticks"] = [0, -98, -98, -103]  # equity 0, 2, 2, -3
-    d = report(result_of([], config=mmsim.Config(sample_every=S), samples=s), ev, horizons=["1s"],
-               event_horizons=[]).data
+    ev, res = equity_0_2_2_minus_3(t0)  # the fall, at t0 + 2.5s, comes after midnight
+    d = report(res, ev, horizons=["1s"], event_horizons=[]).data
     inc = np.array([2.0, 0.0, -5.0])
     assert d["risk"]["n_days"] == 1
     assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(3))
@@ -431,11 +433,14 @@ def test_sharpe_of_a_25_hour_capture_over_three_dates_divides_by_two_days():
     ts = [t0 + 5 * k * hour for k in range(6)]
     K = Kind
     ev = make_events([(ts[0], K.DEPTH, 1, 100, 5), (ts[0], K.DEPTH, -1, 102, 5), (ts[-1], K.DEPTH, 1, 101, 5)])
-    s = np.zeros(6, dtype=SAMPLE_DTYPE)
-    s["exch_ts"] = ts
-    s["best_bid"], s["best_ask"] = 100, 102
-    s["cash_ticks"] = [0, 1, 3, 2, 6, 4]  # no position: equity = cash
-    d = report(result_of([], config=mmsim.Config(sample_every=5 * hour), samples=s), ev, horizons=["1s"],
+    # Equity = cash, from a round trip (buy 1 at 100, sell 1 at 100 + gain a second later) in each 5 h
+    # interval: at 00:30, 05:30, 10:30 and 15:30 on 1970-01-02 and at 00:15 on 1970-01-03 (the last gain is
+    # the third date's). The test gave the equity as hand samples without fills (the report reads none now).
+    when = [ts[k] + hour for k in range(4)] + [ts[4] + 4 * hour + 45 * 60 * S]
+    fills = []
+    for k, (t, gain) in enumerate(zip(when, [1, 2, -1, 4, -2])):
+        fills += [fill(t, 1, 100, 1, 100, 102, oid=2 * k + 1), fill(t + S, -1, 100 + gain, 1, 100, 102, oid=2 * k + 2)]
+    d = report(result_of(fills, config=mmsim.Config(sample_every=5 * hour)), ev, horizons=["1s"],
                event_horizons=[]).data
     inc = np.array([1.0, 2.0, -1.0, 4.0, -2.0])
     assert d["risk"]["n_days"] == 2
@@ -471,22 +476,14 @@ def test_the_sharpe_grid_starts_with_the_market_after_an_opening_snapshot(snapsh
     midnight = 1_703_462_400 * S
     t0 = midnight + 7200 * S
     snap = t0 - snapshot_before
-    ev = make_events([(snap, Kind.CLEAR, 0, 0, 0), (snap, Kind.DEPTH, 1, 100, 5),
-                      (snap, Kind.DEPTH, -1, 102, 5), (t0, Kind.DEPTH, 1, 100, 6),
-                      (t0 + 3 * S, Kind.DEPTH, 1, 100, 7)])
-    s = np.zeros(4, dtype=SAMPLE_DTYPE)
-    s["exch_ts"] = [t0, t0 + S, t0 + 2 * S, t0 + 3 * S]
-    s["best_bid"], s["best_ask"] = 100, 100
-    s["position"] = [0, 1, 1, 1]
-    s["cash_ticks"] = [0, -98, -98, -103]  # equity 0, 2, 2, -3
-    d = report(result_of([], config=mmsim.Config(sample_every=S), samples=s), ev, horizons=["1s"],
-               event_horizons=[]).data
+    ev, run = equity_0_2_2_minus_3(t0, [(snap, Kind.CLEAR, 0, 0, 0), (snap, Kind.DEPTH, 1, 100, 5),
+                                        (snap, Kind.DEPTH, -1, 102, 5)])
+    d = report(run, ev, horizons=["1s"], event_horizons=[]).data
     inc = np.array([2.0, 0.0, -5.0])
     assert (d["risk"]["n_days"], d["risk"]["span_ns"]) == (1, 3 * S)
     assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(3))
     assert d["risk"]["pnl_by_day"] == {"2023-12-25": -3.0}
     assert dict(_summary_rows(d))["Sharpe (over 3 s)"] == f"{inc.mean() / inc.std(ddof=1) * np.sqrt(3):.2f}"
-    run = result_of([], config=mmsim.Config(sample_every=S), samples=s)
     assert bucket_series(run, ev, bucket_edges(ev["exch_ts"], 60 * S), ["1s"]).n_days == 1
 
 

@@ -452,7 +452,8 @@ class Config(ConfigBase):
         calls, whatever its length (docs/engine.md, "The timer through gaps").
         Default 1 minute.
     sample_every : duration
-        Interval of the inventory/equity samples, ns of exchange time.
+        Interval of the inventory/equity samples (``Result.samples``), ns of exchange
+        time; also the interval of the report's Sharpe (docs/reports.md).
     signals : SignalConfig
         Native signal parameters.
     max_orders : int

@@ -1,7 +1,7 @@
 """Report numbers: markouts, spread decomposition, signal buckets and an exact PnL split of one run.
 
 Everything here is a plain function of a run's records (fills, order log,
-samples, signal values at fills) and the replayed events. Prices stay in
+signal values at fills) and the replayed events. Prices stay in
 integer ticks and the mid in integer *half-ticks* (``2*mid = best_bid +
 best_ask``), so every PnL part is an exact integer of half-tick·lots until the
 one conversion to currency (``tick_value / 2`` per half-tick·lot).
@@ -54,7 +54,7 @@ from .._exact import as_float, dot, isum, mul, sub
 from .infoage import information_age
 from .queuepos import queue_position
 from .levels import by_level
-from .pnl import _activity, _equity, _inventory, _pnl, _risk
+from .pnl import _activity, _inventory, _pnl, _risk
 from .presence import quote_presence
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup, market_start, opening_snapshot, units_warning
@@ -122,7 +122,7 @@ def compute_report(
     Parameters
     ----------
     result : mmsim.Result or an object with the same attributes
-        ``fills``, ``orders``, ``samples``, ``fill_signals``, ``position``,
+        ``fills``, ``orders``, ``fill_signals``, ``position``,
         ``cash_ticks``, ``fees``, ``tick_value``, ``config``, ``meta``.
     events : ndarray of EVENT_DTYPE
         The events the run replayed (for the exchange-side mid).
@@ -291,10 +291,9 @@ def compute_report(
     snapshot = opening_snapshot(events)
     t_market = market_start(snapshot, t_start)
     inventory = _inventory(f, t_market, t_end, position_limit)
-    equity_t, equity = _equity(result, f, parts, tick_value, exch_ts)
     # The Sharpe's grid covers the same span (its label names it over a day or less), and the days
-    # of data are the market's, from its start (compare's buckets count alike).
-    risk = _risk(equity_t, equity, t_market, t_end, result, cfg, exch_ts)
+    # of data are the market's, from its start (compare's buckets count alike); pnl.png plots that grid.
+    risk, equity_t, equity = _risk(f, tick_value, (exch_ts, mid2_ff, ffvalid), pnl["total"], t_market, t_end, cfg)
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)

@@ -1,7 +1,11 @@
 """Mark-to-mid equity at given times, from the fills and the exchange mid alone.
 
-:func:`mmsim.compare`'s PnL per bucket: cash plus position times the exchange
-mid, minus fees, exact in half-tick·lots until the one conversion to money.
+Shared by the report's risk figures (Sharpe, max drawdown, PnL by day) and
+:func:`mmsim.compare`'s PnL per bucket, so that both read the same mark: cash
+plus position times the exchange mid, minus fees, exact in half-tick·lots until
+the one conversion to money (docs/reports.md, "Inventory and risk").
+Nothing here reads the engine's samples: a figure of the trading does not
+depend on when the engine happened to sample it.
 """
 
 from __future__ import annotations
@@ -12,7 +16,11 @@ import numpy as np
 
 from .._exact import add, as_float, mul
 
-__all__ = ["equity_at"]
+__all__ = ["equity_at", "max_drawdown"]
+
+#: Times marked at once by :func:`max_drawdown` (bounds its memory on a day of millions of events).
+DRAWDOWN_CHUNK = 1 << 20
+
 
 def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, exch_ts: np.ndarray, mid2_ff: np.ndarray,
               ffvalid: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -40,7 +48,8 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
 
     Notes
     -----
-    Moved here from :mod:`mmsim.analysis.buckets`, which still exports it.
+    The report's risk figures mark at or before a time ``t``: ``times = t + 1``.
+    (Moved here from :mod:`mmsim.analysis.buckets`, which still exports it.)
     """
     times = np.asarray(times, dtype=np.int64)
     f_ts = np.asarray(fills["exch_ts"], dtype=np.int64)
@@ -62,3 +71,45 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
     eq2 = add(mul(2, cash_c[j]), mul(pos_c[j], mid2))
     return as_float(eq2) / 2.0 * tick_value - fee_c[j]
 
+
+def max_drawdown(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, exch_ts: np.ndarray, mid2_ff: np.ndarray,
+                 ffvalid: np.ndarray, *, chunk: int = DRAWDOWN_CHUNK) -> float:
+    """Largest fall of mark-to-mid equity from a previous peak, after every event and every fill.
+
+    Equity is marked (as :func:`equity_at` does) just after each exchange time at
+    which an event or a fill happened: every fill and event stamped at or before
+    that time. Equity starts at 0, so the first peak is 0. Events and fills
+    stamped the same nanosecond count together (the records order nothing finer
+    across them). The path is marked ``chunk`` times at a time, with the running
+    peak carried over: the same figure as marking it all at once, in bounded memory.
+
+    Parameters
+    ----------
+    fills : ndarray of FILL_DTYPE, shape (n_fills,), or a mapping of its columns
+    tick_value : float
+    exch_ts, mid2_ff, ffvalid : arrays, shape (n_events,)
+        As for :func:`equity_at`.
+    chunk : int
+        Times marked at once (> 0).
+
+    Returns
+    -------
+    float
+        Quote currency, >= 0.
+    """
+    f_ts = np.asarray(fills["exch_ts"], dtype=np.int64)
+    n = exch_ts.size
+    peak, worst = 0.0, 0.0
+    a, fa = 0, 0
+    while a < n or fa < f_ts.size:
+        b = min(a + chunk, n)
+        # The fills before the next chunk's first event go with this chunk (all that are left with the last).
+        fb = int(np.searchsorted(f_ts, exch_ts[b], side="left")) if b < n else f_ts.size
+        times = np.sort(np.concatenate([exch_ts[a:b], f_ts[fa:fb]]))
+        # +1: at or before each time (equity_at marks strictly before).
+        eq = equity_at(fills, tick_value, exch_ts, mid2_ff, ffvalid, times + 1)
+        run = np.maximum.accumulate(np.maximum(eq, peak))
+        worst = max(worst, float((run - eq).max()))
+        peak = float(run[-1])
+        a, fa = b, fb
+    return worst

@@ -18,15 +18,14 @@ from ..errors import DataError
 from ..records import OrderEvent
 from .._days import NS_PER_DAY as _NS_PER_DAY
 from .._days import n_days as days_of_data
-from .._exact import add, as_float, dot, isum, mul, sub
+from .._exact import as_float, dot, isum, mul, sub
+from .equity import equity_at, max_drawdown
 
 __all__: list[str] = []
 
-INT64_MIN = np.iinfo(np.int64).min
-INT64_MAX = np.iinfo(np.int64).max
 
 #: Sharpe is computed on an equity grid of at most this many points (the
-#: sample interval is widened if a long run would exceed it).
+#: grid's step, ``sample_every``, is widened if a long run would exceed it).
 _MAX_GRID = 2_000_000
 
 
@@ -121,69 +120,52 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dic
     return out
 
 
-def _equity(
-    result: Any,
-    f: Mapping[str, Any],
-    parts: Mapping[str, np.ndarray],
-    tick_value: float,
-    exch_ts: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mark-to-mid equity over time: the engine's samples, else the PnL parts at each fill."""
-    half = tick_value / 2.0
-    samples = getattr(result, "samples", None)
-    if samples is not None and len(samples):
-        s = np.asarray(samples)
-        bid, ask = s["best_bid"].astype(np.int64), s["best_ask"].astype(np.int64)
-        ok = (bid != INT64_MIN) & (ask != INT64_MAX)
-        m2 = np.where(ok, bid, 0) + np.where(ok, ask, 0)
-        # A sample taken while a side was empty keeps the last two-sided mid.
-        has = np.maximum.accumulate(np.where(ok, np.arange(ok.size), -1))
-        m2 = np.where(has >= 0, m2[np.maximum(has, 0)], 0)
-        # 2*cash + position*2*mid, exact in half-tick·lots, then money (float sums of terms near 2^63 cancel badly).
-        eq2 = add(mul(2, s["cash_ticks"]), mul(s["position"], m2))
-        eq = as_float(eq2) * half - s["fees"]
-        return s["exch_ts"].astype(np.int64), eq
-    t = np.concatenate([[exch_ts[0]], f["exch_ts"], [exch_ts[-1]]]).astype(np.int64)
-    return t, parts["spread"] + parts["inventory"] - parts["fees"]
-
-
 def _risk(
-    t: np.ndarray, eq: np.ndarray, t0: int, t1: int, result: Any, cfg: Any, events_ts: np.ndarray | None = None
-) -> dict[str, Any]:
+    f: Mapping[str, Any], tick_value: float, mid: tuple[np.ndarray, np.ndarray, np.ndarray], total: float,
+    t0: int, t1: int, cfg: Any,
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Sharpe, max drawdown and PnL by day from the fills and the exchange mid, and the equity grid for pnl.png.
+
+    ``mid`` is ``(exch_ts, mid2_ff, ffvalid)`` of every event; ``total`` the PnL total. Equity at a
+    time ``t`` is marked from the fills and events stamped at or before ``t``; the grid's last point
+    (``t1``, the last event) is the end of the run: ``total``, to the last bit (fills after the last
+    event too). Nothing reads the engine's samples, so no figure depends on their phase
+    (docs/reports.md, "Inventory and risk").
+    """
+    exch_ts, mid2_ff, ffvalid = mid
+    span = max(int(t1) - int(t0), 0)
     out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
-                           "pnl_by_day": {}, "n_days": 0, "span_ns": max(int(t1) - int(t0), 0)}
-    if eq.size == 0:
-        return out
-    peak = np.maximum.accumulate(np.maximum(eq, 0.0))  # equity starts at 0
-    out["max_drawdown"] = float((peak - eq).max())
+                           "pnl_by_day": {}, "n_days": 0, "span_ns": span}
+    out["max_drawdown"] = max_drawdown(f, tick_value, exch_ts, mid2_ff, ffvalid)
     step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
-    span = t1 - t0
     # The dates the market's events touch (1 at one instant): from the grid's start, the market's (an
     # opening snapshot stamped on the day before adds no day). compare's and a sweep's "per day"
     # divide by the same count (analysis.buckets).
-    out["n_days"] = n_days = days_of_data(t0, t1, None if events_ts is None else events_ts[events_ts >= t0])
-    if span > 0:
-        step = max(step, -(-span // _MAX_GRID))
-        grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
-        if grid[-1] != t1:
-            grid = np.append(grid, t1)
-        idx = np.searchsorted(t, grid, side="right") - 1
-        eg = np.where(idx >= 0, eq[np.maximum(idx, 0)], 0.0)
-        d = np.diff(eg)
-        out["sharpe_interval"] = format_ns(step)
-        if d.size >= 2:
-            sd = float(np.std(d, ddof=1))
-            if sd > 0:
-                # Per-interval Sharpe scaled by sqrt(intervals per day of data, mmsim._days.n_days).
-                out["sharpe_daily"] = float(np.mean(d) / sd * math.sqrt(d.size / n_days))
-        day = grid // _NS_PER_DAY
-        prev = 0.0
-        for dkey in np.unique(day):
-            last_eq = float(eg[np.flatnonzero(day == dkey)[-1]])
-            label = str(np.datetime64(int(dkey), "D"))
-            out["pnl_by_day"][label] = last_eq - prev
-            prev = last_eq
-    return out
+    out["n_days"] = n_days = days_of_data(t0, t1, exch_ts[exch_ts >= t0])
+    if span == 0:
+        return out, np.array([t1], dtype=np.int64), np.array([total])
+    step = max(step, -(-span // _MAX_GRID))
+    grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
+    if grid[-1] != t1:
+        grid = np.append(grid, t1)
+    eg = equity_at(f, tick_value, exch_ts, mid2_ff, ffvalid, grid + 1)  # +1: at or before each grid time
+    eg[-1] = total
+    d = np.diff(eg)
+    out["sharpe_interval"] = format_ns(step)
+    if d.size >= 2:
+        sd = float(np.std(d, ddof=1))
+        if sd > 0:
+            # Per-interval Sharpe scaled by sqrt(intervals per day of data, mmsim._days.n_days).
+            out["sharpe_daily"] = float(np.mean(d) / sd * math.sqrt(d.size / n_days))
+    # Each UTC date's PnL: equity at its end (everything stamped before the next midnight; the last
+    # date's is the total) less the previous date's, whatever the grid's step.
+    days = np.unique(grid // _NS_PER_DAY)
+    ends = equity_at(f, tick_value, exch_ts, mid2_ff, ffvalid, (days[:-1] + 1) * _NS_PER_DAY)
+    prev = 0.0
+    for dkey, end_eq in zip(days, [*ends.tolist(), total]):
+        out["pnl_by_day"][str(np.datetime64(int(dkey), "D"))] = end_eq - prev
+        prev = end_eq
+    return out, grid, eg
 
 
 def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> dict[str, Any]:

@@ -1,0 +1,176 @@
+"""The report's Sharpe, max drawdown and PnL by day: marked from the fills and the exchange mid, not the samples.
+
+A breaker's find: the report read its equity from the engine's samples, taken every ``sample_every``
+counted from the first event, so stamping ESH4's opening snapshot half a second later moved its
+Sharpe from 2.4270 to 2.4307 for the same trading. Equity at a grid time is now marked exactly from
+the fills and events stamped at or before it, and max drawdown over every event and every fill.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from conftest import make_events, synth_day
+from test_report import fill, result_of
+
+import mmsim
+from mmsim import Kind
+from mmsim.analysis.buckets import forward_mid
+from mmsim.plugins import load_strategy
+from mmsim.report.compute import compute_report
+from mmsim.report.equity import equity_at, max_drawdown
+
+S = 1_000_000_000
+K = Kind
+
+
+def hand_events():
+    """0s: 100/102 (mid 101); 1.2s: 96/98 (mid 97); 1.7s: 100/104 (mid 102); 3s: no price moves."""
+    return make_events([
+        (0, K.DEPTH, 1, 100, 5), (0, K.DEPTH, -1, 102, 5),
+        (12 * S // 10, K.DEPTH, 1, 100, 0), (12 * S // 10, K.DEPTH, 1, 96, 5),
+        (12 * S // 10, K.DEPTH, -1, 98, 5), (12 * S // 10, K.DEPTH, -1, 102, 0),
+        (17 * S // 10, K.DEPTH, -1, 98, 0), (17 * S // 10, K.DEPTH, -1, 104, 5),
+        (17 * S // 10, K.DEPTH, 1, 100, 5), (17 * S // 10, K.DEPTH, 1, 96, 0),
+        (3 * S, K.DEPTH, 1, 100, 6),
+    ])
+
+
+def risk_of(fills, ev, **kw):
+    return compute_report(result_of(fills, config=mmsim.Config(sample_every=S), **kw), ev, horizons=["1s"],
+                          event_horizons=[])
+
+
+def test_sharpe_and_max_drawdown_by_hand():
+    """Buy 2 at 100 at 0.5s (fee 0.5), sell 2 at 103 at 2.5s (fee 0.5); tick_value 1.
+
+    Equity = cash + position * mid - fees after every event and fill:
+      0.5s: -200 + 2 * 101 - 0.5 = 1.5     1.2s: -200 + 2 * 97 - 0.5 = -6.5
+      1.7s: -200 + 2 * 102 - 0.5 = 3.5     2.5s: 6 - 1 = 5 (flat), 3s: 5
+    Max drawdown: peak 1.5, then -6.5: 8.0 (the 1 s grid 0, 1.5, 3.5, 5 never shows the fall; nor did the
+    engine's 1 s samples, so the report said 0).
+    Sharpe: increments on the 1 s grid 1.5, 2, 1.5: mean 5/3; deviations -1/6, 1/3, -1/6, squares
+    1/36 + 4/36 + 1/36 = 1/6, / 2 = 1/12, sd 1/sqrt(12); one day: * sqrt(3 / 1).
+    (5/3) * sqrt(12) * sqrt(3) = (5/3) * 6 = 10.
+    """
+    fills = [fill(S // 2, 1, 100, 2, 100, 102, fee=0.5), fill(5 * S // 2, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
+    rep = risk_of(fills, hand_events())
+    r = rep.data["risk"]
+    assert r["max_drawdown"] == pytest.approx(8.0)
+    assert r["sharpe_daily"] == pytest.approx(10.0)
+    assert r["pnl_by_day"] == {"1970-01-01": pytest.approx(5.0)}
+    assert rep.data["pnl"]["total"] == pytest.approx(5.0)
+    # pnl.png plots the Sharpe's grid, the same equity
+    assert rep.series["equity_t"].tolist() == [0, S, 2 * S, 3 * S]
+    assert rep.series["equity"].tolist() == pytest.approx([0.0, 1.5, 3.5, 5.0])
+
+
+def test_equity_at_a_grid_time_counts_a_fill_stamped_at_that_time():
+    """The same trading with the sell at exactly 2s: equity at grid time 2s counts it (at or before t),
+    so the grid reads 0, 1.5, 5, 5: increments 1.5, 3.5, 0, mean 5/3, squared deviations 1/36, 121/36,
+    100/36, sum 222/36, / 2 = 37/12; Sharpe (5/3) / sqrt(37/12) * sqrt(3) = (5/3) * 6 / sqrt(37) =
+    10 / sqrt(37). (Marked strictly before t, the sell would land on 3s and the Sharpe would stay 10.)"""
+    fills = [fill(S // 2, 1, 100, 2, 100, 102, fee=0.5), fill(2 * S, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
+    rep = risk_of(fills, hand_events())
+    assert rep.data["risk"]["sharpe_daily"] == pytest.approx(10 / math.sqrt(37))
+    assert rep.series["equity"].tolist() == pytest.approx([0.0, 1.5, 5.0, 5.0])
+    assert rep.data["risk"]["max_drawdown"] == pytest.approx(8.0)
+
+
+def test_the_last_grid_point_is_the_pnl_total_exactly_even_with_a_fill_after_the_last_event():
+    """An order in flight at the end filled 1 s after the last event (3s): the PnL total counts it, so the
+    grid's last point (3s, the last event) is the total, to the last bit: the last increment holds the
+    sell, 5 - 3.5 = 1.5, as in the hand case, and the Sharpe is 10 again."""
+    fills = [fill(S // 2, 1, 100, 2, 100, 102, fee=0.5), fill(4 * S, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
+    rep = risk_of(fills, hand_events())
+    total = rep.data["pnl"]["total"]
+    assert rep.series["equity"][-1] == total
+    assert rep.data["risk"]["pnl_by_day"] == {"1970-01-01": total}
+    assert rep.data["risk"]["sharpe_daily"] == pytest.approx(10.0)
+    # tick_value 0.3 and a fee of 0.1: float sums that need not round alike, still the same number
+    fills = [fill(S // 2, 1, 100, 7, 100, 102, fee=0.1), fill(4 * S, -1, 103, 7, 100, 104, fee=0.1, oid=2)]
+    rep = compute_report(result_of(fills, tick_value=0.3, config=mmsim.Config(sample_every=S)), hand_events(),
+                         horizons=["1s"], event_horizons=[])
+    assert rep.series["equity"][-1] == rep.data["pnl"]["total"]
+
+
+def test_pnl_by_day_splits_at_midnight_not_at_the_grids_last_point_of_the_day():
+    """A 5 h grid from 22:00: its last point on day 1 is 22:00, the next 03:00 on day 2. A round trip at 23:00
+    (buy 1 at 100, sell 1 at 104: +4) is day 1's, one at 01:00 (+2) day 2's. The grid read +0 for day 1
+    and +6 for day 2 (the PnL up to its next point)."""
+    hour = 3600 * S
+    t0 = 22 * hour
+    ev = make_events([(t0, K.DEPTH, 1, 100, 5), (t0, K.DEPTH, -1, 102, 5), (t0 + 10 * hour, K.DEPTH, 1, 100, 6)])
+    fills = [fill(23 * hour, 1, 100, 1, 100, 102), fill(23 * hour + S, -1, 104, 1, 100, 102, oid=2),
+             fill(25 * hour, 1, 100, 1, 100, 102, oid=3), fill(25 * hour + S, -1, 102, 1, 100, 102, oid=4)]
+    d = compute_report(result_of(fills, config=mmsim.Config(sample_every=5 * hour)), ev, horizons=["1s"],
+                       event_horizons=[]).data
+    assert d["risk"]["pnl_by_day"] == {"1970-01-01": 4.0, "1970-01-02": 2.0}
+
+
+# ----------------------------------------------------------------------------- phase invariance
+
+
+@lru_cache(maxsize=8)
+def synth_run(snapshot_shift: int, sample_every: int):
+    """JoinBest on the seeded 5-minute synthetic market, after an opening snapshot (a CLEAR) 2 h before it,
+    moved later by ``snapshot_shift``: the same trading, the engine's samples in another phase."""
+    ev = synth_day("l3").events
+    clear = np.zeros(1, dtype=ev.dtype)
+    clear["exch_ts"] = clear["local_ts"] = ev["exch_ts"][0] - 7200 * S + snapshot_shift
+    clear["kind"] = int(K.CLEAR)
+    events = np.concatenate([clear, ev])
+    res = mmsim.run(events, load_strategy("join_best", {"size": 1}),
+                    mmsim.Config(sample_every=sample_every))
+    return events, res
+
+
+def risk(events, res):
+    return compute_report(res, events, horizons=["1s"], event_horizons=[]).data["risk"]
+
+
+def test_the_same_trading_gives_the_same_sharpe_and_drawdown_whatever_the_samples_phase():
+    """The snapshot stamped 0.5 s later: the same fills, the samples 0.5 s out of phase with the Sharpe's grid.
+    Before, Sharpe -0.6680 against -0.7028 and max drawdown 302.5 against 288.5 (both under the exact 309.0)."""
+    ev0, a = synth_run(0, S)
+    ev1, b = synth_run(S // 2, S)
+    assert np.array_equal(a.fills, b.fills) and len(a.fills) > 100  # the same trading
+    assert not np.array_equal(a.samples["exch_ts"] - ev0["exch_ts"][0], b.samples["exch_ts"] - ev0["exch_ts"][0])
+    ra, rb = risk(ev0, a), risk(ev1, b)
+    assert ra["sharpe_daily"] is not None
+    assert (ra["sharpe_daily"], ra["max_drawdown"], ra["pnl_by_day"]) == (
+        rb["sharpe_daily"], rb["max_drawdown"], rb["pnl_by_day"])
+
+
+def test_max_drawdown_does_not_depend_on_sample_every_nor_on_the_samples_at_all():
+    """The same trading sampled every 700 ms and every 3 s, and with no samples: max drawdown 309.0 each time
+    (it read 302.5, 303.0 and 288.0 from the samples, and the samples-less run marked equity only at fills).
+    The Sharpe's interval is ``sample_every`` (risk.sharpe_interval), so its value is that grid's: with
+    the samples dropped it does not move."""
+    ev, a = synth_run(0, S)
+    base = risk(ev, a)
+    for se in (700_000_000, 3 * S):
+        e, r = synth_run(0, se)
+        assert np.array_equal(r.fills, a.fills)
+        assert risk(e, r)["max_drawdown"] == base["max_drawdown"]
+    bare = copy.copy(a)
+    bare.samples = a.samples[:0]
+    assert risk(ev, bare) == base
+
+
+def test_max_drawdown_in_chunks_equals_marking_every_event_and_fill_at_once():
+    """max_drawdown marks the path a chunk at a time (bounded memory on a day of millions of events): the
+    running peak carries over, so any chunk gives the figure of marking every event and fill time at once."""
+    ev, res = synth_run(0, S)
+    exch_ts, mid2_ff, ffvalid = forward_mid(ev)
+    fills = np.asarray(res.fills)
+    times = np.sort(np.concatenate([exch_ts, fills["exch_ts"]]))
+    eq = equity_at(fills, float(res.tick_value), exch_ts, mid2_ff, ffvalid, times + 1)
+    whole = float((np.maximum.accumulate(np.maximum(eq, 0.0)) - eq).max())
+    assert whole > 0
+    for chunk in (3, 1000, 1 << 20):
+        assert max_drawdown(fills, float(res.tick_value), exch_ts, mid2_ff, ffvalid, chunk=chunk) == whole
