@@ -112,6 +112,31 @@ def test_pnl_by_day_splits_at_midnight_not_at_the_grids_last_point_of_the_day():
     assert d["risk"]["pnl_by_day"] == {"1970-01-01": 4.0, "1970-01-02": 2.0}
 
 
+@pytest.mark.parametrize("before", [17 * S // 100, 67 * S // 100])
+def test_an_opening_snapshot_not_set_apart_moves_no_grid_point(before):
+    """A LOBSTER-like day: its snapshot (a CLEAR and the book) a fraction of a second before the first market
+    event, too close to be set apart from the header's span. The hand trading 10 s later. The Sharpe's grid
+    ran from the snapshot, so stamping it 0.5 s earlier moved every point: increments 1.5, 2, 1.5, 0 from
+    9.83 s, 0, -6.5, 10, 1.5 from 9.33 s. Its points now run from the market's start (10 s), the snapshot
+    adding one interval before it: 0, 1.5, 2, 1.5 either way: mean 1.25, squared deviations 1.5625 +
+    0.0625 + 0.5625 + 0.0625 = 2.25, / 3 = 0.75, sd sqrt(3)/2; Sharpe 1.25 / (sqrt(3)/2) * sqrt(4 / 1) =
+    5 / sqrt(3)."""
+    t = 10 * S
+    snap = t - before
+    ev = hand_events()
+    ev["exch_ts"] += t
+    ev["local_ts"] += t
+    ev = np.concatenate([make_events([(snap, K.CLEAR, 0, 0, 0), (snap, K.DEPTH, 1, 100, 5),
+                                      (snap, K.DEPTH, -1, 102, 5)]), ev])
+    fills = [fill(t + S // 2, 1, 100, 2, 100, 102, fee=0.5),
+             fill(t + 5 * S // 2, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
+    rep = risk_of(fills, ev)
+    assert rep.data["inventory"]["from_ts"] == snap  # not set apart: the header's span starts at the snapshot
+    assert rep.series["equity_t"].tolist() == [snap, t, t + S, t + 2 * S, t + 3 * S]
+    assert rep.data["risk"]["sharpe_daily"] == pytest.approx(5 / math.sqrt(3))
+    assert rep.data["risk"]["max_drawdown"] == pytest.approx(8.0)
+
+
 # ----------------------------------------------------------------------------- phase invariance
 
 

@@ -292,8 +292,10 @@ def compute_report(
     t_market = market_start(snapshot, t_start)
     inventory = _inventory(f, t_market, t_end, position_limit)
     # The Sharpe's grid covers the same span (its label names it over a day or less), and the days
-    # of data are the market's, from its start (compare's buckets count alike); pnl.png plots that grid.
-    risk, equity_t, equity = _risk(f, tick_value, (exch_ts, mid2_ff, ffvalid), pnl["total"], t_market, t_end, cfg)
+    # of data are the market's, from its start (compare's buckets count alike); its points are
+    # anchored at the first event after any opening snapshot, set apart or not. pnl.png plots it.
+    risk, equity_t, equity = _risk(f, tick_value, (exch_ts, mid2_ff, ffvalid), pnl["total"], t_market, t_end, cfg,
+                                   snapshot["market_start_ts"])
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)

@@ -122,14 +122,17 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dic
 
 def _risk(
     f: Mapping[str, Any], tick_value: float, mid: tuple[np.ndarray, np.ndarray, np.ndarray], total: float,
-    t0: int, t1: int, cfg: Any,
+    t0: int, t1: int, cfg: Any, anchor: int | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Sharpe, max drawdown and PnL by day from the fills and the exchange mid, and the equity grid for pnl.png.
 
     ``mid`` is ``(exch_ts, mid2_ff, ffvalid)`` of every event; ``total`` the PnL total. Equity at a
     time ``t`` is marked from the fills and events stamped at or before ``t``; the grid's last point
     (``t1``, the last event) is the end of the run: ``total``, to the last bit (fills after the last
-    event too). Nothing reads the engine's samples, so no figure depends on their phase
+    event too). The grid's points are ``sample_every`` apart from ``anchor``, the market's start (the
+    first event after an opening snapshot, default ``t0``); an opening snapshot before it (``t0 <
+    anchor``) adds one interval, from ``t0`` to ``anchor``, so stamping the snapshot earlier or later
+    moves no point. Nothing reads the engine's samples, so no figure depends on their phase
     (docs/reports.md, "Inventory and risk").
     """
     exch_ts, mid2_ff, ffvalid = mid
@@ -145,7 +148,10 @@ def _risk(
     if span == 0:
         return out, np.array([t1], dtype=np.int64), np.array([total])
     step = max(step, -(-span // _MAX_GRID))
-    grid = np.arange(t0, t1 + 1, step, dtype=np.int64)
+    start = t0 if anchor is None else min(max(int(anchor), t0), t1)
+    grid = np.arange(start, t1 + 1, step, dtype=np.int64)
+    if start > t0:
+        grid = np.concatenate([np.array([t0], dtype=np.int64), grid])
     if grid[-1] != t1:
         grid = np.append(grid, t1)
     eg = equity_at(f, tick_value, exch_ts, mid2_ff, ffvalid, grid + 1)  # +1: at or before each grid time
