@@ -177,3 +177,21 @@ def test_a_sweep_grid_converts_base_units_warns_once_and_refuses_the_same_point_
         run_sweep(grid, workers=0)
     assert [str(w.message).splitlines()[1] for w in caught if w.category is LotUnitWarning] == [
         "  size: 1 lot (the default) = 0.001 base units; in base units write `size: 0.001 base`"]
+
+
+def test_a_quantity_in_base_units_and_the_same_in_lots_have_one_digest_and_one_point_id(tmp_path):
+    from mmsim.sweep import load_grid
+
+    store = _store(tmp_path, 1e-08)
+
+    def cfg(size):
+        return RunConfig.from_dict({"data": str(store), "strategy": {"path": FIXED, "params": {"size": size}}})
+
+    assert cfg("0.01 base").digest() == cfg(1_000_000).digest() == cfg("1000000 lots").digest()
+    assert cfg("0.02 base").digest() != cfg(1_000_000).digest()
+    # The grid refuses the pair as it is read (the point ids collide), before loading the strategy.
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [1000000, 0.01 base]\noutput: out\n")
+    with pytest.raises(ConfigError, match=r"^axes\.strategy\.params\.size\[1\]: '0\.01 base' is '1000000' "):
+        load_grid(grid)

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from .errors import ConfigError, StrategyError
 
-__all__ = ["declared_quantities", "lot_warning", "normalize_quantities", "resolve_units"]
+__all__ = ["as_lots", "declared_quantities", "lot_warning", "normalize_quantities", "resolve_units", "store_lot_of"]
 
 #: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number and a unit.
 _QTY_RE = re.compile(r"^\s*(?P<num>[-+]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
@@ -177,3 +177,40 @@ def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, lab
         return None
     return (f"strategy {label}: these quantities are in lots, and a lot of this event store is {_text(lot)} base "
             f"units ({_DOCS}):\n" + "\n".join(lines))
+
+
+def store_lot_of(data: str, config_lot: float | None = None) -> float | None:
+    """The lot size a run on the store ``data`` uses: its meta.json's (a config's ``lot_size`` must be the
+    same), else ``config_lot``; None when neither gives one."""
+    import json
+    from pathlib import Path
+
+    try:
+        lot = json.loads((Path(data) / "meta.json").read_text(encoding="utf-8")).get("lot_size") if data else None
+    except (OSError, ValueError, AttributeError):
+        lot = None
+    if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0:
+        return float(lot)
+    return None if config_lot is None else float(config_lot)
+
+
+def as_lots(params: Mapping[str, Any], data: str, config_lot: float | None) -> dict[str, Any]:
+    """``params`` with each value written ``<number> base`` or ``<number> lots`` as its number of lots, whatever
+    the strategy declares (for a config's digest and a sweep point's id: ``size: 0.01 base`` and ``size: 1000000``
+    on a lot of 1e-08 are one run). The lot is ``config_lot``, else the store ``data``'s meta.json, read only
+    for a value in base units; base units stay as written when it is unknown."""
+    out = dict(params)
+    lot: Any = ...
+    for name, value in params.items():
+        m = _QTY_RE.match(value) if isinstance(value, str) else None
+        unit = _UNITS.get(m.group("unit").lower()) if m else None
+        if m is None or unit is None:
+            continue
+        num = Fraction(Decimal(m.group("num").replace("_", "")))
+        if unit == "base":
+            lot = store_lot_of(data, config_lot) if lot is ... else lot
+            if lot is None:
+                continue
+            num /= Fraction(_lot(lot))
+        out[name] = _plain_number(num)
+    return out

@@ -156,12 +156,12 @@ def load_run_strategy(config: RunConfig, base_dir: str | Path | None = None,
 
 
 def store_lot(config: RunConfig, events: Any) -> float | None:
-    """The lot size a run of ``config`` on ``events`` uses: the config's ``lot_size``, else the store's
-    (None for a bare event array without one)."""
-    if config.engine.lot_size is not None:
-        return float(config.engine.lot_size)
+    """The lot size a run of ``config`` on ``events`` uses: the store's (a config's ``lot_size`` must be
+    the same, :func:`mmsim.engine.store_size_conflict`), else the config's; None when neither gives one."""
     lot = getattr(events, "meta", {}).get("lot_size") if hasattr(events, "meta") else None
-    return float(lot) if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0 else None
+    if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0:
+        return float(lot)
+    return None if config.engine.lot_size is None else float(config.engine.lot_size)
 
 
 def run_config(config: RunConfig, *, events: Any = None,

@@ -131,11 +131,12 @@ def _strategy_key(p: SweepPoint, lot: float | None = None) -> str:
 
 
 def _point_lot(p: SweepPoint, meta: Mapping[str, Any]) -> float | None:
-    """The lot size the point runs with: its ``lot_size``, else its store's (None when unknown)."""
-    if p.config.engine.lot_size is not None:
-        return float(p.config.engine.lot_size)
+    """The lot size the point runs with: its store's (a ``lot_size`` the point sets must be the same), else
+    the point's ``lot_size`` (None when neither gives one)."""
     lot = meta.get("lot_size")
-    return float(lot) if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0 else None
+    if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0:
+        return float(lot)
+    return None if p.config.engine.lot_size is None else float(p.config.engine.lot_size)
 
 
 def _warn_lots(kind: Any, params: Mapping[str, Any], lot: float | None, path: str, warned: set[str]) -> None:
