@@ -195,3 +195,19 @@ def test_a_quantity_in_base_units_and_the_same_in_lots_have_one_digest_and_one_p
                     "axes:\n  strategy.params.size: [1000000, 0.01 base]\noutput: out\n")
     with pytest.raises(ConfigError, match=r"^axes\.strategy\.params\.size\[1\]: '0\.01 base' is '1000000' "):
         load_grid(grid)
+
+
+def test_the_reports_position_limit_reads_max_position_in_base_units(tmp_path):
+    """The report's time at the limit reads the strategy's max_position from the run config: written
+    `0.005 base` on a lot of 0.001 it is 5 lots, as `max_position: 5` gives."""
+    store = _store(tmp_path, 0.001)
+    inv = str(ROOT / "strategies" / "inventory_skew.py") + ":InventorySkew"
+    limits = []
+    for mp in ("0.005 base", 5):
+        cfg = RunConfig.from_dict({"data": str(store), "strategy": {"path": inv, "params": {
+            "size": "0.001 base", "max_position": mp}}})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LotUnitWarning)
+            res = run_config(cfg)
+        limits.append(res.report().data["inventory"]["limit"])
+    assert limits == [5, 5]
