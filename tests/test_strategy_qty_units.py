@@ -211,3 +211,20 @@ def test_the_reports_position_limit_reads_max_position_in_base_units(tmp_path):
             res = run_config(cfg)
         limits.append(res.report().data["inventory"]["limit"])
     assert limits == [5, 5]
+
+
+def test_a_python_strategy_declares_its_quantities_with_a_quantities_attribute(tmp_path):
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("import mmsim\n\n\nclass Mine(mmsim.Strategy):\n"
+                      "    quantities = {'size': 'whole', 'edge': 'real'}\n\n"
+                      "    def __init__(self, size=1, edge=5.0, half_spread=1.0):\n"
+                      "        self.size, self.edge = size, edge\n\n"
+                      "    def quote(self, view):\n        return None\n")
+    built = load_strategy(f"{plugin}:Mine", {"size": "0.07 base", "edge": "0.0000001 base"}, lot_size=1e-08)
+    assert (built.size, built.edge) == (7_000_000, 10)
+    with pytest.raises(ConfigError, match=r"'size': '1e-9 base' is 0\.1 lots of 0\.00000001, not a whole"):
+        load_strategy(f"{plugin}:Mine", {"size": "1e-9 base"}, lot_size=1e-08)
+    assert lot_warning(resolve_strategy(f"{plugin}:Mine"), {"size": 3}, 0.001, "Mine") == (
+        f"strategy Mine: these quantities are in lots, and a lot of this event store is 0.001 base units ({DOCS}):\n"
+        "  size: 3 lots (written without a unit) = 0.003 base units; in base units write `size: 0.003 base`\n"
+        "  edge: 5 lots (the default) = 0.005 base units; in base units write `edge: 0.005 base`")
