@@ -95,6 +95,8 @@ def test_a_strategy_declaring_no_quantities_refuses_a_unit():
         resolve_units(bare, {"size": "1 base"}, 0.001, "Bare")
     with pytest.raises(StrategyError, match=r"quantity 'qty' is not a declared parameter"):
         numba_strategy(lambda view, params, state, out: 0, params={"size": 1.0}, quantities=["qty"], name="Bad")
+    with pytest.raises(StrategyError, match=r"quantity 'size' is not a declared parameter"):
+        numba_strategy(lambda view, params, state, out: 0, quantities=["size"], name="NoParams")
 
 
 SPOT_WARNING = (

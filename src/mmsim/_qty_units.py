@@ -33,10 +33,11 @@ _UNITS = {"base": "base", "lots": "lots", "lot": "lots"}
 _DOCS = 'docs/strategies.md, "Units of strategy parameters"'
 
 
-def normalize_quantities(quantities: Any, spec: Mapping[str, Any], domains: Mapping[str, Any],
+def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domains: Mapping[str, Any],
                          where: str) -> dict[str, bool]:
     """A declaration ``quantities`` as {name: whole}: a sequence of parameter names (whole when the
-    parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``."""
+    parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``. Each name must be in
+    ``spec`` (the declared parameters) unless it is None (a Python strategy's: its signature says)."""
     if quantities is None:
         return {}
     if isinstance(quantities, str) or not isinstance(quantities, (Mapping, list, tuple, set, frozenset)):
@@ -45,7 +46,7 @@ def normalize_quantities(quantities: Any, spec: Mapping[str, Any], domains: Mapp
     items = quantities.items() if isinstance(quantities, Mapping) else ((n, None) for n in quantities)
     out: dict[str, bool] = {}
     for name, kind in items:
-        if spec and name not in spec:
+        if not isinstance(name, str) or (spec is not None and name not in spec):
             raise StrategyError(f"{where}: quantity {name!r} is not a declared parameter")
         if kind is None:
             dom = domains.get(name)
@@ -71,7 +72,7 @@ def declared_quantities(obj: Any) -> dict[str, bool]:
         return dict(got)
     if got is None or callable(got):
         return {}
-    return normalize_quantities(got, {}, {}, f"strategy {_label(obj)}")
+    return normalize_quantities(got, None, {}, f"strategy {_label(obj)}")
 
 
 def _label(obj: Any) -> str:
