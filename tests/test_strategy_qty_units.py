@@ -230,3 +230,16 @@ def test_a_python_strategy_declares_its_quantities_with_a_quantities_attribute(t
         f"strategy Mine: these quantities are in lots, and a lot of this event store is 0.001 base units ({DOCS}):\n"
         "  size: 3 lots (written without a unit) = 0.003 base units; in base units write `size: 0.003 base`\n"
         "  edge: 5 lots (the default) = 0.005 base units; in base units write `edge: 0.005 base`")
+
+
+def test_a_sweeps_bad_base_quantity_names_its_grid_key_and_line(tmp_path):
+    store = _store(tmp_path, 1e-08)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [0.01 base, 0.000000015 base]\noutput: out\n")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == (
+        "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size': '0.000000015 base' is 1.5 lots of "
+        "0.00000001, not a whole number of lots; 'size' is a whole number of lots: write a multiple of 0.00000001 "
+        f"base ({grid} line 5) — in 1 of 2 points (strategy.params.size=0.000000015 base); no point ran")

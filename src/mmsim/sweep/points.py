@@ -217,7 +217,8 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     c = _CONSTRAINT_MSG.match(msg)
     if c is not None:
         return _constraint_located(msg, c, p, grid)
-    m = re.search(r"parameter '([^']+)' .*\bgot ", msg)
+    # A domain's `got <value>`, or a quantity's unit (`parameter 'size': '0.5 lots' ...`).
+    m = re.search(r"parameter '([^']+)' .*\bgot ", msg) or re.search(r"parameter '([^']+)': '", msg)
     if m is None:
         return msg
     path = _param_path(m.group(1), p, grid)
