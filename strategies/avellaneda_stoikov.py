@@ -87,6 +87,7 @@ AvellanedaStoikov = numba_strategy(
     domains={"gamma": "> 0", "k": "> 0", "sigma": ">= 0", "horizon_s": ">= 0", "size": "whole > 0",
              "max_position": "whole > 0 or inf"},
     constraints=["size <= max_position"],
+    quantities=["size", "max_position"],
     name="AvellanedaStoikov",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

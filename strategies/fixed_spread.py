@@ -59,7 +59,7 @@ def fixed_spread_rule(view, params, state, out):
 #: Fast path (numba callback inside the engine loop).
 FixedSpread = numba_strategy(
     fixed_spread_rule, params={"half_spread": 1.0, "size": 1.0},
-    domains={"half_spread": ">= 0", "size": "whole > 0"}, name="FixedSpread")
+    domains={"half_spread": ">= 0", "size": "whole > 0"}, quantities=["size"], name="FixedSpread")
 #: Python path: an mmsim.Strategy calling the same rule.
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only
 # with at most 2 live, and a requote cancels both and sends 2 (the cancelled stay live until

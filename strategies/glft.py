@@ -105,6 +105,7 @@ GLFT = numba_strategy(
     domains={"gamma": "> 0", "A": "> 0", "k": "> 0", "sigma": ">= 0", "size": "whole > 0",
              "max_position": "whole > 0 or inf"},
     constraints=["size <= max_position"],
+    quantities=["size", "max_position"],
     name="GLFT",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -70,6 +70,7 @@ InventorySkew = numba_strategy(
     params={"half_spread": 1.0, "skew": 0.1, "size": 1.0, "max_position": 10.0},
     domains={"half_spread": ">= 0", "skew": "finite", "size": "whole > 0", "max_position": "whole > 0 or inf"},
     constraints=["size <= max_position"],
+    quantities=["size", "max_position"],
     name="InventorySkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

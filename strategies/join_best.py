@@ -59,7 +59,7 @@ def join_best_rule(view, params, state, out):
 #: Fast path (numba callback inside the engine loop).
 JoinBest = numba_strategy(
     join_best_rule, params={"size": 1.0},
-    domains={"size": "whole > 0"}, name="JoinBest")
+    domains={"size": "whole > 0"}, quantities=["size"], name="JoinBest")
 #: Python path: an mmsim.Strategy calling the same rule.
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only
 # with at most 2 live, and a requote cancels both and sends 2 (the cancelled stay live until

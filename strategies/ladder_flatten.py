@@ -134,6 +134,7 @@ LadderFlatten = numba_strategy(
              "skew": "finite", "max_position": "whole > 0 or inf", "flatten_at": ">= 0 or inf",
              "flatten_to": "whole >= 0", "slippage": ">= 0"},
     constraints=["flatten_to <= flatten_at", "size <= max_position"],
+    quantities=["size", "outer_size", "max_position", "flatten_at", "flatten_to"],
     state_size=1,
     name="LadderFlatten",
 )

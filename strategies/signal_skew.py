@@ -96,6 +96,7 @@ SignalSkew = numba_strategy(
              "ofi_ticks": "finite", "ofi_scale": "finite", "skew": "finite", "size": "whole > 0",
              "max_position": "whole > 0 or inf"},
     constraints=["size <= max_position"],
+    quantities=["size", "max_position", "ofi_scale"],
     name="SignalSkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -136,6 +136,7 @@ ToxicityPull = numba_strategy(
              "trade_flow_threshold": "finite", "ofi_threshold": "finite", "hawkes_threshold": "finite",
              "widen_at": "finite", "widen_ticks": ">= 0", "cooldown_ms": ">= 0"},
     constraints=["size <= max_position"],
+    quantities=["size", "max_position", "trade_flow_threshold", "ofi_threshold"],
     state_size=2,
     name="ToxicityPull",
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .engine import Result
 
-__all__ = ["ConfigError", "DataError", "MmsimError", "StrategyError", "raised_at"]
+__all__ = ["ConfigError", "DataError", "LotUnitWarning", "MmsimError", "StrategyError", "raised_at"]
 
 
 class MmsimError(Exception):
@@ -30,6 +30,12 @@ class DataError(MmsimError, ValueError):
 
 class ConfigError(MmsimError, ValueError):
     """Bad configuration: names the key (and the file line when read from YAML)."""
+
+
+class LotUnitWarning(UserWarning):
+    """A strategy's quantities are in lots on a store whose lot is not 1, left at their defaults or written
+    without a unit (docs/strategies.md, "Units of strategy parameters"); ``mmsim run`` and ``mmsim sweep``
+    print it as ``mmsim: warning: ...``."""
 
 
 class StrategyError(MmsimError, RuntimeError):

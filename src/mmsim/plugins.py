@@ -25,6 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping
 
+from ._qty_units import resolve_units
 from .errors import ConfigError, StrategyError, raised_at
 from .strategy import Strategy
 
@@ -254,7 +255,7 @@ def _is_strategy(obj: Any) -> bool:
 
 
 def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
-                  base_label: str = "base_dir") -> Any:
+                  base_label: str = "base_dir", lot_size: float | None = None) -> Any:
     """Load a strategy plugin and build it with validated parameters.
 
     Parameters
@@ -268,6 +269,9 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
         Directory relative file paths are read from first.
     base_label : str
         What ``base_dir`` is, in a file-not-found message (:func:`resolve_strategy`).
+    lot_size : float, optional
+        The event store's lot size: a quantity the strategy declares may be written ``0.01 base``
+        (converted to lots with it) or ``20 lots`` (docs/strategies.md, "Units of strategy parameters").
 
     Returns
     -------
@@ -296,6 +300,7 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
             raise ConfigError(f"strategy {spec}: parameter names must be strings, got {key!r}")
     obj = resolve_strategy(spec, base_dir=base_dir, base_label=base_label)
     label = getattr(obj, "name", None) or getattr(obj, "__name__", None) or spec
+    params = resolve_units(obj, params, lot_size, label)
     if _is_strategy(obj) and not isinstance(obj, type):
         if params:
             raise ConfigError(f"strategy {spec} is an already-built strategy; it takes no parameters "
@@ -320,7 +325,7 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_di
 
 
 def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
-                   base_label: str = "base_dir") -> Any:
+                   base_label: str = "base_dir", lot_size: float | None = None) -> Any:
     """Check that :func:`load_strategy` would succeed, as cheaply as possible.
 
     A numba strategy's parameters are checked against its declaration without
@@ -350,9 +355,9 @@ def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_d
     obj = resolve_strategy(spec, base_dir=base_dir, base_label=base_label)
     check = getattr(obj, "check_params", None)
     if isinstance(obj, type) or not callable(check):
-        load_strategy(spec, params, base_dir=base_dir, base_label=base_label)
+        load_strategy(spec, params, base_dir=base_dir, base_label=base_label, lot_size=lot_size)
     else:
-        check(dict(params))
+        check(resolve_units(obj, params, lot_size, getattr(obj, "name", None) or spec))
     return obj
 
 

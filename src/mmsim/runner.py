@@ -7,16 +7,17 @@ with the run's engine :class:`~mmsim.Config`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .config import RunConfig
 from .engine import Result, run
-from .errors import ConfigError, DataError, StrategyError
+from .errors import ConfigError, DataError, LotUnitWarning, StrategyError
 
 __all__ = ["load_events", "load_run_strategy", "missing_store_hint", "point_metrics", "point_report",
-           "run_config", "store_problem"]
+           "run_config", "store_lot", "store_problem"]
 
 #: ``mmsim convert --format`` name -> the source files it reads (a path pattern), for messages.
 CONVERT_SOURCES: dict[str, str] = {
@@ -131,20 +132,41 @@ def load_events(config: RunConfig) -> Any:
 
 
 def load_run_strategy(config: RunConfig, base_dir: str | Path | None = None,
-                      base_label: str = "the config's folder") -> Any:
+                      base_label: str = "the config's folder", *, lot_size: float | None = None,
+                      warn: bool = False) -> Any:
     """The strategy plugin named by ``config.strategy``, built with its parameters.
 
     A relative strategy file is looked for in ``base_dir`` (the config file's folder, where
-    :func:`mmsim.config.load_yaml` looked first), then in the working directory.
+    :func:`mmsim.config.load_yaml` looked first), then in the working directory. ``lot_size``
+    (the store's, :func:`store_lot`) converts quantities written in base units (``size: 0.01 base``);
+    with ``warn``, a :class:`~mmsim.errors.LotUnitWarning` names the quantities left in lots on a
+    store whose lot is not 1 (docs/strategies.md, "Units of strategy parameters").
     """
-    from .plugins import load_strategy
+    from ._qty_units import lot_warning
+    from .plugins import load_strategy, resolve_strategy
 
-    return load_strategy(config.strategy.path, config.strategy.params, base_dir=base_dir, base_label=base_label)
+    s = config.strategy
+    built = load_strategy(s.path, s.params, base_dir=base_dir, base_label=base_label, lot_size=lot_size)
+    if warn:
+        obj = resolve_strategy(s.path, base_dir=base_dir, base_label=base_label)
+        msg = lot_warning(obj, s.params, lot_size, str(getattr(obj, "name", None) or getattr(obj, "__name__", s.path)))
+        if msg is not None:
+            warnings.warn(msg, LotUnitWarning, stacklevel=3)
+    return built
+
+
+def store_lot(config: RunConfig, events: Any) -> float | None:
+    """The lot size a run of ``config`` on ``events`` uses: the store's (a config's ``lot_size`` must be
+    the same, :func:`mmsim.engine.store_size_conflict`), else the config's; None when neither gives one."""
+    lot = getattr(events, "meta", {}).get("lot_size") if hasattr(events, "meta") else None
+    if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0:
+        return float(lot)
+    return None if config.engine.lot_size is None else float(config.engine.lot_size)
 
 
 def run_config(config: RunConfig, *, events: Any = None,
                progress: Callable[[int, int], None] | None = None,
-               base_dir: str | Path | None = None) -> Result:
+               base_dir: str | Path | None = None, warn: bool = True) -> Result:
     """Load what ``config`` names (unless ``events`` is given) and run it.
 
     Parameters
@@ -159,6 +181,9 @@ def run_config(config: RunConfig, *, events: Any = None,
         The config file's folder (``mmsim run`` passes it): a relative strategy file that
         :func:`mmsim.config.load_yaml` did not find there is looked for there, then in the
         working directory, and an error names both (without it, the working directory only).
+    warn : bool
+        Warn (:class:`~mmsim.errors.LotUnitWarning`) of the strategy's quantities left in lots on a
+        store whose lot is not 1 (a sweep warns once, before its points run).
 
     Returns
     -------
@@ -175,7 +200,7 @@ def run_config(config: RunConfig, *, events: Any = None,
         raise ConfigError(f"run_config: expected an mmsim.RunConfig, got {type(config).__name__}")
     if events is None:
         events = load_events(config)
-    strategy = load_run_strategy(config, base_dir)
+    strategy = load_run_strategy(config, base_dir, lot_size=store_lot(config, events), warn=warn)
     try:
         result = run(events, strategy, config.engine, progress=progress)
     except (StrategyError, DataError) as exc:

@@ -18,9 +18,11 @@ import contextlib
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
-from ..errors import ConfigError, MmsimError
+from ..errors import ConfigError, LotUnitWarning, MmsimError
 from . import _sigint
 from ._common import Parser, UsageError, as_written, common_parent, located
 
@@ -113,6 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         _sigint.uninstall(ctrl_c)
 
 
+def _show_warning(default: Any) -> Any:
+    """``warnings.showwarning`` printing mmsim's own warnings as ``mmsim: warning: ...`` (no file and line)."""
+
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(category, type) and issubclass(category, LotUnitWarning):
+            print(f"mmsim: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, *args, **kwargs)
+
+    return show
+
+
 def _command(argv: Sequence[str] | None) -> int:
     """Parse ``argv`` and run its subcommand; an error is its one line and exit status (Ctrl-C is raised)."""
     parser, subs = build_parser()
@@ -129,7 +143,10 @@ def _command(argv: Sequence[str] | None) -> int:
         subs[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     debug = bool(getattr(args, "debug", False))
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("always", category=LotUnitWarning)  # printed, whatever the caller's filters
+            warnings.showwarning = _show_warning(warnings.showwarning)
+            return int(args.func(args) or 0)
     except UsageError as exc:
         if debug:
             raise

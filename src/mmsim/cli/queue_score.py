@@ -79,7 +79,7 @@ def cmd(args: argparse.Namespace) -> int:
     from ..analysis import score_queue_models
     from ..config import LatencyModel, RunConfig, StrategyConfig, load_yaml
     from ..plugins import load_strategy
-    from ..runner import load_events
+    from ..runner import load_events, store_lot
 
     src: Path = args.source
     # Store paths made absolute, as `mmsim run --data` does and a config's `data:` is: the store
@@ -120,7 +120,7 @@ def cmd(args: argparse.Namespace) -> int:
             # A relative file of the config's was looked for beside it first (load_yaml), then here.
             strategy = load_strategy(config.strategy.path, config.strategy.params,
                                      base_dir=src.parent if src.is_file() and not args.strategy else None,
-                                     base_label="the config's folder")
+                                     base_label="the config's folder", lot_size=store_lot(config, store))
     except ConfigError as exc:
         if not args.params:
             raise

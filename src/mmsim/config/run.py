@@ -177,9 +177,14 @@ class RunConfig(ConfigBase):
 
         Two configs that run the same thing have the same digest, wherever they
         were written; any change of data, strategy, engine or report changes it.
+        A strategy quantity with a unit counts as its number of lots (``size: 0.01 base``
+        on a store whose lot is 1e-08 is ``size: 1000000``; the store's meta.json gives the lot).
         """
+        from .._qty_units import as_lots
+
         plain = self.to_dict()
         plain.pop("output", None)
+        plain["strategy"]["params"] = as_lots(plain["strategy"]["params"], self.data, self.engine.lot_size)
         text = json.dumps(plain, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

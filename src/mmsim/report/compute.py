@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .._qty_units import as_lots
 from ..config import ReportConfig
 from ..errors import ConfigError, DataError
 from ..records import OrderType
@@ -186,6 +187,8 @@ def compute_report(
         # The reference strategies cap inventory with a `max_position` parameter; a run
         # description (result.run_config) says what the strategy was given.
         params = getattr(getattr(getattr(result, "run_config", None), "strategy", None), "params", None) or {}
+        if isinstance(params, Mapping):  # `max_position: 0.5 base` is its lots (docs/strategies.md, "Units ...")
+            params = as_lots(params, "", getattr(result, "lot_size", None))
         limit = params.get("max_position") if isinstance(params, Mapping) else None
         # `max_position: inf` is the reference strategies' "no limit": no time at limits.
         if isinstance(limit, (int, float)) and not isinstance(limit, bool) and 0 < limit < math.inf:

@@ -90,12 +90,20 @@ def _rule_type(kind: Any) -> Any:
     return None
 
 
-def _resolved_key(point: Any, kind: Any, ident: str) -> str:
+def _params_in_lots(point: Any, kind: Any, lot: float | None) -> dict[str, Any]:
+    """The point's strategy parameters with quantities written with a unit in lots (``0.01 base`` on a lot of
+    1e-08 is 1000000: the same run as ``1000000``)."""
+    from .._qty_units import resolve_units
+
+    return resolve_units(kind, point.config.strategy.params, lot, point.config.strategy.path)
+
+
+def _resolved_key(point: Any, kind: Any, ident: str, lot: float | None = None) -> str:
     """The point's config as it runs: a numba rule's parameters as it reads them (float64, defaults in;
-    the Python class's ``pure`` flag as a bool)."""
+    the Python class's ``pure`` flag as a bool; quantities with a unit in lots)."""
     plain = point.config.to_dict()
     plain.pop("output", None)
-    params = dict(point.config.strategy.params)
+    params = _params_in_lots(point, kind, lot)
     extra: dict[str, Any] = {}
     if kind is not _rule_type(kind):  # the rule's Python class: `pure` is its own, not the rule's
         extra["pure"] = bool(params.pop("pure", False))
@@ -107,12 +115,12 @@ def _resolved_key(point: Any, kind: Any, ident: str) -> str:
     return _canonical({"config": plain, "repeat": point.repeat})
 
 
-def _python_key(point: Any, ident: str) -> str:
+def _python_key(point: Any, ident: str, kind: Any = None, lot: float | None = None) -> str:
     """The point's config with its strategy as loaded (:func:`strategy_identity`), its parameters as YAML read
-    them (a Python strategy may treat ``10`` otherwise than ``10.0``)."""
+    them (a Python strategy may treat ``10`` otherwise than ``10.0``), quantities with a unit in lots."""
     plain = point.config.to_dict()
     plain.pop("output", None)
-    plain["strategy"] = dict(plain["strategy"], path=ident)
+    plain["strategy"] = dict(plain["strategy"], path=ident, params=_params_in_lots(point, kind, lot))
     return _canonical({"config": plain, "repeat": point.repeat})
 
 
@@ -141,13 +149,16 @@ def strategy_identity(kind: Any) -> str:
     return f"{name} in a file of sha256 {hashlib.sha256(data).hexdigest()[:16]}{where}"
 
 
-def check_resolved(points: Sequence[Any], kinds: Mapping[str, Any], strategy_key: Any, grid: Any) -> None:
+def check_resolved(points: Sequence[Any], kinds: Mapping[str, Any], strategy_key: Any, grid: Any,
+                   lot_of: Any = None) -> None:
     """ConfigError for two points that run the same once a numba rule reads their parameters (a numba
     strategy, or the rule's Python class, ``FixedSpreadPython``, which reads them as the rule does), or once
     their strategy specs are loaded: an entry point and the file it loads (:func:`strategy_identity`).
 
     ``kinds``: strategy key (``strategy_key(point)``) -> the object its spec names (only those that
     checked out). Points of other strategies, or whose parameters do not check out, are left out.
+    ``lot_of(point)``: the lot size of the point's store, which converts a quantity written in base units
+    (``size: 0.01 base``) before the comparison.
     """
     seen: dict[str, Any] = {}
     idents: dict[int, str] = {}  # id of a loaded strategy -> strategy_identity, read once
@@ -158,8 +169,10 @@ def check_resolved(points: Sequence[Any], kinds: Mapping[str, Any], strategy_key
         if id(kind) not in idents:
             idents[id(kind)] = strategy_identity(kind)
         ident = idents[id(kind)]
+        lot = lot_of(p) if lot_of is not None else None
         try:
-            key = _python_key(p, ident) if _rule_type(kind) is None else _resolved_key(p, kind, ident)
+            key = (_python_key(p, ident, kind, lot) if _rule_type(kind) is None
+                   else _resolved_key(p, kind, ident, lot))
         except ConfigError:
             continue
         if key in seen:

@@ -130,7 +130,7 @@ def default_point(config: RunConfig) -> dict[str, Any]:
     from ..runner import point_metrics, run_config
 
     store = _store(config)
-    result = run_config(config, events=store)
+    result = run_config(config, events=store, warn=False)  # the sweep warned before its points ran
     metrics = dict(point_metrics(result, store, config))
     metrics["n_events"] = int(result.n_events)
     metrics[UNITS_FIELD] = _units_warning(result)
@@ -227,7 +227,7 @@ def iter_task(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     from ..engine import run_many
-    from ..runner import load_run_strategy
+    from ..runner import load_run_strategy, store_lot
 
     pts: list[Mapping[str, Any]] = list(task["points"])
     runs = pts + list(task.get("extra") or ())
@@ -242,7 +242,7 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     pairs, slot = [], []
     for i, r in enumerate(runs):
         try:
-            pairs.append((load_run_strategy(r["config"]), r["config"]))
+            pairs.append((load_run_strategy(r["config"], lot_size=store_lot(r["config"], store)), r["config"]))
             slot.append(i)
         except Exception as exc:
             outs[i] = exc

@@ -78,16 +78,10 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     declared: dict[str, Any] = {}  # each strategy that checked out: the object its spec names (for its declarations)
     stores: dict[str, str | None] = {}
     metas: dict[str, dict] = {}  # each store's meta.json, read once
+    lots: dict[str, float | None] = {}  # each store's lot size (a quantity written `0.01 base` needs it)
+    warned: set[str] = set()  # each warning once, whatever the number of points
     for p in points:
         s = p.config.strategy
-        key = _strategy_key(p)
-        if key not in strategies:
-            try:
-                sdir, slabel = p.strategy_dir or (None, "")
-                declared[key] = check_strategy(s.path, s.params, base_dir=sdir, base_label=slabel)
-                strategies[key] = None
-            except (ConfigError, StrategyError) as exc:
-                strategies[key] = str(exc)
         data = p.config.data
         if data not in stores:
             if not data:
@@ -95,13 +89,24 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
             else:
                 problem = store_problem(data)
                 stores[data] = None if problem is None else f"data: {problem}{_data_line(p, grid)}"
+        if stores[data] is None and data not in metas:
+            metas[data] = dict(_meta(data), store=data)
+        lot = _point_lot(p, metas.get(data, {}))
+        lots[data] = lot
+        key = _strategy_key(p, lot)
+        if key not in strategies:
+            try:
+                sdir, slabel = p.strategy_dir or (None, "")
+                declared[key] = check_strategy(s.path, s.params, base_dir=sdir, base_label=slabel, lot_size=lot)
+                strategies[key] = None
+                _warn_lots(declared[key], s.params, lot, s.path, warned)
+            except (ConfigError, StrategyError) as exc:
+                strategies[key] = str(exc)
         recorded = sizes = None
         fits = None
         if key in declared:
             fits = strategy_config_conflict(declared[key], p.config.engine)
         if stores[data] is None:
-            if data not in metas:
-                metas[data] = dict(_meta(data), store=data)
             meta = metas[data]
             if p.config.engine.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
                 recorded = (f"latency.feed is {p.config.engine.latency.feed.describe()!r} but the event store {data} has no "
@@ -113,32 +118,59 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 problems.setdefault(msg, []).append(p)
     if not problems:
         if grid is not None:
-            _check_duplicates(grid, {p.config.strategy.path: declared[_strategy_key(p)] for p in points
-                                     if _strategy_key(p) in declared})
+            _check_duplicates(grid, {p.config.strategy.path: declared[k] for p in points
+                                     if (k := _strategy_key(p, lots.get(p.config.data))) in declared}, lots)
         return
     (msg, pts), *rest = problems.items()
     others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
     raise ConfigError(f"{msg} — in {_where(pts, total, grid)}; no point ran{others}")
 
 
-def _strategy_key(p: SweepPoint) -> str:
-    return _canonical({"path": p.config.strategy.path, "params": dict(p.config.strategy.params)})
+def _strategy_key(p: SweepPoint, lot: float | None = None) -> str:
+    return _canonical({"path": p.config.strategy.path, "params": dict(p.config.strategy.params), "lot": lot})
 
 
-def _check_duplicates(grid: Grid, kinds: dict[str, Any]) -> None:
-    """ConfigError for two points of the grid that a numba strategy reads as one (``size: [10, 10.0]``):
-    every point of the grid, not only those still to run (:func:`mmsim.sweep.duplicates.check_resolved`)."""
+def _point_lot(p: SweepPoint, meta: Mapping[str, Any]) -> float | None:
+    """The lot size the point runs with: its store's (a ``lot_size`` the point sets must be the same), else
+    the point's ``lot_size`` (None when neither gives one)."""
+    lot = meta.get("lot_size")
+    if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0:
+        return float(lot)
+    return None if p.config.engine.lot_size is None else float(p.config.engine.lot_size)
+
+
+def _warn_lots(kind: Any, params: Mapping[str, Any], lot: float | None, path: str, warned: set[str]) -> None:
+    """The sweep's one warning per strategy and store of quantities left in lots on a lot other than 1
+    (:func:`mmsim._qty_units.lot_warning`; the points themselves run without it)."""
+    import warnings
+
+    from .._qty_units import lot_warning
+    from ..errors import LotUnitWarning
+
+    msg = lot_warning(kind, params, lot, getattr(kind, "name", None) or getattr(kind, "__name__", None) or path)
+    if msg is not None and msg not in warned:
+        warned.add(msg)
+        warnings.warn(msg, LotUnitWarning, stacklevel=3)
+
+
+def _check_duplicates(grid: Grid, kinds: dict[str, Any], lots: Mapping[str, float | None]) -> None:
+    """ConfigError for two points of the grid that a numba strategy reads as one (``size: [10, 10.0]``, or
+    ``[1000000, 0.01 base]`` on a lot of 1e-08): every point of the grid, not only those still to run
+    (:func:`mmsim.sweep.duplicates.check_resolved`)."""
     from ..plugins import check_strategy
     from .duplicates import check_resolved
 
     for p in grid.points:
         path = p.config.strategy.path
+        if p.config.data not in lots:
+            lots = {**lots, p.config.data: _point_lot(p, _meta(p.config.data))}
         if path not in kinds:
             try:
-                kinds[path] = check_strategy(path, p.config.strategy.params)
+                kinds[path] = check_strategy(path, p.config.strategy.params, lot_size=lots[p.config.data])
             except (ConfigError, StrategyError):
                 kinds[path] = None
-    check_resolved(grid.points, kinds, lambda p: p.config.strategy.path, grid)
+    check_resolved(grid.points, kinds, lambda p: p.config.strategy.path, grid,
+                   lambda p: lots.get(p.config.data))
 
 
 def _data_line(p: SweepPoint, grid: Grid | None) -> str:
@@ -185,7 +217,8 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     c = _CONSTRAINT_MSG.match(msg)
     if c is not None:
         return _constraint_located(msg, c, p, grid)
-    m = re.search(r"parameter '([^']+)' .*\bgot ", msg)
+    # A domain's `got <value>`, or a quantity's unit (`parameter 'size': '0.5 lots' ...`).
+    m = re.search(r"parameter '([^']+)' .*\bgot ", msg) or re.search(r"parameter '([^']+)': '", msg)
     if m is None:
         return msg
     path = _param_path(m.group(1), p, grid)

@@ -1,0 +1,217 @@
+"""Strategy quantities with a unit: ``size: 0.01 base`` or ``size: 20 lots`` in ``strategy.params``.
+
+A strategy declares which of its parameters are quantities in lots (``numba_strategy(quantities=...)``,
+or a ``quantities`` attribute on a Strategy class or factory; docs/strategies.md, "Units of strategy
+parameters"). A quantity may then be written with a unit:
+
+- ``<number> base``: base units (BTC for BTCUSDT), converted to lots exactly with the event store's
+  lot size, in decimal from the lot's decimal text (``0.01 base`` on a lot of ``1e-08`` is 1000000 lots,
+  never 999999.9999999999). A parameter the strategy reads as a whole number of lots (a ``whole`` domain,
+  or ``"whole"`` in a ``quantities`` mapping) must come out whole; any other gets the exact quotient.
+- ``<number> lots`` (or ``lot``): lots, as a plain number is.
+
+When the store's lot is not 1, :func:`lot_warning` names each quantity left at its default or written
+without a unit, with its value in lots and in base units.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Mapping
+
+from .errors import ConfigError, StrategyError
+
+__all__ = ["as_lots", "declared_quantities", "lot_warning", "normalize_quantities", "resolve_units", "store_lot_of"]
+
+#: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number and a unit.
+_QTY_RE = re.compile(r"^\s*(?P<num>[-+]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+                     r"(?P<unit>[A-Za-z]+)\s*$")
+_UNITS = {"base": "base", "lots": "lots", "lot": "lots"}
+_DOCS = 'docs/strategies.md, "Units of strategy parameters"'
+
+
+def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domains: Mapping[str, Any],
+                         where: str) -> dict[str, bool]:
+    """A declaration ``quantities`` as {name: whole}: a sequence of parameter names (whole when the
+    parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``. Each name must be in
+    ``spec`` (the declared parameters) unless it is None (a Python strategy's: its signature says)."""
+    if quantities is None:
+        return {}
+    if isinstance(quantities, str) or not isinstance(quantities, (Mapping, list, tuple, set, frozenset)):
+        raise StrategyError(f"{where}: quantities must be a sequence of parameter names or a mapping name -> "
+                            f"'whole' or 'real', got {quantities!r}")
+    items = quantities.items() if isinstance(quantities, Mapping) else ((n, None) for n in quantities)
+    out: dict[str, bool] = {}
+    for name, kind in items:
+        if not isinstance(name, str) or (spec is not None and name not in spec):
+            raise StrategyError(f"{where}: quantity {name!r} is not a declared parameter")
+        if kind is None:
+            dom = domains.get(name)
+            out[name] = bool(getattr(dom, "whole", False))
+        elif kind in ("whole", "real"):
+            out[name] = kind == "whole"
+        else:
+            raise StrategyError(f"{where}: quantity {name!r} must be 'whole' or 'real', got {kind!r}")
+    return out
+
+
+def declared_quantities(obj: Any) -> dict[str, bool]:
+    """The quantity parameters (lots) the object a strategy spec names declares: {name: whole}.
+
+    A numba strategy type's ``quantities`` (its rule's Python class reads its rule's); a Strategy class's or
+    factory's ``quantities`` attribute (a sequence of names, real-valued unless the mapping form says
+    ``"whole"``); none for anything else."""
+    native = getattr(obj, "native", None)
+    if isinstance(obj, type) and native is not None and isinstance(getattr(native, "quantities", None), dict):
+        return dict(native.quantities)
+    got = getattr(obj, "quantities", None)
+    if isinstance(got, dict) and all(isinstance(v, bool) for v in got.values()):
+        return dict(got)
+    if got is None or callable(got):
+        return {}
+    return normalize_quantities(got, None, {}, f"strategy {_label(obj)}")
+
+
+def _label(obj: Any) -> str:
+    return str(getattr(obj, "name", None) or getattr(obj, "__name__", None) or obj)
+
+
+def _lot(lot_size: float) -> Decimal:
+    """The lot size as the decimal it reads (``1e-08``: ``1E-8``), as the report's quantities do."""
+    return Decimal(repr(float(lot_size))).normalize()
+
+
+def _text(x: Decimal | Fraction) -> str:
+    """A number with every digit and no exponent: ``0.0000002``, ``1000000``, ``1.5``."""
+    d = x if isinstance(x, Decimal) else Decimal(x.numerator) / Decimal(x.denominator)
+    text = f"{d:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _plain_number(q: Fraction) -> int | float:
+    return int(q) if q.denominator == 1 else float(q)
+
+
+def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, label: str) -> dict[str, Any]:
+    """``params`` with every quantity written with a unit converted to lots (an int when whole).
+
+    Raises
+    ------
+    ConfigError
+        A unit on a parameter that is not a declared quantity; a quantity string that is not
+        ``<number> base`` or ``<number> lots``; ``base`` without a known lot size; a base quantity
+        that is not a whole number of lots for a parameter read as whole.
+    """
+    quantities = declared_quantities(obj)
+    out = dict(params)
+    for name, value in params.items():
+        if not isinstance(value, str):
+            continue
+        m = _QTY_RE.match(value)
+        unit = _UNITS.get(m.group("unit").lower()) if m else None
+        if name not in quantities:
+            if m is None:
+                continue  # not a number with a unit: the parameter's own check names it
+            which = (f"its quantities are {', '.join(quantities)}" if quantities
+                     else "it declares no quantity parameters")
+            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} has a unit, but {name!r} is not a "
+                              f"quantity in lots ({which}); write it as a plain number ({_DOCS})")
+        if m is None or unit is None:
+            raise ConfigError(f"strategy {label}: parameter {name!r}: cannot read {value!r}: a quantity is a "
+                              f"number of lots, or a number and a unit, '0.01 base' (base units, converted with "
+                              f"the event store's lot size) or '20 lots' ({_DOCS})")
+        num = Fraction(Decimal(m.group("num").replace("_", "")))
+        if unit == "lots":
+            out[name] = _plain_number(num)
+            continue
+        if lot_size is None:
+            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is in base units, which need the "
+                              "event store's lot size; none is known here (give the store, or write lots)")
+        lot = _lot(lot_size)
+        lots = num / Fraction(lot)
+        if quantities[name] and lots.denominator != 1:
+            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is {_text(lots)} lots of "
+                              f"{_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots: "
+                              f"write a multiple of {_text(lot)} base")
+        out[name] = _plain_number(lots)
+    return out
+
+
+def _defaults(obj: Any) -> dict[str, Any]:
+    """The parameters' defaults: a numba strategy's declared ones, else its signature's."""
+    native = obj if hasattr(obj, "param_spec") else getattr(obj, "native", None)
+    spec = getattr(native, "param_spec", None)
+    if isinstance(spec, dict):
+        return {k: v for k, v in spec.items() if v is not None}
+    import inspect
+
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in sig.parameters.values() if p.default is not p.empty}
+
+
+def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, label: str) -> str | None:
+    """The warning for a store whose lot is not 1: each declared quantity left at its default or written
+    without a unit (0 and infinity left out: they read alike in any unit), with its value in lots and in
+    base units and how to write it in base units; None when there is none (or the lot is 1)."""
+    if lot_size is None or float(lot_size) == 1.0:
+        return None
+    lot = _lot(lot_size)
+    defaults = _defaults(obj)
+    lines = []
+    for name in declared_quantities(obj):
+        given = name in params
+        value = params[name] if given else defaults.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
+            continue
+        lots = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        base = _text(lots * lot)
+        how = "written without a unit" if given else "the default"
+        lines.append(f"  {name}: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base units; in base units write "
+                     f"`{name}: {base} base`")
+    if not lines:
+        return None
+    return (f"strategy {label}: these quantities are in lots, and a lot of this event store is {_text(lot)} base "
+            f"units ({_DOCS}):\n" + "\n".join(lines))
+
+
+def store_lot_of(data: str, config_lot: float | None = None) -> float | None:
+    """The lot size a run on the store ``data`` uses: its meta.json's (a config's ``lot_size`` must be the
+    same), else ``config_lot``; None when neither gives one."""
+    import json
+    from pathlib import Path
+
+    try:
+        lot = json.loads((Path(data) / "meta.json").read_text(encoding="utf-8")).get("lot_size") if data else None
+    except (OSError, ValueError, AttributeError):
+        lot = None
+    if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0:
+        return float(lot)
+    return None if config_lot is None else float(config_lot)
+
+
+def as_lots(params: Mapping[str, Any], data: str, config_lot: float | None) -> dict[str, Any]:
+    """``params`` with each value written ``<number> base`` or ``<number> lots`` as its number of lots, whatever
+    the strategy declares (for a config's digest and a sweep point's id: ``size: 0.01 base`` and ``size: 1000000``
+    on a lot of 1e-08 are one run). The lot is ``config_lot``, else the store ``data``'s meta.json, read only
+    for a value in base units; base units stay as written when it is unknown."""
+    out = dict(params)
+    lot: Any = ...
+    for name, value in params.items():
+        m = _QTY_RE.match(value) if isinstance(value, str) else None
+        unit = _UNITS.get(m.group("unit").lower()) if m else None
+        if m is None or unit is None:
+            continue
+        num = Fraction(Decimal(m.group("num").replace("_", "")))
+        if unit == "base":
+            lot = store_lot_of(data, config_lot) if lot is ... else lot
+            if lot is None:
+                continue
+            num /= Fraction(_lot(lot))
+        out[name] = _plain_number(num)
+    return out
