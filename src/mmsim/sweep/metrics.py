@@ -1,0 +1,102 @@
+"""Which metrics a sweep's table and plots show, in which order, under which names, and how a value reads."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .baseline import METRIC_LABELS
+from .labels import _canonical, _short, display_label, is_duration_key
+
+__all__: list[str] = []
+
+# Metrics the table and plots show first, in this order, when a run reports them.
+_HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share",
+             "presence_two_sided")
+#: Fractions the tables show in percent (results.csv and results.jsonl keep the fraction).
+_PERCENT = ("toxic_share", "presence_two_sided")
+
+
+
+def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str]) -> list[str]:
+    """Metric names to show: the headline ones first, then markouts, in the run's order."""
+    skip = set(grid_keys) | {"id", "digest", "index", "repeat", "seed", "status", "n_events", "elapsed_s", "error_type",
+                             "error_message"}
+    names: list[str] = []
+    for r in rows:
+        names.extend(k for k in r if k not in skip and k not in names)
+    numeric = [n for n in names if any(isinstance(r.get(n), (int, float)) and not isinstance(r.get(n), bool)
+                                       for r in rows)]
+    head = [n for n in _HEADLINE if n in numeric]
+    marks = [n for n in numeric if _is_markout(n) and n not in head]
+    return head + marks
+
+
+def _is_markout(name: str) -> bool:
+    """The mean markout in ticks at one horizon (``markout.<h>.mean_ticks``, from Report.flat)."""
+    return name.startswith("markout.") and name.endswith(".mean_ticks")
+
+
+#: Row columns of a point's difference from its baseline (:func:`mmsim.sweep.baseline.columns`).
+_VS = "vs_baseline."
+
+
+def _compared(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The quantities compared with the baseline (``markout@<h>``..., ``spread_capture``, ``pnl_per_day``)."""
+    names: list[str] = []
+    for r in rows:
+        names.extend(k[len(_VS):] for k in r if k.startswith(_VS) and k.count(".") == 1 and k[len(_VS):] not in names)
+    return names
+
+
+def _compared_header(m: str, short: bool) -> str:
+    if m.startswith("markout@"):
+        return f"Δ {'mk' if short else 'markout'} {m[len('markout@'):]}"
+    return "Δ " + ((METRIC_LABELS.get(m, m)) if short else m.replace("_", " ").replace("pnl", "PnL"))
+
+
+def _header(name: str) -> str:
+    return f"markout {name[len('markout.'):-len('.mean_ticks')]}" if _is_markout(name) else name
+
+
+def _plot_metrics(cols: Sequence[str]) -> list[str]:
+    return [c for c in cols if c in ("pnl.total", "toxic_share") or _is_markout(c)]
+
+
+def _fmt(v: Any, key: str = "") -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "–"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:.3g}"
+    return _short(display_label(v, key))
+
+
+def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list[str]:
+    """Labels for one column of grid values (:func:`~mmsim.sweep.grid.display_label`): a
+    strategy section by its class name alone when that already tells the rows apart, else
+    with its parameters; a latency as ``5ms`` or ``lognormal(1ms, 0.5)``."""
+    labels = [_fmt(v, key) if not isinstance(v, (str, Mapping, list)) and not is_duration_key(key)
+              else _short(display_label(v, key), width) for v in values]
+    if all(isinstance(v, Mapping) and isinstance(v.get("path"), str) for v in values):
+        names = [_short(v["path"]) for v in values]
+        by_name: dict[str, set[str]] = {}
+        for n, v in zip(names, values):
+            by_name.setdefault(n, set()).add(_canonical(v))
+        if all(len(c) == 1 for c in by_name.values()):
+            labels = names
+    return labels
+
+
+# Terminal column titles (the HTML page keeps the full metric names).
+_SHORT_HEADER = {"pnl.total": "PnL", "pnl.spread_capture": "spread", "pnl.inventory": "inventory",
+                 "pnl.fees": "fees", "fills.count": "fills", "toxic_share": "toxic",
+                 "presence_two_sided": "2-sided"}
