@@ -23,10 +23,16 @@ __all__ = ["POINT_ID_SHOWN", "SYMLOG_RATIO", "render_html", "render_plots", "ric
 
 
 def _verdict_cell(r: Mapping[str, Any]) -> str:
-    """The point's verdict and what it rests on (:func:`~mmsim.sweep.baseline.verdict_on`):
-    ``better (spread)``, ``mixed (+spread, −mk 1s)``; ``none real`` and the rest alone."""
-    verdict, on = r.get("verdict"), r.get("verdict_on")
-    return "–" if not verdict else f"{verdict} ({on})" if on else str(verdict)
+    """The point's verdict on its fills, what it rests on (:func:`~mmsim.sweep.baseline.verdict_on`), then the
+    PnL's own word (:func:`~mmsim.sweep.baseline.pnl_verdict`): ``fills: better (mk 1s, spread); PnL: not
+    significant``, ``fills: mixed (+spread, −mk 1s); PnL: worse``, ``fills: none real; PnL: not significant``;
+    ``baseline`` and ``skipped`` alone. "better" never stands without what it is about and what the PnL says."""
+    verdict, on, pnl = r.get("verdict"), r.get("verdict_on"), r.get("pnl_verdict")
+    if not verdict:
+        return "–"
+    if verdict in ("baseline", "skipped"):
+        return str(verdict)
+    return f"fills: {verdict}" + (f" ({on})" if on else "") + (f"; PnL: {pnl}" if pnl else "")
 
 
 def _interval(r: Mapping[str, Any], m: str) -> str:
@@ -187,11 +193,13 @@ def _baseline_caption(grid: Grid) -> str:
             f"stationary-bootstrap CI ({opts.n_boot} resamples, seed {opts.seed}; Δ mk and Δ spread per lot, "
             "Σ value·lots / Σ lots as mmsim compare, so with fills of different sizes Δ mk is not the difference of "
             "two mk cells (means per fill); "
-            "PnL/day in quote currency; + = the point is better); verdict: better or worse when every difference "
-            "whose CI excludes 0 points that way, mixed when both, in brackets the quantities whose CI excludes 0 "
-            "(mixed: each with its sign), none real when none, not tested when no "
-            "difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
-            "shorter compare.bucket gives more buckets), baseline for the baseline point")
+            "PnL/day in quote currency; + = the point is better); verdict: fills: on the markouts and spread "
+            "capture alone, better or worse when every one whose CI excludes 0 points that way, mixed when both, in "
+            "brackets those whose CI excludes 0 (mixed: each with its sign), none real when none, not tested when "
+            "no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
+            "shorter compare.bucket gives more buckets); PnL: the PnL/day difference's own word, better or worse "
+            "when its CI excludes 0, not significant when it spans 0, not tested without a CI; "
+            "baseline for the baseline point")
 
 
 _MAX_ERRORS_SHOWN = 10
