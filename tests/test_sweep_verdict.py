@@ -47,3 +47,61 @@ def test_the_pnl_is_judged_on_its_own_and_never_inside_the_fills_verdict():
     assert (pnl_verdict(base), _verdict_cell(columns(base))) == (None, "baseline")
     skipped = {"id": None, "skipped": "no baseline point on its store", "rows": None}
     assert (pnl_verdict(skipped), _verdict_cell(columns(skipped))) == (None, "skipped")
+
+
+# ----------------------------------------------------------------------------- the baseline point's Δ cells
+
+
+def _rows(baselines=(0,)):
+    """Three points on a feed latency, each compared with its baseline (``baselines``: the indices of the
+    baseline points), the differences and intervals made by hand."""
+    from mmsim.sweep import Grid
+    from mmsim.sweep.baseline import BaselinePlan, CompareSettings
+
+    rows = []
+    for i, feed in enumerate(["0ms", "5ms", "50ms"]):
+        base = i in baselines
+        r = {"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok", "latency.feed": feed,
+             "pnl.total": 10.0 - i, "markout.1s.mean_ticks": -1.0 - i, "baseline": f"p{max(b for b in baselines if b <= i)}",
+             "verdict": "baseline" if base else "worse", "verdict_on": None if base else "mk 1s",
+             "pnl_verdict": None if base else "not significant", "baseline_note": None}
+        for m, est, lo, hi in (("markout@1s", -0.5 * i, -0.75 * i, -0.25 * i), ("pnl_per_day", -100.0 * i, -300.0, 50.0)):
+            r[f"vs_baseline.{m}"], r[f"vs_baseline.{m}.ci_low"], r[f"vs_baseline.{m}.ci_high"] = (
+                (0.0, 0.0, 0.0) if base else (est, lo, hi))
+        rows.append(r)
+    grid = Grid(points=(), keys=("latency.feed",), repeats=1, output=None, workers=None, source="g.yaml",
+                baseline=BaselinePlan(spec=0, settings=CompareSettings()))
+    return rows, grid
+
+
+def test_the_baseline_point_s_delta_cells_say_baseline_not_zero(tmp_path):
+    """The baseline row printed ``0 [0, 0]`` for its own differences, as if measured (the newcomer's)."""
+    import csv
+
+    from mmsim.sweep import write_report
+    from mmsim.sweep.render import _table_rows, render_html
+
+    rows, grid = _rows()
+    header, body = _table_rows(rows, grid, short=True)
+    assert header[-3:] == ["Δ mk 1s", "Δ PnL/day", "point"]
+    assert body[0][-3:] == ["baseline", "baseline", "p0"]
+    assert body[1][-3:] == ["-0.5 [-0.75, -0.25]", "-100 [-300, 50]", "p1"]
+    assert "<td>baseline</td><td>baseline</td>" in render_html(rows, grid, {})
+    # results.csv keeps the numbers: the baseline against itself is exactly 0 [0, 0].
+    write_report(rows, grid, tmp_path, plots=False)
+    with (tmp_path / "results.csv").open(encoding="utf-8") as fh:
+        first = next(csv.DictReader(fh))
+    assert [first[f"vs_baseline.markout@1s{s}"] for s in ("", ".ci_low", ".ci_high")] == ["0.0", "0.0", "0.0"]
+    assert first["verdict"] == "baseline"
+
+
+def test_every_baseline_point_of_a_sweep_reads_baseline():
+    """A baseline per latency (``baseline: {strategy: ...}``): each of them, wherever it sits."""
+    from mmsim.sweep.render import _table_rows
+
+    rows, grid = _rows(baselines=(0, 2))
+    _, body = _table_rows(rows, grid, short=True)
+    assert [line[-3:-1] for line in body] == [["baseline", "baseline"], ["-0.5 [-0.75, -0.25]", "-100 [-300, 50]"],
+                                              ["baseline", "baseline"]]
+    _, body = _table_rows(rows, grid)  # the HTML's full table too
+    assert [line[-4:-2] for line in body][2] == ["baseline", "baseline"]

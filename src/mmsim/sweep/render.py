@@ -89,7 +89,8 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
             line.append("ok")
             line.extend(_verdict_cell(r) for _ in verdict)
             line.extend(_cell(m, r.get(m), digits[m]) for m in metrics)
-            line.extend(_interval(r, m) for m in compared)
+            # The baseline point against itself is 0 [0, 0] by construction (results.csv keeps those numbers).
+            line.extend(BASELINE_CELL if r.get("verdict") == "baseline" else _interval(r, m) for m in compared)
         else:
             # The terminal lists each failure's message under the table (a long cell would not fit).
             line.append(str(r.get("error_type")) if short
@@ -101,6 +102,9 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
         body.append(line)
     return header, body
 
+
+#: A baseline point's Δ cells (its difference from itself, ``0 [0, 0]`` in results.csv, is no finding).
+BASELINE_CELL = "baseline"
 
 #: Widest a key column of the terminal table gets (a longer label wraps at its spaces).
 _KEY_WIDTH = 24
@@ -199,7 +203,7 @@ def _baseline_caption(grid: Grid) -> str:
             "no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
             "shorter compare.bucket gives more buckets); PnL: the PnL/day difference's own word, better or worse "
             "when its CI excludes 0, not significant when it spans 0, not tested without a CI; "
-            "baseline for the baseline point")
+            "baseline for the baseline point, and in its Δ cells (results.csv: its 0 [0, 0] against itself)")
 
 
 _MAX_ERRORS_SHOWN = 10
