@@ -537,7 +537,7 @@ def test_the_plots_draw_each_difference_with_its_interval():
     assert set(figs) == {"sweep_latency_feed.png", "sweep_latency_feed_vs_baseline.png"}
     fig = figs["sweep_latency_feed_vs_baseline.png"]
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["Δ markout 1s (ticks/lot)", "Δ PnL per day (quote currency)"]
+    assert titles == ["Δ markout 1s (ticks/lot)", "Δ PnL per day (quote ccy)"]  # sweepword14: METRIC_NAMES' unit
     ax = fig.axes[0]
     line = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
     assert list(line.get_ydata()) == [0.0, -0.5, -1.0]

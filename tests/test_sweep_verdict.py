@@ -105,3 +105,31 @@ def test_every_baseline_point_of_a_sweep_reads_baseline():
                                               ["baseline", "baseline"]]
     _, body = _table_rows(rows, grid)  # the HTML's full table too
     assert [line[-4:-2] for line in body][2] == ["baseline", "baseline"]
+
+
+# ----------------------------------------------------------------------------- plot titles
+
+
+def test_plot_titles_name_each_metric_with_its_unit_and_the_toxic_share_in_percent():
+    """The panels were titled by raw keys (``pnl.total``, ``toxic_share`` drawn as a fraction)."""
+    from mmsim.sweep.render import sweep_figures
+
+    rows, grid = _rows()
+    for i, r in enumerate(rows):
+        r["toxic_share"] = 0.5 + 0.125 * i
+    fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
+    assert [ax.get_title() for ax in fig.axes] == ["PnL (quote ccy)", "Toxic fills (%)", "Markout 1s (ticks)"]
+    line = next(ln for ln in fig.axes[1].get_lines() if ln.get_marker() == "o")
+    assert list(line.get_ydata()) == [50.0, 62.5, 75.0]
+
+
+def test_the_differences_plot_takes_its_titles_from_the_same_table():
+    from mmsim.sweep.metrics import COMPARED_NAMES, METRIC_NAMES, metric_title
+    from mmsim.sweep.render import sweep_figures
+
+    rows, grid = _rows()
+    fig = sweep_figures(rows, grid)["sweep_latency_feed_vs_baseline.png"]
+    assert [ax.get_title() for ax in fig.axes] == ["Δ markout 1s (ticks/lot)", "Δ PnL per day (quote ccy)"]
+    assert metric_title("presence_two_sided") == "Two-sided presence (%)"
+    assert metric_title("vs_baseline.spread_capture") == "Δ spread capture (ticks/lot)"
+    assert METRIC_NAMES["pnl.total"] == ("PnL", "quote ccy") and COMPARED_NAMES["pnl_per_day"][1] == "quote ccy"

@@ -9,7 +9,7 @@ from typing import Any
 from .baseline import METRIC_LABELS
 from .labels import _canonical, _short, display_label, is_duration_key
 
-__all__: list[str] = []
+__all__ = ["COMPARED_NAMES", "METRIC_NAMES", "metric_name", "metric_scale", "metric_title"]
 
 # Metrics the table and plots show first, in this order, when a run reports them.
 _HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share",
@@ -17,6 +17,48 @@ _HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fi
 #: Fractions the tables show in percent (results.csv and results.jsonl keep the fraction).
 _PERCENT = ("toxic_share", "presence_two_sided")
 
+#: Each metric's name and unit, as a plot's panel title reads it (``PnL (quote ccy)``, ``Toxic fills (%)``): the one
+#: table of them. A unit of ``%`` is a fraction the plot draws in percent (results.csv keeps the fraction). The
+#: markouts (``Markout 1s (ticks)``) and the differences from a baseline (``Δ markout 1s (ticks/lot)``) are named
+#: by :func:`metric_title` from :data:`COMPARED_NAMES`.
+METRIC_NAMES: dict[str, tuple[str, str]] = {
+    "pnl.total": ("PnL", "quote ccy"),
+    "pnl.spread_capture": ("Spread capture", "quote ccy"),
+    "pnl.inventory": ("Inventory PnL", "quote ccy"),
+    "pnl.fees": ("Fees", "quote ccy"),
+    "fills.count": ("Fills", "count"),
+    "toxic_share": ("Toxic fills", "%"),
+    "presence_two_sided": ("Two-sided presence", "%"),
+}
+
+#: The quantities compared with a baseline (``vs_baseline.<q>``): name and unit, as ``mmsim compare`` measures them.
+COMPARED_NAMES: dict[str, tuple[str, str]] = {
+    "spread_capture": ("Δ spread capture", "ticks/lot"),
+    "pnl_per_day": ("Δ PnL per day", "quote ccy"),
+}
+
+
+def metric_name(m: str) -> tuple[str, str]:
+    """A plotted metric's name and unit (:data:`METRIC_NAMES`, :data:`COMPARED_NAMES`; a markout in ticks)."""
+    if _is_markout(m):
+        return f"Markout {m[len('markout.'):-len('.mean_ticks')]}", "ticks"
+    if m.startswith(_VS):
+        q = m[len(_VS):]
+        if q.startswith("markout@"):
+            return f"Δ markout {q[len('markout@'):]}", "ticks/lot"
+        return COMPARED_NAMES.get(q, (f"Δ {q}", ""))
+    return METRIC_NAMES.get(m, (m, ""))
+
+
+def metric_title(m: str) -> str:
+    """``PnL (quote ccy)``, ``Toxic fills (%)``, ``Markout 1s (ticks)``, ``Δ markout 1s (ticks/lot)``."""
+    name, unit = metric_name(m)
+    return f"{name} ({unit})" if unit else name
+
+
+def metric_scale(m: str) -> float:
+    """What a plot multiplies the metric's values by: 100 for a fraction drawn in percent, else 1."""
+    return 100.0 if metric_name(m)[1] == "%" else 1.0
 
 
 def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str]) -> list[str]:

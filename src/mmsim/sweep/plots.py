@@ -13,7 +13,8 @@ from ..config import parse_duration
 from ..errors import ConfigError
 from .grid import Grid
 from .labels import _canonical, display_label, latency_positions
-from .metrics import _VS, _compared, _compared_header, _fmt, _header, _is_markout, _metric_columns, _plot_metrics, _value_labels
+from .metrics import (_VS, _compared, _fmt, _is_markout, _metric_columns, _plot_metrics, _value_labels, metric_scale,
+                      metric_title)
 from .xscale import duration_scale
 
 __all__ = ["SYMLOG_RATIO", "render_plots", "sweep_figures"]
@@ -135,6 +136,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         for i, m in enumerate(metrics):
             ax = fig.add_subplot(nrows, ncols, i + 1)
             series: list[list[float]] = []
+            factor = metric_scale(m)
             by_x: dict[float, list[float]] = {}
             for g, (label, grp) in enumerate(groups.items()):
                 pts: dict[float, list[Mapping[str, Any]]] = {}
@@ -146,6 +148,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                 x = sorted(pts)
                 y = [float(np.mean([_number(r.get(m)) for r in pts[k]])) for k in x]
                 lo, hi = _spread(m, [pts[k] for k in x], y)
+                y, lo, hi = ([factor * v for v in vs] for vs in (y, lo, hi))  # a fraction in percent
                 ends = [(m_, m_ - a, m_ + b) for m_, a, b in zip(y, lo, hi)]
                 series.append([v for e in ends for v in e])
                 for xv, e in zip(x, ends):
@@ -163,7 +166,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             symlog = _y_scale(ax, series + (list(by_x.values()) if not numeric else []))
             if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
                 ax.axhline(0.0, color="0.6", lw=0.8)
-            ax.set_title(_panel_title(m) + (", symlog" if symlog else ""), fontsize=10)
+            ax.set_title(metric_title(m) + (", symlog" if symlog else ""), fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
             if numeric and scale == "symlog":  # a roughly geometric grid (0, 20ms, 100ms, 1s): xscale.py
                 ax.set_xscale("symlog", linthresh=lin)
@@ -191,14 +194,6 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         fit_tick_labels(fig, thin)
         plots[f"sweep_{key.replace('.', '_')}{suffix}.png"] = fig
     return plots
-
-
-def _panel_title(m: str) -> str:
-    if m.startswith(_VS):
-        name = m[len(_VS):]
-        unit = "quote currency" if name == "pnl_per_day" else "ticks/lot"
-        return f"{_compared_header(name, short=False)} ({unit})"
-    return _header(m) + (" (ticks)" if _is_markout(m) else "")
 
 
 def _number(v: Any) -> float | None:

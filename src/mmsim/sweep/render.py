@@ -234,7 +234,7 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
              f"<title>mmsim sweep {html.escape(grid.source)}</title><style>{_CSS}</style></head><body>",
              f"<h1>mmsim sweep</h1><p>grid <code>{html.escape(grid.source)}</code>: {len(rows)} points, "
              f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us); toxic_share in "
-             "percent, as <code>mmsim report</code> shows it (results.csv, results.jsonl and the plots: a fraction); "
+             "percent, as <code>mmsim report</code> shows it (results.csv and results.jsonl: a fraction); "
              "so is presence_two_sided, the share of the time with quotes live on both sides. point: the point's "
              "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
              "config, as its report header shows it.</p>",
