@@ -494,7 +494,7 @@ def test_the_table_has_the_differences_with_their_intervals_and_the_verdict():
     header, body = _table_rows(rows, grid, short=True)
     assert header == ["latency.feed", "status", "verdict", "PnL", "toxic", "mk 1s", "Δ mk 1s", "Δ PnL/day", "point"]
     # The toxic share in percent (sweep9: it read 0.5, a fraction).
-    assert body[2] == ["50ms", "ok", "fills: worse", "8.0", "50.0%", "-3.00", "-1 [-1.75, -0.625]", "-200 [-201, -200]", "p2"]
+    assert body[2] == ["50ms", "ok", "fills: worse", "8.00", "50.00%", "-3.000", "-1 [-1.75, -0.625]", "-200 [-201, -200]", "p2"]
     header, _ = _table_rows(rows, grid)
     assert header[-4:] == ["Δ markout 1s", "Δ PnL per day", "point", "digest"]
     text = _render(rich_table(rows, grid, width=250))

@@ -9,13 +9,12 @@ from typing import Any
 from .baseline import METRIC_LABELS
 from .labels import _canonical, _short, display_label, is_duration_key
 
-__all__ = ["COMPARED_NAMES", "METRIC_NAMES", "metric_name", "metric_scale", "metric_title"]
+__all__ = ["COMPARED_NAMES", "METRIC_NAMES", "UNIT_DECIMALS", "metric_decimals", "metric_name", "metric_scale",
+           "metric_title"]
 
 # Metrics the table and plots show first, in this order, when a run reports them.
 _HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share",
              "presence_two_sided")
-#: Fractions the tables show in percent (results.csv and results.jsonl keep the fraction).
-_PERCENT = ("toxic_share", "presence_two_sided")
 
 #: Each metric's name and unit, as a plot's panel title reads it (``PnL (quote ccy)``, ``Toxic fills (%)``): the one
 #: table of them. A unit of ``%`` is a fraction the plot draws in percent (results.csv keeps the fraction). The
@@ -54,6 +53,16 @@ def metric_title(m: str) -> str:
     """``PnL (quote ccy)``, ``Toxic fills (%)``, ``Markout 1s (ticks)``, ``Δ markout 1s (ticks/lot)``."""
     name, unit = metric_name(m)
     return f"{name} ({unit})" if unit else name
+
+
+#: A table cell's decimals by its metric's unit: a fixed rule of the metric, so a column reads the same whatever
+#: other points the sweep holds (money to the cent, percentages to 0.01, markouts to 0.001 tick, counts whole).
+UNIT_DECIMALS = {"quote ccy": 2, "%": 2, "ticks": 3, "ticks/lot": 3, "count": 0}
+
+
+def metric_decimals(m: str) -> int | None:
+    """The decimals of a metric's table cells (:data:`UNIT_DECIMALS` of its unit); None for a metric with no unit."""
+    return UNIT_DECIMALS.get(metric_name(m)[1])
 
 
 def metric_scale(m: str) -> float:

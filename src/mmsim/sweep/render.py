@@ -10,11 +10,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .cells import column_digits, number_cell, percent_cell, start_decimals
+from .cells import number_cell, percent_cell
 from .grid import Grid
 from .labels import _canonical, _short, _value_text
-from .metrics import (_PERCENT, _SHORT_HEADER, _VS, _compared, _compared_header, _fmt, _header, _metric_columns,
-                      _value_labels)
+from .metrics import (_SHORT_HEADER, _VS, _compared, _compared_header, _fmt, _header, _metric_columns,
+                      _value_labels, metric_decimals, metric_scale)
 from .plots import SYMLOG_RATIO, render_plots, sweep_figures
 from .units import units_lines
 
@@ -44,23 +44,14 @@ def _interval(r: Mapping[str, Any], m: str) -> str:
     return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else f"{_fmt(est)} [no CI]"
 
 
-def _cell(metric: str, v: Any, digits: int | None = None) -> str:
-    """A metric's table cell: the toxic share in percent, as ``mmsim report`` shows it (``57.0%``; results.csv
-    and results.jsonl keep the fraction), anything else :func:`_fmt`; ``digits``: the column's
-    (:func:`_column_digits`: one number of decimals per column), else 1 decimal of a percent and
-    3 significant digits."""
-    if metric in _PERCENT and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
-        return percent_cell(float(v), 1 if digits is None else digits)
-    if isinstance(v, float) and math.isfinite(v) and digits is not None:
-        return number_cell(v, digits)
-    return _fmt(v)
-
-
-def _column_digits(metric: str, values: Sequence[Any]) -> int:
-    """The digits of a metric's column: the fewest that tell its distinct values apart (:mod:`.cells`)."""
-    if metric in _PERCENT:
-        return column_digits(values, percent_cell, 1)
-    return column_digits(values, number_cell, start_decimals(values))
+def _cell(metric: str, v: Any) -> str:
+    """A metric's table cell with the decimals of its unit (:func:`~mmsim.sweep.metrics.metric_decimals`: a fixed
+    rule of the metric, never of the other rows): ``48,089.00``, ``-1.161``, ``4,061``; a fraction in percent
+    (``57.04%``; results.csv and results.jsonl keep the fraction); anything else :func:`_fmt`."""
+    decimals = metric_decimals(metric)
+    if decimals is None or not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        return _fmt(v)
+    return percent_cell(float(v), decimals) if metric_scale(metric) == 100.0 else number_cell(float(v), decimals)
 
 
 def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
@@ -78,8 +69,6 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
               + [_compared_header(m, short) for m in compared] + tail)
     # Labels whole: the terminal wraps a long one inside its column rather than cut it.
     columns = [_value_labels([r.get(k) for r in rows], 10_000 if short else 60, k) for k in keys]
-    ok = [r for r in rows if r.get("status") == "ok"]
-    digits = {m: _column_digits(m, [r.get(m) for r in ok]) for m in metrics}
     body = []
     for i, r in enumerate(rows):
         line = [col[i] for col in columns]
@@ -88,7 +77,7 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
         if r.get("status") == "ok":
             line.append("ok")
             line.extend(_verdict_cell(r) for _ in verdict)
-            line.extend(_cell(m, r.get(m), digits[m]) for m in metrics)
+            line.extend(_cell(m, r.get(m)) for m in metrics)
             # The baseline point against itself is 0 [0, 0] by construction (results.csv keeps those numbers).
             line.extend(BASELINE_CELL if r.get("verdict") == "baseline" else _interval(r, m) for m in compared)
         else:
