@@ -99,6 +99,11 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
         lo, hi = r["vs_baseline.pnl_per_day.ci_low"], r["vs_baseline.pnl_per_day.ci_high"]
         assert r["pnl_verdict"] == ("better" if lo > 0 else "worse" if hi < 0 else "not significant")
     assert naive0["pnl_verdict"] is None
+    # Five minutes of data: the PnL "per day" is the span's, and the column says so (sweepword14).
+    assert {r["vs_baseline_n_days"] for r in rows} == {1}
+    assert {r["vs_baseline_span_ns"] for r in rows} == {299_997_860_483}  # first to last event: 5m00s
+    header, _ = _table_rows(rows, grid, short=True)
+    assert "Δ PnL (over 5m00s)" in header and "Δ PnL/day" not in header
     assert naive0["verdict_on"] is None
     assert "spread" in naive100["verdict_on"].split(", ")
 
@@ -116,6 +121,7 @@ def test_the_intervals_are_those_of_mmsim_compare_for_the_same_two_runs(swept):
         assert [r.metric for r in cmp.rows] == COMPARED
         rec = records[p.id]["comparison"]
         assert rec["n_buckets"] == cmp.n_buckets == 30
+        assert (rec["n_days"], rec["span_ns"]) == (cmp.n_days, cmp.span_ns)  # what the PnL column names
         for r in cmp.rows:
             assert rec["rows"][r.metric] == {"label": r.label, "unit": r.unit, "a": r.a, "b": r.b,
                                              **r.diff.to_dict(), "verdict": r.verdict}

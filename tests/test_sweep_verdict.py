@@ -133,3 +133,40 @@ def test_the_differences_plot_takes_its_titles_from_the_same_table():
     assert metric_title("presence_two_sided") == "Two-sided presence (%)"
     assert metric_title("vs_baseline.spread_capture") == "Δ spread capture (ticks/lot)"
     assert METRIC_NAMES["pnl.total"] == ("PnL", "quote ccy") and COMPARED_NAMES["pnl_per_day"][1] == "quote ccy"
+
+
+# ----------------------------------------------------------------------------- Δ PnL on less than a day of data
+
+
+def _spanned(days_spans):
+    rows, grid = _rows()
+    for r, (n, span) in zip(rows, days_spans):
+        r["vs_baseline_n_days"], r["vs_baseline_span_ns"] = n, span
+    return rows, grid
+
+
+def test_the_pnl_difference_on_a_sub_day_capture_names_its_span():
+    """A 5m46s capture's "Δ PnL/day" was the whole span's PnL (one day of data), labelled per day."""
+    from mmsim.sweep.render import _table_rows, sweep_figures
+
+    rows, grid = _spanned([(1, 346 * 10**9)] * 3)  # the Binance capture's 5m46s, as the report's Sharpe row names it
+    header, _ = _table_rows(rows, grid, short=True)
+    assert header[-3:] == ["Δ mk 1s", "Δ PnL (over 5m46s)", "point"]
+    header, _ = _table_rows(rows, grid)
+    assert header[-3] == "Δ PnL over 5m46s"
+    titles = [ax.get_title() for ax in sweep_figures(rows, grid)["sweep_latency_feed_vs_baseline.png"].axes]
+    assert titles == ["Δ markout 1s (ticks/lot)", "Δ PnL over 5m46s (quote ccy)"]
+
+
+def test_more_days_or_several_spans_read_per_day_and_say_so():
+    from mmsim.sweep.render import _table_rows
+
+    day = 86_400 * 10**9
+    # Three sessions: per day, as before; a results file recorded without the days: per day too.
+    for days in ([(3, 3 * day - 1)] * 3, [(None, None)] * 3):
+        header, _ = _table_rows(_spanned(days)[0], _rows()[1], short=True)
+        assert header[-2] == "Δ PnL/day"
+    # A grid over two stores, an hour and two days: the column cannot name one span.
+    rows, grid = _spanned([(1, 3_600 * 10**9), (2, 2 * day - 1), (1, 3_600 * 10**9)])
+    header, _ = _table_rows(rows, grid, short=True)
+    assert header[-2] == "Δ PnL (per day; under a day: over its span)"

@@ -444,7 +444,8 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     ``baseline`` (the baseline point's id), ``verdict`` (:func:`summary_verdict`),
     ``verdict_on`` (:func:`verdict_on`: the quantities the verdict rests on),
     ``pnl_verdict`` (:func:`pnl_verdict`: the PnL's own word),
-    ``baseline_note`` (why a point was skipped), and per compared quantity ``m``
+    ``baseline_note`` (why a point was skipped), ``vs_baseline_n_days`` and ``vs_baseline_span_ns`` (the
+    days of data PnL per day divides by, and the span they cover), and per compared quantity ``m``
     (``markout@<h>``, ``spread_capture``, ``pnl_per_day``): ``vs_baseline.<m>``
     (the difference, point minus baseline; + = the point is better),
     ``.ci_low``, ``.ci_high``, ``.block`` and ``.verdict`` (the one-line verdict
@@ -454,7 +455,9 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {"baseline": comparison.get("id"), "verdict": summary_verdict(comparison),
                            "verdict_on": verdict_on(comparison), "pnl_verdict": pnl_verdict(comparison),
-                           "baseline_note": comparison.get("skipped")}
+                           "baseline_note": comparison.get("skipped"),
+                           # The days of data the PnL per day divides by and their span (recorded since sweepword14).
+                           "vs_baseline_n_days": comparison.get("n_days"), "vs_baseline_span_ns": comparison.get("span_ns")}
     for metric, r in (comparison.get("rows") or {}).items():
         key = f"vs_baseline.{metric}"
         out[key] = r.get("estimate")

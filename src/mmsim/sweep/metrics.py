@@ -6,11 +6,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .baseline import METRIC_LABELS
+from .._days import NS_PER_DAY
+from .baseline import METRIC_LABELS, PNL_METRIC
 from .labels import _canonical, _short, display_label, is_duration_key
 
 __all__ = ["COMPARED_NAMES", "METRIC_NAMES", "UNIT_DECIMALS", "metric_decimals", "metric_name", "metric_scale",
-           "metric_title"]
+           "metric_title", "pnl_span"]
 
 # Metrics the table and plots show first, in this order, when a run reports them.
 _HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share",
@@ -49,10 +50,33 @@ def metric_name(m: str) -> tuple[str, str]:
     return METRIC_NAMES.get(m, (m, ""))
 
 
-def metric_title(m: str) -> str:
-    """``PnL (quote ccy)``, ``Toxic fills (%)``, ``Markout 1s (ticks)``, ``Δ markout 1s (ticks/lot)``."""
+def metric_title(m: str, rows: Sequence[Mapping[str, Any]] = ()) -> str:
+    """``PnL (quote ccy)``, ``Toxic fills (%)``, ``Markout 1s (ticks)``, ``Δ markout 1s (ticks/lot)``; the PnL
+    difference over the span of ``rows``' data when under a day (:func:`pnl_span`): ``Δ PnL over 5m46s (quote ccy)``."""
     name, unit = metric_name(m)
+    if m == _VS + PNL_METRIC:
+        name = f"Δ {pnl_span(rows)[1]}"
     return f"{name} ({unit})" if unit else name
+
+
+def pnl_span(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    """What the PnL difference of ``rows`` is over, short and long: ``PnL/day`` and ``PnL per day``, or on less
+    than a day of data (one day of data, the report's ``risk.n_days``, over a span under a day) the span, as the
+    report's Sharpe row names it: ``PnL (over 5m46s)`` and ``PnL over 5m46s`` (the figure is the whole span's
+    PnL, not scaled to a day). Points on different spans or on more days besides: ``PnL (per day; under a day:
+    over its span)``. Rows recorded without their days of data read per day."""
+    from ..report._format import format_span
+
+    days = [(r.get("vs_baseline_n_days"), r.get("vs_baseline_span_ns")) for r in rows]
+    spans = {format_span(int(ns)) for n, ns in days if n == 1 and isinstance(ns, int) and 0 < ns < NS_PER_DAY}
+    per_day = any(isinstance(n, int) and (n > 1 or n == 1 and not (isinstance(ns, int) and 0 < ns < NS_PER_DAY))
+                  for n, ns in days)
+    if not spans:
+        return "PnL/day", "PnL per day"
+    if len(spans) == 1 and not per_day:
+        (span,) = spans
+        return f"PnL (over {span})", f"PnL over {span}"
+    return ("PnL (per day; under a day: over its span)",) * 2
 
 
 #: A table cell's decimals by its metric's unit: a fixed rule of the metric, so a column reads the same whatever
@@ -101,7 +125,9 @@ def _compared(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     return names
 
 
-def _compared_header(m: str, short: bool) -> str:
+def _compared_header(m: str, short: bool, rows: Sequence[Mapping[str, Any]] = ()) -> str:
+    if m == PNL_METRIC:
+        return "Δ " + pnl_span(rows)[0 if short else 1]
     if m.startswith("markout@"):
         return f"Δ {'mk' if short else 'markout'} {m[len('markout@'):]}"
     return "Δ " + ((METRIC_LABELS.get(m, m)) if short else m.replace("_", " ").replace("pnl", "PnL"))

@@ -166,7 +166,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             symlog = _y_scale(ax, series + (list(by_x.values()) if not numeric else []))
             if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
                 ax.axhline(0.0, color="0.6", lw=0.8)
-            ax.set_title(metric_title(m) + (", symlog" if symlog else ""), fontsize=10)
+            ax.set_title(metric_title(m, ok) + (", symlog" if symlog else ""), fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
             if numeric and scale == "symlog":  # a roughly geometric grid (0, 20ms, 100ms, 1s): xscale.py
                 ax.set_xscale("symlog", linthresh=lin)

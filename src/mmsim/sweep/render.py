@@ -66,7 +66,7 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
     compared = _compared(rows) if grid.baseline is not None else []
     verdict = ["verdict"] if grid.baseline is not None else []
     header = (keys + (["repeat"] if grid.repeats > 1 else []) + ["status"] + verdict + names
-              + [_compared_header(m, short) for m in compared] + tail)
+              + [_compared_header(m, short, rows) for m in compared] + tail)
     # Labels whole: the terminal wraps a long one inside its column rather than cut it.
     columns = [_value_labels([r.get(k) for r in rows], 10_000 if short else 60, k) for k in keys]
     body = []
@@ -186,7 +186,8 @@ def _baseline_caption(grid: Grid) -> str:
             f"stationary-bootstrap CI ({opts.n_boot} resamples, seed {opts.seed}; Δ mk and Δ spread per lot, "
             "Σ value·lots / Σ lots as mmsim compare, so with fills of different sizes Δ mk is not the difference of "
             "two mk cells (means per fill); "
-            "PnL/day in quote currency; + = the point is better); verdict: fills: on the markouts and spread "
+            "PnL/day in quote currency, over the span when the data cover less than a day (the column says so: "
+            "'Δ PnL (over 5m46s)'); + = the point is better); verdict: fills: on the markouts and spread "
             "capture alone, better or worse when every one whose CI excludes 0 points that way, mixed when both, in "
             "brackets those whose CI excludes 0 (mixed: each with its sign), none real when none, not tested when "
             "no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
