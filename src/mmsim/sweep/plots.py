@@ -12,7 +12,7 @@ from .._plot import figure, fit_tick_labels, png_bytes
 from ..config import parse_duration
 from ..errors import ConfigError
 from .grid import Grid
-from .labels import _canonical, display_label, latency_positions
+from .labels import _canonical, display_label, latency_positions, one_spelling
 from .metrics import (_VS, _compared, _fmt, _is_markout, _metric_columns, _plot_metrics, _value_labels, metric_scale,
                       metric_title)
 from .xscale import duration_scale
@@ -86,6 +86,7 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
     whose series differ by :data:`SYMLOG_RATIO` or more in size gets a symlog y
     axis (its title says so).
     """
+    rows = one_spelling(rows, grid.keys)  # one value, one tick: 1ms and 1000us on two strategies' points
     ok = [r for r in rows if r.get("status") == "ok"]
     plots = _figures(rows, grid, _plot_metrics(_metric_columns(ok, grid.keys)), "", "metrics")
     if grid.baseline is not None:

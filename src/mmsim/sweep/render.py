@@ -12,7 +12,7 @@ from typing import Any
 
 from .cells import number_cell, percent_cell
 from .grid import Grid
-from .labels import _canonical, _short, _value_text
+from .labels import _canonical, _short, _value_text, one_spelling
 from .metrics import (_SHORT_HEADER, _VS, _compared, _compared_header, _fmt, _header, _metric_columns,
                       _value_labels, metric_decimals, metric_scale)
 from .plots import SYMLOG_RATIO, render_plots, sweep_figures
@@ -58,6 +58,7 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
                 short: bool = False) -> tuple[list[str], list[list[str]]]:
     """Header and cells: the grid's keys (and repeat), status, the metrics, then the point's id and digest."""
     keys = list(grid.keys)
+    rows = one_spelling(rows, keys)  # one value, one label: 1ms and 1000us on two strategies' points read 1ms
     metrics = _metric_columns(rows, keys)
     if short:  # the terminal keeps the total; the PnL split is in the CSV and HTML
         metrics = [m for m in metrics if m not in ("pnl.spread_capture", "pnl.inventory", "pnl.fees")]
