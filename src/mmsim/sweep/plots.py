@@ -193,8 +193,43 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         fig.subplots_adjust(left=0.08, right=0.98, top=1 - top / height, bottom=(below + legend) / height,
                             hspace=below / panel, wspace=0.3)
         fit_tick_labels(fig, thin)
+        _fit_rows(fig, nrows, panel, top, legend, below)
         plots[f"sweep_{key.replace('.', '_')}{suffix}.png"] = fig
     return plots
+
+
+#: Inches kept between what hangs under a row of panels (tick labels, axis title) and the next row's titles.
+ROW_GAP_IN = 0.1
+
+
+def _fit_rows(fig: Any, nrows: int, panel: float, top: float, legend: float, below: float) -> None:
+    """Grow the figure when what hangs under a row of panels does not fit the room left for it.
+
+    The room under each row (``below`` inches) is planned from the tick labels' lengths, but
+    :func:`~mmsim._plot.fit_tick_labels` may turn a crowded axis's labels upright afterwards
+    (twenty latencies), and then they and the axis title ran into the next row's panel titles
+    or the legend. Measured with the Agg renderer: the deepest labels and axis title under any
+    panel, plus the tallest panel title, plus :data:`ROW_GAP_IN`; the panels keep their size
+    (``panel`` inches high) and the figure grows by what each row needs more.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    hang = title = 0.0
+    for ax in fig.axes:
+        frame = ax.get_window_extent(renderer)
+        under = [t.get_window_extent(renderer) for t in [*ax.get_xticklabels(), ax.xaxis.label] if t.get_text()]
+        hang = max([hang, *((frame.y0 - b.y0) / fig.dpi for b in under)])
+        if ax.title.get_text():
+            title = max(title, (ax.title.get_window_extent(renderer).y1 - frame.y1) / fig.dpi)
+    need = hang + title + ROW_GAP_IN
+    if need <= below:
+        return
+    height = nrows * panel + nrows * need + top + legend
+    fig.set_size_inches(fig.get_size_inches()[0], height)
+    fig.subplots_adjust(top=1 - top / height, bottom=(need + legend) / height, hspace=need / panel)
 
 
 def _number(v: Any) -> float | None:
