@@ -458,8 +458,9 @@ def test_report_table_plots_and_html(tmp_path: Path) -> None:
     assert header == ["strategy.path", "latency.feed", "status", "pnl.total", "fills.count", "toxic_share",
                       "markout 1s", "point", "digest"]
     # The toxic share in percent, as `mmsim report` shows it (sweep9: it read 0.1); results.csv keeps the fraction.
-    # Each number column has one number of decimals, 3 significant digits of its largest value.
-    assert body[1] == ["Naive", "5ms", "ok", "1.00", "11", "10.0%", "-0.50", "p1", "–"]
+    # Each number column has the decimals of its metric's unit (sweepword14: they were 3 significant digits of the
+    # column's largest value, 10.0% and -0.50 here).
+    assert body[1] == ["Naive", "5ms", "ok", "1.00", "11", "10.00%", "-0.500", "p1", "–"]
     assert body[3] == ["Pull", "5ms", "StrategyError: boom", "–", "–", "–", "–", "p3", "–"]
 
 
@@ -473,7 +474,7 @@ def test_the_toxic_share_reads_in_percent_in_the_tables_and_as_a_fraction_in_the
     for short in (True, False):
         header, body = table_rows(rows, grid, short=short)
         col = header.index("toxic" if short else "toxic_share")
-        assert [line[col] for line in body] == ["23.0%", "66.7%", "–", "100.0%"]
+        assert [line[col] for line in body] == ["23.00%", "66.67%", "–", "100.00%"]  # sweepword14: 2 decimals
     import io
 
     from rich.console import Console
@@ -485,7 +486,7 @@ def test_the_toxic_share_reads_in_percent_in_the_tables_and_as_a_fraction_in_the
         in text
     written = sw.write_report(rows, grid, tmp_path, plots=False)
     page = written["sweep.html"].read_text()
-    assert "<td>23.0%</td>" in page and "toxic_share in percent, as <code>mmsim report</code> shows it" in page
+    assert "<td>23.00%</td>" in page and "toxic_share in percent, as <code>mmsim report</code> shows it" in page
     csv_rows = written["results.csv"].read_text().splitlines()
     assert csv_rows[1].split(",")[csv_rows[0].split(",").index("toxic_share")] == "0.23"
 

@@ -90,11 +90,20 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
     assert pull0["vs_baseline.markout@1s.verdict"].endswith(" better than the baseline's (95% CI "
                                                              f"{pull0['vs_baseline.markout@1s.ci_low']:.2f} to "
                                                              f"{pull0['vs_baseline.markout@1s.ci_high']:.2f}): real")
-    # What each verdict rests on: exactly the quantities whose interval excludes zero, in the table's order.
+    # What each verdict rests on: exactly the fill quantities (markouts, spread capture) whose interval
+    # excludes zero, in the table's order; the PnL has its own word (sweepword14).
     for r in rows[1:]:
         real = [m for m in COMPARED if r[f"vs_baseline.{m}.ci_low"] is not None
                 and (r[f"vs_baseline.{m}.ci_low"] > 0 or r[f"vs_baseline.{m}.ci_high"] < 0)]
-        assert r["verdict_on"] == ", ".join(metric_label(m) for m in real)
+        assert r["verdict_on"] == ", ".join(metric_label(m) for m in real if m != "pnl_per_day")
+        lo, hi = r["vs_baseline.pnl_per_day.ci_low"], r["vs_baseline.pnl_per_day.ci_high"]
+        assert r["pnl_verdict"] == ("better" if lo > 0 else "worse" if hi < 0 else "not significant")
+    assert naive0["pnl_verdict"] is None
+    # Five minutes of data: the PnL "per day" is the span's, and the column says so (sweepword14).
+    assert {r["vs_baseline_n_days"] for r in rows} == {1}
+    assert {r["vs_baseline_span_ns"] for r in rows} == {299_997_860_483}  # first to last event: 5m00s
+    header, _ = _table_rows(rows, grid, short=True)
+    assert "Δ PnL (over 5m00s)" in header and "Δ PnL/day" not in header
     assert naive0["verdict_on"] is None
     assert "spread" in naive100["verdict_on"].split(", ")
 
@@ -112,6 +121,7 @@ def test_the_intervals_are_those_of_mmsim_compare_for_the_same_two_runs(swept):
         assert [r.metric for r in cmp.rows] == COMPARED
         rec = records[p.id]["comparison"]
         assert rec["n_buckets"] == cmp.n_buckets == 30
+        assert (rec["n_days"], rec["span_ns"]) == (cmp.n_days, cmp.span_ns)  # what the PnL column names
         for r in cmp.rows:
             assert rec["rows"][r.metric] == {"label": r.label, "unit": r.unit, "a": r.a, "b": r.b,
                                              **r.diff.to_dict(), "verdict": r.verdict}
@@ -150,7 +160,8 @@ def test_what_a_verdict_rests_on_by_hand():
                          "pnl_per_day": (4.0, False)})
     assert (summary_verdict(only_spread), verdict_on(only_spread)) == ("better", "spread")
     worse = cmp(**{"markout@1s": (-0.5, True), "spread_capture": (0.0, False), "pnl_per_day": (-7.0, True)})
-    assert (summary_verdict(worse), verdict_on(worse)) == ("worse", "mk 1s, PnL/day")
+    # The PnL is not one of the verdict's quantities any more: it has its own word (sweepword14).
+    assert (summary_verdict(worse), verdict_on(worse)) == ("worse", "mk 1s")
     # Mixed: each name with its sign (+ = better for the market maker).
     mixed = cmp(**{"markout@10s": (-0.04, True), "spread_capture": (0.008, True)})
     assert (summary_verdict(mixed), verdict_on(mixed)) == ("mixed", "−mk 10s, +spread")
@@ -162,9 +173,9 @@ def test_what_a_verdict_rests_on_by_hand():
     # The table's cell: the verdict with what it rests on.
     from mmsim.sweep.render import _verdict_cell
 
-    assert _verdict_cell({"verdict": "better", "verdict_on": "spread"}) == "better (spread)"
-    assert _verdict_cell({"verdict": "mixed", "verdict_on": "−mk 10s, +spread"}) == "mixed (−mk 10s, +spread)"
-    assert _verdict_cell({"verdict": "none real", "verdict_on": None}) == "none real"
+    assert _verdict_cell({"verdict": "better", "verdict_on": "spread"}) == "fills: better (spread)"
+    assert _verdict_cell({"verdict": "mixed", "verdict_on": "−mk 10s, +spread"}) == "fills: mixed (−mk 10s, +spread)"
+    assert _verdict_cell({"verdict": "none real", "verdict_on": None}) == "fills: none real"
     assert _verdict_cell({"verdict": None}) == "–"
 
 
@@ -438,7 +449,7 @@ def test_changing_the_baseline_compares_again_without_changing_the_figures(infor
     again = run_sweep(_grid(informed, 2, {"bucket": "10s", "n_boot": 100}), out=out, workers=0)
     assert len((out / RESULTS_FILE).read_text().splitlines()) == 8
     assert [r["verdict"] for r in again] == ["worse", "worse", "baseline", "worse"]
-    skip = {"elapsed_s", "baseline", "verdict", "verdict_on"}
+    skip = {"elapsed_s", "baseline", "verdict", "verdict_on", "pnl_verdict"}  # the comparison's words
     assert [{k: v for k, v in r.items() if k not in skip and not k.startswith("vs_baseline")} for r in again] == \
         [{k: v for k, v in r.items() if k not in skip and not k.startswith("vs_baseline")} for r in first]
     # Other settings (a bucket length) also compare again.
@@ -489,7 +500,7 @@ def test_the_table_has_the_differences_with_their_intervals_and_the_verdict():
     header, body = _table_rows(rows, grid, short=True)
     assert header == ["latency.feed", "status", "verdict", "PnL", "toxic", "mk 1s", "Δ mk 1s", "Δ PnL/day", "point"]
     # The toxic share in percent (sweep9: it read 0.5, a fraction).
-    assert body[2] == ["50ms", "ok", "worse", "8.0", "50.0%", "-3.00", "-1 [-1.75, -0.625]", "-200 [-201, -200]", "p2"]
+    assert body[2] == ["50ms", "ok", "fills: worse", "8.00", "50.00%", "-3.000", "-1 [-1.75, -0.625]", "-200 [-201, -200]", "p2"]
     header, _ = _table_rows(rows, grid)
     assert header[-4:] == ["Δ markout 1s", "Δ PnL per day", "point", "digest"]
     text = _render(rich_table(rows, grid, width=250))
@@ -532,7 +543,7 @@ def test_the_plots_draw_each_difference_with_its_interval():
     assert set(figs) == {"sweep_latency_feed.png", "sweep_latency_feed_vs_baseline.png"}
     fig = figs["sweep_latency_feed_vs_baseline.png"]
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles == ["Δ markout 1s (ticks/lot)", "Δ PnL per day (quote currency)"]
+    assert titles == ["Δ markout 1s (ticks/lot)", "Δ PnL per day (quote ccy)"]  # sweepword14: METRIC_NAMES' unit
     ax = fig.axes[0]
     line = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
     assert list(line.get_ydata()) == [0.0, -0.5, -1.0]

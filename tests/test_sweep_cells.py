@@ -1,6 +1,8 @@
-"""The sweep table's number cells take, per column, one number of decimals: as few as tell its distinct
-values apart (the newcomer's: two points' markouts -1.2304 and -1.2261 both read -1.23, as if equal),
-from where the column's largest value reads with 3 significant digits."""
+"""The sweep table's number cells take, per column, one number of decimals, a fixed rule of the metric's unit
+(sweepword14; metrics.UNIT_DECIMALS): money 2, percent 2, markouts 3 (ticks), counts 0. They used to be as few
+as told the column's values apart, so a point's cell changed with the other points of the sweep. The cases
+below were written for that rule (the newcomer's: markouts -1.2304 and -1.2261 both read -1.23, as if
+equal); their values are now those of the fixed rule, which still tells those two apart."""
 
 from __future__ import annotations
 
@@ -31,32 +33,31 @@ def test_a_column_takes_the_digits_that_tell_its_values_apart():
                   {"markout.1s.mean_ticks": -1.2304, "pnl.total": 44_182.1, "toxic_share": 0.57041}])  # a repeat
     # It read -1.23, -1.23, -2 and 44,182, 44,182 and 57.0%, 57.0%: distinct points as equal.
     assert _column(rows, "mk 1s") == ["-1.230", "-1.226", "-2.000", "-1.230"]
-    assert _column(rows, "PnL") == ["44,182.1", "44,182.4", "38,296.0", "44,182.1"]
+    assert _column(rows, "PnL") == ["44,182.10", "44,182.40", "38,296.00", "44,182.10"]
     assert _column(rows, "toxic") == ["57.04%", "57.01%", "58.50%", "57.04%"]
     assert _column(rows, "markout 1s", short=False) == ["-1.230", "-1.226", "-2.000", "-1.230"]  # sweep.html's too
 
 
-def test_a_column_whose_values_differ_keeps_the_short_form():
-    """Equal values read alike and distinct ones no longer than needed: the digits are not raised for nothing,
-    nor by a float rounding difference (-2.04 and the next float toward zero read alike)."""
+def test_a_column_keeps_its_rule_whatever_its_values():
+    """Equal values read alike, and so does a float rounding difference (-2.04 and the next float toward zero)."""
     rows = _rows([{"markout.1s.mean_ticks": -1.22, "pnl.total": 44_182.0, "toxic_share": 0.570},
                   {"markout.1s.mean_ticks": -2.04, "pnl.total": 39_896.0, "toxic_share": 0.633},
                   {"markout.1s.mean_ticks": math.nextafter(-2.04, 0.0), "pnl.total": 0.1 + 0.2,
                    "toxic_share": math.nextafter(0.633, 1.0)}])
-    assert _column(rows, "mk 1s") == ["-1.22", "-2.04", "-2.04"]
-    assert _column(rows, "PnL") == ["44,182", "39,896", "0"]  # one number of decimals: 3 digits of the largest
-    assert _column(rows, "toxic") == ["57.0%", "63.3%", "63.3%"]
+    assert _column(rows, "mk 1s") == ["-1.220", "-2.040", "-2.040"]
+    assert _column(rows, "PnL") == ["44,182.00", "39,896.00", "0.30"]  # it read 0 beside 44,182
+    assert _column(rows, "toxic") == ["57.00%", "63.30%", "63.30%"]
 
 
-def test_small_values_and_large_ones_get_the_digits_they_need_too():
-    """A second case of the kind: markouts near zero (0.0012341 and 0.0012349 read 0.00123) and a PnL above a
-    million whose points differ in the units (1,234,567 and 1,234,568 read apart already; 1,234,567.2 and
-    1,234,567.4 did not)."""
+def test_small_values_and_large_ones_read_by_the_same_rule():
+    """Markouts near zero read to the thousandth of a tick (0.0012341 and 0.0012349 are the same 0.001: a
+    difference far below any markout's interval; results.csv keeps every digit) and a PnL above a million
+    to the cent."""
     rows = _rows([{"markout.100ms.mean_ticks": 0.0012341, "pnl.total": 1_234_567.2},
                   {"markout.100ms.mean_ticks": 0.0012349, "pnl.total": 1_234_567.4},
                   {"markout.100ms.mean_ticks": 0.5, "pnl.total": 1_234_568.0}])
-    assert _column(rows, "mk 100ms") == ["0.001234", "0.001235", "0.500000"]  # 6 decimals tell them apart
-    assert _column(rows, "PnL") == ["1,234,567.2", "1,234,567.4", "1,234,568.0"]
+    assert _column(rows, "mk 100ms") == ["0.001", "0.001", "0.500"]
+    assert _column(rows, "PnL") == ["1,234,567.20", "1,234,567.40", "1,234,568.00"]
 
 
 def test_values_near_zero_never_read_as_a_signed_zero():
@@ -65,8 +66,36 @@ def test_values_near_zero_never_read_as_a_signed_zero():
     rows = _rows([{"markout.1s.mean_ticks": -0.04, "pnl.total": -0.0004},
                   {"markout.1s.mean_ticks": 0.03, "pnl.total": 0.0003},
                   {"markout.1s.mean_ticks": 12.5, "pnl.total": 48_089.0}])
-    assert _column(rows, "mk 1s") == ["-0.04", "0.03", "12.50"]
-    assert _column(rows, "PnL") == ["-0.0004", "0.0003", "48,089.0000"]
-    # equal to zero after rounding, with nothing to tell apart: no minus sign
+    assert _column(rows, "mk 1s") == ["-0.040", "0.030", "12.500"]
+    assert _column(rows, "PnL") == ["0.00", "0.00", "48,089.00"]  # under a cent: no minus sign on a zero
+    # equal to zero after rounding: no minus sign
     rows = _rows([{"markout.1s.mean_ticks": -0.0001}, {"markout.1s.mean_ticks": 4.44}])
-    assert _column(rows, "mk 1s") == ["0.00", "4.44"]
+    assert _column(rows, "mk 1s") == ["0.000", "4.440"]
+
+
+def _point(**metrics):
+    return {"markout.1s.mean_ticks": -1.2304, "pnl.total": 44_182.1, "toxic_share": 0.57041, "fills.count": 4_061,
+            "presence_two_sided": 0.787, **metrics}
+
+
+def test_a_point_s_cells_do_not_depend_on_the_other_points_of_the_sweep():
+    """sweepword14 (the newcomer's): a column's digits changed with the other rows. The same point in two
+    sweeps that differ in their other points reads alike in both."""
+    alone = _rows([_point(), _point(**{"markout.1s.mean_ticks": -2.0, "pnl.total": 38_296.0})])
+    crowded = _rows([_point(), _point(**{"markout.1s.mean_ticks": -1.2261, "pnl.total": 44_182.4,
+                                         "toxic_share": 0.57012, "presence_two_sided": 0.78712})])
+    for name in ("mk 1s", "PnL", "toxic", "fills", "2-sided"):
+        assert _column(alone, name)[0] == _column(crowded, name)[0], name
+    assert [_column(alone, n)[0] for n in ("PnL", "fills", "toxic", "2-sided", "mk 1s")] == \
+        ["44,182.10", "4,061", "57.04%", "78.70%", "-1.230"]  # before: 44,182, 57.0%, 78.7%, -1.23 here
+
+
+def test_a_column_s_digits_do_not_grow_with_a_tiny_or_a_huge_neighbour():
+    """A second case of the kind: a neighbour near zero (it raised the PnL column to 4 decimals) or far larger
+    (it cut the markouts' digits) leaves the first point's cells as they were."""
+    base = _rows([_point(), _point()])
+    tiny = _rows([_point(), _point(**{"pnl.total": 0.0003, "markout.1s.mean_ticks": 0.0004})])
+    huge = _rows([_point(), _point(**{"pnl.total": 12_345_678.9, "markout.1s.mean_ticks": -250.0})])
+    for name in ("PnL", "mk 1s"):
+        assert _column(base, name)[0] == _column(tiny, name)[0] == _column(huge, name)[0], name
+    assert _column(tiny, "PnL") == ["44,182.10", "0.00"] and _column(huge, "mk 1s") == ["-1.230", "-250.000"]

@@ -267,13 +267,13 @@ def _panel(fig, title_start):
 def test_categorical_axes_are_markers_only_and_duration_ticks_carry_their_unit():
     rows, grid = _rows(["0ms", "250us", "1s"])
     figs = sweep_figures(rows, grid)
-    strat = _panel(figs["sweep_strategy.png"], "toxic_share")
+    strat = _panel(figs["sweep_strategy.png"], "Toxic fills")
     assert [t.get_text() for t in strat.get_xticklabels()] == ["Naive", "Pull"]
     assert strat.get_lines() and all(ln.get_linestyle() == "None" for ln in strat.get_lines() if ln.get_marker())
     # Two series per tick sit side by side, not on top of each other.
     xs = [tuple(ln.get_xdata()) for ln in strat.get_lines() if ln.get_marker() not in (None, "None", "")]
     assert len(set(xs)) == len(xs)
-    feed = _panel(figs["sweep_latency_feed.png"], "toxic_share")
+    feed = _panel(figs["sweep_latency_feed.png"], "Toxic fills")
     assert feed.get_xlabel() == "latency.feed"  # no "(ms)" under ticks that say 250us and 1s
     assert [t.get_text() for t in feed.get_xticklabels()] == ["0ms", "250us", "1s"]
     assert any(ln.get_linestyle() == "-" for ln in feed.get_lines())  # a numeric axis joins its points
@@ -360,7 +360,7 @@ def test_tick_labels_that_cannot_fit_in_two_rows_turn_upright_and_none_is_hidden
 def test_a_lognormal_axis_is_categorical_and_labelled_as_a_model():
     rows, grid = _rows(["1ms", {"lognormal": {"median": "1ms", "sigma": 0.5}}])
     figs = sweep_figures(rows, grid)
-    ax = _panel(figs["sweep_latency_feed.png"], "toxic_share")
+    ax = _panel(figs["sweep_latency_feed.png"], "Toxic fills")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1ms", "lognormal(1ms, 0.5)"]
     legend = [t.get_text() for t in figs["sweep_strategy.png"].legends[0].get_texts()]
     assert legend == ["latency.feed=1ms", "latency.feed=lognormal(1ms, 0.5)"]
@@ -370,14 +370,14 @@ def test_a_lognormal_axis_is_categorical_and_labelled_as_a_model():
                                            (-480.0, True)], ids=["under", "at-the-ratio", "orders-apart"])
 def test_a_panel_whose_lines_differ_by_orders_of_magnitude_goes_symlog(small, symlog):
     rows, grid = _rows(["0ms", "1ms"], pnl={"Naive": 48_000.0, "Pull": small})
-    ax = _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "pnl.total")
+    ax = _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "PnL (")
     assert (ax.get_yscale() == "symlog") == symlog
-    assert ax.get_title() == ("pnl.total, symlog" if symlog else "pnl.total")
+    assert ax.get_title() == ("PnL (quote ccy), symlog" if symlog else "PnL (quote ccy)")  # sweepword14: named, with units
     # The toxic share of the same runs (0.50 to 0.53) stays linear.
-    assert _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "toxic_share").get_yscale() == "linear"
+    assert _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "Toxic fills").get_yscale() == "linear"
     # Against the strategy (a categorical axis) each series holds both strategies; there the
     # categories are what differ by orders of magnitude.
-    ax = _panel(sweep_figures(rows, grid)["sweep_strategy.png"], "pnl.total")
+    ax = _panel(sweep_figures(rows, grid)["sweep_strategy.png"], "PnL (")
     assert (ax.get_yscale() == "symlog") == symlog
 
 

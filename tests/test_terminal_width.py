@@ -167,9 +167,10 @@ def test_sweep_table_fits_and_keeps_every_markout(width):
         feed = feeds.get(r["latency.feed"], "lognormal(1ms, 0.5)") if isinstance(r["latency.feed"], str) \
             else "lognormal(1ms, 0.5)"
         key = (r["strategy"]["path"].rpartition(":")[2], feed)
-        marks = [f"{r[k]:.3g}" for k in r if k.startswith("markout.")]
+        # Each column's decimals are its metric's unit's (sweepword14; they were 3 significant digits of the column).
+        marks = [f"{r[k]:.3f}" for k in r if k.startswith("markout.")]
         if r["status"] == "ok":
-            expected = ["ok", f"{r['pnl.total']:,.0f}", f"{r['fills.count']:,}", f"{100 * r['toxic_share']:.1f}%", *marks]
+            expected = ["ok", f"{r['pnl.total']:,.2f}", f"{r['fills.count']:,}", f"{100 * r['toxic_share']:.2f}%", *marks]
         else:
             expected = ["StrategyError", *["–"] * (3 + len(marks))]  # a failed point has no figures
         assert sorted(cells[key]) == sorted([*expected, r["id"][:8]]), key

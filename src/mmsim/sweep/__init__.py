@@ -34,7 +34,7 @@ The package: :mod:`~mmsim.sweep.grid` (parsing a grid into points),
 :mod:`~mmsim.sweep.points` (checking every point before a sweep starts, with
 :mod:`~mmsim.sweep.duplicates`: two points that are one run once read; one
 point's full report and resolved config, ``mmsim sweep GRID --point ID``) and
-:mod:`~mmsim.sweep.render` (terminal table, plots, HTML). The command line is
+:mod:`~mmsim.sweep.render` (terminal table, HTML, results.csv), :mod:`~mmsim.sweep.plots` (the plots). The command line is
 ``mmsim sweep`` (:mod:`mmsim.cli.sweep`).
 """
 

@@ -34,7 +34,7 @@ from ..errors import ConfigError
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 
 __all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "metric_label",
-           "parse_baseline", "summary_verdict", "verdict_on"]
+           "parse_baseline", "pnl_verdict", "summary_verdict", "verdict_on"]
 
 #: Keys of a grid's ``compare:`` mapping.
 COMPARE_KEYS = ("block", "bucket", "confidence", "horizons", "n_boot", "seed")
@@ -356,9 +356,21 @@ def _same(key: str, written: Any, want: Any) -> bool:
 # --------------------------------------------------------------------------- results
 
 
-def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
-    """One word for a point's comparison with its baseline (the table's ``verdict`` column).
+#: The compared quantity that is money, not the quality of the fills: it has its own word (:func:`pnl_verdict`)
+#: and is not one of the quantities :func:`summary_verdict` and :func:`verdict_on` judge.
+PNL_METRIC = "pnl_per_day"
 
+
+def _fill_rows(comparison: Mapping[str, Any]) -> dict[str, Any]:
+    """The comparison's rows of the fills' quality: the markouts and spread capture (every row but PnL)."""
+    return {m: r for m, r in (comparison.get("rows") or {}).items() if m != PNL_METRIC}
+
+
+def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
+    """One word for the quality of a point's fills against its baseline's (the table's ``verdict`` column).
+
+    It judges the markouts and spread capture, never the PnL (:func:`pnl_verdict` has its own
+    word: a point whose fills are really better may still make no more money, or less).
     ``baseline`` for the baseline point itself; ``better`` when every difference
     whose interval excludes zero is positive (better for the market maker) and
     there is at least one, ``worse`` when every such one is negative, ``mixed``
@@ -373,9 +385,9 @@ def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
         return None
     if comparison.get("is_baseline"):
         return "baseline"
-    rows = comparison.get("rows")
-    if not rows:
+    if not comparison.get("rows"):
         return "skipped"
+    rows = _fill_rows(comparison)
     signs = {math.copysign(1.0, r["estimate"]) for r in rows.values()
              if r.get("significant") and r.get("estimate") is not None}
     if not signs:
@@ -389,8 +401,9 @@ def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
 
 
 def verdict_on(comparison: Mapping[str, Any] | None) -> str | None:
-    """What a ``better``, ``worse`` or ``mixed`` verdict rests on: the compared quantities whose
-    interval excludes zero, by their short names (:func:`metric_label`), in the comparison's order.
+    """What a ``better``, ``worse`` or ``mixed`` verdict rests on: the markouts and spread capture whose
+    interval excludes zero, by their short names (:func:`metric_label`), in the comparison's order
+    (never the PnL: :func:`pnl_verdict`).
 
     ``"spread"`` when only spread capture is real (a point "better" on spread capture alone while
     its markouts are not told apart from the baseline's); with a mixed verdict each name carries
@@ -399,7 +412,7 @@ def verdict_on(comparison: Mapping[str, Any] | None) -> str | None:
     """
     if comparison is None or comparison.get("is_baseline"):
         return None
-    real = [(m, r["estimate"]) for m, r in (comparison.get("rows") or {}).items()
+    real = [(m, r["estimate"]) for m, r in _fill_rows(comparison).items()
             if r.get("significant") and r.get("estimate") is not None]
     if not real:
         return None
@@ -407,12 +420,32 @@ def verdict_on(comparison: Mapping[str, Any] | None) -> str | None:
     return ", ".join(("+" if math.copysign(1.0, e) > 0 else "−") + metric_label(m) if mixed else metric_label(m) for m, e in real)
 
 
+def pnl_verdict(comparison: Mapping[str, Any] | None) -> str | None:
+    """The PnL's own word (the ``pnl_verdict`` column): ``better`` or ``worse`` when the PnL-per-day
+    difference's interval excludes zero (+ = the point made more), ``not significant`` when it spans
+    zero, ``not tested`` when it has no interval (too few time buckets). None for the baseline point
+    itself, a point with no comparison, or a comparison without PnL.
+    """
+    if comparison is None or comparison.get("is_baseline"):
+        return None
+    r = (comparison.get("rows") or {}).get(PNL_METRIC)
+    if r is None or r.get("estimate") is None:
+        return None
+    if r.get("ci_low") is None or r.get("ci_high") is None:
+        return "not tested"
+    if not r.get("significant"):
+        return "not significant"
+    return "better" if r["estimate"] > 0 else "worse"
+
+
 def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     """A point's recorded comparison as flat row columns.
 
     ``baseline`` (the baseline point's id), ``verdict`` (:func:`summary_verdict`),
     ``verdict_on`` (:func:`verdict_on`: the quantities the verdict rests on),
-    ``baseline_note`` (why a point was skipped), and per compared quantity ``m``
+    ``pnl_verdict`` (:func:`pnl_verdict`: the PnL's own word),
+    ``baseline_note`` (why a point was skipped), ``vs_baseline_n_days`` and ``vs_baseline_span_ns`` (the
+    days of data PnL per day divides by, and the span they cover), and per compared quantity ``m``
     (``markout@<h>``, ``spread_capture``, ``pnl_per_day``): ``vs_baseline.<m>``
     (the difference, point minus baseline; + = the point is better),
     ``.ci_low``, ``.ci_high``, ``.block`` and ``.verdict`` (the one-line verdict
@@ -421,7 +454,10 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     if comparison is None:
         return {}
     out: dict[str, Any] = {"baseline": comparison.get("id"), "verdict": summary_verdict(comparison),
-                           "verdict_on": verdict_on(comparison), "baseline_note": comparison.get("skipped")}
+                           "verdict_on": verdict_on(comparison), "pnl_verdict": pnl_verdict(comparison),
+                           "baseline_note": comparison.get("skipped"),
+                           # The days of data the PnL per day divides by and their span (recorded since sweepword14).
+                           "vs_baseline_n_days": comparison.get("n_days"), "vs_baseline_span_ns": comparison.get("span_ns")}
     for metric, r in (comparison.get("rows") or {}).items():
         key = f"vs_baseline.{metric}"
         out[key] = r.get("estimate")

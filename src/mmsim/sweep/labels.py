@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["display_label", "latency_positions"]
+__all__ = ["display_label", "latency_positions", "one_spelling"]
 
 #: The latency models a run config has (``latency.<name>``).
 _LATENCY_MODELS = ("feed", "entry", "response")
@@ -93,6 +93,41 @@ def display_label(value: Any, key: str = "") -> str:
     if isinstance(value, list):
         return "[" + ", ".join(display_label(v, key) for v in value) + "]"
     return _label(value)
+
+
+def _meaning(value: Any, key: str) -> str:
+    """What a grid value means once read, for telling two spellings of one value: a latency as its model
+    (``1ms`` and ``1000us`` are one constant, ``{lognormal: {median: 1ms, ...}}`` and ``median: 1000us``
+    one model), a duration by its ns; anything else as written (canonical JSON)."""
+    from ..config import LatencyModel, parse_duration
+
+    if isinstance(value, bool):
+        return _canonical(value)
+    try:
+        if key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS:
+            model = LatencyModel.parse(value, key)
+            return f"latency:{model!r}"  # every field of the model (a frozen dataclass)
+        if is_duration_key(key) and isinstance(value, (str, int)):
+            return f"duration:{parse_duration(value, key)}"
+    except (ConfigError, AttributeError, TypeError, ValueError):
+        pass
+    return _canonical(value)
+
+
+def one_spelling(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """``rows`` with each of ``keys`` spelled one way across the sweep: a value that reads the same as an
+    earlier row's (``1000us`` after ``1ms``, on another strategy's explicit points) takes that row's spelling,
+    so the table prints one label and a plot puts one tick where the two would sit on one spot. Only for
+    display: results.csv and results.jsonl keep each point's value as written (its id does not change)."""
+    first: dict[tuple[str, str], Any] = {}
+    out = []
+    for r in rows:
+        row = dict(r)
+        for k in keys:
+            if k in row and row[k] is not None:
+                row[k] = first.setdefault((k, _meaning(row[k], k)), row[k])
+        out.append(row)
+    return out
 
 
 def latency_positions(values: Sequence[Any], key: str) -> list[float] | None:

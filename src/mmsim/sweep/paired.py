@@ -109,7 +109,8 @@ def compare_runs(ctx: PairedContext, base: Any, base_columns: Any, point: Any, p
     Returns
     -------
     dict
-        ``n_buckets``, and ``rows``: per quantity (``markout@<h>``, ``spread_capture``,
+        ``n_buckets``, ``n_days`` (the days of data PnL per day divides by), ``span_ns`` (the buckets'
+        span, as ``mmsim compare``'s), and ``rows``: per quantity (``markout@<h>``, ``spread_capture``,
         ``pnl_per_day``) ``label``, ``unit``, ``a`` (baseline), ``b`` (point), the
         interval's fields (:meth:`PairedInterval.to_dict`: ``estimate``, ``ci_low``,
         ``ci_high``, ``block``, ``significant``...) and ``verdict``.
@@ -131,4 +132,7 @@ def compare_runs(ctx: PairedContext, base: Any, base_columns: Any, point: Any, p
     for r in compare_rows(sa, sb, diffs, LABELS):
         rows[r.metric] = {"label": r.label, "unit": r.unit, "a": r.a, "b": r.b, **r.diff.to_dict(),
                           "verdict": r.verdict}
-    return {"n_buckets": int(len(edges)), "rows": rows}
+    # The days PnL per day divides by, and the span they cover (as compare.json's n_days and span_ns): on less than
+    # a day of data the "per day" figure is the whole span's PnL, and the table names the span.
+    span = int(edges[-1][1] - edges[0][0]) if len(edges) else 0
+    return {"n_buckets": int(len(edges)), "n_days": int(sa.n_days), "span_ns": span, "rows": rows}

@@ -33,7 +33,7 @@ __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 #: ``finished_at`` (UTC ISO time), ``units_warning`` (the futures-units warning its report
 #: would print, or null; absent from records written before it was kept, and worked out again from the point's
 #: config and store on resume), and with a baseline in the grid ``comparison``
-#: (``{id, settings, is_baseline, n_buckets, rows}`` or ``{..., skipped}``,
+#: (``{id, settings, is_baseline, n_buckets, n_days, span_ns, rows}`` or ``{..., skipped}``,
 #: docs/sweeps.md). A later line for the same id supersedes an earlier one
 #: (``--retry-failed``, a changed baseline).
 RESULTS_FILE = "results.jsonl"

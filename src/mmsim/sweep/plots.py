@@ -1,0 +1,270 @@
+"""A sweep's plots: one figure per varying key, one panel per plotted metric."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._plot import figure, fit_tick_labels, png_bytes
+from ..config import parse_duration
+from ..errors import ConfigError
+from .grid import Grid
+from .labels import _canonical, display_label, latency_positions, one_spelling
+from .metrics import (_VS, _compared, _fmt, _is_markout, _metric_columns, _plot_metrics, _value_labels, metric_scale,
+                      metric_title)
+from .xscale import duration_scale
+
+__all__ = ["SYMLOG_RATIO", "render_plots", "sweep_figures"]
+
+
+def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str], str, str]:
+    """x positions, tick labels, axis title, and the axis kind: ``number``, ``duration`` or ``category``.
+
+    A duration axis is placed by its value in ns but ticked with the values as
+    written (``0ms``, ``250us``, ``1s``): the title carries no unit, since each
+    tick says its own. Anything that is not one number per value (strategies,
+    queue models, lognormal latencies) is categorical.
+    """
+    uniq = _unique(values)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq) and not key.startswith("latency."):
+        return [float(v) for v in uniq], [_fmt(v) for v in uniq], key, "number"
+    try:
+        ns = [parse_duration(v, key) for v in uniq]
+    except ConfigError:
+        ns = None
+    if ns is not None and (key.startswith("latency.") or key in ("decide_every", "sample_every")
+                           or any(isinstance(v, str) for v in uniq)):
+        return [float(n) for n in ns], [display_label(v, key) for v in uniq], key, "duration"
+    # A latency axis with a recorded feed: constants by ns, then recorded + X by X (labels.latency_positions).
+    xs = latency_positions(uniq, key) or [float(i) for i in range(len(uniq))]
+    return xs, _value_labels(uniq, 32, key), key, "category"
+
+
+#: Lines of one panel whose largest magnitudes differ by this factor or more get a symlog y axis.
+SYMLOG_RATIO = 20.0
+
+
+def _y_scale(ax: Any, groups: Sequence[Sequence[float]]) -> bool:
+    """Put ``ax`` on a symlog y scale when its groups of points differ by orders of magnitude; True if it did.
+
+    A group is one series (a line), and on a categorical axis also the points
+    of one category. Each group's size is its largest |value| (error bar ends
+    included); when the largest size is at least :data:`SYMLOG_RATIO` times the
+    smallest non-zero one, a linear axis would flatten the small ones onto
+    zero. The linear band ends at the decade of the smallest size
+    (``10**floor(log10(size))``), so every group sits in the logarithmic part
+    with its sign and level readable.
+    """
+    sizes = [max(abs(v) for v in ys) for ys in groups if ys]
+    sizes = [x for x in sizes if x > 0 and math.isfinite(x)]
+    if len(sizes) < 2 or max(sizes) / min(sizes) < SYMLOG_RATIO:
+        return False
+    linthresh = 10.0 ** math.floor(math.log10(min(sizes)))
+    ax.set_yscale("symlog", linthresh=linthresh)
+    return True
+
+
+def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, bytes]:
+    """PNG bytes by file name (``sweep_<key>.png``): :func:`sweep_figures` rendered."""
+    return {name: png_bytes(fig) for name, fig in sweep_figures(rows, grid).items()}
+
+
+def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, Any]:
+    """matplotlib Figures by file name: one figure per varying key, one panel per plotted metric.
+
+    Each panel plots a metric (PnL total, toxic share, markout at each horizon)
+    against that key, one series per value of the other varying keys (averaged
+    over them when there are more than eight combinations), the mean over
+    repeats with a bar of one standard deviation (a single run's markout shows
+    its confidence interval). A numeric axis joins its points by lines; a
+    categorical one (strategies, queue models, lognormal latencies) shows
+    markers only, side by side. A duration axis is linear, symlog or evenly
+    spaced (:func:`mmsim.sweep.xscale.duration_scale`), ticked at the grid's values as written. A panel
+    whose series differ by :data:`SYMLOG_RATIO` or more in size gets a symlog y
+    axis (its title says so).
+    """
+    rows = one_spelling(rows, grid.keys)  # one value, one tick: 1ms and 1000us on two strategies' points
+    ok = [r for r in rows if r.get("status") == "ok"]
+    plots = _figures(rows, grid, _plot_metrics(_metric_columns(ok, grid.keys)), "", "metrics")
+    if grid.baseline is not None:
+        plots.update(_figures(rows, grid, [f"{_VS}{m}" for m in _compared(ok)], "_vs_baseline",
+                              "difference from the baseline point"))
+    return plots
+
+
+def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[str], suffix: str,
+             what: str) -> dict[str, Any]:
+    ok = [r for r in rows if r.get("status") == "ok"]
+    varying = [k for k in grid.keys if len({_canonical(r.get(k)) for r in rows}) > 1]
+    plots: dict[str, Any] = {}
+    if not ok or not metrics:
+        return plots
+    labels_of = {k: dict(zip([_canonical(v) for v in _unique([r.get(k) for r in rows])],
+                             _value_labels(_unique([r.get(k) for r in rows]), 40, k)))
+                 for k in varying}
+    for key in varying:
+        others = [k for k in varying if k != key]
+        xs, ticks, xtitle, kind = _axis_values(key, [r.get(key) for r in rows])
+        numeric = kind != "category"
+        positive = [x for x in xs if x > 0]
+        scale, lin = duration_scale(xs) if kind == "duration" else (
+            ("symlog", min(positive)) if positive and max(xs) / min(positive) >= 100 else ("linear", 0.0))
+        if scale == "even":  # too close on any scale: evenly spaced in their order, ticked as written
+            xs, xtitle = [float(sorted(xs).index(x)) for x in xs], f"{key} (evenly spaced)"
+        xpos = {c: x for c, x in zip([_canonical(v) for v in _unique([r.get(key) for r in rows])], xs)}
+        groups: dict[str, list[Mapping[str, Any]]] = {}
+        for r in ok:
+            label = ", ".join(f"{k}={labels_of[k][_canonical(r.get(k))]}" for k in others) or "all"
+            groups.setdefault(label, []).append(r)
+        if len(groups) > 8:
+            groups = {f"mean over {', '.join(others)}": ok}
+        ncols = min(3, len(metrics))
+        nrows = math.ceil(len(metrics) / ncols)
+        # Inches: each panel 2.35 high; under it the tick labels (tilted ones take room for
+        # their length), the axis title, then the next panel's title or the legend.
+        # Number and duration ticks are level (fit_tick_labels: two rows, then upright); categories tilt.
+        tilted = kind == "category" and (len(xs) > 3 or max(len(t) for t in ticks) > 14)
+        below = 0.95 + (0.055 * max(len(t) for t in ticks) if tilted else 0.0)
+        panel, top, legend = 2.35, 0.65, 0.35
+        height = nrows * panel + nrows * below + top + legend
+        fig = figure(4.6 * ncols, height, dpi=100)
+        # Categorical series sit side by side around each tick instead of on top of each other.
+        step = min(0.2, 0.6 / max(1, len(groups)))
+        thin: list[Any] = []
+        for i, m in enumerate(metrics):
+            ax = fig.add_subplot(nrows, ncols, i + 1)
+            series: list[list[float]] = []
+            factor = metric_scale(m)
+            by_x: dict[float, list[float]] = {}
+            for g, (label, grp) in enumerate(groups.items()):
+                pts: dict[float, list[Mapping[str, Any]]] = {}
+                for r in grp:
+                    if _number(r.get(m)) is not None:
+                        pts.setdefault(xpos[_canonical(r.get(key))], []).append(r)
+                if not pts:
+                    continue
+                x = sorted(pts)
+                y = [float(np.mean([_number(r.get(m)) for r in pts[k]])) for k in x]
+                lo, hi = _spread(m, [pts[k] for k in x], y)
+                y, lo, hi = ([factor * v for v in vs] for vs in (y, lo, hi))  # a fraction in percent
+                ends = [(m_, m_ - a, m_ + b) for m_, a, b in zip(y, lo, hi)]
+                series.append([v for e in ends for v in e])
+                for xv, e in zip(x, ends):
+                    by_x.setdefault(xv, []).extend(e)
+                color = f"C{g % 10}"
+                if not numeric:
+                    x = [v + (g - (len(groups) - 1) / 2) * step for v in x]
+                style = {"marker": "o", "ms": 5, "color": color, "label": label}
+                if not numeric:
+                    style["linestyle"] = "none"
+                if any(lo) or any(hi):
+                    ax.errorbar(x, y, yerr=[lo, hi], capsize=3, **style)
+                else:
+                    ax.plot(x, y, **style)
+            symlog = _y_scale(ax, series + (list(by_x.values()) if not numeric else []))
+            if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
+                ax.axhline(0.0, color="0.6", lw=0.8)
+            ax.set_title(metric_title(m, ok) + (", symlog" if symlog else ""), fontsize=10)
+            ax.set_xlabel(xtitle, fontsize=9)
+            if numeric and scale == "symlog":  # a roughly geometric grid (0, 20ms, 100ms, 1s): xscale.py
+                ax.set_xscale("symlog", linthresh=lin)
+                ax.set_xlim(min(xs) - 0.3 * lin, max(xs) * 1.4)
+                ax.set_xticks(xs, ticks, fontsize=7)
+                ax.minorticks_off()
+                thin.append(ax)
+            elif kind == "duration":
+                ax.set_xticks(xs, ticks, fontsize=8)
+                thin.append(ax)
+            elif kind != "number":
+                tilt = len(xs) > 3 or max(len(t) for t in ticks) > 14
+                ax.set_xticks(xs, ticks, fontsize=8, rotation=25 if tilt else 0, ha="right" if tilt else "center")
+            if not numeric or scale == "even":
+                ax.set_xlim(-0.5, len(xs) - 0.5)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=8)
+        handles, labels = fig.axes[0].get_legend_handles_labels()
+        if len(labels) > 1 or (labels and labels[0] != "all"):
+            fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+        fig.suptitle(f"sweep: {what} against {key}", fontsize=11)
+        # Margins in inches (title above, legend below), whatever the panel count.
+        fig.subplots_adjust(left=0.08, right=0.98, top=1 - top / height, bottom=(below + legend) / height,
+                            hspace=below / panel, wspace=0.3)
+        fit_tick_labels(fig, thin)
+        _fit_rows(fig, nrows, panel, top, legend, below)
+        plots[f"sweep_{key.replace('.', '_')}{suffix}.png"] = fig
+    return plots
+
+
+#: Inches kept between what hangs under a row of panels (tick labels, axis title) and the next row's titles.
+ROW_GAP_IN = 0.1
+
+
+def _fit_rows(fig: Any, nrows: int, panel: float, top: float, legend: float, below: float) -> None:
+    """Grow the figure when what hangs under a row of panels does not fit the room left for it.
+
+    The room under each row (``below`` inches) is planned from the tick labels' lengths, but
+    :func:`~mmsim._plot.fit_tick_labels` may turn a crowded axis's labels upright afterwards
+    (twenty latencies), and then they and the axis title ran into the next row's panel titles
+    or the legend. Measured with the Agg renderer: the deepest labels and axis title under any
+    panel, plus the tallest panel title, plus :data:`ROW_GAP_IN`; the panels keep their size
+    (``panel`` inches high) and the figure grows by what each row needs more.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    hang = title = 0.0
+    for ax in fig.axes:
+        frame = ax.get_window_extent(renderer)
+        under = [t.get_window_extent(renderer) for t in [*ax.get_xticklabels(), ax.xaxis.label] if t.get_text()]
+        hang = max([hang, *((frame.y0 - b.y0) / fig.dpi for b in under)])
+        if ax.title.get_text():
+            title = max(title, (ax.title.get_window_extent(renderer).y1 - frame.y1) / fig.dpi)
+    need = hang + title + ROW_GAP_IN
+    if need <= below:
+        return
+    height = nrows * panel + nrows * need + top + legend
+    fig.set_size_inches(fig.get_size_inches()[0], height)
+    fig.subplots_adjust(top=1 - top / height, bottom=(need + legend) / height, hspace=need / panel)
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
+            means: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Error bar below/above each mean: one standard deviation over repeats, else a
+    markout's confidence interval (``markout.<h>.ci_low``/``ci_high``) or a difference's
+    bootstrap interval (``vs_baseline.<m>.ci_low``/``ci_high``) when the run gives it."""
+    lo: list[float] = []
+    hi: list[float] = []
+    for rows, mean in zip(groups, means):
+        vals = [v for v in (_number(r.get(metric)) for r in rows) if v is not None]
+        if len(vals) > 1:
+            sd = float(np.std(vals))
+            lo.append(sd)
+            hi.append(sd)
+            continue
+        base = metric[: -len(".mean_ticks")] if _is_markout(metric) else (metric if metric.startswith(_VS) else None)
+        a = _number(rows[0].get(f"{base}.ci_low")) if base else None
+        b = _number(rows[0].get(f"{base}.ci_high")) if base else None
+        lo.append(max(0.0, mean - a) if a is not None else 0.0)
+        hi.append(max(0.0, b - mean) if b is not None else 0.0)
+    return lo, hi
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    out, seen = [], set()
+    for v in values:
+        c = _canonical(v)
+        if c not in seen:
+            seen.add(c)
+            out.append(v)
+    return out
