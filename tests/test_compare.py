@@ -469,7 +469,13 @@ def test_cli_compare_two_saved_runs(synth_store, tmp_path, capsys):
     assert code == 0
     doc = json.loads((out / "compare.json").read_text())
     assert doc["a"] == "tight" and doc["b"] == "wide" and doc["n_boot"] == 300 and doc["bucket_ns"] == 30 * S
-    assert [r["metric"] for r in doc["rows"]] == ["markout@1s", "markout@10s", "spread_capture", "pnl_per_day"]
+    assert [r["metric"] for r in doc["rows"]] == ["markout@1s", "markout@10s", "spread_capture", "pnl_per_day",
+                                                  "two_sided"]
+    # The two-sided row's values are the reports' presence over the compared buckets (here they tile the
+    # report's span but for the buckets' end, 1 ns after the last event).
+    for run, key in (("tight", "a"), ("wide", "b")):
+        rep = mmsim.report.make_report(mmsim.Result.load(tmp_path / run), store, horizons=["1s"])
+        assert doc["rows"][-1][key] == pytest.approx(rep.data["presence"]["two_sided"], abs=1e-9)
     for r in doc["rows"]:
         assert r["verdict"] in text.replace("\n", " ") or r["verdict"][:40] in text
     # The CLI result is the library's, seed for seed.
@@ -614,3 +620,72 @@ def test_rows_with_and_without_an_interval_in_one_table():
     rows = _table_rows(cmp)
     assert rows["1s markout"][-3:] == ["–", "–", "–"]
     assert rows["PnL per"][-2] == f"{by['pnl_per_day'].block:.1f}" and rows["PnL per"][-1] in ("yes", "no")
+
+
+# ----------------------------------------------------------------------------- quote presence, paired
+
+
+def test_two_sided_time_per_bucket_by_hand():
+    """test_report_presence's PLAIN log: bid live [1000,1200) [1300,1500) [1700,1900); ask [1400,1800).
+    Buckets [1000,1250) [1250,1600) [1600,2000): bid 200, 200, 200; ask 0, 200, 200; both [1400,1500) and
+    [1700,1800) -> 0, 100, 100. Summed, the report's shares over the span (60%, 40%, 20% of 1000 ns).
+    Buckets with a hole ([1000,1100) [1500,2000), a dropped bucket between): bid 100 and [1700,1900) 200;
+    ask 0 and [1500,1800) 300 (the bid's hit at 1500 leaves it out from 1500); both 0 and 100."""
+    from test_report_presence import PLAIN, log
+
+    from mmsim.report.presence import live_time_per_bucket
+
+    got = live_time_per_bucket(log(PLAIN), np.array([[1000, 1250], [1250, 1600], [1600, 2000]]))
+    assert {k: v.tolist() for k, v in got.items()} == {"bid": [200.0, 200.0, 200.0], "ask": [0.0, 200.0, 200.0],
+                                                       "two_sided": [0.0, 100.0, 100.0]}
+    got = live_time_per_bucket(log(PLAIN), np.array([[1000, 1100], [1500, 2000]]))
+    assert {k: v.tolist() for k, v in got.items()} == {"bid": [100.0, 200.0], "ask": [0.0, 300.0],
+                                                       "two_sided": [0.0, 100.0]}
+    assert live_time_per_bucket(np.zeros(3, dtype=FILL_DTYPE), np.array([[0, 1]])) is None  # no order log
+
+
+def test_share_verdict_strings():
+    assert verdict("A", "B", "two-sided time", "", iv(-0.025, -0.031, -0.019), share=True) == \
+        "B's two-sided time is 2.50 pp less than A's (95% CI -3.10 pp to -1.90 pp): real"
+    assert verdict("slow", "fast", "two-sided time", "", iv(0.004, -0.001, 0.009), share=True) == \
+        "fast's two-sided time is 0.40 pp more than slow's (95% CI -0.10 pp to 0.90 pp): not distinguishable from zero"
+
+
+def _quoting(ask_out_from: int):
+    """A bid and an ask acked at 0 s; the ask cancelled at ``ask_out_from`` (none when 0)."""
+    from test_report_presence import log
+
+    from mmsim.records import OrderEvent as E
+
+    rows = [(0, 1, E.ACKED, 1, 100, 1), (0, 2, E.ACKED, -1, 102, 1)]
+    if ask_out_from:
+        rows.append((ask_out_from, 2, E.CANCELED, -1, 102, 1))
+    return log(rows)
+
+
+def test_compare_pairs_the_two_sided_time():
+    """On events_two_minutes with 10 s buckets only [0,10s), [90s,100s) and [150s,150s+1ns) hold events.
+    A quotes both sides throughout: 1.0. B pulls its ask at 95 s: both sides live 10 s + 5 s of the
+    20 s + 1 ns compared. A run without an order log (an old result) has no such row."""
+    ev = events_two_minutes()
+    a = fake_run([], n_events=len(ev))
+    b = fake_run([], n_events=len(ev))
+    a.orders, b.orders = _quoting(0), _quoting(95 * S)
+    cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=200, bucket="10s")
+    row = cmp.rows[-1]
+    assert row.metric == "two_sided" and row.label == "two-sided time" and row.unit == "fraction of time"
+    assert row.a == 1.0 and row.b == pytest.approx(15 * S / (20 * S + 1), rel=1e-15)
+    assert row.diff.estimate == pytest.approx(15 * S / (20 * S + 1) - 1, rel=1e-12)
+    assert row.verdict == ("B's two-sided time is 25.00 pp less than A's (no interval: 3 time buckets, at least "
+                           "10 needed): not tested (use a shorter bucket)")
+    from rich.console import Console
+
+    con = Console(width=200, record=True)
+    con.print(cmp.rich_table(200))
+    text = con.export_text()
+    line = next(ln for ln in text.splitlines() if "two-sided time" in ln)
+    assert line.split() == ["two-sided", "time", "100.00%", "75.00%", "-25.00", "–", "–", "–"]
+    assert "two-sided time in % of the compared time (B − A in percentage points)" in " ".join(text.split())
+    b.orders = None
+    assert [r.metric for r in mmsim.compare(a, b, ev, horizons=["1s"], n_boot=200).rows] == \
+        ["markout@1s", "spread_capture", "pnl_per_day"]

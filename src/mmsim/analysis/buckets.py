@@ -138,6 +138,10 @@ class BucketSeries:
     n_days : int
         Days of data (:func:`mmsim._days.n_days`: the calendar days, UTC, the data
         touches, at most its span rounded up to whole days); PnL per day divides by it.
+    two_sided : float array, shape (n,), or None
+        Ns of each bucket both our sides were live at the exchange
+        (:func:`mmsim.report.presence.live_time_per_bucket`); None when not asked for or
+        without an order log.
     """
 
     edges: np.ndarray
@@ -147,11 +151,13 @@ class BucketSeries:
     spread_num: np.ndarray
     pnl: np.ndarray
     n_days: int
+    two_sided: np.ndarray | None = None
 
 
 def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequence[Any], *,
                   columns: tuple[Mapping[str, np.ndarray], Sequence[str]] | None = None,
-                  mid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> BucketSeries:
+                  mid: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                  presence: bool = False) -> BucketSeries:
     """Sum a run's fills, markouts and PnL per time bucket.
 
     Markouts and effective half-spreads come from the report
@@ -174,6 +180,8 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
         Default: computed here for ``horizons``.
     mid : (exch_ts, mid2_ff, ffvalid), optional
         :func:`forward_mid` of ``events`` (computed once per event store by a sweep).
+    presence : bool
+        Also sum the time both sides were live (``two_sided``), from the run's order log.
 
     Returns
     -------
@@ -213,7 +221,15 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
 
     t1 = int(exch_ts[-1])
     t0 = market_start(opening_snapshot(ev), int(exch_ts[0]))
-    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts[exch_ts >= t0]))
+    two_sided = None
+    orders = getattr(result, "orders", None)
+    if presence and orders is not None:
+        from ..report.presence import live_time_per_bucket
+
+        live = live_time_per_bucket(np.asarray(orders), edges)
+        two_sided = None if live is None else live["two_sided"]
+    return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts[exch_ts >= t0]),
+                        two_sided)
 
 
 def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None = None, n_boot: int = 2000,
@@ -238,7 +254,8 @@ def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None =
     -------
     dict of str to PairedInterval
         Keys ``markout@<h>`` (ticks/lot), ``spread_capture`` (ticks/lot) and
-        ``pnl_per_day`` (quote currency per day).
+        ``pnl_per_day`` (quote currency per day); ``two_sided`` (the share of the buckets'
+        time both sides were live, a fraction) when both series have it.
 
     Raises
     ------
@@ -257,4 +274,8 @@ def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None =
     n = len(a.pnl)
     out["pnl_per_day"] = paired_mean_interval(b.pnl - a.pnl, scale=n / a.n_days, block=block, n_boot=n_boot,
                                               confidence=confidence, seed=seed)
+    if a.two_sided is not None and b.two_sided is not None:
+        length = (a.edges[:, 1] - a.edges[:, 0]).astype(np.float64)
+        out["two_sided"] = paired_ratio_interval(a.two_sided, length, b.two_sided, length, block=block,
+                                                 n_boot=n_boot, confidence=confidence, seed=seed)
     return out

@@ -153,9 +153,14 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
 # --------------------------------------------------------------------------- result
 
 
-def _fmt(x: float | None, money: bool = False, short: bool = False) -> str:
+def _fmt(x: float | None, money: bool = False, short: bool = False, share: str = "") -> str:
+    """A compared value as printed: money with thousands separators, ticks/lot with 2 decimals (2
+    significant digits below 0.005), a share of time as a percentage (``share="%"``) or a difference
+    of shares in percentage points, 2 decimals (``share="pp"``: the number; the verdict adds `` pp``)."""
     if x is None or not math.isfinite(x):
         return "–"
+    if share:
+        return f"{x * 100:.2f}%" if share == "%" else f"{x * 100:.2f}"
     if money:
         return f"{x:,.0f}" if short and abs(x) >= 1000 else f"{x:,.2f}"
     if x != 0 and abs(x) < 0.005:
@@ -170,11 +175,12 @@ class CompareRow:
     Attributes
     ----------
     metric : str
-        ``markout@<h>``, ``spread_capture`` or ``pnl_per_day``.
+        ``markout@<h>``, ``spread_capture``, ``pnl_per_day`` or ``two_sided``.
     label : str
-        Human name (``1s markout``, ``spread capture``, ``PnL per day``).
+        Human name (``1s markout``, ``spread capture``, ``PnL per day``, ``two-sided time``).
     unit : str
-        ``ticks/lot`` or ``<currency>/day`` (``quote currency/day``).
+        ``ticks/lot``, ``<currency>/day`` (``quote currency/day``) or ``fraction of time``
+        (``two_sided``: the values and the difference are fractions, printed as % and pp).
     a, b : float or None
         Each run's value on the whole sample.
     diff : PairedInterval
@@ -197,7 +203,8 @@ class CompareRow:
                 "diff": self.diff.to_dict(), "verdict": self.verdict}
 
 
-def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval, *, money: bool = False) -> str:
+def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval, *, money: bool = False,
+            share: bool = False) -> str:
     """The one-line verdict on ``B - A``.
 
     ``"B's 1s markout is 0.42 ticks/lot better than A's (95% CI 0.18 to 0.66): real"``
@@ -206,19 +213,26 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
     ``"... (no interval: ...): not tested (...)"`` when there are fewer than
     ``MIN_BUCKETS`` buckets, or a ratio's run has fills in fewer buckets than that.
     Higher is better for every compared quantity (markout and spread capture
-    are ``+`` = good for the market maker; PnL is PnL).
+    are ``+`` = good for the market maker; PnL is PnL). ``share``: the quantity is a
+    share of time (two-sided presence), its difference said in percentage points,
+    ``more``/``less``: ``"B's two-sided time is 2.50 pp less than A's (95% CI -3.10 pp to
+    -1.90 pp): real"``.
     """
     if d.estimate is None:
         return f"{label_b} vs {label_a}: {what} undefined (a run has no fills with a value at it)"
     level = f"{d.confidence * 100:g}%"
-    ci = "no interval" if d.ci_low is None else f"{level} CI {_fmt(d.ci_low, money)} to {_fmt(d.ci_high, money)}"
+    pp = "pp" if share else ""
+    ci = ("no interval" if d.ci_low is None
+          else f"{level} CI {_fmt(d.ci_low, money, share=pp)}{' pp' * share} to "
+               f"{_fmt(d.ci_high, money, share=pp)}{' pp' * share}")
     few = d.ci_low is None and d.n_buckets < MIN_BUCKETS
     if d.estimate == 0:
         head = f"{label_b}'s {what} equals {label_a}'s"
     else:
         better = d.estimate > 0
-        word = ("higher" if better else "lower") if money else ("better" if better else "worse")
-        amount = f"{_fmt(abs(d.estimate), money)} {unit}".rstrip()
+        word = (("higher" if better else "lower") if money else ("more" if better else "less") if share
+                else ("better" if better else "worse"))
+        amount = f"{_fmt(abs(d.estimate), share=pp)} pp" if share else f"{_fmt(abs(d.estimate), money)} {unit}".rstrip()
         head = f"{label_b}'s {what} is {amount} {word} than {label_a}'s"
     tail = "real" if d.significant else "not distinguishable from zero"
     if few:
@@ -304,8 +318,10 @@ class Comparison:
 
         title = (f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
                  f"{self.confidence * 100:g}% stationary-bootstrap CI")
-        caption = ("markouts and spread capture in ticks/lot, PnL in quote currency per day; "
-                   f"{self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
+        two = any(r.metric == "two_sided" for r in self.rows)
+        caption = ("markouts and spread capture in ticks/lot, PnL in quote currency per day"
+                   + (", two-sided time in % of the compared time (B − A in percentage points)" if two else "")
+                   + f"; {self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
                    f"seed {self.seed}")
         level = f"{self.confidence * 100:g}% CI"
         cols = [(c, {"justify": "left" if c == "quantity" else "right"})
@@ -313,9 +329,11 @@ class Comparison:
         rows = []
         for r in self.rows:
             money = r.metric == "pnl_per_day"
+            pct, pp = ("%", "pp") if r.metric == "two_sided" else ("", "")
             d = r.diff
-            ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money, True)}, {_fmt(d.ci_high, money, True)}]"
-            rows.append([r.label, _fmt(r.a, money, True), _fmt(r.b, money, True), _fmt(d.estimate, money, True), ci,
+            ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money, True, pp)}, {_fmt(d.ci_high, money, True, pp)}]"
+            rows.append([r.label, _fmt(r.a, money, True, pct), _fmt(r.b, money, True, pct),
+                         _fmt(d.estimate, money, True, pp), ci,
                          # no interval, no resampling: no block length to show (it read 1.0)
                          "–" if d.ci_low is None else f"{d.block:.1f}",
                          "yes" if d.significant else "–" if d.ci_low is None else "no"])
@@ -404,8 +422,9 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     -------
     Comparison
         Rows ``markout@<h>`` for each horizon, ``spread_capture``,
-        ``pnl_per_day``; each with run A's and B's values, ``B - A`` with its
-        interval and a verdict.
+        ``pnl_per_day`` and, when both runs have an order log, ``two_sided`` (the
+        share of the compared buckets' time both sides were live, docs/compare.md);
+        each with run A's and B's values, ``B - A`` with its interval and a verdict.
 
     Raises
     ------
@@ -462,8 +481,8 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     fill_ts = np.concatenate([np.asarray(ra.fills["exch_ts"], dtype=np.int64),
                               np.asarray(rb.fills["exch_ts"], dtype=np.int64)])
     edges = bucket_edges(np.asarray(ev["exch_ts"], dtype=np.int64), bucket_ns, fill_ts)
-    sa = bucket_series(ra, ev, edges, hs)
-    sb = bucket_series(rb, ev, edges, hs)
+    sa = bucket_series(ra, ev, edges, hs, presence=True)
+    sb = bucket_series(rb, ev, edges, hs, presence=True)
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)
     rows = compare_rows(sa, sb, diffs, (la, lb))
     return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident, sa.n_days,
@@ -495,7 +514,8 @@ def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInte
     Returns
     -------
     list of CompareRow
-        ``markout@<h>`` for each horizon of ``sa``, ``spread_capture``, ``pnl_per_day``.
+        ``markout@<h>`` for each horizon of ``sa``, ``spread_capture``, ``pnl_per_day``, and
+        ``two_sided`` when ``diffs`` has it.
     """
     la, lb = labels
     currency = "quote currency/day"
@@ -517,4 +537,10 @@ def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInte
     d = diffs["pnl_per_day"]
     rows.append(CompareRow("pnl_per_day", "PnL per day", currency, float(sa.pnl.sum()) / sa.n_days,
                            float(sb.pnl.sum()) / sb.n_days, d, verdict(la, lb, "PnL per day", "", d, money=True)))
+    if "two_sided" in diffs and sa.two_sided is not None and sb.two_sided is not None:
+        d = diffs["two_sided"]
+        length = (sa.edges[:, 1] - sa.edges[:, 0]).astype(np.float64)
+        rows.append(CompareRow("two_sided", "two-sided time", "fraction of time", ratio(sa.two_sided, length),
+                               ratio(sb.two_sided, length), d,
+                               verdict(la, lb, "two-sided time", "", d, share=True)))
     return rows

@@ -44,7 +44,7 @@ import numpy as np
 
 from ..records import OrderEvent, OrderType
 
-__all__ = ["liveness", "quote_presence", "replacing_calls"]
+__all__ = ["live_time_per_bucket", "liveness", "quote_presence", "replacing_calls"]
 
 _SIDES = (("bid", 1), ("ask", -1))
 
@@ -117,6 +117,44 @@ def _steps(iv: Mapping[str, np.ndarray], t0: int) -> tuple[np.ndarray, np.ndarra
 
 def _live_at(times: np.ndarray, st: np.ndarray, live: np.ndarray) -> np.ndarray:
     return live[np.searchsorted(st, times, side="right") - 1]
+
+
+def live_time_per_bucket(orders: np.ndarray, edges: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Time our quotes were live in each time bucket, by the rules of :func:`quote_presence`.
+
+    Parameters
+    ----------
+    orders : ndarray of ORDER_LOG_DTYPE
+        The run's order log.
+    edges : int64 array, shape (n, 2)
+        ``[start, end)`` of each bucket, exchange ns, sorted and not overlapping
+        (:func:`mmsim.analysis.buckets.bucket_edges`).
+
+    Returns
+    -------
+    dict of str to float64 array, shape (n,), or None
+        ``bid``, ``ask``, ``two_sided``: ns of each bucket the side (both sides) was live.
+        None without an order log (no ``event`` column). Summed over buckets that tile a span,
+        divided by its length, they are ``quote_presence``'s shares over that span.
+    """
+    if "event" not in (orders.dtype.names or ()):
+        return None
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    if edges.shape[0] == 0:
+        return {k: np.zeros(0) for k in ("bid", "ask", "two_sided")}
+    t0, t1 = int(edges[0, 0]), int(edges[-1, 1])
+    steps = {name: _steps(liveness(orders, side, t0, t1), t0) for name, side in _SIDES}
+    grid = np.unique(np.concatenate([steps["bid"][0], steps["ask"][0]]))
+    live = {name: _live_at(grid, st, lv) for name, (st, lv, _, _) in steps.items()}
+    live["two_sided"] = live["bid"] & live["ask"]
+    return {name: _live_ns(grid, on, edges[:, 1]) - _live_ns(grid, on, edges[:, 0]) for name, on in live.items()}
+
+
+def _live_ns(grid: np.ndarray, on: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Live ns from ``grid[0]`` to each time ``t >= grid[0]`` of a step function (``on`` after ``grid[k]``)."""
+    cum = np.concatenate([[0], np.cumsum(np.where(on[:-1], np.diff(grid), 0))]).astype(np.int64)
+    k = np.searchsorted(grid, t, side="right") - 1
+    return (cum[k] + np.where(on[k], t - grid[k], 0)).astype(np.float64)
 
 
 def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, cancel_dec: np.ndarray, t1: int,
