@@ -637,10 +637,11 @@ def test_two_sided_time_per_bucket_by_hand():
 
     got = live_time_per_bucket(log(PLAIN), np.array([[1000, 1250], [1250, 1600], [1600, 2000]]))
     assert {k: v.tolist() for k, v in got.items()} == {"bid": [200.0, 200.0, 200.0], "ask": [0.0, 200.0, 200.0],
-                                                       "two_sided": [0.0, 100.0, 100.0]}
+                                                       "two_sided": [0.0, 100.0, 100.0],
+                                                       "trading": [250.0, 350.0, 400.0]}
     got = live_time_per_bucket(log(PLAIN), np.array([[1000, 1100], [1500, 2000]]))
     assert {k: v.tolist() for k, v in got.items()} == {"bid": [100.0, 200.0], "ask": [0.0, 300.0],
-                                                       "two_sided": [0.0, 100.0]}
+                                                       "two_sided": [0.0, 100.0], "trading": [100.0, 500.0]}
     assert live_time_per_bucket(np.zeros(3, dtype=FILL_DTYPE), np.array([[0, 1]])) is None  # no order log
 
 
@@ -685,7 +686,20 @@ def test_compare_pairs_the_two_sided_time():
     text = con.export_text()
     line = next(ln for ln in text.splitlines() if "two-sided time" in ln)
     assert line.split() == ["two-sided", "time", "100.00%", "75.00%", "-25.00", "–", "–", "–"]
-    assert "two-sided time in % of the compared time (B − A in percentage points)" in " ".join(text.split())
+    assert "two-sided time in % of the compared trading time (B − A in percentage points)" in " ".join(text.split())
+    # The venue halted from 90 s to 95 s: only trading time counts, 10 s + 5 s + 1 ns; B has both sides
+    # over the first 10 s only (its ask goes at 95 s, as trading resumes).
+    from conftest import make_events
+
+    from mmsim.events import TradingStatus as TS
+
+    halt = make_events([(90 * S, mmsim.Kind.STATUS, 0, 0, int(TS.HALTED)),
+                        (95 * S, mmsim.Kind.STATUS, 0, 0, int(TS.TRADING))])
+    ev_h = np.sort(np.concatenate([ev, halt]), order="exch_ts", kind="stable")
+    a.n_events = b.n_events = len(ev_h)
+    a.meta = b.meta = {**a.meta, "event_count": len(ev_h)}
+    row = mmsim.compare(a, b, ev_h, horizons=["1s"], n_boot=200, bucket="10s").rows[-1]
+    assert row.a == 1.0 and row.b == pytest.approx(10 * S / (15 * S + 1), rel=1e-15)
     b.orders = None
-    assert [r.metric for r in mmsim.compare(a, b, ev, horizons=["1s"], n_boot=200).rows] == \
+    assert [r.metric for r in mmsim.compare(a, b, ev_h, horizons=["1s"], n_boot=200).rows] == \
         ["markout@1s", "spread_capture", "pnl_per_day"]

@@ -132,6 +132,43 @@ EDGES = [
 ]
 
 
+def test_presence_counts_only_the_venues_trading_time():
+    """PLAIN with the venue halted at 1100, trading again at 1300, and quoting only (a pre-open) from 1750:
+    trading [1000,1100) + [1300,1750) = 550 ns of the 1000.
+    Bid live there: [1000,1100) 100 + [1300,1500) 200 + [1700,1750) 50 = 350. Ask: [1400,1750) 350.
+    Both: [1400,1500) 100 + [1700,1750) 50 = 150. Neither: 0 (350 + 350 - 150 + 0 = 550).
+    At the touch (test_at_the_touch_by_hand's book): bid [1000,1100) + [1300,1400) + [1400,1500) = 300;
+    ask [1400,1600) = 200 ([1750,1800) is at the touch but not trading). Pulls and hits are unchanged."""
+    from mmsim.events import TradingStatus as TS
+    from mmsim.report.presence import trading_steps
+
+    st = make_events([(1100, Kind.STATUS, 0, 0, int(TS.HALTED)), (1300, Kind.STATUS, 0, 0, int(TS.TRADING)),
+                      (1750, Kind.STATUS, 0, 0, int(TS.QUOTING))])
+    status = trading_steps(st, 1000, 2000)
+    assert status[0].tolist() == [1000, 1100, 1300, 1750] and status[1].tolist() == [True, False, True, False]
+    exch_ts = np.array([1000, 1400, 1750], dtype=np.int64)
+    bbo = {"best_bid": np.array([100, 101, 99]), "best_ask": np.array([103, 103, 104])}
+    p = quote_presence(log(PLAIN), 1000, 2000, exch_ts, bbo, status)
+    assert (p["trading_ns"], p["not_trading_ns"]) == (550, 450)
+    assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (350 / 550, 350 / 550, 150 / 550, 0.0)
+    assert p["at_touch"] == {"bid": 300 / 550, "ask": 200 / 550}
+    assert p["sides"] == quote_presence(log(PLAIN), 1000, 2000)["sides"]
+    from mmsim.report.render_presence import presence_line
+
+    assert presence_line(p) == ("two-sided 27.3%, neither side 0.0% of 550ns of trading (not trading 450ns of "
+                                "the 1us span: halts, pre-open)")
+    # The span opening inside a halt (HALTED at 900, before it; TRADING at 1500): trading [1500,2000).
+    # Bid [1700,1900) 200; ask [1500,1800) 300; both [1700,1800) 100; neither [1900,2000) 100.
+    st = make_events([(900, Kind.STATUS, 0, 0, int(TS.HALTED)), (1500, Kind.STATUS, 0, 0, int(TS.TRADING))])
+    p = quote_presence(log(PLAIN), 1000, 2000, status=trading_steps(st, 1000, 2000))
+    assert (p["trading_ns"], p["bid"], p["ask"], p["two_sided"], p["none"]) == (500, 0.4, 0.6, 0.2, 0.2)
+    # No STATUS event: trading throughout, the figures of the span.
+    assert trading_steps(make_events([(1000, Kind.DEPTH, 1, 100, 5)]), 1000, 2000) is None
+    p = quote_presence(log(PLAIN), 1000, 2000)
+    assert (p["trading_ns"], p["not_trading_ns"]) == (1000, 0)
+    assert presence_line(p) == "two-sided 20.0%, neither side 20.0% of 1us"
+
+
 def test_presence_edge_cases_by_hand():
     p = quote_presence(log(EDGES), 0, 1000)
     assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (0.7, 0.2, 0.15, 0.25)

@@ -139,9 +139,12 @@ class BucketSeries:
         Days of data (:func:`mmsim._days.n_days`: the calendar days, UTC, the data
         touches, at most its span rounded up to whole days); PnL per day divides by it.
     two_sided : float array, shape (n,), or None
-        Ns of each bucket both our sides were live at the exchange
-        (:func:`mmsim.report.presence.live_time_per_bucket`); None when not asked for or
-        without an order log.
+        Ns of each bucket both our sides were live at the exchange while the venue was
+        trading (:func:`mmsim.report.presence.live_time_per_bucket`); None when not asked
+        for or without an order log.
+    trading : float array, shape (n,), or None
+        Ns of each bucket the venue was trading (its status ``TRADING``); None with
+        ``two_sided``.
     """
 
     edges: np.ndarray
@@ -152,6 +155,7 @@ class BucketSeries:
     pnl: np.ndarray
     n_days: int
     two_sided: np.ndarray | None = None
+    trading: np.ndarray | None = None
 
 
 def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequence[Any], *,
@@ -221,15 +225,16 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
 
     t1 = int(exch_ts[-1])
     t0 = market_start(opening_snapshot(ev), int(exch_ts[0]))
-    two_sided = None
+    two_sided = trading = None
     orders = getattr(result, "orders", None)
     if presence and orders is not None:
         from ..report.presence import live_time_per_bucket
 
-        live = live_time_per_bucket(np.asarray(orders), edges)
-        two_sided = None if live is None else live["two_sided"]
+        live = live_time_per_bucket(np.asarray(orders), edges, ev)
+        if live is not None:
+            two_sided, trading = live["two_sided"], live["trading"]
     return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts[exch_ts >= t0]),
-                        two_sided)
+                        two_sided, trading)
 
 
 def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None = None, n_boot: int = 2000,
@@ -255,7 +260,7 @@ def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None =
     dict of str to PairedInterval
         Keys ``markout@<h>`` (ticks/lot), ``spread_capture`` (ticks/lot) and
         ``pnl_per_day`` (quote currency per day); ``two_sided`` (the share of the buckets'
-        time both sides were live, a fraction) when both series have it.
+        trading time both sides were live, a fraction) when both series have it.
 
     Raises
     ------
@@ -274,8 +279,7 @@ def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None =
     n = len(a.pnl)
     out["pnl_per_day"] = paired_mean_interval(b.pnl - a.pnl, scale=n / a.n_days, block=block, n_boot=n_boot,
                                               confidence=confidence, seed=seed)
-    if a.two_sided is not None and b.two_sided is not None:
-        length = (a.edges[:, 1] - a.edges[:, 0]).astype(np.float64)
-        out["two_sided"] = paired_ratio_interval(a.two_sided, length, b.two_sided, length, block=block,
+    if a.two_sided is not None and b.two_sided is not None and a.trading is not None and b.trading is not None:
+        out["two_sided"] = paired_ratio_interval(a.two_sided, a.trading, b.two_sided, b.trading, block=block,
                                                  n_boot=n_boot, confidence=confidence, seed=seed)
     return out

@@ -320,7 +320,7 @@ class Comparison:
                  f"{self.confidence * 100:g}% stationary-bootstrap CI")
         two = any(r.metric == "two_sided" for r in self.rows)
         caption = ("markouts and spread capture in ticks/lot, PnL in quote currency per day"
-                   + (", two-sided time in % of the compared time (B − A in percentage points)" if two else "")
+                   + (", two-sided time in % of the compared trading time (B − A in percentage points)" if two else "")
                    + f"; {self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
                    f"seed {self.seed}")
         level = f"{self.confidence * 100:g}% CI"
@@ -538,9 +538,9 @@ def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInte
     rows.append(CompareRow("pnl_per_day", "PnL per day", currency, float(sa.pnl.sum()) / sa.n_days,
                            float(sb.pnl.sum()) / sb.n_days, d, verdict(la, lb, "PnL per day", "", d, money=True)))
     if "two_sided" in diffs and sa.two_sided is not None and sb.two_sided is not None:
-        d = diffs["two_sided"]
-        length = (sa.edges[:, 1] - sa.edges[:, 0]).astype(np.float64)
-        rows.append(CompareRow("two_sided", "two-sided time", "fraction of time", ratio(sa.two_sided, length),
-                               ratio(sb.two_sided, length), d,
+        d = diffs["two_sided"]  # paired_difference has it only when both series have trading too
+        assert sa.trading is not None and sb.trading is not None
+        rows.append(CompareRow("two_sided", "two-sided time", "fraction of time", ratio(sa.two_sided, sa.trading),
+                               ratio(sb.two_sided, sb.trading), d,
                                verdict(la, lb, "two-sided time", "", d, share=True)))
     return rows

@@ -56,7 +56,7 @@ from .infoage import information_age
 from .queuepos import queue_position
 from .levels import by_level
 from .pnl import _activity, _inventory, _pnl, _risk
-from .presence import quote_presence
+from .presence import quote_presence, trading_steps
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup, market_start, opening_snapshot, units_warning
 
@@ -302,7 +302,8 @@ def compute_report(
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)
-    presence = quote_presence(orders, inventory["from_ts"], inventory["to_ts"], exch_ts, bbo)
+    presence = quote_presence(orders, inventory["from_ts"], inventory["to_ts"], exch_ts, bbo,
+                              trading_steps(events, inventory["from_ts"], inventory["to_ts"]))
 
     race = f["after_cancel"]
     cancel_race = {

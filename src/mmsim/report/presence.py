@@ -12,9 +12,11 @@ Everything is settled **per exchange timestamp**: the state of a side at time ``
 one after every order-log row at ``t`` (a cancel and its replacement arriving at the same
 nanosecond leave no gap; a crossing quote acked and filled at once was never live for any
 time). Over the report's span ``[from_ts, to_ts]`` (the header's and the inventory
-figures', ``inventory.from_ts``/``to_ts``):
+figures', ``inventory.from_ts``/``to_ts``), and of it only the venue's trading time
+(``trading_ns``: its status ``TRADING``, from the events' ``STATUS`` events; halts and a
+pre-open are left out, ``not_trading_ns``, as a market maker's obligations are measured):
 
-- ``bid``/``ask``: share of the span the side was live; ``two_sided``: both at once;
+- ``bid``/``ask``: share of the trading time the side was live; ``two_sided``: both at once;
   ``none``: neither (so ``bid + ask - two_sided + none == 1``).
 - a **gap** of a side: a maximal stretch of the span with the side not live, of positive
   length. One that begins inside the span began with a fill (``hits``: among the side's
@@ -27,7 +29,7 @@ figures', ``inventory.from_ts``/``to_ts``):
   ``decision`` column counts every such gap a pull (``requotes`` None). A gap open at the
   span's start (the side not live at ``from_ts``) is none of these; a gap still open at
   ``to_ts`` counts, its duration cut there.
-- ``at_touch``: share of the span our best live bid was at or above the exchange's best
+- ``at_touch``: share of the trading time our best live bid was at or above the exchange's best
   bid (our best ask at or below its best ask), the exchange book after every event at or
   before the time (``mmsim.replay_bbo``; with no market impact it never holds our own
   orders, so above it is an improvement of the touch; an empty exchange side counts as at
@@ -44,7 +46,7 @@ import numpy as np
 
 from ..records import OrderEvent, OrderType
 
-__all__ = ["live_time_per_bucket", "liveness", "quote_presence", "replacing_calls"]
+__all__ = ["live_time_per_bucket", "liveness", "quote_presence", "replacing_calls", "trading_steps"]
 
 _SIDES = (("bid", 1), ("ask", -1))
 
@@ -119,7 +121,47 @@ def _live_at(times: np.ndarray, st: np.ndarray, live: np.ndarray) -> np.ndarray:
     return live[np.searchsorted(st, times, side="right") - 1]
 
 
-def live_time_per_bucket(orders: np.ndarray, edges: np.ndarray) -> dict[str, np.ndarray] | None:
+def trading_steps(events: np.ndarray | None, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The venue's trading status over ``[t0, t1]`` as a step function, from the events' ``STATUS`` events.
+
+    Returns
+    -------
+    (times, trading) : int64 array and bool array, shape (k,), or None
+        ``times[0] == t0``; ``trading[j]``: the venue is ``TRADING`` after every event at
+        ``times[j]`` until the next time (a replay starts in ``TRADING``). None when the
+        events hold no ``STATUS`` event (trading throughout), or without events.
+    """
+    from ..events import Kind, TradingStatus
+
+    if events is None or "kind" not in (events.dtype.names or ()):
+        return None
+    st = np.flatnonzero(np.asarray(events["kind"]) == int(Kind.STATUS))
+    if st.size == 0:
+        return None
+    ts = np.asarray(events["exch_ts"], dtype=np.int64)[st]
+    trading = np.asarray(events["qty"])[st] == int(TradingStatus.TRADING)
+    at_start = np.flatnonzero(ts <= t0)
+    first = bool(trading[at_start[-1]]) if at_start.size else True
+    inside = (ts > t0) & (ts <= t1)
+    times = np.concatenate([[t0], ts[inside]]).astype(np.int64)
+    on = np.concatenate([[first], trading[inside]])
+    last = np.append(times[1:] != times[:-1], True)  # the status after every event at a time
+    return times[last], on[last]
+
+
+def _weights(grid: np.ndarray, t1: int, status: tuple[np.ndarray, np.ndarray] | None,
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """A step grid refined by the status changes, and each of its stretches' trading ns up to ``t1``."""
+    if status is not None:
+        grid = np.unique(np.concatenate([grid, status[0]]))
+    dur = np.diff(np.append(grid, t1)).astype(np.float64)
+    if status is not None:
+        dur = np.where(_live_at(grid, *status), dur, 0.0)
+    return grid, dur
+
+
+def live_time_per_bucket(orders: np.ndarray, edges: np.ndarray,
+                         events: np.ndarray | None = None) -> dict[str, np.ndarray] | None:
     """Time our quotes were live in each time bucket, by the rules of :func:`quote_presence`.
 
     Parameters
@@ -129,24 +171,32 @@ def live_time_per_bucket(orders: np.ndarray, edges: np.ndarray) -> dict[str, np.
     edges : int64 array, shape (n, 2)
         ``[start, end)`` of each bucket, exchange ns, sorted and not overlapping
         (:func:`mmsim.analysis.buckets.bucket_edges`).
+    events : ndarray of EVENT_DTYPE, optional
+        The events the run replayed: only the venue's ``TRADING`` time counts (their
+        ``STATUS`` events, :func:`trading_steps`). Default: trading throughout.
 
     Returns
     -------
     dict of str to float64 array, shape (n,), or None
-        ``bid``, ``ask``, ``two_sided``: ns of each bucket the side (both sides) was live.
-        None without an order log (no ``event`` column). Summed over buckets that tile a span,
-        divided by its length, they are ``quote_presence``'s shares over that span.
+        ``bid``, ``ask``, ``two_sided``: trading ns of each bucket the side (both sides) was
+        live; ``trading``: the bucket's trading ns. None without an order log (no ``event``
+        column). Summed over buckets that tile a span, divided by ``trading``'s sum, they are
+        ``quote_presence``'s shares over that span.
     """
     if "event" not in (orders.dtype.names or ()):
         return None
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     if edges.shape[0] == 0:
-        return {k: np.zeros(0) for k in ("bid", "ask", "two_sided")}
+        return {k: np.zeros(0) for k in ("bid", "ask", "two_sided", "trading")}
     t0, t1 = int(edges[0, 0]), int(edges[-1, 1])
     steps = {name: _steps(liveness(orders, side, t0, t1), t0) for name, side in _SIDES}
-    grid = np.unique(np.concatenate([steps["bid"][0], steps["ask"][0]]))
+    status = trading_steps(events, t0, t1)
+    grid = np.unique(np.concatenate([steps["bid"][0], steps["ask"][0]] + ([] if status is None else [status[0]])))
     live = {name: _live_at(grid, st, lv) for name, (st, lv, _, _) in steps.items()}
     live["two_sided"] = live["bid"] & live["ask"]
+    trading = np.ones(grid.size, dtype=bool) if status is None else _live_at(grid, *status)
+    live = {name: on & trading for name, on in live.items()}
+    live["trading"] = trading
     return {name: _live_ns(grid, on, edges[:, 1]) - _live_ns(grid, on, edges[:, 0]) for name, on in live.items()}
 
 
@@ -221,7 +271,8 @@ def _at_touch(iv: Mapping[str, np.ndarray], side: int, g: np.ndarray, theirs: np
 
 
 def quote_presence(orders: np.ndarray, t0: int, t1: int, exch_ts: np.ndarray | None = None,
-                   bbo: Mapping[str, np.ndarray] | None = None) -> dict[str, Any] | None:
+                   bbo: Mapping[str, np.ndarray] | None = None,
+                   status: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any] | None:
     """The ``presence`` section of report.json; None without an order log.
 
     Parameters
@@ -233,20 +284,25 @@ def quote_presence(orders: np.ndarray, t0: int, t1: int, exch_ts: np.ndarray | N
     exch_ts, bbo : arrays, optional
         The events' ``exch_ts`` and :func:`mmsim.replay_bbo` of them, for ``at_touch``
         (omitted without them).
+    status : (times, trading), optional
+        :func:`trading_steps` of the events: the shares are of the venue's trading time
+        in the span (``trading_ns``); None: trading throughout.
     """
     names = orders.dtype.names or ()
     if "event" not in names:
         return None
-    span = int(t1) - int(t0)
     out: dict[str, Any] = {"from_ts": int(t0), "to_ts": int(t1)}
     ivs = {name: liveness(orders, side, int(t0), int(t1)) for name, side in _SIDES}
     steps = {name: _steps(ivs[name], int(t0)) for name, _ in _SIDES}
-    grid = np.unique(np.concatenate([steps["bid"][0], steps["ask"][0]]))
-    dur = np.diff(np.append(grid, int(t1))).astype(np.float64)
+    grid, dur = _weights(np.unique(np.concatenate([steps["bid"][0], steps["ask"][0]])), int(t1), status)
     live = {name: _live_at(grid, st, lv) for name, (st, lv, _, _) in steps.items()}
+    # Shares of the venue's trading time in the span (all of it without STATUS events).
+    span = dur.sum()
+    out["trading_ns"] = int(span)
+    out["not_trading_ns"] = int(t1) - int(t0) - int(span)
 
-    def share(mask: np.ndarray) -> float | None:
-        return float(dur[mask].sum() / span) if span > 0 else None
+    def share(mask: np.ndarray, w: np.ndarray = dur) -> float | None:
+        return float(w[mask].sum() / span) if span > 0 else None
 
     out["bid"] = share(live["bid"])
     out["ask"] = share(live["ask"])
@@ -258,14 +314,13 @@ def quote_presence(orders: np.ndarray, t0: int, t1: int, exch_ts: np.ndarray | N
     if exch_ts is not None and bbo is not None and len(exch_ts):
         ex = np.asarray(exch_ts, dtype=np.int64)
         # The exchange touch changes at the last event of each timestamp; ours at our step times.
-        g = np.unique(np.concatenate([grid, np.clip(ex, int(t0), int(t1))]))
-        d = np.diff(np.append(g, int(t1))).astype(np.float64)
+        g, d = _weights(np.unique(np.concatenate([grid, np.clip(ex, int(t0), int(t1))])), int(t1), status)
         at = np.searchsorted(ex, g, side="right") - 1
         touch: dict[str, float | None] = {}
         for name, side in _SIDES:
             # An empty exchange side is INT64_MIN / INT64_MAX: any live order of ours is at it.
             theirs = np.asarray(bbo["best_bid" if side > 0 else "best_ask"], dtype=np.int64)[np.maximum(at, 0)]
             good = _at_touch(ivs[name], side, g, theirs)
-            touch[name] = float(d[good].sum() / span) if span > 0 else None
+            touch[name] = share(good, d)
         out["at_touch"] = touch
     return out

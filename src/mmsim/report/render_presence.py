@@ -14,8 +14,9 @@ from ._format import _num, _pct, format_span
 __all__ = ["PRESENCE_NOTE", "presence_html", "presence_line", "presence_rows", "presence_tables"]
 
 #: What the section says under its title (HTML).
-PRESENCE_NOTE = ("Share of the report's span (as the inventory figures) with at least one of our orders live at the "
-                 "exchange on the side: from its ack to its end there (filled to 0, cancelled, expired); rejected "
+PRESENCE_NOTE = ("Share of the venue's trading time in the report's span (as the inventory figures; halts and a "
+                 "pre-open left out) with at least one of our orders live at the exchange on the side: from its "
+                 "ack to its end there (filled to 0, cancelled, expired); rejected "
                  "and explicit (IOC/FOK/market) orders are never live. At the touch: our best live price at or "
                  "better than the exchange's best. Pulls: our cancel took the side out and its strategy call sent "
                  "no new order on the side (a withdrawal); requotes: the call that cancelled also sent a new "
@@ -52,9 +53,14 @@ def presence_rows(p: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 
 def presence_line(p: Mapping[str, Any]) -> str:
-    """``two-sided 20.0%, neither side 18.0% of 1.00 s``."""
-    return (f"two-sided {_pct(p['two_sided'])}, neither side {_pct(p['none'])} of "
-            f"{format_span(p['to_ts'] - p['from_ts'])}")
+    """``two-sided 20.0%, neither side 18.0% of 1.00 s``; with time the venue was not trading in the span,
+    ``... of 1h00m of trading (not trading 1h00m of the 2h00m span: halts, pre-open)``."""
+    span = p["to_ts"] - p["from_ts"]
+    off = p.get("not_trading_ns") or 0
+    if not off:
+        return f"two-sided {_pct(p['two_sided'])}, neither side {_pct(p['none'])} of {format_span(span)}"
+    return (f"two-sided {_pct(p['two_sided'])}, neither side {_pct(p['none'])} of {format_span(span - off)} of "
+            f"trading (not trading {format_span(off)} of the {format_span(span)} span: halts, pre-open)")
 
 
 def presence_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
@@ -72,7 +78,8 @@ def presence_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
 
     head, rows = presence_rows(p)
     cols = [(x, {"justify": "left" if k == 0 else "right"}) for k, x in enumerate(head)]
-    return [fit_table(make, cols, rows, width, title="Quote presence (live at the exchange, share of the span)"),
+    of = "trading time" if p.get("not_trading_ns") else "span"
+    return [fit_table(make, cols, rows, width, title=f"Quote presence (live at the exchange, share of the {of})"),
             Text(presence_line(p))]
 
 
