@@ -370,6 +370,14 @@ def test_a_short_capture_across_midnight_is_one_day_of_pnl_per_day():
         assert cmp.n_days == days and cmp.span_ns == 150 * S * stretch + 1
         assert {r.metric: r for r in cmp.rows}["pnl_per_day"].a == pytest.approx(4.0 / days)
         assert "calendar days" not in table(cmp)
+        # Under a day, the row and its verdict name the span (the report's Sharpe row does too): the figure is
+        # the span's PnL, not scaled to a day. Over 25 hours it is per day.
+        row = {r.metric: r for r in cmp.rows}["pnl_per_day"]
+        assert (row.label, row.unit) == (("PnL over 2m30s", "quote currency") if days == 1
+                                         else ("PnL per day", "quote currency/day"))
+        assert row.verdict.startswith(f"B's {row.label} equals A's")
+        assert ("PnL in quote currency over the 2m30s of data" if days == 1
+                else "PnL in quote currency per day") in table(cmp)
         # the sweep's Δ PnL/day: paired_difference of each point against its baseline (here no fills, PnL 0)
         edges = bucket_edges(ev["exch_ts"], MIN)
         idle = fake_run([], n_events=len(ev))
@@ -601,7 +609,8 @@ def test_a_row_without_an_interval_shows_no_block_length():
     cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=200)
     rows = _table_rows(cmp)
     assert rows["1s markout"][-4:] == ["0.67", "–", "–", "–"]  # was: 0.67 – 1.0 –
-    assert rows["PnL per"][-4:] == ["1.00", "–", "–", "–"]
+    # The two minutes of data are one day of data under a day long: the row is the span's PnL and says so.
+    assert rows["PnL over"][:3] == ["PnL", "over", "2m30s"] and rows["PnL over"][-4:] == ["1.00", "–", "–", "–"]
 
 
 def test_rows_with_and_without_an_interval_in_one_table():
@@ -619,7 +628,7 @@ def test_rows_with_and_without_an_interval_in_one_table():
     assert by["markout@1s"].ci_low is None and by["pnl_per_day"].ci_low is not None
     rows = _table_rows(cmp)
     assert rows["1s markout"][-3:] == ["–", "–", "–"]
-    assert rows["PnL per"][-2] == f"{by['pnl_per_day'].block:.1f}" and rows["PnL per"][-1] in ("yes", "no")
+    assert rows["PnL over"][-2] == f"{by['pnl_per_day'].block:.1f}" and rows["PnL over"][-1] in ("yes", "no")
 
 
 # ----------------------------------------------------------------------------- quote presence, paired

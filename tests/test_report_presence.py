@@ -420,7 +420,7 @@ def test_the_sweep_table_shows_two_sided_presence_in_percent_after_the_toxic_sha
 
     console = Console(file=io.StringIO(), width=300)
     console.print(rich_table(rows, grid, width=300))
-    assert "2-sided = share of the time with quotes live on both sides (percent)" in " ".join(
+    assert "2-sided = share of the trading time with quotes live on both sides (percent)" in " ".join(
         console.file.getvalue().split())
 
 

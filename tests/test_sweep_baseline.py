@@ -29,7 +29,7 @@ from mmsim.sweep.render import _table_rows, sweep_figures
 S = 1_000_000_000
 FIXED_SPREAD = f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread"
 TOXICITY_PULL_PATH = f"{ROOT / 'strategies' / 'toxicity_pull.py'}:ToxicityPull"
-COMPARED = ["markout@100ms", "markout@1s", "spread_capture", "pnl_per_day"]
+COMPARED = ["markout@100ms", "markout@1s", "spread_capture", "pnl_per_day", "two_sided"]
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,14 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
     # The naive quoter with a 100 ms feed: worse (CI below 0), and it captures less spread.
     for m in ("markout@100ms", "markout@1s", "spread_capture"):
         assert naive100[f"vs_baseline.{m}"] < 0 and naive100[f"vs_baseline.{m}.ci_high"] < 0
+    # The pull quotes both sides less of the time than the naive quoter: a real difference, shown (Δ 2-sided,
+    # the reports' presence_two_sided apart: the buckets tile each report's span to its last nanosecond) and
+    # never part of the verdict on the fills.
+    assert pull0["vs_baseline.two_sided"] < 0 and pull0["vs_baseline.two_sided.ci_high"] < 0
+    for r in rows:
+        assert r["vs_baseline.two_sided"] == pytest.approx(r["presence_two_sided"] - naive0["presence_two_sided"],
+                                                           abs=1e-9)
+    assert "2-sided" not in (pull0["verdict_on"] or "")
     # The baseline against itself: exactly nothing.
     assert all(naive0[f"vs_baseline.{m}"] == 0 for m in COMPARED)
     assert naive0["vs_baseline.markout@1s.verdict"].endswith(": not distinguishable from zero")
@@ -95,7 +103,7 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
     for r in rows[1:]:
         real = [m for m in COMPARED if r[f"vs_baseline.{m}.ci_low"] is not None
                 and (r[f"vs_baseline.{m}.ci_low"] > 0 or r[f"vs_baseline.{m}.ci_high"] < 0)]
-        assert r["verdict_on"] == ", ".join(metric_label(m) for m in real if m != "pnl_per_day")
+        assert r["verdict_on"] == ", ".join(metric_label(m) for m in real if m not in ("pnl_per_day", "two_sided"))
         lo, hi = r["vs_baseline.pnl_per_day.ci_low"], r["vs_baseline.pnl_per_day.ci_high"]
         assert r["pnl_verdict"] == ("better" if lo > 0 else "worse" if hi < 0 else "not significant")
     assert naive0["pnl_verdict"] is None

@@ -319,7 +319,10 @@ class Comparison:
         title = (f"B = {self.label_b} vs A = {self.label_a}: B − A (+ = B better), "
                  f"{self.confidence * 100:g}% stationary-bootstrap CI")
         two = any(r.metric == "two_sided" for r in self.rows)
-        caption = ("markouts and spread capture in ticks/lot, PnL in quote currency per day"
+        pnl = next((r.label for r in self.rows if r.metric == "pnl_per_day"), "PnL per day")
+        caption = ("markouts and spread capture in ticks/lot, "
+                   + ("PnL in quote currency per day" if pnl == "PnL per day"
+                      else f"PnL in quote currency over the {pnl[len('PnL over '):]} of data")
                    + (", two-sided time in % of the compared trading time (B − A in percentage points)" if two else "")
                    + f"; {self.n_buckets} buckets of {format_ns(self.bucket_ns)}, {self.n_boot} resamples, "
                    f"seed {self.seed}")
@@ -489,6 +492,16 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
                       int(edges[-1][1] - edges[0][0]), units_warnings(ra, rb))
 
 
+def pnl_name(n_days: int, span_ns: int) -> str:
+    """What the PnL row is over: ``PnL per day``, or on one day of data spanning less than a day
+    ``PnL over 5m46s`` (the figure is then the whole span's PnL, not scaled to a day; the report's Sharpe
+    row and a sweep's ``Δ PnL`` column name the span alike)."""
+    from .._days import NS_PER_DAY
+    from ..report._format import format_span
+
+    return f"PnL over {format_span(span_ns)}" if n_days == 1 and 0 < span_ns < NS_PER_DAY else "PnL per day"
+
+
 def units_warnings(ra: Any, rb: Any) -> list[str]:
     """The report's futures-units warning (:func:`mmsim.report.setup.units_warning`) of run A and of run B,
     each prefixed with its run (``both runs:`` when the same): their PnL compared mixes units too."""
@@ -518,7 +531,8 @@ def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInte
         ``two_sided`` when ``diffs`` has it.
     """
     la, lb = labels
-    currency = "quote currency/day"
+    pnl_what = pnl_name(sa.n_days, int(sa.edges[-1, 1] - sa.edges[0, 0])) if len(sa.edges) else "PnL per day"
+    currency = "quote currency/day" if pnl_what == "PnL per day" else "quote currency"
     rows = []
 
     def ratio(num: np.ndarray, den: np.ndarray) -> float | None:
@@ -535,8 +549,8 @@ def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInte
     rows.append(CompareRow("spread_capture", "spread capture", "ticks/lot", ratio(sa.spread_num, sa.lots),
                            ratio(sb.spread_num, sb.lots), d, verdict(la, lb, "spread capture", "ticks/lot", d)))
     d = diffs["pnl_per_day"]
-    rows.append(CompareRow("pnl_per_day", "PnL per day", currency, float(sa.pnl.sum()) / sa.n_days,
-                           float(sb.pnl.sum()) / sb.n_days, d, verdict(la, lb, "PnL per day", "", d, money=True)))
+    rows.append(CompareRow("pnl_per_day", pnl_what, currency, float(sa.pnl.sum()) / sa.n_days,
+                           float(sb.pnl.sum()) / sb.n_days, d, verdict(la, lb, pnl_what, "", d, money=True)))
     if "two_sided" in diffs and sa.two_sided is not None and sb.two_sided is not None:
         d = diffs["two_sided"]  # paired_difference has it only when both series have trading too
         assert sa.trading is not None and sb.trading is not None

@@ -40,7 +40,7 @@ __all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "
 COMPARE_KEYS = ("block", "bucket", "confidence", "horizons", "n_boot", "seed")
 
 #: Short names of the compared quantities in the terminal table (metric -> column title).
-METRIC_LABELS = {"spread_capture": "spread", "pnl_per_day": "PnL/day"}
+METRIC_LABELS = {"spread_capture": "spread", "pnl_per_day": "PnL/day", "two_sided": "2-sided"}
 
 
 def metric_label(metric: str) -> str:
@@ -360,10 +360,14 @@ def _same(key: str, written: Any, want: Any) -> bool:
 #: and is not one of the quantities :func:`summary_verdict` and :func:`verdict_on` judge.
 PNL_METRIC = "pnl_per_day"
 
+#: The compared two-sided presence (``mmsim compare``'s ``two_sided`` row): shown, never part of a verdict.
+PRESENCE_METRIC = "two_sided"
+
 
 def _fill_rows(comparison: Mapping[str, Any]) -> dict[str, Any]:
-    """The comparison's rows of the fills' quality: the markouts and spread capture (every row but PnL)."""
-    return {m: r for m, r in (comparison.get("rows") or {}).items() if m != PNL_METRIC}
+    """The comparison's rows of the fills' quality: the markouts and spread capture (not the PnL, nor the
+    two-sided presence: quoting less of the time is the price of a defence, not a quality of its fills)."""
+    return {m: r for m, r in (comparison.get("rows") or {}).items() if m not in (PNL_METRIC, PRESENCE_METRIC)}
 
 
 def summary_verdict(comparison: Mapping[str, Any] | None) -> str | None:
@@ -446,7 +450,7 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     ``pnl_verdict`` (:func:`pnl_verdict`: the PnL's own word),
     ``baseline_note`` (why a point was skipped), ``vs_baseline_n_days`` and ``vs_baseline_span_ns`` (the
     days of data PnL per day divides by, and the span they cover), and per compared quantity ``m``
-    (``markout@<h>``, ``spread_capture``, ``pnl_per_day``): ``vs_baseline.<m>``
+    (``markout@<h>``, ``spread_capture``, ``pnl_per_day``, ``two_sided``): ``vs_baseline.<m>``
     (the difference, point minus baseline; + = the point is better),
     ``.ci_low``, ``.ci_high``, ``.block`` and ``.verdict`` (the one-line verdict
     of ``mmsim compare``).

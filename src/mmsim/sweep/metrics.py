@@ -35,6 +35,7 @@ METRIC_NAMES: dict[str, tuple[str, str]] = {
 COMPARED_NAMES: dict[str, tuple[str, str]] = {
     "spread_capture": ("Δ spread capture", "ticks/lot"),
     "pnl_per_day": ("Δ PnL per day", "quote ccy"),
+    "two_sided": ("Δ two-sided presence", "pp"),
 }
 
 
@@ -81,7 +82,7 @@ def pnl_span(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
 
 #: A table cell's decimals by its metric's unit: a fixed rule of the metric, so a column reads the same whatever
 #: other points the sweep holds (money to the cent, percentages to 0.01, markouts to 0.001 tick, counts whole).
-UNIT_DECIMALS = {"quote ccy": 2, "%": 2, "ticks": 3, "ticks/lot": 3, "count": 0}
+UNIT_DECIMALS = {"quote ccy": 2, "%": 2, "pp": 2, "ticks": 3, "ticks/lot": 3, "count": 0}
 
 
 def metric_decimals(m: str) -> int | None:
@@ -90,8 +91,9 @@ def metric_decimals(m: str) -> int | None:
 
 
 def metric_scale(m: str) -> float:
-    """What a plot multiplies the metric's values by: 100 for a fraction drawn in percent, else 1."""
-    return 100.0 if metric_name(m)[1] == "%" else 1.0
+    """What a plot multiplies the metric's values by: 100 for a fraction drawn in percent (or a difference of
+    fractions in percentage points), else 1."""
+    return 100.0 if metric_name(m)[1] in ("%", "pp") else 1.0
 
 
 def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str]) -> list[str]:

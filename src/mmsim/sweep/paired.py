@@ -111,7 +111,7 @@ def compare_runs(ctx: PairedContext, base: Any, base_columns: Any, point: Any, p
     dict
         ``n_buckets``, ``n_days`` (the days of data PnL per day divides by), ``span_ns`` (the buckets'
         span, as ``mmsim compare``'s), and ``rows``: per quantity (``markout@<h>``, ``spread_capture``,
-        ``pnl_per_day``) ``label``, ``unit``, ``a`` (baseline), ``b`` (point), the
+        ``pnl_per_day``, ``two_sided``) ``label``, ``unit``, ``a`` (baseline), ``b`` (point), the
         interval's fields (:meth:`PairedInterval.to_dict`: ``estimate``, ``ci_low``,
         ``ci_high``, ``block``, ``significant``...) and ``verdict``.
 
@@ -124,8 +124,8 @@ def compare_runs(ctx: PairedContext, base: Any, base_columns: Any, point: Any, p
     fill_ts = np.concatenate([np.asarray(base.fills["exch_ts"], dtype=np.int64),
                               np.asarray(point.fills["exch_ts"], dtype=np.int64)])
     edges = bucket_edges(ctx.marks, ctx.bucket_ns, fill_ts)
-    sa = bucket_series(base, ctx.events, edges, horizons, columns=base_columns, mid=ctx.mid)
-    sb = bucket_series(point, ctx.events, edges, horizons, columns=point_columns, mid=ctx.mid)
+    sa = bucket_series(base, ctx.events, edges, horizons, columns=base_columns, mid=ctx.mid, presence=True)
+    sb = bucket_series(point, ctx.events, edges, horizons, columns=point_columns, mid=ctx.mid, presence=True)
     diffs = paired_difference(sa, sb, block=settings.block, n_boot=settings.n_boot,
                               confidence=settings.confidence, seed=settings.seed)
     rows = {}

@@ -36,11 +36,15 @@ def _verdict_cell(r: Mapping[str, Any]) -> str:
 
 
 def _interval(r: Mapping[str, Any], m: str) -> str:
-    """``estimate [ci_low, ci_high]`` of a difference from the baseline."""
+    """``estimate [ci_low, ci_high]`` of a difference from the baseline; a difference of shares (two-sided
+    presence) in percentage points with 2 decimals: ``-3.10 pp [-3.52, -2.71]``."""
     est = r.get(_VS + m)
     if est is None:
         return "–"
     lo, hi = r.get(f"{_VS}{m}.ci_low"), r.get(f"{_VS}{m}.ci_high")
+    if metric_scale(_VS + m) == 100.0:
+        pp = [None if v is None else f"{100.0 * v:.2f}" for v in (est, lo, hi)]
+        return f"{pp[0]} pp [{pp[1]}, {pp[2]}]" if lo is not None and hi is not None else f"{pp[0]} pp [no CI]"
     return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else f"{_fmt(est)} [no CI]"
 
 
@@ -134,7 +138,7 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
         rows = rows[:max_rows]
     header, body = _table_rows(rows, grid, short=True)
     caption = ("PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills with a negative "
-               "markout at the toxic horizon, in percent (results.csv: a fraction); 2-sided = share of the time with quotes "
+               "markout at the toxic horizon, in percent (results.csv: a fraction); 2-sided = share of the trading time with quotes "
                "live on both sides (percent); mk h = mean markout per fill "
                "at h in ticks (+ = good for us); point: the start of the point's id (mmsim sweep GRID --point ID writes its full report)")
     if grid.baseline is not None:
@@ -194,7 +198,9 @@ def _baseline_caption(grid: Grid) -> str:
             "no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
             "shorter compare.bucket gives more buckets); PnL: the PnL/day difference's own word, better or worse "
             "when its CI excludes 0, not significant when it spans 0, not tested without a CI; "
-            "baseline for the baseline point, and in its Δ cells (results.csv: its 0 [0, 0] against itself)")
+            "baseline for the baseline point, and in its Δ cells (results.csv: its 0 [0, 0] against itself); Δ 2-sided: "
+            "the difference of the two-sided presence in percentage points (of the trading time, as mmsim compare), "
+            "shown but never part of a verdict")
 
 
 _MAX_ERRORS_SHOWN = 10
