@@ -367,7 +367,8 @@ def test_a_short_capture_across_midnight_is_one_day_of_pnl_per_day():
                           for t, k, sd, p, q in zip(ev["exch_ts"], ev["kind"], ev["side"], ev["price"], ev["qty"])])
         a = fake_run([fill(start + 10 * S, 1, 100, 2), fill(start + 70 * S, -1, 102, 1)], n_events=len(ev))
         cmp = mmsim.compare(a, a, ev, horizons=["1s"], labels=("A", "B"), n_boot=50)
-        assert cmp.n_days == days and cmp.span_ns == 150 * S * stretch + 1
+        # The market's span, as the report's risk.span_ns (it was the buckets', 1 ns longer: newcomer14)
+        assert cmp.n_days == days and cmp.span_ns == 150 * S * stretch
         assert {r.metric: r for r in cmp.rows}["pnl_per_day"].a == pytest.approx(4.0 / days)
         assert "calendar days" not in table(cmp)
         # Under a day, the row and its verdict name the span (the report's Sharpe row does too): the figure is
@@ -659,6 +660,17 @@ def test_share_verdict_strings():
         "B's two-sided time is 2.50 pp less than A's (95% CI -3.10 pp to -1.90 pp): real"
     assert verdict("slow", "fast", "two-sided time", "", iv(0.004, -0.001, 0.009), share=True) == \
         "fast's two-sided time is 0.40 pp more than slow's (95% CI -0.10 pp to 0.90 pp): not distinguishable from zero"
+    # Below 0.1 pp two significant digits (newcomer14: AMZN's -0.0071 read "-0.01 [-0.01, -0.01]").
+    assert verdict("A", "B", "two-sided time", "", iv(-0.000071, -0.000086, -0.000058), share=True) == \
+        "B's two-sided time is 0.0071 pp less than A's (95% CI -0.0086 pp to -0.0058 pp): real"
+    from mmsim.sweep.render import _interval
+
+    row = {"vs_baseline.two_sided": -0.0761, "vs_baseline.two_sided.ci_low": -0.0826,
+           "vs_baseline.two_sided.ci_high": -0.07}
+    assert _interval(row, "two_sided") == "-7.61 pp [-8.26, -7.00]"
+    row = {"vs_baseline.two_sided": -0.000071, "vs_baseline.two_sided.ci_low": -0.000086,
+           "vs_baseline.two_sided.ci_high": None}
+    assert _interval(row, "two_sided") == "-0.0071 pp [no CI]"
 
 
 def _quoting(ask_out_from: int):
@@ -712,3 +724,24 @@ def test_compare_pairs_the_two_sided_time():
     b.orders = None
     assert [r.metric for r in mmsim.compare(a, b, ev_h, horizons=["1s"], n_boot=200).rows] == \
         ["markout@1s", "spread_capture", "pnl_per_day"]
+
+
+def test_an_opening_snapshot_set_apart_adds_nothing_to_the_span_the_pnl_is_over():
+    """newcomer14: ESH4 (a 00:00 book, its session from 22:00) read `PnL over 24h00m` in compare and a sweep,
+    its report `Sharpe (over 2h00m)`. The span is the market's, from the first event after the snapshot:
+    here events_two_minutes at 22:00, 150 s, with a CLEAR and a book at 00:00 the same day."""
+    from conftest import make_events
+
+    K = mmsim.Kind
+    t = 22 * 3600 * S
+    ev = events_two_minutes()
+    ev = make_events([(0, K.CLEAR, 0, 0, 0), (0, K.DEPTH, 1, 99, 5), (0, K.DEPTH, -1, 103, 5)]
+                     + [(int(x) + t, int(k), int(sd), int(p), int(q))
+                        for x, k, sd, p, q in zip(ev["exch_ts"], ev["kind"], ev["side"], ev["price"], ev["qty"])])
+    a = fake_run([fill(t + 10 * S, 1, 100, 2), fill(t + 70 * S, -1, 102, 1)], n_events=len(ev))
+    b = fake_run([fill(t + 10 * S, 1, 100, 1)], n_events=len(ev))
+    cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=50)
+    rep = mmsim.report.make_report(a, ev, horizons=["1s"])
+    assert cmp.span_ns == rep.data["risk"]["span_ns"] == 150 * S
+    assert cmp.n_days == rep.data["risk"]["n_days"] == 1
+    assert {r.metric: r for r in cmp.rows}["pnl_per_day"].label == "PnL over 2m30s"

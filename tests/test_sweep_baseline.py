@@ -109,9 +109,16 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
     assert naive0["pnl_verdict"] is None
     # Five minutes of data: the PnL "per day" is the span's, and the column says so (sweepword14).
     assert {r["vs_baseline_n_days"] for r in rows} == {1}
-    assert {r["vs_baseline_span_ns"] for r in rows} == {299_997_860_483}  # first to last event: 5m00s
+    # First to last event, 5m00s: the market's span as the report's risk.span_ns (it was the buckets', 1 ns
+    # longer, ...483, though this comment said first to last event: span14).
+    assert {r["vs_baseline_span_ns"] for r in rows} == {299_997_860_482}
     header, _ = _table_rows(rows, grid, short=True)
     assert "Δ PnL (over 5m00s)" in header and "Δ PnL/day" not in header
+    # The caption names the same span (it gave a fixed example, 'Δ PnL (over 5m46s)': newcomer14).
+    from mmsim.sweep.render import _baseline_caption
+
+    assert ("Δ PnL (over 5m00s): in quote currency over the 5m00s of data (less than a day: not scaled to a day)"
+            in _baseline_caption(grid, rows)) and "5m46s" not in _baseline_caption(grid, rows)
     assert naive0["verdict_on"] is None
     assert "spread" in naive100["verdict_on"].split(", ")
 

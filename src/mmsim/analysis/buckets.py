@@ -145,6 +145,10 @@ class BucketSeries:
     trading : float array, shape (n,), or None
         Ns of each bucket the venue was trading (its status ``TRADING``); None with
         ``two_sided``.
+    span_ns : int
+        The market's span, from its start (the first event after an opening snapshot set
+        apart, else the first event) to the last event, ns: the report's ``risk.span_ns``,
+        which names what a PnL "per day" is over on less than a day of data.
     """
 
     edges: np.ndarray
@@ -156,6 +160,7 @@ class BucketSeries:
     n_days: int
     two_sided: np.ndarray | None = None
     trading: np.ndarray | None = None
+    span_ns: int = 0
 
 
 def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequence[Any], *,
@@ -234,7 +239,7 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
         if live is not None:
             two_sided, trading = live["two_sided"], live["trading"]
     return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts[exch_ts >= t0]),
-                        two_sided, trading)
+                        two_sided, trading, t1 - t0)
 
 
 def paired_difference(a: BucketSeries, b: BucketSeries, *, block: float | None = None, n_boot: int = 2000,

@@ -156,11 +156,14 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
 def _fmt(x: float | None, money: bool = False, short: bool = False, share: str = "") -> str:
     """A compared value as printed: money with thousands separators, ticks/lot with 2 decimals (2
     significant digits below 0.005), a share of time as a percentage (``share="%"``) or a difference
-    of shares in percentage points, 2 decimals (``share="pp"``: the number; the verdict adds `` pp``)."""
+    of shares in percentage points (``share="pp"``: the number; the verdict adds `` pp``), 2 decimals, or 2
+    significant digits below 0.1 pp (``-0.0071``: AMZN's two-sided difference read ``-0.01 [-0.01, -0.01]``)."""
     if x is None or not math.isfinite(x):
         return "–"
+    if share == "%":
+        return f"{x * 100:.2f}%"
     if share:
-        return f"{x * 100:.2f}%" if share == "%" else f"{x * 100:.2f}"
+        return pp_text(x * 100)
     if money:
         return f"{x:,.0f}" if short and abs(x) >= 1000 else f"{x:,.2f}"
     if x != 0 and abs(x) < 0.005:
@@ -201,6 +204,12 @@ class CompareRow:
         """Plain JSON-ready mapping."""
         return {"metric": self.metric, "label": self.label, "unit": self.unit, "a": self.a, "b": self.b,
                 "diff": self.diff.to_dict(), "verdict": self.verdict}
+
+
+def pp_text(v: float) -> str:
+    """A difference of shares in percentage points: 2 decimals, 2 significant digits below 0.1 (``-3.10``,
+    ``-0.0071``), so that a small but real difference and its interval do not all read ``-0.01``."""
+    return f"{v:.2g}" if v != 0 and abs(v) < 0.1 else f"{v:.2f}"
 
 
 def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval, *, money: bool = False,
@@ -266,7 +275,9 @@ class Comparison:
         Days of data (:func:`mmsim._days.n_days`: the calendar days, UTC, the data touches,
         at most its span rounded up to whole days): PnL per day is the total divided by it.
     span_ns : int
-        From the first bucket's start to the last one's end, ns.
+        The market's span, ns: from its start (the first event after an opening snapshot set
+        apart, else the first event) to the last event, as the report's ``risk.span_ns`` (a
+        Databento day's 00:00 book before a 22:00 session adds nothing).
     """
 
     label_a: str
@@ -489,7 +500,7 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)
     rows = compare_rows(sa, sb, diffs, (la, lb))
     return Comparison(la, lb, rows, bucket_ns, len(edges), int(n_boot), confidence, seed, ident, sa.n_days,
-                      int(edges[-1][1] - edges[0][0]), units_warnings(ra, rb))
+                      sa.span_ns, units_warnings(ra, rb))
 
 
 def pnl_name(n_days: int, span_ns: int) -> str:
@@ -531,7 +542,7 @@ def compare_rows(sa: BucketSeries, sb: BucketSeries, diffs: dict[str, PairedInte
         ``two_sided`` when ``diffs`` has it.
     """
     la, lb = labels
-    pnl_what = pnl_name(sa.n_days, int(sa.edges[-1, 1] - sa.edges[0, 0])) if len(sa.edges) else "PnL per day"
+    pnl_what = pnl_name(sa.n_days, sa.span_ns)
     currency = "quote currency/day" if pnl_what == "PnL per day" else "quote currency"
     rows = []
 

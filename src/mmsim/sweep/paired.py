@@ -109,8 +109,8 @@ def compare_runs(ctx: PairedContext, base: Any, base_columns: Any, point: Any, p
     Returns
     -------
     dict
-        ``n_buckets``, ``n_days`` (the days of data PnL per day divides by), ``span_ns`` (the buckets'
-        span, as ``mmsim compare``'s), and ``rows``: per quantity (``markout@<h>``, ``spread_capture``,
+        ``n_buckets``, ``n_days`` (the days of data PnL per day divides by), ``span_ns`` (the market's
+        span, as ``mmsim compare``'s and the report's ``risk.span_ns``), and ``rows``: per quantity (``markout@<h>``, ``spread_capture``,
         ``pnl_per_day``, ``two_sided``) ``label``, ``unit``, ``a`` (baseline), ``b`` (point), the
         interval's fields (:meth:`PairedInterval.to_dict`: ``estimate``, ``ci_low``,
         ``ci_high``, ``block``, ``significant``...) and ``verdict``.
@@ -134,5 +134,4 @@ def compare_runs(ctx: PairedContext, base: Any, base_columns: Any, point: Any, p
                           "verdict": r.verdict}
     # The days PnL per day divides by, and the span they cover (as compare.json's n_days and span_ns): on less than
     # a day of data the "per day" figure is the whole span's PnL, and the table names the span.
-    span = int(edges[-1][1] - edges[0][0]) if len(edges) else 0
-    return {"n_buckets": int(len(edges)), "n_days": int(sa.n_days), "span_ns": span, "rows": rows}
+    return {"n_buckets": int(len(edges)), "n_days": int(sa.n_days), "span_ns": int(sa.span_ns), "rows": rows}

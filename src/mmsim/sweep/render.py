@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..analysis.comparison import pp_text
 from .cells import number_cell, percent_cell
 from .grid import Grid
 from .labels import _canonical, _short, _value_text, one_spelling
 from .metrics import (_SHORT_HEADER, _VS, _compared, _compared_header, _fmt, _header, _metric_columns,
-                      _value_labels, metric_decimals, metric_scale)
+                      _value_labels, metric_decimals, metric_scale, pnl_span)
 from .plots import SYMLOG_RATIO, render_plots, sweep_figures
 from .units import units_lines
 
@@ -43,7 +44,7 @@ def _interval(r: Mapping[str, Any], m: str) -> str:
         return "–"
     lo, hi = r.get(f"{_VS}{m}.ci_low"), r.get(f"{_VS}{m}.ci_high")
     if metric_scale(_VS + m) == 100.0:
-        pp = [None if v is None else f"{100.0 * v:.2f}" for v in (est, lo, hi)]
+        pp = [None if v is None else pp_text(100.0 * v) for v in (est, lo, hi)]
         return f"{pp[0]} pp [{pp[1]}, {pp[2]}]" if lo is not None and hi is not None else f"{pp[0]} pp [no CI]"
     return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else f"{_fmt(est)} [no CI]"
 
@@ -142,7 +143,7 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
                "live on both sides (percent); mk h = mean markout per fill "
                "at h in ticks (+ = good for us); point: the start of the point's id (mmsim sweep GRID --point ID writes its full report)")
     if grid.baseline is not None:
-        caption += "; " + _baseline_caption(grid)
+        caption += "; " + _baseline_caption(grid, rows)
     nk = len(grid.keys) + (1 if grid.repeats > 1 else 0)
     # The grid's keys wrap at their spaces within 24 columns (a strategy with its parameters, a lognormal
     # latency with its floor); every other cell stays on one line.
@@ -179,8 +180,19 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
     return Group(table, *lines)
 
 
-def _baseline_caption(grid: Grid) -> str:
-    """What the Δ columns and the verdict mean, with the comparison's settings."""
+def _pnl_caption(rows: Sequence[Mapping[str, Any]]) -> str:
+    """What the Δ PnL column is over, as its header names it (:func:`~mmsim.sweep.metrics.pnl_span`)."""
+    short, long = pnl_span(rows)
+    if long == "PnL per day":
+        return "Δ PnL/day in quote currency per day of data"
+    if long.startswith("PnL over "):
+        return f"Δ {short}: in quote currency over the {long[len('PnL over '):]} of data (less than a day: not scaled to a day)"
+    return "Δ PnL in quote currency, per day of data, or over its span on less than a day of data"
+
+
+def _baseline_caption(grid: Grid, rows: Sequence[Mapping[str, Any]] = ()) -> str:
+    """What the Δ columns and the verdict mean, with the comparison's settings; the PnL's as ``rows``' column
+    names it (:func:`~mmsim.sweep.metrics.pnl_span`: per day, or over the span of less than a day of data)."""
     from ..config import format_ns
 
     if grid.baseline is None:
@@ -191,8 +203,7 @@ def _baseline_caption(grid: Grid) -> str:
             f"stationary-bootstrap CI ({opts.n_boot} resamples, seed {opts.seed}; Δ mk and Δ spread per lot, "
             "Σ value·lots / Σ lots as mmsim compare, so with fills of different sizes Δ mk is not the difference of "
             "two mk cells (means per fill); "
-            "PnL/day in quote currency, over the span when the data cover less than a day (the column says so: "
-            "'Δ PnL (over 5m46s)'); + = the point is better); verdict: fills: on the markouts and spread "
+            + _pnl_caption(rows) + "; + = the point is better); verdict: fills: on the markouts and spread "
             "capture alone, better or worse when every one whose CI excludes 0 points that way, mixed when both, in "
             "brackets those whose CI excludes 0 (mixed: each with its sign), none real when none, not tested when "
             "no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
@@ -235,7 +246,7 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
              "so is presence_two_sided, the share of the time with quotes live on both sides. point: the point's "
              "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
              "config, as its report header shows it.</p>",
-             f"<p>{html.escape(_baseline_caption(grid))}.</p>" if grid.baseline is not None else "",
+             f"<p>{html.escape(_baseline_caption(grid, rows))}.</p>" if grid.baseline is not None else "",
              "<div class='wide'><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
     for line in body:
         cells = []
