@@ -660,6 +660,9 @@ def test_share_verdict_strings():
         "B's two-sided time is 2.50 pp less than A's (95% CI -3.10 pp to -1.90 pp): real"
     assert verdict("slow", "fast", "two-sided time", "", iv(0.004, -0.001, 0.009), share=True) == \
         "fast's two-sided time is 0.40 pp more than slow's (95% CI -0.10 pp to 0.90 pp): not distinguishable from zero"
+    # No trading time at all (all halted): undefined, and why (breaker14: it said "no fills")
+    assert verdict("A", "B", "two-sided time", "", iv(None, None, None), share=True) == \
+        "B vs A: two-sided time undefined (the venue was not trading in any compared bucket)"
     # Below 0.1 pp two significant digits (newcomer14: AMZN's -0.0071 read "-0.01 [-0.01, -0.01]").
     assert verdict("A", "B", "two-sided time", "", iv(-0.000071, -0.000086, -0.000058), share=True) == \
         "B's two-sided time is 0.0071 pp less than A's (95% CI -0.0086 pp to -0.0058 pp): real"

@@ -152,7 +152,15 @@ def test_presence_counts_only_the_venues_trading_time():
     assert (p["trading_ns"], p["not_trading_ns"]) == (550, 450)
     assert (p["bid"], p["ask"], p["two_sided"], p["none"]) == (350 / 550, 350 / 550, 150 / 550, 0.0)
     assert p["at_touch"] == {"bid": 300 / 550, "ask": 200 / 550}
-    assert p["sides"] == quote_presence(log(PLAIN), 1000, 2000)["sides"]
+    # The gaps count alike; their durations are trading time (breaker14: a requote rejected in a halt read a
+    # gap of the halt's length). Bid: pull at 1200 out to 1300, trading [1100,1300) none of it: 0; hit at 1500
+    # out to 1700, all trading: 200; pull at 1900 (quoting): 0. Ask: pull at 1800 (quoting): 0.
+    plain = quote_presence(log(PLAIN), 1000, 2000)["sides"]
+    for side in ("bid", "ask"):
+        assert {k: v for k, v in p["sides"][side].items() if "gap" not in k} == \
+            {k: v for k, v in plain[side].items() if "gap" not in k}
+    assert (p["sides"]["bid"]["pull_gap_mean_ns"], p["sides"]["bid"]["hit_gap_mean_ns"],
+            p["sides"]["ask"]["pull_gap_mean_ns"]) == (0.0, 200.0, 0.0)
     from mmsim.report.render_presence import presence_line
 
     assert presence_line(p) == ("two-sided 27.3%, neither side 0.0% of 550ns of trading (not trading 450ns of "

@@ -117,10 +117,10 @@ def test_an_opening_snapshot_not_set_apart_moves_no_grid_point(before):
     """A LOBSTER-like day: its snapshot (a CLEAR and the book) a fraction of a second before the first market
     event, too close to be set apart from the header's span. The hand trading 10 s later. The Sharpe's grid
     ran from the snapshot, so stamping it 0.5 s earlier moved every point: increments 1.5, 2, 1.5, 0 from
-    9.83 s, 0, -6.5, 10, 1.5 from 9.33 s. Its points now run from the market's start (10 s), the snapshot
-    adding one interval before it: 0, 1.5, 2, 1.5 either way: mean 1.25, squared deviations 1.5625 +
-    0.0625 + 0.5625 + 0.0625 = 2.25, / 3 = 0.75, sd sqrt(3)/2; Sharpe 1.25 / (sqrt(3)/2) * sqrt(4 / 1) =
-    5 / sqrt(3)."""
+    9.83 s, 0, -6.5, 10, 1.5 from 9.33 s. Its points now run from the market's start (10 s), and the
+    snapshot's stretch before it is no interval (it was one, a zero, and read 5 / sqrt(3) here; with
+    `sample_every` longer than the data every run's Sharpe read -1.00 or 1.00: breaker14): 1.5, 2, 1.5
+    either way, the hand case's Sharpe, 10."""
     t = 10 * S
     snap = t - before
     ev = hand_events()
@@ -132,9 +132,34 @@ def test_an_opening_snapshot_not_set_apart_moves_no_grid_point(before):
              fill(t + 5 * S // 2, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
     rep = risk_of(fills, ev)
     assert rep.data["inventory"]["from_ts"] == snap  # not set apart: the header's span starts at the snapshot
-    assert rep.series["equity_t"].tolist() == [snap, t, t + S, t + 2 * S, t + 3 * S]
-    assert rep.data["risk"]["sharpe_daily"] == pytest.approx(5 / math.sqrt(3))
+    assert rep.series["equity_t"].tolist() == [t, t + S, t + 2 * S, t + 3 * S]
+    assert rep.data["risk"]["sharpe_daily"] == pytest.approx(10.0)
     assert rep.data["risk"]["max_drawdown"] == pytest.approx(8.0)
+    # One interval (sample_every longer than the data): no Sharpe, not +-1.
+    r = compute_report(result_of(fills, config=mmsim.Config(sample_every=3600 * S)), ev, horizons=["1s"],
+                       event_horizons=[])
+    assert r.data["risk"]["sharpe_daily"] is None and r.series["equity_t"].tolist() == [t, t + 3 * S]
+
+
+def test_a_position_taken_before_the_book_has_two_sides_is_marked_at_its_first_mid():
+    """breaker14: a 10-lot market buy at 1 s @102, when only the ask side exists (the bid appears at 3 s:
+    mid 101). Marked at mid 0 until then, equity read -1020 and the max drawdown 1,020 (the whole notional).
+    Before the first two-sided mid the position is marked at that first mid: -1020 + 10 * 101 = -10 from
+    the fill on; max drawdown 10, the PnL total -10. compare's bucket PnL reads the same marks."""
+    imin = np.iinfo(np.int64).min
+    ev = make_events([(0, K.DEPTH, -1, 102, 5), (3 * S, K.DEPTH, 1, 100, 5), (4 * S, K.DEPTH, 1, 100, 6)])
+    fills = [fill(S, 1, 102, 10, imin, 102, maker=False)]
+    rep = risk_of(fills, ev)
+    assert rep.data["pnl"]["total"] == pytest.approx(-10.0)
+    assert rep.data["risk"]["max_drawdown"] == pytest.approx(10.0)
+    exch_ts, mid2_ff, ffvalid = forward_mid(ev)
+    f = np.array(fills, dtype=mmsim.records.FILL_DTYPE)
+    assert equity_at(f, 1.0, exch_ts, mid2_ff, ffvalid, np.array([S // 2, 2 * S, 5 * S])).tolist() == [0.0, -10.0,
+                                                                                                       -10.0]
+    # A sell short before the book's first mid, the other side: 5 @ 102 with only the ask there is marked
+    # at 101 too: +510 - 505 = +5; no drawdown.
+    rep = risk_of([fill(S, -1, 102, 5, imin, 102)], ev)
+    assert rep.data["pnl"]["total"] == pytest.approx(5.0) and rep.data["risk"]["max_drawdown"] == 0.0
 
 
 # ----------------------------------------------------------------------------- phase invariance

@@ -67,10 +67,12 @@ def test_values_near_zero_never_read_as_a_signed_zero():
                   {"markout.1s.mean_ticks": 0.03, "pnl.total": 0.0003},
                   {"markout.1s.mean_ticks": 12.5, "pnl.total": 48_089.0}])
     assert _column(rows, "mk 1s") == ["-0.040", "0.030", "12.500"]
-    assert _column(rows, "PnL") == ["0.00", "0.00", "48,089.00"]  # under a cent: no minus sign on a zero
-    # equal to zero after rounding: no minus sign
-    rows = _rows([{"markout.1s.mean_ticks": -0.0001}, {"markout.1s.mean_ticks": 4.44}])
-    assert _column(rows, "mk 1s") == ["0.000", "4.440"]
+    # Under a cent: 2 significant digits, the sign kept (span14; breaker14: a sweep of tiny orders read a PnL
+    # of -0.0029 as 0.00 beside a Δ PnL of 0.0117; this read 0.00, 0.00 before: never a signed zero still)
+    assert _column(rows, "PnL") == ["-0.0004", "0.0003", "48,089.00"]
+    rows = _rows([{"markout.1s.mean_ticks": -0.0001}, {"markout.1s.mean_ticks": 4.44},
+                  {"markout.1s.mean_ticks": 0.0}, {"markout.1s.mean_ticks": -0.0}])
+    assert _column(rows, "mk 1s") == ["-0.0001", "4.440", "0.000", "0.000"]  # was 0.000 for -0.0001
 
 
 def _point(**metrics):
@@ -98,4 +100,5 @@ def test_a_column_s_digits_do_not_grow_with_a_tiny_or_a_huge_neighbour():
     huge = _rows([_point(), _point(**{"pnl.total": 12_345_678.9, "markout.1s.mean_ticks": -250.0})])
     for name in ("PnL", "mk 1s"):
         assert _column(base, name)[0] == _column(tiny, name)[0] == _column(huge, name)[0], name
-    assert _column(tiny, "PnL") == ["44,182.10", "0.00"] and _column(huge, "mk 1s") == ["-1.230", "-250.000"]
+    # the tiny neighbour's own cell keeps its 2 significant digits (span14; it read 0.00)
+    assert _column(tiny, "PnL") == ["44,182.10", "0.0003"] and _column(huge, "mk 1s") == ["-1.230", "-250.000"]

@@ -228,7 +228,9 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
     -1.90 pp): real"``.
     """
     if d.estimate is None:
-        return f"{label_b} vs {label_a}: {what} undefined (a run has no fills with a value at it)"
+        why = ("the venue was not trading in any compared bucket" if share
+               else "a run has no fills with a value at it")
+        return f"{label_b} vs {label_a}: {what} undefined ({why})"
     level = f"{d.confidence * 100:g}%"
     pp = "pp" if share else ""
     ci = ("no interval" if d.ci_low is None

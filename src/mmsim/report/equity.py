@@ -42,9 +42,12 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
     -------
     float64 array, shape (k,)
         ``(cash + position * mid) * tick_value - fees`` from the fills with
-        ``exch_ts < t`` and the mid after the last event with ``exch_ts < t``
-        (0 when there was none); the same mark as the report's PnL total, so
-        equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``.
+        ``exch_ts < t`` and the last two-sided mid of the events with ``exch_ts < t``;
+        before the book's first two-sided mid, that first mid (a position taken
+        before it is marked at the first price the book gives it, not at 0: a
+        10-lot buy before the bid side appeared read a drawdown of its whole
+        notional); 0 when the data never has one. The same mark as the report's
+        PnL total, so equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``.
 
     Notes
     -----
@@ -67,7 +70,8 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
     j = np.searchsorted(f_ts, times, side="left")
     e = np.searchsorted(exch_ts, times, side="left") - 1
     ok = (e >= 0) & ffvalid[np.maximum(e, 0)]
-    mid2 = np.where(ok, mid2_ff[np.maximum(e, 0)], 0)
+    first_mid2 = mid2_ff[int(np.argmax(ffvalid))] if ffvalid.size and ffvalid.any() else 0
+    mid2 = np.where(ok, mid2_ff[np.maximum(e, 0)], first_mid2)
     eq2 = add(mul(2, cash_c[j]), mul(pos_c[j], mid2))
     return as_float(eq2) / 2.0 * tick_value - fee_c[j]
 

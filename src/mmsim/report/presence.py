@@ -28,7 +28,8 @@ pre-open are left out, ``not_trading_ns``, as a market maker's obligations are m
   rejected); else a ``pull`` (the call withdrew the side). An order log without the
   ``decision`` column counts every such gap a pull (``requotes`` None). A gap open at the
   span's start (the side not live at ``from_ts``) is none of these; a gap still open at
-  ``to_ts`` counts, its duration cut there.
+  ``to_ts`` counts, its duration cut there. A gap's duration is its trading time: a gap
+  begun or lasting in a halt counts, the halt's time does not.
 - ``at_touch``: share of the trading time our best live bid was at or above the exchange's best
   bid (our best ask at or below its best ask), the exchange book after every event at or
   before the time (``mmsim.replay_bbo``; with no market impact it never holds our own
@@ -208,11 +209,13 @@ def _live_ns(grid: np.ndarray, on: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, cancel_dec: np.ndarray, t1: int,
-          replacing: np.ndarray | None) -> dict[str, Any]:
+          replacing: np.ndarray | None, status: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
     """Pulls, requotes and hits: the side's gaps that began inside the span, with their durations (ns).
 
     ``replacing``: the calls that sent a limit order on the side (:func:`replacing_calls`); None: no
     ``decision`` column, every gap not begun by a fill is a pull and ``requotes`` is None.
+    ``status``: :func:`trading_steps`; a gap's duration is then its trading time (a requote whose
+    replacement a halt rejected is not a gap of the halt's length), as the shares count.
     """
     begins = np.flatnonzero(~live[1:] & live[:-1]) + 1
     begins = begins[st[begins] < t1]
@@ -221,7 +224,10 @@ def _gaps(st: np.ndarray, live: np.ndarray, any_fill: np.ndarray, cancel_dec: np
     closed = nxt < again.size
     end_t = np.full(begins.size, t1, dtype=np.int64)
     end_t[closed] = st[again[nxt[closed]]]
-    dur = (end_t - st[begins]).astype(np.float64)
+    if status is None:
+        dur = (end_t - st[begins]).astype(np.float64)
+    else:
+        dur = _live_ns(status[0], status[1], end_t) - _live_ns(status[0], status[1], st[begins])
     hit = any_fill[begins]
     requote = np.zeros(begins.size, dtype=bool)
     if replacing is not None and replacing.size:
@@ -308,7 +314,7 @@ def quote_presence(orders: np.ndarray, t0: int, t1: int, exch_ts: np.ndarray | N
     out["ask"] = share(live["ask"])
     out["two_sided"] = share(live["bid"] & live["ask"])
     out["none"] = share(~live["bid"] & ~live["ask"])
-    out["sides"] = {name: _gaps(st, lv, fl, dec, int(t1), replacing_calls(orders, side))
+    out["sides"] = {name: _gaps(st, lv, fl, dec, int(t1), replacing_calls(orders, side), status)
                     for (name, side), (st, lv, fl, dec) in zip(_SIDES, steps.values())}
     out["at_touch"] = None
     if exch_ts is not None and bbo is not None and len(exch_ts):

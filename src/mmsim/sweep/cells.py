@@ -12,11 +12,17 @@ __all__ = ["number_cell", "percent_cell"]
 
 
 def number_cell(v: float, decimals: int = 2) -> str:
-    """``v`` with ``decimals`` decimals, grouped by thousands (``48,089``, ``-1.161``), never in exponent form;
-    a value that reads as zero reads ``0.0``, never ``-0.0`` (so a column's -0.04 and 0.03 do not pass for
-    two different values at one decimal)."""
+    """``v`` with ``decimals`` decimals, grouped by thousands (``48,089``, ``-1.161``), never in exponent form.
+    A value that is not zero but would read as zero shows 2 significant digits (``-0.0029``: a PnL of tiny
+    orders read ``0.00``, hiding its sign, beside a Δ PnL of ``0.0117``); 0 reads ``0.00``, never ``-0.00``."""
     text = f"{v:,.{decimals}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+    if text.strip("-0.,"):
+        return text
+    if v == 0:
+        return text.lstrip("-")
+    from decimal import Decimal
+
+    return format(Decimal(f"{v:.2g}"), "f")
 
 
 def percent_cell(v: float, digits: int = 1) -> str:
