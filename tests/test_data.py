@@ -350,8 +350,13 @@ def test_databento_dbn_and_csv_agree_and_match_snapshot(tmp_module):
     acts = [r[2] for r in recs]
     c = counts(ev)
     assert a.meta["quirks"]["snapshot_orders"] == 8725
-    aggressor = sum(1 for k, r in enumerate(recs) if r[2] == "F" and recs[k - 1][2] in "TF" and r[6] == next(
-        p[6] for p in reversed(recs[:k]) if p[2] == "T"))
+    aggressor, last_t = 0, None  # the order id of the last T before record k (one pass: no list copy per F)
+    for k, r in enumerate(recs):
+        if r[2] == "F" and recs[k - 1][2] in "TF":
+            assert last_t is not None, f"record {k}: an F after a T or F with no T before it"
+            aggressor += r[6] == last_t
+        if r[2] == "T":
+            last_t = r[6]
     assert aggressor == a.meta["quirks"]["aggressor_fills"] == 107
     assert c[Kind.EXECUTE] == (acts.count("F") - a.meta["quirks"]["auction_fills_of_unseen_orders"]
                                - a.meta["quirks"]["aggressor_fills"])
