@@ -50,3 +50,34 @@ def synth_day(fmt: str = "l3"):
     from mmsim.synth import SynthConfig, simulate
 
     return simulate(SynthConfig(seed=20240102, duration=300 * 1_000_000_000, format=fmt))
+
+
+@pytest.fixture(scope="session")
+def real_store(tmp_path_factory):
+    """``real_store(fmt, *parts, **kwargs)``: the store of one real data file, converted once per session.
+
+    The same conversion (format, file, its size and time stamp, keyword arguments) gives the same store, so
+    tests that only read a real day share one conversion instead of each making its own. Each call opens
+    the store afresh (``mmsim.data.load``); a test that writes into it, or a file changed under it, fails
+    the next call by name. A test of the conversion itself (errors, options, the CLI) converts its own.
+    """
+    from mmsim.data import converter, load
+
+    made: dict[tuple, tuple[Path, dict[str, tuple[int, int]]]] = {}
+
+    def stamp(path: Path) -> dict[str, tuple[int, int]]:
+        return {f.name: (f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(path.iterdir())}
+
+    def get(fmt: str, *parts: str, **kwargs):
+        src = shared_data(*parts)
+        st = src.stat()
+        key = (fmt, str(src.resolve()), st.st_size, st.st_mtime_ns, tuple(sorted(kwargs.items())))
+        if key not in made:
+            out = tmp_path_factory.mktemp(f"store_{fmt}") / src.name.split(".")[0]
+            converter(fmt)([src], out, **kwargs)
+            made[key] = (out, stamp(out))
+        out, files = made[key]
+        assert stamp(out) == files, f"the shared store {out} of {src.name} changed since it was converted"
+        return load(out)
+
+    return get

@@ -286,9 +286,9 @@ def _binance_lines(path: Path):
 
 
 @pytest.mark.parametrize("folder,name", BINANCE, ids=[f"{a}-{b.split('_')[0]}" for a, b in BINANCE])
-def test_binance_converts_and_matches_book_ticker(folder, name, tmp_module):
+def test_binance_converts_and_matches_book_ticker(folder, name, real_store):
     path = shared_data("binance", folder, name)
-    st = bn.convert([path], tmp_module / f"bn_{folder}_{name[:7]}")
+    st = real_store("binance", "binance", folder, name)
     ev = np.asarray(st.events)
     # Expected counts straight from the file: snapshot levels + levels of applied diffs, trades after the snapshot.
     snap = None
@@ -397,10 +397,9 @@ def test_databento_executions_happen_at_the_touch(tmp_module):
 
 
 # --------------------------------------------------------------------------- hftbacktest npz
-def test_hftbacktest_npz_roundtrip_l2_and_l3(tmp_module, tmp_path):
-    for name, conv, src in (("bn", bn.convert, shared_data("binance", "usdm", "btcusdt_20240808.gz")),
-                            ("lob", lob.convert, shared_data("lobster", AAPL))):
-        st = conv([src], tmp_path / f"{name}_src")
+def test_hftbacktest_npz_roundtrip_l2_and_l3(real_store, tmp_path):
+    for name, st in (("bn", real_store("binance", "binance", "usdm", "btcusdt_20240808.gz")),
+                     ("lob", real_store("lobster", "lobster", AAPL))):
         arr = hbt.export(st, tmp_path / f"{name}.npz")
         assert arr.dtype == hbt.HBT_EVENT_DTYPE
         back = hbt.convert([tmp_path / f"{name}.npz"], tmp_path / f"{name}_back")
@@ -620,3 +619,19 @@ def test_reference_book_agrees_with_engine_replay_bbo(tmp_path):
             ba.append(b.best(-1))
         np.testing.assert_array_equal(np.asarray(r["best_bid"]), bb)
         np.testing.assert_array_equal(np.asarray(r["best_ask"]), ba)
+
+
+def test_real_store_converts_a_day_once_and_names_a_store_written_into(real_store):
+    # The session's shared conversion (tests/conftest.py): the same options give the same directory, another
+    # option its own; a file added to the shared store fails the next call, naming the store.
+    a, b = real_store("lobster", "lobster", AAPL), real_store("lobster", "lobster", AAPL)
+    assert a.path == b.path and a is not b
+    assert real_store("lobster", "lobster", AAPL, tick_size=0.01).path != a.path
+    extra = a.path / "written_by_a_test"
+    extra.write_text("x")
+    try:
+        with pytest.raises(AssertionError, match=f"the shared store {a.path} of {AAPL} changed since it was converted"):
+            real_store("lobster", "lobster", AAPL)
+    finally:
+        extra.unlink()
+    assert real_store("lobster", "lobster", AAPL).path == a.path

@@ -176,11 +176,11 @@ def test_tardis_trade_5s_behind_is_refused_naming_its_line_in_the_trades_file(tm
     ("spot", "btcusdt_20240808.gz", 1_274_761_454, 39733),
     ("usdm_2023", "btcusdt_20230404.dat.gz", 18_836_000, 12962),
 ])
-def test_every_sample_capture_keeps_its_shift(folder, name, shift, line, tmp_path):
+def test_every_sample_capture_keeps_its_shift(folder, name, shift, line, real_store):
     # The shifts (and lines) every sample capture converted with before the refusal: their line most
     # behind is about 2, 2, 2 and 8 ms beyond what all but their 2,785, 2,065, 1,320 and 651 lines most
     # behind (10%) need, far inside the 1 s bound.
-    st = bn.convert([shared_data("binance", folder, name)], tmp_path / "s")
+    st = real_store("binance", "binance", folder, name)
     assert st.meta["quirks"]["local_clock_offset_ns"] == shift
     assert st.meta["quirks"]["local_clock_offset_at"] == f"{name}: line {line}"
 

@@ -16,7 +16,6 @@ import pytest
 from conftest import shared_data
 
 import mmsim
-from mmsim.data import binance as bn
 from mmsim.data import hftbacktest as hbt
 
 
@@ -28,7 +27,7 @@ def _hbt_python() -> str | None:
     return str(default) if default.exists() else None
 
 
-def test_binance_store_matches_hftbacktest_conversion(tmp_path):
+def test_binance_store_matches_hftbacktest_conversion(tmp_path, real_store):
     """hftbacktest's own converter, run in its environment, then imported through the .npz path."""
     src = shared_data("binance", "usdm", "btcusdt_20240808.gz")
     exe = _hbt_python()
@@ -44,7 +43,7 @@ def test_binance_store_matches_hftbacktest_conversion(tmp_path):
             "b.convert(sys.argv[1], output_filename=sys.argv[2], buffer_size=3_000_000)")
     subprocess.run([exe, "-c", code, str(src), str(out)], check=True, capture_output=True)
     theirs = hbt.convert([out], tmp_path / "theirs")
-    ours = bn.convert([src], tmp_path / "ours")
+    ours = real_store("binance", "binance", "usdm", "btcusdt_20240808.gz")
     from test_data import last_index_per_time, replay_bbo
 
     def top_by_time(st):

@@ -397,13 +397,11 @@ def test_queue_buckets_from_the_command_line_and_a_bad_count(tmp_path, capsys):
         res.report(ev, queue_buckets=0)
 
 
-def test_the_figures_are_the_books_on_binance_spot_l2(tmp_path):
+def test_the_figures_are_the_books_on_binance_spot_l2(real_store):
     """Real L2 depth diffs, with updates of one side reaching the other's levels (the book drops those)."""
-    from conftest import shared_data
-    from mmsim.data import binance
     from mmsim.replay import events_and_meta
 
-    store = binance.convert([shared_data("binance", "spot", "btcusdt_20240808.gz")], tmp_path / "btc")
+    store = real_store("binance", "binance", "spot", "btcusdt_20240808.gz")
     events, meta = events_and_meta(store)
     res = mmsim.run(store, mmsim.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.0, "size": 100000,
                                                                    "max_position": 1000000}), mmsim.Config(

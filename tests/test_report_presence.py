@@ -479,7 +479,7 @@ def test_the_fixed_spread_baseline_never_pulls_on_amzn(amzn_store, feed):
                                                                           "100ms": [(0, 7), (0, 8)]}[feed]
 
 
-def test_a_random_entry_latency_makes_requotes_not_pulls_on_btcusdt(tmp_path):
+def test_a_random_entry_latency_makes_requotes_not_pulls_on_btcusdt(tmp_path, real_store):
     # examples/btcusdt_usdm.yaml with entry lognormal(500us, 0.5): a requote's cancel and new order draw their
     # own latencies (the new order never overtakes the cancel), so the side is out for a fraction of a
     # millisecond (the bid's median 273 us). These gaps were 182 bid and 103 ask pulls; as with the example's
@@ -487,17 +487,15 @@ def test_a_random_entry_latency_makes_requotes_not_pulls_on_btcusdt(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT, shared_data
+    from conftest import ROOT
 
-    from mmsim.data import converter
-
-    converter("binance")([shared_data("binance", "usdm", "btcusdt_20240808.gz")], tmp_path / "store")
+    store = real_store("binance", "binance", "usdm", "btcusdt_20240808.gz")
     text = (ROOT / "examples" / "btcusdt_usdm.yaml").read_text()
     assert "entry: 500us" in text
     cfg = tmp_path / "lognormal.yaml"
     cfg.write_text(text.replace("entry: 500us", "entry: 'lognormal(500us, 0.5)'")
                    .replace("path: ../strategies/", f"path: {ROOT / 'strategies'}/"))
-    proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(cfg), "--data", str(tmp_path / "store"),
+    proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(cfg), "--data", str(store.path),
                            "-o", str(tmp_path / "out"), "-q"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     p = json.loads((tmp_path / "out" / "report.json").read_text())["presence"]

@@ -126,10 +126,10 @@ def test_run_many_equals_separate_runs_on_every_real_data_set(real):
 
 
 @pytest.mark.slow
-def test_a_latency_curve_of_sixteen_points_on_the_btcusdt_day(tmp_path):
+def test_a_latency_curve_of_sixteen_points_on_the_btcusdt_day(real_store):
     """The shape run_many is for: one strategy at 16 constant feed latencies 0..100 ms, plus a feed 60 s
     behind (the tape then holds a minute of the market between the exchange and that run)."""
-    store = converter("binance")([shared_data("binance", "usdm", "btcusdt_20240808.gz")], tmp_path / "store")
+    store = real_store("binance", "binance", "usdm", "btcusdt_20240808.gz")
     quoter = load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.02, "size": 10, "max_position": 500})
     runs = [(quoter, config(feed=int(ns))) for ns in np.linspace(0, 100_000_000, 16)]
     runs.append((quoter, config(feed="60s", decide_every=100_000_000)))

@@ -280,25 +280,22 @@ def amzn() -> np.ndarray:
                              shared_data("lobster", AMZN.format("orderbook")))
 
 
-def _store_events(tmp_path_factory, fmt: str, *parts: str) -> np.ndarray:
-    path = shared_data(*parts)
+def _store_events(real_store, fmt: str, *parts: str) -> np.ndarray:
+    shared_data(*parts)
     pytest.importorskip("mmsim.data", reason="the loaders (mmsim.data) are not installed in this checkout")
-    from mmsim.data import converter
-
-    store = converter(fmt)([path], tmp_path_factory.mktemp(fmt) / "store")
-    return np.array(store.events)
+    return np.array(real_store(fmt, *parts).events)
 
 
 @pytest.fixture(scope="module")
-def btcusdt(tmp_path_factory) -> np.ndarray:
+def btcusdt(real_store) -> np.ndarray:
     """Binance USD-M BTCUSDT 2024-08-08: a REST snapshot, L2 diffs and trades."""
-    return _store_events(tmp_path_factory, "binance", "binance", "usdm", "btcusdt_20240808.gz")
+    return _store_events(real_store, "binance", "binance", "usdm", "btcusdt_20240808.gz")
 
 
 @pytest.fixture(scope="module")
-def esh4(tmp_path_factory) -> np.ndarray:
+def esh4(real_store) -> np.ndarray:
     """CME ESH4 market-by-order (Databento MBO): real L3 with executions."""
-    return _store_events(tmp_path_factory, "databento", "databento", "esh4-glbx-mdp3-20231225.mbo.dbn.zst")
+    return _store_events(real_store, "databento", "databento", "esh4-glbx-mdp3-20231225.mbo.dbn.zst")
 
 
 @pytest.mark.parametrize("cfg", [FAST, mmsim.SignalConfig()], ids=["fast", "defaults"])

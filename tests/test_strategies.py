@@ -747,12 +747,11 @@ def test_fast_and_python_paths_agree_on_a_10ms_timer(amzn_events, spec):
 BTC = ("binance", "usdm", "btcusdt_20240808.gz")
 
 
-def test_fast_and_python_paths_fill_identically_on_binance(tmp_path):
+def test_fast_and_python_paths_fill_identically_on_binance(real_store):
     import mmsim
-    from conftest import shared_data
 
-    binance = pytest.importorskip("mmsim.data.binance", reason="the Binance loader (mmsim.data) is not merged yet")
-    store = binance.convert([shared_data(*BTC)], tmp_path / "btc")
+    pytest.importorskip("mmsim.data.binance", reason="the Binance loader (mmsim.data) is not merged yet")
+    store = real_store("binance", *BTC)
     events = np.asarray(store.events)
     ms = mmsim.LatencyModel(ns=1_000_000)
     config = mmsim.Config(tick_size=store.meta["tick_size"], lot_size=store.meta["lot_size"],
