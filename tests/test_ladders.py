@@ -462,12 +462,8 @@ def test_fast_and_python_paths_agree_fill_for_fill_with_ladders_on_the_synthetic
     check_fast_equals_python(synth_day(fmt).events, LADDER_PARAMS, ladder_config(tick_size=0.01))
 
 
-def test_fast_and_python_paths_agree_fill_for_fill_with_ladders_on_amzn(tmp_path):
-    from conftest import shared_data
-    from mmsim.data import lobster
-
-    store = lobster.convert([shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")],
-                            tmp_path / "amzn")
+def test_fast_and_python_paths_agree_fill_for_fill_with_ladders_on_amzn(real_store):
+    store = real_store("lobster", "lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")
     params = dict(LADDER_PARAMS, half_spread=3.0, level_gap=2.0, size=100.0, outer_size=200.0, skew=0.002,
                   max_position=1000.0, flatten_at=600.0, flatten_to=100.0)
     check_fast_equals_python(store, params, ladder_config(tick_size=0.01))

@@ -359,13 +359,10 @@ def test_the_figures_are_the_books_on_the_synthetic_market(fmt, model):
     assert check_against_the_book(events, res) > 100
 
 
-def test_the_figures_are_the_books_on_amzn_l3(tmp_path):
-    from conftest import shared_data
-    from mmsim.data import lobster
+def test_the_figures_are_the_books_on_amzn_l3(real_store):
     from mmsim.replay import events_and_meta
 
-    store = lobster.convert([shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")],
-                            tmp_path / "amzn")
+    store = real_store("lobster", "lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")
     events, _ = events_and_meta(store)
     res = mmsim.run(store, mmsim.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.001, "size": 100,
                                                                    "max_position": 1000}), mmsim.Config(

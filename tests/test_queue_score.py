@@ -486,17 +486,13 @@ def test_cli_queue_score_matches_the_library(tmp_path, capsys):
                                        "with one comma\n")
 
 
-def test_real_day_score_reconciles_with_plain_runs(tmp_path):
+def test_real_day_score_reconciles_with_plain_runs(real_store):
     """LOBSTER AMZN (message file as L3): every row is the plain run it claims to be. The truth row is
     mmsim.run on the store; each model row is mmsim.run on to_l2 under that model; the counts add up; the
     truth's markout and PnL are the report's (no window)."""
-    from conftest import shared_data
-
-    from mmsim.data import converter
     from mmsim.strategies.join_best import JoinBest
 
-    store = converter("lobster")([shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")],
-                                 tmp_path / "amzn")
+    store = real_store("lobster", "lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")
     cfg = mmsim.Config(latency=mmsim.LatencyConfig(feed=mmsim.LatencyModel(ns=1_000_000),
                                                    entry=mmsim.LatencyModel(ns=1_000_000),
                                                    response=mmsim.LatencyModel(ns=1_000_000)))

@@ -433,14 +433,8 @@ def test_the_sweep_table_shows_two_sided_presence_in_percent_after_the_toxic_sha
 
 
 @pytest.fixture(scope="module")
-def amzn_store(tmp_path_factory):
-    from conftest import shared_data
-
-    from mmsim.data import converter
-
-    path = tmp_path_factory.mktemp("presence") / "amzn"
-    converter("lobster")([shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")], path)
-    return path
+def amzn_store(real_store):
+    return real_store("lobster", "lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv").path
 
 
 def test_amzn_example_pulls_and_requotes(amzn_store, tmp_path):
