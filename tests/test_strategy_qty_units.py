@@ -243,3 +243,80 @@ def test_a_sweeps_bad_base_quantity_names_its_grid_key_and_line(tmp_path):
         "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size': '0.000000015 base' is 1.5 lots of "
         "0.00000001, not a whole number of lots; 'size' is a whole number of lots: write a multiple of 0.00000001 "
         f"base ({grid} line 5) — in 1 of 2 points (strategy.params.size=0.000000015 base); no point ran")
+
+
+RANGE = "is out of range: a quantity is 0 or between 1e-300 and 1e300 in magnitude"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"size": "1e400 base"}, f"strategy T: parameter 'size': '1e400 base' {RANGE}"),
+    ({"ofi_threshold": "1e400 lots"}, f"strategy T: parameter 'ofi_threshold': '1e400 lots' {RANGE}"),
+    # 10**999999999 as a fraction never finished: bounded on the decimal as written, before any conversion.
+    ({"size": "1e999999999 base"}, f"strategy T: parameter 'size': '1e999999999 base' {RANGE}"),
+    ({"trade_flow_threshold": "-1e999999999 lots"},
+     f"strategy T: parameter 'trade_flow_threshold': '-1e999999999 lots' {RANGE}"),
+    # The same bound: the message printed 1e-392 with its ~400 zeros.
+    ({"size": "1e-400 base"}, f"strategy T: parameter 'size': '1e-400 base' {RANGE}"),
+    # In range as written, but 1e300 / 1e-09 = 1e309 lots is beyond a float64.
+    ({"trade_flow_threshold": "1e300 base"},
+     "strategy T: parameter 'trade_flow_threshold': '1e300 base' is more than 1.8e308 lots of 0.000000001, more "
+     "than a number holds"),
+])
+def test_a_huge_or_tiny_quantity_is_a_config_error_naming_the_key_not_an_overflow_or_a_hang(params, message):
+    with pytest.raises(ConfigError) as exc:
+        resolve_units(tox(), params, 1e-09, "T")
+    assert str(exc.value) == message
+    # Zero and the bounds themselves read: 1e300 base is 1e308 lots of 1e-08, 1e-300 base 1e-292 lots.
+    assert resolve_units(tox(), {"trade_flow_threshold": "1e300 base", "ofi_threshold": "0e999999999 base",
+                                 "size": "1e-300 lots"}, 1e-08, "T") == {
+        "trade_flow_threshold": 10 ** 308, "ofi_threshold": 0, "size": 1e-300}
+
+
+def test_a_huge_quantity_in_a_run_a_sweep_and_queue_score_is_a_config_error(tmp_path):
+    store = _store(tmp_path, 1e-08)
+    sig = str(ROOT / "strategies" / "signal_skew.py") + ":SignalSkew"
+    for path, key, value, message in (
+            (FIXED, "size", "'1e400 base'", f"strategy FixedSpread: parameter 'size': '1e400 base' {RANGE}"),
+            (sig, "ofi_scale", "'1e400 base'", f"strategy SignalSkew: parameter 'ofi_scale': '1e400 base' {RANGE}"),
+            # A plain 401-digit integer overflowed float() in the parameter check, units or not.
+            (FIXED, "size", "1" + "0" * 400, "strategy FixedSpread: parameter 'size': 1e+400 is too large for a "
+                                             "number (at most 1.8e308)"),
+            (sig, "half_spread", "-" + "7" * 401, "strategy SignalSkew: parameter 'half_spread': -7.778e+400 is "
+                                                  "too large for a number (at most 1.8e308)")):
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"data: {store}\nstrategy:\n  path: '{path}'\n  params:\n    {key}: {value}\n")
+        proc = subprocess.run([sys.executable, "-m", "mmsim", "run", "run.yaml", "-o", str(tmp_path / "out"), "-q",
+                               "--no-report"], capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode != 0
+        assert proc.stderr == f"mmsim: config error: {message} (run.yaml line 5)\n"
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [0.01 base, 1e999999999 base]\noutput: out\n")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == (
+        f"axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size': '1e999999999 base' {RANGE} ({grid} "
+        "line 5) — in 1 of 2 points (strategy.params.size=1e999999999 base); no point ran")
+    l3 = tmp_path / "l3"
+    l3.mkdir()
+    from mmsim.synth import SynthConfig, write_store
+
+    write_store(SynthConfig(seed=3, duration=S, lot_size=1e-08), l3 / "store")
+    proc = subprocess.run([sys.executable, "-m", "mmsim", "queue-score", "--params", "size=1e400 base",
+                           str(l3 / "store")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr == (f"mmsim: config error: strategy JoinBest: parameter 'size': '1e400 base' {RANGE} "
+                           "(--params 'size=1e400 base')\n")
+
+
+@pytest.mark.parametrize("value", ["０.０１ base", "1٠ lots"])
+def test_a_quantity_in_non_ascii_digits_is_refused_naming_the_key(value):
+    # `\d` took the full-width digits: `０.０１ base` read as 0.01 (1000000 lots), `1٠ lots` (Arabic-Indic 0) as 10.
+    with pytest.raises(ConfigError) as exc:
+        resolve_units(tox(), {"size": value}, 1e-08, "T")
+    assert str(exc.value) == (
+        f"strategy T: parameter 'size': cannot read {value!r}: a quantity is a number of lots, or a number and a "
+        "unit, '0.01 base' (base units, converted with the event store's lot size) or '20 lots' (" + DOCS + ")")
+    # On a parameter that is not a quantity it is not a number with a unit: the parameter's own check names it.
+    with pytest.raises(ConfigError, match=r"^strategy FixedSpread: parameter 'half_spread': expected a number, got"):
+        load_strategy(FIXED, {"half_spread": value}, lot_size=1e-08)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Mapping
@@ -26,11 +27,17 @@ from .errors import ConfigError, StrategyError
 
 __all__ = ["as_lots", "declared_quantities", "lot_warning", "normalize_quantities", "resolve_units", "store_lot_of"]
 
-#: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number and a unit.
-_QTY_RE = re.compile(r"^\s*(?P<num>[-+]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+#: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number in ASCII digits (``\d`` would take a
+#: full-width ``０.０１``) and a unit.
+_QTY_RE = re.compile(r"^\s*(?P<num>[-+]?(?:[0-9]+(?:_[0-9]+)*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*"
                      r"(?P<unit>[A-Za-z]+)\s*$")
+#: A quantity's number is 0 or between these in magnitude: checked on the decimal as written, before any exact
+#: conversion (``1e999999999`` as a fraction is 10**999999999, which never finishes).
+_SMALLEST, _LARGEST = Decimal("1e-300"), Decimal("1e300")
+_RANGE = "a quantity is 0 or between 1e-300 and 1e300 in magnitude"
 _UNITS = {"base": "base", "lots": "lots", "lot": "lots"}
 _DOCS = 'docs/strategies.md, "Units of strategy parameters"'
+_FLOAT_MAX = Fraction(sys.float_info.max)
 
 
 def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domains: Mapping[str, Any],
@@ -91,6 +98,16 @@ def _text(x: Decimal | Fraction) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _number_of(m: re.Match[str]) -> Fraction | None:
+    """The number a quantity's match writes, exactly; None when it is out of range (:data:`_RANGE`)."""
+    d = Decimal(m.group("num").replace("_", ""))
+    if d.is_zero():
+        return Fraction(0)
+    if not _SMALLEST <= d.copy_abs() <= _LARGEST:
+        return None
+    return Fraction(d)
+
+
 def _plain_number(q: Fraction) -> int | float:
     return int(q) if q.denominator == 1 else float(q)
 
@@ -123,7 +140,9 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
             raise ConfigError(f"strategy {label}: parameter {name!r}: cannot read {value!r}: a quantity is a "
                               f"number of lots, or a number and a unit, '0.01 base' (base units, converted with "
                               f"the event store's lot size) or '20 lots' ({_DOCS})")
-        num = Fraction(Decimal(m.group("num").replace("_", "")))
+        num = _number_of(m)
+        if num is None:
+            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is out of range: {_RANGE}")
         if unit == "lots":
             out[name] = _plain_number(num)
             continue
@@ -132,6 +151,9 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
                               "event store's lot size; none is known here (give the store, or write lots)")
         lot = _lot(lot_size)
         lots = num / Fraction(lot)
+        if abs(lots) > _FLOAT_MAX:
+            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is more than 1.8e308 lots of "
+                              f"{_text(lot)}, more than a number holds")
         if quantities[name] and lots.denominator != 1:
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is {_text(lots)} lots of "
                               f"{_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots: "
@@ -207,11 +229,15 @@ def as_lots(params: Mapping[str, Any], data: str, config_lot: float | None) -> d
         unit = _UNITS.get(m.group("unit").lower()) if m else None
         if m is None or unit is None:
             continue
-        num = Fraction(Decimal(m.group("num").replace("_", "")))
+        num = _number_of(m)
+        if num is None:
+            continue  # out of range: loading the strategy says so
         if unit == "base":
             lot = store_lot_of(data, config_lot) if lot is ... else lot
             if lot is None:
                 continue
             num /= Fraction(_lot(lot))
+            if abs(num) > _FLOAT_MAX:
+                continue  # more lots than a number holds: loading the strategy says so
         out[name] = _plain_number(num)
     return out
