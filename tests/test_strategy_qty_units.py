@@ -320,3 +320,30 @@ def test_a_quantity_in_non_ascii_digits_is_refused_naming_the_key(value):
     # On a parameter that is not a quantity it is not a number with a unit: the parameter's own check names it.
     with pytest.raises(ConfigError, match=r"^strategy FixedSpread: parameter 'half_spread': expected a number, got"):
         load_strategy(FIXED, {"half_spread": value}, lot_size=1e-08)
+
+
+@pytest.mark.parametrize("declared, message", [
+    # A mapping of bools skipped the check: `True` passed as whole, the name 7 as a quantity.
+    ("{'size': True, 7: False}", "quantity 'size' must be 'whole' or 'real', got True"),
+    ("{'size': 'whole', 7: 'real'}", "a quantity's name must be a parameter's name (a string), got 7"),
+    ("['size', 7]", "a quantity's name must be a parameter's name (a string), got 7"),
+    # A name the constructor does not take (its signature says which it takes).
+    ("['size', 'edgee']", "quantity 'edgee' is not a declared parameter"),
+    ("{'sise': 'whole'}", "quantity 'sise' is not a declared parameter"),
+])
+def test_a_python_strategys_quantities_are_checked_in_every_form(tmp_path, declared, message):
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("import mmsim\n\n\nclass Mine(mmsim.Strategy):\n"
+                      f"    quantities = {declared}\n\n"
+                      "    def __init__(self, size=1, edge=5.0):\n"
+                      "        self.size, self.edge = size, edge\n\n"
+                      "    def quote(self, view):\n        return None\n\n\n"
+                      f"def mine(size=1, edge=5.0):\n    return Mine(size, edge)\n\n\nmine.quantities = {declared}\n")
+    for name in ("Mine", "mine"):
+        with pytest.raises(StrategyError) as exc:
+            load_strategy(f"{plugin}:{name}", {"size": "0.01 base"}, lot_size=1e-08)
+        assert str(exc.value) == f"strategy {name}: {message}"
+    # A factory taking **kwargs takes any name: only the form is checked.
+    anyname = tmp_path / "anyname.py"
+    anyname.write_text("def mine(**kw):\n    return None\n\n\nmine.quantities = ['sise']\n")
+    assert resolve_units(resolve_strategy(f"{anyname}:mine"), {"sise": "0.5 lots"}, 1e-08, "mine") == {"sise": 0.5}

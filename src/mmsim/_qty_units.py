@@ -21,7 +21,7 @@ import re
 import sys
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from .errors import ConfigError, StrategyError
 
@@ -40,11 +40,12 @@ _DOCS = 'docs/strategies.md, "Units of strategy parameters"'
 _FLOAT_MAX = Fraction(sys.float_info.max)
 
 
-def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domains: Mapping[str, Any],
+def normalize_quantities(quantities: Any, spec: Collection[str] | None, domains: Mapping[str, Any],
                          where: str) -> dict[str, bool]:
     """A declaration ``quantities`` as {name: whole}: a sequence of parameter names (whole when the
-    parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``. Each name must be in
-    ``spec`` (the declared parameters) unless it is None (a Python strategy's: its signature says)."""
+    parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``. Each name is a string in
+    ``spec`` (a numba strategy's declared parameters, a Python strategy's signature's) unless ``spec`` is None
+    (a factory taking ``**kwargs``)."""
     if quantities is None:
         return {}
     if isinstance(quantities, str) or not isinstance(quantities, (Mapping, list, tuple, set, frozenset)):
@@ -53,12 +54,14 @@ def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domain
     items = quantities.items() if isinstance(quantities, Mapping) else ((n, None) for n in quantities)
     out: dict[str, bool] = {}
     for name, kind in items:
-        if not isinstance(name, str) or (spec is not None and name not in spec):
+        if not isinstance(name, str):
+            raise StrategyError(f"{where}: a quantity's name must be a parameter's name (a string), got {name!r}")
+        if spec is not None and name not in spec:
             raise StrategyError(f"{where}: quantity {name!r} is not a declared parameter")
         if kind is None:
             dom = domains.get(name)
             out[name] = bool(getattr(dom, "whole", False))
-        elif kind in ("whole", "real"):
+        elif isinstance(kind, str) and kind in ("whole", "real"):
             out[name] = kind == "whole"
         else:
             raise StrategyError(f"{where}: quantity {name!r} must be 'whole' or 'real', got {kind!r}")
@@ -68,18 +71,40 @@ def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domain
 def declared_quantities(obj: Any) -> dict[str, bool]:
     """The quantity parameters (lots) the object a strategy spec names declares: {name: whole}.
 
-    A numba strategy type's ``quantities`` (its rule's Python class reads its rule's); a Strategy class's or
-    factory's ``quantities`` attribute (a sequence of names, real-valued unless the mapping form says
-    ``"whole"``); none for anything else."""
-    native = getattr(obj, "native", None)
-    if isinstance(obj, type) and native is not None and isinstance(getattr(native, "quantities", None), dict):
-        return dict(native.quantities)
+    A numba strategy type's ``quantities`` (checked when it was declared; its rule's Python class reads its
+    rule's); a Strategy class's or factory's ``quantities`` attribute, checked here as
+    :func:`normalize_quantities` checks every declaration (a sequence of names, real-valued, or a mapping name ->
+    ``"whole"`` or ``"real"``; each name a parameter of its signature when that is known); none for anything
+    else."""
+    kind = obj if _is_kind(obj) else getattr(obj, "native", None) if isinstance(obj, type) else None
+    if kind is not None and _is_kind(kind):
+        return dict(kind.quantities)
     got = getattr(obj, "quantities", None)
-    if isinstance(got, dict) and all(isinstance(v, bool) for v in got.values()):
-        return dict(got)
     if got is None or callable(got):
         return {}
-    return normalize_quantities(got, None, {}, f"strategy {_label(obj)}")
+    return normalize_quantities(got, _signature_params(obj), {}, f"strategy {_label(obj)}")
+
+
+def _is_kind(obj: Any) -> bool:
+    """A numba strategy type (:class:`mmsim.numba_strategy.NumbaStrategyType`): its ``quantities`` is the
+    {name: whole} :func:`normalize_quantities` made of its declaration."""
+    return (isinstance(getattr(obj, "param_spec", None), dict) and isinstance(getattr(obj, "quantities", None), dict)
+            and callable(getattr(obj, "check_params", None)))
+
+
+def _signature_params(obj: Any) -> list[str] | None:
+    """The keyword parameters a Strategy class or factory takes; None when any name goes (``**kwargs``) or the
+    signature is unknown."""
+    import inspect
+
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    params = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _label(obj: Any) -> str:
