@@ -347,3 +347,44 @@ def test_a_python_strategys_quantities_are_checked_in_every_form(tmp_path, decla
     anyname = tmp_path / "anyname.py"
     anyname.write_text("def mine(**kw):\n    return None\n\n\nmine.quantities = ['sise']\n")
     assert resolve_units(resolve_strategy(f"{anyname}:mine"), {"sise": "0.5 lots"}, 1e-08, "mine") == {"sise": 0.5}
+
+
+def _lot_warnings(grid: Path) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_sweep(grid, workers=0)
+    return [str(w.message) for w in caught if w.category is LotUnitWarning]
+
+
+FIXED_HEAD = ("strategy FixedSpread: these quantities are in lots, and a lot of this event store is 0.00000001 base "
+              f"units ({DOCS}):")
+
+
+def test_a_sweep_warns_once_listing_every_points_quantities_in_lots_each_once(tmp_path):
+    """The sweep warned once per distinct message: `[0.01 base, 2000000, 3000000]` gave two warnings, a grid of N
+    sizes without a unit N."""
+    store = _store(tmp_path, 1e-08)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [0.01 base, 2000000, 3000000]\noutput: out\n")
+    assert _lot_warnings(grid) == [
+        f"{FIXED_HEAD}\n"
+        "  size: 2000000 lots (written without a unit) = 0.02 base units; in base units write `size: 0.02 base`\n"
+        "  size: 3000000 lots (written without a unit) = 0.03 base units; in base units write `size: 0.03 base`"]
+    # Two axes, four points, two sizes in lots: one warning, each size once.
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [2, 3]\n  strategy.params.half_spread: [1, 2]\noutput: out2\n")
+    assert _lot_warnings(grid) == [
+        f"{FIXED_HEAD}\n"
+        "  size: 2 lots (written without a unit) = 0.00000002 base units; in base units write `size: 0.00000002 base`\n"
+        "  size: 3 lots (written without a unit) = 0.00000003 base units; in base units write `size: 0.00000003 base`"]
+
+
+def test_the_sweeps_one_warning_shows_twelve_lines_and_counts_the_rest():
+    from mmsim._qty_units import join_warnings
+
+    lines = [f"  size: {n} lots (written without a unit)" for n in range(1, 15)]
+    assert join_warnings({"head": lines}).splitlines() == [
+        "head", *lines[:12], "  and 2 more quantities in lots in the sweep's points"]
+    assert join_warnings({"a": lines[:13], "b": lines[:1]}).splitlines() == [
+        "a", *lines[:12], "  and 1 more quantity in lots in the sweep's points", "b", lines[0]]

@@ -25,7 +25,8 @@ from typing import Any, Collection, Mapping
 
 from .errors import ConfigError, StrategyError
 
-__all__ = ["as_lots", "declared_quantities", "lot_warning", "normalize_quantities", "resolve_units", "store_lot_of"]
+__all__ = ["as_lots", "declared_quantities", "join_warnings", "lot_warning", "lot_warning_parts", "normalize_quantities",
+           "resolve_units", "store_lot_of"]
 
 #: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number in ASCII digits (``\d`` would take a
 #: full-width ``０.０１``) and a unit.
@@ -206,6 +207,13 @@ def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, lab
     """The warning for a store whose lot is not 1: each declared quantity left at its default or written
     without a unit (0 and infinity left out: they read alike in any unit), with its value in lots and in
     base units and how to write it in base units; None when there is none (or the lot is 1)."""
+    parts = lot_warning_parts(obj, params, lot_size, label)
+    return None if parts is None else join_warnings({parts[0]: parts[1]})
+
+
+def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | None,
+                      label: str) -> tuple[str, list[str]] | None:
+    """:func:`lot_warning` as its first line (the strategy and the lot) and its quantities' lines."""
     if lot_size is None or float(lot_size) == 1.0:
         return None
     lot = _lot(lot_size)
@@ -224,7 +232,24 @@ def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, lab
     if not lines:
         return None
     return (f"strategy {label}: these quantities are in lots, and a lot of this event store is {_text(lot)} base "
-            f"units ({_DOCS}):\n" + "\n".join(lines))
+            f"units ({_DOCS}):"), lines
+
+
+#: The lines a sweep's one warning shows under each strategy and lot; the rest are counted.
+WARN_LINES = 12
+
+
+def join_warnings(parts: Mapping[str, list[str]]) -> str:
+    """One warning of {first line: quantities' lines} (a sweep's every point, each line once): at most
+    :data:`WARN_LINES` lines under each first line, then how many more."""
+    blocks = []
+    for head, lines in parts.items():
+        shown = lines[:WARN_LINES]
+        if len(lines) > WARN_LINES:
+            more = len(lines) - WARN_LINES
+            shown.append(f"  and {more} more quantit{'y' if more == 1 else 'ies'} in lots in the sweep's points")
+        blocks.append("\n".join([head, *shown]))
+    return "\n".join(blocks)
 
 
 def store_lot_of(data: str, config_lot: float | None = None) -> float | None:
