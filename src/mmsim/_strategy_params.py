@@ -56,7 +56,7 @@ def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> floa
     return v
 
 
-def _big(value: int) -> str:
+def _big(value: Any) -> str:
     """An integer too large for a float64, shortly: ``1e+400``, ``1.111e+400`` (never its every digit)."""
     from decimal import Decimal
 
