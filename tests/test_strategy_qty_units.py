@@ -388,3 +388,21 @@ def test_the_sweeps_one_warning_shows_twelve_lines_and_counts_the_rest():
         "head", *lines[:12], "  and 2 more quantities in lots in the sweep's points"]
     assert join_warnings({"a": lines[:13], "b": lines[:1]}).splitlines() == [
         "a", *lines[:12], "  and 1 more quantity in lots in the sweep's points", "b", lines[0]]
+
+
+def test_an_out_of_range_quantity_has_a_digest_and_a_point_id_at_once(tmp_path):
+    """as_lots (the digest, a sweep point's id) built 10**999999999 for `1e999999999 base` and never finished;
+    out of range, the value counts as written (loading the strategy then refuses it)."""
+    from mmsim._qty_units import as_lots
+
+    store = _store(tmp_path, 1e-08)
+
+    def cfg(size):
+        return RunConfig.from_dict({"data": str(store), "strategy": {"path": FIXED, "params": {"size": size}}})
+
+    assert cfg("1e999999999 base").digest() != cfg("1e999999998 base").digest()
+    assert as_lots({"size": "1e999999999 lots", "max_position": "-1e-999999999 base"}, str(store), None) == {
+        "size": "1e999999999 lots", "max_position": "-1e-999999999 base"}
+    # 1e300 base on a lot of 1e-09 is 1e309 lots, beyond a float64: as written too.
+    assert as_lots({"size": "1e300 base", "edge": "1e-300 base"}, "", 1e-09) == {"size": "1e300 base",
+                                                                                 "edge": 1e-291}
