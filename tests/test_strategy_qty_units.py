@@ -406,3 +406,30 @@ def test_an_out_of_range_quantity_has_a_digest_and_a_point_id_at_once(tmp_path):
     # 1e300 base on a lot of 1e-09 is 1e309 lots, beyond a float64: as written too.
     assert as_lots({"size": "1e300 base", "edge": "1e-300 base"}, "", 1e-09) == {"size": "1e300 base",
                                                                                  "edge": 1e-291}
+
+
+def test_a_python_strategys_listed_quantity_is_whole_when_its_default_is_an_int(tmp_path):
+    """`quantities = ["size"]` read every name as real: `size: 0.000000015 base` built the strategy with 1.5 lots
+    and the run stopped at its first quote (the engine refuses a size that is not a whole number of lots)."""
+    plugin = tmp_path / "listed.py"
+    plugin.write_text("import mmsim\n\n\nclass Listed(mmsim.Strategy):\n"
+                      "    quantities = ['size', 'edge']\n\n"
+                      "    def __init__(self, size=1, edge=5.0):\n"
+                      "        self.size, self.edge = size, edge\n\n"
+                      "    def quote(self, view):\n        return None\n\n\n"
+                      "def listed(size=2, threshold=20):\n    return Listed(size, threshold)\n\n\n"
+                      "listed.quantities = ['size', 'threshold']\n")
+    with pytest.raises(ConfigError) as exc:
+        load_strategy(f"{plugin}:Listed", {"size": "0.000000015 base"}, lot_size=1e-08)
+    assert str(exc.value) == (
+        "strategy Listed: parameter 'size': '0.000000015 base' is 1.5 lots of 0.00000001, not a whole number of "
+        "lots; 'size' is a whole number of lots (its default is an int; declare quantities = {'size': 'real'} if it "
+        "takes fractions): write a multiple of 0.00000001 base")
+    # A float default stays real: the exact quotient.
+    built = load_strategy(f"{plugin}:Listed", {"size": "0.00000002 base", "edge": "0.000000015 base"}, lot_size=1e-08)
+    assert (built.size, built.edge) == (2, 1.5)
+    # A factory: its threshold's default 20 is an int, so 0.0125 base on a lot of 0.001 (12.5 lots) is refused.
+    with pytest.raises(ConfigError, match=r"^strategy listed: parameter 'threshold': '0\.0125 base' is 12\.5 lots of "
+                                          r"0\.001, not a whole number of lots; 'threshold' is a whole number of lots "
+                                          r"\(its default is an int; declare quantities = \{'threshold': 'real'\}"):
+        load_strategy(f"{plugin}:listed", {"threshold": "0.0125 base"}, lot_size=0.001)

@@ -83,7 +83,17 @@ def declared_quantities(obj: Any) -> dict[str, bool]:
     got = getattr(obj, "quantities", None)
     if got is None or callable(got):
         return {}
-    return normalize_quantities(got, _signature_params(obj), {}, f"strategy {_label(obj)}")
+    # A name in a list is whole when its default is an int (`size=1`): a Python strategy's size of 1.5 lots ran
+    # until its first quote, which the engine refused.
+    whole = {name: _WHOLE for name, default in _defaults(obj).items()
+             if isinstance(default, int) and not isinstance(default, bool)}
+    return normalize_quantities(got, _signature_params(obj), whole, f"strategy {_label(obj)}")
+
+
+class _WHOLE:
+    """A domain-like marker (``whole`` true) for a parameter whose default is an int."""
+
+    whole = True
 
 
 def _is_kind(obj: Any) -> bool:
@@ -181,8 +191,10 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is more than 1.8e308 lots of "
                               f"{_text(lot)}, more than a number holds")
         if quantities[name] and lots.denominator != 1:
+            why = ("" if _is_kind(obj) or isinstance(getattr(obj, "quantities", None), Mapping) else
+                   f" (its default is an int; declare quantities = {{{name!r}: 'real'}} if it takes fractions)")
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is {_text(lots)} lots of "
-                              f"{_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots: "
+                              f"{_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots{why}: "
                               f"write a multiple of {_text(lot)} base")
         out[name] = _plain_number(lots)
     return out
