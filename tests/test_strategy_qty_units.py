@@ -243,3 +243,193 @@ def test_a_sweeps_bad_base_quantity_names_its_grid_key_and_line(tmp_path):
         "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size': '0.000000015 base' is 1.5 lots of "
         "0.00000001, not a whole number of lots; 'size' is a whole number of lots: write a multiple of 0.00000001 "
         f"base ({grid} line 5) — in 1 of 2 points (strategy.params.size=0.000000015 base); no point ran")
+
+
+RANGE = "is out of range: a quantity is 0 or between 1e-300 and 1e300 in magnitude"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"size": "1e400 base"}, f"strategy T: parameter 'size': '1e400 base' {RANGE}"),
+    ({"ofi_threshold": "1e400 lots"}, f"strategy T: parameter 'ofi_threshold': '1e400 lots' {RANGE}"),
+    # 10**999999999 as a fraction never finished: bounded on the decimal as written, before any conversion.
+    ({"size": "1e999999999 base"}, f"strategy T: parameter 'size': '1e999999999 base' {RANGE}"),
+    ({"trade_flow_threshold": "-1e999999999 lots"},
+     f"strategy T: parameter 'trade_flow_threshold': '-1e999999999 lots' {RANGE}"),
+    # The same bound: the message printed 1e-392 with its ~400 zeros.
+    ({"size": "1e-400 base"}, f"strategy T: parameter 'size': '1e-400 base' {RANGE}"),
+    # In range as written, but 1e300 / 1e-09 = 1e309 lots is beyond a float64.
+    ({"trade_flow_threshold": "1e300 base"},
+     "strategy T: parameter 'trade_flow_threshold': '1e300 base' is more than 1.8e308 lots of 0.000000001, more "
+     "than a number holds"),
+])
+def test_a_huge_or_tiny_quantity_is_a_config_error_naming_the_key_not_an_overflow_or_a_hang(params, message):
+    with pytest.raises(ConfigError) as exc:
+        resolve_units(tox(), params, 1e-09, "T")
+    assert str(exc.value) == message
+    # Zero and the bounds themselves read: 1e300 base is 1e308 lots of 1e-08, 1e-300 base 1e-292 lots.
+    assert resolve_units(tox(), {"trade_flow_threshold": "1e300 base", "ofi_threshold": "0e999999999 base",
+                                 "size": "1e-300 lots"}, 1e-08, "T") == {
+        "trade_flow_threshold": 10 ** 308, "ofi_threshold": 0, "size": 1e-300}
+
+
+def test_a_huge_quantity_in_a_run_a_sweep_and_queue_score_is_a_config_error(tmp_path):
+    store = _store(tmp_path, 1e-08)
+    sig = str(ROOT / "strategies" / "signal_skew.py") + ":SignalSkew"
+    for path, key, value, message in (
+            (FIXED, "size", "'1e400 base'", f"strategy FixedSpread: parameter 'size': '1e400 base' {RANGE}"),
+            (sig, "ofi_scale", "'1e400 base'", f"strategy SignalSkew: parameter 'ofi_scale': '1e400 base' {RANGE}"),
+            # A plain 401-digit integer overflowed float() in the parameter check, units or not.
+            (FIXED, "size", "1" + "0" * 400, "strategy FixedSpread: parameter 'size': 1e+400 is too large for a "
+                                             "number (at most 1.8e308)"),
+            (sig, "half_spread", "-" + "7" * 401, "strategy SignalSkew: parameter 'half_spread': -7.778e+400 is "
+                                                  "too large for a number (at most 1.8e308)")):
+        cfg = tmp_path / "run.yaml"
+        cfg.write_text(f"data: {store}\nstrategy:\n  path: '{path}'\n  params:\n    {key}: {value}\n")
+        proc = subprocess.run([sys.executable, "-m", "mmsim", "run", "run.yaml", "-o", str(tmp_path / "out"), "-q",
+                               "--no-report"], capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode != 0
+        assert proc.stderr == f"mmsim: config error: {message} (run.yaml line 5)\n"
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [0.01 base, 1e999999999 base]\noutput: out\n")
+    with pytest.raises(ConfigError) as exc:
+        run_sweep(grid, workers=0)
+    assert str(exc.value) == (
+        f"axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size': '1e999999999 base' {RANGE} ({grid} "
+        "line 5) — in 1 of 2 points (strategy.params.size=1e999999999 base); no point ran")
+    l3 = tmp_path / "l3"
+    l3.mkdir()
+    from mmsim.synth import SynthConfig, write_store
+
+    write_store(SynthConfig(seed=3, duration=S, lot_size=1e-08), l3 / "store")
+    proc = subprocess.run([sys.executable, "-m", "mmsim", "queue-score", "--params", "size=1e400 base",
+                           str(l3 / "store")], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert proc.stderr == (f"mmsim: config error: strategy JoinBest: parameter 'size': '1e400 base' {RANGE} "
+                           "(--params 'size=1e400 base')\n")
+
+
+@pytest.mark.parametrize("value", ["０.０１ base", "1٠ lots"])
+def test_a_quantity_in_non_ascii_digits_is_refused_naming_the_key(value):
+    # `\d` took the full-width digits: `０.０１ base` read as 0.01 (1000000 lots), `1٠ lots` (Arabic-Indic 0) as 10.
+    with pytest.raises(ConfigError) as exc:
+        resolve_units(tox(), {"size": value}, 1e-08, "T")
+    assert str(exc.value) == (
+        f"strategy T: parameter 'size': cannot read {value!r}: a quantity is a number of lots, or a number and a "
+        "unit, '0.01 base' (base units, converted with the event store's lot size) or '20 lots' (" + DOCS + ")")
+    # On a parameter that is not a quantity it is not a number with a unit: the parameter's own check names it.
+    with pytest.raises(ConfigError, match=r"^strategy FixedSpread: parameter 'half_spread': expected a number, got"):
+        load_strategy(FIXED, {"half_spread": value}, lot_size=1e-08)
+
+
+@pytest.mark.parametrize("declared, message", [
+    # A mapping of bools skipped the check: `True` passed as whole, the name 7 as a quantity.
+    ("{'size': True, 7: False}", "quantity 'size' must be 'whole' or 'real', got True"),
+    ("{'size': 'whole', 7: 'real'}", "a quantity's name must be a parameter's name (a string), got 7"),
+    ("['size', 7]", "a quantity's name must be a parameter's name (a string), got 7"),
+    # A name the constructor does not take (its signature says which it takes).
+    ("['size', 'edgee']", "quantity 'edgee' is not a declared parameter"),
+    ("{'sise': 'whole'}", "quantity 'sise' is not a declared parameter"),
+])
+def test_a_python_strategys_quantities_are_checked_in_every_form(tmp_path, declared, message):
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("import mmsim\n\n\nclass Mine(mmsim.Strategy):\n"
+                      f"    quantities = {declared}\n\n"
+                      "    def __init__(self, size=1, edge=5.0):\n"
+                      "        self.size, self.edge = size, edge\n\n"
+                      "    def quote(self, view):\n        return None\n\n\n"
+                      f"def mine(size=1, edge=5.0):\n    return Mine(size, edge)\n\n\nmine.quantities = {declared}\n")
+    for name in ("Mine", "mine"):
+        with pytest.raises(StrategyError) as exc:
+            load_strategy(f"{plugin}:{name}", {"size": "0.01 base"}, lot_size=1e-08)
+        assert str(exc.value) == f"strategy {name}: {message}"
+    # A factory taking **kwargs takes any name: only the form is checked.
+    anyname = tmp_path / "anyname.py"
+    anyname.write_text("def mine(**kw):\n    return None\n\n\nmine.quantities = ['sise']\n")
+    assert resolve_units(resolve_strategy(f"{anyname}:mine"), {"sise": "0.5 lots"}, 1e-08, "mine") == {"sise": 0.5}
+
+
+def _lot_warnings(grid: Path) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_sweep(grid, workers=0)
+    return [str(w.message) for w in caught if w.category is LotUnitWarning]
+
+
+FIXED_HEAD = ("strategy FixedSpread: these quantities are in lots, and a lot of this event store is 0.00000001 base "
+              f"units ({DOCS}):")
+
+
+def test_a_sweep_warns_once_listing_every_points_quantities_in_lots_each_once(tmp_path):
+    """The sweep warned once per distinct message: `[0.01 base, 2000000, 3000000]` gave two warnings, a grid of N
+    sizes without a unit N."""
+    store = _store(tmp_path, 1e-08)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [0.01 base, 2000000, 3000000]\noutput: out\n")
+    assert _lot_warnings(grid) == [
+        f"{FIXED_HEAD}\n"
+        "  size: 2000000 lots (written without a unit) = 0.02 base units; in base units write `size: 0.02 base`\n"
+        "  size: 3000000 lots (written without a unit) = 0.03 base units; in base units write `size: 0.03 base`"]
+    # Two axes, four points, two sizes in lots: one warning, each size once.
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
+                    "axes:\n  strategy.params.size: [2, 3]\n  strategy.params.half_spread: [1, 2]\noutput: out2\n")
+    assert _lot_warnings(grid) == [
+        f"{FIXED_HEAD}\n"
+        "  size: 2 lots (written without a unit) = 0.00000002 base units; in base units write `size: 0.00000002 base`\n"
+        "  size: 3 lots (written without a unit) = 0.00000003 base units; in base units write `size: 0.00000003 base`"]
+
+
+def test_the_sweeps_one_warning_shows_twelve_lines_and_counts_the_rest():
+    from mmsim._qty_units import join_warnings
+
+    lines = [f"  size: {n} lots (written without a unit)" for n in range(1, 15)]
+    assert join_warnings({"head": lines}).splitlines() == [
+        "head", *lines[:12], "  and 2 more quantities in lots in the sweep's points"]
+    assert join_warnings({"a": lines[:13], "b": lines[:1]}).splitlines() == [
+        "a", *lines[:12], "  and 1 more quantity in lots in the sweep's points", "b", lines[0]]
+
+
+def test_an_out_of_range_quantity_has_a_digest_and_a_point_id_at_once(tmp_path):
+    """as_lots (the digest, a sweep point's id) built 10**999999999 for `1e999999999 base` and never finished;
+    out of range, the value counts as written (loading the strategy then refuses it)."""
+    from mmsim._qty_units import as_lots
+
+    store = _store(tmp_path, 1e-08)
+
+    def cfg(size):
+        return RunConfig.from_dict({"data": str(store), "strategy": {"path": FIXED, "params": {"size": size}}})
+
+    assert cfg("1e999999999 base").digest() != cfg("1e999999998 base").digest()
+    assert as_lots({"size": "1e999999999 lots", "max_position": "-1e-999999999 base"}, str(store), None) == {
+        "size": "1e999999999 lots", "max_position": "-1e-999999999 base"}
+    # 1e300 base on a lot of 1e-09 is 1e309 lots, beyond a float64: as written too.
+    assert as_lots({"size": "1e300 base", "edge": "1e-300 base"}, "", 1e-09) == {"size": "1e300 base",
+                                                                                 "edge": 1e-291}
+
+
+def test_a_python_strategys_listed_quantity_is_whole_when_its_default_is_an_int(tmp_path):
+    """`quantities = ["size"]` read every name as real: `size: 0.000000015 base` built the strategy with 1.5 lots
+    and the run stopped at its first quote (the engine refuses a size that is not a whole number of lots)."""
+    plugin = tmp_path / "listed.py"
+    plugin.write_text("import mmsim\n\n\nclass Listed(mmsim.Strategy):\n"
+                      "    quantities = ['size', 'edge']\n\n"
+                      "    def __init__(self, size=1, edge=5.0):\n"
+                      "        self.size, self.edge = size, edge\n\n"
+                      "    def quote(self, view):\n        return None\n\n\n"
+                      "def listed(size=2, threshold=20):\n    return Listed(size, threshold)\n\n\n"
+                      "listed.quantities = ['size', 'threshold']\n")
+    with pytest.raises(ConfigError) as exc:
+        load_strategy(f"{plugin}:Listed", {"size": "0.000000015 base"}, lot_size=1e-08)
+    assert str(exc.value) == (
+        "strategy Listed: parameter 'size': '0.000000015 base' is 1.5 lots of 0.00000001, not a whole number of "
+        "lots; 'size' is a whole number of lots (its default is an int; declare quantities = {'size': 'real'} if it "
+        "takes fractions): write a multiple of 0.00000001 base")
+    # A float default stays real: the exact quotient.
+    built = load_strategy(f"{plugin}:Listed", {"size": "0.00000002 base", "edge": "0.000000015 base"}, lot_size=1e-08)
+    assert (built.size, built.edge) == (2, 1.5)
+    # A factory: its threshold's default 20 is an int, so 0.0125 base on a lot of 0.001 (12.5 lots) is refused.
+    with pytest.raises(ConfigError, match=r"^strategy listed: parameter 'threshold': '0\.0125 base' is 12\.5 lots of "
+                                          r"0\.001, not a whole number of lots; 'threshold' is a whole number of lots "
+                                          r"\(its default is an int; declare quantities = \{'threshold': 'real'\}"):
+        load_strategy(f"{plugin}:listed", {"threshold": "0.0125 base"}, lot_size=0.001)

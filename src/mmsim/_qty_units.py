@@ -18,26 +18,35 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from .errors import ConfigError, StrategyError
 
-__all__ = ["as_lots", "declared_quantities", "lot_warning", "normalize_quantities", "resolve_units", "store_lot_of"]
+__all__ = ["as_lots", "declared_quantities", "join_warnings", "lot_warning", "lot_warning_parts", "normalize_quantities",
+           "resolve_units", "store_lot_of"]
 
-#: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number and a unit.
-_QTY_RE = re.compile(r"^\s*(?P<num>[-+]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*"
+#: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number in ASCII digits (``\d`` would take a
+#: full-width ``０.０１``) and a unit.
+_QTY_RE = re.compile(r"^\s*(?P<num>[-+]?(?:[0-9]+(?:_[0-9]+)*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*"
                      r"(?P<unit>[A-Za-z]+)\s*$")
+#: A quantity's number is 0 or between these in magnitude: checked on the decimal as written, before any exact
+#: conversion (``1e999999999`` as a fraction is 10**999999999, which never finishes).
+_SMALLEST, _LARGEST = Decimal("1e-300"), Decimal("1e300")
+_RANGE = "a quantity is 0 or between 1e-300 and 1e300 in magnitude"
 _UNITS = {"base": "base", "lots": "lots", "lot": "lots"}
 _DOCS = 'docs/strategies.md, "Units of strategy parameters"'
+_FLOAT_MAX = Fraction(sys.float_info.max)
 
 
-def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domains: Mapping[str, Any],
+def normalize_quantities(quantities: Any, spec: Collection[str] | None, domains: Mapping[str, Any],
                          where: str) -> dict[str, bool]:
     """A declaration ``quantities`` as {name: whole}: a sequence of parameter names (whole when the
-    parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``. Each name must be in
-    ``spec`` (the declared parameters) unless it is None (a Python strategy's: its signature says)."""
+    parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``. Each name is a string in
+    ``spec`` (a numba strategy's declared parameters, a Python strategy's signature's) unless ``spec`` is None
+    (a factory taking ``**kwargs``)."""
     if quantities is None:
         return {}
     if isinstance(quantities, str) or not isinstance(quantities, (Mapping, list, tuple, set, frozenset)):
@@ -46,12 +55,14 @@ def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domain
     items = quantities.items() if isinstance(quantities, Mapping) else ((n, None) for n in quantities)
     out: dict[str, bool] = {}
     for name, kind in items:
-        if not isinstance(name, str) or (spec is not None and name not in spec):
+        if not isinstance(name, str):
+            raise StrategyError(f"{where}: a quantity's name must be a parameter's name (a string), got {name!r}")
+        if spec is not None and name not in spec:
             raise StrategyError(f"{where}: quantity {name!r} is not a declared parameter")
         if kind is None:
             dom = domains.get(name)
             out[name] = bool(getattr(dom, "whole", False))
-        elif kind in ("whole", "real"):
+        elif isinstance(kind, str) and kind in ("whole", "real"):
             out[name] = kind == "whole"
         else:
             raise StrategyError(f"{where}: quantity {name!r} must be 'whole' or 'real', got {kind!r}")
@@ -61,18 +72,50 @@ def normalize_quantities(quantities: Any, spec: Mapping[str, Any] | None, domain
 def declared_quantities(obj: Any) -> dict[str, bool]:
     """The quantity parameters (lots) the object a strategy spec names declares: {name: whole}.
 
-    A numba strategy type's ``quantities`` (its rule's Python class reads its rule's); a Strategy class's or
-    factory's ``quantities`` attribute (a sequence of names, real-valued unless the mapping form says
-    ``"whole"``); none for anything else."""
-    native = getattr(obj, "native", None)
-    if isinstance(obj, type) and native is not None and isinstance(getattr(native, "quantities", None), dict):
-        return dict(native.quantities)
+    A numba strategy type's ``quantities`` (checked when it was declared; its rule's Python class reads its
+    rule's); a Strategy class's or factory's ``quantities`` attribute, checked here as
+    :func:`normalize_quantities` checks every declaration (a sequence of names, real-valued, or a mapping name ->
+    ``"whole"`` or ``"real"``; each name a parameter of its signature when that is known); none for anything
+    else."""
+    kind = obj if _is_kind(obj) else getattr(obj, "native", None) if isinstance(obj, type) else None
+    if kind is not None and _is_kind(kind):
+        return dict(kind.quantities)
     got = getattr(obj, "quantities", None)
-    if isinstance(got, dict) and all(isinstance(v, bool) for v in got.values()):
-        return dict(got)
     if got is None or callable(got):
         return {}
-    return normalize_quantities(got, None, {}, f"strategy {_label(obj)}")
+    # A name in a list is whole when its default is an int (`size=1`): a Python strategy's size of 1.5 lots ran
+    # until its first quote, which the engine refused.
+    whole = {name: _WHOLE for name, default in _defaults(obj).items()
+             if isinstance(default, int) and not isinstance(default, bool)}
+    return normalize_quantities(got, _signature_params(obj), whole, f"strategy {_label(obj)}")
+
+
+class _WHOLE:
+    """A domain-like marker (``whole`` true) for a parameter whose default is an int."""
+
+    whole = True
+
+
+def _is_kind(obj: Any) -> bool:
+    """A numba strategy type (:class:`mmsim.numba_strategy.NumbaStrategyType`): its ``quantities`` is the
+    {name: whole} :func:`normalize_quantities` made of its declaration."""
+    return (isinstance(getattr(obj, "param_spec", None), dict) and isinstance(getattr(obj, "quantities", None), dict)
+            and callable(getattr(obj, "check_params", None)))
+
+
+def _signature_params(obj: Any) -> list[str] | None:
+    """The keyword parameters a Strategy class or factory takes; None when any name goes (``**kwargs``) or the
+    signature is unknown."""
+    import inspect
+
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    params = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def _label(obj: Any) -> str:
@@ -89,6 +132,16 @@ def _text(x: Decimal | Fraction) -> str:
     d = x if isinstance(x, Decimal) else Decimal(x.numerator) / Decimal(x.denominator)
     text = f"{d:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _number_of(m: re.Match[str]) -> Fraction | None:
+    """The number a quantity's match writes, exactly; None when it is out of range (:data:`_RANGE`)."""
+    d = Decimal(m.group("num").replace("_", ""))
+    if d.is_zero():
+        return Fraction(0)
+    if not _SMALLEST <= d.copy_abs() <= _LARGEST:
+        return None
+    return Fraction(d)
 
 
 def _plain_number(q: Fraction) -> int | float:
@@ -123,7 +176,9 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
             raise ConfigError(f"strategy {label}: parameter {name!r}: cannot read {value!r}: a quantity is a "
                               f"number of lots, or a number and a unit, '0.01 base' (base units, converted with "
                               f"the event store's lot size) or '20 lots' ({_DOCS})")
-        num = Fraction(Decimal(m.group("num").replace("_", "")))
+        num = _number_of(m)
+        if num is None:
+            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is out of range: {_RANGE}")
         if unit == "lots":
             out[name] = _plain_number(num)
             continue
@@ -132,9 +187,14 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
                               "event store's lot size; none is known here (give the store, or write lots)")
         lot = _lot(lot_size)
         lots = num / Fraction(lot)
+        if abs(lots) > _FLOAT_MAX:
+            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is more than 1.8e308 lots of "
+                              f"{_text(lot)}, more than a number holds")
         if quantities[name] and lots.denominator != 1:
+            why = ("" if _is_kind(obj) or isinstance(getattr(obj, "quantities", None), Mapping) else
+                   f" (its default is an int; declare quantities = {{{name!r}: 'real'}} if it takes fractions)")
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is {_text(lots)} lots of "
-                              f"{_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots: "
+                              f"{_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots{why}: "
                               f"write a multiple of {_text(lot)} base")
         out[name] = _plain_number(lots)
     return out
@@ -159,6 +219,13 @@ def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, lab
     """The warning for a store whose lot is not 1: each declared quantity left at its default or written
     without a unit (0 and infinity left out: they read alike in any unit), with its value in lots and in
     base units and how to write it in base units; None when there is none (or the lot is 1)."""
+    parts = lot_warning_parts(obj, params, lot_size, label)
+    return None if parts is None else join_warnings({parts[0]: parts[1]})
+
+
+def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | None,
+                      label: str) -> tuple[str, list[str]] | None:
+    """:func:`lot_warning` as its first line (the strategy and the lot) and its quantities' lines."""
     if lot_size is None or float(lot_size) == 1.0:
         return None
     lot = _lot(lot_size)
@@ -177,7 +244,24 @@ def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, lab
     if not lines:
         return None
     return (f"strategy {label}: these quantities are in lots, and a lot of this event store is {_text(lot)} base "
-            f"units ({_DOCS}):\n" + "\n".join(lines))
+            f"units ({_DOCS}):"), lines
+
+
+#: The lines a sweep's one warning shows under each strategy and lot; the rest are counted.
+WARN_LINES = 12
+
+
+def join_warnings(parts: Mapping[str, list[str]]) -> str:
+    """One warning of {first line: quantities' lines} (a sweep's every point, each line once): at most
+    :data:`WARN_LINES` lines under each first line, then how many more."""
+    blocks = []
+    for head, lines in parts.items():
+        shown = lines[:WARN_LINES]
+        if len(lines) > WARN_LINES:
+            more = len(lines) - WARN_LINES
+            shown.append(f"  and {more} more quantit{'y' if more == 1 else 'ies'} in lots in the sweep's points")
+        blocks.append("\n".join([head, *shown]))
+    return "\n".join(blocks)
 
 
 def store_lot_of(data: str, config_lot: float | None = None) -> float | None:
@@ -207,11 +291,15 @@ def as_lots(params: Mapping[str, Any], data: str, config_lot: float | None) -> d
         unit = _UNITS.get(m.group("unit").lower()) if m else None
         if m is None or unit is None:
             continue
-        num = Fraction(Decimal(m.group("num").replace("_", "")))
+        num = _number_of(m)
+        if num is None:
+            continue  # out of range: loading the strategy says so
         if unit == "base":
             lot = store_lot_of(data, config_lot) if lot is ... else lot
             if lot is None:
                 continue
             num /= Fraction(_lot(lot))
+            if abs(num) > _FLOAT_MAX:
+                continue  # more lots than a number holds: loading the strategy says so
         out[name] = _plain_number(num)
     return out

@@ -47,10 +47,21 @@ def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> floa
         hint = (" (YAML writes infinity as .inf)" if isinstance(value, str)
                 and value.strip().lower().lstrip("+-") in ("inf", "infinity") else "")
         raise error(f"{what}: expected a number, got {value!r}{hint}")
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond float64 (a 401-digit YAML integer): never a traceback
+        raise error(f"{what}: {_big(value)} is too large for a number (at most 1.8e308)") from None
     if math.isnan(v):
         raise error(f"{what}: expected a number, got NaN")
     return v
+
+
+def _big(value: Any) -> str:
+    """An integer too large for a float64, shortly: ``1e+400``, ``1.111e+400`` (never its every digit)."""
+    from decimal import Decimal
+
+    mantissa, exp = f"{Decimal(value):.3e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{exp}"
 
 
 def _show(v: float) -> str:

@@ -79,7 +79,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     stores: dict[str, str | None] = {}
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     lots: dict[str, float | None] = {}  # each store's lot size (a quantity written `0.01 base` needs it)
-    warned: set[str] = set()  # each warning once, whatever the number of points
+    warned: dict[str, list[str]] = {}  # the one warning: {strategy and lot: its points' quantities in lots, each once}
     for p in points:
         s = p.config.strategy
         data = p.config.data
@@ -116,6 +116,13 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, _key_located(fits, p, grid)):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
+    if warned:
+        import warnings
+
+        from .._qty_units import join_warnings
+        from ..errors import LotUnitWarning
+
+        warnings.warn(join_warnings(warned), LotUnitWarning, stacklevel=2)
     if not problems:
         if grid is not None:
             _check_duplicates(grid, {p.config.strategy.path: declared[k] for p in points
@@ -139,18 +146,16 @@ def _point_lot(p: SweepPoint, meta: Mapping[str, Any]) -> float | None:
     return None if p.config.engine.lot_size is None else float(p.config.engine.lot_size)
 
 
-def _warn_lots(kind: Any, params: Mapping[str, Any], lot: float | None, path: str, warned: set[str]) -> None:
-    """The sweep's one warning per strategy and store of quantities left in lots on a lot other than 1
-    (:func:`mmsim._qty_units.lot_warning`; the points themselves run without it)."""
-    import warnings
+def _warn_lots(kind: Any, params: Mapping[str, Any], lot: float | None, path: str,
+               warned: dict[str, list[str]]) -> None:
+    """Add a point's quantities left in lots on a lot other than 1 to the sweep's one warning, each line once
+    (:func:`mmsim._qty_units.lot_warning_parts`; the points themselves run without it)."""
+    from .._qty_units import lot_warning_parts
 
-    from .._qty_units import lot_warning
-    from ..errors import LotUnitWarning
-
-    msg = lot_warning(kind, params, lot, getattr(kind, "name", None) or getattr(kind, "__name__", None) or path)
-    if msg is not None and msg not in warned:
-        warned.add(msg)
-        warnings.warn(msg, LotUnitWarning, stacklevel=3)
+    parts = lot_warning_parts(kind, params, lot, getattr(kind, "name", None) or getattr(kind, "__name__", None) or path)
+    if parts is not None:
+        lines = warned.setdefault(parts[0], [])
+        lines.extend(line for line in parts[1] if line not in lines)
 
 
 def _check_duplicates(grid: Grid, kinds: dict[str, Any], lots: Mapping[str, float | None]) -> None:
