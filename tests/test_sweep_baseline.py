@@ -561,11 +561,42 @@ def test_the_plots_draw_each_difference_with_its_interval():
     assert titles == ["Δ markout 1s (ticks/lot)", "Δ PnL per day (quote ccy)"]  # sweepword14: METRIC_NAMES' unit
     ax = fig.axes[0]
     line = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
-    assert list(line.get_ydata()) == [0.0, -0.5, -1.0]
+    # The baseline point (0ms) is not drawn: its difference from itself is no measurement, and the line at 0
+    # stands for it (plot14; the newcomer: drawn, it read as a measured 0 with bars; this list was [0.0, -0.5,
+    # -1.0] and the bars three).
+    assert list(line.get_ydata()) == [-0.5, -1.0]
+    assert any(list(ln.get_ydata()) == [0.0, 0.0] and ln.get_marker() in ("None", "", None) for ln in ax.get_lines())
     # The error bars span each point's interval.
     bars = ax.collections[0].get_segments()
-    assert [(seg[0][1], seg[1][1]) for seg in bars] == [(-0.25, 0.125), (-1.0, -0.25), (-1.75, -0.625)]
-    assert np.allclose([seg[0][0] for seg in bars], [0, 5e6, 5e7])
+    assert [(seg[0][1], seg[1][1]) for seg in bars] == [(-1.0, -0.25), (-1.75, -0.625)]
+    assert np.allclose([seg[0][0] for seg in bars], [5e6, 5e7])
+    # The 0ms tick stays on the axis (the baseline's latency), with nothing drawn above it.
+    assert [t.get_text() for t in ax.get_xticklabels()][:1] == ["0ms"]
+
+
+def test_a_baseline_per_latency_draws_no_series_of_zeros():
+    """The second case (the defence sweep's layout): the naive quoter is each latency's baseline. Its rows were a
+    series of measured-looking zeros in every `_vs_baseline` panel; only the pull's differences are drawn."""
+    rows = []
+    for i, (strategy, feed) in enumerate([(s, f) for s in ("Naive", "Pull") for f in ("0ms", "50ms")]):
+        base = strategy == "Naive"
+        r = {"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok", "strategy": strategy,
+             "latency.feed": feed, "pnl.total": 1.0, "baseline": f"p{i % 2}", "baseline_note": None,
+             "verdict": "baseline" if base else "better"}
+        est = 0.0 if base else 1.0 + i
+        r.update({"vs_baseline.markout@1s": est, "vs_baseline.markout@1s.ci_low": est - 0.5 * (not base),
+                  "vs_baseline.markout@1s.ci_high": est + 0.5 * (not base)})
+        rows.append(r)
+    grid = Grid(points=(), keys=("strategy", "latency.feed"), repeats=1, output=None, workers=None,
+                source="g.yaml", baseline=BaselinePlan(spec={"strategy": "Naive"}, settings=CompareSettings()))
+    figs = sweep_figures(rows, grid)
+    ax = figs["sweep_latency_feed_vs_baseline.png"].axes[0]
+    drawn = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert [list(ln.get_ydata()) for ln in drawn] == [[3.0, 4.0]]  # was also [0.0, 0.0]: the naive quoter's
+    fig = figs["sweep_latency_feed_vs_baseline.png"]
+    assert [t.get_text() for lg in fig.legends for t in lg.get_texts()] in ([], ["strategy=Pull"])
+    ax = figs["sweep_strategy_vs_baseline.png"].axes[0]
+    assert sorted(v for ln in ax.get_lines() if ln.get_marker() == "o" for v in ln.get_ydata()) == [3.0, 4.0]
 
 
 def test_a_baseline_names_an_event_toxic_horizon_as_a_config_reads_it(informed):

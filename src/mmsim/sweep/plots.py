@@ -98,6 +98,10 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
 def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[str], suffix: str,
              what: str) -> dict[str, Any]:
     ok = [r for r in rows if r.get("status") == "ok"]
+    # A baseline point's difference from itself is no measurement (the table reads `baseline`): the plot's
+    # line at 0 is the baseline; drawn, its points sat at 0 with [0, 0] bars as if measured. Its series
+    # keeps its colour index, so each series has one colour in every figure of the sweep.
+    skip_baseline = suffix == "_vs_baseline"
     varying = [k for k in grid.keys if len({_canonical(r.get(k)) for r in rows}) > 1]
     plots: dict[str, Any] = {}
     if not ok or not metrics:
@@ -142,6 +146,8 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             for g, (label, grp) in enumerate(groups.items()):
                 pts: dict[float, list[Mapping[str, Any]]] = {}
                 for r in grp:
+                    if skip_baseline and r.get("verdict") == "baseline":
+                        continue
                     if _number(r.get(m)) is not None:
                         pts.setdefault(xpos[_canonical(r.get(key))], []).append(r)
                 if not pts:
