@@ -495,3 +495,45 @@ def test_a_random_entry_latency_makes_requotes_not_pulls_on_btcusdt(tmp_path, re
     p = json.loads((tmp_path / "out" / "report.json").read_text())["presence"]
     assert [(s["pulls"], s["requotes"]) for s in p["sides"].values()] == [(0, 182), (0, 103)]
     assert p["sides"]["bid"]["requote_gap_median_ns"] == 273_374.5
+
+
+def test_the_header_says_when_the_venue_was_not_trading():
+    """The newcomer's: ESH4's report did not say its first hour was CME's pre-open. A `trading` row lists
+    the stretches of the market's span with the venue not TRADING (report.json setup.data.not_trading).
+    Hand events from 1 s: HALTED at 2 s, QUOTING at 3 s (one stretch, named by its first status), TRADING
+    at 4 s; QUOTING from 6 s to the end at 8 s: 2 s + 2 s not trading of 7 s."""
+    from mmsim.events import TradingStatus as TS
+    from mmsim.report.setup import not_trading, trading_text
+
+    S = 1_000_000_000
+    ev = make_events([(1 * S, Kind.DEPTH, 1, 100, 5), (1 * S, Kind.DEPTH, -1, 102, 5),
+                      (2 * S, Kind.STATUS, 0, 0, int(TS.HALTED)), (3 * S, Kind.STATUS, 0, 0, int(TS.QUOTING)),
+                      (4 * S, Kind.STATUS, 0, 0, int(TS.TRADING)), (6 * S, Kind.STATUS, 0, 0, int(TS.QUOTING)),
+                      (8 * S, Kind.DEPTH, 1, 100, 6)])
+    got = not_trading(ev, 1 * S, 8 * S)
+    assert got == [{"from_ts": 2 * S, "to_ts": 4 * S, "status": "HALTED"},
+                   {"from_ts": 6 * S, "to_ts": 8 * S, "status": "QUOTING"}]
+    assert trading_text(got, 7 * S) == (
+        "not trading 4 s of the 7 s: HALTED 00:00:02.000 → 00:00:04.000; QUOTING (pre-open or quotes only) "
+        "00:00:06.000 → 00:00:08.000 (nothing fills there; quote presence counts trading time only)")
+    rep = mmsim.report.make_report(mmsim.run(ev, Once(Quote(100, 1, 102, 1)), mmsim.Config()), ev)
+    assert rep.data["setup"]["data"]["not_trading"] == got
+    assert "not trading 4 s of the 7 s: HALTED" in " ".join(_console_text(rep).split())
+    # The second case: a span opening in a pre-open (QUOTING before the first event's time holds from it)
+    # and data with no STATUS event (no row).
+    assert not_trading(ev, 5 * S, 7 * S) == [{"from_ts": 6 * S, "to_ts": 7 * S, "status": "QUOTING"}]
+    assert not_trading(ev, 7 * S, 8 * S) == [{"from_ts": 7 * S, "to_ts": 8 * S, "status": "QUOTING"}]
+    plain = ev[ev["kind"] != int(Kind.STATUS)]
+    assert not_trading(plain, 1 * S, 8 * S) == []
+    rep = mmsim.report.make_report(mmsim.run(plain, Once(Quote(100, 1, 102, 1)), mmsim.Config()), plain)
+    assert "not trading" not in _console_text(rep)
+
+
+def _console_text(rep) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(record=True, width=200, file=io.StringIO())
+    rep.print(console)
+    return console.export_text()

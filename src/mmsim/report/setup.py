@@ -206,6 +206,42 @@ def opening_snapshot(events: Any) -> dict[str, Any]:
             "snapshots": int(len(clears)), "snapshots_events": int((ends - clears).sum())}
 
 
+def not_trading(events: Any, t0: int, t1: int) -> list[dict[str, Any]]:
+    """The stretches of ``[t0, t1]`` the venue was not trading, from the events' ``STATUS`` events.
+
+    Returns
+    -------
+    list of dict
+        ``from_ts``, ``to_ts`` (ns) and ``status`` (``HALTED`` or ``QUOTING``: a pre-open or a
+        quotation-only phase) of each, in time order; the status after every event at a time
+        holds until the next change (a replay starts in ``TRADING``). Empty without ``STATUS``
+        events or when trading throughout.
+    """
+    from ..events import Kind, TradingStatus
+
+    if events is None or len(events) == 0 or "kind" not in (events.dtype.names or ()):
+        return []
+    st = np.flatnonzero(np.asarray(events["kind"]) == int(Kind.STATUS))
+    if st.size == 0:
+        return []
+    ts = np.asarray(events["exch_ts"], dtype=np.int64)[st]
+    code = np.asarray(events["qty"], dtype=np.int64)[st]
+    last = np.append(ts[1:] != ts[:-1], True)  # the status after every event at a time
+    ts, code = ts[last], code[last]
+    before = np.flatnonzero(ts <= t0)
+    cur = int(code[before[-1]]) if before.size else int(TradingStatus.TRADING)
+    changes = [(t0, cur)] + [(int(t), int(c)) for t, c in zip(ts, code) if t0 < t <= t1]
+    out: list[dict[str, Any]] = []
+    for k, (t, c) in enumerate(changes):
+        end = changes[k + 1][0] if k + 1 < len(changes) else t1
+        if c != int(TradingStatus.TRADING) and end > t:
+            if out and out[-1]["to_ts"] == t:  # HALTED then QUOTING: one stretch, named by its first status
+                out[-1]["to_ts"] = end
+                continue
+            out.append({"from_ts": t, "to_ts": end, "status": TradingStatus(c).name})
+    return out
+
+
 def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, version: str,
                    events: Any = None) -> dict[str, Any]:
     """The ``setup`` section of report.json: everything needed to say (and redo) what was run.
@@ -227,7 +263,9 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
     dict
         ``data`` (``store``, ``symbol``, ``venue``, ``levels``, ``start_ts``,
         ``end_ts``, ``span_s``, ``n_events``; ``snapshot_ts``, ``snapshot_events``,
-        ``market_start_ts``, ``snapshots`` and ``snapshots_events`` of an opening snapshot, else None), ``strategy`` (``label``,
+        ``market_start_ts``, ``snapshots`` and ``snapshots_events`` of an opening snapshot, else None;
+        ``not_trading``: the stretches of the market's span the venue was not trading,
+        :func:`not_trading`), ``strategy`` (``label``,
         ``path``, ``params``; path and params null for a bare run), ``latency``
         (``feed``, ``entry``, ``response`` as labels, ``seed``), ``queue``,
         ``fees`` (label), ``contract`` (``tick_size``, ``lot_size``, ``contract_size``,
@@ -265,6 +303,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "n_events": int(n_events),
         **opening_snapshot(events),
     }
+    data["not_trading"] = not_trading(events, market_start(data, int(t_start)), int(t_end))
     if job is not None:
         plain = job.to_dict()
         plain.pop("output", None)
@@ -318,6 +357,18 @@ def _records_digest(result: Any) -> str | None:
     return h.hexdigest() if seen else None
 
 
+def trading_text(stretches: list[Mapping[str, Any]], span: int) -> str:
+    """The header's ``trading`` row: ``not trading 1h00m of the 2h00m: QUOTING (pre-open or quotes only)
+    22:00:00.180 → 22:59:59.927``; the first three stretches, then how many more."""
+    off = sum(int(s["to_ts"]) - int(s["from_ts"]) for s in stretches)
+    what = {"QUOTING": "QUOTING (pre-open or quotes only)", "HALTED": "HALTED"}
+    shown = [f"{what.get(s['status'], s['status'])} {_ts(int(s['from_ts']))[11:]} → {_ts(int(s['to_ts']))[11:]}"
+             for s in stretches[:3]]
+    more = f"; and {len(stretches) - 3} more" if len(stretches) > 3 else ""
+    return (f"not trading {format_span(off)} of the {format_span(span)}: " + "; ".join(shown) + more
+            + " (nothing fills there; quote presence counts trading time only)")
+
+
 def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The setup as (label, text) rows, for the terminal header and the HTML."""
     d = setup["data"]
@@ -346,6 +397,8 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         if setup.get("partial") else []
     rows += [
         ("data", data),
+        *([("trading", trading_text(d["not_trading"], d["end_ts"] - market_start(d, d["start_ts"])))]
+          if d.get("not_trading") else []),
         ("store", d["store"] or "(an event array, no store)"),
         ("strategy", strat),
         ("latency", f"feed {lat['feed']}; entry {lat['entry']}; response {lat['response']}"
