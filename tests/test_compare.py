@@ -663,6 +663,11 @@ def test_share_verdict_strings():
     # No trading time at all (all halted): undefined, and why (breaker14: it said "no fills")
     assert verdict("A", "B", "two-sided time", "", iv(None, None, None), share=True) == \
         "B vs A: two-sided time undefined (the venue was not trading in any compared bucket)"
+    # pp_text: never an exponent, one rule at 0.1 (breaker14b: 1e-05, 0.0996 -> 0.1 beside 0.10, -0.00)
+    from mmsim.analysis.comparison import pp_text
+
+    assert [pp_text(v) for v in (1e-5, -7.1e-6, 0.0996, 0.1, -0.0, 0.0, -3.1, 0.094)] == \
+        ["0.00001", "-0.0000071", "0.10", "0.10", "0.00", "0.00", "-3.10", "0.094"]
     # Below 0.1 pp two significant digits (newcomer14: AMZN's -0.0071 read "-0.01 [-0.01, -0.01]").
     assert verdict("A", "B", "two-sided time", "", iv(-0.000071, -0.000086, -0.000058), share=True) == \
         "B's two-sided time is 0.0071 pp less than A's (95% CI -0.0086 pp to -0.0058 pp): real"

@@ -514,8 +514,14 @@ def test_the_header_says_when_the_venue_was_not_trading():
     assert got == [{"from_ts": 2 * S, "to_ts": 4 * S, "status": "HALTED"},
                    {"from_ts": 6 * S, "to_ts": 8 * S, "status": "QUOTING"}]
     assert trading_text(got, 7 * S) == (
-        "not trading 4 s of the 7 s: HALTED 00:00:02.000 → 00:00:04.000; QUOTING (pre-open or quotes only) "
-        "00:00:06.000 → 00:00:08.000 (nothing fills there; quote presence counts trading time only)")
+        "not trading 4 s of the 7 s: HALTED 00:00:02.000 → 00:00:04.000 (2 s); QUOTING (pre-open or quotes "
+        "only) 00:00:06.000 → 00:00:08.000 (2 s) (nothing fills there; quote presence counts trading time only)")
+    # A halt of a day and 100 s (breaker14b: its times without a date read as 1m40s): the end has its date.
+    day = 86_400 * S
+    long = [{"from_ts": 1500 * S, "to_ts": day + 1600 * S, "status": "HALTED"}]
+    assert trading_text(long, day + 3000 * S) == (
+        "not trading 24h02m of the 24h50m: HALTED 00:25:00.000 → 1970-01-02 00:26:40.000 (24h02m) (nothing fills "
+        "there; quote presence counts trading time only)")
     rep = mmsim.report.make_report(mmsim.run(ev, Once(Quote(100, 1, 102, 1)), mmsim.Config()), ev)
     assert rep.data["setup"]["data"]["not_trading"] == got
     assert "not trading 4 s of the 7 s: HALTED" in " ".join(_console_text(rep).split())

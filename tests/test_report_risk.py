@@ -118,8 +118,9 @@ def test_an_opening_snapshot_not_set_apart_moves_no_grid_point(before):
     event, too close to be set apart from the header's span. The hand trading 10 s later. The Sharpe's grid
     ran from the snapshot, so stamping it 0.5 s earlier moved every point: increments 1.5, 2, 1.5, 0 from
     9.83 s, 0, -6.5, 10, 1.5 from 9.33 s. Its points now run from the market's start (10 s), and the
-    snapshot's stretch before it is no interval (it was one, a zero, and read 5 / sqrt(3) here; with
-    `sample_every` longer than the data every run's Sharpe read -1.00 or 1.00: breaker14): 1.5, 2, 1.5
+    snapshot's stretch before it joins the first interval (alone it was a zero interval and read 5 / sqrt(3)
+    here; with `sample_every` longer than the data every run's Sharpe read -1.00 or 1.00: breaker14; left
+    out, a fill in it was in no interval: breaker14b): points snap, 11 s, 12 s, 13 s, increments 1.5, 2, 1.5
     either way, the hand case's Sharpe, 10."""
     t = 10 * S
     snap = t - before
@@ -132,13 +133,21 @@ def test_an_opening_snapshot_not_set_apart_moves_no_grid_point(before):
              fill(t + 5 * S // 2, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
     rep = risk_of(fills, ev)
     assert rep.data["inventory"]["from_ts"] == snap  # not set apart: the header's span starts at the snapshot
-    assert rep.series["equity_t"].tolist() == [t, t + S, t + 2 * S, t + 3 * S]
+    assert rep.series["equity_t"].tolist() == [snap, t + S, t + 2 * S, t + 3 * S]
     assert rep.data["risk"]["sharpe_daily"] == pytest.approx(10.0)
     assert rep.data["risk"]["max_drawdown"] == pytest.approx(8.0)
     # One interval (sample_every longer than the data): no Sharpe, not +-1.
     r = compute_report(result_of(fills, config=mmsim.Config(sample_every=3600 * S)), ev, horizons=["1s"],
                        event_horizons=[])
-    assert r.data["risk"]["sharpe_daily"] is None and r.series["equity_t"].tolist() == [t, t + 3 * S]
+    assert r.data["risk"]["sharpe_daily"] is None and r.series["equity_t"].tolist() == [snap, t + 3 * S]
+    # A taker buy against the snapshot's book before the market's start (breaker14b: a fill there was in no
+    # interval): 2 @ 102 at t - 0.1 s; a sell 2 @ 103 at t + 2.5 s. Equity at snap 0; at t + 1 s -204 + 2 * 101 =
+    # -2 (the mid of the events at t); at t + 2 s -204 + 2 * 102 = 0; at t + 3 s the total, -204 + 206 = 2.
+    # Increments -2, 2, 2: they add up to the total (the -2 was left out when the grid began at t).
+    early = [fill(t - S // 10, 1, 102, 2, 100, 102, maker=False), fill(t + 5 * S // 2, -1, 103, 2, 100, 104, oid=2)]
+    r = risk_of(early, ev)
+    assert r.series["equity"].tolist() == pytest.approx([0.0, -2.0, 0.0, 2.0])
+    assert r.data["pnl"]["total"] == pytest.approx(2.0)
 
 
 def test_a_position_taken_before_the_book_has_two_sides_is_marked_at_its_first_mid():

@@ -257,6 +257,10 @@ RANGE = "is out of range: a quantity is 0 or between 1e-300 and 1e300 in magnitu
      f"strategy T: parameter 'trade_flow_threshold': '-1e999999999 lots' {RANGE}"),
     # The same bound: the message printed 1e-392 with its ~400 zeros.
     ({"size": "1e-400 base"}, f"strategy T: parameter 'size': '1e-400 base' {RANGE}"),
+    # Beyond Decimal's own exponent limit: decimal.InvalidOperation was a traceback (breaker14b).
+    ({"size": "1e1000000000000000000 base"}, f"strategy T: parameter 'size': '1e1000000000000000000 base' {RANGE}"),
+    ({"ofi_threshold": "1e-99999999999999999999999 lots"},
+     f"strategy T: parameter 'ofi_threshold': '1e-99999999999999999999999 lots' {RANGE}"),
     # In range as written, but 1e300 / 1e-09 = 1e309 lots is beyond a float64.
     ({"trade_flow_threshold": "1e300 base"},
      "strategy T: parameter 'trade_flow_threshold': '1e300 base' is more than 1.8e308 lots of 0.000000001, more "
@@ -266,10 +270,11 @@ def test_a_huge_or_tiny_quantity_is_a_config_error_naming_the_key_not_an_overflo
     with pytest.raises(ConfigError) as exc:
         resolve_units(tox(), params, 1e-09, "T")
     assert str(exc.value) == message
-    # Zero and the bounds themselves read: 1e300 base is 1e308 lots of 1e-08, 1e-300 base 1e-292 lots.
-    assert resolve_units(tox(), {"trade_flow_threshold": "1e300 base", "ofi_threshold": "0e999999999 base",
-                                 "size": "1e-300 lots"}, 1e-08, "T") == {
-        "trade_flow_threshold": 10 ** 308, "ofi_threshold": 0, "size": 1e-300}
+    # Zero and the bounds themselves read: 1e300 base is 1e308 lots of 1e-08, 1e-300 lots on a real quantity.
+    # (This read `size: 1e-300 lots`, a whole quantity: `lots` is now checked for wholeness as `base` is.)
+    assert resolve_units(tox(), {"trade_flow_threshold": "1e300 base", "ofi_threshold": "1e-300 lots"}, 1e-08,
+                         "T") == {"trade_flow_threshold": 10 ** 308, "ofi_threshold": 1e-300}
+    assert resolve_units(tox(), {"ofi_threshold": "0e999999999 base"}, 1e-08, "T") == {"ofi_threshold": 0}
 
 
 def test_a_huge_quantity_in_a_run_a_sweep_and_queue_score_is_a_config_error(tmp_path):
@@ -330,6 +335,8 @@ def test_a_quantity_in_non_ascii_digits_is_refused_naming_the_key(value):
     # A name the constructor does not take (its signature says which it takes).
     ("['size', 'edgee']", "quantity 'edgee' is not a declared parameter"),
     ("{'sise': 'whole'}", "quantity 'sise' is not a declared parameter"),
+    # A mapping's value is 'whole' or 'real' (breaker14b: None read the default rule).
+    ("{'size': None}", "quantity 'size' must be 'whole' or 'real', got None"),
 ])
 def test_a_python_strategys_quantities_are_checked_in_every_form(tmp_path, declared, message):
     plugin = tmp_path / "mine.py"
@@ -433,3 +440,17 @@ def test_a_python_strategys_listed_quantity_is_whole_when_its_default_is_an_int(
                                           r"0\.001, not a whole number of lots; 'threshold' is a whole number of lots "
                                           r"\(its default is an int; declare quantities = \{'threshold': 'real'\}"):
         load_strategy(f"{plugin}:listed", {"threshold": "0.0125 base"}, lot_size=0.001)
+    # In lots, or a plain number of lots, the same check (breaker14b: `1.5 lots` and `1.5` loaded, and the run
+    # stopped at its first quote). A whole float (2.0) still reads.
+    for value, shown in (("1.5 lots", "'1.5 lots'"), (1.5, "1.5")):
+        with pytest.raises(ConfigError) as exc:
+            load_strategy(f"{plugin}:Listed", {"size": value}, lot_size=1e-08)
+        assert str(exc.value) == (
+            f"strategy Listed: parameter 'size': {shown} is 1.5 lots, not a whole number of lots; 'size' is a whole "
+            "number of lots (its default is an int; declare quantities = {'size': 'real'} if it takes fractions)")
+    assert load_strategy(f"{plugin}:Listed", {"size": 2.0}, lot_size=1e-08).size == 2.0
+    # A tiny base quantity names its lots in 6 significant digits, not 300 zeros.
+    with pytest.raises(ConfigError) as exc:
+        load_strategy(f"{plugin}:Listed", {"size": "1e-300 base"}, lot_size=1e-08)
+    assert str(exc.value).startswith("strategy Listed: parameter 'size': '1e-300 base' is 1e-292 lots of 0.00000001, "
+                                     "not a whole number of lots") and len(str(exc.value)) < 300

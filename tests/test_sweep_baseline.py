@@ -597,6 +597,10 @@ def test_a_baseline_per_latency_draws_no_series_of_zeros():
     assert [t.get_text() for lg in fig.legends for t in lg.get_texts()] in ([], ["strategy=Pull"])
     ax = figs["sweep_strategy_vs_baseline.png"].axes[0]
     assert sorted(v for ln in ax.get_lines() if ln.get_marker() == "o" for v in ln.get_ydata()) == [3.0, 4.0]
+    # Every point its own baseline (breaker14b): no _vs_baseline plot, not one of empty panels.
+    for r in rows:
+        r["verdict"] = "baseline"
+    assert set(sweep_figures(rows, grid)) == {"sweep_strategy.png", "sweep_latency_feed.png"}
 
 
 def test_a_baseline_names_an_event_toxic_horizon_as_a_config_reads_it(informed):

@@ -52,14 +52,15 @@ def normalize_quantities(quantities: Any, spec: Collection[str] | None, domains:
     if isinstance(quantities, str) or not isinstance(quantities, (Mapping, list, tuple, set, frozenset)):
         raise StrategyError(f"{where}: quantities must be a sequence of parameter names or a mapping name -> "
                             f"'whole' or 'real', got {quantities!r}")
-    items = quantities.items() if isinstance(quantities, Mapping) else ((n, None) for n in quantities)
+    mapping = isinstance(quantities, Mapping)
+    items = quantities.items() if mapping else ((n, None) for n in quantities)
     out: dict[str, bool] = {}
     for name, kind in items:
         if not isinstance(name, str):
             raise StrategyError(f"{where}: a quantity's name must be a parameter's name (a string), got {name!r}")
         if spec is not None and name not in spec:
             raise StrategyError(f"{where}: quantity {name!r} is not a declared parameter")
-        if kind is None:
+        if kind is None and not mapping:
             dom = domains.get(name)
             out[name] = bool(getattr(dom, "whole", False))
         elif isinstance(kind, str) and kind in ("whole", "real"):
@@ -136,7 +137,12 @@ def _text(x: Decimal | Fraction) -> str:
 
 def _number_of(m: re.Match[str]) -> Fraction | None:
     """The number a quantity's match writes, exactly; None when it is out of range (:data:`_RANGE`)."""
-    d = Decimal(m.group("num").replace("_", ""))
+    from decimal import InvalidOperation
+
+    try:
+        d = Decimal(m.group("num").replace("_", ""))
+    except (InvalidOperation, ArithmeticError):  # an exponent beyond Decimal's own limit (1e10**18)
+        return None
     if d.is_zero():
         return Fraction(0)
     if not _SMALLEST <= d.copy_abs() <= _LARGEST:
@@ -180,6 +186,8 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
         if num is None:
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is out of range: {_RANGE}")
         if unit == "lots":
+            if quantities[name] and num.denominator != 1:
+                raise ConfigError(_not_whole(obj, label, name, value, num, None))
             out[name] = _plain_number(num)
             continue
         if lot_size is None:
@@ -191,13 +199,28 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is more than 1.8e308 lots of "
                               f"{_text(lot)}, more than a number holds")
         if quantities[name] and lots.denominator != 1:
-            why = ("" if _is_kind(obj) or isinstance(getattr(obj, "quantities", None), Mapping) else
-                   f" (its default is an int; declare quantities = {{{name!r}: 'real'}} if it takes fractions)")
-            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is {_text(lots)} lots of "
-                              f"{_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots{why}: "
-                              f"write a multiple of {_text(lot)} base")
+            raise ConfigError(_not_whole(obj, label, name, value, lots, lot))
         out[name] = _plain_number(lots)
+    # A plain number of lots for a Python strategy's whole quantity: the same check (a numba strategy's
+    # parameter check refuses it in its own words).
+    for name, value in params.items():
+        if (not _is_kind(obj) and getattr(obj, "native", None) is None and quantities.get(name)
+                and isinstance(value, float) and math.isfinite(value) and not value.is_integer()):
+            raise ConfigError(_not_whole(obj, label, name, value, Fraction(value), None))
     return out
+
+
+def _not_whole(obj: Any, label: str, name: str, value: Any, lots: Fraction, lot: Decimal | None) -> str:
+    """The message for a whole quantity given a fraction of a lot (in base units when ``lot`` is given)."""
+    why = ("" if _is_kind(obj) or isinstance(getattr(obj, "quantities", None), Mapping) else
+           f" (its default is an int; declare quantities = {{{name!r}: 'real'}} if it takes fractions)")
+    text = _text(lots)
+    amount = text if len(text) <= 32 else f"{float(lots):.6g}"  # 1e-300 base: not 300 zeros
+    head = f"strategy {label}: parameter {name!r}: {value!r} is {amount} lots"
+    if lot is None:
+        return f"{head}, not a whole number of lots; {name!r} is a whole number of lots{why}"
+    return (f"{head} of {_text(lot)}, not a whole number of lots; {name!r} is a whole number of lots{why}: "
+            f"write a multiple of {_text(lot)} base")
 
 
 def _defaults(obj: Any) -> dict[str, Any]:

@@ -207,9 +207,16 @@ class CompareRow:
 
 
 def pp_text(v: float) -> str:
-    """A difference of shares in percentage points: 2 decimals, 2 significant digits below 0.1 (``-3.10``,
-    ``-0.0071``), so that a small but real difference and its interval do not all read ``-0.01``."""
-    return f"{v:.2g}" if v != 0 and abs(v) < 0.1 else f"{v:.2f}"
+    """A difference of shares in percentage points: 2 decimals, 2 significant digits below 0.095 (``-3.10``,
+    ``0.10``, ``-0.0071``, ``-0.0000071``: never an exponent), so that a small but real difference and its
+    interval do not all read ``-0.01``; 0 reads ``0.00``."""
+    if v == 0:
+        return "0.00"
+    if abs(v) >= 0.095:
+        return f"{v:.2f}"
+    from decimal import Decimal
+
+    return format(Decimal(f"{v:.2g}"), "f")
 
 
 def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval, *, money: bool = False,

@@ -131,10 +131,11 @@ def _risk(
     (``t1``, the last event) is the end of the run: ``total``, to the last bit (fills after the last
     event too). The grid's points are ``sample_every`` apart from ``anchor``, the market's start (the
     first event after an opening snapshot, default ``t0``), so stamping the snapshot earlier or later
-    moves no point; the snapshot's stretch before it (``t0`` to ``anchor``, where nothing can trade)
-    is no interval of the Sharpe (it added a zero one: a LOBSTER day's 0.17 s before its first message
-    read Sharpe -1.00 for any run with ``sample_every`` longer than the day). Fewer than two
-    intervals give no Sharpe. Nothing reads the engine's samples, so no figure depends on their
+    moves no point; the snapshot's stretch before it (``t0`` to ``anchor``) is part of the first
+    interval, not one of its own (alone it was a near-zero interval: a LOBSTER day's 0.17 s before its
+    first message read Sharpe -1.00 for any run with ``sample_every`` longer than the day; left out, a
+    fill in it, a taker order against the snapshot's book, was in no interval). The intervals add up
+    to ``total``. Fewer than two give no Sharpe. Nothing reads the engine's samples, so no figure depends on their
     phase (docs/reports.md, "Inventory and risk").
     """
     exch_ts, mid2_ff, ffvalid = mid
@@ -152,6 +153,8 @@ def _risk(
     step = max(step, -(-span // _MAX_GRID))
     start = t0 if anchor is None else min(max(int(anchor), t0), t1)
     grid = np.arange(start, t1 + 1, step, dtype=np.int64)
+    if start > t0:  # the snapshot's stretch joins the first interval: from t0 to the first point after start
+        grid = np.concatenate([np.array([t0], dtype=np.int64), grid[1:]])
     if grid[-1] != t1:
         grid = np.append(grid, t1)
     eg = equity_at(f, tick_value, exch_ts, mid2_ff, ffvalid, grid + 1)  # +1: at or before each grid time

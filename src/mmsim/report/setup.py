@@ -359,11 +359,19 @@ def _records_digest(result: Any) -> str | None:
 
 def trading_text(stretches: list[Mapping[str, Any]], span: int) -> str:
     """The header's ``trading`` row: ``not trading 1h00m of the 2h00m: QUOTING (pre-open or quotes only)
-    22:00:00.180 → 22:59:59.927``; the first three stretches, then how many more."""
+    22:00:00.180 → 23:00:00.000 (1h00m)``; the first three stretches, each with its length, then how many more.
+    A stretch's end carries its date when it is not its start's (a halt of a day and a minute read as one of
+    a minute)."""
     off = sum(int(s["to_ts"]) - int(s["from_ts"]) for s in stretches)
     what = {"QUOTING": "QUOTING (pre-open or quotes only)", "HALTED": "HALTED"}
-    shown = [f"{what.get(s['status'], s['status'])} {_ts(int(s['from_ts']))[11:]} → {_ts(int(s['to_ts']))[11:]}"
-             for s in stretches[:3]]
+
+    def one(s: Mapping[str, Any]) -> str:
+        a, b = _ts(int(s["from_ts"])), _ts(int(s["to_ts"]))
+        end = b[11:] if a[:10] == b[:10] else b
+        return (f"{what.get(s['status'], s['status'])} {a[11:]} → {end} "
+                f"({format_span(int(s['to_ts']) - int(s['from_ts']))})")
+
+    shown = [one(s) for s in stretches[:3]]
     more = f"; and {len(stretches) - 3} more" if len(stretches) > 3 else ""
     return (f"not trading {format_span(off)} of the {format_span(span)}: " + "; ".join(shown) + more
             + " (nothing fills there; quote presence counts trading time only)")

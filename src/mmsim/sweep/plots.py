@@ -102,6 +102,8 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
     # line at 0 is the baseline; drawn, its points sat at 0 with [0, 0] bars as if measured. Its series
     # keeps its colour index, so each series has one colour in every figure of the sweep.
     skip_baseline = suffix == "_vs_baseline"
+    if skip_baseline and all(r.get("verdict") == "baseline" for r in ok):
+        return {}  # every point its own baseline: nothing to draw (the plot was empty panels)
     varying = [k for k in grid.keys if len({_canonical(r.get(k)) for r in rows}) > 1]
     plots: dict[str, Any] = {}
     if not ok or not metrics:
