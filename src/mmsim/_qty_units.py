@@ -53,7 +53,7 @@ def normalize_quantities(quantities: Any, spec: Collection[str] | None, domains:
         raise StrategyError(f"{where}: quantities must be a sequence of parameter names or a mapping name -> "
                             f"'whole' or 'real', got {quantities!r}")
     mapping = isinstance(quantities, Mapping)
-    items = quantities.items() if mapping else ((n, None) for n in quantities)
+    items = quantities.items() if isinstance(quantities, Mapping) else ((n, None) for n in quantities)
     out: dict[str, bool] = {}
     for name, kind in items:
         if not isinstance(name, str):
