@@ -17,7 +17,8 @@ A block that is deliberately not runnable has a visible marker just before its
 fence, ``<!-- not run: the reason -->``; the test lists them, so their count is
 in every CI log. A fence without an info string is an error (say what it is).
 A page whose blocks read ``../shared/data`` is skipped, with the reason, where
-that data is absent.
+that data is absent. Pages run two at a time (each in its own scratch copy, its
+blocks in page order); each page's test reports its own page.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,16 +189,47 @@ def _run(b: Block, repo: Path) -> None:
 RUN_PAGES = [p for p in PAGES if any(b.lang in RUNNABLE and not b.not_run for b in blocks(p))]
 
 
-@pytest.mark.parametrize("page", RUN_PAGES, ids=[p.name for p in RUN_PAGES])
-def test_page_code_runs(page, tmp_path):
+def _run_page(page: Path, tmp: Path) -> None:
     todo = [b for b in blocks(page) if b.lang in RUNNABLE and not b.not_run]
-    repo = _scratch(tmp_path)
+    repo = _scratch(tmp)
     for i, b in enumerate(todo):
         if not SHARED_DATA.exists() and "../shared/data" in b.text:
             # What comes after may use what this block makes: the page stops here.
             pytest.skip(f"{page.name}: {i} of {len(todo)} blocks ran; {b.where} reads ../shared/data, not found "
                         f"at {SHARED_DATA}")
         _run(b, repo)
+
+
+#: Pages run two at a time: a page's blocks run in order, one after the other, in its own scratch
+#: checkout, so pages share nothing but the numba cache (written atomically, as by a sweep's workers).
+#: Most of a page's time is one single-threaded child process; two pages keep both CI cores busy.
+PAGE_WORKERS = 2
+
+
+def _cost(page: Path) -> int:
+    """Commands a page runs: the longest pages start first."""
+    return sum(len(_commands(b)) if b.lang not in ("python", "yaml", "toml") else b.lang == "python"
+               for b in blocks(page) if b.lang in RUNNABLE and not b.not_run)
+
+
+@pytest.fixture(scope="module")
+def page_runs(request, tmp_path_factory):
+    """Each selected page's run, started at the first page's test: ``{page: Future}``.
+
+    A failure or a skip is raised again, unchanged, by the page's own test (``Future.result``).
+    """
+    selected = {item.callspec.params["page"] for item in request.session.items
+                if getattr(item, "originalname", None) == "test_page_code_runs"}
+    pool = ThreadPoolExecutor(max_workers=PAGE_WORKERS, thread_name_prefix="docs-page")
+    futures = {page: pool.submit(_run_page, page, tmp_path_factory.mktemp(page.stem))
+               for page in sorted(selected, key=_cost, reverse=True)}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("page", RUN_PAGES, ids=[p.name for p in RUN_PAGES])
+def test_page_code_runs(page, page_runs):
+    page_runs[page].result()
 
 
 # ----------------------------------------------------------------------------- files the docs name
