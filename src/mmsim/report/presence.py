@@ -47,7 +47,7 @@ import numpy as np
 
 from ..records import OrderEvent, OrderType
 
-__all__ = ["live_time_per_bucket", "liveness", "quote_presence", "replacing_calls", "trading_steps"]
+__all__ = ["live_time_per_bucket", "liveness", "quote_presence", "replacing_calls", "status_steps", "trading_steps"]
 
 _SIDES = (("bid", 1), ("ask", -1))
 
@@ -122,15 +122,15 @@ def _live_at(times: np.ndarray, st: np.ndarray, live: np.ndarray) -> np.ndarray:
     return live[np.searchsorted(st, times, side="right") - 1]
 
 
-def trading_steps(events: np.ndarray | None, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The venue's trading status over ``[t0, t1]`` as a step function, from the events' ``STATUS`` events.
+def status_steps(events: np.ndarray | None, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The venue's status over ``[t0, t1]`` as a step function, from the events' ``STATUS`` events.
 
     Returns
     -------
-    (times, trading) : int64 array and bool array, shape (k,), or None
-        ``times[0] == t0``; ``trading[j]``: the venue is ``TRADING`` after every event at
-        ``times[j]`` until the next time (a replay starts in ``TRADING``). None when the
-        events hold no ``STATUS`` event (trading throughout), or without events.
+    (times, status) : int64 arrays, shape (k,), or None
+        ``times[0] == t0``; ``status[j]``: the ``TradingStatus`` after every event at ``times[j]``
+        until the next time (a replay starts in ``TRADING``). None when the events hold no
+        ``STATUS`` event (trading throughout), or without events.
     """
     from ..events import Kind, TradingStatus
 
@@ -140,14 +140,22 @@ def trading_steps(events: np.ndarray | None, t0: int, t1: int) -> tuple[np.ndarr
     if st.size == 0:
         return None
     ts = np.asarray(events["exch_ts"], dtype=np.int64)[st]
-    trading = np.asarray(events["qty"])[st] == int(TradingStatus.TRADING)
+    code = np.asarray(events["qty"], dtype=np.int64)[st]
     at_start = np.flatnonzero(ts <= t0)
-    first = bool(trading[at_start[-1]]) if at_start.size else True
+    first = int(code[at_start[-1]]) if at_start.size else int(TradingStatus.TRADING)
     inside = (ts > t0) & (ts <= t1)
     times = np.concatenate([[t0], ts[inside]]).astype(np.int64)
-    on = np.concatenate([[first], trading[inside]])
+    status = np.concatenate([[first], code[inside]]).astype(np.int64)
     last = np.append(times[1:] != times[:-1], True)  # the status after every event at a time
-    return times[last], on[last]
+    return times[last], status[last]
+
+
+def trading_steps(events: np.ndarray | None, t0: int, t1: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`status_steps` as ``(times, trading)``: ``trading[j]`` the venue is ``TRADING`` from ``times[j]``."""
+    from ..events import TradingStatus
+
+    steps = status_steps(events, t0, t1)
+    return None if steps is None else (steps[0], steps[1] == int(TradingStatus.TRADING))
 
 
 def _weights(grid: np.ndarray, t1: int, status: tuple[np.ndarray, np.ndarray] | None,

@@ -217,20 +217,13 @@ def not_trading(events: Any, t0: int, t1: int) -> list[dict[str, Any]]:
         holds until the next change (a replay starts in ``TRADING``). Empty without ``STATUS``
         events or when trading throughout.
     """
-    from ..events import Kind, TradingStatus
+    from ..events import TradingStatus
+    from .presence import status_steps
 
-    if events is None or len(events) == 0 or "kind" not in (events.dtype.names or ()):
+    steps = status_steps(events, t0, t1)
+    if steps is None:
         return []
-    st = np.flatnonzero(np.asarray(events["kind"]) == int(Kind.STATUS))
-    if st.size == 0:
-        return []
-    ts = np.asarray(events["exch_ts"], dtype=np.int64)[st]
-    code = np.asarray(events["qty"], dtype=np.int64)[st]
-    last = np.append(ts[1:] != ts[:-1], True)  # the status after every event at a time
-    ts, code = ts[last], code[last]
-    before = np.flatnonzero(ts <= t0)
-    cur = int(code[before[-1]]) if before.size else int(TradingStatus.TRADING)
-    changes = [(t0, cur)] + [(int(t), int(c)) for t, c in zip(ts, code) if t0 < t <= t1]
+    changes = [(int(t), int(c)) for t, c in zip(*steps)]
     out: list[dict[str, Any]] = []
     for k, (t, c) in enumerate(changes):
         end = changes[k + 1][0] if k + 1 < len(changes) else t1
