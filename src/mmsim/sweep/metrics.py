@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._days import NS_PER_DAY
 from .baseline import METRIC_LABELS, PNL_METRIC
 from .labels import _canonical, _short, display_label, is_duration_key
 
@@ -66,17 +65,18 @@ def pnl_span(rows: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     report's Sharpe row names it: ``PnL (over 5m46s)`` and ``PnL over 5m46s`` (the figure is the whole span's
     PnL, not scaled to a day). Points on different spans or on more days besides: ``PnL (per day; under a day:
     over its span)``. Rows recorded without their days of data read per day."""
-    from ..report._format import format_span
+    from ..analysis.comparison import pnl_name
 
-    days = [(r.get("vs_baseline_n_days"), r.get("vs_baseline_span_ns")) for r in rows]
-    spans = {format_span(int(ns)) for n, ns in days if n == 1 and isinstance(ns, int) and 0 < ns < NS_PER_DAY}
-    per_day = any(isinstance(n, int) and (n > 1 or n == 1 and not (isinstance(ns, int) and 0 < ns < NS_PER_DAY))
-                  for n, ns in days)
+    # Each row's PnL as mmsim compare names it (pnl_name: the one rule); rows recorded without their days read per day.
+    names = {pnl_name(n, ns if isinstance(ns, int) else 0)
+             for n, ns in ((r.get("vs_baseline_n_days"), r.get("vs_baseline_span_ns")) for r in rows)
+             if isinstance(n, int) and n >= 1}
+    spans = {x for x in names if x != "PnL per day"}
     if not spans:
         return "PnL/day", "PnL per day"
-    if len(spans) == 1 and not per_day:
-        (span,) = spans
-        return f"PnL (over {span})", f"PnL over {span}"
+    if len(names) == 1:
+        (long,) = spans
+        return f"PnL ({long[len('PnL '):]})", long
     return ("PnL (per day; under a day: over its span)",) * 2
 
 
