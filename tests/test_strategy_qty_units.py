@@ -34,6 +34,13 @@ def tox():
     return resolve_strategy(TOX)
 
 
+def _fixed_grid(tmp_path: Path, store: Path, axis: str, output: str = "out") -> Path:
+    """tmp_path/grid.yaml: FixedSpread on ``store`` with one axis (``strategy.params.size: [...]``, line 5)."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\naxes:\n  {axis}\noutput: {output}\n")
+    return grid
+
+
 def test_0_01_base_on_a_lot_of_1e_8_is_1000000_lots_exactly():
     out = resolve_units(tox(), {"size": "0.01 base", "max_position": "0.5 base"}, 1e-08, "ToxicityPull")
     assert out == {"size": 1_000_000, "max_position": 50_000_000}
@@ -153,9 +160,7 @@ def test_a_run_in_base_units_is_the_run_in_lots(tmp_path):
 
 def test_a_sweep_grid_converts_base_units_warns_once_and_refuses_the_same_point_in_lots(tmp_path):
     store = _store(tmp_path, 0.001)
-    grid = tmp_path / "grid.yaml"
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.size: [0.5 base, 2 base]\noutput: out\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.size: [0.5 base, 2 base]")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = run_sweep(grid, workers=0)
@@ -163,8 +168,7 @@ def test_a_sweep_grid_converts_base_units_warns_once_and_refuses_the_same_point_
     assert [(r["strategy.params.size"], r["status"]) for r in res] == [("0.5 base", "ok"), ("2 base", "ok")]
     assert res[0]["fills.count"] > 0
     # 0.5 base and 500 lots are one run: refused before any point runs.
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.size: [500, 0.5 base]\noutput: out2\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.size: [500, 0.5 base]", output="out2")
     with pytest.raises(ConfigError) as exc, warnings.catch_warnings():
         warnings.simplefilter("ignore", LotUnitWarning)  # `500` is written without a unit
         run_sweep(grid, workers=0)
@@ -172,8 +176,7 @@ def test_a_sweep_grid_converts_base_units_warns_once_and_refuses_the_same_point_
     assert str(exc.value).startswith("axes.strategy.params.size[1]: '0.5 base' is '500' "
                                      "(axes.strategy.params.size[0]) once read, so the grid would run the same")
     # A grid in lots on a fractional lot warns once, whatever the number of points.
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.half_spread: [1, 2, 3]\noutput: out3\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.half_spread: [1, 2, 3]", output="out3")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run_sweep(grid, workers=0)
@@ -192,9 +195,7 @@ def test_a_quantity_in_base_units_and_the_same_in_lots_have_one_digest_and_one_p
     assert cfg("0.01 base").digest() == cfg(1_000_000).digest() == cfg("1000000 lots").digest()
     assert cfg("0.02 base").digest() != cfg(1_000_000).digest()
     # The grid refuses the pair as it is read (the point ids collide), before loading the strategy.
-    grid = tmp_path / "grid.yaml"
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.size: [1000000, 0.01 base]\noutput: out\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.size: [1000000, 0.01 base]")
     with pytest.raises(ConfigError, match=r"^axes\.strategy\.params\.size\[1\]: '0\.01 base' is '1000000' "):
         load_grid(grid)
 
@@ -234,9 +235,7 @@ def test_a_python_strategy_declares_its_quantities_with_a_quantities_attribute(t
 
 def test_a_sweeps_bad_base_quantity_names_its_grid_key_and_line(tmp_path):
     store = _store(tmp_path, 1e-08)
-    grid = tmp_path / "grid.yaml"
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.size: [0.01 base, 0.000000015 base]\noutput: out\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.size: [0.01 base, 0.000000015 base]")
     with pytest.raises(ConfigError) as exc:
         run_sweep(grid, workers=0)
     assert str(exc.value) == (
@@ -294,9 +293,7 @@ def test_a_huge_quantity_in_a_run_a_sweep_and_queue_score_is_a_config_error(tmp_
                                "--no-report"], capture_output=True, text=True, cwd=tmp_path)
         assert proc.returncode != 0
         assert proc.stderr == f"mmsim: config error: {message} (run.yaml line 5)\n"
-    grid = tmp_path / "grid.yaml"
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.size: [0.01 base, 1e999999999 base]\noutput: out\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.size: [0.01 base, 1e999999999 base]")
     with pytest.raises(ConfigError) as exc:
         run_sweep(grid, workers=0)
     assert str(exc.value) == (
@@ -371,16 +368,13 @@ def test_a_sweep_warns_once_listing_every_points_quantities_in_lots_each_once(tm
     """The sweep warned once per distinct message: `[0.01 base, 2000000, 3000000]` gave two warnings, a grid of N
     sizes without a unit N."""
     store = _store(tmp_path, 1e-08)
-    grid = tmp_path / "grid.yaml"
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.size: [0.01 base, 2000000, 3000000]\noutput: out\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.size: [0.01 base, 2000000, 3000000]")
     assert _lot_warnings(grid) == [
         f"{FIXED_HEAD}\n"
         "  size: 2000000 lots (written without a unit) = 0.02 base units; in base units write `size: 0.02 base`\n"
         "  size: 3000000 lots (written without a unit) = 0.03 base units; in base units write `size: 0.03 base`"]
     # Two axes, four points, two sizes in lots: one warning, each size once.
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\n"
-                    "axes:\n  strategy.params.size: [2, 3]\n  strategy.params.half_spread: [1, 2]\noutput: out2\n")
+    grid = _fixed_grid(tmp_path, store, "strategy.params.size: [2, 3]\n  strategy.params.half_spread: [1, 2]", output="out2")
     assert _lot_warnings(grid) == [
         f"{FIXED_HEAD}\n"
         "  size: 2 lots (written without a unit) = 0.00000002 base units; in base units write `size: 0.00000002 base`\n"
