@@ -166,3 +166,43 @@ def test_byte_identical_files_in_two_folders_are_two_points_when_they_read_besid
         run_sweep(grid_path, workers=0)
     assert str(exc.value).startswith(f"axes.strategy.path[1]: '{tmp_path}/v2/plain.py:MM' is "
                                      f"'{tmp_path}/v1/plain.py:MM' (axes.strategy.path[0]) once read")
+
+
+@pytest.fixture(scope="module")
+def milli_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose lot is 0.001 base units: a size written without a unit warns (LotUnitWarning)."""
+    from mmsim.synth import SynthConfig, write_store
+
+    d = tmp_path_factory.mktemp("milli")
+    write_store(SynthConfig(seed=3, duration=S, format="l2", lot_size=0.001), d / "store")
+    return d / "store"
+
+
+def _refused_with_warnings(grid: Path) -> tuple[str, list[str]]:
+    import warnings
+
+    from mmsim.errors import LotUnitWarning
+
+    with pytest.raises(ConfigError) as exc, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_sweep(grid, workers=0)
+    return str(exc.value), [str(w.message) for w in caught if w.category is LotUnitWarning]
+
+
+def test_a_grid_refused_for_a_duplicate_point_prints_no_lot_unit_warning(tmp_path, milli_store):
+    """`size: [10, 10.0]` on a lot of 0.001 is one point twice once the numba strategy reads it: the sweep
+    warned that both sizes are in lots, then refused the grid; the refusal alone now."""
+    msg, warned = _refused_with_warnings(_grid(tmp_path, milli_store, "axes:\n  strategy.params.size: [10, 10.0]\n"))
+    assert msg.startswith("axes.strategy.params.size[1]: '10.0' is '10' (axes.strategy.params.size[0]) once read")
+    assert warned == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_grid_refused_for_a_bad_point_prints_no_lot_unit_warning(tmp_path, milli_store):
+    """The same for a grid refused for a point's problem (a store that does not exist): the points in lots
+    never run, so nothing is said of their units."""
+    body = f"axes:\n  data: ['{milli_store}', '{tmp_path / 'nowhere'}']\n  strategy.params.size: [500]\n"
+    msg, warned = _refused_with_warnings(_grid(tmp_path, milli_store, body))
+    assert msg.startswith("data: ")
+    assert "no point ran" in msg
+    assert warned == []

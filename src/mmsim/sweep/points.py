@@ -116,17 +116,19 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, _key_located(fits, p, grid)):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
-    if warned:
-        import warnings
-
-        from .._qty_units import join_warnings
-        from ..errors import LotUnitWarning
-
-        warnings.warn(join_warnings(warned), LotUnitWarning, stacklevel=2)
     if not problems:
         if grid is not None:
             _check_duplicates(grid, {p.config.strategy.path: declared[k] for p in points
                                      if (k := _strategy_key(p, lots.get(p.config.data))) in declared}, lots)
+        # Warned only once the grid is accepted: a refused grid (a duplicate point, a bad store) prints the
+        # refusal alone, not a warning about quantities of points that will never run.
+        if warned:
+            import warnings
+
+            from .._qty_units import join_warnings
+            from ..errors import LotUnitWarning
+
+            warnings.warn(join_warnings(warned), LotUnitWarning, stacklevel=2)
         return
     (msg, pts), *rest = problems.items()
     others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
