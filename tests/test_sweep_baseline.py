@@ -515,7 +515,9 @@ def test_the_table_has_the_differences_with_their_intervals_and_the_verdict():
     header, body = _table_rows(rows, grid, short=True)
     assert header == ["latency.feed", "status", "verdict", "PnL", "toxic", "mk 1s", "Δ mk 1s", "Δ PnL/day", "point"]
     # The toxic share in percent (sweep9: it read 0.5, a fraction).
-    assert body[2] == ["50ms", "ok", "fills: worse", "8.00", "50.00%", "-3.000", "-1 [-1.75, -0.625]", "-200 [-201, -200]", "p2"]
+    assert body[2] == ["50ms", "ok", "fills: worse", "8.00", "50.00%", "-3.000", "-1.000 [-1.750, -0.625]",
+                       "-200.00 [-200.75, -199.62]", "p2"]  # sweepplot15: the Δ cells read -1 [-1.75, -0.625],
+    # -200 [-201, -200] (3 significant digits: the interval's upper end -199.625 read -200, its estimate)
     header, _ = _table_rows(rows, grid)
     assert header[-4:] == ["Δ markout 1s", "Δ PnL per day", "point", "digest"]
     text = _render(rich_table(rows, grid, width=250))
@@ -530,8 +532,8 @@ def test_a_difference_with_no_interval_says_so_in_its_cell_and_the_caption():
     row = {"vs_baseline.pnl_per_day": -5.6, "vs_baseline.pnl_per_day.ci_low": None,
            "vs_baseline.pnl_per_day.ci_high": None, "vs_baseline.markout@1s": 1.78,
            "vs_baseline.markout@1s.ci_low": 1.5, "vs_baseline.markout@1s.ci_high": 2.25}
-    assert _interval(row, "pnl_per_day") == "-5.6 [no CI]"
-    assert _interval(row, "markout@1s") == "1.78 [1.5, 2.25]"
+    assert _interval(row, "pnl_per_day") == "-5.60 [no CI]"  # sweepplot15: the unit's decimals (it read -5.6)
+    assert _interval(row, "markout@1s") == "1.780 [1.500, 2.250]"  # (it read 1.78 [1.5, 2.25])
     _, grid = _rows_by_hand()
     assert ("not tested when no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's "
             "verdicts say which; a shorter compare.bucket gives more buckets)") in _baseline_caption(grid)
@@ -544,12 +546,12 @@ def test_the_terminal_shows_no_ci_and_the_verdict_s_quantities_as_written():
     rows[1].update({"vs_baseline.pnl_per_day.ci_low": None, "vs_baseline.pnl_per_day.ci_high": None,
                     "verdict": "worse", "verdict_on": "mk 1s"})
     text = " ".join(_render(rich_table(rows, grid, width=250)).split())
-    assert "-100 [no CI]" in text
+    assert "-100.00 [no CI]" in text
     assert "worse (mk 1s)" in text
     assert "not tested when no difference has a CI ([no CI]: too few time buckets" in text
     # Stacked into parts on a narrow console: the same.
     narrow = " ".join(_render(rich_table(rows, grid, width=60)).split())
-    assert "-100 [no CI]" in narrow and "([no CI]: too few" in narrow
+    assert "-100.00 [no CI]" in narrow and "([no CI]: too few" in narrow
 
 
 def test_the_plots_draw_each_difference_with_its_interval():

@@ -102,3 +102,45 @@ def test_a_column_s_digits_do_not_grow_with_a_tiny_or_a_huge_neighbour():
         assert _column(base, name)[0] == _column(tiny, name)[0] == _column(huge, name)[0], name
     # the tiny neighbour's own cell keeps its 2 significant digits (span14; it read 0.00)
     assert _column(tiny, "PnL") == ["44,182.10", "0.0003"] and _column(huge, "mk 1s") == ["-1.230", "-250.000"]
+
+
+def _delta_rows(**diffs):
+    """Two points, the first the second's baseline; ``diffs``: quantity -> (estimate, ci_low, ci_high)."""
+    rows = _rows([{"pnl.total": 1.0, "verdict": "baseline"}, {"pnl.total": 2.0, "verdict": "none real"}])
+    for q, (est, lo, hi) in diffs.items():
+        rows[1].update({f"vs_baseline.{q}": est, f"vs_baseline.{q}.ci_low": lo, f"vs_baseline.{q}.ci_high": hi})
+        rows[0].update({f"vs_baseline.{q}": 0.0, f"vs_baseline.{q}.ci_low": 0.0, f"vs_baseline.{q}.ci_high": 0.0})
+    return rows
+
+
+def _delta_column(rows, name):
+    from mmsim.sweep.baseline import BaselinePlan, CompareSettings
+
+    grid = Grid(points=(), keys=("latency.feed",), repeats=1, output=None, workers=None, source="g.yaml",
+                baseline=BaselinePlan(spec=0, settings=CompareSettings()))
+    header, body = _table_rows(rows, grid, short=True)
+    return body[1][header.index(name)]
+
+
+def test_delta_columns_read_with_their_unit_s_decimals():
+    """sweepplot15: the Δ columns kept 3 significant digits (`-1.23 [-1.5, -0.96]`, `12.3 [-3.1, 27.8]`) beside
+    markout columns of 3 decimals and PnL of 2; now each Δ reads as its unit's column does."""
+    rows = _delta_rows(**{"markout@1s": (-1.2304, -1.5, -0.96), "spread_capture": (0.25, 0.1, 0.4),
+                          "pnl_per_day": (12.3456, -3.1, 27.8)})
+    assert _delta_column(rows, "Δ mk 1s") == "-1.230 [-1.500, -0.960]"
+    assert _delta_column(rows, "Δ spread") == "0.250 [0.100, 0.400]"
+    assert _delta_column(rows, "Δ PnL/day") == "12.35 [-3.10, 27.80]"
+    # A large PnL difference is grouped by thousands, as the PnL column (it read 12,346 [2,000, 22,000]).
+    rows = _delta_rows(pnl_per_day=(12_345.678, 2_000.5, 22_000.0))
+    assert _delta_column(rows, "Δ PnL/day") == "12,345.68 [2,000.50, 22,000.00]"
+
+
+def test_delta_values_near_zero_keep_two_significant_digits_and_their_interval_the_same_decimals():
+    """The second case: an estimate that would read as zero shows 2 significant digits with its sign, as the
+    other columns, and its bounds take its decimals (`0.0042 [-0.0010, 0.0094]`, not `[-0.001, 0.0094]`)."""
+    rows = _delta_rows(pnl_per_day=(0.0042, -0.001, 0.0094), **{"markout@1s": (-0.0004, -0.0021, 0.0002)})
+    assert _delta_column(rows, "Δ PnL/day") == "0.0042 [-0.0010, 0.0094]"
+    assert _delta_column(rows, "Δ mk 1s") == "-0.0004 [-0.0021, 0.0002]"
+    # A bound that would still read as zero keeps its sign and 2 significant digits (whether it spans 0).
+    rows = _delta_rows(pnl_per_day=(1.5, -0.00003, 3.0))
+    assert _delta_column(rows, "Δ PnL/day") == "1.50 [-0.00003, 3.00]"

@@ -85,7 +85,8 @@ def test_the_baseline_point_s_delta_cells_say_baseline_not_zero(tmp_path):
     header, body = _table_rows(rows, grid, short=True)
     assert header[-3:] == ["Δ mk 1s", "Δ PnL/day", "point"]
     assert body[0][-3:] == ["baseline", "baseline", "p0"]
-    assert body[1][-3:] == ["-0.5 [-0.75, -0.25]", "-100 [-300, 50]", "p1"]
+    # sweepplot15: each unit's decimals (they read -0.5 [-0.75, -0.25] and -100 [-300, 50])
+    assert body[1][-3:] == ["-0.500 [-0.750, -0.250]", "-100.00 [-300.00, 50.00]", "p1"]
     assert "<td>baseline</td><td>baseline</td>" in render_html(rows, grid, {})
     # results.csv keeps the numbers: the baseline against itself is exactly 0 [0, 0].
     write_report(rows, grid, tmp_path, plots=False)
@@ -101,7 +102,8 @@ def test_every_baseline_point_of_a_sweep_reads_baseline():
 
     rows, grid = _rows(baselines=(0, 2))
     _, body = _table_rows(rows, grid, short=True)
-    assert [line[-3:-1] for line in body] == [["baseline", "baseline"], ["-0.5 [-0.75, -0.25]", "-100 [-300, 50]"],
+    assert [line[-3:-1] for line in body] == [["baseline", "baseline"],
+                                              ["-0.500 [-0.750, -0.250]", "-100.00 [-300.00, 50.00]"],
                                               ["baseline", "baseline"]]
     _, body = _table_rows(rows, grid)  # the HTML's full table too
     assert [line[-4:-2] for line in body][2] == ["baseline", "baseline"]

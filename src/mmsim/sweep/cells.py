@@ -8,7 +8,7 @@ in another that held a neighbour at ``-1.2261``. Now they are a rule of the metr
 
 from __future__ import annotations
 
-__all__ = ["number_cell", "percent_cell"]
+__all__ = ["interval_cell", "number_cell", "percent_cell"]
 
 
 def number_cell(v: float, decimals: int = 2) -> str:
@@ -28,3 +28,19 @@ def number_cell(v: float, decimals: int = 2) -> str:
 def percent_cell(v: float, digits: int = 1) -> str:
     """A fraction in percent with ``digits`` decimals (``57.0%``; ``mmsim report``'s form at 1)."""
     return f"{100.0 * v:.{digits}f}%"
+
+
+def interval_cell(est: float, lo: float | None, hi: float | None, decimals: int = 2) -> str:
+    """``estimate [ci_low, ci_high]`` of a difference, each number as :func:`number_cell` with ``decimals``
+    (its unit's, as the metric's own column): ``-1.000 [-1.750, -0.625]``, ``-200.00 [-201.00, -199.50]``.
+
+    The bounds take the estimate's decimals: an estimate that would read as zero shows 2 significant digits
+    (``0.0042``), and then so do its bounds' decimals (``0.0042 [-0.0010, 0.0094]``), so an interval never reads
+    coarser than its estimate; a bound that would still read as zero keeps its 2 significant digits and its
+    sign (whether the interval spans 0 is the verdict). ``[no CI]`` without both bounds."""
+    text = number_cell(est, decimals)
+    if lo is None or hi is None:
+        return f"{text} [no CI]"
+    shown = len(text.split(".")[1]) if "." in text else 0
+    d = max(decimals, shown)
+    return f"{text} [{number_cell(lo, d)}, {number_cell(hi, d)}]"

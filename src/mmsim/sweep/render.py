@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis.comparison import pp_text
-from .cells import number_cell, percent_cell
+from .cells import interval_cell, number_cell, percent_cell
 from .grid import Grid
 from .labels import _canonical, _short, _value_text, one_spelling
 from .metrics import (_SHORT_HEADER, _VS, _compared, _compared_header, _fmt, _header, _metric_columns,
@@ -37,8 +37,10 @@ def _verdict_cell(r: Mapping[str, Any]) -> str:
 
 
 def _interval(r: Mapping[str, Any], m: str) -> str:
-    """``estimate [ci_low, ci_high]`` of a difference from the baseline; a difference of shares (two-sided
-    presence) in percentage points with 2 decimals: ``-3.10 pp [-3.52, -2.71]``."""
+    """``estimate [ci_low, ci_high]`` of a difference from the baseline with the decimals of its unit, as the
+    metric's own column (:func:`~mmsim.sweep.cells.interval_cell`: ``-1.000 [-1.750, -0.625]`` ticks/lot,
+    ``-200.00 [-201.00, -199.50]`` quote ccy); a difference of shares (two-sided presence) in percentage points
+    with 2 decimals: ``-3.10 pp [-3.52, -2.71]``."""
     est = r.get(_VS + m)
     if est is None:
         return "–"
@@ -46,7 +48,14 @@ def _interval(r: Mapping[str, Any], m: str) -> str:
     if metric_scale(_VS + m) == 100.0:
         pp = [None if v is None else pp_text(100.0 * v) for v in (est, lo, hi)]
         return f"{pp[0]} pp [{pp[1]}, {pp[2]}]" if lo is not None and hi is not None else f"{pp[0]} pp [no CI]"
-    return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else f"{_fmt(est)} [no CI]"
+    decimals = metric_decimals(_VS + m)
+    if decimals is None or not all(v is None or _finite(v) for v in (est, lo, hi)) or not _finite(est):
+        return f"{_fmt(est)} [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else f"{_fmt(est)} [no CI]"
+    return interval_cell(float(est), None if lo is None else float(lo), None if hi is None else float(hi), decimals)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _cell(metric: str, v: Any) -> str:
