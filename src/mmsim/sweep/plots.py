@@ -47,24 +47,45 @@ def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str
 SYMLOG_RATIO = 20.0
 
 
-def _y_scale(ax: Any, groups: Sequence[Sequence[float]]) -> bool:
-    """Put ``ax`` on a symlog y scale when its groups of points differ by orders of magnitude; True if it did.
-
-    A group is one series (a line), and on a categorical axis also the points
-    of one category. Each group's size is its largest |value| (error bar ends
-    included); when the largest size is at least :data:`SYMLOG_RATIO` times the
-    smallest non-zero one, a linear axis would flatten the small ones onto
-    zero. The linear band ends at the decade of the smallest size
-    (``10**floor(log10(size))``), so every group sits in the logarithmic part
-    with its sign and level readable.
-    """
+def _sizes(groups: Sequence[Sequence[float]]) -> list[float]:
+    """Each group's size, its largest |value| (error bar ends included); zero and non-finite sizes left out."""
     sizes = [max(abs(v) for v in ys) for ys in groups if ys]
-    sizes = [x for x in sizes if x > 0 and math.isfinite(x)]
-    if len(sizes) < 2 or max(sizes) / min(sizes) < SYMLOG_RATIO:
-        return False
-    linthresh = 10.0 ** math.floor(math.log10(min(sizes)))
-    ax.set_yscale("symlog", linthresh=linthresh)
-    return True
+    return [x for x in sizes if x > 0 and math.isfinite(x)]
+
+
+def _needs_symlog(groups: Sequence[Sequence[float]]) -> bool:
+    """True when a panel's groups of points differ by orders of magnitude: the largest size at least
+    :data:`SYMLOG_RATIO` times the smallest non-zero one (a linear axis would flatten the small ones onto zero)."""
+    sizes = _sizes(groups)
+    return len(sizes) >= 2 and max(sizes) / min(sizes) >= SYMLOG_RATIO
+
+
+def _y_scales(panels: Sequence[tuple[Any, str, Sequence[Sequence[float]]]]) -> None:
+    """One y scale rule per unit in a figure: ``(ax, metric, groups)`` of each panel.
+
+    A group is one series (a line), and on a categorical axis also the points of
+    one category. The panels of one unit (the markouts' ticks, the Δ markouts' and
+    Δ spread capture's ticks/lot, the percent of the toxic share and of the
+    two-sided presence) go symlog together when any one of them needs it
+    (:func:`_needs_symlog`), all with the same linear band, the decade of the
+    smallest size among them (``10**floor(log10(size))``), so every group sits in
+    the logarithmic part with its sign and level readable, and two panels side by
+    side read on one scale (they were decided one by one: ``Markout 1s`` symlog
+    beside a linear ``Markout 10s``). Each such panel's title says ``, symlog``.
+    """
+    from .metrics import metric_name
+
+    by_unit: dict[str, list[tuple[Any, Sequence[Sequence[float]]]]] = {}
+    for ax, m, groups in panels:
+        by_unit.setdefault(metric_name(m)[1] or m, []).append((ax, groups))
+    for same in by_unit.values():
+        if not any(_needs_symlog(groups) for _, groups in same):
+            continue
+        smallest = min(x for _, groups in same for x in _sizes(groups))
+        linthresh = 10.0 ** math.floor(math.log10(smallest))
+        for ax, _ in same:
+            ax.set_yscale("symlog", linthresh=linthresh)
+            ax.set_title(ax.get_title() + ", symlog", fontsize=10)
 
 
 def render_plots(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, bytes]:
@@ -84,7 +105,7 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
     markers only, side by side. A duration axis is linear, symlog or evenly
     spaced (:func:`mmsim.sweep.xscale.duration_scale`), ticked at the grid's values as written. A panel
     whose series differ by :data:`SYMLOG_RATIO` or more in size gets a symlog y
-    axis (its title says so).
+    axis (its title says so), and so do the figure's other panels of its unit (:func:`_y_scales`).
     """
     rows = one_spelling(rows, grid.keys)  # one value, one tick: 1ms and 1000us on two strategies' points
     ok = [r for r in rows if r.get("status") == "ok"]
@@ -140,6 +161,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         # Categorical series sit side by side around each tick instead of on top of each other.
         step = min(0.2, 0.6 / max(1, len(groups)))
         thin: list[Any] = []
+        panels: list[tuple[Any, str, list[list[float]]]] = []
         for i, m in enumerate(metrics):
             ax = fig.add_subplot(nrows, ncols, i + 1)
             series: list[list[float]] = []
@@ -172,10 +194,10 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                     ax.errorbar(x, y, yerr=[lo, hi], capsize=3, **style)
                 else:
                     ax.plot(x, y, **style)
-            symlog = _y_scale(ax, series + (list(by_x.values()) if not numeric else []))
+            panels.append((ax, m, series + (list(by_x.values()) if not numeric else [])))
             if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
                 ax.axhline(0.0, color="0.6", lw=0.8)
-            ax.set_title(metric_title(m, ok) + (", symlog" if symlog else ""), fontsize=10)
+            ax.set_title(metric_title(m, ok), fontsize=10)
             ax.set_xlabel(xtitle, fontsize=9)
             if numeric and scale == "symlog":  # a roughly geometric grid (0, 20ms, 100ms, 1s): xscale.py
                 ax.set_xscale("symlog", linthresh=lin)
@@ -193,6 +215,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                 ax.set_xlim(-0.5, len(xs) - 0.5)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
+        _y_scales(panels)
         handles, labels = fig.axes[0].get_legend_handles_labels()
         if len(labels) > 1 or (labels and labels[0] != "all"):
             fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)

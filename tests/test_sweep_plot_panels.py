@@ -1,0 +1,91 @@
+"""A sweep figure's panels (sweepplot15): one y scale rule per unit across a figure's panels, the absolute
+two-sided presence as a panel of its own, and with repeats an error bar never narrower than what one repeat's
+interval says."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmsim.sweep import Grid
+from mmsim.sweep.baseline import BaselinePlan, CompareSettings
+from mmsim.sweep.render import _table_rows, sweep_figures
+
+
+def _rows(metrics_by_strategy, repeats=1):
+    """Two strategies at two feed latencies; ``metrics_by_strategy``: strategy -> repeat -> flat metrics."""
+    rows = []
+    for strat, per_repeat in metrics_by_strategy.items():
+        for feed in ("0ms", "1ms"):
+            for rep in range(repeats):
+                rows.append({"id": f"p{len(rows)}", "index": len(rows), "repeat": rep, "seed": rep, "status": "ok",
+                             "strategy": strat, "latency.feed": feed, "pnl.total": 100.0, "toxic_share": 0.5,
+                             **per_repeat[rep]})
+    grid = Grid(points=(), keys=("strategy", "latency.feed"), repeats=repeats, output=None, workers=None,
+                source="g.yaml")
+    return rows, grid
+
+
+def _panel(fig, title_start):
+    return next(ax for ax in fig.axes if ax.get_title().startswith(title_start))
+
+
+def _scale(ax):
+    """The axis's scale name and, for symlog, its linear band."""
+    return ax.get_yscale(), getattr(ax.yaxis.get_transform(), "linthresh", None)
+
+
+# ----------------------------------------------------------------------------- one scale rule per unit
+
+
+def test_the_markout_panels_of_one_figure_share_one_symlog_rule():
+    """Markout 1s differs by 100x between the strategies (symlog alone), Markout 10s by 1.3x (linear alone): they
+    were drawn side by side on two scales. Now both symlog, with one linear band, the decade of the smallest
+    size among them (0.1); the PnL and the percent panels keep their own rule (linear here)."""
+    rows, grid = _rows({"Naive": [{"markout.1s.mean_ticks": -10.0, "markout.10s.mean_ticks": -2.0}],
+                        "Pull": [{"markout.1s.mean_ticks": -0.1, "markout.10s.mean_ticks": -1.5}]})
+    fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
+    assert [ax.get_title() for ax in fig.axes] == ["PnL (quote ccy)", "Toxic fills (%)",
+                                                   "Markout 1s (ticks), symlog", "Markout 10s (ticks), symlog"]
+    assert _scale(_panel(fig, "Markout 1s")) == ("symlog", pytest.approx(0.1))
+    assert _scale(_panel(fig, "Markout 10s")) == ("symlog", pytest.approx(0.1))  # was ("linear", None)
+    assert _scale(_panel(fig, "PnL")) == ("linear", None)
+    assert _scale(_panel(fig, "Toxic")) == ("linear", None)
+    # No panel needs it: every one linear, as before.
+    rows, grid = _rows({"Naive": [{"markout.1s.mean_ticks": -1.0, "markout.10s.mean_ticks": -2.0}],
+                        "Pull": [{"markout.1s.mean_ticks": -0.5, "markout.10s.mean_ticks": -1.5}]})
+    fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
+    assert {_scale(ax) for ax in fig.axes} == {("linear", None)}
+
+
+def _vs_rows(diffs, repeats=1):
+    """Each latency's Naive point is the baseline; ``diffs``: strategy -> repeat -> quantity -> (est, lo, hi)."""
+    rows = []
+    for strat, per_repeat in {"Naive": None, **diffs}.items():
+        for feed in ("0ms", "1ms"):
+            for rep in range(repeats):
+                r = {"id": f"p{len(rows)}", "index": len(rows), "repeat": rep, "seed": rep, "status": "ok",
+                     "strategy": strat, "latency.feed": feed, "pnl.total": 1.0, "baseline": f"p{rep}",
+                     "baseline_note": None, "verdict": "baseline" if per_repeat is None else "better"}
+                for q, (est, lo, hi) in (per_repeat or diffs[next(iter(diffs))])[rep].items():
+                    if per_repeat is None:
+                        est = lo = hi = 0.0
+                    r.update({f"vs_baseline.{q}": est, f"vs_baseline.{q}.ci_low": lo, f"vs_baseline.{q}.ci_high": hi})
+                rows.append(r)
+    grid = Grid(points=(), keys=("strategy", "latency.feed"), repeats=repeats, output=None, workers=None,
+                source="g.yaml", baseline=BaselinePlan(spec={"strategy": "Naive"}, settings=CompareSettings()))
+    return rows, grid
+
+
+def test_the_differences_of_one_unit_share_one_symlog_rule_and_other_units_keep_theirs():
+    """The second case, on the `_vs_baseline` figure: Δ markout 1s (ticks/lot) is 3 for one strategy and 0.02 for
+    the other (symlog alone), Δ spread capture (ticks/lot too) 0.5 and 0.4 (linear alone): both symlog, one band
+    (0.01); Δ PnL per day (quote ccy) stays linear."""
+    rows, grid = _vs_rows({"PullA": [{"markout@1s": (3.0, 3.0, 3.0), "spread_capture": (0.5, 0.5, 0.5),
+                                      "pnl_per_day": (40.0, 40.0, 40.0)}],
+                           "PullB": [{"markout@1s": (0.02, 0.02, 0.02), "spread_capture": (0.4, 0.4, 0.4),
+                                      "pnl_per_day": (50.0, 50.0, 50.0)}]})
+    fig = sweep_figures(rows, grid)["sweep_latency_feed_vs_baseline.png"]
+    assert [ax.get_title() for ax in fig.axes] == ["Δ markout 1s (ticks/lot), symlog",
+                                                   "Δ spread capture (ticks/lot), symlog", "Δ PnL per day (quote ccy)"]
+    assert [_scale(ax) for ax in fig.axes] == [("symlog", pytest.approx(0.01)), ("symlog", pytest.approx(0.01)),
+                                               ("linear", None)]  # the spread panel was ("linear", None)
