@@ -89,3 +89,39 @@ def test_the_differences_of_one_unit_share_one_symlog_rule_and_other_units_keep_
                                                    "Δ spread capture (ticks/lot), symlog", "Δ PnL per day (quote ccy)"]
     assert [_scale(ax) for ax in fig.axes] == [("symlog", pytest.approx(0.01)), ("symlog", pytest.approx(0.01)),
                                                ("linear", None)]  # the spread panel was ("linear", None)
+
+
+# ----------------------------------------------------------------------------- the two-sided presence
+
+
+def _ydata(ax):
+    return [[round(float(v), 9) for v in ln.get_ydata()] for ln in ax.get_lines() if ln.get_marker() == "o"]
+
+
+def test_the_two_sided_presence_has_a_panel_in_percent():
+    """Only its difference from a baseline (`Δ two-sided presence`) was drawn; the point's own share of the
+    trading time with both sides live (`presence_two_sided`, the table's `2-sided`) is a panel now, in percent."""
+    rows, grid = _rows({"Naive": [{"presence_two_sided": 0.613, "markout.1s.mean_ticks": -1.0}],
+                        "Pull": [{"presence_two_sided": 0.55, "markout.1s.mean_ticks": -0.8}]})
+    figs = sweep_figures(rows, grid)
+    fig = figs["sweep_latency_feed.png"]
+    assert [ax.get_title() for ax in fig.axes] == ["PnL (quote ccy)", "Toxic fills (%)", "Two-sided presence (%)",
+                                                   "Markout 1s (ticks)"]
+    assert _ydata(_panel(fig, "Two-sided presence")) == [[61.3, 61.3], [55.0, 55.0]]
+    # Against the strategy too, one marker per strategy and series.
+    ax = _panel(figs["sweep_strategy.png"], "Two-sided presence")
+    assert sorted(v for ys in _ydata(ax) for v in ys) == [55.0, 55.0, 61.3, 61.3]  # a series per latency
+    # The table's column of the same number.
+    header, body = _table_rows(rows, grid, short=True)
+    assert [line[header.index("2-sided")] for line in body] == ["61.30%", "61.30%", "55.00%", "55.00%"]
+
+
+def test_the_two_sided_presence_with_repeats_is_their_mean_and_standard_deviation():
+    """The second case: two repeats (60% and 64%) draw their mean, 62%, with one standard deviation, 2 pp (the
+    presence has no interval per run), and the table lists each repeat's own."""
+    rows, grid = _rows({"Naive": [{"presence_two_sided": 0.60}, {"presence_two_sided": 0.64}]}, repeats=2)
+    ax = _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "Two-sided presence")
+    assert _ydata(ax) == [[62.0, 62.0]]
+    assert [(round(a[1], 9), round(b[1], 9)) for a, b in ax.collections[0].get_segments()] == [(60.0, 64.0)] * 2
+    header, body = _table_rows(rows, grid, short=True)
+    assert [line[header.index("2-sided")] for line in body] == ["60.00%", "64.00%"] * 2

@@ -140,7 +140,7 @@ def _header(name: str) -> str:
 
 
 def _plot_metrics(cols: Sequence[str]) -> list[str]:
-    return [c for c in cols if c in ("pnl.total", "toxic_share") or _is_markout(c)]
+    return [c for c in cols if c in ("pnl.total", "toxic_share", "presence_two_sided") or _is_markout(c)]
 
 
 def _fmt(v: Any, key: str = "") -> str:
