@@ -125,3 +125,45 @@ def test_the_two_sided_presence_with_repeats_is_their_mean_and_standard_deviatio
     assert [(round(a[1], 9), round(b[1], 9)) for a, b in ax.collections[0].get_segments()] == [(60.0, 64.0)] * 2
     header, body = _table_rows(rows, grid, short=True)
     assert [line[header.index("2-sided")] for line in body] == ["60.00%", "64.00%"] * 2
+
+
+# ----------------------------------------------------------------------------- repeats' error bars
+
+
+def _bars(ax):
+    return [(round(float(a[1]), 9), round(float(b[1]), 9)) for a, b in ax.collections[0].get_segments()]
+
+
+def test_a_difference_with_repeats_has_a_bar_over_every_repeat_s_interval():
+    """Two repeats of a Δ PnL, 10 [-50, 70] and 12 [-40, 64], each spanning zero: the bar was one standard
+    deviation, 11 ± 1, a clear win. Now the mean of the repeats, 11, with the envelope of their intervals,
+    [-50, 70]: no repeat's interval is narrower than it, and each repeat's table cell lies inside it."""
+    rows, grid = _vs_rows({"Pull": [{"pnl_per_day": (10.0, -50.0, 70.0)}, {"pnl_per_day": (12.0, -40.0, 64.0)}]},
+                          repeats=2)
+    ax = _panel(sweep_figures(rows, grid)["sweep_latency_feed_vs_baseline.png"], "Δ PnL")
+    assert _ydata(ax) == [[11.0, 11.0]]
+    assert _bars(ax) == [(-50.0, 70.0)] * 2  # was [(10.0, 12.0)] * 2
+    header, body = _table_rows(rows, grid, short=True)
+    assert [line[header.index("Δ PnL/day")] for line in body if line[0] == "Pull"] == [
+        "10.00 [-50.00, 70.00]", "12.00 [-40.00, 64.00]"] * 2
+    from mmsim.sweep.render import _baseline_caption
+
+    assert _baseline_caption(grid, rows).endswith(
+        "; with repeats each repeat has its own row; the plots draw a point at the mean of its repeats with a bar "
+        "spanning every repeat's interval, so each row's interval lies inside it")
+
+
+def test_a_markout_with_repeats_has_a_bar_over_every_repeat_s_interval():
+    """The second case: a markout's confidence interval per run. -1.0 [-1.2, -0.8] and -1.4 [-1.5, -1.3]: the bar
+    was -1.2 ± 0.2 ([-1.4, -1.0], narrower than either repeat's reach); now [-1.5, -0.8]. A single run keeps its
+    own interval."""
+    rows, grid = _rows({"Naive": [
+        {"markout.1s.mean_ticks": -1.0, "markout.1s.ci_low": -1.2, "markout.1s.ci_high": -0.8},
+        {"markout.1s.mean_ticks": -1.4, "markout.1s.ci_low": -1.5, "markout.1s.ci_high": -1.3}]}, repeats=2)
+    ax = _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "Markout 1s")
+    assert _ydata(ax) == [[-1.2, -1.2]]
+    assert _bars(ax) == [(-1.5, -0.8)] * 2  # was [(-1.4, -1.0)] * 2
+    one = [r for r in rows if r["repeat"] == 0]
+    ax = _panel(sweep_figures(one, Grid(points=(), keys=grid.keys, repeats=1, output=None, workers=None,
+                                        source="g.yaml"))["sweep_latency_feed.png"], "Markout 1s")
+    assert _bars(ax) == [(-1.2, -0.8)] * 2

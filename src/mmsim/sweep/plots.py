@@ -99,8 +99,9 @@ def sweep_figures(rows: Sequence[Mapping[str, Any]], grid: Grid) -> dict[str, An
     Each panel plots a metric (PnL total, toxic share, markout at each horizon)
     against that key, one series per value of the other varying keys (averaged
     over them when there are more than eight combinations), the mean over
-    repeats with a bar of one standard deviation (a single run's markout shows
-    its confidence interval). A numeric axis joins its points by lines; a
+    repeats: a metric with an interval per run (a markout, a difference from the
+    baseline) with a bar spanning every repeat's interval (:func:`_spread`), any
+    other with one standard deviation. A numeric axis joins its points by lines; a
     categorical one (strategies, queue models, lognormal latencies) shows
     markers only, side by side. A duration axis is linear, symlog or evenly
     spaced (:func:`mmsim.sweep.xscale.duration_scale`), ticked at the grid's values as written. A panel
@@ -271,23 +272,38 @@ def _number(v: Any) -> float | None:
 
 def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
             means: Sequence[float]) -> tuple[list[float], list[float]]:
-    """Error bar below/above each mean: one standard deviation over repeats, else a
-    markout's confidence interval (``markout.<h>.ci_low``/``ci_high``) or a difference's
-    bootstrap interval (``vs_baseline.<m>.ci_low``/``ci_high``) when the run gives it."""
+    """Error bar below/above each mean (the mean of its runs: one run, or the repeats of a point).
+
+    A metric with an interval per run (a markout's confidence interval,
+    ``markout.<h>.ci_low``/``ci_high``; a difference's bootstrap interval,
+    ``vs_baseline.<m>.ci_low``/``ci_high``): the bar spans the envelope of the runs'
+    intervals and estimates, from the lowest ``ci_low`` to the highest ``ci_high``.
+    So with repeats it is never narrower than any one repeat's interval (it was one
+    standard deviation of the repeats' estimates: three repeats of a Δ PnL whose
+    intervals each spanned zero drew a bar far from zero), and each repeat's table
+    cell, ``estimate [ci_low, ci_high]``, lies inside it. A metric without one (PnL,
+    toxic share, presence): one standard deviation over the repeats, none for one run.
+    """
+    base = metric[: -len(".mean_ticks")] if _is_markout(metric) else (metric if metric.startswith(_VS) else None)
     lo: list[float] = []
     hi: list[float] = []
     for rows, mean in zip(groups, means):
         vals = [v for v in (_number(r.get(metric)) for r in rows) if v is not None]
-        if len(vals) > 1:
+        ends = [(a, b) for r in rows if base and _number(r.get(metric)) is not None
+                and (a := _number(r.get(f"{base}.ci_low"))) is not None
+                and (b := _number(r.get(f"{base}.ci_high"))) is not None]
+        if ends:
+            low = min([a for a, _ in ends] + vals)
+            high = max([b for _, b in ends] + vals)
+            lo.append(max(0.0, mean - low))
+            hi.append(max(0.0, high - mean))
+        elif len(vals) > 1:
             sd = float(np.std(vals))
             lo.append(sd)
             hi.append(sd)
-            continue
-        base = metric[: -len(".mean_ticks")] if _is_markout(metric) else (metric if metric.startswith(_VS) else None)
-        a = _number(rows[0].get(f"{base}.ci_low")) if base else None
-        b = _number(rows[0].get(f"{base}.ci_high")) if base else None
-        lo.append(max(0.0, mean - a) if a is not None else 0.0)
-        hi.append(max(0.0, b - mean) if b is not None else 0.0)
+        else:
+            lo.append(0.0)
+            hi.append(0.0)
     return lo, hi
 
 

@@ -220,7 +220,12 @@ def _baseline_caption(grid: Grid, rows: Sequence[Mapping[str, Any]] = ()) -> str
             "when its CI excludes 0, not significant when it spans 0, not tested without a CI; "
             "baseline for the baseline point, and in its Δ cells (results.csv: its 0 [0, 0] against itself); Δ 2-sided: "
             "the difference of the two-sided presence in percentage points (of the trading time, as mmsim compare), "
-            "shown but never part of a verdict")
+            "shown but never part of a verdict" + _REPEATS_NOTE * (grid.repeats > 1))
+
+
+#: How the plots draw a point's repeats (each has its own row and interval in the table).
+_REPEATS_NOTE = ("; with repeats each repeat has its own row; the plots draw a point at the mean of its repeats with "
+                 "a bar spanning every repeat's interval, so each row's interval lies inside it")
 
 
 _MAX_ERRORS_SHOWN = 10
