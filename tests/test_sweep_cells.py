@@ -135,12 +135,19 @@ def test_delta_columns_read_with_their_unit_s_decimals():
     assert _delta_column(rows, "Δ PnL/day") == "12,345.68 [2,000.50, 22,000.00]"
 
 
-def test_delta_values_near_zero_keep_two_significant_digits_and_their_interval_the_same_decimals():
+def test_delta_values_near_zero_keep_two_significant_digits_and_their_interval_the_width_s():
     """The second case: an estimate that would read as zero shows 2 significant digits with its sign, as the
-    other columns, and its bounds take its decimals (`0.0042 [-0.0010, 0.0094]`, not `[-0.001, 0.0094]`)."""
+    other columns; its bounds take the unit's decimals, or more for 2 significant digits of the interval's
+    width (and the estimate then takes them too). The lead's change to sweepplot15's first rule (bounds at the
+    estimate's decimals): AMZN's `0.00046 [-0.12199, 0.13547]` read five decimals for a 0.26-tick interval."""
     rows = _delta_rows(pnl_per_day=(0.0042, -0.001, 0.0094), **{"markout@1s": (-0.0004, -0.0021, 0.0002)})
-    assert _delta_column(rows, "Δ PnL/day") == "0.0042 [-0.0010, 0.0094]"
+    assert _delta_column(rows, "Δ PnL/day") == "0.004 [-0.001, 0.009]"
     assert _delta_column(rows, "Δ mk 1s") == "-0.0004 [-0.0021, 0.0002]"
+    rows = _delta_rows(**{"markout@1s": (0.00046, -0.12199, 0.13547)})
+    assert _delta_column(rows, "Δ mk 1s") == "0.00046 [-0.122, 0.135]"
+    # A real interval narrower than the unit's resolution never reads as a point.
+    rows = _delta_rows(**{"markout@1s": (0.0042, 0.0041, 0.0043)})
+    assert _delta_column(rows, "Δ mk 1s") == "0.00420 [0.00410, 0.00430]"
     # A bound that would still read as zero keeps its sign and 2 significant digits (whether it spans 0).
     rows = _delta_rows(pnl_per_day=(1.5, -0.00003, 3.0))
     assert _delta_column(rows, "Δ PnL/day") == "1.50 [-0.00003, 3.00]"

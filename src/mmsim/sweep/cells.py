@@ -8,6 +8,8 @@ in another that held a neighbour at ``-1.2261``. Now they are a rule of the metr
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["interval_cell", "number_cell", "percent_cell"]
 
 
@@ -34,13 +36,15 @@ def interval_cell(est: float, lo: float | None, hi: float | None, decimals: int 
     """``estimate [ci_low, ci_high]`` of a difference, each number as :func:`number_cell` with ``decimals``
     (its unit's, as the metric's own column): ``-1.000 [-1.750, -0.625]``, ``-200.00 [-201.00, -199.50]``.
 
-    The bounds take the estimate's decimals: an estimate that would read as zero shows 2 significant digits
-    (``0.0042``), and then so do its bounds' decimals (``0.0042 [-0.0010, 0.0094]``), so an interval never reads
-    coarser than its estimate; a bound that would still read as zero keeps its 2 significant digits and its
-    sign (whether the interval spans 0 is the verdict). ``[no CI]`` without both bounds."""
-    text = number_cell(est, decimals)
+    The bounds take the unit's decimals, or more when the interval is narrow: enough for 2 significant digits
+    of its width (``0.00046 [-0.122, 0.135]`` ticks: an estimate that would read as zero shows 2 significant
+    digits, its wide interval does not need them; ``0.00420 [0.00410, 0.00430]``, never ``0.004 [0.004,
+    0.004]``: a real interval never reads as a point; the estimate then takes them too). A bound that would
+    still read as zero keeps 2 significant digits and its sign (whether the interval spans 0 is the verdict).
+    ``[no CI]`` without both bounds."""
     if lo is None or hi is None:
-        return f"{text} [no CI]"
-    shown = len(text.split(".")[1]) if "." in text else 0
-    d = max(decimals, shown)
+        return f"{number_cell(est, decimals)} [no CI]"
+    width = hi - lo
+    d = decimals if not width > 0 else max(decimals, min(decimals + 12, math.ceil(-math.log10(width)) + 1))
+    text = number_cell(est, d)
     return f"{text} [{number_cell(lo, d)}, {number_cell(hi, d)}]"
