@@ -293,7 +293,9 @@ def compute_report(
     # (a Databento day's 00:00 book before a session at 23:00 read a mean |position| 12 times too small).
     snapshot = opening_snapshot(events)
     t_market = market_start(snapshot, t_start)
-    inventory = _inventory(f, t_market, t_end, position_limit)
+    status = trading_steps(events, t_market, t_end)
+    # Over the venue's trading time too when it was not trading throughout (as quote presence is).
+    inventory = _inventory(f, t_market, t_end, position_limit, status)
     # The Sharpe's grid covers the same span (its label names it over a day or less), and the days
     # of data are the market's, from its start (compare's buckets count alike); its points are
     # anchored at the first event after any opening snapshot, set apart or not. pnl.png plots it.
@@ -302,8 +304,7 @@ def compute_report(
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)
-    presence = quote_presence(orders, inventory["from_ts"], inventory["to_ts"], exch_ts, bbo,
-                              trading_steps(events, inventory["from_ts"], inventory["to_ts"]))
+    presence = quote_presence(orders, inventory["from_ts"], inventory["to_ts"], exch_ts, bbo, status)
 
     race = f["after_cancel"]
     cancel_race = {

@@ -98,11 +98,29 @@ def _pnl(
     return pnl, parts
 
 
-def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dict[str, Any]:
+def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None,
+               status: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+    """The ``inventory`` section: time-weighted over the span ``[t0, t1]``, and over its trading time.
+
+    ``status``: :func:`mmsim.report.presence.trading_steps` of the events. When the venue was not
+    trading for part of the span (a pre-open, a halt), ``trading`` holds ``mean_abs``, ``mean`` and
+    ``time_at_limit`` weighted over the trading time alone (``trading_ns``), as quote presence is;
+    else None (the span's figures are the trading time's). ``max_abs`` is over the whole span:
+    a position held through a halt is still at risk.
+    """
     n = f["n"]
     span = max(t1 - t0, 0)
     out: dict[str, Any] = {"mean_abs": 0.0, "mean": 0.0, "max_abs": 0, "final": 0, "limit": limit,
-                           "time_at_limit": None if limit is None else 0.0, "from_ts": int(t0), "to_ts": int(t1)}
+                           "time_at_limit": None if limit is None else 0.0, "from_ts": int(t0), "to_ts": int(t1),
+                           "trading": None}
+    trading_ns = span
+    if status is not None and span > 0:
+        from .presence import _live_ns
+
+        trading_ns = int(_live_ns(status[0], status[1], np.array([t1], dtype=np.int64))[0])
+    if trading_ns != span:
+        out["trading"] = {"mean_abs": 0.0, "mean": 0.0, "time_at_limit": None if limit is None else 0.0,
+                          "trading_ns": trading_ns}
     if n == 0:
         return out
     pos = f["position_after"]
@@ -117,6 +135,18 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dic
         out["mean"] = float((pos * dur).sum() / span)
         if limit is not None:
             out["time_at_limit"] = float(dur[abs_pos >= limit].sum() / span)
+    if out["trading"] is not None and trading_ns > 0 and status is not None:
+        from .presence import _live_ns
+
+        # Each holding's trading ns: the trading time from t0 to its end less that to its start.
+        tdur = np.diff(_live_ns(status[0], status[1], np.append(start, t1).astype(np.int64)))
+        tr = out["trading"]
+        tr["mean_abs"] = float((abs_pos * tdur).sum() / trading_ns)
+        tr["mean"] = float((pos * tdur).sum() / trading_ns)
+        if limit is not None:
+            tr["time_at_limit"] = float(tdur[abs_pos >= limit].sum() / trading_ns)
+    elif out["trading"] is not None:  # never trading: no time to weigh over
+        out["trading"].update(mean_abs=None, mean=None, time_at_limit=None)
     return out
 
 
