@@ -776,6 +776,17 @@ def test_buckets_are_anchored_at_the_market_s_start_with_the_snapshot_joining_th
                                                                              [day + 61 * S, day + 61 * S + 1]]
     assert bucket_edges(ts, MIN, np.array([day]), start=day + S, anchor=day + S).tolist() == [
         [day, day + 61 * S], [day + 61 * S, day + 61 * S + 1]]
+    # grid_origin gives compare's (start, anchor): the report's span start and the market's start.
+    from conftest import make_events
+
+    from mmsim.analysis.buckets import grid_origin
+
+    K = mmsim.Kind
+    book = [(K.CLEAR, 0, 0, 0), (K.DEPTH, 1, 100, 5), (K.DEPTH, -1, 102, 5)]
+    near = make_events([(S // 2, *r) for r in book] + [(S, K.DEPTH, 1, 100, 6), (61 * S, K.DEPTH, 1, 100, 7)])
+    apart = make_events([(0, *r) for r in book] + [(day + S, K.DEPTH, 1, 100, 6)])
+    assert grid_origin(near) == (S // 2, S) and grid_origin(apart) == (day + S, day + S)
+    assert grid_origin(near[3:]) == (S, S)  # no snapshot: the first event, both
 
 
 def test_stamping_an_opening_snapshot_earlier_leaves_every_estimate_and_interval_identical():

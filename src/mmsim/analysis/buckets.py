@@ -18,7 +18,7 @@ from ..report.equity import equity_at
 from ._bootstrap import PairedInterval, paired_mean_interval, paired_ratio_interval
 
 __all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "fill_columns", "forward_mid",
-           "paired_difference"]
+           "grid_origin", "paired_difference"]
 
 
 def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None = None, *,
@@ -77,6 +77,18 @@ def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None
     begin[used == 0] = t0  # the stretch before the anchor is the first bucket's
     end = np.minimum(a + (used + 1) * bucket_ns, t1)
     return np.stack([begin, end], axis=1).astype(np.int64)
+
+
+def grid_origin(events: Any) -> tuple[int, int]:
+    """``(start, anchor)`` for :func:`bucket_edges` over these events: the market's span start (the first
+    event after an opening snapshot set apart, else the first event) and the grid's anchor (the first
+    event after an opening snapshot, else the first event), as the report's Sharpe grid has them."""
+    from ..report.setup import market_start, opening_snapshot
+
+    snap = opening_snapshot(events)
+    first = int(events["exch_ts"][0])
+    anchor = snap["market_start_ts"]
+    return market_start(snap, first), first if anchor is None else int(anchor)
 
 
 def forward_mid(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
