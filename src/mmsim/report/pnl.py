@@ -152,14 +152,14 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None,
 
 def _risk(
     f: Mapping[str, Any], tick_value: float, mid: tuple[np.ndarray, np.ndarray, np.ndarray], total: float,
-    t0: int, t1: int, cfg: Any, anchor: int | None = None,
+    t0: int, t1: int, cfg: Any, anchor: int | None = None, interval: int | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Sharpe, max drawdown and PnL by day from the fills and the exchange mid, and the equity grid for pnl.png.
 
     ``mid`` is ``(exch_ts, mid2_ff, ffvalid)`` of every event; ``total`` the PnL total. Equity at a
     time ``t`` is marked from the fills and events stamped at or before ``t``; the grid's last point
     (``t1``, the last event) is the end of the run: ``total``, to the last bit (fills after the last
-    event too). The grid's points are ``sample_every`` apart from ``anchor``, the market's start (the
+    event too). The grid's points are ``interval`` (default ``sample_every``) apart from ``anchor``, the market's start (the
     first event after an opening snapshot, default ``t0``), so stamping the snapshot earlier or later
     moves no point; the snapshot's stretch before it (``t0`` to ``anchor``) is part of the first
     interval, not one of its own (alone it was a near-zero interval: a LOBSTER day's 0.17 s before its
@@ -173,7 +173,9 @@ def _risk(
     out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
                            "pnl_by_day": {}, "n_days": 0, "span_ns": span}
     out["max_drawdown"] = max_drawdown(f, tick_value, exch_ts, mid2_ff, ffvalid)
-    step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
+    # The interval: the report's own (``interval``, ``mmsim report --sharpe-interval``), else the engine's
+    # sample_every, as before it was a setting of its own (the equity is marked here, not sampled).
+    step = int(interval or getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
     # The dates the market's events touch (1 at one instant): from the grid's start, the market's (an
     # opening snapshot stamped on the day before adds no day). compare's and a sweep's "per day"
     # divide by the same count (analysis.buckets).
