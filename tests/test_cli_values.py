@@ -297,7 +297,7 @@ def test_every_duration_flag_reads_a_bare_number_as_its_key_does():
     _, subs = build_parser()
     flags = _duration_flags()
     assert {f for _, f in flags} == {"--timeout", "--bucket", "--tolerance", "--feed", "--entry", "--response",
-                                     "--toxic-horizon"}
+                                     "--toxic-horizon", "--sharpe-interval"}
     for name, flag in flags:
         action = next(a for a in subs[name]._actions if flag in a.option_strings)
         assert isinstance(action, Written) and action.read is None, (name, flag)  # None: mmsim.cli._common.scalar
@@ -390,7 +390,7 @@ def test_every_numeric_flag_quotes_a_refused_value_as_written(store, two_runs, t
     assert tried == {"--horizons", "--event-horizons", "--toxic-horizon", "--signal-buckets", "--age-buckets",
                      "--queue-buckets", "--qty", "--position-limit", "--seed", "--tick-size", "--lot-size", "--workers", "--pass-size",
                      "--timeout", "--tolerance", "--fit-powers", "--feed", "--entry", "--response", "--bucket",
-                     "--boot", "--block", "--confidence"}
+                     "--boot", "--block", "--confidence", "--sharpe-interval"}
 
 
 TUPLE_QUOTER = '''

@@ -753,3 +753,62 @@ def test_an_opening_snapshot_set_apart_adds_nothing_to_the_span_the_pnl_is_over(
     assert cmp.span_ns == rep.data["risk"]["span_ns"] == 150 * S
     assert cmp.n_days == rep.data["risk"]["n_days"] == 1
     assert {r.metric: r for r in cmp.rows}["pnl_per_day"].label == "PnL over 2m30s"
+
+
+def test_buckets_are_anchored_at_the_market_s_start_with_the_snapshot_joining_the_first():
+    """compare's buckets tiled from the first event, so moving an opening snapshot moved every edge (the report's
+    Sharpe grid is anchored at the market's start). A snapshot at 0.5 s, the market from 1 s, events at 25 s, 61 s
+    and 130 s, one-minute buckets: [0.5 s, 61 s), [61 s, 121 s), [121 s, 130 s + 1 ns) (from the first event they
+    were [0.5 s, 60.5 s), [60.5 s, 120.5 s), [120.5 s, 130 s + 1 ns)); the snapshot stamped at 0 moves the first
+    bucket's start only."""
+    ts = np.array([S // 2, S, 25 * S, 61 * S, 130 * S], dtype=np.int64)
+    assert bucket_edges(ts, MIN).tolist() == [[S // 2, 60 * S + S // 2], [60 * S + S // 2, 120 * S + S // 2],
+                                              [120 * S + S // 2, 130 * S + 1]]  # the default: as before
+    want = [[61 * S, 121 * S], [121 * S, 130 * S + 1]]
+    assert bucket_edges(ts, MIN, anchor=S).tolist() == [[S // 2, 61 * S]] + want
+    ts[0] = 0
+    assert bucket_edges(ts, MIN, anchor=S).tolist() == [[0, 61 * S]] + want
+    # The same kind, a snapshot set apart (22 h before): its events are in no bucket, as in the report's span;
+    # a fill before the span's start joins the first bucket.
+    day = 22 * 3600 * S
+    ts = np.array([0, day + S, day + 25 * S, day + 61 * S], dtype=np.int64)
+    assert bucket_edges(ts, MIN, start=day + S, anchor=day + S).tolist() == [[day + S, day + 61 * S],
+                                                                             [day + 61 * S, day + 61 * S + 1]]
+    assert bucket_edges(ts, MIN, np.array([day]), start=day + S, anchor=day + S).tolist() == [
+        [day, day + 61 * S], [day + 61 * S, day + 61 * S + 1]]
+    # grid_origin gives compare's (start, anchor): the report's span start and the market's start.
+    from conftest import make_events
+
+    from mmsim.analysis.buckets import grid_origin
+
+    K = mmsim.Kind
+    book = [(K.CLEAR, 0, 0, 0), (K.DEPTH, 1, 100, 5), (K.DEPTH, -1, 102, 5)]
+    near = make_events([(S // 2, *r) for r in book] + [(S, K.DEPTH, 1, 100, 6), (61 * S, K.DEPTH, 1, 100, 7)])
+    apart = make_events([(0, *r) for r in book] + [(day + S, K.DEPTH, 1, 100, 6)])
+    assert grid_origin(near) == (S // 2, S) and grid_origin(apart) == (day + S, day + S)
+    assert grid_origin(near[3:]) == (S, S)  # no snapshot: the first event, both
+
+
+def test_stamping_an_opening_snapshot_earlier_leaves_every_estimate_and_interval_identical():
+    """The snapshot 0.5 s before the market's first event (a LOBSTER-like first row), then 0.5 s earlier still:
+    compare's rows (estimates, intervals, block lengths) are identical. From the first event, a fill at 10.2 s
+    moved from the bucket [0.5 s, 10.5 s) to [10 s, 20 s), and the intervals moved."""
+    from conftest import make_events
+
+    K = mmsim.Kind
+    market = []
+    for k in range(31):  # the ask 102 / 103 in turn every 5 s (plus 0.1 s steps) from 1 s: mid 101 / 101.5
+        t = S + k * 5 * S + (k % 4) * S // 10
+        market += ([(t, K.DEPTH, -1, 103, 5), (t, K.DEPTH, -1, 102, 0)] if k % 2 else [(t, K.DEPTH, -1, 102, 5)])
+    fa = [fill(j * 10 * S + S // 5 + 10 * S, 1 if j % 2 else -1, 100 if j % 2 else 102, 1 + j % 3) for j in range(14)]
+    fb = [fill(j * 10 * S + S // 5 + 10 * S, 1 if j % 3 else -1, 100 if j % 3 else 102, 2) for j in range(14)]
+    got = []
+    for snap_ts in (S // 2, 0):
+        ev = make_events([(snap_ts, K.CLEAR, 0, 0, 0), (snap_ts, K.DEPTH, 1, 100, 5), (snap_ts, K.DEPTH, -1, 102, 5)]
+                         + market)
+        a, b = fake_run(fa, n_events=len(ev)), fake_run(fb, n_events=len(ev))
+        cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=200, seed=7, bucket="10s")
+        got.append((cmp.n_buckets, [(r.metric, r.a, r.b, r.diff) for r in cmp.rows]))
+    assert got[0][0] == 16
+    assert got[0][1][0][3].ci_low is not None  # the intervals are there to compare
+    assert got[0] == got[1]

@@ -367,6 +367,32 @@ def test_a_window_where_the_venue_does_not_trade_says_so(day):
         score_queue_models(both, FixedQuote(side), ZERO, MODELS, window=(S, 5 * S + 1))
 
 
+def test_the_not_trading_check_reads_the_status_as_the_report_does(day):
+    """queue_score's own check predated `presence.status_steps`; it now reads the status through it, the state
+    after every event at a time. Unchanged: a window ending where the venue starts trading (5 s, the end
+    excluded) is not trading. Changed: a TRADING undone at the same nanosecond (TRADING then QUOTING at 2 s)
+    was trading time to the old check ("widen the window"), while the report's header lists that window as
+    not trading and its presence counts 0 ns of trading there: no time, nothing could trade."""
+    from mmsim.events import TradingStatus
+
+    side, ev = day
+    st = np.zeros(4, dtype=ev.dtype)
+    st["exch_ts"] = st["local_ts"] = [int(ev["exch_ts"][0]), 2 * S, 2 * S, 5 * S]
+    st["kind"] = int(Kind.STATUS)
+    st["qty"] = [int(TradingStatus.QUOTING), int(TradingStatus.TRADING), int(TradingStatus.QUOTING),
+                 int(TradingStatus.TRADING)]
+    rows = np.concatenate([st[:1], ev])
+    rows = np.concatenate([rows[rows["exch_ts"] < 2 * S], st[1:3], rows[(rows["exch_ts"] >= 2 * S) & (rows["exch_ts"] < 5 * S)],
+                           st[3:], rows[rows["exch_ts"] >= 5 * S]])
+    want = ("there is nothing to score the queue models against (the venue is not trading in the whole window: its "
+            "status is QUOTING until 1970-01-01T00:00:05.000000000, e.g. CME's pre-open, docs/data.md \"Pre-open\"; "
+            "choose a window where it trades)")
+    for window in ((S, 3 * S), (S, 5 * S)):
+        with pytest.raises(DataError) as ei:
+            score_queue_models(rows, FixedQuote(side), ZERO, MODELS, window=window)
+        assert str(ei.value).endswith(want), window
+
+
 def test_a_window_without_a_true_fill_is_refused(day):
     """With no true fill in the window every model scored F1 = 1.000 and the first asked was named "best model"
     (and the power fit "exponent 0.25"): a window before the data did that. The same for a window inside the

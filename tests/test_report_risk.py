@@ -233,3 +233,49 @@ def test_max_drawdown_in_chunks_equals_marking_every_event_and_fill_at_once():
     assert whole > 0
     for chunk in (3, 1000, 1 << 20):
         assert max_drawdown(fills, float(res.tick_value), exch_ts, mid2_ff, ffvalid, chunk=chunk) == whole
+
+
+def test_the_sharpe_interval_is_a_report_setting_of_its_own():
+    """The Sharpe's interval was the engine's sample_every, a setting of the run, though the equity is marked from
+    the fills and the mid (no samples read). `sharpe_interval` sets it; by default it stays sample_every. With
+    sample_every 500ms and sharpe_interval 1s the grid is 0, 1, 2, 3 s: Sharpe 10, as the 1 s grid above."""
+    fills = [fill(S // 2, 1, 100, 2, 100, 102, fee=0.5), fill(5 * S // 2, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
+    res = result_of(fills, config=mmsim.Config(sample_every=S // 2))
+    default = compute_report(res, hand_events(), horizons=["1s"], event_horizons=[]).data["risk"]
+    assert default["sharpe_interval"] == "500ms" and default["sharpe_daily"] != pytest.approx(10.0)
+    rep = compute_report(res, hand_events(), horizons=["1s"], event_horizons=[], sharpe_interval="1s")
+    assert rep.data["risk"]["sharpe_interval"] == "1s"
+    assert rep.data["risk"]["sharpe_daily"] == pytest.approx(10.0)
+    assert rep.series["equity_t"].tolist() == [0, S, 2 * S, 3 * S]
+    # The same kind: 1.5 s (ns given as an int), the grid 0, 1.5, 3 s: equity 0, -6.5 (mid 97), 5; increments
+    # -6.5, 11.5: mean 2.5, sd 9 * sqrt(2), * sqrt(2 intervals / 1 day): 2.5 / 9.
+    r = compute_report(res, hand_events(), horizons=["1s"], event_horizons=[], sharpe_interval=1_500_000_000)
+    assert r.data["risk"]["sharpe_daily"] == pytest.approx(2.5 / 9)
+    assert r.data["risk"]["max_drawdown"] == default["max_drawdown"]  # the drawdown does not depend on it
+
+
+def test_a_bad_sharpe_interval_names_the_setting_or_the_flag(tmp_path, capsys):
+    from mmsim.errors import ConfigError
+
+    fills = [fill(S // 2, 1, 100, 2, 100, 102)]
+    for bad, msg in (("0s", r"^sharpe_interval must be a positive duration \(e\.g\. 1m\), got '0s'$"),
+                     ("soon", r"^sharpe_interval: cannot read 'soon' as a duration; use a number with a unit"),
+                     ("-1s", r"^sharpe_interval: a duration cannot be negative, got '-1s'$")):
+        with pytest.raises(ConfigError, match=msg):
+            mmsim.report.make_report(result_of(fills), hand_events(), sharpe_interval=bad)
+    # mmsim report --sharpe-interval: the flag named, no traceback.
+    ev = hand_events()
+    res = mmsim.run(ev, load_strategy("fixed_spread", {"half_spread": 1, "size": 1}), mmsim.Config())
+    res.save(tmp_path / "run")
+    np.save(tmp_path / "ev.npy", ev)
+    from mmsim.cli import main
+
+    assert main(["report", str(tmp_path / "run"), "--events", str(tmp_path / "ev.npy"), "--sharpe-interval", "0",
+                 "-q", "--no-plots"]) != 0
+    assert capsys.readouterr().err == ("mmsim: config error: --sharpe-interval must be a positive duration (e.g. 1m), "
+                                       "got '0'\n")
+    assert main(["report", str(tmp_path / "run"), "--events", str(tmp_path / "ev.npy"), "--sharpe-interval", "1s",
+                 "-q", "--no-plots"]) == 0
+    import json
+
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["risk"]["sharpe_interval"] == "1s"

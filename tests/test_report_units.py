@@ -51,8 +51,8 @@ def test_a_lot_of_1e_8_reads_in_base_units_exactly_and_the_mid_in_quote_currency
     # 38,002,000 + 52,000 lots filled; a float product read 0.38054000000000003
     assert rows["Filled qty (base units)"] == "0.38054"
     # |pos| 0 on [0, .5 s), 38,002,000 on [.5, 1.5), 37,950,000 on [1.5, 3]: mean 94,927,000 / 3 =
-    # 31,642,333.33 lots (2 decimals of a lot) = 0.3164233333 (10 decimals of the base unit).
-    assert rows["Inventory mean |pos| / max |pos| (base units)"] == "0.3164233333 / 0.38002"
+    # 31,642,333.33 lots (2 decimals of a lot) = 0.3164233333 base units, to 5 significant digits 0.31642.
+    assert rows["Inventory mean |pos| / max |pos| (base units)"] == "0.31642 / 0.38002"
     assert rows["Time at limit (|pos| ≥ 0.5)"] == "0.0%"
     assert rows["Cancel-race fills (count / qty)"] == "1 / 0.00052"
     # --qty lots: the rows as before, word for word.
@@ -242,3 +242,25 @@ def test_the_by_level_table_gives_its_filled_qty_in_base_units():
     head, rows = level_rows(d["by_level"], ["1us"], qty=Quantities(d, "lots"))
     assert head[3] == "lots" and [row[3] for row in rows] == ["2", "2"]
     assert level_rows(d["by_level"], ["1us"]) == (head, rows)  # no qty: lots, as before
+
+
+def test_a_mean_position_in_base_units_has_five_significant_digits_never_finer_than_the_lot():
+    """BTCUSDT spot's summary read `Inventory mean |pos| / max |pos| (base units)  0.2873686347 / 0.5`: ten
+    decimals of a mean of a fluctuating position. Five significant digits, never more decimals than two of
+    a lot (as the lots table), the integer part whole; report.json keeps the mean exact, in lots."""
+    q = Quantities({"run": {"lot_size": 1e-08}}, "auto")
+    assert q.mean(28_736_863.47) == "0.28737"
+    assert q.mean(1_234.0) == "0.00001234"  # 1,234 lots: 4 significant digits are all there are
+    assert q.mean(0.25) == "0.0000000025"  # a quarter lot: the lots table's 0.25
+    assert q.mean(0.001) == "0"  # finer than 2 decimals of a lot: the lots table's 0.00
+    assert q.mean(0.0) == "0"
+    k = Quantities({"run": {"lot_size": 0.001}}, "auto")
+    assert k.mean(1_234_567_890.0) == "1,234,568"  # the integer part whole, never 1,234,600
+    # The same kind through a report: 1,234,567 lots of 0.001 held 1.5 s of 2 s, a mean of 925,925.25 lots
+    # = 925.92525 base units: 925.93 (it read 925.92525); in lots as before.
+    ev = make_events([(0, Kind.DEPTH, 1, 17_001, 5), (0, Kind.DEPTH, -1, 17_002, 5), (2 * S, Kind.DEPTH, 1, 17_001, 6)])
+    res = result_of([fill(S // 2, 1, 17_001, 1_234_567, 17_001, 17_002)], lot_size=0.001, tick_size=0.25)
+    assert rows_of(ev, res)["Inventory mean |pos| / max |pos| (base units)"] == "925.93 / 1,234.567"
+    assert rows_of(ev, res, "lots")["Inventory mean |pos| / max |pos|"] == "925,925.25 / 1,234,567"
+    d = report(res, ev, horizons=["1s"], event_horizons=[]).data
+    assert d["inventory"]["mean_abs"] == 925_925.25

@@ -18,10 +18,11 @@ from ..report.equity import equity_at
 from ._bootstrap import PairedInterval, paired_mean_interval, paired_ratio_interval
 
 __all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "fill_columns", "forward_mid",
-           "paired_difference"]
+           "grid_origin", "paired_difference"]
 
 
-def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None = None) -> np.ndarray:
+def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None = None, *,
+                 start: int | None = None, anchor: int | None = None) -> np.ndarray:
     """Edges of the time buckets over the data, dropping buckets where nothing happened.
 
     Parameters
@@ -34,16 +35,26 @@ def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None
         The compared runs' fill times (all runs together), so that a fill after
         the last event (an order in flight at the end) or in a bucket without
         market events (a crossing order's taker fill) has a bucket.
+    start : int, optional
+        Where the buckets begin, ns: the market's span (the report's, from the first event
+        after an opening snapshot set apart); events before it are in no bucket, a fill
+        before it is (the first bucket begins at it). Default: the first event.
+    anchor : int, optional
+        The grid's origin, ns (clamped to ``[start, last event]``): the market's start, the
+        first event after an opening snapshot, as the report's Sharpe grid is anchored.
+        Default: ``start``.
 
     Returns
     -------
     int64 array, shape (n_buckets, 2)
-        ``[start, end)`` of each kept bucket. Buckets tile ``[t0, t_end)`` from
-        the first event's time ``t0`` to one ns after the last event or fill;
-        the last one may be shorter. A bucket with no market event and no fill
-        is dropped: nothing in it can move either run, so it carries no
-        information and would only pad the series with exact zeros (e.g. the
-        hours between a snapshot and the session).
+        ``[start, end)`` of each kept bucket. Buckets are ``bucket_ns`` long from
+        ``anchor``, to one ns after the last event or fill (the last one may be shorter);
+        the stretch from ``start`` to ``anchor`` (an opening snapshot's) joins the first,
+        as the Sharpe's first interval takes it, so stamping the snapshot earlier or later
+        moves no edge but the first bucket's start. A bucket with no market event and no
+        fill is dropped: nothing in it can move either run, so it carries no information
+        and would only pad the series with exact zeros (e.g. the hours between a snapshot
+        and the session).
 
     Raises
     ------
@@ -53,14 +64,31 @@ def bucket_edges(exch_ts: np.ndarray, bucket_ns: int, fill_ts: np.ndarray | None
     if bucket_ns <= 0:
         raise ConfigError(f"bucket must be a positive duration, got {bucket_ns} ns")
     ts = np.asarray(exch_ts, dtype=np.int64)
-    t0 = int(ts[0])
+    t0 = int(ts[0]) if start is None else int(start)
+    t_last = int(ts[-1])
     if fill_ts is not None and len(fill_ts):
-        ts = np.concatenate([ts, np.asarray(fill_ts, dtype=np.int64)])
+        fts = np.asarray(fill_ts, dtype=np.int64)
+        t0 = min(t0, int(fts.min()))  # a fill before the span's start joins the first bucket
+        ts = np.concatenate([ts, fts])
+    a = t0 if anchor is None else min(max(int(anchor), t0), max(t_last, t0))
     t1 = int(ts.max()) + 1
-    used = np.unique((ts[ts >= t0] - t0) // bucket_ns)
-    start = t0 + used * bucket_ns
-    end = np.minimum(start + bucket_ns, t1)
-    return np.stack([start, end], axis=1).astype(np.int64)
+    used = np.unique(np.maximum((ts[ts >= t0] - a) // bucket_ns, 0))
+    begin = a + used * bucket_ns
+    begin[used == 0] = t0  # the stretch before the anchor is the first bucket's
+    end = np.minimum(a + (used + 1) * bucket_ns, t1)
+    return np.stack([begin, end], axis=1).astype(np.int64)
+
+
+def grid_origin(events: Any) -> tuple[int, int]:
+    """``(start, anchor)`` for :func:`bucket_edges` over these events: the market's span start (the first
+    event after an opening snapshot set apart, else the first event) and the grid's anchor (the first
+    event after an opening snapshot, else the first event), as the report's Sharpe grid has them."""
+    from ..report.setup import market_start, opening_snapshot
+
+    snap = opening_snapshot(events)
+    first = int(events["exch_ts"][0])
+    anchor = snap["market_start_ts"]
+    return market_start(snap, first), first if anchor is None else int(anchor)
 
 
 def forward_mid(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

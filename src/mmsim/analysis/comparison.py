@@ -35,7 +35,7 @@ from ..config import parse_duration
 from ..errors import ConfigError, DataError, MmsimError
 from ..report.setup import IDENTITY_KEYS, units_warning
 from ._bootstrap import MIN_BUCKETS, PairedInterval
-from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, paired_difference
+from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, grid_origin, paired_difference
 
 __all__ = [
     "BucketSeries",
@@ -503,7 +503,9 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
         raise ConfigError("horizons: give at least one markout horizon")
     fill_ts = np.concatenate([np.asarray(ra.fills["exch_ts"], dtype=np.int64),
                               np.asarray(rb.fills["exch_ts"], dtype=np.int64)])
-    edges = bucket_edges(np.asarray(ev["exch_ts"], dtype=np.int64), bucket_ns, fill_ts)
+    # Anchored at the market's start, as the report's Sharpe grid: moving an opening snapshot moves no edge.
+    start, anchor = grid_origin(ev)
+    edges = bucket_edges(np.asarray(ev["exch_ts"], dtype=np.int64), bucket_ns, fill_ts, start=start, anchor=anchor)
     sa = bucket_series(ra, ev, edges, hs, presence=True)
     sb = bucket_series(rb, ev, edges, hs, presence=True)
     diffs = paired_difference(sa, sb, block=block, n_boot=int(n_boot), confidence=confidence, seed=seed)

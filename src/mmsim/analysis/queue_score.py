@@ -133,22 +133,28 @@ def _utc(ns: int) -> str:
 
 
 def _not_trading(ev: Any, t0: int, t1: int) -> str | None:
-    """Why nothing can fill in ``[t0, t1)`` when the venue's status (``STATUS`` events) is not TRADING in all of it."""
-    from ..events import TradingStatus
+    """Why nothing can fill in ``[t0, t1)`` when the venue's status (``STATUS`` events) is not TRADING in any of it.
 
-    st = np.flatnonzero(np.asarray(ev["kind"]) == int(Kind.STATUS))
-    if not st.size:
+    The status over the window is :func:`mmsim.report.presence.status_steps`'s, as the report's
+    presence and ``trading`` row read it: the status after every event at a time, so a ``TRADING``
+    undone at the same nanosecond is no trading time. None when the window has trading time.
+    """
+    from ..events import TradingStatus
+    from ..report.presence import _live_ns, status_steps
+
+    steps = status_steps(ev, t0, t1)
+    if steps is None:
         return None
-    ts, qty = np.asarray(ev["exch_ts"], dtype=np.int64)[st], np.asarray(ev["qty"], dtype=np.int64)[st]
-    before = np.flatnonzero(ts <= t0)
-    status = int(qty[before[-1]]) if before.size else int(TradingStatus.TRADING)
-    inside = (ts > t0) & (ts < t1)
-    if status == int(TradingStatus.TRADING) or (qty[inside] == int(TradingStatus.TRADING)).any():
+    times, status = steps
+    trading = status == int(TradingStatus.TRADING)
+    if _live_ns(times, trading, np.array([t1], dtype=np.int64))[0] > 0:
         return None
-    after = np.flatnonzero((ts >= t1) & (qty == int(TradingStatus.TRADING)))
-    until = f" until {np.datetime64(int(ts[after[0]]), 'ns')}" if after.size else ""
-    return (f"(the venue is not trading in the whole window: its status is {TradingStatus(status).name}{until}, "
-            "e.g. CME's pre-open, docs/data.md \"Pre-open\"; choose a window where it trades)")
+    last = int(np.asarray(ev["exch_ts"], dtype=np.int64)[-1])
+    later = status_steps(ev, t1, max(last, t1))
+    when = None if later is None else later[0][later[1] == int(TradingStatus.TRADING)]
+    until = f" until {np.datetime64(int(when[0]), 'ns')}" if when is not None and when.size else ""
+    return (f"(the venue is not trading in the whole window: its status is {TradingStatus(int(status[0])).name}"
+            f"{until}, e.g. CME's pre-open, docs/data.md \"Pre-open\"; choose a window where it trades)")
 
 
 def _window(window: Any, exch_ts: np.ndarray, start: int | None = None) -> tuple[int, int]:

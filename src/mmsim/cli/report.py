@@ -20,7 +20,8 @@ __all__ = ["add_parser", "cmd"]
 # The keys make_report names in its errors -> the flag (dest) that gives each.
 _FLAGS = {"report.horizons": "horizons", "report.event_horizons": "event_horizons",
           "report.toxic_horizon": "toxic_horizon", "signal_buckets": "signal_buckets",
-          "age_buckets": "age_buckets", "queue_buckets": "queue_buckets", "position_limit": "position_limit"}
+          "age_buckets": "age_buckets", "queue_buckets": "queue_buckets", "position_limit": "position_limit",
+          "sharpe_interval": "sharpe_interval"}
 
 
 def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -50,6 +51,8 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="quantile buckets of queue position for the markout of maker fills by queue position (5)")
     p.add_argument("--position-limit", metavar="LOTS", action=Written,
                    read=integer("a positive number of lots (an integer)"), help="report the share of time at |position| >= LOTS")
+    p.add_argument("--sharpe-interval", metavar="DURATION", action=Written,
+                   help="interval of the Sharpe's equity grid, e.g. 1m (default: the run's sample_every)")
     p.add_argument("--qty", metavar="{auto,lots,base}", action=Written, read=one_of(*QTY_UNITS), default="auto",
                    help="quantities in the printed and HTML tables: lots, base units (lots x lot size, exact; "
                         "the summary's mid in quote currency) or auto, base units when the store's lot is not 1 "
@@ -140,6 +143,7 @@ def cmd(args: argparse.Namespace) -> int:
             age_buckets=args.age_buckets,
             queue_buckets=args.queue_buckets,
             qty=args.qty,
+            sharpe_interval=args.sharpe_interval,
         )
     if not args.quiet:
         rep.print(Console())

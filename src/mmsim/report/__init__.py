@@ -156,6 +156,7 @@ def make_report(
     age_buckets: int = 5,
     queue_buckets: int = 5,
     qty: str = "auto",
+    sharpe_interval: Any = None,
 ) -> Report:
     """Compute the fill-toxicity and PnL report of a run.
 
@@ -191,6 +192,9 @@ def make_report(
         The unit the printed and HTML tables give quantities in: lots, base units (``lots ×
         lot_size``, exact; the summary's mid then in quote currency), or ``"auto"``: base units when
         the store's lot is not 1 (docs/reports.md, "Units"). ``data`` (report.json) keeps lots.
+    sharpe_interval : int or str, optional
+        The interval of the Sharpe's equity grid, a positive duration (ns or with a unit, ``"1m"``);
+        ``risk.sharpe_interval`` says what was used. Default: the run's ``sample_every``, as before.
 
     Returns
     -------
@@ -201,7 +205,7 @@ def make_report(
     DataError
         Empty or unsorted events, or fills that do not add up to the result.
     ConfigError
-        A bad horizon, bucket count, limit or ``qty``.
+        A bad horizon, bucket count, limit, ``qty`` or ``sharpe_interval``.
     """
     check_qty(qty)  # before the work
     return Report(
@@ -216,6 +220,7 @@ def make_report(
             confidence=confidence,
             age_buckets=age_buckets,
             queue_buckets=queue_buckets,
+            sharpe_interval=sharpe_interval,
         ),
         qty,
     )

@@ -63,6 +63,11 @@ def format_span(ns: int) -> str:
     return f"{h}h{m:02d}m"
 
 
+#: Significant digits of a mean quantity in base units (the summary's mean |pos|): a mean of a
+#: fluctuating position, not a quantity to reconcile (report.json keeps it exact, in lots).
+MEAN_DIGITS = 5
+
+
 #: ``mmsim report --qty`` (and ``make_report(qty=...)``): the unit the tables print quantities in.
 QTY_UNITS: tuple[str, ...] = ("auto", "lots", "base")
 
@@ -153,13 +158,19 @@ class Quantities:
         x = float(lots)
         return f"{int(x):,}" if x.is_integer() else f"{x:,.15g}"
 
-    def mean(self, lots: Any, digits: int = 2) -> str:
-        """A mean number of lots: ``digits`` decimals of a lot (as the lots table prints it), in base units
-        as many decimals more as the lot size has (``28,736,863.47`` lots of ``1e-08``: ``0.2873686347``)."""
+    def mean(self, lots: Any, digits: int = 2, significant: int = MEAN_DIGITS) -> str:
+        """A mean number of lots: ``digits`` decimals of a lot (as the lots table prints it); in base units
+        ``significant`` digits, never finer than ``digits`` decimals of a lot (``28,736,863.47`` lots of
+        ``1e-08``: ``0.28737``, not ``0.2873686347``; ``1,234`` lots of ``1e-08``: ``0.00001234``); the
+        integer part is never rounded (``925,925.25`` lots of ``0.001``: ``925.93``)."""
         if not self.base or lots is None or (isinstance(lots, float) and not math.isfinite(lots)):
             return _num(lots, digits)
         exp = self.lot.as_tuple().exponent
-        return _plain(_decimal(lots) * self.lot, digits - min(int(exp), 0))
+        x = _decimal(lots) * self.lot
+        places = digits - min(int(exp), 0)
+        if x != 0:
+            places = min(places, max(significant - 1 - x.adjusted(), 0))
+        return _plain(x, places)
 
     def mid(self, ticks: Any) -> str:
         """The summary's mid: ``6,168,599.5 ticks`` in lots; in base units the price in quote currency with at

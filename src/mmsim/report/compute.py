@@ -117,6 +117,7 @@ def compute_report(
     queue_buckets: int = 5,
     bbo: Mapping[str, np.ndarray] | None = None,
     same_events: bool = True,
+    sharpe_interval: Any = None,
 ) -> ReportData:
     """Compute every number of the report for one run.
 
@@ -150,6 +151,9 @@ def compute_report(
         sweep replays each event store's book once for all its points' reports);
         it must be of these very events. Default: replayed here (for the mid and
         for the look-ahead audit).
+    sharpe_interval : int or str, optional
+        The Sharpe's interval (a positive duration, ns or with a unit: ``"1m"``). Default: the
+        engine's ``sample_every`` (docs/reports.md, "Inventory and risk").
     same_events : bool
         True (default): ``events`` must be the events the run replayed — for a run of a
         whole event store that ran to the end, as many as ``result.n_events``; an event
@@ -183,6 +187,7 @@ def compute_report(
             raise ConfigError(f"{name} must be a positive integer, got {k!r}")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
+    interval = _sharpe_interval(sharpe_interval)
     if position_limit is None:
         # The reference strategies cap inventory with a `max_position` parameter; a run
         # description (result.run_config) says what the strategy was given.
@@ -293,17 +298,18 @@ def compute_report(
     # (a Databento day's 00:00 book before a session at 23:00 read a mean |position| 12 times too small).
     snapshot = opening_snapshot(events)
     t_market = market_start(snapshot, t_start)
-    inventory = _inventory(f, t_market, t_end, position_limit)
+    status = trading_steps(events, t_market, t_end)
+    # Over the venue's trading time too when it was not trading throughout (as quote presence is).
+    inventory = _inventory(f, t_market, t_end, position_limit, status)
     # The Sharpe's grid covers the same span (its label names it over a day or less), and the days
     # of data are the market's, from its start (compare's buckets count alike); its points are
     # anchored at the first event after any opening snapshot, set apart or not. pnl.png plots it.
     risk, equity_t, equity = _risk(f, tick_value, (exch_ts, mid2_ff, ffvalid), pnl["total"], t_market, t_end, cfg,
-                                   snapshot["market_start_ts"])
+                                   snapshot["market_start_ts"], interval)
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
     activity = _activity(f, orders, tick_value)
-    presence = quote_presence(orders, inventory["from_ts"], inventory["to_ts"], exch_ts, bbo,
-                              trading_steps(events, inventory["from_ts"], inventory["to_ts"]))
+    presence = quote_presence(orders, inventory["from_ts"], inventory["to_ts"], exch_ts, bbo, status)
 
     race = f["after_cancel"]
     cancel_race = {
@@ -390,6 +396,18 @@ def compute_report(
         **age_series,
     }
     return ReportData(data=data, fills=columns, series=series)
+
+
+def _sharpe_interval(value: Any) -> int | None:
+    """``sharpe_interval`` as int ns (None: the engine's ``sample_every``); a ConfigError naming it otherwise."""
+    if value is None:
+        return None
+    from ..config import parse_duration
+
+    ns = parse_duration(value, "sharpe_interval")
+    if ns <= 0:
+        raise ConfigError(f"sharpe_interval must be a positive duration (e.g. 1m), got {value!r}")
+    return int(ns)
 
 
 def _currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:

@@ -98,11 +98,29 @@ def _pnl(
     return pnl, parts
 
 
-def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dict[str, Any]:
+def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None,
+               status: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+    """The ``inventory`` section: time-weighted over the span ``[t0, t1]``, and over its trading time.
+
+    ``status``: :func:`mmsim.report.presence.trading_steps` of the events. When the venue was not
+    trading for part of the span (a pre-open, a halt), ``trading`` holds ``mean_abs``, ``mean`` and
+    ``time_at_limit`` weighted over the trading time alone (``trading_ns``), as quote presence is;
+    else None (the span's figures are the trading time's). ``max_abs`` is over the whole span:
+    a position held through a halt is still at risk.
+    """
     n = f["n"]
     span = max(t1 - t0, 0)
     out: dict[str, Any] = {"mean_abs": 0.0, "mean": 0.0, "max_abs": 0, "final": 0, "limit": limit,
-                           "time_at_limit": None if limit is None else 0.0, "from_ts": int(t0), "to_ts": int(t1)}
+                           "time_at_limit": None if limit is None else 0.0, "from_ts": int(t0), "to_ts": int(t1),
+                           "trading": None}
+    trading_ns = span
+    if status is not None and span > 0:
+        from .presence import _live_ns
+
+        trading_ns = int(_live_ns(status[0], status[1], np.array([t1], dtype=np.int64))[0])
+    if trading_ns != span:
+        out["trading"] = {"mean_abs": 0.0, "mean": 0.0, "time_at_limit": None if limit is None else 0.0,
+                          "trading_ns": trading_ns}
     if n == 0:
         return out
     pos = f["position_after"]
@@ -117,19 +135,31 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None) -> dic
         out["mean"] = float((pos * dur).sum() / span)
         if limit is not None:
             out["time_at_limit"] = float(dur[abs_pos >= limit].sum() / span)
+    if out["trading"] is not None and trading_ns > 0 and status is not None:
+        from .presence import _live_ns
+
+        # Each holding's trading ns: the trading time from t0 to its end less that to its start.
+        tdur = np.diff(_live_ns(status[0], status[1], np.append(start, t1).astype(np.int64)))
+        tr = out["trading"]
+        tr["mean_abs"] = float((abs_pos * tdur).sum() / trading_ns)
+        tr["mean"] = float((pos * tdur).sum() / trading_ns)
+        if limit is not None:
+            tr["time_at_limit"] = float(tdur[abs_pos >= limit].sum() / trading_ns)
+    elif out["trading"] is not None:  # never trading: no time to weigh over
+        out["trading"].update(mean_abs=None, mean=None, time_at_limit=None)
     return out
 
 
 def _risk(
     f: Mapping[str, Any], tick_value: float, mid: tuple[np.ndarray, np.ndarray, np.ndarray], total: float,
-    t0: int, t1: int, cfg: Any, anchor: int | None = None,
+    t0: int, t1: int, cfg: Any, anchor: int | None = None, interval: int | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Sharpe, max drawdown and PnL by day from the fills and the exchange mid, and the equity grid for pnl.png.
 
     ``mid`` is ``(exch_ts, mid2_ff, ffvalid)`` of every event; ``total`` the PnL total. Equity at a
     time ``t`` is marked from the fills and events stamped at or before ``t``; the grid's last point
     (``t1``, the last event) is the end of the run: ``total``, to the last bit (fills after the last
-    event too). The grid's points are ``sample_every`` apart from ``anchor``, the market's start (the
+    event too). The grid's points are ``interval`` (default ``sample_every``) apart from ``anchor``, the market's start (the
     first event after an opening snapshot, default ``t0``), so stamping the snapshot earlier or later
     moves no point; the snapshot's stretch before it (``t0`` to ``anchor``) is part of the first
     interval, not one of its own (alone it was a near-zero interval: a LOBSTER day's 0.17 s before its
@@ -143,7 +173,9 @@ def _risk(
     out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
                            "pnl_by_day": {}, "n_days": 0, "span_ns": span}
     out["max_drawdown"] = max_drawdown(f, tick_value, exch_ts, mid2_ff, ffvalid)
-    step = int(getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
+    # The interval: the report's own (``interval``, ``mmsim report --sharpe-interval``), else the engine's
+    # sample_every, as before it was a setting of its own (the equity is marked here, not sampled).
+    step = int(interval or getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
     # The dates the market's events touch (1 at one instant): from the grid's start, the market's (an
     # opening snapshot stamped on the day before adds no day). compare's and a sweep's "per day"
     # divide by the same count (analysis.buckets).

@@ -89,13 +89,31 @@ def _summary_rows(d: Mapping[str, Any], qty: str | Quantities = "auto") -> list[
         *_reject_rows(d),
         (f"Toxic share @ {d['toxic']['horizon']} (fills / qty)",
          f"{_pct(d['toxic_share'])} / {_pct(d['toxic_share_qty'])}"),
-        ("Inventory mean |pos| / max |pos|" + ("" if not u.base else unit),
-         f"{u.mean(inv['mean_abs'], 2)} / {u.qty(inv['max_abs'])}"),
+        *_inventory_rows(inv, u),
     ]
-    if inv.get("limit") is not None:
-        rows.append((f"Time at limit (|pos| ≥ {u.limit(inv['limit'])})", _pct(inv["time_at_limit"])))
     rows.append(("Cancel-race fills (count / qty)", f"{_num(race['count'])} / {u.qty(race['qty'])}"))
     rows.append((f"Cancel-race markout PnL @ {d['toxic']['horizon']}", _money(race["markout_pnl"])))
+    return rows
+
+
+def _inventory_rows(inv: Mapping[str, Any], u: Quantities) -> list[tuple[str, str]]:
+    """The inventory rows: over the span; over the trading time when the venue was not trading for part
+    of it (``inventory.trading``, as quote presence is), the maximum still over the whole span."""
+    unit = "" if not u.base else f" ({u.unit})"
+    tr = inv.get("trading")
+    limit = inv.get("limit")
+    if not tr:
+        rows = [("Inventory mean |pos| / max |pos|" + unit, f"{u.mean(inv['mean_abs'], 2)} / {u.qty(inv['max_abs'])}")]
+        if limit is not None:
+            rows.append((f"Time at limit (|pos| ≥ {u.limit(limit)})", _pct(inv["time_at_limit"])))
+        return rows
+    of = f"of {format_span(tr['trading_ns'])} of trading"
+    unit = "" if not u.base else f"{u.unit}, "
+    rows = [(f"Inventory mean |pos| ({unit}{of})", u.mean(tr["mean_abs"], 2)),
+            (f"Inventory max |pos| ({unit}of the {format_span(inv['to_ts'] - inv['from_ts'])} span)",
+             u.qty(inv["max_abs"]))]
+    if limit is not None:
+        rows.append((f"Time at limit (|pos| ≥ {u.limit(limit)}, {of})", _pct(tr["time_at_limit"])))
     return rows
 
 
