@@ -145,6 +145,61 @@ def test_the_intervals_are_those_of_mmsim_compare_for_the_same_two_runs(swept):
                 r.diff.estimate, r.diff.ci_low, r.diff.ci_high, r.diff.block)
 
 
+def test_with_an_opening_snapshot_the_buckets_and_intervals_are_still_compare_s(tmp_path):
+    """A snapshot 0.5 s before the market's first event (as a LOBSTER file's first row): `mmsim compare` tiles
+    its buckets from the market's start, the snapshot's stretch joining the first bucket (report15); the sweep
+    tiled them from the first event, so its intervals were no longer compare's. Now they are, bit for bit."""
+    from mmsim.runner import load_events, run_config
+    from mmsim.synth import generate, write_store
+
+    cfg = DEMO_SYNTH.replace(seed=3, duration=60 * S)
+    ev = generate(cfg)
+    clear = np.zeros(1, dtype=ev.dtype)
+    clear["exch_ts"] = clear["local_ts"] = ev["exch_ts"][0] - S // 2
+    clear["kind"] = int(mmsim.Kind.CLEAR)
+    store = write_store(cfg, tmp_path / "snap", events=np.concatenate([clear, ev]))
+    grid = parse_grid(_grid(store, {"latency.feed": "0ms", "strategy": "FixedSpread"}, {"bucket": "10s"}))
+    rows = run_sweep(grid, out=tmp_path / "out", workers=1)
+    events = load_events(grid.points[0].config)
+    base = run_config(grid.points[0].config, events=events)
+    for p, row in zip(grid.points[1:], rows[1:]):
+        cmp = mmsim.compare(base, run_config(p.config, events=events), events=events, bucket="10s")
+        # 0.5 s of snapshot and 60 s of market in 10 s buckets from the market's start: 6, not 7.
+        assert cmp.n_buckets == 6
+        for r in cmp.rows:
+            assert (row[f"vs_baseline.{r.metric}"], row[f"vs_baseline.{r.metric}.ci_low"],
+                    row[f"vs_baseline.{r.metric}.ci_high"], row[f"vs_baseline.{r.metric}.block"]) == (
+                r.diff.estimate, r.diff.ci_low, r.diff.ci_high, r.diff.block)
+
+
+def test_the_sweep_s_bucket_marks_give_compare_s_edges():
+    """The second case, the pieces: a sweep keeps a few marks per store instead of every event time; with the
+    grid's start and anchor they give the edges compare computes from every event, for no opening snapshot, one
+    0.5 s before the market (joining the first bucket) and one set apart a day before (in no bucket), with and
+    without fills before the market's start."""
+    from conftest import make_events
+
+    from mmsim.analysis.buckets import bucket_edges, grid_origin
+    from mmsim.sweep.paired import context
+
+    rng = np.random.default_rng(5)
+    market = np.sort(rng.integers(0, 95 * S, 400)) + 10**18
+    for snap in (None, 10**18 - S // 2, 10**18 - 86_400 * S):
+        rows = [] if snap is None else [(snap, mmsim.Kind.CLEAR, 0, 0, 0), (snap, mmsim.Kind.DEPTH, 1, 100, 5)]
+        ev = make_events(rows + [(int(t), mmsim.Kind.DEPTH, 1 + (i % 2) * -2, 100 + i % 2, 1 + i % 7)
+                                 for i, t in enumerate(market)])
+        ctx = context({}, "k", ev, 10 * S)
+        start, anchor = grid_origin(ev)
+        assert (ctx.start, ctx.anchor) == (start, anchor)
+        ts = np.asarray(ev["exch_ts"], dtype=np.int64)
+        for fills in (np.zeros(0, np.int64), np.array([10**18 - S // 4, 10**18 + 37 * S, 10**18 + 200 * S])):
+            want = bucket_edges(ts, 10 * S, fills, start=start, anchor=anchor)
+            assert bucket_edges(ctx.marks, 10 * S, fills, start=ctx.start, anchor=ctx.anchor).tolist() == want.tolist()
+            if not fills.size:  # from the snapshot 0.5 s before, else from the market's start (set apart: in none)
+                assert int(want[0][0]) == (snap if snap == 10**18 - S // 2 else int(market[0]))
+                assert int(want[1][0]) == int(market[0]) + 10 * S  # the grid anchored at the market's start
+
+
 def test_summary_verdict_by_hand():
     def cmp(*pairs):
         return {"rows": {f"m{i}": {"estimate": e, "significant": s} for i, (e, s) in enumerate(pairs)}}

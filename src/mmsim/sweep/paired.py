@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.buckets import bucket_edges, bucket_series, fill_columns, forward_mid, paired_difference
+from ..analysis.buckets import bucket_edges, bucket_series, fill_columns, forward_mid, grid_origin, paired_difference
 from ..analysis.comparison import check_same_data, compare_rows
 from ..config import RunConfig, format_ns, parse_duration
 
@@ -41,17 +41,22 @@ class PairedContext:
     bucket_ns : int
         Bucket length, ns.
     marks : int64 array
-        The first event time in each bucket that holds an event, and the last
-        event time: :func:`~mmsim.analysis.buckets.bucket_edges` gives the same
-        buckets from these as from every event time (same start, same kept
-        buckets, same end), at the cost of a few hundred values instead of the
-        whole store.
+        The first event time in each bucket that holds an event from ``start`` on, and the
+        last event time: :func:`~mmsim.analysis.buckets.bucket_edges` with ``start`` and
+        ``anchor`` gives the same buckets from these as from every event time (same kept
+        buckets, same end), at the cost of a few hundred values instead of the whole store.
+    start, anchor : int
+        The bucket grid's start and anchor, ns: :func:`~mmsim.analysis.buckets.grid_origin`,
+        as ``mmsim compare`` tiles the same events (from the market's start; an opening
+        snapshot's stretch joins the first bucket).
     """
 
     events: np.ndarray
     mid: tuple[np.ndarray, np.ndarray, np.ndarray]
     bucket_ns: int
     marks: np.ndarray
+    start: int
+    anchor: int
 
 
 def context(cache: MutableMapping[str, Any], key: str, store: Any, bucket_ns: int) -> PairedContext:
@@ -62,10 +67,12 @@ def context(cache: MutableMapping[str, Any], key: str, store: Any, bucket_ns: in
     ev = store.events if hasattr(store, "events") and hasattr(store, "meta") else np.asarray(store)
     mid = forward_mid(ev)
     ts = mid[0]
-    k = (ts - ts[0]) // bucket_ns
-    first = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
-    marks = np.concatenate([ts[first], ts[-1:]]).astype(np.int64)
-    ctx = cache[key] = PairedContext(ev, mid, bucket_ns, marks)
+    start, anchor = grid_origin(ev)
+    tt = ts[ts >= start]
+    k = np.maximum((tt - anchor) // bucket_ns, 0)
+    first = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]])) if tt.size else np.zeros(0, np.int64)
+    marks = np.concatenate([tt[first], ts[-1:]]).astype(np.int64)
+    ctx = cache[key] = PairedContext(ev, mid, bucket_ns, marks, start, anchor)
     return ctx
 
 
@@ -123,7 +130,7 @@ def compare_runs(ctx: PairedContext, base: Any, base_columns: Any, point: Any, p
     check_same_data(base, point, LABELS)
     fill_ts = np.concatenate([np.asarray(base.fills["exch_ts"], dtype=np.int64),
                               np.asarray(point.fills["exch_ts"], dtype=np.int64)])
-    edges = bucket_edges(ctx.marks, ctx.bucket_ns, fill_ts)
+    edges = bucket_edges(ctx.marks, ctx.bucket_ns, fill_ts, start=ctx.start, anchor=ctx.anchor)
     sa = bucket_series(base, ctx.events, edges, horizons, columns=base_columns, mid=ctx.mid, presence=True)
     sb = bucket_series(point, ctx.events, edges, horizons, columns=point_columns, mid=ctx.mid, presence=True)
     diffs = paired_difference(sa, sb, block=settings.block, n_boot=settings.n_boot,
