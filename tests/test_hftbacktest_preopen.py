@@ -289,3 +289,4 @@ def test_hftbacktest_export_of_the_esh4_store_with_a_trade_first_keeps_its_preop
     for k in ("preopen_spans_ns", "preopen_crossed_messages", "transient_crossed_messages", "crossed_at_end_ns"):
         assert back.meta["quirks"][k] == st.meta["quirks"][k], k
     assert back.meta["quirks"]["preopen_spans_ns"] == [[cross, OPEN_ESH4]]
+    assert (back.meta["quirks"]["preopen_crossed_messages"], back.meta["quirks"]["transient_crossed_messages"]) == (891, 0)
