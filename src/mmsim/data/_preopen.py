@@ -1,5 +1,8 @@
 """The Databento loader's pre-open: a stream whose book crosses before its first trade starts ``QUOTING``.
 
+The hftbacktest loader applies the same rules to an L3 ``.npz``, the rows of one exchange time standing for a message
+(its end: the next row's other time, or the file's end; each file a stream of its own).
+
 CME's MBO data has no status records; its pre-open shows as a book that crosses (orders wait for the opening
 auction) before the stream's first trade. From a stream's start (its snapshot, or its first record) its events
 are held in memory until that is decided: the book crosses at a message's end (a pre-open: ``STATUS QUOTING`` goes
@@ -61,7 +64,8 @@ class OrderLevels(OrderIndex):
 
 
 class PreOpen:
-    """The trading status a Databento conversion has written, and the stream it watches (module notes)."""
+    """The trading status a Databento (or hftbacktest L3) conversion has written, and the stream it watches (module
+    notes)."""
 
     def __init__(self) -> None:
         self.status = TradingStatus.TRADING  # as written so far (a replay starts trading)
@@ -163,9 +167,10 @@ class PreOpen:
         cross.count = n
         cross.armed, cross._since = False, None
 
-    def trade(self, em: Emitter, cross: CrossCheck, exch: int, local: int, pos: int, unit: str) -> None:
+    def trade(self, em: Emitter, cross: CrossCheck, exch: int, local: int, pos: int, unit: str, at: str = "") -> None:
         """A trade or fill record (at ``exch``, before any event of it): a pre-open ends (its auction), or a cross
-        after trading has a trade during it (transient; an error if it outlasts the tolerance)."""
+        after trading has a trade during it (transient; an error if it outlasts the tolerance, naming ``at``, by
+        default ``unit`` and ``pos``)."""
         if not cross.armed:
             self.opening(em, exch, local, pos)
             cross.armed = self.after_trade = True
@@ -179,9 +184,9 @@ class PreOpen:
             elif self.pending is not None:
                 self.pending = None
                 em.release()
-                self.traded_at = f"{unit} {pos}"
+                self.traded_at = at or f"{unit} {pos}"
             elif self.traded_at is None:
-                self.traded_at = f"{unit} {pos}"
+                self.traded_at = at or f"{unit} {pos}"
 
     def resume(self, em: Emitter) -> None:
         """A file starts: its emitter holds on what the file before held (the start of a message it ended inside)."""
@@ -239,13 +244,6 @@ class PreOpen:
             self.spans.append([exch, None])
         elif self.spans:
             self.spans[-1][1] = exch
-
-    def check_levels(self, em: Emitter, book: L2Book) -> None:
-        """At a message's end (a loader without :meth:`message_end`: the stream-start rule only), while the stream is
-        watched: a crossed ``book`` is a pre-open (``QUOTING`` at the mark)."""
-        bb, ba = book.best_bid(), book.best_ask()
-        if bb is not None and ba is not None and bb >= ba:
-            self.decide(em, crossed=True)
 
     def opening(self, em: Emitter, exch: int, local: int, pos: int) -> None:
         """The stream's first trade or fill record (at ``exch``, before any event of it): a pre-open ends."""

@@ -40,10 +40,15 @@ the record (1-based, counting every row of the file). A file whose
 ``local_ts`` is ever before ``exch_ts`` gets the recorder-clock correction of
 the other loaders (``quirks.local_clock_offset_ns``).
 
-CME's pre-open (an L3 file whose orders' book crosses at the end of a timestamp before its first trade or fill row:
-orders wait for the opening auction) starts ``STATUS QUOTING`` before the file's first row and turns ``TRADING``
-before its first ``TRADE``/``FILL`` row, by the Databento loader's stream-start rule (``_preopen``;
-``quirks.preopen_spans_ns``); each file is a stream of its own. Files with depth rows get no status.
+CME's pre-open is inferred from an L3 file's orders' book by the Databento loader's rules (``_preopen``), the rows
+of one exchange time standing for a message: a book crossed at the end of a timestamp before the first trade or fill
+row starts ``STATUS QUOTING`` before the file's first row; after trading, a book crossed at a timestamp's end that
+stays crossed beyond the 1 s tolerance with no trade or fill row during the cross (CME's daily pre-open, mid-file)
+gets ``QUOTING`` before the rows of the timestamp where the cross began (after their executions); either turns
+``TRADING`` before the next ``TRADE``/``FILL`` row (the auction). Shorter crosses are written as read and counted; a
+cross with a trade during it beyond the tolerance is an error naming the records and exchange times
+(``quirks.preopen_spans_ns``, ``transient_crossed_messages``, ``crossed_at_end_ns``). Each file is a stream of its
+own. Files with depth rows get no status (their L2 book's cross is an error beyond the tolerance).
 
 Export writes the reverse mapping (``CANCEL`` becomes a modify to the new
 size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side)
@@ -57,12 +62,13 @@ hftbacktest replay of the file matches through halts) or refused
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from ..events import Kind, TradingStatus, as_event_array
+from ..events import Kind, as_event_array
 from ._common import (
     MAX_PRICE_TICKS,
     MAX_QTY_LOTS,
@@ -189,7 +195,13 @@ def convert(
     writer = quote_with(EventStoreWriter(out, force=force), hftbacktest_price(tick, _DIGITS, _chunks))  # as written
     skipped: dict[str, int] = {}
     l3 = False
-    pre = PreOpen()  # CME's pre-open at a file's start: its L3 book crosses before its first trade (module notes)
+    pre = PreOpen()  # CME's pre-open, at a file's start or after trading, from its L3 book (module notes)
+    places = max(0, -int(Decimal(tick).scaleb(-_DIGITS).normalize().as_tuple().exponent))
+
+    def as_price(t: int) -> str:  # a price in ticks as a decimal with the tick's places (4800.25, 4800.00)
+        return f"{Decimal(t * tick).scaleb(-_DIGITS):.{places}f}"
+
+    transient = preopen_crossed = 0
     with writer:
         last, last_line = None, -1
         for p in paths:
@@ -197,8 +209,12 @@ def convert(
             em.last_exch, em.last_line = last, last_line
             book = L2Book()
             orders = OrderLevels()
-            cross = CrossCheck(p)
+            cross = CrossCheck(p)  # the L2 levels' book (depth rows)
+            xcross = CrossCheck(p, armed=False)  # the L3 orders' book: crosses tolerated until the first trade
             pre.watch(em, snap=False)
+            pre.watch_chunks(em)
+            pre.crossed_at_end = None  # each file is a stream: the data's end is the last file's
+            due: tuple[int, int, str] | None = None  # the rows of one exchange time (a message) read so far: its end
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
             for ch in _chunks(p):
@@ -254,13 +270,19 @@ def convert(
                 for j, (t, s, pp, qq) in enumerate(zip(typ.tolist(), side.tolist(), pxi, qti)):
                     rec = base + int(idx[j]) + 1
                     e, lc = ex[j], lo[j]
+                    if due is not None and e != due[0]:  # the message before ended (rows of one exchange time)
+                        pre.message_end(em, xcross, orders.levels, *due, as_price)
+                        due = None
+                    new, due = due is None, (e, lc, f"record {rec} at exch_ts {e}")
                     if pre.watching:
                         if pre.mark is None:
                             pre.mark = (em.queued(), e, lc)
                         if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:  # L2 depth: no pre-open is inferred
                             pre.decide(em, crossed=False)
-                    if (t == TRADE_EVENT or t == FILL_EVENT) and (pre.watching or pre.status != TradingStatus.TRADING):
-                        pre.opening(em, e, lc, rec)  # the first trade: a pre-open ends (its auction)
+                    if new or pre.after_trade:  # a message starts, or goes on after its executions
+                        pre.begin(em, e, lc, new)
+                    if t == TRADE_EVENT or t == FILL_EVENT:  # a pre-open ends (its auction), or a trade in a cross
+                        pre.trade(em, xcross, e, lc, rec, "record", due[2])
                     if s == 0 and t in _SIDED:
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
@@ -344,12 +366,14 @@ def convert(
                         skipped[key] = skipped.get(key, 0) + 1
                     if t in (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT) and (j + 1 == len(typ) or ex[j + 1] != e):
                         cross.check(book, e, f"record {rec}")
-                    elif pre.watching and (j + 1 == len(typ) or ex[j + 1] != e):
-                        pre.check_levels(em, orders.levels)
                 base += len(ch)
                 if progress is not None:
                     progress(base)
-            pre.pause(em, True, cross, orders.levels, None)  # flushed; a file crossed before any trade is a pre-open
+            if due is not None:  # a file's end ends its last message
+                pre.message_end(em, xcross, orders.levels, *due, as_price)
+            pre.pause(em, True, xcross, orders.levels, None if due is None else due[0])  # decides a cross the file ends in
+            transient += cross.count + xcross.count
+            preopen_crossed += xcross.unarmed_count
             last, last_line = em.last_exch, em.last_line
         offset, offset_at = writer.correct_local_clock()
         meta = {
@@ -364,7 +388,9 @@ def convert(
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": True,
             "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
-                       "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans},
+                       "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans,
+                       "preopen_crossed_messages": preopen_crossed, "transient_crossed_messages": transient,
+                       "crossed_at_end_ns": pre.crossed_at_end},
         }
         return writer.close(meta)
 
