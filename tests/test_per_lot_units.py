@@ -153,7 +153,8 @@ def test_mmsim_run_warns_of_the_default_skew_on_a_fractional_lot_and_prints_noth
         d = tmp_path / f"case{i}"
         d.mkdir()
         cfg = d / "run.yaml"
-        cfg.write_text(f"data: {_store(d, lot)}\nstrategy:\n  path: '{INV}'\n  params: {params}\n")
+        cfg.write_text(f"data: {_store(d, lot)}\nstrategy:\n  path: '{INV}'\n  params: {params}\n"
+                       "signals: {vpin_bucket_volume: 100 lots}\n")  # a unit: the strategy's warning alone
         proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(cfg), "-o", str(d / "out"), "-q",
                                "--no-report"], capture_output=True, text=True, cwd=d)
         assert proc.returncode == 0, proc.stderr[-2000:]

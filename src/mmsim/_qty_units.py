@@ -25,12 +25,13 @@ import re
 import sys
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Collection, Mapping
+from typing import Any, Collection, Mapping, TypeVar
 
 from .errors import ConfigError, StrategyError
 
 __all__ = ["as_lots", "declared_per_quantities", "declared_quantities", "join_warnings", "lot_warning",
-           "lot_warning_parts", "normalize_per_quantities", "normalize_quantities", "resolve_units", "store_lot_of"]
+           "lot_warning_parts", "normalize_per_quantities", "normalize_quantities", "read_size_setting", "resolve_units",
+           "setting_as_lots", "setting_in_lots", "signals_in_lots", "settings_lot_warning_parts", "store_lot_of"]
 
 #: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number in ASCII digits (``\d`` would take a
 #: full-width ``０.０１``) and a unit.
@@ -45,6 +46,7 @@ _RANGE = "a quantity is 0 or between 1e-300 and 1e300 in magnitude"
 _UNITS = {"base": "base", "lots": "lots", "lot": "lots"}
 _DOCS = 'docs/strategies.md, "Units of strategy parameters"'
 _FLOAT_MAX = Fraction(sys.float_info.max)
+_C = TypeVar("_C")
 
 
 def normalize_quantities(quantities: Any, spec: Collection[str] | None, domains: Mapping[str, Any],
@@ -417,4 +419,106 @@ def as_lots(params: Mapping[str, Any], data: str, config_lot: float | None) -> d
             if abs(num) > _FLOAT_MAX:
                 continue  # more lots than a number holds: loading the strategy says so
         out[name] = _plain_number(num)
+    return out
+
+
+# --------------------------------------------------------------------------- config settings in lots
+
+#: Where a config setting in lots (``signals.vpin_bucket_volume``) is documented.
+_SETTING_DOCS = 'docs/signals.md, "Bucket volume in base units"'
+
+
+def read_size_setting(value: str, label: str, must: str) -> float | str:
+    """A config setting in lots written with a unit (``signals.vpin_bucket_volume: 5 base`` or ``100 lots``),
+    checked and kept as written (stripped): :func:`setting_in_lots` converts it once the store's lot is known
+    (a unit, even ``lots``, says the unit was chosen: no warning). The number is > 0."""
+    m = _QTY_RE.match(value)
+    unit = _UNITS.get(m.group("unit").lower()) if m else None
+    if m is None or unit is None:
+        raise ConfigError(f"{label}: cannot read {value!r}: a size is a number of lots, or a number and a unit, "
+                          f"'5 base' (base units, converted with the event store's lot size) or '100 lots' "
+                          f"({_SETTING_DOCS})")
+    num = _number_of(m)
+    if num is None:
+        raise ConfigError(f"{label}: {value!r} is out of range: {_RANGE}")
+    if num <= 0:
+        raise ConfigError(f"{label}{must}a finite number > 0, got {value!r}")
+    return value.strip()
+
+
+def setting_in_lots(value: Any, lot_size: float | None, label: str) -> Any:
+    """A config setting read by :func:`read_size_setting` as its float number of lots on a lot of ``lot_size``
+    (``5 base`` on 1e-08 is 500000000.0, exactly from the lot's decimal text; ``100 lots`` is 100.0 on any
+    lot); a number as it is."""
+    if not isinstance(value, str):
+        return value
+    m = _QTY_RE.match(value)
+    num = _number_of(m) if m else None
+    if m is None or num is None:  # read_size_setting made it: never
+        raise ConfigError(f"{label}: cannot read {value!r}")
+    if _UNITS.get(m.group("unit").lower()) == "lots":
+        return float(num)
+    if lot_size is None:
+        raise ConfigError(f"{label}: {value!r} is in base units, which need the event store's lot size; none is "
+                          "known here (give the store, set lot_size, or write lots)")
+    lot = _lot(lot_size)
+    lots = num / Fraction(lot)
+    if lots > _FLOAT_MAX:
+        raise ConfigError(f"{label}: {value!r} is more than 1.8e308 lots of {_text(lot)}, more than a number holds")
+    return float(lots)
+
+
+def settings_lot_warning_parts(signals: Any, lot_size: float | None) -> tuple[str, list[str]] | None:
+    """The lot-unit warning's block for the config's settings in lots (``signals.vpin_bucket_volume``, read
+    when signals are on) left without a unit on a store whose lot is not 1: first line and lines, as
+    :func:`lot_warning_parts`; None when there is none (or the lot is 1)."""
+    if lot_size is None or float(lot_size) == 1.0 or not getattr(signals, "enabled", False):
+        return None
+    value = getattr(signals, "vpin_bucket_volume", None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    lot = _lot(lot_size)
+    lots = Decimal(repr(float(value)))
+    base = _text(lots * lot)
+    how = "the default" if value == type(signals)().vpin_bucket_volume else "written without a unit"
+    return (f"config: these settings are in lots, and a lot of this event store is {_text(lot)} base units "
+            f"({_SETTING_DOCS}):", [
+                f"  signals.vpin_bucket_volume: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base "
+                f"units; in base units write `signals: {{vpin_bucket_volume: {base} base}}`"])
+
+
+def setting_as_lots(plain: Mapping[str, Any], data: str, config_lot: float | None) -> dict[str, Any]:
+    """A config's plain mapping (:meth:`mmsim.RunConfig.to_dict`) with ``signals.vpin_bucket_volume`` written in
+    base units as its float number of lots (for a digest and a sweep point's id, as :func:`as_lots` for a
+    strategy's quantities: ``5 base`` and ``500000000`` on a lot of 1e-08 are one run); as written when the lot
+    is unknown or the value cannot convert (running it says why)."""
+    signals = plain.get("signals")
+    value = signals.get("vpin_bucket_volume") if isinstance(signals, Mapping) else None
+    if not isinstance(value, str) or not isinstance(signals, Mapping):
+        return dict(plain)
+    lot = store_lot_of(data, config_lot)
+    try:
+        lots = setting_in_lots(value, lot, "signals.vpin_bucket_volume")
+    except ConfigError:
+        return dict(plain)
+    return {**plain, "signals": {**signals, "vpin_bucket_volume": lots}}
+
+
+def signals_in_lots(config: _C, meta: Mapping[str, Any], where: str = "") -> _C:
+    """``config`` (an :class:`mmsim.Config`) with ``signals.vpin_bucket_volume`` written with a unit (``5 base``,
+    ``100 lots``) as its lots on the store's lot (``meta``'s, else the config's ``lot_size``; a ConfigError
+    naming the key, after ``where``, when neither gives one and it is in base units)."""
+    cfg: Any = config
+    value = cfg.signals.vpin_bucket_volume
+    if not isinstance(value, str):
+        return config
+    import dataclasses
+
+    lot = meta.get("lot_size")
+    lot = lot if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0 else cfg.lot_size
+    try:
+        lots = setting_in_lots(value, lot, "signals.vpin_bucket_volume")
+    except ConfigError as exc:
+        raise ConfigError(f"{where}{exc}") from None
+    out: _C = dataclasses.replace(cfg, signals=dataclasses.replace(cfg.signals, vpin_bucket_volume=lots))
     return out

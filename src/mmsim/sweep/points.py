@@ -80,6 +80,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     lots: dict[str, float | None] = {}  # each store's lot size (a quantity written `0.01 base` needs it)
     warned: dict[str, list[str]] = {}  # the one warning: {strategy and lot: its points' quantities in lots, each once}
+    settings: dict[str, list[str]] = {}  # and its config settings in lots (signals.vpin_bucket_volume), after them
     for p in points:
         s = p.config.strategy
         data = p.config.data
@@ -102,6 +103,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 _warn_lots(declared[key], s.params, lot, s.path, warned)
             except (ConfigError, StrategyError) as exc:
                 strategies[key] = str(exc)
+        _warn_settings(p.config.engine.signals, lot, settings)
         recorded = sizes = None
         fits = None
         if key in declared:
@@ -116,13 +118,13 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, _key_located(fits, p, grid)):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
-    if warned:
+    if warned or settings:
         import warnings
 
         from .._qty_units import join_warnings
         from ..errors import LotUnitWarning
 
-        warnings.warn(join_warnings(warned), LotUnitWarning, stacklevel=2)
+        warnings.warn(join_warnings({**warned, **settings}), LotUnitWarning, stacklevel=2)
     if not problems:
         if grid is not None:
             _check_duplicates(grid, {p.config.strategy.path: declared[k] for p in points
@@ -153,6 +155,17 @@ def _warn_lots(kind: Any, params: Mapping[str, Any], lot: float | None, path: st
     from .._qty_units import lot_warning_parts
 
     parts = lot_warning_parts(kind, params, lot, getattr(kind, "name", None) or getattr(kind, "__name__", None) or path)
+    if parts is not None:
+        lines = warned.setdefault(parts[0], [])
+        lines.extend(line for line in parts[1] if line not in lines)
+
+
+def _warn_settings(signals: Any, lot: float | None, warned: dict[str, list[str]]) -> None:
+    """Add a point's ``signals.vpin_bucket_volume`` left in lots on a lot other than 1 to the sweep's one warning
+    (:func:`mmsim._qty_units.settings_lot_warning_parts`), each line once."""
+    from .._qty_units import settings_lot_warning_parts
+
+    parts = settings_lot_warning_parts(signals, lot)
     if parts is not None:
         lines = warned.setdefault(parts[0], [])
         lines.extend(line for line in parts[1] if line not in lines)
