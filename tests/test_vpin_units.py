@@ -98,6 +98,9 @@ def test_base_units_without_a_lot_and_a_bad_unit_in_a_config_file_say_where(tmp_
         mmsim.run(events, None, mmsim.Config(signals=mmsim.SignalConfig(vpin_bucket_volume="5 base")))
     assert str(exc.value) == (f"{KEY}: '5 base' is in base units, which need the event store's lot size; none is "
                               "known here (give the store, set lot_size, or write lots)")
+    # signals.compute reads the unit only on a SignalConfig: anything else is refused as before.
+    with pytest.raises(ConfigError, match=r"^signals: expected a SignalConfig, got int$"):
+        mmsim.signals.compute(events, 5)
     # With the config's lot_size it converts: 5 base of 0.5 is 10 lots.
     res = mmsim.run(events, None, mmsim.Config(lot_size=0.5, signals=mmsim.SignalConfig(vpin_bucket_volume="5 base")))
     assert res.config.signals.vpin_bucket_volume == 10.0

@@ -152,7 +152,7 @@ def compute(events: Any, config: Config | SignalConfig | None = None) -> np.ndar
     from ._interrupt import exit_guarded
 
     section = config.signals if isinstance(config, Config) else config
-    if section is not None and isinstance(section.vpin_bucket_volume, str):  # `5 base`: the store's lot converts it
+    if isinstance(section, SignalConfig) and isinstance(section.vpin_bucket_volume, str):  # `5 base`: the store's lot
         meta = getattr(events, "meta", None)
         lot_size = config.lot_size if isinstance(config, Config) else None
         from ._qty_units import signals_in_lots
