@@ -28,6 +28,8 @@ Parameters (``strategy.params``)
 --------------------------------
 gamma : float, default 0.1
     Risk aversion, 1/tick.
+    Not per lot: it multiplies ``q = position / size``, quotes held, and its spread term
+    assumes quotes of ``size``, so it means the same on every lot (no unit).
 k : float, default 0.5
     Fill-intensity decay, 1/tick (fit it with ``glft.fit_intensity``).
 sigma : float, default 0.0

@@ -39,6 +39,8 @@ Parameters (``strategy.params``)
 --------------------------------
 gamma : float, default 0.05
     Risk aversion, 1/tick.
+    Not per lot: it multiplies ``q = position / size``, quotes held, and its spread term
+    assumes quotes of ``size``, so it means the same on every lot (no unit).
 A : float, default 1.0
     Fill intensity at the mid, 1/second.
 k : float, default 0.5

@@ -28,6 +28,7 @@ half_spread : float, default 1.0
     Distance of each quote from the reservation price, ticks.
 skew : float, default 0.1
     Shift of the reservation price per lot of position, ticks/lot.
+    A per-lot parameter: ``skew: 0.1 per base`` is 0.1 ticks per base unit (BTC), 1e-09 per lot of 1e-08.
 size : float, default 1.0
     Quote size, lots.
 max_position : float, default 10.0
@@ -71,6 +72,7 @@ InventorySkew = numba_strategy(
     domains={"half_spread": ">= 0", "skew": "finite", "size": "whole > 0", "max_position": "whole > 0 or inf"},
     constraints=["size <= max_position"],
     quantities=["size", "max_position"],
+    per_quantities=["skew"],
     name="InventorySkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

@@ -54,6 +54,7 @@ outer_size : float, default 2.0
     Outer level size, lots.
 skew : float, default 0.1
     Shift of the reservation price per lot of position, ticks/lot.
+    A per-lot parameter: ``skew: 0.1 per base`` is 0.1 ticks per base unit (BTC), 1e-09 per lot of 1e-08.
 max_position : float, default 10.0
     Position the resting levels may reach, lots; at least ``size`` (a smaller limit would
     never let the inner level quote ``size``).
@@ -135,6 +136,7 @@ LadderFlatten = numba_strategy(
              "flatten_to": "whole >= 0", "slippage": ">= 0"},
     constraints=["flatten_to <= flatten_at", "size <= max_position"],
     quantities=["size", "outer_size", "max_position", "flatten_at", "flatten_to"],
+    per_quantities=["skew"],
     state_size=1,
     name="LadderFlatten",
 )

@@ -40,6 +40,7 @@ ofi_scale : float, default 10.0
     OFI (lots) at which the OFI shift reaches tanh(1) = 76 % of ``ofi_ticks``.
 skew : float, default 0.0
     Inventory skew, ticks per lot of position.
+    A per-lot parameter: ``skew: 0.1 per base`` is 0.1 ticks per base unit (BTC), 1e-09 per lot of 1e-08.
 size : float, default 1.0
     Quote size, lots.
 max_position : float, default 10.0
@@ -97,6 +98,7 @@ SignalSkew = numba_strategy(
              "max_position": "whole > 0 or inf"},
     constraints=["size <= max_position"],
     quantities=["size", "max_position", "ofi_scale"],
+    per_quantities=["skew"],
     name="SignalSkew",
 )
 # The most live orders it holds (mmsim checks max_orders against it at load): it requotes only

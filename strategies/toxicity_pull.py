@@ -42,6 +42,7 @@ half_spread : float, default 1.0
     Distance of each quote from the reservation price, ticks.
 skew : float, default 0.0
     Inventory skew, ticks per lot of position.
+    A per-lot parameter: ``skew: 0.1 per base`` is 0.1 ticks per base unit (BTC), 1e-09 per lot of 1e-08.
 size : float, default 1.0
     Quote size, lots.
 max_position : float, default 10.0
@@ -137,6 +138,7 @@ ToxicityPull = numba_strategy(
              "widen_at": "finite", "widen_ticks": ">= 0", "cooldown_ms": ">= 0"},
     constraints=["size <= max_position"],
     quantities=["size", "max_position", "trade_flow_threshold", "ofi_threshold"],
+    per_quantities=["skew"],
     state_size=2,
     name="ToxicityPull",
 )

@@ -35,9 +35,11 @@ def tox():
 
 
 def _fixed_grid(tmp_path: Path, store: Path, axis: str, output: str = "out") -> Path:
-    """tmp_path/grid.yaml: FixedSpread on ``store`` with one axis (``strategy.params.size: [...]``, line 5)."""
+    """tmp_path/grid.yaml: FixedSpread on ``store`` with one axis (``strategy.params.size: [...]``, line 6); the
+    VPIN bucket volume written `100 lots` (a unit: the warning is the strategy's alone)."""
     grid = tmp_path / "grid.yaml"
-    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED}'}}\naxes:\n  {axis}\noutput: {output}\n")
+    grid.write_text(f"base:\n  data: {store}\n  signals: {{vpin_bucket_volume: 100 lots}}\n"
+                    f"  strategy: {{path: '{FIXED}'}}\naxes:\n  {axis}\noutput: {output}\n")
     return grid
 
 
@@ -137,7 +139,8 @@ def test_mmsim_run_prints_the_warning_once_on_a_fractional_lot_and_nothing_on_lo
         d = tmp_path / f"lot{lot}"
         d.mkdir()
         cfg = d / "run.yaml"
-        cfg.write_text(f"data: {_store(d, lot)}\nstrategy:\n  path: '{TOX}'\n  params: {{max_position: 50000000}}\n")
+        cfg.write_text(f"data: {_store(d, lot)}\nstrategy:\n  path: '{TOX}'\n  params: {{max_position: 50000000}}\n"
+                       "signals: {vpin_bucket_volume: 100 lots}\n")  # a unit: the strategy's warning alone
         proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(cfg), "-o", str(d / "out"), "-q",
                                "--no-report"], capture_output=True, text=True, cwd=d)
         assert proc.returncode == 0, proc.stderr[-2000:]
@@ -146,8 +149,11 @@ def test_mmsim_run_prints_the_warning_once_on_a_fractional_lot_and_nothing_on_lo
 
 def test_a_run_in_base_units_is_the_run_in_lots(tmp_path):
     store = _store(tmp_path, 0.001)
-    lots = RunConfig.from_dict({"data": str(store), "strategy": {"path": FIXED, "params": {"size": 500}}})
-    base = RunConfig.from_dict({"data": str(store), "strategy": {"path": FIXED, "params": {"size": "0.5 base"}}})
+    vpin = {"vpin_bucket_volume": "100 lots"}  # a unit: the warnings are the strategy's alone
+    lots = RunConfig.from_dict({"data": str(store), "strategy": {"path": FIXED, "params": {"size": 500}},
+                                "signals": vpin})
+    base = RunConfig.from_dict({"data": str(store), "strategy": {"path": FIXED, "params": {"size": "0.5 base"}},
+                                "signals": vpin})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         a, b = run_config(lots), run_config(base)
@@ -241,7 +247,7 @@ def test_a_sweeps_bad_base_quantity_names_its_grid_key_and_line(tmp_path):
     assert str(exc.value) == (
         "axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size': '0.000000015 base' is 1.5 lots of "
         "0.00000001, not a whole number of lots; 'size' is a whole number of lots: write a multiple of 0.00000001 "
-        f"base ({grid} line 5) — in 1 of 2 points (strategy.params.size=0.000000015 base); no point ran")
+        f"base ({grid} line 6) — in 1 of 2 points (strategy.params.size=0.000000015 base); no point ran")
 
 
 RANGE = "is out of range: a quantity is 0 or between 1e-300 and 1e300 in magnitude"
@@ -298,7 +304,7 @@ def test_a_huge_quantity_in_a_run_a_sweep_and_queue_score_is_a_config_error(tmp_
         run_sweep(grid, workers=0)
     assert str(exc.value) == (
         f"axes.strategy.params.size[1]: strategy FixedSpread: parameter 'size': '1e999999999 base' {RANGE} ({grid} "
-        "line 5) — in 1 of 2 points (strategy.params.size=1e999999999 base); no point ran")
+        "line 6) — in 1 of 2 points (strategy.params.size=1e999999999 base); no point ran")
     l3 = tmp_path / "l3"
     l3.mkdir()
     from mmsim.synth import SynthConfig, write_store

@@ -10,8 +10,12 @@ parameters"). A quantity may then be written with a unit:
   or ``"whole"`` in a ``quantities`` mapping) must come out whole; any other gets the exact quotient.
 - ``<number> lots`` (or ``lot``): lots, as a plain number is.
 
-When the store's lot is not 1, :func:`lot_warning` names each quantity left at its default or written
-without a unit, with its value in lots and in base units.
+A strategy also declares its per-lot parameters (``per_quantities``: a skew in ticks per lot of position),
+which may be written ``<number> per base`` (per base unit: the value per lot is the value per base unit
+times the lot, exactly) or ``<number> per lot``.
+
+When the store's lot is not 1, :func:`lot_warning` names each quantity or per-lot parameter left at its
+default or written without a unit, with its value in lots (per lot) and in base units (per base unit).
 """
 
 from __future__ import annotations
@@ -21,17 +25,20 @@ import re
 import sys
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Collection, Mapping
+from typing import Any, Collection, Mapping, TypeVar
 
 from .errors import ConfigError, StrategyError
 
-__all__ = ["as_lots", "declared_quantities", "join_warnings", "lot_warning", "lot_warning_parts", "normalize_quantities",
-           "resolve_units", "store_lot_of"]
+__all__ = ["as_lots", "declared_per_quantities", "declared_quantities", "join_warnings", "lot_warning",
+           "lot_warning_parts", "normalize_per_quantities", "normalize_quantities", "read_size_setting", "resolve_units",
+           "setting_as_lots", "setting_in_lots", "signals_in_lots", "settings_lot_warning_parts", "store_lot_of"]
 
 #: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number in ASCII digits (``\d`` would take a
 #: full-width ``０.０１``) and a unit.
-_QTY_RE = re.compile(r"^\s*(?P<num>[-+]?(?:[0-9]+(?:_[0-9]+)*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*"
-                     r"(?P<unit>[A-Za-z]+)\s*$")
+_NUM = r"^\s*(?P<num>[-+]?(?:[0-9]+(?:_[0-9]+)*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*"
+_QTY_RE = re.compile(_NUM + r"(?P<unit>[A-Za-z]+)\s*$")
+#: ``0.1 per base``, ``0.1 per lot``: a per-lot parameter's value per a unit of size.
+_PER_RE = re.compile(_NUM + r"per\s+(?P<unit>[A-Za-z]+)\s*$", re.IGNORECASE)
 #: A quantity's number is 0 or between these in magnitude: checked on the decimal as written, before any exact
 #: conversion (``1e999999999`` as a fraction is 10**999999999, which never finishes).
 _SMALLEST, _LARGEST = Decimal("1e-300"), Decimal("1e300")
@@ -39,35 +46,51 @@ _RANGE = "a quantity is 0 or between 1e-300 and 1e300 in magnitude"
 _UNITS = {"base": "base", "lots": "lots", "lot": "lots"}
 _DOCS = 'docs/strategies.md, "Units of strategy parameters"'
 _FLOAT_MAX = Fraction(sys.float_info.max)
+_C = TypeVar("_C")
 
 
 def normalize_quantities(quantities: Any, spec: Collection[str] | None, domains: Mapping[str, Any],
-                         where: str) -> dict[str, bool]:
+                         where: str, *, per: bool = False) -> dict[str, bool]:
     """A declaration ``quantities`` as {name: whole}: a sequence of parameter names (whole when the
     parameter's domain is ``whole``), or a mapping name -> ``"whole"`` or ``"real"``. Each name is a string in
     ``spec`` (a numba strategy's declared parameters, a Python strategy's signature's) unless ``spec`` is None
-    (a factory taking ``**kwargs``)."""
+    (a factory taking ``**kwargs``). With ``per``, a declaration ``per_quantities`` (its mapping's values
+    ``"real"`` only: a value per lot is never a whole number of anything)."""
     if quantities is None:
         return {}
+    what, noun, kinds = (("per_quantities", "per-lot parameter", "'real'") if per else
+                         ("quantities", "quantity", "'whole' or 'real'"))
     if isinstance(quantities, str) or not isinstance(quantities, (Mapping, list, tuple, set, frozenset)):
-        raise StrategyError(f"{where}: quantities must be a sequence of parameter names or a mapping name -> "
-                            f"'whole' or 'real', got {quantities!r}")
+        raise StrategyError(f"{where}: {what} must be a sequence of parameter names or a mapping name -> "
+                            f"{kinds}, got {quantities!r}")
     mapping = isinstance(quantities, Mapping)
     items = quantities.items() if isinstance(quantities, Mapping) else ((n, None) for n in quantities)
     out: dict[str, bool] = {}
     for name, kind in items:
         if not isinstance(name, str):
-            raise StrategyError(f"{where}: a quantity's name must be a parameter's name (a string), got {name!r}")
+            raise StrategyError(f"{where}: a {noun}'s name must be a parameter's name (a string), got {name!r}")
         if spec is not None and name not in spec:
-            raise StrategyError(f"{where}: quantity {name!r} is not a declared parameter")
+            raise StrategyError(f"{where}: {noun} {name!r} is not a declared parameter")
         if kind is None and not mapping:
             dom = domains.get(name)
-            out[name] = bool(getattr(dom, "whole", False))
-        elif isinstance(kind, str) and kind in ("whole", "real"):
+            out[name] = bool(getattr(dom, "whole", False)) and not per
+        elif isinstance(kind, str) and kind in (("real",) if per else ("whole", "real")):
             out[name] = kind == "whole"
         else:
-            raise StrategyError(f"{where}: quantity {name!r} must be 'whole' or 'real', got {kind!r}")
+            raise StrategyError(f"{where}: {noun} {name!r} must be {kinds}, got {kind!r}")
     return out
+
+
+def normalize_per_quantities(per_quantities: Any, spec: Collection[str] | None, quantities: Collection[str],
+                             where: str) -> tuple[str, ...]:
+    """A declaration ``per_quantities`` (parameters per lot: a skew in ticks per lot of position) as its names,
+    checked as :func:`normalize_quantities` checks ``quantities``; none of them a quantity too."""
+    names = tuple(normalize_quantities(per_quantities, spec, {}, where, per=True))
+    for name in names:
+        if name in quantities:
+            raise StrategyError(f"{where}: {name!r} is declared both a quantity (in lots) and a per-lot parameter "
+                                "(per_quantities); it is one or the other")
+    return names
 
 
 def declared_quantities(obj: Any) -> dict[str, bool]:
@@ -95,6 +118,18 @@ class _WHOLE:
     """A domain-like marker (``whole`` true) for a parameter whose default is an int."""
 
     whole = True
+
+
+def declared_per_quantities(obj: Any) -> tuple[str, ...]:
+    """The per-lot parameters the object a strategy spec names declares (``per_quantities``), as
+    :func:`declared_quantities` reads ``quantities``."""
+    kind = obj if _is_kind(obj) else getattr(obj, "native", None) if isinstance(obj, type) else None
+    if kind is not None and _is_kind(kind):
+        return tuple(getattr(kind, "per_quantities", ()))
+    got = getattr(obj, "per_quantities", None)
+    if got is None or callable(got):
+        return ()
+    return normalize_per_quantities(got, _signature_params(obj), declared_quantities(obj), f"strategy {_label(obj)}")
 
 
 def _is_kind(obj: Any) -> bool:
@@ -157,17 +192,27 @@ def _plain_number(q: Fraction) -> int | float:
 def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, label: str) -> dict[str, Any]:
     """``params`` with every quantity written with a unit converted to lots (an int when whole).
 
+    A per-lot parameter (``per_quantities``) written ``<number> per base`` is its value per lot, the number
+    times the lot (``0.1 per base`` on a lot of 1e-08 is 1e-09 per lot); ``<number> per lot`` is the number.
+
     Raises
     ------
     ConfigError
         A unit on a parameter that is not a declared quantity; a quantity string that is not
         ``<number> base`` or ``<number> lots``; ``base`` without a known lot size; a base quantity
-        that is not a whole number of lots for a parameter read as whole.
+        that is not a whole number of lots for a parameter read as whole. The same for a per-lot
+        parameter (``per base`` / ``per lot``).
     """
     quantities = declared_quantities(obj)
+    per = declared_per_quantities(obj)
     out = dict(params)
     for name, value in params.items():
         if not isinstance(value, str):
+            continue
+        if name in per or _PER_RE.match(value):
+            got = _per_lot(name, value, per, lot_size, label)
+            if got is not None:
+                out[name] = got
             continue
         m = _QTY_RE.match(value)
         unit = _UNITS.get(m.group("unit").lower()) if m else None
@@ -210,6 +255,41 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
     return out
 
 
+def _per_lot(name: str, value: str, per: Collection[str], lot_size: float | None,
+             label: str) -> int | float | None:
+    """A per-lot parameter's ``<number> per base`` / ``<number> per lot`` as its value per lot; None for a
+    string that is no number with a unit (the parameter's own check names it)."""
+    m = _PER_RE.match(value)
+    if name not in per:
+        which = f"its per-lot parameters are {', '.join(per)}" if per else "it declares no per-lot parameters"
+        raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is per a unit of size, but {name!r} is "
+                          f"not a per-lot parameter ({which}); write it as a plain number ({_DOCS})")
+    if m is None:
+        if not _QTY_RE.match(value):
+            return None
+        raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is a size, but {name!r} is per lot: "
+                          f"write its value per base unit, '<number> per base', or per lot, '<number> per lot' "
+                          f"({_DOCS})")
+    unit = _UNITS.get(m.group("unit").lower())
+    if unit is None:
+        raise ConfigError(f"strategy {label}: parameter {name!r}: cannot read {value!r}: a per-lot parameter is a "
+                          f"number per lot, or a number and a unit, '0.1 per base' (per base unit, converted with the "
+                          f"event store's lot size) or '0.1 per lot' ({_DOCS})")
+    num = _number_of(m)
+    if num is None:
+        raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is out of range: {_RANGE}")
+    if unit == "lots":
+        return _plain_number(num)
+    if lot_size is None:
+        raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is per base unit, which needs the "
+                          "event store's lot size; none is known here (give the store, or write per lot)")
+    got = _plain_number(num * Fraction(_lot(lot_size)))
+    if got == 0 and num != 0:
+        raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is {float(num):g} x "
+                          f"{_text(_lot(lot_size))} per lot, less than a number holds")
+    return got
+
+
 def _not_whole(obj: Any, label: str, name: str, value: Any, lots: Fraction, lot: Decimal | None) -> str:
     """The message for a whole quantity given a fraction of a lot (in base units when ``lot`` is given)."""
     why = ("" if _is_kind(obj) or isinstance(getattr(obj, "quantities", None), Mapping) else
@@ -241,7 +321,8 @@ def _defaults(obj: Any) -> dict[str, Any]:
 def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, label: str) -> str | None:
     """The warning for a store whose lot is not 1: each declared quantity left at its default or written
     without a unit (0 and infinity left out: they read alike in any unit), with its value in lots and in
-    base units and how to write it in base units; None when there is none (or the lot is 1)."""
+    base units and how to write it in base units, then each per-lot parameter so (per lot, per base unit);
+    None when there is none (or the lot is 1)."""
     parts = lot_warning_parts(obj, params, lot_size, label)
     return None if parts is None else join_warnings({parts[0]: parts[1]})
 
@@ -264,6 +345,17 @@ def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | Non
         how = "written without a unit" if given else "the default"
         lines.append(f"  {name}: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base units; in base units write "
                      f"`{name}: {base} base`")
+    for name in declared_per_quantities(obj):
+        given = name in params
+        value = params[name] if given else defaults.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
+            continue
+        per_lot = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        text = _text(Fraction(per_lot) / Fraction(lot))
+        per_base = text if len(text) <= 32 else f"{float(Fraction(per_lot) / Fraction(lot)):.17g}"
+        how = "written without a unit" if given else "the default"
+        lines.append(f"  {name}: {_text(per_lot)} per lot ({how}) = {per_base} per base unit; in base units write "
+                     f"`{name}: {per_base} per base`")
     if not lines:
         return None
     return (f"strategy {label}: these quantities are in lots, and a lot of this event store is {_text(lot)} base "
@@ -303,14 +395,16 @@ def store_lot_of(data: str, config_lot: float | None = None) -> float | None:
 
 
 def as_lots(params: Mapping[str, Any], data: str, config_lot: float | None) -> dict[str, Any]:
-    """``params`` with each value written ``<number> base`` or ``<number> lots`` as its number of lots, whatever
-    the strategy declares (for a config's digest and a sweep point's id: ``size: 0.01 base`` and ``size: 1000000``
-    on a lot of 1e-08 are one run). The lot is ``config_lot``, else the store ``data``'s meta.json, read only
+    """``params`` with each value written ``<number> base`` or ``<number> lots`` as its number of lots, and each
+    written ``<number> per base`` or ``<number> per lot`` as its value per lot, whatever the strategy declares
+    (for a config's digest and a sweep point's id: ``size: 0.01 base`` and ``size: 1000000``, ``skew: 0.1 per
+    base`` and ``skew: 1e-09``, on a lot of 1e-08 are one run). The lot is ``config_lot``, else the store ``data``'s meta.json, read only
     for a value in base units; base units stay as written when it is unknown."""
     out = dict(params)
     lot: Any = ...
     for name, value in params.items():
-        m = _QTY_RE.match(value) if isinstance(value, str) else None
+        per = _PER_RE.match(value) if isinstance(value, str) else None
+        m = per or (_QTY_RE.match(value) if isinstance(value, str) else None)
         unit = _UNITS.get(m.group("unit").lower()) if m else None
         if m is None or unit is None:
             continue
@@ -321,8 +415,110 @@ def as_lots(params: Mapping[str, Any], data: str, config_lot: float | None) -> d
             lot = store_lot_of(data, config_lot) if lot is ... else lot
             if lot is None:
                 continue
-            num /= Fraction(_lot(lot))
+            num = num * Fraction(_lot(lot)) if per else num / Fraction(_lot(lot))
             if abs(num) > _FLOAT_MAX:
                 continue  # more lots than a number holds: loading the strategy says so
         out[name] = _plain_number(num)
+    return out
+
+
+# --------------------------------------------------------------------------- config settings in lots
+
+#: Where a config setting in lots (``signals.vpin_bucket_volume``) is documented.
+_SETTING_DOCS = 'docs/signals.md, "Bucket volume in base units"'
+
+
+def read_size_setting(value: str, label: str, must: str) -> float | str:
+    """A config setting in lots written with a unit (``signals.vpin_bucket_volume: 5 base`` or ``100 lots``),
+    checked and kept as written (stripped): :func:`setting_in_lots` converts it once the store's lot is known
+    (a unit, even ``lots``, says the unit was chosen: no warning). The number is > 0."""
+    m = _QTY_RE.match(value)
+    unit = _UNITS.get(m.group("unit").lower()) if m else None
+    if m is None or unit is None:
+        raise ConfigError(f"{label}: cannot read {value!r}: a size is a number of lots, or a number and a unit, "
+                          f"'5 base' (base units, converted with the event store's lot size) or '100 lots' "
+                          f"({_SETTING_DOCS})")
+    num = _number_of(m)
+    if num is None:
+        raise ConfigError(f"{label}: {value!r} is out of range: {_RANGE}")
+    if num <= 0:
+        raise ConfigError(f"{label}{must}a finite number > 0, got {value!r}")
+    return value.strip()
+
+
+def setting_in_lots(value: Any, lot_size: float | None, label: str) -> Any:
+    """A config setting read by :func:`read_size_setting` as its float number of lots on a lot of ``lot_size``
+    (``5 base`` on 1e-08 is 500000000.0, exactly from the lot's decimal text; ``100 lots`` is 100.0 on any
+    lot); a number as it is."""
+    if not isinstance(value, str):
+        return value
+    m = _QTY_RE.match(value)
+    num = _number_of(m) if m else None
+    if m is None or num is None:  # read_size_setting made it: never
+        raise ConfigError(f"{label}: cannot read {value!r}")
+    if _UNITS.get(m.group("unit").lower()) == "lots":
+        return float(num)
+    if lot_size is None:
+        raise ConfigError(f"{label}: {value!r} is in base units, which need the event store's lot size; none is "
+                          "known here (give the store, set lot_size, or write lots)")
+    lot = _lot(lot_size)
+    lots = num / Fraction(lot)
+    if lots > _FLOAT_MAX:
+        raise ConfigError(f"{label}: {value!r} is more than 1.8e308 lots of {_text(lot)}, more than a number holds")
+    return float(lots)
+
+
+def settings_lot_warning_parts(signals: Any, lot_size: float | None) -> tuple[str, list[str]] | None:
+    """The lot-unit warning's block for the config's settings in lots (``signals.vpin_bucket_volume``, read
+    when signals are on) left without a unit on a store whose lot is not 1: first line and lines, as
+    :func:`lot_warning_parts`; None when there is none (or the lot is 1)."""
+    if lot_size is None or float(lot_size) == 1.0 or not getattr(signals, "enabled", False):
+        return None
+    value = getattr(signals, "vpin_bucket_volume", None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    lot = _lot(lot_size)
+    lots = Decimal(repr(float(value)))
+    base = _text(lots * lot)
+    how = "the default" if value == type(signals)().vpin_bucket_volume else "written without a unit"
+    return (f"config: these settings are in lots, and a lot of this event store is {_text(lot)} base units "
+            f"({_SETTING_DOCS}):", [
+                f"  signals.vpin_bucket_volume: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base "
+                f"units; in base units write `signals: {{vpin_bucket_volume: {base} base}}`"])
+
+
+def setting_as_lots(plain: Mapping[str, Any], data: str, config_lot: float | None) -> dict[str, Any]:
+    """A config's plain mapping (:meth:`mmsim.RunConfig.to_dict`) with ``signals.vpin_bucket_volume`` written in
+    base units as its float number of lots (for a digest and a sweep point's id, as :func:`as_lots` for a
+    strategy's quantities: ``5 base`` and ``500000000`` on a lot of 1e-08 are one run); as written when the lot
+    is unknown or the value cannot convert (running it says why)."""
+    signals = plain.get("signals")
+    value = signals.get("vpin_bucket_volume") if isinstance(signals, Mapping) else None
+    if not isinstance(value, str) or not isinstance(signals, Mapping):
+        return dict(plain)
+    lot = store_lot_of(data, config_lot)
+    try:
+        lots = setting_in_lots(value, lot, "signals.vpin_bucket_volume")
+    except ConfigError:
+        return dict(plain)
+    return {**plain, "signals": {**signals, "vpin_bucket_volume": lots}}
+
+
+def signals_in_lots(config: _C, meta: Mapping[str, Any], where: str = "") -> _C:
+    """``config`` (an :class:`mmsim.Config`) with ``signals.vpin_bucket_volume`` written with a unit (``5 base``,
+    ``100 lots``) as its lots on the store's lot (``meta``'s, else the config's ``lot_size``; a ConfigError
+    naming the key, after ``where``, when neither gives one and it is in base units)."""
+    cfg: Any = config
+    value = cfg.signals.vpin_bucket_volume
+    if not isinstance(value, str):
+        return config
+    import dataclasses
+
+    lot = meta.get("lot_size")
+    lot = lot if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0 else cfg.lot_size
+    try:
+        lots = setting_in_lots(value, lot, "signals.vpin_bucket_volume")
+    except ConfigError as exc:
+        raise ConfigError(f"{where}{exc}") from None
+    out: _C = dataclasses.replace(cfg, signals=dataclasses.replace(cfg.signals, vpin_bucket_volume=lots))
     return out

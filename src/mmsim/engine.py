@@ -22,6 +22,7 @@ from . import _engine
 from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
 from ._interrupt import interrupt_of, run_pass
+from ._qty_units import signals_in_lots
 from ._timer_budget import check_decision_log
 from .errors import ConfigError, DataError, StrategyError, raised_at
 from .replay import events_and_meta, replay_bbo
@@ -176,8 +177,7 @@ def _sizes(config: Config, meta: Mapping[str, Any]) -> tuple[float, float, float
 
 def signal_params(config: Config) -> Any:
     """The Rust ``MmsimSignalParams`` for a config's ``signals`` section (validated)."""
-    from .signals import native_params
-
+    from .signals import native_params  # lazy: `import mmsim` does not load mmsim.signals (mmsim._LAZY)
     return native_params(config.signals)
 
 
@@ -253,12 +253,12 @@ class _Run:
             self.run_config, config = config, config.engine
         if not isinstance(config, Config):
             raise ConfigError(f"{where}config must be an mmsim.Config or RunConfig, got {type(config).__name__}")
-        self.config = config
         self.strategy = strategy
         conflict = store_size_conflict(config, meta)
         if conflict is not None:
             raise ConfigError(f"{where}{conflict}")
         self.tick_size, self.lot_size, self.contract_size = _sizes(config, meta)
+        config = self.config = signals_in_lots(config, meta, where)  # `vpin_bucket_volume: 5 base` as lots
         if config.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
             raise ConfigError(f"{where}latency.feed is {config.latency.feed.describe()!r} but this event store has no recorded local_ts")
         fits = strategy_config_conflict(strategy, config)

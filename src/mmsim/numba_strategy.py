@@ -78,7 +78,7 @@ from ._numba_support import (
     _wrapper_module,
     native_error_message,
 )
-from ._qty_units import normalize_quantities
+from ._qty_units import normalize_per_quantities, normalize_quantities
 from ._strategy_params import (
     _Constraint,
     _Domain,
@@ -170,8 +170,8 @@ class NumbaStrategyType:
         Parameter name -> allowed values, as for :func:`numba_strategy`.
     constraints : sequence of str, optional
         Relations between two parameters, as for :func:`numba_strategy`.
-    quantities : sequence of str or mapping, optional
-        The parameters that are quantities in lots, as for :func:`numba_strategy`.
+    quantities, per_quantities : sequence of str or mapping, optional
+        The parameters that are quantities in lots, and those per lot, as for :func:`numba_strategy`.
 
     Raises
     ------
@@ -182,7 +182,7 @@ class NumbaStrategyType:
 
     def __init__(self, rule: Callable[..., Any], *, params: Any = (), state_size: int = 0, name: str | None = None,
                  cache: bool = True, domains: Mapping[str, str] | None = None,
-                 constraints: Sequence[str] | None = None, quantities: Any = None) -> None:
+                 constraints: Sequence[str] | None = None, quantities: Any = None, per_quantities: Any = None) -> None:
         py = getattr(rule, "py_func", rule) if _is_dispatcher(rule) else rule
         if not isinstance(py, pytypes.FunctionType):
             raise StrategyError(f"numba_strategy: expected a function rule(view, params, state, out), got {rule!r}")
@@ -197,6 +197,8 @@ class NumbaStrategyType:
             constraints, self.param_spec, f"strategy {self.name}")
         self.quantities: dict[str, bool] = normalize_quantities(quantities, self.param_spec, self.param_domains,
                                                                 f"strategy {self.name}")
+        self.per_quantities: tuple[str, ...] = normalize_per_quantities(per_quantities, self.param_spec,
+                                                                        self.quantities, f"strategy {self.name}")
         self.state_size: int = int(state_size)
         self.cache: bool = bool(cache)
         if _is_dispatcher(rule):
@@ -515,7 +517,7 @@ def _rebuild_python(kind: NumbaStrategyType, params: dict[str, float], pure: boo
 
 def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), state_size: int = 0,
                    name: str | None = None, cache: bool = True, domains: Mapping[str, str] | None = None,
-                   constraints: Sequence[str] | None = None, quantities: Any = None) -> Any:
+                   constraints: Sequence[str] | None = None, quantities: Any = None, per_quantities: Any = None) -> Any:
     """Decorator: make a quoting rule into a strategy type for the numba fast path.
 
     Use bare (``@numba_strategy``) for a rule without parameters or state, or with
@@ -559,6 +561,9 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
         in base units, ``size: 0.01 base``, converted with the store's lot size (whole when the domain is
         ``whole``), and a run on a store whose lot is not 1 warns of those left in lots
         (docs/strategies.md, "Units of strategy parameters").
+    per_quantities : sequence of str, optional
+        The parameters per lot (``["skew"]``, ticks per lot of position): a config may write them per base
+        unit, ``skew: 0.1 per base`` (0.1 x the lot per lot), or ``0.1 per lot``; warned of as quantities are.
 
     Returns
     -------
@@ -578,7 +583,7 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
 
     def wrap(fn: Callable[..., Any]) -> NumbaStrategyType:
         return NumbaStrategyType(fn, params=params, state_size=state_size, name=name, cache=cache, domains=domains,
-                                 constraints=constraints, quantities=quantities)
+                                 constraints=constraints, quantities=quantities, per_quantities=per_quantities)
 
     if rule is not None:
         return wrap(rule)

@@ -140,18 +140,21 @@ def load_run_strategy(config: RunConfig, base_dir: str | Path | None = None,
     :func:`mmsim.config.load_yaml` looked first), then in the working directory. ``lot_size``
     (the store's, :func:`store_lot`) converts quantities written in base units (``size: 0.01 base``);
     with ``warn``, a :class:`~mmsim.errors.LotUnitWarning` names the quantities left in lots on a
-    store whose lot is not 1 (docs/strategies.md, "Units of strategy parameters").
+    store whose lot is not 1 (docs/strategies.md, "Units of strategy parameters"), and in the same
+    warning ``signals.vpin_bucket_volume`` left in lots (docs/signals.md).
     """
-    from ._qty_units import lot_warning
+    from ._qty_units import join_warnings, lot_warning_parts, settings_lot_warning_parts
     from .plugins import load_strategy, resolve_strategy
 
     s = config.strategy
     built = load_strategy(s.path, s.params, base_dir=base_dir, base_label=base_label, lot_size=lot_size)
     if warn:
         obj = resolve_strategy(s.path, base_dir=base_dir, base_label=base_label)
-        msg = lot_warning(obj, s.params, lot_size, str(getattr(obj, "name", None) or getattr(obj, "__name__", s.path)))
-        if msg is not None:
-            warnings.warn(msg, LotUnitWarning, stacklevel=3)
+        label = str(getattr(obj, "name", None) or getattr(obj, "__name__", s.path))
+        parts = [lot_warning_parts(obj, s.params, lot_size, label),
+                 settings_lot_warning_parts(config.engine.signals, lot_size)]
+        if any(parts):
+            warnings.warn(join_warnings(dict(p for p in parts if p is not None)), LotUnitWarning, stacklevel=3)
     return built
 
 

@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,10 @@ def params_from_config(config: SignalConfig | None = None) -> dict[str, Any]:
     cfg = SignalConfig() if config is None else config
     if not isinstance(cfg, SignalConfig):
         raise ConfigError(f"signals: expected a SignalConfig, got {type(cfg).__name__}")
+    from ._qty_units import setting_in_lots
+
+    # `100 lots` is 100; `5 base` needs the store's lot (mmsim.run and compute convert it first).
+    vpin = setting_in_lots(cfg.vpin_bucket_volume, None, "signals.vpin_bucket_volume")
     params = {
         "depth_levels": int(cfg.depth_levels),
         "depth_decay": float(cfg.depth_decay),
@@ -81,7 +86,7 @@ def params_from_config(config: SignalConfig | None = None) -> dict[str, Any]:
         "hawkes_half_life_ns": float(cfg.hawkes_half_life),
         "hawkes_alpha": float(cfg.hawkes_alpha),
         "hawkes_baseline": float(cfg.hawkes_baseline),
-        "vpin_bucket_volume": float(cfg.vpin_bucket_volume),
+        "vpin_bucket_volume": float(vpin),
         "vpin_buckets": int(cfg.vpin_buckets),
     }
     for key in ("depth_decay", "hawkes_alpha", "vpin_bucket_volume"):
@@ -147,6 +152,13 @@ def compute(events: Any, config: Config | SignalConfig | None = None) -> np.ndar
     from ._interrupt import exit_guarded
 
     section = config.signals if isinstance(config, Config) else config
+    if isinstance(section, SignalConfig) and isinstance(section.vpin_bucket_volume, str):  # `5 base`: the store's lot
+        meta = getattr(events, "meta", None)
+        lot_size = config.lot_size if isinstance(config, Config) else None
+        from ._qty_units import signals_in_lots
+
+        section = signals_in_lots(Config(signals=section, lot_size=lot_size),
+                                  meta if isinstance(meta, Mapping) else {}).signals
     params = native_params(section)
     if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore, as mmsim.run takes
         events = events.events

@@ -370,6 +370,18 @@ def _half_life() -> Duration:
     return Duration(positive=True)
 
 
+class _SizeInLots(Number):
+    """A number of lots > 0, or written with a unit: ``100 lots`` (a float), ``5 base`` (kept as written until
+    the event store's lot converts it: :func:`mmsim._qty_units.setting_in_lots`)."""
+
+    def read(self, value: Any, label: str, must: str) -> Any:
+        if isinstance(value, str):
+            from .._qty_units import read_size_setting
+
+            return read_size_setting(value, label, must)
+        return super().read(value, label, must)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SignalConfig(ConfigBase):
     """Parameters of the native signals (Rust), computed on the local view.
@@ -388,8 +400,9 @@ class SignalConfig(ConfigBase):
         Intensity jump per trade, per second; > 0 and at most 1e6.
     hawkes_baseline : float
         Baseline intensity, per second; >= 0 and at most 1e6.
-    vpin_bucket_volume : float
-        Lots per VPIN bucket; > 0.
+    vpin_bucket_volume : float or str
+        Lots per VPIN bucket; > 0. Or with a unit: ``"100 lots"``, ``"5 base"`` (base units, converted with
+        the event store's lot size when the run starts; docs/signals.md, "Bucket volume in base units").
     vpin_buckets : int
         Buckets in the VPIN window, 1..2**20.
     """
@@ -408,7 +421,7 @@ class SignalConfig(ConfigBase):
                                          why_high="at most 1e6"), 0.5)
     hawkes_baseline: float = setting(Number(ge=0.0, le=_MAX_SIGNAL_FACTOR, why="a finite number >= 0",
                                             why_high="at most 1e6"), 0.0)
-    vpin_bucket_volume: float = setting(Number(gt=0.0, why="a finite number > 0"), 100.0)
+    vpin_bucket_volume: float | str = setting(_SizeInLots(gt=0.0, why="a finite number > 0"), 100.0)
     vpin_buckets: int = setting(Integer(ge=1, le=1 << 20, why_low="positive", why_high=f"at most {1 << 20}"), 50)
 
 

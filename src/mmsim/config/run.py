@@ -178,11 +178,12 @@ class RunConfig(ConfigBase):
         Two configs that run the same thing have the same digest, wherever they
         were written; any change of data, strategy, engine or report changes it.
         A strategy quantity with a unit counts as its number of lots (``size: 0.01 base``
-        on a store whose lot is 1e-08 is ``size: 1000000``; the store's meta.json gives the lot).
+        on a store whose lot is 1e-08 is ``size: 1000000``; the store's meta.json gives the lot), and so
+        does ``signals.vpin_bucket_volume`` (``5 base`` is ``500000000.0`` there).
         """
-        from .._qty_units import as_lots
+        from .._qty_units import as_lots, setting_as_lots
 
-        plain = self.to_dict()
+        plain = setting_as_lots(self.to_dict(), self.data, self.engine.lot_size)
         plain.pop("output", None)
         plain["strategy"]["params"] = as_lots(plain["strategy"]["params"], self.data, self.engine.lot_size)
         text = json.dumps(plain, sort_keys=True, default=str, separators=(",", ":"))

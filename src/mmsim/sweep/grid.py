@@ -546,11 +546,12 @@ def _point_id(config: RunConfig, repeat: int) -> str:
     keeps the ids of old sweeps (and their results are resumed). ``output`` is
     left out: where results go does not change them.
     """
-    from .._qty_units import as_lots
+    from .._qty_units import as_lots, setting_as_lots
 
-    plain = config.to_dict()
+    plain = setting_as_lots(config.to_dict(), config.data, config.engine.lot_size)
     plain.pop("output", None)
-    # `size: 0.01 base` is `size: 1000000` on a lot of 1e-08: one point, one id (docs/sweeps.md).
+    # `size: 0.01 base` is `size: 1000000` on a lot of 1e-08: one point, one id (docs/sweeps.md); so are
+    # `signals.vpin_bucket_volume: 0.000001 base` and its default 100 lots.
     plain["strategy"]["params"] = as_lots(plain["strategy"]["params"], config.data, config.engine.lot_size)
     defaults = RunConfig(strategy=StrategyConfig(path="-")).to_dict()
     changed = _changed(plain, defaults)

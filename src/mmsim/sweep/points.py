@@ -80,6 +80,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     lots: dict[str, float | None] = {}  # each store's lot size (a quantity written `0.01 base` needs it)
     warned: dict[str, list[str]] = {}  # the one warning: {strategy and lot: its points' quantities in lots, each once}
+    settings: dict[str, list[str]] = {}  # and its config settings in lots (signals.vpin_bucket_volume), after them
     for p in points:
         s = p.config.strategy
         data = p.config.data
@@ -102,6 +103,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 _warn_lots(declared[key], s.params, lot, s.path, warned)
             except (ConfigError, StrategyError) as exc:
                 strategies[key] = str(exc)
+        _warn_settings(p.config.engine.signals, lot, settings)
         recorded = sizes = None
         fits = None
         if key in declared:
@@ -122,13 +124,13 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                                      if (k := _strategy_key(p, lots.get(p.config.data))) in declared}, lots)
         # Warned only once the grid is accepted: a refused grid (a duplicate point, a bad store) prints the
         # refusal alone, not a warning about quantities of points that will never run.
-        if warned:
+        if warned or settings:
             import warnings
 
             from .._qty_units import join_warnings
             from ..errors import LotUnitWarning
 
-            warnings.warn(join_warnings(warned), LotUnitWarning, stacklevel=2)
+            warnings.warn(join_warnings({**warned, **settings}), LotUnitWarning, stacklevel=2)
         return
     (msg, pts), *rest = problems.items()
     others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
@@ -155,6 +157,17 @@ def _warn_lots(kind: Any, params: Mapping[str, Any], lot: float | None, path: st
     from .._qty_units import lot_warning_parts
 
     parts = lot_warning_parts(kind, params, lot, getattr(kind, "name", None) or getattr(kind, "__name__", None) or path)
+    if parts is not None:
+        lines = warned.setdefault(parts[0], [])
+        lines.extend(line for line in parts[1] if line not in lines)
+
+
+def _warn_settings(signals: Any, lot: float | None, warned: dict[str, list[str]]) -> None:
+    """Add a point's ``signals.vpin_bucket_volume`` left in lots on a lot other than 1 to the sweep's one warning
+    (:func:`mmsim._qty_units.settings_lot_warning_parts`), each line once."""
+    from .._qty_units import settings_lot_warning_parts
+
+    parts = settings_lot_warning_parts(signals, lot)
     if parts is not None:
         lines = warned.setdefault(parts[0], [])
         lines.extend(line for line in parts[1] if line not in lines)
