@@ -80,3 +80,51 @@ def test_binance_store_matches_hftbacktest_conversion(tmp_path, real_store):
     r = subprocess.run([exe, "-c", check, str(exported)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert int(r.stdout.split()[-1]) >= len(ours)
+
+
+_DEPTH_AFTER = """
+import json, sys
+from hftbacktest import BacktestAsset, HashMapMarketDepthBacktest
+files, until = sys.argv[1:-1], int(sys.argv[-1])
+asset = (BacktestAsset().data(files).linear_asset(1.0).constant_order_latency(0, 0).power_prob_queue_model(2.0)
+         .no_partial_fill_exchange().trading_value_fee_model(0.0, 0.0).tick_size(0.25).lot_size(1.0))
+hbt = HashMapMarketDepthBacktest([asset])
+hbt.elapse(until)
+d = hbt.depth(0)
+side = lambda q: {t: int(q(t)) for t in range(300, 500) if q(t) > 0}
+print(json.dumps([side(d.bid_qty_at_tick), side(d.ask_qty_at_tick)]))
+hbt.close()
+"""
+
+
+@pytest.mark.parametrize("day2", ["snapshot", "no_snapshot"])
+def test_two_l2_days_give_the_book_hftbacktest_replays(tmp_path, day2):
+    """Two .npz days replayed by hftbacktest itself, one after the other: its book after day 2's rows is our
+    store's (day 1's levels that day 2 never lists stay in both; before, our import lost them at day 2's clear)."""
+    import json
+
+    from test_hftbacktest_files import DAY, L2_DAY1, S, book_of
+    from test_hftbacktest_preopen import npz
+
+    exe = _hbt_python()
+    if exe is None or not Path(exe).exists():
+        pytest.skip("hftbacktest not available: set MMSIM_HFTBACKTEST_PYTHON to a python with hftbacktest 2.x")
+    if subprocess.run([exe, "-c", "import hftbacktest"], capture_output=True).returncode != 0:
+        pytest.skip(f"{exe} cannot import hftbacktest")
+    D, C, SN, B, A = hbt.DEPTH_EVENT, hbt.DEPTH_CLEAR_EVENT, hbt.DEPTH_SNAPSHOT_EVENT, hbt.BUY_EVENT, hbt.SELL_EVENT
+    day1 = L2_DAY1 + [(S, D, A, 103.00, 1, 0)]
+    rows = {
+        "snapshot": [(DAY, C, B, 99.50, 0, 0), (DAY, SN, B, 100.00, 7, 0), (DAY, SN, B, 99.50, 1, 0),
+                     (DAY, C, A, 101.00, 0, 0), (DAY, SN, A, 100.50, 2, 0)],
+        "no_snapshot": [(DAY, D, B, 100.00, 6, 0), (DAY + S, C, B, 100.00, 0, 0)],
+    }[day2]
+    files = [npz(tmp_path / "a.npz", day1), npz(tmp_path / "b.npz", rows)]
+    st = hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1)
+    ours = book_of(st.events)
+    # From its start (day 1's first row) to past day 2's last row.
+    r = subprocess.run([exe, "-c", _DEPTH_AFTER, *map(str, files), str(DAY + 10 * S)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    bids, asks = json.loads(r.stdout.split("\n")[-2])
+    assert ({int(k): v for k, v in bids.items()}, {int(k): v for k, v in asks.items()}) == ours
+    assert ours == {"snapshot": ({400: 7, 398: 1, 392: 2}, {402: 2, 412: 1}),
+                    "no_snapshot": ({398: 3, 392: 2}, {402: 4, 404: 1, 412: 1})}[day2]

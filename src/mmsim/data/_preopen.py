@@ -1,7 +1,7 @@
 """The Databento loader's pre-open: a stream whose book crosses before its first trade starts ``QUOTING``.
 
 The hftbacktest loader applies the same rules to an L3 ``.npz``, the rows of one exchange time standing for a message
-(its end: the next row's other time, or the file's end; each file a stream of its own).
+(its end: the next row's other time, or the file's end; several files one stream, a file opening with a clear a new one).
 
 CME's MBO data has no status records; its pre-open shows as a book that crosses (orders wait for the opening
 auction) before the stream's first trade. From a stream's start (its snapshot, or its first record) its events

@@ -47,11 +47,20 @@ stays crossed beyond the 1 s tolerance with no trade or fill row during the cros
 gets ``QUOTING`` before the rows of the timestamp where the cross began (after their executions); either turns
 ``TRADING`` before the next ``TRADE``/``FILL`` row (the auction). Shorter crosses are written as read and counted; a
 cross with a trade during it beyond the tolerance is an error naming the records and exchange times
-(``quirks.preopen_spans_ns``, ``transient_crossed_messages``, ``crossed_at_end_ns``). Each file is a stream of its
-own. Files with depth rows get no status (their L2 book's cross is an error beyond the tolerance).
+(``quirks.preopen_spans_ns``, ``transient_crossed_messages``, ``crossed_at_end_ns``). Files with depth rows get no
+status (their L2 book's cross is an error beyond the tolerance).
+
+Several files are one stream in the order given, as hftbacktest replays a day's files one after another: each goes
+on with the book (L2 levels and L3 orders) the file before left, and only its own ``DEPTH_CLEAR`` rows clear it, as
+anywhere in a file (hftbacktest's converters start a day with one: its Databento converter's sideless clear, its
+Tardis converter's clear of each side before a snapshot; ``snapshot_mode="ignore_sod"`` days have none and go on).
+A file whose first row is a ``DEPTH_CLEAR`` starts a new book, and a new watch for CME's pre-open, as a Databento file
+starting with a snapshot does. An order id added while an order of the file before still rests under it is an
+error naming the record and that file.
 
 Export writes the reverse mapping (``CANCEL`` becomes a modify to the new
-size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side)
+size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side, of a NaN price before any: the
+whole side)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
 one exchange-ordered and one local-ordered copy, as hftbacktest's
 ``correct_event_order`` does. hftbacktest has no trading-status event, so
@@ -201,19 +210,26 @@ def convert(
     def as_price(t: int) -> str:  # a price in ticks as a decimal with the tick's places (4800.25, 4800.00)
         return f"{Decimal(t * tick).scaleb(-_DIGITS):.{places}f}"
 
-    transient = preopen_crossed = 0
+    book = L2Book()
+    orders = OrderLevels()
+    cross = CrossCheck(paths[0])  # the L2 levels' book (depth rows)
+    xcross = CrossCheck(paths[0], armed=False)  # the L3 orders' book: crosses tolerated until the first trade
+    carried: set[int] = set()  # ids of the orders resting from the file before, still resting (for an error's words)
     with writer:
         last, last_line = None, -1
-        for p in paths:
+        for fi, p in enumerate(paths):
+            # Several files are one stream, as hftbacktest replays them: each goes on with the book (levels and
+            # orders) the file before left; its own DEPTH_CLEAR rows clear it (module notes).
             em = Emitter(writer, p, "record")
             em.last_exch, em.last_line = last, last_line
-            book = L2Book()
-            orders = OrderLevels()
-            cross = CrossCheck(p)  # the L2 levels' book (depth rows)
-            xcross = CrossCheck(p, armed=False)  # the L3 orders' book: crosses tolerated until the first trade
-            pre.watch(em, snap=False)
-            pre.watch_chunks(em)
-            pre.crossed_at_end = None  # each file is a stream: the data's end is the last file's
+            cross.path = xcross.path = p
+            if fi == 0:
+                pre.watch(em, snap=False)
+                pre.watch_chunks(em)
+            else:
+                pre.resume(em)
+            carried = set(orders.keys())
+            start = fi > 0  # the file's first row is still to come (after the first file)
             due: tuple[int, int, str] | None = None  # the rows of one exchange time (a message) read so far: its end
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
@@ -273,6 +289,11 @@ def convert(
                     if due is not None and e != due[0]:  # the message before ended (rows of one exchange time)
                         pre.message_end(em, xcross, orders.levels, *due, as_price)
                         due = None
+                    if start:
+                        start = False
+                        if t == DEPTH_CLEAR_EVENT:  # a file starting with a clear starts a new book (its pre-open)
+                            xcross.armed, xcross._since = False, None
+                            pre.watch(em, snap=False)
                     new, due = due is None, (e, lc, f"record {rec} at exch_ts {e}")
                     if pre.watching:
                         if pre.mark is None:
@@ -298,6 +319,7 @@ def convert(
                         if s == 0:
                             book.clear(0)
                             orders.clear()
+                            carried.clear()
                             em.add(e, lc, Kind.CLEAR, 0, 0, 0, 0, rec)
                             continue
                         upto = int(round(sel["px"][j] / tick_f)) if np.isfinite(sel["px"][j]) else None
@@ -313,6 +335,7 @@ def convert(
                             # A cleared side's orders are gone: ids listed again later are new orders.
                             for oid in side_orders:
                                 del orders[oid]
+                                carried.discard(oid)
                             em.add(e, lc, Kind.CLEAR, s, 0, 0, 0, rec)
                         else:
                             for x in sorted(gone):
@@ -320,11 +343,15 @@ def convert(
                                 em.add(e, lc, Kind.DEPTH, s, x, 0, 0, rec)
                             for oid in gone_orders:
                                 os_, op, oq = orders.pop(oid)
+                                carried.discard(oid)
                                 em.add(e, lc, Kind.DELETE, os_, op, oq, oid, rec)
                     elif t == ADD_ORDER_EVENT:
                         l3 = True
                         if oids[j] in orders:
-                            raise DataError(f"{p}: record {rec}: order id {oids[j]} added twice")
+                            raise DataError(f"{p}: record {rec}: order id {oids[j]} added twice" + (
+                                f" (it rests from {paths[fi - 1].name}: several files are one stream, each going on "
+                                "with the book the file before left; a file starting a new book starts with a "
+                                "DEPTH_CLEAR row)" if oids[j] in carried else ""))
                         if qq <= 0:
                             raise DataError(f"{p}: record {rec}: order {oids[j]} added with size {float(sel['qty'][j]):g}")
                         if (book.bids if s > 0 else book.asks).get(pp, 0) > 0:
@@ -340,6 +367,7 @@ def convert(
                         if t == CANCEL_ORDER_EVENT:
                             em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
                             del orders[oids[j]]
+                            carried.discard(oids[j])
                         elif t == FILL_EVENT:
                             if qq <= 0:
                                 raise DataError(f"{p}: record {rec}: fill of size {float(sel['qty'][j]):g}")
@@ -349,9 +377,11 @@ def convert(
                             o[2] = oq - qq
                             if o[2] == 0:
                                 del orders[oids[j]]
+                                carried.discard(oids[j])
                         elif qq <= 0:  # a modify to nothing removes the order
                             em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
                             del orders[oids[j]]
+                            carried.discard(oids[j])
                         elif pp == op and qq < oq:
                             em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
                             o[2] = qq
@@ -369,12 +399,14 @@ def convert(
                 base += len(ch)
                 if progress is not None:
                     progress(base)
+            end = None if due is None else due[0]
             if due is not None:  # a file's end ends its last message
                 pre.message_end(em, xcross, orders.levels, *due, as_price)
-            pre.pause(em, True, xcross, orders.levels, None if due is None else due[0])  # decides a cross the file ends in
-            transient += cross.count + xcross.count
-            preopen_crossed += xcross.unarmed_count
+            # Decides a cross the last file ends in; a cross still held goes on in the next file.
+            pre.pause(em, fi == len(paths) - 1, xcross, orders.levels, end)
             last, last_line = em.last_exch, em.last_line
+        transient = cross.count + xcross.count
+        preopen_crossed = xcross.unarmed_count
         offset, offset_at = writer.correct_local_clock()
         meta = {
             "symbol": symbol or "",
@@ -497,8 +529,10 @@ def _to_hbt(ev: np.ndarray, tick: float, lot: float) -> np.ndarray:
     clr = k == Kind.CLEAR
     cb = clr & (s > 0)
     ca = clr & (s < 0)
-    out["px"][cb] = np.where(min_bid[cb] == np.iinfo(np.int64).max, 0, min_bid[cb]) * tick
-    out["px"][ca] = np.where(max_ask[ca] == np.iinfo(np.int64).min, 0, max_ask[ca]) * tick
+    # No price seen on the side yet (a file's first CLEAR): NaN, the whole side, as hftbacktest reads a clear of
+    # a non-finite price (its Databento converter writes one); 0 cleared no ask of a book a file before left.
+    out["px"][cb] = np.where(min_bid[cb] == np.iinfo(np.int64).max, np.nan, min_bid[cb] * tick)
+    out["px"][ca] = np.where(max_ask[ca] == np.iinfo(np.int64).min, np.nan, max_ask[ca] * tick)
     out["qty"][clr] = 0.0
     # A partial cancel is a modify to the order's new size.
     canc = np.flatnonzero(k == Kind.CANCEL)

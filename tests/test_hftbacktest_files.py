@@ -1,0 +1,183 @@
+"""Several hftbacktest ``.npz`` files (one a day, as hftbacktest keeps them) are one stream: each goes on with the book
+the file before left, and only its own ``DEPTH_CLEAR`` rows clear it (docs/data.md, "hftbacktest .npz")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from test_databento_preopen import NS0, QUOTING, rows_of
+from test_hftbacktest_preopen import ADD, BUY, CANCEL, FILL, NONE, SELL, TRADE, npz
+
+import mmsim
+from mmsim import Kind
+from mmsim.data import hftbacktest as hbt
+
+DEPTH, SNAP, CLEAR = hbt.DEPTH_EVENT, hbt.DEPTH_SNAPSHOT_EVENT, hbt.DEPTH_CLEAR_EVENT
+S = 1_000_000_000
+DAY = 86_400 * S
+
+#: Day 1 (L3): bid 2 @ 4800.00 (11), ask 2 @ 4801.00 (12), a trade of 1 lot of 12.
+L3_DAY1 = [(0, ADD, BUY, 4800.00, 2, 11), (0, ADD, SELL, 4801.00, 2, 12),
+           (S, TRADE, BUY, 4801.00, 1, 0), (S, FILL, NONE, 4801.00, 1, 12)]
+
+
+def book_of(ev) -> tuple[dict, dict]:
+    """Replays DEPTH/CLEAR and the L3 events into {price: size} per side (the store's book at its end)."""
+    bids: dict[int, int] = {}
+    asks: dict[int, int] = {}
+    orders: dict[int, list[int]] = {}
+    for e in np.asarray(ev):
+        k, s, px, q, oid = Kind(int(e["kind"])), int(e["side"]), int(e["price"]), int(e["qty"]), int(e["order_id"])
+        if k == Kind.CLEAR:
+            for side in ((1, -1) if s == 0 else (s,)):
+                (bids if side > 0 else asks).clear()
+                for o in [o for o, v in orders.items() if v[0] == side]:
+                    del orders[o]
+        elif k == Kind.DEPTH:
+            lv = bids if s > 0 else asks
+            if q:
+                lv[px] = q
+            else:
+                lv.pop(px, None)
+        elif k == Kind.ADD:
+            assert oid not in orders
+            orders[oid] = [s, px, q]
+        elif k == Kind.DELETE:
+            del orders[oid]
+        elif k in (Kind.CANCEL, Kind.EXECUTE):
+            orders[oid][2] -= q
+            if orders[oid][2] == 0:
+                del orders[oid]
+    for s, px, q in orders.values():
+        lv = bids if s > 0 else asks
+        lv[px] = lv.get(px, 0) + q
+    return bids, asks
+
+
+def test_l3_day_without_a_clear_goes_on_with_the_book_of_the_day_before(tmp_path):
+    # Day 2 has no clear (hftbacktest goes on with day 1's orders): it cancels 12 (1 lot left from day 1) and fills 11.
+    # Before: the importer's book started empty at day 2, "unknown order id 12" (record 1 of b.npz) though the store
+    # and hftbacktest both still hold it.
+    a = npz(tmp_path / "a.npz", L3_DAY1)
+    b = npz(tmp_path / "b.npz", [(DAY, CANCEL, NONE, 4801.00, 0, 12), (DAY + S, ADD, SELL, 4800.50, 1, 13),
+                                 (DAY + 2 * S, TRADE, SELL, 4800.00, 2, 0), (DAY + 2 * S, FILL, NONE, 4800.00, 2, 11)])
+    st = hbt.convert([a, b], tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert rows_of(st.events)[4:] == [
+        (NS0 + DAY, "DELETE", -1, 19204, 1, 12), (NS0 + DAY + S, "ADD", -1, 19202, 1, 13),
+        (NS0 + DAY + 2 * S, "TRADE", -1, 19200, 2, 0), (NS0 + DAY + 2 * S, "EXECUTE", 1, 19200, 2, 11),
+    ]
+    assert book_of(st.events) == ({}, {19202: 1})
+    # The same day re-adding 11 while day 1's 11 still rests: an error naming the record and the day it rests from
+    # (before: the store's own check, "ADD of order 11 which is already in the book", naming no file).
+    c = npz(tmp_path / "c.npz", [(DAY, ADD, BUY, 4800.00, 3, 11)])
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.convert([a, c], tmp_path / "c", tick_size=0.25, lot_size=1)
+    assert str(e.value) == (
+        f"{c}: record 1: order id 11 added twice (it rests from a.npz: several files are one stream, each going on "
+        "with the book the file before left; a file starting a new book starts with a DEPTH_CLEAR row)")
+    assert not (tmp_path / "c").exists()
+    # An id day 2 removed first is a new order when added again: no error, no reference to the day before.
+    d = npz(tmp_path / "d.npz", [(DAY, CANCEL, NONE, 4800.00, 0, 11), (DAY + S, ADD, BUY, 4799.75, 3, 11),
+                                 (DAY + 2 * S, ADD, BUY, 4799.50, 1, 11)])
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.convert([a, d], tmp_path / "d", tick_size=0.25, lot_size=1)
+    assert str(e.value) == f"{d}: record 3: order id 11 added twice"
+
+
+def test_l3_day_starting_with_a_clear_relists_its_order_ids_as_new_orders(tmp_path):
+    # Day 2 as hftbacktest's Databento converter writes it (a sideless clear, then the snapshot's adds, ids reused),
+    # and as mmsim's export writes it (a clear per side, of a NaN price: the whole side). Order 11 comes back with 5.
+    a = npz(tmp_path / "a.npz", L3_DAY1)
+    snap = [(DAY, ADD, BUY, 4800.00, 5, 11), (DAY, ADD, SELL, 4801.25, 4, 12)]
+    want = [(NS0 + DAY, "ADD", 1, 19200, 5, 11), (NS0 + DAY, "ADD", -1, 19205, 4, 12)]
+    b = npz(tmp_path / "b.npz", [(DAY, CLEAR, NONE, math.nan, 0, 0)] + snap)
+    st = hbt.convert([a, b], tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert rows_of(st.events)[4:] == [(NS0 + DAY, "CLEAR", 0, 0, 0, 0)] + want
+    assert book_of(st.events) == ({19200: 5}, {19205: 4})
+    c = npz(tmp_path / "c.npz", [(DAY, CLEAR, BUY, math.nan, 0, 0), (DAY, CLEAR, SELL, math.nan, 0, 0)] + snap)
+    st = hbt.convert([a, c], tmp_path / "c", tick_size=0.25, lot_size=1)
+    assert rows_of(st.events)[4:] == [(NS0 + DAY, "CLEAR", 1, 0, 0, 0), (NS0 + DAY, "CLEAR", -1, 0, 0, 0)] + want
+
+
+def test_exported_days_import_together_as_one_stream(tmp_path):
+    # Two exported L3 days, each opening with a CLEAR (a Databento day's snapshot): the export clears a side of a
+    # NaN price when the file has no price on it yet (before: 0, which clears no ask, so day 1's ask 12 stayed and
+    # day 2's snapshot re-adding 12 was refused). Imported together: the days' events, one after the other.
+    day1 = np.zeros(3, mmsim.EVENT_DTYPE)
+    day1[:] = [(NS0, NS0, 0, 0, 0, Kind.CLEAR, 0), (NS0, NS0, 19200, 2, 11, Kind.ADD, 1),
+               (NS0, NS0, 19204, 2, 12, Kind.ADD, -1)]
+    day2 = day1.copy()
+    day2["exch_ts"] += DAY
+    day2["local_ts"] += DAY
+    day2["qty"][1:] = [5, 4]
+    out = hbt.export(day1, tmp_path / "a.npz", tick_size=0.25, lot_size=1)
+    hbt.export(day2, tmp_path / "b.npz", tick_size=0.25, lot_size=1)
+    assert np.isnan(out["px"][:2]).all() and (out["ev"][:2] & 0xFF).tolist() == [CLEAR, CLEAR]
+    st = hbt.convert([tmp_path / "a.npz", tmp_path / "b.npz"], tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert [r[1:] for r in rows_of(st.events)] == [
+        ("CLEAR", 1, 0, 0, 0), ("CLEAR", -1, 0, 0, 0), ("ADD", 1, 19200, 2, 11), ("ADD", -1, 19204, 2, 12),
+        ("CLEAR", 1, 0, 0, 0), ("CLEAR", -1, 0, 0, 0), ("ADD", 1, 19200, 5, 11), ("ADD", -1, 19204, 4, 12)]
+    assert book_of(st.events) == ({19200: 5}, {19204: 4})
+
+
+#: Day 1 (L2): bids 5 @ 100.00, 3 @ 99.50, 2 @ 98.00; asks 4 @ 100.50, 1 @ 101.00 (tick 0.25: 400, 398, 392 / 402, 404).
+L2_DAY1 = [(0, DEPTH, BUY, 100.00, 5, 0), (0, DEPTH, BUY, 99.50, 3, 0), (0, DEPTH, BUY, 98.00, 2, 0),
+           (0, DEPTH, SELL, 100.50, 4, 0), (0, DEPTH, SELL, 101.00, 1, 0)]
+
+
+def test_l2_day_starting_with_a_tardis_snapshot_clears_only_what_its_clear_reaches(tmp_path):
+    # Day 2 as hftbacktest's Tardis converter writes a start-of-day snapshot: a clear of each side up to the
+    # snapshot's deepest price, then its levels. Bids >= 99.50 go (one DEPTH 0 each); day 1's bid 2 @ 98.00, which
+    # day 2 never lists, stays, as in hftbacktest's book; asks <= 101.00 are all of day 1's: a CLEAR of the side.
+    # Before: the importer's book started empty, so each clear was written as a CLEAR of the whole side, the 98.00
+    # bid lost.
+    a = npz(tmp_path / "a.npz", L2_DAY1)
+    b = npz(tmp_path / "b.npz", [
+        (DAY, CLEAR, BUY, 99.50, 0, 0), (DAY, SNAP, BUY, 100.00, 7, 0), (DAY, SNAP, BUY, 99.50, 1, 0),
+        (DAY, CLEAR, SELL, 101.00, 0, 0), (DAY, SNAP, SELL, 100.50, 2, 0),
+    ])
+    st = hbt.convert([a, b], tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert rows_of(st.events)[5:] == [
+        (NS0 + DAY, "DEPTH", 1, 398, 0, 0), (NS0 + DAY, "DEPTH", 1, 400, 0, 0),
+        (NS0 + DAY, "DEPTH", 1, 400, 7, 0), (NS0 + DAY, "DEPTH", 1, 398, 1, 0),
+        (NS0 + DAY, "CLEAR", -1, 0, 0, 0), (NS0 + DAY, "DEPTH", -1, 402, 2, 0),
+    ]
+    assert book_of(st.events) == ({400: 7, 398: 1, 392: 2}, {402: 2})
+
+
+def test_l2_day_without_a_snapshot_goes_on_with_the_levels_of_the_day_before(tmp_path):
+    # Day 2 without a snapshot (Tardis converted with snapshot_mode="ignore_sod"): its first row sets the bid at
+    # 100.00 to 6; a clear of bids >= 100.00 follows. Day 1's 99.50 and 98.00, which day 2 never lists, stay. Before:
+    # the importer's book held only day 2's 100.00, so the clear became a CLEAR of the whole bid side.
+    a = npz(tmp_path / "a.npz", L2_DAY1)
+    b = npz(tmp_path / "b.npz", [(DAY, DEPTH, BUY, 100.00, 6, 0), (DAY + S, CLEAR, BUY, 100.00, 0, 0)])
+    st = hbt.convert([a, b], tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert rows_of(st.events)[5:] == [(NS0 + DAY, "DEPTH", 1, 400, 6, 0), (NS0 + DAY + S, "DEPTH", 1, 400, 0, 0)]
+    assert book_of(st.events) == ({398: 3, 392: 2}, {402: 4, 404: 1})
+    # After day 2's first row the book is day 1's with the bid at 100.00 changed (the store's events replayed).
+    assert book_of(st.events[:6]) == ({400: 6, 398: 3, 392: 2}, {402: 4, 404: 1})
+    # Its ask 1 @ 99.75 below day 1's bid 5 @ 100.00 crosses that bid, for 200 s: an error naming the record (before:
+    # not seen, the importer's book held no bid).
+    c = npz(tmp_path / "c.npz", [(DAY, DEPTH, SELL, 99.75, 1, 0), (DAY + 200 * S, DEPTH, SELL, 102.00, 1, 0)])
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.convert([a, c], tmp_path / "c", tick_size=0.25, lot_size=1)
+    assert str(e.value) == (f"{c}: record 1: the book is crossed (best bid 400 >= best ask 399 ticks) and stays "
+                            "crossed for 200.000 s, until record 2 (tolerance 1 s)")
+
+
+def test_a_day_starting_with_a_clear_watches_for_its_own_preopen(tmp_path):
+    # Day 1 trades; day 2 starts with a sideless clear and a crossed snapshot before its first trade (CME's Sunday
+    # pre-open): QUOTING before day 2's clear, TRADING at its auction, as for a Databento file opening with a snapshot.
+    a = npz(tmp_path / "a.npz", L3_DAY1)
+    b = npz(tmp_path / "b.npz", [
+        (DAY, CLEAR, NONE, math.nan, 0, 0), (DAY, ADD, BUY, 4800.00, 2, 11), (DAY, ADD, SELL, 4799.50, 3, 21),
+        (DAY + 100 * S, TRADE, NONE, 4800.00, 2, 0), (DAY + 100 * S, FILL, NONE, 4800.00, 2, 11),
+        (DAY + 100 * S, FILL, NONE, 4800.00, 2, 21),
+    ])
+    st = hbt.convert([a, b], tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert [r[:2] + r[4:5] for r in rows_of(st.events) if r[1] == "STATUS"] == [
+        (NS0 + DAY, "STATUS", QUOTING), (NS0 + DAY + 100 * S, "STATUS", int(mmsim.TradingStatus.TRADING))]
+    assert rows_of(st.events)[4][1] == "STATUS" and rows_of(st.events)[5][1] == "CLEAR"
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + DAY, NS0 + DAY + 100 * S]]
