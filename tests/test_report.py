@@ -458,8 +458,37 @@ def test_the_sharpe_row_names_the_span_over_one_day_or_less():
     assert _sharpe_label({"n_days": 1, "span_ns": 5 * 60 * S + 46 * S}) == "Sharpe (over 5m46s)"
     assert _sharpe_label({"n_days": 1, "span_ns": 6 * 3600 * S + 30 * 60 * S}) == "Sharpe (over 6h30m)"
     assert _sharpe_label({"n_days": 2, "span_ns": day + 3600 * S}) == "Sharpe (daily)"
+    # The interval (breaker15a: `--sharpe-interval 5m` and `1ns`, silently widened to 172932ns, printed the same
+    # label as the default 1 s for three different figures): another interval is another Sharpe.
+    assert _sharpe_label({"n_days": 1, "span_ns": 346 * S, "sharpe_interval": "1s"}) == "Sharpe (over 5m46s, 1s intervals)"
+    assert _sharpe_label({"n_days": 1, "span_ns": 346 * S, "sharpe_interval": "172932ns"}) == (
+        "Sharpe (over 5m46s, 172932ns intervals)")
+    assert _sharpe_label({"n_days": 2, "span_ns": day + 3600 * S, "sharpe_interval": "60s"}) == (
+        "Sharpe (daily, 60s intervals)")
     assert _sharpe_label({"n_days": 1}) == "Sharpe (daily)"  # an old report.json
     assert _sharpe_label({"n_days": 1, "span_ns": 0}) == "Sharpe (daily)"  # data at one instant: no Sharpe
+
+
+@pytest.mark.parametrize("fill_at", [1_000, 3600 * S], ids=["at-the-snapshot", "in-the-gap"])
+def test_a_fill_before_a_set_apart_market_start_is_in_the_first_sharpe_interval(fill_at):
+    """breaker15a: a taker buy of 5 at 102 against an opening snapshot set apart (2 h before the market) made
+    -2.5 marked to the mid 101.5, but the Sharpe's grid began at the market's start with equity already -2.5:
+    its intervals added up to 0, not `pnl.total` (compare's first bucket has the fill). The first interval now
+    starts from nothing. The market: mid 101.5 for 2 s then 103 (+7.5 on the long 5, to a PnL of 5), so the increments are
+    -2.5 + 0 (snapshot to the first point, then t0 to t0 + 1 s), +7.5: [-2.5, 7.5], Sharpe over one day
+    mean / sd * sqrt(2); a fill at the snapshot's time or in the gap alike."""
+    K = Kind
+    t0 = 7200 * S
+    ev = make_events([(0, K.CLEAR, 0, 0, 0), (0, K.DEPTH, 1, 101, 5), (0, K.DEPTH, -1, 102, 5),
+                      (t0, K.DEPTH, 1, 101, 6), (t0 + 3 * S // 2, K.DEPTH, 1, 101, 7),
+                      (t0 + 2 * S, K.DEPTH, -1, 102, 0), (t0 + 2 * S, K.DEPTH, -1, 104, 5),
+                      (t0 + 2 * S, K.DEPTH, 1, 102, 5)])
+    run = result_of([fill(fill_at, 1, 102, 5, 101, 102, maker=False)], config=mmsim.Config(sample_every=S))
+    d = report(run, ev, horizons=["1s"], event_horizons=[]).data
+    assert d["pnl"]["total"] == pytest.approx(5.0)  # -2.5 at the fill, +7.5 at t0 + 2 s
+    inc = np.array([-2.5, 7.5])
+    assert (d["risk"]["span_ns"], d["risk"]["n_days"]) == (2 * S, 1)
+    assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(2))
 
 
 @pytest.mark.parametrize("snapshot_before", [7200 * S, 90_000 * S], ids=["same-date", "the-day-before"])
@@ -483,7 +512,7 @@ def test_the_sharpe_grid_starts_with_the_market_after_an_opening_snapshot(snapsh
     assert (d["risk"]["n_days"], d["risk"]["span_ns"]) == (1, 3 * S)
     assert d["risk"]["sharpe_daily"] == pytest.approx(inc.mean() / inc.std(ddof=1) * np.sqrt(3))
     assert d["risk"]["pnl_by_day"] == {"2023-12-25": -3.0}
-    assert dict(_summary_rows(d))["Sharpe (over 3 s)"] == f"{inc.mean() / inc.std(ddof=1) * np.sqrt(3):.2f}"
+    assert dict(_summary_rows(d))["Sharpe (over 3 s, 1s intervals)"] == f"{inc.mean() / inc.std(ddof=1) * np.sqrt(3):.2f}"
     assert bucket_series(run, ev, bucket_edges(ev["exch_ts"], 60 * S), ["1s"]).n_days == 1
 
 

@@ -62,3 +62,17 @@ def test_a_position_held_through_a_halt_counts_its_trading_time_and_keeps_its_ma
     # No limit: no limit row, the trading figure's share None.
     inv, rows = _rows(res, ev)
     assert inv["trading"]["time_at_limit"] is None and not any(k.startswith("Time at limit") for k in rows)
+
+
+def test_no_trading_time_reads_no_figure_with_or_without_fills():
+    """breaker15a: a span the venue never traded in (QUOTING throughout) printed `Inventory mean |pos| (of 0 s of
+    trading) 0.00` when there were no fills, where quote presence reads `–`: there is no time to weigh over. With
+    a fill (a position carried into the halt) it already read `–`; now both do, and the span's figures stay."""
+    ev = make_events([(0, Kind.STATUS, 0, 0, int(TS.QUOTING)), (0, Kind.DEPTH, 1, 100, 5),
+                      (0, Kind.DEPTH, -1, 102, 5), (4 * S, Kind.DEPTH, 1, 100, 6)])
+    for fills in ([], [fill(S, 1, 100, 2, 100, 102)]):
+        inv, rows = _rows(result_of(fills), ev, position_limit=2)
+        assert inv["trading"] == {"mean_abs": None, "mean": None, "time_at_limit": None, "trading_ns": 0}
+        assert rows["Inventory mean |pos| (of 0 s of trading)"] == "–"
+        assert rows["Time at limit (|pos| ≥ 2, of 0 s of trading)"] == "–"
+        assert inv["mean_abs"] == (0.0 if not fills else 1.5)

@@ -119,8 +119,9 @@ def _inventory(f: Mapping[str, Any], t0: int, t1: int, limit: int | None,
 
         trading_ns = int(_live_ns(status[0], status[1], np.array([t1], dtype=np.int64))[0])
     if trading_ns != span:
-        out["trading"] = {"mean_abs": 0.0, "mean": 0.0, "time_at_limit": None if limit is None else 0.0,
-                          "trading_ns": trading_ns}
+        none = trading_ns == 0  # never trading: no time to weigh over (presence reads `–` too), fills or not
+        out["trading"] = {"mean_abs": None if none else 0.0, "mean": None if none else 0.0,
+                          "time_at_limit": None if limit is None or none else 0.0, "trading_ns": trading_ns}
     if n == 0:
         return out
     pos = f["position_after"]
@@ -191,7 +192,10 @@ def _risk(
         grid = np.append(grid, t1)
     eg = equity_at(f, tick_value, exch_ts, mid2_ff, ffvalid, grid + 1)  # +1: at or before each grid time
     eg[-1] = total
-    d = np.diff(eg)
+    # The first interval starts from nothing (equity 0), not from the equity at the grid's first point: a
+    # fill before the market's start (a taker order against an opening snapshot set apart) is in it, as in
+    # compare's first bucket, so the intervals add up to ``total``.
+    d = np.diff(np.concatenate([[0.0], eg[1:]]))
     out["sharpe_interval"] = format_ns(step)
     if d.size >= 2:
         sd = float(np.std(d, ddof=1))

@@ -57,12 +57,16 @@ def to_json(data: Mapping[str, Any], indent: int | None = 2) -> str:
 # --------------------------------------------------------------------------- tables
 
 def _sharpe_label(risk: Mapping[str, Any]) -> str:
-    """``Sharpe (daily)`` over more than one day of data; over one day (or less) the Sharpe of
-    the whole span's PnL, so the row names the span: ``Sharpe (over 5m46s)`` (docs/reports.md)."""
+    """``Sharpe (daily, 1s intervals)`` over more than one day of data; over one day (or less) the Sharpe of
+    the whole span's PnL, so the row names the span: ``Sharpe (over 5m46s, 1s intervals)`` (docs/reports.md).
+    The interval (``risk.sharpe_interval``: ``mmsim report --sharpe-interval``, else the engine's
+    ``sample_every``, widened on long data) is named too: another interval is another Sharpe."""
     span = risk.get("span_ns")  # absent from report.json files written before it was recorded
+    step = risk.get("sharpe_interval")  # absent before it was recorded, None without a span
+    of = f", {step} intervals" if step else ""
     if risk.get("n_days") == 1 and span:
-        return f"Sharpe (over {format_span(span)})"
-    return "Sharpe (daily)"
+        return f"Sharpe (over {format_span(span)}{of})"
+    return f"Sharpe (daily{of})"
 
 
 def _summary_rows(d: Mapping[str, Any], qty: str | Quantities = "auto") -> list[tuple[str, str]]:
