@@ -293,17 +293,40 @@ def _duration_flags() -> list[tuple[str, str]]:
 
 
 def test_every_duration_flag_reads_a_bare_number_as_its_key_does():
-    """Every flag of one duration reads its value with the config's YAML rule (a bare number is ns)."""
+    """Every flag of one duration reads its value with the config's YAML rule (a bare number is ns); a bare
+    number under 1 ms is taken for a unit left out and refused with the hint (the newcomer's `--bucket 10`, 10 ns
+    buckets; `--timeout` has its own floor of 1 ms with the same hint)."""
+    from mmsim import ConfigError
+    from mmsim.cli._common import duration
+
     _, subs = build_parser()
     flags = _duration_flags()
     assert {f for _, f in flags} == {"--timeout", "--bucket", "--tolerance", "--feed", "--entry", "--response",
                                      "--toxic-horizon", "--sharpe-interval"}
     for name, flag in flags:
         action = next(a for a in subs[name]._actions if flag in a.option_strings)
-        assert isinstance(action, Written) and action.read is None, (name, flag)  # None: mmsim.cli._common.scalar
+        # None: mmsim.cli._common.scalar; duration: scalar after the check for a unit left out
+        assert isinstance(action, Written) and action.read is (None if flag == "--timeout" else duration), (name, flag)
         ns = argparse.Namespace()
         action(subs[name], ns, "5000000000", flag)
         assert getattr(ns, action.dest) == 5 * S and type(getattr(ns, action.dest)) is int
+        if flag != "--timeout":
+            for ok in ("10ns", "0", "1000000", "recorded"):  # a unit, zero, 1 ms of ns, a word: read as written
+                action(subs[name], ns, ok, flag)
+            with pytest.raises(ConfigError) as e:
+                action(subs[name], ns, "10", flag)
+            what = "a horizon" if flag == "--toxic-horizon" else "a duration"
+            assert str(e.value) == (f"{flag}: 10 is {what} of 10 ns (a bare number is nanoseconds, as in the config); "
+                                    "for seconds write '10s', or '10ns' if nanoseconds are meant")
+
+
+def test_a_bare_number_under_a_millisecond_is_refused_in_a_list_of_horizons(two_runs, capsys):
+    """The second case, a list: `--horizons 1,10s` measured a 1 ns markout beside a 10 s one."""
+    a, b = two_runs
+    assert main(["compare", str(a), str(b), "-q", "--horizons", "1,10s"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: --horizons[0]: 1 is a horizon of 1 ns (a bare number is "
+                                       "nanoseconds, as in the config); for seconds write '1s', or '1ns' if nanoseconds "
+                                       "are meant\n")
 
 
 # cli7 item 3: a message echoed the value as read (inf, -1.0), not as written.

@@ -105,6 +105,46 @@ def integer(what: str = "an integer") -> Callable[[str, str], int]:
     return read
 
 
+#: A bare number of ns below this on a duration flag is taken for a unit left out (``--bucket 10``).
+_BARE_FLOOR_NS = 1_000_000
+
+
+def _unitless(text: str, flag: str, what: str = "a duration") -> None:
+    """A ConfigError naming ``flag`` when ``text`` is a bare number of ns, not 0, under 1 ms: a unit left out."""
+    from ..errors import ConfigError
+
+    t = text.strip()
+    if (_INT.match(t) or _FLOAT.match(t)) and 0 < float(t) < _BARE_FLOOR_NS:
+        raise ConfigError(f"{flag}: {t} is {what} of {t} ns (a bare number is nanoseconds, as in the config); "
+                          f"for seconds write '{t}s', or '{t}ns' if nanoseconds are meant")
+
+
+def duration(text: str, flag: str) -> Any:
+    """A :class:`Written` reader of a duration flag (``--bucket 10s``): read as :func:`scalar` reads a value (a
+    bare number is a number, the text otherwise), checked for a unit left out.
+
+    A bare number is nanoseconds, as the config's key reads it (``--bucket 60000000000`` is 1 minute), but
+    one under 1 ms is taken for a unit left out and refused with the hint: ``--bucket 10`` compared 10 ns
+    buckets (a few thousand one-event buckets, with intervals that looked fine), ``--sharpe-interval 1``
+    was 1 ns, silently widened. ``10ns`` says it is meant; ``0`` is left to the value's own check.
+
+    Raises
+    ------
+    ConfigError
+        Naming the flag, for a bare number of ns, not 0, under 1 ms.
+    """
+    _unitless(text, flag, "a horizon" if "horizon" in flag else "a duration")
+    return scalar(text)
+
+
+def duration_list(text: str, flag: str) -> list[Any]:
+    """:func:`value_list` of durations (``--horizons 100ms,1s``), each checked as :func:`duration` checks one."""
+    items = comma_list(text, flag)
+    for i, t in enumerate(items):
+        _unitless(t, f"{flag}[{i}]" if len(items) > 1 else flag, "a horizon")
+    return [scalar(t) for t in items]
+
+
 def one_of(*choices: str) -> Callable[[str, str], str]:
     """A :class:`Written` reader of a flag with a few values, written as listed (lower case, as the config's units).
 

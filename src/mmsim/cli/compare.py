@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import (Written, add_force, add_output, add_quiet, ensure_new_output, flags_named, integer, keep,
-                      number, value_list)
+from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named, integer, keep,
+                      number)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -29,7 +29,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="event store both runs replayed (default: the store named in RUN_A's result.json)")
     p.add_argument("--horizons", metavar="LIST", action=Written, read=keep,
                    help="markout horizons, e.g. 100ms,1s,10s (default: RUN_A's config)")
-    p.add_argument("--bucket", metavar="DURATION", default="1min", action=Written, help="time bucket (default %(default)s)")
+    p.add_argument("--bucket", metavar="DURATION", default="1min", action=Written, read=duration, help="time bucket (default %(default)s)")
     p.add_argument("--boot", metavar="N", action=Written, read=integer("an integer from 10 to 10,000,000"), default=2000,
                    help="bootstrap resamples (default %(default)s)")
     p.add_argument("--block", metavar="BUCKETS", action=Written, read=number("a finite number of buckets >= 1"),
@@ -65,7 +65,7 @@ def cmd(args: argparse.Namespace) -> int:
     if args.output is not None:
         target = args.output if args.output.suffix == ".json" else args.output / "compare.json"
         ensure_new_output(target, args.force, what="comparison file")
-    horizons = value_list(args.horizons, "--horizons") if args.horizons is not None else None
+    horizons = duration_list(args.horizons, "--horizons") if args.horizons is not None else None
     with flags_named(args, {"horizons": "horizons", "bucket": "bucket", "n_boot": "boot", "confidence": "confidence",
                             "block": "block", "seed": "seed"}):
         cmp = compare(args.run_a, args.run_b, events, horizons=horizons,

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ._common import (Written, add_force, add_output, add_quiet, comma_list, ensure_new_output, flags_named, interactive,
-                      keep, scalar, staged_output, strategy_located, value_list)
+from ._common import (Written, add_force, add_output, add_quiet, comma_list, duration, duration_list, ensure_new_output,
+                      flags_named, interactive, keep, scalar, staged_output, strategy_located)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -38,7 +38,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--data", type=Path, help="event store to replay instead of the config's `data`")
     p.add_argument("--models", metavar="LIST", default=",".join(models),
                    help="queue models to score (default %(default)s)")
-    p.add_argument("--tolerance", metavar="DURATION", default="100ms", action=Written,
+    p.add_argument("--tolerance", metavar="DURATION", default="100ms", action=Written, read=duration,
                    help="largest exchange-time difference of a matched fill (default %(default)s)")
     p.add_argument("--fit-powers", metavar="LIST", action=Written, read=keep, default=",".join(f"{x:g}" for x in powers),
                    help="exponents of the power-model fit (default %(default)s)")
@@ -50,9 +50,9 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--strategy", metavar="SPEC", help="strategy plugin (file.py:Class or entry point), overriding "
                                                       "the config's")
     p.add_argument("--params", metavar="K=V,...", help="strategy parameters with --strategy (e.g. size=1)")
-    p.add_argument("--feed", metavar="LATENCY", action=Written, help="feed latency (5ms, recorded), overriding the config's")
-    p.add_argument("--entry", metavar="LATENCY", action=Written, help="entry latency, overriding the config's")
-    p.add_argument("--response", metavar="LATENCY", action=Written, help="response latency, overriding the config's")
+    p.add_argument("--feed", metavar="LATENCY", action=Written, read=duration, help="feed latency (5ms, recorded), overriding the config's")
+    p.add_argument("--entry", metavar="LATENCY", action=Written, read=duration, help="entry latency, overriding the config's")
+    p.add_argument("--response", metavar="LATENCY", action=Written, read=duration, help="response latency, overriding the config's")
     p.add_argument("--no-report", action="store_true", help="write queue_score.json and .png only")
     add_force(p, "replace an existing queue-score output (one with queue_score.json)")
     add_quiet(p, "no progress bar or table")
@@ -141,7 +141,7 @@ def cmd(args: argparse.Namespace) -> int:
             except ValueError:
                 raise ConfigError(f"--fit-powers: {t!r} is not a number") from None
     models = comma_list(args.models, "--models")
-    horizons = value_list(args.horizons, "--horizons") if args.horizons is not None else None
+    horizons = duration_list(args.horizons, "--horizons") if args.horizons is not None else None
     out = args.output or Path("runs") / f"queue_score_{name}"
     # Checked now, replaced only when the score is ready: a config refused later (max_orders
     # against the strategy, tick_size against the store) or a run that fails keeps the old one.

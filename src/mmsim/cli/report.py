@@ -12,8 +12,8 @@ from ..errors import DataError, MmsimError
 from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
 from ..report._format import QTY_UNITS
-from ._common import (Written, add_force, add_output, add_quiet, ensure_new_output, flags_named, integer, keep, one_of,
-                      value_list)
+from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named,
+                      integer, keep, one_of, value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -41,7 +41,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--horizons", metavar="LIST", action=Written, read=keep, help="markout horizons, e.g. 100ms,1s,10s,60s")
     p.add_argument("--event-horizons", metavar="LIST", action=Written, read=keep,
                    help="markout horizons in market events, e.g. 10,100 (or 10ev,100ev)")
-    p.add_argument("--toxic-horizon", metavar="H", action=Written,
+    p.add_argument("--toxic-horizon", metavar="H", action=Written, read=duration,
                    help="horizon of the toxic share and signal buckets (1s or 100ev)")
     p.add_argument("--signal-buckets", metavar="N", action=Written, read=integer("a positive integer"), default=5,
                    help="quantile buckets per signal (5)")
@@ -51,7 +51,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="quantile buckets of queue position for the markout of maker fills by queue position (5)")
     p.add_argument("--position-limit", metavar="LOTS", action=Written,
                    read=integer("a positive number of lots (an integer)"), help="report the share of time at |position| >= LOTS")
-    p.add_argument("--sharpe-interval", metavar="DURATION", action=Written,
+    p.add_argument("--sharpe-interval", metavar="DURATION", action=Written, read=duration,
                    help="interval of the Sharpe's equity grid, e.g. 1m (default: the run's sample_every)")
     p.add_argument("--qty", metavar="{auto,lots,base}", action=Written, read=one_of(*QTY_UNITS), default="auto",
                    help="quantities in the printed and HTML tables: lots, base units (lots x lot size, exact; "
@@ -135,7 +135,7 @@ def cmd(args: argparse.Namespace) -> int:
         rep = make_report(
             result,
             events,
-            horizons=value_list(args.horizons, "--horizons") if args.horizons is not None else None,
+            horizons=duration_list(args.horizons, "--horizons") if args.horizons is not None else None,
             event_horizons=event_h,
             toxic_horizon=args.toxic_horizon,
             signal_buckets=args.signal_buckets,
