@@ -115,7 +115,9 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                             "recorded local_ts "
                             "(its meta.json: local_ts_recorded false)")
             sizes = store_size_conflict(p.config.engine, meta)
-        for msg in (_located(strategies[key], p, grid), stores[data], recorded, sizes, _key_located(fits, p, grid)):
+        # The store first: a missing store also leaves its lot unknown, so a `0.01 base` quantity fails too, as a
+        # consequence (newcomer15: the typo read "needs the event store's lot size ... (1 other problem too)").
+        for msg in (stores[data], _located(strategies[key], p, grid), recorded, sizes, _key_located(fits, p, grid)):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
