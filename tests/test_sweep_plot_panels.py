@@ -76,19 +76,22 @@ def _vs_rows(diffs, repeats=1):
     return rows, grid
 
 
-def test_the_differences_of_one_unit_share_one_symlog_rule_and_other_units_keep_theirs():
-    """The second case, on the `_vs_baseline` figure: Δ markout 1s (ticks/lot) is 3 for one strategy and 0.02 for
-    the other (symlog alone), Δ spread capture (ticks/lot too) 0.5 and 0.4 (linear alone): both symlog, one band
-    (0.01); Δ PnL per day (quote ccy) stays linear."""
-    rows, grid = _vs_rows({"PullA": [{"markout@1s": (3.0, 3.0, 3.0), "spread_capture": (0.5, 0.5, 0.5),
-                                      "pnl_per_day": (40.0, 40.0, 40.0)}],
-                           "PullB": [{"markout@1s": (0.02, 0.02, 0.02), "spread_capture": (0.4, 0.4, 0.4),
-                                      "pnl_per_day": (50.0, 50.0, 50.0)}]})
+def test_the_differences_of_one_quantity_share_one_symlog_rule_and_other_quantities_keep_theirs():
+    """The second case, on the `_vs_baseline` figure: Δ markout 1s is 3 for one strategy and 0.02 for the other
+    (symlog alone), Δ markout 10s 0.5 and 0.4 (linear alone): both symlog, one band (0.01). Δ spread capture, in
+    ticks/lot too, 0.5 and 0.4, keeps its own (linear) rule: the lead's change to sweepplot15's rule by unit, after
+    newcomer15's sweep, where a Δ spread capture 50 times apart made every Δ markout panel symlog; Δ PnL per day
+    (quote ccy) stays linear."""
+    rows, grid = _vs_rows({"PullA": [{"markout@1s": (3.0, 3.0, 3.0), "markout@10s": (0.5, 0.5, 0.5),
+                                      "spread_capture": (0.5, 0.5, 0.5), "pnl_per_day": (40.0, 40.0, 40.0)}],
+                           "PullB": [{"markout@1s": (0.02, 0.02, 0.02), "markout@10s": (0.4, 0.4, 0.4),
+                                      "spread_capture": (0.4, 0.4, 0.4), "pnl_per_day": (50.0, 50.0, 50.0)}]})
     fig = sweep_figures(rows, grid)["sweep_latency_feed_vs_baseline.png"]
-    assert [ax.get_title() for ax in fig.axes] == ["Δ markout 1s (ticks/lot), symlog",
-                                                   "Δ spread capture (ticks/lot), symlog", "Δ PnL per day (quote ccy)"]
-    assert [_scale(ax) for ax in fig.axes] == [("symlog", pytest.approx(0.01)), ("symlog", pytest.approx(0.01)),
-                                               ("linear", None)]  # the spread panel was ("linear", None)
+    scales = {ax.get_title(): _scale(ax) for ax in fig.axes}
+    assert scales == {"Δ markout 1s (ticks/lot), symlog": ("symlog", pytest.approx(0.01)),
+                      "Δ markout 10s (ticks/lot), symlog": ("symlog", pytest.approx(0.01)),
+                      "Δ spread capture (ticks/lot)": ("linear", None),  # by unit it was symlog with them
+                      "Δ PnL per day (quote ccy)": ("linear", None)}
 
 
 # ----------------------------------------------------------------------------- the two-sided presence

@@ -61,24 +61,25 @@ def _needs_symlog(groups: Sequence[Sequence[float]]) -> bool:
 
 
 def _y_scales(panels: Sequence[tuple[Any, str, Sequence[Sequence[float]]]]) -> None:
-    """One y scale rule per unit in a figure: ``(ax, metric, groups)`` of each panel.
+    """One y scale rule per quantity in a figure: ``(ax, metric, groups)`` of each panel.
 
     A group is one series (a line), and on a categorical axis also the points of
-    one category. The panels of one unit (the markouts' ticks, the Δ markouts' and
-    Δ spread capture's ticks/lot, the percent of the toxic share and of the
-    two-sided presence) go symlog together when any one of them needs it
+    one category. The panels of one quantity at several horizons (the markouts;
+    the Δ markouts) go symlog together when any one of them needs it
     (:func:`_needs_symlog`), all with the same linear band, the decade of the
     smallest size among them (``10**floor(log10(size))``), so every group sits in
     the logarithmic part with its sign and level readable, and two panels side by
     side read on one scale (they were decided one by one: ``Markout 1s`` symlog
-    beside a linear ``Markout 10s``). Each such panel's title says ``, symlog``.
+    beside a linear ``Markout 10s``). Another quantity in the same unit keeps its
+    own rule (the newcomer's: a Δ spread capture 50 times apart across points made
+    every Δ markout panel symlog, their own values within 20 times). Each such
+    panel's title says ``, symlog``.
     """
-    from .metrics import metric_name
-
-    by_unit: dict[str, list[tuple[Any, Sequence[Sequence[float]]]]] = {}
+    by_quantity: dict[str, list[tuple[Any, Sequence[Sequence[float]]]]] = {}
     for ax, m, groups in panels:
-        by_unit.setdefault(metric_name(m)[1] or m, []).append((ax, groups))
-    for same in by_unit.values():
+        # markout.<h>.mean_ticks, vs_baseline.markout@<h>: one quantity whatever the horizon
+        by_quantity.setdefault("markout" if m.startswith("markout.") else m.split("@", 1)[0], []).append((ax, groups))
+    for same in by_quantity.values():
         if not any(_needs_symlog(groups) for _, groups in same):
             continue
         smallest = min(x for _, groups in same for x in _sizes(groups))
