@@ -120,12 +120,14 @@ def test_the_two_sided_presence_has_a_panel_in_percent():
 
 
 def test_the_two_sided_presence_with_repeats_is_their_mean_and_standard_deviation():
-    """The second case: two repeats (60% and 64%) draw their mean, 62%, with one standard deviation, 2 pp (the
-    presence has no interval per run), and the table lists each repeat's own."""
+    """The second case: two repeats (60% and 64%) draw their mean, 62%, with one standard deviation, the sample
+    SD 2·sqrt(2) = 2.83 pp (the presence has no interval per run; newcomer15: the population SD, 2 pp, read
+    narrower than the repeats' spread), and the table lists each repeat's own."""
     rows, grid = _rows({"Naive": [{"presence_two_sided": 0.60}, {"presence_two_sided": 0.64}]}, repeats=2)
     ax = _panel(sweep_figures(rows, grid)["sweep_latency_feed.png"], "Two-sided presence")
     assert _ydata(ax) == [[62.0, 62.0]]
-    assert [(round(a[1], 9), round(b[1], 9)) for a, b in ax.collections[0].get_segments()] == [(60.0, 64.0)] * 2
+    assert [(round(a[1], 9), round(b[1], 9)) for a, b in ax.collections[0].get_segments()] == [
+        (round(62 - 2 * 2**0.5, 9), round(62 + 2 * 2**0.5, 9))] * 2
     header, body = _table_rows(rows, grid, short=True)
     assert [line[header.index("2-sided")] for line in body] == ["60.00%", "64.00%"] * 2
 
@@ -170,3 +172,28 @@ def test_a_markout_with_repeats_has_a_bar_over_every_repeat_s_interval():
     ax = _panel(sweep_figures(one, Grid(points=(), keys=grid.keys, repeats=1, output=None, workers=None,
                                         source="g.yaml"))["sweep_latency_feed.png"], "Markout 1s")
     assert _bars(ax) == [(-1.2, -0.8)] * 2
+
+
+# ----------------------------------------------------------------------------- quantities with a unit on the x axis
+
+
+@pytest.mark.parametrize("values, unit", [(["40 per base", "10 per base", "20 per base"], "per base"),
+                                          (["0.02 base", "0.01 base", "0.005 base"], "base")],
+                         ids=["per-base", "base"])
+def test_a_quantity_written_with_a_unit_is_a_numeric_axis(values, unit):
+    """newcomer15: a sweep over `skew: [20 per base, ...]` plotted its values as categories, markers with no line.
+    Values of one unit are numbers now, as plain numbers are: placed by their number, joined by a line in x order,
+    the unit in the axis title; a mix of units stays categorical (no common scale)."""
+    key = "strategy.params.skew" if "per" in unit else "strategy.params.size"
+    rows = [{"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok", key: v, "pnl.total": float(i),
+             "toxic_share": 0.5} for i, v in enumerate(values)]
+    grid = Grid(points=(), keys=(key,), repeats=1, output=None, workers=None, source="g.yaml")
+    ax = _panel(next(iter(sweep_figures(rows, grid).values())), "PnL")
+    nums = sorted(float(v.split()[0]) for v in values)
+    line = next(ln for ln in ax.get_lines() if ln.get_marker() == "o")
+    assert list(line.get_xdata()) == nums and line.get_linestyle() != "None"
+    assert list(line.get_ydata()) == [float(values.index(v)) for v in sorted(values, key=lambda v: float(v.split()[0]))]
+    assert ax.get_xlabel() == f"{key} ({unit})"
+    rows[0][key] = "20 lots"  # two units: categories again
+    ax = _panel(next(iter(sweep_figures(rows, grid).values())), "PnL")
+    assert ax.get_xlabel() == key

@@ -31,6 +31,10 @@ def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str
     uniq = _unique(values)
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq) and not key.startswith("latency."):
         return [float(v) for v in uniq], [_fmt(v) for v in uniq], key, "number"
+    with_unit = _quantities_with_unit(uniq)
+    if with_unit is not None:  # `size: [0.01 base, 0.02 base]`, `skew: [20 per base, 40 per base]`: numbers
+        xs, nums, unit = with_unit
+        return xs, nums, f"{key} ({unit})", "number"
     try:
         ns = [parse_duration(v, key) for v in uniq]
     except ConfigError:
@@ -41,6 +45,34 @@ def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str
     # A latency axis with a recorded feed: constants by ns, then recorded + X by X (labels.latency_positions).
     xs = latency_positions(uniq, key) or [float(i) for i in range(len(uniq))]
     return xs, _value_labels(uniq, 32, key), key, "category"
+
+
+def _quantities_with_unit(values: Sequence[Any]) -> tuple[list[float], list[str], str] | None:
+    """x positions, tick labels (the numbers as written) and the unit of strategy quantities written with one
+    unit (``0.01 base``, ``20 lots``, ``20 per base``; docs/strategies.md), or None: they were categories, one
+    marker per value with no line (newcomer15's sweep over ``skew``)."""
+    from .._qty_units import _PER_RE, _QTY_RE, _UNITS
+
+    xs, nums, units = [], [], set()
+    for v in values:
+        if not isinstance(v, str):
+            return None
+        m = _PER_RE.match(v)
+        per = m is not None
+        m = m or _QTY_RE.match(v)
+        unit = _UNITS.get(m.group("unit").lower()) if m else None
+        if m is None or unit is None:
+            return None
+        try:
+            x = float(m.group("num").replace("_", ""))
+        except ValueError:
+            return None
+        if not math.isfinite(x):
+            return None
+        xs.append(x)
+        nums.append(m.group("num").strip())
+        units.add(f"per {'lot' if unit == 'lots' else unit}" if per else unit)
+    return (xs, nums, units.pop()) if len(units) == 1 else None
 
 
 #: Lines of one panel whose largest magnitudes differ by this factor or more get a symlog y axis.
@@ -299,7 +331,7 @@ def _spread(metric: str, groups: Sequence[Sequence[Mapping[str, Any]]],
             lo.append(max(0.0, mean - low))
             hi.append(max(0.0, high - mean))
         elif len(vals) > 1:
-            sd = float(np.std(vals))
+            sd = float(np.std(vals, ddof=1))  # the sample SD of the repeats (ddof=0 read 18% narrower at 3)
             lo.append(sd)
             hi.append(sd)
         else:
