@@ -812,3 +812,17 @@ def test_stamping_an_opening_snapshot_earlier_leaves_every_estimate_and_interval
     assert got[0][0] == 16
     assert got[0][1][0][3].ci_low is not None  # the intervals are there to compare
     assert got[0] == got[1]
+
+
+def test_compared_numbers_have_one_form_thousands_separators_and_no_exponent():
+    """newcomer15 on the spot capture: a 10 s markout read `-1007.56` beside money's `1,430`; a tiny bound read
+    `[-3.7e-05, 3.62]`, where a sweep writes `-0.000037`; a PnL interval read `[-178.28, 6,010]`, one bound whole,
+    the other to the cent. Now ticks/lot carry separators and never an exponent, and an interval's bounds share
+    one form (whole when either is 1,000 or more)."""
+    from mmsim.analysis.comparison import _fmt
+
+    assert _fmt(-1007.56) == "-1,007.56"
+    assert _fmt(-3.7e-05) == "-0.000037" and _fmt(0.0042) == "0.0042" and _fmt(0.0) == "0.00"
+    assert _fmt(-178.28, money=True, short=True) == "-178.28"  # alone: to the cent
+    assert (_fmt(-178.28, True, True, "", True), _fmt(6010.4, True, True, "", True)) == ("-178", "6,010")
+    assert _fmt(2646.9, money=True, short=True) == "2,647" and _fmt(2646.9, money=True) == "2,646.90"

@@ -153,11 +153,13 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
 # --------------------------------------------------------------------------- result
 
 
-def _fmt(x: float | None, money: bool = False, short: bool = False, share: str = "") -> str:
-    """A compared value as printed: money with thousands separators, ticks/lot with 2 decimals (2
-    significant digits below 0.005), a share of time as a percentage (``share="%"``) or a difference
-    of shares in percentage points (``share="pp"``: the number; the verdict adds `` pp``), 2 decimals, or 2
-    significant digits below 0.1 pp (``-0.0071``: AMZN's two-sided difference read ``-0.01 [-0.01, -0.01]``)."""
+def _fmt(x: float | None, money: bool = False, short: bool = False, share: str = "", whole: bool = False) -> str:
+    """A compared value as printed: money with thousands separators (``short``: whole above 1,000; ``whole``:
+    whole, for an interval whose other bound is), ticks/lot with 2 decimals and thousands separators (2
+    significant digits below 0.005, never an exponent: ``-0.000037``), a share of time as a percentage
+    (``share="%"``) or a difference of shares in percentage points (``share="pp"``: the number; the verdict adds
+    `` pp``), 2 decimals, or 2 significant digits below 0.1 pp (``-0.0071``: AMZN's two-sided difference read
+    ``-0.01 [-0.01, -0.01]``)."""
     if x is None or not math.isfinite(x):
         return "–"
     if share == "%":
@@ -165,10 +167,12 @@ def _fmt(x: float | None, money: bool = False, short: bool = False, share: str =
     if share:
         return pp_text(x * 100)
     if money:
-        return f"{x:,.0f}" if short and abs(x) >= 1000 else f"{x:,.2f}"
+        return f"{x:,.0f}" if whole or (short and abs(x) >= 1000) else f"{x:,.2f}"
     if x != 0 and abs(x) < 0.005:
-        return f"{x:.2g}"
-    return f"{x:.2f}"
+        from decimal import Decimal
+
+        return format(Decimal(f"{x:.2g}"), "f")
+    return f"{x:,.2f}"
 
 
 @dataclass(frozen=True)
@@ -354,7 +358,10 @@ class Comparison:
             money = r.metric == "pnl_per_day"
             pct, pp = ("%", "pp") if r.metric == "two_sided" else ("", "")
             d = r.diff
-            ci = "–" if d.ci_low is None else f"[{_fmt(d.ci_low, money, True, pp)}, {_fmt(d.ci_high, money, True, pp)}]"
+            # One interval, one form: [-178, 6,010], not [-178.28, 6,010] (newcomer15)
+            whole = money and d.ci_low is not None and max(abs(d.ci_low), abs(d.ci_high or 0.0)) >= 1000
+            ci = "–" if d.ci_low is None else (f"[{_fmt(d.ci_low, money, True, pp, whole)}, "
+                                               f"{_fmt(d.ci_high, money, True, pp, whole)}]")
             rows.append([r.label, _fmt(r.a, money, True, pct), _fmt(r.b, money, True, pct),
                          _fmt(d.estimate, money, True, pp), ci,
                          # no interval, no resampling: no block length to show (it read 1.0)
