@@ -52,6 +52,7 @@ from .markouts import (
     summarize,
 )
 from .._exact import as_float, dot, isum, mul, sub
+from .equity import marking_mid
 from .infoage import information_age
 from .queuepos import queue_position
 from .levels import by_level
@@ -304,7 +305,10 @@ def compute_report(
     # The Sharpe's grid covers the same span (its label names it over a day or less), and the days
     # of data are the market's, from its start (compare's buckets count alike); its points are
     # anchored at the first event after any opening snapshot, set apart or not. pnl.png plots it.
-    risk, equity_t, equity = _risk(f, tick_value, (exch_ts, mid2_ff, ffvalid), pnl["total"], t_market, t_end, cfg,
+    # Equity is marked to the last mid from trading time (not a pre-open's crossed book); the PnL
+    # total and the markouts above keep the exchange mid.
+    risk, equity_t, equity = _risk(f, tick_value, (exch_ts, *marking_mid(events, exch_ts, mid2, valid)), pnl["total"],
+                                   t_market, t_end, cfg,
                                    snapshot["market_start_ts"], interval)
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
