@@ -56,7 +56,7 @@ from .equity import marking_mid
 from .infoage import information_age
 from .queuepos import queue_position
 from .levels import by_level
-from .pnl import _activity, _inventory, _pnl, _risk
+from .pnl import _activity, _inventory, _parts_on_grid, _pnl, _risk
 from .presence import quote_presence, trading_steps
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup, market_start, opening_snapshot, units_warning
@@ -392,8 +392,9 @@ def compute_report(
         "equity": equity,
         "fill_t": f["exch_ts"],
         "position": f["position_after"],
-        "parts": parts,
-        "parts_t": np.concatenate([[t_start], f["exch_ts"], [t_end]]).astype(np.int64),
+        # On the equity's grid: spread capture + inventory - fees = the plotted equity at every point.
+        "parts": _parts_on_grid(f["exch_ts"], parts, pnl, equity_t, equity),
+        "parts_t": equity_t,
         "t_start": t_start,
         "t_end": t_end,
         "tick_value": tick_value,
