@@ -100,22 +100,26 @@ def test_compare_buckets_mark_alike_and_before_trading_time_the_first_trading_mi
 
 def test_data_ending_while_not_trading_keep_the_pnl_total_at_the_last_mid():
     """The venue halts at 1s and the book moves to 96/98 (mid 97) at 1.5s; the data end at 2s, halted.
-    The PnL total stays marked at the data's last mid (97): -200 + 2 * 97 = -6, the grid's last point
-    and the max drawdown's end (peak 2 at 0.5s: 8); inside the halt equity stays 2 (mid 101)."""
+    Inside the halt equity stays 2 (mid 101); the end of the data is marked as the PnL total is, at the
+    data's last mid (97): -200 + 2 * 97 = -6, the grid's last point, the drawdown's last (peak 2: 8) and
+    compare's last bucket's end (its buckets add up to the total: 2, -8)."""
     ev = make_events([
         (0, K.DEPTH, 1, 100, 5), (0, K.DEPTH, -1, 102, 5),
         (S, K.STATUS, 0, 0, int(TS.HALTED)),
-        (15 * S // 10, K.DEPTH, 1, 100, 0), (15 * S // 10, K.DEPTH, -1, 102, 0),
-        (15 * S // 10, K.DEPTH, 1, 96, 5), (15 * S // 10, K.DEPTH, -1, 98, 5),
+        *book(15 * S // 10, (100, 102), (96, 98)),
         (2 * S, K.DEPTH, 1, 96, 6),
     ])
-    rep = report_of([fill(S // 2, 1, 100, 2, 100, 102)], ev)
-    assert rep.data["pnl"]["total"] == pytest.approx(-6.0)
+    fills = [fill(S // 2, 1, 100, 2, 100, 102)]
+    rep = report_of(fills, ev)
+    assert (rep.data["pnl"]["total"], rep.data["pnl"]["end_mid"]) == pytest.approx((-6.0, 97.0))
     assert rep.series["equity"].tolist() == pytest.approx([0.0, 2.0, -6.0])
     assert rep.data["risk"]["max_drawdown"] == pytest.approx(8.0)
     exch_ts, mid2_ff, ffvalid = forward_mid(ev)
-    f = np.array([fill(S // 2, 1, 100, 2, 100, 102)], dtype=mmsim.records.FILL_DTYPE)
-    assert equity_at(f, 1.0, exch_ts, mid2_ff, ffvalid, np.array([16 * S // 10, 2 * S + 1])).tolist() == [2.0, 2.0]
+    f = np.array(fills, dtype=mmsim.records.FILL_DTYPE)
+    assert equity_at(f, 1.0, exch_ts, mid2_ff, ffvalid, np.array([16 * S // 10, 2 * S, 2 * S + 1])).tolist() == [
+        2.0, 2.0, -6.0]
+    edges = np.array([[0, S], [S, 2 * S + 1]], dtype=np.int64)
+    assert bucket_series(result_of(fills), ev, edges, ["1s"]).pnl.tolist() == pytest.approx([2.0, -8.0])
 
 
 def test_data_without_status_events_mark_every_two_sided_mid_bit_for_bit():

@@ -31,7 +31,10 @@ def marking_mid(events: np.ndarray | None, exch_ts: np.ndarray, mid2: np.ndarray
     the venue is not trading (``STATUS`` ``QUOTING``: CME's pre-open, whose book crosses;
     ``HALTED``) no mark moves: a position stays marked at the last mid from trading time, and
     the gap shows at the first mid after trading resumes. Before the first trading-time mid,
-    :func:`equity_at` marks at that first one (a pre-open's indicative book is no price). Data
+    :func:`equity_at` marks at that first one (a pre-open's indicative book is no price). The
+    last event's mark is the data's last two-sided mid, the PnL total's (``pnl.end_mid``): equity
+    after the end of the data is the total, also when the data end while the venue is not
+    trading (no other time reads the last event's mark). Data
     without ``STATUS`` events trade throughout: every two-sided mid is a mark, as before; data
     that never trade with a two-sided book mark at every two-sided mid too (nothing fills there).
 
@@ -50,6 +53,7 @@ def marking_mid(events: np.ndarray | None, exch_ts: np.ndarray, mid2: np.ndarray
     """
     exch_ts = np.asarray(exch_ts, dtype=np.int64)
     valid = np.asarray(valid, dtype=bool)
+    last = int(np.flatnonzero(valid)[-1]) if valid.any() else -1  # the data's last two-sided mid
     if exch_ts.size:
         from .presence import trading_steps
 
@@ -59,6 +63,9 @@ def marking_mid(events: np.ndarray | None, exch_ts: np.ndarray, mid2: np.ndarray
             if (valid & trading).any():
                 valid = valid & trading
     has = np.maximum.accumulate(np.where(valid, np.arange(valid.size), -1))
+    # The end of the data (after the last event) is marked as the PnL total is: at the data's last mid,
+    # also when the data end while the venue is not trading.
+    has[-1:] = last
     return np.where(has >= 0, mid2[np.maximum(has, 0)], 0), has >= 0
 
 
@@ -87,9 +94,8 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
         before it is marked at the first price the book gives it, not at 0: a
         10-lot buy before the bid side appeared read a drawdown of its whole
         notional); 0 when the data never has one. The same mark as the report's
-        PnL total, so equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``,
-        unless the data end while the venue is not trading: the total is marked at the
-        data's last mid, equity at the last mark from trading time.
+        PnL total, so equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``
+        (:func:`marking_mid` marks the end of the data at its last mid).
 
     Notes
     -----
@@ -119,7 +125,7 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
 
 
 def max_drawdown(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, exch_ts: np.ndarray, mid2_ff: np.ndarray,
-                 ffvalid: np.ndarray, *, chunk: int = DRAWDOWN_CHUNK, end: float | None = None) -> float:
+                 ffvalid: np.ndarray, *, chunk: int = DRAWDOWN_CHUNK) -> float:
     """Largest fall of mark-to-mid equity from a previous peak, after every event and every fill.
 
     Equity is marked (as :func:`equity_at` does) just after each exchange time at
@@ -137,9 +143,6 @@ def max_drawdown(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float
         As for :func:`equity_at`.
     chunk : int
         Times marked at once (> 0).
-    end : float, optional
-        Equity at the end of the run, the path's last point (the report's PnL total: it
-        differs from the last mark when the data end while the venue is not trading).
 
     Returns
     -------
@@ -161,6 +164,4 @@ def max_drawdown(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float
         worst = max(worst, float((run - eq).max()))
         peak = float(run[-1])
         a, fa = b, fb
-    if end is not None:
-        worst = max(worst, max(peak, 0.0) - float(end))
     return worst

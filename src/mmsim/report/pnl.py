@@ -186,7 +186,7 @@ def _risk(
     span = max(int(t1) - int(t0), 0)
     out: dict[str, Any] = {"sharpe_daily": None, "sharpe_interval": None, "max_drawdown": 0.0,
                            "pnl_by_day": {}, "n_days": 0, "span_ns": span}
-    out["max_drawdown"] = max_drawdown(f, tick_value, exch_ts, mid2_ff, ffvalid, end=total)
+    out["max_drawdown"] = max_drawdown(f, tick_value, exch_ts, mid2_ff, ffvalid)
     # The interval: the report's own (``interval``, ``mmsim report --sharpe-interval``), else the engine's
     # sample_every, as before it was a setting of its own (the equity is marked here, not sampled).
     step = int(interval or getattr(cfg, "sample_every", 1_000_000_000) or 1_000_000_000)
