@@ -543,3 +543,33 @@ def _console_text(rep) -> str:
     console = Console(record=True, width=200, file=io.StringIO())
     rep.print(console)
     return console.export_text()
+
+
+def test_the_trading_row_dates_its_stretches_when_the_span_covers_more_than_one_date():
+    """The newcomer's: two days' pre-opens read `QUOTING … 22:00:00.180 → 23:00:00.000 (1h00m); QUOTING …
+    00:00:00.000 → 23:00:00.000 (23h00m)`, as if they overlapped. Over more than one UTC date each stretch's
+    start carries its date, its end too when it is another date. Hand events: 100/102 at 22:00 of day 0,
+    QUOTING 22:00:01 → 23:00 (TRADING), QUOTING again from day 1's 00:00 to 00:30 and from 22:00 to the end,
+    day 1's 23:00."""
+    from mmsim.events import TradingStatus as TS
+    from mmsim.report.setup import trading_text
+
+    S, H = 1_000_000_000, 3_600_000_000_000
+    day = 24 * H
+    ev = make_events([(22 * H, Kind.DEPTH, 1, 100, 5), (22 * H, Kind.DEPTH, -1, 102, 5),
+                      (22 * H + S, Kind.STATUS, 0, 0, int(TS.QUOTING)), (23 * H, Kind.STATUS, 0, 0, int(TS.TRADING)),
+                      (day, Kind.STATUS, 0, 0, int(TS.QUOTING)), (day + H // 2, Kind.STATUS, 0, 0, int(TS.TRADING)),
+                      (day + 22 * H, Kind.STATUS, 0, 0, int(TS.QUOTING)), (day + 23 * H, Kind.DEPTH, 1, 100, 6)])
+    rep = mmsim.report.make_report(mmsim.run(ev, Once(Quote(100, 1, 102, 1)), mmsim.Config()), ev)
+    assert (" ".join(_console_text(rep).split())).count(
+        "not trading 2h30m of the 25h00m: QUOTING (pre-open or quotes only) 1970-01-01 22:00:01.000 → "
+        "23:00:00.000 (59m59s); QUOTING (pre-open or quotes only) 1970-01-02 00:00:00.000 → 00:30:00.000 (30m00s); "
+        "QUOTING (pre-open or quotes only) 1970-01-02 22:00:00.000 → 23:00:00.000 (1h00m)") == 1
+    # The second case: a stretch over midnight has its end's date too; one date's span stays undated.
+    over = [{"from_ts": 23 * H, "to_ts": day + H, "status": "HALTED"}]
+    assert trading_text(over, 26 * H, dated=True) == (
+        "not trading 2h00m of the 26h00m: HALTED 1970-01-01 23:00:00.000 → 1970-01-02 01:00:00.000 (2h00m) "
+        "(nothing fills there; quote presence counts trading time only)")
+    assert trading_text([{"from_ts": 2 * S, "to_ts": 4 * S, "status": "HALTED"}], 7 * S) == (
+        "not trading 2 s of the 7 s: HALTED 00:00:02.000 → 00:00:04.000 (2 s) (nothing fills there; quote "
+        "presence counts trading time only)")

@@ -279,3 +279,31 @@ def test_a_bad_sharpe_interval_names_the_setting_or_the_flag(tmp_path, capsys):
     import json
 
     assert json.loads((tmp_path / "run" / "report.json").read_text())["risk"]["sharpe_interval"] == "1s"
+
+
+def test_pnl_png_parts_are_on_the_equity_grid_and_add_up_to_it_at_every_point():
+    """pnl.png's parts stepped at fill times only, so between fills spread capture + inventory - fees was not
+    the equity plotted with them (ESH4 ~23:12: 945 against 1,100). They are on the equity's grid now.
+    The hand case: buy 2 at 100 at 0.5s (mid 101: spread capture 2, fee 0.5), sell 2 at 103 at 2.5s (mid 102:
+    2, fee 0.5); equity on the 1 s grid 0, 1.5, 3.5, 5; spread capture 0, 2, 2, 4; fees 0, 0.5, 0.5, 1;
+    inventory = equity - spread + fees: 0, 0, 2, 2 (the old parts read inventory 0 until 2.5s, so at 1.7s–2s
+    their sum was 1.5 where equity was 3.5). The second case: the sell 1 s after the last event (3s) is in
+    the last point, the totals."""
+    for sell_ts in (5 * S // 2, 4 * S):
+        fills = [fill(S // 2, 1, 100, 2, 100, 102, fee=0.5), fill(sell_ts, -1, 103, 2, 100, 104, fee=0.5, oid=2)]
+        rep = risk_of(fills, hand_events())
+        s, p = rep.series, rep.series["parts"]
+        assert s["parts_t"].tolist() == s["equity_t"].tolist() == [0, S, 2 * S, 3 * S]
+        assert p["spread"].tolist() == [0.0, 2.0, 2.0, 4.0]
+        assert p["fees"].tolist() == [0.0, 0.5, 0.5, 1.0]
+        assert p["inventory"].tolist() == [0.0, 0.0, 2.0, 2.0]
+        assert (p["spread"] + p["inventory"] - p["fees"]).tolist() == s["equity"].tolist()
+        pnl = rep.data["pnl"]
+        assert (p["spread"][-1], p["inventory"][-1], p["fees"][-1]) == (pnl["spread_capture"], pnl["inventory"],
+                                                                       pnl["fees"])
+    # A run of hundreds of fills: the identity at every plotted point (to float rounding).
+    ev, res = synth_run(0, S)
+    s = compute_report(res, ev, horizons=["1s"], event_horizons=[]).series
+    p = s["parts"]
+    assert len(res.fills) > 100 and np.array_equal(s["parts_t"], s["equity_t"])
+    np.testing.assert_allclose(p["spread"] + p["inventory"] - p["fees"], s["equity"], rtol=0, atol=1e-9)

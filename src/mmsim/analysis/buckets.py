@@ -14,7 +14,7 @@ import numpy as np
 
 from .._days import n_days as days_of_data
 from ..errors import ConfigError, DataError
-from ..report.equity import equity_at
+from ..report.equity import equity_at, marking_mid
 from ._bootstrap import PairedInterval, paired_mean_interval, paired_ratio_interval
 
 __all__ = ["BucketSeries", "bucket_edges", "bucket_series", "equity_at", "fill_columns", "forward_mid",
@@ -92,7 +92,10 @@ def grid_origin(events: Any) -> tuple[int, int]:
 
 
 def forward_mid(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Event times, twice the last two-sided exchange mid at or before each event (ticks), and whether there was one.
+    """Event times, twice the mark at or before each event (ticks), and whether there was one.
+
+    The mark is :func:`mmsim.report.equity.marking_mid`'s: the last two-sided exchange mid from
+    trading time (a pre-open's crossed book or a halt moves none), as the report's equity.
 
     Parameters
     ----------
@@ -108,9 +111,7 @@ def forward_mid(events: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     from ..report.compute import exchange_mid2
 
     exch_ts, mid2, valid = exchange_mid2(events)
-    has = np.maximum.accumulate(np.where(valid, np.arange(valid.size), -1))
-    mid2_ff = np.where(has >= 0, mid2[np.maximum(has, 0)], 0)
-    return exch_ts, mid2_ff, has >= 0
+    return (exch_ts, *marking_mid(events, exch_ts, mid2, valid))
 
 
 #: The former private name (queue scoring reads it).

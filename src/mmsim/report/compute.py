@@ -52,10 +52,11 @@ from .markouts import (
     summarize,
 )
 from .._exact import as_float, dot, isum, mul, sub
+from .equity import marking_mid
 from .infoage import information_age
 from .queuepos import queue_position
 from .levels import by_level
-from .pnl import _activity, _inventory, _pnl, _risk
+from .pnl import _activity, _inventory, _parts_on_grid, _pnl, _risk
 from .presence import quote_presence, trading_steps
 from .rejects import reject_warnings, rejects_block
 from .setup import describe_setup, market_start, opening_snapshot, units_warning
@@ -304,7 +305,10 @@ def compute_report(
     # The Sharpe's grid covers the same span (its label names it over a day or less), and the days
     # of data are the market's, from its start (compare's buckets count alike); its points are
     # anchored at the first event after any opening snapshot, set apart or not. pnl.png plots it.
-    risk, equity_t, equity = _risk(f, tick_value, (exch_ts, mid2_ff, ffvalid), pnl["total"], t_market, t_end, cfg,
+    # Equity is marked to the last mid from trading time (not a pre-open's crossed book); the PnL
+    # total and the markouts above keep the exchange mid.
+    risk, equity_t, equity = _risk(f, tick_value, (exch_ts, *marking_mid(events, exch_ts, mid2, valid)), pnl["total"],
+                                   t_market, t_end, cfg,
                                    snapshot["market_start_ts"], interval)
 
     orders = np.asarray(_get(result, "orders", np.zeros(0)))
@@ -388,8 +392,9 @@ def compute_report(
         "equity": equity,
         "fill_t": f["exch_ts"],
         "position": f["position_after"],
-        "parts": parts,
-        "parts_t": np.concatenate([[t_start], f["exch_ts"], [t_end]]).astype(np.int64),
+        # On the equity's grid: spread capture + inventory - fees = the plotted equity at every point.
+        "parts": _parts_on_grid(f["exch_ts"], parts, pnl, equity_t, equity),
+        "parts_t": equity_t,
         "t_start": t_start,
         "t_end": t_end,
         "tick_value": tick_value,

@@ -16,10 +16,57 @@ import numpy as np
 
 from .._exact import add, as_float, mul
 
-__all__ = ["equity_at", "max_drawdown"]
+__all__ = ["equity_at", "marking_mid", "max_drawdown"]
 
 #: Times marked at once by :func:`max_drawdown` (bounds its memory on a day of millions of events).
 DRAWDOWN_CHUNK = 1 << 20
+
+
+def marking_mid(events: np.ndarray | None, exch_ts: np.ndarray, mid2: np.ndarray, valid: np.ndarray,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The mid equity is marked to after each event: the last two-sided mid from trading time.
+
+    An event's mid is a mark when the book is two-sided after it and the venue is ``TRADING``
+    after every event stamped at its time (:func:`mmsim.report.presence.trading_steps`). While
+    the venue is not trading (``STATUS`` ``QUOTING``: CME's pre-open, whose book crosses;
+    ``HALTED``) no mark moves: a position stays marked at the last mid from trading time, and
+    the gap shows at the first mid after trading resumes. Before the first trading-time mid,
+    :func:`equity_at` marks at that first one (a pre-open's indicative book is no price). The
+    last event's mark is the data's last two-sided mid, the PnL total's (``pnl.end_mid``): equity
+    after the end of the data is the total, also when the data end while the venue is not
+    trading (no other time reads the last event's mark). Data
+    without ``STATUS`` events trade throughout: every two-sided mid is a mark, as before; data
+    that never trade with a two-sided book mark at every two-sided mid too (nothing fills there).
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE, shape (n,), or None
+        The events (their ``STATUS`` events); None: trading throughout.
+    exch_ts, mid2, valid : arrays, shape (n,)
+        :func:`mmsim.report.compute.exchange_mid2` of the events.
+
+    Returns
+    -------
+    (mid2_ff, ffvalid) : arrays, shape (n,)
+        Twice the last mark at or before each event (ticks; 0 before the first) and whether
+        there was one: what :func:`equity_at` and :func:`max_drawdown` take.
+    """
+    exch_ts = np.asarray(exch_ts, dtype=np.int64)
+    valid = np.asarray(valid, dtype=bool)
+    last = int(np.flatnonzero(valid)[-1]) if valid.any() else -1  # the data's last two-sided mid
+    if exch_ts.size:
+        from .presence import trading_steps
+
+        steps = trading_steps(events, int(exch_ts[0]), int(exch_ts[-1]))
+        if steps is not None:
+            trading = steps[1][np.searchsorted(steps[0], exch_ts, side="right") - 1]
+            if (valid & trading).any():
+                valid = valid & trading
+    has = np.maximum.accumulate(np.where(valid, np.arange(valid.size), -1))
+    # The end of the data (after the last event) is marked as the PnL total is: at the data's last mid,
+    # also when the data end while the venue is not trading.
+    has[-1:] = last
+    return np.where(has >= 0, mid2[np.maximum(has, 0)], 0), has >= 0
 
 
 def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, exch_ts: np.ndarray, mid2_ff: np.ndarray,
@@ -32,9 +79,9 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
     tick_value : float
         Quote currency per tick·lot.
     exch_ts, mid2_ff, ffvalid : arrays, shape (n_events,)
-        Event times, twice the last two-sided exchange mid at or before each
-        event (ticks) and whether there was one (see
-        :func:`mmsim.report.compute.exchange_mid2`).
+        Event times, twice the last mark at or before each event (ticks) and
+        whether there was one: :func:`marking_mid` (the last two-sided mid from
+        trading time; with no ``STATUS`` event, the last two-sided mid).
     times : int64 array, shape (k,)
         Exchange times, ns.
 
@@ -42,12 +89,13 @@ def equity_at(fills: np.ndarray | Mapping[str, np.ndarray], tick_value: float, e
     -------
     float64 array, shape (k,)
         ``(cash + position * mid) * tick_value - fees`` from the fills with
-        ``exch_ts < t`` and the last two-sided mid of the events with ``exch_ts < t``;
-        before the book's first two-sided mid, that first mid (a position taken
+        ``exch_ts < t`` and the last mark of the events with ``exch_ts < t``;
+        before the first mark, that first mark (a position taken
         before it is marked at the first price the book gives it, not at 0: a
         10-lot buy before the bid side appeared read a drawdown of its whole
         notional); 0 when the data never has one. The same mark as the report's
-        PnL total, so equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``.
+        PnL total, so equity at ``t_last + 1`` equals ``report.data["pnl"]["total"]``
+        (:func:`marking_mid` marks the end of the data at its last mid).
 
     Notes
     -----

@@ -350,18 +350,20 @@ def _records_digest(result: Any) -> str | None:
     return h.hexdigest() if seen else None
 
 
-def trading_text(stretches: list[Mapping[str, Any]], span: int) -> str:
+def trading_text(stretches: list[Mapping[str, Any]], span: int, *, dated: bool = False) -> str:
     """The header's ``trading`` row: ``not trading 1h00m of the 2h00m: QUOTING (pre-open or quotes only)
     22:00:00.180 → 23:00:00.000 (1h00m)``; the first three stretches, each with its length, then how many more.
     A stretch's end carries its date when it is not its start's (a halt of a day and a minute read as one of
-    a minute)."""
+    a minute). ``dated``: the span covers more than one UTC date, so each stretch's start carries its date
+    too (two days' pre-opens, ``22:00:00.180 → 23:00:00.000`` and ``00:00:00.000 → 23:00:00.000``, read as
+    overlapping)."""
     off = sum(int(s["to_ts"]) - int(s["from_ts"]) for s in stretches)
     what = {"QUOTING": "QUOTING (pre-open or quotes only)", "HALTED": "HALTED"}
 
     def one(s: Mapping[str, Any]) -> str:
         a, b = _ts(int(s["from_ts"])), _ts(int(s["to_ts"]))
         end = b[11:] if a[:10] == b[:10] else b
-        return (f"{what.get(s['status'], s['status'])} {a[11:]} → {end} "
+        return (f"{what.get(s['status'], s['status'])} {a if dated else a[11:]} → {end} "
                 f"({format_span(int(s['to_ts']) - int(s['from_ts']))})")
 
     shown = [one(s) for s in stretches[:3]]
@@ -398,7 +400,8 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         if setup.get("partial") else []
     rows += [
         ("data", data),
-        *([("trading", trading_text(d["not_trading"], d["end_ts"] - market_start(d, d["start_ts"])))]
+        *([("trading", trading_text(d["not_trading"], d["end_ts"] - market_start(d, d["start_ts"]),
+                                    dated=_ts(market_start(d, d["start_ts"]))[:10] != _ts(d["end_ts"])[:10]))]
           if d.get("not_trading") else []),
         ("store", d["store"] or "(an event array, no store)"),
         ("strategy", strat),
