@@ -335,6 +335,13 @@ class Strategy(abc.ABC):
 
     #: Name used in error messages and reports (defaults to the class name).
     name: str = ""
+    _mmsim_args_: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Strategy":
+        self = super().__new__(cls)
+        # The constructor's arguments: mmsim.run's lot-unit warning names a quantity left at its default.
+        self._mmsim_args_ = (args, kwargs)
+        return self
 
     @abc.abstractmethod
     def quote(self, view: View) -> Quote | Ladder | None:
