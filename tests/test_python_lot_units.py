@@ -190,3 +190,36 @@ def test_the_docs_name_the_python_way():
     text = (ROOT / "docs" / "strategies.md").read_text(encoding="utf-8")
     assert "mmsim.base(0.01, store)" in text and "mmsim.per_base(" in text
     assert Path(ROOT / "CHANGELOG.md").read_text(encoding="utf-8").count("mmsim.base(") >= 1
+
+
+@pytest.fixture(scope="module")
+def l3_milli(tmp_path_factory):
+    """A synthetic L3 store with a lot of 0.001 base units (as Binance USD-M's), for queue-score."""
+    from mmsim.synth import SynthConfig, write_store
+
+    out = tmp_path_factory.mktemp("l3") / "store"
+    write_store(SynthConfig(seed=3, duration=20 * S, lot_size=0.001), out)
+    return out
+
+
+def test_score_queue_models_warns_once_for_its_truth_and_model_runs(l3_milli):
+    from mmsim.strategies.join_best import JoinBest
+
+    with pytest.warns(LotUnitWarning) as rec:
+        mmsim.score_queue_models(mmsim.load(l3_milli), JoinBest(), NO_SIGNALS, ["risk_averse", "log"])
+    assert [str(w.message) for w in rec] == [
+        HEAD.format("JoinBest", "0.001") + "\n"
+        "  size: 1 lot (the default) = 0.001 base units; in base units pass `size=mmsim.base(0.001, store)`"]
+
+
+def test_mmsim_queue_score_warns_once_in_the_configs_words(l3_milli, tmp_path, capsys):
+    from mmsim.cli import main
+
+    cfg = tmp_path / "qs.yaml"
+    cfg.write_text(f"data: {l3_milli}\nstrategy: {{path: join_best, params: {{size: 1}}}}\nsignals: {{enabled: false}}\n")
+    assert main(["queue-score", str(cfg), "--models", "risk_averse", "--no-fit", "--no-report", "-q",
+                 "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert err == ("mmsim: warning: " + HEAD.format("JoinBest", "0.001") + "\n"
+                   "  size: 1 lot (written without a unit) = 0.001 base units; in base units write "
+                   "`size: 0.001 base`\n")
