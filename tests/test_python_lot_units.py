@@ -223,3 +223,19 @@ def test_mmsim_queue_score_warns_once_in_the_configs_words(l3_milli, tmp_path, c
     assert err == ("mmsim: warning: " + HEAD.format("JoinBest", "0.001") + "\n"
                    "  size: 1 lot (written without a unit) = 0.001 base units; in base units write "
                    "`size: 0.001 base`\n")
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: tox(size="0.01 base"), "strategy ToxicityPull: parameter 'size': expected a number, got '0.01 base'; a "
+     "unit is read from a config file: in Python pass mmsim.base(0.01, store), its lots " + DOCS),
+    (lambda: resolve_strategy(TOX).python(skew="20 per base"), "strategy ToxicityPull: parameter 'skew': expected a "
+     "number, got '20 per base'; a unit is read from a config file: in Python pass mmsim.per_base(20, store), its "
+     "value per lot " + DOCS),
+    (lambda: tox(size="20 lots"), "strategy ToxicityPull: parameter 'size': expected a number, got '20 lots'; a "
+     "unit is read from a config file: in Python pass 20 (a number is lots) " + DOCS),
+    (lambda: tox(size="abc"), "strategy ToxicityPull: parameter 'size': expected a number, got 'abc'"),
+])
+def test_a_unit_written_in_python_says_how_to_pass_it(build, message):
+    with pytest.raises(ConfigError) as err:
+        build()
+    assert str(err.value) == message
