@@ -343,6 +343,12 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         Ctrl-C (SIGINT) stops the replay at once; ``partial`` is the run up to the stop
         (``partials`` the same, as a one-item list; docs/engine.md, "Ctrl-C").
 
+    Warns
+    -----
+    LotUnitWarning
+        On a store whose lot is not 1, once: the strategy's quantities and ``signals.vpin_bucket_volume`` left
+        at their defaults, in lots (pass :func:`mmsim.base`; docs/strategies.md, "Units of strategy parameters").
+
     See Also
     --------
     run_many : many (strategy, config) pairs over one read of the events; ``run`` is
@@ -400,7 +406,7 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     -------
     list of Result
         One per run, in the order given (with ``return_exceptions=True``, an
-        exception in place of each failed run).
+        exception in place of each failed run). A ``LotUnitWarning`` as :func:`run`'s, one for all the runs.
 
     Raises
     ------

@@ -36,7 +36,8 @@ class ConfigError(MmsimError, ValueError):
 class LotUnitWarning(UserWarning):
     """A strategy's quantities are in lots on a store whose lot is not 1, left at their defaults or written
     without a unit (docs/strategies.md, "Units of strategy parameters"); ``mmsim run`` and ``mmsim sweep``
-    print it as ``mmsim: warning: ...``."""
+    print it as ``mmsim: warning: ...``. :func:`mmsim.run` and :func:`mmsim.run_many` give it, once per call, for
+    what was left at its default (a number passed in Python is the caller's)."""
 
 
 class StrategyError(MmsimError, RuntimeError):
