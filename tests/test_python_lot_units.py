@@ -239,3 +239,23 @@ def test_a_unit_written_in_python_says_how_to_pass_it(build, message):
     with pytest.raises(ConfigError) as err:
         build()
     assert str(err.value) == message
+
+
+def test_recording_the_arguments_keeps_every_signature():
+    """A subclass's own __init__ is wrapped to record its arguments: the signature the plugin loader checks a
+    config's parameters against is the class's own (a Strategy.__new__(*args, **kwargs) made it that of a
+    class without __init__, letting any parameter through to a TypeError)."""
+    import inspect
+
+    class NoInit(mmsim.Strategy):
+        def quote(self, view):
+            return None
+
+    class Child(Quoter):
+        def __init__(self, edge=3):
+            super().__init__(5, size=7)
+
+    assert str(inspect.signature(NoInit)) == "()"
+    assert str(inspect.signature(Quoter)) == "(half_spread=1, size=1, max_position=10, skew=0.5)"
+    assert str(inspect.signature(Child)) == "(edge=3)"
+    assert Child()._mmsim_args_ == ((), {}) and Quoter(2, size=4)._mmsim_args_ == ((2,), {"size": 4})
