@@ -259,3 +259,15 @@ def test_recording_the_arguments_keeps_every_signature():
     assert str(inspect.signature(Quoter)) == "(half_spread=1, size=1, max_position=10, skew=0.5)"
     assert str(inspect.signature(Child)) == "(edge=3)"
     assert Child()._mmsim_args_ == ((), {}) and Quoter(2, size=4)._mmsim_args_ == ((2,), {"size": 4})
+
+
+def test_a_declaration_the_class_cannot_hold_does_not_stop_a_python_run(spot):
+    """Child inherits Quoter's quantities but not its parameters: the warning leaves it out, the run goes on
+    (loading it from a config refuses the declaration, as before)."""
+    class Child(Quoter):
+        def __init__(self, edge=3):
+            super().__init__(5, size=7)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert mmsim.run(spot, Child(), NO_SIGNALS).n_events == len(spot)

@@ -20,7 +20,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from ._qty_units import (_DOCS, _FLOAT_MAX, _QTY_RE, _RANGE, _lot, _number_of, _plain_number, _text, join_warnings,
                          lot_warning_parts, settings_lot_warning_parts)
-from .errors import ConfigError, LotUnitWarning
+from .errors import ConfigError, LotUnitWarning, StrategyError
 
 __all__ = ["base", "per_base", "quiet", "warn_runs"]
 
@@ -144,9 +144,11 @@ def warn_runs(runs: Sequence[Any], stacklevel: int = 3) -> None:
     settings: dict[str, list[str]] = {}  # after the strategies', as a config's warning has them
     for one in runs:
         got = _given(one.strategy) if one.strategy is not None else None
-        blocks = [(parts, None if got is None else
-                   lot_warning_parts(got[0], got[1], one.lot_size, one.label, python=True)),
-                  (settings, settings_lot_warning_parts(one.given_signals, one.lot_size, python=True))]
+        try:
+            mine = None if got is None else lot_warning_parts(got[0], got[1], one.lot_size, one.label, python=True)
+        except StrategyError:  # a declaration its class cannot hold (a subclass's signature without its names):
+            mine = None        # the config path refuses it as it loads; a run from Python goes on, as it did
+        blocks = [(parts, mine), (settings, settings_lot_warning_parts(one.given_signals, one.lot_size, python=True))]
         for into, block in blocks:
             if block is not None:
                 lines = into.setdefault(block[0], [])
