@@ -599,7 +599,10 @@ def test_every_sample_replays_through_the_engine(fmt, parts, tmp_path):
     from mmsim.data import converter
 
     st = converter(fmt)([src], tmp_path / "s")
-    cfg = mmsim.Config(tick_size=st.tick_size, lot_size=st.lot_size)
+    # The bucket volume's default with its unit: on Binance (a lot of 0.001 or 1e-08) the default alone would
+    # warn (LotUnitWarning, docs/signals.md); the replay is the same.
+    cfg = mmsim.Config(tick_size=st.tick_size, lot_size=st.lot_size,
+                       signals=mmsim.SignalConfig(vpin_bucket_volume="100 lots"))
     res = mmsim.run(st, None, cfg)
     assert res.n_events == len(st)
     assert len(res.fills) == 0 and res.position == 0

@@ -403,5 +403,6 @@ def test_the_figures_are_the_books_on_binance_spot_l2(real_store):
     res = mmsim.run(store, mmsim.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.0, "size": 100000,
                                                                    "max_position": 1000000}), mmsim.Config(
         tick_size=meta["tick_size"], lot_size=meta["lot_size"],
+        signals=mmsim.SignalConfig(vpin_bucket_volume="100 lots"),  # the default, in lots on purpose: no warning
         latency=mmsim.LatencyConfig(feed=1_000_000, entry=1_000_000, response=1_000_000)))
     assert check_against_the_book(events, res) > 100

@@ -276,7 +276,9 @@ def test_recorded_and_recorded_plus_x_in_one_pass_are_each_as_alone_on_a_binance
     assert store.meta["local_ts_recorded"] is True
     quoter = mmsim.plugins.load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.02, "size": 10,
                                                             "max_position": 500})
-    many = _feeds_in_one_pass(store, quoter, ["recorded", "recorded + 5ms", "recorded + 20ms"])
+    # The bucket volume's default with its unit (a lot of 0.001: the default alone warns, LotUnitWarning).
+    many = _feeds_in_one_pass(store, quoter, ["recorded", "recorded + 5ms", "recorded + 20ms"],
+                              signals=mmsim.SignalConfig(vpin_bucket_volume="100 lots"))
     assert all(r.n_calls > 0 and len(r.fills) > 0 for r in many)
     assert len({r.orders.tobytes() for r in many}) == 3
 

@@ -204,7 +204,9 @@ def test_cli_qty_on_a_run_with_a_lot_of_0_001(tmp_path, capsys):
     from mmsim.synth import SynthConfig, generate
 
     part = generate(SynthConfig(seed=3, duration=20 * S))
-    res = mmsim.run(part, Touch(), mmsim.Config(tick_size=0.01, lot_size=0.001))
+    # The bucket volume's default with its unit (on a lot of 0.001 the default alone warns, LotUnitWarning).
+    res = mmsim.run(part, Touch(), mmsim.Config(tick_size=0.01, lot_size=0.001,
+                                                signals=mmsim.SignalConfig(vpin_bucket_volume="100 lots")))
     assert res.fills.size > 0
     np.save(tmp_path / "ev.npy", part)
     res.save(tmp_path / "run")

@@ -10,6 +10,8 @@ configs that cannot share a pass, progress.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from conftest import make_events, shared_data
@@ -17,6 +19,7 @@ from conftest import make_events, shared_data
 import mmsim
 from mmsim import Kind, Quote
 from mmsim.data import converter
+from mmsim.errors import LotUnitWarning
 from mmsim.plugins import load_strategy
 
 BID, ASK = 1, -1
@@ -56,11 +59,38 @@ def assert_same(a: mmsim.Result, b: mmsim.Result, where: str) -> None:
         assert getattr(a, name) == getattr(b, name), (where, name)
 
 
-def check_against_separate_runs(events, runs) -> list[mmsim.Result]:
-    many = mmsim.run_many(events, runs)
-    assert len(many) == len(runs)
-    for k, ((strategy, cfg), r) in enumerate(zip(runs, many)):
-        assert_same(r, mmsim.run(events, strategy, cfg), f"run {k}")
+def lot_warning(lot: str, base_100: str, ofi_scale: str | None = None) -> str:
+    """The lot-unit warning of a run_many of the mix on a store whose lot is ``lot`` base units: signal_skew's
+    ``ofi_scale`` (10 lots, ``ofi_scale`` base units) and the signals' bucket volume (100 lots, ``base_100``)
+    left at their defaults (docs/strategies.md, "Units of strategy parameters")."""
+    strategy = ("" if ofi_scale is None else
+                f"strategy SignalSkew: these quantities are in lots, and a lot of this event store is {lot} base units "
+                '(docs/strategies.md, "Units of strategy parameters"):\n'
+                f"  ofi_scale: 10 lots (the default) = {ofi_scale} base units; in base units pass "
+                f"`ofi_scale=mmsim.base({ofi_scale}, store)`\n")
+    return (f"{strategy}config: these settings are in lots, and a lot of this event store is {lot} base units "
+            '(docs/signals.md, "Bucket volume in base units"):\n'
+            f"  signals.vpin_bucket_volume: 100 lots (the default) = {base_100} base units; in base units pass "
+            f'`SignalConfig(vpin_bucket_volume="{base_100} base")`')
+
+
+# The lot-unit warning of the mix on each lot that is not 1 (the others warn of nothing).
+MIX_WARNING = {0.001: lot_warning("0.001", "0.1", "0.01"), 1e-08: lot_warning("0.00000001", "0.000001", "0.0000001")}
+
+
+def check_against_separate_runs(events, runs, warning: str | None = None) -> list[mmsim.Result]:
+    """run_many of ``runs`` and each run alone, byte for byte. ``warning``: run_many's exact lot-unit warning
+    (each run alone warns of its own lines of it), on a store whose lot is not 1; None: no warning at all."""
+    with pytest.warns(LotUnitWarning) if warning else contextlib.nullcontext() as rec:
+        many = mmsim.run_many(events, runs)
+        assert len(many) == len(runs)
+        for k, ((strategy, cfg), r) in enumerate(zip(runs, many)):
+            assert_same(r, mmsim.run(events, strategy, cfg), f"run {k}")
+    if warning:
+        assert all(w.category is LotUnitWarning for w in rec)
+        assert str(rec[0].message) == warning
+        lines = set(warning.splitlines())
+        assert all(set(str(w.message).splitlines()) <= lines for w in rec[1:])
     return many
 
 
@@ -117,7 +147,8 @@ def test_run_many_equals_separate_runs_on_every_real_data_set(real):
     store, size, max_position = real
     recorded = bool(store.meta.get("local_ts_recorded"))
     span = int(store.events["exch_ts"][-1] - store.events["exch_ts"][0])
-    many = check_against_separate_runs(store, real_mix(size, max_position, recorded, span))
+    many = check_against_separate_runs(store, real_mix(size, max_position, recorded, span),
+                                       MIX_WARNING.get(store.meta.get("lot_size")))
     # The mix is not degenerate: every run quoted, and the runs differ from one another.
     assert all(r.n_calls > 0 for r in many)
     assert all(len(r.decisions) == r.n_calls for r in many)  # the decision log compared is every call's
@@ -133,7 +164,7 @@ def test_a_latency_curve_of_sixteen_points_on_the_btcusdt_day(real_store):
     quoter = load_strategy("inventory_skew", {"half_spread": 1, "skew": 0.02, "size": 10, "max_position": 500})
     runs = [(quoter, config(feed=int(ns))) for ns in np.linspace(0, 100_000_000, 16)]
     runs.append((quoter, config(feed="60s", decide_every=100_000_000)))
-    many = check_against_separate_runs(store, runs)
+    many = check_against_separate_runs(store, runs, lot_warning("0.001", "0.1"))
     assert len({len(r.orders) for r in many}) > 8
 
 

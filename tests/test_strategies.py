@@ -755,7 +755,8 @@ def test_fast_and_python_paths_fill_identically_on_binance(real_store):
     events = np.asarray(store.events)
     ms = mmsim.LatencyModel(ns=1_000_000)
     config = mmsim.Config(tick_size=store.meta["tick_size"], lot_size=store.meta["lot_size"],
-                          latency=mmsim.LatencyConfig(feed=ms, entry=ms, response=ms))
+                          latency=mmsim.LatencyConfig(feed=ms, entry=ms, response=ms),
+                          signals=mmsim.SignalConfig(vpin_bucket_volume="100 lots"))  # its default, no warning
     for spec, params in (("glft.py:GLFT", {"gamma": 0.05, "A": 1.0, "k": 0.1, "size": 1.0, "max_position": 20.0}),
                          ("toxicity_pull.py:ToxicityPull", {"half_spread": 5.0, "skew": 0.2, "size": 1.0,
                                                             "max_position": 20.0, "trade_flow_threshold": 50.0})):

@@ -46,6 +46,7 @@ from . import analysis
 from .analysis import audit_look_ahead, compare, score_queue_models
 from .data import EventStore, load, to_l2
 from .engine import Result, run, run_many
+from ._py_units import base, per_base
 from .replay import replay_bbo
 from .events import EVENT_DTYPE, Kind, Side, TradingStatus
 from .numba_strategy import numba_strategy
@@ -82,10 +83,12 @@ __all__ = [
     "__version__",
     "analysis",
     "audit_look_ahead",
+    "base",
     "compare",
     "load",
     "load_strategy",
     "numba_strategy",
+    "per_base",
     "replay_bbo",
     "report",
     "run",

@@ -328,8 +328,10 @@ def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, lab
 
 
 def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | None,
-                      label: str) -> tuple[str, list[str]] | None:
-    """:func:`lot_warning` as its first line (the strategy and the lot) and its quantities' lines."""
+                      label: str, *, python: bool = False) -> tuple[str, list[str]] | None:
+    """:func:`lot_warning` as its first line (the strategy and the lot) and its quantities' lines. With
+    ``python`` (:func:`mmsim.run` of a strategy built in Python), only the defaults: a number passed in Python
+    is the caller's, and the line says to pass ``mmsim.base(...)`` / ``mmsim.per_base(...)``."""
     if lot_size is None or float(lot_size) == 1.0:
         return None
     lot = _lot(lot_size)
@@ -337,16 +339,21 @@ def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | Non
     lines = []
     for name in declared_quantities(obj):
         given = name in params
+        if given and python:
+            continue
         value = params[name] if given else defaults.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
             continue
         lots = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         base = _text(lots * lot)
         how = "written without a unit" if given else "the default"
-        lines.append(f"  {name}: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base units; in base units write "
-                     f"`{name}: {base} base`")
+        write = f"pass `{name}=mmsim.base({base}, store)`" if python else f"write `{name}: {base} base`"
+        lines.append(f"  {name}: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base units; in base units "
+                     f"{write}")
     for name in declared_per_quantities(obj):
         given = name in params
+        if given and python:
+            continue
         value = params[name] if given else defaults.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
             continue
@@ -354,8 +361,8 @@ def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | Non
         text = _text(Fraction(per_lot) / Fraction(lot))
         per_base = text if len(text) <= 32 else f"{float(Fraction(per_lot) / Fraction(lot)):.17g}"
         how = "written without a unit" if given else "the default"
-        lines.append(f"  {name}: {_text(per_lot)} per lot ({how}) = {per_base} per base unit; in base units write "
-                     f"`{name}: {per_base} per base`")
+        write = f"pass `{name}=mmsim.per_base({per_base}, store)`" if python else f"write `{name}: {per_base} per base`"
+        lines.append(f"  {name}: {_text(per_lot)} per lot ({how}) = {per_base} per base unit; in base units {write}")
     if not lines:
         return None
     return (f"strategy {label}: these quantities are in lots, and a lot of this event store is {_text(lot)} base "
@@ -468,10 +475,12 @@ def setting_in_lots(value: Any, lot_size: float | None, label: str) -> Any:
     return float(lots)
 
 
-def settings_lot_warning_parts(signals: Any, lot_size: float | None) -> tuple[str, list[str]] | None:
+def settings_lot_warning_parts(signals: Any, lot_size: float | None, *,
+                               python: bool = False) -> tuple[str, list[str]] | None:
     """The lot-unit warning's block for the config's settings in lots (``signals.vpin_bucket_volume``, read
     when signals are on) left without a unit on a store whose lot is not 1: first line and lines, as
-    :func:`lot_warning_parts`; None when there is none (or the lot is 1)."""
+    :func:`lot_warning_parts`; None when there is none (or the lot is 1). With ``python`` (an
+    :class:`mmsim.Config` made in Python), only the default, and the line says how to write it there."""
     if lot_size is None or float(lot_size) == 1.0 or not getattr(signals, "enabled", False):
         return None
     value = getattr(signals, "vpin_bucket_volume", None)
@@ -480,11 +489,16 @@ def settings_lot_warning_parts(signals: Any, lot_size: float | None) -> tuple[st
     lot = _lot(lot_size)
     lots = Decimal(repr(float(value)))
     base = _text(lots * lot)
-    how = "the default" if value == type(signals)().vpin_bucket_volume else "written without a unit"
+    default = value == type(signals)().vpin_bucket_volume
+    if python and not default:
+        return None
+    how = "the default" if default else "written without a unit"
+    write = (f"pass `SignalConfig(vpin_bucket_volume=\"{base} base\")`" if python
+             else f"write `signals: {{vpin_bucket_volume: {base} base}}`")
     return (f"config: these settings are in lots, and a lot of this event store is {_text(lot)} base units "
             f"({_SETTING_DOCS}):", [
                 f"  signals.vpin_bucket_volume: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base "
-                f"units; in base units write `signals: {{vpin_bucket_volume: {base} base}}`"])
+                f"units; in base units {write}"])
 
 
 def setting_as_lots(plain: Mapping[str, Any], data: str, config_lot: float | None) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> floa
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         # YAML reads `inf` as a string: its infinity is `.inf`.
         hint = (" (YAML writes infinity as .inf)" if isinstance(value, str)
-                and value.strip().lower().lstrip("+-") in ("inf", "infinity") else "")
+                and value.strip().lower().lstrip("+-") in ("inf", "infinity") else _unit_hint(value))
         raise error(f"{what}: expected a number, got {value!r}{hint}")
     try:
         v = float(value)
@@ -54,6 +54,22 @@ def _number(value: Any, what: str, error: type[Exception] = ConfigError) -> floa
     if math.isnan(v):
         raise error(f"{what}: expected a number, got NaN")
     return v
+
+
+def _unit_hint(value: Any) -> str:
+    """For a number with a unit given in Python (``size="0.01 base"``: only a config's are converted), how to
+    pass it: ``mmsim.base(0.01, store)``, ``mmsim.per_base(20, store)``, or the number of lots."""
+    from ._qty_units import _DOCS, _PER_RE, _QTY_RE
+
+    per = _PER_RE.match(value) if isinstance(value, str) else None
+    m = per or (_QTY_RE.match(value) if isinstance(value, str) else None)
+    unit = m.group("unit").lower() if m else ""
+    if m is None or unit not in ("base", "lot", "lots"):
+        return ""
+    num = m.group("num")
+    how = (f"{num} (a number is {'per lot' if per else 'lots'})" if unit != "base" else
+           f"mmsim.per_base({num}, store), its value per lot" if per else f"mmsim.base({num}, store), its lots")
+    return f"; a unit is read from a config file: in Python pass {how} ({_DOCS})"
 
 
 def _big(value: Any) -> str:

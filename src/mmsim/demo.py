@@ -192,6 +192,7 @@ def _replay(events: np.ndarray, pairs: Sequence[tuple[Any, Config]]) -> list[Any
     A numba strategy object serves all its runs; a Python strategy object (kept state)
     is copied for each run after its first.
     """
+    from ._py_units import quiet
     from .engine import run_many
 
     runs, seen = [], set()
@@ -201,7 +202,8 @@ def _replay(events: np.ndarray, pairs: Sequence[tuple[Any, Config]]) -> list[Any
                 strategy = copy.deepcopy(strategy)
             seen.add(id(strategy))
         runs.append((strategy, cfg))
-    return run_many(events, runs)
+    with quiet():  # the demo's own strategies and market, not the caller's quantities
+        return run_many(events, runs)
 
 
 # --------------------------------------------------------------------------- numbers

@@ -10,7 +10,6 @@ the event array in place (no copy; a memory-mapped store replays in constant mem
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import inspect
 import math
 import time
@@ -22,9 +21,10 @@ from . import _engine
 from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
 from ._interrupt import interrupt_of, run_pass
+from ._py_units import warn_runs
 from ._qty_units import signals_in_lots
 from ._timer_budget import check_decision_log
-from .errors import ConfigError, DataError, StrategyError, raised_at
+from .errors import ConfigError, DataError, StrategyError, format_ts, raised_at
 from .replay import events_and_meta, replay_bbo
 from .result import Result
 from .records import (
@@ -55,16 +55,6 @@ _QUEUE_MODELS: dict[str, Callable[[Any], Any]] = {
 # queue.l3_behind_fill -> the engine's L3BehindFill.
 _L3_BEHIND_FILL = {"remainder": _engine.ENUMS["L3BehindFill"]["REMAINDER"],
                    "hftbacktest": _engine.ENUMS["L3BehindFill"]["HFTBACKTEST"]}
-
-
-def format_ts(ns: int) -> str:
-    """``1340285400000000000`` -> ``'1340285400000000000 ns (2012-06-21T13:30:00.000000000Z)'``."""
-    secs, rem = divmod(int(ns), 1_000_000_000)
-    try:
-        stamp = _dt.datetime.fromtimestamp(secs, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    except (OverflowError, OSError, ValueError):
-        return f"{ns} ns"
-    return f"{ns} ns ({stamp}.{rem:09d}Z)"
 
 
 def _declared(strategy: Any, name: str) -> Any:
@@ -258,6 +248,7 @@ class _Run:
         if conflict is not None:
             raise ConfigError(f"{where}{conflict}")
         self.tick_size, self.lot_size, self.contract_size = _sizes(config, meta)
+        self.given_signals = config.signals  # as written, for the lot-unit warning (_py_units.warn_runs)
         config = self.config = signals_in_lots(config, meta, where)  # `vpin_bucket_volume: 5 base` as lots
         if config.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
             raise ConfigError(f"{where}latency.feed is {config.latency.feed.describe()!r} but this event store has no recorded local_ts")
@@ -352,6 +343,12 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         Ctrl-C (SIGINT) stops the replay at once; ``partial`` is the run up to the stop
         (``partials`` the same, as a one-item list; docs/engine.md, "Ctrl-C").
 
+    Warns
+    -----
+    LotUnitWarning
+        On a store whose lot is not 1, once: the strategy's quantities and ``signals.vpin_bucket_volume`` left
+        at their defaults, in lots (pass :func:`mmsim.base`; docs/strategies.md, "Units of strategy parameters").
+
     See Also
     --------
     run_many : many (strategy, config) pairs over one read of the events; ``run`` is
@@ -359,6 +356,7 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
     """
     arr, meta = events_and_meta(events)
     one = _Run(strategy, config, meta, "")
+    warn_runs([one])  # quantities left in lots on a store whose lot is not 1 (docs/strategies.md)
     try:
         out = _pass(arr, meta, [one], progress, stop_on_error=True)[0]
     except BaseException as exc:
@@ -408,7 +406,7 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     -------
     list of Result
         One per run, in the order given (with ``return_exceptions=True``, an
-        exception in place of each failed run).
+        exception in place of each failed run). A ``LotUnitWarning`` as :func:`run`'s, one for all the runs.
 
     Raises
     ------
@@ -454,6 +452,7 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
                     f"runs[{k}]: the same Python strategy object as runs[{seen}]; give each run its own "
                     "instance (a Python strategy keeps its state across calls)")
         prepared.append(one)
+    warn_runs(prepared)  # one warning for every run's quantities left in lots
     if not prepared:
         return []
     outs = _pass(arr, meta, prepared, progress, stop_on_error=not return_exceptions)

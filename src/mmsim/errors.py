@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .engine import Result
 
-__all__ = ["ConfigError", "DataError", "LotUnitWarning", "MmsimError", "StrategyError", "raised_at"]
+__all__ = ["ConfigError", "DataError", "LotUnitWarning", "MmsimError", "StrategyError", "format_ts", "raised_at"]
 
 
 class MmsimError(Exception):
@@ -35,7 +36,8 @@ class ConfigError(MmsimError, ValueError):
 class LotUnitWarning(UserWarning):
     """A strategy's quantities are in lots on a store whose lot is not 1, left at their defaults or written
     without a unit (docs/strategies.md, "Units of strategy parameters"); ``mmsim run`` and ``mmsim sweep``
-    print it as ``mmsim: warning: ...``."""
+    print it as ``mmsim: warning: ...``. :func:`mmsim.run` and :func:`mmsim.run_many` give it, once per call, for
+    what was left at its default (a number passed in Python is the caller's)."""
 
 
 class StrategyError(MmsimError, RuntimeError):
@@ -75,3 +77,13 @@ def raised_at(exc: BaseException, source: object = None) -> str:
     outside = [f for f in frames if not os.path.abspath(f.filename).startswith(here + os.sep)]
     pick = mine or outside
     return f" ({os.path.basename(pick[-1].filename)} line {pick[-1].lineno})" if pick else ""
+
+
+def format_ts(ns: int) -> str:
+    """``1340285400000000000`` -> ``'1340285400000000000 ns (2012-06-21T13:30:00.000000000Z)'``."""
+    secs, rem = divmod(int(ns), 1_000_000_000)
+    try:
+        stamp = _dt.datetime.fromtimestamp(secs, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return f"{ns} ns"
+    return f"{ns} ns ({stamp}.{rem:09d}Z)"

@@ -384,6 +384,7 @@ class NumbaStrategy:
 
     def __init__(self, kind: NumbaStrategyType, params: Mapping[str, Any]) -> None:
         self.kind = kind
+        self._mmsim_given_ = tuple(params)  # for mmsim.run's lot-unit warning: the rest are defaults
         self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains,
                                                            kind.param_constraints)
         self._params_array = np.array([self.params[n] for n in kind.param_names] or [0.0], dtype=np.float64)
@@ -409,10 +410,12 @@ class NumbaStrategy:
 
     def python(self, *, pure: bool = False) -> "RuleStrategy":
         """The Python-path twin with the same parameters."""
-        return self.kind.python(pure=pure, **self.params)
+        twin = self.kind.python(pure=pure, **self.params)
+        twin._mmsim_args_ = ((), {name: self.params[name] for name in self._mmsim_given_})  # its defaults are ours
+        return twin
 
     def __reduce__(self) -> Any:
-        return NumbaStrategy, (self.kind, self.params)
+        return NumbaStrategy, (self.kind, {name: self.params[name] for name in self._mmsim_given_})
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())

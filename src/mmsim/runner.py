@@ -203,9 +203,12 @@ def run_config(config: RunConfig, *, events: Any = None,
         raise ConfigError(f"run_config: expected an mmsim.RunConfig, got {type(config).__name__}")
     if events is None:
         events = load_events(config)
+    from ._py_units import quiet
+
     strategy = load_run_strategy(config, base_dir, lot_size=store_lot(config, events), warn=warn)
     try:
-        result = run(events, strategy, config.engine, progress=progress)
+        with quiet():  # warned above, in the config's words (or a sweep did)
+            result = run(events, strategy, config.engine, progress=progress)
     except (StrategyError, DataError) as exc:
         part = getattr(exc, "partial", None)
         if part is not None:

@@ -114,11 +114,13 @@ def _run_models(events_l2: np.ndarray, strategy: Any, configs: Sequence[Config],
     over the events for K variants) will do: this loop becomes one
     ``run_many(events_l2, strategy, configs)`` call.
     """
+    from .._py_units import quiet
     from ..engine import run
 
     out = []
     for i, cfg in enumerate(configs):
-        out.append(run(events_l2, strategy, cfg))
+        with quiet():  # the truth run warned of quantities left in lots, once
+            out.append(run(events_l2, strategy, cfg))
         if progress is not None:
             progress(i + 1, len(configs))
     return out

@@ -78,8 +78,8 @@ def cmd(args: argparse.Namespace) -> int:
     """``mmsim queue-score``: 0 on success."""
     from ..analysis import score_queue_models
     from ..config import LatencyModel, RunConfig, StrategyConfig, load_yaml
-    from ..plugins import load_strategy
-    from ..runner import load_events, store_lot
+    from .._py_units import quiet
+    from ..runner import load_events, load_run_strategy, store_lot
 
     src: Path = args.source
     # Store paths made absolute, as `mmsim run --data` does and a config's `data:` is: the store
@@ -118,9 +118,11 @@ def cmd(args: argparse.Namespace) -> int:
     try:
         with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
             # A relative file of the config's was looked for beside it first (load_yaml), then here.
-            strategy = load_strategy(config.strategy.path, config.strategy.params,
-                                     base_dir=src.parent if src.is_file() and not args.strategy else None,
-                                     base_label="the config's folder", lot_size=store_lot(config, store))
+            # Quantities left in lots on a lot that is not 1: warned of here, in the config's words (not the
+            # default join_best of a bare store, the command's own choice).
+            strategy = load_run_strategy(config, src.parent if src.is_file() and not args.strategy else None,
+                                         "the config's folder", lot_size=store_lot(config, store),
+                                         warn=src.is_file() or bool(args.strategy or args.params))
     except ConfigError as exc:
         if not args.params:
             raise
@@ -154,10 +156,11 @@ def cmd(args: argparse.Namespace) -> int:
         with strategy_located(src if src.is_file() else None, strategy=not (args.strategy or args.params)), \
                 flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
                                 "window": "window", "queue model": "models", "models": "models"}):
-            score = score_queue_models(store, strategy, config, models, tolerance=args.tolerance,
-                                       horizons=horizons,
-                                       fit_powers=powers or None, window=window,
-                                       progress=lambda d, t: prog.update(task, completed=d, total=t))
+            with quiet():  # warned above, in the config's words
+                score = score_queue_models(store, strategy, config, models, tolerance=args.tolerance,
+                                           horizons=horizons,
+                                           fit_powers=powers or None, window=window,
+                                           progress=lambda d, t: prog.update(task, completed=d, total=t))
     with staged_output(out, "queue_score.json") as stage:  # whole or not at all (Ctrl-C while writing)
         written = {name: out / Path(p).name for name, p in score.save(stage.dir(), report=not args.no_report).items()}
         stage.commit()

@@ -226,6 +226,7 @@ def iter_task(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    from .._py_units import quiet
     from ..engine import run_many
     from ..runner import load_run_strategy, store_lot
 
@@ -247,7 +248,8 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         except Exception as exc:
             outs[i] = exc
     try:
-        got = run_many(store, pairs, return_exceptions=True)
+        with quiet():  # the sweep warned once, before its points ran
+            got = run_many(store, pairs, return_exceptions=True)
     except Exception as exc:  # the pass itself failed (a bad event fails every run alike)
         got = [exc] * len(pairs)
     for k, (i, out) in enumerate(zip(slot, got)):
