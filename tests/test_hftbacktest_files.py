@@ -181,3 +181,49 @@ def test_a_day_starting_with_a_clear_watches_for_its_own_preopen(tmp_path):
         (NS0 + DAY, "STATUS", QUOTING), (NS0 + DAY + 100 * S, "STATUS", int(mmsim.TradingStatus.TRADING))]
     assert rows_of(st.events)[4][1] == "STATUS" and rows_of(st.events)[5][1] == "CLEAR"
     assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + DAY, NS0 + DAY + 100 * S]]
+
+
+def events(rows) -> np.ndarray:
+    """Store events from (t, kind, side, price in ticks, lots, order id), received when sent, from NS0."""
+    ev = np.zeros(len(rows), mmsim.EVENT_DTYPE)
+    for i, (t, k, s, px, q, oid) in enumerate(rows):
+        ev[i] = (NS0 + t, NS0 + t, px, q, oid, k, s)
+    return ev
+
+
+def export_days(tmp_path, days) -> list:
+    """Each day exported to its own .npz (tick 0.25, lot 1), as one would slice a store by day."""
+    out = []
+    for i, day in enumerate(days):
+        out.append(tmp_path / f"day{i + 1}.npz")
+        hbt.export(day, out[-1], tick_size=0.25, lot_size=1)
+    return out
+
+
+#: An L2 store's two days: day 2 clears the bids after setting 400, then lists 388 (day 1's 392 is below 400).
+L2_CLEAR = (events([(0, Kind.DEPTH, 1, 400, 5, 0), (0, Kind.DEPTH, 1, 392, 2, 0), (0, Kind.DEPTH, -1, 402, 4, 0)]),
+            events([(DAY, Kind.DEPTH, 1, 400, 6, 0), (DAY + S, Kind.CLEAR, 1, 0, 0, 0),
+                    (DAY + S, Kind.DEPTH, 1, 388, 1, 0), (DAY + 2 * S, Kind.DEPTH, -1, 402, 3, 0)]))
+
+
+def test_a_store_clear_exports_as_a_clear_of_the_whole_side(tmp_path):
+    # A store's CLEAR empties its side whatever the book held. Before, the export wrote a clear up to the farthest
+    # bid day 2's file had seen (100.00): imported after day 1, day 1's bid 2 @ 98.00 stayed, the best bid 392 above
+    # day 2's 388, a silent wrong book ({392: 2, 388: 1}). Now a NaN price, the whole side, as hftbacktest reads it.
+    day1, day2 = L2_CLEAR
+    files = export_days(tmp_path, [day1, day2])
+    out = np.load(files[1])["data"]
+    assert (out["ev"][1] & 0xFF) == CLEAR and np.isnan(out["px"][1])
+    st = hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert book_of(st.events) == book_of(np.concatenate([day1, day2])) == ({388: 1}, {402: 3})
+    # L3: day 1 rests bid 11 @ 4799.00 and ask 12 @ 4802.00; day 2 adds bid 13 @ 4800.00 and ask 14 @ 4801.00, clears
+    # the book (side 0) and lists 11 again. Before: clears up to 4800.00 and 4801.00, so day 1's 11 and 12 stayed
+    # and the import refused "order id 11 added twice".
+    day1 = events([(0, Kind.ADD, 1, 19196, 5, 11), (0, Kind.ADD, -1, 19208, 2, 12)])
+    day2 = events([(DAY, Kind.ADD, 1, 19200, 1, 13), (DAY, Kind.ADD, -1, 19204, 3, 14), (DAY + S, Kind.CLEAR, 0, 0, 0, 0),
+                   (DAY + S, Kind.ADD, 1, 19196, 4, 11), (DAY + S, Kind.ADD, -1, 19212, 1, 15)])
+    files = export_days(tmp_path, [day1, day2])
+    st = hbt.convert(files, tmp_path / "l3", tick_size=0.25, lot_size=1)
+    assert book_of(st.events) == book_of(np.concatenate([day1, day2])) == ({19196: 4}, {19212: 1})
+    assert [r[1:3] for r in rows_of(st.events) if r[1] == "CLEAR"] == [("CLEAR", 1), ("CLEAR", -1)]
+

@@ -117,20 +117,11 @@ def _to_hbt(ev: np.ndarray, tick: float, lot: float) -> np.ndarray:
     code[k == Kind.EXECUTE] = FILL_EVENT
     flags = np.where(s > 0, BUY_EVENT, np.where(s < 0, SELL_EVENT, 0)).astype(np.uint64)
     out["ev"] = code | flags
-    # CLEAR: clear up to the farthest price seen so far on that side, which
-    # covers every level hftbacktest can hold.
-    priced = (k == Kind.DEPTH) | (k == Kind.ADD)
-    bidp = np.where(priced & (s > 0), e["price"], np.iinfo(np.int64).max)
-    askp = np.where(priced & (s < 0), e["price"], np.iinfo(np.int64).min)
-    min_bid = np.minimum.accumulate(bidp)
-    max_ask = np.maximum.accumulate(askp)
+    # A store's CLEAR empties the whole side, whatever the book held before the file: a clear of a NaN price, which
+    # hftbacktest (2.4) reads as the whole side, L2 levels and L3 orders (a clear up to the farthest price this file
+    # had seen missed the levels a file before left beyond it).
     clr = k == Kind.CLEAR
-    cb = clr & (s > 0)
-    ca = clr & (s < 0)
-    # No price seen on the side yet (a file's first CLEAR): NaN, the whole side, as hftbacktest reads a clear of
-    # a non-finite price (its Databento converter writes one); 0 cleared no ask of a book a file before left.
-    out["px"][cb] = np.where(min_bid[cb] == np.iinfo(np.int64).max, np.nan, min_bid[cb] * tick)
-    out["px"][ca] = np.where(max_ask[ca] == np.iinfo(np.int64).min, np.nan, max_ask[ca] * tick)
+    out["px"][clr] = np.nan
     out["qty"][clr] = 0.0
     # A partial cancel is a modify to the order's new size.
     canc = np.flatnonzero(k == Kind.CANCEL)

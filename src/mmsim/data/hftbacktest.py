@@ -59,8 +59,7 @@ starting with a snapshot does. An order id added while an order of the file befo
 error naming the record and that file.
 
 Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new
-size; a ``CLEAR`` becomes a clear up to the farthest price seen on that side, of a NaN price before any: the
-whole side)
+size; a ``CLEAR`` becomes a clear of a NaN price: the whole side)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
 one exchange-ordered and one local-ordered copy, as hftbacktest's
 ``correct_event_order`` does. hftbacktest has no trading-status event, so
