@@ -191,12 +191,12 @@ def events(rows) -> np.ndarray:
     return ev
 
 
-def export_days(tmp_path, days) -> list:
+def export_days(tmp_path, days, **kw) -> list:
     """Each day exported to its own .npz (tick 0.25, lot 1), as one would slice a store by day."""
     out = []
     for i, day in enumerate(days):
         out.append(tmp_path / f"day{i + 1}.npz")
-        hbt.export(day, out[-1], tick_size=0.25, lot_size=1)
+        hbt.export(day, out[-1], tick_size=0.25, lot_size=1, **kw)
     return out
 
 
@@ -227,3 +227,37 @@ def test_a_store_clear_exports_as_a_clear_of_the_whole_side(tmp_path):
     assert book_of(st.events) == book_of(np.concatenate([day1, day2])) == ({19196: 4}, {19212: 1})
     assert [r[1:3] for r in rows_of(st.events) if r[1] == "CLEAR"] == [("CLEAR", 1), ("CLEAR", -1)]
 
+
+def test_a_cancel_of_an_order_resting_from_before_the_exported_events(tmp_path):
+    # Day 1 adds bid 11 x5 @ 4800.00; day 2 cancels 2 of it. hftbacktest writes a partial cancel as a modify to the
+    # new size, which day 2's events alone do not know. Before: a modify to -2 (counted from 0), refused on import
+    # ("negative size -2"). Now day 2 alone is an error naming the event (its index in the events given, a STATUS
+    # before it counted); with the events before it (before=day1) the modify is to 3, the store's book.
+    day1 = events([(0, Kind.ADD, 1, 19200, 5, 11), (0, Kind.ADD, -1, 19204, 4, 12), (S, Kind.EXECUTE, -1, 19204, 1, 12)])
+    status = events([(DAY, Kind.STATUS, 0, 0, int(mmsim.TradingStatus.TRADING), 0)])
+    day2 = np.concatenate([status, events([(DAY, Kind.CANCEL, 1, 19200, 2, 11)])])
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.export(day2, tmp_path / "x.npz", tick_size=0.25, lot_size=1)
+    assert str(e.value) == (
+        "event 1: CANCEL of 2 lots of order 11, which no event before it adds: hftbacktest writes a partial cancel "
+        "as a modify to the order's new size, unknown here (a slice of a store: pass the events before it as "
+        "before=..., or export the days in one call)")
+    assert not (tmp_path / "x.npz").exists()
+    files = export_days(tmp_path, [day1]) + [tmp_path / "day2.npz"]
+    out = hbt.export(day2, files[1], tick_size=0.25, lot_size=1, before=day1)
+    assert out[["px", "qty", "order_id"]].tolist() == [(4800.0, 3.0, 11)] and out["ev"][0] & 0xFF == hbt.MODIFY_ORDER_EVENT
+    st = hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert book_of(st.events) == book_of(np.concatenate([day1, day2])) == ({19200: 3}, {19204: 3})
+    # The same for an order partly filled the day before (ask 12, 3 lots left): a cancel of 1 is a modify to 2. An
+    # order the events before cleared (a CLEAR of the asks) is unknown again: an error, as is a cancel beyond its size.
+    out = hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 1, 12)]), tmp_path / "y.npz", tick_size=0.25, lot_size=1,
+                     before=day1)
+    assert out[["px", "qty", "order_id"]].tolist() == [(4801.0, 2.0, 12)]
+    cleared = np.concatenate([day1, events([(2 * S, Kind.CLEAR, -1, 0, 0, 0)])])
+    with pytest.raises(mmsim.DataError, match=r"^event 0: CANCEL of 1 lots of order 12, which no event before it adds"):
+        hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 1, 12)]), tmp_path / "z.npz", tick_size=0.25, lot_size=1,
+                   before=cleared)
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 4, 12)]), tmp_path / "z.npz", tick_size=0.25, lot_size=1,
+                   before=day1)
+    assert str(e.value) == "event 0: CANCEL of 4 lots of order 12, which has 3"

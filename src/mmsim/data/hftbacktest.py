@@ -58,8 +58,8 @@ A file whose first row is a ``DEPTH_CLEAR`` starts a new book, and a new watch f
 starting with a snapshot does. An order id added while an order of the file before still rests under it is an
 error naming the record and that file.
 
-Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new
-size; a ``CLEAR`` becomes a clear of a NaN price: the whole side)
+Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new size, counted
+from the orders resting before the events, ``before=``; a ``CLEAR`` becomes a clear of a NaN price: the whole side)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
 one exchange-ordered and one local-ordered copy, as hftbacktest's
 ``correct_event_order`` does. hftbacktest has no trading-status event, so
