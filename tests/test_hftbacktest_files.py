@@ -103,8 +103,9 @@ def test_l3_day_starting_with_a_clear_relists_its_order_ids_as_new_orders(tmp_pa
 
 def test_exported_days_import_together_as_one_stream(tmp_path):
     # Two exported L3 days, each opening with a CLEAR (a Databento day's snapshot): the export clears a side of a
-    # NaN price when the file has no price on it yet (before: 0, which clears no ask, so day 1's ask 12 stayed and
-    # day 2's snapshot re-adding 12 was refused). Imported together: the days' events, one after the other.
+    # NaN price, the whole side (at first only when the file had no price on it yet; before that: 0, which clears no
+    # ask, so day 1's ask 12 stayed and day 2's snapshot re-adding 12 was refused). Imported together: the days'
+    # events, one after the other.
     day1 = np.zeros(3, mmsim.EVENT_DTYPE)
     day1[:] = [(NS0, NS0, 0, 0, 0, Kind.CLEAR, 0), (NS0, NS0, 19200, 2, 11, Kind.ADD, 1),
                (NS0, NS0, 19204, 2, 12, Kind.ADD, -1)]
@@ -261,3 +262,22 @@ def test_a_cancel_of_an_order_resting_from_before_the_exported_events(tmp_path):
         hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 4, 12)]), tmp_path / "z.npz", tick_size=0.25, lot_size=1,
                    before=day1)
     assert str(e.value) == "event 0: CANCEL of 4 lots of order 12, which has 3"
+
+
+def test_the_esh4_store_exported_in_slices_imports_as_the_store(tmp_path, real_store):
+    # A real L3 day (ESH4, 69,521 events: its 00:00 snapshot's CLEARs, partial cancels of orders added long before)
+    # cut in three and exported one file a slice, each given the events before it: imported together, the book at
+    # each cut and at the end is the store's. Without before=, the middle slice's first cancel of an order resting
+    # from the first is an error naming its index in the slice.
+    st = real_store("databento", "databento", "esh4-glbx-mdp3-20231225.mbo.dbn.zst")
+    ev = np.asarray(st.events)
+    cuts = [0, len(ev) // 3, 2 * len(ev) // 3, len(ev)]
+    files = []
+    for a, b in zip(cuts, cuts[1:]):
+        files.append(tmp_path / f"from{a}.npz")
+        hbt.export(ev[a:b], files[-1], tick_size=0.25, lot_size=1, before=ev[:a])
+    back = np.asarray(hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1).events)
+    for t in [int(ev["exch_ts"][c]) for c in cuts[1:3]] + [int(ev["exch_ts"][-1]) + 1]:
+        assert book_of(back[back["exch_ts"] < t]) == book_of(ev[ev["exch_ts"] < t])
+    with pytest.raises(mmsim.DataError, match=r"^event 79: CANCEL of 2 lots of order 6412777270411, which no event "):
+        hbt.export(ev[cuts[1]:cuts[2]], tmp_path / "x.npz", tick_size=0.25, lot_size=1)
