@@ -128,3 +128,49 @@ def test_two_l2_days_give_the_book_hftbacktest_replays(tmp_path, day2):
     assert ({int(k): v for k, v in bids.items()}, {int(k): v for k, v in asks.items()}) == ours
     assert ours == {"snapshot": ({400: 7, 398: 1, 392: 2}, {402: 2, 412: 1}),
                     "no_snapshot": ({398: 3, 392: 2}, {402: 4, 404: 1, 412: 1})}[day2]
+
+
+_L3 = (".no_partial_fill_exchange()", ".l3_fifo_queue_model().no_partial_fill_exchange()")
+
+
+@pytest.mark.parametrize("case", ["l2_clear", "l3_clear", "l3_cancel"])
+def test_days_exported_apart_replay_in_hftbacktest_as_the_store(tmp_path, case):
+    """Days of a store exported to one .npz each, replayed by hftbacktest itself one after the other: its book is the
+    store's (a store CLEAR clears the whole side; a cancel of an order from the day before is a modify to its size)."""
+    import json
+
+    from test_hftbacktest_files import DAY, L2_CLEAR, S, book_of, events
+
+    from mmsim import Kind
+
+    exe = _hbt_python()
+    if exe is None or not Path(exe).exists():
+        pytest.skip("hftbacktest not available: set MMSIM_HFTBACKTEST_PYTHON to a python with hftbacktest 2.x")
+    if subprocess.run([exe, "-c", "import hftbacktest"], capture_output=True).returncode != 0:
+        pytest.skip(f"{exe} cannot import hftbacktest")
+    kw: dict = {}
+    if case == "l2_clear":
+        day1, day2 = L2_CLEAR
+        script = _DEPTH_AFTER
+    else:
+        day1 = events([(0, Kind.ADD, 1, 399, 5, 11), (0, Kind.ADD, -1, 410, 2, 12)])
+        day2 = {
+            "l3_clear": events([(DAY, Kind.ADD, 1, 400, 1, 13), (DAY, Kind.ADD, -1, 405, 3, 14),
+                                (DAY + S, Kind.CLEAR, 0, 0, 0, 0), (DAY + S, Kind.ADD, 1, 399, 4, 11),
+                                (DAY + S, Kind.ADD, -1, 412, 1, 15)]),
+            "l3_cancel": events([(DAY, Kind.CANCEL, 1, 399, 2, 11), (DAY + S, Kind.CANCEL, -1, 410, 1, 12)]),
+        }[case]
+        script = _DEPTH_AFTER.replace(*_L3)
+        kw = {"before": day1} if case == "l3_cancel" else {}
+    files = [tmp_path / "a.npz", tmp_path / "b.npz"]
+    hbt.export(day1, files[0], tick_size=0.25, lot_size=1)
+    hbt.export(day2, files[1], tick_size=0.25, lot_size=1, **kw)
+    want = book_of(np.concatenate([day1, day2]))
+    st = hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert book_of(st.events) == want
+    r = subprocess.run([exe, "-c", script, *map(str, files), str(DAY + 10 * S)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    bids, asks = json.loads(r.stdout.split("\n")[-2])
+    assert ({int(k): v for k, v in bids.items()}, {int(k): v for k, v in asks.items()}) == want
+    assert want == {"l2_clear": ({388: 1}, {402: 3}), "l3_clear": ({399: 4}, {412: 1}),
+                    "l3_cancel": ({399: 3}, {410: 1})}[case]

@@ -103,8 +103,9 @@ def test_l3_day_starting_with_a_clear_relists_its_order_ids_as_new_orders(tmp_pa
 
 def test_exported_days_import_together_as_one_stream(tmp_path):
     # Two exported L3 days, each opening with a CLEAR (a Databento day's snapshot): the export clears a side of a
-    # NaN price when the file has no price on it yet (before: 0, which clears no ask, so day 1's ask 12 stayed and
-    # day 2's snapshot re-adding 12 was refused). Imported together: the days' events, one after the other.
+    # NaN price, the whole side (at first only when the file had no price on it yet; before that: 0, which clears no
+    # ask, so day 1's ask 12 stayed and day 2's snapshot re-adding 12 was refused). Imported together: the days'
+    # events, one after the other.
     day1 = np.zeros(3, mmsim.EVENT_DTYPE)
     day1[:] = [(NS0, NS0, 0, 0, 0, Kind.CLEAR, 0), (NS0, NS0, 19200, 2, 11, Kind.ADD, 1),
                (NS0, NS0, 19204, 2, 12, Kind.ADD, -1)]
@@ -181,3 +182,102 @@ def test_a_day_starting_with_a_clear_watches_for_its_own_preopen(tmp_path):
         (NS0 + DAY, "STATUS", QUOTING), (NS0 + DAY + 100 * S, "STATUS", int(mmsim.TradingStatus.TRADING))]
     assert rows_of(st.events)[4][1] == "STATUS" and rows_of(st.events)[5][1] == "CLEAR"
     assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + DAY, NS0 + DAY + 100 * S]]
+
+
+def events(rows) -> np.ndarray:
+    """Store events from (t, kind, side, price in ticks, lots, order id), received when sent, from NS0."""
+    ev = np.zeros(len(rows), mmsim.EVENT_DTYPE)
+    for i, (t, k, s, px, q, oid) in enumerate(rows):
+        ev[i] = (NS0 + t, NS0 + t, px, q, oid, k, s)
+    return ev
+
+
+def export_days(tmp_path, days, **kw) -> list:
+    """Each day exported to its own .npz (tick 0.25, lot 1), as one would slice a store by day."""
+    out = []
+    for i, day in enumerate(days):
+        out.append(tmp_path / f"day{i + 1}.npz")
+        hbt.export(day, out[-1], tick_size=0.25, lot_size=1, **kw)
+    return out
+
+
+#: An L2 store's two days: day 2 clears the bids after setting 400, then lists 388 (day 1's 392 is below 400).
+L2_CLEAR = (events([(0, Kind.DEPTH, 1, 400, 5, 0), (0, Kind.DEPTH, 1, 392, 2, 0), (0, Kind.DEPTH, -1, 402, 4, 0)]),
+            events([(DAY, Kind.DEPTH, 1, 400, 6, 0), (DAY + S, Kind.CLEAR, 1, 0, 0, 0),
+                    (DAY + S, Kind.DEPTH, 1, 388, 1, 0), (DAY + 2 * S, Kind.DEPTH, -1, 402, 3, 0)]))
+
+
+def test_a_store_clear_exports_as_a_clear_of_the_whole_side(tmp_path):
+    # A store's CLEAR empties its side whatever the book held. Before, the export wrote a clear up to the farthest
+    # bid day 2's file had seen (100.00): imported after day 1, day 1's bid 2 @ 98.00 stayed, the best bid 392 above
+    # day 2's 388, a silent wrong book ({392: 2, 388: 1}). Now a NaN price, the whole side, as hftbacktest reads it.
+    day1, day2 = L2_CLEAR
+    files = export_days(tmp_path, [day1, day2])
+    out = np.load(files[1])["data"]
+    assert (out["ev"][1] & 0xFF) == CLEAR and np.isnan(out["px"][1])
+    st = hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert book_of(st.events) == book_of(np.concatenate([day1, day2])) == ({388: 1}, {402: 3})
+    # L3: day 1 rests bid 11 @ 4799.00 and ask 12 @ 4802.00; day 2 adds bid 13 @ 4800.00 and ask 14 @ 4801.00, clears
+    # the book (side 0) and lists 11 again. Before: clears up to 4800.00 and 4801.00, so day 1's 11 and 12 stayed
+    # and the import refused "order id 11 added twice".
+    day1 = events([(0, Kind.ADD, 1, 19196, 5, 11), (0, Kind.ADD, -1, 19208, 2, 12)])
+    day2 = events([(DAY, Kind.ADD, 1, 19200, 1, 13), (DAY, Kind.ADD, -1, 19204, 3, 14), (DAY + S, Kind.CLEAR, 0, 0, 0, 0),
+                   (DAY + S, Kind.ADD, 1, 19196, 4, 11), (DAY + S, Kind.ADD, -1, 19212, 1, 15)])
+    files = export_days(tmp_path, [day1, day2])
+    st = hbt.convert(files, tmp_path / "l3", tick_size=0.25, lot_size=1)
+    assert book_of(st.events) == book_of(np.concatenate([day1, day2])) == ({19196: 4}, {19212: 1})
+    assert [r[1:3] for r in rows_of(st.events) if r[1] == "CLEAR"] == [("CLEAR", 1), ("CLEAR", -1)]
+
+
+def test_a_cancel_of_an_order_resting_from_before_the_exported_events(tmp_path):
+    # Day 1 adds bid 11 x5 @ 4800.00; day 2 cancels 2 of it. hftbacktest writes a partial cancel as a modify to the
+    # new size, which day 2's events alone do not know. Before: a modify to -2 (counted from 0), refused on import
+    # ("negative size -2"). Now day 2 alone is an error naming the event (its index in the events given, a STATUS
+    # before it counted); with the events before it (before=day1) the modify is to 3, the store's book.
+    day1 = events([(0, Kind.ADD, 1, 19200, 5, 11), (0, Kind.ADD, -1, 19204, 4, 12), (S, Kind.EXECUTE, -1, 19204, 1, 12)])
+    status = events([(DAY, Kind.STATUS, 0, 0, int(mmsim.TradingStatus.TRADING), 0)])
+    day2 = np.concatenate([status, events([(DAY, Kind.CANCEL, 1, 19200, 2, 11)])])
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.export(day2, tmp_path / "x.npz", tick_size=0.25, lot_size=1)
+    assert str(e.value) == (
+        "event 1: CANCEL of 2 lots of order 11, which no event before it adds: hftbacktest writes a partial cancel "
+        "as a modify to the order's new size, unknown here (a slice of a store: pass the events before it as "
+        "before=..., or export the days in one call)")
+    assert not (tmp_path / "x.npz").exists()
+    files = export_days(tmp_path, [day1]) + [tmp_path / "day2.npz"]
+    out = hbt.export(day2, files[1], tick_size=0.25, lot_size=1, before=day1)
+    assert out[["px", "qty", "order_id"]].tolist() == [(4800.0, 3.0, 11)] and out["ev"][0] & 0xFF == hbt.MODIFY_ORDER_EVENT
+    st = hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1)
+    assert book_of(st.events) == book_of(np.concatenate([day1, day2])) == ({19200: 3}, {19204: 3})
+    # The same for an order partly filled the day before (ask 12, 3 lots left): a cancel of 1 is a modify to 2. An
+    # order the events before cleared (a CLEAR of the asks) is unknown again: an error, as is a cancel beyond its size.
+    out = hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 1, 12)]), tmp_path / "y.npz", tick_size=0.25, lot_size=1,
+                     before=day1)
+    assert out[["px", "qty", "order_id"]].tolist() == [(4801.0, 2.0, 12)]
+    cleared = np.concatenate([day1, events([(2 * S, Kind.CLEAR, -1, 0, 0, 0)])])
+    with pytest.raises(mmsim.DataError, match=r"^event 0: CANCEL of 1 lots of order 12, which no event before it adds"):
+        hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 1, 12)]), tmp_path / "z.npz", tick_size=0.25, lot_size=1,
+                   before=cleared)
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 4, 12)]), tmp_path / "z.npz", tick_size=0.25, lot_size=1,
+                   before=day1)
+    assert str(e.value) == "event 0: CANCEL of 4 lots of order 12, which has 3"
+
+
+def test_the_esh4_store_exported_in_slices_imports_as_the_store(tmp_path, real_store):
+    # A real L3 day (ESH4, 69,521 events: its 00:00 snapshot's CLEARs, partial cancels of orders added long before)
+    # cut in three and exported one file a slice, each given the events before it: imported together, the book at
+    # each cut and at the end is the store's. Without before=, the middle slice's first cancel of an order resting
+    # from the first is an error naming its index in the slice.
+    st = real_store("databento", "databento", "esh4-glbx-mdp3-20231225.mbo.dbn.zst")
+    ev = np.asarray(st.events)
+    cuts = [0, len(ev) // 3, 2 * len(ev) // 3, len(ev)]
+    files = []
+    for a, b in zip(cuts, cuts[1:]):
+        files.append(tmp_path / f"from{a}.npz")
+        hbt.export(ev[a:b], files[-1], tick_size=0.25, lot_size=1, before=ev[:a])
+    back = np.asarray(hbt.convert(files, tmp_path / "s", tick_size=0.25, lot_size=1).events)
+    for t in [int(ev["exch_ts"][c]) for c in cuts[1:3]] + [int(ev["exch_ts"][-1]) + 1]:
+        assert book_of(back[back["exch_ts"] < t]) == book_of(ev[ev["exch_ts"] < t])
+    with pytest.raises(mmsim.DataError, match=r"^event 79: CANCEL of 2 lots of order 6412777270411, which no event "):
+        hbt.export(ev[cuts[1]:cuts[2]], tmp_path / "x.npz", tick_size=0.25, lot_size=1)

@@ -1,0 +1,218 @@
+"""Export a store (or an event array) as an hftbacktest ``.npz`` (the module notes of :mod:`.hftbacktest`).
+
+Exported files are read as hftbacktest replays several: one stream, each file going on with the book the file before
+left. So a row never assumes its file starts from an empty book: a ``CLEAR`` is a clear of the whole side (a NaN
+price, as hftbacktest 2.4 reads it), never one up to the farthest price the file has seen; a ``CANCEL`` (a modify to
+the order's new size) needs the order's size, which for an order resting from before the events exported comes from
+``before`` (the events before them), else is an error naming the event.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..events import Kind, as_event_array
+from ._hftbacktest_read import (
+    ADD_ORDER_EVENT,
+    BUY_EVENT,
+    CANCEL_ORDER_EVENT,
+    DEPTH_CLEAR_EVENT,
+    DEPTH_EVENT,
+    EXCH_EVENT,
+    FILL_EVENT,
+    HBT_EVENT_DTYPE,
+    LOCAL_EVENT,
+    MODIFY_ORDER_EVENT,
+    SELL_EVENT,
+    TRADE_EVENT,
+)
+from .store import EventStore, load
+
+
+def _events_of(events) -> np.ndarray:
+    if isinstance(events, (str, Path)):
+        events = load(events)
+    if isinstance(events, EventStore):
+        return events.events
+    return as_event_array(np.asarray(events))
+
+
+def export(
+    events,
+    path: str | Path,
+    *,
+    tick_size: float | None = None,
+    lot_size: float | None = None,
+    on_status: str = "drop",
+    before=None,
+) -> np.ndarray:
+    """Write events as an hftbacktest ``.npz`` (``np.savez_compressed(path, data=...)``).
+
+    Parameters
+    ----------
+    events : EventStore, str, Path or ndarray
+        A store (or its path), or an event array (then ``tick_size`` and
+        ``lot_size`` are required), e.g. one day of a store's events.
+    path : str or Path
+        Output file (``.npz``).
+    tick_size, lot_size : float, optional
+        Override the store's sizes.
+    on_status : {"drop", "error"}
+        hftbacktest has no trading-status event: ``"drop"`` leaves ``STATUS``
+        events out (hftbacktest then matches through halts), ``"error"`` raises
+        when there are any.
+    before : EventStore, str, Path or ndarray, optional
+        The events before ``events`` when they are a slice of a stream (the
+        store's events up to the slice's first): the L3 orders resting at the
+        slice's start, whose ``CANCEL`` in the slice is written as a modify to
+        the order's new size. Nothing of it is written.
+
+    Returns
+    -------
+    ndarray
+        The array written, of :data:`HBT_EVENT_DTYPE`. The whole array is built in
+        memory (hftbacktest's format is one array).
+
+    Raises
+    ------
+    mmsim.DataError
+        A bare array without sizes, a wrong dtype, ``STATUS`` events with
+        ``on_status="error"``, or a ``CANCEL`` of an order neither the events
+        nor ``before`` add (naming the event's index in ``events``).
+    """
+    if on_status not in ("drop", "error"):
+        raise ValueError(f"on_status must be 'drop' or 'error', got {on_status!r}")
+    if isinstance(events, (str, Path)):
+        events = load(events)
+    if isinstance(events, EventStore):
+        tick_size = tick_size if tick_size is not None else events.tick_size
+        lot_size = lot_size if lot_size is not None else events.lot_size
+        ev = events.events
+    else:
+        ev = as_event_array(np.asarray(events))
+        if tick_size is None or lot_size is None:
+            raise DataError("export of a bare event array needs tick_size and lot_size")
+    status = ev["kind"] == Kind.STATUS
+    index = np.arange(len(ev))  # each exported event's index in ``events`` (for an error's words)
+    if status.any():
+        if on_status == "error":
+            i = int(np.flatnonzero(status)[0])
+            raise DataError(
+                f"event {i}: a STATUS event (trading status {int(ev['qty'][i])}); hftbacktest has no "
+                "trading-status event (export with on_status='drop' to leave them out)"
+            )
+        ev, index = ev[~status], index[~status]
+    rest = _resting(_events_of(before)) if before is not None else {}
+    out = _to_hbt(ev, float(tick_size), float(lot_size), rest, index)
+    np.savez_compressed(path, data=out)
+    return out
+
+
+def _resting(ev: np.ndarray) -> dict[int, tuple[int, int]]:
+    """The L3 orders resting after ``ev``: {order id: (side, lots)} (a ``CLEAR`` removes its side's, as the store)."""
+    rest: dict[int, tuple[int, int]] = {}
+    l3 = np.isin(ev["kind"], [Kind.ADD, Kind.CANCEL, Kind.EXECUTE, Kind.DELETE, Kind.CLEAR])
+    sel = ev[l3]
+    for k, s, o, q in zip(sel["kind"].tolist(), sel["side"].tolist(), sel["order_id"].tolist(), sel["qty"].tolist()):
+        if k == Kind.ADD:
+            rest[o] = (s, q)
+        elif k == Kind.CANCEL or k == Kind.EXECUTE:
+            if o in rest:
+                rest[o] = (rest[o][0], rest[o][1] - q)
+                if rest[o][1] <= 0:
+                    del rest[o]
+        elif k == Kind.DELETE:
+            rest.pop(o, None)
+        else:
+            for x in [x for x, v in rest.items() if s == 0 or v[0] == s]:
+                del rest[x]
+    return rest
+
+
+def _to_hbt(ev: np.ndarray, tick: float, lot: float, rest: dict[int, tuple[int, int]] | None = None,
+            index: np.ndarray | None = None) -> np.ndarray:
+    kind = ev["kind"]
+    side = ev["side"].astype(np.int64)
+    # A side-0 CLEAR becomes one clear per side: hftbacktest's converters always flag a side.
+    both = (kind == Kind.CLEAR) & (side == 0)
+    rep = np.where(both, 2, 1)
+    src = np.repeat(np.arange(len(ev)), rep)
+    e = ev[src]
+    k = e["kind"]
+    s = e["side"].astype(np.int64)
+    first_of_pair = np.flatnonzero(both)
+    pos = np.cumsum(rep) - rep  # start of each source event in the expanded array
+    s[pos[first_of_pair]] = 1
+    s[pos[first_of_pair] + 1] = -1
+    out = np.zeros(len(e), HBT_EVENT_DTYPE)
+    out["exch_ts"] = e["exch_ts"]
+    out["local_ts"] = e["local_ts"]
+    out["px"] = e["price"] * tick
+    out["qty"] = e["qty"] * lot
+    out["order_id"] = e["order_id"].astype(np.uint64)
+    code = np.zeros(len(e), np.uint64)
+    code[k == Kind.DEPTH] = DEPTH_EVENT
+    code[k == Kind.TRADE] = TRADE_EVENT
+    code[k == Kind.CLEAR] = DEPTH_CLEAR_EVENT
+    code[k == Kind.ADD] = ADD_ORDER_EVENT
+    code[k == Kind.DELETE] = CANCEL_ORDER_EVENT
+    code[k == Kind.CANCEL] = MODIFY_ORDER_EVENT
+    code[k == Kind.EXECUTE] = FILL_EVENT
+    flags = np.where(s > 0, BUY_EVENT, np.where(s < 0, SELL_EVENT, 0)).astype(np.uint64)
+    out["ev"] = code | flags
+    # A store's CLEAR empties the whole side, whatever the book held before the file: a clear of a NaN price, which
+    # hftbacktest (2.4) reads as the whole side, L2 levels and L3 orders (a clear up to the farthest price this file
+    # had seen missed the levels a file before left beyond it).
+    clr = k == Kind.CLEAR
+    out["px"][clr] = np.nan
+    out["qty"][clr] = 0.0
+    # A partial cancel is a modify to the order's new size: its size counts from the orders resting before the
+    # events (``rest``); a cancel of an order no event adds is an error, never a modify to a size counted from 0.
+    canc = np.flatnonzero(k == Kind.CANCEL)
+    if len(canc):
+        rem = {o: v[1] for o, v in (rest or {}).items()}
+        sides = {o: v[0] for o, v in (rest or {}).items()}
+        ko, oo, qo, so = k.tolist(), e["order_id"].tolist(), e["qty"].tolist(), s.tolist()
+        newq = {}
+        for i in range(len(e)):
+            kk = ko[i]
+            if kk == Kind.ADD:
+                rem[oo[i]] = qo[i]
+                sides[oo[i]] = so[i]
+            elif kk in (Kind.CANCEL, Kind.EXECUTE):
+                r = rem.get(oo[i])
+                if kk == Kind.CANCEL:
+                    at = int(src[i]) if index is None else int(index[src[i]])
+                    if r is None:
+                        raise DataError(
+                            f"event {at}: CANCEL of {qo[i]} lots of order {oo[i]}, which no event before it adds: "
+                            "hftbacktest writes a partial cancel as a modify to the order's new size, unknown here "
+                            "(a slice of a store: pass the events before it as before=..., or export the days in "
+                            "one call)")
+                    if r - qo[i] < 0:
+                        raise DataError(f"event {at}: CANCEL of {qo[i]} lots of order {oo[i]}, which has {r}")
+                    newq[i] = r - qo[i]
+                if r is not None:
+                    rem[oo[i]] = r - qo[i]
+            elif kk == Kind.DELETE:
+                rem.pop(oo[i], None)
+            elif kk == Kind.CLEAR:  # the side's orders are gone (one row per side here)
+                for x in [x for x in rem if sides.get(x) == so[i]]:
+                    del rem[x]
+        idx = np.fromiter(newq.keys(), np.int64)
+        out["qty"][idx] = np.fromiter(newq.values(), np.int64) * lot
+    loc = out["local_ts"]
+    if len(out) == 0 or np.all(np.diff(loc) >= 0):
+        out["ev"] |= np.uint64(EXCH_EVENT | LOCAL_EVENT)
+        return out
+    exch_rows = out.copy()
+    exch_rows["ev"] |= np.uint64(EXCH_EVENT)
+    order = np.argsort(loc, kind="stable")
+    local_rows = out[order]
+    local_rows["ev"] |= np.uint64(LOCAL_EVENT)
+    both_rows = np.concatenate([exch_rows, local_rows])
+    key = np.concatenate([exch_rows["exch_ts"], local_rows["local_ts"]])
+    return both_rows[np.argsort(key, kind="stable")]
