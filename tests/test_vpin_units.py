@@ -142,7 +142,8 @@ def test_mmsim_run_joins_the_bucket_volume_into_the_one_warning_and_prints_nothi
     strat_head = (f"strategy FixedSpread: these quantities are in lots, and a lot of this event store is 0.00000001 "
                   f"base units ({STRATDOCS}):")
     cases = (
-        (1e-08, "{}", "", f"mmsim: warning: {strat_head}\n{size_line}\n{VPIN_SPOT}\n"),
+        # Each block with the prefix (newcomer15: the second read `config: these settings ...` bare).
+        (1e-08, "{}", "", f"mmsim: warning: {strat_head}\n{size_line}\nmmsim: warning: {VPIN_SPOT}\n"),
         (1e-08, "{size: 0.00000001 base}", "", f"mmsim: warning: {VPIN_SPOT}\n"),
         (1e-08, "{size: 0.00000001 base}", "signals: {vpin_bucket_volume: 0.000001 base}\n", ""),
         (1e-08, "{size: 0.00000001 base}", "signals: {enabled: false}\n", ""),

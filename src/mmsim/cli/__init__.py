@@ -120,7 +120,10 @@ def _show_warning(default: Any) -> Any:
 
     def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
         if isinstance(category, type) and issubclass(category, LotUnitWarning):
-            print(f"mmsim: warning: {message}", file=sys.stderr)
+            # Each block of the one warning (the strategy's, the run config's settings) with the prefix, so the
+            # second does not read as output of another kind (newcomer15: `config: these settings ...` bare).
+            lines = str(message).split("\n")
+            print("\n".join(ln if ln[:1].isspace() else f"mmsim: warning: {ln}" for ln in lines), file=sys.stderr)
         else:
             default(message, category, *args, **kwargs)
 
