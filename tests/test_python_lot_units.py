@@ -241,11 +241,16 @@ def test_a_unit_written_in_python_says_how_to_pass_it(build, message):
     assert str(err.value) == message
 
 
-def test_recording_the_arguments_keeps_every_signature():
-    """A subclass's own __init__ is wrapped to record its arguments: the signature the plugin loader checks a
-    config's parameters against is the class's own (a Strategy.__new__(*args, **kwargs) made it that of a
-    class without __init__, letting any parameter through to a TypeError)."""
+def test_nothing_is_recorded_on_a_python_strategy_and_its_signature_is_its_own():
+    """pyunits15 first wrapped each subclass's __init__ to record its arguments on the instance. breaker15b: a
+    strategy built from a generator or holding a lock no longer pickled or deep-copied, one built from a day's
+    events pickled the whole array (3.8 MB for a float it keeps), a custom __setattr__ stopped construction, a
+    dataclass strategy and a subclass forwarding *args escaped it. What a strategy left at its default is now read
+    from the attributes it holds; nothing is wrapped or recorded, so all of these work as before."""
+    import copy
+    import dataclasses
     import inspect
+    import threading
 
     class NoInit(mmsim.Strategy):
         def quote(self, view):
@@ -258,7 +263,104 @@ def test_recording_the_arguments_keeps_every_signature():
     assert str(inspect.signature(NoInit)) == "()"
     assert str(inspect.signature(Quoter)) == "(half_spread=1, size=1, max_position=10, skew=0.5)"
     assert str(inspect.signature(Child)) == "(edge=3)"
-    assert Child()._mmsim_args_ == ((), {}) and Quoter(2, size=4)._mmsim_args_ == ((2,), {"size": 4})
+    assert "_mmsim_args_" not in vars(Quoter(2, size=4))
+
+    class Tab(mmsim.Strategy):
+        def __init__(self, levels, size=1):
+            self.levels, self.size = list(levels), size
+
+        def quote(self, view):
+            return None
+
+    class WithLock(mmsim.Strategy):
+        def __init__(self, lock):
+            self.n = 0
+
+        def quote(self, view):
+            return None
+
+    class Frozen(mmsim.Strategy):
+        quantities = ["size"]
+
+        def __init__(self, size=1):
+            object.__setattr__(self, "size", size)
+
+        def __setattr__(self, k, v):
+            raise AttributeError("frozen")
+
+        def quote(self, view):
+            return None
+
+    globals().update(Tab=Tab)  # picklable by name
+    Tab.__qualname__ = "Tab"
+    assert pickle.loads(pickle.dumps(Tab(x for x in range(3)))).levels == [0, 1, 2]
+    assert copy.deepcopy(WithLock(threading.Lock())).n == 0
+    assert Frozen().size == 1
+
+    @dataclasses.dataclass
+    class DC(mmsim.Strategy):
+        quantities = ["size"]
+        size: int = 1
+
+        def quote(self, view):
+            return None
+
+    assert list(inspect.signature(DC).parameters) == ["size"] and DC().size == 1
+
+
+def test_what_a_python_strategy_holds_says_what_was_left_at_its_default(spot):
+    """The second case, the warning: a quantity set after construction (`b.size = mmsim.base(0.01, store)`) is not
+    the default; a dataclass strategy's default is; one kept under another name cannot be told and is not warned
+    of."""
+    b = Quoter(max_position=5000000, skew=2e-07)
+    b.size = mmsim.base(0.01, spot)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mmsim.run(spot, b, NO_SIGNALS)
+    with pytest.warns(LotUnitWarning) as rec:
+        mmsim.run(spot, Quoter(size=1000000, max_position=5000000), NO_SIGNALS)
+    assert [str(w.message) for w in rec] == [
+        HEAD.format("Quoter", "0.00000001") + "\n"
+        "  skew: 0.5 per lot (the default) = 50000000 per base unit; in base units pass "
+        "`skew=mmsim.per_base(50000000, store)`"]
+
+    import dataclasses
+
+    @dataclasses.dataclass
+    class DC(mmsim.Strategy):
+        quantities = ["size"]
+        size: int = 1
+
+        def quote(self, view):
+            return None
+
+    with pytest.warns(LotUnitWarning) as rec:
+        mmsim.run(spot, DC(), NO_SIGNALS)
+    assert [str(w.message) for w in rec] == [
+        HEAD.format("DC", "0.00000001") + "\n"
+        "  size: 1 lot (the default) = 0.00000001 base units; in base units pass `size=mmsim.base(0.00000001, store)`"]
+
+    class Hidden(mmsim.Strategy):
+        quantities = ["size"]
+
+        def __init__(self, size=1):
+            self._size = size
+
+        def quote(self, view):
+            return None
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mmsim.run(spot, Hidden(), NO_SIGNALS)
+
+
+def test_base_takes_numpy_scalars():
+    """breaker15b: `mmsim.base(np.float64(0.01), store)` was `cannot read np.float64(0.01)` (numpy 2's repr), so a
+    loop over np.linspace failed; a numpy scalar is the number it holds."""
+    import numpy as np
+
+    assert mmsim.base(np.float64(0.01), 1e-08) == 1000000 and mmsim.base(np.int64(2), 0.001) == 2000
+    assert mmsim.per_base(np.float64(20), 1e-08) == 2e-07 and mmsim.base(np.float32(0.5), 1.0) == 0.5
 
 
 def test_a_declaration_the_class_cannot_hold_does_not_stop_a_python_run(spot):

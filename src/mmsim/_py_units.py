@@ -50,7 +50,15 @@ def _lot_of(store: Any, where: str) -> Decimal:
 
 
 def _amount(amount: Any, where: str) -> Fraction:
-    """A number written in Python (an int, a float as it reads, a Decimal or a decimal string), exactly."""
+    """A number written in Python (an int, a float as it reads, a Decimal or a decimal string), exactly; a numpy
+    scalar as the Python number it holds (``repr`` of ``np.float64(0.01)`` is ``np.float64(0.01)`` in numpy 2)."""
+    import numbers
+
+    if isinstance(amount, numbers.Integral) and not isinstance(amount, (bool, int)):
+        amount = int(amount)  # np.int64
+    elif isinstance(amount, numbers.Real) and not isinstance(amount, (bool, int, Decimal)) and \
+            type(amount) is not float:
+        amount = float(amount)  # np.float64, np.float32 (as the float it holds)
     text = repr(amount) if isinstance(amount, float) else str(amount) if isinstance(amount, (int, Decimal, str)) \
         else None
     m = _QTY_RE.match(f"{text} base") if text is not None and not isinstance(amount, bool) else None
@@ -111,25 +119,37 @@ def per_base(value: Any, store: Any) -> int | float:
 
 
 def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
-    """What declares ``strategy``'s quantities (its numba type, or its class) and the names of the parameters
-    its constructor was given; None when that is not known (then nothing is warned of)."""
+    """What declares ``strategy``'s quantities (its numba type, or its class) and which of its parameters count as
+    given (not left at their defaults); None when that is not known (then nothing is warned of).
+
+    A numba strategy remembers the names it was called with; a numba strategy's ``.python()`` twin carries them
+    over (``_mmsim_args_``). A Python :class:`~mmsim.Strategy` is read from what it holds: a parameter counts as
+    left at its default when the instance has an attribute of that name equal to the signature's default, as
+    ``self.size = size`` keeps it (``b.size = mmsim.base(0.01, store)`` after construction is then not the
+    default); a parameter it keeps under another name cannot be told apart and is never warned of. Nothing is
+    recorded on the instance (breaker15b: recording the constructor's arguments made strategies built from a
+    generator or a lock unpicklable, pickled whole event arrays, and broke a custom ``__setattr__``)."""
     names = getattr(strategy, "_mmsim_given_", None)  # a numba strategy: the names it was called with
     if names is not None:
         return getattr(strategy, "kind", type(strategy)), dict.fromkeys(names, True)
-    recorded = getattr(strategy, "_mmsim_args_", None)  # a Python strategy: mmsim.Strategy.__new__'s arguments
-    if recorded is None:
-        return None
     cls = type(strategy)
     try:
-        bound = inspect.signature(cls).bind_partial(*recorded[0], **recorded[1]).arguments
         params = inspect.signature(cls).parameters
     except (TypeError, ValueError):
         return None
-    given: dict[str, bool] = {}
-    for name, value in bound.items():
-        if params[name].kind is inspect.Parameter.VAR_KEYWORD:
-            given.update(dict.fromkeys(value, True))
-        elif params[name].kind is not inspect.Parameter.VAR_POSITIONAL:
+    recorded = vars(strategy).get("_mmsim_args_") if hasattr(strategy, "__dict__") else None
+    if recorded is not None:  # a numba strategy's Python twin: the names its numba strategy was given
+        return cls, dict.fromkeys(recorded[1], True)
+    given: dict[str, bool] = {}  # the names given (lot_warning_parts reads membership)
+    for name, p in params.items():
+        if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        try:
+            default = (p.default is not inspect.Parameter.empty and hasattr(strategy, name)
+                       and bool(getattr(strategy, name) == p.default))
+        except Exception:  # an attribute that compares oddly (an array): not the default
+            default = False
+        if not default:
             given[name] = True
     return cls, given
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import abc
 import decimal
-import functools
 import numbers
 from typing import Any, Iterable, NamedTuple
 
@@ -336,25 +335,6 @@ class Strategy(abc.ABC):
 
     #: Name used in error messages and reports (defaults to the class name).
     name: str = ""
-    _mmsim_args_: tuple[tuple[Any, ...], dict[str, Any]]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # A subclass's own __init__ records its arguments (the outermost call's): mmsim.run's lot-unit warning
-        # names a quantity left at its default. functools.wraps keeps its signature for the plugin loader.
-        super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is None or getattr(init, "_mmsim_records_", False) or not callable(init):
-            return
-
-        @functools.wraps(init)
-        def __init__(self: Any, *args: Any, **kw: Any) -> None:
-            if "_mmsim_args_" not in vars(self):
-                self._mmsim_args_ = (args, kw)
-            init(self, *args, **kw)
-
-        __init__._mmsim_records_ = True  # type: ignore[attr-defined]
-        cls.__init__ = __init__  # type: ignore[method-assign]
-
     @abc.abstractmethod
     def quote(self, view: View) -> Quote | Ladder | None:
         """Return the target quotes (a :class:`Quote`, or a :class:`Ladder` for several levels
