@@ -411,7 +411,7 @@ class NumbaStrategy:
     def python(self, *, pure: bool = False) -> "RuleStrategy":
         """The Python-path twin with the same parameters."""
         twin = self.kind.python(pure=pure, **self.params)
-        twin._mmsim_args_ = ((), {name: self.params[name] for name in self._mmsim_given_})  # its defaults are ours
+        vars(twin)["_mmsim_args_"] = ((), {name: self.params[name] for name in self._mmsim_given_})  # its defaults are ours
         return twin
 
     def __reduce__(self) -> Any:
