@@ -316,8 +316,15 @@ def test_every_duration_flag_reads_a_bare_number_as_its_key_does():
             with pytest.raises(ConfigError) as e:
                 action(subs[name], ns, "10", flag)
             what = "a horizon" if flag == "--toxic-horizon" else "a duration"
+            # The units it more likely meant (breaker15b: a latency's hint was seconds; a horizon may be events).
+            hint = {"--feed": "for microseconds write '10us', for milliseconds '10ms'",
+                    "--toxic-horizon": "for seconds write '10s', for market events '10ev'"}.get(
+                        "--feed" if flag in ("--feed", "--entry", "--response") else flag, "for seconds write '10s'")
             assert str(e.value) == (f"{flag}: 10 is {what} of 10 ns (a bare number is nanoseconds, as in the config); "
-                                    "for seconds write '10s', or '10ns' if nanoseconds are meant")
+                                    f"{hint}, or '10ns' if nanoseconds are meant")
+            if flag in ("--feed", "--entry", "--response"):  # a co-located 50 us latency, in ns: as written
+                action(subs[name], ns, "50000", flag)
+                assert getattr(ns, action.dest) == 50_000
 
 
 def test_a_bare_number_under_a_millisecond_is_refused_in_a_list_of_horizons(two_runs, capsys):
@@ -325,8 +332,8 @@ def test_a_bare_number_under_a_millisecond_is_refused_in_a_list_of_horizons(two_
     a, b = two_runs
     assert main(["compare", str(a), str(b), "-q", "--horizons", "1,10s"]) == 2
     assert capsys.readouterr().err == ("mmsim: config error: --horizons[0]: 1 is a horizon of 1 ns (a bare number is "
-                                       "nanoseconds, as in the config); for seconds write '1s', or '1ns' if nanoseconds "
-                                       "are meant\n")
+                                       "nanoseconds, as in the config); for seconds write '1s', for milliseconds '1ms', "
+                                       "or '1ns' if nanoseconds are meant\n")
 
 
 # cli7 item 3: a message echoed the value as read (inf, -1.0), not as written.

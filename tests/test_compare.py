@@ -826,3 +826,7 @@ def test_compared_numbers_have_one_form_thousands_separators_and_no_exponent():
     assert _fmt(-178.28, money=True, short=True) == "-178.28"  # alone: to the cent
     assert (_fmt(-178.28, True, True, "", True), _fmt(6010.4, True, True, "", True)) == ("-178", "6,010")
     assert _fmt(2646.9, money=True, short=True) == "2,647" and _fmt(2646.9, money=True) == "2,646.90"
+    # breaker15b: a whole bound of -0.4 read `-0` (`[-1,200, -0]  yes`), a money value of -0.003 `-0.00`.
+    assert (_fmt(-0.4, True, True, "", True), _fmt(0.3, True, True, "", True)) == ("-0.40", "0.30")
+    assert _fmt(-0.003, money=True) == "-0.003" and _fmt(0.0, money=True, short=True) == "0.00"
+    assert _fmt(-1e-300, money=True) == "-1.0e-300"  # not 300 zeros: a float's rounding, nothing measured

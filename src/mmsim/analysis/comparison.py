@@ -166,12 +166,13 @@ def _fmt(x: float | None, money: bool = False, short: bool = False, share: str =
         return f"{x * 100:.2f}%"
     if share:
         return pp_text(x * 100)
-    if money:
-        return f"{x:,.0f}" if whole or (short and abs(x) >= 1000) else f"{x:,.2f}"
-    if x != 0 and abs(x) < 0.005:
+    if money and (whole or (short and abs(x) >= 1000)) and abs(x) >= 0.5:  # never `-0` for -0.4 (breaker15b)
+        return f"{x:,.0f}"
+    if x != 0 and abs(x) < 0.005:  # money too: -0.003 read -0.00
         from decimal import Decimal
 
-        return format(Decimal(f"{x:.2g}"), "f")
+        # below 1e-9 (a float's rounding, nothing measured) the exponent, not 300 zeros
+        return format(Decimal(f"{x:.2g}"), "f") if abs(x) >= 1e-9 else f"{x:.1e}"
     return f"{x:,.2f}"
 
 

@@ -105,18 +105,30 @@ def integer(what: str = "an integer") -> Callable[[str, str], int]:
     return read
 
 
-#: A bare number of ns below this on a duration flag is taken for a unit left out (``--bucket 10``).
+#: A bare number of ns below this on a duration flag is taken for a unit left out (``--bucket 10``); on a latency
+#: flag, below 1 us (a co-located 50 us latency is ``--feed 50000``).
 _BARE_FLOOR_NS = 1_000_000
+_LATENCY_FLAGS = ("--feed", "--entry", "--response")
 
 
 def _unitless(text: str, flag: str, what: str = "a duration") -> None:
-    """A ConfigError naming ``flag`` when ``text`` is a bare number of ns, not 0, under 1 ms: a unit left out."""
+    """A ConfigError naming ``flag`` when ``text`` is a bare number of ns, not 0, below the flag's floor (1 ms; 1 us
+    for a latency): a unit left out, with the units it more likely meant."""
     from ..errors import ConfigError
 
     t = text.strip()
-    if (_INT.match(t) or _FLOAT.match(t)) and 0 < float(t) < _BARE_FLOOR_NS:
-        raise ConfigError(f"{flag}: {t} is {what} of {t} ns (a bare number is nanoseconds, as in the config); "
-                          f"for seconds write '{t}s', or '{t}ns' if nanoseconds are meant")
+    latency = flag in _LATENCY_FLAGS
+    if not ((_INT.match(t) or _FLOAT.match(t)) and 0 < float(t) < (1_000 if latency else _BARE_FLOOR_NS)):
+        return
+    if latency:
+        hint = f"for microseconds write '{t}us', for milliseconds '{t}ms'"
+    elif "horizon" in flag:
+        hint = f"for seconds write '{t}s', for market events '{t}ev'" if flag == "--toxic-horizon" else \
+            f"for seconds write '{t}s', for milliseconds '{t}ms'"
+    else:
+        hint = f"for seconds write '{t}s'"
+    raise ConfigError(f"{flag}: {t} is {what} of {t} ns (a bare number is nanoseconds, as in the config); "
+                      f"{hint}, or '{t}ns' if nanoseconds are meant")
 
 
 def duration(text: str, flag: str) -> Any:

@@ -24,7 +24,8 @@ def number_cell(v: float, decimals: int = 2) -> str:
         return text.lstrip("-")
     from decimal import Decimal
 
-    return format(Decimal(f"{v:.2g}"), "f")
+    # below 1e-9 (a float's rounding, nothing measured) the exponent, not hundreds of zeros
+    return format(Decimal(f"{v:.2g}"), "f") if abs(v) >= 1e-9 else f"{v:.1e}"
 
 
 def percent_cell(v: float, digits: int = 1) -> str:
