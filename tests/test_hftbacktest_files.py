@@ -262,6 +262,17 @@ def test_a_cancel_of_an_order_resting_from_before_the_exported_events(tmp_path):
         hbt.export(events([(DAY, Kind.CANCEL, -1, 19204, 4, 12)]), tmp_path / "z.npz", tick_size=0.25, lot_size=1,
                    before=day1)
     assert str(e.value) == "event 0: CANCEL of 4 lots of order 12, which has 3"
+    # breaker15b: before= the whole stream (not the events before the slice) gave the order's size at its end, a
+    # modify to 3 where 8 is right, silently: refused, naming both times.
+    ev = events([(0, Kind.ADD, 1, 19200, 10, 7), (0, Kind.ADD, -1, 19204, 10, 8), (S, Kind.CANCEL, 1, 19200, 2, 7),
+                 (2 * S, Kind.ADD, 1, 19196, 4, 9), (3 * S, Kind.CANCEL, 1, 19200, 3, 7)])
+    out = hbt.export(ev[2:4], tmp_path / "a.npz", tick_size=0.25, lot_size=1, before=ev[:2])
+    assert out[["px", "qty", "order_id"]].tolist()[0] == (4800.0, 8.0, 7)
+    with pytest.raises(mmsim.DataError) as e:
+        hbt.export(ev[2:4], tmp_path / "b.npz", tick_size=0.25, lot_size=1, before=ev)
+    assert str(e.value) == (f"before= ends at exch_ts {ev['exch_ts'][4]}, after the exported events begin (event 0 "
+                            f"at exch_ts {ev['exch_ts'][2]}): before= is the events before them (a store's events "
+                            "up to the slice's first), not the whole store")
 
 
 def test_the_esh4_store_exported_in_slices_imports_as_the_store(tmp_path, real_store):

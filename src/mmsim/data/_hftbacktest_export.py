@@ -81,7 +81,8 @@ def export(
     mmsim.DataError
         A bare array without sizes, a wrong dtype, ``STATUS`` events with
         ``on_status="error"``, or a ``CANCEL`` of an order neither the events
-        nor ``before`` add (naming the event's index in ``events``).
+        nor ``before`` add (naming the event's index in ``events``), or a ``before``
+        that ends after the events begin (the whole store given as ``before``).
     """
     if on_status not in ("drop", "error"):
         raise ValueError(f"on_status must be 'drop' or 'error', got {on_status!r}")
@@ -105,7 +106,13 @@ def export(
                 "trading-status event (export with on_status='drop' to leave them out)"
             )
         ev, index = ev[~status], index[~status]
-    rest = _resting(_events_of(before)) if before is not None else {}
+    prior = _events_of(before) if before is not None else None
+    if prior is not None and len(prior) and len(ev) and int(prior["exch_ts"][-1]) > int(ev["exch_ts"][0]):
+        # breaker15b: before= the whole store gave the orders' sizes at its end (a modify to 3 where 8 was right)
+        raise DataError(f"before= ends at exch_ts {int(prior['exch_ts'][-1])}, after the exported events begin "
+                        f"(event {int(index[0])} at exch_ts {int(ev['exch_ts'][0])}): before= is the events before "
+                        "them (a store's events up to the slice's first), not the whole store")
+    rest = _resting(prior) if prior is not None else {}
     out = _to_hbt(ev, float(tick_size), float(lot_size), rest, index)
     np.savez_compressed(path, data=out)
     return out
