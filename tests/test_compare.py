@@ -464,6 +464,30 @@ def synth_store(tmp_path_factory):
     }
 
 
+@pytest.mark.parametrize("bucket", ["1ms", "7s", "1min"])
+def test_the_two_sided_share_is_the_report_s_whatever_the_bucket_length(tmp_path, bucket):
+    """breaker15b: ESH4's two-sided share read 96.68% in 1-minute buckets but 86.85% in 1 ms ones: buckets with no
+    event and no fill are dropped, and in 1 ms buckets those are most of the time (quotes resting through them
+    counted nowhere). A dropped bucket's time now joins the kept bucket before it: the share is the report's at any
+    bucket length, here with a 4-minute gap in the data."""
+    from mmsim.strategies.fixed_spread import FixedSpread
+    from mmsim.synth import SynthConfig, generate, write_store
+
+    # Ten minutes of the synthetic market with 4 of them silent (no event: quotes rest through the gap).
+    cfg = SynthConfig(seed=5, duration=600 * S, format="l2")
+    ev = generate(cfg)
+    t0 = int(ev["exch_ts"][0])
+    ev = ev[(ev["exch_ts"] < t0 + 100 * S) | (ev["exch_ts"] >= t0 + 340 * S)]
+    store = mmsim.load(write_store(cfg, tmp_path / "gap", events=ev))
+    a = mmsim.run(store, FixedSpread(half_spread=1, size=1), mmsim.Config())
+    b = mmsim.run(store, FixedSpread(half_spread=3, size=1), mmsim.Config())
+    cmp = mmsim.compare(a, b, store, horizons=["1s"], bucket=bucket, n_boot=50, seed=1)
+    row = {r.metric: r for r in cmp.rows}["two_sided"]
+    for run, got in ((a, row.a), (b, row.b)):
+        rep = mmsim.report.make_report(run, store, horizons=["1s"], event_horizons=[])
+        assert got == pytest.approx(rep.data["presence"]["two_sided"], abs=1e-9)
+
+
 def test_cli_compare_two_saved_runs(synth_store, tmp_path, capsys):
     from mmsim.cli import main
     from mmsim.strategies.fixed_spread import FixedSpread
@@ -695,8 +719,10 @@ def _quoting(ask_out_from: int):
 
 def test_compare_pairs_the_two_sided_time():
     """On events_two_minutes with 10 s buckets only [0,10s), [90s,100s) and [150s,150s+1ns) hold events.
-    A quotes both sides throughout: 1.0. B pulls its ask at 95 s: both sides live 10 s + 5 s of the
-    20 s + 1 ns compared. A run without an order log (an old result) has no such row."""
+    A quotes both sides throughout: 1.0. B pulls its ask at 95 s: both sides live 95 s of the 150 s + 1 ns
+    (each kept bucket takes the dropped ones' time after it: breaker15b; this test read 10 s + 5 s of the
+    20 s + 1 ns of the kept buckets alone, a share that moved with the bucket length). A run without an order
+    log (an old result) has no such row."""
     ev = events_two_minutes()
     a = fake_run([], n_events=len(ev))
     b = fake_run([], n_events=len(ev))
@@ -704,9 +730,9 @@ def test_compare_pairs_the_two_sided_time():
     cmp = mmsim.compare(a, b, ev, horizons=["1s"], labels=("A", "B"), n_boot=200, bucket="10s")
     row = cmp.rows[-1]
     assert row.metric == "two_sided" and row.label == "two-sided time" and row.unit == "fraction of time"
-    assert row.a == 1.0 and row.b == pytest.approx(15 * S / (20 * S + 1), rel=1e-15)
-    assert row.diff.estimate == pytest.approx(15 * S / (20 * S + 1) - 1, rel=1e-12)
-    assert row.verdict == ("B's two-sided time is 25.00 pp less than A's (no interval: 3 time buckets, at least "
+    assert row.a == 1.0 and row.b == pytest.approx(95 * S / (150 * S + 1), rel=1e-15)
+    assert row.diff.estimate == pytest.approx(95 * S / (150 * S + 1) - 1, rel=1e-12)
+    assert row.verdict == ("B's two-sided time is 36.67 pp less than A's (no interval: 3 time buckets, at least "
                            "10 needed): not tested (use a shorter bucket)")
     from rich.console import Console
 
@@ -714,10 +740,10 @@ def test_compare_pairs_the_two_sided_time():
     con.print(cmp.rich_table(200))
     text = con.export_text()
     line = next(ln for ln in text.splitlines() if "two-sided time" in ln)
-    assert line.split() == ["two-sided", "time", "100.00%", "75.00%", "-25.00", "–", "–", "–"]
+    assert line.split() == ["two-sided", "time", "100.00%", "63.33%", "-36.67", "–", "–", "–"]
     assert "two-sided time in % of the compared trading time (B − A in percentage points)" in " ".join(text.split())
-    # The venue halted from 90 s to 95 s: only trading time counts, 10 s + 5 s + 1 ns; B has both sides
-    # over the first 10 s only (its ask goes at 95 s, as trading resumes).
+    # The venue halted from 90 s to 95 s: only trading time counts, 145 s + 1 ns; B has both sides over the
+    # first 90 s only (its ask goes at 95 s, as trading resumes).
     from conftest import make_events
 
     from mmsim.events import TradingStatus as TS
@@ -728,7 +754,7 @@ def test_compare_pairs_the_two_sided_time():
     a.n_events = b.n_events = len(ev_h)
     a.meta = b.meta = {**a.meta, "event_count": len(ev_h)}
     row = mmsim.compare(a, b, ev_h, horizons=["1s"], n_boot=200, bucket="10s").rows[-1]
-    assert row.a == 1.0 and row.b == pytest.approx(10 * S / (15 * S + 1), rel=1e-15)
+    assert row.a == 1.0 and row.b == pytest.approx(90 * S / (145 * S + 1), rel=1e-15)
     b.orders = None
     assert [r.metric for r in mmsim.compare(a, b, ev_h, horizons=["1s"], n_boot=200).rows] == \
         ["markout@1s", "spread_capture", "pnl_per_day"]

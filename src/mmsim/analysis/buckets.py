@@ -169,8 +169,9 @@ class BucketSeries:
         touches, at most its span rounded up to whole days); PnL per day divides by it.
     two_sided : float array, shape (n,), or None
         Ns of each bucket both our sides were live at the exchange while the venue was
-        trading (:func:`mmsim.report.presence.live_time_per_bucket`); None when not asked
-        for or without an order log.
+        trading (:func:`mmsim.report.presence.live_time_per_bucket`), each bucket taking the
+        time of the dropped buckets after it up to the next kept one (so the sums are over the
+        whole span, whatever the bucket length); None when not asked for or without an order log.
     trading : float array, shape (n,), or None
         Ns of each bucket the venue was trading (its status ``TRADING``); None with
         ``two_sided``.
@@ -264,7 +265,12 @@ def bucket_series(result: Any, events: Any, edges: np.ndarray, horizons: Sequenc
     if presence and orders is not None:
         from ..report.presence import live_time_per_bucket
 
-        live = live_time_per_bucket(np.asarray(orders), edges, ev)
+        # Time-weighted: a dropped bucket's time (no event, no fill; quotes resting through it still count)
+        # joins the kept bucket before it, so the share is over the whole span whatever the bucket length
+        # (breaker15b: ESH4's 96.68% read 86.85% in 1 ms buckets, which kept mostly the instants events came).
+        tiled = np.array(edges, dtype=np.int64).reshape(-1, 2)
+        tiled[:-1, 1] = tiled[1:, 0]
+        live = live_time_per_bucket(np.asarray(orders), tiled, ev)
         if live is not None:
             two_sided, trading = live["two_sided"], live["trading"]
     return BucketSeries(edges, lots, mk_num, mk_lots, spread, pnl, days_of_data(t0, t1, exch_ts[exch_ts >= t0]),
