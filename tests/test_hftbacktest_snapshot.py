@@ -121,6 +121,20 @@ def test_a_mid_file_clear_of_the_whole_book_starts_a_new_preopen_watch(tmp_path,
         (NS0 + DAY + 22 * H + 40 * 60 * S, QUOTING), (NS0 + DAY + 23 * H, TRADING)]
 
 
+def test_a_clear_of_each_side_split_across_chunks_is_still_one_snapshot(tmp_path, monkeypatch):
+    # The file read in chunks of 5 rows: day 2's clear of the bids ends the first chunk, its clear of the asks starts
+    # the next. The same store as read whole (before the lookahead across chunks: two CLEARs and no new watch).
+    from mmsim.data import _hftbacktest_read
+
+    rows = DAY1 + [(DAY, CLEAR, BUY, math.nan, 0, 0), (DAY, CLEAR, SELL, math.nan, 0, 0)] + DAY2
+    whole = rows_of(hbt.convert([npz(tmp_path / "x.npz", rows)], tmp_path / "w", tick_size=0.25, lot_size=1).events)
+    monkeypatch.setattr(_hftbacktest_read, "_CHUNK", 5)
+    st = hbt.convert([tmp_path / "x.npz"], tmp_path / "c", tick_size=0.25, lot_size=1)
+    assert rows_of(st.events) == whole
+    assert [(r[0], r[1], r[2]) for r in whole[4:5]] == [(NS0 + DAY, "CLEAR", 0)]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + DAY, NS0 + DAY + 23 * H]]
+
+
 def test_the_esh4_csv_and_its_next_day_in_one_npz_has_the_databento_stores_status(tmp_path):
     # The ESH4 CSV and a copy 24 h later, converted as Databento's two files, exported to ONE .npz and imported: the
     # same events (before: day 2's QUOTING at 22:39:55.216798489 where its book first crosses, not from its 00:00

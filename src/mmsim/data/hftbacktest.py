@@ -78,6 +78,7 @@ hftbacktest replay of the file matches through halts) or refused
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -135,15 +136,35 @@ def _cleared(price: int, side: int, upto: int | None) -> bool:
 _SNAPSHOT_ROWS = (DEPTH_CLEAR_EVENT, DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT)
 
 
-def _both_sides(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int], j: int) -> bool:
-    """Whether row ``j`` (a sided clear of a NaN price: the whole side) and the next, at its time, clear both sides."""
-    return (j + 1 < len(typ) and ex[j + 1] == ex[j] and int(typ[j + 1]) == DEPTH_CLEAR_EVENT
-            and int(side[j + 1]) == -int(side[j]) and not np.isfinite(px[j]) and not np.isfinite(px[j + 1]))
+def _both_sides(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int], j: int,
+                nxt: tuple[int, int, float, int] | None) -> bool:
+    """Whether row ``j`` (a sided clear of a NaN price: the whole side) and the next, at its time, clear both sides
+    (``nxt``: the next chunk's first row, as (type, side, price, exch), for a row ``j`` that ends its chunk)."""
+    if j + 1 < len(typ):
+        nxt = (int(typ[j + 1]), int(side[j + 1]), float(px[j + 1]), ex[j + 1])
+    return (nxt is not None and nxt[3] == ex[j] and nxt[0] == DEPTH_CLEAR_EVENT and nxt[1] == -int(side[j])
+            and not np.isfinite(px[j]) and not np.isfinite(nxt[2]))
 
 
-def _whole_book(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int], j: int) -> bool:
+def _whole_book(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int], j: int,
+                nxt: tuple[int, int, float, int] | None) -> bool:
     """Whether the clear at row ``j`` clears the whole book: no side flag, or a clear of each side, whole."""
-    return int(side[j]) == 0 or _both_sides(typ, side, px, ex, j)
+    return int(side[j]) == 0 or _both_sides(typ, side, px, ex, j, nxt)
+
+
+def _peeked(p: Path) -> Iterator[tuple[np.ndarray, tuple[int, int, float, int] | None]]:
+    """The chunks of ``p``, each with the next chunk's first ``EXCH_EVENT`` row (type, side, price, exch), if any."""
+    prev = None
+    for ch in _chunks(p):
+        if prev is not None:
+            i = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
+            r = ch[int(i[0])] if len(i) else None
+            yield prev, None if r is None else (
+                int(r["ev"]) & 0xFF, 1 if int(r["ev"]) & BUY_EVENT else -1 if int(r["ev"]) & SELL_EVENT else 0,
+                float(r["px"]), int(r["exch_ts"]))
+        prev = ch
+    if prev is not None:
+        yield prev, None
 
 
 def _mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
@@ -258,7 +279,7 @@ def convert(
             snap: tuple[int, int] | None = None  # a snapshot being read (exch, local of its clear): its rows no message
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
-            for ch in _chunks(p):
+            for ch, nxt in _peeked(p):
                 top = _check_local_order(p, ch, base, top)
                 idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
                 sel = ch[idx]
@@ -320,7 +341,7 @@ def convert(
                         pre.message_end(em, xcross, orders.levels, *due, as_price)
                         due = None
                     if t == DEPTH_CLEAR_EVENT and due is None and snap is None and (start or _whole_book(
-                            typ, side, sel["px"], ex, j)):
+                            typ, side, sel["px"], ex, j, nxt)):
                         # A snapshot: a file's first exchange time starting with a clear, or a clear of the whole
                         # book mid-file, and the book listed after it at its time: a new book, and a new watch for
                         # CME's pre-open, as a Databento file starting with a snapshot (module notes).
@@ -354,7 +375,7 @@ def convert(
                         if merged:  # the second of a snapshot's clear of each side: written with the first
                             merged = False
                             continue
-                        if snap is not None and s != 0 and _both_sides(typ, side, sel["px"], ex, j):
+                        if snap is not None and s != 0 and _both_sides(typ, side, sel["px"], ex, j, nxt):
                             merged = True  # a snapshot's clear of each side, whole: the store's one CLEAR
                             s = 0
                         if s == 0:
