@@ -405,15 +405,10 @@ def test_hftbacktest_npz_roundtrip_l2_and_l3(real_store, tmp_path):
         back = hbt.convert([tmp_path / f"{name}.npz"], tmp_path / f"{name}_back")
         assert back.tick_size == pytest.approx(st.tick_size) and back.meta["levels"] == st.meta["levels"]
         a, b = np.asarray(st.events), np.asarray(back.events)
-        # A side-0 CLEAR goes out as one clear per side; everything else comes back unchanged.
-        two = (a["kind"] == Kind.CLEAR) & (a["side"] == 0)
-        assert len(b) == len(a) + int(two.sum())
-        keep = np.ones(len(b), bool)
-        bi = np.flatnonzero(b["kind"] == Kind.CLEAR)
-        keep[bi[1::2]] = False
-        b2 = b[keep].copy()
-        b2["side"][b2["kind"] == Kind.CLEAR] = a["side"][a["kind"] == Kind.CLEAR]
-        np.testing.assert_array_equal(b2, a)
+        # A side-0 CLEAR goes out as one clear per side (of a NaN price) and comes back as one CLEAR (npzsnap15: it
+        # came back as two, one per side, which a report took for two snapshots): the store comes back unchanged.
+        assert int(((a["kind"] == Kind.CLEAR) & (a["side"] == 0)).sum()) >= 1
+        np.testing.assert_array_equal(b, a)
 
 
 def test_hftbacktest_partial_clear_import(tmp_path):

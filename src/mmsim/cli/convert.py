@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._common import Written, add_force, add_output, add_quiet, flags_named, number
 
 __all__ = ["FORMAT_HELP", "add_parser", "cmd", "looks_like"]
@@ -91,7 +93,36 @@ def cmd(args: argparse.Namespace) -> int:
                 raise DataError(f"{e}; {guess[0]} looks like a {guess[1]} file: --format {guess[1]}?") from None
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
+    line = preopen_line(store.meta)
+    if line:
+        print(line, file=sys.stderr)
     return 0
+
+
+def preopen_line(meta: dict[str, Any]) -> str | None:
+    """The line ``mmsim convert`` prints after its summary when the loader inferred a pre-open (CME's crossed book:
+    ``quirks.preopen_spans_ns``), else None: each span's ``QUOTING`` and ``TRADING`` times (UTC, to the ms, as the
+    report's ``trading`` row; a date only where it changes), at most three, and the crossed messages counted."""
+    quirks = meta.get("quirks") or {}
+    spans = quirks.get("preopen_spans_ns") or []
+    if not spans:
+        return None
+
+    def at(ns: int, date: str | None) -> str:
+        t = str(np.datetime64(int(ns), "ns"))[:23].replace("T", " ")
+        return t[11:] if t[:10] == date else t
+
+    shown = []
+    for i, (q, t) in enumerate(spans[:3]):
+        start = at(q, None)
+        if t is None:  # the data end in it
+            shown.append(f"{'QUOTING ' if i == 0 else ''}{start} → the data's end (never opened)")
+        else:
+            shown.append(f"{'QUOTING ' if i == 0 else ''}{start} → {'TRADING ' if i == 0 else ''}{at(t, start[:10])}")
+    more = f", and {len(spans) - 3} more" if len(spans) > 3 else ""
+    n = int(quirks.get("preopen_crossed_messages") or 0)
+    return (f"pre-open inferred from the crossed book: {', '.join(shown)}{more} ({n:,} crossed "
+            f"message{'' if n == 1 else 's'}; docs/data.md \"Pre-open\")")
 
 
 def looks_like(path: Path) -> str | None:

@@ -230,6 +230,15 @@ class PreOpen:
         self.watching, self.mark, self.snap = True, None, snap
         self.pending = self.traded_at = None
 
+    def snapshot_end(self, em: Emitter, book: L2Book, exch: int, local: int) -> None:
+        """The snapshot a stream starts with (at ``exch``, ``local``) is over: its status would go right after it, at
+        its time; a book it leaves crossed is a pre-open, even when a trade comes next (the opening auction)."""
+        if self.watching and self.mark is None:
+            self.mark = (em.queued(), exch, local)
+            bb, ba = book.best_bid(), book.best_ask()
+            if bb is not None and ba is not None and bb >= ba:
+                self.decide(em, crossed=True)
+
     def decide(self, em: Emitter, crossed: bool) -> None:
         """The stream watched crossed (a pre-open: ``QUOTING``) or traded first (``TRADING``): its status at the mark."""
         status = TradingStatus.QUOTING if crossed else TradingStatus.TRADING

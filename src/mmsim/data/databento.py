@@ -46,7 +46,8 @@ cross wait for the opening auction) is accepted and counted in
 ``quirks.preopen_crossed_messages``. Such a stream is in pre-open: it starts ``STATUS
 QUOTING`` (after its snapshot, at its time) and turns ``TRADING`` at its first
 ``T``/``F`` record, before the opening auction's events (``_preopen``;
-``quirks.preopen_spans_ns``); a stream that trades before it crosses gets no status.
+``quirks.preopen_spans_ns``); a stream that trades before it crosses gets no status, and a snapshot that leaves
+the book crossed is a pre-open even when a trade comes next (the auction's print).
 After trading, a cross that outlasts a second with no trade during it (CME's daily
 pre-open, mid-file) is a pre-open too, ``QUOTING`` from the message where it began;
 one with a trade during it is an error.
@@ -424,7 +425,10 @@ class _Converter:
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
             if pre.watching and pre.mark is None and not snap:  # after the snapshot, or at the stream's start
-                pre.mark = (em.queued(), snap_ts, snap_ts) if pre.snap else (em.queued(), exch, local)
+                if pre.snap:  # a snapshot left crossed is a pre-open, even with a trade next (its auction)
+                    pre.snapshot_end(em, book, snap_ts, snap_ts)
+                else:
+                    pre.mark = (em.queued(), exch, local)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
             if action != "F":
                 if trade is not None:

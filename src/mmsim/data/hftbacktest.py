@@ -22,7 +22,9 @@ hftbacktest                            mmsim
                                        (hftbacktest clears from the best level
                                        *up to* ``px``), L3 orders there
                                        ``DELETE``; nothing left on the side, or
-                                       no side flag: ``CLEAR``
+                                       no side flag: ``CLEAR``; a snapshot's
+                                       clear of each side of a NaN price: one
+                                       ``CLEAR``
 ``ADD_ORDER_EVENT`` 10                 ``ADD``
 ``CANCEL_ORDER_EVENT`` 11              ``DELETE``
 ``MODIFY_ORDER_EVENT`` 12              ``CANCEL`` of the difference (same price,
@@ -58,6 +60,12 @@ A file whose first row is a ``DEPTH_CLEAR`` starts a new book, and a new watch f
 starting with a snapshot does. An order id added while an order of the file before still rests under it is an
 error naming the record and that file.
 
+A snapshot is a file's first exchange time starting with a ``DEPTH_CLEAR``, or mid-file an exchange time starting
+with a clear of the whole book (no side flag, or each side of a NaN price), and the book listed after the clear at its
+time (clears, depth and add rows). Its rows are no message: the stream's status goes right after them, at the
+snapshot's time, as the Databento loader writes it (a book they leave crossed is a pre-open, even with a trade next);
+a mid-file one starts a new book and a new pre-open watch, as a file opening with one does.
+
 Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new size, counted
 from the orders resting before the events, ``before=``; a ``CLEAR`` becomes a clear of a NaN price: the whole side)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
@@ -70,6 +78,7 @@ hftbacktest replay of the file matches through halts) or refused
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,6 +130,41 @@ __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
 def _cleared(price: int, side: int, upto: int | None) -> bool:
     """Whether a ``DEPTH_CLEAR`` up to ``upto`` (None: the whole side) reaches ``price`` on ``side``."""
     return upto is None or (price >= upto if side > 0 else price <= upto)
+
+
+#: The rows a snapshot lists after its clear (at its time); any other row ends it.
+_SNAPSHOT_ROWS = (DEPTH_CLEAR_EVENT, DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT)
+
+
+def _both_sides(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int], j: int,
+                nxt: tuple[int, int, float, int] | None) -> bool:
+    """Whether row ``j`` (a sided clear of a NaN price: the whole side) and the next, at its time, clear both sides
+    (``nxt``: the next chunk's first row, as (type, side, price, exch), for a row ``j`` that ends its chunk)."""
+    if j + 1 < len(typ):
+        nxt = (int(typ[j + 1]), int(side[j + 1]), float(px[j + 1]), ex[j + 1])
+    return (nxt is not None and nxt[3] == ex[j] and nxt[0] == DEPTH_CLEAR_EVENT and nxt[1] == -int(side[j])
+            and not np.isfinite(px[j]) and not np.isfinite(nxt[2]))
+
+
+def _whole_book(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int], j: int,
+                nxt: tuple[int, int, float, int] | None) -> bool:
+    """Whether the clear at row ``j`` clears the whole book: no side flag, or a clear of each side, whole."""
+    return int(side[j]) == 0 or _both_sides(typ, side, px, ex, j, nxt)
+
+
+def _peeked(p: Path) -> Iterator[tuple[np.ndarray, tuple[int, int, float, int] | None]]:
+    """The chunks of ``p``, each with the next chunk's first ``EXCH_EVENT`` row (type, side, price, exch), if any."""
+    prev = None
+    for ch in _chunks(p):
+        if prev is not None:
+            i = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
+            r = ch[int(i[0])] if len(i) else None
+            yield prev, None if r is None else (
+                int(r["ev"]) & 0xFF, 1 if int(r["ev"]) & BUY_EVENT else -1 if int(r["ev"]) & SELL_EVENT else 0,
+                float(r["px"]), int(r["exch_ts"]))
+        prev = ch
+    if prev is not None:
+        yield prev, None
 
 
 def _mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
@@ -224,16 +268,18 @@ def convert(
             em.last_exch, em.last_line = last, last_line
             cross.path = xcross.path = p
             if fi == 0:
-                pre.watch(em, snap=False)
+                pre.watch(em, snap=False)  # the stream's start (a snapshot starts another, right away)
                 pre.watch_chunks(em)
             else:
                 pre.resume(em)
             carried = set(orders.keys())
-            start = fi > 0  # the file's first row is still to come (after the first file)
+            start = True  # the file's first row is still to come
+            merged = False  # the row is the second of a snapshot's clear of each side, written as one CLEAR
             due: tuple[int, int, str] | None = None  # the rows of one exchange time (a message) read so far: its end
+            snap: tuple[int, int] | None = None  # a snapshot being read (exch, local of its clear): its rows no message
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
-            for ch in _chunks(p):
+            for ch, nxt in _peeked(p):
                 top = _check_local_order(p, ch, base, top)
                 idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
                 sel = ch[idx]
@@ -286,23 +332,33 @@ def convert(
                 for j, (t, s, pp, qq) in enumerate(zip(typ.tolist(), side.tolist(), pxi, qti)):
                     rec = base + int(idx[j]) + 1
                     e, lc = ex[j], lo[j]
+                    if snap is not None and (e != snap[0] or t not in _SNAPSHOT_ROWS):
+                        # The snapshot is over: a stream's status goes right after it, at its time, as the
+                        # Databento loader writes it (its rows are no message: their book is checked with the next).
+                        pre.snapshot_end(em, orders.levels, snap[0], snap[1])
+                        snap = None
                     if due is not None and e != due[0]:  # the message before ended (rows of one exchange time)
                         pre.message_end(em, xcross, orders.levels, *due, as_price)
                         due = None
-                    if start:
-                        start = False
-                        if t == DEPTH_CLEAR_EVENT:  # a file starting with a clear starts a new book (its pre-open)
-                            xcross.armed, xcross._since = False, None
-                            pre.watch(em, snap=False)
-                    new, due = due is None, (e, lc, f"record {rec} at exch_ts {e}")
-                    if pre.watching:
-                        if pre.mark is None:
+                    if t == DEPTH_CLEAR_EVENT and due is None and snap is None and (start or _whole_book(
+                            typ, side, sel["px"], ex, j, nxt)):
+                        # A snapshot: a file's first exchange time starting with a clear, or a clear of the whole
+                        # book mid-file, and the book listed after it at its time: a new book, and a new watch for
+                        # CME's pre-open, as a Databento file starting with a snapshot (module notes).
+                        xcross.armed, xcross._since = False, None
+                        pre.watch(em, snap=True)
+                        snap = (e, lc)
+                    start = False
+                    if pre.watching and (t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT):  # L2: no pre-open inferred
+                        pre.decide(em, crossed=False)
+                    if snap is None:
+                        new, due = due is None, (e, lc, f"record {rec} at exch_ts {e}")
+                        if pre.watching and pre.mark is None:
                             pre.mark = (em.queued(), e, lc)
-                        if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:  # L2 depth: no pre-open is inferred
-                            pre.decide(em, crossed=False)
-                    if new or pre.after_trade:  # a message starts, or goes on after its executions
-                        pre.begin(em, e, lc, new)
+                        if new or pre.after_trade:  # a message starts, or goes on after its executions
+                            pre.begin(em, e, lc, new)
                     if t == TRADE_EVENT or t == FILL_EVENT:  # a pre-open ends (its auction), or a trade in a cross
+                        assert due is not None  # a trade or fill row ends a snapshot: it is a message's
                         pre.trade(em, xcross, e, lc, rec, "record", due[2])
                     if s == 0 and t in _SIDED:
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
@@ -316,6 +372,12 @@ def convert(
                             raise DataError(f"{p}: record {rec}: trade of size {float(sel['qty'][j]):g}")
                         em.add(e, lc, Kind.TRADE, s, pp, qq, 0, rec)
                     elif t == DEPTH_CLEAR_EVENT:
+                        if merged:  # the second of a snapshot's clear of each side: written with the first
+                            merged = False
+                            continue
+                        if snap is not None and s != 0 and _both_sides(typ, side, sel["px"], ex, j, nxt):
+                            merged = True  # a snapshot's clear of each side, whole: the store's one CLEAR
+                            s = 0
                         if s == 0:
                             book.clear(0)
                             orders.clear()
@@ -399,6 +461,8 @@ def convert(
                 base += len(ch)
                 if progress is not None:
                     progress(base)
+            if snap is not None:  # a file ending in its snapshot
+                pre.snapshot_end(em, orders.levels, snap[0], snap[1])
             end = None if due is None else due[0]
             if due is not None:  # a file's end ends its last message
                 pre.message_end(em, xcross, orders.levels, *due, as_price)
