@@ -132,13 +132,10 @@ def _unitless(text: str, flag: str, what: str = "a duration") -> None:
 
 
 def duration(text: str, flag: str) -> Any:
-    """A :class:`Written` reader of a duration flag (``--bucket 10s``): read as :func:`scalar` reads a value (a
-    bare number is a number, the text otherwise), checked for a unit left out.
+    """A :class:`Written` reader of a duration flag (``--bucket 10s``): :func:`scalar`, checked for a unit left out.
 
-    A bare number is nanoseconds, as the config's key reads it (``--bucket 60000000000`` is 1 minute), but
-    one under 1 ms is taken for a unit left out and refused with the hint: ``--bucket 10`` compared 10 ns
-    buckets (a few thousand one-event buckets, with intervals that looked fine), ``--sharpe-interval 1``
-    was 1 ns, silently widened. ``10ns`` says it is meant; ``0`` is left to the value's own check.
+    A bare number is nanoseconds, as the config's key reads it, but one below the flag's floor is refused with the
+    hint (``--bucket 10`` compared 10 ns buckets with intervals that looked fine); ``10ns`` says it is meant.
 
     Raises
     ------
