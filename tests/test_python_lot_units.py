@@ -373,3 +373,20 @@ def test_a_declaration_the_class_cannot_hold_does_not_stop_a_python_run(spot):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert mmsim.run(spot, Child(), NO_SIGNALS).n_events == len(spot)
+
+
+def test_a_twin_built_from_its_type_counts_what_it_holds(spot):
+    """breaker15c: `ToxicityPull.python(**p)` and `ToxicityPullPython(**p)` (signature `(*, pure, **params)`) read
+    every quantity as its default, warning `size: 1 lot (the default)` of a run quoting 1000000 lots; the twin's
+    params are compared with the rule's defaults now. A quantity left out still warns."""
+    kind = resolve_strategy(TOX)
+    p = dict(size=mmsim.base(0.01, spot), max_position=mmsim.base(1, spot), trade_flow_threshold=mmsim.base(0.5, spot),
+             ofi_threshold=mmsim.base(0.5, spot), skew=mmsim.per_base(1, spot))
+    for twin in (kind.python(**p), kind.python_class(**p)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            mmsim.run(spot, twin, NO_SIGNALS)
+    del p["trade_flow_threshold"]
+    with pytest.warns(LotUnitWarning) as rec:
+        mmsim.run(spot, kind.python_class(**p), NO_SIGNALS)
+    assert [str(w.message) for w in rec] == [HEAD.format("ToxicityPull", "0.00000001") + "\n" + TFT]

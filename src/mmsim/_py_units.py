@@ -140,6 +140,11 @@ def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
     recorded = vars(strategy).get("_mmsim_args_") if hasattr(strategy, "__dict__") else None
     if recorded is not None:  # a numba strategy's Python twin: the names its numba strategy was given
         return cls, dict.fromkeys(recorded[1], True)
+    spec = getattr(getattr(cls, "native", None), "param_spec", None)
+    held = getattr(strategy, "params", None)
+    if isinstance(spec, Mapping) and isinstance(held, Mapping):  # a twin built as Type.python(**p), XPython(**p)
+        # (breaker15c: its signature is (*, pure, **params), so every quantity read as its default)
+        return cls, {name: True for name, v in held.items() if spec.get(name) is None or v != spec[name]}
     given: dict[str, bool] = {}  # the names given (lot_warning_parts reads membership)
     for name, p in params.items():
         if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
