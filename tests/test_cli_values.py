@@ -334,6 +334,10 @@ def test_a_bare_number_under_a_millisecond_is_refused_in_a_list_of_horizons(two_
     assert capsys.readouterr().err == ("mmsim: config error: --horizons[0]: 1 is a horizon of 1 ns (a bare number is "
                                        "nanoseconds, as in the config); for seconds write '1s', for milliseconds '1ms', "
                                        "or '1ns' if nanoseconds are meant\n")
+    # breaker15c: `--bucket 0.5` offered '0.5ns', itself refused (no whole number of ns): no such hint for a fraction.
+    assert main(["compare", str(a), str(b), "-q", "--bucket", "0.5"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: --bucket: 0.5 is a duration of 0.5 ns (a bare number is "
+                                       "nanoseconds, as in the config); for seconds write '0.5s'\n")
 
 
 # cli7 item 3: a message echoed the value as read (inf, -1.0), not as written.

@@ -760,6 +760,25 @@ def test_compare_pairs_the_two_sided_time():
         ["markout@1s", "spread_capture", "pnl_per_day"]
 
 
+def test_the_two_sided_share_starts_at_the_market_even_with_a_fill_before_it():
+    """breaker15c: a snapshot 2 h before the market (set apart), a taker fill against it at 1 us: the buckets begin
+    at the fill (its PnL must be in one, breaker15a) and the two-sided time was tiled from there, 2 h counted as
+    quoted where the report's span starts at the market. B pulls its ask 50 s into the 99 s of market: the
+    report's 50/99, now compare's 50 s of the 99 s + 1 ns (it read 0.99329). A quotes throughout: 1.0."""
+    from conftest import make_events
+
+    K = mmsim.Kind
+    m0 = 7200 * S
+    ev = make_events([(0, K.CLEAR, 0, 0, 0), (0, K.DEPTH, 1, 100, 5), (0, K.DEPTH, -1, 102, 5)]
+                     + [(m0 + k * S, K.DEPTH, 1, 100, 5 + k % 3) for k in range(100)])
+    a = fake_run([fill(1_000, 1, 102, 1)], n_events=len(ev))
+    b = fake_run([fill(1_000, 1, 102, 1)], n_events=len(ev))
+    a.orders, b.orders = _quoting(0), _quoting(m0 + 50 * S)
+    row = mmsim.compare(a, b, ev, horizons=["1s"], n_boot=50, bucket="10s").rows[-1]
+    assert row.metric == "two_sided" and row.a == 1.0
+    assert row.b == pytest.approx(50 * S / (99 * S + 1), rel=1e-15)
+
+
 def test_an_opening_snapshot_set_apart_adds_nothing_to_the_span_the_pnl_is_over():
     """newcomer14: ESH4 (a 00:00 book, its session from 22:00) read `PnL over 24h00m` in compare and a sweep,
     its report `Sharpe (over 2h00m)`. The span is the market's, from the first event after the snapshot:

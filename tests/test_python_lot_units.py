@@ -390,3 +390,38 @@ def test_a_twin_built_from_its_type_counts_what_it_holds(spot):
     with pytest.warns(LotUnitWarning) as rec:
         mmsim.run(spot, kind.python_class(**p), NO_SIGNALS)
     assert [str(w.message) for w in rec] == [HEAD.format("ToxicityPull", "0.00000001") + "\n" + TFT]
+
+
+@pytest.mark.parametrize("lot", [1e-08, 1.0], ids=["spot-lot", "lot-1"])
+def test_a_strategy_whose_getattr_raises_another_error_runs(spot, tmp_path, lot):
+    """breaker15c: a Strategy reading unknown attributes from a params dict (`__getattr__` raising KeyError) stopped
+    mmsim.run with a bare `KeyError: 'kind'` from inside mmsim (the engine asks hasattr / getattr(..., None) what a
+    strategy declares), on any store: now a StrategyError naming the protocol it breaks; fixed, it runs."""
+    from mmsim.synth import SynthConfig, write_store
+
+    class Params(mmsim.Strategy):
+        def __init__(self, size=1):
+            self.__dict__["params"] = {"size": size}
+
+        def __getattr__(self, k):
+            return self.__dict__["params"][k]
+
+        def quote(self, view):
+            return None
+
+    store = spot if lot != 1.0 else mmsim.load(write_store(SynthConfig(seed=3, duration=S, format="l2"),
+                                                           tmp_path / "one"))
+    with pytest.raises(mmsim.StrategyError) as e:
+        mmsim.run(store, Params(), NO_SIGNALS)
+    assert str(e.value) == ("strategy Params: looking up an attribute it does not have raised KeyError: "
+                            "'_mmsim_no_such_attribute_'; its __getattr__ must raise AttributeError for a missing name "
+                            "(Python's protocol: hasattr and getattr(obj, name, default) rely on it)")
+
+    class Fixed(Params):
+        def __getattr__(self, k):
+            try:
+                return self.__dict__["params"][k]
+            except KeyError:
+                raise AttributeError(k) from None
+
+    assert mmsim.run(store, Fixed(), NO_SIGNALS).n_events == len(store)

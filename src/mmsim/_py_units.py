@@ -118,6 +118,30 @@ def per_base(value: Any, store: Any) -> int | float:
     return got
 
 
+def check_lookup(strategy: Any, where: str = "") -> Any:
+    """``strategy``, checked to follow Python's attribute protocol: a missing attribute raises AttributeError (the
+    engine asks ``hasattr`` / ``getattr(..., None)`` what a strategy declares). A ``__getattr__`` reading a
+    params dict raised ``KeyError: 'kind'`` from inside mmsim (breaker15c); now a StrategyError saying so."""
+    if strategy is not None:
+        try:
+            getattr(strategy, "_mmsim_no_such_attribute_", None)
+        except Exception as exc:
+            raise StrategyError(f"{where}strategy {type(strategy).__name__}: looking up an attribute it does not have "
+                                f"raised {type(exc).__name__}: {exc}; its __getattr__ must raise AttributeError for a "
+                                "missing name (Python's protocol: hasattr and getattr(obj, name, default) rely on it)"
+                                ) from None
+    return strategy
+
+
+def _attr(obj: Any, name: str) -> Any:
+    """``getattr(obj, name, None)`` that a strategy's own ``__getattr__`` raising something else (a KeyError from a
+    params dict: breaker15c) cannot turn into a traceback: an absent attribute."""
+    try:
+        return getattr(obj, name, None)
+    except Exception:
+        return None
+
+
 def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
     """What declares ``strategy``'s quantities (its numba type, or its class) and which of its parameters count as
     given (not left at their defaults); None when that is not known (then nothing is warned of).
@@ -129,9 +153,9 @@ def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
     default); a parameter it keeps under another name cannot be told apart and is never warned of. Nothing is
     recorded on the instance (breaker15b: recording the constructor's arguments made strategies built from a
     generator or a lock unpicklable, pickled whole event arrays, and broke a custom ``__setattr__``)."""
-    names = getattr(strategy, "_mmsim_given_", None)  # a numba strategy: the names it was called with
+    names = _attr(strategy, "_mmsim_given_")  # a numba strategy: the names it was called with
     if names is not None:
-        return getattr(strategy, "kind", type(strategy)), dict.fromkeys(names, True)
+        return _attr(strategy, "kind") or type(strategy), dict.fromkeys(names, True)
     cls = type(strategy)
     try:
         params = inspect.signature(cls).parameters
@@ -141,7 +165,7 @@ def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
     if recorded is not None:  # a numba strategy's Python twin: the names its numba strategy was given
         return cls, dict.fromkeys(recorded[1], True)
     spec = getattr(getattr(cls, "native", None), "param_spec", None)
-    held = getattr(strategy, "params", None)
+    held = _attr(strategy, "params")
     if isinstance(spec, Mapping) and isinstance(held, Mapping):  # a twin built as Type.python(**p), XPython(**p)
         # (breaker15c: its signature is (*, pure, **params), so every quantity read as its default)
         return cls, {name: True for name, v in held.items() if spec.get(name) is None or v != spec[name]}

@@ -21,7 +21,7 @@ from . import _engine
 from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
 from ._interrupt import interrupt_of, run_pass
-from ._py_units import warn_runs
+from ._py_units import _attr, check_lookup, warn_runs
 from ._qty_units import signals_in_lots
 from ._timer_budget import check_decision_log
 from .errors import ConfigError, DataError, StrategyError, format_ts, raised_at
@@ -59,8 +59,8 @@ _L3_BEHIND_FILL = {"remainder": _engine.ENUMS["L3BehindFill"]["REMAINDER"],
 
 def _declared(strategy: Any, name: str) -> Any:
     """A strategy's declaration ``name``: on the object, its class, or its numba rule type (``kind``/``native``); None if absent."""
-    for holder in (strategy, getattr(strategy, "kind", None), getattr(type(strategy), "native", None)):
-        value = getattr(holder, name, None) if holder is not None else None
+    for holder in (strategy, _attr(strategy, "kind"), getattr(type(strategy), "native", None)):
+        value = _attr(holder, name) if holder is not None else None
         if value is not None:
             return value
     return None
@@ -243,7 +243,7 @@ class _Run:
             self.run_config, config = config, config.engine
         if not isinstance(config, Config):
             raise ConfigError(f"{where}config must be an mmsim.Config or RunConfig, got {type(config).__name__}")
-        self.strategy = strategy
+        self.strategy = check_lookup(strategy, where)
         conflict = store_size_conflict(config, meta)
         if conflict is not None:
             raise ConfigError(f"{where}{conflict}")

@@ -127,8 +127,8 @@ def _unitless(text: str, flag: str, what: str = "a duration") -> None:
             f"for seconds write '{t}s', for milliseconds '{t}ms'"
     else:
         hint = f"for seconds write '{t}s'"
-    raise ConfigError(f"{flag}: {t} is {what} of {t} ns (a bare number is nanoseconds, as in the config); "
-                      f"{hint}, or '{t}ns' if nanoseconds are meant")
+    ns = f", or '{t}ns' if nanoseconds are meant" if _INT.match(t) else ""  # '0.5ns' is no whole ns (breaker15c)
+    raise ConfigError(f"{flag}: {t} is {what} of {t} ns (a bare number is nanoseconds, as in the config); {hint}{ns}")
 
 
 def duration(text: str, flag: str) -> Any:
