@@ -654,6 +654,8 @@ def test_a_baseline_per_latency_draws_no_series_of_zeros():
     assert [t.get_text() for lg in fig.legends for t in lg.get_texts()] in ([], ["strategy=Pull"])
     ax = figs["sweep_strategy_vs_baseline.png"].axes[0]
     assert sorted(v for ln in ax.get_lines() if ln.get_marker() == "o" for v in ln.get_ydata()) == [3.0, 4.0]
+    # newcomer15b: the strategy axis kept an empty `Naive` category (every point of it its own baseline).
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Pull"]
     # Every point its own baseline (breaker14b): no _vs_baseline plot, not one of empty panels.
     for r in rows:
         r["verdict"] = "baseline"

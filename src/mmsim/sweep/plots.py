@@ -168,14 +168,19 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                  for k in varying}
     for key in varying:
         others = [k for k in varying if k != key]
-        xs, ticks, xtitle, kind = _axis_values(key, [r.get(key) for r in rows])
+        values = [r.get(key) for r in rows]
+        xs, ticks, xtitle, kind = _axis_values(key, values)
+        if skip_baseline and kind == "category":  # a category whose every point is its own baseline (the baseline
+            measured = {_canonical(r.get(key)) for r in ok if r.get("verdict") != "baseline"}  # strategy): none
+            values = [v for v in values if _canonical(v) in measured] or values  # (a number axis keeps its tick)
+            xs, ticks, xtitle, kind = _axis_values(key, values)
         numeric = kind != "category"
         positive = [x for x in xs if x > 0]
         scale, lin = duration_scale(xs) if kind == "duration" else (
             ("symlog", min(positive)) if positive and max(xs) / min(positive) >= 100 else ("linear", 0.0))
         if scale == "even":  # too close on any scale: evenly spaced in their order, ticked as written
             xs, xtitle = [float(sorted(xs).index(x)) for x in xs], f"{key} (evenly spaced)"
-        xpos = {c: x for c, x in zip([_canonical(v) for v in _unique([r.get(key) for r in rows])], xs)}
+        xpos = {c: x for c, x in zip([_canonical(v) for v in _unique(values)], xs)}
         groups: dict[str, list[Mapping[str, Any]]] = {}
         for r in ok:
             label = ", ".join(f"{k}={labels_of[k][_canonical(r.get(k))]}" for k in others) or "all"
