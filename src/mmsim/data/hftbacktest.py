@@ -127,6 +127,13 @@ from .store import EventStore, EventStoreWriter
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
 
 
+def _slack(q: np.ndarray) -> np.ndarray:
+    """How far a price or size over its step (``q``, a float quotient) may be from a whole number and still be on the
+    grid: 1e-6, or 4 float steps of ``q`` where those are larger (the rounding of the value, the step and the
+    division)."""
+    return np.maximum(1e-6, 4 * np.spacing(np.abs(q)))
+
+
 def _cleared(price: int, side: int, upto: int | None) -> bool:
     """Whether a ``DEPTH_CLEAR`` up to ``upto`` (None: the whole side) reaches ``price`` on ``side``."""
     return upto is None or (price >= upto if side > 0 else price <= upto)
@@ -306,7 +313,9 @@ def convert(
                         f"{p}: record {base + int(idx[i]) + 1}: order id {int(sel['order_id'][i])} does not fit "
                         "in a signed 64-bit integer"
                     )
-                off = priced & (np.abs(pxt - pxr) > 1e-6)
+                # On the grid within 1e-6 of a step, or a few float steps of the quotient where those are larger
+                # (beyond about 2**33 ticks or lots: 133.83798 / 1e-08 is 13383797999.999998, one float step off).
+                off = priced & (np.abs(pxt - pxr) > _slack(pxt))
                 if off.any():
                     i = int(np.flatnonzero(off)[0])
                     raise DataError(
@@ -317,7 +326,7 @@ def convert(
                 if neg.any():
                     i = int(np.flatnonzero(neg)[0])
                     raise DataError(f"{p}: record {base + int(idx[i]) + 1}: negative size {float(sel['qty'][i]):g}")
-                offq = priced & (np.abs(qtt - qtr) > 1e-6)
+                offq = priced & (np.abs(qtt - qtr) > _slack(qtt))
                 if offq.any():
                     i = int(np.flatnonzero(offq)[0])
                     raise DataError(
