@@ -9,6 +9,7 @@ the order's new size) needs the order's size, which for an order resting from be
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from ._hftbacktest_read import (
     FILL_EVENT,
     HBT_EVENT_DTYPE,
     LOCAL_EVENT,
+    META_KEYS,
     MODIFY_ORDER_EVENT,
     SELL_EVENT,
     TRADE_EVENT,
@@ -49,7 +51,11 @@ def export(
     on_status: str = "drop",
     before=None,
 ) -> np.ndarray:
-    """Write events as an hftbacktest ``.npz`` (``np.savez_compressed(path, data=...)``).
+    """Write events as an hftbacktest ``.npz`` (``np.savez_compressed(path, data=..., mmsim_meta=...)``).
+
+    Besides hftbacktest's ``data`` array the file holds ``mmsim_meta``, a JSON string of the store's
+    ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue`` and ``time_zone`` (of a bare
+    array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults.
 
     Parameters
     ----------
@@ -88,10 +94,12 @@ def export(
         raise ValueError(f"on_status must be 'drop' or 'error', got {on_status!r}")
     if isinstance(events, (str, Path)):
         events = load(events)
+    meta: dict = {}
     if isinstance(events, EventStore):
         tick_size = tick_size if tick_size is not None else events.tick_size
         lot_size = lot_size if lot_size is not None else events.lot_size
         ev = events.events
+        meta = {k: events.meta[k] for k in META_KEYS if k in events.meta}
     else:
         ev = as_event_array(np.asarray(events))
         if tick_size is None or lot_size is None:
@@ -114,7 +122,10 @@ def export(
                         "them (a store's events up to the slice's first), not the whole store")
     rest = _resting(prior) if prior is not None else {}
     out = _to_hbt(ev, float(tick_size), float(lot_size), rest, index)
-    np.savez_compressed(path, data=out)
+    # What the numbers mean, for mmsim's import (hftbacktest reads only ``data``): an .npz has no lot, and the one
+    # inferred from its sizes can be coarser than the store's (1e-06 for Binance spot's 1e-08).
+    meta.update(tick_size=float(tick_size), lot_size=float(lot_size))
+    np.savez_compressed(path, data=out, mmsim_meta=np.array(json.dumps(meta, sort_keys=True)))
     return out
 
 

@@ -3,6 +3,7 @@ with the checks made on the raw rows (NaN or infinite values, local_ts order); :
 
 from __future__ import annotations
 
+import json
 import warnings
 import zipfile
 import zlib
@@ -52,6 +53,10 @@ SELL_EVENT = 1 << 28
 _DIGITS = 8
 _CHUNK = 1 << 18
 
+#: The keys of a store's meta.json an export writes into its ``.npz`` (the array ``mmsim_meta``, a JSON string, which
+#: hftbacktest does not read) and an import takes as its defaults: what the file's numbers mean.
+META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_zone")
+
 
 _PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
 _SIDED = (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT)
@@ -78,6 +83,30 @@ def _chunks(path: Path) -> Iterator[np.ndarray]:
                 raise DataError(f"{path}: a truncated or corrupt .npz (its zip directory is missing)")
             f.seek(0)
             yield from _read_npy_stream(path, f)
+
+
+def _file_meta(path: Path) -> dict | None:
+    """The ``mmsim_meta`` of a ``.npz`` mmsim exported (its store's tick, lot, symbol, ...), or None."""
+    if not zipfile.is_zipfile(path):
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "mmsim_meta.npy" not in zf.namelist():
+                return None
+            with zf.open("mmsim_meta.npy") as f:
+                meta = json.loads(str(np.lib.format.read_array(f, allow_pickle=False)[()]))
+    except (*_ZIP_ERRORS, ValueError, TypeError, IndexError) as exc:
+        raise DataError(f"{path}: its mmsim_meta array is not readable ({exc})") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: its mmsim_meta is not a JSON object")
+    for k in ("tick_size", "lot_size", "contract_size"):
+        v = meta.get(k)
+        if k in meta and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            raise DataError(f"{path}: its mmsim_meta {k} is {v!r}, not a positive number")
+    for k in ("symbol", "venue", "time_zone"):
+        if k in meta and not isinstance(meta[k], str):
+            raise DataError(f"{path}: its mmsim_meta {k} is {meta[k]!r}, not a string")
+    return {k: meta[k] for k in META_KEYS if k in meta}
 
 
 def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:

@@ -73,7 +73,9 @@ one exchange-ordered and one local-ordered copy, as hftbacktest's
 ``correct_event_order`` does. hftbacktest has no trading-status event, so
 ``STATUS`` events are not exported (``on_status="drop"``, the default: an
 hftbacktest replay of the file matches through halts) or refused
-(``on_status="error"``).
+(``on_status="error"``). The export also writes ``mmsim_meta`` (a JSON string of the store's tick, lot, contract
+size, symbol, venue and time zone), which hftbacktest ignores; the import takes it as its defaults and refuses a
+tick or lot given that differs from it (``_file_defaults``).
 """
 
 from __future__ import annotations
@@ -119,12 +121,20 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     _check_floats,
     _check_local_order,
     _chunks,
+    _file_meta,
 )
 from ._preopen import OrderLevels, PreOpen
 from ._quote import hftbacktest_price, quote_with
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
+
+
+def _slack(q: np.ndarray) -> np.ndarray:
+    """How far a price or size over its step (``q``, a float quotient) may be from a whole number and still be on the
+    grid: 1e-6, or 4 float steps of ``q`` where those are larger (the rounding of the value, the step and the
+    division)."""
+    return np.maximum(1e-6, 4 * np.spacing(np.abs(q)))
 
 
 def _cleared(price: int, side: int, upto: int | None) -> bool:
@@ -167,6 +177,37 @@ def _peeked(p: Path) -> Iterator[tuple[np.ndarray, tuple[int, int, float, int] |
         yield prev, None
 
 
+def _file_defaults(paths: list[Path], tick_size: float | None,
+                   lot_size: float | None) -> tuple[dict, float | None, float | None]:
+    """The ``mmsim_meta`` of the files (an export's: what their numbers mean), one for all, and the tick and lot
+    sizes: the user's, else the files'; a size given that differs from the files' is an error naming both."""
+    found: dict[str, tuple[Path, object]] = {}
+    for p in paths:
+        for k, v in (_file_meta(p) or {}).items():
+            if k in found and found[k][1] != v:
+                raise DataError(f"{p}: its mmsim_meta {k} {v!r} differs from {found[k][0]}'s {found[k][1]!r}: "
+                                "files of one stream are in one tick, lot and symbol")
+            found.setdefault(k, (p, v))
+    sizes = []
+    for key, given, flag, what in (("tick_size", tick_size, "--tick-size", "prices are in ticks"),
+                                   ("lot_size", lot_size, "--lot-size", "sizes are in lots")):
+        if key not in found:
+            sizes.append(given)
+            continue
+        p, v = found[key]
+        assert isinstance(v, (int, float))
+        try:
+            units = to_units(float(v), _DIGITS)
+        except DataError as exc:
+            raise DataError(f"{p}: its mmsim_meta {key}: {exc}") from None
+        if given is not None and to_units(given, _DIGITS) != units:
+            raise DataError(f"{p}: {key} {given!r} given ({flag}), but the file says its {what} of {float(v)!r} "
+                            "(its mmsim_meta, written by mmsim's export): "
+                            f"leave {flag} out")
+        sizes.append(float(v))
+    return {k: v for k, (_, v) in found.items()}, sizes[0], sizes[1]
+
+
 def _mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
     return DataError(
         f"{p}: record {rec}: {what} at price {price:g} on the {'bid' if s > 0 else 'ask'} side, where "
@@ -194,10 +235,13 @@ def convert(
     out : Path
         Store directory.
     tick_size, lot_size : float, optional
-        Inferred when omitted: the greatest common step of all prices and of all
-        sizes (a first pass over the files).
+        When omitted: the file's ``mmsim_meta`` (an mmsim export's: its store's),
+        else inferred, the greatest common step of all prices and of all sizes (a
+        first pass over the files). Given, they must equal the ``mmsim_meta``'s.
     symbol : str, optional
-        Symbol for ``meta.json`` (hftbacktest files do not name it).
+        Symbol for ``meta.json``: when omitted, the ``mmsim_meta``'s (hftbacktest
+        files do not name it); given, it wins. The venue, contract size and time
+        zone are the ``mmsim_meta``'s too (else ``hftbacktest``, 1, UTC).
     progress : callable, optional
         Called with the number of records read.
     force : bool
@@ -214,6 +258,7 @@ def convert(
         store at ``out`` without ``force``.
     """
     paths = [Path(p) for p in sources]
+    fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size)
     if tick_size is None or lot_size is None:
         pg, qg = 0, 0
         limit = float(1 << 62)
@@ -306,7 +351,9 @@ def convert(
                         f"{p}: record {base + int(idx[i]) + 1}: order id {int(sel['order_id'][i])} does not fit "
                         "in a signed 64-bit integer"
                     )
-                off = priced & (np.abs(pxt - pxr) > 1e-6)
+                # On the grid within 1e-6 of a step, or a few float steps of the quotient where those are larger
+                # (beyond about 2**33 ticks or lots: 133.83798 / 1e-08 is 13383797999.999998, one float step off).
+                off = priced & (np.abs(pxt - pxr) > _slack(pxt))
                 if off.any():
                     i = int(np.flatnonzero(off)[0])
                     raise DataError(
@@ -317,7 +364,7 @@ def convert(
                 if neg.any():
                     i = int(np.flatnonzero(neg)[0])
                     raise DataError(f"{p}: record {base + int(idx[i]) + 1}: negative size {float(sel['qty'][i]):g}")
-                offq = priced & (np.abs(qtt - qtr) > 1e-6)
+                offq = priced & (np.abs(qtt - qtr) > _slack(qtt))
                 if offq.any():
                     i = int(np.flatnonzero(offq)[0])
                     raise DataError(
@@ -473,14 +520,14 @@ def convert(
         preopen_crossed = xcross.unarmed_count
         offset, offset_at = writer.correct_local_clock()
         meta = {
-            "symbol": symbol or "",
-            "venue": "hftbacktest",
+            "symbol": symbol or fmeta.get("symbol", ""),
+            "venue": fmeta.get("venue", "hftbacktest"),
             "tick_size": step_to_float(tick, _DIGITS),
             "lot_size": step_to_float(lot, _DIGITS),
-            "contract_size": 1.0,
+            "contract_size": float(fmeta.get("contract_size", 1.0)),
             "source": [p.name for p in paths],
             "format": "hftbacktest",
-            "time_zone": "UTC",
+            "time_zone": fmeta.get("time_zone", "UTC"),
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": True,
             "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
