@@ -111,8 +111,12 @@ def test_a_synthetic_store_round_trips_with_its_meta(tmp_path):
 @pytest.mark.parametrize(("meta", "why"), [
     ("{lot", "its mmsim_meta array is not readable (Expecting property name enclosed in double quotes: line 1 "
              "column 2 (char 1))"),
-    ('{"lot_size": "1e-08"}', "its mmsim_meta lot_size is '1e-08', not a positive number"),
+    ('{"lot_size": "1e-08"}', "its mmsim_meta lot_size is '1e-08', not a positive finite number"),
     ('[1]', "its mmsim_meta is not a JSON object"),
+    # breaker15d: Infinity and a 401-digit integer got through, then overflowed in a traceback.
+    ('{"tick_size": Infinity, "lot_size": 1e-08}', "its mmsim_meta tick_size is inf, not a positive finite number"),
+    ('{"contract_size": 1' + "0" * 400 + '}', "its mmsim_meta contract_size is 'an integer of 401 digits', not a "
+     "positive finite number"),
 ])
 def test_a_bad_mmsim_meta_is_an_error_naming_the_file(tmp_path, meta, why):
     f = npz(tmp_path / "a.npz", [(0, DEPTH, BUY, 100.0, 1, 0)])

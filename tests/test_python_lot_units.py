@@ -425,3 +425,48 @@ def test_a_strategy_whose_getattr_raises_another_error_runs(spot, tmp_path, lot)
                 raise AttributeError(k) from None
 
     assert mmsim.run(store, Fixed(), NO_SIGNALS).n_events == len(store)
+
+
+def test_a_getattr_answering_every_name_or_only_public_ones_is_named(spot):
+    """breaker15d, the same kind: a `__getattr__` returning None for every name passed the probe, then the engine took
+    the strategy for a numba one (`TypeError: 'NoneType' object is not callable`); one raising AttributeError for
+    private names but KeyError for public ones reached `KeyError: 'label'`. Both are StrategyErrors now."""
+    class Answers:
+        def __init__(self, size=1):
+            self.params = {"size": size}
+
+        def __getattr__(self, n):
+            return self.__dict__.get("params", {}).get(n)
+
+        def quote(self, view):
+            return None
+
+    class PublicKeyError(Answers):
+        def __getattr__(self, n):
+            if n.startswith("_"):
+                raise AttributeError(n)
+            return self.params[n]
+
+    with pytest.raises(mmsim.StrategyError) as e:
+        mmsim.run(spot, Answers(), NO_SIGNALS)
+    assert str(e.value) == ("strategy Answers: an attribute it does not have, '_mmsim_no_such_attribute_', reads None; "
+                            "its __getattr__ must raise AttributeError for a missing name (Python's protocol: hasattr "
+                            "and getattr(obj, name, default) rely on it)")
+    with pytest.raises(mmsim.StrategyError) as e:
+        mmsim.run(spot, PublicKeyError(), NO_SIGNALS)
+    assert str(e.value).startswith("strategy PublicKeyError: looking up an attribute it does not have raised KeyError: "
+                                   "'mmsim_no_such_attribute'; ")
+
+
+def test_a_twin_given_a_value_equal_to_its_default_counts_it_as_given(spot):
+    """breaker15d: the twin compared its params with the rule's defaults, so `FixedSpreadPython(size=1)` (or
+    `size=mmsim.base(0.00000001, store)`, exactly what the warning asks) read `size: 1 lot (the default)` where the
+    numba strategy, called alike, warns of nothing: the twin remembers the names it was called with, as it."""
+    kind = resolve_strategy(str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread")
+    for strategy in (kind(size=1), kind.python(size=1), kind.python_class(size=mmsim.base(0.00000001, spot)),
+                     kind(size=1).python()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            mmsim.run(spot, strategy, NO_SIGNALS)
+    with pytest.warns(LotUnitWarning):
+        mmsim.run(spot, kind.python_class(), NO_SIGNALS)

@@ -122,14 +122,21 @@ def check_lookup(strategy: Any, where: str = "") -> Any:
     """``strategy``, checked to follow Python's attribute protocol: a missing attribute raises AttributeError (the
     engine asks ``hasattr`` / ``getattr(..., None)`` what a strategy declares). A ``__getattr__`` reading a
     params dict raised ``KeyError: 'kind'`` from inside mmsim (breaker15c); now a StrategyError saying so."""
-    if strategy is not None:
+    if strategy is None:
+        return strategy
+    missing = object()
+    for name in ("_mmsim_no_such_attribute_", "mmsim_no_such_attribute"):  # a private and a public name (breaker15d)
         try:
-            getattr(strategy, "_mmsim_no_such_attribute_", None)
+            got = getattr(strategy, name, missing)
         except Exception as exc:
             raise StrategyError(f"{where}strategy {type(strategy).__name__}: looking up an attribute it does not have "
                                 f"raised {type(exc).__name__}: {exc}; its __getattr__ must raise AttributeError for a "
                                 "missing name (Python's protocol: hasattr and getattr(obj, name, default) rely on it)"
                                 ) from None
+        if got is not missing:  # a __getattr__ answering every name: the engine would take it for a numba strategy
+            raise StrategyError(f"{where}strategy {type(strategy).__name__}: an attribute it does not have, {name!r}, "
+                                f"reads {got!r}; its __getattr__ must raise AttributeError for a missing name "
+                                "(Python's protocol: hasattr and getattr(obj, name, default) rely on it)")
     return strategy
 
 
@@ -146,14 +153,14 @@ def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
     """What declares ``strategy``'s quantities (its numba type, or its class) and which of its parameters count as
     given (not left at their defaults); None when that is not known (then nothing is warned of).
 
-    A numba strategy remembers the names it was called with; a numba strategy's ``.python()`` twin carries them
-    over (``_mmsim_args_``). A Python :class:`~mmsim.Strategy` is read from what it holds: a parameter counts as
-    left at its default when the instance has an attribute of that name equal to the signature's default, as
+    A numba strategy and its Python twin (``Type.python(**p)``, ``XPython(**p)``, an instance's ``.python()``, which
+    carries its strategy's over) remember the names they were called with (``_mmsim_given_``). A Python
+    :class:`~mmsim.Strategy` is read from what it holds: a parameter counts as left at its default when the instance has an attribute of that name equal to the signature's default, as
     ``self.size = size`` keeps it (``b.size = mmsim.base(0.01, store)`` after construction is then not the
     default); a parameter it keeps under another name cannot be told apart and is never warned of. Nothing is
     recorded on the instance (breaker15b: recording the constructor's arguments made strategies built from a
     generator or a lock unpicklable, pickled whole event arrays, and broke a custom ``__setattr__``)."""
-    names = _attr(strategy, "_mmsim_given_")  # a numba strategy: the names it was called with
+    names = _attr(strategy, "_mmsim_given_")  # a numba strategy or its Python twin: the names it was called with
     if names is not None:
         return _attr(strategy, "kind") or type(strategy), dict.fromkeys(names, True)
     cls = type(strategy)
@@ -161,14 +168,6 @@ def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
         params = inspect.signature(cls).parameters
     except (TypeError, ValueError):
         return None
-    recorded = vars(strategy).get("_mmsim_args_") if hasattr(strategy, "__dict__") else None
-    if recorded is not None:  # a numba strategy's Python twin: the names its numba strategy was given
-        return cls, dict.fromkeys(recorded[1], True)
-    spec = getattr(getattr(cls, "native", None), "param_spec", None)
-    held = _attr(strategy, "params")
-    if isinstance(spec, Mapping) and isinstance(held, Mapping):  # a twin built as Type.python(**p), XPython(**p)
-        # (breaker15c: its signature is (*, pure, **params), so every quantity read as its default)
-        return cls, {name: True for name, v in held.items() if spec.get(name) is None or v != spec[name]}
     given: dict[str, bool] = {}  # the names given (lot_warning_parts reads membership)
     for name, p in params.items():
         if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):

@@ -411,7 +411,7 @@ class NumbaStrategy:
     def python(self, *, pure: bool = False) -> "RuleStrategy":
         """The Python-path twin with the same parameters."""
         twin = self.kind.python(pure=pure, **self.params)
-        vars(twin)["_mmsim_args_"] = ((), {name: self.params[name] for name in self._mmsim_given_})  # its defaults are ours
+        vars(twin)["_mmsim_given_"] = self._mmsim_given_  # the names this strategy was given: its defaults are ours
         return twin
 
     def __reduce__(self) -> Any:
@@ -441,6 +441,7 @@ class RuleStrategy(Strategy):
 
     def __init__(self, *, pure: bool = False, **params: Any) -> None:
         kind = type(self).native
+        self._mmsim_given_ = tuple(params)  # the names given, as a numba strategy's (the lot-unit warning; breaker15d)
         self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains,
                                                            kind.param_constraints)
         self.pure = bool(pure)

@@ -85,6 +85,14 @@ def _chunks(path: Path) -> Iterator[np.ndarray]:
             yield from _read_npy_stream(path, f)
 
 
+def _finite_positive(v: float) -> bool:
+    """``v`` a positive number a float holds (breaker15d: Infinity and a 401-digit integer went on to overflow)."""
+    try:
+        return 0 < float(v) < float("inf")
+    except OverflowError:
+        return False
+
+
 def _file_meta(path: Path) -> dict | None:
     """The ``mmsim_meta`` of a ``.npz`` mmsim exported (its store's tick, lot, symbol, ...), or None."""
     if not zipfile.is_zipfile(path):
@@ -101,8 +109,9 @@ def _file_meta(path: Path) -> dict | None:
         raise DataError(f"{path}: its mmsim_meta is not a JSON object")
     for k in ("tick_size", "lot_size", "contract_size"):
         v = meta.get(k)
-        if k in meta and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
-            raise DataError(f"{path}: its mmsim_meta {k} is {v!r}, not a positive number")
+        if k in meta and (isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite_positive(v)):
+            shown = v if not isinstance(v, int) or abs(v) < 10**20 else f"an integer of {len(str(abs(v)))} digits"
+            raise DataError(f"{path}: its mmsim_meta {k} is {shown!r}, not a positive finite number")
     for k in ("symbol", "venue", "time_zone"):
         if k in meta and not isinstance(meta[k], str):
             raise DataError(f"{path}: its mmsim_meta {k} is {meta[k]!r}, not a string")
