@@ -35,12 +35,14 @@ def test_a_large_price_on_a_fine_tick_is_on_the_grid(tmp_path):
     assert st.events["price"].tolist() == [33019318000, 33019323000]
 
 
-@pytest.mark.parametrize(("qty", "shown"), [(5e-09, "5e-09"), (133.838000005, "133.838000005")])
-def test_half_a_lot_is_still_refused(tmp_path, qty, shown):
+@pytest.mark.parametrize(("qty", "shown", "lot"), [(5e-09, "5e-09", 1e-08), (133.838000005, "133.838000005", 1e-08),
+                                                   # breaker15d: from 2**49 lots 4 float steps were half a lot
+                                                   (2.0**49 + 0.5, "562949953421312.5", 1.0)], ids=str)
+def test_half_a_lot_is_still_refused(tmp_path, qty, shown, lot):
     f = npz(tmp_path / "a.npz", [(0, DEPTH, BUY, 60000.00, 1, 0), (0, DEPTH, SELL, 60000.01, qty, 0)])
     with pytest.raises(mmsim.DataError, match=re.escape(
-            f"{f}: record 2: size {shown} is not a whole number of lots (lot size 1e-08)")):
-        hbt.convert([f], tmp_path / "s", tick_size=0.01, lot_size=1e-08)
+            f"{f}: record 2: size {shown} is not a whole number of lots (lot size {lot!r})")):
+        hbt.convert([f], tmp_path / "s", tick_size=0.01, lot_size=lot)
 
 
 def test_half_a_tick_is_still_refused(tmp_path):

@@ -155,11 +155,12 @@ def _given(strategy: Any) -> tuple[Any, dict[str, bool]] | None:
 
     A numba strategy and its Python twin (``Type.python(**p)``, ``XPython(**p)``, an instance's ``.python()``, which
     carries its strategy's over) remember the names they were called with (``_mmsim_given_``). A Python
-    :class:`~mmsim.Strategy` is read from what it holds: a parameter counts as left at its default when the instance has an attribute of that name equal to the signature's default, as
-    ``self.size = size`` keeps it (``b.size = mmsim.base(0.01, store)`` after construction is then not the
-    default); a parameter it keeps under another name cannot be told apart and is never warned of. Nothing is
-    recorded on the instance (breaker15b: recording the constructor's arguments made strategies built from a
-    generator or a lock unpicklable, pickled whole event arrays, and broke a custom ``__setattr__``)."""
+    :class:`~mmsim.Strategy` is read from what it holds: a parameter counts as left at its default when the
+    instance has an attribute of that name equal to the signature's default, as ``self.size = size`` keeps it
+    (``b.size = mmsim.base(0.01, store)`` after construction is then not the default); a parameter it keeps under
+    another name cannot be told apart and is never warned of. Nothing is recorded on the instance (breaker15b:
+    recording the constructor's arguments made strategies built from a generator or a lock unpicklable, pickled
+    whole event arrays, and broke a custom ``__setattr__``)."""
     names = _attr(strategy, "_mmsim_given_")  # a numba strategy or its Python twin: the names it was called with
     if names is not None:
         return _attr(strategy, "kind") or type(strategy), dict.fromkeys(names, True)

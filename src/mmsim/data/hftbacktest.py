@@ -133,8 +133,9 @@ __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
 def _slack(q: np.ndarray) -> np.ndarray:
     """How far a price or size over its step (``q``, a float quotient) may be from a whole number and still be on the
     grid: 1e-6, or 4 float steps of ``q`` where those are larger (the rounding of the value, the step and the
-    division)."""
-    return np.maximum(1e-6, 4 * np.spacing(np.abs(q)))
+    division), never a quarter or more (breaker15d: from 2**49 on, 4 steps were half a lot, and a half-lot size
+    passed)."""
+    return np.minimum(np.maximum(1e-6, 4 * np.spacing(np.abs(q))), 0.25)
 
 
 def _cleared(price: int, side: int, upto: int | None) -> bool:
