@@ -9,6 +9,7 @@ is hand-computed in decimal: 20 x 1e-08 = 0.0000002; 0.1 per lot / 1e-08 = 10000
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import warnings
 from pathlib import Path
@@ -241,6 +242,17 @@ def test_a_unit_written_in_python_says_how_to_pass_it(build, message):
     assert str(err.value) == message
 
 
+@dataclasses.dataclass
+class DC(mmsim.Strategy):
+    """A dataclass strategy: its __init__ is made after the class."""
+
+    quantities = ["size"]
+    size: int = 1
+
+    def quote(self, view):
+        return None
+
+
 def test_nothing_is_recorded_on_a_python_strategy_and_its_signature_is_its_own():
     """pyunits15 first wrapped each subclass's __init__ to record its arguments on the instance. breaker15b: a
     strategy built from a generator or holding a lock no longer pickled or deep-copied, one built from a day's
@@ -248,7 +260,6 @@ def test_nothing_is_recorded_on_a_python_strategy_and_its_signature_is_its_own()
     dataclass strategy and a subclass forwarding *args escaped it. What a strategy left at its default is now read
     from the attributes it holds; nothing is wrapped or recorded, so all of these work as before."""
     import copy
-    import dataclasses
     import inspect
     import threading
 
@@ -297,14 +308,6 @@ def test_nothing_is_recorded_on_a_python_strategy_and_its_signature_is_its_own()
     assert copy.deepcopy(WithLock(threading.Lock())).n == 0
     assert Frozen().size == 1
 
-    @dataclasses.dataclass
-    class DC(mmsim.Strategy):
-        quantities = ["size"]
-        size: int = 1
-
-        def quote(self, view):
-            return None
-
     assert list(inspect.signature(DC).parameters) == ["size"] and DC().size == 1
 
 
@@ -323,16 +326,6 @@ def test_what_a_python_strategy_holds_says_what_was_left_at_its_default(spot):
         HEAD.format("Quoter", "0.00000001") + "\n"
         "  skew: 0.5 per lot (the default) = 50000000 per base unit; in base units pass "
         "`skew=mmsim.per_base(50000000, store)`"]
-
-    import dataclasses
-
-    @dataclasses.dataclass
-    class DC(mmsim.Strategy):
-        quantities = ["size"]
-        size: int = 1
-
-        def quote(self, view):
-            return None
 
     with pytest.warns(LotUnitWarning) as rec:
         mmsim.run(spot, DC(), NO_SIGNALS)

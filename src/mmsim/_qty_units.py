@@ -318,6 +318,18 @@ def _defaults(obj: Any) -> dict[str, Any]:
     return {p.name: p.default for p in sig.parameters.values() if p.default is not p.empty}
 
 
+def _warned_value(name: str, params: Mapping[str, Any], defaults: Mapping[str, Any], python: bool) -> Any:
+    """The value a lot-unit warning names for ``name`` (given, or its default), or None for none: a value passed
+    in Python, or one that reads alike in any unit (0, infinity) or is no number."""
+    given = name in params
+    if given and python:
+        return None
+    value = params[name] if given else defaults.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
+        return None
+    return value
+
+
 def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, label: str) -> str | None:
     """The warning for a store whose lot is not 1: each declared quantity left at its default or written
     without a unit (0 and infinity left out: they read alike in any unit), with its value in lots and in
@@ -339,10 +351,8 @@ def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | Non
     lines = []
     for name in declared_quantities(obj):
         given = name in params
-        if given and python:
-            continue
-        value = params[name] if given else defaults.get(name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
+        value = _warned_value(name, params, defaults, python)
+        if value is None:
             continue
         lots = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         base = _text(lots * lot)
@@ -352,10 +362,8 @@ def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | Non
                      f"{write}")
     for name in declared_per_quantities(obj):
         given = name in params
-        if given and python:
-            continue
-        value = params[name] if given else defaults.get(name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value == 0:
+        value = _warned_value(name, params, defaults, python)
+        if value is None:
             continue
         per_lot = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         text = _text(Fraction(per_lot) / Fraction(lot))
