@@ -170,6 +170,14 @@ def _text(x: Decimal | Fraction) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _number_in_range(m: re.Match[str], label: str, name: str, value: str) -> Fraction:
+    """:func:`_number_of` a strategy parameter's match, or the ConfigError naming the parameter when out of range."""
+    num = _number_of(m)
+    if num is None:
+        raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is out of range: {_RANGE}")
+    return num
+
+
 def _number_of(m: re.Match[str]) -> Fraction | None:
     """The number a quantity's match writes, exactly; None when it is out of range (:data:`_RANGE`)."""
     from decimal import InvalidOperation
@@ -227,9 +235,7 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
             raise ConfigError(f"strategy {label}: parameter {name!r}: cannot read {value!r}: a quantity is a "
                               f"number of lots, or a number and a unit, '0.01 base' (base units, converted with "
                               f"the event store's lot size) or '20 lots' ({_DOCS})")
-        num = _number_of(m)
-        if num is None:
-            raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is out of range: {_RANGE}")
+        num = _number_in_range(m, label, name, value)
         if unit == "lots":
             if quantities[name] and num.denominator != 1:
                 raise ConfigError(_not_whole(obj, label, name, value, num, None))
@@ -275,9 +281,7 @@ def _per_lot(name: str, value: str, per: Collection[str], lot_size: float | None
         raise ConfigError(f"strategy {label}: parameter {name!r}: cannot read {value!r}: a per-lot parameter is a "
                           f"number per lot, or a number and a unit, '0.1 per base' (per base unit, converted with the "
                           f"event store's lot size) or '0.1 per lot' ({_DOCS})")
-    num = _number_of(m)
-    if num is None:
-        raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is out of range: {_RANGE}")
+    num = _number_in_range(m, label, name, value)
     if unit == "lots":
         return _plain_number(num)
     if lot_size is None:
