@@ -294,10 +294,13 @@ def test_compare_refuses_an_absurd_resample_count_and_a_nan_tick_value():
 
 
 @pytest.mark.parametrize("tick_size, price, expected", [(1e-8, 123456789, 1.23456789), (0.01, 35, 0.35),
-                                                        (5.0, 3, 15.0)])
+                                                        (5.0, 3, 15.0), (0.15, 3, 0.45), (0.3, 3, 0.9),
+                                                        (0.15, -3, -0.45)])
 def test_fills_csv_prices_in_currency_are_the_decimal_price(tick_size, price, expected):
     # 123456789 ticks * 1e-8 was 1.2345678900000001 (the tick rounded first), 35 * 0.01 was
-    # 0.35000000000000003; a tick of 1/N divides by N. A tick of 5 multiplies.
+    # 0.35000000000000003; a tick of 1/N divides by N. A tick of 5 multiplies. A decimal tick
+    # that is not 1/N divides ticks × M by 10**d: 3 ticks of 0.15 were 0.44999999999999996, 3 of
+    # 0.3 were 0.8999999999999999.
     book = make_events([(0, mmsim.Kind.DEPTH, 1, price - 1, 5), (0, mmsim.Kind.DEPTH, -1, price + 1, 5),
                         (2 * S, mmsim.Kind.DEPTH, 1, price - 1, 6)])
     res = result_of([fill(S, 1, price, 1, price - 1, price + 1)], tick_size=tick_size)

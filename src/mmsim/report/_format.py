@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["QTY_UNITS", "Quantities", "check_qty", "_ci", "_money", "_num", "_pct", "format_span"]
+__all__ = ["QTY_UNITS", "Quantities", "check_qty", "currency_price", "_ci", "_money", "_num", "_pct", "format_span"]
 
 
 def _num(x: Any, digits: int = 3) -> str:
@@ -183,3 +183,23 @@ class Quantities:
         places = max(-int(self.tick.as_tuple().exponent), 0)
         q = price.quantize(Decimal(1).scaleb(-places))
         return f"{q:,f}" if q == price else _plain(price)
+
+
+def currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:
+    """Prices in the quote currency, each the float nearest the decimal ``ticks × tick``.
+
+    A tick of ``1/N`` (0.01, 1e-8) divides by ``N``, and a tick that is a short decimal
+    ``M / 10**d`` (0.15, 2.5) divides ``ticks × M`` by ``10**d``: one rounding, so 123456789
+    ticks of 1e-8 read 1.23456789 and 3 ticks of 0.15 read 0.45 (the product rounds the tick
+    first: 1.2345678900000001, 0.44999999999999996). Any other tick (or a product past 2^53)
+    multiplies. ``ticks`` are exact int64 ticks.
+    """
+    n = round(1.0 / tick_size)
+    if 1 <= n < 2**53 and abs(n * tick_size - 1.0) < 1e-9:
+        return ticks / float(n)
+    _, digits, exp = Decimal(repr(float(tick_size))).as_tuple()
+    m = int("".join(map(str, digits)))
+    top = int(np.abs(ticks).max(initial=0)) * m
+    if isinstance(exp, int) and -18 <= exp < 0 and top < 2**53:
+        return (ticks * m) / float(10 ** -exp)
+    return ticks * tick_size

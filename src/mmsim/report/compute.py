@@ -52,6 +52,7 @@ from .markouts import (
     summarize,
 )
 from .._exact import as_float, dot, isum, mul, sub
+from ._format import currency_price
 from .equity import marking_mid
 from .infoage import information_age
 from .queuepos import queue_position
@@ -415,19 +416,6 @@ def _sharpe_interval(value: Any) -> int | None:
     return int(ns)
 
 
-def _currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:
-    """Prices in the quote currency: ``ticks / N`` when the tick is ``1/N`` (0.01, 1e-8), else ``ticks * tick``.
-
-    Dividing by the whole ``N`` rounds once, so 123456789 ticks of 1e-8 read 1.23456789,
-    not 1.2345678900000001 (the product rounds the tick first). ``N`` must be a whole
-    number below 2^53 within 1e-9 relative; ``ticks`` are exact int64 ticks.
-    """
-    n = round(1.0 / tick_size)
-    if 1 <= n < 2**53 and abs(n * tick_size - 1.0) < 1e-9:
-        return ticks / float(n)
-    return ticks * tick_size
-
-
 def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[str, np.ndarray],
                       who: str = "report", run: str = "the run") -> None:
     """Refuse an event store whose book is not the one the run's fills saw.
@@ -572,7 +560,7 @@ def _fills_table(
         **{k: f[k] if (f[k] >= 0).all() else np.where(f[k] >= 0, f[k].astype(np.float64), np.nan)
            for k in ("queue_ahead_at_entry", "level_qty_at_fill")},
         "price_ticks": f["price"],
-        "price": _currency_price(f["price"], tick_size),
+        "price": currency_price(f["price"], tick_size),
         "qty": f["qty"],
         "position": f["position_after"],
         "fee": f["fee"],
