@@ -95,6 +95,40 @@ def display_label(value: Any, key: str = "") -> str:
     return _label(value)
 
 
+def typed_form(value: Any, key: str = "") -> Any:
+    """A grid value as a user types it back into the grid (results.csv's cell); a scalar unchanged.
+
+    A latency mapping reads as its label (``{recorded: 50ms}`` -> ``recorded + 50ms``, a lognormal
+    ``lognormal(1ms, 0.5)``: :meth:`mmsim.LatencyModel.describe`, which the config reads back to the same
+    model); any other mapping or list as YAML flow in its own key order (``{path: ..., params: {size: 1}}``,
+    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``)."""
+    if not isinstance(value, (Mapping, list)):
+        return value
+    import yaml
+
+    text = yaml.safe_dump(_typed(value, key), default_flow_style=True, sort_keys=False, allow_unicode=True,
+                          width=float("inf"))
+    return text[: -len("...\n")].strip() if text.endswith("...\n") else text.strip()
+
+
+def _typed(value: Any, key: str) -> Any:
+    from ..config import LatencyModel
+
+    last = key.rpartition(".")[2]
+    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
+        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant", "recorded"))
+    if is_latency and isinstance(value, Mapping):
+        try:
+            return LatencyModel.parse(value, key or "latency").describe()
+        except ConfigError:
+            pass
+    if isinstance(value, Mapping):
+        return {str(k): _typed(v, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v, key) for v in value]
+    return value
+
+
 def _meaning(value: Any, key: str) -> str:
     """What a grid value means once read, for telling two spellings of one value: a latency as its model
     (``1ms`` and ``1000us`` are one constant, ``{lognormal: {median: 1ms, ...}}`` and ``median: 1000us``
