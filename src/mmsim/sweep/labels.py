@@ -190,6 +190,37 @@ def latency_positions(values: Sequence[Any], key: str) -> list[float] | None:
     return positions
 
 
+#: The line of a plot that holds the recorded feed's points when a latency axis mixes them with constants.
+RECORDED_LINE = "recorded + X"
+
+
+def recorded_axis(values: Sequence[Any], key: str) -> tuple[list[float], list[str], str, list[str]] | None:
+    """A latency axis whose values are all constants or the recorded feed (``recorded``, ``recorded + X``),
+    a recorded one among them, as a duration axis of X: x (ns), tick labels, axis title and each value's line
+    (``constant`` or :data:`RECORDED_LINE`). None for any other axis (a lognormal model among them: categorical).
+
+    Every value recorded: x is the added latency X, ticked ``0`` (``recorded``), ``5ms``..., titled
+    ``latency.feed = recorded + X``. Constants and recorded: x is the constant's latency or the recorded
+    feed's X, two lines (``latency.feed = X, or recorded + X``)."""
+    from ..config import LatencyModel
+
+    if not (key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS):
+        return None
+    try:
+        models = [LatencyModel.parse(v, key) for v in values]
+    except ConfigError:
+        return None
+    kinds = {m.kind for m in models}
+    if "recorded" not in kinds or not kinds <= {"constant", "recorded"}:
+        return None
+    xs = [float(m.offset_ns if m.kind == "recorded" else m.ns) for m in models]
+    ticks = [("0" if m.offset_ns == 0 else display_label(v, key)[len("recorded + "):]) if m.kind == "recorded"
+             else display_label(v, key) for v, m in zip(values, models)]
+    lines = [RECORDED_LINE if m.kind == "recorded" else "constant" for m in models]
+    title = f"{key} = recorded + X" if kinds == {"recorded"} else f"{key} = X, or recorded + X"
+    return xs, ticks, title, lines
+
+
 def _short(text: str, width: int = 28) -> str:
     # Strategy specs are long (absolute) file paths; the name after ':' tells rows apart.
     target, sep, name = text.rpartition(":")
