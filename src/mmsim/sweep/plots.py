@@ -98,8 +98,10 @@ def _needs_symlog(groups: Sequence[Sequence[float]]) -> bool:
 def _y_scales(panels: Sequence[tuple[Any, str, Sequence[Sequence[float]]]]) -> None:
     """One y scale rule per quantity in a figure: ``(ax, metric, groups)`` of each panel.
 
-    A group is one series (a line), and on a categorical axis also the points of
-    one category. The panels of one quantity at several horizons (the markouts;
+    A group is one series (a line) on a number or duration axis, the points of one
+    category on a categorical one (the series were groups there too: a figure against
+    the strategy then went symlog on latencies 20x apart, the figure against the
+    latency of the same points not). The panels of one quantity at several horizons (the markouts;
     the Δ markouts) go symlog together when any one of them needs it
     (:func:`_needs_symlog`), all with the same linear band, the decade of the
     smallest size among them (``10**floor(log10(size))``), so every group sits in
@@ -247,7 +249,12 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                     ax.errorbar(x, y, yerr=[lo, hi], capsize=3, **style)
                 else:
                     ax.plot(x, y, **style)
-            panels.append((ax, m, series + (list(by_x.values()) if not numeric else [])))
+            # What a panel's scale compares: its lines on a number axis, its categories on a categorical one (each
+            # category's series side by side). Both compare the same points (a figure against the latency compares
+            # its strategies' lines; one against the strategy, its strategies), so the two figures of a sweep agree;
+            # with the series too, a categorical figure went symlog on latencies 20x apart (the defence sweep's
+            # sweep_strategy_vs_baseline.png, beside a linear sweep_latency_feed_vs_baseline.png).
+            panels.append((ax, m, series if numeric else list(by_x.values())))
             if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
                 ax.axhline(0.0, color="0.6", lw=0.8)
             ax.set_title(metric_title(m, ok), fontsize=10)
