@@ -253,3 +253,33 @@ def test_the_metrics_against_the_strategy_take_the_scales_they_have_against_the_
     assert _scale(_panel(figs["sweep_latency_feed.png"], "PnL")) == ("linear", None)
     assert _scale(_panel(figs["sweep_strategy.png"], "PnL")) == ("linear", None)
     assert _panel(figs["sweep_strategy.png"], "PnL").get_title() == "PnL (quote ccy)"
+
+
+def _legend_texts(fig):
+    return [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_the_differences_figure_lists_its_series_in_the_metrics_figure_s_order():
+    """Δ markout 1s has no interval at 1 ms (too few buckets: ci_low/ci_high null), so that series is drawn
+    without bars; the legend, read off the first panel, listed it first (matplotlib puts plain lines before
+    error-bar containers): `latency.feed=1ms, latency.feed=0ms` beside the metrics figure's `0ms, 1ms`."""
+    diffs = {f: {"markout@1s": DEFENCE[f]["markout@1s"], "pnl_per_day": DEFENCE[f]["pnl_per_day"]} for f in DEFENCE}
+    diffs["1ms"]["markout@1s"] = (-0.039, None, None)
+    rows, grid = _vs_by_feed(diffs)
+    figs = sweep_figures(rows, grid)
+    assert _legend_texts(figs["sweep_strategy.png"]) == ["latency.feed=0ms", "latency.feed=1ms"]
+    assert _legend_texts(figs["sweep_strategy_vs_baseline.png"]) == ["latency.feed=0ms", "latency.feed=1ms"]
+
+
+def test_a_series_missing_from_the_first_panel_is_in_the_legend():
+    """The second case: Pull B has no Δ markout 1s at all (null), only a Δ PnL: it was left out of the legend
+    (read off the Δ markout panel) though its Δ PnL is drawn; now listed in its place, as the metrics figure."""
+    rows, grid = _vs_rows({"PullA": [{"markout@1s": (1.0, 0.5, 1.5), "pnl_per_day": (4.0, 3.0, 5.0)}],
+                           "PullB": [{"markout@1s": (None, None, None), "pnl_per_day": (5.0, 4.0, 6.0)}]})
+    for r in rows:
+        if r["strategy"] == "PullB":
+            r.update({"vs_baseline.markout@1s": None, "vs_baseline.markout@1s.ci_low": None,
+                      "vs_baseline.markout@1s.ci_high": None})
+    figs = sweep_figures(rows, grid)
+    assert _legend_texts(figs["sweep_latency_feed.png"]) == ["strategy=Naive", "strategy=PullA", "strategy=PullB"]
+    assert _legend_texts(figs["sweep_latency_feed_vs_baseline.png"]) == ["strategy=PullA", "strategy=PullB"]

@@ -276,7 +276,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
         _y_scales(panels)
-        handles, labels = fig.axes[0].get_legend_handles_labels()
+        handles, labels = _legend(fig, list(groups))
         if len(labels) > 1 or (labels and labels[0] != "all"):
             fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
         fig.suptitle(f"sweep: {what} against {key}", fontsize=11)
@@ -321,6 +321,18 @@ def _fit_rows(fig: Any, nrows: int, panel: float, top: float, legend: float, bel
     height = nrows * panel + nrows * need + top + legend
     fig.set_size_inches(fig.get_size_inches()[0], height)
     fig.subplots_adjust(top=1 - top / height, bottom=(need + legend) / height, hspace=need / panel)
+
+
+def _legend(fig: Any, order: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """One legend entry per series drawn in any panel, in the series' order: the first panel's own list put
+    lines without error bars before those with (matplotlib lists containers last), so a Δ with no interval at
+    one latency moved that latency's series first, and left out a series that panel had nothing of."""
+    handles: dict[str, Any] = {}
+    for ax in fig.axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    labels = [label for label in order if label in handles]
+    return [handles[label] for label in labels], labels
 
 
 def _one_tick_per_x(xs: Sequence[float], ticks: Sequence[str]) -> tuple[list[float], list[str]]:
