@@ -346,7 +346,7 @@ def test_a_sweep_around_the_recorded_feed_end_to_end(tmp_path, stores):
     # categorical: 5ms, 20ms, recorded, recorded + 5ms, recorded + 20ms); at 5 and 20 ms they meet here.
     assert [t for _, t in ticks] == ["0", "5ms", "20ms"]
     lines = {ln.get_label(): dict(zip(ln.get_xdata(), ln.get_ydata())) for ln in ax.get_lines()
-             if ln.get_marker() == "o"}
+             if ln.get_marker() in ("o", "s")}
     assert sorted(lines) == ["constant", "recorded + X"]
     assert lines["recorded + X"][5e6] == lines["constant"][5e6] == by["5ms"]["pnl.total"]
     assert lines["recorded + X"][20e6] == lines["constant"][20e6] == by["20ms"]["pnl.total"]

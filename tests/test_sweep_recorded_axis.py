@@ -27,9 +27,10 @@ def _ticks(ax):
 
 
 def _lines(ax):
-    """(label, linestyle, colour, x, y) of each series drawn with markers."""
+    """(label, linestyle, colour, x, y) of each series drawn with markers (round; the recorded feed's square
+    beside constants)."""
     return [(ln.get_label(), ln.get_linestyle(), ln.get_color(), [float(v) for v in ln.get_xdata()],
-             [float(v) for v in ln.get_ydata()]) for ln in ax.get_lines() if ln.get_marker() == "o"]
+             [float(v) for v in ln.get_ydata()]) for ln in ax.get_lines() if ln.get_marker() in ("o", "s")]
 
 
 def test_an_axis_of_recorded_feeds_is_numeric_in_the_added_latency():
@@ -75,6 +76,9 @@ def test_constants_beside_recorded_feeds_are_two_lines_on_one_axis():
     rows, grid = _rows(["0ms", "recorded", "recorded + 1ms", "1ms"])
     fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
     assert [(lb, ls) for lb, ls, *_ in _lines(fig.axes[0])] == [("constant", "-"), ("recorded + X", "--")]
+    # A lone constant point reads apart from the recorded line's in the same colour: round against square.
+    assert [(ln.get_label(), ln.get_marker()) for ln in fig.axes[0].get_lines()][:2] == [("constant", "o"),
+                                                                                         ("recorded + X", "s")]
     assert _ticks(fig.axes[0]) == [(0.0, "0ms"), (1e6, "1ms")]
 
 

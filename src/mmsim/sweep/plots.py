@@ -243,8 +243,8 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                 style = {"marker": "o", "ms": 5, "color": color, "label": label}
                 if not numeric:
                     style["linestyle"] = "none"
-                elif dashed:  # the recorded feed's line beside the constants' (solid), in the same colour
-                    style["linestyle"] = "--"
+                elif dashed:  # the recorded feed's line beside the constants' (solid, round), in the same colour
+                    style.update(linestyle="--", marker="s")  # squares: a lone point of either reads apart too
                 if any(lo) or any(hi):
                     ax.errorbar(x, y, yerr=[lo, hi], capsize=3, **style)
                 else:
