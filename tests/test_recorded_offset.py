@@ -311,8 +311,9 @@ def _sweep_grid(tmp, data, feeds: str) -> str:
 
 def test_a_sweep_around_the_recorded_feed_end_to_end(tmp_path, stores):
     """On a store whose local_ts is its exch_ts, `recorded + X` is the constant X feed: each point's PnL and fills
-    equal the constant point's. The labels read `recorded + 5ms` in results.csv, and the plot places the recorded
-    points by their offset after the constant ones, not on the constants' duration axis."""
+    equal the constant point's. The labels read `recorded + 5ms` in results.csv, and the plot draws the recorded
+    points by their offset as a line of their own beside the constants' (sweep16: they were categories after the
+    constant ones)."""
     from mmsim.sweep import run_sweep
 
     _, rec = stores
@@ -341,7 +342,14 @@ def test_a_sweep_around_the_recorded_feed_end_to_end(tmp_path, stores):
     figs = sweep_figures(rows, mmsim.sweep.load_grid(grid))
     ax = figs["sweep_latency_feed.png"].axes[0]
     ticks = sorted(zip(ax.get_xticks(), [t.get_text() for t in ax.get_xticklabels()]))
-    assert [t for _, t in ticks] == ["5ms", "20ms", "recorded", "recorded + 5ms", "recorded + 20ms"]
+    # sweep16: two lines on one duration axis, the constants' and the recorded feed's by its X (it was
+    # categorical: 5ms, 20ms, recorded, recorded + 5ms, recorded + 20ms); at 5 and 20 ms they meet here.
+    assert [t for _, t in ticks] == ["0", "5ms", "20ms"]
+    lines = {ln.get_label(): dict(zip(ln.get_xdata(), ln.get_ydata())) for ln in ax.get_lines()
+             if ln.get_marker() in ("o", "s")}
+    assert sorted(lines) == ["constant", "recorded + X"]
+    assert lines["recorded + X"][5e6] == lines["constant"][5e6] == by["5ms"]["pnl.total"]
+    assert lines["recorded + X"][20e6] == lines["constant"][20e6] == by["20ms"]["pnl.total"]
 
 
 def test_latency_positions_order_recorded_points_by_their_offset():

@@ -197,3 +197,89 @@ def test_a_quantity_written_with_a_unit_is_a_numeric_axis(values, unit):
     rows[0][key] = "20 lots"  # two units: categories again
     ax = _panel(next(iter(sweep_figures(rows, grid).values())), "PnL")
     assert ax.get_xlabel() == key
+
+
+# ----------------------------------------------------------------------------- the two figures of a sweep agree (sweep16)
+
+
+def _vs_by_feed(diffs):
+    """Naive (each latency's baseline) and Pull at 0ms and 1ms; ``diffs``: feed -> quantity -> (est, lo, hi) of Pull."""
+    rows = []
+    for strat in ("Naive", "Pull"):
+        for feed in ("0ms", "1ms"):
+            r = {"id": f"p{len(rows)}", "index": len(rows), "repeat": 0, "seed": 0, "status": "ok", "strategy": strat,
+                 "latency.feed": feed, "pnl.total": 1.0, "baseline": "p0", "baseline_note": None,
+                 "verdict": "baseline" if strat == "Naive" else "better"}
+            for q, (est, lo, hi) in diffs[feed].items():
+                if strat == "Naive":
+                    est = lo = hi = 0.0
+                r.update({f"vs_baseline.{q}": est, f"vs_baseline.{q}.ci_low": lo, f"vs_baseline.{q}.ci_high": hi})
+            rows.append(r)
+    grid = Grid(points=(), keys=("strategy", "latency.feed"), repeats=1, output=None, workers=None, source="g.yaml",
+                baseline=BaselinePlan(spec={"strategy": "Naive"}, settings=CompareSettings()))
+    return rows, grid
+
+
+#: examples/defence_sweep.yaml's shape: the pull's edge at 0 ms gone at a slower feed (1 ms here).
+DEFENCE = {"0ms": {"markout@1s": (1.7, 1.5, 1.9), "spread_capture": (0.126, 0.105, 0.149),
+                   "pnl_per_day": (49.4, -256.4, 356.6), "two_sided": (-0.0761, -0.0826, -0.07)},
+           "1ms": {"markout@1s": (-0.039, -0.076, 0.014), "spread_capture": (0.004, 0.002, 0.006),
+                   "pnl_per_day": (-9.8, -37.7, 16.1), "two_sided": (-0.002, -0.003, -0.001)}}
+
+
+def test_the_differences_against_the_strategy_take_the_scales_they_have_against_the_latency():
+    """One compared strategy: against the latency its Δs are one line per panel, linear. Against the strategy
+    (one category, the latencies side by side) Δ markout 1s (1.9 vs 0.076 with their bars), Δ spread capture
+    (0.149 vs 0.006) and Δ two-sided presence (8.26 vs 0.3 pp) each went symlog, each panel on its own, because
+    the latencies' single points were compared as groups; Δ PnL (356.6 vs 37.7, under 20x) stayed linear. The
+    categories are what a categorical panel compares (docs/sweeps.md): one here, so linear, as the other figure."""
+    rows, grid = _vs_by_feed(DEFENCE)
+    figs = sweep_figures(rows, grid)
+    expected = {"Δ markout 1s (ticks/lot)": ("linear", None), "Δ spread capture (ticks/lot)": ("linear", None),
+                "Δ PnL per day (quote ccy)": ("linear", None), "Δ two-sided presence (pp)": ("linear", None)}
+    assert {ax.get_title(): _scale(ax) for ax in figs["sweep_latency_feed_vs_baseline.png"].axes} == expected
+    assert {ax.get_title(): _scale(ax) for ax in figs["sweep_strategy_vs_baseline.png"].axes} == expected
+
+
+def test_the_metrics_against_the_strategy_take_the_scales_they_have_against_the_latency():
+    """The second case, on the metrics figure: both strategies make 48,000 at 0 ms and 500 at 1 ms. Against the
+    latency each strategy is one line from 48,000 to 500 (sizes 48,000 and 48,000: linear); against the strategy
+    the 0 ms and 1 ms markers were compared (96x: symlog). Now linear in both; strategies 48,000 against -480 still
+    go symlog in both (test_sweep_points)."""
+    rows, grid = _rows({"Naive": [{"markout.1s.mean_ticks": -1.0}], "Pull": [{"markout.1s.mean_ticks": -1.0}]})
+    for r in rows:
+        r["pnl.total"] = 48_000.0 if r["latency.feed"] == "0ms" else 500.0
+    figs = sweep_figures(rows, grid)
+    assert _scale(_panel(figs["sweep_latency_feed.png"], "PnL")) == ("linear", None)
+    assert _scale(_panel(figs["sweep_strategy.png"], "PnL")) == ("linear", None)
+    assert _panel(figs["sweep_strategy.png"], "PnL").get_title() == "PnL (quote ccy)"
+
+
+def _legend_texts(fig):
+    return [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_the_differences_figure_lists_its_series_in_the_metrics_figure_s_order():
+    """Δ markout 1s has no interval at 1 ms (too few buckets: ci_low/ci_high null), so that series is drawn
+    without bars; the legend, read off the first panel, listed it first (matplotlib puts plain lines before
+    error-bar containers): `latency.feed=1ms, latency.feed=0ms` beside the metrics figure's `0ms, 1ms`."""
+    diffs = {f: {"markout@1s": DEFENCE[f]["markout@1s"], "pnl_per_day": DEFENCE[f]["pnl_per_day"]} for f in DEFENCE}
+    diffs["1ms"]["markout@1s"] = (-0.039, None, None)
+    rows, grid = _vs_by_feed(diffs)
+    figs = sweep_figures(rows, grid)
+    assert _legend_texts(figs["sweep_strategy.png"]) == ["latency.feed=0ms", "latency.feed=1ms"]
+    assert _legend_texts(figs["sweep_strategy_vs_baseline.png"]) == ["latency.feed=0ms", "latency.feed=1ms"]
+
+
+def test_a_series_missing_from_the_first_panel_is_in_the_legend():
+    """The second case: Pull B has no Δ markout 1s at all (null), only a Δ PnL: it was left out of the legend
+    (read off the Δ markout panel) though its Δ PnL is drawn; now listed in its place, as the metrics figure."""
+    rows, grid = _vs_rows({"PullA": [{"markout@1s": (1.0, 0.5, 1.5), "pnl_per_day": (4.0, 3.0, 5.0)}],
+                           "PullB": [{"markout@1s": (None, None, None), "pnl_per_day": (5.0, 4.0, 6.0)}]})
+    for r in rows:
+        if r["strategy"] == "PullB":
+            r.update({"vs_baseline.markout@1s": None, "vs_baseline.markout@1s.ci_low": None,
+                      "vs_baseline.markout@1s.ci_high": None})
+    figs = sweep_figures(rows, grid)
+    assert _legend_texts(figs["sweep_latency_feed.png"]) == ["strategy=Naive", "strategy=PullA", "strategy=PullB"]
+    assert _legend_texts(figs["sweep_latency_feed_vs_baseline.png"]) == ["strategy=PullA", "strategy=PullB"]

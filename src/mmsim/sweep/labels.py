@@ -95,6 +95,40 @@ def display_label(value: Any, key: str = "") -> str:
     return _label(value)
 
 
+def typed_form(value: Any, key: str = "") -> Any:
+    """A grid value as a user types it back into the grid (results.csv's cell); a scalar unchanged.
+
+    A latency mapping reads as its label (``{recorded: 50ms}`` -> ``recorded + 50ms``, a lognormal
+    ``lognormal(1ms, 0.5)``: :meth:`mmsim.LatencyModel.describe`, which the config reads back to the same
+    model); any other mapping or list as YAML flow in its own key order (``{path: ..., params: {size: 1}}``,
+    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``)."""
+    if not isinstance(value, (Mapping, list)):
+        return value
+    import yaml
+
+    text = yaml.safe_dump(_typed(value, key), default_flow_style=True, sort_keys=False, allow_unicode=True,
+                          width=float("inf"))
+    return text[: -len("...\n")].strip() if text.endswith("...\n") else text.strip()
+
+
+def _typed(value: Any, key: str) -> Any:
+    from ..config import LatencyModel
+
+    last = key.rpartition(".")[2]
+    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
+        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant", "recorded"))
+    if is_latency and isinstance(value, Mapping):
+        try:
+            return LatencyModel.parse(value, key or "latency").describe()
+        except ConfigError:
+            pass
+    if isinstance(value, Mapping):
+        return {str(k): _typed(v, f"{key}.{k}" if key else str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v, key) for v in value]
+    return value
+
+
 def _meaning(value: Any, key: str) -> str:
     """What a grid value means once read, for telling two spellings of one value: a latency as its model
     (``1ms`` and ``1000us`` are one constant, ``{lognormal: {median: 1ms, ...}}`` and ``median: 1000us``
@@ -154,6 +188,37 @@ def latency_positions(values: Sequence[Any], key: str) -> list[float] | None:
     for place, i in enumerate(order):
         positions[i] = float(place)
     return positions
+
+
+#: The line of a plot that holds the recorded feed's points when a latency axis mixes them with constants.
+RECORDED_LINE = "recorded + X"
+
+
+def recorded_axis(values: Sequence[Any], key: str) -> tuple[list[float], list[str], str, list[str]] | None:
+    """A latency axis whose values are all constants or the recorded feed (``recorded``, ``recorded + X``),
+    a recorded one among them, as a duration axis of X: x (ns), tick labels, axis title and each value's line
+    (``constant`` or :data:`RECORDED_LINE`). None for any other axis (a lognormal model among them: categorical).
+
+    Every value recorded: x is the added latency X, ticked ``0`` (``recorded``), ``5ms``..., titled
+    ``latency.feed = recorded + X``. Constants and recorded: x is the constant's latency or the recorded
+    feed's X, two lines (``latency.feed = X, or recorded + X``)."""
+    from ..config import LatencyModel
+
+    if not (key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS):
+        return None
+    try:
+        models = [LatencyModel.parse(v, key) for v in values]
+    except ConfigError:
+        return None
+    kinds = {m.kind for m in models}
+    if "recorded" not in kinds or not kinds <= {"constant", "recorded"}:
+        return None
+    xs = [float(m.offset_ns if m.kind == "recorded" else m.ns) for m in models]
+    ticks = [("0" if m.offset_ns == 0 else display_label(v, key)[len("recorded + "):]) if m.kind == "recorded"
+             else display_label(v, key) for v, m in zip(values, models)]
+    lines = [RECORDED_LINE if m.kind == "recorded" else "constant" for m in models]
+    title = f"{key} = recorded + X" if kinds == {"recorded"} else f"{key} = X, or recorded + X"
+    return xs, ticks, title, lines
 
 
 def _short(text: str, width: int = 28) -> str:

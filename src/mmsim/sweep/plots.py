@@ -12,7 +12,7 @@ from .._plot import figure, fit_tick_labels, png_bytes
 from ..config import parse_duration
 from ..errors import ConfigError
 from .grid import Grid
-from .labels import _canonical, display_label, latency_positions, one_spelling
+from .labels import RECORDED_LINE, _canonical, display_label, latency_positions, one_spelling, recorded_axis
 from .metrics import (_VS, _compared, _fmt, _is_markout, _metric_columns, _plot_metrics, _value_labels, metric_scale,
                       metric_title)
 from .xscale import duration_scale
@@ -31,6 +31,9 @@ def _axis_values(key: str, values: Sequence[Any]) -> tuple[list[float], list[str
     uniq = _unique(values)
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in uniq) and not key.startswith("latency."):
         return [float(v) for v in uniq], [_fmt(v) for v in uniq], key, "number"
+    recorded = recorded_axis(uniq, key)  # `recorded + X`: placed by X, beside any constants (labels.recorded_axis)
+    if recorded is not None:
+        return recorded[0], recorded[1], recorded[2], "duration"
     with_unit = _quantities_with_unit(uniq)
     if with_unit is not None:  # `size: [0.01 base, 0.02 base]`, `skew: [20 per base, 40 per base]`: numbers
         xs, nums, unit = with_unit
@@ -95,8 +98,10 @@ def _needs_symlog(groups: Sequence[Sequence[float]]) -> bool:
 def _y_scales(panels: Sequence[tuple[Any, str, Sequence[Sequence[float]]]]) -> None:
     """One y scale rule per quantity in a figure: ``(ax, metric, groups)`` of each panel.
 
-    A group is one series (a line), and on a categorical axis also the points of
-    one category. The panels of one quantity at several horizons (the markouts;
+    A group is one series (a line) on a number or duration axis, the points of one
+    category on a categorical one (the series were groups there too: a figure against
+    the strategy then went symlog on latencies 20x apart, the figure against the
+    latency of the same points not). The panels of one quantity at several horizons (the markouts;
     the Δ markouts) go symlog together when any one of them needs it
     (:func:`_needs_symlog`), all with the same linear band, the decade of the
     smallest size among them (``10**floor(log10(size))``), so every group sits in
@@ -179,7 +184,11 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         scale, lin = duration_scale(xs) if kind == "duration" else (
             ("symlog", min(positive)) if positive and max(xs) / min(positive) >= 100 else ("linear", 0.0))
         if scale == "even":  # too close on any scale: evenly spaced in their order, ticked as written
-            xs, xtitle = [float(sorted(xs).index(x)) for x in xs], f"{key} (evenly spaced)"
+            xs, xtitle = [float(sorted(set(xs)).index(x)) for x in xs], f"{xtitle} (evenly spaced)"
+        # A recorded feed beside constants: one line each (x the constant's latency or the recorded X).
+        recorded = recorded_axis(_unique(values), key) if kind == "duration" else None
+        line_of = dict(zip([_canonical(v) for v in _unique(values)], recorded[3])) if recorded else {}
+        tick_x, tick_text = _one_tick_per_x(xs, ticks)  # `5ms` and `recorded + 5ms`: one tick at 5 ms
         xpos = {c: x for c, x in zip([_canonical(v) for v in _unique(values)], xs)}
         groups: dict[str, list[Mapping[str, Any]]] = {}
         for r in ok:
@@ -187,6 +196,10 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             groups.setdefault(label, []).append(r)
         if len(groups) > 8:
             groups = {f"mean over {', '.join(others)}": ok}
+        # Each series' colour (the index of its label among the other keys' values) and whether it is dashed.
+        style_of = {label: (g, False) for g, label in enumerate(groups)}
+        if len(set(line_of.values())) > 1:
+            groups, style_of = _split_lines(groups, key, line_of)
         ncols = min(3, len(metrics))
         nrows = math.ceil(len(metrics) / ncols)
         # Inches: each panel 2.35 high; under it the tick labels (tilted ones take room for
@@ -223,17 +236,25 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                 series.append([v for e in ends for v in e])
                 for xv, e in zip(x, ends):
                     by_x.setdefault(xv, []).extend(e)
-                color = f"C{g % 10}"
+                colour, dashed = style_of[label]
+                color = f"C{colour % 10}"
                 if not numeric:
                     x = [v + (g - (len(groups) - 1) / 2) * step for v in x]
                 style = {"marker": "o", "ms": 5, "color": color, "label": label}
                 if not numeric:
                     style["linestyle"] = "none"
+                elif dashed:  # the recorded feed's line beside the constants' (solid, round), in the same colour
+                    style.update(linestyle="--", marker="s")  # squares: a lone point of either reads apart too
                 if any(lo) or any(hi):
                     ax.errorbar(x, y, yerr=[lo, hi], capsize=3, **style)
                 else:
                     ax.plot(x, y, **style)
-            panels.append((ax, m, series + (list(by_x.values()) if not numeric else [])))
+            # What a panel's scale compares: its lines on a number axis, its categories on a categorical one (each
+            # category's series side by side). Both compare the same points (a figure against the latency compares
+            # its strategies' lines; one against the strategy, its strategies), so the two figures of a sweep agree;
+            # with the series too, a categorical figure went symlog on latencies 20x apart (the defence sweep's
+            # sweep_strategy_vs_baseline.png, beside a linear sweep_latency_feed_vs_baseline.png).
+            panels.append((ax, m, series if numeric else list(by_x.values())))
             if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
                 ax.axhline(0.0, color="0.6", lw=0.8)
             ax.set_title(metric_title(m, ok), fontsize=10)
@@ -241,21 +262,21 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             if numeric and scale == "symlog":  # a roughly geometric grid (0, 20ms, 100ms, 1s): xscale.py
                 ax.set_xscale("symlog", linthresh=lin)
                 ax.set_xlim(min(xs) - 0.3 * lin, max(xs) * 1.4)
-                ax.set_xticks(xs, ticks, fontsize=7)
+                ax.set_xticks(tick_x, tick_text, fontsize=7)
                 ax.minorticks_off()
                 thin.append(ax)
             elif kind == "duration":
-                ax.set_xticks(xs, ticks, fontsize=8)
+                ax.set_xticks(tick_x, tick_text, fontsize=8)
                 thin.append(ax)
             elif kind != "number":
                 tilt = len(xs) > 3 or max(len(t) for t in ticks) > 14
                 ax.set_xticks(xs, ticks, fontsize=8, rotation=25 if tilt else 0, ha="right" if tilt else "center")
             if not numeric or scale == "even":
-                ax.set_xlim(-0.5, len(xs) - 0.5)
+                ax.set_xlim(-0.5, len(tick_x) - 0.5)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
         _y_scales(panels)
-        handles, labels = fig.axes[0].get_legend_handles_labels()
+        handles, labels = _legend(fig, list(groups))
         if len(labels) > 1 or (labels and labels[0] != "all"):
             fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
         fig.suptitle(f"sweep: {what} against {key}", fontsize=11)
@@ -300,6 +321,44 @@ def _fit_rows(fig: Any, nrows: int, panel: float, top: float, legend: float, bel
     height = nrows * panel + nrows * need + top + legend
     fig.set_size_inches(fig.get_size_inches()[0], height)
     fig.subplots_adjust(top=1 - top / height, bottom=(need + legend) / height, hspace=need / panel)
+
+
+def _legend(fig: Any, order: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """One legend entry per series drawn in any panel, in the series' order: the first panel's own list put
+    lines without error bars before those with (matplotlib lists containers last), so a Δ with no interval at
+    one latency moved that latency's series first, and left out a series that panel had nothing of."""
+    handles: dict[str, Any] = {}
+    for ax in fig.axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    labels = [label for label in order if label in handles]
+    return [handles[label] for label in labels], labels
+
+
+def _one_tick_per_x(xs: Sequence[float], ticks: Sequence[str]) -> tuple[list[float], list[str]]:
+    """One tick per position, in order, labelled as its first value (a constant ``5ms`` and ``recorded + 5ms``
+    share 5 ms)."""
+    first: dict[float, str] = {}
+    for x, t in zip(xs, ticks):
+        first.setdefault(x, t)
+    return sorted(first), [first[x] for x in sorted(first)]
+
+
+def _split_lines(groups: Mapping[str, list[Mapping[str, Any]]], key: str,
+                 line_of: Mapping[str, str]) -> tuple[dict[str, list[Mapping[str, Any]]], dict[str, tuple[int, bool]]]:
+    """Each series split into its constant latencies' line and its recorded feed's (``recorded + X``): the
+    same colour, the recorded one dashed, labelled ``<series>, recorded + X`` (``constant``/``recorded + X``
+    alone when there is no other key)."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    style: dict[str, tuple[int, bool]] = {}
+    for g, (label, grp) in enumerate(groups.items()):
+        for line in ("constant", RECORDED_LINE):
+            rows = [r for r in grp if line_of.get(_canonical(r.get(key))) == line]
+            if rows:
+                name = line if label == "all" else f"{label}, {line}"
+                out[name] = rows
+                style[name] = (g, line == RECORDED_LINE)
+    return out, style
 
 
 def _number(v: Any) -> float | None:

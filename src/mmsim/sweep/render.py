@@ -13,7 +13,7 @@ from typing import Any
 from ..analysis.comparison import pp_text
 from .cells import interval_cell, number_cell, percent_cell
 from .grid import Grid
-from .labels import _canonical, _short, _value_text, one_spelling
+from .labels import _short, _value_text, one_spelling, typed_form
 from .metrics import (_SHORT_HEADER, _VS, _compared, _compared_header, _fmt, _header, _metric_columns,
                       _value_labels, metric_decimals, metric_scale, pnl_span)
 from .plots import SYMLOG_RATIO, render_plots, sweep_figures
@@ -304,7 +304,8 @@ def write_report(rows: Sequence[Mapping[str, Any]], grid: Grid, out: str | os.Pa
         w = csv.writer(fh)
         w.writerow(names)
         for r in rows:
-            w.writerow(["" if r.get(n) is None else (_canonical(r[n]) if isinstance(r[n], (dict, list)) else r[n])
+            # A grid value as the grid reads it back (`recorded + 50ms`, not {"recorded":"50ms"}: labels.typed_form).
+            w.writerow(["" if r.get(n) is None else (typed_form(r[n], n) if isinstance(r[n], (dict, list)) else r[n])
                         for n in names])
     written["results.csv"] = p
     pngs = render_plots(rows, grid) if plots else {}

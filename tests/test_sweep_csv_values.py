@@ -1,0 +1,64 @@
+"""results.csv writes a mapping-valued grid value in the form a user types back into the grid (sweep16, after
+newcomer15b): ``latency.feed: recorded + 50ms`` as ``recorded + 50ms``, not its config mapping's JSON
+``{"recorded":"50ms"}``; a lognormal latency as ``lognormal(1ms, 0.5)``; a strategy section, a parameter mapping
+or a list as YAML flow. results.jsonl keeps each value exactly as the grid gives it."""
+
+from __future__ import annotations
+
+import csv
+
+import yaml
+
+from mmsim.config import LatencyModel
+from mmsim.sweep import Grid, write_report
+
+FEEDS = [{"recorded": "50ms"}, "recorded", "recorded+5ms", {"constant": "1500us"}, 5000,
+         {"lognormal": {"median": "1ms", "sigma": 0.5}}, {"lognormal": {"median": "1ms", "sigma": 0.5, "min": "100us"}}]
+
+
+def _csv(tmp_path, key, values, extra=None):
+    rows = [{"id": f"p{i}", "index": i, "repeat": 0, "seed": 0, "status": "ok", key: v, **(extra or {}),
+             "pnl.total": 1.0} for i, v in enumerate(values)]
+    grid = Grid(points=(), keys=(key, *(extra or {})), repeats=1, output=None, workers=None, source="g.yaml")
+    write_report(rows, grid, tmp_path, plots=False)
+    with (tmp_path / "results.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_latency_mapping_reads_as_its_label_in_results_csv(tmp_path):
+    """``{recorded: 50ms}`` was written ``{"recorded":"50ms"}``, a lognormal as its JSON; now each reads as the
+    table labels it (LatencyModel.describe), which the grid reads back to the same model. A string or a number
+    stays as written (``recorded+5ms`` without its spaces, ``5000`` ns)."""
+    cells = [r["latency.feed"] for r in _csv(tmp_path, "latency.feed", FEEDS)]
+    assert cells == ["recorded + 50ms", "recorded", "recorded+5ms", "1500us", "5000", "lognormal(1ms, 0.5)",
+                     "lognormal(1ms, 0.5, min 100us)"]
+    for cell, value in zip(cells, FEEDS):
+        back = int(cell) if cell.isdigit() else cell
+        assert LatencyModel.parse(back, "latency.feed") == LatencyModel.parse(value, "latency.feed")
+
+
+def test_the_order_latencies_read_as_their_labels_too(tmp_path):
+    """The second case: ``latency.entry`` (and ``.response``) mappings, and a whole ``latency`` section swept as
+    one key, whose models read as their labels inside its YAML flow mapping."""
+    rows = _csv(tmp_path, "latency.entry", [{"lognormal": {"median": "250us", "sigma": 0.25}}, {"constant": "1ms"}],
+                extra={"latency": {"feed": {"recorded": "5ms"}, "response": "1ms"}})
+    assert [r["latency.entry"] for r in rows] == ["lognormal(250us, 0.25)", "1ms"]
+    assert rows[0]["latency"] == "{feed: recorded + 5ms, response: 1ms}"
+    assert LatencyModel.parse(yaml.safe_load(rows[0]["latency"])["feed"], "latency.feed") == LatencyModel.parse(
+        {"recorded": "5ms"}, "latency.feed")
+
+
+def test_other_mappings_and_lists_read_as_yaml_flow(tmp_path):
+    """A strategy section, a parameter mapping and a list were JSON (``{"params":{"half_spread":1},"path":...}``,
+    keys sorted); now YAML flow in the grid's key order, which reads back to the same value."""
+    from mmsim.sweep.labels import typed_form
+
+    strategy = {"path": "strategies/fixed_spread.py:FixedSpread", "params": {"size": "0.01 base", "half_spread": 1}}
+    rows = _csv(tmp_path, "strategy", [strategy], extra={"strategy.params": {"gamma": 0.1, "skew": "20 per base"},
+                                                         "report.horizons": ["100ms", "1s"]})
+    assert rows[0]["strategy"] == ("{path: 'strategies/fixed_spread.py:FixedSpread', params: {size: 0.01 base, "
+                                   "half_spread: 1}}")
+    assert rows[0]["strategy.params"] == "{gamma: 0.1, skew: 20 per base}"
+    assert rows[0]["report.horizons"] == "[100ms, 1s]"
+    assert yaml.safe_load(rows[0]["strategy"]) == strategy
+    assert typed_form({"maker_bps": -0.2, "taker_bps": 7}, "fees") == "{maker_bps: -0.2, taker_bps: 7}"
