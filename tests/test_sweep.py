@@ -266,6 +266,15 @@ def test_to_array_types_each_column() -> None:
     assert arr["pnl.total"][0] == 1.5 and np.isnan(arr["pnl.total"][1])
 
 
+def test_to_array_writes_a_mapping_as_results_csv_does() -> None:
+    # A latency mapping was its JSON, {"recorded":"50ms"}, as results.csv's cell was (sweep16).
+    rows = [{"id": "p1", "latency.feed": {"recorded": "50ms"}, "report.horizons": ["100ms", "1s"]},
+            {"id": "p2", "latency.feed": {"lognormal": {"median": "1ms", "sigma": 0.5}}, "report.horizons": ["1s"]}]
+    arr = sw.to_array(rows)
+    assert arr["latency.feed"].tolist() == ["recorded + 50ms", "lognormal(1ms, 0.5)"]
+    assert arr["report.horizons"].tolist() == ["[100ms, 1s]", "[1s]"]
+
+
 def _failing_point(config: mmsim.RunConfig) -> dict:
     """A point function that fails for half_spread 2 (module level, so workers can import it)."""
     hs = config.strategy.params["half_spread"]

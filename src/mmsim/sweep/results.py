@@ -16,7 +16,7 @@ from .._paths import describe_entries, visible_entries
 from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
-from .labels import _label
+from .labels import _label, typed_form
 from .units import point_units_warning
 
 __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
@@ -307,8 +307,9 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
 
     Numeric columns become ``float64`` (``int64`` when every value is an
     integer and none is missing; missing numbers are NaN), booleans ``bool``,
-    anything else (durations as written, latency mappings, strategy paths,
-    error messages) a unicode string.
+    anything else a unicode string: durations and strings as written, a mapping
+    or list as results.csv writes it (a latency model as its label,
+    ``recorded + 50ms``; anything else as YAML flow).
     """
     names: list[str] = []
     for r in rows:
@@ -328,7 +329,8 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
             dtypes.append((name, "<f8"))
             cols.append([np.nan if v is None else float(v) for v in vals])
         else:
-            text = ["" if v is None else _label(v) for v in vals]
+            # a mapping or list as results.csv writes it (`recorded + 50ms`; labels.typed_form)
+            text = ["" if v is None else typed_form(v, name) if isinstance(v, (dict, list)) else _label(v) for v in vals]
             dtypes.append((name, f"<U{max(1, max((len(t) for t in text), default=1))}"))
             cols.append(text)
     arr = np.zeros(len(rows), dtype=dtypes)
