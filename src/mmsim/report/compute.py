@@ -330,7 +330,7 @@ def compute_report(
     info_age, age_columns, age_series = information_age(
         result, exch_ts, f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(age_buckets), confidence)
     queue = queue_position(f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(queue_buckets), confidence)
-    stale, stale_mask = stale_book(f, orders, events, mk2, mk_ok, time_h + event_h, col, confidence)
+    stale, stale_mask = stale_book(f, orders, events, bbo, (mk2, mk_ok), time_h + event_h, col, confidence)
     from ..analysis.lookahead import audit_look_ahead
 
     audit = audit_look_ahead(result, events, bbo=bbo)

@@ -18,12 +18,12 @@ STALE_LABEL = "Fills on a stale book (docs/engine.md item 11)"
 _HEADER = ("horizon", "stale mean", "stale n", "other mean", "other n")
 
 _NOTE = ("A maker fill is on a stale book when its order reached the exchange after a print strictly through "
-         "its price (a bid: a print below it; an ask: above it) that the replayed book had not caught up with: "
-         "no depth update of the side the print traded against (the bids for a sell print, the asks for a buy "
-         "print) since the print. On L2 data trades do not move the book, only depth updates do (docs/engine.md, "
-         "Engine semantics item 11), so such a quote meets the book as the last depth update left it and the "
-         "next print fills it; on L3 data each execution updates its order's side, so expect none. Other: the "
-         "other maker fills. Markouts in ticks, + = good for us.")
+         "its price and through the book's touch on the side it traded against (a sell print below a bid and below "
+         "the book's best bid; a buy print above an ask and above the book's best ask), with no depth update of "
+         "that side since: the book still showed the liquidity the print had taken. On L2 data trades do not move "
+         "the book, only depth updates do (docs/engine.md, Engine semantics item 11), so such a quote meets the "
+         "book as the last depth update left it and the next print fills it; on L3 data each execution updates "
+         "its order's side, so expect none. Other: the other maker fills. Markouts in ticks, + = good for us.")
 
 
 def stale_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -41,19 +41,11 @@ def _rows(s: Mapping[str, Any]) -> list[list[str]]:
 
 
 def _lines(s: Mapping[str, Any]) -> list[str]:
-    out = []
-    if s["count"] != s["own_side"]:
-        out.append(f"{s['own_side']:,} of the {s['count']:,} by a print against the order's own side (a sell print "
-                   f"below a bid, a buy print above an ask); {s['count'] - s['own_side']:,} only by one against the "
-                   "other side (a buy print below a bid, a sell print above an ask: the venue would have refused the "
-                   "post-only quote as crossing)")
     skipped = [f"{s['n_taker']:,} taker fill{'' if s['n_taker'] == 1 else 's'}"] if s["n_taker"] else []
     if s["n_not_classified"]:
         skipped.append(f"{s['n_not_classified']:,} maker fill{'' if s['n_not_classified'] == 1 else 's'} whose "
                        "order is not in the order log")
-    if skipped:
-        out.append(f"not classified: {' and '.join(skipped)}")
-    return out
+    return [f"not classified: {' and '.join(skipped)}"] if skipped else []
 
 
 def stale_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
