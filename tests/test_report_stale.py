@@ -108,11 +108,15 @@ def test_an_l3_execution_updates_its_side_and_a_hidden_print_through_no_displaye
         "l3 hidden": [(0, Kind.ADD, 1, 98, 5, 1), (0, Kind.ADD, -1, 102, 5, 3), (10 * MS, Kind.TRADE, -1, 99, 1),
                       (5 * S, Kind.ADD, -1, 102, 6, 4)],
     }
-    counts = {}
+    counts, pages = {}, {}
     for name, ev in cases.items():
-        d = report(res, make_events(ev), horizons=["1s"], event_horizons=[], toxic_horizon="1s").data
-        counts[name] = (d["stale_book"]["count"], d["stale_book"]["n_maker"])
+        rep = report(res, make_events(ev), horizons=["1s"], event_horizons=[], toxic_horizon="1s")
+        counts[name] = (rep.data["stale_book"]["count"], rep.data["stale_book"]["n_maker"])
+        pages[name] = rep.to_html()
     assert counts == {"l2": (1, 1), "l3": (0, 1), "l3 hidden": (0, 1)}
+    # None stale: the row says 0, and no table of empty markouts follows.
+    assert "<td>Fills on a stale book (docs/engine.md item 11)</td><td>0 of 1 (0.0%)</td>" in pages["l3"]
+    assert '<table id="stale-book">' not in pages["l3"] and '<table id="stale-book">' in pages["l2"]
 
 
 def test_the_row_the_table_and_the_html():

@@ -152,9 +152,9 @@ def _spread_rows(d: Mapping[str, Any]) -> list[list[str]]:
     rows = []
     for h in d["spread"]["horizons"]:
         g = h["groups"]["all"]
-        rows.append([h["horizon"], _num(g["effective"]["mean"], 2), _num(g["realized"]["mean"], 2),
-                     _num(g["price_impact"]["mean"], 2), _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2),
-                     f"{g['n']:,}"])
+        rows.append([h["horizon"], *(_num(g[k][s], 2) for s in ("mean", "median")  # medians: gapped books
+                                     for k in ("effective", "realized", "price_impact")),
+                     _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2), f"{g['n']:,}"])
     return rows
 
 
@@ -252,10 +252,11 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None, qty: str = "auto
     out += stale_tables(d, width)
 
     sp_cols = [(c, {"justify": "left"} if c == "horizon" else right)
-               for c in ("horizon", "effective", "realized", "price\nimpact", "realized\nbps", "impact\nbps", "n")]
-    out.append(fit_table(_box_table, sp_cols, _spread_rows(d), width,
-                         title="Spread decomposition (ticks, means over the fills with a markout at h): "
-                               "effective = realized + price impact"))
+               for c in ("horizon", "effective", "realized", "price\nimpact", "effective\nmedian", "realized\nmedian",
+                         "impact\nmedian", "realized\nbps", "impact\nbps", "n")]
+    out.append(fit_table(_box_table, sp_cols, _spread_rows(d), width, groups=[[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+                         title="Spread decomposition (ticks over the fills with a markout at h): effective = "
+                               "realized + price impact for the means, not the medians"))
 
     sw = _signal_width(d)
     if sw:
@@ -541,8 +542,10 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes], qty: str = "auto") 
         *stale_html(d, _table),
         "<h2>Spread decomposition</h2>",
         '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
-        "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact.</p>",
-        _table(["horizon", "effective", "realized", "price impact", "realized bps", "impact bps", "n"],
+        "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact, fill by fill "
+        "and for the means (not for the medians: a few fills in a gapped book move the means).</p>",
+        _table(["horizon", "effective", "realized", "price impact", "effective median", "realized median",
+                "impact median", "realized bps", "impact bps", "n"],
                _spread_rows(d), "spread"),
     ]
     width = _signal_width(d)

@@ -56,8 +56,8 @@ def stale_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
     from .._tables import fit_table
 
     s = d.get("stale_book")
-    if not s or not s["n_maker"]:
-        return []
+    if not s or not s["count"]:  # none: the summary's row says so (as on L3 data)
+        return [Text(line) for line in _lines(s)] if s else []
 
     def make(t: str | None, c: str | None) -> Any:
         return Table(title=t, caption=c)
@@ -77,6 +77,6 @@ def stale_html(d: Mapping[str, Any], table: Any) -> list[str]:
     parts = ["<h2>Fills on a stale book</h2>",
              f'<p class="note">{html.escape(_NOTE)}</p>',
              f'<p class="note" id="stale-count">{html.escape(stale_rows(d)[0][1])} maker fills.</p>']
-    if s["n_maker"]:
+    if s["count"]:
         parts.append(table(list(_HEADER), _rows(s), "stale-book"))
     return parts + [f'<p class="note">{html.escape(line)}</p>' for line in _lines(s)]
