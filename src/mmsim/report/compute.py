@@ -60,6 +60,7 @@ from .levels import by_level
 from .pnl import _activity, _inventory, _parts_on_grid, _pnl, _risk
 from .presence import quote_presence, trading_steps
 from .rejects import reject_warnings, rejects_block
+from .stale import stale_book
 from .setup import describe_setup, market_start, opening_snapshot, units_warning
 
 __all__ = [
@@ -330,6 +331,7 @@ def compute_report(
     info_age, age_columns, age_series = information_age(
         result, exch_ts, f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(age_buckets), confidence)
     queue = queue_position(f, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, int(queue_buckets), confidence)
+    stale, stale_mask = stale_book(f, orders, events, bbo, (mk2, mk_ok), time_h + event_h, col, confidence)
     from ..analysis.lookahead import audit_look_ahead
 
     audit = audit_look_ahead(result, events, bbo=bbo)
@@ -383,11 +385,12 @@ def compute_report(
         "rejects": rejects,
         "information_age": info_age,
         "queue_position": queue,
+        "stale_book": stale if same_events else None,  # of the events the run replayed (engine.md item 11)
         "look_ahead_audit": audit.to_dict(),
     }
 
     columns = _fills_table(f, m0_2, eff2, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, sig_values, tick_size)
-    columns.update(age_columns)
+    columns.update(age_columns, stale_book=(stale_mask & same_events).astype(np.int8))
     series = {
         "equity_t": equity_t,
         "equity": equity,

@@ -25,6 +25,7 @@ from .render_infoage import info_age_html, info_age_tables, plot_information_age
 from .render_levels import levels_html, levels_tables
 from .render_presence import presence_html, presence_tables
 from .render_queuepos import queue_position_html, queue_position_tables
+from .render_stale import stale_html, stale_rows, stale_tables
 from .render_queue import plot_queue_models, queue_models_rows, queue_models_summary, queue_models_table
 from .render_queue import tolerance_label as _tol
 
@@ -93,6 +94,7 @@ def _summary_rows(d: Mapping[str, Any], qty: str | Quantities = "auto") -> list[
         *_reject_rows(d),
         (f"Toxic share @ {d['toxic']['horizon']} (fills / qty)",
          f"{_pct(d['toxic_share'])} / {_pct(d['toxic_share_qty'])}"),
+        *stale_rows(d),  # how much of it a stale L2 book may make (docs/engine.md item 11)
         *_inventory_rows(inv, u),
     ]
     rows.append(("Cancel-race fills (count / qty)", f"{_num(race['count'])} / {u.qty(race['qty'])}"))
@@ -150,9 +152,9 @@ def _spread_rows(d: Mapping[str, Any]) -> list[list[str]]:
     rows = []
     for h in d["spread"]["horizons"]:
         g = h["groups"]["all"]
-        rows.append([h["horizon"], _num(g["effective"]["mean"], 2), _num(g["realized"]["mean"], 2),
-                     _num(g["price_impact"]["mean"], 2), _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2),
-                     f"{g['n']:,}"])
+        rows.append([h["horizon"], *(_num(g[k][s], 2) for s in ("mean", "median")  # medians: gapped books
+                                     for k in ("effective", "realized", "price_impact")),
+                     _num(g["realized_bps"], 2), _num(g["price_impact_bps"], 2), f"{g['n']:,}"])
     return rows
 
 
@@ -247,12 +249,14 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None, qty: str = "auto
                          title=f"Markouts (ticks, + = good for us; {means}: means"
                                + "".join(f"; no {g} fills" for g in empty) + ")"))
     out += levels_tables(d, width, u)
+    out += stale_tables(d, width)
 
     sp_cols = [(c, {"justify": "left"} if c == "horizon" else right)
-               for c in ("horizon", "effective", "realized", "price\nimpact", "realized\nbps", "impact\nbps", "n")]
-    out.append(fit_table(_box_table, sp_cols, _spread_rows(d), width,
-                         title="Spread decomposition (ticks, means over the fills with a markout at h): "
-                               "effective = realized + price impact"))
+               for c in ("horizon", "effective", "realized", "price\nimpact", "effective\nmedian", "realized\nmedian",
+                         "impact\nmedian", "realized\nbps", "impact\nbps", "n")]
+    out.append(fit_table(_box_table, sp_cols, _spread_rows(d), width, groups=[[1, 2, 3], [4, 5, 6], [7, 8, 9]],
+                         title="Spread decomposition (ticks over the fills with a markout at h): effective = "
+                               "realized + price impact for the means, not the medians"))
 
     sw = _signal_width(d)
     if sw:
@@ -535,10 +539,13 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes], qty: str = "auto") 
         "are group means. Excluded: horizon past the end of the data, or no two-sided book there.</p>",
         _table(_MARKOUT_HEADER, _markout_rows(d), "markouts"),
         *levels_html(d, _table, u),
+        *stale_html(d, _table),
         "<h2>Spread decomposition</h2>",
         '<p class="note">effective = side × (mid at fill − price); realized = markout at h; '
-        "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact.</p>",
-        _table(["horizon", "effective", "realized", "price impact", "realized bps", "impact bps", "n"],
+        "price impact = side × (mid at fill − mid(t + h)); effective = realized + price impact, fill by fill "
+        "and for the means (not for the medians: a few fills in a gapped book move the means).</p>",
+        _table(["horizon", "effective", "realized", "price impact", "effective median", "realized median",
+                "impact median", "realized bps", "impact bps", "n"],
                _spread_rows(d), "spread"),
     ]
     width = _signal_width(d)

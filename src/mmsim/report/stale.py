@@ -1,0 +1,152 @@
+"""Fills on a stale book: maker fills whose order reached the exchange while the replayed book still showed
+liquidity a print had gone through (docs/engine.md, "Engine semantics" item 11; docs/reports.md, "Fills on a
+stale book").
+
+On L2 data the book moves only on depth updates; a print does not move it. A sell print (aggressor -1) at ``p``
+hit the bids: until the bid side's next depth update, a book whose best bid is above ``p`` contradicts it (those
+bids were swept). A maker **bid** at ``b`` is on a stale book when its order's arrival at the exchange (the order
+log's ``SENT`` row: its ``exch_ts`` is the arrival) came after such a print **strictly through its price** and
+before the bid side's next depth update: a sell print at ``p < b`` since the bid side's last depth update, with
+the book's best bid at the arrival (which no update has moved since the print) above ``p`` too. The mirror for
+an **ask** at ``a``: a buy print at ``p > a`` since the ask side's last update, the book's best ask below ``p``.
+So a print *at* the order's price is not through it, and neither is a print the book does not contradict: a
+bid improving on the book's best bid, with a sell print between the two, met a book consistent with the print
+(the print hit a bid the book does not show, as a hidden order's execution on L3 data does).
+
+Times are venue messages: a print in the message (the same ``exch_ts``) of a depth update of its side is in
+that update's book; an order arriving at a message's ``exch_ts`` comes after it (docs/engine.md, "Order of
+things at one nanosecond"). A side's depth updates: ``DEPTH`` of that side, ``CLEAR`` of it or of both; on L3
+data ``ADD``, ``CANCEL``, ``DELETE`` and ``EXECUTE`` of orders on it. Prints: ``TRADE`` with an aggressor side
+(``side`` 0 says nothing of the side it hit and is left out) and the L3 ``EXECUTE`` (against the executed
+order's side, which that very event updates: on L3 data an execution never leaves a stale book, and a hidden
+execution cannot go through displayed orders, so expect 0 there). Taker fills are not classified; neither is a
+maker fill whose order has no ``SENT`` row in the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._exact import as_float
+from ..events import Kind
+from ..records import OrderEvent
+from .markouts import Horizon, summarize
+
+__all__ = ["DOCS", "stale_book", "stale_fills"]
+
+#: Where the model gap is described.
+DOCS = "docs/engine.md, Engine semantics item 11"
+
+_L3_UPDATES = (int(Kind.ADD), int(Kind.CANCEL), int(Kind.DELETE), int(Kind.EXECUTE))
+
+
+def _segmented_cummin(values: np.ndarray, present: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Running minimum of ``values[present]`` within each run of equal ``group`` (nondecreasing ints).
+
+    Returns ``(minimum, has)``: at each index the minimum over the present values of its group up to it, and
+    whether there was one. Exact on int64: the values are ranked (``0 .. W-2``, ``W-1`` for absent) and
+    group ``g`` is shifted down by ``g * W``, so every earlier group's entries are larger than any of a later
+    group's and one ``np.minimum.accumulate`` does all groups.
+    """
+    if values.size == 0:
+        return values.copy(), np.zeros(0, dtype=bool)
+    uniq, rank = np.unique(values[present], return_inverse=True)
+    w = np.int64(uniq.size + 1)
+    r = np.full(values.size, w - 1, dtype=np.int64)
+    r[present] = rank
+    g = np.concatenate(([0], np.cumsum(group[1:] != group[:-1]))).astype(np.int64)
+    run = np.minimum.accumulate(r - g * w) + g * w
+    has = run < w - 1
+    out = np.zeros(values.size, dtype=np.int64)
+    out[has] = uniq[run[has]]
+    return out, has
+
+
+def _through(events: np.ndarray, against: int) -> tuple[np.ndarray, np.ndarray]:
+    """For the prints against side ``against`` (+1 the bids: sell prints; -1 the asks: buy prints): at each
+    event (read at the end of its message), the most extreme print price since that side's last depth update
+    (the lowest against the bids, the highest against the asks), and whether there was one."""
+    ts = events["exch_ts"]
+    kind = events["kind"].astype(np.int64)
+    side = events["side"].astype(np.int64)
+    updates = (((kind == int(Kind.DEPTH)) & (side == against))
+               | ((kind == int(Kind.CLEAR)) & ((side == against) | (side == 0)))
+               | (np.isin(kind, _L3_UPDATES) & (side == against)))
+    prints = (((kind == int(Kind.TRADE)) & (side == -against))
+              | ((kind == int(Kind.EXECUTE)) & (side == against)))
+    last = np.maximum.accumulate(np.where(updates, ts, np.iinfo(np.int64).min))
+    end = np.searchsorted(ts, ts, side="right") - 1
+    key = last[end]  # the side's last update up to the end of each event's message
+    counted = prints & (ts > key)  # a print in the message of an update is in that update's book
+    price = events["price"].astype(np.int64) * against  # the lowest against the bids, minus the highest against asks
+    low, has = _segmented_cummin(price, counted, key)
+    return low * against, has
+
+
+def stale_fills(f: Mapping[str, Any], orders: np.ndarray, events: np.ndarray,
+                bbo: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Classify the fills: ``stale`` (maker fills on a stale book) and ``classified`` (maker fills whose
+    order's arrival the log has), boolean, one per fill. ``bbo``: :func:`mmsim.replay_bbo` of ``events``."""
+    n = int(f["n"])
+    maker = np.asarray(f["maker"], dtype=bool)
+    empty = np.zeros(n, dtype=bool)
+    orders = np.asarray(orders)
+    if n == 0 or events.shape[0] == 0 or orders.dtype.names is None or "event" not in orders.dtype.names:
+        return {"stale": empty, "classified": empty.copy()}
+    sent = orders[orders["event"] == int(OrderEvent.SENT)]
+    ids, first = np.unique(sent["order_id"], return_index=True)
+    oid = np.asarray(f["order_id"], dtype=np.int64)
+    known, arrival = empty.copy(), np.zeros(n, dtype=np.int64)
+    if ids.size:
+        pos = np.minimum(np.searchsorted(ids, oid), ids.size - 1)
+        known = ids[pos] == oid
+        arrival = np.where(known, sent["exch_ts"][first][pos], 0)
+    at = np.searchsorted(events["exch_ts"], arrival, side="right") - 1  # the last message at or before the arrival
+    classified = maker & known & (at >= 0)
+    at = np.maximum(at, 0)
+    price, side = np.asarray(f["price"], dtype=np.int64), np.asarray(f["side"], dtype=np.int64)
+    low, has_low = _through(events, 1)  # sell prints since the bids' last update
+    high, has_high = _through(events, -1)  # buy prints since the asks' last update
+    # Through the order's price and through the book's touch, which no update of the side has moved since.
+    bid = (side > 0) & has_low[at] & (low[at] < np.minimum(price, bbo["best_bid"][at]))
+    ask = (side < 0) & has_high[at] & (high[at] > np.maximum(price, bbo["best_ask"][at]))
+    return {"stale": classified & (bid | ask), "classified": classified}
+
+
+def stale_book(f: Mapping[str, Any], orders: np.ndarray, events: np.ndarray, bbo: Mapping[str, np.ndarray],
+               mk: tuple[np.ndarray, np.ndarray], hs: Sequence[Horizon], col: Mapping[Horizon, int],
+               confidence: float) -> tuple[dict[str, Any], np.ndarray]:
+    """The report's ``stale_book`` section and the per-fill flag (fills.csv ``stale_book``).
+
+    ``mk``: the markouts in half-ticks and whether each is defined (``mk2``, ``mk_ok`` of
+    :func:`~mmsim.report.compute.compute_report`), shape (n_fills, n_horizons).
+
+    Returns
+    -------
+    (dict, ndarray of bool)
+        ``count`` (maker fills on a stale book), ``n_maker`` (maker fills classified), ``share``
+        (count / n_maker, None without one), ``n_not_classified`` (maker fills whose order has no
+        ``SENT`` row), ``n_taker`` (not classified), ``docs``, and ``markouts``: per horizon
+        ``stale`` and ``other`` (the other classified maker fills), each
+        :func:`~mmsim.report.markouts.summarize` of the markout in ticks over the fills with a
+        markout at that horizon.
+    """
+    mk2, mk_ok = mk
+    c = stale_fills(f, orders, events, bbo)
+    stale, classified = c["stale"], c["classified"]
+    other = classified & ~stale
+    maker = np.asarray(f["maker"], dtype=bool)
+    n = int(classified.sum())
+    rows = []
+    for h in hs:
+        j = col[h]
+        rows.append({"horizon": h.label,
+                     **{name: summarize(as_float(mk2[sel & mk_ok[:, j], j]) / 2.0, confidence)
+                        for name, sel in (("stale", stale), ("other", other))}})
+    section = {"count": int(stale.sum()), "n_maker": n, "share": float(stale.sum() / n) if n else None,
+               "n_not_classified": int((maker & ~classified).sum()), "n_taker": int((~maker).sum()),
+               "docs": DOCS, "markouts": rows}
+    return section, stale

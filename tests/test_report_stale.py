@@ -1,0 +1,186 @@
+"""Fills on a stale book (docs/reports.md, "Fills on a stale book"; docs/engine.md item 11).
+
+A maker fill is on a stale book when its order reached the exchange after a print strictly through its price and
+through the book's touch on the side the print traded against, with no depth update of that side since. Every
+case below is computed by hand from the events; one real-data test recounts the Binance spot example with a plain
+loop and a book of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, make_events, shared_data
+from test_report import fill, result_of
+
+from mmsim import Kind
+from mmsim.records import ORDER_LOG_DTYPE, OrderEvent
+from mmsim.replay import replay_bbo
+from mmsim.report import make_report as report
+from mmsim.report.compute import _fill_columns
+from mmsim.report.stale import stale_fills
+
+MS = 1_000_000
+S = 1_000_000_000
+
+# Book from t=0: bid 100 / ask 102 (2*mid 202), which no later event moves (the updates are at other levels).
+EVENTS = [
+    (0, Kind.DEPTH, 1, 100, 5), (0, Kind.DEPTH, -1, 102, 5),
+    (10 * MS, Kind.TRADE, -1, 99, 1),   # sell print below the book's bid 100 (last bid update: 0)
+    (20 * MS, Kind.TRADE, 1, 103, 1),   # buy print above the book's ask 102 (last ask update: 0)
+    (30 * MS, Kind.DEPTH, -1, 103, 2),  # ask-side update: the 20 ms print is in the book from here
+    (40 * MS, Kind.TRADE, 1, 104, 1),   # buy print after it, above the ask 102
+    (50 * MS, Kind.DEPTH, 1, 98, 3),    # bid-side update: the 10 ms print is in the book from here
+    (60 * MS, Kind.TRADE, -1, 100, 1),  # sell print AT the book's bid 100: the book does not contradict it
+    (70 * MS, Kind.TRADE, 1, 99, 1),    # buy print below 100: an ask the book never showed traded there
+    (80 * MS, Kind.DEPTH, 1, 97, 1),    # one message: a bid update, then a sell print below 98 in it
+    (80 * MS, Kind.TRADE, -1, 96, 1),
+    (5 * S, Kind.DEPTH, 1, 100, 6),
+]
+
+# (order id, side, price, arrival at the exchange, stale?, markout @1s ticks)
+ORDERS = [
+    (1, 1, 100, 15 * MS, True, 1),     # sell 99 at 10 ms, no bid update since
+    (2, 1, 100, 10 * MS, True, 1),     # arrives at the print's nanosecond: after its message
+    (3, -1, 102, 25 * MS, True, 1),    # buy 103 at 20 ms, no ask update since
+    (4, -1, 102, 35 * MS, False, 1),   # the ask update at 30 ms came in between
+    (5, -1, 103, 45 * MS, True, 2),    # buy 104 at 40 ms, after the ask update at 30 ms
+    (6, -1, 104, 45 * MS, False, 3),   # buy 104 is at 104, not through it
+    (7, 1, 100, 55 * MS, False, 1),    # the bid update at 50 ms came in between
+    (8, 1, 100, 65 * MS, False, 1),    # sell 100 at 60 ms is at the price, not through it
+    (9, 1, 100, 75 * MS, False, 1),    # buy 99 at 70 ms: no bid was swept (the asks' book lacked one)
+    (10, 1, 98, 85 * MS, False, 3),    # sell 96 at 80 ms is in the message of a bid update
+    (11, 1, 101, 65 * MS, False, 0),   # improves on the bid 100: sell 100 is through 101, not through the book
+    (12, 1, 101, 15 * MS, True, 0),    # improves on it, and sell 99 went through the book's bid 100 too
+]
+
+
+def order_log(rows):
+    log = np.zeros(len(rows), dtype=ORDER_LOG_DTYPE)
+    for i, (oid, side, price, arrival, *_) in enumerate(rows):
+        log[i] = (arrival, arrival - MS, oid, price, 1, 1, int(OrderEvent.SENT), side, 0, 1, 0, 0, i)
+    return log
+
+
+def hand_result():
+    fills = [fill(S + k * MS, side, price, 1, 100, 102, oid=oid)
+             for k, (oid, side, price, *_) in enumerate(ORDERS)]
+    fills.append(fill(S + 20 * MS, 1, 102, 1, 100, 102, maker=False, oid=13))  # a taker fill: not classified
+    fills.append(fill(S + 21 * MS, 1, 99, 1, 100, 102, oid=14))  # its order is not in the log: not classified
+    return result_of(fills, orders=order_log(ORDERS))
+
+
+def test_stale_fills_by_hand_on_both_sides():
+    res = hand_result()
+    ev = make_events(EVENTS)
+    rep = report(res, ev, horizons=["1s"], event_horizons=[], toxic_horizon="1s")
+    s = rep.data["stale_book"]
+    assert rep.fills["stale_book"].tolist() == [int(o[4]) for o in ORDERS] + [0, 0]
+    assert s["count"] == 5 and s["n_maker"] == 12 and s["share"] == 5 / 12
+    assert s["n_taker"] == 1 and s["n_not_classified"] == 1
+    (row,) = s["markouts"]
+    # Stale (orders 1, 2, 3, 5, 12): 1, 1, 1, 2, 0 ticks; the other 7: 1, 3, 1, 1, 1, 3, 0 (mid 101 at 1 s).
+    assert row["horizon"] == "1s"
+    assert row["stale"]["n"] == 5 and row["stale"]["mean"] == pytest.approx(1.0)
+    assert row["other"]["n"] == 7 and row["other"]["mean"] == pytest.approx(10 / 7)
+    assert rep.fills["markout_1s_ticks"][:12].tolist() == [float(o[5]) for o in ORDERS]
+    c = stale_fills(_fill_columns(res.fills), res.orders, ev, replay_bbo(ev))
+    assert c["classified"].tolist() == [True] * 12 + [False, False]
+
+
+def test_an_l3_execution_updates_its_side_and_a_hidden_print_through_no_displayed_bid_is_not_stale():
+    orders = [(1, 1, 100, 15 * MS)]
+    res = result_of([fill(S, 1, 100, 1, 99, 102)], orders=order_log(orders))
+    cases = {
+        # L2: a sell print at 99 below the book's bid 100, no bid update after it.
+        "l2": [(0, Kind.DEPTH, 1, 100, 5), (0, Kind.DEPTH, -1, 102, 5), (10 * MS, Kind.TRADE, -1, 99, 1),
+               (5 * S, Kind.DEPTH, -1, 102, 6)],
+        # L3: the same prints are executions of the resting bids at 100 and 99, each an update of the bids.
+        "l3": [(0, Kind.ADD, 1, 100, 5, 1), (0, Kind.ADD, 1, 99, 5, 2), (0, Kind.ADD, -1, 102, 5, 3),
+               (5 * MS, Kind.EXECUTE, 1, 100, 5, 1), (10 * MS, Kind.EXECUTE, 1, 99, 1, 2),
+               (5 * S, Kind.ADD, -1, 102, 6, 4)],
+        # L3, a hidden bid at 99 hit (a TRADE: no order of the book behind it) with the displayed bids at 98: the
+        # print is through our bid at 100, not through the book (LOBSTER's hidden executions, AMZN's 308 fills).
+        "l3 hidden": [(0, Kind.ADD, 1, 98, 5, 1), (0, Kind.ADD, -1, 102, 5, 3), (10 * MS, Kind.TRADE, -1, 99, 1),
+                      (5 * S, Kind.ADD, -1, 102, 6, 4)],
+    }
+    counts, pages = {}, {}
+    for name, ev in cases.items():
+        rep = report(res, make_events(ev), horizons=["1s"], event_horizons=[], toxic_horizon="1s")
+        counts[name] = (rep.data["stale_book"]["count"], rep.data["stale_book"]["n_maker"])
+        pages[name] = rep.to_html()
+    assert counts == {"l2": (1, 1), "l3": (0, 1), "l3 hidden": (0, 1)}
+    # None stale: the row says 0, and no table of empty markouts follows.
+    assert "<td>Fills on a stale book (docs/engine.md item 11)</td><td>0 of 1 (0.0%)</td>" in pages["l3"]
+    assert '<table id="stale-book">' not in pages["l3"] and '<table id="stale-book">' in pages["l2"]
+
+
+def test_the_row_the_table_and_the_html():
+    rep = report(hand_result(), make_events(EVENTS), horizons=["1s"], event_horizons=[], toxic_horizon="1s")
+    from mmsim.report.render import _summary_rows
+
+    rows = dict(_summary_rows(rep.data))
+    assert rows["Fills on a stale book (docs/engine.md item 11)"] == "5 of 12 (41.7%)"
+    page = rep.to_html()
+    assert '<table id="stale-book"><thead><tr><th>horizon</th><th>stale mean</th><th>stale n</th>' in page
+    assert "<tr><td>1s</td><td>1.00</td><td>5</td><td>1.43</td><td>7</td></tr>" in page
+    assert "not classified: 1 taker fill and 1 maker fill whose order is not in the order log" in page
+    doc = json.loads(rep.to_json())["stale_book"]
+    assert {k: doc[k] for k in ("count", "n_maker", "n_taker", "n_not_classified")} == {
+        "count": 5, "n_maker": 12, "n_taker": 1, "n_not_classified": 1}
+
+
+def _recount(events, fills, orders):
+    """The count by a plain loop: the book rebuilt level by level, and for each maker fill any print against a
+    side strictly through the fill's price and the side's touch since that side's last depth update (by
+    exchange time), up to the order's arrival."""
+    ts, kind, side, price, qty = (events[k].tolist() for k in ("exch_ts", "kind", "side", "price", "qty"))
+    sent = orders[orders["event"] == int(OrderEvent.SENT)]
+    arrival = dict(zip(sent["order_id"].tolist(), sent["exch_ts"].tolist()))
+    book = {1: {}, -1: {}}
+    last_update = {1: None, -1: None}  # exch_ts of each side's last depth update
+    prints = {1: [], -1: []}  # (exch_ts, price) of the prints against each side
+    todo = sorted((arrival[int(f["order_id"])], int(f["side"]), int(f["price"])) for f in fills if f["maker"])
+    i, n = 0, 0
+    for t, s, p in todo:
+        while i < len(ts) and ts[i] <= t:
+            if kind[i] == int(Kind.DEPTH):
+                if qty[i] == 0:
+                    book[side[i]].pop(price[i], None)
+                else:
+                    book[side[i]][price[i]] = qty[i]
+                last_update[side[i]] = ts[i]
+            elif kind[i] == int(Kind.CLEAR):
+                for c in (1, -1) if side[i] == 0 else (side[i],):
+                    book[c].clear()
+                    last_update[c] = ts[i]
+            elif kind[i] == int(Kind.TRADE) and side[i] != 0:
+                prints[-side[i]].append((ts[i], price[i]))
+            i += 1
+        touch = max(book[s]) if s > 0 and book[s] else min(book[s]) if book[s] else None
+        since = [q for u, q in prints[s] if last_update[s] is None or u > last_update[s]]
+        n += touch is not None and any((q < min(p, touch)) if s > 0 else (q > max(p, touch)) for q in since)
+    return n
+
+
+def test_the_binance_spot_example_counts_what_a_plain_loop_counts(tmp_path):
+    from mmsim.data import converter
+
+    store = converter("binance")([shared_data("binance", "spot", "btcusdt_20240808.gz")], tmp_path / "store")
+    kinds = set(np.unique(store.events["kind"]).tolist())
+    assert kinds <= {int(Kind.DEPTH), int(Kind.TRADE), int(Kind.CLEAR)}  # what the loop's book knows
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "mmsim", "run", str(ROOT / "examples" / "btcusdt_spot.yaml"),
+                           "--data", str(tmp_path / "store"), "-o", str(out), "-q"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    s = json.loads((out / "report.json").read_text())["stale_book"]
+    fills, orders = np.load(out / "fills.npy"), np.load(out / "orders.npy")
+    assert s["count"] == _recount(store.events, fills, orders)
+    # docs/engine.md item 11 and docs/reports.md cite it: 471 of 731 (a newcomer's count, 474, also took a buy
+    # print below a bid and a sell print below a bid above the book's best bid: neither went through the book).
+    assert (s["count"], s["n_maker"]) == (471, 731)
