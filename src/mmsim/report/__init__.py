@@ -112,7 +112,9 @@ class Report:
         """The headline numbers as one flat mapping (a sweep's row): ``pnl.*``, ``fills.*``,
         ``toxic_share``, ``presence_bid``/``presence_ask``/``presence_two_sided`` (shares of the span with
         our quotes live at the exchange: docs/reports.md, "Quote presence"), ``presence_pulls_bid``/
-        ``presence_pulls_ask`` (the sides' pulls: the strategy withdrew the side), and per markout horizon
+        ``presence_pulls_ask`` (the sides' pulls: the strategy withdrew the side), ``stale_book.count``/
+        ``stale_book.share`` (maker fills on a stale book and their share of the classified maker fills:
+        docs/reports.md, "Fills on a stale book"; None for a report on other events), and per markout horizon
         ``markout.<h>.mean_ticks``/``ci_low``/``ci_high``/``mean_bps``/``n``."""
         d = self.data
         out: dict[str, Any] = {}
@@ -127,6 +129,9 @@ class Report:
             out[f"presence_{k}"] = pres.get(k)
         for k in ("bid", "ask"):  # how often the strategy withdrew the side (a defence, an inventory cap)
             out[f"presence_pulls_{k}"] = (pres.get("sides") or {}).get(k, {}).get("pulls")
+        stale = d.get("stale_book") or {}  # maker fills on a stale book (docs/engine.md item 11); None on other events
+        out["stale_book.count"] = stale.get("count")
+        out["stale_book.share"] = stale.get("share")
         for m in d["markouts"]:
             g = m["groups"]["all"]
             key = f"markout.{m['horizon']}"

@@ -390,7 +390,9 @@ def compute_report(
     }
 
     columns = _fills_table(f, m0_2, eff2, mk2, mk_ok, time_h + event_h, col, toxic, bps_scale, sig_values, tick_size)
-    columns.update(age_columns, stale_book=(stale_mask & same_events).astype(np.int8))
+    # 1/0; an empty cell for a fill not classified (a taker fill), or every fill on other events (queue-score)
+    flag = stale_mask if same_events else np.full(stale_mask.shape, np.nan)
+    columns.update(age_columns, stale_book=flag.astype(np.int8) if not np.isnan(flag).any() else flag)
     series = {
         "equity_t": equity_t,
         "equity": equity,

@@ -27,7 +27,7 @@ _NOTE = ("A maker fill is on a stale book when its order reached the exchange af
 
 
 def stale_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The summary row ``Fills on a stale book ... 474 of 731 (64.8%)`` (none for a report.json without the
+    """The summary row ``Fills on a stale book ... 471 of 731 (64.4%)`` (none for a report.json without the
     section, or of a run marked to other events)."""
     s = d.get("stale_book")
     if not s:
