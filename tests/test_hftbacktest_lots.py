@@ -119,12 +119,29 @@ def test_a_synthetic_store_round_trips_with_its_meta(tmp_path):
     ('{"tick_size": Infinity, "lot_size": 1e-08}', "its mmsim_meta tick_size is inf, not a positive finite number"),
     ('{"contract_size": 1' + "0" * 400 + '}', "its mmsim_meta contract_size is 'an integer of 401 digits', not a "
      "positive finite number"),
+    # npz16: a time zone zoneinfo does not know went into the store's meta.json unchecked.
+    ('{"time_zone": "Mars/Olympus"}', "its mmsim_meta time_zone is 'Mars/Olympus', not an IANA time zone name "
+     "(such as 'UTC' or 'America/Chicago')"),
+    ('{"time_zone": ""}', "its mmsim_meta time_zone is '', not an IANA time zone name (such as 'UTC' or "
+     "'America/Chicago')"),
+    ('{"time_zone": "America"}', "its mmsim_meta time_zone is 'America', not an IANA time zone name (such as 'UTC' "
+     "or 'America/Chicago')"),
+    ('{"time_zone": "../../etc/passwd"}', "its mmsim_meta time_zone is '../../etc/passwd', not an IANA time zone "
+     "name (such as 'UTC' or 'America/Chicago')"),
+    ('{"time_zone": 5}', "its mmsim_meta time_zone is 5, not a string"),
 ])
 def test_a_bad_mmsim_meta_is_an_error_naming_the_file(tmp_path, meta, why):
     f = npz(tmp_path / "a.npz", [(0, DEPTH, BUY, 100.0, 1, 0)])
     np.savez_compressed(f, data=np.load(f)["data"], mmsim_meta=np.array(meta))
     with pytest.raises(mmsim.DataError, match=re.escape(f"{f}: {why}")):
         hbt.convert([f], tmp_path / "s")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Chicago", "Etc/GMT+5"])
+def test_an_mmsim_meta_time_zone_zoneinfo_knows_is_the_stores(tmp_path, zone):
+    f = npz(tmp_path / "a.npz", [(0, DEPTH, BUY, 100.0, 1, 0)])
+    np.savez_compressed(f, data=np.load(f)["data"], mmsim_meta=np.array(f'{{"time_zone": "{zone}"}}'))
+    assert hbt.convert([f], tmp_path / "s").meta["time_zone"] == zone
 
 
 def test_files_of_one_stream_with_different_lots_are_refused(tmp_path):

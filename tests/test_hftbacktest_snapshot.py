@@ -158,3 +158,44 @@ def test_the_esh4_csv_and_its_next_day_in_one_npz_has_the_databento_stores_statu
     assert (np.asarray(back.events) == ev).all()
     assert np.flatnonzero(ev["kind"] == Kind.STATUS).tolist() == np.flatnonzero(
         np.asarray(back.events)["kind"] == Kind.STATUS).tolist()
+
+
+#: Day 2's first exchange time with a trade of day 1's last ask (1 lot of 12) before its clear: the rows of one
+#: timestamp, a print, then the snapshot (hftbacktest's Databento converter stamps a snapshot's rows with the clear's
+#: ts_recv: a live record whose ts_event is that nanosecond sorts before them).
+PRINT = [(DAY, TRADE, BUY, 4801.00, 1, 0), (DAY, FILL, NONE, 4801.00, 1, 12)]
+
+
+@pytest.mark.parametrize("clear", [
+    [(DAY, CLEAR, NONE, math.nan, 0, 0)],
+    [(DAY, CLEAR, BUY, math.nan, 0, 0), (DAY, CLEAR, SELL, math.nan, 0, 0)],
+])
+def test_a_clear_of_the_whole_book_after_a_print_of_its_time_is_a_snapshot_too(tmp_path, clear):
+    # hftbacktest replays the clear where it is (its book after day 2's first timestamp is the snapshot's alone).
+    # Before: a clear was a snapshot only as the first row of its timestamp, so this one (after the print) did not
+    # restart the pre-open watch: QUOTING at 22:40, 22h40m of day 2 as trading; and the export's clear of each side
+    # came back as two CLEARs (side 1, side -1). Now the print's message ends at the clear, day 2's snapshot is one
+    # CLEAR, its QUOTING right after it at 00:00, as when the clear opens its timestamp.
+    st = hbt.convert([npz(tmp_path / "x.npz", DAY1 + PRINT + clear + DAY2)], tmp_path / "s", tick_size=0.25,
+                     lot_size=1)
+    assert [(r[0], r[1], r[2], r[4]) for r in rows_of(st.events)][4:10] == [
+        (NS0 + DAY, "TRADE", 1, 1), (NS0 + DAY, "EXECUTE", -1, 1), (NS0 + DAY, "CLEAR", 0, 0),
+        (NS0 + DAY, "ADD", 1, 2), (NS0 + DAY, "ADD", -1, 2), (NS0 + DAY, "STATUS", 0, QUOTING)]
+    assert [(r[0], r[4]) for r in rows_of(st.events) if r[1] == "STATUS"] == [
+        (NS0 + DAY, QUOTING), (NS0 + DAY + 23 * H, TRADING)]
+    assert st.meta["quirks"]["preopen_spans_ns"] == [[NS0 + DAY, NS0 + DAY + 23 * H]]
+
+
+def test_a_store_clear_after_a_trade_of_its_time_round_trips_through_npz(tmp_path):
+    # An L2 store (a Binance snapshot after a reconnect, in the millisecond of a trade): TRADE, then CLEAR and the
+    # new book, at one exchange time. Before: the export's clear of each side came back as CLEAR side 1 and CLEAR
+    # side -1 (no snapshot: not the first row of its timestamp), not the store's one CLEAR.
+    from test_hftbacktest_files import events
+
+    ev = events([(0, Kind.DEPTH, 1, 400, 5, 0), (0, Kind.DEPTH, -1, 402, 4, 0),
+                 (S, Kind.TRADE, 1, 402, 1, 0), (S, Kind.CLEAR, 0, 0, 0, 0),
+                 (S, Kind.DEPTH, 1, 399, 3, 0), (S, Kind.DEPTH, -1, 403, 1, 0), (2 * S, Kind.DEPTH, 1, 400, 2, 0)])
+    hbt.export(ev, tmp_path / "x.npz", tick_size=0.25, lot_size=1)
+    back = hbt.convert([tmp_path / "x.npz"], tmp_path / "b", tick_size=0.25, lot_size=1)
+    assert rows_of(back.events) == rows_of(ev)
+    assert [r[1:3] for r in rows_of(back.events)][2:5] == [("TRADE", 1), ("CLEAR", 0), ("DEPTH", 1)]

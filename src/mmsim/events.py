@@ -19,6 +19,10 @@ from .errors import DataError
 
 __all__ = ["EVENT_DTYPE", "Kind", "Side", "TradingStatus", "as_event_array", "empty_events", "event_dtype_problem"]
 
+#: The ``meta.json`` key of a store's content digest, ``"sha256:"`` and the SHA-256 (hex) of its events' bytes (the
+#: store writer's, ``mmsim.data._store_write.events_digest``; ``mmsim compare`` and a report know the data by it).
+DIGEST_KEY = "events_digest"
+
 # Enum values come from the compiled engine (one definition, in C++).
 _C = _engine.ENUMS
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..config import parse_duration
 from ..errors import ConfigError, DataError, MmsimError
-from ..report.setup import IDENTITY_KEYS, units_warning
+from ..report.setup import IDENTITY_KEYS, identity_keys, units_warning
 from ._bootstrap import MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, grid_origin, paired_difference
 
@@ -108,7 +108,8 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
     Returns
     -------
     dict
-        The identity keys (:data:`IDENTITY_KEYS`) present in the metas, and ``n_events``.
+        The identity keys (:data:`IDENTITY_KEYS`, or by the content digest when both metas carry one:
+        ``identity_keys``) present in the metas, and ``n_events``.
 
     Raises
     ------
@@ -127,7 +128,7 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
     ma, mb = dict(getattr(result_a, "meta", {}) or {}), dict(getattr(result_b, "meta", {}) or {})
     diffs = []
     ident: dict[str, Any] = {}
-    for k in IDENTITY_KEYS:
+    for k in identity_keys(ma, mb):  # by the content digest when both stores carry one
         if k not in ma and k not in mb:
             continue
         va, vb = ma.get(k), mb.get(k)
@@ -474,7 +475,8 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     ident = check_same_data(ra, rb, (la, lb))
     if events is not None and hasattr(events, "meta") and hasattr(events, "events"):
         run_meta = ra.meta or {}
-        both = [k for k in IDENTITY_KEYS if events.meta.get(k) is not None and run_meta.get(k) is not None]
+        both = [k for k in identity_keys(run_meta, events.meta) if events.meta.get(k) is not None
+                and run_meta.get(k) is not None]
         bad = [f"{k} {run_meta[k]!r} vs {events.meta[k]!r}" for k in both if run_meta[k] != events.meta[k]]
         if bad:
             raise DataError("compare: the event store given is not the data the runs replayed: " + ", ".join(bad))

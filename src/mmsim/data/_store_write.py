@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..events import EVENT_DTYPE
+from ..events import DIGEST_KEY, EVENT_DTYPE
 from ._common import RECV_WINDOW_NS, late_time, seconds_over
 
 #: How far a store's ``local_ts`` may go back (its events are in exchange order): a loader's 10 s receive window
@@ -90,6 +91,34 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[in
                 f"receive time by +{seconds_over(best, 0)} s for it is {seconds_over(best - rest, CLOCK_OUTLIER_NS)} s "
                 f"more than every {u} but the {k} most behind needs ({need}): a wrong receive time, not a "
                 f"recorder clock behind the venue's (that is behind on nearly every {u}); {fix}")
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def events_digest(ev_path: Path, count: int, chunk: int = 1 << 24) -> str:
+    """The content digest of the ``count`` events of ``ev_path`` (a store's ``events.npy``, as written: padding
+    bytes zeroed), read in 16 MiB pieces: one more pass over the file at close (the AMZN store's 3.8 MB: 4-6 ms of
+    a 1.5-1.9 s conversion). Two stores with it equal hold the same events, event for event, whatever their source."""
+    h = hashlib.sha256()
+    left = count * EVENT_DTYPE.itemsize
+    with open(ev_path, "rb") as fh:
+        fh.seek(_HEADER_LEN)
+        while left > 0:
+            b = fh.read(min(chunk, left))
+            if not b:
+                break
+            h.update(b)
+            left -= len(b)
+    return f"sha256:{h.hexdigest()}"
+
+
+def check_digest(meta: dict[str, Any], meta_path: Path) -> None:
+    """A ``meta.json``'s content digest, when it has one (stores written before it have none), is of its form."""
+    v = meta.get(DIGEST_KEY)
+    if DIGEST_KEY in meta and (not isinstance(v, str) or _DIGEST.fullmatch(v) is None):
+        raise DataError(f"{meta_path}: key {DIGEST_KEY!r} must be 'sha256:' and 64 hex digits (the SHA-256 of the "
+                        f"events, written with the store), got {v!r}")
 
 
 # A fixed header length lets the writer rewrite the shape in place at close

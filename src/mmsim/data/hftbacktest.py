@@ -60,11 +60,13 @@ A file whose first row is a ``DEPTH_CLEAR`` starts a new book, and a new watch f
 starting with a snapshot does. An order id added while an order of the file before still rests under it is an
 error naming the record and that file.
 
-A snapshot is a file's first exchange time starting with a ``DEPTH_CLEAR``, or mid-file an exchange time starting
-with a clear of the whole book (no side flag, or each side of a NaN price), and the book listed after the clear at its
-time (clears, depth and add rows). Its rows are no message: the stream's status goes right after them, at the
-snapshot's time, as the Databento loader writes it (a book they leave crossed is a pre-open, even with a trade next);
-a mid-file one starts a new book and a new pre-open watch, as a file opening with one does.
+A snapshot is a file's first exchange time starting with a ``DEPTH_CLEAR``, or mid-file a clear of the whole book (no
+side flag, or each side of a NaN price) anywhere in its exchange time, and the book listed after the clear at its time
+(clears, depth and add rows); rows before the clear at its time (a print) are a message of the book it clears, ended
+there (hftbacktest replays a clear where it comes: its book after that time is the snapshot's). Its rows are no
+message: the stream's status goes right after them, at the snapshot's time, as the Databento loader writes it (a book
+they leave crossed is a pre-open, even with a trade next); a mid-file one starts a new book and a new pre-open watch,
+as a file opening with one does.
 
 Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new size, counted
 from the orders resting before the events, ``before=``; a ``CLEAR`` becomes a clear of a NaN price: the whole side)
@@ -388,11 +390,15 @@ def convert(
                     if due is not None and e != due[0]:  # the message before ended (rows of one exchange time)
                         pre.message_end(em, xcross, orders.levels, *due, as_price)
                         due = None
-                    if t == DEPTH_CLEAR_EVENT and due is None and snap is None and (start or _whole_book(
+                    if t == DEPTH_CLEAR_EVENT and snap is None and (start or _whole_book(
                             typ, side, sel["px"], ex, j, nxt)):
                         # A snapshot: a file's first exchange time starting with a clear, or a clear of the whole
                         # book mid-file, and the book listed after it at its time: a new book, and a new watch for
-                        # CME's pre-open, as a Databento file starting with a snapshot (module notes).
+                        # CME's pre-open, as a Databento file starting with a snapshot (module notes). Anywhere in
+                        # its time: rows before it there (a print) were a message of the book it clears, over here.
+                        if due is not None:
+                            pre.message_end(em, xcross, orders.levels, *due, as_price)
+                            due = None
                         xcross.armed, xcross._since = False, None
                         pre.watch(em, snap=True)
                         snap = (e, lc)

@@ -30,11 +30,11 @@ import numpy as np
 from ..errors import DataError
 from ..events import EVENT_DTYPE, as_event_array
 from ._store_write import (
+    DIGEST_KEY,
     _HEADER_LEN,
     _beside,
     _npy_header,
-    check_receive_times,
-    clock_outlier,
+    check_digest, check_receive_times, clock_outlier, events_digest,
     _replay_check,
     _target_state,
 )
@@ -236,6 +236,7 @@ def _check_meta(meta: dict[str, Any], meta_path: Path) -> None:
         v = meta[key]
         if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
             raise DataError(f"{meta_path}: key {key!r} must be an integer (ns) or null, got {v!r}")
+    check_digest(meta, meta_path)
 
 
 def _open_events(ev_path: Path) -> np.ndarray:
@@ -486,6 +487,7 @@ class EventStoreWriter:
         meta["event_count"] = self.count
         meta["first_exch_ts"] = self.first_exch_ts
         meta["last_exch_ts"] = self.last_exch_ts
+        meta[DIGEST_KEY] = events_digest(self._ev_path, self.count)  # what `mmsim compare` knows the events by
         # Descriptive keys a caller may leave out get neutral values; the ones a replay
         # reads (tick, lot, levels) must be given. The meta is checked before the store
         # is committed, so a store that exists is one that loads.

@@ -453,10 +453,10 @@ def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[st
 
 def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
     """Refuse an event store whose identity (meta.json) differs from the one the run replayed."""
-    from .setup import IDENTITY_KEYS
+    from .setup import identity_keys
 
     run_meta = dict(getattr(result, "meta", None) or {})
-    both = [k for k in IDENTITY_KEYS if store_meta.get(k) is not None and run_meta.get(k) is not None]
+    both = [k for k in identity_keys(run_meta, store_meta) if store_meta.get(k) is not None and run_meta.get(k) is not None]
     bad = [f"{k} {run_meta[k]!r} vs {store_meta[k]!r}" for k in both if run_meta[k] != store_meta[k]]
     if bad:
         raise DataError("report: the event store given is not the data the run replayed: " + ", ".join(bad))

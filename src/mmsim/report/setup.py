@@ -19,16 +19,31 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, LatencyModel, RunConfig, format_ns
+from ..events import DIGEST_KEY
 from ._format import format_span
 
-__all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label", "latency_label",
-           "queue_label", "setup_rows", "units_warning"]
+__all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label", "identity_keys",
+           "latency_label", "queue_label", "setup_rows", "units_warning"]
 
 
 #: Keys of a store's meta.json that identify the data a run replayed (a report and
 #: ``mmsim compare`` refuse events whose identity differs from the run's).
 IDENTITY_KEYS: tuple[str, ...] = ("symbol", "venue", "format", "source", "levels", "event_count",
                                   "first_exch_ts", "last_exch_ts", "tick_size", "lot_size")
+#: Where the events came from: the same events from another file (a store exported to ``.npz`` and imported back)
+#: differ here only. Two stores that both carry a content digest (``events_digest``) are told apart by it instead.
+PROVENANCE_KEYS = ("format", "source")
+
+
+def identity_keys(meta_a: Mapping[str, Any], meta_b: Mapping[str, Any]) -> tuple[str, ...]:
+    """The keys of two stores' meta.json that tell their data apart: :data:`IDENTITY_KEYS`, or, when both carry a
+    content digest (stores written since npz16), those but :data:`PROVENANCE_KEYS`, then the digest: equal
+    digests are the same events, event for event, whatever file they came from; the symbol, sizes and levels still
+    say what their numbers mean. A store written before the digest keeps the old keys (docs/compare.md)."""
+    if isinstance(meta_a.get(DIGEST_KEY), str) and isinstance(meta_b.get(DIGEST_KEY), str):
+        return (*(k for k in IDENTITY_KEYS if k not in PROVENANCE_KEYS), DIGEST_KEY)
+    return IDENTITY_KEYS
+
 
 def _dur(ns: int) -> str:
     return "0" if ns == 0 else format_ns(int(ns))
