@@ -41,6 +41,9 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--lot-size", action=Written, read=number("a positive number"), default=None,
                    help="size of one lot (inferred when omitted)")
     p.add_argument("--symbol", default=None, help="symbol written to meta.json (default: from the data)")
+    p.add_argument("--trade-implied-book", action="store_true",
+                   help="L2 data: a print hides the levels it went through until the next depth update of "
+                        "the side (docs/data.md, 'A trade-implied book')")
     add_force(p, "replace an existing event store")
     add_quiet(p, "no progress bar")
     p.set_defaults(func=cmd)
@@ -81,7 +84,8 @@ def cmd(args: argparse.Namespace) -> int:
         with flags_named(args, {"tick_size": "tick_size", "lot_size": "lot_size"}):
             try:
                 store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
-                                lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force)
+                                lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force,
+                                trade_implied=args.trade_implied_book)
             except DataError as e:
                 # The library's hint names its keyword (force=True); here the user types a flag.
                 if str(e).endswith(FORCE_HINT):
@@ -93,9 +97,12 @@ def cmd(args: argparse.Namespace) -> int:
                 raise DataError(f"{e}; {guess[0]} looks like a {guess[1]} file: --format {guess[1]}?") from None
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
-    line = preopen_line(store.meta)
-    if line:
-        print(line, file=sys.stderr)
+    from ..data.implied import QUIRK
+    from ..report.setup import implied_label
+
+    for line in (preopen_line(store.meta), implied_label((store.meta.get("quirks") or {}).get(QUIRK))):
+        if line:
+            print(line, file=sys.stderr)
     return 0
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import binance, databento, hftbacktest, lobster, tardis
 from ._common import Progress
+from .implied import trade_implied
 from .l2 import to_l2
 from .store import EventStore, EventStoreWriter, load, summary, write_store
 
@@ -27,6 +28,7 @@ __all__ = [
     "load",
     "summary",
     "to_l2",
+    "trade_implied",
     "write_store",
 ]
 
@@ -68,6 +70,7 @@ def convert(
     symbol: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    trade_implied: bool = False,
 ) -> EventStore:
     """Convert market-data files into an event store (what ``mmsim convert`` does).
 
@@ -97,6 +100,10 @@ def convert(
         it, the old one renamed away, the new one renamed in, the old one
         deleted (a process replaying the old store keeps reading intact files).
         Without it an existing store is refused.
+    trade_implied : bool
+        Write the events with a trade-implied book (:mod:`mmsim.data.implied`: a print hides the levels it
+        went through until the venue's next depth update of the side; docs/data.md, "A trade-implied
+        book"): the data are converted beside ``out`` first, then transformed into it. L2 data only.
 
     Returns
     -------
@@ -128,5 +135,23 @@ def convert(
             raise DataError(f"{p}: no such file")
         if p.is_dir():
             raise DataError(f"{p}: is a directory, not a data file")
-    return conv(paths, Path(out), tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress,
-                force=force)
+    if not trade_implied:
+        return conv(paths, Path(out), tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress,
+                    force=force)
+    if format in ("lobster", "databento"):  # market-by-order formats: refused before converting a large file
+        raise DataError(f"{paths[0]}: a trade-implied book needs L2 data; {format} data are L3 (on L3 data each "
+                        "execution removes its order: there is nothing to imply)")
+    import shutil
+
+    from ._store_write import _beside, _target_state
+    from .implied import trade_implied as implied
+
+    _target_state(Path(out), force)  # refuse an existing store before converting anything
+    plain = _beside(Path(out), "plain")
+    try:
+        conv(paths, plain, tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress, force=False)
+        return implied(plain, out, force=force)
+    except DataError as exc:  # name the inputs, not the scratch store
+        raise DataError(str(exc).replace(str(plain), ", ".join(map(str, paths)))) from None
+    finally:
+        shutil.rmtree(plain, ignore_errors=True)

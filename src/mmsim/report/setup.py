@@ -22,8 +22,8 @@ from ..config import Config, LatencyModel, RunConfig, format_ns
 from ..events import DIGEST_KEY
 from ._format import format_span
 
-__all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label", "identity_keys",
-           "latency_label", "queue_label", "setup_rows", "units_warning"]
+__all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label",
+           "identity_keys", "implied_label", "latency_label", "queue_label", "setup_rows", "units_warning"]
 
 
 #: Keys of a store's meta.json that identify the data a run replayed (a report and
@@ -305,6 +305,8 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "symbol": meta.get("symbol"),
         "venue": meta.get("venue"),
         "levels": meta.get("levels"),
+        # the store's book moved by prints (mmsim.data.implied; docs/data.md, "A trade-implied book"): its counts
+        "trade_implied_book": (meta.get("quirks") or {}).get("trade_implied_book"),
         "start_ts": int(t_start),
         "end_ts": int(t_end),
         "span_s": (int(t_end) - int(t_start)) / 1e9,
@@ -387,6 +389,15 @@ def trading_text(stretches: list[Mapping[str, Any]], span: int, *, dated: bool =
             + " (nothing fills there; quote presence counts trading time only)")
 
 
+def implied_label(quirk: Any) -> str | None:
+    """The words for a store whose book is trade-implied (its ``quirks.trade_implied_book``: the counts of
+    :func:`mmsim.data.implied.trade_implied_events`), else None; the report's data row and ``mmsim convert``."""
+    if not isinstance(quirk, Mapping):
+        return None
+    return (f"book trade-implied (prints hid {quirk.get('hidden', 0):,} and reduced {quirk.get('reduced', 0):,} "
+            "levels until the side's next depth update: docs/data.md, \"A trade-implied book\")")
+
+
 def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The setup as (label, text) rows, for the terminal header and the HTML."""
     d = setup["data"]
@@ -403,6 +414,9 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         data = (f"{what + ', ' if what else ''}{_ts(start)} → {_ts(d['end_ts'])} UTC ({format_span(d['end_ts'] - start)}, "
                 f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)}{more}; "
                 f"{d['n_events']:,} in all)")
+    implied = implied_label(d.get("trade_implied_book"))
+    if implied:
+        data += f"; {implied}"
     s = setup["strategy"]
     if s["path"] is None:
         strat = f"{s['label'] or '?'} (parameters not recorded: a bare mmsim.run; see docs/reports.md)"
