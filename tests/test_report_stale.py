@@ -133,7 +133,16 @@ def test_the_row_the_table_and_the_html():
     assert rows["Fills on a stale book (docs/engine.md item 11)"] == "5 of 12 (41.7%)"
     page = rep.to_html()
     assert '<table id="stale-book"><thead><tr><th>horizon</th><th>stale mean</th><th>stale n</th>' in page
-    assert "<tr><td>1s</td><td>1.00</td><td>5</td><td>1.43</td><td>7</td></tr>" in page
+    # stale − other: 1 − 10/7 with Welch's interval, here from scipy (stale 1, 1, 1, 2, 0; other 1, 3, 1, 1, 1, 3, 0).
+    from scipy import stats
+
+    ci = stats.ttest_ind([1, 1, 1, 2, 0], [1, 3, 1, 1, 1, 3, 0], equal_var=False).confidence_interval(0.95)
+    assert (f"{ci.low:.2f}", f"{ci.high:.2f}") == ("-1.62", "0.76")
+    assert ("<tr><td>1s</td><td>1.00</td><td>5</td><td>1.43</td><td>7</td><td class=\"neg\">-0.43</td>"
+            "<td>[-1.62, 0.76]</td></tr>") in page
+    d = rep.data["stale_book"]["markouts"][0]["difference"]
+    assert d["diff"] == pytest.approx(1 - 10 / 7) and (d["n_stale"], d["n_other"]) == (5, 7)
+    assert (d["ci_low"], d["ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
     assert "not classified: 1 taker fill and 1 maker fill whose order is not in the order log" in page
     doc = json.loads(rep.to_json())["stale_book"]
     assert {k: doc[k] for k in ("count", "n_maker", "n_taker", "n_not_classified")} == {

@@ -15,15 +15,18 @@ __all__ = ["STALE_LABEL", "stale_html", "stale_rows", "stale_tables"]
 #: The summary row's label, with the pointer to the model gap it measures.
 STALE_LABEL = "Fills on a stale book (docs/engine.md item 11)"
 
-_HEADER = ("horizon", "stale mean", "stale n", "other mean", "other n")
+_HEADER = ("horizon", "stale mean", "stale n", "other mean", "other n", "stale − other", "95% CI")
 
 _NOTE = ("A maker fill is on a stale book when its order reached the exchange after a print strictly through "
          "its price and through the book's touch on the side it traded against (a sell print below a bid and below "
          "the book's best bid; a buy print above an ask and above the book's best ask), with no depth update of "
-         "that side since: the book still showed the liquidity the print had taken. On L2 data trades do not move "
-         "the book, only depth updates do (docs/engine.md, Engine semantics item 11), so such a quote meets the "
-         "book as the last depth update left it and the next print fills it; on L3 data each execution updates "
-         "its order's side, so expect none. Other: the other maker fills. Markouts in ticks, + = good for us.")
+         "that side since: the book still showed the liquidity the print had taken; each fill counts only up to "
+         "that side's next depth update. On L2 data trades do not move the book, only depth updates do "
+         "(docs/engine.md, Engine semantics item 11), so such a quote meets the book as the last depth update left "
+         "it and the next print fills it; on L3 data each execution updates its order's side, so expect none. "
+         "Other: the other maker fills. Markouts in ticks, + = good for us; stale − other with Welch's t "
+         "interval. Fast markets alone make such fills' markouts worse: the difference bounds the model's share "
+         "from above (docs/reports.md, Fills on a stale book).")
 
 
 def stale_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -35,9 +38,18 @@ def stale_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(STALE_LABEL, f"{s['count']:,} of {s['n_maker']:,} ({_pct(s['share'])})")]
 
 
+def _diff(r: Mapping[str, Any]) -> list[str]:
+    """The difference's cells: the number and its Welch interval (``–`` where there is none)."""
+    d = r.get("difference")
+    if not d:
+        return ["–", "–"]
+    ci = "–" if d["ci_low"] is None else f"[{_num(d['ci_low'], 2)}, {_num(d['ci_high'], 2)}]"
+    return [_num(d["diff"], 2), ci]
+
+
 def _rows(s: Mapping[str, Any]) -> list[list[str]]:
     return [[r["horizon"], _num(r["stale"]["mean"], 2), f"{r['stale']['n']:,}", _num(r["other"]["mean"], 2),
-             f"{r['other']['n']:,}"] for r in s["markouts"]]
+             f"{r['other']['n']:,}", *_diff(r)] for r in s["markouts"]]
 
 
 def _lines(s: Mapping[str, Any]) -> list[str]:
@@ -63,7 +75,7 @@ def stale_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
         return Table(title=t, caption=c)
 
     cols = [(h, {"justify": "left" if k == 0 else "right"}) for k, h in enumerate(_HEADER)]
-    out: list[Any] = [fit_table(make, cols, _rows(s), width, groups=[[1, 2], [3, 4]],
+    out: list[Any] = [fit_table(make, cols, _rows(s), width, groups=[[1, 2], [3, 4], [5, 6]],
                                 title=f"Markouts of maker fills on a stale book ({s['count']:,}) vs the other "
                                       f"{s['n_maker'] - s['count']:,} (ticks; docs/engine.md item 11)")]
     return out + [Text(line) for line in _lines(s)]

@@ -39,6 +39,7 @@ import numpy as np
 from .._exact import as_float
 from ..events import Kind
 from ..records import OrderEvent
+from .infoage import _welch
 from .markouts import Horizon, summarize
 
 __all__ = ["DOCS", "stale_book", "stale_fills"]
@@ -168,7 +169,9 @@ def stale_book(f: Mapping[str, Any], orders: np.ndarray, events: np.ndarray, bbo
         ``SENT`` row), ``n_taker`` (not classified), ``docs``, and ``markouts``: per horizon
         ``stale`` and ``other`` (the other classified maker fills), each
         :func:`~mmsim.report.markouts.summarize` of the markout in ticks over the fills with a
-        markout at that horizon; and per fill 1.0 (on a stale book), 0.0, or NaN for a fill not
+        markout at that horizon, and ``difference``: stale mean − other mean with Welch's t interval
+        (``diff``, ``ci_low``, ``ci_high``, ``n_stale``, ``n_other``, ``zero_variance``; None when a
+        group is empty); and per fill 1.0 (on a stale book), 0.0, or NaN for a fill not
         classified (a taker fill, an order with no ``SENT`` row).
     """
     mk2, mk_ok = mk
@@ -180,9 +183,10 @@ def stale_book(f: Mapping[str, Any], orders: np.ndarray, events: np.ndarray, bbo
     rows = []
     for h in hs:
         j = col[h]
-        rows.append({"horizon": h.label,
-                     **{name: summarize(as_float(mk2[sel & mk_ok[:, j], j]) / 2.0, confidence)
-                        for name, sel in (("stale", stale), ("other", other))}})
+        x = {name: as_float(mk2[sel & mk_ok[:, j], j]) / 2.0 for name, sel in (("stale", stale), ("other", other))}
+        rows.append({"horizon": h.label, **{name: summarize(v, confidence) for name, v in x.items()},
+                     "difference": _welch(x["stale"], x["other"], confidence, ("stale", "other"))
+                     if x["stale"].size and x["other"].size else None})
     section = {"count": int(stale.sum()), "n_maker": n, "share": float(stale.sum() / n) if n else None,
                "n_not_classified": int((maker & ~classified).sum()), "n_taker": int((~maker).sum()),
                "docs": DOCS, "markouts": rows}
