@@ -351,3 +351,44 @@ def test_point_drill_down_says_the_strategy_code_changed(tmp_path, store, capsys
     head = f"figures differ from the sweep's record of this point in {out / RESULTS_FILE} ("
     assert err.startswith("note: ") and head in err, err
     assert err.endswith("...): the strategy's code changed since the sweep ran (the sweep runs its points again)\n")
+
+
+# ------------------------------------------------------------------------- the store's events
+
+
+def test_a_store_written_again_at_the_same_path_reruns_its_points(tmp_path, capsys):
+    # A store converted again at the same path (its trade-implied version, another day) kept the point ids: a
+    # resume reused the old store's figures and said "0 run now" (breaker16c). Each record carries the store's
+    # events_digest; a changed one runs the points again. A store written the same way again is reused.
+    from mmsim.synth import SynthConfig, write_store
+
+    store = tmp_path / "store"
+    write_store(SynthConfig(seed=5, duration=10 * S, format="l2"), store)
+    grid = _grid(tmp_path, store, "fixed_spread")
+    out = tmp_path / "out"
+    args = ["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]
+    assert cli_main(args) == 0
+    first = _records(out)
+    digest1 = json.loads((store / "meta.json").read_text())["events_digest"]
+    assert [r["events_digest"] for r in first] == [digest1, digest1]
+    write_store(SynthConfig(seed=5, duration=10 * S, format="l2"), store)  # the same events again: reused
+    capsys.readouterr()
+    assert cli_main(args) == 0
+    cap = capsys.readouterr()
+    assert cap.err == "" and "\n0 run now, 2 reused from results.jsonl" in cap.out
+
+    write_store(SynthConfig(seed=6, duration=10 * S, format="l2"), store)  # another day at the same path
+    digest2 = json.loads((store / "meta.json").read_text())["events_digest"]
+    assert digest2 != digest1
+    assert cli_main(args) == 0
+    cap = capsys.readouterr()
+    assert cap.err == (f"mmsim sweep: the events of store {store} changed since 2 of its points were recorded in "
+                       f"{out / RESULTS_FILE} (its meta.json events_digest); running them again\n")
+    assert "\n2 run now (2 of them: store events changed), 0 reused from results.jsonl\n" in cap.out
+    again = _records(out)
+    assert [r["id"] for r in again[2:]] == [r["id"] for r in first]
+    assert [r["events_digest"] for r in again[2:]] == [digest2, digest2]
+    run_sweep(grid, out=tmp_path / "fresh", workers=0)  # its figures are the new store's
+    fresh = _records(tmp_path / "fresh")
+    assert [r["metrics"] for r in again[2:]] == [r["metrics"] for r in fresh]
+    assert [r["metrics"] for r in first] != [r["metrics"] for r in fresh]

@@ -101,11 +101,15 @@ def cmd(args: argparse.Namespace) -> int:
     ids = {p.id for p in grid.points}
     ran = sum(1 for r in rows if after.get(r["id"]) != before.get(r["id"]))  # a new record: run now
     recoded = _code_changed(rows, before, after)
+    redata = _code_changed(rows, before, after, "events_digest")
     print(f"{len(rows)} points ({n_fail} failed), {events_replayed(rows)} -> {results}, {Path(out) / 'sweep.html'}")
-    print(f"{ran} run now{f' ({recoded} of them: strategy code changed)' if recoded else ''}, "
+    why = [f"{recoded} of them: strategy code changed"] * bool(recoded) + [f"{redata} of them: store events "
+                                                                           "changed"] * bool(redata)
+    because = f" ({'; '.join(why)})" if why else ""
+    print(f"{ran} run now{because}, "
           f"{len(rows) - ran} reused from {results.name}"
           + ("" if len(rows) - ran == 0 else " (same point ids: same config and store path, and the same strategy "
-                                             "code; --force runs all again)"))
+                                             "code and store events; --force runs all again)"))
     others = sum(1 for k in after if k not in ids)
     if others:
         print(f"note: {results} also holds {others} point(s) of another grid (left as they are; "
@@ -113,20 +117,20 @@ def cmd(args: argparse.Namespace) -> int:
     return 1 if n_fail else 0
 
 
-def _code_changed(rows: Any, before: Any, after: Any) -> int:
-    """How many of the points run now had a record whose strategy's code is not the code they ran with.
+def _code_changed(rows: Any, before: Any, after: Any, field: str = "strategy_code") -> int:
+    """How many of the points run now had a record whose strategy's code (``field`` "strategy_code") or whose
+    store's events (``"events_digest"``) are not those they ran with now.
 
-    Said in the summary line: the stderr note about it (:func:`mmsim.sweep.code.changed_code`) comes
-    before the progress bar and the table, and a long table pushes it off the screen.
+    Said in the summary line: the stderr note about it (:func:`mmsim.sweep.code.changed_code`,
+    :func:`mmsim.sweep.resume.changed_data`) comes before the progress bar and the table, and a long table
+    pushes it off the screen.
     """
-    from ..sweep.code import CODE_FIELD
-
     n = 0
     for r in rows:
         old, new = before.get(r["id"]), after.get(r["id"])
-        if old is None or new is None or old == new or CODE_FIELD not in old:
+        if old is None or new is None or old == new or old.get(field) is None:
             continue
-        n += old[CODE_FIELD] != new.get(CODE_FIELD)
+        n += old[field] != new.get(field)
     return n
 
 

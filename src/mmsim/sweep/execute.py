@@ -25,7 +25,7 @@ from ._dask import execute_dask
 from .passes import default_point, plan_tasks, subtask, task_runs
 from .points import check_points
 from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, check_output_dir, read_results
-from .resume import resume
+from .resume import DATA_FIELD, resume
 
 __all__ = ["default_point", "run_sweep"]
 
@@ -418,7 +418,7 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
                timeout: Any, locks: list[Any]) -> list[dict[str, Any]]:
     plan = grid.baseline
     done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
-    done, todo, codes = resume(grid, done, retry_failed, str(out_dir / RESULTS_FILE) if out_dir else "")
+    done, todo, codes, digests = resume(grid, done, retry_failed, str(out_dir / RESULTS_FILE) if out_dir else "")
     if point_fn is None and todo:
         # What would fail every point alike fails once, here, before anything runs or is written.
         check_points(todo, len(grid.points), grid)
@@ -459,6 +459,7 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
                 try:
                     for rec in stream:
                         rec[CODE_FIELD] = codes.get(by_id[rec["id"]].config.strategy.path)
+                        rec[DATA_FIELD] = digests.get(str(by_id[rec["id"]].config.data or ""))
                         if writer is not None:
                             writer.append(rec)
                         done[rec["id"]] = rec

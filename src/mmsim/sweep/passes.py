@@ -148,13 +148,27 @@ def _units_warning(result: Any) -> str | None:
     return units_warning(result, getattr(result, "config", None), dict(getattr(result, "meta", None) or {}))
 
 
+def _stamp(path: Any) -> tuple[int, int, int] | None:
+    """What tells a store written again at ``path`` from the one opened: its events.npy's inode, size, mtime."""
+    try:
+        st = os.stat(os.path.join(str(path), "events.npy"))
+    except (OSError, TypeError):
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _store(config: RunConfig) -> Any:
+    """The point's store, opened once per worker process, and again when it was written again at its path
+    since (an in-process sweep after a conversion: the old memory map replayed the old events)."""
     from ..runner import load_events
 
-    store = _STORES.get(config.data)
-    if store is None:
-        store = _STORES[config.data] = load_events(config)
-    return store
+    cached = _STORES.get(config.data)
+    stamp = _stamp(config.data)
+    if cached is None or cached[0] != stamp:
+        _BBO.pop(config.data, None)
+        _PAIRED.pop(config.data, None)
+        cached = _STORES[config.data] = (stamp, load_events(config))
+    return cached[1]
 
 
 def _record(p: Mapping[str, Any]) -> dict[str, Any]:
