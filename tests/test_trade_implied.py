@@ -71,7 +71,8 @@ def test_nothing_is_implied_by_a_print_in_its_sides_update_or_out_of_trading():
 
 def test_l3_events_are_refused():
     ev = make_events([(0, Kind.ADD, 1, 100, 5, 1), (1, Kind.EXECUTE, 1, 100, 1, 1)])
-    with pytest.raises(ValueError, match=r"^a trade-implied book needs L2 data: event 0 is an L3 ADD "):
+    with pytest.raises(ValueError, match=r"^a trade-implied book needs L2 data: its events are L3 \(the first L3 "
+                                         r"one, event 0 of the store, is an ADD; "):
         trade_implied_events(ev)
 
 
@@ -124,8 +125,10 @@ def test_a_store_is_written_with_its_counts_and_refused_a_second_time(tmp_path):
     with pytest.raises(mmsim.DataError, match=r"its book is already trade-implied \(meta.json "
                                               r"quirks.trade_implied_book\)$"):
         trade_implied(tmp_path / "implied", tmp_path / "again")
-    with pytest.raises(mmsim.DataError, match=r"must be written to another path than its source$"):
+    with pytest.raises(mmsim.DataError, match=r"must be written outside its source .*plain$"):
         trade_implied(tmp_path / "plain", tmp_path / "plain", force=True)
+    with pytest.raises(mmsim.DataError, match=r"/plain/sub: the trade-implied store must be written outside its "):
+        trade_implied(tmp_path / "plain", tmp_path / "plain" / "sub")  # (breaker16c: it wrote a store inside it)
     with pytest.raises(mmsim.DataError, match=r"an event store already exists there"):
         trade_implied(tmp_path / "plain", tmp_path / "implied")
 
@@ -176,3 +179,59 @@ def test_binance_spot_the_venues_word_wins_at_every_update_and_nothing_is_stale(
     assert doc["setup"]["data"]["trade_implied_book"] == c
     assert f"book trade-implied (prints hid {c['hidden']:,} and reduced {c['reduced']:,} levels" in (
         out / "report.html").read_text()
+
+
+def _stale_flags(res, ev):
+    from mmsim.replay import replay_bbo
+    from mmsim.report.stale import stale_fills
+
+    f = {k: res.fills[k] for k in res.fills.dtype.names}
+    f["n"] = len(res.fills)
+    return stale_fills(f, res.orders, ev, replay_bbo(ev))["stale"].tolist()
+
+
+@pytest.mark.parametrize("side", [1, -1])
+def test_an_auction_print_implies_nothing_and_leaves_no_stale_fill(side):
+    # Not trading from 20 ms; the auction's print through the touch (25 ms) implies nothing; trading from 30 ms.
+    # Our quote, sent at 30 ms, arrives at 35 ms; the print at 40 ms goes through it and fills it. The report's
+    # stale row counted the fill by the auction's print (breaker16c); it now reads prints while trading only,
+    # as the transform does, so a trade-implied store reads 0.
+    status = TradingStatus.HALTED if side > 0 else TradingStatus.QUOTING
+    price, quote = (98, Quote(99, 1, 0, 0)) if side > 0 else (104, Quote(0, 0, 103, 1))
+    ev = make_events(BOOK + [(20 * MS, ST, 0, 0, int(status)), (25 * MS, T, -side, price, 1),
+                             (30 * MS, ST, 0, 0, int(TradingStatus.TRADING)), (40 * MS, T, -side, price, 1)])
+    implied, counts = trade_implied_events(ev)
+    # the 40 ms print only: through the bids 100 and 99, 1 of 98's 5 (or through the asks 102 and 103)
+    assert counts == {"prints": 1, "hidden": 2, "reduced": 1 if side > 0 else 0, "restored": 0}
+
+    class At30(mmsim.Strategy):
+        def __init__(self):
+            self.q = quote
+
+        def quote(self, view):
+            if view.ts < 30 * MS:
+                return None
+            q, self.q = self.q, None
+            return q
+
+    lat = mmsim.LatencyModel
+    cfg = mmsim.Config(latency=mmsim.LatencyConfig(feed=lat(ns=0), entry=lat(ns=5 * MS), response=lat(ns=0)),
+                       signals=mmsim.SignalConfig(enabled=False))
+    res = mmsim.run(implied, At30(), cfg)
+    assert [(int(f["exch_ts"]), int(f["side"])) for f in res.fills] == [(40 * MS, side)]
+    assert _stale_flags(res, implied) == [False]
+
+
+def test_a_quote_accepted_against_a_hidden_level_fills_when_the_level_comes_back():
+    # Documented (docs/data.md, "A trade-implied book"): the implied book errs for the strategy here. A buy
+    # print of 5 at 102 hides the ask 102 (10 ms); our post-only bid 1 @ 102 arrives at 15 ms and rests (on the
+    # plain book it crosses the ask 102 and is rejected); the asks' update at 20 ms (103 -> 4) restores 102 x 5,
+    # which crosses our bid: a maker fill at 102 the venue would not have given.
+    ev = make_events([(0, D, 1, 100, 5), (0, D, -1, 102, 5), (0, D, -1, 103, 5), (10 * MS, T, 1, 102, 5),
+                      (20 * MS, D, -1, 103, 4), (30 * MS, D, 1, 100, 6)])
+    implied, _ = trade_implied_events(ev)
+    plain_run, implied_run = (_quote_once(e, Quote(102, 1, 0, 0)) for e in (ev, implied))
+    rejected = [int(r["reason"]) for r in plain_run.orders if r["event"] == int(mmsim.records.OrderEvent.REJECTED)]
+    assert rejected == [int(mmsim.records.RejectReason.POST_ONLY_WOULD_CROSS)] and len(plain_run.fills) == 0
+    assert [(int(f["exch_ts"]), int(f["price"]), bool(f["maker"])) for f in implied_run.fills] == [
+        (20 * MS, 102, True)]

@@ -107,8 +107,9 @@ def trade_implied_events(events: np.ndarray) -> tuple[np.ndarray, dict[str, int]
     kind = ev["kind"].astype(np.int64)
     if np.isin(kind, _L3).any():
         i = int(np.flatnonzero(np.isin(kind, _L3))[0])
-        raise ValueError(f"a trade-implied book needs L2 data: event {i} is an L3 {Kind(int(kind[i])).name} (on L3 "
-                         "data each execution removes its order: there is nothing to imply)")
+        raise ValueError(f"a trade-implied book needs L2 data: its events are L3 (the first L3 one, event {i} of "
+                         f"the store, is an {Kind(int(kind[i])).name}; on L3 data each execution removes its order: "
+                         "there is nothing to imply)")
     ts = ev["exch_ts"]
     side = ev["side"].astype(np.int64).tolist()
     price = ev["price"].tolist()
@@ -208,8 +209,9 @@ def trade_implied(store: str | os.PathLike, out: str | os.PathLike, *, force: bo
     from .store import load, write_store
 
     src = load(store)
-    if Path(out).resolve() == Path(src.path).resolve():
-        raise DataError(f"{out}: the trade-implied store must be written to another path than its source")
+    there, source = Path(out).resolve(), Path(src.path).resolve()
+    if there == source or source in there.parents:
+        raise DataError(f"{out}: the trade-implied store must be written outside its source {src.path}")
     meta = dict(src.meta)
     quirks = dict(meta.get("quirks") or {})
     if QUIRK in quirks:

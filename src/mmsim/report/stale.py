@@ -25,8 +25,10 @@ data ``ADD``, ``CANCEL``, ``DELETE`` and ``EXECUTE`` of orders on it. Prints: ``
 (``side`` 0, an unknown aggressor, counts against the bids when below the book's best bid, against the asks
 when above the best ask, and is left out otherwise) and the L3 ``EXECUTE`` (against the executed
 order's side, which that very event updates: on L3 data an execution never leaves a stale book, and a hidden
-execution cannot go through displayed orders, so expect 0 there). Taker fills are not classified; neither is a
-maker fill whose order has no ``SENT`` row in the log.
+execution cannot go through displayed orders, so expect 0 there), each only while the venue is ``TRADING``
+(an auction's print while halted or quoting sweeps no book the replay shows; as :mod:`mmsim.data.implied`, so a
+trade-implied store reads 0). Taker fills are not classified; neither is a maker fill whose order has no
+``SENT`` row in the log.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._exact import as_float
-from ..events import Kind
+from ..events import Kind, TradingStatus
 from ..records import OrderEvent
 from .infoage import _welch
 from .markouts import Horizon, summarize
@@ -96,7 +98,7 @@ def _through(events: np.ndarray, against: int, touch: np.ndarray) -> tuple[np.nd
     updates = _updates(events, against)
     beyond = price * against < touch * against  # below the best bid, above the best ask (an empty side: never)
     prints = (((kind == int(Kind.TRADE)) & ((side == -against) | ((side == 0) & beyond)))
-              | ((kind == int(Kind.EXECUTE)) & (side == against)))
+              | ((kind == int(Kind.EXECUTE)) & (side == against))) & _trading(events)
     last = np.maximum.accumulate(np.where(updates, ts, np.iinfo(np.int64).min))
     end = np.searchsorted(ts, ts, side="right") - 1
     key = last[end]  # the side's last update up to the end of each event's message
@@ -104,6 +106,15 @@ def _through(events: np.ndarray, against: int, touch: np.ndarray) -> tuple[np.nd
     signed = price * against  # the lowest against the bids, minus the highest against asks
     low, has = _segmented_cummin(signed, counted, key)
     return low * against, has
+
+
+def _trading(events: np.ndarray) -> np.ndarray:
+    """Whether the venue is ``TRADING`` at each event (its last ``STATUS`` before it, ``TRADING`` before any): a
+    print out of trading is an auction's uncross, which sweeps no book the replay shows (mmsim.data.implied alike)."""
+    st = events["kind"] == int(Kind.STATUS)
+    idx = np.maximum.accumulate(np.where(st, np.arange(events.shape[0]), -1))
+    status = np.where(idx >= 0, events["qty"][np.maximum(idx, 0)], int(TradingStatus.TRADING))
+    return np.asarray(status == int(TradingStatus.TRADING))
 
 
 def _next_update(events: np.ndarray, against: int) -> np.ndarray:
