@@ -6,6 +6,7 @@ or a list as YAML flow. results.jsonl keeps each value exactly as the grid gives
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import yaml
 
@@ -62,3 +63,58 @@ def test_other_mappings_and_lists_read_as_yaml_flow(tmp_path):
     assert rows[0]["report.horizons"] == "[100ms, 1s]"
     assert yaml.safe_load(rows[0]["strategy"]) == strategy
     assert typed_form({"maker_bps": -0.2, "taker_bps": 7}, "fees") == "{maker_bps: -0.2, taker_bps: 7}"
+
+
+# ----------------------------------------------------------------------------- sweepfix16 (breaker16a)
+
+
+def _read_back(cell):
+    """A results.csv cell pasted into a grid file, read as the grid reader reads it (YAML 1.2 numbers)."""
+    from mmsim.config.yaml_file import loader_class
+
+    return yaml.load(f"v: {cell}\n", Loader=loader_class())["v"]
+
+
+def test_numpy_numbers_and_paths_in_a_mapping_write_results_csv(tmp_path):
+    """``axes: {strategy: [{path: ..., params: {half_spread: h}} for h in np.linspace(0.5, 1.5, 3)]}``: every point
+    ran, then write_report (and to_array) raised yaml's RepresenterError (``cannot represent an object``,
+    np.float64(0.5)). Each numpy scalar is written as its Python value and a Path as its text, and the cell types
+    back to the same point (same id: np.int64(1) and np.bool_ hashed as the strings "1" and "True" before)."""
+    import numpy as np
+
+    from mmsim.sweep import parse_grid, to_array
+
+    values = [{"path": "s.py:S", "params": {"half_spread": h, "size": np.int64(1), "quote_both": np.bool_(True),
+                                            "model": Path("/m/a.json")}} for h in np.linspace(0.5, 1.5, 3)]
+    rows = _csv(tmp_path, "strategy", values)
+    assert [r["strategy"] for r in rows] == [
+        f"{{path: 's.py:S', params: {{half_spread: {h}, size: 1, quote_both: true, model: /m/a.json}}}}"
+        for h in ("0.5", "1.0", "1.5")]
+    rows_in = [{"id": f"p{i}", "strategy": v} for i, v in enumerate(values)]
+    assert to_array(rows_in)["strategy"][2] == (
+        "{path: 's.py:S', params: {half_spread: 1.5, size: 1, quote_both: true, model: /m/a.json}}")
+
+    def ids(strategies):
+        return [p.id for p in parse_grid({"base": {"data": "/nonexistent-store"}, "axes": {"strategy": strategies}},
+                                         ).points]
+
+    assert ids(values) == ids([_read_back(r["strategy"]) for r in rows])
+
+
+def test_numpy_numbers_in_a_latency_section_and_a_numpy_column():
+    """The second case: a whole ``latency`` section built in Python (an np.int64 feed, a lognormal's np.float64
+    sigma) reads as the grid would hold it, its model by its label; a column of np.int64 values is an integer
+    column of to_array (it was the string ``'np.int64(1)'``) and a Path column its text (``"PosixPath('/x')"``)."""
+    import numpy as np
+
+    from mmsim.sweep import to_array
+    from mmsim.sweep.labels import typed_form
+
+    section = {"feed": np.int64(5_000_000), "entry": {"lognormal": {"median": "1ms", "sigma": np.float64(0.5)}}}
+    assert typed_form(section, "latency") == "{feed: 5000000, entry: 'lognormal(1ms, 0.5)'}"
+    assert LatencyModel.parse(_read_back(typed_form(section, "latency"))["entry"], "latency.entry") == (
+        LatencyModel.parse({"lognormal": {"median": "1ms", "sigma": 0.5}}, "latency.entry"))
+    arr = to_array([{"id": "a", "strategy.params.size": np.int64(1), "model": Path("/x")},
+                    {"id": "b", "strategy.params.size": np.int64(2), "model": Path("/y")}])
+    assert arr.dtype == np.dtype([("id", "<U1"), ("strategy.params.size", "<i8"), ("model", "<U2")])
+    assert arr["strategy.params.size"].tolist() == [1, 2] and arr["model"].tolist() == ["/x", "/y"]

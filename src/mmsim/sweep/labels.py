@@ -15,7 +15,35 @@ _LATENCY_MODELS = ("feed", "entry", "response")
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
+
+
+def _json_default(obj: Any) -> Any:
+    """A numpy scalar as its Python value (``np.int64(1)`` is ``1``, not the string ``"1"``: a grid built with
+    numpy numbers is the same point as the one its results.csv cell types back); anything else its ``str``."""
+    import numpy as np
+
+    return obj.item() if isinstance(obj, np.generic) else str(obj)
+
+
+def plain_value(value: Any) -> Any:
+    """``value`` as a grid file would hold it: a numpy scalar as its Python number or bool (``np.float64(0.5)``
+    0.5, ``np.bool_`` a bool), a path as its text, a tuple as a list, a mapping's keys as text, any other object
+    its ``str``; a ``str``/``int``/``float``/``bool`` subclass as the plain type (YAML writes only those)."""
+    import numpy as np
+
+    if isinstance(value, Mapping):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_value(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return None
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return str(value)
 
 
 def _describe(overrides: Mapping[str, Any]) -> str:
@@ -101,12 +129,14 @@ def typed_form(value: Any, key: str = "") -> Any:
     A latency mapping reads as its label (``{recorded: 50ms}`` -> ``recorded + 50ms``, a lognormal
     ``lognormal(1ms, 0.5)``: :meth:`mmsim.LatencyModel.describe`, which the config reads back to the same
     model); any other mapping or list as YAML flow in its own key order (``{path: ..., params: {size: 1}}``,
-    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``)."""
-    if not isinstance(value, (Mapping, list)):
+    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``).
+    A value built in Python is written as its plain value (:func:`plain_value`: ``np.float64(0.5)`` as ``0.5``,
+    a ``Path`` as its text)."""
+    if not isinstance(value, (Mapping, list, tuple)):
         return value
     import yaml
 
-    text = yaml.safe_dump(_typed(value, key), default_flow_style=True, sort_keys=False, allow_unicode=True,
+    text = yaml.safe_dump(_typed(plain_value(value), key), default_flow_style=True, sort_keys=False, allow_unicode=True,
                           width=float("inf"))
     return text[: -len("...\n")].strip() if text.endswith("...\n") else text.strip()
 

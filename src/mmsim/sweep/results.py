@@ -16,7 +16,7 @@ from .._paths import describe_entries, visible_entries
 from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
-from .labels import _label, typed_form
+from .labels import _label, plain_value, typed_form
 from .units import point_units_warning
 
 __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
@@ -309,7 +309,8 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     integer and none is missing; missing numbers are NaN), booleans ``bool``,
     anything else a unicode string: durations and strings as written, a mapping
     or list as results.csv writes it (a latency model as its label,
-    ``recorded + 50ms``; anything else as YAML flow).
+    ``recorded + 50ms``; anything else as YAML flow). A value built in Python
+    is taken as its plain value (``np.int64(1)`` an integer, a ``Path`` its text).
     """
     names: list[str] = []
     for r in rows:
@@ -317,7 +318,7 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     dtypes: list[tuple[str, str]] = []
     cols: list[list[Any]] = []
     for name in names:
-        vals = [r.get(name) for r in rows]
+        vals = [plain_value(r.get(name)) for r in rows]  # np.int64(1) an int (it was the string 'np.int64(1)')
         present = [v for v in vals if v is not None]
         if present and all(isinstance(v, bool) for v in present) and len(present) == len(vals):
             dtypes.append((name, "?"))
