@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 import yaml
 
 from mmsim.config import LatencyModel
@@ -118,3 +119,35 @@ def test_numpy_numbers_in_a_latency_section_and_a_numpy_column():
                     {"id": "b", "strategy.params.size": np.int64(2), "model": Path("/y")}])
     assert arr.dtype == np.dtype([("id", "<U1"), ("strategy.params.size", "<i8"), ("model", "<U2")])
     assert arr["strategy.params.size"].tolist() == [1, 2] and arr["model"].tolist() == ["/x", "/y"]
+
+
+@pytest.mark.parametrize("value, key, cell", [
+    ({"constant": 5}, "strategy.params", "{constant: 5}"),
+    ({"recorded": "5ms"}, "strategy.params", "{recorded: 5ms}"),
+    ({"lognormal": {"median": "1ms", "sigma": 0.5}}, "strategy.params.opts", "{lognormal: {median: 1ms, sigma: 0.5}}"),
+    ({"opts": {"constant": 5}, "size": 1}, "strategy.params", "{opts: {constant: 5}, size: 1}"),
+    ({"path": "s.py:S", "params": {"opts": {"recorded": "5ms"}}}, "strategy",
+     "{path: 's.py:S', params: {opts: {recorded: 5ms}}}"),
+])
+def test_a_parameter_mapping_named_like_a_latency_model_is_no_latency(value, key, cell):
+    """``strategy.params: {constant: 5}`` was written ``5ns`` and ``{recorded: 5ms}`` ``recorded + 5ms``, which the
+    grid refuses back (``strategy.params: expected a mapping of parameters, got '5ns'``): any one-key mapping named
+    like a latency model was taken as one, whatever its key. Only a latency key's value is a latency model."""
+    from mmsim.sweep.labels import typed_form
+
+    assert typed_form(value, key) == cell
+    assert _read_back(cell) == value
+
+
+def test_display_label_takes_a_latency_model_only_under_a_latency_key():
+    """The second case: the table's and plots' labels had the same key-independent rule (``opts=5ns`` for a
+    strategy parameter ``opts: {constant: 5}``); a latency under its key, also in a ``latency`` section, and a
+    model mapping given with no key at all read as the model, as before."""
+    from mmsim.sweep.grid import display_label
+
+    assert display_label({"opts": {"constant": 5}, "size": 1}, "strategy.params") == "opts=constant=5, size=1"
+    assert display_label({"recorded": "5ms"}, "strategy.params.opts") == "recorded=5ms"
+    assert display_label({"feed": {"constant": "5ms"}, "entry": {"recorded": "1ms"}}, "latency") == (
+        "feed=5ms, entry=recorded + 1ms")
+    assert display_label({"constant": 5}, "latency.response") == "5ns"
+    assert display_label({"recorded": "5ms"}) == "recorded + 5ms"

@@ -84,11 +84,22 @@ def is_duration_key(key: str) -> bool:
             or (key.startswith("signals.") and last.endswith("_half_life")))
 
 
+def _latency_at(value: Any, key: str) -> bool:
+    """Whether ``value`` under ``key`` is a latency model: the value of ``latency.feed``/``entry``/``response``
+    (also inside a swept ``latency`` section, whose keys are read as ``latency.feed``, ...). A strategy
+    parameter ``{constant: 5}`` is no latency (it was written ``5ns``, which the grid refuses back as its
+    parameters). With no key at all, a one-key ``{lognormal: ...}``/``{constant: ...}``/``{recorded: ...}``."""
+    if key:
+        return key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS
+    return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant",
+                                                                                   "recorded")
+
+
 def display_label(value: Any, key: str = "") -> str:
     """How a grid value reads in tables, plots and messages.
 
-    A latency (``latency.feed`` ... or a ``{lognormal: ...}``/``{constant: ...}``
-    mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
+    A latency (the value of ``latency.feed`` ..., also in a ``latency`` section; with no key, a
+    ``{lognormal: ...}``/``{constant: ...}`` mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
     ``recorded``, ``recorded + 5ms``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
     with a floor); a strategy section as
     ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
@@ -97,10 +108,7 @@ def display_label(value: Any, key: str = "") -> str:
     """
     from ..config import LatencyModel
 
-    last = key.rpartition(".")[2]
-    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
-        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant", "recorded"))
-    if is_latency and not isinstance(value, bool):
+    if _latency_at(value, key) and not isinstance(value, bool):
         try:
             model = LatencyModel.parse(value, key or "latency")
         except ConfigError:
@@ -144,10 +152,7 @@ def typed_form(value: Any, key: str = "") -> Any:
 def _typed(value: Any, key: str) -> Any:
     from ..config import LatencyModel
 
-    last = key.rpartition(".")[2]
-    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
-        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant", "recorded"))
-    if is_latency and isinstance(value, Mapping):
+    if _latency_at(value, key) and isinstance(value, Mapping):
         try:
             return LatencyModel.parse(value, key or "latency").describe()
         except ConfigError:
