@@ -151,3 +151,55 @@ def test_display_label_takes_a_latency_model_only_under_a_latency_key():
         "feed=5ms, entry=recorded + 1ms")
     assert display_label({"constant": 5}, "latency.response") == "5ns"
     assert display_label({"recorded": "5ms"}) == "recorded + 5ms"
+
+
+@pytest.mark.parametrize("text", ["1e-3", "1.5e3", "0o10", "1e999"])
+def test_a_string_parameter_that_the_grid_reads_as_a_number_is_quoted(text):
+    """``strategy.params: {label: '1e-3'}`` was written ``{label: 1e-3}``: PyYAML's dumper quotes by YAML 1.1, whose
+    float needs a dot and a signed exponent, while the grid reader reads YAML 1.2's numbers (``1e-3`` 0.001,
+    ``0o10`` 8, ``1e999`` inf): the cell typed back was another point. The dump resolves as the grid reader does."""
+    from mmsim.sweep.labels import typed_form
+
+    cell = typed_form({"label": text, "half_spread": 1}, "strategy.params")
+    assert cell == f"{{label: '{text}', half_spread: 1}}"
+    assert _read_back(cell) == {"label": text, "half_spread": 1}
+
+
+def test_a_key_or_a_list_item_that_the_grid_reads_as_a_number_is_quoted_too():
+    """The second case: a mapping's key and a list's items (``{1e-3: x}`` typed back is the key 0.001); a line
+    break, which one line of YAML flow cannot hold, is written as JSON (a double-quoted YAML string)."""
+    from mmsim.sweep.labels import typed_form
+
+    assert typed_form({"1e-3": "x"}, "strategy.params") == "{'1e-3': x}"
+    assert typed_form(["0o10", "1.5e3", 8], "report.tags") == "['0o10', '1.5e3', 8]"
+    assert _read_back(typed_form(["0o10", "1.5e3", 8], "report.tags")) == ["0o10", "1.5e3", 8]
+    assert typed_form({"note": "a\nb"}, "strategy.params") == '{"note": "a\\nb"}'
+    assert _read_back(typed_form({"note": "a\nb"}, "strategy.params")) == {"note": "a\nb"}
+
+
+@pytest.mark.parametrize("text, cell", [("off", "'off'"), ("yes", "'yes'"), ("null", "'null'"), ("1e-3", "'1e-3'"),
+                                        ("# x", "'# x'"), ("a: b", "'a: b'"), ("5", "'5'"), ("", "''"),
+                                        ("power", "power"), ("recorded + 5ms", "recorded + 5ms"),
+                                        ("strategies/x.py:X", "strategies/x.py:X"), ("1:30", "1:30")])
+def test_a_string_grid_value_is_a_cell_that_types_back_as_the_string(tmp_path, text, cell):
+    """``axes: {strategy.params.mode: ['off', 'auto']}`` (quoted in the grid: strings) was written ``off``, which
+    typed back into a grid is false (``null`` None, ``1e-3`` 0.001, ``5`` 5, ``# x`` nothing, ``a: b`` a mapping,
+    an empty string an empty cell, which is a missing value): a grid value's cell is as typed back, so a string
+    the grid would read as another value is quoted. Others are written as before; so are numbers (``5``)."""
+    rows = _csv(tmp_path, "strategy.params.mode", [text, 5])
+    assert [r["strategy.params.mode"] for r in rows] == [cell, "5"]
+    assert _read_back(cell) == text
+
+
+def test_only_grid_values_are_quoted(tmp_path):
+    """The second case: a column that is no grid value (the status, an error message) is its text as before;
+    the same string in a grid key's column is quoted."""
+    rows = _csv(tmp_path, "strategy.params.mode", ["yes"], extra={"queue.model": "off"})
+    rows_error = [{"id": "p0", "index": 0, "repeat": 0, "seed": 0, "status": "error", "strategy.params.mode": "no",
+                   "error_message": "ValueError: off"}]
+    grid = Grid(points=(), keys=("strategy.params.mode",), repeats=1, output=None, workers=None, source="g.yaml")
+    write_report(rows_error, grid, tmp_path / "e", plots=False)
+    with (tmp_path / "e" / "results.csv").open(encoding="utf-8") as fh:
+        err = next(csv.DictReader(fh))
+    assert (rows[0]["strategy.params.mode"], rows[0]["queue.model"], rows[0]["status"]) == ("'yes'", "'off'", "ok")
+    assert (err["strategy.params.mode"], err["error_message"], err["status"]) == ("'no'", "ValueError: off", "error")

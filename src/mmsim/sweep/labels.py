@@ -132,21 +132,65 @@ def display_label(value: Any, key: str = "") -> str:
 
 
 def typed_form(value: Any, key: str = "") -> Any:
-    """A grid value as a user types it back into the grid (results.csv's cell); a scalar unchanged.
+    """A grid value as a user types it back into the grid (results.csv's cell).
 
     A latency mapping reads as its label (``{recorded: 50ms}`` -> ``recorded + 50ms``, a lognormal
     ``lognormal(1ms, 0.5)``: :meth:`mmsim.LatencyModel.describe`, which the config reads back to the same
     model); any other mapping or list as YAML flow in its own key order (``{path: ..., params: {size: 1}}``,
-    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``).
+    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``), quoted
+    when the grid reader would read it as another value or not at all (``'off'``, ``'5'``, ``'1e-3'``, ``'null'``,
+    ``'a: b'``); a number or bool unchanged.
     A value built in Python is written as its plain value (:func:`plain_value`: ``np.float64(0.5)`` as ``0.5``,
     a ``Path`` as its text)."""
-    if not isinstance(value, (Mapping, list, tuple)):
-        return value
+    if isinstance(value, (Mapping, list, tuple)):
+        return _yaml_text(_typed(plain_value(value), key))
+    if isinstance(value, str):
+        return _yaml_text(str(value))
+    return value
+
+
+_DUMPER: Any = None
+
+
+def _dumper() -> Any:
+    """PyYAML's ``SafeDumper`` resolving plain scalars as the grid reader does (its YAML 1.2 numbers:
+    :func:`mmsim.config.yaml_file.loader_class`), so it quotes ``'1e-3'``, ``'0o10'`` and ``'1e999'``, which
+    PyYAML's YAML 1.1 dumper wrote bare and the grid reads as numbers."""
+    global _DUMPER
+    if _DUMPER is None:
+        import yaml
+
+        from ..config.yaml_file import loader_class
+
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        Dumper.yaml_implicit_resolvers = {first: list(resolvers)
+                                          for first, resolvers in loader_class().yaml_implicit_resolvers.items()}
+        _DUMPER = Dumper
+    return _DUMPER
+
+
+def _yaml_text(plain: Any) -> str:
+    """``plain`` as one line of YAML flow that the grid reader, after a key (``key: TEXT``), reads back as
+    ``plain``; JSON (a double-quoted string, valid YAML) if the flow text would not (a line break)."""
     import yaml
 
-    text = yaml.safe_dump(_typed(plain_value(value), key), default_flow_style=True, sort_keys=False, allow_unicode=True,
-                          width=float("inf"))
-    return text[: -len("...\n")].strip() if text.endswith("...\n") else text.strip()
+    from ..config.yaml_file import loader_class
+
+    text = yaml.dump(plain, Dumper=_dumper(), default_flow_style=True, sort_keys=False, allow_unicode=True,
+                     width=float("inf"))
+    text = text[: -len("...\n")].strip() if text.endswith("...\n") else text.strip()
+    try:
+        back = yaml.load(f"v: {text}\n", Loader=loader_class())["v"]
+    except yaml.YAMLError:
+        back = _DIFFERENT
+    if "\n" in text or _canonical(back) != _canonical(plain):
+        return json.dumps(plain, ensure_ascii=False)
+    return text
+
+
+_DIFFERENT = object()
 
 
 def _typed(value: Any, key: str) -> Any:
