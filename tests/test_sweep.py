@@ -549,3 +549,20 @@ def test_a_shared_model_key_applies_to_the_points_whose_model_reads_it(tmp_path:
     assert str(info.value) == ("point queue.model=risk_averse, queue.power=1: queue.power: 1 is read by queue.model: "
                                "power only, and queue.model is 'risk_averse'; set queue.model: power, or drop "
                                "queue.power")
+
+
+def test_to_array_takes_the_largest_latency_seed() -> None:
+    # `latency: {seed: 18446744073709551615}` (a valid uint64 seed): to_array raised OverflowError (Python int too
+    # large to convert to C long). A column past int64 with no negative value is uint64 (sweepfix16).
+    arr = sw.to_array([{"id": "a", "seed": 2**64 - 1}, {"id": "b", "seed": 0}])
+    assert arr.dtype["seed"] == np.dtype("<u8")
+    assert [int(s) for s in arr["seed"]] == [2**64 - 1, 0]
+
+
+def test_to_array_keeps_every_digit_of_an_integer_no_64_bit_type_holds() -> None:
+    # The second case: 2**63 alone is uint64; 2**63 beside -1, or 2**64, fits no 64-bit integer: their digits (it
+    # raised OverflowError; a float would read 2**64 + 1 as 2**64).
+    assert sw.to_array([{"id": "a", "n": 2**63}])["n"].tolist() == [2**63]
+    assert sw.to_array([{"id": "a", "n": 2**63}, {"id": "b", "n": -1}])["n"].tolist() == ["9223372036854775808", "-1"]
+    assert sw.to_array([{"id": "a", "n": 2**64 + 1}])["n"].tolist() == ["18446744073709551617"]
+    assert sw.to_array([{"id": "a", "n": 2**63 - 1}, {"id": "b", "n": -2**63}])["n"].dtype == np.dtype("<i8")

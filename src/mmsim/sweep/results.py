@@ -306,7 +306,9 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Sweep records as a structured numpy array, one field per column.
 
     Numeric columns become ``float64`` (``int64`` when every value is an
-    integer and none is missing; missing numbers are NaN), booleans ``bool``,
+    integer and none is missing, ``uint64`` when one is past int64 and none is
+    negative: a latency seed of 2**64 - 1; integers no 64-bit type holds are
+    their digits, a string column; missing numbers are NaN), booleans ``bool``,
     anything else a unicode string: durations and strings as written, a mapping
     or list as results.csv writes it (a latency model as its label,
     ``recorded + 50ms``; anything else as YAML flow). A value built in Python
@@ -320,13 +322,15 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     for name in names:
         vals = [plain_value(r.get(name)) for r in rows]  # np.int64(1) an int (it was the string 'np.int64(1)')
         present = [v for v in vals if v is not None]
+        ints = bool(present) and all(_is_int(v) for v in present) and len(present) == len(vals)
         if present and all(isinstance(v, bool) for v in present) and len(present) == len(vals):
             dtypes.append((name, "?"))
             cols.append(vals)
-        elif present and all(_is_int(v) for v in present) and len(present) == len(vals):
-            dtypes.append((name, "<i8"))
+        elif ints and -2**63 <= min(vals) and max(vals) < 2**64 and (max(vals) < 2**63 or min(vals) >= 0):
+            # uint64 when one is past int64 and none is negative (a latency seed of 2**64 - 1 raised OverflowError)
+            dtypes.append((name, "<i8" if max(vals) < 2**63 else "<u8"))
             cols.append(vals)
-        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        elif not ints and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
             dtypes.append((name, "<f8"))
             cols.append([np.nan if v is None else float(v) for v in vals])
         else:
