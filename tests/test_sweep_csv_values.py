@@ -203,3 +203,18 @@ def test_only_grid_values_are_quoted(tmp_path):
         err = next(csv.DictReader(fh))
     assert (rows[0]["strategy.params.mode"], rows[0]["queue.model"], rows[0]["status"]) == ("'yes'", "'off'", "ok")
     assert (err["strategy.params.mode"], err["error_message"], err["status"]) == ("'no'", "ValueError: off", "error")
+
+
+def test_numpy_numbers_and_paths_read_as_their_plain_value_in_the_labels():
+    """The table's and plots' labels of a grid built with numpy numbers read ``half_spread=np.float64(0.5)``
+    (numpy 2's repr), a strategy ``S(half_spread=np.float64(0.5))`` and a path ``PosixPath('/a')``."""
+    import numpy as np
+
+    from mmsim.sweep.grid import display_label
+
+    assert display_label({"half_spread": np.float64(0.5), "size": np.int64(1)}, "strategy.params") == (
+        "half_spread=0.5, size=1")
+    assert display_label({"path": "s.py:S", "params": {"half_spread": np.float64(0.5), "on": np.bool_(True)}},
+                         "strategy") == "S(half_spread=0.5, on=True)"
+    assert display_label(np.float64(0.5), "strategy.params.half_spread") == "0.5"
+    assert display_label(Path("/a/b.json"), "strategy.params.model") == "/a/b.json"

@@ -104,9 +104,12 @@ def display_label(value: Any, key: str = "") -> str:
     with a floor); a strategy section as
     ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
     a string as written; a duration written as a bare number (ns) with its unit
-    (``decide_every: 100`` reads ``100ns``); any other number as Python prints it.
+    (``decide_every: 100`` reads ``100ns``); any other number as Python prints it. A value built in Python
+    reads as its plain value (:func:`plain_value`: ``0.5``, not ``np.float64(0.5)``; a path as its text).
     """
     from ..config import LatencyModel
+
+    value = plain_value(value)
 
     if _latency_at(value, key) and not isinstance(value, bool):
         try:
