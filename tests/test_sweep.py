@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from conftest import ROOT, shared_data
 
 import mmsim
@@ -566,3 +568,27 @@ def test_to_array_keeps_every_digit_of_an_integer_no_64_bit_type_holds() -> None
     assert sw.to_array([{"id": "a", "n": 2**63}, {"id": "b", "n": -1}])["n"].tolist() == ["9223372036854775808", "-1"]
     assert sw.to_array([{"id": "a", "n": 2**64 + 1}])["n"].tolist() == ["18446744073709551617"]
     assert sw.to_array([{"id": "a", "n": 2**63 - 1}, {"id": "b", "n": -2**63}])["n"].dtype == np.dtype("<i8")
+
+
+def _half_spread_point(config: mmsim.RunConfig) -> dict:
+    """A point function reading the strategy's half spread (module level, so workers can import it)."""
+    return {"pnl.total": float(config.strategy.params["half_spread"]), "n_events": 7}
+
+
+def test_a_grid_built_with_numpy_numbers_writes_its_report(tmp_path: Path) -> None:
+    # `np.linspace` half spreads inside a strategy.params mapping: every point ran, then write_report raised yaml's
+    # RepresenterError on np.float64(0.5) (sweepfix16). The cells type back to the grid's own points (one id each).
+    from mmsim.config.yaml_file import loader_class
+
+    grid = sw.parse_grid({"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+                          "axes": {"strategy.params": [{"half_spread": h, "size": np.int64(1)}
+                                                       for h in np.linspace(0.5, 1.5, 3)]}})
+    rows = sw.run_sweep(grid, out=tmp_path / "out", workers=1, point_fn=_half_spread_point)
+    sw.write_report(rows, grid, tmp_path / "out", plots=False)
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as fh:
+        cells = [r["strategy.params"] for r in csv.DictReader(fh)]
+    assert cells == ["{half_spread: 0.5, size: 1}", "{half_spread: 1.0, size: 1}", "{half_spread: 1.5, size: 1}"]
+    back = sw.parse_grid({"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+                          "axes": {"strategy.params": [yaml.load(f"v: {c}", Loader=loader_class())["v"]
+                                                       for c in cells]}})
+    assert [p.id for p in back.points] == [p.id for p in grid.points]
