@@ -177,10 +177,13 @@ def test_a_key_or_a_list_item_that_the_grid_reads_as_a_number_is_quoted_too():
     assert _read_back(typed_form({"note": "a\nb"}, "strategy.params")) == {"note": "a\nb"}
 
 
+FIXED = "strategies/fixed_spread.py:FixedSpread"
+
+
 @pytest.mark.parametrize("text, cell", [("off", "'off'"), ("yes", "'yes'"), ("null", "'null'"), ("1e-3", "'1e-3'"),
                                         ("# x", "'# x'"), ("a: b", "'a: b'"), ("5", "'5'"), ("", "''"),
                                         ("power", "power"), ("recorded + 5ms", "recorded + 5ms"),
-                                        ("strategies/x.py:X", "strategies/x.py:X"), ("1:30", "1:30")])
+                                        (FIXED, FIXED), ("1:30", "1:30")])
 def test_a_string_grid_value_is_a_cell_that_types_back_as_the_string(tmp_path, text, cell):
     """``axes: {strategy.params.mode: ['off', 'auto']}`` (quoted in the grid: strings) was written ``off``, which
     typed back into a grid is false (``null`` None, ``1e-3`` 0.001, ``5`` 5, ``# x`` nothing, ``a: b`` a mapping,
