@@ -336,3 +336,38 @@ def test_compare_refuses_a_store_whose_book_is_not_the_one_the_fills_saw(two_sto
     assert tail in str(info.value) and str(info.value).endswith("replayed (mmsim compare --events)")
     # The run's own store: compared.
     assert mmsim.compare(res, res, mmsim.load(paths["a"])) is not None
+
+
+# ----------------------------------------------------------------------------- currency_price, price by price (sweepfix16)
+
+
+def test_one_large_price_does_not_change_the_others():
+    """3 ticks of 0.15 read 0.45 alone but 0.44999999999999996 beside a price of 2**60 ticks: the division was
+    chosen for the whole array (max |ticks| × M < 2**53). Each price is decided on its own; the large one (not
+    exact in a float) is the product, as before."""
+    from mmsim.report._format import currency_price
+
+    assert currency_price(np.array([3], dtype=np.int64), 0.15).tolist() == [0.45]
+    assert currency_price(np.array([3, 2**60], dtype=np.int64), 0.15).tolist() == [0.45, 2**60 * 0.15]
+    assert currency_price(np.array([7, -(2**58)], dtype=np.int64), 0.07).tolist() == [0.49, -(2**58) * 0.07]
+    # the second case: int64's most negative price (whose |ticks| overflows) beside 3 ticks of 0.3
+    assert currency_price(np.array([-2**63, 3], dtype=np.int64), 0.3).tolist() == [-2**63 * 0.3, 0.9]
+
+
+@pytest.mark.parametrize("tick_size, ticks, expected", [(2.5e-21, 37, 9.25e-20), (3e-20, 5, 1.5e-19), (9e-22, 11, 9.9e-21)])
+def test_a_tick_of_up_to_22_decimals_is_divided(tick_size, ticks, expected):
+    """A tick with 19 to 22 decimals multiplied: 37 ticks of 2.5e-21 read 9.249999999999999e-20 (10**22 is the
+    largest power of ten a float holds exactly, so ``ticks × M / 10**d`` is still one rounding)."""
+    from mmsim.report._format import currency_price
+
+    assert currency_price(np.array([ticks], dtype=np.int64), tick_size).tolist() == [expected]
+
+
+@pytest.mark.parametrize("tick_size, ticks, expected", [(0.3333333333, 3, 0.9999999999), (0.1428571429, 7, 1.0000000003),
+                                                        (0.25, 3, 0.75), (1e-8, 123456789, 1.23456789)])
+def test_a_tick_is_1_over_n_only_when_it_is_exactly(tick_size, ticks, expected):
+    """A tick of 0.3333333333 was taken as 1/3 (|3 × tick − 1| < 1e-9): 3 ticks read 1.0, not 0.9999999999;
+    0.1428571429 as 1/7 (7 ticks 1.0, not 1.0000000003). A tick is 1/N when ``Decimal(repr(tick)) × N == 1``."""
+    from mmsim.report._format import currency_price
+
+    assert currency_price(np.array([ticks], dtype=np.int64), tick_size).tolist() == [expected]

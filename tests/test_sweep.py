@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from conftest import ROOT, shared_data
 
 import mmsim
@@ -549,3 +551,44 @@ def test_a_shared_model_key_applies_to_the_points_whose_model_reads_it(tmp_path:
     assert str(info.value) == ("point queue.model=risk_averse, queue.power=1: queue.power: 1 is read by queue.model: "
                                "power only, and queue.model is 'risk_averse'; set queue.model: power, or drop "
                                "queue.power")
+
+
+def test_to_array_takes_the_largest_latency_seed() -> None:
+    # `latency: {seed: 18446744073709551615}` (a valid uint64 seed): to_array raised OverflowError (Python int too
+    # large to convert to C long). A column past int64 with no negative value is uint64 (sweepfix16).
+    arr = sw.to_array([{"id": "a", "seed": 2**64 - 1}, {"id": "b", "seed": 0}])
+    assert arr.dtype["seed"] == np.dtype("<u8")
+    assert [int(s) for s in arr["seed"]] == [2**64 - 1, 0]
+
+
+def test_to_array_keeps_every_digit_of_an_integer_no_64_bit_type_holds() -> None:
+    # The second case: 2**63 alone is uint64; 2**63 beside -1, or 2**64, fits no 64-bit integer: their digits (it
+    # raised OverflowError; a float would read 2**64 + 1 as 2**64).
+    assert sw.to_array([{"id": "a", "n": 2**63}])["n"].tolist() == [2**63]
+    assert sw.to_array([{"id": "a", "n": 2**63}, {"id": "b", "n": -1}])["n"].tolist() == ["9223372036854775808", "-1"]
+    assert sw.to_array([{"id": "a", "n": 2**64 + 1}])["n"].tolist() == ["18446744073709551617"]
+    assert sw.to_array([{"id": "a", "n": 2**63 - 1}, {"id": "b", "n": -2**63}])["n"].dtype == np.dtype("<i8")
+
+
+def _half_spread_point(config: mmsim.RunConfig) -> dict:
+    """A point function reading the strategy's half spread (module level, so workers can import it)."""
+    return {"pnl.total": float(config.strategy.params["half_spread"]), "n_events": 7}
+
+
+def test_a_grid_built_with_numpy_numbers_writes_its_report(tmp_path: Path) -> None:
+    # `np.linspace` half spreads inside a strategy.params mapping: every point ran, then write_report raised yaml's
+    # RepresenterError on np.float64(0.5) (sweepfix16). The cells type back to the grid's own points (one id each).
+    from mmsim.config.yaml_file import loader_class
+
+    grid = sw.parse_grid({"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+                          "axes": {"strategy.params": [{"half_spread": h, "size": np.int64(1)}
+                                                       for h in np.linspace(0.5, 1.5, 3)]}})
+    rows = sw.run_sweep(grid, out=tmp_path / "out", workers=1, point_fn=_half_spread_point)
+    sw.write_report(rows, grid, tmp_path / "out", plots=False)
+    with (tmp_path / "out" / "results.csv").open(encoding="utf-8") as fh:
+        cells = [r["strategy.params"] for r in csv.DictReader(fh)]
+    assert cells == ["{half_spread: 0.5, size: 1}", "{half_spread: 1.0, size: 1}", "{half_spread: 1.5, size: 1}"]
+    back = sw.parse_grid({"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+                          "axes": {"strategy.params": [yaml.load(f"v: {c}", Loader=loader_class())["v"]
+                                                       for c in cells]}})
+    assert [p.id for p in back.points] == [p.id for p in grid.points]

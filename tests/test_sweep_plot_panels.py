@@ -283,3 +283,53 @@ def test_a_series_missing_from_the_first_panel_is_in_the_legend():
     figs = sweep_figures(rows, grid)
     assert _legend_texts(figs["sweep_latency_feed.png"]) == ["strategy=Naive", "strategy=PullA", "strategy=PullB"]
     assert _legend_texts(figs["sweep_latency_feed_vs_baseline.png"]) == ["strategy=PullA", "strategy=PullB"]
+
+
+# ----------------------------------------------------------------------------- a recorded feed's two lines (sweepfix16)
+
+
+def _recorded_rows(value_of, vs_baseline):
+    """Naive (the baseline) and Pull at ``[5ms, 20ms, recorded, recorded + 5ms]``; ``value_of``: strategy -> feed
+    -> the metric's value (Pull's Δ markout at 1s when ``vs_baseline``, each strategy's PnL otherwise)."""
+    rows = []
+    for strat in ("Naive", "Pull"):
+        for feed in ("5ms", "20ms", "recorded", "recorded + 5ms"):
+            r = {"id": f"p{len(rows)}", "index": len(rows), "repeat": 0, "seed": 0, "status": "ok", "strategy": strat,
+                 "latency.feed": feed, "pnl.total": value_of[strat][feed], "markout.1s.mean_ticks": -1.0}
+            if vs_baseline:
+                d = value_of[strat][feed]
+                r.update({"pnl.total": 1.0, "baseline": "p0", "baseline_note": None,
+                          "verdict": "baseline" if strat == "Naive" else "better", "vs_baseline.markout@1s": d,
+                          "vs_baseline.markout@1s.ci_low": 0.9 * d, "vs_baseline.markout@1s.ci_high": 1.1 * d})
+            rows.append(r)
+    grid = Grid(points=(), keys=("strategy", "latency.feed"), repeats=1, output=None, workers=None, source="g.yaml",
+                baseline=BaselinePlan(spec={"strategy": "Naive"}, settings=CompareSettings()) if vs_baseline else None)
+    return rows, grid
+
+
+def test_a_series_split_in_its_constant_and_recorded_lines_is_one_group_for_the_y_scale():
+    """Pull's Δ markout is 0.1 tick at the constants and 4-5 ticks on the recorded feed. Against the strategy its
+    one category stayed linear; against the latency its constants' line (size 0.132) was compared with its recorded
+    line (5.5): 41x, symlog. The two lines are one series, one group, as its category is: linear in both."""
+    d_mk = {"5ms": 0.10, "20ms": 0.12, "recorded": 4.0, "recorded + 5ms": 5.0}
+    rows, grid = _recorded_rows({"Naive": {f: 0.0 for f in d_mk}, "Pull": d_mk}, vs_baseline=True)
+    figs = sweep_figures(rows, grid)
+    assert _scale(_panel(figs["sweep_latency_feed_vs_baseline.png"], "Δ markout 1s")) == ("linear", None)
+    assert _scale(_panel(figs["sweep_strategy_vs_baseline.png"], "Δ markout 1s")) == ("linear", None)
+
+
+def test_the_metrics_figure_with_a_recorded_feed_agrees_with_the_strategy_figure():
+    """The second case, on the metrics figure: both strategies make 100 at the constants and 4,000-5,000 on the
+    recorded feed. Against the latency four lines (100, 5,000, 100, 5,000: 50x) went symlog; against the
+    strategy its two categories (5,000 each) linear. Now each strategy is one group: linear in both; strategies
+    100 against 5,000 throughout still go symlog in both."""
+    pnl = {"5ms": 100.0, "20ms": 90.0, "recorded": 4_000.0, "recorded + 5ms": 5_000.0}
+    rows, grid = _recorded_rows({"Naive": pnl, "Pull": pnl}, vs_baseline=False)
+    figs = sweep_figures(rows, grid)
+    assert _scale(_panel(figs["sweep_latency_feed.png"], "PnL")) == ("linear", None)
+    assert _scale(_panel(figs["sweep_strategy.png"], "PnL")) == ("linear", None)
+    small = {f: v / 50 for f, v in pnl.items()}
+    rows, grid = _recorded_rows({"Naive": small, "Pull": {f: 5_000.0 for f in pnl}}, vs_baseline=False)
+    figs = sweep_figures(rows, grid)
+    assert _scale(_panel(figs["sweep_latency_feed.png"], "PnL"))[0] == "symlog"
+    assert _scale(_panel(figs["sweep_strategy.png"], "PnL"))[0] == "symlog"

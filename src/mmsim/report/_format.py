@@ -188,18 +188,25 @@ class Quantities:
 def currency_price(ticks: np.ndarray, tick_size: float) -> np.ndarray:
     """Prices in the quote currency, each the float nearest the decimal ``ticks × tick``.
 
-    A tick of ``1/N`` (0.01, 1e-8) divides by ``N``, and a tick that is a short decimal
-    ``M / 10**d`` (0.15, 2.5) divides ``ticks × M`` by ``10**d``: one rounding, so 123456789
-    ticks of 1e-8 read 1.23456789 and 3 ticks of 0.15 read 0.45 (the product rounds the tick
-    first: 1.2345678900000001, 0.44999999999999996). Any other tick (or a product past 2^53)
-    multiplies. ``ticks`` are exact int64 ticks.
+    A tick of exactly ``1/N`` as written (0.01, 1e-8: ``Decimal(repr(tick)) × N == 1``; 0.3333333333 is no
+    third) divides by ``N``, and a tick that is a short decimal ``M / 10**d`` (0.15, 2.5, 2.5e-21; ``d`` up to
+    22, the largest power of ten a float holds exactly) divides ``ticks × M`` by ``10**d``: one rounding, so
+    123456789 ticks of 1e-8 read 1.23456789 and 3 ticks of 0.15 read 0.45 (the product rounds the tick first:
+    1.2345678900000001, 0.44999999999999996). Each price on its own: one whose ``|ticks| × M`` is 2^53 or more
+    (not exact in a float), and any price on another tick, is the product; the others are not changed by it.
+    ``ticks`` are exact int64 ticks.
     """
+    ticks = np.asarray(ticks)
+    tick = Decimal(repr(float(tick_size)))
     n = round(1.0 / tick_size)
-    if 1 <= n < 2**53 and abs(n * tick_size - 1.0) < 1e-9:
+    if 1 <= n < 2**53 and tick * n == 1:
         return ticks / float(n)
-    _, digits, exp = Decimal(repr(float(tick_size))).as_tuple()
-    m = int("".join(map(str, digits)))
-    top = int(np.abs(ticks).max(initial=0)) * m
-    if isinstance(exp, int) and -18 <= exp < 0 and top < 2**53:
-        return (ticks * m) / float(10 ** -exp)
-    return ticks * tick_size
+    out = ticks * tick_size
+    _, digits, exp = tick.as_tuple()
+    if isinstance(exp, int) and -22 <= exp < 0 and out.size:
+        m = int("".join(map(str, digits)))
+        limit = (2**53 - 1) // m  # |ticks| × M < 2**53: the product is exact in int64 and in a float
+        exact = (ticks >= -limit) & (ticks <= limit)
+        out = np.asarray(out, dtype=np.float64)
+        out[exact] = (ticks[exact].astype(np.int64) * m) / float(10 ** -exp)
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,7 +16,35 @@ _LATENCY_MODELS = ("feed", "entry", "response")
 
 
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
+
+
+def _json_default(obj: Any) -> Any:
+    """A numpy scalar as its Python value (``np.int64(1)`` is ``1``, not the string ``"1"``: a grid built with
+    numpy numbers is the same point as the one its results.csv cell types back); anything else its ``str``."""
+    import numpy as np
+
+    return obj.item() if isinstance(obj, np.generic) else str(obj)
+
+
+def plain_value(value: Any) -> Any:
+    """``value`` as a grid file would hold it: a numpy scalar as its Python number or bool (``np.float64(0.5)``
+    0.5, ``np.bool_`` a bool), a path as its text, a tuple as a list, a mapping's keys as text, any other object
+    its ``str``; a ``str``/``int``/``float``/``bool`` subclass as the plain type (YAML writes only those)."""
+    import numpy as np
+
+    if isinstance(value, Mapping):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_value(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return None
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return str(value)
 
 
 def _describe(overrides: Mapping[str, Any]) -> str:
@@ -56,23 +85,33 @@ def is_duration_key(key: str) -> bool:
             or (key.startswith("signals.") and last.endswith("_half_life")))
 
 
+def _latency_at(value: Any, key: str) -> bool:
+    """Whether ``value`` under ``key`` is a latency model: the value of ``latency.feed``/``entry``/``response``
+    (also inside a swept ``latency`` section, whose keys are read as ``latency.feed``, ...). A strategy
+    parameter ``{constant: 5}`` is no latency (it was written ``5ns``, which the grid refuses back as its
+    parameters). With no key at all, a one-key ``{lognormal: ...}``/``{constant: ...}``/``{recorded: ...}``."""
+    if key:
+        return key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS
+    return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant",
+                                                                                   "recorded")
+
+
 def display_label(value: Any, key: str = "") -> str:
     """How a grid value reads in tables, plots and messages.
 
-    A latency (``latency.feed`` ... or a ``{lognormal: ...}``/``{constant: ...}``
-    mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
+    A latency (the value of ``latency.feed`` ..., also in a ``latency`` section; with no key, a
+    ``{lognormal: ...}``/``{constant: ...}`` mapping) reads as :meth:`mmsim.LatencyModel.describe` does (``5ms``,
     ``recorded``, ``recorded + 5ms``, ``lognormal(1ms, 0.5)``, ``lognormal(1ms, 0.5, min 100us)``
     with a floor); a strategy section as
     ``Class(param=value, ...)``; any other mapping as ``key=value, ...``;
     a string as written; a duration written as a bare number (ns) with its unit
-    (``decide_every: 100`` reads ``100ns``); any other number as Python prints it.
+    (``decide_every: 100`` reads ``100ns``); any other number as Python prints it. A value built in Python
+    reads as its plain value (:func:`plain_value`: ``0.5``, not ``np.float64(0.5)``; a path as its text).
     """
     from ..config import LatencyModel
 
-    last = key.rpartition(".")[2]
-    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
-        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant", "recorded"))
-    if is_latency and not isinstance(value, bool):
+    value = plain_value(value)
+    if _latency_at(value, key) and not isinstance(value, bool):
         try:
             model = LatencyModel.parse(value, key or "latency")
         except ConfigError:
@@ -96,28 +135,78 @@ def display_label(value: Any, key: str = "") -> str:
 
 
 def typed_form(value: Any, key: str = "") -> Any:
-    """A grid value as a user types it back into the grid (results.csv's cell); a scalar unchanged.
+    """A grid value as a user types it back into the grid (results.csv's cell).
 
     A latency mapping reads as its label (``{recorded: 50ms}`` -> ``recorded + 50ms``, a lognormal
     ``lognormal(1ms, 0.5)``: :meth:`mmsim.LatencyModel.describe`, which the config reads back to the same
     model); any other mapping or list as YAML flow in its own key order (``{path: ..., params: {size: 1}}``,
-    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``)."""
-    if not isinstance(value, (Mapping, list)):
-        return value
+    ``[100ms, 1s]``), a latency inside it by its label. A string stays as written (``recorded+5ms``), quoted
+    when the grid reader would read it as another value or not at all (``'off'``, ``'5'``, ``'1e-3'``, ``'null'``,
+    ``'a: b'``); a number or bool unchanged.
+    A value built in Python is written as its plain value (:func:`plain_value`: ``np.float64(0.5)`` as ``0.5``,
+    a ``Path`` as its text)."""
+    if isinstance(value, (Mapping, list, tuple)):
+        # by its JSON in its own key order (1, 1.0 and true apart): a sweep's rows repeat its grid values
+        return _typed_text(json.dumps(plain_value(value), separators=(",", ":")), key)
+    if isinstance(value, str):
+        return _typed_text(json.dumps(str(value)), "")
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _typed_text(value_json: str, key: str) -> str:
+    """:func:`typed_form` of a plain value given as its JSON (cached: a dump and a read back each take ~0.3 ms)."""
+    return _yaml_text(_typed(json.loads(value_json), key))
+
+
+_DUMPER: Any = None
+
+
+def _dumper() -> Any:
+    """PyYAML's ``SafeDumper`` resolving plain scalars as the grid reader does (its YAML 1.2 numbers:
+    :func:`mmsim.config.yaml_file.loader_class`), so it quotes ``'1e-3'``, ``'0o10'`` and ``'1e999'``, which
+    PyYAML's YAML 1.1 dumper wrote bare and the grid reads as numbers."""
+    global _DUMPER
+    if _DUMPER is None:
+        import yaml
+
+        from ..config.yaml_file import loader_class
+
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        Dumper.yaml_implicit_resolvers = {first: list(resolvers)
+                                          for first, resolvers in loader_class().yaml_implicit_resolvers.items()}
+        _DUMPER = Dumper
+    return _DUMPER
+
+
+def _yaml_text(plain: Any) -> str:
+    """``plain`` as one line of YAML flow that the grid reader, after a key (``key: TEXT``), reads back as
+    ``plain``; JSON (a double-quoted string, valid YAML) if the flow text would not (a line break)."""
     import yaml
 
-    text = yaml.safe_dump(_typed(value, key), default_flow_style=True, sort_keys=False, allow_unicode=True,
-                          width=float("inf"))
-    return text[: -len("...\n")].strip() if text.endswith("...\n") else text.strip()
+    from ..config.yaml_file import loader_class
+
+    text = yaml.dump(plain, Dumper=_dumper(), default_flow_style=True, sort_keys=False, allow_unicode=True,
+                     width=float("inf"))
+    text = text[: -len("...\n")].strip() if text.endswith("...\n") else text.strip()
+    try:
+        back = yaml.load(f"v: {text}\n", Loader=loader_class())["v"]
+    except yaml.YAMLError:
+        back = _DIFFERENT
+    if "\n" in text or _canonical(back) != _canonical(plain):
+        return json.dumps(plain, ensure_ascii=False)
+    return text
+
+
+_DIFFERENT = object()
 
 
 def _typed(value: Any, key: str) -> Any:
     from ..config import LatencyModel
 
-    last = key.rpartition(".")[2]
-    is_latency = (key.startswith("latency.") and last in _LATENCY_MODELS) or (
-        isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant", "recorded"))
-    if is_latency and isinstance(value, Mapping):
+    if _latency_at(value, key) and isinstance(value, Mapping):
         try:
             return LatencyModel.parse(value, key or "latency").describe()
         except ConfigError:

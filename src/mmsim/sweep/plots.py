@@ -216,7 +216,7 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         panels: list[tuple[Any, str, list[list[float]]]] = []
         for i, m in enumerate(metrics):
             ax = fig.add_subplot(nrows, ncols, i + 1)
-            series: list[list[float]] = []
+            series: dict[int, list[float]] = {}  # by series (its colour): a recorded feed's two lines are one
             factor = metric_scale(m)
             by_x: dict[float, list[float]] = {}
             for g, (label, grp) in enumerate(groups.items()):
@@ -233,10 +233,10 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
                 lo, hi = _spread(m, [pts[k] for k in x], y)
                 y, lo, hi = ([factor * v for v in vs] for vs in (y, lo, hi))  # a fraction in percent
                 ends = [(m_, m_ - a, m_ + b) for m_, a, b in zip(y, lo, hi)]
-                series.append([v for e in ends for v in e])
+                colour, dashed = style_of[label]
+                series.setdefault(colour, []).extend(v for e in ends for v in e)
                 for xv, e in zip(x, ends):
                     by_x.setdefault(xv, []).extend(e)
-                colour, dashed = style_of[label]
                 color = f"C{colour % 10}"
                 if not numeric:
                     x = [v + (g - (len(groups) - 1) / 2) * step for v in x]
@@ -253,8 +253,9 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
             # category's series side by side). Both compare the same points (a figure against the latency compares
             # its strategies' lines; one against the strategy, its strategies), so the two figures of a sweep agree;
             # with the series too, a categorical figure went symlog on latencies 20x apart (the defence sweep's
-            # sweep_strategy_vs_baseline.png, beside a linear sweep_latency_feed_vs_baseline.png).
-            panels.append((ax, m, series if numeric else list(by_x.values())))
+            # sweep_strategy_vs_baseline.png, beside a linear sweep_latency_feed_vs_baseline.png). A series split in
+            # its constants' and its recorded feed's lines is one group, as it is one series in the other figures.
+            panels.append((ax, m, list(series.values()) if numeric else list(by_x.values())))
             if _is_markout(m) or m.startswith("pnl") or m.startswith(_VS):
                 ax.axhline(0.0, color="0.6", lw=0.8)
             ax.set_title(metric_title(m, ok), fontsize=10)

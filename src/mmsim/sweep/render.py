@@ -300,12 +300,15 @@ def write_report(rows: Sequence[Mapping[str, Any]], grid: Grid, out: str | os.Pa
     for r in rows:
         names.extend(k for k in r if k not in names)
     p = d / "results.csv"
+    keys = set(grid.keys)
     with p.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(names)
         for r in rows:
-            # A grid value as the grid reads it back (`recorded + 50ms`, not {"recorded":"50ms"}: labels.typed_form).
-            w.writerow(["" if r.get(n) is None else (typed_form(r[n], n) if isinstance(r[n], (dict, list)) else r[n])
+            # A grid value as the grid reads it back (`recorded + 50ms`, not {"recorded":"50ms"}; a string `'off'`,
+            # not `off`, which the grid reads as false: labels.typed_form). Other columns' text as it is.
+            w.writerow(["" if r.get(n) is None else (typed_form(r[n], n) if isinstance(r[n], (dict, list, tuple))
+                                                     or (n in keys and isinstance(r[n], str)) else r[n])
                         for n in names])
     written["results.csv"] = p
     pngs = render_plots(rows, grid) if plots else {}

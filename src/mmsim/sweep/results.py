@@ -16,7 +16,7 @@ from .._paths import describe_entries, visible_entries
 from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
-from .labels import _label, typed_form
+from .labels import _label, plain_value, typed_form
 from .units import point_units_warning
 
 __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
@@ -306,10 +306,13 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     """Sweep records as a structured numpy array, one field per column.
 
     Numeric columns become ``float64`` (``int64`` when every value is an
-    integer and none is missing; missing numbers are NaN), booleans ``bool``,
+    integer and none is missing, ``uint64`` when one is past int64 and none is
+    negative: a latency seed of 2**64 - 1; integers no 64-bit type holds are
+    their digits, a string column; missing numbers are NaN), booleans ``bool``,
     anything else a unicode string: durations and strings as written, a mapping
     or list as results.csv writes it (a latency model as its label,
-    ``recorded + 50ms``; anything else as YAML flow).
+    ``recorded + 50ms``; anything else as YAML flow). A value built in Python
+    is taken as its plain value (``np.int64(1)`` an integer, a ``Path`` its text).
     """
     names: list[str] = []
     for r in rows:
@@ -317,15 +320,17 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     dtypes: list[tuple[str, str]] = []
     cols: list[list[Any]] = []
     for name in names:
-        vals = [r.get(name) for r in rows]
+        vals = [plain_value(r.get(name)) for r in rows]  # np.int64(1) an int (it was the string 'np.int64(1)')
         present = [v for v in vals if v is not None]
+        ints = bool(present) and all(_is_int(v) for v in present) and len(present) == len(vals)
         if present and all(isinstance(v, bool) for v in present) and len(present) == len(vals):
             dtypes.append((name, "?"))
             cols.append(vals)
-        elif present and all(_is_int(v) for v in present) and len(present) == len(vals):
-            dtypes.append((name, "<i8"))
+        elif ints and -2**63 <= min(vals) and max(vals) < 2**64 and (max(vals) < 2**63 or min(vals) >= 0):
+            # uint64 when one is past int64 and none is negative (a latency seed of 2**64 - 1 raised OverflowError)
+            dtypes.append((name, "<i8" if max(vals) < 2**63 else "<u8"))
             cols.append(vals)
-        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        elif not ints and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
             dtypes.append((name, "<f8"))
             cols.append([np.nan if v is None else float(v) for v in vals])
         else:
