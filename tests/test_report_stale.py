@@ -144,6 +144,18 @@ def test_the_row_the_table_and_the_html():
     assert d["diff"] == pytest.approx(1 - 10 / 7) and (d["n_stale"], d["n_other"]) == (5, 7)
     assert (d["ci_low"], d["ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
     assert "not classified: 1 taker fill and 1 maker fill whose order is not in the order log" in page
+    # The terminal: the table's title names the interval and the page, and the caveat follows it.
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    rep.print(console)
+    text = " ".join(console.export_text().split())
+    assert ("Markouts of maker fills on a stale book (5) vs the other 7 (ticks; stale − other with Welch's t "
+            "interval; docs/reports.md, Fills on a stale book)") in text
+    assert ("fast markets alone make such fills' markouts worse (orders that arrive just after the price moved "
+            "through them): the difference bounds the model's share from above, it does not measure it") in text
     doc = json.loads(rep.to_json())["stale_book"]
     assert {k: doc[k] for k in ("count", "n_maker", "n_taker", "n_not_classified")} == {
         "count": 5, "n_maker": 12, "n_taker": 1, "n_not_classified": 1}

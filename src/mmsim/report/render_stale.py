@@ -29,6 +29,11 @@ _NOTE = ("A maker fill is on a stale book when its order reached the exchange af
          "from above (docs/reports.md, Fills on a stale book).")
 
 
+#: Under the terminal table: what the difference does not say (the HTML's note says it too).
+_CAVEAT = ("fast markets alone make such fills' markouts worse (orders that arrive just after the price moved "
+           "through them): the difference bounds the model's share from above, it does not measure it")
+
+
 def stale_rows(d: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The summary row ``Fills on a stale book ... 471 of 731 (64.4%)`` (none for a report.json without the
     section, or of a run marked to other events)."""
@@ -77,8 +82,9 @@ def stale_tables(d: Mapping[str, Any], width: int | None) -> list[Any]:
     cols = [(h, {"justify": "left" if k == 0 else "right"}) for k, h in enumerate(_HEADER)]
     out: list[Any] = [fit_table(make, cols, _rows(s), width, groups=[[1, 2], [3, 4], [5, 6]],
                                 title=f"Markouts of maker fills on a stale book ({s['count']:,}) vs the other "
-                                      f"{s['n_maker'] - s['count']:,} (ticks; docs/engine.md item 11)")]
-    return out + [Text(line) for line in _lines(s)]
+                                      f"{s['n_maker'] - s['count']:,} (ticks; stale − other with Welch's t "
+                                      "interval; docs/reports.md, Fills on a stale book)")]
+    return out + [Text(line) for line in [*_lines(s), _CAVEAT]]
 
 
 def stale_html(d: Mapping[str, Any], table: Any) -> list[str]:

@@ -48,8 +48,9 @@ def changed_data(grid: Any, done: Mapping[str, Mapping[str, Any]], digests: Mapp
         if rec is not None and now is not None and rec.get(DATA_FIELD) not in (None, now):
             again.setdefault(path, []).append(p.id)
     ids = {i for v in again.values() for i in v}
-    notes = [f"mmsim sweep: the events of store {path} changed since {len(v)} of its points were recorded in "
-             f"{where} (its meta.json events_digest); running them again" for path, v in again.items()]
+    notes = [f"mmsim sweep: the events of store {path} changed since {len(v)} of its points "
+             f"{'was' if len(v) == 1 else 'were'} recorded in {where} (its meta.json events_digest); running "
+             f"{'it' if len(v) == 1 else 'them'} again" for path, v in again.items()]
     plan = grid.baseline
     if plan is not None and ids:
         follow = {p.id for p in grid.points if p.id in done and p.id not in ids and plan.of.get(p.id) in ids}
