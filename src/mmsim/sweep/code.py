@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CODE_FIELD", "changed_code", "code_fingerprint", "current_codes", "strategy_label"]
+__all__ = ["CODE_FIELD", "changed_code", "code_fingerprint", "current_codes", "strategy_label", "with_followers"]
 
 #: The record's field that holds :func:`code_fingerprint` of the point's strategy.
 CODE_FIELD = "strategy_code"
@@ -187,6 +187,19 @@ def current_codes(points: Iterable[Any]) -> dict[str, str | None]:
     return codes
 
 
+def with_followers(grid: Any, done: Any, ids: set[str], notes: list[str]) -> set[str]:
+    """``ids`` (recorded points that run again) and the recorded points compared with a baseline point among
+    them (their comparison is against the old record), with a note in ``notes`` when there are any."""
+    plan = grid.baseline
+    if plan is None or not ids:
+        return ids
+    follow = {p.id for p in grid.points if p.id in done and p.id not in ids and plan.of.get(p.id) in ids}
+    if follow:
+        notes.append(f"mmsim sweep: {len(follow)} more point(s) are compared with a baseline point that runs "
+                     "again; running them again too")
+    return ids | follow
+
+
 def changed_code(grid: Any, done: dict[str, dict[str, Any]], codes: dict[str, str | None],
                  where: str) -> tuple[set[str], list[str]]:
     """The recorded points to run again because their strategy's code changed, and the notes that say so.
@@ -214,13 +227,7 @@ def changed_code(grid: Any, done: dict[str, dict[str, Any]], codes: dict[str, st
     ids = {i for v in again.values() for i in v}
     notes = [f"mmsim sweep: the code of strategy {strategy_label(spec)} changed since {len(v)} of its points were "
              f"recorded in {where}; running them again" for spec, v in again.items()]
-    plan = grid.baseline
-    if plan is not None and ids:
-        follow = {p.id for p in grid.points if p.id in done and p.id not in ids and plan.of.get(p.id) in ids}
-        if follow:
-            notes.append(f"mmsim sweep: {len(follow)} more point(s) are compared with a baseline point that runs "
-                         "again; running them again too")
-        ids |= follow
+    ids = with_followers(grid, done, ids, notes)
     for spec, n in unloadable.items():
         # Its code could not be read now (a syntax error, a file moved): the summary's "the same
         # strategy code" would be a claim nobody checked.

@@ -253,6 +253,19 @@ def one_spelling(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list
     return out
 
 
+def _latency_models(values: Sequence[Any], key: str) -> list[Any] | None:
+    """``values`` of a latency key (``latency.feed``...) read as :class:`mmsim.LatencyModel`; None for another key
+    or a value that is not a latency."""
+    from ..config import LatencyModel
+
+    if not (key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS):
+        return None
+    try:
+        return [LatencyModel.parse(v, key) for v in values]
+    except ConfigError:
+        return None
+
+
 def latency_positions(values: Sequence[Any], key: str) -> list[float] | None:
     """Category positions of a latency axis that holds a recorded feed, one per value: the constant
     latencies by their ns, then ``recorded``, ``recorded + 1ms``, ... by their offset, then any other
@@ -260,13 +273,8 @@ def latency_positions(values: Sequence[Any], key: str) -> list[float] | None:
 
     ``recorded + 5ms`` is not ``5ms``: it is placed among the recorded points, never on a duration axis.
     """
-    from ..config import LatencyModel
-
-    if not (key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS):
-        return None
-    try:
-        models = [LatencyModel.parse(v, key) for v in values]
-    except ConfigError:
+    models = _latency_models(values, key)
+    if models is None:
         return None
     if not any(m.kind == "recorded" for m in models):
         return None
@@ -291,13 +299,8 @@ def recorded_axis(values: Sequence[Any], key: str) -> tuple[list[float], list[st
     Every value recorded: x is the added latency X, ticked ``0`` (``recorded``), ``5ms``..., titled
     ``latency.feed = recorded + X``. Constants and recorded: x is the constant's latency or the recorded
     feed's X, two lines (``latency.feed = X, or recorded + X``)."""
-    from ..config import LatencyModel
-
-    if not (key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS):
-        return None
-    try:
-        models = [LatencyModel.parse(v, key) for v in values]
-    except ConfigError:
+    models = _latency_models(values, key)
+    if models is None:
         return None
     kinds = {m.kind for m in models}
     if "recorded" not in kinds or not kinds <= {"constant", "recorded"}:

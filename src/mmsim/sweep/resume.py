@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .code import changed_code, current_codes
+from .code import changed_code, current_codes, with_followers
 
 __all__ = ["DATA_FIELD", "changed_data", "current_digests", "resume"]
 
@@ -51,14 +51,7 @@ def changed_data(grid: Any, done: Mapping[str, Mapping[str, Any]], digests: Mapp
     notes = [f"mmsim sweep: the events of store {path} changed since {len(v)} of its points "
              f"{'was' if len(v) == 1 else 'were'} recorded in {where} (its meta.json events_digest); running "
              f"{'it' if len(v) == 1 else 'them'} again" for path, v in again.items()]
-    plan = grid.baseline
-    if plan is not None and ids:
-        follow = {p.id for p in grid.points if p.id in done and p.id not in ids and plan.of.get(p.id) in ids}
-        if follow:
-            notes.append(f"mmsim sweep: {len(follow)} more point(s) are compared with a baseline point that runs "
-                         "again; running them again too")
-        ids |= follow
-    return ids, notes
+    return with_followers(grid, done, ids, notes), notes
 
 
 def resume(grid: Any, recorded: Mapping[str, dict[str, Any]], retry_failed: bool,
