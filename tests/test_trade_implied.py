@@ -76,13 +76,13 @@ def test_l3_events_are_refused():
         trade_implied_events(ev)
 
 
-def _quote_once(ev, quote):
+def _quote_once(ev, quote, at=10 * MS):
     class Once(mmsim.Strategy):
         def __init__(self):
             self.q = quote
 
-        def quote(self, view):  # once, at the first call from 10 ms (the print's)
-            if view.ts < 10 * MS:
+        def quote(self, view):  # once, at the first call from ``at`` (10 ms: the print's)
+            if view.ts < at:
                 return None
             q, self.q = self.q, None
             return q
@@ -204,20 +204,7 @@ def test_an_auction_print_implies_nothing_and_leaves_no_stale_fill(side):
     # the 40 ms print only: through the bids 100 and 99, 1 of 98's 5 (or through the asks 102 and 103)
     assert counts == {"prints": 1, "hidden": 2, "reduced": 1 if side > 0 else 0, "restored": 0}
 
-    class At30(mmsim.Strategy):
-        def __init__(self):
-            self.q = quote
-
-        def quote(self, view):
-            if view.ts < 30 * MS:
-                return None
-            q, self.q = self.q, None
-            return q
-
-    lat = mmsim.LatencyModel
-    cfg = mmsim.Config(latency=mmsim.LatencyConfig(feed=lat(ns=0), entry=lat(ns=5 * MS), response=lat(ns=0)),
-                       signals=mmsim.SignalConfig(enabled=False))
-    res = mmsim.run(implied, At30(), cfg)
+    res = _quote_once(implied, quote, at=30 * MS)
     assert [(int(f["exch_ts"]), int(f["side"])) for f in res.fills] == [(40 * MS, side)]
     assert _stale_flags(res, implied) == [False]
 
