@@ -420,10 +420,6 @@ def _named_store(result: Any) -> Any:
     return load(store)
 
 
-def _events_of(events: Any) -> np.ndarray:
-    return events.events if hasattr(events, "events") and hasattr(events, "meta") else np.asarray(events)
-
-
 def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Sequence[Any] | None = None,
             bucket: Any = "1min", n_boot: int = 2000, confidence: float = 0.95, block: float | None = None,
             seed: int | None = 0, labels: tuple[str, str] | None = None) -> Comparison:
@@ -480,7 +476,7 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
         events = _named_store(ra)
     if hasattr(events, "meta") and hasattr(events, "events"):
         if getattr(events, "path", None) is not None:  # its digest recomputed, not trusted (breaker16d)
-            from ..data._store_write import verify_digest
+            from ..data._identity import verify_digest
 
             verify_digest(events.events, events.meta, Path(events.path) / "meta.json")
         run_meta = ra.meta or {}
@@ -490,7 +486,7 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
         if bad:
             what = f"the event store run {la} names ({events.path})" if named else "the event store given"
             raise DataError(f"compare: {what} is not the data the runs replayed: " + ", ".join(bad))
-    ev = _events_of(events)
+    ev = events.events if hasattr(events, "events") and hasattr(events, "meta") else np.asarray(events)
     if ev.shape[0] == 0:
         raise DataError("compare: the event array is empty")
     if ident.get("n_events") is not None and ev.shape[0] != ident["n_events"]:

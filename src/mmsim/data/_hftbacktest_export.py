@@ -31,6 +31,7 @@ from ._hftbacktest_read import (
     SELL_EVENT,
     TRADE_EVENT,
 )
+from ._identity import check_zone
 from .store import EventStore, load
 
 
@@ -100,6 +101,7 @@ def export(
         lot_size = lot_size if lot_size is not None else events.lot_size
         ev = events.events
         meta = {k: events.meta[k] for k in META_KEYS if k in events.meta}
+        check_zone(events.meta, events.path / "meta.json")  # else an .npz mmsim's import refuses (breaker16d)
     else:
         ev = as_event_array(np.asarray(events))
         if tick_size is None or lot_size is None:

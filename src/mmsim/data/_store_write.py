@@ -7,14 +7,14 @@ import os
 import re
 import secrets
 import struct
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
-from ..events import DIGEST_KEY, EVENT_DTYPE, digest_problem
+from ..events import EVENT_DTYPE
 from ._common import RECV_WINDOW_NS, late_time, seconds_over
 
 #: How far a store's ``local_ts`` may go back (its events are in exchange order): a loader's 10 s receive window
@@ -108,53 +108,6 @@ def events_digest(ev_path: Path, count: int, chunk: int = 1 << 24) -> str:
             h.update(b)
             left -= len(b)
     return f"sha256:{h.hexdigest()}"
-
-
-def check_digest(meta: Mapping[str, Any], meta_path: Path) -> None:
-    """A ``meta.json``'s content digest, when it has one (stores written before it have none), is of its form."""
-    if DIGEST_KEY in meta and (why := digest_problem(meta[DIGEST_KEY])) is not None:
-        raise DataError(f"{meta_path}: key {DIGEST_KEY!r} {why}")
-
-
-#: Digests of ``events.npy`` files already verified in this process, by (path, inode, mtime, ctime, size): a sweep's workers or
-#: a report after a compare read one store once.
-_VERIFIED: dict[tuple[str, int, int, int, int], str] = {}
-
-
-def _array_digest(events: np.ndarray, chunk: int = 1 << 18) -> str:
-    """``events_digest`` of an event array (a store's memory map): the SHA-256 of its bytes, padding included."""
-    h = hashlib.sha256()
-    for i in range(0, len(events), chunk):
-        h.update(np.ascontiguousarray(events[i:i + chunk]).view(np.uint8))
-    return f"sha256:{h.hexdigest()}"
-
-
-def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) -> None:
-    """Refuse a store whose events are not the ones its ``meta.json``'s digest was computed from (an ``events.npy``
-    edited, or replaced, under its old ``meta.json``): where a store tells whether it is the data a run replayed
-    (``mmsim compare``'s and a report's store check), the digest is recomputed from ``events`` (the store's events
-    as opened, ``meta_path``'s ``events.npy``), not trusted (breaker16d). One pass over the events (the AMZN store's
-    3.8 MB: about 5 ms), once per file version in a process. A store without a digest (written before npz16) is not
-    checked; a malformed one is refused naming ``meta_path`` and the key."""
-    if DIGEST_KEY not in meta:
-        return
-    check_digest(meta, meta_path)
-    ev_path, key = meta_path.parent / "events.npy", None
-    if isinstance(events, np.memmap) and events.filename:  # the file opened (an .npy beside a meta.json, too)
-        if Path(events.filename) != ev_path.resolve():
-            ev_path = Path(events.filename)
-        st = ev_path.stat()
-        key = (str(ev_path.resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
-    got = _VERIFIED.get(key) if key else None
-    if got is None:
-        got = _array_digest(events)
-        if key:
-            _VERIFIED[key] = got
-    want = meta[DIGEST_KEY]
-    if got != want:
-        raise DataError(f"{ev_path} changed since the store was written: its SHA-256 is {got[7:23]}…, "
-                        f"{meta_path.name}'s {DIGEST_KEY} says {want[7:23]}…; these are not the events the store "
-                        "was written with (write it again from its source: mmsim convert)")
 
 
 # A fixed header length lets the writer rewrite the shape in place at close

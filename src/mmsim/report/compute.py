@@ -459,7 +459,7 @@ def _check_store(result: Any, store: Any) -> None:
 
     store_meta = store.meta
     if getattr(store, "path", None) is not None:  # its digest recomputed, not trusted (breaker16d)
-        from ..data._store_write import verify_digest
+        from ..data._identity import verify_digest
 
         verify_digest(store.events, store_meta, Path(store.path) / "meta.json")
     run_meta = dict(getattr(result, "meta", None) or {})
