@@ -55,7 +55,7 @@ def export(
     """Write events as an hftbacktest ``.npz`` (``np.savez_compressed(path, data=..., mmsim_meta=...)``).
 
     Besides hftbacktest's ``data`` array the file holds ``mmsim_meta``, a JSON string of the store's
-    ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue`` and ``time_zone`` (of a bare
+    ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue``, ``time_zone`` and ``local_ts_recorded`` (of a bare
     array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults.
 
     Parameters

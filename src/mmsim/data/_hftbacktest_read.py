@@ -56,7 +56,7 @@ _CHUNK = 1 << 18
 
 #: The keys of a store's meta.json an export writes into its ``.npz`` (the array ``mmsim_meta``, a JSON string, which
 #: hftbacktest does not read) and an import takes as its defaults: what the file's numbers mean.
-META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_zone")
+META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_zone", "local_ts_recorded")
 
 
 _PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
@@ -116,6 +116,8 @@ def _file_meta(path: Path) -> dict | None:
     for k in ("symbol", "venue", "time_zone"):
         if k in meta and not isinstance(meta[k], str):
             raise DataError(f"{path}: its mmsim_meta {k} is {meta[k]!r}, not a string")
+    if "local_ts_recorded" in meta and not isinstance(meta["local_ts_recorded"], bool):
+        raise DataError(f"{path}: its mmsim_meta local_ts_recorded is {meta['local_ts_recorded']!r}, not true or false")
     if "time_zone" in meta and not known_zone(meta["time_zone"]):
         raise DataError(f"{path}: its mmsim_meta time_zone is {meta['time_zone']!r}, not {ZONE_RULE}")
     return {k: meta[k] for k in META_KEYS if k in meta}
