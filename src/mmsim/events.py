@@ -29,7 +29,7 @@ def digest_problem(v: Any) -> str | None:
     a store's ``meta.json``, a run's ``result.json`` ``meta`` and ``mmsim report --events`` (breaker16d)."""
     if isinstance(v, str) and len(v) == 71 and v.startswith("sha256:") and all(c in "0123456789abcdef" for c in v[7:]):
         return None
-    return (f"must be 'sha256:' and 64 hex digits (the SHA-256 of the events, written with the store), "
+    return (f"must be 'sha256:' and 64 lowercase hex digits (the SHA-256 of the events, written with the store), "
             f"got {v!r}")
 
 # Enum values come from the compiled engine (one definition, in C++).
