@@ -120,6 +120,7 @@ def test_a_meta_json_digest_not_of_its_form_is_refused_naming_the_key(tmp_path, 
     meta["events_digest"] = bad
     p.write_text(json.dumps(meta))
     with pytest.raises(DataError, match=re.escape(
-            f"{p}: key 'events_digest' must be 'sha256:' and 64 hex digits (the SHA-256 of the events, written with "
+            f"{p}: key 'events_digest' must be 'sha256:' and 64 lowercase hex digits (the SHA-256 of the events, "
+            "written with "
             f"the store), got {bad!r}")):
         mmsim.load(tmp_path / "s")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from conftest import ROOT, make_events
@@ -77,6 +79,15 @@ def two_stores(tmp_path_factory):
     return base, paths, res
 
 
+def _drop_digest(store) -> None:
+    """Make ``store`` one written before npz16: no ``events_digest`` in its meta.json."""
+    import json
+
+    meta = json.loads((store / "meta.json").read_text())
+    del meta["events_digest"]
+    (store / "meta.json").write_text(json.dumps(meta))
+
+
 def test_a_report_on_another_stores_events_is_refused(two_stores, tmp_path):
     base, paths, res = two_stores
     parser, _ = build_parser()
@@ -120,6 +131,12 @@ def test_events_of_another_market_under_the_same_identity_are_refused(two_stores
     n = len(res.fills)
     parser, _ = build_parser()
     args = parser.parse_args(["report", str(base / "run"), "--events", str(store), "-q", "-o", str(tmp_path / "o")])
+    # The store's meta.json carries the digest of the unedited events: that is refused first (digestfix16) ...
+    changed = "^" + re.escape(f"{store / 'events.npy'} changed since the store was written: ")
+    with pytest.raises(mmsim.DataError, match=changed):
+        cmd_report(args)
+    # ... and a store without one (written before npz16) by the fills' book.
+    _drop_digest(store)
     with pytest.raises(mmsim.DataError) as info:
         cmd_report(args)
     assert str(info.value) == (
@@ -322,6 +339,11 @@ def test_compare_refuses_a_store_whose_book_is_not_the_one_the_fills_saw(two_sto
     ev = np.load(store / "events.npy")
     ev["price"] += 1
     np.save(store / "events.npy", ev)
+    # Refused first by the store's digest (digestfix16); without one (a store written before npz16) by the book.
+    changed = "^" + re.escape(f"{store / 'events.npy'} changed since the store was written: ")
+    with pytest.raises(mmsim.DataError, match=changed):
+        mmsim.compare(res, res, mmsim.load(store))
+    _drop_digest(store)
     n = len(res.fills)
     tail = (f" replayed: fill 0 (at exch_ts {int(f0['exch_ts'])}) saw best bid/ask {int(f0['best_bid'])}/"
             f"{int(f0['best_ask'])} ticks, the events' book just before it is {int(f0['best_bid']) + 1}/"

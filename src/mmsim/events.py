@@ -23,6 +23,15 @@ __all__ = ["EVENT_DTYPE", "Kind", "Side", "TradingStatus", "as_event_array", "em
 #: store writer's, ``mmsim.data._store_write.events_digest``; ``mmsim compare`` and a report know the data by it).
 DIGEST_KEY = "events_digest"
 
+
+def digest_problem(v: Any) -> str | None:
+    """Why ``v`` is not a content digest of the form :data:`DIGEST_KEY` holds (None when it is): the one check of
+    a store's ``meta.json``, a run's ``result.json`` ``meta`` and ``mmsim report --events`` (breaker16d)."""
+    if isinstance(v, str) and len(v) == 71 and v.startswith("sha256:") and all(c in "0123456789abcdef" for c in v[7:]):
+        return None
+    return (f"must be 'sha256:' and 64 lowercase hex digits (the SHA-256 of the events, written with the store), "
+            f"got {v!r}")
+
 # Enum values come from the compiled engine (one definition, in C++).
 _C = _engine.ENUMS
 

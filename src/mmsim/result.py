@@ -12,6 +12,7 @@ import numpy as np
 from ._json import json_clean
 from .config import RUN_KEYS, Config, RunConfig
 from .errors import ConfigError, DataError
+from .events import DIGEST_KEY, digest_problem
 from .records import DECISION_DTYPE, FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES
 
 __all__ = ["FILL_SIGNALS_DTYPE", "Result"]
@@ -247,6 +248,8 @@ class Result:
         store = meta.get("store")
         if store is not None and not isinstance(store, str):  # mmsim report opens it: a TypeError traceback
             raise DataError(f"{path}: meta.store is {store!r}; expected the event store's path (a string) or null")
+        if DIGEST_KEY in meta and (why := digest_problem(meta[DIGEST_KEY])) is not None:  # as a store's (breaker16d)
+            raise DataError(f"{path}: meta.{DIGEST_KEY} {why}")
         r = cls(None, config, dict(meta), None, field("tick_size", num, positive=True),
                 field("lot_size", num, positive=True), field("contract_size", num, positive=True),
                 field("strategy", (str,)), field("elapsed_s", num, low=0))

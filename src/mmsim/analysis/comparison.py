@@ -410,16 +410,14 @@ def _label(result: Any, given: str | None, fallback: str, path: Any) -> str:
     return str(getattr(result, "strategy", "") or fallback)
 
 
-def _events_of(events: Any, result: Any) -> np.ndarray:
-    if events is None:
-        store = (getattr(result, "meta", {}) or {}).get("store") or getattr(getattr(result, "run_config", None), "data", "")
-        if not store:
-            raise DataError("compare: the runs name no event store; pass events=")
-        from ..data import load
+def _named_store(result: Any) -> Any:
+    """The event store ``result``'s meta (or run description) names, opened."""
+    store = (getattr(result, "meta", {}) or {}).get("store") or getattr(getattr(result, "run_config", None), "data", "")
+    if not store:
+        raise DataError("compare: the runs name no event store; pass events=")
+    from ..data import load
 
-        events = load(store)
-    ev = events.events if hasattr(events, "events") and hasattr(events, "meta") else np.asarray(events)
-    return ev
+    return load(store)
 
 
 def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Sequence[Any] | None = None,
@@ -473,20 +471,28 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     if la == lb:
         la, lb = f"A ({la})", f"B ({lb})"
     ident = check_same_data(ra, rb, (la, lb))
-    if events is not None and hasattr(events, "meta") and hasattr(events, "events"):
+    named = events is None  # the store run A names: checked as a store given
+    if named:
+        events = _named_store(ra)
+    if hasattr(events, "meta") and hasattr(events, "events"):
+        if getattr(events, "path", None) is not None:  # its digest recomputed, not trusted (breaker16d)
+            from ..data._identity import verify_digest
+
+            verify_digest(events.events, events.meta, Path(events.path) / "meta.json")
         run_meta = ra.meta or {}
         both = [k for k in identity_keys(run_meta, events.meta) if events.meta.get(k) is not None
                 and run_meta.get(k) is not None]
         bad = [f"{k} {run_meta[k]!r} vs {events.meta[k]!r}" for k in both if run_meta[k] != events.meta[k]]
         if bad:
-            raise DataError("compare: the event store given is not the data the runs replayed: " + ", ".join(bad))
-    ev = _events_of(events, ra)
+            what = f"the event store run {la} names ({events.path})" if named else "the event store given"
+            raise DataError(f"compare: {what} is not the data the runs replayed: " + ", ".join(bad))
+    ev = events.events if hasattr(events, "events") and hasattr(events, "meta") else np.asarray(events)
     if ev.shape[0] == 0:
         raise DataError("compare: the event array is empty")
     if ident.get("n_events") is not None and ev.shape[0] != ident["n_events"]:
         raise DataError(f"compare: the events given have {ev.shape[0]} rows but the runs replayed "
                         f"{ident['n_events']}; pass the events the runs replayed")
-    if events is None or hasattr(events, "meta"):  # a store (given, or the one RUN_A names): its book
+    if hasattr(events, "meta"):  # a store (given, or the one RUN_A names): its book
         from ..replay import replay_bbo
         from ..report.compute import _check_fill_books, _fill_columns
 

@@ -119,11 +119,11 @@ def cmd(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as e:
             raise DataError(f"{meta_path}: cannot read ({type(e).__name__}: {e})") from None
         if isinstance(store_meta, dict):
-            _check_store(result, store_meta)
             from ..data.store import EventStore
 
             # Given as a store, the report also checks that its book is the one the fills saw.
             events = EventStore(meta_path.parent, events, store_meta)  # type: ignore[assignment]
+            _check_store(result, events)
     event_h: list[Any] | None = None
     if args.event_horizons is not None:  # 10 or 10ev, as in a config; '' is none, as report.event_horizons: []
         event_h = [parse_event_horizon(t, "--event-horizons")

@@ -31,6 +31,7 @@ from ._hftbacktest_read import (
     SELL_EVENT,
     TRADE_EVENT,
 )
+from ._identity import check_zone
 from .store import EventStore, load
 
 
@@ -54,7 +55,7 @@ def export(
     """Write events as an hftbacktest ``.npz`` (``np.savez_compressed(path, data=..., mmsim_meta=...)``).
 
     Besides hftbacktest's ``data`` array the file holds ``mmsim_meta``, a JSON string of the store's
-    ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue`` and ``time_zone`` (of a bare
+    ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue``, ``time_zone`` and ``local_ts_recorded`` (of a bare
     array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults.
 
     Parameters
@@ -100,6 +101,7 @@ def export(
         lot_size = lot_size if lot_size is not None else events.lot_size
         ev = events.events
         meta = {k: events.meta[k] for k in META_KEYS if k in events.meta}
+        check_zone(events.meta, events.path / "meta.json")  # else an .npz mmsim's import refuses (breaker16d)
     else:
         ev = as_event_array(np.asarray(events))
         if tick_size is None or lot_size is None:

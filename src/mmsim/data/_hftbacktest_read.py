@@ -9,12 +9,12 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from ..errors import DataError
 from ._common import RECV_WINDOW_NS, late_step, seconds_over
+from ._identity import ZONE_RULE, known_zone
 
 __all__ = [
     "HBT_EVENT_DTYPE", "DEPTH_EVENT", "TRADE_EVENT", "DEPTH_CLEAR_EVENT", "DEPTH_SNAPSHOT_EVENT", "DEPTH_BBO_EVENT",
@@ -56,7 +56,7 @@ _CHUNK = 1 << 18
 
 #: The keys of a store's meta.json an export writes into its ``.npz`` (the array ``mmsim_meta``, a JSON string, which
 #: hftbacktest does not read) and an import takes as its defaults: what the file's numbers mean.
-META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_zone")
+META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_zone", "local_ts_recorded")
 
 
 _PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
@@ -94,15 +94,6 @@ def _finite_positive(v: float) -> bool:
         return False
 
 
-def _known_zone(name: str) -> bool:
-    """``name`` a time zone zoneinfo knows (npz16: ``"Mars/Olympus"`` or ``""`` went into a store's meta unchecked)."""
-    try:
-        ZoneInfo(name)
-    except (ValueError, OSError, KeyError):  # not found (a KeyError), a bad key or path, a directory ("America")
-        return False
-    return True
-
-
 def _file_meta(path: Path) -> dict | None:
     """The ``mmsim_meta`` of a ``.npz`` mmsim exported (its store's tick, lot, symbol, ...), or None."""
     if not zipfile.is_zipfile(path):
@@ -125,9 +116,10 @@ def _file_meta(path: Path) -> dict | None:
     for k in ("symbol", "venue", "time_zone"):
         if k in meta and not isinstance(meta[k], str):
             raise DataError(f"{path}: its mmsim_meta {k} is {meta[k]!r}, not a string")
-    if "time_zone" in meta and not _known_zone(meta["time_zone"]):
-        raise DataError(f"{path}: its mmsim_meta time_zone is {meta['time_zone']!r}, not an IANA time zone name "
-                        "(such as 'UTC' or 'America/Chicago')")
+    if "local_ts_recorded" in meta and not isinstance(meta["local_ts_recorded"], bool):
+        raise DataError(f"{path}: its mmsim_meta local_ts_recorded is {meta['local_ts_recorded']!r}, not true or false")
+    if "time_zone" in meta and not known_zone(meta["time_zone"]):
+        raise DataError(f"{path}: its mmsim_meta time_zone is {meta['time_zone']!r}, not {ZONE_RULE}")
     return {k: meta[k] for k in META_KEYS if k in meta}
 
 

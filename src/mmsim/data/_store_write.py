@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..events import DIGEST_KEY, EVENT_DTYPE
+from ..events import EVENT_DTYPE
 from ._common import RECV_WINDOW_NS, late_time, seconds_over
 
 #: How far a store's ``local_ts`` may go back (its events are in exchange order): a loader's 10 s receive window
@@ -93,9 +93,6 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[in
                 f"recorder clock behind the venue's (that is behind on nearly every {u}); {fix}")
 
 
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-
-
 def events_digest(ev_path: Path, count: int, chunk: int = 1 << 24) -> str:
     """The content digest of the ``count`` events of ``ev_path`` (a store's ``events.npy``, as written: padding
     bytes zeroed), read in 16 MiB pieces: one more pass over the file at close (the AMZN store's 3.8 MB: 4-6 ms of
@@ -111,14 +108,6 @@ def events_digest(ev_path: Path, count: int, chunk: int = 1 << 24) -> str:
             h.update(b)
             left -= len(b)
     return f"sha256:{h.hexdigest()}"
-
-
-def check_digest(meta: dict[str, Any], meta_path: Path) -> None:
-    """A ``meta.json``'s content digest, when it has one (stores written before it have none), is of its form."""
-    v = meta.get(DIGEST_KEY)
-    if DIGEST_KEY in meta and (not isinstance(v, str) or _DIGEST.fullmatch(v) is None):
-        raise DataError(f"{meta_path}: key {DIGEST_KEY!r} must be 'sha256:' and 64 hex digits (the SHA-256 of the "
-                        f"events, written with the store), got {v!r}")
 
 
 # A fixed header length lets the writer rewrite the shape in place at close

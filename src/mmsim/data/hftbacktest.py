@@ -536,7 +536,7 @@ def convert(
             "format": "hftbacktest",
             "time_zone": fmeta.get("time_zone", "UTC"),
             "levels": "L3" if l3 else "L2",
-            "local_ts_recorded": True,
+            "local_ts_recorded": fmeta.get("local_ts_recorded", True),  # an export of LOBSTER: false (breaker16d)
             "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
                        "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans,
                        "preopen_crossed_messages": preopen_crossed, "transient_crossed_messages": transient,

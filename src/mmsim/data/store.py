@@ -28,13 +28,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import DataError
-from ..events import EVENT_DTYPE, as_event_array
+from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array
+from ._identity import check_digest, check_zone
 from ._store_write import (
-    DIGEST_KEY,
     _HEADER_LEN,
     _beside,
     _npy_header,
-    check_digest, check_receive_times, clock_outlier, events_digest,
+    check_receive_times, clock_outlier, events_digest,
     _replay_check,
     _target_state,
 )
@@ -496,6 +496,7 @@ class EventStoreWriter:
         for key in REQUIRED_META:
             meta.setdefault(key, None)
         _check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
+        check_zone(meta, self.path / "meta.json")  # as an .npz import (a hand-edited store's zone still loads)
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         if validate:
             self._validate(meta)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -209,7 +210,7 @@ def compute_report(
     if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
         store_given = True
         if same_events:
-            _check_store(result, events.meta)
+            _check_store(result, events)
         events = events.events
     events = np.asarray(events)
     n_run = getattr(result, "n_events", None)
@@ -451,10 +452,16 @@ def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[st
             f"{int(f['n']):,} fills differ); pass the events {run} replayed (mmsim {who} --events)")
 
 
-def _check_store(result: Any, store_meta: Mapping[str, Any]) -> None:
-    """Refuse an event store whose identity (meta.json) differs from the one the run replayed."""
+def _check_store(result: Any, store: Any) -> None:
+    """Refuse an event store whose identity (meta.json) differs from the one the run replayed, or whose events are
+    not the ones its meta.json's digest was computed from."""
     from .setup import identity_keys
 
+    store_meta = store.meta
+    if getattr(store, "path", None) is not None:  # its digest recomputed, not trusted (breaker16d)
+        from ..data._identity import verify_digest
+
+        verify_digest(store.events, store_meta, Path(store.path) / "meta.json")
     run_meta = dict(getattr(result, "meta", None) or {})
     both = [k for k in identity_keys(run_meta, store_meta) if store_meta.get(k) is not None and run_meta.get(k) is not None]
     bad = [f"{k} {run_meta[k]!r} vs {store_meta[k]!r}" for k in both if run_meta[k] != store_meta[k]]

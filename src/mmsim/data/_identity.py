@@ -1,0 +1,92 @@
+"""Checks of a store's identity keys that need no engine (``mmsim compare`` and a report import them): the content
+digest's form and its value against the events, and the time zone's name (digestfix16)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..events import DIGEST_KEY, digest_problem
+
+
+def check_digest(meta: Mapping[str, Any], meta_path: Path) -> None:
+    """A ``meta.json``'s content digest, when it has one (stores written before it have none), is of its form."""
+    if DIGEST_KEY in meta and (why := digest_problem(meta[DIGEST_KEY])) is not None:
+        raise DataError(f"{meta_path}: key {DIGEST_KEY!r} {why}")
+
+
+#: Names ``zoneinfo.available_timezones()`` lists that are files of the zone database, not zones (``localtime``: this
+#: machine's; ``Factory``: "Local time zone must be set"; ``posixrules``: the rule for POSIX TZ strings).
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@functools.lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) - _NOT_ZONES
+
+
+def known_zone(name: Any) -> bool:
+    """``name`` an IANA time zone name: one of ``zoneinfo.available_timezones()`` (this machine's zone database and
+    the ``tzdata`` package) but the database's files that are not zones (``localtime``, ``Factory``, ``posixrules``;
+    ``right/UTC`` and ``posix/UTC`` are not listed), or ``UTC`` (where no database is installed). The one rule of a
+    store's ``meta.json`` as written and of an ``.npz``'s ``mmsim_meta`` (breaker16d)."""
+    return isinstance(name, str) and (name == "UTC" or name in _zones())
+
+
+#: How a zone :func:`known_zone` refuses is described.
+ZONE_RULE = "an IANA time zone name (such as 'UTC' or 'America/Chicago')"
+
+
+def check_zone(meta: Mapping[str, Any], meta_path: Path) -> None:
+    """A store's ``time_zone``, when it has one, where it is written (or exported), by :func:`known_zone`: mmsim
+    writes no store whose ``.npz`` export it would refuse to import."""
+    if "time_zone" in meta and not known_zone(meta["time_zone"]):
+        raise DataError(f"{meta_path}: key 'time_zone' must be {ZONE_RULE}, got {meta['time_zone']!r}")
+
+
+#: Digests of ``events.npy`` files already verified in this process, by (path, inode, mtime, ctime, size): a sweep's workers or
+#: a report after a compare read one store once.
+_VERIFIED: dict[tuple[str, int, int, int, int], str] = {}
+
+
+def _array_digest(events: np.ndarray, chunk: int = 1 << 18) -> str:
+    """``events_digest`` of an event array (a store's memory map): the SHA-256 of its bytes, padding included."""
+    h = hashlib.sha256()
+    for i in range(0, len(events), chunk):
+        h.update(np.ascontiguousarray(events[i:i + chunk]).view(np.uint8).data)
+    return f"sha256:{h.hexdigest()}"
+
+
+def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) -> None:
+    """Refuse a store whose events are not the ones its ``meta.json``'s digest was computed from (an ``events.npy``
+    edited, or replaced, under its old ``meta.json``): where a store tells whether it is the data a run replayed
+    (``mmsim compare``'s and a report's store check), the digest is recomputed from ``events`` (the store's events
+    as opened, ``meta_path``'s ``events.npy``), not trusted (breaker16d). One pass over the events (the AMZN store's
+    3.8 MB: about 5 ms), once per file version in a process. A store without a digest (written before npz16) is not
+    checked; a malformed one is refused naming ``meta_path`` and the key."""
+    if DIGEST_KEY not in meta:
+        return
+    check_digest(meta, meta_path)
+    ev_path, key = meta_path.parent / "events.npy", None
+    if isinstance(events, np.memmap) and events.filename:  # the file opened (an .npy beside a meta.json, too)
+        if Path(events.filename) != ev_path.resolve():
+            ev_path = Path(events.filename)
+        st = ev_path.stat()
+        key = (str(ev_path.resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+    got = _VERIFIED.get(key) if key else None
+    if got is None:
+        got = _array_digest(events)
+        if key:
+            _VERIFIED[key] = got
+    want = meta[DIGEST_KEY]
+    if got != want:
+        raise DataError(f"{ev_path} changed since the store was written: its SHA-256 is {got[7:23]}…, "
+                        f"{meta_path.name}'s {DIGEST_KEY} says {want[7:23]}…; these are not the events the store "
+                        "was written with (write it again from its source: mmsim convert)")

@@ -1,0 +1,64 @@
+"""A store's ``time_zone`` is checked where a store is written and exported, by the rule its ``.npz`` import uses
+(breaker16d): mmsim writes no store whose export it then refuses to import, and names of the zone database's files
+that are not zones (``localtime``, ``posixrules``, ``right/UTC``, ``posix/UTC``, ``Factory``) are refused by both."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from test_compare_digest import META, l2_events
+from test_hftbacktest_preopen import BUY, npz
+
+import mmsim
+from mmsim.data import hftbacktest as hbt
+from mmsim.data.store import write_store
+
+DEPTH = hbt.DEPTH_EVENT
+NOT_ZONES = ["Mars/Olympus", "utc", "", "localtime", "posixrules", "right/UTC", "posix/UTC", "Factory"]
+RULE = "an IANA time zone name (such as 'UTC' or 'America/Chicago')"
+
+
+@pytest.mark.parametrize("tz", NOT_ZONES)
+def test_a_store_is_not_written_with_a_time_zone_its_npz_import_refuses(tmp_path, tz):
+    # Before: written ('utc', '' and 'Mars/Olympus' alike), exported, and its .npz refused by mmsim's import.
+    with pytest.raises(mmsim.DataError, match=re.escape(
+            f"{tmp_path / 's' / 'meta.json'}: key 'time_zone' must be {RULE}, got {tz!r}") + "$"):
+        write_store(tmp_path / "s", l2_events(), dict(META, time_zone=tz))
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("tz", ["localtime", "posixrules", "right/UTC", "posix/UTC", "Factory"])
+def test_an_mmsim_meta_time_zone_that_is_a_file_not_a_zone_is_refused(tmp_path, tz):
+    # Before: zoneinfo opened these files (this machine's zone, the POSIX rule, a leap-second table), so they were
+    # taken (or not: right/ and posix/ exist on some systems only).
+    f = npz(tmp_path / "a.npz", [(0, DEPTH, BUY, 100.0, 1, 0)])
+    np.savez_compressed(f, data=np.load(f)["data"], mmsim_meta=np.array(json.dumps({"time_zone": tz})))
+    with pytest.raises(mmsim.DataError, match=re.escape(f"{f}: its mmsim_meta time_zone is {tz!r}, not {RULE}")):
+        hbt.convert([f], tmp_path / "s")
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/Chicago", "Etc/GMT+5"])
+def test_a_store_of_a_zone_round_trips_through_npz(tmp_path, tz):
+    st = write_store(tmp_path / "s", l2_events(), dict(META, time_zone=tz))
+    hbt.export(st, tmp_path / "x.npz")
+    back = hbt.convert([tmp_path / "x.npz"], tmp_path / "b")
+    assert (back.meta["time_zone"], back.meta["events_digest"]) == (tz, st.meta["events_digest"])
+
+
+@pytest.mark.parametrize("tz", ["utc", "localtime"])
+def test_a_hand_edited_zone_loads_and_its_export_is_refused_naming_meta_json(tmp_path, tz):
+    # The zone is descriptive (no replay, report or compare reads it): the store still loads and runs; only an
+    # export, whose .npz mmsim's import would refuse, is refused, naming the store's meta.json and the key.
+    write_store(tmp_path / "s", l2_events(), dict(META))
+    p = tmp_path / "s" / "meta.json"
+    meta = json.loads(p.read_text())
+    meta["time_zone"] = tz
+    p.write_text(json.dumps(meta))
+    st = mmsim.load(tmp_path / "s")
+    assert st.meta["time_zone"] == tz
+    with pytest.raises(mmsim.DataError, match=re.escape(f"{p}: key 'time_zone' must be {RULE}, got {tz!r}") + "$"):
+        hbt.export(st, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()
