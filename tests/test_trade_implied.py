@@ -222,3 +222,27 @@ def test_a_quote_accepted_against_a_hidden_level_fills_when_the_level_comes_back
     assert rejected == [int(mmsim.records.RejectReason.POST_ONLY_WOULD_CROSS)] and len(plain_run.fills) == 0
     assert [(int(f["exch_ts"]), int(f["price"]), bool(f["maker"])) for f in implied_run.fills] == [
         (20 * MS, 102, True)]
+
+
+def test_compare_of_a_plain_and_an_implied_run_says_why(tmp_path):
+    # It listed event_count and events_digest only (breaker16c, newcomer16): now it names the implied book.
+    from mmsim.data import write_store
+
+    ev = make_events(BOOK + [(10 * MS, T, -1, 99, 2), (20 * MS, D, 1, 98, 6)])
+    write_store(tmp_path / "plain", ev, {"symbol": "X", "tick_size": 0.01, "lot_size": 1.0, "levels": "L2"})
+    trade_implied(tmp_path / "plain", tmp_path / "implied")
+    strategy = mmsim.load_strategy("fixed_spread", {"half_spread": 1, "size": 1})
+    runs = {name: mmsim.run(mmsim.load(tmp_path / name), strategy, mmsim.Config()) for name in ("plain", "implied")}
+    def tail(implied, plain):
+        return (f"; run {implied} (FixedSpread)'s store has a trade-implied book and run {plain} (FixedSpread)'s "
+                "does not (meta.json quirks.trade_implied_book): two books of one market, not one set of events; "
+                "compare each run with a baseline on its own store (docs/data.md, \"A trade-implied book\")")
+
+    with pytest.raises(mmsim.DataError) as info:
+        mmsim.compare(runs["plain"], runs["implied"], horizons=["1s"], bucket="10s")
+    msg = str(info.value)
+    assert msg.startswith("compare: runs A (FixedSpread) and B (FixedSpread) replayed different data: event_count 7 "
+                          "vs 11, ") and msg.endswith(tail("B", "A"))
+    with pytest.raises(mmsim.DataError) as info:
+        mmsim.compare(runs["implied"], runs["plain"], horizons=["1s"], bucket="10s")
+    assert str(info.value).endswith(tail("A", "B"))

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..config import parse_duration
 from ..errors import ConfigError, DataError, MmsimError
-from ..report.setup import IDENTITY_KEYS, identity_keys, units_warning
+from ..report.setup import IDENTITY_KEYS, identity_keys, implied_note, units_warning
 from ._bootstrap import MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, grid_origin, paired_difference
 
@@ -140,7 +140,8 @@ def check_same_data(result_a: Any, result_b: Any, names: tuple[str, str] = ("A",
         diffs.append(f"events replayed {na} vs {nb}")
     ident["n_events"] = na
     if diffs:
-        raise DataError(f"compare: runs {names[0]} and {names[1]} replayed different data: " + ", ".join(diffs))
+        raise DataError(f"compare: runs {names[0]} and {names[1]} replayed different data: " + ", ".join(diffs)
+                        + implied_note(ma, mb, names))
     ta, tb = float(result_a.tick_value), float(result_b.tick_value)
     for name, tv in ((names[0], ta), (names[1], tb)):
         if not (math.isfinite(tv) and tv > 0):

@@ -23,7 +23,7 @@ from ..events import DIGEST_KEY
 from ._format import format_span
 
 __all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label",
-           "identity_keys", "implied_label", "latency_label", "queue_label", "setup_rows", "units_warning"]
+           "identity_keys", "implied_label", "implied_note", "latency_label", "queue_label", "setup_rows", "units_warning"]
 
 
 #: Keys of a store's meta.json that identify the data a run replayed (a report and
@@ -43,6 +43,18 @@ def identity_keys(meta_a: Mapping[str, Any], meta_b: Mapping[str, Any]) -> tuple
     if isinstance(meta_a.get(DIGEST_KEY), str) and isinstance(meta_b.get(DIGEST_KEY), str):
         return (*(k for k in IDENTITY_KEYS if k not in PROVENANCE_KEYS), DIGEST_KEY)
     return IDENTITY_KEYS
+
+
+def implied_note(meta_a: Mapping[str, Any], meta_b: Mapping[str, Any], names: tuple[str, str]) -> str:
+    """What a refusal adds when one store's book is trade-implied and the other's is not (``""`` otherwise): the
+    two replay different books of the same market (docs/data.md, "A trade-implied book")."""
+    has = [isinstance((m.get("quirks") or {}).get("trade_implied_book"), Mapping) for m in (meta_a, meta_b)]
+    if has[0] == has[1]:
+        return ""
+    which, other = (names[0], names[1]) if has[0] else (names[1], names[0])
+    return (f"; run {which}'s store has a trade-implied book and run {other}'s does not (meta.json "
+            "quirks.trade_implied_book): two books of one market, not one set of events; compare each run with a "
+            "baseline on its own store (docs/data.md, \"A trade-implied book\")")
 
 
 def _dur(ns: int) -> str:
