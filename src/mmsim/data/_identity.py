@@ -56,8 +56,9 @@ def check_zone(meta: Mapping[str, Any], meta_path: Path) -> None:
 _VERIFIED: dict[tuple[str, int, int, int, int], str] = {}
 
 
-def _array_digest(events: np.ndarray, chunk: int = 1 << 18) -> str:
-    """``events_digest`` of an event array (a store's memory map): the SHA-256 of its bytes, padding included."""
+def array_digest(events: np.ndarray, chunk: int = 1 << 18) -> str:
+    """``events_digest`` of an event array (a store's memory map): the SHA-256 of its bytes, padding included (a
+    store writes it zeroed); the store writer's digest at close is this of its file (``_store_write.events_digest``)."""
     h = hashlib.sha256()
     for i in range(0, len(events), chunk):
         h.update(np.ascontiguousarray(events[i:i + chunk]).view(np.uint8).data)
@@ -82,7 +83,7 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
         key = (str(ev_path.resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
     got = _VERIFIED.get(key) if key else None
     if got is None:
-        got = _array_digest(events)
+        got = array_digest(events)
         if key:
             _VERIFIED[key] = got
     want = meta[DIGEST_KEY]
