@@ -85,13 +85,18 @@ def is_duration_key(key: str) -> bool:
             or (key.startswith("signals.") and last.endswith("_half_life")))
 
 
+def _is_latency_key(key: str) -> bool:
+    """``latency.feed``, ``latency.entry`` or ``latency.response``: a key whose value is a latency model."""
+    return key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS
+
+
 def _latency_at(value: Any, key: str) -> bool:
     """Whether ``value`` under ``key`` is a latency model: the value of ``latency.feed``/``entry``/``response``
     (also inside a swept ``latency`` section, whose keys are read as ``latency.feed``, ...). A strategy
     parameter ``{constant: 5}`` is no latency (it was written ``5ns``, which the grid refuses back as its
     parameters). With no key at all, a one-key ``{lognormal: ...}``/``{constant: ...}``/``{recorded: ...}``."""
     if key:
-        return key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS
+        return _is_latency_key(key)
     return isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("lognormal", "constant",
                                                                                    "recorded")
 
@@ -159,26 +164,21 @@ def _typed_text(value_json: str, key: str) -> str:
     return _yaml_text(_typed(json.loads(value_json), key))
 
 
-_DUMPER: Any = None
-
-
+@functools.lru_cache(maxsize=1)
 def _dumper() -> Any:
     """PyYAML's ``SafeDumper`` resolving plain scalars as the grid reader does (its YAML 1.2 numbers:
     :func:`mmsim.config.yaml_file.loader_class`), so it quotes ``'1e-3'``, ``'0o10'`` and ``'1e999'``, which
     PyYAML's YAML 1.1 dumper wrote bare and the grid reads as numbers."""
-    global _DUMPER
-    if _DUMPER is None:
-        import yaml
+    import yaml
 
-        from ..config.yaml_file import loader_class
+    from ..config.yaml_file import loader_class
 
-        class Dumper(yaml.SafeDumper):
-            pass
+    class Dumper(yaml.SafeDumper):
+        pass
 
-        Dumper.yaml_implicit_resolvers = {first: list(resolvers)
-                                          for first, resolvers in loader_class().yaml_implicit_resolvers.items()}
-        _DUMPER = Dumper
-    return _DUMPER
+    Dumper.yaml_implicit_resolvers = {first: list(resolvers)
+                                      for first, resolvers in loader_class().yaml_implicit_resolvers.items()}
+    return Dumper
 
 
 def _yaml_text(plain: Any) -> str:
@@ -227,7 +227,7 @@ def _meaning(value: Any, key: str) -> str:
     if isinstance(value, bool):
         return _canonical(value)
     try:
-        if key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS:
+        if _is_latency_key(key):
             model = LatencyModel.parse(value, key)
             return f"latency:{model!r}"  # every field of the model (a frozen dataclass)
         if is_duration_key(key) and isinstance(value, (str, int)):
@@ -258,7 +258,7 @@ def _latency_models(values: Sequence[Any], key: str) -> list[Any] | None:
     or a value that is not a latency."""
     from ..config import LatencyModel
 
-    if not (key.startswith("latency.") and key.rpartition(".")[2] in _LATENCY_MODELS):
+    if not _is_latency_key(key):
         return None
     try:
         return [LatencyModel.parse(v, key) for v in values]

@@ -186,10 +186,11 @@ def _figures(rows: Sequence[Mapping[str, Any]], grid: Grid, metrics: Sequence[st
         if scale == "even":  # too close on any scale: evenly spaced in their order, ticked as written
             xs, xtitle = [float(sorted(set(xs)).index(x)) for x in xs], f"{xtitle} (evenly spaced)"
         # A recorded feed beside constants: one line each (x the constant's latency or the recorded X).
+        cells = [_canonical(v) for v in _unique(values)]  # each axis value, in xs' order
         recorded = recorded_axis(_unique(values), key) if kind == "duration" else None
-        line_of = dict(zip([_canonical(v) for v in _unique(values)], recorded[3])) if recorded else {}
+        line_of = dict(zip(cells, recorded[3])) if recorded else {}
         tick_x, tick_text = _one_tick_per_x(xs, ticks)  # `5ms` and `recorded + 5ms`: one tick at 5 ms
-        xpos = {c: x for c, x in zip([_canonical(v) for v in _unique(values)], xs)}
+        xpos = dict(zip(cells, xs))
         groups: dict[str, list[Mapping[str, Any]]] = {}
         for r in ok:
             label = ", ".join(f"{k}={labels_of[k][_canonical(r.get(k))]}" for k in others) or "all"
