@@ -476,14 +476,9 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     if named:
         events = _named_store(ra)
     if hasattr(events, "meta") and hasattr(events, "events"):
-        if getattr(events, "path", None) is not None:  # its digest recomputed, not trusted (breaker16d)
-            from ..data._identity import verify_digest
+        from ..report.compute import _store_mismatch
 
-            verify_digest(events.events, events.meta, Path(events.path) / "meta.json")
-        run_meta = ra.meta or {}
-        both = [k for k in identity_keys(run_meta, events.meta) if events.meta.get(k) is not None
-                and run_meta.get(k) is not None]
-        bad = [f"{k} {run_meta[k]!r} vs {events.meta[k]!r}" for k in both if run_meta[k] != events.meta[k]]
+        bad = _store_mismatch(ra, events)  # the report's check: identity keys, the digest recomputed
         if bad:
             what = f"the event store run {la} names ({events.path})" if named else "the event store given"
             raise DataError(f"compare: {what} is not the data the runs replayed: " + ", ".join(bad))

@@ -452,9 +452,10 @@ def _check_fill_books(f: Mapping[str, Any], exch_ts: np.ndarray, bbo: Mapping[st
             f"{int(f['n']):,} fills differ); pass the events {run} replayed (mmsim {who} --events)")
 
 
-def _check_store(result: Any, store: Any) -> None:
-    """Refuse an event store whose identity (meta.json) differs from the one the run replayed, or whose events are
-    not the ones its meta.json's digest was computed from."""
+def _store_mismatch(result: Any, store: Any) -> list[str]:
+    """The identity keys (meta.json) in which an event store differs from the one ``result`` replayed
+    (``symbol 'A' vs 'B'``...; by the content digest when both carry one), after refusing a store whose events are
+    not the ones its meta.json's digest was computed from: the one check of a report's and ``mmsim compare``'s."""
     from .setup import identity_keys
 
     store_meta = store.meta
@@ -464,7 +465,13 @@ def _check_store(result: Any, store: Any) -> None:
         verify_digest(store.events, store_meta, Path(store.path) / "meta.json")
     run_meta = dict(getattr(result, "meta", None) or {})
     both = [k for k in identity_keys(run_meta, store_meta) if store_meta.get(k) is not None and run_meta.get(k) is not None]
-    bad = [f"{k} {run_meta[k]!r} vs {store_meta[k]!r}" for k in both if run_meta[k] != store_meta[k]]
+    return [f"{k} {run_meta[k]!r} vs {store_meta[k]!r}" for k in both if run_meta[k] != store_meta[k]]
+
+
+def _check_store(result: Any, store: Any) -> None:
+    """Refuse an event store whose identity (meta.json) differs from the one the run replayed, or whose events are
+    not the ones its meta.json's digest was computed from (:func:`_store_mismatch`)."""
+    bad = _store_mismatch(result, store)
     if bad:
         raise DataError("report: the event store given is not the data the run replayed: " + ", ".join(bad))
 
