@@ -41,7 +41,7 @@ import numpy as np
 
 from ..config import Config, QueueConfig, ReportConfig, RunConfig, parse_duration
 from ..errors import ConfigError, DataError
-from ..events import L3_KINDS, Kind
+from ..events import L3_KINDS
 from .fill_match import FillMatch, match_fills
 from .queue_score_result import TRUTH, PowerFit, QueueModelRow, QueueScore, _fit
 

@@ -244,6 +244,11 @@ def trade_implied(store: str | os.PathLike, out: str | os.PathLike, *, force: bo
     :func:`trade_implied_events`); its event count differs, so ``mmsim compare`` and a report refuse to mix
     runs of the two stores. ``mmsim convert --trade-implied-book`` converts and transforms in one step.
 
+    Streamed: the events are read ``_chunk`` (65,536) at a time and each chunk's output appended to the new store
+    (:class:`mmsim.data.store.EventStoreWriter`), the books, the levels the prints changed, the venue's status and
+    a message the chunk cuts carried to the next chunk; memory is a chunk's, whatever the store's size, and any
+    chunk size writes the same store. An L3 store is refused (one pass over its kinds) before anything is written.
+
     Returns
     -------
     EventStore
