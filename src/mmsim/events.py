@@ -74,6 +74,12 @@ class Kind(enum.IntEnum):
     STATUS = _C["Kind"]["STATUS"]
 
 
+#: The L3 (market-by-order) kinds, as ints: ``ADD``, ``CANCEL``, ``DELETE``, ``EXECUTE`` (each names an order; a
+#: store holding one is L3 data). The one list the trade-implied book's refusal (:mod:`mmsim.data.implied`), the
+#: stale-book report's depth updates (:mod:`mmsim.report.stale`) and the queue score read.
+L3_KINDS: tuple[int, ...] = (int(Kind.ADD), int(Kind.CANCEL), int(Kind.DELETE), int(Kind.EXECUTE))
+
+
 class TradingStatus(enum.IntEnum):
     """The venue's trading status, carried in the ``qty`` of a ``STATUS`` event.
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..config import Config, QueueConfig, ReportConfig, RunConfig, parse_duration
 from ..errors import ConfigError, DataError
-from ..events import Kind
+from ..events import L3_KINDS
 from .fill_match import FillMatch, match_fills
 from .queue_score_result import TRUTH, PowerFit, QueueModelRow, QueueScore, _fit
 
@@ -63,8 +63,6 @@ DEFAULT_MODELS: tuple[str, ...] = ("risk_averse", "power:1", "power:2", "power:3
 
 #: Exponents of the power-model fit (about geometric from 1/4 to 16).
 DEFAULT_FIT_POWERS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
-
-_L3_KINDS = (int(Kind.ADD), int(Kind.CANCEL), int(Kind.DELETE), int(Kind.EXECUTE))
 
 
 # --------------------------------------------------------------------------- models
@@ -378,7 +376,7 @@ def score_queue_models(
                         "market-by-order (L3) data, where the exact FIFO fills are known")
     if ev.shape[0] == 0:
         raise DataError("score_queue_models: the event array is empty")
-    if not np.isin(ev["kind"], _L3_KINDS).any():
+    if not np.isin(ev["kind"], L3_KINDS).any():
         raise DataError("score_queue_models: the events hold no market-by-order event (ADD, CANCEL, DELETE, "
                         "EXECUTE); queue models are scored against L3 data, where the exact FIFO fills are known")
     if config is None:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._exact import as_float
-from ..events import Kind, TradingStatus
+from ..events import L3_KINDS, Kind, TradingStatus
 from ..records import OrderEvent
 from .infoage import _welch
 from .markouts import Horizon, summarize
@@ -48,8 +48,6 @@ __all__ = ["DOCS", "stale_book", "stale_fills"]
 
 #: Where the model gap is described.
 DOCS = "docs/engine.md, Engine semantics item 11"
-
-_L3_UPDATES = (int(Kind.ADD), int(Kind.CANCEL), int(Kind.DELETE), int(Kind.EXECUTE))
 
 
 def _segmented_cummin(values: np.ndarray, present: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +79,7 @@ def _updates(events: np.ndarray, against: int) -> np.ndarray:
     side = events["side"].astype(np.int64)
     return (((kind == int(Kind.DEPTH)) & (side == against))
             | ((kind == int(Kind.CLEAR)) & ((side == against) | (side == 0)))
-            | (np.isin(kind, _L3_UPDATES) & (side == against)))
+            | (np.isin(kind, L3_KINDS) & (side == against)))
 
 
 def _through(events: np.ndarray, against: int, touch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
