@@ -88,7 +88,8 @@ def test_l3_day_without_a_clear_goes_on_with_the_book_of_the_day_before(tmp_path
 
 def test_l3_day_starting_with_a_clear_relists_its_order_ids_as_new_orders(tmp_path):
     # Day 2 as hftbacktest's Databento converter writes it (a sideless clear, then the snapshot's adds, ids reused),
-    # and as mmsim's export writes it (a clear per side, of a NaN price: the whole side). Order 11 comes back with 5.
+    # and as mmsim's exports before 17 wrote it (a clear per side, of a NaN price: the whole side). Order 11 comes
+    # back with 5.
     # npzsnap15: the clear of each side at the snapshot's time is the store's one CLEAR, as the sideless one (it was
     # a CLEAR per side, so a report saw two snapshots where the exported store has one).
     a = npz(tmp_path / "a.npz", L3_DAY1)
