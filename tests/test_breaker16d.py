@@ -1,6 +1,7 @@
 """breaker16d: failing-test sketches for npz16 (events_digest, the .npz mid-time clear, mmsim_meta time_zone).
 
-Each was xfail(strict=True); digestfix16 fixed all but the CLEAR pair's round trip and dropped their marks."""
+Each was xfail(strict=True); digestfix16 fixed all but the CLEAR pair's round trip, which data17 fixed (an export's
+sided clears), and dropped their marks."""
 
 from __future__ import annotations
 
