@@ -1,6 +1,7 @@
 """breaker16d: failing-test sketches for npz16 (events_digest, the .npz mid-time clear, mmsim_meta time_zone).
 
-Each was xfail(strict=True); digestfix16 fixed all but the CLEAR pair's round trip and dropped their marks."""
+Each was xfail(strict=True); digestfix16 fixed all but the CLEAR pair's round trip, which data17 fixed (an export's
+sided clears), and dropped their marks."""
 
 from __future__ import annotations
 
@@ -53,7 +54,6 @@ def test_a_store_mmsim_wrote_exports_to_an_npz_mmsim_imports(tmp_path, tz):
     assert back.meta["events_digest"] == st.meta["events_digest"]
 
 
-@pytest.mark.xfail(strict=True, reason="breaker16d: a CLEAR of each side after a print comes back as one CLEAR 0")
 @pytest.mark.parametrize("before", [[(S, Kind.TRADE, 1, 402, 1, 0)], []])
 def test_a_clear_of_each_side_round_trips_through_npz(tmp_path, before):
     # Two sided CLEARs (not the store's one sideless CLEAR): the export writes both as a NaN clear, the import merges

@@ -405,8 +405,8 @@ def test_hftbacktest_npz_roundtrip_l2_and_l3(real_store, tmp_path):
         back = hbt.convert([tmp_path / f"{name}.npz"], tmp_path / f"{name}_back")
         assert back.tick_size == pytest.approx(st.tick_size) and back.meta["levels"] == st.meta["levels"]
         a, b = np.asarray(st.events), np.asarray(back.events)
-        # A side-0 CLEAR goes out as one clear per side (of a NaN price) and comes back as one CLEAR (npzsnap15: it
-        # came back as two, one per side, which a report took for two snapshots): the store comes back unchanged.
+        # A side-0 CLEAR goes out as one sideless clear (17; one per side before) and comes back as one CLEAR
+        # (npzsnap15: it came back as two, one per side, which a report took for two snapshots): the store unchanged.
         assert int(((a["kind"] == Kind.CLEAR) & (a["side"] == 0)).sum()) >= 1
         np.testing.assert_array_equal(b, a)
 

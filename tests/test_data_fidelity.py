@@ -110,7 +110,7 @@ def test_status_passes_through_to_l2_and_is_left_out_of_the_hftbacktest_export(t
     assert status["qty"].tolist() == [1, 2, 3]
     assert status["exch_ts"].tolist() == [(MIDNIGHT + s) * S for s in (36000, 36300, 36700)]
     out = hftbacktest.export(st, tmp_path / "x.npz")
-    assert len(out) == len(st) - 3 + 1  # STATUS dropped; the side-0 CLEAR becomes one clear per side
+    assert len(out) == len(st) - 3  # STATUS dropped; the side-0 CLEAR is one sideless clear (17: one per side before)
     with pytest.raises(mmsim.DataError, match=r"event 3: a STATUS event \(trading status 1\); hftbacktest has no"):
         hftbacktest.export(st, tmp_path / "y.npz", on_status="error")
 

@@ -133,10 +133,11 @@ def test_two_l2_days_give_the_book_hftbacktest_replays(tmp_path, day2):
 _L3 = (".no_partial_fill_exchange()", ".l3_fifo_queue_model().no_partial_fill_exchange()")
 
 
-@pytest.mark.parametrize("case", ["l2_clear", "l3_clear", "l3_cancel"])
+@pytest.mark.parametrize("case", ["l2_clear", "l2_sided_clears", "l3_clear", "l3_sided_clears", "l3_cancel"])
 def test_days_exported_apart_replay_in_hftbacktest_as_the_store(tmp_path, case):
     """Days of a store exported to one .npz each, replayed by hftbacktest itself one after the other: its book is the
-    store's (a store CLEAR clears the whole side; a cancel of an order from the day before is a modify to its size)."""
+    store's (a store CLEAR clears the whole side; a cancel of an order from the day before is a modify to its size;
+    17: a CLEAR of side 0 is one sideless clear, a sided CLEAR of each side at one time two sided clears)."""
     import json
 
     from test_hftbacktest_files import DAY, L2_CLEAR, S, book_of, events
@@ -152,12 +153,23 @@ def test_days_exported_apart_replay_in_hftbacktest_as_the_store(tmp_path, case):
     if case == "l2_clear":
         day1, day2 = L2_CLEAR
         script = _DEPTH_AFTER
+    elif case == "l2_sided_clears":  # day 1: bids 400 x5, 392 x2, ask 402 x4
+        day1 = L2_CLEAR[0]
+        day2 = events([(DAY, Kind.CLEAR, 1, 0, 0, 0), (DAY, Kind.CLEAR, -1, 0, 0, 0), (DAY, Kind.DEPTH, 1, 399, 3, 0),
+                       (DAY, Kind.DEPTH, -1, 403, 1, 0), (DAY + S, Kind.CLEAR, 0, 0, 0, 0),
+                       (DAY + S, Kind.DEPTH, 1, 398, 2, 0), (DAY + S, Kind.DEPTH, -1, 404, 1, 0),
+                       (DAY + S, Kind.CLEAR, -1, 0, 0, 0), (DAY + S, Kind.DEPTH, -1, 405, 6, 0)])
+        script = _DEPTH_AFTER
     else:
         day1 = events([(0, Kind.ADD, 1, 399, 5, 11), (0, Kind.ADD, -1, 410, 2, 12)])
         day2 = {
             "l3_clear": events([(DAY, Kind.ADD, 1, 400, 1, 13), (DAY, Kind.ADD, -1, 405, 3, 14),
                                 (DAY + S, Kind.CLEAR, 0, 0, 0, 0), (DAY + S, Kind.ADD, 1, 399, 4, 11),
                                 (DAY + S, Kind.ADD, -1, 412, 1, 15)]),
+            "l3_sided_clears": events([(DAY, Kind.ADD, 1, 400, 1, 13), (DAY + S, Kind.CLEAR, 1, 0, 0, 0),
+                                       (DAY + S, Kind.CLEAR, -1, 0, 0, 0), (DAY + S, Kind.ADD, 1, 398, 2, 16),
+                                       (DAY + S, Kind.ADD, -1, 411, 1, 17), (DAY + 2 * S, Kind.CLEAR, -1, 0, 0, 0),
+                                       (DAY + 2 * S, Kind.ADD, -1, 413, 5, 18)]),
             "l3_cancel": events([(DAY, Kind.CANCEL, 1, 399, 2, 11), (DAY + S, Kind.CANCEL, -1, 410, 1, 12)]),
         }[case]
         script = _DEPTH_AFTER.replace(*_L3)
@@ -173,4 +185,5 @@ def test_days_exported_apart_replay_in_hftbacktest_as_the_store(tmp_path, case):
     bids, asks = json.loads(r.stdout.split("\n")[-2])
     assert ({int(k): v for k, v in bids.items()}, {int(k): v for k, v in asks.items()}) == want
     assert want == {"l2_clear": ({388: 1}, {402: 3}), "l3_clear": ({399: 4}, {412: 1}),
+                    "l2_sided_clears": ({398: 2}, {405: 6}), "l3_sided_clears": ({398: 2}, {413: 5}),
                     "l3_cancel": ({399: 3}, {410: 1})}[case]

@@ -102,7 +102,7 @@ DAY2 = [(DAY, ADD, BUY, 4800.00, 2, 31), (DAY, ADD, SELL, 4801.00, 2, 32),
 
 @pytest.mark.parametrize("clear", [
     [(DAY, CLEAR, NONE, math.nan, 0, 0)],  # hftbacktest's Databento converter
-    [(DAY, CLEAR, BUY, math.nan, 0, 0), (DAY, CLEAR, SELL, math.nan, 0, 0)],  # mmsim's export of a store's CLEAR
+    [(DAY, CLEAR, BUY, math.nan, 0, 0), (DAY, CLEAR, SELL, math.nan, 0, 0)],  # mmsim's export before 17 (no key)
 ])
 def test_a_mid_file_clear_of_the_whole_book_starts_a_new_preopen_watch(tmp_path, clear):
     # Two days in one .npz. Before: day 2's clear was written and the watch never restarted, so the book's first

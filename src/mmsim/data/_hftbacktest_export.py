@@ -2,7 +2,9 @@
 
 Exported files are read as hftbacktest replays several: one stream, each file going on with the book the file before
 left. So a row never assumes its file starts from an empty book: a ``CLEAR`` is a clear of the whole side (a NaN
-price, as hftbacktest 2.4 reads it), never one up to the farthest price the file has seen; a ``CANCEL`` (a modify to
+price, as hftbacktest 2.4 reads it), never one up to the farthest price the file has seen, and a ``CLEAR`` of the
+whole book (side 0) one clear without a side flag (hftbacktest clears both sides), so the sided ``CLEAR``s of each
+side at one time stay two (``mmsim_meta`` says so: :data:`SIDED_CLEARS`, breaker16d); a ``CANCEL`` (a modify to
 the order's new size) needs the order's size, which for an order resting from before the events exported comes from
 ``before`` (the events before them), else is an error naming the event.
 """
@@ -29,6 +31,7 @@ from ._hftbacktest_read import (
     META_KEYS,
     MODIFY_ORDER_EVENT,
     SELL_EVENT,
+    SIDED_CLEARS,
     TRADE_EVENT,
 )
 from ._identity import check_zone
@@ -56,7 +59,9 @@ def export(
 
     Besides hftbacktest's ``data`` array the file holds ``mmsim_meta``, a JSON string of the store's
     ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue``, ``time_zone`` and ``local_ts_recorded`` (of a bare
-    array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults.
+    array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults, and ``"clears":
+    "sided"``: a ``CLEAR`` of side 0 is one clear row without a side flag, one of side 1 or -1 a clear of that side
+    (BUY_EVENT or SELL_EVENT), so the import reads a sided clear of each side at one time back as two ``CLEAR``s.
 
     Parameters
     ----------
@@ -127,6 +132,7 @@ def export(
     # What the numbers mean, for mmsim's import (hftbacktest reads only ``data``): an .npz has no lot, and the one
     # inferred from its sizes can be coarser than the store's (1e-06 for Binance spot's 1e-08).
     meta.update(tick_size=float(tick_size), lot_size=float(lot_size))
+    meta[SIDED_CLEARS[0]] = SIDED_CLEARS[1]  # a CLEAR 0 is one sideless row: sided clears of each side stay two
     np.savez_compressed(path, data=out, mmsim_meta=np.array(json.dumps(meta, sort_keys=True)))
     return out
 
@@ -154,19 +160,12 @@ def _resting(ev: np.ndarray) -> dict[int, tuple[int, int]]:
 
 def _to_hbt(ev: np.ndarray, tick: float, lot: float, rest: dict[int, tuple[int, int]] | None = None,
             index: np.ndarray | None = None) -> np.ndarray:
-    kind = ev["kind"]
-    side = ev["side"].astype(np.int64)
-    # A side-0 CLEAR becomes one clear per side: hftbacktest's converters always flag a side.
-    both = (kind == Kind.CLEAR) & (side == 0)
-    rep = np.where(both, 2, 1)
-    src = np.repeat(np.arange(len(ev)), rep)
-    e = ev[src]
+    # One row per event: a side-0 CLEAR is a clear without a side flag, which hftbacktest reads as both sides (it
+    # was a clear per side, which the import could not tell from a store's CLEAR 1 and CLEAR -1 at one time).
+    src = np.arange(len(ev))
+    e = ev
     k = e["kind"]
     s = e["side"].astype(np.int64)
-    first_of_pair = np.flatnonzero(both)
-    pos = np.cumsum(rep) - rep  # start of each source event in the expanded array
-    s[pos[first_of_pair]] = 1
-    s[pos[first_of_pair] + 1] = -1
     out = np.zeros(len(e), HBT_EVENT_DTYPE)
     out["exch_ts"] = e["exch_ts"]
     out["local_ts"] = e["local_ts"]
@@ -219,8 +218,8 @@ def _to_hbt(ev: np.ndarray, tick: float, lot: float, rest: dict[int, tuple[int, 
                     rem[oo[i]] = r - qo[i]
             elif kk == Kind.DELETE:
                 rem.pop(oo[i], None)
-            elif kk == Kind.CLEAR:  # the side's orders are gone (one row per side here)
-                for x in [x for x in rem if sides.get(x) == so[i]]:
+            elif kk == Kind.CLEAR:  # the side's orders are gone (both sides' for side 0)
+                for x in [x for x in rem if so[i] == 0 or sides.get(x) == so[i]]:
                     del rem[x]
         idx = np.fromiter(newq.keys(), np.int64)
         out["qty"][idx] = np.fromiter(newq.values(), np.int64) * lot

@@ -19,7 +19,7 @@ from ._identity import ZONE_RULE, known_zone
 __all__ = [
     "HBT_EVENT_DTYPE", "DEPTH_EVENT", "TRADE_EVENT", "DEPTH_CLEAR_EVENT", "DEPTH_SNAPSHOT_EVENT", "DEPTH_BBO_EVENT",
     "ADD_ORDER_EVENT", "CANCEL_ORDER_EVENT", "MODIFY_ORDER_EVENT", "FILL_EVENT", "EXCH_EVENT", "LOCAL_EVENT",
-    "BUY_EVENT", "SELL_EVENT",
+    "BUY_EVENT", "SELL_EVENT", "SIDED_CLEARS", "sided_clears",
 ]
 
 #: hftbacktest's ``event_dtype`` (hftbacktest.types, v2).
@@ -94,8 +94,25 @@ def _finite_positive(v: float) -> bool:
         return False
 
 
-def _file_meta(path: Path) -> dict | None:
-    """The ``mmsim_meta`` of a ``.npz`` mmsim exported (its store's tick, lot, symbol, ...), or None."""
+#: The ``mmsim_meta`` key and value of an export that writes a store's whole-book ``CLEAR`` (side 0) as one clear
+#: without a side flag (hftbacktest clears both sides), so its clears of a side each, even of both sides at one
+#: time, are the store's sided ``CLEAR``s; a file without it (hftbacktest's converters, mmsim's exports before 17)
+#: has a clear of each side of a NaN price at one time read as one ``CLEAR`` of the whole book.
+SIDED_CLEARS = ("clears", "sided")
+
+
+def sided_clears(path: Path) -> bool:
+    """Whether ``path``'s clears of each side at one time are two sided ``CLEAR``s (its ``mmsim_meta`` says
+    :data:`SIDED_CLEARS`), not one of the whole book. A ``clears`` of another value is an error naming the file."""
+    meta = _raw_meta(path) or {}
+    key, value = SIDED_CLEARS
+    if key in meta and meta[key] != value:
+        raise DataError(f"{path}: its mmsim_meta {key} is {meta[key]!r}, not {value!r}")
+    return key in meta
+
+
+def _raw_meta(path: Path) -> dict | None:
+    """The ``mmsim_meta`` JSON object of a ``.npz`` (as written), or None when it has none."""
     if not zipfile.is_zipfile(path):
         return None
     try:
@@ -108,6 +125,14 @@ def _file_meta(path: Path) -> dict | None:
         raise DataError(f"{path}: its mmsim_meta array is not readable ({exc})") from None
     if not isinstance(meta, dict):
         raise DataError(f"{path}: its mmsim_meta is not a JSON object")
+    return meta
+
+
+def _file_meta(path: Path) -> dict | None:
+    """The ``mmsim_meta`` of a ``.npz`` mmsim exported (its store's tick, lot, symbol, ...), or None."""
+    meta = _raw_meta(path)
+    if meta is None:
+        return None
     for k in ("tick_size", "lot_size", "contract_size"):
         v = meta.get(k)
         if k in meta and (isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite_positive(v)):

@@ -1,10 +1,12 @@
-"""Checks of a store's identity keys that need no engine (``mmsim compare`` and a report import them): the content
-digest's form and its value against the events, and the time zone's name (digestfix16)."""
+"""Checks of a store's ``meta.json`` keys that need no engine (``mmsim compare`` and a report import them): the content
+digest's form and its value against the events, the time zone's name (digestfix16), and the keys a replay reads
+(:func:`check_meta`, where a store is written and loaded)."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,8 +47,8 @@ ZONE_RULE = "an IANA time zone name (such as 'UTC' or 'America/Chicago')"
 
 
 def check_zone(meta: Mapping[str, Any], meta_path: Path) -> None:
-    """A store's ``time_zone``, when it has one, where it is written (or exported), by :func:`known_zone`: mmsim
-    writes no store whose ``.npz`` export it would refuse to import."""
+    """A store's ``time_zone``, when it has one, where it is written, loaded (a hand-edited ``meta.json``) or exported,
+    by :func:`known_zone`: mmsim writes and opens no store whose ``.npz`` export it would refuse to import."""
     if "time_zone" in meta and not known_zone(meta["time_zone"]):
         raise DataError(f"{meta_path}: key 'time_zone' must be {ZONE_RULE}, got {meta['time_zone']!r}")
 
@@ -91,3 +93,37 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
         raise DataError(f"{ev_path} changed since the store was written: its SHA-256 is {got[7:23]}…, "
                         f"{meta_path.name}'s {DIGEST_KEY} says {want[7:23]}…; these are not the events the store "
                         "was written with (write it again from its source: mmsim convert)")
+
+
+def _is_number(v: Any) -> bool:
+    # bool is an int subclass: `true` is not a size.
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def check_meta(meta: dict[str, Any], meta_path: Path) -> None:
+    """Type and range of the keys a replay reads, and ``time_zone`` an IANA zone (:func:`check_zone`); each fault
+    names the key."""
+    for key in ("tick_size", "lot_size", "contract_size"):
+        v = meta[key]
+        if not _is_number(v) or not math.isfinite(v) or not v > 0:
+            raise DataError(f"{meta_path}: key {key!r} must be a positive finite number, got {v!r}")
+    if meta["levels"] not in ("L2", "L3"):
+        raise DataError(f"{meta_path}: key 'levels' must be 'L2' or 'L3', got {meta['levels']!r}")
+    n = meta["event_count"]
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise DataError(f"{meta_path}: key 'event_count' must be a non-negative integer, got {n!r}")
+    if not isinstance(meta["local_ts_recorded"], bool):
+        raise DataError(
+            f"{meta_path}: key 'local_ts_recorded' must be true or false, got {meta['local_ts_recorded']!r}"
+        )
+    if not isinstance(meta["quirks"], dict):
+        raise DataError(f"{meta_path}: key 'quirks' must be a JSON object, got {meta['quirks']!r}")
+    for key in ("symbol", "venue", "time_zone"):
+        if not isinstance(meta[key], str):
+            raise DataError(f"{meta_path}: key {key!r} must be a string, got {meta[key]!r}")
+    for key in ("first_exch_ts", "last_exch_ts"):
+        v = meta[key]
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
+            raise DataError(f"{meta_path}: key {key!r} must be an integer (ns) or null, got {v!r}")
+    check_digest(meta, meta_path)
+    check_zone(meta, meta_path)  # the writer's and the .npz import's rule, a hand-edited meta.json too (17)

@@ -24,7 +24,9 @@ hftbacktest                            mmsim
                                        ``DELETE``; nothing left on the side, or
                                        no side flag: ``CLEAR``; a snapshot's
                                        clear of each side of a NaN price: one
-                                       ``CLEAR``
+                                       ``CLEAR`` (two sided ones in a file
+                                       whose ``mmsim_meta`` has ``"clears":
+                                       "sided"``, an export's)
 ``ADD_ORDER_EVENT`` 10                 ``ADD``
 ``CANCEL_ORDER_EVENT`` 11              ``DELETE``
 ``MODIFY_ORDER_EVENT`` 12              ``CANCEL`` of the difference (same price,
@@ -69,7 +71,8 @@ they leave crossed is a pre-open, even with a trade next); a mid-file one starts
 as a file opening with one does.
 
 Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new size, counted
-from the orders resting before the events, ``before=``; a ``CLEAR`` becomes a clear of a NaN price: the whole side)
+from the orders resting before the events, ``before=``; a sided ``CLEAR`` becomes a clear of a NaN price with its
+side's flag, the whole side, a ``CLEAR`` of side 0 one clear without a side flag, both sides; ``"clears": "sided"``)
 with both flags on every row when ``local_ts`` never decreases, and otherwise
 one exchange-ordered and one local-ordered copy, as hftbacktest's
 ``correct_event_order`` does. hftbacktest has no trading-status event, so
@@ -124,6 +127,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     _check_local_order,
     _chunks,
     _file_meta,
+    sided_clears,
 )
 from ._preopen import OrderLevels, PreOpen
 from ._quote import hftbacktest_price, quote_with
@@ -160,9 +164,10 @@ def _both_sides(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int]
 
 
 def _whole_book(typ: np.ndarray, side: np.ndarray, px: np.ndarray, ex: list[int], j: int,
-                nxt: tuple[int, int, float, int] | None) -> bool:
-    """Whether the clear at row ``j`` clears the whole book: no side flag, or a clear of each side, whole."""
-    return int(side[j]) == 0 or _both_sides(typ, side, px, ex, j, nxt)
+                nxt: tuple[int, int, float, int] | None, sided: bool) -> bool:
+    """Whether the clear at row ``j`` clears the whole book: no side flag, or a clear of each side, whole (in a file
+    whose clears are ``sided``, an export of 17 on: only no side flag)."""
+    return int(side[j]) == 0 or (not sided and _both_sides(typ, side, px, ex, j, nxt))
 
 
 def _peeked(p: Path) -> Iterator[tuple[np.ndarray, tuple[int, int, float, int] | None]]:
@@ -321,6 +326,7 @@ def convert(
             else:
                 pre.resume(em)
             carried = set(orders.keys())
+            sided = sided_clears(p)  # an export's clears of each side are sided CLEARs, not the whole book's
             start = True  # the file's first row is still to come
             merged = False  # the row is the second of a snapshot's clear of each side, written as one CLEAR
             due: tuple[int, int, str] | None = None  # the rows of one exchange time (a message) read so far: its end
@@ -391,7 +397,7 @@ def convert(
                         pre.message_end(em, xcross, orders.levels, *due, as_price)
                         due = None
                     if t == DEPTH_CLEAR_EVENT and snap is None and (start or _whole_book(
-                            typ, side, sel["px"], ex, j, nxt)):
+                            typ, side, sel["px"], ex, j, nxt, sided)):
                         # A snapshot: a file's first exchange time starting with a clear, or a clear of the whole
                         # book mid-file, and the book listed after it at its time: a new book, and a new watch for
                         # CME's pre-open, as a Databento file starting with a snapshot (module notes). Anywhere in
@@ -429,7 +435,7 @@ def convert(
                         if merged:  # the second of a snapshot's clear of each side: written with the first
                             merged = False
                             continue
-                        if snap is not None and s != 0 and _both_sides(typ, side, sel["px"], ex, j, nxt):
+                        if snap is not None and s != 0 and not sided and _both_sides(typ, side, sel["px"], ex, j, nxt):
                             merged = True  # a snapshot's clear of each side, whole: the store's one CLEAR
                             s = 0
                         if s == 0:

@@ -17,7 +17,6 @@ keeps reading intact files.
 from __future__ import annotations
 
 import json
-import math
 import mmap
 import os
 import shutil
@@ -29,7 +28,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array
-from ._identity import check_digest, check_zone
+from ._identity import check_meta
 from ._store_write import (
     _HEADER_LEN,
     _beside,
@@ -164,8 +163,9 @@ def load(path: str | os.PathLike) -> EventStore:
     mmsim.DataError
         When the directory, ``meta.json`` or ``events.npy`` is missing, unreadable
         (not UTF-8, not JSON, truncated) or does not match the event schema, or a
-        ``meta.json`` key has the wrong type or value; the message names the file
-        and the key or fault.
+        ``meta.json`` key has the wrong type or value (a ``time_zone`` not an IANA
+        zone name, such as ``localtime`` written by hand, too); the message names
+        the file and the key or fault.
     """
     root = Path(path)
     meta_path = root / "meta.json"
@@ -194,7 +194,7 @@ def load(path: str | os.PathLike) -> EventStore:
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise DataError(f"{meta_path}: missing key(s) {', '.join(missing)}")
-    _check_meta(meta, meta_path)
+    check_meta(meta, meta_path)
     events = _open_events(ev_path)
     if len(events) != meta["event_count"]:
         raise DataError(
@@ -205,38 +205,6 @@ def load(path: str | os.PathLike) -> EventStore:
     if meta["local_ts_recorded"]:  # a store edited by hand: one receive time far ahead holds the feed back to it
         check_receive_times(ev_path, st.chunks)
     return st
-
-
-def _is_number(v: Any) -> bool:
-    # bool is an int subclass: `true` is not a size.
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _check_meta(meta: dict[str, Any], meta_path: Path) -> None:
-    """Type and range of the keys a replay reads; each fault names the key."""
-    for key in ("tick_size", "lot_size", "contract_size"):
-        v = meta[key]
-        if not _is_number(v) or not math.isfinite(v) or not v > 0:
-            raise DataError(f"{meta_path}: key {key!r} must be a positive finite number, got {v!r}")
-    if meta["levels"] not in ("L2", "L3"):
-        raise DataError(f"{meta_path}: key 'levels' must be 'L2' or 'L3', got {meta['levels']!r}")
-    n = meta["event_count"]
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise DataError(f"{meta_path}: key 'event_count' must be a non-negative integer, got {n!r}")
-    if not isinstance(meta["local_ts_recorded"], bool):
-        raise DataError(
-            f"{meta_path}: key 'local_ts_recorded' must be true or false, got {meta['local_ts_recorded']!r}"
-        )
-    if not isinstance(meta["quirks"], dict):
-        raise DataError(f"{meta_path}: key 'quirks' must be a JSON object, got {meta['quirks']!r}")
-    for key in ("symbol", "venue", "time_zone"):
-        if not isinstance(meta[key], str):
-            raise DataError(f"{meta_path}: key {key!r} must be a string, got {meta[key]!r}")
-    for key in ("first_exch_ts", "last_exch_ts"):
-        v = meta[key]
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool)):
-            raise DataError(f"{meta_path}: key {key!r} must be an integer (ns) or null, got {v!r}")
-    check_digest(meta, meta_path)
 
 
 def _open_events(ev_path: Path) -> np.ndarray:
@@ -495,8 +463,7 @@ class EventStoreWriter:
             meta.setdefault(key, default)
         for key in REQUIRED_META:
             meta.setdefault(key, None)
-        _check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
-        check_zone(meta, self.path / "meta.json")  # as an .npz import (a hand-edited store's zone still loads)
+        check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         if validate:
             self._validate(meta)
