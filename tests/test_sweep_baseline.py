@@ -11,6 +11,7 @@ after the baseline changes, and the table, plots and HTML.
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -475,7 +476,8 @@ def test_each_store_has_its_own_baseline_or_its_points_say_why_not(informed, oth
     g["baseline"] = {"latency.feed": "0ms", "strategy": "FixedSpread", "data": str(informed)}
     grid = parse_grid(g)
     base = grid.points[0].id
-    why = (f"its baseline point {base[:8]} replays another event store ({informed}); a paired comparison "
+    why = (f"its baseline point {base[:8]} replays another event store ({informed}) than this point's ({other}), "
+           f"and their events differ (events_digest {_short(informed)} vs {_short(other)}); a paired comparison "
            "needs the same events")
     assert grid.baseline.skipped == {grid.points[1].id: why, grid.points[3].id: why}
     rows = run_sweep(grid, workers=0)
@@ -486,12 +488,16 @@ def test_each_store_has_its_own_baseline_or_its_points_say_why_not(informed, oth
     assert f"point {rows[1]['id'][:8]} (strategy=FixedSpread(half_spread=0.5, size=1.0), latency.feed=0ms, data=" in text
     assert f"): not compared: {why}" in text
     page = write_report(rows, grid, tmp_path / "out", plots=False)["sweep.html"].read_text()
-    assert "Points not compared with a baseline" in page and why in page
+    assert "Points not compared with a baseline" in page and html.escape(why) in page  # "this point&#x27;s"
     # A fixed baseline (an index) on the first store: the same points say why.
     g["baseline"] = 0
     assert parse_grid(g).baseline.skipped == {
-        p.id: f"the baseline point {base[:8]} replays another event store ({informed}); a paired comparison "
-              "needs the same events" for p in (grid.points[1], grid.points[3])}
+        p.id: "the baseline point" + why[len("its baseline point"):] for p in (grid.points[1], grid.points[3])}
+
+
+def _short(store: Path) -> str:
+    """A store's events_digest as a refusal shows it: sha256: and its first 12 hex digits."""
+    return json.loads((store / "meta.json").read_text())["events_digest"][:len("sha256:") + 12] + "…"
 
 
 def _render(renderable) -> str:

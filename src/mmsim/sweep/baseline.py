@@ -18,14 +18,20 @@ The grammar of ``baseline``:
   A value is matched with the values the grid gives that key: as written, by its
   label in the table (``FixedSpread``, ``lognormal(1ms, 0.5)``), or by what it
   means (``0`` and ``0ms`` are the same latency).
+
+A point and its baseline point on event stores at two paths are compared only when the stores hold the same
+events (equal ``events_digest`` in both meta.json, and equal identity keys: ``_Stores``); otherwise the point
+is skipped, its note saying why (docs/sweeps.md, "Points that are not compared").
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..analysis.comparison import MAX_BOOT
@@ -203,12 +209,13 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
     opts = parse_settings(settings, loc)
     of: dict[str, str] = {}
     skipped: dict[str, str] = {}
+    apart = _Stores()
     if _is_int(spec) or isinstance(spec, str):
         base = _fixed(spec, points, at)
         for p in points:
-            if p.config.data != base.config.data:
-                skipped[p.id] = (f"the baseline point {base.id[:8]} replays another event store "
-                                 f"({base.config.data}); a paired comparison needs the same events")
+            why = apart.why(f"the baseline point {base.id[:8]}", base.config.data, p.config.data)
+            if why is not None:
+                skipped[p.id] = why
             else:
                 of[p.id] = base.id
         return BaselinePlan(spec, opts, of, skipped)
@@ -228,12 +235,64 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         base = index.get((target, p.repeat)) or index.get((target, 0))
         if base is None:
             skipped[p.id] = f"no point of the grid has {_describe(chosen)} with this point's other settings"
-        elif base.config.data != p.config.data:
-            skipped[p.id] = (f"its baseline point {base.id[:8]} replays another event store ({base.config.data}); "
-                             "a paired comparison needs the same events")
+        elif (why := apart.why(f"its baseline point {base.id[:8]}", base.config.data, p.config.data)) is not None:
+            skipped[p.id] = why
         else:
             of[p.id] = base.id
     return BaselinePlan(spec, opts, of, skipped)
+
+
+class _Stores:
+    """Whether a point and its baseline point replay the same events (each store's meta.json read once).
+
+    The same path is the same events. Two paths are when both stores' meta.json carry an ``events_digest`` and
+    they are equal, with the other keys that say what the events' numbers mean equal too (the identity keys
+    ``mmsim compare`` checks: :func:`mmsim.report.setup.identity_keys`): a copy of a store, or the same events
+    converted twice. The worker then replays the baseline on the point's store (the same events), as
+    ``mmsim compare`` pairs two such runs."""
+
+    def __init__(self) -> None:
+        self._metas: dict[str, dict[str, Any]] = {}
+
+    def meta(self, path: Any) -> dict[str, Any]:
+        key = str(path or "")
+        if key not in self._metas:
+            try:  # a store that cannot be read here has no digest (its points' runs say what is wrong)
+                meta = json.loads((Path(key) / "meta.json").read_text(encoding="utf-8")) if key else {}
+            except (OSError, ValueError):
+                meta = {}
+            self._metas[key] = meta if isinstance(meta, dict) else {}
+        return self._metas[key]
+
+    def why(self, who: str, base: Any, point: Any) -> str | None:
+        """None when the stores at ``base`` and ``point`` hold the same events, else why ``who`` is no baseline."""
+        from ..events import DIGEST_KEY
+        from ..report.setup import identity_keys
+
+        if base == point:
+            return None
+        mb, mp = self.meta(base), self.meta(point)
+        db, dp = mb.get(DIGEST_KEY), mp.get(DIGEST_KEY)
+        head = f"{who} replays another event store ({base}) than this point's ({point})"
+        if not (isinstance(db, str) and isinstance(dp, str)):
+            lacking = " and ".join(str(x) for x, d in ((base, db), (point, dp)) if not isinstance(d, str))
+            return (f"{head}, and without an events_digest in {lacking}/meta.json (a store written before stores "
+                    "carried one) the sweep cannot tell whether their events are the same; a paired comparison "
+                    "needs the same events")
+        if db != dp:
+            return (f"{head}, and their events differ (events_digest {_short(db)} vs {_short(dp)}); a paired "
+                    "comparison needs the same events")
+        diffs = [f"{k} {mb.get(k)!r} vs {mp.get(k)!r}" for k in identity_keys(mb, mp) if mb.get(k) != mp.get(k)]
+        if diffs:
+            return (f"{head}: the same events (one events_digest) read otherwise ({', '.join(diffs)}); a paired "
+                    "comparison needs the same data")
+        return None
+
+
+def _short(digest: str) -> str:
+    """A store's events digest as a message shows it: ``sha256:`` and its first 12 hex digits."""
+    algo, colon, hexes = digest.partition(":")
+    return f"{algo}:{hexes[:12]}…" if colon and len(hexes) > 12 else digest
 
 
 def _fixed(spec: int | str, points: Sequence[Any], at: str) -> Any:

@@ -9,12 +9,18 @@ from typing import Any
 from .baseline import METRIC_LABELS, PNL_METRIC
 from .labels import _canonical, _short, display_label, is_duration_key
 
-__all__ = ["COMPARED_NAMES", "METRIC_NAMES", "UNIT_DECIMALS", "metric_decimals", "metric_name", "metric_scale",
+__all__ = ["COMPARED_NAMES", "METRIC_NAMES", "STALE_SHARE", "UNIT_DECIMALS", "metric_decimals", "metric_name", "metric_scale",
            "metric_title", "pnl_span"]
+
+#: The share of the classified maker fills that met a stale book (the report's ``stale_book.share``, a fraction;
+#: docs/reports.md, "Fills on a stale book"). A point whose report computed it shows it, 0 included (on L3 data
+#: it is 0 by construction: each execution updates the book); a point whose report has none (no classified maker
+#: fill, a report on other events, a record from before it was kept) reads ``–`` and is not drawn.
+STALE_SHARE = "stale_book.share"
 
 # Metrics the table and plots show first, in this order, when a run reports them.
 _HEADLINE = ("pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "fills.count", "toxic_share",
-             "presence_two_sided")
+             "presence_two_sided", STALE_SHARE)
 
 #: Each metric's name and unit, as a plot's panel title reads it (``PnL (quote ccy)``, ``Toxic fills (%)``): the one
 #: table of them. A unit of ``%`` is a fraction the plot draws in percent (results.csv keeps the fraction). The
@@ -28,6 +34,7 @@ METRIC_NAMES: dict[str, tuple[str, str]] = {
     "fills.count": ("Fills", "count"),
     "toxic_share": ("Toxic fills", "%"),
     "presence_two_sided": ("Two-sided presence", "%"),
+    STALE_SHARE: ("Fills on a stale book", "%"),
 }
 
 #: The quantities compared with a baseline (``vs_baseline.<q>``): name and unit, as ``mmsim compare`` measures them.
@@ -98,7 +105,7 @@ def metric_scale(m: str) -> float:
 
 def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str]) -> list[str]:
     """Metric names to show: the headline ones first, then markouts, in the run's order."""
-    skip = set(grid_keys) | {"id", "digest", "index", "repeat", "seed", "status", "n_events", "elapsed_s", "error_type",
+    skip = set(grid_keys) | {"id", "digest", "events_digest", "index", "repeat", "seed", "status", "n_events", "elapsed_s", "error_type",
                              "error_message"}
     names: list[str] = []
     for r in rows:
@@ -140,7 +147,7 @@ def _header(name: str) -> str:
 
 
 def _plot_metrics(cols: Sequence[str]) -> list[str]:
-    return [c for c in cols if c in ("pnl.total", "toxic_share", "presence_two_sided") or _is_markout(c)]
+    return [c for c in cols if c in ("pnl.total", "toxic_share", "presence_two_sided", STALE_SHARE) or _is_markout(c)]
 
 
 def _fmt(v: Any, key: str = "") -> str:
@@ -178,4 +185,4 @@ def _value_labels(values: Sequence[Any], width: int = 28, key: str = "") -> list
 # Terminal column titles (the HTML page keeps the full metric names).
 _SHORT_HEADER = {"pnl.total": "PnL", "pnl.spread_capture": "spread", "pnl.inventory": "inventory",
                  "pnl.fees": "fees", "fills.count": "fills", "toxic_share": "toxic",
-                 "presence_two_sided": "2-sided"}
+                 "presence_two_sided": "2-sided", STALE_SHARE: "stale"}

@@ -99,7 +99,7 @@ def plan_tasks(points: Sequence[Any], slots: int, *, pass_size: int | None = Non
             chunk = pts[a:b]
             ids = {p.id for p in chunk}
             need = list(dict.fromkeys(of[p.id] for p in chunk if p.id in of and of[p.id] not in ids))
-            extra = [_ptask(by_id[b_id], plan) for b_id in need] if by_id is not None else []
+            extra = [_on_store(_ptask(by_id[b_id], plan), chunk[0].config.data) for b_id in need] if by_id is not None else []
             tasks.append({"points": [_ptask(p, plan) for p in chunk], "extra": extra, "point_fn": point_fn,
                           "compare": compare if plan is not None else None})
     tasks.sort(key=lambda t: -len(t["points"]))
@@ -112,6 +112,15 @@ def _ptask(p: Any, plan: Any) -> dict[str, Any]:
         out["baseline"] = plan.of.get(p.id)
         out["skipped"] = plan.skipped.get(p.id)
     return out
+
+
+def _on_store(run: dict[str, Any], data: Any) -> dict[str, Any]:
+    """A baseline run replayed in a pass over ``data``: a baseline point on a store at another path with the same
+    events (:class:`~mmsim.sweep.baseline.BaselinePlan` pairs them only then) replays this store, one pass one
+    event array (its own record comes from its own task, on its own store)."""
+    if run["config"].data != data:
+        run = {**run, "config": run["config"].replace(data=data)}
+    return run
 
 
 # --------------------------------------------------------------------------- one point alone

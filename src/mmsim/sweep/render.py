@@ -107,6 +107,11 @@ def _table_rows(rows: Sequence[Mapping[str, Any]], grid: Grid, *,
     return header, body
 
 
+#: What the terminal's ``stale`` column is (shown when a point's report computed the share: docs/sweeps.md).
+_STALE_CAPTION = ("stale = share of the maker fills on a stale book (docs/reports.md, Fills on a stale book), in "
+                  "percent (results.csv: stale_book.share, a fraction; 0 on L3 data by construction; – where the "
+                  "report has none); ")
+
 #: A baseline point's Δ cells (its difference from itself, ``0 [0, 0]`` in results.csv, is no finding).
 BASELINE_CELL = "baseline"
 
@@ -149,7 +154,7 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
     header, body = _table_rows(rows, grid, short=True)
     caption = ("PnL in quote currency (its split: results.csv, sweep.html); toxic = share of fills with a negative "
                "markout at the toxic horizon, in percent (results.csv: a fraction); 2-sided = share of the trading time with quotes "
-               "live on both sides (percent); mk h = mean markout per fill "
+               "live on both sides (percent); " + (_STALE_CAPTION if "stale" in header else "") + "mk h = mean markout per fill "
                "at h in ticks (+ = good for us); point: the start of the point's id (mmsim sweep GRID --point ID writes its full report)")
     if grid.baseline is not None:
         caption += "; " + _baseline_caption(grid, rows)
@@ -257,7 +262,9 @@ def render_html(rows: Sequence[Mapping[str, Any]], grid: Grid, plots: Mapping[st
              f"<h1>mmsim sweep</h1><p>grid <code>{html.escape(grid.source)}</code>: {len(rows)} points, "
              f"{n_fail} failed. Money in quote currency; markouts in ticks (+ = good for us); toxic_share in "
              "percent, as <code>mmsim report</code> shows it (results.csv and results.jsonl: a fraction); "
-             "so is presence_two_sided, the share of the time with quotes live on both sides. point: the point's "
+             "so is presence_two_sided, the share of the time with quotes live on both sides, and stale_book.share, "
+             "the share of the maker fills on a stale book (docs/reports.md, Fills on a stale book; 0 on L3 data by "
+             "construction; – where the report has none). point: the point's "
              "id (<code>mmsim sweep GRID --point ID</code> writes its full report); digest: of its resolved run "
              "config, as its report header shows it.</p>",
              f"<p>{html.escape(_baseline_caption(grid, rows))}.</p>" if grid.baseline is not None else "",

@@ -17,6 +17,7 @@ from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label, plain_value, typed_form
+from .resume import DATA_FIELD
 from .units import point_units_warning
 
 __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
@@ -282,7 +283,11 @@ def _flatten(rec: Mapping[str, Any], grid: Grid, point: SweepPoint | None = None
     # The digest of the point's resolved run config: what `mmsim run` of its config prints in
     # the report header (a results file written before it was recorded gets it from the grid).
     digest = rec.get("digest") or (point.config.digest() if point is not None else None)
-    row: dict[str, Any] = {"id": rec["id"], "digest": digest, "index": rec.get("index"),
+    # Beside it, the digest of the events the point replayed (its store's meta.json events_digest when it ran): two
+    # points with equal ones replayed the same events, whatever path their stores are at (None: not recorded).
+    events = rec.get(DATA_FIELD)
+    row: dict[str, Any] = {"id": rec["id"], "digest": digest, DATA_FIELD: events if isinstance(events, str) else None,
+                           "index": rec.get("index"),
                            "repeat": rec.get("repeat", 0), "seed": rec.get("seed"), "status": rec.get("status")}
     overrides = rec.get("overrides") or {}
     for k in grid.keys:
