@@ -254,3 +254,34 @@ def test_a_chunk_size_below_one_writes_no_store(tmp_path, chunk):
     except ValueError:
         pass
     assert not (tmp_path / "out").exists()
+
+
+# --- an interrupted streamed write ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_write_interrupted_after_its_first_chunk_leaves_nothing_and_the_old_store_intact(tmp_path, monkeypatch, force):
+    # The streamed transform writes while it reads: an error in the second chunk's transform (after the first
+    # chunk's events were appended) must leave no store and no temporary directory, and with ``force`` the store
+    # it was to replace untouched.
+    from mmsim.data import implied
+
+    write_store(tmp_path / "plain", _small(), META)
+    if force:
+        write_store(tmp_path / "out", _small()[:2], META)
+    before = (tmp_path / "out" / "events.npy").read_bytes() if force else None
+    feed, calls = implied._Transform.feed, []
+
+    def failing(self, chunk):
+        calls.append(len(chunk))
+        if len(calls) == 2:
+            raise RuntimeError("interrupted")
+        return feed(self, chunk)
+
+    monkeypatch.setattr(implied._Transform, "feed", failing)
+    with pytest.raises(RuntimeError, match="^interrupted$"):
+        trade_implied(tmp_path / "plain", tmp_path / "out", force=force, _chunk=2)
+    assert calls == [2, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["out", "plain"] if force else ["plain"])
+    if force:
+        assert (tmp_path / "out" / "events.npy").read_bytes() == before
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["events.npy", "meta.json"]
