@@ -93,6 +93,12 @@ def _refuse_l3(kind: np.ndarray, base: int) -> None:
                          "order: there is nothing to imply)")
 
 
+def _check_chunk(chunk: int) -> None:
+    """Raise ValueError for a chunk size below 1 (one read none: an empty store, counts of 0; breaker17a)."""
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"_chunk must be a whole number of events, at least 1, got {chunk!r}")
+
+
 class _Transform:
     """The transform over a stream of event chunks: what one chunk leaves (both sides' books, the levels the prints
     changed, the venue's status, the counts) carries to the next.
@@ -106,24 +112,29 @@ class _Transform:
         self.trading = True
         self.counts = {"prints": 0, "hidden": 0, "reduced": 0, "restored": 0}
         self.seen = 0  # events fed so far (the next chunk's first index in the store)
-        self.carry: np.ndarray | None = None  # the last message fed, not yet transformed
+        self.carry: list[np.ndarray] = []  # the last message fed, not yet transformed (its parts, one per chunk)
 
     def feed(self, chunk: np.ndarray) -> np.ndarray:
         _refuse_l3(chunk["kind"], self.seen)
         self.seen += len(chunk)
-        ev = chunk if self.carry is None else np.concatenate([self.carry, chunk])
-        if len(ev) == 0:
-            self.carry = None
-            return ev[:0].copy()
+        if len(chunk) == 0:
+            return chunk[:0].copy()
+        ts = chunk["exch_ts"]
+        if self.carry and ts[0] == ts[-1] == self.carry[-1]["exch_ts"][-1] and (ts == ts[0]).all():
+            # The carried message goes on through the whole chunk: keep its parts, join them once (joining them
+            # again at each chunk made a message of many chunks cost its length squared; breaker17a).
+            self.carry.append(chunk.copy())
+            return chunk[:0].copy()
+        ev = np.concatenate([*self.carry, chunk]) if self.carry else chunk
         ts = ev["exch_ts"]
         last = np.flatnonzero(ts != ts[-1])
         cut = int(last[-1]) + 1 if len(last) else 0  # the last message's first event
-        self.carry = ev[cut:].copy()
+        self.carry = [ev[cut:].copy()]
         return self._messages(ev[:cut])
 
     def finish(self) -> np.ndarray:
-        ev, self.carry = self.carry, None
-        return self._messages(ev) if ev is not None else np.zeros(0, dtype=EVENT_DTYPE)
+        parts, self.carry = self.carry, []
+        return self._messages(np.concatenate(parts)) if parts else np.zeros(0, dtype=EVENT_DTYPE)
 
     def _messages(self, ev: np.ndarray) -> np.ndarray:
         """Whole messages' events with the rows they add (a copy of them when none)."""
@@ -228,6 +239,7 @@ def trade_implied_events(events: np.ndarray, *, _chunk: int = _CHUNK) -> tuple[n
         L3 events (``ADD``, ``CANCEL``, ``DELETE``, ``EXECUTE``): each execution already removes its order, so
         nothing is implied; the caller names the store.
     """
+    _check_chunk(_chunk)
     ev = np.asarray(events)
     _refuse_l3(ev["kind"], 0)  # the whole array first, as the store's transform does
     t = _Transform()
@@ -246,8 +258,8 @@ def trade_implied(store: str | os.PathLike, out: str | os.PathLike, *, force: bo
 
     Streamed: the events are read ``_chunk`` (65,536) at a time and each chunk's output appended to the new store
     (:class:`mmsim.data.store.EventStoreWriter`), the books, the levels the prints changed, the venue's status and
-    a message the chunk cuts carried to the next chunk; memory is a chunk's, whatever the store's size, and any
-    chunk size writes the same store. An L3 store is refused (one pass over its kinds) before anything is written.
+    a message the chunk cuts carried to the next chunk; memory is a chunk's (or the longest message's, when longer),
+    whatever the store's size, and any chunk size writes the same store. An L3 store is refused (one pass over its kinds) before anything is written.
 
     Returns
     -------
@@ -262,6 +274,7 @@ def trade_implied(store: str | os.PathLike, out: str | os.PathLike, *, force: bo
     """
     from .store import EventStoreWriter, load
 
+    _check_chunk(_chunk)
     src = load(store)
     there, source = Path(out).resolve(), Path(src.path).resolve()
     if there == source or source in there.parents:
