@@ -1,7 +1,8 @@
 """The share of fills on a stale book in a sweep's table and plots (sweep17): the report's ``stale_book.share``
 (a fraction, as ``toxic_share``) reads in percent in the table's ``stale`` column and on a panel ``Fills on a
 stale book (%)``; a point whose report computed it shows it, 0 included (an L3 store: 0 by construction); a point
-whose report has none (None, or a record without the field) reads ``–`` and is not drawn."""
+whose report has none (None, or a record without the field) reads ``–`` and is not drawn; the column and panel
+appear only when some point's share is above 0."""
 
 from __future__ import annotations
 
@@ -62,15 +63,17 @@ def test_the_stale_share_is_a_column_and_a_panel_in_percent():
 def test_a_share_the_report_computed_shows_even_at_0_and_one_it_did_not_stays_blank():
     """The second case: an L3 point's report computed it (0 of its 30 maker fills: 0.0) and reads 0.00%, drawn at
     0; a point whose report has none (None: no classified maker fill) and a record without the field read ``–``
-    and are not drawn. With no point reporting a number there is no column, no panel and no caption."""
+    and are not drawn. With no point's share above 0 (none reported, or zeros only: a sweep of L3 stores, whose
+    column of zeros said nothing) there is no column, no panel and no caption."""
     rows, grid = _rows([0.0, None, ..., 0.5])
     header, body = _table_rows(rows, grid, short=True)
     assert [line[header.index("stale")] for line in body] == ["0.00%", "–", "–", "50.00%"]
     fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
     assert _points(_panel(fig, "Fills on a stale book (%)")) == [(0.0, 0.0), (3e6, 50.0)]
-    rows, grid = _rows([None, ...])
-    header, _ = _table_rows(rows, grid, short=True)
-    assert "stale" not in header
-    fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
-    assert [ax.get_title() for ax in fig.axes] == ["PnL (quote ccy)", "Toxic fills (%)"]
-    assert "stale =" not in _text(rich_table(rows, grid, width=400))
+    for shares in ([None, ...], [0.0, 0.0, None]):  # no number, or zeros only (a sweep of L3 stores)
+        rows, grid = _rows(shares)
+        header, _ = _table_rows(rows, grid, short=True)
+        assert "stale" not in header
+        fig = sweep_figures(rows, grid)["sweep_latency_feed.png"]
+        assert [ax.get_title() for ax in fig.axes] == ["PnL (quote ccy)", "Toxic fills (%)"]
+        assert "stale =" not in _text(rich_table(rows, grid, width=400))

@@ -15,7 +15,8 @@ __all__ = ["COMPARED_NAMES", "METRIC_NAMES", "STALE_SHARE", "UNIT_DECIMALS", "me
 #: The share of the classified maker fills that met a stale book (the report's ``stale_book.share``, a fraction;
 #: docs/reports.md, "Fills on a stale book"). A point whose report computed it shows it, 0 included (on L3 data
 #: it is 0 by construction: each execution updates the book); a point whose report has none (no classified maker
-#: fill, a report on other events, a record from before it was kept) reads ``–`` and is not drawn.
+#: fill, a report on other events, a record from before it was kept) reads ``–`` and is not drawn. The column and
+#: panel appear only when some point's share is above 0 (a sweep of L3 stores would show a column of zeros).
 STALE_SHARE = "stale_book.share"
 
 # Metrics the table and plots show first, in this order, when a run reports them.
@@ -112,9 +113,15 @@ def _metric_columns(rows: Sequence[Mapping[str, Any]], grid_keys: Sequence[str])
         names.extend(k for k in r if k not in skip and k not in names)
     numeric = [n for n in names if any(isinstance(r.get(n), (int, float)) and not isinstance(r.get(n), bool)
                                        for r in rows)]
+    if not any(_positive(r.get(STALE_SHARE)) for r in rows):  # zeros only (L3 stores): nothing to show
+        numeric = [n for n in numeric if n != STALE_SHARE]
     head = [n for n in _HEADLINE if n in numeric]
     marks = [n for n in numeric if _is_markout(n) and n not in head]
     return head + marks
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
 
 
 def _is_markout(name: str) -> bool:
