@@ -259,7 +259,8 @@ def trade_implied(store: str | os.PathLike, out: str | os.PathLike, *, force: bo
     Streamed: the events are read ``_chunk`` (65,536) at a time and each chunk's output appended to the new store
     (:class:`mmsim.data.store.EventStoreWriter`), the books, the levels the prints changed, the venue's status and
     a message the chunk cuts carried to the next chunk; memory is a chunk's (or the longest message's, when longer),
-    whatever the store's size, and any chunk size writes the same store. An L3 store is refused (one pass over its kinds) before anything is written.
+    whatever the store's size, and any chunk size writes the same store. An L3 store is refused (one pass over its
+    kinds) before anything is written.
 
     Returns
     -------
