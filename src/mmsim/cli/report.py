@@ -119,9 +119,11 @@ def cmd(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as e:
             raise DataError(f"{meta_path}: cannot read ({type(e).__name__}: {e})") from None
         if isinstance(store_meta, dict):
-            from ..data.store import EventStore
+            from ..data.store import EventStore, check_store_meta
 
-            # Given as a store, the report also checks that its book is the one the fills saw.
+            # Read as mmsim.load reads it (its keys' types, time_zone an IANA zone: breaker17b), and given as a
+            # store, the report also checks that its book is the one the fills saw.
+            check_store_meta(store_meta, meta_path)
             events = EventStore(meta_path.parent, events, store_meta)  # type: ignore[assignment]
             _check_store(result, events)
     event_h: list[Any] | None = None

@@ -189,12 +189,7 @@ def load(path: str | os.PathLike) -> EventStore:
         raise DataError(f"{meta_path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise DataError(f"{meta_path}: not valid JSON (nested too deeply)") from None
-    if not isinstance(meta, dict):
-        raise DataError(f"{meta_path}: must hold a JSON object, got {type(meta).__name__}")
-    missing = [k for k in REQUIRED_META if k not in meta]
-    if missing:
-        raise DataError(f"{meta_path}: missing key(s) {', '.join(missing)}")
-    check_meta(meta, meta_path)
+    check_store_meta(meta, meta_path)
     events = _open_events(ev_path)
     if len(events) != meta["event_count"]:
         raise DataError(
@@ -205,6 +200,18 @@ def load(path: str | os.PathLike) -> EventStore:
     if meta["local_ts_recorded"]:  # a store edited by hand: one receive time far ahead holds the feed back to it
         check_receive_times(ev_path, st.chunks)
     return st
+
+
+def check_store_meta(meta: Any, meta_path: Path) -> None:
+    """Refuse a parsed ``meta.json`` that :func:`load` would: not a JSON object, a key of :data:`REQUIRED_META`
+    missing, or one of the wrong type or range (``time_zone`` an IANA zone included: ``_identity.check_meta``),
+    each naming ``meta_path`` and the key. ``mmsim report`` checks a store it is given by this too."""
+    if not isinstance(meta, dict):
+        raise DataError(f"{meta_path}: must hold a JSON object, got {type(meta).__name__}")
+    missing = [k for k in REQUIRED_META if k not in meta]
+    if missing:
+        raise DataError(f"{meta_path}: missing key(s) {', '.join(missing)}")
+    check_meta(meta, meta_path)
 
 
 def _open_events(ev_path: Path) -> np.ndarray:
