@@ -49,10 +49,10 @@ def _copy_with(store: Path, dest: Path, **meta_changes) -> Path:
 # ----------------------------------------------------------------------------- a copy whose PnL unit differs
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17c: _Stores.why pairs two stores by events_digest and identity_keys "
-                   "only; contract_size (the PnL unit, tick_value) is not an identity key, so a copy whose "
-                   "meta.json says contract_size 10 is paired, the baseline replayed on it with 10x its own PnL, "
-                   "while `mmsim compare` refuses the two runs ('value a tick·lot differently')")
+# Was xfail (breaker17c): _Stores.why pairs two stores by events_digest and identity_keys only; contract_size (the
+# PnL unit, tick_value) is not an identity key, so a copy whose meta.json says contract_size 10 is paired, the
+# baseline replayed on it with 10x its own PnL, while `mmsim compare` refuses the two runs ('value a tick·lot
+# differently')
 def test_a_copy_with_another_contract_size_is_not_paired(store, tmp_path):
     """A copy of the store whose meta.json says contract_size 10 (one events_digest, a tick·lot worth 10x): the
     baseline point on ``a`` made PnL p, the same strategy on the copy 10·p, and `mmsim compare` of the two runs
@@ -73,8 +73,8 @@ def test_a_copy_with_another_contract_size_is_not_paired(store, tmp_path):
         assert by_id[i]["verdict"] == "skipped" and by_id[i].get("vs_baseline.pnl_per_day") is None
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17c: as above, the second case: the sweep's comparison of the same "
-                   "strategy on a contract_size-10 copy reads PnL a = 10x the baseline point's own PnL")
+# Was xfail (breaker17c): as above, the second case: the sweep's comparison of the same strategy on a
+# contract_size-10 copy reads PnL a = 10x the baseline point's own PnL
 def test_a_paired_comparisons_baseline_pnl_is_the_baseline_points_own(store, tmp_path):
     """Whatever a comparison pairs, its ``a`` (the baseline's figure) is the baseline point's: with the copy at
     contract_size 10, the same strategy's point on the copy has pnl.total 10x the baseline point's, and a
@@ -107,10 +107,9 @@ def _tampered(store: Path, dest: Path) -> Path:
     return dest
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17c: the baseline on a tampered copy (meta.json's digest equal, "
-                   "events edited) fails with DataError, but _Stores trusts meta.json's digest and the point's "
-                   "pass replays the baseline on the point's own (good) store (_on_store), so the points there get "
-                   "a full comparison 'with' a baseline point that failed")
+# Was xfail (breaker17c): the baseline on a tampered copy (meta.json's digest equal, events edited) fails with
+# DataError, but _Stores trusts meta.json's digest and the point's pass replays the baseline on the point's own
+# (good) store (_on_store), so the points there get a full comparison 'with' a baseline point that failed
 def test_points_are_not_compared_with_a_baseline_point_that_failed_on_a_tampered_copy(store, tmp_path):
     tampered = _tampered(store, tmp_path / "tampered")
     grid = parse_grid(_grid([tampered, store], {"data": str(tampered), "strategy": NARROW}))
@@ -123,8 +122,7 @@ def test_points_are_not_compared_with_a_baseline_point_that_failed_on_a_tampered
     assert [rows[i].get("vs_baseline.pnl_per_day") for i in on_good] == [None, None]
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17c: as above, the second case: a fixed baseline (an index) and "
-                   "two workers")
+# Was xfail (breaker17c): as above, the second case: a fixed baseline (an index) and two workers
 def test_a_fixed_baseline_that_failed_on_a_tampered_copy_compares_nothing_with_workers(store, tmp_path):
     tampered = _tampered(store, tmp_path / "tampered")
     grid = parse_grid(_grid([tampered, store], 0))
@@ -141,10 +139,10 @@ def _narrow_on(rows, store: Path):
     return next(r for r in rows if r["data"] == str(store) and r["strategy"]["params"]["half_spread"] == 1)
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17c: _Stores reads each store's meta.json once, in parse_grid; "
-                   "run_sweep(grid) of a Grid read before the copy was written again with other events reruns the "
-                   "copy's points (resume sees the new events_digest) but pairs them with the baseline on the old "
-                   "plan: a row compared with a baseline whose events_digest differs from its own")
+# Was xfail (breaker17c): _Stores reads each store's meta.json once, in parse_grid; run_sweep(grid) of a Grid read
+# before the copy was written again with other events reruns the copy's points (resume sees the new events_digest)
+# but pairs them with the baseline on the old plan: a row compared with a baseline whose events_digest differs from
+# its own
 def test_a_grid_read_before_the_copy_changed_does_not_pair_other_events(store, tmp_path):
     from mmsim.synth import SynthConfig, write_store
 
@@ -164,8 +162,8 @@ def test_a_grid_read_before_the_copy_changed_does_not_pair_other_events(store, t
     assert same["baseline_note"].startswith(f"its baseline point {grid.points[0].id[:8]} replays another event store")
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17c: as above, the second case: the baseline's own store written "
-                   "again with other events after parse_grid (the copy unchanged) and workers=2")
+# Was xfail (breaker17c): as above, the second case: the baseline's own store written again with other events after
+# parse_grid (the copy unchanged) and workers=2
 def test_a_grid_read_before_the_baseline_store_changed_does_not_pair_other_events(store, tmp_path):
     from mmsim.synth import SynthConfig, write_store
 
@@ -186,9 +184,8 @@ def test_a_grid_read_before_the_baseline_store_changed_does_not_pair_other_event
 # ----------------------------------------------------------------------------- the note of two stores without a digest
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17c: _Stores.why joins the lacking stores' paths with ' and ' and "
-                   "appends '/meta.json' once: two stores without a digest read 'in A and B/meta.json' (A's "
-                   "meta.json not named)")
+# Was xfail (breaker17c): _Stores.why joins the lacking stores' paths with ' and ' and appends '/meta.json' once:
+# two stores without a digest read 'in A and B/meta.json' (A's meta.json not named)
 def test_two_stores_without_a_digest_each_name_their_meta_json(store, tmp_path):
     """Both the baseline's store and the point's lack an events_digest (written before stores carried one): the
     note names each one's meta.json."""

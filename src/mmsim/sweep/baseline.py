@@ -20,23 +20,23 @@ The grammar of ``baseline``:
   means (``0`` and ``0ms`` are the same latency).
 
 A point and its baseline point on event stores at two paths are compared only when the stores hold the same
-events (equal ``events_digest`` in both meta.json, and equal identity keys: ``_Stores``); otherwise the point
+events (equal ``events_digest`` in both meta.json, verified, and equal meta.json but for ``format`` and
+``source``: ``_Stores``, judged again when a sweep runs); otherwise the point
 is skipped, its note saying why (docs/sweeps.md, "Points that are not compared").
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..analysis.comparison import MAX_BOOT
 from ..config import LatencyModel, parse_duration, parse_markout_horizon
 from ..errors import ConfigError
+from ._stores import _Stores
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
 
 __all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "metric_label",
@@ -113,6 +113,29 @@ class BaselinePlan:
     settings: CompareSettings
     of: Mapping[str, str] = field(default_factory=dict)
     skipped: Mapping[str, str] = field(default_factory=dict)
+    #: Point id -> (its baseline point's id, how a note names that point) for a pair on two stores: judged by the
+    #: stores' meta.json and events when the grid was read, and again by :meth:`rechecked` when a sweep runs.
+    apart: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def rechecked(self, points: Sequence[Any]) -> BaselinePlan:
+        """This plan with its pairs on two stores judged again on the stores as they are now (a grid read before
+        one of them was written again paired other events; breaker17c); itself when nothing changed."""
+        if not self.apart:
+            return self
+        data = {p.id: p.config.data for p in points}
+        stores = _Stores()
+        of, skipped = dict(self.of), dict(self.skipped)
+        for pid, (bid, who) in self.apart.items():
+            why = stores.why(who, data[bid], data[pid])
+            of.pop(pid, None)
+            skipped.pop(pid, None)
+            if why is None:
+                of[pid] = bid
+            else:
+                skipped[pid] = why
+        if of == dict(self.of) and skipped == dict(self.skipped):
+            return self
+        return BaselinePlan(self.spec, self.settings, of, skipped, self.apart)
 
     def expected(self, point_id: str) -> dict[str, Any]:
         """What a point's record must say about its comparison to count as done: its baseline and the settings."""
@@ -209,16 +232,23 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
     opts = parse_settings(settings, loc)
     of: dict[str, str] = {}
     skipped: dict[str, str] = {}
-    apart = _Stores()
+    stores = _Stores()
+    apart: dict[str, tuple[str, str]] = {}
+
+    def pair(p: Any, base: Any, who: str) -> None:
+        if base.config.data != p.config.data:
+            apart[p.id] = (base.id, who)
+        why = stores.why(who, base.config.data, p.config.data)
+        if why is not None:
+            skipped[p.id] = why
+        else:
+            of[p.id] = base.id
+
     if _is_int(spec) or isinstance(spec, str):
         base = _fixed(spec, points, at)
         for p in points:
-            why = apart.why(f"the baseline point {base.id[:8]}", base.config.data, p.config.data)
-            if why is not None:
-                skipped[p.id] = why
-            else:
-                of[p.id] = base.id
-        return BaselinePlan(spec, opts, of, skipped)
+            pair(p, base, f"the baseline point {base.id[:8]}")
+        return BaselinePlan(spec, opts, of, skipped, apart)
     if not isinstance(spec, Mapping) or not spec:
         raise ConfigError(f"baseline: expected a point's index, the start of its id, or a mapping of grid keys "
                           f"to values, got {spec!r}{at}")
@@ -235,64 +265,9 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         base = index.get((target, p.repeat)) or index.get((target, 0))
         if base is None:
             skipped[p.id] = f"no point of the grid has {_describe(chosen)} with this point's other settings"
-        elif (why := apart.why(f"its baseline point {base.id[:8]}", base.config.data, p.config.data)) is not None:
-            skipped[p.id] = why
         else:
-            of[p.id] = base.id
-    return BaselinePlan(spec, opts, of, skipped)
-
-
-class _Stores:
-    """Whether a point and its baseline point replay the same events (each store's meta.json read once).
-
-    The same path is the same events. Two paths are when both stores' meta.json carry an ``events_digest`` and
-    they are equal, with the other keys that say what the events' numbers mean equal too (the identity keys
-    ``mmsim compare`` checks: :func:`mmsim.report.setup.identity_keys`): a copy of a store, or the same events
-    converted twice. The worker then replays the baseline on the point's store (the same events), as
-    ``mmsim compare`` pairs two such runs."""
-
-    def __init__(self) -> None:
-        self._metas: dict[str, dict[str, Any]] = {}
-
-    def meta(self, path: Any) -> dict[str, Any]:
-        key = str(path or "")
-        if key not in self._metas:
-            try:  # a store that cannot be read here has no digest (its points' runs say what is wrong)
-                meta = json.loads((Path(key) / "meta.json").read_text(encoding="utf-8")) if key else {}
-            except (OSError, ValueError):
-                meta = {}
-            self._metas[key] = meta if isinstance(meta, dict) else {}
-        return self._metas[key]
-
-    def why(self, who: str, base: Any, point: Any) -> str | None:
-        """None when the stores at ``base`` and ``point`` hold the same events, else why ``who`` is no baseline."""
-        from ..events import DIGEST_KEY
-        from ..report.setup import identity_keys
-
-        if base == point:
-            return None
-        mb, mp = self.meta(base), self.meta(point)
-        db, dp = mb.get(DIGEST_KEY), mp.get(DIGEST_KEY)
-        head = f"{who} replays another event store ({base}) than this point's ({point})"
-        if not (isinstance(db, str) and isinstance(dp, str)):
-            lacking = " and ".join(str(x) for x, d in ((base, db), (point, dp)) if not isinstance(d, str))
-            return (f"{head}, and without an events_digest in {lacking}/meta.json (a store written before stores "
-                    "carried one) the sweep cannot tell whether their events are the same; a paired comparison "
-                    "needs the same events")
-        if db != dp:
-            return (f"{head}, and their events differ (events_digest {_short(db)} vs {_short(dp)}); a paired "
-                    "comparison needs the same events")
-        diffs = [f"{k} {mb.get(k)!r} vs {mp.get(k)!r}" for k in identity_keys(mb, mp) if mb.get(k) != mp.get(k)]
-        if diffs:
-            return (f"{head}: the same events (one events_digest) read otherwise ({', '.join(diffs)}); a paired "
-                    "comparison needs the same data")
-        return None
-
-
-def _short(digest: str) -> str:
-    """A store's events digest as a message shows it: ``sha256:`` and its first 12 hex digits."""
-    algo, colon, hexes = digest.partition(":")
-    return f"{algo}:{hexes[:12]}…" if colon and len(hexes) > 12 else digest
+            pair(p, base, f"its baseline point {base.id[:8]}")
+    return BaselinePlan(spec, opts, of, skipped, apart)
 
 
 def _fixed(spec: int | str, points: Sequence[Any], at: str) -> Any:

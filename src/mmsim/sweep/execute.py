@@ -5,6 +5,8 @@ multiprocessing and Dask load when a sweep runs, not at ``import mmsim``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import os
 import signal
@@ -394,6 +396,8 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
         On Ctrl-C, after the points in flight are stopped (finished ones are saved).
     """
     grid = _as_grid(grid_or_path)
+    if grid.baseline is not None:  # a Grid read before a store was written again: its pairs on two stores anew
+        grid = dataclasses.replace(grid, baseline=grid.baseline.rechecked(grid.points))
     plan = grid.baseline
     if plan is not None and point_fn is not None:
         raise ConfigError(f"{grid.source}: baseline: a custom point_fn gives no runs to compare; drop the grid's "
