@@ -200,3 +200,43 @@ def test_a_baseline_names_a_store_by_another_spelling_of_its_path(tmp_path, spel
     on_b = [p for p in grid.points if Path(p.config.data) == tmp_path / "b"]
     assert len(on_b) == 1
     assert grid.baseline.of[on_b[0].id] == on_b[0].id   # the point on b is the baseline point
+
+
+# ----------------------------------------------------------------------------- 6. mmsim report interrupted
+
+
+# cli/report.py writes straight into the output with Report.save (report.json, fills.csv, then each PNG, then
+# report.html), not through the staged directory (`.NAME.writing-PID`, renamed whole) that mmsim run, queue-score,
+# sweep --point and demo use (docs/config.md, "An output directory is written whole or not at all"; "a previous
+# output kept"). `timeout -s INT 2 mmsim report RUN -o NEW` left NEW with report.json, fills.csv and four of the
+# PNGs, no report.html, and the rerun refuses it ("the output directory already exists"); into the run directory
+# itself (the default), an interrupted report leaves a new report.json beside the previous report's plots.
+@pytest.mark.xfail(strict=True, reason="newcomer17: an interrupted mmsim report leaves a half-written output "
+                                       "(report.json, fills.csv, some PNGs, no report.html): not staged")
+@pytest.mark.parametrize("into", ["new", "run_dir"])
+def test_an_interrupted_report_leaves_no_half_written_output(tmp_path, monkeypatch, capsys, into):
+    from mmsim.cli import main
+    from mmsim.report import Report
+
+    st = tmp_path / "st"
+    write_store(st, l2_with_prints(), dict(META))
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(json.dumps({"data": str(st), "latency": {"entry": "1ms", "response": "1ms"},
+                               "report": {"horizons": ["1s"]},
+                               "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}}))
+    run = tmp_path / "r"
+    assert main(["run", str(cfg), "-o", str(run), "-q"]) == 0
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Report, "to_html", interrupted)
+    out = tmp_path / "o" if into == "new" else run
+    capsys.readouterr()
+    rc = main(["report", str(run), "--horizons", "5s", "-q"] + (["-o", str(out)] if into == "new" else []))
+    assert (rc, capsys.readouterr().err) == (130, "mmsim: interrupted\n")
+    if into == "new":
+        assert not out.exists()
+    else:
+        assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
