@@ -13,7 +13,7 @@ from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
 from ..report._format import QTY_UNITS
 from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named,
-                      integer, keep, one_of, value_list)
+                      integer, keep, one_of, staged_output, value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -149,6 +149,11 @@ def cmd(args: argparse.Namespace) -> int:
         )
     if not args.quiet:
         rep.print(Console())
-    written = rep.save(out, plots=not args.no_plots)
+    # Staged (docs/config.md, "An output directory is written whole or not at all"): the files are written in a
+    # hidden sibling and moved in, each whole, once all are there; an error or Ctrl-C while writing leaves the
+    # output (a new directory, or the run's own with its previous report) as it was (newcomer17).
+    with staged_output(out, "report.json") as stage:
+        written = {name: out / name for name in rep.save(stage.dir(), plots=not args.no_plots)}
+        stage.commit(merge=True)
     print(f"wrote {', '.join(sorted(written))} to {out}")  # one line, never wrapped: the path stays whole
     return 0
