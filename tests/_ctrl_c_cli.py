@@ -38,8 +38,10 @@ STOPPED: list[bool] = []
 
 
 def slow_save(self, outdir, *args, **kwargs):
-    print("writing", flush=True)
     try:
+        # The marker inside the try: under load the test's SIGINT landed between the print and the try, the
+        # finally never ran, and sweep-line never waited for its second Ctrl-C ("no 'winding down'").
+        print("writing", flush=True)
         time.sleep(60)  # the first Ctrl-C lands here
     finally:
         STOPPED.append(True)

@@ -7,7 +7,6 @@ Every store here is small and made in the test (no real data needed).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
