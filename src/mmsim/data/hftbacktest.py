@@ -119,6 +119,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     EXCH_EVENT,
     FILL_EVENT,
     HBT_EVENT_DTYPE,
+    IMPLIED_KEY,
     LOCAL_EVENT,
     MODIFY_ORDER_EVENT,
     SELL_EVENT,
@@ -190,12 +191,19 @@ def _file_defaults(paths: list[Path], tick_size: float | None,
     """The ``mmsim_meta`` of the files (an export's: what their numbers mean), one for all, and the tick and lot
     sizes: the user's, else the files'; a size given that differs from the files' is an error naming both."""
     found: dict[str, tuple[Path, object]] = {}
+    plain: Path | None = None  # a file whose book is not trade-implied
     for p in paths:
-        for k, v in (_file_meta(p) or {}).items():
+        fm = _file_meta(p) or {}
+        for k, v in fm.items():
             if k in found and found[k][1] != v:
                 raise DataError(f"{p}: its mmsim_meta {k} {v!r} differs from {found[k][0]}'s {found[k][1]!r}: "
                                 "files of one stream are in one tick, lot and symbol")
             found.setdefault(k, (p, v))
+        if IMPLIED_KEY not in fm:
+            plain = plain or p
+        if IMPLIED_KEY in found and plain is not None:  # one stream is trade-implied throughout or not at all
+            raise DataError(f"{found[IMPLIED_KEY][0]}: its mmsim_meta says its book is trade-implied "
+                            f"({IMPLIED_KEY}), {plain}'s does not: files of one stream are one store's export")
     sizes = []
     for key, given, flag, what in (("tick_size", tick_size, "--tick-size", "prices are in ticks"),
                                    ("lot_size", lot_size, "--lot-size", "sizes are in lots")):
@@ -532,6 +540,12 @@ def convert(
         transient = cross.count + xcross.count
         preopen_crossed = xcross.unarmed_count
         offset, offset_at = writer.correct_local_clock()
+        quirks = {"skipped_events": skipped, "local_clock_offset_ns": offset,
+                  "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans,
+                  "preopen_crossed_messages": preopen_crossed, "transient_crossed_messages": transient,
+                  "crossed_at_end_ns": pre.crossed_at_end}
+        if IMPLIED_KEY in fmeta:  # an export of a trade-implied store: still trade-implied (newcomer17)
+            quirks[IMPLIED_KEY] = fmeta[IMPLIED_KEY]
         meta = {
             "symbol": symbol or fmeta.get("symbol", ""),
             "venue": fmeta.get("venue", "hftbacktest"),
@@ -543,9 +557,6 @@ def convert(
             "time_zone": fmeta.get("time_zone", "UTC"),
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": fmeta.get("local_ts_recorded", True),  # an export of LOBSTER: false (breaker16d)
-            "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
-                       "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans,
-                       "preopen_crossed_messages": preopen_crossed, "transient_crossed_messages": transient,
-                       "crossed_at_end_ns": pre.crossed_at_end},
+            "quirks": quirks,
         }
         return writer.close(meta)
