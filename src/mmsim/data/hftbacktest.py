@@ -79,8 +79,9 @@ one exchange-ordered and one local-ordered copy, as hftbacktest's
 ``STATUS`` events are not exported (``on_status="drop"``, the default: an
 hftbacktest replay of the file matches through halts) or refused
 (``on_status="error"``). The export also writes ``mmsim_meta`` (a JSON string of the store's tick, lot, contract
-size, symbol, venue and time zone), which hftbacktest ignores; the import takes it as its defaults and refuses a
-tick or lot given that differs from it (``_file_defaults``).
+size, symbol, venue and time zone, and a trade-implied store's ``trade_implied_book`` counts), which hftbacktest
+ignores; the import takes it as its defaults, refuses a tick or lot given that differs from it (``_file_defaults``)
+and writes the counts back into the store's ``quirks`` (so the round trip is still trade-implied).
 """
 
 from __future__ import annotations
@@ -270,7 +271,10 @@ def convert(
         out-of-range prices and sizes, off-grid prices, negative sizes, rows
         without a side flag, duplicate or unknown order ids, zero-size adds,
         fills or trades, implausible or backward exchange times, a persistently
-        crossed book, no rows; each names the file and record. An existing
+        crossed book, no rows; each names the file and record. A malformed
+        ``mmsim_meta`` value (``trade_implied_book`` not the four non-negative
+        integer counts), or files of one stream of which some say
+        ``trade_implied_book`` and some not, naming the file and key. An existing
         store at ``out`` without ``force``.
     """
     paths = [Path(p) for p in sources]
