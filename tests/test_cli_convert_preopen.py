@@ -22,7 +22,8 @@ MID_LINE = ('pre-open inferred from the crossed book: QUOTING 2023-12-25 22:01:4
 
 
 def convert(tmp_path, capsys, src, fmt: str, *more: str) -> list[str]:
-    assert main(["convert", str(src), "-o", str(tmp_path / "s"), "--format", fmt, "--quiet", *more]) == 0
+    # Not --quiet: -q prints the summary line only (datafix17); stderr is no terminal here, so no progress bar.
+    assert main(["convert", str(src), "-o", str(tmp_path / "s"), "--format", fmt, *more]) == 0
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith(f"wrote {tmp_path / 's'}: ")
     return lines[1:]

@@ -86,8 +86,6 @@ def test_a_sweep_over_a_store_with_a_broken_meta_json_names_the_meta_json(tmp_pa
 # every command: the report's data row no longer says "book trade-implied", `mmsim compare` of a plain-store run
 # and the round trip's run no longer says why it refuses, and mmsim.data.trade_implied transforms it again (zero
 # changes) and writes a store whose meta.json says trade_implied_book {hidden: 0, prints: 0, ...}.
-@pytest.mark.xfail(strict=True, reason="newcomer17: an hftbacktest .npz round trip of a trade-implied store loses "
-                                       "meta.json quirks.trade_implied_book (same events_digest)")
 def test_a_trade_implied_store_stays_trade_implied_through_an_npz(tmp_path):
     from mmsim.data import hftbacktest as hbt
     from mmsim.data import trade_implied
@@ -147,8 +145,6 @@ def test_a_sweep_pairs_a_store_with_its_npz_round_trip(tmp_path):
 # mmsim.data.trade_implied (it streams every event of the store) and hftbacktest.export read such a store without
 # the check and write a store / .npz whose new digest is the edited events': the edit is laundered, and the derived
 # store runs and reports as if it were the capture's.
-@pytest.mark.xfail(strict=True, reason="newcomer17: trade_implied and the .npz export read a store edited under its "
-                                       "events_digest and write a derived store with a fresh, valid digest")
 @pytest.mark.parametrize("how", ["trade_implied", "npz_export"])
 def test_a_store_edited_under_its_digest_is_not_laundered(tmp_path, how):
     from mmsim.data import hftbacktest as hbt

@@ -150,7 +150,7 @@ def test_binance_spot_the_venues_word_wins_at_every_update_and_nothing_is_stale(
     src = shared_data("binance", "spot", "btcusdt_20240808.gz")
     for name, extra in (("plain", []), ("implied", ["--trade-implied-book"])):
         proc = subprocess.run([sys.executable, "-m", "mmsim", "convert", str(src), "-o", str(tmp_path / name),
-                               "--format", "binance", "-q", *extra], capture_output=True, text=True)
+                               "--format", "binance", *extra], capture_output=True, text=True)  # not -q: the line
         assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines()[-1].startswith("book trade-implied (prints hid ")
     plain, implied = mmsim.load(tmp_path / "plain"), mmsim.load(tmp_path / "implied")

@@ -45,7 +45,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="L2 data: a print hides the levels it went through until the next depth update of "
                         "the side (docs/data.md, 'A trade-implied book')")
     add_force(p, "replace an existing event store")
-    add_quiet(p, "no progress bar")
+    add_quiet(p, "no progress bar, and the summary line only (no pre-open or trade-implied line)")
     p.set_defaults(func=cmd)
     return p
 
@@ -100,8 +100,9 @@ def cmd(args: argparse.Namespace) -> int:
     from ..data.implied import QUIRK
     from ..report.setup import implied_label
 
+    # -q: the one summary line only (docs/config.md: "a one-line summary stays"; newcomer17: the pre-open line stayed).
     for line in (preopen_line(store.meta), implied_label((store.meta.get("quirks") or {}).get(QUIRK))):
-        if line:
+        if line and not args.quiet:
             print(line, file=sys.stderr)
     return 0
 

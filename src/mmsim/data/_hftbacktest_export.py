@@ -27,14 +27,16 @@ from ._hftbacktest_read import (
     EXCH_EVENT,
     FILL_EVENT,
     HBT_EVENT_DTYPE,
+    IMPLIED_KEY,
     LOCAL_EVENT,
     META_KEYS,
     MODIFY_ORDER_EVENT,
     SELL_EVENT,
     SIDED_CLEARS,
     TRADE_EVENT,
+    implied_problem,
 )
-from ._identity import check_zone
+from ._identity import check_zone, verify_store
 from .store import EventStore, load
 
 
@@ -42,6 +44,7 @@ def _events_of(events) -> np.ndarray:
     if isinstance(events, (str, Path)):
         events = load(events)
     if isinstance(events, EventStore):
+        verify_store(events)  # the orders before= gives sizes from are the store's as written
         return events.events
     return as_event_array(np.asarray(events))
 
@@ -59,7 +62,9 @@ def export(
 
     Besides hftbacktest's ``data`` array the file holds ``mmsim_meta``, a JSON string of the store's
     ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue``, ``time_zone`` and ``local_ts_recorded`` (of a bare
-    array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults, and ``"clears":
+    array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults, a trade-implied
+    store's ``quirks.trade_implied_book`` (its counts, as ``trade_implied_book``: the import writes them back, so
+    the round trip's book is still trade-implied to every command), and ``"clears":
     "sided"``: a ``CLEAR`` of side 0 is one clear row without a side flag, one of side 1 or -1 a clear of that side
     (BUY_EVENT or SELL_EVENT), so the import reads a sided clear of each side at one time back as two ``CLEAR``s.
 
@@ -91,7 +96,9 @@ def export(
     Raises
     ------
     mmsim.DataError
-        A bare array without sizes, a wrong dtype, ``STATUS`` events with
+        A store (or ``before``) whose ``events.npy`` is not what its ``meta.json``
+        ``events_digest`` was computed from (edited under it: nothing is
+        written), a bare array without sizes, a wrong dtype, ``STATUS`` events with
         ``on_status="error"``, or a ``CANCEL`` of an order neither the events
         nor ``before`` add (naming the event's index in ``events``), or a ``before``
         that ends after the events begin (the whole store given as ``before``).
@@ -106,7 +113,13 @@ def export(
         lot_size = lot_size if lot_size is not None else events.lot_size
         ev = events.events
         meta = {k: events.meta[k] for k in META_KEYS if k in events.meta}
+        implied = (events.meta.get("quirks") or {}).get(IMPLIED_KEY)
+        if implied is not None:  # the book is trade-implied: the import says so again (newcomer17)
+            if (why := implied_problem(implied)) is not None:  # else an .npz the import refuses
+                raise DataError(f"{events.path / 'meta.json'}: key 'quirks.{IMPLIED_KEY}' {why}")
+            meta[IMPLIED_KEY] = implied
         check_zone(events.meta, events.path / "meta.json")  # else an .npz mmsim's import refuses (breaker16d)
+        verify_store(events)  # an events.npy edited under its digest is refused, not exported (newcomer17)
     else:
         ev = as_event_array(np.asarray(events))
         if tick_size is None or lot_size is None:

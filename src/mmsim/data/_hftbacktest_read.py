@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import DataError
 from ._common import RECV_WINDOW_NS, late_step, seconds_over
 from ._identity import ZONE_RULE, known_zone
+from .implied import QUIRK
 
 __all__ = [
     "HBT_EVENT_DTYPE", "DEPTH_EVENT", "TRADE_EVENT", "DEPTH_CLEAR_EVENT", "DEPTH_SNAPSHOT_EVENT", "DEPTH_BBO_EVENT",
@@ -58,6 +59,22 @@ _CHUNK = 1 << 18
 #: hftbacktest does not read) and an import takes as its defaults: what the file's numbers mean.
 META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_zone", "local_ts_recorded")
 
+#: The ``mmsim_meta`` key of a trade-implied store's export: its ``meta.json`` ``quirks.trade_implied_book`` (the
+#: transform's counts), which the import writes back into the store's quirks (newcomer17: before, the round trip of
+#: a trade-implied store, one ``events_digest``, was a plain store to every command).
+IMPLIED_KEY = QUIRK
+_COUNTS = ("prints", "hidden", "reduced", "restored")
+
+
+def implied_problem(v: object) -> str | None:
+    """Why ``v`` is not a ``trade_implied_book`` (a mapping of exactly the four counts ``prints``, ``hidden``,
+    ``reduced``, ``restored``, each a non-negative integer), else None."""
+    if (not isinstance(v, dict) or sorted(v) != sorted(_COUNTS)
+            or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in v.values())):
+        return (f"is {v!r}, not a mapping of the four counts {', '.join(_COUNTS)} "
+                "(non-negative integers)")
+    return None
+
 
 _PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
 _SIDED = (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT)
@@ -84,6 +101,25 @@ def _chunks(path: Path) -> Iterator[np.ndarray]:
                 raise DataError(f"{path}: a truncated or corrupt .npz (its zip directory is missing)")
             f.seek(0)
             yield from _read_npy_stream(path, f)
+
+
+#: The event types of hftbacktest's market-by-order (L3) rows, by name.
+L3_TYPES = {ADD_ORDER_EVENT: "ADD_ORDER_EVENT", MODIFY_ORDER_EVENT: "MODIFY_ORDER_EVENT",
+            CANCEL_ORDER_EVENT: "CANCEL_ORDER_EVENT", FILL_EVENT: "FILL_EVENT"}
+
+
+def first_l3_row(path: Path) -> tuple[int, str] | None:
+    """The record (1-based, every row of the file, as the import's errors count) and event type name of ``path``'s
+    first exchange-side L3 row (:data:`L3_TYPES`), or None when the file has none: one pass over its ``ev`` column,
+    before a conversion that needs L2 data (``--trade-implied-book``) converts anything."""
+    base = 0
+    for ch in _chunks(path):
+        typ = ch["ev"] & np.uint64(0xFF)
+        hit = np.flatnonzero(((ch["ev"] & np.uint64(EXCH_EVENT)) != 0) & np.isin(typ, list(L3_TYPES)))
+        if len(hit):
+            return base + int(hit[0]) + 1, L3_TYPES[int(typ[hit[0]])]
+        base += len(ch)
+    return None
 
 
 def _finite_positive(v: float) -> bool:
@@ -145,7 +181,9 @@ def _file_meta(path: Path) -> dict | None:
         raise DataError(f"{path}: its mmsim_meta local_ts_recorded is {meta['local_ts_recorded']!r}, not true or false")
     if "time_zone" in meta and not known_zone(meta["time_zone"]):
         raise DataError(f"{path}: its mmsim_meta time_zone is {meta['time_zone']!r}, not {ZONE_RULE}")
-    return {k: meta[k] for k in META_KEYS if k in meta}
+    if IMPLIED_KEY in meta and (why := implied_problem(meta[IMPLIED_KEY])) is not None:
+        raise DataError(f"{path}: its mmsim_meta {IMPLIED_KEY} {why}")
+    return {k: meta[k] for k in (*META_KEYS, IMPLIED_KEY) if k in meta}
 
 
 def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:

@@ -95,6 +95,14 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
                         "was written with (write it again from its source: mmsim convert)")
 
 
+def verify_store(store: Any) -> None:
+    """:func:`verify_digest` of an opened store (:class:`mmsim.data.store.EventStore`): where a command reads a
+    store to write another store or file from it (``mmsim.data.trade_implied``, the hftbacktest ``.npz`` export), so
+    an ``events.npy`` edited under its ``meta.json`` digest is refused, naming the file, not written out under a
+    fresh, valid digest (newcomer17). Raises :class:`mmsim.DataError` with :func:`verify_digest`'s message."""
+    verify_digest(store.events, store.meta, Path(store.path) / "meta.json")
+
+
 def _is_number(v: Any) -> bool:
     # bool is an int subclass: `true` is not a size.
     return isinstance(v, (int, float)) and not isinstance(v, bool)

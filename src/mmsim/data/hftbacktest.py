@@ -79,8 +79,9 @@ one exchange-ordered and one local-ordered copy, as hftbacktest's
 ``STATUS`` events are not exported (``on_status="drop"``, the default: an
 hftbacktest replay of the file matches through halts) or refused
 (``on_status="error"``). The export also writes ``mmsim_meta`` (a JSON string of the store's tick, lot, contract
-size, symbol, venue and time zone), which hftbacktest ignores; the import takes it as its defaults and refuses a
-tick or lot given that differs from it (``_file_defaults``).
+size, symbol, venue and time zone, and a trade-implied store's ``trade_implied_book`` counts), which hftbacktest
+ignores; the import takes it as its defaults, refuses a tick or lot given that differs from it (``_file_defaults``)
+and writes the counts back into the store's ``quirks`` (so the round trip is still trade-implied).
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     EXCH_EVENT,
     FILL_EVENT,
     HBT_EVENT_DTYPE,
+    IMPLIED_KEY,
     LOCAL_EVENT,
     MODIFY_ORDER_EVENT,
     SELL_EVENT,
@@ -190,12 +192,19 @@ def _file_defaults(paths: list[Path], tick_size: float | None,
     """The ``mmsim_meta`` of the files (an export's: what their numbers mean), one for all, and the tick and lot
     sizes: the user's, else the files'; a size given that differs from the files' is an error naming both."""
     found: dict[str, tuple[Path, object]] = {}
+    plain: Path | None = None  # a file whose book is not trade-implied
     for p in paths:
-        for k, v in (_file_meta(p) or {}).items():
+        fm = _file_meta(p) or {}
+        for k, v in fm.items():
             if k in found and found[k][1] != v:
                 raise DataError(f"{p}: its mmsim_meta {k} {v!r} differs from {found[k][0]}'s {found[k][1]!r}: "
                                 "files of one stream are in one tick, lot and symbol")
             found.setdefault(k, (p, v))
+        if IMPLIED_KEY not in fm:
+            plain = plain or p
+        if IMPLIED_KEY in found and plain is not None:  # one stream is trade-implied throughout or not at all
+            raise DataError(f"{found[IMPLIED_KEY][0]}: its mmsim_meta says its book is trade-implied "
+                            f"({IMPLIED_KEY}), {plain}'s does not: files of one stream are one store's export")
     sizes = []
     for key, given, flag, what in (("tick_size", tick_size, "--tick-size", "prices are in ticks"),
                                    ("lot_size", lot_size, "--lot-size", "sizes are in lots")):
@@ -262,7 +271,10 @@ def convert(
         out-of-range prices and sizes, off-grid prices, negative sizes, rows
         without a side flag, duplicate or unknown order ids, zero-size adds,
         fills or trades, implausible or backward exchange times, a persistently
-        crossed book, no rows; each names the file and record. An existing
+        crossed book, no rows; each names the file and record. A malformed
+        ``mmsim_meta`` value (``trade_implied_book`` not the four non-negative
+        integer counts), or files of one stream of which some say
+        ``trade_implied_book`` and some not, naming the file and key. An existing
         store at ``out`` without ``force``.
     """
     paths = [Path(p) for p in sources]
@@ -532,6 +544,12 @@ def convert(
         transient = cross.count + xcross.count
         preopen_crossed = xcross.unarmed_count
         offset, offset_at = writer.correct_local_clock()
+        quirks = {"skipped_events": skipped, "local_clock_offset_ns": offset,
+                  "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans,
+                  "preopen_crossed_messages": preopen_crossed, "transient_crossed_messages": transient,
+                  "crossed_at_end_ns": pre.crossed_at_end}
+        if IMPLIED_KEY in fmeta:  # an export of a trade-implied store: still trade-implied (newcomer17)
+            quirks[IMPLIED_KEY] = fmeta[IMPLIED_KEY]
         meta = {
             "symbol": symbol or fmeta.get("symbol", ""),
             "venue": fmeta.get("venue", "hftbacktest"),
@@ -543,9 +561,6 @@ def convert(
             "time_zone": fmeta.get("time_zone", "UTC"),
             "levels": "L3" if l3 else "L2",
             "local_ts_recorded": fmeta.get("local_ts_recorded", True),  # an export of LOBSTER: false (breaker16d)
-            "quirks": {"skipped_events": skipped, "local_clock_offset_ns": offset,
-                       "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans,
-                       "preopen_crossed_messages": preopen_crossed, "transient_crossed_messages": transient,
-                       "crossed_at_end_ns": pre.crossed_at_end},
+            "quirks": quirks,
         }
         return writer.close(meta)

@@ -270,13 +270,16 @@ def trade_implied(store: str | os.PathLike, out: str | os.PathLike, *, force: bo
     Raises
     ------
     mmsim.DataError
-        ``store`` is not an event store, holds L3 events (naming the first), is already trade-implied, or is
-        ``out`` itself; ``out`` exists and ``force`` is not set.
+        ``store`` is not an event store, its ``events.npy`` is not what its ``meta.json`` ``events_digest`` was
+        computed from (edited under it: nothing is written), it holds L3 events (naming the first), is already
+        trade-implied, or is ``out`` itself; ``out`` exists and ``force`` is not set.
     """
+    from ._identity import verify_store
     from .store import EventStoreWriter, load
 
     _check_chunk(_chunk)
     src = load(store)
+    verify_store(src)  # an events.npy edited under its digest is refused, not written out under a new one
     there, source = Path(out).resolve(), Path(src.path).resolve()
     if there == source or source in there.parents:
         raise DataError(f"{out}: the trade-implied store must be written outside its source {src.path}")
