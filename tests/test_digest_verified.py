@@ -102,3 +102,43 @@ def test_a_store_without_a_digest_is_not_checked(tmp_path):
     ra = run_on(st)
     del st.meta["events_digest"], ra.meta["events_digest"]
     assert mmsim.compare(ra, ra, st, horizons=["1s"], bucket="10s", n_boot=50).n_buckets > 0
+
+
+def test_a_run_of_a_store_edited_under_its_digest_refuses_it_before_the_replay(tmp_path, edited, capsys):
+    """`mmsim run --no-report` replayed such a store and wrote its result.json under the store's old digest (only a
+    report checked it, afterwards: datafix17's note). It refuses it now, from runner.load_events, before anything
+    is replayed or written: one line naming the file, exit 1."""
+    from test_newcomer17 import FIXED_SPREAD
+
+    from mmsim.cli import main
+
+    st = edited[0]
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {tmp_path / 'e'}\nstrategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, "
+                   "size: 1}}\n")
+    capsys.readouterr()
+    rc = main(["run", str(cfg), "--no-report", "-o", str(tmp_path / "o"), "-q"])
+    err = capsys.readouterr().err
+    want = "mmsim: error: " + _changed(tmp_path / "e", st.meta["events_digest"])[:-1] + "\n"
+    assert rc == 1 and re.fullmatch(want, err), err
+    assert not (tmp_path / "o").exists()
+    cfg.write_text(cfg.read_text().replace(str(tmp_path / "e"), str(tmp_path / "s")))  # the store as written runs
+    assert main(["run", str(cfg), "--no-report", "-o", str(tmp_path / "o"), "-q"]) == 0
+
+
+def test_a_sweep_point_on_a_store_edited_under_its_digest_fails_before_its_replay(tmp_path, edited):
+    """The second case: a sweep's point on such a store replayed all its events and only then failed (newcomer17);
+    it fails before its replay now (0 events replayed), with the same message; the point on the store as written
+    runs."""
+    from test_newcomer17 import FIXED_SPREAD
+
+    from mmsim.sweep import run_sweep
+
+    st = edited[0]
+    grid = {"base": {"strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}},
+                     "report": {"horizons": ["1s"]}},
+            "axes": {"data": [str(tmp_path / "s"), str(tmp_path / "e")]}}
+    good, bad = run_sweep(grid, workers=0)
+    assert (good["status"], good["n_events"]) == ("ok", len(st.events))
+    assert (bad["status"], bad["error_type"], bad.get("n_events")) == ("error", "DataError", None)
+    assert re.fullmatch(_changed(tmp_path / "e", st.meta["events_digest"]), bad["error_message"])

@@ -118,7 +118,9 @@ def load_events(config: RunConfig) -> Any:
         ``queue-score`` and ``sweep`` exit 2 and add the config line or the
         ``--data`` flag (``mmsim.cli.main``).
     DataError
-        A bad store.
+        A bad store, or one whose ``events.npy`` is not what its ``meta.json``'s ``events_digest`` was computed
+        from (recomputed here, once per file version in a process: before the replay, so ``mmsim run
+        --no-report``, ``queue-score`` and a sweep's points refuse it too, not only a report afterwards).
     """
     if not config.data:
         raise ConfigError("data: no event store given (set `data:` to a store made by `mmsim convert` or "
@@ -128,7 +130,11 @@ def load_events(config: RunConfig) -> Any:
     problem = store_problem(config.data)
     if problem is not None:
         raise ConfigError(f"data: {problem}")
-    return load(config.data)
+    from .data._identity import verify_store
+
+    store = load(config.data)
+    verify_store(store)  # an events.npy edited under its digest: refused before any replay, not after it
+    return store
 
 
 def load_run_strategy(config: RunConfig, base_dir: str | Path | None = None,
