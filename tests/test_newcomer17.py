@@ -49,8 +49,6 @@ def l2_with_prints(n: int = 120) -> np.ndarray:
 # and a strategy size written in base units is the error the sweep reports ("... need the event store's lot size;
 # none is known here (give the store, or write lots)"), naming the grid's size line, not the store's meta.json.
 # `mmsim run --data` on the same store says "STORE/meta.json: line 34: not valid JSON (Extra data)".
-@pytest.mark.xfail(strict=True, reason="newcomer17: a sweep over a store with a broken or missing meta.json blames "
-                                       "the strategy's base-unit size (lot size unknown), not the meta.json")
 @pytest.mark.parametrize("broken", ["not_json", "missing"])
 def test_a_sweep_over_a_store_with_a_broken_meta_json_names_the_meta_json(tmp_path, capsys, broken):
     from mmsim.cli import main
@@ -112,8 +110,6 @@ def test_a_trade_implied_store_stays_trade_implied_through_an_npz(tmp_path):
 # quirks (the conversion's provenance counts: dropped_before_snapshot, skipped_streams, local_clock_offset_*), which
 # change no number. `mmsim compare` pairs the two runs (B − A exactly 0 on the Binance spot store and its round
 # trip); the sweep refuses them: "the same events (one events_digest) read otherwise (quirks differ)".
-@pytest.mark.xfail(strict=True, reason="newcomer17: a sweep does not pair a store with its hftbacktest round trip "
-                                       "('read otherwise (quirks differ)') while mmsim compare pairs their runs")
 def test_a_sweep_pairs_a_store_with_its_npz_round_trip(tmp_path):
     from mmsim.data import hftbacktest as hbt
     from mmsim.sweep import parse_grid, run_sweep
@@ -177,8 +173,6 @@ def test_a_store_edited_under_its_digest_is_not_laundered(tmp_path, how):
 # values (a, b)", while the grid itself reads `data` as a path (an axis holding `b` and a symlink to it is refused
 # as "the same point twice": "'bl' is 'b' (axes.data[0]) once read"), and a baseline's strategy file path is
 # normalised (`_same_target`: os.path.normpath).
-@pytest.mark.xfail(strict=True, reason="newcomer17: baseline {data: ./b} or {data: /abs/b} is 'none of the grid's "
-                                       "values (a, b)'; data paths are not normalised as strategy paths are")
 @pytest.mark.parametrize("spelt", ["./b", "absolute"])
 def test_a_baseline_names_a_store_by_another_spelling_of_its_path(tmp_path, spelt):
     from mmsim.sweep import load_grid

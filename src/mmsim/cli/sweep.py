@@ -99,10 +99,12 @@ def cmd(args: argparse.Namespace) -> int:
         console.print(rich_table(rows, grid, width=console.width))
     after = read_results(results)
     ids = {p.id for p in grid.points}
-    ran = sum(1 for r in rows if after.get(r["id"]) != before.get(r["id"]))  # a new record: run now
+    now = {r["id"] for r in rows if after.get(r["id"]) != before.get(r["id"])}  # a new record: run now
+    ran = len(now)
     recoded = _code_changed(rows, before, after)
     redata = _code_changed(rows, before, after, "events_digest")
-    print(f"{len(rows)} points ({n_fail} failed), {events_replayed(rows)} -> {results}, {Path(out) / 'sweep.html'}")
+    print(f"{len(rows)} points ({n_fail} failed), {events_summary(rows, now)} -> {results}, "
+          f"{Path(out) / 'sweep.html'}")
     why = [f"{recoded} of them: strategy code changed"] * bool(recoded) + [f"{redata} of them: store events "
                                                                            "changed"] * bool(redata)
     because = f" ({'; '.join(why)})" if why else ""
@@ -134,14 +136,32 @@ def _code_changed(rows: Any, before: Any, after: Any, field: str = "strategy_cod
     return n
 
 
-def events_replayed(rows: Sequence[Mapping[str, Any]]) -> str:
+def events_summary(rows: Sequence[Mapping[str, Any]], now: Any) -> str:
+    """The summary line's events: :func:`events_replayed` when every point ran in this invocation; with points
+    reused from the results file (their ids not in ``now``), what this invocation replayed, then apart what the
+    reused points' records say they replayed when they ran: ``0 events replayed now (every point reused; the 4
+    reused points replayed 543,320 events when they ran)``. It read ``543,320 events replayed (135,830 × 4
+    points)`` beside ``0 run now, 4 reused``, as if the points had been replayed again (newcomer17)."""
+    reused = [r for r in rows if r["id"] not in now]
+    if not reused:
+        return events_replayed(rows)
+    fresh = [r for r in rows if r["id"] in now]
+    n, total = len(reused), sum(int(r.get("n_events") or 0) for r in reused)
+    them = f"the {n} reused points replayed {total:,} events when they ran" if n != 1 else \
+        f"the 1 reused point replayed {total:,} events when it ran"
+    if not fresh:
+        return f"0 events replayed now (every point reused; {them})"
+    return f"{events_replayed(fresh, ' now')}; {them}"
+
+
+def events_replayed(rows: Sequence[Mapping[str, Any]], when: str = "") -> str:
     """What the sweep's points replayed, each point its own replay: ``1,103,886 events replayed (78,849 × 14
     points)``; ``(77,100 to 78,849 a point, 3 points)`` when they differ. The total is what the progress bar's
     events/s divides by the wall time (docs/sweeps.md). A failed point's record counts the events it replayed
     before it stopped (its error's partial result; none when it failed before replaying): with failures the line
     says what each part counts, ``69,887 events replayed: 69,521 by the 1 point that finished, 366 by the 1 failed
     point before it stopped``, or ``69,521 events replayed by the 1 point that finished`` when the failed ones
-    replayed nothing known."""
+    replayed nothing known. ``when`` follows "replayed" (``" now"``: :func:`events_summary`)."""
     def plural(n: int, word: str = "point") -> str:
         return f"{n} {word}{'s' if n != 1 else ''}"
 
@@ -152,16 +172,16 @@ def events_replayed(rows: Sequence[Mapping[str, Any]]) -> str:
             else f" ({min(some):,} to {max(some):,} a point, {len(some)} points)")
     total, stopped = sum(done_n) + sum(fail_n), sum(fail_n)
     if not fail_n:
-        return f"{total:,} events replayed{each}"
+        return f"{total:,} events replayed{when}{each}"
     done = sum(1 for r in rows if r.get("status") == "ok")
     finished = f"by the {plural(done)} that finished{each}"
     if not stopped:
-        return f"{total:,} events replayed " + (finished if done else "(no point finished)")
+        return f"{total:,} events replayed{when} " + (finished if done else "(no point finished)")
     failed = f"by the {len(fail_n)} failed point{'s' if len(fail_n) != 1 else ''} before " + (
         "it stopped" if len(fail_n) == 1 else "they stopped")
     if not done:
-        return f"{total:,} events replayed {failed} (no point finished)"
-    return f"{total:,} events replayed: {sum(done_n):,} {finished}, {stopped:,} {failed}"
+        return f"{total:,} events replayed{when} {failed} (no point finished)"
+    return f"{total:,} events replayed{when}: {sum(done_n):,} {finished}, {stopped:,} {failed}"
 
 
 def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:

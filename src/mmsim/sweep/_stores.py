@@ -10,17 +10,27 @@ from typing import Any
 import numpy as np
 
 
+#: The meta.json key of a conversion's notes (dropped rows, skipped streams, a clock offset): provenance here.
+QUIRKS = "quirks"
+#: The notes that are more than provenance: they must be equal (present in both stores or neither). A
+#: ``trade_implied_book`` says the book replayed is implied by the prints, and the report reads it.
+PAIRED_QUIRKS = ("trade_implied_book",)
+
+
 class _Stores:
     """Whether a point and its baseline point replay the same events (each store's meta.json read once).
 
     The same path is the same events. Two paths are when both stores' meta.json carry an ``events_digest`` and
     they are equal, every other key of the two meta.json is equal but where the events came from (``format``,
-    ``source``: :data:`mmsim.report.setup.PROVENANCE_KEYS`), and each store's events are the ones its digest was
+    ``source``: :data:`mmsim.report.setup.PROVENANCE_KEYS`, and ``quirks``, the conversion's notes, which change no
+    number: :data:`PAIRED_QUIRKS` aside), and each store's events are the ones its digest was
     computed from (recomputed, not trusted: :func:`mmsim.data._identity.verify_digest`): a copy of a store, or
     the same events converted twice. The worker then replays the baseline on the point's store, which gives the
     baseline's run bit for bit, as ``mmsim compare`` pairs two such runs. (Only the identity keys compare checks
     were compared at first, and a copy whose ``contract_size`` was 10 was paired, the baseline replayed at the
-    copy's tick value; a copy's events edited under its digest were paired too; breaker17c.)"""
+    copy's tick value; a copy's events edited under its digest were paired too; breaker17c. A store and its
+    hftbacktest ``.npz`` round trip, which differ in ``quirks`` only, were refused while ``mmsim compare`` paired
+    their runs; newcomer17.)"""
 
     def __init__(self) -> None:
         self._metas: dict[str, dict[str, Any]] = {}
@@ -73,7 +83,13 @@ class _Stores:
             return (f"{head}, and their events differ (events_digest {_short(db)} vs {_short(dp)}); a paired "
                     "comparison needs the same events")
         diffs = [_differs(k, mb.get(k), mp.get(k)) for k in sorted(set(mb) | set(mp))
-                 if k not in PROVENANCE_KEYS and mb.get(k) != mp.get(k)]
+                 if k not in PROVENANCE_KEYS and k != QUIRKS and mb.get(k) != mp.get(k)]
+        qb, qp = _quirks(mb), _quirks(mp)
+        for k in PAIRED_QUIRKS:
+            if (k in qb) != (k in qp):
+                diffs.append(f"{QUIRKS}.{k} in {base if k in qb else point}/meta.json only")
+            elif k in qb and qb[k] != qp[k]:
+                diffs.append(_differs(f"{QUIRKS}.{k}", qb[k], qp[k]))
         if diffs:
             return (f"{head}: the same events (one events_digest) read otherwise ({', '.join(diffs)}); a paired "
                     "comparison needs the same data")
@@ -82,6 +98,12 @@ class _Stores:
             if fault is not None:
                 return f"{head}: {fault}; a paired comparison needs the same events"
         return None
+
+
+def _quirks(meta: dict[str, Any]) -> dict[str, Any]:
+    """The meta.json's ``quirks`` mapping ({} when it has none)."""
+    q = meta.get(QUIRKS)
+    return q if isinstance(q, dict) else {}
 
 
 def _differs(key: str, a: Any, b: Any) -> str:

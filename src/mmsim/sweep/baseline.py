@@ -20,8 +20,9 @@ The grammar of ``baseline``:
   means (``0`` and ``0ms`` are the same latency).
 
 A point and its baseline point on event stores at two paths are compared only when the stores hold the same
-events (equal ``events_digest`` in both meta.json, verified, and equal meta.json but for ``format`` and
-``source``: ``_Stores``, judged again when a sweep runs); otherwise the point
+events (equal ``events_digest`` in both meta.json, verified, and equal meta.json but for ``format``,
+``source`` and ``quirks`` other than ``quirks.trade_implied_book``: ``_Stores``, judged again when a sweep runs);
+otherwise the point
 is skipped, its note saying why (docs/sweeps.md, "Points that are not compared").
 """
 
@@ -201,7 +202,7 @@ def _duration(value: Any, key: str, at: str) -> int:
 
 
 def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequence[str],
-                   loc: Callable[[str], str]) -> BaselinePlan:
+                   loc: Callable[[str], str], base_dir: str | os.PathLike[str] | None = None) -> BaselinePlan:
     """Resolve a grid's ``baseline`` against its points.
 
     Parameters
@@ -216,6 +217,10 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         The keys the grid varies.
     loc : callable
         Grid key -> ``" (FILE line N)"`` for messages.
+    base_dir : path, optional
+        The folder the grid's relative ``data`` values are read against (the grid file's): a ``data`` the baseline
+        names matches the grid's value that is the same store once both are read so (``./b``, ``b`` and b's
+        absolute path are one store); without it, as written.
 
     Returns
     -------
@@ -258,7 +263,8 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         if key not in keys:
             varied = ", ".join(keys) if keys else "none"
             raise ConfigError(f"baseline.{key}: not a key the grid varies (it varies: {varied}){at}")
-        chosen[key] = _match(key, want, [p.overrides.get(key) for p in points if key in p.overrides], at)
+        chosen[key] = _match(key, want, [p.overrides.get(key) for p in points if key in p.overrides], at,
+                             base_dir)
     index = {(_canonical(p.overrides), p.repeat): p for p in points}
     for p in points:
         target = _canonical({**p.overrides, **chosen})
@@ -287,12 +293,13 @@ def _fixed(spec: int | str, points: Sequence[Any], at: str) -> Any:
     return hits[0]
 
 
-def _match(key: str, want: Any, values: Sequence[Any], at: str) -> Any:
-    """The one distinct value of ``key`` in the grid that ``want`` names."""
+def _match(key: str, want: Any, values: Sequence[Any], at: str,
+           base_dir: str | os.PathLike[str] | None = None) -> Any:
+    """The one distinct value of ``key`` in the grid that ``want`` names (a ``data`` path read against ``base_dir``)."""
     distinct: dict[str, Any] = {}
     for v in values:
         distinct.setdefault(_canonical(v), v)
-    hits = [v for v in distinct.values() if _same(key, v, want)]
+    hits = [v for v in distinct.values() if _same(key, v, want, base_dir)]
     if len(hits) > 1:
         # Written exactly as the grid writes one of them (`fixed_spread` for the arm whose
         # path is `fixed_spread`, beside a copy at strategies/fixed_spread.py:FixedSpread):
@@ -341,6 +348,14 @@ def _same_target(path: Any, want: str) -> bool:
     return norm(registered.get(path, path)) == norm(registered.get(want, want))
 
 
+def _store_path(data: str, base_dir: str | os.PathLike[str]) -> str:
+    """A ``data`` value as the store it names: read against ``base_dir`` as a point's ``config.data`` is
+    (:func:`mmsim.config.resolve_paths`), its symbolic links followed."""
+    from ..config import resolve_paths
+
+    return os.path.realpath(resolve_paths({"data": data}, os.fspath(base_dir))["data"])
+
+
 def _strategy_names(spec: str) -> set[str]:
     """The names a strategy spec goes by: the class name of ``file.py:Class`` or ``module:Class``,
     and the entry-point name registered for that class name (``fixed_spread`` for
@@ -364,10 +379,14 @@ def _reader(key: str) -> Callable[[Any, str], Any] | None:
     return None
 
 
-def _same(key: str, written: Any, want: Any) -> bool:
+def _same(key: str, written: Any, want: Any, base_dir: str | os.PathLike[str] | None = None) -> bool:
     """Whether the grid's value ``written`` at ``key`` is what the baseline's ``want`` names."""
     if _canonical(written) == _canonical(want):
         return True
+    if key == "data" and base_dir is not None and isinstance(written, str) and isinstance(want, str):
+        # One store however its path is spelt (newcomer17: `./b` and b's absolute path were "none of the grid's
+        # values (a, b)"), read as the grid reads a point's data (resolve_paths), then with its links followed.
+        return bool(written and want) and _store_path(written, base_dir) == _store_path(want, base_dir)
     if isinstance(want, str):
         if display_label(written, key) == want:
             return True

@@ -44,7 +44,9 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
 
     Each distinct ``strategy`` (path and parameters) is checked with
     :func:`mmsim.plugins.check_strategy` (a numba rule is not compiled), each
-    distinct ``data`` must be an event store, a ``recorded`` feed latency
+    distinct ``data`` must be an event store that :func:`mmsim.data.load` opens (its
+    meta.json present, JSON, with every key right: the loader's message, naming the
+    file), a ``recorded`` feed latency
     needs a store with recorded receive times, and a ``tick_size`` or
     ``lot_size`` the point sets must be its store's
     (:func:`mmsim.engine.store_size_conflict`), and ``max_orders`` and
@@ -89,9 +91,9 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 stores[data] = "data: no event store given"
             else:
                 problem = store_problem(data)
+                if problem is None:  # a directory with events.npy or meta.json: read as `mmsim run` reads it
+                    problem, metas[data] = _loaded_meta(data)
                 stores[data] = None if problem is None else f"data: {problem}{_data_line(p, grid)}"
-        if stores[data] is None and data not in metas:
-            metas[data] = dict(_meta(data), store=data)
         lot = _point_lot(p, metas.get(data, {}))
         lots[data] = lot
         key = _strategy_key(p, lot)
@@ -287,6 +289,20 @@ def _key_located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | Non
     if text is not None:
         msg = f"{msg[:m.start(2)]}{text!r}{msg[m.end(2):]}"
     return f"{source}{_line(source, grid)}: {msg}"
+
+
+def _loaded_meta(store: str) -> tuple[str | None, dict]:
+    """(None, the store's meta.json plus ``store``: its path) when :func:`mmsim.data.load` opens the store, else
+    (its error, {}): a meta.json missing, not JSON or with a bad key, an events.npy not of the event schema, named
+    as ``mmsim run`` names them (a store with a broken meta.json left its lot size unknown, and the sweep blamed a
+    size written ``1 base``; newcomer17)."""
+    from ..data.store import load
+    from ..errors import DataError
+
+    try:
+        return None, dict(load(store).meta, store=store)
+    except DataError as exc:
+        return str(exc), {}
 
 
 def _meta(store: str) -> dict:

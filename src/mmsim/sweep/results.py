@@ -318,7 +318,15 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     or list as results.csv writes it (a latency model as its label,
     ``recorded + 50ms``; anything else as YAML flow). A value built in Python
     is taken as its plain value (``np.int64(1)`` an integer, a ``Path`` its text).
+
+    Raises
+    ------
+    TypeError
+        ``rows`` is not a sequence of mappings: a path (a results folder or file: its rows are
+        ``run_sweep(GRID, out=FOLDER)``'s, which reads the recorded points back), a mapping
+        (:func:`read_results`' records by id: their ``.values()``), or a row that is not a mapping.
     """
+    _check_rows(rows)
     names: list[str] = []
     for r in rows:
         names.extend(k for k in r if k not in names)
@@ -347,3 +355,18 @@ def to_array(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
     for (name, _), col in zip(dtypes, cols):
         arr[name] = col
     return arr
+
+
+def _check_rows(rows: Any) -> None:
+    """TypeError naming what :func:`to_array` takes, for anything but a sequence of mappings (a results folder's
+    path raised ``AttributeError: 'str' object has no attribute 'get'``; newcomer17)."""
+    takes = "mmsim.sweep.to_array takes sweep rows (the list of dicts run_sweep returns, one per point)"
+    if isinstance(rows, (str, bytes, os.PathLike)):
+        raise TypeError(f"{takes}, not a path ({os.fsdecode(rows)!r}); a results folder's rows are "
+                        "mmsim.sweep.run_sweep(GRID, out=FOLDER)'s (it reads the points recorded there back and "
+                        "runs only those missing), its raw records list(mmsim.sweep.read_results(FOLDER).values())")
+    if isinstance(rows, Mapping):
+        raise TypeError(f"{takes}, not a mapping; for read_results' records by id, pass list(records.values())")
+    for i, r in enumerate(rows):
+        if not isinstance(r, Mapping):
+            raise TypeError(f"{takes}: row {i} is a {type(r).__name__}, not a dict")
