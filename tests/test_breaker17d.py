@@ -48,9 +48,9 @@ def _two_stores(tmp_path):
 # --------------------------------------------------------------------------- the digest cache: a replaced file
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: verify_digest hashes the memory map it is given but caches the "
-                   "hash under the stat() of the events.npy now at the path: a file replaced between a store's "
-                   "load and its check is cached as verified, and every later load of it in the process passes")
+# Was xfail: breaker17d: verify_digest hashes the memory map it is given but caches the hash under the stat() of
+# the events.npy now at the path: a file replaced between a store's load and its check is cached as verified, and
+# every later load of it in the process passes
 def test_a_file_replaced_between_a_load_and_its_check_is_refused_by_the_next_load(tmp_path, monkeypatch):
     """The sweep's case (events.npy replaced while a sweep runs): runner.load_events opens the store, then checks it.
     A replace landing between the two (simulated: the store's load replaces the file after opening it) checks the
@@ -80,8 +80,8 @@ def test_a_file_replaced_between_a_load_and_its_check_is_refused_by_the_next_loa
         load_events(config)
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: the verified-digest cache is keyed by the stat() of the path, "
-                   "taken after the (old) memory map was hashed: a replaced file is then never hashed in the process")
+# Was xfail: breaker17d: the verified-digest cache is keyed by the stat() of the path, taken after the (old)
+# memory map was hashed: a replaced file is then never hashed in the process
 def test_a_report_refuses_a_file_replaced_under_a_store_opened_before(tmp_path):
     """The second case, by the library: a store opened, its events.npy replaced, then the opened store checked
     (``verify_store``: its mapping is still the old, right events), then the path loaded again and reported on.
@@ -113,9 +113,8 @@ def _edit_in_place_keeping_mtime(d) -> None:
     os.utime(p, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: sweep/passes._stamp (inode, size, mtime; no ctime) reuses the "
-                   "worker's cached store without runner.load_events' digest check: the point replays every event "
-                   "and only its report refuses the store")
+# Was xfail: breaker17d: sweep/passes._stamp (inode, size, mtime; no ctime) reuses the worker's cached store
+# without runner.load_events' digest check: the point replays every event and only its report refuses the store
 def test_a_second_sweep_in_a_process_refuses_a_store_edited_in_place_before_its_replay(tmp_path):
     """datafix17: a sweep's point on a store edited under its digest fails before its replay (n_events None). A
     second sweep in the same process (``workers=0``, a notebook) after an in-place edit that kept the mtime replays
@@ -188,8 +187,8 @@ def test_mmsim_run_of_a_store_whose_implied_count_is_a_word_is_one_line(tmp_path
 # --------------------------------------------------------------------------- mmsim report -o FILE --force
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: ensure_new_output(marker=None) lets --force through for a file; "
-                   "the staged commit's os.replace(dir, file) then fails naming the hidden .NAME.writing-PID")
+# Was xfail: breaker17d: ensure_new_output(marker=None) lets --force through for a file; the staged commit's
+# os.replace(dir, file) then fails naming the hidden .NAME.writing-PID
 def test_report_forced_onto_a_file_is_refused_naming_it(tmp_path, capsys):
     """``mmsim report RUN -o notes.txt --force``: ``mmsim: error: [Errno 20] Not a directory:
     '.notes.txt.writing-PID' -> 'notes.txt'`` (exit 1): an errno message naming a hidden folder the user never made.
@@ -212,8 +211,8 @@ def test_report_forced_onto_a_file_is_refused_naming_it(tmp_path, capsys):
 # --------------------------------------------------------------------------- -o a symlink to an empty directory
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: Staged.commit removes an empty target with Path.rmdir, which "
-                   "fails on a symlink to a directory (ENOTDIR): report -o LINK worked before it was staged")
+# Was xfail: breaker17d: Staged.commit removes an empty target with Path.rmdir, which fails on a symlink to a
+# directory (ENOTDIR): report -o LINK worked before it was staged
 def test_report_into_a_symlink_to_an_empty_directory_writes_there(tmp_path, capsys):
     """``mmsim report RUN -o link`` with ``link -> empty/``: before staging (91729dc~1) the report was written into
     ``empty/``; staged, it is ``mmsim: error: [Errno 20] Not a directory: 'link'`` (exit 1), nothing written."""
@@ -231,8 +230,8 @@ def test_report_into_a_symlink_to_an_empty_directory_writes_there(tmp_path, caps
     assert sorted(p.name for p in (tmp_path / "empty").iterdir()) == ["fills.csv", "report.json"]
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: Staged.commit's Path.rmdir of a symlink to an empty directory "
-                   "(ENOTDIR), the same for mmsim run's staged output")
+# Was xfail: breaker17d: Staged.commit's Path.rmdir of a symlink to an empty directory (ENOTDIR), the same for
+# mmsim run's staged output
 def test_run_into_a_symlink_to_an_empty_directory_writes_there(tmp_path, capsys):
     """The second case: ``mmsim run CFG -o link --no-report`` with ``link -> empty/`` (an empty directory is a new
     output: docs/config.md) ends ``mmsim: error: [Errno 20] Not a directory: 'link'``."""
@@ -250,8 +249,8 @@ def test_run_into_a_symlink_to_an_empty_directory_writes_there(tmp_path, capsys)
     assert (tmp_path / "link").is_symlink() and (tmp_path / "empty" / "result.json").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: Staged.commit os.replace()s the symlink aside and the staged "
-                   "folder in its place; shutil.rmtree(ignore_errors) of the moved symlink fails silently")
+# Was xfail: breaker17d: Staged.commit os.replace()s the symlink aside and the staged folder in its place;
+# shutil.rmtree(ignore_errors) of the moved symlink fails silently
 def test_a_forced_run_into_a_symlink_to_a_run_replaces_the_run_not_the_link(tmp_path, capsys):
     """``mmsim run CFG -o link --force`` with ``link -> real/`` holding a previous run: the link became a real
     folder holding the new run, ``real/`` kept the old run, and a dangling-named ``.link.replaced-PID`` symlink to

@@ -329,7 +329,8 @@ class Staged:
     """A command's output written in a hidden sibling directory, put in place whole (:func:`staged_output`)."""
 
     def __init__(self, path: Path, marker: str) -> None:
-        self.target, self.marker = Path(path), marker
+        link = Path(path)  # a symbolic link: written where it points, staged beside that, the link kept (breaker17d)
+        self.target, self.marker = (Path(os.path.realpath(link)) if link.is_symlink() else link), marker
         self.committed = False
         self._dir: Path | None = None
 

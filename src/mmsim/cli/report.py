@@ -13,7 +13,7 @@ from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
 from ..report._format import QTY_UNITS
 from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named,
-                      integer, keep, one_of, staged_output, value_list)
+                      UsageError, integer, keep, one_of, staged_output, value_list)
 
 __all__ = ["add_parser", "cmd"]
 
@@ -73,10 +73,14 @@ def _load_events(path: Path) -> np.ndarray:
         if fh.read(6) != b"\x93NUMPY":  # a YAML or CSV file: numpy's own message spoke of pickled data
             raise DataError(f"{p}: not an event store (a directory with events.npy and meta.json) nor an .npy "
                             "file; pass the event store the run replayed with --events")
+    from ..data._identity import note_opened
+
     try:
+        st = p.stat()  # before the open: what the digest check's cache knows the file by
         ev = np.load(p, mmap_mode="r", allow_pickle=False)
     except ValueError as e:
         raise DataError(f"{p}: cannot read as a numpy array ({e})") from None
+    note_opened(ev, p, st)
     if ev.dtype != EVENT_DTYPE:
         raise DataError(f"{p}: dtype {ev.dtype} is not mmsim.EVENT_DTYPE")
     return ev
@@ -132,6 +136,8 @@ def cmd(args: argparse.Namespace) -> int:
                    for t in value_list(args.event_horizons, "--event-horizons", allow_empty=True)]
     out = Path(args.output) if args.output else run_dir
     if out.resolve() != run_dir.resolve():
+        if out.exists() and not out.is_dir():  # --force would not make a file a folder (breaker17d)
+            raise UsageError(f"{out}: a file, not a directory: the report writes a folder of files; choose another -o")
         ensure_new_output(out, args.force, what="output directory")
     with flags_named(args, _FLAGS):
         rep = make_report(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import os
+import weakref
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,9 +55,35 @@ def check_zone(meta: Mapping[str, Any], meta_path: Path) -> None:
         raise DataError(f"{meta_path}: key 'time_zone' must be {ZONE_RULE}, got {meta['time_zone']!r}")
 
 
-#: Digests of ``events.npy`` files already verified in this process, by (path, inode, mtime, ctime, size): a sweep's workers or
-#: a report after a compare read one store once.
-_VERIFIED: dict[tuple[str, int, int, int, int], str] = {}
+#: Digests of ``events.npy`` files already verified in this process, by the file a memory map was opened from (path,
+#: inode, mtime, ctime, size, stat before it was opened: :func:`note_opened`) and the bytes of it hashed (offset in the
+#: map, length): a sweep's workers or a report after a compare read one store once.
+_VERIFIED: dict[tuple[Any, ...], str] = {}
+
+#: The file each memory map was opened from (its ``mmap.mmap`` -> the stat key), recorded by :func:`note_opened`.
+_OPENED: weakref.WeakKeyDictionary[Any, tuple[str, int, int, int, int]] = weakref.WeakKeyDictionary()
+
+
+def note_opened(events: np.ndarray, path: Path, st: os.stat_result) -> None:
+    """Record that ``events`` (a memory map) was opened from ``path``, whose ``os.stat`` taken *before* the open was
+    ``st``. The digest cache is keyed by that, not by a stat taken when the digest is checked: a file replaced between
+    a store's open and its check was hashed as the old mapping and filed under the new file, which every later open
+    then took as verified (breaker17d). Stat before the open errs the safe way: a file replaced between the stat and
+    the open files the new mapping's hash under the old file's key, which no later open has."""
+    mm = getattr(events, "_mmap", None)
+    if mm is not None:
+        _OPENED[mm] = (str(path.resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+
+
+def _cache_key(events: np.ndarray) -> tuple[Any, ...] | None:
+    """The cache key of ``events``: its file as opened (:func:`note_opened`) and which bytes of the map it is (a slice
+    of a store is hashed, and cached, apart from the store); None for an array not opened so (hashed every time)."""
+    mm = getattr(events, "_mmap", None)
+    opened = _OPENED.get(mm) if mm is not None else None
+    if mm is None or opened is None or not events.flags.c_contiguous:
+        return None
+    base = np.frombuffer(mm, dtype=np.uint8).__array_interface__["data"][0]
+    return (*opened, events.__array_interface__["data"][0] - base, events.nbytes)
 
 
 def array_digest(events: np.ndarray, chunk: int = 1 << 18) -> str:
@@ -77,12 +105,11 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     if DIGEST_KEY not in meta:
         return
     check_digest(meta, meta_path)
-    ev_path, key = meta_path.parent / "events.npy", None
+    ev_path = meta_path.parent / "events.npy"
     if isinstance(events, np.memmap) and events.filename:  # the file opened (an .npy beside a meta.json, too)
         if Path(events.filename) != ev_path.resolve():
             ev_path = Path(events.filename)
-        st = ev_path.stat()
-        key = (str(ev_path.resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+    key = _cache_key(events)
     got = _VERIFIED.get(key) if key else None
     if got is None:
         got = array_digest(events)

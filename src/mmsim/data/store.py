@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array
-from ._identity import check_meta
+from ._identity import check_meta, note_opened
 from ._store_write import (
     _HEADER_LEN,
     _beside,
@@ -216,6 +216,7 @@ def check_store_meta(meta: Any, meta_path: Path) -> None:
 
 def _open_events(ev_path: Path) -> np.ndarray:
     try:
+        st = os.stat(ev_path)  # before the open: the file the digest check's cache is keyed by (note_opened)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a damaged header can look like a Python 2 one
             events = np.load(ev_path, mmap_mode="r", allow_pickle=False)
@@ -230,6 +231,7 @@ def _open_events(ev_path: Path) -> np.ndarray:
         raise DataError(f"{ev_path}: dtype {dtype} is not mmsim.EVENT_DTYPE {EVENT_DTYPE}")
     if events.ndim != 1:
         raise DataError(f"{ev_path}: must be one-dimensional, has shape {events.shape}")
+    note_opened(events, ev_path, st)
     # The dtype read back from the .npy header equals EVENT_DTYPE but has lost
     # numpy's "aligned" flag, so np.concatenate of two slices would pack the
     # records to 42 bytes; a view in EVENT_DTYPE itself keeps them at 48.

@@ -157,13 +157,16 @@ def _units_warning(result: Any) -> str | None:
     return units_warning(result, getattr(result, "config", None), dict(getattr(result, "meta", None) or {}))
 
 
-def _stamp(path: Any) -> tuple[int, int, int] | None:
-    """What tells a store written again at ``path`` from the one opened: its events.npy's inode, size, mtime."""
+def _stamp(path: Any) -> tuple[int, ...] | None:
+    """What tells a store written again at ``path`` from the one opened: its events.npy's inode, size, mtime and
+    ctime, and its meta.json's (an edit in place that set the mtime back changes the ctime; breaker17d: the cached
+    store was replayed without runner.load_events' digest check)."""
     try:
         st = os.stat(os.path.join(str(path), "events.npy"))
+        mt = os.stat(os.path.join(str(path), "meta.json"))
     except (OSError, TypeError):
         return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, mt.st_ino, mt.st_mtime_ns, mt.st_ctime_ns
 
 
 def _store(config: RunConfig) -> Any:
