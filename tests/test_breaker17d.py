@@ -148,8 +148,6 @@ def _store_with_implied(tmp_path, value):
     return p
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: mmsim.load does not check quirks.trade_implied_book by the "
-                   "export's implied_problem: a store the export refuses loads and runs (the zone's kind, breaker16d)")
 def test_a_store_whose_trade_implied_book_is_malformed_is_refused_at_load(tmp_path):
     """datafix17 checks ``quirks.trade_implied_book`` where a store is exported and where an .npz is imported, but
     a store whose meta.json says ``'yes'`` (or ``null``: the export then writes a plain file while ``trade_implied``
@@ -162,8 +160,6 @@ def test_a_store_whose_trade_implied_book_is_malformed_is_refused_at_load(tmp_pa
         shutil.rmtree(tmp_path / "s")
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: a count of quirks.trade_implied_book that is not an integer "
-                   "reaches report.setup.implied_label's f'{x:,}': mmsim run ends in a ValueError traceback")
 def test_mmsim_run_of_a_store_whose_implied_count_is_a_word_is_one_line(tmp_path, capsys):
     """The second case: ``"hidden": "many"``. ``mmsim run`` (its report) ended in ``ValueError: Cannot specify ','
     with 's'.`` with a traceback; it should be one line naming the file and the key, exit 1, nothing written."""
@@ -274,9 +270,6 @@ def test_a_forced_run_into_a_symlink_to_a_run_replaces_the_run_not_the_link(tmp_
 # --------------------------------------------------------------------------- two trade-implied days as one stream
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17d: _file_defaults compares trade_implied_book like the tick: two "
-                   "trade-implied days' exports (each day's own counts) are refused as one stream, with 'files of one "
-                   "stream are in one tick, lot and symbol'")
 def test_two_trade_implied_days_exported_one_file_each_import_as_one_stream(tmp_path):
     """docs/data.md: days of a store exported one file each import together, and "files of one stream are all
     trade-implied or none". Two days, each converted trade-implied (counts 60/0/60/59 and 30/0/30/29), each exported

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import DataError
 from ._common import RECV_WINDOW_NS, late_step, seconds_over
-from ._identity import ZONE_RULE, known_zone
+from ._identity import ZONE_RULE, implied_problem, known_zone
 from .implied import QUIRK
 
 __all__ = [
@@ -63,17 +63,6 @@ META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_
 #: transform's counts), which the import writes back into the store's quirks (newcomer17: before, the round trip of
 #: a trade-implied store, one ``events_digest``, was a plain store to every command).
 IMPLIED_KEY = QUIRK
-_COUNTS = ("prints", "hidden", "reduced", "restored")
-
-
-def implied_problem(v: object) -> str | None:
-    """Why ``v`` is not a ``trade_implied_book`` (a mapping of exactly the four counts ``prints``, ``hidden``,
-    ``reduced``, ``restored``, each a non-negative integer), else None."""
-    if (not isinstance(v, dict) or sorted(v) != sorted(_COUNTS)
-            or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in v.values())):
-        return (f"is {v!r}, not a mapping of the four counts {', '.join(_COUNTS)} "
-                "(non-negative integers)")
-    return None
 
 
 _PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)

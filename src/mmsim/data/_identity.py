@@ -20,6 +20,25 @@ from ..errors import DataError
 from ..events import DIGEST_KEY, digest_problem
 
 
+#: The store's ``meta.json`` quirk that says its book is trade-implied (and counts the rows; ``mmsim.data.implied``).
+QUIRK = "trade_implied_book"
+
+#: The counts of a ``trade_implied_book`` (``mmsim.data.implied``'s transform's), in its order.
+IMPLIED_COUNTS = ("prints", "hidden", "reduced", "restored")
+
+
+def implied_problem(v: object) -> str | None:
+    """Why ``v`` is not a ``trade_implied_book`` (a mapping of exactly the four counts ``prints``, ``hidden``,
+    ``reduced``, ``restored``, each a non-negative integer), else None: the words after the key in a message
+    (``is 'yes', not a mapping of the four counts ...``). One rule where a store is loaded (:func:`check_meta`),
+    exported and where an ``.npz`` is imported."""
+    if (not isinstance(v, dict) or sorted(v) != sorted(IMPLIED_COUNTS)
+            or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in v.values())):
+        return (f"is {v!r}, not a mapping of the four counts {', '.join(IMPLIED_COUNTS)} "
+                "(non-negative integers)")
+    return None
+
+
 def check_digest(meta: Mapping[str, Any], meta_path: Path) -> None:
     """A ``meta.json``'s content digest, when it has one (stores written before it have none), is of its form."""
     if DIGEST_KEY in meta and (why := digest_problem(meta[DIGEST_KEY])) is not None:
@@ -153,6 +172,9 @@ def check_meta(meta: dict[str, Any], meta_path: Path) -> None:
         )
     if not isinstance(meta["quirks"], dict):
         raise DataError(f"{meta_path}: key 'quirks' must be a JSON object, got {meta['quirks']!r}")
+    if QUIRK in meta["quirks"] and (why := implied_problem(meta["quirks"][QUIRK])) is not None:
+        # the export's and the import's rule: a store whose export is refused does not load (breaker17d)
+        raise DataError(f"{meta_path}: key 'quirks.{QUIRK}' {why}")
     for key in ("symbol", "venue", "time_zone"):
         if not isinstance(meta[key], str):
             raise DataError(f"{meta_path}: key {key!r} must be a string, got {meta[key]!r}")

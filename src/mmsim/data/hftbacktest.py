@@ -81,7 +81,8 @@ hftbacktest replay of the file matches through halts) or refused
 (``on_status="error"``). The export also writes ``mmsim_meta`` (a JSON string of the store's tick, lot, contract
 size, symbol, venue and time zone, and a trade-implied store's ``trade_implied_book`` counts), which hftbacktest
 ignores; the import takes it as its defaults, refuses a tick or lot given that differs from it (``_file_defaults``)
-and writes the counts back into the store's ``quirks`` (so the round trip is still trade-implied).
+and writes the counts back into the store's ``quirks`` (so the round trip is still trade-implied; the counts
+of several files of one stream, a day each, summed).
 """
 
 from __future__ import annotations
@@ -190,12 +191,19 @@ def _peeked(p: Path) -> Iterator[tuple[np.ndarray, tuple[int, int, float, int] |
 def _file_defaults(paths: list[Path], tick_size: float | None,
                    lot_size: float | None) -> tuple[dict, float | None, float | None]:
     """The ``mmsim_meta`` of the files (an export's: what their numbers mean), one for all, and the tick and lot
-    sizes: the user's, else the files'; a size given that differs from the files' is an error naming both."""
+    sizes: the user's, else the files'; a size given that differs from the files' is an error naming both. The
+    ``trade_implied_book`` counts of files that all have them are summed (each file one transform's part of the
+    stream: one day each, breaker17d), not compared like the tick."""
     found: dict[str, tuple[Path, object]] = {}
     plain: Path | None = None  # a file whose book is not trade-implied
     for p in paths:
         fm = _file_meta(p) or {}
         for k, v in fm.items():
+            if k == IMPLIED_KEY and k in found:  # counts of one stream add up (_file_meta checked both)
+                prev = found[k][1]
+                assert isinstance(prev, dict) and isinstance(v, dict)
+                found[k] = (found[k][0], {c: prev[c] + v[c] for c in prev})
+                continue
             if k in found and found[k][1] != v:
                 raise DataError(f"{p}: its mmsim_meta {k} {v!r} differs from {found[k][0]}'s {found[k][1]!r}: "
                                 "files of one stream are in one tick, lot and symbol")

@@ -32,11 +32,10 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import EVENT_DTYPE, L3_KINDS, Kind, TradingStatus
+from ._identity import QUIRK  # defined there, where a store's meta.json is checked (implfix17)
 
 __all__ = ["QUIRK", "trade_implied", "trade_implied_events"]
 
-#: The store's ``meta.json`` quirk that says its book is trade-implied (and counts the rows).
-QUIRK = "trade_implied_book"
 
 class _Side:
     """One side of the book as shown (depth updates and implied rows) and as the depth updates alone say."""
