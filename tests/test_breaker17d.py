@@ -1,5 +1,6 @@
 """breaker17d: faults found in datafix17's changes (a store's digest verified before a replay, the trade-implied
-marker through ``.npz``, ``mmsim report`` staged). Each test is an xfail pinning the expected behaviour."""
+marker through ``.npz``, ``mmsim report`` staged). Each test was an xfail pinning the expected behaviour; all are
+fixed (the lead: the digest cache, the store cache, staging; implfix17: trade_implied_book)."""
 
 from __future__ import annotations
 
