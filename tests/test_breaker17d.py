@@ -5,7 +5,6 @@ fixed (the lead: the digest cache, the store cache, staging; implfix17: trade_im
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -14,20 +13,13 @@ import shutil
 import numpy as np
 import pytest
 from test_compare_digest import META, l2_events, run_on
+from test_digest_verified import _changed
 from test_newcomer17 import FIXED_SPREAD
 
 import mmsim
 from mmsim import Kind
 from mmsim.data.store import write_store
 from mmsim.errors import DataError
-
-
-def _changed(d, old_digest: str) -> str:
-    """verify_digest's message for store ``d`` whose events.npy now hashes otherwise than ``old_digest``."""
-    got = hashlib.sha256((d / "events.npy").read_bytes()[256:]).hexdigest()
-    return re.escape(f"{d / 'events.npy'} changed since the store was written: its SHA-256 is {got[:16]}…, "
-                     f"meta.json's events_digest says {old_digest[7:23]}…; these are not the events the store was "
-                     "written with (write it again from its source: mmsim convert)") + "$"
 
 
 def _replace_events(src_store, dst_store) -> None:
@@ -161,12 +153,14 @@ def test_a_store_whose_trade_implied_book_is_malformed_is_refused_at_load(tmp_pa
         shutil.rmtree(tmp_path / "s")
 
 
-def test_mmsim_run_of_a_store_whose_implied_count_is_a_word_is_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("value", [{"hidden": "many", "prints": 1, "reduced": 2, "restored": 3},
+                                   {"hidden": 0, "prints": 1, "reduced": [1], "restored": 3}])
+def test_mmsim_run_of_a_store_whose_implied_count_is_a_word_is_one_line(tmp_path, capsys, value):
     """The second case: ``"hidden": "many"``. ``mmsim run`` (its report) ended in ``ValueError: Cannot specify ','
-    with 's'.`` with a traceback; it should be one line naming the file and the key, exit 1, nothing written."""
+    with 's'.`` with a traceback; it should be one line naming the file and the key, exit 1, nothing written. A
+    list (implfix17: ``TypeError: unsupported format string passed to list.__format__``) the same."""
     from mmsim.cli import main
 
-    value = {"hidden": "many", "prints": 1, "reduced": 2, "restored": 3}
     p = _store_with_implied(tmp_path, value)
     cfg = tmp_path / "run.yaml"
     cfg.write_text(f"data: {tmp_path / 's'}\nstrategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, "
@@ -174,8 +168,8 @@ def test_mmsim_run_of_a_store_whose_implied_count_is_a_word_is_one_line(tmp_path
     capsys.readouterr()
     try:
         rc = main(["run", str(cfg), "-o", str(tmp_path / "o"), "-q"])
-    except ValueError:
-        rc = "ValueError"
+    except (ValueError, TypeError) as exc:
+        rc = type(exc).__name__
     err = capsys.readouterr().err
     assert (rc, err) == (1, f"mmsim: error: {p}: key 'quirks.trade_implied_book' is {value!r}, {_RULE}\n")
     assert not (tmp_path / "o").exists()

@@ -15,7 +15,7 @@ import re
 
 import pytest
 from test_compare_digest import META, l2_events
-from test_newcomer17 import FIXED_SPREAD, l2_with_prints
+from test_newcomer17 import l2_with_prints
 from test_newcomer17 import META as M17
 
 import mmsim
@@ -65,26 +65,6 @@ def test_a_well_formed_trade_implied_book_still_loads(tmp_path):
     counts = {"prints": 3, "hidden": 1, "reduced": 2, "restored": 0}
     _store_with_implied(tmp_path, counts)
     assert mmsim.load(tmp_path / "s").meta["quirks"]["trade_implied_book"] == counts
-
-
-def test_mmsim_run_of_a_store_whose_implied_count_is_a_list_is_one_line(tmp_path, capsys):
-    """The report's ``f'{x:,}'`` of a list raised ``TypeError: unsupported format string passed to
-    list.__format__`` with a traceback; the load refuses the store first."""
-    from mmsim.cli import main
-
-    value = {"hidden": 0, "prints": 1, "reduced": [1], "restored": 3}
-    p = _store_with_implied(tmp_path, value)
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text(f"data: {tmp_path / 's'}\nstrategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, "
-                   "size: 1}}\n")
-    capsys.readouterr()
-    try:
-        rc = main(["run", str(cfg), "-o", str(tmp_path / "o"), "-q"])
-    except TypeError:
-        rc = "TypeError"
-    err = capsys.readouterr().err
-    assert (rc, err) == (1, f"mmsim: error: {p}: key 'quirks.trade_implied_book' is {value!r}, {_RULE}\n")
-    assert not (tmp_path / "o").exists()
 
 
 def _implied_days(tmp_path, sizes):

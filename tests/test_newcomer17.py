@@ -191,6 +191,21 @@ def test_a_baseline_names_a_store_by_another_spelling_of_its_path(tmp_path, spel
     assert grid.baseline.of[on_b[0].id] == on_b[0].id   # the point on b is the baseline point
 
 
+def run_dir(tmp_path):
+    """A run (mmsim run of FixedSpread on a 2-minute L2 store with prints) in ``tmp_path/r``; its path."""
+    from mmsim.cli import main
+
+    st = tmp_path / "st"
+    write_store(st, l2_with_prints(), dict(META))
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(json.dumps({"data": str(st), "latency": {"entry": "1ms", "response": "1ms"},
+                               "report": {"horizons": ["1s"]},
+                               "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}}))
+    assert main(["run", str(cfg), "-o", str(tmp_path / "r"), "-q"]) == 0
+    return tmp_path / "r"
+
+
+
 # ----------------------------------------------------------------------------- 6. mmsim report interrupted
 
 
@@ -206,14 +221,7 @@ def test_an_interrupted_report_leaves_no_half_written_output(tmp_path, monkeypat
     from mmsim.cli import main
     from mmsim.report import Report
 
-    st = tmp_path / "st"
-    write_store(st, l2_with_prints(), dict(META))
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text(json.dumps({"data": str(st), "latency": {"entry": "1ms", "response": "1ms"},
-                               "report": {"horizons": ["1s"]},
-                               "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}}))
-    run = tmp_path / "r"
-    assert main(["run", str(cfg), "-o", str(run), "-q"]) == 0
+    run = run_dir(tmp_path)
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
 
     def interrupted(self):

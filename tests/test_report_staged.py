@@ -7,22 +7,7 @@ from __future__ import annotations
 
 import json
 
-from test_newcomer17 import FIXED_SPREAD, META, l2_with_prints
-
-from mmsim.data.store import write_store
-
-
-def _run(tmp_path):
-    from mmsim.cli import main
-
-    st = tmp_path / "st"
-    write_store(st, l2_with_prints(), dict(META))
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text(json.dumps({"data": str(st), "latency": {"entry": "1ms", "response": "1ms"},
-                               "report": {"horizons": ["1s"]},
-                               "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}}))
-    assert main(["run", str(cfg), "-o", str(tmp_path / "r"), "-q"]) == 0
-    return tmp_path / "r"
+from test_newcomer17 import run_dir as _run
 
 
 def _files(d):
