@@ -58,3 +58,28 @@ def test_an_opened_store_edited_in_place_is_not_exported(tmp_path):
     with pytest.raises(DataError, match=_changed(tmp_path / "s", st.meta["events_digest"])):
         export(s, tmp_path / "b.npz")
     assert not (tmp_path / "b.npz").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="breaker17e: mmsim synth's ensure_new_output(remove=True) calls shutil.rmtree "
+                   "on the -o symlink (to a previous store) under --force: 'Cannot call rmtree on a symbolic link', "
+                   "naming no path")
+@pytest.mark.parametrize("hops", [1, 2])
+def test_synth_forced_onto_a_link_to_a_store_is_refused_naming_the_link(tmp_path, capsys, hops):
+    """``mmsim synth CFG -o link --force``, ``link -> real/`` (a store; ``hops=2``: ``link -> mid -> real/``): the
+    store writer refuses a symbolic link as an output (``mmsim synth -o link`` to an empty directory says so), but
+    with --force the CLI's check first rmtree()s the link: ``mmsim: error: Cannot call rmtree on a symbolic link``,
+    no path named. Expected: the writer's refusal naming the link, the store it points to left as it was."""
+    from mmsim.cli import main
+
+    st = write_store(tmp_path / "real", l2_events(), dict(META))
+    link = tmp_path / "link"
+    if hops == 2:
+        (tmp_path / "mid").symlink_to(tmp_path / "real", target_is_directory=True)
+        link.symlink_to(tmp_path / "mid", target_is_directory=True)
+    else:
+        link.symlink_to(tmp_path / "real", target_is_directory=True)
+    capsys.readouterr()
+    rc = main(["synth", "examples/synth.yaml", "-o", str(link), "--force", "-q"])
+    err = capsys.readouterr().err
+    assert (rc, err) == (1, f"mmsim: error: {link}: output exists and is a symbolic link; choose a new path\n")
+    assert link.is_symlink() and load(tmp_path / "real").meta["events_digest"] == st.meta["events_digest"]
