@@ -1,6 +1,7 @@
 """breaker17e: faults found in the lead's 17 fixes (1788ee8: the digest cache keyed by the file's stat before its
 memory map was opened; a sweep's store cache stamp; outputs given as symbolic links). Each test is an xfail pinning
-the expected behaviour."""
+the expected behaviour. The three digest-cache tests pass on 1788ee8^ (a regression of its cache key); the
+synth one fails there too (older than 1788ee8, of the kind it fixed: an output given as a symbolic link)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,28 @@ def test_an_opened_store_edited_in_place_is_not_exported(tmp_path):
         export(s, tmp_path / "b.npz")
     assert not (tmp_path / "b.npz").exists()
 
+
+
+@pytest.mark.xfail(strict=True, reason="breaker17e: make_report's store check (_store_mismatch -> verify_digest) "
+                   "of the store object the run replayed hits the cache entry its first report made: the in-place "
+                   "edit since is reported on")
+def test_a_report_on_a_store_edited_in_place_since_its_first_report_is_refused(tmp_path):
+    """The user's case: ``s = load(p)``, ``res = mmsim.run(s, ...)``, ``make_report(res, s)``; then p's events.npy
+    is edited in place (one size, mtime set back: the best bid/ask unchanged, so the fills' book check passes); a
+    second ``make_report(res, s)`` must refuse the store naming its events.npy, as a fresh ``load(p)`` is."""
+    from test_compare_digest import run_on
+
+    from mmsim.report import make_report
+
+    st = write_store(tmp_path / "s", l2_events(), dict(META))
+    s = load(tmp_path / "s")
+    res = run_on(s)
+    make_report(res, s)
+    _edit_in_place_keep_mtime(tmp_path / "s" / "events.npy")
+    with pytest.raises(DataError, match=_changed(tmp_path / "s", st.meta["events_digest"])):
+        make_report(res, load(tmp_path / "s"))  # a fresh load: refused (the old code too)
+    with pytest.raises(DataError, match=_changed(tmp_path / "s", st.meta["events_digest"])):
+        make_report(res, s)
 
 @pytest.mark.xfail(strict=True, reason="breaker17e: mmsim synth's ensure_new_output(remove=True) calls shutil.rmtree "
                    "on the -o symlink (to a previous store) under --force: 'Cannot call rmtree on a symbolic link', "
