@@ -27,9 +27,8 @@ def _edit_in_place_keep_mtime(path) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17e: the digest cache is keyed by the stat taken before the memory "
-                   "map was opened; the map is shared, so an in-place edit shows through it, yet the same store's "
-                   "second check finds its old key and passes")
+# Was xfail: breaker17e: the digest cache is keyed by the stat taken before the memory map was opened; the map is
+# shared, so an in-place edit shows through it, yet the same store's second check finds its old key and passes
 def test_a_store_verified_then_edited_in_place_is_refused_when_checked_again(tmp_path):
     """A store opened and checked (``verify_store``), then its events.npy edited in place (same inode, the mtime set
     back): the opened store's map now shows the edited row, and checking it again must refuse it, as the code
@@ -45,8 +44,8 @@ def test_a_store_verified_then_edited_in_place_is_refused_when_checked_again(tmp
         verify_store(s)
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17e: the export's verify_store of an opened store hits the digest "
-                   "cache entry of that map made before the in-place edit: the edited events are exported")
+# Was xfail: breaker17e: the export's verify_store of an opened store hits the digest cache entry of that map made
+# before the in-place edit: the edited events are exported
 def test_an_opened_store_edited_in_place_is_not_exported(tmp_path):
     """Second case: the hftbacktest export of an ``EventStore`` object exported once, then its events.npy edited in
     place (mtime kept): the second export must be refused naming the file, not write the edited events."""
@@ -62,9 +61,8 @@ def test_an_opened_store_edited_in_place_is_not_exported(tmp_path):
 
 
 
-@pytest.mark.xfail(strict=True, reason="breaker17e: make_report's store check (_store_mismatch -> verify_digest) "
-                   "of the store object the run replayed hits the cache entry its first report made: the in-place "
-                   "edit since is reported on")
+# Was xfail: breaker17e: make_report's store check (_store_mismatch -> verify_digest) of the store object the run
+# replayed hits the cache entry its first report made: the in-place edit since is reported on
 def test_a_report_on_a_store_edited_in_place_since_its_first_report_is_refused(tmp_path):
     """The user's case: ``s = load(p)``, ``res = mmsim.run(s, ...)``, ``make_report(res, s)``; then p's events.npy
     is edited in place (one size, mtime set back: the best bid/ask unchanged, so the fills' book check passes); a
@@ -83,9 +81,8 @@ def test_a_report_on_a_store_edited_in_place_since_its_first_report_is_refused(t
     with pytest.raises(DataError, match=_changed(tmp_path / "s", st.meta["events_digest"])):
         make_report(res, s)
 
-@pytest.mark.xfail(strict=True, reason="breaker17e: mmsim synth's ensure_new_output(remove=True) calls shutil.rmtree "
-                   "on the -o symlink (to a previous store) under --force: 'Cannot call rmtree on a symbolic link', "
-                   "naming no path")
+# Was xfail: breaker17e: mmsim synth's ensure_new_output(remove=True) calls shutil.rmtree on the -o symlink (to a
+# previous store) under --force: 'Cannot call rmtree on a symbolic link', naming no path
 @pytest.mark.parametrize("hops", [1, 2])
 def test_synth_forced_onto_a_link_to_a_store_is_refused_naming_the_link(tmp_path, capsys, hops):
     """``mmsim synth CFG -o link --force``, ``link -> real/`` (a store; ``hops=2``: ``link -> mid -> real/``): the

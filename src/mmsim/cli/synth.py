@@ -56,6 +56,10 @@ def cmd(args: argparse.Namespace) -> int:
         with flags_named(args, {"synth config key 'seed'": "seed"}):
             cfg = cfg.replace(**changes)
     out = Path(args.output)
+    if out.is_symlink():  # the store writer's refusal, before --force's removal tried to rmtree the link (breaker17e)
+        from ..data._store_write import _target_state
+
+        _target_state(out, args.force)
     ensure_new_output(out, args.force, marker="meta.json", what="event store")
     console = Console(stderr=True, soft_wrap=True)
     t0 = time.perf_counter()

@@ -85,24 +85,34 @@ _OPENED: weakref.WeakKeyDictionary[Any, tuple[str, int, int, int, int]] = weakre
 
 def note_opened(events: np.ndarray, path: Path, st: os.stat_result) -> None:
     """Record that ``events`` (a memory map) was opened from ``path``, whose ``os.stat`` taken *before* the open was
-    ``st``. The digest cache is keyed by that, not by a stat taken when the digest is checked: a file replaced between
-    a store's open and its check was hashed as the old mapping and filed under the new file, which every later open
-    then took as verified (breaker17d). Stat before the open errs the safe way: a file replaced between the stat and
-    the open files the new mapping's hash under the old file's key, which no later open has."""
+    ``st``. The digest cache uses a map's hash only while the file at ``path`` is still that inode: a file replaced
+    between a store's open and its check was hashed as the old map and filed under the new file, which every later
+    open then took as verified (breaker17d). Stat before the open errs the safe way: a file replaced between the stat
+    and the open has another inode than the one recorded, and is hashed every time."""
     mm = getattr(events, "_mmap", None)
     if mm is not None:
         _OPENED[mm] = (str(path.resolve()), st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
 
 
 def _cache_key(events: np.ndarray) -> tuple[Any, ...] | None:
-    """The cache key of ``events``: its file as opened (:func:`note_opened`) and which bytes of the map it is (a slice
-    of a store is hashed, and cached, apart from the store); None for an array not opened so (hashed every time)."""
+    """The cache key of ``events``: its file as it is now, when that is still the file the map was opened from
+    (:func:`note_opened`: the same inode, so the map shows the file's bytes), and which bytes of the map it is (a
+    slice of a store is hashed, and cached, apart from the store); None for an array not opened so, or whose file
+    was replaced since (hashed every time). The stat is taken now, not kept from the open: an edit in place since
+    (the map shows it) changes the ctime, and the map is hashed again (breaker17e)."""
     mm = getattr(events, "_mmap", None)
     opened = _OPENED.get(mm) if mm is not None else None
     if mm is None or opened is None or not events.flags.c_contiguous:
         return None
+    try:
+        st = os.stat(opened[0])
+    except OSError:
+        return None
+    if st.st_ino != opened[1]:
+        return None
     base = np.frombuffer(mm, dtype=np.uint8).__array_interface__["data"][0]
-    return (*opened, events.__array_interface__["data"][0] - base, events.nbytes)
+    return (opened[0], st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size,
+            events.__array_interface__["data"][0] - base, events.nbytes)
 
 
 def array_digest(events: np.ndarray, chunk: int = 1 << 18) -> str:
@@ -132,7 +142,7 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     got = _VERIFIED.get(key) if key else None
     if got is None:
         got = array_digest(events)
-        if key:
+        if key and _cache_key(events) == key:  # the file unchanged while it was hashed
             _VERIFIED[key] = got
     want = meta[DIGEST_KEY]
     if got != want:
