@@ -74,12 +74,12 @@ def check_zone(meta: Mapping[str, Any], meta_path: Path) -> None:
         raise DataError(f"{meta_path}: key 'time_zone' must be {ZONE_RULE}, got {meta['time_zone']!r}")
 
 
-#: Digests of ``events.npy`` files already verified in this process, by the file a memory map was opened from (path,
-#: inode, mtime, ctime, size, stat before it was opened: :func:`note_opened`) and the bytes of it hashed (offset in the
-#: map, length): a sweep's workers or a report after a compare read one store once.
+#: Digests of ``events.npy`` files already verified in this process, by the file as it was when hashed (path, inode,
+#: mtime, ctime, size: :func:`_cache_key`, only while it is the inode its map was opened from) and the bytes of the map
+#: hashed (offset, length): a sweep's workers or a report after a compare read one store once.
 _VERIFIED: dict[tuple[Any, ...], str] = {}
 
-#: The file each memory map was opened from (its ``mmap.mmap`` -> the stat key), recorded by :func:`note_opened`.
+#: The file each memory map was opened from (its ``mmap.mmap`` -> path and stat before the open), by :func:`note_opened`.
 _OPENED: weakref.WeakKeyDictionary[Any, tuple[str, int, int, int, int]] = weakref.WeakKeyDictionary()
 
 
