@@ -10,30 +10,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-from test_compare_digest import META, l2_events
-from test_newcomer17 import l2_with_prints
-from test_newcomer17 import META as M17
 
 import mmsim
 from mmsim.data import hftbacktest as h
 from mmsim.data import trade_implied
 from mmsim.data.store import write_store
 from mmsim.errors import DataError
-
-_RULE = "not a mapping of the four counts prints, hidden, reduced, restored (non-negative integers)"
-
-
-def _store_with_implied(tmp_path, value):
-    write_store(tmp_path / "s", l2_events(), dict(META))
-    p = tmp_path / "s" / "meta.json"
-    m = json.loads(p.read_text())
-    m.setdefault("quirks", {})["trade_implied_book"] = value
-    p.write_text(json.dumps(m))
-    return p
+from test_breaker17d import _RULE, _store_with_implied
+from test_compare_digest import META, l2_events
+from test_newcomer17 import META as M17
+from test_newcomer17 import l2_with_prints
 
 
 @pytest.mark.parametrize("value", [

@@ -116,7 +116,7 @@ def cmd(args: argparse.Namespace) -> int:
     if meta_path.is_file():  # a store: its identity must be the run's (another tick size, the same count)
         import json
 
-        from ..report.compute import _check_store
+        from ..report.compute import check_store
 
         try:
             store_meta = json.loads(meta_path.read_text())
@@ -129,7 +129,7 @@ def cmd(args: argparse.Namespace) -> int:
             # store, the report also checks that its book is the one the fills saw.
             check_store_meta(store_meta, meta_path)
             events = EventStore(meta_path.parent, events, store_meta)  # type: ignore[assignment]
-            _check_store(result, events)
+            check_store(result, events)
     event_h: list[Any] | None = None
     if args.event_horizons is not None:  # 10 or 10ev, as in a config; '' is none, as report.event_horizons: []
         event_h = [parse_event_horizon(t, "--event-horizons")

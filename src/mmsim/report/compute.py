@@ -69,6 +69,7 @@ __all__ = [
     "GROUPS",
     "Horizon",
     "ReportData",
+    "check_store",
     "compute_report",
     "exchange_mid2",
     "format_ns",
@@ -210,7 +211,7 @@ def compute_report(
     if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
         store_given = True
         if same_events:
-            _check_store(result, events)
+            check_store(result, events)
         events = events.events
     events = np.asarray(events)
     n_run = getattr(result, "n_events", None)
@@ -468,7 +469,7 @@ def _store_mismatch(result: Any, store: Any) -> list[str]:
     return [f"{k} {run_meta[k]!r} vs {store_meta[k]!r}" for k in both if run_meta[k] != store_meta[k]]
 
 
-def _check_store(result: Any, store: Any) -> None:
+def check_store(result: Any, store: Any) -> None:
     """Refuse an event store whose identity (meta.json) differs from the one the run replayed, or whose events are
     not the ones its meta.json's digest was computed from (:func:`_store_mismatch`)."""
     bad = _store_mismatch(result, store)
