@@ -10,7 +10,7 @@ import shutil
 
 import numpy as np
 import pytest
-from test_compare_digest import META, l2_events, run_on
+from test_compare_digest import META, l2_events, run_on, run_unchecked
 
 import mmsim
 from mmsim import Kind
@@ -46,7 +46,7 @@ def edited(tmp_path):
     ed = mmsim.load(tmp_path / "e")
     assert ed.meta["events_digest"] == st.meta["events_digest"]
     ra.save(tmp_path / "ra")
-    rb = run_on(ed)
+    rb = run_unchecked(ed)  # mmsim.run(ed) refuses it now (lead session 18)
     rb.meta["store"] = str(tmp_path / "e")
     rb.save(tmp_path / "rb")
     return st, ed, ra, rb

@@ -28,12 +28,21 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
         ``events`` is neither an array nor an event store.
     DataError
         Wrong dtype, not 1-d, not C-contiguous, or no events at all (an empty array or
-        store has nothing to replay, and a run of it would report zeros that look fine).
+        store has nothing to replay, and a run of it would report zeros that look fine);
+        a store (with a path) whose ``events.npy`` is not what its ``meta.json``'s
+        ``events_digest`` was computed from (recomputed, once per file version in a process:
+        :func:`mmsim.data._identity.verify_digest`), so ``mmsim.run(mmsim.load(...))`` in
+        Python refuses an edited store before its replay, as ``mmsim run`` does.
     """
     meta: dict[str, Any] = {}
     if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore
         meta = dict(events.meta)
         if getattr(events, "path", None) is not None:
+            from pathlib import Path
+
+            from .data._identity import verify_digest
+
+            verify_digest(events.events, events.meta, Path(events.path) / "meta.json")
             meta.setdefault("store", str(events.path))
         events = events.events
     if not isinstance(events, np.ndarray):

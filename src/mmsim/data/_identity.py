@@ -115,12 +115,32 @@ def _cache_key(events: np.ndarray) -> tuple[Any, ...] | None:
             events.__array_interface__["data"][0] - base, events.nbytes)
 
 
+def _padding(dtype: np.dtype) -> list[tuple[int, int]]:
+    """The byte ranges ``[a, b)`` of a record of ``dtype`` that no field covers (EVENT_DTYPE's 42-48, after ``side``)."""
+    used = np.zeros(dtype.itemsize, dtype=bool)
+    for f in (dtype.fields or {}).values():
+        used[f[1]:f[1] + f[0].itemsize] = True
+    edges = np.flatnonzero(np.diff(np.concatenate(([True], used, [True])).astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
 def array_digest(events: np.ndarray, chunk: int = 1 << 18) -> str:
-    """``events_digest`` of an event array (a store's memory map): the SHA-256 of its bytes, padding included (a
-    store writes it zeroed); the store writer's digest at close is this of its file (``_store_write.events_digest``)."""
+    """``events_digest`` of an event array (a store's memory map): the SHA-256 of its bytes, its records' padding
+    read as zeros, as a store writes it; the store writer's digest at close is this of its file
+    (``_store_write.events_digest``). Padding counts as zeros whatever it holds: numpy's copy of a structured
+    array (``np.array(store.events)``) leaves it undefined, and its digest differed from the store's, so
+    ``mmsim.run`` of a store holding such a copy would refuse it as edited. A chunk is copied (to zero its padding)
+    only when its padding is not zero already: a store's file is hashed in place."""
     h = hashlib.sha256()
+    pad = _padding(events.dtype) if events.dtype.fields else []
     for i in range(0, len(events), chunk):
-        h.update(np.ascontiguousarray(events[i:i + chunk]).view(np.uint8).data)
+        c = np.ascontiguousarray(events[i:i + chunk])
+        b = c.view(np.uint8).reshape(len(c), c.dtype.itemsize)
+        if any(b[:, lo:hi].any() for lo, hi in pad):
+            b = b.copy()
+            for lo, hi in pad:
+                b[:, lo:hi] = 0
+        h.update(b.data if b.flags.c_contiguous else np.ascontiguousarray(b).data)
     return f"sha256:{h.hexdigest()}"
 
 
