@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .._paths import describe_entries, visible_entries
+from ._staging import Staged, staged_output
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "located", "number",
-           "progress_bar", "scalar", "staged_output", "strategy_located", "value_list"]
+           "progress_bar", "scalar", "Staged", "staged_output", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -323,81 +324,6 @@ def _refuse_foreign(path: Path, marker: str, what: str, merge: bool = False) -> 
         refusing = "refusing to replace it"
     raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}){holds}; {refusing} even "
                      "with --force: choose another -o")
-
-
-class Staged:
-    """A command's output written in a hidden sibling directory, put in place whole (:func:`staged_output`)."""
-
-    def __init__(self, path: Path, marker: str) -> None:
-        link = Path(path)  # a symbolic link: written where it points, staged beside that, the link kept (breaker17d)
-        self.target, self.marker = (Path(os.path.realpath(link)) if link.is_symlink() else link), marker
-        self.committed = False
-        self._dir: Path | None = None
-
-    def dir(self) -> Path:
-        """The directory to write in (created on first use): ``.NAME.writing-PID`` beside the target."""
-        if self._dir is None:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            d = self.target.parent / f".{self.target.name}.writing-{os.getpid()}"
-            if d.exists():  # left by a process of the same pid that was killed mid-write
-                shutil.rmtree(d)
-            d.mkdir()
-            self._dir = d
-        return self._dir
-
-    def commit(self, *, merge: bool = False) -> None:
-        """Put the written directory in place of the target (a previous output holding
-        ``marker``, or an empty directory), with Ctrl-C held back for the two renames; the
-        command's outcome is then settled (:func:`._sigint.settled`): a Ctrl-C while the
-        previous output is deleted, or the tables and the last line are printed, changes nothing.
-        ``merge``: a non-empty target (accepted with ``--force``, ``mmsim demo``) receives the
-        files one by one, each whole, the others in it left as they are."""
-        from .._interrupt import _sigint_blocked
-        from ._sigint import settled
-
-        old = None
-        with _sigint_blocked():
-            t = self.target
-            if t.is_dir() and any(t.iterdir()) and (merge or not visible_entries(t)):  # (kept: its hidden files)
-                for f in sorted(self.dir().iterdir()):  # --force into a folder: each file whole
-                    os.replace(f, t / f.name)
-                self.dir().rmdir()
-            else:
-                if t.is_dir() and (t / self.marker).exists():
-                    old = t.parent / f".{t.name}.replaced-{os.getpid()}"
-                    if old.exists():
-                        shutil.rmtree(old)
-                    os.replace(t, old)
-                elif t.is_dir() and not any(t.iterdir()):
-                    t.rmdir()
-                os.replace(self.dir(), t)
-            self.committed = True
-            settled()  # the output is in place: a Ctrl-C from now on changes nothing (its status included)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def staged_output(path: Path, marker: str) -> Iterator[Staged]:
-    """Write a command's output whole or not at all.
-
-    The command writes in ``stage.dir()`` and calls ``stage.commit()`` once everything is
-    there; the directory then replaces ``path`` (a previous output :func:`ensure_new_output`
-    accepted with ``remove=False``, holding ``marker``). Left uncommitted (an error, Ctrl-C
-    while the files or the report are written), the staged directory is removed and
-    ``path`` is as it was: a run directory is never half written (``result.json`` without
-    its report, or record arrays without ``result.json``; docs/config.md). A second Ctrl-C
-    while the staged directory is removed is raised once it is gone.
-    """
-    from .._interrupt import _sigint_deferred
-
-    stage = Staged(path, marker)
-    try:
-        yield stage
-    finally:
-        if not stage.committed and stage._dir is not None:
-            with _sigint_deferred():  # a second Ctrl-C: raised once the staged directory is gone
-                shutil.rmtree(stage._dir, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -13,7 +13,8 @@ from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
 from ..report._format import QTY_UNITS
 from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named,
-                      UsageError, integer, keep, one_of, staged_output, value_list)
+                      UsageError, integer, keep, one_of, value_list)
+from ._staging import staged_output
 
 __all__ = ["add_parser", "cmd"]
 

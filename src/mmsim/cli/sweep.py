@@ -189,7 +189,8 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     from ..sweep import RESULTS_FILE, read_results, run_point, select_point
     from ..sweep.grid import _describe
     from ..sweep.points import POINT_CONFIG, check_points, differences
-    from ._common import ensure_new_output, progress_bar, staged_output
+    from ._common import ensure_new_output, progress_bar
+    from ._staging import staged_output
 
     point = select_point(grid, args.point)
     check_points([point], len(grid.points), grid)
