@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from ._staging import Staged, staged_output
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "located", "number",
-           "progress_bar", "scalar", "Staged", "staged_output", "strategy_located", "value_list"]
+           "progress_bar", "refuse_looping_link", "scalar", "Staged", "staged_output", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -275,6 +276,36 @@ def _is_nonempty(path: Path) -> bool:
     return path.is_file() or (path.is_dir() and bool(visible_entries(path)))  # hidden files are kept
 
 
+def refuse_looping_link(path: Path) -> None:
+    """Refuse an output ``path`` that is, or goes through, a symbolic link that loops (``link -> link``,
+    ``a -> b -> a``): nothing can be written there, and the error was an OSError naming the hidden staging
+    folder. A dangling link (to a path that does not exist) is not refused: it is written where it points.
+
+    Raises
+    ------
+    UsageError
+        ``LINK: a symbolic link that loops (following it never ends); choose another -o``; for a folder on
+        the way, ``PATH: LINK is a symbolic link that loops ...``.
+    """
+    path = Path(path)
+    try:
+        os.stat(path)
+        return
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            return
+    looping = path
+    for q in [*reversed(path.parents), path]:  # the first on the way that loops
+        try:
+            os.stat(q)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                looping = q
+                break
+    what = "a symbolic link that loops" if looping == path else f"{looping} is a symbolic link that loops"
+    raise UsageError(f"{path}: {what} (following it never ends); choose another -o")
+
+
 def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",
                       remove: bool = True, strict: bool = False, merge: bool = False) -> None:
     """Refuse to write over ``path`` unless ``force``.
@@ -290,12 +321,14 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     ``force`` (so the message does not first suggest a ``--force`` that would then be refused).
     ``merge``: ``--force`` writes the files into the folder (``mmsim demo``), as the refusal says.
     A directory holding only hidden files (``.gitkeep``) is empty: they are kept.
+    A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`).
 
     Raises
     ------
     UsageError
         Naming the path and what to do.
     """
+    refuse_looping_link(path)
     if not _is_nonempty(path):
         return
     if strict and marker is not None and path.is_dir() and not (path / marker).exists():

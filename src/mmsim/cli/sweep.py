@@ -65,7 +65,9 @@ def cmd(args: argparse.Namespace) -> int:
         raise ConfigError(f"--pass-size: expected a positive integer, got {args.pass_size}")
     timeout = parse_timeout(args.timeout, "--timeout") if args.timeout is not None else grid.timeout
     from ..sweep.results import check_output_dir
+    from ._common import refuse_looping_link
 
+    refuse_looping_link(Path(out))  # -o LINK looping: a usage error naming it (outdir18)
     check_output_dir(Path(out))  # a folder that is not a sweep's output: refused, even with --force
     if args.point is not None:
         return _drill(args, grid, Path(out))
