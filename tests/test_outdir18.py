@@ -230,3 +230,30 @@ def test_a_loop_is_refused_before_the_report_is_computed(tmp_path, monkeypatch, 
     monkeypatch.setattr(report_module, "make_report", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert main(["report", str(run), "-o", str(tmp_path / "link"), "-q"]) == 2
     assert calls == []
+
+
+def test_sweep_into_a_link_that_loops_is_a_usage_error_naming_it(tmp_path, capsys):
+    """``mmsim sweep GRID -o LINK`` (its own output folder, not staged) refuses a looping link the same way."""
+    st = tmp_path / "st"
+    write_store(st, l2_with_prints(), dict(META))
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {st}\n  strategy: {{path: join_best}}\naxes:\n  latency.feed: [0ms]\n")
+    link = tmp_path / "link"
+    link.symlink_to(link)
+    before = _names(tmp_path)
+    capsys.readouterr()
+    assert main(["sweep", str(grid), "--workers", "0", "-q", "-o", str(link)]) == 2
+    assert capsys.readouterr().err == (f"mmsim sweep: error: {link}: a symbolic link that loops (following it never "
+                                       "ends); choose another -o\n")
+    assert _names(tmp_path) == before
+
+
+def test_every_file_a_report_writes_is_a_report_file(tmp_path):
+    """REPORT_FILES is the set a later report replaces: the run's report (four plots) writes none outside it."""
+    from mmsim.report import REPORT_FILES
+
+    run = run_dir(tmp_path)
+    assert sorted(set(_names(run)) - set(ARRAYS)) == sorted(set(PLOTS) | {"fills.csv", "report.html",
+                                                                          "report.json"})
+    assert set(PLOTS) | {"fills.csv", "report.html", "report.json"} <= set(REPORT_FILES)
+    assert len(REPORT_FILES) == 8 and REPORT_FILES[:2] == ("report.json", "fills.csv")
