@@ -166,7 +166,7 @@ def test_every_row_carries_its_config_digest(tmp_path, store):
 def test_a_staged_points_written_paths_name_its_final_directory(tmp_path, store, plots):
     """`mmsim sweep --point` writes in `.ID.writing-PID` and renames it; run_point's `written`
     named the staged directory, gone once renamed."""
-    from mmsim.cli._common import staged_output
+    from mmsim.cli._staging import staged_output
     from mmsim.sweep import run_point
 
     grid = load_grid(_grid(tmp_path, store, TWO_ARMS, feeds="[0ms]"))

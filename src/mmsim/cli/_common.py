@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .._paths import describe_entries, visible_entries
+from ._staging import Staged, staged_output
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
            "common_parent", "ensure_new_output", "flags_named", "integer", "interactive", "keep", "located", "number",
-           "progress_bar", "scalar", "staged_output", "strategy_located", "value_list"]
+           "progress_bar", "refuse_looping_link", "scalar", "Staged", "staged_output", "strategy_located", "value_list"]
 
 # A token that starts like a negative number (-1, -1s, -.5ms, -0.5,1, -1e3, -inf, -nan) is a value, never an option:
 # argparse's own rule took only -1 and -.5, so `--tolerance -1s` was "expected one argument" instead of mmsim's
@@ -274,6 +276,36 @@ def _is_nonempty(path: Path) -> bool:
     return path.is_file() or (path.is_dir() and bool(visible_entries(path)))  # hidden files are kept
 
 
+def refuse_looping_link(path: Path) -> None:
+    """Refuse an output ``path`` that is, or goes through, a symbolic link that loops (``link -> link``,
+    ``a -> b -> a``): nothing can be written there, and the error was an OSError naming the hidden staging
+    folder. A dangling link (to a path that does not exist) is not refused: it is written where it points.
+
+    Raises
+    ------
+    UsageError
+        ``LINK: a symbolic link that loops (following it never ends); choose another -o``; for a folder on
+        the way, ``PATH: LINK is a symbolic link that loops ...``.
+    """
+    path = Path(path)
+    try:
+        os.stat(path)
+        return
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            return
+    looping = path
+    for q in [*reversed(path.parents), path]:  # the first on the way that loops
+        try:
+            os.stat(q)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                looping = q
+                break
+    what = "a symbolic link that loops" if looping == path else f"{looping} is a symbolic link that loops"
+    raise UsageError(f"{path}: {what} (following it never ends); choose another -o")
+
+
 def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",
                       remove: bool = True, strict: bool = False, merge: bool = False) -> None:
     """Refuse to write over ``path`` unless ``force``.
@@ -289,12 +321,14 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     ``force`` (so the message does not first suggest a ``--force`` that would then be refused).
     ``merge``: ``--force`` writes the files into the folder (``mmsim demo``), as the refusal says.
     A directory holding only hidden files (``.gitkeep``) is empty: they are kept.
+    A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`).
 
     Raises
     ------
     UsageError
         Naming the path and what to do.
     """
+    refuse_looping_link(path)
     if not _is_nonempty(path):
         return
     if strict and marker is not None and path.is_dir() and not (path / marker).exists():
@@ -323,81 +357,6 @@ def _refuse_foreign(path: Path, marker: str, what: str, merge: bool = False) -> 
         refusing = "refusing to replace it"
     raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}){holds}; {refusing} even "
                      "with --force: choose another -o")
-
-
-class Staged:
-    """A command's output written in a hidden sibling directory, put in place whole (:func:`staged_output`)."""
-
-    def __init__(self, path: Path, marker: str) -> None:
-        link = Path(path)  # a symbolic link: written where it points, staged beside that, the link kept (breaker17d)
-        self.target, self.marker = (Path(os.path.realpath(link)) if link.is_symlink() else link), marker
-        self.committed = False
-        self._dir: Path | None = None
-
-    def dir(self) -> Path:
-        """The directory to write in (created on first use): ``.NAME.writing-PID`` beside the target."""
-        if self._dir is None:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            d = self.target.parent / f".{self.target.name}.writing-{os.getpid()}"
-            if d.exists():  # left by a process of the same pid that was killed mid-write
-                shutil.rmtree(d)
-            d.mkdir()
-            self._dir = d
-        return self._dir
-
-    def commit(self, *, merge: bool = False) -> None:
-        """Put the written directory in place of the target (a previous output holding
-        ``marker``, or an empty directory), with Ctrl-C held back for the two renames; the
-        command's outcome is then settled (:func:`._sigint.settled`): a Ctrl-C while the
-        previous output is deleted, or the tables and the last line are printed, changes nothing.
-        ``merge``: a non-empty target (accepted with ``--force``, ``mmsim demo``) receives the
-        files one by one, each whole, the others in it left as they are."""
-        from .._interrupt import _sigint_blocked
-        from ._sigint import settled
-
-        old = None
-        with _sigint_blocked():
-            t = self.target
-            if t.is_dir() and any(t.iterdir()) and (merge or not visible_entries(t)):  # (kept: its hidden files)
-                for f in sorted(self.dir().iterdir()):  # --force into a folder: each file whole
-                    os.replace(f, t / f.name)
-                self.dir().rmdir()
-            else:
-                if t.is_dir() and (t / self.marker).exists():
-                    old = t.parent / f".{t.name}.replaced-{os.getpid()}"
-                    if old.exists():
-                        shutil.rmtree(old)
-                    os.replace(t, old)
-                elif t.is_dir() and not any(t.iterdir()):
-                    t.rmdir()
-                os.replace(self.dir(), t)
-            self.committed = True
-            settled()  # the output is in place: a Ctrl-C from now on changes nothing (its status included)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def staged_output(path: Path, marker: str) -> Iterator[Staged]:
-    """Write a command's output whole or not at all.
-
-    The command writes in ``stage.dir()`` and calls ``stage.commit()`` once everything is
-    there; the directory then replaces ``path`` (a previous output :func:`ensure_new_output`
-    accepted with ``remove=False``, holding ``marker``). Left uncommitted (an error, Ctrl-C
-    while the files or the report are written), the staged directory is removed and
-    ``path`` is as it was: a run directory is never half written (``result.json`` without
-    its report, or record arrays without ``result.json``; docs/config.md). A second Ctrl-C
-    while the staged directory is removed is raised once it is gone.
-    """
-    from .._interrupt import _sigint_deferred
-
-    stage = Staged(path, marker)
-    try:
-        yield stage
-    finally:
-        if not stage.committed and stage._dir is not None:
-            with _sigint_deferred():  # a second Ctrl-C: raised once the staged directory is gone
-                shutil.rmtree(stage._dir, ignore_errors=True)
 
 
 @contextlib.contextmanager

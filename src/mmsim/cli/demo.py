@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._common import add_force, add_output, add_quiet, ensure_new_output, staged_output
+from ._common import add_force, add_output, add_quiet, ensure_new_output
+from ._staging import staged_output
 
 __all__ = ["add_parser", "cmd"]
 
@@ -37,7 +38,7 @@ def cmd(args: argparse.Namespace) -> int:
     """``mmsim demo``: 0.
 
     The files are written in a hidden ``.NAME.writing-PID`` beside the output folder and
-    renamed to it once all are there (:func:`._common.staged_output`): Ctrl-C meanwhile leaves
+    renamed to it once all are there (:func:`._staging.staged_output`): Ctrl-C meanwhile leaves
     no folder, or the previous one as it was. With ``--force``, a demo's folder that exists (it
     holds demo.html) receives the files one by one, each whole (its other files are left as they
     are); a non-empty folder that is not a demo's is refused, with ``--force`` too.

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..errors import ConfigError
 from ._common import (Written, add_force, add_output, add_quiet, comma_list, duration, duration_list, ensure_new_output,
-                      flags_named, interactive, keep, scalar, staged_output, strategy_located)
+                      flags_named, interactive, keep, scalar, strategy_located)
+from ._staging import staged_output
 
 __all__ = ["add_parser", "cmd"]
 

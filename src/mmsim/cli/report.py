@@ -13,7 +13,8 @@ from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
 from ..report._format import QTY_UNITS
 from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named,
-                      UsageError, integer, keep, one_of, staged_output, value_list)
+                      UsageError, integer, keep, one_of, refuse_looping_link, value_list)
+from ._staging import staged_output
 
 __all__ = ["add_parser", "cmd"]
 
@@ -91,7 +92,7 @@ def cmd(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from ..engine import Result
-    from ..report import make_report
+    from ..report import REPORT_FILES, make_report
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "result.json").is_file():
@@ -135,6 +136,7 @@ def cmd(args: argparse.Namespace) -> int:
         event_h = [parse_event_horizon(t, "--event-horizons")
                    for t in value_list(args.event_horizons, "--event-horizons", allow_empty=True)]
     out = Path(args.output) if args.output else run_dir
+    refuse_looping_link(out)  # before out.resolve(), which raised RuntimeError on it
     if out.resolve() != run_dir.resolve():
         if out.exists() and not out.is_dir():  # --force would not make a file a folder (breaker17d)
             raise UsageError(f"{out}: a file, not a directory: the report writes a folder of files; choose another -o")
@@ -160,6 +162,6 @@ def cmd(args: argparse.Namespace) -> int:
     # output (a new directory, or the run's own with its previous report) as it was (newcomer17).
     with staged_output(out, "report.json") as stage:
         written = {name: out / name for name in rep.save(stage.dir(), plots=not args.no_plots)}
-        stage.commit(merge=True)
+        stage.commit(merge=True, replaces=REPORT_FILES)  # an earlier report's files, replaced as a set
     print(f"wrote {', '.join(sorted(written))} to {out}")  # one line, never wrapped: the path stays whole
     return 0

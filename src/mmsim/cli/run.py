@@ -9,8 +9,8 @@ from typing import Any
 
 from ..config import RunConfig
 from ..errors import DataError, StrategyError
-from ._common import (add_force, add_output, add_quiet, ensure_new_output, progress_bar, staged_output,
-                      strategy_located)
+from ._common import (add_force, add_output, add_quiet, ensure_new_output, progress_bar, strategy_located)
+from ._staging import staged_output
 
 __all__ = ["add_parser", "cmd", "default_output"]
 

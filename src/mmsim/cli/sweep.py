@@ -65,7 +65,9 @@ def cmd(args: argparse.Namespace) -> int:
         raise ConfigError(f"--pass-size: expected a positive integer, got {args.pass_size}")
     timeout = parse_timeout(args.timeout, "--timeout") if args.timeout is not None else grid.timeout
     from ..sweep.results import check_output_dir
+    from ._common import refuse_looping_link
 
+    refuse_looping_link(Path(out))  # -o LINK looping: a usage error naming it (outdir18)
     check_output_dir(Path(out))  # a folder that is not a sweep's output: refused, even with --force
     if args.point is not None:
         return _drill(args, grid, Path(out))
@@ -189,7 +191,8 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     from ..sweep import RESULTS_FILE, read_results, run_point, select_point
     from ..sweep.grid import _describe
     from ..sweep.points import POINT_CONFIG, check_points, differences
-    from ._common import ensure_new_output, progress_bar, staged_output
+    from ._common import ensure_new_output, progress_bar
+    from ._staging import staged_output
 
     point = select_point(grid, args.point)
     check_points([point], len(grid.points), grid)

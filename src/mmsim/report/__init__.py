@@ -20,9 +20,15 @@ import numpy as np
 
 from ._format import check_qty
 from .compute import CONFIDENCE, Horizon, ReportData, compute_report
-from .render import render_html, render_plots, rich_tables, to_json, write_fills_csv
+from .render import PLOT_FILES, render_html, render_plots, rich_tables, to_json, write_fills_csv
 
-__all__ = ["Horizon", "Report", "make_report"]
+__all__ = ["REPORT_FILES", "Horizon", "Report", "make_report"]
+
+#: Every file name :meth:`Report.save` can write. A report written into a folder that holds an earlier report
+#: (its report.json) replaces these as a set: those of them it does not write again (plots of a section it does
+#: not have, report.html and the PNGs with ``--no-plots``) are removed when it is put in place; any other file
+#: stays (docs/reports.md, "Files").
+REPORT_FILES: tuple[str, ...] = ("report.json", "fills.csv", *PLOT_FILES, "report.html")
 
 
 class Report:

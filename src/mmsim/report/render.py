@@ -449,9 +449,14 @@ def plot_signals(rep: ReportData) -> bytes | None:
     return png_bytes(fig)
 
 
+#: Every plot file a report can draw (:func:`render_plots` draws a subset): with report.json, fills.csv and
+#: report.html, the files a report writes and a later report into the same folder replaces (REPORT_FILES).
+PLOT_FILES = ("pnl.png", "markouts.png", "signals.png", "queue_models.png", "information_age.png")
+
+
 def render_plots(rep: ReportData, qty: str = "auto") -> dict[str, bytes]:
     """All plots by file name (``pnl.png``, ``markouts.png``; ``signals.png``, ``queue_models.png`` and
-    ``information_age.png`` when the report has those sections)."""
+    ``information_age.png`` when the report has those sections), names of :data:`PLOT_FILES`."""
     out = {"pnl.png": plot_pnl(rep, qty), "markouts.png": plot_markouts(rep)}
     sig = plot_signals(rep)
     if sig is not None:

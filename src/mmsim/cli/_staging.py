@@ -1,0 +1,121 @@
+"""How a command's output directory is written whole or not at all: staged in a hidden sibling, put in place at once.
+
+:func:`staged_output` (and its :class:`Staged`) is used by ``mmsim run``, ``report``, ``queue-score``,
+``sweep --point`` and ``demo`` (docs/config.md, "An output directory is written whole or not at all").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Collection, Iterator
+from pathlib import Path
+
+from .._paths import visible_entries
+
+__all__ = ["Staged", "staged_output"]
+
+
+class Staged:
+    """A command's output written in a hidden sibling directory, put in place whole (:func:`staged_output`)."""
+
+    def __init__(self, path: Path, marker: str) -> None:
+        link = Path(path)  # a symbolic link: written where it points, staged beside that, the link kept (breaker17d)
+        self.target, self.marker = (Path(os.path.realpath(link)) if link.is_symlink() else link), marker
+        self.committed = False
+        self._dir: Path | None = None
+        self._created: list[Path] = []  # the target's parents dir() created, deepest first
+
+    def _make_parents(self) -> None:
+        """Create the target's missing parents, noting them: removed again if the output is not committed."""
+        missing, p = [], self.target.parent
+        while not os.path.lexists(p) and p != p.parent:
+            missing.append(p)
+            p = p.parent
+        self._created = missing
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+
+    def _remove_created_parents(self) -> None:
+        """Remove the parents :meth:`_make_parents` created, deepest first, each only while empty."""
+        for p in self._created:
+            try:
+                os.rmdir(p)
+            except OSError:  # not empty (something else wrote there meanwhile), or gone: it and those above stay
+                break
+
+    def dir(self) -> Path:
+        """The directory to write in (created on first use): ``.NAME.writing-PID`` beside the target."""
+        if self._dir is None:
+            self._make_parents()
+            d = self.target.parent / f".{self.target.name}.writing-{os.getpid()}"
+            if d.exists():  # left by a process of the same pid that was killed mid-write
+                shutil.rmtree(d)
+            d.mkdir()
+            self._dir = d
+        return self._dir
+
+    def commit(self, *, merge: bool = False, replaces: Collection[str] = ()) -> None:
+        """Put the written directory in place of the target (a previous output holding
+        ``marker``, or an empty directory), with Ctrl-C held back for the two renames; the
+        command's outcome is then settled (:func:`._sigint.settled`): a Ctrl-C while the
+        previous output is deleted, or the tables and the last line are printed, changes nothing.
+        ``merge``: a non-empty target (accepted with ``--force``, ``mmsim demo``) receives the
+        files one by one, each whole, the others in it left as they are; when it holds ``marker`` (an
+        earlier output of the same kind), the names of ``replaces`` it holds that were not written
+        this time (an earlier report's plots) are removed in the same step, nothing else."""
+        from .._interrupt import _sigint_blocked
+        from ._sigint import settled
+
+        old = None
+        with _sigint_blocked():
+            t = self.target
+            if t.is_dir() and any(t.iterdir()) and (merge or not visible_entries(t)):  # (kept: its hidden files)
+                written = {f.name for f in self.dir().iterdir()}
+                stale = [n for n in replaces if n not in written and (t / self.marker).is_file()
+                         and ((t / n).is_file() or (t / n).is_symlink())]
+                for f in sorted(self.dir().iterdir()):  # --force into a folder: each file whole
+                    os.replace(f, t / f.name)
+                self.dir().rmdir()
+                for n in stale:  # the earlier output's files this one does not have (outdir18)
+                    (t / n).unlink(missing_ok=True)
+            else:
+                if t.is_dir() and (t / self.marker).exists():
+                    old = t.parent / f".{t.name}.replaced-{os.getpid()}"
+                    if old.exists():
+                        shutil.rmtree(old)
+                    os.replace(t, old)
+                elif t.is_dir() and not any(t.iterdir()):
+                    t.rmdir()
+                os.replace(self.dir(), t)
+            self.committed = True
+            settled()  # the output is in place: a Ctrl-C from now on changes nothing (its status included)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_output(path: Path, marker: str) -> Iterator[Staged]:
+    """Write a command's output whole or not at all.
+
+    The command writes in ``stage.dir()`` and calls ``stage.commit()`` once everything is
+    there; the directory then replaces ``path`` (a previous output :func:`ensure_new_output`
+    accepted with ``remove=False``, holding ``marker``). Left uncommitted (an error, Ctrl-C
+    while the files or the report are written), the staged directory is removed and
+    ``path`` is as it was: a run directory is never half written (``result.json`` without
+    its report, or record arrays without ``result.json``; docs/config.md). A second Ctrl-C
+    while the staged directory is removed is raised once it is gone. The parents of ``path`` the
+    command created (``-o a/b/c`` with no ``a/``) are removed too, deepest first, each only while
+    empty; those that existed stay.
+    """
+    from .._interrupt import _sigint_deferred
+
+    stage = Staged(path, marker)
+    try:
+        yield stage
+    finally:
+        if not stage.committed:
+            with _sigint_deferred():  # a second Ctrl-C: raised once the staged directory is gone
+                if stage._dir is not None:
+                    shutil.rmtree(stage._dir, ignore_errors=True)
+                stage._remove_created_parents()
