@@ -248,3 +248,15 @@ def test_a_store_edited_after_the_pre_flight_is_opened_again_and_refused(synth, 
         rows = run_sweep(parse_grid(_grid([st])), workers=0)
     assert [(r["error_message"], r["events_digest"]) for r in rows] == [(_changed_message(st, got[0]), None)] * 2
     assert opens == [str(st), str(st)]
+
+
+def test_a_drilled_down_point_opens_its_store_once(synth, tmp_path, opens):
+    """``mmsim sweep GRID --point ID``: its pre-flight and its run share one open (they were two)."""
+    from mmsim.cli import main
+
+    st = _copy(synth, tmp_path / "st")
+    g = tmp_path / "grid.yaml"
+    g.write_text(json.dumps({**_grid([st]), "output": str(tmp_path / "out")}))
+    point = parse_grid(json.loads(g.read_text())).points[1]
+    assert main(["sweep", str(g), "--point", point.id[:8], "--no-plots", "-q"]) == 0
+    assert opens == [str(st)]

@@ -418,10 +418,11 @@ def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = T
     """
     from ..errors import DataError, StrategyError
     from ..runner import load_events, point_metrics, run_config
+    from .passes import open_store
 
     out = Path(out)
     config = point.config.replace(output="")
-    events = load_events(config)
+    events = load_events(config, opener=open_store)  # the pre-flight's open, when it is still the store's files
     try:
         result = run_config(config, events=events, progress=progress)
     except (StrategyError, DataError) as exc:
