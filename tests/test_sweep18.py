@@ -190,6 +190,33 @@ def test_a_point_rerun_onto_edited_events_is_not_counted_as_store_events_changed
     assert _code_changed(rows, before, after, "events_digest") == 0
 
 
+def _half_spread_or_fail(config) -> dict:
+    """A custom point function: fails for ``half_spread`` 2, else one figure."""
+    if config.strategy.params["half_spread"] == 2:
+        raise ValueError("no figures for half_spread 2")
+    return {"half_spread": config.strategy.params["half_spread"]}
+
+
+def test_a_lost_worker_and_a_custom_point_fn_record_no_digest_for_a_failed_point(synth, tmp_path):
+    """Records made where no sweep worker verified the events: a point whose worker died (``WorkerDied``, recorded
+    by the sweep's process) has none; with a custom point_fn a finished point has the meta.json's digest when the
+    sweep started (what the function opened is its own), a failed one none. Each had the meta.json's digest."""
+    from test_sweep_passes import DIE
+
+    st = _copy(synth, tmp_path / "st")
+    (tmp_path / "die.py").write_text(DIE)
+    g = _grid([st], ("1ms",))
+    g["base"]["strategy"] = {"path": f"{tmp_path / 'die.py'}:Die", "params": {"exit_at": 1, "code": 3}}
+    rows = run_sweep(parse_grid(g), workers=1)
+    assert [(r["status"], r["error_type"], r["events_digest"]) for r in rows] == [("error", "WorkerDied", None)]
+
+    g = _grid([st], ("1ms",))
+    g["axes"]["strategy.params.half_spread"] = [1, 2]
+    rows = run_sweep(parse_grid(g), workers=0, point_fn=_half_spread_or_fail)
+    assert [(r["half_spread"] if r["status"] == "ok" else r["error_message"], r["events_digest"]) for r in rows] == [
+        (1, _digest(st)), ("no figures for half_spread 2", None)]
+
+
 # ----------------------------------------------------------------------------- 2. one open per store
 
 
