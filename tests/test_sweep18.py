@@ -190,6 +190,30 @@ def test_a_point_rerun_onto_edited_events_is_not_counted_as_store_events_changed
     assert _code_changed(rows, before, after, "events_digest") == 0
 
 
+def test_points_on_a_copy_edited_under_its_digest_share_no_digest_with_the_original(synth, tmp_path):
+    """results.csv's events_digest tells which points replayed identical events: the points of a copy whose
+    events were edited under the original's digest had the original's (as if they replayed its events); they have
+    none. A baseline point there pairs nothing: the original's points are skipped, the edit named (the pairing
+    verifies the events, it never reads a record's digest)."""
+    good = _copy(synth, tmp_path / "good")
+    bad = _copy(synth, tmp_path / "bad")
+    got = _edit_under_digest(bad)
+    g = _grid([bad, good], ("1ms",))
+    g["axes"]["strategy.params.half_spread"] = [1, 2]
+    g["baseline"] = {"data": str(bad), "strategy.params.half_spread": 1}
+    g["compare"] = {"bucket": "1s", "n_boot": 100}
+    grid = parse_grid(g)
+    base = grid.points[0].id
+    rows = run_sweep(grid, out=tmp_path / "out", workers=0)
+    note = (f"its baseline point {base[:8]} replays another event store ({bad}) than this point's ({good}): "
+            f"{_changed_message(bad, got)}; a paired comparison needs the same events")
+    # The points by store (bad, good), each with half_spread 1 and 2.
+    assert [(r["data"], r["status"], r["events_digest"], r["verdict"], r.get("baseline_note")) for r in rows] == [
+        (str(bad), "error", None, None, None)] * 2 + [(str(good), "ok", _digest(good), "skipped", note)] * 2
+    write_report(rows, grid, tmp_path / "out", plots=False)
+    assert [r["events_digest"] for r in _csv(tmp_path / "out")] == ["", "", _digest(good), _digest(good)]
+
+
 def _half_spread_or_fail(config) -> dict:
     """A custom point function: fails for ``half_spread`` 2, else one figure."""
     if config.strategy.params["half_spread"] == 2:
