@@ -106,8 +106,13 @@ def store_problem(data: str | Path) -> str | None:
     return f"{path}: a directory but not {store}; {made}"
 
 
-def load_events(config: RunConfig) -> Any:
+def load_events(config: RunConfig, *, opener: Callable[[str], Any] | None = None) -> Any:
     """The event store named by ``config.data`` (memory-mapped).
+
+    ``opener``: what opens the store once :func:`store_problem` found one at ``config.data`` (default
+    :func:`mmsim.data.load`); a sweep passes its per-process cache of opened stores
+    (:func:`mmsim.sweep.passes.open_store`). Whatever opened it, the store's events are verified against its
+    digest here.
 
     Raises
     ------
@@ -132,7 +137,7 @@ def load_events(config: RunConfig) -> Any:
         raise ConfigError(f"data: {problem}")
     from .data._identity import verify_store
 
-    store = load(config.data)
+    store = (opener or load)(config.data)
     verify_store(store)  # an events.npy edited under its digest: refused before any replay, not after it
     return store
 

@@ -463,7 +463,8 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
                 try:
                     for rec in stream:
                         rec[CODE_FIELD] = codes.get(by_id[rec["id"]].config.strategy.path)
-                        rec[DATA_FIELD] = digests.get(str(by_id[rec["id"]].config.data or ""))
+                        if DATA_FIELD not in rec:  # not run by the sweep's passes: a custom point_fn, a lost worker
+                            rec[DATA_FIELD] = _unverified_digest(rec, digests, by_id[rec["id"]])
                         if writer is not None:
                             writer.append(rec)
                         done[rec["id"]] = rec
@@ -476,6 +477,15 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
         if writer is not None:
             writer.close()
     return [_flatten(done[p.id], grid, p) for p in grid.points if p.id in done]
+
+
+def _unverified_digest(rec: Mapping[str, Any], digests: Mapping[str, str | None], point: Any) -> str | None:
+    """The ``events_digest`` of a record whose events no sweep worker verified: a custom ``point_fn``'s finished
+    point has its store's meta.json's digest when the sweep started (what it opened is its own), any failed one
+    none (a worker lost, a point refused before its events were read: it claims no events)."""
+    if rec.get("status") != "ok":
+        return None
+    return digests.get(str(point.config.data or ""))
 
 
 class _Progress:

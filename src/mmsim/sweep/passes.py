@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
+from .resume import DATA_FIELD
 
-__all__ = ["MAX_PASS", "default_point", "iter_task", "plan_tasks", "run_task", "subtask", "task_runs"]
+__all__ = ["MAX_PASS", "default_point", "iter_task", "open_store", "plan_tasks", "run_task", "subtask", "task_runs"]
 
 #: Most points one task replays in one pass. Past about 16 runs a pass gains little
 #: more (the shared market is then a small part of each run's cost, docs/benchmarks.md),
@@ -136,9 +137,12 @@ def default_point(config: RunConfig) -> dict[str, Any]:
     ``point_fn=default_point`` to :func:`~mmsim.sweep.run_sweep` runs each alone,
     with the same figures.
     """
+    return _default_point(config, _store(config))
+
+
+def _default_point(config: RunConfig, store: Any) -> dict[str, Any]:
     from ..runner import point_metrics, run_config
 
-    store = _store(config)
     result = run_config(config, events=store, warn=False)  # the sweep warned before its points ran
     metrics = dict(point_metrics(result, store, config))
     metrics["n_events"] = int(result.n_events)
@@ -169,18 +173,52 @@ def _stamp(path: Any) -> tuple[int, ...] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, mt.st_ino, mt.st_mtime_ns, mt.st_ctime_ns
 
 
+def open_store(path: str) -> Any:
+    """The event store at ``path`` as :func:`mmsim.data.load` opens it (memory-mapped), once per process and file
+    version: a sweep's pre-flight (:func:`mmsim.sweep.points.check_points`) and the points run in the same process
+    share one open (a recorded store's receive times are scanned once). Opened again when its ``events.npy`` or
+    ``meta.json`` was written or edited since (:func:`_stamp`: inode, size, mtime, ctime), and the store's derived
+    caches (its book's top, a comparison's columns) dropped with the old map. Its events are not verified here:
+    :func:`_store` does, through :func:`mmsim.runner.load_events`.
+
+    Raises
+    ------
+    DataError
+        As :func:`mmsim.data.load` (nothing is cached then).
+    """
+    from ..data import load
+
+    key = str(path)
+    cached = _STORES.get(key)
+    stamp = _stamp(key)
+    if cached is None or stamp is None or cached[0] != stamp:
+        _BBO.pop(key, None)
+        _PAIRED.pop(key, None)
+        _STORES.pop(key, None)
+        store = load(key)  # the stamp taken before the open: a file written meanwhile is opened again next time
+        if stamp is None:
+            return store
+        cached = _STORES[key] = (stamp, store)
+    return cached[1]
+
+
 def _store(config: RunConfig) -> Any:
-    """The point's store, opened once per worker process, and again when it was written again at its path
-    since (an in-process sweep after a conversion: the old memory map replayed the old events)."""
+    """The point's store by :func:`mmsim.runner.load_events` (its path checked, its events verified against its
+    digest: cached per file version, :func:`mmsim.data._identity.verify_digest`), opened by :func:`open_store`:
+    once per worker process, and again when it was written again at its path since (an in-process sweep after a
+    conversion: the old memory map replayed the old events)."""
     from ..runner import load_events
 
-    cached = _STORES.get(config.data)
-    stamp = _stamp(config.data)
-    if cached is None or cached[0] != stamp:
-        _BBO.pop(config.data, None)
-        _PAIRED.pop(config.data, None)
-        cached = _STORES[config.data] = (stamp, load_events(config))
-    return cached[1]
+    return load_events(config, opener=open_store)
+
+
+def _verified_digest(store: Any) -> str | None:
+    """The ``events_digest`` of a store :func:`_store` returned (its events verified against it), or None for a
+    store without one."""
+    from ..events import DIGEST_KEY
+
+    digest = (getattr(store, "meta", None) or {}).get(DIGEST_KEY)
+    return digest if isinstance(digest, str) else None
 
 
 def _record(p: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,8 +251,15 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
     fn = task.get("point_fn") or default_point
     rec = _record(task)
     t0 = time.perf_counter()
+    if fn is default_point:  # the events it replays are verified first: their digest is recorded
+        rec[DATA_FIELD] = None
     try:
-        metrics = dict(fn(task["config"]))
+        if fn is default_point:
+            store = _store(task["config"])
+            rec[DATA_FIELD] = _verified_digest(store)
+            metrics = _default_point(task["config"], store)
+        else:
+            metrics = dict(fn(task["config"]))
         n_events = metrics.pop("n_events", None)
         warning = metrics.pop(UNITS_FIELD, None)
         rec.update(status="ok", metrics=metrics, n_events=None if n_events is None else int(n_events), error=None)
@@ -262,10 +307,11 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     outs: list[Any] = [None] * len(runs)
     try:
         store = _store(runs[0]["config"])
-    except Exception as exc:  # no store, or a bad one: every point fails alike
+    except Exception as exc:  # no store, or a bad one: every point fails alike, on no verified events
         for p in pts:
-            yield _finish(_failed(_record(p), exc), time.perf_counter() - t0)
+            yield _finish(_failed({**_record(p), DATA_FIELD: None}, exc), time.perf_counter() - t0)
         return
+    digest = _verified_digest(store)
     pairs, slot = [], []
     for i, r in enumerate(runs):
         try:
@@ -286,7 +332,7 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
               if task.get("compare") is not None else None)
     for j, p in enumerate(pts):
         t1 = time.perf_counter()
-        rec = _record(p)
+        rec = {**_record(p), DATA_FIELD: digest}
         out = outs[j]
         if isinstance(out, BaseException):
             _failed(rec, out)

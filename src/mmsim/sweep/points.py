@@ -295,12 +295,13 @@ def _loaded_meta(store: str) -> tuple[str | None, dict]:
     """(None, the store's meta.json plus ``store``: its path) when :func:`mmsim.data.load` opens the store, else
     (its error, {}): a meta.json missing, not JSON or with a bad key, an events.npy not of the event schema, named
     as ``mmsim run`` names them (a store with a broken meta.json left its lot size unknown, and the sweep blamed a
-    size written ``1 base``; newcomer17)."""
-    from ..data.store import load
+    size written ``1 base``; newcomer17). Opened by :func:`mmsim.sweep.passes.open_store`: the points run in this
+    process reuse the open (it was opened twice, a recorded store's receive times scanned twice; sweep18)."""
     from ..errors import DataError
+    from .passes import open_store
 
     try:
-        return None, dict(load(store).meta, store=store)
+        return None, dict(open_store(store).meta, store=store)
     except DataError as exc:
         return str(exc), {}
 
@@ -417,10 +418,11 @@ def run_point(grid: Grid, point: SweepPoint, out: str | Path, *, plots: bool = T
     """
     from ..errors import DataError, StrategyError
     from ..runner import load_events, point_metrics, run_config
+    from .passes import open_store
 
     out = Path(out)
     config = point.config.replace(output="")
-    events = load_events(config)
+    events = load_events(config, opener=open_store)  # the pre-flight's open, when it is still the store's files
     try:
         result = run_config(config, events=events, progress=progress)
     except (StrategyError, DataError) as exc:
