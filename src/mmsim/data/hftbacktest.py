@@ -130,6 +130,8 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     _check_local_order,
     _chunks,
     _file_meta,
+    refuse_implied,
+    refuse_l3,
     sided_clears,
 )
 from ._preopen import OrderLevels, PreOpen
@@ -188,16 +190,19 @@ def _peeked(p: Path) -> Iterator[tuple[np.ndarray, tuple[int, int, float, int] |
         yield prev, None
 
 
-def _file_defaults(paths: list[Path], tick_size: float | None,
-                   lot_size: float | None) -> tuple[dict, float | None, float | None]:
+def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float | None,
+                   l2_only: bool = False) -> tuple[dict, float | None, float | None]:
     """The ``mmsim_meta`` of the files (an export's: what their numbers mean), one for all, and the tick and lot
     sizes: the user's, else the files'; a size given that differs from the files' is an error naming both. The
     ``trade_implied_book`` counts of files that all have them are summed (each file one transform's part of the
-    stream: one day each, breaker17d), not compared like the tick."""
+    stream: one day each, breaker17d), not compared like the tick. ``l2_only``: a file whose ``mmsim_meta`` says
+    its book is already trade-implied is refused (:func:`refuse_implied`), in the order of the files."""
     found: dict[str, tuple[Path, object]] = {}
     plain: Path | None = None  # a file whose book is not trade-implied
     for p in paths:
         fm = _file_meta(p) or {}
+        if l2_only:
+            refuse_implied(p, fm)
         for k, v in fm.items():
             if k == IMPLIED_KEY and k in found:  # counts of one stream add up (_file_meta checked both)
                 prev = found[k][1]
@@ -250,6 +255,7 @@ def convert(
     symbol: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    l2_only: bool = False,
 ) -> EventStore:
     """Import hftbacktest event files into a store.
 
@@ -271,6 +277,11 @@ def convert(
         Called with the number of records read.
     force : bool
         Replace an existing store at ``out`` (atomically).
+    l2_only : bool
+        For a trade-implied book (``mmsim convert --trade-implied-book``): a file whose ``mmsim_meta`` says its book
+        is already trade-implied, or an exchange-side L3 row (add, modify, cancel, fill), is an error naming the
+        file (and the row's record and type), said by the conversion's own pass (each file read once, the grid's
+        inference pass aside), before the row's chunk is checked or converted further.
 
     Raises
     ------
@@ -286,13 +297,15 @@ def convert(
         store at ``out`` without ``force``.
     """
     paths = [Path(p) for p in sources]
-    fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size)
+    fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size, l2_only)
     if tick_size is None or lot_size is None:
         pg, qg = 0, 0
         limit = float(1 << 62)
         for p in paths:
             base = 0
             for ch in _chunks(p):
+                if l2_only:
+                    refuse_l3(p, ch, base)
                 idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
                 sel = ch[idx]
                 typ = sel["ev"] & 0xFF
@@ -354,6 +367,8 @@ def convert(
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
             for ch, nxt in _peeked(p):
+                if l2_only:
+                    refuse_l3(p, ch, base)
                 top = _check_local_order(p, ch, base, top)
                 idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
                 sel = ch[idx]
