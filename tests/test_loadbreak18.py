@@ -1,8 +1,11 @@
 """loadbreak18: messy inputs for each loader (docs/data.md), and ``--trade-implied-book`` of hftbacktest files read
 once.
 
-Each finding pins the events its input converts to (hand-computed, field by field) or the one-line error naming the
-file and line or record; the second case of each kind is beside the first.
+Findings: a LOBSTER file whose first message empties a level was refused; a Databento ``F`` / hftbacktest
+``FILL_EVENT`` at a price its order does not rest at became an execution at the resting price; an hftbacktest modify
+to an order's own price and size sent it to the back of its queue. Each finding pins the events its input converts
+to (hand-computed, field by field) or the one-line error naming the file and line or record; the second case of
+each kind is beside the first.
 """
 
 from __future__ import annotations
@@ -99,3 +102,155 @@ def test_an_l3_npz_is_refused_for_a_trade_implied_book_by_the_conversion_reading
                                        "order: there is nothing to imply)\n")
     assert npz_reads == ["a.npz"]  # the first pass (the grid's, or the conversion's) says it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz"]
+
+
+# --- LOBSTER: a first message that empties a level ------------------------------------------------------------------
+
+MIDNIGHT_NY_20120621 = 1340251200 * 10**9  # 2012-06-21 00:00 America/New_York (EDT) in ns
+SYN = 2**62  # mmsim's synthetic order ids (docs/data.md, LOBSTER)
+
+
+def _lobster(tmp_path, messages: str, book: str):
+    m = tmp_path / "X_2012-06-21_34200000_57600000_message_1.csv"
+    m.write_text(messages)
+    (tmp_path / "X_2012-06-21_34200000_57600000_orderbook_1.csv").write_text(book)
+    return m
+
+
+def _rows(store):
+    ev = mmsim.load(store).events
+    return [(int(e["exch_ts"]), mmsim.Kind(int(e["kind"])).name, int(e["side"]), int(e["price"]), int(e["qty"]),
+             int(e["order_id"])) for e in ev]
+
+
+@pytest.mark.parametrize("typ,kind", [(3, "DELETE"), (4, "EXECUTE"), (2, "DELETE")])
+def test_lobster_first_message_emptying_a_level_seeds_that_level(tmp_path, typ, kind):
+    """The orders resting before the file are the first orderbook row with the first message undone: a deletion,
+    execution or cancel that took a whole level (100 shares at the best ask $101, gone from the row) put it back.
+    Before, the undo only restored a level the row still showed: the message was refused as an unknown order id
+    "cannot be explained by the depth resting before the file", on a valid file."""
+    m = _lobster(tmp_path, f"34200.1,{typ},5,100,1010000,-1\n34200.2,1,6,10,1000000,1\n",
+                 "1020000,50,990000,20\n1020000,50,1000000,10\n")
+    mmsim.data.convert([m], tmp_path / "s", format="lobster")
+    t1, t2 = MIDNIGHT_NY_20120621 + 34_200_100_000_000, MIDNIGHT_NY_20120621 + 34_200_200_000_000
+    # seeded: bids best first, then asks best first, ids 2**62 + k; the message takes the seeded ask at $101
+    assert _rows(tmp_path / "s") == [
+        (t1, "CLEAR", 0, 0, 0, 0),
+        (t1, "ADD", 1, 9900, 20, SYN),
+        (t1, "ADD", -1, 10100, 100, SYN + 1),
+        (t1, "ADD", -1, 10200, 50, SYN + 2),
+        (t1, kind, -1, 10100, 100, SYN + 1),
+        (t2, "ADD", 1, 10000, 10, 6),
+    ]
+
+
+def test_lobster_first_message_partly_taking_a_level_still_seeds_what_the_row_shows_plus_it(tmp_path):
+    """The second case of the undo: an execution of 30 of a best bid of 50 that stays in the row (20 left) seeds
+    50, and executes 30 of it (unchanged by the fix: the row shows the level)."""
+    m = _lobster(tmp_path, "34200.1,4,5,30,990000,1\n", "1010000,10,990000,20\n")
+    mmsim.data.convert([m], tmp_path / "s", format="lobster")
+    t1 = MIDNIGHT_NY_20120621 + 34_200_100_000_000
+    assert _rows(tmp_path / "s") == [
+        (t1, "CLEAR", 0, 0, 0, 0),
+        (t1, "ADD", 1, 9900, 50, SYN),
+        (t1, "ADD", -1, 10100, 10, SYN + 1),
+        (t1, "EXECUTE", 1, 9900, 30, SYN),
+    ]
+
+
+# --- A fill at a price its resting order is not at (Databento F, hftbacktest FILL_EVENT) -----------------------------
+
+DB_HEADER = "ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,channel_id\n"
+DB_T0 = 1703545200000000000
+
+
+def _db_row(dt, seq, action, side, px, q, oid, flags=128):
+    return f"{DB_T0 + dt + 500},{DB_T0 + dt},0,{seq},17077,ESH4,{action},{side},{px},{q},{oid},{flags},0\n"
+
+
+@pytest.mark.parametrize("aggr,fside,fpx,oid,rests", [("B", "B", "4800.25", 1, "a bid at 4800.00"),
+                                                     ("A", "A", "4800", 2, "an ask at 4800.25")])
+def test_databento_fill_of_a_resting_order_at_another_price_is_refused(tmp_path, aggr, fside, fpx, oid, rests):
+    """A T (aggressor not named: order 0) then an F of a resting order at the T's price, not where the order rests.
+    Before: an EXECUTE of that order at its resting price (a buy print at the ask became an execution of the bid
+    below it, the ask untouched); now an error naming the line. A resting order fills at its own price; the
+    aggressor's own fill is named by its T, and an auction's fills (side N) are at the auction price (the ESH4
+    sample converts as before)."""
+    rows = [_db_row(0, 1, "A", "B", "4800.00", 2, 1), _db_row(0, 1, "A", "A", "4800.25", 3, 2),
+            _db_row(1000, 2, "T", aggr, fpx, 1, 0, 0), _db_row(1000, 2, "F", fside, fpx, 1, oid, 0),
+            _db_row(1000, 2, "C", fside, "4800.00" if oid == 1 else "4800.25", 1, oid)]
+    src = tmp_path / "db.csv"
+    src.write_text(DB_HEADER + "".join(rows))
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([src], tmp_path / "s", format="databento")
+    assert str(exc.value) == (
+        f"{src}: line 5: fill at {fpx.removesuffix('.00')} of order {oid}, which rests as {rests} and is not the "
+        f"aggressor the trade (T) at line 4 names (order 0): a resting order fills at its own price (sequence 2, "
+        f"ts_recv {DB_T0 + 1500}, F of order {oid}, side {fside}, 1 at {fpx.removesuffix('.00')})")
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("fill_side,px,oid,rests", [(BUY_EVENT, 101.0, 1, "a bid at 100"),
+                                                     (SELL_EVENT, 99.0, 2, "an ask at 101")])
+def test_hftbacktest_fill_of_a_resting_order_at_another_price_is_refused(tmp_path, fill_side, px, oid, rests):
+    """hftbacktest's FILL_EVENT of an order at a price it does not rest at: before, an EXECUTE at the resting
+    price (a print at 101 became an execution of the bid at 100); now an error naming the record."""
+    from mmsim.data._hftbacktest_read import FILL_EVENT
+
+    rows = _hbt([(ADD_ORDER_EVENT | BOTH | BUY_EVENT, 1_000, 100.0, 2.0, 1),
+                 (ADD_ORDER_EVENT | BOTH | SELL_EVENT, 1_000, 101.0, 3.0, 2),
+                 (TRADE_EVENT | BOTH | fill_side, 2_000, px, 1.0, 0),
+                 (FILL_EVENT | BOTH | fill_side, 2_000, px, 1.0, oid)])
+    np.savez_compressed(tmp_path / "a.npz", data=rows)
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([tmp_path / "a.npz"], tmp_path / "s", format="hftbacktest", tick_size=1.0, lot_size=1.0)
+    assert str(exc.value) == (f"{tmp_path / 'a.npz'}: record 4: fill at price {px:g} of order {oid}, which rests as "
+                              f"{rests}: a resting order fills at its own price")
+    assert not (tmp_path / "s").exists()
+
+
+def test_hftbacktest_fill_at_its_order_price_is_still_an_execute(tmp_path):
+    """The rule's other side: a FILL_EVENT at its order's price is an EXECUTE of it (the trade row, a TRADE)."""
+    from mmsim.data._hftbacktest_read import FILL_EVENT
+
+    rows = _hbt([(ADD_ORDER_EVENT | BOTH | BUY_EVENT, 1_000, 100.0, 2.0, 1),
+                 (ADD_ORDER_EVENT | BOTH | SELL_EVENT, 1_000, 101.0, 3.0, 2),
+                 (FILL_EVENT | BOTH | SELL_EVENT, 2_000, 101.0, 1.0, 2)])
+    np.savez_compressed(tmp_path / "a.npz", data=rows)
+    mmsim.data.convert([tmp_path / "a.npz"], tmp_path / "s", format="hftbacktest", tick_size=1.0, lot_size=1.0)
+    assert _rows(tmp_path / "s") == [(NS0 + 1_000, "ADD", 1, 100, 2, 1), (NS0 + 1_000, "ADD", -1, 101, 3, 2),
+                                     (NS0 + 2_000, "EXECUTE", -1, 101, 1, 2)]
+
+
+# --- hftbacktest: a modify to the order's own price and size -----------------------------------------------------------
+
+def _modify_rows(first):
+    from mmsim.data._hftbacktest_read import MODIFY_ORDER_EVENT
+
+    return _hbt([(ADD_ORDER_EVENT | BOTH | BUY_EVENT, 1_000, 100.0, 2.0, 1),
+                 (ADD_ORDER_EVENT | BOTH | BUY_EVENT, 1_000, 100.0, 3.0, 2),
+                 (ADD_ORDER_EVENT | BOTH | SELL_EVENT, 1_000, 101.0, 3.0, 3),
+                 *first,
+                 (MODIFY_ORDER_EVENT | BOTH | BUY_EVENT, 2_000, 100.0, 1.0 if first else 2.0, 1)])
+
+
+def test_hftbacktest_modify_to_the_same_price_and_size_keeps_the_order_in_place(tmp_path):
+    """Order 1 (2 lots, first at the bid 100, order 2 behind it) modified to 2 lots at 100: nothing changes, so
+    nothing is written and it keeps its place (hftbacktest's L3 queue model moves an order back only for another
+    price or a larger size). Before: DELETE + ADD, order 1 sent behind order 2."""
+    np.savez_compressed(tmp_path / "a.npz", data=_modify_rows([]))
+    mmsim.data.convert([tmp_path / "a.npz"], tmp_path / "s", format="hftbacktest", tick_size=1.0, lot_size=1.0)
+    assert _rows(tmp_path / "s") == [(NS0 + 1_000, "ADD", 1, 100, 2, 1), (NS0 + 1_000, "ADD", 1, 100, 3, 2),
+                                     (NS0 + 1_000, "ADD", -1, 101, 3, 3)]
+
+
+def test_hftbacktest_modify_to_the_size_a_fill_left_keeps_the_order_in_place(tmp_path):
+    """The venue's modify after a partial fill (CME: F, then M to the new size): a sell print fills 1 of order 1's 2
+    lots (EXECUTE 1), then the modify to 1 lot at 100 writes nothing; order 1 stays ahead of order 2. Before: DELETE
+    of its 1 lot + ADD of 1 at the back."""
+    from mmsim.data._hftbacktest_read import FILL_EVENT
+
+    np.savez_compressed(tmp_path / "a.npz", data=_modify_rows([(FILL_EVENT | BOTH | BUY_EVENT, 1_500, 100.0, 1.0, 1)]))
+    mmsim.data.convert([tmp_path / "a.npz"], tmp_path / "s", format="hftbacktest", tick_size=1.0, lot_size=1.0)
+    assert _rows(tmp_path / "s") == [(NS0 + 1_000, "ADD", 1, 100, 2, 1), (NS0 + 1_000, "ADD", 1, 100, 3, 2),
+                                     (NS0 + 1_000, "ADD", -1, 101, 3, 3), (NS0 + 1_500, "EXECUTE", 1, 100, 1, 1)]

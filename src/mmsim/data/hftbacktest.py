@@ -30,7 +30,8 @@ hftbacktest                            mmsim
 ``ADD_ORDER_EVENT`` 10                 ``ADD``
 ``CANCEL_ORDER_EVENT`` 11              ``DELETE``
 ``MODIFY_ORDER_EVENT`` 12              ``CANCEL`` of the difference (same price,
-                                       smaller), else ``DELETE`` + ``ADD``
+                                       smaller), nothing (same price and size:
+                                       it keeps its place), else ``DELETE`` + ``ADD``
 ``FILL_EVENT`` 13                      ``EXECUTE``
 ``DEPTH_BBO_EVENT`` 5, custom (>= 100) skipped and counted
 ====================================== ==========================================
@@ -38,7 +39,8 @@ hftbacktest                            mmsim
 Import checks every value before it becomes an integer: a NaN or infinite
 price or size, a value beyond 2**53 ticks or lots, an order id that does not
 fit int64, a depth or add row without a side flag, an order id added twice,
-a zero-size add, fill or trade, a depth row and L3 orders at one price, or a
+a zero-size add, fill or trade, a fill at a price its order does not rest at, a depth row and L3 orders at one
+price, or a
 time outside 1990-2100 is an error naming
 the record (1-based, counting every row of the file). A file whose
 ``local_ts`` is ever before ``exch_ts`` gets the recorder-clock correction of
@@ -344,6 +346,7 @@ def convert(
     orders = OrderLevels()
     cross = CrossCheck(paths[0])  # the L2 levels' book (depth rows)
     xcross = CrossCheck(paths[0], armed=False)  # the L3 orders' book: crosses tolerated until the first trade
+    last_trade: tuple[int, int] | None = None  # the latest trade row's exchange time and order id
     carried: set[int] = set()  # ids of the orders resting from the file before, still resting (for an error's words)
     with writer:
         last, last_line = None, -1
@@ -466,6 +469,7 @@ def convert(
                         if qq <= 0:
                             raise DataError(f"{p}: record {rec}: trade of size {float(sel['qty'][j]):g}")
                         em.add(e, lc, Kind.TRADE, s, pp, qq, 0, rec)
+                        last_trade = (e, oids[j])  # a fill of this order at its time is the aggressor's own
                     elif t == DEPTH_CLEAR_EVENT:
                         if merged:  # the second of a snapshot's clear of each side: written with the first
                             merged = False
@@ -530,6 +534,11 @@ def convert(
                                 raise DataError(f"{p}: record {rec}: fill of size {float(sel['qty'][j]):g}")
                             if qq > oq:
                                 raise DataError(f"{p}: record {rec}: fill of {qq} lots, order {oids[j]} has {oq}")
+                            if pp != op and s != 0 and last_trade != (e, oids[j]):  # an auction's: no side
+                                raise DataError(f"{p}: record {rec}: fill at price {float(sel['px'][j]):g} of order "
+                                                f"{oids[j]}, which rests as {'a bid' if os_ > 0 else 'an ask'} at "
+                                                f"{as_price(op)}: a resting order fills "
+                                                "at its own price")
                             em.add(e, lc, Kind.EXECUTE, os_, op, qq, oids[j], rec)
                             o[2] = oq - qq
                             if o[2] == 0:
@@ -539,8 +548,9 @@ def convert(
                             em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
                             del orders[oids[j]]
                             carried.discard(oids[j])
-                        elif pp == op and qq < oq:
-                            em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
+                        elif pp == op and qq <= oq:  # same or smaller: keeps its place (loadbreak18: a modify
+                            if qq < oq:  # to its own size was a DELETE + ADD, to the back of its level)
+                                em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
                             o[2] = qq
                         else:
                             if (book.bids if os_ > 0 else book.asks).get(pp, 0) > 0:
