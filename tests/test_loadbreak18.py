@@ -254,3 +254,58 @@ def test_hftbacktest_modify_to_the_size_a_fill_left_keeps_the_order_in_place(tmp
     mmsim.data.convert([tmp_path / "a.npz"], tmp_path / "s", format="hftbacktest", tick_size=1.0, lot_size=1.0)
     assert _rows(tmp_path / "s") == [(NS0 + 1_000, "ADD", 1, 100, 2, 1), (NS0 + 1_000, "ADD", 1, 100, 3, 2),
                                      (NS0 + 1_000, "ADD", -1, 101, 3, 3), (NS0 + 1_500, "EXECUTE", 1, 100, 1, 1)]
+
+
+# --- Binance: errors of a later capture's values name that capture ---------------------------------------------------
+
+BN_T = 1723161256000  # ms
+BN_L0 = 1723161255000000000  # ns: the recorder 1 s behind
+
+
+def _bn_line(ms, obj):
+    import json
+
+    return f"{BN_L0 + ms * 1_000_000} {json.dumps(obj)}\n"
+
+
+def _bn_snap(last_id, ms):
+    return {"lastUpdateId": last_id, "E": BN_T + ms, "T": BN_T + ms, "bids": [["100.0", "1.000"], ["99.9", "1.000"]],
+            "asks": [["100.1", "1.000"], ["100.2", "2.000"]]}
+
+
+def _bn_diff(ms, first, last, prev, bids):
+    return {"stream": "x@depth", "data": {"e": "depthUpdate", "E": BN_T + ms, "T": BN_T + ms, "s": "X", "U": first,
+                                          "u": last, "pu": prev, "b": bids, "a": []}}
+
+
+def _bn_two_captures(tmp_path, level):
+    a, b = tmp_path / "a.log", tmp_path / "b.log"
+    a.write_text(_bn_line(0, _bn_snap(100, 0)) + _bn_line(1, _bn_diff(1, 95, 105, 90, [["100.0", "2.000"]])))
+    b.write_text(_bn_line(5, _bn_snap(200, 5)) + _bn_line(6, _bn_diff(6, 195, 205, 190, [level])))
+    return a, b
+
+
+@pytest.mark.parametrize("level,why", [
+    (["100.05", "2.000"], "price 100.05 is off the tick grid (tick size 0.1); the tick was inferred from the snapshot "
+                          "at a.log: line 1 (the common step of its prices): pass --tick-size"),
+    (["100.0", "2.0005"], "size 2.0005 is not a whole number of lots (lot size 0.001); the lot was inferred from the "
+                          "snapshot at a.log: line 1 (the decimals of its sizes): pass --lot-size"),
+    (["-100.0", "2.000"], "price -100.0 is not positive (Binance prices are)"),
+])
+def test_binance_a_bad_value_in_the_second_capture_names_that_capture(tmp_path, level, why):
+    """The grid (tick, lot) of the first capture's snapshot parses every capture's values; its errors named the
+    first capture with the second's line number (``a.log: line 2`` for b.log's line 2, where a.log's line 2 is
+    fine). An off-grid value against an inferred grid says where the grid came from and the flag to give it."""
+    a, b = _bn_two_captures(tmp_path, level)
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([a, b], tmp_path / "s", format="binance")
+    assert str(exc.value) == f"{b}: line 2: {why}"
+    assert not (tmp_path / "s").exists()
+
+
+def test_binance_off_grid_against_a_given_tick_names_no_inference(tmp_path):
+    """With --tick-size given, the off-grid error is as before: the tick is the user's, nothing was inferred."""
+    a, b = _bn_two_captures(tmp_path, ["100.05", "2.000"])
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([a, b], tmp_path / "s", format="binance", tick_size=0.1)
+    assert str(exc.value) == f"{b}: line 2: price 100.05 is off the tick grid (tick size 0.1)"

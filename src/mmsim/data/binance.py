@@ -241,7 +241,10 @@ def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
         # step change). The venue's published size precision always fits.
         digits = max((len(q.partition(".")[2]) for _, q in levels), default=0)
         lot = 10 ** (_DIGITS - min(digits, _DIGITS))
-    state.grid = _Grid(path, tick, lot)
+    where = f"inferred from the snapshot at {path.name}: line {line}"
+    state.grid = _Grid(path, tick, lot, (
+        "" if state.tick_size is not None else f"; the tick was {where} (the common step of its prices): pass --tick-size",
+        "" if state.lot_size is not None else f"; the lot was {where} (the decimals of its sizes): pass --lot-size"))
     return state.grid
 
 
@@ -263,6 +266,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     last_u: int | None = None
     snap_ts = 0
     grid: _Grid | None = state.grid
+    if grid is not None:  # the grid of the first file's snapshot: its errors name this file (loadbreak18: the first's)
+        grid.path = path
     usdm: bool | None = None
     # A sequence gap waiting for a later REST snapshot to re-synchronise the book (the
     # collector fetches one when it sees the gap); raised if the file ends first.
