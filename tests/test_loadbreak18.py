@@ -309,3 +309,59 @@ def test_binance_off_grid_against_a_given_tick_names_no_inference(tmp_path):
     with pytest.raises(mmsim.DataError) as exc:
         mmsim.data.convert([a, b], tmp_path / "s", format="binance", tick_size=0.1)
     assert str(exc.value) == f"{b}: line 2: price 100.05 is off the tick grid (tick size 0.1)"
+
+
+# --- Binance: a capture ending in a snapshot line ------------------------------------------------------------------
+
+def _bn_trade(ms, tid):
+    return {"stream": "x@trade", "data": {"e": "trade", "E": BN_T + ms, "T": BN_T + ms, "s": "X", "t": tid,
+                                          "p": "100.0", "q": "0.500", "X": "MARKET", "m": True}}
+
+
+BN_NS, MS = BN_T * 1_000_000, 1_000_000
+BN_SYNCED = [  # the snapshot (book at update 101; tick 0.1, lot 0.001), the diff spanning it (bid 100.0 to 2), a sell
+    # print of 0.5 at the bid (m: the buyer made it)
+    (BN_NS, "CLEAR", 0, 0, 0, 0), (BN_NS, "DEPTH", 1, 1000, 1000, 0), (BN_NS, "DEPTH", 1, 999, 1000, 0),
+    (BN_NS, "DEPTH", -1, 1001, 1000, 0), (BN_NS, "DEPTH", -1, 1002, 2000, 0),
+    (BN_NS + MS, "DEPTH", 1, 1000, 2000, 0), (BN_NS + 2 * MS, "TRADE", -1, 1000, 500, 0)]
+
+
+@pytest.mark.parametrize("tail,dropped", [([], 0), ([_bn_trade(4, 8)], 1)])
+def test_binance_a_capture_ending_in_a_snapshot_keeps_its_synced_book(tmp_path, tail, dropped):
+    """A capture whose last snapshot line (a newer one, fetched again) has no diff after it: the book stays as the
+    diffs synced it and the snapshot is dropped, counted in ``quirks.trailing_snapshots_dropped``; a trade after it
+    (against no known book) is dropped as before a snapshot. Before: the whole capture was refused, "no depth diff
+    after the snapshot could be applied", naming no line."""
+    cap = tmp_path / "a.log"
+    cap.write_text("".join(_bn_line(ms, o) for ms, o in [
+        (0, _bn_snap(101, 0)), (1, _bn_diff(1, 101, 104, 90, [["100.0", "2.000"]])), (2, _bn_trade(2, 7)),
+        (3, _bn_snap(105, 3))] + [(4, o) for o in tail]))
+    st = mmsim.data.convert([cap], tmp_path / "s", format="binance")
+    assert _rows(tmp_path / "s") == BN_SYNCED
+    assert st.meta["quirks"]["trailing_snapshots_dropped"] == 1
+    assert st.meta["quirks"]["dropped_before_snapshot"] == dropped
+
+
+def test_binance_a_later_capture_without_a_snapshot_says_so(tmp_path):
+    """The second capture of a store has no snapshot line: it said "no depth diff after the snapshot could be
+    applied" (the first capture's grid stood for a snapshot); now it says it has none."""
+    a, _ = _bn_two_captures(tmp_path, ["100.0", "2.000"])
+    b = tmp_path / "c.log"
+    b.write_text(_bn_line(6, _bn_diff(6, 195, 205, 190, [["100.0", "3.000"]])))
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([a, b], tmp_path / "s", format="binance")
+    assert str(exc.value) == (f"{b}: no REST depth snapshot line (a JSON object with lastUpdateId); the book cannot be "
+                              "built")
+
+
+def test_binance_a_snapshot_no_diff_reaches_is_still_refused_naming_its_line(tmp_path):
+    """The other side of the rule: diffs after the last snapshot, none reaching it (older), is still an error, now
+    naming the snapshot's line and update id."""
+    cap = tmp_path / "a.log"
+    cap.write_text("".join(_bn_line(ms, o) for ms, o in [
+        (0, _bn_snap(101, 0)), (1, _bn_diff(1, 101, 104, 90, [["100.0", "2.000"]])), (3, _bn_snap(200, 3)),
+        (4, _bn_diff(4, 105, 107, 104, [["100.0", "3.000"]]))]))
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([cap], tmp_path / "s", format="binance")
+    assert str(exc.value) == (f"{cap}: no depth diff after the snapshot could be applied (the snapshot at line 3, "
+                              "lastUpdateId 200: no diff after it reaches it)")
