@@ -365,3 +365,25 @@ def test_binance_a_snapshot_no_diff_reaches_is_still_refused_naming_its_line(tmp
         mmsim.data.convert([cap], tmp_path / "s", format="binance")
     assert str(exc.value) == (f"{cap}: no depth diff after the snapshot could be applied (the snapshot at line 3, "
                               "lastUpdateId 200: no diff after it reaches it)")
+
+
+def _bn_levels(t):
+    return [(t, "CLEAR", 0, 0, 0, 0), (t, "DEPTH", 1, 1000, 1000, 0), (t, "DEPTH", 1, 999, 1000, 0),
+            (t, "DEPTH", -1, 1001, 1000, 0), (t, "DEPTH", -1, 1002, 2000, 0)]
+
+
+@pytest.mark.parametrize("where", ["first snapshot", "resync"])
+def test_binance_a_snapshot_older_than_the_one_awaiting_its_diff_is_dropped(tmp_path, where):
+    """Two REST snapshot lines before a diff, the second older (lastUpdateId 101 after 108: a response written
+    late): the older one is dropped (``stale_snapshots_dropped``) and the diff syncs the newer one. Before, the older
+    replaced it and the diff spanning 108 was refused as a "sequence gap" at its line. At a capture's start, and at a
+    re-sync after diffs."""
+    older = _bn_snap(101, 4) | {"bids": [["99.0", "7.000"]]}
+    head = [] if where == "first snapshot" else [(0, _bn_snap(90, 0)), (1, _bn_diff(1, 90, 104, 80, [["100.0", "2.000"]]))]
+    cap = tmp_path / "a.log"
+    cap.write_text("".join(_bn_line(ms, o) for ms, o in [
+        *head, (3, _bn_snap(108, 3)), (4, older), (5, _bn_diff(5, 108, 110, 104, [["100.0", "3.000"]]))]))
+    st = mmsim.data.convert([cap], tmp_path / "s", format="binance")
+    before = [] if not head else [*_bn_levels(BN_NS), (BN_NS + MS, "DEPTH", 1, 1000, 2000, 0)]
+    assert _rows(tmp_path / "s") == [*before, *_bn_levels(BN_NS + 3 * MS), (BN_NS + 5 * MS, "DEPTH", 1, 1000, 3000, 0)]
+    assert st.meta["quirks"]["stale_snapshots_dropped"] == 1

@@ -483,9 +483,10 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             _int(d, "lastUpdateId", "snapshot", path, lineno)
             if "T" in d:
                 _exch_ms(d, "T", "snapshot", path, lineno)
-            if (synced or gap is not None) and last_u is not None and d["lastUpdateId"] <= last_u:
-                # A snapshot the book already holds (the line written twice, or a snapshot
-                # older than the diffs applied since): applying it would roll the book back.
+            if ((synced or gap is not None) and last_u is not None and d["lastUpdateId"] <= last_u) or (
+                    snap is not None and d["lastUpdateId"] < snap[0]["lastUpdateId"]):
+                # A snapshot the book already holds (the line written twice, or a snapshot older than the diffs
+                # applied since, or than the snapshot awaiting its first diff: loadbreak18) would roll the book back.
                 state.stale_snapshots += 1
                 continue
             if usdm is None:
