@@ -651,7 +651,8 @@ def test_databento_csv_first_price_zero_does_not_decide_the_price_style(tmp_path
     # A first price "0" (no decimal point) made every later "4800.25" a "malformed row",
     # naming a well-formed line. 0 is 0 in either style; the first nonzero price decides.
     lines = db_csv_lines()
-    lines[1] = lines[1].replace(",4800.00,", ",0,")
+    for k in (1, 4, 5, 6):  # order 11 at 0: its print and fill too (a fill at 4800 is not its: loadbreak18)
+        lines[k] = lines[k].replace(",4800.00,", ",0,")
     assert _db_prices(lines, tmp_path, "a") == [0, 19201, 19200]
     # A decimal file may write a whole price without a point: 4800 is 4800.00.
     lines = db_csv_lines()

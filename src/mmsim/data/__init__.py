@@ -147,19 +147,13 @@ def convert(
     from .implied import trade_implied as implied
 
     _target_state(Path(out), force)  # refuse an existing store before converting anything
-    if format == "hftbacktest":  # an L3 or trade-implied file refused by its own words, before converting it
-        from ._hftbacktest_read import IMPLIED_KEY, _file_meta, first_l3_row
-
-        for p in paths:
-            if IMPLIED_KEY in (_file_meta(p) or {}):
-                raise DataError(f"{p}: its book is already trade-implied (its mmsim_meta {IMPLIED_KEY}: an export "
-                                "of a trade-implied store)")
-            if (hit := first_l3_row(p)) is not None:
-                raise DataError(f"{p}: record {hit[0]}: {hit[1]}, an L3 row: a trade-implied book needs L2 data (on "
-                                "L3 data each execution removes its order: there is nothing to imply)")
     plain = _beside(Path(out), "plain")
     try:
-        conv(paths, plain, tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress, force=False)
+        # hftbacktest: an L3 row or an already trade-implied file is refused by the conversion's own pass, naming
+        # the file and record, before the transform (each file read once: loadbreak18)
+        extra = {"l2_only": True} if format == "hftbacktest" else {}
+        conv(paths, plain, tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress, force=False,
+             **extra)
         return implied(plain, out, force=force)
     except DataError as exc:  # name the inputs, not the scratch store
         raise DataError(str(exc).replace(str(plain), ", ".join(map(str, paths)))) from None

@@ -103,8 +103,11 @@ def quoted_price(path: Path, line: int, ticks: int, grid: _Grid | None) -> str |
 class _Grid:
     """Price/size string -> ticks/lots with the on-grid check."""
 
-    def __init__(self, path: Path, tick: int, lot: int) -> None:
+    def __init__(self, path: Path, tick: int, lot: int, inferred: tuple[str, str] = ("", "")) -> None:
         self.path, self.tick, self.lot = path, tick, lot
+        #: What the off-grid errors add when the tick or lot was inferred (where from, the flag to give it): a value
+        #: off a grid the snapshot's few levels set is no sign of a corrupt file (loadbreak18).
+        self.inferred = inferred
         # Level prices and sizes repeat all day: parse each distinct string once.
         self._px: dict[str, int] = {}
         self._qty: dict[str, int] = {}
@@ -140,7 +143,7 @@ class _Grid:
         if r:
             raise DataError(
                 f"{self.path}: line {line}: price {s} is off the tick grid "
-                f"(tick size {step_to_float(self.tick, _DIGITS)})"
+                f"(tick size {step_to_float(self.tick, _DIGITS)}){self.inferred[0]}"
             )
         too_large(q, s, "price", f"{step_to_float(self.tick, _DIGITS)}", f"{self.path}: line {line}")
         return q
@@ -156,7 +159,7 @@ class _Grid:
         if r:
             raise DataError(
                 f"{self.path}: line {line}: size {s} is not a whole number of lots "
-                f"(lot size {step_to_float(self.lot, _DIGITS)})"
+                f"(lot size {step_to_float(self.lot, _DIGITS)}){self.inferred[1]}"
             )
         too_large(q, s, "size", f"{step_to_float(self.lot, _DIGITS)}", f"{self.path}: line {line}")
         return q

@@ -97,18 +97,25 @@ L3_TYPES = {ADD_ORDER_EVENT: "ADD_ORDER_EVENT", MODIFY_ORDER_EVENT: "MODIFY_ORDE
             CANCEL_ORDER_EVENT: "CANCEL_ORDER_EVENT", FILL_EVENT: "FILL_EVENT"}
 
 
-def first_l3_row(path: Path) -> tuple[int, str] | None:
-    """The record (1-based, every row of the file, as the import's errors count) and event type name of ``path``'s
-    first exchange-side L3 row (:data:`L3_TYPES`), or None when the file has none: one pass over its ``ev`` column,
-    before a conversion that needs L2 data (``--trade-implied-book``) converts anything."""
-    base = 0
-    for ch in _chunks(path):
-        typ = ch["ev"] & np.uint64(0xFF)
-        hit = np.flatnonzero(((ch["ev"] & np.uint64(EXCH_EVENT)) != 0) & np.isin(typ, list(L3_TYPES)))
-        if len(hit):
-            return base + int(hit[0]) + 1, L3_TYPES[int(typ[hit[0]])]
-        base += len(ch)
-    return None
+def refuse_l3(path: Path, ch: np.ndarray, base: int) -> None:
+    """Refuse a chunk's first exchange-side L3 row (:data:`L3_TYPES`), naming its record (1-based, every row of the
+    file, as the import's errors count; ``base`` rows of the file came before the chunk) and event type: a
+    conversion that needs L2 data (``--trade-implied-book``) says it in its own pass over the file, before the
+    chunk's other checks (loadbreak18: before, a pass of its own read each file once more)."""
+    typ = ch["ev"] & np.uint64(0xFF)
+    hit = np.flatnonzero(((ch["ev"] & np.uint64(EXCH_EVENT)) != 0) & np.isin(typ, list(L3_TYPES)))
+    if len(hit):
+        raise DataError(f"{path}: record {base + int(hit[0]) + 1}: {L3_TYPES[int(typ[hit[0]])]}, an L3 row: a "
+                        "trade-implied book needs L2 data (on L3 data each execution removes its order: there is "
+                        "nothing to imply)")
+
+
+def refuse_implied(path: Path, meta: dict) -> None:
+    """Refuse a file whose ``mmsim_meta`` says its book is already trade-implied (an export of a trade-implied
+    store), for a conversion that makes a trade-implied book."""
+    if IMPLIED_KEY in meta:
+        raise DataError(f"{path}: its book is already trade-implied (its mmsim_meta {IMPLIED_KEY}: an export "
+                        "of a trade-implied store)")
 
 
 def _finite_positive(v: float) -> bool:

@@ -171,6 +171,7 @@ def convert(
             "dropped_non_market_trades": state.dropped_non_market,
             "duplicate_trades_dropped": state.duplicate_trades,
             "stale_snapshots_dropped": state.stale_snapshots,
+            "trailing_snapshots_dropped": state.trailing_snapshots,
             "sequence_gaps_resynced": state.gaps_resynced,
             "skipped_streams": state.skipped,
             "transient_crossed_messages": state.crossed,
@@ -205,7 +206,7 @@ class _State:
         self.stale_diffs = 0
         self.dropped_non_market = 0
         self.duplicate_trades = 0
-        self.stale_snapshots = 0
+        self.stale_snapshots = self.trailing_snapshots = 0
         self.gaps_resynced = 0
         self.trade_ids = IdRuns()  # every trade id read so far
         # The last trades read by id: (price, size, m, file, line), to tell a resend from a clash.
@@ -241,7 +242,10 @@ def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
         # step change). The venue's published size precision always fits.
         digits = max((len(q.partition(".")[2]) for _, q in levels), default=0)
         lot = 10 ** (_DIGITS - min(digits, _DIGITS))
-    state.grid = _Grid(path, tick, lot)
+    where = f"inferred from the snapshot at {path.name}: line {line}"
+    state.grid = _Grid(path, tick, lot, (
+        "" if state.tick_size is not None else f"; the tick was {where} (the common step of its prices): pass --tick-size",
+        "" if state.lot_size is not None else f"; the lot was {where} (the decimals of its sizes): pass --lot-size"))
     return state.grid
 
 
@@ -263,10 +267,13 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     last_u: int | None = None
     snap_ts = 0
     grid: _Grid | None = state.grid
+    if grid is not None:  # the grid of the first file's snapshot: its errors name this file (loadbreak18: the first's)
+        grid.path = path
     usdm: bool | None = None
     # A sequence gap waiting for a later REST snapshot to re-synchronise the book (the
     # collector fetches one when it sees the gap); raised if the file ends first.
     gap: DataError | None = None
+    had_sync, last_diff = False, 0  # the book was synced in this file; the line of the last depthUpdate read
 
     def set_symbol(s: str | None, line: int) -> None:
         if s is None or state._symbol_fixed:
@@ -274,9 +281,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         if state.symbol is None:
             state.symbol = s
         elif s != state.symbol:
-            raise DataError(
-                f"{path}: line {line}: symbol {s} differs from {state.symbol}; one store holds one symbol"
-            )
+            raise DataError(f"{path}: line {line}: symbol {s} differs from {state.symbol}; one store holds one symbol")
 
     def apply_diff(d: dict, exch: int, local: int, line: int) -> None:
         nonlocal last_u
@@ -315,9 +320,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         except DataError:
             raise
         except _SHAPE_ERRORS:
-            raise DataError(
-                f"{path}: line {line}: malformed snapshot level (each must be [\"price\", \"size\"] strings)"
-            ) from None
+            raise DataError(f"{path}: line {line}: malformed snapshot level (each must be [\"price\", \"size\"] "
+                            "strings)") from None
 
     def lose_sync(exc: DataError, d: dict, exch: int, local: int, line: int) -> None:
         """A gap: the book is unknown until a later snapshot; hold this diff and what follows for it."""
@@ -327,7 +331,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         pre.append(("depthUpdate", d, exch, local, line))
 
     def on_diff(d: dict, exch: int, local: int, line: int) -> None:
-        nonlocal synced, snap, usdm, last_u, gap
+        nonlocal synced, snap, usdm, last_u, gap, had_sync
         U, u = d["U"], d["u"]
         if usdm is None:
             usdm = "pu" in d
@@ -345,7 +349,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 )
             emit_snapshot(exch)
             snap = None
-            synced = True
+            synced = had_sync = True
             if gap is not None:
                 state.gaps_resynced += 1
                 gap = None
@@ -450,10 +454,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             raise DataError(f"{path}: line {lineno}: malformed row: receive time {ts[:30]!r} is not an integer")
         local = int(ts) * scale
         if not TIME_MIN_NS <= local < TIME_MAX_NS:
-            raise DataError(
-                f"{path}: line {lineno}: implausible receive time {ts} "
-                f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})"
-            )
+            raise DataError(f"{path}: line {lineno}: implausible receive time {ts} "
+                            f"({time_unit_hint(int(ts), _SCALE_NAME[scale], scale)})")
         late = recv.behind(local, lineno)
         if late is not None:
             raise DataError(f"{path}: line {lineno}: receive time {local} is {late} s before line {recv.at}'s "
@@ -481,9 +483,10 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             _int(d, "lastUpdateId", "snapshot", path, lineno)
             if "T" in d:
                 _exch_ms(d, "T", "snapshot", path, lineno)
-            if (synced or gap is not None) and last_u is not None and d["lastUpdateId"] <= last_u:
-                # A snapshot the book already holds (the line written twice, or a snapshot
-                # older than the diffs applied since): applying it would roll the book back.
+            if ((synced or gap is not None) and last_u is not None and d["lastUpdateId"] <= last_u) or (
+                    snap is not None and d["lastUpdateId"] < snap[0]["lastUpdateId"]):
+                # A snapshot the book already holds (the line written twice, or a snapshot older than the diffs
+                # applied since, or than the snapshot awaiting its first diff: loadbreak18) would roll the book back.
                 state.stale_snapshots += 1
                 continue
             if usdm is None:
@@ -508,6 +511,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         if kind in ("depthUpdate", "trade"):
             set_symbol(d.get("s"), lineno)
             exch = read_depth(d, lineno) if kind == "depthUpdate" else read_trade(d, lineno)
+            last_diff = lineno if kind == "depthUpdate" else last_diff
             em.check_order(exch, lineno)
             if snap is None and not synced:
                 pre.append((kind, d, exch, local, lineno))
@@ -539,12 +543,16 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 f"{path}: empty file ({'0 bytes' if size == 0 else 'no line but blank ones, once decompressed'}"
                 "; a failed download or a capture that wrote nothing leaves this): record or download it again"
             )
-        if snap is None and grid is None:
-            raise DataError(
-                f"{path}: no REST depth snapshot line (a JSON object with lastUpdateId); "
-                "the book cannot be built"
-            )
-        raise DataError(f"{path}: no depth diff after the snapshot could be applied")
+        if snap is None:  # (loadbreak18: a later capture without one said "no depth diff after the snapshot")
+            raise DataError(f"{path}: no REST depth snapshot line (a JSON object with lastUpdateId); the book cannot be "
+                            "built")
+        if not had_sync or last_diff > snap[2]:
+            raise DataError(f"{path}: no depth diff after the snapshot could be applied (the snapshot at line {snap[2]}, "
+                            f"lastUpdateId {snap[0]['lastUpdateId']}: no diff after it reaches it)")
+        # The capture ends in a snapshot of the synced book that no diff follows (loadbreak18: the whole capture was
+        # refused): the book stays as synced; the trades after the snapshot line, against no known book, are dropped.
+        state.trailing_snapshots += 1
+        state.dropped_before_snapshot += len(pre)
     state.crossed += cross.count
     if state.venue is None:
         state.venue = "binance-usdm" if usdm else "binance-spot"

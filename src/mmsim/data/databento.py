@@ -59,7 +59,8 @@ old price, then the ``C`` or ``M`` that removes or moves it. Such an ``F`` (its
 order id is the preceding ``T``'s, its price is not the order's resting price)
 is not an execution of the resting order: it writes nothing (the fills of the
 resting orders it met carry the match, and the ``C``/``M`` after it changes the
-book as usual); counted in ``quirks.aggressor_fills``.
+book as usual); counted in ``quirks.aggressor_fills``. Any other ``F`` of a shown order at a price it does not
+rest at, after a ``T`` of side ``B`` or ``A``, is an error naming the record (an auction's fills, side ``N``, aside).
 
 Fills of orders the book never saw change nothing: auction fills (side ``N``)
 are counted in ``quirks.auction_fills_of_unseen_orders``, others (the hidden
@@ -520,6 +521,14 @@ class _Converter:
                     # side): not an execution where it rests; the C/M after it moves it.
                     self.n_aggressor += 1
                     continue
+                if side != 0 and trade is not None and trade[2] != 0 and ticks(price, pos) != o_px:
+                    # A resting order fills at its own price: at another, the print is not its (loadbreak18: it
+                    # was an EXECUTE at the resting price, a trade on the wrong side and price). The aggressor's
+                    # own fill is named by its T (above); an auction's fills (side N) are at the auction price.
+                    raise err(pos, f"fill at {_px(price)} of order {oid}, which rests as "
+                                   f"{'a bid' if o_side > 0 else 'an ask'} at {as_price(o_px)} and is not the aggressor the "
+                                   f"trade (T) at {trade[7]} names (order {trade[6]}): a resting order fills at its "
+                                   f"own price ({_what(rec)})")
                 if q > rem:
                     # Iceberg: the fill takes the shown size and some of the hidden
                     # reserve; the venue re-shows the order with an M afterwards.

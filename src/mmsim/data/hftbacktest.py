@@ -30,7 +30,8 @@ hftbacktest                            mmsim
 ``ADD_ORDER_EVENT`` 10                 ``ADD``
 ``CANCEL_ORDER_EVENT`` 11              ``DELETE``
 ``MODIFY_ORDER_EVENT`` 12              ``CANCEL`` of the difference (same price,
-                                       smaller), else ``DELETE`` + ``ADD``
+                                       smaller), nothing (same price and size:
+                                       it keeps its place), else ``DELETE`` + ``ADD``
 ``FILL_EVENT`` 13                      ``EXECUTE``
 ``DEPTH_BBO_EVENT`` 5, custom (>= 100) skipped and counted
 ====================================== ==========================================
@@ -38,7 +39,8 @@ hftbacktest                            mmsim
 Import checks every value before it becomes an integer: a NaN or infinite
 price or size, a value beyond 2**53 ticks or lots, an order id that does not
 fit int64, a depth or add row without a side flag, an order id added twice,
-a zero-size add, fill or trade, a depth row and L3 orders at one price, or a
+a zero-size add, fill or trade, a fill at a price its order does not rest at, a depth row and L3 orders at one
+price, or a
 time outside 1990-2100 is an error naming
 the record (1-based, counting every row of the file). A file whose
 ``local_ts`` is ever before ``exch_ts`` gets the recorder-clock correction of
@@ -130,6 +132,8 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     _check_local_order,
     _chunks,
     _file_meta,
+    refuse_implied,
+    refuse_l3,
     sided_clears,
 )
 from ._preopen import OrderLevels, PreOpen
@@ -188,16 +192,19 @@ def _peeked(p: Path) -> Iterator[tuple[np.ndarray, tuple[int, int, float, int] |
         yield prev, None
 
 
-def _file_defaults(paths: list[Path], tick_size: float | None,
-                   lot_size: float | None) -> tuple[dict, float | None, float | None]:
+def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float | None,
+                   l2_only: bool = False) -> tuple[dict, float | None, float | None]:
     """The ``mmsim_meta`` of the files (an export's: what their numbers mean), one for all, and the tick and lot
     sizes: the user's, else the files'; a size given that differs from the files' is an error naming both. The
     ``trade_implied_book`` counts of files that all have them are summed (each file one transform's part of the
-    stream: one day each, breaker17d), not compared like the tick."""
+    stream: one day each, breaker17d), not compared like the tick. ``l2_only``: a file whose ``mmsim_meta`` says
+    its book is already trade-implied is refused (:func:`refuse_implied`), in the order of the files."""
     found: dict[str, tuple[Path, object]] = {}
     plain: Path | None = None  # a file whose book is not trade-implied
     for p in paths:
         fm = _file_meta(p) or {}
+        if l2_only:
+            refuse_implied(p, fm)
         for k, v in fm.items():
             if k == IMPLIED_KEY and k in found:  # counts of one stream add up (_file_meta checked both)
                 prev = found[k][1]
@@ -250,6 +257,7 @@ def convert(
     symbol: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    l2_only: bool = False,
 ) -> EventStore:
     """Import hftbacktest event files into a store.
 
@@ -271,6 +279,11 @@ def convert(
         Called with the number of records read.
     force : bool
         Replace an existing store at ``out`` (atomically).
+    l2_only : bool
+        For a trade-implied book (``mmsim convert --trade-implied-book``): a file whose ``mmsim_meta`` says its book
+        is already trade-implied, or an exchange-side L3 row (add, modify, cancel, fill), is an error naming the
+        file (and the row's record and type), said by the conversion's own pass (each file read once, the grid's
+        inference pass aside), before the row's chunk is checked or converted further.
 
     Raises
     ------
@@ -286,13 +299,15 @@ def convert(
         store at ``out`` without ``force``.
     """
     paths = [Path(p) for p in sources]
-    fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size)
+    fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size, l2_only)
     if tick_size is None or lot_size is None:
         pg, qg = 0, 0
         limit = float(1 << 62)
         for p in paths:
             base = 0
             for ch in _chunks(p):
+                if l2_only:
+                    refuse_l3(p, ch, base)
                 idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
                 sel = ch[idx]
                 typ = sel["ev"] & 0xFF
@@ -331,6 +346,7 @@ def convert(
     orders = OrderLevels()
     cross = CrossCheck(paths[0])  # the L2 levels' book (depth rows)
     xcross = CrossCheck(paths[0], armed=False)  # the L3 orders' book: crosses tolerated until the first trade
+    last_trade: tuple[int, int] | None = None  # the latest trade row's exchange time and order id
     carried: set[int] = set()  # ids of the orders resting from the file before, still resting (for an error's words)
     with writer:
         last, last_line = None, -1
@@ -354,6 +370,8 @@ def convert(
             base = 0
             top = (0, 0)  # the latest local_ts of a LOCAL_EVENT row in this file, and its record
             for ch, nxt in _peeked(p):
+                if l2_only:
+                    refuse_l3(p, ch, base)
                 top = _check_local_order(p, ch, base, top)
                 idx = np.flatnonzero((ch["ev"] & EXCH_EVENT) != 0)
                 sel = ch[idx]
@@ -451,6 +469,7 @@ def convert(
                         if qq <= 0:
                             raise DataError(f"{p}: record {rec}: trade of size {float(sel['qty'][j]):g}")
                         em.add(e, lc, Kind.TRADE, s, pp, qq, 0, rec)
+                        last_trade = (e, oids[j])  # a fill of this order at its time is the aggressor's own
                     elif t == DEPTH_CLEAR_EVENT:
                         if merged:  # the second of a snapshot's clear of each side: written with the first
                             merged = False
@@ -515,6 +534,11 @@ def convert(
                                 raise DataError(f"{p}: record {rec}: fill of size {float(sel['qty'][j]):g}")
                             if qq > oq:
                                 raise DataError(f"{p}: record {rec}: fill of {qq} lots, order {oids[j]} has {oq}")
+                            if pp != op and s != 0 and last_trade != (e, oids[j]):  # an auction's: no side
+                                raise DataError(f"{p}: record {rec}: fill at price {float(sel['px'][j]):g} of order "
+                                                f"{oids[j]}, which rests as {'a bid' if os_ > 0 else 'an ask'} at "
+                                                f"{as_price(op)}: a resting order fills "
+                                                "at its own price")
                             em.add(e, lc, Kind.EXECUTE, os_, op, qq, oids[j], rec)
                             o[2] = oq - qq
                             if o[2] == 0:
@@ -524,8 +548,9 @@ def convert(
                             em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
                             del orders[oids[j]]
                             carried.discard(oids[j])
-                        elif pp == op and qq < oq:
-                            em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
+                        elif pp == op and qq <= oq:  # same or smaller: keeps its place (loadbreak18: a modify
+                            if qq < oq:  # to its own size was a DELETE + ADD, to the back of its level)
+                                em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
                             o[2] = qq
                         else:
                             if (book.bids if os_ > 0 else book.asks).get(pp, 0) > 0:

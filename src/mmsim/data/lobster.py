@@ -500,8 +500,8 @@ class _Converter:
                     lvl = pre[side]
                     if typ == 1:
                         lvl[px0] = lvl.get(px0, 0) - q0
-                    elif typ in (2, 3, 4) and px0 in lvl:
-                        lvl[px0] = lvl[px0] + q0
+                    else:  # a level the message emptied is not in the row: it held what the message took
+                        lvl[px0] = lvl.get(px0, 0) + q0
                 for s in (1, -1):
                     for p, q in sorted(pre[s].items(), reverse=s > 0):
                         if q > 0:
