@@ -405,29 +405,40 @@ class _RecordReader:
 
     Scalars come back as Python ``int``/``float``: their arithmetic matches numba's
     (``x / 0.0`` raises ZeroDivisionError, ``inf * 0`` is a quiet NaN), where numpy
-    scalars would warn and return inf. Array fields come back as numpy views.
+    scalars would warn and return inf. Array fields come back as read-only numpy views
+    (``view.bid_depth_px[0] = x`` or ``view.bid_depth_px.sort()`` raises ValueError, as
+    a field write raises AttributeError: the view is read-only); ``out``'s are writable.
     """
 
     __slots__ = ("_rec",)
+    _writable_arrays = False
 
     def __init__(self, rec: Any) -> None:
         object.__setattr__(self, "_rec", rec)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_rec":  # not set yet (a copy being made): never recurse through the lookup below
+            raise AttributeError(name)
         try:
             value = self._rec[name]
         except (KeyError, ValueError, IndexError):
             raise AttributeError(f"record has no field {name!r}") from None
-        return value if isinstance(value, np.ndarray) else value.item()
+        if not isinstance(value, np.ndarray):
+            return value.item()
+        if not self._writable_arrays:
+            value = value.view()
+            value.flags.writeable = False
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the view and params are read-only")
 
 
 class _RecordWriter(_RecordReader):
-    """Attribute write access to the ``out`` record."""
+    """Attribute write access to the ``out`` record (its array fields writable too)."""
 
     __slots__ = ()
+    _writable_arrays = True
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self._rec.dtype.names:

@@ -483,8 +483,12 @@ class RuleStrategy(Strategy):
         return _rebuild_python, (type(self).native, self.params, self.pure)
 
     def reset(self) -> None:
-        """Zero the per-run state (the engine calls this at the start of each run)."""
+        """Zero the per-run state and give the rule its parameters afresh (the engine calls this at
+        the start of each run), as the fast path does: a compiled rule's write into ``params`` (which
+        numba cannot refuse) lasts until the end of its run, never into the next run."""
         self._state[:] = 0.0
+        for k, v in self.params.items():
+            self._params_rec[k] = v
 
     def quote(self, view: View) -> Quote | Ladder | None:
         """Run the rule on ``view``: a :class:`Quote` (1-level form), a :class:`Ladder` (a ladder or

@@ -275,7 +275,8 @@ class View:
     Every field of :data:`~mmsim.records.VIEW_DTYPE` is an attribute
     (``view.ts``, ``view.best_bid``, ``view.position``, ``view.microprice``...);
     ``view.signals`` maps each signal name to its value. The record is reused
-    between calls: copy what you want to keep (``view.copy()``).
+    between calls: copy what you want to keep (``view.copy()``; ``copy.copy``,
+    ``copy.deepcopy`` and pickling give the same snapshot, never the live record).
     """
 
     __slots__ = ("_rec",)
@@ -284,6 +285,8 @@ class View:
         object.__setattr__(self, "_rec", record)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_rec":  # not set yet (an object being built by copy or pickle): no recursion below
+            raise AttributeError(name)
         try:
             value = self._rec[name]
         except (ValueError, KeyError, IndexError):
@@ -312,11 +315,44 @@ class View:
         """A view over a copy of the record, safe to keep after the call returns."""
         return View(self._rec.copy())
 
+    def __copy__(self) -> "View":
+        return self.copy()  # a snapshot: a view sharing the reused record would change under its keeper
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "View":
+        return self.copy()
+
+    def __reduce__(self) -> Any:
+        return View, (self._rec.copy(),)
+
     def __repr__(self) -> str:
         return (
             f"View(ts={self.ts}, bid={self.best_bid}x{self.bid_qty}, ask={self.best_ask}x{self.ask_qty}, "
             f"position={self.position})"
         )
+
+
+def reset_for_run(strategy: Any, label: str, where: str = "") -> None:
+    """Call a Python strategy's ``reset()`` before its run (``where``: ``"runs[2]: "`` in a pass of several).
+
+    Raises
+    ------
+    StrategyError
+        The strategy's own exception, as its ``quote()``'s is: ``strategy S raised ZeroDivisionError in
+        reset() before the run: division by zero (s.py line 7)``, the exception as ``__cause__``.
+        A ``KeyboardInterrupt`` passes as it is (Ctrl-C).
+    """
+    from .errors import ConfigError, StrategyError, raised_at
+
+    reset = getattr(strategy, "reset", None)
+    if reset is None:
+        return
+    try:
+        reset()
+    except (ConfigError, StrategyError):
+        raise
+    except (Exception, SystemExit) as exc:  # a sys.exit() in reset() must not end the caller silently
+        raise StrategyError(f"{where}strategy {label} raised {type(exc).__name__} in reset() before the run: "
+                            f"{exc}{raised_at(exc, strategy)}") from exc
 
 
 def empty_view() -> View:
