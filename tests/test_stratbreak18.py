@@ -328,3 +328,52 @@ def outcome(strategy, events):
 def test_a_rule_writing_into_the_view_runs_alike_on_both_paths(rule):
     ev = l2_events(60)
     assert outcome(rule(), ev) == outcome(rule.python(), ev)
+
+
+# -- finding 7: a Python strategy from a plugin file could not be pickled into another process ----
+
+PLUGIN = textwrap.dedent('''
+    import mmsim
+
+
+    class Lean(mmsim.Strategy):
+        """Quotes 201 -/+ half_spread (the mid of l2_events' book), 1 lot a side."""
+
+        def __init__(self, half_spread=2):
+            self.half_spread = half_spread
+
+        def quote(self, view):
+            if view.bid_qty <= 0 or view.ask_qty <= 0:
+                return None
+            mid = 0.5 * (view.best_bid + view.best_ask)
+            return mmsim.Quote(mid - self.half_spread, 1, mid + self.half_spread, 1)
+
+
+    def make_lean(half_spread):
+        return Lean(half_spread=half_spread)
+''')
+
+UNPICKLE = textwrap.dedent('''
+    import pickle, sys
+    import mmsim
+    from test_compare_digest import l2_events
+
+    s = pickle.loads(sys.stdin.buffer.read())
+    r = mmsim.run(l2_events(20), s)
+    print(type(s).__name__, sorted({int(p) for p in r.orders["price"]}))
+''')
+
+
+@pytest.mark.parametrize("spec, params, half", [("plug.py:Lean", {}, 2), ("plug.py:make_lean", {"half_spread": 3}, 3)],
+                         ids=["class", "factory"])
+def test_a_plugin_files_python_strategy_pickles_into_a_new_process(tmp_path, spec, params, half):
+    """A class from a plugin file lives in the module ``_mmsim_plugin_<stem>_<hash>``, which a new process
+    cannot import: unpickling it (multiprocessing, joblib, Dask) raised ModuleNotFoundError. It is pickled by its
+    file now, as a numba strategy type is, and the new process runs it: 201 -/+ half."""
+    (tmp_path / "plug.py").write_text(PLUGIN)
+    s = mmsim.load_strategy(str(tmp_path / spec), params)
+    p = subprocess.run([sys.executable, "-c", UNPICKLE], input=pickle.dumps(s), capture_output=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert p.stderr.decode()[-400:] == "" and p.returncode == 0
+    assert p.stdout.decode() == f"Lean [{201 - half}, {201 + half}]\n"
+    assert copy.deepcopy(s).half_spread == half
