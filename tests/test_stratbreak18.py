@@ -377,3 +377,23 @@ def test_a_plugin_files_python_strategy_pickles_into_a_new_process(tmp_path, spe
     assert p.stderr.decode()[-400:] == "" and p.returncode == 0
     assert p.stdout.decode() == f"Lean [{201 - half}, {201 + half}]\n"
     assert copy.deepcopy(s).half_spread == half
+
+
+# -- finding 8: a rule's parameter named pure was swallowed by .python(pure=...) ------------------
+
+
+def rule_body(view, params, state, out):
+    return 0
+
+
+@pytest.mark.parametrize("name, why", [
+    ("pure", "my_rule.python(pure=...) chooses the plain Python path, so the parameter would never be set"),
+    ("self", "my_rule(self=...) cannot pass it (Python gives self the strategy type)"),
+], ids=["pure", "self"])
+def test_a_parameter_name_the_strategy_api_takes_is_refused_when_declared(name, why):
+    """``@numba_strategy(params={"size": 1.0, "pure": 2.0})``: ``rule.python(pure=5.0)`` ran the plain Python path
+    with pure = 2 (the default), where the fast path ``rule(pure=5.0)`` quoted with 5, silently (198 / 204 against
+    195 / 207 on l2_events); ``rule(pure=5.0).python()`` raised TypeError. ``self`` could not be passed at all."""
+    with pytest.raises(StrategyError) as info:
+        numba_strategy(params={"size": 1.0, name: 2.0})(rule_body)
+    assert str(info.value) == f"strategy rule_body: parameter name {name!r} is taken: {why}; name it otherwise"

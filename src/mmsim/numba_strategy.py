@@ -177,7 +177,7 @@ class NumbaStrategyType:
     ------
     StrategyError
         If the rule does not take exactly four positional arguments, or the
-        declaration is malformed.
+        declaration is malformed (a parameter named ``pure`` or ``self`` included).
     """
 
     def __init__(self, rule: Callable[..., Any], *, params: Any = (), state_size: int = 0, name: str | None = None,
