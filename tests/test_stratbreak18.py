@@ -397,3 +397,75 @@ def test_a_parameter_name_the_strategy_api_takes_is_refused_when_declared(name, 
     with pytest.raises(StrategyError) as info:
         numba_strategy(params={"size": 1.0, name: 2.0})(rule_body)
     assert str(info.value) == f"strategy rule_body: parameter name {name!r} is taken: {why}; name it otherwise"
+
+
+# -- finding 9: a fraction written into an integer field of out was cut, silently -----------------
+
+
+@numba_strategy(params={"size": 1.0, "levels": 2.0})
+def levels_from_params(view, params, state, out):
+    """Quotes ``levels`` levels a side from the touch out, one tick apart (``levels`` is a float64, as every param)."""
+    if view.bid_qty <= 0 or view.ask_qty <= 0:
+        return 0
+    out.n_bid_levels = params.levels
+    out.n_ask_levels = params.levels
+    for k in range(3):
+        out.bid_ladder_px[k] = view.best_bid - k
+        out.bid_ladder_qty[k] = params.size
+        out.ask_ladder_px[k] = view.best_ask + k
+        out.ask_ladder_qty[k] = params.size
+    return 1
+
+
+@numba_strategy(params={"direction": 1.0}, state_size=1)
+def ioc_from_params(view, params, state, out):
+    """One IOC of 1 lot at the touch, on the side ``direction`` says (+1 buy, -1 sell), at the first call."""
+    if view.bid_qty <= 0 or view.ask_qty <= 0 or state[0] > 0:
+        return 0
+    state[0] = 1.0
+    out.n_orders = 1
+    out.order_type[0] = 2  # IOC
+    out.order_side[0] = params.direction
+    out.order_px[0] = view.best_ask if params.direction > 0 else view.best_bid
+    out.order_qty[0] = 1.0
+    return 0
+
+
+def test_pure_python_path_refuses_a_fraction_in_an_integer_field_of_out():
+    """``out.n_bid_levels = params.levels`` with ``levels: 2.5``: numpy's cast cut it to 2 levels (199..203, 8
+    order rows as with ``levels: 2``), silently, on every path. The plain Python path refuses it."""
+    ladder = mmsim.Config(ladder_levels=3)
+    assert prices(mmsim.run(l2_events(20), levels_from_params.python(pure=True, levels=2.0), ladder)) == {
+        199, 200, 202, 203}
+    line = levels_from_params.py_rule.__code__.co_firstlineno + 5  # the decorator, def, docstring, if, return, here
+    with pytest.raises(StrategyError) as info:
+        mmsim.run(l2_events(20), levels_from_params.python(pure=True, levels=2.5), ladder)
+    assert str(info.value) == (
+        f"strategy levels_from_params raised ValueError in quote() at local time {T0}: out.n_bid_levels = 2.5 is "
+        f"not a whole number: it is an integer field, which the compiled rule would set to 2 silently "
+        f"(test_stratbreak18.py line {line})")
+
+
+def test_pure_python_path_refuses_a_fraction_in_an_integer_array_field_of_out():
+    """``out.order_side[0] = params.direction`` with ``direction: 0.5``: cut to side 0 (the engine refuses it,
+    but as ``order_side = 0``, a value the rule never wrote); ``-1.0`` is a whole number and goes through."""
+    s = ioc_from_params.python(pure=True, direction=-1.0)
+    assert s.quote(book_view()).orders == (mmsim.Order(2, -1, 200.0, 1.0, 0),)
+    with pytest.raises(ValueError) as info:
+        ioc_from_params.python(pure=True, direction=0.5).quote(book_view())
+    assert str(info.value) == ("out.order_side[0] = 0.5 is not a whole number: it is an integer field, which the "
+                               "compiled rule would set to 0 silently")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "C++ (and records.py): QUOTE_DTYPE's n_bid_levels, n_ask_levels, n_orders, order_type, order_side and "
+    "order_tag are int64, so the compiled rule's write of a float64 (every param is one) is cut by numba's cast "
+    "before the engine sees it: levels 2.5 quotes 2 levels a side, silently. Fix: make them float64 in the Quote "
+    "struct and QUOTE_DTYPE, and have the engine refuse a fraction as it does for prices ('quote n_bid_levels = 2.5 "
+    "is not a whole number'); or refuse a float written into an integer field of out when the rule compiles"))
+@pytest.mark.parametrize("path", ["fast", "python"])
+def test_a_fraction_in_an_integer_field_of_out_stops_the_compiled_rule(path):
+    kind = levels_from_params
+    s = kind(levels=2.5) if path == "fast" else kind.python(levels=2.5)
+    with pytest.raises(StrategyError, match=r"n_bid_levels = 2\.5 is not a whole number"):
+        mmsim.run(l2_events(20), s, mmsim.Config(ladder_levels=3))

@@ -434,15 +434,50 @@ class _RecordReader:
         raise AttributeError("the view and params are read-only")
 
 
+def _check_whole(what: str, value: Any) -> None:
+    """ValueError unless ``value`` (a number or array) is whole, for an integer field of ``out`` (the level and order
+    counts, ``order_type``, ``order_side``, ``order_tag``): numpy's cast, and the compiled rule's, cut a fraction
+    silently (``out.n_bid_levels = params.levels`` with ``levels: 2.5`` quoted 2 levels)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind != "f":
+        return
+    bad = arr[~(np.isfinite(arr) & (arr == np.trunc(arr)))]
+    if bad.size:
+        x = float(bad.flat[0])
+        cut = int(x) if np.isfinite(x) else -(1 << 63)
+        raise ValueError(f"{what} = {x!r} is not a whole number: it is an integer field, which the compiled rule "
+                         f"would set to {cut} silently")
+
+
+class _WholeArray(np.ndarray):
+    """An integer array field of ``out`` on the plain Python path: an item set to a fraction is refused."""
+
+    _what = "out"
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _check_whole(f"{self._what}[{key!r}]", value)
+        super().__setitem__(key, value)
+
+
 class _RecordWriter(_RecordReader):
-    """Attribute write access to the ``out`` record (its array fields writable too)."""
+    """Attribute write access to the ``out`` record (its array fields writable too); a fraction written into one of
+    its integer fields is refused (:func:`_check_whole`)."""
 
     __slots__ = ()
     _writable_arrays = True
 
+    def __getattr__(self, name: str) -> Any:
+        value = super().__getattr__(name)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "i":
+            value = value.view(_WholeArray)
+            value._what = f"out.{name}"
+        return value
+
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self._rec.dtype.names:
             raise AttributeError(f"out has no field {name!r} (it has {', '.join(self._rec.dtype.names)})")
+        if self._rec.dtype.fields[name][0].base.kind == "i":
+            _check_whole(f"out.{name}", value)
         self._rec[name] = value
 
 
