@@ -469,8 +469,9 @@ class _RecordWriter(_RecordReader):
     def __getattr__(self, name: str) -> Any:
         value = super().__getattr__(name)
         if isinstance(value, np.ndarray) and value.dtype.kind == "i":
-            value = value.view(_WholeArray)
-            value._what = f"out.{name}"
+            whole: _WholeArray = value.view(_WholeArray)  # type: ignore[assignment]
+            whole._what = f"out.{name}"
+            return whole
         return value
 
     def __setattr__(self, name: str, value: Any) -> None:

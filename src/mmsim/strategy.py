@@ -17,10 +17,8 @@ record (see :mod:`mmsim.numba_strategy`).
 from __future__ import annotations
 
 import abc
-import copyreg
 import decimal
 import numbers
-import sys
 from typing import Any, Iterable, NamedTuple
 
 import numpy as np
@@ -413,23 +411,3 @@ class Strategy(abc.ABC):
         """The name used in messages."""
         return self.name or type(self).__name__
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        # A class from a plugin file lives in a module named after the file's path hash
-        # (mmsim.plugins), which no other process can import by name: pickle it by its file
-        # instead, so a worker process (multiprocessing, joblib, Dask) rebuilds it by loading
-        # that file, as a numba strategy type is. Everything else pickles as ever.
-        reduced = super().__reduce_ex__(protocol)
-        module = sys.modules.get(type(self).__module__)
-        file = getattr(module, "__file__", None)
-        if (not type(self).__module__.startswith("_mmsim_plugin_") or file is None
-                or not isinstance(reduced, tuple) or reduced[0] is not copyreg.__newobj__):
-            return reduced
-        return (_plugin_object, (file, type(self).__qualname__, *reduced[1][1:]), *reduced[2:])
-
-
-def _plugin_object(file: str, qualname: str, *args: Any) -> Any:
-    """An empty instance of class ``qualname`` of the plugin file ``file`` (loaded once per process), for pickle."""
-    from .plugins import resolve_strategy
-
-    cls = resolve_strategy(f"{file}:{qualname}")
-    return cls.__new__(cls, *args)
