@@ -469,3 +469,25 @@ def test_a_fraction_in_an_integer_field_of_out_stops_the_compiled_rule(path):
     s = kind(levels=2.5) if path == "fast" else kind.python(levels=2.5)
     with pytest.raises(StrategyError, match=r"n_bid_levels = 2\.5 is not a whole number"):
         mmsim.run(l2_events(20), s, mmsim.Config(ladder_levels=3))
+
+
+# -- finding 10: a pickled or copied Python twin forgot which parameters were defaults -------------
+
+
+@pytest.mark.parametrize("how, fast", [("pickle", False), ("deepcopy", False), ("pickle", True)],
+                         ids=["pickle", "deepcopy", "pickle-of-fast.python()"])
+def test_a_copied_python_twin_still_warns_of_its_default_quantities(how, fast):
+    """docs/strategies.md: on a lot of 1e-08, ``FixedSpread.python(half_spread=1)`` (or ``FixedSpread(half_spread=1)
+    .python()``) warns that ``size`` is left at its default, 1 lot. Its pickle (a worker process) and its deepcopy
+    rebuilt it with every parameter given, and the warning was gone: the run quoted 1e-08 BTC without a word."""
+    from mmsim.errors import LotUnitWarning
+    from mmsim.strategies.fixed_spread import FixedSpread
+
+    made = FixedSpread(half_spread=1).python() if fast else FixedSpread.python(half_spread=1)
+    twin = pickle.loads(pickle.dumps(made)) if how == "pickle" else copy.deepcopy(made)
+    assert twin.params == {"half_spread": 1.0, "size": 1.0}
+    with pytest.warns(LotUnitWarning) as got:
+        mmsim.run(l2_events(4), twin, mmsim.Config(lot_size=1e-8))
+    lines = [ln for w in got for ln in str(w.message).splitlines()]
+    assert ("  size: 1 lot (the default) = 0.00000001 base units; in base units pass "
+            "`size=mmsim.base(0.00000001, store)`") in lines

@@ -479,8 +479,10 @@ class RuleStrategy(Strategy):
         return cls(**params)
 
     def __reduce__(self) -> Any:
-        # The class is made on the fly by ``python_class``; rebuild it from its rule type.
-        return _rebuild_python, (type(self).native, self.params, self.pure)
+        # The class is made on the fly by ``python_class``; rebuild it from its rule type, with the
+        # parameters it was given (the rest are defaults again: mmsim.run's lot-unit warning names them).
+        given = getattr(self, "_mmsim_given_", tuple(self.params))
+        return _rebuild_python, (type(self).native, {n: self.params[n] for n in given}, self.pure)
 
     def reset(self) -> None:
         """Zero the per-run state and give the rule its parameters afresh (the engine calls this at
