@@ -491,3 +491,54 @@ def test_a_copied_python_twin_still_warns_of_its_default_quantities(how, fast):
     lines = [ln for w in got for ln in str(w.message).splitlines()]
     assert ("  size: 1 lot (the default) = 0.00000001 base units; in base units pass "
             "`size=mmsim.base(0.00000001, store)`") in lines
+
+
+# -- finding 11: plugin import errors that named the wrong thing ----------------------------------
+
+
+def test_a_module_plugin_whose_own_import_is_missing_is_not_reported_as_not_found(tmp_path, monkeypatch):
+    """``strategy: {path: "mmx_strats:MM"}`` whose module imports a missing ``mmx``: "mmx_strats".startswith("mmx")
+    made it ``strategy module 'mmx_strats' not found`` (a ConfigError: check the spelling), where the module is
+    there and its dependency is missing. A missing package of the module's own path is still "not found"."""
+    from mmsim.errors import ConfigError
+
+    (tmp_path / "mmx_strats.py").write_text("import mmx\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(StrategyError) as info:
+        mmsim.load_strategy("mmx_strats:MM")
+    assert str(info.value) == "strategy module 'mmx_strats' failed to import: No module named 'mmx'"
+    with pytest.raises(ConfigError) as missing:
+        mmsim.load_strategy("mmx_nowhere.strats:MM")
+    assert str(missing.value) == "strategy module 'mmx_nowhere.strats' not found"
+
+
+def test_a_plugin_file_with_a_syntax_error_names_its_line_once(tmp_path):
+    """``... failed to import: SyntaxError: expected ':' (syn.py, line 3) (syn.py line 3)``: the location twice."""
+    (tmp_path / "syn.py").write_text("import mmsim\nclass S(mmsim.Strategy):\n    def quote(self, view)\n        return None\n")
+    with pytest.raises(StrategyError) as info:
+        mmsim.load_strategy(f"{tmp_path / 'syn.py'}:S")
+    assert str(info.value) == (f"strategy file {tmp_path / 'syn.py'} failed to import: SyntaxError: expected ':' "
+                               "(syn.py line 3)")
+
+
+# -- finding 12: an integer price beyond 2**53 was refused under another number -------------------
+
+
+class QuotesHuge(mmsim.Strategy):
+    def quote(self, view):
+        return Quote(2**53 + 1, 1, 2**53 + 3, 1)
+
+
+def test_an_integer_price_beyond_2_53_is_refused_under_its_own_value():
+    """``Quote(2**53 + 1, ...)`` stopped with ``quote bid_px = 9007199254740992 is out of range``: the float it
+    became, a number the strategy never returned."""
+    with pytest.raises(StrategyError) as info:
+        mmsim.run(l2_events(4), QuotesHuge())
+    assert str(info.value) == (f"strategy QuotesHuge returned an invalid quote at local time {T0}: quote bid_px = "
+                               "9007199254740993 is out of range")
+
+
+def test_an_integer_ladder_size_beyond_2_53_is_refused_under_its_own_value():
+    with pytest.raises(TypeError) as info:
+        Quote.ladder(bids=[(199, np.uint64(2**64 - 1))], asks=[])
+    assert str(info.value) == "Quote.ladder: bids[0] size = 18446744073709551615 is out of range"

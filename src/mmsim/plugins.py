@@ -152,7 +152,8 @@ def _exec_file(found: Path, modname: str) -> Any:
             hint = (f"; {exc.name.split('.')[0]}.py beside it is imported as a module, so its folder must be on "
                     f"the module path: PYTHONPATH={found.parent} (docs/strategies.md, \"Helper files\")")
         at = raised_at(exc, str(found))
-        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}{at}{hint}") from exc
+        text = exc.msg if isinstance(exc, SyntaxError) else exc  # its str() names the file and line as `at` does
+        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {text}{at}{hint}") from exc
     for obj in list(vars(module).values()):
         if isinstance(obj, type) and obj.__module__ == modname:
             copyreg.pickle(obj, _reduce_plugin_object)
@@ -184,7 +185,7 @@ def _import_module(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # it, or a package of its path
             raise ConfigError(f"strategy module {name!r} not found") from exc
         raise StrategyError(f"strategy module {name!r} failed to import: {exc}") from exc
     except MmsimErrorTypes:

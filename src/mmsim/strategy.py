@@ -75,6 +75,7 @@ class Order(NamedTuple):
 
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
+_EXACT = 1 << 53  # the engine takes prices and sizes below 2**53 in magnitude (float64 is exact up to there)
 # What a price or size may be: numpy's numbers first (a C-level test), then any numbers.Real.
 _REAL = (float, int, np.floating, np.integer, numbers.Real, decimal.Decimal)
 
@@ -86,7 +87,9 @@ def number(value: Any, what: str) -> float:
     strategy's slip would run as a plausible quote: a str, a bool (Python's or
     numpy's), a complex, None or any other non-number is refused, naming ``what`` and
     the value. Numbers are Python's and numpy's ints and floats, any
-    ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array.
+    ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array. An integer beyond 2**53 that a
+    float64 cannot hold exactly is refused here, naming it (as a float it is another number, which the engine's
+    refusal named: ``9007199254740992`` for ``2**53 + 1``).
     """
     kind = type(value)
     if kind is float:
@@ -95,9 +98,13 @@ def number(value: Any, what: str) -> float:
             or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
         # (a 0-d array of a number is what some numpy reductions give)
         try:
-            return float(value)
+            x = float(value)
         except (OverflowError, ValueError) as exc:  # 10**400, Fraction(10**400), Decimal('sNaN')
             raise TypeError(f"{what} = {value!r} cannot be read as a float ({exc})") from None
+        if isinstance(value, (int, np.integer)) and abs(x) >= _EXACT and int(x) != int(value):
+            # as a float it is another number (2**53 + 1 is 2**53), which the engine's refusal would name
+            raise TypeError(f"{what} = {int(value)} is out of range")
+        return x
     raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
 
 
