@@ -90,7 +90,8 @@ def marks_position(view, params, state, out):
 
 @numba_strategy(params={"size": 1.0})
 def pushes_depth(view, params, state, out):
-    """Quotes at its own running edit of the second depth level: it moves it out one tick a call (a stray write)."""
+    """Moves the view's best depth level out one tick a call (a stray write) and quotes there: on a fresh view each
+    call, one tick outside the touch (199 / 203); on a view that keeps the write, one more tick out at every call."""
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
     view.bid_depth_px[0] -= 1.0
@@ -542,3 +543,13 @@ def test_an_integer_ladder_size_beyond_2_53_is_refused_under_its_own_value():
     with pytest.raises(TypeError) as info:
         Quote.ladder(bids=[(199, np.uint64(2**64 - 1))], asks=[])
     assert str(info.value) == "Quote.ladder: bids[0] size = 18446744073709551615 is out of range"
+
+
+def test_a_syntax_error_in_a_plugins_helper_names_the_helpers_line_once(tmp_path, monkeypatch):
+    (tmp_path / "lean_plug.py").write_text("import mmx_helper\n")
+    (tmp_path / "mmx_helper.py").write_text("x = 1\ndef f(:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(StrategyError) as info:
+        mmsim.load_strategy(f"{tmp_path / 'lean_plug.py'}:S")
+    assert str(info.value) == (f"strategy file {tmp_path / 'lean_plug.py'} failed to import: SyntaxError: invalid "
+                               "syntax (mmx_helper.py line 2)")
