@@ -405,33 +405,80 @@ class _RecordReader:
 
     Scalars come back as Python ``int``/``float``: their arithmetic matches numba's
     (``x / 0.0`` raises ZeroDivisionError, ``inf * 0`` is a quiet NaN), where numpy
-    scalars would warn and return inf. Array fields come back as numpy views.
+    scalars would warn and return inf. Array fields come back as read-only numpy views
+    (``view.bid_depth_px[0] = x`` or ``view.bid_depth_px.sort()`` raises ValueError, as
+    a field write raises AttributeError: the view is read-only); ``out``'s are writable.
     """
 
     __slots__ = ("_rec",)
+    _writable_arrays = False
 
     def __init__(self, rec: Any) -> None:
         object.__setattr__(self, "_rec", rec)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_rec":  # not set yet (a copy being made): never recurse through the lookup below
+            raise AttributeError(name)
         try:
             value = self._rec[name]
         except (KeyError, ValueError, IndexError):
             raise AttributeError(f"record has no field {name!r}") from None
-        return value if isinstance(value, np.ndarray) else value.item()
+        if not isinstance(value, np.ndarray):
+            return value.item()
+        if not self._writable_arrays:
+            value = value.view()
+            value.flags.writeable = False
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the view and params are read-only")
 
 
+def _check_whole(what: str, value: Any) -> None:
+    """ValueError unless ``value`` (a number or array) is whole, for an integer field of ``out`` (the level and order
+    counts, ``order_type``, ``order_side``, ``order_tag``): numpy's cast, and the compiled rule's, cut a fraction
+    silently (``out.n_bid_levels = params.levels`` with ``levels: 2.5`` quoted 2 levels)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind != "f":
+        return
+    bad = arr[~(np.isfinite(arr) & (arr == np.trunc(arr)))]
+    if bad.size:
+        x = float(bad.flat[0])
+        cut = int(x) if np.isfinite(x) else -(1 << 63)
+        raise ValueError(f"{what} = {x!r} is not a whole number: it is an integer field, which the compiled rule "
+                         f"would set to {cut} silently")
+
+
+class _WholeArray(np.ndarray):
+    """An integer array field of ``out`` on the plain Python path: an item set to a fraction is refused."""
+
+    _what = "out"
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _check_whole(f"{self._what}[{key!r}]", value)
+        super().__setitem__(key, value)
+
+
 class _RecordWriter(_RecordReader):
-    """Attribute write access to the ``out`` record."""
+    """Attribute write access to the ``out`` record (its array fields writable too); a fraction written into one of
+    its integer fields is refused (:func:`_check_whole`)."""
 
     __slots__ = ()
+    _writable_arrays = True
+
+    def __getattr__(self, name: str) -> Any:
+        value = super().__getattr__(name)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "i":
+            whole: _WholeArray = value.view(_WholeArray)  # type: ignore[assignment]
+            whole._what = f"out.{name}"
+            return whole
+        return value
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name not in self._rec.dtype.names:
             raise AttributeError(f"out has no field {name!r} (it has {', '.join(self._rec.dtype.names)})")
+        if self._rec.dtype.fields[name][0].base.kind == "i":
+            _check_whole(f"out.{name}", value)
         self._rec[name] = value
 
 

@@ -22,8 +22,17 @@ import numpy as np
 from .errors import ConfigError, StrategyError
 
 
+#: Parameter names a rule may not declare, and why: ``.python(pure=5.0)`` read 5.0 as the path switch (pure=True)
+#: and ran the rule with the parameter's default, silently; ``self`` cannot be passed to ``rule(self=...)``.
+_TAKEN_NAMES = {
+    "pure": "my_rule.python(pure=...) chooses the plain Python path, so the parameter would never be set",
+    "self": "my_rule(self=...) cannot pass it (Python gives self the strategy type)",
+}
+
+
 def _normalize_param_spec(params: Any, where: str) -> dict[str, float | None]:
-    """Declared parameters as an ordered {name: default or None (required)}."""
+    """Declared parameters as an ordered {name: default or None (required)}; StrategyError for a name in
+    :data:`_TAKEN_NAMES`."""
     if params is None:
         return {}
     if isinstance(params, str):
@@ -35,6 +44,8 @@ def _normalize_param_spec(params: Any, where: str) -> dict[str, float | None]:
             raise StrategyError(f"{where}: parameter name {name!r} must be a Python identifier not starting with _")
         if name in spec:
             raise StrategyError(f"{where}: parameter {name!r} is declared twice")
+        if name in _TAKEN_NAMES:
+            raise StrategyError(f"{where}: parameter name {name!r} is taken: {_TAKEN_NAMES[name]}; name it otherwise")
         if default is not None:
             default = _number(default, f"{where}: default of parameter {name!r}", StrategyError)
         spec[name] = default

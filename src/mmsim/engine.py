@@ -33,7 +33,7 @@ from .records import (
     OrderType,
     RejectReason,
 )
-from .strategy import Ladder, Quote, Strategy, View, number
+from .strategy import Ladder, Quote, Strategy, View, number, reset_for_run
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
 
@@ -243,7 +243,7 @@ class _Run:
             self.run_config, config = config, config.engine
         if not isinstance(config, Config):
             raise ConfigError(f"{where}config must be an mmsim.Config or RunConfig, got {type(config).__name__}")
-        self.strategy = check_lookup(strategy, where)
+        self.strategy, self.where = check_lookup(strategy, where), where
         conflict = store_size_conflict(config, meta)
         if conflict is not None:
             raise ConfigError(f"{where}{conflict}")
@@ -470,9 +470,8 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
 def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
           progress: Callable[[int, int], None] | None, stop_on_error: bool) -> list[Any]:
     """Run the compiled pass; a Result, or an exception, per run (None: stopped by another's failure)."""
-    for one in prepared:
-        if one.python and hasattr(one.strategy, "reset"):
-            one.strategy.reset()
+    for one in [one for one in prepared if one.python]:  # reset() raising: a StrategyError naming it
+        reset_for_run(one.strategy, one.label, one.where if len(prepared) > 1 else "")
     # A read-only memory map (an event store) gives pages back as the replay passes them.
     release = isinstance(arr, np.memmap) and not arr.flags.writeable
     check_decision_log(arr["exch_ts"], [one.config for one in prepared])  # a timer too fine for memory

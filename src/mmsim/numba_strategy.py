@@ -177,7 +177,7 @@ class NumbaStrategyType:
     ------
     StrategyError
         If the rule does not take exactly four positional arguments, or the
-        declaration is malformed.
+        declaration is malformed (a parameter named ``pure`` or ``self`` included).
     """
 
     def __init__(self, rule: Callable[..., Any], *, params: Any = (), state_size: int = 0, name: str | None = None,
@@ -479,12 +479,18 @@ class RuleStrategy(Strategy):
         return cls(**params)
 
     def __reduce__(self) -> Any:
-        # The class is made on the fly by ``python_class``; rebuild it from its rule type.
-        return _rebuild_python, (type(self).native, self.params, self.pure)
+        # The class is made on the fly by ``python_class``; rebuild it from its rule type, with the
+        # parameters it was given (the rest are defaults again: mmsim.run's lot-unit warning names them).
+        given = getattr(self, "_mmsim_given_", tuple(self.params))
+        return _rebuild_python, (type(self).native, {n: self.params[n] for n in given}, self.pure)
 
     def reset(self) -> None:
-        """Zero the per-run state (the engine calls this at the start of each run)."""
+        """Zero the per-run state and give the rule its parameters afresh (the engine calls this at
+        the start of each run), as the fast path does: a compiled rule's write into ``params`` (which
+        numba cannot refuse) lasts until the end of its run, never into the next run."""
         self._state[:] = 0.0
+        for k, v in self.params.items():
+            self._params_rec[k] = v
 
     def quote(self, view: View) -> Quote | Ladder | None:
         """Run the rule on ``view``: a :class:`Quote` (1-level form), a :class:`Ladder` (a ladder or

@@ -15,6 +15,7 @@ naming the parameter).
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import importlib
 import importlib.util
@@ -151,15 +152,40 @@ def _exec_file(found: Path, modname: str) -> Any:
             hint = (f"; {exc.name.split('.')[0]}.py beside it is imported as a module, so its folder must be on "
                     f"the module path: PYTHONPATH={found.parent} (docs/strategies.md, \"Helper files\")")
         at = raised_at(exc, str(found))
-        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {exc}{at}{hint}") from exc
+        text = exc.msg if isinstance(exc, SyntaxError) else exc  # its str() names the file and line as `at` does
+        raise StrategyError(f"strategy file {found} failed to import: {type(exc).__name__}: {text}{at}{hint}") from exc
+    for obj in list(vars(module).values()):
+        if isinstance(obj, type) and obj.__module__ == modname:
+            copyreg.pickle(obj, _reduce_plugin_object)
     return module
+
+
+def _reduce_plugin_object(obj: Any) -> Any:
+    """How pickle (and copy) reduce an instance of a class of a plugin file: by the file, not the module name.
+
+    The module is named after the file's path hash (``_mmsim_plugin_<stem>_<hash>``), which no other process
+    can import by name: unpickling elsewhere (multiprocessing, joblib, Dask) raised ModuleNotFoundError. The
+    new process loads the file by its path (:func:`_plugin_object`), as a numba strategy type is rebuilt; the
+    instance's state is restored as pickle always does. A class with its own ``__reduce__`` keeps it.
+    """
+    reduced = obj.__reduce_ex__(4)
+    file = getattr(sys.modules.get(type(obj).__module__), "__file__", None)
+    if file is None or not isinstance(reduced, tuple) or reduced[0] is not copyreg.__newobj__:  # type: ignore[attr-defined]
+        return reduced
+    return (_plugin_object, (file, type(obj).__qualname__, *reduced[1][1:]), *reduced[2:])
+
+
+def _plugin_object(file: str, qualname: str, *args: Any) -> Any:
+    """An empty instance of class ``qualname`` of the plugin file ``file`` (loaded once per process), for pickle."""
+    cls = resolve_strategy(f"{file}:{qualname}")
+    return cls.__new__(cls, *args)
 
 
 def _import_module(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # it, or a package of its path
             raise ConfigError(f"strategy module {name!r} not found") from exc
         raise StrategyError(f"strategy module {name!r} failed to import: {exc}") from exc
     except MmsimErrorTypes:

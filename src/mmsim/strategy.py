@@ -75,6 +75,7 @@ class Order(NamedTuple):
 
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
+_EXACT = 1 << 53  # the engine takes prices and sizes below 2**53 in magnitude (float64 is exact up to there)
 # What a price or size may be: numpy's numbers first (a C-level test), then any numbers.Real.
 _REAL = (float, int, np.floating, np.integer, numbers.Real, decimal.Decimal)
 
@@ -86,7 +87,9 @@ def number(value: Any, what: str) -> float:
     strategy's slip would run as a plausible quote: a str, a bool (Python's or
     numpy's), a complex, None or any other non-number is refused, naming ``what`` and
     the value. Numbers are Python's and numpy's ints and floats, any
-    ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array.
+    ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array. An integer beyond 2**53 that a
+    float64 cannot hold exactly is refused here, naming it (as a float it is another number, which the engine's
+    refusal named: ``9007199254740992`` for ``2**53 + 1``).
     """
     kind = type(value)
     if kind is float:
@@ -95,9 +98,13 @@ def number(value: Any, what: str) -> float:
             or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
         # (a 0-d array of a number is what some numpy reductions give)
         try:
-            return float(value)
+            x = float(value)
         except (OverflowError, ValueError) as exc:  # 10**400, Fraction(10**400), Decimal('sNaN')
             raise TypeError(f"{what} = {value!r} cannot be read as a float ({exc})") from None
+        if isinstance(value, (int, np.integer)) and abs(x) >= _EXACT and int(x) != int(value):
+            # as a float it is another number (2**53 + 1 is 2**53), which the engine's refusal would name
+            raise TypeError(f"{what} = {int(value)} is out of range")
+        return x
     raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
 
 
@@ -275,7 +282,8 @@ class View:
     Every field of :data:`~mmsim.records.VIEW_DTYPE` is an attribute
     (``view.ts``, ``view.best_bid``, ``view.position``, ``view.microprice``...);
     ``view.signals`` maps each signal name to its value. The record is reused
-    between calls: copy what you want to keep (``view.copy()``).
+    between calls: copy what you want to keep (``view.copy()``; ``copy.copy``,
+    ``copy.deepcopy`` and pickling give the same snapshot, never the live record).
     """
 
     __slots__ = ("_rec",)
@@ -284,6 +292,8 @@ class View:
         object.__setattr__(self, "_rec", record)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_rec":  # not set yet (an object being built by copy or pickle): no recursion below
+            raise AttributeError(name)
         try:
             value = self._rec[name]
         except (ValueError, KeyError, IndexError):
@@ -312,11 +322,44 @@ class View:
         """A view over a copy of the record, safe to keep after the call returns."""
         return View(self._rec.copy())
 
+    def __copy__(self) -> "View":
+        return self.copy()  # a snapshot: a view sharing the reused record would change under its keeper
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "View":
+        return self.copy()
+
+    def __reduce__(self) -> Any:
+        return View, (self._rec.copy(),)
+
     def __repr__(self) -> str:
         return (
             f"View(ts={self.ts}, bid={self.best_bid}x{self.bid_qty}, ask={self.best_ask}x{self.ask_qty}, "
             f"position={self.position})"
         )
+
+
+def reset_for_run(strategy: Any, label: str, where: str = "") -> None:
+    """Call a Python strategy's ``reset()`` before its run (``where``: ``"runs[2]: "`` in a pass of several).
+
+    Raises
+    ------
+    StrategyError
+        The strategy's own exception, as its ``quote()``'s is: ``strategy S raised ZeroDivisionError in
+        reset() before the run: division by zero (s.py line 7)``, the exception as ``__cause__``.
+        A ``KeyboardInterrupt`` passes as it is (Ctrl-C).
+    """
+    from .errors import ConfigError, StrategyError, raised_at
+
+    reset = getattr(strategy, "reset", None)
+    if reset is None:
+        return
+    try:
+        reset()
+    except (ConfigError, StrategyError):
+        raise
+    except (Exception, SystemExit) as exc:  # a sys.exit() in reset() must not end the caller silently
+        raise StrategyError(f"{where}strategy {label} raised {type(exc).__name__} in reset() before the run: "
+                            f"{exc}{raised_at(exc, strategy)}") from exc
 
 
 def empty_view() -> View:
@@ -374,3 +417,4 @@ class Strategy(abc.ABC):
     def label(self) -> str:
         """The name used in messages."""
         return self.name or type(self).__name__
+
