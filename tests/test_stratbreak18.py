@@ -317,18 +317,34 @@ def outcome(strategy, events):
     return (len(r.orders), r.orders.tobytes(), r.fills.tobytes())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "C++: NativeStrategy::quote (cpp/python/bind_engine.cpp) hands the compiled rule the engine's own View (a const "
-    "View* the rule writes through), rewritten only in the parts that changed (docs/strategies.md: a compiled "
-    "rule's write may still be there at later calls), while PythonStrategy::quote memcpy's the whole View into its "
-    "record before every call, so the Python twin never sees its write: marks_position logs 472 order rows on the "
-    "fast path and 4 on the Python path, silently. Fix: NativeStrategy::quote copies *v into a View of its own "
-    "before each call (one memcpy of sizeof(View), as the Python adapter does), so a stray write never outlives "
-    "its call on either path; then docs/strategies.md's 'may still be there' becomes 'is gone at the next call'"))
 @pytest.mark.parametrize("rule", [marks_position, pushes_depth], ids=["position", "depth"])
 def test_a_rule_writing_into_the_view_runs_alike_on_both_paths(rule):
+    """NativeStrategy::quote hands the compiled rule the engine's own View, rewritten only in the parts that change,
+    so a stray write may still be there at later calls; the Python twin's adapter copied the whole View into its
+    record before every call and never saw it: marks_position logged 472 order rows on the fast path and 4 on the
+    Python path, silently (stratbreak18). The Python adapter now copies its record back into the engine's View
+    after the call (lead session 18: a copy on the fast path would cost each call a 1,624-byte memcpy), so both
+    paths run the same compiled code on the same View."""
     ev = l2_events(60)
     assert outcome(rule(), ev) == outcome(rule.python(), ev)
+
+
+@pytest.mark.parametrize("rule", [marks_position, pushes_depth], ids=["position", "depth"])
+def test_a_rule_writing_into_the_view_runs_alike_alone_and_in_a_pass_of_several(rule):
+    """The second case: each run of a pass has its own View, so a stray write stays in its run (run_many's results
+    are run's, bit for bit, beside another strategy and on the Python path)."""
+    from mmsim.strategies.fixed_spread import FixedSpread
+
+    ev = l2_events(60)
+    cfg = mmsim.Config()
+    many = mmsim.run_many(ev, [(rule(), cfg), (FixedSpread(half_spread=1, size=1), cfg), (rule.python(), cfg)],
+                          return_exceptions=True)
+    for i, got, alone in ((0, many[0], rule()), (2, many[2], rule.python())):
+        want = outcome(alone, ev)
+        if isinstance(got, BaseException):  # the same stop, its message prefixed by the run it stopped
+            assert isinstance(want, str) and str(got) == f"run {i} ({got.partial.strategy}): {want}"
+        else:
+            assert (len(got.orders), got.orders.tobytes(), got.fills.tobytes()) == want
 
 
 # -- finding 7: a Python strategy from a plugin file could not be pickled into another process ----

@@ -83,6 +83,12 @@ struct PythonStrategy final : StrategyAdapter {
         std::memcpy(s->view_ptr_, v, sizeof(View));
         try {
             py::object r = s->quote_cb_();
+            // What the callback wrote into its view record goes back into the engine's View, as a compiled
+            // rule's write goes into it on the fast path (NativeStrategy hands the rule the engine's View): the
+            // Python twin of a rule then runs as the rule does, a stray write included (stratbreak18; the
+            // engine rewrites a View's parts only when they change, docs/strategies.md). A Python strategy's
+            // view is read-only, so for it this copies back the same bytes.
+            std::memcpy(const_cast<View *>(v), s->view_ptr_, sizeof(View));
             if (r.is_none()) return QuoteNoChange;
             if (py::isinstance<py::int_>(r)) {
                 std::memcpy(out, s->out_ptr_, sizeof(Quote));
