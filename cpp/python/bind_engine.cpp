@@ -4,8 +4,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <csignal>
 #include <cstddef>
 #include <cstring>
+#include <optional>
+
+#include <signal.h>
+#include <unistd.h>
 
 #include "mmsim/engine.hpp"
 #include "mmsim/errors.hpp"
@@ -147,11 +152,59 @@ struct Progress {
     py::object signal_exception = py::none();
 };
 
+// While a pass runs on Python's main thread (check_signals), Python's SIGINT handler only sets a flag that the
+// loop reads every kStopCheckEvents events (poll_signals); a compiled strategy that never returns never gives the
+// loop back, and Ctrl-C could not stop the process (stratbreak18). This guard keeps Python's handler for the
+// first Ctrl-C (the pass stops at its next check, its runs partial, as before) and, on a second while the same
+// pass still runs, writes one line and ends the process with status 130 (no unwinding is possible from inside
+// the strategy's call; the command line's second Ctrl-C also leaves at once). Async-signal-safe: a counter,
+// write(2), _exit(2). Not installed when SIGINT is ignored or left to its default action.
+struct SecondSigintExits {
+    static inline volatile std::sig_atomic_t count = 0;
+    static inline struct sigaction previous {};
+    bool installed = false;
+
+    SecondSigintExits() {
+        struct sigaction now {};
+        if (sigaction(SIGINT, nullptr, &now) != 0) return;
+        const bool has_handler = (now.sa_flags & SA_SIGINFO) ? now.sa_sigaction != nullptr
+                                                             : (now.sa_handler != SIG_DFL && now.sa_handler != SIG_IGN);
+        if (!has_handler) return;
+        previous = now;
+        count = 0;
+        struct sigaction mine = now;
+        mine.sa_flags |= SA_SIGINFO;
+        mine.sa_sigaction = handler;
+        installed = sigaction(SIGINT, &mine, nullptr) == 0;
+    }
+    ~SecondSigintExits() {
+        if (installed) sigaction(SIGINT, &previous, nullptr);
+    }
+    static void handler(int sig, siginfo_t *info, void *context) {
+        if (++count >= 2) {
+            static const char msg[] =
+                "mmsim: interrupted: a second Ctrl-C while the strategy had not given the engine back its loop "
+                "since the first (a call that does not return); exiting with status 130\n";
+            ssize_t ignored = write(2, msg, sizeof(msg) - 1);
+            (void)ignored;
+            _exit(130);
+        }
+        if (previous.sa_flags & SA_SIGINFO) {
+            previous.sa_sigaction(sig, info, context);
+        } else {
+            previous.sa_handler(sig);
+        }
+    }
+    // The engine got its loop back and read the flag: a later Ctrl-C is a first one again.
+    static void noticed() { count = 0; }
+};
+
 // PassOptions::poll when the pass runs on Python's main thread: run the signal handlers (Ctrl-C
 // raises KeyboardInterrupt in its handler); an exception from one stops the pass and is kept.
 void poll_signals(void *user) {
     auto *c = static_cast<Progress *>(user);
     py::gil_scoped_acquire gil;
+    SecondSigintExits::noticed();
     if (PyErr_CheckSignals() == 0) return;
     py::error_already_set e;
     c->signal_exception = e.value();
@@ -325,6 +378,8 @@ void bind_engine(py::module_ &m) {
             }
             std::vector<RunOutput> outs;
             {
+                std::optional<SecondSigintExits> second;  // on the main thread: a second Ctrl-C leaves
+                if (check_signals) second.emplace();
                 // Python strategies take the GIL back for each call.
                 py::gil_scoped_release nogil;
                 outs = run_many(static_cast<const Event *>(info.ptr), info.shape[0], runs, opt);
