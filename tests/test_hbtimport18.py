@@ -122,15 +122,23 @@ def test_a_trade_row_its_fills_cover_writes_no_trade(tmp_path):
     assert counts(st) == {"fill_cancels_absorbed": 2}
 
 
-def test_a_trade_row_with_a_fill_of_an_unseen_order_writes_the_uncovered_rest(tmp_path):
-    """An auction print of 3 (side N): a fill of bid order 1 (2) and a fill of order 99, never shown (1). The
-    known fill is the EXECUTE; the 1 lot no shown order covers is a TRADE after it, at the print's time and price,
-    no side. Before: a TRADE of 3 before the EXECUTE, then an error (unknown order id 99)."""
-    st = convert(tmp_path, BOOK + [(1000, "T", "N", 4800.00, 3, 0), (1000, "F", "N", 4800.00, 2, 1),
-                                   (1000, "F", "N", 4800.00, 1, 99), (1000, "C", "B", 4800.00, 2, 1)])
-    assert rows(st) == ADDS + [(1000, "EXECUTE", 1, 19200, 2, 1), (1000, "TRADE", 0, 19200, 1, 0)]
-    assert counts(st) == {"fill_cancels_absorbed": 1, "auction_fills_of_unseen_orders": 1,
-                          "uncovered_trade_prints": 1}
+@pytest.mark.parametrize("side,tside,unseen", [
+    # An auction print of 3 (side N): order 99's fill is an auction's, of an order entered in pre-open never shown.
+    ("N", 0, {"auction_fills_of_unseen_orders": 1, "fill_cancels_absorbed": 1}),
+    # A sell of 3: order 99 a bid's hidden part (a fill with a side); the venue's C of 99 after it is absorbed too.
+    ("B", -1, {"fills_of_unseen_orders": 1, "fill_cancels_absorbed": 2}),
+])
+def test_a_trade_row_with_a_fill_of_an_unseen_order_writes_the_uncovered_rest(tmp_path, side, tside, unseen):
+    """A print of 3 at 4800.00: a fill of bid order 1 (2) and a fill of order 99, never shown (1). The known fill
+    is the EXECUTE; the 1 lot no shown order covers is a TRADE after it, at the print's time, price and side.
+    Before: a TRADE of 3 before the EXECUTE, then an error (unknown order id 99)."""
+    recs = [(1000, "T", "A" if side == "B" else "N", 4800.00, 3, 0), (1000, "F", side, 4800.00, 2, 1),
+            (1000, "F", side, 4800.00, 1, 99), (1000, "C", "B", 4800.00, 2, 1)]
+    if side == "B":
+        recs.append((1000, "C", "B", 4800.00, 1, 99))
+    st = convert(tmp_path, BOOK + recs)
+    assert rows(st) == ADDS + [(1000, "EXECUTE", 1, 19200, 2, 1), (1000, "TRADE", tside, 19200, 1, 0)]
+    assert counts(st) == {**unseen, "uncovered_trade_prints": 1}
 
 
 def test_a_trade_row_naming_its_aggressor_whose_own_fill_is_no_execute(tmp_path):
@@ -144,6 +152,24 @@ def test_a_trade_row_naming_its_aggressor_whose_own_fill_is_no_execute(tmp_path)
     assert rows(st) == ADDS + [(10, "ADD", 1, 19199, 1, 5), (1000, "EXECUTE", -1, 19201, 1, 3),
                                (1000, "DELETE", 1, 19199, 1, 5)]
     assert counts(st) == {"fill_cancels_absorbed": 1, "aggressor_fills": 1}
+
+
+# --- A cancel of part of an order ----------------------------------------------------------------------------------
+
+def test_a_cancel_row_takes_its_size(tmp_path):
+    """Databento's C cancels its size: a C of 2 of bid order 2's 3 lots is a CANCEL of 2 (order 2 keeps its place
+    and 1 lot), the next C of 1 a DELETE. Before: the first C a DELETE of all 3, the second an error."""
+    st = convert(tmp_path, BOOK + [(1000, "C", "B", 4800.00, 2, 2), (2000, "C", "B", 4800.00, 1, 2)])
+    assert rows(st) == ADDS + [(1000, "CANCEL", 1, 19200, 2, 2), (2000, "DELETE", 1, 19200, 1, 2)]
+    assert counts(st) == {}
+
+
+def test_a_cancel_row_of_more_than_rests_is_an_error(tmp_path):
+    src = converted(tmp_path / "x.npz", BOOK + [(1000, "C", "B", 4800.00, 4, 2)])
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([src], tmp_path / "s", format="hftbacktest", tick_size=0.25, lot_size=1)
+    assert str(exc.value) == f"{src}: record 5: order 2 has 3 lots left; the row cancels 4"
+    assert not (tmp_path / "s").exists()
 
 
 # --- The rules are those of the converter's files: others are read row by row ------------------------------------------

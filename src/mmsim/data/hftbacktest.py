@@ -36,6 +36,11 @@ hftbacktest                            mmsim
 ``DEPTH_BBO_EVENT`` 5, custom (>= 100) skipped and counted
 ====================================== ==========================================
 
+A file written by hftbacktest's Databento converter (Databento's flags in ``ival``) is read with the Databento
+loader's rules for CME's reporting of a match (``_hftbacktest_l3``: a ``FILL`` is the ``EXECUTE``, the venue's
+``CANCEL``/``MODIFY`` of the filled lots is absorbed, a ``TRADE`` row writes only what its fills leave uncovered),
+counted under that loader's ``quirks`` names; any other file row by row as above.
+
 Import checks every value before it becomes an integer: a NaN or infinite
 price or size, a value beyond 2**53 ticks or lots, an order id that does not
 fit int64, a depth or add row without a side flag, an order id added twice,
