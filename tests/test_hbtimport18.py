@@ -172,6 +172,23 @@ def test_a_cancel_row_of_more_than_rests_is_an_error(tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+# --- A modify of an order the book does not have -----------------------------------------------------------------------
+
+def test_a_modify_of_an_unknown_order_adds_it(tmp_path):
+    """An M of order 7, never added, with a side: a new order (the Databento loader's
+    ``modify_of_unknown_order_as_add``). Before: an error (unknown order id 7)."""
+    st = convert(tmp_path, BOOK + [(1000, "M", "A", 4800.50, 2, 7)])
+    assert rows(st) == ADDS + [(1000, "ADD", -1, 19202, 2, 7)]
+    assert counts(st) == {"modify_of_unknown_order_as_add": 1}
+
+
+def test_a_modify_of_an_unknown_order_without_a_side_is_an_error(tmp_path):
+    src = converted(tmp_path / "x.npz", BOOK + [(1000, "M", "N", 4800.50, 2, 7)])
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.data.convert([src], tmp_path / "s", format="hftbacktest", tick_size=0.25, lot_size=1)
+    assert str(exc.value) == f"{src}: record 5: modify of unknown order id 7 without a side"
+
+
 # --- The rules are those of the converter's files: others are read row by row ------------------------------------------
 
 def test_rows_without_databento_flags_are_read_as_written(tmp_path):
