@@ -224,11 +224,13 @@ def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:
         done += k
 
 
-def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.ndarray) -> None:
-    """NaN or infinite prices and sizes of priced rows are an error naming the record."""
+def _check_floats(p: Path, ch: np.ndarray, idx: np.ndarray, base: int, typ: np.ndarray,
+                  sized: np.ndarray | None = None) -> None:
+    """NaN or infinite prices and sizes of priced rows (sizes of the ``sized`` rows too) are an error naming the
+    record."""
     priced = np.isin(typ, _PRICED)
-    for field, what in (("px", "price"), ("qty", "size")):
-        bad = priced & ~np.isfinite(ch[field])
+    for field, what, rows in (("px", "price", priced), ("qty", "size", priced if sized is None else sized)):
+        bad = rows & ~np.isfinite(ch[field])
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(f"{p}: record {base + int(idx[i]) + 1}: {what} is {float(ch[field][i])}")

@@ -36,6 +36,11 @@ hftbacktest                            mmsim
 ``DEPTH_BBO_EVENT`` 5, custom (>= 100) skipped and counted
 ====================================== ==========================================
 
+A file written by hftbacktest's Databento converter (Databento's flags in ``ival``) is read with the Databento
+loader's rules for CME's reporting of a match (``_hftbacktest_l3``: a ``FILL`` is the ``EXECUTE``, the venue's
+``CANCEL``/``MODIFY`` of the filled lots is absorbed, a ``TRADE`` row writes only what its fills leave uncovered),
+counted under that loader's ``quirks`` names; any other file row by row as above.
+
 Import checks every value before it becomes an integer: a NaN or infinite
 price or size, a value beyond 2**53 ticks or lots, an order id that does not
 fit int64, a depth or add row without a side flag, an order id added twice,
@@ -136,6 +141,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     refuse_l3,
     sided_clears,
 )
+from ._hftbacktest_l3 import L3Rows, databento_flags, mixed
 from ._preopen import OrderLevels, PreOpen
 from ._quote import hftbacktest_price, quote_with
 from .store import EventStore, EventStoreWriter
@@ -240,14 +246,6 @@ def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float |
     return {k: v for k, (_, v) in found.items()}, sizes[0], sizes[1]
 
 
-def _mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
-    return DataError(
-        f"{p}: record {rec}: {what} at price {price:g} on the {'bid' if s > 0 else 'ask'} side, where "
-        f"{'L3 orders rest' if what == 'depth row' else 'a depth row set an L2 level'}: an L2 level and L3 "
-        "orders at one price cannot be replayed as one book"
-    )
-
-
 def convert(
     sources: list[Path],
     out: Path,
@@ -346,8 +344,8 @@ def convert(
     orders = OrderLevels()
     cross = CrossCheck(paths[0])  # the L2 levels' book (depth rows)
     xcross = CrossCheck(paths[0], armed=False)  # the L3 orders' book: crosses tolerated until the first trade
-    last_trade: tuple[int, int] | None = None  # the latest trade row's exchange time and order id
-    carried: set[int] = set()  # ids of the orders resting from the file before, still resting (for an error's words)
+    l3rows = L3Rows(orders, book, as_price)  # what the L3 and trade rows write (_hftbacktest_l3)
+    carried = l3rows.carried  # ids of the orders resting from the file before, still resting (for an error's words)
     with writer:
         last, last_line = None, -1
         for fi, p in enumerate(paths):
@@ -361,7 +359,9 @@ def convert(
                 pre.watch_chunks(em)
             else:
                 pre.resume(em)
-            carried = set(orders.keys())
+            carried.clear()
+            carried.update(orders.keys())
+            l3rows.p, l3rows.venue = p, False
             sided = sided_clears(p)  # an export's clears of each side are sided CLEARs, not the whole book's
             start = True  # the file's first row is still to come
             merged = False  # the row is the second of a snapshot's clear of each side, written as one CLEAR
@@ -377,11 +377,16 @@ def convert(
                 sel = ch[idx]
                 typ = (sel["ev"] & 0xFF).astype(np.int64)
                 side = np.where(sel["ev"] & BUY_EVENT, 1, np.where(sel["ev"] & SELL_EVENT, -1, 0))
-                _check_floats(p, sel, idx, base, typ)
+                if base == 0 and databento_flags(ch):  # hftbacktest's Databento converter's (_hftbacktest_l3)
+                    l3rows.venue = True
+                    l3rows.venue_files += 1
+                # A Databento C's size is the lots it cancels: a CANCEL row's size counts in such a file.
+                sized = np.isin(typ, _PRICED + ((CANCEL_ORDER_EVENT,) if l3rows.venue else ()))
+                _check_floats(p, sel, idx, base, typ, sized)
                 priced = np.isin(typ, _PRICED)
                 pxt = np.where(priced, sel["px"], 0.0) / tick_f
                 pxr = np.round(pxt)
-                qtt = np.where(priced, sel["qty"], 0.0) / lot_f
+                qtt = np.where(sized, sel["qty"], 0.0) / lot_f
                 qtr = np.round(qtt)
                 for arr, lim, what, field in ((pxr, MAX_PRICE_TICKS, "price", "px"), (qtr, MAX_QTY_LOTS, "size", "qty")):
                     big = np.abs(arr) > lim
@@ -407,11 +412,11 @@ def convert(
                         f"{p}: record {base + int(idx[i]) + 1}: price {float(sel['px'][i])!r} is off the tick grid "
                         f"(tick size {step_to_float(tick, _DIGITS)})"
                     )
-                neg = priced & (sel["qty"] < 0)
+                neg = sized & (sel["qty"] < 0)
                 if neg.any():
                     i = int(np.flatnonzero(neg)[0])
                     raise DataError(f"{p}: record {base + int(idx[i]) + 1}: negative size {float(sel['qty'][i]):g}")
-                offq = priced & (np.abs(qtt - qtr) > _slack(qtt))
+                offq = sized & (np.abs(qtt - qtr) > _slack(qtt))
                 if offq.any():
                     i = int(np.flatnonzero(offq)[0])
                     raise DataError(
@@ -426,6 +431,8 @@ def convert(
                 for j, (t, s, pp, qq) in enumerate(zip(typ.tolist(), side.tolist(), pxi, qti)):
                     rec = base + int(idx[j]) + 1
                     e, lc = ex[j], lo[j]
+                    if t != FILL_EVENT:  # the TRADE row before is over (its fills read)
+                        l3rows.flush(em)
                     if snap is not None and (e != snap[0] or t not in _SNAPSHOT_ROWS):
                         # The snapshot is over: a stream's status goes right after it, at its time, as the
                         # Databento loader writes it (its rows are no message: their book is checked with the next).
@@ -462,14 +469,11 @@ def convert(
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
                         if (s, pp) in orders.at:
-                            raise _mixed(p, rec, "depth row", s, float(sel["px"][j]))
+                            raise mixed(p, rec, "depth row", s, float(sel["px"][j]))
                         book.set(s, pp, qq)
                         em.add(e, lc, Kind.DEPTH, s, pp, qq, 0, rec)
                     elif t == TRADE_EVENT:
-                        if qq <= 0:
-                            raise DataError(f"{p}: record {rec}: trade of size {float(sel['qty'][j]):g}")
-                        em.add(e, lc, Kind.TRADE, s, pp, qq, 0, rec)
-                        last_trade = (e, oids[j])  # a fill of this order at its time is the aggressor's own
+                        l3rows.trade_row(em, e, lc, s, pp, qq, oids[j], rec, float(sel["qty"][j]))
                     elif t == DEPTH_CLEAR_EVENT:
                         if merged:  # the second of a snapshot's clear of each side: written with the first
                             merged = False
@@ -481,6 +485,7 @@ def convert(
                             book.clear(0)
                             orders.clear()
                             carried.clear()
+                            l3rows.pending.clear()
                             em.add(e, lc, Kind.CLEAR, 0, 0, 0, 0, rec)
                             continue
                         upto = int(round(sel["px"][j] / tick_f)) if np.isfinite(sel["px"][j]) else None
@@ -495,69 +500,24 @@ def convert(
                             book.clear(s)
                             # A cleared side's orders are gone: ids listed again later are new orders.
                             for oid in side_orders:
-                                del orders[oid]
-                                carried.discard(oid)
+                                l3rows.gone(oid)
                             em.add(e, lc, Kind.CLEAR, s, 0, 0, 0, rec)
                         else:
                             for x in sorted(gone):
                                 book.set(s, x, 0)
                                 em.add(e, lc, Kind.DEPTH, s, x, 0, 0, rec)
                             for oid in gone_orders:
-                                os_, op, oq = orders.pop(oid)
-                                carried.discard(oid)
+                                os_, op, oq = orders[oid]
+                                l3rows.gone(oid)
                                 em.add(e, lc, Kind.DELETE, os_, op, oq, oid, rec)
                     elif t == ADD_ORDER_EVENT:
                         l3 = True
-                        if oids[j] in orders:
-                            raise DataError(f"{p}: record {rec}: order id {oids[j]} added twice" + (
-                                f" (it rests from {paths[fi - 1].name}: several files are one stream, each going on "
-                                "with the book the file before left; a file starting a new book starts with a "
-                                "DEPTH_CLEAR row)" if oids[j] in carried else ""))
-                        if qq <= 0:
-                            raise DataError(f"{p}: record {rec}: order {oids[j]} added with size {float(sel['qty'][j]):g}")
-                        if (book.bids if s > 0 else book.asks).get(pp, 0) > 0:
-                            raise _mixed(p, rec, f"order {oids[j]} added", s, float(sel["px"][j]))
-                        orders[oids[j]] = [s, pp, qq]
-                        em.add(e, lc, Kind.ADD, s, pp, qq, oids[j], rec)
+                        l3rows.add(em, e, lc, s, pp, qq, oids[j], rec, float(sel["qty"][j]), float(sel["px"][j]),
+                                   paths[fi - 1].name if fi else None)
                     elif t in (CANCEL_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT):
                         l3 = True
-                        o = orders.get(oids[j])
-                        if o is None:
-                            raise DataError(f"{p}: record {rec}: unknown order id {oids[j]}")
-                        os_, op, oq = o
-                        if t == CANCEL_ORDER_EVENT:
-                            em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
-                            del orders[oids[j]]
-                            carried.discard(oids[j])
-                        elif t == FILL_EVENT:
-                            if qq <= 0:
-                                raise DataError(f"{p}: record {rec}: fill of size {float(sel['qty'][j]):g}")
-                            if qq > oq:
-                                raise DataError(f"{p}: record {rec}: fill of {qq} lots, order {oids[j]} has {oq}")
-                            if pp != op and s != 0 and last_trade != (e, oids[j]):  # an auction's: no side
-                                raise DataError(f"{p}: record {rec}: fill at price {float(sel['px'][j]):g} of order "
-                                                f"{oids[j]}, which rests as {'a bid' if os_ > 0 else 'an ask'} at "
-                                                f"{as_price(op)}: a resting order fills "
-                                                "at its own price")
-                            em.add(e, lc, Kind.EXECUTE, os_, op, qq, oids[j], rec)
-                            o[2] = oq - qq
-                            if o[2] == 0:
-                                del orders[oids[j]]
-                                carried.discard(oids[j])
-                        elif qq <= 0:  # a modify to nothing removes the order
-                            em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
-                            del orders[oids[j]]
-                            carried.discard(oids[j])
-                        elif pp == op and qq <= oq:  # same or smaller: keeps its place (loadbreak18: a modify
-                            if qq < oq:  # to its own size was a DELETE + ADD, to the back of its level)
-                                em.add(e, lc, Kind.CANCEL, os_, op, oq - qq, oids[j], rec)
-                            o[2] = qq
-                        else:
-                            if (book.bids if os_ > 0 else book.asks).get(pp, 0) > 0:
-                                raise _mixed(p, rec, f"order {oids[j]} moved", os_, float(sel["px"][j]))
-                            em.add(e, lc, Kind.DELETE, os_, op, oq, oids[j], rec)
-                            em.add(e, lc, Kind.ADD, os_, pp, qq, oids[j], rec)
-                            orders[oids[j]] = [os_, pp, qq]
+                        l3rows.order_row(em, t, e, lc, s, pp, qq, oids[j], rec, float(sel["qty"][j]),
+                                         float(sel["px"][j]))
                     else:
                         key = "bbo" if t == DEPTH_BBO_EVENT else f"custom_{t}"
                         skipped[key] = skipped.get(key, 0) + 1
@@ -566,6 +526,7 @@ def convert(
                 base += len(ch)
                 if progress is not None:
                     progress(base)
+            l3rows.flush(em)  # a file's end ends its last TRADE row's fills
             if snap is not None:  # a file ending in its snapshot
                 pre.snapshot_end(em, orders.levels, snap[0], snap[1])
             end = None if due is None else due[0]
@@ -581,6 +542,8 @@ def convert(
                   "local_clock_offset_at": offset_at, "preopen_spans_ns": pre.spans,
                   "preopen_crossed_messages": preopen_crossed, "transient_crossed_messages": transient,
                   "crossed_at_end_ns": pre.crossed_at_end}
+        if l3rows.venue_files:  # the Databento loader's counts, for the files read with its rules
+            quirks.update(l3rows.counts)
         if IMPLIED_KEY in fmeta:  # an export of a trade-implied store: still trade-implied (newcomer17)
             quirks[IMPLIED_KEY] = fmeta[IMPLIED_KEY]
         meta = {
