@@ -37,14 +37,19 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
     meta: dict[str, Any] = {}
     if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore
         meta = dict(events.meta)
-        if getattr(events, "path", None) is not None:
-            from pathlib import Path
+        store, events = events, events.events
+        if isinstance(events, np.ndarray):
+            # the array replayed is the one verified: a packed copy of the store's events (np.concatenate of
+            # slices) was hashed as 42-byte records and refused as edited (breaker18a)
+            events = as_event_array(events)
+            if getattr(store, "path", None) is not None:
+                from pathlib import Path
 
-            from .data._identity import verify_digest
+                from .data._identity import verify_digest
 
-            verify_digest(events.events, events.meta, Path(events.path) / "meta.json")
-            meta.setdefault("store", str(events.path))
-        events = events.events
+                verify_digest(events, store.meta, Path(store.path) / "meta.json")
+        if getattr(store, "path", None) is not None:
+            meta.setdefault("store", str(store.path))
     if not isinstance(events, np.ndarray):
         raise TypeError(f"events must be a numpy array of mmsim.EVENT_DTYPE or an event store, got {type(events).__name__}")
     events = as_event_array(events)
