@@ -282,3 +282,20 @@ def test_run_with_o_under_a_file_is_a_usage_error_naming_the_file(tmp_path, caps
                                        "nothing can be written under it; choose another -o\n")
     assert os.path.isfile(tmp_path / "afile")
     shutil.rmtree(tmp_path / "r")
+
+
+# ------------------------------------------------------------------ 6. a part of a store given as the store
+
+
+@pytest.mark.parametrize("part", [slice(0, 100), slice(10, None)])
+def test_a_slice_given_as_its_store_is_refused_as_a_part_not_as_an_edit(store, part):
+    """``EventStore(store.path, store.events[a:b], store.meta)`` is not the events the digest is of, and is refused;
+    it was refused as ``events.npy changed since the store was written`` (its SHA-256 against the whole file's), of
+    a file nobody changed. The message says what it is and how a part replays."""
+    ev = store.events[part]
+    with pytest.raises(DataError) as e:
+        run_on(EventStore(store.path, ev, dict(store.meta)))
+    assert str(e.value) == (f"{store.path}: {len(ev)} events given as this store, which holds 504: not the events "
+                            "its meta.json's events_digest is of (a part of a store replays as an array: "
+                            "mmsim.run(store.events[a:b], ...))")
+    assert run_on(ev).n_events == len(ev)  # as an array it replays

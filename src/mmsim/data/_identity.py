@@ -169,7 +169,9 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     (``mmsim compare``'s and a report's store check), the digest is recomputed from ``events`` (the store's events
     as opened, ``meta_path``'s ``events.npy``), not trusted (breaker16d). One pass over the events (the AMZN store's
     3.8 MB: about 5 ms), once per file version in a process. A store without a digest (written before npz16) is not
-    checked; a malformed one is refused naming ``meta_path`` and the key. A store whose ``events.npy`` was cut short
+    checked; a malformed one is refused naming ``meta_path`` and the key. ``events`` of another length than the
+    store's ``event_count`` (a slice of it given as the store) is refused as such, not hashed: it was called an
+    ``events.npy`` "changed since the store was written" (breaker18a). A store whose ``events.npy`` was cut short
     in place since it was opened (:func:`cut_short`) is refused, digest or none: reading its map past the new end
     killed the process with SIGBUS (breaker18a)."""
     if (why := cut_short(events)) is not None:
@@ -181,6 +183,11 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     if isinstance(events, np.memmap) and events.filename:  # the file opened (an .npy beside a meta.json, too)
         if Path(events.filename) != ev_path.resolve():
             ev_path = Path(events.filename)
+    n = meta.get("event_count")
+    if isinstance(n, int) and not isinstance(n, bool) and len(events) != n:  # a part of it: not the file edited
+        raise DataError(f"{meta_path.parent}: {len(events)} events given as this store, which holds {n}: not the "
+                        f"events its {meta_path.name}'s {DIGEST_KEY} is of (a part of a store replays as an array: "
+                        "mmsim.run(store.events[a:b], ...))")
     key = _cache_key(events)
     got = _VERIFIED.get(key) if key else None
     if got is None:
