@@ -295,7 +295,8 @@ def test_a_slice_given_as_its_store_is_refused_as_a_part_not_as_an_edit(store, p
     ev = store.events[part]
     with pytest.raises(DataError) as e:
         run_on(EventStore(store.path, ev, dict(store.meta)))
-    assert str(e.value) == (f"{store.path}: {len(ev)} events given as this store, which holds 504: not the events "
-                            "its meta.json's events_digest is of (a part of a store replays as an array: "
-                            "mmsim.run(store.events[a:b], ...))")
+    assert str(e.value) == (f"{store.path / 'events.npy'}: {len(ev)} events given, meta.json says the store holds "
+                            "504: not the events its events_digest is of (a part of a store replays as an array, "
+                            "mmsim.run(store.events[a:b], ...); an events.npy changed since the store was written is "
+                            "written again from its source: mmsim convert)")
     assert run_on(ev).n_events == len(ev)  # as an array it replays

@@ -170,8 +170,9 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     as opened, ``meta_path``'s ``events.npy``), not trusted (breaker16d). One pass over the events (the AMZN store's
     3.8 MB: about 5 ms), once per file version in a process. A store without a digest (written before npz16) is not
     checked; a malformed one is refused naming ``meta_path`` and the key. ``events`` of another length than the
-    store's ``event_count`` (a slice of it given as the store) is refused as such, not hashed: it was called an
-    ``events.npy`` "changed since the store was written" (breaker18a). A store whose ``events.npy`` was cut short
+    store's ``event_count`` (a slice of it given as the store, or an ``events.npy`` grown or cut under its
+    ``meta.json``) is refused naming both counts and both remedies, not hashed: a slice was called an ``events.npy``
+    "changed since the store was written" (breaker18a). A store whose ``events.npy`` was cut short
     in place since it was opened (:func:`cut_short`) is refused, digest or none: reading its map past the new end
     killed the process with SIGBUS (breaker18a)."""
     if (why := cut_short(events)) is not None:
@@ -185,9 +186,10 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
             ev_path = Path(events.filename)
     n = meta.get("event_count")
     if isinstance(n, int) and not isinstance(n, bool) and len(events) != n:  # a part of it: not the file edited
-        raise DataError(f"{meta_path.parent}: {len(events)} events given as this store, which holds {n}: not the "
-                        f"events its {meta_path.name}'s {DIGEST_KEY} is of (a part of a store replays as an array: "
-                        "mmsim.run(store.events[a:b], ...))")
+        raise DataError(f"{ev_path}: {len(events)} events given, {meta_path.name} says the store holds {n}: not the "
+                        f"events its {DIGEST_KEY} is of (a part of a store replays as an array, "
+                        "mmsim.run(store.events[a:b], ...); an events.npy changed since the store was written is "
+                        "written again from its source: mmsim convert)")
     key = _cache_key(events)
     got = _VERIFIED.get(key) if key else None
     if got is None:
