@@ -106,19 +106,19 @@ _CUT = textwrap.dedent("""
     import json, os, sys
     import mmsim
     from mmsim.errors import DataError
-    d = sys.argv[1]
+    d, bare = sys.argv[1], sys.argv[2] == "bare"
     st = mmsim.load(d)
     os.truncate(os.path.join(d, "events.npy"), 256 + 48 * 100)
     try:
-        mmsim.run(st, None, mmsim.Config(tick_size=0.5, lot_size=1.0))
+        mmsim.run(st.events if bare else st, None, mmsim.Config(tick_size=0.5, lot_size=1.0))
         print("replayed")
     except DataError as e:
         print("DataError:", e)
 """)
 
 
-def _run_cut(d: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _CUT, str(d)], capture_output=True, text=True, timeout=120)
+def _run_cut(d: Path, how: str = "store") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _CUT, str(d), how], capture_output=True, text=True, timeout=120)
 
 
 def test_a_store_cut_short_after_its_open_is_refused_not_a_crash(tmp_path):
@@ -133,6 +133,17 @@ def test_a_store_cut_short_after_its_open_is_refused_not_a_crash(tmp_path):
     assert p.stdout == (f"DataError: {tmp_path / 's' / 'events.npy'} is 5056 bytes, {size} when the store was "
                         "opened: cut short since (its memory map cannot be read past the new end); open the store "
                         "again (mmsim.load)\n")
+
+
+def test_a_stores_map_given_bare_and_cut_short_is_refused_too(tmp_path):
+    """The same of ``mmsim.run(store.events)`` (a bare array, replayed as given, but a store's map all the same)."""
+    ev = l2_events(5000)
+    write_store(tmp_path / "s", ev, dict(META))
+    p = _run_cut(tmp_path / "s", "bare")
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout == (f"DataError: {tmp_path / 's' / 'events.npy'} is 5056 bytes, {256 + 48 * len(ev)} when the "
+                        "store was opened: cut short since (its memory map cannot be read past the new end); open "
+                        "the store again (mmsim.load)\n")
 
 
 def test_a_store_without_a_digest_cut_short_is_refused_too(tmp_path):
