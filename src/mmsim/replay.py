@@ -32,21 +32,33 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
         a store (with a path) whose ``events.npy`` is not what its ``meta.json``'s
         ``events_digest`` was computed from (recomputed, once per file version in a process:
         :func:`mmsim.data._identity.verify_digest`), so ``mmsim.run(mmsim.load(...))`` in
-        Python refuses an edited store before its replay, as ``mmsim run`` does.
+        Python refuses an edited store before its replay, as ``mmsim run`` does; a store's memory map (given
+        as the store or bare, ``store.events``) whose file was cut short in place since it was opened
+        (:func:`mmsim.data._identity.cut_short`: reading it would kill the process with SIGBUS).
     """
     meta: dict[str, Any] = {}
     if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore
         meta = dict(events.meta)
-        if getattr(events, "path", None) is not None:
-            from pathlib import Path
+        store, events = events, events.events
+        if isinstance(events, np.ndarray):
+            # the array replayed is the one verified: a packed copy of the store's events (np.concatenate of
+            # slices) was hashed as 42-byte records and refused as edited (breaker18a)
+            events = as_event_array(events)
+            if getattr(store, "path", None) is not None:
+                from pathlib import Path
 
-            from .data._identity import verify_digest
+                from .data._identity import verify_digest
 
-            verify_digest(events.events, events.meta, Path(events.path) / "meta.json")
-            meta.setdefault("store", str(events.path))
-        events = events.events
+                verify_digest(events, store.meta, Path(store.path) / "meta.json")
+        if getattr(store, "path", None) is not None:
+            meta.setdefault("store", str(store.path))
     if not isinstance(events, np.ndarray):
         raise TypeError(f"events must be a numpy array of mmsim.EVENT_DTYPE or an event store, got {type(events).__name__}")
+    if isinstance(events, np.memmap) and "store" not in meta:  # a store's map given bare (a store's: verified above)
+        from .data._identity import cut_short
+
+        if (why := cut_short(events)) is not None:  # its file cut short since the open: SIGBUS (breaker18a)
+            raise DataError(why)
     events = as_event_array(events)
     if events.ndim != 1:
         raise DataError(f"events must be 1-d, got shape {events.shape}")

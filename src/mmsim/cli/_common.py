@@ -281,17 +281,26 @@ def refuse_looping_link(path: Path) -> None:
     ``a -> b -> a``): nothing can be written there, and the error was an OSError naming the hidden staging
     folder. A dangling link (to a path that does not exist) is not refused: it is written where it points.
 
+    A ``path`` under a file (``-o notes.txt/out``) is refused too: nothing can be written there either, and the
+    error came after the work, as an OSError (``[Errno 17] File exists: 'notes.txt'``, exit 1: breaker18a).
+
     Raises
     ------
     UsageError
         ``LINK: a symbolic link that loops (following it never ends); choose another -o``; for a folder on
-        the way, ``PATH: LINK is a symbolic link that loops ...``.
+        the way, ``PATH: LINK is a symbolic link that loops ...``; ``PATH: FILE is a file, not a folder: nothing
+        can be written under it; choose another -o``.
     """
     path = Path(path)
     try:
         os.stat(path)
         return
     except OSError as e:
+        if e.errno == errno.ENOTDIR:
+            for q in reversed(path.parents):  # the first on the way that is not a folder
+                if os.path.exists(q) and not os.path.isdir(q):
+                    raise UsageError(f"{path}: {q} is a file, not a folder: nothing can be written under it; "
+                                     "choose another -o") from None
         if e.errno != errno.ELOOP:
             return
     looping = path

@@ -72,6 +72,12 @@ class Staged:
             t = self.target
             if t.is_dir() and any(t.iterdir()) and (merge or not visible_entries(t)):  # (kept: its hidden files)
                 written = {f.name for f in self.dir().iterdir()}
+                clash = sorted(n for n in written if (t / n).is_dir() and not (t / n).is_symlink())
+                if clash:  # os.replace of a file onto it fails midway: refused before any file moves (breaker18a)
+                    from ..errors import DataError
+
+                    raise DataError(f"{t / clash[0]}: a folder, where this output writes a file of that name; "
+                                    "nothing was written (move it, or choose another -o)")
                 stale = [n for n in replaces if n not in written and (t / self.marker).is_file()
                          and ((t / n).is_file() or (t / n).is_symlink())]
                 for f in sorted(self.dir().iterdir()):  # --force into a folder: each file whole

@@ -115,6 +115,25 @@ def _cache_key(events: np.ndarray) -> tuple[Any, ...] | None:
             events.__array_interface__["data"][0] - base, events.nbytes)
 
 
+def cut_short(events: np.ndarray) -> str | None:
+    """Why the memory map ``events`` cannot be read (its file, still the inode it was opened from, is shorter now
+    than when it was opened: truncated in place since, so reading past its new end would kill the process with
+    SIGBUS), else None (an array not opened by :func:`note_opened`, a file replaced or gone: the map holds the old
+    bytes)."""
+    mm = getattr(events, "_mmap", None)
+    opened = _OPENED.get(mm) if mm is not None else None
+    if opened is None:
+        return None
+    try:
+        st = os.stat(opened[0])
+    except OSError:
+        return None
+    if st.st_ino != opened[1] or st.st_size >= opened[4]:
+        return None
+    return (f"{opened[0]} is {st.st_size} bytes, {opened[4]} when the store was opened: cut short since (its memory "
+            "map cannot be read past the new end); open the store again (mmsim.load)")
+
+
 def _padding(dtype: np.dtype) -> list[tuple[int, int]]:
     """The byte ranges ``[a, b)`` of a record of ``dtype`` that no field covers (EVENT_DTYPE's 42-48, after ``side``)."""
     used = np.zeros(dtype.itemsize, dtype=bool)
@@ -150,7 +169,14 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     (``mmsim compare``'s and a report's store check), the digest is recomputed from ``events`` (the store's events
     as opened, ``meta_path``'s ``events.npy``), not trusted (breaker16d). One pass over the events (the AMZN store's
     3.8 MB: about 5 ms), once per file version in a process. A store without a digest (written before npz16) is not
-    checked; a malformed one is refused naming ``meta_path`` and the key."""
+    checked; a malformed one is refused naming ``meta_path`` and the key. ``events`` of another length than the
+    store's ``event_count`` (a slice of it given as the store, or an ``events.npy`` grown or cut under its
+    ``meta.json``) is refused naming both counts and both remedies, not hashed: a slice was called an ``events.npy``
+    "changed since the store was written" (breaker18a). A store whose ``events.npy`` was cut short
+    in place since it was opened (:func:`cut_short`) is refused, digest or none: reading its map past the new end
+    killed the process with SIGBUS (breaker18a)."""
+    if (why := cut_short(events)) is not None:
+        raise DataError(why)
     if DIGEST_KEY not in meta:
         return
     check_digest(meta, meta_path)
@@ -158,6 +184,12 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     if isinstance(events, np.memmap) and events.filename:  # the file opened (an .npy beside a meta.json, too)
         if Path(events.filename) != ev_path.resolve():
             ev_path = Path(events.filename)
+    n = meta.get("event_count")
+    if isinstance(n, int) and not isinstance(n, bool) and len(events) != n:  # a part of it: not the file edited
+        raise DataError(f"{ev_path}: {len(events)} events given, {meta_path.name} says the store holds {n}: not the "
+                        f"events its {DIGEST_KEY} is of (a part of a store replays as an array, "
+                        "mmsim.run(store.events[a:b], ...); an events.npy changed since the store was written is "
+                        "written again from its source: mmsim convert)")
     key = _cache_key(events)
     got = _VERIFIED.get(key) if key else None
     if got is None:
