@@ -168,7 +168,7 @@ def test_a_store_replaced_whole_is_not_cut_short(store, tmp_path):
     assert run_on(held).n_events == 504
 
 
-# ------------------------------------------------------ 3. edits through a writable memory map (strict xfails)
+# ------------------------------------------------------------------- 3. edits through a writable memory map
 
 
 def _dirty_map(d: Path) -> np.memmap:
@@ -181,26 +181,12 @@ def _dirty_map(d: Path) -> np.memmap:
     return a
 
 
-@pytest.mark.xfail(strict=True, reason="the digest cache is keyed by the file's stat (inode, size, mtime, ctime); a "
-                   "write through a shared writable map to pages already dirty changes none of them, so a store "
-                   "verified once is replayed after such an edit under its old digest (needs a rehash per run, or "
-                   "a cache that cannot be fooled so: the lead's call)")
-def test_an_edit_through_a_writable_map_after_a_verified_run_is_refused(store):
-    a = _dirty_map(store.path)
-    st = mmsim.load(store.path)
-    assert run_on(st).n_events == 504  # verified: the events are the store's
-    a["price"][a["kind"] == int(mmsim.Kind.DEPTH)] += 4  # the edit, through the same map
-    got = _digest(np.array(st.events))
-    assert got != store.meta["events_digest"][7:]
-    with pytest.raises(DataError) as e:
-        run_on(st)
-    assert str(e.value) == _changed_msg(store.path, got, store.meta["events_digest"])
-
-
-@pytest.mark.xfail(strict=True, reason="the same cache the other way: an edit refused, then undone through the same "
-                   "map, keeps the edited events' digest under an unchanged stat, and the store's own events are "
-                   "refused as edited until the file is touched")
 def test_an_edit_undone_through_a_writable_map_runs_again(store):
+    """An edit refused, then undone through the same writable map, kept the edited events' digest in the cache under
+    an unchanged stat, and the store's own events were refused as edited until the file was touched. A digest that
+    is not the store's is not cached now (lead session 18). Not caught, and documented (docs/compare.md): an edit
+    through such a map after a verified run (the cache's stat cannot see it; a test of it would pass or fail as the
+    kernel writes the pages back)."""
     a = _dirty_map(store.path)
     st = mmsim.load(store.path)
     a["price"][5] += 4
@@ -211,19 +197,27 @@ def test_an_edit_undone_through_a_writable_map_runs_again(store):
     assert run_on(st).n_events == 504
 
 
-# ------------------------------------------------------- 4. a store-like object without a path (strict xfail)
+# ------------------------------------------------------------------ 4. a store-like object without a path
 
 
-@pytest.mark.xfail(strict=True, reason="events_and_meta verifies only an object with a path; one with events and "
-                   "meta but no path (a user's wrapper of a store's events, tests' run_unchecked) has its meta.json's "
-                   "events_digest copied into the result unverified, so two runs of different events compare as "
-                   "one data set")
 def test_an_object_with_a_stores_meta_and_other_events_is_refused(store):
+    """events_and_meta verified only an object with a path; one with events and meta but no path (a user's wrapper
+    of a store's events) had its meta.json's events_digest copied into the result unverified, so two runs of
+    different events compared as one data set. Verified now (lead session 18); the store's own events, in memory,
+    still run, and a part of them is refused naming both counts (the second case)."""
     ed = np.array(store.events)
     ed["price"][ed["kind"] == int(mmsim.Kind.DEPTH)] += 4
-    with pytest.raises(DataError, match=re.escape(f"its SHA-256 is {_digest(ed)[:16]}…, meta.json's events_digest "
-                                                  f"says {store.meta['events_digest'][7:23]}…")):
+    with pytest.raises(DataError, match=re.escape(
+            f"events given with a store's meta but no path: its SHA-256 is {_digest(ed)[:16]}…, meta.json's "
+            f"events_digest says {store.meta['events_digest'][7:23]}…; these are not the events the meta describes "
+            "(give the events alone, as an array, to replay them as given)") + "$"):
         run_on(SimpleNamespace(events=ed, meta=store.meta))
+    r = run_on(SimpleNamespace(events=np.array(store.events), meta=store.meta))
+    assert r.n_events == len(store.events) and r.meta["events_digest"] == store.meta["events_digest"]
+    with pytest.raises(DataError, match=re.escape(
+            f"100 events given with a store's meta, which says the store holds {len(store.events)}: not the events "
+            "its events_digest is of (give the events alone, as an array, to replay them as given)") + "$"):
+        run_on(SimpleNamespace(events=np.array(store.events[:100]), meta=store.meta))
 
 
 # --------------------------------------------------------------------- 5. a report's files, and -o paths
@@ -369,17 +363,18 @@ def test_hftbacktest_auction_fill_of_an_unseen_order_writes_nothing(tmp_path):
     assert _hbt_day(tmp_path, [*rows, (FILL_EVENT | BOTH, 2_000, 100.0, 1.0, 77)], "f") == want
 
 
-@pytest.mark.xfail(strict=True, reason="the stale set is REPORT_FILES less what the new report wrote, whatever the "
-                   "earlier report wrote: a file of the user's named like a report file, added beside a report "
-                   "that did not write it, is deleted (report.json does not say which files its report wrote)")
 @pytest.mark.parametrize("name", ["pnl.png", "report.html"])
-def test_a_users_file_named_like_a_report_file_the_earlier_report_did_not_write_stays(tmp_path, capsys, name):
-    """docs/reports.md: a report replaces a report's files, "never another file (... your own)". After
-    ``mmsim report RUN --no-plots`` (no pnl.png, no report.html), the user saves a chart of their own as
-    ``RUN/pnl.png``; the next ``--no-plots`` report deleted it, though no report had written it."""
+def test_a_file_named_like_a_report_file_in_a_report_folder_is_the_reports(tmp_path, capsys, name):
+    """The rule docs/reports.md states (lead session 18, after breaker18a's xfail): in a folder holding a report,
+    the names of ``mmsim.report.REPORT_FILES`` are the report's. After ``mmsim report RUN --no-plots`` a file saved
+    as ``RUN/pnl.png`` is replaced as the earlier report's by the next report (gone after a ``--no-plots`` one),
+    while a file of any other name stays (the second case). A report does not record which files it wrote (a list
+    beside it would be one more file in every run directory)."""
     run = run_dir(tmp_path)
     assert main(["report", str(run), "--no-plots", "-q", "--horizons", "5s"]) == 0
     assert not (run / name).exists()
     (run / name).write_bytes(b"my own\n")
+    (run / "my_pnl.png").write_bytes(b"mine\n")
     assert main(["report", str(run), "--no-plots", "-q", "--horizons", "2s"]) == 0
-    assert (run / name).read_bytes() == b"my own\n"
+    assert not (run / name).exists()
+    assert (run / "my_pnl.png").read_bytes() == b"mine\n"

@@ -34,7 +34,9 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
         :func:`mmsim.data._identity.verify_digest`), so ``mmsim.run(mmsim.load(...))`` in
         Python refuses an edited store before its replay, as ``mmsim run`` does; a store's memory map (given
         as the store or bare, ``store.events``) whose file was cut short in place since it was opened
-        (:func:`mmsim.data._identity.cut_short`: reading it would kill the process with SIGBUS).
+        (:func:`mmsim.data._identity.cut_short`: reading it would kill the process with SIGBUS); an object
+        with ``events`` and a store's ``meta`` but no ``path`` whose events are not the ones its digest is of
+        (:func:`mmsim.data._identity.verify_given`).
     """
     meta: dict[str, Any] = {}
     if hasattr(events, "events") and hasattr(events, "meta"):  # an EventStore
@@ -50,6 +52,10 @@ def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
                 from .data._identity import verify_digest
 
                 verify_digest(events, store.meta, Path(store.path) / "meta.json")
+            else:  # a wrapper of a store's events: its meta's digest is not carried into the result unverified
+                from .data._identity import verify_given
+
+                verify_given(events, store.meta)
         if getattr(store, "path", None) is not None:
             meta.setdefault("store", str(store.path))
     if not isinstance(events, np.ndarray):

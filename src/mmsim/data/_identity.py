@@ -190,17 +190,48 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
                         f"events its {DIGEST_KEY} is of (a part of a store replays as an array, "
                         "mmsim.run(store.events[a:b], ...); an events.npy changed since the store was written is "
                         "written again from its source: mmsim convert)")
-    key = _cache_key(events)
-    got = _VERIFIED.get(key) if key else None
-    if got is None:
-        got = array_digest(events)
-        if key and _cache_key(events) == key:  # the file unchanged while it was hashed
-            _VERIFIED[key] = got
     want = meta[DIGEST_KEY]
+    got = _digest_of(events, want)
     if got != want:
         raise DataError(f"{ev_path} changed since the store was written: its SHA-256 is {got[7:23]}…, "
                         f"{meta_path.name}'s {DIGEST_KEY} says {want[7:23]}…; these are not the events the store "
                         "was written with (write it again from its source: mmsim convert)")
+
+
+def _digest_of(events: np.ndarray, want: str) -> str:
+    """:func:`array_digest` of ``events``, once per file version for a store's memory map (:func:`_cache_key`) whose
+    digest is ``want``: a digest that is not is never cached, so an edit refused, then undone through a writable
+    map (which changes no stat), runs again (breaker18a)."""
+    key = _cache_key(events)
+    got = _VERIFIED.get(key) if key else None
+    if got is None:
+        got = array_digest(events)
+        if key and got == want and _cache_key(events) == key:  # the file unchanged while it was hashed
+            _VERIFIED[key] = got
+    return got
+
+
+_AS_GIVEN = "give the events alone, as an array, to replay them as given"
+
+
+def verify_given(events: np.ndarray, meta: Mapping[str, Any]) -> None:
+    """:func:`verify_digest` of events given with a store's meta but no path (an object with ``events`` and ``meta``:
+    a user's wrapper of a store's events): its ``events_digest`` was carried into the result unverified, so runs of
+    other events compared as the store's (breaker18a). Refused naming both digests (or both counts); without a
+    digest nothing is checked. A copy in memory is hashed at each call."""
+    if DIGEST_KEY not in meta:
+        return
+    if (why := digest_problem(meta[DIGEST_KEY])) is not None:
+        raise DataError(f"the meta given with the events: key {DIGEST_KEY!r} {why}")
+    n = meta.get("event_count")
+    if isinstance(n, int) and not isinstance(n, bool) and len(events) != n:
+        raise DataError(f"{len(events)} events given with a store's meta, which says the store holds {n}: not the "
+                        f"events its {DIGEST_KEY} is of ({_AS_GIVEN})")
+    want = meta[DIGEST_KEY]
+    got = _digest_of(events, want)
+    if got != want:
+        raise DataError(f"events given with a store's meta but no path: its SHA-256 is {got[7:23]}…, meta.json's "
+                        f"{DIGEST_KEY} says {want[7:23]}…; these are not the events the meta describes ({_AS_GIVEN})")
 
 
 def verify_store(store: Any) -> None:
