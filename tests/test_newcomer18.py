@@ -7,8 +7,6 @@ Every store here is small and made in the test (no real data needed).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -239,7 +237,8 @@ def test_synth_without_force_does_not_replace_a_store_written_meanwhile(tmp_path
     def write_store_then(path, *a, **kw):
         if not other:                       # another mmsim synth (seed 2) finishes before this one writes
             other.append(None)
-            other[0] = subprocess.run([_mmsim_script(), "synth", str(cfg), "-o", str(out), "--seed", "2", "-q"], capture_output=True, text=True, timeout=300).returncode
+            other[0] = subprocess.run([_mmsim_script(), "synth", str(cfg), "-o", str(out), "--seed", "2", "-q"],
+                                      capture_output=True, text=True, timeout=300).returncode
         return orig(path, *a, **kw)
 
     monkeypatch.setattr(store_mod, "write_store", write_store_then)
