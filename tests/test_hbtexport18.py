@@ -119,6 +119,22 @@ def test_an_execute_of_an_order_the_slice_does_not_add_is_an_error(tmp_path):
     assert not (tmp_path / "x.npz").exists()
 
 
+def test_an_export_before_18_without_the_key_reads_as_before(tmp_path):
+    # An export before 18: each EXECUTE its FILL row alone, no "executes" in mmsim_meta. Its FILLs are the EXECUTEs.
+    out = hbt.export(PROBE, tmp_path / "x.npz", tick_size=0.25, lot_size=1)
+    meta = json.loads(str(np.load(tmp_path / "x.npz")["mmsim_meta"]))
+    del meta["executes"]
+    p = tmp_path / "old.npz"
+    np.savez_compressed(p, data=np.delete(out, [5, 8]), mmsim_meta=np.array(json.dumps(meta)))
+    back = hbt.convert([p], tmp_path / "b")
+    assert back.meta["events_digest"] == array_digest(PROBE)
+    # The new file read as an old one: the CANCEL after the FILL that emptied order 11 names a gone order.
+    np.savez_compressed(p, data=out, mmsim_meta=np.array(json.dumps(meta)))
+    with pytest.raises(DataError) as e:
+        hbt.convert([p], tmp_path / "c")
+    assert str(e.value) == f"{p}: record 6: unknown order id 11"
+
+
 def test_an_mmsim_meta_executes_of_another_value_is_refused(tmp_path):
     out = hbt.export(PROBE, tmp_path / "x.npz", tick_size=0.25, lot_size=1)
     p = tmp_path / "y.npz"
