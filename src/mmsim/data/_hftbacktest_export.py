@@ -7,6 +7,12 @@ whole book (side 0) one clear without a side flag (hftbacktest clears both sides
 side at one time stay two (``mmsim_meta`` says so: :data:`SIDED_CLEARS`, breaker16d); a ``CANCEL`` (a modify to
 the order's new size) needs the order's size, which for an order resting from before the events exported comes from
 ``before`` (the events before them), else is an error naming the event.
+
+An ``EXECUTE`` is two rows at its time (hftbacktest 2.4's L3 replay takes no lots off its book on a ``FILL`` row; its
+Databento converter writes the venue's ``CANCEL``/``MODIFY`` after it, which does; hbtexport18: the executed orders
+stayed resting in hftbacktest): its ``FILL`` (the print), then a ``CANCEL`` of the lots filled when it empties the
+order, else a ``MODIFY`` to the lots left (counted as a ``CANCEL``'s, from ``before`` for a slice); ``mmsim_meta``
+says so (:data:`FILL_FOLLOWED`), and the import absorbs the second row.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from ._hftbacktest_read import (
     DEPTH_EVENT,
     EXCH_EVENT,
     FILL_EVENT,
+    FILL_FOLLOWED,
     HBT_EVENT_DTYPE,
     IMPLIED_KEY,
     LOCAL_EVENT,
@@ -66,7 +73,10 @@ def export(
     store's ``quirks.trade_implied_book`` (its counts, as ``trade_implied_book``: the import writes them back, so
     the round trip's book is still trade-implied to every command), and ``"clears":
     "sided"``: a ``CLEAR`` of side 0 is one clear row without a side flag, one of side 1 or -1 a clear of that side
-    (BUY_EVENT or SELL_EVENT), so the import reads a sided clear of each side at one time back as two ``CLEAR``s.
+    (BUY_EVENT or SELL_EVENT), so the import reads a sided clear of each side at one time back as two ``CLEAR``s,
+    and ``"executes": "fill_then_book_row"``: an ``EXECUTE`` is its ``FILL_EVENT`` row, then at its time the row
+    hftbacktest's book takes its lots by (it takes none on a ``FILL``): a ``CANCEL_ORDER_EVENT`` of the lots filled
+    when the execute empties the order, else a ``MODIFY_ORDER_EVENT`` to the order's lots left; the import absorbs it.
 
     Parameters
     ----------
@@ -85,7 +95,8 @@ def export(
         The events before ``events`` when they are a slice of a stream (the
         store's events up to the slice's first): the L3 orders resting at the
         slice's start, whose ``CANCEL`` in the slice is written as a modify to
-        the order's new size. Nothing of it is written.
+        the order's new size, and whose ``EXECUTE``'s book row is a cancel or a
+        modify to its new size. Nothing of it is written.
 
     Returns
     -------
@@ -99,8 +110,10 @@ def export(
         A store (or ``before``) whose ``events.npy`` is not what its ``meta.json``
         ``events_digest`` was computed from (edited under it: nothing is
         written), a bare array without sizes, a wrong dtype, ``STATUS`` events with
-        ``on_status="error"``, or a ``CANCEL`` of an order neither the events
-        nor ``before`` add (naming the event's index in ``events``), or a ``before``
+        ``on_status="error"``, or a ``CANCEL`` or ``EXECUTE`` of an order neither
+        the events nor ``before`` add (the first such ``CANCEL``, else the first
+        such ``EXECUTE``), or of more lots than it has (naming the event's index
+        in ``events``), or a ``before``
         that ends after the events begin (the whole store given as ``before``).
     """
     if on_status not in ("drop", "error"):
@@ -146,6 +159,7 @@ def export(
     # inferred from its sizes can be coarser than the store's (1e-06 for Binance spot's 1e-08).
     meta.update(tick_size=float(tick_size), lot_size=float(lot_size))
     meta[SIDED_CLEARS[0]] = SIDED_CLEARS[1]  # a CLEAR 0 is one sideless row: sided clears of each side stay two
+    meta[FILL_FOLLOWED[0]] = FILL_FOLLOWED[1]  # an EXECUTE is its FILL and its book row: the import absorbs the second
     np.savez_compressed(path, data=out, mmsim_meta=np.array(json.dumps(meta, sort_keys=True)))
     return out
 
@@ -171,9 +185,55 @@ def _resting(ev: np.ndarray) -> dict[int, tuple[int, int]]:
     return rest
 
 
+def _sizes(k: np.ndarray, s: np.ndarray, e: np.ndarray, rest: dict[int, tuple[int, int]],
+           at: np.ndarray) -> tuple[dict[int, int], dict[int, int]]:
+    """The lots an order keeps after each ``CANCEL`` ({event: lots}) and after each ``EXECUTE`` ({event: lots}) of
+    ``e`` (its kinds ``k``, sides ``s``), counted from the orders resting before (``rest``); ``at``: each event's index
+    in the events given (for an error's words). Raises DataError for one of an order no event adds (the first such
+    ``CANCEL``'s, else the first such ``EXECUTE``'s), or of more lots than it has."""
+    rem = {o: v[1] for o, v in rest.items()}
+    sides = {o: v[0] for o, v in rest.items()}
+    ko, oo, qo, so = k.tolist(), e["order_id"].tolist(), e["qty"].tolist(), s.tolist()
+    newq: dict[int, int] = {}
+    left: dict[int, int] = {}
+    unknown: DataError | None = None
+    for i in range(len(e)):
+        kk = ko[i]
+        if kk == Kind.ADD:
+            rem[oo[i]] = qo[i]
+            sides[oo[i]] = so[i]
+        elif kk in (Kind.CANCEL, Kind.EXECUTE):
+            r = rem.get(oo[i])
+            what = "CANCEL" if kk == Kind.CANCEL else "EXECUTE"
+            if r is None:
+                why = ("hftbacktest writes a partial cancel as a modify to the order's new size" if kk == Kind.CANCEL
+                       else "hftbacktest's book loses an execute's lots by a cancel or a modify to the order's new size")
+                err = DataError(
+                    f"event {int(at[i])}: {what} of {qo[i]} lots of order {oo[i]}, which no event before it adds: "
+                    f"{why}, unknown here (a slice of a store: pass the events before it as before=..., or export "
+                    "the days in one call)")
+                if kk == Kind.CANCEL:
+                    raise err
+                unknown = unknown or err  # a CANCEL's error first (as before 18), else the first EXECUTE's
+                continue
+            if r - qo[i] < 0:
+                raise DataError(f"event {int(at[i])}: {what} of {qo[i]} lots of order {oo[i]}, which has {r}")
+            (newq if kk == Kind.CANCEL else left)[i] = r - qo[i]
+            rem[oo[i]] = r - qo[i]
+        elif kk == Kind.DELETE:
+            rem.pop(oo[i], None)
+        elif kk == Kind.CLEAR:  # the side's orders are gone (both sides' for side 0)
+            for x in [x for x in rem if so[i] == 0 or sides.get(x) == so[i]]:
+                del rem[x]
+    if unknown is not None:
+        raise unknown
+    return newq, left
+
+
 def _to_hbt(ev: np.ndarray, tick: float, lot: float, rest: dict[int, tuple[int, int]] | None = None,
             index: np.ndarray | None = None) -> np.ndarray:
-    # One row per event: a side-0 CLEAR is a clear without a side flag, which hftbacktest reads as both sides (it
+    # One row per event (an EXECUTE two: its FILL, then the row taking its lots off hftbacktest's book): a side-0
+    # CLEAR is a clear without a side flag, which hftbacktest reads as both sides (it
     # was a clear per side, which the import could not tell from a store's CLEAR 1 and CLEAR -1 at one time).
     src = np.arange(len(ev))
     e = ev
@@ -201,41 +261,21 @@ def _to_hbt(ev: np.ndarray, tick: float, lot: float, rest: dict[int, tuple[int, 
     clr = k == Kind.CLEAR
     out["px"][clr] = np.nan
     out["qty"][clr] = 0.0
-    # A partial cancel is a modify to the order's new size: its size counts from the orders resting before the
-    # events (``rest``); a cancel of an order no event adds is an error, never a modify to a size counted from 0.
-    canc = np.flatnonzero(k == Kind.CANCEL)
-    if len(canc):
-        rem = {o: v[1] for o, v in (rest or {}).items()}
-        sides = {o: v[0] for o, v in (rest or {}).items()}
-        ko, oo, qo, so = k.tolist(), e["order_id"].tolist(), e["qty"].tolist(), s.tolist()
-        newq = {}
-        for i in range(len(e)):
-            kk = ko[i]
-            if kk == Kind.ADD:
-                rem[oo[i]] = qo[i]
-                sides[oo[i]] = so[i]
-            elif kk in (Kind.CANCEL, Kind.EXECUTE):
-                r = rem.get(oo[i])
-                if kk == Kind.CANCEL:
-                    at = int(src[i]) if index is None else int(index[src[i]])
-                    if r is None:
-                        raise DataError(
-                            f"event {at}: CANCEL of {qo[i]} lots of order {oo[i]}, which no event before it adds: "
-                            "hftbacktest writes a partial cancel as a modify to the order's new size, unknown here "
-                            "(a slice of a store: pass the events before it as before=..., or export the days in "
-                            "one call)")
-                    if r - qo[i] < 0:
-                        raise DataError(f"event {at}: CANCEL of {qo[i]} lots of order {oo[i]}, which has {r}")
-                    newq[i] = r - qo[i]
-                if r is not None:
-                    rem[oo[i]] = r - qo[i]
-            elif kk == Kind.DELETE:
-                rem.pop(oo[i], None)
-            elif kk == Kind.CLEAR:  # the side's orders are gone (both sides' for side 0)
-                for x in [x for x in rem if so[i] == 0 or sides.get(x) == so[i]]:
-                    del rem[x]
-        idx = np.fromiter(newq.keys(), np.int64)
-        out["qty"][idx] = np.fromiter(newq.values(), np.int64) * lot
+    # A partial cancel is a modify to the order's new size, and an EXECUTE's FILL row is followed by the row that
+    # takes its lots off hftbacktest's book (a CANCEL when it empties the order, else a MODIFY to the lots left):
+    # both count from the orders resting before the events (``rest``); one of an order no event adds is an error,
+    # never a modify to a size counted from 0.
+    l3 = np.flatnonzero((k == Kind.CANCEL) | (k == Kind.EXECUTE))
+    if len(l3):
+        newq, left = _sizes(k, s, e, rest or {}, src if index is None else index[src])
+        idx = np.fromiter(newq.keys(), np.int64, len(newq))
+        out["qty"][idx] = np.fromiter(newq.values(), np.int64, len(newq)) * lot
+        at = np.fromiter(left.keys(), np.int64, len(left))
+        lots = np.fromiter(left.values(), np.int64, len(left))
+        book = out[at].copy()  # at the FILL's exch_ts/local_ts, its order, side and price
+        book["ev"] = np.where(lots == 0, CANCEL_ORDER_EVENT, MODIFY_ORDER_EVENT).astype(np.uint64) | flags[at]
+        book["qty"] = np.where(lots == 0, e["qty"][at], lots) * lot  # a CANCEL of the lots filled, as the venue's
+        out = np.insert(out, at + 1, book)
     loc = out["local_ts"]
     if len(out) == 0 or np.all(np.diff(loc) >= 0):
         out["ev"] |= np.uint64(EXCH_EVENT | LOCAL_EVENT)

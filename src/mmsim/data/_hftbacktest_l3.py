@@ -11,9 +11,11 @@ id, and its ``flags`` in ``ival``. CME reports a match three times (the ``T``, a
 or ``F_SNAPSHOT`` set on some rows, every value within 0-255) is read with the Databento loader's rules
 (:mod:`.databento`): a ``FILL`` is the ``EXECUTE``, the ``C``/``M`` after it is absorbed, the ``TRADE`` before the
 fills writes only what they do not cover, and the loader's fills of unseen orders, iceberg fills and aggressor fills
-are read as it reads them, counted under its ``quirks`` names. Any other file (mmsim's export, whose ``EXECUTE`` is
-one ``FILL`` row and whose ``TRADE`` rows are prints no fill carries; other writers' files) is read row by row as
-written.
+are read as it reads them, counted under its ``quirks`` names. mmsim's export of 18 on (its ``mmsim_meta`` has
+``"executes": "fill_then_book_row"``) writes an ``EXECUTE`` the same way, its ``FILL`` then the ``CANCEL``/``MODIFY``
+taking its lots off hftbacktest's book: that row is absorbed by the same rule (``follow``), the rest read as written.
+Any other file (mmsim's exports before 18, whose ``EXECUTE`` is one ``FILL`` row; other writers' files) is read row
+by row as written.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class L3Rows:
         self.orders, self.book, self.as_price = orders, book, as_price
         self.carried: set[int] = set()
         self.venue = False
+        self.follow = False  # the file is mmsim's export whose FILL rows are followed by their book row (module notes)
         self.venue_files = 0  # files read with the Databento loader's rules
         self.counts = dict.fromkeys(DATABENTO_QUIRKS, 0)
         self.pending: dict[int, int] = {}  # order id -> filled lots whose venue CANCEL/MODIFY is still to come
@@ -119,7 +122,8 @@ class L3Rows:
         """A CANCEL, MODIFY or FILL row of order ``oid`` (``raw``, ``px``: its size and price as written)."""
         p, orders = self.p, self.orders
         o = orders.get(oid)
-        if self.venue and self._venue_row(em, t, e, lc, s, pp, qq, oid, rec, o, px):
+        followed = self.follow and t != FILL_EVENT and oid in self.pending  # an export's EXECUTE's book row
+        if (self.venue or followed) and self._venue_row(em, t, e, lc, s, pp, qq, oid, rec, o, px):
             return
         if o is None:
             raise DataError(f"{p}: record {rec}: unknown order id {oid}")
@@ -146,7 +150,7 @@ class L3Rows:
                 o[2] = oq - qq
                 if o[2] == 0:
                     self.gone(oid)
-            if self.venue:
+            if self.venue or self.follow:  # the CANCEL/MODIFY after it takes these lots again: absorbed
                 self.pending[oid] = self.pending.get(oid, 0) + qq
                 if self.trade is not None:  # the fills of the TRADE before them cover its print
                     self.trade[4] = max(0, self.trade[4] - qq)
@@ -189,7 +193,7 @@ class L3Rows:
                 pending[oid] -= took
                 if pending[oid] == 0:
                     del pending[oid]
-                counts["fill_cancels_absorbed"] += 1
+                counts["fill_cancels_absorbed"] += self.venue  # the loader's count (an export's rows are no quirk)
                 qq -= took
                 if qq == 0:
                     return True
@@ -223,6 +227,6 @@ class L3Rows:
             if oid in pending:
                 del pending[oid]
                 if pp == o[1] and qq == o[2]:  # the size its fills left: taken already
-                    counts["fill_cancels_absorbed"] += 1
+                    counts["fill_cancels_absorbed"] += self.venue
                     return True
         return False

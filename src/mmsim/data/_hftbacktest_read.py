@@ -20,7 +20,7 @@ from .implied import QUIRK
 __all__ = [
     "HBT_EVENT_DTYPE", "DEPTH_EVENT", "TRADE_EVENT", "DEPTH_CLEAR_EVENT", "DEPTH_SNAPSHOT_EVENT", "DEPTH_BBO_EVENT",
     "ADD_ORDER_EVENT", "CANCEL_ORDER_EVENT", "MODIFY_ORDER_EVENT", "FILL_EVENT", "EXCH_EVENT", "LOCAL_EVENT",
-    "BUY_EVENT", "SELL_EVENT", "SIDED_CLEARS", "sided_clears",
+    "BUY_EVENT", "SELL_EVENT", "SIDED_CLEARS", "sided_clears", "FILL_FOLLOWED", "fills_followed",
 ]
 
 #: hftbacktest's ``event_dtype`` (hftbacktest.types, v2).
@@ -133,14 +133,34 @@ def _finite_positive(v: float) -> bool:
 SIDED_CLEARS = ("clears", "sided")
 
 
-def sided_clears(path: Path) -> bool:
-    """Whether ``path``'s clears of each side at one time are two sided ``CLEAR``s (its ``mmsim_meta`` says
-    :data:`SIDED_CLEARS`), not one of the whole book. A ``clears`` of another value is an error naming the file."""
+#: The ``mmsim_meta`` key and value of an export (18 on) that writes a store's ``EXECUTE`` as two rows at its time: the
+#: ``FILL`` (the print, as hftbacktest's Databento converter writes a venue's ``F``), then the row that changes
+#: hftbacktest's book, a ``CANCEL`` of the filled size when the execute empties the order, else a ``MODIFY`` to its
+#: remaining size (hftbacktest's L3 replay changes its book only on those). The import absorbs that row; a file
+#: without the key (exports before 18, other writers') has its ``FILL`` rows read as the ``EXECUTE`` alone.
+FILL_FOLLOWED = ("executes", "fill_then_book_row")
+
+
+def _marked(path: Path, mark: tuple[str, str]) -> bool:
+    """Whether ``path``'s ``mmsim_meta`` has ``mark`` (key, value); the key with another value is an error naming the
+    file."""
     meta = _raw_meta(path) or {}
-    key, value = SIDED_CLEARS
+    key, value = mark
     if key in meta and meta[key] != value:
         raise DataError(f"{path}: its mmsim_meta {key} is {meta[key]!r}, not {value!r}")
     return key in meta
+
+
+def sided_clears(path: Path) -> bool:
+    """Whether ``path``'s clears of each side at one time are two sided ``CLEAR``s (its ``mmsim_meta`` says
+    :data:`SIDED_CLEARS`), not one of the whole book. A ``clears`` of another value is an error naming the file."""
+    return _marked(path, SIDED_CLEARS)
+
+
+def fills_followed(path: Path) -> bool:
+    """Whether each ``FILL`` row of ``path`` is followed by its order's ``CANCEL``/``MODIFY`` row (its ``mmsim_meta``
+    says :data:`FILL_FOLLOWED`). An ``executes`` of another value is an error naming the file."""
+    return _marked(path, FILL_FOLLOWED)
 
 
 def _raw_meta(path: Path) -> dict | None:

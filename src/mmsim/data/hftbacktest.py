@@ -137,6 +137,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     _check_local_order,
     _chunks,
     _file_meta,
+    fills_followed,
     refuse_implied,
     refuse_l3,
     sided_clears,
@@ -363,6 +364,7 @@ def convert(
             carried.update(orders.keys())
             l3rows.p, l3rows.venue = p, False
             sided = sided_clears(p)  # an export's clears of each side are sided CLEARs, not the whole book's
+            l3rows.follow = fills_followed(p)  # an export's FILL rows are followed by their book rows (18 on)
             start = True  # the file's first row is still to come
             merged = False  # the row is the second of a snapshot's clear of each side, written as one CLEAR
             due: tuple[int, int, str] | None = None  # the rows of one exchange time (a message) read so far: its end
@@ -381,7 +383,7 @@ def convert(
                     l3rows.venue = True
                     l3rows.venue_files += 1
                 # A Databento C's size is the lots it cancels: a CANCEL row's size counts in such a file.
-                sized = np.isin(typ, _PRICED + ((CANCEL_ORDER_EVENT,) if l3rows.venue else ()))
+                sized = np.isin(typ, _PRICED + ((CANCEL_ORDER_EVENT,) if l3rows.venue or l3rows.follow else ()))
                 _check_floats(p, sel, idx, base, typ, sized)
                 priced = np.isin(typ, _PRICED)
                 pxt = np.where(priced, sel["px"], 0.0) / tick_f
