@@ -25,11 +25,11 @@ from test_hftbacktest_files import DAY, S, book_of, events
 from mmsim import Kind
 from mmsim.data import hftbacktest as hbt
 from mmsim.data._identity import array_digest
-from mmsim.data.store import load
 from mmsim.errors import DataError
 
 FILL, CANCEL, MODIFY = hbt.FILL_EVENT, hbt.CANCEL_ORDER_EVENT, hbt.MODIFY_ORDER_EVENT
-STORES = Path("/tmp/rc13/stores")
+_REAL = {"amzn": ("lobster", "lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv"),
+         "esh4": ("databento", "databento", "esh4-glbx-mdp3-20231225.mbo.dbn.zst")}
 
 
 def _exe() -> str:
@@ -144,16 +144,15 @@ def test_an_mmsim_meta_executes_of_another_value_is_refused(tmp_path):
     assert str(e.value) == f"{p}: its mmsim_meta executes is 'fill', not 'fill_then_book_row'"
 
 
-def _store(name: str):
-    path = STORES / name
-    if not (path / "meta.json").exists():
-        pytest.skip(f"no converted store at {path} (the rc13 stores of /work/shared/data)")
-    return load(path)
+def _store(real_store, name: str):
+    """The real L3 store ``name``, converted once per session from ../shared/data (conftest's ``real_store``: it
+    skips with the reason when the data is absent)."""
+    return real_store(*_REAL[name])
 
 
 @pytest.mark.parametrize("name", ["amzn", "esh4"])
-def test_a_real_l3_store_round_trips_exactly(tmp_path, name):
-    st = _store(name)
+def test_a_real_l3_store_round_trips_exactly(tmp_path, real_store, name):
+    st = _store(real_store, name)
     out = hbt.export(st, tmp_path / "x.npz")
     n_exec = int((st.events["kind"] == Kind.EXECUTE).sum())
     assert n_exec > 1000
@@ -187,10 +186,10 @@ def _best(ev: np.ndarray) -> list[int]:
 
 
 @pytest.mark.parametrize("name", ["amzn", "esh4"])
-def test_hftbacktest_replays_a_real_l3_store_as_the_store(tmp_path, name):
+def test_hftbacktest_replays_a_real_l3_store_as_the_store(tmp_path, real_store, name):
     # Its best bid and ask (with their sizes) at 6 times through the session and at its end are the store's. Before,
     # each executed order stayed in hftbacktest's book (AMZN: 8974 executes, ESH4: 6257).
-    st = _store(name)
+    st = _store(real_store, name)
     exe = _exe()
     hbt.export(st, tmp_path / "x.npz")
     ev = st.events
