@@ -5,9 +5,10 @@ Fixed here: a packed or byte-swapped copy of a store's events in a hand-built st
 layout was made EVENT_DTYPE's: the same events refused as edited, or a dtype fault called an edit); an ``events.npy``
 cut short while a Python session held its store (SIGBUS, the process killed); a report into a folder where a report
 file's name is a folder (an OSError naming the hidden staging folder, after some files had been replaced); ``-o``
-under a file (an OSError after the work, exit 1). Pinned as strict xfails: an edit through a writable memory map
-of pages already written is not seen by the digest cache (events replayed under a digest they do not have, or good
-events refused); a store-like object without a path carries its meta.json's digest into a result unverified.
+under a file (an OSError after the work, exit 1). Fixed by the lead after breaker18a's strict xfails: a store-like
+object without a path carried its meta.json's digest into a result unverified; an edit refused, then undone through
+a writable map, stayed refused. Documented, not caught: an edit through a writable memory map of pages already
+written, after a verified run in the same process (docs/compare.md).
 """
 
 from __future__ import annotations
