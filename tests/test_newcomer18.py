@@ -38,8 +38,6 @@ def _mmsim_script() -> str:
 # prints a 12-28 line `Traceback ... KeyboardInterrupt` and the process ends by SIGINT (raw status -2), where
 # docs/config.md (Exit codes) promises status 130 and the one line `mmsim: interrupted`, never a traceback.
 # Seen for `mmsim --help`, `mmsim run examples/synth_run.yaml`, `mmsim synth examples/synth.yaml` at 0.1-0.45 s.
-@pytest.mark.xfail(strict=True, reason="newcomer18: Ctrl-C while the mmsim console script imports mmsim is a "
-                   "KeyboardInterrupt traceback and status -2, not `mmsim: interrupted` and 130")
 @pytest.mark.parametrize("share", [0.3, 0.5])
 def test_ctrl_c_while_mmsim_starts_is_the_one_line_and_130(tmp_path, share):
     script = _mmsim_script()

@@ -1,0 +1,29 @@
+"""The ``mmsim`` console script's entry point, kept outside the ``mmsim`` package.
+
+Importing ``mmsim`` (numpy, numba, the compiled engine, rich) takes 0.3 to 1.4 s, and the command line's Ctrl-C
+handling (:mod:`mmsim.cli._sigint`) is installed only once :func:`mmsim.cli.main` runs: a Ctrl-C in that window
+printed a ``KeyboardInterrupt`` traceback and the process died by the signal (newcomer18), where docs/config.md
+("Exit codes") promises ``mmsim: interrupted`` and status 130. A console script importing ``mmsim.cli`` imports the
+package first, so the import is made here, where a Ctrl-C during it can be caught. ``python -m mmsim`` imports the
+package before any of its code runs and keeps that window.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+
+def main() -> int:
+    """``mmsim.cli.main()``, with a Ctrl-C while ``mmsim`` is imported the command line's own: one line, 130."""
+    try:
+        from mmsim.cli import main as cli_main
+    except KeyboardInterrupt:
+        try:
+            sys.stderr.write("mmsim: interrupted\n")
+            sys.stderr.flush()
+        except (OSError, KeyboardInterrupt):  # a closed stderr, a second Ctrl-C: the status still says it
+            pass
+        return 130
+    return cli_main()
