@@ -197,8 +197,6 @@ def test_a_misspelt_parameter_axis_names_the_grid_key_and_line(tmp_path, capsys)
 # edited under its digest is refused, but the advice is for a converted store: "... these are not the events the
 # store was written with (write it again from its source: mmsim convert)". There is no source file to convert; the
 # store is written again with `mmsim synth` (its settings are in meta.json's "synth").
-@pytest.mark.xfail(strict=True, reason="newcomer18: an edited synthetic store is told to be written again with "
-                   "mmsim convert")
 def test_an_edited_synthetic_store_says_to_write_it_again_with_mmsim_synth(tmp_path):
     import mmsim
     from mmsim.synth import SynthConfig
@@ -278,3 +276,23 @@ def test_output_that_is_not_a_run_directory_does_not_advise_force(tmp_path, caps
     assert "pass --force" not in err
     assert err.startswith(f"mmsim run: error: {mine}: ")
     assert "refusing to replace it even with --force: choose another -o" in err
+
+
+def test_a_synthetic_store_given_in_part_says_mmsim_synth_too(tmp_path):
+    """The second case (lead session 18): the refusal of a part of a synthetic store given as the store names the
+    same remedy, `mmsim synth`; a converted store's keeps `mmsim convert`."""
+    import mmsim
+    from mmsim.data.store import EventStore
+    from mmsim.synth import SynthConfig
+    from mmsim.synth import write_store as synth_store
+
+    synth_store(SynthConfig(seed=1, duration=2_000_000_000, format="l2"), tmp_path / "st")
+    st = mmsim.load(tmp_path / "st")
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.run(EventStore(st.path, st.events[:100], dict(st.meta)), None, mmsim.Config())
+    assert str(exc.value).endswith("is written again from its source: mmsim synth)")
+    write_store(tmp_path / "c", l2_with_prints(), dict(META))
+    conv = mmsim.load(tmp_path / "c")
+    with pytest.raises(mmsim.DataError) as exc:
+        mmsim.run(EventStore(conv.path, conv.events[:3], dict(conv.meta)), None, mmsim.Config())
+    assert str(exc.value).endswith("is written again from its source: mmsim convert)")

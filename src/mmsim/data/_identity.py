@@ -189,13 +189,19 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
         raise DataError(f"{ev_path}: {len(events)} events given, {meta_path.name} says the store holds {n}: not the "
                         f"events its {DIGEST_KEY} is of (a part of a store replays as an array, "
                         "mmsim.run(store.events[a:b], ...); an events.npy changed since the store was written is "
-                        "written again from its source: mmsim convert)")
+                        f"written again from its source: {_remedy(meta)})")
     want = meta[DIGEST_KEY]
     got = _digest_of(events, want)
     if got != want:
         raise DataError(f"{ev_path} changed since the store was written: its SHA-256 is {got[7:23]}…, "
                         f"{meta_path.name}'s {DIGEST_KEY} says {want[7:23]}…; these are not the events the store "
-                        "was written with (write it again from its source: mmsim convert)")
+                        f"was written with (write it again from its source: {_remedy(meta)})")
+
+
+def _remedy(meta: Mapping[str, Any]) -> str:
+    """The command that writes a store again from its source: ``mmsim synth`` for a synthetic store (its settings are
+    meta.json's ``synth``; there is no file to convert: newcomer18), ``mmsim convert`` for any other."""
+    return "mmsim synth" if meta.get("source") == "mmsim.synth" or "synth" in meta else "mmsim convert"
 
 
 def _digest_of(events: np.ndarray, want: str) -> str:
