@@ -67,7 +67,7 @@ def _edit_under_digest(store: Path) -> str:
 def _changed_message(store: Path, got: str) -> str:
     return (f"{store.resolve() / 'events.npy'} changed since the store was written: its SHA-256 is {got[7:23]}…, "
             f"meta.json's events_digest says {_digest(store)[7:23]}…; these are not the events the store was "
-            "written with (write it again from its source: mmsim convert)")
+            "written with (write it again from its source: mmsim synth)")
 
 
 def _records(out: Path) -> list[dict]:
