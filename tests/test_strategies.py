@@ -567,7 +567,8 @@ def test_every_reference_strategy_is_an_installed_entry_point():
     tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     packages = project["tool"]["scikit-build"]["wheel"]["packages"]
-    assert packages == {"mmsim": "src/mmsim", "mmsim/strategies": "strategies"}
+    # (_mmsim_main: the console script's entry point, outside the package: lead session 18)
+    assert packages == {"mmsim": "src/mmsim", "_mmsim_main": "src/_mmsim_main", "mmsim/strategies": "strategies"}
     expected = {}
     for path in sorted((ROOT / "strategies").glob("[!_]*.py")):
         names = resolve_strategy(f"strategies/{path.name}:__all__", base_dir=ROOT)

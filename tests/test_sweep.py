@@ -517,10 +517,10 @@ def test_an_output_that_is_a_file_is_one_line_before_any_point_runs(tmp_path: Pa
     assert cli_main(["sweep", str(grid), "-o", str(grid), "-q"]) == 2
     assert capsys.readouterr().err == (f"mmsim: config error: {grid}: cannot write the sweep's results there: it is "
                                        "a file, not a directory\n")
-    # A directory under a file.
+    # A directory under a file: the file named (breaker18a: it said "Not a directory", the errno's words).
     assert cli_main(["sweep", str(grid), "-o", str(grid / "out"), "-q"]) == 2
-    assert capsys.readouterr().err == (f"mmsim: config error: {grid / 'out'}: cannot write the sweep's results "
-                                       "there: Not a directory\n")
+    assert capsys.readouterr().err == (f"mmsim sweep: error: {grid / 'out'}: {grid} is a file, not a folder: nothing "
+                                       "can be written under it; choose another -o\n")
     assert grid.read_text().startswith("base:\n")  # the grid file is untouched
 
 
