@@ -340,6 +340,24 @@ def test_synth_with_force_replaces_a_store_written_meanwhile_and_write_store_for
     assert json.loads((out / "meta.json").read_text())["synth"]["seed"] == 1
 
 
+# The writer replaces the previous store once the new one is complete: a `mmsim synth --force` interrupted while it
+# generates leaves the previous store as it was (it was deleted at the start).
+def test_synth_force_interrupted_keeps_the_previous_store(tmp_path, capsys, monkeypatch):
+    import mmsim.synth as synth_mod
+
+    out = tmp_path / "st"
+    synth_mod.write_store(synth_mod.SynthConfig(seed=2, duration=2_000_000_000, format="l2"), out)
+
+    def interrupted(cfg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(synth_mod, "simulate", interrupted)
+    assert main(["synth", "-o", str(out), "--seed", "1", "-q", "--force"]) == 130
+    assert capsys.readouterr().err == "mmsim: interrupted\n"
+    assert json.loads((out / "meta.json").read_text())["synth"]["seed"] == 2
+    assert sorted(p.name for p in out.iterdir()) == ["events.npy", "meta.json"]
+
+
 # ----------------------------------------------------------------------------- 7. -o a folder of one's own
 
 
