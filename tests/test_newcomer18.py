@@ -70,7 +70,6 @@ def test_ctrl_c_while_mmsim_starts_is_the_one_line_and_130(tmp_path, share):
 # mmsim report (docs/config.md: "The folders a command created for its output ... are removed again when the output
 # is not written (an error, Ctrl-C), deepest first, each only while empty"). mmsim convert does not: a conversion
 # that fails (wrong --format) or is interrupted (Ctrl-C 1-5 s into the ETHUSDT capture) leaves `a/b/` behind, empty.
-@pytest.mark.xfail(strict=True, reason="newcomer18: a failed mmsim convert -o a/b/c leaves the a/b/ it created")
 def test_a_failed_convert_removes_the_folders_it_made_for_its_output(tmp_path, capsys):
     src = tmp_path / "btcusdt_20240808.gz"
     import gzip
@@ -82,6 +81,27 @@ def test_a_failed_convert_removes_the_folders_it_made_for_its_output(tmp_path, c
     err = capsys.readouterr().err
     assert rc == 1 and err.startswith("mmsim: error: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["btcusdt_20240808.gz"]   # no new/ left
+
+
+# The same for a Ctrl-C in the second step of `--trade-implied-book`: the first step's scratch store (written beside
+# the output, in the folders it created, then removed) is gone, and the folders -o made with it.
+def test_a_convert_interrupted_in_its_trade_implied_step_removes_the_folders_it_made(tmp_path, capsys, monkeypatch):
+    import mmsim.data.implied as implied_mod
+    from _corpus import binance
+
+    (src,), _ = binance(tmp_path)
+    steps: list = []
+
+    def interrupted(plain, out, **kw):     # the first step wrote its scratch store in new/x/: Ctrl-C now
+        steps.append(sorted(p.name.split("-")[0] for p in Path(plain).parent.iterdir()))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(implied_mod, "trade_implied", interrupted)
+    out = tmp_path / "new" / "x" / "store"
+    rc = main(["convert", str(src), "-o", str(out), "--format", "binance", "--trade-implied-book", "-q"])
+    assert (rc, capsys.readouterr().err) == (130, "mmsim: interrupted\n")
+    assert steps == [[".store.plain"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cap.gz"]   # no new/ left
 
 
 # ----------------------------------------------------------------------------- 3. a sweep resumed on edited events
@@ -126,8 +146,6 @@ def test_a_resumed_sweep_refuses_a_store_edited_under_its_digest(tmp_path, capsy
 # run's result, and the other's is deleted with no word. The run started without --force must refuse, as it does
 # when OUT exists at its start: "OUT: the run directory already exists; pass --force to replace it, or -o another
 # directory", exit 2, OUT as the other run left it.
-@pytest.mark.xfail(strict=True, reason="newcomer18: a run without --force replaces a run directory that another "
-                   "mmsim run committed to the same -o while it ran")
 def test_a_run_without_force_does_not_replace_an_output_another_run_wrote_meanwhile(tmp_path, capsys, monkeypatch):
     from mmsim.cli import _staging
 
@@ -158,6 +176,46 @@ def test_a_run_without_force_does_not_replace_an_output_another_run_wrote_meanwh
     assert rc == 2
     assert err.splitlines()[-1] == (f"mmsim run: error: {out}: the run directory already exists; pass --force to "
                                     "replace it, or -o another directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml", "out", "st"]   # no staged dir left
+
+
+# The same for `mmsim report RUN -o OUT`: a report another command wrote to OUT while this one was computed is
+# refused without --force, in the start check's words ("the output directory already exists"), OUT untouched.
+# With --force it is replaced (the previous report's files are the ones of this one).
+@pytest.mark.parametrize("force", [False, True])
+def test_a_report_without_force_does_not_replace_an_output_written_meanwhile(tmp_path, capsys, monkeypatch, force):
+    from mmsim.cli import _staging
+
+    st = tmp_path / "st"
+    write_store(st, l2_with_prints(), dict(META))
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(json.dumps({
+        "data": str(st), "latency": {"entry": "1ms", "response": "1ms"}, "report": {"horizons": ["1s"]},
+        "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}}))
+    run = tmp_path / "run"
+    assert main(["run", str(cfg), "-o", str(run), "-q", "--no-report"]) == 0
+    out = tmp_path / "rep"
+    orig = _staging.Staged.commit
+
+    def commit(self, **kw):                 # another report is put at OUT before this one's
+        if not out.exists():
+            out.mkdir()
+            (out / "report.json").write_text("{}")
+        return orig(self, **kw)
+
+    monkeypatch.setattr(_staging.Staged, "commit", commit)
+    capsys.readouterr()
+    rc = main(["report", str(run), "-o", str(out), "-q", "--no-plots"] + (["--force"] if force else []))
+    err = capsys.readouterr().err
+    if force:
+        assert rc == 0, err
+        assert json.loads((out / "report.json").read_text()) != {}
+    else:
+        assert rc == 2
+        assert err == (f"mmsim report: error: {out}: the output directory already exists; pass --force to replace it, "
+                       "or -o another directory\n")
+        assert [p.name for p in out.iterdir()] == ["report.json"] and (out / "report.json").read_text() == "{}"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]    # no staged dir left
 
 
 # ----------------------------------------------------------------------------- 5. a misspelt parameter in a grid
@@ -219,8 +277,6 @@ def test_an_edited_synthetic_store_says_to_write_it_again_with_mmsim_synth(tmp_p
 # mmsim.synth.write_store calls the store writer with its default force=True, which replaces a store that appeared
 # meanwhile. Two `mmsim synth` into one -o started together (seeds 1 and 2) both print "wrote ... to STORE", exit 0,
 # and STORE holds whichever finished last. (`mmsim convert` passes --force to the writer and refuses.)
-@pytest.mark.xfail(strict=True, reason="newcomer18: mmsim synth without --force replaces a store another command "
-                   "wrote to the same -o while it ran")
 def test_synth_without_force_does_not_replace_a_store_written_meanwhile(tmp_path, capsys, monkeypatch):
     import mmsim.data.store as store_mod
 
@@ -245,6 +301,57 @@ def test_synth_without_force_does_not_replace_a_store_written_meanwhile(tmp_path
     assert rc == 2
     assert err.splitlines()[-1] == (f"mmsim synth: error: {out}: the event store already exists; pass --force to "
                                     "replace it, or -o another directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["st", "synth.yaml"]   # no scratch dir left
+
+
+# And with --force the writer is told to replace: a store written meanwhile is replaced by this one (seed 1), as
+# --force says; mmsim.synth.write_store(force=False) refuses an existing store as the store writer does.
+def test_synth_with_force_replaces_a_store_written_meanwhile_and_write_store_force_false_refuses(tmp_path, capsys,
+                                                                                                monkeypatch):
+    import mmsim
+    import mmsim.data.store as store_mod
+    from mmsim.synth import SynthConfig
+    from mmsim.synth import write_store as synth_store
+
+    out = tmp_path / "st"
+    cfg = tmp_path / "synth.yaml"
+    cfg.write_text("duration: 2s\nformat: l2\n")
+    orig = store_mod.write_store
+    calls: list = []
+
+    def write_store_then(path, *a, **kw):
+        calls.append(kw.get("force"))
+        if len(calls) == 1:                 # another writes seed 2 there first
+            synth_store(SynthConfig(seed=2, duration=2_000_000_000, format="l2"), out)
+        return orig(path, *a, **kw)
+
+    monkeypatch.setattr(store_mod, "write_store", write_store_then)
+    assert main(["synth", str(cfg), "-o", str(out), "--seed", "1", "-q", "--force"]) == 0
+    assert calls == [True, True]
+    assert json.loads((out / "meta.json").read_text())["synth"]["seed"] == 1
+    monkeypatch.setattr(store_mod, "write_store", orig)
+    with pytest.raises(mmsim.DataError) as exc:
+        synth_store(SynthConfig(seed=3, duration=2_000_000_000, format="l2"), out, force=False)
+    assert str(exc.value) == f"{out}: an event store already exists there; pass force=True to replace it"
+    assert json.loads((out / "meta.json").read_text())["synth"]["seed"] == 1
+
+
+# The writer replaces the previous store once the new one is complete: a `mmsim synth --force` interrupted while it
+# generates leaves the previous store as it was (it was deleted at the start).
+def test_synth_force_interrupted_keeps_the_previous_store(tmp_path, capsys, monkeypatch):
+    import mmsim.synth as synth_mod
+
+    out = tmp_path / "st"
+    synth_mod.write_store(synth_mod.SynthConfig(seed=2, duration=2_000_000_000, format="l2"), out)
+
+    def interrupted(cfg):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(synth_mod, "simulate", interrupted)
+    assert main(["synth", "-o", str(out), "--seed", "1", "-q", "--force"]) == 130
+    assert capsys.readouterr().err == "mmsim: interrupted\n"
+    assert json.loads((out / "meta.json").read_text())["synth"]["seed"] == 2
+    assert sorted(p.name for p in out.iterdir()) == ["events.npy", "meta.json"]
 
 
 # ----------------------------------------------------------------------------- 7. -o a folder of one's own
@@ -255,8 +362,6 @@ def test_synth_without_force_does_not_replace_a_store_written_meanwhile(tmp_path
 # is refused: "DIR: not empty and not an mmsim run directory (no result.json): it holds notes.txt, which --force
 # would have replaced; refusing to replace it even with --force: choose another -o". The first message should say
 # what the second says (it is not a run directory, --force will not help), not advise --force.
-@pytest.mark.xfail(strict=True, reason="newcomer18: -o a folder that is not a run advises --force, which then "
-                   "refuses it")
 @pytest.mark.parametrize("kind", ["folder", "file"])
 def test_output_that_is_not_a_run_directory_does_not_advise_force(tmp_path, capsys, kind):
     st = tmp_path / "st"
@@ -296,3 +401,21 @@ def test_a_synthetic_store_given_in_part_says_mmsim_synth_too(tmp_path):
     with pytest.raises(mmsim.DataError) as exc:
         mmsim.run(EventStore(conv.path, conv.events[:3], dict(conv.meta)), None, mmsim.Config())
     assert str(exc.value).endswith("is written again from its source: mmsim convert)")
+
+
+# The same for `mmsim synth -o DIR` (an event store), and the words are the ones --force gets.
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_synth_into_something_not_a_store_does_not_advise_force(tmp_path, capsys, kind):
+    mine = tmp_path / "mine"
+    if kind == "folder":
+        mine.mkdir()
+        (mine / "notes.txt").write_text("mine\n")
+        said = (f"{mine}: not empty and not an mmsim event store (no meta.json): it holds notes.txt, which --force "
+                "would have replaced; refusing to replace it even with --force: choose another -o")
+    else:
+        mine.write_text("mine\n")
+        said = f"{mine}: a file, not an mmsim event store; refusing to replace it even with --force: choose another -o"
+    for force in ([], ["--force"]):
+        assert main(["synth", "-o", str(mine), "--seed", "1", "-q", *force]) == 2
+        assert capsys.readouterr().err == f"mmsim synth: error: {said}\n"
+    assert (mine / "notes.txt" if kind == "folder" else mine).read_text() == "mine\n"

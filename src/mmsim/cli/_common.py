@@ -316,7 +316,7 @@ def refuse_looping_link(path: Path) -> None:
 
 
 def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",
-                      remove: bool = True, strict: bool = False, merge: bool = False) -> None:
+                      remove: bool = True, merge: bool = False) -> None:
     """Refuse to write over ``path`` unless ``force``.
 
     ``path`` may be missing or an empty directory. Anything else needs ``force``;
@@ -326,8 +326,9 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     With ``remove=False`` the previous output is only checked, not removed: the
     caller replaces it (:func:`staged_output`) once it has something to write,
     so a command refused later (a bad strategy parameter) leaves it as it was.
-    With ``strict``, a non-empty directory without ``marker`` is refused with or without
-    ``force`` (so the message does not first suggest a ``--force`` that would then be refused).
+    A non-empty directory without ``marker``, or a file, is refused with or without ``force``, in the same
+    words (the message never suggests a ``--force`` that would then be refused: newcomer18).
+    :func:`staged_output` runs this check again, with the command's ``force``, when it puts the output in place.
     ``merge``: ``--force`` writes the files into the folder (``mmsim demo``), as the refusal says.
     A directory holding only hidden files (``.gitkeep``) is empty: they are kept.
     A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`).
@@ -340,30 +341,26 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     refuse_looping_link(path)
     if not _is_nonempty(path):
         return
-    if strict and marker is not None and path.is_dir() and not (path / marker).exists():
+    if marker is not None and not (path.is_dir() and (path / marker).exists()):
         _refuse_foreign(path, marker, what, merge)
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
-    if marker is None:
-        return
-    if path.is_dir() and (path / marker).exists():
-        if remove:
-            shutil.rmtree(path)
-        return
-    _refuse_foreign(path, marker, what, merge)
+    if marker is not None and remove:  # (a directory holding marker: anything else was refused above)
+        shutil.rmtree(path)
 
 
 def _refuse_foreign(path: Path, marker: str, what: str, merge: bool = False) -> NoReturn:
-    """UsageError for a non-empty directory that is not mmsim's ``what``: naming what it holds."""
-    names = visible_entries(path) if path.is_dir() else []
+    """UsageError for a non-empty directory that is not mmsim's ``what`` (naming what it holds), or a file."""
+    refusing = "refusing to write into it" if merge else "refusing to replace it"
+    if not path.is_dir():
+        raise UsageError(f"{path}: a file, not an mmsim {what}; {refusing} even with --force: choose another -o")
+    names = visible_entries(path)
     shown = describe_entries(path, names)
     # A demo's --force writes its files among those in the folder; the others replace the folder.
     if merge:
         holds = f": it holds {shown}, among which --force would have written the demo's files" if names else ""
-        refusing = "refusing to write into it"
     else:
         holds = f": it holds {shown}, which --force would have replaced" if names else ""
-        refusing = "refusing to replace it"
     raise UsageError(f"{path}: not empty and not an mmsim {what} (no {marker}){holds}; {refusing} even "
                      "with --force: choose another -o")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from .._paths import visible_entries
@@ -20,29 +20,25 @@ __all__ = ["Staged", "staged_output"]
 class Staged:
     """A command's output written in a hidden sibling directory, put in place whole (:func:`staged_output`)."""
 
-    def __init__(self, path: Path, marker: str) -> None:
+    def __init__(self, path: Path, marker: str, check: Callable[[], None] | None = None) -> None:
         link = Path(path)  # a symbolic link: written where it points, staged beside that, the link kept (breaker17d)
         self.target, self.marker = (Path(os.path.realpath(link)) if link.is_symlink() else link), marker
+        self.check = check  # the command's start check (its --force or not), run again at commit (newcomer18)
         self.committed = False
         self._dir: Path | None = None
         self._created: list[Path] = []  # the target's parents dir() created, deepest first
 
     def _make_parents(self) -> None:
         """Create the target's missing parents, noting them: removed again if the output is not committed."""
-        missing, p = [], self.target.parent
-        while not os.path.lexists(p) and p != p.parent:
-            missing.append(p)
-            p = p.parent
-        self._created = missing
-        self.target.parent.mkdir(parents=True, exist_ok=True)
+        from ..data._store_write import make_parents  # (the store writer's: numpy is not imported at mmsim's start)
+
+        self._created = make_parents(self.target)
 
     def _remove_created_parents(self) -> None:
         """Remove the parents :meth:`_make_parents` created, deepest first, each only while empty."""
-        for p in self._created:
-            try:
-                os.rmdir(p)
-            except OSError:  # not empty (something else wrote there meanwhile), or gone: it and those above stay
-                break
+        from ..data._store_write import remove_parents
+
+        remove_parents(self._created)
 
     def dir(self) -> Path:
         """The directory to write in (created on first use): ``.NAME.writing-PID`` beside the target."""
@@ -63,12 +59,17 @@ class Staged:
         ``merge``: a non-empty target (accepted with ``--force``, ``mmsim demo``) receives the
         files one by one, each whole, the others in it left as they are; when it holds ``marker`` (an
         earlier output of the same kind), the names of ``replaces`` it holds that were not written
-        this time (an earlier report's plots) are removed in the same step, nothing else."""
+        this time (an earlier report's plots) are removed in the same step, nothing else.
+        ``check`` (the command's start check, :func:`._common.ensure_new_output` with its ``--force`` or
+        not) is run again first: an output another command put at the target meanwhile is replaced only
+        with ``--force``; without it the command is refused as at its start (UsageError), nothing moved."""
         from .._interrupt import _sigint_blocked
         from ._sigint import settled
 
         old = None
         with _sigint_blocked():
+            if self.check is not None:
+                self.check()
             t = self.target
             if t.is_dir() and any(t.iterdir()) and (merge or not visible_entries(t)):  # (kept: its hidden files)
                 written = {f.name for f in self.dir().iterdir()}
@@ -101,7 +102,7 @@ class Staged:
 
 
 @contextlib.contextmanager
-def staged_output(path: Path, marker: str) -> Iterator[Staged]:
+def staged_output(path: Path, marker: str, *, check: Callable[[], None] | None = None) -> Iterator[Staged]:
     """Write a command's output whole or not at all.
 
     The command writes in ``stage.dir()`` and calls ``stage.commit()`` once everything is
@@ -112,11 +113,12 @@ def staged_output(path: Path, marker: str) -> Iterator[Staged]:
     its report, or record arrays without ``result.json``; docs/config.md). A second Ctrl-C
     while the staged directory is removed is raised once it is gone. The parents of ``path`` the
     command created (``-o a/b/c`` with no ``a/``) are removed too, deepest first, each only while
-    empty; those that existed stay.
+    empty; those that existed stay. ``check``: the command's start check of ``path`` (with its ``--force`` or
+    not, nothing removed), run again by :meth:`Staged.commit` (None: none, as ``mmsim report`` into its run).
     """
     from .._interrupt import _sigint_deferred
 
-    stage = Staged(path, marker)
+    stage = Staged(path, marker, check)
     try:
         yield stage
     finally:

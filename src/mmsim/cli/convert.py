@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,7 @@ def cmd(args: argparse.Namespace) -> int:
 
     from ..data import convert, summary
     from ..data._common import file_size
-    from ..data._store_write import FORCE_HINT
+    from ..data._store_write import FORCE_HINT, missing_parents
     from ..errors import DataError
 
     console = Console(stderr=True, soft_wrap=True)
@@ -81,7 +83,10 @@ def cmd(args: argparse.Namespace) -> int:
             current[0] = n
             bar.update(task, completed=min(total, done_before[0] + n) if total else None)
 
-        with flags_named(args, {"tick_size": "tick_size", "lot_size": "lot_size"}):
+        # The folders -o a/b/c makes are removed again when no store is written (an error, Ctrl-C; docs/config.md),
+        # also after --trade-implied-book's first step wrote its scratch store there (newcomer18).
+        made = missing_parents(Path(args.output))
+        with flags_named(args, {"tick_size": "tick_size", "lot_size": "lot_size"}), _removing(made):
             try:
                 store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
                                 lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force,
@@ -105,6 +110,21 @@ def cmd(args: argparse.Namespace) -> int:
         if line and not args.quiet:
             print(line, file=sys.stderr)
     return 0
+
+
+@contextlib.contextmanager
+def _removing(made: list[Path]) -> Iterator[None]:
+    """Remove the folders ``made`` (deepest first, each only while empty) when the block raises (Ctrl-C included),
+    a second Ctrl-C held back meanwhile."""
+    from .._interrupt import _sigint_deferred
+    from ..data._store_write import remove_parents
+
+    try:
+        yield
+    except BaseException:
+        with _sigint_deferred():
+            remove_parents(made)
+        raise
 
 
 def preopen_line(meta: dict[str, Any]) -> str | None:

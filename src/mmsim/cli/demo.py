@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,10 @@ def cmd(args: argparse.Namespace) -> int:
 
     out = Path(args.output) if args.output is not None else default_outdir()
     # Only a demo's own folder (it holds demo.html) is written into with --force; any other is refused.
-    ensure_new_output(out, args.force, marker="demo.html", what="demo output folder", remove=False, strict=True,
-                      merge=True)
-    with staged_output(out, "demo.html") as stage:
+    check = functools.partial(ensure_new_output, out, args.force, marker="demo.html", what="demo output folder",
+                              remove=False, merge=True)
+    check()
+    with staged_output(out, "demo.html", check=check) as stage:  # checked again when put in place (newcomer18)
         res = run_demo(outdir=out, quick=args.quick, progress=not (args.no_progress or args.quiet), quiet=True,
                        write_in=stage.dir())
         stage.commit(merge=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,9 @@ def cmd(args: argparse.Namespace) -> int:
     out = args.output or Path("runs") / f"queue_score_{name}"
     # Checked now, replaced only when the score is ready: a config refused later (max_orders
     # against the strategy, tick_size against the store) or a run that fails keeps the old one.
-    ensure_new_output(out, args.force, marker="queue_score.json", what="queue-score output", remove=False)
+    check = functools.partial(ensure_new_output, out, args.force, marker="queue_score.json",
+                              what="queue-score output", remove=False)
+    check()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("[bold]queue-score"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
@@ -162,7 +165,7 @@ def cmd(args: argparse.Namespace) -> int:
                                            horizons=horizons,
                                            fit_powers=powers or None, window=window,
                                            progress=lambda d, t: prog.update(task, completed=d, total=t))
-    with staged_output(out, "queue_score.json") as stage:  # whole or not at all (Ctrl-C while writing)
+    with staged_output(out, "queue_score.json", check=check) as stage:  # whole or not at all (Ctrl-C while writing)
         written = {name: out / Path(p).name for name, p in score.save(stage.dir(), report=not args.no_report).items()}
         stage.commit()
     if not args.quiet:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +139,12 @@ def cmd(args: argparse.Namespace) -> int:
                    for t in value_list(args.event_horizons, "--event-horizons", allow_empty=True)]
     out = Path(args.output) if args.output else run_dir
     refuse_looping_link(out)  # before out.resolve(), which raised RuntimeError on it
+    check: Callable[[], None] | None = None  # into the run's own directory: nothing to check
     if out.resolve() != run_dir.resolve():
         if out.exists() and not out.is_dir():  # --force would not make a file a folder (breaker17d)
             raise UsageError(f"{out}: a file, not a directory: the report writes a folder of files; choose another -o")
-        ensure_new_output(out, args.force, what="output directory")
+        check = functools.partial(ensure_new_output, out, args.force, what="output directory")
+        check()
     with flags_named(args, _FLAGS):
         rep = make_report(
             result,
@@ -160,7 +164,7 @@ def cmd(args: argparse.Namespace) -> int:
     # Staged (docs/config.md, "An output directory is written whole or not at all"): the files are written in a
     # hidden sibling and moved in, each whole, once all are there; an error or Ctrl-C while writing leaves the
     # output (a new directory, or the run's own with its previous report) as it was (newcomer17).
-    with staged_output(out, "report.json") as stage:
+    with staged_output(out, "report.json", check=check) as stage:  # checked again when put in place (newcomer18)
         written = {name: out / name for name in rep.save(stage.dir(), plots=not args.no_plots)}
         stage.commit(merge=True, replaces=REPORT_FILES)  # an earlier report's files, replaced as a set
     print(f"wrote {', '.join(sorted(written))} to {out}")  # one line, never wrapped: the path stays whole

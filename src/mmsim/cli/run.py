@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,10 @@ def cmd(args: argparse.Namespace) -> int:
     events = load_events(config)  # before touching the output: a missing store changes nothing
     # Checked now, replaced only when there is a result to write: a config refused later (a
     # strategy parameter, max_orders against the strategy) leaves the previous run as it was.
-    ensure_new_output(out, args.force, marker="result.json", what="run directory", remove=False)
-    with staged_output(out, "result.json") as stage:
+    check = functools.partial(ensure_new_output, out, args.force, marker="result.json", what="run directory",
+                              remove=False)
+    check()
+    with staged_output(out, "result.json", check=check) as stage:  # checked again when put in place (newcomer18)
         try:
             with strategy_located(args.config), progress_bar(f"run {args.config.name}", args.quiet) as update:
                 result = run_config(config, events=events, progress=update, base_dir=args.config.parent)

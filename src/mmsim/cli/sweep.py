@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -199,8 +200,10 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     check_points([point], len(grid.points), grid)
     target = out / "points" / point.id
     # Replaced only when there is a result to write (complete or partial), as `mmsim run` does.
-    ensure_new_output(target, args.force, marker="result.json", what="point directory", remove=False)
-    with staged_output(target, "result.json") as stage:  # whole or not at all (Ctrl-C while writing)
+    check = functools.partial(ensure_new_output, target, args.force, marker="result.json", what="point directory",
+                              remove=False)
+    check()
+    with staged_output(target, "result.json", check=check) as stage:  # whole or not at all (Ctrl-C while writing)
         try:
             with progress_bar(f"point {point.id[:8]}", args.quiet) as update:
                 done = run_point(grid, point, target, plots=not args.no_plots, progress=update, write_in=stage.dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ def cmd(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    from ..errors import DataError
     from ..synth import SynthConfig, load_synth_config, simulate, write_store
 
     cfg = load_synth_config(args.config) if args.config else SynthConfig()
@@ -60,16 +62,23 @@ def cmd(args: argparse.Namespace) -> int:
         from ..data._store_write import _target_state
 
         _target_state(out, args.force)
-    ensure_new_output(out, args.force, marker="meta.json", what="event store")
+    # Checked now and again when the store is put in place: the writer gets --force (as mmsim convert's), so a
+    # store another command wrote there meanwhile is replaced only with it (newcomer18).
+    check = functools.partial(ensure_new_output, out, args.force, marker="meta.json", what="event store", remove=False)
+    check()
     console = Console(stderr=True, soft_wrap=True)
     t0 = time.perf_counter()
-    if args.quiet:
-        day = simulate(cfg)
-        path = write_store(cfg, out, events=day.events)
-    else:
-        with console.status("generating the synthetic session"):
+    try:
+        if args.quiet:
             day = simulate(cfg)
-            path = write_store(cfg, out, events=day.events)
+            path = write_store(cfg, out, events=day.events, force=args.force)
+        else:
+            with console.status("generating the synthetic session"):
+                day = simulate(cfg)
+                path = write_store(cfg, out, events=day.events, force=args.force)
+    except DataError:
+        check()  # the target changed meanwhile: refused in the start check's words
+        raise
     dt = time.perf_counter() - t0
     n = len(day.events)
     console.print(Text.assemble(  # plain text: a "[x]" or "\\" in the path or symbol prints as written

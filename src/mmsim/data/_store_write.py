@@ -169,6 +169,32 @@ def _first_failing(ev: np.ndarray, cfg: Any) -> int:
     return hi - 1
 
 
+def missing_parents(path: Path) -> list[Path]:
+    """``path``'s parent folders that do not exist (``-o a/b/c`` with no ``a/``: ``a/b``, ``a``), deepest first."""
+    missing, p = [], path.parent
+    while not os.path.lexists(p) and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    return missing
+
+
+def make_parents(path: Path) -> list[Path]:
+    """Create ``path``'s missing parent folders; returns those created, deepest first, for :func:`remove_parents`
+    when the output is not written (the store writer's, and the staging of ``mmsim run``, ``report``...)."""
+    missing = missing_parents(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_parents(created: list[Path]) -> None:
+    """Remove the folders :func:`make_parents` created, deepest first, each only while empty (docs/config.md)."""
+    for p in created:
+        try:
+            os.rmdir(p)
+        except OSError:  # not empty (something else wrote there meanwhile), or gone: it and those above stay
+            break
+
+
 def _beside(path: Path, what: str) -> Path:
     return path.parent / f".{path.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
 

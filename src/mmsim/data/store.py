@@ -33,7 +33,7 @@ from ._store_write import (
     _HEADER_LEN,
     _beside,
     _npy_header,
-    check_receive_times, clock_outlier, events_digest,
+    check_receive_times, clock_outlier, events_digest, make_parents, remove_parents,
     _replay_check,
     _target_state,
 )
@@ -317,11 +317,12 @@ class EventStoreWriter:
         self.path = Path(path)
         self.force = force
         _target_state(self.path, force)  # fail before any work
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The folders made for it (-o a/b/c): removed again by abort(), each only while empty (newcomer18).
+        self._parents = make_parents(self.path)
         self._tmp = _beside(self.path, "tmp")
-        self._tmp.mkdir()
         self._closed = False
         try:
+            self._tmp.mkdir()
             self._ev_path = self._tmp / "events.npy"
             self._meta_path = self._tmp / "meta.json"
             self._rows_path = self._tmp / "rows.bin"
@@ -330,6 +331,7 @@ class EventStoreWriter:
             self._rows = open(self._rows_path, "wb")
         except BaseException:
             shutil.rmtree(self._tmp, ignore_errors=True)
+            remove_parents(self._parents)
             raise
         self.count = 0
         self.first_exch_ts: int | None = None
@@ -513,13 +515,15 @@ class EventStoreWriter:
         return True
 
     def abort(self) -> None:
-        """Remove the temporary directory (after a failed conversion); the target is untouched."""
+        """Remove the temporary directory (after a failed conversion), and the parent folders the writer created
+        for the store (deepest first, each only while empty); the target is untouched."""
         if not self._closed:
             for fh in (self._fh, self._rows):
                 if not fh.closed:
                     fh.close()
             self._closed = True
         shutil.rmtree(self._tmp, ignore_errors=True)
+        remove_parents(self._parents)
 
     def __enter__(self) -> EventStoreWriter:
         return self

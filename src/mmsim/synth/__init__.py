@@ -181,7 +181,8 @@ def store_meta(cfg: SynthConfig, events: np.ndarray) -> dict[str, Any]:
     }
 
 
-def write_store(cfg: SynthConfig, path: str | os.PathLike[str], events: np.ndarray | None = None) -> Path:
+def write_store(cfg: SynthConfig, path: str | os.PathLike[str], events: np.ndarray | None = None, *,
+                force: bool = True) -> Path:
     """Generate a session and write it as an event store directory (``events.npy`` + ``meta.json``).
 
     Parameters
@@ -193,6 +194,14 @@ def write_store(cfg: SynthConfig, path: str | os.PathLike[str], events: np.ndarr
         non-empty directory is refused).
     events : numpy.ndarray, optional
         Events already generated from ``cfg`` (skips generating them again).
+    force : bool
+        Replace an existing store at ``path`` (default True). False: a store there, even one written
+        while this ran, is refused (``mmsim synth`` without ``--force``, newcomer18).
+
+    Raises
+    ------
+    mmsim.DataError
+        ``path`` holds something else than a store, or a store and ``force`` is False.
 
     Returns
     -------
@@ -202,5 +211,5 @@ def write_store(cfg: SynthConfig, path: str | os.PathLike[str], events: np.ndarr
     from ..data.store import write_store as _write_store
 
     ev = generate(cfg) if events is None else events
-    _write_store(path, ev, store_meta(cfg, ev))
+    _write_store(path, ev, store_meta(cfg, ev), force=force)
     return Path(path)
