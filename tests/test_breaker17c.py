@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+from mmsim.errors import DataError
 from mmsim.sweep import parse_grid, run_sweep
 
 S = 1_000_000_000
@@ -114,7 +115,11 @@ def test_points_are_not_compared_with_a_baseline_point_that_failed_on_a_tampered
     tampered = _tampered(store, tmp_path / "tampered")
     grid = parse_grid(_grid([tampered, store], {"data": str(tampered), "strategy": NARROW}))
     base = grid.points[0].id
-    rows = {r["id"]: r for r in run_sweep(grid, workers=0)}
+    with pytest.raises(DataError, match=f"^{tampered.resolve()}/events.npy changed since the store was written: "):
+        run_sweep(grid, workers=0)  # the sweep's pre-flight refuses the copy (newcomer18)
+    with pytest.MonkeyPatch.context() as mp:  # the copy edited once the pre-flight had verified it
+        mp.setattr("mmsim.sweep.execute.check_stores", lambda points: None)
+        rows = {r["id"]: r for r in run_sweep(grid, workers=0)}
     assert rows[base]["status"] == "error" and rows[base]["error_type"] == "DataError"
     on_good = [p.id for p in grid.points if p.config.data == str(store)]
     assert [rows[i]["status"] for i in on_good] == ["ok", "ok"]
@@ -126,7 +131,9 @@ def test_points_are_not_compared_with_a_baseline_point_that_failed_on_a_tampered
 def test_a_fixed_baseline_that_failed_on_a_tampered_copy_compares_nothing_with_workers(store, tmp_path):
     tampered = _tampered(store, tmp_path / "tampered")
     grid = parse_grid(_grid([tampered, store], 0))
-    rows = {r["id"]: r for r in run_sweep(grid, workers=2)}
+    with pytest.MonkeyPatch.context() as mp:  # the copy edited once the pre-flight had verified it (newcomer18)
+        mp.setattr("mmsim.sweep.execute.check_stores", lambda points: None)
+        rows = {r["id"]: r for r in run_sweep(grid, workers=2)}
     assert rows[grid.points[0].id]["status"] == "error"
     on_good = [p.id for p in grid.points if p.config.data == str(store)]
     assert [rows[i]["verdict"] for i in on_good] == ["skipped", "skipped"]

@@ -122,7 +122,12 @@ def test_a_second_sweep_in_a_process_refuses_a_store_edited_in_place_before_its_
     first = run_sweep(grid, workers=0)
     assert [(r["status"], r["n_events"]) for r in first] == [("ok", 504), ("ok", 504)]
     _edit_in_place_keeping_mtime(tmp_path / "s")
-    second = run_sweep(grid, workers=0)
+    with pytest.raises(DataError) as info:  # the sweep's pre-flight refuses the store, no point runs (newcomer18)
+        run_sweep(grid, workers=0)
+    assert re.fullmatch(_changed(tmp_path / "s", st.meta["events_digest"]), str(info.value))
+    with pytest.MonkeyPatch.context() as mp:  # the store edited once the pre-flight had verified it
+        mp.setattr("mmsim.sweep.execute.check_stores", lambda points: None)
+        second = run_sweep(grid, workers=0)
     assert [(r["status"], r["error_type"], r.get("n_events")) for r in second] == [("error", "DataError", None)] * 2
     assert all(re.fullmatch(_changed(tmp_path / "s", st.meta["events_digest"]), r["error_message"]) for r in second)
 

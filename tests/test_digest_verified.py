@@ -138,7 +138,12 @@ def test_a_sweep_point_on_a_store_edited_under_its_digest_fails_before_its_repla
     grid = {"base": {"strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}},
                      "report": {"horizons": ["1s"]}},
             "axes": {"data": [str(tmp_path / "s"), str(tmp_path / "e")]}}
-    good, bad = run_sweep(grid, workers=0)
+    with pytest.raises(DataError) as info:  # the sweep's pre-flight refuses the store, no point runs (newcomer18)
+        run_sweep(grid, workers=0)
+    assert re.fullmatch(_changed(tmp_path / "e", st.meta["events_digest"]), str(info.value))
+    with pytest.MonkeyPatch.context() as mp:  # the store edited once the pre-flight had verified it
+        mp.setattr("mmsim.sweep.execute.check_stores", lambda points: None)
+        good, bad = run_sweep(grid, workers=0)
     assert (good["status"], good["n_events"]) == ("ok", len(st.events))
     assert (bad["status"], bad["error_type"], bad.get("n_events")) == ("error", "DataError", None)
     assert re.fullmatch(_changed(tmp_path / "e", st.meta["events_digest"]), bad["error_message"])

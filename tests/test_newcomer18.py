@@ -113,8 +113,6 @@ def test_a_convert_interrupted_in_its_trade_implied_step_removes_the_folders_it_
 # and the same sweep with --force all refuse it ("events.npy changed since the store was written"). The resume
 # compares the meta.json digest with the records' and never reads the events; the claim "the same store events"
 # is false, and the sweep's table and results.csv present results of a store that no longer holds those events.
-@pytest.mark.xfail(strict=True, reason="newcomer18: a resumed sweep reuses points of a store whose events.npy was "
-                   "edited under its digest and says the store events are the same")
 def test_a_resumed_sweep_refuses_a_store_edited_under_its_digest(tmp_path, capsys):
     st = tmp_path / "st"
     write_store(st, l2_with_prints(), dict(META))
@@ -134,6 +132,50 @@ def test_a_resumed_sweep_refuses_a_store_edited_under_its_digest(tmp_path, capsy
     assert "same strategy code and store events" not in out
     assert rc == 1
     assert f"{st}/events.npy changed since the store was written" in out + err
+
+
+# The same kind: a sweep over two stores that ran complete on 2 worker processes (the workers verified the stores,
+# the parent only opened them), then the second store edited under its digest. The resume refuses before reusing
+# any point, naming that store with mmsim run's message (its SHA-256 and the digest's), and leaves results.jsonl
+# as it was: the 4 records of the complete sweep. A --point drill-down of a reused point on it refuses it too.
+def test_a_resumed_multi_worker_sweep_refuses_the_one_store_edited_under_its_digest(tmp_path, capsys):
+    from mmsim.data import load
+    from mmsim.data._identity import array_digest
+
+    stores = [tmp_path / "a", tmp_path / "b"]
+    for st in stores:
+        write_store(st, l2_with_prints(), dict(META))
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({
+        "base": {"data": "a", "latency": {"entry": "1ms", "response": "1ms"}, "report": {"horizons": ["1s"]},
+                 "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}},
+        "axes": {"data": ["a", "b"], "latency.feed": ["0ms", "1ms"]}, "output": "out", "workers": 2}))
+    assert main(["sweep", str(grid), "-q"]) == 0
+    capsys.readouterr()
+    results = (tmp_path / "out" / "results.jsonl").read_text()
+    assert len(results.splitlines()) == 4
+    want = json.loads((stores[1] / "meta.json").read_text())["events_digest"]
+    ev = np.load(stores[1] / "events.npy", mmap_mode="r+")
+    ev["qty"][7] += 3                       # a hand edit under the digest
+    ev.flush()
+    del ev
+    got = array_digest(load(stores[1]).events)
+    assert got != want
+    rc = main(["sweep", str(grid), "-q"])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert out == ""
+    assert err == (f"mmsim: error: {stores[1]}/events.npy changed since the store was written: its SHA-256 is "
+                   f"{got[7:23]}…, meta.json's events_digest says {want[7:23]}…; these are not the events the store "
+                   "was written with (write it again from its source: mmsim convert)\n")
+    assert (tmp_path / "out" / "results.jsonl").read_text() == results
+    on_b = [r["id"] for r in map(json.loads, results.splitlines()) if r["overrides"]["data"] == "b"]
+    assert len(on_b) == 2
+    point = on_b[0]
+    assert main(["sweep", str(grid), "-q", "--point", point[:8]]) == 1
+    assert capsys.readouterr().err.startswith(f"mmsim: error: {stores[1]}/events.npy changed since the store was "
+                                              "written: ")
+    assert not (tmp_path / "out" / "points").exists()
 
 
 # ----------------------------------------------------------------------------- 4. two runs into one -o at once
@@ -228,8 +270,8 @@ def test_a_report_without_force_does_not_replace_an_output_written_meanwhile(tmp
 # "(run.yaml line 2)", a parameter out of its domain in the same grid says "axes.strategy.params.size[1]: ...
 # (grid.yaml line 5)", and an axis over a misspelt config key "axes.latency.fed: ... (grid.yaml line 8)"
 # (docs/sweeps.md). The unknown parameter should name where the grid writes it, as the domain error does.
-@pytest.mark.xfail(strict=True, reason="newcomer18: a sweep's unknown strategy parameter names no grid key or line")
-def test_a_misspelt_parameter_axis_names_the_grid_key_and_line(tmp_path, capsys):
+def test_a_misspelt_parameter_axis_names_the_grid_key_and_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)             # the grid named as written on the command line: grid.yaml
     st = tmp_path / "st"
     write_store(st, l2_with_prints(), dict(META))
     grid = tmp_path / "grid.yaml"
@@ -241,11 +283,40 @@ def test_a_misspelt_parameter_axis_names_the_grid_key_and_line(tmp_path, capsys)
         "workers: 0\n"
         "axes:\n"
         "  strategy.params.sise: [1, 2]\n")
-    assert main(["sweep", str(grid), "-q"]) == 2
+    assert main(["sweep", "grid.yaml", "-q"]) == 2
     err = capsys.readouterr().err
     assert err == ("mmsim: config error: axes.strategy.params.sise: strategy FixedSpread: unknown parameter 'sise' "
                    "(it takes: half_spread, size) (grid.yaml line 7) — in 2 of 2 points (strategy.params.sise=1; "
                    "strategy.params.sise=2); no point ran\n")
+
+
+# The same kind: the typo in the grid's base (line 5 of a block mapping), the axis over another parameter. The key
+# is base.strategy.params.sise, on its own line; the values its axis lists, in a block list on lines 10-12, are not
+# named (the key is wrong whatever they are). No results are written.
+def test_a_misspelt_parameter_in_the_base_names_the_grid_key_and_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_store(tmp_path / "st", l2_with_prints(), dict(META))
+    (tmp_path / "grid.yaml").write_text(
+        "base:\n"
+        "  data: st\n"
+        "  strategy:\n"
+        f"    path: '{FIXED_SPREAD}'\n"
+        "    params: {half_spread: 1,\n"
+        "             sise: 1}\n"
+        "output: out\n"
+        "workers: 0\n"
+        "axes:\n"
+        "  strategy.params.half_spread:\n"
+        "    - 1\n"
+        "    - 2\n"
+        "    - 3\n")
+    assert main(["sweep", "grid.yaml", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("mmsim: config error: base.strategy.params.sise: strategy FixedSpread: unknown parameter 'sise' "
+                   "(it takes: half_spread, size) (grid.yaml line 6) — in 3 of 3 points "
+                   "(strategy.params.half_spread=1; strategy.params.half_spread=2; strategy.params.half_spread=3); "
+                   "no point ran\n")
+    assert not (tmp_path / "out" / "results.jsonl").exists()
 
 
 # ----------------------------------------------------------------------------- 6. a synthetic store edited

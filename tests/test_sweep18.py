@@ -83,11 +83,13 @@ def _csv(out: Path) -> list[dict[str, str]]:
 
 
 def test_a_point_on_events_edited_under_their_digest_records_no_digest(synth, tmp_path, capsys):
-    """The store's events.npy was edited under its meta.json: the pre-flight opens it (mmsim.load does not hash
-    the events), each point's run refuses it; its row, record and results.csv cell have no events_digest (they
-    had the meta.json's: the digest of events the point did not replay). A resume leaves the failed points as
-    they are; once the store is written again and they are retried, they record its digest."""
+    """The store's events.npy was edited under its meta.json once the sweep's pre-flight had verified it (here: the
+    pre-flight's check_stores skipped), each point's run refuses it; its row, record and results.csv cell have no
+    events_digest (they had the meta.json's: the digest of events the point did not replay). A resume leaves the
+    failed points as they are; once the store is written again and they are retried, they record its digest.
+    Resumed with the pre-flight (newcomer18), the edited store refuses the whole sweep, the records as they are."""
     from mmsim.cli.sweep import _code_changed
+    from mmsim.errors import DataError
 
     st = _copy(synth, tmp_path / "st")
     pristine = (st / "events.npy").read_bytes()
@@ -95,17 +97,23 @@ def test_a_point_on_events_edited_under_their_digest_records_no_digest(synth, tm
     assert got != _digest(st)
     grid = parse_grid(_grid([st]))
     out = tmp_path / "out"
-    rows = run_sweep(grid, out=out, workers=0)
-    assert [(r["status"], r["error_type"], r["error_message"]) for r in rows] == [
-        ("error", "DataError", _changed_message(st, got))] * 2
-    assert [r["events_digest"] for r in rows] == [None, None]
-    assert [r["events_digest"] for r in _records(out)] == [None, None]
-    write_report(rows, grid, out, plots=False)
-    assert [r["events_digest"] for r in _csv(out)] == ["", ""]
-    # Resumed: failed points are not run again for their events (they claim none), only with retry_failed.
-    before = {r["id"]: r for r in _records(out)}
-    again = run_sweep(grid, out=out, workers=0)
-    assert [r["status"] for r in again] == ["error", "error"] and len(_records(out)) == 2
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("mmsim.sweep.execute.check_stores", lambda points: None)  # as if edited after the pre-flight
+        rows = run_sweep(grid, out=out, workers=0)
+        assert [(r["status"], r["error_type"], r["error_message"]) for r in rows] == [
+            ("error", "DataError", _changed_message(st, got))] * 2
+        assert [r["events_digest"] for r in rows] == [None, None]
+        assert [r["events_digest"] for r in _records(out)] == [None, None]
+        write_report(rows, grid, out, plots=False)
+        assert [r["events_digest"] for r in _csv(out)] == ["", ""]
+        # Resumed: failed points are not run again for their events (they claim none), only with retry_failed.
+        before = {r["id"]: r for r in _records(out)}
+        again = run_sweep(grid, out=out, workers=0)
+        assert [r["status"] for r in again] == ["error", "error"] and len(_records(out)) == 2
+    with pytest.raises(DataError) as info:
+        run_sweep(grid, out=out, workers=0)
+    assert str(info.value) == _changed_message(st, got)
+    assert {r["id"]: r for r in _records(out)} == before
     capsys.readouterr()
     (st / "events.npy").write_bytes(pristine)
     fixed = run_sweep(grid, out=out, workers=0, retry_failed=True)
@@ -173,9 +181,10 @@ def test_a_point_that_ran_records_the_digest_it_verified(synth, tmp_path):
 
 def test_a_point_rerun_onto_edited_events_is_not_counted_as_store_events_changed(synth, tmp_path):
     """A point recorded with its store's digest, run again (``--force``) after its events.npy was edited under
-    that digest, fails and records none: the summary's "store events changed" does not count it (the run did not
-    see other events, it refused them; its meta.json's digest is the same)."""
+    that digest (once the pre-flight had verified it), fails and records none: the summary's "store events changed"
+    does not count it (the run did not see other events, it refused them; its meta.json's digest is the same)."""
     from mmsim.cli.sweep import _code_changed
+    from mmsim.errors import DataError
 
     st = _copy(synth, tmp_path / "st")
     grid = parse_grid(_grid([st]))
@@ -183,8 +192,15 @@ def test_a_point_rerun_onto_edited_events_is_not_counted_as_store_events_changed
     run_sweep(grid, out=out, workers=0)
     before = {r["id"]: r for r in _records(out)}
     assert [r["events_digest"] for r in before.values()] == [_digest(st)] * 2
-    _edit_under_digest(st)
-    rows = run_sweep(grid, out=out, workers=0, fresh=True)
+    got = _edit_under_digest(st)
+    # The pre-flight refuses the store before --force deletes a record (newcomer18).
+    with pytest.raises(DataError) as info:
+        run_sweep(grid, out=out, workers=0, fresh=True)
+    assert str(info.value) == _changed_message(st, got)
+    assert {r["id"]: r for r in _records(out)} == before
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("mmsim.sweep.execute.check_stores", lambda points: None)  # as if edited after the pre-flight
+        rows = run_sweep(grid, out=out, workers=0, fresh=True)
     after = {r["id"]: r for r in _records(out)}
     assert [(r["status"], r["events_digest"]) for r in after.values()] == [("error", None)] * 2
     assert _code_changed(rows, before, after, "events_digest") == 0
@@ -204,7 +220,9 @@ def test_points_on_a_copy_edited_under_its_digest_share_no_digest_with_the_origi
     g["compare"] = {"bucket": "1s", "n_boot": 100}
     grid = parse_grid(g)
     base = grid.points[0].id
-    rows = run_sweep(grid, out=tmp_path / "out", workers=0)
+    with pytest.MonkeyPatch.context() as mp:  # the copy's points reach their runs (the pre-flight refuses it)
+        mp.setattr("mmsim.sweep.execute.check_stores", lambda points: None)
+        rows = run_sweep(grid, out=tmp_path / "out", workers=0)
     note = (f"its baseline point {base[:8]} replays another event store ({bad}) than this point's ({good}): "
             f"{_changed_message(bad, got)}; a paired comparison needs the same events")
     # The points by store (bad, good), each with half_spread 1 and 2.

@@ -63,15 +63,17 @@ def test_a_bad_parameter_fails_once_before_any_point_runs(tmp_path, store, capsy
     grid = _grid(tmp_path, store, bad)
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
-    assert str(info.value) == (
-        "strategy FixedSpread: unknown parameter 'sizee' (it takes: half_spread, size) — in 3 of 6 points "
+    assert str(info.value) == (  # the key where the grid writes it, and its line (newcomer18)
+        f"points[0].strategy.params.sizee: strategy FixedSpread: unknown parameter 'sizee' (it takes: half_spread, "
+        f"size) ({grid} line 7) — in 3 of 6 points "
         "(strategy=FixedSpread(half_spread=1, sizee=1), latency.feed=0ms; strategy=FixedSpread(half_spread=1, "
         "sizee=1), latency.feed=1ms; strategy=FixedSpread(half_spread=1, sizee=1), latency.feed=5ms); no point ran")
     assert not (tmp_path / "out").exists()  # nothing ran, nothing was written
     # The command: exit 2, one line.
     assert cli_main(["sweep", str(grid), "-q"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("mmsim: config error: strategy FixedSpread: unknown parameter")
+    assert err.count("\n") == 1 and err.startswith("mmsim: config error: points[0].strategy.params.sizee: strategy "
+                                                     "FixedSpread: unknown parameter")
 
 
 def test_a_python_strategy_and_a_missing_store_are_checked_too(tmp_path, store):

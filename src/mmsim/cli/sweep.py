@@ -192,11 +192,12 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
     """``mmsim sweep GRID --point ID``: one point, its full report and config.yaml in OUT/points/<id>."""
     from ..sweep import RESULTS_FILE, read_results, run_point, select_point
     from ..sweep.grid import _describe
-    from ..sweep.points import POINT_CONFIG, check_points, differences
+    from ..sweep.points import POINT_CONFIG, check_points, check_stores, differences
     from ._common import ensure_new_output, progress_bar
     from ._staging import staged_output
 
     point = select_point(grid, args.point)
+    check_stores([point])  # an events.npy edited under its digest: mmsim run's refusal, exit 1 (newcomer18)
     check_points([point], len(grid.points), grid)
     target = out / "points" / point.id
     # Replaced only when there is a result to write (complete or partial), as `mmsim run` does.

@@ -25,7 +25,7 @@ from .code import CODE_FIELD
 from .grid import _as_grid, _is_int, parse_timeout
 from ._dask import execute_dask
 from .passes import default_point, plan_tasks, subtask, task_runs
-from .points import check_points
+from .points import check_points, check_stores
 from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, check_output_dir, read_results
 from .resume import DATA_FIELD, resume
 
@@ -421,6 +421,9 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
                progress: bool, fresh: bool, point_fn: Any, pass_size: int | None,
                timeout: Any, locks: list[Any]) -> list[dict[str, Any]]:
     plan = grid.baseline
+    # Every store's events against its digest, before a point is reused (its record claims the same store events)
+    # or run, or --force deletes the results: mmsim run's refusal of an events.npy edited under it (newcomer18).
+    check_stores(grid.points)
     done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
     done, todo, codes, digests = resume(grid, done, retry_failed, str(out_dir / RESULTS_FILE) if out_dir else "")
     if point_fn is None and todo:

@@ -23,7 +23,7 @@ from .grid import Grid, SweepPoint
 from .labels import _canonical, _describe
 from .written import describe_written, line_of, quote_written, written_text
 
-__all__ = ["POINT_CONFIG", "check_points", "run_point", "select_point"]
+__all__ = ["POINT_CONFIG", "check_points", "check_stores", "run_point", "select_point"]
 
 #: The resolved run config a drilled-down point writes beside its report.
 POINT_CONFIG = "config.yaml"
@@ -227,6 +227,9 @@ def _line(path: str, grid: Grid) -> str:
     return found
 
 
+#: A parameter the strategy does not take (:func:`mmsim.plugins.check_strategy`): its name.
+_UNKNOWN_MSG = re.compile(r"^strategy [^:]+: unknown parameter '([^']+)' ")
+
 _CONSTRAINT_MSG = re.compile(r"^strategy [^:]+: parameter '(\w+)' \((default )?([^)]*)\) must be (?:<=|<|>=|>) "
                              r"parameter '(\w+)' \((default )?([^)]*)\)$")
 
@@ -235,9 +238,19 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     """A strategy parameter's domain error (``parameter 'size' must be > 0, got -1``) with where the grid
     writes that value: its grid key, the value as written and the file line; a broken constraint
     (``parameter 'size' (16) must be <= parameter 'max_position' (10)``) names each key the grid
-    writes of the two, with its line, and quotes their values as written."""
+    writes of the two, with its line, and quotes their values as written. A parameter the strategy does not
+    take (``unknown parameter 'sise'``) is named by the grid key that writes it, without an axis value's index
+    (``axes.strategy.params.sise: ... (grid.yaml line 7)``: the key is wrong, whatever its values), and the line
+    of that key (newcomer18: it named neither)."""
     if msg is None or grid is None:
         return msg
+    u = _UNKNOWN_MSG.match(msg)
+    if u is not None:
+        path = _param_path(u.group(1), p, grid)
+        if path is None:
+            return msg
+        path = re.sub(r"\[\d+\]$", "", path)  # an axis over the key: the key, not one of its values
+        return f"{path}: {msg}{_line(path, grid)}"
     c = _CONSTRAINT_MSG.match(msg)
     if c is not None:
         return _constraint_located(msg, c, p, grid)
@@ -296,7 +309,8 @@ def _loaded_meta(store: str) -> tuple[str | None, dict]:
     (its error, {}): a meta.json missing, not JSON or with a bad key, an events.npy not of the event schema, named
     as ``mmsim run`` names them (a store with a broken meta.json left its lot size unknown, and the sweep blamed a
     size written ``1 base``; newcomer17). Opened by :func:`mmsim.sweep.passes.open_store`: the points run in this
-    process reuse the open (it was opened twice, a recorded store's receive times scanned twice; sweep18)."""
+    process reuse the open (it was opened twice, a recorded store's receive times scanned twice; sweep18). Its
+    events are verified by :func:`check_stores`, before this."""
     from ..errors import DataError
     from .passes import open_store
 
@@ -304,6 +318,48 @@ def _loaded_meta(store: str) -> tuple[str | None, dict]:
         return None, dict(open_store(store).meta, store=store)
     except DataError as exc:
         return str(exc), {}
+
+
+def check_stores(points: Sequence[SweepPoint]) -> None:
+    """Verify each distinct event store of ``points`` against its ``meta.json`` digest, once, before a sweep reuses
+    or runs anything (``mmsim sweep``, ``run_sweep`` and ``--point``; then :func:`check_points`).
+
+    A resumed sweep reuses a recorded point when its store's ``meta.json`` digest is the recorded one; an
+    ``events.npy`` edited under that digest kept it, and every point was reused as of "the same store events",
+    while ``mmsim run`` and the same sweep with ``--force`` refused the store (newcomer18). Every store the points
+    name is verified, points to run or to reuse alike, through :func:`mmsim.sweep.passes.open_store` (the open the
+    pre-flight and the points run in this process share) and :func:`mmsim.data._identity.verify_store` (hashed
+    once per file version in a process: those points do not hash it again). A ``data`` that is no store, or a store
+    that does not open, is left to :func:`check_points` (which names the points).
+
+    Parameters
+    ----------
+    points : sequence of SweepPoint
+        The grid's points (each ``config.data``: a store path).
+
+    Raises
+    ------
+    DataError
+        The first store whose events are not its digest's, with ``mmsim run``'s message
+        (``ST/events.npy changed since the store was written: ...``): a refusal of the whole sweep (exit 1).
+    """
+    from ..data._identity import verify_store
+    from ..errors import DataError
+    from ..runner import store_problem
+    from .passes import open_store
+
+    seen: set[str] = set()
+    for p in points:
+        data = p.config.data
+        if not data or data in seen:
+            continue
+        seen.add(data)
+        if store_problem(data) is None:
+            try:
+                opened = open_store(data)
+            except DataError:
+                continue  # check_points names it, with the points
+            verify_store(opened)
 
 
 def _meta(store: str) -> dict:
