@@ -122,18 +122,21 @@ def _run_cut(d: Path, how: str = "store") -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", _CUT, str(d), how], capture_output=True, text=True, timeout=120)
 
 
+def _cut_msg(d: Path, n_events: int) -> str:
+    """The refusal of a store at ``d`` of ``n_events`` records whose ``events.npy`` _CUT truncated to 100 records."""
+    return (f"DataError: {d / 'events.npy'} is 5056 bytes, {256 + 48 * n_events} when the store was opened: cut "
+            "short since (its memory map cannot be read past the new end); open the store again (mmsim.load)\n")
+
+
 def test_a_store_cut_short_after_its_open_is_refused_not_a_crash(tmp_path):
     """``mmsim.run(store)`` after the store's ``events.npy`` was truncated in place (a copy over it interrupted, a
     disk-full rewrite) read its memory map past the file's new end: SIGBUS killed the Python process (exit -7), no
     error. The file's size now against its size at the open: a DataError naming both."""
     ev = l2_events(5000)
     write_store(tmp_path / "s", ev, dict(META))
-    size = 256 + 48 * len(ev)
     p = _run_cut(tmp_path / "s")
     assert (p.returncode, p.stderr) == (0, "")
-    assert p.stdout == (f"DataError: {tmp_path / 's' / 'events.npy'} is 5056 bytes, {size} when the store was "
-                        "opened: cut short since (its memory map cannot be read past the new end); open the store "
-                        "again (mmsim.load)\n")
+    assert p.stdout == _cut_msg(tmp_path / "s", len(ev))
 
 
 def test_a_stores_map_given_bare_and_cut_short_is_refused_too(tmp_path):
@@ -142,9 +145,7 @@ def test_a_stores_map_given_bare_and_cut_short_is_refused_too(tmp_path):
     write_store(tmp_path / "s", ev, dict(META))
     p = _run_cut(tmp_path / "s", "bare")
     assert (p.returncode, p.stderr) == (0, "")
-    assert p.stdout == (f"DataError: {tmp_path / 's' / 'events.npy'} is 5056 bytes, {256 + 48 * len(ev)} when the "
-                        "store was opened: cut short since (its memory map cannot be read past the new end); open "
-                        "the store again (mmsim.load)\n")
+    assert p.stdout == _cut_msg(tmp_path / "s", len(ev))
 
 
 def test_a_store_without_a_digest_cut_short_is_refused_too(tmp_path):
@@ -157,8 +158,7 @@ def test_a_store_without_a_digest_cut_short_is_refused_too(tmp_path):
     mp.write_text(json.dumps(meta))
     p = _run_cut(tmp_path / "s")
     assert (p.returncode, p.stderr) == (0, "")
-    assert p.stdout.startswith(f"DataError: {tmp_path / 's' / 'events.npy'} is 5056 bytes, {256 + 48 * len(ev)} "
-                               "when the store was opened: cut short since")
+    assert p.stdout == _cut_msg(tmp_path / "s", len(ev))
 
 
 def test_a_store_replaced_whole_is_not_cut_short(store, tmp_path):

@@ -10,7 +10,7 @@ import math
 import os
 import weakref
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -184,18 +184,30 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     if isinstance(events, np.memmap) and events.filename:  # the file opened (an .npy beside a meta.json, too)
         if Path(events.filename) != ev_path.resolve():
             ev_path = Path(events.filename)
+    _compare(  # a count that differs is a part of the store (or a file grown or cut), not the file edited
+        events, meta,
+        lambda k, n: (f"{ev_path}: {k} events given, {meta_path.name} says the store holds {n}: not the events its "
+                      f"{DIGEST_KEY} is of (a part of a store replays as an array, mmsim.run(store.events[a:b], ...); "
+                      "an events.npy changed since the store was written is written again from its source: "
+                      f"{_remedy(meta)})"),
+        lambda got, want: (f"{ev_path} changed since the store was written: its SHA-256 is {got}…, "
+                           f"{meta_path.name}'s {DIGEST_KEY} says {want}…; these are not the events the store was "
+                           f"written with (write it again from its source: {_remedy(meta)})"))
+
+
+def _compare(events: np.ndarray, meta: Mapping[str, Any], count_fault: Callable[[int, int], str],
+             digest_fault: Callable[[str, str], str]) -> None:
+    """The check :func:`verify_digest` and :func:`verify_given` share: ``events`` of another length than ``meta``'s
+    ``event_count`` is refused with ``count_fault(given, count)``, not hashed; then events whose digest
+    (:func:`_digest_of`) is not ``meta``'s ``events_digest`` with ``digest_fault(got, want)``, each the digest's first
+    16 hex digits. The caller says how to name the events (the file, or events given with a store's meta)."""
     n = meta.get("event_count")
-    if isinstance(n, int) and not isinstance(n, bool) and len(events) != n:  # a part of it: not the file edited
-        raise DataError(f"{ev_path}: {len(events)} events given, {meta_path.name} says the store holds {n}: not the "
-                        f"events its {DIGEST_KEY} is of (a part of a store replays as an array, "
-                        "mmsim.run(store.events[a:b], ...); an events.npy changed since the store was written is "
-                        f"written again from its source: {_remedy(meta)})")
+    if isinstance(n, int) and not isinstance(n, bool) and len(events) != n:
+        raise DataError(count_fault(len(events), n))
     want = meta[DIGEST_KEY]
     got = _digest_of(events, want)
     if got != want:
-        raise DataError(f"{ev_path} changed since the store was written: its SHA-256 is {got[7:23]}…, "
-                        f"{meta_path.name}'s {DIGEST_KEY} says {want[7:23]}…; these are not the events the store "
-                        f"was written with (write it again from its source: {_remedy(meta)})")
+        raise DataError(digest_fault(got[7:23], want[7:23]))
 
 
 def _remedy(meta: Mapping[str, Any]) -> str:
@@ -229,15 +241,12 @@ def verify_given(events: np.ndarray, meta: Mapping[str, Any]) -> None:
         return
     if (why := digest_problem(meta[DIGEST_KEY])) is not None:
         raise DataError(f"the meta given with the events: key {DIGEST_KEY!r} {why}")
-    n = meta.get("event_count")
-    if isinstance(n, int) and not isinstance(n, bool) and len(events) != n:
-        raise DataError(f"{len(events)} events given with a store's meta, which says the store holds {n}: not the "
-                        f"events its {DIGEST_KEY} is of ({_AS_GIVEN})")
-    want = meta[DIGEST_KEY]
-    got = _digest_of(events, want)
-    if got != want:
-        raise DataError(f"events given with a store's meta but no path: its SHA-256 is {got[7:23]}…, meta.json's "
-                        f"{DIGEST_KEY} says {want[7:23]}…; these are not the events the meta describes ({_AS_GIVEN})")
+    _compare(
+        events, meta,
+        lambda k, n: (f"{k} events given with a store's meta, which says the store holds {n}: not the events its "
+                      f"{DIGEST_KEY} is of ({_AS_GIVEN})"),
+        lambda got, want: (f"events given with a store's meta but no path: its SHA-256 is {got}…, meta.json's "
+                           f"{DIGEST_KEY} says {want}…; these are not the events the meta describes ({_AS_GIVEN})"))
 
 
 def verify_store(store: Any) -> None:
