@@ -1,7 +1,8 @@
 """Breaker 18: the strategy API as a plugin author meets it (docs/strategies.md).
 
 Each finding has a test pinning the right behaviour and a second case of the same kind;
-those that need the C++ engine are strict xfails whose reason says the fix.
+those that needed the C++ engine were strict xfails; finding 9 (a fraction in an integer field of out) is
+refused before the run since 19 (tests/test_int_writes19.py).
 """
 
 from __future__ import annotations
@@ -459,44 +460,57 @@ def ioc_from_params(view, params, state, out):
     return 0
 
 
+@numba_strategy(params={"size": 1.0}, state_size=1)
+def levels_from_view(view, params, state, out):
+    """Quotes ``bid_qty / 2`` levels a side: a count the view decides, so no check before the run can see it."""
+    if view.bid_qty <= 0 or view.ask_qty <= 0:
+        return 0
+    out.n_bid_levels = view.bid_qty / 2
+    out.n_ask_levels = 1
+    out.bid_ladder_px[0] = view.best_bid
+    out.bid_ladder_qty[0] = params.size
+    out.ask_ladder_px[0] = view.best_ask
+    out.ask_ladder_qty[0] = params.size
+    return 1
+
+
+@numba_strategy(params={"size": 1.0}, state_size=1)
+def ioc_side_from_view(view, params, state, out):
+    """One IOC whose side is ``bid_qty / 10`` (0.5 on the book below): decided by the view, as above."""
+    if state[0] > 0:
+        return 0
+    state[0] = 1.0
+    out.n_orders = 1
+    out.order_type[0] = 2  # IOC
+    out.order_side[0] = view.bid_qty / 10
+    out.order_px[0] = view.best_ask
+    out.order_qty[0] = params.size
+    return 0
+
+
 def test_pure_python_path_refuses_a_fraction_in_an_integer_field_of_out():
-    """``out.n_bid_levels = params.levels`` with ``levels: 2.5``: numpy's cast cut it to 2 levels (199..203, 8
-    order rows as with ``levels: 2``), silently, on every path. The plain Python path refuses it."""
-    ladder = mmsim.Config(ladder_levels=3)
-    assert prices(mmsim.run(l2_events(20), levels_from_params.python(pure=True, levels=2.0), ladder)) == {
-        199, 200, 202, 203}
-    line = levels_from_params.py_rule.__code__.co_firstlineno + 5  # the decorator, def, docstring, if, return, here
+    """``out.n_bid_levels = view.bid_qty / 2`` with 5 lots bid: 2.5, which numba's cast cuts to 2 levels,
+    silently. The plain Python path refuses it when it is written. (A fraction from the parameters,
+    ``out.n_bid_levels = params.levels``, is refused before the run on every path: tests/test_int_writes19.py.)"""
+    line = levels_from_view.py_rule.__code__.co_firstlineno + 5  # the decorator, def, docstring, if, return, here
     with pytest.raises(StrategyError) as info:
-        mmsim.run(l2_events(20), levels_from_params.python(pure=True, levels=2.5), ladder)
+        mmsim.run(l2_events(20), levels_from_view.python(pure=True), mmsim.Config(ladder_levels=3))
     assert str(info.value) == (
-        f"strategy levels_from_params raised ValueError in quote() at local time {T0}: out.n_bid_levels = 2.5 is "
+        f"strategy levels_from_view raised ValueError in quote() at local time {T0}: out.n_bid_levels = 2.5 is "
         f"not a whole number: it is an integer field, which the compiled rule would set to 2 silently "
         f"(test_stratbreak18.py line {line})")
 
 
 def test_pure_python_path_refuses_a_fraction_in_an_integer_array_field_of_out():
-    """``out.order_side[0] = params.direction`` with ``direction: 0.5``: cut to side 0 (the engine refuses it,
-    but as ``order_side = 0``, a value the rule never wrote); ``-1.0`` is a whole number and goes through."""
-    s = ioc_from_params.python(pure=True, direction=-1.0)
-    assert s.quote(book_view()).orders == (mmsim.Order(2, -1, 200.0, 1.0, 0),)
+    """``out.order_side[0] = view.bid_qty / 10`` with 5 lots bid: 0.5, cut to side 0 (the engine refuses it, but
+    as ``order_side = 0``, a value the rule never wrote); with 10 lots bid, 1.0 is a whole number and goes
+    through."""
+    assert ioc_side_from_view.python(pure=True).quote(book_view(qty=10)).orders == (
+        mmsim.Order(2, 1, 202.0, 1.0, 0),)
     with pytest.raises(ValueError) as info:
-        ioc_from_params.python(pure=True, direction=0.5).quote(book_view())
+        ioc_side_from_view.python(pure=True).quote(book_view())
     assert str(info.value) == ("out.order_side[0] = 0.5 is not a whole number: it is an integer field, which the "
                                "compiled rule would set to 0 silently")
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "C++ (and records.py): QUOTE_DTYPE's n_bid_levels, n_ask_levels, n_orders, order_type, order_side and "
-    "order_tag are int64, so the compiled rule's write of a float64 (every param is one) is cut by numba's cast "
-    "before the engine sees it: levels 2.5 quotes 2 levels a side, silently. Fix: make them float64 in the Quote "
-    "struct and QUOTE_DTYPE, and have the engine refuse a fraction as it does for prices ('quote n_bid_levels = 2.5 "
-    "is not a whole number'); or refuse a float written into an integer field of out when the rule compiles"))
-@pytest.mark.parametrize("path", ["fast", "python"])
-def test_a_fraction_in_an_integer_field_of_out_stops_the_compiled_rule(path):
-    kind = levels_from_params
-    s = kind(levels=2.5) if path == "fast" else kind.python(levels=2.5)
-    with pytest.raises(StrategyError, match=r"n_bid_levels = 2\.5 is not a whole number"):
-        mmsim.run(l2_events(20), s, mmsim.Config(ladder_levels=3))
 
 
 # -- finding 10: a pickled or copied Python twin forgot which parameters were defaults -------------

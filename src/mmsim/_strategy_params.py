@@ -263,8 +263,10 @@ def _contradiction(constraints: tuple[_Constraint, ...]) -> list[_Constraint] | 
 
 def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mapping[str, Any],
                     domains: Mapping[str, _Domain] | None = None,
-                    constraints: tuple[_Constraint, ...] = ()) -> dict[str, float]:
-    """Validate ``values`` against the declared parameters, their domains and constraints; fill in defaults."""
+                    constraints: tuple[Any, ...] = ()) -> dict[str, float]:
+    """Validate ``values`` against the declared parameters, their domains and constraints (each with
+    ``problem(values, given) -> str | None``: a :class:`_Constraint`, or a rule's write into an integer field of
+    ``out``, ``mmsim._int_writes.IntWrite``); fill in defaults."""
     if not isinstance(values, Mapping):
         raise ConfigError(f"strategy {label}: parameters must be a mapping, got {type(values).__name__}")
     for key in values:

@@ -78,6 +78,7 @@ from ._numba_support import (
     _wrapper_module,
     native_error_message,
 )
+from ._int_writes import IntWrite, rule_int_writes
 from ._qty_units import normalize_per_quantities, normalize_quantities
 from ._strategy_params import (
     _Constraint,
@@ -112,11 +113,7 @@ def _params_dtype(names: tuple[str, ...]) -> np.dtype:
 
 
 # --------------------------------------------------------------------------------------
-# fingerprint of a rule (what the compile cache is keyed on)
-
-
-# --------------------------------------------------------------------------------------
-# the generated wrapper module
+# the generated wrapper module (the rule's fingerprint, what the compile cache is keyed on: _numba_support)
 
 
 def _return_code(code):  # type: ignore[no-untyped-def]  # numba matches the overload's signature exactly
@@ -195,6 +192,8 @@ class NumbaStrategyType:
         self.param_domains: dict[str, _Domain] = _normalize_domains(domains, self.param_spec, f"strategy {self.name}")
         self.param_constraints: tuple[_Constraint, ...] = _normalize_constraints(
             constraints, self.param_spec, f"strategy {self.name}")
+        # its writes of parameters into integer fields of out, checked with each strategy's values (_int_writes)
+        self.int_writes: tuple[IntWrite, ...] = rule_int_writes(py, self.param_spec, f"strategy {self.name}")
         self.quantities: dict[str, bool] = normalize_quantities(quantities, self.param_spec, self.param_domains,
                                                                 f"strategy {self.name}")
         self.per_quantities: tuple[str, ...] = normalize_per_quantities(per_quantities, self.param_spec,
@@ -247,7 +246,7 @@ class NumbaStrategyType:
             Naming an unknown, missing or non-numeric parameter, or one outside its declared domain.
         """
         return _resolve_params(self.name, self.param_spec, params or {}, self.param_domains,
-                               self.param_constraints)
+                               self.param_constraints + self.int_writes)
 
     def python(self, *, pure: bool = False, **params: Any) -> "RuleStrategy":
         """The same rule as an :class:`mmsim.Strategy` (the Python path, for prototyping).
@@ -386,7 +385,7 @@ class NumbaStrategy:
         self.kind = kind
         self._mmsim_given_ = tuple(params)  # for mmsim.run's lot-unit warning: the rest are defaults
         self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains,
-                                                           kind.param_constraints)
+                                                           kind.param_constraints + kind.int_writes)
         self._params_array = np.array([self.params[n] for n in kind.param_names] or [0.0], dtype=np.float64)
         kind.compile()
 
@@ -443,7 +442,7 @@ class RuleStrategy(Strategy):
         kind = type(self).native
         self._mmsim_given_ = tuple(params)  # the names given, as a numba strategy's (the lot-unit warning; breaker15d)
         self.params: dict[str, float] = _resolve_params(kind.name, kind.param_spec, params, kind.param_domains,
-                                                           kind.param_constraints)
+                                                           kind.param_constraints + kind.int_writes)
         self.pure = bool(pure)
         self._params_rec = np.zeros((), dtype=kind.params_dtype)
         for k, v in self.params.items():

@@ -1,0 +1,286 @@
+"""A compiled rule's writes of its parameters into the integer fields of ``out``, checked before it runs.
+
+``out``'s level and order counts (``n_bid_levels``, ``n_ask_levels``, ``n_orders``) and ``order_type``,
+``order_side``, ``order_tag`` are int64 (``mmsim.records.QUOTE_DTYPE``), and every parameter is a float64: numba
+casts ``out.n_bid_levels = params.levels`` with ``levels: 2.5`` to 2, before the engine sees it, so the rule quoted 2
+levels a side without a word (stratbreak18). The plain Python path refuses the write when it happens
+(``_numba_support._check_whole``); the machine code cannot tell.
+
+What can be known before the run is checked here: the rule's source is read once, when it is declared, for each
+assignment to an integer field of ``out`` whose value is computed from the parameters and numbers alone
+(``params.levels``, ``params.levels * 2``, ``int(params.x) + 1``, or a local assigned once from such an expression),
+outside any ``if`` whose condition the parameters decide otherwise (one the view or the state decides may be
+reached, so its writes are checked). Each such write is evaluated with a strategy's
+parameter values when it is made (and by ``check_params``, a sweep's pre-flight), and a value that is not a whole
+number is a :class:`mmsim.ConfigError` naming the field, the expression, its value, the parameters and the rule's
+file and line. A write that also reads the view or the state (``view.position / params.size``) is not decidable
+before the run and is not checked (documented in docs/strategies.md).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import operator
+import textwrap
+import types as pytypes
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .errors import StrategyError
+from .records import QUOTE_DTYPE
+
+#: The integer fields of ``out``: scalars (``out.n_orders = ...``) and arrays (``out.order_side[0] = ...``).
+INT_FIELDS: frozenset[str] = frozenset(
+    name for name, (dt, _off) in (QUOTE_DTYPE.fields or {}).items() if (dt.base if dt.subdtype else dt).kind == "i")
+
+_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+}
+_UNARY: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
+#: Calls whose value the parameters decide: builtins, and ``math.``/``np.`` rounding.
+_CALLS: dict[str, Callable[..., Any]] = {
+    "int": int, "float": float, "abs": abs, "min": min, "max": max, "round": round,
+    "math.floor": math.floor, "math.ceil": math.ceil, "math.trunc": math.trunc,
+    "np.floor": math.floor, "np.ceil": math.ceil, "np.trunc": math.trunc,
+    "numpy.floor": math.floor, "numpy.ceil": math.ceil, "numpy.trunc": math.trunc,
+}
+
+
+class _Unknown(Exception):
+    """The expression reads something the parameters do not decide (the view, the state, a loop variable)."""
+
+
+class IntWrite:
+    """One assignment ``target = expr`` of the rule into an integer field of ``out`` that the parameters decide.
+
+    ``problem(values)`` is the refusal's text when ``expr`` is not a whole number for those parameter values, else
+    None (the :class:`~mmsim._strategy_params._Constraint` interface, so ``_resolve_params`` checks both alike)."""
+
+    __slots__ = ("target", "source", "line", "_expr", "_env", "_params", "_guards")
+
+    def __init__(self, target: str, expr: ast.expr, line: str, env: Mapping[str, ast.expr], params: str,
+                 guards: tuple[tuple[ast.expr, bool], ...]) -> None:
+        self.target, self.source, self.line = target, ast.unparse(expr), line
+        self._expr, self._env, self._params, self._guards = expr, env, params, guards
+
+    def __repr__(self) -> str:
+        return f"{self.target} = {self.source} ({self.line})"
+
+    def problem(self, values: Mapping[str, float], given: Any = None) -> str | None:
+        from ._numba_support import _check_whole
+
+        ev = _Evaluator(values, self._env, self._params)
+        try:
+            for test, want in self._guards:
+                try:
+                    if bool(_Evaluator(values, self._env, self._params).eval(test)) != want:
+                        return None  # not reached with these parameters
+                except _Unknown:
+                    pass  # the view or the state decides: it may be reached
+            x = ev.eval(self._expr)
+        except (_Unknown, ArithmeticError, ValueError, TypeError):
+            return None  # not decidable here (or it fails in the rule too: its own error there)
+        try:
+            _check_whole(f"{self.target} = {self.source}", float(x))
+        except ValueError as exc:
+            used = ", ".join(f"{n}={values[n]!r}" for n in ev.read)
+            bare = isinstance(self._expr, ast.Attribute) and len(ev.read) == 1
+            return f"{exc} ({self.line}" + ("" if bare or not used else f"; parameters {used}") + ")"
+        return None
+
+
+class _Evaluator:
+    """Evaluates an expression of ``params.NAME``, numbers, arithmetic, comparisons, ``and``/``or``/``not``, the
+    calls of ``_CALLS`` and locals assigned once (``env``); anything else is :class:`_Unknown`."""
+
+    def __init__(self, values: Mapping[str, float], env: Mapping[str, ast.expr], params: str) -> None:
+        self.values, self.env, self.params = values, env, params
+        self.read: list[str] = []
+        self._depth = 0
+
+    def eval(self, node: ast.expr) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > 50:
+                raise _Unknown
+            return self._eval(node)
+        finally:
+            self._depth -= 1
+
+    def _eval(self, node: ast.expr) -> Any:
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self.params:
+            if node.attr not in self.values:
+                raise _Unknown
+            if node.attr not in self.read:
+                self.read.append(node.attr)
+            return float(self.values[node.attr])
+        if isinstance(node, ast.Name) and node.id in self.env:
+            return self.eval(self.env[node.id])
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return _BINOPS[type(node.op)](self.eval(node.left), self.eval(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            return _UNARY[type(node.op)](self.eval(node.operand))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return not self.eval(node.operand)
+        if isinstance(node, ast.BoolOp):
+            vals = [self.eval(v) for v in node.values]
+            return all(vals) if isinstance(node.op, ast.And) else any(vals)
+        if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+            left = self.eval(node.left)
+            for op, right_node in zip(node.ops, node.comparators):
+                right = self.eval(right_node)
+                if not _COMPARE[type(op)](left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.IfExp):
+            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+        if isinstance(node, ast.Call) and not node.keywords and (fn := _CALLS.get(ast.unparse(node.func))):
+            return fn(*(self.eval(a) for a in node.args))
+        raise _Unknown
+
+
+def _function(py: pytypes.FunctionType) -> tuple[ast.FunctionDef, int] | None:
+    """The rule's ``def`` node and the file line of its source's first line, or None when there is no source."""
+    try:
+        lines, first = inspect.getsourcelines(py)
+    except (OSError, TypeError):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == py.__name__:
+            return node, max(first, 1)
+    return None
+
+
+def _assigned_once(fn: ast.FunctionDef, args: set[str]) -> dict[str, ast.expr]:
+    """Locals bound exactly once in the rule, by ``name = expr``: their expression (an argument, a loop variable, a
+    name bound twice or by ``+=``, ``with``, unpacking or ``:=`` is not)."""
+    stores: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            stores[node.target.id] = stores.get(node.target.id, 0) + 1
+    env: dict[str, ast.expr] = {}
+    for node in ast.walk(fn):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and stores.get(node.targets[0].id) == 1 and node.targets[0].id not in args):
+            env[node.targets[0].id] = node.value
+    return env
+
+
+def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
+    """The assignments of rule ``py`` (``rule(view, params, state, out)``, any names) into an integer field of
+    ``out`` whose value reads the parameters (:class:`IntWrite`), in source order; none when its source cannot be
+    read (a rule made by ``exec``). A write of a number alone (``out.n_orders = 1``) reads none and is left to
+    :func:`constant_fractions`."""
+    found = _function(py)
+    if found is None:
+        return ()
+    fn, first = found
+    names = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    if len(names) != 4:
+        return ()
+    params, out = names[1], names[3]
+    env = _assigned_once(fn, set(names))
+    file = Path(py.__code__.co_filename).name
+    writes: list[IntWrite] = []
+
+    def target_of(t: ast.expr) -> str | None:
+        base = t.value if isinstance(t, ast.Subscript) else t
+        if (isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == out
+                and base.attr in INT_FIELDS):
+            return ast.unparse(t)
+        return None
+
+    def visit(stmts: list[ast.stmt], guards: tuple[tuple[ast.expr, bool], ...]) -> None:
+        for st in stmts:
+            if isinstance(st, ast.Assign):
+                for t in st.targets:
+                    if (target := target_of(t)) is not None:
+                        writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env,
+                                               params, guards))
+            elif isinstance(st, ast.If):
+                visit(st.body, guards + ((st.test, True),))
+                visit(st.orelse, guards + ((st.test, False),))
+            elif isinstance(st, (ast.For, ast.While)):
+                visit(st.body, guards)  # a loop's body may run (its condition is left unevaluated: not a guard)
+            elif isinstance(st, (ast.With, ast.Try)):
+                visit(st.body, guards)
+
+    visit(fn.body, ())
+    return tuple(w for w in writes if _mentions(w._expr, env, params, 0))
+
+
+def _mentions(node: ast.expr, env: Mapping[str, ast.expr], params: str, depth: int) -> bool:
+    """Whether ``node`` reads a parameter, directly or through locals assigned once (whether the rest is decidable
+    is :meth:`IntWrite.problem`'s question: a write it cannot evaluate is not checked)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == params:
+            return True
+        if isinstance(n, ast.Name) and n.id in env and depth < 50 and _mentions(env[n.id], env, params, depth + 1):
+            return True
+    return False
+
+
+def constant_fractions(py: pytypes.FunctionType) -> list[str]:
+    """The refusals of writes of a number alone that is not whole into an integer field of ``out``
+    (``out.n_bid_levels = 2.5``), whatever the parameters: each cut by numba to its integer part."""
+    found = _function(py)
+    if found is None:
+        return []
+    fn, first = found
+    names = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    if len(names) != 4:
+        return []
+    out = names[3]
+    file = Path(py.__code__.co_filename).name
+    from ._numba_support import _check_whole
+
+    bad: list[str] = []
+    for st in ast.walk(fn):
+        if not isinstance(st, ast.Assign):
+            continue
+        for t in st.targets:
+            base = t.value if isinstance(t, ast.Subscript) else t
+            if not (isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == out
+                    and base.attr in INT_FIELDS):
+                continue
+            v = st.value
+            neg = isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub)
+            c = v.operand if neg and isinstance(v, ast.UnaryOp) else v
+            if isinstance(c, ast.Constant) and isinstance(c.value, float):
+                try:
+                    _check_whole(ast.unparse(t), -c.value if neg else c.value)
+                except ValueError as exc:
+                    bad.append(f"{exc} ({file} line {first + st.lineno - 1})")
+    return bad
+
+
+def rule_int_writes(py: pytypes.FunctionType, spec: Mapping[str, float | None], where: str) -> tuple[IntWrite, ...]:
+    """:func:`integer_writes` of a rule being declared (``numba_strategy``), after refusing a number that is not
+    whole written into an integer field (:func:`constant_fractions`) and a default parameter value that makes one
+    (``params={"levels": 2.5}``): :class:`mmsim.StrategyError` naming ``where``, the write and its line."""
+    if bad := constant_fractions(py):
+        raise StrategyError(f"{where}: {bad[0]}")
+    writes = integer_writes(py)
+    defaults = {k: v for k, v in spec.items() if v is not None}
+    for w in writes:
+        if (why := w.problem(defaults)) is not None:
+            raise StrategyError(f"{where}: with the default parameters, {why}")
+    return writes
