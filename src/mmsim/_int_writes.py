@@ -33,7 +33,7 @@ from .records import QUOTE_DTYPE
 
 #: The integer fields of ``out``: scalars (``out.n_orders = ...``) and arrays (``out.order_side[0] = ...``).
 INT_FIELDS: frozenset[str] = frozenset(
-    name for name, (dt, _off) in (QUOTE_DTYPE.fields or {}).items() if (dt.base if dt.subdtype else dt).kind == "i")
+    name for name, f in (QUOTE_DTYPE.fields or {}).items() if (f[0].base if f[0].subdtype else f[0]).kind == "i")
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
