@@ -1,0 +1,63 @@
+"""Lead, session 19: cases of kinds fixed before that no test pinned yet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_newcomer17 import FIXED_SPREAD, META, l2_with_prints
+
+import mmsim.sweep as sw
+from mmsim.data import load
+from mmsim.data._identity import array_digest
+from mmsim.data.store import write_store
+from mmsim.errors import DataError
+
+CALLS: list[str] = []
+
+
+def _point(cfg) -> dict:
+    """A custom point_fn that reads nothing itself: it records that it was called."""
+    CALLS.append(cfg.strategy.params["half_spread"])
+    return {"x": 1.0}
+
+
+def _grid(tmp_path: Path) -> dict:
+    return {"base": {"data": "st", "latency": {"entry": "1ms", "response": "1ms"}, "report": {"horizons": ["1s"]},
+                     "strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1, "size": 1}}},
+            "axes": {"strategy.params.half_spread": [1, 2]}, "workers": 0}
+
+
+@pytest.mark.parametrize("resumed", [False, True], ids=["first-run", "resumed"])
+def test_a_sweep_with_a_custom_point_fn_refuses_a_store_edited_under_its_digest(tmp_path, resumed):
+    """closing18 left it untested: a sweep's pre-flight verifies every store (``check_stores``) whatever computes
+    its points, so a custom ``point_fn`` (which opens nothing the sweep sees) is never called on an ``events.npy``
+    edited under its ``meta.json`` digest: the sweep is refused with ``mmsim run``'s message, on a first run and
+    on a resume (whose records would otherwise be reused as "the same store events")."""
+    st = tmp_path / "st"
+    write_store(st, l2_with_prints(), dict(META))
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps(_grid(tmp_path)))
+    CALLS.clear()
+    if resumed:
+        rows = sw.run_sweep(str(grid), tmp_path / "out", workers=0, point_fn=_point)
+        assert [(r["status"], r["x"]) for r in rows] == [("ok", 1.0), ("ok", 1.0)]
+        assert CALLS == [1, 2]
+        CALLS.clear()
+    want = json.loads((st / "meta.json").read_text())["events_digest"]
+    ev = np.load(st / "events.npy", mmap_mode="r+")
+    ev["qty"][5] += 2                       # a hand edit under the digest
+    ev.flush()
+    del ev
+    got = array_digest(load(st).events)
+    with pytest.raises(DataError) as info:
+        sw.run_sweep(str(grid), tmp_path / "out", workers=0, point_fn=_point)
+    assert str(info.value) == (f"{st}/events.npy changed since the store was written: its SHA-256 is {got[7:23]}…, "
+                               f"meta.json's events_digest says {want[7:23]}…; these are not the events the store "
+                               "was written with (write it again from its source: mmsim convert)")
+    assert CALLS == []
+    if resumed:  # the records of the first run as they were
+        assert [json.loads(r)["status"] for r in (tmp_path / "out" / "results.jsonl").read_text().splitlines()] == [
+            "ok", "ok"]
