@@ -146,3 +146,28 @@ def test_a_write_the_view_may_reach_is_checked():
     assert str(info.value) == (f"strategy guarded: out.n_orders = params.count = 1.5 {CUT.format(1)} "
                                f"(test_int_writes19.py line {guarded.__code__.co_firstlineno + 2})")
     assert kind.check_params({"count": 1.0}) == {"count": 1.0}
+
+
+def test_an_integer_field_stepped_by_a_parameter_fraction_is_refused():
+    """``out.n_orders += params.step``: whatever ``n_orders`` held (a whole number), a step of 0.5 makes a fraction,
+    cut by numba; ``-=`` alike: ``step: 2`` steps ``n_orders`` by 2 but ``order_tag[0]`` by 2 / 4 = 0.5. A step of 4
+    is made."""
+
+    def stepped(view, params, state, out):
+        out.n_orders = 0
+        out.n_orders += params.step
+        out.order_tag[0] -= params.step / 4
+        return 0
+
+    kind = numba_strategy(params={"step": 4.0})(stepped)
+    first = stepped.__code__.co_firstlineno
+    with pytest.raises(ConfigError) as info:
+        kind.check_params({"step": 0.5})
+    steps = "is not a whole number: it steps an integer field, which the compiled rule would cut silently"
+    assert str(info.value) == (f"strategy stepped: out.n_orders += params.step = 0.5 {steps} "
+                               f"(test_int_writes19.py line {first + 2})")
+    with pytest.raises(ConfigError) as info:
+        kind.check_params({"step": 2.0})
+    assert str(info.value) == (f"strategy stepped: out.order_tag[0] -= params.step / 4 = 0.5 {steps} "
+                               f"(test_int_writes19.py line {first + 3}; parameters step=2.0)")
+    assert kind.check_params({"step": 4.0}) == {"step": 4.0}

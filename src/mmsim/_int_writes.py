@@ -7,7 +7,7 @@ levels a side without a word (stratbreak18). The plain Python path refuses the w
 (``_numba_support._check_whole``); the machine code cannot tell.
 
 What can be known before the run is checked here: the rule's source is read once, when it is declared, for each
-assignment to an integer field of ``out`` whose value is computed from the parameters and numbers alone
+assignment to an integer field of ``out`` (or step of one, ``+=``/``-=``) whose value is computed from the parameters and numbers alone
 (``params.levels``, ``params.levels * 2``, ``int(params.x) + 1``, or a local assigned once from such an expression),
 outside any ``if`` whose condition the parameters decide otherwise (one the view or the state decides may be
 reached, so its writes are checked). Each such write is evaluated with a strategy's
@@ -63,15 +63,16 @@ class IntWrite:
     ``problem(values)`` is the refusal's text when ``expr`` is not a whole number for those parameter values, else
     None (the :class:`~mmsim._strategy_params._Constraint` interface, so ``_resolve_params`` checks both alike)."""
 
-    __slots__ = ("target", "source", "line", "_expr", "_env", "_params", "_guards")
+    __slots__ = ("target", "op", "source", "line", "_expr", "_env", "_params", "_guards")
 
     def __init__(self, target: str, expr: ast.expr, line: str, env: Mapping[str, ast.expr], params: str,
-                 guards: tuple[tuple[ast.expr, bool], ...]) -> None:
-        self.target, self.source, self.line = target, ast.unparse(expr), line
+                 guards: tuple[tuple[ast.expr, bool], ...], op: str = "=") -> None:
+        # op "+=" or "-=": an integer field stepped by expr, a fraction whatever the field held
+        self.target, self.op, self.source, self.line = target, op, ast.unparse(expr), line
         self._expr, self._env, self._params, self._guards = expr, env, params, guards
 
     def __repr__(self) -> str:
-        return f"{self.target} = {self.source} ({self.line})"
+        return f"{self.target} {self.op} {self.source} ({self.line})"
 
     def problem(self, values: Mapping[str, float], given: Any = None) -> str | None:
         from ._numba_support import _check_whole
@@ -88,11 +89,14 @@ class IntWrite:
         except (_Unknown, ArithmeticError, ValueError, TypeError):
             return None  # not decidable here (or it fails in the rule too: its own error there)
         try:
-            _check_whole(f"{self.target} = {self.source}", float(x))
+            _check_whole(f"{self.target} {self.op} {self.source}", float(x))
         except ValueError as exc:
             used = ", ".join(f"{n}={values[n]!r}" for n in ev.read)
             bare = isinstance(self._expr, ast.Attribute) and len(ev.read) == 1
-            return f"{exc} ({self.line}" + ("" if bare or not used else f"; parameters {used}") + ")"
+            why = str(exc) if self.op == "=" else (f"{self.target} {self.op} {self.source} = {float(x)!r} is not a "
+                                                   "whole number: it steps an integer field, which the compiled "
+                                                   "rule would cut silently")
+            return f"{why} ({self.line}" + ("" if bare or not used else f"; parameters {used}") + ")"
         return None
 
 
@@ -215,6 +219,10 @@ def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
                     if (target := target_of(t)) is not None:
                         writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env,
                                                params, guards))
+            elif (isinstance(st, ast.AugAssign) and isinstance(st.op, (ast.Add, ast.Sub))
+                  and (target := target_of(st.target)) is not None):
+                writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env, params,
+                                       guards, "+=" if isinstance(st.op, ast.Add) else "-="))
             elif isinstance(st, ast.If):
                 visit(st.body, guards + ((st.test, True),))
                 visit(st.orelse, guards + ((st.test, False),))
