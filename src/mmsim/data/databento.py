@@ -562,7 +562,7 @@ class _Converter:
                 pending.clear()
                 book.clear(0)
                 em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, pos)
-            elif action in "NR":  # (an R that opened its snapshot: cleared above)
+            elif action in ("N", "R"):  # (an R that opened its snapshot: cleared above)
                 pass
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")
