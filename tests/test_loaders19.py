@@ -51,16 +51,23 @@ def test_tardis_trade_read_after_the_first_snapshot_but_stamped_before_it_is_dro
                        *_UPDATES[1:]]
 
 
-def test_tardis_book_update_read_after_the_first_snapshot_but_stamped_before_it_is_dropped(tmp_path):
-    """The same kind in the book file: an update received after the snapshot's rows but stamped 200 µs before
-    them was written before the CLEAR and wiped by it (the loader's own book kept it: the two disagreed on
-    bid 9.0). It is dropped and counted; the row after it still continues the book."""
+def test_tardis_book_update_read_after_a_snapshot_but_stamped_before_it_takes_the_snapshots_time(tmp_path):
+    """The same kind in the book file: an update received after the snapshot's rows (bid 9.0 x 3, local US0 + 150)
+    but stamped 200 µs before them was written before the CLEAR and wiped by it (the loader's own book kept it: the
+    two disagreed on bid 9.0). Received after the snapshot, it changes the book the snapshot set: it takes the
+    snapshot's time, after its levels (as the Binance loader's snapshot takes the earlier of its time and its first
+    diff's), counted in quirks.book_rows_stamped_before_snapshot. A later snapshot (a reconnect's at US0 + 5000:
+    bid 10.0 x 3, ask 10.5 x 4) and an update stamped 500 µs before it but received after it: the same."""
     lines = td_book_lines()
-    book = [*lines[:4], f"ex,XUSDT,{US0 - 200},{US0 + 150},false,bid,9.0,3", *lines[4:]]
+    book = [*lines[:4], f"ex,XUSDT,{US0 - 200},{US0 + 150},false,bid,9.0,3", *lines[4:],
+            f"ex,XUSDT,{US0 + 5000},{US0 + 5100},true,bid,10.0,3", f"ex,XUSDT,{US0 + 5000},{US0 + 5100},true,ask,10.5,4",
+            f"ex,XUSDT,{US0 + 4500},{US0 + 5200},false,ask,11.0,2"]
     srcs, _ = tardis(tmp_path, book=book, with_trades=False)
     st = tds.convert(srcs, tmp_path / "s")
-    assert st.meta["quirks"]["dropped_before_snapshot"] == 1
-    assert _ev(st) == [*_SNAP, *_UPDATES]
+    assert (st.meta["quirks"]["book_rows_stamped_before_snapshot"], st.meta["quirks"]["dropped_before_snapshot"]) == \
+        (2, 0)
+    assert _ev(st) == [*_SNAP, (Kind.DEPTH, 0, 1, 18, 30), *_UPDATES, (Kind.CLEAR, 5000, 0, 0, 0),
+                       (Kind.DEPTH, 5000, 1, 20, 30), (Kind.DEPTH, 5000, -1, 21, 40), (Kind.DEPTH, 5000, -1, 22, 20)]
 
 
 def test_tardis_trade_stamped_before_a_later_snapshot_is_kept_against_the_book_before_it(tmp_path):

@@ -6,8 +6,9 @@ Columns, as Tardis documents them:
   (``side`` is ``bid``/``ask``; ``amount`` is the level's new total size, 0
   removes it; a run of ``is_snapshot=true`` rows after ``false`` rows starts a
   new snapshot, so the book is reset; updates and trades read before the first
-  snapshot row, or read after it but stamped before its exchange time, are dropped,
-  ``quirks.dropped_before_snapshot``, and a book file with no snapshot row is an error);
+  snapshot row, and trades read after it but stamped before its exchange time, are dropped,
+  ``quirks.dropped_before_snapshot``; a book row read after a snapshot but stamped before it takes
+  its time, ``quirks.book_rows_stamped_before_snapshot``; a book file with no snapshot row is an error);
 - ``trades``: ``exchange,symbol,timestamp,local_timestamp,id,side,price,amount``
   (``side`` is the aggressor: ``buy``, ``sell`` or ``unknown``).
 
@@ -257,7 +258,7 @@ def convert(
     exchange: str | None = None
     exchange_at = ""
     counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0,
-              "dropped_before_snapshot": 0}
+              "dropped_before_snapshot": 0, "book_rows_stamped_before_snapshot": 0}
     book_rows = 0
     int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
     str_ids: set[str] = set()
@@ -267,7 +268,7 @@ def convert(
         tbase = em.other_source(streams["trades"][0]) if "trades" in streams else 0
         cross = CrossCheck(bpath)
         prev_snap = False
-        first_snap = 0  # the first snapshot's exchange time (ns), once read
+        first_snap = cur_snap = 0  # the first and the latest snapshot's exchange time (ns), once read
         top = [0, -1]  # the latest exchange time written (ns) and its packed position
 
         def late(exch: int, at: int) -> None:
@@ -317,27 +318,32 @@ def convert(
                 )
             too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}")
             if tag == 0:
-                if last_book_ts is not None and exch != last_book_ts:
-                    cross.check(book, last_book_ts, f"line {last_line}")
                 snap = row[4] == "true"
                 if row[4] not in ("true", "false"):
                     raise DataError(f"{path}: line {line}: malformed row: is_snapshot {row[4]!r}")
                 if row[5] not in ("bid", "ask"):
                     raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not bid/ask")
                 book_rows += 1
-                if not snap and (not counts["snapshots"] or exch < first_snap):
+                if not snap and not counts["snapshots"]:
                     # An update before any snapshot: the book it changes is unknown (a file cut
                     # from a day's middle, a capture that began mid-stream), as Binance's loader.
-                    # Read after the first snapshot but stamped before it, it would be ordered
-                    # before the snapshot's CLEAR (against no book) and wiped by it.
-                    if counts["snapshots"]:
-                        late(exch, line)
                     counts["dropped_before_snapshot"] += 1
-                    prev_snap = False  # a false row all the same: the next snapshot row starts a new snapshot
                     continue
-                if snap and not prev_snap:
+                opens = snap and not prev_snap  # the first row of a snapshot: its CLEAR
+                if not opens and exch < cur_snap:
+                    # Read after the snapshot (in receive order) but stamped before it: ordered by exchange
+                    # time it landed before the snapshot's CLEAR and was wiped by it. It changes the book the
+                    # snapshot set, so it takes the snapshot's time (as the Binance loader's snapshot takes
+                    # the earlier of its time and its first diff's), after its levels.
+                    late(exch, line)
+                    counts["book_rows_stamped_before_snapshot"] += 1
+                    exch = cur_snap
+                if last_book_ts is not None and exch != last_book_ts:
+                    cross.check(book, last_book_ts, f"line {last_line}")
+                if opens:
                     if not counts["snapshots"]:
                         first_snap = exch
+                    cur_snap = exch
                     counts["snapshots"] += 1
                     book.clear(0)
                     em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
