@@ -1,5 +1,6 @@
-"""Loader edge cases of messy feeds (session 19): data stamped before the book exists, a clear inside an
-hftbacktest file carrying Databento's flags, and the L3 export of a cancel that empties an order.
+"""Loader edge cases of messy feeds (session 19): Tardis rows stamped before the snapshot they are read after, a
+clear inside an hftbacktest file carrying Databento's flags, the L3 export of a cancel that empties an order, and a
+Databento fill in an event after its trade's.
 
 Each test gives hand-computed events or the exact error, and a second case of the same kind.
 """
