@@ -5,8 +5,10 @@ left. So a row never assumes its file starts from an empty book: a ``CLEAR`` is 
 price, as hftbacktest 2.4 reads it), never one up to the farthest price the file has seen, and a ``CLEAR`` of the
 whole book (side 0) one clear without a side flag (hftbacktest clears both sides), so the sided ``CLEAR``s of each
 side at one time stay two (``mmsim_meta`` says so: :data:`SIDED_CLEARS`, breaker16d); a ``CANCEL`` (a modify to
-the order's new size) needs the order's size, which for an order resting from before the events exported comes from
-``before`` (the events before them), else is an error naming the event.
+the order's new size, or hftbacktest's cancel row when it empties the order: hftbacktest 2.4's L3 replay keeps an
+order modified to 0 lots resting, its price still the best bid or ask) needs the order's size, which for an order
+resting from before the events exported comes from ``before`` (the events before them), else is an error naming the
+event.
 
 An ``EXECUTE`` is two rows at its time (hftbacktest 2.4's L3 replay takes no lots off its book on a ``FILL`` row; its
 Databento converter writes the venue's ``CANCEL``/``MODIFY`` after it, which does; hbtexport18: the executed orders
@@ -269,7 +271,11 @@ def _to_hbt(ev: np.ndarray, tick: float, lot: float, rest: dict[int, tuple[int, 
     if len(l3):
         newq, left = _sizes(k, s, e, rest or {}, src if index is None else index[src])
         idx = np.fromiter(newq.keys(), np.int64, len(newq))
-        out["qty"][idx] = np.fromiter(newq.values(), np.int64, len(newq)) * lot
+        kept = np.fromiter(newq.values(), np.int64, len(newq))
+        out["qty"][idx] = np.where(kept == 0, e["qty"][idx], kept) * lot
+        # A CANCEL that empties its order is hftbacktest's cancel row (of the lots cancelled, as the venue's): its
+        # L3 replay keeps an order modified to 0 lots resting, its price still the best (loaders19).
+        out["ev"][idx[kept == 0]] = np.uint64(CANCEL_ORDER_EVENT) | flags[idx[kept == 0]]
         at = np.fromiter(left.keys(), np.int64, len(left))
         lots = np.fromiter(left.values(), np.int64, len(left))
         book = out[at].copy()  # at the FILL's exch_ts/local_ts, its order, side and price

@@ -60,7 +60,10 @@ order id is the preceding ``T``'s, its price is not the order's resting price)
 is not an execution of the resting order: it writes nothing (the fills of the
 resting orders it met carry the match, and the ``C``/``M`` after it changes the
 book as usual); counted in ``quirks.aggressor_fills``. Any other ``F`` of a shown order at a price it does not
-rest at, after a ``T`` of side ``B`` or ``A``, is an error naming the record (an auction's fills, side ``N``, aside).
+rest at, after a ``T`` of side ``B`` or ``A``, is an error naming the record (an auction's fills, side ``N``, aside),
+as is an ``F`` at a price other than its ``T``'s: inside the ``T``'s event. In a later event (a record flagged
+``F_LAST`` came between) such an ``F`` is no fill of that ``T``: the ``T`` is over, the ``F`` an ``EXECUTE`` where the
+order rests (``quirks.fills_after_trade_event``; docs/data.md).
 
 Fills of orders the book never saw change nothing: auction fills (side ``N``)
 are counted in ``quirks.auction_fills_of_unseen_orders``, others (the hidden
@@ -198,6 +201,7 @@ def convert(
                 "fills_of_unseen_orders": conv.n_unseen_fills,
                 "iceberg_fills_beyond_shown_size": conv.n_iceberg,
                 "aggressor_fills": conv.n_aggressor,
+                "fills_after_trade_event": conv.n_fill_after_trade_event,
                 "snapshot_exch_ts": "snapshot ADDs take the snapshot's ts_recv, not the orders' entry times",
             },
         }
@@ -217,6 +221,7 @@ class _Converter:
         self.n_snapshot = 0
         self.n_absorbed = 0
         self.n_trade_rest = 0
+        self.n_fill_after_trade_event = 0  # fills refused as a T's had they been in its event (loaders19)
         self.n_modify_add = 0
         self.crossed = 0
         self.preopen_crossed = 0
@@ -373,6 +378,7 @@ class _Converter:
 
         recv = RecvOrder()  # the latest ts_recv read in this file, and its record
         due = None  # the message the record before ended (F_LAST): its end is checked before the next record
+        opened = -1  # the record that opened the snapshot being read (its CLEAR written)
         for rec in recs:
             if due is not None:
                 pre.message_end(em, cross, book, *due, as_price)
@@ -411,6 +417,7 @@ class _Converter:
                 pending.clear()
                 book.clear(0)
                 em.add(snap_ts, snap_ts, Kind.CLEAR, 0, 0, 0, 0, pos)
+                opened = pos  # an R here is the snapshot's own clear (Databento's R flagged F_SNAPSHOT): one CLEAR
             elif not snap:
                 in_snapshot = False
             exch = snap_ts if snap else ts_event
@@ -442,6 +449,7 @@ class _Converter:
                 lone = None
             if (fresh or pre.after_trade) and not snap:  # after the print of a T before it (flush_trade)
                 pre.begin(em, exch, local, fresh)
+            new_event = fresh  # the record before ended its event (F_LAST): this one starts another
             fresh = bool(flags & F_LAST)
             if fresh and not snap:  # checked even when the record writes nothing (an absorbed C/M)
                 due = (exch, local, f"{unit} {pos}")
@@ -497,6 +505,12 @@ class _Converter:
                 q = lots(size, pos)
                 if q == 0:
                     raise err(pos, f"fill of 0 lots of order {oid}")
+                if trade is not None and new_event and oid != trade[6] and (ticks(price, pos) != trade[3] or (
+                        side != 0 and trade[2] != 0 and oid in orders and ticks(price, pos) != orders[oid][1])):
+                    # Refused below as the T's fill, but in a later event (an F_LAST came between; CME lists a T's
+                    # fills in its event): not its fill. The T is over; this is a fill without a print of its own.
+                    self.n_fill_after_trade_event += 1
+                    flush_trade()
                 if trade is None:  # a fill without a print (Nasdaq's non-printable executions): no TRADE
                     lone = lone or (f"{unit} {pos}", seq, ts_recv)
                 elif oid != trade[6] and ticks(price, pos) != trade[3]:
@@ -543,12 +557,12 @@ class _Converter:
             elif action == "T":
                 pre.trade(em, cross, exch, local, pos, unit)
                 trade = [exch, local, side, ticks(price, pos), lots(size, pos), em.base | pos, oid, f"{unit} {pos}"]
-            elif action == "R":
+            elif action == "R" and opened != pos:
                 orders.clear()
                 pending.clear()
                 book.clear(0)
                 em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, pos)
-            elif action == "N":
+            elif action in ("N", "R"):  # (an R that opened its snapshot: cleared above)
                 pass
             else:
                 raise err(pos, f"malformed row: unknown action {action!r}")

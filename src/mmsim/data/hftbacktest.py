@@ -77,7 +77,8 @@ message: the stream's status goes right after them, at the snapshot's time, as t
 they leave crossed is a pre-open, even with a trade next); a mid-file one starts a new book and a new pre-open watch,
 as a file opening with one does.
 
-Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new size, counted
+Export (``_hftbacktest_export``) writes the reverse mapping (``CANCEL`` becomes a modify to the new size, a cancel
+row when it empties the order, counted
 from the orders resting before the events, ``before=``; a sided ``CLEAR`` becomes a clear of a NaN price with its
 side's flag, the whole side, a ``CLEAR`` of side 0 one clear without a side flag, both sides; ``"clears": "sided"``)
 with both flags on every row when ``local_ts`` never decreases, and otherwise

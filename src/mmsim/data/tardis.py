@@ -6,8 +6,9 @@ Columns, as Tardis documents them:
   (``side`` is ``bid``/``ask``; ``amount`` is the level's new total size, 0
   removes it; a run of ``is_snapshot=true`` rows after ``false`` rows starts a
   new snapshot, so the book is reset; updates and trades read before the first
-  snapshot row are dropped, ``quirks.dropped_before_snapshot``, and a book file with
-  no snapshot row is an error);
+  snapshot row, and trades read after it but stamped before its exchange time, are dropped,
+  ``quirks.dropped_before_snapshot``; a book row read after a snapshot but stamped before it takes
+  its time, ``quirks.book_rows_stamped_before_snapshot``; a book file with no snapshot row is an error);
 - ``trades``: ``exchange,symbol,timestamp,local_timestamp,id,side,price,amount``
   (``side`` is the aggressor: ``buy``, ``sell`` or ``unknown``).
 
@@ -257,7 +258,7 @@ def convert(
     exchange: str | None = None
     exchange_at = ""
     counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0,
-              "dropped_before_snapshot": 0}
+              "dropped_before_snapshot": 0, "book_rows_stamped_before_snapshot": 0}
     book_rows = 0
     int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
     str_ids: set[str] = set()
@@ -267,6 +268,14 @@ def convert(
         tbase = em.other_source(streams["trades"][0]) if "trades" in streams else 0
         cross = CrossCheck(bpath)
         prev_snap = False
+        first_snap = cur_snap = 0  # the first and the latest snapshot's exchange time (ns), once read
+        top = [0, -1]  # the latest exchange time written (ns) and its packed position
+
+        def late(exch: int, at: int) -> None:
+            """A row dropped as stamped before the first snapshot is still held to the 10 s window."""
+            if exch < top[0] - _REORDER_NS:
+                em._raise_too_early(at, exch, top[0], top[1])
+
         snap_lt = -1  # the snapshot message being read: its local_timestamp, and (side, price) -> line
         snap_seen: dict[tuple[int, int], tuple[int, int]] = {}  # (side, price) -> (line, size)
         last_book_ts: int | None = None
@@ -309,8 +318,6 @@ def convert(
                 )
             too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}")
             if tag == 0:
-                if last_book_ts is not None and exch != last_book_ts:
-                    cross.check(book, last_book_ts, f"line {last_line}")
                 snap = row[4] == "true"
                 if row[4] not in ("true", "false"):
                     raise DataError(f"{path}: line {line}: malformed row: is_snapshot {row[4]!r}")
@@ -322,7 +329,21 @@ def convert(
                     # from a day's middle, a capture that began mid-stream), as Binance's loader.
                     counts["dropped_before_snapshot"] += 1
                     continue
-                if snap and not prev_snap:
+                opens = snap and not prev_snap  # the first row of a snapshot: its CLEAR
+                if not opens and exch < cur_snap:
+                    # Read after the snapshot (in receive order) but stamped before it: ordered by exchange
+                    # time it landed before the snapshot's CLEAR and was wiped by it. It changes the book the
+                    # snapshot set, so it takes the snapshot's time (as the Binance loader's snapshot takes
+                    # the earlier of its time and its first diff's), after its levels.
+                    late(exch, line)
+                    counts["book_rows_stamped_before_snapshot"] += 1
+                    exch = cur_snap
+                if last_book_ts is not None and exch != last_book_ts:
+                    cross.check(book, last_book_ts, f"line {last_line}")
+                if opens:
+                    if not counts["snapshots"]:
+                        first_snap = exch
+                    cur_snap = exch
                     counts["snapshots"] += 1
                     book.clear(0)
                     em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
@@ -343,6 +364,8 @@ def convert(
                     book.set(side, px, q)
                     em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
                 last_book_ts, last_line = exch, line
+                if exch > top[0]:
+                    top[0], top[1] = exch, em.base | line
             else:
                 counts["trades_read"] += 1
                 side = {"buy": 1, "sell": -1, "unknown": 0}.get(row[5])  # type: ignore[assignment]
@@ -375,12 +398,19 @@ def convert(
                     recent[tid] = (*fields, line)
                     if len(recent) > _RECENT_TRADES:
                         recent.popitem(last=False)
-                if not counts["snapshots"]:
-                    counts["dropped_before_snapshot"] += 1  # a print against a book not known yet
+                if not counts["snapshots"] or exch < first_snap:
+                    # A print against a book not known yet: read before the first snapshot, or read
+                    # after it but stamped before it (ordered by exchange time, it would land before
+                    # the snapshot's CLEAR, against no book).
+                    if counts["snapshots"]:
+                        late(exch, tbase | line)
+                    counts["dropped_before_snapshot"] += 1
                     continue
                 if side == 0:
                     counts["unknown_aggressor_trades"] += 1
                 em.add(exch, local, Kind.TRADE, side, px, q, 0, tbase | line)
+                if exch > top[0]:
+                    top[0], top[1] = exch, tbase | line
         if book_rows and not counts["snapshots"]:
             raise DataError(f"{bpath}: none of its {book_rows:,} book rows is a snapshot (is_snapshot=true), so the "
                             "book they update is never known; Tardis starts each day's incremental_book_L2 file with "
