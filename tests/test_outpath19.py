@@ -141,6 +141,26 @@ def test_convert_into_the_current_folder_spelled_dot_slash_writes_the_store_ther
     assert mmsim.load(here).meta["events_digest"] == st.meta["events_digest"]
 
 
+def test_convert_trade_implied_into_the_current_folder_writes_its_scratch_store_beside_it(tmp_path):
+    """``--trade-implied-book`` writes a scratch store beside the output first (``data.convert``): beside the
+    current folder for ``-o .``, and the store is the one written to a folder named explicitly."""
+    import mmsim
+    from _corpus import binance
+
+    (src,), _ = binance(tmp_path)
+    argv = ["convert", "--format", "binance", str(src), "--trade-implied-book", "-q", "-o"]
+    ref = mmsim_cli([*argv, str(tmp_path / "ref")], tmp_path)
+    assert ref.returncode == 0, ref.stderr
+    here = tmp_path / "here"
+    here.mkdir()
+    p = mmsim_cli([*argv, "."], here)
+    assert (p.returncode, p.stderr) == (0, ref.stderr.replace(f"wrote {tmp_path / 'ref'}: ", "wrote .: "))
+    assert p.stderr.startswith("wrote .: ")
+    assert sorted(os.listdir(here)) == ["events.npy", "meta.json"]
+    assert sorted(os.listdir(tmp_path)) == sorted([src.name, "here", "ref"])  # no scratch store left beside it
+    assert mmsim.load(here).meta["events_digest"] == mmsim.load(tmp_path / "ref").meta["events_digest"]
+
+
 # ----------------------------------------------------------------------------- 2. -o a symbolic link, for a store
 
 
