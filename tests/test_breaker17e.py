@@ -6,6 +6,7 @@ synth one fails there too (older than 1788ee8, of the kind it fixed: an output g
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -82,13 +83,14 @@ def test_a_report_on_a_store_edited_in_place_since_its_first_report_is_refused(t
         make_report(res, s)
 
 # Was xfail: breaker17e: mmsim synth's ensure_new_output(remove=True) calls shutil.rmtree on the -o symlink (to a
-# previous store) under --force: 'Cannot call rmtree on a symbolic link', naming no path
+# previous store) under --force: 'Cannot call rmtree on a symbolic link', naming no path. Fixed then by refusing any
+# link (the store writer's rule then); since outpath19 the store writer follows the rule of mmsim run's output
+# (breaker17d, breaker18b): a link to a store is replaced with --force where it points, the link kept.
 @pytest.mark.parametrize("hops", [1, 2])
-def test_synth_forced_onto_a_link_to_a_store_is_refused_naming_the_link(tmp_path, capsys, hops):
+def test_synth_forced_onto_a_link_to_a_store_writes_where_it_points_keeping_the_link(tmp_path, capsys, hops):
     """``mmsim synth CFG -o link --force``, ``link -> real/`` (a store; ``hops=2``: ``link -> mid -> real/``): the
-    store writer refuses a symbolic link as an output (``mmsim synth -o link`` to an empty directory says so), but
-    with --force the CLI's check first rmtree()s the link: ``mmsim: error: Cannot call rmtree on a symbolic link``,
-    no path named. Expected: the writer's refusal naming the link, the store it points to left as it was."""
+    new store is in ``real/`` (the events of the same synth written to a new folder, not the old store's), the links
+    as they were."""
     from mmsim.cli import main
 
     st = write_store(tmp_path / "real", l2_events(), dict(META))
@@ -98,8 +100,13 @@ def test_synth_forced_onto_a_link_to_a_store_is_refused_naming_the_link(tmp_path
         link.symlink_to(tmp_path / "mid", target_is_directory=True)
     else:
         link.symlink_to(tmp_path / "real", target_is_directory=True)
+    assert main(["synth", "examples/synth.yaml", "-o", str(tmp_path / "ref"), "-q"]) == 0
     capsys.readouterr()
     rc = main(["synth", "examples/synth.yaml", "-o", str(link), "--force", "-q"])
     err = capsys.readouterr().err
-    assert (rc, err) == (1, f"mmsim: error: {link}: output exists and is a symbolic link; choose a new path\n")
-    assert link.is_symlink() and load(tmp_path / "real").meta["events_digest"] == st.meta["events_digest"]
+    said = re.fullmatch(r"wrote [0-9,]+ L[23] events \(.*\) to (.+) in [0-9.]+ s\n", err)
+    assert (rc, said and said.group(1)) == (0, str(link))
+    assert os.readlink(link) == str(tmp_path / ("mid" if hops == 2 else "real"))
+    new = load(tmp_path / "real").meta["events_digest"]
+    assert new == load(tmp_path / "ref").meta["events_digest"] != st.meta["events_digest"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["real", "link", "ref"] + ["mid"] * (hops == 2))

@@ -49,7 +49,6 @@ def run_config(store: Path, tmp_path: Path) -> Path:
     return cfg
 
 
-@pytest.mark.xfail(strict=True, reason="breaker18b: -o . stages inside the target; the commit's check refuses it")
 def test_run_into_the_current_empty_folder_writes_the_run_there(store, tmp_path):
     cfg = run_config(store, tmp_path)
     ref = mmsim_cli(["run", str(cfg), "-q", "-o", str(tmp_path / "ref")], tmp_path)
@@ -62,7 +61,6 @@ def test_run_into_the_current_empty_folder_writes_the_run_there(store, tmp_path)
     assert sorted(os.listdir(here)) == sorted(os.listdir(tmp_path / "ref"))
 
 
-@pytest.mark.xfail(strict=True, reason="breaker18b: -o . stages inside the target; the commit's check refuses it")
 def test_report_into_the_current_empty_folder_writes_the_report_there(store, tmp_path):
     run = tmp_path / "r"
     p = mmsim_cli(["run", str(run_config(store, tmp_path)), "-q", "--no-report", "-o", str(run)], tmp_path)
@@ -75,7 +73,6 @@ def test_report_into_the_current_empty_folder_writes_the_report_there(store, tmp
     assert sorted(os.listdir(here)) == ["fills.csv", "report.json"]
 
 
-@pytest.mark.xfail(strict=True, reason="breaker18b: -o . stages inside the target; the store writer refuses it")
 def test_synth_into_the_current_empty_folder_writes_the_store_there(tmp_path):
     cfg = tmp_path / "syn.yaml"
     cfg.write_text("duration: 5s\n")
@@ -91,7 +88,6 @@ def test_synth_into_the_current_empty_folder_writes_the_store_there(tmp_path):
 # written where it points, the link kept, and a dangling link likewise (`mmsim run`, `mmsim report` do so); `mmsim
 # synth` (and `mmsim convert`, the same store writer, `data/_store_write.py` `_target_state`) refuse any link:
 # "mmsim: error: LINK: output exists and is a symbolic link; choose a new path", exit 1, even with --force.
-@pytest.mark.xfail(strict=True, reason="breaker18b: the store writer refuses -o a symbolic link, even with --force")
 def test_synth_force_onto_a_link_to_a_store_writes_where_it_points(tmp_path):
     from mmsim.synth import SynthConfig, write_store
 
@@ -107,7 +103,6 @@ def test_synth_force_onto_a_link_to_a_store_writes_where_it_points(tmp_path):
     assert (tmp_path / "day" / "events.npy").read_bytes() == (ref / "events.npy").read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason="breaker18b: the store writer refuses -o a dangling symbolic link")
 def test_synth_onto_a_dangling_link_writes_where_it_points(tmp_path):
     cfg = tmp_path / "syn.yaml"
     cfg.write_text("duration: 5s\n")
@@ -118,7 +113,6 @@ def test_synth_onto_a_dangling_link_writes_where_it_points(tmp_path):
     assert sorted(os.listdir(tmp_path / "stores" / "x")) == ["events.npy", "meta.json"]
 
 
-@pytest.mark.xfail(strict=True, reason="breaker18b: -o . stages inside the target; the store writer refuses it")
 def test_convert_into_the_current_empty_folder_writes_the_store_there(store, tmp_path):
     import mmsim
     from mmsim.data import hftbacktest as hbt

@@ -5,7 +5,8 @@ handling (:mod:`mmsim.cli._sigint`) is installed only once :func:`mmsim.cli.main
 printed a ``KeyboardInterrupt`` traceback and the process died by the signal (newcomer18), where docs/config.md
 ("Exit codes") promises ``mmsim: interrupted`` and status 130. A console script importing ``mmsim.cli`` imports the
 package first, so the import is made here, where a Ctrl-C during it can be caught. ``python -m mmsim`` imports the
-package before any of its code runs and keeps that window.
+package before any of its code runs: :mod:`mmsim._start` (imported first by the package, active only then) covers
+that import, and ``mmsim/__main__.py`` calls :func:`main` here for the rest (outpath19).
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _start  # first: under `python -m mmsim`, a Ctrl-C while the package is imported is the command line's
+
 try:
     from . import _engine  # noqa: F401
 except ImportError as exc:  # pragma: no cover - only on a broken install
@@ -115,3 +117,6 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+_start.release()  # the package is imported: mmsim.cli installs its own Ctrl-C handling from here

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "describe_entries", "visible_entries"]
+__all__ = ["cache_dir", "describe_entries", "is_current_folder", "move_entries", "output_target", "visible_entries"]
 
 
 def visible_entries(path: Path) -> list[str]:
@@ -33,3 +33,34 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "mmsim"
+
+
+def output_target(path: str | os.PathLike[str]) -> Path:
+    """Where an output given as ``path`` (``-o``) is written: the one rule of the commands' staging
+    (:mod:`mmsim.cli._staging`) and the event store writer (:mod:`mmsim.data._store_write`).
+
+    ``os.path.realpath(path)``: absolute, ``.`` and ``..`` removed as the system reads them, so ``-o .``, ``-o ./``,
+    ``-o sub/..`` and ``-o ../HERE`` are the current folder named explicitly and the staging folder goes beside
+    it, not inside it (breaker18b); a symbolic link (the last component or a folder on the way) is followed to
+    where it points: the output replaces what the link points to, the link itself is kept; a dangling link gives
+    the path it names (written there, its missing parents created). A link that loops is not refused here (the
+    callers refuse it first: :func:`mmsim.cli._common.refuse_looping_link`, the store writer's check). No error.
+    """
+    return Path(os.path.realpath(path))
+
+
+def is_current_folder(target: Path) -> bool:
+    """Whether ``target`` (an :func:`output_target`) is this process's current folder (``-o .``): an output put
+    there replaces the folder's contents, the folder itself kept, so the shell that started the command is still
+    in it afterwards (replacing the folder left the shell in a deleted one). False when there is no current folder."""
+    try:
+        return os.path.realpath(os.getcwd()) == os.fspath(target)
+    except OSError:  # the current folder was deleted
+        return False
+
+
+def move_entries(src: Path, dst: Path) -> None:
+    """Move every entry of directory ``src`` into directory ``dst`` (``os.replace`` each: a file of the same name in
+    ``dst`` is replaced; the caller makes sure no entry is a folder where ``dst`` holds one), sorted by name."""
+    for name in sorted(os.listdir(src)):
+        os.replace(src / name, dst / name)

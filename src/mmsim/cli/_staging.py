@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
-from .._paths import visible_entries
+from .._paths import is_current_folder, move_entries, output_target, visible_entries
 
 __all__ = ["Staged", "staged_output"]
 
@@ -21,8 +21,9 @@ class Staged:
     """A command's output written in a hidden sibling directory, put in place whole (:func:`staged_output`)."""
 
     def __init__(self, path: Path, marker: str, check: Callable[[], None] | None = None) -> None:
-        link = Path(path)  # a symbolic link: written where it points, staged beside that, the link kept (breaker17d)
-        self.target, self.marker = (Path(os.path.realpath(link)) if link.is_symlink() else link), marker
+        # ``-o .`` and a symbolic link alike: staged beside the folder it names or points to (_paths.output_target:
+        # the store writer's rule too), the link kept (breaker17d), never inside the current folder (breaker18b)
+        self.path, self.target, self.marker = Path(path), output_target(path), marker
         self.check = check  # the command's start check (its --force or not), run again at commit (newcomer18)
         self.committed = False
         self._dir: Path | None = None
@@ -62,7 +63,10 @@ class Staged:
         this time (an earlier report's plots) are removed in the same step, nothing else.
         ``check`` (the command's start check, :func:`._common.ensure_new_output` with its ``--force`` or
         not) is run again first: an output another command put at the target meanwhile is replaced only
-        with ``--force``; without it the command is refused as at its start (UsageError), nothing moved."""
+        with ``--force``; without it the command is refused as at its start (UsageError), nothing moved.
+        The current folder (``-o .``, empty or holding ``marker`` with ``--force``) is not replaced but emptied and
+        filled, its earlier output moved aside first and deleted after: the shell that started the command is
+        still in the folder afterwards (docs/config.md)."""
         from .._interrupt import _sigint_blocked
         from ._sigint import settled
 
@@ -77,7 +81,7 @@ class Staged:
                 if clash:  # os.replace of a file onto it fails midway: refused before any file moves (breaker18a)
                     from ..errors import DataError
 
-                    raise DataError(f"{t / clash[0]}: a folder, where this output writes a file of that name; "
+                    raise DataError(f"{self.path / clash[0]}: a folder, where this output writes a file of that name; "
                                     "nothing was written (move it, or choose another -o)")
                 stale = [n for n in replaces if n not in written and (t / self.marker).is_file()
                          and ((t / n).is_file() or (t / n).is_symlink())]
@@ -86,6 +90,15 @@ class Staged:
                 self.dir().rmdir()
                 for n in stale:  # the earlier output's files this one does not have (outdir18)
                     (t / n).unlink(missing_ok=True)
+            elif is_current_folder(t):  # -o . (empty, or --force over its own output): its contents replaced, the
+                if (t / self.marker).exists():  # folder kept: the shell that started the command stays in it
+                    old = t.parent / f".{t.name}.replaced-{os.getpid()}"
+                    if old.exists():
+                        shutil.rmtree(old)
+                    old.mkdir()
+                    move_entries(t, old)
+                move_entries(self.dir(), t)
+                self.dir().rmdir()
             else:
                 if t.is_dir() and (t / self.marker).exists():
                     old = t.parent / f".{t.name}.replaced-{os.getpid()}"

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import Written, add_force, add_output, add_quiet, flags_named, number
+from ._common import Written, add_force, add_output, add_quiet, flags_named, number, refuse_looping_link
 
 __all__ = ["FORMAT_HELP", "add_parser", "cmd", "looks_like"]
 
@@ -66,6 +66,7 @@ def cmd(args: argparse.Namespace) -> int:
     from ..data._store_write import FORCE_HINT, missing_parents
     from ..errors import DataError
 
+    refuse_looping_link(Path(args.output))  # a usage error before anything is read, as every command's -o (outpath19)
     console = Console(stderr=True, soft_wrap=True)
     total = sum(file_size(Path(s)) for s in args.sources)
     show = not args.quiet and sys.stderr.isatty()

@@ -58,10 +58,6 @@ def cmd(args: argparse.Namespace) -> int:
         with flags_named(args, {"synth config key 'seed'": "seed"}):
             cfg = cfg.replace(**changes)
     out = Path(args.output)
-    if out.is_symlink():  # the store writer's refusal, before --force's removal tried to rmtree the link (breaker17e)
-        from ..data._store_write import _target_state
-
-        _target_state(out, args.force)
     # Checked now and again when the store is put in place: the writer gets --force (as mmsim convert's), so a
     # store another command wrote there meanwhile is replaced only with it (newcomer18).
     check = functools.partial(ensure_new_output, out, args.force, marker="meta.json", what="event store", remove=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
+import shutil
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._paths import is_current_folder, move_entries, output_target
 from ..errors import DataError
 from ..events import EVENT_DTYPE
 from ._common import RECV_WINDOW_NS, late_time, seconds_over
@@ -131,14 +134,30 @@ FORCE_HINT = "pass force=True to replace it"
 
 
 def _target_state(path: Path, force: bool) -> str:
-    """``"new"``, ``"empty"`` (an empty directory) or ``"replace"``; raises when refused."""
-    if not (path.exists() or path.is_symlink()):
+    """``"new"``, ``"empty"`` (an empty directory) or ``"replace"`` for a store written at ``path``; raises when refused.
+
+    ``path`` is looked at where it leads (:func:`mmsim._paths.output_target`, the rule of ``mmsim run``'s output
+    too): ``.`` is the current folder, a symbolic link is followed (the store is written where it points, the link
+    kept; a dangling link: ``"new"``). The messages name ``path`` as given.
+
+    Raises
+    ------
+    DataError
+        ``PATH: a symbolic link that loops (following it never ends); choose a new path``; ``PATH: output exists and
+        is not a directory``; ``PATH: output directory is not empty and not an event store (holds [...]); choose a new
+        path``; ``PATH: an event store already exists there; pass force=True to replace it`` (without ``force``).
+    """
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise DataError(f"{path}: a symbolic link that loops (following it never ends); choose a new path") from None
+    target = output_target(path)
+    if not os.path.lexists(target):
         return "new"
-    if path.is_symlink():
-        raise DataError(f"{path}: output exists and is a symbolic link; choose a new path")
-    if not path.is_dir():
+    if not target.is_dir():
         raise DataError(f"{path}: output exists and is not a directory")
-    names = {p.name for p in path.iterdir()}
+    names = {p.name for p in target.iterdir()}
     if not names:
         return "empty"
     extra = names - _STORE_NAMES
@@ -152,6 +171,47 @@ def _target_state(path: Path, force: bool) -> str:
             f"{path}: an event store already exists there; {FORCE_HINT}"
         )
     return "replace"
+
+
+def commit_store(tmp: Path, path: Path, force: bool) -> bool:
+    """Put the finished store directory ``tmp`` (made by ``_beside(path, "tmp")``) in place as the store at ``path``;
+    True when it replaced a store (:meth:`mmsim.data.store.EventStoreWriter.close`).
+
+    The target is checked again (:func:`_target_state`, with ``force``). It is :func:`mmsim._paths.output_target`:
+    a symbolic link's target is replaced, the link kept. A new path or an empty folder: ``tmp`` renamed to it
+    (the folder removed first); a store with ``force``: the old one renamed aside, the new one renamed in, the old
+    deleted. The current folder (``-o .``) is not replaced but filled (its store's two files replaced, each whole),
+    so the shell that started the command is still in it afterwards.
+
+    Raises
+    ------
+    DataError
+        The target refused (:func:`_target_state`), or the rename failed (``PATH: cannot move the new store into
+        place (REASON)``), ``tmp`` left for the caller to remove.
+    """
+    state = _target_state(path, force)
+    target = output_target(path)
+    if state != "new" and is_current_folder(target):
+        move_entries(tmp, target)
+        tmp.rmdir()
+        return state == "replace"
+    if state == "empty":
+        target.rmdir()
+    if state != "replace":
+        try:
+            os.rename(tmp, target)
+        except OSError as exc:  # the target appeared since the check
+            raise DataError(f"{path}: cannot move the new store into place ({exc.strerror})") from None
+        return False
+    old = _beside(path, "old")
+    os.rename(target, old)
+    try:
+        os.rename(tmp, target)
+    except OSError as exc:
+        os.rename(old, target)
+        raise DataError(f"{path}: cannot move the new store into place ({exc.strerror})") from None
+    shutil.rmtree(old, ignore_errors=True)
+    return True
 
 
 def _first_failing(ev: np.ndarray, cfg: Any) -> int:
@@ -170,8 +230,9 @@ def _first_failing(ev: np.ndarray, cfg: Any) -> int:
 
 
 def missing_parents(path: Path) -> list[Path]:
-    """``path``'s parent folders that do not exist (``-o a/b/c`` with no ``a/``: ``a/b``, ``a``), deepest first."""
-    missing, p = [], path.parent
+    """``path``'s parent folders that do not exist (``-o a/b/c`` with no ``a/``: ``a/b``, ``a``), deepest first,
+    absolute: those of :func:`mmsim._paths.output_target` (a dangling link's: of where it points)."""
+    missing, p = [], output_target(path).parent
     while not os.path.lexists(p) and p != p.parent:
         missing.append(p)
         p = p.parent
@@ -182,7 +243,7 @@ def make_parents(path: Path) -> list[Path]:
     """Create ``path``'s missing parent folders; returns those created, deepest first, for :func:`remove_parents`
     when the output is not written (the store writer's, and the staging of ``mmsim run``, ``report``...)."""
     missing = missing_parents(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    output_target(path).parent.mkdir(parents=True, exist_ok=True)
     return missing
 
 
@@ -196,7 +257,10 @@ def remove_parents(created: list[Path]) -> None:
 
 
 def _beside(path: Path, what: str) -> Path:
-    return path.parent / f".{path.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
+    """A new hidden name beside where ``path`` leads (:func:`mmsim._paths.output_target`: beside the current folder
+    for ``.``, beside a link's target), never inside it: ``.NAME.WHAT-PID-HEX``."""
+    target = output_target(path)
+    return target.parent / f".{target.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
 #: The engine's refusal of a price too far from the book's others (``cpp/src/book.cpp``).

@@ -33,7 +33,7 @@ from ._store_write import (
     _HEADER_LEN,
     _beside,
     _npy_header,
-    check_receive_times, clock_outlier, events_digest, make_parents, remove_parents,
+    check_receive_times, clock_outlier, commit_store, events_digest, make_parents, remove_parents,
     _replay_check,
     _target_state,
 )
@@ -494,25 +494,8 @@ class EventStoreWriter:
         _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote)
 
     def _commit(self) -> bool:
-        """Rename the finished store into place; True when it replaced one."""
-        state = _target_state(self.path, self.force)
-        if state == "empty":
-            self.path.rmdir()
-        if state != "replace":
-            try:
-                os.rename(self._tmp, self.path)
-            except OSError as exc:  # the target appeared since the check
-                raise DataError(f"{self.path}: cannot move the new store into place ({exc.strerror})") from None
-            return False
-        old = _beside(self.path, "old")
-        os.rename(self.path, old)
-        try:
-            os.rename(self._tmp, self.path)
-        except OSError as exc:
-            os.rename(old, self.path)
-            raise DataError(f"{self.path}: cannot move the new store into place ({exc.strerror})") from None
-        shutil.rmtree(old, ignore_errors=True)
-        return True
+        """Rename the finished store into place (:func:`._store_write.commit_store`); True when it replaced one."""
+        return commit_store(self._tmp, self.path, self.force)
 
     def abort(self) -> None:
         """Remove the temporary directory (after a failed conversion), and the parent folders the writer created
