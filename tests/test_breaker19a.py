@@ -309,3 +309,83 @@ def test_verified_sharpe_and_presence_on_real_binance_data(spot_run):
     assert p["ask"] == pytest.approx(sum(b - a for a, b in ca) / span, rel=1e-12)
     assert p["two_sided"] == pytest.approx(both / span, rel=1e-12)
     assert 0 < p["two_sided"] < p["bid"] < 1
+
+
+def test_verified_stale_book_count_and_information_age_on_real_binance_data(spot_run):
+    """Verified by breaker19a: the count of maker fills on a stale book (docs/reports.md, "Fills on a stale book":
+    the order arrived after a print through its price and through the book's best on its side, with no depth
+    update of that side between, and the fill came no later than that side's next update) and the decisions'
+    unseen events (events stamped at or before the call, after the newest one in its view) and information age,
+    recomputed from the order log, the decision log and the book replayed here."""
+    store, res, d = spot_run
+    ev = store.events
+    ts, kind, side, price = ev["exch_ts"], ev["kind"], ev["side"], ev["price"]
+    bb, ba = _book(ev)
+    updates = {1: ts[((kind == K.DEPTH) & (side == 1)) | ((kind == K.CLEAR) & (side != -1))],
+               -1: ts[((kind == K.DEPTH) & (side == -1)) | ((kind == K.CLEAR) & (side != 1))]}
+    trades = np.flatnonzero(kind == K.TRADE)
+    sent = res.orders[res.orders["event"] == OrderEvent.SENT]
+    arrival = dict(zip(sent["order_id"].tolist(), zip(sent["exch_ts"].tolist(), sent["price"].tolist())))
+    count = n = 0
+    for x in res.fills:
+        if not x["maker"] or int(x["order_id"]) not in arrival:
+            continue
+        n += 1
+        a, p = arrival[int(x["order_id"])]
+        s = int(x["side"])
+        u = updates[s]
+        k = int(np.searchsorted(u, a, "right"))  # updates at or before the arrival: u[:k]
+        last = u[k - 1] if k else INT64_MIN
+        nxt = u[k] if k < len(u) else INT64_MAX
+        through = False
+        for i in trades[(ts[trades] > last) & (ts[trades] <= a)]:
+            if s == 1 and side[i] in (-1, 0) and price[i] < p and price[i] < bb[i]:
+                through = True
+            if s == -1 and side[i] in (1, 0) and price[i] > p and price[i] > ba[i]:
+                through = True
+        count += through and int(x["exch_ts"]) <= nxt
+    sb = d["stale_book"]
+    assert (sb["count"], sb["n_maker"]) == (count, n)
+    assert 0 < count < n  # both kinds present: the rule was exercised
+    # information age and unseen events of every decision
+    dec = res.decisions
+    seen = dec["event_index"] >= 0
+    unseen = (np.searchsorted(ts, dec["local_ts"], "right") - (dec["event_index"] + 1))[seen]
+    age = (dec["local_ts"] - dec["event_exch_ts"])[seen]
+    ia = d["information_age"]["decisions"]
+    assert ia["unseen"]["n"] == seen.sum() and ia["unseen"]["max"] == unseen.max()
+    assert ia["unseen"]["mean"] == pytest.approx(unseen.mean(), rel=1e-12)
+    assert ia["unseen_share"] == pytest.approx((unseen > 0).mean(), rel=1e-12)
+    assert ia["age"]["mean"] == pytest.approx(age.mean(), rel=1e-12) and ia["age"]["median"] == np.median(age)
+
+
+def test_verified_queue_score_matching_on_real_lobster_data(real_store):
+    """Verified by breaker19a: ``mmsim.score_queue_models``'s matched fills, lots bias, F1 and mean |Δt| per model
+    (docs/queue_models.md: pairs on the same side and price within the tolerance, one to one, the most pairs, then
+    the least total time difference) recomputed with scipy's assignment solver, on the AMZN LOBSTER day."""
+    from scipy.optimize import linear_sum_assignment
+
+    store = real_store("lobster", "lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")
+    score = mmsim.score_queue_models(store, models=["risk_averse", "power:2"], fit_powers=None, tolerance="100ms")
+    truth = np.asarray(next(iter(score.results.values())).fills)
+    assert len(truth) > 1000
+    for row in score.rows[1:]:
+        model = np.asarray(score.results[row.model].fills)
+        matched, lots, dts = 0, 0, []
+        for s in (1, -1):
+            for p in np.unique(truth["price"][truth["side"] == s]):
+                a = truth[(truth["side"] == s) & (truth["price"] == p)]
+                b = model[(model["side"] == s) & (model["price"] == p)]
+                if not len(b):
+                    continue
+                dt = np.abs(a["exch_ts"][:, None] - b["exch_ts"][None, :]).astype(np.float64)
+                ok = dt <= 100_000_000
+                r, c = linear_sum_assignment(np.where(ok, dt - 1e15, 0.0))  # most pairs first, then least |Δt|
+                pair = ok[r, c]
+                matched += int(pair.sum())
+                lots += int(np.minimum(a["qty"][r[pair]], b["qty"][c[pair]]).sum())
+                dts += dt[r[pair], c[pair]].tolist()
+        t_lots, m_lots = int(truth["qty"].sum()), int(model["qty"].sum())
+        assert (row.matched, row.lots_bias) == (matched, m_lots - t_lots), row.model
+        assert row.f1 == pytest.approx(2 * lots / (t_lots + m_lots), rel=1e-12)
+        assert row.mean_abs_dt_ns == pytest.approx(float(np.mean(dts)), rel=1e-12)
