@@ -128,8 +128,11 @@ def test_the_toxic_share_is_over_the_fills_with_a_markout_at_the_toxic_horizon()
                       (3 * S, K.DEPTH, -1, 104, 5), (5 * S, K.DEPTH, 1, 100, 6)])
     fills = [fill(S // 2, -1, 102, 3, 100, 102), fill(7 * S // 10, 1, 102, 1, 100, 102, oid=2),
              fill(12 * S // 10, 1, 101, 5, 100, 102, oid=3), fill(9 * S // 2, 1, 102, 2, 100, 104, oid=4)]
-    d = report_of(fills, ev)
+    rep = compute_report(result_of(fills), ev, horizons=["1s"], event_horizons=[])
+    d = rep.data
     assert d["toxic"] == {"horizon": "1s", "n": 2, "count": 1}
+    # fills.csv's `toxic`: 1/0 for a fill with a markout there, an empty cell (NaN) for one without
+    np.testing.assert_array_equal(rep.fills["toxic"], [0.0, 1.0, np.nan, np.nan])
     assert d["toxic_share"] == 0.5 and d["toxic_share_qty"] == 0.25
     g = d["markouts"][0]["groups"]["all"]
     assert (g["n"], g["n_no_mid"], g["n_past_end"]) == (2, 1, 1)
