@@ -445,3 +445,19 @@ def test_verified_quote_presence_gaps_on_real_lobster_data(real_store):
         assert (side["hits"], side["requotes"], side["pulls"]) == (hits, requotes, len(pull_gaps)), name
         assert side["pull_gap_mean_ns"] == pytest.approx(float(np.mean(pull_gaps)), rel=1e-12)
         assert hits > 1000 and len(pull_gaps) > 10 and requotes > 10  # each kind exercised
+
+
+def test_a_sharpe_from_one_interval_that_moved_is_its_sign():
+    """Docs (breaker19a), "Inventory and risk": with the equity moving in one grid interval only, the Sharpe is
+    mean / sd × √n of one change x among n = sign(x): mean x/n, sd |x|/√n (ddof 1: (x²(1 − 1/n)² + (n − 1)x²/n²)
+    / (n − 1) = x²/n). A buy @ 101 and a sell @ 100 at 3 s on a 1 s grid over 3 s: intervals 0, 0, −1 → −1.00;
+    a 10 s run whose only round trip earns 7 in its 5th second: +1.00."""
+    ev = make_events([(0, K.DEPTH, 1, 100, 5), (0, K.DEPTH, -1, 102, 5), (S, K.DEPTH, -1, 101, 5),
+                      (3 * S, K.DEPTH, 1, 100, 6)])
+    d = report_of([fill(3 * S, 1, 101, 1, 100, 101), fill(3 * S, -1, 100, 1, 100, 101, oid=2)], ev,
+                  config=mmsim.Config(sample_every=S))
+    assert d["pnl"]["total"] == -1.0 and d["risk"]["sharpe_daily"] == pytest.approx(-1.0, rel=1e-12)
+    ev = make_events([(0, K.DEPTH, 1, 100, 5), (0, K.DEPTH, -1, 102, 5), (10 * S, K.DEPTH, 1, 100, 6)])
+    d = report_of([fill(4 * S + 1, 1, 100, 7, 100, 102), fill(4 * S + 2, -1, 101, 7, 100, 102, oid=2)], ev,
+                  config=mmsim.Config(sample_every=S))
+    assert d["pnl"]["total"] == 7.0 and d["risk"]["sharpe_daily"] == pytest.approx(1.0, rel=1e-12)
