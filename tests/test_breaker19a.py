@@ -5,8 +5,9 @@ turnover, orders sent) is recomputed here from the run's raw outputs: the Result
 events, with a book replayed in this file. Faults found: the turnover was a signed sum (negative at negative
 prices); a run whose strategy never sent an order read as one without an order log (orders sent null, the reject
 rows missing). Rules the docs did not state, now stated and pinned: bps of a fill at a price of 0 or below are left
-out; the toxic share is over the fills with a markout at the toxic horizon; a fill with no two-sided mid before it
-is marked at its own price (docs/reports.md, "How to read each number").
+out; the toxic share is over the fills with a markout at the toxic horizon (fills.csv's `toxic` empty for the
+others); a fill with no two-sided mid before it is marked at its own price; a Sharpe from one interval that moved
+is its sign, ±1.00 (docs/reports.md, "How to read each number").
 """
 
 from __future__ import annotations
