@@ -46,7 +46,7 @@ def level_keys(level: np.ndarray, order_type: np.ndarray) -> np.ndarray:
 def _sent(orders: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Row key and size of every order sent (the order log's SENT rows); None without an order log."""
     names = orders.dtype.names or ()
-    if not orders.size or "event" not in names:
+    if "event" not in names:  # an empty order log is one: nothing sent, nothing rejected
         return None
     rows = orders[orders["event"] == int(OrderEvent.SENT)]
     level = rows["level"] if "level" in names else np.zeros(rows.size, dtype=np.int64)

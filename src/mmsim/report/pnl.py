@@ -233,7 +233,7 @@ def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> di
     sent_qty: int | None
     n_cancel: int | None
     n_reject: int | None
-    if orders.size and "event" in names:
+    if "event" in names:  # an order log, even an empty one (a strategy that never quoted sent 0 orders)
         ev = orders["event"]
         sent = ev == int(OrderEvent.SENT)
         n_sent = int(sent.sum())
@@ -253,7 +253,9 @@ def _activity(f: Mapping[str, Any], orders: np.ndarray, tick_value: float) -> di
         "taker_count": int((~maker).sum()),
         "maker_qty": isum(f["qty"][maker]),
         "taker_qty": isum(f["qty"][~maker]),
-        "turnover": float((f["price"].astype(np.float64) * f["qty"]).sum() * tick_value),
+        # The traded notional: |price| x qty, as the engine's bps fees (docs/engine.md item 9); a signed sum
+        # read -7.0 for fills at -3 and -1 ticks, and 0 for a spread bought at -1 and sold at +1.
+        "turnover": float(np.abs(f["price"].astype(np.float64)) @ f["qty"].astype(np.float64) * tick_value),
         "orders_sent": n_sent,
         "quoted_qty": sent_qty,
         "cancels_sent": n_cancel,

@@ -67,7 +67,7 @@ def rejects_block(orders: np.ndarray) -> dict[str, Any] | None:
         was sent); ``warn_shares`` (the thresholds of :func:`reject_warnings`).
     """
     names = orders.dtype.names or ()
-    if not orders.size or "event" not in names:
+    if "event" not in names:  # an empty order log is one: nothing sent, nothing rejected
         return None
     ev = orders["event"]
     reason = orders["reason"] if "reason" in names else np.zeros(len(orders), dtype=np.uint8)
