@@ -373,8 +373,9 @@ def test_a_recorded_feed_before_its_event_fails_only_that_run():
 
 def test_configs_that_cannot_share_a_pass_are_config_errors():
     ev = make_events(CANCEL_RACE)
-    # A run description (RunConfig) names its data; run_many takes it for the engine config inside.
-    strat = mmsim.StrategyConfig(path="fixed_spread")
+    # A run description (RunConfig) names its data; run_many takes it for the engine config inside. It names the
+    # strategy each run is given (Puller, this file's): one naming another is refused (tests/test_run_config19.py).
+    strat = mmsim.StrategyConfig(path=f"{__file__}:Puller")
     a = mmsim.RunConfig(data="/stores/amzn", strategy=strat, engine=config())
     b = mmsim.RunConfig(data="/stores/aapl", strategy=strat, engine=config())
     with pytest.raises(mmsim.ConfigError) as info:

@@ -22,6 +22,7 @@ from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
 from ._interrupt import interrupt_of, run_pass
 from ._py_units import _attr, check_lookup, warn_runs
+from ._run_config_check import check_run
 from ._qty_units import signals_in_lots
 from ._timer_budget import check_decision_log
 from .errors import ConfigError, DataError, StrategyError, format_ts, raised_at
@@ -355,7 +356,7 @@ def run(events: Any, strategy: Any = None, config: Config | None = None, *,
         ``run_many`` with one pair.
     """
     arr, meta = events_and_meta(events)
-    one = _Run(strategy, config, meta, "")
+    check_run(one := _Run(strategy, config, meta, ""), strategy, events, meta)  # a RunConfig describes this run
     warn_runs([one])  # quantities left in lots on a store whose lot is not 1 (docs/strategies.md)
     try:
         out = _pass(arr, meta, [one], progress, stop_on_error=True)[0]
@@ -436,6 +437,7 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
             raise ConfigError(f"runs[{k}]: expected a (strategy, config) pair, got {len(pair)} items")
         strategy, config = pair
         one = _Run(strategy, config, meta, f"runs[{k}]: ")
+        check_run(one, strategy, events, meta)  # a RunConfig describes this run
         # The one config key that cannot differ within a pass: where the events come from.
         data = one.run_config.data if one.run_config is not None else ""
         if data:
