@@ -1,0 +1,170 @@
+"""breaker19b: what this session merged, broken as a demanding user would.
+
+1. A compiled rule's writes of its parameters into integer fields of ``out`` (mmsim._int_writes): a write after an
+   ``if`` one branch of which returns is reached only through the other branch (``if params.enabled == 0: return
+   0`` refused ``enabled: 0, levels: 2.5``, which never writes 2.5); ``params.ladder > 0 and view.bid_qty > 0`` is
+   false with ``ladder: 0`` whatever the view (it was refused); ``params.levels ** 0.5`` of a negative level count
+   was a TypeError traceback (a complex number); a conditional expression the view decides, a tuple assignment,
+   a loop's ``else``, a ``try``'s ``finally``, ``p = params`` and ``(n := params.levels)`` were not checked,
+   though each writes the parameter's fraction.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mmsim.errors import ConfigError
+from mmsim.numba_strategy import numba_strategy
+
+CUT = "is not a whole number: it is an integer field, which the compiled rule would set to {} silently"
+
+
+def _line(rule, k: int) -> str:
+    """``test_breaker19b.py line N`` of the ``k``-th line of a rule's source (0: its decorator)."""
+    return f"test_breaker19b.py line {rule.py_rule.__code__.co_firstlineno + k}"
+
+
+# --- 1. false refusals: a write the parameters do not reach -------------------------------------------------------
+
+@numba_strategy(params={"enabled": 1.0, "levels": 1.0})
+def off_switch(view, params, state, out):
+    if params.enabled == 0:
+        return 0
+    out.n_bid_levels = params.levels
+    out.n_ask_levels = 1
+    return 0
+
+
+@numba_strategy(params={"mode": 0.0, "levels": 1.0})
+def mode_switch(view, params, state, out):
+    if params.mode == 0:
+        out.n_bid_levels = 1
+        return 0
+    elif params.mode == 1:
+        return 0
+    out.n_bid_levels = params.levels
+    return 0
+
+
+@numba_strategy(params={"ladder": 1.0, "levels": 1.0})
+def ladder_and_view(view, params, state, out):
+    if params.ladder > 0 and view.bid_qty > 0:
+        out.n_bid_levels = params.levels
+    return 0
+
+
+@numba_strategy(params={"ladder": 1.0, "levels": 1.0})
+def ladder_or_view(view, params, state, out):
+    if params.ladder == 0 or view.bid_qty <= 0:
+        return 0
+    out.n_bid_levels = params.levels
+    return 0
+
+
+@pytest.mark.parametrize("rule, off, on", [
+    (off_switch, {"enabled": 0.0}, {"enabled": 1.0}),
+    (mode_switch, {"mode": 1.0}, {"mode": 2.0}),  # mode 0 writes 1 and returns; mode 1 returns; mode 2 writes 2.5
+    (ladder_and_view, {"ladder": 0.0}, {"ladder": 1.0}),
+    (ladder_or_view, {"ladder": 0.0}, {"ladder": 1.0}),
+])
+def test_a_write_the_parameters_do_not_reach_is_not_refused(rule, off, on):
+    """``levels: 2.5`` is never written when the switch is off (an early return, or an ``and`` whose parameter part
+    is false, an ``or`` whose parameter part is true, whatever the view reads): the strategy is made; switched on,
+    it is written, and refused naming its line (``if``/``return`` above it: line 5 of ``off_switch``, line 7 of
+    ``mode_switch``; line 3 of ``ladder_and_view``; line 4 of ``ladder_or_view``)."""
+    assert rule.check_params({**off, "levels": 2.5}) == {**off, "levels": 2.5}
+    assert rule.python(pure=True, **off, levels=2.5).params == {**off, "levels": 2.5}
+    k = {off_switch: 4, mode_switch: 7, ladder_and_view: 3, ladder_or_view: 4}[rule]
+    with pytest.raises(ConfigError) as info:
+        rule.check_params({**on, "levels": 2.5})
+    assert str(info.value) == (f"strategy {rule.name}: out.n_bid_levels = params.levels = 2.5 {CUT.format(2)} "
+                               f"({_line(rule, k)})")
+
+
+# --- 2. a traceback: a negative number to a fractional power ------------------------------------------------------
+
+@numba_strategy(params={"levels": 9.0})
+def root_levels(view, params, state, out):
+    out.n_bid_levels = params.levels ** 0.5
+    out.n_orders = (params.levels - 8) ** 1.5 if params.levels > 0 else 0
+    return 0
+
+
+def test_a_negative_number_to_a_fractional_power_is_refused_as_nan_not_a_traceback():
+    """``(-4.0) ** 0.5`` is nan in the compiled rule (Python's is a complex number: ``float()`` of it was a
+    TypeError traceback); nan cast to int64 is -2**63. ``levels: 4`` makes 2 (whole) and (4 - 8) ** 1.5, nan; the
+    default 9 makes 3 and 1 ** 1.5 = 1."""
+    with pytest.raises(ConfigError) as info:
+        root_levels.check_params({"levels": -4.0})
+    assert str(info.value) == (f"strategy root_levels: out.n_bid_levels = params.levels ** 0.5 = nan "
+                               f"{CUT.format(-(1 << 63))} ({_line(root_levels, 2)}; parameters levels=-4.0)")
+    with pytest.raises(ConfigError) as info:
+        root_levels(levels=4.0)
+    assert str(info.value) == (f"strategy root_levels: out.n_orders = (params.levels - 8) ** 1.5 if params.levels "
+                               f"> 0 else 0 = nan {CUT.format(-(1 << 63))} ({_line(root_levels, 3)}; "
+                               f"parameters levels=4.0)")
+
+
+# --- 3. misses: writes of the parameters' fraction the reading skipped --------------------------------------------
+
+@numba_strategy(params={"levels": 2.0})
+def by_the_view(view, params, state, out):
+    out.n_bid_levels = params.levels if view.bid_qty > 0 else 1
+    out.n_ask_levels = 1 if view.ask_qty <= 0 else params.levels / 2
+    return 0
+
+
+@numba_strategy(params={"levels": 1.0})
+def as_a_tuple(view, params, state, out):
+    out.n_bid_levels, out.n_ask_levels = 1, params.levels
+    return 0
+
+
+@numba_strategy(params={"levels": 1.0})
+def in_a_loop_else(view, params, state, out):
+    for k in range(2):
+        out.bid_ladder_px[k] = view.best_bid - k
+    else:
+        out.n_bid_levels = params.levels
+    return 0
+
+
+@numba_strategy(params={"levels": 1.0})
+def through_an_alias(view, params, state, out):
+    p = params
+    o = out
+    o.n_bid_levels = p.levels
+    return 0
+
+
+@numba_strategy(params={"levels": 1.0})
+def through_a_walrus(view, params, state, out):
+    out.n_bid_levels = (n := params.levels)
+    out.n_ask_levels = n
+    return 0
+
+
+@pytest.mark.parametrize("rule, k, write, value, used", [
+    (by_the_view, 2, "out.n_bid_levels = params.levels if view.bid_qty > 0 else 1", "2.5", "; parameters levels=2.5"),
+    (as_a_tuple, 2, "out.n_ask_levels = params.levels", "2.5", ""),
+    (in_a_loop_else, 5, "out.n_bid_levels = params.levels", "2.5", ""),
+    (through_an_alias, 4, "o.n_bid_levels = p.levels", "2.5", ""),
+    (through_a_walrus, 2, "out.n_bid_levels = (n := params.levels)", "2.5", "; parameters levels=2.5"),
+])
+def test_a_parameter_fraction_written_another_way_is_refused(rule, k, write, value, used):
+    """Each writes ``levels: 2.5`` into an integer field: reached whatever the view (a conditional expression's
+    branch the view picks is one it may pick), and refused naming the write and its line; ``levels: 2`` is made
+    (the second write of ``by_the_view``, 2 / 2 = 1, whole)."""
+    with pytest.raises(ConfigError) as info:
+        rule.check_params({"levels": 2.5})
+    assert str(info.value) == f"strategy {rule.name}: {write} = {value} {CUT.format(2)} ({_line(rule, k)}{used})"
+    assert rule.check_params({"levels": 2.0}) == {"levels": 2.0}
+
+
+def test_the_other_branch_the_view_picks_is_checked_too():
+    """``1 if view.ask_qty <= 0 else params.levels / 2``: ``levels: 3`` makes 1 or 1.5, refused (the first write,
+    3 or 1, is whole)."""
+    with pytest.raises(ConfigError) as info:
+        by_the_view.check_params({"levels": 3.0})
+    assert str(info.value) == (f"strategy by_the_view: out.n_ask_levels = 1 if view.ask_qty <= 0 else params.levels "
+                               f"/ 2 = 1.5 {CUT.format(1)} ({_line(by_the_view, 3)}; parameters levels=3.0)")
