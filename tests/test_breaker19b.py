@@ -7,9 +7,14 @@
    was a TypeError traceback (a complex number); a conditional expression the view decides, a tuple assignment,
    a loop's ``else``, a ``try``'s ``finally``, ``p = params`` and ``(n := params.levels)`` were not checked,
    though each writes the parameter's fraction.
+2. Output paths: ``-o LINK`` whose link leads under a file (``LINK -> notes.txt/x``) was ``[Errno 17] File exists``
+   (exit 1, after the work) where ``-o notes.txt/x`` is a usage error; the store writer's API raised FileExistsError
+   for both.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -168,3 +173,49 @@ def test_the_other_branch_the_view_picks_is_checked_too():
         by_the_view.check_params({"levels": 3.0})
     assert str(info.value) == (f"strategy by_the_view: out.n_ask_levels = 1 if view.ask_qty <= 0 else params.levels "
                                f"/ 2 = 1.5 {CUT.format(1)} ({_line(by_the_view, 3)}; parameters levels=3.0)")
+
+
+# --- 4. output paths: a symbolic link that leads under a file -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory):
+    from mmsim.synth import SynthConfig, write_store
+
+    path = tmp_path_factory.mktemp("b19b") / "store"
+    write_store(SynthConfig(seed=3, duration=2 * 1_000_000_000), path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["synth", "run"])
+def test_a_link_to_a_path_under_a_file_is_a_usage_error_naming_the_file(store, tmp_path, command):
+    """``-o lnk`` with ``lnk -> notes.txt/x``: nothing can be made under the file, as ``-o notes.txt/x`` says (exit
+    2, before any work); it was ``mmsim: error: [Errno 17] File exists: '.../notes.txt'``, exit 1 (``mmsim run``
+    after the whole run; ``mmsim synth`` since it follows links, outpath19). Nothing is written; the link and the
+    file are as they were."""
+    from test_breaker18b import mmsim_cli, run_config
+
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "lnk").symlink_to("notes.txt/x")
+    argv = ["synth"] if command == "synth" else ["run", str(run_config(store, tmp_path))]
+    p = mmsim_cli([*argv, "-q", "-o", "lnk"], tmp_path)
+    assert (p.returncode, p.stderr) == (2, f"mmsim {command}: error: lnk: {tmp_path / 'notes.txt'} is a file, not a "
+                                           "folder: nothing can be written under it; choose another -o\n")
+    assert sorted(os.listdir(tmp_path)) == sorted(["notes.txt", "lnk"] + (["run.yaml"] if command == "run" else []))
+    assert (tmp_path / "notes.txt").read_text() == "mine\n" and os.readlink(tmp_path / "lnk") == "notes.txt/x"
+
+
+@pytest.mark.parametrize("out", ["notes.txt/x", "lnk"])
+def test_the_store_writer_under_a_file_is_a_data_error_naming_the_file(tmp_path, monkeypatch, out):
+    """``write_store(cfg, "notes.txt/x")`` (or through a link to it) raised FileExistsError (``[Errno 17] File
+    exists``) from making the store's parent; it is the store writer's DataError, naming the path and the file."""
+    from mmsim.errors import DataError
+    from mmsim.synth import SynthConfig, write_store
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "lnk").symlink_to("notes.txt/x")
+    with pytest.raises(DataError) as info:
+        write_store(SynthConfig(seed=1, duration=1_000_000_000), out)
+    assert str(info.value) == (f"{out}: {tmp_path / 'notes.txt'} is a file, not a folder: nothing can be written "
+                               "under it; choose a new path")
+    assert sorted(os.listdir(tmp_path)) == ["lnk", "notes.txt"]

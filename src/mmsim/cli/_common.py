@@ -297,7 +297,8 @@ def refuse_looping_link(path: Path) -> None:
         return
     except OSError as e:
         if e.errno == errno.ENOTDIR:
-            for q in reversed(path.parents):  # the first on the way that is not a folder
+            # the first on the way that is not a folder; else on the way to where a link leads (LINK -> notes.txt/x)
+            for q in [*reversed(path.parents), *reversed(Path(os.path.realpath(path)).parents)]:
                 if os.path.exists(q) and not os.path.isdir(q):
                     raise UsageError(f"{path}: {q} is a file, not a folder: nothing can be written under it; "
                                      "choose another -o") from None
