@@ -2,22 +2,23 @@
 
 ``out``'s level and order counts (``n_bid_levels``, ``n_ask_levels``, ``n_orders``) and ``order_type``,
 ``order_side``, ``order_tag`` are int64 (``mmsim.records.QUOTE_DTYPE``), and every parameter is a float64: numba
-casts ``out.n_bid_levels = params.levels`` with ``levels: 2.5`` to 2, before the engine sees it, so the rule quoted 2
-levels a side without a word (stratbreak18). The plain Python path refuses the write when it happens
+casts ``out.n_bid_levels = params.levels`` with ``levels: 2.5`` to 2, before the engine sees it, so the rule quoted
+2 levels a side without a word (stratbreak18). The plain Python path refuses the write when it happens
 (``_numba_support._check_whole``); the machine code cannot tell.
 
 What can be known before the run is checked here: the rule's source is read once, when it is declared, for each
-assignment to an integer field of ``out`` (or step of one, ``+=``/``-=``) whose value is computed from the parameters and numbers alone
-(``params.levels``, ``params.levels * 2``, ``int(params.x) + 1``, or a local assigned once from such an expression),
-outside any ``if`` whose condition the parameters decide otherwise (one the view or the state decides may be
-reached, so its writes are checked; ``params.on > 0 and view.x > 0`` is false with ``on: 0``), and after no ``if``
-one branch of which ended the rule (``if params.enabled == 0: return 0``) unless through the other. A tuple
-assignment is read pairwise, a loop's ``else`` and a ``try``'s every block alike, ``p = params`` / ``o = out``
-as the names they alias, and each branch of ``a if view.x > 0 else b`` as a value it may write. Each such write
-is evaluated with a strategy's parameter values when it is made (and by ``check_params``, a sweep's pre-flight),
-and a value that is not a whole number is a :class:`mmsim.ConfigError` naming the field, the expression, its value, the parameters and the rule's
-file and line. A write that also reads the view or the state (``view.position / params.size``) is not decidable
-before the run and is not checked (documented in docs/strategies.md).
+assignment to an integer field of ``out`` (or step of one, ``+=``/``-=``) whose value is computed from the
+parameters and numbers alone (``params.levels``, ``params.levels * 2``, ``int(params.x) + 1``, or a local assigned
+once from such an expression), outside any ``if`` whose condition the parameters decide otherwise (one the view or
+the state decides may be reached, so its writes are checked; ``params.on > 0 and view.x > 0`` is false with ``on:
+0``), and after no ``if`` one branch of which ended the rule (``if params.enabled == 0: return 0``) unless through
+the other. A tuple assignment is read pairwise, a loop's ``else`` and a ``try``'s every block alike, ``p = params``
+/ ``o = out`` as the names they alias, and each branch of ``a if view.x > 0 else b`` as a value it may write. Each
+such write is evaluated with a strategy's parameter values when it is made (and by ``check_params``, a sweep's pre-
+flight), and a value that is not a whole number is a :class:`mmsim.ConfigError` naming the field, the expression,
+its value, the parameters and the rule's file and line. A write that also reads the view or the state
+(``view.position / params.size``) is not decidable before the run and is not checked (documented in
+docs/strategies.md).
 """
 
 from __future__ import annotations
