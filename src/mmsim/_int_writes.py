@@ -14,8 +14,8 @@ the state decides may be reached, so its writes are checked; ``params.on > 0 and
 0``), and after no ``if`` one branch of which ended the rule (``if params.enabled == 0: return 0``) unless through
 the other. A tuple assignment is read pairwise, a loop's ``else`` and a ``try``'s every block alike, ``p = params``
 / ``o = out`` as the names they alias, and each branch of ``a if view.x > 0 else b`` as a value it may write. Each
-such write is evaluated with a strategy's parameter values when it is made (and by ``check_params``, a sweep's pre-
-flight), and a value that is not a whole number is a :class:`mmsim.ConfigError` naming the field, the expression,
+such write is evaluated with a strategy's parameter values when it is made (and by ``check_params``, a sweep's
+pre-flight), and a value that is not a whole number is a :class:`mmsim.ConfigError` naming the field, the expression,
 its value, the parameters and the rule's file and line. A write that also reads the view or the state
 (``view.position / params.size``) is not decidable before the run and is not checked (documented in
 docs/strategies.md).
