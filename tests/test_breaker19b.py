@@ -10,6 +10,7 @@
 2. Output paths: ``-o LINK`` whose link leads under a file (``LINK -> notes.txt/x``) was ``[Errno 17] File exists``
    (exit 1, after the work) where ``-o notes.txt/x`` is a usage error; the store writer's API raised FileExistsError
    for both.
+3. ``python -um mmsim`` (Python's short options clustered with ``m``) had no Ctrl-C guard while it starts.
 """
 
 from __future__ import annotations
@@ -219,3 +220,27 @@ def test_the_store_writer_under_a_file_is_a_data_error_naming_the_file(tmp_path,
     assert str(info.value) == (f"{out}: {tmp_path / 'notes.txt'} is a file, not a folder: nothing can be written "
                                "under it; choose a new path")
     assert sorted(os.listdir(tmp_path)) == ["lnk", "notes.txt"]
+
+
+# --- 5. python -m mmsim's Ctrl-C while it starts: the module Python runs, read as Python reads its options ---------
+
+@pytest.mark.parametrize("orig, runs_mmsim", [
+    (["python", "-um", "mmsim", "run", "x.yaml"], True),  # unbuffered: the guard was off (a traceback, -2)
+    (["python", "-Bm", "mmsim"], True),
+    (["python", "-ummmsim"], True),
+    (["python", "-X", "dev", "-m", "mmsim"], True),
+    (["python", "-W", "ignore", "-um", "mmsim"], True),
+    (["python", "-m", "mmsim"], True),
+    (["python", "-m", "mmsim.cli"], False),
+    (["python", "-um", "pytest", "-m", "mmsim"], False),  # pytest's own -m (a marker) is not Python's
+    (["python", "-W", "-m", "-m", "pytest"], False),  # -W's value is "-m"
+])
+def test_python_m_mmsim_is_recognised_whatever_its_options(monkeypatch, orig, runs_mmsim):
+    """``mmsim._start`` guards the package's import only under ``python -m mmsim``; it looked for ``-m mmsim`` or
+    ``-mmmsim`` alone, so ``python -um mmsim`` (``-u``, ``-B``... clustered with ``m``, as Python accepts) had no
+    guard: a Ctrl-C while it starts printed a ``KeyboardInterrupt`` traceback and the process died by SIGINT."""
+    from mmsim import _start
+
+    monkeypatch.setattr("sys.argv", ["-m"])  # as runpy sets it while it imports the package
+    monkeypatch.setattr("sys.orig_argv", orig)
+    assert _start._run_as_main() is runs_mmsim
