@@ -10,6 +10,7 @@
 2. Output paths: ``-o LINK`` whose link leads under a file (``LINK -> notes.txt/x``) was ``[Errno 17] File exists``
    (exit 1, after the work) where ``-o notes.txt/x`` is a usage error; the store writer's API raised FileExistsError
    for both.
+   ``-o ..`` with --force from a folder inside the run it replaces deleted the current folder with it.
 3. ``python -um mmsim`` (Python's short options clustered with ``m``) had no Ctrl-C guard while it starts.
 """
 
@@ -244,3 +245,26 @@ def test_python_m_mmsim_is_recognised_whatever_its_options(monkeypatch, orig, ru
     monkeypatch.setattr("sys.argv", ["-m"])  # as runpy sets it while it imports the package
     monkeypatch.setattr("sys.orig_argv", orig)
     assert _start._run_as_main() is runs_mmsim
+
+
+# --- 6. -o a folder that holds the current folder, with --force -------------------------------------------------
+
+@pytest.mark.parametrize("here, out, shown, inner", [("notes", "..", "..", "notes"),
+                                                     ("notes/deeper", "../../", "../..", "notes/deeper")])
+def test_force_onto_a_run_holding_the_current_folder_is_refused(store, tmp_path, here, out, shown, inner):
+    """``-o .`` is filled, not replaced, so the shell stays in its folder (outpath19); ``-o ..`` run from the user's
+    ``run/notes`` replaced ``run`` whole, the current folder deleted with it (the shell left in a deleted folder,
+    the notes gone). Refused even with --force, naming the folder, before any work; ``run`` as it was."""
+    from test_breaker18b import mmsim_cli, run_config
+
+    cfg = run_config(store, tmp_path)
+    assert mmsim_cli(["run", str(cfg), "-q", "-o", "run"], tmp_path).returncode == 0
+    before = sorted(os.listdir(tmp_path / "run"))
+    (tmp_path / "run" / here).mkdir(parents=True)
+    (tmp_path / "run" / here / "mine.txt").write_text("mine\n")
+    p = mmsim_cli(["run", str(cfg), "-q", "--force", "-o", out], tmp_path / "run" / here)
+    assert (p.returncode, p.stderr) == (2, f"mmsim run: error: {shown}: the run directory holds the current folder "
+                                           f"({inner}), which --force would delete with it; run the command from "
+                                           "another folder, or -o another directory\n")
+    assert (tmp_path / "run" / here / "mine.txt").read_text() == "mine\n"
+    assert sorted(os.listdir(tmp_path / "run")) == sorted([*before, "notes"])

@@ -332,7 +332,9 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     :func:`staged_output` runs this check again, with the command's ``force``, when it puts the output in place.
     ``merge``: ``--force`` writes the files into the folder (``mmsim demo``), as the refusal says.
     A directory holding only hidden files (``.gitkeep``) is empty: they are kept.
-    A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`).
+    A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`). One that holds the
+    current folder (``-o ..`` from ``run/notes``) is refused even with ``force`` (``merge`` aside): replacing it
+    would delete the folder the shell that started the command is in (the current folder itself is filled instead).
 
     Raises
     ------
@@ -346,8 +348,22 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
         _refuse_foreign(path, marker, what, merge)
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
+    if not merge and (inner := _current_folder_inside(path)) is not None:
+        raise UsageError(f"{path}: the {what} holds the current folder ({inner}), which --force would delete with "
+                         "it; run the command from another folder, or -o another directory")
     if marker is not None and remove:  # (a directory holding marker: anything else was refused above)
         shutil.rmtree(path)
+
+
+def _current_folder_inside(path: Path) -> str | None:
+    """The current folder, relative to ``path``, when it lies inside the folder ``path`` leads to (``-o ..`` from
+    ``run/notes``: ``notes``), else None (``-o .`` itself is filled, not replaced: :mod:`._staging`)."""
+    try:
+        here, target = os.path.realpath(os.getcwd()), os.path.realpath(path)
+    except OSError:  # the current folder was deleted
+        return None
+    inside = here.startswith(target.rstrip(os.sep) + os.sep) and here != target
+    return os.path.relpath(here, target) if inside else None
 
 
 def _refuse_foreign(path: Path, marker: str, what: str, merge: bool = False) -> NoReturn:
