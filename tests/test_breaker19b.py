@@ -11,6 +11,8 @@
    (exit 1, after the work) where ``-o notes.txt/x`` is a usage error; the store writer's API raised FileExistsError
    for both.
    ``-o ..`` with --force from a folder inside the run it replaces deleted the current folder with it.
+   A chain of locals each read twice was evaluated 2**n times (minutes at 24); one over 25 locals long went
+   unchecked. ``out.n_orders: int = params.n`` (an annotated assignment) was not read.
 3. ``python -um mmsim`` (Python's short options clustered with ``m``) had no Ctrl-C guard while it starts.
 """
 
@@ -268,3 +270,150 @@ def test_force_onto_a_run_holding_the_current_folder_is_refused(store, tmp_path,
                                            "another folder, or -o another directory\n")
     assert (tmp_path / "run" / here / "mine.txt").read_text() == "mine\n"
     assert sorted(os.listdir(tmp_path / "run")) == sorted([*before, "notes"])
+
+
+# --- 7. a chain of locals, each read twice: read once each (it was 2**n evaluations, at each strategy made) -------
+
+def test_a_chain_of_locals_is_read_in_linear_time():
+    """``u`` is ``levels * 2**20``, reached through 20 locals each reading the one before twice: ``levels: 3`` writes
+    3 * 2**20 / 2**21 = 1.5, refused (the default 2 writes 1). Each local was evaluated once per read, 2**20 times
+    (seconds; minutes at 24), at the declaration and at each strategy made (a sweep's each point); a chain from the
+    view was walked as often to learn it reads no parameter. Now each is read once: well under a second for all."""
+    import time
+
+    t0 = time.perf_counter()
+
+    @numba_strategy(params={"levels": 2.0})
+    def doubled(view, params, state, out):
+        a = params.levels
+        b = a + a
+        c = b + b
+        d = c + c
+        e = d + d
+        f = e + e
+        g = f + f
+        h = g + g
+        i = h + h
+        j = i + i
+        k = j + j
+        l = k + k
+        m = l + l
+        n = m + m
+        o = n + n
+        p = o + o
+        q = p + p
+        r = q + q
+        s = r + r
+        t = s + s
+        u = t + t
+        out.n_bid_levels = u / 2 ** 21
+        return 0
+
+    @numba_strategy(params={"levels": 2.0})
+    def doubled_from_the_view(view, params, state, out):
+        a = view.bid_qty
+        b = a + a
+        c = b + b
+        d = c + c
+        e = d + d
+        f = e + e
+        g = f + f
+        h = g + g
+        i = h + h
+        j = i + i
+        k = j + j
+        l = k + k
+        m = l + l
+        n = m + m
+        o = n + n
+        p = o + o
+        q = p + p
+        r = q + q
+        s = r + r
+        t = s + s
+        u = t + t
+        out.n_bid_levels = u
+        out.n_ask_levels = params.levels
+        return 0
+
+    with pytest.raises(ConfigError) as info:
+        doubled.check_params({"levels": 3.0})
+    assert str(info.value) == (f"strategy doubled: out.n_bid_levels = u / 2 ** 21 = 1.5 {CUT.format(1)} "
+                               f"({_line(doubled, 23)}; parameters levels=3.0)")
+    with pytest.raises(ConfigError) as info:
+        doubled_from_the_view.check_params({"levels": 2.5})
+    assert str(info.value) == (f"strategy doubled_from_the_view: out.n_ask_levels = params.levels = 2.5 "
+                               f"{CUT.format(2)} ({_line(doubled_from_the_view, 24)})")
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_a_long_chain_of_locals_is_read_to_its_end():
+    """``x40`` is ``levels + 40`` through 40 locals: ``levels: 2.5`` writes 42.5, refused. The reading stopped 50
+    levels down (two a local), so the write went unchecked; it stops only at a local read in its own expression."""
+
+    @numba_strategy(params={"levels": 2.0})
+    def chained(view, params, state, out):
+        x0 = params.levels
+        x1 = x0 + 1
+        x2 = x1 + 1
+        x3 = x2 + 1
+        x4 = x3 + 1
+        x5 = x4 + 1
+        x6 = x5 + 1
+        x7 = x6 + 1
+        x8 = x7 + 1
+        x9 = x8 + 1
+        x10 = x9 + 1
+        x11 = x10 + 1
+        x12 = x11 + 1
+        x13 = x12 + 1
+        x14 = x13 + 1
+        x15 = x14 + 1
+        x16 = x15 + 1
+        x17 = x16 + 1
+        x18 = x17 + 1
+        x19 = x18 + 1
+        x20 = x19 + 1
+        x21 = x20 + 1
+        x22 = x21 + 1
+        x23 = x22 + 1
+        x24 = x23 + 1
+        x25 = x24 + 1
+        x26 = x25 + 1
+        x27 = x26 + 1
+        x28 = x27 + 1
+        x29 = x28 + 1
+        x30 = x29 + 1
+        x31 = x30 + 1
+        x32 = x31 + 1
+        x33 = x32 + 1
+        x34 = x33 + 1
+        x35 = x34 + 1
+        x36 = x35 + 1
+        x37 = x36 + 1
+        x38 = x37 + 1
+        x39 = x38 + 1
+        x40 = x39 + 1
+        out.n_orders = x40
+        return 0
+
+    with pytest.raises(ConfigError) as info:
+        chained.check_params({"levels": 2.5})
+    assert str(info.value) == (f"strategy chained: out.n_orders = x40 = 42.5 {CUT.format(42)} "
+                               f"({_line(chained, 43)}; parameters levels=2.5)")
+
+
+@numba_strategy(params={"count": 1.0})
+def annotated(view, params, state, out):
+    out.n_orders: int = params.count / 2 + 0.5
+    return 0
+
+
+def test_an_annotated_write_is_checked():
+    """``out.n_orders: int = params.count / 2 + 0.5`` is a write like any (numba compiles it as one): ``count: 2``
+    writes 1.5, refused; ``count: 3`` writes 2."""
+    with pytest.raises(ConfigError) as info:
+        annotated.check_params({"count": 2.0})
+    assert str(info.value) == (f"strategy annotated: out.n_orders = params.count / 2 + 0.5 = 1.5 {CUT.format(1)} "
+                               f"({_line(annotated, 2)}; parameters count=2.0)")
+    assert annotated.check_params({"count": 3.0}) == {"count": 3.0}

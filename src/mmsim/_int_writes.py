@@ -56,6 +56,10 @@ _CALLS: dict[str, Callable[..., Any]] = {
     "numpy.floor": math.floor, "numpy.ceil": math.ceil, "numpy.trunc": math.trunc,
 }
 
+#: How deep an expression is read through locals (``b = a + 1; c = b + 1 ...``: two levels a local) before it is left
+#: unchecked; a local read in its own expression stops here. (It was 50: 25 locals in a chain went unchecked.)
+_DEPTH = 200
+
 
 class _Unknown(Exception):
     """The expression reads something the parameters do not decide (the view, the state, a loop variable)."""
@@ -95,7 +99,7 @@ class IntWrite:
                         return None  # not reached with these parameters
                 except (_Unknown, _Fork):
                     pass  # the view or the state decides: it may be reached
-        except (ArithmeticError, ValueError, TypeError):
+        except (ArithmeticError, ValueError, TypeError, RecursionError):
             return None  # it fails in the rule too: its own error there
         # each choice of the conditional expressions the parameters do not decide (a if view.x > 0 else b)
         pending: list[dict[int, bool]] = [{}]
@@ -107,7 +111,7 @@ class IntWrite:
                 if len(ev.choices) < 6:
                     pending += [{**ev.choices, id(fork.node): True}, {**ev.choices, id(fork.node): False}]
                 continue
-            except (_Unknown, ArithmeticError, ValueError, TypeError):
+            except (_Unknown, ArithmeticError, ValueError, TypeError, RecursionError):
                 continue  # not decidable here (or it fails in the rule too: its own error there)
             if why := self._whole(ev, x, values):
                 return why
@@ -140,11 +144,12 @@ class _Evaluator:
         self.choices = dict(choices or {})  # id of an IfExp the parameters do not decide -> the branch taken
         self.read: list[str] = []
         self._depth = 0
+        self._memo: dict[str, tuple[bool, Any]] = {}  # a local's value, or what it raised
 
     def eval(self, node: ast.expr) -> Any:
         self._depth += 1
         try:
-            if self._depth > 50:
+            if self._depth > _DEPTH:
                 raise _Unknown
             return self._eval(node)
         finally:
@@ -162,7 +167,16 @@ class _Evaluator:
                 self.read.append(node.attr)
             return float(self.values[node.attr])
         if isinstance(node, ast.Name) and node.id in self.env:
-            return self.eval(self.env[node.id])
+            # each local once (a chain of locals each read twice, b = a + a; c = b + b ..., was evaluated 2**n times)
+            if node.id not in self._memo:
+                try:
+                    self._memo[node.id] = (True, self.eval(self.env[node.id]))
+                except (_Unknown, _Fork, ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+                    self._memo[node.id] = (False, exc)
+            ok, got = self._memo[node.id]
+            if not ok:
+                raise got
+            return got
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return _BINOPS[type(node.op)](self.eval(node.left), self.eval(node.right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
@@ -309,6 +323,8 @@ def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
                     if (target := target_of(t)) is not None:
                         writes.append(IntWrite(target, value, f"{file} line {first + st.lineno - 1}", env,
                                                params, guards))
+            elif isinstance(st, ast.AnnAssign) and st.value is not None and (target := target_of(st.target)):
+                writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env, params, guards))
             elif (isinstance(st, ast.AugAssign) and isinstance(st.op, (ast.Add, ast.Sub))
                   and (target := target_of(st.target)) is not None):
                 writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env, params,
@@ -337,14 +353,21 @@ def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
     return tuple(w for w in writes if _mentions(w._expr, env, params, 0))
 
 
-def _mentions(node: ast.expr, env: Mapping[str, ast.expr], params: frozenset[str], depth: int) -> bool:
+def _mentions(node: ast.expr, env: Mapping[str, ast.expr], params: frozenset[str], depth: int,
+              memo: dict[str, bool] | None = None) -> bool:
     """Whether ``node`` reads a parameter, directly or through locals assigned once (whether the rest is decidable
-    is :meth:`IntWrite.problem`'s question: a write it cannot evaluate is not checked)."""
+    is :meth:`IntWrite.problem`'s question: a write it cannot evaluate is not checked); ``memo``: each local's answer,
+    so each is looked at once."""
+    memo = {} if memo is None else memo
     for n in ast.walk(node):
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in params:
             return True
-        if isinstance(n, ast.Name) and n.id in env and depth < 50 and _mentions(env[n.id], env, params, depth + 1):
-            return True
+        if isinstance(n, ast.Name) and n.id in env and depth < _DEPTH:
+            if n.id not in memo:
+                memo[n.id] = False  # (a local read in its own expression)
+                memo[n.id] = _mentions(env[n.id], env, params, depth + 1, memo)
+            if memo[n.id]:
+                return True
     return False
 
 
