@@ -275,7 +275,7 @@ def test_force_onto_a_run_holding_the_current_folder_is_refused(store, tmp_path,
 # --- 7. a chain of locals, each read twice: read once each (it was 2**n evaluations, at each strategy made) -------
 
 def test_a_chain_of_locals_is_read_in_linear_time():
-    """``u`` is ``levels * 2**20``, reached through 20 locals each reading the one before twice: ``levels: 3`` writes
+    """``v20`` is ``levels * 2**20``, reached through 20 locals each reading the one before twice: ``levels: 3`` writes
     3 * 2**20 / 2**21 = 1.5, refused (the default 2 writes 1). Each local was evaluated once per read, 2**20 times
     (seconds; minutes at 24), at the declaration and at each strategy made (a sweep's each point); a chain from the
     view was walked as often to learn it reads no parameter. Now each is read once: well under a second for all."""
@@ -285,60 +285,60 @@ def test_a_chain_of_locals_is_read_in_linear_time():
 
     @numba_strategy(params={"levels": 2.0})
     def doubled(view, params, state, out):
-        a = params.levels
-        b = a + a
-        c = b + b
-        d = c + c
-        e = d + d
-        f = e + e
-        g = f + f
-        h = g + g
-        i = h + h
-        j = i + i
-        k = j + j
-        l = k + k
-        m = l + l
-        n = m + m
-        o = n + n
-        p = o + o
-        q = p + p
-        r = q + q
-        s = r + r
-        t = s + s
-        u = t + t
-        out.n_bid_levels = u / 2 ** 21
+        v0 = params.levels
+        v1 = v0 + v0
+        v2 = v1 + v1
+        v3 = v2 + v2
+        v4 = v3 + v3
+        v5 = v4 + v4
+        v6 = v5 + v5
+        v7 = v6 + v6
+        v8 = v7 + v7
+        v9 = v8 + v8
+        v10 = v9 + v9
+        v11 = v10 + v10
+        v12 = v11 + v11
+        v13 = v12 + v12
+        v14 = v13 + v13
+        v15 = v14 + v14
+        v16 = v15 + v15
+        v17 = v16 + v16
+        v18 = v17 + v17
+        v19 = v18 + v18
+        v20 = v19 + v19
+        out.n_bid_levels = v20 / 2 ** 21
         return 0
 
     @numba_strategy(params={"levels": 2.0})
     def doubled_from_the_view(view, params, state, out):
-        a = view.bid_qty
-        b = a + a
-        c = b + b
-        d = c + c
-        e = d + d
-        f = e + e
-        g = f + f
-        h = g + g
-        i = h + h
-        j = i + i
-        k = j + j
-        l = k + k
-        m = l + l
-        n = m + m
-        o = n + n
-        p = o + o
-        q = p + p
-        r = q + q
-        s = r + r
-        t = s + s
-        u = t + t
-        out.n_bid_levels = u
+        v0 = view.bid_qty
+        v1 = v0 + v0
+        v2 = v1 + v1
+        v3 = v2 + v2
+        v4 = v3 + v3
+        v5 = v4 + v4
+        v6 = v5 + v5
+        v7 = v6 + v6
+        v8 = v7 + v7
+        v9 = v8 + v8
+        v10 = v9 + v9
+        v11 = v10 + v10
+        v12 = v11 + v11
+        v13 = v12 + v12
+        v14 = v13 + v13
+        v15 = v14 + v14
+        v16 = v15 + v15
+        v17 = v16 + v16
+        v18 = v17 + v17
+        v19 = v18 + v18
+        v20 = v19 + v19
+        out.n_bid_levels = v20
         out.n_ask_levels = params.levels
         return 0
 
     with pytest.raises(ConfigError) as info:
         doubled.check_params({"levels": 3.0})
-    assert str(info.value) == (f"strategy doubled: out.n_bid_levels = u / 2 ** 21 = 1.5 {CUT.format(1)} "
+    assert str(info.value) == (f"strategy doubled: out.n_bid_levels = v20 / 2 ** 21 = 1.5 {CUT.format(1)} "
                                f"({_line(doubled, 23)}; parameters levels=3.0)")
     with pytest.raises(ConfigError) as info:
         doubled_from_the_view.check_params({"levels": 2.5})
