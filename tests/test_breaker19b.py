@@ -13,6 +13,7 @@
    ``-o ..`` with --force from a folder inside the run it replaces deleted the current folder with it.
    A chain of locals each read twice was evaluated 2**n times (minutes at 24); one over 25 locals long went
    unchecked. ``out.n_orders: int = params.n`` (an annotated assignment) was not read.
+   ``-o ""`` (an unset variable) was the current folder, replaced with --force.
 3. ``python -um mmsim`` (Python's short options clustered with ``m``) had no Ctrl-C guard while it starts.
 """
 
@@ -417,3 +418,24 @@ def test_an_annotated_write_is_checked():
     assert str(info.value) == (f"strategy annotated: out.n_orders = params.count / 2 + 0.5 = 1.5 {CUT.format(1)} "
                                f"({_line(annotated, 2)}; parameters count=2.0)")
     assert annotated.check_params({"count": 3.0}) == {"count": 3.0}
+
+
+# --- 8. -o "" (an unset variable) ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["run", "synth"])
+def test_an_empty_output_path_is_a_usage_error_not_the_current_folder(store, tmp_path, command):
+    """``-o "$OUT" --force`` with ``OUT`` unset, from a folder holding a run (or a store): ``Path("")`` is ``.``, so
+    since ``-o .`` is the current folder (outpath19) the folder's output was replaced by this one. An empty path is
+    no path (``ls ''``: no such file): argparse's usage error, exit 2, the folder as it was."""
+    from test_breaker18b import mmsim_cli, run_config
+
+    cfg = run_config(store, tmp_path)
+    here = tmp_path / "here"
+    first = ["run", str(cfg)] if command == "run" else ["synth"]
+    assert mmsim_cli([*first, "-q", "-o", str(here)], tmp_path).returncode == 0
+    before = {n: (here / n).stat().st_mtime_ns for n in os.listdir(here)}
+    p = mmsim_cli([*first, "-q", "--force", "-o", ""], here)
+    assert p.returncode == 2
+    assert p.stderr.splitlines()[-1] == (f"mmsim {command}: error: argument -o/--output: an empty path (an unset "
+                                         "variable?); give a folder, or -o . for the current folder")
+    assert {n: (here / n).stat().st_mtime_ns for n in os.listdir(here)} == before

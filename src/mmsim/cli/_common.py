@@ -262,9 +262,18 @@ def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar or tables
 
 def add_output(p: argparse.ArgumentParser, help: str, *, required: bool = False, metavar: str = "DIR",
                aliases: tuple[str, ...] = ()) -> None:
-    """``-o/--output`` (dest ``output``, a Path)."""
-    p.add_argument("-o", "--output", *aliases, dest="output", type=Path, required=required, metavar=metavar,
+    """``-o/--output`` (dest ``output``, a Path). An empty value (``-o "$OUT"`` with ``OUT`` unset) is a usage error:
+    ``Path("")`` is the current folder, which ``--force`` would have replaced (``-o .`` says so explicitly)."""
+    p.add_argument("-o", "--output", *aliases, dest="output", type=_output_path, required=required, metavar=metavar,
                    help=help)
+
+
+def _output_path(text: str) -> Path:
+    """``-o``'s value as a Path; argparse's usage error for an empty one."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path (an unset variable?); give a folder, or -o . for the current "
+                                         "folder")
+    return Path(text)
 
 
 def add_force(p: argparse.ArgumentParser, help: str = "replace an output that already exists") -> None:
