@@ -12,7 +12,8 @@
    for both.
    ``-o ..`` with --force from a folder inside the run it replaces deleted the current folder with it.
    A chain of locals each read twice was evaluated 2**n times (minutes at 24); one over 25 locals long went
-   unchecked. ``out.n_orders: int = params.n`` (an annotated assignment) was not read.
+   unchecked. ``out.n_orders: int = params.n`` (an annotated assignment) and ``out["n_bid_levels"] = params.levels``
+   (numpy's spelling, which numba compiles) were not read; the pure path refuses the latter (pinned).
    ``-o ""`` (an unset variable) was the current folder, replaced with --force.
 3. ``python -um mmsim`` (Python's short options clustered with ``m``) had no Ctrl-C guard while it starts.
 """
@@ -439,3 +440,47 @@ def test_an_empty_output_path_is_a_usage_error_not_the_current_folder(store, tmp
     assert p.stderr.splitlines()[-1] == (f"mmsim {command}: error: argument -o/--output: an empty path (an unset "
                                          "variable?); give a folder, or -o . for the current folder")
     assert {n: (here / n).stat().st_mtime_ns for n in os.listdir(here)} == before
+
+
+# --- 9. numpy's spelling of a field: out["n_bid_levels"] ------------------------------------------------------------
+
+@numba_strategy(params={"levels": 1.0, "side": 1.0})
+def by_key(view, params, state, out):
+    if view.bid_qty <= 0 or view.ask_qty <= 0:
+        return 0
+    out["n_bid_levels"] = params.levels
+    out["n_ask_levels"] = 1
+    for k in range(3):
+        out.bid_ladder_px[k] = view.best_bid - k
+        out.bid_ladder_qty[k] = 1.0
+    out.ask_ladder_px[0] = view.best_ask
+    out.ask_ladder_qty[0] = 1.0
+    out["order_side"][0] = params.side
+    return 1
+
+
+@pytest.mark.parametrize("values, write, k", [
+    ({"levels": 2.5}, "out['n_bid_levels'] = params.levels = 2.5 " + CUT.format(2), 4),
+    ({"side": -0.5}, "out['order_side'][0] = params.side = -0.5 " + CUT.format(0), 11),
+])
+def test_a_field_written_by_its_name_as_a_key_is_checked(values, write, k):
+    """numba compiles ``out["n_bid_levels"] = params.levels`` as ``out.n_bid_levels = ...``: with ``levels: 2.5`` the
+    compiled rule quoted 2 bid levels (199, 200) without a word, the reading knew only ``out.FIELD``. Refused."""
+    with pytest.raises(ConfigError) as info:
+        by_key.check_params(values)
+    assert str(info.value) == f"strategy by_key: {write} ({_line(by_key, k)})"
+
+
+@pytest.mark.xfail(strict=True, reason="the pure Python path's out (_numba_support._RecordWriter) and view "
+                   "(_RecordReader) have no item access: out['n_bid_levels'] = 2, which numba compiles, is a TypeError "
+                   "there ('_RecordWriter' object does not support item assignment). Fix: __getitem__/__setitem__ of a "
+                   "field name doing what __getattr__/__setattr__ do (the integer check included)")
+def test_a_field_written_by_its_name_runs_alike_on_the_pure_path():
+    """``levels: 2`` quotes bids 200 and 199 and the ask 202 on the fast path; the pure path should agree."""
+    import mmsim
+    from test_compare_digest import l2_events
+    from test_stratbreak18 import prices
+
+    fast = prices(mmsim.run(l2_events(20), by_key(levels=2.0), mmsim.Config(ladder_levels=3)))
+    assert fast == {199, 200, 202}
+    assert prices(mmsim.run(l2_events(20), by_key.python(pure=True, levels=2.0), mmsim.Config(ladder_levels=3))) == fast

@@ -266,6 +266,22 @@ def _assigned_once(fn: ast.FunctionDef, args: set[str]) -> dict[str, ast.expr]:
     return env
 
 
+def _int_field(t: ast.expr, out: frozenset[str]) -> bool:
+    """Whether assignment target ``t`` is an integer field of ``out`` (one of the names ``out``), or an element of
+    one: ``out.n_orders``, ``out.order_side[k]``, and numpy's spelling of the same, ``out["n_orders"]``,
+    ``out["order_side"][k]`` (which numba compiles alike)."""
+    def field(x: ast.expr) -> str | None:
+        if isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id in out:
+            return x.attr
+        if (isinstance(x, ast.Subscript) and isinstance(x.value, ast.Name) and x.value.id in out
+                and isinstance(x.slice, ast.Constant) and isinstance(x.slice.value, str)):
+            return x.slice.value
+        return None
+
+    name = field(t) or (field(t.value) if isinstance(t, ast.Subscript) else None)
+    return name in INT_FIELDS
+
+
 def _aliases(name: str, env: Mapping[str, ast.expr]) -> frozenset[str]:
     """``name`` and the locals assigned once to it (``p = params``)."""
     return frozenset({name} | {k for k, v in env.items() if isinstance(v, ast.Name) and v.id == name})
@@ -302,11 +318,7 @@ def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
     writes: list[IntWrite] = []
 
     def target_of(t: ast.expr) -> str | None:
-        base = t.value if isinstance(t, ast.Subscript) else t
-        if (isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id in out
-                and base.attr in INT_FIELDS):
-            return ast.unparse(t)
-        return None
+        return ast.unparse(t) if _int_field(t, out) else None
 
     Guards = tuple[tuple[ast.expr, bool], ...]
 
@@ -390,9 +402,7 @@ def constant_fractions(py: pytypes.FunctionType) -> list[str]:
         if not isinstance(st, ast.Assign):
             continue
         for t, v in _pairs(st):
-            base = t.value if isinstance(t, ast.Subscript) else t
-            if not (isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id in out
-                    and base.attr in INT_FIELDS):
+            if not _int_field(t, out):
                 continue
             neg = isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub)
             c = v.operand if neg and isinstance(v, ast.UnaryOp) else v
