@@ -72,7 +72,17 @@ def ladder_or_view(view, params, state, out):
     return 0
 
 
+@numba_strategy(params={"skip": 0.0, "levels": 1.0})
+def loop_skip(view, params, state, out):
+    for _k in range(2):
+        if params.skip > 0:
+            continue
+        out.n_bid_levels = params.levels
+    return 0
+
+
 @pytest.mark.parametrize("rule, off, on", [
+    (loop_skip, {"skip": 1.0}, {"skip": 0.0}),  # a continue ends the loop's body as a return ends the rule
     (off_switch, {"enabled": 0.0}, {"enabled": 1.0}),
     (mode_switch, {"mode": 1.0}, {"mode": 2.0}),  # mode 0 writes 1 and returns; mode 1 returns; mode 2 writes 2.5
     (ladder_and_view, {"ladder": 0.0}, {"ladder": 1.0}),
@@ -85,7 +95,7 @@ def test_a_write_the_parameters_do_not_reach_is_not_refused(rule, off, on):
     ``mode_switch``; line 3 of ``ladder_and_view``; line 4 of ``ladder_or_view``)."""
     assert rule.check_params({**off, "levels": 2.5}) == {**off, "levels": 2.5}
     assert rule.python(pure=True, **off, levels=2.5).params == {**off, "levels": 2.5}
-    k = {off_switch: 4, mode_switch: 7, ladder_and_view: 3, ladder_or_view: 4}[rule]
+    k = {off_switch: 4, mode_switch: 7, ladder_and_view: 3, ladder_or_view: 4, loop_skip: 5}[rule]
     with pytest.raises(ConfigError) as info:
         rule.check_params({**on, "levels": 2.5})
     assert str(info.value) == (f"strategy {rule.name}: out.n_bid_levels = params.levels = 2.5 {CUT.format(2)} "

@@ -324,11 +324,11 @@ def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
 
     def visit(stmts: list[ast.stmt], guards: Guards) -> Guards | None:
         """Collect the writes of ``stmts``; the conditions under which their end is reached, or None when they
-        always end the rule (a ``return`` or ``raise``, or an ``if`` each of whose branches does). A statement after
-        an ``if`` one branch of which ends the rule is reached only through the other branch (``if params.enabled
-        == 0: return 0``; an ``elif`` chain alike)."""
+        always end the rule (a ``return`` or ``raise``, or an ``if`` each of whose branches does; in a loop's body,
+        a ``continue`` or ``break`` ends the body). A statement after an ``if`` one branch of which ends the rule is
+        reached only through the other branch (``if params.enabled == 0: return 0``; an ``elif`` chain alike)."""
         for st in stmts:
-            if isinstance(st, (ast.Return, ast.Raise)):
+            if isinstance(st, (ast.Return, ast.Raise, ast.Continue, ast.Break)):  # (the last two: the loop body)
                 return None
             if isinstance(st, ast.Assign):
                 for t, value in _pairs(st):
