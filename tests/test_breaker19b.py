@@ -515,3 +515,18 @@ def test_sweep_into_a_dangling_link_writes_where_it_points(store, tmp_path):
     assert p.returncode == 0, p.stderr
     assert os.readlink(tmp_path / "lk") == "runs/today"
     assert len((tmp_path / "runs" / "today" / "results.jsonl").read_text().splitlines()) == 2
+
+
+def test_report_force_into_a_folder_holding_the_current_folder_fills_it(store, tmp_path):
+    """``mmsim report`` puts its files into a folder given with --force one by one, the others left: run from
+    ``analysis/notes`` with ``-o ..``, nothing is deleted, so it is not refused (the refusal above is for a folder
+    the output replaces whole); ``analysis`` gets report.json, the notes stay."""
+    from test_breaker18b import mmsim_cli, run_config
+
+    assert mmsim_cli(["run", str(run_config(store, tmp_path)), "-q", "--no-report", "-o", "run"], tmp_path).returncode == 0
+    (tmp_path / "analysis" / "notes").mkdir(parents=True)
+    (tmp_path / "analysis" / "notes" / "mine.txt").write_text("mine\n")
+    p = mmsim_cli(["report", str(tmp_path / "run"), "-q", "--force", "-o", ".."], tmp_path / "analysis" / "notes")
+    assert (p.returncode, p.stderr) == (0, "")
+    assert (tmp_path / "analysis" / "report.json").is_file()
+    assert (tmp_path / "analysis" / "notes" / "mine.txt").read_text() == "mine\n"

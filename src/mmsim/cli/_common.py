@@ -342,7 +342,8 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     ``merge``: ``--force`` writes the files into the folder (``mmsim demo``), as the refusal says.
     A directory holding only hidden files (``.gitkeep``) is empty: they are kept.
     A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`). One that holds the
-    current folder (``-o ..`` from ``run/notes``) is refused even with ``force`` (``merge`` aside): replacing it
+    current folder (``-o ..`` from ``run/notes``) is refused even with ``force`` (``merge`` aside, and a folder
+    without ``marker``, which ``mmsim report`` fills file by file): replacing it
     would delete the folder the shell that started the command is in (the current folder itself is filled instead).
 
     Raises
@@ -357,7 +358,7 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
         _refuse_foreign(path, marker, what, merge)
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
-    if not merge and (inner := _current_folder_inside(path)) is not None:
+    if marker is not None and not merge and (inner := _current_folder_inside(path)) is not None:
         raise UsageError(f"{path}: the {what} holds the current folder ({inner}), which --force would delete with "
                          "it; run the command from another folder, or -o another directory")
     if marker is not None and remove:  # (a directory holding marker: anything else was refused above)
