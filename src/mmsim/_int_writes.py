@@ -2,19 +2,23 @@
 
 ``out``'s level and order counts (``n_bid_levels``, ``n_ask_levels``, ``n_orders``) and ``order_type``,
 ``order_side``, ``order_tag`` are int64 (``mmsim.records.QUOTE_DTYPE``), and every parameter is a float64: numba
-casts ``out.n_bid_levels = params.levels`` with ``levels: 2.5`` to 2, before the engine sees it, so the rule quoted 2
-levels a side without a word (stratbreak18). The plain Python path refuses the write when it happens
+casts ``out.n_bid_levels = params.levels`` with ``levels: 2.5`` to 2, before the engine sees it, so the rule quoted
+2 levels a side without a word (stratbreak18). The plain Python path refuses the write when it happens
 (``_numba_support._check_whole``); the machine code cannot tell.
 
 What can be known before the run is checked here: the rule's source is read once, when it is declared, for each
-assignment to an integer field of ``out`` (or step of one, ``+=``/``-=``) whose value is computed from the parameters and numbers alone
-(``params.levels``, ``params.levels * 2``, ``int(params.x) + 1``, or a local assigned once from such an expression),
-outside any ``if`` whose condition the parameters decide otherwise (one the view or the state decides may be
-reached, so its writes are checked). Each such write is evaluated with a strategy's
-parameter values when it is made (and by ``check_params``, a sweep's pre-flight), and a value that is not a whole
-number is a :class:`mmsim.ConfigError` naming the field, the expression, its value, the parameters and the rule's
-file and line. A write that also reads the view or the state (``view.position / params.size``) is not decidable
-before the run and is not checked (documented in docs/strategies.md).
+assignment to an integer field of ``out`` (or step of one, ``+=``/``-=``) whose value is computed from the
+parameters and numbers alone (``params.levels``, ``params.levels * 2``, ``int(params.x) + 1``, or a local assigned
+once from such an expression), outside any ``if`` whose condition the parameters decide otherwise (one the view or
+the state decides may be reached, so its writes are checked; ``params.on > 0 and view.x > 0`` is false with ``on:
+0``), and after no ``if`` one branch of which ended the rule (``if params.enabled == 0: return 0``) unless through
+the other. A tuple assignment is read pairwise, a loop's ``else`` and a ``try``'s every block alike, ``p = params``
+/ ``o = out`` as the names they alias, and each branch of ``a if view.x > 0 else b`` as a value it may write. Each
+such write is evaluated with a strategy's parameter values when it is made (and by ``check_params``, a sweep's
+pre-flight), and a value that is not a whole number is a :class:`mmsim.ConfigError` naming the field, the expression,
+its value, the parameters and the rule's file and line. A write that also reads the view or the state
+(``view.position / params.size``) is not decidable before the run and is not checked (documented in
+docs/strategies.md).
 """
 
 from __future__ import annotations
@@ -52,9 +56,22 @@ _CALLS: dict[str, Callable[..., Any]] = {
     "numpy.floor": math.floor, "numpy.ceil": math.ceil, "numpy.trunc": math.trunc,
 }
 
+#: How deep an expression is read through locals (``b = a + 1; c = b + 1 ...``: two levels a local) before it is left
+#: unchecked; a local read in its own expression stops here. (It was 50: 25 locals in a chain went unchecked.)
+_DEPTH = 200
+
 
 class _Unknown(Exception):
     """The expression reads something the parameters do not decide (the view, the state, a loop variable)."""
+
+
+class _Fork(Exception):
+    """A conditional expression (``a if test else b``) whose test the parameters do not decide: each branch may be
+    the value, so each is evaluated (:meth:`IntWrite.problem`)."""
+
+    def __init__(self, node: ast.IfExp) -> None:
+        super().__init__()
+        self.node = node
 
 
 class IntWrite:
@@ -65,7 +82,7 @@ class IntWrite:
 
     __slots__ = ("target", "op", "source", "line", "_expr", "_env", "_params", "_guards")
 
-    def __init__(self, target: str, expr: ast.expr, line: str, env: Mapping[str, ast.expr], params: str,
+    def __init__(self, target: str, expr: ast.expr, line: str, env: Mapping[str, ast.expr], params: frozenset[str],
                  guards: tuple[tuple[ast.expr, bool], ...], op: str = "=") -> None:
         # op "+=" or "-=": an integer field stepped by expr, a fraction whatever the field held
         self.target, self.op, self.source, self.line = target, op, ast.unparse(expr), line
@@ -75,19 +92,36 @@ class IntWrite:
         return f"{self.target} {self.op} {self.source} ({self.line})"
 
     def problem(self, values: Mapping[str, float], given: Any = None) -> str | None:
-        from ._numba_support import _check_whole
-
-        ev = _Evaluator(values, self._env, self._params)
         try:
             for test, want in self._guards:
                 try:
-                    if bool(_Evaluator(values, self._env, self._params).eval(test)) != want:
+                    if _Evaluator(values, self._env, self._params).truth(test) != want:
                         return None  # not reached with these parameters
-                except _Unknown:
+                except (_Unknown, _Fork):
                     pass  # the view or the state decides: it may be reached
-            x = ev.eval(self._expr)
-        except (_Unknown, ArithmeticError, ValueError, TypeError):
-            return None  # not decidable here (or it fails in the rule too: its own error there)
+        except (ArithmeticError, ValueError, TypeError, RecursionError):
+            return None  # it fails in the rule too: its own error there
+        # each choice of the conditional expressions the parameters do not decide (a if view.x > 0 else b)
+        pending: list[dict[int, bool]] = [{}]
+        while pending:
+            ev = _Evaluator(values, self._env, self._params, pending.pop(0))
+            try:
+                x = ev.eval(self._expr)
+            except _Fork as fork:
+                if len(ev.choices) < 6:
+                    pending += [{**ev.choices, id(fork.node): True}, {**ev.choices, id(fork.node): False}]
+                continue
+            except (_Unknown, ArithmeticError, ValueError, TypeError, RecursionError):
+                continue  # not decidable here (or it fails in the rule too: its own error there)
+            if why := self._whole(ev, x, values):
+                return why
+        return None
+
+    def _whole(self, ev: "_Evaluator", x: Any, values: Mapping[str, float]) -> str | None:
+        from ._numba_support import _check_whole
+
+        if isinstance(x, complex):
+            x = math.nan  # a negative number to a fractional power: nan in the compiled rule
         try:
             _check_whole(f"{self.target} {self.op} {self.source}", float(x))
         except ValueError as exc:
@@ -104,15 +138,18 @@ class _Evaluator:
     """Evaluates an expression of ``params.NAME``, numbers, arithmetic, comparisons, ``and``/``or``/``not``, the
     calls of ``_CALLS`` and locals assigned once (``env``); anything else is :class:`_Unknown`."""
 
-    def __init__(self, values: Mapping[str, float], env: Mapping[str, ast.expr], params: str) -> None:
+    def __init__(self, values: Mapping[str, float], env: Mapping[str, ast.expr], params: frozenset[str],
+                 choices: Mapping[int, bool] | None = None) -> None:
         self.values, self.env, self.params = values, env, params
+        self.choices = dict(choices or {})  # id of an IfExp the parameters do not decide -> the branch taken
         self.read: list[str] = []
         self._depth = 0
+        self._memo: dict[str, tuple[bool, Any]] = {}  # a local's value, or what it raised
 
     def eval(self, node: ast.expr) -> Any:
         self._depth += 1
         try:
-            if self._depth > 50:
+            if self._depth > _DEPTH:
                 raise _Unknown
             return self._eval(node)
         finally:
@@ -123,20 +160,31 @@ class _Evaluator:
             return node.value
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return node.value
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == self.params:
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in self.params:
             if node.attr not in self.values:
                 raise _Unknown
             if node.attr not in self.read:
                 self.read.append(node.attr)
             return float(self.values[node.attr])
         if isinstance(node, ast.Name) and node.id in self.env:
-            return self.eval(self.env[node.id])
+            # each local once (a chain of locals each read twice, b = a + a; c = b + b ..., was evaluated 2**n times)
+            if node.id not in self._memo:
+                try:
+                    self._memo[node.id] = (True, self.eval(self.env[node.id]))
+                except (_Unknown, _Fork, ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+                    self._memo[node.id] = (False, exc)
+            ok, got = self._memo[node.id]
+            if not ok:
+                raise got
+            return got
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             return _BINOPS[type(node.op)](self.eval(node.left), self.eval(node.right))
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             return _UNARY[type(node.op)](self.eval(node.operand))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return not self.eval(node.operand)
+            return not self.truth(node.operand)
+        if isinstance(node, ast.NamedExpr):
+            return self.eval(node.value)
         if isinstance(node, ast.BoolOp):
             vals = [self.eval(v) for v in node.values]
             return all(vals) if isinstance(node.op, ast.And) else any(vals)
@@ -149,10 +197,37 @@ class _Evaluator:
                 left = right
             return True
         if isinstance(node, ast.IfExp):
-            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+            try:
+                test = self.truth(node.test)
+            except (_Unknown, _Fork):
+                if id(node) not in self.choices:
+                    raise _Fork(node) from None
+                test = self.choices[id(node)]
+            return self.eval(node.body) if test else self.eval(node.orelse)
         if isinstance(node, ast.Call) and not node.keywords and (fn := _CALLS.get(ast.unparse(node.func))):
             return fn(*(self.eval(a) for a in node.args))
         raise _Unknown
+
+    def truth(self, node: ast.expr) -> bool:
+        """Whether condition ``node`` holds, as far as the parameters decide it: ``a and b`` is false when either is
+        (``params.ladder > 0 and view.bid_qty > 0`` with ``ladder: 0``), ``a or b`` true when either is, whatever
+        the other reads; else :class:`_Unknown`."""
+        if isinstance(node, ast.BoolOp):
+            unknown = False
+            for v in node.values:
+                try:
+                    t = self.truth(v)
+                except (_Unknown, _Fork):
+                    unknown = True
+                    continue
+                if t != isinstance(node.op, ast.And):
+                    return t  # a false operand of an and, a true one of an or, decides it
+            if unknown:
+                raise _Unknown
+            return isinstance(node.op, ast.And)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return not self.truth(node.operand)
+        return bool(self.eval(node))
 
 
 def _function(py: pytypes.FunctionType) -> tuple[ast.FunctionDef, int] | None:
@@ -185,7 +260,44 @@ def _assigned_once(fn: ast.FunctionDef, args: set[str]) -> dict[str, ast.expr]:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                 and stores.get(node.targets[0].id) == 1 and node.targets[0].id not in args):
             env[node.targets[0].id] = node.value
+        elif (isinstance(node, ast.NamedExpr) and stores.get(node.target.id) == 1
+              and node.target.id not in args):
+            env[node.target.id] = node.value
     return env
+
+
+def _int_field(t: ast.expr, out: frozenset[str]) -> bool:
+    """Whether assignment target ``t`` is an integer field of ``out`` (one of the names ``out``), or an element of
+    one: ``out.n_orders``, ``out.order_side[k]``, and numpy's spelling of the same, ``out["n_orders"]``,
+    ``out["order_side"][k]`` (which numba compiles alike)."""
+    def field(x: ast.expr) -> str | None:
+        if isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id in out:
+            return x.attr
+        if (isinstance(x, ast.Subscript) and isinstance(x.value, ast.Name) and x.value.id in out
+                and isinstance(x.slice, ast.Constant) and isinstance(x.slice.value, str)):
+            return x.slice.value
+        return None
+
+    name = field(t) or (field(t.value) if isinstance(t, ast.Subscript) else None)
+    return name in INT_FIELDS
+
+
+def _aliases(name: str, env: Mapping[str, ast.expr]) -> frozenset[str]:
+    """``name`` and the locals assigned once to it (``p = params``)."""
+    return frozenset({name} | {k for k, v in env.items() if isinstance(v, ast.Name) and v.id == name})
+
+
+def _pairs(st: ast.Assign) -> list[tuple[ast.expr, ast.expr]]:
+    """``(target, value)`` of each name an assignment binds: ``a = b = v`` both to ``v``, ``a, b = x, y`` pairwise
+    (an unpacking of anything else is left out: its parts are not expressions of the source)."""
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    for t in st.targets:
+        if (isinstance(t, (ast.Tuple, ast.List)) and isinstance(st.value, (ast.Tuple, ast.List))
+                and len(t.elts) == len(st.value.elts)):
+            pairs += zip(t.elts, st.value.elts)
+        else:
+            pairs.append((t, st.value))
+    return pairs
 
 
 def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
@@ -200,49 +312,74 @@ def integer_writes(py: pytypes.FunctionType) -> tuple[IntWrite, ...]:
     names = [a.arg for a in fn.args.posonlyargs + fn.args.args]
     if len(names) != 4:
         return ()
-    params, out = names[1], names[3]
     env = _assigned_once(fn, set(names))
+    params, out = _aliases(names[1], env), _aliases(names[3], env)
     file = Path(py.__code__.co_filename).name
     writes: list[IntWrite] = []
 
     def target_of(t: ast.expr) -> str | None:
-        base = t.value if isinstance(t, ast.Subscript) else t
-        if (isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == out
-                and base.attr in INT_FIELDS):
-            return ast.unparse(t)
-        return None
+        return ast.unparse(t) if _int_field(t, out) else None
 
-    def visit(stmts: list[ast.stmt], guards: tuple[tuple[ast.expr, bool], ...]) -> None:
+    Guards = tuple[tuple[ast.expr, bool], ...]
+
+    def visit(stmts: list[ast.stmt], guards: Guards) -> Guards | None:
+        """Collect the writes of ``stmts``; the conditions under which their end is reached, or None when they
+        always end the rule (a ``return`` or ``raise``, or an ``if`` each of whose branches does; in a loop's body,
+        a ``continue`` or ``break`` ends the body). A statement after an ``if`` one branch of which ends the rule is
+        reached only through the other branch (``if params.enabled == 0: return 0``; an ``elif`` chain alike)."""
         for st in stmts:
+            if isinstance(st, (ast.Return, ast.Raise, ast.Continue, ast.Break)):  # (the last two: the loop body)
+                return None
             if isinstance(st, ast.Assign):
-                for t in st.targets:
+                for t, value in _pairs(st):
                     if (target := target_of(t)) is not None:
-                        writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env,
+                        writes.append(IntWrite(target, value, f"{file} line {first + st.lineno - 1}", env,
                                                params, guards))
+            elif isinstance(st, ast.AnnAssign) and st.value is not None and (target := target_of(st.target)):
+                writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env, params, guards))
             elif (isinstance(st, ast.AugAssign) and isinstance(st.op, (ast.Add, ast.Sub))
                   and (target := target_of(st.target)) is not None):
                 writes.append(IntWrite(target, st.value, f"{file} line {first + st.lineno - 1}", env, params,
                                        guards, "+=" if isinstance(st.op, ast.Add) else "-="))
             elif isinstance(st, ast.If):
-                visit(st.body, guards + ((st.test, True),))
-                visit(st.orelse, guards + ((st.test, False),))
-            elif isinstance(st, (ast.For, ast.While)):
+                after = visit(st.body, guards + ((st.test, True),))
+                after_else = visit(st.orelse, guards + ((st.test, False),))
+                if after is None and after_else is None:
+                    return None
+                if after is None or after_else is None:
+                    guards = after_else if after is None else after  # type: ignore[assignment]
+            elif isinstance(st, (ast.For, ast.AsyncFor, ast.While)):
                 visit(st.body, guards)  # a loop's body may run (its condition is left unevaluated: not a guard)
-            elif isinstance(st, (ast.With, ast.Try)):
+                visit(st.orelse, guards)
+            elif isinstance(st, (ast.With, ast.AsyncWith)):
                 visit(st.body, guards)
+            elif isinstance(st, ast.Try):
+                for block in [st.body, st.orelse, st.finalbody] + [h.body for h in st.handlers]:
+                    visit(block, guards)
+            elif isinstance(st, ast.Match):
+                for case in st.cases:
+                    visit(case.body, guards)
+        return guards
 
     visit(fn.body, ())
     return tuple(w for w in writes if _mentions(w._expr, env, params, 0))
 
 
-def _mentions(node: ast.expr, env: Mapping[str, ast.expr], params: str, depth: int) -> bool:
+def _mentions(node: ast.expr, env: Mapping[str, ast.expr], params: frozenset[str], depth: int,
+              memo: dict[str, bool] | None = None) -> bool:
     """Whether ``node`` reads a parameter, directly or through locals assigned once (whether the rest is decidable
-    is :meth:`IntWrite.problem`'s question: a write it cannot evaluate is not checked)."""
+    is :meth:`IntWrite.problem`'s question: a write it cannot evaluate is not checked); ``memo``: each local's answer,
+    so each is looked at once."""
+    memo = {} if memo is None else memo
     for n in ast.walk(node):
-        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == params:
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in params:
             return True
-        if isinstance(n, ast.Name) and n.id in env and depth < 50 and _mentions(env[n.id], env, params, depth + 1):
-            return True
+        if isinstance(n, ast.Name) and n.id in env and depth < _DEPTH:
+            if n.id not in memo:
+                memo[n.id] = False  # (a local read in its own expression)
+                memo[n.id] = _mentions(env[n.id], env, params, depth + 1, memo)
+            if memo[n.id]:
+                return True
     return False
 
 
@@ -256,7 +393,7 @@ def constant_fractions(py: pytypes.FunctionType) -> list[str]:
     names = [a.arg for a in fn.args.posonlyargs + fn.args.args]
     if len(names) != 4:
         return []
-    out = names[3]
+    out = _aliases(names[3], _assigned_once(fn, set(names)))
     file = Path(py.__code__.co_filename).name
     from ._numba_support import _check_whole
 
@@ -264,12 +401,9 @@ def constant_fractions(py: pytypes.FunctionType) -> list[str]:
     for st in ast.walk(fn):
         if not isinstance(st, ast.Assign):
             continue
-        for t in st.targets:
-            base = t.value if isinstance(t, ast.Subscript) else t
-            if not (isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name) and base.value.id == out
-                    and base.attr in INT_FIELDS):
+        for t, v in _pairs(st):
+            if not _int_field(t, out):
                 continue
-            v = st.value
             neg = isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.USub)
             c = v.operand if neg and isinstance(v, ast.UnaryOp) else v
             if isinstance(c, ast.Constant) and isinstance(c.value, float):

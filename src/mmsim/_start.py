@@ -19,11 +19,34 @@ __all__ = ["guard", "release"]
 
 
 def _run_as_main() -> bool:
-    """Whether this import is ``python -m mmsim`` importing its package (``sys.argv[0]`` is ``-m`` meanwhile)."""
+    """Whether this import is ``python -m mmsim`` importing its package (``sys.argv[0]`` is ``-m`` meanwhile).
+
+    The module Python was told to run is read from its options as Python reads them: ``-m mmsim``, ``-mmmsim``, and
+    ``m`` in a cluster of short options (``-um mmsim``, ``-Bm mmsim``, ``-umMMSIM``'s spelling ``-ummmsim``); the
+    options that take a value (``-W``, ``-X``, ``--check-hash-based-pycs``) skip it; ``-c`` ends the options."""
     if sys.argv[:1] != ["-m"]:
         return False
-    argv = list(getattr(sys, "orig_argv", []))
-    return any(a == "-mmmsim" or (a == "-m" and argv[i + 1:i + 2] == ["mmsim"]) for i, a in enumerate(argv))
+    argv = list(getattr(sys, "orig_argv", []))[1:]
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--check-hash-based-pycs":
+            i += 2
+            continue
+        if not a.startswith("-") or a.startswith("--") or a == "-":
+            return False  # a script, a long option without a value (--help: no module), or stdin
+        for j, c in enumerate(a[1:], 1):
+            if c in "cmWX":
+                rest = a[j + 1:]
+                value = rest if rest else (argv[i + 1] if i + 1 < len(argv) else "")
+                if c == "m":
+                    return value == "mmsim"
+                if c == "c":
+                    return False
+                i += 0 if rest else 1
+                break
+        i += 1
+    return False
 
 
 def _interrupted(signum: int, frame: Any) -> None:

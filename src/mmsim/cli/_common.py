@@ -262,9 +262,18 @@ def add_quiet(p: argparse.ArgumentParser, what: str = "no progress bar or tables
 
 def add_output(p: argparse.ArgumentParser, help: str, *, required: bool = False, metavar: str = "DIR",
                aliases: tuple[str, ...] = ()) -> None:
-    """``-o/--output`` (dest ``output``, a Path)."""
-    p.add_argument("-o", "--output", *aliases, dest="output", type=Path, required=required, metavar=metavar,
+    """``-o/--output`` (dest ``output``, a Path). An empty value (``-o "$OUT"`` with ``OUT`` unset) is a usage error:
+    ``Path("")`` is the current folder, which ``--force`` would have replaced (``-o .`` says so explicitly)."""
+    p.add_argument("-o", "--output", *aliases, dest="output", type=_output_path, required=required, metavar=metavar,
                    help=help)
+
+
+def _output_path(text: str) -> Path:
+    """``-o``'s value as a Path; argparse's usage error for an empty one."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path (an unset variable?); give a folder, or -o . for the current "
+                                         "folder")
+    return Path(text)
 
 
 def add_force(p: argparse.ArgumentParser, help: str = "replace an output that already exists") -> None:
@@ -297,7 +306,8 @@ def refuse_looping_link(path: Path) -> None:
         return
     except OSError as e:
         if e.errno == errno.ENOTDIR:
-            for q in reversed(path.parents):  # the first on the way that is not a folder
+            # the first on the way that is not a folder; else on the way to where a link leads (LINK -> notes.txt/x)
+            for q in [*reversed(path.parents), *reversed(Path(os.path.realpath(path)).parents)]:
                 if os.path.exists(q) and not os.path.isdir(q):
                     raise UsageError(f"{path}: {q} is a file, not a folder: nothing can be written under it; "
                                      "choose another -o") from None
@@ -331,7 +341,10 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
     :func:`staged_output` runs this check again, with the command's ``force``, when it puts the output in place.
     ``merge``: ``--force`` writes the files into the folder (``mmsim demo``), as the refusal says.
     A directory holding only hidden files (``.gitkeep``) is empty: they are kept.
-    A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`).
+    A ``path`` that is a symbolic link that loops is refused first (:func:`refuse_looping_link`). One that holds the
+    current folder (``-o ..`` from ``run/notes``) is refused even with ``force`` (``merge`` aside, and a folder
+    without ``marker``, which ``mmsim report`` fills file by file): replacing it
+    would delete the folder the shell that started the command is in (the current folder itself is filled instead).
 
     Raises
     ------
@@ -345,8 +358,22 @@ def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, wha
         _refuse_foreign(path, marker, what, merge)
     if not force:
         raise UsageError(f"{path}: the {what} already exists; pass --force to replace it, or -o another directory")
+    if marker is not None and not merge and (inner := _current_folder_inside(path)) is not None:
+        raise UsageError(f"{path}: the {what} holds the current folder ({inner}), which --force would delete with "
+                         "it; run the command from another folder, or -o another directory")
     if marker is not None and remove:  # (a directory holding marker: anything else was refused above)
         shutil.rmtree(path)
+
+
+def _current_folder_inside(path: Path) -> str | None:
+    """The current folder, relative to ``path``, when it lies inside the folder ``path`` leads to (``-o ..`` from
+    ``run/notes``: ``notes``), else None (``-o .`` itself is filled, not replaced: :mod:`._staging`)."""
+    try:
+        here, target = os.path.realpath(os.getcwd()), os.path.realpath(path)
+    except OSError:  # the current folder was deleted
+        return None
+    inside = here.startswith(target.rstrip(os.sep) + os.sep) and here != target
+    return os.path.relpath(here, target) if inside else None
 
 
 def _refuse_foreign(path: Path, marker: str, what: str, merge: bool = False) -> NoReturn:

@@ -143,7 +143,9 @@ def _target_state(path: Path, force: bool) -> str:
     Raises
     ------
     DataError
-        ``PATH: a symbolic link that loops (following it never ends); choose a new path``; ``PATH: output exists and
+        ``PATH: a symbolic link that loops (following it never ends); choose a new path``; ``PATH: FILE is a file,
+        not a folder: nothing can be written under it; choose a new path`` (``FILE`` absolute, on the way to where
+        ``path`` leads: ``notes.txt/x``, or a link to it); ``PATH: output exists and
         is not a directory``; ``PATH: output directory is not empty and not an event store (holds [...]); choose a new
         path``; ``PATH: an event store already exists there; pass force=True to replace it`` (without ``force``).
     """
@@ -153,6 +155,9 @@ def _target_state(path: Path, force: bool) -> str:
         if e.errno == errno.ELOOP:
             raise DataError(f"{path}: a symbolic link that loops (following it never ends); choose a new path") from None
     target = output_target(path)
+    for q in reversed(target.parents):  # under a file (notes.txt/x, or a link to it): no folder can be made there
+        if os.path.exists(q) and not os.path.isdir(q):
+            raise DataError(f"{path}: {q} is a file, not a folder: nothing can be written under it; choose a new path")
     if not os.path.lexists(target):
         return "new"
     if not target.is_dir():
