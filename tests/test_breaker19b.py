@@ -481,10 +481,6 @@ def test_a_field_written_by_its_name_as_a_key_is_checked(values, write, k):
     assert str(info.value) == f"strategy by_key: {write} ({_line(by_key, k)})"
 
 
-@pytest.mark.xfail(strict=True, reason="the pure Python path's out (_numba_support._RecordWriter) and view "
-                   "(_RecordReader) have no item access: out['n_bid_levels'] = 2, which numba compiles, is a TypeError "
-                   "there ('_RecordWriter' object does not support item assignment). Fix: __getitem__/__setitem__ of a "
-                   "field name doing what __getattr__/__setattr__ do (the integer check included)")
 def test_a_field_written_by_its_name_runs_alike_on_the_pure_path():
     """``levels: 2`` quotes bids 200 and 199 and the ask 202 on the fast path; the pure path should agree."""
     import mmsim
@@ -498,10 +494,6 @@ def test_a_field_written_by_its_name_runs_alike_on_the_pure_path():
 
 # --- 10. mmsim sweep -o a dangling link ---------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="mmsim.sweep.results._make_dir makes -o with Path.mkdir(exist_ok=True), which "
-                   "fails on a dangling link (FileExistsError): `lk: cannot write the sweep's results there: File "
-                   "exists`. Fix: mkdir mmsim._paths.output_target(out) (where the link points, its parents made), "
-                   "the rule of every other -o (docs/config.md)")
 def test_sweep_into_a_dangling_link_writes_where_it_points(store, tmp_path):
     """``-o lk`` with ``lk -> runs/today`` before ``runs`` exists: every other command writes where the link points,
     making ``runs/today``, the link kept (docs/config.md); the sweep's 2 points' results go there."""

@@ -171,3 +171,26 @@ def test_an_integer_field_stepped_by_a_parameter_fraction_is_refused():
     assert str(info.value) == (f"strategy stepped: out.order_tag[0] -= params.step / 4 = 0.5 {steps} "
                                f"(test_int_writes19.py line {first + 3}; parameters step=2.0)")
     assert kind.check_params({"step": 4.0}) == {"step": 4.0}
+
+
+def test_mmsim_run_names_the_config_line_of_the_parameter_behind_a_local(tmp_path, capsys):
+    """Under ``mmsim run`` the refusal ends with the config's line of the parameter that made the fraction, as a
+    domain's refusal does: here through a local (``half = params.levels / 2``), named after the rule's line."""
+    from mmsim.cli import main
+    from mmsim.data.store import write_store
+    from test_compare_digest import META
+
+    write_store(tmp_path / "s", l2_events(20), dict(META))
+    (tmp_path / "rule.py").write_text(
+        "import mmsim\n\n\n"
+        "@mmsim.numba_strategy(params={'levels': 2.0, 'size': 1.0})\n"
+        "def halves(view, params, state, out):\n"
+        "    half = params.levels / 2\n"
+        "    out.n_bid_levels = half\n"
+        "    return 0\n")
+    (tmp_path / "run.yaml").write_text("data: s\noutput: out\nstrategy:\n  path: rule.py:halves\n  params:\n"
+                                       "    size: 1\n    levels: 3\n")
+    assert main(["run", str(tmp_path / "run.yaml"), "-q"]) == 2
+    assert capsys.readouterr().err == (
+        f"mmsim: config error: strategy halves: out.n_bid_levels = half = 1.5 {CUT.format(1)} (rule.py line 7; "
+        f"parameters levels=3.0) ({tmp_path / 'run.yaml'} line 7)\n")

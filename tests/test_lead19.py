@@ -61,3 +61,53 @@ def test_a_sweep_with_a_custom_point_fn_refuses_a_store_edited_under_its_digest(
     if resumed:  # the records of the first run as they were
         assert [json.loads(r)["status"] for r in (tmp_path / "out" / "results.jsonl").read_text().splitlines()] == [
             "ok", "ok"]
+
+
+# --- breaker19b's two strict xfails, fixed: a second case of each kind ---------------------------------------------
+
+def test_the_pure_path_reads_and_writes_fields_by_name_with_the_integer_check():
+    """``view["bid_qty"]`` reads as ``view.bid_qty``; ``out["n_orders"] = 0.5`` is refused as ``out.n_orders = 0.5``
+    is (the compiled rule would cut it to 0); a field that does not exist is a KeyError naming it; the view and the
+    params are read-only by name too."""
+    from mmsim._numba_support import _RecordReader, _RecordWriter
+    from mmsim.records import QUOTE_DTYPE, VIEW_DTYPE
+
+    v = np.zeros((), dtype=VIEW_DTYPE)
+    v["bid_qty"] = 5.0
+    view = _RecordReader(v[()])
+    assert (view["bid_qty"], type(view["bid_qty"])) == (view.bid_qty, type(view.bid_qty)) == (5, int)
+    with pytest.raises(AttributeError, match="^the view and params are read-only$"):
+        view["bid_qty"] = 1.0
+    with pytest.raises(KeyError, match="record has no field 'bid_qtty'"):
+        view["bid_qtty"]
+    o = np.zeros((), dtype=QUOTE_DTYPE)
+    out = _RecordWriter(o)
+    out["n_orders"] = 1.0
+    out["order_side"][0] = -1
+    assert (int(o["n_orders"]), int(o["order_side"][0])) == (1, -1)
+    with pytest.raises(ValueError) as info:
+        out["n_orders"] = 0.5
+    assert str(info.value) == ("out.n_orders = 0.5 is not a whole number: it is an integer field, which the compiled "
+                               "rule would set to 0 silently")
+
+
+def test_sweep_into_a_link_to_an_existing_folder_writes_there_and_resumes(tmp_path):
+    """``-o lk`` with ``lk -> runs/today`` (an existing empty folder): the results go there, the link kept; the same
+    command again resumes from them (2 points reused, none run)."""
+    from test_breaker18b import mmsim_cli
+
+    st = tmp_path / "st"
+    write_store(st, l2_with_prints(), dict(META))
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({k: v for k, v in _grid(tmp_path).items() if k != "workers"}))
+    (tmp_path / "runs" / "today").mkdir(parents=True)
+    (tmp_path / "lk").symlink_to("runs/today")
+    p = mmsim_cli(["sweep", str(grid), "-q", "--workers", "0", "-o", "lk"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "lk").is_symlink()
+    first = (tmp_path / "runs" / "today" / "results.jsonl").read_text()
+    assert len(first.splitlines()) == 2
+    again = mmsim_cli(["sweep", str(grid), "--workers", "0", "-o", "lk"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "0 run now, 2 reused" in again.stdout + again.stderr
+    assert (tmp_path / "runs" / "today" / "results.jsonl").read_text() == first

@@ -247,8 +247,8 @@ def _function(py: pytypes.FunctionType) -> tuple[ast.FunctionDef, int] | None:
 
 
 def _assigned_once(fn: ast.FunctionDef, args: set[str]) -> dict[str, ast.expr]:
-    """Locals bound exactly once in the rule, by ``name = expr``: their expression (an argument, a loop variable, a
-    name bound twice or by ``+=``, ``with``, unpacking or ``:=`` is not)."""
+    """Locals bound exactly once in the rule, by ``name = expr``, ``name: T = expr`` or ``(name := expr)``: their
+    expression (an argument, a loop variable, a name bound twice or by ``+=``, ``with`` or unpacking is not)."""
     stores: dict[str, int] = {}
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -262,6 +262,9 @@ def _assigned_once(fn: ast.FunctionDef, args: set[str]) -> dict[str, ast.expr]:
             env[node.targets[0].id] = node.value
         elif (isinstance(node, ast.NamedExpr) and stores.get(node.target.id) == 1
               and node.target.id not in args):
+            env[node.target.id] = node.value
+        elif (isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name)
+              and stores.get(node.target.id) == 1 and node.target.id not in args):  # n: float = params.levels
             env[node.target.id] = node.value
     return env
 

@@ -433,6 +433,16 @@ class _RecordReader:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the view and params are read-only")
 
+    def __getitem__(self, name: str) -> Any:
+        """``rec["field"]``, numpy's spelling of ``rec.field``, which numba compiles alike (breaker19b)."""
+        try:
+            return self.__getattr__(name) if isinstance(name, str) else self._rec[name]
+        except AttributeError as exc:
+            raise KeyError(str(exc)) from None
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.__setattr__(name, value)
+
 
 def _check_whole(what: str, value: Any) -> None:
     """ValueError unless ``value`` (a number or array) is whole, for an integer field of ``out`` (the level and order

@@ -560,7 +560,8 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     """
     from ..errors import ConfigError
 
-    if config_path is None or " line " in msg or not os.path.isfile(config_path):
+    # A rule's integer-field refusal names the rule's line (mmsim._int_writes), not the config's that set the value
+    if config_path is None or (" line " in msg and not _INT_FIELD.search(msg)) or not os.path.isfile(config_path):
         return msg
     from ..config.yaml_file import read_yaml_mapping
 
@@ -572,13 +573,20 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     return msg if loc is None else f"{msg} ({loc})"
 
 
+#: mmsim._int_writes' refusal of a parameter's fraction written into an integer field of a rule's ``out``.
+_INT_FIELD = re.compile(r"is not a whole number: it (?:is|steps) an integer field")
+
+
 def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:
     """The ``FILE line N`` :func:`located` adds to ``msg``, or None."""
     if msg.startswith(("strategy", "unknown strategy")):
         if not strategy:
             return None
-        # A constraint names two parameters: the first the file sets gives the line.
+        # A constraint names two parameters: the first the file sets gives the line. An integer-field refusal
+        # names them as the rule reads them, params.NAME, or after it: "; parameters NAME=VALUE, ...".
         names = re.findall(r"parameter '([^']+)'", msg)
+        if _INT_FIELD.search(msg):
+            names += re.findall(r"\bparams\.([A-Za-z_]\w*)", msg) + re.findall(r"(?:; parameters |, )([A-Za-z_]\w*)=", msg)
         keys = [f"strategy.params.{n}" for n in names] + (
             ["strategy.params"] if names else ["strategy.path"]) + ["strategy"]
         return next((where[k] for k in keys if k in where), None)

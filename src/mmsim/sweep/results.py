@@ -158,9 +158,13 @@ def check_output_dir(out: Path) -> None:
 
 
 def _make_dir(out: Path) -> None:
-    """Create the output directory, or a ConfigError saying in one line why it cannot be."""
+    """Create the output directory, or a ConfigError saying in one line why it cannot be. A symbolic link is
+    made where it points (a dangling one too, its parents made; the link kept), the rule of every other ``-o``
+    (:func:`mmsim._paths.output_target`)."""
+    from .._paths import output_target
+
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        output_target(out).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         # `-o grid.yaml` (a file): say so in one line, not `[Errno 17] File exists: 'grid.yaml'`.
         why = "it is a file, not a directory" if out.is_file() else (exc.strerror or str(exc))
