@@ -111,3 +111,49 @@ def test_sweep_into_a_link_to_an_existing_folder_writes_there_and_resumes(tmp_pa
     assert again.returncode == 0, again.stderr
     assert "0 run now, 2 reused" in again.stdout + again.stderr
     assert (tmp_path / "runs" / "today" / "results.jsonl").read_text() == first
+
+
+# --- newcomer19's rough edges: a misspelt field, a unit on an undeclared quantity ------------------------------------
+
+def test_a_misspelt_field_names_the_rules_line_and_the_nearest_field():
+    """``view.bid_qtty``: numba's typer raises a bare KeyError; the refusal said only ``no field 'bid_qtty' in the
+    view, params or out record``. It names the rule's line that reads it and the field meant; a name near nothing
+    (``view.zzz``) gets no guess."""
+    from mmsim.errors import StrategyError
+    from mmsim.numba_strategy import numba_strategy
+
+    def typo(view, params, state, out):
+        if view.bid_qtty > 0:
+            out.bid_px = view.best_bid
+        return 0
+
+    def nothing_near(view, params, state, out):
+        out.bid_px = view.zzz
+        return 0
+
+    first = typo.__code__.co_firstlineno
+    with pytest.raises(StrategyError) as info:
+        numba_strategy(params={"size": 1.0}, cache=False)(typo)()
+    assert str(info.value) == (
+        "strategy typo: the rule test_lead19.typo.<locals>.typo(view, params, state, out) does not compile for the "
+        f"view record: no field 'bid_qtty' in the view, params or out record (test_lead19.py line {first + 1}); "
+        "did you mean 'bid_qty'?".replace("test_lead19.typo.<locals>.typo", typo.__qualname__))
+    with pytest.raises(StrategyError) as info:
+        numba_strategy(params={"size": 1.0}, cache=False)(nothing_near)()
+    assert str(info.value).endswith("no field 'zzz' in the view, params or out record (test_lead19.py line "
+                                    f"{nothing_near.__code__.co_firstlineno + 1})")
+
+
+def test_a_unit_on_an_undeclared_quantity_says_how_to_declare_it():
+    from mmsim._qty_units import resolve_units
+    from mmsim.errors import ConfigError
+    from mmsim.numba_strategy import numba_strategy
+
+    bare = numba_strategy(lambda view, params, state, out: 0, params={"size": 1.0}, name="Bare")
+    with pytest.raises(ConfigError) as info:
+        resolve_units(bare, {"size": "1 base"}, 0.001, "Bare")
+    assert str(info.value) == (
+        "strategy Bare: parameter 'size': '1 base' has a unit, but 'size' is not a quantity in lots (it declares no "
+        "quantity parameters); write it as a plain number, or declare it a quantity (numba_strategy(..., "
+        "quantities=['size']), or a strategy class's `quantities` attribute) (docs/strategies.md, \"Units of "
+        "strategy parameters\")")

@@ -429,3 +429,26 @@ def rule_int_writes(py: pytypes.FunctionType, spec: Mapping[str, float | None], 
         if (why := w.problem(defaults)) is not None:
             raise StrategyError(f"{where}: with the default parameters, {why}")
     return writes
+
+
+def misspelt_field(py: pytypes.FunctionType, name: str, params: tuple[str, ...]) -> str:
+    """Why a rule does not compile when numba's typer finds no field ``name`` (a bare KeyError): ``no field
+    'bid_qtty' in the view, params or out record (rule.py line 6); did you mean 'bid_qty'?``, the line the rule's
+    source first reads it (``x.bid_qtty`` or ``x["bid_qtty"]``; none when the source cannot be read) and the
+    nearest field of the view, ``out`` or the parameters (``difflib``; none when nothing is near)."""
+    import difflib
+
+    from .records import VIEW_DTYPE
+
+    why = f"no field {name!r} in the view, params or out record"
+    found = _function(py)
+    if found is not None:
+        fn, first = found
+        lines = [n.lineno for n in ast.walk(fn)
+                 if (isinstance(n, ast.Attribute) and n.attr == name)
+                 or (isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and n.slice.value == name)]
+        if lines:
+            why += f" ({Path(py.__code__.co_filename).name} line {first + min(lines) - 1})"
+    known = [*(VIEW_DTYPE.names or ()), *(QUOTE_DTYPE.names or ()), *params]
+    near = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
+    return why + (f"; did you mean {near[0]!r}?" if near else "")

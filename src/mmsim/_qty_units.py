@@ -229,8 +229,10 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
                 continue  # not a number with a unit: the parameter's own check names it
             which = (f"its quantities are {', '.join(quantities)}" if quantities
                      else "it declares no quantity parameters")
+            declare = "" if quantities else (f", or declare it a quantity (numba_strategy(..., quantities=[{name!r}]), "
+                                             "or a strategy class's `quantities` attribute)")
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} has a unit, but {name!r} is not a "
-                              f"quantity in lots ({which}); write it as a plain number ({_DOCS})")
+                              f"quantity in lots ({which}); write it as a plain number{declare} ({_DOCS})")
         if m is None or unit is None:
             raise ConfigError(f"strategy {label}: parameter {name!r}: cannot read {value!r}: a quantity is a "
                               f"number of lots, or a number and a unit, '0.01 base' (base units, converted with "

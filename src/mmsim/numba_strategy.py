@@ -78,7 +78,7 @@ from ._numba_support import (
     _wrapper_module,
     native_error_message,
 )
-from ._int_writes import IntWrite, rule_int_writes
+from ._int_writes import IntWrite, misspelt_field, rule_int_writes
 from ._qty_units import normalize_per_quantities, normalize_quantities
 from ._strategy_params import (
     _Constraint,
@@ -325,7 +325,7 @@ class NumbaStrategyType:
             ours = re.search(r"the rule must return an integer[^\n]*", plain)
             why = ours.group(0) if ours else _first_lines(plain)
         elif isinstance(exc, KeyError):
-            why = f"no field {exc.args[0]!r} in the view, params or out record"
+            why = misspelt_field(self.py_rule, exc.args[0], self.param_names)  # its line, the nearest field
         else:
             why = f"{type(exc).__name__}: {exc}"
         return StrategyError(
