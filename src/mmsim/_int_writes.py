@@ -431,7 +431,7 @@ def rule_int_writes(py: pytypes.FunctionType, spec: Mapping[str, float | None], 
     return writes
 
 
-def misspelt_field(py: pytypes.FunctionType, name: str, params: tuple[str, ...]) -> str:
+def misspelt_field(py: Any, name: str, params: tuple[str, ...]) -> str:
     """Why a rule does not compile when numba's typer finds no field ``name`` (a bare KeyError): ``no field
     'bid_qtty' in the view, params or out record (rule.py line 6); did you mean 'bid_qty'?``, the line the rule's
     source first reads it (``x.bid_qtty`` or ``x["bid_qtty"]``; none when the source cannot be read) and the
