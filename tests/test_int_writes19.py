@@ -194,3 +194,17 @@ def test_mmsim_run_names_the_config_line_of_the_parameter_behind_a_local(tmp_pat
     assert capsys.readouterr().err == (
         f"mmsim: config error: strategy halves: out.n_bid_levels = half = 1.5 {CUT.format(1)} (rule.py line 7; "
         f"parameters levels=3.0) ({tmp_path / 'run.yaml'} line 7)\n")
+
+
+def test_levels_the_parameters_set_are_checked_against_ladder_levels_before_the_run():
+    """``levels: 5`` with ``ladder_levels: 3``: the rule writes ``out.n_bid_levels = params.levels``, so it quotes 5
+    levels a side; the run stopped at the first quote (newcomer19). Refused before it, naming the key and the value
+    to use, on both paths; ``levels: 3`` runs; a rule type that declares ``ladder_levels_used`` keeps its word."""
+    with pytest.raises(ConfigError) as info:
+        mmsim.run(l2_events(20), levels_from_params(levels=5.0), LADDER)
+    assert str(info.value) == ("ladder_levels: 3 is less than the 5 target levels per side strategy levels_from_params "
+                               "quotes; set ladder_levels to at least 5")
+    with pytest.raises(ConfigError, match=r"^ladder_levels: 3 is less than the 4 target levels per side"):
+        mmsim.run(l2_events(20), levels_through_a_local.python(levels=4.0), LADDER)  # half + 1 = 3; int(4) = 4
+    assert prices(mmsim.run(l2_events(20), levels_from_params(levels=3.0), LADDER)) == {198, 199, 200, 202, 203, 204}
+    assert type(levels_from_params.python(levels=5.0)).ladder_levels_used is None  # a class: no parameters yet

@@ -213,7 +213,9 @@ def test_the_1_level_quote_and_a_1_level_ladder_trade_alike():
 
 @numba_strategy(params={"n": 2.0, "scalar": 0.0})
 def bad_ladder_rule(view, params, state, out):
-    out.n_bid_levels = int(params.n)
+    # + state[0] (always 0): a count the parameters alone do not decide, so the run-time guard is what stops it
+    # (one they decide is refused before the run: tests/test_int_writes19.py)
+    out.n_bid_levels = int(params.n + state[0])
     out.bid_ladder_px[0] = 100
     out.bid_ladder_qty[0] = 1
     out.bid_px = params.scalar

@@ -30,7 +30,7 @@ import operator
 import textwrap
 import types as pytypes
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from .errors import StrategyError
 from .records import QUOTE_DTYPE
@@ -92,16 +92,24 @@ class IntWrite:
         return f"{self.target} {self.op} {self.source} ({self.line})"
 
     def problem(self, values: Mapping[str, float], given: Any = None) -> str | None:
+        for ev, x in self.outcomes(values):
+            if why := self._whole(ev, x, values):
+                return why
+        return None
+
+    def outcomes(self, values: Mapping[str, float]) -> Iterator[tuple["_Evaluator", Any]]:
+        """Each value the write may take with these parameter values (with its evaluator): none when the parameters
+        decide it is not reached, or it cannot be evaluated; one per choice of the conditional expressions the
+        parameters do not decide (``a if view.x > 0 else b``)."""
         try:
             for test, want in self._guards:
                 try:
                     if _Evaluator(values, self._env, self._params).truth(test) != want:
-                        return None  # not reached with these parameters
+                        return  # not reached with these parameters
                 except (_Unknown, _Fork):
                     pass  # the view or the state decides: it may be reached
         except (ArithmeticError, ValueError, TypeError, RecursionError):
-            return None  # it fails in the rule too: its own error there
-        # each choice of the conditional expressions the parameters do not decide (a if view.x > 0 else b)
+            return  # it fails in the rule too: its own error there
         pending: list[dict[int, bool]] = [{}]
         while pending:
             ev = _Evaluator(values, self._env, self._params, pending.pop(0))
@@ -113,9 +121,7 @@ class IntWrite:
                 continue
             except (_Unknown, ArithmeticError, ValueError, TypeError, RecursionError):
                 continue  # not decidable here (or it fails in the rule too: its own error there)
-            if why := self._whole(ev, x, values):
-                return why
-        return None
+            yield ev, x
 
     def _whole(self, ev: "_Evaluator", x: Any, values: Mapping[str, float]) -> str | None:
         from ._numba_support import _check_whole
@@ -452,3 +458,37 @@ def misspelt_field(py: Any, name: str, params: tuple[str, ...]) -> str:
     known = [*(VIEW_DTYPE.names or ()), *(QUOTE_DTYPE.names or ()), *params]
     near = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
     return why + (f"; did you mean {near[0]!r}?" if near else "")
+
+
+def levels_used(writes: tuple[IntWrite, ...], values: Mapping[str, float]) -> int | None:
+    """The most target levels per side the rule's writes of ``out.n_bid_levels`` / ``out.n_ask_levels`` that the
+    parameters decide may set with ``values`` (``out.n_bid_levels = params.levels`` with ``levels: 5``: 5), for
+    :func:`mmsim.engine.strategy_config_conflict`'s check against ``ladder_levels`` before the run (it stopped the
+    run at the first quote: newcomer19); None when no such write is decided (the run-time guard holds it)."""
+    import re
+
+    got = [x for w in writes if w.op == "=" and re.search(r"(\.|\[['\"])n_(bid|ask)_levels(['\"]\])?$", w.target)
+           for _ev, x in w.outcomes(values)
+           if isinstance(x, (int, float)) and math.isfinite(x) and x == int(x) and x >= 1]
+    return int(max(got)) if got else None
+
+
+def _derived_levels(strategy: Any) -> int | None:
+    kind = getattr(strategy, "kind", None) or type(strategy).native
+    if getattr(kind, "ladder_levels_used", None) is not None:
+        return None  # the rule's own declaration (mmsim.engine._declared reads it next)
+    return levels_used(kind.int_writes, strategy.params)
+
+
+class _DerivedLevels:
+    """``ladder_levels_used`` of a numba strategy and of its Python twin (:func:`mmsim.engine.strategy_config_conflict`):
+    None when the rule type declares it (read there next), else :func:`levels_used` with the strategy's parameters;
+    on a class, its rule type's declaration (a class is checked before it has parameters)."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> int | None:
+        if obj is None:
+            return getattr(getattr(owner, "native", None), "ladder_levels_used", None)
+        return _derived_levels(obj)
+
+
+derived_levels = _DerivedLevels()

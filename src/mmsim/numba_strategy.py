@@ -78,7 +78,7 @@ from ._numba_support import (
     _wrapper_module,
     native_error_message,
 )
-from ._int_writes import IntWrite, misspelt_field, rule_int_writes
+from ._int_writes import IntWrite, derived_levels, misspelt_field, rule_int_writes
 from ._qty_units import normalize_per_quantities, normalize_quantities
 from ._strategy_params import (
     _Constraint,
@@ -226,8 +226,6 @@ class NumbaStrategyType:
                 f"{py.__qualname__}{sig} takes {len(positional)} positional argument(s)"
                 + (" and " + ", ".join(str(p) for p in others) if others else "")
             )
-
-    # -- construction ------------------------------------------------------------------
 
     def __call__(self, **params: Any) -> "NumbaStrategy":
         """Strategy with these parameters (defaults fill the rest), on the numba fast path."""
@@ -399,6 +397,8 @@ class NumbaStrategy:
         """The name used in messages."""
         return self.kind.name
 
+    ladder_levels_used = derived_levels  # levels per side its writes of params set (_int_writes.levels_used)
+
     def _mmsim_native_(self) -> tuple[int, np.ndarray, np.ndarray]:
         """``(callback address, float64 params, fresh zeroed float64 state)`` for one run."""
         return self.kind.address, self._params_array.copy(), np.zeros(max(self.kind.state_size, 1), np.float64)
@@ -437,6 +437,7 @@ class RuleStrategy(Strategy):
     """
 
     native: NumbaStrategyType
+    ladder_levels_used = derived_levels  # as the fast path's
 
     def __init__(self, *, pure: bool = False, **params: Any) -> None:
         kind = type(self).native

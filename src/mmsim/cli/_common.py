@@ -573,8 +573,8 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     return msg if loc is None else f"{msg} ({loc})"
 
 
-#: mmsim._int_writes' refusal of a parameter's fraction written into an integer field of a rule's ``out``.
-_INT_FIELD = re.compile(r"is not a whole number: it (?:is|steps) an integer field")
+#: Refusals naming a rule's line, not the config's (mmsim._int_writes): an integer field's fraction; a missing field.
+_INT_FIELD = re.compile(r"is not a whole number: it (?:is|steps) an integer field|in the view, params or out record")
 
 
 def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:
