@@ -80,3 +80,30 @@ def test_a_run_config_naming_another_store_than_the_events_is_refused(setup):
                                "events with its settings")
     assert len(mmsim.run(other.events, ToxicityPull(**TP), rc).fills) == len(mmsim.run(store, ToxicityPull(**TP),
                                                                                          rc).fills)
+
+
+class Wrapping(mmsim.Strategy):
+    """A strategy keeping a parameter as an object built of it (no ``__eq__``): two constructions differ."""
+
+    class Model:
+        def __init__(self, k):
+            self.k = k
+
+    def __init__(self, model=1, size=1):
+        self.model, self.size = Wrapping.Model(model), size
+
+    def quote(self, view):
+        return None
+
+
+def test_a_parameter_kept_as_an_object_is_not_a_false_refusal(tmp_path):
+    """The strategy the config names, built again for the check, holds another ``Model`` object: not comparable,
+    so not refused (a sweep's points are built from their config and must run); a plain parameter that differs
+    (``size``) still is."""
+    write_store(tmp_path / "s", l2_events(), dict(META))
+    (tmp_path / "run.yaml").write_text(f"data: s\nstrategy:\n  path: {__file__}:Wrapping\n  params: {{model: 2}}\n")
+    rc = mmsim.config.load_yaml(tmp_path / "run.yaml")
+    store = mmsim.load(tmp_path / "s")
+    assert mmsim.run(store, Wrapping(model=2), rc).run_config is rc
+    with pytest.raises(ConfigError, match=r"\(size: 1 in the config, 3 given\)"):
+        mmsim.run(store, Wrapping(model=2, size=3), rc)

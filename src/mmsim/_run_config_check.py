@@ -51,9 +51,23 @@ def _params_of(obj: Any) -> dict[str, Any]:
     return {n: getattr(obj, n, _MISSING) for n in names}
 
 
+def _plain(v: Any) -> bool:
+    """A value a config can hold (a number, string, bool, None, an array, or a list/tuple/dict of them)."""
+    if v is None or isinstance(v, (bool, int, float, str, np.number, np.ndarray)):
+        return True
+    if isinstance(v, (list, tuple)):
+        return all(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return all(_plain(x) for x in v.values())
+    return False
+
+
 def _same(a: Any, b: Any) -> bool:
-    """``a == b`` for a parameter's two values: arrays element-wise, a NaN the same as a NaN."""
-    if a is b:
+    """``a == b`` for a parameter's two values: arrays element-wise, a NaN the same as a NaN. A value that is not
+    plain (:func:`_plain`: an object a constructor made of its parameter, ``self.model = Model(model)``) cannot be
+    compared across two constructions and counts as the same (a sweep's point is built from its config: it must
+    never be refused)."""
+    if a is b or not (_plain(a) and _plain(b)):
         return True
     if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
         return True
