@@ -286,77 +286,58 @@ def test_force_onto_a_run_holding_the_current_folder_is_refused(store, tmp_path,
 
 # --- 7. a chain of locals, each read twice: read once each (it was 2**n evaluations, at each strategy made) -------
 
-def test_a_chain_of_locals_is_read_in_linear_time():
-    """``v20`` is ``levels * 2**20``, reached through 20 locals each reading the one before twice: ``levels: 3`` writes
-    3 * 2**20 / 2**21 = 1.5, refused (the default 2 writes 1). Each local was evaluated once per read, 2**20 times
-    (seconds; minutes at 24), at the declaration and at each strategy made (a sweep's each point); a chain from the
-    view was walked as often to learn it reads no parameter. Now each is read once: well under a second for all."""
-    import time
+def _doubling_chain(tmp_path, name: str, first: str, writes: list[str]):
+    """A compiled rule (declared from a file of ``tmp_path``) whose ``v20`` is ``first * 2**20``, reached through 20
+    locals each reading the one before twice (``v1 = v0 + v0`` ...), then ``writes``; and the file line of its
+    first write."""
+    import importlib.util
 
-    t0 = time.perf_counter()
+    chain = [f"    v0 = {first}", *(f"    v{i} = v{i - 1} + v{i - 1}" for i in range(1, 21))]
+    lines = ["from mmsim.numba_strategy import numba_strategy", "", "",
+             '@numba_strategy(params={"levels": 2.0})', f"def {name}(view, params, state, out):",
+             *chain, *(f"    {w}" for w in writes), "    return 0", ""]
+    path = tmp_path / f"{name}.py"
+    path.write_text("\n".join(lines))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name), lines.index(f"    {writes[0]}") + 1
 
-    @numba_strategy(params={"levels": 2.0})
-    def doubled(view, params, state, out):
-        v0 = params.levels
-        v1 = v0 + v0
-        v2 = v1 + v1
-        v3 = v2 + v2
-        v4 = v3 + v3
-        v5 = v4 + v4
-        v6 = v5 + v5
-        v7 = v6 + v6
-        v8 = v7 + v7
-        v9 = v8 + v8
-        v10 = v9 + v9
-        v11 = v10 + v10
-        v12 = v11 + v11
-        v13 = v12 + v12
-        v14 = v13 + v13
-        v15 = v14 + v14
-        v16 = v15 + v15
-        v17 = v16 + v16
-        v18 = v17 + v17
-        v19 = v18 + v18
-        v20 = v19 + v19
-        out.n_bid_levels = v20 / 2 ** 21
-        return 0
 
-    @numba_strategy(params={"levels": 2.0})
-    def doubled_from_the_view(view, params, state, out):
-        v0 = view.bid_qty
-        v1 = v0 + v0
-        v2 = v1 + v1
-        v3 = v2 + v2
-        v4 = v3 + v3
-        v5 = v4 + v4
-        v6 = v5 + v5
-        v7 = v6 + v6
-        v8 = v7 + v7
-        v9 = v8 + v8
-        v10 = v9 + v9
-        v11 = v10 + v10
-        v12 = v11 + v11
-        v13 = v12 + v12
-        v14 = v13 + v13
-        v15 = v14 + v14
-        v16 = v15 + v15
-        v17 = v16 + v16
-        v18 = v17 + v17
-        v19 = v18 + v18
-        v20 = v19 + v19
-        out.n_bid_levels = v20
-        out.n_ask_levels = params.levels
-        return 0
+@pytest.mark.parametrize("first, writes, given, refusal", [
+    # levels: 3 writes 3 * 2**20 / 2**21 = 1.5, refused (the default 2 writes 1)
+    ("params.levels", ["out.n_bid_levels = v20 / 2 ** 21"], 3.0,
+     "out.n_bid_levels = v20 / 2 ** 21 = 1.5 " + CUT.format(1) + " ({file} line {line}; parameters levels=3.0)"),
+    # a chain from the view reads no parameter: the second write is the one checked
+    ("view.bid_qty", ["out.n_bid_levels = v20", "out.n_ask_levels = params.levels"], 2.5,
+     "out.n_ask_levels = params.levels = 2.5 " + CUT.format(2) + " ({file} line {next})"),
+])
+def test_a_chain_of_locals_is_read_once_each(tmp_path, monkeypatch, first, writes, given, refusal):
+    """Each local was evaluated once per read, 2**20 times for ``v20`` (seconds; minutes at 24), at the declaration
+    and at each strategy made (a sweep's each point); a chain from the view was walked as often to learn it reads no
+    parameter. Now each is read once: counted, the expressions evaluated and the locals walked, at the declaration
+    and at a check of the parameters together (at most ten a local; 132 and 22 now, it was millions)."""
+    from mmsim import _int_writes
 
+    evals, walks = [0], [0]
+    evaluate, mentions = _int_writes._Evaluator.eval, _int_writes._mentions
+
+    def counted_eval(self, node):
+        evals[0] += 1
+        return evaluate(self, node)
+
+    def counted_mentions(*args, **kwargs):
+        walks[0] += 1
+        return mentions(*args, **kwargs)
+
+    monkeypatch.setattr(_int_writes._Evaluator, "eval", counted_eval)
+    monkeypatch.setattr(_int_writes, "_mentions", counted_mentions)
+    name = "doubled" if first.startswith("params") else "doubled_from_the_view"
+    rule, line = _doubling_chain(tmp_path, name, first, writes)
     with pytest.raises(ConfigError) as info:
-        doubled.check_params({"levels": 3.0})
-    assert str(info.value) == (f"strategy doubled: out.n_bid_levels = v20 / 2 ** 21 = 1.5 {CUT.format(1)} "
-                               f"({_line(doubled, 23)}; parameters levels=3.0)")
-    with pytest.raises(ConfigError) as info:
-        doubled_from_the_view.check_params({"levels": 2.5})
-    assert str(info.value) == (f"strategy doubled_from_the_view: out.n_ask_levels = params.levels = 2.5 "
-                               f"{CUT.format(2)} ({_line(doubled_from_the_view, 24)})")
-    assert time.perf_counter() - t0 < 1.0
+        rule.check_params({"levels": given})
+    assert str(info.value) == f"strategy {name}: " + refusal.format(file=f"{name}.py", line=line, next=line + 1)
+    assert evals[0] <= 10 * 21 and walks[0] <= 10 * 21, (evals[0], walks[0])  # at most ten a local
 
 
 def test_a_long_chain_of_locals_is_read_to_its_end():
