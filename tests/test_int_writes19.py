@@ -1,4 +1,4 @@
-"""A compiled rule's writes of its parameters into integer fields of ``out``, refused before the run (mmsim._int_writes).
+"""A compiled rule's writes of its parameters into integer fields of ``out``, refused before the run (mmsim._rule_source).
 
 ``out.n_bid_levels = params.levels`` with ``levels: 2.5``: numba's cast made it 2 levels a side, silently, on the fast
 path and the jitted Python path (stratbreak18's strict xfail). The rule's source is read when it is declared; a write

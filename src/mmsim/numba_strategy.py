@@ -78,7 +78,7 @@ from ._numba_support import (
     _wrapper_module,
     native_error_message,
 )
-from ._int_writes import IntWrite, derived_levels, misspelt_field, rule_int_writes
+from ._rule_source import IntWrite, derived_levels, misspelt_field, rule_int_writes
 from ._qty_units import normalize_per_quantities, normalize_quantities
 from ._strategy_params import (
     _Constraint,
@@ -192,7 +192,7 @@ class NumbaStrategyType:
         self.param_domains: dict[str, _Domain] = _normalize_domains(domains, self.param_spec, f"strategy {self.name}")
         self.param_constraints: tuple[_Constraint, ...] = _normalize_constraints(
             constraints, self.param_spec, f"strategy {self.name}")
-        # its writes of parameters into integer fields of out, checked with each strategy's values (_int_writes)
+        # its writes of parameters into integer fields of out, checked with each strategy's values (_rule_source)
         self.int_writes: tuple[IntWrite, ...] = rule_int_writes(py, self.param_spec, f"strategy {self.name}")
         self.quantities: dict[str, bool] = normalize_quantities(quantities, self.param_spec, self.param_domains,
                                                                 f"strategy {self.name}")
@@ -397,7 +397,7 @@ class NumbaStrategy:
         """The name used in messages."""
         return self.kind.name
 
-    ladder_levels_used = derived_levels  # levels per side its writes of params set (_int_writes.levels_used)
+    ladder_levels_used = derived_levels  # levels per side its writes of params set (_rule_source.levels_used)
 
     def _mmsim_native_(self) -> tuple[int, np.ndarray, np.ndarray]:
         """``(callback address, float64 params, fresh zeroed float64 state)`` for one run."""

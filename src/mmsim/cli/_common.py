@@ -560,7 +560,7 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     """
     from ..errors import ConfigError
 
-    # A rule's integer-field refusal names the rule's line (mmsim._int_writes), not the config's that set the value
+    # A rule's integer-field refusal names the rule's line (mmsim._rule_source), not the config's that set the value
     if config_path is None or (" line " in msg and not _INT_FIELD.search(msg)) or not os.path.isfile(config_path):
         return msg
     from ..config.yaml_file import read_yaml_mapping
@@ -573,7 +573,7 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     return msg if loc is None else f"{msg} ({loc})"
 
 
-#: Refusals naming a rule's line, not the config's (mmsim._int_writes): an integer field's fraction; a missing field.
+#: Refusals naming a rule's line, not the config's (mmsim._rule_source): an integer field's fraction; a missing field.
 _INT_FIELD = re.compile(r"is not a whole number: it (?:is|steps) an integer field|in the view, params or out record")
 
 
