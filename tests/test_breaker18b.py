@@ -17,18 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 S = 1_000_000_000
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mmsim.synth import SynthConfig, write_store
-
-    path = tmp_path_factory.mktemp("b18b") / "store"
-    write_store(SynthConfig(seed=3, duration=20 * S), path)
-    return path
 
 
 def mmsim_cli(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:

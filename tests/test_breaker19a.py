@@ -195,15 +195,22 @@ def spot_run(real_store):
     return store, res, res.report(store).data
 
 
-def test_verified_markouts_pnl_and_inventory_on_real_binance_data(spot_run):
+@pytest.fixture(scope="module")
+def spot_book(spot_run):
+    """The spot run's result and report, its events and their times, the best bid and ask after each event (the
+    book replayed here, :func:`_book`, once for the module) and where both are quoted:
+    ``(res, d, ev, ts, bb, ba, two)``."""
+    store, res, d = spot_run
+    ev = store.events
+    bb, ba = _book(ev)
+    return res, d, ev, ev["exch_ts"], bb, ba, (bb != INT64_MIN) & (ba != INT64_MAX)
+
+
+def test_verified_markouts_pnl_and_inventory_on_real_binance_data(spot_book):
     """Verified by breaker19a: every markout horizon's n, n_past_end, n_no_mid and mean ticks; the PnL split in
     half-ticks; the mean |position| and time at the limit; all recomputed from the fills and a book replayed
     here, on the Binance spot example (731 fills, lot 1e-08, 18 fills within 10 s of the end)."""
-    store, res, d = spot_run
-    ev = store.events
-    ts = ev["exch_ts"]
-    bb, ba = _book(ev)
-    two = (bb != INT64_MIN) & (ba != INT64_MAX)
+    res, d, ev, ts, bb, ba, two = spot_book
     f = res.fills
     assert len(f) > 100
     for h in d["markouts"]:
@@ -251,17 +258,13 @@ def test_verified_markouts_pnl_and_inventory_on_real_binance_data(spot_run):
     assert d["inventory"]["time_at_limit"] == pytest.approx(dur[held >= 50_000_000].sum() / (t1 - t0), rel=1e-12)
 
 
-def test_verified_sharpe_and_presence_on_real_binance_data(spot_run):
+def test_verified_sharpe_and_presence_on_real_binance_data(spot_book):
     """Verified by breaker19a: the Sharpe (equity on a 1 s grid from the market's start, the first event after the
     opening snapshot; the first interval from equity 0 and from the first event; the last point the last event;
     mean / sd (ddof 1) × sqrt(intervals / 1 day)), and the bid, ask and two-sided presence (each order live from
     its ACKED row to its CANCELED, EXPIRED or last FILLED row), recomputed from the fills, the order log and the
     book replayed here."""
-    store, res, d = spot_run
-    ev = store.events
-    ts = ev["exch_ts"]
-    bb, ba = _book(ev)
-    two = (bb != INT64_MIN) & (ba != INT64_MAX)
+    res, d, ev, ts, bb, ba, two = spot_book
     f = res.fills
     t0, t1 = int(ts[0]), int(ts[-1])
     assert ev["kind"][0] == K.CLEAR  # the capture opens with a snapshot: the grid is anchored after it
@@ -315,16 +318,14 @@ def test_verified_sharpe_and_presence_on_real_binance_data(spot_run):
     assert 0 < p["two_sided"] < p["bid"] < 1
 
 
-def test_verified_stale_book_count_and_information_age_on_real_binance_data(spot_run):
+def test_verified_stale_book_count_and_information_age_on_real_binance_data(spot_book):
     """Verified by breaker19a: the count of maker fills on a stale book (docs/reports.md, "Fills on a stale book":
     the order arrived after a print through its price and through the book's best on its side, with no depth
     update of that side between, and the fill came no later than that side's next update) and the decisions'
     unseen events (events stamped at or before the call, after the newest one in its view) and information age,
     recomputed from the order log, the decision log and the book replayed here."""
-    store, res, d = spot_run
-    ev = store.events
-    ts, kind, side, price = ev["exch_ts"], ev["kind"], ev["side"], ev["price"]
-    bb, ba = _book(ev)
+    res, d, ev, ts, bb, ba, _two = spot_book
+    kind, side, price = ev["kind"], ev["side"], ev["price"]
     updates = {1: ts[((kind == K.DEPTH) & (side == 1)) | ((kind == K.CLEAR) & (side != -1))],
                -1: ts[((kind == K.DEPTH) & (side == -1)) | ((kind == K.CLEAR) & (side != 1))]}
     trades = np.flatnonzero(kind == K.TRADE)

@@ -17,19 +17,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from test_breaker18b import S, mmsim_cli, run_config, wrote
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mmsim.synth import SynthConfig, write_store
-
-    path = tmp_path_factory.mktemp("op19") / "store"
-    write_store(SynthConfig(seed=3, duration=20 * S), path)
-    return path
 
 
 # ----------------------------------------------------------------------------- 1. -o the current folder
