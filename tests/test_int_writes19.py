@@ -16,7 +16,7 @@ import mmsim
 from mmsim.errors import ConfigError, StrategyError
 from mmsim.numba_strategy import numba_strategy
 from test_compare_digest import l2_events
-from test_stratbreak18 import levels_from_params, prices
+from test_stratbreak18 import ladder, levels_from_params, prices
 
 LADDER = mmsim.Config(ladder_levels=3)
 CUT = "is not a whole number: it is an integer field, which the compiled rule would set to {} silently"
@@ -64,11 +64,7 @@ def levels_through_a_local(view, params, state, out):
     half = params.levels / 2
     out.n_bid_levels = half + 1
     out.n_ask_levels = int(params.levels)
-    for k in range(4):
-        out.bid_ladder_px[k] = view.best_bid - k
-        out.bid_ladder_qty[k] = params.size
-        out.ask_ladder_px[k] = view.best_ask + k
-        out.ask_ladder_qty[k] = params.size
+    ladder(view, params.size, 4, out)
     return 1
 
 

@@ -11,8 +11,8 @@ refusal names the rule's line but not the config line that set 2.5 (docs/config.
 from __future__ import annotations
 
 import pytest
-from numba import njit
 from test_compare_digest import META, l2_events
+from test_stratbreak18 import ladder
 
 import mmsim
 from mmsim.cli import main
@@ -23,24 +23,13 @@ from mmsim.numba_strategy import numba_strategy
 WHOLE = r"out\.n_bid_levels = .*2\.5 is not a whole number"
 
 
-@njit
-def two_levels(view, size, out):
-    """The rules' ladder: two levels a side from the touch out, one tick apart, ``size`` lots each (the level counts
-    are the rules' own writes)."""
-    for k in range(2):
-        out.bid_ladder_px[k] = view.best_bid - k
-        out.bid_ladder_qty[k] = size
-        out.ask_ladder_px[k] = view.best_ask + k
-        out.ask_ladder_qty[k] = size
-
-
 @numba_strategy(params={"levels": 2.0, "size": 1.0})
 def levels_by_tuple(view, params, state, out):
     """Both level counts in one tuple assignment, as ``out.bid_px, out.ask_px = bid, ask`` in docs/strategies.md."""
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
     out.n_bid_levels, out.n_ask_levels = params.levels, params.levels
-    two_levels(view, params.size, out)
+    ladder(view, params.size, 2, out)
     return 1
 
 
@@ -52,7 +41,7 @@ def levels_by_annotated_local(view, params, state, out):
     n: float = params.levels
     out.n_bid_levels = n
     out.n_ask_levels = n
-    two_levels(view, params.size, out)
+    ladder(view, params.size, 2, out)
     return 1
 
 
@@ -80,7 +69,7 @@ def test_a_number_alone_written_by_tuple_assignment_is_refused_when_declared():
         @numba_strategy(params={"size": 1.0})
         def constant_by_tuple(view, params, state, out):
             out.n_bid_levels, out.n_ask_levels = 2.5, 2
-            two_levels(view, params.size, out)
+            ladder(view, params.size, 2, out)
             return 1
 
 
