@@ -81,3 +81,14 @@ def real_store(tmp_path_factory):
         return load(out)
 
     return get
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20 s of the seeded synthetic market (seed 3) as an event store, written once per test module: the CLI tests'
+    input (test_cli*, test_breaker18b, test_outpath19, test_ctrl_c). A module that needs another defines its own."""
+    from mmsim.synth import SynthConfig, write_store
+
+    path = tmp_path_factory.mktemp("synth") / "store"
+    write_store(SynthConfig(seed=3, duration=20 * 1_000_000_000), path)
+    return path

@@ -17,18 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 S = 1_000_000_000
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mmsim.synth import SynthConfig, write_store
-
-    path = tmp_path_factory.mktemp("b18b") / "store"
-    write_store(SynthConfig(seed=3, duration=20 * S), path)
-    return path
 
 
 def mmsim_cli(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -49,12 +39,30 @@ def run_config(store: Path, tmp_path: Path) -> Path:
     return cfg
 
 
-def test_run_into_the_current_empty_folder_writes_the_run_there(store, tmp_path):
+def run_into_ref_and_here(store: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """``(config, here)``: the run config of ``store`` in ``tmp_path``, run once into ``tmp_path/ref`` (the files a run
+    writes, to compare with), and an empty folder ``tmp_path/here``."""
     cfg = run_config(store, tmp_path)
     ref = mmsim_cli(["run", str(cfg), "-q", "-o", str(tmp_path / "ref")], tmp_path)
     assert ref.returncode == 0, ref.stderr
     here = tmp_path / "here"
     here.mkdir()
+    return cfg, here
+
+
+def run_to_report_and_here(store: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """``(run, here)``: a run of ``store`` without its report in ``tmp_path/r``, and an empty folder
+    ``tmp_path/here``."""
+    run = tmp_path / "r"
+    p = mmsim_cli(["run", str(run_config(store, tmp_path)), "-q", "--no-report", "-o", str(run)], tmp_path)
+    assert p.returncode == 0, p.stderr
+    here = tmp_path / "here"
+    here.mkdir()
+    return run, here
+
+
+def test_run_into_the_current_empty_folder_writes_the_run_there(store, tmp_path):
+    cfg, here = run_into_ref_and_here(store, tmp_path)
     p = mmsim_cli(["run", str(cfg), "-q", "-o", "."], here)
     assert (p.returncode, p.stderr) == (0, "")
     # the same files as a run into a new folder, and nothing of the command's staging left
@@ -62,11 +70,7 @@ def test_run_into_the_current_empty_folder_writes_the_run_there(store, tmp_path)
 
 
 def test_report_into_the_current_empty_folder_writes_the_report_there(store, tmp_path):
-    run = tmp_path / "r"
-    p = mmsim_cli(["run", str(run_config(store, tmp_path)), "-q", "--no-report", "-o", str(run)], tmp_path)
-    assert p.returncode == 0, p.stderr
-    here = tmp_path / "here"
-    here.mkdir()
+    run, here = run_to_report_and_here(store, tmp_path)
     p = mmsim_cli(["report", str(run), "-q", "--no-plots", "-o", "."], here)
     # it said ".: the output directory already exists; pass --force to replace it" of an empty folder
     assert (p.returncode, p.stderr) == (0, "")

@@ -184,6 +184,32 @@ def _book(ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return bb, ba
 
 
+def _live(orders: np.ndarray, side: int, t1: int) -> list[tuple[int, int]]:
+    """The ``(from, to)`` times each order of ``side`` was live: from its ACKED row to its CANCELED, EXPIRED or last
+    FILLED row, or to ``t1`` when it is still live at the end."""
+    acked: dict[int, int] = {}
+    live = []
+    for row in orders[orders["side"] == side]:
+        e, oid, t = int(row["event"]), int(row["order_id"]), int(row["exch_ts"])
+        if e == OrderEvent.ACKED:
+            acked[oid] = t
+        elif oid in acked and (e in (OrderEvent.CANCELED, OrderEvent.EXPIRED)
+                               or (e == OrderEvent.FILLED and row["leaves"] == 0)):
+            live.append((acked.pop(oid), t))
+    return live + [(a, t1) for a in acked.values()]
+
+
+def _cover(intervals: list[tuple[int, int]], t0: int, t1: int) -> list[list[int]]:
+    """The union of ``intervals`` clipped to ``[t0, t1]``: sorted, disjoint ``[from, to]`` segments."""
+    out: list[list[int]] = []
+    for a, b in sorted((max(a, t0), min(b, t1)) for a, b in intervals if min(b, t1) > max(a, t0)):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
 @pytest.fixture(scope="module")
 def spot_run(real_store):
     """The Binance spot example (a lot of 1e-08 BTC, recorded feed, 2 ms entry) on the real 2024-08-08 capture."""
@@ -195,15 +221,22 @@ def spot_run(real_store):
     return store, res, res.report(store).data
 
 
-def test_verified_markouts_pnl_and_inventory_on_real_binance_data(spot_run):
+@pytest.fixture(scope="module")
+def spot_book(spot_run):
+    """The spot run's result and report, its events and their times, the best bid and ask after each event (the
+    book replayed here, :func:`_book`, once for the module) and where both are quoted:
+    ``(res, d, ev, ts, bb, ba, two)``."""
+    store, res, d = spot_run
+    ev = store.events
+    bb, ba = _book(ev)
+    return res, d, ev, ev["exch_ts"], bb, ba, (bb != INT64_MIN) & (ba != INT64_MAX)
+
+
+def test_verified_markouts_pnl_and_inventory_on_real_binance_data(spot_book):
     """Verified by breaker19a: every markout horizon's n, n_past_end, n_no_mid and mean ticks; the PnL split in
     half-ticks; the mean |position| and time at the limit; all recomputed from the fills and a book replayed
     here, on the Binance spot example (731 fills, lot 1e-08, 18 fills within 10 s of the end)."""
-    store, res, d = spot_run
-    ev = store.events
-    ts = ev["exch_ts"]
-    bb, ba = _book(ev)
-    two = (bb != INT64_MIN) & (ba != INT64_MAX)
+    res, d, ev, ts, bb, ba, two = spot_book
     f = res.fills
     assert len(f) > 100
     for h in d["markouts"]:
@@ -251,17 +284,13 @@ def test_verified_markouts_pnl_and_inventory_on_real_binance_data(spot_run):
     assert d["inventory"]["time_at_limit"] == pytest.approx(dur[held >= 50_000_000].sum() / (t1 - t0), rel=1e-12)
 
 
-def test_verified_sharpe_and_presence_on_real_binance_data(spot_run):
+def test_verified_sharpe_and_presence_on_real_binance_data(spot_book):
     """Verified by breaker19a: the Sharpe (equity on a 1 s grid from the market's start, the first event after the
     opening snapshot; the first interval from equity 0 and from the first event; the last point the last event;
     mean / sd (ddof 1) × sqrt(intervals / 1 day)), and the bid, ask and two-sided presence (each order live from
     its ACKED row to its CANCELED, EXPIRED or last FILLED row), recomputed from the fills, the order log and the
     book replayed here."""
-    store, res, d = spot_run
-    ev = store.events
-    ts = ev["exch_ts"]
-    bb, ba = _book(ev)
-    two = (bb != INT64_MIN) & (ba != INT64_MAX)
+    res, d, ev, ts, bb, ba, two = spot_book
     f = res.fills
     t0, t1 = int(ts[0]), int(ts[-1])
     assert ev["kind"][0] == K.CLEAR  # the capture opens with a snapshot: the grid is anchored after it
@@ -282,30 +311,7 @@ def test_verified_sharpe_and_presence_on_real_binance_data(spot_run):
     assert d["risk"]["n_days"] == 1 and d["risk"]["sharpe_interval"] == "1s"
     assert d["risk"]["sharpe_daily"] == pytest.approx(dq.mean() / dq.std(ddof=1) * math.sqrt(dq.size), rel=1e-9)
     # presence: the union of each side's live intervals over the span
-    o = res.orders
-    live: dict[int, list[tuple[int, int]]] = {1: [], -1: []}
-    acked: dict[int, tuple[int, int]] = {}
-    for row in o:
-        e, oid, t = int(row["event"]), int(row["order_id"]), int(row["exch_ts"])
-        if e == OrderEvent.ACKED:
-            acked[oid] = (t, int(row["side"]))
-        elif oid in acked and (e in (OrderEvent.CANCELED, OrderEvent.EXPIRED)
-                               or (e == OrderEvent.FILLED and row["leaves"] == 0)):
-            a, s = acked.pop(oid)
-            live[s].append((a, t))
-    for a, s in acked.values():
-        live[s].append((a, t1))
-
-    def cover(iv):
-        out: list[list[int]] = []
-        for a, b in sorted((max(a, t0), min(b, t1)) for a, b in iv if min(b, t1) > max(a, t0)):
-            if out and a <= out[-1][1]:
-                out[-1][1] = max(out[-1][1], b)
-            else:
-                out.append([a, b])
-        return out
-
-    cb, ca = cover(live[1]), cover(live[-1])
+    cb, ca = (_cover(_live(res.orders, s, t1), t0, t1) for s in (1, -1))
     both = sum(max(0, min(b1, b2) - max(a1, a2)) for a1, b1 in cb for a2, b2 in ca)
     span = t1 - t0
     p = d["presence"]
@@ -315,16 +321,14 @@ def test_verified_sharpe_and_presence_on_real_binance_data(spot_run):
     assert 0 < p["two_sided"] < p["bid"] < 1
 
 
-def test_verified_stale_book_count_and_information_age_on_real_binance_data(spot_run):
+def test_verified_stale_book_count_and_information_age_on_real_binance_data(spot_book):
     """Verified by breaker19a: the count of maker fills on a stale book (docs/reports.md, "Fills on a stale book":
     the order arrived after a print through its price and through the book's best on its side, with no depth
     update of that side between, and the fill came no later than that side's next update) and the decisions'
     unseen events (events stamped at or before the call, after the newest one in its view) and information age,
     recomputed from the order log, the decision log and the book replayed here."""
-    store, res, d = spot_run
-    ev = store.events
-    ts, kind, side, price = ev["exch_ts"], ev["kind"], ev["side"], ev["price"]
-    bb, ba = _book(ev)
+    res, d, ev, ts, bb, ba, _two = spot_book
+    kind, side, price = ev["kind"], ev["side"], ev["price"]
     updates = {1: ts[((kind == K.DEPTH) & (side == 1)) | ((kind == K.CLEAR) & (side != -1))],
                -1: ts[((kind == K.DEPTH) & (side == -1)) | ((kind == K.CLEAR) & (side != 1))]}
     trades = np.flatnonzero(kind == K.TRADE)
@@ -412,22 +416,7 @@ def test_verified_quote_presence_gaps_on_real_lobster_data(real_store):
     limit = (ev_ == OrderEvent.SENT) & (o["order_type"] == OrderType.LIMIT)
     sent_limit = set(zip(o["decision"][limit].tolist(), side_[limit].tolist()))
     for s, name in ((1, "bid"), (-1, "ask")):
-        acked: dict[int, int] = {}
-        live = []
-        for row in o[side_ == s]:
-            e, oid, t = int(row["event"]), int(row["order_id"]), int(row["exch_ts"])
-            if e == OrderEvent.ACKED:
-                acked[oid] = t
-            elif oid in acked and (e in (OrderEvent.CANCELED, OrderEvent.EXPIRED)
-                                   or (e == OrderEvent.FILLED and row["leaves"] == 0)):
-                live.append((acked.pop(oid), t))
-        live += [(a, t1) for a in acked.values()]
-        segs: list[list[int]] = []
-        for a, b in sorted((max(a, t0), min(b, t1)) for a, b in live if min(b, t1) > max(a, t0)):
-            if segs and a <= segs[-1][1]:
-                segs[-1][1] = max(segs[-1][1], b)
-            else:
-                segs.append([a, b])
+        segs = _cover(_live(o, s, t1), t0, t1)
         gaps = [(segs[i][1], segs[i + 1][0]) for i in range(len(segs) - 1)]
         if segs[-1][1] < t1:
             gaps.append((segs[-1][1], t1))

@@ -1,6 +1,6 @@
 """breaker19b: what this session merged, broken as a demanding user would.
 
-1. A compiled rule's writes of its parameters into integer fields of ``out`` (mmsim._int_writes): a write after an
+1. A compiled rule's writes of its parameters into integer fields of ``out`` (mmsim._rule_source): a write after an
    ``if`` one branch of which returns is reached only through the other branch (``if params.enabled == 0: return
    0`` refused ``enabled: 0, levels: 2.5``, which never writes 2.5); ``params.ladder > 0 and view.bid_qty > 0`` is
    false with ``ladder: 0`` whatever the view (it was refused); ``params.levels ** 0.5`` of a negative level count
@@ -317,10 +317,10 @@ def test_a_chain_of_locals_is_read_once_each(tmp_path, monkeypatch, first, write
     and at each strategy made (a sweep's each point); a chain from the view was walked as often to learn it reads no
     parameter. Now each is read once: counted, the expressions evaluated and the locals walked, at the declaration
     and at a check of the parameters together (at most ten a local; 132 and 22 now, it was millions)."""
-    from mmsim import _int_writes
+    from mmsim import _rule_source
 
     evals, walks = [0], [0]
-    evaluate, mentions = _int_writes._Evaluator.eval, _int_writes._mentions
+    evaluate, mentions = _rule_source._Evaluator.eval, _rule_source._mentions
 
     def counted_eval(self, node):
         evals[0] += 1
@@ -330,8 +330,8 @@ def test_a_chain_of_locals_is_read_once_each(tmp_path, monkeypatch, first, write
         walks[0] += 1
         return mentions(*args, **kwargs)
 
-    monkeypatch.setattr(_int_writes._Evaluator, "eval", counted_eval)
-    monkeypatch.setattr(_int_writes, "_mentions", counted_mentions)
+    monkeypatch.setattr(_rule_source._Evaluator, "eval", counted_eval)
+    monkeypatch.setattr(_rule_source, "_mentions", counted_mentions)
     name = "doubled" if first.startswith("params") else "doubled_from_the_view"
     rule, line = _doubling_chain(tmp_path, name, first, writes)
     with pytest.raises(ConfigError) as info:

@@ -12,17 +12,7 @@ from conftest import ROOT
 import mmsim
 from mmsim.cli import main
 
-S = 1_000_000_000
 FIXED_SPREAD = str(ROOT / "strategies" / "fixed_spread.py") + ":FixedSpread"
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mmsim.synth import SynthConfig, write_store
-
-    path = tmp_path_factory.mktemp("staged") / "store"
-    write_store(SynthConfig(seed=3, duration=20 * S), path)
-    return path
 
 
 def _interrupt_after(monkeypatch: pytest.MonkeyPatch, cls: type, name: str, files: tuple[str, ...] = ()) -> None:

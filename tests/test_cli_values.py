@@ -20,15 +20,6 @@ LADDER_FLATTEN = f"{ROOT / 'strategies' / 'ladder_flatten.py'}:LadderFlatten"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mmsim.synth import SynthConfig, write_store
-
-    path = tmp_path_factory.mktemp("values") / "store"
-    write_store(SynthConfig(seed=3, duration=20 * S), path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory, store: Path) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("runs")
     cfg = folder / "run.yaml"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_events
+from test_breaker18b import run_config
 
 import mmsim
 from mmsim import Kind
@@ -20,15 +21,6 @@ from mmsim.numba_strategy import numba_strategy
 SCRIPT = Path(__file__).with_name("_ctrl_c.py")
 EXIT_SCRIPT = Path(__file__).with_name("_exit_daemon.py")
 S = 1_000_000_000
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mmsim.synth import SynthConfig, write_store
-
-    path = tmp_path_factory.mktemp("ctrl_c") / "store"
-    write_store(SynthConfig(seed=3, duration=20 * S), path)
-    return path
 
 
 def close_pipes(p: subprocess.Popen) -> None:
@@ -332,12 +324,6 @@ def cli(where: str, argv: list[str], sends: list[tuple[str, int]], cwd: Path | N
             p.wait()
         close_pipes(p)
     return p.returncode, "".join(seen) + out.replace("winding down\n", ""), err
-
-
-def run_config(store: Path, tmp_path: Path) -> Path:
-    cfg = tmp_path / "run.yaml"
-    cfg.write_text(f"data: {store}\nstrategy: {{path: join_best, params: {{size: 1}}}}\n")
-    return cfg
 
 
 @pytest.mark.parametrize("where", ["cleanup", "line", "exit", "sweep-exit", "sweep-line"])

@@ -1,4 +1,4 @@
-"""A compiled rule's writes of its parameters into integer fields of ``out``, refused before the run (mmsim._int_writes).
+"""A compiled rule's writes of its parameters into integer fields of ``out``, refused before the run (mmsim._rule_source).
 
 ``out.n_bid_levels = params.levels`` with ``levels: 2.5``: numba's cast made it 2 levels a side, silently, on the fast
 path and the jitted Python path (stratbreak18's strict xfail). The rule's source is read when it is declared; a write
@@ -8,21 +8,31 @@ made (or its parameters checked: a sweep's pre-flight), on every path.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pytest
 
 import mmsim
 from mmsim.errors import ConfigError, StrategyError
 from mmsim.numba_strategy import numba_strategy
 from test_compare_digest import l2_events
-from test_stratbreak18 import levels_from_params, prices
+from test_stratbreak18 import ladder, levels_from_params, prices
 
 LADDER = mmsim.Config(ladder_levels=3)
 CUT = "is not a whole number: it is an integer field, which the compiled rule would set to {} silently"
 
 
 def _line(rule, k: int) -> str:
-    """``test_int_writes19.py line N`` of the ``k``-th line of a rule's source (0: its decorator)."""
-    return f"test_int_writes19.py line {rule.py_rule.__code__.co_firstlineno + k}"
+    """``test_int_writes19.py line N`` of the ``k``-th line of a rule's source (0: its decorator, or the ``def`` of a
+    plain function)."""
+    return f"test_int_writes19.py line {getattr(rule, 'py_rule', rule).__code__.co_firstlineno + k}"
+
+
+def _refused(error: type[Exception], make: Callable[[], object]) -> str:
+    """The message of the ``error`` that ``make()`` raises."""
+    with pytest.raises(error) as info:
+        make()
+    return str(info.value)
 
 
 @pytest.mark.parametrize("how", ["fast", "python", "pure", "check_params"])
@@ -54,11 +64,7 @@ def levels_through_a_local(view, params, state, out):
     half = params.levels / 2
     out.n_bid_levels = half + 1
     out.n_ask_levels = int(params.levels)
-    for k in range(4):
-        out.bid_ladder_px[k] = view.best_bid - k
-        out.bid_ladder_qty[k] = params.size
-        out.ask_ladder_px[k] = view.best_ask + k
-        out.ask_ladder_qty[k] = params.size
+    ladder(view, params.size, 4, out)
     return 1
 
 
@@ -114,21 +120,16 @@ def test_a_fraction_the_declaration_decides_is_refused_when_the_rule_is_declared
         out.n_orders = 0.5
         return 0
 
-    with pytest.raises(StrategyError) as info:
-        numba_strategy(params={"size": 1.0})(const_rule)
-    first = const_rule.__code__.co_firstlineno
-    assert str(info.value) == (f"strategy const_rule: out.n_orders = 0.5 {CUT.format(0)} "
-                               f"(test_int_writes19.py line {first + 1})")
+    assert _refused(StrategyError, lambda: numba_strategy(params={"size": 1.0})(const_rule)) == (
+        f"strategy const_rule: out.n_orders = 0.5 {CUT.format(0)} ({_line(const_rule, 1)})")
 
     def default_rule(view, params, state, out):
         out.order_tag[0] = -params.tag
         return 0
 
-    with pytest.raises(StrategyError) as info:
-        numba_strategy(params={"tag": 1.5})(default_rule)
-    first = default_rule.__code__.co_firstlineno
-    assert str(info.value) == (f"strategy default_rule: with the default parameters, out.order_tag[0] = -params.tag "
-                               f"= -1.5 {CUT.format(-1)} (test_int_writes19.py line {first + 1}; parameters tag=1.5)")
+    assert _refused(StrategyError, lambda: numba_strategy(params={"tag": 1.5})(default_rule)) == (
+        f"strategy default_rule: with the default parameters, out.order_tag[0] = -params.tag = -1.5 {CUT.format(-1)} "
+        f"({_line(default_rule, 1)}; parameters tag=1.5)")
 
 
 def test_a_write_the_view_may_reach_is_checked():
@@ -141,10 +142,8 @@ def test_a_write_the_view_may_reach_is_checked():
         return 0
 
     kind = numba_strategy(params={"count": 0.0})(guarded)
-    with pytest.raises(ConfigError) as info:
-        kind.check_params({"count": 1.5})
-    assert str(info.value) == (f"strategy guarded: out.n_orders = params.count = 1.5 {CUT.format(1)} "
-                               f"(test_int_writes19.py line {guarded.__code__.co_firstlineno + 2})")
+    assert _refused(ConfigError, lambda: kind.check_params({"count": 1.5})) == (
+        f"strategy guarded: out.n_orders = params.count = 1.5 {CUT.format(1)} ({_line(guarded, 2)})")
     assert kind.check_params({"count": 1.0}) == {"count": 1.0}
 
 
@@ -160,16 +159,11 @@ def test_an_integer_field_stepped_by_a_parameter_fraction_is_refused():
         return 0
 
     kind = numba_strategy(params={"step": 4.0})(stepped)
-    first = stepped.__code__.co_firstlineno
-    with pytest.raises(ConfigError) as info:
-        kind.check_params({"step": 0.5})
     steps = "is not a whole number: it steps an integer field, which the compiled rule would cut silently"
-    assert str(info.value) == (f"strategy stepped: out.n_orders += params.step = 0.5 {steps} "
-                               f"(test_int_writes19.py line {first + 2})")
-    with pytest.raises(ConfigError) as info:
-        kind.check_params({"step": 2.0})
-    assert str(info.value) == (f"strategy stepped: out.order_tag[0] -= params.step / 4 = 0.5 {steps} "
-                               f"(test_int_writes19.py line {first + 3}; parameters step=2.0)")
+    assert _refused(ConfigError, lambda: kind.check_params({"step": 0.5})) == (
+        f"strategy stepped: out.n_orders += params.step = 0.5 {steps} ({_line(stepped, 2)})")
+    assert _refused(ConfigError, lambda: kind.check_params({"step": 2.0})) == (
+        f"strategy stepped: out.order_tag[0] -= params.step / 4 = 0.5 {steps} ({_line(stepped, 3)}; parameters step=2.0)")
     assert kind.check_params({"step": 4.0}) == {"step": 4.0}
 
 

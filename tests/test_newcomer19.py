@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 from test_compare_digest import META, l2_events
+from test_stratbreak18 import ladder
 
 import mmsim
 from mmsim.cli import main
@@ -28,11 +29,7 @@ def levels_by_tuple(view, params, state, out):
     if view.bid_qty <= 0 or view.ask_qty <= 0:
         return 0
     out.n_bid_levels, out.n_ask_levels = params.levels, params.levels
-    for k in range(2):
-        out.bid_ladder_px[k] = view.best_bid - k
-        out.bid_ladder_qty[k] = params.size
-        out.ask_ladder_px[k] = view.best_ask + k
-        out.ask_ladder_qty[k] = params.size
+    ladder(view, params.size, 2, out)
     return 1
 
 
@@ -44,11 +41,7 @@ def levels_by_annotated_local(view, params, state, out):
     n: float = params.levels
     out.n_bid_levels = n
     out.n_ask_levels = n
-    for k in range(2):
-        out.bid_ladder_px[k] = view.best_bid - k
-        out.bid_ladder_qty[k] = params.size
-        out.ask_ladder_px[k] = view.best_ask + k
-        out.ask_ladder_qty[k] = params.size
+    ladder(view, params.size, 2, out)
     return 1
 
 
@@ -76,11 +69,7 @@ def test_a_number_alone_written_by_tuple_assignment_is_refused_when_declared():
         @numba_strategy(params={"size": 1.0})
         def constant_by_tuple(view, params, state, out):
             out.n_bid_levels, out.n_ask_levels = 2.5, 2
-            for k in range(2):
-                out.bid_ladder_px[k] = view.best_bid - k
-                out.bid_ladder_qty[k] = params.size
-                out.ask_ladder_px[k] = view.best_ask + k
-                out.ask_ladder_qty[k] = params.size
+            ladder(view, params.size, 2, out)
             return 1
 
 

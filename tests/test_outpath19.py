@@ -17,30 +17,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-from test_breaker18b import S, mmsim_cli, run_config, wrote
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from mmsim.synth import SynthConfig, write_store
-
-    path = tmp_path_factory.mktemp("op19") / "store"
-    write_store(SynthConfig(seed=3, duration=20 * S), path)
-    return path
+from test_breaker18b import S, mmsim_cli, run_config, run_into_ref_and_here, run_to_report_and_here, wrote
 
 
 # ----------------------------------------------------------------------------- 1. -o the current folder
 
 
 def test_run_into_the_current_folder_spelled_dotdot_here_slash_keeps_the_folder(store, tmp_path):
-    cfg = run_config(store, tmp_path)
-    ref = mmsim_cli(["run", str(cfg), "-q", "-o", str(tmp_path / "ref")], tmp_path)
-    assert ref.returncode == 0, ref.stderr
-    here = tmp_path / "here"
-    here.mkdir()
+    cfg, here = run_into_ref_and_here(store, tmp_path)
     ino = os.stat(here).st_ino
     p = mmsim_cli(["run", str(cfg), "-q", "-o", "../here/"], here)
     assert (p.returncode, p.stderr) == (0, "")
@@ -83,11 +69,7 @@ def test_run_into_a_current_folder_that_is_not_a_run_is_refused_even_with_force(
 
 
 def test_report_into_the_current_folder_spelled_dot_slash_writes_the_report_there(store, tmp_path):
-    run = tmp_path / "r"
-    p = mmsim_cli(["run", str(run_config(store, tmp_path)), "-q", "--no-report", "-o", str(run)], tmp_path)
-    assert p.returncode == 0, p.stderr
-    here = tmp_path / "here"
-    here.mkdir()
+    run, here = run_to_report_and_here(store, tmp_path)
     ino = os.stat(here).st_ino
     p = mmsim_cli(["report", str(run), "-q", "--no-plots", "-o", "./"], here)
     assert (p.returncode, p.stderr) == (0, "")

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import pytest
+from numba import njit
 
 import mmsim
 from mmsim.errors import StrategyError
@@ -431,6 +432,17 @@ def test_a_parameter_name_the_strategy_api_takes_is_refused_when_declared(name, 
 # -- finding 9: a fraction written into an integer field of out was cut, silently -----------------
 
 
+@njit
+def ladder(view, size, n, out):
+    """A rule's ladder: ``n`` levels a side from the touch out, one tick apart, ``size`` lots each (the level counts
+    are the rule's own writes)."""
+    for k in range(n):
+        out.bid_ladder_px[k] = view.best_bid - k
+        out.bid_ladder_qty[k] = size
+        out.ask_ladder_px[k] = view.best_ask + k
+        out.ask_ladder_qty[k] = size
+
+
 @numba_strategy(params={"size": 1.0, "levels": 2.0})
 def levels_from_params(view, params, state, out):
     """Quotes ``levels`` levels a side from the touch out, one tick apart (``levels`` is a float64, as every param)."""
@@ -438,11 +450,7 @@ def levels_from_params(view, params, state, out):
         return 0
     out.n_bid_levels = params.levels
     out.n_ask_levels = params.levels
-    for k in range(3):
-        out.bid_ladder_px[k] = view.best_bid - k
-        out.bid_ladder_qty[k] = params.size
-        out.ask_ladder_px[k] = view.best_ask + k
-        out.ask_ladder_qty[k] = params.size
+    ladder(view, params.size, 3, out)
     return 1
 
 

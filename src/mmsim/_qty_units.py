@@ -25,7 +25,7 @@ import re
 import sys
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Collection, Mapping, TypeVar
+from typing import Any, Collection, Iterable, Iterator, Mapping, TypeVar
 
 from .errors import ConfigError, StrategyError
 
@@ -336,6 +336,17 @@ def _warned_value(name: str, params: Mapping[str, Any], defaults: Mapping[str, A
     return value
 
 
+def _warned(names: Iterable[str], params: Mapping[str, Any], defaults: Mapping[str, Any],
+            python: bool) -> Iterator[tuple[str, Decimal, str]]:
+    """``(name, value, how)`` of each of ``names`` the lot warning names (:func:`_warned_value`): its value in lots
+    (or per lot) as a Decimal, and ``written without a unit`` or ``the default``."""
+    for name in names:
+        value = _warned_value(name, params, defaults, python)
+        if value is not None:
+            yield (name, Decimal(repr(value)) if isinstance(value, float) else Decimal(value),
+                   "written without a unit" if name in params else "the default")
+
+
 def lot_warning(obj: Any, params: Mapping[str, Any], lot_size: float | None, label: str) -> str | None:
     """The warning for a store whose lot is not 1: each declared quantity left at its default or written
     without a unit (0 and infinity left out: they read alike in any unit), with its value in lots and in
@@ -355,26 +366,14 @@ def lot_warning_parts(obj: Any, params: Mapping[str, Any], lot_size: float | Non
     lot = _lot(lot_size)
     defaults = _defaults(obj)
     lines = []
-    for name in declared_quantities(obj):
-        given = name in params
-        value = _warned_value(name, params, defaults, python)
-        if value is None:
-            continue
-        lots = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    for name, lots, how in _warned(declared_quantities(obj), params, defaults, python):
         base = _text(lots * lot)
-        how = "written without a unit" if given else "the default"
         write = f"pass `{name}=mmsim.base({base}, store)`" if python else f"write `{name}: {base} base`"
         lines.append(f"  {name}: {_text(lots)} lot{'' if lots == 1 else 's'} ({how}) = {base} base units; in base units "
                      f"{write}")
-    for name in declared_per_quantities(obj):
-        given = name in params
-        value = _warned_value(name, params, defaults, python)
-        if value is None:
-            continue
-        per_lot = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    for name, per_lot, how in _warned(declared_per_quantities(obj), params, defaults, python):
         text = _text(Fraction(per_lot) / Fraction(lot))
         per_base = text if len(text) <= 32 else f"{float(Fraction(per_lot) / Fraction(lot)):.17g}"
-        how = "written without a unit" if given else "the default"
         write = f"pass `{name}=mmsim.per_base({per_base}, store)`" if python else f"write `{name}: {per_base} per base`"
         lines.append(f"  {name}: {_text(per_lot)} per lot ({how}) = {per_base} per base unit; in base units {write}")
     if not lines:

@@ -266,7 +266,7 @@ def _resolve_params(label: str, spec: Mapping[str, float | None], values: Mappin
                     constraints: tuple[Any, ...] = ()) -> dict[str, float]:
     """Validate ``values`` against the declared parameters, their domains and constraints (each with
     ``problem(values, given) -> str | None``: a :class:`_Constraint`, or a rule's write into an integer field of
-    ``out``, ``mmsim._int_writes.IntWrite``); fill in defaults."""
+    ``out``, ``mmsim._rule_source.IntWrite``); fill in defaults."""
     if not isinstance(values, Mapping):
         raise ConfigError(f"strategy {label}: parameters must be a mapping, got {type(values).__name__}")
     for key in values:

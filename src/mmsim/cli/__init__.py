@@ -57,7 +57,7 @@ def _data_named(msg: str, args: argparse.Namespace) -> str:
     (``(run.yaml line 1)``) when the config did (``mmsim run CONFIG``, ``mmsim
     queue-score CONFIG``); ``PATH: ...`` alone when it is queue-score's own
     argument (a store given in place of a config). Any other message is returned
-    as it is. The line is found as every other config key's is (:func:`._common.located`).
+    as it is. The line is found as every other config key's is (:func:`._located.located`).
     """
     if not msg.startswith("data: ") or " line " in msg:
         return msg

@@ -1,9 +1,13 @@
-"""A compiled rule's writes of its parameters into the integer fields of ``out``, checked before it runs.
+"""What a compiled rule's source says, read once when the rule is declared (``numba_strategy``): its writes of its
+parameters into the integer fields of ``out``, checked before it runs (:func:`rule_int_writes`); the line and
+nearest field of a field it reads that does not exist (:func:`misspelt_field`); and the target levels per side its
+writes decide with a strategy's parameters, its derived ``ladder_levels_used`` (:func:`levels_used`,
+``derived_levels``).
 
-``out``'s level and order counts (``n_bid_levels``, ``n_ask_levels``, ``n_orders``) and ``order_type``,
-``order_side``, ``order_tag`` are int64 (``mmsim.records.QUOTE_DTYPE``), and every parameter is a float64: numba
-casts ``out.n_bid_levels = params.levels`` with ``levels: 2.5`` to 2, before the engine sees it, so the rule quoted
-2 levels a side without a word (stratbreak18). The plain Python path refuses the write when it happens
+The integer-field check: ``out``'s level and order counts (``n_bid_levels``, ``n_ask_levels``, ``n_orders``) and
+``order_type``, ``order_side``, ``order_tag`` are int64 (``mmsim.records.QUOTE_DTYPE``), and every parameter is a
+float64: numba casts ``out.n_bid_levels = params.levels`` with ``levels: 2.5`` to 2, before the engine sees it, so
+the rule quoted 2 levels a side without a word (stratbreak18). The plain Python path refuses the write when it happens
 (``_numba_support._check_whole``); the machine code cannot tell.
 
 What can be known before the run is checked here: the rule's source is read once, when it is declared, for each
