@@ -85,11 +85,9 @@ def keep(text: str, flag: str) -> str:
 
 
 def integer(what: str = "an integer") -> Callable[[str, str], int]:
-    """A :class:`Written` reader of an integer flag: an integer as the config's YAML writes one (``12``, ``-3``).
-
-    ``1e3``, ``1.0``, ``nan`` and ``12ms`` are not integers there (``max_orders: 1e3`` is refused),
-    nor here: ``--workers: expected a non-negative integer, got '1e3'``. ``what`` says what is
-    allowed; the bounds themselves are checked where the value is used.
+    """A :class:`Written` reader of an integer flag: an integer as a config's integer key takes one (``12``, ``-3``,
+    ``2.0``, ``1e3``: ``config._units.whole_integer``), not ``2.5``, ``nan``, ``0x10`` or ``12ms`` (``--workers:
+    expected a non-negative integer, got '2.5'``). ``what`` says what is allowed; bounds are checked where used.
 
     Raises
     ------
@@ -98,11 +96,13 @@ def integer(what: str = "an integer") -> Callable[[str, str], int]:
     """
 
     def read(text: str, flag: str) -> int:
+        from ..config._units import not_integer, whole_integer
         from ..errors import ConfigError
 
-        if not _INT.match(text.strip()):
-            raise ConfigError(f"{flag}: expected {what}, got {text!r}")
-        return int(text.strip())
+        t = text.strip()
+        if (value := int(t) if _INT.match(t) else whole_integer(float(t)) if _FLOAT.match(t) else None) is None:
+            raise ConfigError(not_integer(flag, text, what))
+        return value
 
     return read
 
