@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .._paths import describe_entries, visible_entries
+from .._paths import describe_entries, up_from_missing, visible_entries
 from ._staging import Staged, staged_output
 
 __all__ = ["Parser", "UsageError", "Written", "add_force", "add_output", "add_quiet", "as_written", "comma_list",
@@ -287,11 +287,9 @@ def _is_nonempty(path: Path) -> bool:
 
 def refuse_looping_link(path: Path) -> None:
     """Refuse an output ``path`` that is, or goes through, a symbolic link that loops (``link -> link``,
-    ``a -> b -> a``): nothing can be written there, and the error was an OSError naming the hidden staging
-    folder. A dangling link (to a path that does not exist) is not refused: it is written where it points.
-
-    A ``path`` under a file (``-o notes.txt/out``) is refused too: nothing can be written there either, and the
-    error came after the work, as an OSError (``[Errno 17] File exists: 'notes.txt'``, exit 1: breaker18a).
+    ``a -> b -> a``: nothing can be written there; it was an OSError naming the hidden staging folder), one under
+    a file (``-o notes.txt/out``: an OSError after the work, breaker18a) and one going up out of a missing folder
+    (``-o nosub/..``: :func:`mmsim._paths.up_from_missing`). A dangling link is not refused: written where it points.
 
     Raises
     ------
@@ -311,6 +309,8 @@ def refuse_looping_link(path: Path) -> None:
                 if os.path.exists(q) and not os.path.isdir(q):
                     raise UsageError(f"{path}: {q} is a file, not a folder: nothing can be written under it; "
                                      "choose another -o") from None
+        if e.errno == errno.ENOENT and (why := up_from_missing(path)):
+            raise UsageError(why) from None
         if e.errno != errno.ELOOP:
             return
     looping = path
