@@ -382,7 +382,10 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         naming the run (``run 3 (GLFT): ...``; the exception's ``run_index`` is 3).
         True: a failing run drops out, the others go on, and its place in the
         returned list holds its exception (a Python strategy's own exception is its
-        ``__cause__``, as when it is raised).
+        ``__cause__``, as when it is raised). Every error of one run, refused before the
+        pass or failed in it, starts with its index and strategy label, ``run 3 (GLFT): ``
+        (``run 3: `` for an item that is not a pair), in a pass of one run too; a bad
+        event, failing every run, names none.
 
     Returns
     -------
@@ -392,10 +395,6 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
 
     Raises
     ------
-    Every error of one run, refused before the pass or failed in it, starts with the run's
-    index and strategy label, ``run 3 (GLFT): `` (``run 3: `` for an item that is not a
-    pair), even when the pass has one run; a bad event, failing every run, names none.
-
     ConfigError
         ``runs`` is not a sequence of pairs, a config is not an ``mmsim.Config``, two
         runs share one Python strategy object (its state would mix), or the configs
