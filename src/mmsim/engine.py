@@ -24,12 +24,12 @@ from ._py_units import _attr, check_lookup, warn_runs
 from ._run_config_check import check_run
 from ._qty_units import signals_in_lots
 from ._timer_budget import check_decision_log
-from .errors import ConfigError, DataError, StrategyError
+from .errors import ConfigError, DataError, StrategyError, format_ts as format_ts  # format_ts: engine's name kept
 from .replay import events_and_meta, replay_bbo
 from .result import Result
 from .records import QUOTE_DTYPE, VIEW_DTYPE
 from .strategy import Strategy, View, reset_for_run
-from ._strategy_calls import python_callbacks, run_prefix, strategy_error, strategy_label as _label
+from ._strategy_calls import _CODE as _CODE, python_callbacks, run_prefix, strategy_error, strategy_label as _label
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
 
