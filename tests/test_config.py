@@ -618,3 +618,54 @@ def test_a_latency_model_name_in_capitals_names_what_to_write(tmp_path, text, me
     with pytest.raises(mmsim.ConfigError) as info:
         load_yaml(p)
     assert str(info.value) == message.replace("FILE", str(p))
+
+
+def test_every_integer_key_takes_a_whole_float(tmp_path):
+    """``ladder_levels: 2.0`` was refused (``expected an integer, got 2.0``) where a strategy's ``size: 2.0`` is
+    taken: a float that is a whole number is that integer, for every integer key (one rule: config._units)."""
+    p = write(tmp_path, "data: store\nstrategy: {path: glft}\nladder_levels: 2.0\nmax_orders: 8.0\n"
+                        "latency: {seed: 7.0}\nsignals: {depth_levels: 3.0, vpin_buckets: 1.0e+1}\n"
+                        "report: {event_horizons: [10.0, 100]}\n")
+    rc = load_yaml(p)
+    got = [rc.engine.ladder_levels, rc.engine.max_orders, rc.engine.latency.seed, rc.engine.signals.depth_levels,
+           rc.engine.signals.vpin_buckets, *rc.report.event_horizons]
+    assert got == [2, 8, 7, 3, 10, 10, 100] and {type(v) for v in got} == {int}
+    # The same in Python, and 2**53 (exact as a float) is still a whole number.
+    assert mmsim.Config(ladder_levels=16.0).ladder_levels == 16
+    assert mmsim.LatencyConfig(seed=9007199254740992.0).seed == 9007199254740992
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("ladder_levels: 2.5", "ladder_levels: expected an integer, got 2.5"),
+    ("ladder_levels: true", "ladder_levels: expected an integer, got True"),
+    ("max_orders: -0.0e+0", "max_orders must be in 1..4096, got 0"),
+    ("latency: {seed: 9007199254740994.0}", "latency.seed: expected an integer, got 9007199254740994.0 (a float "
+                                            "beyond 2**53 is not exact: write the integer's digits, without a "
+                                            "decimal point)"),
+    ("report: {event_horizons: [10, 2.5]}", "report.event_horizons[1]: expected a positive number of market "
+                                            "events (an integer, or '<k>ev'), got 2.5"),
+])
+def test_an_integer_key_still_refuses_a_fraction_a_bool_and_an_inexact_float(tmp_path, text, message):
+    p = write(tmp_path, f"data: store\nstrategy: {{path: glft}}\n{text}\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == f"{message} ({p} line 3)"
+
+
+def test_a_synth_config_and_a_grid_take_a_whole_float_for_their_integer_keys(tmp_path):
+    """The same rule outside the run config: a synth config's ``lp_levels: 3.0`` and ``seed: 7.0``, a grid's
+    ``workers: 2.0`` (it was ``workers: expected a non-negative integer, got 2.0``) and ``compare.n_boot``."""
+    from mmsim.sweep import load_grid
+    from mmsim.synth import SynthConfig
+
+    syn = SynthConfig.from_dict({"lp_levels": 3.0, "seed": 7.0})
+    assert (syn.lp_levels, syn.seed) == (3, 7) and type(syn.lp_levels) is int
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("base: {data: s, strategy: {path: glft}}\naxes:\n  latency.feed: [0ms, 1ms]\nworkers: 2.0\n"
+                    "baseline: {latency.feed: 0ms}\ncompare: {n_boot: 2000.0, seed: 5.0}\n")
+    g = load_grid(grid)
+    assert (g.workers, g.baseline.settings.n_boot, g.baseline.settings.seed) == (2, 2000, 5)
+    grid.write_text("base: {data: s, strategy: {path: glft}}\naxes:\n  latency.feed: [0ms, 1ms]\nworkers: 2.5\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_grid(grid)
+    assert str(info.value) == f"workers: expected a non-negative integer, got 2.5 ({grid} line 4)"

@@ -595,7 +595,7 @@ def test_a_tick_or_lot_size_other_than_the_stores_is_a_config_error(tmp_path):
         assert str(info.value) == want
         with pytest.raises(mmsim.ConfigError) as info:
             mmsim.run_many(store, [(Fixed(bid=(100, 5)), cfg()), (Fixed(bid=(100, 5)), cfg(**{key: value}))])
-        assert str(info.value) == "runs[1]: " + want
+        assert str(info.value) == "run 1 (Fixed): " + want
     # The store's own values, written out, and a contract size (a futures multiplier the
     # loader cannot know) are fine: 5 lots bought at 100 ticks = -500 tick-lots.
     assert mmsim.run(store, Fixed(bid=(100, 5)), cfg(tick_size=0.01, lot_size=1.0)).cash == pytest.approx(-5.0)

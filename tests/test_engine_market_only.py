@@ -33,13 +33,13 @@ def test_none_replays_the_market_alone_in_run_and_in_run_many():
     assert [(r.strategy, len(r.fills), len(r.orders)) for r in many] == [("none", 0, 0), ("Quiet", 0, 0)]
 
 
-@pytest.mark.parametrize("strategy, message", [
-    ("fixed_spread", f"strategy str: {WHAT}; 'fixed_spread' is a name: build it with "
+@pytest.mark.parametrize("strategy, label, message", [
+    ("fixed_spread", "str", f"strategy str: {WHAT}; 'fixed_spread' is a name: build it with "
                      "mmsim.load_strategy('fixed_spread', params) (an entry-point name or file.py:Class)"),
-    (Quiet, f"strategy Quiet: {WHAT}; Quiet is a class: pass an instance, Quiet(...)"),
-    (42, f"strategy int: {WHAT}"),
+    (Quiet, "Quiet", f"strategy Quiet: {WHAT}; Quiet is a class: pass an instance, Quiet(...)"),
+    (42, "int", f"strategy int: {WHAT}"),
 ])
-def test_what_is_not_a_strategy_says_what_a_strategy_must_be(strategy, message):
+def test_what_is_not_a_strategy_says_what_a_strategy_must_be(strategy, label, message):
     ev = make_events(EVENTS)
     with pytest.raises(StrategyError) as info:
         mmsim.run(ev, strategy, mmsim.Config())
@@ -47,4 +47,4 @@ def test_what_is_not_a_strategy_says_what_a_strategy_must_be(strategy, message):
     # In run_many the pair is named too.
     with pytest.raises(StrategyError) as info:
         mmsim.run_many(ev, [(None, None), (strategy, None)])
-    assert str(info.value) == f"runs[1]: {message}"
+    assert str(info.value) == f"run 1 ({label}): {message}"

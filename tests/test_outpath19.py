@@ -22,6 +22,49 @@ import pytest
 from test_breaker18b import S, mmsim_cli, run_config, run_into_ref_and_here, run_to_report_and_here, wrote
 
 
+# ----------------------------------------------------------------------------- -o going up out of a missing folder
+
+
+def test_an_output_going_up_out_of_a_missing_folder_is_a_usage_error_naming_it(store, tmp_path, monkeypatch, capsys):
+    """edges20: ``-o nosub/..`` with no ``nosub`` was read as the current folder (realpath), where a shell says ``No
+    such file or directory``: the run was written into the current folder. Now a usage error (exit 2) naming the
+    first missing folder on the way to the ``..``, before any work; a ``..`` out of a folder that exists is fine."""
+    from mmsim.cli import main
+
+    cfg = run_config(store, tmp_path)
+    syn = tmp_path / "syn.yaml"
+    syn.write_text("duration: 5s\n")
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    tail = "No such file or directory (the path goes up out of it with ..); create it, or choose another -o\n"
+    assert main(["run", str(cfg), "-q", "-o", "nosub/.."]) == 2
+    assert capsys.readouterr().err == f"mmsim run: error: nosub/..: nosub: {tail}"
+    assert os.listdir(here) == []
+    # The same kind: another command, the missing folder deeper on the way.
+    (here / "a").mkdir()
+    assert main(["synth", str(syn), "-q", "--seed", "5", "-o", "a/b/c/../../out"]) == 2
+    assert capsys.readouterr().err == f"mmsim synth: error: a/b/c/../../out: a/b: {tail}"
+    assert os.listdir(here) == ["a"] and os.listdir(here / "a") == []
+    # Up out of a folder that exists: written where the system reads it (here/out).
+    assert main(["synth", str(syn), "-q", "--seed", "5", "-o", "a/../out"]) == 0
+    assert sorted(os.listdir(here)) == ["a", "out"] and sorted(os.listdir(here / "out")) == ["events.npy", "meta.json"]
+
+
+def test_up_from_missing_names_the_first_missing_folder_before_a_dotdot(tmp_path):
+    from mmsim._paths import up_from_missing
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "f").write_text("")
+    tail = " (the path goes up out of it with ..); create it, or choose another -o"
+    missing = ": No such file or directory" + tail
+    assert up_from_missing(tmp_path / "a" / "x" / "y" / "..") == f"{tmp_path}/a/x/y/..: {tmp_path}/a/x{missing}"
+    assert up_from_missing(tmp_path / "a" / ".." / "n" / "..") == f"{tmp_path}/a/../n/..: {tmp_path}/a/../n{missing}"
+    assert up_from_missing(tmp_path / "f" / "..") == f"{tmp_path}/f/..: {tmp_path}/f: Not a directory{tail}"
+    for fine in ("a/..", "new/sub", "a/../new", ".."):
+        assert up_from_missing(tmp_path / fine) is None
+
+
 # ----------------------------------------------------------------------------- 1. -o the current folder
 
 

@@ -41,7 +41,7 @@ def test_a_run_config_naming_another_strategy_is_refused(setup):
                                f"JoinBest: {HINT}")
     with pytest.raises(ConfigError) as info:  # the second run of a pass: its prefix
         mmsim.run_many(store, [(ToxicityPull(**TP), rc), (None, rc)])
-    assert str(info.value) == ("runs[1]: config: its strategy is toxicity_pull (ToxicityPull), the strategy given is "
+    assert str(info.value) == ("run 1 (none): config: its strategy is toxicity_pull (ToxicityPull), the strategy given is "
                                f"none (a market-only replay): {HINT}")
 
 

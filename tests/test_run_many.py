@@ -380,19 +380,56 @@ def test_configs_that_cannot_share_a_pass_are_config_errors():
     b = mmsim.RunConfig(data="/stores/aapl", strategy=strat, engine=config())
     with pytest.raises(mmsim.ConfigError) as info:
         mmsim.run_many(ev, [(Puller(), a), (Puller(), config()), (Puller(), b)])
-    assert str(info.value) == ("runs[2]: data '/stores/aapl' differs from runs[0]'s '/stores/amzn': one pass "
+    assert str(info.value) == ("run 2 (Puller): data '/stores/aapl' differs from run 0's '/stores/amzn': one pass "
                                "replays one event array; call run_many once per event store")
     # The same store named by every run is fine.
     check_against_separate_runs(ev, [(Puller(), a), (Puller(), a.replace(engine=config(feed=100)))])
     shared = Puller()
-    with pytest.raises(mmsim.ConfigError, match=r"^runs\[1\]: the same Python strategy object as runs\[0\]; give each "
+    with pytest.raises(mmsim.ConfigError, match=r"^run 1 \(Puller\): the same Python strategy object as run 0; give each "
                                                 r"run its own instance"):
         mmsim.run_many(ev, [(shared, config()), (shared, config(feed=100))])
-    with pytest.raises(mmsim.ConfigError, match=r"^runs\[0\]: expected a \(strategy, config\) pair, got 3 items$"):
+    with pytest.raises(mmsim.ConfigError, match=r"^run 0: expected a \(strategy, config\) pair, got 3 items$"):
         mmsim.run_many(ev, [(Puller(), config(), 1)])
-    with pytest.raises(mmsim.ConfigError, match=r"^runs\[1\]: config must be an mmsim.Config or RunConfig, got dict$"):
+    with pytest.raises(mmsim.ConfigError, match=r"^run 1 \(Puller\): config must be an mmsim.Config or RunConfig, got dict$"):
         mmsim.run_many(ev, [(Puller(), None), (Puller(), {})])
     assert mmsim.run_many(ev, []) == []
+
+
+class ResetFails(mmsim.Strategy):
+    name = "rf"
+
+    def reset(self):
+        raise KeyError("k")
+
+    def quote(self, view):
+        return None
+
+
+def test_every_error_of_a_run_names_it_one_way_before_and_inside_the_pass():
+    """``run k (label): `` before the pass (a config refused) as inside it (a strategy failing), and in a pass of
+    one run too (it had ``runs[k]: `` before the pass, ``run k (label): `` inside it only with several runs)."""
+    ev = make_events(CANCEL_RACE)
+    where = f"(test_run_many.py line {Boom.quote.__code__.co_firstlineno + 2})"
+    failed = ("strategy boom raised ValueError in quote() at local time 2000 ns (1970-01-01T00:00:00.000002000Z): "
+              f"bad day {where}")
+    with pytest.raises(mmsim.StrategyError) as info:  # inside the pass, the only run
+        mmsim.run_many(ev, [(Boom(), config())])
+    assert str(info.value) == f"run 0 (boom): {failed}" and info.value.run_index == 0
+    (alone,) = mmsim.run_many(ev, [(Boom(), config())], return_exceptions=True)
+    assert str(alone) == f"run 0 (boom): {failed}" and alone.run_index == 0
+    with pytest.raises(mmsim.ConfigError) as info:  # before the pass: the same prefix
+        mmsim.run_many(ev, [(Puller(), config()), (Boom(), {})])
+    assert str(info.value) == "run 1 (boom): config must be an mmsim.Config or RunConfig, got dict"
+    # reset() before the run, in a pass of one: named as well.
+    line = ResetFails.reset.__code__.co_firstlineno + 1
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run_many(ev, [(ResetFails(), config())])
+    assert str(info.value) == ("run 0 (rf): strategy rf raised KeyError in reset() before the run: 'k' "
+                               f"(test_run_many.py line {line})")
+    # mmsim.run names no run.
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(ev, Boom(), config())
+    assert str(info.value) == failed and info.value.run_index is None
 
 
 def test_progress_reports_events_done_of_the_total():

@@ -232,7 +232,7 @@ def test_a_sys_exit_in_reset_in_a_pass_of_several_names_the_run():
     line = ResetExits.reset.__code__.co_firstlineno + 1
     with pytest.raises(StrategyError) as info:
         mmsim.run_many(l2_events(4), [(KeepsCopies(copy.copy), None), (ResetExits(), None)])
-    assert str(info.value) == ("runs[1]: strategy ResetExits raised SystemExit in reset() before the run: 3 "
+    assert str(info.value) == ("run 1 (ResetExits): strategy ResetExits raised SystemExit in reset() before the run: 3 "
                                f"(test_stratbreak18.py line {line})")
 
 

@@ -112,9 +112,47 @@ def test_a_missing_store_is_named_before_the_quantities_its_lot_would_convert(tm
 
 def test_a_recorded_feed_on_a_store_without_receive_times_is_checked(tmp_path, store):
     grid = _grid(tmp_path, store, TWO_ARMS, feeds="[1ms, recorded]")
-    with pytest.raises(ConfigError, match=r"^latency.feed is 'recorded' but the event store .* has no recorded "
-                                          r"local_ts .* — in 2 of 4 points "):
+    with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
+    # edges20: the grid key and line of the value (it named neither), as a key the strategy refuses is named.
+    assert str(info.value) == (
+        f"axes.latency.feed[1] ({grid} line 10): latency.feed is 'recorded' but the event store {store} has no "
+        "recorded local_ts (its meta.json: local_ts_recorded false) — in 2 of 4 points (strategy=FixedSpread("
+        "half_spread=1, size=1), latency.feed=recorded; strategy=ToxicityPull(half_spread=1, size=1), "
+        "latency.feed=recorded); no point ran")
+
+
+@pytest.mark.parametrize("base, axis, line, where", [
+    ("{size: 1}", "strategy.params.levels: [2, 2.5]", 8, "axes.strategy.params.levels[1]"),
+    ("{size: 1, levels: 2.5}", "latency.feed: [1ms, 2ms]", 5, "base.strategy.params.levels"),
+], ids=["axis", "base"])
+def test_a_rules_integer_field_refusal_names_the_grid_line_of_the_parameter(tmp_path, store, base, axis, line, where):
+    """edges20: a compiled rule's refusal of ``levels: 2.5`` written into ``out.n_bid_levels`` named the rule's line
+    and the point's override, not the grid's line that wrote 2.5 (``mmsim run`` names the config's)."""
+    from test_newcomer19 import RULE
+
+    rule = tmp_path / "my_ladder.py"
+    rule.write_text(RULE)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy:\n    path: '{rule}:my_ladder'\n    params: {base}\n"
+                    f"  ladder_levels: 2\naxes:\n  {axis}\noutput: out\n")
+    with pytest.raises(ConfigError) as info:
+        run_sweep(grid, workers=0)
+    points = ("1 of 2 points (strategy.params.levels=2.5)" if where.startswith("axes") else
+              "2 of 2 points (latency.feed=1ms; latency.feed=2ms)")
+    assert str(info.value) == (
+        f"{where}: strategy my_ladder: out.n_bid_levels = params.levels = 2.5 is not a whole number: it is an integer "
+        f"field, which the compiled rule would set to 2 silently (my_ladder.py line 8) ({grid} line {line}) — in "
+        f"{points}; no point ran")
+
+
+def test_a_plain_config_refusal_in_a_grid_names_its_line(tmp_path, store):
+    """The same kind, a config key the grid writes: a negative latency is refused where it is read, naming the axis
+    value and its line."""
+    grid = _grid(tmp_path, store, TWO_ARMS, feeds="[1ms, -1ms]")
+    with pytest.raises(ConfigError) as info:
+        run_sweep(grid, workers=0)
+    assert str(info.value) == f"axes.latency.feed[1]: latency.feed: a duration cannot be negative, got '-1ms' ({grid} line 10)"
 
 
 @pytest.mark.parametrize("key, have, bad", [("tick_size", "0.01", "0.02"), ("lot_size", "1", "0.5")])
@@ -127,7 +165,8 @@ def test_a_tick_or_lot_size_other_than_the_stores_is_checked(tmp_path, store, ke
                     f"axes:\n  {key}: [{have}, {bad}]\n  latency.feed: [0ms, 1ms]\noutput: out\n")
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
-    assert str(info.value).startswith(f"{key}: {bad} differs from the event store's {key} {have} ({store}/meta.json); ")
+    assert str(info.value).startswith(  # edges20: the grid key and line of the value (it named neither)
+        f"axes.{key}[1] ({grid} line 6): {key}: {bad} differs from the event store's {key} {have} ({store}/meta.json); ")
     assert str(info.value).endswith(f"— in 2 of 4 points ({key}={bad}, latency.feed=0ms; {key}={bad}, "
                                     "latency.feed=1ms); no point ran")
     assert not (tmp_path / "out").exists()

@@ -33,15 +33,16 @@ def _grid(tmp_path: Path, store: Path, body: str) -> Path:
 
 
 @pytest.mark.parametrize("body, message", [
-    # The brief's two: YAML reads 1e999 as inf and 1.0e3 as 1000.0, which the messages echoed.
+    # The brief's two: YAML reads 1e999 as inf and 1.5e0 as 1.5 (1.0e3, 1000.0, is the integer 1000 since
+    # edges20), which the messages echoed.
     ("timeout: 1e999\n", "timeout: expected a duration (e.g. 5ms or an int of ns), got '1e999' ({g} line 4)"),
-    ("workers: 1.0e3\n", "workers: expected a non-negative integer, got '1.0e3' ({g} line 4)"),
+    ("workers: 1.5e0\n", "workers: expected a non-negative integer, got '1.5e0' ({g} line 4)"),
     # The same kind elsewhere: a negative infinity, repeats, an axis value and a point's value.
     ("axes: {latency.feed: [0ms]}\ntimeout: -1e999\n",
      "timeout: expected a duration (e.g. 5ms or an int of ns), got '-1e999' ({g} line 5)"),
-    ("repeats: 2.0e0\n", "repeats: expected a positive integer, got '2.0e0' ({g} line 4)"),
-    ("axes:\n  max_orders: [16, 1.0e3]\n",
-     "axes.max_orders[1]: max_orders: expected an integer, got '1.0e3' ({g} line 5)"),
+    ("repeats: 2.5e0\n", "repeats: expected a positive integer, got '2.5e0' ({g} line 4)"),
+    ("axes:\n  max_orders: [16, 1.25e1]\n",
+     "axes.max_orders[1]: max_orders: expected an integer, got '1.25e1' ({g} line 5)"),
     ("points:\n  - {max_orders: 1e999}\n", "points[0]: max_orders: expected an integer, got '1e999' ({g} line 5)"),
 ])
 def test_grid_values_are_quoted_as_written(tmp_path, store, body, message):
@@ -127,8 +128,8 @@ TAIL = (", so the grid would run the same point twice (the copy counts twice in 
      "axes.latency.feed[1]: latency.feed: cannot read 'fast' as a duration; use a number with a unit (ns, us, ms, s, "
      "min, h), e.g. 250us ({g} line 7)"),
     # The same for `points:` (it cited the line of `points:`), a key inside a block point, and a duplicate.
-    ("points:\n  - {max_orders: 8}\n  - {max_orders: 1.0e3}\n",
-     "points[1]: max_orders: expected an integer, got '1.0e3' ({g} line 6)"),
+    ("points:\n  - {max_orders: 8}\n  - {max_orders: 1.5e0}\n",
+     "points[1]: max_orders: expected an integer, got '1.5e0' ({g} line 6)"),
     ("points:\n  - max_orders: 8\n  - max_orders: 16\n    latency.fed: 1ms\n",
      "points[1].latency.fed: unknown config key 'latency.fed' ({g} line 7)"),
     ("axes:\n  latency.feed:\n    - 1ms\n    - 1000us\n",

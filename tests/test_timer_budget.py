@@ -45,8 +45,8 @@ def test_a_decision_log_beyond_memory_is_named_with_its_size_and_the_way_out(mon
     # The runs of one pass hold their logs together: two runs that fit alone do not fit together;
     # the message names the run with the most calls, and the pass's total.
     coarse = mmsim.Config(decide_every=500)     # 10 + 9 x 2 = 28 calls
-    assert decision_log_conflict(ts, [coarse, cfg], ["runs[0]: ", "runs[1]: "], memory=16_800) == (
-        "runs[1]: decide_every: 100ns over these 10 events is up to 100 strategy calls (128 in all over the "
+    assert decision_log_conflict(ts, [coarse, cfg], ["run 0 (none): ", "run 1 (Counting): "], memory=16_800) == (
+        "run 1 (Counting): decide_every: 100ns over these 10 events is up to 100 strategy calls (128 in all over the "
         "pass's runs), and the decision log keeps 56 bytes for each: up to 21.0 KiB while it grows, more than "
         "this machine's memory (16.4 KiB). A bare number is nanoseconds (write 100ms, not 100); give "
         "decide_every a coarser value, set decision_log: false (the report then has no information age), or "
@@ -69,12 +69,12 @@ def test_a_log_grown_in_place_needs_its_rows_and_two_steps_per_run(monkeypatch):
         "report then has no information age), or replay a shorter window")
     # Two runs with a log: 128 calls, 7,168 bytes + 4 steps; a run without a log adds no step.
     coarse = mmsim.Config(decide_every=500)     # 28 calls
-    assert decision_log_conflict(ts, [coarse, cfg], ["runs[0]: ", "runs[1]: "], memory=8_395_776) is None
-    assert decision_log_conflict(ts, [coarse, cfg], ["runs[0]: ", "runs[1]: "], memory=8_395_775).startswith(
-        "runs[1]: decide_every: 100ns over these 10 events is up to 100 strategy calls (128 in all over the "
+    assert decision_log_conflict(ts, [coarse, cfg], ["run 0 (none): ", "run 1 (Counting): "], memory=8_395_776) is None
+    assert decision_log_conflict(ts, [coarse, cfg], ["run 0 (none): ", "run 1 (Counting): "], memory=8_395_775).startswith(
+        "run 1 (Counting): decide_every: 100ns over these 10 events is up to 100 strategy calls (128 in all over the "
         "pass's runs), and the decision log keeps 56 bytes for each: up to 8.0 MiB while it grows")
     off = coarse.replace(decision_log=False)
-    assert decision_log_conflict(ts, [off, cfg], ["runs[0]: ", "runs[1]: "], memory=4_199_904) is None
+    assert decision_log_conflict(ts, [off, cfg], ["run 0 (none): ", "run 1 (Counting): "], memory=4_199_904) is None
 
 
 def test_run_refuses_a_timer_whose_log_exceeds_any_machine_before_replaying():
@@ -96,5 +96,8 @@ def test_run_refuses_a_timer_whose_log_exceeds_any_machine_before_replaying():
                                                 r"20,000,100,000 strategy calls, and the decision log keeps 56 bytes"):
         mmsim.run(ev, Counting(), mmsim.Config(decide_every=1))
     assert calls == []  # refused before the first call
-    with pytest.raises(mmsim.ConfigError, match=r"^runs\[1\]: decide_every: 1ns over these 200,000 events"):
+    with pytest.raises(mmsim.ConfigError, match=r"^run 1 \(Counting\): decide_every: 1ns over these 200,000 events"):
         mmsim.run_many(ev, [(None, mmsim.Config()), (Counting(), mmsim.Config(decide_every=1))])
+    # A pass of one run is named too, as its other errors are (it had no prefix).
+    with pytest.raises(mmsim.ConfigError, match=r"^run 0 \(Counting\): decide_every: 1ns over these 200,000 events"):
+        mmsim.run_many(ev, [(Counting(), mmsim.Config(decide_every=1))])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "describe_entries", "is_current_folder", "move_entries", "output_target", "visible_entries"]
+__all__ = ["cache_dir", "describe_entries", "is_current_folder", "move_entries", "output_target", "up_from_missing",
+           "visible_entries"]
 
 
 def visible_entries(path: Path) -> list[str]:
@@ -44,9 +45,29 @@ def output_target(path: str | os.PathLike[str]) -> Path:
     it, not inside it (breaker18b); a symbolic link (the last component or a folder on the way) is followed to
     where it points: the output replaces what the link points to, the link itself is kept; a dangling link gives
     the path it names (written there, its missing parents created). A link that loops is not refused here (the
-    callers refuse it first: :func:`mmsim.cli._common.refuse_looping_link`, the store writer's check). No error.
+    callers refuse it first: :func:`mmsim.cli._common.refuse_looping_link`, the store writer's check), nor a ``..``
+    out of a folder that does not exist (the commands refuse it first: :func:`up_from_missing`). No error.
     """
     return Path(os.path.realpath(path))
+
+
+def up_from_missing(path: str | os.PathLike[str]) -> str | None:
+    """Why output ``path`` goes up (``..``) out of a folder that does not exist, or None: ``nosub/..``, which
+    :func:`output_target` (``realpath``) reads as the current folder where a shell says ``No such file or
+    directory``. The message names the first missing folder (or file: ``Not a directory``) on the way to the ``..``:
+    ``nosub/..: nosub: No such file or directory (the path goes up out of it with ..); create it, or choose
+    another -o``. A missing folder with no ``..`` after it is no fault (the output's missing parents are made).
+    """
+    parts = Path(path).parts
+    for i, part in enumerate(parts):
+        if part != ".." or not i:
+            continue
+        for j in range(1, i + 1):
+            folder = Path(*parts[:j])
+            if not os.path.isdir(folder):  # a file on the way: the system's other word
+                why = "Not a directory" if os.path.exists(folder) else "No such file or directory"
+                return f"{path}: {folder}: {why} (the path goes up out of it with ..); create it, or choose another -o"
+    return None
 
 
 def is_current_folder(target: Path) -> bool:

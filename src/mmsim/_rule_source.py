@@ -31,6 +31,7 @@ import ast
 import inspect
 import math
 import operator
+import re
 import textwrap
 import types as pytypes
 from pathlib import Path
@@ -42,6 +43,18 @@ from .records import QUOTE_DTYPE
 #: The integer fields of ``out``: scalars (``out.n_orders = ...``) and arrays (``out.order_side[0] = ...``).
 INT_FIELDS: frozenset[str] = frozenset(
     name for name, f in (QUOTE_DTYPE.fields or {}).items() if (f[0].base if f[0].subdtype else f[0]).kind == "i")
+
+#: Refusals naming the rule's line, not the config's (an integer field's fraction; a missing field): ``mmsim run``
+#: and ``mmsim sweep`` add the config's or grid's line of the parameters they name (:func:`refused_params`).
+REFUSAL = re.compile(r"is not a whole number: it (?:is|steps) an integer field|in the view, params or out record")
+
+
+def refused_params(msg: str) -> list[str]:
+    """The parameters a :data:`REFUSAL` names, in order, once each: as the rule reads them (``params.levels``) or
+    after it (``; parameters levels=2.5, size=1``)."""
+    names = re.findall(r"\bparams\.([A-Za-z_]\w*)", msg) + re.findall(r"(?:; parameters |, )([A-Za-z_]\w*)=", msg)
+    return list(dict.fromkeys(names))
+
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,

@@ -122,7 +122,7 @@ def run_config_conflict(rc: Any, strategy: Any, events: Any, meta: Mapping[str, 
 
 def check_run(one: Any, strategy: Any, events: Any, meta: Mapping[str, Any]) -> None:
     """Refuse a run (``mmsim.engine._Run``) whose config is a RunConfig that does not describe it: a ConfigError
-    with :func:`run_config_conflict`'s reason, after the run's prefix (``runs[k]: `` in :func:`mmsim.run_many`)."""
+    with :func:`run_config_conflict`'s reason, after the run's prefix (``run k (label): `` in :func:`mmsim.run_many`)."""
     if one.run_config is not None and (why := run_config_conflict(one.run_config, strategy, events, meta)):
         from .errors import ConfigError
 

@@ -100,7 +100,7 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
     """Why these runs' decision logs cannot fit in memory, or None.
 
     ``configs`` are :class:`mmsim.Config` objects (one per run of the pass), ``prefixes``
-    their message prefixes (``""`` or ``"runs[2]: "``); ``memory`` the bytes available
+    their message prefixes (``""``, or ``"run 2 (GLFT): "`` in :func:`mmsim.run_many`); ``memory`` the bytes available
     (default: physical memory). Only runs with ``decision_log`` on and a ``decide_every``
     count; their peaks add up (one pass holds every run's log).
     """
@@ -133,11 +133,11 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
             "shorter window")
 
 
-def check_decision_log(ts: np.ndarray, configs: Sequence[Any]) -> None:
-    """Raise :class:`mmsim.ConfigError` with :func:`decision_log_conflict`'s message, if any
-    (prefixed ``runs[k]: `` when the pass has several runs)."""
+def check_decision_log(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequence[str] | None = None) -> None:
+    """Raise :class:`mmsim.ConfigError` with :func:`decision_log_conflict`'s message, if any, after the run's
+    prefix in ``prefixes`` (one per config: ``"run 2 (GLFT): "`` in :func:`mmsim.run_many`; default none)."""
     from .errors import ConfigError
 
-    msg = decision_log_conflict(ts, configs, [f"runs[{k}]: " if len(configs) > 1 else "" for k in range(len(configs))])
+    msg = decision_log_conflict(ts, configs, [""] * len(configs) if prefixes is None else prefixes)
     if msg is not None:
         raise ConfigError(msg)

@@ -10,7 +10,6 @@ the event array in place (no copy; a memory-mapped store replays in constant mem
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import time
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -25,21 +24,14 @@ from ._py_units import _attr, check_lookup, warn_runs
 from ._run_config_check import check_run
 from ._qty_units import signals_in_lots
 from ._timer_budget import check_decision_log
-from .errors import ConfigError, DataError, StrategyError, format_ts, raised_at
+from .errors import ConfigError, DataError, StrategyError, format_ts as format_ts  # format_ts: engine's name kept
 from .replay import events_and_meta, replay_bbo
 from .result import Result
-from .records import (
-    QUOTE_DTYPE,
-    VIEW_DTYPE,
-    OrderType,
-    RejectReason,
-)
-from .strategy import Ladder, Quote, Strategy, View, number, reset_for_run
+from .records import QUOTE_DTYPE, VIEW_DTYPE
+from .strategy import Strategy, View, reset_for_run
+from ._strategy_calls import _CODE as _CODE, python_callbacks, run_prefix, strategy_error, strategy_label as _label
 
 __all__ = ["Result", "replay_bbo", "run", "run_many"]
-
-# The engine's own strategy failure codes (cpp/include/mmsim/errors.hpp), from the extension.
-_CODE = _engine.ENUMS["ErrorCode"]
 
 # Model families: a config kind -> the compiled model class that implements it.
 _LATENCY_MODELS: dict[str, Callable[[LatencyModel], Any]] = {
@@ -220,17 +212,6 @@ def _deliver_early(event: int, ns: int) -> Iterator[None]:
         _EARLY.pop()
 
 
-def _label(strategy: Any) -> str:
-    """A strategy's name in messages: a class's or function's own name, else its
-    ``label`` or ``name`` (a numba strategy type's rule name), else its type's name."""
-    if strategy is None:
-        return "none"
-    if isinstance(strategy, type) or inspect.isfunction(strategy):
-        return strategy.__name__
-    label = getattr(strategy, "label", None) or getattr(strategy, "name", None)
-    return str(label) if label else type(strategy).__name__
-
-
 class _Run:
     """One run of a pass, on the Python side: its config, its strategy adapter, what its errors need."""
 
@@ -271,7 +252,7 @@ class _Run:
                                                 and not isinstance(strategy, type)):
             record = np.zeros(1, dtype=VIEW_DTYPE)
             out = np.zeros(1, dtype=QUOTE_DTYPE)
-            quote_cb, fill_cb, reject_cb, expire_cb = _python_callbacks(strategy, View(record.reshape(())),
+            quote_cb, fill_cb, reject_cb, expire_cb = python_callbacks(strategy, View(record.reshape(())),
                                                                         out.reshape(()), self.holder)
             self.adapter = _engine.PythonStrategy(quote_cb, fill_cb, reject_cb, expire_cb, record, out)
             self.python = True
@@ -291,7 +272,7 @@ class _Run:
         try:
             out.rethrow()
         except StrategyError as exc:
-            return _strategy_error(self.strategy, self.label, str(exc), int(exc.code or 0), int(exc.local_ts or 0),
+            return strategy_error(self.strategy, self.label, str(exc), int(exc.code or 0), int(exc.local_ts or 0),
                                    self.holder)
         except DataError as exc:
             return exc
@@ -401,7 +382,10 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         naming the run (``run 3 (GLFT): ...``; the exception's ``run_index`` is 3).
         True: a failing run drops out, the others go on, and its place in the
         returned list holds its exception (a Python strategy's own exception is its
-        ``__cause__``, as when it is raised).
+        ``__cause__``, as when it is raised). Every error of one run, refused before the
+        pass or failed in it, starts with its index and strategy label, ``run 3 (GLFT): ``
+        (``run 3: `` for an item that is not a pair), in a pass of one run too; a bad
+        event, failing every run, names none.
 
     Returns
     -------
@@ -434,9 +418,9 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     python_of: dict[int, int] = {}
     for k, pair in enumerate(pairs):
         if len(pair) != 2:
-            raise ConfigError(f"runs[{k}]: expected a (strategy, config) pair, got {len(pair)} items")
+            raise ConfigError(f"{run_prefix(k, pair=False)}expected a (strategy, config) pair, got {len(pair)} items")
         strategy, config = pair
-        one = _Run(strategy, config, meta, f"runs[{k}]: ")
+        one = _Run(strategy, config, meta, where := run_prefix(k, strategy))
         check_run(one, strategy, events, meta)  # a RunConfig describes this run
         # The one config key that cannot differ within a pass: where the events come from.
         data = one.run_config.data if one.run_config is not None else ""
@@ -445,13 +429,13 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
             if len(data_of) > 1:
                 other = next(d for d in data_of if d != data)
                 raise ConfigError(
-                    f"runs[{k}]: data {data!r} differs from runs[{data_of[other]}]'s {other!r}: one pass replays "
+                    f"{where}data {data!r} differs from run {data_of[other]}'s {other!r}: one pass replays "
                     "one event array; call run_many once per event store")
         if one.python:
             seen = python_of.setdefault(id(strategy), k)
             if seen != k:
                 raise ConfigError(
-                    f"runs[{k}]: the same Python strategy object as runs[{seen}]; give each run its own "
+                    f"{where}the same Python strategy object as run {seen}; give each run its own "
                     "instance (a Python strategy keeps its state across calls)")
         prepared.append(one)
     warn_runs(prepared)  # one warning for every run's quantities left in lots
@@ -473,10 +457,10 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
           progress: Callable[[int, int], None] | None, stop_on_error: bool) -> list[Any]:
     """Run the compiled pass; a Result, or an exception, per run (None: stopped by another's failure)."""
     for one in [one for one in prepared if one.python]:  # reset() raising: a StrategyError naming it
-        reset_for_run(one.strategy, one.label, one.where if len(prepared) > 1 else "")
+        reset_for_run(one.strategy, one.label, one.where)
     # A read-only memory map (an event store) gives pages back as the replay passes them.
     release = isinstance(arr, np.memmap) and not arr.flags.writeable
-    check_decision_log(arr["exch_ts"], [one.config for one in prepared])  # a timer too fine for memory
+    check_decision_log(arr["exch_ts"], [one.config for one in prepared], [one.where for one in prepared])
     configs = [one.engine_config for one in prepared]
     adapters: list[Any] = [one.adapter for one in prepared]
     t0 = time.perf_counter()
@@ -485,7 +469,6 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
         len(arr), progress)
     elapsed = time.perf_counter() - t0
     interrupt = interrupt_of(outs, control, caught, [one.holder for one in prepared])
-    multi = len(prepared) > 1
     results: list[Any] = []
     for k, (one, out) in enumerate(zip(prepared, outs)):
         res = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label, elapsed)
@@ -496,14 +479,15 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
             results.append(res if out.completed or out.interrupted else None)
             continue
         exc = one.error(out)
-        # A bad event fails every run alike and names its index; a run's own failure
-        # names the run when there are several.
-        if multi and not out.shared_error and isinstance(exc, (StrategyError, DataError)):
-            named = type(exc)(f"run {k} ({one.label}): {exc}")
+        # A bad event fails every run alike and names its index; a run's own failure in
+        # run_many names the run (its prefix, as before the pass: _strategy_calls.run_prefix).
+        own = bool(one.where) and not out.shared_error
+        if own and isinstance(exc, (StrategyError, DataError)):
+            named = type(exc)(f"{one.where}{exc}")
             named.__dict__.update(exc.__dict__)
             exc = named
         if isinstance(exc, (StrategyError, DataError)):
-            exc.run_index = None if out.shared_error or not multi else k
+            exc.run_index = k if own else None
             # What the run did up to the stop, marked partial (docs/engine.md, "Stopped runs").
             res.partial, res.stop_reason = True, str(exc)
             exc.partial = res
@@ -513,88 +497,3 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
         interrupt.partials = results  # type: ignore[attr-defined]
         raise interrupt
     return results
-
-
-class _RefusedQuote(TypeError):
-    """What quote() returned, refused by mmsim (the strategy raised nothing): its message says what it must be."""
-
-
-def _python_callbacks(strategy: Any, view: View, out: np.ndarray,
-                      holder: dict[str, BaseException]) -> tuple[Any, Any, Any, Any]:
-    """The callables the compiled PythonStrategy adapter calls: quote, and on_fill/on_reject/on_expire or None."""
-    quote = strategy.quote
-
-    def quote_cb() -> tuple[float, float, float, float] | int | None:
-        try:
-            q = quote(view)
-            if q is None:
-                return None
-            if isinstance(q, Ladder):
-                return q.write(out)  # the whole record: a ladder and/or explicit orders
-            if not isinstance(q, Quote):
-                # A plain tuple, list or array has no field names: (bid_px, ask_px, bid_qty,
-                # ask_qty) would quote a price as a size without a word.
-                plain = isinstance(q, (tuple, list, np.ndarray))
-                raise _RefusedQuote(
-                    f"quote() returned {type(q).__name__} {' '.join(repr(q).split())[:120]}; it must return "
-                    "mmsim.Quote(bid_px, bid_qty, ask_px, ask_qty), mmsim.Quote.ladder(...), mmsim.Quote.keep(...) "
-                    "or None" + (" (a plain sequence's order is not checked: name the fields with "
-                                 "mmsim.Quote(bid_px=..., bid_qty=..., ask_px=..., ask_qty=...))" if plain else ""))
-            try:
-                return (number(q[0], "quote bid_px"), number(q[1], "quote bid_qty"),
-                        number(q[2], "quote ask_px"), number(q[3], "quote ask_qty"))
-            except TypeError as exc:
-                raise _RefusedQuote(str(exc)) from None
-        except BaseException as exc:
-            holder["exc"] = exc
-            raise
-
-    def callback(name: str, make: Callable[..., dict[str, Any]]) -> Any:
-        method = getattr(strategy, name, None)
-        if method is None or getattr(type(strategy), name, None) is getattr(Strategy, name):
-            return None
-
-        def cb(*args: int) -> None:
-            try:
-                method(make(*args))
-            except BaseException as exc:
-                holder["exc"] = exc
-                raise
-
-        return cb
-
-    def fill(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
-        return {"side": side, "price": price, "qty": qty, "exch_ts": exch_ts, "leaves": leaves,
-                "order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag}
-
-    def reject(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
-        return {"order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag,
-                "side": side, "price": price, "qty": qty, "reason": RejectReason(reason), "exch_ts": exch_ts}
-
-    def expire(order_id, tag, order_type, level, side, price, qty, leaves, reason, exch_ts):  # type: ignore[no-untyped-def]
-        return {"order_id": order_id, "order_type": OrderType(order_type), "level": level, "tag": tag,
-                "side": side, "price": price, "qty": qty, "leaves": leaves, "exch_ts": exch_ts}
-
-    return quote_cb, callback("on_fill", fill), callback("on_reject", reject), callback("on_expire", expire)
-
-
-def _strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
-                    holder: Mapping[str, BaseException]) -> BaseException:
-    when = f"at local time {format_ts(ts)}"
-    exc = holder.get("exc")
-    if code == _CODE["PYTHON_ERROR"] and isinstance(exc, _RefusedQuote):
-        return StrategyError(f"strategy {label} returned an invalid quote {when}: {exc}")
-    if code == _CODE["PYTHON_ERROR"] and exc is not None:
-        what = message[: -len(" failed")] if message in ("on_fill failed", "on_reject failed", "on_expire failed") \
-            else "quote"
-        return StrategyError(f"strategy {label} raised {type(exc).__name__} in {what}() {when}: {exc}{raised_at(exc, strategy)}")
-    if code == _CODE["BAD_QUOTE"]:
-        return StrategyError(f"strategy {label} returned an invalid quote {when}: {message}")
-    if code == _CODE["BAD_ORDER"]:
-        return StrategyError(f"strategy {label} sent an invalid order {when}: {message}")
-    if code in (_CODE["TOO_MANY_ORDERS"], _CODE["NO_PROGRESS"]):
-        return StrategyError(f"strategy {label} stopped {when}: {message}")
-    describe = getattr(strategy, "_mmsim_error_message_", None)
-    if callable(describe):  # a compiled rule's codes: the sentence says what the code means
-        return StrategyError(f"strategy {label} failed {when}: {describe(code)}")
-    return StrategyError(f"strategy {label} failed {when}: {message} (code {code})")

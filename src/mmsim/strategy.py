@@ -339,7 +339,7 @@ class View:
 
 
 def reset_for_run(strategy: Any, label: str, where: str = "") -> None:
-    """Call a Python strategy's ``reset()`` before its run (``where``: ``"runs[2]: "`` in a pass of several).
+    """Call a Python strategy's ``reset()`` before its run (``where``: ``"run 2 (S): "`` in :func:`mmsim.run_many`).
 
     Raises
     ------

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .._paths import describe_entries, visible_entries
+from .._paths import describe_entries, up_from_missing, visible_entries
 from ._located import located, strategy_located
 from ._staging import Staged, staged_output
 
@@ -86,11 +86,9 @@ def keep(text: str, flag: str) -> str:
 
 
 def integer(what: str = "an integer") -> Callable[[str, str], int]:
-    """A :class:`Written` reader of an integer flag: an integer as the config's YAML writes one (``12``, ``-3``).
-
-    ``1e3``, ``1.0``, ``nan`` and ``12ms`` are not integers there (``max_orders: 1e3`` is refused),
-    nor here: ``--workers: expected a non-negative integer, got '1e3'``. ``what`` says what is
-    allowed; the bounds themselves are checked where the value is used.
+    """A :class:`Written` reader of an integer flag: an integer as a config's integer key takes one (``12``, ``-3``,
+    ``2.0``, ``1e3``: ``config._units.whole_integer``), not ``2.5``, ``nan``, ``0x10`` or ``12ms`` (``--workers:
+    expected a non-negative integer, got '2.5'``). ``what`` says what is allowed; bounds are checked where used.
 
     Raises
     ------
@@ -99,11 +97,13 @@ def integer(what: str = "an integer") -> Callable[[str, str], int]:
     """
 
     def read(text: str, flag: str) -> int:
+        from ..config._units import not_integer, whole_integer
         from ..errors import ConfigError
 
-        if not _INT.match(text.strip()):
-            raise ConfigError(f"{flag}: expected {what}, got {text!r}")
-        return int(text.strip())
+        t = text.strip()
+        if (value := int(t) if _INT.match(t) else whole_integer(float(t)) if _FLOAT.match(t) else None) is None:
+            raise ConfigError(not_integer(flag, text, what))
+        return value
 
     return read
 
@@ -288,11 +288,9 @@ def _is_nonempty(path: Path) -> bool:
 
 def refuse_looping_link(path: Path) -> None:
     """Refuse an output ``path`` that is, or goes through, a symbolic link that loops (``link -> link``,
-    ``a -> b -> a``): nothing can be written there, and the error was an OSError naming the hidden staging
-    folder. A dangling link (to a path that does not exist) is not refused: it is written where it points.
-
-    A ``path`` under a file (``-o notes.txt/out``) is refused too: nothing can be written there either, and the
-    error came after the work, as an OSError (``[Errno 17] File exists: 'notes.txt'``, exit 1: breaker18a).
+    ``a -> b -> a``: nothing can be written there; it was an OSError naming the hidden staging folder), one under
+    a file (``-o notes.txt/out``: an OSError after the work, breaker18a) and one going up out of a missing folder
+    (``-o nosub/..``: :func:`mmsim._paths.up_from_missing`). A dangling link is not refused: written where it points.
 
     Raises
     ------
@@ -312,6 +310,8 @@ def refuse_looping_link(path: Path) -> None:
                 if os.path.exists(q) and not os.path.isdir(q):
                     raise UsageError(f"{path}: {q} is a file, not a folder: nothing can be written under it; "
                                      "choose another -o") from None
+        if e.errno == errno.ENOENT and (why := up_from_missing(path)):
+            raise UsageError(why) from None
         if e.errno != errno.ELOOP:
             return
     looping = path

@@ -66,10 +66,10 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     rules of :func:`strategy_located`. A message that already has a line, no config file (None,
     or not a file), or a file that no longer reads, leaves ``msg`` as it is.
     """
+    from .._rule_source import REFUSAL  # names the rule's line, not the config's that set the value
     from ..errors import ConfigError
 
-    # A rule's integer-field refusal names the rule's line (mmsim._rule_source), not the config's that set the value
-    if config_path is None or (" line " in msg and not _INT_FIELD.search(msg)) or not os.path.isfile(config_path):
+    if config_path is None or (" line " in msg and not REFUSAL.search(msg)) or not os.path.isfile(config_path):
         return msg
     from ..config.yaml_file import read_yaml_mapping
 
@@ -81,10 +81,6 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     return msg if loc is None else f"{msg} ({loc})"
 
 
-#: Refusals naming a rule's line, not the config's (mmsim._rule_source): an integer field's fraction; a missing field.
-_INT_FIELD = re.compile(r"is not a whole number: it (?:is|steps) an integer field|in the view, params or out record")
-
-
 def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:
     """The ``FILE line N`` :func:`located` adds to ``msg``, or None."""
     if msg.startswith(("strategy", "unknown strategy")):
@@ -92,9 +88,9 @@ def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:
             return None
         # A constraint names two parameters: the first the file sets gives the line. An integer-field refusal
         # names them as the rule reads them, params.NAME, or after it: "; parameters NAME=VALUE, ...".
-        names = re.findall(r"parameter '([^']+)'", msg)
-        if _INT_FIELD.search(msg):
-            names += re.findall(r"\bparams\.([A-Za-z_]\w*)", msg) + re.findall(r"(?:; parameters |, )([A-Za-z_]\w*)=", msg)
+        from .._rule_source import REFUSAL, refused_params
+
+        names = re.findall(r"parameter '([^']+)'", msg) + (refused_params(msg) if REFUSAL.search(msg) else [])
         keys = [f"strategy.params.{n}" for n in names] + (
             ["strategy.params"] if names else ["strategy.path"]) + ["strategy"]
         return next((where[k] for k in keys if k in where), None)

@@ -29,7 +29,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import ConfigError
-from ._units import MAX_DURATION_NS, parse_duration, parse_event_horizon, parse_markout_horizon
+from ._units import (
+    MAX_DURATION_NS,
+    not_integer,
+    parse_duration,
+    parse_event_horizon,
+    parse_markout_horizon,
+    whole_integer,
+)
 
 __all__ = [
     "ConfigBase",
@@ -75,10 +82,6 @@ class Kind:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
-
-
-def _is_integer(v: Any) -> bool:
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 class Number(Kind):
@@ -159,9 +162,9 @@ class Integer(Kind):
     def read(self, value: Any, label: str, must: str) -> Any:
         if value is None and self.optional:
             return None
-        if not _is_integer(value):
-            raise ConfigError(f"{label}: expected an integer, got {value!r}")
-        v = int(value)
+        v = whole_integer(value)  # an int, or a whole float (2.0): one rule for every integer key
+        if v is None:
+            raise ConfigError(not_integer(label, value))
         if self.ge is not None and v < self.ge:
             raise ConfigError(f"{label}{must}{self.why_low}, got {v!r}")
         if self.le is not None and v > self.le:
@@ -272,9 +275,9 @@ class IntTuple(Kind):
 
     def read(self, value: Any, label: str, must: str) -> Any:
         if (isinstance(value, (str, bytes)) or not isinstance(value, Sequence)
-                or not all(_is_integer(v) and v > 0 for v in value)):
+                or not all((k := whole_integer(v)) is not None and k > 0 for v in value)):
             raise ConfigError(f"{label}: expected a list of positive integers, got {value!r}")
-        return tuple(int(v) for v in value)
+        return tuple(int(whole_integer(v) or 0) for v in value)
 
     def plain(self, value: Any) -> Any:
         return list(value)
@@ -314,11 +317,12 @@ class Timestamp(Kind):
         if isinstance(value, _dt.datetime):
             ts = value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)
             value = (ts - _EPOCH) // _dt.timedelta(microseconds=1) * 1000
-        if not _is_integer(value):
-            raise ConfigError(f"{label}: expected an integer, got {value!r}")
-        if not 0 <= int(value) < 2**63:
+        ns = whole_integer(value)
+        if ns is None:
+            raise ConfigError(not_integer(label, value))
+        if not 0 <= ns < 2**63:
             raise ConfigError(f"{label}{must}{self.why}, got {value!r}")
-        return int(value)
+        return ns
 
 
 class Section(Kind):

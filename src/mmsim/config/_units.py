@@ -98,6 +98,35 @@ def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURAT
     return ns
 
 
+#: Largest magnitude of a float read as a whole number for an integer key: beyond 2**53 a float skips integers
+#: (2**53 + 1 is not one), so the digits written may not be the number read.
+FLOAT_EXACT = 1 << 53
+
+
+def whole_integer(value: Any) -> int | None:
+    """``value`` as an int, for every integer config key: an int, or a float (any real) that is a whole number
+    of magnitude at most 2**53 (``2.0`` -> 2, as a strategy parameter's ``size: 2.0`` is taken); None for
+    anything else (``2.5``, a bool: ``true`` is not 1, a string, a float beyond 2**53)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if math.isfinite(f) and f.is_integer() and abs(f) <= FLOAT_EXACT and f == value:
+            return int(f)
+    return None
+
+
+def not_integer(key: str, value: Any, what: str = "an integer") -> str:
+    """The refusal of ``value`` for integer key ``key``: ``key: expected an integer, got 2.5`` (a whole float
+    beyond 2**53 says why it is refused)."""
+    why = ""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        why = " (a float beyond 2**53 is not exact: write the integer's digits, without a decimal point)"
+    return f"{key}: expected {what}, got {value!r}{why}"
+
+
 def parse_event_count(value: Any, key: str) -> int | None:
     """An event-count markout horizon written ``"<k>ev"`` (``"100ev"``, ``"100 ev"``), as k; None when ``value`` is not one.
 
@@ -168,8 +197,8 @@ def parse_event_horizon(value: Any, key: str) -> int:
         k = parse_event_count(value, key)
         if k is not None:
             return k
-    elif isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
-        return _bounded_event_count(int(value), value, key)
+    elif (k := whole_integer(value)) is not None and k > 0:
+        return _bounded_event_count(k, value, key)
     raise ConfigError(f"{key}: expected a positive number of market events (an integer, or '<k>ev'), "
                       f"got {value!r}")
 

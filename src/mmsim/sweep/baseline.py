@@ -36,6 +36,7 @@ from typing import Any
 
 from ..analysis.comparison import MAX_BOOT
 from ..config import LatencyModel, parse_duration, parse_markout_horizon
+from ..config._units import whole_integer
 from ..errors import ConfigError
 from ._stores import _Stores
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
@@ -169,11 +170,12 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
                 raise ConfigError(f"compare.bucket: must be a positive duration, got {v!r}{at}")
             out["bucket_ns"] = ns
         elif key == "n_boot":
-            if not _is_int(v) or v < 10:
+            n = whole_integer(v)  # a whole float (2000.0) too, as every integer key
+            if n is None or n < 10:
                 raise ConfigError(f"compare.n_boot: expected an integer >= 10, got {v!r}{at}")
-            if v > MAX_BOOT:  # as `mmsim compare --boot`: each resample holds a bucket-long array
+            if n > MAX_BOOT:  # as `mmsim compare --boot`: each resample holds a bucket-long array
                 raise ConfigError(f"compare.n_boot: at most {MAX_BOOT:,} resamples, got {v!r}{at}")
-            out["n_boot"] = int(v)
+            out["n_boot"] = n
         elif key == "confidence":
             if not _is_number(v) or not 0 < v < 1:
                 raise ConfigError(f"compare.confidence: expected a number in (0, 1), got {v!r}{at}")
@@ -183,9 +185,10 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
                 raise ConfigError(f"compare.block: expected a number of buckets >= 1 (or null), got {v!r}{at}")
             out["block"] = None if v is None else float(v)
         elif key == "seed":
-            if v is not None and (not _is_int(v) or v < 0):
+            seed = None if v is None else whole_integer(v)
+            if v is not None and (seed is None or seed < 0):
                 raise ConfigError(f"compare.seed: expected a non-negative integer (or null), got {v!r}{at}")
-            out["seed"] = v
+            out["seed"] = seed
         else:
             if not isinstance(v, list) or not v:
                 raise ConfigError(f"compare.horizons: expected a non-empty list of durations, got {v!r}{at}")

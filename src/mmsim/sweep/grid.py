@@ -15,6 +15,7 @@ from typing import Any
 from ..config import RunConfig, resolve_paths
 from ..config.engine import MODEL_KEYS, Config
 from ..config._fields import Section, kind_of
+from ..config._units import whole_integer
 from ..config.run import RUN_KEYS, StrategyConfig
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
@@ -201,13 +202,14 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     # give): its errors name the base's own lines.
     _check_partial(base, base_where)
 
-    repeats = data.get("repeats", 1)
-    if not _is_int(repeats) or repeats < 1:
-        raise ConfigError(quote_written(f"repeats: expected a positive integer, got {repeats!r}", repeats,
+    repeats = whole_integer(given := data.get("repeats", 1))  # 2.0 is 2, as for every integer key
+    if repeats is None or repeats < 1:
+        raise ConfigError(quote_written(f"repeats: expected a positive integer, got {given!r}", given,
                                         written.get("repeats")) + loc("repeats"))
-    workers = data.get("workers")
-    if workers is not None and (not _is_int(workers) or workers < 0):
-        raise ConfigError(quote_written(f"workers: expected a non-negative integer, got {workers!r}", workers,
+    given = data.get("workers")
+    workers = None if given is None else whole_integer(given)
+    if given is not None and (workers is None or workers < 0):
+        raise ConfigError(quote_written(f"workers: expected a non-negative integer, got {given!r}", given,
                                         written.get("workers")) + loc("workers"))
     timeout = data.get("timeout")
     if timeout is not None:

@@ -368,12 +368,12 @@ def _point_report(result: Any, store: Any, config: RunConfig) -> Any:
 
 def _own_error(exc: BaseException | None, k: int, strategy: Any) -> BaseException:
     """A run's error as ``run`` alone would give it: without the ``run k (label): `` prefix of the pass."""
-    from ..engine import _label
+    from .._strategy_calls import run_prefix
     from ..errors import MmsimError
 
     if exc is None:  # not returned with return_exceptions; kept for safety
         return MmsimError("the pass stopped before this point finished")
-    prefix = f"run {k} ({_label(strategy)}): "
+    prefix = run_prefix(k, strategy)
     text = str(exc)
     if getattr(exc, "run_index", None) == k and text.startswith(prefix):
         alone = type(exc)(text[len(prefix):])

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._rule_source import REFUSAL, refused_params
 from ..config import RunConfig
 from ..errors import ConfigError, StrategyError
 from .grid import Grid, SweepPoint
@@ -119,7 +120,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
             sizes = store_size_conflict(p.config.engine, meta)
         # The store first: a missing store also leaves its lot unknown, so a `0.01 base` quantity fails too, as a
         # consequence (newcomer15: the typo read "needs the event store's lot size ... (1 other problem too)").
-        for msg in (stores[data], _located(strategies[key], p, grid), recorded, sizes, _key_located(fits, p, grid)):
+        for msg in (stores[data], _located(strategies[key], p, grid), _key_located(recorded, p, grid),
+                    _key_located(sizes, p, grid), _key_located(fits, p, grid)):
             if msg is not None:
                 problems.setdefault(msg, []).append(p)
     if not problems:
@@ -241,7 +243,9 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     writes of the two, with its line, and quotes their values as written. A parameter the strategy does not
     take (``unknown parameter 'sise'``) is named by the grid key that writes it, without an axis value's index
     (``axes.strategy.params.sise: ... (grid.yaml line 7)``: the key is wrong, whatever its values), and the line
-    of that key (newcomer18: it named neither)."""
+    of that key (newcomer18: it named neither). A compiled rule's refusal of a parameter's fraction written into an
+    integer field (``out.n_bid_levels = params.levels = 2.5 is not a whole number ... (rule.py line 8)``) is
+    named by the grid key and line of the first parameter it names that the grid writes, after the rule's line."""
     if msg is None or grid is None:
         return msg
     u = _UNKNOWN_MSG.match(msg)
@@ -254,6 +258,12 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     c = _CONSTRAINT_MSG.match(msg)
     if c is not None:
         return _constraint_located(msg, c, p, grid)
+    if REFUSAL.search(msg):  # an integer field's fraction: the rule's line, and the grid's of the first it names
+        for name in refused_params(msg):
+            path = _param_path(name, p, grid)
+            if path is not None and (line := _line(path, grid)):
+                return f"{path}: {msg}{line}"
+        return msg
     # A domain's `got <value>`, or a quantity's unit (`parameter 'size': '0.5 lots' ...`).
     m = re.search(r"parameter '([^']+)' .*\bgot ", msg) or re.search(r"parameter '([^']+)': '", msg)
     if m is None:
@@ -287,18 +297,20 @@ def _constraint_located(msg: str, c: re.Match[str], p: SweepPoint, grid: Grid) -
 
 def _key_located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     """A config key's conflict with what the strategy declares (``max_orders: 2 is less than the 4 live
-    orders ...``) with where the point's value comes from: the grid key that writes it and its line
-    (``axes.max_orders[1] (grid.yaml line 5): ...``, ``base.max_orders (...)``), or ``(its default)``."""
-    m = re.match(r"(max_orders|ladder_levels): (\S+) ", msg or "")
+    orders ...``), with the store (``tick_size: 0.5 differs from the event store's ...``, ``latency.feed is
+    'recorded' but the event store ... has no recorded local_ts``), with where the point's value comes from: the
+    grid key that writes it and its line (``axes.max_orders[1] (grid.yaml line 5): ...``, ``base.max_orders
+    (...)``), or ``(its default)`` (max_orders, ladder_levels)."""
+    m = re.match(r"(max_orders|ladder_levels|tick_size|lot_size|latency\.feed)(?:: (\S+) | is )", msg or "")
     if msg is None or m is None or grid is None:
         return msg
     key = m.group(1)
     source = p.sources.get(key)
     if source is None and key in grid.base_where:
         source = f"base.{key}"
-    if source is None:  # neither the grid nor its base sets it
-        return f"{msg[:m.end(2)]} (its default){msg[m.end(2):]}"
-    text = written_text(getattr(p.config.engine, key), source, grid.written)
+    if source is None:  # neither the grid nor its base sets it (or a section the grid writes whole: not named)
+        return f"{msg[:m.end(2)]} (its default){msg[m.end(2):]}" if key in ("max_orders", "ladder_levels") else msg
+    text = None if m.group(2) is None else written_text(getattr(p.config.engine, key), source, grid.written)
     if text is not None:
         msg = f"{msg[:m.start(2)]}{text!r}{msg[m.end(2):]}"
     return f"{source}{_line(source, grid)}: {msg}"
