@@ -19,6 +19,7 @@ import numpy as np
 from . import _engine
 from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
+from .config._units import whole_integer
 from ._interrupt import interrupt_of, run_pass
 from ._py_units import _attr, check_lookup, warn_runs
 from ._run_config_check import check_run
@@ -67,7 +68,8 @@ _DECLARATION_BOUNDS = {name: (key, setting_bound(Config, key)) for name, key in
 def _bad_declaration(label: str, name: str, value: Any) -> str | None:
     """Why a declared ``name`` is unusable (not an integer, below 1, above its key's bound); None if it is fine."""
     key, high = _DECLARATION_BOUNDS[name]
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and 1 <= value <= high:
+    k = whole_integer(value)  # an int, or a whole float (4.0) as an integer config key takes it; not True, not 2.5
+    if k is not None and 1 <= k <= high:
         return None
     return (f"strategy {label} declares {name} = {value!r}; it must be an integer from 1 to {high} "
             f"(the most {key} allows), so the config cannot be checked against it")
@@ -97,7 +99,8 @@ def strategy_config_conflict(strategy: Any, config: Config, label: str | None = 
     str or None
         One line naming the config keys and the value to use, or saying that a
         declaration is unusable (not an integer from 1 to the key's bound: 16
-        for ``ladder_levels_used``, 4096 for ``max_live_orders``).
+        for ``ladder_levels_used``, 4096 for ``max_live_orders``; a whole float, ``4.0``, is that
+        integer, as for an integer config key).
     """
     if strategy is None:
         return None
@@ -107,11 +110,11 @@ def strategy_config_conflict(strategy: Any, config: Config, label: str | None = 
         bad = None if declared is None else _bad_declaration(label, name, declared)
         if bad is not None:
             return bad
-    levels = _declared(strategy, "ladder_levels_used")
+    levels = whole_integer(_declared(strategy, "ladder_levels_used"))
     if levels is not None and config.ladder_levels < levels:
         return (f"ladder_levels: {config.ladder_levels} is less than the {levels} target levels per side strategy "
                 f"{label} quotes; set ladder_levels to at least {levels}")
-    live = _declared(strategy, "max_live_orders")
+    live = whole_integer(_declared(strategy, "max_live_orders"))
     if live is not None and config.max_orders < live:
         return (f"max_orders: {config.max_orders} is less than the {live} live orders strategy {label} can hold at "
                 f"once (its max_live_orders: working and replacement orders, those waiting for a cancel "
