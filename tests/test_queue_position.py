@@ -394,6 +394,23 @@ def test_queue_buckets_from_the_command_line_and_a_bad_count(tmp_path, capsys):
         res.report(ev, queue_buckets=0)
 
 
+def test_a_bucket_count_takes_a_whole_float_as_an_integer_key_does():
+    """``queue_buckets=2.0`` was "queue_buckets must be a positive integer, got 2.0" (config keys take 2.0 as 2:
+    docs/config.md); the buckets of the CLI test above: {0} and {10}. A fraction and True are refused, for each
+    of the three counts."""
+    ev = make_events(L2_ROWS + [(9000, D, 1, 99, 1)])
+    res = mmsim.run(ev, Fixed(100, 5, 102, 4), mmsim.Config())
+    rep = res.report(ev, horizons=["1us"], event_horizons=[], toxic_horizon="1us", queue_buckets=2.0,
+                     age_buckets=1.0, signal_buckets=3.0)
+    block = rep.data["queue_position"]["by_queue"][0]
+    assert [(b["lo"], b["hi"], b["n"]) for b in block["buckets"]] == [(0, 0, 1), (10, 10, 2)]
+    for name in ("signal_buckets", "age_buckets", "queue_buckets"):
+        for bad in (2.5, True):
+            with pytest.raises(mmsim.ConfigError) as info:
+                res.report(ev, **{name: bad})
+            assert str(info.value) == f"{name} must be a positive integer, got {bad!r}"
+
+
 def test_the_figures_are_the_books_on_binance_spot_l2(real_store):
     """Real L2 depth diffs, with updates of one side reaching the other's levels (the book drops those)."""
     from mmsim.replay import events_and_meta

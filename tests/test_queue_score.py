@@ -229,6 +229,28 @@ def test_window_scores_only_fills_inside_it(day):
     assert score.window == (6 * S, 15 * S + 1)
 
 
+def test_a_window_and_a_tolerance_in_ns_take_whole_floats(day):
+    """ns are integers as a config's timestamps are (``start: 6.0e9``): ``window=(6e9, None)`` was "the start must be
+    ns since the epoch or an ISO UTC time, got 6000000000.0", and ``match_fills`` took ``tolerance_ns=2.5`` and
+    True without a word. The window of the test above, written as a float."""
+    side, ev = day
+    score = score_queue_models(ev, FixedQuote(side), ZERO, ["power:1"], tolerance=0, horizons=["1s"],
+                               fit_powers=None, window=(6e9, None))
+    assert score.window == (6 * S, 15 * S + 1)
+    assert (score.truth.fills, score.models[0].fills, score.models[0].matched) == (3, 2, 2)
+    for bad, why in ((6.5e9 + 0.5, ""), (True, ""),
+                     (2e18, " (a float beyond 2**53 is not exact: write the integer's digits, without a decimal point)")):
+        with pytest.raises(ConfigError) as info:
+            score_queue_models(ev, FixedQuote(side), ZERO, ["power:1"], window=(bad, None))
+        assert str(info.value) == f"window: the start must be ns since the epoch or an ISO UTC time, got {bad!r}{why}"
+    m = match_fills(_fills([(100, 1, 10, 1)]), _fills([(125, 1, 10, 1)]), 25.0)
+    assert m.pairs.tolist() == [[0, 0]] and m.abs_dt_ns.tolist() == [25]
+    for bad in (24.5, True):
+        with pytest.raises(ConfigError) as info:
+            match_fills(_fills([(100, 1, 10, 1)]), _fills([(125, 1, 10, 1)]), bad)
+        assert str(info.value) == f"tolerance_ns must be an integer >= 0 (ns), got {bad!r}"
+
+
 def test_the_default_window_starts_at_the_market_not_at_an_opening_snapshot_long_before():
     """pos gap is time-weighted over the window: by default it ran from a Databento day's 00:00 book, 22 hours
     before the session, and read 12 times too small on ESH4 (breaker). The hand day behind a book snapshot

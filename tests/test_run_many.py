@@ -432,6 +432,68 @@ def test_every_error_of_a_run_names_it_one_way_before_and_inside_the_pass():
     assert str(info.value) == failed and info.value.run_index is None
 
 
+class Sized(mmsim.Strategy):
+    """A Python strategy with one parameter, which a RunConfig naming this file builds."""
+
+    def __init__(self, size: float = 1.0) -> None:
+        self.size = size
+
+    def quote(self, view):
+        return None
+
+
+def test_an_error_before_the_pass_carries_its_run_index():
+    """Before the pass an error named its run (``run 2 (Puller): ``) but its ``run_index`` was None, where an error
+    in the pass has k; and an unknown parameter of the strategy a RunConfig names had no prefix at all. Now both,
+    a ConfigError and a StrategyError alike, whatever ``return_exceptions`` says."""
+    ev = make_events(CANCEL_RACE)
+    strat = mmsim.StrategyConfig(path=f"{__file__}:Puller")
+    a = mmsim.RunConfig(data="/stores/amzn", strategy=strat, engine=config())
+    b = mmsim.RunConfig(data="/stores/aapl", strategy=strat, engine=config())
+    with pytest.raises(mmsim.ConfigError) as info:  # a config for another data set
+        mmsim.run_many(ev, [(Puller(), a), (Puller(), config()), (Puller(), b)], return_exceptions=True)
+    assert str(info.value) == ("run 2 (Puller): data '/stores/aapl' differs from run 0's '/stores/amzn': one pass "
+                               "replays one event array; call run_many once per event store")
+    assert info.value.run_index == 2
+    bogus = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path=f"{__file__}:Sized", params={"sise": 2}),
+                            engine=config())
+    with pytest.raises(mmsim.ConfigError) as info:  # an unknown parameter (it was unprefixed)
+        mmsim.run_many(ev, [(Puller(), config()), (Sized(), bogus)])
+    assert str(info.value) == "run 1 (Sized): strategy Sized: unknown parameter 'sise' (it takes: size)"
+    assert info.value.run_index == 1
+    with pytest.raises(mmsim.ConfigError) as info:  # not a pair: no strategy to name
+        mmsim.run_many(ev, [(Puller(), config()), (Puller(), config()), (Puller(), config(), 1)])
+    assert str(info.value) == "run 2: expected a (strategy, config) pair, got 3 items" and info.value.run_index == 2
+    with pytest.raises(mmsim.StrategyError) as info:  # a class, not a strategy
+        mmsim.run_many(ev, [(Puller(), config()), (Puller, config())])
+    assert str(info.value) == ("run 1 (Puller): strategy Puller: expected an mmsim.Strategy instance (with "
+                               "quote(view)), a numba strategy, or None (a market-only replay); Puller is a class: "
+                               "pass an instance, Puller(...)")
+    assert info.value.run_index == 1
+    line = ResetFails.reset.__code__.co_firstlineno + 1
+    with pytest.raises(mmsim.StrategyError) as info:  # reset() raised, before the pass
+        mmsim.run_many(ev, [(Puller(), config()), (ResetFails(), config())])
+    assert str(info.value) == ("run 1 (rf): strategy rf raised KeyError in reset() before the run: 'k' "
+                               f"(test_run_many.py line {line})")
+    assert info.value.run_index == 1
+
+
+def test_a_lone_run_refused_before_the_pass_is_run_0():
+    ev = make_events(CANCEL_RACE)
+    with pytest.raises(mmsim.ConfigError) as info:
+        mmsim.run_many(ev, [(Puller(), {})])
+    assert str(info.value) == "run 0 (Puller): config must be an mmsim.Config or RunConfig, got dict"
+    assert info.value.run_index == 0
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run_many(ev, [(Puller, config())], return_exceptions=True)
+    assert str(info.value).startswith("run 0 (Puller): strategy Puller: expected an mmsim.Strategy instance")
+    assert info.value.run_index == 0
+    # mmsim.run names no run, before the pass as in it.
+    with pytest.raises(mmsim.ConfigError) as info:
+        mmsim.run(ev, Puller(), {})
+    assert str(info.value) == "config must be an mmsim.Config or RunConfig, got dict" and info.value.run_index is None
+
+
 def test_progress_reports_events_done_of_the_total():
     ev = synthetic(200_000)
     seen = []

@@ -344,6 +344,32 @@ def test_a_bad_baseline_or_compare_names_the_key_and_line(tmp_path, informed, ba
     assert str(info.value) == message.format(f=path, b=lines.get("baseline"), c=c, c1=c + 1)
 
 
+def test_a_baseline_index_is_read_as_every_integer_key_of_a_grid(tmp_path):
+    """``baseline: 1.0`` was "expected a point's index, the start of its id, or a mapping ..., got 1.0" where the
+    grid's ``repeats: 2.0`` and ``workers: 2.0`` are taken (config._units.whole_integer): it is point 1."""
+    path = tmp_path / "grid.yaml"
+    path.write_text("base: {data: s, strategy: {path: glft}}\naxes:\n  latency.feed: [0ms, 1ms, 2ms]\nbaseline: 1.0\n")
+    grid = load_grid(path)
+    assert grid.baseline.of == {p.id: grid.points[1].id for p in grid.points}
+
+
+@pytest.mark.parametrize("written, message", [
+    ("2.5", "baseline: expected a point's index, the start of its id, or a mapping of grid keys to values, got 2.5"),
+    ("true", "baseline: expected a point's index, the start of its id, or a mapping of grid keys to values, got True"),
+    ("9007199254740994.0", "baseline: expected a point's index, the start of its id, or a mapping of grid keys to "
+                           "values, got 9007199254740994.0 (a float beyond 2**53 is not exact: write the integer's "
+                           "digits, without a decimal point)"),
+    ("3.0", "baseline: index 3 is out of range (the grid has 3 points, 0 to 2)"),
+], ids=["fraction", "bool", "inexact", "whole-out-of-range"])
+def test_a_baseline_index_refuses_a_fraction_a_bool_and_an_inexact_float(tmp_path, written, message):
+    path = tmp_path / "grid.yaml"
+    path.write_text(f"base: {{data: s, strategy: {{path: glft}}}}\naxes:\n  latency.feed: [0ms, 1ms, 2ms]\n"
+                    f"baseline: {written}\n")
+    with pytest.raises(ConfigError) as info:
+        load_grid(path)
+    assert str(info.value) == f"{message} ({path} line 4)"
+
+
 def test_an_ambiguous_value_asks_for_it_as_written(informed):
     g = _grid(informed, {"strategy": "FixedSpread"})
     g["points"] = [ARMS[0], {"strategy": {"path": FIXED_SPREAD, "params": {"half_spread": 1.5, "size": 1.0}}}]

@@ -114,10 +114,11 @@ def test_a_recorded_feed_on_a_store_without_receive_times_is_checked(tmp_path, s
     grid = _grid(tmp_path, store, TWO_ARMS, feeds="[1ms, recorded]")
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
-    # edges20: the grid key and line of the value (it named neither), as a key the strategy refuses is named.
+    # edges20: the grid key and line of the value (it named neither), as a key the strategy refuses is named; edges21:
+    # the key first and the line last, as every grid refusal (the line was right after the key).
     assert str(info.value) == (
-        f"axes.latency.feed[1] ({grid} line 10): latency.feed is 'recorded' but the event store {store} has no "
-        "recorded local_ts (its meta.json: local_ts_recorded false) — in 2 of 4 points (strategy=FixedSpread("
+        f"axes.latency.feed[1]: latency.feed is 'recorded' but the event store {store} has no recorded local_ts "
+        f"(its meta.json: local_ts_recorded false) ({grid} line 10) — in 2 of 4 points (strategy=FixedSpread("
         "half_spread=1, size=1), latency.feed=recorded; strategy=ToxicityPull(half_spread=1, size=1), "
         "latency.feed=recorded); no point ran")
 
@@ -155,8 +156,9 @@ def test_a_plain_config_refusal_in_a_grid_names_its_line(tmp_path, store):
     assert str(info.value) == f"axes.latency.feed[1]: latency.feed: a duration cannot be negative, got '-1ms' ({grid} line 10)"
 
 
-@pytest.mark.parametrize("key, have, bad", [("tick_size", "0.01", "0.02"), ("lot_size", "1", "0.5")])
-def test_a_tick_or_lot_size_other_than_the_stores_is_checked(tmp_path, store, key, have, bad):
+@pytest.mark.parametrize("key, have, bad, unit", [("tick_size", "0.01", "0.02", "prices are integer ticks"),
+                                                  ("lot_size", "1", "0.5", "sizes are integer lots")])
+def test_a_tick_or_lot_size_other_than_the_stores_is_checked(tmp_path, store, key, have, bad, unit):
     # The synthetic store's tick is 0.01 and its lot 1: a point setting another one would
     # only rescale its money figures (mmsim.run refuses it), so no point runs.
     grid = tmp_path / "grid.yaml"
@@ -165,10 +167,12 @@ def test_a_tick_or_lot_size_other_than_the_stores_is_checked(tmp_path, store, ke
                     f"axes:\n  {key}: [{have}, {bad}]\n  latency.feed: [0ms, 1ms]\noutput: out\n")
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
-    assert str(info.value).startswith(  # edges20: the grid key and line of the value (it named neither)
-        f"axes.{key}[1] ({grid} line 6): {key}: {bad} differs from the event store's {key} {have} ({store}/meta.json); ")
-    assert str(info.value).endswith(f"— in 2 of 4 points ({key}={bad}, latency.feed=0ms; {key}={bad}, "
-                                    "latency.feed=1ms); no point ran")
+    # edges20: the grid key and line of the value (it named neither); edges21: the line last, as every grid refusal.
+    assert str(info.value) == (
+        f"axes.{key}[1]: {key}: {bad} differs from the event store's {key} {have} ({store}/meta.json); the store's "
+        f"{unit} of its own {key}, so another one would only rescale every money figure: leave {key} unset (null), "
+        f"or convert the data again with --{key.replace('_', '-')} ({grid} line 6) — in 2 of 4 points ({key}={bad}, "
+        f"latency.feed=0ms; {key}={bad}, latency.feed=1ms); no point ran")
     assert not (tmp_path / "out").exists()
 
 
@@ -446,11 +450,12 @@ def test_max_orders_below_what_the_strategy_declares_is_checked(tmp_path, store)
                     f"axes:\n  max_orders: [3, 4]\n  latency.feed: [0ms, 1ms]\noutput: out\n")
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
-    # sweep10: the message names the grid key that writes the value, and its line.
-    assert str(info.value).startswith(f"axes.max_orders[0] ({grid} line 6): max_orders: 3 is less than the 4 live "
-                                      "orders strategy FixedSpread can hold at once (")
-    assert str(info.value).endswith("; raise max_orders to at least 4 — in 2 of 4 points (max_orders=3, "
-                                    "latency.feed=0ms; max_orders=3, latency.feed=1ms); no point ran")
+    # sweep10: the message names the grid key that writes the value, and its line (edges21: last, as every grid refusal).
+    assert str(info.value) == (
+        "axes.max_orders[0]: max_orders: 3 is less than the 4 live orders strategy FixedSpread can hold at once (its "
+        "max_live_orders: working and replacement orders, those waiting for a cancel confirmation, explicit orders); "
+        f"raise max_orders to at least 4 ({grid} line 6) — in 2 of 4 points (max_orders=3, latency.feed=0ms; "
+        "max_orders=3, latency.feed=1ms); no point ran")
     assert not (tmp_path / "out").exists()
 
 

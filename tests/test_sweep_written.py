@@ -100,13 +100,14 @@ def test_a_base_parameter_out_of_its_domain_names_the_base_line(tmp_path, store)
      "(strategy.params.size=0x10); no point ran"),
     # A value left at its default is not the grid's: only the key the grid writes is named.
     (INVENTORY_SKEW, "axes:\n  strategy.params.size: [1, 1.1e1]\n",
-     "axes.strategy.params.size[1] ({g} line 6): strategy InventorySkew: parameter 'size' ('1.1e1') must be <= "
-     "parameter 'max_position' (default 10) — in 1 of 2 points (strategy.params.size=1.1e1); no point ran"),
-    # Both sides in one point's mapping, one written as Python prints it (5 stays 5).
+     "axes.strategy.params.size[1]: strategy InventorySkew: parameter 'size' ('1.1e1') must be <= "
+     "parameter 'max_position' (default 10) ({g} line 6) — in 1 of 2 points (strategy.params.size=1.1e1); no point "
+     "ran"),
+    # Both sides in one point's mapping, one written as Python prints it (5 stays 5); their one line once, at the end.
     (LADDER_FLATTEN, "points:\n  - strategy.params: {flatten_at: 5, flatten_to: 0xa}\n",
-     "points[0].strategy.params.flatten_to ({g} line 6) and points[0].strategy.params.flatten_at ({g} line 6): "
-     "strategy LadderFlatten: parameter 'flatten_to' ('0xa') must be <= parameter 'flatten_at' (5) — in 1 of 1 "
-     "points (strategy.params={flatten_at=5, flatten_to=0xa}); no point ran"),
+     "points[0].strategy.params.flatten_to and points[0].strategy.params.flatten_at: strategy LadderFlatten: "
+     "parameter 'flatten_to' ('0xa') must be <= parameter 'flatten_at' (5) ({g} line 6) — in 1 of 1 points "
+     "(strategy.params={flatten_at=5, flatten_to=0xa}); no point ran"),
 ])
 def test_a_broken_constraint_names_each_grid_key_its_line_and_the_values_as_written(
         tmp_path, store, strategy, body, message):
@@ -184,14 +185,14 @@ MAX_LIVE = ("is less than the 4 live orders strategy FixedSpread can hold at onc
     # The breaker's: `max_orders` against what the strategy declares named the points only, and not that the
     # value came from the base.
     ("  max_orders: 3\naxes:\n  latency.feed: [0ms, 1ms]\n",
-     f"base.max_orders ({{g}} line 4): max_orders: 3 {MAX_LIVE} — in 2 of 2 points (latency.feed=0ms; "
+     f"base.max_orders: max_orders: 3 {MAX_LIVE} ({{g}} line 4) — in 2 of 2 points (latency.feed=0ms; "
      "latency.feed=1ms); no point ran"),
     # A grid value (a block list's item, written in hex), and a point's.
     ("axes:\n  max_orders:\n    - 64\n    - 0x2\n",
-     f"axes.max_orders[1] ({{g}} line 7): max_orders: '0x2' {MAX_LIVE} — in 1 of 2 points (max_orders=0x2); "
+     f"axes.max_orders[1]: max_orders: '0x2' {MAX_LIVE} ({{g}} line 7) — in 1 of 2 points (max_orders=0x2); "
      "no point ran"),
     ("points:\n  - {max_orders: 64}\n  - {max_orders: 2}\n",
-     f"points[1].max_orders ({{g}} line 6): max_orders: 2 {MAX_LIVE} — in 1 of 2 points (max_orders=2); no point ran"),
+     f"points[1].max_orders: max_orders: 2 {MAX_LIVE} ({{g}} line 6) — in 1 of 2 points (max_orders=2); no point ran"),
 ])
 def test_a_key_below_what_the_strategy_declares_names_where_the_value_comes_from(tmp_path, store, body, message):
     grid = _grid(tmp_path, store, body)

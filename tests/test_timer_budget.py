@@ -96,8 +96,15 @@ def test_run_refuses_a_timer_whose_log_exceeds_any_machine_before_replaying():
                                                 r"20,000,100,000 strategy calls, and the decision log keeps 56 bytes"):
         mmsim.run(ev, Counting(), mmsim.Config(decide_every=1))
     assert calls == []  # refused before the first call
-    with pytest.raises(mmsim.ConfigError, match=r"^run 1 \(Counting\): decide_every: 1ns over these 200,000 events"):
+    with pytest.raises(mmsim.ConfigError, match=r"^run 1 \(Counting\): decide_every: 1ns over these 200,000 events"
+                       ) as info:
         mmsim.run_many(ev, [(None, mmsim.Config()), (Counting(), mmsim.Config(decide_every=1))])
+    assert info.value.run_index == 1  # the run it names, as any error before the pass (edges21; it was None)
     # A pass of one run is named too, as its other errors are (it had no prefix).
-    with pytest.raises(mmsim.ConfigError, match=r"^run 0 \(Counting\): decide_every: 1ns over these 200,000 events"):
+    with pytest.raises(mmsim.ConfigError, match=r"^run 0 \(Counting\): decide_every: 1ns over these 200,000 events"
+                       ) as info:
         mmsim.run_many(ev, [(Counting(), mmsim.Config(decide_every=1))])
+    assert info.value.run_index == 0
+    with pytest.raises(mmsim.ConfigError) as info:
+        mmsim.run(ev, Counting(), mmsim.Config(decide_every=1))
+    assert info.value.run_index is None

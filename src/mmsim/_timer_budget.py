@@ -135,9 +135,13 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
 
 def check_decision_log(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequence[str] | None = None) -> None:
     """Raise :class:`mmsim.ConfigError` with :func:`decision_log_conflict`'s message, if any, after the run's
-    prefix in ``prefixes`` (one per config: ``"run 2 (GLFT): "`` in :func:`mmsim.run_many`; default none)."""
+    prefix in ``prefixes`` (one per config: ``"run 2 (GLFT): "`` in :func:`mmsim.run_many`, the error's
+    ``run_index`` then 2; default none)."""
     from .errors import ConfigError
 
     msg = decision_log_conflict(ts, configs, [""] * len(configs) if prefixes is None else prefixes)
     if msg is not None:
-        raise ConfigError(msg)
+        exc = ConfigError(msg)
+        # The run the message names (its prefix: the run whose log is the largest) is the error's run_index.
+        exc.run_index = next((k for k, p in enumerate(prefixes or ()) if p and msg.startswith(p)), None)
+        raise exc

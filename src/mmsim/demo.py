@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, LatencyConfig, LatencyModel, SignalConfig
+from .config import Config, LatencyConfig, LatencyModel, SignalConfig, integer_argument
 from .demo_render import defence_figure, print_tables, render_html
 from .synth import SynthConfig, simulate
 
@@ -88,6 +88,9 @@ class DemoPlan:
     session_ns: int
 
     def __post_init__(self) -> None:
+        for name in ("sessions", "session_ns"):  # integers as an integer config key takes them: 2.0 is 2, not True
+            object.__setattr__(self, name, integer_argument(getattr(self, name), f"DemoPlan.{name} must be an integer",
+                                                            error=ValueError))
         if self.sessions < 1:
             raise ValueError(f"DemoPlan.sessions must be at least 1, got {self.sessions}")
         if self.session_ns <= max(HORIZONS_NS):
@@ -456,7 +459,8 @@ def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bo
     plan : DemoPlan, optional
         Sessions and their length; overrides ``quick``.
     seed : int
-        Seed of the first session; session ``k`` uses ``seed + k``.
+        Seed of the first session; session ``k`` uses ``seed + k`` (a whole float is that integer; a fraction or a
+        bool is a ConfigError).
     write_in : path-like, optional
         Write the files here, not in ``outdir``, which ``files`` still name (``mmsim demo``
         writes in a hidden directory it then renames to ``outdir``: never half written).
@@ -479,6 +483,7 @@ def run_demo(outdir: str | Path | None = None, quick: bool = False, progress: bo
     t0 = time.perf_counter()
     console = console or Console()
     plan = plan or (QUICK_PLAN if quick else FULL_PLAN)
+    seed = integer_argument(seed, "seed must be a non-negative integer", low=0)  # 7.0 is 7; True and 2.5 are refused
     seeds = tuple(seed + k for k in range(plan.sessions))
     base = DEMO_SYNTH.replace(seed=seed, duration=plan.session_ns)
     runs = demo_runs(base)

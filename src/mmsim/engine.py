@@ -19,6 +19,7 @@ import numpy as np
 from . import _engine
 from .config import Config, LatencyModel, RunConfig
 from .config._fields import setting_bound
+from .config._units import whole_integer
 from ._interrupt import interrupt_of, run_pass
 from ._py_units import _attr, check_lookup, warn_runs
 from ._run_config_check import check_run
@@ -67,7 +68,8 @@ _DECLARATION_BOUNDS = {name: (key, setting_bound(Config, key)) for name, key in
 def _bad_declaration(label: str, name: str, value: Any) -> str | None:
     """Why a declared ``name`` is unusable (not an integer, below 1, above its key's bound); None if it is fine."""
     key, high = _DECLARATION_BOUNDS[name]
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and 1 <= value <= high:
+    k = whole_integer(value)  # an int, or a whole float (4.0) as an integer config key takes it; not True, not 2.5
+    if k is not None and 1 <= k <= high:
         return None
     return (f"strategy {label} declares {name} = {value!r}; it must be an integer from 1 to {high} "
             f"(the most {key} allows), so the config cannot be checked against it")
@@ -97,7 +99,8 @@ def strategy_config_conflict(strategy: Any, config: Config, label: str | None = 
     str or None
         One line naming the config keys and the value to use, or saying that a
         declaration is unusable (not an integer from 1 to the key's bound: 16
-        for ``ladder_levels_used``, 4096 for ``max_live_orders``).
+        for ``ladder_levels_used``, 4096 for ``max_live_orders``; a whole float, ``4.0``, is that
+        integer, as for an integer config key).
     """
     if strategy is None:
         return None
@@ -107,11 +110,11 @@ def strategy_config_conflict(strategy: Any, config: Config, label: str | None = 
         bad = None if declared is None else _bad_declaration(label, name, declared)
         if bad is not None:
             return bad
-    levels = _declared(strategy, "ladder_levels_used")
+    levels = whole_integer(_declared(strategy, "ladder_levels_used"))
     if levels is not None and config.ladder_levels < levels:
         return (f"ladder_levels: {config.ladder_levels} is less than the {levels} target levels per side strategy "
                 f"{label} quotes; set ladder_levels to at least {levels}")
-    live = _declared(strategy, "max_live_orders")
+    live = whole_integer(_declared(strategy, "max_live_orders"))
     if live is not None and config.max_orders < live:
         return (f"max_orders: {config.max_orders} is less than the {live} live orders strategy {label} can hold at "
                 f"once (its max_live_orders: working and replacement orders, those waiting for a cancel "
@@ -384,8 +387,10 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         returned list holds its exception (a Python strategy's own exception is its
         ``__cause__``, as when it is raised). Every error of one run, refused before the
         pass or failed in it, starts with its index and strategy label, ``run 3 (GLFT): ``
-        (``run 3: `` for an item that is not a pair), in a pass of one run too; a bad
-        event, failing every run, names none.
+        (``run 3: `` for an item that is not a pair), in a pass of one run too, and its
+        ``run_index`` is that index (3; a ConfigError's too); a bad event, failing every
+        run, names none (``run_index`` None). A run refused before the pass is raised
+        whatever ``return_exceptions`` says: no run has started.
 
     Returns
     -------
@@ -398,11 +403,13 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     ConfigError
         ``runs`` is not a sequence of pairs, a config is not an ``mmsim.Config``, two
         runs share one Python strategy object (its state would mix), or the configs
-        name different event stores (``data``): one pass replays one event array.
+        name different event stores (``data``): one pass replays one event array; its
+        ``run_index`` is the run refused (``run 2 (GLFT): data ...``: 2).
     DataError
         A bad event (it fails every run; the message names the event index).
     StrategyError
-        A strategy failed (the message names the run, the strategy and the local time).
+        A strategy failed (the message names the run, the strategy and the local time), or was
+        refused before the pass (not a strategy, its ``reset()`` raised); ``run_index`` is its run.
     KeyboardInterrupt
         Ctrl-C (SIGINT) stops the pass at once, every run, whatever ``return_exceptions``
         says; ``partials`` has one entry per run: its partial :class:`Result`, or the
@@ -417,26 +424,28 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     data_of: dict[str, int] = {}
     python_of: dict[int, int] = {}
     for k, pair in enumerate(pairs):
-        if len(pair) != 2:
-            raise ConfigError(f"{run_prefix(k, pair=False)}expected a (strategy, config) pair, got {len(pair)} items")
-        strategy, config = pair
-        one = _Run(strategy, config, meta, where := run_prefix(k, strategy))
-        check_run(one, strategy, events, meta)  # a RunConfig describes this run
-        # The one config key that cannot differ within a pass: where the events come from.
-        data = one.run_config.data if one.run_config is not None else ""
-        if data:
-            data_of.setdefault(data, k)
-            if len(data_of) > 1:
-                other = next(d for d in data_of if d != data)
-                raise ConfigError(
-                    f"{where}data {data!r} differs from run {data_of[other]}'s {other!r}: one pass replays "
-                    "one event array; call run_many once per event store")
-        if one.python:
-            seen = python_of.setdefault(id(strategy), k)
-            if seen != k:
-                raise ConfigError(
-                    f"{where}the same Python strategy object as run {seen}; give each run its own "
-                    "instance (a Python strategy keeps its state across calls)")
+        where = run_prefix(k, pair[0]) if len(pair) == 2 else run_prefix(k, pair=False)
+        with _of_run(k, where):  # refused before the pass: named, its run_index k, as in the pass
+            if len(pair) != 2:
+                raise ConfigError(f"{where}expected a (strategy, config) pair, got {len(pair)} items")
+            strategy, config = pair
+            one = _Run(strategy, config, meta, where)
+            check_run(one, strategy, events, meta)  # a RunConfig describes this run
+            # The one config key that cannot differ within a pass: where the events come from.
+            data = one.run_config.data if one.run_config is not None else ""
+            if data:
+                data_of.setdefault(data, k)
+                if len(data_of) > 1:
+                    other = next(d for d in data_of if d != data)
+                    raise ConfigError(
+                        f"{where}data {data!r} differs from run {data_of[other]}'s {other!r}: one pass replays "
+                        "one event array; call run_many once per event store")
+            if one.python:
+                seen = python_of.setdefault(id(strategy), k)
+                if seen != k:
+                    raise ConfigError(
+                        f"{where}the same Python strategy object as run {seen}; give each run its own "
+                        "instance (a Python strategy keeps its state across calls)")
         prepared.append(one)
     warn_runs(prepared)  # one warning for every run's quantities left in lots
     if not prepared:
@@ -453,11 +462,33 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     return outs
 
 
+@contextlib.contextmanager
+def _of_run(k: int, where: str) -> Iterator[None]:
+    """An mmsim error raised preparing run ``k`` of :func:`run_many`, before the pass, as run ``k``'s: its message
+    after the run's prefix ``where`` (``run 3 (GLFT): ``; a strategy's own ConfigError from ``reset()``, or from
+    building the strategy a RunConfig names, had none) and its ``run_index`` ``k``, as an error in the pass has.
+    ``where`` empty (:func:`run`): the error as it is."""
+    try:
+        yield
+    except (ConfigError, StrategyError, DataError) as exc:
+        if not where:
+            raise
+        if str(exc).startswith(where):
+            exc.run_index = k
+            raise
+        named = type(exc)(f"{where}{exc}")
+        named.__dict__.update(exc.__dict__)
+        named.run_index = k
+        raise named from exc.__cause__
+
+
 def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
           progress: Callable[[int, int], None] | None, stop_on_error: bool) -> list[Any]:
     """Run the compiled pass; a Result, or an exception, per run (None: stopped by another's failure)."""
-    for one in [one for one in prepared if one.python]:  # reset() raising: a StrategyError naming it
-        reset_for_run(one.strategy, one.label, one.where)
+    for k, one in enumerate(prepared):  # reset() raising: a StrategyError naming it
+        if one.python:
+            with _of_run(k, one.where):
+                reset_for_run(one.strategy, one.label, one.where)
     # A read-only memory map (an event store) gives pages back as the replay passes them.
     release = isinstance(arr, np.memmap) and not arr.flags.writeable
     check_decision_log(arr["exch_ts"], [one.config for one in prepared], [one.where for one in prepared])

@@ -19,8 +19,8 @@ class DataError(MmsimError, ValueError):
     """Bad market data: names the file and line, or the event index, and the reason.
 
     ``index`` is the event's position in the array when the engine found it (else
-    None); ``run_index`` the run of a :func:`mmsim.run_many` pass it failed (None when
-    it failed every run); ``partial`` the :class:`mmsim.Result` of a run stopped by it,
+    None); ``run_index`` the run of a :func:`mmsim.run_many` call it failed, before or in
+    the pass (None when it failed every run); ``partial`` the :class:`mmsim.Result` of a run stopped by it,
     up to the stop (``Result.partial`` True; None when raised outside a run).
     """
 
@@ -30,7 +30,13 @@ class DataError(MmsimError, ValueError):
 
 
 class ConfigError(MmsimError, ValueError):
-    """Bad configuration: names the key (and the file line when read from YAML)."""
+    """Bad configuration: names the key (and the file line when read from YAML).
+
+    ``run_index`` is the run of a :func:`mmsim.run_many` call whose config (or strategy) was
+    refused before the pass, as its message's ``run k (label): `` says (None otherwise).
+    """
+
+    run_index: int | None = None
 
 
 class LotUnitWarning(UserWarning):
@@ -45,7 +51,8 @@ class StrategyError(MmsimError, RuntimeError):
 
     ``code`` is the engine's or the strategy's error code and ``local_ts`` the local
     time (ns) when the engine raised it; ``run_index`` the run of a
-    :func:`mmsim.run_many` pass that failed; ``partial`` the :class:`mmsim.Result` of
+    :func:`mmsim.run_many` call that failed, refused before the pass (a strategy that
+    does not build) or failed in it; ``partial`` the :class:`mmsim.Result` of
     the run up to the stop (``Result.partial`` True).
     """
 

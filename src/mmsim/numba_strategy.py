@@ -87,6 +87,7 @@ from ._strategy_params import (
     _normalize_param_spec,
     _resolve_params,
 )
+from .config._units import integer_argument
 from .errors import StrategyError
 
 __all__ = [
@@ -182,8 +183,9 @@ class NumbaStrategyType:
             raise StrategyError(f"numba_strategy: expected a function rule(view, params, state, out), got {rule!r}")
         self.name: str = name or py.__name__
         self._check_signature(py)
-        if isinstance(state_size, bool) or not isinstance(state_size, (int, np.integer)) or not 0 <= state_size <= 1 << 20:
-            raise StrategyError(f"strategy {self.name}: state_size must be an integer in 0..1048576, got {state_size!r}")
+        # An integer keyword as an integer config key: 4.0 is 4; 2.5, True and a float beyond 2**53 are refused.
+        state_size = integer_argument(state_size, f"strategy {self.name}: state_size must be an integer in 0..1048576",
+                                      0, 1 << 20, StrategyError)
         self.param_spec: dict[str, float | None] = _normalize_param_spec(params, f"strategy {self.name}")
         self.param_names: tuple[str, ...] = tuple(self.param_spec)
         self.param_domains: dict[str, _Domain] = _normalize_domains(domains, self.param_spec, f"strategy {self.name}")
@@ -435,7 +437,8 @@ def numba_strategy(rule: Callable[..., Any] | None = None, *, params: Any = (), 
         Parameter names in order, or name -> default (None: required). The rule
         reads them as ``params.<name>`` (float64).
     state_size : int
-        float64 slots in ``state``, zeroed at the start of every run.
+        float64 slots in ``state``, zeroed at the start of every run (0 .. 1048576; a whole float is that
+        integer, ``4.0``, a fraction or a bool is refused: a StrategyError).
     name : str, optional
         Name in messages and reports; default the rule's ``__name__``.
     cache : bool

@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..config import parse_duration
+from ..config import integer_argument, parse_duration
 from ..errors import ConfigError, DataError, MmsimError
 from ..report.setup import IDENTITY_KEYS, identity_keys, implied_note, units_warning
 from ._bootstrap import MIN_BUCKETS, PairedInterval
@@ -437,7 +437,8 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
     bucket : int or str
         Bucket length (``"1min"``, ``"30s"`` or int ns). Default 1 minute.
     n_boot : int
-        Bootstrap resamples (>= 10; default 2000).
+        Bootstrap resamples (>= 10; default 2000). A whole float is that integer (``2000.0``), as for
+        ``seed``; a fraction or a bool is refused (docs/config.md).
     confidence : float
         Level of the intervals (default 0.95).
     block : float, optional
@@ -501,13 +502,13 @@ def compare(result_a: Any, result_b: Any, events: Any = None, *, horizons: Seque
         raise ConfigError(f"bucket: must be a positive duration, got {bucket!r}")
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or not 10 <= n_boot <= MAX_BOOT:
-        raise ConfigError(f"n_boot must be an integer from 10 to {MAX_BOOT:,}, got {n_boot!r}")
+    # Integer keywords as integer config keys: 2000.0 is 2000; 2.5, True and a float beyond 2**53 are refused.
+    n_boot = integer_argument(n_boot, f"n_boot must be an integer from 10 to {MAX_BOOT:,}", 10, MAX_BOOT)
     if block is not None and not (isinstance(block, (int, float)) and not isinstance(block, bool)
                                   and 1 <= block < float("inf")):
         raise ConfigError(f"block must be a finite number of buckets >= 1, got {block!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ConfigError(f"seed must be a non-negative integer (or None), got {seed!r}")  # numpy's own: a traceback
+    if seed is not None:  # numpy's own check: a traceback
+        seed = integer_argument(seed, "seed must be a non-negative integer (or None)", low=0)
     if horizons is None:
         horizons = list(getattr(getattr(ra.run_config, "report", None), "horizons", ()) or ("1s",))
     hs = sorted({parse_duration(h, f"horizons[{i}]") for i, h in enumerate(horizons)})

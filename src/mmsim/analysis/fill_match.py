@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-from ..errors import ConfigError
+from ..config import integer_argument
 from .._exact import isum
 
 __all__ = ["FillMatch", "match_fills"]
@@ -160,7 +160,7 @@ def match_fills(truth: np.ndarray, model: np.ndarray, tolerance_ns: int) -> Fill
         Fills with ``exch_ts`` (ns), ``side`` (+1/-1), ``price`` (ticks) and
         ``qty`` (lots), e.g. ``Result.fills``.
     tolerance_ns : int
-        Largest time difference of a match, ns (>= 0).
+        Largest time difference of a match, ns (>= 0; a whole float, ``5.0``, is that integer).
 
     Returns
     -------
@@ -169,10 +169,10 @@ def match_fills(truth: np.ndarray, model: np.ndarray, tolerance_ns: int) -> Fill
     Raises
     ------
     ConfigError
-        A negative tolerance.
+        A negative tolerance, or one that is not an integer (``2.5``, ``True``).
     """
-    if tolerance_ns < 0:
-        raise ConfigError(f"tolerance must be >= 0 ns, got {tolerance_ns}")
+    # An integer keyword as an integer config key: 5.0 is 5; 2.5, True and a float beyond 2**53 are refused.
+    tolerance_ns = integer_argument(tolerance_ns, "tolerance_ns must be an integer >= 0 (ns)", low=0)
     tt, mt = truth["exch_ts"].astype(np.int64), model["exch_ts"].astype(np.int64)
     tq, mq = truth["qty"].astype(np.int64), model["qty"].astype(np.int64)
     groups: dict[tuple[int, int], tuple[list[int], list[int]]] = {}

@@ -39,7 +39,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..config import Config, QueueConfig, ReportConfig, RunConfig, parse_duration
+from ..config import Config, QueueConfig, ReportConfig, RunConfig, integer_argument, parse_duration
 from ..errors import ConfigError, DataError
 from ..events import L3_KINDS
 from .fill_match import FillMatch, match_fills
@@ -174,19 +174,18 @@ def _window(window: Any, exch_ts: np.ndarray, start: int | None = None) -> tuple
     def ts(v: Any, default: int, name: str) -> int:
         if v is None:
             return default
-        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-            if int(v) < 0:
-                raise ConfigError(f"window: the {name} in ns since the epoch cannot be negative, got {int(v)}")
-            return int(v)
-        if isinstance(v, str):
-            # An ISO date first: numpy alone also reads '5' (the year 5) and '-5' (5 BC) as times.
-            if not re.match(r"^\s*\d{4}-\d{2}-\d{2}", v):
-                raise ConfigError(f"window: cannot read the {name} {v!r} as a UTC time (e.g. 2023-12-25T23:00)")
-            try:
-                return int(np.datetime64(v.strip().rstrip("Z"), "ns").astype(np.int64))
-            except ValueError:
-                raise ConfigError(f"window: cannot read the {name} {v!r} as a UTC time (e.g. 2023-12-25T23:00)") from None
-        raise ConfigError(f"window: the {name} must be ns since the epoch or an ISO UTC time, got {v!r}")
+        if not isinstance(v, str):  # ns as an integer config key takes them: 1e15 is 10**15; 2.5 and True are not
+            ns = integer_argument(v, f"window: the {name} must be ns since the epoch or an ISO UTC time")
+            if ns < 0:
+                raise ConfigError(f"window: the {name} in ns since the epoch cannot be negative, got {ns}")
+            return ns
+        # An ISO date first: numpy alone also reads '5' (the year 5) and '-5' (5 BC) as times.
+        if not re.match(r"^\s*\d{4}-\d{2}-\d{2}", v):
+            raise ConfigError(f"window: cannot read the {name} {v!r} as a UTC time (e.g. 2023-12-25T23:00)")
+        try:
+            return int(np.datetime64(v.strip().rstrip("Z"), "ns").astype(np.int64))
+        except ValueError:
+            raise ConfigError(f"window: cannot read the {name} {v!r} as a UTC time (e.g. 2023-12-25T23:00)") from None
 
     w0, w1 = ts(window[0], t0, "start"), ts(window[1], t1, "end")
     if w1 <= w0:

@@ -118,13 +118,36 @@ def whole_integer(value: Any) -> int | None:
     return None
 
 
+def inexact(value: Any) -> str:
+    """Why a whole float is refused for an integer (`` (a float beyond 2**53 is not exact: ...)``); ``""`` for
+    any other value."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer() and abs(value) > FLOAT_EXACT:
+        return " (a float beyond 2**53 is not exact: write the integer's digits, without a decimal point)"
+    return ""
+
+
 def not_integer(key: str, value: Any, what: str = "an integer") -> str:
     """The refusal of ``value`` for integer key ``key``: ``key: expected an integer, got 2.5`` (a whole float
     beyond 2**53 says why it is refused)."""
-    why = ""
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        why = " (a float beyond 2**53 is not exact: write the integer's digits, without a decimal point)"
-    return f"{key}: expected {what}, got {value!r}{why}"
+    return f"{key}: expected {what}, got {value!r}{inexact(value)}"
+
+
+def integer_argument(value: Any, refusal: str, low: int | None = None, high: int | None = None,
+                     error: type[Exception] = ConfigError) -> int:
+    """An integer keyword argument of a public function (``run_sweep(workers=2.0)``, ``compare(n_boot=2000.0)``)
+    as an int, by the rule of every integer config key (:func:`whole_integer`: ``2.0`` is 2; a fraction, a bool
+    and a float beyond 2**53 are not integers), in ``low .. high`` (each bound optional).
+
+    Raises
+    ------
+    ConfigError (or ``error``)
+        ``refusal`` (which names the keyword and what it takes), then ``, got <value>``:
+        ``workers: expected a non-negative integer, got 2.5``.
+    """
+    k = whole_integer(value)
+    if k is None or (low is not None and k < low) or (high is not None and k > high):
+        raise error(f"{refusal}, got {value!r}{inexact(value)}")
+    return k
 
 
 def parse_event_count(value: Any, key: str) -> int | None:

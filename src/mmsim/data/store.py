@@ -114,8 +114,12 @@ class EventStore:
         Parameters
         ----------
         size : int
-            Events per window (default 1,048,576: 48 MiB).
+            Events per window (default 1,048,576: 48 MiB); a whole float is that integer (``4.0``), as
+            for an integer config key; a fraction or a bool is a ConfigError.
         """
+        from ..config._units import integer_argument
+
+        size = integer_argument(size, "size must be a positive integer", low=1)
         ev = self.events
         mm: Any = getattr(ev, "_mmap", None)
         can_release = mm is not None and hasattr(mm, "madvise") and hasattr(mmap, "MADV_DONTNEED")

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .._qty_units import as_lots
-from ..config import ReportConfig
+from ..config import ReportConfig, integer_argument
 from ..errors import ConfigError, DataError
 from ..records import OrderType
 from ..replay import replay_bbo
@@ -186,10 +186,9 @@ def compute_report(
         defaults.event_horizons if event_horizons is None else event_horizons,
         defaults.toxic_horizon if toxic_horizon is None else toxic_horizon,
     )
-    for name, k in (("signal_buckets", signal_buckets), ("age_buckets", age_buckets),
-                    ("queue_buckets", queue_buckets)):
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {k!r}")
+    signal_buckets, age_buckets, queue_buckets = (  # 5.0 is 5, as for an integer config key; 2.5 and True are refused
+        integer_argument(k, f"{name} must be a positive integer", low=1) for name, k in
+        (("signal_buckets", signal_buckets), ("age_buckets", age_buckets), ("queue_buckets", queue_buckets)))
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), got {confidence!r}")
     interval = _sharpe_interval(sharpe_interval)

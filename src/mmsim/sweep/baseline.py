@@ -10,7 +10,8 @@ workers, and :func:`columns` turns a point's recorded comparison into table colu
 
 The grammar of ``baseline``:
 
-- an integer: the point at that index of the grid (its ``index`` in the results);
+- an integer: the point at that index of the grid (its ``index`` in the results); a whole float (``1.0``) is
+  that integer, as for every integer key of a grid (``config._units.whole_integer``);
 - a string of at least 4 characters: the point whose id starts with it;
 - a mapping of grid keys to values: for each point, the point with these values
   at these keys and the point's own values at every other key (its event store
@@ -36,7 +37,7 @@ from typing import Any
 
 from ..analysis.comparison import MAX_BOOT
 from ..config import LatencyModel, parse_duration, parse_markout_horizon
-from ..config._units import whole_integer
+from ..config._units import inexact, whole_integer
 from ..errors import ConfigError
 from ._stores import _Stores
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
@@ -252,14 +253,13 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         else:
             of[p.id] = base.id
 
-    if _is_int(spec) or isinstance(spec, str):
+    if _is_number(spec) or isinstance(spec, str):
         base = _fixed(spec, points, at)
         for p in points:
             pair(p, base, f"the baseline point {base.id[:8]}")
         return BaselinePlan(spec, opts, of, skipped, apart)
     if not isinstance(spec, Mapping) or not spec:
-        raise ConfigError(f"baseline: expected a point's index, the start of its id, or a mapping of grid keys "
-                          f"to values, got {spec!r}{at}")
+        raise ConfigError(_not_baseline(spec, at))
     chosen: dict[str, Any] = {}
     for key, want in spec.items():
         key = str(key)
@@ -279,12 +279,20 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
     return BaselinePlan(spec, opts, of, skipped, apart)
 
 
-def _fixed(spec: int | str, points: Sequence[Any], at: str) -> Any:
+def _not_baseline(spec: Any, at: str) -> str:
+    return (f"baseline: expected a point's index, the start of its id, or a mapping of grid keys to values, "
+            f"got {spec!r}{inexact(spec)}{at}")
+
+
+def _fixed(spec: float | str, points: Sequence[Any], at: str) -> Any:
     if not isinstance(spec, str):
-        if not 0 <= spec < len(points):
-            raise ConfigError(f"baseline: index {spec} is out of range (the grid has {len(points)} points, "
+        index = whole_integer(spec)  # an index as every integer key: 1.0 is 1; 1.5 and true are no index
+        if index is None:
+            raise ConfigError(_not_baseline(spec, at))
+        if not 0 <= index < len(points):
+            raise ConfigError(f"baseline: index {index} is out of range (the grid has {len(points)} points, "
                               f"0 to {len(points) - 1}){at}")
-        return points[spec]
+        return points[index]
     text = spec.strip().lower()
     if len(text) < 4:
         raise ConfigError(f"baseline: give a point's index, or at least 4 characters of its id, got {spec!r}{at}")
@@ -526,10 +534,6 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
         out[f"{key}.block"] = r.get("block")
         out[f"{key}.verdict"] = r.get("verdict")
     return out
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _is_number(v: Any) -> bool:

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig
+from ..config._units import integer_argument
 from ..errors import ConfigError, MmsimError
 from . import passes
 from .code import CODE_FIELD
-from .grid import _as_grid, _is_int, parse_timeout
+from .grid import _as_grid, parse_timeout
 from ._dask import execute_dask
 from .passes import default_point, plan_tasks, subtask, task_runs
 from .points import check_points, check_stores
@@ -333,7 +334,8 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
     workers : int, optional
         Local worker processes (default: the grid's ``workers``, else the CPU
         count, at most the number of points to run). 0 runs the points in this
-        process (for debugging).
+        process (for debugging). A whole float is that integer (``2.0``), as for
+        every integer keyword (docs/config.md); ``2.5`` and ``True`` are refused.
     scheduler : str, optional
         Address of a Dask distributed scheduler (``tcp://host:8786``): run the
         points on its cluster instead. The workers must have mmsim installed and
@@ -380,7 +382,8 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
     Raises
     ------
     ConfigError
-        A bad grid (naming the key and line); a ``point_fn`` with a grid that has
+        A bad grid (naming the key and line); a ``workers`` or ``pass_size`` that is not an integer
+        in its range (``workers: expected a non-negative integer, got 2.5``); a ``point_fn`` with a grid that has
         a baseline; or, with the default ``point_fn``,
         a strategy that does not load with its parameters, a missing event store
         or a ``recorded`` feed on a store without receive times, found before
@@ -395,6 +398,11 @@ def run_sweep(grid_or_path: Any, out: str | os.PathLike[str] | None = None, work
     KeyboardInterrupt
         On Ctrl-C, after the points in flight are stopped (finished ones are saved).
     """
+    # Integer keywords as a grid's integer keys (workers=2.0 is 2; 2.5 and True are refused), before anything is read.
+    if workers is not None:
+        workers = integer_argument(workers, "workers: expected a non-negative integer", low=0)
+    if pass_size is not None:
+        pass_size = integer_argument(pass_size, "pass_size: expected a positive integer", low=1)
     grid = _as_grid(grid_or_path)
     if grid.baseline is not None:  # a Grid read before a store was written again: its pairs on two stores anew
         grid = dataclasses.replace(grid, baseline=grid.baseline.rechecked(grid.points))
@@ -433,10 +441,6 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
         (out_dir / RESULTS_FILE).unlink()
     if workers is None:
         workers = grid.workers if grid.workers is not None else (os.cpu_count() or 1)
-    if not _is_int(workers) or workers < 0:
-        raise ConfigError(f"workers: expected a non-negative integer, got {workers!r}")
-    if pass_size is not None and (not _is_int(pass_size) or pass_size < 1):
-        raise ConfigError(f"pass_size: expected a positive integer, got {pass_size!r}")
     timeout_ns = parse_timeout(timeout, "timeout") if timeout is not None else grid.timeout
     by_id = {p.id: p for p in grid.points}
 

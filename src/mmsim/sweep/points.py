@@ -276,8 +276,12 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
 
 
 def _constraint_located(msg: str, c: re.Match[str], p: SweepPoint, grid: Grid) -> str:
-    """``KEY (FILE line N) and KEY (FILE line M): <the constraint's message, values as written>``."""
+    """``KEY and KEY: <the constraint's message, values as written> (FILE line N)``, the line at the end as every
+    grid refusal has it, when the keys the grid writes are on one line (or one key is: the other a default);
+    ``KEY (FILE line N) and KEY (FILE line M): ...`` when they are on two, each line beside its key (at the
+    end, which line is whose would be left to their order)."""
     keys: list[str] = []
+    lines: list[str] = []
     out = msg
     # The right-hand side first: its span is past the left's, which stays where it is.
     for name_group, default_group, value_group in ((4, 5, 6), (1, 2, 3)):
@@ -286,21 +290,27 @@ def _constraint_located(msg: str, c: re.Match[str], p: SweepPoint, grid: Grid) -
         path = _param_path(c.group(name_group), p, grid)
         if path is None:
             continue
-        keys.insert(0, f"{path}{_line(path, grid)}")
+        keys.insert(0, path)
+        lines.insert(0, _line(path, grid))
         # As the grid writes it whenever the message shows it otherwise (`5.0`, not 5; `0x10`, not 16).
         text = written_text(p.config.strategy.params.get(c.group(name_group)), path, grid.written)
         text = text if text is not None else (grid.written.get(path) or "").strip() or None
         if text is not None and text != c.group(value_group):
             out = out[:c.start(value_group)] + repr(text) + out[c.end(value_group):]
-    return f"{' and '.join(keys)}: {out}" if keys else msg
+    if not keys:
+        return msg
+    if len(set(lines)) == 1:
+        return f"{' and '.join(keys)}: {out}{lines[0]}"
+    return f"{' and '.join(k + line for k, line in zip(keys, lines))}: {out}"
 
 
 def _key_located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
     """A config key's conflict with what the strategy declares (``max_orders: 2 is less than the 4 live
     orders ...``), with the store (``tick_size: 0.5 differs from the event store's ...``, ``latency.feed is
     'recorded' but the event store ... has no recorded local_ts``), with where the point's value comes from: the
-    grid key that writes it and its line (``axes.max_orders[1] (grid.yaml line 5): ...``, ``base.max_orders
-    (...)``), or ``(its default)`` (max_orders, ladder_levels)."""
+    grid key that writes it first and its line last, as every grid refusal (``axes.max_orders[1]: max_orders:
+    2 is less than ... (grid.yaml line 5)``, ``base.max_orders: ...``), or ``(its default)`` (max_orders,
+    ladder_levels)."""
     m = re.match(r"(max_orders|ladder_levels|tick_size|lot_size|latency\.feed)(?:: (\S+) | is )", msg or "")
     if msg is None or m is None or grid is None:
         return msg
@@ -313,7 +323,7 @@ def _key_located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | Non
     text = None if m.group(2) is None else written_text(getattr(p.config.engine, key), source, grid.written)
     if text is not None:
         msg = f"{msg[:m.start(2)]}{text!r}{msg[m.end(2):]}"
-    return f"{source}{_line(source, grid)}: {msg}"
+    return f"{source}: {msg}{_line(source, grid)}"
 
 
 def _loaded_meta(store: str) -> tuple[str | None, dict]:

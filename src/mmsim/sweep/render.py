@@ -132,7 +132,8 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
     grid : Grid
         The grid they came from (its varying keys become the first columns).
     max_rows : int
-        Show the first this many points (all of them are in results.csv and sweep.html).
+        Show the first this many points (all of them are in results.csv and sweep.html). This and
+        ``width`` take a whole float as that integer (``50.0``); a fraction or a bool is a ConfigError.
     width : int, optional
         The console's width: a wider table is stacked into several, each
         repeating the grid's key columns, so no number is cut or dropped.
@@ -144,7 +145,11 @@ def rich_table(rows: Sequence[Mapping[str, Any]], grid: Grid, max_rows: int = 20
     from rich.table import Table
 
     from .._tables import fit_table
+    from ..config import integer_argument
 
+    # Integer keywords as integer config keys: 50.0 is 50; 2.5 and True are refused.
+    max_rows = integer_argument(max_rows, "max_rows must be a non-negative integer", low=0)
+    width = None if width is None else integer_argument(width, "width must be a positive integer", low=1)
     n_fail = sum(1 for r in rows if r.get("status") != "ok")
     warned = units_lines(rows, POINT_ID_SHOWN)  # of every point, shown or not
     title = f"mmsim sweep: {len(rows)} points, {n_fail} failed"
