@@ -51,8 +51,11 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     needs a store with recorded receive times, and a ``tick_size`` or
     ``lot_size`` the point sets must be its store's
     (:func:`mmsim.engine.store_size_conflict`), and ``max_orders`` and
-    ``ladder_levels`` must hold what the strategy declares it can hold
-    (:func:`mmsim.engine.strategy_config_conflict`).
+    ``ladder_levels`` must hold what the strategy declares it can hold, as
+    ``mmsim run`` checks the strategy its parameters build: a numba rule's levels
+    per side that the point's parameters set (``out.n_bid_levels = params.levels``)
+    included (:func:`mmsim.engine.strategy_config_conflict`,
+    :func:`mmsim.plugins.checked_strategy`).
 
     Parameters
     ----------
@@ -72,13 +75,14 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         and how many other problems there are; no point has run.
     """
     from ..engine import store_size_conflict, strategy_config_conflict
-    from ..plugins import check_strategy
+    from ..plugins import checked_strategy
     from ..runner import store_problem
 
     total = len(points) if total is None else total
     problems: dict[str, list[SweepPoint]] = {}
     strategies: dict[str, str | None] = {}
-    declared: dict[str, Any] = {}  # each strategy that checked out: the object its spec names (for its declarations)
+    declared: dict[str, Any] = {}  # each strategy that checked out: the object its spec names
+    built: dict[str, Any] = {}  # and the strategy its parameters make, whose declarations a config must hold
     stores: dict[str, str | None] = {}
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     lots: dict[str, float | None] = {}  # each store's lot size (a quantity written `0.01 base` needs it)
@@ -101,7 +105,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         if key not in strategies:
             try:
                 sdir, slabel = p.strategy_dir or (None, "")
-                declared[key] = check_strategy(s.path, s.params, base_dir=sdir, base_label=slabel, lot_size=lot)
+                declared[key], built[key] = checked_strategy(s.path, s.params, base_dir=sdir, base_label=slabel,
+                                                             lot_size=lot)
                 strategies[key] = None
                 _warn_lots(declared[key], s.params, lot, s.path, warned)
             except (ConfigError, StrategyError) as exc:
@@ -110,7 +115,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         recorded = sizes = None
         fits = None
         if key in declared:
-            fits = strategy_config_conflict(declared[key], p.config.engine)
+            fits = strategy_config_conflict(built[key], p.config.engine)
         if stores[data] is None:
             meta = metas[data]
             if p.config.engine.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
