@@ -71,8 +71,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     Raises
     ------
     ConfigError
-        One line: the first problem, the points it concerns (their overrides),
-        and how many other problems there are; no point has run.
+        The first problem, the points it concerns (their overrides), and how many
+        other problems there are, the first three listed below it, one a line; no point has run.
     """
     from ..engine import store_size_conflict, strategy_config_conflict
     from ..plugins import checked_strategy
@@ -98,7 +98,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 problem = store_problem(data)
                 if problem is None:  # a directory with events.npy or meta.json: read as `mmsim run` reads it
                     problem, metas[data] = _loaded_meta(data)
-                stores[data] = None if problem is None else f"data: {problem}{_data_line(p, grid)}"
+                stores[data] = None if problem is None else f"{_data_key(p, grid)}data: {problem}{_data_line(p, grid)}"
         lot = _point_lot(p, metas.get(data, {}))
         lots[data] = lot
         key = _strategy_key(p, lot)
@@ -144,8 +144,17 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
             warnings.warn(join_warnings({**warned, **settings}), LotUnitWarning, stacklevel=2)
         return
     (msg, pts), *rest = problems.items()
-    others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
-    raise ConfigError(f"{msg} — in {_where(pts, total, grid)}; no point ran{others}")
+    raise ConfigError(f"{msg} — in {_where(pts, total, grid)}; no point ran{_others(rest, total, grid)}")
+
+
+def _others(rest: Sequence[tuple[str, list[SweepPoint]]], total: int, grid: Grid | None) -> str:
+    """`` (2 other problems too:`` and the first :data:`_SHOW` of them, one a line as the first is written, then
+    ``... and N more``, as the sweep's table lists its failures; empty when there is none."""
+    if not rest:
+        return ""
+    lines = [f"\n  {msg} — in {_where(pts, total, grid)}" for msg, pts in rest[:_SHOW]]
+    more = f"\n  ... and {len(rest) - _SHOW} more" if len(rest) > _SHOW else ""
+    return f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too:{''.join(lines)}{more})"
 
 
 def _strategy_key(p: SweepPoint, lot: float | None = None) -> str:
@@ -202,6 +211,13 @@ def _check_duplicates(grid: Grid, kinds: dict[str, Any], lots: Mapping[str, floa
                 kinds[path] = None
     check_resolved(grid.points, kinds, lambda p: p.config.strategy.path, grid,
                    lambda p: lots.get(p.config.data))
+
+
+def _data_key(p: SweepPoint, grid: Grid | None) -> str:
+    """``axes.data[1]: `` (``points[0].data: ``) when an axis or a point writes the point's ``data``, as every other
+    axis value's refusal starts (a base's store, one for every point, is named ``data: `` alone); else empty."""
+    source = p.sources.get("data") if grid is not None else None
+    return f"{source}: " if source else ""
 
 
 def _data_line(p: SweepPoint, grid: Grid | None) -> str:
@@ -270,7 +286,7 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
                 return f"{path}: {msg}{line}"
         return msg
     # A domain's `got <value>`, or a quantity's unit (`parameter 'size': '0.5 lots' ...`).
-    m = re.search(r"parameter '([^']+)' .*\bgot ", msg) or re.search(r"parameter '([^']+)': '", msg)
+    m = re.search(r"parameter '([^']+)':? .*\bgot ", msg) or re.search(r"parameter '([^']+)': '", msg)
     if m is None:
         return msg
     path = _param_path(m.group(1), p, grid)
