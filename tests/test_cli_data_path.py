@@ -92,7 +92,9 @@ def test_a_sweep_names_the_line_of_the_base_config_or_the_axis_value(tmp_path, c
     grid.write_text(f"base:\n  strategy: {{path: fixed_spread}}\naxes:\n  data:\n    - {tmp_path / 'nowhere'}\n"
                     f"    - {readme}\n")
     err = _err(capsys, ["sweep", str(grid), "-q", "-o", str(tmp_path / "sw")])
-    assert err.startswith(f"mmsim: config error: data: {tmp_path / 'nowhere'}: no such directory; ")
+    assert err.startswith(f"mmsim: config error: axes.data[0]: data: {tmp_path / 'nowhere'}: no such directory; ")
     # the item's own line (sweep10: an item of a block list is located at its line, not its key's, line 4)
     assert err.endswith(f"for a synthetic market ({grid} line 5) — in 1 of 2 points (data={tmp_path / 'nowhere'}); "
-                        "no point ran (1 other problem too)\n")
+                        f"no point ran (1 other problem too:\n  axes.data[1]: data: {readme}: a file, {NOT_A_STORE}; "
+                        f"name a store made by `mmsim convert` or `mmsim synth` ({grid} line 6) — in 1 of 2 points "
+                        f"(data={readme}))\n")

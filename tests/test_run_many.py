@@ -445,16 +445,18 @@ class Sized(mmsim.Strategy):
 def test_an_error_before_the_pass_carries_its_run_index():
     """Before the pass an error named its run (``run 2 (Puller): ``) but its ``run_index`` was None, where an error
     in the pass has k; and an unknown parameter of the strategy a RunConfig names had no prefix at all. Now both,
-    a ConfigError and a StrategyError alike, whatever ``return_exceptions`` says."""
+    a ConfigError and a StrategyError alike, whatever ``return_exceptions`` says (with it, in the run's place)."""
     ev = make_events(CANCEL_RACE)
     strat = mmsim.StrategyConfig(path=f"{__file__}:Puller")
     a = mmsim.RunConfig(data="/stores/amzn", strategy=strat, engine=config())
     b = mmsim.RunConfig(data="/stores/aapl", strategy=strat, engine=config())
     with pytest.raises(mmsim.ConfigError) as info:  # a config for another data set
-        mmsim.run_many(ev, [(Puller(), a), (Puller(), config()), (Puller(), b)], return_exceptions=True)
+        mmsim.run_many(ev, [(Puller(), a), (Puller(), config()), (Puller(), b)])
     assert str(info.value) == ("run 2 (Puller): data '/stores/aapl' differs from run 0's '/stores/amzn': one pass "
                                "replays one event array; call run_many once per event store")
     assert info.value.run_index == 2
+    *_, dropped = mmsim.run_many(ev, [(Puller(), a), (Puller(), config()), (Puller(), b)], return_exceptions=True)
+    assert str(dropped) == str(info.value) and dropped.run_index == 2
     bogus = mmsim.RunConfig(strategy=mmsim.StrategyConfig(path=f"{__file__}:Sized", params={"sise": 2}),
                             engine=config())
     with pytest.raises(mmsim.ConfigError) as info:  # an unknown parameter (it was unprefixed)
@@ -484,10 +486,10 @@ def test_a_lone_run_refused_before_the_pass_is_run_0():
         mmsim.run_many(ev, [(Puller(), {})])
     assert str(info.value) == "run 0 (Puller): config must be an mmsim.Config or RunConfig, got dict"
     assert info.value.run_index == 0
-    with pytest.raises(mmsim.StrategyError) as info:
-        mmsim.run_many(ev, [(Puller, config())], return_exceptions=True)
-    assert str(info.value).startswith("run 0 (Puller): strategy Puller: expected an mmsim.Strategy instance")
-    assert info.value.run_index == 0
+    (refused,) = mmsim.run_many(ev, [(Puller, config())], return_exceptions=True)
+    assert isinstance(refused, mmsim.StrategyError)
+    assert str(refused).startswith("run 0 (Puller): strategy Puller: expected an mmsim.Strategy instance")
+    assert refused.run_index == 0
     # mmsim.run names no run, before the pass as in it.
     with pytest.raises(mmsim.ConfigError) as info:
         mmsim.run(ev, Puller(), {})

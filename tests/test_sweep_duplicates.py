@@ -203,6 +203,6 @@ def test_a_grid_refused_for_a_bad_point_prints_no_lot_unit_warning(tmp_path, mil
     never run, so nothing is said of their units."""
     body = f"axes:\n  data: ['{milli_store}', '{tmp_path / 'nowhere'}']\n  strategy.params.size: [500]\n"
     msg, warned = _refused_with_warnings(_grid(tmp_path, milli_store, body))
-    assert msg.startswith("data: ")
+    assert msg.startswith("axes.data[1]: data: ")  # an axis value: its key first (sweep21)
     assert "no point ran" in msg
     assert warned == []

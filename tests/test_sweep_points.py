@@ -107,7 +107,7 @@ def test_a_missing_store_is_named_before_the_quantities_its_lot_would_convert(tm
     with pytest.raises(ConfigError) as info:
         run_sweep(grid, workers=0)
     assert str(info.value).startswith(f"data: {missing}: no such directory; make it with `mmsim convert SRC... -o ")
-    assert str(info.value).endswith("); no point ran (1 other problem too)")
+    assert "); no point ran (1 other problem too:\n  " in str(info.value) and "base unit" in str(info.value).splitlines()[1]
 
 
 def test_a_recorded_feed_on_a_store_without_receive_times_is_checked(tmp_path, store):

@@ -509,3 +509,20 @@ class _DerivedLevels:
 
 
 derived_levels = _DerivedLevels()
+
+
+class CheckedRule:
+    """A numba rule type with its checked parameter values, not compiled: what a sweep's pre-flight checks a point's
+    ``ladder_levels`` and ``max_orders`` against (:func:`mmsim.plugins.checked_strategy`), as ``mmsim run`` checks
+    the built strategy: its ``ladder_levels_used`` is the rule type's declaration, else the levels its writes of the
+    parameters set (:func:`levels_used`)."""
+
+    ladder_levels_used = derived_levels
+
+    def __init__(self, kind: Any, params: Mapping[str, float]) -> None:
+        self.kind, self.params = kind, dict(params)
+
+    @property
+    def label(self) -> str:
+        """The rule's name, as the built strategy's label."""
+        return str(self.kind.name)

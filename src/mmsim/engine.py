@@ -229,6 +229,7 @@ class _Run:
         if not isinstance(config, Config):
             raise ConfigError(f"{where}config must be an mmsim.Config or RunConfig, got {type(config).__name__}")
         self.strategy, self.where = check_lookup(strategy, where), where
+        self.index = 0  #: the run's index in run_many's runs (its run_index)
         conflict = store_size_conflict(config, meta)
         if conflict is not None:
             raise ConfigError(f"{where}{conflict}")
@@ -385,12 +386,15 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
         naming the run (``run 3 (GLFT): ...``; the exception's ``run_index`` is 3).
         True: a failing run drops out, the others go on, and its place in the
         returned list holds its exception (a Python strategy's own exception is its
-        ``__cause__``, as when it is raised). Every error of one run, refused before the
-        pass or failed in it, starts with its index and strategy label, ``run 3 (GLFT): ``
-        (``run 3: `` for an item that is not a pair), in a pass of one run too, and its
-        ``run_index`` is that index (3; a ConfigError's too); a bad event, failing every
-        run, names none (``run_index`` None). A run refused before the pass is raised
-        whatever ``return_exceptions`` says: no run has started.
+        ``__cause__``, as when it is raised); the others' Results are bit-identical to
+        running them without it. That holds for a run refused before the pass too (not a
+        pair, a config refused, its data other than an earlier run's, its ``reset()``
+        raising, its decision log too big: the largest one drops out until the others'
+        fit). Every error of one run, refused before the pass or failed in it, starts
+        with its index and strategy label, ``run 3 (GLFT): `` (``run 3: `` for an item
+        that is not a pair), in a pass of one run too, and its ``run_index`` is that
+        index (3; a ConfigError's too); a bad event, failing every run, names none
+        (``run_index`` None) and is in every failed run's place.
 
     Returns
     -------
@@ -401,7 +405,8 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     Raises
     ------
     ConfigError
-        ``runs`` is not a sequence of pairs, a config is not an ``mmsim.Config``, two
+        ``runs`` is not a sequence; with ``return_exceptions`` False: an item is not a
+        pair (``run 1: expected a (strategy, config) pair, got int``), a config is not an ``mmsim.Config``, two
         runs share one Python strategy object (its state would mix), or the configs
         name different event stores (``data``): one pass replays one event array; its
         ``run_index`` is the run refused (``run 2 (GLFT): data ...``: 2).
@@ -417,49 +422,76 @@ def run_many(events: Any, runs: Sequence[tuple[Any, Config | None]], *,
     """
     arr, meta = events_and_meta(events)
     try:
-        pairs = [tuple(p) for p in runs]
+        items = list(runs)
     except TypeError:
         raise ConfigError("runs must be a sequence of (strategy, config) pairs") from None
-    prepared = []
+    pairs = [_pair(item) for item in items]
+    prepared: list[Any] = []  # a _Run, or (return_exceptions) the error that refused the run before the pass
     data_of: dict[str, int] = {}
     python_of: dict[int, int] = {}
     for k, pair in enumerate(pairs):
-        where = run_prefix(k, pair[0]) if len(pair) == 2 else run_prefix(k, pair=False)
-        with _of_run(k, where):  # refused before the pass: named, its run_index k, as in the pass
-            if len(pair) != 2:
-                raise ConfigError(f"{where}expected a (strategy, config) pair, got {len(pair)} items")
-            strategy, config = pair
-            one = _Run(strategy, config, meta, where)
-            check_run(one, strategy, events, meta)  # a RunConfig describes this run
-            # The one config key that cannot differ within a pass: where the events come from.
-            data = one.run_config.data if one.run_config is not None else ""
-            if data:
-                data_of.setdefault(data, k)
-                if len(data_of) > 1:
-                    other = next(d for d in data_of if d != data)
-                    raise ConfigError(
-                        f"{where}data {data!r} differs from run {data_of[other]}'s {other!r}: one pass replays "
-                        "one event array; call run_many once per event store")
-            if one.python:
-                seen = python_of.setdefault(id(strategy), k)
-                if seen != k:
-                    raise ConfigError(
-                        f"{where}the same Python strategy object as run {seen}; give each run its own "
-                        "instance (a Python strategy keeps its state across calls)")
-        prepared.append(one)
-    warn_runs(prepared)  # one warning for every run's quantities left in lots
+        where = run_prefix(k, pair[0]) if isinstance(pair, tuple) and len(pair) == 2 else run_prefix(k, pair=False)
+        try:
+            with _of_run(k, where):  # refused before the pass: named, its run_index k, as in the pass
+                prepared.append(_prepare(k, pair, where, events, meta, data_of, python_of))
+        except (ConfigError, StrategyError, DataError) as exc:
+            if not return_exceptions:
+                raise
+            prepared.append(exc)  # this run drops out; the others go on
+    warn_runs([one for one in prepared if isinstance(one, _Run)])  # one warning for every run's quantities in lots
     if not prepared:
         return []
     outs = _pass(arr, meta, prepared, progress, stop_on_error=not return_exceptions)
     if return_exceptions:
-        for k, out in enumerate(outs):
-            if isinstance(out, StrategyError) and out.__cause__ is None:
-                out.__cause__ = prepared[k].holder.get("exc")  # the strategy's own exception, as raised
+        for one, out in zip(prepared, outs):
+            if isinstance(out, StrategyError) and out.__cause__ is None and isinstance(one, _Run):
+                out.__cause__ = one.holder.get("exc")  # the strategy's own exception, as raised
         return outs
-    for k, out in enumerate(outs):
+    for one, out in zip(prepared, outs):
         if isinstance(out, BaseException):
-            raise out from prepared[k].holder.get("exc") if isinstance(out, StrategyError) else None
+            raise out from one.holder.get("exc") if isinstance(out, StrategyError) else None
     return outs
+
+
+def _pair(item: Any) -> Any:
+    """An item of ``runs`` as a tuple; itself when it is not a sequence (refused as that run's: ``run 1: ...``)."""
+    if isinstance(item, (str, bytes)):
+        return item
+    try:
+        return tuple(item)
+    except TypeError:
+        return item
+
+
+def _prepare(k: int, pair: Any, where: str, events: Any, meta: Mapping[str, Any],
+             data_of: dict[str, int], python_of: dict[int, int]) -> "_Run":
+    """Run ``k`` of :func:`run_many` checked and made ready (``data_of``/``python_of``: the runs accepted so far
+    by their data and Python strategy object); an error refusing it, raised."""
+    if not isinstance(pair, tuple):
+        raise ConfigError(f"{where}expected a (strategy, config) pair, got {type(pair).__name__}")
+    if len(pair) != 2:
+        raise ConfigError(f"{where}expected a (strategy, config) pair, got {len(pair)} items")
+    strategy, config = pair
+    one = _Run(strategy, config, meta, where)
+    one.index = k
+    check_run(one, strategy, events, meta)  # a RunConfig describes this run
+    # The one config key that cannot differ within a pass: where the events come from.
+    data = one.run_config.data if one.run_config is not None else ""
+    if data and data_of and data not in data_of:
+        other = next(iter(data_of))
+        raise ConfigError(
+            f"{where}data {data!r} differs from run {data_of[other]}'s {other!r}: one pass replays "
+            "one event array; call run_many once per event store")
+    seen = python_of.get(id(strategy), k) if one.python else k
+    if seen != k:
+        raise ConfigError(
+            f"{where}the same Python strategy object as run {seen}; give each run its own "
+            "instance (a Python strategy keeps its state across calls)")
+    if data:
+        data_of.setdefault(data, k)
+    if one.python:
+        python_of[id(strategy)] = k
+    return one
 
 
 @contextlib.contextmanager
@@ -482,16 +514,40 @@ def _of_run(k: int, where: str) -> Iterator[None]:
         raise named from exc.__cause__
 
 
-def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
+def _pass(arr: np.ndarray, meta: Mapping[str, Any], runs: list[Any],
           progress: Callable[[int, int], None] | None, stop_on_error: bool) -> list[Any]:
-    """Run the compiled pass; a Result, or an exception, per run (None: stopped by another's failure)."""
-    for k, one in enumerate(prepared):  # reset() raising: a StrategyError naming it
-        if one.python:
-            with _of_run(k, one.where):
-                reset_for_run(one.strategy, one.label, one.where)
+    """Run the compiled pass; a Result, or an exception, per run (None: stopped by another's failure).
+
+    ``runs``: a :class:`_Run` each, or the error that refused one before the pass (kept in its place). Not
+    ``stop_on_error`` (``return_exceptions``), a run refused here (its ``reset()`` raised, its decision log too big)
+    drops out alone, the others replayed as they would be without it; else its error is raised."""
+    refused = {k: one for k, one in enumerate(runs) if not isinstance(one, _Run)}
+    for k, one in enumerate(runs):  # reset() raising: a StrategyError naming it
+        if k not in refused and one.python:
+            try:
+                with _of_run(k, one.where):
+                    reset_for_run(one.strategy, one.label, one.where)
+            except (ConfigError, StrategyError, DataError) as refusal:
+                if stop_on_error:
+                    raise
+                refused[k] = refusal
     # A read-only memory map (an event store) gives pages back as the replay passes them.
     release = isinstance(arr, np.memmap) and not arr.flags.writeable
-    check_decision_log(arr["exch_ts"], [one.config for one in prepared], [one.where for one in prepared])
+    live = [k for k in range(len(runs)) if k not in refused]
+    while True:  # the largest decision log that does not fit drops out, until the others fit
+        try:
+            check_decision_log(arr["exch_ts"], [runs[k].config for k in live], [runs[k].where for k in live])
+            break
+        except ConfigError as too_big:
+            if too_big.run_index is not None:
+                too_big.run_index = live[too_big.run_index]  # its place among these runs -> its run's index
+            if stop_on_error or too_big.run_index is None:
+                raise
+            refused[too_big.run_index] = too_big
+            live.remove(too_big.run_index)
+    prepared: list[_Run] = [runs[k] for k in live]
+    if not prepared:
+        return [refused[k] for k in range(len(runs))]
     configs = [one.engine_config for one in prepared]
     adapters: list[Any] = [one.adapter for one in prepared]
     t0 = time.perf_counter()
@@ -501,7 +557,8 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
     elapsed = time.perf_counter() - t0
     interrupt = interrupt_of(outs, control, caught, [one.holder for one in prepared])
     results: list[Any] = []
-    for k, (one, out) in enumerate(zip(prepared, outs)):
+    for one, out in zip(prepared, outs):
+        k = one.index
         res = Result(out, one.config, meta, arr, one.tick_size, one.lot_size, one.contract_size, one.label, elapsed)
         res.run_config = one.run_config
         if out.interrupted:  # Ctrl-C: what the run did up to the stop (docs/engine.md, "Ctrl-C")
@@ -523,6 +580,9 @@ def _pass(arr: np.ndarray, meta: Mapping[str, Any], prepared: list[_Run],
             res.partial, res.stop_reason = True, str(exc)
             exc.partial = res
         results.append(exc)
+    if refused:  # the runs refused before the pass, in their places
+        done = iter(results)
+        results = [refused[k] if k in refused else next(done) for k in range(len(runs))]
     if interrupt is not None:
         # One entry per run: its partial Result, or the exception of a run that failed before.
         interrupt.partials = results  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@ from ._qty_units import resolve_units
 from .errors import ConfigError, StrategyError, raised_at
 from .strategy import Strategy
 
-__all__ = ["ENTRY_POINT_GROUP", "available_strategies", "check_strategy", "load_reference_strategy", "load_strategy",
+__all__ = ["ENTRY_POINT_GROUP", "available_strategies", "check_strategy", "checked_strategy", "load_reference_strategy", "load_strategy",
            "resolve_strategy"]
 
 #: Entry-point group third-party strategies register under.
@@ -375,16 +375,38 @@ def check_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_d
         The plugin is not a strategy, or its code fails while loading or building
         (any other exception).
     """
+    return checked_strategy(spec, params, base_dir=base_dir, base_label=base_label, lot_size=lot_size)[0]
+
+
+def checked_strategy(spec: str, params: Mapping[str, Any] | None = None, *, base_dir: str | Path | None = None,
+                     base_label: str = "base_dir", lot_size: float | None = None) -> tuple[Any, Any]:
+    """:func:`check_strategy`, and the strategy a config is checked against with these parameters.
+
+    Returns
+    -------
+    (object, object)
+        What ``spec`` names (as :func:`check_strategy` returns it), and the strategy whose declarations
+        (``max_live_orders``, ``ladder_levels_used``) :func:`mmsim.engine.strategy_config_conflict` reads, as
+        ``mmsim run`` would build it: a class's or factory's built instance; a numba rule with its checked
+        parameters, not compiled (:class:`mmsim._rule_source.CheckedRule`: the levels per side its writes of
+        ``params`` set, ``out.n_bid_levels = params.levels`` with ``levels: 5`` is 5).
+
+    Raises
+    ------
+    ConfigError, StrategyError
+        As :func:`check_strategy`.
+    """
+    from ._rule_source import CheckedRule
+
     params = {} if params is None else params
     if not isinstance(params, Mapping):
         raise ConfigError(f"strategy {spec}: parameters must be a mapping, got {type(params).__name__}")
     obj = resolve_strategy(spec, base_dir=base_dir, base_label=base_label)
     check = getattr(obj, "check_params", None)
     if isinstance(obj, type) or not callable(check):
-        load_strategy(spec, params, base_dir=base_dir, base_label=base_label, lot_size=lot_size)
-    else:
-        check(resolve_units(obj, params, lot_size, getattr(obj, "name", None) or spec))
-    return obj
+        return obj, load_strategy(spec, params, base_dir=base_dir, base_label=base_label, lot_size=lot_size)
+    values = check(resolve_units(obj, params, lot_size, getattr(obj, "name", None) or spec))
+    return obj, (CheckedRule(obj, values) if hasattr(obj, "int_writes") else obj)
 
 
 def _build(factory: Any, params: Mapping[str, Any], label: str) -> Any:

@@ -319,13 +319,8 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
             slot.append(i)
         except Exception as exc:
             outs[i] = exc
-    try:
-        with quiet():  # the sweep warned once, before its points ran
-            got = run_many(store, pairs, return_exceptions=True)
-    except Exception as exc:  # the pass itself failed (a bad event fails every run alike)
-        got = [exc] * len(pairs)
-    for k, (i, out) in enumerate(zip(slot, got)):
-        outs[i] = _own_error(out, k, pairs[k][0]) if isinstance(out, BaseException) or out is None else out
+    for i, out in zip(slot, _pass_outs(run_many, quiet, store, pairs)):
+        outs[i] = out
     pass_s, pass_cpu = time.perf_counter() - t0, time.process_time() - c0
     share = pass_s / len(runs)
     paired = (_Paired(store, runs, len(pts), outs, task["compare"], task.get("failed_baselines"))
@@ -366,16 +361,43 @@ def _point_report(result: Any, store: Any, config: RunConfig) -> Any:
     return point_report(result, store, config, signals=False, decisions=False, bbo=bbo)
 
 
+def _pass_outs(run_many: Any, quiet: Any, store: Any, pairs: list[tuple[Any, RunConfig]]) -> list[Any]:
+    """Each run's Result, or its own error (:func:`_own_error`), from one ``run_many`` pass of ``pairs``.
+
+    A run's failure, before the pass or in it, is its own: ``return_exceptions`` puts it in its place. An error
+    raised all the same for one run (its ``run_index`` set) is that run's alone: the pass is run again without it.
+    Only an error of the pass itself (no ``run_index``) is every run's."""
+    got: dict[int, Any] = {}
+    left = list(range(len(pairs)))
+    while left:
+        try:
+            with quiet():  # the sweep warned once, before its points ran
+                outs = run_many(store, [pairs[k] for k in left], return_exceptions=True)
+        except Exception as exc:
+            j = getattr(exc, "run_index", None)
+            if not isinstance(j, int) or not 0 <= j < len(left):  # the pass itself failed: every run alike
+                got.update((k, exc) for k in left)
+                break
+            k = left.pop(j)
+            got[k] = _own_error(exc, j, pairs[k][0])
+            continue
+        for j, (k, out) in enumerate(zip(left, outs)):
+            got[k] = _own_error(out, j, pairs[k][0]) if isinstance(out, BaseException) or out is None else out
+        break
+    return [got[k] for k in range(len(pairs))]
+
+
 def _own_error(exc: BaseException | None, k: int, strategy: Any) -> BaseException:
-    """A run's error as ``run`` alone would give it: without the ``run k (label): `` prefix of the pass."""
+    """A run's error as ``run`` alone would give it: without the ``run k (label): `` (or ``run k: ``) prefix of the
+    pass, ``k`` its place in the pass; the sweep names the point itself (docs/sweeps.md)."""
     from .._strategy_calls import run_prefix
     from ..errors import MmsimError
 
     if exc is None:  # not returned with return_exceptions; kept for safety
         return MmsimError("the pass stopped before this point finished")
-    prefix = run_prefix(k, strategy)
     text = str(exc)
-    if getattr(exc, "run_index", None) == k and text.startswith(prefix):
+    prefix = next((p for p in (run_prefix(k, strategy), run_prefix(k, pair=False)) if text.startswith(p)), "")
+    if getattr(exc, "run_index", None) == k and prefix:
         alone = type(exc)(text[len(prefix):])
         alone.__dict__.update(exc.__dict__)
         alone.run_index = None  # type: ignore[attr-defined]

@@ -51,8 +51,11 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     needs a store with recorded receive times, and a ``tick_size`` or
     ``lot_size`` the point sets must be its store's
     (:func:`mmsim.engine.store_size_conflict`), and ``max_orders`` and
-    ``ladder_levels`` must hold what the strategy declares it can hold
-    (:func:`mmsim.engine.strategy_config_conflict`).
+    ``ladder_levels`` must hold what the strategy declares it can hold, as
+    ``mmsim run`` checks the strategy its parameters build: a numba rule's levels
+    per side that the point's parameters set (``out.n_bid_levels = params.levels``)
+    included (:func:`mmsim.engine.strategy_config_conflict`,
+    :func:`mmsim.plugins.checked_strategy`).
 
     Parameters
     ----------
@@ -68,17 +71,18 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
     Raises
     ------
     ConfigError
-        One line: the first problem, the points it concerns (their overrides),
-        and how many other problems there are; no point has run.
+        The first problem, the points it concerns (their overrides), and how many
+        other problems there are, the first three listed below it, one a line; no point has run.
     """
     from ..engine import store_size_conflict, strategy_config_conflict
-    from ..plugins import check_strategy
+    from ..plugins import checked_strategy
     from ..runner import store_problem
 
     total = len(points) if total is None else total
     problems: dict[str, list[SweepPoint]] = {}
     strategies: dict[str, str | None] = {}
-    declared: dict[str, Any] = {}  # each strategy that checked out: the object its spec names (for its declarations)
+    declared: dict[str, Any] = {}  # each strategy that checked out: the object its spec names
+    built: dict[str, Any] = {}  # and the strategy its parameters make, whose declarations a config must hold
     stores: dict[str, str | None] = {}
     metas: dict[str, dict] = {}  # each store's meta.json, read once
     lots: dict[str, float | None] = {}  # each store's lot size (a quantity written `0.01 base` needs it)
@@ -94,14 +98,15 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 problem = store_problem(data)
                 if problem is None:  # a directory with events.npy or meta.json: read as `mmsim run` reads it
                     problem, metas[data] = _loaded_meta(data)
-                stores[data] = None if problem is None else f"data: {problem}{_data_line(p, grid)}"
+                stores[data] = None if problem is None else f"{_data_key(p, grid)}data: {problem}{_data_line(p, grid)}"
         lot = _point_lot(p, metas.get(data, {}))
         lots[data] = lot
         key = _strategy_key(p, lot)
         if key not in strategies:
             try:
                 sdir, slabel = p.strategy_dir or (None, "")
-                declared[key] = check_strategy(s.path, s.params, base_dir=sdir, base_label=slabel, lot_size=lot)
+                declared[key], built[key] = checked_strategy(s.path, s.params, base_dir=sdir, base_label=slabel,
+                                                             lot_size=lot)
                 strategies[key] = None
                 _warn_lots(declared[key], s.params, lot, s.path, warned)
             except (ConfigError, StrategyError) as exc:
@@ -110,7 +115,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         recorded = sizes = None
         fits = None
         if key in declared:
-            fits = strategy_config_conflict(declared[key], p.config.engine)
+            fits = strategy_config_conflict(built[key], p.config.engine)
         if stores[data] is None:
             meta = metas[data]
             if p.config.engine.latency.feed.kind == "recorded" and meta.get("local_ts_recorded") is False:
@@ -139,8 +144,17 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
             warnings.warn(join_warnings({**warned, **settings}), LotUnitWarning, stacklevel=2)
         return
     (msg, pts), *rest = problems.items()
-    others = f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too)" if rest else ""
-    raise ConfigError(f"{msg} — in {_where(pts, total, grid)}; no point ran{others}")
+    raise ConfigError(f"{msg} — in {_where(pts, total, grid)}; no point ran{_others(rest, total, grid)}")
+
+
+def _others(rest: Sequence[tuple[str, list[SweepPoint]]], total: int, grid: Grid | None) -> str:
+    """`` (2 other problems too:`` and the first :data:`_SHOW` of them, one a line as the first is written, then
+    ``... and N more``, as the sweep's table lists its failures; empty when there is none."""
+    if not rest:
+        return ""
+    lines = [f"\n  {msg} — in {_where(pts, total, grid)}" for msg, pts in rest[:_SHOW]]
+    more = f"\n  ... and {len(rest) - _SHOW} more" if len(rest) > _SHOW else ""
+    return f" ({len(rest)} other problem{'s' if len(rest) > 1 else ''} too:{''.join(lines)}{more})"
 
 
 def _strategy_key(p: SweepPoint, lot: float | None = None) -> str:
@@ -197,6 +211,13 @@ def _check_duplicates(grid: Grid, kinds: dict[str, Any], lots: Mapping[str, floa
                 kinds[path] = None
     check_resolved(grid.points, kinds, lambda p: p.config.strategy.path, grid,
                    lambda p: lots.get(p.config.data))
+
+
+def _data_key(p: SweepPoint, grid: Grid | None) -> str:
+    """``axes.data[1]: `` (``points[0].data: ``) when an axis or a point writes the point's ``data``, as every other
+    axis value's refusal starts (a base's store, one for every point, is named ``data: `` alone); else empty."""
+    source = p.sources.get("data") if grid is not None else None
+    return f"{source}: " if source else ""
 
 
 def _data_line(p: SweepPoint, grid: Grid | None) -> str:
@@ -265,7 +286,7 @@ def _located(msg: str | None, p: SweepPoint, grid: Grid | None) -> str | None:
                 return f"{path}: {msg}{line}"
         return msg
     # A domain's `got <value>`, or a quantity's unit (`parameter 'size': '0.5 lots' ...`).
-    m = re.search(r"parameter '([^']+)' .*\bgot ", msg) or re.search(r"parameter '([^']+)': '", msg)
+    m = re.search(r"parameter '([^']+)':? .*\bgot ", msg) or re.search(r"parameter '([^']+)': '", msg)
     if m is None:
         return msg
     path = _param_path(m.group(1), p, grid)
