@@ -85,3 +85,12 @@ def test_a_dangling_link_before_a_dotdot_is_named_with_where_it_points(store, tm
     assert main(["run", "d.yaml", "-q"]) == 2
     assert capsys.readouterr().err == f"mmsim: config error: output: dangl/../r: dangl -> target: {UP} output (d.yaml line 2)\n"
     assert sorted(os.listdir(tmp_path)) == ["c.yaml", "d.yaml", "dangl"]
+
+
+def test_compare_seed_below_zero_does_not_offer_none_on_the_command_line(tmp_path, capsys):
+    """breaker20 I: ``mmsim compare --seed -1`` said ``(or None)``, which a command line cannot give."""
+    from mmsim.cli import main
+
+    for written in ("-1", "-2.0"):
+        assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--seed", written]) == 2
+        assert capsys.readouterr().err == f"mmsim: config error: --seed must be a non-negative integer, got '{written}'\n"
