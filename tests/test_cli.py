@@ -232,7 +232,7 @@ def test_report_flags_take_event_counts_as_a_config_does(two_runs, tmp_path):
 @pytest.mark.parametrize("flags, message", [
     (["--boot", "1"], "--boot must be an integer from 10 to 10,000,000, got '1'"),
     # numpy's own check was a bare `ValueError: expected non-negative integer`.
-    (["--seed", "-1"], "--seed must be a non-negative integer (or None), got '-1'"),
+    (["--seed", "-1"], "--seed must be a non-negative integer, got '-1'"),
     (["--bucket", "5x"], "--bucket: cannot read '5x' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
                          "e.g. 250us"),
     (["--horizons", "1s,10ev"], "--horizons: '10ev' is a count of market events; a duration is needed here, a number "

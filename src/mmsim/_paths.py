@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "describe_entries", "is_current_folder", "move_entries", "output_target", "up_from_missing",
-           "visible_entries"]
+__all__ = ["cache_dir", "describe_entries", "is_current_folder", "move_entries", "output_fault", "output_key_fault",
+           "output_target", "up_from_missing", "visible_entries"]
 
 
 def visible_entries(path: Path) -> list[str]:
@@ -56,9 +57,16 @@ def up_from_missing(path: str | os.PathLike[str]) -> str | None:
     :func:`output_target` (``realpath``) reads as the current folder where a shell says ``No such file or
     directory``. The message names the first missing folder (or file: ``Not a directory``) on the way to the ``..``:
     ``nosub/..: nosub: No such file or directory (the path goes up out of it with ..); create it, or choose
-    another -o``. A missing folder with no ``..`` after it is no fault (the output's missing parents are made).
+    another -o``; a dangling symbolic link is named with where it points (``dangl -> target: No such file or
+    directory ...``). A missing folder with no ``..`` after it is no fault (the output's missing parents are made).
     """
-    parts = Path(path).parts
+    why = _up_from_missing(Path(path))
+    return None if why is None else f"{path}: {why}; create it, or choose another -o"
+
+
+def _up_from_missing(path: Path) -> str | None:
+    """:func:`up_from_missing`'s reason, without the path and the advice."""
+    parts = path.parts
     for i, part in enumerate(parts):
         if part != ".." or not i:
             continue
@@ -66,8 +74,67 @@ def up_from_missing(path: str | os.PathLike[str]) -> str | None:
             folder = Path(*parts[:j])
             if not os.path.isdir(folder):  # a file on the way: the system's other word
                 why = "Not a directory" if os.path.exists(folder) else "No such file or directory"
-                return f"{path}: {folder}: {why} (the path goes up out of it with ..); create it, or choose another -o"
+                name = f"{folder} -> {os.readlink(folder)}" if os.path.islink(folder) else str(folder)
+                return f"{name}: {why} (the path goes up out of it with ..)"
     return None
+
+
+def output_fault(path: str | os.PathLike[str]) -> tuple[str, bool] | None:
+    """Why nothing can be written at output ``path`` (as the system reads it from the current folder), or None:
+    the one check of every path a command writes to, from a flag (``-o``:
+    :func:`mmsim.cli._common.refuse_looping_link`) or a file's key (a run config's or a grid's ``output``).
+
+    Returns ``(why, missing)``: ``why`` says what is wrong without naming ``path`` itself; ``missing`` is True for a
+    ``..`` out of a folder that does not exist (the advice is then ``create it, or choose another ...``). In order:
+
+    - a file on the way (``notes.txt/out``, ``afile/../r6``, or on the way to where a link leads):
+      ``FILE is a file, not a folder: nothing can be written under it``;
+    - a ``..`` out of a missing folder (:func:`up_from_missing`): ``nosub: No such file or directory (the path goes
+      up out of it with ..)``, a dangling link named with its target (``dangl -> target: ...``);
+    - a symbolic link that loops (``path`` itself: ``a symbolic link that loops (following it never ends)``; one on
+      the way: ``LINK is a symbolic link that loops (following it never ends)``).
+
+    A dangling link (without ``..`` after it) is no fault: the output is written where it points.
+    """
+    path = Path(path)
+    try:
+        os.stat(path)
+        return None
+    except OSError as e:
+        if e.errno == errno.ENOTDIR:
+            # the first on the way that is not a folder; else on the way to where a link leads (LINK -> notes.txt/x)
+            for q in [*reversed(path.parents), *reversed(Path(os.path.realpath(path)).parents)]:
+                if os.path.exists(q) and not os.path.isdir(q):
+                    return f"{q} is a file, not a folder: nothing can be written under it", False
+        if e.errno == errno.ENOENT and (why := _up_from_missing(path)):
+            return why, True
+        if e.errno != errno.ELOOP:
+            return None
+    looping = path
+    for q in [*reversed(path.parents), path]:  # the first on the way that loops
+        try:
+            os.stat(q)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                looping = q
+                break
+    what = "a symbolic link that loops" if looping == path else f"{looping} is a symbolic link that loops"
+    return f"{what} (following it never ends)", False
+
+
+def output_key_fault(text: str, base_dir: str | os.PathLike[str]) -> str | None:
+    """Why a file's output key (a run config's or a grid's ``output: TEXT``) cannot be written to, or None: the
+    checks of :func:`output_fault` on ``TEXT`` read against ``base_dir`` (the file's folder; joined, not yet
+    resolved, so a ``..`` is checked as the system reads it). The message quotes ``TEXT`` as written and names the
+    folder or link as joined: ``emp3/nosub/..: emp3/nosub: No such file or directory (the path goes up out of it
+    with ..); create it, or choose another output``; the caller puts the key before it and the line after it.
+    """
+    p = Path(text).expanduser()
+    fault = output_fault(p if p.is_absolute() else Path(base_dir) / p)
+    if fault is None:
+        return None
+    why, missing = fault
+    return f"{text}: {why}; {'create it, or ' * missing}choose another output"
 
 
 def is_current_folder(target: Path) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import os
 import re
 import shutil
@@ -18,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .._paths import describe_entries, up_from_missing, visible_entries
+from .._paths import describe_entries, output_fault, visible_entries
 from ._located import located, strategy_located
 from ._staging import Staged, staged_output
 
@@ -290,7 +289,8 @@ def refuse_looping_link(path: Path) -> None:
     """Refuse an output ``path`` that is, or goes through, a symbolic link that loops (``link -> link``,
     ``a -> b -> a``: nothing can be written there; it was an OSError naming the hidden staging folder), one under
     a file (``-o notes.txt/out``: an OSError after the work, breaker18a) and one going up out of a missing folder
-    (``-o nosub/..``: :func:`mmsim._paths.up_from_missing`). A dangling link is not refused: written where it points.
+    (``-o nosub/..``: :func:`mmsim._paths.up_from_missing`): the checks of :func:`mmsim._paths.output_fault`, which a
+    run config's and a grid's ``output`` key go through too. A dangling link is not refused: written where it points.
 
     Raises
     ------
@@ -299,31 +299,10 @@ def refuse_looping_link(path: Path) -> None:
         the way, ``PATH: LINK is a symbolic link that loops ...``; ``PATH: FILE is a file, not a folder: nothing
         can be written under it; choose another -o``.
     """
-    path = Path(path)
-    try:
-        os.stat(path)
-        return
-    except OSError as e:
-        if e.errno == errno.ENOTDIR:
-            # the first on the way that is not a folder; else on the way to where a link leads (LINK -> notes.txt/x)
-            for q in [*reversed(path.parents), *reversed(Path(os.path.realpath(path)).parents)]:
-                if os.path.exists(q) and not os.path.isdir(q):
-                    raise UsageError(f"{path}: {q} is a file, not a folder: nothing can be written under it; "
-                                     "choose another -o") from None
-        if e.errno == errno.ENOENT and (why := up_from_missing(path)):
-            raise UsageError(why) from None
-        if e.errno != errno.ELOOP:
-            return
-    looping = path
-    for q in [*reversed(path.parents), path]:  # the first on the way that loops
-        try:
-            os.stat(q)
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                looping = q
-                break
-    what = "a symbolic link that loops" if looping == path else f"{looping} is a symbolic link that loops"
-    raise UsageError(f"{path}: {what} (following it never ends); choose another -o")
+    fault = output_fault(path)
+    if fault is not None:
+        why, missing = fault
+        raise UsageError(f"{path}: {why}; {'create it, or ' * missing}choose another -o")
 
 
 def ensure_new_output(path: Path, force: bool, *, marker: str | None = None, what: str = "output",

@@ -65,6 +65,9 @@ def cmd(args: argparse.Namespace) -> int:
     if args.output is not None:
         target = args.output if args.output.suffix == ".json" else args.output / "compare.json"
         ensure_new_output(target, args.force, what="comparison file")
+    if args.seed < 0:  # the library's words offer None, which a command line cannot give
+        shown = str((getattr(args, "_written", None) or {}).get("seed", args.seed)).strip()
+        raise ConfigError(f"--seed must be a non-negative integer, got {shown!r}")
     horizons = duration_list(args.horizons, "--horizons") if args.horizons is not None else None
     with flags_named(args, {"horizons": "horizons", "bucket": "bucket", "n_boot": "boot", "confidence": "confidence",
                             "block": "block", "seed": "seed"}):

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .._paths import output_key_fault
 from ..errors import ConfigError
 from ._fields import (
     ConfigBase,
@@ -201,7 +203,9 @@ def _at(where: Mapping[str, str], key: str) -> str:
 
 def _resolve(path: str, base_dir: Path) -> str:
     p = Path(path).expanduser()
-    return str(p if p.is_absolute() else (base_dir / p).resolve())
+    # realpath, not Path.resolve: the same path, and a symbolic link that loops is left for the reader to
+    # refuse in words (Path.resolve raised RuntimeError on it)
+    return str(p if p.is_absolute() else os.path.realpath(base_dir / p))
 
 
 def _overlaps(a: str, b: str) -> bool:
@@ -249,7 +253,9 @@ def load_yaml(path: str | Path) -> RunConfig:
     """Read a run config file: a flat YAML mapping of :class:`RunConfig` and :class:`~mmsim.Config` keys.
 
     Relative ``data``, ``output`` and strategy file paths are read against the
-    file's directory (:func:`resolve_paths`).
+    file's directory (:func:`resolve_paths`). ``output`` is checked first, as every command checks ``-o``
+    (:func:`mmsim._paths.output_key_fault`): a ``..`` out of a missing folder, a file on the way or a symbolic
+    link that loops is refused, whether or not ``-o`` is given.
 
     Raises
     ------
@@ -259,6 +265,9 @@ def load_yaml(path: str | Path) -> RunConfig:
     """
     p = Path(path)
     data, where = read_yaml_mapping(p, what="config", keys="run config keys")
+    output = data.get("output")
+    if isinstance(output, str) and output and (why := output_key_fault(output, p.parent)):
+        raise ConfigError(f"output: {why}{_at(where, 'output')}")  # checked before resolving reads its `..`
     try:
         return RunConfig.from_dict(resolve_paths(data, p.parent), where=where)
     except ConfigError as e:

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .._paths import output_key_fault
 from ..config import RunConfig, resolve_paths
 from ..config.engine import MODEL_KEYS, Config
 from ..config._fields import Section, kind_of
 from ..config._units import whole_integer
-from ..config.run import RUN_KEYS, StrategyConfig
+from ..config.run import RUN_KEYS, StrategyConfig, _resolve
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
@@ -221,6 +222,8 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     if output is not None:
         if not isinstance(output, str) or not output:
             raise ConfigError(f"output: expected a directory path, got {output!r}{loc('output')}")
+        if why := output_key_fault(output, bdir):  # before resolving reads its `..`, as every command checks -o
+            raise ConfigError(f"output: {why}{loc('output')}")
         output = _resolve(output, bdir)
 
     axes = _grid_axes(data, base, base_where, loc, bdir, written)
@@ -529,11 +532,6 @@ def _strip_where(base_where: Mapping[str, str], overrides: Mapping[str, Any]) ->
     """Base locations, minus those of keys an override replaced."""
     return {k: v for k, v in base_where.items()
             if not any(k == o or k.startswith(o + ".") or o.startswith(k + ".") for o in overrides)}
-
-
-def _resolve(path: str, bdir: Path) -> str:
-    p = Path(path).expanduser()
-    return str(p if p.is_absolute() else (bdir / p).resolve())
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -32,7 +32,6 @@ seed gives the same events bit for bit on every machine and numba version.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,7 +40,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..events import EVENT_DTYPE
-from .config import SynthConfig, load_synth_config
+from .config import MAX_AHEAD, MAX_EVENTS, SynthConfig, capacities, load_synth_config
 
 __all__ = ["AGENT_NAMES", "SynthConfig", "SynthDay", "generate", "load_synth_config", "simulate", "store_meta",
            "write_store"]
@@ -92,26 +91,28 @@ def simulate(cfg: SynthConfig) -> SynthDay:
     # numba compiles (or loads from its cache) the kernel on first use, not at `import mmsim.synth`
     from . import _kernel as k
 
-    dur_s = cfg.duration / _S
-    # a first guess at the event count from the agents' rates; the kernel reports
-    # a full buffer and we rerun with more room (same seed, same events)
-    orders = 2 * sum(cfg.lp_depth + cfg.lp_depth_step * k for k in range(cfg.lp_levels)) / cfg.lp_order_size_mean
-    per_s = 2.5 * cfg.lp_cancel_rate * orders + 3 * cfg.noise_rate + (cfg.informed_rate if cfg.informed else 0) / 4
-    out_cap = int(per_s * dur_s * 1.5) + 4 * int(orders) + 4096
+    # a first guess at the event count from the agents' rates (SynthConfig refused one past MAX_EVENTS); the
+    # kernel reports a full buffer and we rerun with more room (same seed, same events)
+    out_cap, ring_cap = capacities(cfg)
     order_cap = 1 << 16
-    ring_cap = 1 << max(10, math.ceil(math.log2(cfg.informed_horizon / cfg.fv_step + 64
-                                                  + 20 * cfg.jump_rate * cfg.informed_horizon / _S)))
     while True:
-        err, out, fv = k._kernel(
-            np.uint64(cfg.seed), cfg.format == "l3", int(cfg.start), int(cfg.start + cfg.duration),
-            int(cfg.initial_price), float(cfg.fv_vol), int(cfg.fv_step), float(cfg.jump_rate),
-            float(cfg.jump_mean), float(cfg.noise_rate), float(cfg.noise_size_mean), bool(cfg.informed),
-            float(cfg.informed_rate), int(cfg.informed_horizon), float(cfg.informed_edge),
-            float(cfg.informed_size_mean), int(cfg.lp_levels), float(cfg.lp_half_spread),
-            float(cfg.lp_stale_margin), int(cfg.lp_depth), int(cfg.lp_depth_step),
-            float(cfg.lp_order_size_mean), float(cfg.lp_refill_rate), float(cfg.lp_cancel_rate),
-            float(cfg.lp_partial_cancel), float(cfg.lp_reaction), out_cap, order_cap, ring_cap,
-        )
+        if max(out_cap, 4 * order_cap) > MAX_EVENTS or ring_cap > MAX_AHEAD:
+            raise ConfigError(f"synth config: the session would not fit in memory (more than {MAX_EVENTS:,} events "
+                              "or orders); shorten duration")
+        try:
+            err, out, fv = k._kernel(
+                np.uint64(cfg.seed), cfg.format == "l3", int(cfg.start), int(cfg.start + cfg.duration),
+                int(cfg.initial_price), float(cfg.fv_vol), int(cfg.fv_step), float(cfg.jump_rate),
+                float(cfg.jump_mean), float(cfg.noise_rate), float(cfg.noise_size_mean), bool(cfg.informed),
+                float(cfg.informed_rate), int(cfg.informed_horizon), float(cfg.informed_edge),
+                float(cfg.informed_size_mean), int(cfg.lp_levels), float(cfg.lp_half_spread),
+                float(cfg.lp_stale_margin), int(cfg.lp_depth), int(cfg.lp_depth_step),
+                float(cfg.lp_order_size_mean), float(cfg.lp_refill_rate), float(cfg.lp_cancel_rate),
+                float(cfg.lp_partial_cancel), float(cfg.lp_reaction), out_cap, order_cap, ring_cap,
+            )
+        except MemoryError:
+            raise ConfigError(f"synth config: the session would not fit in memory ({out_cap:,} events of 80 bytes, "
+                              f"{order_cap:,} orders); shorten duration or lower the rates") from None
         if err == 0:
             break
         if err == k._ERR_OUT:
@@ -120,13 +121,14 @@ def simulate(cfg: SynthConfig) -> SynthDay:
             order_cap *= 2
         elif err == k._ERR_RING:
             ring_cap *= 2
+        elif err == k._ERR_PRICE:
+            raise ConfigError(f"synth config: the fair value left 1 .. 2**42 ticks (from initial_price "
+                              f"{cfg.initial_price}); lower fv_vol, jump_rate or jump_mean")
         else:
             raise ConfigError(
                 "synth config: the book spread over more than "
                 f"{k._W} ticks; lower fv_vol/jump_mean or raise lp_cancel_rate"
             )
-        if max(out_cap, order_cap, ring_cap) > 1 << 34:  # pragma: no cover - a guard, not a path
-            raise ConfigError("synth config: the session would not fit in memory; shorten duration")
     ev = np.zeros(len(out), dtype=EVENT_DTYPE)
     ev["exch_ts"] = out[:, k._CTS]
     ev["local_ts"] = out[:, k._CTS]

@@ -83,7 +83,8 @@ _OID, _OSIDE, _OPRICE, _OQTY, _ONEXT, _OPREV, _OLIVE = 0, 1, 2, 3, 4, 5, 6
 (_NLIVE, _NFREE, _BB, _BA, _NEXTID, _NBLV, _NALV, _LAST, _NOUT, _ERR) = range(10)
 _NONE_BID = np.iinfo(np.int64).min
 _NONE_ASK = np.iinfo(np.int64).max
-_ERR_OUT, _ERR_ORDERS, _ERR_RING, _ERR_ALIAS = 1, 2, 3, 4
+_ERR_OUT, _ERR_ORDERS, _ERR_RING, _ERR_ALIAS, _ERR_PRICE = 1, 2, 3, 4, 5
+_MAX_FV = float(2**42)  # mmsim.synth.config.MAX_PRICE_TICKS: the fair value stays exact to 2**-10 tick
 # output columns
 _CTS, _CKIND, _CSIDE, _CPX, _CQTY, _COID, _CAGENT, _CBB, _CBA = range(9)
 
@@ -384,6 +385,9 @@ def _kernel(seed, l3, start, end, p0, fv_vol, fv_step, jump_rate, jump_mean, noi
                 next_diff += fv_step
             if v_gen < v_floor:
                 v_gen = 2.0 * v_floor - v_gen  # reflect: prices stay positive
+            if not v_gen <= _MAX_FV:  # (a NaN too) past it the half tick is lost and int64 prices overflow
+                st[_ERR] = _ERR_PRICE
+                break
             j = (r_head + r_count) % ring_cap
             ring_t[j] = ts_gen
             ring_v[j] = v_gen

@@ -16,7 +16,8 @@ from ..config._fields import ConfigBase, Duration, Flag, Integer, Number, Text, 
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 
-__all__ = ["SynthConfig", "load_synth_config"]
+__all__ = ["MAX_AHEAD", "MAX_EVENTS", "MAX_FV_POINTS", "MAX_GEOMETRIC_MEAN", "MAX_PRICE_TICKS", "MAX_RESTING_ORDERS",
+           "SynthConfig", "capacities", "load_synth_config"]
 
 _S = 1_000_000_000  # ns per second
 
@@ -29,8 +30,36 @@ def _non_negative() -> Number:
     return Number(ge=0.0, why="a finite number >= 0")
 
 
+#: Most ticks of the fair value (``initial_price`` and where it moves): a float64 below 2**42 keeps 2**-10 tick
+#: (53 bits less 42), which the half spread, the margins and the diffusion steps need; a price beyond it (5e15)
+#: lost the half tick and crossed the book, 2**63 - 1 never ended. The kernel stops past it (``_ERR_PRICE``), so
+#: the book's prices (within 2**14 ticks of it) stay far below 2**53: exact as float64 ticks, and times a
+#: ``tick_size`` as exact as the tick itself.
+MAX_PRICE_TICKS = 2**42
+#: Most of a geometric mean (sizes in lots, jumps in ticks): a draw is at most about 37 times its mean (a uniform
+#: of 53 bits), so 2**40 keeps draws below 2**46; beyond 2**53, ``1 - 1/mean`` is 1 and the draw divides by zero.
+MAX_GEOMETRIC_MEAN = 2.0**40
+#: Most orders the opening book may hold (``lp_depth``, ``lp_depth_step``, ``lp_levels``, ``lp_order_size_mean``):
+#: each is an order slot and an ADD event, about 140 bytes, so 2**25 orders take about 4.7 GB before the session.
+MAX_RESTING_ORDERS = 2**25
+#: Most events a session may make (its first estimate: the rates times ``duration``): 80 bytes each in the
+#: generator's buffer, so 2**30 events take 86 GB.
+MAX_EVENTS = 2**30
+#: Most fair-value change points (diffusion steps ``duration / fv_step``, jumps ``jump_rate * duration``), each a
+#: turn of the generator's loop: 2**30 take minutes (``fv_step: 1ns`` over 20 s never ended).
+MAX_FV_POINTS = 2**30
+#: Most fair-value points kept ahead (``informed_horizon / fv_step`` and the jumps within it), 16 bytes each.
+MAX_AHEAD = 2**28
+
+
+def _about(x: float) -> str:
+    """An estimate in a message: ``4,000,090`` up to 10**15, else ``1e+300``."""
+    return f"{x:,.0f}" if x < 1e15 else f"{x:.3g}"
+
+
 def _geometric_mean() -> Number:
-    return Number(ge=1.0, why=">= 1 (a geometric mean on 1, 2, ...)")
+    return Number(ge=1.0, le=MAX_GEOMETRIC_MEAN, why=">= 1 (a geometric mean on 1, 2, ...)",
+                  why_high="at most 2**40 (a geometric mean; its draws must stay exact)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +153,8 @@ class SynthConfig(ConfigBase):
     tick_size: float = setting(_positive(), 0.01)
     lot_size: float = setting(_positive(), 1.0)
     contract_size: float = setting(_positive(), 1.0)
-    initial_price: int = setting(Integer(), 10_000)
+    initial_price: int = setting(Integer(le=MAX_PRICE_TICKS, why="at most 2**42 = 4398046511104 ticks (the fair "
+                                                    "value, a float64 in ticks, must keep 2**-10 tick)"), 10_000)
     fv_vol: float = setting(_non_negative(), 0.3)
     fv_step: int = setting(Duration(positive=True), 10_000_000)
     jump_rate: float = setting(_non_negative(), 0.3)
@@ -157,6 +187,57 @@ class SynthConfig(ConfigBase):
             raise bad("lp_stale_margin", "must not exceed lp_half_spread (fresh quotes would be stale)")
         if self.initial_price < 4 * self.lp_levels + 10:
             raise bad("initial_price", f"must be at least {4 * self.lp_levels + 10} ticks")
+        self._check_size()
+
+    def _check_size(self) -> None:
+        """Refuse a session the generator cannot hold or finish, before it runs (it raised MemoryError, ValueError
+        or numba's OverflowError, or never ended): each message names the key to change and the limit."""
+        dur_s = self.duration / _S
+        levels = self.lp_levels
+        lots = levels * self.lp_depth + self.lp_depth_step * levels * (levels - 1) // 2
+        orders = 2 * lots / self.lp_order_size_mean
+        if orders > MAX_RESTING_ORDERS:
+            key = "lp_depth" if levels * self.lp_depth >= lots - levels * self.lp_depth else "lp_depth_step"
+            raise ConfigError(f"synth config key {key!r}: the opening book would hold about {_about(orders)} orders "
+                              f"(2 sides of {lots:,} lots over lp_levels, lp_order_size_mean lots an order), more than "
+                              f"the {MAX_RESTING_ORDERS:,} (2**25) the generator keeps in memory; lower lp_depth or "
+                              f"lp_depth_step, or raise lp_order_size_mean, got {getattr(self, key)!r}")
+        steps, jumps = self.duration / self.fv_step, self.jump_rate * dur_s
+        if max(steps, jumps) > MAX_FV_POINTS:
+            key, what = (("fv_step", f"{_about(steps)} diffusion steps (duration / fv_step)") if steps >= jumps else
+                         ("jump_rate", f"{_about(jumps)} jumps (jump_rate x duration)"))
+            raise ConfigError(f"synth config key {key!r}: the session would make {what}, more than the "
+                              f"{MAX_FV_POINTS:,} (2**30) the generator can step through; raise fv_step, lower "
+                              f"jump_rate or shorten duration, got {getattr(self, key)!r}")
+        ahead = self.informed_horizon / self.fv_step + 64 + 20 * self.jump_rate * self.informed_horizon / _S
+        if ahead > MAX_AHEAD:
+            raise ConfigError(f"synth config key 'informed_horizon': about {_about(ahead)} fair-value points ahead "
+                              f"(informed_horizon / fv_step, and jumps), more than the {MAX_AHEAD:,} (2**28) the "
+                              f"generator keeps; shorten informed_horizon or raise fv_step, got {self.informed_horizon!r}")
+        rates = {"lp_cancel_rate": 2.5 * self.lp_cancel_rate * orders, "noise_rate": 3 * self.noise_rate,
+                 "informed_rate": self.informed_rate / 4 if self.informed else 0.0}
+        per_s = sum(rates.values())
+        events = per_s * dur_s * 1.5 + 4 * orders + 4096
+        if events > MAX_EVENTS:
+            # the duration, unless one second of the rates is already too much
+            key = "duration" if per_s * 1.5 + 4 * orders + 4096 <= MAX_EVENTS else max(rates, key=rates.__getitem__)
+            raise ConfigError(f"synth config key {key!r}: the session would make about {_about(events)} events "
+                              f"({_about(per_s)} a second: lp_cancel_rate x the book's orders, noise_rate, informed_rate), "
+                              f"more than the {MAX_EVENTS:,} (2**30) the generator can hold; shorten duration or lower "
+                              f"the rates, got {getattr(self, key)!r}")
+
+
+def capacities(cfg: SynthConfig) -> tuple[int, int]:
+    """The generator's first buffer sizes ``(events, fair-value points ahead)`` for ``cfg`` (checked by
+    :class:`SynthConfig` to be at most :data:`MAX_EVENTS` and :data:`MAX_AHEAD`); the ahead one a power of two."""
+    import math
+
+    orders = 2 * sum(cfg.lp_depth + cfg.lp_depth_step * k for k in range(cfg.lp_levels)) / cfg.lp_order_size_mean
+    per_s = 2.5 * cfg.lp_cancel_rate * orders + 3 * cfg.noise_rate + (cfg.informed_rate if cfg.informed else 0) / 4
+    out_cap = int(per_s * cfg.duration / _S * 1.5) + 4 * int(orders) + 4096
+    ring_cap = 1 << max(10, math.ceil(math.log2(cfg.informed_horizon / cfg.fv_step + 64
+                                                  + 20 * cfg.jump_rate * cfg.informed_horizon / _S)))
+    return out_cap, ring_cap
 
 
 def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
