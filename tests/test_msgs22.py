@@ -1,0 +1,61 @@
+"""Messages of the msgs22 pass (breaker20 N, G, H, M, L): one opener for a store's events, one wording for a whole
+float beyond 2**53, values quoted as written, a hint queue-score's user can act on, sweep duplicates in order."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from mmsim.cli import main
+
+FIXED_SPREAD = f"{ROOT / 'strategies' / 'fixed_spread.py'}:FixedSpread"
+
+
+@pytest.fixture(scope="module")
+def run_a(tmp_path_factory: pytest.TempPathFactory, store: Path) -> Path:
+    folder = tmp_path_factory.mktemp("runs")
+    cfg = folder / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{FIXED_SPREAD}', params: {{half_spread: 1, size: 1}}}}\n")
+    assert main(["run", str(cfg), "-q", "-o", str(folder / "a")]) == 0
+    return folder / "a"
+
+
+def _bad_store(store: Path, where: Path, how: str) -> Path:
+    """A copy of ``store`` whose events.npy is a directory (``how='dir'``) or a text file (``'text'``)."""
+    bad = where / f"bad_{how}"
+    shutil.copytree(store, bad)
+    (bad / "events.npy").unlink()
+    if how == "dir":
+        (bad / "events.npy").mkdir()
+    else:
+        (bad / "events.npy").write_text("ts,price\n1,2\n")
+    return bad
+
+
+REMEDY = "a store's events.npy is the .npy file `mmsim convert` or `mmsim synth` writes"
+
+
+@pytest.mark.parametrize("how, fault", [
+    ("dir", "a directory, not an .npy file"),
+    ("text", "not an .npy file (it does not begin with numpy's header)"),
+])
+def test_every_command_opening_a_store_says_the_same_of_a_bad_events_npy(store, run_a, tmp_path, capsys, how, fault):
+    # breaker20 N: report said "event file not found" of a directory, compare and queue-score "Is a directory";
+    # of a text file, report said "not an event store ... nor an .npy file", the others "pickled data".
+    bad = _bad_store(store, tmp_path, how)
+    want = f"mmsim: error: {bad}/events.npy: {fault}; {REMEDY}\n"
+    commands = {
+        "report": ["report", str(run_a), "--events", str(bad), "-q", "--no-plots", "-o", str(tmp_path / "r")],
+        "compare": ["compare", str(run_a), str(run_a), "--events", str(bad), "-q"],
+        "queue-score": ["queue-score", str(bad), "-q", "-o", str(tmp_path / "qs")],
+    }
+    for name, argv in commands.items():
+        assert main(argv) == 1, name
+        assert capsys.readouterr().err == want, name
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {bad}\nstrategy: {{path: '{FIXED_SPREAD}'}}\n")
+    assert main(["run", str(cfg), "-q", "-o", str(tmp_path / "o")]) == 1
+    assert capsys.readouterr().err == want
