@@ -59,3 +59,34 @@ def test_every_command_opening_a_store_says_the_same_of_a_bad_events_npy(store, 
     cfg.write_text(f"data: {bad}\nstrategy: {{path: '{FIXED_SPREAD}'}}\n")
     assert main(["run", str(cfg), "-q", "-o", str(tmp_path / "o")]) == 1
     assert capsys.readouterr().err == want
+
+
+INEXACT = " (a float beyond 2**53 is not exact: write the integer's digits, without a decimal point)"
+
+
+def test_a_whole_float_beyond_2_53_gets_its_reason_on_flags_and_event_horizons(store, run_a, tmp_path, capsys):
+    # breaker20 G: config keys said why 1e18 is refused, integer flags and report.event_horizons did not.
+    from mmsim import ConfigError
+    from mmsim.config import parse_event_horizon
+
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n  latency.feed: [0ms]\n")
+    assert main(["sweep", str(grid), "-q", "--workers", "1e18", "-o", str(tmp_path / "s")]) == 2
+    assert capsys.readouterr().err == f"mmsim: config error: --workers: expected a non-negative integer, got '1e18'{INEXACT}\n"
+    assert main(["compare", str(run_a), str(run_a), "-q", "--boot", "2e16"]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: --boot: expected an integer from 10 to 10,000,000, "
+                                       f"got '2e16'{INEXACT}\n")
+    with pytest.raises(ConfigError) as info:
+        parse_event_horizon(1e18, "report.event_horizons[1]")
+    assert str(info.value) == ("report.event_horizons[1]: expected a positive number of market events (an integer, "
+                               f"or '<k>ev'), got 1e+18{INEXACT}")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"data: {store}\nstrategy: {{path: '{FIXED_SPREAD}'}}\nreport: {{event_horizons: [10, 1e18]}}\n")
+    assert main(["run", str(cfg), "-q", "-o", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err == ("mmsim: config error: report.event_horizons[1]: expected a positive number of "
+                                       f"market events (an integer, or '<k>ev'), got 1e+18{INEXACT} ({cfg} line 3)\n")
+    # A grid's own integer keys word it so too (repeats was `expected a positive integer, got '1e18'`).
+    grid.write_text(grid.read_text() + "repeats: 1e18\n")
+    assert main(["sweep", str(grid), "-q", "-o", str(tmp_path / "s")]) == 2
+    assert capsys.readouterr().err == (f"mmsim: config error: repeats: expected a positive integer, got '1e18'{INEXACT} "
+                                       f"({grid} line 6)\n")

@@ -100,8 +100,10 @@ def integer(what: str = "an integer") -> Callable[[str, str], int]:
         from ..errors import ConfigError
 
         t = text.strip()
-        if (value := int(t) if _INT.match(t) else whole_integer(float(t)) if _FLOAT.match(t) else None) is None:
-            raise ConfigError(not_integer(flag, text, what))
+        number = int(t) if _INT.match(t) else float(t) if _FLOAT.match(t) else None
+        if (value := None if number is None else whole_integer(number)) is None:
+            # 1e18 is refused as a config's integer key refuses it: a float beyond 2**53, saying so
+            raise ConfigError(not_integer(flag, text if number is None else number, what, written=text))
         return value
 
     return read

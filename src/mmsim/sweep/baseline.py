@@ -37,7 +37,7 @@ from typing import Any
 
 from ..analysis.comparison import MAX_BOOT
 from ..config import LatencyModel, parse_duration, parse_markout_horizon
-from ..config._units import inexact, whole_integer
+from ..config._units import inexact, not_integer, whole_integer
 from ..errors import ConfigError
 from ._stores import _Stores
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
@@ -173,7 +173,7 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
         elif key == "n_boot":
             n = whole_integer(v)  # a whole float (2000.0) too, as every integer key
             if n is None or n < 10:
-                raise ConfigError(f"compare.n_boot: expected an integer >= 10, got {v!r}{at}")
+                raise ConfigError(not_integer("compare.n_boot", v, "an integer >= 10") + at)
             if n > MAX_BOOT:  # as `mmsim compare --boot`: each resample holds a bucket-long array
                 raise ConfigError(f"compare.n_boot: at most {MAX_BOOT:,} resamples, got {v!r}{at}")
             out["n_boot"] = n
@@ -188,7 +188,7 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
         elif key == "seed":
             seed = None if v is None else whole_integer(v)
             if v is not None and (seed is None or seed < 0):
-                raise ConfigError(f"compare.seed: expected a non-negative integer (or null), got {v!r}{at}")
+                raise ConfigError(not_integer("compare.seed", v, "a non-negative integer (or null)") + at)
             out["seed"] = seed
         else:
             if not isinstance(v, list) or not v:

@@ -16,7 +16,7 @@ from .._paths import output_key_fault
 from ..config import RunConfig, resolve_paths
 from ..config.engine import MODEL_KEYS, Config
 from ..config._fields import Section, kind_of
-from ..config._units import whole_integer
+from ..config._units import not_integer, whole_integer
 from ..config.run import RUN_KEYS, StrategyConfig, _resolve
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
@@ -205,12 +205,12 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
 
     repeats = whole_integer(given := data.get("repeats", 1))  # 2.0 is 2, as for every integer key
     if repeats is None or repeats < 1:
-        raise ConfigError(quote_written(f"repeats: expected a positive integer, got {given!r}", given,
+        raise ConfigError(quote_written(not_integer("repeats", given, "a positive integer"), given,
                                         written.get("repeats")) + loc("repeats"))
     given = data.get("workers")
     workers = None if given is None else whole_integer(given)
     if given is not None and (workers is None or workers < 0):
-        raise ConfigError(quote_written(f"workers: expected a non-negative integer, got {given!r}", given,
+        raise ConfigError(quote_written(not_integer("workers", given, "a non-negative integer"), given,
                                         written.get("workers")) + loc("workers"))
     timeout = data.get("timeout")
     if timeout is not None:
