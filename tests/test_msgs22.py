@@ -90,3 +90,33 @@ def test_a_whole_float_beyond_2_53_gets_its_reason_on_flags_and_event_horizons(s
     assert main(["sweep", str(grid), "-q", "-o", str(tmp_path / "s")]) == 2
     assert capsys.readouterr().err == (f"mmsim: config error: repeats: expected a positive integer, got '1e18'{INEXACT} "
                                        f"({grid} line 6)\n")
+
+
+def test_values_are_quoted_as_written_in_a_grid_compare_and_on_integer_flags(store, run_a, tmp_path, capsys):
+    # breaker20 H: a grid's compare: said `got inf` for 1e400 and `got 100000000.0` for 1e8 (repeats quoted them);
+    # an integer flag's -0.0 echoed `got 0`, 2e7 `got 20000000`; a sweep's NaN parameter `got NaN` for .nan.
+    grid = tmp_path / "grid.yaml"
+    head = f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n  latency.feed: [0ms, 1ms]\n"
+    for compare, message in (
+            ("n_boot: 1e400", "compare.n_boot: expected an integer >= 10, got '1e400'"),
+            ("n_boot: 1e8", "compare.n_boot: at most 10,000,000 resamples, got '1e8'"),
+            ("seed: -1e0", "compare.seed: expected a non-negative integer (or null), got '-1e0'"),
+    ):
+        grid.write_text(head + f"baseline: 0\ncompare: {{{compare}}}\n")
+        assert main(["sweep", str(grid), "-q", "-o", str(tmp_path / "s")]) == 2
+        assert capsys.readouterr().err == f"mmsim: config error: {message} ({grid} line 7)\n"
+    grid.write_text(head)
+    assert main(["sweep", str(grid), "-q", "--pass-size", "-0.0", "-o", str(tmp_path / "s")]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --pass-size: expected a positive integer, got '-0.0'\n"
+    for boot in ("-0.0", "2e7"):
+        assert main(["compare", str(run_a), str(run_a), "-q", "--boot", boot]) == 2
+        assert capsys.readouterr().err == (f"mmsim: config error: --boot must be an integer from 10 to 10,000,000, "
+                                           f"got '{boot}'\n")
+    assert main(["report", str(run_a), "-q", "--no-plots", "--signal-buckets", "-0.0", "-o", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == "mmsim: config error: --signal-buckets must be a positive integer, got '-0.0'\n"
+    grid.write_text(f"base:\n  data: {store}\n  strategy: {{path: '{FIXED_SPREAD}'}}\naxes:\n"
+                    "  strategy.params.size: [.nan, 1]\n")
+    assert main(["sweep", str(grid), "-q", "-o", str(tmp_path / "s")]) == 2
+    assert capsys.readouterr().err == (
+        "mmsim: config error: axes.strategy.params.size[0]: strategy FixedSpread: parameter 'size': expected a "
+        f"number, got '.nan' ({grid} line 5) — in 1 of 2 points (strategy.params.size=.nan); no point ran\n")

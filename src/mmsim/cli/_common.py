@@ -209,6 +209,9 @@ def _renderings(text: str) -> list[str]:
         values.append(float(text))
     if _NONFINITE.match(text.strip()):  # YAML's .inf / -.inf / .nan, as number() reads them
         values.append(float(text.strip().replace(".", "", 1)))
+    with contextlib.suppress(ValueError, OverflowError):  # the integer an integer flag reads a whole float as:
+        if (f := float(text)).is_integer():  # '-0.0' is 0, '2e7' is 20000000 (their :g forms: '-0', '2e+07')
+            values.append(int(f))
     out: list[str] = []
     for v in values:
         forms = [repr(v), str(v)] + ([f"{v:g}"] if isinstance(v, float) else [])

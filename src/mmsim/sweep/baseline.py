@@ -41,6 +41,7 @@ from ..config._units import inexact, not_integer, whole_integer
 from ..errors import ConfigError
 from ._stores import _Stores
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+from .written import quote_written
 
 __all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "metric_label",
            "parse_baseline", "pnl_verdict", "summary_verdict", "verdict_on"]
@@ -148,14 +149,28 @@ class BaselinePlan:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
+def parse_settings(value: Any, loc: Callable[[str], str], written: Mapping[str, str] | None = None) -> CompareSettings:
     """Read a grid's ``compare:`` mapping (``bucket``, ``n_boot``, ``confidence``, ``block``, ``seed``, ``horizons``).
+
+    ``written``: the grid's numbers as written (:func:`mmsim.sweep.written.scalar_texts`), which a message quotes.
 
     Raises
     ------
     ConfigError
-        Naming the key and the grid's line.
+        Naming the key and the grid's line, the value as the grid writes it (``compare.n_boot: ... got '1e400'``,
+        not ``inf``).
     """
+    try:
+        return _settings(value, loc)
+    except ConfigError as exc:
+        key = next((k for k, v in (value.items() if isinstance(value, Mapping) else ())
+                    if f"compare.{k}:" in str(exc)), None)
+        if key is None:
+            raise
+        raise ConfigError(quote_written(str(exc), value[key], (written or {}).get(f"compare.{key}"))) from None
+
+
+def _settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
     if value is None:
         return CompareSettings()
     if not isinstance(value, Mapping):
@@ -206,7 +221,8 @@ def _duration(value: Any, key: str, at: str) -> int:
 
 
 def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequence[str],
-                   loc: Callable[[str], str], base_dir: str | os.PathLike[str] | None = None) -> BaselinePlan:
+                   loc: Callable[[str], str], base_dir: str | os.PathLike[str] | None = None,
+                   written: Mapping[str, str] | None = None) -> BaselinePlan:
     """Resolve a grid's ``baseline`` against its points.
 
     Parameters
@@ -225,6 +241,8 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         The folder the grid's relative ``data`` values are read against (the grid file's): a ``data`` the baseline
         names matches the grid's value that is the same store once both are read so (``./b``, ``b`` and b's
         absolute path are one store); without it, as written.
+    written : mapping, optional
+        The grid's numbers as written, quoted by a message about ``compare`` (:func:`parse_settings`).
 
     Returns
     -------
@@ -238,7 +256,7 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         none (or several) of the grid's values match.
     """
     at = loc("baseline")
-    opts = parse_settings(settings, loc)
+    opts = parse_settings(settings, loc, written)
     of: dict[str, str] = {}
     skipped: dict[str, str] = {}
     stores = _Stores()

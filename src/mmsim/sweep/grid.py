@@ -289,7 +289,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     keys = tuple(point_keys + axis_keys)
     plan = None
     if data.get("baseline") is not None:
-        plan = parse_baseline(data["baseline"], data.get("compare"), points, keys, loc, bdir)
+        plan = parse_baseline(data["baseline"], data.get("compare"), points, keys, loc, bdir, written)
     elif data.get("compare") is not None:
         raise ConfigError(f"compare: sets how points are compared with a baseline, but the grid names no "
                           f"`baseline`{loc('compare')}")
