@@ -120,3 +120,37 @@ def test_values_are_quoted_as_written_in_a_grid_compare_and_on_integer_flags(sto
     assert capsys.readouterr().err == (
         "mmsim: config error: axes.strategy.params.size[0]: strategy FixedSpread: parameter 'size': expected a "
         f"number, got '.nan' ({grid} line 5) — in 1 of 2 points (strategy.params.size=.nan); no point ran\n")
+
+
+LADDER = '''import mmsim
+from numba import njit
+
+
+@mmsim.numba_strategy(params={"levels": 2.0, "size": 1.0})
+@njit
+def my_ladder(view, params, state, out):
+    if view.bid_qty <= 0 or view.ask_qty <= 0:
+        return 0
+    out.n_bid_levels = params.levels
+    out.n_ask_levels = params.levels
+    for k in range(out.n_bid_levels):
+        out.bid_ladder_px[k] = view.best_bid - k
+        out.bid_ladder_qty[k] = params.size
+        out.ask_ladder_px[k] = view.best_ask + k
+        out.ask_ladder_qty[k] = params.size
+    return 1
+'''
+
+
+@pytest.mark.parametrize("params, key, n", [("levels=2.0,size=1", "ladder_levels", 2),
+                                            ("levels=3,size=1", "ladder_levels", 3)])
+def test_queue_score_on_a_store_says_how_to_set_the_key_it_asks_for(store, tmp_path, capsys, params, key, n):
+    # breaker20 M: "set ladder_levels to at least 2" with a store as input, where no flag or config sets it.
+    (tmp_path / "my_ladder.py").write_text(LADDER)
+    assert main(["queue-score", str(store), "-q", "-o", str(tmp_path / "qs"), "--strategy",
+                 f"{tmp_path / 'my_ladder.py'}:my_ladder", "--params", params]) == 2
+    assert capsys.readouterr().err == (
+        f"mmsim: config error: {key}: 1 is less than the {n} target levels per side strategy my_ladder quotes; "
+        f"set {key} to at least {n}: with a store as input queue-score uses the engine's defaults; give it a run "
+        f"config instead of {store} (`data: {store}`, your `strategy:` and `{key}: {n}`), `mmsim queue-score "
+        "CONFIG`\n")
