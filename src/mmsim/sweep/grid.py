@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
 import math
 import os
@@ -17,12 +16,13 @@ from ..config import RunConfig, resolve_paths
 from ..config.engine import MODEL_KEYS, Config
 from ..config._fields import Section, kind_of
 from ..config._units import not_integer, whole_integer
-from ..config.run import RUN_KEYS, StrategyConfig, _resolve
+from ..config.run import RUN_KEYS, _resolve
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
 from .duplicates import duplicate_message
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+from .point_ids import _point_id
 from .written import quote_as_written, quote_written, scalar_texts
 
 __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
@@ -536,47 +536,6 @@ def _strip_where(base_where: Mapping[str, str], overrides: Mapping[str, Any]) ->
 
 def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def _point_id(config: RunConfig, repeat: int) -> str:
-    """16 hex digits: a hash of what the point's config sets otherwise than the defaults, and its repeat.
-
-    A key at its default value does not enter the hash (:func:`_changed`), so a
-    key mmsim adds later, with a default that does what was done before it,
-    keeps the ids of old sweeps (and their results are resumed). ``output`` is
-    left out: where results go does not change them.
-    """
-    from .._qty_units import as_lots, setting_as_lots
-
-    plain = setting_as_lots(config.to_dict(), config.data, config.engine.lot_size)
-    plain.pop("output", None)
-    # `size: 0.01 base` is `size: 1000000` on a lot of 1e-08: one point, one id (docs/sweeps.md); so are
-    # `signals.vpin_bucket_volume: 0.000001 base` and its default 100 lots.
-    plain["strategy"]["params"] = as_lots(plain["strategy"]["params"], config.data, config.engine.lot_size)
-    defaults = RunConfig(strategy=StrategyConfig(path="-")).to_dict()
-    changed = _changed(plain, defaults)
-    digest = hashlib.sha256(_canonical({"config": {} if changed is _SAME else changed,
-                                        "repeat": repeat}).encode()).hexdigest()
-    return digest[:16]
-
-
-_SAME: Any = object()
-
-
-def _changed(value: Any, default: Any) -> Any:
-    """What of ``value`` differs from ``default``: mappings key by key, anything else whole; ``_SAME`` if nothing.
-
-    A key that ``default`` lacks (a strategy parameter) always differs. Values
-    compare as their canonical JSON (``1`` is not ``1.0`` nor ``true``).
-    """
-    if isinstance(value, Mapping) and isinstance(default, Mapping):
-        out = {}
-        for k, v in value.items():
-            d = _changed(v, default[k]) if k in default else v
-            if d is not _SAME:
-                out[k] = d
-        return out if out else _SAME
-    return _SAME if _canonical(value) == _canonical(default) else value
 
 
 def _position(values: list[Any], v: Any) -> int:
