@@ -20,8 +20,8 @@ from ..config.run import RUN_KEYS, _resolve
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
-from .duplicates import duplicate_message
-from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+from .duplicates import axis_repeat, duplicate_message, read_identity
+from .labels import _LATENCY_MODELS, _describe, display_label
 from .point_ids import _point_id
 from .written import quote_as_written, quote_written, scalar_texts
 
@@ -226,7 +226,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
             raise ConfigError(f"output: {why}{loc('output')}")
         output = _resolve(output, bdir)
 
-    axes = _grid_axes(data, base, base_where, loc, bdir, written)
+    axes = _grid_axes(data, base, base_where, loc, where, bdir, written)
     explicit = _grid_points(data, base, base_where, loc, bdir, written)
 
     axis_keys = list(axes)
@@ -328,7 +328,10 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
 
 
 def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Mapping[str, str],
-               loc: Callable[[str], str], bdir: Path, written: Mapping[str, str]) -> dict[str, list[Any]]:
+               loc: Callable[[str], str], where: Mapping[str, str], bdir: Path,
+               written: Mapping[str, str]) -> dict[str, list[Any]]:
+    """Each axis's values, each checked on the base alone; the first that repeats an earlier one of its axis
+    once read (:func:`mmsim.sweep.duplicates.read_identity`: ``2.0`` is ``2`` for an integer key) is refused."""
     axes = data.get("axes", {})
     if axes is None:
         axes = {}
@@ -348,12 +351,12 @@ def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Map
         seen: dict[str, int] = {}
         for i, v in enumerate(values):
             at_i = loc(f"axes.{key}[{i}]") or at  # the item's own line (a block list: one a line)
-            canon = _canonical(v)
-            if canon in seen:
-                raise ConfigError(f"axes.{key}[{i}]: value {v!r} is already axes.{key}[{seen[canon]}]{at_i}")
-            seen[canon] = i
             # Each value alone on the base, so the message names this axis and value.
-            _check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at_i, written)
+            ident = read_identity(*_check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at_i,
+                                                   written), key, v)
+            if ident in seen:  # [2, 2.0, 2]: [1] is [0] once read, the first repeat in the list's order
+                raise ConfigError(axis_repeat(key, values, i, seen[ident], written, where, at_i))
+            seen[ident] = i
     return {str(k): list(v) for k, v in axes.items()}
 
 
@@ -421,29 +424,30 @@ def _check_key(key: str, label: str, at: str) -> None:
         raise ConfigError(f"{label}: unknown config key {key!r} ({'.'.join(parts[:2])} has no sub-keys){at}")
 
 
-def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> None:
-    """Check a run config mapping that may still lack its strategy (points or axes may give it).
+def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Check a run config mapping that may still lack its strategy (points or axes may give it); the config
+    as read (:meth:`RunConfig.to_dict`) and the keys left out.
 
     A model-specific key whose model the mapping does not choose is left out here:
     other points may choose it (:func:`_point_config` decides, point by point).
     """
-    data, _ = _drop_unread(merged, lambda key: False)
+    data, dropped = _drop_unread(merged, lambda key: False)
     strat = data.get("strategy")
     if strat is None:
         data["strategy"] = {"path": "-"}
     elif isinstance(strat, Mapping) and "path" not in strat:
         data["strategy"] = {**strat, "path": "-"}
-    RunConfig.from_dict(data, where=where)
+    return RunConfig.from_dict(data, where=where).to_dict(), dropped
 
 
-def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
-                    bdir: Path, label: str, at: str, written: Mapping[str, str] | None = None) -> None:
+def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any], bdir: Path,
+                    label: str, at: str, written: Mapping[str, str] | None = None) -> tuple[dict[str, Any], list[str]]:
     merged = _apply(base, overrides, label, at)
     where = _strip_where(base_where, overrides)
     if at:  # the overrides' own line: an error about a base key and an override names both lines, once
         where.update({k: at.strip()[1:-1] for k in overrides})
     try:
-        _check_partial(resolve_paths(merged, bdir, only=overrides), where)
+        return _check_partial(resolve_paths(merged, bdir, only=overrides), where)
     except ConfigError as exc:
         msg = quote_as_written(str(exc), overrides, label, written or {})
         raise ConfigError(f"{label}: {msg}" + ("" if at.strip() in f" {msg}" or at.strip()[1:-1] in msg
