@@ -2,8 +2,10 @@
 
 ``latency.feed: [1ms, 1000us]`` reads as one latency, and a numba strategy's ``size: [10, 10.0]`` as
 one float parameter: the sweep would run the same point twice, a copy counting twice in the sweep's
-results and plots (whatever the axis) and wasting a run. The grid parser finds the first kind (the point ids collide,
-:func:`mmsim.sweep.grid.parse_grid`); the pre-flight check, which loads the strategies, the second
+results and plots (whatever the axis) and wasting a run. The grid parser finds the first kind: an axis's values
+compared as the run config reads them, the first repeat in the list's order (:func:`read_identity`,
+:func:`axis_repeat`; ``2.0`` is ``2`` for an integer key), then the points' ids (:func:`mmsim.sweep.grid.parse_grid`);
+the pre-flight check, which loads the strategies, the second
 (:func:`check_resolved`): a numba strategy's parameters are compared as it reads them, float64 with
 its defaults filled in, and so are those of the rule's Python class (``FixedSpreadPython``, which
 reads them the same way). Any other Python strategy gets its parameters as YAML read them, so
