@@ -97,10 +97,11 @@ def test_an_integer_flag_reads_a_whole_decimal_as_a_config_key_does():
     read = integer("a non-negative integer")
     assert [read(t, "--workers") for t in ("12", "2.0", "1e3", "-3", "9007199254740992.0")] == [
         12, 2, 1000, -3, 9007199254740992]
-    for text in ("2.5", "0x10", "nan", "9007199254740994.0"):
+    inexact = " (a float beyond 2**53 is not exact: write the integer's digits, without a decimal point)"
+    for text, why in (("2.5", ""), ("0x10", ""), ("nan", ""), ("9007199254740994.0", inexact)):  # msgs22: the reason
         with pytest.raises(ConfigError) as info:
             read(text, "--workers")
-        assert str(info.value) == f"--workers: expected a non-negative integer, got {text!r}"
+        assert str(info.value) == f"--workers: expected a non-negative integer, got {text!r}{why}"
 
 
 def test_a_whole_float_ladder_levels_runs_as_the_integer(store, tmp_path):

@@ -206,3 +206,67 @@ def test_a_grid_refused_for_a_bad_point_prints_no_lot_unit_warning(tmp_path, mil
     assert msg.startswith("axes.data[1]: data: ")  # an axis value: its key first (sweep21)
     assert "no point ran" in msg
     assert warned == []
+
+
+@pytest.mark.parametrize("body, message", [
+    # The breaker's: it named [2] ([1e1], "value [10.0] is already ...[1]"), the first exact repeat, and
+    # skipped [1] ([10.0]), which an integer key reads as [10]: [0] again.
+    ("axes:\n  report.event_horizons: [[10], [10.0], [1e1]]\n",
+     "axes.report.event_horizons[1]: '[10.0]' is '[10]' (axes.report.event_horizons[0]) once read" + TAIL
+     + " ({g} line 5)"),
+    # It said "axes.signals.depth_levels[2]: value 2 is already axes.signals.depth_levels[0]" (0x2 is 2 in YAML).
+    ("axes:\n  signals.depth_levels: [2, 2.0, 0x2]\n",
+     "axes.signals.depth_levels[1]: '2.0' is '2' (axes.signals.depth_levels[0]) once read" + TAIL + " ({g} line 5)"),
+    # The same kind: max_orders (it named [2]); a duration, 1000us is 1ms (it named [2], the exact repeat).
+    ("axes:\n  max_orders: [8, 8.0, 8]\n",
+     "axes.max_orders[1]: '8.0' is '8' (axes.max_orders[0]) once read" + TAIL + " ({g} line 5)"),
+    ("axes:\n  latency.feed: [1ms, 1000us, 1ms]\n",
+     "axes.latency.feed[1]: '1000us' is '1ms' (axes.latency.feed[0]) once read" + TAIL + " ({g} line 5)"),
+    # A block list: each item's line.
+    ("axes:\n  signals.depth_levels:\n    - 2\n    - 2.0\n    - 0x2\n",
+     "axes.signals.depth_levels[1]: '2.0' is '2' (axes.signals.depth_levels[0]) once read" + TAIL
+     + " (axes.signals.depth_levels[1] at {g} line 7, axes.signals.depth_levels[0] at {g} line 6)"),
+    # One value written two ways is quoted as written: it said "value 2 is already ...[0]" of 0x2.
+    ("axes:\n  signals.depth_levels: [2, 0x2]\n",
+     "axes.signals.depth_levels[1]: '0x2' is '2' (axes.signals.depth_levels[0]) once read" + TAIL + " ({g} line 5)"),
+    # So in `points` (it said "point (max_orders=0x8) is written twice").
+    ("points:\n  - {max_orders: 8}\n  - {max_orders: 0x8}\n",
+     "points[1].max_orders: '0x8' is '8' (points[0].max_orders) once read" + TAIL
+     + " (points[1].max_orders at {g} line 6, points[0].max_orders at {g} line 5)"),
+    # A key read only by a model the base does not choose: the point that chooses it reads 3.0 as 3.
+    ("points:\n  - {queue.model: power}\naxes:\n  queue.power: [3, 3.0]\n",
+     "axes.queue.power[1]: '3.0' is '3' (axes.queue.power[0]) once read" + TAIL + " ({g} line 7)"),
+])
+def test_the_first_value_of_an_axis_equal_once_read_to_an_earlier_one_is_named(tmp_path, store, body, message):
+    """An integer key reads a whole float as the integer (2.0 is 2): the first repeat in the list's order is
+    the one named, with both values as written, whichever check finds it (the axis's or the points')."""
+    grid = _grid(tmp_path, store, body)
+    with pytest.raises(ConfigError) as exc:
+        load_grid(grid)
+    assert str(exc.value) == message.replace("{g}", str(grid))
+
+
+def test_a_key_read_only_by_another_model_is_no_duplicate_on_the_base_alone(tmp_path, store):
+    """queue.power: [3, 4] beside a point choosing queue.model: power: two points (the base's model does not read
+    queue.power, so the axis's values are not compared as the base would read them)."""
+    grid = load_grid(_grid(tmp_path, store, "points:\n  - {queue.model: power}\naxes:\n  queue.power: [3, 4]\n"))
+    assert [p.config.engine.queue.power for p in grid.points] == [3.0, 4.0]
+
+
+def test_a_python_strategys_10_and_10_0_stay_two_values_and_an_exact_repeat_is_named(tmp_path, store):
+    """Kept: a Python strategy gets its parameters as YAML read them, so [10, 10.0, 10] repeats at [2] (not [1]);
+    a value written two ways that YAML reads as one (16, 0x10) is one value, quoted as written."""
+    plugin = tmp_path / "mine.py"
+    plugin.write_text("import mmsim\n\nclass Mine(mmsim.Strategy):\n    def __init__(self, size=1):\n"
+                      "        self.size = size\n\n    def quote(self, view):\n        return None\n")
+    for body, message in [
+        ("axes:\n  strategy.params.size: [10, 10.0, 10]\n",
+         "axes.strategy.params.size[2]: value 10 is already axes.strategy.params.size[0] ({g} line 5)"),
+        ("axes:\n  strategy.params.size: [16, 0x10]\n",
+         "axes.strategy.params.size[1]: '0x10' is '16' (axes.strategy.params.size[0]) once read" + TAIL
+         + " ({g} line 5)"),
+    ]:
+        grid = _grid(tmp_path, store, body, f"{plugin}:Mine")
+        with pytest.raises(ConfigError) as exc:
+            load_grid(grid)
+        assert str(exc.value) == message.replace("{g}", str(grid))

@@ -236,7 +236,8 @@ def test_an_error_raised_for_one_run_is_its_point_s_alone_and_the_pass_runs_agai
 @pytest.mark.parametrize("values, message", [
     # The breaker's: NaN named no key nor line, and the other problem (1e400 is inf) was only counted.
     ("[.nan, 1e400]",
-     "axes.strategy.params.levels[0]: strategy my_ladder: parameter 'levels': expected a number, got NaN ({g} line 6) "
+     # msgs22: the grid wrote .nan, quoted so (it said `got NaN`).
+     "axes.strategy.params.levels[0]: strategy my_ladder: parameter 'levels': expected a number, got '.nan' ({g} line 6) "
      "— in 1 of 2 points (strategy.params.levels=.nan); no point ran (1 other problem too:\n"
      "  axes.strategy.params.levels[1]: strategy my_ladder: out.n_bid_levels = params.levels = inf is not a whole "
      "number: it is an integer field, which the compiled rule would set to -9223372036854775808 silently "

@@ -100,8 +100,10 @@ def integer(what: str = "an integer") -> Callable[[str, str], int]:
         from ..errors import ConfigError
 
         t = text.strip()
-        if (value := int(t) if _INT.match(t) else whole_integer(float(t)) if _FLOAT.match(t) else None) is None:
-            raise ConfigError(not_integer(flag, text, what))
+        number = int(t) if _INT.match(t) else float(t) if _FLOAT.match(t) else None
+        if (value := None if number is None else whole_integer(number)) is None:
+            # 1e18 is refused as a config's integer key refuses it: a float beyond 2**53, saying so
+            raise ConfigError(not_integer(flag, text if number is None else number, what, written=text))
         return value
 
     return read
@@ -207,6 +209,9 @@ def _renderings(text: str) -> list[str]:
         values.append(float(text))
     if _NONFINITE.match(text.strip()):  # YAML's .inf / -.inf / .nan, as number() reads them
         values.append(float(text.strip().replace(".", "", 1)))
+    with contextlib.suppress(ValueError, OverflowError):  # the integer an integer flag reads a whole float as:
+        if (f := float(text)).is_integer():  # '-0.0' is 0, '2e7' is 20000000 (their :g forms: '-0', '2e+07')
+            values.append(int(f))
     out: list[str] = []
     for v in values:
         forms = [repr(v), str(v)] + ([f"{v:g}"] if isinstance(v, float) else [])

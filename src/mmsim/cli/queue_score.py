@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import dataclasses
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,25 @@ def _params(text: str | None) -> dict[str, Any]:
             raise ConfigError(f"--params: expected key=value, got {item!r}")
         out[key.strip()] = yaml.load(value, Loader=loader_class())  # a SafeLoader that reads 1e-3 as a float
     return out
+
+
+_RAISE_KEY = re.compile(r"(?:set|raise) (ladder_levels|max_orders) to at least (\d+)$")
+
+
+@contextlib.contextmanager
+def _config_hint(src: Path) -> Iterator[None]:
+    """With a store as input (no config to edit), a refusal that says to set a config key
+    (``set ladder_levels to at least 2``, ``raise max_orders to at least 70``) says how this command takes one:
+    a run config given instead of the store, naming it, the strategy and the key (docs/queue_models.md)."""
+    try:
+        yield
+    except ConfigError as exc:
+        m = _RAISE_KEY.search(str(exc))
+        if m is None or not src.is_dir():
+            raise
+        raise ConfigError(f"{exc}: with a store as input queue-score uses the engine's defaults; give it a run "
+                          f"config instead of {src} (`data: {src}`, your `strategy:` and `{m[1]}: {m[2]}`), "
+                          "`mmsim queue-score CONFIG`") from None
 
 
 def cmd(args: argparse.Namespace) -> int:
@@ -160,7 +182,7 @@ def cmd(args: argparse.Namespace) -> int:
         with strategy_located(src if src.is_file() else None, strategy=not (args.strategy or args.params)), \
                 flags_named(args, {"tolerance": "tolerance", "horizons": "horizons", "fit_powers": "fit_powers",
                                 "window": "window", "queue model": "models", "models": "models"}):
-            with quiet():  # warned above, in the config's words
+            with quiet(), _config_hint(src):  # warned above, in the config's words
                 score = score_queue_models(store, strategy, config, models, tolerance=args.tolerance,
                                            horizons=horizons,
                                            fit_powers=powers or None, window=window,

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, MmsimError
-from ..events import EVENT_DTYPE
 from ..config import parse_event_horizon
 from ..report._format import QTY_UNITS
 from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named,
@@ -68,25 +67,19 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 
 def _load_events(path: Path) -> np.ndarray:
-    """Open an event store directory (events.npy + meta.json) or an .npy file, memory-mapped."""
-    p = path / "events.npy" if path.is_dir() else path
-    if not p.is_file():
-        raise DataError(f"{p}: event file not found (pass the event store the run replayed with --events)")
-    with p.open("rb") as fh:
-        if fh.read(6) != b"\x93NUMPY":  # a YAML or CSV file: numpy's own message spoke of pickled data
-            raise DataError(f"{p}: not an event store (a directory with events.npy and meta.json) nor an .npy "
-                            "file; pass the event store the run replayed with --events")
-    from ..data._identity import note_opened
+    """Open an event store directory (events.npy + meta.json) or an .npy file, memory-mapped, by the opener every
+    command shares (:func:`mmsim.data.store.open_events_file`: one message for an events.npy that is a directory)."""
+    from ..data.store import open_events_file
 
-    try:
-        st = p.stat()  # before the open: what the digest check's cache knows the file by
-        ev = np.load(p, mmap_mode="r", allow_pickle=False)
-    except ValueError as e:
-        raise DataError(f"{p}: cannot read as a numpy array ({e})") from None
-    note_opened(ev, p, st)
-    if ev.dtype != EVENT_DTYPE:
-        raise DataError(f"{p}: dtype {ev.dtype} is not mmsim.EVENT_DTYPE")
-    return ev
+    p = path / "events.npy" if path.is_dir() else path
+    if not p.exists():
+        raise DataError(f"{p}: event file not found (pass the event store the run replayed with --events)")
+    if p is path and p.is_file():
+        with p.open("rb") as fh:
+            if fh.read(6) != b"\x93NUMPY":  # a YAML or CSV file: numpy's own message spoke of pickled data
+                raise DataError(f"{p}: not an event store (a directory with events.npy and meta.json) nor an .npy "
+                                "file; pass the event store the run replayed with --events")
+    return open_events_file(p)
 
 
 def cmd(args: argparse.Namespace) -> int:

@@ -126,10 +126,14 @@ def inexact(value: Any) -> str:
     return ""
 
 
-def not_integer(key: str, value: Any, what: str = "an integer") -> str:
+def not_integer(key: str, value: Any, what: str = "an integer", written: str | None = None) -> str:
     """The refusal of ``value`` for integer key ``key``: ``key: expected an integer, got 2.5`` (a whole float
-    beyond 2**53 says why it is refused)."""
-    return f"{key}: expected {what}, got {value!r}{inexact(value)}"
+    beyond 2**53 says why it is refused): the one wording of every integer config key, grid key and flag.
+
+    ``written``: the value's text as the user wrote it (a flag's, a grid number's), quoted instead of the value
+    as read (``got '1e18'``, not ``got 1e+18``); the reason is the value's, as read."""
+    shown = repr(value) if written is None else repr(written)
+    return f"{key}: expected {what}, got {shown}{inexact(value)}"
 
 
 def integer_argument(value: Any, refusal: str, low: int | None = None, high: int | None = None,
@@ -222,8 +226,7 @@ def parse_event_horizon(value: Any, key: str) -> int:
             return k
     elif (k := whole_integer(value)) is not None and k > 0:
         return _bounded_event_count(k, value, key)
-    raise ConfigError(f"{key}: expected a positive number of market events (an integer, or '<k>ev'), "
-                      f"got {value!r}")
+    raise ConfigError(not_integer(key, value, "a positive number of market events (an integer, or '<k>ev')"))
 
 
 def format_ns(ns: int) -> str:

@@ -219,13 +219,47 @@ def check_store_meta(meta: Any, meta_path: Path) -> None:
 
 
 def _open_events(ev_path: Path) -> np.ndarray:
+    return open_events_file(ev_path)
+
+
+#: What every refusal of a store's events.npy ends with: how a good one is made.
+_EVENTS_REMEDY = "a store's events.npy is the .npy file `mmsim convert` or `mmsim synth` writes"
+
+
+def open_events_file(ev_path: Path) -> np.ndarray:
+    """The events of the ``.npy`` file ``ev_path`` (a store's ``events.npy``, or a bare one ``mmsim report --events``
+    takes), memory-mapped read-only: the one opener of every command that reads a store's events (``run``,
+    ``report``, ``compare``, ``queue-score``, ``sweep``), so a bad file gets one message whichever command met it.
+
+    Returns
+    -------
+    ndarray of EVENT_DTYPE, shape (n,)
+
+    Raises
+    ------
+    mmsim.DataError
+        Naming ``ev_path``: a directory (``PATH: a directory, not an .npy file; ...``), a file not in numpy's .npy
+        format (empty, text), an .npy file numpy cannot read (a damaged header, cut short), one not of
+        :data:`mmsim.EVENT_DTYPE` or not one-dimensional. A missing file is the caller's to name (each has its
+        remedy).
+    """
+    if ev_path.is_dir():
+        raise DataError(f"{ev_path}: a directory, not an .npy file; {_EVENTS_REMEDY}")
+    try:
+        with open(ev_path, "rb") as fh:
+            head = fh.read(6)
+    except OSError as exc:
+        raise DataError(f"{ev_path}: cannot be read ({exc.strerror or exc})") from None
+    if head != b"\x93NUMPY":  # numpy's own message for a text file spoke of pickled data
+        what = "an empty file, not an .npy file" if not head else "not an .npy file (it does not begin with numpy's header)"
+        raise DataError(f"{ev_path}: {what}; {_EVENTS_REMEDY}")
     try:
         st = os.stat(ev_path)  # before the open: the file the digest check's cache is keyed by (note_opened)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a damaged header can look like a Python 2 one
             events = np.load(ev_path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:
-        # np.load raises EOFError on an empty file, ValueError, SyntaxError or
+        # np.load raises EOFError on a file cut in its header, ValueError, SyntaxError or
         # TokenError on a bad header, OSError on a truncated one ("mmap length
         # is greater than file size").
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

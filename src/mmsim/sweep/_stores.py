@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 
 #: The meta.json key of a conversion's notes (dropped rows, skipped streams, a clock offset): provenance here.
@@ -49,13 +48,14 @@ class _Stores:
     def fault(self, path: Any) -> str | None:
         """Why the store at ``path``'s events are not the ones its meta.json's digest says, or None."""
         from ..data._identity import verify_digest
+        from ..data.store import open_events_file
         from ..errors import MmsimError
 
         key = str(path)
         if key not in self._faults:
             meta_path = Path(key) / "meta.json"
             try:
-                events = np.load(Path(key) / "events.npy", mmap_mode="r", allow_pickle=False)
+                events = open_events_file(Path(key) / "events.npy")  # every command's opener: one message
                 verify_digest(events, self.meta(path), meta_path)
                 self._faults[key] = None
             except MmsimError as exc:

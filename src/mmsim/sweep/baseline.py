@@ -37,10 +37,11 @@ from typing import Any
 
 from ..analysis.comparison import MAX_BOOT
 from ..config import LatencyModel, parse_duration, parse_markout_horizon
-from ..config._units import inexact, whole_integer
+from ..config._units import inexact, not_integer, whole_integer
 from ..errors import ConfigError
 from ._stores import _Stores
 from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+from .written import quote_written
 
 __all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "metric_label",
            "parse_baseline", "pnl_verdict", "summary_verdict", "verdict_on"]
@@ -148,14 +149,28 @@ class BaselinePlan:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
+def parse_settings(value: Any, loc: Callable[[str], str], written: Mapping[str, str] | None = None) -> CompareSettings:
     """Read a grid's ``compare:`` mapping (``bucket``, ``n_boot``, ``confidence``, ``block``, ``seed``, ``horizons``).
+
+    ``written``: the grid's numbers as written (:func:`mmsim.sweep.written.scalar_texts`), which a message quotes.
 
     Raises
     ------
     ConfigError
-        Naming the key and the grid's line.
+        Naming the key and the grid's line, the value as the grid writes it (``compare.n_boot: ... got '1e400'``,
+        not ``inf``).
     """
+    try:
+        return _settings(value, loc)
+    except ConfigError as exc:
+        key = next((k for k, v in (value.items() if isinstance(value, Mapping) else ())
+                    if f"compare.{k}:" in str(exc)), None)
+        if key is None:
+            raise
+        raise ConfigError(quote_written(str(exc), value[key], (written or {}).get(f"compare.{key}"))) from None
+
+
+def _settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
     if value is None:
         return CompareSettings()
     if not isinstance(value, Mapping):
@@ -173,7 +188,7 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
         elif key == "n_boot":
             n = whole_integer(v)  # a whole float (2000.0) too, as every integer key
             if n is None or n < 10:
-                raise ConfigError(f"compare.n_boot: expected an integer >= 10, got {v!r}{at}")
+                raise ConfigError(not_integer("compare.n_boot", v, "an integer >= 10") + at)
             if n > MAX_BOOT:  # as `mmsim compare --boot`: each resample holds a bucket-long array
                 raise ConfigError(f"compare.n_boot: at most {MAX_BOOT:,} resamples, got {v!r}{at}")
             out["n_boot"] = n
@@ -188,7 +203,7 @@ def parse_settings(value: Any, loc: Callable[[str], str]) -> CompareSettings:
         elif key == "seed":
             seed = None if v is None else whole_integer(v)
             if v is not None and (seed is None or seed < 0):
-                raise ConfigError(f"compare.seed: expected a non-negative integer (or null), got {v!r}{at}")
+                raise ConfigError(not_integer("compare.seed", v, "a non-negative integer (or null)") + at)
             out["seed"] = seed
         else:
             if not isinstance(v, list) or not v:
@@ -206,7 +221,8 @@ def _duration(value: Any, key: str, at: str) -> int:
 
 
 def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequence[str],
-                   loc: Callable[[str], str], base_dir: str | os.PathLike[str] | None = None) -> BaselinePlan:
+                   loc: Callable[[str], str], base_dir: str | os.PathLike[str] | None = None,
+                   written: Mapping[str, str] | None = None) -> BaselinePlan:
     """Resolve a grid's ``baseline`` against its points.
 
     Parameters
@@ -225,6 +241,8 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         The folder the grid's relative ``data`` values are read against (the grid file's): a ``data`` the baseline
         names matches the grid's value that is the same store once both are read so (``./b``, ``b`` and b's
         absolute path are one store); without it, as written.
+    written : mapping, optional
+        The grid's numbers as written, quoted by a message about ``compare`` (:func:`parse_settings`).
 
     Returns
     -------
@@ -238,7 +256,7 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         none (or several) of the grid's values match.
     """
     at = loc("baseline")
-    opts = parse_settings(settings, loc)
+    opts = parse_settings(settings, loc, written)
     of: dict[str, str] = {}
     skipped: dict[str, str] = {}
     stores = _Stores()

@@ -2,8 +2,10 @@
 
 ``latency.feed: [1ms, 1000us]`` reads as one latency, and a numba strategy's ``size: [10, 10.0]`` as
 one float parameter: the sweep would run the same point twice, a copy counting twice in the sweep's
-results and plots (whatever the axis) and wasting a run. The grid parser finds the first kind (the point ids collide,
-:func:`mmsim.sweep.grid.parse_grid`); the pre-flight check, which loads the strategies, the second
+results and plots (whatever the axis) and wasting a run. The grid parser finds the first kind: an axis's values
+compared as the run config reads them, the first repeat in the list's order (:func:`read_identity`,
+:func:`axis_repeat`; ``2.0`` is ``2`` for an integer key), then the points' ids (:func:`mmsim.sweep.grid.parse_grid`);
+the pre-flight check, which loads the strategies, the second
 (:func:`check_resolved`): a numba strategy's parameters are compared as it reads them, float64 with
 its defaults filled in, and so are those of the rule's Python class (``FixedSpreadPython``, which
 reads them the same way). Any other Python strategy gets its parameters as YAML read them, so
@@ -20,7 +22,7 @@ from ..errors import ConfigError
 from .labels import _canonical
 from .written import describe_written, line_of, written_text
 
-__all__ = ["check_resolved", "duplicate_message", "strategy_identity"]
+__all__ = ["axis_repeat", "check_resolved", "duplicate_message", "read_identity", "strategy_identity"]
 
 
 def _form(value: Any, path: str, written: Mapping[str, str]) -> str:
@@ -53,8 +55,9 @@ def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tu
 
     for k in [*co, *(k for k in po if k not in co)]:
         if k in co and k in po:
-            if _canonical(co[k]) == _canonical(po[k]):
-                continue
+            if _canonical(co[k]) == _canonical(po[k]) and \
+                    _form(co[k], cs.get(k, k), written) == _form(po[k], ps.get(k, k), written):
+                continue  # (0x8 and 8: one value, written two ways, is said so)
             parts.append(f"{at(cs.get(k, k))}: {_form(co[k], cs.get(k, k), written)!r} is "
                          f"{_form(po[k], ps.get(k, k), written)!r} ({at(ps.get(k, k))}) once read")
         else:
@@ -68,6 +71,33 @@ def duplicate_message(cur: tuple[Mapping[str, Any], Mapping[str, str]], prev: tu
             at(src)
     return ("; ".join(parts) + ", so the grid would run the same point twice (the copy counts twice in the "
             "sweep's results and plots, and wastes a run); drop one" + _lines(lines))
+
+
+def read_identity(plain: Mapping[str, Any], unread: Sequence[str], key: str, value: Any) -> str:
+    """What an axis value at dotted ``key`` is once a run config reads it on the grid's base, to compare the
+    axis's values: the top-level key or section it sets, as read (``plain``: :meth:`mmsim.RunConfig.to_dict`
+    of the base with ``{key: value}`` set). So ``signals.depth_levels: 2.0`` is ``2`` (an integer key reads a
+    whole float as the integer), ``latency.feed: 1000us`` is ``1ms``, while a strategy's parameters stay as
+    YAML read them (``10`` is not ``10.0``: a Python strategy may treat them otherwise; the pre-flight check,
+    :func:`check_resolved`, compares them as a numba strategy reads them). A key the base's model does not
+    read (``unread``: ``queue.power`` beside the default queue model; a point may choose the model that reads
+    it) compares as YAML read it; the points' check compares it as each point reads it."""
+    if any(k == key or k.startswith(key + ".") or key.startswith(k + ".") for k in unread):
+        return "as written: " + _canonical(value)
+    return _canonical(plain.get(key.split(".")[0]))
+
+
+def axis_repeat(key: str, values: Sequence[Any], i: int, j: int, written: Mapping[str, str],
+                where: Mapping[str, str], at: str) -> str:
+    """The message for ``axes.KEY[i]``, which is ``axes.KEY[j]`` (an earlier item) once read
+    (:func:`read_identity`): ``value '1ms' is already axes.latency.feed[0]`` when both write it alike (``at``:
+    the item's line, `` (grid.yaml line 5)``), else both as written (``'2.0' is '2' (...[0]) once read``)."""
+    src, prev = f"axes.{key}[{i}]", f"axes.{key}[{j}]"
+    form = _form(values[i], src, written)
+    if _canonical(values[i]) == _canonical(values[j]) and form == _form(values[j], prev, written):
+        shown = repr(values[i]) if form == _form(values[i], src, {}) else repr(form)  # [1e1]: '[1e1]', not [10.0]
+        return f"{src}: value {shown} is already {prev}{at}"
+    return duplicate_message(({key: values[i]}, {key: src}), ({key: values[j]}, {key: prev}), written, where)
 
 
 def _lines(lines: Mapping[str, str]) -> str:

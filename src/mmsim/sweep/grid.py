@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import itertools
 import math
 import os
@@ -16,13 +15,14 @@ from .._paths import output_key_fault
 from ..config import RunConfig, resolve_paths
 from ..config.engine import MODEL_KEYS, Config
 from ..config._fields import Section, kind_of
-from ..config._units import whole_integer
-from ..config.run import RUN_KEYS, StrategyConfig, _resolve
+from ..config._units import not_integer, whole_integer
+from ..config.run import RUN_KEYS, _resolve
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 from .baseline import BaselinePlan, parse_baseline
-from .duplicates import duplicate_message
-from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+from .duplicates import axis_repeat, duplicate_message, read_identity
+from .labels import _LATENCY_MODELS, _describe, display_label
+from .point_ids import _point_id
 from .written import quote_as_written, quote_written, scalar_texts
 
 __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
@@ -205,12 +205,12 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
 
     repeats = whole_integer(given := data.get("repeats", 1))  # 2.0 is 2, as for every integer key
     if repeats is None or repeats < 1:
-        raise ConfigError(quote_written(f"repeats: expected a positive integer, got {given!r}", given,
+        raise ConfigError(quote_written(not_integer("repeats", given, "a positive integer"), given,
                                         written.get("repeats")) + loc("repeats"))
     given = data.get("workers")
     workers = None if given is None else whole_integer(given)
     if given is not None and (workers is None or workers < 0):
-        raise ConfigError(quote_written(f"workers: expected a non-negative integer, got {given!r}", given,
+        raise ConfigError(quote_written(not_integer("workers", given, "a non-negative integer"), given,
                                         written.get("workers")) + loc("workers"))
     timeout = data.get("timeout")
     if timeout is not None:
@@ -226,7 +226,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
             raise ConfigError(f"output: {why}{loc('output')}")
         output = _resolve(output, bdir)
 
-    axes = _grid_axes(data, base, base_where, loc, bdir, written)
+    axes = _grid_axes(data, base, base_where, loc, where, bdir, written)
     explicit = _grid_points(data, base, base_where, loc, bdir, written)
 
     axis_keys = list(axes)
@@ -289,7 +289,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     keys = tuple(point_keys + axis_keys)
     plan = None
     if data.get("baseline") is not None:
-        plan = parse_baseline(data["baseline"], data.get("compare"), points, keys, loc, bdir)
+        plan = parse_baseline(data["baseline"], data.get("compare"), points, keys, loc, bdir, written)
     elif data.get("compare") is not None:
         raise ConfigError(f"compare: sets how points are compared with a baseline, but the grid names no "
                           f"`baseline`{loc('compare')}")
@@ -328,7 +328,10 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
 
 
 def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Mapping[str, str],
-               loc: Callable[[str], str], bdir: Path, written: Mapping[str, str]) -> dict[str, list[Any]]:
+               loc: Callable[[str], str], where: Mapping[str, str], bdir: Path,
+               written: Mapping[str, str]) -> dict[str, list[Any]]:
+    """Each axis's values, each checked on the base alone; the first that repeats an earlier one of its axis
+    once read (:func:`mmsim.sweep.duplicates.read_identity`: ``2.0`` is ``2`` for an integer key) is refused."""
     axes = data.get("axes", {})
     if axes is None:
         axes = {}
@@ -348,12 +351,12 @@ def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Map
         seen: dict[str, int] = {}
         for i, v in enumerate(values):
             at_i = loc(f"axes.{key}[{i}]") or at  # the item's own line (a block list: one a line)
-            canon = _canonical(v)
-            if canon in seen:
-                raise ConfigError(f"axes.{key}[{i}]: value {v!r} is already axes.{key}[{seen[canon]}]{at_i}")
-            seen[canon] = i
             # Each value alone on the base, so the message names this axis and value.
-            _check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at_i, written)
+            ident = read_identity(*_check_override(base, base_where, {key: v}, bdir, f"axes.{key}[{i}]", at_i,
+                                                   written), key, v)
+            if ident in seen:  # [2, 2.0, 2]: [1] is [0] once read, the first repeat in the list's order
+                raise ConfigError(axis_repeat(key, values, i, seen[ident], written, where, at_i))
+            seen[ident] = i
     return {str(k): list(v) for k, v in axes.items()}
 
 
@@ -421,29 +424,30 @@ def _check_key(key: str, label: str, at: str) -> None:
         raise ConfigError(f"{label}: unknown config key {key!r} ({'.'.join(parts[:2])} has no sub-keys){at}")
 
 
-def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> None:
-    """Check a run config mapping that may still lack its strategy (points or axes may give it).
+def _check_partial(merged: Mapping[str, Any], where: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Check a run config mapping that may still lack its strategy (points or axes may give it); the config
+    as read (:meth:`RunConfig.to_dict`) and the keys left out.
 
     A model-specific key whose model the mapping does not choose is left out here:
     other points may choose it (:func:`_point_config` decides, point by point).
     """
-    data, _ = _drop_unread(merged, lambda key: False)
+    data, dropped = _drop_unread(merged, lambda key: False)
     strat = data.get("strategy")
     if strat is None:
         data["strategy"] = {"path": "-"}
     elif isinstance(strat, Mapping) and "path" not in strat:
         data["strategy"] = {**strat, "path": "-"}
-    RunConfig.from_dict(data, where=where)
+    return RunConfig.from_dict(data, where=where).to_dict(), dropped
 
 
-def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
-                    bdir: Path, label: str, at: str, written: Mapping[str, str] | None = None) -> None:
+def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any], bdir: Path,
+                    label: str, at: str, written: Mapping[str, str] | None = None) -> tuple[dict[str, Any], list[str]]:
     merged = _apply(base, overrides, label, at)
     where = _strip_where(base_where, overrides)
     if at:  # the overrides' own line: an error about a base key and an override names both lines, once
         where.update({k: at.strip()[1:-1] for k in overrides})
     try:
-        _check_partial(resolve_paths(merged, bdir, only=overrides), where)
+        return _check_partial(resolve_paths(merged, bdir, only=overrides), where)
     except ConfigError as exc:
         msg = quote_as_written(str(exc), overrides, label, written or {})
         raise ConfigError(f"{label}: {msg}" + ("" if at.strip() in f" {msg}" or at.strip()[1:-1] in msg
@@ -536,47 +540,6 @@ def _strip_where(base_where: Mapping[str, str], overrides: Mapping[str, Any]) ->
 
 def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
-
-
-def _point_id(config: RunConfig, repeat: int) -> str:
-    """16 hex digits: a hash of what the point's config sets otherwise than the defaults, and its repeat.
-
-    A key at its default value does not enter the hash (:func:`_changed`), so a
-    key mmsim adds later, with a default that does what was done before it,
-    keeps the ids of old sweeps (and their results are resumed). ``output`` is
-    left out: where results go does not change them.
-    """
-    from .._qty_units import as_lots, setting_as_lots
-
-    plain = setting_as_lots(config.to_dict(), config.data, config.engine.lot_size)
-    plain.pop("output", None)
-    # `size: 0.01 base` is `size: 1000000` on a lot of 1e-08: one point, one id (docs/sweeps.md); so are
-    # `signals.vpin_bucket_volume: 0.000001 base` and its default 100 lots.
-    plain["strategy"]["params"] = as_lots(plain["strategy"]["params"], config.data, config.engine.lot_size)
-    defaults = RunConfig(strategy=StrategyConfig(path="-")).to_dict()
-    changed = _changed(plain, defaults)
-    digest = hashlib.sha256(_canonical({"config": {} if changed is _SAME else changed,
-                                        "repeat": repeat}).encode()).hexdigest()
-    return digest[:16]
-
-
-_SAME: Any = object()
-
-
-def _changed(value: Any, default: Any) -> Any:
-    """What of ``value`` differs from ``default``: mappings key by key, anything else whole; ``_SAME`` if nothing.
-
-    A key that ``default`` lacks (a strategy parameter) always differs. Values
-    compare as their canonical JSON (``1`` is not ``1.0`` nor ``true``).
-    """
-    if isinstance(value, Mapping) and isinstance(default, Mapping):
-        out = {}
-        for k, v in value.items():
-            d = _changed(v, default[k]) if k in default else v
-            if d is not _SAME:
-                out[k] = d
-        return out if out else _SAME
-    return _SAME if _canonical(value) == _canonical(default) else value
 
 
 def _position(values: list[Any], v: Any) -> int:

@@ -59,6 +59,8 @@ def _renderings(value: Any) -> list[str]:
     forms = [repr(value), str(value)]
     if isinstance(value, float):
         forms.append(f"{value:g}")
+        if value != value:  # a strategy parameter's message says NaN (as JSON writes it) where the grid wrote .nan
+            forms.append("NaN")
     return sorted(set(forms), key=len, reverse=True)
 
 
