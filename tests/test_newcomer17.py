@@ -75,6 +75,29 @@ def test_a_sweep_over_a_store_with_a_broken_meta_json_names_the_meta_json(tmp_pa
     assert "lot size" not in err
 
 
+def test_a_per_base_parameter_over_a_store_that_does_not_read_is_not_a_second_problem(tmp_path, capsys):
+    """The same kind: ``skew: 0.1 per base`` needs the store's lot size as ``size: 1 base`` does; with an
+    events.npy that is not an .npy file, the store's problem is the whole refusal (it was listed as "1 other
+    problem too: ... per base unit, which needs the event store's lot size")."""
+    from mmsim.cli import main
+
+    st = tmp_path / "st"
+    write_store(st, l2_with_prints(), dict(META))
+    (st / "events.npy").write_text("not numpy")
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({
+        "base": {"data": str(st), "strategy": {"path": str(ROOT / "strategies" / "inventory_skew.py") + ":InventorySkew",
+                                               "params": {"skew": "0.1 per base"}}},
+        "axes": {"latency.feed": ["1ms", "2ms"]}, "output": str(tmp_path / "out")}))
+    capsys.readouterr()
+    assert main(["sweep", str(grid), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"mmsim: config error: data: {st / 'events.npy'}: not an .npy file (it does not begin with numpy's header); "
+        "a store's events.npy is the .npy file `mmsim convert` or `mmsim synth` writes "
+        f"({grid} line 1) — in 2 of 2 points (latency.feed=1ms; latency.feed=2ms); no point ran"]
+
+
 # ----------------------------------------------------------------------------- 2. the trade-implied marker through
 # an hftbacktest .npz
 

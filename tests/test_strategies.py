@@ -978,7 +978,7 @@ def test_ladder_flatten_under_one_level_and_single_level_quoters_under_four_orde
     py = load_strategy("fixed_spread", {}).kind.python_class()  # the Python path of the same rule
     assert strategy_config_conflict(py, mmsim.Config(max_orders=3)).startswith("max_orders: 3 is less than the 4")
     assert strategy_config_conflict(load_strategy("toxicity_pull", {}), mmsim.Config(max_orders=1)) is None
-    with pytest.raises(ConfigError, match=r"^runs\[1\]: max_orders: 2 is less than the 4 live orders strategy "):
+    with pytest.raises(ConfigError, match=r"^run 1 \(FixedSpread\): max_orders: 2 is less than the 4 live orders strategy "):
         mmsim.run_many(ev, [(load_strategy("fixed_spread", {}), mmsim.Config()),
                             (load_strategy("fixed_spread", {}), mmsim.Config(max_orders=2))])
 

@@ -30,7 +30,7 @@ from typing import Any, Collection, Iterable, Iterator, Mapping, TypeVar
 from .errors import ConfigError, StrategyError
 
 __all__ = ["as_lots", "declared_per_quantities", "declared_quantities", "join_warnings", "lot_warning",
-           "lot_warning_parts", "normalize_per_quantities", "normalize_quantities", "read_size_setting", "resolve_units",
+           "lot_warning_parts", "NO_LOT", "normalize_per_quantities", "normalize_quantities", "read_size_setting", "resolve_units",
            "setting_as_lots", "setting_in_lots", "signals_in_lots", "settings_lot_warning_parts", "store_lot_of"]
 
 #: ``0.01 base``, ``1e-2 base``, ``20 lots``, ``1 lot``: a number in ASCII digits (``\d`` would take a
@@ -45,6 +45,9 @@ _SMALLEST, _LARGEST = Decimal("1e-300"), Decimal("1e300")
 _RANGE = "a quantity is 0 or between 1e-300 and 1e300 in magnitude"
 _UNITS = {"base": "base", "lots": "lots", "lot": "lots"}
 _DOCS = 'docs/strategies.md, "Units of strategy parameters"'
+#: How a quantity in base units is refused when no store's lot size is known: a sweep's pre-flight reads it as a
+#: consequence of a store it could not read (that store's problem is the one shown), not a problem of its own.
+NO_LOT = "event store's lot size; none is known here"
 _FLOAT_MAX = Fraction(sys.float_info.max)
 _C = TypeVar("_C")
 
@@ -245,7 +248,7 @@ def resolve_units(obj: Any, params: Mapping[str, Any], lot_size: float | None, l
             continue
         if lot_size is None:
             raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is in base units, which need the "
-                              "event store's lot size; none is known here (give the store, or write lots)")
+                              f"{NO_LOT} (give the store, or write lots)")
         lot = _lot(lot_size)
         lots = num / Fraction(lot)
         if abs(lots) > _FLOAT_MAX:
@@ -288,7 +291,7 @@ def _per_lot(name: str, value: str, per: Collection[str], lot_size: float | None
         return _plain_number(num)
     if lot_size is None:
         raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is per base unit, which needs the "
-                          "event store's lot size; none is known here (give the store, or write per lot)")
+                          f"{NO_LOT} (give the store, or write per lot)")
     got = _plain_number(num * Fraction(_lot(lot_size)))
     if got == 0 and num != 0:
         raise ConfigError(f"strategy {label}: parameter {name!r}: {value!r} is {float(num):g} x "

@@ -74,6 +74,7 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
         The first problem, the points it concerns (their overrides), and how many
         other problems there are, the first three listed below it, one a line; no point has run.
     """
+    from .._qty_units import NO_LOT
     from ..engine import store_size_conflict, strategy_config_conflict
     from ..plugins import checked_strategy
     from ..runner import store_problem
@@ -110,7 +111,9 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                 strategies[key] = None
                 _warn_lots(declared[key], s.params, lot, s.path, warned)
             except (ConfigError, StrategyError) as exc:
-                strategies[key] = str(exc)
+                # A quantity in base units needs the store's lot size: with a store that does not read, that is
+                # its consequence, not a second problem (newcomer17: "1 other problem too: ... lot size").
+                strategies[key] = None if stores[data] is not None and NO_LOT in str(exc) else str(exc)
         _warn_settings(p.config.engine.signals, lot, settings)
         recorded = sizes = None
         fits = None
@@ -123,8 +126,8 @@ def check_points(points: Sequence[SweepPoint], total: int | None = None, grid: G
                             "recorded local_ts "
                             "(its meta.json: local_ts_recorded false)")
             sizes = store_size_conflict(p.config.engine, meta)
-        # The store first: a missing store also leaves its lot unknown, so a `0.01 base` quantity fails too, as a
-        # consequence (newcomer15: the typo read "needs the event store's lot size ... (1 other problem too)").
+        # The store first: a missing store also leaves its lot unknown; a `0.01 base` quantity failing for that is
+        # not listed (above; newcomer15: the typo read "needs the event store's lot size ... (1 other problem too)").
         for msg in (stores[data], _located(strategies[key], p, grid), _key_located(recorded, p, grid),
                     _key_located(sizes, p, grid), _key_located(fits, p, grid)):
             if msg is not None:
