@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..events import EVENT_DTYPE
-from .config import MAX_AHEAD, MAX_EVENTS, SynthConfig, capacities, load_synth_config
+from .config import MAX_AHEAD, MAX_EVENTS, MAX_PRICE_TICKS, SynthConfig, capacities, load_synth_config, located
 
 __all__ = ["AGENT_NAMES", "SynthConfig", "SynthDay", "generate", "load_synth_config", "simulate", "store_meta",
            "write_store"]
@@ -97,8 +97,9 @@ def simulate(cfg: SynthConfig) -> SynthDay:
     order_cap = 1 << 16
     while True:
         if max(out_cap, 4 * order_cap) > MAX_EVENTS or ring_cap > MAX_AHEAD:
-            raise ConfigError(f"synth config: the session would not fit in memory (more than {MAX_EVENTS:,} events "
-                              "or orders); shorten duration")
+            raise located(cfg, ConfigError(
+                f"synth config key 'duration': the session would not fit in memory (more than {MAX_EVENTS:,} events "
+                f"or orders); shorten duration or lower the rates, got {cfg.duration!r}"))
         try:
             err, out, fv = k._kernel(
                 np.uint64(cfg.seed), cfg.format == "l3", int(cfg.start), int(cfg.start + cfg.duration),
@@ -111,8 +112,9 @@ def simulate(cfg: SynthConfig) -> SynthDay:
                 float(cfg.lp_partial_cancel), float(cfg.lp_reaction), out_cap, order_cap, ring_cap,
             )
         except MemoryError:
-            raise ConfigError(f"synth config: the session would not fit in memory ({out_cap:,} events of 80 bytes, "
-                              f"{order_cap:,} orders); shorten duration or lower the rates") from None
+            raise located(cfg, ConfigError(
+                f"synth config key 'duration': the session would not fit in memory ({out_cap:,} events of 80 bytes, "
+                f"{order_cap:,} orders); shorten duration or lower the rates, got {cfg.duration!r}")) from None
         if err == 0:
             break
         if err == k._ERR_OUT:
@@ -121,14 +123,8 @@ def simulate(cfg: SynthConfig) -> SynthDay:
             order_cap *= 2
         elif err == k._ERR_RING:
             ring_cap *= 2
-        elif err == k._ERR_PRICE:
-            raise ConfigError(f"synth config: the fair value left 1 .. 2**42 ticks (from initial_price "
-                              f"{cfg.initial_price}); lower fv_vol, jump_rate or jump_mean")
         else:
-            raise ConfigError(
-                "synth config: the book spread over more than "
-                f"{k._W} ticks; lower fv_vol/jump_mean or raise lp_cancel_rate"
-            )
+            raise located(cfg, _stopped(cfg, err, k))
     ev = np.zeros(len(out), dtype=EVENT_DTYPE)
     ev["exch_ts"] = out[:, k._CTS]
     ev["local_ts"] = out[:, k._CTS]
@@ -145,6 +141,31 @@ def simulate(cfg: SynthConfig) -> SynthDay:
         best_ask=out[:, k._CBA].copy(),
         config=cfg,
     )
+
+
+def _mover(cfg: SynthConfig) -> str:
+    """The key whose moves of the fair value weigh most: ``fv_vol`` (variance ``fv_vol**2`` a second) or
+    ``jump_mean`` (``jump_rate x E[jump**2]``, ``2 m**2 - m`` for a geometric mean ``m``)."""
+    m = cfg.jump_mean
+    return "fv_vol" if cfg.fv_vol**2 >= cfg.jump_rate * (2 * m * m - m) else "jump_mean"
+
+
+def _stopped(cfg: SynthConfig, err: int, k: Any) -> ConfigError:
+    """The ConfigError of a kernel that stopped with ``err`` (not a full buffer), naming the key to change."""
+    if err == k._ERR_PRICE:
+        key = "initial_price" if cfg.initial_price > MAX_PRICE_TICKS // 2 else _mover(cfg)
+        return ConfigError(f"synth config key {key!r}: the fair value moved past 2**42 ticks (4398046511104, the "
+                           f"most the generator keeps exact) from initial_price {cfg.initial_price}; lower "
+                           f"initial_price, fv_vol, jump_rate or jump_mean, got {getattr(cfg, key)!r}")
+    if err == k._ERR_ALIAS:
+        key = _mover(cfg)
+        return ConfigError(f"synth config key {key!r}: the fair value moved the book's orders over more than the "
+                           f"generator's {k._W}-tick window (resting orders are left behind until cancelled or "
+                           f"pulled); lower fv_vol, jump_rate or jump_mean, or raise lp_cancel_rate, "
+                           f"got {getattr(cfg, key)!r}")
+    return ConfigError(f"synth config key 'initial_price': a quote would be priced below 1 tick (from the fair value's "
+                       f"floor, 2 x lp_levels + 4.5 + lp_half_spread); raise initial_price or lower lp_half_spread, "
+                       f"got {cfg.initial_price!r}")
 
 
 def generate(cfg: SynthConfig) -> np.ndarray:

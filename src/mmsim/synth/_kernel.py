@@ -71,7 +71,11 @@ def _geometric(state, mean):
 # --------------------------------------------------------------------------- the book
 # Price levels live in a ring of W slots indexed by price & (W - 1); each level is a
 # doubly linked FIFO of order slots. The synthetic book spans a few dozen ticks, so
-# a ring of 2**14 never aliases; if it ever would, the kernel stops with _ERR_ALIAS.
+# a ring of 2**14 never aliases; if it ever would, the kernel stops with _ERR_ALIAS:
+# when a new level would share a slot with another price, and when the next level
+# of a side lies more than W ticks from the one emptied (the scan for it covers W
+# slots). So the best bid and ask always name a live level, and every order slot
+# the kernel indexes comes from a live level's list (numba checks no bounds).
 
 _W = 1 << 14
 _MASK = _W - 1
@@ -83,7 +87,7 @@ _OID, _OSIDE, _OPRICE, _OQTY, _ONEXT, _OPREV, _OLIVE = 0, 1, 2, 3, 4, 5, 6
 (_NLIVE, _NFREE, _BB, _BA, _NEXTID, _NBLV, _NALV, _LAST, _NOUT, _ERR) = range(10)
 _NONE_BID = np.iinfo(np.int64).min
 _NONE_ASK = np.iinfo(np.int64).max
-_ERR_OUT, _ERR_ORDERS, _ERR_RING, _ERR_ALIAS, _ERR_PRICE = 1, 2, 3, 4, 5
+_ERR_OUT, _ERR_ORDERS, _ERR_RING, _ERR_ALIAS, _ERR_PRICE, _ERR_QUOTE = 1, 2, 3, 4, 5, 6
 _MAX_FV = float(2**42)  # mmsim.synth.config.MAX_PRICE_TICKS: the fair value stays exact to 2**-10 tick
 # output columns
 _CTS, _CKIND, _CSIDE, _CPX, _CQTY, _COID, _CAGENT, _CBB, _CBA = range(9)
@@ -127,6 +131,9 @@ def _level_qty(lv, price):
 @nb.njit(cache=True)
 def _add(lv, od, live, free, st, side, price, qty):
     """Rest a new order at the back of its level; return its slot, or -1 on error."""
+    if price < 1:  # (SynthConfig's floor keeps the quotes above 0: a backstop)
+        st[_ERR] = _ERR_QUOTE
+        return -1
     i = price & _MASK
     if lv[i, _LCOUNT] > 0 and lv[i, _LPRICE] != price:
         st[_ERR] = _ERR_ALIAS
@@ -201,11 +208,15 @@ def _unlink(lv, od, live, free, st, s):
                     st[_BB] = _NONE_BID
                 else:
                     p = price - 1
+                    found = False
                     for _ in range(_W):
                         j = p & _MASK
                         if lv[j, _LCOUNT] > 0 and lv[j, _LPRICE] == p:
+                            found = True
                             break
                         p -= 1
+                    if not found:  # the next bid is more than W ticks down: the ring cannot hold the book
+                        st[_ERR] = _ERR_ALIAS
                     st[_BB] = p
         else:
             st[_NALV] -= 1
@@ -214,11 +225,15 @@ def _unlink(lv, od, live, free, st, s):
                     st[_BA] = _NONE_ASK
                 else:
                     p = price + 1
+                    found = False
                     for _ in range(_W):
                         j = p & _MASK
                         if lv[j, _LCOUNT] > 0 and lv[j, _LPRICE] == p:
+                            found = True
                             break
                         p += 1
+                    if not found:
+                        st[_ERR] = _ERR_ALIAS
                     st[_BA] = p
 
 
@@ -318,6 +333,18 @@ def _deficit(lv, st, v, levels, half_spread, depth, depth_step, pick):
     return 0, n, 0
 
 
+@nb.njit(cache=True)
+def _after(t, gap, last):
+    """``t + int(gap) + 1`` ns, or ``_NONE_ASK`` (never) when that is past ``last``: a gap of a tiny rate
+    (``_S / 1e-300`` is inf) would overflow int64, whose conversion numba leaves undefined."""
+    if not gap < float(last - t):  # (a NaN too)
+        return _NONE_ASK
+    n = int(gap)  # below 2**63 - t: float(last - t) rounds up by at most 512
+    if n >= last - t:
+        return _NONE_ASK
+    return t + n + 1
+
+
 @nb.njit(cache=True, nogil=True)
 def _kernel(seed, l3, start, end, p0, fv_vol, fv_step, jump_rate, jump_mean, noise_rate, noise_size,
             inf_on, inf_rate, horizon, edge, inf_size, levels, half_spread, stale_margin, depth, depth_step,
@@ -341,7 +368,7 @@ def _kernel(seed, l3, start, end, p0, fv_vol, fv_step, jump_rate, jump_mean, noi
     _next_u64(rng_fv)  # decorrelate the two nearby seeds
     _next_u64(rng_ag)
 
-    v_floor = 2.0 * levels + 5.0
+    v_floor = 2.0 * levels + 4.5 + half_spread  # mmsim.synth.config.price_floor: the quotes stay above 0
     # the fair-value path: change points (time, value) generated ahead of the clock,
     # kept in a ring until the clock passes them, so V(t + horizon) is known at t
     ring_t = np.zeros(ring_cap, np.int64)
@@ -350,9 +377,11 @@ def _kernel(seed, l3, start, end, p0, fv_vol, fv_step, jump_rate, jump_mean, noi
     r_count = 0
     v_gen = float(p0)
     next_diff = start + fv_step
-    next_jump = end + 1
+    # a jump after end + horizon changes no event (the clock stops at end; informed traders look horizon ahead)
+    last_jump = end + horizon if horizon <= _NONE_ASK - end else _NONE_ASK
+    next_jump = _NONE_ASK  # never, without jumps (end + 1 was reached once the diffusion passed it: 1 / 0)
     if jump_rate > 0:
-        next_jump = start + int(_exponential(rng_fv, _S / jump_rate)) + 1
+        next_jump = _after(start, _exponential(rng_fv, _S / jump_rate), last_jump)
     diff_sd = fv_vol * math.sqrt(fv_step / _S)
     v = float(p0)
 
@@ -378,7 +407,7 @@ def _kernel(seed, l3, start, end, p0, fv_vol, fv_step, jump_rate, jump_mean, noi
                 size = _geometric(rng_fv, jump_mean)
                 v_gen += size if _uniform(rng_fv) < 0.5 else -size
                 ts_gen = next_jump
-                next_jump += int(_exponential(rng_fv, _S / jump_rate)) + 1
+                next_jump = _after(next_jump, _exponential(rng_fv, _S / jump_rate), last_jump)
             else:
                 v_gen += diff_sd * _normal(rng_fv)
                 ts_gen = next_diff
@@ -407,7 +436,7 @@ def _kernel(seed, l3, start, end, p0, fv_vol, fv_step, jump_rate, jump_mean, noi
         total = r_noise + r_inf + r_cancel + r_stale + r_refill
         t_next = end
         if total > 0:
-            t_next = t + int(_exponential(rng_ag, _S / total)) + 1
+            t_next = _after(t, _exponential(rng_ag, _S / total), end)
         if ring_t[r_head] <= t_next:
             # the fair value moves first; the agents' clocks are memoryless, so redraw after
             t = max(t, ring_t[r_head])

@@ -8,6 +8,7 @@ the key (``synth config key 'duration': ...``) and, from YAML, its line.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import ClassVar
@@ -16,14 +17,20 @@ from ..config._fields import ConfigBase, Duration, Flag, Integer, Number, Text, 
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 
-__all__ = ["MAX_AHEAD", "MAX_EVENTS", "MAX_FV_POINTS", "MAX_GEOMETRIC_MEAN", "MAX_PRICE_TICKS", "MAX_RESTING_ORDERS",
-           "SynthConfig", "capacities", "load_synth_config"]
+__all__ = ["BOOK_WINDOW", "MAX_AHEAD", "MAX_EDGE", "MAX_EVENTS", "MAX_FV_MOVE", "MAX_FV_POINTS", "MAX_GEOMETRIC_MEAN",
+           "MAX_HALF_SPREAD", "MAX_PRICE_TICKS", "MAX_RESTING_ORDERS", "MAX_UNIT", "MIN_UNIT", "SynthConfig",
+           "capacities", "load_synth_config", "located", "price_floor"]
 
 _S = 1_000_000_000  # ns per second
 
 
 def _positive() -> Number:
     return Number(gt=0.0, why="a positive number")
+
+
+def _unit() -> Number:
+    return Number(ge=MIN_UNIT, le=MAX_UNIT, why="a positive number from 1e-12 to 1e12",
+                  why_high="at most 1e12 (a price times the tick, lot and contract sizes must stay a finite number)")
 
 
 def _non_negative() -> Number:
@@ -36,6 +43,25 @@ def _non_negative() -> Number:
 #: the book's prices (within 2**14 ticks of it) stay far below 2**53: exact as float64 ticks, and times a
 #: ``tick_size`` as exact as the tick itself.
 MAX_PRICE_TICKS = 2**42
+#: Ticks the generator's book can span (``_kernel._W``): its price levels live in a ring of 2**14 slots, so every
+#: resting order must lie within 16,384 ticks of the others. The kernel stops if the book would span more.
+BOOK_WINDOW = 2**14
+#: Most ``lp_half_spread`` (ticks): the providers' quotes span ``2 x lp_half_spread + 2 x lp_levels`` ticks around the
+#: fair value, so at 4,000 (and 100 levels) at most 8,200 ticks, half of :data:`BOOK_WINDOW`; the other half is
+#: room for the fair value's moves while orders rest. (100,000 wrote bids below 0 ticks; 1e300 never ended.)
+MAX_HALF_SPREAD = 4000.0
+#: Most ``informed_edge`` (ticks): no quote can be more than :data:`BOOK_WINDOW` from the fair value, so a larger
+#: edge is never met and the informed traders would never trade (``informed: false`` says that).
+MAX_EDGE = float(BOOK_WINDOW)
+#: Most of one fair-value move, ticks: a diffusion step's standard deviation (``fv_vol x sqrt(fv_step in s)``) and
+#: a jump's mean (``jump_mean``), 1/64 of :data:`BOOK_WINDOW`: a move of 16 times it (a normal draw of 16 sd, or
+#: a geometric one of 16 times its mean, 1e-7 likely) is a quarter of the window. Moves of 1e5 ticks (``fv_vol:
+#: 1e6``) left the resting orders of one side further than the window from the new quotes (a crash).
+MAX_FV_MOVE = 256.0
+#: Range of ``tick_size``, ``lot_size`` and ``contract_size``: their product times a price (up to 2**43 ticks) and
+#: a size (up to 2**46 lots) stays between about 1e-36 and 1e63, finite and far from float64's underflow, so PnL
+#: and notionals are numbers (``tick_size: 1e300`` made every PnL infinite, 1e-300 every PnL 0).
+MIN_UNIT, MAX_UNIT = 1e-12, 1e12
 #: Most of a geometric mean (sizes in lots, jumps in ticks): a draw is at most about 37 times its mean (a uniform
 #: of 53 bits), so 2**40 keeps draws below 2**46; beyond 2**53, ``1 - 1/mean`` is 1 and the draw divides by zero.
 MAX_GEOMETRIC_MEAN = 2.0**40
@@ -150,24 +176,32 @@ class SynthConfig(ConfigBase):
     format: str = setting(Text(choices=("l3", "l2"), why="'l3' or 'l2'"), "l3")
     start: int = setting(Timestamp(), 1_704_205_800 * _S)
     duration: int = setting(Duration(positive=True), 3600 * _S)
-    tick_size: float = setting(_positive(), 0.01)
-    lot_size: float = setting(_positive(), 1.0)
-    contract_size: float = setting(_positive(), 1.0)
+    tick_size: float = setting(_unit(), 0.01)
+    lot_size: float = setting(_unit(), 1.0)
+    contract_size: float = setting(_unit(), 1.0)
     initial_price: int = setting(Integer(le=MAX_PRICE_TICKS, why="at most 2**42 = 4398046511104 ticks (the fair "
                                                     "value, a float64 in ticks, must keep 2**-10 tick)"), 10_000)
     fv_vol: float = setting(_non_negative(), 0.3)
     fv_step: int = setting(Duration(positive=True), 10_000_000)
     jump_rate: float = setting(_non_negative(), 0.3)
-    jump_mean: float = setting(_geometric_mean(), 4.0)
+    jump_mean: float = setting(Number(ge=1.0, le=MAX_FV_MOVE, why=">= 1 (a geometric mean on 1, 2, ...)",
+                                      why_high="at most 256 ticks (one fair-value move: 1/64 of the generator's "
+                                               "16384-tick book window)"), 4.0)
     noise_rate: float = setting(_non_negative(), 10.0)
     noise_size_mean: float = setting(_geometric_mean(), 3.0)
     informed: bool = setting(Flag(), True)
     informed_rate: float = setting(_non_negative(), 200.0)
     informed_horizon: int = setting(Duration(positive=True), 50_000_000)
-    informed_edge: float = setting(_non_negative(), 1.0)
+    informed_edge: float = setting(Number(ge=0.0, le=MAX_EDGE, why="a finite number >= 0",
+                                          why_high="at most 16384 ticks (the generator's book window: no quote is "
+                                                   "further from the fair value, so a larger edge is never met; "
+                                                   "informed: false switches informed traders off)"), 1.0)
     informed_size_mean: float = setting(_geometric_mean(), 15.0)
     lp_levels: int = setting(Integer(ge=1, le=100), 10)
-    lp_half_spread: float = setting(_non_negative(), 0.5)
+    lp_half_spread: float = setting(Number(ge=0.0, le=MAX_HALF_SPREAD, why="a finite number >= 0",
+                                           why_high="at most 4000 ticks (the quotes, 2 x lp_half_spread + 2 x "
+                                                    "lp_levels ticks wide, must fit in half the generator's "
+                                                    "16384-tick book window)"), 0.5)
     lp_stale_margin: float = setting(_non_negative(), 0.0)
     lp_depth: int = setting(Integer(ge=1, why=">= 1 lot"), 20)
     lp_depth_step: int = setting(Integer(ge=0, why=">= 0"), 5)
@@ -185,9 +219,25 @@ class SynthConfig(ConfigBase):
             raise bad("duration", "must end before 2**63 ns after the epoch (with start)")
         if self.lp_stale_margin > self.lp_half_spread:
             raise bad("lp_stale_margin", "must not exceed lp_half_spread (fresh quotes would be stale)")
-        if self.initial_price < 4 * self.lp_levels + 10:
-            raise bad("initial_price", f"must be at least {4 * self.lp_levels + 10} ticks")
+        low = math.ceil(2 * price_floor(self))
+        if self.initial_price < low:
+            raise bad("initial_price", f"must be at least {low} ticks (twice the fair value's floor, 2 x lp_levels + "
+                                       f"4.5 + lp_half_spread: the quotes below it stay above 0)")
+        move = self.fv_vol * math.sqrt(self.fv_step / _S)
+        if move > MAX_FV_MOVE:
+            raise ConfigError(f"synth config key 'fv_vol': one diffusion step would move the fair value by "
+                              f"{move:,.6g} ticks (a standard deviation: fv_vol x sqrt(fv_step in s)), more than the "
+                              f"{MAX_FV_MOVE:g} (1/64 of the generator's 16384-tick book window) one move may; lower "
+                              f"fv_vol or fv_step, got {self.fv_vol!r}")
         self._check_size()
+
+    def replace(self, **changes: object) -> SynthConfig:
+        """Copy with fields changed (values are read as in the constructor); a config read from a file keeps the
+        file's key lines for the errors found while generating (:func:`located`)."""
+        out = super().replace(**changes)
+        if hasattr(self, "_where"):
+            object.__setattr__(out, "_where", {k: v for k, v in self._where.items() if k not in changes})
+        return out
 
     def _check_size(self) -> None:
         """Refuse a session the generator cannot hold or finish, before it runs (it raised MemoryError, ValueError
@@ -227,6 +277,13 @@ class SynthConfig(ConfigBase):
                               f"the rates, got {getattr(self, key)!r}")
 
 
+def price_floor(cfg: SynthConfig) -> float:
+    """The fair value's floor, ticks: ``2 x lp_levels + 4.5 + lp_half_spread`` (5 levels' worth above the lowest
+    quote's level). The generator reflects the fair value off it, so its bids, ``floor(V - lp_half_spread) - k`` for
+    ``k < lp_levels``, stay at ``lp_levels + 5`` ticks or more: prices are positive. 2 x 10 + 5 by default."""
+    return 2.0 * cfg.lp_levels + 4.5 + cfg.lp_half_spread
+
+
 def capacities(cfg: SynthConfig) -> tuple[int, int]:
     """The generator's first buffer sizes ``(events, fair-value points ahead)`` for ``cfg`` (checked by
     :class:`SynthConfig` to be at most :data:`MAX_EVENTS` and :data:`MAX_AHEAD`); the ahead one a power of two."""
@@ -254,4 +311,16 @@ def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
         Naming the file and line, for unreadable YAML, an unknown key, a wrong type or a bad value.
     """
     data, where = read_yaml_mapping(path, what="synth config", keys="synth config keys")
-    return SynthConfig.from_dict(data, where=where)
+    cfg = SynthConfig.from_dict(data, where=where)
+    object.__setattr__(cfg, "_where", dict(where))
+    return cfg
+
+
+def located(cfg: SynthConfig, e: ConfigError) -> ConfigError:
+    """``e`` with the file line of the key it names (``synth config key 'fv_vol': ...``), when ``cfg`` was read by
+    :func:`load_synth_config` (or :meth:`SynthConfig.replace` of one) and the key is in the file; else ``e``. For
+    the errors found while generating, after the config was read."""
+    from ..config._fields import locate
+
+    where = getattr(cfg, "_where", None)
+    return locate(e, where, SynthConfig) if where else e
