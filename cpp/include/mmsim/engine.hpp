@@ -175,8 +175,9 @@ struct ThroughPrint {
 // Replay the book only (as replay_bbo) and count the TRADE prints through the book by
 // more than `band` of the best price they went through: a seller's print (side -1)
 // below the best bid before it, a buyer's (+1) above the best ask before it, an
-// unknown aggressor's (0) either, by more than band * that best price (exact in
-// long double: band 0.1 and a print at exactly 10% is not counted); only where that
+// unknown aggressor's (0) either, by more than band * that best price (compared in long
+// double; the double 0.1 is a hair above 1/10, so a print exactly 10% through is not
+// counted); only where that
 // best price is > 0 (a relative band means nothing at or below 0) and its side is not
 // empty. EXECUTE events (at a resting order's own price) are not looked at. The first
 // min(count, keep) such prints go to first[0..). Allocates nothing per event. Of
