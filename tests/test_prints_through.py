@@ -15,7 +15,7 @@ import json
 
 import numpy as np
 import pytest
-from _corpus import T0, bn_diff, bn_text, bn_trade, lobster
+from _corpus import LOB_MSG, T0, bn_diff, bn_text, bn_trade, lobster
 from conftest import make_events, synth_day
 
 import mmsim
@@ -180,6 +180,22 @@ def test_a_trade_implied_store_keeps_the_line_of_the_first_print(tmp_path, capsy
     q = mmsim.load(tmp_path / "s").meta["quirks"]["prints_through_book"]
     assert (q["count"], q["at"], q["price"], q["best"]) == (1, "cap.gz: line 3", "1.00", "61800.0")
     assert err[-1] == WARNING.replace("(event 6)", f"(event {q['event']})")
+
+
+def test_a_lobster_hidden_execution_far_over_the_ask_is_recorded_with_its_line(tmp_path):
+    # Line 6 of the corpus day: a hidden execution (type 5) of a sell order (-1: a buyer took it) at $110.55
+    # (1105500 in the file's dollars x 10000: 11055 ticks of $0.01) while the ask is $100.02 (10002 ticks): 1053
+    # ticks over it, more than 10% of 10002 (1000.2). The price is quoted as the line writes it, the ask as the
+    # orderbook row writes it (ticks x 100).
+    m = list(LOB_MSG)
+    m[5] = "34200.6,5,0,3,1105500,-1"
+    srcs, mp = lobster(tmp_path, msg=m)
+    st = convert(srcs, tmp_path / "s", format="lobster")
+    ev = np.asarray(st.events)
+    (at,) = np.flatnonzero((ev["kind"] == int(T)) & (ev["price"] == 11055))
+    assert st.meta["quirks"]["prints_through_book"] == {
+        "count": 1, "band": 0.1, "event": int(at), "at": f"{mp.name}: line 6", "side": 1, "price": "1105500",
+        "best": "1000200", "price_ticks": 11055, "best_ticks": 10002}
 
 
 def test_lobster_and_synth_stores_get_no_quirk(tmp_path):
