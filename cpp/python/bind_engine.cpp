@@ -4,10 +4,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstddef>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include <signal.h>
 #include <unistd.h>
@@ -430,6 +433,35 @@ void bind_engine(py::module_ &m) {
     }, py::arg("events"), py::arg("control") = nullptr,
        "Best bid/ask and their sizes after each event (exchange book); `control`: a Progress whose stop "
        "request ends a call on another thread (the interpreter's exit).");
+
+    m.def("prints_through_book", [](const py::buffer &events, double band, int64_t keep, Progress *control) {
+        const py::buffer_info info = event_buffer(events);
+        const int64_t n = info.shape[0];
+        if (!std::isfinite(band) || band < 0) throw py::value_error("band must be a finite fraction >= 0");
+        if (keep < 0 || keep > 1000) throw py::value_error("keep must be in [0, 1000]");
+        std::vector<ThroughPrint> first(static_cast<size_t>(keep));
+        int64_t count = 0;
+        interruptible([&](const PassOptions &opt) {
+            count = prints_through_book(static_cast<const Event *>(info.ptr), n, band, first.data(), keep, opt);
+        }, control);
+        const int64_t k = std::min(count, keep);
+        py::array_t<int64_t> idx(k), price(k), best(k), side(k);
+        for (int64_t j = 0; j < k; ++j) {
+            idx.mutable_at(j) = first[j].index;
+            price.mutable_at(j) = first[j].price;
+            best.mutable_at(j) = first[j].best;
+            side.mutable_at(j) = first[j].side;
+        }
+        py::dict d;
+        d["count"] = count;
+        d["index"] = idx;
+        d["price"] = price;
+        d["best"] = best;
+        d["side"] = side;
+        return d;
+    }, py::arg("events"), py::arg("band"), py::arg("keep") = 3, py::arg("control") = nullptr,
+       "TRADE prints through the book by more than `band` (a fraction) of the best price they went through: "
+       "count, and index, price, best (ticks) and side of the first min(count, keep); `control` as for replay_bbo.");
 
     m.def("compute_signals", [](const py::buffer &events, const MmsimSignalParams &params, Progress *control) {
         const py::buffer_info info = event_buffer(events);

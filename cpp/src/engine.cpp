@@ -2,11 +2,13 @@
 #include "mmsim/engine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cxxabi.h>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -598,6 +600,41 @@ void replay_bbo(const Event *ev, int64_t n, int64_t *best_bid, int64_t *best_ask
         bid_qty[i] = book.bids.best_qty();
         ask_qty[i] = book.asks.best_qty();
     }
+}
+
+int64_t prints_through_book(const Event *ev, int64_t n, double band, ThroughPrint *first, int64_t keep,
+                            const PassOptions &options) {
+    if (!std::isfinite(band) || band < 0)
+        throw std::invalid_argument("prints_through_book: band must be a finite fraction >= 0");
+    if (keep < 0) throw std::invalid_argument("prints_through_book: keep must be >= 0");
+    const long double f = band;
+    // Whether `price` is more than band * best from `best` (> 0), `through` it already.
+    auto far = [f](int64_t best, int64_t dist) {
+        return best > 0 && dist > 0 && static_cast<long double>(dist) > f * static_cast<long double>(best);
+    };
+    Book book;
+    int64_t count = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        check_stop_at(options, i);
+        check_time(ev, i);
+        const Event &e = ev[i];
+        if (e.kind == static_cast<uint8_t>(Kind::Trade) && e.side >= -1 && e.side <= 1) {
+            // Prices lie in [-2^62, 2^62) (the book refuses others): the differences fit in int64.
+            const int64_t bid = book.bids.best(), ask = book.asks.best();
+            int64_t best = 0;
+            const bool in_range = e.price >= -kMaxPrice && e.price < kMaxPrice;  // else apply refuses it below
+            if (in_range && e.side <= 0 && bid != kNoBid && far(bid, bid - e.price))
+                best = bid;
+            else if (in_range && e.side >= 0 && ask != kNoAsk && far(ask, e.price - ask))
+                best = ask;
+            if (best > 0) {
+                if (count < keep) first[count] = ThroughPrint{i, e.price, best, e.side};
+                ++count;
+            }
+        }
+        book.apply(e, i);
+    }
+    return count;
 }
 
 void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params, double *out,

@@ -1483,6 +1483,25 @@ void queue_position_of_fills() {
                                    t.fills[0].level_qty_at_fill == -1);
 }
 
+// prints_through_book: a seller's print more than band * bid under the bid, a buyer's more than band * ask over
+// the ask, counted against the book before each; the first `keep` described; a price the book refuses is its error.
+void prints_through_book_counts_the_far_ones() {
+    // Book 100 / 101, band 0.1: 10% of 100 is 10 ticks, of 101 is 10.1.
+    auto e = book_plus({ev(2000, Kind::Trade, kAsk, 90, 1), ev(3000, Kind::Trade, kAsk, 89, 1),
+                        ev(4000, Kind::Trade, kBid, 111, 1), ev(5000, Kind::Trade, kBid, 112, 1),
+                        ev(6000, Kind::Trade, 0, 89, 1), ev(7000, Kind::Trade, kAsk, 1000, 1)});
+    ThroughPrint first[2] = {};
+    CHECK(prints_through_book(e.data(), int64_t(e.size()), 0.1, first, 2) == 3);
+    CHECK(first[0].index == 3 && first[0].price == 89 && first[0].best == 100 && first[0].side == kAsk);
+    CHECK(first[1].index == 5 && first[1].price == 112 && first[1].best == 101 && first[1].side == kBid);
+    CHECK(prints_through_book(e.data(), int64_t(e.size()), 0.1, nullptr, 0) == 3);
+    // A price outside the engine's range is not compared (no overflow), and the book refuses it as replay_bbo does.
+    auto bad = book_plus({ev(2000, Kind::Trade, kAsk, std::numeric_limits<int64_t>::min(), 1)});
+    CHECK(data_error([&] { prints_through_book(bad.data(), int64_t(bad.size()), 0.1, first, 2); }, 2,
+                     "event 2: TRADE has price -9223372036854775808 outside the range the engine accepts "
+                     "([-2^62, 2^62) ticks)"));
+}
+
 int main() {
     const std::vector<std::pair<const char *, std::function<void()>>> tests = {
         {"queue_then_partial_fill", queue_then_partial_fill},
@@ -1521,6 +1540,7 @@ int main() {
         {"timer_first_period_sees_no_later_data", timer_first_period_sees_no_later_data},
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
         {"record_buffer_grows_a_step_at_a_time", record_buffer_grows_a_step_at_a_time},
+        {"prints_through_book_counts_the_far_ones", prints_through_book_counts_the_far_ones},
     };
     for (const auto &t : tests) {
         const int before = failures;

@@ -16,7 +16,14 @@ from ._interrupt import exit_guarded
 from .errors import DataError
 from .events import as_event_array
 
-__all__ = ["events_and_meta", "replay_bbo"]
+#: How far through the best price a TRADE print may go, as a fraction of that best price, before it is counted as
+#: "through the book" (:func:`prints_through_book`; docs/data.md, "Prints through the book"). No venue lets one
+#: order trade that far through its book in one step (Binance bands BTCUSDT perpetual orders at about +-5% of the
+#: mark price, PERCENT_PRICE; US equities' LULD bands are 5-10% for most stocks), and an L2 feed batched over
+#: 100 ms is not stale by that much. The engine takes it as an argument: this is its one source.
+THROUGH_BOOK_BAND = 0.10
+
+__all__ = ["THROUGH_BOOK_BAND", "events_and_meta", "prints_through_book", "replay_bbo"]
 
 
 def events_and_meta(events: Any) -> tuple[np.ndarray, dict[str, Any]]:
@@ -89,3 +96,40 @@ def replay_bbo(events: Any) -> dict[str, np.ndarray]:
     arr, _ = events_and_meta(events)
     # A bad event raises mmsim.DataError (with .index) from the engine.
     return dict(exit_guarded(lambda control: _engine.replay_bbo(arr, control)))
+
+
+def prints_through_book(events: Any, band: float = THROUGH_BOOK_BAND, keep: int = 3) -> dict[str, Any]:
+    """The TRADE prints through the book by more than ``band`` of the best price they went through.
+
+    A print with aggressor side -1 (a seller hit the bid) priced below the best bid before it, or +1 above the
+    best ask before it, by more than ``band`` times that best price; side 0 (unknown aggressor) below the best bid
+    or above the best ask so. Only where that best price is > 0 (a relative band means nothing at or below 0) and
+    its side of the book is not empty; EXECUTE events (at a resting order's own price) are not looked at. The
+    book is the exchange book of :func:`replay_bbo`, one pass, nothing allocated per event.
+
+    Parameters
+    ----------
+    events : ndarray or EventStore
+        Events of :data:`mmsim.EVENT_DTYPE`.
+    band : float
+        The fraction (``0.10``: 10%); a print exactly ``band`` through is not counted.
+    keep : int
+        How many of the first such prints to describe (0 to 1000).
+
+    Returns
+    -------
+    dict
+        ``count`` (int: all such prints); ``index``, ``price``, ``best`` (ticks) and ``side`` (+1, -1, 0), each an
+        int64 array of the first ``min(count, keep)``, in event order.
+
+    Raises
+    ------
+    DataError
+        A bad event, naming its index (as :func:`replay_bbo`).
+    ValueError
+        ``band`` not a finite number >= 0, or ``keep`` outside [0, 1000].
+    """
+    arr, _ = events_and_meta(events)
+    out = dict(exit_guarded(lambda control: _engine.prints_through_book(arr, float(band), int(keep), control)))
+    out["count"] = int(out["count"])
+    return out

@@ -162,6 +162,31 @@ void feed_deliveries(const Event *events, int64_t n, const LatencyModel &feed, u
 void replay_bbo(const Event *events, int64_t n, int64_t *best_bid, int64_t *best_ask, int64_t *bid_qty,
                 int64_t *ask_qty, const PassOptions &options = {});
 
+// One TRADE print through the book (prints_through_book): event `index`, its `price`,
+// the `best` price it went through (ticks; the best bid for a seller's print, the best
+// ask for a buyer's, before the event) and its aggressor `side` (+1, -1 or 0).
+struct ThroughPrint {
+    int64_t index;
+    int64_t price;
+    int64_t best;
+    int8_t side;
+};
+
+// Replay the book only (as replay_bbo) and count the TRADE prints through the book by
+// more than `band` of the best price they went through: a seller's print (side -1)
+// below the best bid before it, a buyer's (+1) above the best ask before it, an
+// unknown aggressor's (0) either, by more than band * that best price (compared in long
+// double; the double 0.1 is a hair above 1/10, so a print exactly 10% through is not
+// counted); only where that
+// best price is > 0 (a relative band means nothing at or below 0) and its side is not
+// empty. EXECUTE events (at a resting order's own price) are not looked at. The first
+// min(count, keep) such prints go to first[0..). Allocates nothing per event. Of
+// `options`, only `stop` and `poll` are read, as for replay_bbo. Throws DataError for a
+// bad event (as replay_bbo) and std::invalid_argument for a band that is not finite
+// and >= 0 or a negative keep.
+int64_t prints_through_book(const Event *events, int64_t n, double band, ThroughPrint *first, int64_t keep,
+                            const PassOptions &options = {});
+
 // Signals over a whole event array exactly as the engine's local side sees them:
 // out holds n * MMSIM_SIG_COUNT doubles, row i = values after event i. A stop request
 // (options.stop, options.poll, as for replay_bbo) throws PassInterrupted.

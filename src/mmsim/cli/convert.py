@@ -47,7 +47,7 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
                    help="L2 data: a print hides the levels it went through until the next depth update of "
                         "the side (docs/data.md, 'A trade-implied book')")
     add_force(p, "replace an existing event store")
-    add_quiet(p, "no progress bar, and the summary line only (no pre-open or trade-implied line)")
+    add_quiet(p, "no progress bar, and the summary line only (no pre-open or trade-implied line; a warning stays)")
     p.set_defaults(func=cmd)
     return p
 
@@ -104,12 +104,16 @@ def cmd(args: argparse.Namespace) -> int:
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
     from ..data.implied import QUIRK
-    from ..report.setup import implied_label
+    from ..report.setup import implied_label, through_warning
 
     # -q: the one summary line only (docs/config.md: "a one-line summary stays"; newcomer17: the pre-open line stayed).
-    for line in (preopen_line(store.meta), implied_label((store.meta.get("quirks") or {}).get(QUIRK))):
+    quirks = store.meta.get("quirks") or {}
+    for line in (preopen_line(store.meta), implied_label(quirks.get(QUIRK))):
         if line and not args.quiet:
             print(line, file=sys.stderr)
+    # A warning, -q or not: prints far through the book fill resting orders (docs/data.md, "Prints through the book").
+    if (warn := through_warning(quirks.get("prints_through_book"))) is not None:
+        print(warn, file=sys.stderr)
     return 0
 
 

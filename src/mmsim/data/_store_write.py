@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import secrets
 import shutil
 import struct
+from decimal import Decimal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -273,13 +275,16 @@ _FAR = re.compile(r"price (-?\d+) is too far from price (-?\d+) \(event (\d+)\)"
 
 
 def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, Any], where: Callable[[int], str],
-                  quote: Callable[[int, int], str | None] | None = None) -> None:
-    """Check a written store's ``count`` events replay (see :meth:`mmsim.data.store.EventStoreWriter.close`).
+                  quote: Callable[[int, int], str | None] | None = None,
+                  named: Callable[[int], str | None] | None = None) -> dict[str, Any] | None:
+    """Check a written store's ``count`` events replay (see :meth:`mmsim.data.store.EventStoreWriter.close`);
+    returns its ``quirks.prints_through_book`` (:func:`through_book_quirk`), None when it has no such print.
 
     ``rows_path`` holds each event's packed source position (int64) and
     ``where`` names one; a fault raises :class:`mmsim.DataError` naming the
     source position and the event index in the store. ``quote`` (a loader's) gives the price of so
     many ticks as written at a source position: a price too far from the book is quoted so, not in ticks.
+    ``named`` gives a source position as ``meta.json`` names it (``"NAME: line N"``, None when unknown).
     """
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
 
@@ -330,4 +335,74 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
                 why = (f"price {mine or far[1] + ' ticks'} is too far from price {theirs or far[2] + ' ticks'} "
                        f"({where(int(rows[other])) + ', ' if theirs else ''}event {other}){why[far.end():]}")
             raise DataError(f"{where(int(rows[idx]))}: {why} (event {idx} of the store)") from None
+    quirk = through_book_quirk(ev[:count], rows, meta, quote, named) if count else None
     del ev, rows
+    return quirk
+
+
+#: The ``quirks`` key of a store with TRADE prints through the book (:func:`through_book_quirk`).
+THROUGH_QUIRK = "prints_through_book"
+
+
+def source_name(known: tuple[str, str, int] | None) -> str | None:
+    """``"NAME: line N"`` of a writer's ``(file, unit, row)`` source position (None: unknown): the file's name, as
+    meta.json's ``source`` gives it (the path as typed means nothing once the store is read from elsewhere)."""
+    return None if known is None else f"{Path(known[0]).name}: {known[1]} {known[2]}"
+
+
+def with_through_quirk(meta_path: Path, meta: dict[str, Any], quirk: dict[str, Any] | None) -> dict[str, Any]:
+    """``meta`` with ``quirks.prints_through_book`` set to ``quirk`` (removed when None: a rewritten store's own
+    replay decides), ``meta_path`` rewritten when that changed it."""
+    quirks = dict(meta.get("quirks") or {})
+    if quirks.get(THROUGH_QUIRK) == quirk:
+        return meta
+    if quirk is None:
+        del quirks[THROUGH_QUIRK]
+    else:
+        quirks[THROUGH_QUIRK] = quirk
+    meta = {**meta, "quirks": quirks}
+    meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return meta
+
+
+def _price_text(ticks: int, tick_size: float) -> str:
+    """``ticks`` times ``tick_size`` as a plain decimal with the tick's decimals (``61800.0`` at tick 0.1, ``4800.00``
+    at 0.25), for a price no file quotes."""
+    return format(Decimal(repr(float(tick_size))) * ticks, "f")
+
+
+def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],
+                       quote: Callable[[int, int], str | None] | None = None,
+                       named: Callable[[int], str | None] | None = None) -> dict[str, Any] | None:
+    """``quirks.prints_through_book`` of a store's events ``ev`` (``rows``: their packed source positions), None
+    when no TRADE print went through the book by more than :data:`mmsim.replay.THROUGH_BOOK_BAND` of its best price
+    (:func:`mmsim.replay.prints_through_book`; docs/data.md, "Prints through the book"). The store is kept: a
+    capture with one bad print still converts, and the print still fills resting orders, as any print.
+
+    The mapping: ``count`` (all such prints), ``band`` (the fraction), and the first one's ``event`` (index in the
+    store), ``at`` (``named`` of its source position, ``"NAME: line N"``; None when unknown), ``side`` (-1: a
+    seller's print under the best bid, +1: a buyer's over the best ask, 0: unknown aggressor), ``price`` and ``best``
+    (as the file writes them where ``quote`` gives them, else ticks times the tick size) and ``price_ticks``,
+    ``best_ticks``. A store rewritten from another (a trade-implied book) has no source positions: the old store's
+    ``at``, ``price`` and ``best`` are kept when its first print is this one (same side, price and best in ticks).
+    """
+    from ..replay import THROUGH_BOOK_BAND, prints_through_book
+
+    found = prints_through_book(ev, THROUGH_BOOK_BAND, keep=1)
+    if not found["count"]:
+        return None
+    i, price, best = int(found["index"][0]), int(found["price"][0]), int(found["best"][0])
+    packed = int(rows[i])
+    tick = float(meta.get("tick_size") or 1.0)
+    q = quote if quote is not None and packed >= 0 else None
+    quirk: dict[str, Any] = {
+        "count": found["count"], "band": THROUGH_BOOK_BAND, "event": i, "at": named(packed) if named else None,
+        "side": int(found["side"][0]),
+        "price": (q(packed, price) if q else None) or _price_text(price, tick),
+        "best": (q(packed, best) if q else None) or _price_text(best, tick),
+        "price_ticks": price, "best_ticks": best,
+    }
+    old = (meta.get("quirks") or {}).get(THROUGH_QUIRK)
+    if quirk["at"] is None and isinstance(old, dict) and all(old.get(k) == quirk[k] for k in ("side", "price_ticks", "best_ticks")):
+        quirk.update({k: old[k] for k in ("at", "price", "best") if isinstance(old.get(k), str)})
+    return quirk

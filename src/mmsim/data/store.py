@@ -34,7 +34,7 @@ from ._store_write import (
     _beside,
     _npy_header,
     check_receive_times, clock_outlier, commit_store, events_digest, make_parents, remove_parents,
-    _replay_check,
+    _replay_check, source_name, with_through_quirk,
     _target_state,
 )
 
@@ -451,13 +451,7 @@ class EventStoreWriter:
             raise DataError(f"{self.where(bad[0])}: {bad[1]}")
         offset, packed = -self.min_latency, self.min_latency_at
         self.shift_local_ts(offset)
-        known = self._source_of(packed)
-        if known is None:
-            return offset, None
-        # The file's name, as meta.json's `source` gives it: the path as typed means nothing
-        # once the store is read from another directory.
-        path, unit, row = known
-        return offset, f"{Path(path).name}: {unit} {row}"
+        return offset, source_name(self._source_of(packed))
 
     def shift_local_ts(self, offset_ns: int, chunk: int = 1 << 20) -> None:
         """Add ``offset_ns`` to every ``local_ts`` already written (chunked, in place)."""
@@ -514,8 +508,8 @@ class EventStoreWriter:
             meta.setdefault(key, None)
         check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        if validate:
-            self._validate(meta)
+        if validate:  # its quirks.prints_through_book added to meta.json (or an old store's dropped)
+            meta = with_through_quirk(self._meta_path, meta, self._validate(meta))
         self._rows_path.unlink()
         replaced = self._commit()
         self._closed = True
@@ -523,13 +517,14 @@ class EventStoreWriter:
         st.replaced = replaced
         return st
 
-    def _validate(self, meta: dict[str, Any]) -> None:
+    def _validate(self, meta: dict[str, Any]) -> dict[str, Any] | None:
         if self.count == 0:
             if self.sources:
                 names = ", ".join(p for p, _ in self.sources)
                 raise DataError(f"{names}: no market events (an empty file or a header only); no store written")
-            return
-        _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote)
+            return None
+        return _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote,
+                             lambda p: source_name(self._source_of(p)))
 
     def _commit(self) -> bool:
         """Rename the finished store into place (:func:`._store_write.commit_store`); True when it replaced one."""

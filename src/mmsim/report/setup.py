@@ -23,7 +23,8 @@ from ..events import DIGEST_KEY
 from ._format import format_span
 
 __all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label",
-           "identity_keys", "implied_label", "implied_note", "latency_label", "queue_label", "setup_rows", "units_warning"]
+           "identity_keys", "implied_label", "implied_note", "latency_label", "queue_label", "setup_rows", "through_label",
+           "through_warning", "units_warning"]
 
 
 #: Keys of a store's meta.json that identify the data a run replayed (a report and
@@ -319,6 +320,8 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "levels": meta.get("levels"),
         # the store's book moved by prints (mmsim.data.implied; docs/data.md, "A trade-implied book"): its counts
         "trade_implied_book": (meta.get("quirks") or {}).get("trade_implied_book"),
+        # TRADE prints far through the book, which fill resting orders as any print (docs/data.md, "Prints through the book")
+        "prints_through_book": (meta.get("quirks") or {}).get("prints_through_book"),
         "start_ts": int(t_start),
         "end_ts": int(t_end),
         "span_s": (int(t_end) - int(t_start)) / 1e9,
@@ -410,6 +413,31 @@ def implied_label(quirk: Any) -> str | None:
             "levels until the side's next depth update: docs/data.md, \"A trade-implied book\")")
 
 
+def through_label(quirk: Any) -> str | None:
+    """The words for a store with TRADE prints through the book (its ``quirks.prints_through_book``:
+    :func:`mmsim.data._store_write.through_book_quirk`), else None: the report's data row."""
+    if not isinstance(quirk, Mapping) or not isinstance(quirk.get("count"), int) or quirk["count"] <= 0:
+        return None
+    n, band = quirk["count"], quirk.get("band")
+    pct = f"{band:.0%}" if isinstance(band, (int, float)) else "10%"
+    return (f"{n:,} trade print{'' if n == 1 else 's'} more than {pct} through the book, which can fill resting orders "
+            "(quirks.prints_through_book)")
+
+
+def through_warning(quirk: Any) -> str | None:
+    """The line ``mmsim convert`` prints for a store with TRADE prints through the book: :func:`through_label` and
+    where the first one is (its source position, event index, price and the best price it went through)."""
+    label = through_label(quirk)
+    if label is None:
+        return None
+    side, price, best = quirk.get("side"), quirk.get("price"), quirk.get("best")
+    below = side == -1 or (side == 0 and (quirk.get("price_ticks") or 0) < (quirk.get("best_ticks") or 0))
+    what = {-1: "a sell", 1: "a buy"}.get(side, "a print (aggressor unknown)")
+    at = f"{quirk['at']} (event {quirk.get('event')})" if quirk.get("at") else f"event {quirk.get('event')}"
+    return (f"warning: {label[:label.index(' (quirks.')]}; the first: {at}, {what} at {price} with the best "
+            f"{'bid' if below else 'ask'} at {best} (quirks.prints_through_book; docs/data.md \"Prints through the book\")")
+
+
 def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The setup as (label, text) rows, for the terminal header and the HTML."""
     d = setup["data"]
@@ -426,9 +454,9 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         data = (f"{what + ', ' if what else ''}{_ts(start)} → {_ts(d['end_ts'])} UTC ({format_span(d['end_ts'] - start)}, "
                 f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)}{more}; "
                 f"{d['n_events']:,} in all)")
-    implied = implied_label(d.get("trade_implied_book"))
-    if implied:
-        data += f"; {implied}"
+    for note in (implied_label(d.get("trade_implied_book")), through_label(d.get("prints_through_book"))):
+        if note:
+            data += f"; {note}"
     s = setup["strategy"]
     if s["path"] is None:
         strat = f"{s['label'] or '?'} (parameters not recorded: a bare mmsim.run; see docs/reports.md)"
