@@ -1,0 +1,150 @@
+"""Messages that named the wrong thing (breaker24, fixed by msgs24): an empty side's marker quoted as a price,
+a Python integer size shown as a float, a numba rule's bad return code with its context twice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import make_events
+
+import mmsim
+from mmsim import Kind, Order, Quote
+from mmsim.numba_strategy import numba_strategy
+
+WHEN = f"at local time {mmsim.engine.format_ts(1000)}"
+# A one-sided book: bids only at t=1000 (the ask side is empty), or asks only.
+BIDS_ONLY = make_events([(1000, Kind.DEPTH, 1, 100, 10), (2000, Kind.DEPTH, 1, 100, 11)])
+ASKS_ONLY = make_events([(1000, Kind.DEPTH, -1, 101, 10), (2000, Kind.DEPTH, -1, 101, 11)])
+ASK_EMPTY = ("is the empty-side marker of view.best_ask (the ask side is empty: check view.ask_qty > 0 before "
+             "quoting from it)")
+BID_EMPTY = ("is the empty-side marker of view.best_bid (the bid side is empty: check view.bid_qty > 0 before "
+             "quoting from it)")
+
+
+class Both(mmsim.Strategy):
+    """Quotes at the local best on both sides, empty or not (the mistake)."""
+
+    def quote(self, view):
+        return Quote(view.best_bid, 1, view.best_ask, 1)
+
+
+class LadderAsk(mmsim.Strategy):
+    def quote(self, view):
+        return Quote.ladder(bids=[(view.best_bid, 1)], asks=[(view.best_ask + 0, 1)])
+
+
+class IocAtBestBid(mmsim.Strategy):
+    def quote(self, view):
+        return Quote.keep(orders=[Order.ioc(-1, view.best_bid, 1)])
+
+
+def test_a_python_quote_at_the_empty_ask_is_named_as_the_marker():
+    """Was ``quote ask_px = 9223372036854775807 is out of range``."""
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(BIDS_ONLY, Both())
+    assert str(info.value) == f"strategy Both returned an invalid quote {WHEN}: quote ask_px = 9223372036854775807 {ASK_EMPTY}"
+
+
+def test_a_python_quote_at_the_empty_bid_is_named_as_the_marker():
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(ASKS_ONLY, Both())
+    assert str(info.value) == f"strategy Both returned an invalid quote {WHEN}: quote bid_px = -9223372036854775808 {BID_EMPTY}"
+
+
+class FloatAsk(mmsim.Strategy):
+    def quote(self, view):
+        return Quote(float(view.best_bid), 1, float(view.best_ask), 1)
+
+
+def test_a_python_quote_at_the_marker_as_a_float_is_named_by_the_engines_message():
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(BIDS_ONLY, FloatAsk())
+    assert str(info.value) == (f"strategy FloatAsk returned an invalid quote {WHEN}: quote ask_px = "
+                               f"9.2233720368547758e+18 {ASK_EMPTY}")
+
+
+def test_a_ladder_level_and_an_explicit_orders_price_at_the_marker_are_named():
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(BIDS_ONLY, LadderAsk(), mmsim.Config(ladder_levels=2))
+    # (Quote.ladder refuses it as it is built, inside quote(): the line is the strategy's)
+    assert str(info.value) == (f"strategy LadderAsk raised TypeError in quote() {WHEN}: Quote.ladder: asks[0] price = "
+                               f"9223372036854775807 {ASK_EMPTY} (test_msgs24.py line 33)")
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(ASKS_ONLY, IocAtBestBid())
+    assert str(info.value) == (f"strategy IocAtBestBid raised TypeError in quote() {WHEN}: Quote.ladder: order 0 price "
+                               f"= -9223372036854775808 {BID_EMPTY} (test_msgs24.py line 38)")
+
+
+@numba_strategy(params={"ladder": 0.0, "order": 0.0})
+def quote_best(view, params, state, out):
+    """Quote the local best on both sides without looking at the sizes: 1-level, ladder level 0, or an IOC."""
+    if params.order > 0:
+        out.n_orders = 1
+        out.order_type[0] = 2
+        out.order_side[0] = 1
+        out.order_px[0] = view.best_ask
+        out.order_qty[0] = 1.0
+        return 0
+    if params.ladder > 0:
+        out.n_bid_levels = 1
+        out.n_ask_levels = 1
+        out.bid_ladder_px[0] = view.best_bid
+        out.bid_ladder_qty[0] = 1.0
+        out.ask_ladder_px[0] = view.best_ask
+        out.ask_ladder_qty[0] = 1.0
+        return 1
+    out.bid_px = view.best_bid
+    out.ask_px = view.best_ask
+    out.bid_qty = 1.0
+    out.ask_qty = 1.0
+    return 1
+
+
+NUMBA_BID = ("is out of range (-2^63 is the empty-side marker of view.best_bid (if the bid side is empty, check "
+             "view.bid_qty > 0 before quoting from it), and what numba's int() makes of inf, NaN or a number beyond "
+             "int64, and what an int64 sum that wrapped around gives, e.g. best_ask + 1 on an empty ask side, where "
+             "best_ask is 2^63 - 1: the strategy most likely computed a non-finite or wrapped price)")
+
+
+@pytest.mark.parametrize("path", ["fast", "python", "pure"])
+def test_a_numba_rules_quote_at_an_empty_side_is_named_as_the_marker(path):
+    """Was ``quote ask_px = 9.2233720368547758e+18 is out of range`` on all three paths (the engine's message)."""
+    def make(**params):
+        rule = quote_best(**params)
+        return rule if path == "fast" else rule.python(pure=path == "pure")
+
+    cases = [
+        (BIDS_ONLY, {}, "returned an invalid quote", f"quote ask_px = 9.2233720368547758e+18 {ASK_EMPTY}"),
+        (BIDS_ONLY, {"ladder": 1.0}, "returned an invalid quote",
+         f"quote ask level 0 price = 9.2233720368547758e+18 {ASK_EMPTY}"),
+        (BIDS_ONLY, {"order": 1.0}, "sent an invalid order", f"order 0 order_px = 9.2233720368547758e+18 {ASK_EMPTY}"),
+        (ASKS_ONLY, {}, "returned an invalid quote", f"quote bid_px = -9.2233720368547758e+18 {NUMBA_BID}"),
+    ]
+    for events, params, verb, said in cases:
+        with pytest.raises(mmsim.StrategyError) as info:
+            mmsim.run(events, make(**params), mmsim.Config(ladder_levels=2))
+        assert str(info.value) == f"strategy quote_best {verb} {WHEN}: {said}", params
+
+
+class HugeSize(mmsim.Strategy):
+    def __init__(self, size):
+        self.size = size
+
+    def quote(self, view):
+        return Quote(view.best_bid, self.size, view.best_ask, 1)
+
+
+BOOK = make_events([(1000, Kind.DEPTH, 1, 100, 10), (1000, Kind.DEPTH, -1, 101, 10)])
+
+
+@pytest.mark.parametrize(("size", "said"), [
+    (2**62, "4611686018427387904"),  # exact as a float: the engine named 4.6116860184273879e+18
+    (np.int64(2**53), "9007199254740992"),  # the first integer out of range
+    (np.uint64(2**63 + 5), "9223372036854775813"),
+    (-(2**60), "-1152921504606846976"),
+])
+def test_an_integer_size_out_of_range_is_quoted_as_the_integer(size, said):
+    """Was ``quote bid_qty = 4.6116860184273879e+18 is out of range`` for ``2**62``."""
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(BOOK, HugeSize(size))
+    assert str(info.value) == f"strategy HugeSize returned an invalid quote {WHEN}: quote bid_qty = {said} is out of range"
