@@ -148,3 +148,29 @@ def test_an_integer_size_out_of_range_is_quoted_as_the_integer(size, said):
     with pytest.raises(mmsim.StrategyError) as info:
         mmsim.run(BOOK, HugeSize(size))
     assert str(info.value) == f"strategy HugeSize returned an invalid quote {WHEN}: quote bid_qty = {said} is out of range"
+
+
+@numba_strategy(params={"code": 7.0})
+def ret_code(view, params, state, out):
+    return int(params.code)
+
+
+@numba_strategy(params={"size": 1.0})
+def ret_float(view, params, state, out):
+    return 1.5
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_rules_bad_return_code_on_the_python_path_says_its_context_once(pure):
+    """Was ``strategy ret7 raised StrategyError in quote() at local time X: strategy ret7 at local time X ns: the
+    strategy returned ...``; now as the fast path says it."""
+    said = ("the strategy returned a value other than 0 (no change) or 1 (quote in out) (it returned 7)")
+    for strat in (ret_code(), ret_code().python(pure=pure)):
+        with pytest.raises(mmsim.StrategyError) as info:
+            mmsim.run(BOOK, strat)
+        assert str(info.value) == f"strategy ret_code failed {WHEN}: {said}"
+    # Another refused return (not an integer: the fast path cannot compile it, the Python path runs it): once too.
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(BOOK, ret_float.python(pure=pure))
+    assert str(info.value) == (f"strategy ret_float failed {WHEN}: the rule must return an integer (0 = no change, "
+                               "1 = out holds the quote), it returned 1.5")

@@ -130,6 +130,10 @@ def strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
     exc = holder.get("exc")
     if code == _CODE["PYTHON_ERROR"] and isinstance(exc, _RefusedQuote):
         return StrategyError(f"strategy {label} returned an invalid quote {when}: {exc}")
+    detail = getattr(exc, "_mmsim_detail_", None)
+    if code == _CODE["PYTHON_ERROR"] and isinstance(exc, StrategyError) and detail:
+        # mmsim refused what a rule's Python path returned (its return code): the context once, as the fast path
+        return StrategyError(f"strategy {label} failed {when}: {detail}")
     if code == _CODE["PYTHON_ERROR"] and exc is not None:
         what = message[: -len(" failed")] if message in ("on_fill failed", "on_reject failed", "on_expire failed") \
             else "quote"
