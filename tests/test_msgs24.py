@@ -174,3 +174,60 @@ def test_a_rules_bad_return_code_on_the_python_path_says_its_context_once(pure):
         mmsim.run(BOOK, ret_float.python(pure=pure))
     assert str(info.value) == (f"strategy ret_float failed {WHEN}: the rule must return an integer (0 = no change, "
                                "1 = out holds the quote), it returned 1.5")
+
+
+def _synth_refusal(tmp_path, text):
+    import os
+
+    from mmsim.synth.config import load_synth_config
+
+    (tmp_path / "s.yaml").write_text(text)
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with pytest.raises(mmsim.ConfigError) as info:
+            load_synth_config("s.yaml")
+    finally:
+        os.chdir(here)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # was: synth config key 'fv_step': ... got 10000000 (a key not in the file, no line)
+    ("seed: 1\nduration: 8784h\n",
+     "synth config key 'duration': the session would make 3,162,240,000 diffusion steps (duration / fv_step (the "
+     "default 10ms)), more than the 1,073,741,824 (2**30) the generator can step through; raise fv_step, lower "
+     "jump_rate or shorten duration, got '8784h' (s.yaml line 2)"),
+    # 0.3 x sqrt(3,600,000 s) = 569.21 ticks a step; was: synth config key 'fv_vol': ... got 0.3
+    ("fv_step: 1000h\n",
+     "synth config key 'fv_step': one diffusion step would move the fair value by 569.21 ticks (a standard deviation: "
+     "fv_vol (the default 0.3) x sqrt(fv_step in s)), more than the 256 (1/64 of the generator's 16384-tick book "
+     "window) one move may; lower fv_vol or fv_step, got '1000h' (s.yaml line 1)"),
+    # was: synth config key 'duration': must end before 2**63 ns after the epoch (with start), got 3600000000000
+    ("start: '2262-04-11T23:30:00Z'\n",
+     "synth config key 'start': the session must end before 2**63 ns after the epoch (start + duration (the default "
+     "3600s)), got '2262-04-11T23:30:00Z' (s.yaml line 1)"),
+    # 2 x (100 x 1000 + 5 x 4950) lots in 1-lot orders = 249,500 orders, x 2.5 x 1 cancels + 30 + 50 = 623,830 a
+    # second, over the default hour: was "synth config key 'duration': ... got 3600000000000"
+    ("lp_levels: 100\nlp_depth: 1000\nlp_order_size_mean: 1\nlp_cancel_rate: 1\n",
+     "synth config key 'lp_cancel_rate': the session would make about 3,369,684,096 events (623,830 a second: "
+     "lp_cancel_rate x the book's orders, noise_rate, informed_rate; over duration (the default 3600s)), more than the "
+     "1,073,741,824 (2**30) the generator can hold; shorten duration or lower the rates, got 1.0 (s.yaml line 4)"),
+])
+def test_a_synth_limit_names_the_written_key_and_the_default_that_made_it_bite(tmp_path, text, expected):
+    assert _synth_refusal(tmp_path, text) == expected
+
+
+def test_a_synth_limit_names_its_own_key_when_written_and_a_python_config_counts_changed_keys_as_written():
+    from mmsim.synth import SynthConfig
+
+    # written (by value, in Python): as before, no default named
+    with pytest.raises(mmsim.ConfigError) as info:
+        SynthConfig(duration="20s", fv_step=1)
+    assert str(info.value) == ("synth config key 'fv_step': the session would make 20,000,000,000 diffusion steps "
+                               "(duration / fv_step), more than the 1,073,741,824 (2**30) the generator can step "
+                               "through; raise fv_step, lower jump_rate or shorten duration, got 1")
+    with pytest.raises(mmsim.ConfigError) as info:
+        SynthConfig(duration="8784h")
+    assert str(info.value).startswith("synth config key 'duration': the session would make 3,162,240,000 diffusion "
+                                      "steps (duration / fv_step (the default 10ms)),")
