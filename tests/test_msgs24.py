@@ -231,3 +231,28 @@ def test_a_synth_limit_names_its_own_key_when_written_and_a_python_config_counts
         SynthConfig(duration="8784h")
     assert str(info.value).startswith("synth config key 'duration': the session would make 3,162,240,000 diffusion "
                                       "steps (duration / fv_step (the default 10ms)),")
+
+
+def _grid_refusal(tmp_path, body):
+    from mmsim.sweep import load_grid
+
+    (tmp_path / "grid.yaml").write_text("base:\n  data: store\n  strategy: {path: 'fixed_spread.py:FixedSpread'}\n"
+                                        + body)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_grid(tmp_path / "grid.yaml")
+    return str(info.value).replace(str(tmp_path) + "/", "")
+
+
+OUTPUT_WHY = "the grid's `output:` names the sweep's folder; each point gets its own inside it"
+
+
+def test_output_cannot_be_an_axis(tmp_path):
+    """Was ``axes.output[1]: 'b' is 'a' (axes.output[0]) once read, so the grid would run the same point twice``."""
+    assert _grid_refusal(tmp_path, "axes:\n  latency.feed: [0ms, 1ms]\n  output: [a, b]\n") == (
+        f"axes.output: output cannot be an axis: {OUTPUT_WHY} (grid.yaml line 6)")
+
+
+def test_output_cannot_be_a_points_setting(tmp_path):
+    # the same kind through points: two points differing only in output were one point read twice
+    assert _grid_refusal(tmp_path, "points:\n  - {latency.feed: 1ms}\n  - {latency.feed: 2ms, output: b}\n") == (
+        f"points[1].output: output cannot be set per point: {OUTPUT_WHY} (grid.yaml line 6)")
