@@ -256,3 +256,38 @@ def test_output_cannot_be_a_points_setting(tmp_path):
     # the same kind through points: two points differing only in output were one point read twice
     assert _grid_refusal(tmp_path, "points:\n  - {latency.feed: 1ms}\n  - {latency.feed: 2ms, output: b}\n") == (
         f"points[1].output: output cannot be set per point: {OUTPUT_WHY} (grid.yaml line 6)")
+
+
+@pytest.mark.parametrize(("price", "reason"), [
+    # the breaker's: was "price 10000000000000000.0000 is off the tick grid (0.01)", a printed value on the grid
+    ("99999999999999999999", "price 99999999999999999999 is beyond the largest accepted, 2**53 - 1 ticks of 0.01; "
+                             "check the tick size or the price unit"),
+    # on the grid and beyond the engine's range: was accepted as far as the store's own check
+    ("99999999999999999900", "price 99999999999999999900 is beyond the largest accepted, 2**53 - 1 ticks of 0.01; "
+                             "check the tick size or the price unit"),
+    # in range, off the grid, beyond what a float keeps to 4 decimals: printed exactly (a float gave .0992)
+    ("9007199254740993", "price 900719925474.0993 is off the tick grid (0.01)"),
+])
+def test_a_lobster_price_beyond_a_float_or_the_engine_is_quoted_exactly(tmp_path, price, reason):
+    from test_data_errors import GOOD_BOOK, GOOD_MSG, lobster_files
+
+    from mmsim.data import lobster as lob
+
+    m = lobster_files(tmp_path, GOOD_MSG[:2] + [f"34200.3,1,103,5,{price},1"], GOOD_BOOK[:2] + ["1000200,7,1000100,7"])
+    with pytest.raises(mmsim.DataError) as info:
+        lob.convert([m], tmp_path / "s")
+    assert str(info.value) == f"{m}: line 3: {reason}"
+
+
+def test_a_databento_price_off_the_grid_is_quoted_exactly(tmp_path):
+    """4800.250000001 printed as ``4800.25`` (``:g``), on the 0.25 grid it was said to be off."""
+    from test_data_errors import mbo
+
+    from mmsim.data import databento as dbt
+
+    rows = ["100,90,0,1,7,ES,A,B,4800.00,2,11,130,0", "200,190,0,2,7,ES,A,A,4800.250000001,1,12,130,0"]
+    p = tmp_path / "d.csv"
+    p.write_text(mbo(rows))
+    with pytest.raises(mmsim.DataError) as info:
+        dbt.convert([p], tmp_path / "s", tick_size=0.25)
+    assert str(info.value) == f"{p}: line 3: price 4800.250000001 is off the tick grid (0.25)"
