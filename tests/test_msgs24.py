@@ -291,3 +291,27 @@ def test_a_databento_price_off_the_grid_is_quoted_exactly(tmp_path):
     with pytest.raises(mmsim.DataError) as info:
         dbt.convert([p], tmp_path / "s", tick_size=0.25)
     assert str(info.value) == f"{p}: line 3: price 4800.250000001 is off the tick grid (0.25)"
+
+
+@pytest.mark.parametrize(("ns", "shown"), [
+    (1, "1 ns"), (999, "999 ns"), (1_000, "1 µs"), (250_000_000, "250 ms"), (1_500_000_000, "1.5 s"),
+    (90 * 10**9, "1.5 min"), (23_400 * 10**9, "6.5 h"), (8784 * 3600 * 10**9, "8784 h"), (10**9 + 1, "1 s"),
+    (0, "0 s"), (-2_000_000, "-2 ms"),
+])
+def test_readable_ns_reads_a_duration_in_its_unit(ns, shown):
+    from mmsim.config._units import readable_ns
+
+    assert readable_ns(ns) == shown
+
+
+@pytest.mark.parametrize(("duration", "shown"), [("1", "1 ns"), ("250ms", "250 ms")])
+def test_synth_says_its_duration_in_the_unit_it_reads_best(tmp_path, duration, shown):
+    """``duration: 1`` printed ``(1e-09 s of SYNTH, ...)``."""
+    import subprocess
+    import sys
+
+    (tmp_path / "s.yaml").write_text(f"duration: {duration}\nseed: 3\n")
+    done = subprocess.run([sys.executable, "-m", "mmsim", "synth", "s.yaml", "-o", "out", "-q"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"L3 events ({shown} of SYNTH, informed on, seed 3) to out in " in done.stderr

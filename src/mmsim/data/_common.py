@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 
 from .. import _engine
+from ..config._units import readable_ns
 from ..errors import DataError
 
 __all__ = [
@@ -520,7 +521,7 @@ class CrossCheck:
                 raise DataError(
                     f"{self.path}: {self._where}: the book is crossed (best bid {bb} >= best ask "
                     f"{ba} ticks) and stays crossed for {(exch_ts - self._since) / 1e9:.3f} s, "
-                    f"until {where} (tolerance {self.tolerance_ns / 1e9:g} s)"
+                    f"until {where} (tolerance {readable_ns(self.tolerance_ns)})"
                 )
         else:
             self._since = None

@@ -343,8 +343,8 @@ class SynthConfig(ConfigBase):
         if events > MAX_EVENTS:
             # the duration, unless one second of the rates is already too much
             key = "duration" if per_s * 1.5 + 4 * orders + 4096 <= MAX_EVENTS else max(rates, key=rates.__getitem__)
-            involved = ("duration", *sorted(rates, key=rates.__getitem__, reverse=True))
-            raise self._limit(key, tuple(k for k in involved if k != key),
+            order = ("duration", *sorted(rates, key=rates.__getitem__, reverse=True))
+            raise self._limit(key, tuple(k for k in order if k != key),
                               f"the session would make about {_about(events)} events ({_about(per_s)} a second: "
                               f"{n('lp_cancel_rate')} x the book's orders, {n('noise_rate')}, {n('informed_rate')}; "
                               f"over {n('duration')}), more than the {MAX_EVENTS:,} (2**30) the generator can hold; "
