@@ -230,8 +230,14 @@ class SynthConfig(ConfigBase):
         finally:
             _WRITTEN.reset(token)
 
-    def _written(self, key: str) -> bool:
+    def _written_map(self) -> Mapping[str, Any] | None:
+        """The keys written and their values as written: while reading a mapping, that mapping; for a config read
+        from a file (and its :meth:`replace` copies), the file's; else None (built in Python)."""
         written = _WRITTEN.get()
+        return written if written is not None else getattr(self, "_written_keys", None)
+
+    def _written(self, key: str) -> bool:
+        written = self._written_map()
         if written is not None:
             return key in written
         return bool(getattr(self, key) != _DEFAULTS[key])
@@ -239,7 +245,7 @@ class SynthConfig(ConfigBase):
     def _shown(self, key: str) -> str:
         """A key's value in a message: a duration or time as written (``'8784h'``; else in ns), anything else as
         read."""
-        written = _WRITTEN.get()
+        written = self._written_map()
         if key in _AS_WRITTEN and written is not None and key in written:
             raw = written[key]
             return repr(raw.isoformat() if hasattr(raw, "isoformat") else raw)  # YAML reads a bare time as datetime
@@ -250,22 +256,28 @@ class SynthConfig(ConfigBase):
         """``key`` in a limit's message, for :meth:`_limit` to write as itself or with its default."""
         return f"<<{key}>>"
 
+    def limit_error(self, blamed: str, involved: tuple[str, ...], why: str) -> ConfigError:
+        """:meth:`_limit` for the errors found while generating (``mmsim.synth``): ``why`` names keys as
+        ``<<key>>``."""
+        return self._limit(blamed, involved, why)
+
     def _limit(self, blamed: str, involved: tuple[str, ...], why: str) -> ConfigError:
         """The error of a limit across keys: it names ``blamed`` (the key to change) when written; else the first
         written key of ``involved`` (what made the limit bite), and ``why`` says ``blamed (the default 10ms)``
         where it names ``blamed`` with :meth:`_name` (the other keys, as themselves)."""
         key = blamed if self._written(blamed) else next((k for k in involved if self._written(k)), blamed)
 
+        value = getattr(self, blamed)
+        default = f"the default {format_ns(value) if blamed in _DURATIONS else f'{value:g}'}"
+
         def name(m: re.Match[str]) -> str:
-            k = m[1]
-            if k != blamed or key == blamed:
-                return k
-            value = getattr(self, k)
-            return f"{k} (the default {format_ns(value) if k in _DURATIONS else f'{value:g}'})"
+            return f"{m[1]} ({default})" if m[1] == blamed and key != blamed else m[1]
 
         if key == blamed and why.startswith(f"<<{blamed}>> "):  # "lp_stale_margin must ..." under its own name
             why = why[len(blamed) + 5:]
         text = re.sub(r"<<(\w+)>>", name, why)
+        if key != blamed and f"<<{blamed}>>" not in why:  # the default that made it bite, said once
+            text += f"; {blamed} is {default}"
         return ConfigError(f"synth config key {key!r}: {text}, got {self._shown(key)}")
 
     def _validate(self) -> None:
