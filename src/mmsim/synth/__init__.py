@@ -167,7 +167,8 @@ def _stopped(cfg: SynthConfig, err: int, k: Any) -> ConfigError:
         key = _mover(cfg)
         return cfg.limit_error(key, (*_MOVERS, "lp_cancel_rate"),
                                f"the fair value moved the book's orders over more than the generator's {k._W}-tick "
-                               f"window (resting orders are left behind until cancelled or pulled); lower fv_vol, jump_rate or jump_mean, or raise lp_cancel_rate")
+                               f"window (resting orders are left behind until cancelled or pulled); lower fv_vol, "
+                               f"jump_rate or jump_mean, or raise lp_cancel_rate")
     return cfg.limit_error("initial_price", ("lp_half_spread", "lp_levels"),
                            "a quote would be priced below 1 tick (from the fair value's floor, 2 x lp_levels + 4.5 + "
                            "lp_half_spread); raise initial_price or lower lp_half_spread")
