@@ -244,7 +244,8 @@ def test_numbas_int_of_a_non_finite_price_is_named(scale, nan, ladder, where):
         f"= {HINTED}")
 
 
-HINTED = ("-9.2233720368547758e+18 is out of range (-2^63 is what numba's int() makes of inf, NaN or a number beyond "
+HINTED = ("-9.2233720368547758e+18 is out of range (-2^63 is the empty-side marker of view.best_bid (if the bid side is "
+          "empty, check view.bid_qty > 0 before quoting from it), and what numba's int() makes of inf, NaN or a number beyond "
           "int64, and what an int64 sum that wrapped around gives, e.g. best_ask + 1 on an empty ask side, where "
           "best_ask is 2^63 - 1: the strategy most likely computed a non-finite or wrapped price)")
 

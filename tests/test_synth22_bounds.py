@@ -139,10 +139,11 @@ except ConfigError as e:
     ("jump_mean", "1e6", "synth config key 'jump_mean': the fair value moved the book's orders over more than the "
                          "generator's 16384-tick window (resting orders are left behind until cancelled or pulled); "
                          "lower fv_vol, jump_rate or jump_mean, or raise lp_cancel_rate, got 1000000.0"),
-    # a bid below 1 tick: the kernel refuses to rest it
-    ("lp_half_spread", "100000", "synth config key 'initial_price': a quote would be priced below 1 tick (from the "
+    # a bid below 1 tick: the kernel refuses to rest it. initial_price is the default: the key set names it
+    # (msgs24: it named initial_price alone, a key the config never set)
+    ("lp_half_spread", "100000", "synth config key 'lp_half_spread': a quote would be priced below 1 tick (from the "
                                  "fair value's floor, 2 x lp_levels + 4.5 + lp_half_spread); raise initial_price or "
-                                 "lower lp_half_spread, got 10000"),
+                                 "lower lp_half_spread; initial_price is the default 10000, got 100000.0"),
 ])
 def test_the_kernel_stops_rather_than_write_out_of_its_arrays(key, value, expected):
     r = subprocess.run([sys.executable, "-c", _FORCED, key, value], capture_output=True, text=True, timeout=120)

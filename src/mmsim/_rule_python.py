@@ -110,13 +110,11 @@ class RuleStrategy(Strategy):
         self._out[()] = 0
         code = self._call(arg, self._params_arg, self._state, self._out_arg)
         if isinstance(code, (bool, np.bool_)) or not isinstance(code, (int, np.integer)):
-            raise StrategyError(
-                f"strategy {self.label} at local time {int(rec['ts'])} ns: the rule must return an integer "
-                f"(0 = no change, 1 = out holds the quote), it returned {code!r}"
-            )
+            raise _bad_return(self.label, int(rec["ts"]), "the rule must return an integer (0 = no change, "
+                              f"1 = out holds the quote), it returned {code!r}")
         if code != CODE_NO_CHANGE and code != CODE_QUOTE:
-            raise StrategyError(f"strategy {self.label} at local time {int(rec['ts'])} ns: "
-                                f"{native_error_message(CODE_BAD_RETURN)} (it returned {int(code)})")
+            raise _bad_return(self.label, int(rec["ts"]),
+                              f"{native_error_message(CODE_BAD_RETURN)} (it returned {int(code)})")
         o = self._out
         if o["n_orders"] or (code == CODE_QUOTE and (o["n_bid_levels"] or o["n_ask_levels"])):
             return Ladder.from_record(o, keep=code == CODE_NO_CHANGE)
@@ -127,6 +125,15 @@ class RuleStrategy(Strategy):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"{self.label}Python({args}{', pure=True' if self.pure else ''})"
+
+
+def _bad_return(label: str, ts: int, detail: str) -> StrategyError:
+    """A rule's return code refused: the StrategyError a direct ``quote(view)`` call raises, naming the rule and
+    the time; in a run, :func:`mmsim._strategy_calls.strategy_error` says it once as the fast path does
+    (``strategy R failed at local time ...: <detail>``), from ``_mmsim_detail_``."""
+    exc = StrategyError(f"strategy {label} at local time {ts} ns: {detail}")
+    exc._mmsim_detail_ = detail  # type: ignore[attr-defined]
+    return exc
 
 
 def _rebuild_python(kind: NumbaStrategyType, params: dict[str, float], pure: bool) -> RuleStrategy:

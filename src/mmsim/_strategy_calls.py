@@ -9,6 +9,7 @@ Every error of one run of a ``run_many`` pass, refused before the pass or failed
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy as np
 from . import _engine
 from .errors import StrategyError, format_ts, raised_at
 from .records import OrderType, RejectReason
-from .strategy import Ladder, Quote, Strategy, View, number
+from .strategy import Ladder, Quote, Strategy, View, empty_side_message, number
 
 __all__ = ["python_callbacks", "run_prefix", "strategy_error", "strategy_label"]
 
@@ -70,8 +71,8 @@ def python_callbacks(strategy: Any, view: View, out: np.ndarray,
                     "or None" + (" (a plain sequence's order is not checked: name the fields with "
                                  "mmsim.Quote(bid_px=..., bid_qty=..., ask_px=..., ask_qty=...))" if plain else ""))
             try:
-                return (number(q[0], "quote bid_px"), number(q[1], "quote bid_qty"),
-                        number(q[2], "quote ask_px"), number(q[3], "quote ask_qty"))
+                return (number(q[0], "quote bid_px", price=True), number(q[1], "quote bid_qty"),
+                        number(q[2], "quote ask_px", price=True), number(q[3], "quote ask_qty"))
             except TypeError as exc:
                 raise _RefusedQuote(str(exc)) from None
         except BaseException as exc:
@@ -107,20 +108,40 @@ def python_callbacks(strategy: Any, view: View, out: np.ndarray,
     return quote_cb, callback("on_fill", fill), callback("on_reject", reject), callback("on_expire", expire)
 
 
+# The engine's refusal of a price (a 1-level quote's, a ladder level's, an explicit order's) at an empty
+# side's marker, as the float the quote record holds: 2**63 (view.best_ask = 2**63 - 1) or -2**63 (view.best_bid;
+# also what numba's int() makes of inf or NaN, which the engine's hint names).
+_PRICE = r"((?:bid_px|ask_px|level \d+ price|order_px) = )"
+_ASK_MARKER = re.compile(_PRICE + r"9\.2233720368547758e\+18 is out of range$")
+_BID_MARKER = re.compile(_PRICE + r"(-9\.2233720368547758e\+18 is out of range \(-2\^63 is )(what numba)")
+
+
+def _name_empty_side(message: str) -> str:
+    """The engine's BAD_QUOTE/BAD_ORDER ``message``, a price at an empty side's marker named as such."""
+    message = _ASK_MARKER.sub(lambda m: f"{m[1]}9.2233720368547758e+18 {empty_side_message('view.best_ask')}",
+                              message)
+    return _BID_MARKER.sub(lambda m: f"{m[1]}{m[2]}the empty-side marker of view.best_bid (if the bid side is "
+                                     f"empty, check view.bid_qty > 0 before quoting from it), and {m[3]}", message)
+
+
 def strategy_error(strategy: Any, label: str, message: str, code: int, ts: int,
                     holder: Mapping[str, BaseException]) -> BaseException:
     when = f"at local time {format_ts(ts)}"
     exc = holder.get("exc")
     if code == _CODE["PYTHON_ERROR"] and isinstance(exc, _RefusedQuote):
         return StrategyError(f"strategy {label} returned an invalid quote {when}: {exc}")
+    detail = getattr(exc, "_mmsim_detail_", None)
+    if code == _CODE["PYTHON_ERROR"] and isinstance(exc, StrategyError) and detail:
+        # mmsim refused what a rule's Python path returned (its return code): the context once, as the fast path
+        return StrategyError(f"strategy {label} failed {when}: {detail}")
     if code == _CODE["PYTHON_ERROR"] and exc is not None:
         what = message[: -len(" failed")] if message in ("on_fill failed", "on_reject failed", "on_expire failed") \
             else "quote"
         return StrategyError(f"strategy {label} raised {type(exc).__name__} in {what}() {when}: {exc}{raised_at(exc, strategy)}")
     if code == _CODE["BAD_QUOTE"]:
-        return StrategyError(f"strategy {label} returned an invalid quote {when}: {message}")
+        return StrategyError(f"strategy {label} returned an invalid quote {when}: {_name_empty_side(message)}")
     if code == _CODE["BAD_ORDER"]:
-        return StrategyError(f"strategy {label} sent an invalid order {when}: {message}")
+        return StrategyError(f"strategy {label} sent an invalid order {when}: {_name_empty_side(message)}")
     if code in (_CODE["TOO_MANY_ORDERS"], _CODE["NO_PROGRESS"]):
         return StrategyError(f"strategy {label} stopped {when}: {message}")
     describe = getattr(strategy, "_mmsim_error_message_", None)

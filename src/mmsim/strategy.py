@@ -80,16 +80,41 @@ _EXACT = 1 << 53  # the engine takes prices and sizes below 2**53 in magnitude (
 _REAL = (float, int, np.floating, np.integer, numbers.Real, decimal.Decimal)
 
 
-def number(value: Any, what: str) -> float:
+def empty_side(value: Any) -> str | None:
+    """The view field whose empty-side marker ``value`` is, or None.
+
+    An empty ask side reads ``view.best_ask = 2**63 - 1`` (int64's largest) and an empty bid side
+    ``view.best_bid = -2**63`` (``view.ask_qty``/``bid_qty`` are then 0): ``value`` is an int. (As floats
+    they are ``2**63`` and ``-2**63``: the engine refuses those, and its message is named so in
+    ``mmsim._strategy_calls``.)
+    """
+    if value == _INT64[1]:
+        return "view.best_ask"
+    if value == _INT64[0]:
+        return "view.best_bid"
+    return None
+
+
+def empty_side_message(field: str) -> str:
+    """What follows ``<price> = <value> `` when the value is ``field``'s empty-side marker (:func:`empty_side`)."""
+    side = "ask" if field == "view.best_ask" else "bid"
+    return (f"is the empty-side marker of {field} (the {side} side is empty: check view.{side}_qty > 0 before "
+            "quoting from it)")
+
+
+def number(value: Any, what: str, *, price: bool = False) -> float:
     """``value`` as a float, for a price or size a strategy returned; TypeError unless it is a real number.
 
     ``float()`` alone would take the string ``"100"`` as 100 and ``True`` as 1, so a
     strategy's slip would run as a plausible quote: a str, a bool (Python's or
     numpy's), a complex, None or any other non-number is refused, naming ``what`` and
     the value. Numbers are Python's and numpy's ints and floats, any
-    ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array. An integer beyond 2**53 that a
-    float64 cannot hold exactly is refused here, naming it (as a float it is another number, which the engine's
-    refusal named: ``9007199254740992`` for ``2**53 + 1``).
+    ``numbers.Real`` (``Fraction``), ``Decimal`` and a 0-d int or float array. An integer of 2**53 or more in
+    magnitude is refused here under its own value (``quote bid_qty = 4611686018427387904 is out of range``):
+    the engine takes only numbers below 2**53, and its refusal would name the float the integer became
+    (``4.6116860184273879e+18``, or ``9007199254740992`` for ``2**53 + 1``). When ``price`` is true, an integer
+    equal to an empty side's marker (:func:`empty_side`) is refused saying so (a float is left to the engine,
+    whose refusal is named the same way).
     """
     kind = type(value)
     if kind is float:
@@ -101,8 +126,12 @@ def number(value: Any, what: str) -> float:
             x = float(value)
         except (OverflowError, ValueError) as exc:  # 10**400, Fraction(10**400), Decimal('sNaN')
             raise TypeError(f"{what} = {value!r} cannot be read as a float ({exc})") from None
-        if isinstance(value, (int, np.integer)) and abs(x) >= _EXACT and int(x) != int(value):
-            # as a float it is another number (2**53 + 1 is 2**53), which the engine's refusal would name
+        integral = isinstance(value, (int, np.integer)) or (isinstance(value, np.ndarray) and value.dtype.kind in "iu")
+        if integral and abs(x) >= _EXACT:
+            field = empty_side(int(value)) if price else None
+            if field is not None:
+                raise TypeError(f"{what} = {int(value)} {empty_side_message(field)}")
+            # the engine takes numbers below 2**53; its refusal would name the float (2**62 as 4.6e+18)
             raise TypeError(f"{what} = {int(value)} is out of range")
         return x
     raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
@@ -124,7 +153,7 @@ def _levels(levels: Any, name: str) -> tuple[tuple[float, float], ...]:
         raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}") from exc
     if any(len(pair) != 2 for pair in pairs):
         raise TypeError(f"Quote.ladder: {name} must be a sequence of (price, size) pairs, got {levels!r}")
-    return tuple((number(px, f"Quote.ladder: {name}[{k}] price"), number(qty, f"Quote.ladder: {name}[{k}] size"))
+    return tuple((number(px, f"Quote.ladder: {name}[{k}] price", price=True), number(qty, f"Quote.ladder: {name}[{k}] size"))
                  for k, (px, qty) in enumerate(pairs))
 
 
@@ -157,7 +186,7 @@ class Ladder:
             if not isinstance(o, Order):
                 raise TypeError(f"Quote.ladder: orders must be mmsim.Order values (Order.ioc, .fok, .market), got {o!r}")
             for field in ("price", "qty"):
-                number(getattr(o, field), f"Quote.ladder: order {j} {field}")
+                number(getattr(o, field), f"Quote.ladder: order {j} {field}", price=field == "price")
             for field in ("type", "side", "tag"):
                 _tag(getattr(o, field), f"Quote.ladder: order {j} {field}")
         self.orders = orders

@@ -43,6 +43,7 @@ def cmd(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    from ..config._units import readable_ns
     from ..errors import DataError
     from ..synth import SynthConfig, load_synth_config, simulate, write_store
 
@@ -78,6 +79,6 @@ def cmd(args: argparse.Namespace) -> int:
     dt = time.perf_counter() - t0
     n = len(day.events)
     console.print(Text.assemble(  # plain text: a "[x]" or "\\" in the path or symbol prints as written
-        f"wrote {n:,} {cfg.format.upper()} events ({cfg.duration / 1e9:g} s of {cfg.symbol}, "
+        f"wrote {n:,} {cfg.format.upper()} events ({readable_ns(cfg.duration)} of {cfg.symbol}, "
         f"informed {'on' if cfg.informed else 'off'}, seed {cfg.seed}) to ", (str(path), "bold"), f" in {dt:.2f} s"))
     return 0

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import ConfigError
 
 __all__ = ["MAX_DURATION_NS", "MAX_EVENT_HORIZON", "MAX_LATENCY_NS", "format_ns", "parse_duration", "parse_event_count",
-           "parse_event_horizon", "parse_markout_horizon"]
+           "parse_event_horizon", "parse_markout_horizon", "readable_ns"]
 
 #: Largest latency (feed, entry, response; a lognormal's median and floor): one day, ns.
 MAX_LATENCY_NS = 86_400 * 1_000_000_000
@@ -227,6 +227,27 @@ def parse_event_horizon(value: Any, key: str) -> int:
     elif (k := whole_integer(value)) is not None and k > 0:
         return _bounded_event_count(k, value, key)
     raise ConfigError(not_integer(key, value, "a positive number of market events (an integer, or '<k>ev')"))
+
+
+_READABLE = (("h", 3_600_000_000_000), ("min", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000),
+             ("µs", 1_000))
+
+
+def readable_ns(ns: int) -> str:
+    """A duration in ns in the unit it reads best, for a sentence: ``1 ns``, ``250 ms``, ``1.5 s``, ``6.5 h``.
+
+    The largest of h, min, s, ms, µs, ns that is at most ``ns``, the value to 3 decimals with trailing zeros
+    dropped (``1e-09 s`` was how a 1 ns duration read as seconds); ``0 s`` for 0, a sign for a negative. Not for
+    parsing back (:func:`format_ns` is).
+    """
+    ns = int(ns)
+    if ns < 0:
+        return "-" + readable_ns(-ns)
+    if ns == 0:
+        return "0 s"
+    unit, scale = next(((u, k) for u, k in _READABLE if ns >= k), ("ns", 1))
+    text = f"{ns / scale:.3f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}"
 
 
 def format_ns(ns: int) -> str:

@@ -15,12 +15,14 @@ import os
 import zlib
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 import numpy as np
 
 from .. import _engine
+from ..config._units import readable_ns
 from ..errors import DataError
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "late_time",
     "MAX_PRICE_TICKS",
     "too_large",
+    "exact_decimal",
     "MAX_QTY_LOTS",
     "TIME_MAX_NS",
     "TIME_MIN_NS",
@@ -135,6 +138,13 @@ TIME_MAX_NS = 4_102_444_800 * 10**9
 #: so that every value converts exactly to a float64 (reports, hftbacktest export).
 MAX_PRICE_TICKS = (1 << 53) - 1
 MAX_QTY_LOTS = (1 << 53) - 1
+
+
+def exact_decimal(v: int, digits: int, places: int | None = None) -> str:
+    """``v`` units of ``10**-digits`` as the exact decimal it is, ``places`` decimals (else as few as it needs): a
+    float printed LOBSTER's 99999999999999999999 as 10000000000000000.0000, on the tick grid it was said to be off."""
+    d = Decimal(v).scaleb(-digits)
+    return f"{d:.{places}f}" if places is not None else format(d.normalize(), "f")
 
 
 def too_large(v: int, written: str, what: str, step: str, where: str) -> None:
@@ -511,7 +521,7 @@ class CrossCheck:
                 raise DataError(
                     f"{self.path}: {self._where}: the book is crossed (best bid {bb} >= best ask "
                     f"{ba} ticks) and stays crossed for {(exch_ts - self._since) / 1e9:.3f} s, "
-                    f"until {where} (tolerance {self.tolerance_ns / 1e9:g} s)"
+                    f"until {where} (tolerance {readable_ns(self.tolerance_ns)})"
                 )
         else:
             self._since = None

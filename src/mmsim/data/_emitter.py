@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config._units import readable_ns
 from ..errors import DataError
 from ..events import EVENT_DTYPE, Kind
 from ._common import MAX_PRICE_TICKS, MAX_QTY_LOTS, TIME_MAX_NS, TIME_MIN_NS, seconds_over, time_unit_hint
@@ -257,7 +258,7 @@ class Emitter:
         raise DataError(
             f"{self.where(line)}: exchange timestamp {ts} is {seconds_over(latest - ts, self.reorder_ns)} s earlier than "
             f"{latest} read before (at {latest_where}); rows may be out of order by at most "
-            f"{self.reorder_ns / 1e9:g} s"
+            f"{readable_ns(self.reorder_ns)}"
         )
 
     def _raise_unfit(self) -> None:
@@ -282,7 +283,7 @@ class Emitter:
                 f"{self.writer.where(line)}: exchange timestamp {ts} is "
                 f"{seconds_over(prev - ts, self.reorder_ns)} s earlier than an event already written "
                 f"({prev_where}); rows may be out of order by at most "
-                f"{self.reorder_ns / 1e9:g} s"
+                f"{readable_ns(self.reorder_ns)}"
             )
         raise DataError(
             f"{self.writer.where(line)}: non-monotonic timestamp: {ts} ns is earlier than "

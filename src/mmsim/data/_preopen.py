@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..config._units import readable_ns
 from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, OrderIndex
@@ -129,7 +130,7 @@ class PreOpen:
                 raise DataError(
                     f"{cross.path}: {cross._where}: the book is crossed (best bid {px(bb)} >= best ask {px(ba)}, "
                     f"{bb} >= {ba} ticks) and stays crossed for {(exch - since) / 1e9:.3f} s, until {where} "
-                    f"(tolerance {cross.tolerance_ns / 1e9:g} s), with a trade during the cross ({self.traded_at}): "
+                    f"(tolerance {readable_ns(cross.tolerance_ns)}), with a trade during the cross ({self.traded_at}): "
                     "not a pre-open (a cross beyond the tolerance with no trade until the opening auction) nor a "
                     "transient cross"
                 )

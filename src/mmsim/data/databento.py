@@ -108,6 +108,7 @@ from ._common import (
     L2Book,
     Progress,
     csv_rows,
+    exact_decimal,
     infer_step,
     step_to_float,
     to_units,
@@ -336,7 +337,7 @@ class _Converter:
                 raise err(pos, "price is undefined")
             q, r = divmod(price, tick)
             if r:
-                raise err(pos, f"price {price / 1e9:g} is off the tick grid ({tick / 1e9:g})")
+                raise err(pos, f"price {exact_decimal(price, _DIGITS)} is off the tick grid ({exact_decimal(tick, _DIGITS)})")
             return q
 
         def lots(size: int, pos: int) -> int:

@@ -63,7 +63,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
-from ._common import CrossCheck, L2Book, Progress, text_lines, without_trailing_blank_lines
+from ._common import CrossCheck, L2Book, Progress, exact_decimal, text_lines, too_large, without_trailing_blank_lines
 from ._emitter import Emitter
 from ._quote import lobster_price, quote_with
 from .store import EventStore, EventStoreWriter
@@ -279,9 +279,10 @@ class _Converter:
 
         def ticks(raw: int, line: int, path: Path = mpath) -> int:
             q, r = divmod(raw, tick)
+            too_large(q, str(raw), "price", f"{tick / _RAW_PER_DOLLAR:g}", f"{path}: line {line}")  # the file's text
             if r:
                 raise DataError(
-                    f"{path}: line {line}: price {raw / _RAW_PER_DOLLAR:.4f} is off the tick grid "
+                    f"{path}: line {line}: price {exact_decimal(raw, 4, 4)} is off the tick grid "
                     f"({tick / _RAW_PER_DOLLAR:g})"
                 )
             return q
@@ -573,7 +574,7 @@ class _Converter:
                 p, r = divmod(raw_px, tick)
                 if r:
                     if typ == 6 or aggressor == 0:
-                        raise err(line, f"cross trade price {raw_px / _RAW_PER_DOLLAR:.4f} is off the tick grid")
+                        raise err(line, f"cross trade price {exact_decimal(raw_px, 4, 4)} is off the tick grid")
                     self.n_rounded += 1
                     p = p if aggressor > 0 else p + 1
                 if typ == 6:

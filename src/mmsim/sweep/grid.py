@@ -342,6 +342,8 @@ def _grid_axes(data: Mapping[str, Any], base: Mapping[str, Any], base_where: Map
     for key, values in axes.items():
         key = str(key)
         at = loc("axes." + key)
+        if key in _NOT_A_SETTING:
+            raise ConfigError(f"axes.{key}: {key} cannot be an axis: {_NOT_A_SETTING[key]}{at}")
         _check_key(key, f"axes.{key}", at)
         for other in keys:
             if other != key and other.startswith(key + "."):
@@ -375,6 +377,9 @@ def _grid_points(data: Mapping[str, Any], base: Mapping[str, Any], base_where: M
             raise ConfigError(f"points[{i}]: expected a non-empty mapping of dotted config keys, got {p!r}{at_i}")
         keys = [str(k) for k in p]
         for k in keys:
+            if k in _NOT_A_SETTING:
+                raise ConfigError(f"points[{i}].{k}: {k} cannot be set per point: {_NOT_A_SETTING[k]}"
+                                  f"{loc(f'points[{i}].{k}') or at_i}")
             _check_key(k, f"points[{i}].{k}", loc(f"points[{i}].{k}") or at_i)
             for other in keys:
                 if other != k and other.startswith(k + "."):
@@ -398,6 +403,11 @@ def _sections() -> dict[str, type]:
 
 _SECTIONS = _sections()
 _TOP_KEYS = tuple(f.name for f in fields(Config)) + RUN_KEYS
+
+
+# Run-config keys that are not a point's setting (nothing a run computes reads them), so never an axis or a point's
+# key: why. A point's `output` was read as the same point twice (its identity leaves `output` out).
+_NOT_A_SETTING = {"output": "the grid's `output:` names the sweep's folder; each point gets its own inside it"}
 
 
 def _check_key(key: str, label: str, at: str) -> None:

@@ -97,9 +97,9 @@ def simulate(cfg: SynthConfig) -> SynthDay:
     order_cap = 1 << 16
     while True:
         if max(out_cap, 4 * order_cap) > MAX_EVENTS or ring_cap > MAX_AHEAD:
-            raise located(cfg, ConfigError(
-                f"synth config key 'duration': the session would not fit in memory (more than {MAX_EVENTS:,} events "
-                f"or orders); shorten duration or lower the rates, got {cfg.duration!r}"))
+            raise located(cfg, cfg.limit_error("duration", _RATES, f"the session would not fit in memory (more than "
+                                                                   f"{MAX_EVENTS:,} events or orders) over "
+                                                                   "<<duration>>; shorten duration or lower the rates"))
         try:
             err, out, fv = k._kernel(
                 np.uint64(cfg.seed), cfg.format == "l3", int(cfg.start), int(cfg.start + cfg.duration),
@@ -112,9 +112,10 @@ def simulate(cfg: SynthConfig) -> SynthDay:
                 float(cfg.lp_partial_cancel), float(cfg.lp_reaction), out_cap, order_cap, ring_cap,
             )
         except MemoryError:
-            raise located(cfg, ConfigError(
-                f"synth config key 'duration': the session would not fit in memory ({out_cap:,} events of 80 bytes, "
-                f"{order_cap:,} orders); shorten duration or lower the rates, got {cfg.duration!r}")) from None
+            raise located(cfg, cfg.limit_error("duration", _RATES, f"the session would not fit in memory ({out_cap:,} "
+                                                                   f"events of 80 bytes, {order_cap:,} orders) over "
+                                                                   "<<duration>>; shorten duration or lower the "
+                                                                   "rates")) from None
         if err == 0:
             break
         if err == k._ERR_OUT:
@@ -143,6 +144,11 @@ def simulate(cfg: SynthConfig) -> SynthDay:
     )
 
 
+# The keys a limit found while generating involves, after the one it blames (named when that one was not written).
+_RATES = ("noise_rate", "informed_rate", "lp_cancel_rate", "lp_depth", "lp_depth_step", "lp_levels")
+_MOVERS = ("initial_price", "fv_vol", "jump_rate", "jump_mean")
+
+
 def _mover(cfg: SynthConfig) -> str:
     """The key whose moves of the fair value weigh most: ``fv_vol`` (variance ``fv_vol**2`` a second) or
     ``jump_mean`` (``jump_rate x E[jump**2]``, ``2 m**2 - m`` for a geometric mean ``m``)."""
@@ -154,18 +160,18 @@ def _stopped(cfg: SynthConfig, err: int, k: Any) -> ConfigError:
     """The ConfigError of a kernel that stopped with ``err`` (not a full buffer), naming the key to change."""
     if err == k._ERR_PRICE:
         key = "initial_price" if cfg.initial_price > MAX_PRICE_TICKS // 2 else _mover(cfg)
-        return ConfigError(f"synth config key {key!r}: the fair value moved past 2**42 ticks (4398046511104, the "
-                           f"most the generator keeps exact) from initial_price {cfg.initial_price}; lower "
-                           f"initial_price, fv_vol, jump_rate or jump_mean, got {getattr(cfg, key)!r}")
+        return cfg.limit_error(key, _MOVERS, f"the fair value moved past 2**42 ticks (4398046511104, the most the "
+                                             f"generator keeps exact) from <<initial_price>> {cfg.initial_price}; lower "
+                                             f"initial_price, fv_vol, jump_rate or jump_mean")
     if err == k._ERR_ALIAS:
         key = _mover(cfg)
-        return ConfigError(f"synth config key {key!r}: the fair value moved the book's orders over more than the "
-                           f"generator's {k._W}-tick window (resting orders are left behind until cancelled or "
-                           f"pulled); lower fv_vol, jump_rate or jump_mean, or raise lp_cancel_rate, "
-                           f"got {getattr(cfg, key)!r}")
-    return ConfigError(f"synth config key 'initial_price': a quote would be priced below 1 tick (from the fair value's "
-                       f"floor, 2 x lp_levels + 4.5 + lp_half_spread); raise initial_price or lower lp_half_spread, "
-                       f"got {cfg.initial_price!r}")
+        return cfg.limit_error(key, (*_MOVERS, "lp_cancel_rate"),
+                               f"the fair value moved the book's orders over more than the generator's {k._W}-tick "
+                               f"window (resting orders are left behind until cancelled or pulled); lower fv_vol, "
+                               f"jump_rate or jump_mean, or raise lp_cancel_rate")
+    return cfg.limit_error("initial_price", ("lp_half_spread", "lp_levels"),
+                           "a quote would be priced below 1 tick (from the fair value's floor, 2 x lp_levels + 4.5 + "
+                           "lp_half_spread); raise initial_price or lower lp_half_spread")
 
 
 def generate(cfg: SynthConfig) -> np.ndarray:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
-from typing import ClassVar
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Mapping
 
-from ..config._fields import ConfigBase, Duration, Flag, Integer, Number, Text, Timestamp, setting
+from ..config._fields import ConfigBase, Duration, Flag, Integer, Number, Text, Timestamp, kind_of, setting
+from ..config._units import format_ns
 from ..config.yaml_file import read_yaml_mapping
 from ..errors import ConfigError
 
@@ -76,6 +79,12 @@ MAX_EVENTS = 2**30
 MAX_FV_POINTS = 2**30
 #: Most fair-value points kept ahead (``informed_horizon / fv_step`` and the jumps within it), 16 bytes each.
 MAX_AHEAD = 2**28
+
+
+# The keys (and their values as written) of the mapping SynthConfig.from_dict is reading, for the limits' messages:
+# a limit names the key the user wrote, and a key it involves that was not written as "the default" (None: built in
+# Python, where a key is written when it differs from its default).
+_WRITTEN: ContextVar[Mapping[str, Any] | None] = ContextVar("mmsim_synth_written", default=None)
 
 
 def _about(x: float) -> str:
@@ -211,30 +220,100 @@ class SynthConfig(ConfigBase):
     lp_partial_cancel: float = setting(Number(ge=0.0, le=1.0, why="a probability in [0, 1]"), 0.2)
     lp_reaction: int = setting(Duration(positive=True), 200_000)
 
-    def _validate(self) -> None:
-        def bad(key: str, why: str) -> ConfigError:
-            return ConfigError(f"synth config key {key!r}: {why}, got {getattr(self, key)!r}")
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, where: Mapping[str, str] | None = None) -> SynthConfig:
+        """Build from a mapping (as read from YAML): the keys in ``data`` are the ones written, for the messages of
+        the limits across keys (:meth:`ConfigBase.from_dict`)."""
+        token = _WRITTEN.set(dict(data) if isinstance(data, Mapping) else None)
+        try:
+            return super().from_dict(data, where=where)
+        finally:
+            _WRITTEN.reset(token)
 
+    def _written_map(self) -> Mapping[str, Any] | None:
+        """The keys written and their values as written: while reading a mapping, that mapping; for a config read
+        from a file (and its :meth:`replace` copies), the file's; else None (built in Python)."""
+        written = _WRITTEN.get()
+        return written if written is not None else getattr(self, "_written_keys", None)
+
+    def _written(self, key: str) -> bool:
+        written = self._written_map()
+        if written is not None:
+            return key in written
+        return bool(getattr(self, key) != _DEFAULTS[key])
+
+    def _shown(self, key: str) -> str:
+        """A key's value in a message: a duration or time as written (``'8784h'``; else in ns), anything else as
+        read."""
+        written = self._written_map()
+        if key in _AS_WRITTEN and written is not None and key in written:
+            raw = written[key]
+            return repr(raw.isoformat() if hasattr(raw, "isoformat") else raw)  # YAML reads a bare time as datetime
+        return repr(getattr(self, key))
+
+    @staticmethod
+    def _name(key: str) -> str:
+        """``key`` in a limit's message, for :meth:`_limit` to write as itself or with its default."""
+        return f"<<{key}>>"
+
+    def limit_error(self, blamed: str, involved: tuple[str, ...], why: str) -> ConfigError:
+        """:meth:`_limit` for the errors found while generating (``mmsim.synth``): ``why`` names keys as
+        ``<<key>>``."""
+        return self._limit(blamed, involved, why)
+
+    def _limit(self, blamed: str, involved: tuple[str, ...], why: str) -> ConfigError:
+        """The error of a limit across keys: it names ``blamed`` (the key to change) when written; else the first
+        written key of ``involved`` (what made the limit bite), and ``why`` says ``blamed (the default 10ms)``
+        where it names ``blamed`` with :meth:`_name` (the other keys, as themselves)."""
+        key = blamed if self._written(blamed) else next((k for k in involved if self._written(k)), blamed)
+
+        value = getattr(self, blamed)
+        default = f"the default {format_ns(value) if blamed in _DURATIONS else f'{value:g}'}"
+
+        def name(m: re.Match[str]) -> str:
+            return f"{m[1]} ({default})" if m[1] == blamed and key != blamed else m[1]
+
+        if key == blamed and why.startswith(f"<<{blamed}>> "):  # "lp_stale_margin must ..." under its own name
+            why = why[len(blamed) + 5:]
+        text = re.sub(r"<<(\w+)>>", name, why)
+        if key != blamed and f"<<{blamed}>>" not in why:  # the default that made it bite, said once
+            text += f"; {blamed} is {default}"
+        return ConfigError(f"synth config key {key!r}: {text}, got {self._shown(key)}")
+
+    def _validate(self) -> None:
+        n = self._name
         if self.start + self.duration >= 2**63:
-            raise bad("duration", "must end before 2**63 ns after the epoch (with start)")
+            raise self._limit("duration", ("start",), f"the session must end before 2**63 ns after the epoch "
+                                                      f"({n('start')} + {n('duration')})")
         if self.lp_stale_margin > self.lp_half_spread:
-            raise bad("lp_stale_margin", "must not exceed lp_half_spread (fresh quotes would be stale)")
+            raise self._limit("lp_stale_margin", ("lp_half_spread",),
+                              f"{n('lp_stale_margin')} must not exceed {n('lp_half_spread')} (fresh quotes would be stale)")
         low = math.ceil(2 * price_floor(self))
         if self.initial_price < low:
-            raise bad("initial_price", f"must be at least {low} ticks (twice the fair value's floor, 2 x lp_levels + "
-                                       f"4.5 + lp_half_spread: the quotes below it stay above 0)")
+            raise self._limit("initial_price", ("lp_half_spread", "lp_levels"),
+                              f"{n('initial_price')} must be at least {low} ticks (twice the fair value's floor, 2 x "
+                              f"{n('lp_levels')} + 4.5 + {n('lp_half_spread')}: the quotes below it stay above 0)")
         move = self.fv_vol * math.sqrt(self.fv_step / _S)
         if move > MAX_FV_MOVE:
-            raise ConfigError(f"synth config key 'fv_vol': one diffusion step would move the fair value by "
-                              f"{move:,.6g} ticks (a standard deviation: fv_vol x sqrt(fv_step in s)), more than the "
+            raise self._limit("fv_vol", ("fv_step",),
+                              f"one diffusion step would move the fair value by {move:,.6g} ticks (a standard "
+                              f"deviation: {n('fv_vol')} x sqrt({n('fv_step')} in s)), more than the "
                               f"{MAX_FV_MOVE:g} (1/64 of the generator's 16384-tick book window) one move may; lower "
-                              f"fv_vol or fv_step, got {self.fv_vol!r}")
+                              f"fv_vol or fv_step")
         self._check_size()
 
     def replace(self, **changes: object) -> SynthConfig:
         """Copy with fields changed (values are read as in the constructor); a config read from a file keeps the
         file's key lines for the errors found while generating (:func:`located`)."""
-        out = super().replace(**changes)
+        written = getattr(self, "_written_keys", None)
+        token = _WRITTEN.set(None if written is None else {**{k: written[k] for k in written if k not in changes},
+                                                           **changes})
+        try:
+            out = super().replace(**changes)
+        finally:
+            _WRITTEN.reset(token)
+        if written is not None:
+            object.__setattr__(out, "_written_keys", {**{k: written[k] for k in written if k not in changes}, **changes})
         if hasattr(self, "_where"):
             object.__setattr__(out, "_where", {k: v for k, v in self._where.items() if k not in changes})
         return out
@@ -246,24 +325,29 @@ class SynthConfig(ConfigBase):
         levels = self.lp_levels
         lots = levels * self.lp_depth + self.lp_depth_step * levels * (levels - 1) // 2
         orders = 2 * lots / self.lp_order_size_mean
+        n = self._name
         if orders > MAX_RESTING_ORDERS:
             key = "lp_depth" if levels * self.lp_depth >= lots - levels * self.lp_depth else "lp_depth_step"
-            raise ConfigError(f"synth config key {key!r}: the opening book would hold about {_about(orders)} orders "
-                              f"(2 sides of {lots:,} lots over lp_levels, lp_order_size_mean lots an order), more than "
-                              f"the {MAX_RESTING_ORDERS:,} (2**25) the generator keeps in memory; lower lp_depth or "
-                              f"lp_depth_step, or raise lp_order_size_mean, got {getattr(self, key)!r}")
+            raise self._limit(key, ("lp_depth", "lp_depth_step", "lp_levels", "lp_order_size_mean"),
+                              f"the opening book would hold about {_about(orders)} orders (2 sides of {lots:,} lots "
+                              f"over {n('lp_levels')}, {n('lp_order_size_mean')} lots an order), more than the "
+                              f"{MAX_RESTING_ORDERS:,} (2**25) the generator keeps in memory; lower lp_depth or "
+                              f"lp_depth_step, or raise lp_order_size_mean")
         steps, jumps = self.duration / self.fv_step, self.jump_rate * dur_s
         if max(steps, jumps) > MAX_FV_POINTS:
-            key, what = (("fv_step", f"{_about(steps)} diffusion steps (duration / fv_step)") if steps >= jumps else
-                         ("jump_rate", f"{_about(jumps)} jumps (jump_rate x duration)"))
-            raise ConfigError(f"synth config key {key!r}: the session would make {what}, more than the "
-                              f"{MAX_FV_POINTS:,} (2**30) the generator can step through; raise fv_step, lower "
-                              f"jump_rate or shorten duration, got {getattr(self, key)!r}")
+            key, involved, what = (
+                ("fv_step", ("duration",), f"{_about(steps)} diffusion steps ({n('duration')} / {n('fv_step')})")
+                if steps >= jumps else
+                ("jump_rate", ("duration",), f"{_about(jumps)} jumps ({n('jump_rate')} x {n('duration')})"))
+            raise self._limit(key, involved, f"the session would make {what}, more than the {MAX_FV_POINTS:,} "
+                                             f"(2**30) the generator can step through; raise fv_step, lower jump_rate "
+                                             f"or shorten duration")
         ahead = self.informed_horizon / self.fv_step + 64 + 20 * self.jump_rate * self.informed_horizon / _S
         if ahead > MAX_AHEAD:
-            raise ConfigError(f"synth config key 'informed_horizon': about {_about(ahead)} fair-value points ahead "
-                              f"(informed_horizon / fv_step, and jumps), more than the {MAX_AHEAD:,} (2**28) the "
-                              f"generator keeps; shorten informed_horizon or raise fv_step, got {self.informed_horizon!r}")
+            raise self._limit("informed_horizon", ("fv_step", "jump_rate"),
+                              f"about {_about(ahead)} fair-value points ahead ({n('informed_horizon')} / "
+                              f"{n('fv_step')}, and jumps), more than the {MAX_AHEAD:,} (2**28) the generator keeps; "
+                              f"shorten informed_horizon or raise fv_step")
         rates = {"lp_cancel_rate": 2.5 * self.lp_cancel_rate * orders, "noise_rate": 3 * self.noise_rate,
                  "informed_rate": self.informed_rate / 4 if self.informed else 0.0}
         per_s = sum(rates.values())
@@ -271,10 +355,12 @@ class SynthConfig(ConfigBase):
         if events > MAX_EVENTS:
             # the duration, unless one second of the rates is already too much
             key = "duration" if per_s * 1.5 + 4 * orders + 4096 <= MAX_EVENTS else max(rates, key=rates.__getitem__)
-            raise ConfigError(f"synth config key {key!r}: the session would make about {_about(events)} events "
-                              f"({_about(per_s)} a second: lp_cancel_rate x the book's orders, noise_rate, informed_rate), "
-                              f"more than the {MAX_EVENTS:,} (2**30) the generator can hold; shorten duration or lower "
-                              f"the rates, got {getattr(self, key)!r}")
+            order = ("duration", *sorted(rates, key=rates.__getitem__, reverse=True))
+            raise self._limit(key, tuple(k for k in order if k != key),
+                              f"the session would make about {_about(events)} events ({_about(per_s)} a second: "
+                              f"{n('lp_cancel_rate')} x the book's orders, {n('noise_rate')}, {n('informed_rate')}; "
+                              f"over {n('duration')}), more than the {MAX_EVENTS:,} (2**30) the generator can hold; "
+                              f"shorten duration or lower the rates")
 
 
 def price_floor(cfg: SynthConfig) -> float:
@@ -297,6 +383,11 @@ def capacities(cfg: SynthConfig) -> tuple[int, int]:
     return out_cap, ring_cap
 
 
+_DEFAULTS = {f.name: f.default for f in fields(SynthConfig)}
+_DURATIONS = frozenset(f.name for f in fields(SynthConfig) if isinstance(kind_of(f), Duration))
+_AS_WRITTEN = _DURATIONS | {f.name for f in fields(SynthConfig) if isinstance(kind_of(f), Timestamp)}
+
+
 def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
     """Read a synthetic-market YAML file (a flat mapping of :class:`SynthConfig` keys).
 
@@ -313,6 +404,7 @@ def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
     data, where = read_yaml_mapping(path, what="synth config", keys="synth config keys")
     cfg = SynthConfig.from_dict(data, where=where)
     object.__setattr__(cfg, "_where", dict(where))
+    object.__setattr__(cfg, "_written_keys", dict(data))  # what replace() keeps as written
     return cfg
 
 
