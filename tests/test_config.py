@@ -63,7 +63,7 @@ report: {horizons: [100ms, 1s]}
         ("queue:\n  model: fifo\n", "queue.model must be risk_averse, power or log, got 'fifo' (FILE line 2)"),
         ("post_only: yes please\n", "post_only: expected true or false, got 'yes please' (FILE line 1)"),
         ("fees:\n  maker_bps: lots\n", "fees.maker_bps: expected a number, got 'lots' (FILE line 2)"),
-        ("tick_size: 0\n", "tick_size must be a positive number, got 0.0 (FILE line 1)"),
+        ("tick_size: 0\n", "tick_size must be a positive number from 1e-12 to 1e12, got 0.0 (FILE line 1)"),
         ("latency:\n  entry: recorded\n", "latency.entry: 'recorded' applies to the feed only (FILE line 2)"),
         ("signals:\n  depth_levels: 99\n", "signals.depth_levels must be in 1..32, got 99 (FILE line 2)"),
         ("report:\n  horizons: 1s\n", "report.horizons: expected a list of durations, got '1s' (FILE line 2)"),
@@ -135,7 +135,7 @@ def test_every_yaml_file_is_read_by_one_reader_with_one_message(tmp_path, what, 
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1e-3", 0.001), ("1.5e3", 1500.0), ("-2E+4", -20000.0), (".5e1", 5.0), ("1.0e+3", 1000.0)],
+    [("1e-3", 0.001), ("1.5e3", 1500.0), ("-2E+3", -2000.0), (".5e1", 5.0), ("1.0e+3", 1000.0)],
 )
 def test_exponent_notation_is_a_number_in_every_yaml_file(tmp_path, text, value):
     # YAML 1.1 (PyYAML) reads 1e-3 and 1.5e3 as strings: `maker_bps: 1e-3` failed as
@@ -353,10 +353,12 @@ def test_constructors_coerce_durations_and_latencies():
          "decide_every: a duration must be at most 366 days (31622400000000000 ns), got 9223372036854775808"),
         (lambda: mmsim.ReportConfig(horizons=["1s", "1e30h"]),
          "report.horizons[1]: a duration must be at most 366 days (31622400000000000 ns), got '1e30h'"),
-        (lambda: mmsim.FeeConfig(maker_bps=float("nan")), "fees.maker_bps must be a finite number, got nan"),
-        (lambda: mmsim.FeeConfig(taker_per_lot=float("inf")), "fees.taker_per_lot must be a finite number, got inf"),
+        (lambda: mmsim.FeeConfig(maker_bps=float("nan")), "fees.maker_bps must be a number of basis points from "
+         "-10000 to 10000 (10000 is 100% of the notional; negative is a rebate), got nan"),
+        (lambda: mmsim.FeeConfig(taker_per_lot=float("inf")), "fees.taker_per_lot must be a number of quote currency "
+         "per lot from -1e12 to 1e12 (negative is a rebate), got inf"),
         (lambda: mmsim.Config(tick_size=True), "tick_size: expected a number, got True"),
-        (lambda: mmsim.Config(tick_size=float("inf")), "tick_size must be a positive number, got inf"),
+        (lambda: mmsim.Config(tick_size=float("inf")), "tick_size must be a positive number from 1e-12 to 1e12, got inf"),
         (lambda: mmsim.LatencyConfig(feed="fast"),
          "latency.feed: cannot read 'fast' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
          "e.g. 250us"),

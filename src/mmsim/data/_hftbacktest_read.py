@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._scales import UNIT_RULE, unit_problem
 from ..errors import DataError
 from ._common import RECV_WINDOW_NS, late_step, seconds_over
 from ._identity import ZONE_RULE, implied_problem, known_zone
@@ -118,14 +119,6 @@ def refuse_implied(path: Path, meta: dict) -> None:
                         "of a trade-implied store)")
 
 
-def _finite_positive(v: float) -> bool:
-    """``v`` a positive number a float holds (breaker15d: Infinity and a 401-digit integer went on to overflow)."""
-    try:
-        return 0 < float(v) < float("inf")
-    except OverflowError:
-        return False
-
-
 #: The ``mmsim_meta`` key and value of an export that writes a store's whole-book ``CLEAR`` (side 0) as one clear
 #: without a side flag (hftbacktest clears both sides), so its clears of a side each, even of both sides at one
 #: time, are the store's sided ``CLEAR``s; a file without it (hftbacktest's converters, mmsim's exports before 17)
@@ -187,9 +180,9 @@ def _file_meta(path: Path) -> dict | None:
         return None
     for k in ("tick_size", "lot_size", "contract_size"):
         v = meta.get(k)
-        if k in meta and (isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite_positive(v)):
+        if k in meta and unit_problem(v) is not None:  # a store's bounds (scale24): the store it makes must load
             shown = v if not isinstance(v, int) or abs(v) < 10**20 else f"an integer of {len(str(abs(v)))} digits"
-            raise DataError(f"{path}: its mmsim_meta {k} is {shown!r}, not a positive finite number")
+            raise DataError(f"{path}: its mmsim_meta {k} is {shown!r}, not {UNIT_RULE}")
     for k in ("symbol", "venue", "time_zone"):
         if k in meta and not isinstance(meta[k], str):
             raise DataError(f"{path}: its mmsim_meta {k} is {meta[k]!r}, not a string")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import os
 import weakref
 import zoneinfo
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._scales import unit_problem
 from ..errors import DataError
 from ..events import DIGEST_KEY, digest_problem
 
@@ -257,18 +257,13 @@ def verify_store(store: Any) -> None:
     verify_digest(store.events, store.meta, Path(store.path) / "meta.json")
 
 
-def _is_number(v: Any) -> bool:
-    # bool is an int subclass: `true` is not a size.
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def check_meta(meta: dict[str, Any], meta_path: Path) -> None:
     """Type and range of the keys a replay reads, and ``time_zone`` an IANA zone (:func:`check_zone`); each fault
-    names the key."""
+    names the key. ``tick_size``, ``lot_size`` and ``contract_size`` are numbers from 1e-12 to 1e12
+    (:func:`mmsim._scales.unit_problem`, the bounds of :class:`mmsim.Config`'s keys)."""
     for key in ("tick_size", "lot_size", "contract_size"):
-        v = meta[key]
-        if not _is_number(v) or not math.isfinite(v) or not v > 0:
-            raise DataError(f"{meta_path}: key {key!r} must be a positive finite number, got {v!r}")
+        if (why := unit_problem(meta[key])) is not None:  # the bounds of Config's and synth's (scale24)
+            raise DataError(f"{meta_path}: key {key!r} {why}")
     if meta["levels"] not in ("L2", "L3"):
         raise DataError(f"{meta_path}: key 'levels' must be 'L2' or 'L3', got {meta['levels']!r}")
     n = meta["event_count"]
