@@ -3,7 +3,6 @@ with the checks made on the raw rows (NaN or infinite values, local_ts order); :
 
 from __future__ import annotations
 
-import json
 import warnings
 import zipfile
 import zlib
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._json import DuplicateKeyError, loads_unique
 from .._scales import UNIT_RULE, unit_problem
 from ..errors import DataError
 from ._common import RECV_WINDOW_NS, late_step, seconds_over
@@ -165,7 +165,9 @@ def _raw_meta(path: Path) -> dict | None:
             if "mmsim_meta.npy" not in zf.namelist():
                 return None
             with zf.open("mmsim_meta.npy") as f:
-                meta = json.loads(str(np.lib.format.read_array(f, allow_pickle=False)[()]))
+                meta = loads_unique(str(np.lib.format.read_array(f, allow_pickle=False)[()]))
+    except DuplicateKeyError as exc:  # json.loads kept the last value (scale24)
+        raise DataError(f"{path}: its mmsim_meta: {exc.msg}") from None
     except (*_ZIP_ERRORS, ValueError, TypeError, IndexError) as exc:
         raise DataError(f"{path}: its mmsim_meta array is not readable ({exc})") from None
     if not isinstance(meta, dict):
