@@ -530,7 +530,7 @@ class EventStoreWriter:
                 names = ", ".join(p for p, _ in self.sources)
                 raise DataError(f"{names}: no market events (an empty file or a header only); no store written")
             return
-        _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote)
+        _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote, self.path)
 
     def _commit(self) -> bool:
         """Rename the finished store into place (:func:`._store_write.commit_store`); True when it replaced one."""
