@@ -324,7 +324,7 @@ def make_config(rng: np.random.Generator, spec: dict[str, Any] | None = None, n_
     kw = dict(
         latency=lat,
         queue=mmsim.QueueConfig(model=_pick(rng, ["risk_averse", "power", "log"])),
-        fees=mmsim.FeeConfig(maker_bps=float(_pick(rng, [0.0, -1.0, 2.0, 1e6])), taker_bps=float(_pick(rng, [0.0, 5.0])),
+        fees=mmsim.FeeConfig(maker_bps=float(_pick(rng, [0.0, -1.0, 2.0, 1e4])), taker_bps=float(_pick(rng, [0.0, 5.0])),
                              taker_per_lot=float(_pick(rng, [0.0, 0.01]))),
         post_only=bool(rng.random() < 0.7),
         decide_every=(_pick(rng, [None, 1_000_000, 1_000_000_000], [60, 25, 15])

@@ -402,10 +402,10 @@ def test_bad_convert_report_and_sweep_flags_name_the_flag_or_file(store, two_run
     # convert: the loader's key was printed (tick_size), not the flag typed.
     assert main(["convert", str(src), "-o", str(tmp_path / "c"), "--format", "lobster", "-q", "--tick-size",
                  "nan"]) == 2
-    assert capsys.readouterr().err == "mmsim: config error: --tick-size must be a positive number, got 'nan'\n"
+    assert capsys.readouterr().err == "mmsim: config error: --tick-size must be a positive number from 1e-12 to 1e12, got 'nan'\n"
     assert main(["convert", str(src), "-o", str(tmp_path / "c"), "--format", "lobster", "-q", "--lot-size",
                  "-inf"]) == 2
-    assert capsys.readouterr().err == "mmsim: config error: --lot-size must be a positive number, got '-inf'\n"
+    assert capsys.readouterr().err == "mmsim: config error: --lot-size must be a positive number from 1e-12 to 1e12, got '-inf'\n"
     # report --events of a text file: numpy's message spoke of pickled data.
     a, _ = two_runs
     assert main(["report", str(a), "-q", "--no-plots", "-o", str(tmp_path / "r"), "--events", str(src)]) == 1

@@ -63,7 +63,7 @@ report: {horizons: [100ms, 1s]}
         ("queue:\n  model: fifo\n", "queue.model must be risk_averse, power or log, got 'fifo' (FILE line 2)"),
         ("post_only: yes please\n", "post_only: expected true or false, got 'yes please' (FILE line 1)"),
         ("fees:\n  maker_bps: lots\n", "fees.maker_bps: expected a number, got 'lots' (FILE line 2)"),
-        ("tick_size: 0\n", "tick_size must be a positive number, got 0.0 (FILE line 1)"),
+        ("tick_size: 0\n", "tick_size must be a positive number from 1e-12 to 1e12, got 0.0 (FILE line 1)"),
         ("latency:\n  entry: recorded\n", "latency.entry: 'recorded' applies to the feed only (FILE line 2)"),
         ("signals:\n  depth_levels: 99\n", "signals.depth_levels must be in 1..32, got 99 (FILE line 2)"),
         ("report:\n  horizons: 1s\n", "report.horizons: expected a list of durations, got '1s' (FILE line 2)"),
@@ -353,10 +353,12 @@ def test_constructors_coerce_durations_and_latencies():
          "decide_every: a duration must be at most 366 days (31622400000000000 ns), got 9223372036854775808"),
         (lambda: mmsim.ReportConfig(horizons=["1s", "1e30h"]),
          "report.horizons[1]: a duration must be at most 366 days (31622400000000000 ns), got '1e30h'"),
-        (lambda: mmsim.FeeConfig(maker_bps=float("nan")), "fees.maker_bps must be a finite number, got nan"),
-        (lambda: mmsim.FeeConfig(taker_per_lot=float("inf")), "fees.taker_per_lot must be a finite number, got inf"),
+        (lambda: mmsim.FeeConfig(maker_bps=float("nan")), "fees.maker_bps must be a number of basis points from "
+         "-10000 to 10000 (10000 is 100% of the notional; negative is a rebate), got nan"),
+        (lambda: mmsim.FeeConfig(taker_per_lot=float("inf")), "fees.taker_per_lot must be a number of quote currency "
+         "per lot from -1e12 to 1e12 (negative is a rebate), got inf"),
         (lambda: mmsim.Config(tick_size=True), "tick_size: expected a number, got True"),
-        (lambda: mmsim.Config(tick_size=float("inf")), "tick_size must be a positive number, got inf"),
+        (lambda: mmsim.Config(tick_size=float("inf")), "tick_size must be a positive number from 1e-12 to 1e12, got inf"),
         (lambda: mmsim.LatencyConfig(feed="fast"),
          "latency.feed: cannot read 'fast' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
          "e.g. 250us"),

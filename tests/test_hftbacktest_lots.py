@@ -113,12 +113,13 @@ def test_a_synthetic_store_round_trips_with_its_meta(tmp_path):
 @pytest.mark.parametrize(("meta", "why"), [
     ("{lot", "its mmsim_meta array is not readable (Expecting property name enclosed in double quotes: line 1 "
              "column 2 (char 1))"),
-    ('{"lot_size": "1e-08"}', "its mmsim_meta lot_size is '1e-08', not a positive finite number"),
+    ('{"lot_size": "1e-08"}', "its mmsim_meta lot_size is '1e-08', not a positive number from 1e-12 to 1e12"),
     ('[1]', "its mmsim_meta is not a JSON object"),
     # breaker15d: Infinity and a 401-digit integer got through, then overflowed in a traceback.
-    ('{"tick_size": Infinity, "lot_size": 1e-08}', "its mmsim_meta tick_size is inf, not a positive finite number"),
+    ('{"tick_size": Infinity, "lot_size": 1e-08}', "its mmsim_meta tick_size is inf, not a positive number from "
+     "1e-12 to 1e12"),
     ('{"contract_size": 1' + "0" * 400 + '}', "its mmsim_meta contract_size is 'an integer of 401 digits', not a "
-     "positive finite number"),
+     "positive number from 1e-12 to 1e12"),
     # npz16: a time zone zoneinfo does not know went into the store's meta.json unchecked.
     ('{"time_zone": "Mars/Olympus"}', "its mmsim_meta time_zone is 'Mars/Olympus', not an IANA time zone name "
      "(such as 'UTC' or 'America/Chicago')"),

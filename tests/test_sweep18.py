@@ -138,7 +138,7 @@ def test_a_point_whose_store_the_loader_refuses_records_no_digest(synth, tmp_pat
     (bad / "meta.json").write_text(json.dumps(meta))
     rows = run_sweep(parse_grid(_grid([bad])), workers=0, point_fn=default_point)
     assert [(r["error_message"], r["events_digest"]) for r in rows] == [
-        (f"{bad / 'meta.json'}: key 'tick_size' must be a positive finite number, got 0", None)] * 2
+        (f"{bad / 'meta.json'}: key 'tick_size' must be a positive number from 1e-12 to 1e12, got 0", None)] * 2
 
     broken, gone = _copy(synth, tmp_path / "broken"), _copy(synth, tmp_path / "gone")
     check = execute.check_points

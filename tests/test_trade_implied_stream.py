@@ -81,7 +81,8 @@ def test_a_store_transformed_in_small_chunks_is_the_store_of_one_chunk(tmp_path,
 
 def test_an_l3_event_in_a_later_chunk_is_refused_by_its_index_in_the_store_and_nothing_is_written(tmp_path):
     ev = make_events(STREAM[:8] + [(16 * MS, Kind.ADD, 1, 97, 1, 7)])  # event 8, in the third chunk of 3
-    write_store(tmp_path / "plain", ev, META)
+    # labelled L3, as its events are: an L2 label over an ADD is refused where the store is written (scale24)
+    write_store(tmp_path / "plain", ev, dict(META, levels="L3"))
     with pytest.raises(mmsim.DataError, match=r"/plain: a trade-implied book needs L2 data: its events are L3 \(the "
                                               r"first L3 one, event 8 of the store, is an ADD; "):
         trade_implied(tmp_path / "plain", tmp_path / "out", _chunk=3)

@@ -405,11 +405,12 @@ def join_warnings(parts: Mapping[str, list[str]]) -> str:
 def store_lot_of(data: str, config_lot: float | None = None) -> float | None:
     """The lot size a run on the store ``data`` uses: its meta.json's (a config's ``lot_size`` must be the
     same), else ``config_lot``; None when neither gives one."""
-    import json
     from pathlib import Path
 
+    from ._json import loads_unique
+
     try:
-        lot = json.loads((Path(data) / "meta.json").read_text(encoding="utf-8")).get("lot_size") if data else None
+        lot = loads_unique((Path(data) / "meta.json").read_text(encoding="utf-8")).get("lot_size") if data else None
     except (OSError, ValueError, AttributeError):
         lot = None
     if isinstance(lot, (int, float)) and not isinstance(lot, bool) and lot > 0:

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._json import json_clean
+from ._json import json_clean, json_fault, loads_unique
 from .config import RUN_KEYS, Config, RunConfig
 from .errors import ConfigError, DataError
 from .events import DIGEST_KEY, digest_problem
@@ -200,7 +200,9 @@ class Result:
         if not path.exists():
             raise FileNotFoundError(f"{path}: not a run directory (no result.json)")
         try:
-            doc = json.loads(path.read_text())
+            doc = loads_unique(path.read_text())  # a key given twice refused (json.loads kept the last: scale24)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}: {json_fault(e)}") from None
         except ValueError as e:
             raise DataError(f"{path}: cannot read as JSON ({e})") from None
         if not isinstance(doc, Mapping) or not isinstance(doc.get("summary"), Mapping) or "config" not in doc:

@@ -112,10 +112,13 @@ def cmd(args: argparse.Namespace) -> int:
     if meta_path.is_file():  # a store: its identity must be the run's (another tick size, the same count)
         import json
 
+        from .._json import json_fault, loads_unique
         from ..report.compute import check_store
 
         try:
-            store_meta = json.loads(meta_path.read_text())
+            store_meta = loads_unique(meta_path.read_text())  # a key given twice refused, as mmsim.load does
+        except json.JSONDecodeError as e:
+            raise DataError(f"{meta_path}: {json_fault(e)}") from None
         except (OSError, ValueError) as e:
             raise DataError(f"{meta_path}: cannot read ({type(e).__name__}: {e})") from None
         if isinstance(store_meta, dict):

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from .._scales import (FEE_BPS_RULE, FEE_PER_LOT_RULE, MAX_FEE_BPS, MAX_FEE_PER_LOT, MAX_UNIT, MIN_UNIT, UNIT_HIGH,
+                       UNIT_RULE)
 from ..errors import ConfigError
 from ._fields import (
     ConfigBase,
@@ -340,6 +342,18 @@ class QueueConfig(ConfigBase):
                               f"is {self.model!r}; set queue.model: power, or drop queue.power")
 
 
+def _fee_bps() -> Number:
+    return Number(ge=-MAX_FEE_BPS, le=MAX_FEE_BPS, why=FEE_BPS_RULE)
+
+
+def _fee_per_lot() -> Number:
+    return Number(ge=-MAX_FEE_PER_LOT, le=MAX_FEE_PER_LOT, why=FEE_PER_LOT_RULE)
+
+
+def _unit() -> Number:
+    return Number(ge=MIN_UNIT, le=MAX_UNIT, why=UNIT_RULE, why_high=UNIT_HIGH, optional=True)
+
+
 @dataclass(frozen=True, kw_only=True)
 class FeeConfig(ConfigBase):
     """Maker and taker fees. Negative is a rebate. Every fee is a finite number.
@@ -347,17 +361,23 @@ class FeeConfig(ConfigBase):
     Parameters
     ----------
     maker_bps, taker_bps : float
-        Basis points of notional (``|price| * tick_size * qty * lot_size * contract_size``).
+        Basis points of notional (``|price| * tick_size * qty * lot_size * contract_size``), from -10000 to
+        10000 (100% of the notional).
     maker_per_lot, taker_per_lot : float
-        Quote currency per lot.
+        Quote currency per lot, from -1e12 to 1e12 (``mmsim._scales.MAX_FEE_PER_LOT``).
+
+    Raises
+    ------
+    mmsim.ConfigError
+        A fee not a number or out of its range, naming the key (``fees.maker_bps``).
     """
 
     _prefix: ClassVar[str] = "fees."
 
-    maker_bps: float = setting(Number(), 0.0)
-    taker_bps: float = setting(Number(), 0.0)
-    maker_per_lot: float = setting(Number(), 0.0)
-    taker_per_lot: float = setting(Number(), 0.0)
+    maker_bps: float = setting(_fee_bps(), 0.0)
+    taker_bps: float = setting(_fee_bps(), 0.0)
+    maker_per_lot: float = setting(_fee_per_lot(), 0.0)
+    taker_per_lot: float = setting(_fee_per_lot(), 0.0)
 
 
 #: Upper bound of ``signals.depth_decay``, ``hawkes_alpha`` and ``hawkes_baseline``: with
@@ -446,6 +466,7 @@ class Config(ConfigBase):
     contract_size : float or None
         Multiplier from price*size to notional (1 for spot and linear contracts).
         None: from the store's meta, else 1.0.
+        Each of the three from 1e-12 to 1e12 (``mmsim._scales``: money stays a finite float64).
     latency : LatencyConfig
         Feed, entry and response latencies.
     queue : QueueConfig
@@ -493,9 +514,9 @@ class Config(ConfigBase):
         log's ``decision`` column is written either way (docs/engine.md).
     """
 
-    tick_size: float | None = setting(Number(gt=0.0, optional=True), None)
-    lot_size: float | None = setting(Number(gt=0.0, optional=True), None)
-    contract_size: float | None = setting(Number(gt=0.0, optional=True), None)
+    tick_size: float | None = setting(_unit(), None)
+    lot_size: float | None = setting(_unit(), None)
+    contract_size: float | None = setting(_unit(), None)
     latency: LatencyConfig = setting(Section(lambda: LatencyConfig), default_factory=LatencyConfig)
     queue: QueueConfig = setting(Section(lambda: QueueConfig), default_factory=QueueConfig)
     fees: FeeConfig = setting(Section(lambda: FeeConfig), default_factory=FeeConfig)

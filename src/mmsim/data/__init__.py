@@ -116,17 +116,17 @@ def convert(
         A missing input, an existing store without ``force``, or bad data: one
         line naming the file and the line or record.
     mmsim.ConfigError
-        An unknown format name, or a tick or lot size that is not a positive
-        finite number.
+        An unknown format name, or a tick or lot size that is not a number from
+        1e-12 to 1e12 (a store's bounds: ``mmsim._scales``).
     """
-    import math
-
+    from .._scales import unit_problem
     from ..errors import ConfigError, DataError
 
     conv = converter(format)
     for name, v in (("tick_size", tick_size), ("lot_size", lot_size)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0):
-            raise ConfigError(f"{name} must be a positive number, got {v!r}")
+        # the store's meta.json bounds (scale24), before the conversion rather than when its meta is written
+        if v is not None and (why := unit_problem(v)) is not None:
+            raise ConfigError(f"{name} {why}")
     paths = [Path(p) for p in sources]
     if not paths:
         raise DataError("no input files given")

@@ -3,7 +3,6 @@ with the checks made on the raw rows (NaN or infinite values, local_ts order); :
 
 from __future__ import annotations
 
-import json
 import warnings
 import zipfile
 import zlib
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._json import DuplicateKeyError, loads_unique
+from .._scales import UNIT_RULE, unit_problem
 from ..errors import DataError
 from ._common import RECV_WINDOW_NS, late_step, seconds_over
 from ._identity import ZONE_RULE, implied_problem, known_zone
@@ -118,14 +119,6 @@ def refuse_implied(path: Path, meta: dict) -> None:
                         "of a trade-implied store)")
 
 
-def _finite_positive(v: float) -> bool:
-    """``v`` a positive number a float holds (breaker15d: Infinity and a 401-digit integer went on to overflow)."""
-    try:
-        return 0 < float(v) < float("inf")
-    except OverflowError:
-        return False
-
-
 #: The ``mmsim_meta`` key and value of an export that writes a store's whole-book ``CLEAR`` (side 0) as one clear
 #: without a side flag (hftbacktest clears both sides), so its clears of a side each, even of both sides at one
 #: time, are the store's sided ``CLEAR``s; a file without it (hftbacktest's converters, mmsim's exports before 17)
@@ -172,7 +165,9 @@ def _raw_meta(path: Path) -> dict | None:
             if "mmsim_meta.npy" not in zf.namelist():
                 return None
             with zf.open("mmsim_meta.npy") as f:
-                meta = json.loads(str(np.lib.format.read_array(f, allow_pickle=False)[()]))
+                meta = loads_unique(str(np.lib.format.read_array(f, allow_pickle=False)[()]))
+    except DuplicateKeyError as exc:  # json.loads kept the last value (scale24)
+        raise DataError(f"{path}: its mmsim_meta: {exc.msg}") from None
     except (*_ZIP_ERRORS, ValueError, TypeError, IndexError) as exc:
         raise DataError(f"{path}: its mmsim_meta array is not readable ({exc})") from None
     if not isinstance(meta, dict):
@@ -187,9 +182,9 @@ def _file_meta(path: Path) -> dict | None:
         return None
     for k in ("tick_size", "lot_size", "contract_size"):
         v = meta.get(k)
-        if k in meta and (isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite_positive(v)):
+        if k in meta and unit_problem(v) is not None:  # a store's bounds (scale24): the store it makes must load
             shown = v if not isinstance(v, int) or abs(v) < 10**20 else f"an integer of {len(str(abs(v)))} digits"
-            raise DataError(f"{path}: its mmsim_meta {k} is {shown!r}, not a positive finite number")
+            raise DataError(f"{path}: its mmsim_meta {k} is {shown!r}, not {UNIT_RULE}")
     for k in ("symbol", "venue", "time_zone"):
         if k in meta and not isinstance(meta[k], str):
             raise DataError(f"{path}: its mmsim_meta {k} is {meta[k]!r}, not a string")

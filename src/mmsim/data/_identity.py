@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import os
 import weakref
 import zoneinfo
@@ -16,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .._scales import unit_problem
 from ..errors import DataError
-from ..events import DIGEST_KEY, digest_problem
+from ..events import DIGEST_KEY, L3_KINDS, Kind, digest_problem
 
 
 #: The store's ``meta.json`` quirk that says its book is trade-implied (and counts the rows; ``mmsim.data.implied``).
@@ -174,9 +174,11 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     ``meta.json``) is refused naming both counts and both remedies, not hashed: a slice was called an ``events.npy``
     "changed since the store was written" (breaker18a). A store whose ``events.npy`` was cut short
     in place since it was opened (:func:`cut_short`) is refused, digest or none: reading its map past the new end
-    killed the process with SIGBUS (breaker18a)."""
+    killed the process with SIGBUS (breaker18a). A store whose ``levels`` says L2 but whose events hold an order
+    event is refused, digest or none (:func:`check_levels`; scale24)."""
     if (why := cut_short(events)) is not None:
         raise DataError(why)
+    check_levels(events, meta, str(meta_path))
     if DIGEST_KEY not in meta:
         return
     check_digest(meta, meta_path)
@@ -237,6 +239,7 @@ def verify_given(events: np.ndarray, meta: Mapping[str, Any]) -> None:
     a user's wrapper of a store's events): its ``events_digest`` was carried into the result unverified, so runs of
     other events compared as the store's (breaker18a). Refused naming both digests (or both counts); without a
     digest nothing is checked. A copy in memory is hashed at each call."""
+    check_levels(events, meta, "the meta given with the events")
     if DIGEST_KEY not in meta:
         return
     if (why := digest_problem(meta[DIGEST_KEY])) is not None:
@@ -249,6 +252,50 @@ def verify_given(events: np.ndarray, meta: Mapping[str, Any]) -> None:
                            f"{DIGEST_KEY} says {want}…; these are not the events the meta describes ({_AS_GIVEN})"))
 
 
+#: First order event (index, kind) of each ``events.npy`` file version already scanned (:func:`_cache_key`), None
+#: when it holds none: a store's events are scanned once per process, as they are hashed once.
+_FIRST_ORDER: dict[tuple[Any, ...], tuple[int, int] | None] = {}
+
+
+def first_order_event(events: np.ndarray, chunk: int = 1 << 22) -> tuple[int, int] | None:
+    """(index, kind) of the first L3 order event (``ADD``, ``CANCEL``, ``DELETE``, ``EXECUTE``: :data:`L3_KINDS`)
+    of ``events``, None when there is none. A vectorized pass over the ``kind`` column (one byte a record) in chunks
+    of 4M events, stopping at the first found; once per file version for a store's memory map (:func:`_cache_key`)."""
+    key = _cache_key(events)
+    if key is not None and key in _FIRST_ORDER:
+        return _FIRST_ORDER[key]
+    kinds = events["kind"]
+    lo, hi = min(L3_KINDS), max(L3_KINDS)  # ADD..EXECUTE are 4..7 (event.hpp): one range test a record
+    found: tuple[int, int] | None = None
+    for i in range(0, len(kinds), chunk):
+        k = np.asarray(kinds[i:i + chunk])
+        hit = np.flatnonzero((k >= lo) & (k <= hi))
+        if len(hit):
+            found = (i + int(hit[0]), int(k[hit[0]]))
+            break
+    if key is not None and _cache_key(events) == key:
+        _FIRST_ORDER[key] = found
+    return found
+
+
+def check_levels(events: np.ndarray, meta: Mapping[str, Any], where: str) -> None:
+    """Refuse events whose store's ``meta.json`` says ``"levels": "L2"`` (market-by-price) while they hold an order
+    event (:func:`first_order_event`): an L3 store relabelled L2 replayed as before (the engine tells L3 data by its
+    ``ADD`` events), but its report named the L2 queue model instead of the exact FIFO it used, and ``mmsim
+    queue-score`` refused it as L2 data (breaker24). ``where`` names the meta (its path). The reverse is not refused:
+    an L3 store may hold ``DEPTH`` events (an hftbacktest L3 file's depth rows, docs/data.md), and one of no order
+    event at all is data of a source that had none. Costs one pass over the ``kind`` column, for an L2 store only,
+    where a store's events are verified (a run's start, ``mmsim compare``, a report): cached per file version."""
+    if meta.get("levels") != "L2":
+        return
+    found = first_order_event(events)
+    if found is not None:
+        i, kind = found
+        raise DataError(f"{where}: key 'levels' is 'L2' (market-by-price), but event {i} is an {Kind(kind).name} "
+                        "(market-by-order): the store's events are L3 data; its levels is 'L3' (an L2 store of them "
+                        "is mmsim.data.to_l2's)")
+
+
 def verify_store(store: Any) -> None:
     """:func:`verify_digest` of an opened store (:class:`mmsim.data.store.EventStore`): where a command reads a
     store to write another store or file from it (``mmsim.data.trade_implied``, the hftbacktest ``.npz`` export), so
@@ -257,18 +304,13 @@ def verify_store(store: Any) -> None:
     verify_digest(store.events, store.meta, Path(store.path) / "meta.json")
 
 
-def _is_number(v: Any) -> bool:
-    # bool is an int subclass: `true` is not a size.
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def check_meta(meta: dict[str, Any], meta_path: Path) -> None:
     """Type and range of the keys a replay reads, and ``time_zone`` an IANA zone (:func:`check_zone`); each fault
-    names the key."""
+    names the key. ``tick_size``, ``lot_size`` and ``contract_size`` are numbers from 1e-12 to 1e12
+    (:func:`mmsim._scales.unit_problem`, the bounds of :class:`mmsim.Config`'s keys)."""
     for key in ("tick_size", "lot_size", "contract_size"):
-        v = meta[key]
-        if not _is_number(v) or not math.isfinite(v) or not v > 0:
-            raise DataError(f"{meta_path}: key {key!r} must be a positive finite number, got {v!r}")
+        if (why := unit_problem(meta[key])) is not None:  # the bounds of Config's and synth's (scale24)
+            raise DataError(f"{meta_path}: key {key!r} {why}")
     if meta["levels"] not in ("L2", "L3"):
         raise DataError(f"{meta_path}: key 'levels' must be 'L2' or 'L3', got {meta['levels']!r}")
     n = meta["event_count"]

@@ -20,7 +20,7 @@ from .._paths import is_current_folder, move_entries, output_target
 from ..errors import DataError
 from ..events import EVENT_DTYPE
 from ._common import RECV_WINDOW_NS, late_time, seconds_over
-from ._identity import array_digest
+from ._identity import array_digest, check_levels
 
 #: How far a store's ``local_ts`` may go back (its events are in exchange order): a loader's 10 s receive window
 #: plus its 10 s exchange-time window. Writing or loading a store that goes back more is an error.
@@ -276,7 +276,8 @@ _FAR = re.compile(r"price (-?\d+) is too far from price (-?\d+) \(event (\d+)\)"
 
 def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, Any], where: Callable[[int], str],
                   quote: Callable[[int, int], str | None] | None = None,
-                  named: Callable[[int], str | None] | None = None) -> dict[str, Any] | None:
+                  named: Callable[[int], str | None] | None = None,
+                  store: Path | None = None) -> dict[str, Any] | None:
     """Check a written store's ``count`` events replay (see :meth:`mmsim.data.store.EventStoreWriter.close`);
     returns its ``quirks.prints_through_book`` (:func:`through_book_quirk`), None when it has no such print.
 
@@ -285,6 +286,8 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
     source position and the event index in the store. ``quote`` (a loader's) gives the price of so
     many ticks as written at a source position: a price too far from the book is quoted so, not in ticks.
     ``named`` gives a source position as ``meta.json`` names it (``"NAME: line N"``, None when unknown).
+    A ``levels: L2`` meta over events holding an order event is refused naming ``store``'s meta.json
+    (:func:`._identity.check_levels`: a pass over the ``kind`` column, after the replay's own pass).
     """
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
 
@@ -335,6 +338,7 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
                 why = (f"price {mine or far[1] + ' ticks'} is too far from price {theirs or far[2] + ' ticks'} "
                        f"({where(int(rows[other])) + ', ' if theirs else ''}event {other}){why[far.end():]}")
             raise DataError(f"{where(int(rows[idx]))}: {why} (event {idx} of the store)") from None
+        check_levels(ev[:count], meta, str((store or ev_path.parent) / "meta.json"))
     quirk = through_book_quirk(ev[:count], rows, meta, quote, named) if count else None
     del ev, rows
     return quirk

@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .._json import json_fault, loads_unique
 from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array
 from ._identity import check_meta, note_opened
@@ -166,7 +167,7 @@ def load(path: str | os.PathLike) -> EventStore:
     ------
     mmsim.DataError
         When the directory, ``meta.json`` or ``events.npy`` is missing, unreadable
-        (not UTF-8, not JSON, truncated) or does not match the event schema, or a
+        (not UTF-8, not JSON, a key given twice, truncated) or does not match the event schema, or a
         ``meta.json`` key has the wrong type or value (a ``time_zone`` not an IANA
         zone name, such as ``localtime`` written by hand, too); the message names
         the file and the key or fault.
@@ -187,10 +188,10 @@ def load(path: str | os.PathLike) -> EventStore:
     except OSError as exc:
         raise DataError(f"{meta_path}: cannot be read ({exc.strerror or exc})") from None
     try:
-        # NaN and Infinity parse (Python's json accepts them); the key checks below reject them.
-        meta = json.loads(text)
+        # NaN and Infinity parse (the key checks below reject them); a key given twice is refused (scale24).
+        meta = loads_unique(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{meta_path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise DataError(f"{meta_path}: {json_fault(exc)}") from None
     except RecursionError:
         raise DataError(f"{meta_path}: not valid JSON (nested too deeply)") from None
     check_store_meta(meta, meta_path)
@@ -524,7 +525,7 @@ class EventStoreWriter:
                 raise DataError(f"{names}: no market events (an empty file or a header only); no store written")
             return None
         return _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote,
-                             lambda p: source_name(self._source_of(p)))
+                             lambda p: source_name(self._source_of(p)), self.path)
 
     def _commit(self) -> bool:
         """Rename the finished store into place (:func:`._store_write.commit_store`); True when it replaced one."""

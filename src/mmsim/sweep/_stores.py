@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+from .._json import loads_unique
 
 
 
@@ -39,7 +40,7 @@ class _Stores:
         key = str(path or "")
         if key not in self._metas:
             try:  # a store that cannot be read here has no digest (its points' runs say what is wrong)
-                meta = json.loads((Path(key) / "meta.json").read_text(encoding="utf-8")) if key else {}
+                meta = loads_unique((Path(key) / "meta.json").read_text(encoding="utf-8")) if key else {}
             except (OSError, ValueError):
                 meta = {}
             self._metas[key] = meta if isinstance(meta, dict) else {}

@@ -410,10 +410,10 @@ def check_stores(points: Sequence[SweepPoint]) -> None:
 
 def _meta(store: str) -> dict:
     """The store's meta.json, or {} when it cannot be read here (the run then says what is wrong)."""
-    import json
+    from .._json import loads_unique
 
     try:
-        meta = json.loads((Path(store) / "meta.json").read_text(encoding="utf-8"))
+        meta = loads_unique((Path(store) / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return meta if isinstance(meta, dict) else {}

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .._json import json_clean
+from .._json import DuplicateKeyError, json_clean, loads_unique
 from .._paths import describe_entries, visible_entries
 from ..errors import ConfigError, MmsimError
 from .baseline import columns
@@ -71,7 +71,9 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = loads_unique(line)
+            except DuplicateKeyError as exc:  # json.loads kept the last value (scale24); one record a line
+                _foreign(p, n, f"its key {exc.key!r} is given twice (a JSON reader keeps the last value silently)")
             except ValueError:
                 if not line.endswith("\n"):
                     continue  # the last line, cut short by a crash: its point runs again
@@ -113,7 +115,7 @@ def _not_a_record(rec: Any) -> str | None:
 
 def _is_record(data: bytes) -> bool:
     try:
-        return _not_a_record(json.loads(data)) is None
+        return _not_a_record(loads_unique(data)) is None
     except ValueError:
         return False
 

@@ -4,12 +4,12 @@ were recorded."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .._json import loads_unique
 from .code import changed_code, current_codes, with_followers
 
 __all__ = ["DATA_FIELD", "changed_data", "current_digests", "resume"]
@@ -26,7 +26,7 @@ def current_digests(points: Iterable[Any]) -> dict[str, str | None]:
         path = str(p.config.data or "")
         if path and path not in out:
             try:
-                meta = json.loads((Path(path) / "meta.json").read_text(encoding="utf-8"))
+                meta = loads_unique((Path(path) / "meta.json").read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 meta = None
             digest = meta.get(DATA_FIELD) if isinstance(meta, dict) else None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+from .._json import loads_unique
 
 __all__ = ["point_units_warning", "units_lines"]
 
@@ -45,7 +46,7 @@ def point_units_warning(rec: Mapping[str, Any], point: Any) -> str | None:
 
     cfg = point.config.engine
     try:
-        meta = json.loads((Path(point.config.data) / "meta.json").read_text(encoding="utf-8"))
+        meta = loads_unique((Path(point.config.data) / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, TypeError):
         return None
     if not isinstance(meta, dict):

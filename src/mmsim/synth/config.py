@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Mapping
 
+from .._scales import MAX_UNIT, MIN_UNIT, UNIT_HIGH, UNIT_RULE
 from ..config._fields import ConfigBase, Duration, Flag, Integer, Number, Text, Timestamp, kind_of, setting
 from ..config._units import format_ns
 from ..config.yaml_file import read_yaml_mapping
@@ -32,8 +33,7 @@ def _positive() -> Number:
 
 
 def _unit() -> Number:
-    return Number(ge=MIN_UNIT, le=MAX_UNIT, why="a positive number from 1e-12 to 1e12",
-                  why_high="at most 1e12 (a price times the tick, lot and contract sizes must stay a finite number)")
+    return Number(ge=MIN_UNIT, le=MAX_UNIT, why=UNIT_RULE, why_high=UNIT_HIGH)
 
 
 def _non_negative() -> Number:
@@ -61,10 +61,6 @@ MAX_EDGE = float(BOOK_WINDOW)
 #: a geometric one of 16 times its mean, 1e-7 likely) is a quarter of the window. Moves of 1e5 ticks (``fv_vol:
 #: 1e6``) left the resting orders of one side further than the window from the new quotes (a crash).
 MAX_FV_MOVE = 256.0
-#: Range of ``tick_size``, ``lot_size`` and ``contract_size``: their product times a price (up to 2**43 ticks) and
-#: a size (up to 2**46 lots) stays between about 1e-36 and 1e63, finite and far from float64's underflow, so PnL
-#: and notionals are numbers (``tick_size: 1e300`` made every PnL infinite, 1e-300 every PnL 0).
-MIN_UNIT, MAX_UNIT = 1e-12, 1e12
 #: Most of a geometric mean (sizes in lots, jumps in ticks): a draw is at most about 37 times its mean (a uniform
 #: of 53 bits), so 2**40 keeps draws below 2**46; beyond 2**53, ``1 - 1/mean`` is 1 and the draw divides by zero.
 MAX_GEOMETRIC_MEAN = 2.0**40
