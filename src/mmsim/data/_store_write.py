@@ -371,8 +371,8 @@ def with_through_quirk(meta_path: Path, meta: dict[str, Any], quirk: dict[str, A
 
 def _price_text(ticks: int, tick_size: float) -> str:
     """``ticks`` times ``tick_size`` as a plain decimal with the tick's decimals (``61800.0`` at tick 0.1, ``4800.00``
-    at 0.25), for a price no file quotes."""
-    return format(Decimal(repr(float(tick_size))) * ticks, "f")
+    at 0.25, ``4800`` at 1: ``repr``'s ``1.0`` has no decimal of its own), for a price no file quotes."""
+    return format(Decimal(repr(float(tick_size))).normalize() * ticks, "f")
 
 
 def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],
