@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import make_events
 
+import mmsim
 from mmsim import Kind
 from mmsim.data import convert, write_store
 
@@ -69,3 +71,44 @@ def test_a_whole_tick_writes_no_decimal(tmp_path):
     w = write_store(tmp_path / "w", ev, {"symbol": "X", "tick_size": 1.0, "lot_size": 1.0, "levels": "L2"})
     assert (w.meta["quirks"]["prints_through_book"]["price"], w.meta["quirks"]["prints_through_book"]["best"]) == (
         "100", "4800")
+
+
+# ----------------------------------------------------------------------------- 2. write_store(validate=False)
+
+L2 = {"symbol": "X", "tick_size": 0.01, "lot_size": 1.0, "levels": "L2"}
+#: breaker25's stale_quirk.py: a quirk copied from another store's meta (7 prints through its book).
+STALE = {"count": 7, "band": 0.1, "event": 2293, "at": "cap.gz: line 141", "side": -1, "price": "1.00",
+         "best": "61800.1", "price_ticks": 10, "best_ticks": 618001}
+BOOK2 = [(0, D, 1, 1000, 5), (0, D, -1, 1010, 5)]
+
+
+def test_validate_false_drops_a_copied_quirk_the_events_do_not_have(tmp_path):
+    # It kept {"count": 7, ...}: the report said 7 prints through the book of a store with none.
+    st = write_store(tmp_path / "s", make_events(BOOK2), {**L2, "quirks": {"prints_through_book": STALE}},
+                     validate=False)
+    assert st.meta["quirks"] == {} and mmsim.load(tmp_path / "s").meta["quirks"] == {}
+    # Events the book refuses (a price too far from the others): not replayed, the quirk is unknown and dropped.
+    far = make_events(BOOK2 + [(MS, D, 1, 2**62, 1)])
+    st = write_store(tmp_path / "f", far, {**L2, "quirks": {"prints_through_book": STALE}}, validate=False)
+    assert st.meta["quirks"] == {}
+
+
+def test_validate_false_records_the_events_own_quirk(tmp_path):
+    # A sell at 1.00 under the 10.00 bid: recomputed (validate=False wrote the meta as given, no quirk).
+    ev = make_events(BOOK2 + [(MS, T, -1, 100, 1)])
+    st = write_store(tmp_path / "s", ev, {**L2, "quirks": {"prints_through_book": STALE}}, validate=False)
+    assert st.meta["quirks"]["prints_through_book"] == {
+        "count": 1, "band": 0.1, "event": 2, "at": None, "side": -1, "price": "1.00", "best": "10.00",
+        "price_ticks": 100, "best_ticks": 1000}
+
+
+@pytest.mark.parametrize("kind, name", [(Kind.ADD, "ADD"), (Kind.EXECUTE, "EXECUTE")])
+def test_validate_false_still_refuses_an_l2_label_over_order_events(tmp_path, kind, name):
+    ev = make_events(BOOK2 + [(MS, kind, 1, 999, 3, 7)])
+    with pytest.raises(mmsim.DataError) as info:
+        write_store(tmp_path / "s", ev, L2, validate=False)
+    assert str(info.value) == (
+        f"{tmp_path / 's' / 'meta.json'}: key 'levels' is 'L2' (market-by-price), but event 2 is an {name} "
+        "(market-by-order): the store's events are L3 data; its levels is 'L3' (an L2 store of them is "
+        "mmsim.data.to_l2's)")
+    assert not (tmp_path / "s").exists()
