@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import make_events
 
 import mmsim
 from mmsim import Kind
 from mmsim.data import convert, write_store
+from mmsim.replay import prints_through_book
 
 D, T = Kind.DEPTH, Kind.TRADE
 MS = 1_000_000
@@ -112,3 +114,26 @@ def test_validate_false_still_refuses_an_l2_label_over_order_events(tmp_path, ki
         "(market-by-order): the store's events are L3 data; its levels is 'L3' (an L2 store of them is "
         "mmsim.data.to_l2's)")
     assert not (tmp_path / "s").exists()
+
+
+# ----------------------------------------------------------------------------- 3. prints_through_book's arguments
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"keep": 1.5}, "keep must be an integer in [0, 1000], got 1.5"),
+    ({"keep": True}, "keep must be an integer in [0, 1000], got True"),
+    ({"keep": 1001}, "keep must be an integer in [0, 1000], got 1001"),
+    ({"band": "0.1"}, "band must be a finite fraction >= 0 (0.1: 10%), got '0.1'"),
+    ({"band": True}, "band must be a finite fraction >= 0 (0.1: 10%), got True"),
+])
+def test_prints_through_book_refuses_a_bad_argument_naming_it(kw, message):
+    # keep=1.5 ran as keep=1, keep=True as 1 and band="0.1" as 0.1 (int() and float() of them).
+    with pytest.raises(ValueError) as info:
+        prints_through_book(make_events(BOOK2), **kw)
+    assert str(info.value) == message
+
+
+def test_prints_through_book_takes_a_whole_keep_and_a_numpy_band():
+    ev = make_events(BOOK2 + [(MS, T, -1, 100, 1), (2 * MS, T, -1, 100, 1)])
+    r = prints_through_book(ev, band=np.float64(0.5), keep=2.0)
+    assert r["count"] == 2 and r["index"].tolist() == [2, 3]
