@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from conftest import make_events
@@ -137,3 +139,46 @@ def test_prints_through_book_takes_a_whole_keep_and_a_numpy_band():
     ev = make_events(BOOK2 + [(MS, T, -1, 100, 1), (2 * MS, T, -1, 100, 1)])
     r = prints_through_book(ev, band=np.float64(0.5), keep=2.0)
     assert r["count"] == 2 and r["index"].tolist() == [2, 3]
+
+
+# ----------------------------------------------------------------------------- 4. a hand-edited quirk
+
+
+def _edited(tmp_path, edit):
+    st = write_store(tmp_path / "s", make_events(BOOK2 + [(MS, T, -1, 100, 1)]), L2)
+    meta_json = tmp_path / "s" / "meta.json"
+    meta = json.loads(meta_json.read_text())
+    meta["quirks"]["prints_through_book"] = edit(dict(st.meta["quirks"]["prints_through_book"]))
+    meta_json.write_text(json.dumps(meta))
+    with pytest.raises(mmsim.DataError) as info:
+        mmsim.load(tmp_path / "s")
+    return str(info.value).removeprefix(f"{meta_json}: key 'quirks.prints_through_book' ")
+
+
+KEYS = "count, band, event, at, side, price, best, price_ticks, best_ticks"
+
+
+@pytest.mark.parametrize("value, why", [
+    ("yes", f"is 'yes', not a mapping of {KEYS} (docs/data.md, \"Prints through the book\")"),
+    (None, f"is None, not a mapping of {KEYS} (docs/data.md, \"Prints through the book\")"),
+])
+def test_a_quirk_that_is_no_mapping_is_refused(tmp_path, value, why):
+    # It loaded: the report's row disappeared.
+    assert _edited(tmp_path, lambda q: value) == why
+
+
+@pytest.mark.parametrize("key, value, rule", [
+    ("count", "5", "a positive integer"), ("count", -3, "a positive integer"), ("count", True, "a positive integer"),
+    ("count", 10**30, "a positive integer"), ("band", "x", "a fraction in (0, 1]"),
+    ("band", float("nan"), "a fraction in (0, 1]"), ("band", 1e300, "a fraction in (0, 1]"),
+    ("band", -5, "a fraction in (0, 1]"), ("side", 2, "-1, 0 or 1"), ("price", 1.0, "a string (the price as written)"),
+])
+def test_a_quirk_key_out_of_its_rule_is_refused_naming_it(tmp_path, key, value, rule):
+    # count "5" and band NaN loaded with the report showing no row or a default 10%.
+    assert _edited(tmp_path, lambda q: {**q, key: value}) == f"{key} is {value!r}, not {rule}"
+
+
+def test_a_quirk_lacking_a_key_or_with_another_is_refused(tmp_path):
+    assert _edited(tmp_path, lambda q: {"count": 5}) == (
+        f"lacks 'band', 'event', 'at', 'side', 'price', 'best', 'price_ticks', 'best_ticks' (it has {KEYS})")
+    assert _edited(tmp_path, lambda q: {**q, "extra": 1}) == f"has the unknown key 'extra' (it has {KEYS})"
