@@ -182,3 +182,34 @@ def test_a_quirk_lacking_a_key_or_with_another_is_refused(tmp_path):
     assert _edited(tmp_path, lambda q: {"count": 5}) == (
         f"lacks 'band', 'event', 'at', 'side', 'price', 'best', 'price_ticks', 'best_ticks' (it has {KEYS})")
     assert _edited(tmp_path, lambda q: {**q, "extra": 1}) == f"has the unknown key 'extra' (it has {KEYS})"
+
+
+# ----------------------------------------------------------------------------- 5. Databento's huge price, as written
+
+HEAD = "ts_recv,ts_event,ts_in_delta,sequence,instrument_id,symbol,action,side,price,size,order_id,flags,channel_id\n"
+ROW = "1703541600000000{t}00,1703541600000000{t}90,0,{t},7,ES,A,{s},{px},1,1{t},130,0\n"
+
+
+def _dbn(tmp_path, px: str, **kw):
+    p = tmp_path / "d.csv"
+    p.write_text(HEAD + ROW.format(t=1, s="B", px="4800.00") + ROW.format(t=2, s="A", px=px))
+    with pytest.raises(mmsim.DataError) as info:
+        convert([p], tmp_path / "s", format="databento", **kw)
+    return str(info.value).removeprefix(f"{p}: ")
+
+
+def test_databento_price_beyond_2_53_ticks_is_quoted_as_written(tmp_path):
+    # It said "price 399999999999999999997 does not fit in a signed 64-bit integer": the tick count.
+    assert _dbn(tmp_path, "99999999999999999999.25", tick_size=0.25) == (
+        "line 3: price 99999999999999999999.25 is beyond the largest accepted, 2**53 - 1 ticks of 0.25; check the "
+        "tick size or the price unit")
+    # Within int64 ticks, beyond 2**53 - 1 (as Binance, Tardis and LOBSTER).
+    assert _dbn(tmp_path, "2251799813685248.25", tick_size=0.25) == (
+        "line 3: price 2251799813685248.25 is beyond the largest accepted, 2**53 - 1 ticks of 0.25; check the "
+        "tick size or the price unit")
+
+
+def test_databento_price_beyond_64_bits_when_inferring_the_tick_is_quoted_as_written(tmp_path):
+    # It said "price 99999999999999999999250000000 (1e-9 units) does not fit in 64 bits".
+    assert _dbn(tmp_path, "99999999999999999999.25") == (
+        "line 3: price 99999999999999999999.25 does not fit in 64 bits as Databento's 1e-9 units")
