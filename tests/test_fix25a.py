@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from _corpus import bn_lines, bn_text
 from conftest import make_events
 
 import mmsim
@@ -213,3 +214,36 @@ def test_databento_price_beyond_64_bits_when_inferring_the_tick_is_quoted_as_wri
     # It said "price 99999999999999999999250000000 (1e-9 units) does not fit in 64 bits".
     assert _dbn(tmp_path, "99999999999999999999.25") == (
         "line 3: price 99999999999999999999.25 does not fit in 64 bits as Databento's 1e-9 units")
+
+
+# ----------------------------------------------------------------------------- 6. Binance: a JSON key given twice
+
+DUP = "(a JSON reader keeps the last value silently): keep one"
+
+
+def _bn_dup(tmp_path, i: int, old: str, new: str, space: bool = False):
+    text = bn_text(bn_lines())
+    assert old in text[i]
+    text[i] = text[i].replace(old, new, 1)
+    if space:  # a space before each ':' (still JSON): refused alike
+        text[i] = text[i].replace('": ', '" : ')
+    p = tmp_path / "cap.txt"
+    p.write_text("\n".join(text) + "\n")
+    with pytest.raises(mmsim.DataError) as info:
+        convert([p], tmp_path / "s", format="binance")
+    return str(info.value).removeprefix(f"{p}: ")
+
+
+def test_binance_trade_price_given_twice_is_refused_naming_the_line(tmp_path):
+    # breaker25: '"p": "10.1", "p": "1.00"' converted as a print at 1.00 (the last value), silently.
+    assert _bn_dup(tmp_path, 2, '"p": "10.1"', '"p": "10.1", "p": "1.00"') == (
+        f"line 3: malformed row: key 'p' is given twice in one JSON object {DUP}")
+    assert _bn_dup(tmp_path, 2, '"p": "10.1"', '"p": "10.1", "p": "1.00"', space=True) == (
+        f"line 3: malformed row: key 'p' is given twice in one JSON object {DUP}")
+
+
+def test_binance_key_given_twice_in_the_outer_object_or_a_diff_is_refused(tmp_path):
+    assert _bn_dup(tmp_path, 1, '"stream": ', '"stream": "x", "stream": ') == (
+        f"line 2: malformed row: key 'stream' is given twice in one JSON object {DUP}")
+    assert _bn_dup(tmp_path, 3, '"u": 110', '"u": 110, "u": 111') == (
+        f"line 4: malformed row: key 'u' is given twice in one JSON object {DUP}")
