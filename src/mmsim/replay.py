@@ -7,6 +7,8 @@ and the report's exchange mid comes from :func:`replay_bbo`; keeping them here
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -98,6 +100,16 @@ def replay_bbo(events: Any) -> dict[str, np.ndarray]:
     return dict(exit_guarded(lambda control: _engine.replay_bbo(arr, control)))
 
 
+def _through_arguments(band: Any, keep: Any) -> tuple[float, int]:
+    """:func:`prints_through_book`'s ``band`` and ``keep`` checked (its Raises), as a float and an int."""
+    from .config._units import integer_argument
+
+    real = isinstance(band, numbers.Real) and not isinstance(band, (bool, np.bool_))
+    if not (real and math.isfinite(float(band)) and float(band) >= 0):
+        raise ValueError(f"band must be a finite fraction >= 0 (0.1: 10%), got {float(band) if real else band!r}")
+    return float(band), integer_argument(keep, "keep must be an integer in [0, 1000]", 0, 1000, error=ValueError)
+
+
 def prints_through_book(events: Any, band: float = THROUGH_BOOK_BAND, keep: int = 3) -> dict[str, Any]:
     """The TRADE prints through the book by more than ``band`` of the best price they went through.
 
@@ -127,9 +139,12 @@ def prints_through_book(events: Any, band: float = THROUGH_BOOK_BAND, keep: int 
     DataError
         A bad event, naming its index (as :func:`replay_bbo`).
     ValueError
-        ``band`` not a finite number >= 0, or ``keep`` outside [0, 1000].
+        ``band`` not a real number (a bool and a string are not), finite and >= 0: ``band must be a finite fraction
+        >= 0 (0.1: 10%), got '0.1'``; ``keep`` not an integer (``2.0`` is 2; ``1.5`` and ``True`` are not, the rule of
+        :func:`mmsim.config.integer_argument`) in [0, 1000]: ``keep must be an integer in [0, 1000], got 1.5``.
     """
+    band, keep = _through_arguments(band, keep)
     arr, _ = events_and_meta(events)
-    out = dict(exit_guarded(lambda control: _engine.prints_through_book(arr, float(band), int(keep), control)))
+    out = dict(exit_guarded(lambda control: _engine.prints_through_book(arr, band, keep, control)))
     out["count"] = int(out["count"])
     return out

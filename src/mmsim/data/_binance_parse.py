@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .._json import DuplicateKeyError, loads_unique
 from ..errors import DataError
 from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, text_lines, time_unit_hint, too_large
 
@@ -79,6 +80,14 @@ def _split(line: str, path: Path, lineno: int) -> tuple[str, dict[str, Any]]:
         raise DataError(f"{path}: line {lineno}: malformed row: bad JSON ({exc.msg})") from None
     if not isinstance(msg, dict):
         raise DataError(f"{path}: line {lineno}: malformed row: JSON is not an object")
+    # A key given twice (json.loads keeps the last value): every ':' outside a string separates a key from its value,
+    # so as many ':' as the keys of the line's object and its object values means none is; else the exact reader.
+    if js.count(":") != len(msg) + sum(len(v) for v in msg.values() if type(v) is dict):
+        try:
+            loads_unique(js)
+        except DuplicateKeyError as exc:
+            raise DataError(f"{path}: line {lineno}: malformed row: key {exc.key!r} is given twice in one JSON object "
+                            "(a JSON reader keeps the last value silently): keep one") from None
     return ts, msg
 
 

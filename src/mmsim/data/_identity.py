@@ -39,6 +39,48 @@ def implied_problem(v: object) -> str | None:
     return None
 
 
+#: The store's ``meta.json`` quirk of TRADE prints through the book (``mmsim.data._store_write.through_book_quirk``).
+THROUGH = "prints_through_book"
+
+def _int64(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63
+
+
+def _real(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+#: A ``prints_through_book`` quirk's keys, in its order, each with its rule (the words of a refusal).
+_THROUGH_RULES: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
+    ("count", "a positive integer", lambda v: _int64(v) and v >= 1),
+    ("band", "a fraction in (0, 1]", lambda v: _real(v) and 0 < v <= 1),
+    ("event", "a non-negative integer (an event index)", lambda v: _int64(v) and v >= 0),
+    ("at", "a string ('FILE: line N') or null", lambda v: v is None or isinstance(v, str)),
+    ("side", "-1, 0 or 1", lambda v: _int64(v) and v in (-1, 0, 1)),
+    ("price", "a string (the price as written)", lambda v: isinstance(v, str)),
+    ("best", "a string (the price as written)", lambda v: isinstance(v, str)),
+    ("price_ticks", "an integer (ticks)", _int64),
+    ("best_ticks", "an integer (ticks)", _int64),
+)
+
+
+def through_problem(v: object) -> str | None:
+    """Why ``v`` is not a ``prints_through_book`` quirk (a mapping of exactly its nine keys, each by its rule in
+    :data:`_THROUGH_RULES`), else None: the words after the key in a message (``is 'yes', not a mapping ...``,
+    ``count is '5', not a positive integer``). A hand-edited one showed defaults or no row in the report."""
+    names = [k for k, _, _ in _THROUGH_RULES]
+    if not isinstance(v, dict):
+        return f"is {v!r}, not a mapping of {', '.join(names)} (docs/data.md, \"Prints through the book\")"
+    if missing := [k for k in names if k not in v]:
+        return f"lacks {', '.join(map(repr, missing))} (it has {', '.join(names)})"
+    if extra := sorted(k for k in v if k not in names):
+        return f"has the unknown key {extra[0]!r} (it has {', '.join(names)})"
+    for key, rule, ok in _THROUGH_RULES:
+        if not ok(v[key]):
+            return f"{key} is {v[key]!r}, not {rule}"
+    return None
+
+
 def check_digest(meta: Mapping[str, Any], meta_path: Path) -> None:
     """A ``meta.json``'s content digest, when it has one (stores written before it have none), is of its form."""
     if DIGEST_KEY in meta and (why := digest_problem(meta[DIGEST_KEY])) is not None:
@@ -325,6 +367,8 @@ def check_meta(meta: dict[str, Any], meta_path: Path) -> None:
     if QUIRK in meta["quirks"] and (why := implied_problem(meta["quirks"][QUIRK])) is not None:
         # the export's and the import's rule: a store whose export is refused does not load (breaker17d)
         raise DataError(f"{meta_path}: key 'quirks.{QUIRK}' {why}")
+    if THROUGH in meta["quirks"] and (why := through_problem(meta["quirks"][THROUGH])) is not None:
+        raise DataError(f"{meta_path}: key 'quirks.{THROUGH}' {why}")  # a hand-edited one: the report's row (25)
     for key in ("symbol", "venue", "time_zone"):
         if not isinstance(meta[key], str):
             raise DataError(f"{meta_path}: key {key!r} must be a string, got {meta[key]!r}")

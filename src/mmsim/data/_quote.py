@@ -3,9 +3,10 @@
 The replay refuses a price too far from the book's other prices in ticks; a loader that sets
 ``writer.quote`` has both prices of that message quoted as its file writes them instead. Each
 reader below reads the file again to the event's line or record (only for that message, so
-the conversion itself never pays for it) and gives the price of so many ticks there; a price
-the line does not write (a level seeded from another file's row) is given as the file would
-write it.
+the conversion itself never pays for it) and gives the price of so many ticks there as the line
+writes it; a price the line does not write (a level seeded from another file's row, the book's
+best at a trade's line) is None where the file has no one way of writing it (the caller writes
+ticks times the tick size), LOBSTER's integer and a DBN record's fixed point being the exceptions.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ._common import csv_rows, decimals_to_int, step_to_float, text_lines
+from ._common import csv_rows, decimals_to_int, text_lines
 from .store import EventStoreWriter
 
 __all__ = ["quote_with", "lobster_price", "databento_price", "hftbacktest_price"]
@@ -74,10 +75,11 @@ def _is(cell: str, units: int, digits: int) -> bool:
 
 
 def databento_price(tick: int, digits: int) -> Reader:
-    """Databento: a CSV line's ``price`` cell as written (a decimal or a 1e-9 integer); a DBN record's
-    fixed-point price (units of ``10**-digits``) as a decimal."""
+    """Databento: a CSV line's ``price`` cell as written (a decimal or a 1e-9 integer) when it is this price, None
+    when it is another (the book's best at a trade's line: the caller writes ticks times the tick size, ``4800.00``
+    at tick 0.25, as for every loader); a DBN record's fixed-point price (units of ``10**-digits``) as a decimal."""
 
-    def read(path: Path, unit: str, pos: int, ticks: int) -> str:
+    def read(path: Path, unit: str, pos: int, ticks: int) -> str | None:
         want = ticks * tick
         if unit == "line":
             with closing(csv_rows(path)) as rows:  # type: ignore[type-var]  # a generator
@@ -86,7 +88,8 @@ def databento_price(tick: int, digits: int) -> Reader:
                     if col < 0:
                         col = row.index("price")
                     elif n == pos:
-                        return row[col] if _is(row[col], want, digits) else _decimal(want, digits)
+                        return row[col] if _is(row[col], want, digits) else None
+            return None
         return _decimal(want, digits)
 
     return read
@@ -94,10 +97,10 @@ def databento_price(tick: int, digits: int) -> Reader:
 
 def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[np.ndarray]]) -> Reader:
     """hftbacktest: the record's ``px`` float as stored (shortest round trip, ``repr``) when it rounds to
-    this price, else the price of so many ticks (``tick`` in units of ``10**-digits``)."""
+    this price (``tick`` in units of ``10**-digits``), else None (the caller writes ticks times the tick size)."""
     tick_f = tick / 10**digits
 
-    def read(path: Path, _unit: str, rec: int, ticks: int) -> str:
+    def read(path: Path, _unit: str, rec: int, ticks: int) -> str | None:
         base = 0
         with closing(chunks(path)) as it:  # type: ignore[type-var]  # a generator
             for ch in it:
@@ -105,8 +108,8 @@ def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[
                     px = float(ch["px"][rec - 1 - base])
                     if np.isfinite(px) and round(px / tick_f) == ticks:
                         return repr(px)
-                    break
+                    return None
                 base += len(ch)
-        return repr(step_to_float(ticks * tick, digits))
+        return None
 
     return read

@@ -277,7 +277,7 @@ _FAR = re.compile(r"price (-?\d+) is too far from price (-?\d+) \(event (\d+)\)"
 def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, Any], where: Callable[[int], str],
                   quote: Callable[[int, int], str | None] | None = None,
                   named: Callable[[int], str | None] | None = None,
-                  store: Path | None = None) -> dict[str, Any] | None:
+                  store: Path | None = None, replay: bool = True) -> dict[str, Any] | None:
     """Check a written store's ``count`` events replay (see :meth:`mmsim.data.store.EventStoreWriter.close`);
     returns its ``quirks.prints_through_book`` (:func:`through_book_quirk`), None when it has no such print.
 
@@ -288,6 +288,9 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
     ``named`` gives a source position as ``meta.json`` names it (``"NAME: line N"``, None when unknown).
     A ``levels: L2`` meta over events holding an order event is refused naming ``store``'s meta.json
     (:func:`._identity.check_levels`: a pass over the ``kind`` column, after the replay's own pass).
+    ``replay`` False (``write_store(..., validate=False)``) skips the replay and the ``local_ts`` check only: the
+    levels check runs and the quirk is recomputed (None when the events do not replay: a caller's meta copied from
+    another store keeps no quirk of that store's events).
     """
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
 
@@ -307,6 +310,15 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
                     )
                 yield c["local_ts"]
 
+    if not replay:
+        ev = np.load(ev_path, mmap_mode="r")[:count]
+        check_levels(ev, meta, str((store or ev_path.parent) / "meta.json"))
+        try:
+            quirk = through_book_quirk(ev, rows, meta, quote, named)
+        except DataError:  # the book refuses an event: no quirk is known of these events
+            quirk = None
+        del ev, rows
+        return quirk
     if meta.get("local_ts_recorded"):
         late = late_time(local_ts(rows), STORE_RECV_WINDOW_NS)
         if late is not None:
@@ -371,8 +383,8 @@ def with_through_quirk(meta_path: Path, meta: dict[str, Any], quirk: dict[str, A
 
 def _price_text(ticks: int, tick_size: float) -> str:
     """``ticks`` times ``tick_size`` as a plain decimal with the tick's decimals (``61800.0`` at tick 0.1, ``4800.00``
-    at 0.25), for a price no file quotes."""
-    return format(Decimal(repr(float(tick_size))) * ticks, "f")
+    at 0.25, ``4800`` at 1: ``repr``'s ``1.0`` has no decimal of its own), for a price no file quotes."""
+    return format(Decimal(repr(float(tick_size))).normalize() * ticks, "f")
 
 
 def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],

@@ -103,15 +103,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
-    RecvOrder,
-    CrossCheck,
-    L2Book,
-    Progress,
-    csv_rows,
-    exact_decimal,
-    infer_step,
-    step_to_float,
-    to_units,
+    RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large, to_units,
 )
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
@@ -270,7 +262,8 @@ class _Converter:
                     break
             big = next((r for r in head if r[4] is not None and not -(1 << 63) <= r[4] < 1 << 63), None)
             if big is not None:
-                raise DataError(f"{path}: {unit} {big[9]}: price {big[4]} (1e-9 units) does not fit in 64 bits")
+                why = f"price {exact_decimal(big[4], _DIGITS)} does not fit in 64 bits as Databento's 1e-9 units"
+                raise DataError(f"{path}: {unit} {big[9]}: {why}")
             px = np.array([r[4] for r in head if r[4] is not None], dtype=np.int64)
             self.tick = infer_step(px)
             if self.tick == 0:
@@ -335,7 +328,8 @@ class _Converter:
         def ticks(price: int | None, pos: int) -> int:
             if price is None:
                 raise err(pos, "price is undefined")
-            q, r = divmod(price, tick)
+            q, r = divmod(price, tick)  # beyond 2**53 - 1 ticks (the price quoted, not the ticks) before the grid
+            too_large(q, exact_decimal(price, _DIGITS), "price", exact_decimal(tick, _DIGITS), f"{path}: {unit} {pos}")
             if r:
                 raise err(pos, f"price {exact_decimal(price, _DIGITS)} is off the tick grid ({exact_decimal(tick, _DIGITS)})")
             return q

@@ -482,7 +482,9 @@ class EventStoreWriter:
             with no strategy; each full ``CLEAR`` starts the book afresh, orders
             included) and check ``local_ts >= exch_ts`` when ``local_ts`` is
             recorded. A store with no events is refused when input files were
-            registered with :meth:`source`.
+            registered with :meth:`source`. False skips these only: the levels
+            check runs and ``quirks.prints_through_book`` is recomputed either
+            way (dropped when the events do not replay; docs/data.md).
 
         Raises
         ------
@@ -509,8 +511,8 @@ class EventStoreWriter:
             meta.setdefault(key, None)
         check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        if validate:  # its quirks.prints_through_book added to meta.json (or an old store's dropped)
-            meta = with_through_quirk(self._meta_path, meta, self._validate(meta))
+        # Its quirks.prints_through_book added to meta.json (or a given one dropped), validated or not.
+        meta = with_through_quirk(self._meta_path, meta, self._validate(meta, validate))
         self._rows_path.unlink()
         replaced = self._commit()
         self._closed = True
@@ -518,14 +520,14 @@ class EventStoreWriter:
         st.replaced = replaced
         return st
 
-    def _validate(self, meta: dict[str, Any]) -> dict[str, Any] | None:
+    def _validate(self, meta: dict[str, Any], replay: bool = True) -> dict[str, Any] | None:
         if self.count == 0:
-            if self.sources:
+            if self.sources and replay:
                 names = ", ".join(p for p, _ in self.sources)
                 raise DataError(f"{names}: no market events (an empty file or a header only); no store written")
             return None
         return _replay_check(self._ev_path, self._rows_path, self.count, meta, self.where, self.quote,
-                             lambda p: source_name(self._source_of(p)), self.path)
+                             lambda p: source_name(self._source_of(p)), self.path, replay)
 
     def _commit(self) -> bool:
         """Rename the finished store into place (:func:`._store_write.commit_store`); True when it replaced one."""
@@ -578,7 +580,7 @@ def write_store(
     validate : bool
         Replay the events through the engine's book before the store is moved
         into place (see :meth:`EventStoreWriter.close`); a rejected event raises
-        ``mmsim.DataError`` naming its index.
+        ``mmsim.DataError`` naming its index. False skips the replay only.
 
     Raises
     ------

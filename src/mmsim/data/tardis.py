@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from typing import Any
 from decimal import Decimal, InvalidOperation
@@ -133,14 +133,22 @@ def _rows(path: Path, progress: Progress | None) -> tuple[str, Iterator[tuple[in
     return kind, gen()
 
 
-def _price_cell(path: Path, _unit: str, at: int, _ticks: int) -> str | None:
-    """The ``price`` cell as line ``at`` of ``path`` writes it (the file read again to that line), for a message
-    (:func:`._quote.quote_with`: the message keeps the ticks when the file changed since)."""
-    with closing(csv_rows(path)) as rows:  # type: ignore[type-var]  # a generator
-        for line, row in rows:
-            if line >= at:
-                return row[6] if line == at and len(row) > 6 else None
-    return None
+def _price_cell(tick: int) -> Callable[[Path, str, int, int], str | None]:
+    """The reader of line ``at``'s ``price`` cell as ``path`` writes it (the file read again to that line), for a
+    message or the ``prints_through_book`` quirk (:func:`._quote.quote_with`), when that cell is ``ticks`` ticks of
+    ``tick`` (units of ``10**-_DIGITS``); None otherwise (another price, such as the book's best when the line is a
+    trade's: the caller writes ticks times the tick size) or when the file changed since."""
+
+    def read(path: Path, _unit: str, at: int, ticks: int) -> str | None:
+        with closing(csv_rows(path)) as rows:  # type: ignore[type-var]  # a generator
+            for line, row in rows:
+                if line >= at:
+                    if line == at and len(row) > 6 and _dec(row[6]) == ticks * tick:
+                        return row[6]
+                    return None
+        return None
+
+    return read
 
 
 def convert(
@@ -252,7 +260,7 @@ def convert(
     if "trades" in streams:
         tpath, tit = streams["trades"]
         merged.append(keyed(1, tpath, tit))
-    writer = quote_with(EventStoreWriter(out, force=force), _price_cell)  # the replay quotes a far price as written
+    writer = quote_with(EventStoreWriter(out, force=force), _price_cell(tick))  # the replay quotes a far price as written
     book = L2Book()
     sym = symbol
     exchange: str | None = None
