@@ -94,3 +94,77 @@ def test_the_sweeps_store_look_ups_take_a_meta_json_nested_too_deeply_as_unreada
     assert current_digests([point]) == {str(bad): None}
     assert _Stores().meta(bad) == {}
     assert store_lot_of(str(bad), 0.5) == 0.5
+
+
+# --- 2. an integer too large for a float: a ConfigError naming the key and line, the value quoted short --------
+
+HIGH = "at most 1e12 (a price times the tick, lot and contract sizes must stay a finite number)"
+UNIT = "a positive number from 1e-12 to 1e12"
+BPS = "a number of basis points from -10000 to 10000 (10000 is 100% of the notional; negative is a rebate)"
+PER_LOT = "a number of quote currency per lot from -1e12 to 1e12 (negative is a rebate)"
+BIG = "1" + "0" * 400
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (f"data: store\ncontract_size: {BIG}\n", f"contract_size must be {HIGH}, got an integer of 401 digits (FILE line 2)"),
+    (f"data: store\nfees:\n  taker_per_lot: -{BIG}\n",
+     f"fees.taker_per_lot must be {PER_LOT}, got a negative integer of 401 digits (FILE line 3)"),
+], ids=["contract-size", "per-lot"])
+def test_a_run_config_integer_too_large_for_a_float_names_the_key_and_line(tmp_path, text, message):
+    from mmsim.config import load_yaml
+
+    p = tmp_path / "run.yaml"
+    p.write_text(text)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_yaml(p)
+    assert str(info.value) == message.replace("FILE", str(p))
+
+
+def test_a_config_or_fee_given_an_integer_too_large_for_a_float_is_a_config_error():
+    from fractions import Fraction
+
+    with pytest.raises(mmsim.ConfigError) as info:
+        mmsim.Config(tick_size=10**400)
+    assert str(info.value) == f"tick_size must be {HIGH}, got an integer of 401 digits"
+    with pytest.raises(mmsim.ConfigError) as info:
+        mmsim.FeeConfig(maker_bps=Fraction(10**400))
+    assert str(info.value) == f"fees.maker_bps must be {BPS}, got a number too large for a float"
+
+
+def test_a_grid_axis_integer_too_large_for_a_float_names_the_axis_and_line(store, tmp_path):
+    from mmsim.sweep import load_grid
+
+    p = tmp_path / "grid.yaml"
+    p.write_text(f"base:\n  data: {store}\n  strategy: {{path: fixed_spread}}\naxes:\n  contract_size: [1, {BIG}]\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_grid(p)
+    assert str(info.value) == (f"axes.contract_size[1]: contract_size must be {HIGH}, got an integer of 401 digits "
+                               f"({p} line 5)")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (10**400, f"must be {HIGH}, got an integer of 401 digits"),  # was all 401 digits
+    (float("inf"), f"must be {HIGH}, got inf"),  # was "a positive number from 1e-12 to 1e12"
+], ids=["401-digits", "inf"])
+def test_a_store_meta_json_scale_above_the_bound_says_so_quoted_short(store, tmp_path, value, message):
+    bad = tmp_path / "bad"
+    shutil.copytree(store, bad)
+    meta = json.loads((bad / "meta.json").read_text())
+    meta["tick_size"] = value
+    (bad / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(mmsim.DataError) as info:
+        mmsim.load(bad)
+    assert str(info.value) == f"{bad / 'meta.json'}: key 'tick_size' {message}"
+
+
+@pytest.mark.parametrize(("flag", "message"), [
+    ("1e400", f"--tick-size must be {HIGH}, got '1e400'"),
+    (BIG, f"--tick-size must be {HIGH}, got '100000000000...' (401 characters)"),
+])
+def test_convert_tick_size_flag_above_the_bound_says_at_most(tmp_path, capsys, flag, message):
+    from mmsim.cli import main
+
+    src = tmp_path / "x.csv"
+    src.write_text("1,2,3\n")
+    assert main(["convert", "--format", "lobster", str(src), "-o", str(tmp_path / "s"), "--tick-size", flag]) != 0
+    assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
