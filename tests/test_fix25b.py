@@ -168,3 +168,31 @@ def test_convert_tick_size_flag_above_the_bound_says_at_most(tmp_path, capsys, f
     src.write_text("1,2,3\n")
     assert main(["convert", "--format", "lobster", str(src), "-o", str(tmp_path / "s"), "--tick-size", flag]) != 0
     assert capsys.readouterr().err == f"mmsim: config error: {message}\n"
+
+
+# --- 3. mmsim synth's flags are applied before the file's values and limits are checked -------------------------
+
+def test_synth_no_informed_is_applied_before_the_informed_rate_limit(tmp_path, capsys):
+    from mmsim.cli import main
+
+    p = tmp_path / "inf.yaml"
+    p.write_text("seed: 1\nduration: 1s\ninformed_rate: 1e10\n")
+    assert main(["synth", str(p), "-o", str(tmp_path / "a"), "-q"]) == 2  # informed on: the limit bites
+    assert capsys.readouterr().err.startswith("mmsim: config error: synth config key 'informed_rate': ")
+    assert main(["synth", str(p), "-o", str(tmp_path / "b"), "-q", "--no-informed"]) == 0
+    meta = json.loads((tmp_path / "b" / "meta.json").read_text())
+    assert (meta["synth"]["informed"], meta["synth"]["seed"]) == (False, 1)
+
+
+def test_synth_seed_flag_replaces_the_files_bad_seed_before_it_is_read(tmp_path, capsys):
+    from mmsim.cli import main
+    from mmsim.synth import load_synth_config
+
+    p = tmp_path / "seed.yaml"
+    p.write_text("seed: -1\nduration: 1s\n")
+    assert main(["synth", str(p), "-o", str(tmp_path / "a"), "-q", "--seed", "4"]) == 0
+    assert json.loads((tmp_path / "a" / "meta.json").read_text())["synth"]["seed"] == 4
+    assert load_synth_config(p, {"seed": 4, "format": "l2"}).format == "l2"
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_synth_config(p)
+    assert str(info.value) == f"synth config key 'seed': must be in 0 .. 2**63 - 1, got -1 ({p} line 1)"

@@ -384,13 +384,17 @@ _DURATIONS = frozenset(f.name for f in fields(SynthConfig) if isinstance(kind_of
 _AS_WRITTEN = _DURATIONS | {f.name for f in fields(SynthConfig) if isinstance(kind_of(f), Timestamp)}
 
 
-def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
+def load_synth_config(path: str | os.PathLike[str], changes: Mapping[str, Any] | None = None) -> SynthConfig:
     """Read a synthetic-market YAML file (a flat mapping of :class:`SynthConfig` keys).
 
     Parameters
     ----------
     path : path-like
         The YAML file.
+    changes : mapping, optional
+        Keys set over the file's (``mmsim synth``'s ``--seed``, ``--format``, ``--no-informed``), applied before
+        the values and the limits across keys are checked: ``informed_rate: 1000000`` with ``informed`` set to
+        False is no longer refused on ``informed_rate`` (fix25b). A key changed has no file line.
 
     Raises
     ------
@@ -398,6 +402,9 @@ def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
         Naming the file and line, for unreadable YAML, an unknown key, a wrong type or a bad value.
     """
     data, where = read_yaml_mapping(path, what="synth config", keys="synth config keys")
+    if changes:
+        data = {**data, **changes}
+        where = {k: v for k, v in where.items() if k not in changes}
     cfg = SynthConfig.from_dict(data, where=where)
     object.__setattr__(cfg, "_where", dict(where))
     object.__setattr__(cfg, "_written_keys", dict(data))  # what replace() keeps as written
