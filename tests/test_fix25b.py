@@ -196,3 +196,28 @@ def test_synth_seed_flag_replaces_the_files_bad_seed_before_it_is_read(tmp_path,
     with pytest.raises(mmsim.ConfigError) as info:
         load_synth_config(p)
     assert str(info.value) == f"synth config key 'seed': must be in 0 .. 2**63 - 1, got -1 ({p} line 1)"
+
+
+# --- 4. a grid's base.output is refused by name and line, as axes.output and points[i].output are ---------------
+
+OUTPUT_WHY = "the grid's `output:` names the sweep's folder; each point gets its own inside it"
+
+
+def _grid_refusal(tmp_path, text):
+    from mmsim.sweep import load_grid
+
+    (tmp_path / "grid.yaml").write_text(text)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_grid(tmp_path / "grid.yaml")
+    return str(info.value).replace(str(tmp_path) + "/", "")
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("base:\n  data: store\n  strategy: {path: 'fixed_spread.py:FixedSpread'}\n  output: somewhere\n"
+     "axes:\n  latency.feed: [0ms, 1ms]\n", 4),  # the breaker's base_output.yaml: ignored silently
+    ("output: sw\nbase: {data: store, output: elsewhere, strategy: {path: fixed_spread}}\n"
+     "points:\n  - {latency.feed: 1ms}\n", 2),  # flow style, beside a top-level output
+], ids=["block", "flow"])
+def test_a_grids_base_output_is_refused_naming_the_top_level_output(tmp_path, text, line):
+    assert _grid_refusal(tmp_path, text) == (f"base.output: output cannot be set in the base: {OUTPUT_WHY}; move it "
+                                             f"to the grid's top-level `output:` (grid.yaml line {line})")
