@@ -221,3 +221,25 @@ def _grid_refusal(tmp_path, text):
 def test_a_grids_base_output_is_refused_naming_the_top_level_output(tmp_path, text, line):
     assert _grid_refusal(tmp_path, text) == (f"base.output: output cannot be set in the base: {OUTPUT_WHY}; move it "
                                              f"to the grid's top-level `output:` (grid.yaml line {line})")
+
+
+# --- 5. a refused explicit order names the constructor called (Quote.keep), not Quote.ladder --------------------
+
+ASK_EMPTY = ("is the empty-side marker of view.best_ask (the ask side is empty: check view.ask_qty > 0 before quoting "
+             "from it)")
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: mmsim.Quote.keep(orders=[mmsim.Order.ioc(1, 2**63 - 1, 1)]),
+     f"Quote.keep: order 0 price = 9223372036854775807 {ASK_EMPTY}"),
+    (lambda: mmsim.Quote.keep(orders=[mmsim.Order.market(1, 2**62)]),
+     "Quote.keep: order 0 qty = 4611686018427387904 is out of range"),
+    (lambda: mmsim.Quote.keep(orders=[(1, 101, 1)]),
+     "Quote.keep: orders must be mmsim.Order values (Order.ioc, .fok, .market), got (1, 101, 1)"),
+    (lambda: mmsim.Quote.ladder(bids=[(99, 1)], asks=[], orders=[mmsim.Order.market(1, 2**62)]),
+     "Quote.ladder: order 0 qty = 4611686018427387904 is out of range"),  # Quote.ladder's own orders: its name
+], ids=["keep-ioc-marker", "keep-market-huge", "keep-not-an-order", "ladder-market-huge"])
+def test_a_refused_explicit_order_names_the_constructor_called(make, message):
+    with pytest.raises(TypeError) as info:
+        make()
+    assert str(info.value) == message

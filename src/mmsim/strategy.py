@@ -182,13 +182,14 @@ class Ladder:
         self.bids = None if bids is None else _levels(bids, "bids")
         self.asks = None if asks is None else _levels(asks, "asks")
         orders = tuple(orders)
+        who = "Quote.keep" if bids is None else "Quote.ladder"  # the constructor the strategy called (fix25b)
         for j, o in enumerate(orders):
             if not isinstance(o, Order):
-                raise TypeError(f"Quote.ladder: orders must be mmsim.Order values (Order.ioc, .fok, .market), got {o!r}")
+                raise TypeError(f"{who}: orders must be mmsim.Order values (Order.ioc, .fok, .market), got {o!r}")
             for field in ("price", "qty"):
-                number(getattr(o, field), f"Quote.ladder: order {j} {field}", price=field == "price")
+                number(getattr(o, field), f"{who}: order {j} {field}", price=field == "price")
             for field in ("type", "side", "tag"):
-                _tag(getattr(o, field), f"Quote.ladder: order {j} {field}")
+                _tag(getattr(o, field), f"{who}: order {j} {field}")
         self.orders = orders
         self._raw: np.ndarray | None = None  # the numba path's out record, sent as is
 
