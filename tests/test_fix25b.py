@@ -243,3 +243,17 @@ def test_a_refused_explicit_order_names_the_constructor_called(make, message):
     with pytest.raises(TypeError) as info:
         make()
     assert str(info.value) == message
+
+
+# --- 6. readable_ns chooses its unit after rounding ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("ns", "shown"), [
+    (999_999_999, "1 s"), (59_999_999_999, "1 min"), (3_599_999_999_999, "1 h"), (999_999_500, "1 s"),  # were
+    # 1000 ms, 60 s, 60 min, 1000 ms
+    (999_999, "999.999 µs"), (999_499_999, "999.5 ms"), (59_999_499_999, "59.999 s"),  # not rounded up to a unit
+    (10**9 + 1, "1 s"), (-999_999_999, "-1 s"),  # rounded, as documented
+])
+def test_readable_ns_chooses_the_unit_after_rounding(ns, shown):
+    from mmsim.config._units import readable_ns
+
+    assert readable_ns(ns) == shown
