@@ -257,3 +257,67 @@ def test_readable_ns_chooses_the_unit_after_rounding(ns, shown):
     from mmsim.config._units import readable_ns
 
     assert readable_ns(ns) == shown
+
+
+# --- 7. a price within 2**62 of an empty side's marker (or its wrap) is said to look computed from it -----------
+
+from conftest import make_events  # noqa: E402
+
+from mmsim.numba_strategy import numba_strategy  # noqa: E402
+
+WHEN = f"at local time {mmsim.engine.format_ts(1000)}"
+BIDS_ONLY = make_events([(1000, mmsim.Kind.DEPTH, 1, 100, 10), (2000, mmsim.Kind.DEPTH, 1, 100, 11)])
+FROM_ASK = ("is out of range (it looks computed from view.best_ask's empty-side marker: view.best_ask is 2**63 - 1 "
+            "when the ask side is empty; check view.ask_qty > 0 before quoting from it)")
+FROM_EITHER = ("is out of range (it looks computed from an empty side's marker: view.best_bid is -2**63 when the bid "
+               "side is empty, and view.best_ask's 2**63 - 1 wraps negative in int64 arithmetic; check view.bid_qty > "
+               "0 and view.ask_qty > 0 before quoting from them)")
+
+
+class AskMinusOne(mmsim.Strategy):
+    def quote(self, view):
+        return mmsim.Quote(view.best_bid, 1, view.best_ask - 1, 1)
+
+
+class IntMid(mmsim.Strategy):
+    def quote(self, view):
+        return mmsim.Quote(view.best_bid, 1, (view.best_bid + view.best_ask) // 2, 1)
+
+
+@pytest.mark.parametrize(("strategy", "shown"), [
+    (AskMinusOne, 2**63 - 2), (IntMid, (100 + 2**63 - 1) // 2),  # 9223372036854775806, 4611686018427387953
+])
+def test_a_python_price_computed_from_the_ask_marker_says_so(strategy, shown):
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(BIDS_ONLY, strategy())
+    assert str(info.value) == (f"strategy {strategy.__name__} returned an invalid quote {WHEN}: quote ask_px = {shown} "
+                               f"{FROM_ASK}")
+
+
+@numba_strategy(params={})
+def numba_mid(view, params, state, out):
+    out.bid_px = view.best_bid
+    out.ask_px = (view.best_bid + view.best_ask) / 2
+    out.bid_qty = 1.0
+    out.ask_qty = 1.0
+    return 1
+
+
+@pytest.mark.parametrize(("path", "shown", "hint"), [
+    ("fast", "-4.6116860184273879e+18", FROM_EITHER),  # int64 100 + (2**63 - 1) wraps to -2**63 + 99, halved
+    ("python", "-4.6116860184273879e+18", FROM_EITHER),
+    ("pure", "4.6116860184273879e+18", FROM_ASK),  # Python ints: no wrap
+])
+def test_a_numba_mid_computed_from_the_ask_marker_says_so_on_every_path(path, shown, hint):
+    rule = numba_mid()
+    with pytest.raises(mmsim.StrategyError) as info:
+        mmsim.run(BIDS_ONLY, rule if path == "fast" else rule.python(pure=path == "pure"))
+    assert str(info.value) == f"strategy numba_mid returned an invalid quote {WHEN}: quote ask_px = {shown} {hint}"
+
+
+def test_a_price_far_from_the_markers_gets_no_hint():
+    from mmsim.strategy import marker_hint
+
+    assert [marker_hint(x) for x in (2**53, 10**30, 2**62 - 2, 3 * 2**62 + 1)] == ["", "", "", ""]
+    assert marker_hint(2**62 - 1) == FROM_ASK[len("is out of range"):]
+    assert marker_hint(-3 * 2**62) == FROM_EITHER[len("is out of range"):]
