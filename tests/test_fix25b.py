@@ -321,3 +321,40 @@ def test_a_price_far_from_the_markers_gets_no_hint():
     assert [marker_hint(x) for x in (2**53, 10**30, 2**62 - 2, 3 * 2**62 + 1)] == ["", "", "", ""]
     assert marker_hint(2**62 - 1) == FROM_ASK[len("is out of range"):]
     assert marker_hint(-3 * 2**62) == FROM_EITHER[len("is out of range"):]
+
+
+# --- 8. a synth limit across two written keys names both with their lines --------------------------------------
+
+STEPS = ("synth config key 'fv_step': the session would make 3,162,240,000 diffusion steps (duration / fv_step), more "
+         "than the 1,073,741,824 (2**30) the generator can step through; raise fv_step, lower jump_rate or shorten "
+         "duration, got '10ms' with duration: '8784h' ")
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("duration: 8784h\nfv_step: 10ms\n", "(fv_step at FILE line 2, duration at FILE line 1)"),  # syn/a.yaml
+    ("fv_step: 10ms\nseed: 2\nduration: 8784h\n", "(fv_step at FILE line 1, duration at FILE line 3)"),  # syn/b.yaml
+])
+def test_a_synth_limit_across_two_written_keys_names_both_lines(tmp_path, text, where):
+    from mmsim.synth import load_synth_config
+
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_synth_config(p)
+    assert str(info.value) == STEPS + where.replace("FILE", str(p))
+
+
+def test_the_event_limit_names_duration_and_the_written_rate(tmp_path):
+    """syn/nr2.yaml: duration blamed, noise_rate (written, what made it bite) named with its line; informed_rate, at
+    its default, is not."""
+    from mmsim.synth import load_synth_config
+
+    p = tmp_path / "s.yaml"
+    p.write_text("seed: 1\nduration: 1h\nnoise_rate: 400000\n")
+    with pytest.raises(mmsim.ConfigError) as info:
+        load_synth_config(p)
+    assert str(info.value) == (
+        "synth config key 'duration': the session would make about 6,480,733,776 events (1,200,135 a second: "
+        "lp_cancel_rate x the book's orders, noise_rate, informed_rate; over duration), more than the 1,073,741,824 "
+        f"(2**30) the generator can hold; shorten duration or lower the rates, got '1h' with noise_rate: 400000.0 "
+        f"(duration at {p} line 2, noise_rate at {p} line 3)")
