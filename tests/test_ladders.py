@@ -632,16 +632,16 @@ def test_a_ladder_or_order_number_float_cannot_read_is_refused_naming_it():
                                "float (integer division result too large for a float)")
     with pytest.raises(TypeError) as info:
         Quote.keep(orders=[Order.ioc(BID, 101, np.timedelta64(3, "s"))])
-    assert str(info.value) == "Quote.ladder: order 0 qty = np.timedelta64(3,'s') is a timedelta64, not a number"
+    assert str(info.value) == "Quote.keep: order 0 qty = np.timedelta64(3,'s') is a timedelta64, not a number"
 
 @pytest.mark.parametrize(("make", "message"), [
     (lambda: Quote.ladder(bids=[(99, 1), ("98", 1)]), "Quote.ladder: bids[1] price = '98' is a str, not a number"),
     (lambda: Quote.ladder(asks=[(102, False)]), "Quote.ladder: asks[0] size = False is a bool, not a number"),
     (lambda: Quote.ladder(bids=[(99, 1, 5)]), "Quote.ladder: bids must be a sequence of (price, size) pairs, got [(99, 1, 5)]"),
     (lambda: Quote.keep(orders=[Order.ioc(BID, 101, 1, tag=2**63)]),
-     "Quote.ladder: order 0 tag = 9223372036854775808 does not fit in int64"),
-    (lambda: Quote.keep(orders=[Order.ioc(BID, 101, 1, tag=1.5)]), "Quote.ladder: order 0 tag = 1.5 is a float, not an integer"),
-    (lambda: Quote.keep(orders=[Order.ioc(BID, "101", 1)]), "Quote.ladder: order 0 price = '101' is a str, not a number"),
+     "Quote.keep: order 0 tag = 9223372036854775808 does not fit in int64"),
+    (lambda: Quote.keep(orders=[Order.ioc(BID, 101, 1, tag=1.5)]), "Quote.keep: order 0 tag = 1.5 is a float, not an integer"),
+    (lambda: Quote.keep(orders=[Order.ioc(BID, "101", 1)]), "Quote.keep: order 0 price = '101' is a str, not a number"),
 ], ids=["str-level-price", "bool-level-size", "triple", "tag-beyond-int64", "float-tag", "str-order-price"])
 def test_a_ladder_or_order_value_that_is_not_a_number_is_refused_when_built(make, message):
     with pytest.raises(TypeError) as info:

@@ -71,7 +71,7 @@ def test_a_ladder_level_and_an_explicit_orders_price_at_the_marker_are_named():
                                f"9223372036854775807 {ASK_EMPTY} (test_msgs24.py line 33)")
     with pytest.raises(mmsim.StrategyError) as info:
         mmsim.run(ASKS_ONLY, IocAtBestBid())
-    assert str(info.value) == (f"strategy IocAtBestBid raised TypeError in quote() {WHEN}: Quote.ladder: order 0 price "
+    assert str(info.value) == (f"strategy IocAtBestBid raised TypeError in quote() {WHEN}: Quote.keep: order 0 price "
                                f"= -9223372036854775808 {BID_EMPTY} (test_msgs24.py line 38)")
 
 

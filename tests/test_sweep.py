@@ -147,10 +147,12 @@ def test_a_point_id_hashes_only_what_differs_from_the_defaults(tmp_path: Path, m
                    by_hand({**common, "fees": {"maker_bps": -0.5}, "latency": {"feed": 5_000_000}}),
                    by_hand({**common, "latency": {"feed": 5_000_000}})]
 
-    # Defaults written out (a key at its default, a section at its defaults) or `output` set: the same ids.
-    spelled = {**base, "max_orders": 64, "queue": {"model": "risk_averse", "power": 2}, "latency": {"seed": 0},
-               "output": str(tmp_path / "elsewhere")}
+    # Defaults written out (a key at its default, a section at its defaults) or `output` set (in a base_config
+    # file: a grid's base.output is refused, fix25b): the same ids.
+    spelled = {**base, "max_orders": 64, "queue": {"model": "risk_averse", "power": 2}, "latency": {"seed": 0}}
     assert [p.id for p in sw.parse_grid({"base": spelled, "axes": axes}).points] == ids
+    (tmp_path / "base.yaml").write_text(json.dumps({**spelled, "output": str(tmp_path / "elsewhere")}))
+    assert [p.id for p in sw.parse_grid({"base_config": str(tmp_path / "base.yaml"), "axes": axes}).points] == ids
 
     # mmsim gains a key (queue.future_knob, default 0) that every config now writes: the ids stay.
     # (Hashing the whole config, as before, changes every id here.)

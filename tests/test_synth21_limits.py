@@ -64,7 +64,8 @@ def test_a_session_that_would_hang_or_overflow_is_refused_naming_the_key(tmp_pat
         _load(tmp_path, "duration: 20s\nfv_step: 1\n")
     assert str(e.value) == ("synth config key 'fv_step': the session would make 20,000,000,000 diffusion steps "
                             "(duration / fv_step), more than the 1,073,741,824 (2**30) the generator can step through; "
-                            "raise fv_step, lower jump_rate or shorten duration, got 1 (s.yaml line 2)")
+                            "raise fv_step, lower jump_rate or shorten duration, got 1 with duration: '20s' (fv_step at "
+                            "s.yaml line 2, duration at s.yaml line 1)")  # both keys written: both lines (fix25b)
     with pytest.raises(ConfigError) as e:
         _load(tmp_path, "duration: 20s\nnoise_rate: 1e9\n")  # 3e9 events a second (+ 2.5 x 0.2 x 170 orders + 50)
     assert str(e.value).startswith("synth config key 'noise_rate': the session would make about 90,000,008,826 events "

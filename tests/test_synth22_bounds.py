@@ -40,7 +40,8 @@ MOVE = ("synth config key 'fv_vol': one diffusion step would move the fair value
     ("duration: 2s\nfv_vol: 1e6\n", MOVE.format("100,000", "1000000.0")),
     ("duration: 2s\nfv_vol: 1e300\n", MOVE.format("1e+299", "1e+300")),
     # the same kind through the step: 300 ticks/sqrt s over 1 s steps
-    ("duration: 2s\nfv_vol: 300\nfv_step: 1s\n", MOVE.format("300", "300.0")),
+    ("duration: 2s\nfv_vol: 300\nfv_step: 1s\n", MOVE.format("300", "300.0").replace(
+        "(s.yaml line 2)", "with fv_step: '1s' (fv_vol at s.yaml line 2, fv_step at s.yaml line 3)")),  # fix25b
 ])
 def test_a_fair_value_step_past_the_book_window_is_refused_naming_key_and_line(tmp_path, text, expected):
     assert _refused(tmp_path, text) == expected
@@ -161,7 +162,8 @@ def test_a_book_outgrowing_the_window_while_it_runs_names_the_key_and_line(tmp_p
     assert str(e.value) == (
         "synth config key 'fv_vol': the fair value moved the book's orders over more than the generator's "
         "16384-tick window (resting orders are left behind until cancelled or pulled); lower fv_vol, jump_rate or "
-        "jump_mean, or raise lp_cancel_rate, got 2500.0 (s.yaml line 2)")
+        "jump_mean, or raise lp_cancel_rate, got 2500.0 with initial_price: 1000000 (fv_vol at s.yaml line 2, "
+        "initial_price at s.yaml line 3)")  # the limit's other key written: its line too (fix25b)
 
 
 PAST = ("synth config key 'initial_price': the fair value moved past 2**42 ticks (4398046511104, the most the generator "
@@ -169,18 +171,22 @@ PAST = ("synth config key 'initial_price': the fair value moved past 2**42 ticks
         "(s.yaml line 1)")
 
 
-@pytest.mark.parametrize("text", [
-    "initial_price: 4398046511104\nfv_vol: 100\nduration: 2s\n",  # exactly 2**42, the diffusion moves it up
-    "initial_price: 4398046511000\njump_mean: 200\njump_rate: 50\nduration: 2s\n",  # 104 below, the jumps
+@pytest.mark.parametrize(("text", "also"), [
+    ("initial_price: 4398046511104\nfv_vol: 100\nduration: 2s\n",  # exactly 2**42, the diffusion moves it up
+     "with fv_vol: 100.0 (initial_price at s.yaml line 1, fv_vol at s.yaml line 2)"),
+    ("initial_price: 4398046511000\njump_mean: 200\njump_rate: 50\nduration: 2s\n",  # 104 below, the jumps
+     "with jump_rate: 50.0, jump_mean: 200.0 (initial_price at s.yaml line 1, jump_rate at s.yaml line 3, jump_mean at "
+     "s.yaml line 2)"),
 ])
-def test_a_fair_value_past_2_to_the_42_names_initial_price_and_its_line(tmp_path, text):
+def test_a_fair_value_past_2_to_the_42_names_initial_price_and_its_line(tmp_path, text, also):
     from mmsim.synth import simulate
 
     cfg = _load(tmp_path, text)
     for c in (cfg, cfg.replace(seed=1)):  # mmsim synth --seed keeps the file's lines
         with pytest.raises(ConfigError) as e:
             simulate(c)
-        assert str(e.value) == PAST.format(cfg.initial_price)
+        # the limit's other keys the file wrote, with their lines (fix25b)
+        assert str(e.value) == PAST.format(cfg.initial_price).replace("(s.yaml line 1)", also)
 
 
 def test_a_config_built_in_python_has_no_line_to_name():
@@ -196,6 +202,6 @@ def test_the_cli_exits_2_with_the_kernels_message(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mmsim", "synth", "s.yaml", "-o", "out", "-q"], capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines()[-1] == "mmsim: config error: " + PAST.format(2**42).replace("line 1",
-                                                                                                       "line 2")
+    assert r.stderr.strip().splitlines()[-1] == "mmsim: config error: " + PAST.format(2**42).replace(
+        "(s.yaml line 1)", "with fv_vol: 100.0 (initial_price at s.yaml line 2, fv_vol at s.yaml line 3)")
     assert not (tmp_path / "out").exists()

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DuplicateKeyError", "json_clean", "json_fault", "loads_unique"]
+__all__ = ["DuplicateKeyError", "NestedTooDeepError", "json_clean", "json_fault", "loads_unique"]
 
 
 class DuplicateKeyError(json.JSONDecodeError):
@@ -25,6 +25,20 @@ class DuplicateKeyError(json.JSONDecodeError):
         super().__init__(f"key {key!r} is given twice (first on line {first}); a JSON reader keeps the last value "
                          "silently, mmsim refuses the file: keep one", doc, pos)
         self.key, self.first_lineno = key, first
+
+
+class NestedTooDeepError(json.JSONDecodeError):
+    """A JSON text nested deeper than Python's parser can follow (``[[[...]]]`` 100,000 levels: the parser's
+    :class:`RecursionError`). A :class:`json.JSONDecodeError` (``msg`` ``nested too deeply``, no useful line: the
+    depth at which the parser stops depends on the stack), so every reader's handling of a file that is not JSON
+    names this one so too; its ``str`` is ``nested too deeply`` (:func:`json_fault` gives ``not valid JSON (nested
+    too deeply)``)."""
+
+    def __init__(self, doc: str) -> None:
+        super().__init__("nested too deeply", doc, 0)
+
+    def __str__(self) -> str:
+        return self.msg
 
 
 class _Twice(Exception):
@@ -78,6 +92,8 @@ def loads_unique(text: str | bytes) -> Any:
     ------
     DuplicateKeyError
         A key given twice in one object, with the line of each occurrence.
+    NestedTooDeepError
+        Nested too deeply for the parser (a :class:`json.JSONDecodeError`, not the parser's RecursionError).
     json.JSONDecodeError
         Not JSON (:func:`json.loads`'s error).
     """
@@ -89,11 +105,16 @@ def loads_unique(text: str | bytes) -> Any:
         found = _first_twice(text)
         key, pos, first = found if found is not None else (twice.key, 0, 0)
         raise DuplicateKeyError(key, text, pos, first) from None
+    except RecursionError:
+        raise NestedTooDeepError(text) from None
 
 
 def json_fault(exc: json.JSONDecodeError) -> str:
     """What is wrong with a file :func:`loads_unique` refused, after its name: ``line 46: key 'tick_size' is given
-    twice (first on line 45); ...`` or ``line 3: not valid JSON (Expecting ',' delimiter)``."""
+    twice (first on line 45); ...``, ``line 3: not valid JSON (Expecting ',' delimiter)`` or, with no line (where the
+    parser stops depends on its stack), ``not valid JSON (nested too deeply)``."""
+    if isinstance(exc, NestedTooDeepError):
+        return f"not valid JSON ({exc.msg})"
     if isinstance(exc, DuplicateKeyError):
         return f"line {exc.lineno}: {exc.msg}"
     return f"line {exc.lineno}: not valid JSON ({exc.msg})"

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 __all__ = ["FEE_BPS_RULE", "FEE_PER_LOT_RULE", "MAX_FEE_BPS", "MAX_FEE_PER_LOT", "MAX_UNIT", "MIN_UNIT", "UNIT_HIGH",
-           "UNIT_RULE", "unit_problem"]
+           "UNIT_RULE", "shown", "unit_problem"]
 
 #: Range of ``tick_size``, ``lot_size`` and ``contract_size``: their product times a price (up to 2**43 ticks) and
 #: a size (up to 2**46 lots) stays between about 1e-36 and 1e63, finite and far from float64's underflow, so PnL,
@@ -36,14 +36,23 @@ MAX_FEE_PER_LOT = MAX_UNIT
 FEE_PER_LOT_RULE = "a number of quote currency per lot from -1e12 to 1e12 (negative is a rebate)"
 
 
+def shown(v: Any) -> str:
+    """``v`` as a message quotes it: its ``repr``, but an int of 20 digits or more as ``an integer of 401 digits``
+    (a ``contract_size`` of 1 and 400 zeros was quoted whole)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**20:
+        return f"{'a negative' if v < 0 else 'an'} integer of {len(str(abs(v)))} digits"
+    return repr(v)
+
+
 def unit_problem(v: Any) -> str | None:
     """Why ``v`` is not a ``tick_size`` / ``lot_size`` / ``contract_size`` (a number, not a bool, in
     [:data:`MIN_UNIT`, :data:`MAX_UNIT`]), else None: the words after the key in a message (``must be a positive
-    number from 1e-12 to 1e12, got 1e+300``)."""
+    number from 1e-12 to 1e12, got 1e-300``; above the range, ``+inf`` and a 401-digit integer included, ``must be
+    at most 1e12 ..., got an integer of 401 digits``: :func:`shown`)."""
     # an int is compared as it is: math.isfinite(10**400) raised OverflowError
-    if (isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v))
-            or not v >= MIN_UNIT):
-        return f"must be {UNIT_RULE}, got {v!r}"
-    if v > MAX_UNIT:
-        return f"must be {UNIT_HIGH}, got {v!r}"
+    number = not isinstance(v, bool) and isinstance(v, (int, float)) and v == v  # not NaN
+    if number and v > MAX_UNIT:  # +inf too: above the bound, not "not a positive number"
+        return f"must be {UNIT_HIGH}, got {shown(v)}"
+    if not number or (isinstance(v, float) and not math.isfinite(v)) or not v >= MIN_UNIT:
+        return f"must be {UNIT_RULE}, got {shown(v)}"
     return None

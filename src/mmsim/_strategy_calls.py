@@ -17,7 +17,7 @@ import numpy as np
 from . import _engine
 from .errors import StrategyError, format_ts, raised_at
 from .records import OrderType, RejectReason
-from .strategy import Ladder, Quote, Strategy, View, empty_side_message, number
+from .strategy import Ladder, Quote, Strategy, View, empty_side_message, marker_hint, number
 
 __all__ = ["python_callbacks", "run_prefix", "strategy_error", "strategy_label"]
 
@@ -116,8 +116,15 @@ _ASK_MARKER = re.compile(_PRICE + r"9\.2233720368547758e\+18 is out of range$")
 _BID_MARKER = re.compile(_PRICE + r"(-9\.2233720368547758e\+18 is out of range \(-2\^63 is )(what numba)")
 
 
+_NEAR_MARKER = re.compile(_PRICE + r"(-?\d[\d.]*e\+18) is out of range(?! \(-2\^63)")
+
+
 def _name_empty_side(message: str) -> str:
-    """The engine's BAD_QUOTE/BAD_ORDER ``message``, a price at an empty side's marker named as such."""
+    """The engine's BAD_QUOTE/BAD_ORDER ``message``, a price at an empty side's marker named as such, and one
+    within 2**62 of a marker or of its int64 wrap said to look computed from it (:func:`mmsim.strategy.marker_hint`:
+    a numba mid ``(best_bid + best_ask) / 2`` on an empty ask side)."""
+    message = _NEAR_MARKER.sub(lambda m: m[0] if abs(float(m[2])) >= 2.0**63 else m[0] + marker_hint(float(m[2])),
+                               message)
     message = _ASK_MARKER.sub(lambda m: f"{m[1]}9.2233720368547758e+18 {empty_side_message('view.best_ask')}",
                               message)
     return _BID_MARKER.sub(lambda m: f"{m[1]}{m[2]}the empty-side marker of view.best_bid (if the bid side is "

@@ -102,6 +102,22 @@ def empty_side_message(field: str) -> str:
             "quoting from it)")
 
 
+def marker_hint(value: float) -> str:
+    """`` (it looks computed from ...)`` after ``<price> = <value> is out of range`` when ``value`` (an int or a
+    float, not a marker itself) is within 2**62 of an empty side's marker or of its int64 wrap: ``view.best_ask -
+    1``, ``(view.best_bid + view.best_ask) // 2`` (about 2**62) on an empty ask side, a numba rule's ``(best_bid +
+    best_ask) / 2`` (int64 arithmetic wraps 2**63 - 1 + 100 to about -2**63, so about -2**62); else ``""``."""
+    a = abs(value)
+    if not (1 << 62) - 1 <= a <= 3 << 62:
+        return ""
+    if value > 0:
+        return (" (it looks computed from view.best_ask's empty-side marker: view.best_ask is 2**63 - 1 when the ask "
+                "side is empty; check view.ask_qty > 0 before quoting from it)")
+    return (" (it looks computed from an empty side's marker: view.best_bid is -2**63 when the bid side is empty, and "
+            "view.best_ask's 2**63 - 1 wraps negative in int64 arithmetic; check view.bid_qty > 0 and view.ask_qty > 0 "
+            "before quoting from them)")
+
+
 def number(value: Any, what: str, *, price: bool = False) -> float:
     """``value`` as a float, for a price or size a strategy returned; TypeError unless it is a real number.
 
@@ -132,7 +148,7 @@ def number(value: Any, what: str, *, price: bool = False) -> float:
             if field is not None:
                 raise TypeError(f"{what} = {int(value)} {empty_side_message(field)}")
             # the engine takes numbers below 2**53; its refusal would name the float (2**62 as 4.6e+18)
-            raise TypeError(f"{what} = {int(value)} is out of range")
+            raise TypeError(f"{what} = {int(value)} is out of range{marker_hint(int(value)) if price else ''}")
         return x
     raise TypeError(f"{what} = {value!r} is a {type(value).__name__}, not a number")
 
@@ -182,13 +198,14 @@ class Ladder:
         self.bids = None if bids is None else _levels(bids, "bids")
         self.asks = None if asks is None else _levels(asks, "asks")
         orders = tuple(orders)
+        who = "Quote.keep" if bids is None else "Quote.ladder"  # the constructor the strategy called (fix25b)
         for j, o in enumerate(orders):
             if not isinstance(o, Order):
-                raise TypeError(f"Quote.ladder: orders must be mmsim.Order values (Order.ioc, .fok, .market), got {o!r}")
+                raise TypeError(f"{who}: orders must be mmsim.Order values (Order.ioc, .fok, .market), got {o!r}")
             for field in ("price", "qty"):
-                number(getattr(o, field), f"Quote.ladder: order {j} {field}", price=field == "price")
+                number(getattr(o, field), f"{who}: order {j} {field}", price=field == "price")
             for field in ("type", "side", "tag"):
-                _tag(getattr(o, field), f"Quote.ladder: order {j} {field}")
+                _tag(getattr(o, field), f"{who}: order {j} {field}")
         self.orders = orders
         self._raw: np.ndarray | None = None  # the numba path's out record, sent as is
 

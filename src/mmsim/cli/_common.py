@@ -224,7 +224,8 @@ def as_written(message: str, args: argparse.Namespace) -> str:
 
     A message that starts with a :class:`Written` flag's name and echoes its value as read
     (``inf`` for ``1e999``, ``-1.0`` for ``-1``, ``1000.0`` for an item ``1e3`` of a list)
-    says ``got '1e999'``, ``got '-1'``, ``got '1e3'`` instead; any other message is returned
+    says ``got '1e999'``, ``got '-1'``, ``got '1e3'`` instead (a value of more than 24 characters,
+    1 and 400 zeros, as ``got '100000000000...' (401 characters)``); any other message is returned
     as it is.
     """
     m = re.match(r"--([a-z][a-z0-9-]*)", message)
@@ -236,7 +237,9 @@ def as_written(message: str, args: argparse.Namespace) -> str:
         for form in _renderings(item):
             m = re.search(r"\bgot (" + re.escape(form) + r")(?=$|[\s;,)])", message)
             if m:
-                return message[:m.start(1)] + repr(item.strip()) + message[m.end(1):]
+                w = item.strip()
+                quoted = repr(w) if len(w) <= 24 else f"{w[:12] + '...'!r} ({len(w)} characters)"
+                return message[:m.start(1)] + quoted + message[m.end(1):]
     return message
 
 

@@ -47,7 +47,6 @@ def cmd(args: argparse.Namespace) -> int:
     from ..errors import DataError
     from ..synth import SynthConfig, load_synth_config, simulate, write_store
 
-    cfg = load_synth_config(args.config) if args.config else SynthConfig()
     changes: dict[str, Any] = {}
     if args.seed is not None:
         changes["seed"] = args.seed
@@ -55,9 +54,13 @@ def cmd(args: argparse.Namespace) -> int:
         changes["format"] = args.format
     if args.no_informed:
         changes["informed"] = False
-    if changes:
-        with flags_named(args, {"synth config key 'seed'": "seed"}):
-            cfg = cfg.replace(**changes)
+    # The flags are set over the file's keys before its limits are checked (fix25b: --no-informed with
+    # informed_rate: 1000000 was refused on informed_rate).
+    with flags_named(args, {"synth config key 'seed'": "seed"}):
+        if args.config:
+            cfg = load_synth_config(args.config, changes)
+        else:
+            cfg = SynthConfig().replace(**changes) if changes else SynthConfig()
     out = Path(args.output)
     # Checked now and again when the store is put in place: the writer gets --force (as mmsim convert's), so a
     # store another command wrote there meanwhile is replaced only with it (newcomer18).

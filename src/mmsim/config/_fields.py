@@ -123,7 +123,15 @@ class Number(Kind):
             return None
         if not _is_number(value):
             raise ConfigError(f"{label}: expected a number, got {value!r}")
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:  # an int (or Fraction) too large for a float: 1 and 400 zeros (fix25b)
+            from .._scales import shown
+
+            big = value > 0 and self.le is not None
+            raise ConfigError(f"{label}{must}{(self.why_high or self.why) if big else self.why}, got "
+                              f"{shown(value) if isinstance(value, int) else 'a number too large for a float'}"
+                              ) from None
         ok = math.isfinite(v)
         ok = ok and (self.gt is None or v > self.gt) and (self.ge is None or v >= self.ge)
         if ok and self.le is not None and v > self.le and self.why_high is not None:

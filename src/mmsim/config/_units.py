@@ -236,18 +236,26 @@ _READABLE = (("h", 3_600_000_000_000), ("min", 60_000_000_000), ("s", 1_000_000_
 def readable_ns(ns: int) -> str:
     """A duration in ns in the unit it reads best, for a sentence: ``1 ns``, ``250 ms``, ``1.5 s``, ``6.5 h``.
 
-    The largest of h, min, s, ms, µs, ns that is at most ``ns``, the value to 3 decimals with trailing zeros
-    dropped (``1e-09 s`` was how a 1 ns duration read as seconds); ``0 s`` for 0, a sign for a negative. Not for
-    parsing back (:func:`format_ns` is).
+    Rounded (half up) to 3 decimals of the largest of h, min, s, ms, µs, ns whose rounded value is at least 1,
+    trailing zeros dropped (``1e-09 s`` was how a 1 ns duration read as seconds); the unit is chosen after
+    rounding, so 999,999,999 ns is ``1 s`` and 59,999,999,999 ns ``1 min`` (they read ``1000 ms`` and ``60 s``).
+    The value is rounded, not exact: 1,000,000,001 ns reads ``1 s``. ``0 s`` for 0, a sign for a negative. For a
+    message only, not for parsing back (:func:`format_ns` is exact).
     """
     ns = int(ns)
     if ns < 0:
         return "-" + readable_ns(-ns)
     if ns == 0:
         return "0 s"
-    unit, scale = next(((u, k) for u, k in _READABLE if ns >= k), ("ns", 1))
-    text = f"{ns / scale:.3f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}"
+    units = (*_READABLE, ("ns", 1))
+    i = next(j for j, (_, k) in enumerate(units) if ns >= k)
+    milli = (ns * 1000 + units[i][1] // 2) // units[i][1]  # the value in thousandths of the unit, rounded half up
+    if i > 0 and milli >= units[i - 1][1] // units[i][1] * 1000:  # rounds up to 1 of the next unit: 1000 ms -> 1 s
+        i -= 1
+        milli = (ns * 1000 + units[i][1] // 2) // units[i][1]
+    whole, frac = divmod(milli, 1000)
+    text = f"{whole}.{frac:03d}".rstrip("0").rstrip(".")
+    return f"{text} {units[i][0]}"
 
 
 def format_ns(ns: int) -> str:

@@ -324,6 +324,10 @@ def _grid_base(data: Mapping[str, Any], where: Mapping[str, str], loc: Callable[
     if not isinstance(base, Mapping):
         raise ConfigError(f"base: expected a run config mapping, got {type(base).__name__}{loc('base')}")
     base_where = {k[5:]: v for k, v in where.items() if k.startswith("base.")}
+    for key in _NOT_A_SETTING:  # base.output was ignored silently (fix25b), as axes.output and points' were read
+        if key in base:
+            raise ConfigError(f"base.{key}: {key} cannot be set in the base: {_NOT_A_SETTING[key]}; move it to the "
+                              f"grid's top-level `{key}:`{loc('base.' + key) or loc('base')}")
     return resolve_paths(copy.deepcopy(dict(base)), bdir), base_where, bdir
 
 

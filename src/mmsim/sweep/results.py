@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from .._json import DuplicateKeyError, json_clean, loads_unique
+from .._json import DuplicateKeyError, NestedTooDeepError, json_clean, loads_unique
 from .._paths import describe_entries, visible_entries
 from ..errors import ConfigError, MmsimError
 from .baseline import columns
@@ -74,10 +74,12 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
                 rec = loads_unique(line)
             except DuplicateKeyError as exc:  # json.loads kept the last value (scale24); one record a line
                 _foreign(p, n, f"its key {exc.key!r} is given twice (a JSON reader keeps the last value silently)")
-            except ValueError:
+            except ValueError as exc:
                 if not line.endswith("\n"):
                     continue  # the last line, cut short by a crash: its point runs again
-                _foreign(p, n, f"it is not JSON ({_clip(line)})")
+                # nested too deeply: the parser's RecursionError, as loads_unique raises it (fix25b)
+                deep = "nested too deeply: " if isinstance(exc, NestedTooDeepError) else ""
+                _foreign(p, n, f"it is not JSON ({deep}{_clip(line)})")
             why = _not_a_record(rec)
             if why:
                 _foreign(p, n, why)

@@ -274,7 +274,13 @@ class SynthConfig(ConfigBase):
         text = re.sub(r"<<(\w+)>>", name, why)
         if key != blamed and f"<<{blamed}>>" not in why:  # the default that made it bite, said once
             text += f"; {blamed} is {default}"
-        return ConfigError(f"synth config key {key!r}: {text}, got {self._shown(key)}")
+        # The other keys of the limit the file wrote, as `key: value`: the file's line of each is added after the
+        # named key's (mmsim.config._fields.locate), so `duration: 8784h` + `fv_step: 10ms` names both (fix25b).
+        # Only for a config read from a mapping (a file): one built in Python has no lines.
+        also = [k for k in (blamed, *involved) if self._written_map() is not None and k != key and self._written(k)
+                and not re.search(r"(?<![\w.])" + k + ":", text)]  # one the text names as `key:` already
+        with_ = f" with {', '.join(f'{k}: {self._shown(k)}' for k in also)}" if also else ""
+        return ConfigError(f"synth config key {key!r}: {text}, got {self._shown(key)}{with_}")
 
     def _validate(self) -> None:
         n = self._name
@@ -351,7 +357,7 @@ class SynthConfig(ConfigBase):
         if events > MAX_EVENTS:
             # the duration, unless one second of the rates is already too much
             key = "duration" if per_s * 1.5 + 4 * orders + 4096 <= MAX_EVENTS else max(rates, key=rates.__getitem__)
-            order = ("duration", *sorted(rates, key=rates.__getitem__, reverse=True))
+            order = ("duration", *sorted((k for k in rates if rates[k] > 0), key=rates.__getitem__, reverse=True))
             raise self._limit(key, tuple(k for k in order if k != key),
                               f"the session would make about {_about(events)} events ({_about(per_s)} a second: "
                               f"{n('lp_cancel_rate')} x the book's orders, {n('noise_rate')}, {n('informed_rate')}; "
@@ -384,13 +390,17 @@ _DURATIONS = frozenset(f.name for f in fields(SynthConfig) if isinstance(kind_of
 _AS_WRITTEN = _DURATIONS | {f.name for f in fields(SynthConfig) if isinstance(kind_of(f), Timestamp)}
 
 
-def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
+def load_synth_config(path: str | os.PathLike[str], changes: Mapping[str, Any] | None = None) -> SynthConfig:
     """Read a synthetic-market YAML file (a flat mapping of :class:`SynthConfig` keys).
 
     Parameters
     ----------
     path : path-like
         The YAML file.
+    changes : mapping, optional
+        Keys set over the file's (``mmsim synth``'s ``--seed``, ``--format``, ``--no-informed``), applied before
+        the values and the limits across keys are checked: ``informed_rate: 1000000`` with ``informed`` set to
+        False is no longer refused on ``informed_rate`` (fix25b). A key changed has no file line.
 
     Raises
     ------
@@ -398,6 +408,9 @@ def load_synth_config(path: str | os.PathLike[str]) -> SynthConfig:
         Naming the file and line, for unreadable YAML, an unknown key, a wrong type or a bad value.
     """
     data, where = read_yaml_mapping(path, what="synth config", keys="synth config keys")
+    if changes:
+        data = {**data, **changes}
+        where = {k: v for k, v in where.items() if k not in changes}
     cfg = SynthConfig.from_dict(data, where=where)
     object.__setattr__(cfg, "_where", dict(where))
     object.__setattr__(cfg, "_written_keys", dict(data))  # what replace() keeps as written
