@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -107,6 +108,18 @@ def loads_unique(text: str | bytes) -> Any:
         raise DuplicateKeyError(key, text, pos, first) from None
     except RecursionError:
         raise NestedTooDeepError(text) from None
+    except ValueError as exc:  # a JSONDecodeError is one: re-raised as it is
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        # An integer of more than Python's 4300 digits (sys.get_int_max_str_digits): a ValueError traceback.
+        raise json.JSONDecodeError(f"a number of more digits than Python reads ({sys.get_int_max_str_digits()})",
+                                   text, _long_number(text)) from None
+
+
+def _long_number(text: str) -> int:
+    """Offset of the first run of more than :func:`sys.get_int_max_str_digits` digits in ``text`` (0: none)."""
+    m = re.search(r"[0-9]{%d,}" % (sys.get_int_max_str_digits() + 1), text)
+    return m.start() if m else 0
 
 
 def json_fault(exc: json.JSONDecodeError) -> str:

@@ -40,7 +40,11 @@ def shown(v: Any) -> str:
     """``v`` as a message quotes it: its ``repr``, but an int of 20 digits or more as ``an integer of 401 digits``
     (a ``contract_size`` of 1 and 400 zeros was quoted whole)."""
     if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**20:
-        return f"{'a negative' if v < 0 else 'an'} integer of {len(str(abs(v)))} digits"
+        try:
+            digits = str(len(str(abs(v))))
+        except ValueError:  # more than Python's 4300 digits turn into text (sys.get_int_max_str_digits)
+            digits = f"about {int(abs(v).bit_length() * 0.30103) + 1}"
+        return f"{'a negative' if v < 0 else 'an'} integer of {digits} digits"
     return repr(v)
 
 

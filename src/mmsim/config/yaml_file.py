@@ -10,6 +10,7 @@ returns where each was written so the caller's errors can name the line.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,17 @@ _LOADER: Any = None
 
 
 def _construct_int(loader: Any, node: Any) -> int:
-    """An integer as YAML 1.2 reads it: ``0b``/``0o``/``0x`` prefixes, anything else decimal."""
-    return _int_text(loader.construct_scalar(node))
+    """An integer as YAML 1.2 reads it: ``0b``/``0o``/``0x`` prefixes, anything else decimal. One of more than
+    Python's 4300 digits (``sys.get_int_max_str_digits``) is refused at its line (it was a ValueError traceback)."""
+    text = loader.construct_scalar(node)
+    try:
+        return _int_text(text)
+    except ValueError:
+        import yaml
+
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {len(text.lstrip('+-'))} characters is more digits than Python reads "
+            f"({sys.get_int_max_str_digits()}); no setting needs one", node.start_mark) from None
 
 
 def read_number(text: str) -> int | float | None:
