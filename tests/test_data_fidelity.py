@@ -827,7 +827,9 @@ def test_two_lobster_days_survive_the_hftbacktest_round_trip(tmp_path):
 
 def test_convert_rejects_sizes_that_are_not_positive_numbers(tmp_path):
     srcs, _ = lobster(tmp_path)
-    for bad in (float("nan"), float("inf"), 0.0, -0.01):
-        with pytest.raises(mmsim.ConfigError, match=r"tick_size must be a positive number"):
+    # +inf is above the bound (fix25b: "at most 1e12"), the others not positive numbers
+    for bad, rule in ((float("nan"), "a positive number"), (float("inf"), "at most 1e12"), (0.0, "a positive number"),
+                      (-0.01, "a positive number")):
+        with pytest.raises(mmsim.ConfigError, match=rf"tick_size must be {rule}"):
             convert(srcs, tmp_path / "s", format="lobster", tick_size=bad)
     assert not (tmp_path / "s").exists()
