@@ -42,6 +42,7 @@ def implied_problem(v: object) -> str | None:
 #: The store's ``meta.json`` quirk of TRADE prints through the book (``mmsim.data._store_write.through_book_quirk``).
 THROUGH = "prints_through_book"
 
+
 def _int64(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63
 

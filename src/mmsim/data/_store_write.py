@@ -20,6 +20,7 @@ from .._paths import is_current_folder, move_entries, output_target
 from ..errors import DataError
 from ..events import EVENT_DTYPE
 from ._common import RECV_WINDOW_NS, late_time, seconds_over
+from ._identity import THROUGH as THROUGH_QUIRK  # the quirks key of :func:`through_book_quirk`
 from ._identity import array_digest, check_levels
 
 #: How far a store's ``local_ts`` may go back (its events are in exchange order): a loader's 10 s receive window
@@ -354,10 +355,6 @@ def _replay_check(ev_path: Path, rows_path: Path, count: int, meta: dict[str, An
     quirk = through_book_quirk(ev[:count], rows, meta, quote, named) if count else None
     del ev, rows
     return quirk
-
-
-#: The ``quirks`` key of a store with TRADE prints through the book (:func:`through_book_quirk`).
-THROUGH_QUIRK = "prints_through_book"
 
 
 def source_name(known: tuple[str, str, int] | None) -> str | None:
