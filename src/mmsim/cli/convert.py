@@ -103,7 +103,7 @@ def cmd(args: argparse.Namespace) -> int:
                 raise DataError(f"{e}; {guess[0]} looks like a {guess[1]} file: --format {guess[1]}?") from None
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
-    from ..data.implied import QUIRK
+    from ..data._identity import QUIRK, THROUGH
     from ..report.setup import implied_label, through_warning
 
     # -q: the one summary line only (docs/config.md: "a one-line summary stays"; newcomer17: the pre-open line stayed).
@@ -112,7 +112,7 @@ def cmd(args: argparse.Namespace) -> int:
         if line and not args.quiet:
             print(line, file=sys.stderr)
     # A warning, -q or not: prints far through the book fill resting orders (docs/data.md, "Prints through the book").
-    if (warn := through_warning(quirks.get("prints_through_book"))) is not None:
+    if (warn := through_warning(quirks.get(THROUGH))) is not None:
         print(warn, file=sys.stderr)
     return 0
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, LatencyModel, RunConfig, format_ns
+from ..data._identity import QUIRK, THROUGH
 from ..events import DIGEST_KEY
 from ._format import format_span
 
@@ -319,9 +320,9 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "venue": meta.get("venue"),
         "levels": meta.get("levels"),
         # the store's book moved by prints (mmsim.data.implied; docs/data.md, "A trade-implied book"): its counts
-        "trade_implied_book": (meta.get("quirks") or {}).get("trade_implied_book"),
+        "trade_implied_book": (meta.get("quirks") or {}).get(QUIRK),
         # TRADE prints far through the book, which fill resting orders as any print (docs/data.md, "Prints through the book")
-        "prints_through_book": (meta.get("quirks") or {}).get("prints_through_book"),
+        "prints_through_book": (meta.get("quirks") or {}).get(THROUGH),
         "start_ts": int(t_start),
         "end_ts": int(t_end),
         "span_s": (int(t_end) - int(t_start)) / 1e9,
