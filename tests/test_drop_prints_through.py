@@ -178,9 +178,9 @@ def test_unchecked_events_the_book_refuses_are_written_as_given(tmp_path):
     assert str(info.value) == f"{tmp_path / 's'}: DEPTH has side 0 (must be +1 bid/buy or -1 ask/sell) (event 6 of the store)"
 
 
-def test_more_than_one_pass_of_prints_is_all_dropped(tmp_path):
+def test_more_prints_than_one_pass_describes_are_all_dropped(tmp_path):
     # 2,500 prints through the book (a sell at 1 and a buy at 200000 in turn), each after a legal sell at 99990:
-    # three passes of prints_through_book (1000 described per pass), every one of them dropped, none other.
+    # more than the first pass of prints_through_book describes (1000): a second lists them all, each one dropped.
     rows = list(BOOK)
     bad = []
     for k in range(2500):

@@ -20,34 +20,28 @@ from ..errors import DataError
 from ..events import EVENT_DTYPE
 from ._identity import THROUGH
 
-#: How many prints one pass of :func:`mmsim.replay.prints_through_book` describes (its ``keep``'s bound): more take
-#: one more book pass per 1000.
+#: How many prints the first pass describes (:func:`mmsim.replay.prints_through_book`'s ``keep`` bound); when there
+#: are more, a second pass lists them all.
 PASS_KEEP = 1000
 
 
 def through_indices(ev: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
-    """Every TRADE print through the book in ``ev`` (a writable scratch array of :data:`mmsim.EVENT_DTYPE`).
+    """Every TRADE print through the book in ``ev`` (an array of :data:`mmsim.EVENT_DTYPE`).
 
     Returns the first pass's :func:`mmsim.replay.prints_through_book` result (its ``count`` is of all of them, its
-    first print described) and the int64 indices of all of them, ascending. One book pass per :data:`PASS_KEEP`
-    prints: after each pass the prints it described get the price of the best they went through (``ev`` is
-    changed there, and only there: those events are the ones the caller drops), so the next pass finds the next
-    ones; a TRADE event moves no level, so the others are judged as before.
+    first print described) and the int64 indices of all of them, ascending. One book pass when there are at most
+    :data:`PASS_KEEP`, else a second one that lists all of them (32 bytes a print: its index, price, best, side).
 
     Raises
     ------
     DataError
         An event the book refuses (``prints_through_book``'s), naming its index.
     """
-    from ..replay import THROUGH_BOOK_BAND, prints_through_book
+    from ..replay import THROUGH_BOOK_BAND, _through, prints_through_book
 
-    first = found = prints_through_book(ev, THROUGH_BOOK_BAND, keep=PASS_KEEP)
-    parts = [np.asarray(first["index"], np.int64).copy()]
-    while found["count"] > len(found["index"]):  # more than one pass described: hide those, count the rest
-        ev["price"][found["index"]] = found["best"]
-        found = prints_through_book(ev, THROUGH_BOOK_BAND, keep=PASS_KEEP)
-        parts.append(np.asarray(found["index"], np.int64).copy())
-    return first, np.concatenate(parts)
+    first = prints_through_book(ev, THROUGH_BOOK_BAND, keep=PASS_KEEP)
+    every = first if first["count"] <= len(first["index"]) else _through(ev, THROUGH_BOOK_BAND, first["count"])
+    return first, np.asarray(every["index"], np.int64).copy()
 
 
 def compact(ev_path: Path, rows_path: Path, count: int, header_len: int, drop: np.ndarray, chunk: int = 1 << 20) -> int:
