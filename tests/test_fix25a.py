@@ -128,6 +128,10 @@ def test_validate_false_still_refuses_an_l2_label_over_order_events(tmp_path, ki
     ({"keep": 1001}, "keep must be an integer in [0, 1000], got 1001"),
     ({"band": "0.1"}, "band must be a finite fraction >= 0 (0.1: 10%), got '0.1'"),
     ({"band": True}, "band must be a finite fraction >= 0 (0.1: 10%), got True"),
+    # breaker26: an int too big for a float was an OverflowError traceback (float(10**400)); quoted by its size
+    ({"band": 10**400}, "band must be a finite fraction >= 0 (0.1: 10%), got an integer of 401 digits"),
+    ({"band": -(10**400)}, "band must be a finite fraction >= 0 (0.1: 10%), got a negative integer of 401 digits"),
+    ({"band": -1}, "band must be a finite fraction >= 0 (0.1: 10%), got -1"),
 ])
 def test_prints_through_book_refuses_a_bad_argument_naming_it(kw, message):
     # keep=1.5 ran as keep=1, keep=True as 1 and band="0.1" as 0.1 (int() and float() of them).

@@ -438,7 +438,9 @@ void bind_engine(py::module_ &m) {
         const py::buffer_info info = event_buffer(events);
         const int64_t n = info.shape[0];
         if (!std::isfinite(band) || band < 0) throw py::value_error("band must be a finite fraction >= 0");
-        if (keep < 0 || keep > 1000) throw py::value_error("keep must be in [0, 1000]");
+        // The public function describes at most 1000; the drop at a store write asks for all (at most one per event).
+        if (keep < 0 || keep > std::max<int64_t>(n, 1000))
+            throw py::value_error("keep must be in [0, max(1000, the number of events)]");
         std::vector<ThroughPrint> first(static_cast<size_t>(keep));
         int64_t count = 0;
         interruptible([&](const PassOptions &opt) {

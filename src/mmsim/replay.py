@@ -104,10 +104,17 @@ def _through_arguments(band: Any, keep: Any) -> tuple[float, int]:
     """:func:`prints_through_book`'s ``band`` and ``keep`` checked (its Raises), as a float and an int."""
     from .config._units import integer_argument
 
+    from ._scales import shown
+
     real = isinstance(band, numbers.Real) and not isinstance(band, (bool, np.bool_))
-    if not (real and math.isfinite(float(band)) and float(band) >= 0):
-        raise ValueError(f"band must be a finite fraction >= 0 (0.1: 10%), got {float(band) if real else band!r}")
-    return float(band), integer_argument(keep, "keep must be an integer in [0, 1000]", 0, 1000, error=ValueError)
+    try:
+        value = float(band) if real else math.nan
+    except OverflowError:  # an int too big for a float (10**400): not finite, quoted by its size
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        got = shown(band) if isinstance(band, numbers.Integral) and real else (value if real else repr(band))
+        raise ValueError(f"band must be a finite fraction >= 0 (0.1: 10%), got {got}")
+    return value, integer_argument(keep, "keep must be an integer in [0, 1000]", 0, 1000, error=ValueError)
 
 
 def prints_through_book(events: Any, band: float = THROUGH_BOOK_BAND, keep: int = 3) -> dict[str, Any]:
@@ -144,6 +151,12 @@ def prints_through_book(events: Any, band: float = THROUGH_BOOK_BAND, keep: int 
         :func:`mmsim.config.integer_argument`) in [0, 1000]: ``keep must be an integer in [0, 1000], got 1.5``.
     """
     band, keep = _through_arguments(band, keep)
+    return _through(events, band, keep)
+
+
+def _through(events: Any, band: float, keep: int) -> dict[str, Any]:
+    """:func:`prints_through_book` without its argument checks: ``keep`` may be any count >= 0 (the drop at a store
+    write, ``mmsim.data._drop_through``, asks for all of them: four int64 per print, 32 bytes)."""
     arr, _ = events_and_meta(events)
     out = dict(exit_guarded(lambda control: _engine.prints_through_book(arr, band, keep, control)))
     out["count"] = int(out["count"])

@@ -46,6 +46,10 @@ def add_parser(sub: Any, parent: argparse.ArgumentParser) -> argparse.ArgumentPa
     p.add_argument("--trade-implied-book", action="store_true",
                    help="L2 data: a print hides the levels it went through until the next depth update of "
                         "the side (docs/data.md, 'A trade-implied book')")
+    p.add_argument("--drop-prints-through-book", action="store_true",
+                   help="drop the trade prints more than 10%% through the best price of the side they hit (a "
+                        "corrupt line): they fill no order; meta.json records how many (docs/data.md, 'Prints "
+                        "through the book')")
     add_force(p, "replace an existing event store")
     add_quiet(p, "no progress bar, and the summary line only (no pre-open or trade-implied line; a warning stays)")
     p.set_defaults(func=cmd)
@@ -91,7 +95,8 @@ def cmd(args: argparse.Namespace) -> int:
             try:
                 store = convert(args.sources, args.output, format=args.format, tick_size=args.tick_size,
                                 lot_size=args.lot_size, symbol=args.symbol, progress=progress, force=args.force,
-                                trade_implied=args.trade_implied_book)
+                                trade_implied=args.trade_implied_book,
+                                drop_prints_through_book=args.drop_prints_through_book)
             except DataError as e:
                 # The library's hint names its keyword (force=True); here the user types a flag.
                 if str(e).endswith(FORCE_HINT):

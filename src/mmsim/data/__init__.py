@@ -1,7 +1,7 @@
 """Market-data loaders, the event store, and the registry ``mmsim convert`` asks by format name.
 
 Each format module has ``convert(sources, out, *, tick_size, lot_size, symbol,
-progress, force) -> EventStore`` and streams its input into an
+progress, force, drop_prints_through_book) -> EventStore`` and streams its input into an
 :class:`~mmsim.data.store.EventStoreWriter`; :func:`convert` is the entry
 point ``mmsim convert`` calls. :func:`to_l2` aggregates L3 (market-by-order)
 events to L2 (market-by-price).
@@ -71,6 +71,7 @@ def convert(
     progress: Progress | None = None,
     force: bool = False,
     trade_implied: bool = False,
+    drop_prints_through_book: bool = False,
 ) -> EventStore:
     """Convert market-data files into an event store (what ``mmsim convert`` does).
 
@@ -104,6 +105,11 @@ def convert(
         Write the events with a trade-implied book (:mod:`mmsim.data.implied`: a print hides the levels it
         went through until the venue's next depth update of the side; docs/data.md, "A trade-implied
         book"): the data are converted beside ``out`` first, then transformed into it. L2 data only.
+    drop_prints_through_book : bool
+        Remove the TRADE prints more than 10% through the book of the side they hit
+        (:func:`mmsim.replay.prints_through_book`) from the events before the store's digest is computed,
+        recorded as ``quirks.prints_through_book`` with ``"dropped": true`` (docs/data.md, "Prints through the
+        book"). With ``trade_implied``, at the conversion, before the transform: a dropped print hides no level.
 
     Returns
     -------
@@ -137,7 +143,7 @@ def convert(
             raise DataError(f"{p}: is a directory, not a data file")
     if not trade_implied:
         return conv(paths, Path(out), tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress,
-                    force=force)
+                    force=force, drop_prints_through_book=drop_prints_through_book)
     if format in ("lobster", "databento"):  # market-by-order formats: refused before converting a large file
         raise DataError(f"{paths[0]}: a trade-implied book needs L2 data; {format} data are L3 (on L3 data each "
                         "execution removes its order: there is nothing to imply)")
@@ -153,7 +159,7 @@ def convert(
         # the file and record, before the transform (each file read once: loadbreak18)
         extra = {"l2_only": True} if format == "hftbacktest" else {}
         conv(paths, plain, tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress, force=False,
-             **extra)
+             drop_prints_through_book=drop_prints_through_book, **extra)
         return implied(plain, out, force=force)
     except DataError as exc:  # name the inputs, not the scratch store
         raise DataError(str(exc).replace(str(plain), ", ".join(map(str, paths)))) from None

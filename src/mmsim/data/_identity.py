@@ -65,20 +65,28 @@ _THROUGH_RULES: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
 )
 
 
+#: The key a ``prints_through_book`` quirk has, ``true``, when its prints were dropped from the events
+#: (``drop_prints_through_book``: ``mmsim.data._drop_through``), and its rule; left out when they were kept.
+DROPPED = ("dropped", "true (the key is left out when the prints were kept)")
+
+
 def through_problem(v: object) -> str | None:
     """Why ``v`` is not a ``prints_through_book`` quirk (a mapping of exactly its nine keys, each by its rule in
-    :data:`_THROUGH_RULES`), else None: the words after the key in a message (``is 'yes', not a mapping ...``,
-    ``count is '5', not a positive integer``). A hand-edited one showed defaults or no row in the report."""
+    :data:`_THROUGH_RULES`, and :data:`DROPPED`'s key, ``True``, when the prints were dropped), else None: the words
+    after the key in a message (``is 'yes', not a mapping ...``, ``count is '5', not a positive integer``,
+    ``dropped is 'yes', not true ...``). A hand-edited one showed defaults or no row in the report."""
     names = [k for k, _, _ in _THROUGH_RULES]
     if not isinstance(v, dict):
         return f"is {v!r}, not a mapping of {', '.join(names)} (docs/data.md, \"Prints through the book\")"
     if missing := [k for k in names if k not in v]:
         return f"lacks {', '.join(map(repr, missing))} (it has {', '.join(names)})"
-    if extra := sorted(k for k in v if k not in names):
+    if extra := sorted(k for k in v if k not in names and k != DROPPED[0]):
         return f"has the unknown key {extra[0]!r} (it has {', '.join(names)})"
     for key, rule, ok in _THROUGH_RULES:
         if not ok(v[key]):
             return f"{key} is {v[key]!r}, not {rule}"
+    if DROPPED[0] in v and v[DROPPED[0]] is not True:
+        return f"{DROPPED[0]} is {v[DROPPED[0]]!r}, not {DROPPED[1]}"
     return None
 
 

@@ -386,7 +386,8 @@ def _price_text(ticks: int, tick_size: float) -> str:
 
 def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],
                        quote: Callable[[int, int], str | None] | None = None,
-                       named: Callable[[int], str | None] | None = None) -> dict[str, Any] | None:
+                       named: Callable[[int], str | None] | None = None,
+                       found: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """``quirks.prints_through_book`` of a store's events ``ev`` (``rows``: their packed source positions), None
     when no TRADE print went through the book by more than :data:`mmsim.replay.THROUGH_BOOK_BAND` of its best price
     (:func:`mmsim.replay.prints_through_book`; docs/data.md, "Prints through the book"). The store is kept: a
@@ -398,10 +399,12 @@ def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],
     (as the file writes them where ``quote`` gives them, else ticks times the tick size) and ``price_ticks``,
     ``best_ticks``. A store rewritten from another (a trade-implied book) has no source positions: the old store's
     ``at``, ``price`` and ``best`` are kept when its first print is this one (same side, price and best in ticks).
+    ``found``: a :func:`mmsim.replay.prints_through_book` result of ``ev`` already at hand (``ev`` is not read then).
     """
     from ..replay import THROUGH_BOOK_BAND, prints_through_book
 
-    found = prints_through_book(ev, THROUGH_BOOK_BAND, keep=1)
+    if found is None:
+        found = prints_through_book(ev, THROUGH_BOOK_BAND, keep=1)
     if not found["count"]:
         return None
     i, price, best = int(found["index"][0]), int(found["price"][0]), int(found["best"][0])

@@ -108,14 +108,9 @@ BOOK_TICKER_DTYPE = np.dtype(
 
 
 def convert(
-    sources: list[Path],
-    out: Path,
-    *,
-    tick_size: float | None = None,
-    lot_size: float | None = None,
-    symbol: str | None = None,
-    progress: Progress | None = None,
-    force: bool = False,
+    sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
+    symbol: str | None = None, progress: Progress | None = None, force: bool = False,
+    drop_prints_through_book: bool = False,
 ) -> EventStore:
     """Convert Binance collector captures into an event store.
 
@@ -136,6 +131,8 @@ def convert(
         Called with the bytes of the current file read so far.
     force : bool
         Replace an existing store at ``out`` (atomically).
+    drop_prints_through_book : bool
+        Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
 
     Returns
     -------
@@ -150,7 +147,7 @@ def convert(
         without snapshot, an event the engine's book would reject; each names
         the file and line. An existing store at ``out`` without ``force``.
     """
-    writer = EventStoreWriter(out, force=force)
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
         state = _State(tick_size, lot_size, symbol)
         quote_with(writer, lambda path, _unit, line, ticks: quoted_price(path, line, ticks, state.grid))  # as written

@@ -130,6 +130,7 @@ def convert(
     symbol: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    drop_prints_through_book: bool = False,
 ) -> EventStore:
     """Convert Databento MBO files (DBN or CSV) into an L3 event store.
 
@@ -150,6 +151,8 @@ def convert(
         Called with bytes read so far.
     force : bool
         Replace an existing store at ``out`` (atomically).
+    drop_prints_through_book : bool
+        Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
 
     Raises
     ------
@@ -161,7 +164,7 @@ def convert(
         corrupt file, no records; each names the file and line or record. An
         existing store at ``out`` without ``force``.
     """
-    writer = EventStoreWriter(out, force=force)
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
         conv = _Converter(tick_size, lot_size)
         for i, p in enumerate(sources):

@@ -257,6 +257,7 @@ def convert(
     symbol: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    drop_prints_through_book: bool = False,
     l2_only: bool = False,
 ) -> EventStore:
     """Import hftbacktest event files into a store.
@@ -279,6 +280,8 @@ def convert(
         Called with the number of records read.
     force : bool
         Replace an existing store at ``out`` (atomically).
+    drop_prints_through_book : bool
+        Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
     l2_only : bool
         For a trade-implied book (``mmsim convert --trade-implied-book``): a file whose ``mmsim_meta`` says its book
         is already trade-implied, or an exchange-side L3 row (add, modify, cancel, fill), is an error naming the
@@ -333,7 +336,8 @@ def convert(
     else:
         tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
     tick_f, lot_f = tick / 10**_DIGITS, lot / 10**_DIGITS
-    writer = quote_with(EventStoreWriter(out, force=force), hftbacktest_price(tick, _DIGITS, _chunks))  # as written
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
+    quote_with(writer, hftbacktest_price(tick, _DIGITS, _chunks))  # a price quoted as written
     skipped: dict[str, int] = {}
     l3 = False
     pre = PreOpen()  # CME's pre-open, at a file's start or after trading, from its L3 book (module notes)

@@ -115,14 +115,9 @@ def _time_unit_hint(ns: int) -> str:
 
 
 def convert(
-    sources: list[Path],
-    out: Path,
-    *,
-    tick_size: float | None = None,
-    lot_size: float | None = None,
-    symbol: str | None = None,
-    progress: Progress | None = None,
-    force: bool = False,
+    sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
+    symbol: str | None = None, progress: Progress | None = None, force: bool = False,
+    drop_prints_through_book: bool = False,
 ) -> EventStore:
     """Convert LOBSTER message (+ orderbook) files into an L3 event store.
 
@@ -143,6 +138,8 @@ def convert(
         Called with bytes of the message file read so far.
     force : bool
         Replace an existing store at ``out`` (atomically).
+    drop_prints_through_book : bool
+        Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
 
     Raises
     ------
@@ -177,7 +174,8 @@ def convert(
         if int(_NAME.match(mp.name)["level"]) < 1:  # type: ignore[index]
             raise DataError(f"{mp}: level 0 in the file name; LOBSTER files have 1 or more levels")
     conv = _Converter(tick, lot)
-    writer = quote_with(EventStoreWriter(out, force=force), lobster_price(tick))  # a far price quoted as written
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
+    quote_with(writer, lobster_price(tick))  # a far price quoted as written
     with writer:
         tickers = set()
         for mp in messages:

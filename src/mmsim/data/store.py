@@ -30,6 +30,8 @@ from .._json import json_fault, loads_unique
 from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array
 from ._identity import check_meta, note_opened
+from ._drop_through import drop_through, kept_quirk
+from ._store_summary import summary
 from ._store_write import (
     _HEADER_LEN,
     _beside,
@@ -277,38 +279,6 @@ def open_events_file(ev_path: Path) -> np.ndarray:
     return events.view(EVENT_DTYPE)
 
 
-def _shift_label(ns: int) -> str:
-    """A positive clock shift in ns, in a unit that shows it: ``1272.157 ms``, ``1.000 µs``, ``30 ns``.
-
-    From 1 ms, ms to the µs; from 1 µs, µs exact to the ns; below, ns (a small shift
-    rounded to ``0.000 ms`` would read as none).
-    """
-    if ns >= 1_000_000:
-        return f"{ns / 1e6:.3f} ms"
-    if ns >= 1_000:
-        return f"{ns / 1e3:.3f} µs"
-    return f"{ns} ns"
-
-
-def summary(store: EventStore) -> str:
-    """The one line ``mmsim convert`` prints for a store it wrote (says when it replaced one)."""
-    m = store.meta
-    verb = "replaced" if store.replaced else "wrote"
-    line = (
-        f"{verb} {store.path}: {len(store):,} events, {m['symbol'] or 'no symbol'} ({m['venue']}), "
-        f"tick {m['tick_size']:g}, lot {m['lot_size']:g}, {m['levels']}"
-    )
-    quirks = m.get("quirks") or {}
-    offset = quirks.get("local_clock_offset_ns") or 0
-    if offset > 0:  # every recorded feed latency grew by it: say so, and which event set it
-        at = quirks.get("local_clock_offset_at")
-        line += (f"; receive times shifted +{_shift_label(offset)} (capture clock behind the venue's"
-                 f"{'; set by ' + at if at else ''}; quirks.local_clock_offset_ns)")
-    if quirks.get("empty_trades_file"):  # legal (a day without trades), but worth a word
-        line += "; the trades file has no trades (quirks.empty_trades_file)"
-    return line
-
-
 #: Source positions are packed with the source's index, from 1: ``(source << ROW_BITS) | row``.
 ROW_BITS = 48
 ROW_MASK = (1 << ROW_BITS) - 1
@@ -339,6 +309,11 @@ class EventStoreWriter:
         Replace an existing store: the new one is written beside it, then the old
         one is renamed away, the new one renamed in and the old one deleted. A
         process replaying the old store keeps reading its (unlinked) files.
+    drop_prints_through_book : bool
+        At :meth:`close`, remove the TRADE prints more than 10% through the book
+        (:func:`mmsim.replay.prints_through_book`) before the digest is computed,
+        recorded as ``quirks.prints_through_book`` with ``"dropped": true``
+        (docs/data.md, "Prints through the book"). Off: the store is unchanged.
 
     Notes
     -----
@@ -352,9 +327,10 @@ class EventStoreWriter:
     a fault found at close then names the file and line or record.
     """
 
-    def __init__(self, path: str | os.PathLike, *, force: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, *, force: bool = False, drop_prints_through_book: bool = False) -> None:
         self.path = Path(path)
         self.force = force
+        self.drop_prints_through_book = drop_prints_through_book
         _target_state(self.path, force)  # fail before any work
         # The folders made for it (-o a/b/c): removed again by abort(), each only while empty (newcomer18).
         self._parents = make_parents(self.path)
@@ -497,6 +473,7 @@ class EventStoreWriter:
         self._fh.write(_npy_header(self.count))
         self._fh.close()
         self._rows.close()
+        dropped = self._drop_through(meta) if self.drop_prints_through_book and self.count else None
         meta = dict(meta)
         meta["event_count"] = self.count
         meta["first_exch_ts"] = self.first_exch_ts
@@ -512,13 +489,28 @@ class EventStoreWriter:
         check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         # Its quirks.prints_through_book added to meta.json (or a given one dropped), validated or not.
-        meta = with_through_quirk(self._meta_path, meta, self._validate(meta, validate))
+        meta = with_through_quirk(self._meta_path, meta, kept_quirk(meta, self._validate(meta, validate), dropped))
         self._rows_path.unlink()
         replaced = self._commit()
         self._closed = True
         st = load(self.path)
         st.replaced = replaced
         return st
+
+    def _drop_through(self, meta: dict[str, Any]) -> dict[str, Any] | None:
+        """Drop the prints through the book from the events written (:func:`._drop_through.drop_through`); their
+        quirk (``"dropped": true``), None when there is none. The count, first and last times follow."""
+        got = drop_through(self._ev_path, self._rows_path, self.count, _HEADER_LEN, meta, self.quote,
+                           lambda p: source_name(self._source_of(p)))
+        if got is None:
+            return None
+        self.count = got[1]
+        with open(self._ev_path, "r+b") as fh:
+            fh.write(_npy_header(self.count))
+        ev = np.memmap(self._ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(self.count,))
+        self.first_exch_ts, self.last_exch_ts = int(ev["exch_ts"][0]), int(ev["exch_ts"][-1])
+        del ev
+        return got[0]
 
     def _validate(self, meta: dict[str, Any], replay: bool = True) -> dict[str, Any] | None:
         if self.count == 0:
@@ -563,6 +555,7 @@ def write_store(
     *,
     force: bool = True,
     validate: bool = True,
+    drop_prints_through_book: bool = False,
 ) -> EventStore:
     """Write an in-memory event array as a store (small arrays, tests, tools).
 
@@ -581,6 +574,11 @@ def write_store(
         Replay the events through the engine's book before the store is moved
         into place (see :meth:`EventStoreWriter.close`); a rejected event raises
         ``mmsim.DataError`` naming its index. False skips the replay only.
+    drop_prints_through_book : bool
+        Remove the TRADE prints more than 10% through the book before the
+        store's digest is computed (:class:`EventStoreWriter`; docs/data.md,
+        "Prints through the book"); with ``validate=False`` only when the
+        events replay through the book.
 
     Raises
     ------
@@ -590,7 +588,7 @@ def write_store(
         event is rejected.
     """
     events = as_event_array(np.asarray(events))
-    w = EventStoreWriter(path, force=force)
+    w = EventStoreWriter(path, force=force, drop_prints_through_book=drop_prints_through_book)
     with w:
         for i in range(0, len(events), 1 << 20):
             w.append(np.asarray(events[i : i + (1 << 20)]))

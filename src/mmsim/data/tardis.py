@@ -160,6 +160,7 @@ def convert(
     symbol: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    drop_prints_through_book: bool = False,
 ) -> EventStore:
     """Convert Tardis ``incremental_book_L2`` (+ ``trades``) CSV files into an L2 store.
 
@@ -180,6 +181,8 @@ def convert(
         Called with bytes of the book file read so far.
     force : bool
         Replace an existing store at ``out`` (atomically).
+    drop_prints_through_book : bool
+        Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
 
     Raises
     ------
@@ -260,7 +263,8 @@ def convert(
     if "trades" in streams:
         tpath, tit = streams["trades"]
         merged.append(keyed(1, tpath, tit))
-    writer = quote_with(EventStoreWriter(out, force=force), _price_cell(tick))  # the replay quotes a far price as written
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
+    quote_with(writer, _price_cell(tick))  # the replay quotes a far price as written
     book = L2Book()
     sym = symbol
     exchange: str | None = None

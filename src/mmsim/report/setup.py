@@ -421,20 +421,22 @@ def through_label(quirk: Any) -> str | None:
         return None
     n, band = quirk["count"], quirk.get("band")
     pct = f"{band:.0%}" if isinstance(band, (int, float)) else "10%"
-    return (f"{n:,} trade print{'' if n == 1 else 's'} more than {pct} through the book, which can fill resting orders "
-            "(quirks.prints_through_book)")
+    what = " dropped" if quirk.get("dropped") is True else ", which can fill resting orders"  # dropped: drop26
+    return f"{n:,} trade print{'' if n == 1 else 's'} more than {pct} through the book{what} (quirks.prints_through_book)"
 
 
 def through_warning(quirk: Any) -> str | None:
     """The line ``mmsim convert`` prints for a store with TRADE prints through the book: :func:`through_label` and
-    where the first one is (its source position, event index, price and the best price it went through)."""
+    where the first one is (its source position, event index, price and the best price it went through). Dropped
+    (``"dropped": true``): the index is of the events before the drop, and says so."""
     label = through_label(quirk)
     if label is None:
         return None
     side, price, best = quirk.get("side"), quirk.get("price"), quirk.get("best")
     below = side == -1 or (side == 0 and (quirk.get("price_ticks") or 0) < (quirk.get("best_ticks") or 0))
     what = {-1: "a sell", 1: "a buy"}.get(side, "a print (aggressor unknown)")
-    at = f"{quirk['at']} (event {quirk.get('event')})" if quirk.get("at") else f"event {quirk.get('event')}"
+    event = f"event {quirk.get('event')}{' before the drop' if quirk.get('dropped') is True else ''}"
+    at = f"{quirk['at']} ({event})" if quirk.get("at") else event
     return (f"warning: {label[:label.index(' (quirks.')]}; the first: {at}, {what} at {price} with the best "
             f"{'bid' if below else 'ask'} at {best} (quirks.prints_through_book; docs/data.md \"Prints through the book\")")
 
