@@ -237,3 +237,42 @@ def test_the_report_header_says_the_store_has_prints_through_the_book(tmp_path):
     assert data.rstrip().endswith("; 2 trade prints more than 10% through the book, which can fill resting orders "
                                   "(quirks.prints_through_book)")
     assert rep.data["setup"]["data"]["prints_through_book"]["count"] == 2
+
+
+# ----------------------------------------------------------------------------- not while the venue does not trade
+# breaker26: a sell at 1 under a 99990 bid during a pre-open (QUOTING) was counted and the warning said it "can fill
+# resting orders", while the engine matches nothing then (our resting bid got no fill). Only prints while TRADING count.
+
+
+def test_a_print_in_a_pre_open_or_a_halt_is_not_counted_and_fills_nothing(tmp_path):
+    S, Q, H, TR = Kind.STATUS, int(mmsim.TradingStatus.QUOTING), int(mmsim.TradingStatus.HALTED), int(
+        mmsim.TradingStatus.TRADING)
+    ev = make_events(BOOK + [(MS, S, 0, 0, Q), (2 * MS, T, -1, 1, 1), (3 * MS, S, 0, 0, H), (4 * MS, T, 1, 200000, 1),
+                             (5 * MS, S, 0, 0, TR), (6 * MS, T, 0, 99990, 1)])
+    assert prints_through_book(ev)["count"] == 0
+    st = write_store(tmp_path / "s", ev, META)
+    assert "prints_through_book" not in st.meta["quirks"]
+
+    class Bid(mmsim.Strategy):
+        def quote(self, v):
+            return mmsim.Quote(99990, 1, 0, 0)
+
+    # The resting bid at 99990 (behind 5 lots) fills neither on the pre-open sell at 1 nor at the 1-lot print after.
+    assert len(mmsim.run(st, Bid()).fills) == 0
+    # The same sell at 1 once the venue trades again is counted (event 11), and it fills the bid.
+    more = make_events(BOOK + [(MS, S, 0, 0, Q), (2 * MS, S, 0, 0, TR), (3 * MS, T, -1, 1, 10)])
+    found = prints_through_book(more)
+    assert (found["count"], found["index"].tolist()) == (1, [7])
+    assert len(mmsim.run(more, Bid()).fills) == 1
+
+
+def test_a_lobster_hidden_execution_in_a_halt_is_not_counted(tmp_path):
+    # The corpus day's line 6 at $110.55, far over the $100.02 ask (counted in the test above), but inside a
+    # type-7 halt (price -1) resumed after it (price 1): not counted, no quirk.
+    m = list(LOB_MSG[:5]) + ["34200.55,7,0,0,-1,-1", "34200.6,5,0,3,1105500,-1", "34200.65,7,0,0,1,-1"]
+    b = ["1000200,7,1000100,10", "1000200,7,1000100,10", "1000200,7,1000100,6", "1000200,7,1000100,5",
+         "1000200,7,1000000,4", "1000200,7,1000000,4", "1000200,7,1000000,4", "1000200,7,1000000,4"]
+    srcs, _ = lobster(tmp_path, msg=m, book=b)
+    st = convert(srcs, tmp_path / "s", format="lobster")
+    assert [h["state"] for h in st.meta["quirks"]["halts"]] == ["halt", "resume"]
+    assert "prints_through_book" not in st.meta["quirks"]

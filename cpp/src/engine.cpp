@@ -618,7 +618,8 @@ int64_t prints_through_book(const Event *ev, int64_t n, double band, ThroughPrin
         check_stop_at(options, i);
         check_time(ev, i);
         const Event &e = ev[i];
-        if (e.kind == static_cast<uint8_t>(Kind::Trade) && e.side >= -1 && e.side <= 1) {
+        // Only while the venue trades: a print in a halt or an auction (STATUS not TRADING) fills no resting order.
+        if (e.kind == static_cast<uint8_t>(Kind::Trade) && book.trading() && e.side >= -1 && e.side <= 1) {
             // Prices lie in [-2^62, 2^62) (the book refuses others): the differences fit in int64.
             const int64_t bid = book.bids.best(), ask = book.asks.best();
             int64_t best = 0;

@@ -1495,6 +1495,13 @@ void prints_through_book_counts_the_far_ones() {
     CHECK(first[0].index == 3 && first[0].price == 89 && first[0].best == 100 && first[0].side == kAsk);
     CHECK(first[1].index == 5 && first[1].price == 112 && first[1].best == 101 && first[1].side == kBid);
     CHECK(prints_through_book(e.data(), int64_t(e.size()), 0.1, nullptr, 0) == 3);
+    // Not while the venue does not trade (a halt, an auction's QUOTING): such a print fills no resting order.
+    auto st = [](int64_t t, TradingStatus s) { return ev(t, Kind::Status, 0, 0, static_cast<int64_t>(s)); };
+    auto paused = book_plus({st(1500, TradingStatus::Quoting), ev(2000, Kind::Trade, kAsk, 80, 1),
+                             st(2500, TradingStatus::Halted), ev(3000, Kind::Trade, kBid, 200, 1),
+                             st(3500, TradingStatus::Trading), ev(4000, Kind::Trade, kAsk, 80, 1)});
+    CHECK(prints_through_book(paused.data(), int64_t(paused.size()), 0.1, first, 2) == 1);
+    CHECK(first[0].index == 7 && first[0].price == 80 && first[0].best == 100);
     // A price outside the engine's range is not compared (no overflow), and the book refuses it as replay_bbo does.
     auto bad = book_plus({ev(2000, Kind::Trade, kAsk, std::numeric_limits<int64_t>::min(), 1)});
     CHECK(data_error([&] { prints_through_book(bad.data(), int64_t(bad.size()), 0.1, first, 2); }, 2,

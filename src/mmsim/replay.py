@@ -123,7 +123,8 @@ def prints_through_book(events: Any, band: float = THROUGH_BOOK_BAND, keep: int 
     A print with aggressor side -1 (a seller hit the bid) priced below the best bid before it, or +1 above the
     best ask before it, by more than ``band`` times that best price; side 0 (unknown aggressor) below the best bid
     or above the best ask so. Only where that best price is > 0 (a relative band means nothing at or below 0) and
-    its side of the book is not empty; EXECUTE events (at a resting order's own price) are not looked at. The
+    its side of the book is not empty, and only while the venue trades (a print under a STATUS other than TRADING
+    fills no resting order); EXECUTE events (at a resting order's own price) are not looked at. The
     book is the exchange book of :func:`replay_bbo`, one pass, nothing allocated per event.
 
     Parameters
