@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mmsim
+
+# A suite started as a background job of a non-interactive shell (`python -m pytest &` in a script, nohup) inherits
+# SIGINT ignored, and so does every child it starts: the Ctrl-C tests' children (tests/_ctrl_c.py, the CLI) then
+# never see the SIGINT they are sent and wait for the replay's end, or for ever for a marker (a hang, seen here).
+# Ignored is inherited through exec, a handler is not: installing Python's own makes each child start with the
+# default, as from a terminal. A suite started from a terminal is unchanged.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Real tick data lives in ../shared/data beside the checkout (CI lays it there).
