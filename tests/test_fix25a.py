@@ -184,9 +184,12 @@ def test_a_quirk_key_out_of_its_rule_is_refused_naming_it(tmp_path, key, value, 
 
 
 def test_a_quirk_lacking_a_key_or_with_another_is_refused(tmp_path):
+    # fix26a: "(it has {KEYS})" named the keys it must have, not the one it has.
     assert _edited(tmp_path, lambda q: {"count": 5}) == (
-        f"lacks 'band', 'event', 'at', 'side', 'price', 'best', 'price_ticks', 'best_ticks' (it has {KEYS})")
-    assert _edited(tmp_path, lambda q: {**q, "extra": 1}) == f"has the unknown key 'extra' (it has {KEYS})"
+        f"lacks 'band', 'event', 'at', 'side', 'price', 'best', 'price_ticks', 'best_ticks' (its keys must be {KEYS}, "
+        "and dropped when its prints were dropped; it has count)")
+    assert _edited(tmp_path, lambda q: {**q, "extra": 1}) == (
+        f"has the unknown key 'extra' (its keys must be {KEYS}, and dropped when its prints were dropped)")
 
 
 # ----------------------------------------------------------------------------- 5. Databento's huge price, as written

@@ -65,6 +65,8 @@ class Result:
         The engine configuration of the run.
     run_config : RunConfig or None
         The run description (data, strategy, report) when the run came from one.
+    saved_as : Path or None
+        The ``result.json`` a result read by :meth:`load` came from; None for a run's own result.
     """
 
     def __init__(self, out: Any, config: Config, meta: Mapping[str, Any], events: np.ndarray | None,
@@ -77,6 +79,7 @@ class Result:
         self.elapsed_s = elapsed_s
         self.partial = False
         self.stop_reason: str | None = None
+        self.saved_as: Path | None = None
         self._events = events
         self._out = out  # the compiled run output; the record arrays below are read-only views of it
         #: The job this run belongs to (:class:`mmsim.RunConfig`), when it was run from one
@@ -252,10 +255,12 @@ class Result:
             raise DataError(f"{path}: meta.store is {store!r}; expected the event store's path (a string) or null")
         if DIGEST_KEY in meta and (why := digest_problem(meta[DIGEST_KEY])) is not None:  # as a store's (breaker16d)
             raise DataError(f"{path}: meta.{DIGEST_KEY} {why}")
+        _check_quirks(meta, path)
         r = cls(None, config, dict(meta), None, field("tick_size", num, positive=True),
                 field("lot_size", num, positive=True), field("contract_size", num, positive=True),
                 field("strategy", (str,)), field("elapsed_s", num, low=0))
         r.run_config = job
+        r.saved_as = path  # the file a report names when its quirks disagree with the store's (fix26a)
 
         def records(name: str, dtype: np.dtype, old: np.dtype | None = None) -> np.ndarray:
             try:
@@ -299,6 +304,24 @@ class Result:
     def __repr__(self) -> str:
         return (f"Result(strategy={self.strategy!r}, events={self.n_events}, fills={len(self.fills)}, "
                 f"position={self.position}, cash={self.cash:.6g}{', partial' if self.partial else ''})")
+
+
+def _check_quirks(meta: Mapping[str, Any], path: Path) -> None:
+    """result.json's copy of its store's ``quirks`` by the rules a store's ``meta.json`` is loaded by
+    (``mmsim.data._identity.implied_problem`` and ``through_problem``, its ``event`` and ``count`` bounded by the
+    copy's ``event_count``): a report showed a hand-edited copy (``"count": "lots"``) as the run's data (fix26a).
+    Raises DataError naming ``path`` and the key (``meta.quirks.prints_through_book count is 'lots', not ...``)."""
+    from .data._identity import QUIRK, THROUGH, implied_problem, through_problem
+
+    quirks = meta.get("quirks")
+    if quirks is None:
+        return
+    if not isinstance(quirks, Mapping):
+        raise DataError(f"{path}: meta.quirks is {quirks!r}; expected an object (the store's meta.json quirks)")
+    if QUIRK in quirks and (why := implied_problem(quirks[QUIRK])) is not None:
+        raise DataError(f"{path}: meta.quirks.{QUIRK} {why}")
+    if THROUGH in quirks and (why := through_problem(quirks[THROUGH], meta.get("event_count"))) is not None:
+        raise DataError(f"{path}: meta.quirks.{THROUGH} {why}")
 
 
 # The fills of results saved before the queue position fields (FILL_DTYPE was 96 bytes):

@@ -70,23 +70,34 @@ _THROUGH_RULES: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
 DROPPED = ("dropped", "true (the key is left out when the prints were kept)")
 
 
-def through_problem(v: object) -> str | None:
+def through_problem(v: object, event_count: object = None) -> str | None:
     """Why ``v`` is not a ``prints_through_book`` quirk (a mapping of exactly its nine keys, each by its rule in
     :data:`_THROUGH_RULES`, and :data:`DROPPED`'s key, ``True``, when the prints were dropped), else None: the words
     after the key in a message (``is 'yes', not a mapping ...``, ``count is '5', not a positive integer``,
-    ``dropped is 'yes', not true ...``). A hand-edited one showed defaults or no row in the report."""
+    ``dropped is 'yes', not true ...``, ``lacks 'count' (its keys must be ...; it has Count)``). A hand-edited one
+    showed defaults or no row in the report. With ``event_count`` (the store's, an integer) a quirk of prints the
+    events still hold (not ``dropped``) is also one of them: its ``event`` an index below ``event_count`` and its
+    ``count`` at most ``event_count`` (fix26a: ``"event": 999`` of a 12-event store loaded). A dropped quirk's
+    ``event`` and ``count`` are of the events before the drop, and are not bounded so."""
     names = [k for k, _, _ in _THROUGH_RULES]
     if not isinstance(v, dict):
         return f"is {v!r}, not a mapping of {', '.join(names)} (docs/data.md, \"Prints through the book\")"
-    if missing := [k for k in names if k not in v]:
-        return f"lacks {', '.join(map(repr, missing))} (it has {', '.join(names)})"
+    must = f"its keys must be {', '.join(names)}, and {DROPPED[0]} when its prints were dropped"
+    if missing := [k for k in names if k not in v]:  # the keys it has, as written ({} has none: fix26a)
+        has = ", ".join(map(str, v)) or "none"
+        return f"lacks {', '.join(map(repr, missing))} ({must}; it has {has})"
     if extra := sorted(k for k in v if k not in names and k != DROPPED[0]):
-        return f"has the unknown key {extra[0]!r} (it has {', '.join(names)})"
+        return f"has the unknown key {extra[0]!r} ({must})"
     for key, rule, ok in _THROUGH_RULES:
         if not ok(v[key]):
             return f"{key} is {v[key]!r}, not {rule}"
     if DROPPED[0] in v and v[DROPPED[0]] is not True:
         return f"{DROPPED[0]} is {v[DROPPED[0]]!r}, not {DROPPED[1]}"
+    if _int64(event_count) and DROPPED[0] not in v:
+        if v["event"] >= event_count:  # type: ignore[operator]
+            return f"event is {v['event']}, not an index of the store's {event_count} events (event_count)"
+        if v["count"] > event_count:  # type: ignore[operator]
+            return f"count is {v['count']}, more prints than the store's {event_count} events (event_count)"
     return None
 
 
@@ -226,11 +237,13 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     "changed since the store was written" (breaker18a). A store whose ``events.npy`` was cut short
     in place since it was opened (:func:`cut_short`) is refused, digest or none: reading its map past the new end
     killed the process with SIGBUS (breaker18a). A store whose ``levels`` says L2 but whose events hold an order
-    event is refused, digest or none (:func:`check_levels`; scale24)."""
+    event is refused, digest or none (:func:`check_levels`; scale24), and one labelled L3 whose events hold none
+    (fix26a); then the keys that describe single events, read in O(1) (:func:`check_recorded`; fix26a)."""
     if (why := cut_short(events)) is not None:
         raise DataError(why)
     check_levels(events, meta, str(meta_path))
     if DIGEST_KEY not in meta:
+        check_recorded(events, meta, str(meta_path))
         return
     check_digest(meta, meta_path)
     ev_path = meta_path.parent / "events.npy"
@@ -246,6 +259,7 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
         lambda got, want: (f"{ev_path} changed since the store was written: its SHA-256 is {got}…, "
                            f"{meta_path.name}'s {DIGEST_KEY} says {want}…; these are not the events the store was "
                            f"written with (write it again from its source: {_remedy(meta)})"))
+    check_recorded(events, meta, str(meta_path))  # after the digest: an edited events.npy is named so first
 
 
 def _compare(events: np.ndarray, meta: Mapping[str, Any], count_fault: Callable[[int, int], str],
@@ -292,6 +306,7 @@ def verify_given(events: np.ndarray, meta: Mapping[str, Any]) -> None:
     digest nothing is checked. A copy in memory is hashed at each call."""
     check_levels(events, meta, "the meta given with the events")
     if DIGEST_KEY not in meta:
+        check_recorded(events, meta, "the meta given with the events")
         return
     if (why := digest_problem(meta[DIGEST_KEY])) is not None:
         raise DataError(f"the meta given with the events: key {DIGEST_KEY!r} {why}")
@@ -301,6 +316,7 @@ def verify_given(events: np.ndarray, meta: Mapping[str, Any]) -> None:
                       f"{DIGEST_KEY} is of ({_AS_GIVEN})"),
         lambda got, want: (f"events given with a store's meta but no path: its SHA-256 is {got}…, meta.json's "
                            f"{DIGEST_KEY} says {want}…; these are not the events the meta describes ({_AS_GIVEN})"))
+    check_recorded(events, meta, "the meta given with the events")
 
 
 #: First order event (index, kind) of each ``events.npy`` file version already scanned (:func:`_cache_key`), None
@@ -333,10 +349,18 @@ def check_levels(events: np.ndarray, meta: Mapping[str, Any], where: str) -> Non
     """Refuse events whose store's ``meta.json`` says ``"levels": "L2"`` (market-by-price) while they hold an order
     event (:func:`first_order_event`): an L3 store relabelled L2 replayed as before (the engine tells L3 data by its
     ``ADD`` events), but its report named the L2 queue model instead of the exact FIFO it used, and ``mmsim
-    queue-score`` refused it as L2 data (breaker24). ``where`` names the meta (its path). The reverse is not refused:
-    an L3 store may hold ``DEPTH`` events (an hftbacktest L3 file's depth rows, docs/data.md), and one of no order
-    event at all is data of a source that had none. Costs one pass over the ``kind`` column, for an L2 store only,
-    where a store's events are verified (a run's start, ``mmsim compare``, a report): cached per file version."""
+    queue-score`` refused it as L2 data (breaker24). ``where`` names the meta (its path). The reverse is refused
+    too, for a store of no order event at all: labelled L3, it replayed as L2 data (the L2 queue model), and its
+    report said "queue exact FIFO (L3 data; the L2 model ... is not used)" (fix26a); an L3 store may still hold
+    ``DEPTH`` events beside its order events (an hftbacktest L3 file's depth rows, docs/data.md), and an empty one is
+    not refused. Costs one pass over the ``kind`` column (for an L3 store, up to its first order event), where a
+    store's events are verified (a run's start, ``mmsim compare``, a report): cached per file version."""
+    if meta.get("levels") == "L3" and len(events):
+        if first_order_event(events) is None:
+            raise DataError(f"{where}: key 'levels' is 'L3' (market-by-order), but none of its {len(events)} events "
+                            f"is an order event ({', '.join(Kind(k).name for k in L3_KINDS)}): the engine replays "
+                            "them as L2 data, with the L2 queue model (a report named the exact FIFO it did not use); "
+                            "a store of them is labelled 'L2'")
     if meta.get("levels") != "L2":
         return
     found = first_order_event(events)
@@ -347,6 +371,34 @@ def check_levels(events: np.ndarray, meta: Mapping[str, Any], where: str) -> Non
                         "is mmsim.data.to_l2's)")
 
 
+def check_recorded(events: np.ndarray, meta: Mapping[str, Any], where: str) -> None:
+    """Refuse a ``meta.json`` whose keys that describe single events disagree with them, read in O(1) (one record
+    each): ``first_exch_ts`` and ``last_exch_ts`` must be the ``exch_ts`` of the first and last event (null for no
+    events), and a ``prints_through_book`` quirk of prints the events hold (not ``dropped``) must name, by its
+    ``event``, a TRADE at its ``price_ticks`` (fix26a: a hand-edited one loaded, and the report said so). ``events``
+    of another length than ``event_count`` are not checked (their count is the caller's message). ``where`` names the
+    meta (its path). A quirk's ``count`` is what the store's writer counted: only a replay would recount it
+    (``mmsim.replay.prints_through_book``), and a load does not."""
+    n = len(events)
+    if meta.get("event_count") != n:
+        return
+    for key, i in (("first_exch_ts", 0), ("last_exch_ts", n - 1)):
+        v = meta.get(key)
+        got = int(events["exch_ts"][i]) if n else None
+        if key in meta and v != got:
+            at = f"event {i}'s exch_ts is {got}" if n else "the store holds no events (null)"
+            raise DataError(f"{where}: key {key!r} is {v!r}, but {at}: meta.json does not describe its events "
+                            f"(edited by hand, or its events.npy changed since; write the store again from its "
+                            f"source: {_remedy(meta)})")
+    q = (meta.get("quirks") or {}).get(THROUGH) if isinstance(meta.get("quirks"), Mapping) else None
+    if isinstance(q, Mapping) and through_problem(q, n) is None and DROPPED[0] not in q:
+        e = events[q["event"]]
+        if int(e["kind"]) != int(Kind.TRADE) or int(e["price"]) != q["price_ticks"]:
+            raise DataError(f"{where}: key 'quirks.{THROUGH}' event is {q['event']}, but that event is a "
+                            f"{Kind(int(e['kind'])).name} at {int(e['price'])} ticks, not the TRADE at price_ticks "
+                            f"{q['price_ticks']} it describes")
+
+
 def verify_store(store: Any) -> None:
     """:func:`verify_digest` of an opened store (:class:`mmsim.data.store.EventStore`): where a command reads a
     store to write another store or file from it (``mmsim.data.trade_implied``, the hftbacktest ``.npz`` export), so
@@ -355,10 +407,13 @@ def verify_store(store: Any) -> None:
     verify_digest(store.events, store.meta, Path(store.path) / "meta.json")
 
 
-def check_meta(meta: dict[str, Any], meta_path: Path) -> None:
+def check_meta(meta: dict[str, Any], meta_path: Path, *, given: bool = False) -> None:
     """Type and range of the keys a replay reads, and ``time_zone`` an IANA zone (:func:`check_zone`); each fault
     names the key. ``tick_size``, ``lot_size`` and ``contract_size`` are numbers from 1e-12 to 1e12
-    (:func:`mmsim._scales.unit_problem`, the bounds of :class:`mmsim.Config`'s keys)."""
+    (:func:`mmsim._scales.unit_problem`, the bounds of :class:`mmsim.Config`'s keys). ``given``: the meta a store's
+    writer was given, whose ``prints_through_book`` is replaced by the events' own (a copy of another store's, of
+    an ``event`` past these events, is not refused: only its form is checked); else its ``event`` and ``count`` are
+    bounded by ``event_count`` (:func:`through_problem`)."""
     for key in ("tick_size", "lot_size", "contract_size"):
         if (why := unit_problem(meta[key])) is not None:  # the bounds of Config's and synth's (scale24)
             raise DataError(f"{meta_path}: key {key!r} {why}")
@@ -376,7 +431,7 @@ def check_meta(meta: dict[str, Any], meta_path: Path) -> None:
     if QUIRK in meta["quirks"] and (why := implied_problem(meta["quirks"][QUIRK])) is not None:
         # the export's and the import's rule: a store whose export is refused does not load (breaker17d)
         raise DataError(f"{meta_path}: key 'quirks.{QUIRK}' {why}")
-    if THROUGH in meta["quirks"] and (why := through_problem(meta["quirks"][THROUGH])) is not None:
+    if THROUGH in meta["quirks"] and (why := through_problem(meta["quirks"][THROUGH], None if given else n)) is not None:
         raise DataError(f"{meta_path}: key 'quirks.{THROUGH}' {why}")  # a hand-edited one: the report's row (25)
     for key in ("symbol", "venue", "time_zone"):
         if not isinstance(meta[key], str):

@@ -29,7 +29,7 @@ import numpy as np
 from .._json import json_fault, loads_unique
 from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array
-from ._identity import check_meta, note_opened
+from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_through, kept_quirk
 from ._store_summary import summary
 from ._store_write import (
@@ -203,6 +203,7 @@ def load(path: str | os.PathLike) -> EventStore:
             f"{meta_path}: key 'event_count' is {meta['event_count']} but {ev_path.name} "
             f"holds {len(events)} events (an interrupted conversion?)"
         )
+    check_recorded(events, meta, str(meta_path))  # its first and last exch_ts, its quirk's print: O(1) (fix26a)
     st = EventStore(root, events, meta)
     if meta["local_ts_recorded"]:  # a store edited by hand: one receive time far ahead holds the feed back to it
         check_receive_times(ev_path, st.chunks)
@@ -486,7 +487,7 @@ class EventStoreWriter:
             meta.setdefault(key, default)
         for key in REQUIRED_META:
             meta.setdefault(key, None)
-        check_meta(meta, self.path / "meta.json")  # named where the store goes, not its temporary directory
+        check_meta(meta, self.path / "meta.json", given=True)  # named where the store goes, not its temporary dir
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         # Its quirks.prints_through_book added to meta.json (or a given one dropped), validated or not.
         meta = with_through_quirk(self._meta_path, meta, kept_quirk(meta, self._validate(meta, validate), dropped))

@@ -206,9 +206,9 @@ def compute_report(
                                        or not math.isfinite(position_limit)):
         raise ConfigError(f"position_limit must be a positive number of lots, got {position_limit!r}")
 
-    store_given = False
+    store: Any = None
     if hasattr(events, "events") and hasattr(events, "meta"):  # an event store
-        store_given = True
+        store = events
         if same_events:
             check_store(result, events)
         events = events.events
@@ -248,7 +248,7 @@ def compute_report(
 
     f = _fill_columns(fills)
     _check_fills(f, result)
-    if same_events and store_given:  # a bare array is unchecked, as its identity is
+    if same_events and store is not None:  # a bare array is unchecked, as its identity is
         _check_fill_books(f, events["exch_ts"], bbo)
 
     # Forward-filled mid: the last two-sided mid at or before each event.
@@ -350,7 +350,7 @@ def compute_report(
     data: dict[str, Any] = {
         "schema": "mmsim.report/1",
         "setup": describe_setup(result, t_start=t_start, t_end=t_end, n_events=int(exch_ts.size),
-                                version=__version__, events=events),
+                                version=__version__, events=events, event_store=store if same_events else None),
         "partial": partial,
         "warnings": ([f"PARTIAL RESULT: the run stopped at exchange time {_when(stop_ts)}, after "
                       f"{int(exch_ts.size):,} of {n_given:,} events; this report covers the replay up to the stop. "

@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..config import Config, LatencyModel, RunConfig, format_ns
 from ..data._identity import QUIRK, THROUGH
+from ..errors import DataError
 from ..events import DIGEST_KEY
 from ._format import format_span
 
@@ -264,8 +266,39 @@ def not_trading(events: Any, t0: int, t1: int) -> list[dict[str, Any]]:
     return out
 
 
+def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
+    """The quirks a report shows (``trade_implied_book``, ``prints_through_book``: each its value or None): an event
+    store's ``meta.json``'s, when the report is given the store the run replayed (``store``, opened from ``path``, its
+    meta.json checked as :func:`mmsim.load` checks it), else the copy in the result's ``meta`` (a saved result's is
+    checked by the same rules where :meth:`mmsim.Result.load` reads it). A copy that is there must be the store's:
+    one hand-edited (``"count": 99`` in result.json) was shown as the run's data (fix26a). A copy without the key (a
+    run saved before the quirk was recorded) shows the store's. Raises DataError naming the result's file
+    (``result.json: meta.quirks.prints_through_book.count is 99, but STORE/meta.json says 1``) and the store's."""
+    mine = (getattr(result, "meta", None) or {}).get("quirks")
+    mine = mine if isinstance(mine, Mapping) else {}
+    theirs = getattr(store, "meta", None) if getattr(store, "path", None) is not None else None
+    if not isinstance(theirs, Mapping) or not isinstance(theirs.get("quirks"), Mapping):
+        return {k: mine.get(k) for k in (QUIRK, THROUGH)}
+    meta_path = Path(store.path) / "meta.json"
+    saved = getattr(result, "saved_as", None)
+    out: dict[str, Any] = {}
+    for key in (QUIRK, THROUGH):
+        a, b = mine.get(key), theirs["quirks"].get(key)
+        if key in mine and a != b:
+            name = f"{saved}: meta.quirks.{key}" if saved else f"the result's meta: quirks.{key}"
+            if isinstance(a, Mapping) and isinstance(b, Mapping):
+                k = next(k for k in sorted({*a, *b}, key=str) if a.get(k) != b.get(k))
+                name, a, b = f"{name}.{k}", a.get(k, "missing"), b.get(k, "missing")
+            says = f"says {b!r}" if b is not None else "has none"
+            raise DataError(f"{name} is {a!r}, but {meta_path} {says}: the run's copy of its store's quirks is not "
+                            "the store's (one of the two edited by hand); report the run with the store it replayed, "
+                            "or run it again")
+        out[key] = b
+    return out
+
+
 def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, version: str,
-                   events: Any = None) -> dict[str, Any]:
+                   events: Any = None, event_store: Any = None) -> dict[str, Any]:
     """The ``setup`` section of report.json: everything needed to say (and redo) what was run.
 
     Parameters
@@ -279,6 +312,8 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         mmsim's version.
     events : ndarray, optional
         The events replayed: whether they open with a snapshot (:func:`opening_snapshot`).
+    event_store : EventStore, optional
+        The store the run replayed, when the report is given it: its quirks are the report's (:func:`run_quirks`).
 
     Returns
     -------
@@ -319,10 +354,10 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "symbol": meta.get("symbol"),
         "venue": meta.get("venue"),
         "levels": meta.get("levels"),
-        # the store's book moved by prints (mmsim.data.implied; docs/data.md, "A trade-implied book"): its counts
-        "trade_implied_book": (meta.get("quirks") or {}).get(QUIRK),
-        # TRADE prints far through the book, which fill resting orders as any print (docs/data.md, "Prints through the book")
-        "prints_through_book": (meta.get("quirks") or {}).get(THROUGH),
+        # the store's book moved by prints (mmsim.data.implied; docs/data.md, "A trade-implied book"): its counts;
+        # TRADE prints far through the book, which fill resting orders as any print (docs/data.md, "Prints through
+        # the book"): the store's when it is given (run_quirks; fix26a)
+        **run_quirks(result, event_store),
         "start_ts": int(t_start),
         "end_ts": int(t_end),
         "span_s": (int(t_end) - int(t_start)) / 1e9,
