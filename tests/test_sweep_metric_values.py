@@ -119,3 +119,26 @@ def test_a_run_with_undefined_metrics_writes_null_and_resumes(tmp_path, store, c
     capsys.readouterr()
     assert cli_main(args) == 0  # a resume: both points reused, none run
     assert [json.loads(s) for s in (out / RESULTS_FILE).read_text().splitlines()] == recs
+
+
+def _custom_point(config) -> dict:
+    """A point function whose metric depends on the point's half spread (module level: workers import it)."""
+    h = config.strategy.params["half_spread"]
+    return {"fills.count": 2.5, "n_events": 7} if h == 1 else {"label": "wide", "pnl.total": float(h)}
+
+
+def test_a_point_fn_metric_no_resume_could_read_fails_its_point_and_is_never_written(tmp_path):
+    import mmsim.sweep as sw
+
+    grid = sw.parse_grid({"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+                          "axes": {"strategy.params": [{"half_spread": 1}, {"half_spread": 2}]}})
+    rows = sw.run_sweep(grid, out=tmp_path / "out", workers=0, point_fn=_custom_point)
+    assert [(r["status"], r["error_type"], r["error_message"]) for r in rows] == [
+        ("error", "MmsimError", 'point_fn _custom_point returned a metric a resumed sweep could not read back: its '
+                                'metric "fills.count" is 2.5 (a fraction), not what a run writes there (a whole '
+                                'number of 0 or more)'),
+        ("error", "MmsimError", 'point_fn _custom_point returned a metric a resumed sweep could not read back: its '
+                                'metric "label" is "wide" (a string), not what a run writes there (a finite '
+                                'number, true or false, or null where it is undefined)')]
+    # Both failed points' records are read back (a resume) without an error: nothing unreadable was written.
+    assert [r["status"] for r in read_results(tmp_path / "out").values()] == ["error", "error"]

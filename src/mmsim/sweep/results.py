@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,7 @@ from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label, plain_value, typed_form
+from .metric_values import bad_metric
 from .resume import DATA_FIELD
 from .units import point_units_warning
 
@@ -117,74 +117,10 @@ def _not_a_record(rec: Any) -> str | None:
             return f"its \"{key}\" is {json.dumps(rec[key])}, not a JSON object"
     if isinstance(rec.get("metrics"), dict):
         for name, value in rec["metrics"].items():
-            why = _bad_metric(name, value)
+            why = bad_metric(name, value)
             if why:
                 return why
     return None
-
-
-# What a run writes for each metric (Report.flat, through json_clean: a float that is not finite is written null).
-# A flag: true (the PnL parts reconcile, or the report refuses). Counts: whole numbers of 0 or more. The figures
-# every run has (its PnL, its fills) are never null; any other figure is null where it is undefined (no fills: no
-# toxic share, no markout mean; no order log: no orders sent). A metric not named here (a record of another
-# version) is a finite number, a flag or null.
-_FLAGS = frozenset({"pnl.reconciled"})
-_COUNTS = frozenset({"fills.count", "fills.buy_count", "fills.sell_count", "fills.maker_count", "fills.taker_count",
-                     "fills.orders_sent", "fills.cancels_sent", "fills.rejects", "presence_pulls_bid",
-                     "presence_pulls_ask", "stale_book.count"})
-_NEVER_NULL = frozenset({"pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "pnl.mark_to_mid",
-                         "pnl.cash", "pnl.position", "pnl.end_mid", "pnl.reconciled", "fills.count",
-                         "fills.buy_count", "fills.sell_count", "fills.maker_count", "fills.taker_count", "fills.qty",
-                         "fills.maker_qty", "fills.taker_qty", "fills.turnover"})
-
-
-def _metric_kind(name: str) -> str:
-    if name in _FLAGS:
-        return "flag"
-    if name in _COUNTS or (name.startswith("markout.") and name.endswith(".n")):
-        return "count"
-    return "number" if name in _NEVER_NULL or _known_metric(name) else "any"
-
-
-def _known_metric(name: str) -> bool:
-    return name.startswith(("pnl.", "fills.", "markout.", "presence_", "stale_book.", "toxic_share"))
-
-
-def _bad_metric(name: str, value: Any) -> str | None:
-    """Why a metric value is not what a run writes (None: it is): refused on resume like a record of the wrong
-    shape, where it was shown as the point's figure (a hand-edited ``"pnl.total": "12"`` read 12 in the table) or
-    as ``–`` under an ``ok`` status (NaN, Infinity, ``1e400``)."""
-    kind = _metric_kind(name)
-    nullable = name not in _NEVER_NULL
-    if value is None and nullable:
-        return None
-    # an int is exact whatever its size (math.isfinite(10**400) raised OverflowError)
-    is_num = isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value)
-    if kind == "flag":
-        ok, want = isinstance(value, bool), "true or false"
-    elif kind == "count":
-        ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a whole number of 0 or more"
-    elif kind == "number":
-        ok, want = is_num, "a finite number"
-    else:
-        ok, want = is_num or isinstance(value, bool), "a finite number, true or false"
-    if ok:
-        return None
-    if nullable:
-        want += ", or null where it is undefined"
-    return f"its metric {json.dumps(name)} is {_metric_text(value)}, not what a run writes there ({want})"
-
-
-def _metric_text(value: Any) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
-        # json reads 1e400 as Infinity: say so, the line does not show that word
-        return ("NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity (the word, or a number past "
-                "the largest float, 1.8e308, as JSON reads it)")
-    kind = {str: "a string", float: "a fraction" if isinstance(value, float) and not value.is_integer() else
-            "a number with a decimal point or exponent", dict: "a JSON object", list: "a JSON list"}.get(type(value))
-    text = json.dumps(value)
-    text = text if len(text) <= 40 else text[:40] + "..."
-    return f"{text} ({kind})" if kind else text
 
 
 def _is_record(data: bytes) -> bool:
