@@ -130,3 +130,16 @@ def test_the_sweep_table_in_a_narrow_terminal_writes_a_huge_pnl_in_scientific_no
     assert max(len(x) for x in lines) <= 60
     pnl = {c[0]: c[1] for c in _cells(lines) if len(c) == 2}  # the part of the table with the PnL column
     assert pnl == {"0ms": "1.1985335000000003e+43", "5ms": "-2.5e+40"}
+
+
+def test_a_number_cell_measures_its_numbers_at_their_shortest():
+    from rich.console import Console
+
+    from mmsim._tables import NumberCell
+
+    console = Console(width=200)
+    # at most the whole text; at least its widest word, a number at 4 digits: 1.199e+43 (9), "[" and "," kept (11)
+    m = console.measure(NumberCell(f"[{BIG_TEXT}, 5.00]"))
+    assert (m.minimum, m.maximum) == (11, len(BIG_TEXT) + 8)
+    m = console.measure(NumberCell("a rather long key"))
+    assert (m.minimum, m.maximum) == (6, 17)

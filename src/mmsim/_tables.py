@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 __all__ = ["NumberCell", "fit_table", "scientific"]
@@ -69,8 +69,8 @@ class NumberCell:
     ``text`` is shown as it is when its cell is wide enough; otherwise it wraps at its spaces (``-11,000 @``
     over ``10,039``), and a number still wider than the cell (a token of digits, commas, a point, a sign, a
     ``%``, with any brackets or comma around it) is written by :func:`scientific` to fit. A cell too narrow
-    for :data:`MIN_DIGITS` digits in scientific notation folds the number as written (never cuts it). Style and justification are the
-    column's. Its measure: at most the whole text, at least its widest word with each number at its shortest.
+    for :data:`MIN_DIGITS` digits in scientific notation folds the number as written (never cuts it). Style
+    and justification are the column's. Its measure: at most the whole text, at least its widest word with each number at its shortest.
     """
 
     def __init__(self, text: str) -> None:
@@ -98,8 +98,19 @@ class NumberCell:
         from rich.cells import cell_len
         from rich.measure import Measurement
 
-        words = self._fitted(1).split(" ")
-        return Measurement(max(cell_len(w) for w in words), cell_len(self.text)).with_maximum(options.max_width)
+        return Measurement(max(self._shortest(w) for w in self.text.split(" ")),
+                           cell_len(self.text)).with_maximum(options.max_width)
+
+    @staticmethod
+    def _shortest(word: str) -> int:
+        """The fewest columns ``word`` takes without folding: a number at :data:`MIN_DIGITS` digits."""
+        from rich.cells import cell_len
+
+        m = _NUMBER.match(word)
+        if m is None or not _finite(m.group(2)):
+            return cell_len(word)
+        pre, num, post = m.groups()
+        return min(len(word), len(pre) + len(scientific(num, 1)) + len(post))
 
     def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
         from rich.text import Text
