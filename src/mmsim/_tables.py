@@ -9,15 +9,120 @@ A group of columns meant to stay together is split into its columns when it does
 not fit next to the key columns; a part still wider than the console (the key
 columns and one column, on a very narrow terminal) wraps its cells, at spaces and
 else mid-number, inside the console's width: never cut (docs/reports.md, "Outputs").
+A number wider than its cell is never folded across lines (``11,985,335,…,560,97`` above ``1,187,…,272.00``
+read as two numbers): it is written in scientific notation with as many digits as fit
+(:class:`NumberCell`, ``1.1985335000000003e+43``), 4 significant digits at least (a cell narrower than
+that folds the digits as written).
 rich loads when a table is built, not at ``import mmsim``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+import re
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["fit_table"]
+__all__ = ["NumberCell", "fit_table", "scientific"]
+
+# A number as the tables write it (``-1,234.50``, ``12.5%``, ``3e-05``), with what clings to it (``[``, ``,``, ``)``).
+_NUMBER = re.compile(r"^([\[(]*)(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[+-]?\d+)?)(%?[\]),;/]*)$")
+#: The fewest significant digits a number is shortened to (a cell narrower than that folds it).
+MIN_DIGITS = 4
+
+
+def scientific(number: str, width: int) -> str:
+    """``number`` (digits as a table writes them: ``11,985,335,000,000,003,293,591,560,971,187,715,437,494,272.00``)
+    in scientific notation within ``width`` characters, with as many significant digits as fit, at most those
+    the number has: those that tell its float apart (``1.1985335000000003e+43``; ``1.197e+15`` for
+    ``1,197,000,000,000,000``), an integer's own when no float is exactly it (``100000000000000000001``); at
+    least :data:`MIN_DIGITS` (``1.199e+43``, wider than ``width`` when it is narrower). Rounded half to even
+    from the digits written, trailing zeros dropped."""
+    import numpy as np
+
+    text = number.replace(",", "")
+    value = Decimal(text)
+    if re.fullmatch(r"-?\d+", text) and Decimal(float(value)) != value:
+        digits = len(text.lstrip("-").strip("0")) or 1  # an exact integer no float holds (a count past 2**53)
+    else:  # a float's digits as a table writes them (with its decimals, or none: ``960,…,808``)
+        shortest = np.format_float_scientific(float(value), unique=True, trim="-")
+        digits = len(shortest.split("e")[0].lstrip("-").replace(".", ""))
+    for sig in range(max(digits, MIN_DIGITS), MIN_DIGITS - 1, -1):
+        out = _sci(value, min(sig, digits))
+        if len(out) <= width:
+            return out
+    return _sci(value, min(MIN_DIGITS, digits))
+
+
+def _sci(value: Decimal, sig: int) -> str:
+    mant, exp = f"{value:.{sig - 1}e}".split("e")
+    if "." in mant:
+        mant = mant.rstrip("0").rstrip(".")
+    e = int(exp)
+    return f"{mant}e{'-' if e < 0 else '+'}{abs(e):02d}"
+
+
+class NumberCell:
+    """A table cell that never folds a number across lines.
+
+    ``text`` is shown as it is when its cell is wide enough; otherwise it wraps at its spaces (``-11,000 @``
+    over ``10,039``), and a number still wider than the cell (a token of digits, commas, a point, a sign, a
+    ``%``, with any brackets or comma around it) is written by :func:`scientific` to fit. A cell too narrow
+    for :data:`MIN_DIGITS` digits in scientific notation folds the number as written (never cuts it). Style
+    and justification are the column's. Its measure: at most the whole text, at least its widest word with each number at its shortest.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"NumberCell({self.text!r})"
+
+    def _fitted(self, width: int) -> str:
+        words = self.text.split(" ")
+        out = []
+        for w in words:
+            m = _NUMBER.match(w)
+            if m is not None and len(w) > width and _finite(m.group(2)):
+                pre, num, post = m.groups()
+                short = pre + scientific(num, max(1, width - len(pre) - len(post))) + post
+                w = short if len(short) <= width else w  # not even 4 digits fit: the digits as written fold
+            out.append(w)
+        return " ".join(out)
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        from rich.cells import cell_len
+        from rich.measure import Measurement
+
+        return Measurement(max(self._shortest(w) for w in self.text.split(" ")),
+                           cell_len(self.text)).with_maximum(options.max_width)
+
+    @staticmethod
+    def _shortest(word: str) -> int:
+        """The fewest columns ``word`` takes without folding: a number at :data:`MIN_DIGITS` digits."""
+        from rich.cells import cell_len
+
+        m = _NUMBER.match(word)
+        if m is None or not _finite(m.group(2)):
+            return cell_len(word)
+        pre, num, post = m.groups()
+        return min(len(word), len(pre) + len(scientific(num, 1)) + len(post))
+
+    def __rich_console__(self, console: Any, options: Any) -> Iterator[Any]:
+        from rich.text import Text
+
+        yield Text(self._fitted(options.max_width), overflow="fold")
+
+
+def _finite(number: str) -> bool:
+    try:
+        return math.isfinite(float(number.replace(",", "")))
+    except (OverflowError, ValueError):
+        return False
 
 
 def _measure(table: Any) -> int:
@@ -74,7 +179,8 @@ def fit_table(make: Callable[[Any, Any], Any], columns: Sequence[tuple[str, dict
         return Text(x) if isinstance(x, str) else x
 
     columns = [(plain(h), kw) for h, kw in columns]
-    rows = [[plain(x) for x in r] for r in rows]
+    # A cell's number is never folded across lines: too wide for its cell, it is written shorter (NumberCell).
+    rows = [[NumberCell(x) if isinstance(x, str) else x for x in r] for r in rows]
     n = len(columns)
     if groups is None:
         groups = [[i] for i in range(keys, n)]

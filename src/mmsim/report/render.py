@@ -212,7 +212,7 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None, qty: str = "auto
     from rich.table import Table
     from rich.text import Text
 
-    from .._tables import fit_table
+    from .._tables import NumberCell, fit_table
 
     run = d["run"]
     title = f"mmsim report{' — ' + run['symbol'] if run.get('symbol') else ''}"
@@ -229,12 +229,13 @@ def rich_tables(d: Mapping[str, Any], width: int | None = None, qty: str = "auto
         title = "Summary"
     u = Quantities(d, qty)
     summary = Table(title=Text(title), caption=u.caption())
-    # Within the width the labels wrap at spaces; a console too narrow for a long word or value
-    # folds it (never "…").
+    # Within the width the labels wrap at spaces; a console too narrow for a long word folds it (never "…"),
+    # and a number too wide for its cell is written in scientific notation (NumberCell: a number folded across
+    # two lines read as two numbers, breaker26).
     summary.add_column("metric", overflow="fold")
     summary.add_column("value", justify="right", overflow="fold")
     for k, v in _summary_rows(d, u):
-        summary.add_row(Text(k), Text(v))
+        summary.add_row(Text(k), NumberCell(v))
     out.append(summary)
     out += presence_tables(d, width)
 

@@ -259,7 +259,7 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
             rec[DATA_FIELD] = _verified_digest(store)
             metrics = _default_point(task["config"], store)
         else:
-            metrics = dict(fn(task["config"]))
+            metrics = _checked(fn, dict(fn(task["config"])))
         n_events = metrics.pop("n_events", None)
         warning = metrics.pop(UNITS_FIELD, None)
         rec.update(status="ok", metrics=metrics, n_events=None if n_events is None else int(n_events), error=None)
@@ -267,6 +267,24 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a failing point is recorded, never stops the sweep
         _failed(rec, exc)
     return _finish(rec, time.perf_counter() - t0)
+
+
+def _checked(fn: Any, metrics: dict[str, Any]) -> dict[str, Any]:
+    """A custom point function's metrics, or an MmsimError (the point fails) for one a resumed sweep would refuse
+    (:func:`~mmsim.sweep.metric_values.bad_metric`: ``{"fills.count": 2.5}``): the sweep never writes a record
+    it cannot read back. Checked as written (:func:`mmsim._json.json_clean`: NaN is written null)."""
+    from .._json import json_clean
+    from ..errors import MmsimError
+    from .metric_values import bad_metric
+
+    for name, value in metrics.items():
+        if name in ("n_events", UNITS_FIELD):
+            continue
+        why = bad_metric(str(name), json_clean(value))
+        if why:
+            raise MmsimError(f"point_fn {getattr(fn, '__qualname__', fn)!s} returned a metric a resumed sweep "
+                             f"could not read back: {why}")
+    return metrics
 
 
 # --------------------------------------------------------------------------- a task: one pass

@@ -17,6 +17,7 @@ from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label, plain_value, typed_form
+from .metric_values import bad_metric
 from .resume import DATA_FIELD
 from .units import point_units_warning
 
@@ -55,8 +56,10 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     MmsimError
         Any other line that is not a sweep record (text that is not JSON, JSON that is not
         an object with a 16-hex-digit ``id`` and a ``status`` of ``"ok"`` or ``"error"``, or
-        a copy of an earlier line's record: the same point, host, process and finish time),
-        naming the file and the line: something other than a sweep wrote there, and the
+        a copy of an earlier line's record: the same point, host, process and finish time, or
+        a metric whose value is not what a run writes: a string, NaN, Infinity or ``1e400`` for a
+        figure, a fraction or a negative number for a count, null for a figure every run has),
+        naming the file, the line and the metric: something other than a sweep wrote there, and the
         records around it cannot be trusted to be the sweep's own.
     """
     p = Path(path)
@@ -112,6 +115,11 @@ def _not_a_record(rec: Any) -> str | None:
     for key in ("overrides", "error", "comparison"):
         if rec.get(key) is not None and not isinstance(rec[key], dict):
             return f"its \"{key}\" is {json.dumps(rec[key])}, not a JSON object"
+    if isinstance(rec.get("metrics"), dict):
+        for name, value in rec["metrics"].items():
+            why = bad_metric(name, value)
+            if why:
+                return why
     return None
 
 
