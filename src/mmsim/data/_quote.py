@@ -11,6 +11,7 @@ ticks times the tick size), LOBSTER's integer and a DBN record's fixed point bei
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from decimal import Decimal
@@ -22,7 +23,7 @@ from ..errors import DataError
 from ._common import csv_rows, decimals_to_int, text_lines
 from .store import EventStoreWriter
 
-__all__ = ["quote_with", "lobster_price", "databento_price", "hftbacktest_price"]
+__all__ = ["quote_with", "lobster_price", "databento_price", "hftbacktest_price", "written_px"]
 
 #: ``read(file, "line"/"record", position, ticks)`` -> that price as the file writes it.
 Reader = Callable[[Path, str, int, int], "str | None"]
@@ -66,6 +67,11 @@ def _decimal(units: int, digits: int) -> str:
     return format(Decimal(units).scaleb(-digits).normalize(), "f")
 
 
+def _units(units: int, digits: int) -> Decimal:
+    """An integer count of ``10**-digits`` as an exact Decimal."""
+    return Decimal(units).scaleb(-digits)
+
+
 def _is(cell: str, units: int, digits: int) -> bool:
     """Whether a price cell, a decimal or an integer of ``10**-digits``, is ``units``."""
     try:
@@ -95,9 +101,18 @@ def databento_price(tick: int, digits: int) -> Reader:
     return read
 
 
+def written_px(px: float, grid: str) -> str:
+    """A record's ``px`` float as stored (shortest round trip, ``repr``) when it is exactly the price ``grid``
+    (ticks times the tick with the tick's decimals, ``8.00``), else ``grid``: 800 ticks of 0.01 stored as
+    ``8.000000000000002`` (``800 * 0.01`` in floats) is ``8.00``, ``8.0`` stays ``8.0`` (docs/data.md, "Prints
+    through the book": a price is quoted from its line only when the line writes exactly that price)."""
+    return repr(px) if math.isfinite(px) and Decimal(repr(px)) == Decimal(grid) else grid
+
+
 def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[np.ndarray]]) -> Reader:
-    """hftbacktest: the record's ``px`` float as stored (shortest round trip, ``repr``) when it rounds to
-    this price (``tick`` in units of ``10**-digits``), else None (the caller writes ticks times the tick size)."""
+    """hftbacktest: the record's ``px`` float as stored (shortest round trip, ``repr``) when it is exactly
+    this price (``ticks`` of ``tick``, in units of ``10**-digits``), else None (the caller writes ticks times the
+    tick size with the tick's decimals: ``8.00``, where the record's float is ``8.000000000000002``)."""
     tick_f = tick / 10**digits
 
     def read(path: Path, _unit: str, rec: int, ticks: int) -> str | None:
@@ -106,7 +121,7 @@ def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[
             for ch in it:
                 if rec <= base + len(ch):
                     px = float(ch["px"][rec - 1 - base])
-                    if np.isfinite(px) and round(px / tick_f) == ticks:
+                    if np.isfinite(px) and round(px / tick_f) == ticks and Decimal(repr(px)) == _units(ticks * tick, digits):
                         return repr(px)
                     return None
                 base += len(ch)

@@ -64,6 +64,7 @@ from ._binance_parse import (
     _exch_ms,
     _Grid,
     _int,
+    given_grid,
     quoted_price,
     _local_scale,
     _split,
@@ -147,6 +148,7 @@ def convert(
         without snapshot, an event the engine's book would reject; each names
         the file and line. An existing store at ``out`` without ``force``.
     """
+    given_grid(tick_size, lot_size)  # before any line is read (the grid is made at the first snapshot)
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
         state = _State(tick_size, lot_size, symbol)
@@ -573,7 +575,8 @@ def book_tickers(path: Path, tick_size: float, lot_size: float) -> np.ndarray:
         and ask in ticks and their sizes in lots, in file order.
     """
     path = Path(path)
-    tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
+    tick, lot = given_grid(tick_size, lot_size)
+    assert tick is not None and lot is not None  # both given
     grid = _Grid(path, tick, lot)
     rows = []
     scale = 0

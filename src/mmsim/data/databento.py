@@ -103,10 +103,11 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
-    RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large, to_units,
+    RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large,
 )
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
+from ._grid_flags import flag_units
 from ._preopen import PreOpen
 from ._quote import databento_price, quote_with
 from .store import EventStore, EventStoreWriter
@@ -207,10 +208,9 @@ def convert(
 
 class _Converter:
     def __init__(self, tick_size, lot_size) -> None:
-        self.tick = to_units(tick_size, _DIGITS) if tick_size is not None else 0
-        self.lot = int(lot_size) if lot_size is not None else 1
-        if lot_size is not None and (self.lot != lot_size or self.lot <= 0):
-            raise DataError(f"lot size {lot_size} must be a whole number of contracts")
+        # a given tick or lot on the grid the records are read to (breaker26: "size 1e-12 cannot be written ...")
+        self.tick = 0 if tick_size is None else flag_units("tick_size", tick_size, _DIGITS, "databento", "prices to 9 decimals")
+        self.lot = 1 if lot_size is None else flag_units("lot_size", lot_size, 0, "databento", "sizes in whole contracts")
         self.symbol: str | None = None
         self.venue: str | None = None
         self.instrument: int | None = None

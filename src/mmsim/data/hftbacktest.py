@@ -114,6 +114,7 @@ from ._common import (
     to_units,
 )
 from ._emitter import Emitter
+from ._grid_flags import flag_units, unit_checked
 from ._hftbacktest_export import export
 from ._hftbacktest_read import (  # noqa: F401  # the format's names stay importable from here
     _DIGITS,
@@ -145,7 +146,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
 )
 from ._hftbacktest_l3 import L3Rows, databento_flags, mixed
 from ._preopen import OrderLevels, PreOpen
-from ._quote import hftbacktest_price, quote_with
+from ._quote import hftbacktest_price, quote_with, written_px
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
@@ -231,7 +232,11 @@ def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float |
     sizes = []
     for key, given, flag, what in (("tick_size", tick_size, "--tick-size", "prices are in ticks"),
                                    ("lot_size", lot_size, "--lot-size", "sizes are in lots")):
+        if given is not None:
+            unit_checked(key, given)  # a number from 1e-12 to 1e12, on the keyword path as in mmsim.data.convert
         if key not in found:
+            if given is not None:  # on the 1e-8 grid the records are read to (breaker26: "... with 8 decimals")
+                flag_units(key, given, _DIGITS, "hftbacktest", f"{what.split()[0]} to 8 decimals")
             sizes.append(given)
             continue
         p, v = found[key]
@@ -240,7 +245,11 @@ def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float |
             units = to_units(float(v), _DIGITS)
         except DataError as exc:
             raise DataError(f"{p}: its mmsim_meta {key}: {exc}") from None
-        if given is not None and to_units(given, _DIGITS) != units:
+        try:  # a value off the 1e-8 grid differs from the file's: that conflict is said first (breaker26)
+            same = given is None or to_units(given, _DIGITS) == units
+        except DataError:
+            same = False
+        if not same:
             raise DataError(f"{p}: {key} {given!r} given ({flag}), but the file says its {what} of {float(v)!r} "
                             "(its mmsim_meta, written by mmsim's export): "
                             f"leave {flag} out")
@@ -476,7 +485,7 @@ def convert(
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
                         if (s, pp) in orders.at:
-                            raise mixed(p, rec, "depth row", s, float(sel["px"][j]))
+                            raise mixed(p, rec, "depth row", s, written_px(float(sel["px"][j]), as_price(pp)))
                         book.set(s, pp, qq)
                         em.add(e, lc, Kind.DEPTH, s, pp, qq, 0, rec)
                     elif t == TRADE_EVENT:

@@ -55,10 +55,10 @@ from ._common import (
     decimals_to_int,
     infer_step,
     step_to_float,
-    to_units,
     too_large,
 )
 from ._emitter import Emitter
+from ._grid_flags import flag_units
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -219,22 +219,25 @@ def convert(
     for line, row in head:
         if len(row) < 8:
             raise DataError(f"{bpath}: line {line}: malformed row: {len(row)} columns, expected 8")
+    # a given tick or lot: on the 1e-9 grid the rows are read to, before any row (breaker26: line 0, malformed)
+    tick_given = None if tick_size is None else flag_units("tick_size", tick_size, _DIGITS, "tardis", "prices to 9 decimals")
+    lot_given = None if lot_size is None else flag_units("lot_size", lot_size, _DIGITS, "tardis", "amounts to 9 decimals")
     where = 0
     try:
-        if tick_size is None:
+        if tick_given is None:
             steps = []
             for where, row in head:  # noqa: B007 - `where` names the row in the error below
                 steps.append(_dec(row[6]))
             tick = infer_step(steps)
         else:
-            tick = to_units(tick_size, _DIGITS)
-        if lot_size is None:
+            tick = tick_given
+        if lot_given is None:
             digits = 0
             for where, row in head:  # noqa: B007 - `where` names the row in the error below
                 digits = max(digits, _decimals(row[7]))
             lot = 10 ** (_DIGITS - min(_DIGITS, digits))
         else:
-            lot = to_units(lot_size, _DIGITS)
+            lot = lot_given
     except (ValueError, IndexError, InvalidOperation):
         raise DataError(f"{bpath}: line {where}: malformed price or amount") from None
     except OverflowError:
