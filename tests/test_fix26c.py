@@ -200,3 +200,26 @@ def test_an_l3_message_quotes_the_record_price_as_ticks_times_tick(tmp_path):
     with pytest.raises(mmsim.DataError, match=re.escape(
             f"{f}: record 2: order 7 added at price 8.00 on the bid side, where a depth row set an L2 level")):
         hbt.convert([f], tmp_path / "st", tick_size=0.01, lot_size=1)
+
+
+# -- A, the other side: a flag on the loader's grid that puts a price beyond the ticks a store holds -----------
+
+
+def test_a_tardis_price_beyond_the_ticks_of_a_given_tick_names_the_flag(tmp_path):
+    book = tmp_path / "book.csv"
+    book.write_text(TARDIS_BOOK.replace("10.5", "10000000000.5"))
+    # 10000000000.5 / 1e-9 = 1.00000000005e19 ticks, beyond 2**53 - 1 (the tick inferred, 0.5, holds it)
+    with pytest.raises(mmsim.DataError, match="^" + re.escape(
+            f"{book}: line 3: price 10000000000.5 is beyond the largest accepted, 2**53 - 1 ticks of 1e-09; check the "
+            "tick size given (--tick-size) or the price unit") + "$"):
+        converter("tardis")([book], tmp_path / "st", tick_size=1e-9)
+
+
+def test_an_npz_price_beyond_the_ticks_of_a_given_tick_names_the_flag(tmp_path):
+    # 123456789.5 / 1e-8 = 1.234567895e16 ticks, beyond 2**53 - 1 (9.007e15); it said "price 1.23457e+08 is beyond
+    # 9007199254740991 (2**53 - 1) ticks", the float's 6 digits and neither the tick nor the flag
+    f = npz(tmp_path / "a.npz", [(0, DEPTH, BUY, 123456789.5, 1, 0)])
+    with pytest.raises(mmsim.DataError, match="^" + re.escape(
+            f"{f}: record 1: price 123456789.5 is beyond the largest accepted, 2**53 - 1 ticks of 1e-08; check the "
+            "tick size given (--tick-size) or the price unit") + "$"):
+        hbt.convert([f], tmp_path / "st", tick_size=1e-8, lot_size=1)

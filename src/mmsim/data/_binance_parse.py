@@ -162,7 +162,8 @@ class _Grid:
                 f"{self.path}: line {line}: price {s} is off the tick grid "
                 f"(tick size {step_to_float(self.tick, _DIGITS)}){self.inferred[0]}"
             )
-        too_large(q, s, "price", f"{step_to_float(self.tick, _DIGITS)}", f"{self.path}: line {line}")
+        too_large(q, s, "price", f"{step_to_float(self.tick, _DIGITS)}", f"{self.path}: line {line}",
+                  None if self.inferred[0] else "--tick-size")
         return q
 
     def _parse_qty(self, s: str, line: int) -> int:
@@ -178,7 +179,8 @@ class _Grid:
                 f"{self.path}: line {line}: size {s} is not a whole number of lots "
                 f"(lot size {step_to_float(self.lot, _DIGITS)}){self.inferred[1]}"
             )
-        too_large(q, s, "size", f"{step_to_float(self.lot, _DIGITS)}", f"{self.path}: line {line}")
+        too_large(q, s, "size", f"{step_to_float(self.lot, _DIGITS)}", f"{self.path}: line {line}",
+                  None if self.inferred[1] else "--lot-size")
         return q
 
 

@@ -209,6 +209,7 @@ def convert(
 class _Converter:
     def __init__(self, tick_size, lot_size) -> None:
         # a given tick or lot on the grid the records are read to (breaker26: "size 1e-12 cannot be written ...")
+        self.tick_flag = None if tick_size is None else "--tick-size"  # named where a price is beyond the ticks
         self.tick = 0 if tick_size is None else flag_units("tick_size", tick_size, _DIGITS, "databento", "prices to 9 decimals")
         self.lot = 1 if lot_size is None else flag_units("lot_size", lot_size, 0, "databento", "sizes in whole contracts")
         self.symbol: str | None = None
@@ -332,7 +333,8 @@ class _Converter:
             if price is None:
                 raise err(pos, "price is undefined")
             q, r = divmod(price, tick)  # beyond 2**53 - 1 ticks (the price quoted, not the ticks) before the grid
-            too_large(q, exact_decimal(price, _DIGITS), "price", exact_decimal(tick, _DIGITS), f"{path}: {unit} {pos}")
+            too_large(q, exact_decimal(price, _DIGITS), "price", exact_decimal(tick, _DIGITS), f"{path}: {unit} {pos}",
+                      self.tick_flag)
             if r:
                 raise err(pos, f"price {exact_decimal(price, _DIGITS)} is off the tick grid ({exact_decimal(tick, _DIGITS)})")
             return q

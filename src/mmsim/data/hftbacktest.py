@@ -111,6 +111,7 @@ from ._common import (
     Progress,
     infer_step,
     step_to_float,
+    too_large,
     to_units,
 )
 from ._emitter import Emitter
@@ -311,6 +312,7 @@ def convert(
         store at ``out`` without ``force``.
     """
     paths = [Path(p) for p in sources]
+    given = (tick_size is not None, lot_size is not None)
     fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size, l2_only)
     if tick_size is None or lot_size is None:
         pg, qg = 0, 0
@@ -345,6 +347,9 @@ def convert(
     else:
         tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
     tick_f, lot_f = tick / 10**_DIGITS, lot / 10**_DIGITS
+    # the flags that gave the tick and lot (not the file's mmsim_meta), named where a price is beyond the ticks
+    tick_flag = "--tick-size" if given[0] and "tick_size" not in fmeta else None
+    lot_flag = "--lot-size" if given[1] and "lot_size" not in fmeta else None
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     quote_with(writer, hftbacktest_price(tick, _DIGITS, _chunks))  # a price quoted as written
     skipped: dict[str, int] = {}
@@ -408,10 +413,9 @@ def convert(
                     big = np.abs(arr) > lim
                     if big.any():
                         i = int(np.flatnonzero(big)[0])
-                        raise DataError(
-                            f"{p}: record {base + int(idx[i]) + 1}: {what} {float(sel[field][i]):g} is beyond "
-                            f"{lim} (2**53 - 1) {'ticks' if field == 'px' else 'lots'}"
-                        )
+                        step, flag = (tick, tick_flag) if field == "px" else (lot, lot_flag)
+                        too_large(int(arr[i]), repr(float(sel[field][i])), what, f"{step_to_float(step, _DIGITS)}",
+                                  f"{p}: record {base + int(idx[i]) + 1}", flag)
                 bigid = sel["order_id"] >= np.uint64(1 << 63)
                 if bigid.any():
                     i = int(np.flatnonzero(bigid)[0])

@@ -172,6 +172,7 @@ def convert(
         if int(_NAME.match(mp.name)["level"]) < 1:  # type: ignore[index]
             raise DataError(f"{mp}: level 0 in the file name; LOBSTER files have 1 or more levels")
     conv = _Converter(tick, lot)
+    conv.tick_flag = None if tick_size is None else "--tick-size"
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     quote_with(writer, lobster_price(tick))  # a far price quoted as written
     with writer:
@@ -200,6 +201,7 @@ def convert(
 class _Converter:
     def __init__(self, tick: int, lot: int) -> None:
         self.tick, self.lot = tick, lot
+        self.tick_flag: str | None = None  # the flag that gave the tick, named where a price is beyond the ticks
         self.next_syn = SYNTHETIC_ID_BASE
         self.n_seeded = 0
         self.n_entered = 0
@@ -275,7 +277,7 @@ class _Converter:
 
         def ticks(raw: int, line: int, path: Path = mpath) -> int:
             q, r = divmod(raw, tick)
-            too_large(q, str(raw), "price", f"{tick / _RAW_PER_DOLLAR:g}", f"{path}: line {line}")  # the file's text
+            too_large(q, str(raw), "price", f"{tick / _RAW_PER_DOLLAR:g}", f"{path}: line {line}", self.tick_flag)  # as written
             if r:
                 raise DataError(
                     f"{path}: line {line}: price {exact_decimal(raw, 4, 4)} is off the tick grid "

@@ -324,14 +324,16 @@ def convert(
                 raise DataError(
                     f"{path}: line {line}: price {row[6]} is off the tick grid (tick size {step_to_float(tick, _DIGITS)})"
                 )
-            too_large(px, row[6], "price", f"{step_to_float(tick, _DIGITS)}", f"{path}: line {line}")
+            too_large(px, row[6], "price", f"{step_to_float(tick, _DIGITS)}", f"{path}: line {line}",
+                      None if tick_given is None else "--tick-size")
             q, r = divmod(raw_q, lot)
             if r:
                 raise DataError(
                     f"{path}: line {line}: amount {row[7]} is not a whole number of lots "
                     f"(lot size {step_to_float(lot, _DIGITS)}); pass --lot-size"
                 )
-            too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}")
+            too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}",
+                      None if lot_given is None else "--lot-size")
             if tag == 0:
                 snap = row[4] == "true"
                 if row[4] not in ("true", "false"):
