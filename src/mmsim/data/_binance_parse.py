@@ -14,11 +14,10 @@ from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, t
 _DIGITS = 8  # Binance quotes at most 8 decimals
 
 
-def given_grid(tick_size: float | None, lot_size: float | None) -> tuple[int | None, int | None]:
-    """A given tick and lot size in units of 1e-8 (None where not given); :class:`mmsim.ConfigError` naming the key
-    when one is finer than 1e-8 or off that grid (:func:`._grid_flags.flag_units`)."""
-    return (None if tick_size is None else flag_units("tick_size", tick_size, _DIGITS, "binance", "prices to 8 decimals"),
-            None if lot_size is None else flag_units("lot_size", lot_size, _DIGITS, "binance", "sizes to 8 decimals"))
+def given_units(key: str, v: float) -> int:
+    """A given ``tick_size`` or ``lot_size`` (``key``) in units of 1e-8; :class:`mmsim.ConfigError` naming the key
+    when it is finer than 1e-8 or off that grid (:func:`._grid_flags.flag_units`)."""
+    return flag_units(key, v, _DIGITS, "binance", f"{'prices' if key == 'tick_size' else 'sizes'} to 8 decimals")
 _MS = 1_000_000
 _SCALE_NAME = {1: "nanoseconds", 1_000: "microseconds", 1_000_000: "milliseconds"}
 #: JSON value errors while reading a message's fields (a wrong shape or type).

@@ -164,6 +164,8 @@ def convert(
         instruments in one store, a persistently crossed book, a truncated or
         corrupt file, no records; each names the file and line or record. An
         existing store at ``out`` without ``force``.
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
@@ -317,7 +319,7 @@ class _Converter:
     def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck, last: bool) -> None:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
-        in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
+        in_snapshot, snap_ts, pre, flag = self.in_snapshot, self.snap_ts, self.pre, self.tick_flag
         first, fresh = True, self.fresh
         exch = -1  # the record's exchange time (the last record's, after the loop)
 
@@ -333,8 +335,7 @@ class _Converter:
             if price is None:
                 raise err(pos, "price is undefined")
             q, r = divmod(price, tick)  # beyond 2**53 - 1 ticks (the price quoted, not the ticks) before the grid
-            too_large(q, exact_decimal(price, _DIGITS), "price", exact_decimal(tick, _DIGITS), f"{path}: {unit} {pos}",
-                      self.tick_flag)
+            too_large(q, exact_decimal(price, _DIGITS), "price", exact_decimal(tick, _DIGITS), f"{path}: {unit} {pos}", flag)
             if r:
                 raise err(pos, f"price {exact_decimal(price, _DIGITS)} is off the tick grid ({exact_decimal(tick, _DIGITS)})")
             return q

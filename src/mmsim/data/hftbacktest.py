@@ -310,6 +310,8 @@ def convert(
         integer counts), or files of one stream of which some say
         ``trade_implied_book`` and some not, naming the file and key. An existing
         store at ``out`` without ``force``.
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     paths = [Path(p) for p in sources]
     given = (tick_size is not None, lot_size is not None)

@@ -151,6 +151,8 @@ def convert(
         order ids, an unknown type-7 state, messages disagreeing with the
         orderbook file, a persistently crossed book, an empty day; each names
         the file and line. An existing store at ``out`` without ``force``.
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     messages = []
     for p in sources:

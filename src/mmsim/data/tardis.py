@@ -193,6 +193,8 @@ def convert(
         going back more than 10 s, a persistently crossed book, no book rows, a
         file of 0 bytes; each names the file and line. An existing store at
         ``out`` without ``force``. (A trades file with no rows is not an error.)
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     streams: dict[str, Any] = {}
     empty: list[Path] = []
