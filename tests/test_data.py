@@ -468,13 +468,13 @@ def test_hftbacktest_depth_row_and_l3_orders_at_one_price_is_an_error(tmp_path):
                                       (hbt.DEPTH_EVENT | B, 100.0, 2, 0)])
     with pytest.raises(mmsim.DataError) as ei:
         hbt.convert([p], tmp_path / "sa", tick_size=1, lot_size=1)
-    assert str(ei.value) == (f"{p}: record 3: depth row at price 100.0 on the bid side, where L3 orders rest: an L2 "
+    assert str(ei.value) == (f"{p}: record 3: depth row at price 100 on the bid side, where L3 orders rest: an L2 "
                              "level and L3 orders at one price cannot be replayed as one book")
     p = _hbt_npz(tmp_path / "b.npz", [(hbt.DEPTH_EVENT | S, 101.0, 2, 0), (hbt.DEPTH_EVENT | B, 100.0, 2, 0),
                                       (hbt.ADD_ORDER_EVENT | S, 101.0, 3, 7)])
     with pytest.raises(mmsim.DataError) as ei:
         hbt.convert([p], tmp_path / "sb", tick_size=1, lot_size=1)
-    assert str(ei.value) == (f"{p}: record 3: order 7 added at price 101.0 on the ask side, where a depth row set an "
+    assert str(ei.value) == (f"{p}: record 3: order 7 added at price 101 on the ask side, where a depth row set an "
                              "L2 level: an L2 level and L3 orders at one price cannot be replayed as one book")
 
 

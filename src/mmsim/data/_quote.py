@@ -11,7 +11,6 @@ ticks times the tick size), LOBSTER's integer and a DBN record's fixed point bei
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from decimal import Decimal
@@ -23,7 +22,7 @@ from ..errors import DataError
 from ._common import csv_rows, decimals_to_int, text_lines
 from .store import EventStoreWriter
 
-__all__ = ["quote_with", "lobster_price", "databento_price", "hftbacktest_price", "written_px"]
+__all__ = ["quote_with", "lobster_price", "databento_price", "hftbacktest_price"]
 
 #: ``read(file, "line"/"record", position, ticks)`` -> that price as the file writes it.
 Reader = Callable[[Path, str, int, int], "str | None"]
@@ -99,14 +98,6 @@ def databento_price(tick: int, digits: int) -> Reader:
         return _decimal(want, digits)
 
     return read
-
-
-def written_px(px: float, grid: str) -> str:
-    """A record's ``px`` float as stored (shortest round trip, ``repr``) when it is exactly the price ``grid``
-    (ticks times the tick with the tick's decimals, ``8.00``), else ``grid``: 800 ticks of 0.01 stored as
-    ``8.000000000000002`` (``800 * 0.01`` in floats) is ``8.00``, ``8.0`` stays ``8.0`` (docs/data.md, "Prints
-    through the book": a price is quoted from its line only when the line writes exactly that price)."""
-    return repr(px) if math.isfinite(px) and Decimal(repr(px)) == Decimal(grid) else grid
 
 
 def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[np.ndarray]]) -> Reader:

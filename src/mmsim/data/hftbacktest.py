@@ -147,7 +147,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
 )
 from ._hftbacktest_l3 import L3Rows, databento_flags, mixed
 from ._preopen import OrderLevels, PreOpen
-from ._quote import hftbacktest_price, quote_with, written_px
+from ._quote import hftbacktest_price, quote_with
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
@@ -491,7 +491,7 @@ def convert(
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
                         if (s, pp) in orders.at:
-                            raise mixed(p, rec, "depth row", s, written_px(float(sel["px"][j]), as_price(pp)))
+                            raise mixed(p, rec, "depth row", s, as_price(pp))
                         book.set(s, pp, qq)
                         em.add(e, lc, Kind.DEPTH, s, pp, qq, 0, rec)
                     elif t == TRADE_EVENT:
