@@ -467,7 +467,7 @@ def test_recv_order_tracker_window_and_units():
     # Tardis: the ask 1e30 (1e32 ticks of 0.01); the error quoted the ticks ("price 1000...000 does not fit in a
     # signed 64-bit integer"), a number the file never had
     ("tardis", ("1e30", "1"), 3, "price 1e30 is beyond the largest accepted, 2**53 - 1 ticks of 0.01; check the tick "
-                                 "size or the price unit"),
+                                 "size given (--tick-size) or the price unit"),  # the tick given names its flag (fix26c)
     ("tardis", ("10.5", "1e20"), 3, "size 1e20 is beyond the largest accepted, 2**53 - 1 lots of 1.0; check the lot "
                                     "size or the size unit"),
     # Binance: a bid at 1e20 written out (1e21 ticks of 0.1)

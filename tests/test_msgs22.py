@@ -84,7 +84,7 @@ def test_a_whole_float_beyond_2_53_gets_its_reason_on_flags_and_event_horizons(s
     cfg.write_text(f"data: {store}\nstrategy: {{path: '{FIXED_SPREAD}'}}\nreport: {{event_horizons: [10, 1e18]}}\n")
     assert main(["run", str(cfg), "-q", "-o", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err == ("mmsim: config error: report.event_horizons[1]: expected a positive number of "
-                                       f"market events (an integer, or '<k>ev'), got 1e+18{INEXACT} ({cfg} line 3)\n")
+                                       f"market events (an integer, or '<k>ev'), got '1e18'{INEXACT} ({cfg} line 3)\n")
     # A grid's own integer keys word it so too (repeats was `expected a positive integer, got '1e18'`).
     grid.write_text(grid.read_text() + "repeats: 1e18\n")
     assert main(["sweep", str(grid), "-q", "-o", str(tmp_path / "s")]) == 2

@@ -73,4 +73,4 @@ def test_a_session_that_would_hang_or_overflow_is_refused_naming_the_key(tmp_pat
     with pytest.raises(ConfigError) as e:  # a geometric mean past 2**53 divided by zero in the kernel
         _load(tmp_path, "duration: 20s\nnoise_size_mean: 1e17\n")
     assert str(e.value) == ("synth config key 'noise_size_mean': must be at most 2**40 (a geometric mean; its draws "
-                            "must stay exact), got 1e+17 (s.yaml line 2)")
+                            "must stay exact), got '1e17' (s.yaml line 2)")

@@ -78,7 +78,16 @@ def located(msg: str, config_path: str | os.PathLike[str] | None, *, strategy: b
     except ConfigError:
         return msg
     loc = _location(msg, where, strategy)
-    return msg if loc is None else f"{msg} ({loc})"
+    if loc is None:
+        return msg
+    from ..config._written import quote_from_file
+
+    # the value as the file writes it (size: 1 and 30 zeros said got 1e+30: breaker26), from the keys on that line
+    for key in (k for k, v in where.items() if v == loc):
+        if (quoted := quote_from_file(msg, where, key)) != msg:
+            msg = quoted
+            break
+    return f"{msg} ({loc})"
 
 
 def _location(msg: str, where: Mapping[str, str], strategy: bool) -> str | None:

@@ -23,14 +23,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
-import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import ConfigError
 from ._units import (
     MAX_DURATION_NS,
+    REALS,
     not_integer,
     parse_duration,
     parse_event_horizon,
@@ -81,7 +83,7 @@ class Kind:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+    return isinstance(v, REALS) and not isinstance(v, bool)
 
 
 class Number(Kind):
@@ -123,8 +125,12 @@ class Number(Kind):
             return None
         if not _is_number(value):
             raise ConfigError(f"{label}: expected a number, got {value!r}")
+        # a Fraction or Decimal is quoted as given (Decimal('1E+400'), not the inf it reads as)
+        given = repr(value) if isinstance(value, (Fraction, Decimal)) else None
         try:
             v = float(value)
+        except ValueError:  # Decimal('sNaN') reads as no float
+            raise ConfigError(f"{label}{must}{self.why}, got {value!r}") from None
         except OverflowError:  # an int (or Fraction) too large for a float: 1 and 400 zeros (fix25b)
             from .._scales import shown
 
@@ -135,10 +141,10 @@ class Number(Kind):
         ok = math.isfinite(v)
         ok = ok and (self.gt is None or v > self.gt) and (self.ge is None or v >= self.ge)
         if ok and self.le is not None and v > self.le and self.why_high is not None:
-            raise ConfigError(f"{label}{must}{self.why_high}, got {v!r}")
+            raise ConfigError(f"{label}{must}{self.why_high}, got {given or repr(v)}")
         ok = ok and (self.le is None or v <= self.le)
         if not ok:
-            raise ConfigError(f"{label}{must}{self.why}, got {v!r}")
+            raise ConfigError(f"{label}{must}{self.why}, got {given or repr(v)}")
         return v
 
 
@@ -511,6 +517,10 @@ def locate(e: ConfigError, where: Mapping[str, str], cls: type[ConfigBase] | Non
             named.append(k)
     key = max(named, key=len) if named else fallback
     loc = _at(where, key)
+    if loc:  # the value as the file writes it (seed: 1e400 said got inf: breaker26)
+        from ._written import quote_from_file
+
+        msg = quote_from_file(msg, where, key)
     # The other keys the message names as `key: value`, in the order it names them.
     others = sorted(((m.start(), k) for k in where if k != key and where.get(k) and where.get(k) != where.get(key)
                      for m in [re.search(r"(?<![\w.])" + re.escape(k) + r":", msg[len(key):])] if m),

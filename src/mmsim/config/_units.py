@@ -8,6 +8,7 @@ case (``5ms``, ``5 ms``, ``100ev``, ``100 ev``). A unit in another case (``5MS``
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import math
 import numbers
 import re
@@ -15,7 +16,12 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["MAX_DURATION_NS", "MAX_EVENT_HORIZON", "MAX_LATENCY_NS", "format_ns", "parse_duration", "parse_event_count",
+#: What a config reads as a real number: Python's reals (int, float, ``fractions.Fraction``, numpy's) and
+#: ``decimal.Decimal``, which the ``numbers`` tower leaves out; ``Config(tick_size=Decimal('0.01'))`` said "expected
+#: a number" where ``Fraction(1, 100)`` was taken (breaker26). Each is read as ``float(value)``.
+REALS: tuple[Any, ...] = (numbers.Real, decimal.Decimal)
+
+__all__ = ["MAX_DURATION_NS", "MAX_EVENT_HORIZON", "MAX_LATENCY_NS", "REALS", "format_ns", "parse_duration", "parse_event_count",
            "parse_event_horizon", "parse_markout_horizon", "readable_ns"]
 
 #: Largest latency (feed, entry, response; a lognormal's median and floor): one day, ns.
@@ -64,7 +70,7 @@ def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURAT
         raise ConfigError(f"{key}: expected a duration (e.g. 5ms or an int of ns), got {value!r}")
     if isinstance(value, numbers.Integral):
         ns = int(value)
-    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
+    elif isinstance(value, REALS) and _finite_whole(value):
         ns = int(float(value))
     elif isinstance(value, _dt.timedelta):
         ns = (value // _dt.timedelta(microseconds=1)) * 1_000
@@ -103,6 +109,15 @@ def parse_duration(value: Any, key: str = "duration", *, max_ns: int = MAX_DURAT
 FLOAT_EXACT = 1 << 53
 
 
+def _finite_whole(value: Any) -> bool:
+    """Whether the real ``value`` reads as a finite whole float (a signalling NaN Decimal does not read)."""
+    try:
+        f = float(value)
+    except ValueError:
+        return False
+    return math.isfinite(f) and f.is_integer()
+
+
 def whole_integer(value: Any) -> int | None:
     """``value`` as an int, for every integer config key: an int, or a float (any real) that is a whole number
     of magnitude at most 2**53 (``2.0`` -> 2, as a strategy parameter's ``size: 2.0`` is taken); None for
@@ -111,8 +126,11 @@ def whole_integer(value: Any) -> int | None:
         return None
     if isinstance(value, numbers.Integral):
         return int(value)
-    if isinstance(value, numbers.Real):
-        f = float(value)
+    if isinstance(value, REALS):
+        try:
+            f = float(value)
+        except ValueError:  # Decimal('sNaN')
+            return None
         if math.isfinite(f) and f.is_integer() and abs(f) <= FLOAT_EXACT and f == value:
             return int(f)
     return None

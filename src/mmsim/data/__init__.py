@@ -123,7 +123,8 @@ def convert(
         line naming the file and the line or record.
     mmsim.ConfigError
         An unknown format name, or a tick or lot size that is not a number from
-        1e-12 to 1e12 (a store's bounds: ``mmsim._scales``).
+        1e-12 to 1e12 (a store's bounds: ``mmsim._scales``) or is finer than the
+        format's loader reads, or off its grid (docs/data.md, "Formats").
     """
     from .._scales import unit_problem
     from ..errors import ConfigError, DataError

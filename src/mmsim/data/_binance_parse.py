@@ -8,9 +8,16 @@ from typing import Any
 
 from .._json import DuplicateKeyError, loads_unique
 from ..errors import DataError
+from ._grid_flags import flag_units
 from ._common import TIME_MAX_NS, TIME_MIN_NS, decimals_to_int, step_to_float, text_lines, time_unit_hint, too_large
 
 _DIGITS = 8  # Binance quotes at most 8 decimals
+
+
+def given_units(key: str, v: float) -> int:
+    """A given ``tick_size`` or ``lot_size`` (``key``) in units of 1e-8; :class:`mmsim.ConfigError` naming the key
+    when it is finer than 1e-8 or off that grid (:func:`._grid_flags.flag_units`)."""
+    return flag_units(key, v, _DIGITS, "binance", f"{'prices' if key == 'tick_size' else 'sizes'} to 8 decimals")
 _MS = 1_000_000
 _SCALE_NAME = {1: "nanoseconds", 1_000: "microseconds", 1_000_000: "milliseconds"}
 #: JSON value errors while reading a message's fields (a wrong shape or type).
@@ -154,7 +161,8 @@ class _Grid:
                 f"{self.path}: line {line}: price {s} is off the tick grid "
                 f"(tick size {step_to_float(self.tick, _DIGITS)}){self.inferred[0]}"
             )
-        too_large(q, s, "price", f"{step_to_float(self.tick, _DIGITS)}", f"{self.path}: line {line}")
+        too_large(q, s, "price", f"{step_to_float(self.tick, _DIGITS)}", f"{self.path}: line {line}",
+                  None if self.inferred[0] else "--tick-size")
         return q
 
     def _parse_qty(self, s: str, line: int) -> int:
@@ -170,7 +178,8 @@ class _Grid:
                 f"{self.path}: line {line}: size {s} is not a whole number of lots "
                 f"(lot size {step_to_float(self.lot, _DIGITS)}){self.inferred[1]}"
             )
-        too_large(q, s, "size", f"{step_to_float(self.lot, _DIGITS)}", f"{self.path}: line {line}")
+        too_large(q, s, "size", f"{step_to_float(self.lot, _DIGITS)}", f"{self.path}: line {line}",
+                  None if self.inferred[1] else "--lot-size")
         return q
 
 

@@ -147,13 +147,16 @@ def exact_decimal(v: int, digits: int, places: int | None = None) -> str:
     return f"{d:.{places}f}" if places is not None else format(d.normalize(), "f")
 
 
-def too_large(v: int, written: str, what: str, step: str, where: str) -> None:
+def too_large(v: int, written: str, what: str, step: str, where: str, flag: str | None = None) -> None:
     """Raise when ``v`` (a price in ticks, a size in lots) is beyond 2**53 - 1, quoting the value as ``written`` in
-    the file: ``what`` is "price" or "size", ``step`` the tick or lot size as written in messages."""
+    the file: ``what`` is "price" or "size", ``step`` the tick or lot size as written in messages, ``flag`` the flag
+    that gave it (``--tick-size``; None when inferred), named in the message (a tick on the loader's grid can put a
+    price beyond the ticks a store holds: ``check the tick size given (--tick-size) or the price unit``)."""
     if not -MAX_PRICE_TICKS <= v <= MAX_PRICE_TICKS:
         unit = "ticks" if what == "price" else "lots"
+        given = f" given ({flag})" if flag else ""
         raise DataError(f"{where}: {what} {written} is beyond the largest accepted, 2**53 - 1 {unit} of {step}; "
-                        f"check the {'tick' if what == 'price' else 'lot'} size or the {what} unit")
+                        f"check the {'tick' if what == 'price' else 'lot'} size{given} or the {what} unit")
 _UNITS = (("seconds", 10**9), ("milliseconds", 10**6), ("microseconds", 10**3), ("nanoseconds", 1))
 
 Progress = Callable[[int], None]

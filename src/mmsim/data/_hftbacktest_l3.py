@@ -50,10 +50,11 @@ def databento_flags(ch: np.ndarray) -> bool:
     return bool(len(iv)) and bool(((iv >= 0) & (iv < 256)).all()) and bool((iv & (_F_LAST | _F_SNAPSHOT)).any())
 
 
-def mixed(p: Path, rec: int, what: str, s: int, price: float) -> DataError:
-    """An L2 level and L3 orders at one price: the error naming the record."""
+def mixed(p: Path, rec: int, what: str, s: int, price: str) -> DataError:
+    """An L2 level and L3 orders at one price: the error naming the record (``price``: ticks times the tick with the
+    tick's decimals, as the message's other prices; a record's float a step off the price said ``8`` by ``:g``)."""
     return DataError(
-        f"{p}: record {rec}: {what} at price {price:g} on the {'bid' if s > 0 else 'ask'} side, where "
+        f"{p}: record {rec}: {what} at price {price} on the {'bid' if s > 0 else 'ask'} side, where "
         f"{'L3 orders rest' if what == 'depth row' else 'a depth row set an L2 level'}: an L2 level and L3 "
         "orders at one price cannot be replayed as one book"
     )
@@ -113,7 +114,7 @@ class L3Rows:
         if qq <= 0:
             raise DataError(f"{self.p}: record {rec}: order {oid} added with size {raw:g}")
         if (self.book.bids if s > 0 else self.book.asks).get(pp, 0) > 0:
-            raise mixed(self.p, rec, f"order {oid} added", s, px)
+            raise mixed(self.p, rec, f"order {oid} added", s, self.as_price(pp))
         self.orders[oid] = [s, pp, qq]
         em.add(e, lc, Kind.ADD, s, pp, qq, oid, rec)
 
@@ -137,7 +138,7 @@ class L3Rows:
             if qq > oq and not self.venue:
                 raise DataError(f"{p}: record {rec}: fill of {qq} lots, order {oid} has {oq}")
             if pp != op and s != 0 and self.last_trade != (e, oid):  # an auction's: no side
-                raise DataError(f"{p}: record {rec}: fill at price {px:g} of order {oid}, which rests as "
+                raise DataError(f"{p}: record {rec}: fill at price {self.as_price(pp)} of order {oid}, which rests as "
                                 f"{'a bid' if os_ > 0 else 'an ask'} at {self.as_price(op)}: a resting order fills "
                                 "at its own price")
             if qq > oq:  # an iceberg: its shown size executes, the rest is hidden lots (the venue re-shows it)
@@ -163,7 +164,7 @@ class L3Rows:
             o[2] = qq
         else:
             if (self.book.bids if os_ > 0 else self.book.asks).get(pp, 0) > 0:
-                raise mixed(p, rec, f"order {oid} moved", os_, px)
+                raise mixed(p, rec, f"order {oid} moved", os_, self.as_price(pp))
             em.add(e, lc, Kind.DELETE, os_, op, oq, oid, rec)
             em.add(e, lc, Kind.ADD, os_, pp, qq, oid, rec)
             orders[oid] = [os_, pp, qq]
@@ -220,7 +221,7 @@ class L3Rows:
                     raise DataError(f"{p}: record {rec}: modify of unknown order id {oid} to size 0")
                 counts["modify_of_unknown_order_as_add"] += 1  # re-shown (an iceberg's next part): a new order
                 if (self.book.bids if s > 0 else self.book.asks).get(pp, 0) > 0:
-                    raise mixed(p, rec, f"order {oid} added", s, px)
+                    raise mixed(p, rec, f"order {oid} added", s, self.as_price(pp))
                 self.orders[oid] = [s, pp, qq]
                 em.add(e, lc, Kind.ADD, s, pp, qq, oid, rec)
                 return True

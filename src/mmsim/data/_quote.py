@@ -66,6 +66,11 @@ def _decimal(units: int, digits: int) -> str:
     return format(Decimal(units).scaleb(-digits).normalize(), "f")
 
 
+def _units(units: int, digits: int) -> Decimal:
+    """An integer count of ``10**-digits`` as an exact Decimal."""
+    return Decimal(units).scaleb(-digits)
+
+
 def _is(cell: str, units: int, digits: int) -> bool:
     """Whether a price cell, a decimal or an integer of ``10**-digits``, is ``units``."""
     try:
@@ -96,8 +101,9 @@ def databento_price(tick: int, digits: int) -> Reader:
 
 
 def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[np.ndarray]]) -> Reader:
-    """hftbacktest: the record's ``px`` float as stored (shortest round trip, ``repr``) when it rounds to
-    this price (``tick`` in units of ``10**-digits``), else None (the caller writes ticks times the tick size)."""
+    """hftbacktest: the record's ``px`` float as stored (shortest round trip, ``repr``) when it is exactly
+    this price (``ticks`` of ``tick``, in units of ``10**-digits``), else None (the caller writes ticks times the
+    tick size with the tick's decimals: ``8.00``, where the record's float is ``8.000000000000002``)."""
     tick_f = tick / 10**digits
 
     def read(path: Path, _unit: str, rec: int, ticks: int) -> str | None:
@@ -106,7 +112,7 @@ def hftbacktest_price(tick: int, digits: int, chunks: Callable[[Path], Iterator[
             for ch in it:
                 if rec <= base + len(ch):
                     px = float(ch["px"][rec - 1 - base])
-                    if np.isfinite(px) and round(px / tick_f) == ticks:
+                    if np.isfinite(px) and round(px / tick_f) == ticks and Decimal(repr(px)) == _units(ticks * tick, digits):
                         return repr(px)
                     return None
                 base += len(ch)

@@ -64,6 +64,7 @@ from ._binance_parse import (
     _exch_ms,
     _Grid,
     _int,
+    given_units,
     quoted_price,
     _local_scale,
     _split,
@@ -83,7 +84,6 @@ from ._common import (
     step_to_float,
     text_lines,
     time_unit_hint,
-    to_units,
 )
 from ._emitter import Emitter
 from ._quote import quote_with
@@ -146,7 +146,10 @@ def convert(
         time going backwards more than 10 s, a persistently crossed book, a file
         without snapshot, an event the engine's book would reject; each names
         the file and line. An existing store at ``out`` without ``force``.
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
+    [given_units(k, v) for k, v in (("tick_size", tick_size), ("lot_size", lot_size)) if v is not None]  # before a line
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
         state = _State(tick_size, lot_size, symbol)
@@ -226,13 +229,13 @@ def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
             f"{path}: line {line}: malformed snapshot level (each must be [\"price\", \"size\"] strings)"
         ) from None
     if state.tick_size is not None:
-        tick = to_units(state.tick_size, _DIGITS)
+        tick = given_units("tick_size", state.tick_size)
     else:
         tick = infer_step(px)
         if tick == 0:
             raise DataError(f"{path}: line {line}: empty snapshot; pass --tick-size and --lot-size")
     if state.lot_size is not None:
-        lot = to_units(state.lot_size, _DIGITS)
+        lot = given_units("lot_size", state.lot_size)
     else:
         # Not the gcd of the sizes: a level aggregates orders, and spot levels
         # hold sizes finer than the current LOT_SIZE step (orders placed before a
@@ -573,7 +576,7 @@ def book_tickers(path: Path, tick_size: float, lot_size: float) -> np.ndarray:
         and ask in ticks and their sizes in lots, in file order.
     """
     path = Path(path)
-    tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
+    tick, lot = given_units("tick_size", tick_size), given_units("lot_size", lot_size)
     grid = _Grid(path, tick, lot)
     rows = []
     scale = 0

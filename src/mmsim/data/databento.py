@@ -103,10 +103,11 @@ import numpy as np
 from ..errors import DataError
 from ..events import Kind
 from ._common import (
-    RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large, to_units,
+    RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large,
 )
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
+from ._grid_flags import flag_units
 from ._preopen import PreOpen
 from ._quote import databento_price, quote_with
 from .store import EventStore, EventStoreWriter
@@ -163,6 +164,8 @@ def convert(
         instruments in one store, a persistently crossed book, a truncated or
         corrupt file, no records; each names the file and line or record. An
         existing store at ``out`` without ``force``.
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
@@ -207,10 +210,10 @@ def convert(
 
 class _Converter:
     def __init__(self, tick_size, lot_size) -> None:
-        self.tick = to_units(tick_size, _DIGITS) if tick_size is not None else 0
-        self.lot = int(lot_size) if lot_size is not None else 1
-        if lot_size is not None and (self.lot != lot_size or self.lot <= 0):
-            raise DataError(f"lot size {lot_size} must be a whole number of contracts")
+        # a given tick or lot on the grid the records are read to (breaker26: "size 1e-12 cannot be written ...")
+        self.tick_flag = None if tick_size is None else "--tick-size"  # named where a price is beyond the ticks
+        self.tick = 0 if tick_size is None else flag_units("tick_size", tick_size, _DIGITS, "databento", "prices to 9 decimals")
+        self.lot = 1 if lot_size is None else flag_units("lot_size", lot_size, 0, "databento", "sizes in whole contracts")
         self.symbol: str | None = None
         self.venue: str | None = None
         self.instrument: int | None = None
@@ -316,7 +319,7 @@ class _Converter:
     def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck, last: bool) -> None:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
-        in_snapshot, snap_ts, pre = self.in_snapshot, self.snap_ts, self.pre
+        in_snapshot, snap_ts, pre, flag = self.in_snapshot, self.snap_ts, self.pre, self.tick_flag
         first, fresh = True, self.fresh
         exch = -1  # the record's exchange time (the last record's, after the loop)
 
@@ -332,7 +335,7 @@ class _Converter:
             if price is None:
                 raise err(pos, "price is undefined")
             q, r = divmod(price, tick)  # beyond 2**53 - 1 ticks (the price quoted, not the ticks) before the grid
-            too_large(q, exact_decimal(price, _DIGITS), "price", exact_decimal(tick, _DIGITS), f"{path}: {unit} {pos}")
+            too_large(q, exact_decimal(price, _DIGITS), "price", exact_decimal(tick, _DIGITS), f"{path}: {unit} {pos}", flag)
             if r:
                 raise err(pos, f"price {exact_decimal(price, _DIGITS)} is off the tick grid ({exact_decimal(tick, _DIGITS)})")
             return q

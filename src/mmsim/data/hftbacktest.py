@@ -111,9 +111,11 @@ from ._common import (
     Progress,
     infer_step,
     step_to_float,
+    too_large,
     to_units,
 )
 from ._emitter import Emitter
+from ._grid_flags import flag_units, unit_checked
 from ._hftbacktest_export import export
 from ._hftbacktest_read import (  # noqa: F401  # the format's names stay importable from here
     _DIGITS,
@@ -231,7 +233,11 @@ def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float |
     sizes = []
     for key, given, flag, what in (("tick_size", tick_size, "--tick-size", "prices are in ticks"),
                                    ("lot_size", lot_size, "--lot-size", "sizes are in lots")):
+        if given is not None:
+            unit_checked(key, given)  # a number from 1e-12 to 1e12, on the keyword path as in mmsim.data.convert
         if key not in found:
+            if given is not None:  # on the 1e-8 grid the records are read to (breaker26: "... with 8 decimals")
+                flag_units(key, given, _DIGITS, "hftbacktest", f"{what.split()[0]} to 8 decimals")
             sizes.append(given)
             continue
         p, v = found[key]
@@ -240,7 +246,11 @@ def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float |
             units = to_units(float(v), _DIGITS)
         except DataError as exc:
             raise DataError(f"{p}: its mmsim_meta {key}: {exc}") from None
-        if given is not None and to_units(given, _DIGITS) != units:
+        try:  # a value off the 1e-8 grid differs from the file's: that conflict is said first (breaker26)
+            same = given is None or to_units(given, _DIGITS) == units
+        except DataError:
+            same = False
+        if not same:
             raise DataError(f"{p}: {key} {given!r} given ({flag}), but the file says its {what} of {float(v)!r} "
                             "(its mmsim_meta, written by mmsim's export): "
                             f"leave {flag} out")
@@ -300,8 +310,11 @@ def convert(
         integer counts), or files of one stream of which some say
         ``trade_implied_book`` and some not, naming the file and key. An existing
         store at ``out`` without ``force``.
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     paths = [Path(p) for p in sources]
+    given = (tick_size is not None, lot_size is not None)
     fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size, l2_only)
     if tick_size is None or lot_size is None:
         pg, qg = 0, 0
@@ -336,6 +349,9 @@ def convert(
     else:
         tick, lot = to_units(tick_size, _DIGITS), to_units(lot_size, _DIGITS)
     tick_f, lot_f = tick / 10**_DIGITS, lot / 10**_DIGITS
+    # the flags that gave the tick and lot (not the file's mmsim_meta), named where a price is beyond the ticks
+    tick_flag = "--tick-size" if given[0] and "tick_size" not in fmeta else None
+    lot_flag = "--lot-size" if given[1] and "lot_size" not in fmeta else None
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     quote_with(writer, hftbacktest_price(tick, _DIGITS, _chunks))  # a price quoted as written
     skipped: dict[str, int] = {}
@@ -399,10 +415,9 @@ def convert(
                     big = np.abs(arr) > lim
                     if big.any():
                         i = int(np.flatnonzero(big)[0])
-                        raise DataError(
-                            f"{p}: record {base + int(idx[i]) + 1}: {what} {float(sel[field][i]):g} is beyond "
-                            f"{lim} (2**53 - 1) {'ticks' if field == 'px' else 'lots'}"
-                        )
+                        step, flag = (tick, tick_flag) if field == "px" else (lot, lot_flag)
+                        too_large(int(arr[i]), repr(float(sel[field][i])), what, f"{step_to_float(step, _DIGITS)}",
+                                  f"{p}: record {base + int(idx[i]) + 1}", flag)
                 bigid = sel["order_id"] >= np.uint64(1 << 63)
                 if bigid.any():
                     i = int(np.flatnonzero(bigid)[0])
@@ -476,7 +491,7 @@ def convert(
                         raise DataError(f"{p}: record {rec}: event type {t} has neither BUY_EVENT nor SELL_EVENT")
                     if t == DEPTH_EVENT or t == DEPTH_SNAPSHOT_EVENT:
                         if (s, pp) in orders.at:
-                            raise mixed(p, rec, "depth row", s, float(sel["px"][j]))
+                            raise mixed(p, rec, "depth row", s, as_price(pp))
                         book.set(s, pp, qq)
                         em.add(e, lc, Kind.DEPTH, s, pp, qq, 0, rec)
                     elif t == TRADE_EVENT:

@@ -65,6 +65,7 @@ from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, Progress, exact_decimal, text_lines, too_large, without_trailing_blank_lines
 from ._emitter import Emitter
+from ._grid_flags import flag_units
 from ._quote import lobster_price, quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -150,6 +151,8 @@ def convert(
         order ids, an unknown type-7 state, messages disagreeing with the
         orderbook file, a persistently crossed book, an empty day; each names
         the file and line. An existing store at ``out`` without ``force``.
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     messages = []
     for p in sources:
@@ -164,16 +167,14 @@ def convert(
             p = p.with_name(p.name.replace("_orderbook_", "_message_"))
         if p not in messages:
             messages.append(p)
-    tick = round((tick_size if tick_size is not None else 0.01) * _RAW_PER_DOLLAR)
-    if tick <= 0 or abs(tick / _RAW_PER_DOLLAR - (tick_size or 0.01)) > 1e-12:
-        raise DataError(f"tick size {tick_size} is not a multiple of $0.0001 (LOBSTER's price unit)")
-    lot = int(lot_size) if lot_size is not None else 1
-    if lot <= 0 or (lot_size is not None and lot != lot_size):
-        raise DataError(f"lot size {lot_size} must be a whole number of shares")
+    # LOBSTER's prices are in $0.0001 (4 decimals), its sizes in whole shares (breaker26: one message for each loader)
+    tick = 100 if tick_size is None else flag_units("tick_size", tick_size, 4, "lobster", "prices in $0.0001, 4 decimals")
+    lot = 1 if lot_size is None else flag_units("lot_size", lot_size, 0, "lobster", "sizes in whole shares")
     for mp in messages:
         if int(_NAME.match(mp.name)["level"]) < 1:  # type: ignore[index]
             raise DataError(f"{mp}: level 0 in the file name; LOBSTER files have 1 or more levels")
     conv = _Converter(tick, lot)
+    conv.tick_flag = None if tick_size is None else "--tick-size"
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     quote_with(writer, lobster_price(tick))  # a far price quoted as written
     with writer:
@@ -202,6 +203,7 @@ def convert(
 class _Converter:
     def __init__(self, tick: int, lot: int) -> None:
         self.tick, self.lot = tick, lot
+        self.tick_flag: str | None = None  # the flag that gave the tick, named where a price is beyond the ticks
         self.next_syn = SYNTHETIC_ID_BASE
         self.n_seeded = 0
         self.n_entered = 0
@@ -277,7 +279,7 @@ class _Converter:
 
         def ticks(raw: int, line: int, path: Path = mpath) -> int:
             q, r = divmod(raw, tick)
-            too_large(q, str(raw), "price", f"{tick / _RAW_PER_DOLLAR:g}", f"{path}: line {line}")  # the file's text
+            too_large(q, str(raw), "price", f"{tick / _RAW_PER_DOLLAR:g}", f"{path}: line {line}", self.tick_flag)  # as written
             if r:
                 raise DataError(
                     f"{path}: line {line}: price {exact_decimal(raw, 4, 4)} is off the tick grid "

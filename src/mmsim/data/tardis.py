@@ -55,10 +55,10 @@ from ._common import (
     decimals_to_int,
     infer_step,
     step_to_float,
-    to_units,
     too_large,
 )
 from ._emitter import Emitter
+from ._grid_flags import flag_units
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -193,6 +193,8 @@ def convert(
         going back more than 10 s, a persistently crossed book, no book rows, a
         file of 0 bytes; each names the file and line. An existing store at
         ``out`` without ``force``. (A trades file with no rows is not an error.)
+    mmsim.ConfigError
+        A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     streams: dict[str, Any] = {}
     empty: list[Path] = []
@@ -219,22 +221,25 @@ def convert(
     for line, row in head:
         if len(row) < 8:
             raise DataError(f"{bpath}: line {line}: malformed row: {len(row)} columns, expected 8")
+    # a given tick or lot: on the 1e-9 grid the rows are read to, before any row (breaker26: line 0, malformed)
+    tick_given = None if tick_size is None else flag_units("tick_size", tick_size, _DIGITS, "tardis", "prices to 9 decimals")
+    lot_given = None if lot_size is None else flag_units("lot_size", lot_size, _DIGITS, "tardis", "amounts to 9 decimals")
     where = 0
     try:
-        if tick_size is None:
+        if tick_given is None:
             steps = []
             for where, row in head:  # noqa: B007 - `where` names the row in the error below
                 steps.append(_dec(row[6]))
             tick = infer_step(steps)
         else:
-            tick = to_units(tick_size, _DIGITS)
-        if lot_size is None:
+            tick = tick_given
+        if lot_given is None:
             digits = 0
             for where, row in head:  # noqa: B007 - `where` names the row in the error below
                 digits = max(digits, _decimals(row[7]))
             lot = 10 ** (_DIGITS - min(_DIGITS, digits))
         else:
-            lot = to_units(lot_size, _DIGITS)
+            lot = lot_given
     except (ValueError, IndexError, InvalidOperation):
         raise DataError(f"{bpath}: line {where}: malformed price or amount") from None
     except OverflowError:
@@ -321,14 +326,16 @@ def convert(
                 raise DataError(
                     f"{path}: line {line}: price {row[6]} is off the tick grid (tick size {step_to_float(tick, _DIGITS)})"
                 )
-            too_large(px, row[6], "price", f"{step_to_float(tick, _DIGITS)}", f"{path}: line {line}")
+            too_large(px, row[6], "price", f"{step_to_float(tick, _DIGITS)}", f"{path}: line {line}",
+                      None if tick_given is None else "--tick-size")
             q, r = divmod(raw_q, lot)
             if r:
                 raise DataError(
                     f"{path}: line {line}: amount {row[7]} is not a whole number of lots "
                     f"(lot size {step_to_float(lot, _DIGITS)}); pass --lot-size"
                 )
-            too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}")
+            too_large(q, row[7], "size", f"{step_to_float(lot, _DIGITS)}", f"{path}: line {line}",
+                      None if lot_given is None else "--lot-size")
             if tag == 0:
                 snap = row[4] == "true"
                 if row[4] not in ("true", "false"):

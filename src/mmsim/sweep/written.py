@@ -13,72 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..config._written import quote_written, scalar_texts
+
 __all__ = ["describe_written", "line_of", "quote_as_written", "quote_written", "scalar_texts", "written_text"]
-
-_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-
-
-def scalar_texts(text: str) -> dict[str, str]:
-    """Dotted key -> the text of each number the YAML document writes (in lists, ``key[i]``).
-
-    Empty when the document does not parse (its reader says why, with the line).
-    """
-    import yaml
-
-    from ..config.yaml_file import loader_class
-
-    loader = loader_class()(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.YAMLError:
-        return {}
-    finally:
-        loader.dispose()
-    out: dict[str, str] = {}
-
-    def walk(node: Any, key: str, depth: int) -> None:
-        if depth > 64:
-            return
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag in _NUMBER_TAGS and key:
-                out.setdefault(key, str(node.value))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, f"{key}[{i}]", depth + 1)
-        elif isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode):
-                    walk(v, f"{key}.{k.value}" if key else str(k.value), depth + 1)
-
-    if root is not None:
-        walk(root, "", 0)
-    return out
-
-
-def _renderings(value: Any) -> list[str]:
-    forms = [repr(value), str(value)]
-    if isinstance(value, float):
-        forms.append(f"{value:g}")
-        if value != value:  # a strategy parameter's message says NaN (as JSON writes it) where the grid wrote .nan
-            forms.append("NaN")
-    return sorted(set(forms), key=len, reverse=True)
-
-
-def quote_written(message: str, value: Any, text: str | None) -> str:
-    """``message`` with its first ``got <value as read>`` quoting ``text`` (the value as written) instead.
-
-    Unchanged when there is no ``text`` (a value not written as a number in the grid file),
-    when the message does not echo the value, or when it echoes it as written (``got 0``,
-    ``got -1``: the run config's messages read so too).
-    """
-    if text is None or isinstance(value, bool):
-        return message
-    for form in _renderings(value):
-        m = re.search(r"\bgot (" + re.escape(form) + r")(?=$|[\s;,)])", message)
-        if m:
-            return message if form == text.strip() else message[:m.start(1)] + repr(text) + message[m.end(1):]
-    return message
-
 
 def line_of(where: Mapping[str, str], key: str) -> str:
     """``" (FILE line N)"`` for the dotted ``key`` (``axes.a.b[1]``, ``points[0].x``), or its nearest written parent
