@@ -210,11 +210,11 @@ def test_databento_price_beyond_2_53_ticks_is_quoted_as_written(tmp_path):
     # It said "price 399999999999999999997 does not fit in a signed 64-bit integer": the tick count.
     assert _dbn(tmp_path, "99999999999999999999.25", tick_size=0.25) == (
         "line 3: price 99999999999999999999.25 is beyond the largest accepted, 2**53 - 1 ticks of 0.25; check the "
-        "tick size or the price unit")
+        "tick size given (--tick-size) or the price unit")
     # Within int64 ticks, beyond 2**53 - 1 (as Binance, Tardis and LOBSTER).
     assert _dbn(tmp_path, "2251799813685248.25", tick_size=0.25) == (
         "line 3: price 2251799813685248.25 is beyond the largest accepted, 2**53 - 1 ticks of 0.25; check the "
-        "tick size or the price unit")
+        "tick size given (--tick-size) or the price unit")
 
 
 def test_databento_price_beyond_64_bits_when_inferring_the_tick_is_quoted_as_written(tmp_path):
