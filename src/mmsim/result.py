@@ -308,20 +308,17 @@ class Result:
 
 def _check_quirks(meta: Mapping[str, Any], path: Path) -> None:
     """result.json's copy of its store's ``quirks`` by the rules a store's ``meta.json`` is loaded by
-    (``mmsim.data._identity.implied_problem`` and ``through_problem``, its ``event`` and ``count`` bounded by the
-    copy's ``event_count``): a report showed a hand-edited copy (``"count": "lots"``) as the run's data (fix26a).
+    (``mmsim.data._identity.quirks_problem``, its ``event`` and ``count`` bounded by the copy's ``event_count``): a report showed a hand-edited copy (``"count": "lots"``) as the run's data (fix26a).
     Raises DataError naming ``path`` and the key (``meta.quirks.prints_through_book count is 'lots', not ...``)."""
-    from .data._identity import QUIRK, THROUGH, implied_problem, through_problem
+    from .data._identity import quirks_problem
 
     quirks = meta.get("quirks")
     if quirks is None:
         return
     if not isinstance(quirks, Mapping):
         raise DataError(f"{path}: meta.quirks is {quirks!r}; expected an object (the store's meta.json quirks)")
-    if QUIRK in quirks and (why := implied_problem(quirks[QUIRK])) is not None:
-        raise DataError(f"{path}: meta.quirks.{QUIRK} {why}")
-    if THROUGH in quirks and (why := through_problem(quirks[THROUGH], meta.get("event_count"))) is not None:
-        raise DataError(f"{path}: meta.quirks.{THROUGH} {why}")
+    if (bad := quirks_problem(quirks, meta.get("event_count"))) is not None:
+        raise DataError(f"{path}: meta.quirks.{bad[0]} {bad[1]}")
 
 
 # The fills of results saved before the queue position fields (FILL_DTYPE was 96 bytes):

@@ -407,6 +407,19 @@ def verify_store(store: Any) -> None:
     verify_digest(store.events, store.meta, Path(store.path) / "meta.json")
 
 
+def quirks_problem(quirks: Mapping[str, Any], event_count: object) -> tuple[str, str] | None:
+    """The first of a store's ``quirks`` whose form is wrong, as (its key, why: :func:`implied_problem`,
+    :func:`through_problem` with ``event_count``), else None: one rule for a store's ``meta.json``
+    (:func:`check_meta`) and a result's copy of it (``mmsim.Result.load``). The trade-implied quirk's is the
+    export's and the import's rule (a store whose export is refused does not load: breaker17d); a hand-edited
+    ``prints_through_book`` was the report's row (25)."""
+    if QUIRK in quirks and (why := implied_problem(quirks[QUIRK])) is not None:
+        return QUIRK, why
+    if THROUGH in quirks and (why := through_problem(quirks[THROUGH], event_count)) is not None:
+        return THROUGH, why
+    return None
+
+
 def check_meta(meta: dict[str, Any], meta_path: Path, *, given: bool = False) -> None:
     """Type and range of the keys a replay reads, and ``time_zone`` an IANA zone (:func:`check_zone`); each fault
     names the key. ``tick_size``, ``lot_size`` and ``contract_size`` are numbers from 1e-12 to 1e12
@@ -428,11 +441,8 @@ def check_meta(meta: dict[str, Any], meta_path: Path, *, given: bool = False) ->
         )
     if not isinstance(meta["quirks"], dict):
         raise DataError(f"{meta_path}: key 'quirks' must be a JSON object, got {meta['quirks']!r}")
-    if QUIRK in meta["quirks"] and (why := implied_problem(meta["quirks"][QUIRK])) is not None:
-        # the export's and the import's rule: a store whose export is refused does not load (breaker17d)
-        raise DataError(f"{meta_path}: key 'quirks.{QUIRK}' {why}")
-    if THROUGH in meta["quirks"] and (why := through_problem(meta["quirks"][THROUGH], None if given else n)) is not None:
-        raise DataError(f"{meta_path}: key 'quirks.{THROUGH}' {why}")  # a hand-edited one: the report's row (25)
+    if (bad := quirks_problem(meta["quirks"], None if given else n)) is not None:
+        raise DataError(f"{meta_path}: key 'quirks.{bad[0]}' {bad[1]}")
     for key in ("symbol", "venue", "time_zone"):
         if not isinstance(meta[key], str):
             raise DataError(f"{meta_path}: key {key!r} must be a string, got {meta[key]!r}")
