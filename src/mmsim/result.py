@@ -308,7 +308,8 @@ class Result:
 
 def _check_quirks(meta: Mapping[str, Any], path: Path) -> None:
     """result.json's copy of its store's ``quirks`` by the rules a store's ``meta.json`` is loaded by
-    (``mmsim.data._identity.quirks_problem``, its ``event`` and ``count`` bounded by the copy's ``event_count``): a report showed a hand-edited copy (``"count": "lots"``) as the run's data (fix26a).
+    (``mmsim.data._identity.quirks_problem``, its ``event`` and ``count`` bounded by the copy's ``event_count``): a
+    report showed a hand-edited copy (``"count": "lots"``) as the run's data (fix26a).
     Raises DataError naming ``path`` and the key (``meta.quirks.prints_through_book count is 'lots', not ...``)."""
     from .data._identity import quirks_problem
 
