@@ -69,21 +69,51 @@ def real_store(tmp_path_factory):
     tests that only read a real day share one conversion instead of each making its own. Each call opens
     the store afresh (``mmsim.data.load``); a test that writes into it, or a file changed under it, fails
     the next call by name. A test of the conversion itself (errors, options, the CLI) converts its own.
+
+    Under pytest-xdist (``-n``) the workers of one session share the conversions too: the first worker to
+    need a store converts it into the session's common temporary folder while holding a lock on it, and the
+    others wait for it and open the same files.
     """
+    import fcntl
+    import hashlib
+
     from mmsim.data import converter, load
 
     made: dict[tuple, tuple[Path, dict[str, tuple[int, int]]]] = {}
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # xdist gives each worker its own base folder inside the session's: the parent is common to the workers.
+    shared_root = tmp_path_factory.getbasetemp().parent / "real_stores" if worker else None
 
     def stamp(path: Path) -> dict[str, tuple[int, int]]:
         return {f.name: (f.stat().st_size, f.stat().st_mtime_ns) for f in sorted(path.iterdir())}
+
+    def convert_shared(fmt: str, src: Path, key: tuple, kwargs: dict) -> Path:
+        assert shared_root is not None
+        shared_root.mkdir(exist_ok=True)
+        folder = shared_root / hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+        out = folder / src.name.split(".")[0]
+        with open(shared_root / f"{folder.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not (folder / "done").exists():
+                if folder.exists():  # a worker that died half-way: start over
+                    import shutil
+
+                    shutil.rmtree(folder)
+                folder.mkdir()
+                converter(fmt)([src], out, **kwargs)
+                (folder / "done").touch()
+        return out
 
     def get(fmt: str, *parts: str, **kwargs):
         src = shared_data(*parts)
         st = src.stat()
         key = (fmt, str(src.resolve()), st.st_size, st.st_mtime_ns, tuple(sorted(kwargs.items())))
         if key not in made:
-            out = tmp_path_factory.mktemp(f"store_{fmt}") / src.name.split(".")[0]
-            converter(fmt)([src], out, **kwargs)
+            if shared_root is not None:
+                out = convert_shared(fmt, src, key, kwargs)
+            else:
+                out = tmp_path_factory.mktemp(f"store_{fmt}") / src.name.split(".")[0]
+                converter(fmt)([src], out, **kwargs)
             made[key] = (out, stamp(out))
         out, files = made[key]
         assert stamp(out) == files, f"the shared store {out} of {src.name} changed since it was converted"

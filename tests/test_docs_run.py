@@ -214,10 +214,15 @@ def _cost(page: Path) -> int:
 
 @pytest.fixture(scope="module")
 def page_runs(request, tmp_path_factory):
-    """Each selected page's run, started at the first page's test: ``{page: Future}``.
+    """Each selected page's run, started at the first page's test: ``{page: Future}``; ``None`` in a pytest-xdist
+    worker, where each page's test runs its page itself (the worker runs only the pages xdist sends it, and the
+    workers already keep the cores busy).
 
     A failure or a skip is raised again, unchanged, by the page's own test (``Future.result``).
     """
+    if hasattr(request.config, "workerinput"):
+        yield None
+        return
     selected = {item.callspec.params["page"] for item in request.session.items
                 if getattr(item, "originalname", None) == "test_page_code_runs"}
     pool = ThreadPoolExecutor(max_workers=PAGE_WORKERS, thread_name_prefix="docs-page")
@@ -228,8 +233,11 @@ def page_runs(request, tmp_path_factory):
 
 
 @pytest.mark.parametrize("page", RUN_PAGES, ids=[p.name for p in RUN_PAGES])
-def test_page_code_runs(page, page_runs):
-    page_runs[page].result()
+def test_page_code_runs(page, page_runs, tmp_path):
+    if page_runs is None:
+        _run_page(page, tmp_path)
+    else:
+        page_runs[page].result()
 
 
 # ----------------------------------------------------------------------------- files the docs name
