@@ -119,7 +119,22 @@ def cmd(args: argparse.Namespace) -> int:
     # A warning, -q or not: prints far through the book fill resting orders (docs/data.md, "Prints through the book").
     if (warn := through_warning(quirks.get(THROUGH))) is not None:
         print(warn, file=sys.stderr)
+    if (warn := no_orders_warning(store.meta)) is not None:
+        print(warn, file=sys.stderr)
     return 0
+
+
+def no_orders_warning(meta: dict[str, Any]) -> str | None:
+    """The warning for a store of a market-by-order source (``lobster``, ``databento``) that holds no order event, which
+    its converter labels ``"levels": "L2"`` (docs/data.md, "Formats"); None for any other store."""
+    if meta.get("format") not in ("lobster", "databento") or meta.get("levels") != "L2":
+        return None
+    from ..events import L3_KINDS, Kind
+
+    names = ", ".join(Kind(k).name for k in L3_KINDS)
+    return (f"warning: none of the {meta.get('event_count')} events of {', '.join(meta.get('source') or [])} is an order "
+            f"event ({names}): the {meta['format']} source is market-by-order, but the store is labelled L2 "
+            "(market-by-price) and runs use the L2 queue model, not the exact FIFO")
 
 
 @contextlib.contextmanager

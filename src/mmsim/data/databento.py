@@ -182,7 +182,7 @@ def convert(
             "source": [Path(p).name for p in sources],
             "format": "databento",
             "time_zone": "UTC",
-            "levels": "L3",
+            "levels": "L3" if writer.order_events else "L2",  # a window of no order event is L2 data
             "local_ts_recorded": True,
             "quirks": {
                 "local_clock_offset_ns": offset,

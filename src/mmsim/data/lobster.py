@@ -193,7 +193,7 @@ def convert(
             "source": [p.name for m in messages for p in (m, orderbook_path(m))],
             "format": "lobster",
             "time_zone": _TZ,
-            "levels": "L3",
+            "levels": "L3" if writer.order_events else "L2",  # a window of no order event is L2 data
             "local_ts_recorded": False,
             "quirks": conv.quirks(),
         }
