@@ -63,7 +63,7 @@ report: {horizons: [100ms, 1s]}
         ("queue:\n  model: fifo\n", "queue.model must be risk_averse, power or log, got 'fifo' (FILE line 2)"),
         ("post_only: yes please\n", "post_only: expected true or false, got 'yes please' (FILE line 1)"),
         ("fees:\n  maker_bps: lots\n", "fees.maker_bps: expected a number, got 'lots' (FILE line 2)"),
-        ("tick_size: 0\n", "tick_size must be a positive number from 1e-12 to 1e12, got 0.0 (FILE line 1)"),
+        ("tick_size: 0\n", "tick_size must be a positive number from 1e-12 to 1e12, got 0 (FILE line 1)"),  # as written (lead, 23: was 0.0)
         ("latency:\n  entry: recorded\n", "latency.entry: 'recorded' applies to the feed only (FILE line 2)"),
         ("signals:\n  depth_levels: 99\n", "signals.depth_levels must be in 1..32, got 99 (FILE line 2)"),
         ("report:\n  horizons: 1s\n", "report.horizons: expected a list of durations, got '1s' (FILE line 2)"),

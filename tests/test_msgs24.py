@@ -212,7 +212,7 @@ def _synth_refusal(tmp_path, text):
     ("lp_levels: 100\nlp_depth: 1000\nlp_order_size_mean: 1\nlp_cancel_rate: 1\n",
      "synth config key 'lp_cancel_rate': the session would make about 3,369,684,096 events (623,830 a second: "
      "lp_cancel_rate x the book's orders, noise_rate, informed_rate; over duration (the default 3600s)), more than the "
-     "1,073,741,824 (2**30) the generator can hold; shorten duration or lower the rates, got 1.0 (s.yaml line 4)"),
+     "1,073,741,824 (2**30) the generator can hold; shorten duration or lower the rates, got 1 (s.yaml line 4)"),  # as written (lead, 23)
 ])
 def test_a_synth_limit_names_the_written_key_and_the_default_that_made_it_bite(tmp_path, text, expected):
     assert _synth_refusal(tmp_path, text) == expected

@@ -51,7 +51,7 @@ def test_the_bounds_themselves_are_allowed():
 @pytest.mark.parametrize(("text", "message"), [
     ("data: store\nstrategy: {path: glft}\nfees: {maker_bps: 1e300}\n",  # the breaker's huge_fee.yaml
      f"fees.maker_bps must be {BPS}, got '1e300' (FILE line 3)"),
-    ("data: store\nfees:\n  maker_bps: 1\n  taker_bps: 20000\n", f"fees.taker_bps must be {BPS}, got 20000.0 (FILE line 4)"),
+    ("data: store\nfees:\n  maker_bps: 1\n  taker_bps: 20000\n", f"fees.taker_bps must be {BPS}, got 20000 (FILE line 4)"),
     ("data: store\ncontract_size: 1e306\n", f"contract_size must be {HIGH}, got '1e306' (FILE line 2)"),
     ("tick_size: 1e-300\ndata: store\n", f"tick_size must be {UNIT}, got 1e-300 (FILE line 1)"),
 ], ids=["maker-bps", "taker-bps", "contract-size", "tick-size"])

@@ -41,14 +41,14 @@ MOVE = ("synth config key 'fv_vol': one diffusion step would move the fair value
     ("duration: 2s\nfv_vol: 1e6\n", MOVE.format("100,000", "'1e6'")),
     ("duration: 2s\nfv_vol: 1e300\n", MOVE.format("1e+299", "'1e300'")),
     # the same kind through the step: 300 ticks/sqrt s over 1 s steps
-    ("duration: 2s\nfv_vol: 300\nfv_step: 1s\n", MOVE.format("300", "300.0").replace(
+    ("duration: 2s\nfv_vol: 300\nfv_step: 1s\n", MOVE.format("300", "300").replace(
         "(s.yaml line 2)", "with fv_step: '1s' (fv_vol at s.yaml line 2, fv_step at s.yaml line 3)")),  # fix25b
 ])
 def test_a_fair_value_step_past_the_book_window_is_refused_naming_key_and_line(tmp_path, text, expected):
     assert _refused(tmp_path, text) == expected
 
 
-@pytest.mark.parametrize(("value", "shown"), [("1e6", "'1e6'"), ("257", "257.0"), ("1e17", "'1e17'")])
+@pytest.mark.parametrize(("value", "shown"), [("1e6", "'1e6'"), ("257", "257"), ("1e17", "'1e17'")])
 def test_a_jump_mean_past_the_move_limit_is_refused(tmp_path, value, shown):
     # jump_mean: 1e6 never ended (a jump of 1e6 ticks leaves the book's other side behind)
     assert _refused(tmp_path, f"duration: 2s\njump_mean: {value}\n") == (
@@ -60,7 +60,7 @@ HALF = ("synth config key 'lp_half_spread': must be at most 4000 ticks (the quot
         "ticks wide, must fit in half the generator's 16384-tick book window), got {} (s.yaml line 2)")
 
 
-@pytest.mark.parametrize(("value", "shown"), [("100000", "100000.0"), ("1e300", "'1e300'"), ("4000.5", "4000.5")])
+@pytest.mark.parametrize(("value", "shown"), [("100000", "100000"), ("1e300", "'1e300'"), ("4000.5", "4000.5")])
 def test_a_half_spread_wider_than_the_book_window_is_refused(tmp_path, value, shown):
     # 100000 wrote bids at -90,010 ticks; 1e300 never ended
     assert _refused(tmp_path, f"duration: 2s\nlp_half_spread: {value}\n") == HALF.format(shown)
@@ -101,7 +101,7 @@ def test_tick_lot_and_contract_sizes_are_bounded(tmp_path, text, expected):
     assert _refused(tmp_path, text) == expected
 
 
-@pytest.mark.parametrize(("value", "shown"), [("1e300", "'1e300'"), ("16385", "16385.0")])
+@pytest.mark.parametrize(("value", "shown"), [("1e300", "'1e300'"), ("16385", "16385")])
 def test_an_informed_edge_no_quote_can_meet_is_refused(tmp_path, value, shown):
     # 1e300 ran with informed traders who could never trade: informed: false in disguise
     assert _refused(tmp_path, f"informed_edge: {value}\n") == (
@@ -163,7 +163,7 @@ def test_a_book_outgrowing_the_window_while_it_runs_names_the_key_and_line(tmp_p
     assert str(e.value) == (
         "synth config key 'fv_vol': the fair value moved the book's orders over more than the generator's "
         "16384-tick window (resting orders are left behind until cancelled or pulled); lower fv_vol, jump_rate or "
-        "jump_mean, or raise lp_cancel_rate, got 2500.0 with initial_price: 1000000 (fv_vol at s.yaml line 2, "
+        "jump_mean, or raise lp_cancel_rate, got 2500 with initial_price: 1000000 (fv_vol at s.yaml line 2, "
         "initial_price at s.yaml line 3)")  # the limit's other key written: its line too (fix25b)
 
 

@@ -59,8 +59,9 @@ def scalar_texts(text: str) -> dict[str, str]:
 
 def _renderings(value: Any) -> list[str]:
     forms = [repr(value), str(value)]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-        # a whole number a message read as a float (a strategy parameter's size 1 and 30 zeros said 1e+30)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # a whole number a message read as a float (a strategy parameter's size 1 and 30 zeros said 1e+30; a synth
+        # key's 257 said 257.0)
         try:
             forms += [repr(float(value)), f"{float(value):g}"]
         except OverflowError:
@@ -77,14 +78,19 @@ def quote_written(message: str, value: Any, text: str | None) -> str:
 
     Unchanged when there is no ``text`` (a value not written as a number in the grid file),
     when the message does not echo the value, or when it echoes it as written (``got 0``,
-    ``got -1``: the run config's messages read so too).
+    ``got -1``: the run config's messages read so too). A whole number written in digits and echoed in another
+    form is put back unquoted (``got 257.0`` -> ``got 257``), any other text quoted (``got '1e6'``).
     """
     if text is None or isinstance(value, bool):
         return message
     for form in _renderings(value):
         m = re.search(r"\bgot (" + re.escape(form) + r")(?=$|[\s;,)])", message)
         if m:
-            return message if form == text.strip() else message[:m.start(1)] + repr(text) + message[m.end(1):]
+            if form == text.strip():
+                return message
+            # A whole number written in digits is echoed as such (got 257, as `got 0` reads), any other form quoted.
+            shown = text.strip() if re.fullmatch(r"[+-]?[0-9]+", text.strip()) else repr(text)
+            return message[:m.start(1)] + shown + message[m.end(1):]
     return message
 
 

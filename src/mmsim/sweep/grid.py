@@ -268,7 +268,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
             if not merged.get("data"):
                 raise ConfigError(f"{source}: no event store: set `data:` in the base config (or vary it "
                                   f"in axes){loc('base') or loc('base_config')}")
-            cfg = _point_config(base, base_where, overrides, where, bdir, sources)
+            cfg = _point_config(base, base_where, overrides, where, bdir, sources, written)
             own = any(_overlaps(k, "strategy.path") for k in overrides)
             sdir = (str(bdir), "the grid's folder") if own or "base_config" not in data else \
                 (str(base_dir), "the base config's folder")
@@ -469,8 +469,10 @@ def _check_override(base: Mapping[str, Any], base_where: Mapping[str, str], over
 
 
 def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overrides: Mapping[str, Any],
-                  where: Mapping[str, str], bdir: Path, sources: Mapping[str, str] | None = None) -> RunConfig:
-    """The point's run config: the base with its overrides set, paths resolved."""
+                  where: Mapping[str, str], bdir: Path, sources: Mapping[str, str] | None = None,
+                  written: Mapping[str, str] | None = None) -> RunConfig:
+    """The point's run config: the base with its overrides set, paths resolved; an error quotes the number it
+    echoes as the grid writes it (``sources``: each override's dotted key in the grid, ``axes.k[i]``)."""
     label = f"point {_describe(overrides)}"
     merged = _apply(base, overrides, label, "")
     # A model-specific key the base shares (queue.power) applies to the points whose model
@@ -485,7 +487,10 @@ def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overri
     try:
         return RunConfig.from_dict(resolve_paths(merged, bdir, only=overrides), where=pw)
     except ConfigError as exc:
-        raise ConfigError(f"{label}: {exc}") from None
+        msg = str(exc)
+        for k, v in overrides.items():
+            msg = quote_written(msg, v, (written or {}).get((sources or {}).get(k, "")))
+        raise ConfigError(f"{label}: {msg}") from None
 
 
 def _drop_unread(merged: Mapping[str, Any], keep: Callable[[str], bool]) -> tuple[dict[str, Any], list[str]]:
