@@ -417,7 +417,7 @@ def test_dask_cluster_gives_the_local_results(amzn_store: Path, tmp_path: Path) 
     grid = write_grid(tmp_path, amzn_store, ["0ms", "100ms"], "  strategy.params.half_spread: [1, 3]\n")
     local = sw.run_sweep(grid, out=tmp_path / "local", workers=2)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         rc = cli_main(["sweep", str(grid), "-o", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address,
                        "-q"])

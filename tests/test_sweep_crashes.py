@@ -401,7 +401,7 @@ def test_a_point_that_hangs_on_dask_is_recorded_as_timed_out_once(tiny, tmp_path
     g = load_grid(grid)
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:
         address = cluster.scheduler_address
         rows = run_sweep(grid, out=out, scheduler=address, pass_size=pass_size)
         records = _records(out)
@@ -437,19 +437,21 @@ class Sleep(mmsim.Strategy):
 """
 
 
-@pytest.mark.parametrize("sleeps", [[-1, 4, 4.1], [-1, 4, 4.1, 4.2]], ids=["one-after", "two-after"])
+@pytest.mark.parametrize("sleeps", [[-1, 6, 6.1], [-1, 6, 6.1, 6.2]], ids=["one-after", "two-after"])
 def test_points_killed_on_dask_by_a_hung_partners_restart_run_again_with_a_fresh_budget(tiny, tmp_path, sleeps):
-    # The restart for the hung point (timeout 3s: 6 s a task) also killed the healthy 4 s point started
+    # The restart for the hung point (timeout 5s: 10 s a task) also killed the healthy 6 s point started
     # after it on the same worker; Dask ran it again, but against its old deadline: `PointTimeout`.
+    # (Was timeout 3s and 4 s sleeps: 2 s for the restarted worker to load the strategy and replay, which a
+    # suite run on both cores (-n auto) beside the other tests overran once; 4 s now.)
     distributed = pytest.importorskip("distributed", reason="dask is the optional extra mmsim[dask]")
     (tmp_path / "sleep.py").write_text(SLEEP)
     grid = tmp_path / "grid.yaml"
     grid.write_text(json.dumps({"base": {"data": str(tiny / "store"), "report": {"horizons": ["1s"]},
                                          "strategy": {"path": f"{tmp_path / 'sleep.py'}:Sleep"}},
-                                "points": [{"strategy.params.s": s} for s in sleeps], "timeout": "3s"}))
+                                "points": [{"strategy.params.s": s} for s in sleeps], "timeout": "5s"}))
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:
         run_sweep(grid, out=out, scheduler=cluster.scheduler_address, pass_size=1)
     by = {r["index"]: r for r in _records(out)}
     assert sorted(by) == list(range(len(sleeps)))

@@ -358,7 +358,7 @@ def test_dask_runs_passes_with_the_local_figures(synth_store, tmp_path):
     grid = parse_grid({**_grid(synth_store, 1), "repeats": 1})  # 12 points
     local = run_sweep(grid, workers=0, point_fn=default_point)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:
         remote = run_sweep(grid, out=tmp_path / "dask", scheduler=cluster.scheduler_address)
     assert _figures(remote) == _figures(local)
     records = [json.loads(s) for s in (tmp_path / "dask" / RESULTS_FILE).read_text().splitlines()]
