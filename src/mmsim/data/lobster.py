@@ -63,6 +63,7 @@ from zoneinfo import ZoneInfo
 from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, Progress, exact_decimal, text_lines, too_large, without_trailing_blank_lines
+from ._cut_off import cut_off_hint
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._lobster_files import NAME as _NAME
@@ -107,6 +108,7 @@ def _time_unit_hint(ns: int) -> str:
     return "it is not a time of day"
 
 
+@cut_off_hint  # a malformed last row: the file looks cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,
