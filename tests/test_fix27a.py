@@ -168,6 +168,17 @@ def test_binance_cut_line_column_is_hand_counted_and_a_middle_line_is_not_cut_of
         f"{cap}: line 2: malformed row: bad JSON (Expecting ',' delimiter: column 46 of the line)")
 
 
+def test_binance_book_tickers_says_a_capture_is_cut_off_as_convert_does(tmp_path):
+    from mmsim.data import binance
+
+    cap = tmp_path / "cap.txt"
+    # 19 + 1 + 47 characters ('{"stream":"btcusdt@bookTicker","data":{"u":5009'): the error at column 68.
+    cap.write_text(SNAPSHOT + '1700000000002000000 {"stream":"btcusdt@bookTicker","data":{"u":5009')
+    with pytest.raises(mmsim.DataError) as e:
+        binance.book_tickers(cap, 0.1, 0.001)
+    assert str(e.value) == f"{cap}: line 2: malformed row: bad JSON (Expecting ',' delimiter: column 68 of the line){OPEN}"
+
+
 def test_a_character_cut_in_two_on_the_last_line_says_the_file_is_cut_off(tmp_path):
     """Another cut the report did not give: the recorder stopped inside a UTF-8 character (\u00e9 is 2 bytes)."""
     cap = tmp_path / "cap.txt"

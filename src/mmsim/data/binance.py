@@ -552,6 +552,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     em.flush(final=True)
 
 
+@cut_off_hint  # as convert's
 def book_tickers(path: Path, tick_size: float, lot_size: float) -> np.ndarray:
     """Read the ``bookTicker`` messages of a capture (for checking a reconstructed book).
 
