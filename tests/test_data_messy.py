@@ -183,7 +183,11 @@ def test_databento_csv_truncated_last_line_is_an_error(tmp_path):
     p.write_bytes(raw)
     with pytest.raises(mmsim.DataError) as ei:
         dbt.convert([p], tmp_path / "s", tick_size=0.25)
-    assert str(ei.value) == f"{p}: line 8: malformed row: 12 columns, expected 13 (as the header)"
+    # fix27a: the file's last line with no newline at its end: the message says the file looks cut off.
+    assert str(ei.value) == (f"{p}: line 8: malformed row: 12 columns, expected 13 (as the header); it is the file's "
+                             "last line, with no newline at its end: the file looks cut off (a recorder stopped "
+                             'mid-write); to convert the lines before it, drop that line (docs/data.md, "A file cut '
+                             'off mid-line")')
 
 
 def test_databento_csv_row_with_an_extra_column_is_an_error(tmp_path):

@@ -105,6 +105,7 @@ from ..events import Kind
 from ._common import (
     RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large,
 )
+from ._cut_off import cut_off_hint
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
 from ._grid_flags import flag_units
@@ -122,15 +123,10 @@ _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
 _HERE = re.compile(r"(line|record) \d+")  # a record named in its own file's messages (in another's: "a.csv: line 7")
 
 
+@cut_off_hint  # a CSV's malformed last line: the file looks cut off (docs/data.md, "A file cut off mid-line")
 def convert(
-    sources: list[Path],
-    out: Path,
-    *,
-    tick_size: float | None = None,
-    lot_size: float | None = None,
-    symbol: str | None = None,
-    progress: Progress | None = None,
-    force: bool = False,
+    sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
+    symbol: str | None = None, progress: Progress | None = None, force: bool = False,
     drop_prints_through_book: bool = False,
 ) -> EventStore:
     """Convert Databento MBO files (DBN or CSV) into an L3 event store.

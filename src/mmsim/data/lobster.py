@@ -57,15 +57,17 @@ Quirks handled (counts in ``meta.json`` ``quirks``):
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, Progress, exact_decimal, text_lines, too_large, without_trailing_blank_lines
+from ._cut_off import cut_off_hint
 from ._emitter import Emitter
 from ._grid_flags import flag_units
+from ._lobster_files import NAME as _NAME
+from ._lobster_files import message_files, orderbook_path
 from ._quote import lobster_price, quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -73,10 +75,6 @@ __all__ = ["SYNTHETIC_ID_BASE", "convert", "orderbook_path"]
 
 #: Synthetic order ids (seeded depth) are ``SYNTHETIC_ID_BASE + k``.
 SYNTHETIC_ID_BASE = 1 << 62
-_NAME = re.compile(
-    r"^(?P<ticker>[^_]+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_"
-    r"(?P<kind>message|orderbook)_(?P<level>\d+)\.csv$"
-)
 _RAW_PER_DOLLAR = 10_000
 _DUMMY = 9_999_999_999
 _TZ = "America/New_York"
@@ -84,11 +82,6 @@ _DAY_S = 86_400
 #: Type-7 price -> the trading status it starts (LOBSTER_SampleFiles_ReadMe.txt, "Trading Halts").
 _STATUS = {-1: TradingStatus.HALTED, 0: TradingStatus.QUOTING, 1: TradingStatus.TRADING}
 _STATE_NAME = {-1: "halt", 0: "quoting", 1: "resume"}
-
-
-def orderbook_path(message: Path) -> Path:
-    """The orderbook file that pairs with a LOBSTER message file."""
-    return message.with_name(message.name.replace("_message_", "_orderbook_"))
 
 
 def _midnight_ns(date: str, path: Path) -> int:
@@ -115,6 +108,7 @@ def _time_unit_hint(ns: int) -> str:
     return "it is not a time of day"
 
 
+@cut_off_hint  # a malformed last row: the file looks cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,
@@ -126,7 +120,7 @@ def convert(
     ----------
     sources : list of Path
         Message files (their orderbook files are found beside them by name) or
-        message and orderbook files; several days in time order.
+        message and orderbook files of one ticker; several days in time order.
     out : Path
         Store directory to write.
     tick_size : float, optional
@@ -134,7 +128,7 @@ def convert(
     lot_size : float, optional
         Shares per lot (default 1).
     symbol : str, optional
-        Overrides the ticker from the file name.
+        Overrides the ticker from the file names (one ticker: files of another are refused).
     progress : callable, optional
         Called with bytes of the message file read so far.
     force : bool
@@ -150,42 +144,27 @@ def convert(
         negative sizes, order ids outside ``[0, 2**62)``, unexplained unknown
         order ids, an unknown type-7 state, messages disagreeing with the
         orderbook file, a persistently crossed book, an empty day; each names
-        the file and line. An existing store at ``out`` without ``force``.
+        the file and line. A file of another ticker than the first file's (by
+        the names, before any row is read: one store holds one symbol). An
+        existing store at ``out`` without ``force``.
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
-    messages = []
-    for p in sources:
-        p = Path(p)
-        m = _NAME.match(p.name)
-        if m is None:
-            raise DataError(
-                f"{p}: not a LOBSTER file name (TICKER_YYYY-MM-DD_START_END_message_N.csv); "
-                "the date in the name is needed for timestamps"
-            )
-        if m["kind"] == "orderbook":
-            p = p.with_name(p.name.replace("_orderbook_", "_message_"))
-        if p not in messages:
-            messages.append(p)
+    messages, ticker = message_files(sources)  # one ticker, by the names, before any row (breaker27)
     # LOBSTER's prices are in $0.0001 (4 decimals), its sizes in whole shares (breaker26: one message for each loader)
     tick = 100 if tick_size is None else flag_units("tick_size", tick_size, 4, "lobster", "prices in $0.0001, 4 decimals")
     lot = 1 if lot_size is None else flag_units("lot_size", lot_size, 0, "lobster", "sizes in whole shares")
-    for mp in messages:
-        if int(_NAME.match(mp.name)["level"]) < 1:  # type: ignore[index]
-            raise DataError(f"{mp}: level 0 in the file name; LOBSTER files have 1 or more levels")
     conv = _Converter(tick, lot)
     conv.tick_flag = None if tick_size is None else "--tick-size"
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     quote_with(writer, lobster_price(tick))  # a far price quoted as written
     with writer:
-        tickers = set()
         for mp in messages:
             info = _NAME.match(mp.name)
             assert info is not None
-            tickers.add(info["ticker"])
             conv.run(mp, orderbook_path(mp), info, writer, progress)
         meta = {
-            "symbol": symbol or ",".join(sorted(tickers)),
+            "symbol": symbol or ticker,
             "venue": "NASDAQ",
             "tick_size": tick / _RAW_PER_DOLLAR,
             "lot_size": float(lot),

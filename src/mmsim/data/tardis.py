@@ -57,6 +57,7 @@ from ._common import (
     step_to_float,
     too_large,
 )
+from ._cut_off import cut_off_hint
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._quote import quote_with
@@ -151,6 +152,7 @@ def _price_cell(tick: int) -> Callable[[Path, str, int, int], str | None]:
     return read
 
 
+@cut_off_hint  # a malformed last line: the file looks cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path],
     out: Path,

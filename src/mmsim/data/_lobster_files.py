@@ -1,0 +1,60 @@
+"""LOBSTER file names: ``TICKER_DATE_START_END_message_N.csv`` and its ``_orderbook_N.csv``; the message files of a
+conversion, checked by name before any row is read (:func:`mmsim.data.lobster.convert`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import DataError
+
+__all__ = ["NAME", "message_files", "orderbook_path"]
+
+NAME = re.compile(
+    r"^(?P<ticker>[^_]+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_"
+    r"(?P<kind>message|orderbook)_(?P<level>\d+)\.csv$"
+)
+
+
+def orderbook_path(message: Path) -> Path:
+    """The orderbook file that pairs with a LOBSTER message file."""
+    return message.with_name(message.name.replace("_message_", "_orderbook_"))
+
+
+def message_files(sources: list[Path]) -> tuple[list[Path], str]:
+    """The message files of ``sources`` (an orderbook file given stands for its message file; each once, in the
+    order given) and their one ticker ("" for no sources).
+
+    A store holds one symbol, as every loader's (Binance and Tardis: ``symbol ETHUSDT differs from BTCUSDT; one
+    store holds one symbol``): a file of another ticker is refused by its name, before any row is read (breaker27:
+    an AMZN and an AAPL day made one store ``AAPL,AMZN`` whose runs filled AMZN orders at AAPL's book). One ticker
+    at several levels is one symbol: each file starts from its own snapshot (docs/data.md, "Several files in one
+    store"), the same time twice is refused by the time check.
+
+    Raises
+    ------
+    mmsim.DataError
+        A name that is not a LOBSTER file name, level 0, or a ticker other than the first file's.
+    """
+    messages: list[Path] = []
+    first: tuple[str, Path] | None = None
+    for p in sources:
+        p = Path(p)
+        m = NAME.match(p.name)
+        if m is None:
+            raise DataError(
+                f"{p}: not a LOBSTER file name (TICKER_YYYY-MM-DD_START_END_message_N.csv); "
+                "the date in the name is needed for timestamps"
+            )
+        if int(m["level"]) < 1:
+            raise DataError(f"{p}: level 0 in the file name; LOBSTER files have 1 or more levels")
+        if first is None:
+            first = (m["ticker"], p)
+        elif m["ticker"] != first[0]:
+            raise DataError(f"{p}: ticker {m['ticker']} differs from {first[0]} ({first[1]}); one store holds one "
+                            "symbol (convert each ticker to its own store)")
+        if m["kind"] == "orderbook":
+            p = p.with_name(p.name.replace("_orderbook_", "_message_"))
+        if p not in messages:
+            messages.append(p)
+    return messages, first[0] if first else ""
