@@ -18,6 +18,7 @@ from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label, plain_value, typed_form
 from .metric_values import bad_metric
+from .record_values import bad_field
 from .resume import DATA_FIELD
 from .units import point_units_warning
 
@@ -37,7 +38,8 @@ __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 #: config and store on resume), and with a baseline in the grid ``comparison``
 #: (``{id, settings, is_baseline, n_buckets, n_days, span_ns, rows}`` or ``{..., skipped}``,
 #: docs/sweeps.md). A later line for the same id supersedes an earlier one
-#: (``--retry-failed``, a changed baseline).
+#: (``--retry-failed``, a changed baseline). A resume checks each field it reads back
+#: (:mod:`.metric_values`, :mod:`.record_values`).
 RESULTS_FILE = "results.jsonl"
 
 
@@ -58,8 +60,10 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         an object with a 16-hex-digit ``id`` and a ``status`` of ``"ok"`` or ``"error"``, or
         a copy of an earlier line's record: the same point, host, process and finish time, or
         a metric whose value is not what a run writes: a string, NaN, Infinity or ``1e400`` for a
-        figure, a fraction or a negative number for a count, null for a figure every run has),
-        naming the file, the line and the metric: something other than a sweep wrote there, and the
+        figure, a fraction or a negative number for a count, null for a figure every run has, or any
+        other field a resume reads back that is not what a run writes there: its comparison, events,
+        elapsed time, error, process: :func:`~mmsim.sweep.record_values.bad_field`),
+        naming the file, the line and the metric or key: something other than a sweep wrote there, and the
         records around it cannot be trusted to be the sweep's own.
     """
     p = Path(path)
@@ -120,7 +124,7 @@ def _not_a_record(rec: Any) -> str | None:
             why = bad_metric(name, value)
             if why:
                 return why
-    return None
+    return bad_field(rec)  # its other fields a resume reads back: its comparison, events, error... (fix27b)
 
 
 def _is_record(data: bytes) -> bool:
