@@ -12,6 +12,7 @@ breaker27: a comparison row edited to ``estimate: 55.5, ci_low: "abc", ci_high: 
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 
 from mmsim.cli import main as cli_main
 from mmsim.errors import MmsimError
-from mmsim.sweep import RESULTS_FILE, read_results
+from mmsim.sweep import RESULTS_FILE, load_grid, read_results, run_sweep
 
 S = 1_000_000_000
 TAIL = "; the sweep writes only its own records there: remove that line (or give the sweep another -o)"
@@ -235,3 +236,65 @@ def test_the_comparisons_a_run_writes_are_read_back(tmp_path, store, capsys):
     capsys.readouterr()
     assert cli_main(args) == 0
     assert "0 run now, 4 reused" in capsys.readouterr().out
+
+
+def _csv(out: Path) -> list[dict[str, str]]:
+    with (out / "results.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+IDENTITY = ["id", "index", "repeat", "seed", "digest", "latency.feed"]
+
+
+def _expected(grid_path: Path) -> list[dict[str, str]]:
+    grid = load_grid(grid_path)
+    return [{"id": p.id, "index": str(p.index), "repeat": str(p.repeat), "seed": str(p.config.engine.latency.seed),
+             "digest": p.config.digest(), "latency.feed": p.overrides["latency.feed"]} for p in grid.points]
+
+
+def test_a_record_s_copy_of_its_grid_point_is_not_read_back(tmp_path, store, capsys):
+    """breaker27: the 0ms record's overrides edited to 1s (its id kept) showed the 0ms figures as a second 1s row."""
+    args, out = _sweep(tmp_path, store, ["0ms", "5ms", "1s"], baseline=False)
+    lines = (out / RESULTS_FILE).read_text().splitlines(keepends=True)
+    at = next(i for i, s in enumerate(lines) if json.loads(s)["overrides"] == {"latency.feed": "0ms"})
+    rec = json.loads(lines[at])
+    rec.update(overrides={"latency.feed": "1s"}, index=7, repeat=3, seed=99, digest="zzz")
+    lines[at] = json.dumps(rec) + "\n"
+    (out / RESULTS_FILE).write_text("".join(lines))
+    capsys.readouterr()
+    assert cli_main(args) == 0
+    assert "0 run now, 3 reused" in capsys.readouterr().out
+    assert [{k: r[k] for k in IDENTITY} for r in _csv(out)] == _expected(tmp_path / "grid.yaml")
+    rows = run_sweep(tmp_path / "grid.yaml", out=out, workers=0)
+    assert [(r["latency.feed"], r["index"], r["repeat"], r["seed"]) for r in rows] == [
+        ("0ms", 0, 0, 0), ("5ms", 1, 0, 0), ("1s", 2, 0, 0)]
+    assert rows[0]["pnl.total"] == rec["metrics"]["pnl.total"]  # the 0ms point's own figures, on its own row
+
+
+def test_a_grid_written_again_shows_its_own_index_and_spelling_on_reused_points(tmp_path, store, capsys):
+    """The second case, with no hand edit: a value added before the others, and 0ms written 0s (the same point id).
+    Each reused point showed the index and the spelling of the grid that ran it (two points at index 0)."""
+    args, out = _sweep(tmp_path, store, ["0ms", "5ms", "1s"], baseline=False)
+    _grid(tmp_path / "grid.yaml", store, ["2ms", "0s", "5ms", "1s"], baseline=False)
+    capsys.readouterr()
+    assert cli_main(args) == 0
+    assert "1 run now, 3 reused" in capsys.readouterr().out
+    got = [{k: r[k] for k in IDENTITY} for r in _csv(out)]
+    assert got == _expected(tmp_path / "grid.yaml")
+    assert [(r["index"], r["latency.feed"]) for r in got] == [("0", "2ms"), ("1", "0s"), ("2", "5ms"), ("3", "1s")]
+
+
+def test_a_failed_point_s_baseline_is_the_grid_s(tmp_path, store):
+    """A failed point's comparison is not compared with the grid's (it is not shown): its baseline column was the
+    record's comparison.id, which a hand edit (or a grid whose baseline changed since) made another point's."""
+    args, out = _sweep(tmp_path, store, ["0ms", "5ms", "1s"])
+    recs = sorted((json.loads(s) for s in (out / RESULTS_FILE).read_text().splitlines()), key=lambda r: r["index"])
+    base, other = recs[0]["id"], recs[1]["id"]
+    recs[2].update(status="error", metrics={}, error={"type": "StrategyError", "message": "boom", "traceback": ""},
+                   comparison={**recs[2]["comparison"], "id": other})
+    for key in ("n_buckets", "n_days", "span_ns", "rows"):
+        del recs[2]["comparison"][key]
+    recs[2]["comparison"]["skipped"] = "this point failed"
+    (out / RESULTS_FILE).write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert cli_main(args) == 1  # a failed point, not run again without --retry-failed
+    assert [(r["status"], r["baseline"]) for r in _csv(out)] == [("ok", base), ("ok", base), ("error", base)]

@@ -3,7 +3,9 @@
 
 A resumed sweep shows a recorded point's fields, or reads them back, as its own: its comparison with its baseline
 point (a hand-edited ``"ci_low": "abc"``, ``"significant": "yes"`` read ``Δ mk 1s 55.5 [abc, 1e+300]`` and the
-verdict ``fills: better``; breaker27), its events replayed, elapsed time and error. :mod:`.metric_values` checks
+verdict ``fills: better``; breaker27), its events replayed, elapsed time and error. The fields a record copies from
+its grid point (``index``, ``overrides``, ``repeat``, ``seed``, ``digest``) are never read back: the sweep's rows
+take them from the grid's point its id names (:func:`mmsim.sweep.results._flatten`). :mod:`.metric_values` checks
 the metrics; ``strategy_code`` and ``comparison.settings`` are compared with the grid's (a point whose differ runs
 again); ``pass`` is not read back.
 """
