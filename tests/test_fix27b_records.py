@@ -298,3 +298,26 @@ def test_a_failed_point_s_baseline_is_the_grid_s(tmp_path, store):
     (out / RESULTS_FILE).write_text("".join(json.dumps(r) + "\n" for r in recs))
     assert cli_main(args) == 1  # a failed point, not run again without --retry-failed
     assert [(r["status"], r["baseline"]) for r in _csv(out)] == [("ok", base), ("ok", base), ("error", base)]
+
+
+def _fields_point(config) -> dict:
+    """A point function whose events replayed or units warning a resume would refuse (module level: workers import
+    it)."""
+    h = config.strategy.params["half_spread"]
+    return {"pnl.total": 1.0, "n_events": -1} if h == 1 else {"pnl.total": 2.0, "units_warning": 5, "n_events": 7.0}
+
+
+def test_a_point_fn_value_no_resume_could_read_fails_its_point_and_is_never_written(tmp_path):
+    """A custom point function's n_events and units_warning are written as the record's: held to what a resume reads
+    back, as its metrics are (fix26b), so that the sweep can always resume from its own file."""
+    import mmsim.sweep as sw
+
+    grid = sw.parse_grid({"base": {"data": str(tmp_path), "strategy": {"path": "x.py:X"}},
+                          "axes": {"strategy.params": [{"half_spread": 1}, {"half_spread": 2}]}})
+    rows = sw.run_sweep(grid, out=tmp_path / "out", workers=0, point_fn=_fields_point)
+    assert [(r["status"], r["error_type"], r["error_message"]) for r in rows] == [
+        ("error", "MmsimError", 'point_fn _fields_point returned a value a resumed sweep could not read back: its '
+                                '"n_events" is -1, not what a run writes there (a whole number of 0 or more, or null)'),
+        ("error", "MmsimError", 'point_fn _fields_point returned a value a resumed sweep could not read back: its '
+                                '"units_warning" is 5, not what a run writes there (a string, or null)')]
+    assert [r["status"] for r in read_results(tmp_path / "out").values()] == ["error", "error"]
