@@ -321,3 +321,22 @@ def test_a_point_fn_value_no_resume_could_read_fails_its_point_and_is_never_writ
         ("error", "MmsimError", 'point_fn _fields_point returned a value a resumed sweep could not read back: its '
                                 '"units_warning" is 5, not what a run writes there (a string, or null)')]
     assert [r["status"] for r in read_results(tmp_path / "out").values()] == ["error", "error"]
+
+
+def _plain_point(config) -> dict:
+    return {"pnl.total": 1.0}
+
+
+def test_a_point_fn_record_is_never_given_a_store_digest_no_resume_could_read(tmp_path):
+    """A custom point_fn's record is given its store's meta.json events_digest unverified: one of another form
+    (``"abc"``) was written, and the sweep refused its own file on the next run."""
+    import mmsim.sweep as sw
+
+    (tmp_path / "fake").mkdir()
+    (tmp_path / "fake" / "meta.json").write_text('{"events_digest": "abc"}')
+    grid = sw.parse_grid({"base": {"data": str(tmp_path / "fake"), "strategy": {"path": "x.py:X"}},
+                          "axes": {"strategy.params": [{"half_spread": 1}]}})
+    rows = sw.run_sweep(grid, out=tmp_path / "out", workers=0, point_fn=_plain_point)
+    assert [(r["status"], r["events_digest"]) for r in rows] == [("ok", None)]
+    again = sw.run_sweep(grid, out=tmp_path / "out", workers=0, point_fn=_plain_point)  # a resume: reused
+    assert again == rows and len(read_results(tmp_path / "out")) == 1
