@@ -160,7 +160,9 @@ def test_an_edited_numba_helper_reruns_the_points_and_a_failed_point_with_it(tmp
     # A point function: the strategy is fingerprinted, never compiled.
     run_sweep(grid, out=out, workers=0, point_fn=_count_point)
     first = _records(out)
-    first[1]["status"] = "error"  # the second point failed: a code change runs it again too
+    # the second point failed: a code change runs it again too (with its error, as a run writes a failed point's
+    # record: "error": null is a finished point's, refused in a failed one's since fix27b)
+    first[1].update(status="error", metrics={}, error={"type": "StrategyError", "message": "boom", "traceback": ""})
     (out / RESULTS_FILE).write_text("".join(json.dumps(r) + "\n" for r in first))
     capsys.readouterr()
     run_sweep(grid, out=out, workers=0, point_fn=_count_point)

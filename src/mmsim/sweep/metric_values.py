@@ -64,10 +64,11 @@ def bad_metric(name: str, value: Any) -> str | None:
         return None
     if nullable:
         want += ", or null where it is undefined"
-    return f"its metric {json.dumps(name)} is {_metric_text(value)}, not what a run writes there ({want})"
+    return f"its metric {json.dumps(name)} is {value_text(value)}, not what a run writes there ({want})"
 
 
-def _metric_text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A value read back from a record as its message quotes it: its JSON and what it is (``"12" (a string)``)."""
     if isinstance(value, float) and not math.isfinite(value):
         # json reads 1e400 as Infinity: say so, the line does not show that word
         return ("NaN" if math.isnan(value) else ("-" if value < 0 else "") + "Infinity (the word, or a number past "

@@ -284,6 +284,17 @@ def _checked(fn: Any, metrics: dict[str, Any]) -> dict[str, Any]:
         if why:
             raise MmsimError(f"point_fn {getattr(fn, '__qualname__', fn)!s} returned a metric a resumed sweep "
                              f"could not read back: {why}")
+    # Its events replayed and units warning, as _run_point records them, held to what a resume reads back (fix27b:
+    # an "n_events" of -1 was written, and the sweep could not resume from its own file).
+    from .record_values import bad_field
+
+    fields = {UNITS_FIELD: json_clean(metrics[UNITS_FIELD])} if UNITS_FIELD in metrics else {}
+    if metrics.get("n_events") is not None:
+        fields["n_events"] = int(metrics["n_events"])
+    why = bad_field({"status": "ok", **fields})
+    if why:
+        raise MmsimError(f"point_fn {getattr(fn, '__qualname__', fn)!s} returned a value a resumed sweep could not "
+                         f"read back: {why}")
     return metrics
 
 

@@ -18,6 +18,7 @@ from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label, plain_value, typed_form
 from .metric_values import bad_metric
+from .record_values import bad_field
 from .resume import DATA_FIELD
 from .units import point_units_warning
 
@@ -37,7 +38,9 @@ __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 #: config and store on resume), and with a baseline in the grid ``comparison``
 #: (``{id, settings, is_baseline, n_buckets, n_days, span_ns, rows}`` or ``{..., skipped}``,
 #: docs/sweeps.md). A later line for the same id supersedes an earlier one
-#: (``--retry-failed``, a changed baseline).
+#: (``--retry-failed``, a changed baseline). A resume checks each field it reads back
+#: (:mod:`.metric_values`, :mod:`.record_values`) and takes ``index``, ``overrides``, ``repeat``,
+#: ``seed`` and ``digest`` from the grid's point, never the record's copy.
 RESULTS_FILE = "results.jsonl"
 
 
@@ -58,8 +61,10 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         an object with a 16-hex-digit ``id`` and a ``status`` of ``"ok"`` or ``"error"``, or
         a copy of an earlier line's record: the same point, host, process and finish time, or
         a metric whose value is not what a run writes: a string, NaN, Infinity or ``1e400`` for a
-        figure, a fraction or a negative number for a count, null for a figure every run has),
-        naming the file, the line and the metric: something other than a sweep wrote there, and the
+        figure, a fraction or a negative number for a count, null for a figure every run has, or any
+        other field a resume reads back that is not what a run writes there: its comparison, events,
+        elapsed time, error, process: :func:`~mmsim.sweep.record_values.bad_field`),
+        naming the file, the line and the metric or key: something other than a sweep wrote there, and the
         records around it cannot be trusted to be the sweep's own.
     """
     p = Path(path)
@@ -120,7 +125,7 @@ def _not_a_record(rec: Any) -> str | None:
             why = bad_metric(name, value)
             if why:
                 return why
-    return None
+    return bad_field(rec)  # its other fields a resume reads back: its comparison, events, error... (fix27b)
 
 
 def _is_record(data: bytes) -> bool:
@@ -296,26 +301,32 @@ def _last_newline(path: Path, size: int) -> int:
 
 
 def _flatten(rec: Mapping[str, Any], grid: Grid, point: SweepPoint | None = None) -> dict[str, Any]:
-    # The digest of the point's resolved run config: what `mmsim run` of its config prints in
-    # the report header (a results file written before it was recorded gets it from the grid).
-    digest = rec.get("digest") or (point.config.digest() if point is not None else None)
+    # What the record copies from its grid point (its index, its values as written, repeat, seed, and the digest of
+    # its resolved run config: what `mmsim run` of its config prints in the report header) is the grid's point that
+    # its id names, not the record's copy: a hand-edited "overrides" showed the 0ms point's figures as a second 1s
+    # row, and a grid with a value added before the others showed each reused point at its old index (fix27b).
+    if point is not None:
+        copied: Mapping[str, Any] = {"index": point.index, "overrides": point.overrides, "repeat": point.repeat,
+                                     "seed": int(point.config.engine.latency.seed), "digest": point.config.digest()}
+    else:
+        copied = {"index": rec.get("index"), "overrides": rec.get("overrides") or {}, "repeat": rec.get("repeat", 0),
+                  "seed": rec.get("seed"), "digest": rec.get("digest")}
     # Beside it, the digest of the events the point replayed (its store's meta.json events_digest when it ran): two
     # points with equal ones replayed the same events, whatever path their stores are at (None: not recorded).
     events = rec.get(DATA_FIELD)
-    row: dict[str, Any] = {"id": rec["id"], "digest": digest, DATA_FIELD: events if isinstance(events, str) else None,
-                           "index": rec.get("index"),
-                           "repeat": rec.get("repeat", 0), "seed": rec.get("seed"), "status": rec.get("status")}
-    overrides = rec.get("overrides") or {}
+    row: dict[str, Any] = {"id": rec["id"], "digest": copied["digest"],
+                           DATA_FIELD: events if isinstance(events, str) else None, "index": copied["index"],
+                           "repeat": copied["repeat"], "seed": copied["seed"], "status": rec.get("status")}
     for k in grid.keys:
-        row[k] = overrides.get(k)
+        row[k] = copied["overrides"].get(k)
     for k, v in (rec.get("metrics") or {}).items():
         row[k if k not in row else f"metric.{k}"] = v
     if grid.baseline is not None:
-        cmp = rec.get("comparison")
         if rec.get("status") == "ok":
-            row.update(columns(cmp))
-        else:  # a failed point has no comparison to show
-            row.update(baseline=(cmp or {}).get("id"), verdict=None)
+            row.update(columns(rec.get("comparison")))
+        else:  # a failed point has no comparison to show: its baseline point is the grid's (as a finished one's,
+            # whose recorded one is the grid's or it runs again: resume._todo)
+            row.update(baseline=grid.baseline.of.get(rec["id"]), verdict=None)
     err = rec.get("error") or {}
     row.update(n_events=rec.get("n_events"), elapsed_s=rec.get("elapsed_s"),
                error_type=err.get("type"), error_message=err.get("message"),

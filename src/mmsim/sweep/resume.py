@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .._json import loads_unique
+from ..events import digest_problem
 from .code import changed_code, current_codes, with_followers
 
 __all__ = ["DATA_FIELD", "changed_data", "current_digests", "resume"]
@@ -20,7 +21,7 @@ DATA_FIELD = "events_digest"
 
 def current_digests(points: Iterable[Any]) -> dict[str, str | None]:
     """Each point's event store path -> the ``events_digest`` its ``meta.json`` holds now (None: no store there,
-    or one written before stores carried it)."""
+    one written before stores carried it, or a value that is not a digest)."""
     out: dict[str, str | None] = {}
     for p in points:
         path = str(p.config.data or "")
@@ -30,7 +31,9 @@ def current_digests(points: Iterable[Any]) -> dict[str, str | None]:
             except (OSError, ValueError):
                 meta = None
             digest = meta.get(DATA_FIELD) if isinstance(meta, dict) else None
-            out[path] = digest if isinstance(digest, str) else None
+            # a digest of the form a store writes, else none: a custom point_fn's record is given it unverified, and
+            # a resume refuses a record whose events_digest has another form (record_values; fix27b)
+            out[path] = digest if digest_problem(digest) is None else None
     return out
 
 
