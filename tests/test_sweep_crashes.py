@@ -83,9 +83,9 @@ def test_a_point_that_hangs_in_a_pass_is_recorded_as_timed_out_and_its_pass_part
                                                                                               monkeypatch, capsys):
     points = [{"strategy.params.at": 0}, {"strategy.params.at": 5},
               {"strategy.params.at": 0, "latency.feed": "1ms"}, {"strategy.params.at": 0, "latency.feed": "2ms"}]
-    grid = _grid(tiny, tmp_path, points, {"timeout": "300ms"})
-    g = load_grid(grid)
-    assert g.timeout == 300_000_000
+    grid = _grid(tiny, tmp_path, points, {"timeout": "1s"})  # was 300ms: 600 ms for a lone point, tight beside the
+    g = load_grid(grid)                                          # other tests on both cores (-n auto)
+    assert g.timeout == 1_000_000_000
     # Two workers, two passes of two: point 1 hangs the pass it shares with point 0.
     assert [[p["index"] for p in t["points"]] for t in plan_tasks(list(g.points), 2)] == [[0, 1], [2, 3]]
     out = tmp_path / "out"
@@ -94,24 +94,24 @@ def test_a_point_that_hangs_in_a_pass_is_recorded_as_timed_out_and_its_pass_part
     records = _records(out)
     assert sorted(r["index"] for r in records) == [0, 1, 2, 3]  # each point once
     by = {r["index"]: r for r in records}
-    # The pass of two overran (3 x 300ms), its worker was killed, and each of its points ran
-    # again alone: point 0 finished in a pass of its own, point 1 overran alone (2 x 300ms).
+    # The pass of two overran (3 x 1s), its worker was killed, and each of its points ran
+    # again alone: point 0 finished in a pass of its own, point 1 overran alone (2 x 1s).
     assert by[0]["status"] == "ok" and by[0]["pass"]["runs"] == 1
     assert {by[2]["pass"]["runs"], by[3]["pass"]["runs"]} == {2} and by[2]["status"] == by[3]["status"] == "ok"
     assert by[1]["status"] == "error" and by[1]["id"] == g.points[1].id and by[1]["metrics"] == {}
     assert by[1]["error"] == {"type": "PointTimeout", "traceback": "",
-                              "message": TIMEOUT_MSG.format(t="300ms", n=1, k=2, pid=by[1]["pid"])}
+                              "message": TIMEOUT_MSG.format(t="1s", n=1, k=2, pid=by[1]["pid"])}
     # The terminal names the point by its id and what it sets.
     stdout = capsys.readouterr().out
     assert (f"point {by[1]['id'][:8]} (strategy.params.at=5): PointTimeout: the point did not finish within timeout "
-            f"300ms") in stdout
+            f"1s") in stdout
     # A rerun counts it as finished; --retry-failed runs it (alone) again, and it overruns again.
     assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "2", "-q", "--no-plots"]) == 1
     assert _records(out) == records
-    rows = run_sweep(grid, out=out, workers=2, retry_failed=True, timeout="200ms")  # the argument beats the grid
+    rows = run_sweep(grid, out=out, workers=2, retry_failed=True, timeout="800ms")  # the argument beats the grid
     again = _records(out)
     assert again[:4] == records and [r["index"] for r in again[4:]] == [1]
-    assert again[4]["error"]["message"] == TIMEOUT_MSG.format(t="200ms", n=1, k=2, pid=again[4]["pid"])
+    assert again[4]["error"]["message"] == TIMEOUT_MSG.format(t="800ms", n=1, k=2, pid=again[4]["pid"])
     assert [r["status"] for r in rows] == ["ok", "error", "ok", "ok"]
 
 
@@ -120,7 +120,7 @@ def test_a_hanging_baseline_point_fails_alone_and_the_points_compared_with_it_sa
     # overruns; run alone, the two others wait for their baseline's own run, then finish without it.
     points = [{"strategy.params.at": 5}, {"strategy.params.at": 0, "latency.feed": "1ms"},
               {"strategy.params.at": 0, "latency.feed": "2ms"}]
-    grid = _grid(tiny, tmp_path, points, {"timeout": "250ms", "baseline": 0})
+    grid = _grid(tiny, tmp_path, points, {"timeout": "1s", "baseline": 0})  # was 250ms (as above)
     g = load_grid(grid)
     assert [[p["index"] for p in t["points"]] for t in plan_tasks(list(g.points), 1, plan=g.baseline,
                                                                     by_id={p.id: p for p in g.points})] == [[0, 1, 2]]
@@ -130,7 +130,7 @@ def test_a_hanging_baseline_point_fails_alone_and_the_points_compared_with_it_sa
     assert sorted(r["index"] for r in records) == [0, 1, 2]
     assert records[0]["index"] == 0  # the others waited for it
     assert records[0]["error"]["type"] == "PointTimeout"
-    assert records[0]["error"]["message"] == TIMEOUT_MSG.format(t="250ms", n=1, k=2, pid=records[0]["pid"])
+    assert records[0]["error"]["message"] == TIMEOUT_MSG.format(t="1s", n=1, k=2, pid=records[0]["pid"])
     base = g.points[0].id
     for r in records[1:]:
         assert r["status"] == "ok" and r["pass"]["runs"] == 1  # alone, without the baseline's run
@@ -317,7 +317,7 @@ def test_ctrl_c_in_a_pass_stuck_without_a_timeout_stops_everything_and_a_rerun_w
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
         time.sleep(0.01)
-    time.sleep(1.0)  # the worker is in the pass, spinning in quote()
+    time.sleep(2.0)  # the worker is in the pass, spinning in quote() (was 1 s: tight under -n auto)
     assert proc.poll() is None
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
     _, stderr = proc.communicate(timeout=30)
@@ -331,7 +331,7 @@ def test_ctrl_c_in_a_pass_stuck_without_a_timeout_stops_everything_and_a_rerun_w
     assert _alive_in_group(proc.pid) == []
     # The same command with a timeout finishes: the stuck point fails alone, its partner is recorded once.
     assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "1", "-q", "--no-plots",
-                     "--timeout", "300ms"]) == 1
+                     "--timeout", "1s"]) == 1  # was 300ms (as above)
     records = _records(out)
     assert [(r["index"], r["status"]) for r in records] == [(0, "ok"), (1, "error")]
     assert records[1]["error"]["type"] == "PointTimeout"
