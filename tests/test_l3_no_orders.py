@@ -72,3 +72,22 @@ def test_a_meta_given_as_l3_over_no_order_event_is_still_refused_by_write_store(
     st = mmsim.load(convert([_dbn(tmp_path, ("T", "B", "4800.00", 0))], tmp_path / "s", format="databento").path)
     with pytest.raises(mmsim.DataError, match=r"key 'levels' is 'L3' \(market-by-order\), but none of its 1 events"):
         write_store(tmp_path / "w", st.events, {**st.meta, "levels": "L3"})
+
+
+def test_a_sweep_over_a_store_of_trades_only_resumes_from_its_own_records(tmp_path):
+    # Such a store has no mid: pnl.end_mid is null (a run writes it so), and a resumed sweep reads its own records
+    # back (fix26b's check held pnl.end_mid never null, and would have refused them).
+    import json as _json
+
+    from mmsim.sweep import RESULTS_FILE, parse_grid, run_sweep
+
+    st = convert([_dbn(tmp_path, ("T", "B", "4800.00", 0), ("T", "A", "4800.25", 0))], tmp_path / "s",
+                 format="databento")
+    grid = parse_grid({"base": {"data": str(st.path), "strategy": {"path": "join_best", "params": {"size": 1}}},
+                       "axes": {"latency.feed": ["0ms", "1ms"]}})
+    first = run_sweep(grid, out=tmp_path / "sw", workers=0)
+    records = [_json.loads(s) for s in (tmp_path / "sw" / RESULTS_FILE).read_text().splitlines()]
+    assert [r["metrics"]["pnl.end_mid"] for r in records] == [None, None]
+    again = run_sweep(grid, out=tmp_path / "sw", workers=0)
+    assert [r["status"] for r in again] == [r["status"] for r in first] == ["ok", "ok"]
+    assert (tmp_path / "sw" / RESULTS_FILE).read_text().count("\n") == 2  # nothing ran again

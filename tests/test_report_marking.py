@@ -142,3 +142,19 @@ def test_data_without_status_events_mark_every_two_sided_mid_bit_for_bit():
     t0, t1 = int(rep.series["t_start"]), int(rep.series["t_end"])
     risk, _, eq = _risk(f, float(res.tick_value), (exch_ts, *old), rep.data["pnl"]["total"], t0, t1, res.config)
     assert len(res.fills) > 100 and risk == rep.data["risk"] and np.array_equal(eq, rep.series["equity"])
+
+
+def test_data_that_never_had_a_two_sided_book_and_no_fill_have_no_end_mid():
+    """A store of trades only (breaker28: a Databento file of `T` rows, converted as L2): no mid ever, no fill. The
+    summary said `End position (lots) @ mid: 0 @ 0.0 ticks` and report.json `end_mid: 0.0`, a mid the data never had.
+    It is null (`0 @ –`); the PnL is 0 either way (no position to mark)."""
+    ev = make_events([(0, K.TRADE, 1, 100, 1), (S, K.TRADE, -1, 101, 2)])
+    rep = report_of([], ev)
+    assert rep.data["pnl"]["end_mid"] is None
+    assert (rep.data["pnl"]["total"], rep.data["pnl"]["position"]) == (0.0, 0)
+    # The second case of the kind: a one-sided book (bids only) all along, no fill: no mid either.
+    one_sided = report_of([], make_events([(0, K.DEPTH, 1, 100, 5), (S, K.DEPTH, 1, 99, 3)]))
+    assert one_sided.data["pnl"]["end_mid"] is None
+    # With a fill and still no two-sided book, the position is marked at the fill's own mid (unchanged): 101.
+    marked = report_of([fill(S // 2, 1, 100, 2, 100, 102)], ev)
+    assert marked.data["pnl"]["end_mid"] == 101.0

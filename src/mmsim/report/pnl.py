@@ -45,7 +45,7 @@ def _pnl(
     elif n:
         end2 = int(m0_2[-1])  # no two-sided book ever: mark at the last fill's mid
     else:
-        end2 = 0
+        end2 = 0  # no mid and no position to mark: end_mid is null (a trades-only store showed "0 @ 0.0 ticks")
     pos = f["position_after"]
     # Python ints: exact whatever the size of the run (no int64 wrap; docs/reports.md, "Exact arithmetic").
     cash_fills = -dot(mul(side, price), qty)
@@ -83,7 +83,7 @@ def _pnl(
         "mark_to_mid": total2 * half - fees,
         "cash": cash_fills * tick_value - fees,
         "position": position,
-        "end_mid": end2 / 2.0,
+        "end_mid": end2 / 2.0 if ffvalid[-1] or n else None,
         "half_ticks": {"spread_capture": spread2, "inventory": inv2, "total_before_fees": total2},
         "reconciled": True,
     }

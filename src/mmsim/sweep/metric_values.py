@@ -21,7 +21,7 @@ _COUNTS = frozenset({"fills.count", "fills.buy_count", "fills.sell_count", "fill
                      "fills.orders_sent", "fills.cancels_sent", "fills.rejects", "presence_pulls_bid",
                      "presence_pulls_ask", "stale_book.count"})
 _NEVER_NULL = frozenset({"pnl.total", "pnl.spread_capture", "pnl.inventory", "pnl.fees", "pnl.mark_to_mid",
-                         "pnl.cash", "pnl.position", "pnl.end_mid", "pnl.reconciled", "fills.count",
+                         "pnl.cash", "pnl.position", "pnl.reconciled", "fills.count",
                          "fills.buy_count", "fills.sell_count", "fills.maker_count", "fills.taker_count", "fills.qty",
                          "fills.maker_qty", "fills.taker_qty", "fills.turnover"})
 
