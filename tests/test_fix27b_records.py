@@ -190,7 +190,8 @@ FAILED = {("status",): "error", ("metrics",): {},
                                   'and 64 lowercase hex digits, or null)'),
     ({("host",): {}}, 'its "host" is {} (a JSON object), not what a run writes there (a string, or null)'),
     ({("pid",): -7}, 'its "pid" is -7, not what a run writes there (a whole number of 0 or more, or null)'),
-    ({("finished_at",): 1}, 'its "finished_at" is 1, not what a run writes there (a string, or null)'),
+    ({("finished_at",): 1}, 'its "finished_at" is 1, not what a run writes there (a UTC time as a run writes it, '
+                            '"2026-12-03T14:47:18.972+00:00", or null)'),  # fix28a: the form, not any string
     ({("error",): {"type": "X", "message": "m", "traceback": ""}},
      'its "error" is {"type": "X", "message": "m", "traceback... (a JSON object), not what a run writes there '
      '(null for a finished point)'),

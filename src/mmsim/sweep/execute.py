@@ -27,7 +27,8 @@ from .grid import _as_grid, parse_timeout
 from ._dask import execute_dask
 from .passes import default_point, plan_tasks, subtask, task_runs
 from .points import check_points, check_stores
-from .results import RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, check_output_dir, read_results
+from .results import (RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, check_output_dir, check_reused, read_records,
+                      read_results)
 from .resume import DATA_FIELD, resume
 
 __all__ = ["default_point", "run_sweep"]
@@ -432,8 +433,11 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
     # Every store's events against its digest, before a point is reused (its record claims the same store events)
     # or run, or --force deletes the results: mmsim run's refusal of an events.npy edited under it (newcomer18).
     check_stores(grid.points)
-    done = read_results(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else {}
+    done, lines = read_records(out_dir / RESULTS_FILE) if out_dir is not None and not fresh else ({}, {})
     done, todo, codes, digests = resume(grid, done, retry_failed, str(out_dir / RESULTS_FILE) if out_dir else "")
+    if out_dir is not None and not fresh:  # what a reused record shows, held to its grid, store and baseline (fix28a)
+        rerun = {p.id for p in todo}
+        check_reused(out_dir / RESULTS_FILE, grid, {k: v for k, v in done.items() if k not in rerun}, lines)
     if point_fn is None and todo:
         # What would fail every point alike fails once, here, before anything runs or is written.
         check_points(todo, len(grid.points), grid)

@@ -51,8 +51,23 @@ _FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     # the point's process and finish time tell a copied line from a run (results.read_results)
     "host": (_or_null(_text), "a string, or null"),
     "pid": (_or_null(_whole), f"{_COUNT}, or null"),
-    "finished_at": (_or_null(_text), "a string, or null"),
+    "finished_at": (_or_null(lambda v: _text(v) and _timestamp(v)),
+                    'a UTC time as a run writes it, "2026-12-03T14:47:18.972+00:00", or null'),
 }
+
+
+def _timestamp(v: str) -> bool:
+    """Whether ``v`` is a finish time as a sweep writes it: ``datetime.now(utc).isoformat(timespec="milliseconds")``."""
+    import datetime as _dt
+    import re
+
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", v):
+        return False
+    try:
+        _dt.datetime.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
 
 _ERROR_KEYS = ("type", "message", "traceback")
 
@@ -175,9 +190,61 @@ def _bad_comparison(rid: str, cmp: Mapping[str, Any]) -> str | None:
         if name not in rows:
             return f"its comparison.rows has no {json.dumps(name)}, which a run always writes there"
     for name, row in rows.items():
-        why = _bad_row(f"comparison.rows[{json.dumps(name)}]", name, row)
+        where = f"comparison.rows[{json.dumps(name)}]"
+        why = _bad_row(where, name, row) or _unlike_run(where, name, row, cmp)
         if why:
             return why
+    return None
+
+
+def _unlike_run(where: str, name: str, row: Mapping[str, Any], cmp: Mapping[str, Any]) -> str | None:
+    """A relation a run's row holds with its comparison's other figures and settings that ``row`` breaks
+    (:func:`mmsim.sweep.paired.compare_runs`, :mod:`mmsim.analysis._bootstrap`): its series' buckets are the
+    comparison's, its resamples and level the settings', at most ``n_boot`` of them valid; a ratio counts the
+    buckets with fills of each run among them, and has an estimate exactly when both runs have one; an interval
+    needs 10 buckets (and, for a ratio, 10 with fills of each run) and 2 valid resamples."""
+    n, n_boot, n_valid = row["n_buckets"], row["n_boot"], row["n_valid"]
+    if "n_buckets" in cmp and n != cmp["n_buckets"]:
+        return (f"its {where}.n_buckets is {n}, but its comparison.n_buckets is {cmp['n_buckets']}: a run compares "
+                "every quantity over the comparison's buckets")
+    settings = cmp["settings"] if isinstance(cmp.get("settings"), Mapping) else {}
+    want_boot, want_level = settings.get("n_boot"), settings.get("confidence")
+    if _whole(want_boot, 10) and n_boot != want_boot:
+        return (f"its {where}.n_boot is {n_boot}, but its comparison.settings.n_boot is {want_boot}: a run draws "
+                "the settings' resamples")
+    if _finite(want_level) and row["confidence"] != want_level:
+        return (f"its {where}.confidence is {row['confidence']!r}, but its comparison.settings.confidence is "
+                f"{want_level!r}: a run's intervals are at the settings' level")
+    block = settings.get("block")
+    if _finite(block) and row["block"] > block:
+        return (f"its {where}.block is {row['block']!r}, above its comparison.settings.block {block!r}: a run "
+                "uses the settings' block, or a shorter one on few buckets")
+    if n_valid > n_boot:
+        return f"its {where}.n_valid is {n_valid}, above its n_boot {n_boot}: a run counts the valid resamples among those drawn"
+    support, est = row.get("support"), row["estimate"]
+    if name != _PNL and "support" in row and support is None:
+        return _not_written(f"{where}.support", None, "a list of two whole numbers: a ratio counts each run's buckets "
+                            "with fills")
+    if name == _PNL and support is not None:
+        return _not_written(f"{where}.support", support, "null: a mean has no buckets with fills to count")
+    if name != _PNL and support is not None:
+        if max(support) > n:
+            return (f"its {where}.support is {value_text(support)}, above its n_buckets {n}: a run counts the "
+                    "buckets with fills among the compared buckets")
+        if (est is None) != (min(support) == 0):
+            return (f"its {where} has estimate {json.dumps(est)} with support {json.dumps(support)}: a run writes an "
+                    "estimate exactly when both runs have fills in a bucket")
+    if name != _PNL and est is None and n_valid != 0:
+        return f"its {where}.n_valid is {n_valid} without an estimate: a run draws no resample then (0)"
+    if row["ci_low"] is not None:
+        few = "" if n >= 10 else f"{n} buckets"
+        if not few and n_valid < 2:
+            few = f"{n_valid} valid resamples"
+        if not few and name != _PNL and support is not None and min(support) < 10:
+            few = f"a run's fills in {min(support)} buckets"
+        if few:
+            return (f"its {where} has an interval on {few}: a run gives none on fewer than 10 buckets (a ratio: 10 "
+                    "with fills of each run) or 2 valid resamples")
     return None
 
 

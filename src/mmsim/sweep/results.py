@@ -18,11 +18,12 @@ from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label, plain_value, typed_form
 from .metric_values import bad_metric
+from .record_context import bad_reused, rederive
 from .record_values import bad_field
 from .resume import DATA_FIELD
 from .units import point_units_warning
 
-__all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
+__all__ = ["RESULTS_FILE", "check_output_dir", "check_reused", "read_records", "read_results", "to_array"]
 
 #: Name of the results file inside the output directory. JSON Lines, one object per
 #: finished point: ``id``, ``index`` (position in the grid), ``overrides`` (dotted key ->
@@ -42,8 +43,6 @@ __all__ = ["RESULTS_FILE", "check_output_dir", "read_results", "to_array"]
 #: (:mod:`.metric_values`, :mod:`.record_values`) and takes ``index``, ``overrides``, ``repeat``,
 #: ``seed`` and ``digest`` from the grid's point, never the record's copy.
 RESULTS_FILE = "results.jsonl"
-
-
 
 
 def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
@@ -67,12 +66,23 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
         naming the file, the line and the metric or key: something other than a sweep wrote there, and the
         records around it cannot be trusted to be the sweep's own.
     """
+    return read_records(path)[0]
+
+
+def read_records(path: str | os.PathLike[str]) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """:func:`read_results`, with the line each record's last copy is on (for :func:`check_reused`'s messages)."""
     p = Path(path)
     if p.is_dir():
         p = p / RESULTS_FILE
     done: dict[str, dict[str, Any]] = {}
+    lines: dict[str, int] = {}
     if not p.exists():
-        return done
+        return done, lines
+    _read(p, done, lines)
+    return done, lines
+
+
+def _read(p: Path, done: dict[str, dict[str, Any]], lines: dict[str, int]) -> None:
     seen: dict[tuple[Any, ...], int] = {}
     with p.open("r", encoding="utf-8", errors="replace") as fh:
         for n, line in enumerate(fh, 1):
@@ -96,8 +106,25 @@ def read_results(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
                 _foreign(p, n, f"it repeats the record of line {seen[key]} (point {rec['id']}, the same process "
                                "and finish time): a copy, not a run of the point")
             seen[key] = n
+            rederive(rec)  # a row's label, unit and verdict: worked out from its figures, never read back (fix28a)
             done[rec["id"]] = rec
-    return done
+            lines[rec["id"]] = n
+
+
+def check_reused(path: str | os.PathLike[str], grid: Grid, reused: Mapping[str, Mapping[str, Any]],
+                 lines: Mapping[str, int]) -> None:
+    """MmsimError naming the file, line and key for a record a resumed sweep would reuse that breaks what a run of
+    ``grid`` guarantees between it, the grid, its event store and its baseline point's record
+    (:func:`~mmsim.sweep.record_context.bad_reused`: a comparison row missing, a row no run of the grid writes, an
+    ``n_events`` the store contradicts...), before anything runs."""
+    p = Path(path)
+    stores: dict[str, Any] = {}
+    for point in grid.points:
+        rec = reused.get(point.id)
+        if rec is not None:
+            why = bad_reused(rec, grid, point, reused, stores)
+            if why:
+                _foreign(p, lines.get(point.id, 0), why)
 
 
 _RECORD_HELP = ('a sweep record is a JSON object with a 16-hex-digit "id" and a "status" of "ok" or "error", '
