@@ -123,7 +123,7 @@ _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
 _HERE = re.compile(r"(line|record) \d+")  # a record named in its own file's messages (in another's: "a.csv: line 7")
 
 
-@cut_off_hint  # a CSV's malformed last line: the file looks cut off (docs/data.md, "A file cut off mid-line")
+@cut_off_hint  # an error on a CSV's last line: the file looks, or may be, cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,

@@ -152,7 +152,7 @@ def _price_cell(tick: int) -> Callable[[Path, str, int, int], str | None]:
     return read
 
 
-@cut_off_hint  # a malformed last line: the file looks cut off (docs/data.md, "A file cut off mid-line")
+@cut_off_hint  # an error on a last line: the file looks, or may be, cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path],
     out: Path,
