@@ -86,6 +86,7 @@ from ._common import (
     time_unit_hint,
 )
 from ._cut_off import json_cut_off_hint
+from ._sources import given_once
 from ._emitter import Emitter
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
@@ -142,6 +143,7 @@ def convert(
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
+    sources = given_once(sources)  # the same file twice is refused before any line is read (fix28b)
     [given_units(k, v) for k, v in (("tick_size", tick_size), ("lot_size", lot_size)) if v is not None]  # before a line
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:

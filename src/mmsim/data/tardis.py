@@ -58,6 +58,7 @@ from ._common import (
     too_large,
 )
 from ._cut_off import cut_off_hint
+from ._sources import given_once
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._quote import quote_with
@@ -198,6 +199,7 @@ def convert(
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
+    sources = given_once(sources)  # the same file twice is refused before any line is read (fix28b)
     streams: dict[str, Any] = {}
     empty: list[Path] = []
     for p in sources:
