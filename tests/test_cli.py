@@ -197,11 +197,11 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory, store: Path) -> tuple[Pat
     (["--toxic-horizon", "100EV"], "--toxic-horizon: cannot read '100EV'; a number of market events is written "
                                    "'<k>ev' with the unit in lower case, e.g. 100ev"),
     (["--event-horizons", "10,0"], "--event-horizons: expected a positive number of market events (an integer, or "
-                                   "'<k>ev'), got '0'"),
+                                   "'<k>ev'), got 0"),
     (["--horizons", "1s,5x"], "--horizons: cannot read '5x' as a duration; use a number with a unit (ns, us, ms, s, "
                               "min, h), e.g. 250us"),
-    (["--signal-buckets", "0"], "--signal-buckets must be a positive integer, got '0'"),
-    (["--position-limit", "-1"], "--position-limit must be a positive number of lots, got '-1'"),
+    (["--signal-buckets", "0"], "--signal-buckets must be a positive integer, got 0"),
+    (["--position-limit", "-1"], "--position-limit must be a positive number of lots, got -1"),
     # An empty list fell back to the default horizons without a word; an empty item was dropped.
     (["--horizons", ""], "--horizons: expected a comma-separated list, got ''"),
     (["--event-horizons", "10,,100"], "--event-horizons: an empty item in '10,,100'; separate the items with one "
@@ -230,9 +230,9 @@ def test_report_flags_take_event_counts_as_a_config_does(two_runs, tmp_path):
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--boot", "1"], "--boot must be an integer from 10 to 10,000,000, got '1'"),
+    (["--boot", "1"], "--boot must be an integer from 10 to 10,000,000, got 1"),
     # numpy's own check was a bare `ValueError: expected non-negative integer`.
-    (["--seed", "-1"], "--seed must be a non-negative integer, got '-1'"),
+    (["--seed", "-1"], "--seed must be a non-negative integer, got -1"),
     (["--bucket", "5x"], "--bucket: cannot read '5x' as a duration; use a number with a unit (ns, us, ms, s, min, h), "
                          "e.g. 250us"),
     (["--horizons", "1s,10ev"], "--horizons: '10ev' is a count of market events; a duration is needed here, a number "
@@ -250,7 +250,7 @@ def test_a_compare_flag_error_names_the_flag(two_runs, capsys, flags, message):
 
 def test_a_synth_flag_error_names_the_flag(tmp_path, capsys):
     assert main(["synth", "-o", str(tmp_path / "s"), "-q", "--seed", "-1"]) == 2
-    assert capsys.readouterr().err == "mmsim: config error: --seed: must be in 0 .. 2**63 - 1, got '-1'\n"
+    assert capsys.readouterr().err == "mmsim: config error: --seed: must be in 0 .. 2**63 - 1, got -1\n"
 
 
 # polish6 item 1: a value that starts like a negative number ('-1s', '-0.5,1', '-inf') was taken by argparse
@@ -335,7 +335,7 @@ def test_a_bare_number_in_a_flag_is_read_as_the_config_key_reads_it(two_runs, tm
     (["--window", ",1990-01-01"], "--window: the end '1990-01-01' must be after the start (the data's first event, "
                                   "2024-01-02T14:30)"),
     # numpy read '-5' as the year 5 BC and '5' as the year 5: a bare number is ns, as everywhere.
-    (["--window", "-5,"], "--window: the start in ns since the epoch cannot be negative, got '-5'"),
+    (["--window", "-5,"], "--window: the start in ns since the epoch cannot be negative, got -5"),
 ], ids=["tolerance", "fit-powers", "feed", "window-iso", "window-data-start", "window-negative"])
 def test_a_queue_score_flag_error_names_the_flag_in_the_users_units(store, tmp_path, capsys, flags, message):
     assert main(["queue-score", str(store), "-q", "--no-report", "-o", str(tmp_path / "q"), *flags]) == 2

@@ -389,7 +389,7 @@ def test_queue_buckets_from_the_command_line_and_a_bad_count(tmp_path, capsys):
     capsys.readouterr()
     assert main(["report", str(tmp_path / "run"), "--events", str(tmp_path / "ev.npy"), "--queue-buckets", "0",
                  "-q", "--no-plots", "-o", str(tmp_path / "rep0")]) == 2
-    assert capsys.readouterr().err == "mmsim: config error: --queue-buckets must be a positive integer, got '0'\n"
+    assert capsys.readouterr().err == "mmsim: config error: --queue-buckets must be a positive integer, got 0\n"
     with pytest.raises(mmsim.ConfigError, match="queue_buckets must be a positive integer, got 0"):
         res.report(ev, queue_buckets=0)
 

@@ -273,7 +273,7 @@ def test_a_bad_sharpe_interval_names_the_setting_or_the_flag(tmp_path, capsys):
     assert main(["report", str(tmp_path / "run"), "--events", str(tmp_path / "ev.npy"), "--sharpe-interval", "0",
                  "-q", "--no-plots"]) != 0
     assert capsys.readouterr().err == ("mmsim: config error: --sharpe-interval must be a positive duration (e.g. 1m), "
-                                       "got '0'\n")
+                                       "got 0\n")
     assert main(["report", str(tmp_path / "run"), "--events", str(tmp_path / "ev.npy"), "--sharpe-interval", "1s",
                  "-q", "--no-plots"]) == 0
     import json

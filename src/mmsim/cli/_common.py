@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ..config._written import shown_written
 from .._paths import describe_entries, output_fault, visible_entries
 from ._located import located, strategy_located
 from ._staging import Staged, staged_output
@@ -171,7 +172,7 @@ def one_of(*choices: str) -> Callable[[str, str], str]:
         from ..errors import ConfigError
 
         if text not in choices:
-            raise ConfigError(f"{flag}: expected one of {', '.join(choices)}, got {text!r}")
+            raise ConfigError(f"{flag}: expected one of {', '.join(choices)}, got {shown_written(text)}")
         return text
 
     return read
@@ -197,7 +198,7 @@ def number(what: str = "a number") -> Callable[[str, str], float]:
         t = text.strip()
         if _FLOAT.match(t) or _NONFINITE.match(t):
             return float(t.replace(".", "", 1) if _NONFINITE.match(t) else t)
-        raise ConfigError(f"{flag}: expected {what}, got {text!r}")
+        raise ConfigError(f"{flag}: expected {what}, got {shown_written(text)}")
 
     return read
 
@@ -224,9 +225,10 @@ def as_written(message: str, args: argparse.Namespace) -> str:
 
     A message that starts with a :class:`Written` flag's name and echoes its value as read
     (``inf`` for ``1e999``, ``-1.0`` for ``-1``, ``1000.0`` for an item ``1e3`` of a list)
-    says ``got '1e999'``, ``got '-1'``, ``got '1e3'`` instead (a value of more than 24 characters,
-    1 and 400 zeros, as ``got '100000000000...' (401 characters)``); any other message is returned
-    as it is.
+    says ``got '1e999'``, ``got -1``, ``got '1e3'`` instead: a whole number written in digits bare, as
+    written, any other text quoted, as a config file's value (:func:`mmsim.config._written.shown_written`;
+    a value of more than 24 characters, 1 and 400 zeros, as the excerpt ``got '100000000000...' (401
+    characters)``); any other message is returned as it is.
     """
     m = re.match(r"--([a-z][a-z0-9-]*)", message)
     written = getattr(args, "_written", None) or {}
@@ -238,7 +240,8 @@ def as_written(message: str, args: argparse.Namespace) -> str:
             m = re.search(r"\bgot (" + re.escape(form) + r")(?=$|[\s;,)])", message)
             if m:
                 w = item.strip()
-                quoted = repr(w) if len(w) <= 24 else f"{w[:12] + '...'!r} ({len(w)} characters)"
+                # as a config file's value is echoed (config._written.shown_written: `got 60`, `got '1e3'`)
+                quoted = shown_written(w) if len(w) <= 24 else f"{w[:12] + '...'!r} ({len(w)} characters)"
                 return message[:m.start(1)] + quoted + message[m.end(1):]
     return message
 

@@ -66,8 +66,10 @@ def cmd(args: argparse.Namespace) -> int:
         target = args.output if args.output.suffix == ".json" else args.output / "compare.json"
         ensure_new_output(target, args.force, what="comparison file")
     if args.seed < 0:  # the library's words offer None, which a command line cannot give
-        shown = str((getattr(args, "_written", None) or {}).get("seed", args.seed)).strip()
-        raise ConfigError(f"--seed must be a non-negative integer, got {shown!r}")
+        from ..config._written import shown_written
+
+        shown = str((getattr(args, "_written", None) or {}).get("seed", args.seed))
+        raise ConfigError(f"--seed must be a non-negative integer, got {shown_written(shown)}")
     horizons = duration_list(args.horizons, "--horizons") if args.horizons is not None else None
     with flags_named(args, {"horizons": "horizons", "bucket": "bucket", "n_boot": "boot", "confidence": "confidence",
                             "block": "block", "seed": "seed"}):

@@ -64,7 +64,8 @@ def cmd(args: argparse.Namespace) -> int:
         raise ConfigError(f"--workers: expected a non-negative integer, got {args.workers}")
     if args.pass_size is not None and args.pass_size < 1:
         raise ConfigError(f"--pass-size: expected a positive integer, got {args.pass_size}")
-    timeout = parse_timeout(args.timeout, "--timeout") if args.timeout is not None else grid.timeout
+    timeout = (parse_timeout(args.timeout, "--timeout", (getattr(args, "_written", None) or {}).get("timeout"))
+               if args.timeout is not None else grid.timeout)
     from ..sweep.results import check_output_dir
     from ._common import refuse_looping_link
 

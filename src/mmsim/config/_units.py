@@ -149,8 +149,11 @@ def not_integer(key: str, value: Any, what: str = "an integer", written: str | N
     beyond 2**53 says why it is refused): the one wording of every integer config key, grid key and flag.
 
     ``written``: the value's text as the user wrote it (a flag's, a grid number's), quoted instead of the value
-    as read (``got '1e18'``, not ``got 1e+18``); the reason is the value's, as read."""
-    shown = repr(value) if written is None else repr(written)
+    as read (``got '1e18'``, not ``got 1e+18``; a whole number in digits bare: :func:`._written.shown_written`); the
+    reason is the value's, as read."""
+    from ._written import shown_written
+
+    shown = repr(value) if written is None else shown_written(written)
     return f"{key}: expected {what}, got {shown}{inexact(value)}"
 
 

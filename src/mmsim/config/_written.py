@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["quote_from_file", "quote_written", "scalar_texts"]
+__all__ = ["quote_from_file", "quote_written", "scalar_texts", "shown_written"]
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
@@ -57,6 +57,14 @@ def scalar_texts(text: str) -> dict[str, str]:
     return out
 
 
+def shown_written(text: str) -> str:
+    """How a message echoes a value's text as the user wrote it (a config file's, a grid's, a flag's): a whole
+    number written in digits bare, as written (``got 60``, ``got -1``, ``got -0``), any other text quoted (``got
+    '1e6'``, ``got '2.5'``, ``got 'BTC'``)."""
+    t = text.strip()
+    return t if re.fullmatch(r"[+-]?[0-9]+", t) else repr(text)
+
+
 def _renderings(value: Any) -> list[str]:
     forms = [repr(value), str(value)]
     if isinstance(value, int) and not isinstance(value, bool):
@@ -89,8 +97,7 @@ def quote_written(message: str, value: Any, text: str | None) -> str:
             if form == text.strip():
                 return message
             # A whole number written in digits is echoed as such (got 257, as `got 0` reads), any other form quoted.
-            shown = text.strip() if re.fullmatch(r"[+-]?[0-9]+", text.strip()) else repr(text)
-            return message[:m.start(1)] + shown + message[m.end(1):]
+            return message[:m.start(1)] + shown_written(text) + message[m.end(1):]
     return message
 
 

@@ -3,8 +3,10 @@
 A recorder killed mid-write leaves a capture whose last line stops mid-row: a JSON line without its end, a CSV row
 short of columns, a character cut in two. The loaders name that line as malformed, as they would a bad line
 anywhere; :func:`cut_off_hint` (a decorator of the text loaders' ``convert``) adds that it is the file's last line
-and what to do. The line is refused, never dropped: a row cut inside its last field may still read as a row, so
-only the file's writer can tell what the line was meant to hold.
+and what to do. A CSV row cut inside its last field may still read as a row and fail a later check (an orderbook
+size the messages do not leave): on a last line with no newline at its end, any row error says the file may be cut
+off, which would explain it (fix28b). The line is refused, never dropped: only the file's writer can tell what the
+line was meant to hold.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import ParamSpec, TypeVar
 from ..errors import DataError
 from ._common import open_binary
 
-__all__ = ["cut_off_hint", "cut_off_note"]
+__all__ = ["cut_off_hint", "cut_off_note", "json_cut_off_hint"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -56,12 +58,20 @@ def _last_line(path: Path, line: int) -> str | None:
     return "open" if seen == line - 1 else None
 
 
-def cut_off_note(message: str) -> str:
-    """What a row error ``message`` (``FILE: line N: malformed ...``) gains when line N is the file's last and looks
-    cut off: with no newline at its end any malformed row or cut character, else a row cut short (bad JSON, fewer
-    columns than expected); "" otherwise."""
+def cut_off_note(message: str, *, any_reason: bool = True) -> str:
+    """What a row error ``message`` (``FILE: line N: REASON``) gains when line N is the file's last and may be cut off.
+
+    A malformed row (or a cut character) looks cut off when the line has no newline at its end, or is short of a row
+    (bad JSON, fewer columns than expected) with its newline. Any other reason (an orderbook size the messages do
+    not leave, a time going back) may be a row cut inside its last field that still reads as a row (``110`` cut to
+    ``11``): when the line has no newline at its end, the note says the file may be cut off, which would explain the
+    error (fix28b), unless ``any_reason`` is False (a JSON line: cut anywhere, it does not parse, so a whole one is
+    no cut). A whole last line, with its newline, wrong for another reason gets no note; "" then and otherwise."""
     m = _AT.match(message)
-    if m is None or not m["why"].startswith(("malformed", "not UTF-8 text")):
+    if m is None:
+        return ""
+    malformed = m["why"].startswith(("malformed", "not UTF-8 text"))
+    if not (malformed or any_reason):
         return ""
     short = _SHORT.match(m["why"])
     if short is not None and short["have"] is not None and int(short["have"]) >= int(short["want"]):
@@ -70,20 +80,30 @@ def cut_off_note(message: str) -> str:
     if not path.is_file() or (end := _last_line(path, line)) is None or (end == "closed" and short is None):
         return ""
     where = "the file's last line, with no newline at its end" if end == "open" else "the file's last line"
-    return (f"; it is {where}: the file looks cut off (a recorder stopped mid-write); to convert the lines before "
-            'it, drop that line (docs/data.md, "A file cut off mid-line")')
+    drop = 'to convert the lines before it, drop that line (docs/data.md, "A file cut off mid-line")'
+    if not malformed:
+        return f"; it is {where}: the file may be cut off (a recorder stopped mid-write), which would explain this; {drop}"
+    return f"; it is {where}: the file looks cut off (a recorder stopped mid-write); {drop}"
 
 
-def cut_off_hint(convert: Callable[_P, _R]) -> Callable[_P, _R]:
-    """``convert`` whose row error on a file's last line says the file looks cut off (:func:`cut_off_note`)."""
+def _hint(any_reason: bool) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    def hint(convert: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(convert)
+        def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return convert(*args, **kwargs)
+            except DataError as exc:
+                if note := cut_off_note(str(exc), any_reason=any_reason):
+                    exc.args = (f"{exc}{note}",)
+                raise
 
-    @functools.wraps(convert)
-    def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return convert(*args, **kwargs)
-        except DataError as exc:
-            if note := cut_off_note(str(exc)):
-                exc.args = (f"{exc}{note}",)
-            raise
+        return wrapped
 
-    return wrapped
+    return hint
+
+
+#: ``convert`` whose row error on a CSV file's last line says the file looks (or, for a reason other than a malformed
+#: row, may be) cut off (:func:`cut_off_note`): Tardis, Databento CSV, LOBSTER message and orderbook files.
+cut_off_hint = _hint(any_reason=True)
+#: As :data:`cut_off_hint` for JSON lines (Binance): a malformed last line only, as a whole JSON line is no cut.
+json_cut_off_hint = _hint(any_reason=False)

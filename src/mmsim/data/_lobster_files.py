@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from ..errors import DataError
+from ._sources import given_once, same_file_key
 
 __all__ = ["NAME", "message_files", "orderbook_path"]
 
@@ -29,17 +30,19 @@ def message_files(sources: list[Path]) -> tuple[list[Path], str]:
     store holds one symbol``): a file of another ticker is refused by its name, before any row is read (breaker27:
     an AMZN and an AAPL day made one store ``AAPL,AMZN`` whose runs filled AMZN orders at AAPL's book). One ticker
     at several levels is one symbol: each file starts from its own snapshot (docs/data.md, "Several files in one
-    store"), the same time twice is refused by the time check.
+    store"), the same time twice is refused by the time check. The same file twice (one path twice, or two paths of
+    one file: a symlink, ``..``) is refused before any row is read (:func:`._sources.given_once`); a day's message
+    file and its own orderbook file given together are that day once.
 
     Raises
     ------
     mmsim.DataError
-        A name that is not a LOBSTER file name, level 0, or a ticker other than the first file's.
+        A name that is not a LOBSTER file name, level 0, a ticker other than the first file's, or the same file twice.
     """
     messages: list[Path] = []
+    days: set[tuple[int, int] | str] = set()  # the message files' identities (same_file_key)
     first: tuple[str, Path] | None = None
-    for p in sources:
-        p = Path(p)
+    for p in given_once(sources):
         m = NAME.match(p.name)
         if m is None:
             raise DataError(
@@ -55,6 +58,7 @@ def message_files(sources: list[Path]) -> tuple[list[Path], str]:
                             "symbol (convert each ticker to its own store)")
         if m["kind"] == "orderbook":
             p = p.with_name(p.name.replace("_orderbook_", "_message_"))
-        if p not in messages:
+        if (key := same_file_key(p)) not in days:  # the day's message file, by either file's path
+            days.add(key)
             messages.append(p)
     return messages, first[0] if first else ""

@@ -85,7 +85,8 @@ from ._common import (
     text_lines,
     time_unit_hint,
 )
-from ._cut_off import cut_off_hint
+from ._cut_off import json_cut_off_hint
+from ._sources import given_once
 from ._emitter import Emitter
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
@@ -99,7 +100,7 @@ _DEPTH = int(Kind.DEPTH)
 BOOK_TICKER_DTYPE = np.dtype([(k, "<i8") for k in ("local_ts", "u", "bid", "bid_qty", "ask", "ask_qty")])
 
 
-@cut_off_hint  # a malformed last line: the capture looks cut off (a recorder stopped mid-write)
+@json_cut_off_hint  # a malformed last line: the capture looks cut off (a recorder stopped mid-write)
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,
@@ -142,6 +143,7 @@ def convert(
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
+    sources = given_once(sources)  # the same file twice is refused before any line is read (fix28b)
     [given_units(k, v) for k, v in (("tick_size", tick_size), ("lot_size", lot_size)) if v is not None]  # before a line
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
@@ -552,7 +554,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     em.flush(final=True)
 
 
-@cut_off_hint  # as convert's
+@json_cut_off_hint  # as convert's
 def book_tickers(path: Path, tick_size: float, lot_size: float) -> np.ndarray:
     """Read the ``bookTicker`` messages of a capture (for checking a reconstructed book).
 

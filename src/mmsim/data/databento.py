@@ -106,6 +106,7 @@ from ._common import (
     RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large,
 )
 from ._cut_off import cut_off_hint
+from ._sources import given_once
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
 from ._emitter import Emitter
 from ._grid_flags import flag_units
@@ -123,7 +124,7 @@ _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
 _HERE = re.compile(r"(line|record) \d+")  # a record named in its own file's messages (in another's: "a.csv: line 7")
 
 
-@cut_off_hint  # a CSV's malformed last line: the file looks cut off (docs/data.md, "A file cut off mid-line")
+@cut_off_hint  # an error on a CSV's last line: the file looks, or may be, cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,
@@ -163,6 +164,7 @@ def convert(
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
+    sources = given_once(sources)  # the same file twice is refused before any record is read (fix28b)
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
     with writer:
         conv = _Converter(tick_size, lot_size)

@@ -148,6 +148,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
 from ._hftbacktest_l3 import L3Rows, databento_flags, mixed
 from ._preopen import OrderLevels, PreOpen
 from ._quote import hftbacktest_price, quote_with
+from ._sources import given_once
 from .store import EventStore, EventStoreWriter
 
 __all__ = ["HBT_EVENT_DTYPE", "convert", "export"]
@@ -313,7 +314,7 @@ def convert(
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
-    paths = [Path(p) for p in sources]
+    paths = given_once(sources)  # the same file twice is refused before any record is read (fix28b)
     given = (tick_size is not None, lot_size is not None)
     fmeta, tick_size, lot_size = _file_defaults(paths, tick_size, lot_size, l2_only)
     if tick_size is None or lot_size is None:

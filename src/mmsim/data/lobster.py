@@ -108,7 +108,7 @@ def _time_unit_hint(ns: int) -> str:
     return "it is not a time of day"
 
 
-@cut_off_hint  # a malformed last row: the file looks cut off (docs/data.md, "A file cut off mid-line")
+@cut_off_hint  # an error on a last row: the file looks, or may be, cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,

@@ -58,6 +58,7 @@ from ._common import (
     too_large,
 )
 from ._cut_off import cut_off_hint
+from ._sources import given_once
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._quote import quote_with
@@ -152,7 +153,7 @@ def _price_cell(tick: int) -> Callable[[Path, str, int, int], str | None]:
     return read
 
 
-@cut_off_hint  # a malformed last line: the file looks cut off (docs/data.md, "A file cut off mid-line")
+@cut_off_hint  # an error on a last line: the file looks, or may be, cut off (docs/data.md, "A file cut off mid-line")
 def convert(
     sources: list[Path],
     out: Path,
@@ -198,6 +199,7 @@ def convert(
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
+    sources = given_once(sources)  # the same file twice is refused before any line is read (fix28b)
     streams: dict[str, Any] = {}
     empty: list[Path] = []
     for p in sources:

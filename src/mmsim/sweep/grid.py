@@ -117,8 +117,9 @@ class Grid:
     written: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
-def parse_timeout(value: Any, key: str = "timeout") -> int:
-    """A sweep's ``timeout`` (a duration, > 0) as int ns; ConfigError naming ``key`` otherwise."""
+def parse_timeout(value: Any, key: str = "timeout", written: str | None = None) -> int:
+    """A sweep's ``timeout`` (a duration, > 0) as int ns; ConfigError naming ``key`` otherwise (its hint for a bare
+    number quoting ``written``, the number's text as the user wrote it, when given: ``1e3`` -> ``'1e3s'``)."""
     from ..config import parse_duration
 
     ns = parse_duration(value, key)
@@ -129,7 +130,7 @@ def parse_timeout(value: Any, key: str = "timeout") -> int:
         # first): such a timeout fails every point, most often a bare number meant in seconds.
         # (A string without a unit never gets here: parse_duration refuses it.)
         bare = isinstance(value, (int, float))
-        hint = f"; a bare number is nanoseconds: for seconds write '{value}s'" if bare else ""
+        hint = f"; a bare number is nanoseconds: for seconds write '{(written or str(value)).strip()}s'" if bare else ""
         raise ConfigError(f"{key}: a timeout must be at least 1ms (every point would time out), got {value!r}{hint}")
     return ns
 
@@ -215,7 +216,7 @@ def parse_grid(data: Any, *, where: Mapping[str, str] | None = None, source: str
     timeout = data.get("timeout")
     if timeout is not None:
         try:
-            timeout = parse_timeout(timeout)
+            timeout = parse_timeout(timeout, written=written.get("timeout"))
         except ConfigError as exc:
             raise ConfigError(quote_written(str(exc), data["timeout"], written.get("timeout")) + loc("timeout")) from None
     output = data.get("output")
