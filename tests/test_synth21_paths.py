@@ -91,6 +91,7 @@ def test_compare_seed_below_zero_does_not_offer_none_on_the_command_line(tmp_pat
     """breaker20 I: ``mmsim compare --seed -1`` said ``(or None)``, which a command line cannot give."""
     from mmsim.cli import main
 
-    for written in ("-1", "-2.0"):
+    # Digits echoed bare, any other form quoted (fix28b: one rule for flags and config files).
+    for written, shown in (("-1", "-1"), ("-2.0", "'-2.0'")):
         assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--seed", written]) == 2
-        assert capsys.readouterr().err == f"mmsim: config error: --seed must be a non-negative integer, got '{written}'\n"
+        assert capsys.readouterr().err == f"mmsim: config error: --seed must be a non-negative integer, got {shown}\n"
