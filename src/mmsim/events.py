@@ -78,6 +78,15 @@ class Kind(enum.IntEnum):
 #: store holding one is L3 data). The one list the trade-implied book's refusal (:mod:`mmsim.data.implied`), the
 #: stale-book report's depth updates (:mod:`mmsim.report.stale`) and the queue score read.
 L3_KINDS: tuple[int, ...] = (int(Kind.ADD), int(Kind.CANCEL), int(Kind.DELETE), int(Kind.EXECUTE))
+#: Their names, as messages list them: ``ADD, CANCEL, DELETE, EXECUTE``.
+L3_KIND_NAMES = ", ".join(Kind(k).name for k in L3_KINDS)
+
+
+def is_order_event(kinds: np.ndarray) -> np.ndarray:
+    """Boolean mask, the shape of ``kinds`` (an event array's ``kind`` column), of the L3 order events
+    (:data:`L3_KINDS`): one range test a record, as ``ADD``..``EXECUTE`` are 4..7 (event.hpp). The one test of a store
+    writer's order count and of :func:`mmsim.data._identity.first_order_event`."""
+    return (kinds >= L3_KINDS[0]) & (kinds <= L3_KINDS[-1])
 
 
 class TradingStatus(enum.IntEnum):

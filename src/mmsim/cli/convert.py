@@ -129,9 +129,8 @@ def no_orders_warning(meta: dict[str, Any]) -> str | None:
     its converter labels ``"levels": "L2"`` (docs/data.md, "Formats"); None for any other store."""
     if meta.get("format") not in ("lobster", "databento") or meta.get("levels") != "L2":
         return None
-    from ..events import L3_KINDS, Kind
+    from ..events import L3_KIND_NAMES as names
 
-    names = ", ".join(Kind(k).name for k in L3_KINDS)
     return (f"warning: none of the {meta.get('event_count')} events of {', '.join(meta.get('source') or [])} is an order "
             f"event ({names}): the {meta['format']} source is market-by-order, but the store is labelled L2 "
             "(market-by-price) and runs use the L2 queue model, not the exact FIFO")

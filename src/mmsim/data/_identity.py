@@ -17,7 +17,7 @@ import numpy as np
 
 from .._scales import unit_problem
 from ..errors import DataError
-from ..events import DIGEST_KEY, L3_KINDS, Kind, digest_problem
+from ..events import DIGEST_KEY, L3_KIND_NAMES, Kind, digest_problem, is_order_event
 
 
 #: The store's ``meta.json`` quirk that says its book is trade-implied (and counts the rows; ``mmsim.data.implied``).
@@ -332,11 +332,10 @@ def first_order_event(events: np.ndarray, chunk: int = 1 << 22) -> tuple[int, in
     if key is not None and key in _FIRST_ORDER:
         return _FIRST_ORDER[key]
     kinds = events["kind"]
-    lo, hi = min(L3_KINDS), max(L3_KINDS)  # ADD..EXECUTE are 4..7 (event.hpp): one range test a record
     found: tuple[int, int] | None = None
     for i in range(0, len(kinds), chunk):
         k = np.asarray(kinds[i:i + chunk])
-        hit = np.flatnonzero((k >= lo) & (k <= hi))
+        hit = np.flatnonzero(is_order_event(k))
         if len(hit):
             found = (i + int(hit[0]), int(k[hit[0]]))
             break
@@ -358,7 +357,7 @@ def check_levels(events: np.ndarray, meta: Mapping[str, Any], where: str) -> Non
     if meta.get("levels") == "L3" and len(events):
         if first_order_event(events) is None:
             raise DataError(f"{where}: key 'levels' is 'L3' (market-by-order), but none of its {len(events)} events "
-                            f"is an order event ({', '.join(Kind(k).name for k in L3_KINDS)}): the engine replays "
+                            f"is an order event ({L3_KIND_NAMES}): the engine replays "
                             "them as L2 data, with the L2 queue model (a report named the exact FIFO it did not use); "
                             "a store of them is labelled 'L2'")
     if meta.get("levels") != "L2":

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._json import json_fault, loads_unique
 from ..errors import DataError
-from ..events import DIGEST_KEY, EVENT_DTYPE, L3_KINDS, as_event_array
+from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_through, kept_quirk
 from ._store_summary import summary
@@ -405,8 +405,7 @@ class EventStoreWriter:
         i = int(gaps.argmin())
         if self.min_latency is None or int(gaps[i]) < self.min_latency:
             self.min_latency, self.min_latency_at = int(gaps[i]), int(rows[i])
-        lo, hi = min(L3_KINDS), max(L3_KINDS)  # ADD..EXECUTE are 4..7 (event.hpp)
-        self.order_events += int(np.count_nonzero((chunk["kind"] >= lo) & (chunk["kind"] <= hi)))
+        self.order_events += int(np.count_nonzero(is_order_event(chunk["kind"])))
         self.count += len(chunk)
 
     def correct_local_clock(self) -> tuple[int, str | None]:
