@@ -23,7 +23,7 @@ from .baseline import BaselinePlan, parse_baseline
 from .duplicates import axis_repeat, duplicate_message, read_identity
 from .labels import _LATENCY_MODELS, _describe, display_label
 from .point_ids import _point_id
-from .written import quote_as_written, quote_written, scalar_texts
+from .written import quote_as_written, quote_at, quote_written, scalar_texts
 
 __all__ = ["GRID_KEYS", "Grid", "SweepPoint", "display_label", "load_grid", "parse_grid"]
 
@@ -488,10 +488,8 @@ def _point_config(base: Mapping[str, Any], base_where: Mapping[str, str], overri
     try:
         return RunConfig.from_dict(resolve_paths(merged, bdir, only=overrides), where=pw)
     except ConfigError as exc:
-        msg = str(exc)
-        for k, v in overrides.items():
-            msg = quote_written(msg, v, (written or {}).get((sources or {}).get(k, "")))
-        raise ConfigError(f"{label}: {msg}") from None
+        at = {src: v for k, v in overrides.items() if (src := (sources or {}).get(k))}  # each value at its grid item
+        raise ConfigError(f"{label}: {quote_at(str(exc), at, written or {})}") from None
 
 
 def _drop_unread(merged: Mapping[str, Any], keep: Callable[[str], bool]) -> tuple[dict[str, Any], list[str]]:

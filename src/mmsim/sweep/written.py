@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config._written import quote_written, scalar_texts
 
-__all__ = ["describe_written", "line_of", "quote_as_written", "quote_written", "scalar_texts", "written_text"]
+__all__ = ["describe_written", "line_of", "quote_as_written", "quote_at", "quote_written", "scalar_texts", "written_text"]
 
 def line_of(where: Mapping[str, str], key: str) -> str:
     """``" (FILE line N)"`` for the dotted ``key`` (``axes.a.b[1]``, ``points[0].x``), or its nearest written parent
@@ -47,9 +47,14 @@ def quote_as_written(message: str, overrides: Mapping[str, Any], label: str, wri
     """``message`` about the overrides at ``label`` (``axes.k[1]``: one value; ``points[0]``: a mapping) with
     the first number it echoes quoted as the grid writes it (:func:`quote_written`)."""
     if label.startswith("axes.") and len(overrides) == 1:
-        pairs = _numbers(next(iter(overrides.values())), label)
-    else:
-        pairs = [pair for k, v in overrides.items() for pair in _numbers(v, f"{label}.{k}")]
+        return quote_at(message, {label: next(iter(overrides.values()))}, written)
+    return quote_at(message, {f"{label}.{k}": v for k, v in overrides.items()}, written)
+
+
+def quote_at(message: str, values: Mapping[str, Any], written: Mapping[str, str]) -> str:
+    """``message`` with the first number it echoes of ``values`` (the grid's dotted key, ``axes.k[1]`` or
+    ``points[0].k`` -> the value there, a number or a mapping or list of them) quoted as the grid writes it."""
+    pairs = [pair for path, v in values.items() for pair in _numbers(v, path)]
     for value, path in pairs:
         quoted = quote_written(message, value, written.get(path))
         if quoted != message:
