@@ -31,6 +31,7 @@ from ._hftbacktest_read import (
     BUY_EVENT,
     CANCEL_ORDER_EVENT,
     DEPTH_CLEAR_EVENT,
+    DROPPED_KEY,
     DEPTH_EVENT,
     EXCH_EVENT,
     FILL_EVENT,
@@ -43,6 +44,7 @@ from ._hftbacktest_read import (
     SELL_EVENT,
     SIDED_CLEARS,
     TRADE_EVENT,
+    dropped_problem,
     implied_problem,
 )
 from ._identity import check_zone, verify_store
@@ -73,7 +75,9 @@ def export(
     ``tick_size``, ``lot_size``, ``contract_size``, ``symbol``, ``venue``, ``time_zone`` and ``local_ts_recorded`` (of a bare
     array: the sizes given), which hftbacktest ignores and mmsim's import takes as its defaults, a trade-implied
     store's ``quirks.trade_implied_book`` (its counts, as ``trade_implied_book``: the import writes them back, so
-    the round trip's book is still trade-implied to every command), and ``"clears":
+    the round trip's book is still trade-implied to every command), a store's ``quirks.prints_through_book`` when
+    it says ``"dropped": true`` (as ``prints_through_book``: the import writes it back; a record of prints the
+    events hold is not written, the import counts those itself), and ``"clears":
     "sided"``: a ``CLEAR`` of side 0 is one clear row without a side flag, one of side 1 or -1 a clear of that side
     (BUY_EVENT or SELL_EVENT), so the import reads a sided clear of each side at one time back as two ``CLEAR``s,
     and ``"executes": "fill_then_book_row"``: an ``EXECUTE`` is its ``FILL_EVENT`` row, then at its time the row
@@ -133,6 +137,11 @@ def export(
             if (why := implied_problem(implied)) is not None:  # else an .npz the import refuses
                 raise DataError(f"{events.path / 'meta.json'}: key 'quirks.{IMPLIED_KEY}' {why}")
             meta[IMPLIED_KEY] = implied
+        through = (events.meta.get("quirks") or {}).get(DROPPED_KEY)
+        if isinstance(through, dict) and through.get("dropped") is True:  # the record of prints the events lack
+            if (why := dropped_problem(through)) is not None:  # the store loaded by this rule; held to it again
+                raise DataError(f"{events.path / 'meta.json'}: key 'quirks.{DROPPED_KEY}' {why}")
+            meta[DROPPED_KEY] = through
         check_zone(events.meta, events.path / "meta.json")  # else an .npz mmsim's import refuses (breaker16d)
         verify_store(events)  # an events.npy edited under its digest is refused, not exported (newcomer17)
     else:

@@ -15,7 +15,7 @@ from .._json import DuplicateKeyError, loads_unique
 from .._scales import UNIT_RULE, unit_problem
 from ..errors import DataError
 from ._common import RECV_WINDOW_NS, late_step, seconds_over
-from ._identity import ZONE_RULE, implied_problem, known_zone
+from ._identity import DROPPED, THROUGH, ZONE_RULE, implied_problem, known_zone, through_problem
 from .implied import QUIRK
 
 __all__ = [
@@ -64,6 +64,12 @@ META_KEYS = ("tick_size", "lot_size", "contract_size", "symbol", "venue", "time_
 #: transform's counts), which the import writes back into the store's quirks (newcomer17: before, the round trip of
 #: a trade-implied store, one ``events_digest``, was a plain store to every command).
 IMPLIED_KEY = QUIRK
+
+#: The ``mmsim_meta`` key of the export of a store whose prints through the book were dropped
+#: (``drop_prints_through_book``): its ``meta.json`` ``quirks.prints_through_book`` with ``"dropped": true``, which the
+#: import writes back (its events hold none of those prints, so its own count finds none). A record of prints the
+#: events still hold is not carried: the import counts those itself.
+DROPPED_KEY = THROUGH
 
 
 _PRICED = (DEPTH_EVENT, TRADE_EVENT, DEPTH_SNAPSHOT_EVENT, ADD_ORDER_EVENT, MODIFY_ORDER_EVENT, FILL_EVENT)
@@ -194,7 +200,21 @@ def _file_meta(path: Path) -> dict | None:
         raise DataError(f"{path}: its mmsim_meta time_zone is {meta['time_zone']!r}, not {ZONE_RULE}")
     if IMPLIED_KEY in meta and (why := implied_problem(meta[IMPLIED_KEY])) is not None:
         raise DataError(f"{path}: its mmsim_meta {IMPLIED_KEY} {why}")
-    return {k: meta[k] for k in (*META_KEYS, IMPLIED_KEY) if k in meta}
+    if DROPPED_KEY in meta and (why := dropped_problem(meta[DROPPED_KEY])) is not None:
+        raise DataError(f"{path}: its mmsim_meta {DROPPED_KEY} {why}")
+    return {k: meta[k] for k in (*META_KEYS, IMPLIED_KEY, DROPPED_KEY) if k in meta}
+
+
+def dropped_problem(v: object) -> str | None:
+    """Why ``v`` is not the record of dropped prints an export carries (:data:`DROPPED_KEY`): a ``prints_through_book``
+    quirk by its rule (:func:`mmsim.data._identity.through_problem`) that says ``"dropped": true``, else None."""
+    if (why := through_problem(v)) is not None:
+        return why
+    assert isinstance(v, dict)
+    if DROPPED[0] not in v:
+        return (f"has no {DROPPED[0]!r}: an export carries the record of prints dropped from its events only (the "
+                "import counts the prints its events hold)")
+    return None
 
 
 def _read_npy_stream(path: Path, f) -> Iterator[np.ndarray]:

@@ -128,6 +128,7 @@ from ._hftbacktest_read import (  # noqa: F401  # the format's names stay import
     DEPTH_CLEAR_EVENT,
     DEPTH_EVENT,
     DEPTH_SNAPSHOT_EVENT,
+    DROPPED_KEY,
     EXCH_EVENT,
     FILL_EVENT,
     HBT_EVENT_DTYPE,
@@ -222,6 +223,9 @@ def _file_defaults(paths: list[Path], tick_size: float | None, lot_size: float |
                 assert isinstance(prev, dict) and isinstance(v, dict)
                 found[k] = (found[k][0], {c: prev[c] + v[c] for c in prev})
                 continue
+            if k == DROPPED_KEY and k in found and found[k][1] != v:  # two stores' records of dropped prints
+                raise DataError(f"{p}: its mmsim_meta {k} differs from {found[k][0]}'s (a record of other dropped "
+                                "prints): files of one stream are one store's export")
             if k in found and found[k][1] != v:
                 raise DataError(f"{p}: its mmsim_meta {k} {v!r} differs from {found[k][0]}'s {found[k][1]!r}: "
                                 "files of one stream are in one tick, lot and symbol")
@@ -569,6 +573,8 @@ def convert(
             quirks.update(l3rows.counts)
         if IMPLIED_KEY in fmeta:  # an export of a trade-implied store: still trade-implied (newcomer17)
             quirks[IMPLIED_KEY] = fmeta[IMPLIED_KEY]
+        if DROPPED_KEY in fmeta:  # an export of a store whose prints through the book were dropped: the record is
+            quirks[DROPPED_KEY] = fmeta[DROPPED_KEY]  # kept by the writer while the events hold no such print
         meta = {
             "symbol": symbol or fmeta.get("symbol", ""),
             "venue": fmeta.get("venue", "hftbacktest"),
