@@ -246,6 +246,12 @@ class _Converter:
         # Orders whose level has left the visible window since we last saw them:
         # messages about them may have been dropped from a level-N file.
         untrusted: set[int] = set()
+        # The level (side, price) of the row's message when it is about an untrusted order: what the message leaves
+        # there may differ from the row (the order's size may have changed outside the window, with no message), so
+        # only that level may differ from the row with no error; any other level shown in the previous row changes
+        # by the message or not at all (fix29a: every level with an untrusted order was excused, so a row that
+        # disagreed there went unnoticed when no later row contradicted it: the last row, any level of it).
+        shaky: set[tuple[int, int]] = set()
         inside_prev: set[tuple[int, int]] = set()
         prev_best: dict[int, int] = {}
         # side -> (price, lots, id, row line) of the best level a row seeded with no message (phantom()).
@@ -352,7 +358,7 @@ class _Converter:
                     inside = list(lv)
                 for p in inside:
                     if p not in shown_px:
-                        if (side, p) in inside_prev and not any(o in untrusted for o in level_ids.get((side, p), ())):
+                        if (side, p) in inside_prev and (side, p) not in shaky:
                             # It stayed inside the window: its removal would have a message.
                             raise phantom(side, p, line) or DataError(
                                 f"{bpath}: line {line}: the orderbook row no longer shows the "
@@ -366,9 +372,7 @@ class _Converter:
                     q0 = lv.get(p, 0)
                     if q0 == q:
                         continue
-                    if (side, p) in inside_prev and not any(
-                        o in untrusted for o in level_ids.get((side, p), ())
-                    ):
+                    if (side, p) in inside_prev and (side, p) not in shaky:
                         # The level stayed inside the window, so every change to it
                         # has a message: the two files disagree.
                         raise DataError(
@@ -480,6 +484,13 @@ class _Converter:
                     lvl = pre[side]
                     if typ == 1:
                         lvl[px0] = lvl.get(px0, 0) - q0
+                        edge = shown[side][-1][0] if len(shown[side]) == nlev else None
+                        if lvl[px0] < 0 and (edge is None or (px0 >= edge if side > 0 else px0 <= edge)):
+                            # The first row is the book after the first message: inside its window it shows the add.
+                            raise DataError(f"{bpath}: line {bline}: the orderbook row shows {q0 + lvl[px0]} lots at "
+                                            f"{'bid' if side > 0 else 'ask'} {px0} ticks but the messages up to "
+                                            f"{mpath.name} line {line} leave at least {q0} (the first message adds "
+                                            "them); the message and orderbook files disagree")
                     else:  # a level the message emptied is not in the row: it held what the message took
                         lvl[px0] = lvl.get(px0, 0) + q0
                 for s in (1, -1):
@@ -500,6 +511,8 @@ class _Converter:
                 kind = Kind.EXECUTE if typ == 4 else Kind.CANCEL
                 if oid in orders:
                     o = orders[oid]
+                    if oid in untrusted:
+                        shaky.add((side, px))
                     if o[0] != side or o[1] != px:
                         raise err(
                             line,
@@ -564,6 +577,7 @@ class _Converter:
                 em.add(t, t, Kind.STATUS, 0, 0, int(self.status), 0, line)
                 self.halts.append({"exch_ts": t, "state": _STATE_NAME[raw_px], "line": line})
             reconcile(t, shown, line)
+            shaky.clear()
             cur = {(s, p) for s in (1, -1) for p, _ in shown[s]}
             for gone in inside_prev - cur:
                 untrusted.update(level_ids.get(gone, ()))
