@@ -1,13 +1,16 @@
-"""fix29a, item 1: every LOBSTER orderbook row is checked against the book its messages build.
+"""fix29a, items 1 and 2: every LOBSTER orderbook row is checked against the book its messages build, and a row error
+on a cut line gets the cut-off note whichever line its message names first.
 
-A level that stayed inside the window was excused from the check when it held an order known from before the level
-last left the window ("untrusted"): its size could have changed outside the window with no message. Such a row was
-reset to the orderbook's depth, silently, and only a later row that disagreed with the reset caught it, naming
-that later row; the last row has none, so a last row cut from ``...,2205100,249`` to ``...,2205100,24`` converted
-(any level of it: a level-10 file's deeper levels too). Only the level of a message about such an order may differ
-from the row now; every other level shown in the previous row changes by the message or not at all. The first
-row, the book after the first message, was not checked against it: a row showing less than the first message
-adds there was reset to the row's depth.
+1. A level that stayed inside the window was excused from the check when it held an order known from before the level
+   last left the window ("untrusted"): its size could have changed outside the window with no message. Such a row was
+   reset to the orderbook's depth, silently, and only a later row that disagreed with the reset caught it, naming
+   that later row; the last row has none, so a last row cut from ``...,2205100,249`` to ``...,2205100,24`` converted
+   (any level of it: a level-10 file's deeper levels too). Only the level of a message about such an order may differ
+   from the row now; every other level shown in the previous row changes by the message or not at all. The first
+   row, the book after the first message, was not checked against it: a row showing less than the first message
+   adds there was reset to the row's depth.
+2. The note went by the line a message names first: LOBSTER's phantom best names the row before, a crossed book the
+   row it crossed at, so an error found on a last line with no newline had no note. It now goes by the row read.
 """
 
 from __future__ import annotations
@@ -162,6 +165,55 @@ def test_real_days_convert_as_before():
         with tempfile.TemporaryDirectory() as d:
             st = convert([shared_data("lobster", name.format("message"))], Path(d) / "s", format="lobster")
             assert st.meta["events_digest"] == digest
+
+
+# ------------------------------------------------------------------- 2: the note goes by the row read, any check
+PHANTOM_MSG = ["34200.1,1,101,10,1000000,1", "34200.2,5,0,3,1000100,-1"]
+PHANTOM_BOOK = ["1000300,7,1000100,4", "1000300,7,1000000,10"]
+
+
+def test_a_phantom_best_found_on_a_cut_last_row_says_it_may_be_cut_off(tmp_path):
+    """The phantom best names the row before (line 1); the row it was found on is the last, with no newline."""
+    m = _day(tmp_path / "a", PHANTOM_MSG, PHANTOM_BOOK, b_end="")
+    b = m.with_name(DAY.format("orderbook"))
+    head = (f"{b}: line 1: the orderbook row shows a best bid 10001 ticks (4 lots) that the next row no longer "
+            f"shows, and no message up to {m.name} line 2 adds or removes it: a phantom best price; the message "
+            "and orderbook files disagree")
+    assert _error(m, tmp_path / "s") == f"{head}; {b}: line 2, read when this was found, is the file's last line, " \
+                                        f"with no newline at its end: {NOTE}"
+    # With its newline: no note.
+    b.write_text(b.read_text() + "\n")
+    assert _error(m, tmp_path / "s") == head
+
+
+CROSS_MSG = ["34200.1,1,101,10,1000100,1", "34200.5,1,102,5,1000000,-1", "34202.0,1,103,1,999900,-1"]
+CROSS_BOOK = ["1000200,7,1000100,10", "1000000,5,1000100,10", "999900,1,1000100,10"]
+
+
+def test_a_crossed_book_found_on_a_cut_last_row_says_it_may_be_cut_off(tmp_path):
+    """Another check: a crossed book names the row it crossed at (line 2), found on row 3, the last of both files.
+    Neither file ends in a newline (as the AAPL sample): both lines are named."""
+    m = _day(tmp_path / "a", CROSS_MSG, CROSS_BOOK, m_end="", b_end="")
+    b = m.with_name(DAY.format("orderbook"))
+    head = (f"{m}: line 2: the book is crossed (best bid 10001 >= best ask 9999 ticks) and stays crossed for "
+            "1.500 s, until line 3 (tolerance 1 s)")
+    both = (f"; {m}: line 3 and {b}: line 3, read when this was found, are their files' last lines, with no newline "
+            f"at their ends: the files may be cut off (a recorder stopped mid-write), which would explain this; to "
+            'convert the lines before it, drop that line (docs/data.md, "A file cut off mid-line")')
+    assert _error(m, tmp_path / "s") == head + both
+    m.write_text(m.read_text() + "\n")  # the message file whole: the orderbook line alone
+    assert _error(m, tmp_path / "s") == f"{head}; {b}: line 3, read when this was found, is the file's last " \
+                                        f"line, with no newline at its end: {NOTE}"
+    b.write_text(b.read_text() + "\n")
+    assert _error(m, tmp_path / "s") == head
+
+
+def test_an_error_that_names_no_row_gets_no_note(tmp_path):
+    """"Fewer rows" is about the orderbook file as a whole, not a row: no note, though it was found while the message
+    file's last line (no newline at its end) was read."""
+    m = _day(tmp_path / "a", CROSS_MSG[:2], CROSS_BOOK[:1], m_end="")
+    assert _error(m, tmp_path / "s") == (f"{m.with_name(DAY.format('orderbook'))}: has fewer rows than the message "
+                                         "file (line 2)")
 
 
 def test_a_worse_best_with_no_message_is_refused_at_its_row(tmp_path):

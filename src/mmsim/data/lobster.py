@@ -63,7 +63,7 @@ from zoneinfo import ZoneInfo
 from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, Progress, exact_decimal, text_lines, too_large, without_trailing_blank_lines
-from ._cut_off import cut_off_hint
+from ._cut_off import cut_off_hint, reading
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._lobster_files import NAME as _NAME
@@ -226,8 +226,9 @@ class _Converter:
         # used to make the two files' row counts differ, blamed on the other file.
         msg_lines, book_lines = text_lines(mpath, progress), text_lines(bpath)
         try:
-            self._run(mpath, bpath, info, writer,
-                      without_trailing_blank_lines(msg_lines), without_trailing_blank_lines(book_lines))
+            self._run(mpath, bpath, info, writer,  # read in step: an error's cut-off note goes by the row read
+                      reading(mpath, without_trailing_blank_lines(msg_lines)),
+                      reading(bpath, without_trailing_blank_lines(book_lines)))
         finally:  # close both files now, also when a row is rejected
             msg_lines.close()
             book_lines.close()
