@@ -112,7 +112,7 @@ def _time_unit_hint(ns: int) -> str:
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,
-    drop_prints_through_book: bool = False,
+    drop_prints_through_book: bool = False, l2_only: bool = False,
 ) -> EventStore:
     """Convert LOBSTER message (+ orderbook) files into an L3 event store.
 
@@ -135,6 +135,8 @@ def convert(
         Replace an existing store at ``out`` (atomically).
     drop_prints_through_book : bool
         Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
+    l2_only : bool
+        Refuse the first order event where it was read (``trade_implied`` of :func:`mmsim.data.convert`).
 
     Raises
     ------
@@ -157,6 +159,7 @@ def convert(
     conv = _Converter(tick, lot)
     conv.tick_flag = None if tick_size is None else "--tick-size"
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
+    writer.l2_only = l2_only
     quote_with(writer, lobster_price(tick))  # a far price quoted as written
     with writer:
         for mp in messages:
