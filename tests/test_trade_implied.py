@@ -133,15 +133,21 @@ def test_a_store_is_written_with_its_counts_and_refused_a_second_time(tmp_path):
         trade_implied(tmp_path / "plain", tmp_path / "implied")
 
 
-def test_convert_refuses_l3_data_before_converting_and_leaves_nothing(tmp_path):
+def test_convert_refuses_l3_data_at_its_first_order_event_and_leaves_nothing(tmp_path):
+    # fix29a: a LOBSTER or Databento file was refused by its format before it was read (a file of trades only,
+    # L2 data, too); its first order event is refused now, naming its line (tests/test_fix29a_implied.py).
     src = tmp_path / "AMZN_2012-06-21_34200000_57600000_message_1.csv"
     src.write_text("34200.0,1,1,100,1000000,1\n")
+    book = tmp_path / "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv"
+    book.write_text("9999999999,0,1000000,100\n")
     proc = subprocess.run([sys.executable, "-m", "mmsim", "convert", str(src), "-o", str(tmp_path / "out"),
                            "--format", "lobster", "--trade-implied-book"], capture_output=True, text=True)
     assert proc.returncode == 1
-    assert proc.stderr.strip() == (f"mmsim: error: {src}: a trade-implied book needs L2 data; lobster data are L3 "
-                                   "(on L3 data each execution removes its order: there is nothing to imply)")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [src.name]
+    assert proc.stderr.strip() == (f"mmsim: error: {src}: line 1: ADD, an order event (ADD, CANCEL, DELETE, EXECUTE): "
+                                   "a trade-implied book needs L2 data, and this file is market-by-order (L3) data "
+                                   "(on L3 data each execution removes its order: there is nothing to imply; a file of "
+                                   "trades and status only converts)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([src.name, book.name])
 
 
 def test_binance_spot_the_venues_word_wins_at_every_update_and_nothing_is_stale(tmp_path):

@@ -371,8 +371,10 @@ def score_queue_models(
         raise TypeError(f"events_l3 must be an event store or an array of mmsim.EVENT_DTYPE, got {type(ev).__name__}")
     levels = meta.get("levels")
     if levels is not None and levels != "L3":
+        from ..data._identity import no_orders_note
+
         raise DataError(f"score_queue_models: the event store is {levels} data; queue models are scored against "
-                        "market-by-order (L3) data, where the exact FIFO fills are known")
+                        f"market-by-order (L3) data, where the exact FIFO fills are known{no_orders_note(meta)}")
     if ev.shape[0] == 0:
         raise DataError("score_queue_models: the event array is empty")
     if not np.isin(ev["kind"], L3_KINDS).any():

@@ -102,6 +102,7 @@ def cmd(args: argparse.Namespace) -> int:
     """``mmsim queue-score``: 0 on success."""
     from ..analysis import score_queue_models
     from ..config import LatencyModel, RunConfig, StrategyConfig, load_yaml
+    from ..data._identity import no_orders_note
     from .._py_units import quiet
     from ..runner import load_events, load_run_strategy, store_lot
 
@@ -138,7 +139,7 @@ def cmd(args: argparse.Namespace) -> int:
         raise ConfigError(f"data: {config.data}: an {levels} (market-by-price) event store; mmsim queue-score "
                           "scores the L2 queue models against the exact FIFO fills of market-by-order (L3) "
                           "data: a Databento MBO, LOBSTER or hftbacktest L3 store, or `mmsim synth` (L3 by "
-                          "default)")
+                          f"default){no_orders_note(store.meta)}")
     try:
         with strategy_located(src if src.is_file() and not args.strategy and not args.params else None):
             # A relative file of the config's was looked for beside it first (load_yaml), then here.

@@ -104,7 +104,8 @@ def convert(
     trade_implied : bool
         Write the events with a trade-implied book (:mod:`mmsim.data.implied`: a print hides the levels it
         went through until the venue's next depth update of the side; docs/data.md, "A trade-implied
-        book"): the data are converted beside ``out`` first, then transformed into it. L2 data only.
+        book"): the data are converted beside ``out`` first, then transformed into it. L2 data only: a
+        LOBSTER or Databento file is refused at its first order event (one of trades and status only converts).
     drop_prints_through_book : bool
         Remove the TRADE prints more than 10% through the book of the side they hit
         (:func:`mmsim.replay.prints_through_book`) from the events before the store's digest is computed,
@@ -145,9 +146,6 @@ def convert(
     if not trade_implied:
         return conv(paths, Path(out), tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress,
                     force=force, drop_prints_through_book=drop_prints_through_book)
-    if format in ("lobster", "databento"):  # market-by-order formats: refused before converting a large file
-        raise DataError(f"{paths[0]}: a trade-implied book needs L2 data; {format} data are L3 (on L3 data each "
-                        "execution removes its order: there is nothing to imply)")
     import shutil
 
     from ._store_write import _beside, _target_state
@@ -157,8 +155,9 @@ def convert(
     plain = _beside(Path(out), "plain")
     try:
         # hftbacktest: an L3 row or an already trade-implied file is refused by the conversion's own pass, naming
-        # the file and record, before the transform (each file read once: loadbreak18)
-        extra = {"l2_only": True} if format == "hftbacktest" else {}
+        # the file and record, before the transform (each file read once: loadbreak18); LOBSTER and Databento
+        # (market-by-order): their first order event, where it was read (a file of trades only converts: fix29a)
+        extra = {"l2_only": True} if format in ("hftbacktest", "lobster", "databento") else {}
         conv(paths, plain, tick_size=tick_size, lot_size=lot_size, symbol=symbol, progress=progress, force=False,
              drop_prints_through_book=drop_prints_through_book, **extra)
         return implied(plain, out, force=force)

@@ -27,6 +27,19 @@ QUIRK = "trade_implied_book"
 IMPLIED_COUNTS = ("prints", "hidden", "reduced", "restored")
 
 
+def no_orders_note(meta: Mapping[str, Any]) -> str:
+    """Why a store converted from a market-by-order source (its ``format`` ``lobster`` or ``databento``) is L2 data,
+    for a message refusing it as L2: its window held no order event, so its converter labelled it L2 (lead, 23;
+    docs/data.md, "Formats"); "" for any other store (fix29a: ``mmsim queue-score`` suggested an L3 store of the
+    very source the store came from, with no word of why it is not one)."""
+    if meta.get("format") not in ("lobster", "databento") or meta.get("levels") != "L2":
+        return ""
+    files = ", ".join(map(str, meta.get("source") or ())) or "its files"
+    return (f"; this store was converted from a {meta['format']} (market-by-order) source ({files}), but none of its "
+            f"{meta.get('event_count')} events is an order event ({L3_KIND_NAMES}): a window of trades and status only "
+            "is labelled L2 (docs/data.md, \"Formats\"); convert a window of the source that holds orders")
+
+
 def implied_problem(v: object) -> str | None:
     """Why ``v`` is not a ``trade_implied_book`` (a mapping of exactly the four counts ``prints``, ``hidden``,
     ``reduced``, ``restored``, each a non-negative integer), else None: the words after the key in a message

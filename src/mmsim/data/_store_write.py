@@ -18,7 +18,7 @@ import numpy as np
 
 from .._paths import is_current_folder, move_entries, output_target
 from ..errors import DataError
-from ..events import EVENT_DTYPE
+from ..events import EVENT_DTYPE, L3_KIND_NAMES, Kind, is_order_event
 from ._common import RECV_WINDOW_NS, late_time, seconds_over
 from ._identity import THROUGH as THROUGH_QUIRK  # the quirks key of :func:`through_book_quirk`
 from ._identity import array_digest, check_levels
@@ -422,3 +422,16 @@ def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],
     if quirk["at"] is None and isinstance(old, dict) and all(old.get(k) == quirk[k] for k in ("side", "price_ticks", "best_ticks")):
         quirk.update({k: old[k] for k in ("at", "price", "best") if isinstance(old.get(k), str)})
     return quirk
+
+
+def refuse_order_events(where: Callable[[int], str], chunk: np.ndarray, rows: np.ndarray) -> None:
+    """Refuse a chunk's first order event (``ADD``, ``CANCEL``, ``DELETE``, ``EXECUTE``) where it was read (``where``
+    of its packed source position: ``FILE: line N``), for a conversion that needs L2 data (``--trade-implied-book``
+    of a LOBSTER or Databento file: one of trades and status only is L2 data and converts; fix29a)."""
+    hit = np.flatnonzero(is_order_event(chunk["kind"]))
+    if len(hit):
+        i = int(hit[0])
+        raise DataError(f"{where(int(rows[i]))}: {Kind(int(chunk['kind'][i])).name}, an order event ({L3_KIND_NAMES}): "
+                        "a trade-implied book needs L2 data, and this file is market-by-order (L3) data (on L3 data "
+                        "each execution removes its order: there is nothing to imply; a file of trades and status "
+                        "only converts)")

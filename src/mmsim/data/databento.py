@@ -102,9 +102,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import (
-    RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large,
-)
+from ._common import RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large
 from ._cut_off import cut_off_hint
 from ._sources import given_once
 from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
@@ -128,7 +126,7 @@ _HERE = re.compile(r"(line|record) \d+")  # a record named in its own file's mes
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,
-    drop_prints_through_book: bool = False,
+    drop_prints_through_book: bool = False, l2_only: bool = False,
 ) -> EventStore:
     """Convert Databento MBO files (DBN or CSV) into an L3 event store.
 
@@ -151,21 +149,22 @@ def convert(
         Replace an existing store at ``out`` (atomically).
     drop_prints_through_book : bool
         Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
+    l2_only : bool
+        Refuse the first order event where it was read (``trade_implied`` of :func:`mmsim.data.convert`).
 
     Raises
     ------
     mmsim.DataError
-        Malformed rows, time going backwards or implausible (another unit),
-        off-grid prices, zero or negative sizes, order ids outside int64,
-        unknown order ids (except fills, see the module notes), several
-        instruments in one store, a persistently crossed book, a truncated or
-        corrupt file, no records; each names the file and line or record. An
-        existing store at ``out`` without ``force``.
+        Malformed rows, time going backwards or implausible (another unit), off-grid prices, zero or negative
+        sizes, order ids outside int64, unknown order ids (except fills, see the module notes), several instruments
+        in one store, a persistently crossed book, a truncated or corrupt file, no records, an order event with
+        ``l2_only``; each names the file and line or record. An existing store at ``out`` without ``force``.
     mmsim.ConfigError
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     sources = given_once(sources)  # the same file twice is refused before any record is read (fix28b)
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
+    writer.l2_only = l2_only
     with writer:
         conv = _Converter(tick_size, lot_size)
         for i, p in enumerate(sources):

@@ -63,7 +63,7 @@ from zoneinfo import ZoneInfo
 from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, Progress, exact_decimal, text_lines, too_large, without_trailing_blank_lines
-from ._cut_off import cut_off_hint
+from ._cut_off import cut_off_hint, reading
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._lobster_files import NAME as _NAME
@@ -112,7 +112,7 @@ def _time_unit_hint(ns: int) -> str:
 def convert(
     sources: list[Path], out: Path, *, tick_size: float | None = None, lot_size: float | None = None,
     symbol: str | None = None, progress: Progress | None = None, force: bool = False,
-    drop_prints_through_book: bool = False,
+    drop_prints_through_book: bool = False, l2_only: bool = False,
 ) -> EventStore:
     """Convert LOBSTER message (+ orderbook) files into an L3 event store.
 
@@ -135,6 +135,8 @@ def convert(
         Replace an existing store at ``out`` (atomically).
     drop_prints_through_book : bool
         Drop the TRADE prints more than 10% through the book (docs/data.md, "Prints through the book").
+    l2_only : bool
+        Refuse the first order event where it was read (``trade_implied`` of :func:`mmsim.data.convert`).
 
     Raises
     ------
@@ -157,6 +159,7 @@ def convert(
     conv = _Converter(tick, lot)
     conv.tick_flag = None if tick_size is None else "--tick-size"
     writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
+    writer.l2_only = l2_only
     quote_with(writer, lobster_price(tick))  # a far price quoted as written
     with writer:
         for mp in messages:
@@ -226,8 +229,9 @@ class _Converter:
         # used to make the two files' row counts differ, blamed on the other file.
         msg_lines, book_lines = text_lines(mpath, progress), text_lines(bpath)
         try:
-            self._run(mpath, bpath, info, writer,
-                      without_trailing_blank_lines(msg_lines), without_trailing_blank_lines(book_lines))
+            self._run(mpath, bpath, info, writer,  # read in step: an error's cut-off note goes by the row read
+                      reading(mpath, without_trailing_blank_lines(msg_lines)),
+                      reading(bpath, without_trailing_blank_lines(book_lines)))
         finally:  # close both files now, also when a row is rejected
             msg_lines.close()
             book_lines.close()
@@ -246,6 +250,12 @@ class _Converter:
         # Orders whose level has left the visible window since we last saw them:
         # messages about them may have been dropped from a level-N file.
         untrusted: set[int] = set()
+        # The level (side, price) of the row's message when it is about an untrusted order: what the message leaves
+        # there may differ from the row (the order's size may have changed outside the window, with no message), so
+        # only that level may differ from the row with no error; any other level shown in the previous row changes
+        # by the message or not at all (fix29a: every level with an untrusted order was excused, so a row that
+        # disagreed there went unnoticed when no later row contradicted it: the last row, any level of it).
+        shaky: set[tuple[int, int]] = set()
         inside_prev: set[tuple[int, int]] = set()
         prev_best: dict[int, int] = {}
         # side -> (price, lots, id, row line) of the best level a row seeded with no message (phantom()).
@@ -352,7 +362,7 @@ class _Converter:
                     inside = list(lv)
                 for p in inside:
                     if p not in shown_px:
-                        if (side, p) in inside_prev and not any(o in untrusted for o in level_ids.get((side, p), ())):
+                        if (side, p) in inside_prev and (side, p) not in shaky:
                             # It stayed inside the window: its removal would have a message.
                             raise phantom(side, p, line) or DataError(
                                 f"{bpath}: line {line}: the orderbook row no longer shows the "
@@ -366,9 +376,7 @@ class _Converter:
                     q0 = lv.get(p, 0)
                     if q0 == q:
                         continue
-                    if (side, p) in inside_prev and not any(
-                        o in untrusted for o in level_ids.get((side, p), ())
-                    ):
+                    if (side, p) in inside_prev and (side, p) not in shaky:
                         # The level stayed inside the window, so every change to it
                         # has a message: the two files disagree.
                         raise DataError(
@@ -480,6 +488,13 @@ class _Converter:
                     lvl = pre[side]
                     if typ == 1:
                         lvl[px0] = lvl.get(px0, 0) - q0
+                        edge = shown[side][-1][0] if len(shown[side]) == nlev else None
+                        if lvl[px0] < 0 and (edge is None or (px0 >= edge if side > 0 else px0 <= edge)):
+                            # The first row is the book after the first message: inside its window it shows the add.
+                            raise DataError(f"{bpath}: line {bline}: the orderbook row shows {q0 + lvl[px0]} lots at "
+                                            f"{'bid' if side > 0 else 'ask'} {px0} ticks but the messages up to "
+                                            f"{mpath.name} line {line} leave at least {q0} (the first message adds "
+                                            "them); the message and orderbook files disagree")
                     else:  # a level the message emptied is not in the row: it held what the message took
                         lvl[px0] = lvl.get(px0, 0) + q0
                 for s in (1, -1):
@@ -500,6 +515,8 @@ class _Converter:
                 kind = Kind.EXECUTE if typ == 4 else Kind.CANCEL
                 if oid in orders:
                     o = orders[oid]
+                    if oid in untrusted:
+                        shaky.add((side, px))
                     if o[0] != side or o[1] != px:
                         raise err(
                             line,
@@ -564,6 +581,7 @@ class _Converter:
                 em.add(t, t, Kind.STATUS, 0, 0, int(self.status), 0, line)
                 self.halts.append({"exch_ts": t, "state": _STATE_NAME[raw_px], "line": line})
             reconcile(t, shown, line)
+            shaky.clear()
             cur = {(s, p) for s in (1, -1) for p, _ in shown[s]}
             for gone in inside_prev - cur:
                 untrusted.update(level_ids.get(gone, ()))

@@ -32,14 +32,9 @@ from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_through, kept_quirk
 from ._store_summary import summary
-from ._store_write import (
-    _HEADER_LEN,
-    _beside,
-    _npy_header,
-    check_receive_times, clock_outlier, commit_store, events_digest, make_parents, remove_parents,
-    _replay_check, source_name, with_through_quirk,
-    _target_state,
-)
+from ._store_write import (_HEADER_LEN, _beside, _npy_header, _replay_check, _target_state, check_receive_times,
+                           clock_outlier, commit_store, events_digest, make_parents, refuse_order_events,
+                           remove_parents, source_name, with_through_quirk)
 
 __all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "summary", "write_store"]
 
@@ -352,6 +347,8 @@ class EventStoreWriter:
         self.count = 0
         #: Order events (ADD, CANCEL, DELETE, EXECUTE) appended: an L3 converter labels a store of none L2.
         self.order_events = 0
+        #: Refuse an order event where it was read (a market-by-order source's ``--trade-implied-book``).
+        self.l2_only = False
         self.first_exch_ts: int | None = None
         self.last_exch_ts: int | None = None
         #: min(local_ts - exch_ts) over the events written, for clock checks.
@@ -397,6 +394,8 @@ class EventStoreWriter:
         self._fh.write(raw.tobytes())
         if rows is None:
             rows = np.full(len(chunk), -1, np.int64)
+        if self.l2_only:
+            refuse_order_events(self.where, chunk, rows)
         self._rows.write(np.ascontiguousarray(rows, dtype=np.int64).tobytes())
         if self.first_exch_ts is None:
             self.first_exch_ts = int(chunk["exch_ts"][0])
