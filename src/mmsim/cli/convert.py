@@ -127,9 +127,11 @@ def cmd(args: argparse.Namespace) -> int:
 def no_orders_warning(meta: dict[str, Any]) -> str | None:
     """The warning for a store of a market-by-order source (``lobster``, ``databento``) that holds no order event, which
     its converter labels ``"levels": "L2"`` (docs/data.md, "Formats"); None for any other store."""
-    if meta.get("format") not in ("lobster", "databento") or meta.get("levels") != "L2":
-        return None
+    from ..data._identity import mbo_as_l2
     from ..events import L3_KIND_NAMES as names
+
+    if not mbo_as_l2(meta):
+        return None
 
     return (f"warning: none of the {meta.get('event_count')} events of {', '.join(meta.get('source') or [])} is an order "
             f"event ({names}): the {meta['format']} source is market-by-order, but the store is labelled L2 "

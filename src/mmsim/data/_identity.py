@@ -27,12 +27,18 @@ QUIRK = "trade_implied_book"
 IMPLIED_COUNTS = ("prints", "hidden", "reduced", "restored")
 
 
+def mbo_as_l2(meta: Mapping[str, Any]) -> bool:
+    """A store converted from a market-by-order source (its ``format`` ``lobster`` or ``databento``) labelled L2: its
+    window held no order event (lead, 23). The one test of :func:`no_orders_note` and ``mmsim convert``'s warning."""
+    return meta.get("format") in ("lobster", "databento") and meta.get("levels") == "L2"
+
+
 def no_orders_note(meta: Mapping[str, Any]) -> str:
     """Why a store converted from a market-by-order source (its ``format`` ``lobster`` or ``databento``) is L2 data,
     for a message refusing it as L2: its window held no order event, so its converter labelled it L2 (lead, 23;
     docs/data.md, "Formats"); "" for any other store (fix29a: ``mmsim queue-score`` suggested an L3 store of the
     very source the store came from, with no word of why it is not one)."""
-    if meta.get("format") not in ("lobster", "databento") or meta.get("levels") != "L2":
+    if not mbo_as_l2(meta):
         return ""
     files = ", ".join(map(str, meta.get("source") or ())) or "its files"
     return (f"; this store was converted from a {meta['format']} (market-by-order) source ({files}), but none of its "
