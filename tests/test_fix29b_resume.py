@@ -6,6 +6,10 @@ tried on one-day stores only. Here: a store of three days with thousands of buck
 ``contract_size`` of 1e9) and taker fills in 1 ms buckets without a market event (so a point's comparison tiles more
 buckets than its baseline point's own, and its ``a`` is summed over other buckets), records written by passes of
 one run and of several, and a sweep cut short. Every record is reused, its figures as written.
+
+And ``point_fn=default_point`` (each point its own replay, on events verified first) wrote no ``pass``: a resume
+took its ``"n_events": 99999`` on a store of 27,000 events as the run's (the summary's events replayed), where a
+shared pass's record with it is refused. It now writes its pass of one run, and is held to the store the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import pytest
 
 import mmsim
 from mmsim.cli import main as cli_main
-from mmsim.sweep import RESULTS_FILE, read_results
+from mmsim.sweep import RESULTS_FILE, default_point, read_results, run_sweep
 
 S = 1_000_000_000
 DAY = 86_400 * S
@@ -160,3 +164,70 @@ def test_a_sweep_cut_short_resumes_what_it_wrote_and_runs_the_rest(swept, tmp_pa
     for i, rec in read_results(full / RESULTS_FILE).items():
         assert (after[i]["comparison"], after[i]["n_events"]) == (rec["comparison"], rec["n_events"])
     assert _sweep(grid, out, capsys) == (0, f"0 run now, 4 {REUSED}")
+
+
+# --------------------------------------------------------------------------- point_fn=default_point
+
+
+def _alone(tmp_path: Path, days: Path, params: dict[str, Any]) -> tuple[Path, Path]:
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({"base": {"data": str(days), "decide_every": "100ms",
+                                         "strategy": {"path": f"{days.parent / 'mm.py'}:MM", "params": params}},
+                                "axes": {"latency.feed": ["0ms", "1ms"]}}))
+    out = tmp_path / "out"
+    run_sweep(grid, out=out, workers=0, point_fn=default_point)
+    return grid, out
+
+
+def _edited(out: Path, edit: Any) -> str:
+    path = out / RESULTS_FILE
+    lines = path.read_text().splitlines(keepends=True)
+    rec = json.loads(lines[0])
+    edit(rec)
+    lines[0] = json.dumps(rec) + "\n"
+    path.write_text("".join(lines))
+    return "".join(lines)
+
+
+def test_default_point_records_its_pass_of_one_run_and_resumes(tmp_path, days, capsys):
+    grid, out = _alone(tmp_path, days, {})
+    count = json.loads((days / "meta.json").read_text())["event_count"]
+    recs = list(read_results(out / RESULTS_FILE).values())
+    assert [(r["n_events"], r["pass"]["runs"]) for r in recs] == [(count, 1), (count, 1)]
+    assert _sweep(grid, out, capsys) == (0, f"0 run now, 2 {REUSED}")
+
+
+@pytest.mark.parametrize("params, n, why", [
+    ({}, 99999, "a finished point replays every event"),
+    ({}, 0, "a finished point replays every event"),
+    ({"fail_at": 5}, "count + 1", "a failed point replays some of them"),
+])
+def test_a_default_point_record_s_events_unlike_its_store_stop_the_resume(tmp_path, days, capsys, params, n, why):
+    """Before, read back as written (no ``pass``): ``"n_events": 99999`` made the summary's events replayed."""
+    grid, out = _alone(tmp_path, days, params)
+    count = json.loads((days / "meta.json").read_text())["event_count"]
+    n = count + 1 if n == "count + 1" else n
+    written = _edited(out, lambda r: r.update(n_events=n))
+    capsys.readouterr()
+    assert cli_main(["sweep", str(grid), "-o", str(out), "--workers", "0", "-q", "--no-plots"]) == 1
+    assert capsys.readouterr().err == (
+        f'mmsim: error: {out / RESULTS_FILE} line 1: its "n_events" is {n}, but the store it replayed ({days}, the '
+        f"events its events_digest names) holds {count} (its meta.json event_count): {why}{TAIL}\n")
+    assert (out / RESULTS_FILE).read_text() == written  # nothing ran or was written
+
+
+def _says(config: Any) -> dict[str, Any]:
+    """A custom point function: it replays nothing, and says so."""
+    return {"pnl.total": 1.5, "n_events": 7}
+
+
+def test_a_custom_point_fn_s_events_are_its_own_word(tmp_path, days, capsys):
+    """A custom function's record has no pass: its n_events is what it says it replayed (docs/sweeps.md)."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({"base": {"data": str(days), "strategy": {"path": "fixed_spread"}},
+                                "axes": {"latency.feed": ["0ms", "1ms"]}}))
+    out = tmp_path / "out"
+    run_sweep(grid, out=out, workers=0, point_fn=_says)
+    recs = list(read_results(out / RESULTS_FILE).values())
+    assert [(r["n_events"], "pass" in r, r["events_digest"] is not None) for r in recs] == [(7, False, True)] * 2
+    assert _sweep(grid, out, capsys) == (0, f"0 run now, 2 {REUSED}")
