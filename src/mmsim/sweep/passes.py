@@ -140,10 +140,17 @@ def default_point(config: RunConfig) -> dict[str, Any]:
     return _default_point(config, _store(config))
 
 
-def _default_point(config: RunConfig, store: Any) -> dict[str, Any]:
+def _default_point(config: RunConfig, store: Any, timing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """:func:`default_point` on the opened store; ``timing`` (when given) gets the replay's pass of one run, as a
+    record's ``pass`` holds it, also when the run fails."""
     from ..runner import point_metrics, run_config
 
-    result = run_config(config, events=store, warn=False)  # the sweep warned before its points ran
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        result = run_config(config, events=store, warn=False)  # the sweep warned before its points ran
+    finally:
+        if timing is not None:
+            timing.update(runs=1, elapsed_s=time.perf_counter() - t0, cpu_s=time.process_time() - c0)
     metrics = dict(point_metrics(result, store, config))
     metrics["n_events"] = int(result.n_events)
     metrics[UNITS_FIELD] = _units_warning(result)
@@ -251,13 +258,17 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
     fn = task.get("point_fn") or default_point
     rec = _record(task)
     t0 = time.perf_counter()
-    if fn is default_point:  # the events it replays are verified first: their digest is recorded
+    # default_point replays the point in the sweep's own pass of one run on events verified first: its record has
+    # their digest and its `pass`, so a resume holds its n_events to the store's event_count as a shared pass's
+    # (record_context); a custom function's has no `pass`: it says what it replayed.
+    timing: dict[str, Any] = {}
+    if fn is default_point:
         rec[DATA_FIELD] = None
     try:
         if fn is default_point:
             store = _store(task["config"])
             rec[DATA_FIELD] = _verified_digest(store)
-            metrics = _default_point(task["config"], store)
+            metrics = _default_point(task["config"], store, timing)
         else:
             metrics = _checked(fn, dict(fn(task["config"])))
         n_events = metrics.pop("n_events", None)
@@ -266,6 +277,8 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
         rec[UNITS_FIELD] = warning
     except Exception as exc:  # a failing point is recorded, never stops the sweep
         _failed(rec, exc)
+    if timing:
+        rec["pass"] = timing
     return _finish(rec, time.perf_counter() - t0)
 
 

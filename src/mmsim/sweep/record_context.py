@@ -70,8 +70,9 @@ def bad_reused(rec: Mapping[str, Any], grid: Any, point: Any, done: Mapping[str,
     - a row's ``a`` (the baseline point's figure) is the baseline point's own record's, for the markouts, spread
       capture and PnL (the two-sided time's depends on the pair's buckets), and so are ``n_days`` and ``span_ns``
       (the events': the same for both);
-    - a point the sweep's passes replayed (its record has ``pass``) on the store whose events its
-      ``events_digest`` names replayed its meta.json's ``event_count`` events, or some of them when it failed.
+    - a point the sweep's own replay ran (its record has ``pass``: a shared pass, or ``default_point``'s pass of one
+      run; a custom ``point_fn``'s has none) on the store whose events its ``events_digest`` names replayed its
+      meta.json's ``event_count`` events, or some of them when it failed.
     """
     why = _bad_events(rec, point, stores)
     if why is None and grid.baseline is not None and rec.get("status") == "ok":
