@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["bad_metric"]
+__all__ = ["bad_metric", "metrics_problem"]
 
 
 # What a run writes for each metric (Report.flat, through json_clean: a float that is not finite is written null).
@@ -78,3 +79,62 @@ def value_text(value: Any) -> str:
     text = json.dumps(value)
     text = text if len(text) <= 40 else text[:40] + "..."
     return f"{text} ({kind})" if kind else text
+
+
+#: Figures of one run that are shares, each in [0, 1] (docs/reports.md).
+_SHARES = ("toxic_share", "toxic_share_qty", "presence_bid", "presence_ask", "presence_two_sided", "stale_book.share")
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def metrics_problem(m: Mapping[str, Any]) -> str | None:
+    """Why a record's metrics, each of its form (:func:`bad_metric`), break what one run guarantees between its
+    figures (``Report.flat``; docs/reports.md), else None: ``pnl.reconciled`` true (a run whose parts do not
+    reconcile is refused by its report); ``pnl.total`` exactly ``pnl.spread_capture + pnl.inventory - pnl.fees``
+    (the expression the report evaluates, on the same floats, which JSON writes and reads back exactly), and
+    ``pnl.mark_to_mid`` (cash plus the position at the end mid, computed apart) equal to it within 1e-9 of the
+    largest part; ``fills.count`` the sum of ``buy_count`` and ``sell_count`` and of ``maker_count`` and
+    ``taker_count``, ``fills.qty`` of ``maker_qty`` and ``taker_qty``; each markout's ``n`` at most
+    ``fills.count`` and its ``mean_ticks`` within its ``[ci_low, ci_high]``; the shares (toxic, presence, stale
+    book) in [0, 1]. A relation is checked where its figures are all numbers (a custom ``point_fn`` writing some of
+    them is held to the ones it writes). breaker29: a hand-edited ``"pnl.total": 1.0`` of parts adding up to
+    48,531.27, ``"fills.count": 5`` of 4,059 buys and sells, and a markout outside its own interval resumed as the
+    run's figures."""
+    def have(*names: str) -> bool:
+        return all(_num(m.get(n)) for n in names)
+
+    if m.get("pnl.reconciled") is False:
+        return ('its metric "pnl.reconciled" is false, which a run never writes (its PnL parts reconcile, or its '
+                "report refuses the run)")
+    parts = ("pnl.spread_capture", "pnl.inventory", "pnl.fees")
+    if have("pnl.total", *parts):
+        sc, inv, fees = (m[k] for k in parts)
+        if m["pnl.total"] != sc + inv - fees:
+            return (f'its metric "pnl.total" is {m["pnl.total"]!r}, but its parts give {sc + inv - fees!r} '
+                    '("pnl.spread_capture" + "pnl.inventory" - "pnl.fees", as a run computes it)')
+        if have("pnl.mark_to_mid") and abs(m["pnl.mark_to_mid"] - m["pnl.total"]) > 1e-9 * max(
+                1.0, abs(sc), abs(inv), abs(fees)):
+            return (f'its metric "pnl.mark_to_mid" is {m["pnl.mark_to_mid"]!r}, but "pnl.total" is '
+                    f'{m["pnl.total"]!r}: a run\'s PnL marked to the end mid is its total')
+    for total, a, b in (("fills.count", "fills.buy_count", "fills.sell_count"),
+                        ("fills.count", "fills.maker_count", "fills.taker_count"),
+                        ("fills.qty", "fills.maker_qty", "fills.taker_qty")):
+        if have(total, a, b) and m[total] != m[a] + m[b]:
+            return (f'its metric "{total}" is {m[total]!r}, but "{a}" {m[a]!r} + "{b}" {m[b]!r} is {m[a] + m[b]!r}: '
+                    "a run counts each fill once, in both")
+    for name, v in m.items():
+        if name.startswith("markout.") and name.endswith(".n") and _num(v) and have("fills.count") \
+                and v > m["fills.count"]:
+            return (f'its metric "{name}" is {v!r}, more markouts than its {m["fills.count"]!r} fills '
+                    '("fills.count")')
+        if name.startswith("markout.") and name.endswith(".mean_ticks"):
+            h = name[: -len(".mean_ticks")]
+            if have(name, h + ".ci_low", h + ".ci_high") and not m[h + ".ci_low"] <= v <= m[h + ".ci_high"]:
+                return (f'its metric "{name}" is {v!r}, outside its own interval [{m[h + ".ci_low"]!r}, '
+                        f'{m[h + ".ci_high"]!r}] ("{h}.ci_low", "{h}.ci_high"), which a run centres on it')
+    for name in _SHARES:
+        if have(name) and not 0 <= m[name] <= 1:
+            return f'its metric "{name}" is {m[name]!r}, not a share in [0, 1]'
+    return None

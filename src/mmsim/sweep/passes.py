@@ -288,7 +288,7 @@ def _checked(fn: Any, metrics: dict[str, Any]) -> dict[str, Any]:
     it cannot read back. Checked as written (:func:`mmsim._json.json_clean`: NaN is written null)."""
     from .._json import json_clean
     from ..errors import MmsimError
-    from .metric_values import bad_metric
+    from .metric_values import bad_metric, metrics_problem
 
     for name, value in metrics.items():
         if name in ("n_events", UNITS_FIELD):
@@ -297,6 +297,9 @@ def _checked(fn: Any, metrics: dict[str, Any]) -> dict[str, Any]:
         if why:
             raise MmsimError(f"point_fn {getattr(fn, '__qualname__', fn)!s} returned a metric a resumed sweep "
                              f"could not read back: {why}")
+    if why := metrics_problem({str(k): json_clean(v) for k, v in metrics.items()}):
+        raise MmsimError(f"point_fn {getattr(fn, '__qualname__', fn)!s} returned metrics a resumed sweep could not "
+                         f"read back: {why}")
     # Its events replayed and units warning, as _run_point records them, held to what a resume reads back (fix27b:
     # an "n_events" of -1 was written, and the sweep could not resume from its own file).
     from .record_values import bad_field

@@ -17,7 +17,7 @@ from ..errors import ConfigError, MmsimError
 from .baseline import columns
 from .grid import Grid, SweepPoint, _is_int
 from .labels import _label, plain_value, typed_form
-from .metric_values import bad_metric
+from .metric_values import bad_metric, metrics_problem
 from .record_context import bad_reused, rederive
 from .record_values import bad_field
 from .resume import DATA_FIELD
@@ -152,6 +152,8 @@ def _not_a_record(rec: Any) -> str | None:
             why = bad_metric(name, value)
             if why:
                 return why
+        if why := metrics_problem(rec["metrics"]):  # what one run guarantees between its figures (breaker29)
+            return why
     return bad_field(rec)  # its other fields a resume reads back: its comparison, events, error... (fix27b)
 
 
