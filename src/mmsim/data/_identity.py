@@ -415,6 +415,9 @@ def check_recorded(events: np.ndarray, meta: Mapping[str, Any], where: str) -> N
             raise DataError(f"{where}: key 'quirks.{THROUGH}' event is {q['event']}, but that event is a "
                             f"{Kind(int(e['kind'])).name} at {int(e['price'])} ticks, not the TRADE at price_ticks "
                             f"{q['price_ticks']} it describes")
+        if int(e["side"]) != q["side"]:  # lead, 24: a hand-edited side was shown as the print's in the report
+            raise DataError(f"{where}: key 'quirks.{THROUGH}' side is {q['side']}, but event {q['event']}, the TRADE "
+                            f"it describes, has aggressor side {int(e['side'])}")
 
 
 def verify_store(store: Any) -> None:
