@@ -117,6 +117,28 @@ def test_dbn_record_of_a_wrong_length_is_named_not_the_decoders_chunk(tmp_path):
         "record 3: cannot decode DBN: its length byte says 8 bytes, shorter than a record header (16 bytes)")
 
 
+def test_dbn_version_1_record_of_a_wrong_length_after_a_symbol_mapping_record_is_named(tmp_path):
+    # Read as they are in the file: a version 1 symbol-mapping record is 80 bytes (176 once upgraded to version 3).
+    import databento_dbn as dbn
+
+    meta = dbn.Metadata(dataset="GLBX.MDP3", schema=dbn.Schema.MBO, start=0, stype_in=dbn.SType.RAW_SYMBOL,
+                        stype_out=dbn.SType.INSTRUMENT_ID, symbols=["ESH4"], partial=[], not_found=[], mappings=[],
+                        version=1)
+    mapping = bytes(dbn.SymbolMappingMsgV1(publisher_id=1, instrument_id=7, ts_event=NS0, stype_in_symbol="ESH4",
+                                           stype_out_symbol="7", start_ts=0, end_ts=NS0 + 10**9))
+    raw = dbn_bytes()
+    recs = bytearray(raw[_at(raw, 7, 1):])
+    recs[3 * MBO] = 15  # the 4th MBO record, record 5 after the mapping
+    p = _dbn(tmp_path, meta.encode() + mapping + bytes(recs))
+    assert _refused(tmp_path, p) == (
+        "record 5: cannot decode DBN: its length byte says 60 bytes, but a record of rtype 0xA0 (MBOMsg) is 56 bytes")
+    # Intact, the mapping record is skipped and the file converts.
+    st = convert([_dbn(tmp_path, meta.encode() + mapping + raw[_at(raw, 7, 1):], "ok.dbn")], tmp_path / "ok",
+                 format="databento", tick_size=0.25)
+    plain = convert([_dbn(tmp_path, raw, "plain.dbn")], tmp_path / "p", format="databento", tick_size=0.25)
+    assert st.meta["events_digest"] == plain.meta["events_digest"]
+
+
 def test_dbn_record_of_a_wrong_length_past_the_first_chunk_is_named(tmp_path):
     # breaker29: record 20001 of the ESH4 sample was reported as record 18721, where the decoder's 1 MB chunk began.
     n = 20_000
