@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -198,9 +199,12 @@ def _bad_record(raw: bytes, pos: int, version: int) -> tuple[int, str] | None:
     off = 8 + int.from_bytes(raw[4:8], "little") if raw[:3] == b"DBN" else 0  # past the metadata header
     k = 0
     # As the records are in the file (a version 1 symbol-mapping record is 80 bytes, upgraded 176).
-    as_is = {"has_metadata": False, "input_version": version, "upgrade_policy": dbn.VersionUpgradePolicy.AS_IS}
+    def decoder() -> Any:
+        policy = dbn.VersionUpgradePolicy.AS_IS
+        return dbn.DBNDecoder(has_metadata=False, input_version=version, upgrade_policy=policy)  # type: ignore[arg-type]
+
     try:
-        dbn.DBNDecoder(**as_is)
+        decoder()
     except _STOP:
         raise
     except BaseException:  # a version the decoder does not read: its own message says so
@@ -215,7 +219,7 @@ def _bad_record(raw: bytes, pos: int, version: int) -> tuple[int, str] | None:
             if off + n > len(raw):
                 return None
             try:
-                dec = dbn.DBNDecoder(**as_is)
+                dec = decoder()
                 with quiet:
                     dec.write(raw[off:off + n])
                     recs = dec.decode()
