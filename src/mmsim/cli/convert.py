@@ -109,7 +109,7 @@ def cmd(args: argparse.Namespace) -> int:
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
     from ..data._identity import QUIRK, THROUGH
-    from ..report.setup import implied_label, through_warning
+    from ..report.setup import MAYBE_BAD, implied_label, maybe_bad_label, through_warning
 
     # -q: the one summary line only (docs/config.md: "a one-line summary stays"; newcomer17: the pre-open line stayed).
     quirks = store.meta.get("quirks") or {}
@@ -121,6 +121,8 @@ def cmd(args: argparse.Namespace) -> int:
         print(warn, file=sys.stderr)
     if (warn := no_orders_warning(store.meta)) is not None:
         print(warn, file=sys.stderr)
+    if (label := maybe_bad_label(quirks.get(MAYBE_BAD))) is not None:  # -q or not (docs/data.md, "Databento")
+        print(f"warning: {label}", file=sys.stderr)
     return 0
 
 

@@ -6,18 +6,24 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
 from ._common import ZSTD_MAGIC, Progress, csv_rows, decimals_to_int
 
-__all__ = ["Record", "records"]
+__all__ = ["Record", "dbn_meta", "records"]
 
 _DIGITS = 9  # Databento fixed-point prices: 1e-9
+F_SNAPSHOT = 1 << 5
 _UNDEF_PRICE = (1 << 63) - 1
-_SIDES = frozenset(("A", "B", "N"))  # Databento's side codes (DBN's decoder gives only these)
+_SIDES = frozenset(("A", "B", "N"))  # Databento's side codes (DBN's decoder passes any other byte on as it is)
+#: Record types an MBO stream may hold besides MBO records, skipped (a live session's): error (21), symbol mapping (22),
+#: system (23; heartbeats, "replay completed"). Any other (an OHLCV, MBP, trade or status record) is refused.
+_SKIPPED_RTYPES = frozenset((21, 22, 23))
 #: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
 _STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -91,11 +97,17 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
     pos = 0
     done = 0
     seen_meta = False
+    version = None  # the DBN version its header says (an uncompressed file's), for an error's record
+    if not zstd:
+        with open(path, "rb") as f:
+            head = f.read(4)
+        version = head[3] if len(head) == 4 and head[:3] == b"DBN" else None
     quiet = _RustPanicQuiet()
     try:
         with open(path, "rb") as f:
             while True:
                 chunk = f.read(1 << 20)
+                raw = b"" if zstd else bytes(dec.buffer()) + chunk  # the records from `pos` on, for an error
                 try:
                     with quiet:
                         if chunk:
@@ -112,6 +124,13 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                             "gzip-compressed; decompress it first (zstd -d)"
                         ) from None
                     why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    named = None if zstd or version is None else _bad_record(raw, pos, version)
+                    if named is not None:
+                        raise DataError(f"{path}: record {named[0]}: cannot decode DBN: {named[1]}") from None
+                    if zstd:  # its records are decoded a chunk at a time: the bad one is this or a later one
+                        raise DataError(f"{path}: record {pos + 1} or a later one: cannot decode DBN ({why}); a zstd "
+                                        "file is decoded in chunks: decompress it (zstd -d) and convert the .dbn for "
+                                        "the record") from None
                     raise DataError(f"{path}: record {pos + 1}: cannot decode DBN from this record on ({why})") from None
                 if not chunk:
                     left = len(dec.buffer())
@@ -132,7 +151,19 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                         continue
                     pos += 1
                     if not isinstance(r, dbn.MBOMsg):
-                        continue
+                        rtype = int(getattr(r.rtype, "value", r.rtype))
+                        if rtype in _SKIPPED_RTYPES:
+                            continue
+                        raise DataError(
+                            f"{path}: record {pos}: a record of rtype 0x{rtype:02X} ({getattr(r.rtype, 'name', r.rtype)}, "
+                            f"{type(r).__name__}) in an MBO stream: mmsim reads MBO records (error, symbol-mapping and "
+                            "system records aside); one of another schema here would be dropped with its update, "
+                            "leaving the book wrong (a corrupt record, or a file of several schemas)"
+                        )
+                    side = str(r.side)
+                    if side not in _SIDES:
+                        raise DataError(f"{path}: record {pos}: malformed record: side {side!r} is not A (ask), B (bid) "
+                                        "or N (none)")
                     price = None if r.price == _UNDEF_PRICE else int(r.price)
                     if pos == 1 and not seen_meta:
                         raise DataError(f"{path}: record 1: no DBN metadata header before the records")
@@ -140,7 +171,7 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                         int(r.ts_recv),
                         int(r.ts_event),
                         str(r.action),
-                        str(r.side),
+                        side,
                         price,
                         int(r.size),
                         int(r.order_id),
@@ -155,6 +186,56 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                     break
     finally:
         quiet.close()
+
+
+def _bad_record(raw: bytes, pos: int, version: int) -> tuple[int, str] | None:
+    """The first record of ``raw`` (an uncompressed DBN stream's bytes from record ``pos + 1`` on, its metadata
+    header first in the file's first chunk) that does not decode alone, or whose length byte is not its type's
+    size: ``(its number, why)``, or None when none is found. The decoder reads a chunk of records at a time and
+    reports where that chunk starts, or where it gave up after a record of a wrong length misaligned the ones
+    after it (breaker29: record 18721 for record 20001)."""
+    import databento_dbn as dbn
+
+    off = 8 + int.from_bytes(raw[4:8], "little") if raw[:3] == b"DBN" else 0  # past the metadata header
+    k = 0
+    # As the records are in the file (a version 1 symbol-mapping record is 80 bytes, upgraded 176).
+    def decoder() -> Any:
+        policy = dbn.VersionUpgradePolicy.AS_IS
+        return dbn.DBNDecoder(has_metadata=False, input_version=version, upgrade_policy=policy)  # type: ignore[arg-type]
+
+    try:
+        decoder()
+    except _STOP:
+        raise
+    except BaseException:  # a version the decoder does not read: its own message says so
+        return None
+    quiet = _RustPanicQuiet()
+    try:
+        while off + 2 <= len(raw):
+            k += 1
+            n = raw[off] * 4
+            if n < 16:  # shorter than a record header
+                return pos + k, f"its length byte says {n} bytes, shorter than a record header (16 bytes)"
+            if off + n > len(raw):
+                return None
+            try:
+                dec = decoder()
+                with quiet:
+                    dec.write(raw[off:off + n])
+                    recs = dec.decode()
+            except _STOP:
+                raise
+            except BaseException as exc:  # as the reader's: a Rust panic included
+                return pos + k, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            size = getattr(recs[0], "size_hint", n) if len(recs) == 1 else n
+            size = size() if callable(size) else int(size)
+            if size != n:
+                return pos + k, (f"its length byte says {n} bytes, but a record of rtype 0x{raw[off + 1]:02X} "
+                                 f"({type(recs[0]).__name__}) is {size} bytes")
+            off += n
+    finally:
+        quiet.close()
+    return None
 
 
 def _zstd_incomplete(path: Path) -> str | None:
@@ -203,6 +284,32 @@ def _zstd_incomplete(path: Path) -> str | None:
         if off > size:
             return f"truncated or corrupt zstd stream (the last frame needs {off} bytes, the file has {size})"
     return None
+
+
+def dbn_meta(path: Path) -> tuple[str | None, list[str]]:
+    """A DBN file's dataset and symbols, from its metadata header (None and [] when it cannot be read: the records'
+    pass reports a broken file, with its position)."""
+    import databento_dbn as dbn
+
+    comp = dbn.Compression.ZSTD if _is_zstd(path) else dbn.Compression.NONE
+    dec = dbn.DBNDecoder(compression=comp)  # type: ignore[arg-type]  # the stub says Compression, the enum is str-based
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    quiet = _RustPanicQuiet()
+    try:
+        with quiet:
+            dec.write(head)
+            recs = dec.decode()
+    except _STOP:
+        raise
+    except BaseException:
+        return None, []
+    finally:
+        quiet.close()
+    for r in recs:
+        if isinstance(r, dbn.Metadata):
+            return str(r.dataset), [str(x) for x in (r.symbols or [])]
+    return None, []
 
 
 def _csv_ts(s: str) -> int:
@@ -282,3 +389,41 @@ def records(path: Path, progress: Progress | None = None) -> Iterator[Record]:
     """
     path = Path(path)
     return _dbn_records(path, progress) if _is_dbn(path) else _csv_records(path, progress)
+
+
+def _px(price: int | None) -> str:
+    """A 1e-9 fixed-point price as a decimal (``4800.25``)."""
+    return "undefined" if price is None else format(Decimal(price).scaleb(-_DIGITS).normalize(), "f")
+
+
+def _what(rec: tuple) -> str:
+    """A record's fields for a message: its sequence, action, order, side, price and size."""
+    seq = f"sequence {rec[10]}, " if rec[10] >= 0 else ""
+    return f"{seq}ts_recv {rec[0]}, {rec[2]} of order {rec[6]}, side {rec[3]}, {rec[5]} at {_px(rec[4])}"
+
+
+def _chain(head: list, it: Iterator) -> Iterator:
+    yield from head
+    yield from it
+
+
+class _SnapStamps:
+    """The records in order; the records of a snapshot (F_SNAPSHOT) are read ahead to the first record after them,
+    whose ts_event is :attr:`cap` while they are given (None: the file ends in the snapshot)."""
+
+    def __init__(self, it: Iterator) -> None:
+        self.it, self.cap = it, None
+
+    def __iter__(self) -> Iterator:
+        buf: list = []
+        for rec in self.it:
+            if rec[7] & F_SNAPSHOT:
+                buf.append(rec)
+                continue
+            if buf:
+                self.cap = rec[1]
+                yield from buf
+                buf = []
+            yield rec
+        self.cap = None
+        yield from buf

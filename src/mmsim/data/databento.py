@@ -39,7 +39,10 @@ that follows it, which would otherwise remove the size twice.
 The starting snapshot (records flagged ``F_SNAPSHOT``) becomes a ``CLEAR``
 then one ``ADD`` per order, all at the snapshot's ``ts_recv``: their
 ``ts_event`` are the orders' original entry times (hours earlier), which
-would put the snapshot out of time order.
+would put the snapshot out of time order. A mid-session snapshot followed by a
+record sent before its ``ts_recv`` (Databento's generation time) takes that
+record's ``ts_event`` (``quirks.snapshots_stamped_at_next_event``).
+``F_MAYBE_BAD_BOOK`` records are counted (``quirks.maybe_bad_book``).
 
 A book that is crossed before the first trade (CME's pre-open: orders that
 cross wait for the opening auction) is accepted and counted in
@@ -94,7 +97,6 @@ stream that ends inside a record.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -102,10 +104,11 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float, too_large
+from ._common import (RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, seconds_over,
+                      step_to_float, too_large)
 from ._cut_off import cut_off_hint
 from ._sources import given_once
-from ._databento_read import _DIGITS, _STOP, Record, _is_dbn, _is_zstd, _RustPanicQuiet, records
+from ._databento_read import _DIGITS, F_SNAPSHOT, Record, _chain, _is_dbn, _px, _SnapStamps, _what, dbn_meta, records
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._preopen import PreOpen
@@ -115,8 +118,8 @@ from .store import EventStore, EventStoreWriter
 __all__ = ["convert", "records"]
 
 F_LAST = 1 << 7
-F_SNAPSHOT = 1 << 5
 F_BAD_TS_RECV = 1 << 3
+F_MAYBE_BAD_BOOK = 1 << 2  # Databento: an unrecoverable gap was detected in the channel (the book may be wrong)
 _INFER_RECORDS = 20_000
 _ID_END = 1 << 63  # order ids are u64 in DBN; a store holds int64
 _HERE = re.compile(r"(line|record) \d+")  # a record named in its own file's messages (in another's: "a.csv: line 7")
@@ -186,6 +189,8 @@ def convert(
                 "local_clock_offset_at": offset_at,
                 "bad_ts_recv_records": conv.n_bad_ts_recv,
                 "snapshot_orders": conv.n_snapshot,
+                "snapshots_stamped_at_next_event": conv.n_snap_early,
+                "maybe_bad_book": {"count": conv.n_maybe_bad, "at": conv.maybe_bad_at},
                 "fill_cancels_absorbed": conv.n_absorbed,
                 "uncovered_trade_prints": conv.n_trade_rest,
                 "modify_of_unknown_order_as_add": conv.n_modify_add,
@@ -226,6 +231,12 @@ class _Converter:
         self.n_iceberg = 0
         self.n_aggressor = 0
         self.n_bad_ts_recv = 0
+        self.n_maybe_bad = 0  # records flagged F_MAYBE_BAD_BOOK, and the first one's "file: record N"
+        self.maybe_bad_at: str | None = None
+        self.n_snap_early = 0  # snapshots stamped at the ts_event of the record after them (module notes)
+        self.snap_exch = 0  # the exchange time the snapshot being read is stamped at
+        #: The latest exchange time read (snapshots aside), its ts_recv when that was before it (else None), and where.
+        self.ahead: tuple[int, int | None, str] = (-1, None, "")
         self.last_exch: int | None = None
         self.last_line = -1
         self.orders: dict[int, list[int]] = {}
@@ -283,40 +294,23 @@ class _Converter:
         cross = self.cross
         cross.path = path
         n0, u0 = cross.count, cross.unarmed_count
-        self._process(path, unit, _chain(head, it), em, cross, last)
+        self._process(path, unit, _SnapStamps(_chain(head, it)), em, cross, last)
         self.pre.pause(em, last, cross, self.book, self.end_exch)
         self.crossed += cross.count - n0
         self.preopen_crossed += cross.unarmed_count - u0
         self.last_exch, self.last_line = em.last_exch, em.last_line
 
     def _read_dbn_meta(self, path: Path) -> None:
-        import databento_dbn as dbn
-
-        comp = dbn.Compression.ZSTD if _is_zstd(path) else dbn.Compression.NONE
-        dec = dbn.DBNDecoder(compression=comp)  # type: ignore[arg-type]  # the stub says Compression, the enum is str-based
-        with open(path, "rb") as f:
-            head = f.read(1 << 16)
-        quiet = _RustPanicQuiet()
-        try:
-            with quiet:
-                dec.write(head)
-                recs = dec.decode()
-        except _STOP:
-            raise
-        except BaseException:  # the records pass reports a broken file, with its position
-            return
-        finally:
-            quiet.close()
-        for r in recs:
-            if isinstance(r, dbn.Metadata):
-                self.venue = self.venue or str(r.dataset)
-                if r.symbols and self.symbol is None and len(r.symbols) == 1:
-                    self.symbol = str(r.symbols[0])
+        dataset, symbols = dbn_meta(path)
+        self.venue = self.venue or dataset
+        if symbols and self.symbol is None and len(symbols) == 1:
+            self.symbol = symbols[0]
 
     def _process(self, path: Path, unit: str, recs, em: Emitter, cross: CrossCheck, last: bool) -> None:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
         in_snapshot, snap_ts, pre, flag = self.in_snapshot, self.snap_ts, self.pre, self.tick_flag
+        snap_exch, ahead = self.snap_exch, self.ahead
         first, fresh = True, self.fresh
         exch = -1  # the record's exchange time (the last record's, after the loop)
 
@@ -410,16 +404,34 @@ class _Converter:
                 flush_trade()
                 in_snapshot = True
                 pre.ended = True  # Databento's snapshot: its records, and so its messages, carry F_LAST
-                snap_ts = ts_recv
+                snap_ts = snap_exch = ts_recv
+                if recs.cap is not None and ahead[0] <= recs.cap < ts_recv:
+                    # Databento stamps a snapshot with its generation time (ts_recv, flagged F_BAD_TS_RECV); a record
+                    # received after it may have been sent before: the snapshot's book is the one before that record.
+                    snap_exch = recs.cap
+                    self.n_snap_early += 1
                 orders.clear()
                 pending.clear()
                 book.clear(0)
-                em.add(snap_ts, snap_ts, Kind.CLEAR, 0, 0, 0, 0, pos)
+                em.add(snap_exch, snap_ts, Kind.CLEAR, 0, 0, 0, 0, pos)
                 opened = pos  # an R here is the snapshot's own clear (Databento's R flagged F_SNAPSHOT): one CLEAR
             elif not snap:
                 in_snapshot = False
-            exch = snap_ts if snap else ts_event
-            # A snapshot's records all take its first ts_recv; any other record keeps its
+            exch = snap_exch if snap else ts_event
+            if flags & F_MAYBE_BAD_BOOK:  # the venue's channel had a gap it could not recover: the book may be wrong
+                self.n_maybe_bad += 1
+                self.maybe_bad_at = self.maybe_bad_at or f"{path.name}: {unit} {pos}"
+            if not snap:
+                if exch < ahead[0] and ahead[1] is not None:
+                    raise DataError(
+                        f"{path}: {ahead[2]}: ts_event {ahead[0]} is {seconds_over(ahead[0] - ahead[1], 0)} s after its "
+                        f"ts_recv {ahead[1]} (received before it happened), and {unit} {pos} after it has ts_event "
+                        f"{exch}, before it: the ts_event of {ahead[2]} is wrong")
+                if exch >= ahead[0]:
+                    early = exch > ts_recv and not flags & F_BAD_TS_RECV  # received before it happened
+                    ahead = (exch, ts_recv if early else None, f"{unit} {pos}")
+            # A snapshot's records all take its stamp (its first ts_recv, or the ts_event of the record after it when
+            # earlier) and are not seen before that ts_recv; any other record keeps its
             # own (a ts_recv before ts_event is corrected for the whole file at the end),
             # unless Databento flags it inaccurate: then it is no sign of the capture
             # clock and is not used: the record arrived after the latest good receive
@@ -427,12 +439,12 @@ class _Converter:
             # exchange time.
             if flags & F_BAD_TS_RECV:
                 self.n_bad_ts_recv += 1
-                local = max(self.good_recv, exch)
+                local = max(self.good_recv, snap_ts if snap else exch)  # a snapshot is not seen before it was made
             else:
                 local = max(ts_recv, exch) if snap else ts_recv
             if pre.watching and pre.mark is None and not snap:  # after the snapshot, or at the stream's start
                 if pre.snap:  # a snapshot left crossed is a pre-open, even with a trade next (its auction)
-                    pre.snapshot_end(em, book, snap_ts, snap_ts)
+                    pre.snapshot_end(em, book, snap_exch, snap_ts)
                 else:
                     pre.mark = (em.queued(), exch, local)
             side = 1 if side_s == "B" else -1 if side_s == "A" else 0
@@ -573,6 +585,7 @@ class _Converter:
             return f"{path}: {label}" if _HERE.fullmatch(label) else label
 
         self.trade, self.in_snapshot, self.snap_ts, self.fresh = trade, in_snapshot, snap_ts, fresh
+        self.snap_exch, self.ahead = snap_exch, (ahead[0], ahead[1], named(ahead[2]))
         if exch >= 0:
             self.end_exch = exch
         self.lone = None if lone is None else (named(lone[0]), lone[1], lone[2])
@@ -580,18 +593,3 @@ class _Converter:
         if trade is not None:
             trade[7] = named(trade[7])
 
-
-def _px(price: int | None) -> str:
-    """A 1e-9 fixed-point price as a decimal (``4800.25``)."""
-    return "undefined" if price is None else format(Decimal(price).scaleb(-_DIGITS).normalize(), "f")
-
-
-def _what(rec: tuple) -> str:
-    """A record's fields for a message: its sequence, action, order, side, price and size."""
-    seq = f"sequence {rec[10]}, " if rec[10] >= 0 else ""
-    return f"{seq}ts_recv {rec[0]}, {rec[2]} of order {rec[6]}, side {rec[3]}, {rec[5]} at {_px(rec[4])}"
-
-
-def _chain(head: list, it: Iterator) -> Iterator:
-    yield from head
-    yield from it

@@ -459,6 +459,8 @@ def convert(
             "levels": "L2",
             "local_ts_recorded": True,
             "quirks": counts | {"local_clock_offset_ns": offset, "local_clock_offset_at": offset_at,
-                                "transient_crossed_messages": cross.count},
+                                "transient_crossed_messages": cross.count,
+                                # a book that ends crossed, within the tolerance (as the Databento loader's)
+                                "crossed_at_end_ns": None if cross._since is None else [cross._since, top[0]]},
         }
         return writer.close(meta)

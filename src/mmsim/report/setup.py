@@ -266,9 +266,12 @@ def not_trading(events: Any, t0: int, t1: int) -> list[dict[str, Any]]:
     return out
 
 
+MAYBE_BAD = "maybe_bad_book"  # the Databento loader's count of records flagged F_MAYBE_BAD_BOOK, and the first
+
+
 def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
-    """The quirks a report shows (``trade_implied_book``, ``prints_through_book``: each its value or None): an event
-    store's ``meta.json``'s, when the report is given the store the run replayed (``store``, opened from ``path``, its
+    """The quirks a report shows (``trade_implied_book``, ``prints_through_book``, ``maybe_bad_book``: each its value
+    or None): an event store's ``meta.json``'s, when the report is given the store the run replayed (``store``, opened from ``path``, its
     meta.json checked as :func:`mmsim.load` checks it), else the copy in the result's ``meta`` (a saved result's is
     checked by the same rules where :meth:`mmsim.Result.load` reads it). A copy that is there must be the store's:
     one hand-edited (``"count": 99`` in result.json) was shown as the run's data (fix26a). A copy without the key (a
@@ -278,11 +281,11 @@ def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
     mine = mine if isinstance(mine, Mapping) else {}
     theirs = getattr(store, "meta", None) if getattr(store, "path", None) is not None else None
     if not isinstance(theirs, Mapping) or not isinstance(theirs.get("quirks"), Mapping):
-        return {k: mine.get(k) for k in (QUIRK, THROUGH)}
+        return {k: mine.get(k) for k in (QUIRK, THROUGH, MAYBE_BAD)}
     meta_path = Path(store.path) / "meta.json"
     saved = getattr(result, "saved_as", None)
     out: dict[str, Any] = {}
-    for key in (QUIRK, THROUGH):
+    for key in (QUIRK, THROUGH, MAYBE_BAD):
         a, b = mine.get(key), theirs["quirks"].get(key)
         if key in mine and a != b:
             name = f"{saved}: meta.quirks.{key}" if saved else f"the result's meta: quirks.{key}"
@@ -460,6 +463,18 @@ def through_label(quirk: Any) -> str | None:
     return f"{n:,} trade print{'' if n == 1 else 's'} more than {pct} through the book{what} (quirks.prints_through_book)"
 
 
+def maybe_bad_label(quirk: Any) -> str | None:
+    """The words for a Databento store with records flagged ``F_MAYBE_BAD_BOOK`` (its ``quirks.maybe_bad_book``:
+    ``{"count": n, "at": "FILE: record N"}`` of the first), else None: the report's data row and ``mmsim convert``'s
+    warning (docs/data.md, "Databento")."""
+    if not isinstance(quirk, Mapping) or not isinstance(quirk.get("count"), int) or quirk["count"] <= 0:
+        return None
+    n = quirk["count"]
+    return (f"{n:,} record{'' if n == 1 else 's'} flagged F_MAYBE_BAD_BOOK by Databento (an unrecoverable gap in the "
+            f"venue's channel: the book may be wrong from there until a clear or snapshot rebuilds it; the first: "
+            f"{quirk.get('at')}) (quirks.{MAYBE_BAD})")
+
+
 def through_warning(quirk: Any) -> str | None:
     """The line ``mmsim convert`` prints for a store with TRADE prints through the book: :func:`through_label` and
     where the first one is (its source position, event index, price and the best price it went through). Dropped
@@ -492,7 +507,8 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
         data = (f"{what + ', ' if what else ''}{_ts(start)} → {_ts(d['end_ts'])} UTC ({format_span(d['end_ts'] - start)}, "
                 f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)}{more}; "
                 f"{d['n_events']:,} in all)")
-    for note in (implied_label(d.get("trade_implied_book")), through_label(d.get("prints_through_book"))):
+    for note in (implied_label(d.get("trade_implied_book")), through_label(d.get("prints_through_book")),
+                 maybe_bad_label(d.get(MAYBE_BAD))):
         if note:
             data += f"; {note}"
     s = setup["strategy"]
