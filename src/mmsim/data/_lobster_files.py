@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import DataError
 from ._sources import given_once, same_file_key
 
-__all__ = ["NAME", "message_files", "orderbook_path"]
+__all__ = ["NAME", "message_files", "orderbook_path", "outside_window"]
 
 NAME = re.compile(
     r"^(?P<ticker>[^_]+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_"
@@ -51,6 +51,9 @@ def message_files(sources: list[Path]) -> tuple[list[Path], str]:
             )
         if int(m["level"]) < 1:
             raise DataError(f"{p}: level 0 in the file name; LOBSTER files have 1 or more levels")
+        if int(m["start"]) > int(m["end"]) or int(m["end"]) > 86_400_000:
+            raise DataError(f"{p}: the time window in the file name, {m['start']} to {m['end']} ms after midnight, is "
+                            "not a window of one day (its start after its end, or its end past 86400000)")
         if first is None:
             first = (m["ticker"], p)
         elif m["ticker"] != first[0]:
@@ -62,3 +65,17 @@ def message_files(sources: list[Path]) -> tuple[list[Path], str]:
             days.add(key)
             messages.append(p)
     return messages, first[0] if first else ""
+
+
+def outside_window(ns: int, written: str, info: re.Match) -> str | None:
+    """Why a row at ``ns`` after midnight (``written`` as the file writes it) is outside the time window its file's
+    name gives (``StartTime`` and ``EndTime`` in ms after midnight, inclusive; LOBSTER_SampleFiles_ReadMe.txt: "the
+    theoretical beginning and end time of the output file"), None inside it. breaker29: a row to 34,507 s in a file
+    named ``..._34200000_34300000_...`` was read into the store; a row outside its file's window is a wrong time (or
+    the file of another window, renamed)."""
+    lo, hi = int(info["start"]) * 1_000_000, int(info["end"]) * 1_000_000
+    if lo <= ns <= hi:
+        return None
+    return (f"time {written} s is {'before' if ns < lo else 'after'} the window the file name gives "
+            f"({info['start']} to {info['end']} ms after midnight, {lo / 1e9:g} to {hi / 1e9:g} s): a wrong time, or "
+            "the file of another window under this name")

@@ -37,4 +37,7 @@ def summary(store: EventStore) -> str:
                  f"{'; set by ' + at if at else ''}; quirks.local_clock_offset_ns)")
     if quirks.get("empty_trades_file"):  # legal (a day without trades), but worth a word
         line += "; the trades file has no trades (quirks.empty_trades_file)"
+    if agg := quirks.get("aggtrade_only_files"):  # a Binance capture of aggTrade prints only: no TRADE from it
+        line += (f"; no trade message in {', '.join(agg)}: its aggTrade messages are not read as trades, so the store "
+                 "has no trade from it (quirks.aggtrade_only_files)")
     return line

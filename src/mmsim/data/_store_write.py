@@ -23,6 +23,10 @@ from ._common import RECV_WINDOW_NS, late_time, seconds_over
 from ._identity import THROUGH as THROUGH_QUIRK  # the quirks key of :func:`through_book_quirk`
 from ._identity import array_digest, check_levels
 
+#: Source positions are packed with the source's index, from 1: ``(source << ROW_BITS) | row``.
+ROW_BITS = 48
+ROW_MASK = (1 << ROW_BITS) - 1
+
 #: How far a store's ``local_ts`` may go back (its events are in exchange order): a loader's 10 s receive window
 #: plus its 10 s exchange-time window. Writing or loading a store that goes back more is an error.
 STORE_RECV_WINDOW_NS = 2 * RECV_WINDOW_NS

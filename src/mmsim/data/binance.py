@@ -87,6 +87,7 @@ from ._common import (
 )
 from ._cut_off import json_cut_off_hint
 from ._sources import given_once
+from ._binance_files import file_end, file_start, stream_key
 from ._emitter import Emitter
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
@@ -151,7 +152,7 @@ def convert(
         quote_with(writer, lambda path, _unit, line, ticks: quoted_price(path, line, ticks, state.grid))  # as written
         for path in sources:
             _convert_file(Path(path), writer, state, progress)
-        offset, offset_at = writer.correct_local_clock()
+        offset, offset_at = writer.correct_local_clock(own_clocks=True)  # a capture, a recorder
         quirks: dict[str, Any] = {
             "local_clock_offset_ns": offset,
             "local_clock_offset_at": offset_at,
@@ -170,7 +171,7 @@ def convert(
             "sequence_gaps_resynced": state.gaps_resynced,
             "skipped_streams": state.skipped,
             "transient_crossed_messages": state.crossed,
-        }
+        } | ({"aggtrade_only_files": state.aggtrade_only} if state.aggtrade_only else {})
         meta = {
             "symbol": state.symbol,
             "venue": state.venue,
@@ -195,6 +196,8 @@ class _State:
         self.symbol: str | None = symbol
         self._symbol_fixed = symbol is not None
         self.venue: str | None = None
+        self.venue_at = Path()  # the venue's first capture (fix30b)
+        self.aggtrade_only: list[str] = []  # captures with aggTrade messages and no trade message (fix30b)
         self.grid: _Grid | None = None
         self.book = L2Book()
         self.dropped_before_snapshot = 0
@@ -251,7 +254,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         em.last_exch, em.last_line = prev.last_exch, prev.last_line
         em.max_exch, em._max_line = prev.max_exch, prev._max_line
         em.read_max, em._read_line = prev.read_max, prev._read_line
-    state.emitter = em
+    state.emitter, start = em, file_start(state)
     cross = CrossCheck(path)
     book = state.book
     scale = 0
@@ -461,7 +464,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             d = msg.get("data")
             if not isinstance(d, dict):
                 raise DataError(f"{path}: line {lineno}: malformed row: stream message without data")
-            kind = d.get("e") or stream.rsplit("@", 1)[-1]
+            kind = d.get("e") or stream_key(stream)
         elif "lastUpdateId" in msg:
             kind, d = "snapshot", msg
         elif "e" in msg:  # raw (non-combined) stream
@@ -549,8 +552,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         state.trailing_snapshots += 1
         state.dropped_before_snapshot += len(pre)
     state.crossed += cross.count
-    if state.venue is None:
-        state.venue = "binance-usdm" if usdm else "binance-spot"
+    file_end(state, path, usdm, start)  # one venue per store; a capture with aggTrade but no trade is noted
     em.flush(final=True)
 
 

@@ -67,7 +67,7 @@ from ._cut_off import cut_off_hint, reading
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._lobster_files import NAME as _NAME
-from ._lobster_files import message_files, orderbook_path
+from ._lobster_files import message_files, orderbook_path, outside_window
 from ._quote import lobster_price, quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -454,6 +454,8 @@ class _Converter:
                     line,
                     f"time {parts[0]} is not seconds after midnight (at most {_DAY_S}); {_time_unit_hint(secs)}",
                 )
+            if (why := outside_window(secs, parts[0], info)) is not None:  # the window of the name (breaker29)
+                raise err(line, why)
             t = midnight + secs
             if typ not in (1, 2, 3, 4, 5, 6, 7):
                 raise err(line, f"malformed row: unknown event type {typ}")

@@ -31,9 +31,10 @@ from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_through, kept_quirk
+from ._file_times import check_files, clock_checks
 from ._store_summary import summary
-from ._store_write import (_HEADER_LEN, _beside, _npy_header, _replay_check, _target_state, check_receive_times,
-                           clock_outlier, commit_store, events_digest, make_parents, refuse_order_events,
+from ._store_write import (ROW_BITS, ROW_MASK, _HEADER_LEN, _beside, _npy_header, _replay_check, _target_state,
+                           check_receive_times, commit_store, events_digest, make_parents, refuse_order_events,
                            remove_parents, source_name, with_through_quirk)
 
 __all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "summary", "write_store"]
@@ -275,11 +276,6 @@ def open_events_file(ev_path: Path) -> np.ndarray:
     return events.view(EVENT_DTYPE)
 
 
-#: Source positions are packed with the source's index, from 1: ``(source << ROW_BITS) | row``.
-ROW_BITS = 48
-ROW_MASK = (1 << ROW_BITS) - 1
-
-
 def _data_bytes() -> np.ndarray:
     """0xFF at each byte of an ``EVENT_DTYPE`` record a field covers, 0 at its padding."""
     mask = np.zeros(EVENT_DTYPE.itemsize, np.uint8)
@@ -407,8 +403,10 @@ class EventStoreWriter:
         self.order_events += int(np.count_nonzero(is_order_event(chunk["kind"])))
         self.count += len(chunk)
 
-    def correct_local_clock(self) -> tuple[int, str | None]:
+    def correct_local_clock(self, own_clocks: bool = False) -> tuple[int, str | None]:
         """Shift every ``local_ts`` so that none is before its ``exch_ts`` (a recorder clock behind the venue's).
+
+        ``own_clocks``: each file is its own recorder's (Binance): files needing other shifts are refused.
 
         Returns
         -------
@@ -419,16 +417,15 @@ class EventStoreWriter:
             ``"NAME: line N"`` (the file's name, as in ``meta["source"]``) of the event
             that was earliest against its exchange time,
             the one that set the offset (``quirks.local_clock_offset_at``); None with no
-            shift or no source position. A shift set by a few lines far beyond what
-            the rest need is refused (:func:`._store_write.clock_outlier`).
+            shift or no source position. A shift set by a few lines far beyond what the rest need is refused
+            (:func:`._store_write.clock_outlier`); a file's time jumped, files of two clocks: :mod:`._file_times`.
         """
-        if self.min_latency is None or self.min_latency >= 0:
-            return 0, None
         self._fh.flush()
         self._rows.flush()
-        bad = clock_outlier(self._ev_path, self._rows_path, self.count, lambda p: (self._source_of(p) or ("", "line"))[1])
-        if bad is not None:  # one wrong receive time would shift every event: refused (docs/data.md)
-            raise DataError(f"{self.where(bad[0])}: {bad[1]}")
+        files = check_files(self)  # a time jumped far forward on a file's last lines
+        if self.min_latency is None or self.min_latency >= 0:
+            return 0, None
+        clock_checks(self, files if own_clocks else {})  # a wrong receive time, files of two clocks: refused
         offset, packed = -self.min_latency, self.min_latency_at
         self.shift_local_ts(offset)
         return offset, source_name(self._source_of(packed))
