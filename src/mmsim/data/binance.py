@@ -33,9 +33,12 @@ snapshot after it in its file is a ``DataError`` naming the gap's line.
 Exchange time is the transaction time ``T`` (USD-M depth and all trades) or
 the event time ``E`` (spot depth, which has no ``T``); the snapshot takes the
 earlier of its own time and the first diff applied on top of it (spot
-snapshots carry no time). Events are sorted by exchange time within a 10 s
-window (trades and depth come on separate streams); a message stamped more
-than 10 s before the latest exchange time read so far is a ``DataError``.
+snapshots carry no time: no later than their receive time plus the largest
+``exch - local`` of the lines written, so an inferred time never sets the
+clock shift). Events are sorted by exchange time within a 10 s window (trades
+and depth come on separate streams); a message stamped more than 10 s before
+the latest exchange time read so far is a ``DataError``, and so is a diff
+stamped before the diff applied before it (diffs follow their update ids).
 
 Quirk handled: the recorder clock of the 2024 captures runs ~1.3 s behind the
 exchange clock (``local_ts < exch_ts``). When any event has
@@ -82,6 +85,7 @@ from ._common import (
     decimals_to_int,
     infer_step,
     step_to_float,
+    seconds_over,
     text_lines,
     time_unit_hint,
 )
@@ -206,6 +210,9 @@ class _State:
         self.skipped: dict[str, int] = {}
         self.crossed = 0
         self.emitter: Emitter | None = None
+        #: The largest exch - local (ns) of the diffs and trades written so far (times the venue wrote): what the
+        #: recorder-clock shift needs at least; a spot snapshot's inferred time is kept within it.
+        self.need = 0
 
 
 def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
@@ -266,6 +273,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     # collector fetches one when it sees the gap); raised if the file ends first.
     gap: DataError | None = None
     had_sync, last_diff = False, 0  # the book was synced in this file; the line of the last depthUpdate read
+    prev_diff: tuple[int, int] | None = None  # (exchange time, line) of the last diff applied in this file
 
     def set_symbol(s: str | None, line: int) -> None:
         if s is None or state._symbol_fixed:
@@ -276,8 +284,20 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             raise DataError(f"{path}: line {line}: symbol {s} differs from {state.symbol}; one store holds one symbol")
 
     def apply_diff(d: dict, exch: int, local: int, line: int) -> None:
-        nonlocal last_u
+        nonlocal last_u, prev_diff
         assert grid is not None
+        if prev_diff is not None and exch < prev_diff[0]:
+            # Diffs are applied in update-id order; sorted by time within the 10 s window, one stamped earlier than
+            # the diff before it would be applied before it (its levels overwritten by older ones: a wrong book).
+            key = "T" if "T" in d else "E"
+            raise DataError(
+                f"{path}: line {line}: depthUpdate {key}={exch // _MS} is {seconds_over(prev_diff[0] - exch, 0)} s "
+                f"before the diff applied before it (line {prev_diff[1]}, {key}={prev_diff[0] // _MS}, "
+                f"u={last_u}), whose update ids it follows (U={d['U']}); a diff stream's times follow its update "
+                "ids, so one of the two times is wrong"
+            )
+        prev_diff = (exch, line)
+        state.need = max(state.need, exch - local)
         bset = book.set
         rows = []
         try:
@@ -295,12 +315,18 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         last_u = d["u"]
         cross.check(book, exch, f"line {line}")
 
-    def emit_snapshot(first_diff_exch: int) -> None:
+    def emit_snapshot(first_diff_exch: int, first_diff_local: int) -> None:
         nonlocal snap_ts
         assert snap is not None and grid is not None
         s, local, line = snap
-        exch = _exch_ms(s, "T", "snapshot", path, line) if "T" in s else first_diff_exch
-        exch = min(exch, first_diff_exch)
+        if "T" in s:
+            exch = min(_exch_ms(s, "T", "snapshot", path, line), first_diff_exch)
+        else:  # no time of its own: inferred (docs/data.md), never needing more clock shift than the lines written
+            need = max(state.need, first_diff_exch - first_diff_local)
+            exch = min(first_diff_exch, local + need)
+            exch = max(exch, prev_diff[0]) if prev_diff is not None else exch  # never before a diff applied
+            if exch - local <= need:  # so never the line named as setting the shift (it is an inference)
+                writer.inferred.add(em.base | line)
         snap_ts = exch
         book.clear(0)
         em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
@@ -327,6 +353,10 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         U, u = d["U"], d["u"]
         if usdm is None:
             usdm = "pu" in d
+        if usdm and "pu" not in d:
+            raise DataError(f"{path}: line {line}: malformed depthUpdate: missing 'pu' (a USD-M futures diff carries "
+                            "pu, the u of the diff before it; this capture is USD-M: its snapshot has T or its "
+                            "first diff pu)")
         if not synced:
             assert snap is not None
             L = snap[0]["lastUpdateId"]
@@ -335,11 +365,19 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 return
             first = L if usdm else L + 1
             if not U <= first <= u:
+                if line < snap[2]:  # received before the snapshot: the snapshot is older than the diffs around it
+                    raise DataError(
+                        f"{path}: line {snap[2]}: sequence gap: first diff after the snapshot (lastUpdateId {L}) "
+                        f"has U={U}, u={u} (line {line}, received before the snapshot); it must span update "
+                        f"{first}: the snapshot is older than every diff recorded around it (updates between are "
+                        "missing)"
+                    )
                 raise DataError(
                     f"{path}: line {line}: sequence gap: first diff after the snapshot "
-                    f"(lastUpdateId {L}) has U={U}, u={u}; it must span update {first}"
+                    f"(lastUpdateId {L}) has U={U}, u={u}; it must span update {first} (the snapshot: "
+                    f"line {snap[2]})"
                 )
-            emit_snapshot(exch)
+            emit_snapshot(exch, local)
             snap = None
             synced = had_sync = True
             if gap is not None:
@@ -407,12 +445,14 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             state.dropped_before_snapshot += 1
             return
         em.add(exch, local, Kind.TRADE, side, p, n, 0, line)
+        state.need = max(state.need, exch - local)
 
     def read_depth(d: dict, line: int) -> int:
         """Check a depthUpdate's fields; returns its exchange time (ns)."""
         what = "depthUpdate"
-        _int(d, "U", what, path, line)
-        _int(d, "u", what, path, line)
+        if _int(d, "U", what, path, line) > _int(d, "u", what, path, line):
+            raise DataError(f"{path}: line {line}: malformed depthUpdate: U={d['U']} is above u={d['u']} (a diff's "
+                            "first update id U is at most its last, u)")
         if "pu" in d:
             _int(d, "pu", what, path, line)
         if not isinstance(d.get("b"), list) or not isinstance(d.get("a"), list):

@@ -1,17 +1,14 @@
 """The event store: a directory holding ``events.npy`` (memory-mapped) and ``meta.json``.
 
-A store is what every loader writes and what :func:`mmsim.run` replays. Writing
-is streamed: :class:`EventStoreWriter` appends chunks to ``events.npy`` behind a
-fixed-size header that is rewritten with the final length at close, so
-converting a day of ticks never holds the day in memory. Reading maps the file
-(``mmap_mode="r"``), so a store larger than RAM replays in constant memory.
+A store is what every loader writes and what :func:`mmsim.run` replays. Writing is streamed: :class:`EventStoreWriter`
+appends chunks to ``events.npy`` behind a fixed-size header that is rewritten with the final length at close, so
+converting a day of ticks never holds the day in memory. Reading maps the file (``mmap_mode="r"``), so a store larger
+than RAM replays in constant memory.
 
-A store is written in a temporary directory beside its target and renamed
-into place only once it is complete and has been replayed through the
-engine's book: a failed conversion leaves nothing, and a store that exists is
-one that replays. An existing store is replaced only on request (``force``),
-by renaming it away and the new one in, so a process replaying the old one
-keeps reading intact files.
+A store is written in a temporary directory beside its target and renamed into place only once it is complete and has
+been replayed through the engine's book: a failed conversion leaves nothing, and a store that exists is one that
+replays. An existing store is replaced only on request (``force``), by renaming it away and the new one in, so a process
+replaying the old one keeps reading intact files.
 """
 
 from __future__ import annotations
@@ -351,10 +348,12 @@ class EventStoreWriter:
         self.l2_only = False
         self.first_exch_ts: int | None = None
         self.last_exch_ts: int | None = None
-        #: min(local_ts - exch_ts) over the events written, for clock checks.
+        #: min(local_ts - exch_ts) over the events written but :attr:`inferred`, for clock checks, and the packed
+        #: source position of its event (-1: unknown).
         self.min_latency: int | None = None
-        #: The packed source position of the event with the smallest local_ts - exch_ts (-1: unknown).
         self.min_latency_at = -1
+        #: Packed positions whose exchange time a loader inferred within what the others need: never the shift's.
+        self.inferred: set[int] = set()
         #: Registered inputs: (file, what a position is called: "line" or "record").
         self.sources: list[tuple[str, str]] = []
         #: A loader's ``(packed position, ticks) -> that price as written there`` (None: not known), for the replay's messages.
@@ -401,6 +400,8 @@ class EventStoreWriter:
             self.first_exch_ts = int(chunk["exch_ts"][0])
         self.last_exch_ts = int(chunk["exch_ts"][-1])
         gaps = chunk["local_ts"] - chunk["exch_ts"]
+        if self.inferred:
+            gaps = np.where(np.isin(rows, list(self.inferred)), np.iinfo(np.int64).max, gaps)
         i = int(gaps.argmin())
         if self.min_latency is None or int(gaps[i]) < self.min_latency:
             self.min_latency, self.min_latency_at = int(gaps[i]), int(rows[i])
@@ -416,9 +417,8 @@ class EventStoreWriter:
             What was added to every ``local_ts`` (0: none was early), the loaders'
             ``quirks.local_clock_offset_ns``.
         at : str or None
-            ``"NAME: line N"`` (the file's name, as in ``meta["source"]``) of the event
-            that was earliest against its exchange time,
-            the one that set the offset (``quirks.local_clock_offset_at``); None with no
+            ``"NAME: line N"`` (the file's name, as in ``meta["source"]``) of the event earliest against its
+            exchange time, the one that set the offset (``quirks.local_clock_offset_at``); None with no
             shift or no source position. A shift set by a few lines far beyond what
             the rest need is refused (:func:`._store_write.clock_outlier`).
         """
@@ -426,7 +426,8 @@ class EventStoreWriter:
             return 0, None
         self._fh.flush()
         self._rows.flush()
-        bad = clock_outlier(self._ev_path, self._rows_path, self.count, lambda p: (self._source_of(p) or ("", "line"))[1])
+        bad = clock_outlier(self._ev_path, self._rows_path, self.count, lambda p: (self._source_of(p) or ("", "line"))[1],
+                            inferred=self.inferred)
         if bad is not None:  # one wrong receive time would shift every event: refused (docs/data.md)
             raise DataError(f"{self.where(bad[0])}: {bad[1]}")
         offset, packed = -self.min_latency, self.min_latency_at
