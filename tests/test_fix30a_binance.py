@@ -165,3 +165,24 @@ def test_snapshot_older_than_the_diff_received_after_it_is_named_too(tmp_path):
     assert error(tmp_path, msgs) == (
         "cap.gz: line 2: sequence gap: first diff after the snapshot (lastUpdateId 100) has U=102, u=105; it must "
         "span update 101 (the snapshot: line 1)")
+
+
+def trade(t: int, k: int) -> dict:
+    return {"stream": "xusdt@trade", "data": {"e": "trade", "E": T0 + k, "T": T0 + k, "s": "XUSDT", "t": t,
+                                               "p": "10.05", "q": "1.00000", "m": True}}
+
+
+def test_trade_stamped_before_the_trade_it_follows_is_an_error(tmp_path):
+    # The same kind on the trade stream: trade ids order it; sorted by time, trade 3 went ahead of trade 2.
+    msgs = [SPOT_SNAP, spot(101, 105, 1), trade(1, 10), trade(2, 20), trade(3, 15)]
+    assert error(tmp_path, msgs) == (
+        "cap.gz: line 5: trade T=1700000000015 is 0.005 s before the trade with the highest id read before it (line "
+        "4, T=1700000000020, t=2), whose id it follows (t=3); a trade stream's times follow its trade ids, so one of "
+        "the two times is wrong")
+
+
+def test_trade_received_after_a_later_trade_keeps_its_earlier_time(tmp_path):
+    # A trade whose line comes after a later trade's (t below the highest read) is kept (docs/data.md), at its time.
+    msgs = [SPOT_SNAP, spot(101, 105, 1), trade(1, 10), trade(3, 20), trade(2, 15), trade(4, 20)]
+    ev = np.asarray(convert(tmp_path, msgs).events)
+    assert [int(t) // MS - T0 for t in ev["exch_ts"][ev["kind"] == Kind.TRADE]] == [10, 15, 20, 20]

@@ -73,6 +73,7 @@ from ._binance_parse import (
     _split,
     side_levels,
     trade_fields,
+    trade_time,
 )
 from ._common import (
     RecvOrder,
@@ -274,6 +275,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     gap: DataError | None = None
     had_sync, last_diff = False, 0  # the book was synced in this file; the line of the last depthUpdate read
     prev_diff: tuple[int, int] | None = None  # (exchange time, line) of the last diff applied in this file
+    last_trade: tuple[int, int, int] | None = None  # (id, exchange time, line) of the highest trade id read in it
 
     def set_symbol(s: str | None, line: int) -> None:
         if s is None or state._symbol_fixed:
@@ -459,20 +461,19 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             raise DataError(f"{path}: line {line}: malformed depthUpdate: b and a must be lists")
         return _exch_ms(d, "T" if "T" in d else "E", what, path, line)
 
-    def read_trade(d: dict, line: int) -> int:
-        what = "trade"
-        if "t" in d:
-            _int(d, "t", what, path, line)
-        if not isinstance(d.get("m"), bool):
-            if "m" not in d:
-                raise DataError(f"{path}: line {line}: malformed trade: missing 'm'")
-            raise DataError(f"{path}: line {line}: malformed trade: m is {d['m']!r}, not true/false")
-        if not isinstance(d.get("p"), str) or not isinstance(d.get("q"), str):
-            for k in ("p", "q"):
-                if k not in d:
-                    raise DataError(f"{path}: line {line}: malformed trade: missing {k!r}")
-            raise DataError(f"{path}: line {line}: malformed trade: p and q must be decimal strings")
-        return _exch_ms(d, "T", what, path, line)
+    def trade_order(d: dict, exch: int, line: int) -> None:
+        """A trade stamped before the one with the highest id read before it is an error (after the 10 s window's)."""
+        nonlocal last_trade
+        t = d.get("t")
+        if t is not None and last_trade is not None and t > last_trade[0]:
+            if exch < last_trade[1]:  # sorted by time, it would go ahead of the trades it follows (as diffs: above)
+                raise DataError(
+                    f"{path}: line {line}: trade T={exch // _MS} is {seconds_over(last_trade[1] - exch, 0)} s before "
+                    f"the trade with the highest id read before it (line {last_trade[2]}, T={last_trade[1] // _MS}, "
+                    f"t={last_trade[0]}), whose id it follows (t={t}); a trade stream's times follow its trade ids, "
+                    "so one of the two times is wrong")
+        if t is not None and (last_trade is None or t > last_trade[0]):
+            last_trade = (t, exch, line)
 
     any_line = False
     for lineno, line in text_lines(path, progress):
@@ -542,9 +543,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             continue
         if kind in ("depthUpdate", "trade"):
             set_symbol(d.get("s"), lineno)
-            exch = read_depth(d, lineno) if kind == "depthUpdate" else read_trade(d, lineno)
+            exch = read_depth(d, lineno) if kind == "depthUpdate" else trade_time(d, path, lineno)[0]
             last_diff = lineno if kind == "depthUpdate" else last_diff
             em.check_order(exch, lineno)
+            if kind == "trade":
+                trade_order(d, exch, lineno)
             if snap is None and not synced:
                 pre.append((kind, d, exch, local, lineno))
                 if len(pre) > 5_000_000:
