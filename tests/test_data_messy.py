@@ -415,14 +415,19 @@ def test_binance_spot_gap_then_a_new_snapshot_resynchronises_and_one_without_is_
     (tmp_path / "a").mkdir()
     srcs, _ = binance(tmp_path / "a", head + tail)
     st = convert(srcs, tmp_path / "s", format="binance", tick_size=0.01)
-    # A spot snapshot has no time: each takes its first applied diff's (E = T0+1, T0+201).
+    # A spot snapshot has no time: each takes its first applied diff's (E = T0+1, T0+201), but no later than its
+    # receive time plus the largest exch - local of the lines read so far (fix30a): line 4 is received at T0+4 ms
+    # and line 5 (E T0+201, received T0+5) needs 196 ms, so the second snapshot is T0+200 (it was T0+201: 197 ms,
+    # a shift set by the snapshot's inferred time, 1 ms more than any line the venue stamped needs).
     # Line 3's diff ends at the new snapshot's id (u 112 <= 112): dropped.
     assert _rows(st) == [
         (1, "CLEAR", 0, 0, 0), (1, "DEPTH", 1, 1000, 100000), (1, "DEPTH", -1, 1010, 100000),
         (1, "DEPTH", 1, 1000, 200000),
-        (201, "CLEAR", 0, 0, 0), (201, "DEPTH", 1, 1000, 300000), (201, "DEPTH", -1, 1010, 100000),
+        (200, "CLEAR", 0, 0, 0), (200, "DEPTH", 1, 1000, 300000), (200, "DEPTH", -1, 1010, 100000),
         (201, "DEPTH", 1, 998, 400000),
     ]
+    assert st.meta["quirks"]["local_clock_offset_ns"] == 196 * 10**6
+    assert st.meta["quirks"]["local_clock_offset_at"] == "cap.gz: line 5"
     assert st.meta["quirks"]["sequence_gaps_resynced"] == 1 and st.meta["quirks"]["dropped_before_snapshot"] == 1
     (tmp_path / "b").mkdir()
     srcs, p = binance(tmp_path / "b", head)

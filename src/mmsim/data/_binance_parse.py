@@ -61,6 +61,23 @@ def _exch_ms(d: dict, key: str, what: str, path: Path, line: int) -> int:
     return ns
 
 
+def trade_time(d: dict, path: Path, line: int) -> tuple[int, int | None]:
+    """A trade message's fields checked (``t`` an integer when given, ``m`` a bool, ``p`` and ``q`` strings); returns
+    its exchange time ``T`` (ns) and its id ``t`` (None when absent)."""
+    what = "trade"
+    t = _int(d, "t", what, path, line) if "t" in d else None
+    if not isinstance(d.get("m"), bool):
+        if "m" not in d:
+            raise DataError(f"{path}: line {line}: malformed trade: missing 'm'")
+        raise DataError(f"{path}: line {line}: malformed trade: m is {d['m']!r}, not true/false")
+    if not isinstance(d.get("p"), str) or not isinstance(d.get("q"), str):
+        for k in ("p", "q"):
+            if k not in d:
+                raise DataError(f"{path}: line {line}: malformed trade: missing {k!r}")
+        raise DataError(f"{path}: line {line}: malformed trade: p and q must be decimal strings")
+    return _exch_ms(d, "T", what, path, line), t
+
+
 def trade_fields(d: dict) -> tuple:
     """A trade's price, size (as exact integers of 1e-8 when they parse) and aggressor flag ``m``.
 

@@ -103,7 +103,7 @@ def clock_checks(writer: Any, files: dict[int, _File]) -> None:
     rest need (:func:`._store_write.clock_outlier`), then one that a file's own clock does not need: files of one
     store whose receive clocks need shifts more than :data:`CLOCK_MIX_NS` apart (one store takes one shift)."""
     bad = clock_outlier(writer._ev_path, writer._rows_path, writer.count,
-                        lambda p: (writer._source_of(p) or ("", "line"))[1])
+                        lambda p: (writer._source_of(p) or ("", "line"))[1], inferred=writer.inferred)
     if bad is not None:
         raise DataError(f"{writer.where(bad[0])}: {bad[1]}")
     if len(files) > 1:

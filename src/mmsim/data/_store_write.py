@@ -10,7 +10,7 @@ import secrets
 import shutil
 import struct
 from decimal import Decimal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ def check_receive_times(ev_path: Path, chunks: Callable[[], Iterator[np.ndarray]
 
 
 def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[int], str] = lambda _: "line",
-                  chunk: int = 1 << 20) -> tuple[int, str] | None:
+                  chunk: int = 1 << 20, inferred: Collection[int] = ()) -> tuple[int, str] | None:
     """Whether the recorder-clock shift is set by a few lines far beyond what the rest of the store needs.
 
     ``ev_path`` holds the ``count`` events written (``exch_ts``, ``local_ts``), ``rows_path`` their packed
@@ -64,7 +64,8 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[in
     is the largest need; what the rest need is the largest need once the ``k`` lines most behind are
     left out, ``k`` = 10% of the lines, at least 3, never all (at most ``lines - 1``). Returns None
     when the shift is at most :data:`CLOCK_OUTLIER_NS` beyond that, else (packed source position of
-    the event most behind, why it is refused).
+    the event most behind, why it is refused). Events at the packed positions ``inferred`` (exchange times a
+    loader inferred) are never the one named.
     """
     ev = np.memmap(ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(count,))
     rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
@@ -85,6 +86,8 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[in
         d = needs(i)
         top = np.sort(np.concatenate([top, np.partition(d, -min(k + 1, len(d)))[-(k + 1):]]))[-(k + 1):]
         gap = ev["exch_ts"][i:i + chunk] - ev["local_ts"][i:i + chunk]
+        if inferred:
+            gap = np.where(np.isin(rows[i:i + chunk], list(inferred)), np.iinfo(np.int64).min, gap)
         if int(gap.max()) > best:
             at = i + int(gap.argmax())
             best = int(gap[at - i])

@@ -33,9 +33,12 @@ snapshot after it in its file is a ``DataError`` naming the gap's line.
 Exchange time is the transaction time ``T`` (USD-M depth and all trades) or
 the event time ``E`` (spot depth, which has no ``T``); the snapshot takes the
 earlier of its own time and the first diff applied on top of it (spot
-snapshots carry no time). Events are sorted by exchange time within a 10 s
-window (trades and depth come on separate streams); a message stamped more
-than 10 s before the latest exchange time read so far is a ``DataError``.
+snapshots carry no time: no later than their receive time plus the largest
+``exch - local`` of the lines written, so an inferred time never sets the
+clock shift). Events are sorted by exchange time within a 10 s window (trades
+and depth come on separate streams); a message stamped more than 10 s before
+the latest exchange time read so far is a ``DataError``, and so is a diff
+stamped before the diff applied before it (diffs follow their update ids).
 
 Quirk handled: the recorder clock of the 2024 captures runs ~1.3 s behind the
 exchange clock (``local_ts < exch_ts``). When any event has
@@ -70,6 +73,7 @@ from ._binance_parse import (
     _split,
     side_levels,
     trade_fields,
+    trade_time,
 )
 from ._common import (
     RecvOrder,
@@ -82,6 +86,7 @@ from ._common import (
     decimals_to_int,
     infer_step,
     step_to_float,
+    seconds_over,
     text_lines,
     time_unit_hint,
 )
@@ -91,15 +96,12 @@ from ._binance_files import file_end, file_start, stream_key
 from ._emitter import Emitter
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
+from ._binance_tickers import BOOK_TICKER_DTYPE, book_tickers
 
 __all__ = ["BOOK_TICKER_DTYPE", "book_tickers", "convert"]
 
 _REORDER_NS = 10_000_000_000
 _DEPTH = int(Kind.DEPTH)
-
-#: ``book_tickers`` output: receive time (as recorded), update id, top of book in ticks/lots.
-BOOK_TICKER_DTYPE = np.dtype([(k, "<i8") for k in ("local_ts", "u", "bid", "bid_qty", "ask", "ask_qty")])
-
 
 @json_cut_off_hint  # a malformed last line: the capture looks cut off (a recorder stopped mid-write)
 def convert(
@@ -212,6 +214,9 @@ class _State:
         self.skipped: dict[str, int] = {}
         self.crossed = 0
         self.emitter: Emitter | None = None
+        #: The largest exch - local (ns) of the diffs and trades written so far (times the venue wrote): what the
+        #: recorder-clock shift needs at least; a spot snapshot's inferred time is kept within it.
+        self.need = 0
 
 
 def _make_grid(state: _State, snap: dict, path: Path, line: int) -> _Grid:
@@ -272,6 +277,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     # collector fetches one when it sees the gap); raised if the file ends first.
     gap: DataError | None = None
     had_sync, last_diff = False, 0  # the book was synced in this file; the line of the last depthUpdate read
+    prev_diff: tuple[int, int] | None = None  # (exchange time, line) of the last diff applied in this file
+    last_trade: tuple[int, int, int] | None = None  # (id, exchange time, line) of the highest trade id read in it
 
     def set_symbol(s: str | None, line: int) -> None:
         if s is None or state._symbol_fixed:
@@ -282,8 +289,20 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             raise DataError(f"{path}: line {line}: symbol {s} differs from {state.symbol}; one store holds one symbol")
 
     def apply_diff(d: dict, exch: int, local: int, line: int) -> None:
-        nonlocal last_u
+        nonlocal last_u, prev_diff
         assert grid is not None
+        if prev_diff is not None and exch < prev_diff[0]:
+            # Diffs are applied in update-id order; sorted by time within the 10 s window, one stamped earlier than
+            # the diff before it would be applied before it (its levels overwritten by older ones: a wrong book).
+            key = "T" if "T" in d else "E"
+            raise DataError(
+                f"{path}: line {line}: depthUpdate {key}={exch // _MS} is {seconds_over(prev_diff[0] - exch, 0)} s "
+                f"before the diff applied before it (line {prev_diff[1]}, {key}={prev_diff[0] // _MS}, "
+                f"u={last_u}), whose update ids it follows (U={d['U']}); a diff stream's times follow its update "
+                "ids, so one of the two times is wrong"
+            )
+        prev_diff = (exch, line)
+        state.need = max(state.need, exch - local)
         bset = book.set
         rows = []
         try:
@@ -301,12 +320,18 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         last_u = d["u"]
         cross.check(book, exch, f"line {line}")
 
-    def emit_snapshot(first_diff_exch: int) -> None:
+    def emit_snapshot(first_diff_exch: int, first_diff_local: int) -> None:
         nonlocal snap_ts
         assert snap is not None and grid is not None
         s, local, line = snap
-        exch = _exch_ms(s, "T", "snapshot", path, line) if "T" in s else first_diff_exch
-        exch = min(exch, first_diff_exch)
+        if "T" in s:
+            exch = min(_exch_ms(s, "T", "snapshot", path, line), first_diff_exch)
+        else:  # no time of its own: inferred (docs/data.md), never needing more clock shift than the lines written
+            need = max(state.need, first_diff_exch - first_diff_local)
+            exch = min(first_diff_exch, local + need)
+            exch = max(exch, prev_diff[0]) if prev_diff is not None else exch  # never before a diff applied
+            if exch - local <= need:  # so never the line named as setting the shift (it is an inference)
+                writer.inferred.add(em.base | line)
         snap_ts = exch
         book.clear(0)
         em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
@@ -333,6 +358,10 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         U, u = d["U"], d["u"]
         if usdm is None:
             usdm = "pu" in d
+        if usdm and "pu" not in d:
+            raise DataError(f"{path}: line {line}: malformed depthUpdate: missing 'pu' (a USD-M futures diff carries "
+                            "pu, the u of the diff before it; this capture is USD-M: its snapshot has T or its "
+                            "first diff pu)")
         if not synced:
             assert snap is not None
             L = snap[0]["lastUpdateId"]
@@ -341,11 +370,19 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 return
             first = L if usdm else L + 1
             if not U <= first <= u:
+                if line < snap[2]:  # received before the snapshot: the snapshot is older than the diffs around it
+                    raise DataError(
+                        f"{path}: line {snap[2]}: sequence gap: first diff after the snapshot (lastUpdateId {L}) "
+                        f"has U={U}, u={u} (line {line}, received before the snapshot); it must span update "
+                        f"{first}: the snapshot is older than every diff recorded around it (updates between are "
+                        "missing)"
+                    )
                 raise DataError(
                     f"{path}: line {line}: sequence gap: first diff after the snapshot "
-                    f"(lastUpdateId {L}) has U={U}, u={u}; it must span update {first}"
+                    f"(lastUpdateId {L}) has U={U}, u={u}; it must span update {first} (the snapshot: "
+                    f"line {snap[2]})"
                 )
-            emit_snapshot(exch)
+            emit_snapshot(exch, local)
             snap = None
             synced = had_sync = True
             if gap is not None:
@@ -413,32 +450,33 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             state.dropped_before_snapshot += 1
             return
         em.add(exch, local, Kind.TRADE, side, p, n, 0, line)
+        state.need = max(state.need, exch - local)
 
     def read_depth(d: dict, line: int) -> int:
         """Check a depthUpdate's fields; returns its exchange time (ns)."""
         what = "depthUpdate"
-        _int(d, "U", what, path, line)
-        _int(d, "u", what, path, line)
+        if _int(d, "U", what, path, line) > _int(d, "u", what, path, line):
+            raise DataError(f"{path}: line {line}: malformed depthUpdate: U={d['U']} is above u={d['u']} (a diff's "
+                            "first update id U is at most its last, u)")
         if "pu" in d:
             _int(d, "pu", what, path, line)
         if not isinstance(d.get("b"), list) or not isinstance(d.get("a"), list):
             raise DataError(f"{path}: line {line}: malformed depthUpdate: b and a must be lists")
         return _exch_ms(d, "T" if "T" in d else "E", what, path, line)
 
-    def read_trade(d: dict, line: int) -> int:
-        what = "trade"
-        if "t" in d:
-            _int(d, "t", what, path, line)
-        if not isinstance(d.get("m"), bool):
-            if "m" not in d:
-                raise DataError(f"{path}: line {line}: malformed trade: missing 'm'")
-            raise DataError(f"{path}: line {line}: malformed trade: m is {d['m']!r}, not true/false")
-        if not isinstance(d.get("p"), str) or not isinstance(d.get("q"), str):
-            for k in ("p", "q"):
-                if k not in d:
-                    raise DataError(f"{path}: line {line}: malformed trade: missing {k!r}")
-            raise DataError(f"{path}: line {line}: malformed trade: p and q must be decimal strings")
-        return _exch_ms(d, "T", what, path, line)
+    def trade_order(d: dict, exch: int, line: int) -> None:
+        """A trade stamped before the one with the highest id read before it is an error (after the 10 s window's)."""
+        nonlocal last_trade
+        t = d.get("t")
+        if t is not None and last_trade is not None and t > last_trade[0]:
+            if exch < last_trade[1]:  # sorted by time, it would go ahead of the trades it follows (as diffs: above)
+                raise DataError(
+                    f"{path}: line {line}: trade T={exch // _MS} is {seconds_over(last_trade[1] - exch, 0)} s before "
+                    f"the trade with the highest id read before it (line {last_trade[2]}, T={last_trade[1] // _MS}, "
+                    f"t={last_trade[0]}), whose id it follows (t={t}); a trade stream's times follow its trade ids, "
+                    "so one of the two times is wrong")
+        if t is not None and (last_trade is None or t > last_trade[0]):
+            last_trade = (t, exch, line)
 
     any_line = False
     for lineno, line in text_lines(path, progress):
@@ -508,9 +546,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             continue
         if kind in ("depthUpdate", "trade"):
             set_symbol(d.get("s"), lineno)
-            exch = read_depth(d, lineno) if kind == "depthUpdate" else read_trade(d, lineno)
+            exch = read_depth(d, lineno) if kind == "depthUpdate" else trade_time(d, path, lineno)[0]
             last_diff = lineno if kind == "depthUpdate" else last_diff
             em.check_order(exch, lineno)
+            if kind == "trade":
+                trade_order(d, exch, lineno)
             if snap is None and not synced:
                 pre.append((kind, d, exch, local, lineno))
                 if len(pre) > 5_000_000:
@@ -554,45 +594,3 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     state.crossed += cross.count
     file_end(state, path, usdm, start)  # one venue per store; a capture with aggTrade but no trade is noted
     em.flush(final=True)
-
-
-@json_cut_off_hint  # as convert's
-def book_tickers(path: Path, tick_size: float, lot_size: float) -> np.ndarray:
-    """Read the ``bookTicker`` messages of a capture (for checking a reconstructed book).
-
-    Parameters
-    ----------
-    path : Path
-        Capture file.
-    tick_size, lot_size : float
-        The store's tick and lot sizes.
-
-    Returns
-    -------
-    ndarray of :data:`BOOK_TICKER_DTYPE`
-        Receive time as recorded (no clock correction), update id ``u``, best bid
-        and ask in ticks and their sizes in lots, in file order.
-    """
-    path = Path(path)
-    tick, lot = given_units("tick_size", tick_size), given_units("lot_size", lot_size)
-    grid = _Grid(path, tick, lot)
-    rows = []
-    scale = 0
-    for lineno, line in text_lines(path):
-        if "bookTicker" not in line[:80]:
-            continue
-        ts, msg = _split(line, path, lineno)
-        if scale == 0:
-            scale = _local_scale(ts, path, lineno)
-        d = msg.get("data", msg)
-        rows.append(
-            (
-                int(ts) * scale,
-                int(d["u"]),
-                grid.px(d["b"], lineno),
-                grid.qty(d["B"], lineno),
-                grid.px(d["a"], lineno),
-                grid.qty(d["A"], lineno),
-            )
-        )
-    return np.array(rows, dtype=BOOK_TICKER_DTYPE)

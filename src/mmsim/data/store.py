@@ -1,17 +1,14 @@
 """The event store: a directory holding ``events.npy`` (memory-mapped) and ``meta.json``.
 
-A store is what every loader writes and what :func:`mmsim.run` replays. Writing
-is streamed: :class:`EventStoreWriter` appends chunks to ``events.npy`` behind a
-fixed-size header that is rewritten with the final length at close, so
-converting a day of ticks never holds the day in memory. Reading maps the file
-(``mmap_mode="r"``), so a store larger than RAM replays in constant memory.
+A store is what every loader writes and what :func:`mmsim.run` replays. Writing is streamed: :class:`EventStoreWriter`
+appends chunks to ``events.npy`` behind a fixed-size header that is rewritten with the final length at close, so
+converting a day of ticks never holds the day in memory. Reading maps the file (``mmap_mode="r"``), so a store larger
+than RAM replays in constant memory.
 
-A store is written in a temporary directory beside its target and renamed
-into place only once it is complete and has been replayed through the
-engine's book: a failed conversion leaves nothing, and a store that exists is
-one that replays. An existing store is replaced only on request (``force``),
-by renaming it away and the new one in, so a process replaying the old one
-keeps reading intact files.
+A store is written in a temporary directory beside its target and renamed into place only once it is complete and has
+been replayed through the engine's book: a failed conversion leaves nothing, and a store that exists is one that
+replays. An existing store is replaced only on request (``force``), by renaming it away and the new one in, so a process
+replaying the old one keeps reading intact files.
 """
 
 from __future__ import annotations
@@ -347,10 +344,12 @@ class EventStoreWriter:
         self.l2_only = False
         self.first_exch_ts: int | None = None
         self.last_exch_ts: int | None = None
-        #: min(local_ts - exch_ts) over the events written, for clock checks.
+        #: min(local_ts - exch_ts) over the events written but :attr:`inferred`, for clock checks, and the packed
+        #: source position of its event (-1: unknown).
         self.min_latency: int | None = None
-        #: The packed source position of the event with the smallest local_ts - exch_ts (-1: unknown).
         self.min_latency_at = -1
+        #: Packed positions whose exchange time a loader inferred within what the others need: never the shift's.
+        self.inferred: set[int] = set()
         #: Registered inputs: (file, what a position is called: "line" or "record").
         self.sources: list[tuple[str, str]] = []
         #: A loader's ``(packed position, ticks) -> that price as written there`` (None: not known), for the replay's messages.
@@ -397,6 +396,8 @@ class EventStoreWriter:
             self.first_exch_ts = int(chunk["exch_ts"][0])
         self.last_exch_ts = int(chunk["exch_ts"][-1])
         gaps = chunk["local_ts"] - chunk["exch_ts"]
+        if self.inferred:
+            gaps = np.where(np.isin(rows, list(self.inferred)), np.iinfo(np.int64).max, gaps)
         i = int(gaps.argmin())
         if self.min_latency is None or int(gaps[i]) < self.min_latency:
             self.min_latency, self.min_latency_at = int(gaps[i]), int(rows[i])
