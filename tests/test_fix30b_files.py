@@ -6,7 +6,8 @@
 - 6: a capture whose trades come only on ``aggTrade`` says so on the summary line; a partial-depth stream is
   counted under its name (``depth20``), not its speed (``100ms``);
 - 9: a time jumped far forward on a file's last events (more than 10 min and 10x the rest of the file's span) is
-  refused naming the line (one last line +30 days made a 12 s capture a 30-day store);
+  recorded naming the line (one last line +30 days made a 12 s capture a 30-day store): ``quirks.time_jump_at_end``,
+  a warning (fix31a: refused here at first, which refused files of two sessions; tests/test_fix31a_jump.py);
 - 12: a LOBSTER row outside the time window the file name gives is refused naming the line.
 """
 
@@ -225,25 +226,22 @@ def _long_capture(n: int = 200) -> list:
     return msgs
 
 
-def test_a_last_line_30_days_ahead_is_refused_naming_it(tmp_path):
+def test_a_last_line_30_days_ahead_is_recorded_naming_it(tmp_path):
     # The snapshot (line 1: CLEAR + 4 levels), 200 diffs (lines 2-201), the trade (line 202) 30 days late: 206
     # events. The rest span T0 .. T0 + 200 ms = 0.200 s; the jump from line 201 (T0 + 200 ms) to T0 + 201 ms + 30
-    # days is 2592000.001 s, more than 10 min and 10 x 0.200 s, on the last 1 event (at most 10).
+    # days is 2592000.001 s, more than 10 min and 10 x 0.200 s, on the last 1 event (at most 10). fix31a: recorded
+    # (the exchange time's: its receive time jumps too), not refused.
     msgs = _long_capture()
     msgs[-1]["data"]["T"] += 30 * DAY_MS
     msgs[-1]["data"]["E"] += 30 * DAY_MS
     p = tmp_path / "cap.gz"
     _write(p, msgs, _received(msgs, -1_000_000))
-    with pytest.raises(mmsim.DataError) as ei:
-        bn.convert([p], tmp_path / "s")
-    assert str(ei.value) == (
-        f"{p}: line 202: exchange time 2592000.001 s after the latest before it (line 201), on the last 1 of the "
-        "file's 206 events, whose others span 0.200 s: a jump of more than 10 min and 10 times the rest of the file's "
-        "span, on its last 10 events or 1%, is a wrong time (in another unit, or off by days) that no later line "
-        "contradicts; fix or remove the line (a file of two sessions that far apart: convert them apart)")
+    assert bn.convert([p], tmp_path / "s").meta["quirks"]["time_jump_at_end"] == {
+        "at": "cap.gz: line 202", "from": "cap.gz: line 201", "time": "exchange", "jump_ns": 2_592_000_001_000_000,
+        "span_ns": 200_000_000, "events_after": 1, "events": 206}
 
 
-def test_a_last_receive_time_a_day_late_is_refused_and_an_hour_gap_within_the_bound_converts(tmp_path):
+def test_a_last_receive_time_a_day_late_is_recorded_and_an_hour_gap_within_the_bound_is_not(tmp_path):
     # Only the receive time of the last line is a day late (its exchange time is right): the receive times jump
     # 86400.001 s from line 201's. And the bound: the trade 1.999 s later than line 201 (rest 0.200 s: more than
     # 10 x, but under 10 min) converts, as does one 11 min later when the rest of the file spans 1.2 min.
@@ -252,31 +250,33 @@ def test_a_last_receive_time_a_day_late_is_refused_and_an_hour_gap_within_the_bo
     locs[-1] += DAY_MS * 1_000_000
     p = tmp_path / "cap.gz"
     _write(p, msgs, locs)
-    with pytest.raises(mmsim.DataError, match=rf"^{p}: line 202: receive time 86400\.001 s after the latest before it "
-                       r"\(line 201\), on the last 1 of the file's 206 events, whose others span 0\.200 s"):
-        bn.convert([p], tmp_path / "s")
+    assert bn.convert([p], tmp_path / "s").meta["quirks"]["time_jump_at_end"] == {
+        "at": "cap.gz: line 202", "from": "cap.gz: line 201", "time": "receive", "jump_ns": 86_400_001_000_000,
+        "span_ns": 200_000_000, "events_after": 1, "events": 206}
     ok = _long_capture()
     ok[-1]["data"]["T"] += 1_799
     _write(p, ok, _received(ok, -1_000_000))
-    assert bn.convert([p], tmp_path / "ok").meta["event_count"] == 206
+    st = bn.convert([p], tmp_path / "ok")
+    assert st.meta["event_count"] == 206 and "time_jump_at_end" not in st.meta["quirks"]
     wide = _long_capture()
     for k, m in enumerate(wide[2:-1], start=1):  # the diffs 360 ms apart: the rest spans 72 s
         m["data"]["T"] = m["data"]["E"] = T0 + 1 + 360 * k
     wide[-1]["data"]["T"] = wide[-1]["data"]["E"] = T0 + 1 + 360 * 199 + 11 * 60_000
     _write(p, wide, _received(wide, -1_000_000))
-    assert bn.convert([p], tmp_path / "wide").meta["event_count"] == 206
+    st = bn.convert([p], tmp_path / "wide")
+    assert st.meta["event_count"] == 206 and "time_jump_at_end" not in st.meta["quirks"]
 
 
-def test_a_tardis_trades_file_whose_last_row_is_30_days_late_is_refused(tmp_path):
+def test_a_tardis_trades_file_whose_last_row_is_30_days_late_is_recorded(tmp_path):
     # Another loader: the trades file's rows 1 ms apart over 0.019 s, its last row (line 21) 30 days later.
     book = [TD_BOOK_HDR, f"ex,XUSDT,{US0},{US0 + 100},true,bid,10.0,1", f"ex,XUSDT,{US0},{US0 + 100},true,ask,10.5,1"]
     rows = [f"ex,XUSDT,{US0 + 1000 * k},{US0 + 1000 * k + 100},t{k},sell,10.0,1" for k in range(1, 21)]
     late = US0 + 20_000 + 30 * DAY_MS * 1000
     rows[-1] = f"ex,XUSDT,{late},{late + 100},t20,sell,10.0,1"
     srcs, _ = tardis(tmp_path, book=book, trades=[TD_TRADE_HDR] + rows)
-    with pytest.raises(mmsim.DataError, match=rf"^{srcs[1]}: line 21: exchange time 2592000\.001 s after the latest "
-                       r"before it \(line 20\), on the last 1 of the file's 20 events, whose others span 0\.018 s"):
-        tds.convert(srcs, tmp_path / "s")
+    q = tds.convert(srcs, tmp_path / "s").meta["quirks"]["time_jump_at_end"]
+    assert q == {"at": f"{srcs[1].name}: line 21", "from": f"{srcs[1].name}: line 20", "time": "exchange",
+                 "jump_ns": 2_592_000_001_000_000, "span_ns": 18_000_000, "events_after": 1, "events": 20}
 
 
 # --------------------------------------------------------------------------- 12: the LOBSTER file name's window

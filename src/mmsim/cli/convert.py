@@ -108,7 +108,7 @@ def cmd(args: argparse.Namespace) -> int:
                 raise DataError(f"{e}; {guess[0]} looks like a {guess[1]} file: --format {guess[1]}?") from None
     # One plain line (rich would wrap it at the console width).
     print(summary(store), file=sys.stderr)
-    from ..data._identity import QUIRK, THROUGH
+    from ..data._identity import QUIRK, THROUGH, TIME_JUMP, jump_words
     from ..report.setup import MAYBE_BAD, implied_label, maybe_bad_label, through_warning
 
     # -q: the one summary line only (docs/config.md: "a one-line summary stays"; newcomer17: the pre-open line stayed).
@@ -123,6 +123,8 @@ def cmd(args: argparse.Namespace) -> int:
         print(warn, file=sys.stderr)
     if (label := maybe_bad_label(quirks.get(MAYBE_BAD))) is not None:  # -q or not (docs/data.md, "Databento")
         print(f"warning: {label}", file=sys.stderr)
+    if (words := jump_words(quirks.get(TIME_JUMP))) is not None:  # -q or not: a wrong time, or a second session
+        print(f"warning: {words}", file=sys.stderr)
     return 0
 
 

@@ -1,13 +1,16 @@
-"""Checks of each input file's times over the events written (fix30b): a time jumped far forward on a file's first
-or last lines, and files of one store whose receive clocks need different shifts.
+"""Checks of each input file's times over the events written (fix30b): a time jumped far forward on a file's last
+lines (recorded, fix31a), and files of one store whose receive clocks need different shifts (refused).
 
 Every other time check of the loaders looks backwards (a line more than 10 s before the latest one read), so a line
 stamped far ahead is caught by the lines after it, and on a file's last lines by nothing (breaker29: one last line
-+30 days made a 12 s capture a 30-day store). (A file's first lines far before the rest are not refused: a Databento
++30 days made a 12 s capture a 30-day store). Such a jump is recorded as ``quirks.time_jump_at_end`` and warned of,
+not refused (fix31a): a file of two sessions whose second has few events (a Databento download whose range ends a
+few events into the next session, an hftbacktest export of a two-day store) is the same shape, and no rule tells
+them apart. (A file's first lines far before the rest are not flagged: a Databento
 file's snapshot is stamped at the start of the range requested, 22 h before the ESH4 sample's first live record.) And one store takes one
 recorder-clock shift (``quirks.local_clock_offset_ns``): a file whose own clock needed another got the other's added
 to every feed latency (breaker29: a 2023 capture +1.27 s, its own clock needing 18.8 ms). docs/data.md, "Several
-files in one store" and "Quirks handled".
+files in one store", "A time far ahead on a file's last lines" and "Quirks handled".
 """
 
 from __future__ import annotations
@@ -19,14 +22,10 @@ import numpy as np
 from ..errors import DataError
 from ..events import EVENT_DTYPE
 from ._common import seconds_over
-from ._store_write import _HEADER_LEN, ROW_BITS, clock_outlier
+from ._identity import JUMP_FLOOR_NS, JUMP_RATIO, JUMP_TAIL, TIME_JUMP
+from ._store_write import _HEADER_LEN, ROW_BITS, clock_outlier, source_name
 
-#: A forward jump between two times of one file is refused when it is more than this ...
-JUMP_FLOOR_NS = 600_000_000_000
-#: ... and more than this many times the span the rest of the file covers (the file's span without the jump), when
-#: the events from the jump on are the file's last few: at most :data:`JUMP_TAIL`, or 1% of the file's when more.
-JUMP_RATIO = 10
-JUMP_TAIL = 10
+__all__ = ["CLOCK_MIX_NS", "JUMP_FLOOR_NS", "JUMP_RATIO", "JUMP_TAIL", "check_files", "clock_checks", "with_jump_quirk"]
 #: Files of one store whose receive clocks need shifts further apart than this are refused: one store, one shift.
 CLOCK_MIX_NS = 100_000_000
 
@@ -68,9 +67,11 @@ class _File:
 
 
 def check_files(writer: Any, chunk: int = 1 << 20) -> dict[int, _File]:
-    """Refuse a store one of whose files has a time jumped far forward on its last lines; returns each file's times
-    (by its source index) for :func:`clock_checks`. ``writer`` is the :class:`.store.EventStoreWriter`, its events
-    flushed; one pass over them, before its clock shift."""
+    """Each file's times (by its source index) for :func:`clock_checks`, and ``writer.time_jump_quirk`` set to the
+    ``quirks.time_jump_at_end`` of the store (:func:`_jump`: the first file's, in source order, with such a jump, its
+    exchange time's before its receive time's; None when no file has one). ``writer`` is the
+    :class:`.store.EventStoreWriter`, its events flushed; one pass over them, before its clock shift."""
+    writer.time_jump_quirk = None
     if writer.count == 0:
         return {}
     ev = np.memmap(writer._ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(writer.count,))
@@ -92,10 +93,29 @@ def check_files(writer: Any, chunk: int = 1 << 20) -> dict[int, _File]:
             k = int(need.argmax())
             if f.need is None or int(need[k]) > f.need:
                 f.need, f.need_row = int(need[k]), int(r[k])
-    for f in files.values():
-        for col, what in ((f.exch, "exchange time"), (f.local, "receive time")):
-            _jump(writer, col, what)
+    for s in sorted(files):
+        for col, what in ((files[s].exch, "exchange"), (files[s].local, "receive")):
+            if writer.time_jump_quirk is None:
+                writer.time_jump_quirk = _jump(writer, col, what)
     return files
+
+
+def with_jump_quirk(writer: Any, meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` (a copy the writer's close owns) with ``quirks.time_jump_at_end`` as :func:`check_files` found it
+    (set, or a given one removed) when the writer read its files' times (a loader's ``correct_local_clock``); as
+    given otherwise (``write_store`` of a store's events and meta: no source positions to read it from, so the
+    store's own is kept, checked by form where the meta is). A ``quirks`` that is not a mapping is left to the
+    meta's check."""
+    found = getattr(writer, "time_jump_quirk", meta)  # meta: the writer never read its times
+    quirks = meta.get("quirks")
+    quirks = {} if quirks is None else quirks
+    if found is meta or not isinstance(quirks, dict) or quirks.get(TIME_JUMP) == found:
+        return meta
+    quirks = {k: v for k, v in quirks.items() if k != TIME_JUMP}
+    if found is not None:
+        quirks[TIME_JUMP] = found
+    meta["quirks"] = quirks
+    return meta
 
 
 def clock_checks(writer: Any, files: dict[int, _File]) -> None:
@@ -110,20 +130,19 @@ def clock_checks(writer: Any, files: dict[int, _File]) -> None:
         _mix(writer, files, -writer.min_latency)
 
 
-def _jump(writer: Any, col: _Col, what: str) -> None:
+def _jump(writer: Any, col: _Col, what: str) -> dict[str, Any] | None:
+    """The ``quirks.time_jump_at_end`` of one time column of one file (``what``: ``"exchange"`` or ``"receive"``),
+    None when its largest step up is not a jump of more than :data:`JUMP_FLOOR_NS` and :data:`JUMP_RATIO` times the
+    rest of the file's span on its last :data:`JUMP_TAIL` events or 1%: where it is (``at``, and ``from``, the line
+    of the latest time before it, each ``"NAME: line N"``), ``jump_ns``, ``span_ns`` (the rest's span), and the
+    events from it on (``events_after``) of the file's ``events``. A warning, not a refusal (fix31a)."""
     assert col.first is not None
     rest = col.top - col.first - col.jump
     after = col.n - col.jump_at  # the events from the jump on, in store order
     if col.jump <= JUMP_FLOOR_NS or col.jump <= JUMP_RATIO * rest or after > max(JUMP_TAIL, col.n // 100):
-        return
-    where, there = writer.where(col.jump_row), writer.where(col.jump_from)
-    there = there.split(": ", 1)[1] if there.split(": ", 1)[0] == where.split(": ", 1)[0] else there
-    raise DataError(
-        f"{where}: {what} {seconds_over(col.jump, 0)} s after the latest before it ({there}), on the last "
-        f"{after} of the file's {col.n} events, whose others span {seconds_over(rest, 0)} s: a jump of more than "
-        f"{JUMP_FLOOR_NS // 60_000_000_000} min and {JUMP_RATIO} times the rest of the file's span, on its last "
-        f"{JUMP_TAIL} events or 1%, is a wrong time (in another unit, or off by days) that no later line contradicts; "
-        "fix or remove the line (a file of two sessions that far apart: convert them apart)")
+        return None
+    return {"at": source_name(writer._source_of(col.jump_row)), "from": source_name(writer._source_of(col.jump_from)),
+            "time": what, "jump_ns": col.jump, "span_ns": rest, "events_after": after, "events": col.n}
 
 
 def _mix(writer: Any, files: dict[int, _File], shift: int) -> None:

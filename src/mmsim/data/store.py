@@ -28,7 +28,7 @@ from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_through, kept_quirk
-from ._file_times import check_files, clock_checks
+from ._file_times import check_files, clock_checks, with_jump_quirk
 from ._store_summary import summary
 from ._store_write import (ROW_BITS, ROW_MASK, _HEADER_LEN, _beside, _npy_header, _replay_check, _target_state,
                            check_receive_times, commit_store, events_digest, make_parents, refuse_order_events,
@@ -419,11 +419,11 @@ class EventStoreWriter:
             that was earliest against its exchange time,
             the one that set the offset (``quirks.local_clock_offset_at``); None with no
             shift or no source position. A shift set by a few lines far beyond what the rest need is refused
-            (:func:`._store_write.clock_outlier`); a file's time jumped, files of two clocks: :mod:`._file_times`.
+            (:func:`._store_write.clock_outlier`); a file's time jumped (recorded), files of two clocks: :mod:`._file_times`.
         """
         self._fh.flush()
         self._rows.flush()
-        files = check_files(self)  # a time jumped far forward on a file's last lines
+        files = check_files(self)  # a time jumped far forward on a file's last lines: quirks.time_jump_at_end
         if self.min_latency is None or self.min_latency >= 0:
             return 0, None
         clock_checks(self, files if own_clocks else {})  # a wrong receive time, files of two clocks: refused
@@ -475,7 +475,7 @@ class EventStoreWriter:
         self._fh.close()
         self._rows.close()
         dropped = self._drop_through(meta) if self.drop_prints_through_book and self.count else None
-        meta = dict(meta)
+        meta = with_jump_quirk(self, dict(meta))  # quirks.time_jump_at_end: read, or as given (no positions)
         meta["event_count"] = self.count
         meta["first_exch_ts"] = self.first_exch_ts
         meta["last_exch_ts"] = self.last_exch_ts

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, LatencyModel, RunConfig, format_ns
-from ..data._identity import QUIRK, THROUGH
+from ..data._identity import QUIRK, THROUGH, TIME_JUMP, jump_words
 from ..errors import DataError
 from ..events import DIGEST_KEY
 from ._format import format_span
@@ -270,7 +270,8 @@ MAYBE_BAD = "maybe_bad_book"  # the Databento loader's count of records flagged 
 
 
 def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
-    """The quirks a report shows (``trade_implied_book``, ``prints_through_book``, ``maybe_bad_book``: each its value
+    """The quirks a report shows (``trade_implied_book``, ``prints_through_book``, ``maybe_bad_book``,
+    ``time_jump_at_end``: each its value
     or None): an event store's ``meta.json``'s, when the report is given the store the run replayed (``store``, opened from ``path``, its
     meta.json checked as :func:`mmsim.load` checks it), else the copy in the result's ``meta`` (a saved result's is
     checked by the same rules where :meth:`mmsim.Result.load` reads it). A copy that is there must be the store's:
@@ -281,11 +282,11 @@ def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
     mine = mine if isinstance(mine, Mapping) else {}
     theirs = getattr(store, "meta", None) if getattr(store, "path", None) is not None else None
     if not isinstance(theirs, Mapping) or not isinstance(theirs.get("quirks"), Mapping):
-        return {k: mine.get(k) for k in (QUIRK, THROUGH, MAYBE_BAD)}
+        return {k: mine.get(k) for k in (QUIRK, THROUGH, MAYBE_BAD, TIME_JUMP)}
     meta_path = Path(store.path) / "meta.json"
     saved = getattr(result, "saved_as", None)
     out: dict[str, Any] = {}
-    for key in (QUIRK, THROUGH, MAYBE_BAD):
+    for key in (QUIRK, THROUGH, MAYBE_BAD, TIME_JUMP):
         a, b = mine.get(key), theirs["quirks"].get(key)
         if key in mine and a != b:
             name = f"{saved}: meta.quirks.{key}" if saved else f"the result's meta: quirks.{key}"
@@ -508,7 +509,7 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
                 f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)}{more}; "
                 f"{d['n_events']:,} in all)")
     for note in (implied_label(d.get("trade_implied_book")), through_label(d.get("prints_through_book")),
-                 maybe_bad_label(d.get(MAYBE_BAD))):
+                 maybe_bad_label(d.get(MAYBE_BAD)), jump_words(d.get(TIME_JUMP), short=True)):
         if note:
             data += f"; {note}"
     s = setup["strategy"]
