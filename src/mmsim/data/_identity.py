@@ -510,9 +510,32 @@ def verify_store(store: Any) -> None:
     verify_digest(store.events, store.meta, Path(store.path) / "meta.json")
 
 
+#: The Databento loader's quirk of records flagged ``F_MAYBE_BAD_BOOK`` (fix30c): ``{"count": n, "at": "FILE: record
+#: N"}`` of the first (null when there is none); ``mmsim.report.setup.maybe_bad_label`` words it.
+MAYBE_BAD = "maybe_bad_book"
+
+
+def bad_book_problem(v: object) -> str | None:
+    """Why ``v`` is not a ``maybe_bad_book`` quirk (a mapping of exactly ``count``, a non-negative integer, and ``at``,
+    the first flagged record's ``"FILE: record N"``, null exactly when ``count`` is 0), else None: the words after
+    the key in a message. A hand-edited ``"count": "5"`` showed no row in the report and no convert warning, as if
+    no record had been flagged (lead, 24)."""
+    rule = ('a mapping of count (a non-negative integer) and at (the first flagged record, "FILE: record N", null '
+            'when count is 0)')
+    if not isinstance(v, dict) or set(v) != {"count", "at"}:
+        return f"is {v!r}, not {rule}"
+    n, at = v["count"], v["at"]
+    if not _int64(n) or n < 0:
+        return f"count is {n!r}, not a non-negative integer"
+    if (at is None) != (n == 0) or not (at is None or isinstance(at, str)):
+        return f"at is {at!r} with count {n}, not {rule}"
+    return None
+
+
 def quirks_problem(quirks: Mapping[str, Any], event_count: object) -> tuple[str, str] | None:
     """The first of a store's ``quirks`` whose form is wrong, as (its key, why: :func:`implied_problem`,
-    :func:`through_problem` with ``event_count``, :func:`jump_problem`), else None: one rule for a store's ``meta.json``
+    :func:`through_problem` with ``event_count``, :func:`jump_problem`, :func:`bad_book_problem`), else None: one rule
+    for a store's ``meta.json``
     (:func:`check_meta`) and a result's copy of it (``mmsim.Result.load``). The trade-implied quirk's is the
     export's and the import's rule (a store whose export is refused does not load: breaker17d); a hand-edited
     ``prints_through_book`` was the report's row (25)."""
@@ -522,6 +545,8 @@ def quirks_problem(quirks: Mapping[str, Any], event_count: object) -> tuple[str,
         return THROUGH, why
     if TIME_JUMP in quirks and (why := jump_problem(quirks[TIME_JUMP])) is not None:
         return TIME_JUMP, why
+    if MAYBE_BAD in quirks and (why := bad_book_problem(quirks[MAYBE_BAD])) is not None:
+        return MAYBE_BAD, why
     return None
 
 

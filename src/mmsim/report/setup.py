@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Config, LatencyModel, RunConfig, format_ns
-from ..data._identity import QUIRK, THROUGH, TIME_JUMP, jump_words
+from ..data._identity import MAYBE_BAD, QUIRK, THROUGH, TIME_JUMP, jump_words
 from ..errors import DataError
 from ..events import DIGEST_KEY
 from ._format import format_span
@@ -266,7 +266,6 @@ def not_trading(events: Any, t0: int, t1: int) -> list[dict[str, Any]]:
     return out
 
 
-MAYBE_BAD = "maybe_bad_book"  # the Databento loader's count of records flagged F_MAYBE_BAD_BOOK, and the first
 
 
 def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
