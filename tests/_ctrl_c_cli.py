@@ -21,7 +21,12 @@ the second (or the only one, after a run that completed) lands. WHERE:
 - ``plain``: nothing slowed (the run's strategy prints ``writing``);
 - ``summary``, ``replaced``, ``done-exit``: a run that completes; the only SIGINT lands while
   its last line is printed, while the previous run directory (``--force``) is deleted, or
-  while the interpreter exits.
+  while the interpreter exits;
+- ``slow``: the report's writing made slow (``writing``), nothing else (tests/test_sigterm.py);
+- ``store``: an event store's writer (``mmsim convert``, ``mmsim synth``) made slow where it would put its
+  ``.STORE.tmp-...`` directory in place (``writing``).
+
+tests/test_sigterm.py sends SIGTERM in place of the first SIGINT.
 """
 
 from __future__ import annotations
@@ -93,8 +98,12 @@ def slow_rmtree_of(part):
 if __name__ == "__main__":
     where = sys.argv[1]
     sys.argv = ["mmsim", *sys.argv[3:]]
-    if where in ("cleanup", "line", "exit", "sweep-exit", "sweep-line"):
+    if where in ("cleanup", "line", "exit", "sweep-exit", "sweep-line", "slow"):
         mmsim.report.Report.save = slow_save
+    if where == "store":
+        import mmsim.data.store
+
+        mmsim.data.store.EventStoreWriter._commit = lambda self: slow_save(self, None)
     if where in ("sweep-exit", "sweep-line"):
         import mmsim.sweep
 

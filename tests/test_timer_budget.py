@@ -36,7 +36,7 @@ def test_a_decision_log_beyond_memory_is_named_with_its_size_and_the_way_out(mon
     assert decision_log_conflict(ts, [cfg], [""], memory=16_800) is None
     assert decision_log_conflict(ts, [cfg], [""], memory=16_799) == (
         "decide_every: 100ns over these 10 events is up to 100 strategy calls, and the decision log keeps 56 "
-        "bytes for each: up to 16.4 KiB with the report's passes over it, more than the memory free for this run "
+        "bytes for each: up to 16.4 KiB with the report's passes over it, more than the memory now free "
         "(16.4 KiB). A bare number "
         "is nanoseconds (write 100ms, not 100); give decide_every a coarser value, set decision_log: false (the "
         "report then has no information age), or replay a shorter window")
@@ -49,7 +49,7 @@ def test_a_decision_log_beyond_memory_is_named_with_its_size_and_the_way_out(mon
     assert decision_log_conflict(ts, [coarse, cfg], ["run 0 (none): ", "run 1 (Counting): "], memory=16_800) == (
         "run 1 (Counting): decide_every: 100ns over these 10 events is up to 100 strategy calls (128 in all over the "
         "pass's runs), and the decision log keeps 56 bytes for each: up to 21.0 KiB with the report's passes over "
-        "it, more than the memory free for this run (16.4 KiB). A bare number is nanoseconds (write 100ms, not 100); give "
+        "it, more than the memory now free (16.4 KiB). A bare number is nanoseconds (write 100ms, not 100); give "
         "decide_every a coarser value, set decision_log: false (the report then has no information age), or "
         "replay a shorter window")
 
@@ -67,7 +67,7 @@ def test_a_log_grown_in_place_needs_its_rows_and_two_steps_per_run(monkeypatch):
     assert decision_log_conflict(ts, [cfg], [""], memory=4_203_904) is None
     assert decision_log_conflict(ts, [cfg], [""], memory=4_203_903) == (
         "decide_every: 100ns over these 10 events is up to 100 strategy calls, and the decision log keeps 56 "
-        "bytes for each: up to 4.0 MiB with the report's passes over it, more than the memory free for this run "
+        "bytes for each: up to 4.0 MiB with the report's passes over it, more than the memory now free "
         "(4.0 MiB). A bare number "
         "is nanoseconds (write 100ms, not 100); give decide_every a coarser value, set decision_log: false (the "
         "report then has no information age), or replay a shorter window")
@@ -212,5 +212,5 @@ def test_python_run_under_an_address_space_limit_is_refused_before_the_replay():
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith(
         "ConfigError: decide_every: 10us over these 100 events is up to 9,800,100 strategy calls, and the decision "
-        "log keeps 56 bytes for each: up to 901.2 MiB with the report's passes over it, more than the memory free "
-        "for this run ("), out.stdout
+        "log keeps 56 bytes for each: up to 901.2 MiB with the report's passes over it, more than the memory now "
+        "free ("), out.stdout

@@ -178,8 +178,8 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
     others = "" if total == ticks else f" ({total:,} in all over the pass's runs)"
     return (f"{prefixes[k]}decide_every: {every} over these {len(ts):,} events is up to {ticks:,} strategy "
             f"calls{others}, and the decision log keeps {ROW_BYTES} bytes for each: up to "
-            f"{_bytes(log_peak(total, logs, ticks))} with the report's passes over it, more than the memory free "
-            f"for this run ({_bytes(memory)}). A bare number is nanoseconds (write 100ms, not 100); give decide_every a "
+            f"{_bytes(log_peak(total, logs, ticks))} with the report's passes over it, more than the memory now free "
+            f"({_bytes(memory)}). A bare number is nanoseconds (write 100ms, not 100); give decide_every a "
             "coarser value, set decision_log: false (the report then has no information age), or replay a "
             "shorter window")
 

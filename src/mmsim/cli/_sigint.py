@@ -11,6 +11,15 @@ command line leaves at once. Once the outcome is settled (:func:`settled`: the o
 place, or ``main`` has its exit status), every Ctrl-C is held back; when ``main`` is the
 process, SIGINT is then ignored outright (``SIG_IGN``, which, unlike a Python handler, the
 interpreter keeps while it exits), so the status is the one decided and nothing more is printed.
+
+SIGTERM (``timeout``, ``kill``, systemd, ``docker stop``, Slurm) is wound down the same way when
+``main`` is the process and SIGTERM has its default action: :meth:`CtrlC.term` sends the main
+thread a SIGINT, so it takes every path a Ctrl-C takes (a staged output removed whole, a
+stopped replay, the sweep's line, held back while an output is put in place and ignored once
+it is), and notes that the stop came from SIGTERM: ``main`` then says ``mmsim: terminated
+(SIGTERM)`` and exits 143 (128 + 15, what a shell reports for a process SIGTERM ended).
+Killed by the default action, the command left its hidden ``.NAME.writing-PID`` or
+``.STORE.tmp-...`` folder behind with no word (breaker29).
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from typing import Any
 
 from .. import _interrupt
 
-__all__ = ["CtrlC", "install", "settled", "uninstall"]
+__all__ = ["CtrlC", "install", "settled", "terminated", "uninstall"]
 
 
 class CtrlC:
@@ -35,7 +44,9 @@ class CtrlC:
         self.settled = False
         self.held = 0  # Ctrl-Cs held back
         self.old: Any = None
+        self.old_term: Any = None  # SIGTERM's handler before :meth:`term` (None: not installed)
         self.hook: Any = None
+        self.terminated = False  # the stop came from SIGTERM (before any Ctrl-C)
 
     def __call__(self, signum: int, frame: Any) -> None:
         if not self.settled and (self.raised is None or _interrupt.stopping()):
@@ -45,6 +56,13 @@ class CtrlC:
             self.raised = KeyboardInterrupt()
             raise self.raised
         self.held += 1
+
+    def term(self, signum: int, frame: Any) -> None:
+        """SIGTERM's handler: a Ctrl-C sent to the main thread (held back, ignored, or raised as the first
+        Ctrl-C would be), noted as a termination when it is the command's first stop."""
+        if not self.settled and self.raised is None:
+            self.terminated = True
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
 
     def unraisable(self, unraisable: Any) -> None:
         """``sys.unraisablehook``: the first Ctrl-C's KeyboardInterrupt raised inside a finalizer
@@ -102,6 +120,8 @@ def install(process: bool) -> CtrlC | None:
     ctrl_c = CtrlC(process)
     ctrl_c.hook = sys.unraisablehook
     ctrl_c.old = signal.signal(signal.SIGINT, ctrl_c)
+    if process and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # (a program's own handler is kept)
+        ctrl_c.old_term = signal.signal(signal.SIGTERM, ctrl_c.term)
     sys.unraisablehook = ctrl_c.unraisable
     _current = ctrl_c
     return ctrl_c
@@ -118,6 +138,11 @@ def uninstall(ctrl_c: CtrlC | None) -> None:
         signal.signal(signal.SIGINT, ctrl_c.old)  # a Ctrl-C held back is dropped
         sys.unraisablehook = ctrl_c.hook
     _current = None
+
+
+def terminated() -> bool:
+    """Whether the command is stopping because of SIGTERM (:meth:`CtrlC.term`), not a Ctrl-C."""
+    return _current is not None and _current.terminated
 
 
 def settled() -> None:
