@@ -22,7 +22,7 @@ the second (or the only one, after a run that completed) lands. WHERE:
 - ``summary``, ``replaced``, ``done-exit``: a run that completes; the only SIGINT lands while
   its last line is printed, while the previous run directory (``--force``) is deleted, or
   while the interpreter exits;
-- ``slow``: the report's writing made slow (``writing``), nothing else (tests/test_sigterm.py);
+- ``slow``: the report's writing made slow (``writing``) in short sleeps, nothing else (tests/test_sigterm.py);
 - ``store``: an event store's writer (``mmsim convert``, ``mmsim synth``) made slow where it would put its
   ``.STORE.tmp-...`` directory in place (``writing``).
 
@@ -50,6 +50,14 @@ def slow_save(self, outdir, *args, **kwargs):
         time.sleep(60)  # the first Ctrl-C lands here
     finally:
         STOPPED.append(True)
+
+
+def polling_save(self, outdir, *args, **kwargs):
+    """As :func:`slow_save`, in short sleeps: a signal the kernel gives another thread (the main thread has one
+    pending: two sent at once) is then handled within 0.1 s, as in a command's own writing, not after 60 s."""
+    print("writing", flush=True)
+    for _ in range(600):
+        time.sleep(0.1)
 
 
 def winding_down():
@@ -98,8 +106,10 @@ def slow_rmtree_of(part):
 if __name__ == "__main__":
     where = sys.argv[1]
     sys.argv = ["mmsim", *sys.argv[3:]]
-    if where in ("cleanup", "line", "exit", "sweep-exit", "sweep-line", "slow"):
+    if where in ("cleanup", "line", "exit", "sweep-exit", "sweep-line"):
         mmsim.report.Report.save = slow_save
+    if where == "slow":
+        mmsim.report.Report.save = polling_save
     if where == "store":
         import mmsim.data.store
 

@@ -302,11 +302,13 @@ CLI_SCRIPT = Path(__file__).with_name("_ctrl_c_cli.py")
 
 
 def cli(where: str, argv: list[str], sends: list[tuple[Any, ...]], cwd: Path | None = None,
-        first: signal.Signals = signal.SIGINT) -> tuple[int, str, str]:
+        first: signal.Signals = signal.SIGINT, sigint_ignored: bool = False) -> tuple[int, str, str]:
     """Run tests/_ctrl_c_cli.py WHERE -- ARGV; at each (marker, n) of ``sends``, wait for the marker
     line, then send n SIGINTs at once (the very first of them ``first``: SIGTERM in tests/test_sigterm.py;
-    (marker, n, signal): n of that signal); its exit status, stdout (but the markers) and stderr."""
-    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv], cwd=cwd,
+    (marker, n, signal): n of that signal; (marker, n, [signals]): those n); its exit status, stdout (but the markers) and stderr. ``sigint_ignored``:
+    started with SIGINT ignored, as a shell starts a script's background job (``mmsim run ... &``)."""
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv], cwd=cwd, preexec_fn=ignore,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     seen: list[str] = []
@@ -319,8 +321,8 @@ def cli(where: str, argv: list[str], sends: list[tuple[Any, ...]], cwd: Path | N
                 seen.append(line)
             else:
                 raise AssertionError(f"no {marker!r}; exit {p.wait()}: {p.stderr.read() if p.stderr else ''}")
-            for _ in range(n):
-                p.send_signal(sig[0] if sig else first)
+            for k in range(n):
+                p.send_signal(sig[0][k] if sig and isinstance(sig[0], list) else sig[0] if sig else first)
                 first = signal.SIGINT
         out, err = p.communicate(timeout=60)
     finally:

@@ -32,6 +32,18 @@ def test_sigterm_while_a_run_writes_removes_its_staged_folder_and_exits_143(stor
     assert not runs.exists()  # neither runs/r nor runs/.r.writing-PID (nor runs/, which the command created)
 
 
+def test_sigterm_stops_a_background_job_whose_sigint_is_ignored_and_a_ctrl_c_still_does_not(store, tmp_path):
+    # breaker29's own case: `mmsim run cfg.yaml & sleep 12; kill -TERM $!`. A script's background job starts with
+    # SIGINT ignored, where mmsim installed no handler at all: SIGTERM killed it (143, no word, `.r.writing-PID`
+    # left). The SIGINT the shell ignores for it stays ignored: sent just before the SIGTERM (and handled first,
+    # the lower signal number), it would have made the status 130.
+    runs = tmp_path / "runs"
+    code, _, err = cli("slow", ["run", str(run_config(store, tmp_path)), "-q", "-o", str(runs / "r")],
+                       [("writing", 2, [signal.SIGINT, signal.SIGTERM])], sigint_ignored=True)
+    assert (code, err) == (143, TERMINATED)
+    assert not runs.exists()
+
+
 def test_sigterm_while_a_report_is_written_keeps_the_previous_report(store, tmp_path):
     from mmsim.cli import main
 

@@ -1,4 +1,4 @@
-"""Refuse before the replay a timer whose decision log cannot fit in this machine's memory.
+"""Refuse before the replay a timer whose decision log cannot fit in the memory free for the process.
 
 ``decide_every: 100`` is 100 ns (a bare number is nanoseconds): over a 6.5-hour LOBSTER day
 the timer ticks up to ~9.4e9 times, and the decision log (one 56-byte row a call) would need
@@ -8,7 +8,7 @@ timer can make over the events, as the engine does (cpp/src/variant.cpp, ``idle_
 after each delivery the timer ticks every ``decide_every`` until ``max_idle`` or 100,000
 ticks, whichever is shorter, have passed without data), and refuses the run with a
 :class:`mmsim.ConfigError` naming ``decide_every`` when the log's peak is more than the
-machine's physical memory: on Linux the engine's buffer grows in place (``mremap``) and is
+memory free (below): on Linux the engine's buffer grows in place (``mremap``) and is
 faulted in ``RECORD_STEP_BYTES`` at a time (cpp/include/mmsim/records.hpp), so its rows and
 two steps (the one ahead of them and a huge page's rounding) per run; elsewhere ``realloc``
 may copy it, so 3 rows per call (the old buffer and the doubled one).
