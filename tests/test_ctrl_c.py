@@ -305,8 +305,9 @@ def cli(where: str, argv: list[str], sends: list[tuple[Any, ...]], cwd: Path | N
         first: signal.Signals = signal.SIGINT, sigint_ignored: bool = False) -> tuple[int, str, str]:
     """Run tests/_ctrl_c_cli.py WHERE -- ARGV; at each (marker, n) of ``sends``, wait for the marker
     line, then send n SIGINTs at once (the very first of them ``first``: SIGTERM in tests/test_sigterm.py;
-    (marker, n, signal): n of that signal; (marker, n, [signals]): those n); its exit status, stdout (but the markers) and stderr. ``sigint_ignored``:
-    started with SIGINT ignored, as a shell starts a script's background job (``mmsim run ... &``)."""
+    (marker, n, signal): n of that signal; (marker, n, [signals]): those n); its exit status, stdout (but the
+    markers) and stderr. ``sigint_ignored``: started with SIGINT ignored, as a shell starts a script's
+    background job (``mmsim run ... &``)."""
     ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv], cwd=cwd, preexec_fn=ignore,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
