@@ -21,7 +21,12 @@ the second (or the only one, after a run that completed) lands. WHERE:
 - ``plain``: nothing slowed (the run's strategy prints ``writing``);
 - ``summary``, ``replaced``, ``done-exit``: a run that completes; the only SIGINT lands while
   its last line is printed, while the previous run directory (``--force``) is deleted, or
-  while the interpreter exits.
+  while the interpreter exits;
+- ``slow``: the report's writing made slow (``writing``) in short sleeps, nothing else (tests/test_sigterm.py);
+- ``store``: an event store's writer (``mmsim convert``, ``mmsim synth``) made slow where it would put its
+  ``.STORE.tmp-...`` directory in place (``writing``).
+
+tests/test_sigterm.py sends SIGTERM in place of the first SIGINT.
 """
 
 from __future__ import annotations
@@ -45,6 +50,14 @@ def slow_save(self, outdir, *args, **kwargs):
         time.sleep(60)  # the first Ctrl-C lands here
     finally:
         STOPPED.append(True)
+
+
+def polling_save(self, outdir, *args, **kwargs):
+    """As :func:`slow_save`, in short sleeps: a signal the kernel gives another thread (the main thread has one
+    pending: two sent at once) is then handled within 0.1 s, as in a command's own writing, not after 60 s."""
+    print("writing", flush=True)
+    for _ in range(600):
+        time.sleep(0.1)
 
 
 def winding_down():
@@ -95,6 +108,12 @@ if __name__ == "__main__":
     sys.argv = ["mmsim", *sys.argv[3:]]
     if where in ("cleanup", "line", "exit", "sweep-exit", "sweep-line"):
         mmsim.report.Report.save = slow_save
+    if where == "slow":
+        mmsim.report.Report.save = polling_save
+    if where == "store":
+        import mmsim.data.store
+
+        mmsim.data.store.EventStoreWriter._commit = lambda self: slow_save(self, None)
     if where in ("sweep-exit", "sweep-line"):
         import mmsim.sweep
 

@@ -593,6 +593,11 @@ def test_cli_compare_says_when_it_holds_block_to_the_bound(synth_store, tmp_path
     assert doc["n_buckets"] == 20 and {r["diff"]["block"] for r in doc["rows"]} == {7.0}
     assert err == ("note: --block 1e3 buckets is longer than min(3\u221an, n/3) for 20 buckets; each interval used 7 "
                    "(docs/compare.md, \"Block length\")\n")
+    # 20 / 7 = 2.9 blocks a resample: every interval is shown, none called real (fix30d, breaker29 12).
+    shown = [r for r in doc["rows"] if r["diff"]["ci_low"] is not None]
+    assert shown and all(r["diff"]["significant"] is False for r in doc["rows"])
+    assert all(r["verdict"].endswith(": not tested (the interval rests on 2.9 blocks of 7.0 buckets, at least 10 "
+                                     "needed: use a shorter block or bucket)") for r in shown)
 
 
 def test_a_span_is_rounded_to_the_nearest_unit_shown_in_the_report_header():

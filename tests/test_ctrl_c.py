@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import make_events
@@ -300,24 +301,30 @@ def test_a_signal_handlers_exception_inside_replay_bbo_and_signals_compute_is_ra
 CLI_SCRIPT = Path(__file__).with_name("_ctrl_c_cli.py")
 
 
-def cli(where: str, argv: list[str], sends: list[tuple[str, int]], cwd: Path | None = None) -> tuple[int, str, str]:
+def cli(where: str, argv: list[str], sends: list[tuple[Any, ...]], cwd: Path | None = None,
+        first: signal.Signals = signal.SIGINT, sigint_ignored: bool = False) -> tuple[int, str, str]:
     """Run tests/_ctrl_c_cli.py WHERE -- ARGV; at each (marker, n) of ``sends``, wait for the marker
-    line, then send n SIGINTs at once; its exit status, stdout (but the markers) and stderr."""
-    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv], cwd=cwd,
+    line, then send n SIGINTs at once (the very first of them ``first``: SIGTERM in tests/test_sigterm.py;
+    (marker, n, signal): n of that signal; (marker, n, [signals]): those n); its exit status, stdout (but the
+    markers) and stderr. ``sigint_ignored``: started with SIGINT ignored, as a shell starts a script's
+    background job (``mmsim run ... &``)."""
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    p = subprocess.Popen([sys.executable, str(CLI_SCRIPT), where, "--", *argv], cwd=cwd, preexec_fn=ignore,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     seen: list[str] = []
     try:
         assert p.stdout is not None
-        for marker, n in sends:
+        for marker, n, *sig in sends:
             for line in p.stdout:
                 if line == marker + "\n":
                     break
                 seen.append(line)
             else:
                 raise AssertionError(f"no {marker!r}; exit {p.wait()}: {p.stderr.read() if p.stderr else ''}")
-            for _ in range(n):
-                p.send_signal(signal.SIGINT)
+            for k in range(n):
+                p.send_signal(sig[0][k] if sig and isinstance(sig[0], list) else sig[0] if sig else first)
+                first = signal.SIGINT
         out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:

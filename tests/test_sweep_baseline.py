@@ -100,13 +100,19 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
                                                              f"{pull0['vs_baseline.markout@1s.ci_low']:.2f} to "
                                                              f"{pull0['vs_baseline.markout@1s.ci_high']:.2f}): real")
     # What each verdict rests on: exactly the fill quantities (markouts, spread capture) whose interval
-    # excludes zero, in the table's order; the PnL has its own word (sweepword14).
+    # excludes zero, in the table's order; the PnL has its own word (sweepword14). An interval resting on
+    # fewer than 10 expected blocks (30 buckets / block) is not called real (fix30d: it was, on the interval
+    # alone; here "mk 100ms" and "spread" of the naive quoter at 100 ms rest on fewer).
+    def real_of(r, m):
+        lo, hi, b = (r[f"vs_baseline.{m}.{k}"] for k in ("ci_low", "ci_high", "block"))
+        return lo is not None and (lo > 0 or hi < 0) and 30 / b >= 10
+
     for r in rows[1:]:
-        real = [m for m in COMPARED if r[f"vs_baseline.{m}.ci_low"] is not None
-                and (r[f"vs_baseline.{m}.ci_low"] > 0 or r[f"vs_baseline.{m}.ci_high"] < 0)]
+        real = [m for m in COMPARED if real_of(r, m)]
         assert r["verdict_on"] == ", ".join(metric_label(m) for m in real if m not in ("pnl_per_day", "two_sided"))
-        lo, hi = r["vs_baseline.pnl_per_day.ci_low"], r["vs_baseline.pnl_per_day.ci_high"]
-        assert r["pnl_verdict"] == ("better" if lo > 0 else "worse" if hi < 0 else "not significant")
+        lo = r["vs_baseline.pnl_per_day.ci_low"]
+        assert r["pnl_verdict"] == ("not significant" if not real_of(r, "pnl_per_day") else "better" if lo > 0
+                                    else "worse")
     assert naive0["pnl_verdict"] is None
     # Five minutes of data: the PnL "per day" is the span's, and the column says so (sweepword14).
     assert {r["vs_baseline_n_days"] for r in rows} == {1}
@@ -121,7 +127,13 @@ def test_the_difference_has_the_known_sign_and_a_verdict(swept):
     assert ("Δ PnL (over 5m00s): in quote currency over the 5m00s of data (less than a day: not scaled to a day)"
             in _baseline_caption(grid, rows)) and "5m46s" not in _baseline_caption(grid, rows)
     assert naive0["verdict_on"] is None
-    assert "spread" in naive100["verdict_on"].split(", ")
+    # The naive quoter's spread capture at 100 ms: its interval excludes 0 but rests on 30 / 3.45 = 8.7 expected
+    # blocks, fewer than 10: not called real (fix30d; this asserted "spread" was in the verdict).
+    assert naive100["vs_baseline.spread_capture.ci_high"] < 0 and naive100["vs_baseline.spread_capture.block"] > 3
+    assert "spread" not in naive100["verdict_on"].split(", ")
+    assert naive100["vs_baseline.spread_capture.verdict"].endswith(
+        ": not tested (the interval rests on 8.7 blocks of 3.5 buckets, at least 10 needed: use a shorter block or "
+        "bucket)")
 
 
 def test_the_intervals_are_those_of_mmsim_compare_for_the_same_two_runs(swept):

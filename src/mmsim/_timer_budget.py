@@ -1,4 +1,4 @@
-"""Refuse before the replay a timer whose decision log cannot fit in this machine's memory.
+"""Refuse before the replay a timer whose decision log cannot fit in the memory free for the process.
 
 ``decide_every: 100`` is 100 ns (a bare number is nanoseconds): over a 6.5-hour LOBSTER day
 the timer ticks up to ~9.4e9 times, and the decision log (one 56-byte row a call) would need
@@ -8,10 +8,20 @@ timer can make over the events, as the engine does (cpp/src/variant.cpp, ``idle_
 after each delivery the timer ticks every ``decide_every`` until ``max_idle`` or 100,000
 ticks, whichever is shorter, have passed without data), and refuses the run with a
 :class:`mmsim.ConfigError` naming ``decide_every`` when the log's peak is more than the
-machine's physical memory: on Linux the engine's buffer grows in place (``mremap``) and is
+memory free (below): on Linux the engine's buffer grows in place (``mremap``) and is
 faulted in ``RECORD_STEP_BYTES`` at a time (cpp/include/mmsim/records.hpp), so its rows and
 two steps (the one ahead of them and a huge page's rounding) per run; elsewhere ``realloc``
 may copy it, so 3 rows per call (the old buffer and the doubled one).
+
+After the replay the log is saved (written from the buffer, no copy) and the report goes over it:
+the information-age columns (one at a time, a chunk of rows at a time), the decisions' ages kept for
+the histogram, the look-ahead audit (a chunk at a time). Those take ``AFTER_BYTES`` a row of the
+largest run's log on top of the logs (breaker29: before they worked in chunks, ``mmsim run`` peaked at
+2.3 times its log, and the guard, counting the log alone against the machine's physical memory, let
+through logs of 40% to 100% of it: killed by the kernel with no word). The memory the budget is held
+against is what is free for the process: the least of ``MemAvailable`` (/proc/meminfo), the room
+left under its address-space limit (``ulimit -v``: the engine's buffer then fails with
+``std::bad_alloc``) and the physical memory.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ import numpy as np
 from . import _engine
 from .records import DECISION_DTYPE
 
-__all__ = ["ROW_BYTES", "check_decision_log", "decision_log_conflict", "log_peak", "timer_ticks"]
+__all__ = ["AFTER_BYTES", "ROW_BYTES", "check_decision_log", "decision_log_conflict", "log_peak", "timer_ticks"]
 
 #: Bytes of one decision-log row.
 ROW_BYTES = DECISION_DTYPE.itemsize
@@ -36,21 +46,62 @@ _STEP = int(_engine.RECORD_STEP_BYTES)  # bytes faulted in at a time ahead of th
 _IN_PLACE = sys.platform.startswith("linux")  # the engine grows its record buffers by mremap
 _CHUNK = 1 << 20
 
+#: Bytes a row of the (largest) log takes again after the replay, while the report goes over it. Measured
+#: (fix30d): ``mmsim run`` of 3,816 AMZN events with ``decide_every`` 200us and 100us (logs of 317 and 623
+#: MiB) peaked at 626 and 1,069 MiB resident: 1.45 bytes a byte of log, i.e. 56 + 25 bytes a row (2.32
+#: before the report's passes worked a chunk at a time); 40 leaves a margin (tests/test_timer_budget.py
+#: holds the report's own allocations to it).
+AFTER_BYTES = 40
+
+
+def _meminfo(key: str) -> int | None:
+    """A ``/proc/meminfo`` figure in bytes (None where there is none)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                name, _, rest = line.partition(":")
+                if name == key:
+                    return int(rest.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _address_space_room() -> int | None:
+    """Bytes left under this process's address-space limit (``ulimit -v``), None when it has none."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/status", encoding="ascii") as fh:
+            size = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("VmSize:"))
+        return max(int(limit) - size, 1)
+    except (ImportError, OSError, ValueError, StopIteration):  # pragma: no cover - not Linux
+        return None
+
 
 def _memory() -> int:
-    """Physical memory in bytes (0 when the system does not say)."""
+    """Bytes free for this process: the least of the machine's ``MemAvailable``, the room under its
+    address-space limit and the physical memory (0 when the system says none of them)."""
     try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+        physical = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux/macOS
-        return 0
+        physical = 0
+    known = [b for b in (physical, _meminfo("MemAvailable"), _address_space_room()) if b]
+    return min(known) if known else 0
 
 
-def log_peak(rows: int, runs: int) -> int:
+def log_peak(rows: int, runs: int, largest: int = 0) -> int:
     """Resident bytes at the peak of ``runs`` decision logs of ``rows`` rows in all: the rows and
-    two steps per run where the buffer grows in place (Linux), three times the rows elsewhere (realloc)."""
+    two steps per run where the buffer grows in place (Linux), three times the rows elsewhere (realloc);
+    with ``largest`` (the rows of the largest log), also after the replay: the rows and ``AFTER_BYTES``
+    for each row of the largest, while its report goes over it."""
+    after = rows * ROW_BYTES + largest * AFTER_BYTES
     if _IN_PLACE:
-        return rows * ROW_BYTES + runs * 2 * _STEP
-    return rows * ROW_BYTES * _PEAK
+        return after + runs * 2 * _STEP
+    return max(rows * ROW_BYTES * _PEAK, after)
 
 
 def timer_ticks(ts: np.ndarray, every: int, max_idle: int, *, exact: bool = False) -> int:
@@ -101,7 +152,7 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
 
     ``configs`` are :class:`mmsim.Config` objects (one per run of the pass), ``prefixes``
     their message prefixes (``""``, or ``"run 2 (GLFT): "`` in :func:`mmsim.run_many`); ``memory`` the bytes available
-    (default: physical memory). Only runs with ``decision_log`` on and a ``decide_every``
+    (default: what is free for the process, :func:`_memory`). Only runs with ``decision_log`` on and a ``decide_every``
     count; their peaks add up (one pass holds every run's log).
     """
     from .config._units import format_ns
@@ -119,7 +170,7 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
         logs += 1
         if worst is None or ticks > worst[1]:
             worst = (k, ticks)
-    if worst is None or log_peak(total, logs) <= memory:
+    if worst is None or log_peak(total, logs, worst[1]) <= memory:
         return None
     k, ticks = worst
     c = configs[k]
@@ -127,7 +178,7 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
     others = "" if total == ticks else f" ({total:,} in all over the pass's runs)"
     return (f"{prefixes[k]}decide_every: {every} over these {len(ts):,} events is up to {ticks:,} strategy "
             f"calls{others}, and the decision log keeps {ROW_BYTES} bytes for each: up to "
-            f"{_bytes(log_peak(total, logs))} while it grows, more than this machine's memory "
+            f"{_bytes(log_peak(total, logs, ticks))} with the report's passes over it, more than the memory now free "
             f"({_bytes(memory)}). A bare number is nanoseconds (write 100ms, not 100); give decide_every a "
             "coarser value, set decision_log: false (the report then has no information age), or replay a "
             "shorter window")

@@ -34,7 +34,7 @@ import numpy as np
 from ..config import integer_argument, parse_duration
 from ..errors import ConfigError, DataError, MmsimError
 from ..report.setup import IDENTITY_KEYS, identity_keys, implied_note, units_warning
-from ._bootstrap import MIN_BUCKETS, PairedInterval
+from ._bootstrap import MIN_BLOCKS, MIN_BUCKETS, PairedInterval
 from .buckets import BucketSeries, bucket_edges, bucket_series, equity_at, grid_origin, paired_difference
 
 __all__ = [
@@ -234,7 +234,9 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
     when the interval excludes zero, ``"...: not distinguishable from zero"``
     when it does not, ``"... undefined (...)"`` when a run has nothing to measure,
     ``"... (no interval: ...): not tested (...)"`` when there are fewer than
-    ``MIN_BUCKETS`` buckets, or a ratio's run has fills in fewer buckets than that.
+    ``MIN_BUCKETS`` buckets, or a ratio's run has fills in fewer buckets than that;
+    ``"... (95% CI ...): not tested (the interval rests on 6.5 blocks of 60.0 buckets, at least 10 needed: ...)"``
+    when the resamples hold fewer than ``MIN_BLOCKS`` expected blocks (:data:`._bootstrap.MIN_BLOCKS`).
     Higher is better for every compared quantity (markout and spread capture
     are ``+`` = good for the market maker; PnL is PnL). ``share``: the quantity is a
     share of time (two-sided presence), its difference said in percentage points,
@@ -260,6 +262,9 @@ def verdict(label_a: str, label_b: str, what: str, unit: str, d: PairedInterval,
         amount = f"{_fmt(abs(d.estimate), share=pp)} pp" if share else f"{_fmt(abs(d.estimate), money)} {unit}".rstrip()
         head = f"{label_b}'s {what} is {amount} {word} than {label_a}'s"
     tail = "real" if d.significant else "not distinguishable from zero"
+    if d.few_blocks:
+        tail = (f"not tested (the interval rests on {d.blocks:.1f} blocks of {d.block:.1f} buckets, at least "
+                f"{MIN_BLOCKS} needed: use a shorter block or bucket)")
     if few:
         ci = f"no interval: {d.n_buckets} time bucket{'s' if d.n_buckets != 1 else ''}, at least {MIN_BUCKETS} needed"
         tail = "not tested (use a shorter bucket)"
@@ -369,7 +374,7 @@ class Comparison:
                          _fmt(d.estimate, money, True, pp), ci,
                          # no interval, no resampling: no block length to show (it read 1.0)
                          "–" if d.ci_low is None else f"{d.block:.1f}",
-                         "yes" if d.significant else "–" if d.ci_low is None else "no"])
+                         "yes" if d.significant else "–" if d.ci_low is None else ("few blocks" if d.few_blocks else "no")])
 
         def make(t: str | None, c: str | None) -> Any:
             return Table(box=box.SIMPLE_HEAD, pad_edge=False, title=t, caption=c)

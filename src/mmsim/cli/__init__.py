@@ -6,7 +6,7 @@ no library module holds argparse code. ``python -m mmsim`` and the ``mmsim``
 console script both call :func:`main`.
 
 Exit codes: 0 success, 1 the run failed (bad data, a strategy error, an I/O
-error), 2 bad usage or a bad config, 130 interrupted. Errors print as one line
+error), 2 bad usage or a bad config, 130 interrupted (143 terminated by SIGTERM). Errors print as one line
 on stderr, never wrapped (a path stays whole); ``--debug``, before or after
 the subcommand, shows the traceback.
 """
@@ -78,18 +78,20 @@ def _leave_now(code: int) -> None:
 
 
 def _interrupted(exc: KeyboardInterrupt) -> int:
-    """Ctrl-C reached :func:`main`: the one line ``mmsim: interrupted``, exit status 130.
+    """Ctrl-C reached :func:`main`: the one line ``mmsim: interrupted``, exit status 130
+    (SIGTERM, :mod:`._sigint`: ``mmsim: terminated (SIGTERM)``, 143).
 
     A further Ctrl-C is held back from the first one's moment (:mod:`._sigint`), so nothing
     cuts the line short; with a replay's thread still running (a second Ctrl-C left a stopped
     pass waiting for a blocking strategy call, :mod:`mmsim._interrupt`), leave at once, since
     Python's exit would end that thread inside C++ frames ("FATAL: exception not rethrown", SIGABRT).
     """
+    code = 143 if _sigint.terminated() else 130
     _sigint.settled()
-    print("mmsim: interrupted", file=sys.stderr)
+    print("mmsim: terminated (SIGTERM)" if code == 143 else "mmsim: interrupted", file=sys.stderr)
     if getattr(exc, "mmsim_replay_running", False):
-        _leave_now(130)
-    return 130
+        _leave_now(code)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,11 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
             code = _command(argv)
+            if code == 130 and _sigint.terminated():
+                code = 143  # a sweep that said itself it was interrupted, by SIGTERM
             _sigint.settled()
         except KeyboardInterrupt as exc:
             code = _interrupted(exc)
         interrupt = sys.modules.get("mmsim._interrupt")  # (imported by any replay)
-        if code == 130 and interrupt is not None and interrupt.replay_running():
+        if code in (130, 143) and interrupt is not None and interrupt.replay_running():
             _leave_now(code)  # a sweep that said itself it was interrupted, its replay's thread blocked
         return code
     finally:

@@ -46,6 +46,7 @@ def cmd(args: argparse.Namespace) -> int:
     from ..config._units import readable_ns
     from ..errors import DataError
     from ..synth import SynthConfig, load_synth_config, simulate, write_store
+    from ..synth.config import informed_label
 
     changes: dict[str, Any] = {}
     if args.seed is not None:
@@ -83,5 +84,5 @@ def cmd(args: argparse.Namespace) -> int:
     n = len(day.events)
     console.print(Text.assemble(  # plain text: a "[x]" or "\\" in the path or symbol prints as written
         f"wrote {n:,} {cfg.format.upper()} events ({readable_ns(cfg.duration)} of {cfg.symbol}, "
-        f"informed {'on' if cfg.informed else 'off'}, seed {cfg.seed}) to ", (str(path), "bold"), f" in {dt:.2f} s"))
+        f"{informed_label(cfg)}, seed {cfg.seed}) to ", (str(path), "bold"), f" in {dt:.2f} s"))
     return 0

@@ -48,9 +48,9 @@ BASES: tuple[tuple[str, str], ...] = (("age", "ns"), ("age_at_fill", "ns"), ("un
 
 def age_stats(x: np.ndarray) -> dict[str, Any]:
     """Count, mean and quantiles (``AGE_QUANTILES``, linear interpolation) of ages in ns; None when empty."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64)  # (a copy of its own: the quantiles partition it in place)
     out: dict[str, Any] = {"n": int(x.size), "mean": float(x.mean()) if x.size else None}
-    q = np.quantile(x, [lv for _, lv in AGE_QUANTILES]) if x.size else [None] * len(AGE_QUANTILES)
+    q = np.quantile(x, [lv for _, lv in AGE_QUANTILES], overwrite_input=True) if x.size else [None] * len(AGE_QUANTILES)
     for (name, _), v in zip(AGE_QUANTILES, q):
         out[name] = None if v is None else float(v)
     return out
@@ -125,33 +125,34 @@ def information_age(
     if orders is None or (len(orders) and "decision" not in (orders.dtype.names or ())):
         return _not_recorded("the order log has no decision column"), {}, {}
 
+    # One column at a time, a chunk of the log at a time: a log of 10^9 rows held next to its own columns
+    # and their temporaries took more than twice its size again (breaker29).
     seen = np.asarray(dec["event_index"]) >= 0
-    t = np.asarray(dec["local_ts"], dtype=np.int64)
-    x = np.asarray(dec["event_exch_ts"], dtype=np.int64)
-    lt = np.asarray(dec["event_local_ts"], dtype=np.int64)
-    age = np.where(seen, t - np.where(seen, x, 0), 0)
-    feed = np.where(seen, lt - np.where(seen, x, 0), 0)
-    wait = np.where(seen, t - np.where(seen, lt, 0), 0)
-    # Events that had happened at the exchange by the call but not reached its view.
-    happened = np.searchsorted(exch_ts, t, side="right")
-    unseen = np.maximum(happened - (np.asarray(dec["event_index"], dtype=np.int64) + 1), 0)
-    decisions = {
-        "age": age_stats(age[seen]),
-        "feed": age_stats(feed[seen]),
-        "wait": age_stats(wait[seen]),
-        "unseen": age_stats(unseen),
-        "unseen_share": float((unseen > 0).mean()),
-    }
+    decisions: dict[str, Any] = {}
+    decision_age = np.zeros(0, np.int64)
+    for name in ("age", "feed", "wait", "unseen"):
+        v = _decision_column(dec, name, exch_ts)
+        if name == "unseen":
+            decisions[name] = age_stats(v)
+            decisions["unseen_share"] = float(np.count_nonzero(v) / v.size)
+        else:
+            v = v[seen]
+            decisions[name] = age_stats(v)
+        if name == "age":
+            decision_age = v
+        del v
 
     fd = _fill_decisions(f, orders, len(dec))
     d, arrival = fd["decision"], fd["arrival"]
-    ok = seen[d] if d.size else np.zeros(0, dtype=bool)
-    f_age = np.where(ok, age[d], 0) if d.size else np.zeros(0, np.int64)
-    f_feed = np.where(ok, feed[d], 0) if d.size else np.zeros(0, np.int64)
-    f_wait = np.where(ok, wait[d], 0) if d.size else np.zeros(0, np.int64)
-    f_entry = arrival - t[d] if d.size else np.zeros(0, np.int64)
+    rows = dec[d]  # the fills' decisions (a copy of those rows only)
+    ok = rows["event_index"] >= 0
+    f_age, f_feed, f_wait, f_unseen = (_decision_column(rows, name, exch_ts) for name in ("age", "feed", "wait",
+                                                                                           "unseen"))
+    t_d = np.asarray(rows["local_ts"], dtype=np.int64)
+    x_d = np.asarray(rows["event_exch_ts"], dtype=np.int64)
+    f_entry = arrival - t_d
     f_rest = f["exch_ts"] - arrival
-    f_at_fill = np.where(ok, f["exch_ts"] - np.where(ok, x[d] if d.size else 0, 0), 0)
+    f_at_fill = np.where(ok, f["exch_ts"] - np.where(ok, x_d, 0), 0)
     fills = {
         "n": int(ok.sum()),
         "age": age_stats(f_age[ok]),
@@ -161,7 +162,7 @@ def information_age(
         "resting": age_stats(f_rest[ok]),
         "age_at_fill": age_stats(f_at_fill[ok]),
     }
-    f_unseen = np.where(ok, unseen[d], 0) if d.size else np.zeros(0, np.int64)
+    f_unseen = np.where(ok, f_unseen, 0)
     fills["unseen"] = age_stats(f_unseen[ok])
     by_age = [_bucket_block(basis, unit, v, ok, f, mk2, mk_ok, hs, col, toxic, bps_scale, buckets, confidence)
               for (basis, unit), v in zip(BASES, (f_age, f_at_fill, f_unseen))]
@@ -175,7 +176,30 @@ def information_age(
     columns = {"decision": d, "info_age_ns": col_of(f_age), "info_age_at_fill_ns": col_of(f_at_fill),
                "feed_delay_ns": col_of(f_feed), "wait_ns": col_of(f_wait), "entry_ns": col_of(f_entry),
                "resting_ns": col_of(f_rest), "unseen_events": col_of(f_unseen)}
-    return section, columns, {"decision_age": age[seen], "fill_age": f_age[ok]}
+    return section, columns, {"decision_age": decision_age, "fill_age": f_age[ok]}
+
+
+#: Log rows a column is computed over at a time.
+_CHUNK = 1 << 16
+
+
+def _decision_column(dec: np.ndarray, name: str, exch_ts: np.ndarray) -> np.ndarray:
+    """One int64 value per decision-log row, computed a chunk of rows at a time: ``age`` (``local_ts -
+    event_exch_ts``), ``feed`` (``event_local_ts - event_exch_ts``), ``wait`` (``local_ts - event_local_ts``),
+    each 0 for a call with no event in its view, or ``unseen`` (events with ``exch_ts <= local_ts`` that are
+    not in its view)."""
+    out = np.empty(len(dec), dtype=np.int64)
+    for lo in range(0, len(dec), _CHUNK):
+        c = dec[lo:lo + _CHUNK]
+        k = np.asarray(c["event_index"], dtype=np.int64)
+        t, x, lt = (np.asarray(c[key], dtype=np.int64) for key in ("local_ts", "event_exch_ts", "event_local_ts"))
+        if name == "unseen":
+            v = np.maximum(np.searchsorted(exch_ts, t, side="right") - (k + 1), 0)
+        else:
+            a, b = {"age": (t, x), "feed": (lt, x), "wait": (t, lt)}[name]
+            v = np.where(k >= 0, a - np.where(k >= 0, b, 0), 0)
+        out[lo:lo + len(c)] = v
+    return out
 
 
 def _fill_decisions(f: Mapping[str, Any], orders: np.ndarray, n_dec: int) -> dict[str, np.ndarray]:

@@ -23,7 +23,7 @@ from ..errors import ConfigError
 
 __all__ = ["BOOK_WINDOW", "MAX_AHEAD", "MAX_EDGE", "MAX_EVENTS", "MAX_FV_MOVE", "MAX_FV_POINTS", "MAX_GEOMETRIC_MEAN",
            "MAX_HALF_SPREAD", "MAX_PRICE_TICKS", "MAX_RESTING_ORDERS", "MAX_UNIT", "MIN_UNIT", "SynthConfig",
-           "capacities", "load_synth_config", "located", "price_floor"]
+           "capacities", "informed_label", "load_synth_config", "located", "price_floor"]
 
 _S = 1_000_000_000  # ns per second
 
@@ -425,3 +425,12 @@ def located(cfg: SynthConfig, e: ConfigError) -> ConfigError:
 
     where = getattr(cfg, "_where", None)
     return locate(e, where, SynthConfig) if where else e
+
+
+def informed_label(cfg: SynthConfig) -> str:
+    """What a config's informed traders do, as ``mmsim synth`` says it: ``informed on``, ``informed off``, or
+    ``informed off (informed_rate 0)`` for ``informed: true`` with no arrivals: that market has no informed trade
+    and is event for event the one ``informed: false`` makes (tests/test_fix30d_small.py), so "on" was untrue."""
+    if not cfg.informed:
+        return "informed off"
+    return "informed on" if cfg.informed_rate > 0 else "informed off (informed_rate 0)"
