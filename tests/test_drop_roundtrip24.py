@@ -11,7 +11,8 @@ import json
 import numpy as np
 import pytest
 from conftest import make_events
-from test_drop_prints_through import PRINTS, QUIRK, BN
+from test_datafix17 import _with_meta
+from test_drop_prints_through import BN, PRINTS, QUIRK
 from test_prints_through import BOOK, META, MS, T, _capture
 
 import mmsim
@@ -34,18 +35,6 @@ def _events(rows):
 def _mmsim_meta(path) -> dict:
     with np.load(path) as z:
         return json.loads(str(z["mmsim_meta"][()]))
-
-
-def _rewrite_meta(src, dst, **changes) -> None:
-    """``src``'s ``.npz`` written to ``dst`` with its ``mmsim_meta`` keys changed (None: removed)."""
-    with np.load(src) as z:
-        data, meta = z["data"], json.loads(str(z["mmsim_meta"][()]))
-    for k, v in changes.items():
-        if v is None:
-            meta.pop(k, None)
-        else:
-            meta[k] = v
-    np.savez_compressed(dst, data=data, mmsim_meta=np.array(json.dumps(meta)))
 
 
 def test_a_dropped_stores_round_trip_keeps_its_record(tmp_path, capsys):
@@ -97,7 +86,7 @@ def test_slices_of_a_dropped_store_import_as_one_store_with_its_record(tmp_path)
     both = convert([tmp_path / "d1.npz", tmp_path / "d2.npz"], tmp_path / "r", format="hftbacktest")
     assert both.meta["quirks"]["prints_through_book"] == rec
     assert both.meta["events_digest"] == st.meta["events_digest"]
-    _rewrite_meta(tmp_path / "d2.npz", tmp_path / "e2.npz", prints_through_book={**rec, "count": 3})
+    _with_meta(tmp_path / "d2.npz", tmp_path / "e2.npz", prints_through_book={**rec, "count": 3})
     with pytest.raises(mmsim.DataError) as info:
         convert([tmp_path / "d1.npz", tmp_path / "e2.npz"], tmp_path / "q", format="hftbacktest")
     assert str(info.value) == (f"{tmp_path / 'e2.npz'}: its mmsim_meta prints_through_book differs from "
@@ -116,7 +105,7 @@ def test_slices_of_a_dropped_store_import_as_one_store_with_its_record(tmp_path)
 def test_a_hand_edited_record_in_mmsim_meta_is_refused_naming_the_file_and_key(tmp_path, value, why):
     st = write_store(tmp_path / "s", _events(BOOK + PRINTS), META, drop_prints_through_book=True)
     export(st, tmp_path / "x.npz")
-    _rewrite_meta(tmp_path / "x.npz", tmp_path / "y.npz", prints_through_book=value)
+    _with_meta(tmp_path / "x.npz", tmp_path / "y.npz", prints_through_book=value)
     with pytest.raises(mmsim.DataError) as info:
         convert([tmp_path / "y.npz"], tmp_path / "r", format="hftbacktest")
     assert str(info.value) == f"{tmp_path / 'y.npz'}: its mmsim_meta prints_through_book {why}"
