@@ -103,7 +103,8 @@ def through_problem(v: object, event_count: object = None) -> str | None:
     showed defaults or no row in the report. With ``event_count`` (the store's, an integer) a quirk of prints the
     events still hold (not ``dropped``) is also one of them: its ``event`` an index below ``event_count`` and its
     ``count`` at most ``event_count`` (fix26a: ``"event": 999`` of a 12-event store loaded). A dropped quirk's
-    ``event`` and ``count`` are of the events before the drop, and are not bounded so."""
+    ``event`` and ``count`` are of the events before the drop: its ``event`` is below ``event_count + count``
+    (fix32a). Either's print is through the book by its own record (:func:`_not_through`)."""
     names = [k for k, _, _ in _THROUGH_RULES]
     if not isinstance(v, dict):
         return f"is {v!r}, not a mapping of {', '.join(names)} (docs/data.md, \"Prints through the book\")"
@@ -123,7 +124,28 @@ def through_problem(v: object, event_count: object = None) -> str | None:
             return f"event is {v['event']}, not an index of the store's {event_count} events (event_count)"
         if v["count"] > event_count:  # type: ignore[operator]
             return f"count is {v['count']}, more prints than the store's {event_count} events (event_count)"
-    return None
+    if _int64(event_count) and DROPPED[0] in v and v["event"] >= (before := event_count + v["count"]):  # type: ignore
+        return (f"event is {v['event']}, not an index of the {before} events before the drop (the store's "
+                f"{event_count}, event_count, and the {v['count']} prints dropped, count)")
+    return _not_through(v)
+
+
+def _not_through(v: dict[str, Any]) -> str | None:
+    """Why a ``prints_through_book`` record's first print, by its own ``side``, ``price_ticks``, ``best_ticks`` and
+    ``band``, is not through the book, else None (fix32a: a dropped record's flipped side loaded and was described as
+    a buy at 1.00 with the best ask at 61829.76). The engine's rule and arithmetic (``prints_through_book`` in
+    ``cpp/src/engine.cpp``): the distance through the best (> 0) more than ``band`` times the best, in long double."""
+    p, b, side, f = v["price_ticks"], v["best_ticks"], v["side"], np.longdouble(float(v["band"]))
+
+    def far(dist: int) -> bool:
+        return b > 0 and dist > 0 and bool(np.longdouble(dist) > f * np.longdouble(b))
+
+    if far(b - p) if side == -1 else far(p - b) if side == 1 else far(b - p) or far(p - b):
+        return None
+    way = {-1: "(a sell), but price_ticks {} is not below best_ticks {} (the best bid)",
+           1: "(a buy), but price_ticks {} is not above best_ticks {} (the best ask)",
+           0: "(no known aggressor), but price_ticks {} is neither below nor above best_ticks {}"}[side].format(p, b)
+    return f"side is {side} {way} by more than band {v['band']} times it: not a print through the book"
 
 
 def check_digest(meta: Mapping[str, Any], meta_path: Path) -> None:
