@@ -14,10 +14,11 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import struct
 
 import numpy as np
 import pytest
-from _corpus import T0, bn_diff, bn_lines
+from _corpus import DB_ROWS, NS0, T0, bn_diff, bn_lines, db_csv_lines, dbn_bytes
 
 import mmsim
 from mmsim.data import binance as bn
@@ -131,3 +132,59 @@ def test_a_usdm_capture_after_a_spot_one_told_at_its_first_diff(tmp_path):
         bn.convert([a, b], tmp_path / "s")
     assert str(ei.value) == f"{b}: line 1: a binance-usdm capture after a binance-spot one ({a}: line 2); " + MARKET
 
+
+# --------------------------------------------------------------------------- 7: Databento, a record far early
+MBO = 56  # bytes of a DBN MBO record (versions 1 to 3)
+DB_RULE = ("(received before it happened); Databento's ts_recv is its PTP-synchronised capture clock, so a record "
+           "received more than 0.001 s before it happened is a corrupt record, not a capture clock behind the "
+           "venue's to shift every receive time by +")
+
+
+def _db_convert(tmp_path, p):
+    from mmsim.data import databento as dbt
+    return dbt.convert([p], tmp_path / "s", tick_size=0.25)
+
+
+def test_databento_record_received_066_s_before_it_happened_is_refused_not_a_clock(tmp_path):
+    # breaker31: one record's ts_event 659,369,340 ns after its own ts_recv, every other record 50 ns after it: the
+    # whole file's receive times were shifted +659 ms (under the 1 s outlier rule). Line 4, the add at NS0 + 300.
+    lines = db_csv_lines()
+    f = lines[3].split(",")
+    f[0] = str(NS0 + 300 - 659_369_340)
+    lines[3] = ",".join(f)
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(mmsim.DataError) as ei:
+        _db_convert(tmp_path, p)
+    assert str(ei.value) == (f"{p}: line 4: ts_event {NS0 + 300} is 0.659 s after its ts_recv "
+                             f"{NS0 + 300 - 659_369_340} " + DB_RULE + "0.659 s for; fix or remove the line")
+
+
+def test_databento_dbn_two_records_far_early_are_refused_naming_the_most(tmp_path):
+    # The same kind in a DBN file, two records: record 2 received 2 ms, record 3 3 ms before it happened.
+    raw = bytearray(dbn_bytes())
+    end = len(raw)
+    for k, back in ((2, 2_000_000), (3, 3_000_000)):
+        at = end - MBO * (len(DB_ROWS) - k + 1)
+        struct.pack_into("<Q", raw, at + 40, NS0 + DB_ROWS[k - 1][0] - back)  # its ts_recv
+    p = tmp_path / "mbo.dbn"
+    p.write_bytes(bytes(raw))
+    with pytest.raises(mmsim.DataError) as ei:
+        _db_convert(tmp_path, p)
+    assert str(ei.value) == (f"{p}: record 3: ts_event {NS0 + 300} is 0.003 s after its ts_recv {NS0 + 300 - 3_000_000} "
+                             + DB_RULE + "0.003 s for; 2 records are more than 0.001 s early (this one the most): fix "
+                             "or remove them")
+
+
+def test_databento_record_1_ms_early_is_still_a_clock_shift(tmp_path):
+    # The tolerance's edge: exactly 1 ms early is clock error's side (the file shifted +1 ms, named), as a few ns
+    # or µs (tests/test_data_messy.py) are.
+    lines = db_csv_lines()
+    f = lines[3].split(",")
+    f[0] = str(NS0 + 300 - 1_000_000)
+    lines[3] = ",".join(f)
+    p = tmp_path / "mbo.csv"
+    p.write_text("\n".join(lines) + "\n")
+    st = _db_convert(tmp_path, p)
+    assert st.meta["quirks"]["local_clock_offset_ns"] == 1_000_000
+    assert st.meta["quirks"]["local_clock_offset_at"] == "mbo.csv: line 4"
