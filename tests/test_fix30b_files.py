@@ -83,7 +83,8 @@ def test_a_capture_of_another_venue_is_refused_naming_both_files(tmp_path, first
     with pytest.raises(mmsim.DataError) as ei:
         bn.convert([a, b], tmp_path / "s")
     assert str(ei.value) == (
-        f"{b}: a {venue[second]} capture after a {venue[first]} one ({a}); one store holds one market (spot and "
+        f"{b}: line 1: a {venue[second]} capture after a {venue[first]} one ({a}: line 1); one store holds one market "
+        "(spot and "
         "USD-M futures books of one symbol are two markets): convert each to its own store")
     assert bn.convert([b], tmp_path / "one").meta["venue"] == venue[second]
 

@@ -91,3 +91,13 @@ def test_a_sweep_over_a_store_of_trades_only_resumes_from_its_own_records(tmp_pa
     again = run_sweep(grid, out=tmp_path / "sw", workers=0)
     assert [r["status"] for r in again] == [r["status"] for r in first] == ["ok", "ok"]
     assert (tmp_path / "sw" / RESULTS_FILE).read_text().count("\n") == 2  # nothing ran again
+
+
+def test_the_count_is_written_with_thousands_separators():
+    # breaker31: "none of the 2446 events" beside the summary line's "2,446 events".
+    from mmsim.cli.convert import no_orders_warning
+    from mmsim.data._identity import no_orders_note
+
+    meta = {"format": "databento", "levels": "L2", "event_count": 2446, "source": ["d.csv"]}
+    assert no_orders_warning(meta).startswith("warning: none of the 2,446 events of d.csv is an order event ")
+    assert "but none of its 2,446 events is an order event" in no_orders_note(meta)

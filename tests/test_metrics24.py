@@ -119,3 +119,26 @@ def test_a_point_fn_s_figures_are_held_to_the_relations_it_writes(tmp_path, stor
         "computes it)")
     ok = run_sweep(grid, tmp_path / "b", workers=0, point_fn=_partial)
     assert ok[0]["status"] == "ok" and (ok[0]["pnl.total"], ok[0]["fills.count"]) == (3.0, 2)
+
+
+def test_relations_breaker31_found_unchecked_are_refused(tmp_path, swept):  # noqa: F811
+    m = _metrics(swept)
+    q, quoted, sent, n = m["fills.qty"], m["fills.quoted_qty"], m["fills.orders_sent"], m["fills.count"]
+    assert _refused(tmp_path, swept[1], lambda r: r.update({"fills.fill_rate": 0.5})) == (
+        f'its metric "fills.fill_rate" is 0.5, but "fills.qty" / "fills.quoted_qty" is {q / quoted!r}: a run writes '
+        "that ratio")
+    assert _refused(tmp_path, swept[1], lambda r: r.update({"fills.order_to_trade": 1.0})) == (
+        f'its metric "fills.order_to_trade" is 1.0, but "fills.orders_sent" / "fills.count" is {sent / n!r}: a run '
+        "writes that ratio")
+    bid, ask = m["presence_bid"], m["presence_ask"]
+    top = max(bid, ask)
+    assert _refused(tmp_path, swept[1], lambda r: r.update({"presence_two_sided": top})) == (
+        f'its metric "presence_two_sided" is {top!r}, above "presence_bid" {bid!r} or "presence_ask" {ask!r}: '
+        "quoting both sides is quoting each")
+    assert m["stale_book.count"] == 0 and m["stale_book.share"] == 0.0
+    assert _refused(tmp_path, swept[1], lambda r: r.update({"stale_book.share": 0.5})) == (
+        'its metric "stale_book.share" is 0.5 with "stale_book.count" 0: a share is 0 exactly when the count is')
+    mk = m["fills.maker_count"]
+    assert _refused(tmp_path, swept[1], lambda r: r.update({"stale_book.count": mk + 1, "stale_book.share": 1.0})) == (
+        f'its metric "stale_book.count" is {mk + 1}, more than its {mk} maker fills ("fills.maker_count"): it counts '
+        "maker fills")

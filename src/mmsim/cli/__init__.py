@@ -134,6 +134,13 @@ def _show_warning(default: Any) -> Any:
     return show
 
 
+#: The line for a command that ran out of memory (breaker31: a run under ``ulimit -v`` the timer guard let through
+#: died in its report with numpy's ``ArrayMemoryError`` traceback). Any staged output is removed as on an error.
+OUT_OF_MEMORY = ("out of memory ({what}): this command needs more memory than the machine has free or the process "
+                 "may take (ulimit -v); for a run, decide less often (a coarser decide_every), set decision_log: false, "
+                 "or replay a shorter window (docs/config.md, \"A timer too fine for memory\")")
+
+
 def _command(argv: Sequence[str] | None) -> int:
     """Parse ``argv`` and run its subcommand; an error is its one line and exit status (Ctrl-C is raised)."""
     parser, subs = build_parser()
@@ -168,4 +175,9 @@ def _command(argv: Sequence[str] | None) -> int:
         if debug:
             raise
         print(f"mmsim: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError as exc:  # numpy's ArrayMemoryError, the engine's std::bad_alloc: one line, never a traceback
+        if debug:
+            raise
+        print(f"mmsim: error: {OUT_OF_MEMORY.format(what=str(exc) or 'an allocation failed')}", file=sys.stderr)
         return 1

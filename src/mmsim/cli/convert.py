@@ -137,7 +137,8 @@ def no_orders_warning(meta: dict[str, Any]) -> str | None:
     if not mbo_as_l2(meta):
         return None
 
-    return (f"warning: none of the {meta.get('event_count')} events of {', '.join(meta.get('source') or [])} is an order "
+    n = meta.get("event_count")
+    return (f"warning: none of the {f'{n:,}' if isinstance(n, int) else n} events of {', '.join(meta.get('source') or [])} is an order "
             f"event ({names}): the {meta['format']} source is market-by-order, but the store is labelled L2 "
             "(market-by-price) and runs use the L2 queue model, not the exact FIFO")
 

@@ -1,7 +1,10 @@
-"""Per-file rules of the Binance loader (fix30b): one venue per store, a capture whose trades come only on the
-``aggTrade`` stream said on the summary line, and the key a skipped stream is counted under."""
+"""Per-file rules of the Binance loader (fix30b): one venue per store (fix32b: told at a capture's first line that
+tells it), a capture whose trades come only on ``aggTrade`` said on the summary line, and the key a skipped stream
+is counted under (fix32b: a partial-depth stream told by its name)."""
 
 from __future__ import annotations
+
+import re
 
 from pathlib import Path
 from typing import Any
@@ -25,16 +28,33 @@ def file_start(state: Any) -> tuple[int, int]:
     return _ids(state), state.skipped.get("aggTrade", 0)
 
 
-def file_end(state: Any, path: Path, usdm: bool | None, start: tuple[int, int]) -> None:
-    """Set the store's venue from its first capture, refusing a capture of another venue (breaker29: a spot capture
-    then a USD-M one made one ``binance-spot`` store), and note a capture with ``aggTrade`` messages but no ``trade``
-    (its prints are not read: breaker29, a store with no trade and no word)."""
+def stream_kind(stream: str, d: dict) -> str:
+    """What a combined stream's message is: a partial-depth stream's (``btcusdt@depth20@100ms``, ``@depth5``,
+    ``@depth10``: ``depth20``...) by its stream name, as USD-M's carry ``"e": "depthUpdate"`` with ``U``/``u``/``pu``,
+    a diff's shape, and were read as diffs (breaker31: "sequence gap"); any other by its event type ``e``, or the
+    stream's name when it has none."""
+    key = stream_key(stream)
+    return key if re.fullmatch(r"depth\d+", key) else d.get("e") or key
+
+
+def set_venue(state: Any, path: Path, usdm: bool, line: int) -> bool:
+    """Set the store's venue at its first capture's first line that tells it (a snapshot with ``T``, a diff with
+    ``pu`` or ``T``: USD-M; without: spot), refusing a capture of another venue at its own first such line, before
+    any of its prices is held to the first's grid (breaker29: a spot capture then a USD-M one made one
+    ``binance-spot`` store; breaker31: USD-M then spot was refused as off the tick grid, "pass --tick-size").
+    Returns ``usdm``."""
     venue = "binance-usdm" if usdm else "binance-spot"
     if state.venue is None:
-        state.venue, state.venue_at = venue, path
+        state.venue, state.venue_at = venue, f"{path}: line {line}"
     elif venue != state.venue:
-        raise DataError(f"{path}: a {venue} capture after a {state.venue} one ({state.venue_at}); one store holds one "
-                        "market (spot and USD-M futures books of one symbol are two markets): convert each to its own "
-                        "store")
+        raise DataError(f"{path}: line {line}: a {venue} capture after a {state.venue} one ({state.venue_at}); one "
+                        "store holds one market (spot and USD-M futures books of one symbol are two markets): convert "
+                        "each to its own store")
+    return usdm
+
+
+def file_end(state: Any, path: Path, start: tuple[int, int]) -> None:
+    """Note a capture with ``aggTrade`` messages but no ``trade`` (its prints are not read: breaker29, a store with
+    no trade and no word)."""
     if _ids(state) == start[0] and state.skipped.get("aggTrade", 0) > start[1]:
         state.aggtrade_only.append(path.name)

@@ -47,8 +47,10 @@ def no_orders_note(meta: Mapping[str, Any]) -> str:
     if not mbo_as_l2(meta):
         return ""
     files = ", ".join(map(str, meta.get("source") or ())) or "its files"
+    n = meta.get("event_count")
+    count = f"{n:,}" if isinstance(n, int) else n
     return (f"; this store was converted from a {meta['format']} (market-by-order) source ({files}), but none of its "
-            f"{meta.get('event_count')} events is an order event ({L3_KIND_NAMES}): a window of trades and status only "
+            f"{count} events is an order event ({L3_KIND_NAMES}): a window of trades and status only "
             "is labelled L2 (docs/data.md, \"Formats\"); convert a window of the source that holds orders")
 
 

@@ -92,7 +92,7 @@ from ._common import (
 )
 from ._cut_off import json_cut_off_hint
 from ._sources import given_once
-from ._binance_files import file_end, file_start, stream_key
+from ._binance_files import file_end, file_start, set_venue, stream_kind
 from ._emitter import Emitter
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
@@ -198,7 +198,7 @@ class _State:
         self.symbol: str | None = symbol
         self._symbol_fixed = symbol is not None
         self.venue: str | None = None
-        self.venue_at = Path()  # the venue's first capture (fix30b)
+        self.venue_at = ""  # the venue's first capture and its line that told it (fix30b, fix32b)
         self.aggtrade_only: list[str] = []  # captures with aggTrade messages and no trade message (fix30b)
         self.grid: _Grid | None = None
         self.book = L2Book()
@@ -454,7 +454,10 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
 
     def read_depth(d: dict, line: int) -> int:
         """Check a depthUpdate's fields; returns its exchange time (ns)."""
+        nonlocal usdm
         what = "depthUpdate"
+        if usdm is None:  # a USD-M diff has pu and T, a spot one neither: the market is told here (fix32b)
+            usdm = set_venue(state, path, "pu" in d or "T" in d, line)
         if _int(d, "U", what, path, line) > _int(d, "u", what, path, line):
             raise DataError(f"{path}: line {line}: malformed depthUpdate: U={d['U']} is above u={d['u']} (a diff's "
                             "first update id U is at most its last, u)")
@@ -502,7 +505,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             d = msg.get("data")
             if not isinstance(d, dict):
                 raise DataError(f"{path}: line {lineno}: malformed row: stream message without data")
-            kind = d.get("e") or stream_key(stream)
+            kind = stream_kind(stream, d)
         elif "lastUpdateId" in msg:
             kind, d = "snapshot", msg
         elif "e" in msg:  # raw (non-combined) stream
@@ -526,7 +529,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
                 state.stale_snapshots += 1
                 continue
             if usdm is None:
-                usdm = "T" in d
+                usdm = set_venue(state, path, "T" in d, lineno)
             grid = _make_grid(state, d, path, lineno)
             snap = (d, local, lineno)
             synced = False
@@ -592,5 +595,5 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         state.trailing_snapshots += 1
         state.dropped_before_snapshot += len(pre)
     state.crossed += cross.count
-    file_end(state, path, usdm, start)  # one venue per store; a capture with aggTrade but no trade is noted
+    file_end(state, path, start)  # a capture with aggTrade but no trade is noted
     em.flush(final=True)

@@ -108,6 +108,7 @@ from ._common import (RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_d
                       step_to_float, too_large)
 from ._cut_off import cut_off_hint
 from ._sources import given_once
+from ._databento_clock import EarlyRecords
 from ._databento_read import _DIGITS, F_SNAPSHOT, Record, _chain, _is_dbn, _px, _SnapStamps, _what, dbn_meta, records
 from ._emitter import Emitter
 from ._grid_flags import flag_units
@@ -173,6 +174,7 @@ def convert(
         for i, p in enumerate(sources):
             conv.run(Path(p), writer, progress, last=i == len(sources) - 1)
         offset, offset_at = writer.correct_local_clock()
+        conv.early.check()  # a record received before it happened by more than clock error is refused (fix32b)
         meta = {
             "symbol": symbol or conv.symbol or str(conv.instrument),
             "venue": conv.venue or "databento",
@@ -252,6 +254,7 @@ class _Converter:
         self.snap_ts = 0
         self.cross: CrossCheck | None = None
         self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
+        self.early = EarlyRecords()  # records received before they happened by more than clock error (fix32b)
         self.pre = PreOpen()  # the pre-open's trading status (module notes)
         self.fresh = True  # the record before ended a message (a file may end inside one: the next goes on with it)
         self.end_exch: int | None = None  # the last record's exchange time
@@ -422,6 +425,7 @@ class _Converter:
                 self.n_maybe_bad += 1
                 self.maybe_bad_at = self.maybe_bad_at or f"{path.name}: {unit} {pos}"
             if not snap:
+                self.early.see(exch, ts_recv, flags, path, unit, pos)
                 if exch < ahead[0] and ahead[1] is not None:
                     raise DataError(
                         f"{path}: {ahead[2]}: ts_event {ahead[0]} is {seconds_over(ahead[0] - ahead[1], 0)} s after its "

@@ -98,7 +98,9 @@ def metrics_problem(m: Mapping[str, Any]) -> str | None:
     largest part; ``fills.count`` the sum of ``buy_count`` and ``sell_count`` and of ``maker_count`` and
     ``taker_count``, ``fills.qty`` of ``maker_qty`` and ``taker_qty``; each markout's ``n`` at most
     ``fills.count`` and its ``mean_ticks`` within its ``[ci_low, ci_high]``; the shares (toxic, presence, stale
-    book) in [0, 1]. A relation is checked where its figures are all numbers (a custom ``point_fn`` writing some of
+    book) in [0, 1], the two-sided presence at most each side's, the stale-book count at most the maker fills and
+    its share 0 exactly when the count is; ``fills.fill_rate`` ``qty / quoted_qty`` and ``fills.order_to_trade``
+    ``orders_sent / count`` (breaker31). A relation is checked where its figures are all numbers (a custom ``point_fn`` writing some of
     them is held to the ones it writes). breaker29: a hand-edited ``"pnl.total": 1.0`` of parts adding up to
     48,531.27, ``"fills.count": 5`` of 4,059 buys and sells, and a markout outside its own interval resumed as the
     run's figures."""
@@ -137,4 +139,20 @@ def metrics_problem(m: Mapping[str, Any]) -> str | None:
     for name in _SHARES:
         if have(name) and not 0 <= m[name] <= 1:
             return f'its metric "{name}" is {m[name]!r}, not a share in [0, 1]'
+    # Ratios a run works out from counts the record keeps (docs/reports.md, "Fills"): the same division again.
+    for ratio, num, den in (("fills.fill_rate", "fills.qty", "fills.quoted_qty"),
+                            ("fills.order_to_trade", "fills.orders_sent", "fills.count")):
+        if have(ratio, num, den) and m[den] and not math.isclose(m[ratio], m[num] / m[den], rel_tol=1e-12):
+            return (f'its metric "{ratio}" is {m[ratio]!r}, but "{num}" / "{den}" is {m[num] / m[den]!r}: a run '
+                    "writes that ratio")
+    if have("presence_two_sided", "presence_bid", "presence_ask") and m["presence_two_sided"] > min(
+            m["presence_bid"], m["presence_ask"]) + 1e-12:
+        return (f'its metric "presence_two_sided" is {m["presence_two_sided"]!r}, above "presence_bid" '
+                f'{m["presence_bid"]!r} or "presence_ask" {m["presence_ask"]!r}: quoting both sides is quoting each')
+    if have("stale_book.count", "fills.maker_count") and m["stale_book.count"] > m["fills.maker_count"]:
+        return (f'its metric "stale_book.count" is {m["stale_book.count"]!r}, more than its '
+                f'{m["fills.maker_count"]!r} maker fills ("fills.maker_count"): it counts maker fills')
+    if have("stale_book.count", "stale_book.share") and (m["stale_book.count"] == 0) != (m["stale_book.share"] == 0):
+        return (f'its metric "stale_book.share" is {m["stale_book.share"]!r} with "stale_book.count" '
+                f'{m["stale_book.count"]!r}: a share is 0 exactly when the count is')
     return None
