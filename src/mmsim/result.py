@@ -318,7 +318,10 @@ def _check_quirks(meta: Mapping[str, Any], path: Path) -> None:
         return
     if not isinstance(quirks, Mapping):
         raise DataError(f"{path}: meta.quirks is {quirks!r}; expected an object (the store's meta.json quirks)")
-    if (bad := quirks_problem(quirks, meta.get("event_count"))) is not None:
+    first, last = meta.get("first_exch_ts"), meta.get("last_exch_ts")
+    ints = all(isinstance(t, int) and not isinstance(t, bool) for t in (first, last))
+    span = last - first if ints else None  # type: ignore[operator]
+    if (bad := quirks_problem(quirks, meta.get("event_count"), span)) is not None:
         raise DataError(f"{path}: meta.quirks.{bad[0]} {bad[1]}")
 
 

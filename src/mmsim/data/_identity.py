@@ -18,6 +18,12 @@ import numpy as np
 from .._scales import unit_problem
 from ..errors import DataError
 from ..events import DIGEST_KEY, L3_KIND_NAMES, Kind, digest_problem, is_order_event
+from ._jump_quirk import JUMP_FLOOR_NS as JUMP_FLOOR_NS  # the time jump's rule and words: re-exported (fix32a)
+from ._jump_quirk import JUMP_RATIO as JUMP_RATIO
+from ._jump_quirk import JUMP_TAIL as JUMP_TAIL
+from ._jump_quirk import TIME_JUMP as TIME_JUMP
+from ._jump_quirk import jump_problem as jump_problem
+from ._jump_quirk import jump_words as jump_words
 
 
 #: The store's ``meta.json`` quirk that says its book is trade-implied (and counts the rows; ``mmsim.data.implied``).
@@ -99,7 +105,8 @@ def through_problem(v: object, event_count: object = None) -> str | None:
     showed defaults or no row in the report. With ``event_count`` (the store's, an integer) a quirk of prints the
     events still hold (not ``dropped``) is also one of them: its ``event`` an index below ``event_count`` and its
     ``count`` at most ``event_count`` (fix26a: ``"event": 999`` of a 12-event store loaded). A dropped quirk's
-    ``event`` and ``count`` are of the events before the drop, and are not bounded so."""
+    ``event`` and ``count`` are of the events before the drop: its ``event`` is below ``event_count + count``
+    (fix32a). Either's print is through the book by its own record (:func:`_not_through`)."""
     names = [k for k, _, _ in _THROUGH_RULES]
     if not isinstance(v, dict):
         return f"is {v!r}, not a mapping of {', '.join(names)} (docs/data.md, \"Prints through the book\")"
@@ -119,89 +126,28 @@ def through_problem(v: object, event_count: object = None) -> str | None:
             return f"event is {v['event']}, not an index of the store's {event_count} events (event_count)"
         if v["count"] > event_count:  # type: ignore[operator]
             return f"count is {v['count']}, more prints than the store's {event_count} events (event_count)"
-    return None
+    if _int64(event_count) and DROPPED[0] in v and v["event"] >= (before := event_count + v["count"]):  # type: ignore
+        return (f"event is {v['event']}, not an index of the {before} events before the drop (the store's "
+                f"{event_count}, event_count, and the {v['count']} prints dropped, count)")
+    return _not_through(v)
 
 
-#: The store's ``meta.json`` quirk of a time jumped far forward on a source file's last lines
-#: (``mmsim.data._file_times``; docs/data.md, "A time far ahead on a file's last lines"): a warning, not a refusal.
-TIME_JUMP = "time_jump_at_end"
-#: A forward jump between two times of one file is recorded when it is more than this ...
-JUMP_FLOOR_NS = 600_000_000_000
-#: ... and more than this many times the span the rest of the file covers (the file's span without the jump), when
-#: the events from the jump on are the file's last few: at most :data:`JUMP_TAIL`, or 1% of the file's when more.
-JUMP_RATIO = 10
-JUMP_TAIL = 10
+def _not_through(v: dict[str, Any]) -> str | None:
+    """Why a ``prints_through_book`` record's first print, by its own ``side``, ``price_ticks``, ``best_ticks`` and
+    ``band``, is not through the book, else None (fix32a: a dropped record's flipped side loaded and was described as
+    a buy at 1.00 with the best ask at 61829.76). The engine's rule and arithmetic (``prints_through_book`` in
+    ``cpp/src/engine.cpp``): the distance through the best (> 0) more than ``band`` times the best, in long double."""
+    p, b, side, f = v["price_ticks"], v["best_ticks"], v["side"], np.longdouble(float(v["band"]))
 
+    def far(dist: int) -> bool:
+        return b > 0 and dist > 0 and bool(np.longdouble(dist) > f * np.longdouble(b))
 
-def _line(v: Any) -> bool:
-    return isinstance(v, str) and v != ""
-
-
-#: A ``time_jump_at_end`` quirk's keys, in its order, each with its rule (the words of a refusal).
-_JUMP_RULES: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
-    ("at", "a string ('FILE: line N', the line whose time jumps)", _line),
-    ("from", "a string ('FILE: line N', the line of the latest time before it)", _line),
-    ("time", "'exchange' or 'receive'", lambda v: isinstance(v, str) and v in ("exchange", "receive")),
-    ("jump_ns", f"an integer above {JUMP_FLOOR_NS} (ns: a jump of more than "
-                f"{JUMP_FLOOR_NS // 60_000_000_000} min)", lambda v: _int64(v) and v > JUMP_FLOOR_NS),
-    ("span_ns", "a non-negative integer (ns: the span of the file's other events)", lambda v: _int64(v) and v >= 0),
-    ("events_after", "a positive integer (the file's events from the jump on)", lambda v: _int64(v) and v >= 1),
-    ("events", "a positive integer (the file's events)", lambda v: _int64(v) and v >= 1),
-)
-
-
-def jump_problem(v: object) -> str | None:
-    """Why ``v`` is not a ``time_jump_at_end`` quirk (a mapping of exactly the keys of :data:`_JUMP_RULES`, each by
-    its rule, and a jump the rule records: more than :data:`JUMP_RATIO` times ``span_ns``, with ``events_after`` at
-    most ``events`` and at most :data:`JUMP_TAIL` or 1% of them), else None: the words after the key in a message
-    (``jump_ns is 5, not an integer above ...``). A hand-edited one was the report's data row and the convert
-    warning."""
-    names = [k for k, _, _ in _JUMP_RULES]
-    must = f"its keys must be {', '.join(names)}; docs/data.md, \"A time far ahead on a file's last lines\""
-    if not isinstance(v, dict):
-        return f"is {v!r}, not a mapping ({must})"
-    if missing := [k for k in names if k not in v]:
-        return f"lacks {', '.join(map(repr, missing))} ({must}; it has {', '.join(map(str, v)) or 'none'})"
-    if extra := sorted((k for k in v if k not in names), key=str):
-        return f"has the unknown key {extra[0]!r} ({must})"
-    for key, rule, ok in _JUMP_RULES:
-        if not ok(v[key]):
-            return f"{key} is {v[key]!r}, not {rule}"
-    if v["events_after"] > v["events"]:
-        return f"events_after is {v['events_after']}, more than the file's events ({v['events']})"
-    if v["events_after"] > max(JUMP_TAIL, v["events"] // 100):
-        return (f"events_after is {v['events_after']}, more than the last {JUMP_TAIL} or 1% of the file's "
-                f"{v['events']} events: not a jump on its last lines")
-    if v["jump_ns"] <= JUMP_RATIO * v["span_ns"]:
-        return (f"jump_ns is {v['jump_ns']}, not more than {JUMP_RATIO} times span_ns ({v['span_ns']}): not a jump "
-                "far beyond the rest of the file's span")
-    return None
-
-
-def _secs(ns: int) -> str:
-    """``ns`` in seconds to the ms (to the ns where that reads as 0)."""
-    text = f"{ns / 1e9:.3f}"
-    return f"{ns / 1e9:.9f}".rstrip("0") if ns > 0 and float(text) == 0 else text
-
-
-def jump_words(q: Any, short: bool = False) -> str | None:
-    """The words for a store with a ``time_jump_at_end`` quirk (``mmsim convert``'s warning; ``short``: the report's
-    data row), else None (no quirk, or one :func:`jump_problem` refuses). Names the line, says what it may be and
-    what to do."""
-    if q is None or jump_problem(q) is not None:
+    if far(b - p) if side == -1 else far(p - b) if side == 1 else far(b - p) or far(p - b):
         return None
-    at, before = q["at"], q["from"]
-    if before.split(": ", 1)[0] == at.split(": ", 1)[0]:
-        before = before.split(": ", 1)[1]
-    what = f"{q['time']} time {_secs(q['jump_ns'])} s after the latest before it ({before})"
-    tail = f"the last {q['events_after']:,} of the file's {q['events']:,} events"
-    if short:
-        return (f"{at}: {what}, on {tail}: a wrong time or a new session with few events (quirks.{TIME_JUMP})")
-    return (f"{at}: {what}, on {tail}, whose others span {_secs(q['span_ns'])} s: a wrong time (in another unit, or "
-            "off by days) that no later line contradicts, which stretches the store's span and every time measured "
-            "to its end, or a new session with few events after a gap; a wrong time: fix or remove the line and "
-            "convert again; a second session: convert the sessions apart to replay each alone "
-            f"(quirks.{TIME_JUMP}; docs/data.md, \"A time far ahead on a file's last lines\")")
+    way = {-1: "(a sell), but price_ticks {} is not below best_ticks {} (the best bid)",
+           1: "(a buy), but price_ticks {} is not above best_ticks {} (the best ask)",
+           0: "(no known aggressor), but price_ticks {} is neither below nor above best_ticks {}"}[side].format(p, b)
+    return f"side is {side} {way} by more than band {v['band']} times it: not a print through the book"
 
 
 def check_digest(meta: Mapping[str, Any], meta_path: Path) -> None:
@@ -534,19 +480,26 @@ def bad_book_problem(v: object) -> str | None:
     return None
 
 
-def quirks_problem(quirks: Mapping[str, Any], event_count: object) -> tuple[str, str] | None:
+def quirks_problem(quirks: Mapping[str, Any], event_count: object, span: object = None) -> tuple[str, str] | None:
     """The first of a store's ``quirks`` whose form is wrong, as (its key, why: :func:`implied_problem`,
     :func:`through_problem` with ``event_count``, :func:`jump_problem`, :func:`bad_book_problem`), else None: one rule
     for a store's ``meta.json``
     (:func:`check_meta`) and a result's copy of it (``mmsim.Result.load``). The trade-implied quirk's is the
     export's and the import's rule (a store whose export is refused does not load: breaker17d); a hand-edited
-    ``prints_through_book`` was the report's row (25)."""
+    ``prints_through_book`` was the report's row (25). ``span``: the store's ``last_exch_ts - first_exch_ts`` (None:
+    unknown), for :func:`jump_problem`, whose jump was found before any print through the book was dropped: then
+    its events are bounded by ``event_count`` plus those dropped, and its span not at all (a print dropped may have
+    been the store's first or last event)."""
     if QUIRK in quirks and (why := implied_problem(quirks[QUIRK])) is not None:
         return QUIRK, why
     if THROUGH in quirks and (why := through_problem(quirks[THROUGH], event_count)) is not None:
         return THROUGH, why
-    if TIME_JUMP in quirks and (why := jump_problem(quirks[TIME_JUMP])) is not None:
-        return TIME_JUMP, why
+    if TIME_JUMP in quirks:
+        through, dropped = quirks.get(THROUGH), 0
+        if isinstance(through, dict) and DROPPED[0] in through:
+            dropped, span = through["count"], None
+        if (why := jump_problem(quirks[TIME_JUMP], event_count, span, dropped)) is not None:
+            return TIME_JUMP, why
     if MAYBE_BAD in quirks and (why := bad_book_problem(quirks[MAYBE_BAD])) is not None:
         return MAYBE_BAD, why
     return None
@@ -573,7 +526,9 @@ def check_meta(meta: dict[str, Any], meta_path: Path, *, given: bool = False) ->
         )
     if not isinstance(meta["quirks"], dict):
         raise DataError(f"{meta_path}: key 'quirks' must be a JSON object, got {meta['quirks']!r}")
-    if (bad := quirks_problem(meta["quirks"], None if given else n)) is not None:
+    first, last = meta["first_exch_ts"], meta["last_exch_ts"]
+    span = last - first if _int64(first) and _int64(last) else None
+    if (bad := quirks_problem(meta["quirks"], None if given else n, None if given else span)) is not None:
         raise DataError(f"{meta_path}: key 'quirks.{bad[0]}' {bad[1]}")
     for key in ("symbol", "venue", "time_zone"):
         if not isinstance(meta[key], str):

@@ -117,6 +117,7 @@ from ._common import (
 from ._emitter import Emitter
 from ._grid_flags import flag_units, unit_checked
 from ._hftbacktest_export import export
+from ._identity import through_problem
 from ._hftbacktest_read import (  # noqa: F401  # the format's names stay importable from here
     _DIGITS,
     _PRICED,
@@ -575,6 +576,9 @@ def convert(
             quirks[IMPLIED_KEY] = fmeta[IMPLIED_KEY]
         if DROPPED_KEY in fmeta:  # an export of a store whose prints through the book were dropped: the record is
             quirks[DROPPED_KEY] = fmeta[DROPPED_KEY]  # kept by the writer while the events hold no such print
+            if (why := through_problem(fmeta[DROPPED_KEY], writer.count)) is not None:  # its event: fix32a
+                where = paths[0] if len(paths) == 1 else f"{paths[0]} (one of {len(paths)} files)"
+                raise DataError(f"{where}: its mmsim_meta {DROPPED_KEY} {why}")
         meta = {
             "symbol": symbol or fmeta.get("symbol", ""),
             "venue": fmeta.get("venue", "hftbacktest"),

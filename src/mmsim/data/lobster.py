@@ -372,13 +372,15 @@ class _Converter:
                             )
                         self.n_vanished += 1
                         clear_level(t, side, p, line)
+                pb = prev_best.get(side)
                 for p, q in levels:
                     q0 = lv.get(p, 0)
                     if q0 == q:
                         continue
-                    if (side, p) in inside_prev and (side, p) not in shaky:
-                        # The level stayed inside the window, so every change to it
-                        # has a message: the two files disagree.
+                    new_best = pb is not None and (p > pb if side > 0 else p < pb)
+                    if ((side, p) in inside_prev and (side, p) not in shaky) or (new_best and q0):
+                        # The level stayed inside the window, or is a new best its message added (never outside the
+                        # window, fix32a), so every change to it has a message: the two files disagree.
                         raise DataError(
                             f"{bpath}: line {line}: the orderbook row shows {q} lots at "
                             f"{'bid' if side > 0 else 'ask'} {p} ticks but the messages up to "
@@ -386,8 +388,7 @@ class _Converter:
                             "files disagree"
                         )
                     if q0 == 0:
-                        pb = prev_best.get(side)
-                        if pb is not None and (p > pb if side > 0 else p < pb):
+                        if new_best:
                             # Depth enters a level-N window from below its edge; a new best price
                             # needs a message that adds it.
                             raise phantom(side, pb, line) or DataError(
