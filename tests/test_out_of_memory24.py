@@ -39,3 +39,23 @@ def test_out_of_memory_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys, mak
     assert "Traceback" not in err and not (tmp_path / "st").exists()
     with pytest.raises(MemoryError):  # --debug shows it
         main(["synth", str(cfg), "-o", str(tmp_path / "st"), "--debug"])
+
+
+def test_out_of_memory_while_mmsim_is_imported_is_one_line(monkeypatch, capsys):
+    """breaker33: under `prlimit --as=150000000` the console script died importing numpy with a traceback."""
+    import builtins
+
+    import _mmsim_main
+
+    real = builtins.__import__
+
+    def failing(name, *a, **k):
+        if name == "mmsim.cli":
+            raise MemoryError()
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", failing)
+    assert _mmsim_main.main() == 1
+    assert capsys.readouterr().err == (
+        "mmsim: error: out of memory while loading mmsim (an allocation failed): the process may not take the memory "
+        "numpy and the engine need to start (ulimit -v)\n")

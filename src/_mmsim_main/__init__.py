@@ -17,7 +17,8 @@ __all__ = ["main"]
 
 
 def main() -> int:
-    """``mmsim.cli.main()``, with a Ctrl-C while ``mmsim`` is imported the command line's own: one line, 130."""
+    """``mmsim.cli.main()``, with a Ctrl-C while ``mmsim`` is imported the command line's own: one line, 130; and
+    running out of memory while it is imported one line, 1 (as :func:`mmsim.cli.main` says it later)."""
     try:
         from mmsim.cli import main as cli_main
     except KeyboardInterrupt:
@@ -27,4 +28,11 @@ def main() -> int:
         except (OSError, KeyboardInterrupt):  # a closed stderr, a second Ctrl-C: the status still says it
             pass
         return 130
+    except MemoryError as exc:  # a memory limit too tight for numpy itself (breaker33: prlimit --as=150000000)
+        try:
+            sys.stderr.write(f"mmsim: error: out of memory while loading mmsim ({str(exc) or 'an allocation failed'}): "
+                             "the process may not take the memory numpy and the engine need to start (ulimit -v)\n")
+        except OSError:
+            pass
+        return 1
     return cli_main()
