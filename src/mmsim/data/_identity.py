@@ -21,6 +21,7 @@ from ..events import DIGEST_KEY, L3_KIND_NAMES, Kind, digest_problem, is_order_e
 from ._jump_quirk import JUMP_FLOOR_NS as JUMP_FLOOR_NS  # the time jump's rule and words: re-exported (fix32a)
 from ._jump_quirk import JUMP_RATIO as JUMP_RATIO
 from ._jump_quirk import JUMP_TAIL as JUMP_TAIL
+from ._jump_quirk import _int64  # an int64 value of JSON (not a bool): one rule for every quirk's integers
 from ._jump_quirk import TIME_JUMP as TIME_JUMP
 from ._jump_quirk import jump_problem as jump_problem
 from ._jump_quirk import jump_words as jump_words
@@ -68,10 +69,6 @@ def implied_problem(v: object) -> str | None:
 
 #: The store's ``meta.json`` quirk of TRADE prints through the book (``mmsim.data._store_write.through_book_quirk``).
 THROUGH = "prints_through_book"
-
-
-def _int64(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63
 
 
 def _real(v: Any) -> bool:

@@ -10,6 +10,8 @@ from typing import Any
 
 
 def _int64(v: Any) -> bool:
+    """``v`` an integer of int64's range, not a bool (a JSON value as read): the rule of every quirk's integers
+    (:mod:`._identity` imports it)."""
     return isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63
 
 
