@@ -354,10 +354,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         pre.append(("depthUpdate", d, exch, local, line))
 
     def on_diff(d: dict, exch: int, local: int, line: int) -> None:
-        nonlocal synced, snap, usdm, last_u, gap, had_sync
-        U, u = d["U"], d["u"]
-        if usdm is None:
-            usdm = "pu" in d
+        nonlocal synced, snap, last_u, gap, had_sync
+        U, u = d["U"], d["u"]  # (the market, usdm, is told by read_depth or the snapshot before any diff is)
         if usdm and "pu" not in d:
             raise DataError(f"{path}: line {line}: malformed depthUpdate: missing 'pu' (a USD-M futures diff carries "
                             "pu, the u of the diff before it; this capture is USD-M: its snapshot has T or its "
