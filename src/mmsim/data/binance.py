@@ -465,10 +465,10 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             raise DataError(f"{path}: line {line}: malformed depthUpdate: b and a must be lists")
         return _exch_ms(d, "T" if "T" in d else "E", what, path, line)
 
-    def trade_order(d: dict, exch: int, line: int) -> None:
-        """A trade stamped before the one with the highest id read before it is an error (after the 10 s window's)."""
+    def trade_order(t: int | None, exch: int, line: int) -> None:
+        """A trade (id ``t``, from :func:`trade_time`) stamped before the one with the highest id read before it is an
+        error (after the 10 s window's)."""
         nonlocal last_trade
-        t = d.get("t")
         if t is not None and last_trade is not None and t > last_trade[0]:
             if exch < last_trade[1]:  # sorted by time, it would go ahead of the trades it follows (as diffs: above)
                 raise DataError(
@@ -547,11 +547,11 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             continue
         if kind in ("depthUpdate", "trade"):
             set_symbol(d.get("s"), lineno)
-            exch = read_depth(d, lineno) if kind == "depthUpdate" else trade_time(d, path, lineno)[0]
+            exch, tid = (read_depth(d, lineno), None) if kind == "depthUpdate" else trade_time(d, path, lineno)
             last_diff = lineno if kind == "depthUpdate" else last_diff
             em.check_order(exch, lineno)
             if kind == "trade":
-                trade_order(d, exch, lineno)
+                trade_order(tid, exch, lineno)
             if snap is None and not synced:
                 pre.append((kind, d, exch, local, lineno))
                 if len(pre) > 5_000_000:
