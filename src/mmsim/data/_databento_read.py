@@ -107,7 +107,8 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
         with open(path, "rb") as f:
             while True:
                 chunk = f.read(1 << 20)
-                raw = b"" if zstd else bytes(dec.buffer()) + chunk  # the records from `pos` on, for an error
+                held = b"" if zstd else bytes(dec.buffer())  # a record begun in the last chunk: with `chunk`, the
+                # records from `pos` on, joined only for an error (not a copy of every chunk read)
                 try:
                     with quiet:
                         if chunk:
@@ -124,7 +125,7 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                             "gzip-compressed; decompress it first (zstd -d)"
                         ) from None
                     why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    named = None if zstd or version is None else _bad_record(raw, pos, version)
+                    named = None if zstd or version is None else _bad_record(held + chunk, pos, version)
                     if named is not None:
                         raise DataError(f"{path}: record {named[0]}: cannot decode DBN: {named[1]}") from None
                     if zstd:  # its records are decoded a chunk at a time: the bad one is this or a later one
