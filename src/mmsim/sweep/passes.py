@@ -290,14 +290,13 @@ def _checked(fn: Any, metrics: dict[str, Any]) -> dict[str, Any]:
     from ..errors import MmsimError
     from .metric_values import bad_metric, metrics_problem
 
-    for name, value in metrics.items():
-        if name in ("n_events", UNITS_FIELD):
-            continue
-        why = bad_metric(str(name), json_clean(value))
+    written = {str(k): json_clean(v) for k, v in metrics.items() if k not in ("n_events", UNITS_FIELD)}  # as a record
+    for name, value in written.items():
+        why = bad_metric(name, value)
         if why:
             raise MmsimError(f"point_fn {getattr(fn, '__qualname__', fn)!s} returned a metric a resumed sweep "
                              f"could not read back: {why}")
-    if why := metrics_problem({str(k): json_clean(v) for k, v in metrics.items()}):
+    if why := metrics_problem(written):
         raise MmsimError(f"point_fn {getattr(fn, '__qualname__', fn)!s} returned metrics a resumed sweep could not "
                          f"read back: {why}")
     # Its events replayed and units warning, as _run_point records them, held to what a resume reads back (fix27b:
