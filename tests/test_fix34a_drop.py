@@ -11,7 +11,7 @@ events is held to the kept ones.
 
 from __future__ import annotations
 
-from _corpus import LOB_MSG, TD_BOOK_HDR, TD_TRADE_HDR, US0, lobster, tardis
+from _corpus import DB_ROWS, LOB_MSG, TD_BOOK_HDR, TD_TRADE_HDR, US0, databento_csv, db_csv_lines, lobster, tardis
 from test_fix30b_files import DAY_MS, _long_capture, _received, _write
 from test_fix31a_jump import JUMP, KEY
 
@@ -118,3 +118,15 @@ def test_lobster_counts_of_dropped_prints_are_not_kept(tmp_path):
         assert (len(kept), len(st)) == (9, 8)
         rest = {k: v for k, v in st.meta["quirks"].items() if k not in (key, "prints_through_book")}
         assert rest == {k: v for k, v in kept.meta["quirks"].items() if k not in (key, "prints_through_book")}
+
+
+def test_a_dropped_databento_print_is_not_an_uncovered_trade_print(tmp_path):
+    # Bids 4800.00 (orders 11, 13), ask 4800.25; then a T on line 5 selling 1 at 100.00 that no fill covers: its
+    # print is a TRADE (uncovered_trade_prints 1), 98% under the 4800.00 bid; dropped, it is counted nowhere.
+    rows = [*DB_ROWS[:3], (400, "T", "A", "100.00", 1, 0, 0), (500, "C", "B", "4800.00", 3, 13, 130)]
+    srcs, p = databento_csv(tmp_path, db_csv_lines(rows))
+    kept = converter("databento")(srcs, tmp_path / "k")
+    st = converter("databento")(srcs, tmp_path / "s", drop_prints_through_book=True)
+    assert (kept.meta["quirks"]["uncovered_trade_prints"], st.meta["quirks"]["uncovered_trade_prints"]) == (1, 0)
+    assert (len(kept), len(st)) == (5, 4)  # 3 ADDs, the print, the CANCEL
+    assert st.meta["quirks"]["prints_through_book"]["at"] == f"{p.name}: line 5"
