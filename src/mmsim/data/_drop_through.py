@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import DataError
 from ..events import EVENT_DTYPE
 from ._identity import THROUGH
+from ._store_write import _HEADER_LEN, through_book_quirk
 
 #: How many prints the first pass describes (:func:`mmsim.replay.prints_through_book`'s ``keep`` bound); when there
 #: are more, a second pass lists them all.
@@ -68,32 +69,92 @@ def compact(ev_path: Path, rows_path: Path, count: int, header_len: int, drop: n
     return w
 
 
-def drop_through(ev_path: Path, rows_path: Path, count: int, header_len: int, meta: dict[str, Any],
-                 quote: Callable[[int, int], str | None] | None,
-                 named: Callable[[int], str | None]) -> tuple[dict[str, Any], int] | None:
-    """Drop the TRADE prints through the book from a store being written (:class:`mmsim.data.store.EventStoreWriter`
-    with ``drop_prints_through_book``): its ``count`` events in ``ev_path`` and their source positions in
-    ``rows_path``, ``meta`` as given (its tick size, a quirk of the store it was copied from).
+class Drop:
+    """The prints through the book a writer dropped (:func:`drop_now`): the first pass's
+    :func:`mmsim.replay.prints_through_book` result over the events before the drop (``found``), the packed source
+    position of its first print (``packed``), and the sorted packed positions of every print dropped (``rows``)."""
 
-    Returns None when there is none, or when the events do not replay through the book (the writer's replay check
-    says why; unchecked, ``validate=False``, nothing is dropped), else (the ``quirks.prints_through_book`` of the
-    events before the drop, as :func:`._store_write.through_book_quirk` describes them, with ``"dropped": True``;
-    the number of events left).
-    """
-    from ._store_write import through_book_quirk
+    __slots__ = ("found", "packed", "rows")
 
-    ev = np.memmap(ev_path, dtype=EVENT_DTYPE, mode="r+", offset=header_len, shape=(count,))
-    rows = np.memmap(rows_path, dtype=np.int64, mode="r", shape=(count,))
+    def __init__(self, found: dict[str, Any], packed: int, rows: np.ndarray) -> None:
+        self.found, self.packed, self.rows = found, packed, rows
+
+
+def drop_now(writer: Any) -> None:
+    """Drop the TRADE prints through the book from the events ``writer`` (a :class:`.store.EventStoreWriter` with
+    ``drop_prints_through_book``, its files flushed) has written, once: before anything is read from its events (its
+    files' times, ``quirks.time_jump_at_end``, the recorder-clock shift: :meth:`~.store.EventStoreWriter.
+    correct_local_clock`; the quirk counts tied to events, :func:`untally`), so that a dropped line sets none of
+    them (fix34a). Sets ``writer.dropped`` (a :class:`Drop`, or False: none dropped, or the events do not replay
+    through the book, which the writer's replay check then names); the count, the first and last exchange times
+    and the smallest receive-minus-exchange time (``min_latency``, the clock shift's) are the kept events'."""
+    if writer.dropped is not None or not writer.drop_prints_through_book:
+        return
+    writer.dropped = False
+    if not writer.count:
+        return
+    ev = np.memmap(writer._ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(writer.count,))
+    rows = np.memmap(writer._rows_path, dtype=np.int64, mode="r", shape=(writer.count,))
     try:
         first, drop = through_indices(ev)
     except DataError:
-        return None
+        return
     if not first["count"]:
-        return None
-    quirk = through_book_quirk(ev, rows, meta, quote, named, found=first)
+        return
+    packed, dropped_rows = int(rows[int(first["index"][0])]), np.sort(np.asarray(rows[drop]))
     del ev, rows
-    assert quirk is not None and quirk["count"] == len(drop)
-    return {**quirk, "dropped": True}, compact(ev_path, rows_path, count, header_len, drop)
+    writer.dropped = Drop(first, packed, dropped_rows)
+    writer.count = compact(writer._ev_path, writer._rows_path, writer.count, _HEADER_LEN, drop)
+    _rescan(writer)
+
+
+def _rescan(writer: Any, chunk: int = 1 << 20) -> None:
+    """The kept events' first and last exchange times and their smallest ``local_ts - exch_ts`` (the writer's
+    ``inferred`` positions left out, as :meth:`~.store.EventStoreWriter.append` leaves them) and its position."""
+    writer.first_exch_ts = writer.last_exch_ts = writer.min_latency = None
+    writer.min_latency_at = -1
+    if not writer.count:
+        return
+    ev = np.memmap(writer._ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(writer.count,))
+    rows_all = np.memmap(writer._rows_path, dtype=np.int64, mode="r", shape=(writer.count,))
+    writer.first_exch_ts, writer.last_exch_ts = int(ev["exch_ts"][0]), int(ev["exch_ts"][-1])
+    inferred = np.fromiter(writer.inferred, np.int64, len(writer.inferred))
+    for i in range(0, writer.count, chunk):
+        rows = np.asarray(rows_all[i:i + chunk])
+        gaps = np.asarray(ev["local_ts"][i:i + chunk]) - np.asarray(ev["exch_ts"][i:i + chunk])
+        if len(inferred):
+            gaps = np.where(np.isin(rows, inferred), np.iinfo(np.int64).max, gaps)
+        j = int(gaps.argmin())
+        if writer.min_latency is None or int(gaps[j]) < writer.min_latency:
+            writer.min_latency, writer.min_latency_at = int(gaps[j]), int(rows[j])
+    del ev, rows_all
+
+
+def dropped_quirk(drop: Drop, meta: dict[str, Any], quote: Callable[[int, int], str | None] | None,
+                  named: Callable[[int], str | None]) -> dict[str, Any]:
+    """The ``quirks.prints_through_book`` of the prints ``drop`` describes, as :func:`._store_write.
+    through_book_quirk` describes the events before the drop, with ``"dropped": True`` (``meta``: the store's, its
+    tick size; ``quote``: the loader's, as written)."""
+    quirk = through_book_quirk(np.empty(0, EVENT_DTYPE), {int(drop.found["index"][0]): drop.packed}, meta, quote,
+                               named, found=drop.found)
+    assert quirk is not None and quirk["count"] == len(drop.rows)
+    return {**quirk, "dropped": True}
+
+
+def untally(meta: dict[str, Any], tallies: dict[str, Any], drop: Drop | None) -> dict[str, Any]:
+    """``meta`` with each quirk count a loader tied to its events (:meth:`.store.EventStoreWriter.tally`: the packed
+    source positions of the events it counted) less those of its events that were dropped (fix34a: Tardis's
+    ``unknown_aggressor_trades``, Databento's ``uncovered_trade_prints``, LOBSTER's ``cross_trades``, ...): a count
+    of the store's events, as a dropped line is in none. A count the meta does not hold as an integer is left."""
+    quirks = meta.get("quirks")
+    if drop is None or not tallies or not isinstance(quirks, dict):
+        return meta
+    quirks = dict(quirks)
+    for key, positions in tallies.items():
+        gone = int(np.count_nonzero(np.isin(np.frombuffer(positions, np.int64), drop.rows)))
+        if gone and isinstance(quirks.get(key), int):
+            quirks[key] -= gone
+    return {**meta, "quirks": quirks}
 
 
 def kept_quirk(meta: dict[str, Any], recount: dict[str, Any] | None, dropped: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -135,6 +135,11 @@ class Emitter:
                 self.on_full()
             self.flush()
 
+    def tally(self, key: str, line: int) -> None:
+        """Count the event just added at ``line`` in ``quirks.KEY``, held to the events kept
+        (:meth:`.store.EventStoreWriter.tally`: a print through the book dropped is not counted)."""
+        self.writer.tally(key, line if line > ROW_MASK else self.base | line)
+
     def add_rows(self, rows: list[tuple], line: int) -> None:
         """Queue events of one source line, as tuples in dtype field order
         ``(exch_ts, local_ts, price, qty, order_id, kind, side)``."""

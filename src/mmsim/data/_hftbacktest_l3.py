@@ -93,6 +93,7 @@ class L3Rows:
         if tr is not None and tr[4] > 0:
             self.counts["uncovered_trade_prints"] += 1
             em.add(tr[0], tr[1], Kind.TRADE, tr[2], tr[3], tr[4], 0, tr[5])
+            em.tally("uncovered_trade_prints", tr[5])
 
     def trade_row(self, em: Emitter, e: int, lc: int, s: int, pp: int, qq: int, oid: int, rec: int, raw: float) -> None:
         if qq <= 0:

@@ -10,7 +10,7 @@ import secrets
 import shutil
 import struct
 from decimal import Decimal
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -391,7 +391,7 @@ def _price_text(ticks: int, tick_size: float) -> str:
     return format(Decimal(repr(float(tick_size))).normalize() * ticks, "f")
 
 
-def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],
+def through_book_quirk(ev: np.ndarray, rows: np.ndarray | Mapping[int, int], meta: dict[str, Any],
                        quote: Callable[[int, int], str | None] | None = None,
                        named: Callable[[int], str | None] | None = None,
                        found: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -406,7 +406,8 @@ def through_book_quirk(ev: np.ndarray, rows: np.ndarray, meta: dict[str, Any],
     (as the file writes them where ``quote`` gives them, else ticks times the tick size) and ``price_ticks``,
     ``best_ticks``. A store rewritten from another (a trade-implied book) has no source positions: the old store's
     ``at``, ``price`` and ``best`` are kept when its first print is this one (same side, price and best in ticks).
-    ``found``: a :func:`mmsim.replay.prints_through_book` result of ``ev`` already at hand (``ev`` is not read then).
+    ``found``: a :func:`mmsim.replay.prints_through_book` result of ``ev`` already at hand (``ev`` is not read then;
+    ``rows`` need hold its first print's position only: a dropped print's, :func:`._drop_through.dropped_quirk`).
     """
     from ..replay import THROUGH_BOOK_BAND, prints_through_book
 

@@ -347,6 +347,7 @@ class _Converter:
             if trade is not None and trade[4] > 0:
                 self.n_trade_rest += 1
                 em.add(trade[0], trade[1], Kind.TRADE, trade[2], trade[3], trade[4], 0, trade[5])
+                em.tally("uncovered_trade_prints", trade[5])
             trade = None
 
         def add(exch, local, oid, side, px, q, pos) -> None:

@@ -177,7 +177,7 @@ def convert(
             "time_zone": _TZ,
             "levels": "L3" if writer.order_events else "L2",  # a window of no order event is L2 data
             "local_ts_recorded": False,
-            "quirks": conv.quirks(),
+            "quirks": conv.quirks(writer.tallies),
         }
         return writer.close(meta)
 
@@ -192,8 +192,6 @@ class _Converter:
         self.n_reset = 0
         self.n_vanished = 0
         self.n_unknown_explained = 0
-        self.n_rounded = 0
-        self.n_cross_trades = 0
         self.n_delete_size_differs = 0
         self.n_folded = 0
         self.halts: list[dict] = []
@@ -202,7 +200,8 @@ class _Converter:
         self.last_line = -1
         self.status = TradingStatus.TRADING
 
-    def quirks(self) -> dict:
+    def quirks(self, tallies: dict) -> dict:
+        """The store's quirks; ``tallies``: the writer's, whose counts are of events (less the prints dropped)."""
         return {
             "synthetic_id_base": SYNTHETIC_ID_BASE,
             "seeded_levels": self.n_seeded,
@@ -210,8 +209,8 @@ class _Converter:
             "levels_reset_to_orderbook": self.n_reset,
             "levels_vanished_outside_messages": self.n_vanished,
             "unknown_ids_explained_by_seeded_depth": self.n_unknown_explained,
-            "hidden_trades_rounded_to_grid": self.n_rounded,
-            "cross_trades": self.n_cross_trades,
+            "hidden_trades_rounded_to_grid": len(tallies.get("hidden_trades_rounded_to_grid", ())),
+            "cross_trades": len(tallies.get("cross_trades", ())),
             "deletes_with_size_not_remaining": self.n_delete_size_differs,
             "levels_folded_for_unknown_ids": self.n_folded,
             "halts": self.halts,
@@ -574,10 +573,10 @@ class _Converter:
                 if r:
                     if typ == 6 or aggressor == 0:
                         raise err(line, f"cross trade price {exact_decimal(raw_px, 4, 4)} is off the tick grid")
-                    self.n_rounded += 1
+                    em.tally("hidden_trades_rounded_to_grid", line)
                     p = p if aggressor > 0 else p + 1
                 if typ == 6:
-                    self.n_cross_trades += 1
+                    em.tally("cross_trades", line)
                 em.add(t, t, Kind.TRADE, aggressor, p, q, 0, line)
             else:
                 self.status = _STATUS[raw_px]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import mmap
+from array import array
 import os
 import shutil
 import warnings
@@ -27,7 +28,7 @@ from .._json import json_fault, loads_unique
 from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
-from ._drop_through import drop_through, kept_quirk
+from ._drop_through import drop_now, dropped_quirk, kept_quirk, untally
 from ._file_times import check_files, clock_checks, with_jump_quirk
 from ._store_summary import summary
 from ._store_write import (ROW_BITS, ROW_MASK, _HEADER_LEN, _beside, _npy_header, _replay_check, _target_state,
@@ -354,6 +355,14 @@ class EventStoreWriter:
         self.sources: list[tuple[str, str]] = []
         #: A loader's ``(packed position, ticks) -> that price as written there`` (None: not known), for the replay's messages.
         self.quote: Callable[[int, int], str | None] | None = None
+        #: The prints dropped (``._drop_through.Drop``; False: none; None: not yet looked for), and each quirk count's
+        #: packed positions of the events it counted (:meth:`tally`).
+        self.dropped: Any = None
+        self.tallies: dict[str, Any] = {}
+
+    def tally(self, key: str, packed: int) -> None:
+        """Count the event at ``packed`` in ``quirks.KEY``: the count is held to the events kept (fix34a)."""
+        self.tallies.setdefault(key, array("q")).append(packed)
 
     def source(self, path: str | os.PathLike, unit: str = "line") -> int:
         """Register an input file; returns its index for packed source positions, from 1 (so that a packed
@@ -379,6 +388,8 @@ class EventStoreWriter:
 
     def append(self, chunk: np.ndarray, rows: np.ndarray | None = None) -> None:
         """Append a chunk of events (``EVENT_DTYPE``) and, optionally, their packed source positions."""
+        if self.dropped is not None:
+            raise RuntimeError("append after the prints through the book were dropped (correct_local_clock)")
         if chunk.dtype != EVENT_DTYPE:
             raise TypeError(f"chunk dtype {chunk.dtype} is not EVENT_DTYPE")
         if len(chunk) == 0:
@@ -423,6 +434,7 @@ class EventStoreWriter:
         """
         self._fh.flush()
         self._rows.flush()
+        drop_now(self)  # before the times are read: a dropped print's sets nothing (fix34a)
         files = check_files(self)  # a time jumped far forward on a file's last lines: quirks.time_jump_at_end
         if self.min_latency is None or self.min_latency >= 0:
             return 0, None
@@ -470,11 +482,15 @@ class EventStoreWriter:
             or record (its event index otherwise); or the target appeared
             meanwhile (and ``force`` is off).
         """
+        self._fh.flush()
+        self._rows.flush()
+        drop_now(self)  # when correct_local_clock did not (LOBSTER, write_store)
         self._fh.seek(0)
         self._fh.write(_npy_header(self.count))
         self._fh.close()
         self._rows.close()
-        dropped = self._drop_through(meta) if self.drop_prints_through_book and self.count else None
+        meta = untally(meta, self.tallies, drop := self.dropped or None)  # counts of the kept events
+        dropped = None if drop is None else dropped_quirk(drop, meta, self.quote, lambda p: source_name(self._source_of(p)))
         meta = with_jump_quirk(self, dict(meta))  # quirks.time_jump_at_end: read, or as given (no positions)
         meta["event_count"] = self.count
         meta["first_exch_ts"] = self.first_exch_ts
@@ -497,21 +513,6 @@ class EventStoreWriter:
         st = load(self.path)
         st.replaced = replaced
         return st
-
-    def _drop_through(self, meta: dict[str, Any]) -> dict[str, Any] | None:
-        """Drop the prints through the book from the events written (:func:`._drop_through.drop_through`); their
-        quirk (``"dropped": true``), None when there is none. The count, first and last times follow."""
-        got = drop_through(self._ev_path, self._rows_path, self.count, _HEADER_LEN, meta, self.quote,
-                           lambda p: source_name(self._source_of(p)))
-        if got is None:
-            return None
-        self.count = got[1]
-        with open(self._ev_path, "r+b") as fh:
-            fh.write(_npy_header(self.count))
-        ev = np.memmap(self._ev_path, dtype=EVENT_DTYPE, mode="r", offset=_HEADER_LEN, shape=(self.count,))
-        self.first_exch_ts, self.last_exch_ts = int(ev["exch_ts"][0]), int(ev["exch_ts"][-1])
-        del ev
-        return got[0]
 
     def _validate(self, meta: dict[str, Any], replay: bool = True) -> dict[str, Any] | None:
         if self.count == 0:

@@ -429,9 +429,10 @@ def convert(
                         late(exch, tbase | line)
                     counts["dropped_before_snapshot"] += 1
                     continue
+                em.add(exch, local, Kind.TRADE, side, px, q, 0, tbase | line)
                 if side == 0:
                     counts["unknown_aggressor_trades"] += 1
-                em.add(exch, local, Kind.TRADE, side, px, q, 0, tbase | line)
+                    em.tally("unknown_aggressor_trades", tbase | line)
                 if exch > top[0]:
                     top[0], top[1] = exch, tbase | line
         if book_rows and not counts["snapshots"]:
