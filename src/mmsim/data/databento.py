@@ -167,8 +167,7 @@ def convert(
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     sources = given_once(sources)  # the same file twice is refused before any record is read (fix28b)
-    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
-    writer.l2_only = l2_only
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book, l2_only=l2_only)
     with writer:
         conv = _Converter(tick_size, lot_size)
         for i, p in enumerate(sources):
