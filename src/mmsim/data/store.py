@@ -28,6 +28,7 @@ from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_through, kept_quirk
+from ._meta_digest import META_DIGEST_KEY, meta_digest
 from ._file_times import check_files, clock_checks, with_jump_quirk
 from ._store_summary import summary
 from ._store_write import (DATA_BYTES, ROW_BITS, ROW_MASK, _HEADER_LEN, _beside, _npy_header, _replay_check,
@@ -479,6 +480,7 @@ class EventStoreWriter:
         for key in REQUIRED_META:
             meta.setdefault(key, None)
         check_meta(meta, self.path / "meta.json", given=True)  # named where the store goes, not its temporary dir
+        meta[META_DIGEST_KEY] = meta_digest(meta)  # what its events mean, held where it loads (a given one replaced)
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         # Its quirks.prints_through_book added to meta.json (or a given one dropped), validated or not.
         meta = with_through_quirk(self._meta_path, meta, kept_quirk(meta, self._validate(meta, validate), dropped))
