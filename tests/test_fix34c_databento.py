@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _corpus import NS0, db_csv_lines
-from test_fix30c_databento import EARLY_TAIL
+from _corpus import NS0, db_csv_lines, dbn_bytes
+from test_fix30c_databento import EARLY_TAIL, _at, _zstd_raw, no_zstd
 
 import mmsim
 from mmsim.data import convert
@@ -80,3 +80,82 @@ def test_l2_only_is_given_to_the_writer(tmp_path):
         assert w.l2_only is False
         w.append(ev)
         w.abort()
+
+
+# ----------------------------------------------------------------------------- a .dbn.zst's bad record, named
+
+def _has_zstd() -> bool:
+    import importlib.util
+    import shutil
+
+    return shutil.which("zstd") is not None or importlib.util.find_spec("zstandard") is not None
+
+
+needs_zstd = pytest.mark.skipif(not _has_zstd(), reason="no zstd decompressor here (zstandard module, zstd command)")
+
+
+def _transcoded(raw: bytes) -> bytes:
+    """``raw`` (a DBN stream) zstd-compressed by databento_dbn's own encoder (compressed blocks, as Databento's)."""
+    import gc
+    import io
+
+    import databento_dbn as dbn
+
+    f = io.BytesIO()
+    t = dbn.Transcoder(f, dbn.Encoding.DBN, dbn.Compression.ZSTD)
+    t.write(raw)
+    t.flush()
+    del t  # its zstd frame is ended when the encoder is dropped
+    gc.collect()
+    return f.getvalue()
+
+
+def _refused_zst(tmp_path, data: bytes, name="mbo.dbn.zst") -> str:
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(mmsim.DataError) as info:
+        convert([p], tmp_path / "s", format="databento", tick_size=0.25)
+    return str(info.value).removeprefix(f"{p}: ")
+
+
+@needs_zstd
+def test_a_zst_record_that_does_not_decode_is_named(tmp_path):
+    # Was "record 1 or a later one: cannot decode DBN (...); a zstd file is decoded in chunks: decompress it".
+    raw = bytearray(dbn_bytes())
+    raw[_at(raw, 7, 5) + 1] = 0x42  # no such rtype
+    assert _refused_zst(tmp_path, _transcoded(bytes(raw))) == (
+        "record 5: cannot decode DBN: couldn't convert 0x42 to dbn::enums::RType")
+
+
+@needs_zstd
+def test_a_zst_record_of_a_wrong_length_is_named_as_in_a_dbn(tmp_path):
+    # databento_dbn's encoder refuses to write a record of a wrong length: a zstd frame of stored blocks holds it.
+    raw = bytearray(dbn_bytes())
+    raw[_at(raw, 7, 5)] = 15  # 60 bytes for an MBO record of 56: the records after it misaligned
+    assert _refused_zst(tmp_path, _zstd_raw(bytes(raw))) == (
+        "record 5: cannot decode DBN: its length byte says 60 bytes, but a record of rtype 0xA0 (MBOMsg) is 56 bytes")
+    raw = bytearray(dbn_bytes())
+    raw[_at(raw, 7, 3)] = 2
+    assert _refused_zst(tmp_path, _zstd_raw(bytes(raw)), "b.dbn.zst") == (
+        "record 3: cannot decode DBN: its length byte says 8 bytes, shorter than a record header (16 bytes)")
+
+
+@needs_zstd
+def test_a_zst_record_past_the_first_megabyte_is_named_not_the_decoders_chunk(tmp_path, monkeypatch):
+    # 20,000 records (1.1 MB): the decoder's failed chunk begins at record 18721; the bad one is 19500.
+    n = 20_000
+    rows = [(100 + i, "A", "B" if i % 2 else "A", "4800.00" if i % 2 else "4800.25", 1, 100 + i, 130) for i in range(n)]
+    raw = bytearray(dbn_bytes(rows))
+    raw[_at(raw, n, 19_500)] = 15
+    assert _refused_zst(tmp_path, _zstd_raw(bytes(raw))) == (
+        "record 19500: cannot decode DBN: its length byte says 60 bytes, but a record of rtype 0xA0 (MBOMsg) is 56 bytes")
+    no_zstd(monkeypatch)  # with no decompressor: the decoder's chunk, as before
+    assert _refused_zst(tmp_path, _zstd_raw(bytes(raw)), "b.dbn.zst").startswith(
+        "record 18721 or a later one: cannot decode DBN (")
+
+
+def test_a_zst_stream_that_is_cut_is_still_named_as_before(tmp_path):
+    # Not a record's fault: the zstd checks keep their messages (the decompressor finds no bad record).
+    z = _transcoded(dbn_bytes())
+    msg = _refused_zst(tmp_path, z[: len(z) - 9])
+    assert msg.startswith("record ") and "zstd" in msg
