@@ -159,3 +159,14 @@ def test_a_zst_stream_that_is_cut_is_still_named_as_before(tmp_path):
     z = _transcoded(dbn_bytes())
     msg = _refused_zst(tmp_path, z[: len(z) - 9])
     assert msg.startswith("record ") and "zstd" in msg
+
+
+def test_a_zstd_command_that_cannot_start_leaves_the_decoders_message(tmp_path, monkeypatch):
+    # A decompressor that fails to start (here a zstd "command" that is a directory) is no traceback: as with none.
+    import mmsim.data._dbn_check as check
+
+    no_zstd(monkeypatch)
+    monkeypatch.setattr(check.shutil, "which", lambda name: str(tmp_path))
+    raw = bytearray(dbn_bytes())
+    raw[_at(raw, 7, 5) + 1] = 0x42
+    assert _refused_zst(tmp_path, _transcoded(bytes(raw))).startswith("record 1 or a later one: cannot decode DBN (")

@@ -125,7 +125,16 @@ def zstd_bad_record(path: Path, pos: int) -> tuple[int, str] | None:
     decompressed again (:func:`_unzstd`), the first ``pos`` records passed by their length bytes (as the decoder
     read them), the rest checked a megabyte at a time until one is found. None when none is (a fault of the zstd
     stream, not of a record), the stream is not DBN, or this machine has no zstd decompressor: the caller says
-    "record N or a later one" then."""
+    "record N or a later one" then, as when the decompressor cannot be started (an OSError: its message is the
+    decoder's, not this search's)."""
+    try:
+        return _search(path, pos)
+    except OSError:
+        return None
+
+
+def _search(path: Path, pos: int) -> tuple[int, str] | None:
+    """:func:`zstd_bad_record`'s search."""
     with _unzstd(path) as pieces:
         if pieces is None:
             return None
