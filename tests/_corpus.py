@@ -1026,7 +1026,8 @@ def _meta_edit(key: str, value, raw: str | None = None):
         s = store(d)
         mp = s / "meta.json"
         if raw is not None:
-            text = mp.read_text().replace(f'"{key}": ', f'"{key}": {raw}, "__was": ', 1)
+            # the top-level key (indented by 2), not meta_digest's entry of it (fix34c)
+            text = mp.read_text().replace(f'\n  "{key}": ', f'\n  "{key}": {raw}, "__was": ', 1)
             mp.write_text(text)
         else:
             m = json.loads(mp.read_text())

@@ -33,6 +33,21 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+def rewrite_meta(store: Path, **changes) -> dict:
+    """Set ``changes`` in the store's meta.json and write its ``meta_digest`` for them, as a store written with these
+    keys has it (fix34c): a test that makes another store of the same events (another venue, contract size, zone,
+    levels) by editing meta.json, to test something else than the refusal of a hand edit. Returns the meta."""
+    import json
+
+    from mmsim.data._meta_digest import meta_digest
+
+    path = Path(store) / "meta.json"
+    meta = {**json.loads(path.read_text()), **changes}
+    meta["meta_digest"] = meta_digest(meta)
+    path.write_text(json.dumps(meta))
+    return meta
+
+
 def make_events(rows) -> np.ndarray:
     """Build an event array from (exch_ts, kind, side, price, qty[, order_id[, local_ts]]) tuples."""
     ev = np.zeros(len(rows), dtype=mmsim.EVENT_DTYPE)

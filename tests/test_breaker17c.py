@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+from mmsim.data._meta_digest import meta_digest
 from mmsim.errors import DataError
 from mmsim.sweep import parse_grid, run_sweep
 
@@ -43,6 +44,7 @@ def _copy_with(store: Path, dest: Path, **meta_changes) -> Path:
     shutil.copytree(store, dest)
     meta = json.loads((dest / "meta.json").read_text())
     meta.update(meta_changes)
+    meta["meta_digest"] = meta_digest(meta)  # a store of these keys, as its writer would check it (fix34c)
     (dest / "meta.json").write_text(json.dumps(meta))
     return dest
 

@@ -21,6 +21,7 @@ from mmsim.cli import build_parser
 from mmsim.cli.report import cmd as cmd_report
 from mmsim.data import write_store
 from mmsim.data._identity import verify_store
+from mmsim.data._meta_digest import meta_digest
 from mmsim.engine import Result
 
 D, T = Kind.DEPTH, Kind.TRADE
@@ -52,6 +53,7 @@ def _edited(tmp_path, edit) -> str:
     meta_json = tmp_path / "s" / "meta.json"
     meta = json.loads(meta_json.read_text())
     edit(meta)
+    meta["meta_digest"] = meta_digest(meta)  # the check under test, not the meta_digest's of an edit (fix34c)
     meta_json.write_text(json.dumps(meta))
     with pytest.raises(mmsim.DataError) as info:
         verify_store(mmsim.load(tmp_path / "s"))

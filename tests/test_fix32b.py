@@ -135,9 +135,8 @@ def test_a_usdm_capture_after_a_spot_one_told_at_its_first_diff(tmp_path):
 
 # --------------------------------------------------------------------------- 7: Databento, a record far early
 MBO = 56  # bytes of a DBN MBO record (versions 1 to 3)
-DB_RULE = ("(received before it happened); Databento's ts_recv is its PTP-synchronised capture clock, so a record "
-           "received more than 0.001 s before it happened is a corrupt record, not a capture clock behind the "
-           "venue's to shift every receive time by +")
+DB_RULE = ("(received before it happened), by more than 0.001 s, while Databento's ts_recv is its PTP-synchronised "
+           "capture clock: a corrupt record, not a capture clock behind the venue's to shift every receive time by +")
 
 
 def _db_convert(tmp_path, p):

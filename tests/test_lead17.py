@@ -15,6 +15,7 @@ def test_a_second_sweep_in_a_process_reads_a_meta_json_edited_since(tmp_path):
     """The sweep's store cache knew a store by its events.npy alone: a ``contract_size`` edited in meta.json between
     two in-process sweeps (the events, and their digest, unchanged) kept the first sweep's PnL. The cache's stamp
     has the meta.json's too now: the same fills, the PnL 10 times the first's."""
+    from mmsim.data._meta_digest import meta_digest
     from mmsim.sweep import run_sweep
 
     write_store(tmp_path / "s", l2_events(), dict(META))
@@ -25,6 +26,7 @@ def test_a_second_sweep_in_a_process_reads_a_meta_json_edited_since(tmp_path):
     p = tmp_path / "s" / "meta.json"
     meta = json.loads(p.read_text())
     meta["contract_size"] = 10.0
+    meta["meta_digest"] = meta_digest(meta)  # as a store written with it would have (fix34c)
     p.write_text(json.dumps(meta))
     second = run_sweep(grid, workers=0)
     assert [r["fills.count"] for r in second] == [r["fills.count"] for r in first]

@@ -8,12 +8,11 @@ runs (synthetic and a Binance day), and a sweep over ``[recorded, recorded + 5ms
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT, make_events, shared_data
+from conftest import ROOT, make_events, rewrite_meta, shared_data
 
 import mmsim
 from mmsim import ConfigError, Kind, LatencyModel, Quote
@@ -294,9 +293,7 @@ def stores(tmp_path_factory):
     plain = write_store(SynthConfig(seed=7, duration=30 * 1_000_000_000, format="l2"), base / "plain")
     rec = base / "recorded"
     shutil.copytree(plain, rec)
-    meta = json.loads((rec / "meta.json").read_text())
-    meta["local_ts_recorded"] = True
-    (rec / "meta.json").write_text(json.dumps(meta))
+    rewrite_meta(rec, local_ts_recorded=True)
     return plain, rec
 
 

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import ROOT, make_events
+from conftest import ROOT, make_events, rewrite_meta
 
 import mmsim
 from mmsim import Kind
@@ -191,9 +191,7 @@ def futures_store(stores, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("futures") / "esh4_like"
     shutil.copytree(stores[0], out)
-    meta = json.loads((out / "meta.json").read_text())
-    meta.update(venue="GLBX.MDP3", tick_size=0.25, contract_size=1.0)
-    (out / "meta.json").write_text(json.dumps(meta))
+    rewrite_meta(out, venue="GLBX.MDP3", tick_size=0.25, contract_size=1.0)
     return out
 
 
@@ -257,9 +255,7 @@ def _venue_store(futures_store: Path, tmp_path: Path, venue: str) -> Path:
 
     out = tmp_path / venue
     shutil.copytree(futures_store, out)
-    meta = json.loads((out / "meta.json").read_text())
-    meta.update(venue=venue)
-    (out / "meta.json").write_text(json.dumps(meta))
+    rewrite_meta(out, venue=venue)
     return out
 
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, rewrite_meta
 from test_report_header import UNITS_WARNING  # the report's warning on a CME store, word for word
 
 from mmsim.cli import main
@@ -24,9 +24,7 @@ def futures_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mmsim.synth import SynthConfig, write_store
 
     out = write_store(SynthConfig(seed=3, duration=5 * S, format="l2"), tmp_path_factory.mktemp("units") / "store")
-    meta = json.loads((Path(out) / "meta.json").read_text())
-    meta.update(venue="GLBX.MDP3")
-    (Path(out) / "meta.json").write_text(json.dumps(meta))
+    rewrite_meta(Path(out), venue="GLBX.MDP3")
     return Path(out)
 
 

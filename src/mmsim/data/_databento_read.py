@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
 from ._common import ZSTD_MAGIC, Progress, csv_rows, decimals_to_int
+from ._dbn_check import _STOP, _RustPanicQuiet, bad_record, zstd_bad_record
 
 __all__ = ["Record", "dbn_meta", "records"]
 
@@ -24,8 +21,6 @@ _SIDES = frozenset(("A", "B", "N"))  # Databento's side codes (DBN's decoder pas
 #: Record types an MBO stream may hold besides MBO records, skipped (a live session's): error (21), symbol mapping (22),
 #: system (23; heartbeats, "replay completed"). Any other (an OHLCV, MBP, trade or status record) is refused.
 _SKIPPED_RTYPES = frozenset((21, 22, 23))
-#: Exceptions that are not a decoding fault (databento_dbn's Rust panics derive from BaseException).
-_STOP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 # (ts_recv, ts_event, action, side, price_1e9 or None, size, order_id, flags, instrument, position, sequence)
 Record = tuple
@@ -47,45 +42,6 @@ def _is_dbn(path: Path) -> bool:
         return True
     with open(path, "rb") as f:
         return f.read(3) == b"DBN"
-
-
-class _RustPanicQuiet:
-    """Hold what native code writes to stderr (fd 2) during a call; drop it if the call failed.
-
-    databento_dbn panics (a Rust panic, printed with its backtrace on fd 2) on
-    some malformed records instead of raising; the panic becomes one
-    ``DataError`` line, so its printout is dropped. Output of a call that
-    succeeds is passed on.
-    """
-
-    def __init__(self) -> None:
-        self._buf = tempfile.TemporaryFile()
-        self._saved = -1
-
-    def __enter__(self) -> _RustPanicQuiet:
-        try:
-            sys.stderr.flush()
-            self._saved = os.dup(2)
-            os.dup2(self._buf.fileno(), 2)
-        except OSError:  # no fd 2 to redirect (embedded interpreters): leave it
-            self._saved = -1
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self._saved < 0:
-            return
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-        self._saved = -1
-        self._buf.seek(0)
-        held = self._buf.read()
-        self._buf.seek(0)
-        self._buf.truncate()
-        if held and exc_type is None:
-            os.write(2, held)
-
-    def close(self) -> None:
-        self._buf.close()
 
 
 def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
@@ -125,10 +81,13 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                             "gzip-compressed; decompress it first (zstd -d)"
                         ) from None
                     why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    named = None if zstd or version is None else _bad_record(held + chunk, pos, version)
+                    if zstd:  # decompressed again (this machine's zstd), the records read passed (fix34c)
+                        named = zstd_bad_record(path, pos)
+                    else:
+                        named = None if version is None else bad_record(held + chunk, pos, version)
                     if named is not None:
                         raise DataError(f"{path}: record {named[0]}: cannot decode DBN: {named[1]}") from None
-                    if zstd:  # its records are decoded a chunk at a time: the bad one is this or a later one
+                    if zstd:  # no zstd decompressor here: the bad record is one the failed chunk holds, or a later one
                         raise DataError(f"{path}: record {pos + 1} or a later one: cannot decode DBN ({why}); a zstd "
                                         "file is decoded in chunks: decompress it (zstd -d) and convert the .dbn for "
                                         "the record") from None
@@ -187,56 +146,6 @@ def _dbn_records(path: Path, progress: Progress | None) -> Iterator[Record]:
                     break
     finally:
         quiet.close()
-
-
-def _bad_record(raw: bytes, pos: int, version: int) -> tuple[int, str] | None:
-    """The first record of ``raw`` (an uncompressed DBN stream's bytes from record ``pos + 1`` on, its metadata
-    header first in the file's first chunk) that does not decode alone, or whose length byte is not its type's
-    size: ``(its number, why)``, or None when none is found. The decoder reads a chunk of records at a time and
-    reports where that chunk starts, or where it gave up after a record of a wrong length misaligned the ones
-    after it (breaker29: record 18721 for record 20001)."""
-    import databento_dbn as dbn
-
-    off = 8 + int.from_bytes(raw[4:8], "little") if raw[:3] == b"DBN" else 0  # past the metadata header
-    k = 0
-    # As the records are in the file (a version 1 symbol-mapping record is 80 bytes, upgraded 176).
-    def decoder() -> Any:
-        policy = dbn.VersionUpgradePolicy.AS_IS
-        return dbn.DBNDecoder(has_metadata=False, input_version=version, upgrade_policy=policy)  # type: ignore[arg-type]
-
-    try:
-        decoder()
-    except _STOP:
-        raise
-    except BaseException:  # a version the decoder does not read: its own message says so
-        return None
-    quiet = _RustPanicQuiet()
-    try:
-        while off + 2 <= len(raw):
-            k += 1
-            n = raw[off] * 4
-            if n < 16:  # shorter than a record header
-                return pos + k, f"its length byte says {n} bytes, shorter than a record header (16 bytes)"
-            if off + n > len(raw):
-                return None
-            try:
-                dec = decoder()
-                with quiet:
-                    dec.write(raw[off:off + n])
-                    recs = dec.decode()
-            except _STOP:
-                raise
-            except BaseException as exc:  # as the reader's: a Rust panic included
-                return pos + k, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            size = getattr(recs[0], "size_hint", n) if len(recs) == 1 else n
-            size = size() if callable(size) else int(size)
-            if size != n:
-                return pos + k, (f"its length byte says {n} bytes, but a record of rtype 0x{raw[off + 1]:02X} "
-                                 f"({type(recs[0]).__name__}) is {size} bytes")
-            off += n
-    finally:
-        quiet.close()
-    return None
 
 
 def _zstd_incomplete(path: Path) -> str | None:

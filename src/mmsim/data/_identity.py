@@ -25,6 +25,7 @@ from ._jump_quirk import _int64  # an int64 value of JSON (not a bool): one rule
 from ._jump_quirk import TIME_JUMP as TIME_JUMP
 from ._jump_quirk import jump_problem as jump_problem
 from ._jump_quirk import jump_words as jump_words
+from ._meta_digest import meaning_problem, remedy_flag
 
 
 #: The store's ``meta.json`` quirk that says its book is trade-implied (and counts the rows; ``mmsim.data.implied``).
@@ -284,9 +285,11 @@ def verify_digest(events: np.ndarray, meta: Mapping[str, Any], meta_path: Path) 
     in place since it was opened (:func:`cut_short`) is refused, digest or none: reading its map past the new end
     killed the process with SIGBUS (breaker18a). A store whose ``levels`` says L2 but whose events hold an order
     event is refused, digest or none (:func:`check_levels`; scale24), and one labelled L3 whose events hold none
-    (fix26a); then the keys that describe single events, read in O(1) (:func:`check_recorded`; fix26a)."""
+    (fix26a); then the keys that describe single events, read in O(1) (:func:`check_recorded`; fix26a). Before the
+    levels, ``meta``'s keys that say what the events mean against its ``meta_digest`` (:func:`check_meaning`)."""
     if (why := cut_short(events)) is not None:
         raise DataError(why)
+    check_meaning(meta, str(meta_path))  # before the levels: a 'levels' edited by hand is named as edited
     check_levels(events, meta, str(meta_path))
     if DIGEST_KEY not in meta:
         check_recorded(events, meta, str(meta_path))
@@ -350,6 +353,7 @@ def verify_given(events: np.ndarray, meta: Mapping[str, Any]) -> None:
     a user's wrapper of a store's events): its ``events_digest`` was carried into the result unverified, so runs of
     other events compared as the store's (breaker18a). Refused naming both digests (or both counts); without a
     digest nothing is checked. A copy in memory is hashed at each call."""
+    check_meaning(meta, "the meta given with the events")
     check_levels(events, meta, "the meta given with the events")
     if DIGEST_KEY not in meta:
         check_recorded(events, meta, "the meta given with the events")
@@ -536,3 +540,15 @@ def check_meta(meta: dict[str, Any], meta_path: Path, *, given: bool = False) ->
             raise DataError(f"{meta_path}: key {key!r} must be an integer (ns) or null, got {v!r}")
     check_digest(meta, meta_path)
     check_zone(meta, meta_path)  # the writer's and the .npz import's rule, a hand-edited meta.json too (17)
+    if not given:  # the writer computes it from the meta it was given
+        check_meaning(meta, str(meta_path))
+
+
+def check_meaning(meta: Mapping[str, Any], where: str) -> None:
+    """Refuse a store's meta whose ``meta_digest`` (:mod:`._meta_digest`, written with the store) does not match the
+    keys that say what its events mean (``tick_size`` edited by hand: fix34c), naming ``where`` (its ``meta.json``)
+    and the key; a meta without one (a store written before it) is not checked. Where a store is loaded, and where
+    its events are verified (a store's ``meta`` changed in memory since)."""
+    if (bad := meaning_problem(meta)) is not None:
+        raise DataError(f"{where}: key {bad[0]!r} {bad[1]}; write the store again from its source: "
+                        f"{_remedy(meta)}{remedy_flag(bad[0])}")

@@ -106,6 +106,21 @@ def clock_outlier(ev_path: Path, rows_path: Path, count: int, unit: Callable[[in
                 f"recorder clock behind the venue's (that is behind on nearly every {u}); {fix}")
 
 
+
+def _data_bytes() -> np.ndarray:
+    """0xFF at each byte of an ``EVENT_DTYPE`` record a field covers, 0 at its padding."""
+    mask = np.zeros(EVENT_DTYPE.itemsize, np.uint8)
+    fields: Any = EVENT_DTYPE.fields or {}
+    for name in EVENT_DTYPE.names or ():
+        sub, offset = fields[name][:2]
+        mask[offset:offset + sub.itemsize] = 0xFF
+    return mask
+
+
+#: A record's data bytes (:func:`_data_bytes`): what a writer keeps of a chunk (its padding zeroed).
+DATA_BYTES = _data_bytes()
+
+
 def events_digest(ev_path: Path, count: int) -> str:
     """The content digest of the ``count`` events of ``ev_path`` (a store's ``events.npy``, as written: padding
     bytes zeroed): :func:`mmsim.data._identity.array_digest` of the file's events, the one computation that

@@ -104,8 +104,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..events import Kind
-from ._common import (RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, seconds_over,
-                      step_to_float, too_large)
+from ._common import (RecvOrder, CrossCheck, L2Book, Progress, csv_rows, exact_decimal, infer_step, step_to_float,
+                      too_large)
 from ._cut_off import cut_off_hint
 from ._sources import given_once
 from ._databento_clock import EarlyRecords
@@ -167,8 +167,7 @@ def convert(
         A given tick or lot size outside 1e-12..1e12, finer than the loader reads or off its grid (docs/data.md).
     """
     sources = given_once(sources)  # the same file twice is refused before any record is read (fix28b)
-    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
-    writer.l2_only = l2_only
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book, l2_only=l2_only)
     with writer:
         conv = _Converter(tick_size, lot_size)
         for i, p in enumerate(sources):
@@ -237,8 +236,6 @@ class _Converter:
         self.maybe_bad_at: str | None = None
         self.n_snap_early = 0  # snapshots stamped at the ts_event of the record after them (module notes)
         self.snap_exch = 0  # the exchange time the snapshot being read is stamped at
-        #: The latest exchange time read (snapshots aside), its ts_recv when that was before it (else None), and where.
-        self.ahead: tuple[int, int | None, str] = (-1, None, "")
         self.last_exch: int | None = None
         self.last_line = -1
         self.orders: dict[int, list[int]] = {}
@@ -254,7 +251,7 @@ class _Converter:
         self.snap_ts = 0
         self.cross: CrossCheck | None = None
         self.good_recv = 0  # the latest ts_recv read not flagged F_BAD_TS_RECV
-        self.early = EarlyRecords()  # records received before they happened by more than clock error (fix32b)
+        self.early = EarlyRecords()  # records received before they happened: clock error, or refused (fix32b, fix34c)
         self.pre = PreOpen()  # the pre-open's trading status (module notes)
         self.fresh = True  # the record before ended a message (a file may end inside one: the next goes on with it)
         self.end_exch: int | None = None  # the last record's exchange time
@@ -313,7 +310,7 @@ class _Converter:
         orders, book, tick, lot, pending = self.orders, self.book, self.tick, self.lot, self.pending
         trade, lone, prev, prev_label = self.trade, self.lone, self.prev, self.prev_label
         in_snapshot, snap_ts, pre, flag = self.in_snapshot, self.snap_ts, self.pre, self.tick_flag
-        snap_exch, ahead = self.snap_exch, self.ahead
+        snap_exch = self.snap_exch
         first, fresh = True, self.fresh
         exch = -1  # the record's exchange time (the last record's, after the loop)
 
@@ -409,7 +406,7 @@ class _Converter:
                 in_snapshot = True
                 pre.ended = True  # Databento's snapshot: its records, and so its messages, carry F_LAST
                 snap_ts = snap_exch = ts_recv
-                if recs.cap is not None and ahead[0] <= recs.cap < ts_recv:
+                if recs.cap is not None and self.early.latest <= recs.cap < ts_recv:
                     # Databento stamps a snapshot with its generation time (ts_recv, flagged F_BAD_TS_RECV); a record
                     # received after it may have been sent before: the snapshot's book is the one before that record.
                     snap_exch = recs.cap
@@ -426,15 +423,7 @@ class _Converter:
                 self.n_maybe_bad += 1
                 self.maybe_bad_at = self.maybe_bad_at or f"{path.name}: {unit} {pos}"
             if not snap:
-                self.early.see(exch, ts_recv, flags, path, unit, pos)
-                if exch < ahead[0] and ahead[1] is not None:
-                    raise DataError(
-                        f"{path}: {ahead[2]}: ts_event {ahead[0]} is {seconds_over(ahead[0] - ahead[1], 0)} s after its "
-                        f"ts_recv {ahead[1]} (received before it happened), and {unit} {pos} after it has ts_event "
-                        f"{exch}, before it: the ts_event of {ahead[2]} is wrong")
-                if exch >= ahead[0]:
-                    early = exch > ts_recv and not flags & F_BAD_TS_RECV  # received before it happened
-                    ahead = (exch, ts_recv if early else None, f"{unit} {pos}")
+                self.early.see(exch, ts_recv, flags, path, unit, pos)  # received before it happened: one rule
             # A snapshot's records all take its stamp (its first ts_recv, or the ts_event of the record after it when
             # earlier) and are not seen before that ts_recv; any other record keeps its
             # own (a ts_recv before ts_event is corrected for the whole file at the end),
@@ -590,7 +579,7 @@ class _Converter:
             return f"{path}: {label}" if _HERE.fullmatch(label) else label
 
         self.trade, self.in_snapshot, self.snap_ts, self.fresh = trade, in_snapshot, snap_ts, fresh
-        self.snap_exch, self.ahead = snap_exch, (ahead[0], ahead[1], named(ahead[2]))
+        self.snap_exch = snap_exch
         if exch >= 0:
             self.end_exch = exch
         self.lone = None if lone is None else (named(lone[0]), lone[1], lone[2])

@@ -158,8 +158,7 @@ def convert(
     lot = 1 if lot_size is None else flag_units("lot_size", lot_size, 0, "lobster", "sizes in whole shares")
     conv = _Converter(tick, lot)
     conv.tick_flag = None if tick_size is None else "--tick-size"
-    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book)
-    writer.l2_only = l2_only
+    writer = EventStoreWriter(out, force=force, drop_prints_through_book=drop_prints_through_book, l2_only=l2_only)
     quote_with(writer, lobster_price(tick))  # a far price quoted as written
     with writer:
         for mp in messages:

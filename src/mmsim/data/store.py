@@ -20,7 +20,7 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,11 +29,12 @@ from ..errors import DataError
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_now, dropped_quirk, kept_quirk, untally
+from ._meta_digest import META_DIGEST_KEY, meta_digest
 from ._file_times import check_files, clock_checks, with_jump_quirk
 from ._store_summary import summary
-from ._store_write import (ROW_BITS, ROW_MASK, _HEADER_LEN, _beside, _npy_header, _replay_check, _target_state,
-                           check_receive_times, commit_store, events_digest, make_parents, refuse_order_events,
-                           remove_parents, source_name, with_through_quirk)
+from ._store_write import (DATA_BYTES, ROW_BITS, ROW_MASK, _HEADER_LEN, _beside, _npy_header, _replay_check,
+                           _target_state, check_receive_times, commit_store, events_digest, make_parents,
+                           refuse_order_events, remove_parents, source_name, with_through_quirk)
 
 __all__ = ["REQUIRED_META", "EventStore", "EventStoreWriter", "load", "summary", "write_store"]
 
@@ -274,19 +275,6 @@ def open_events_file(ev_path: Path) -> np.ndarray:
     return events.view(EVENT_DTYPE)
 
 
-def _data_bytes() -> np.ndarray:
-    """0xFF at each byte of an ``EVENT_DTYPE`` record a field covers, 0 at its padding."""
-    mask = np.zeros(EVENT_DTYPE.itemsize, np.uint8)
-    fields: Mapping[str, Any] = EVENT_DTYPE.fields or {}
-    for name in EVENT_DTYPE.names or ():
-        sub, offset = fields[name][:2]
-        mask[offset:offset + sub.itemsize] = 0xFF
-    return mask
-
-
-_DATA_BYTES = _data_bytes()
-
-
 class EventStoreWriter:
     """Stream events into a new store, chunk by chunk.
 
@@ -304,6 +292,9 @@ class EventStoreWriter:
         (:func:`mmsim.replay.prints_through_book`) before the digest is computed,
         recorded as ``quirks.prints_through_book`` with ``"dropped": true``
         (docs/data.md, "Prints through the book"). Off: the store is unchanged.
+    l2_only : bool
+        Refuse an order event (``ADD``, ``CANCEL``, ``DELETE``, ``EXECUTE``) where it is appended, naming its
+        source position (``--trade-implied-book`` of a market-by-order source: L2 data only).
 
     Notes
     -----
@@ -317,7 +308,8 @@ class EventStoreWriter:
     a fault found at close then names the file and line or record.
     """
 
-    def __init__(self, path: str | os.PathLike, *, force: bool = False, drop_prints_through_book: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, *, force: bool = False, drop_prints_through_book: bool = False,
+                 l2_only: bool = False) -> None:
         self.path = Path(path)
         self.force = force
         self.drop_prints_through_book = drop_prints_through_book
@@ -342,7 +334,7 @@ class EventStoreWriter:
         #: Order events (ADD, CANCEL, DELETE, EXECUTE) appended: an L3 converter labels a store of none L2.
         self.order_events = 0
         #: Refuse an order event where it was read (a market-by-order source's ``--trade-implied-book``).
-        self.l2_only = False
+        self.l2_only = l2_only
         self.first_exch_ts: int | None = None
         self.last_exch_ts: int | None = None
         #: min(local_ts - exch_ts) over the events written but :attr:`inferred`, for clock checks, and the packed
@@ -396,7 +388,7 @@ class EventStoreWriter:
             return
         # The record's padding bytes zeroed: numpy leaves them as whatever memory held
         # (np.array(rows, dtype=EVENT_DTYPE)), and a store's bytes must depend on its events only.
-        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(len(chunk), EVENT_DTYPE.itemsize) & _DATA_BYTES
+        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(len(chunk), EVENT_DTYPE.itemsize) & DATA_BYTES
         self._fh.write(raw.tobytes())
         if rows is None:
             rows = np.full(len(chunk), -1, np.int64)
@@ -504,6 +496,7 @@ class EventStoreWriter:
         for key in REQUIRED_META:
             meta.setdefault(key, None)
         check_meta(meta, self.path / "meta.json", given=True)  # named where the store goes, not its temporary dir
+        meta[META_DIGEST_KEY] = meta_digest(meta)  # what its events mean, held where it loads (a given one replaced)
         self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         # Its quirks.prints_through_book added to meta.json (or a given one dropped), validated or not.
         meta = with_through_quirk(self._meta_path, meta, kept_quirk(meta, self._validate(meta, validate), dropped))

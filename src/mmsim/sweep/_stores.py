@@ -67,6 +67,7 @@ class _Stores:
 
     def why(self, who: str, base: Any, point: Any) -> str | None:
         """None when the stores at ``base`` and ``point`` hold the same events, else why ``who`` is no baseline."""
+        from ..data._meta_digest import META_DIGEST_KEY
         from ..events import DIGEST_KEY
         from ..report.setup import PROVENANCE_KEYS
 
@@ -83,8 +84,8 @@ class _Stores:
         if db != dp:
             return (f"{head}, and their events differ (events_digest {_short(db)} vs {_short(dp)}); a paired "
                     "comparison needs the same events")
-        diffs = [_differs(k, mb.get(k), mp.get(k)) for k in sorted(set(mb) | set(mp))
-                 if k not in PROVENANCE_KEYS and k != QUIRKS and mb.get(k) != mp.get(k)]
+        diffs = [_differs(k, mb.get(k), mp.get(k)) for k in sorted(set(mb) | set(mp))  # meta_digest: of the keys
+                 if k not in (*PROVENANCE_KEYS, QUIRKS, META_DIGEST_KEY) and mb.get(k) != mp.get(k)]
         qb, qp = _quirks(mb), _quirks(mp)
         for k in PAIRED_QUIRKS:
             if (k in qb) != (k in qp):
