@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError, DataError, StrategyError
 from ._common import Written, add_force, add_output, add_quiet, integer, interactive
-from ._sigint import settled
+from ._sigint import settled, terminated
 
 __all__ = ["add_parser", "cmd"]
 
@@ -91,7 +91,9 @@ def cmd(args: argparse.Namespace) -> int:
         n = len(read_results(Path(out) / RESULTS_FILE))
         # With --force, the same command would start afresh and delete what is saved.
         again = "the same command without --force" if args.force else "the same command"
-        print(f"mmsim sweep: interrupted; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
+        # SIGTERM (timeout, Slurm, systemd) took Ctrl-C's path: said as every command says it (exit status 143).
+        what = "terminated (SIGTERM)" if terminated() else "interrupted"
+        print(f"mmsim sweep: {what}; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
               f"run {again} to resume", file=sys.stderr)
         return 130
     settled()  # the results and the report are written: a Ctrl-C from now on changes nothing
