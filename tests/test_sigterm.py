@@ -87,8 +87,93 @@ def test_sigterm_stops_a_sweep_with_its_saved_points_line_and_143(store, tmp_pat
     out = tmp_path / "sw"
     code, _, err = cli("sweep-exit", ["sweep", str(grid), "-q", "--workers", "0", "-o", str(out)],
                        [("writing", 1), ("winding down", 0)], first=signal.SIGTERM)
-    assert (code, err) == (143, f"mmsim sweep: interrupted; 0 of 1 points are saved in {out / 'results.jsonl'}; run "
-                                "the same command to resume\n")
+    # (It said "interrupted", as for a Ctrl-C: closing23.)
+    assert (code, err) == (143, f"mmsim sweep: terminated (SIGTERM); 0 of 1 points are saved in "
+                                f"{out / 'results.jsonl'}; run the same command to resume\n")
+
+
+# A point that waits in its strategy, after writing a marker, until the test says stop: the SIGTERM is sent once the
+# marker is there and the other point's record is saved, so no timing is guessed.
+WAITER = """import time
+from pathlib import Path
+
+import mmsim
+
+
+class Waiter(mmsim.Strategy):
+    def __init__(self, wait=False, marker=""):
+        self.wait, self.marker, self.calls = wait, marker, 0
+
+    def reset(self):
+        self.calls = 0
+
+    def quote(self, view):
+        self.calls += 1
+        if self.wait and self.calls == 5:
+            Path(self.marker).write_text("waiting")
+            for _ in range(2400):  # 120 s at most
+                if Path(self.marker + ".stop").exists():
+                    break
+                time.sleep(0.05)
+        return None
+"""
+
+
+@pytest.mark.parametrize("how", ["in-process", "workers", "dask"])
+def test_sigterm_stops_a_real_sweep_saying_terminated_with_what_is_saved(store, tmp_path, how):
+    # closing23: `mmsim sweep` said "interrupted" on SIGTERM (status 143 right). In-process (--workers 0: the points'
+    # passes through mmsim.run_many), SIGTERM to the sweep's process; on local workers, SIGTERM to the whole process
+    # group, as `timeout`, Slurm and systemd send it (a worker it kills is not a point that failed: none is recorded);
+    # on a Dask cluster (the points run in this test's process), SIGTERM to the sweep's process.
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from test_ctrl_c import close_pipes
+
+    (tmp_path / "waiter.py").write_text(WAITER)
+    marker = tmp_path / "marker"
+    base = {"data": str(store), "decide_every": "100ms", "report": {"horizons": ["1s"]},
+            "strategy": {"path": f"{tmp_path / 'waiter.py'}:Waiter", "params": {"marker": str(marker)}}}
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(json.dumps({"base": base, "points": [{"strategy.params.wait": False},
+                                                         {"strategy.params.wait": True}]}))
+    out = tmp_path / "sw"
+    results = out / "results.jsonl"
+    argv = [sys.executable, "-m", "mmsim", "sweep", str(grid), "-o", str(out), "-q", "--no-plots", "--pass-size", "1",
+            "--workers", "0" if how == "in-process" else "2"]
+    cluster = None
+    if how == "dask":
+        distributed = pytest.importorskip("distributed")
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                           dashboard_address=None)
+        argv += ["--scheduler", cluster.scheduler_address]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        deadline = time.monotonic() + 240
+        while not (marker.exists() and results.exists() and len(results.read_text().splitlines()) == 1):
+            assert p.poll() is None and time.monotonic() < deadline, (p.poll(), p.stderr.read() if p.stderr else "")
+            time.sleep(0.05)
+        if how == "workers":
+            os.killpg(p.pid, signal.SIGTERM)
+        else:
+            p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=120)
+    finally:
+        (tmp_path / "marker.stop").write_text("")
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        close_pipes(p)
+        if cluster is not None:
+            cluster.close()
+    assert p.returncode == 143
+    assert err.splitlines()[-1] == (f"mmsim sweep: terminated (SIGTERM); 1 of 2 points are saved in {results}; run "
+                                    "the same command to resume")
+    assert [json.loads(r)["status"] for r in results.read_text().splitlines()] == ["ok"]  # no WorkerDied record
 
 
 def test_a_ctrl_c_then_a_sigterm_is_still_an_interruption(store, tmp_path):

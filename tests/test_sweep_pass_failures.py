@@ -84,7 +84,7 @@ def test_the_levels_the_parameters_set_are_checked_against_ladder_levels_before_
 
 def _too_big(monkeypatch):
     """No memory for any decision log: a run with ``decide_every`` and its log is refused before the pass."""
-    monkeypatch.setattr("mmsim._timer_budget._memory", lambda: 1)
+    monkeypatch.setattr("mmsim._timer_budget._memory_free", lambda: (1, ""))
     return (Puller(), config(decide_every=1000))
 
 
@@ -173,7 +173,7 @@ def test_one_point_refused_before_the_pass_fails_alone(tmp_path, store, monkeypa
     """It failed every point of the pass, each with ``run 1 (P): ...`` (the pass's index, meaningless to a sweep).
     Now the bad point records its own message, without the pass's prefix, as in a pass of one; the others ran, their
     figures those of each point run alone (``pass_size=1``)."""
-    monkeypatch.setattr("mmsim._timer_budget._memory", lambda: 1)  # decision logs only where a timer is set
+    monkeypatch.setattr("mmsim._timer_budget._memory_free", lambda: (1, ""))  # decision logs only where a timer is set
     grid = _py_grid(tmp_path, store, body)
     run_sweep(grid, tmp_path / "one", workers=0)
     run_sweep(grid, tmp_path / "each", workers=0, pass_size=1)

@@ -161,9 +161,10 @@ def test_the_report_over_a_large_log_stays_within_the_guards_after_bytes():
     assert rep.data["information_age"]["n_decisions"] == rows
 
 
-def test_the_memory_free_is_the_least_of_available_address_space_and_physical(monkeypatch):
+def test_the_memory_free_is_the_least_of_available_address_space_and_physical(monkeypatch, tmp_path):
     # breaker29: the guard held the log against the physical memory, not what is free (MemAvailable),
     # and not a `ulimit -v` the process runs under (the replay then raised MemoryError: std::bad_alloc).
+    monkeypatch.setattr(_timer_budget, "_CGROUP_ROOT", str(tmp_path))  # no control group (tests/test_cgroup_memory.py)
     physical = _timer_budget._memory.__globals__["os"].sysconf("SC_PAGE_SIZE") * \
         _timer_budget._memory.__globals__["os"].sysconf("SC_PHYS_PAGES")
     monkeypatch.setattr(_timer_budget, "_meminfo", lambda key: 5_000_000_000 if key == "MemAvailable" else None)

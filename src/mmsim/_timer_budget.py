@@ -21,7 +21,9 @@ largest run's log on top of the logs (breaker29: before they worked in chunks, `
 through logs of 40% to 100% of it: killed by the kernel with no word). The memory the budget is held
 against is what is free for the process: the least of ``MemAvailable`` (/proc/meminfo), the room
 left under its address-space limit (``ulimit -v``: the engine's buffer then fails with
-``std::bad_alloc``) and the physical memory.
+``std::bad_alloc``), the room left under its control group's memory limit (a container's, a Slurm job's:
+``MemAvailable`` there is the host's, and the kernel kills the process at the group's limit with no word;
+:func:`_cgroup_room`) and the physical memory.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -82,15 +85,103 @@ def _address_space_room() -> int | None:
         return None
 
 
-def _memory() -> int:
-    """Bytes free for this process: the least of the machine's ``MemAvailable``, the room under its
-    address-space limit and the physical memory (0 when the system says none of them)."""
+#: Where the control-group files are read: ``proc/self/cgroup`` and ``sys/fs/cgroup`` under it (tests point it at a
+#: tree of their own).
+_CGROUP_ROOT = "/"
+# The files of a group's limit, its usage and its memory.stat key of reclaimable page cache: cgroup v2, then v1.
+_V2 = ("memory.max", "memory.current", "inactive_file")
+_V1 = ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+
+
+def _group_room(folder: Path, files: tuple[str, str, str]) -> tuple[int, str] | None:
+    """Bytes left under the memory limit of the control group at ``folder`` and its limit file, None when it
+    has no limit (``max``) or a file cannot be read. The usage counts the page cache the kernel reclaims
+    first (``inactive_file``, from memory.stat) as free, as a container's working set does."""
+    limit_file, usage_file, cache_key = files
     try:
-        physical = int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+        limit_text = (folder / limit_file).read_text(encoding="ascii").strip()
+        if limit_text == "max":
+            return None
+        limit = int(limit_text)
+        usage = int((folder / usage_file).read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    cache = 0
+    try:
+        with open(folder / "memory.stat", encoding="ascii") as fh:
+            cache = next((int(v) for k, _, v in (ln.partition(" ") for ln in fh) if k == cache_key), 0)
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    return max(limit - (usage - min(max(cache, 0), usage)), 1), str(folder / limit_file)
+
+
+def _cgroup_room(root: str | None = None) -> tuple[int, str] | None:
+    """The least room under a memory limit of this process's control group or any group above it, and the limit
+    file that sets it (None where no group has a limit or none can be read).
+
+    ``root/proc/self/cgroup`` names the group: a ``0::PATH`` line for cgroup v2 (limit ``memory.max``, usage
+    ``memory.current``, under ``root/sys/fs/cgroup`` or, on a hybrid system, ``.../unified``) and a line whose
+    controllers include ``memory`` for v1 (``memory.limit_in_bytes`` and ``memory.usage_in_bytes`` under
+    ``root/sys/fs/cgroup/memory``). The group's folder and each of its parents up to the mount's top are read
+    (a Slurm job's limit is set on the job, its steps below it; in a container whose mount shows its own group
+    at the top, the path the file names is not there and the top is the container's group). A file that cannot
+    be read is passed over; ``max`` is no limit.
+    """
+    base = Path(_CGROUP_ROOT if root is None else root)
+    try:
+        lines = (base / "proc/self/cgroup").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    best: tuple[int, str] | None = None
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, sep, path = rest.partition(":")
+        if not sep:
+            continue
+        mounts: tuple[Path, ...]
+        if hierarchy == "0" and not controllers:
+            mounts, files = (base / "sys/fs/cgroup", base / "sys/fs/cgroup/unified"), _V2
+        elif "memory" in controllers.split(","):
+            mounts, files = (base / "sys/fs/cgroup/memory",), _V1
+        else:
+            continue
+        parts = [p for p in PurePosixPath(path.strip()).parts if p != "/"]
+        if ".." in parts:  # a group outside this process's cgroup namespace: only the mount's top is its own
+            parts = []
+        for mount in mounts:
+            for depth in range(len(parts), -1, -1):
+                room = _group_room(mount.joinpath(*parts[:depth]), files)
+                if room is not None and (best is None or room[0] < best[0]):
+                    best = room
+    return best
+
+
+def _physical() -> int:
+    """Bytes of the machine's physical memory (0 where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux/macOS
-        physical = 0
-    known = [b for b in (physical, _meminfo("MemAvailable"), _address_space_room()) if b]
-    return min(known) if known else 0
+        return 0
+
+
+def _memory_free() -> tuple[int, str]:
+    """Bytes free for this process and what sets them: the least of the machine's ``MemAvailable``, the room
+    under its address-space limit, the room under its control group's memory limit and the physical memory
+    ((0, "") when the system says none of them)."""
+    cgroup = _cgroup_room()
+    known: list[tuple[int, str]] = [(b, what) for b, what in (
+        (_physical(), "the machine's physical memory"),
+        (_meminfo("MemAvailable"), "the machine's available memory, MemAvailable in /proc/meminfo"),
+        (_address_space_room(), "the room under the process's address-space limit, ulimit -v"),
+        (cgroup[0] if cgroup else None, f"the room under the container's memory limit (cgroup), {cgroup[1]}"
+         if cgroup else ""),
+    ) if b]
+    return min(known, key=lambda k: k[0]) if known else (0, "")
+
+
+def _memory() -> int:
+    """Bytes free for this process (:func:`_memory_free`)."""
+    return _memory_free()[0]
 
 
 def log_peak(rows: int, runs: int, largest: int = 0) -> int:
@@ -152,12 +243,12 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
 
     ``configs`` are :class:`mmsim.Config` objects (one per run of the pass), ``prefixes``
     their message prefixes (``""``, or ``"run 2 (GLFT): "`` in :func:`mmsim.run_many`); ``memory`` the bytes available
-    (default: what is free for the process, :func:`_memory`). Only runs with ``decision_log`` on and a ``decide_every``
-    count; their peaks add up (one pass holds every run's log).
+    (default: what is free for the process, :func:`_memory_free`, whose limit the message then names). Only runs
+    with ``decision_log`` on and a ``decide_every`` count; their peaks add up (one pass holds every run's log).
     """
     from .config._units import format_ns
 
-    memory = _memory() if memory is None else memory
+    memory, what = _memory_free() if memory is None else (memory, "")
     if memory <= 0:
         return None
     worst: tuple[int, int] | None = None
@@ -179,7 +270,7 @@ def decision_log_conflict(ts: np.ndarray, configs: Sequence[Any], prefixes: Sequ
     return (f"{prefixes[k]}decide_every: {every} over these {len(ts):,} events is up to {ticks:,} strategy "
             f"calls{others}, and the decision log keeps {ROW_BYTES} bytes for each: up to "
             f"{_bytes(log_peak(total, logs, ticks))} with the report's passes over it, more than the memory now free "
-            f"({_bytes(memory)}). A bare number is nanoseconds (write 100ms, not 100); give decide_every a "
+            f"({_bytes(memory)}{': ' + what if what else ''}). A bare number is nanoseconds (write 100ms, not 100); give decide_every a "
             "coarser value, set decision_log: false (the report then has no information age), or replay a "
             "shorter window")
 

@@ -1,7 +1,8 @@
 """How a command's output directory is written whole or not at all: staged in a hidden sibling, put in place at once.
 
 :func:`staged_output` (and its :class:`Staged`) is used by ``mmsim run``, ``report``, ``queue-score``,
-``sweep --point`` and ``demo`` (docs/config.md, "An output directory is written whole or not at all").
+``sweep --point``, ``demo`` and a sweep's report (its files put into the sweep's folder each whole); :func:`staged_file`
+by ``mmsim compare -o`` (docs/config.md, "An output directory is written whole or not at all").
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from .._paths import is_current_folder, move_entries, output_target, visible_entries
 
-__all__ = ["Staged", "staged_output"]
+__all__ = ["Staged", "staged_file", "staged_output"]
 
 
 class Staged:
@@ -140,3 +141,38 @@ def staged_output(path: Path, marker: str, *, check: Callable[[], None] | None =
                 if stage._dir is not None:
                     shutil.rmtree(stage._dir, ignore_errors=True)
                 stage._remove_created_parents()
+
+
+@contextlib.contextmanager
+def staged_file(path: Path, *, check: Callable[[], None] | None = None) -> Iterator[Path]:
+    """Write a command's one output file whole or not at all (``mmsim compare -o``).
+
+    Yields the hidden name ``.STEM.writing-PID.SUFFIX`` beside the file (``.compare.writing-PID.json``: its suffix
+    kept, for writers that go by it) (beside where a link leads, as
+    :func:`staged_output`), its missing parent folders created. When the block ends without error, ``check`` (the
+    command's start check with its ``--force`` or not: an output another command put there meanwhile is replaced
+    only with ``--force``) is run again and the hidden file replaces ``path`` in one rename, Ctrl-C held back; the
+    command's outcome is then settled. Left by an error or a Ctrl-C (SIGTERM), the hidden file and the parents
+    created are removed and ``path`` is as it was: never half a file, never an earlier output lost.
+    """
+    from .._interrupt import _sigint_blocked, _sigint_deferred
+    from ..data._store_write import make_parents, remove_parents
+    from ._sigint import settled
+
+    target = output_target(path)
+    created = make_parents(target)
+    tmp = target.parent / f".{target.stem}.writing-{os.getpid()}{target.suffix}"
+    done = False
+    try:
+        yield tmp
+        with _sigint_blocked():
+            if check is not None:
+                check()
+            os.replace(tmp, target)
+            done = True
+            settled()  # the file is in place: a Ctrl-C from now on changes nothing
+    finally:
+        if not done:
+            with _sigint_deferred():  # a second Ctrl-C: raised once the hidden file is gone
+                tmp.unlink(missing_ok=True)
+                remove_parents(created)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from ..errors import ConfigError
 from ._common import (Written, add_force, add_output, add_quiet, duration, duration_list, ensure_new_output, flags_named, integer, keep,
                       number)
+from ._staging import staged_file
 
 __all__ = ["add_parser", "cmd"]
 
@@ -93,5 +95,10 @@ def cmd(args: argparse.Namespace) -> int:
 
         cmp.print(Console())
     if args.output is not None:
-        print(f"wrote {cmp.save(args.output)}")
+        # Whole or not at all: a failure or Ctrl-C (SIGTERM) while it is written leaves no part of it, and an earlier
+        # file (--force) as it was; the overwrite check is run again as it is put in place.
+        check = functools.partial(ensure_new_output, target, args.force, what="comparison file")
+        with staged_file(target, check=check) as tmp:
+            cmp.save(tmp)
+        print(f"wrote {target}")
     return 0

@@ -10,7 +10,8 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError, DataError, StrategyError
 from ._common import Written, add_force, add_output, add_quiet, integer, interactive
-from ._sigint import settled
+from ._sigint import settled, terminated
+from ._staging import staged_output
 
 __all__ = ["add_parser", "cmd"]
 
@@ -84,14 +85,21 @@ def cmd(args: argparse.Namespace) -> int:
         rows = run_sweep(grid, out, workers=args.workers, scheduler=args.scheduler, retry_failed=args.retry_failed,
                          progress=not args.quiet and interactive(), fresh=args.force, pass_size=args.pass_size,
                          timeout=timeout)
-        write_report(rows, grid, out, plots=not args.no_plots)
+        # Its files (results.csv, the plots, sweep.html) each whole, or the earlier ones as they were: written in a
+        # hidden folder beside OUT, then put into OUT one by one, Ctrl-C held back (a Ctrl-C or an error while they
+        # were written left a results.csv cut short in place of the earlier one).
+        with staged_output(Path(out), RESULTS_FILE) as stage:
+            write_report(rows, grid, stage.dir(), plots=not args.no_plots)
+            stage.commit(merge=True)
     except KeyboardInterrupt:
         # A further Ctrl-C is held back from the first one's moment (mmsim.cli._sigint): this line is said whole.
         settled()
         n = len(read_results(Path(out) / RESULTS_FILE))
         # With --force, the same command would start afresh and delete what is saved.
         again = "the same command without --force" if args.force else "the same command"
-        print(f"mmsim sweep: interrupted; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
+        # SIGTERM (timeout, Slurm, systemd) took Ctrl-C's path: said as every command says it (exit status 143).
+        what = "terminated (SIGTERM)" if terminated() else "interrupted"
+        print(f"mmsim sweep: {what}; {n} of {len(grid.points)} points are saved in {Path(out) / RESULTS_FILE}; "
               f"run {again} to resume", file=sys.stderr)
         return 130
     settled()  # the results and the report are written: a Ctrl-C from now on changes nothing
