@@ -5,7 +5,8 @@ Columns, as Tardis documents them:
 - ``incremental_book_L2``: ``exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount``
   (``side`` is ``bid``/``ask``; ``amount`` is the level's new total size, 0
   removes it; a run of ``is_snapshot=true`` rows after ``false`` rows starts a
-  new snapshot, so the book is reset; updates and trades read before the first
+  new snapshot, so the book is reset: its ``CLEAR`` and levels at one time, its rows' earliest ``timestamp``
+  but never before a book row read before it, ``quirks.snapshot_rows_restamped``; updates and trades read before the first
   snapshot row, and trades read after it but stamped before its exchange time, are dropped,
   ``quirks.dropped_before_snapshot``; a book row read after a snapshot but stamped before it takes
   its time, ``quirks.book_rows_stamped_before_snapshot``; a book file with no snapshot row is an error);
@@ -58,6 +59,7 @@ from ._common import (
     too_large,
 )
 from ._cut_off import cut_off_hint
+from ._drop_through import crossed_at_end
 from ._sources import given_once
 from ._emitter import Emitter
 from ._grid_flags import flag_units
@@ -501,7 +503,8 @@ def convert(
             "local_ts_recorded": True,
             "quirks": counts | {"local_clock_offset_ns": offset, "local_clock_offset_at": offset_at,
                                 "transient_crossed_messages": cross.count,
-                                # a book that ends crossed, within the tolerance (as the Databento loader's)
-                                "crossed_at_end_ns": None if cross._since is None else [cross._since, top[0]]},
+                                # a book that ends crossed, within the tolerance (as the Databento loader's), to
+                                # the last event kept (a print through the book dropped sets no end: fix34e)
+                                "crossed_at_end_ns": crossed_at_end(cross._since, writer)},
         }
         return writer.close(meta)
