@@ -107,3 +107,23 @@ def test_databento_snapshot_records_at_several_times_are_written_at_one(tmp_path
     st = dbt.convert([mbo_csv(tmp_path / "x.csv", rows)], tmp_path / "store", force=True)
     got = [(int(e["exch_ts"]) - NS0, Kind(int(e["kind"])).name) for e in np.asarray(st.events)]
     assert got[4:7] == [(3010, "CLEAR"), (3010, "ADD"), (3010, "ADD")]
+
+
+def test_tardis_snapshot_row_read_after_a_trade_takes_the_snapshots_time(tmp_path):
+    # The snapshot's rows span two local_timestamps (S+5100: the ask at S+5000; S+5200: the bid at S+5001) and a trade
+    # (local S+5150, exchange S+5000) is read between them: it ends the snapshot's held rows, and the bid, read after
+    # it, is the snapshot's too: written at S+5000, one message with the CLEAR, the ask and the trade.
+    book = BOOK_H + "".join([
+        f"binance-futures,X,{S},{S + 100},true,bid,100.0,10\n",
+        f"binance-futures,X,{S},{S + 100},true,ask,101.0,10\n",
+        f"binance-futures,X,{S + 1000},{S + 1100},false,ask,101.0,11\n",
+        f"binance-futures,X,{S + 5000},{S + 5100},true,ask,101.0,10\n",
+        f"binance-futures,X,{S + 5001},{S + 5200},true,bid,100.0,10\n",
+        f"binance-futures,X,{S + 9000},{S + 9100},false,ask,101.0,12\n",
+    ])
+    (tmp_path / "book.csv").write_text(book)
+    (tmp_path / "trades.csv").write_text(TRADE_H + f"binance-futures,X,{S + 5000},{S + 5150},1,buy,101.0,1\n")
+    st = tardis.convert([tmp_path / "book.csv", tmp_path / "trades.csv"], tmp_path / "store", force=True)
+    assert _rows(st)[4:8] == [(5_000_000, "CLEAR", 0, 0, 0), (5_000_000, "DEPTH", -1, 101, 10),
+                              (5_000_000, "TRADE", 1, 101, 1), (5_000_000, "DEPTH", 1, 100, 10)]
+    assert st.meta["quirks"]["snapshot_rows_restamped"] == 1
