@@ -53,6 +53,25 @@ def set_venue(state: Any, path: Path, usdm: bool, line: int) -> bool:
     return usdm
 
 
+def one_market(state: Any, path: Path, usdm: bool | None, told: tuple[int, str], d: dict, line: int,
+               what: str) -> tuple[bool, tuple[int, str]]:
+    """The market of capture ``path`` told by its line ``line`` (``what``: ``depthUpdate`` ``d``, USD-M with ``pu`` or
+    ``T``, spot with neither; or ``snapshot``, USD-M with ``T``): set at the first such line (:func:`set_venue`), and
+    any later one of the other market refused, naming both lines (fix34e: spot diffs then USD-M ones in one file were
+    read under the first's sequence rule, unchecked). Returns ``usdm`` and the line that told it, with its keys."""
+    keys = [k for k in (("pu", "T") if what == "depthUpdate" else ("T",)) if k in d]
+    this = bool(keys)
+    shown = f"{what} with {' and '.join(keys)}" if keys else f"{what} without {'pu or T' if what == 'depthUpdate' else 'T'}"
+    if usdm is None:
+        return set_venue(state, path, this, line), (line, shown)
+    if this != usdm:
+        market, other = ("USD-M futures", "spot") if usdm else ("spot", "USD-M futures")
+        raise DataError(f"{path}: line {line}: a {other} {shown}, in a capture of the {market} market (line {told[0]}: "
+                        f"a {told[1]}); one capture is one market's stream (spot and USD-M futures are two markets, "
+                        "with two sequence rules): convert each to its own store")
+    return usdm, told
+
+
 def file_end(state: Any, path: Path, start: tuple[int, int]) -> None:
     """Note a capture with ``aggTrade`` messages but no ``trade`` (its prints are not read: breaker29, a store with
     no trade and no word)."""

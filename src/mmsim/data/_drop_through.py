@@ -108,6 +108,18 @@ def drop_now(writer: Any) -> None:
     _rescan(writer)
 
 
+def crossed_at_end(since: int | None, writer: Any) -> list[int] | None:
+    """``quirks.crossed_at_end_ns`` of a book crossed since ``since`` (exchange time, ns; None: not crossed at the
+    end): ``[since, the last kept event's exchange time]``, the prints through the book that ``writer`` drops
+    (:func:`drop_now`, run here when it has not run) left out (fix34e: a dropped print sets no end)."""
+    if since is None:
+        return None
+    writer._fh.flush()
+    writer._rows.flush()
+    drop_now(writer)
+    return [since, max(since, writer.last_exch_ts if writer.last_exch_ts is not None else since)]
+
+
 def _rescan(writer: Any, chunk: int = 1 << 20) -> None:
     """The kept events' first and last exchange times and their smallest ``local_ts - exch_ts`` (the writer's
     ``inferred`` positions left out, as :meth:`~.store.EventStoreWriter.append` leaves them) and its position."""

@@ -91,8 +91,9 @@ from ._common import (
     time_unit_hint,
 )
 from ._cut_off import json_cut_off_hint
+from ._drop_through import crossed_at_end
 from ._sources import given_once
-from ._binance_files import file_end, file_start, set_venue, stream_kind
+from ._binance_files import file_end, file_start, one_market, stream_kind
 from ._emitter import Emitter
 from ._quote import quote_with
 from .store import EventStore, EventStoreWriter
@@ -173,6 +174,8 @@ def convert(
             "sequence_gaps_resynced": state.gaps_resynced,
             "skipped_streams": state.skipped,
             "transient_crossed_messages": state.crossed,
+            # the book the last capture ends with, crossed within the tolerance (as the Databento and Tardis loaders')
+            "crossed_at_end_ns": crossed_at_end(state.cross_since, writer),
         } | ({"aggtrade_only_files": state.aggtrade_only} if state.aggtrade_only else {})
         meta = {
             "symbol": state.symbol,
@@ -202,10 +205,7 @@ class _State:
         self.aggtrade_only: list[str] = []  # captures with aggTrade messages and no trade message (fix30b)
         self.grid: _Grid | None = None
         self.book = L2Book()
-        self.dropped_before_snapshot = 0
-        self.stale_diffs = 0
-        self.dropped_non_market = 0
-        self.duplicate_trades = 0
+        self.dropped_before_snapshot = self.stale_diffs = self.dropped_non_market = self.duplicate_trades = 0
         self.stale_snapshots = self.trailing_snapshots = 0
         self.gaps_resynced = 0
         self.trade_ids = IdRuns()  # every trade id read so far
@@ -213,6 +213,7 @@ class _State:
         self.recent_trades: OrderedDict[int, tuple] = OrderedDict()
         self.skipped: dict[str, int] = {}
         self.crossed = 0
+        self.cross_since: int | None = None  # the exchange time the last capture's book has been crossed since
         self.emitter: Emitter | None = None
         #: The largest exch - local (ns) of the diffs and trades written so far (times the venue wrote): what the
         #: recorder-clock shift needs at least; a spot snapshot's inferred time is kept within it.
@@ -273,6 +274,7 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
     if grid is not None:  # the grid of the first file's snapshot: its errors name this file (loadbreak18: the first's)
         grid.path = path
     usdm: bool | None = None
+    told = (0, "")  # the line that told the market, and what it was
     # A sequence gap waiting for a later REST snapshot to re-synchronise the book (the
     # collector fetches one when it sees the gap); raised if the file ends first.
     gap: DataError | None = None
@@ -452,10 +454,9 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
 
     def read_depth(d: dict, line: int) -> int:
         """Check a depthUpdate's fields; returns its exchange time (ns)."""
-        nonlocal usdm
+        nonlocal usdm, told
         what = "depthUpdate"
-        if usdm is None:  # a USD-M diff has pu and T, a spot one neither: the market is told here (fix32b)
-            usdm = set_venue(state, path, "pu" in d or "T" in d, line)
+        usdm, told = one_market(state, path, usdm, told, d, line, what)  # USD-M: pu or T; spot: neither (fix32b, 34e)
         if _int(d, "U", what, path, line) > _int(d, "u", what, path, line):
             raise DataError(f"{path}: line {line}: malformed depthUpdate: U={d['U']} is above u={d['u']} (a diff's "
                             "first update id U is at most its last, u)")
@@ -520,14 +521,13 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
             _int(d, "lastUpdateId", "snapshot", path, lineno)
             if "T" in d:
                 _exch_ms(d, "T", "snapshot", path, lineno)
+            usdm, told = one_market(state, path, usdm, told, d, lineno, "snapshot")
             if ((synced or gap is not None) and last_u is not None and d["lastUpdateId"] <= last_u) or (
                     snap is not None and d["lastUpdateId"] < snap[0]["lastUpdateId"]):
                 # A snapshot the book already holds (the line written twice, or a snapshot older than the diffs
                 # applied since, or than the snapshot awaiting its first diff: loadbreak18) would roll the book back.
                 state.stale_snapshots += 1
                 continue
-            if usdm is None:
-                usdm = set_venue(state, path, "T" in d, lineno)
             grid = _make_grid(state, d, path, lineno)
             snap = (d, local, lineno)
             synced = False
@@ -593,5 +593,6 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         state.trailing_snapshots += 1
         state.dropped_before_snapshot += len(pre)
     state.crossed += cross.count
+    state.cross_since = cross._since
     file_end(state, path, start)  # a capture with aggTrade but no trade is noted
     em.flush(final=True)

@@ -64,6 +64,7 @@ from ..errors import DataError
 from ..events import Kind, TradingStatus
 from ._common import CrossCheck, L2Book, Progress, exact_decimal, text_lines, too_large, without_trailing_blank_lines
 from ._cut_off import cut_off_hint, reading
+from ._drop_through import crossed_at_end
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._lobster_files import NAME as _NAME
@@ -176,7 +177,7 @@ def convert(
             "time_zone": _TZ,
             "levels": "L3" if writer.order_events else "L2",  # a window of no order event is L2 data
             "local_ts_recorded": False,
-            "quirks": conv.quirks(writer.tallies),
+            "quirks": conv.quirks(writer.tallies) | {"crossed_at_end_ns": crossed_at_end(conv.cross_since, writer)},
         }
         return writer.close(meta)
 
@@ -186,15 +187,11 @@ class _Converter:
         self.tick, self.lot = tick, lot
         self.tick_flag: str | None = None  # the flag that gave the tick, named where a price is beyond the ticks
         self.next_syn = SYNTHETIC_ID_BASE
-        self.n_seeded = 0
-        self.n_entered = 0
-        self.n_reset = 0
-        self.n_vanished = 0
-        self.n_unknown_explained = 0
-        self.n_delete_size_differs = 0
-        self.n_folded = 0
+        self.n_seeded = self.n_entered = self.n_reset = self.n_vanished = 0
+        self.n_unknown_explained = self.n_delete_size_differs = self.n_folded = 0
         self.halts: list[dict] = []
         self.crossed = 0
+        self.cross_since: int | None = None  # the exchange time the last day's book has been crossed since
         self.last_exch: int | None = None
         self.last_line = -1
         self.status = TradingStatus.TRADING
@@ -595,4 +592,5 @@ class _Converter:
             raise DataError(f"{bpath}: line {extra[0]}: more rows than the message file {mpath.name}")
         em.flush(final=True)
         self.crossed += cross.count
+        self.cross_since = cross._since
         self.last_exch, self.last_line = em.last_exch, em.last_line

@@ -5,7 +5,8 @@ Columns, as Tardis documents them:
 - ``incremental_book_L2``: ``exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount``
   (``side`` is ``bid``/``ask``; ``amount`` is the level's new total size, 0
   removes it; a run of ``is_snapshot=true`` rows after ``false`` rows starts a
-  new snapshot, so the book is reset; updates and trades read before the first
+  new snapshot, so the book is reset: its ``CLEAR`` and levels at one time, its rows' earliest ``timestamp``
+  but never before a book row read before it, ``quirks.snapshot_rows_restamped``; updates and trades read before the first
   snapshot row, and trades read after it but stamped before its exchange time, are dropped,
   ``quirks.dropped_before_snapshot``; a book row read after a snapshot but stamped before it takes
   its time, ``quirks.book_rows_stamped_before_snapshot``; a book file with no snapshot row is an error);
@@ -58,6 +59,7 @@ from ._common import (
     too_large,
 )
 from ._cut_off import cut_off_hint
+from ._drop_through import crossed_at_end
 from ._sources import given_once
 from ._emitter import Emitter
 from ._grid_flags import flag_units
@@ -279,7 +281,7 @@ def convert(
     exchange: str | None = None
     exchange_at = ""
     counts = {"snapshots": 0, "unknown_aggressor_trades": 0, "duplicate_trades_dropped": 0, "trades_read": 0,
-              "dropped_before_snapshot": 0, "book_rows_stamped_before_snapshot": 0}
+              "dropped_before_snapshot": 0, "book_rows_stamped_before_snapshot": 0, "snapshot_rows_restamped": 0}
     book_rows = 0
     int_ids = IdRuns()  # trade ids read so far: decimal ids as runs, others as strings
     str_ids: set[str] = set()
@@ -291,6 +293,7 @@ def convert(
         prev_snap = False
         first_snap = cur_snap = 0  # the first and the latest snapshot's exchange time (ns), once read
         top = [0, -1]  # the latest exchange time written (ns) and its packed position
+        book_top = [0]  # the latest exchange time of a book row written (ns)
 
         def late(exch: int, at: int) -> None:
             """A row dropped as stamped before the first snapshot is still held to the 10 s window."""
@@ -301,6 +304,33 @@ def convert(
         snap_seen: dict[tuple[int, int], tuple[int, int]] = {}  # (side, price) -> (line, size)
         last_book_ts: int | None = None
         last_line = 0
+        # The rows of the snapshot being read, held until it ends: (exch, local, side, price, size, line).
+        pending: list[tuple[int, int, int, int, int, int]] = []
+
+        def write_snapshot() -> None:
+            """The snapshot read (``pending``) as one message: its CLEAR and levels at one time, its earliest row's
+            (as the Binance loader's snapshot takes the earlier of its time and its first diff's; docs/data.md)."""
+            nonlocal first_snap, cur_snap, last_book_ts, last_line
+            # never before a book row read before it: ordered by exchange time, that row would land on the snapshot
+            t = max(min(r[0] for r in pending), book_top[0])
+            if last_book_ts is not None and t != last_book_ts:
+                cross.check(book, last_book_ts, f"line {last_line}")
+            if not counts["snapshots"]:
+                first_snap = t
+            cur_snap = t
+            counts["snapshots"] += 1
+            book.clear(0)
+            em.add(t, pending[0][1], Kind.CLEAR, 0, 0, 0, 0, pending[0][5])
+            for exch, local, side, px, q, line in pending:
+                counts["snapshot_rows_restamped"] += exch != t
+                book.set(side, px, q)
+                em.add(t, local, Kind.DEPTH, side, px, q, 0, line)
+            last_book_ts, last_line = t, pending[-1][5]
+            book_top[0] = t
+            if t > top[0]:
+                top[0], top[1] = t, em.base | pending[0][5]
+            pending.clear()
+
         for lt, tag, line, row, path in heapq.merge(*merged, key=lambda x: (x[0], x[1])):
             if len(row) < 8:
                 raise DataError(f"{path}: line {line}: malformed row: {len(row)} columns, expected 8")
@@ -347,13 +377,22 @@ def convert(
                 if row[5] not in ("bid", "ask"):
                     raise DataError(f"{path}: line {line}: malformed row: side {row[5]!r} is not bid/ask")
                 book_rows += 1
+                if pending and not snap:  # the snapshot read is over: written as one message
+                    write_snapshot()
                 if not snap and not counts["snapshots"]:
                     # An update before any snapshot: the book it changes is unknown (a file cut
                     # from a day's middle, a capture that began mid-stream), as Binance's loader.
                     counts["dropped_before_snapshot"] += 1
                     continue
                 opens = snap and not prev_snap  # the first row of a snapshot: its CLEAR
-                if not opens and exch < cur_snap:
+                held = opens or (snap and bool(pending))  # a row of the snapshot being read: written at its end
+                if snap and not held and exch != cur_snap:
+                    # A row of the snapshot read after a trade that ended the message (the snapshot's rows span
+                    # several local_timestamps): the snapshot's too, at its time.
+                    late(exch, line)
+                    counts["snapshot_rows_restamped"] += 1
+                    exch = cur_snap
+                elif not held and exch < cur_snap:
                     # Read after the snapshot (in receive order) but stamped before it: ordered by exchange
                     # time it landed before the snapshot's CLEAR and was wiped by it. It changes the book the
                     # snapshot set, so it takes the snapshot's time (as the Binance loader's snapshot takes
@@ -361,15 +400,9 @@ def convert(
                     late(exch, line)
                     counts["book_rows_stamped_before_snapshot"] += 1
                     exch = cur_snap
-                if last_book_ts is not None and exch != last_book_ts:
+                if last_book_ts is not None and exch != last_book_ts and not held:
                     cross.check(book, last_book_ts, f"line {last_line}")
                 if opens:
-                    if not counts["snapshots"]:
-                        first_snap = exch
-                    cur_snap = exch
-                    counts["snapshots"] += 1
-                    book.clear(0)
-                    em.add(exch, local, Kind.CLEAR, 0, 0, 0, 0, line)
                     snap_lt = -1
                 prev_snap = snap
                 side = 1 if row[5] == "bid" else -1
@@ -383,13 +416,20 @@ def convert(
                                         f"with different sizes (lines {at} and {line}); a depth snapshot has one "
                                         "level per price")
                     repeat = at != line  # the same level again, size and all: nothing to set
+                if held:
+                    if not repeat:
+                        pending.append((exch, local, side, px, q, line))
+                    continue
                 if not repeat:
                     book.set(side, px, q)
                     em.add(exch, local, Kind.DEPTH, side, px, q, 0, line)
                 last_book_ts, last_line = exch, line
+                book_top[0] = max(book_top[0], exch)
                 if exch > top[0]:
                     top[0], top[1] = exch, em.base | line
             else:
+                if pending:  # a trade ends the snapshot's message (its rows sort before it, by local_timestamp)
+                    write_snapshot()
                 counts["trades_read"] += 1
                 side = {"buy": 1, "sell": -1, "unknown": 0}.get(row[5])  # type: ignore[assignment]
                 if side is None:
@@ -435,6 +475,8 @@ def convert(
                     em.tally("unknown_aggressor_trades", tbase | line)
                 if exch > top[0]:
                     top[0], top[1] = exch, tbase | line
+        if pending:  # the file ends in a snapshot
+            write_snapshot()
         if book_rows and not counts["snapshots"]:
             raise DataError(f"{bpath}: none of its {book_rows:,} book rows is a snapshot (is_snapshot=true), so the "
                             "book they update is never known; Tardis starts each day's incremental_book_L2 file with "
@@ -461,7 +503,8 @@ def convert(
             "local_ts_recorded": True,
             "quirks": counts | {"local_clock_offset_ns": offset, "local_clock_offset_at": offset_at,
                                 "transient_crossed_messages": cross.count,
-                                # a book that ends crossed, within the tolerance (as the Databento loader's)
-                                "crossed_at_end_ns": None if cross._since is None else [cross._since, top[0]]},
+                                # a book that ends crossed, within the tolerance (as the Databento loader's), to
+                                # the last event kept (a print through the book dropped sets no end: fix34e)
+                                "crossed_at_end_ns": crossed_at_end(cross._since, writer)},
         }
         return writer.close(meta)
