@@ -246,6 +246,7 @@ class _Converter:
         syn_at: dict[tuple[int, int], list[int]] = {}  # (side, price) -> synthetic ids, FIFO
         level_ids: dict[tuple[int, int], list[int]] = {}  # ids resting at a level, FIFO
         stale: dict[int, tuple[int, int]] = {}  # deleted-by-reconciliation id -> level
+        cut: dict[int, int] = {}  # a resting order a repair reduced -> the lots it cut (take())
         # Orders whose level has left the visible window since we last saw them:
         # messages about them may have been dropped from a level-N file.
         untrusted: set[int] = set()
@@ -292,6 +293,7 @@ class _Converter:
         def remove_id(oid: int) -> None:
             side, px, _ = orders.pop(oid)
             untrusted.discard(oid)
+            cut.pop(oid, None)
             ids = level_ids[(side, px)]
             ids.remove(oid)
             if not ids:
@@ -326,6 +328,41 @@ class _Converter:
             self.next_syn += 1
             add(t, sid, side, px, q, line)
             syn_at.setdefault((side, px), []).append(sid)
+
+        def take(t: int, ids: list[int], q: int, kind: int, line: int) -> None:
+            """Remove ``q`` lots from the orders ``ids`` of one level (FIFO order), a repair of the book: a cancel
+            from the back (the lots behind our orders go first: a repair never moves us forward), an execution
+            from the front (the venue executes the front of the queue first; where it reaches orders behind ours,
+            the engine's remainder rule fills us only past what is still ahead, whatever the split). A real order
+            emptied is gone (a later message for it is applied to the level's depth); one reduced is ``cut``."""
+            for oid in (ids if kind == Kind.EXECUTE else ids[::-1]):
+                if q <= 0:
+                    break
+                rem = orders[oid][2]
+                k = min(rem, q)
+                q -= k
+                if oid < SYNTHETIC_ID_BASE:
+                    if k == rem:
+                        stale[oid] = (orders[oid][0], orders[oid][1])
+                    else:
+                        cut[oid] = cut.get(oid, 0) + k
+                        untrusted.add(oid)
+                reduce(t, oid, k, kind, line)
+
+        def explain(t: int, side: int, px: int, q: int, kind: int, line: int) -> bool:
+            """Apply ``q`` lots of a message about an order we do not know (or know smaller than it was) to the
+            level's depth: its synthetic orders, else those and the orders we may know wrongly (their level was
+            outside the window). False when they hold fewer than ``q`` lots."""
+            syns = list(syn_at.get((side, px), ()))
+            if sum(orders[i][2] for i in syns) >= q:
+                take(t, syns, q, kind, line)
+                return True
+            pool = [i for i in level_ids.get((side, px), ()) if i in untrusted or i >= SYNTHETIC_ID_BASE]
+            if sum(orders[i][2] for i in pool) < q:
+                return False
+            self.n_folded += 1
+            take(t, pool, q, kind, line)
+            return True
 
         def clear_level(t: int, side: int, px: int, line: int) -> None:
             for oid in list(level_ids.get((side, px), ())):
@@ -406,9 +443,12 @@ class _Converter:
                         self.n_entered += 1
                         new_synthetic(t, side, p, q - q0, line)
                     else:
+                        # Lots left while the level was outside the window: cancelled from the back of the level
+                        # (CANCEL keeps an order's priority), so no order of ours moves forward: what was ahead of
+                        # it is min(ahead, shown), the risk-averse reading (breaker34 F8: a DELETE of the level
+                        # and an ADD of the shown depth under a new id put our order at the front).
                         self.n_reset += 1
-                        clear_level(t, side, p, line)
-                        new_synthetic(t, side, p, q, line)
+                        take(t, list(level_ids[(side, p)]), q0 - q, Kind.CANCEL, line)
 
         def parse_book(row: str, line: int) -> dict[int, list[tuple[int, int]]]:
             parts = row.split(",")
@@ -525,38 +565,25 @@ class _Converter:
                             f"order {oid} rests at side {o[0]} price {o[1]} ticks; the message says side "
                             f"{side} price {px}",
                         )
+                    extra, rem0, cut0 = 0, o[2], cut.get(oid, 0)
+                    if oid in cut and q > o[2]:
+                        # A repair cut this order's lots (its level's depth fell while outside the window): the
+                        # lots it had beyond them are in the level's other depth, up to what was cut.
+                        extra = min(q - o[2], cut[oid])
+                        q -= extra
                     if typ == 3:
                         # A deletion removes what is left (DELETE carries the remaining size).
                         if q != o[2]:
                             self.n_delete_size_differs += 1
                         q = o[2]
                     reduce(t, oid, q, kind, line)
+                    if extra and not explain(t, side, px, extra, kind, line) and typ != 3:
+                        raise err(line, f"order {oid} has {rem0} lots left ({cut0} cut from it when its level was "
+                                        f"reset to the orderbook file); the message removes {q + extra}, and the "
+                                        f"level's other depth cannot hold the {extra} beyond them")
                 else:
-                    syns = syn_at.get((side, px), ())
-                    sid = next((i for i in syns if orders[i][2] >= q), None)
-                    if sid is None:
-                        # Orders at this level we may know wrongly (they were outside
-                        # the window): fold them and the synthetic depth into one
-                        # synthetic order that can explain the message.
-                        pool = [
-                            i
-                            for i in level_ids.get((side, px), ())
-                            if i in untrusted or i >= SYNTHETIC_ID_BASE
-                        ]
-                        total = sum(orders[i][2] for i in pool)
-                        if total >= q:
-                            self.n_folded += 1
-                            for i in pool:
-                                qi = orders[i][2]
-                                book.add(side, px, -qi)
-                                em.add(t, t, Kind.DELETE, side, px, qi, i, line)
-                                remove_id(i)
-                                if i < SYNTHETIC_ID_BASE:
-                                    stale[i] = (side, px)
-                            new_synthetic(t, side, px, total, line)
-                            sid = syn_at[(side, px)][-1]
-                    if sid is None:
-                        have = max((orders[i][2] for i in syns), default=0)
+                    if not explain(t, side, px, q, kind, line):
+                        have = sum(orders[i][2] for i in syn_at.get((side, px), ()))
                         why = "was deleted when its level was reset" if oid in stale else "was never submitted"
                         raise err(
                             line,
@@ -565,7 +592,6 @@ class _Converter:
                             f"there: {have} lots)",
                         )
                     self.n_unknown_explained += 1
-                    reduce(t, sid, q, kind, line)
             elif typ in (5, 6):
                 q = lots(size, line)
                 aggressor = -side if typ == 5 else 0
