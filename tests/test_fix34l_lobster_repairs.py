@@ -118,3 +118,54 @@ def test_f9_a_level_entering_the_window_behind_our_order_is_seeded_behind_it_as_
     r = _run(st, bid=(21999, 5))
     assert [(int(f["qty"]), int(f["queue_ahead_at_entry"])) for f in r.fills] == [(5, 0)]
     assert st.meta["quirks"]["levels_entering_window"] == 1
+
+
+# ------------------------------------------------------------------------------- breaker35 F5: the report says it
+_F8 = (["34200.000000000,1,2,100,2201000,-1", "34200.100000000,1,3,50,2200500,1", "34200.200000000,3,3,50,2200500,1",
+        "34200.300000000,4,99,10,2200000,1", "34201.000000000,1,4,10,2201000,-1"],
+       ["2201000,100,2200000,100", "2201000,100,2200500,50", "2201000,100,2200000,80", "2201000,100,2200000,70",
+        "2201000,110,2200000,70"])
+_WORDS = ("level-N LOBSTER book repairs: 1 level reset to the orderbook file (queue positions there approximate: "
+          "quirks; docs/data.md \"Queue positions away from the best\")")
+_QUEUE = ("FIFO over the messages, level-N repairs approximate (L3 data from a level-N file: positions at levels the "
+          "loader seeded or reset, and away from the best, are not the venue's; the L2 model risk_averse is not used)")
+
+
+def _header(rep) -> str:
+    from rich.console import Console
+
+    console = Console(record=True, width=400)
+    rep.print(console)
+    text = console.export_text()
+    return " ".join(text[: text.index("Summary")].split())
+
+
+def test_a_report_on_a_repaired_level_n_store_names_the_repairs_and_no_exact_fifo(tmp_path):
+    """breaker35 F5: a LOBSTER store whose book the loader repaired was reported ``queue exact FIFO (L3 data ...)``
+    with no word of the repairs. Now report.json's setup.data has their counts, the data row names them and the queue
+    row says the FIFO is over the messages, approximate; report.html says both."""
+    st = _store(tmp_path / "d", *_F8)
+    rep = mmsim.run(st, Once(bid=(22000, 5)), cfg(entry=1000, response=1000)).report(st)
+    s = rep.data["setup"]
+    assert s["data"]["level_n_repairs"] == {"levels_entering_window": 0, "levels_reset_to_orderbook": 1,
+                                            "levels_folded_for_unknown_ids": 0, "levels_vanished_outside_messages": 0}
+    assert s["queue"] == _QUEUE
+    head = _header(rep)
+    assert f"; {_WORDS} store" in head and f"queue {_QUEUE} fees" in head
+    rep.save(tmp_path / "rep")
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "1 level reset to the orderbook file" in html and "FIFO over the messages, level-N repairs approximate" in html
+
+
+def test_a_level_n_store_with_no_repair_and_other_l3_data_keep_exact_fifo(tmp_path):
+    """Second case: a LOBSTER day whose book never left the messages (no level seeded, reset, folded or vanished:
+    the opening's seeded levels are the venue's book before the file, not a repair) is exact FIFO, with no repairs
+    in the data row."""
+    st = _store(tmp_path / "d", ["34200.000000000,1,2,100,2201000,-1", "34200.300000000,4,99,10,2200000,1"],
+                ["2201000,100,2200000,100", "2201000,100,2200000,90"])
+    assert st.meta["quirks"]["seeded_levels"] == 1
+    rep = mmsim.run(st, Once(bid=(22000, 5)), cfg(entry=1000, response=1000)).report(st)
+    s = rep.data["setup"]
+    assert s["data"]["level_n_repairs"] is None
+    assert s["queue"] == "exact FIFO (L3 data; the L2 model risk_averse is not used)"
+    assert "repairs" not in _header(rep)
