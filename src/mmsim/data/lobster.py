@@ -35,16 +35,17 @@ Quirks handled (counts in ``meta.json`` ``quirks``):
   is the first orderbook row with that message undone; each level is seeded
   as one synthetic order (id ``2**62 + k``) by an ``ADD`` at the first
   timestamp, after a ``CLEAR`` (so each day starts from its own book). A later cancel/delete/execution of an unknown id at a level is
-  applied to that level's synthetic order when it holds enough shares; when
-  not, the unknown id is unexplained and that is a ``DataError``.
+  applied to that level's synthetic orders when they hold enough shares, else to those and the orders known
+  from before the level left the window; a cancel from the back of the level, an execution from the front
+  (a repair never moves our orders forward); when not, the unknown id is unexplained and that is a ``DataError``.
 - *Level-N files only carry messages inside the top N levels*: a level that
   enters the window (the book moved) shows depth the messages never built.
-  After each message the reconstructed top N is reconciled with the
-  orderbook row: a new level is seeded with a synthetic order; a level whose
-  depth changed while it was outside the window is reset (its orders
-  deleted, one synthetic order for the shown depth; later messages for the
-  deleted ids are applied to it); a level that vanished outside the window
-  is deleted. So the reconstructed best bid/ask equal the file's at every row.
+  After each message the reconstructed top N is reconciled with the orderbook row: a new level, or the lots a
+  level gained outside the window, is seeded with a synthetic order at its back; a level whose depth fell
+  while it was outside the window is cut to the shown depth from its back by ``CANCEL``s, which keep priority
+  (fix34l: deleting it and re-seeding one synthetic order moved our order to the front); a level that vanished
+  outside the window is deleted. So the reconstructed best bid/ask equal the file's at every row. Queue
+  positions away from the best stay approximate (docs/data.md, "Queue positions away from the best").
   A level that stayed inside the window but disagrees with the orderbook row
   is not reconciled: the files disagree and that is a ``DataError``; so are a
   row without a level that stayed inside the window and a row with a new best
@@ -56,9 +57,7 @@ Quirks handled (counts in ``meta.json`` ``quirks``):
 
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
@@ -67,7 +66,8 @@ from ._cut_off import cut_off_hint, reading
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._lobster_files import NAME as _NAME
-from ._lobster_files import message_files, orderbook_path, outside_window
+from ._lobster_files import DAY_S, TZ, message_files, midnight_ns, orderbook_path, outside_window, seconds_to_ns
+from ._lobster_files import time_unit_hint
 from ._quote import lobster_price, quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -77,35 +77,9 @@ __all__ = ["SYNTHETIC_ID_BASE", "convert", "orderbook_path"]
 SYNTHETIC_ID_BASE = 1 << 62
 _RAW_PER_DOLLAR = 10_000
 _DUMMY = 9_999_999_999
-_TZ = "America/New_York"
-_DAY_S = 86_400
 #: Type-7 price -> the trading status it starts (LOBSTER_SampleFiles_ReadMe.txt, "Trading Halts").
 _STATUS = {-1: TradingStatus.HALTED, 0: TradingStatus.QUOTING, 1: TradingStatus.TRADING}
 _STATE_NAME = {-1: "halt", 0: "quoting", 1: "resume"}
-
-
-def _midnight_ns(date: str, path: Path) -> int:
-    y, m, d = (int(x) for x in date.split("-"))
-    try:
-        midnight = _dt.datetime(y, m, d, tzinfo=ZoneInfo(_TZ))
-    except ValueError as exc:
-        raise DataError(f"{path}: the date {date} in the file name is not a calendar date ({exc})") from None
-    return int(midnight.timestamp()) * 1_000_000_000
-
-
-def _seconds_to_ns(s: str) -> int:
-    a, _, b = s.partition(".")
-    if not a.isdigit() or (b and not b.isdigit()):
-        raise ValueError(s)
-    return int(a) * 1_000_000_000 + (int(b[:9].ljust(9, "0")) if b else 0)
-
-
-def _time_unit_hint(ns: int) -> str:
-    """What unit a time of day past midnight looks like (LOBSTER writes seconds)."""
-    for name, scale in (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9)):
-        if ns // scale < _DAY_S * 10**9:
-            return f"it looks like {name}"
-    return "it is not a time of day"
 
 
 @cut_off_hint  # an error on a last row: the file looks, or may be, cut off (docs/data.md, "A file cut off mid-line")
@@ -174,7 +148,7 @@ def convert(
             "contract_size": 1.0,
             "source": [p.name for m in messages for p in (m, orderbook_path(m))],
             "format": "lobster",
-            "time_zone": _TZ,
+            "time_zone": TZ,
             "levels": "L3" if writer.order_events else "L2",  # a window of no order event is L2 data
             "local_ts_recorded": False,
             "quirks": conv.quirks(writer.tallies),
@@ -237,7 +211,7 @@ class _Converter:
 
     def _run(self, mpath: Path, bpath: Path, info, writer, msg_rows, book_rows) -> None:
         nlev = int(info["level"])
-        midnight = _midnight_ns(info["date"], mpath)
+        midnight = midnight_ns(info["date"], mpath)
         em = Emitter(writer, mpath, "line")
         em.last_exch, em.last_line = self.last_exch, self.last_line
         cross = CrossCheck(mpath)
@@ -485,14 +459,14 @@ class _Converter:
             if len(parts) != 6:
                 raise err(line, f"malformed row: {len(parts)} columns, expected 6 (time,type,id,size,price,direction)")
             try:
-                secs = _seconds_to_ns(parts[0])
+                secs = seconds_to_ns(parts[0])
                 typ, oid, size, raw_px, direction = (int(x) for x in parts[1:])
             except ValueError:
                 raise err(line, f"malformed row: {row[:80]!r}") from None
-            if secs >= _DAY_S * 10**9:
+            if secs >= DAY_S * 10**9:
                 raise err(
                     line,
-                    f"time {parts[0]} is not seconds after midnight (at most {_DAY_S}); {_time_unit_hint(secs)}",
+                    f"time {parts[0]} is not seconds after midnight (at most {DAY_S}); {time_unit_hint(secs)}",
                 )
             if (why := outside_window(secs, parts[0], info)) is not None:  # the window of the name (breaker29)
                 raise err(line, why)
@@ -617,9 +591,9 @@ class _Converter:
             prev_best = {sd: shown[sd][0][0] for sd in (1, -1) if shown[sd]}
             prev_seeded, seeded_best = seeded_best, {}
             cross.check(book, t, f"line {line}")
-        extra = next(book_rows, None)
-        if extra is not None:
-            raise DataError(f"{bpath}: line {extra[0]}: more rows than the message file {mpath.name}")
+        surplus = next(book_rows, None)
+        if surplus is not None:
+            raise DataError(f"{bpath}: line {surplus[0]}: more rows than the message file {mpath.name}")
         em.flush(final=True)
         self.crossed += cross.count
         self.last_exch, self.last_line = em.last_exch, em.last_line
