@@ -226,8 +226,13 @@ def test_lobster_converts_and_matches_orderbook_file(name, tmp_module):
     nlev = book.shape[1] // 4
     c = counts(ev)
     q = st.meta["quirks"]
-    # Each message maps to a known number of events (synthetic ADDs/DELETEs come from the quirks).
-    assert c.get(Kind.EXECUTE, 0) == int((types == 4).sum())
+    # Each message maps to a known number of events (synthetic ADDs/DELETEs come from the quirks). An execution of an
+    # order the file never submitted is spread over the level's depth, the front of the queue first (fix34l: it was
+    # one EXECUTE of a new synthetic order folding that depth, at the back): every type-4 message's lots are executed,
+    # in at least one EXECUTE each.
+    sizes = np.loadtxt(msg, delimiter=",", dtype=np.int64, usecols=(3,))
+    assert int(ev["qty"][ev["kind"] == Kind.EXECUTE].sum()) == int(sizes[types == 4].sum())
+    assert c.get(Kind.EXECUTE, 0) >= int((types == 4).sum())
     assert c.get(Kind.TRADE, 0) == int(((types == 5) | (types == 6)).sum())
     assert c.get(Kind.ADD, 0) >= int((types == 1).sum()) + q["seeded_levels"]
     assert st.meta["levels"] == "L3" and st.tick_size == 0.01 and st.meta["time_zone"] == "America/New_York"

@@ -158,8 +158,8 @@ def test_real_days_convert_as_before():
     import tempfile
 
     digests = {
-        AMZN: "sha256:feab9dd601d35fe924ebe70895d88e6c2ba001c766f6269c0100309055789d0d",
-        AAPL: "sha256:7efa5be8d9843c2e58223e6569a2bcc61170cedf7bad9629bd18a62dc41c1faf",
+        AMZN: "sha256:5dde1795fcebd2c8a6657bb222f07ab0846e387aafe5d9f206fc30f28ac11beb",
+        AAPL: "sha256:3ae8288cf51a5ba033ec3fb88bd90a10fe0525d251e3a997765c4495a920c90f",
     }
     for name, digest in digests.items():
         with tempfile.TemporaryDirectory() as d:

@@ -452,8 +452,9 @@ def test_amzn_example_pulls_and_requotes(amzn_store, tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     p = json.loads((tmp_path / "out" / "report.json").read_text())["presence"]
-    assert [(s["pulls"], s["requotes"], s["hits"]) for s in p["sides"].values()] == [(75, 45, 1831),
-                                                                                     (68, 93, 1849)]
+    # hits 1831 and 1849 before fix34l: the store's level resets no longer move our resting orders forward
+    assert [(s["pulls"], s["requotes"], s["hits"]) for s in p["sides"].values()] == [(75, 45, 1829),
+                                                                                     (68, 93, 1847)]
     assert p["sides"]["bid"]["requote_gap_median_ns"] == 328_053.0
     assert p["sides"]["ask"]["requote_gap_median_ns"] == 2_000_000.0
     saved = mmsim.Result.load(tmp_path / "out")  # the saved run reads back with its decision column

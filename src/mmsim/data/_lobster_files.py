@@ -3,13 +3,19 @@ conversion, checked by name before any row is read (:func:`mmsim.data.lobster.co
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from ..errors import DataError
 from ._sources import given_once, same_file_key
 
-__all__ = ["NAME", "message_files", "orderbook_path", "outside_window"]
+__all__ = ["DAY_S", "NAME", "TZ", "message_files", "midnight_ns", "orderbook_path", "outside_window",
+           "seconds_to_ns", "time_unit_hint"]
+
+TZ = "America/New_York"
+DAY_S = 86_400
 
 NAME = re.compile(
     r"^(?P<ticker>[^_]+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<start>\d+)_(?P<end>\d+)_"
@@ -79,3 +85,27 @@ def outside_window(ns: int, written: str, info: re.Match) -> str | None:
     return (f"time {written} s is {'before' if ns < lo else 'after'} the window the file name gives "
             f"({info['start']} to {info['end']} ms after midnight, {lo / 1e9:g} to {hi / 1e9:g} s): a wrong time, or "
             "the file of another window under this name")
+
+
+def midnight_ns(date: str, path: Path) -> int:
+    y, m, d = (int(x) for x in date.split("-"))
+    try:
+        midnight = _dt.datetime(y, m, d, tzinfo=ZoneInfo(TZ))
+    except ValueError as exc:
+        raise DataError(f"{path}: the date {date} in the file name is not a calendar date ({exc})") from None
+    return int(midnight.timestamp()) * 1_000_000_000
+
+
+def seconds_to_ns(s: str) -> int:
+    a, _, b = s.partition(".")
+    if not a.isdigit() or (b and not b.isdigit()):
+        raise ValueError(s)
+    return int(a) * 1_000_000_000 + (int(b[:9].ljust(9, "0")) if b else 0)
+
+
+def time_unit_hint(ns: int) -> str:
+    """What unit a time of day past midnight looks like (LOBSTER writes seconds)."""
+    for name, scale in (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9)):
+        if ns // scale < DAY_S * 10**9:
+            return f"it looks like {name}"
+    return "it is not a time of day"

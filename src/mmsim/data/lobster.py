@@ -35,16 +35,17 @@ Quirks handled (counts in ``meta.json`` ``quirks``):
   is the first orderbook row with that message undone; each level is seeded
   as one synthetic order (id ``2**62 + k``) by an ``ADD`` at the first
   timestamp, after a ``CLEAR`` (so each day starts from its own book). A later cancel/delete/execution of an unknown id at a level is
-  applied to that level's synthetic order when it holds enough shares; when
-  not, the unknown id is unexplained and that is a ``DataError``.
+  applied to that level's synthetic orders when they hold enough shares, else to those and the orders known
+  from before the level left the window; a cancel from the back of the level, an execution from the front
+  (a repair never moves our orders forward); when not, the unknown id is unexplained and that is a ``DataError``.
 - *Level-N files only carry messages inside the top N levels*: a level that
   enters the window (the book moved) shows depth the messages never built.
-  After each message the reconstructed top N is reconciled with the
-  orderbook row: a new level is seeded with a synthetic order; a level whose
-  depth changed while it was outside the window is reset (its orders
-  deleted, one synthetic order for the shown depth; later messages for the
-  deleted ids are applied to it); a level that vanished outside the window
-  is deleted. So the reconstructed best bid/ask equal the file's at every row.
+  After each message the reconstructed top N is reconciled with the orderbook row: a new level, or the lots a
+  level gained outside the window, is seeded with a synthetic order at its back; a level whose depth fell
+  while it was outside the window is cut to the shown depth from its back by ``CANCEL``s, which keep priority
+  (fix34l: deleting it and re-seeding one synthetic order moved our order to the front); a level that vanished
+  outside the window is deleted. So the reconstructed best bid/ask equal the file's at every row. Queue
+  positions away from the best stay approximate (docs/data.md, "Queue positions away from the best").
   A level that stayed inside the window but disagrees with the orderbook row
   is not reconciled: the files disagree and that is a ``DataError``; so are a
   row without a level that stayed inside the window and a row with a new best
@@ -56,9 +57,7 @@ Quirks handled (counts in ``meta.json`` ``quirks``):
 
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ..errors import DataError
 from ..events import Kind, TradingStatus
@@ -68,7 +67,8 @@ from ._drop_through import crossed_at_end
 from ._emitter import Emitter
 from ._grid_flags import flag_units
 from ._lobster_files import NAME as _NAME
-from ._lobster_files import message_files, orderbook_path, outside_window
+from ._lobster_files import DAY_S, TZ, message_files, midnight_ns, orderbook_path, outside_window, seconds_to_ns
+from ._lobster_files import time_unit_hint
 from ._quote import lobster_price, quote_with
 from .store import EventStore, EventStoreWriter
 
@@ -78,35 +78,9 @@ __all__ = ["SYNTHETIC_ID_BASE", "convert", "orderbook_path"]
 SYNTHETIC_ID_BASE = 1 << 62
 _RAW_PER_DOLLAR = 10_000
 _DUMMY = 9_999_999_999
-_TZ = "America/New_York"
-_DAY_S = 86_400
 #: Type-7 price -> the trading status it starts (LOBSTER_SampleFiles_ReadMe.txt, "Trading Halts").
 _STATUS = {-1: TradingStatus.HALTED, 0: TradingStatus.QUOTING, 1: TradingStatus.TRADING}
 _STATE_NAME = {-1: "halt", 0: "quoting", 1: "resume"}
-
-
-def _midnight_ns(date: str, path: Path) -> int:
-    y, m, d = (int(x) for x in date.split("-"))
-    try:
-        midnight = _dt.datetime(y, m, d, tzinfo=ZoneInfo(_TZ))
-    except ValueError as exc:
-        raise DataError(f"{path}: the date {date} in the file name is not a calendar date ({exc})") from None
-    return int(midnight.timestamp()) * 1_000_000_000
-
-
-def _seconds_to_ns(s: str) -> int:
-    a, _, b = s.partition(".")
-    if not a.isdigit() or (b and not b.isdigit()):
-        raise ValueError(s)
-    return int(a) * 1_000_000_000 + (int(b[:9].ljust(9, "0")) if b else 0)
-
-
-def _time_unit_hint(ns: int) -> str:
-    """What unit a time of day past midnight looks like (LOBSTER writes seconds)."""
-    for name, scale in (("milliseconds", 10**3), ("microseconds", 10**6), ("nanoseconds", 10**9)):
-        if ns // scale < _DAY_S * 10**9:
-            return f"it looks like {name}"
-    return "it is not a time of day"
 
 
 @cut_off_hint  # an error on a last row: the file looks, or may be, cut off (docs/data.md, "A file cut off mid-line")
@@ -174,7 +148,7 @@ def convert(
             "contract_size": 1.0,
             "source": [p.name for m in messages for p in (m, orderbook_path(m))],
             "format": "lobster",
-            "time_zone": _TZ,
+            "time_zone": TZ,
             "levels": "L3" if writer.order_events else "L2",  # a window of no order event is L2 data
             "local_ts_recorded": False,
             "quirks": conv.quirks(writer.tallies) | {"crossed_at_end_ns": crossed_at_end(conv.cross_since, writer)},
@@ -233,7 +207,7 @@ class _Converter:
 
     def _run(self, mpath: Path, bpath: Path, info, writer, msg_rows, book_rows) -> None:
         nlev = int(info["level"])
-        midnight = _midnight_ns(info["date"], mpath)
+        midnight = midnight_ns(info["date"], mpath)
         em = Emitter(writer, mpath, "line")
         em.last_exch, em.last_line = self.last_exch, self.last_line
         cross = CrossCheck(mpath)
@@ -242,6 +216,7 @@ class _Converter:
         syn_at: dict[tuple[int, int], list[int]] = {}  # (side, price) -> synthetic ids, FIFO
         level_ids: dict[tuple[int, int], list[int]] = {}  # ids resting at a level, FIFO
         stale: dict[int, tuple[int, int]] = {}  # deleted-by-reconciliation id -> level
+        cut: dict[int, int] = {}  # a resting order a repair reduced -> the lots it cut (take())
         # Orders whose level has left the visible window since we last saw them:
         # messages about them may have been dropped from a level-N file.
         untrusted: set[int] = set()
@@ -288,6 +263,7 @@ class _Converter:
         def remove_id(oid: int) -> None:
             side, px, _ = orders.pop(oid)
             untrusted.discard(oid)
+            cut.pop(oid, None)
             ids = level_ids[(side, px)]
             ids.remove(oid)
             if not ids:
@@ -322,6 +298,41 @@ class _Converter:
             self.next_syn += 1
             add(t, sid, side, px, q, line)
             syn_at.setdefault((side, px), []).append(sid)
+
+        def take(t: int, ids: list[int], q: int, kind: int, line: int) -> None:
+            """Remove ``q`` lots from the orders ``ids`` of one level (FIFO order), a repair of the book: a cancel
+            from the back (the lots behind our orders go first: a repair never moves us forward), an execution
+            from the front (the venue executes the front of the queue first; where it reaches orders behind ours,
+            the engine's remainder rule fills us only past what is still ahead, whatever the split). A real order
+            emptied is gone (a later message for it is applied to the level's depth); one reduced is ``cut``."""
+            for oid in (ids if kind == Kind.EXECUTE else ids[::-1]):
+                if q <= 0:
+                    break
+                rem = orders[oid][2]
+                k = min(rem, q)
+                q -= k
+                if oid < SYNTHETIC_ID_BASE:
+                    if k == rem:
+                        stale[oid] = (orders[oid][0], orders[oid][1])
+                    else:
+                        cut[oid] = cut.get(oid, 0) + k
+                        untrusted.add(oid)
+                reduce(t, oid, k, kind, line)
+
+        def explain(t: int, side: int, px: int, q: int, kind: int, line: int) -> bool:
+            """Apply ``q`` lots of a message about an order we do not know (or know smaller than it was) to the
+            level's depth: its synthetic orders, else those and the orders we may know wrongly (their level was
+            outside the window). False when they hold fewer than ``q`` lots."""
+            syns = list(syn_at.get((side, px), ()))
+            if sum(orders[i][2] for i in syns) >= q:
+                take(t, syns, q, kind, line)
+                return True
+            pool = [i for i in level_ids.get((side, px), ()) if i in untrusted or i >= SYNTHETIC_ID_BASE]
+            if sum(orders[i][2] for i in pool) < q:
+                return False
+            self.n_folded += 1
+            take(t, pool, q, kind, line)
+            return True
 
         def clear_level(t: int, side: int, px: int, line: int) -> None:
             for oid in list(level_ids.get((side, px), ())):
@@ -402,9 +413,12 @@ class _Converter:
                         self.n_entered += 1
                         new_synthetic(t, side, p, q - q0, line)
                     else:
+                        # Lots left while the level was outside the window: cancelled from the back of the level
+                        # (CANCEL keeps an order's priority), so no order of ours moves forward: what was ahead of
+                        # it is min(ahead, shown), the risk-averse reading (breaker34 F8: a DELETE of the level
+                        # and an ADD of the shown depth under a new id put our order at the front).
                         self.n_reset += 1
-                        clear_level(t, side, p, line)
-                        new_synthetic(t, side, p, q, line)
+                        take(t, list(level_ids[(side, p)]), q0 - q, Kind.CANCEL, line)
 
         def parse_book(row: str, line: int) -> dict[int, list[tuple[int, int]]]:
             parts = row.split(",")
@@ -441,14 +455,14 @@ class _Converter:
             if len(parts) != 6:
                 raise err(line, f"malformed row: {len(parts)} columns, expected 6 (time,type,id,size,price,direction)")
             try:
-                secs = _seconds_to_ns(parts[0])
+                secs = seconds_to_ns(parts[0])
                 typ, oid, size, raw_px, direction = (int(x) for x in parts[1:])
             except ValueError:
                 raise err(line, f"malformed row: {row[:80]!r}") from None
-            if secs >= _DAY_S * 10**9:
+            if secs >= DAY_S * 10**9:
                 raise err(
                     line,
-                    f"time {parts[0]} is not seconds after midnight (at most {_DAY_S}); {_time_unit_hint(secs)}",
+                    f"time {parts[0]} is not seconds after midnight (at most {DAY_S}); {time_unit_hint(secs)}",
                 )
             if (why := outside_window(secs, parts[0], info)) is not None:  # the window of the name (breaker29)
                 raise err(line, why)
@@ -521,38 +535,25 @@ class _Converter:
                             f"order {oid} rests at side {o[0]} price {o[1]} ticks; the message says side "
                             f"{side} price {px}",
                         )
+                    extra, rem0, cut0 = 0, o[2], cut.get(oid, 0)
+                    if oid in cut and q > o[2]:
+                        # A repair cut this order's lots (its level's depth fell while outside the window): the
+                        # lots it had beyond them are in the level's other depth, up to what was cut.
+                        extra = min(q - o[2], cut[oid])
+                        q -= extra
                     if typ == 3:
                         # A deletion removes what is left (DELETE carries the remaining size).
                         if q != o[2]:
                             self.n_delete_size_differs += 1
                         q = o[2]
                     reduce(t, oid, q, kind, line)
+                    if extra and not explain(t, side, px, extra, kind, line) and typ != 3:
+                        raise err(line, f"order {oid} has {rem0} lots left ({cut0} cut from it when its level was "
+                                        f"reset to the orderbook file); the message removes {q + extra}, and the "
+                                        f"level's other depth cannot hold the {extra} beyond them")
                 else:
-                    syns = syn_at.get((side, px), ())
-                    sid = next((i for i in syns if orders[i][2] >= q), None)
-                    if sid is None:
-                        # Orders at this level we may know wrongly (they were outside
-                        # the window): fold them and the synthetic depth into one
-                        # synthetic order that can explain the message.
-                        pool = [
-                            i
-                            for i in level_ids.get((side, px), ())
-                            if i in untrusted or i >= SYNTHETIC_ID_BASE
-                        ]
-                        total = sum(orders[i][2] for i in pool)
-                        if total >= q:
-                            self.n_folded += 1
-                            for i in pool:
-                                qi = orders[i][2]
-                                book.add(side, px, -qi)
-                                em.add(t, t, Kind.DELETE, side, px, qi, i, line)
-                                remove_id(i)
-                                if i < SYNTHETIC_ID_BASE:
-                                    stale[i] = (side, px)
-                            new_synthetic(t, side, px, total, line)
-                            sid = syn_at[(side, px)][-1]
-                    if sid is None:
-                        have = max((orders[i][2] for i in syns), default=0)
+                    if not explain(t, side, px, q, kind, line):
+                        have = sum(orders[i][2] for i in syn_at.get((side, px), ()))
                         why = "was deleted when its level was reset" if oid in stale else "was never submitted"
                         raise err(
                             line,
@@ -561,7 +562,6 @@ class _Converter:
                             f"there: {have} lots)",
                         )
                     self.n_unknown_explained += 1
-                    reduce(t, sid, q, kind, line)
             elif typ in (5, 6):
                 q = lots(size, line)
                 aggressor = -side if typ == 5 else 0
@@ -587,9 +587,9 @@ class _Converter:
             prev_best = {sd: shown[sd][0][0] for sd in (1, -1) if shown[sd]}
             prev_seeded, seeded_best = seeded_best, {}
             cross.check(book, t, f"line {line}")
-        extra = next(book_rows, None)
-        if extra is not None:
-            raise DataError(f"{bpath}: line {extra[0]}: more rows than the message file {mpath.name}")
+        surplus = next(book_rows, None)
+        if surplus is not None:
+            raise DataError(f"{bpath}: line {surplus[0]}: more rows than the message file {mpath.name}")
         em.flush(final=True)
         self.crossed += cross.count
         self.cross_since = cross._since

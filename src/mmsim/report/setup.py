@@ -24,6 +24,7 @@ from ..data._identity import MAYBE_BAD, QUIRK, THROUGH, TIME_JUMP, jump_words
 from ..errors import DataError
 from ..events import DIGEST_KEY
 from ._format import format_span
+from ._level_n import REPAIRS, level_n_repairs, repairs_label
 
 __all__ = ["FUTURES_VENUES", "MULTIPLIER_ADVICE", "contract_label", "contract_of", "describe_setup", "fees_label",
            "identity_keys", "implied_label", "implied_note", "latency_label", "queue_label", "setup_rows", "through_label",
@@ -75,10 +76,16 @@ def latency_label(model: LatencyModel) -> str:
     return f"constant {_dur(model.ns)}"
 
 
-def queue_label(config: Config, levels: Any = None) -> str:
-    """``risk_averse``, ``power(2)`` or ``log``; on L3 data the exact FIFO that replaces them."""
+def queue_label(config: Config, levels: Any = None, repairs: Any = None) -> str:
+    """``risk_averse``, ``power(2)`` or ``log``; on L3 data the exact FIFO that replaces them; on an L3 store whose
+    loader repaired a level-N book (``repairs``: :func:`._level_n.level_n_repairs`), FIFO over the messages, not exact
+    (breaker35 F5)."""
     q = config.queue
     name = f"power({q.power:g})" if q.model == "power" else q.model
+    if str(levels).upper() == "L3" and repairs:
+        return (f"FIFO over the messages, level-N repairs approximate (L3 data from a level-N file: positions at levels "
+                f"the loader seeded or reset, and away from the best, are not the venue's; the L2 model {name} is not "
+                "used)")
     if str(levels).upper() == "L3":
         return f"exact FIFO (L3 data; the L2 model {name} is not used)"
     return name
@@ -281,7 +288,7 @@ def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
     mine = mine if isinstance(mine, Mapping) else {}
     theirs = getattr(store, "meta", None) if getattr(store, "path", None) is not None else None
     if not isinstance(theirs, Mapping) or not isinstance(theirs.get("quirks"), Mapping):
-        return {k: mine.get(k) for k in (QUIRK, THROUGH, MAYBE_BAD, TIME_JUMP)}
+        return {**{k: mine.get(k) for k in (QUIRK, THROUGH, MAYBE_BAD, TIME_JUMP)}, REPAIRS: level_n_repairs(mine)}
     meta_path = Path(store.path) / "meta.json"
     saved = getattr(result, "saved_as", None)
     out: dict[str, Any] = {}
@@ -297,6 +304,7 @@ def run_quirks(result: Any, store: Any = None) -> dict[str, Any]:
                             "the store's (one of the two edited by hand); report the run with the store it replayed, "
                             "or run it again")
         out[key] = b
+    out[REPAIRS] = level_n_repairs(theirs["quirks"])  # a LOBSTER level-N store's book repairs (breaker35 F5)
     return out
 
 
@@ -388,7 +396,7 @@ def describe_setup(result: Any, *, t_start: int, t_end: int, n_events: int, vers
         "strategy": {"label": label or None, "path": path, "params": params},
         "latency": {"feed": latency_label(lat.feed), "entry": latency_label(lat.entry),
                     "response": latency_label(lat.response), "seed": int(lat.seed)},
-        "queue": queue_label(cfg, meta.get("levels")),
+        "queue": queue_label(cfg, meta.get("levels"), data.get(REPAIRS)),
         "fees": fees_label(cfg),
         "contract": contract_of(result),
         "post_only": bool(cfg.post_only),
@@ -508,7 +516,8 @@ def setup_rows(setup: Mapping[str, Any]) -> list[tuple[str, str]]:
                 f"{d['n_events'] - n_snap:,} market events), after the book snapshot at {_ts(snap)}{more}; "
                 f"{d['n_events']:,} in all)")
     for note in (implied_label(d.get("trade_implied_book")), through_label(d.get("prints_through_book")),
-                 maybe_bad_label(d.get(MAYBE_BAD)), jump_words(d.get(TIME_JUMP), short=True)):
+                 maybe_bad_label(d.get(MAYBE_BAD)), jump_words(d.get(TIME_JUMP), short=True),
+                 repairs_label(d.get(REPAIRS))):
         if note:
             data += f"; {note}"
     s = setup["strategy"]
