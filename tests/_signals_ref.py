@@ -23,13 +23,18 @@ LN2 = math.log(2.0)
 
 
 def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """Replay the book; return the top ``n`` levels per side after every event.
+    """Replay the book; return the top ``n`` levels per side after every event (and ``uncrossed``: where a
+    resume message's uncross changed the book, after its last event).
 
     Levels are aggregated per price; L3 events change the level of their
     order's price by their quantity (a DELETE by the order's remaining size).
     As in the engine's book, a DEPTH level with qty > 0 removes the opposite
     side's levels at or through its price (they are stale: consumed, and an L2
-    feed removes them later). An absent level has price 0 and qty 0.
+    feed removes them later), only while the venue trades (STATUS) and not in the
+    message (events at one exch_ts) whose STATUS resumed trading; at the end of
+    that message a book with no L3 order still crossed is uncrossed, best bid
+    against best ask, lot for lot (docs/engine.md, "Trading halts"). An absent
+    level has price 0 and qty 0.
     """
     m = len(events)
     levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
@@ -61,6 +66,17 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
                 gone = True
         return gone
 
+    def uncross() -> bool:
+        """Trade the best bid against the best ask lot for lot while they cross."""
+        done = False
+        while prices[1] and prices[-1] and prices[1][-1] >= prices[-1][0]:
+            b, a = prices[1][-1], prices[-1][0]
+            m = min(levels[1][b], levels[-1][a])
+            set_level(1, b, levels[1][b] - m)
+            set_level(-1, a, levels[-1][a] - m)
+            done = True
+        return done
+
     def touches_top(side: int, px: int) -> bool:
         """True when a change at ``px`` can alter ``side``'s top ``n`` levels."""
         ps = prices[side]
@@ -74,20 +90,29 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
     rows: list[tuple[list[int], list[int], list[int], list[int]]] = []
     kinds, sides = events["kind"].tolist(), events["side"].tolist()
     pxs, qtys, oids = events["price"].tolist(), events["qty"].tolist(), events["order_id"].tolist()
+    ts = events["exch_ts"].tolist()
     pad = [0] * n
+    trading, resuming, l3 = True, False, False
+    uncrossed = np.zeros(m, dtype=bool)  # the book was uncrossed after this event (a resume message's last)
     for i in range(m):
         kind, side, px, qty = kinds[i], sides[i], pxs[i], qtys[i]
         changed = True
         if kind == Kind.DEPTH:
             changed = touches_top(side, px)
             set_level(side, px, qty)
-            if qty > 0 and remove_through(-side, px):
+            if qty > 0 and trading and not resuming and remove_through(-side, px):
                 changed = True
+        elif kind == Kind.STATUS:
+            changed = False
+            if not trading and qty == int(mmsim.TradingStatus.TRADING):
+                resuming = True
+            trading = qty == int(mmsim.TradingStatus.TRADING)
         elif kind == Kind.CLEAR:
             for s in ((1, -1) if side == 0 else (side,)):
                 levels[s].clear()
                 prices[s].clear()
         elif kind == Kind.ADD:
+            l3 = True
             changed = touches_top(side, px)
             remaining[oids[i]] = qty
             set_level(side, px, levels[side].get(px, 0) + qty)
@@ -101,6 +126,10 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
             set_level(side, px, levels[side].get(px, 0) - q)
         else:
             changed = False
+        if resuming and (i + 1 == m or ts[i + 1] != ts[i]):  # the end of the resume message
+            resuming = False
+            if trading and not l3 and uncross():
+                changed = uncrossed[i] = True
         if not changed and rows:
             src[i] = len(rows) - 1
             continue
@@ -115,9 +144,12 @@ def book_tops(events: np.ndarray, n: int) -> dict[str, np.ndarray]:
         ))
         src[i] = len(rows) - 1
     if not rows:
-        return {k: np.zeros((m, n), dtype=np.int64) for k in ("bid_px", "bid_qty", "ask_px", "ask_qty")}
-    table = np.array(rows, dtype=np.int64)  # (rows, 4, n)
-    return {k: table[src, j] for j, k in enumerate(("bid_px", "bid_qty", "ask_px", "ask_qty"))}
+        out = {k: np.zeros((m, n), dtype=np.int64) for k in ("bid_px", "bid_qty", "ask_px", "ask_qty")}
+    else:
+        table = np.array(rows, dtype=np.int64)  # (rows, 4, n)
+        out = {k: table[src, j] for j, k in enumerate(("bid_px", "bid_qty", "ask_px", "ask_qty"))}
+    out["uncrossed"] = uncrossed
+    return out
 
 
 def reference(events: np.ndarray, params: dict) -> dict[str, np.ndarray]:
@@ -127,7 +159,7 @@ def reference(events: np.ndarray, params: dict) -> dict[str, np.ndarray]:
     tops = book_tops(events, n)
     ts = events["exch_ts"].astype(np.int64)
     kind = events["kind"].astype(np.int64)
-    is_book = kind != Kind.TRADE
+    is_book = (kind != Kind.TRADE) | tops["uncrossed"]  # a resume's uncross after a print is a book call
     is_trade = (kind == Kind.TRADE) | (kind == Kind.EXECUTE)
     # aggressor: TRADE carries it; EXECUTE's resting order is on the other side
     aggressor = np.where(kind == Kind.EXECUTE, -events["side"], events["side"]).astype(np.int64)

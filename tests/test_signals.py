@@ -312,6 +312,36 @@ def test_matches_reference_on_databento_esh4_l3(esh4):
     assert_matches_reference(compute(esh4, FAST), reference(esh4, params_from_config(FAST)))
 
 
+def test_matches_reference_on_databento_esh4_as_l2(esh4):
+    """The same day through to_l2: its pre-open is a crossed L2 book under QUOTING (kept as it is), and the
+    open's message lists the auction level by level (no stale-crossing removal in it; docs/engine.md,
+    "Trading halts")."""
+    from mmsim.data.l2 import to_l2
+
+    ev = to_l2(esh4)
+    assert_matches_reference(compute(ev, FAST), reference(ev, params_from_config(FAST)))
+
+
+@pytest.mark.parametrize("last", ["depth", "trade"])
+def test_the_uncross_at_a_resume_is_a_book_change_for_the_signals(last):
+    """QUOTING: bid 100x10, ask 102x10, then a pre-open ask at 100 x 4 crosses the bid (kept). Trading resumes at
+    3000 (the message ends with a depth update elsewhere, or with a print): the book is uncrossed lot for lot,
+    bid 100 x 6 / ask 102 x 10, after the message's last event: spread 2, mid 101, imbalance (6 - 10) / 16."""
+    end = (3000, Kind.DEPTH, -1, 105, 1) if last == "depth" else (3000, Kind.TRADE, -1, 100, 1)
+    ev = make_events([(1000, Kind.STATUS, 0, 0, QUOTING), (1000, Kind.DEPTH, 1, 100, 10),
+                      (1000, Kind.DEPTH, -1, 102, 10), (2000, Kind.DEPTH, -1, 100, 4),
+                      (3000, Kind.STATUS, 0, 0, TRADING), end])
+    sig = compute(ev, FAST)
+    assert (sig["spread"][-1], sig["mid"][-1], sig["imbalance"][-1]) == (2.0, 101.0, -0.25)
+    assert sig["spread"][3] == 0.0  # crossed at 100 / 100 before the resume (locked: a spread of 0)
+    # (Not at the STATUS row itself: the engine makes no book call there, the reference does.)
+    rows = [0, 1, 2, 3, 5]
+    want = reference(ev, params_from_config(FAST))
+    assert_matches_reference(sig[rows], {k: v[rows] for k, v in want.items()})
+    tops = book_tops(ev, 1)
+    assert tops["uncrossed"].tolist() == [False] * 5 + [True]
+
+
 @pytest.mark.parametrize("data", ["amzn", "btcusdt", "esh4"])
 def test_real_data_exercises_every_signal(data, request):
     """The reference comparisons mean something only if every signal moves."""

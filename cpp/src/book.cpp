@@ -292,6 +292,24 @@ void BookSide::remove_through_slow(int64_t limit, int64_t index) {
     }
 }
 
+bool Book::uncross(int64_t last) {
+    if (bids.empty() || asks.empty() || bids.best() < asks.best()) return false;
+    bids.removed.clear();
+    asks.removed.clear();
+    bids.removed_at = asks.removed_at = last;
+    while (!bids.empty() && !asks.empty() && bids.best() >= asks.best()) {
+        const int64_t b = bids.best(), a = asks.best();
+        const int64_t qb = bids.qty(b), qa = asks.qty(a), m = std::min(qb, qa);
+        // A level is listed once, with its size before the uncross (a bid level may trade
+        // with several ask levels).
+        if (bids.removed.empty() || bids.removed.back().first != b) bids.removed.emplace_back(b, qb);
+        if (asks.removed.empty() || asks.removed.back().first != a) asks.removed.emplace_back(a, qa);
+        bids.set(b, qb - m, -1);  // lowering a level never allocates
+        asks.set(a, qa - m, -1);
+    }
+    return true;
+}
+
 // ---------------------------------------------------------------- OrderMap
 
 void OrderMap::rehash(size_t cap) {
@@ -369,6 +387,7 @@ void Book::reset() {
     stash_ts_ = std::numeric_limits<int64_t>::min();
     next_seq = 1;
     status = TradingStatus::Trading;
+    resuming = false;
     l3 = false;
 }
 
@@ -461,7 +480,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
             c.book_changed = true;
             // A level on one side at or through the other side's best means those
             // opposite levels are stale (consumed); an L2 feed removes them later.
-            if (e.qty > 0) side(-e.side).remove_through(e.price, i);
+            if (e.qty > 0 && stale_rule()) side(-e.side).remove_through(e.price, i);
             break;
         }
         case Kind::Trade:
@@ -561,6 +580,7 @@ BookChange Book::apply_slow(const Event &e, int64_t i) {
                 e.qty > static_cast<int64_t>(TradingStatus::Trading))
                 bad(i, "STATUS has qty " + std::to_string(e.qty) +
                            " (must be a trading status: 1 halted, 2 quoting, 3 trading)");
+            if (!trading() && e.qty == static_cast<int64_t>(TradingStatus::Trading)) resuming = true;
             status = static_cast<TradingStatus>(e.qty);
             break;
         default:

@@ -125,6 +125,7 @@ class Pass {
     void advance(Variant &v, int64_t limit, int64_t arrive_by = kInf);
     void apply(const Event &e, int64_t i, int64_t bb, int64_t ba);
     void end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened);
+    void feed_book(int64_t ts);
     void check_l3(int64_t i, bool in_message);
     void step_feeds(int64_t i);
     void push_entry(int64_t pos);
@@ -333,6 +334,14 @@ void Pass::update_interest() {
     any_resting_ = bid_lo_ <= bid_hi_ || ask_lo_ <= ask_hi_;
 }
 
+// The book changed at ts: every signal set sees its top levels.
+void Pass::feed_book(int64_t ts) {
+    int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
+    book_.bids.top(max_levels_, bp, bq);
+    book_.asks.top(max_levels_, ap, aq);
+    for (auto &s : sets_) mmsim_signals_on_book(s.handle.get(), ts, bp, bq, ap, aq, s.levels);
+}
+
 // Apply market event e (index i) to the shared book and the signals; each run with orders
 // near it reacts (bb/ba: the best bid/ask before the venue message). Inline: this is the
 // hot path.
@@ -345,12 +354,7 @@ MMSIM_INLINE void Pass::apply(const Event &e, int64_t i, int64_t bb, int64_t ba)
             if (v->resting()) v->before_clear(e.side, e.exch_ts);
     const BookChange c = book_.apply(e, i);
     if (check_) index_.apply(e, c);
-    if (!sets_.empty() && c.book_changed) {
-        int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
-        book_.bids.top(max_levels_, bp, bq);
-        book_.asks.top(max_levels_, ap, aq);
-        for (auto &s : sets_) mmsim_signals_on_book(s.handle.get(), e.exch_ts, bp, bq, ap, aq, s.levels);
-    }
+    if (!sets_.empty() && c.book_changed) feed_book(e.exch_ts);
     if (!any_resting_) return;
     // A depth update away from every run's prices (the common case) concerns no run.
     if (e.kind == static_cast<uint8_t>(Kind::Depth) && e.qty >= 0) {
@@ -517,6 +521,8 @@ void Pass::run() {
             }
             if (any_failed_) drop_failed();
         }
+        // The book's end of the message (a resume's uncross: Book::end_message), then ours.
+        if (book_.end_message(i - 1) && !sets_.empty()) feed_book(T);
         if (any_resting_) end_message(T, i - 1, bb, ba, !was_trading && book_.trading());
         last_ts_ = T;
         next_index_ = i;
@@ -595,6 +601,7 @@ void replay_bbo(const Event *ev, int64_t n, int64_t *best_bid, int64_t *best_ask
         check_stop_at(options, i);
         check_time(ev, i);
         book.apply(ev[i], i);
+        if (i + 1 == n || ev[i + 1].exch_ts != ev[i].exch_ts) book.end_message(i);
         best_bid[i] = book.bids.best();
         best_ask[i] = book.asks.best();
         bid_qty[i] = book.bids.best_qty();
@@ -634,6 +641,7 @@ int64_t prints_through_book(const Event *ev, int64_t n, double band, ThroughPrin
             }
         }
         book.apply(e, i);
+        if (i + 1 == n || ev[i + 1].exch_ts != e.exch_ts) book.end_message(i);
     }
     return count;
 }
@@ -650,7 +658,9 @@ void compute_signals(const Event *ev, int64_t n, const MmsimSignalParams &params
         check_time(ev, i);
         const Event &e = ev[i];
         feed_trade(sig.get(), e, book.trading());
-        if (book.apply(e, i).book_changed) {
+        bool changed = book.apply(e, i).book_changed;
+        if (i + 1 == n || ev[i + 1].exch_ts != e.exch_ts) changed |= book.end_message(i);
+        if (changed) {
             int64_t bp[MMSIM_MAX_LEVELS], bq[MMSIM_MAX_LEVELS], ap[MMSIM_MAX_LEVELS], aq[MMSIM_MAX_LEVELS];
             book.bids.top(levels, bp, bq);
             book.asks.top(levels, ap, aq);

@@ -157,11 +157,7 @@ void Variant::on_market(const Event &e, int64_t i, const BookChange &c, int64_t 
                 cross_ = settle_ = true;
                 // The book dropped the levels it reached (stale): ours had this size before.
                 const BookSide &opp = book_.side(-e.side);
-                if (opp.removed_at == i)
-                    for (auto &o : ex_orders_)
-                        if (o.side == -e.side)
-                            for (const auto &[px, lots] : opp.removed)
-                                if (px == o.price) o.note_level(now_ex_, lots);
+                if (opp.removed_at == i) levels_removed(-e.side, opp.removed);
             }
             break;
         case Kind::Trade:  // side 0: aggressor unknown
@@ -209,6 +205,27 @@ void Variant::depth_changed(const BookChange &c) {
         o.touched = true;
         o.msg_prev = c.prev_qty;
         settle_ = true;
+    }
+}
+
+void Variant::levels_removed(int8_t side, const std::vector<std::pair<int64_t, int64_t>> &removed) {
+    // The book removed these levels of `side` (price, lots before) by a rule, not by an
+    // update of them (a DEPTH at or through them from the other side, a reopening's
+    // uncross): a level of ours among them moves us as any depth update of the message
+    // does, on its net change from its size before the message (rule 3 of "Snapshots and
+    // venue messages"): the removal is its first change in the message unless an update
+    // of it came first, and a re-listing later in the message is netted against it.
+    for (auto &o : ex_orders_) {
+        if (o.side != side) continue;
+        for (const auto &[px, lots] : removed) {
+            if (px != o.price) continue;
+            o.note_level(now_ex_, lots);
+            settle_ = true;
+            if (o.touched) break;
+            o.touched = true;
+            o.msg_prev = lots;
+            break;
+        }
     }
 }
 
@@ -362,14 +379,21 @@ void Variant::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool
     // a snapshot does not re-list went to 0: everyone ahead is gone. On L3 data a cleared
     // side is recomputed exactly from the orders the snapshot listed.
     const uint8_t cleared = cleared_;
+    if (reopened && !l3)  // levels the book's uncross at the resume reduced (Book::end_message)
+        for (const int8_t s : {int8_t(1), int8_t(-1)})
+            if (book_.side(s).removed_at == last) levels_removed(s, book_.side(s).removed);
     for (auto &o : ex_orders_) {
         if (!o.touched) continue;
         o.touched = false;
         if (l3 && (cleared & (o.side > 0 ? 1 : 2))) continue;
         const int64_t now = book_.side(o.side).qty(o.price);
         const int64_t chg = sat_sub(o.msg_prev - now, o.trade_vol);
+        // The level before the cancels: its size before the message less what traded there
+        // (those lots were ahead of us and are gone: `ahead` is already net of them), so
+        // the lots behind us are this less `ahead` (not hftbacktest's prev - ahead).
+        const int64_t before_cancel = std::max<int64_t>(0, sat_sub(o.msg_prev, o.trade_vol));
         o.trade_vol = 0;
-        o.ahead = chg <= 0 ? std::min(o.ahead, now) : queue_->after_cancel(o.ahead, o.msg_prev, now, chg);
+        o.ahead = chg <= 0 ? std::min(o.ahead, now) : queue_->after_cancel(o.ahead, before_cancel, now, chg);
     }
     if (l3 && cleared)
         for (auto &o : ex_orders_)

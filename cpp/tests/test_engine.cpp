@@ -1483,6 +1483,155 @@ void queue_position_of_fills() {
                                    t.fills[0].level_qty_at_fill == -1);
 }
 
+EngineConfig with_queue(std::shared_ptr<QueueModel> q) {
+    EngineConfig c = config();
+    c.queue = std::move(q);
+    return c;
+}
+
+std::vector<std::pair<const char *, std::shared_ptr<QueueModel>>> all_queue_models() {
+    return {{"risk_averse", std::make_shared<RiskAverseQueueModel>()},
+            {"power2", std::make_shared<PowerProbQueueModel>(2.0)},
+            {"log", std::make_shared<LogProbQueueModel>()}};
+}
+
+// fix34q F5: a level of ours that the stale-crossing rule removes moves us as any depth
+// update of the message does, on its net change from its size before the message.
+void stale_crossing_moves_our_queue() {
+    Fixed b{quote4(100, 5, 0, 0)};
+    // Bid 100x10, 99x5, ask 102x10; our bid 5 @ 100 behind 10. One message at 3000: an ask
+    // at 100 (the book drops bid 100), then a bid at 101 (drops that ask): no crossing
+    // fill, and our level went 10 -> 0: nobody is ahead. A sell of 4 at 100 fills 4.
+    const std::vector<Event> head = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kBid, 99, 5),
+                                     ev(1000, Kind::Depth, kAsk, 102, 10)};
+    std::vector<Event> e = head;
+    for (const Event &x : {ev(3000, Kind::Depth, kAsk, 100, 5), ev(3000, Kind::Depth, kBid, 101, 3),
+                           ev(4000, Kind::Depth, kBid, 101, 0), ev(5000, Kind::Trade, kAsk, 100, 4)})
+        e.push_back(x);
+    for (const auto &[name, q] : all_queue_models()) {
+        RunOutput r = run1(e, with_queue(q), b.strategy());
+        const bool ok = fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 4, 1}};
+        if (!ok) std::fprintf(stderr, "  removed level, %s\n", name);
+        CHECK(ok);
+    }
+    // Bid 100x10, we join behind 10, 10 more join behind us (20). One message at 3000: an ask
+    // at 100 (drops bid 100), then bid 100 x 3 (drops that ask): the level went 20 -> 3, a
+    // net decrease of 17 with 10 ahead and 10 behind: risk_averse min(10, 3) = 3 ahead;
+    // power 2 and log split it half and half, 8 ahead (floor 8.5), 9 behind: 2 ahead. A
+    // sell of 6 fills 3 (risk_averse) or 4 lots.
+    std::vector<Event> f = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+                            ev(2000, Kind::Depth, kBid, 100, 20), ev(3000, Kind::Depth, kAsk, 100, 5),
+                            ev(3000, Kind::Depth, kBid, 100, 3),  ev(5000, Kind::Trade, kAsk, 100, 6)};
+    for (const auto &[name, q] : all_queue_models()) {
+        RunOutput r = run1(f, with_queue(q), b.strategy());
+        const int64_t lots = std::string(name) == "risk_averse" ? 3 : 4;
+        const bool ok = fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, lots, 5 - lots}};
+        if (!ok) std::fprintf(stderr, "  removed and re-listed level, %s\n", name);
+        CHECK(ok);
+    }
+}
+
+// fix34q F1 and F2: the power and log models' share of a cancel ahead of us is exact where
+// it is a whole number of lots, and the lots behind us do not count the lots that traded.
+void prob_queue_share() {
+    Fixed b{quote4(100, 5, 0, 0)};
+    // Power 1: 26 ahead, 20 behind (46), the level to 23: 26/46 of 23 = 13 exactly -> 13 ahead;
+    // a sell of 14 fills 1 (the double 26/46 * 23 is 12.999...: 14 ahead, no fill).
+    std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 100, 26), ev(1000, Kind::Depth, kAsk, 102, 10),
+                            ev(3000, Kind::Depth, kBid, 100, 46), ev(4000, Kind::Depth, kBid, 100, 23),
+                            ev(5000, Kind::Trade, kAsk, 100, 14)};
+    RunOutput r = run1(e, with_queue(std::make_shared<PowerProbQueueModel>(1.0)), b.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 1, 4}}));
+    // Power 1: 30 ahead, 14 behind, the level 44 -> 22: 30/44 of 22 = 15 -> 15 ahead; a sell of 16 fills 1.
+    e = {ev(1000, Kind::Depth, kBid, 100, 30), ev(1000, Kind::Depth, kAsk, 102, 10),
+         ev(3000, Kind::Depth, kBid, 100, 44), ev(4000, Kind::Depth, kBid, 100, 22), ev(5000, Kind::Trade, kAsk, 100, 16)};
+    r = run1(e, with_queue(std::make_shared<PowerProbQueueModel>(1.0)), b.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 1, 4}}));
+    // Log: 8 ahead, 26 behind, 5 cancelled: log 9 / (log 9 + log 27) = 2/5 of 5 = 2 -> 6 ahead;
+    // a sell of 7 fills 1.
+    e = {ev(1000, Kind::Depth, kBid, 100, 8), ev(1000, Kind::Depth, kAsk, 102, 10), ev(3000, Kind::Depth, kBid, 100, 34),
+         ev(4000, Kind::Depth, kBid, 100, 29), ev(5000, Kind::Trade, kAsk, 100, 7)};
+    r = run1(e, with_queue(std::make_shared<LogProbQueueModel>()), b.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 1, 4}}));
+    CHECK(prob_share_lots(23, 26.0, 20.0) == 13 && prob_share_lots(22, 30.0, 14.0) == 15);
+    CHECK(prob_share_lots(5, std::log1p(8.0), std::log1p(26.0)) == 2);
+    CHECK(prob_share_lots(3, 0.0, 0.0) == 3 && prob_share_lots(7, 0.0, 5.0) == 0 && prob_share_lots(7, 5.0, 0.0) == 7);
+    // F2, power 2: bid 100x10, we join behind 10, 5 join behind us. One message: a sell of 4
+    // (6 ahead) and the level 15 -> 9: 2 cancelled, 6 ahead and 5 behind: 36/61 of 2 = 1.18
+    // -> 1 -> 5 ahead; a sell of 6 fills 1 (counting the 4 traded lots behind us: 36/117 of
+    // 2 -> 0, 6 ahead, no fill). The same with the print a message before the update.
+    for (const bool apart : {false, true}) {
+        e = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+             ev(2000, Kind::Depth, kBid, 100, 15), ev(apart ? 3000 : 4000, Kind::Trade, kAsk, 100, 4),
+             ev(4000, Kind::Depth, kBid, 100, 9),  ev(6000, Kind::Trade, kAsk, 100, 6)};
+        r = run1(e, with_queue(std::make_shared<PowerProbQueueModel>(2.0)), b.strategy());
+        CHECK((fills_of(r) == std::vector<FillRow>{{6000, kBid, 100, 1, 4}}));
+        // Log: log 7 / (log 7 + log 6) of 2 = 1.04 -> 1 -> 5 ahead (log 7 / (log 7 + log 10): 0).
+        r = run1(e, with_queue(std::make_shared<LogProbQueueModel>()), b.strategy());
+        CHECK((fills_of(r) == std::vector<FillRow>{{6000, kBid, 100, 1, 4}}));
+    }
+}
+
+// fix34q F4: while the venue is not trading a crossed book is real: the stale-crossing rule
+// waits for trading; a book still crossed when trading resumes is uncrossed as an auction.
+void crossed_book_while_not_trading() {
+    const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
+    Fixed b{quote4(100, 5, 0, 0)};
+    // QUOTING: bid 100x10, ask 101x10; the pre-open ask at 100 x 4 comes and goes; trading at
+    // 5000. Our bid arrives at 5500 behind the 10 lots that never left: a sell of 10 fills
+    // nothing, a sell of 3 then fills 3.
+    std::vector<Event> e = {st(1000, TradingStatus::Quoting),     ev(1000, Kind::Depth, kBid, 100, 10),
+                            ev(1000, Kind::Depth, kAsk, 101, 10), ev(3000, Kind::Depth, kAsk, 100, 4),
+                            ev(4000, Kind::Depth, kAsk, 100, 0),  st(5000, TradingStatus::Trading),
+                            ev(6000, Kind::Trade, kAsk, 100, 10), ev(7000, Kind::Trade, kAsk, 100, 3)};
+    RunOutput r = run1(e, config(0, 4500, 0), b.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{7000, kBid, 100, 3, 2}}));
+    if (r.fills.size() == 1) CHECK(r.fills[0].queue_ahead_at_entry == 10);
+    Book book;
+    for (size_t i = 0; i < 5; ++i) book.apply(e[i], int64_t(i));
+    CHECK(book.bids.best() == 100 && book.bids.qty(100) == 10);  // kept while quoting
+    // Our bid rests behind 10 while quoting; an ask at 100 x 4 crosses the book (it stays);
+    // trading resumes with the book crossed: the auction trades 4 of the bid 100 lots (10 -> 6;
+    // our level: min(10, 6) = 6 ahead under risk_averse) and the ask at 100 is gone: no
+    // fill at the resume; a sell of 7 then fills 1.
+    e = {st(1000, TradingStatus::Quoting),     ev(1000, Kind::Depth, kBid, 100, 10),
+         ev(1000, Kind::Depth, kAsk, 102, 10), ev(3000, Kind::Depth, kAsk, 100, 4),
+         st(5000, TradingStatus::Trading),     ev(6000, Kind::Trade, kAsk, 100, 7)};
+    r = run1(e, config(), b.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{6000, kBid, 100, 1, 4}}));
+    Book ub;
+    for (size_t i = 0; i < 5; ++i) ub.apply(e[i], int64_t(i));
+    CHECK(ub.bids.qty(100) == 10 && ub.asks.qty(100) == 4);  // crossed until the end of the resume message
+    CHECK(ub.end_message(4));
+    CHECK(ub.bids.best() == 100 && ub.bids.qty(100) == 6 && ub.asks.best() == 102 && ub.asks.qty(102) == 10);
+    CHECK(!ub.end_message(4));
+    // The ask at 100 x 15: the auction takes the 10 ahead of us and leaves 5 lots at 100,
+    // which cross our bid at the resume: all 5 of ours fill there (the reopening cross).
+    e[3] = ev(3000, Kind::Depth, kAsk, 100, 15);
+    r = run1(e, config(), b.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 5, 0}}));
+    if (r.fills.size() == 1) CHECK(r.fills[0].maker && r.fills[0].level_qty_at_fill == 10);
+    // The venue's own updates in the resume message are its auction, listed execution by
+    // execution: no stale-crossing removal there. Pre-open: bid 99x10, ask 101x3 (our ask
+    // 101 x 5 behind those 3), ask 103x10; ask 100x2 and bid 102x2 cross. At the resume the
+    // auction trades bid 102 with ask 100, one lot at a time (bid 102 -> 1 would drop the ask
+    // 101 level as stale while trading). After it: bid 99, ask 101x3 (3 ahead of us, never
+    // changed), 103: a buy of 4 at 101 fills 1.
+    Fixed a{quote4(0, 0, 101, 5)};
+    e = {st(1000, TradingStatus::Quoting),     ev(1000, Kind::Depth, kBid, 99, 10),
+         ev(1000, Kind::Depth, kAsk, 101, 3),  ev(1000, Kind::Depth, kAsk, 103, 10),
+         ev(2000, Kind::Depth, kAsk, 100, 2),  ev(2500, Kind::Depth, kBid, 102, 2),
+         st(5000, TradingStatus::Trading),     ev(5000, Kind::Depth, kBid, 102, 1),
+         ev(5000, Kind::Depth, kAsk, 100, 1),  ev(5000, Kind::Depth, kBid, 102, 0),
+         ev(5000, Kind::Depth, kAsk, 100, 0),  ev(6000, Kind::Trade, kBid, 101, 4)};
+    r = run1(e, config(), a.strategy());
+    CHECK((fills_of(r) == std::vector<FillRow>{{6000, kAsk, 101, 1, 4}}));
+    Book rb;
+    for (size_t i = 0; i < 11; ++i) rb.apply(e[i], int64_t(i));
+    CHECK(!rb.end_message(10));  // not crossed: nothing to uncross
+    CHECK(rb.bids.best() == 99 && rb.asks.best() == 101 && rb.asks.qty(101) == 3);
+}
+
 // prints_through_book: a seller's print more than band * bid under the bid, a buyer's more than band * ask over
 // the ask, counted against the book before each; the first `keep` described; a price the book refuses is its error.
 void prints_through_book_counts_the_far_ones() {
@@ -1548,6 +1697,9 @@ int main() {
         {"k_runs_equal_separate_runs", k_runs_equal_separate_runs},
         {"record_buffer_grows_a_step_at_a_time", record_buffer_grows_a_step_at_a_time},
         {"prints_through_book_counts_the_far_ones", prints_through_book_counts_the_far_ones},
+        {"stale_crossing_moves_our_queue", stale_crossing_moves_our_queue},
+        {"prob_queue_share", prob_queue_share},
+        {"crossed_book_while_not_trading", crossed_book_while_not_trading},
     };
     for (const auto &t : tests) {
         const int before = failures;

@@ -159,8 +159,9 @@ class BookSide {
     int64_t nlevels_ = 0;
 
   public:
-    // The levels (price, lots) the last remove_through took, and the event it was for (-1: none
-    // yet): a run's queue position notes the size its level had (Variant::on_market).
+    // The levels (price, lots before) the last remove_through took (or Book::uncross reduced),
+    // and the event it was for (-1: none yet): a run's queue position notes the size its
+    // level had, and moves on its net change (Variant::levels_removed).
     std::vector<std::pair<int64_t, int64_t>> removed;
     int64_t removed_at = -1;
 };
@@ -238,6 +239,10 @@ class Book {
     // The venue's trading status (STATUS events); a replay starts trading.
     TradingStatus status = TradingStatus::Trading;
     bool trading() const { return status == TradingStatus::Trading; }
+    // A STATUS of this venue message resumed trading (cleared by end_message).
+    bool resuming = false;
+    // The stale-crossing rule applies (a DEPTH at or through the other side's best removes it).
+    bool stale_rule() const { return trading() && !resuming; }
     // Market-by-order data: some ADD was applied (L3 rules apply to our orders).
     bool l3 = false;
 
@@ -256,8 +261,11 @@ class Book {
             c.prev_qty = s.set(e.price, e.qty, i);
             c.book_changed = true;
             // A level on one side at or through the other side's best means those
-            // opposite levels are stale (consumed); an L2 feed removes them later.
-            if (e.qty > 0) side(-e.side).remove_through(e.price, i);
+            // opposite levels are stale (consumed); an L2 feed removes them later. Not while
+            // the venue is not trading, nor in the message that resumes it: nothing matched,
+            // so a crossed book is real (a pre-open), and the venue's updates at the resume
+            // are its auction (end_message uncrosses what they leave crossed).
+            if (e.qty > 0 && stale_rule()) side(-e.side).remove_through(e.price, i);
             return c;
         }
         // A trade's price must be inside the span of prices the book has seen, as a level's
@@ -281,6 +289,17 @@ class Book {
     // (seq, lots) of the orders resting at side/price with a priority at or after `from`, unsorted.
     void orders_from(int8_t side, int64_t price, int64_t from, std::vector<std::pair<int64_t, int64_t>> &out) const;
     void reset();
+    // The venue message whose last event is `last` is applied (every replay calls it at
+    // each message's end). When a STATUS of it resumed trading, an L2 book still crossed
+    // after it is uncrossed as the venue's opening auction matches it: the best bid and
+    // best ask trade lot for lot while they cross. Each side's `removed` then lists its
+    // levels this reduced (price, lots before), removed_at `last`. True when the book changed.
+    bool end_message(int64_t last) {
+        if (!resuming) return false;
+        resuming = false;
+        return trading() && !l3 && uncross(last);
+    }
+    bool uncross(int64_t last);
 
   private:
     // The orders a CLEAR removed, kept for the rest of its venue message (events at

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 
 namespace mmsim {
@@ -29,12 +30,43 @@ class RiskAverseQueueModel final : public QueueModel {
 
 // The probabilistic family (Rigtorp 2013; hftbacktest's ProbQueueModel): a cancel falls
 // ahead of us with probability f(ahead) / (f(ahead) + f(behind)). The share ahead is
-// rounded down to whole lots: we never move up on a fraction of a lot.
+// rounded down to whole lots: we never move up on a fraction of a lot. `prev_qty` is the
+// level's size just before the cancel (the caller has taken out what traded there), so
+// `prev_qty - ahead` is the lots behind us.
+//
+// The rounding is exact where the share is: when f(ahead) and f(behind) are whole numbers
+// (the power model with a whole exponent: ahead^n is exact in a double below 2^53) the
+// share dec * f(ahead) / (f(ahead) + f(behind)) is computed in 128-bit integers, so
+// 26/46 of 23 lots is 13, not the 12.999... of the double 26/46 * 23. Otherwise (the log
+// model, a fractional exponent) f is irrational almost always and the double quotient
+// dec * f(ahead) / (f(ahead) + f(behind)) is taken (the product first: exact for whole
+// inputs) with a guard of 8 ulps below a whole number: pow/log1p, the sum, the product
+// and the quotient each round by at most half an ulp, so a result that close below k is
+// k up to the arithmetic's own error (e.g. log model, 8 ahead, 26 behind, 5 cancelled:
+// exactly 2 lots, log 9 / log 243 * 5); a true share that close below k without being
+// k is beyond what the doubles resolve.
+inline int64_t prob_share_lots(int64_t dec, double ff, double fb) {
+    if (!(ff + fb > 0)) return dec;  // nobody on either side (or NaN): all of it ahead
+    constexpr double kExact = 9007199254740992.0;  // 2^53
+#if defined(__SIZEOF_INT128__)
+    if (ff >= 0 && fb >= 0 && ff + fb < kExact && ff == std::floor(ff) && fb == std::floor(fb)) {
+        const auto a = static_cast<unsigned __int128>(static_cast<uint64_t>(ff));
+        const auto t = a + static_cast<unsigned __int128>(static_cast<uint64_t>(fb));
+        return static_cast<int64_t>(static_cast<unsigned __int128>(static_cast<uint64_t>(dec)) * a / t);
+    }
+#endif
+    const double x = static_cast<double>(dec) * ff / (ff + fb);
+    const double k = std::floor(x);
+    const double up = k + 1;
+    const int64_t lots = static_cast<int64_t>(
+        up - x <= 8 * std::numeric_limits<double>::epsilon() * up ? up : k);
+    return std::min(std::max<int64_t>(lots, 0), dec);
+}
+
 inline int64_t prob_queue_after_cancel(int64_t ahead, int64_t prev_qty, int64_t new_qty, int64_t dec, double ff,
                                        double fb) {
     const int64_t back = std::max<int64_t>(0, prev_qty - ahead);
-    const double share = (ff + fb) > 0 ? ff / (ff + fb) : 1.0;
-    int64_t dec_ahead = static_cast<int64_t>(std::floor(static_cast<double>(dec) * share));
+    int64_t dec_ahead = prob_share_lots(dec, ff, fb);
     const int64_t dec_behind = dec - dec_ahead;
     if (dec_behind > back) dec_ahead += dec_behind - back;
     return std::min(std::max<int64_t>(ahead - dec_ahead, 0), new_qty);

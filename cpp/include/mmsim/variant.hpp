@@ -95,7 +95,7 @@ struct ExOrder {
     uint8_t order_type;  // OrderType
     int8_t level;        // target level (-1: explicit order)
     // Within the venue message being applied (settled at its end, then reset):
-    bool touched = false;  // L2: depth updates (or a CLEAR) changed our level
+    bool touched = false;  // L2: depth updates (or a CLEAR, or the stale-crossing rule) changed our level
     int64_t msg_prev = 0;  // ... whose size before the message was this
     int64_t behind = 0;    // L3: lots executed behind us at our price
     int64_t hidden = 0;    // L3: lots printed at our price with no displayed order behind them
@@ -254,6 +254,8 @@ class Variant {
     // venue side
     [[noreturn]] void overflow(const ExOrder &o, int64_t price, int64_t qty, const char *what) const;
     void depth_changed(const BookChange &c);
+    // The book removed (or, at a reopening, reduced) these levels (price, lots before) of `side`.
+    void levels_removed(int8_t side, const std::vector<std::pair<int64_t, int64_t>> &removed);
     void trade_at(int8_t aggressor, int64_t price, int64_t qty);
     void l3_event(const Event &e, const BookChange &c);
     void check_cross(int8_t level_side, int64_t price, int64_t avail);
