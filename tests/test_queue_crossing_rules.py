@@ -95,6 +95,27 @@ def test_log_share_that_is_a_whole_number_of_lots_is_not_rounded_down_once_more(
     assert fills(mmsim.run(ev, Fixed(), config({"model": "log"}))) == [(5000, BID, 100, 1, 4)]
 
 
+
+@pytest.mark.parametrize("power", [2.0, 16.0, 40.0, 1000.0])
+def test_power_share_of_lot_counts_whose_power_overflows_a_double(power):
+    """breaker34 F7: spot BTC's 1e-8 lots make a level of 2 BTC 2e8 lots, and 2e8^40 is inf (inf / (inf + inf) was
+    NaN: the order went to the front and filled whole). 2e8 ahead, 2e8 join behind, 1e8 cancelled: ahead equals
+    behind, so half the cancel is ahead for every exponent: 1.5e8 ahead; a sell of 1.5e8 + 3 fills 3 of our 5."""
+    a = 200_000_000
+    ev = make_events([(1000, D, BID, 100, a), (1000, D, ASK, 101, 10), (3000, D, BID, 100, 2 * a),
+                      (4000, D, BID, 100, 2 * a - 100_000_000), (5000, T, ASK, 100, 150_000_003)])
+    assert fills(mmsim.run(ev, Fixed(), config({"model": "power", "power": power}))) == [(5000, BID, 100, 3, 2)]
+
+
+def test_power_overflow_with_nobody_behind_puts_the_whole_cancel_ahead():
+    """The second case of F7's kind: 1e12 lots ahead of us and none behind, power 30 (1e360: inf, the other term 0);
+    a cancel of 1,000 lots is all ahead of us (nobody is behind), so a sell of 1e12 - 1000 + 2 fills 2."""
+    big = 10**12
+    ev = make_events([(1000, D, BID, 100, big), (1000, D, ASK, 101, 10), (4000, D, BID, 100, big - 1000),
+                      (5000, T, ASK, 100, big - 1000 + 2)])
+    assert fills(mmsim.run(ev, Fixed(), config({"model": "power", "power": 30.0}))) == [(5000, BID, 100, 2, 3)]
+
+
 # --- F2: the lots behind us are the level less what traded less what is ahead
 
 

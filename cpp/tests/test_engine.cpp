@@ -1556,6 +1556,21 @@ void prob_queue_share() {
     CHECK(prob_share_lots(23, 26.0, 20.0) == 13 && prob_share_lots(22, 30.0, 14.0) == 15);
     CHECK(prob_share_lots(5, std::log1p(8.0), std::log1p(26.0)) == 2);
     CHECK(prob_share_lots(3, 0.0, 0.0) == 3 && prob_share_lots(7, 0.0, 5.0) == 0 && prob_share_lots(7, 5.0, 0.0) == 7);
+    // breaker34 F7: a large exponent on large lot counts (2e8^40 is inf). 2e8 ahead, 2e8 behind,
+    // 1e8 cancelled: ahead == behind, so half of it ahead for every n -> 1.5e8 ahead; a sell of
+    // 1.5e8 + 3 fills 3 (inf / (inf + inf) was NaN: the whole order filled). Power 20 on
+    // 1e17 ahead, 0 behind (1e340: inf, the other term 0): all of the cancel ahead of us.
+    for (const double n : {2.0, 16.0, 40.0, 1000.0}) {
+        const int64_t a = 200000000;
+        e = {ev(1000, Kind::Depth, kBid, 100, a), ev(1000, Kind::Depth, kAsk, 101, 10),
+             ev(3000, Kind::Depth, kBid, 100, 2 * a), ev(4000, Kind::Depth, kBid, 100, 2 * a - 100000000),
+             ev(5000, Kind::Trade, kAsk, 100, 150000003)};
+        r = run1(e, with_queue(std::make_shared<PowerProbQueueModel>(n)), b.strategy());
+        CHECK((fills_of(r) == std::vector<FillRow>{{5000, kBid, 100, 3, 2}}));
+    }
+    CHECK(PowerProbQueueModel(20.0).after_cancel(100000000000000000, 100000000000000000, 100000000000000000 - 1000,
+                                                1000) == 100000000000000000 - 1000);
+    CHECK(PowerProbQueueModel(40.0).after_cancel(200000000, 400000000, 300000000, 100000000) == 150000000);
     // F2, power 2: bid 100x10, we join behind 10, 5 join behind us. One message: a sell of 4
     // (6 ahead) and the level 15 -> 9: 2 cancelled, 6 ahead and 5 behind: 36/61 of 2 = 1.18
     // -> 1 -> 5 ahead; a sell of 6 fills 1 (counting the 4 traded lots behind us: 36/117 of

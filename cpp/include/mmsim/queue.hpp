@@ -72,15 +72,26 @@ inline int64_t prob_queue_after_cancel(int64_t ahead, int64_t prev_qty, int64_t 
     return std::min(std::max<int64_t>(ahead - dec_ahead, 0), new_qty);
 }
 
-// f(x) = x^n.
+// f(x) = x^n. A large exponent on large lot counts overflows a double (2e8 lots, as a level
+// of 2 BTC in spot's 1e-8 lots, to the 40th is inf; inf / (inf + inf) is NaN, which put the
+// order at the front, breaker34 F7): where dec * f(ahead) + f(behind) is not finite the
+// share is taken in units of the larger side, (ahead / m)^n and (behind / m)^n with
+// m = max(ahead, behind), the same ratio with both terms at most 1. Every finite case is
+// computed as before.
 class PowerProbQueueModel final : public QueueModel {
   public:
     explicit PowerProbQueueModel(double n) : n_(n) {}
     std::unique_ptr<QueueModel> clone() const override { return std::make_unique<PowerProbQueueModel>(n_); }
     int64_t after_cancel(int64_t ahead, int64_t prev_qty, int64_t new_qty, int64_t dec) const override {
         const int64_t back = std::max<int64_t>(0, prev_qty - ahead);
-        return prob_queue_after_cancel(ahead, prev_qty, new_qty, dec, std::pow(static_cast<double>(ahead), n_),
-                                       std::pow(static_cast<double>(back), n_));
+        double ff = std::pow(static_cast<double>(ahead), n_);
+        double fb = std::pow(static_cast<double>(back), n_);
+        if (!std::isfinite(static_cast<double>(dec) * ff + fb)) {
+            const double m = static_cast<double>(std::max(ahead, back));
+            ff = std::pow(static_cast<double>(ahead) / m, n_);
+            fb = std::pow(static_cast<double>(back) / m, n_);
+        }
+        return prob_queue_after_cancel(ahead, prev_qty, new_qty, dec, ff, fb);
     }
     double n() const { return n_; }
 
