@@ -369,7 +369,7 @@ MMSIM_INLINE void Pass::apply(const Event &e, int64_t i, int64_t bb, int64_t ba)
 }
 
 // The venue message at ts (events up to `last`) is applied: each run settles what it left.
-void Pass::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened) {
+MMSIM_INLINE void Pass::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool reopened) {
     for (Variant *v : local_)
         if (v->settle_pending() || (reopened && v->resting())) v->end_message(ts, last, bb, ba, reopened);
     if (check_ && book_.l3) check_l3(last, false);
