@@ -750,3 +750,18 @@ def test_an_interval_on_too_few_blocks_says_few_blocks_in_its_cell_csv_and_html(
             "of a verdict") in _baseline_caption(grid)
     page = render_html([{"id": "p1", "status": "ok", "latency.feed": "5ms", **row}], grid, {})
     assert "<td>0.041 [0.029, 0.051] few blocks</td>" in page
+
+
+@pytest.mark.parametrize(("arms", "why"), [
+    # breaker35 F9: the arm with ladder_levels 2 read "with this point's other settings", naming none
+    ([ARMS[0], {**ARMS[1], "ladder_levels": 2}],
+     "its ladder_levels=2 (every point with {fs} has ladder_levels at the base config's value)"),
+    # the other way round: the baseline arm sets it, this point leaves it
+    ([{**ARMS[0], "ladder_levels": 2}, ARMS[1]],
+     "its ladder_levels at the base config's value (every point with {fs} has ladder_levels 2)"),
+], ids=["point-sets-it", "baseline-sets-it"])
+def test_a_point_without_a_baseline_names_the_setting_no_baseline_point_shares(informed, arms, why):
+    grid = parse_grid(_grid(informed, {"strategy": "FixedSpread"}, feeds=("0ms",), points=arms))
+    fs = "strategy=FixedSpread(half_spread=0.5, size=1.0)"
+    assert list(grid.baseline.skipped.values()) == [
+        f"no point of the grid has {fs} with this point's other settings: " + why.format(fs=fs)]
