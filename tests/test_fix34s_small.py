@@ -1,0 +1,32 @@
+"""fix34s: small pinned behaviours from breaker35's findings (F7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmsim.report.setup import setup_rows
+
+
+def _strategy_row(params):
+    return dict(setup_rows({"data": {"start_ts": 0, "end_ts": 10**9, "n_events": 3, "store": None},
+                            "strategy": {"path": "strategies/toxicity_pull.py:ToxicityPull", "label": "ToxicityPull",
+                                         "params": params},
+                            "latency": {"feed": "0", "entry": "0", "response": "0"}, "queue": "q", "fees": "none",
+                            "post_only": True, "max_orders": 1, "decide_every": None, "mmsim_version": "v",
+                            "config_digest": "d", "digest_of": "run config"}))["strategy"]
+
+
+@pytest.mark.parametrize("params", [
+    # breaker35 F7: `mmsim run` printed the config's order, `mmsim report` of its folder result.json's (sorted)
+    {"half_spread": 1, "size": 100, "max_position": 1000, "trade_flow_threshold": 500},
+    {"half_spread": 1, "max_position": 1000, "size": 100, "trade_flow_threshold": 500},
+    {"trade_flow_threshold": 500, "size": 100, "max_position": 1000, "half_spread": 1},
+])
+def test_the_header_names_a_strategy_s_parameters_in_one_order_however_they_were_given(params):
+    assert _strategy_row(params) == ("ToxicityPull(half_spread=1, max_position=1000, size=100, trade_flow_threshold=500)"
+                                     " from strategies/toxicity_pull.py:ToxicityPull")
+
+
+def test_a_mapping_parameter_is_written_with_its_keys_in_order_too():
+    assert _strategy_row({"z": {"b": 1, "a": 2.5}, "a": 2.0}) == (
+        'ToxicityPull(a=2, z={"a": 2.5, "b": 1}) from strategies/toxicity_pull.py:ToxicityPull')
