@@ -30,3 +30,48 @@ def test_the_header_names_a_strategy_s_parameters_in_one_order_however_they_were
 def test_a_mapping_parameter_is_written_with_its_keys_in_order_too():
     assert _strategy_row({"z": {"b": 1, "a": 2.5}, "a": 2.0}) == (
         'ToxicityPull(a=2, z={"a": 2.5, "b": 1}) from strategies/toxicity_pull.py:ToxicityPull')
+
+
+# --------------------------------------------------------------------------- F3: a full disk names the file
+
+
+def test_a_run_on_a_full_disk_names_the_file_numpy_could_not_write(tmp_path, monkeypatch, capsys):
+    """numpy's short write (``np.save`` on a full disk) has no errno and no file: ``mmsim run`` said
+    ``mmsim: error: 75033 requested and 2156 written`` (breaker35 F3)."""
+    import numpy as np
+    from test_outdir18 import _config
+
+    from mmsim.cli import main
+
+    real = np.save
+
+    def save(path, arr, *args, **kwargs):
+        if str(path).endswith("fills.npy"):
+            raise OSError("75033 requested and 2156 written")
+        return real(path, arr, *args, **kwargs)
+
+    cfg = _config(tmp_path)
+    monkeypatch.setattr(np, "save", save)
+    capsys.readouterr()
+    assert main(["run", str(cfg), "-o", str(tmp_path / "r"), "-q"]) == 1
+    assert capsys.readouterr().err == f"mmsim: error: {tmp_path / 'r' / 'fills.npy'}: no space left on device\n"
+    assert not (tmp_path / "r").exists()  # staged: nothing left
+
+
+def test_a_store_writer_on_a_full_disk_names_the_output(tmp_path, monkeypatch, capsys):
+    """``mmsim synth -o S`` (its store not staged by the command): ``[Errno 28] No space left on device`` named
+    nothing; the writer names no file, so the line names the command's output."""
+    import errno
+
+    import mmsim.synth
+    from mmsim.cli import main
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    cfg = tmp_path / "synth.yaml"
+    cfg.write_text("duration: 2s\n")
+    monkeypatch.setattr(mmsim.synth, "write_store", full)
+    capsys.readouterr()
+    assert main(["synth", str(cfg), "-o", str(tmp_path / "s"), "-q"]) == 1
+    assert capsys.readouterr().err == f"mmsim: error: {tmp_path / 's'}: no space left on device\n"
