@@ -75,3 +75,22 @@ def test_a_store_writer_on_a_full_disk_names_the_output(tmp_path, monkeypatch, c
     capsys.readouterr()
     assert main(["synth", str(cfg), "-o", str(tmp_path / "s"), "-q"]) == 1
     assert capsys.readouterr().err == f"mmsim: error: {tmp_path / 's'}: no space left on device\n"
+
+
+# --------------------------------------------------------------------------- breaker34: the timer's first tick
+
+
+@pytest.mark.parametrize(("every", "dt"), [("1ms", 1_000_000), ("250us", 250_000)])
+def test_the_timer_s_first_tick_is_one_interval_after_the_first_market_data(every, dt):
+    """docs/engine.md: the grid ``first market data + k·decide_every`` starts at k = 1: no call at the first
+    delivery itself (breaker34: the docs did not say which k came first)."""
+    from conftest import make_events
+    from test_engine_guards import ASK, BID, MS, T0, D, Fixed, cfg
+
+    import mmsim
+    from mmsim import Quote
+
+    ev = make_events([(T0, D, BID, 100, 10), (T0, D, ASK, 101, 10), (T0 + 3 * MS, D, BID, 100, 9)])
+    s = Fixed(Quote(99, 1, 102, 1))
+    mmsim.run(ev, s, cfg(decide_every=every, max_idle="10ms"))
+    assert [c[0] - T0 for c in s.calls[:3]] == [dt, 2 * dt, 3 * dt]
