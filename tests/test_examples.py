@@ -50,8 +50,6 @@ def test_the_amzn_example_of_docs_reports_md_is_what_mmsim_run_prints():
     lacked the "Markout by queue position" section and read a bucket edge 3.000 ms where the run prints 2.996 ms).
     The folder the commands run in is read as /home/me/mmsim (the page's); the digests of the run config (its paths)
     and of the result, and the replay rate, are the only parts not compared."""
-    import os
-    import re
     import shutil
     import tempfile
     from pathlib import Path

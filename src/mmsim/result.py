@@ -166,11 +166,15 @@ class Result:
                "summary": self.summary(), "config": self.config.to_dict(),
                "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
                "meta": json_clean(self.meta)}
-        for name, write in (*((f"{k}.npy", lambda p, a=getattr(self, k): np.save(p, a))
-                              for k in ("fills", "orders", "samples", "fill_signals", "decisions")),
-                            ("result.json", lambda p: p.write_text(json.dumps(doc, indent=2, sort_keys=True)))):
+        parts: list[tuple[str, Any]] = [(f"{k}.npy", getattr(self, k))
+                                        for k in ("fills", "orders", "samples", "fill_signals", "decisions")]
+        parts.append(("result.json", json.dumps(doc, indent=2, sort_keys=True)))
+        for name, value in parts:
             try:
-                write(d / name)
+                if isinstance(value, str):
+                    (d / name).write_text(value)
+                else:
+                    np.save(d / name, value)
             except OSError as exc:  # a full disk names the file (numpy's short write named nothing: breaker35 F3)
                 if disk_full(exc) and exc.filename is None:
                     raise disk_full_error(exc, d / name) from exc

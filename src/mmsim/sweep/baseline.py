@@ -41,7 +41,7 @@ from ..config import LatencyModel, parse_duration, parse_markout_horizon
 from ..config._units import inexact, not_integer, whole_integer
 from ..errors import ConfigError
 from ._stores import _Stores
-from .labels import _LATENCY_MODELS, _canonical, _describe, _value_text, display_label
+from .labels import _LATENCY_MODELS, _canonical, _describe, _unmatched, display_label
 from .written import quote_written
 
 __all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "metric_label",
@@ -297,35 +297,6 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         else:
             pair(p, base, f"its baseline point {base.id[:8]}")
     return BaselinePlan(spec, opts, of, skipped, apart)
-
-
-def _unmatched(p: Any, chosen: Mapping[str, Any], points: Sequence[Any]) -> str:
-    """``: its ladder_levels=2 (every point with strategy=FixedSpread(...) has ladder_levels at the base config's
-    value)``: the settings
-    of ``p`` that no point with the baseline's ``chosen`` values shares, each with the values those points have
-    (breaker35 F9: the note made the reader work out which setting had no match). Empty when each is shared by
-    some such point (only their combination is missing): then it names the point's other settings whole."""
-    want = _canonical({k: chosen[k] for k in sorted(chosen)})
-    like = [q for q in points if _canonical({k: q.overrides.get(k) for k in sorted(chosen)}) == want]
-    keys = [k for k in dict.fromkeys([*p.overrides, *(k for q in like for k in q.overrides)]) if k not in chosen]
-
-    def said(key: str, value: Any) -> str:
-        return "at the base config's value" if value is None else _value_text(value, key)
-
-    parts = []
-    for key in keys:
-        theirs = {_canonical(q.overrides.get(key)): q.overrides.get(key) for q in like}
-        if _canonical(p.overrides.get(key)) not in theirs:
-            mine = (f"{key}={_value_text(p.overrides[key], key)}" if key in p.overrides
-                    else f"{key} at the base config's value")
-            parts.append(f"{mine} (every point with {_describe(chosen)} has {key} "
-                         f"{' or '.join(said(key, v) for v in theirs.values())})")
-    if not like:
-        return ""
-    if parts:
-        return ": its " + "; its ".join(parts)
-    others = {k: v for k, v in p.overrides.items() if k not in chosen}
-    return f": no such point has {_describe(others)} together" if others else ""
 
 
 def _not_baseline(spec: Any, at: str) -> str:
@@ -590,9 +561,10 @@ def few_blocks(row: Mapping[str, Any]) -> bool:
     """A recorded difference's interval rests on fewer than ``MIN_BLOCKS`` expected blocks (``n_buckets / block``):
     shown, never called real (``mmsim compare``'s ``few blocks``; :attr:`PairedInterval.few_blocks`)."""
     block, n = row.get("block"), row.get("n_buckets")
-    if row.get("ci_low") is None or not _is_number(block) or not _is_number(n):
+    if row.get("ci_low") is None or not isinstance(block, (int, float)) or not isinstance(n, (int, float)) \
+            or not (_is_number(block) and _is_number(n)):
         return False
-    return bool((n / block if block > 0 else n) < MIN_BLOCKS)
+    return (n / block if block > 0 else n) < MIN_BLOCKS
 
 
 def _is_number(v: Any) -> bool:
