@@ -43,3 +43,45 @@ def test_mmsim_run_on_each_real_data_set(name, tmp_path):
     assert doc["fills"]["count"] > 0
     for f in ("fills.csv", "report.html", "pnl.png", "markouts.png", "result.json", "fills.npy"):
         assert (out / f).stat().st_size > 0, f
+
+
+def test_the_amzn_example_of_docs_reports_md_is_what_mmsim_run_prints():
+    """docs/reports.md's example output is the command it shows, run in an 80-column terminal (breaker35 F6: it
+    lacked the "Markout by queue position" section and read a bucket edge 3.000 ms where the run prints 2.996 ms).
+    The folder the commands run in is read as /home/me/mmsim (the page's); the digests of the run config (its paths)
+    and of the result, and the replay rate, are the only parts not compared."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    lob = shared_data("lobster", "AMZN_2012-06-21_34200000_57600000_message_1.csv")
+    # A folder whose name is as long as /home/me/mmsim, so the header's paths wrap as on the page.
+    tmp_path = Path(tempfile.mkdtemp(prefix="m", dir="/tmp"))
+    assert len(str(tmp_path)) == len("/home/me/mmsim")
+    try:
+        _run_and_compare(lob, tmp_path)
+    finally:
+        shutil.rmtree(tmp_path)
+
+
+def _run_and_compare(lob, tmp_path):
+    import os
+    import re
+    import shutil
+
+    converter("lobster")([lob], tmp_path / "stores" / "amzn")
+    (tmp_path / "examples").mkdir()
+    shutil.copy(ROOT / "examples" / "amzn_lobster.yaml", tmp_path / "examples")
+    shutil.copytree(ROOT / "strategies", tmp_path / "strategies")
+    proc = subprocess.run([sys.executable, "-m", "mmsim", "run", "examples/amzn_lobster.yaml", "-o", "runs/amzn"],
+                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+    def plain(text: str) -> list[str]:
+        text = re.sub(r"digest [0-9a-f]{12}", "digest D", text)
+        text = re.sub(r"[0-9.]+ M events/s", "R M events/s", text)
+        return [ln.rstrip() for ln in text.replace(str(tmp_path), "/home/me/mmsim").splitlines()]
+
+    page = (ROOT / "docs" / "reports.md").read_text()
+    shown = page.split("mmsim run examples/amzn_lobster.yaml -o runs/amzn\n```\n\n```text\n", 1)[1].split("\n```", 1)[0]
+    assert plain(proc.stdout) == plain(shown)

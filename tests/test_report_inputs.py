@@ -393,3 +393,30 @@ def test_a_tick_is_1_over_n_only_when_it_is_exactly(tick_size, ticks, expected):
     from mmsim.report._format import currency_price
 
     assert currency_price(np.array([ticks], dtype=np.int64), tick_size).tolist() == [expected]
+
+
+def _many_signal_fills(n):
+    """``n`` fills in the first second of HAND_EVENTS, each with its own ofi value."""
+    sig = np.zeros(n, dtype=[(name, "f8") for name in SIGNAL_NAMES])
+    sig["ofi"] = np.arange(n, dtype=np.float64)
+    fills = [fill(S // 4 + k * (S // (2 * n)), 1 if k % 2 else -1, 100 if k % 2 else 102, 1, 100, 102, oid=k + 1)
+             for k in range(n)]
+    return result_of(fills, signals=sig)
+
+
+@pytest.mark.parametrize(("buckets", "columns", "width_px"), [
+    # One 1.3 in column per bucket made 10**6 buckets of 40 fills a 5,560 px picture (3.6 + 1.3 x 40 in at
+    # 100 dpi), and --signal-buckets 10000 on 3,873 fills an 11 MB PNG drawn from 10 GB (breaker35 F8).
+    (10**6, 40, 2960),  # 3.6 + 1.3 x 20 in: at most LABELLED_BUCKETS columns wide, whatever the count
+    (20, 20, 2960),     # 20 buckets: one labelled column each, as before
+])
+def test_the_signal_heat_map_is_a_bounded_size_for_any_bucket_count(buckets, columns, width_px):
+    import struct
+
+    from mmsim.report.render import plot_signals
+
+    rep = report(_many_signal_fills(40), make_events(HAND_EVENTS), signal_buckets=buckets,
+                 horizons=["1s"], event_horizons=[1], toxic_horizon="1ev")
+    assert len(rep.data["signals"]["ofi"]["buckets"]) == columns
+    png = plot_signals(rep)
+    assert png is not None and struct.unpack(">I", png[16:20])[0] == width_px

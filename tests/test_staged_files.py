@@ -18,7 +18,9 @@ import mmsim
 from mmsim.analysis.comparison import Comparison
 from mmsim.cli import main
 
-NO_SPACE = f"mmsim: error: [Errno {errno.ENOSPC}] No space left on device\n"
+def no_space(path: Path) -> str:
+    """A full disk's line: the file (or output folder) named, not ``[Errno 28] No space left on device`` (breaker35 F3)."""
+    return f"mmsim: error: {path}: no space left on device\n"
 
 
 def _fail_writes_halfway(monkeypatch, exc: BaseException, name: str) -> list[Path]:
@@ -61,7 +63,7 @@ def _all(folder: Path) -> list[str]:
 def test_compare_that_fails_writing_leaves_nothing_and_its_folders_removed(two_runs, tmp_path, monkeypatch, capsys):
     seen = _fail_writes_halfway(monkeypatch, OSError(errno.ENOSPC, "No space left on device"), "compare")
     assert _compare(two_runs, "-o", str(tmp_path / "new" / "deep")) == 1
-    assert capsys.readouterr().err == NO_SPACE
+    assert capsys.readouterr().err == no_space(tmp_path / "new" / "deep" / "compare.json")
     assert [p.name for p in seen] == [f".compare.writing-{os.getpid()}.json"]
     assert _all(tmp_path) == []  # no new/deep/compare.json cut in half, no hidden file, no folder the command made
     # -o FILE.json: the same
@@ -82,7 +84,7 @@ def test_compare_force_over_an_earlier_file_keeps_it_whole_when_the_write_fails(
     stem = Path(target).stem  # the hidden file now, the file itself before (written in place)
     _fail_writes_halfway(monkeypatch, OSError(errno.ENOSPC, "No space left on device"), stem)
     assert _compare(two_runs, "-o", given, "--force") == 1
-    assert capsys.readouterr().err == NO_SPACE
+    assert capsys.readouterr().err == no_space(out / target)
     assert (out / target).read_text() == '{"earlier": true}\n'  # (was half of the new one)
     assert _all(tmp_path) == ["cmp", f"cmp/{target}", "cmp/notes.txt"]
     # A Ctrl-C (or SIGTERM) while it is written: 130, the same
@@ -145,7 +147,7 @@ def test_a_sweep_report_that_fails_keeps_the_earlier_report_whole(store, tmp_pat
     code = _sweep(_grid(tmp_path, store, ["0ms", "5ms"]), out)
     err = capsys.readouterr().err
     if stop == "error":
-        assert (code, err) == (1, NO_SPACE)
+        assert (code, err) == (1, no_space(out))  # the sweep's folder: the writer named no file
     else:
         assert (code, err) == (130, f"mmsim sweep: interrupted; 2 of 2 points are saved in {out / 'results.jsonl'}; "
                                     "run the same command to resume\n")

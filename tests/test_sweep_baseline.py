@@ -719,3 +719,49 @@ def test_a_baseline_names_an_event_toxic_horizon_as_a_config_reads_it(informed):
     with pytest.raises(mmsim.ConfigError, match=r"report.toxic_horizon: cannot read '100EV'; a number of market "
                                                 r"events is written '<k>ev' with the unit in lower case, e.g. 100ev"):
         parse_grid(g)
+
+
+def test_an_interval_on_too_few_blocks_says_few_blocks_in_its_cell_csv_and_html():
+    """breaker35 F1: ToxicityPull at 5 ms on AMZN, 5-minute buckets: the spread interval excludes 0 but rests on
+    78 / 26 = 3 blocks, so its verdict is "not tested"; the cell read ``0.041 [0.029, 0.051]`` like a tested one."""
+    from mmsim.sweep.baseline import columns
+    from mmsim.sweep.render import _baseline_caption, _interval, render_html
+
+    rows = {"spread_capture": {"estimate": 0.04093068356430396, "ci_low": 0.02934775064782505,
+                               "ci_high": 0.05147722059590454, "block": 26.0, "n_buckets": 78, "significant": False},
+            # the same kind in percentage points: 78 / 9.247 = 8.4 blocks, one short of 10 and still too few
+            "two_sided": {"estimate": -0.3781113931558584, "ci_low": -0.45547940171997475,
+                          "ci_high": -0.31168940187124144, "block": 9.247414035639082, "n_buckets": 78,
+                          "significant": False},
+            # 78 / 7.8 = 10 blocks: tested, no mark
+            "markout@1s": {"estimate": 1.78, "ci_low": 1.5, "ci_high": 2.25, "block": 7.8, "n_buckets": 78,
+                           "significant": True},
+            # no interval: [no CI], never "few blocks"
+            "pnl_per_day": {"estimate": -5.6, "ci_low": None, "ci_high": None, "block": 26.0, "n_buckets": 78,
+                            "significant": False}}
+    row = columns({"id": "p0", "rows": rows})
+    assert [row[f"vs_baseline.{m}.few_blocks"] for m in rows] == [True, True, False, False]
+    assert _interval(row, "spread_capture") == "0.041 [0.029, 0.051] few blocks"
+    assert _interval(row, "two_sided") == "-37.81 pp [-45.55, -31.17] few blocks"
+    assert _interval(row, "markout@1s") == "1.780 [1.500, 2.250]"
+    assert _interval(row, "pnl_per_day") == "-5.60 [no CI]"
+    _, grid = _rows_by_hand()
+    assert ("few blocks after a CI: it rests on fewer than 10 resampled blocks, shown but not tested, so never part "
+            "of a verdict") in _baseline_caption(grid)
+    page = render_html([{"id": "p1", "status": "ok", "latency.feed": "5ms", **row}], grid, {})
+    assert "<td>0.041 [0.029, 0.051] few blocks</td>" in page
+
+
+@pytest.mark.parametrize(("arms", "why"), [
+    # breaker35 F9: the arm with ladder_levels 2 read "with this point's other settings", naming none
+    ([ARMS[0], {**ARMS[1], "ladder_levels": 2}],
+     "its ladder_levels=2 (every point with {fs} has ladder_levels at the base config's value)"),
+    # the other way round: the baseline arm sets it, this point leaves it
+    ([{**ARMS[0], "ladder_levels": 2}, ARMS[1]],
+     "its ladder_levels at the base config's value (every point with {fs} has ladder_levels 2)"),
+], ids=["point-sets-it", "baseline-sets-it"])
+def test_a_point_without_a_baseline_names_the_setting_no_baseline_point_shares(informed, arms, why):
+    grid = parse_grid(_grid(informed, {"strategy": "FixedSpread"}, feeds=("0ms",), points=arms))
+    fs = "strategy=FixedSpread(half_spread=0.5, size=1.0)"
+    assert list(grid.baseline.skipped.values()) == [
+        f"no point of the grid has {fs} with this point's other settings: " + why.format(fs=fs)]

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._json import json_clean, json_fault, loads_unique
 from .config import RUN_KEYS, Config, RunConfig
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, disk_full, disk_full_error
 from .events import DIGEST_KEY, digest_problem
 from .records import DECISION_DTYPE, FILL_DTYPE, ORDER_LOG_DTYPE, SAMPLE_DTYPE, SIGNAL_NAMES
 
@@ -161,17 +161,24 @@ class Result:
         """
         d = Path(run_dir)
         d.mkdir(parents=True, exist_ok=True)
-        np.save(d / "fills.npy", self.fills)
-        np.save(d / "orders.npy", self.orders)
-        np.save(d / "samples.npy", self.samples)
-        np.save(d / "fill_signals.npy", self.fill_signals)
-        np.save(d / "decisions.npy", self.decisions)
         job = self.run_config
         doc = {"partial": self.partial, "stop_reason": self.stop_reason,
                "summary": self.summary(), "config": self.config.to_dict(),
                "run": None if job is None else {k: v for k, v in job.to_dict().items() if k in RUN_KEYS},
                "meta": json_clean(self.meta)}
-        (d / "result.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+        parts: list[tuple[str, Any]] = [(f"{k}.npy", getattr(self, k))
+                                        for k in ("fills", "orders", "samples", "fill_signals", "decisions")]
+        parts.append(("result.json", json.dumps(doc, indent=2, sort_keys=True)))
+        for name, value in parts:
+            try:
+                if isinstance(value, str):
+                    (d / name).write_text(value)
+                else:
+                    np.save(d / name, value)
+            except OSError as exc:  # a full disk names the file (numpy's short write named nothing: breaker35 F3)
+                if disk_full(exc) and exc.filename is None:
+                    raise disk_full_error(exc, d / name) from exc
+                raise
         return d
 
     @classmethod

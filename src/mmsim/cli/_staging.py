@@ -14,8 +14,19 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 from .._paths import is_current_folder, move_entries, output_target, visible_entries
+from ..errors import disk_full, disk_full_error
 
 __all__ = ["Staged", "staged_file", "staged_output"]
+
+
+def _outside(filename: object, staged: Path | None, path: Path) -> Path:
+    """``filename`` (an OSError's) under ``staged`` as the same name under ``path``; ``path`` without one."""
+    if isinstance(filename, (str, os.PathLike)) and staged is not None:
+        try:
+            return path / Path(filename).relative_to(staged)
+        except ValueError:
+            pass
+    return path
 
 
 class Staged:
@@ -135,6 +146,11 @@ def staged_output(path: Path, marker: str, *, check: Callable[[], None] | None =
     stage = Staged(path, marker, check)
     try:
         yield stage
+    except OSError as exc:
+        if not disk_full(exc):
+            raise
+        # The file the disk filled on, named where it was to go (not in the hidden staged folder); else the output.
+        raise disk_full_error(exc, _outside(exc.filename, stage._dir, stage.path)) from exc
     finally:
         if not stage.committed:
             with _sigint_deferred():  # a second Ctrl-C: raised once the staged directory is gone
@@ -164,7 +180,12 @@ def staged_file(path: Path, *, check: Callable[[], None] | None = None) -> Itera
     tmp = target.parent / f".{target.stem}.writing-{os.getpid()}{target.suffix}"
     done = False
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            raise disk_full_error(exc, path) from exc
         with _sigint_blocked():
             if check is not None:
                 check()

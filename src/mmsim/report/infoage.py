@@ -32,7 +32,7 @@ from ..analysis.lookahead import NO_LOG
 from ..errors import DataError
 from ..records import OrderEvent
 from .._exact import as_float, isum
-from .markouts import Horizon, _finite, _mean_or_none, _spearman, rankdata, summarize, t_ppf
+from .markouts import Horizon, _finite, _mean_or_none, _spearman, bucket_members, rankdata, summarize, t_ppf
 
 __all__ = ["AGE_QUANTILES", "BASES", "age_stats", "information_age", "rank_buckets"]
 
@@ -269,22 +269,24 @@ def _bucket_block(basis: str, unit: str, v: np.ndarray, ok: np.ndarray, f: Mappi
     pos = np.clip(np.searchsorted(xv[order], v.astype(np.float64), side="left"), 0, xv.size - 1)
     b_all[ok] = b_sel[order][pos][ok]
     groups = []
-    for k in range(buckets):
-        m = b_sel == k
-        if not m.any():
-            continue
+    qty_sel, bps_sel = f["qty"][sel], bps_scale[sel]
+    # Positions per bucket by one sort each (a mask per bucket is n² at one bucket per fill).
+    by_all = {int(b_all[m[0]]): m for m in bucket_members(np.where(b_all < 0, buckets, b_all), buckets + 1)}
+    for m in bucket_members(b_sel, buckets):
+        k = int(b_sel[m[0]])
         yk = y2f[m]
-        mall = ok & (b_all == k)
+        mall = by_all.get(k, np.empty(0, dtype=np.int64))
         entry = {
             "q": len(block["buckets"]),
             "lo": float(xv[m].min()),
             "hi": float(xv[m].max()),
-            "n": int(m.sum()),
-            "qty": isum(f["qty"][sel][m]),
+            "n": int(m.size),
+            "qty": isum(qty_sel[m]),
             "markout_ticks": summarize(yk / 2.0, confidence),
-            "markout_bps": _mean_or_none(_finite(yk * bps_scale[sel][m])),
+            "markout_bps": _mean_or_none(_finite(yk * bps_sel[m])),
             "toxic_share": float((yk < 0).mean()),
-            "horizons": {h.label: _mean_or_none(as_float(mk2[mall & mk_ok[:, col[h]], col[h]]) / 2.0) for h in hs},
+            "horizons": {h.label: _mean_or_none(as_float(mk2[mall[mk_ok[mall, col[h]]], col[h]]) / 2.0)
+                         for h in hs},
         }
         block["buckets"].append(entry)
         groups.append(yk / 2.0)

@@ -410,6 +410,10 @@ def plot_markouts(rep: ReportData) -> bytes:
     return png_bytes(fig)
 
 
+#: The most signal buckets :func:`plot_signals` draws one labelled column each (docs/reports.md, "Signals").
+LABELLED_BUCKETS = 20
+
+
 def plot_signals(rep: ReportData) -> bytes | None:
     """Mean markout by signal quantile at fill time as a heat map (rows signals), PNG bytes; None without signals."""
     sig = {k: v for k, v in rep.data["signals"].items() if v["buckets"]}
@@ -421,14 +425,18 @@ def plot_signals(rep: ReportData) -> bytes | None:
         for b in s["buckets"]:
             m = b["markout_ticks"]["mean"]
             grid[i, b["q"]] = np.nan if m is None else m
-    w, h = 3.6 + 1.3 * width, 1.3 + 0.42 * len(sig)
+    # Up to LABELLED_BUCKETS columns each cell carries its mean and CI; past that the figure keeps that width
+    # and drops the cell text (unreadable anyway): a picture of any bucket count is a bounded size, where one
+    # 1.3 in column per bucket made --signal-buckets 10000 an 11 MB PNG drawn from gigabytes (breaker35 F8).
+    labelled = width <= LABELLED_BUCKETS
+    w, h = 3.6 + 1.3 * min(width, LABELLED_BUCKETS), 1.3 + 0.42 * len(sig)
     fig = _figure(w, h)
     ax = fig.subplots()
     # Fixed margins in inches: room for the signal names (left), title, axis label and colour bar.
     fig.subplots_adjust(left=2.0 / w, right=1 - 0.7 / w, top=1 - 0.45 / h, bottom=0.6 / h)
     lim = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
     im = ax.imshow(grid, aspect="auto", cmap="RdYlGn", vmin=-lim, vmax=lim or 1.0)
-    for i, s in enumerate(sig.values()):
+    for i, s in enumerate(sig.values() if labelled else ()):
         for b in s["buckets"]:
             m, ci = b["markout_ticks"]["mean"], b["markout_ticks"]
             half = None if ci["ci_high"] is None else (ci["ci_high"] - ci["ci_low"]) / 2
@@ -442,11 +450,12 @@ def plot_signals(rep: ReportData) -> bytes | None:
             else f"{s['spearman']['rho']:+.2f}"  # a rho that rounds to zero reads 0.00, not -0.00
         names.append(f"{name}  ρ={rho}")
     ax.set_yticks(np.arange(len(sig)), names, fontsize=8)
-    ax.set_xticks(np.arange(width), [f"Q{k + 1}" for k in range(width)], fontsize=8)
+    ticks = np.arange(width) if labelled else np.unique(np.linspace(0, width - 1, LABELLED_BUCKETS).round())
+    ax.set_xticks(ticks, [f"Q{int(k) + 1}" for k in ticks], fontsize=8)
     ax.set_xlabel("quantile of the signal at fill (Q1 = lowest)")
     fig.colorbar(im, ax=ax, label="mean markout (ticks)", fraction=0.04, pad=0.02)
-    ax.set_title(f"Mean markout @ {rep.data['toxic']['horizon']} by signal quantile (± 95% CI half-width)",
-                 fontsize=10)
+    note = "± 95% CI half-width" if labelled else f"{width} buckets: their values are in the table"
+    ax.set_title(f"Mean markout @ {rep.data['toxic']['horizon']} by signal quantile ({note})", fontsize=10)
     return png_bytes(fig)
 
 

@@ -182,7 +182,10 @@ def units_warning(result: Any, cfg: Any, meta: Mapping[str, Any]) -> str | None:
 
 
 def _params_text(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={_plain(v)}" for k, v in params.items())
+    """``half_spread=1, max_position=1000, size=100``: by name, so the header reads the same whether it comes from
+    the config as written (``mmsim run``) or from the saved result.json, whose keys are sorted (``mmsim report``;
+    breaker35 F7: the two printed the same run's parameters in two orders)."""
+    return ", ".join(f"{k}={_plain(params[k])}" for k in sorted(params))
 
 
 def _plain(v: Any) -> str:

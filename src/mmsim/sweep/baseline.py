@@ -35,12 +35,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..analysis._bootstrap import MIN_BLOCKS
 from ..analysis.comparison import MAX_BOOT
 from ..config import LatencyModel, parse_duration, parse_markout_horizon
 from ..config._units import inexact, not_integer, whole_integer
 from ..errors import ConfigError
 from ._stores import _Stores
-from .labels import _LATENCY_MODELS, _canonical, _describe, display_label
+from .labels import _LATENCY_MODELS, _canonical, _describe, _unmatched, display_label
 from .written import quote_written
 
 __all__ = ["COMPARE_KEYS", "METRIC_LABELS", "BaselinePlan", "CompareSettings", "columns", "metric_label",
@@ -291,7 +292,8 @@ def parse_baseline(spec: Any, settings: Any, points: Sequence[Any], keys: Sequen
         target = _canonical({**p.overrides, **chosen})
         base = index.get((target, p.repeat)) or index.get((target, 0))
         if base is None:
-            skipped[p.id] = f"no point of the grid has {_describe(chosen)} with this point's other settings"
+            skipped[p.id] = (f"no point of the grid has {_describe(chosen)} with this point's other settings"
+                             + _unmatched(p, chosen, points))
         else:
             pair(p, base, f"its baseline point {base.id[:8]}")
     return BaselinePlan(spec, opts, of, skipped, apart)
@@ -534,8 +536,8 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
     days of data PnL per day divides by, and the span they cover), and per compared quantity ``m``
     (``markout@<h>``, ``spread_capture``, ``pnl_per_day``, ``two_sided``): ``vs_baseline.<m>``
     (the difference, point minus baseline; + = the point is better),
-    ``.ci_low``, ``.ci_high``, ``.block`` and ``.verdict`` (the one-line verdict
-    of ``mmsim compare``).
+    ``.ci_low``, ``.ci_high``, ``.block``, ``.few_blocks`` (:func:`few_blocks`: an interval shown but not
+    tested) and ``.verdict`` (the one-line verdict of ``mmsim compare``).
     """
     if comparison is None:
         return {}
@@ -550,8 +552,19 @@ def columns(comparison: Mapping[str, Any] | None) -> dict[str, Any]:
         out[f"{key}.ci_low"] = r.get("ci_low")
         out[f"{key}.ci_high"] = r.get("ci_high")
         out[f"{key}.block"] = r.get("block")
+        out[f"{key}.few_blocks"] = few_blocks(r)
         out[f"{key}.verdict"] = r.get("verdict")
     return out
+
+
+def few_blocks(row: Mapping[str, Any]) -> bool:
+    """A recorded difference's interval rests on fewer than ``MIN_BLOCKS`` expected blocks (``n_buckets / block``):
+    shown, never called real (``mmsim compare``'s ``few blocks``; :attr:`PairedInterval.few_blocks`)."""
+    block, n = row.get("block"), row.get("n_buckets")
+    if row.get("ci_low") is None or not isinstance(block, (int, float)) or not isinstance(n, (int, float)) \
+            or not (_is_number(block) and _is_number(n)):
+        return False
+    return (n / block if block > 0 else n) < MIN_BLOCKS
 
 
 def _is_number(v: Any) -> bool:

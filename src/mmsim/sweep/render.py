@@ -44,6 +44,12 @@ def _interval(r: Mapping[str, Any], m: str) -> str:
     est = r.get(_VS + m)
     if est is None:
         return "–"
+    # An interval on too few resampled blocks is shown but never counted by the verdict: it says so, as mmsim
+    # compare's real? column does (it read like a tested one, breaker35 F1).
+    return _interval_text(r, m, est) + (" few blocks" if r.get(f"{_VS}{m}.few_blocks") else "")
+
+
+def _interval_text(r: Mapping[str, Any], m: str, est: Any) -> str:
     lo, hi = r.get(f"{_VS}{m}.ci_low"), r.get(f"{_VS}{m}.ci_high")
     if metric_scale(_VS + m) == 100.0:
         pp = [None if v is None else pp_text(100.0 * v) for v in (est, lo, hi)]
@@ -226,7 +232,8 @@ def _baseline_caption(grid: Grid, rows: Sequence[Mapping[str, Any]] = ()) -> str
             "capture alone, better or worse when every one whose CI excludes 0 points that way, mixed when both, in "
             "brackets those whose CI excludes 0 (mixed: each with its sign), none real when none, not tested when "
             "no difference has a CI ([no CI]: too few time buckets or fills, results.jsonl's verdicts say which; a "
-            "shorter compare.bucket gives more buckets); PnL: the PnL/day difference's own word, better or worse "
+            "shorter compare.bucket gives more buckets); few blocks after a CI: it rests on fewer than 10 resampled "
+            "blocks, shown but not tested, so never part of a verdict; PnL: the PnL/day difference's own word, better or worse "
             "when its CI excludes 0, not significant when it spans 0, not tested without a CI; "
             "baseline for the baseline point, and in its Δ cells (results.csv: its 0 [0, 0] against itself); Δ 2-sided: "
             "the difference of the two-sided presence in percentage points (of the trading time, as mmsim compare), "
