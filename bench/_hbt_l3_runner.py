@@ -150,7 +150,7 @@ def _one_run(quoter, data: np.ndarray, args: argparse.Namespace) -> dict:
     hbt = _build_backtest(data, args)
     t0 = time.perf_counter()  # timed: the strategy loop, as hftbacktest's own benchmarks time it
     rc = quoter(hbt, args.mode == "feed", True, args.interval_ns, start_offset, args.qty_lots,
-                args.max_position_lots, args.skew_ticks_per_lot, args.quote_from, fills, out)
+                args.max_position_lots, args.skew_ticks_per_lot, args.quote_from, fills, out, args.feed_latency_ns)
     elapsed = time.perf_counter() - t0
     sv = hbt.state_values(0)
     depth = hbt.depth(0)

@@ -28,8 +28,10 @@ kept (its queue position survives); any other is cancelled and the new one sent
 at once, both post-only (GTX), so a price change costs one entry latency with
 no quote on that side. A target whose order was rejected (GTX, it would have crossed: the
 order comes back EXPIRED) is not sent again while the rule keeps that target and the best
-bid and ask stay those of the decision that learnt of the reject, as mmsim holds it
-(docs/engine.md, "Targets, not orders").
+bid and ask stay those of the decision that learnt of the reject, unless the local book is
+past the reject (local time minus the constant feed latency at or after the reject's
+exchange time) and the target crosses nothing in it, as mmsim holds it (docs/engine.md,
+"Targets, not orders").
 """
 
 from __future__ import annotations
@@ -168,7 +170,7 @@ def _make_strategy():
 
     @njit
     def quoter(hbt, on_feed, include_resp, interval_ns, start_offset, qty_lots, max_lots, skew_ticks_per_lot,
-               quote_from, fills, out):
+               quote_from, fills, out, feed_ns):
         """Run to the end of the data; return the loop's last return code.
 
         ``fills`` receives one row per fill (exch_ts, side, price ticks, qty
@@ -179,6 +181,9 @@ def _make_strategy():
         exchange timestamp, mmsim's timer at the first market data the local
         side receives. Decisions before local time ``quote_from`` (ns) do
         nothing (no order rests then, so there is nothing to record either).
+        ``feed_ns``: the constant feed latency (0 when the data's own local
+        timestamps are kept), so that the local book at local time t is the
+        exchange's at t - feed_ns.
         """
         asset_no = 0
         depth = hbt.depth(asset_no)
@@ -194,11 +199,12 @@ def _make_strategy():
         next_id = np.uint64(1)
         rc = 0
         last_num_trades = 0
-        # mmsim's hold of a rejected target, per side: on, price, lots, best bid and ask.
+        # mmsim's hold of a rejected target, per side: on, price, lots, best bid and ask, and the
+        # reject's exchange time.
         hb_on = False
-        hb_px = hb_qty = hb_bb = hb_ba = 0
+        hb_px = hb_qty = hb_bb = hb_ba = hb_ts = 0
         ha_on = False
-        ha_px = ha_qty = ha_bb = ha_ba = 0
+        ha_px = ha_qty = ha_bb = ha_ba = ha_ts = 0
         if not on_feed and start_offset > 0:
             rc = hbt.elapse(start_offset)
         while rc == 0 or rc == 2 or rc == 3:
@@ -248,8 +254,10 @@ def _make_strategy():
                 if o.status == EXPIRED:
                     if o.side == BUY:
                         hb_on, hb_px, hb_qty, hb_bb, hb_ba = True, o.price_tick, round(o.qty / lot), best_bid, best_ask
+                        hb_ts = o.exch_timestamp
                     else:
                         ha_on, ha_px, ha_qty, ha_bb, ha_ba = True, o.price_tick, round(o.qty / lot), best_bid, best_ask
+                        ha_ts = o.exch_timestamp
             hbt.clear_inactive_orders(asset_no)
 
             if best_bid <= -(1 << 62) or best_ask >= (1 << 62) or best_bid >= best_ask:
@@ -259,10 +267,14 @@ def _make_strategy():
                 best_bid, best_ask, pos_lots, qty_lots, max_lots, skew_ticks_per_lot)
             want_bid = bid_qty > 0
             want_ask = ask_qty > 0
-            # A hold ends when the target or the best bid/ask moves.
-            if hb_on and (bid_px != hb_px or bid_qty != hb_qty or best_bid != hb_bb or best_ask != hb_ba):
+            # A hold ends when the target or the best bid/ask moves, or when the local book is past
+            # the reject and the target crosses nothing in it.
+            past = hbt.current_timestamp - feed_ns
+            if hb_on and (bid_px != hb_px or bid_qty != hb_qty or best_bid != hb_bb or best_ask != hb_ba or (
+                    past >= hb_ts and hb_px < best_ask)):
                 hb_on = False
-            if ha_on and (ask_px != ha_px or ask_qty != ha_qty or best_bid != ha_bb or best_ask != ha_ba):
+            if ha_on and (ask_px != ha_px or ask_qty != ha_qty or best_bid != ha_bb or best_ask != ha_ba or (
+                    past >= ha_ts and ha_px > best_bid)):
                 ha_on = False
 
             have_bid = False
@@ -320,7 +332,7 @@ def _one_run(quoter, data: np.ndarray, args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()  # timed: the strategy loop, as hftbacktest's own benchmarks time it
     c0 = time.thread_time()
     rc = quoter(hbt, args.mode == "feed", args.include_order_resp, args.interval_ns, start_offset, args.qty_lots,
-                args.max_position_lots, args.skew_ticks_per_lot, 0, fills, out)
+                args.max_position_lots, args.skew_ticks_per_lot, 0, fills, out, args.feed_latency_ns or 0)
     cpu = time.thread_time() - c0
     elapsed = time.perf_counter() - t0
     sv = hbt.state_values(0)

@@ -814,9 +814,10 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
     local_pos = 0
     next_id = 1
     # Per side, a target just rejected post-only, held back while the quoter keeps it and the local
-    # best bid/ask stays that of the first call after the reject: mmsim's rule (docs/engine.md,
-    # "Targets, not orders"), which the hftbacktest side's order management (_hbt_runner.py)
-    # applies too: (px, qty, best_bid, best_ask) or None.
+    # best bid/ask stays that of the first call after the reject, unless a view past the reject
+    # shows it crossing nothing: mmsim's rule (docs/engine.md, "Targets, not orders"), which the
+    # hftbacktest side's order management (_hbt_runner.py) applies too:
+    # (px, qty, best_bid, best_ask, reject's exchange time) or None.
     held: dict = {1: None, -1: None}
     timer_next = INF
     dirty = True  # something reached the local side since the last call that acted
@@ -827,7 +828,7 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
         nonlocal last_to_loc
         ts = max(now + response_ns, last_to_loc)
         last_to_loc = ts
-        to_loc.append((ts, kind, o_id, side, px, q, leaves))
+        to_loc.append((ts, kind, o_id, side, px, q, leaves, now))
 
     def do_fills(fl):
         nonlocal position
@@ -952,7 +953,7 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
         j = i_loc - 1
         for side in (1, -1):  # holds taken since the last call note this call's best bid/ask
             if held[side] is not None and held[side][2] is None:
-                held[side] = (*held[side][:2], int(top[j, 0]), int(top[j, 1]))
+                held[side] = (*held[side][:2], int(top[j, 0]), int(top[j, 1]), held[side][4])
         if ts < quote_from:
             return
         if (market.mm_top[j] != market.hbt_top[j]).any():
@@ -972,14 +973,17 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
         if shown[-1] is not None and shown[-1][5] == 1:
             ask_px, ask_q = shown[-1][2], shown[-1][3]
         for side, tgt in ((1, (int(bid_px), int(bid_q))), (-1, (int(ask_px), int(ask_q)))):
-            if held[side] is not None and held[side] != (*tgt, bb, ba):
+            h = held[side]
+            if h is not None and h[:4] != (*tgt, bb, ba):
                 held[side] = None  # the target or the local best moved: the hold is over
+            elif h is not None and int(t[j]) >= h[4] and (h[0] < ba if side > 0 else h[0] > bb):
+                held[side] = None  # a view past the reject in which the target crosses nothing
         manage_side(ts, 1, int(bid_px), int(bid_q))
         manage_side(ts, -1, int(ask_px), int(ask_q))
 
     def local_response(r):
         nonlocal local_pos
-        _, kind, o_id, side, px, q, leaves = r
+        _, kind, o_id, side, px, q, leaves, at = r
         k = next((j for j, lo in enumerate(local_orders) if lo[0] == o_id), None)
         done = False
         if kind == "ack":
@@ -993,7 +997,7 @@ def simulate(market: Market, *, decider: str, mode: str = "timer",
         else:
             done = k is not None
             if kind == "reject":  # a target just rejected post-only is held (both sides' order management)
-                held[side] = (px, q, None, None)  # its best bid/ask: those of the next call
+                held[side] = (px, q, None, None, at)  # its best bid/ask: those of the next call
         if done and k is not None:
             del local_orders[k]
 

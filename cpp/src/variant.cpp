@@ -772,7 +772,7 @@ void Variant::take_response(int64_t &reason) {
             }
             // A target that took liquidity on arrival (post_only off): sent again at once it would
             // take the same visible liquidity again (no market impact). Held like a reject.
-            if (r.taker && lo) hold(*lo);
+            if (r.taker && lo) hold(*lo, true, r.exch_ts);
             if (strategy_.on_fill) update(strategy_.on_fill, r, lo, "on_fill failed");
             break;
         case RespType::Reject: {
@@ -789,7 +789,8 @@ void Variant::take_response(int64_t &reason) {
             s.last_reject_ts = r.exch_ts;
             if (r.reason == static_cast<uint8_t>(RejectReason::PostOnlyWouldCross)) ++cross_rejects_;
             else ++closed_rejects_;  // HALTED, NOT_TRADING
-            if (lo) hold(*lo);  // a target order: hold the target back
+            // a target order: hold the target back
+            if (lo) hold(*lo, r.reason == static_cast<uint8_t>(RejectReason::PostOnlyWouldCross), r.exch_ts);
             if (strategy_.on_reject) update(strategy_.on_reject, r, lo, "on_reject failed");
             done = found;
             break;
@@ -897,6 +898,7 @@ void Variant::fill_view(int64_t ts, int64_t reason) {
         const int64_t *row = tape_.at(cursor_);
         std::memcpy(&v.best_bid, row + Tape::kMarket, Tape::kMarketWords * sizeof(int64_t));
         v.n_events = row[Tape::kPos];
+        view_ts_last_ = row[Tape::kTsLast];
         if (signal_set_ >= 0) std::memcpy(v.signals, tape_.signals(cursor_, signal_set_), sizeof v.signals);
     }
     if (own_changed_) copy_own();
@@ -1182,9 +1184,9 @@ void Variant::apply_ladder(int64_t ts, const Quote &q) {
 
 // Target order o was just rejected, or took liquidity on arrival: hold its target back; the
 // next call notes its market (docs/engine.md, "Targets, not orders").
-void Variant::hold(const LocalOrder &o) {
+void Variant::hold(const LocalOrder &o, bool cross, int64_t exch_ts) {
     if (o.order_type != TypeLimit || o.level < 0 || o.level >= ladder_) return;  // explicit orders are not targets
-    rejected_[o.side > 0 ? 0 : 1][o.level] = Rejected{true, true, o.price, o.qty, 0, 0, 0};
+    rejected_[o.side > 0 ? 0 : 1][o.level] = Rejected{true, true, cross, o.price, o.qty, 0, 0, 0, exch_ts};
     any_rejected_ = holds_unseen_ = true;
 }
 
@@ -1207,7 +1209,10 @@ void Variant::see_holds() {
 // back, and so is one that just took liquidity on arrival: not sent again while the
 // strategy keeps that target and the local best bid, best ask and trading status are those
 // of the first call after the response (docs/engine.md, "Targets, not orders"). A quote
-// with another target for the level, or a moved market, drops the hold.
+// with another target for the level, or a moved market, drops the hold. So does a view
+// that shows the exchange at or after the response (its last event's exch_ts at least the
+// response's) in which a target held for crossing crosses nothing (a bid below the best
+// ask, an ask above the best bid): the book moved back, the target would rest.
 // Run at every quote applied while some hold is on.
 void Variant::release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]) {
     any_rejected_ = false;
@@ -1215,7 +1220,9 @@ void Variant::release_rejected(const int64_t *const px[2], const int64_t *const 
         for (int k = 0; k < ladder_; ++k) {
             Rejected &rj = rejected_[s][k];
             if (rj.on && (k >= n[s] || px[s][k] != rj.px || qty[s][k] != rj.qty || view_.best_bid != rj.best_bid ||
-                          view_.best_ask != rj.best_ask || view_.trading_status != rj.status))
+                          view_.best_ask != rj.best_ask || view_.trading_status != rj.status ||
+                          (rj.cross && view_ts_last_ >= rj.exch_ts &&
+                           (s == 0 ? rj.px < view_.best_ask : rj.px > view_.best_bid))))
                 rj.on = false;
             any_rejected_ |= rj.on;
         }

@@ -581,6 +581,55 @@ void rejected_target_is_not_resent() {
     CHECK(hs == 4 && hj == 2 && ha == 2);
 }
 
+void held_target_released_when_it_crosses_nothing() {
+    // Breaker34 F6. Book 99/102; the far side dips to our price at 1500 (the ask to 101 under
+    // a bid at 101, or the bid to 100 under an ask at 100) and is back at 2500; sizes only
+    // after that, and a print at our price at 8000. 1000 ns each way, no feed delay: the quote
+    // reaches the exchange at 2000, in the dip (rejected post-only); at 3000 the strategy's
+    // view (99/102, as of 2500, after the reject) crosses nothing, so the target is sent again
+    // at once, rests from 4000 and the print fills 1 lot. It was held until the best prices
+    // moved (never): no fill.
+    for (int8_t side : {kBid, kAsk}) {
+        const int8_t far = side == kBid ? kAsk : kBid;
+        const int64_t px = side == kBid ? 101 : 100;
+        const std::vector<Event> e = {
+            ev(1000, Kind::Depth, kBid, 99, 10), ev(1000, Kind::Depth, kAsk, 102, 10), ev(1500, Kind::Depth, far, px, 5),
+            ev(2500, Kind::Depth, far, px, 0),   ev(5000, Kind::Depth, kBid, 99, 11),  ev(6000, Kind::Depth, kAsk, 102, 9),
+            ev(8000, Kind::Trade, far, px, 1),   ev(9000, Kind::Depth, kBid, 99, 12)};
+        Fixed f{side == kBid ? quote4(101, 1, 0, 0) : quote4(0, 0, 100, 1)};
+        RunOutput r = run1(e, config(0, 1000, 1000), f.strategy());
+        CHECK((fills_of(r) == std::vector<FillRow>{{8000, side, px, 1, 0}}) && r.fills[0].maker);
+        int rejected = 0;
+        for (const auto &o : r.order_log) rejected += o.event == static_cast<uint8_t>(OrderEvent::Rejected);
+        CHECK(rejected == 1);
+        // post_only off: the order takes the dip's lot on arrival (held like a reject), and is
+        // sent again at 3000 for the same reason: a taker fill at 2000, a maker fill at 8000.
+        EngineConfig taker = config(0, 1000, 1000);
+        taker.post_only = false;
+        RunOutput t = run1(e, taker, f.strategy());
+        CHECK((fills_of(t) == std::vector<FillRow>{{2000, side, px, 1, 0}, {8000, side, px, 1, 0}}) &&
+              !t.fills[0].maker && t.fills[1].maker);
+    }
+    // A view older than the reject says nothing of the book the order met: held. Feed 3000,
+    // 500 each way; the ask at 100 reaches the exchange at 4500, the bid being at 100 from 4200
+    // to 7000: rejected. At 5000 the view is the book of 1000 (99/102): held (sent there, it
+    // would be rejected again at every response until the view catches up). At 7200 the view's
+    // best bid moves to 100: sent, arrives at 7700 (bid back at 99), rests; the buy at 9000
+    // fills it. 2 orders, 1 reject.
+    const std::vector<Event> e = {ev(1000, Kind::Depth, kBid, 99, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+                                  ev(4200, Kind::Depth, kBid, 100, 5), ev(7000, Kind::Depth, kBid, 100, 0),
+                                  ev(9000, Kind::Trade, kBid, 100, 1)};
+    Fixed ask{quote4(0, 0, 100, 1)};
+    RunOutput r = run1(e, config(3000, 500, 500), ask.strategy());
+    int sent = 0, rejected = 0;
+    for (const auto &o : r.order_log) {
+        sent += o.event == static_cast<uint8_t>(OrderEvent::Sent);
+        rejected += o.event == static_cast<uint8_t>(OrderEvent::Rejected);
+    }
+    CHECK(sent == 2 && rejected == 1);
+    CHECK((fills_of(r) == std::vector<FillRow>{{9000, kAsk, 100, 1, 0}}));
+}
+
 template <class F>
 bool data_error(F f, int64_t index, const std::string &what) {
     try {
@@ -1692,6 +1741,7 @@ int main() {
         {"timer_sleeps_through_a_gap", timer_sleeps_through_a_gap},
         {"no_progress_guard_sees_nanosecond_latencies", no_progress_guard_sees_nanosecond_latencies},
         {"rejected_target_is_not_resent", rejected_target_is_not_resent},
+        {"held_target_released_when_it_crosses_nothing", held_target_released_when_it_crosses_nothing},
         {"impossible_times_are_data_errors", impossible_times_are_data_errors},
         {"recorded_feed_with_an_offset", recorded_feed_with_an_offset},
         {"checked_arithmetic", checked_arithmetic},

@@ -352,14 +352,18 @@ class Variant {
     // The last reject (or taker fill on arrival) per side (bid, ask) and target level, with
     // the market (best bid/ask, trading status) of the first call after it: that target is
     // not sent again while the strategy keeps it and the market stays so (docs/engine.md,
-    // "Targets, not orders").
+    // "Targets, not orders"). A hold for crossing (post-only reject, taker fill) also ends
+    // at a call whose view is of the exchange at or after the response's exch_ts and shows
+    // the target crossing nothing.
     struct Rejected {
         bool on = false, unseen = false;  // unseen: no call since (its market is noted at the next)
-        int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0, status = 0;
+        bool cross = false;               // held for crossing (not for a venue not trading)
+        int64_t px = 0, qty = 0, best_bid = 0, best_ask = 0, status = 0, exch_ts = 0;
     };
     Rejected rejected_[2][kMaxLadder];
     bool any_rejected_ = false, holds_unseen_ = false;
-    void hold(const LocalOrder &o);
+    int64_t view_ts_last_ = std::numeric_limits<int64_t>::min();  // exch_ts of view_'s last event
+    void hold(const LocalOrder &o, bool cross, int64_t exch_ts);
     void see_holds();
     // Drop the holds whose target (px[s][k], qty[s][k]), k < n[s], changed or whose market moved.
     void release_rejected(const int64_t *const px[2], const int64_t *const qty[2], const int n[2]);
