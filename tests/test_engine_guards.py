@@ -467,7 +467,8 @@ def test_no_progress_guard_sees_a_livelock_with_nanosecond_latencies(cross):
     stop = T0 + 200_002
     why = ("100000 of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross the book "
            "and change after each reject (a rejected target is sent again only once it or the local best bid/ask "
-           "changes). Quote at or behind the best bid and ask the view shows, or set post_only: false to take "
+           "changes, or a view from after the reject shows it crossing nothing). Quote at or behind the best bid "
+           "and ask the view shows, or set post_only: false to take "
            "liquidity") if cross else (
         "it changes its quotes, or sends explicit orders, on every response, and each change sends orders whose "
         "responses call it again. Keep a quote until the market moves, or decide on a timer (decide_every)")

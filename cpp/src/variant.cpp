@@ -1014,7 +1014,8 @@ void Variant::no_progress(int64_t ts) const {
         why += ": " + std::to_string(cross_counted_) +
                " of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross the book "
                "and change after each reject (a rejected target is sent again only once it or the local best "
-               "bid/ask changes). Quote at or behind the best bid and ask the view shows, or set post_only: "
+               "bid/ask changes, or a view from after the reject shows it crossing nothing). Quote at or "
+               "behind the best bid and ask the view shows, or set post_only: "
                "false to take liquidity";
     else
         why += ": it changes its quotes, or sends explicit orders, on every response, and each change sends "

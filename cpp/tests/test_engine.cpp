@@ -512,7 +512,8 @@ void no_progress_guard_sees_nanosecond_latencies() {
             const std::string why =
                 cross ? "100000 of those responses were post-only rejects (POST_ONLY_WOULD_CROSS): its quotes cross "
                         "the book and change after each reject (a rejected target is sent again only once it or the "
-                        "local best bid/ask changes). Quote at or behind the best bid and ask the view shows, or set "
+                        "local best bid/ask changes, or a view from after the reject shows it crossing nothing). "
+                        "Quote at or behind the best bid and ask the view shows, or set "
                         "post_only: false to take liquidity"
                       : "it changes its quotes, or sends explicit orders, on every response, and each change sends "
                         "orders whose responses call it again. Keep a quote until the market moves, or decide on a "
