@@ -39,9 +39,10 @@ def stream_kind(stream: str, d: dict) -> str:
 
 def set_venue(state: Any, path: Path, usdm: bool, line: int) -> bool:
     """Set the store's venue at its first capture's first line that tells it (a snapshot with ``T``, a diff with
-    ``pu`` or ``T``: USD-M; without: spot), refusing a capture of another venue at its own first such line, before
-    any of its prices is held to the first's grid (breaker29: a spot capture then a USD-M one made one
-    ``binance-spot`` store; breaker31: USD-M then spot was refused as off the tick grid, "pass --tick-size").
+    ``pu`` or ``T``, a trade with ``X``: USD-M; without, or a trade with ``M``: spot), refusing a capture of another
+    venue at its own first such line, before any of its prices is held to the first's grid (breaker29: a spot capture
+    then a USD-M one made one ``binance-spot`` store; breaker31: USD-M then spot was refused as off the tick grid,
+    "pass --tick-size").
     Returns ``usdm``."""
     venue = "binance-usdm" if usdm else "binance-spot"
     if state.venue is None:
@@ -54,14 +55,26 @@ def set_venue(state: Any, path: Path, usdm: bool, line: int) -> bool:
 
 
 def one_market(state: Any, path: Path, usdm: bool | None, told: tuple[int, str], d: dict, line: int,
-               what: str) -> tuple[bool, tuple[int, str]]:
+               what: str) -> tuple[bool | None, tuple[int, str]]:
     """The market of capture ``path`` told by its line ``line`` (``what``: ``depthUpdate`` ``d``, USD-M with ``pu`` or
-    ``T``, spot with neither; or ``snapshot``, USD-M with ``T``): set at the first such line (:func:`set_venue`), and
-    any later one of the other market refused, naming both lines (fix34e: spot diffs then USD-M ones in one file were
-    read under the first's sequence rule, unchecked). Returns ``usdm`` and the line that told it, with its keys."""
-    keys = [k for k in (("pu", "T") if what == "depthUpdate" else ("T",)) if k in d]
-    this = bool(keys)
-    shown = f"{what} with {' and '.join(keys)}" if keys else f"{what} without {'pu or T' if what == 'depthUpdate' else 'T'}"
+    ``T``, spot with neither; ``snapshot``, USD-M with ``T``; or ``trade``, USD-M with ``X``, its order type, spot
+    with ``M``, a trade with neither telling nothing): set at the first such line (:func:`set_venue`), and any later
+    one of the other market refused, naming both lines (fix34e: spot diffs then USD-M ones in one file were read
+    under the first's sequence rule, unchecked; fix36b: a USD-M print in a spot capture was written, breaker36 F4).
+    Returns ``usdm`` (None while no line told it) and the line that told it, with its keys."""
+    if what == "trade":
+        if "X" in d and "M" in d:
+            raise DataError(f"{path}: line {line}: malformed trade: it carries both X (a USD-M futures trade's order "
+                            "type) and M (a spot trade's field); a trade is one market's")
+        if "X" not in d and "M" not in d:
+            return usdm, told  # neither: the trade does not tell its market
+        this = "X" in d
+        shown = f"trade with {'X' if this else 'M'}"
+    else:
+        keys = [k for k in (("pu", "T") if what == "depthUpdate" else ("T",)) if k in d]
+        this = bool(keys)
+        shown = (f"{what} with {' and '.join(keys)}" if keys
+                 else f"{what} without {'pu or T' if what == 'depthUpdate' else 'T'}")
     if usdm is None:
         return set_venue(state, path, this, line), (line, shown)
     if this != usdm:

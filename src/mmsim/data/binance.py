@@ -548,6 +548,8 @@ def _convert_file(path: Path, writer: EventStoreWriter, state: _State, progress)
         if kind in ("depthUpdate", "trade"):
             set_symbol(d.get("s"), lineno)
             exch, tid = (read_depth(d, lineno), None) if kind == "depthUpdate" else trade_time(d, path, lineno)
+            if kind == "trade":  # X: USD-M, M: spot (fix36b), before its time is held to the capture's
+                usdm, told = one_market(state, path, usdm, told, d, lineno, "trade")
             last_diff = lineno if kind == "depthUpdate" else last_diff
             em.check_order(exch, lineno)
             if kind == "trade":
