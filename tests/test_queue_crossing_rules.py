@@ -3,8 +3,9 @@ every queue model: a level of ours removed by the stale-crossing rule moves us o
 the power/log share of a cancel is exact where it is a whole number of lots, and the lots behind us do not count
 the lots that traded; a crossed book while the venue does not trade is real (no stale-crossing removal until
 trading resumes, and not within the resume message), and a book still crossed after it is uncrossed lot for lot
-as the venue's auction does. The ctest twins: stale_crossing_moves_our_queue, prob_queue_share,
-crossed_book_while_not_trading (cpp/tests/test_engine.cpp)."""
+as the venue's auction does; the lots that uncross trades move us as a print does, not as cancels (fix36c,
+breaker36 F1). The ctest twins: stale_crossing_moves_our_queue, prob_queue_share, crossed_book_while_not_trading,
+resume_uncross_is_a_print (cpp/tests/test_engine.cpp)."""
 
 from __future__ import annotations
 
@@ -168,6 +169,52 @@ def test_a_book_still_crossed_when_trading_resumes_is_uncrossed_as_an_auction(qu
     res = mmsim.run(make_events(rows), Fixed(), config(queue))
     assert fills(res) == [(5000, BID, 100, 5, 0)]
     assert res.fills["level_qty_at_fill"].tolist() == [10]
+
+
+ALL_MODELS = MODELS + [{"model": "power", "power": 1.0}]
+
+
+@pytest.mark.parametrize("queue", ALL_MODELS, ids=lambda q: q["model"] + str(q.get("power", "")))
+@pytest.mark.parametrize("side", [BID, ASK], ids=["bid", "ask"])
+def test_the_resume_uncross_trades_from_the_front_of_our_queue(queue, side):
+    """fix36c (breaker36 F1). Bid 100x10, our bid 5 behind them, 4 join behind us (14); QUOTING, a pre-open ask
+    100x3 crosses; trading resumes. The auction trades 3 lots of bid 100 by price, then time: the front of the queue,
+    so 7 are ahead of us and a sell of 9 fills 2 under every model (as the same 3 lots printed while trading do). Read
+    as cancels, risk_averse and log kept 10 ahead (no fill) and power 1 and 2 gave 1. The same on the ask side."""
+    rows = [(1000, D, side, 100, 10), (1000, D, -side, 102 if side == BID else 98, 10), (1500, D, side, 100, 14),
+            (2000, ST, 0, 0, QUOTING), (3000, D, -side, 100, 3), (5000, ST, 0, 0, TRADING), (6000, T, -side, 100, 9)]
+    strategy = Fixed() if side == BID else Fixed(0, 0, 100, 5)
+    assert fills(mmsim.run(make_events(rows), strategy, config(queue, entry=100))) == [(6000, side, 100, 2, 3)]
+
+
+@pytest.mark.parametrize("queue", ALL_MODELS, ids=lambda q: q["model"] + str(q.get("power", "")))
+def test_the_resume_uncross_past_the_lots_ahead_of_us_fills_us_as_a_print_does(queue):
+    """fix36c. Bid 100x4, our bid 5 behind them, 6 join behind us (10); a pre-open ask 100x7; at the resume the
+    auction trades the 4 ahead of us and 3 more: as a print of 7 at our price, 3 of ours fill at the resume (4 + 3 <=
+    7), and a sell of 9 takes the other 2 (nobody left ahead). Read as cancels: 3 ahead, and the sell of 9 filled 5.
+    An uncross that empties our level and trades on at a worse one (bid 100x10, ours behind, bid 99x10, ask 98x15:
+    10 at 100, 5 at 99) trades through our price: all 5 of ours fill at the resume (as cancels: none)."""
+    ev = make_events([(1000, D, BID, 100, 4), (1000, D, ASK, 102, 10), (1500, D, BID, 100, 10),
+                      (2000, ST, 0, 0, QUOTING), (3000, D, ASK, 100, 7), (5000, ST, 0, 0, TRADING),
+                      (6000, T, ASK, 100, 9)])
+    assert fills(mmsim.run(ev, Fixed(), config(queue, entry=100))) == [(5000, BID, 100, 3, 2), (6000, BID, 100, 2, 0)]
+    ev = make_events([(1000, D, BID, 100, 10), (1000, D, BID, 99, 10), (1000, D, ASK, 102, 10),
+                      (2000, ST, 0, 0, QUOTING), (3000, D, ASK, 98, 15), (5000, ST, 0, 0, TRADING),
+                      (6000, D, ASK, 102, 11)])
+    assert fills(mmsim.run(ev, Fixed(), config(queue, entry=100))) == [(5000, BID, 100, 5, 0)]
+    bbo = mmsim.replay_bbo(ev)
+    assert (bbo["best_bid"][5], bbo["bid_qty"][5], bbo["best_ask"][5]) == (99, 5, 102)
+
+
+def test_the_venues_print_of_its_auction_in_the_resume_message_is_not_traded_again():
+    """fix36c. Bid 100x10 with our bid 5 behind; a pre-open ask 100x4; the resume message prints the auction (a
+    sell of 4 at 100) and sends no depth rows, so the book is still crossed at its end: the uncross's 4 lots are the
+    lots the print reported (6 ahead, not 2): a sell of 7 fills 1."""
+    ev = make_events([(1000, ST, 0, 0, QUOTING), (1000, D, BID, 100, 10), (1000, D, ASK, 102, 10),
+                      (3000, D, ASK, 100, 4), (5000, ST, 0, 0, TRADING), (5000, T, ASK, 100, 4),
+                      (6000, T, ASK, 100, 7)])
+    for queue in ALL_MODELS:
+        assert fills(mmsim.run(ev, Fixed(), config(queue))) == [(6000, BID, 100, 1, 4)]
 
 
 def test_the_venues_updates_in_the_resume_message_are_its_auction_not_stale_levels():

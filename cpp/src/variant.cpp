@@ -278,6 +278,9 @@ void Variant::trade_at(int8_t aggressor, int64_t price, int64_t qty) {
         }
         if (at_price && price == o.price) {
             o.trade_vol = sat_add(o.trade_vol, qty);
+            if (o.print_ts != now_ex_) o.printed = 0;
+            o.print_ts = now_ex_;
+            o.printed = sat_add(o.printed, qty);
             const int64_t past = sat_sub(qty - o.ahead, before);
             before = sat_add(before, o.leaves);
             o.ahead = std::max<int64_t>(0, o.ahead - qty);
@@ -380,8 +383,24 @@ void Variant::end_message(int64_t ts, int64_t last, int64_t bb, int64_t ba, bool
     // side is recomputed exactly from the orders the snapshot listed.
     const uint8_t cleared = cleared_;
     if (reopened && !l3)  // levels the book's uncross at the resume reduced (Book::end_message)
-        for (const int8_t s : {int8_t(1), int8_t(-1)})
-            if (book_.side(s).removed_at == last) levels_removed(s, book_.side(s).removed);
+        for (const int8_t s : {int8_t(1), int8_t(-1)}) {
+            const BookSide &bs = book_.side(s);
+            if (bs.removed_at != last || bs.removed.empty()) continue;
+            levels_removed(s, bs.removed);
+            // Those lots traded (the auction matches by price, then time): as a print of the
+            // other side's aggressor at the worst level it reached, of the lots it took there.
+            // At our price they leave from ahead of us first and the rest fill us; a level of
+            // ours it emptied and went past is traded through (all of ours fills). They are
+            // not cancels: step 1 nets them out of the level's change (trade_vol). Lots the
+            // venue printed there in this message are its report of the same auction: they
+            // moved us already and are not traded again.
+            const int64_t px = bs.removed.back().first;
+            int64_t printed = 0;  // the same for each of our orders at px
+            for (const auto &o : ex_orders_)
+                if (o.side == s && o.price == px && o.print_ts == ts) printed = std::max(printed, o.printed);
+            const int64_t traded = sat_sub(sat_sub(bs.removed.back().second, bs.qty(px)), printed);
+            if (traded > 0) trade_at(static_cast<int8_t>(-s), px, traded);
+        }
     for (auto &o : ex_orders_) {
         if (!o.touched) continue;
         o.touched = false;

@@ -1697,6 +1697,44 @@ void crossed_book_while_not_trading() {
     CHECK(rb.bids.best() == 99 && rb.asks.best() == 101 && rb.asks.qty(101) == 3);
 }
 
+// fix36c (breaker36 F1): the lots the resume's uncross trades move us as a print does (the
+// front of the queue first, the rest fill us), not as cancels; under every queue model.
+void resume_uncross_is_a_print() {
+    const auto st = [](int64_t ts, TradingStatus x) { return ev(ts, Kind::Status, 0, 0, static_cast<int64_t>(x)); };
+    auto models = all_queue_models();
+    models.push_back({"power1", std::make_shared<PowerProbQueueModel>(1.0)});
+    Fixed b{quote4(100, 5, 0, 0)};
+    // Bid 100x10, our bid 5 behind them, 4 join behind us (14); QUOTING, a pre-open ask
+    // 100x3; resume: the auction's 3 lots are the front of the queue: 7 ahead, a sell of 9
+    // fills 2 (as cancels: risk_averse and log 0, power 1 and 2 gave 1).
+    const std::vector<Event> e1 = {ev(1000, Kind::Depth, kBid, 100, 10), ev(1000, Kind::Depth, kAsk, 102, 10),
+                                   ev(1500, Kind::Depth, kBid, 100, 14), st(2000, TradingStatus::Quoting),
+                                   ev(3000, Kind::Depth, kAsk, 100, 3),  st(5000, TradingStatus::Trading),
+                                   ev(6000, Kind::Trade, kAsk, 100, 9)};
+    // Bid 100x4, our bid 5 behind them, 6 behind us (10); a pre-open ask 100x7: the auction
+    // trades the 4 ahead and 3 of ours at the resume; a sell of 9 takes the other 2.
+    const std::vector<Event> e2 = {ev(1000, Kind::Depth, kBid, 100, 4),  ev(1000, Kind::Depth, kAsk, 102, 10),
+                                   ev(1500, Kind::Depth, kBid, 100, 10), st(2000, TradingStatus::Quoting),
+                                   ev(3000, Kind::Depth, kAsk, 100, 7),  st(5000, TradingStatus::Trading),
+                                   ev(6000, Kind::Trade, kAsk, 100, 9)};
+    // The ask side of e1: ask 100x10, ours behind, 4 behind us; a pre-open bid 100x3; a buy of 9.
+    Fixed a{quote4(0, 0, 100, 5)};
+    const std::vector<Event> e3 = {ev(1000, Kind::Depth, kBid, 98, 10),  ev(1000, Kind::Depth, kAsk, 100, 10),
+                                   ev(1500, Kind::Depth, kAsk, 100, 14), st(2000, TradingStatus::Quoting),
+                                   ev(3000, Kind::Depth, kBid, 100, 3),  st(5000, TradingStatus::Trading),
+                                   ev(6000, Kind::Trade, kBid, 100, 9)};
+    for (const auto &[name, q] : models) {
+        EngineConfig c = with_queue(q);
+        c.entry = std::make_shared<ConstantLatencyModel>(100);
+        bool ok = fills_of(run1(e1, c, b.strategy())) == std::vector<FillRow>{{6000, kBid, 100, 2, 3}};
+        ok = ok && fills_of(run1(e2, c, b.strategy())) ==
+                       std::vector<FillRow>{{5000, kBid, 100, 3, 2}, {6000, kBid, 100, 2, 0}};
+        ok = ok && fills_of(run1(e3, c, a.strategy())) == std::vector<FillRow>{{6000, kAsk, 100, 2, 3}};
+        if (!ok) std::fprintf(stderr, "  resume uncross, %s\n", name);
+        CHECK(ok);
+    }
+}
+
 // prints_through_book: a seller's print more than band * bid under the bid, a buyer's more than band * ask over
 // the ask, counted against the book before each; the first `keep` described; a price the book refuses is its error.
 void prints_through_book_counts_the_far_ones() {
@@ -1766,6 +1804,7 @@ int main() {
         {"stale_crossing_moves_our_queue", stale_crossing_moves_our_queue},
         {"prob_queue_share", prob_queue_share},
         {"crossed_book_while_not_trading", crossed_book_while_not_trading},
+        {"resume_uncross_is_a_print", resume_uncross_is_a_print},
     };
     for (const auto &t : tests) {
         const int before = failures;

@@ -111,6 +111,10 @@ struct ExOrder {
     // the level so far, the book has it). Written per arrival and per change at its price.
     int64_t entry_ahead = -1;
     int64_t msg_level = -1, msg_ts = 0;
+    // L2: lots printed at its price (with an aggressor) in the venue message at print_ts: in a
+    // resume message they are the venue's report of its auction, which the book's uncross of
+    // the same message does not trade again (Variant::end_message).
+    int64_t printed = 0, print_ts = -1;
     void note_level(int64_t ts, int64_t prev) {
         if (msg_ts != ts || msg_level < 0) {
             msg_ts = ts;
