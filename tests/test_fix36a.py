@@ -204,3 +204,28 @@ def test_a_converted_stores_remedy_keeps_convert_flags(tmp_path):
     with pytest.raises(mmsim.DataError) as info:
         mmsim.load(st)
     assert str(info.value).endswith("; write the store again from its source: mmsim convert (--tick-size sets it)")
+
+
+def _custom(config):
+    return {"pnl.total": 1.0, "n_events": 1}
+
+
+def test_a_custom_point_fns_record_carries_the_keys_too(tmp_path, capsys):
+    # a custom point_fn opens what it likes: its finished point records the store's keys as meta.json holds them
+    from mmsim.sweep import read_results, run_sweep
+
+    st = store(tmp_path)
+    grid = tmp_path / "g.json"
+    grid.write_text(json.dumps({"base": {"data": str(st), "strategy": {"path": "fixed_spread"}},
+                                "axes": {"latency.feed": ["0ms"]}}))
+    out = tmp_path / "out"
+    run_sweep(grid, out=out, workers=0, point_fn=_custom)
+    (rec,) = read_results(out / RESULTS_FILE).values()
+    assert rec["store_meaning"] == {"symbol": "X", "venue": "v", "tick_size": 0.01, "lot_size": 1.0,
+                                    "contract_size": 1.0, "levels": "L2", "local_ts_recorded": False,
+                                    "time_zone": "UTC"}
+    rewrite_meta(st, lot_size=100.0)
+    capsys.readouterr()
+    run_sweep(grid, out=out, workers=0, point_fn=_custom)
+    assert capsys.readouterr().err.startswith(f"mmsim sweep: store {st}'s meta.json lot_size is 100.0, but 1 of its "
+                                              f"points was recorded in {out / RESULTS_FILE} on lot_size 1.0 (")
