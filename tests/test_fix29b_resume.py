@@ -30,7 +30,7 @@ DAY = 86_400 * S
 START = 1_704_205_800 * S  # 2024-01-02 14:30 UTC
 TAIL = "; the sweep writes only its own records there: remove that line (or give the sweep another -o)"
 REUSED = "reused from results.jsonl (same point ids: same config and store path, and the same strategy code and " \
-         "store events; --force runs all again)"
+         "store events, read with the same meta.json meaning keys; --force runs all again)"
 
 # A quoter that raises at its `fail_at`-th call (0: never).
 MM = """import mmsim

@@ -87,7 +87,9 @@ def test_a_synthetic_stores_remedy_is_mmsim_synth(tmp_path):
 
     out = Path(synth_store(SynthConfig(seed=3, duration=2_000_000_000, format="l2"), tmp_path / "s"))
     _edit(out, contract_size=10.0)
-    assert _refused(out).endswith("; write the store again from its source: mmsim synth")
+    # fix36a: and what sets the key for it, its CONFIG's contract_size (breaker36 F8)
+    assert _refused(out).endswith("; write the store again from its source: mmsim synth (its CONFIG's contract_size "
+                                  "sets it)")
 
 
 def test_a_size_written_as_an_integer_is_the_same_size(tmp_path):
@@ -110,14 +112,16 @@ def test_a_store_without_the_digest_loads_as_before(tmp_path):
 
 
 @pytest.mark.parametrize("digest, shown", [
-    ("yes", "'yes'"),
-    ({"tick_size": "sha256:0000000000000000"}, "{'tick_size': 'sha256:0000000000000000'}"),
+    ("yes", "is 'yes', not"),
+    # fix36a: the keys it lacks are named, not the whole mapping shown (breaker36 F5)
+    ({"tick_size": "sha256:0000000000000000"},
+     "lacks 'symbol', 'venue', 'lot_size', 'contract_size', 'levels', 'local_ts_recorded', 'time_zone': it is"),
 ])
 def test_a_digest_not_of_its_form_is_refused_naming_it(tmp_path, digest, shown):
     st = store(tmp_path)
     p = _edit(st, meta_digest=digest)
     assert _refused(st) == (
-        f"{p}: key 'meta_digest' is {shown}, not a mapping of symbol, venue, tick_size, lot_size, contract_size, "
+        f"{p}: key 'meta_digest' {shown} a mapping of symbol, venue, tick_size, lot_size, contract_size, "
         "levels, local_ts_recorded, time_zone, each \"sha256:\" and 16 hex digits, written with the store; write "
         "the store again from its source: mmsim convert")
 

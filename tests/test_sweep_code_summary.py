@@ -69,7 +69,8 @@ def _resume_after_edit(tmp_path, store, capsys, spec: str, consts: Path, label: 
                        f"{out / RESULTS_FILE}; running them again\n")
     assert cap.out.splitlines()[-1] == (
         "3 run now (3 of them: strategy code changed), 3 reused from results.jsonl (same point ids: same config and "
-        "store path, and the same strategy code and store events; --force runs all again)")
+        "store path, and the same strategy code and store events, read with the same meta.json meaning keys; --force "
+        "runs all again)")
 
 
 @pytest.mark.parametrize("quiet", [True, False], ids=["-q", "table"])

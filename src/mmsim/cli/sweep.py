@@ -115,15 +115,18 @@ def cmd(args: argparse.Namespace) -> int:
     ran = len(now)
     recoded = _code_changed(rows, before, after)
     redata = _code_changed(rows, before, after, "events_digest")
+    remeant = _code_changed(rows, before, after, "store_meaning")
     print(f"{len(rows)} points ({n_fail} failed), {events_summary(rows, now)} -> {results}, "
           f"{Path(out) / 'sweep.html'}")
     why = [f"{recoded} of them: strategy code changed"] * bool(recoded) + [f"{redata} of them: store events "
-                                                                           "changed"] * bool(redata)
+                                                                           "changed"] * bool(redata) \
+        + [f"{remeant} of them: store meaning keys changed"] * bool(remeant)
     because = f" ({'; '.join(why)})" if why else ""
     print(f"{ran} run now{because}, "
           f"{len(rows) - ran} reused from {results.name}"
           + ("" if len(rows) - ran == 0 else " (same point ids: same config and store path, and the same strategy "
-                                             "code and store events; --force runs all again)"))
+                                             "code and store events, read with the same meta.json meaning keys; "
+                                             "--force runs all again)"))
     others = sum(1 for k in after if k not in ids)
     if others:
         print(f"note: {results} also holds {others} point(s) of another grid (left as they are; "
@@ -133,7 +136,8 @@ def cmd(args: argparse.Namespace) -> int:
 
 def _code_changed(rows: Any, before: Any, after: Any, field: str = "strategy_code") -> int:
     """How many of the points run now had a record whose strategy's code (``field`` "strategy_code") or whose
-    store's events (``"events_digest"``) are not those they ran with now.
+    store's events (``"events_digest"``) or the keys that say what they mean (``"store_meaning"``) are not those
+    they ran with now.
 
     Said in the summary line: the stderr note about it (:func:`mmsim.sweep.code.changed_code`,
     :func:`mmsim.sweep.resume.changed_data`) comes before the progress bar and the table, and a long table

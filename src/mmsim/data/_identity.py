@@ -25,7 +25,7 @@ from ._jump_quirk import _int64  # an int64 value of JSON (not a bool): one rule
 from ._jump_quirk import TIME_JUMP as TIME_JUMP
 from ._jump_quirk import jump_problem as jump_problem
 from ._jump_quirk import jump_words as jump_words
-from ._meta_digest import meaning_problem, remedy_flag
+from ._meta_digest import ROUNDED, meaning_problem, remedy_flag, rounded_by_double
 
 
 #: The store's ``meta.json`` quirk that says its book is trade-implied (and counts the rows; ``mmsim.data.implied``).
@@ -438,7 +438,7 @@ def check_recorded(events: np.ndarray, meta: Mapping[str, Any], where: str) -> N
             at = f"event {i}'s exch_ts is {got}" if n else "the store holds no events (null)"
             raise DataError(f"{where}: key {key!r} is {v!r}, but {at}: meta.json does not describe its events "
                             f"(edited by hand, or its events.npy changed since; write the store again from its "
-                            f"source: {_remedy(meta)})")
+                            f"source: {_remedy(meta)})" + (ROUNDED if rounded_by_double(v, got) else ""))
     q = (meta.get("quirks") or {}).get(THROUGH) if isinstance(meta.get("quirks"), Mapping) else None
     if isinstance(q, Mapping) and through_problem(q, n) is None and DROPPED[0] not in q:
         e = events[q["event"]]
@@ -551,4 +551,4 @@ def check_meaning(meta: Mapping[str, Any], where: str) -> None:
     its events are verified (a store's ``meta`` changed in memory since)."""
     if (bad := meaning_problem(meta)) is not None:
         raise DataError(f"{where}: key {bad[0]!r} {bad[1]}; write the store again from its source: "
-                        f"{_remedy(meta)}{remedy_flag(bad[0])}")
+                        f"{_remedy(meta)}{remedy_flag(bad[0], _remedy(meta))}")

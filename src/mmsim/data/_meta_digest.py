@@ -64,10 +64,8 @@ def meaning_problem(meta: Mapping[str, Any]) -> tuple[str, str] | None:
     if META_DIGEST_KEY not in meta:
         return None
     d = meta[META_DIGEST_KEY]
-    rule = f"a mapping of {', '.join(MEANING_KEYS)}, each \"sha256:\" and 16 hex digits, written with the store"
-    if not isinstance(d, dict) or sorted(d) != sorted(MEANING_KEYS) \
-            or not all(isinstance(v, str) and _FORM.match(v) for v in d.values()):
-        return META_DIGEST_KEY, f"is {d!r}, not {rule}"
+    if (why := _form_problem(d)) is not None:
+        return META_DIGEST_KEY, why
     for key in MEANING_KEYS:
         if key_digest(key, meta.get(key)) != d[key]:
             return key, (f"is {meta.get(key)!r}, not the value the store was written with (its "
@@ -76,6 +74,55 @@ def meaning_problem(meta: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def remedy_flag(key: str) -> str:
-    """`` (--tick-size)`` after a remedy's command for a key ``mmsim convert`` sets by a flag, else ``""``."""
-    return f" ({_FLAGS[key]} sets it)" if key in _FLAGS else ""
+def _form_problem(d: Any) -> str | None:
+    """Why ``d`` is not a ``meta_digest`` of its form, naming the key missing, extra or not of its form (breaker36
+    F5: the whole mapping was shown, eight keys to diff by eye), else None."""
+    rule = f"a mapping of {', '.join(MEANING_KEYS)}, each \"sha256:\" and 16 hex digits, written with the store"
+    if not isinstance(d, dict):
+        return f"is {d!r}, not {rule}"
+    if lacks := [k for k in MEANING_KEYS if k not in d]:
+        return f"lacks {_names(lacks)}: it is {rule}"
+    if extra := [k for k in d if k not in MEANING_KEYS]:
+        return f"has {_names(extra)}, not one of its eight keys: it is {rule}"
+    for k in MEANING_KEYS:
+        if not (isinstance(d[k], str) and _FORM.match(d[k])):
+            return (f"entry {k!r} is {d[k]!r}, not \"sha256:\" and 16 lower-case hex digits: the {META_DIGEST_KEY} "
+                    f"is {rule}")
+    return None
+
+
+def _names(keys: list[Any]) -> str:
+    return ", ".join(repr(k) for k in keys)
+
+
+#: What sets a key for ``mmsim synth``: its CONFIG's keys (docs/demo.md) and ``--format``; ``venue`` and
+#: ``time_zone`` are always ``"synthetic"`` and ``"UTC"``, and ``local_ts_recorded`` false (breaker36 F8: the
+#: remedy named ``mmsim synth --tick-size``, which does not exist).
+_SYNTH = {"symbol": "its CONFIG's symbol", "tick_size": "its CONFIG's tick_size", "lot_size": "its CONFIG's lot_size",
+          "contract_size": "its CONFIG's contract_size", "levels": "--format"}
+
+
+def remedy_flag(key: str, command: str = "mmsim convert") -> str:
+    """`` (--tick-size sets it)`` after a remedy's ``command`` (``mmsim convert`` or ``mmsim synth``) for a key that
+    command sets (a flag, or a synth CONFIG key), else ``""``."""
+    sets = _SYNTH if command == "mmsim synth" else _FLAGS
+    return f" ({sets[key]} sets it)" if key in sets else ""
+
+
+def rounded_by_double(value: Any, exact: Any) -> bool:
+    """Whether ``value`` (a ``meta.json`` key as read) is ``exact``, an integer beyond 2**53, as a JSON tool that reads
+    numbers as doubles writes it back (jq 1.6: ``first_exch_ts`` 1340285400017459617 became 1340285400017459700;
+    breaker36 F7)."""
+    if not isinstance(exact, int) or isinstance(exact, bool) or abs(exact) <= 2**53:
+        return False
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value == exact:
+        return False
+    try:
+        return float(value) == float(exact)
+    except OverflowError:
+        return False
+
+
+#: The words after a refusal of a key :func:`rounded_by_double`.
+ROUNDED = ("; the two differ only by rounding to a double, as a JSON tool that reads numbers as doubles (jq 1.6) "
+           "rounds integers beyond 2**53: edit meta.json with one that keeps integers exact (Python's json)")

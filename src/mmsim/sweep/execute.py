@@ -29,7 +29,7 @@ from .passes import default_point, plan_tasks, subtask, task_runs
 from .points import check_points, check_stores
 from .results import (RESULTS_FILE, _DirLock, _flatten, _ResultsWriter, check_output_dir, check_reused, read_records,
                       read_results)
-from .resume import DATA_FIELD, resume
+from .resume import DATA_FIELD, MEANING_FIELD, current_meanings, resume
 
 __all__ = ["default_point", "run_sweep"]
 
@@ -476,6 +476,9 @@ def _run_sweep(grid: Any, out_dir: Path | None, workers: int | None, scheduler: 
                         rec[CODE_FIELD] = codes.get(by_id[rec["id"]].config.strategy.path)
                         if DATA_FIELD not in rec:  # not run by the sweep's passes: a custom point_fn, a lost worker
                             rec[DATA_FIELD] = _unverified_digest(rec, digests, by_id[rec["id"]])
+                        if MEANING_FIELD not in rec:  # the same: its store's keys as the sweep read them now
+                            rec[MEANING_FIELD] = (current_meanings([by_id[rec["id"]]]).get(
+                                str(by_id[rec["id"]].config.data or "")) if rec.get("status") == "ok" else None)
                         if writer is not None:
                             writer.append(rec)
                         done[rec["id"]] = rec

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
-from .resume import DATA_FIELD
+from .resume import DATA_FIELD, MEANING_FIELD, meaning_of
 
 __all__ = ["MAX_PASS", "default_point", "iter_task", "open_store", "plan_tasks", "run_task", "subtask", "task_runs"]
 
@@ -263,11 +263,12 @@ def _run_point(task: Mapping[str, Any]) -> dict[str, Any]:
     # (record_context); a custom function's has no `pass`: it says what it replayed.
     timing: dict[str, Any] = {}
     if fn is default_point:
-        rec[DATA_FIELD] = None
+        rec[DATA_FIELD] = rec[MEANING_FIELD] = None
     try:
         if fn is default_point:
             store = _store(task["config"])
             rec[DATA_FIELD] = _verified_digest(store)
+            rec[MEANING_FIELD] = meaning_of(getattr(store, "meta", None))
             metrics = _default_point(task["config"], store, timing)
         else:
             metrics = _checked(fn, dict(fn(task["config"])))
@@ -353,9 +354,10 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         store = _store(runs[0]["config"])
     except Exception as exc:  # no store, or a bad one: every point fails alike, on no verified events
         for p in pts:
-            yield _finish(_failed({**_record(p), DATA_FIELD: None}, exc), time.perf_counter() - t0)
+            yield _finish(_failed({**_record(p), DATA_FIELD: None, MEANING_FIELD: None}, exc),
+                          time.perf_counter() - t0)
         return
-    digest = _verified_digest(store)
+    digest, meaning = _verified_digest(store), meaning_of(getattr(store, "meta", None))
     pairs, slot = [], []
     for i, r in enumerate(runs):
         try:
@@ -371,7 +373,7 @@ def _run_group(task: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
               if task.get("compare") is not None else None)
     for j, p in enumerate(pts):
         t1 = time.perf_counter()
-        rec = {**_record(p), DATA_FIELD: digest}
+        rec = {**_record(p), DATA_FIELD: digest, MEANING_FIELD: meaning}
         out = outs[j]
         if isinstance(out, BaseException):
             _failed(rec, out)

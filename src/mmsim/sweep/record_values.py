@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..analysis._bootstrap import MIN_BLOCKS
+from ..data._meta_digest import MEANING_KEYS
 from ..events import digest_problem
 from .metric_values import value_text
 
@@ -41,6 +42,13 @@ def _or_null(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
     return lambda v: v is None or check(v)
 
 
+def _meaning(v: Any) -> bool:
+    """Whether ``v`` is a record's ``store_meaning`` (:data:`mmsim.sweep.resume.MEANING_FIELD`): meaning keys to JSON
+    scalars."""
+    return isinstance(v, dict) and all(k in MEANING_KEYS and (x is None or isinstance(x, (str, bool)) or _finite(x))
+                                       for k, x in v.items())
+
+
 _COUNT = "a whole number of 0 or more"
 
 #: A record's own fields that a resume reads back (besides id, status, metrics, error and comparison): check, want.
@@ -49,6 +57,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "elapsed_s": (_or_null(lambda v: _finite(v) and v >= 0), "a finite number of 0 or more, or null"),
     "units_warning": (_or_null(_text), "a string, or null"),
     "events_digest": (_or_null(lambda v: digest_problem(v) is None), '"sha256:" and 64 lowercase hex digits, or null'),
+    "store_meaning": (_or_null(_meaning), "a mapping of some of " + ", ".join(MEANING_KEYS) + ", each to null, "
+                      "a string, a number or true/false, or null"),
     # the point's process and finish time tell a copied line from a run (results.read_results)
     "host": (_or_null(_text), "a string, or null"),
     "pid": (_or_null(_whole), f"{_COUNT}, or null"),

@@ -1,60 +1,108 @@
 """What a resumed sweep runs: the points not recorded, failed ones with ``--retry-failed``, those compared
 otherwise than the grid asks, and those whose strategy's code or whose event store's events changed since they
-were recorded."""
+were recorded, or the keys of its ``meta.json`` that say what those events mean (``contract_size``...)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .._json import loads_unique
+from ..data._meta_digest import MEANING, MEANING_KEYS, key_digest
 from ..events import digest_problem
 from .code import changed_code, current_codes, with_followers
 
-__all__ = ["DATA_FIELD", "changed_data", "current_digests", "resume"]
+__all__ = ["DATA_FIELD", "MEANING_FIELD", "changed_data", "current_digests", "current_meanings", "meaning_of",
+           "resume"]
 
 #: The record's field that holds the ``events_digest`` of the point's event store when it ran.
 DATA_FIELD = "events_digest"
+
+#: The record's field that holds the values of the keys of the point's store's ``meta.json`` that say what its
+#: events mean (:data:`mmsim.data._meta_digest.MEANING_KEYS`) when it ran: one ``events_digest`` is the same events,
+#: not the same figures (``contract_size`` 1 then 100 scales every PnL figure by 100: breaker36 F2). Absent from a
+#: record of an earlier mmsim; null where the point read no store.
+MEANING_FIELD = "store_meaning"
+
+
+def meaning_of(meta: Any) -> dict[str, Any] | None:
+    """The :data:`MEANING_FIELD` of a record of a point run on a store of ``meta`` (None: no meta)."""
+    return {k: meta.get(k) for k in MEANING_KEYS} if isinstance(meta, Mapping) else None
+
+
+def _metas(points: Iterable[Any]) -> dict[str, Any]:
+    """Each point's event store path -> its ``meta.json`` as read now (None: none there, or not JSON)."""
+    out: dict[str, Any] = {}
+    for p in points:
+        path = str(p.config.data or "")
+        if path and path not in out:
+            try:
+                out[path] = loads_unique((Path(path) / "meta.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                out[path] = None
+    return out
+
+
+def current_meanings(points: Iterable[Any]) -> dict[str, dict[str, Any] | None]:
+    """Each point's event store path -> the values of its ``meta.json``'s meaning keys now (:func:`meaning_of`)."""
+    return {path: meaning_of(meta) for path, meta in _metas(points).items()}
 
 
 def current_digests(points: Iterable[Any]) -> dict[str, str | None]:
     """Each point's event store path -> the ``events_digest`` its ``meta.json`` holds now (None: no store there,
     one written before stores carried it, or a value that is not a digest)."""
     out: dict[str, str | None] = {}
-    for p in points:
-        path = str(p.config.data or "")
-        if path and path not in out:
-            try:
-                meta = loads_unique((Path(path) / "meta.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                meta = None
-            digest = meta.get(DATA_FIELD) if isinstance(meta, dict) else None
-            # a digest of the form a store writes, else none: a custom point_fn's record is given it unverified, and
-            # a resume refuses a record whose events_digest has another form (record_values; fix27b)
-            out[path] = digest if digest_problem(digest) is None else None
+    for path, meta in _metas(points).items():
+        digest = meta.get(DATA_FIELD) if isinstance(meta, dict) else None
+        # a digest of the form a store writes, else none: a custom point_fn's record is given it unverified, and
+        # a resume refuses a record whose events_digest has another form (record_values; fix27b)
+        out[path] = digest if digest_problem(digest) is None else None
     return out
 
 
 def changed_data(grid: Any, done: Mapping[str, Mapping[str, Any]], digests: Mapping[str, str | None],
                  where: str) -> tuple[set[str], list[str]]:
     """The recorded points to run again because their store's events changed since (its ``events_digest`` is not
-    the recorded one: the store was converted again at the same path, ``--trade-implied-book`` say), with the
-    points compared with such a baseline point, and the notes that say so. A record without the field (an
-    earlier mmsim) or a store without a digest is reused as before (point ids name the store's path)."""
+    the recorded one: the store was converted again at the same path, ``--trade-implied-book`` say), or the same
+    events now mean otherwise (a key of :data:`MEANING_FIELD` whose value is not the recorded one: the store written
+    again with another ``contract_size``), with the points compared with such a baseline point, and the notes that
+    say so. A record without the field (an earlier mmsim) or a store without a digest is reused as before (point
+    ids name the store's path)."""
     again: dict[str, list[str]] = {}
+    meant: dict[tuple[str, str, str, str], list[str]] = {}
+    meanings = current_meanings(grid.points) if done else {}
     for p in grid.points:
         rec = done.get(p.id)
+        if rec is None:
+            continue
         path = str(p.config.data or "")
         now = digests.get(path)
-        if rec is not None and now is not None and rec.get(DATA_FIELD) not in (None, now):
+        if now is not None and rec.get(DATA_FIELD) not in (None, now):
             again.setdefault(path, []).append(p.id)
-    ids = {i for v in again.values() for i in v}
+        elif (key := _changed_key(rec.get(MEANING_FIELD), meanings.get(path))) is not None:
+            then, at = rec[MEANING_FIELD][key], (meanings[path] or {}).get(key)
+            meant.setdefault((path, key, json.dumps(then), json.dumps(at)), []).append(p.id)
+    ids = {i for v in [*again.values(), *meant.values()] for i in v}
     notes = [f"mmsim sweep: the events of store {path} changed since {len(v)} of its points "
              f"{'was' if len(v) == 1 else 'were'} recorded in {where} (its meta.json events_digest); running "
              f"{'it' if len(v) == 1 else 'them'} again" for path, v in again.items()]
+    notes += [f"mmsim sweep: store {path}'s meta.json {key} is {at}, but {len(v)} of its points "
+              f"{'was' if len(v) == 1 else 'were'} recorded in {where} on {key} {then} ({key} says what its events "
+              f"mean: {MEANING[key]}); running {'it' if len(v) == 1 else 'them'} again"
+              for (path, key, then, at), v in meant.items()]
     return with_followers(grid, done, ids, notes), notes
+
+
+def _changed_key(then: Any, now: Mapping[str, Any] | None) -> str | None:
+    """The first key of a record's :data:`MEANING_FIELD` ``then`` whose value is not the store's ``now`` (as a store's
+    ``meta_digest`` reads them: a size of ``1`` is ``1.0``), else None: a record of an earlier mmsim (no field), one
+    of a point that read no store (null), or a store with no meta.json now (its point fails as it did)."""
+    if not isinstance(then, Mapping) or now is None:
+        return None
+    return next((k for k in MEANING_KEYS if k in then and key_digest(k, then[k]) != key_digest(k, now.get(k))), None)
 
 
 def resume(grid: Any, recorded: Mapping[str, dict[str, Any]], retry_failed: bool,
