@@ -256,14 +256,19 @@ class QueueScore:
         """
         import json
 
+        from ..errors import writing
+
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         p = out / "queue_score.json"
-        p.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+        with writing(p):  # a full disk names the file (breaker36 F9)
+            p.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
         written[p.name] = p
         p = out / "queue_score.png"
-        p.write_bytes(self.plot())
+        png = self.plot()
+        with writing(p):
+            p.write_bytes(png)
         written[p.name] = p
         if report:
             written.update(self.report().save(out))
