@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import errno
 import os
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -117,3 +119,16 @@ def disk_full_error(exc: OSError, path: str | os.PathLike[str]) -> OSError:
     command line prints as ``mmsim: error: PATH: no space left on device`` (``disk quota exceeded`` for EDQUOT)."""
     code = errno.EDQUOT if exc.errno == errno.EDQUOT else errno.ENOSPC
     return OSError(code, "disk quota exceeded" if code == errno.EDQUOT else "no space left on device", os.fspath(path))
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """A full disk (:func:`disk_full`) while the block writes ``path`` is raised naming it, when the error names no
+    file (a write, flush or close of an open file, numpy's short write): ``mmsim report``, ``convert`` and ``synth``
+    named their output folder only (breaker36 F9)."""
+    try:
+        yield
+    except OSError as exc:
+        if disk_full(exc) and exc.filename is None:
+            raise disk_full_error(exc, path) from exc
+        raise

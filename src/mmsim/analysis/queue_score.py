@@ -43,7 +43,7 @@ from ..config import Config, QueueConfig, ReportConfig, RunConfig, integer_argum
 from ..errors import ConfigError, DataError
 from ..events import L3_KINDS
 from .fill_match import FillMatch, match_fills
-from .queue_score_result import TRUTH, PowerFit, QueueModelRow, QueueScore, _fit
+from .queue_score_result import REFERENCE, TRUTH, PowerFit, QueueModelRow, QueueScore, _fit
 
 __all__ = [
     "DEFAULT_FIT_POWERS",
@@ -457,7 +457,11 @@ def score_queue_models(
     t_fills = _in_window(np.asarray(truth.fills), w)
     labels, truth_mk = _markouts(truth, ev, hs, w)
     truth_pnl = _pnl(truth, mid, w)
-    rows = [_row(TRUTH, True, match_fills(t_fills, t_fills, tol), truth_mk, truth_mk, truth_pnl, truth_pnl, 0.0)]
+    # A level-N LOBSTER store's repaired book: the truth is FIFO over the messages, not the venue's (breaker36 F3).
+    from ..report._level_n import level_n_repairs, repairs_label
+
+    repairs = level_n_repairs(meta.get("quirks"))
+    rows = [_row(REFERENCE if repairs else TRUTH, True, match_fills(t_fills, t_fills, tol), truth_mk, truth_mk, truth_pnl, truth_pnl, 0.0)]
     results: dict[str, Any] = {TRUTH: truth}
     for q in model_cfgs:
         r = by_q[q]
@@ -486,5 +490,9 @@ def score_queue_models(
         "n_events_l3": int(ev.shape[0]),
         "n_events_l2": int(events_l2.shape[0]),
         "tick_value": float(truth.tick_value),
+        "level_n_repairs": repairs,
+        "truth_note": None if repairs is None else (
+            "the L3 FIFO row is a reference, not the exact truth: FIFO over the messages, not the venue's queue; "
+            f"{repairs_label(repairs)}"),
     }
     return QueueScore(rows, fit, tol, labels, w, info, results, ev)

@@ -15,8 +15,11 @@ from .fill_match import FillMatch
 
 __all__ = ["PowerFit", "QueueModelRow", "QueueScore"]
 
-#: Label of the truth row.
+#: Label of the truth row (and the truth run's key in :attr:`QueueScore.results`, whatever its row's label).
 TRUTH = "L3 FIFO (truth)"
+#: Label of the truth row on a store whose loader repaired a level-N book (a LOBSTER level-N file: ``info``'s
+#: ``level_n_repairs``): FIFO over the messages, not the venue's queue (breaker36 F3).
+REFERENCE = "L3 FIFO (reference; level-N repairs approximate)"
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,8 @@ class QueueModelRow:
     Attributes
     ----------
     model : str
-        ``L3 FIFO (truth)``, ``risk_averse``, ``power:<n>`` or ``log``.
+        ``L3 FIFO (truth)`` (``L3 FIFO (reference; level-N repairs approximate)`` on a store whose loader repaired a
+        level-N book), ``risk_averse``, ``power:<n>`` or ``log``.
     is_truth : bool
     fills, lots : int
         Fills and lots inside the scoring window.
@@ -161,9 +165,11 @@ class QueueScore:
     window : (int, int)
         ``[start, end)`` of the scored fills, exchange ns.
     info : dict
-        Symbol, strategy, latencies, event counts (for the tables and JSON).
+        Symbol, strategy, latencies, event counts (for the tables and JSON); ``level_n_repairs``: the counts of the
+        store's level-N book repairs (``meta.json`` ``quirks``: a LOBSTER level-N file), None without any, and
+        ``truth_note``: the line saying the truth is then approximate (None without repairs).
     results : dict of str to mmsim.Result
-        Every run by model label (the truth under ``L3 FIFO (truth)``).
+        Every run by model label (the truth under ``L3 FIFO (truth)``, also when its row is labelled the reference).
     """
 
     rows: list[QueueModelRow]
@@ -250,14 +256,19 @@ class QueueScore:
         """
         import json
 
+        from ..errors import writing
+
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         p = out / "queue_score.json"
-        p.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
+        with writing(p):  # a full disk names the file (breaker36 F9)
+            p.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n")
         written[p.name] = p
         p = out / "queue_score.png"
-        p.write_bytes(self.plot())
+        png = self.plot()
+        with writing(p):
+            p.write_bytes(png)
         written[p.name] = p
         if report:
             written.update(self.report().save(out))

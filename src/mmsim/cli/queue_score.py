@@ -193,6 +193,7 @@ def cmd(args: argparse.Namespace) -> int:
         stage.commit()
     if not args.quiet:
         score.print()
-    print(f"{len(score.models)} models scored against {score.truth.fills:,} true fills -> {out} "
+    truth = "reference fills (level-N repairs approximate)" if score.info.get("level_n_repairs") else "true fills"
+    print(f"{len(score.models)} models scored against {score.truth.fills:,} {truth} -> {out} "
           f"({', '.join(sorted(written))})")
     return 0

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .._json import json_fault, loads_unique
-from ..errors import DataError
+from ..errors import DataError, writing
 from ..events import DIGEST_KEY, EVENT_DTYPE, as_event_array, is_order_event
 from ._identity import check_meta, check_recorded, note_opened
 from ._drop_through import drop_now, dropped_quirk, kept_quirk, untally
@@ -389,7 +389,8 @@ class EventStoreWriter:
         # The record's padding bytes zeroed: numpy leaves them as whatever memory held
         # (np.array(rows, dtype=EVENT_DTYPE)), and a store's bytes must depend on its events only.
         raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(len(chunk), EVENT_DTYPE.itemsize) & DATA_BYTES
-        self._fh.write(raw.tobytes())
+        with writing(self.path / "events.npy"):  # a full disk names the file where it goes (breaker36 F9)
+            self._fh.write(raw.tobytes())
         if rows is None:
             rows = np.full(len(chunk), -1, np.int64)
         if self.l2_only:
@@ -474,12 +475,14 @@ class EventStoreWriter:
             or record (its event index otherwise); or the target appeared
             meanwhile (and ``force`` is off).
         """
-        self._fh.flush()
+        with writing(self.path / "events.npy"):
+            self._fh.flush()
         self._rows.flush()
         drop_now(self)  # when correct_local_clock did not (LOBSTER, write_store)
-        self._fh.seek(0)
-        self._fh.write(_npy_header(self.count))
-        self._fh.close()
+        with writing(self.path / "events.npy"):
+            self._fh.seek(0)
+            self._fh.write(_npy_header(self.count))
+            self._fh.close()
         self._rows.close()
         meta = untally(meta, self.tallies, drop := self.dropped or None)  # counts of the kept events
         dropped = None if drop is None else dropped_quirk(drop, meta, self.quote, lambda p: source_name(self._source_of(p)))
@@ -497,9 +500,12 @@ class EventStoreWriter:
             meta.setdefault(key, None)
         check_meta(meta, self.path / "meta.json", given=True)  # named where the store goes, not its temporary dir
         meta[META_DIGEST_KEY] = meta_digest(meta)  # what its events mean, held where it loads (a given one replaced)
-        self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        with writing(self.path / "meta.json"):
+            self._meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         # Its quirks.prints_through_book added to meta.json (or a given one dropped), validated or not.
-        meta = with_through_quirk(self._meta_path, meta, kept_quirk(meta, self._validate(meta, validate), dropped))
+        quirk = kept_quirk(meta, self._validate(meta, validate), dropped)
+        with writing(self.path / "meta.json"):
+            meta = with_through_quirk(self._meta_path, meta, quirk)
         self._rows_path.unlink()
         replaced = self._commit()
         self._closed = True

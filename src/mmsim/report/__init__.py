@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import writing
 from ._format import check_qty
 from .compute import CONFIDENCE, Horizon, ReportData, compute_report
 from .render import PLOT_FILES, render_html, render_plots, rich_tables, to_json, write_fills_csv
@@ -102,15 +103,20 @@ class Report:
         out.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         p = out / "report.json"
-        p.write_text(self.to_json() + "\n")
+        with writing(p):  # a full disk names the file (breaker36 F9)
+            p.write_text(self.to_json() + "\n")
         written["report.json"] = p
-        written["fills.csv"] = write_fills_csv(self.fills, out / "fills.csv")
+        with writing(out / "fills.csv"):
+            written["fills.csv"] = write_fills_csv(self.fills, out / "fills.csv")
         if plots:
             for name, png in self.plots().items():
-                (out / name).write_bytes(png)
+                with writing(out / name):
+                    (out / name).write_bytes(png)
                 written[name] = out / name
             p = out / "report.html"
-            p.write_text(self.to_html(), encoding="utf-8")
+            page = self.to_html()
+            with writing(p):
+                p.write_text(page, encoding="utf-8")
             written["report.html"] = p
         return written
 

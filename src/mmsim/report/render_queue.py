@@ -84,7 +84,7 @@ def queue_models_table(q: Mapping[str, Any], width: int | None = None) -> Any:
 
     info = q.get("info") or {}
     lat = info.get("latency") or {}
-    title = (f"L2 queue models vs L3 FIFO truth{' — ' + str(info['symbol']) if info.get('symbol') else ''}: "
+    title = (f"L2 queue models vs {_truth_name(q)}{' — ' + str(info['symbol']) if info.get('symbol') else ''}: "
              f"{info.get('strategy', '')}, feed/entry/response {lat.get('feed', '?')}/{lat.get('entry', '?')}/"
              f"{lat.get('response', '?')}")
     header, rows = queue_models_rows(q, terminal=True)
@@ -100,6 +100,13 @@ def queue_models_table(q: Mapping[str, Any], width: int | None = None) -> Any:
     return fit_table(make, cols, rows, width, title=title, caption=caption)
 
 
+def _truth_name(q: Mapping[str, Any]) -> str:
+    """``L3 FIFO truth``, or on a store whose loader repaired a level-N book (``info.level_n_repairs``) the
+    reference it is (breaker36 F3)."""
+    repaired = (q.get("info") or {}).get("level_n_repairs")
+    return "L3 FIFO reference (level-N repairs approximate)" if repaired else "L3 FIFO truth"
+
+
 def tolerance_label(ns: int) -> str:
     from .compute import format_ns
 
@@ -107,10 +114,11 @@ def tolerance_label(ns: int) -> str:
 
 
 def queue_models_summary(q: Mapping[str, Any]) -> list[str]:
-    """Plain-text lines under the table: which strategy, when not the one the config named; the best
-    model and the power fit."""
-    note = (q.get("info") or {}).get("strategy_note")
-    lines = [note] if note else []
+    """Plain-text lines under the table: that the truth is approximate, on a store whose loader repaired a level-N
+    book (``info.truth_note``); which strategy, when not the one the config named; the best model and the power
+    fit."""
+    info = q.get("info") or {}
+    lines = [n for n in (info.get("truth_note"), info.get("strategy_note")) if n]
     rows = {r["model"]: r for r in q["rows"]}
     best = q.get("best")
     h = _queue_headline_horizon(q)
@@ -158,7 +166,8 @@ def plot_queue_models(q: Mapping[str, Any]) -> bytes:
     fig.subplots_adjust(left=0.06, right=0.98, top=0.86, bottom=0.2, wspace=0.32)
     info = q.get("info") or {}
     sym = f" — {info['symbol']}" if info.get("symbol") else ""
-    fig.suptitle(f"L2 queue models vs L3 FIFO truth{sym} ({truth['fills']:,} true fills)", fontsize=11)
+    kind = "reference" if info.get("level_n_repairs") else "true"
+    fig.suptitle(f"L2 queue models vs {_truth_name(q)}{sym} ({truth['fills']:,} {kind} fills)", fontsize=11)
     x = np.arange(len(models))
     names = [r["model"] for r in models]
     w = 0.38
