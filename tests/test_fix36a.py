@@ -86,6 +86,25 @@ def test_a_second_key_tick_size_and_a_size_written_as_an_integer(tmp_path, capsy
     assert _pnl(tmp_path)["0ms"] == pytest.approx(1.02, rel=1e-12)  # 0.51 at a tick of 0.01
 
 
+
+def test_two_keys_changed_are_each_said(tmp_path, capsys):
+    # breaker37 F2: a store written again with another symbol and tick_size named the symbol alone; each key is said
+    # in its own note (docs/sweeps.md: once per store and key), in the meaning keys' order, the point run once.
+    st = _synth(tmp_path)
+    grid = _grid(tmp_path, st, ["0ms"])
+    _sweep(grid, capsys)
+    symbol = json.loads((st / "meta.json").read_text())["symbol"]
+    rewrite_meta(st, tick_size=0.02, symbol="SYN2")
+    out, err = _sweep(grid, capsys)
+    where = tmp_path / "out" / RESULTS_FILE
+    assert err == (f"mmsim sweep: store {st}'s meta.json symbol is \"SYN2\", but 1 of its points was recorded in "
+                   f"{where} on symbol \"{symbol}\" (symbol says what its events mean: the instrument the events are "
+                   "of); running it again\n"
+                   f"mmsim sweep: store {st}'s meta.json tick_size is 0.02, but 1 of its points was recorded in "
+                   f"{where} on tick_size 0.01 (tick_size says what its events mean: a price is its integer ticks "
+                   "times tick_size: every price and PnL figure scales with it); running it again\n")
+    assert out.splitlines()[-1] == "1 run now (1 of them: store meaning keys changed), 0 reused from results.jsonl"
+
 def test_a_record_of_an_earlier_mmsim_is_reused_as_before(tmp_path, capsys):
     # a record written before fix36a has no store_meaning: nothing to hold it to (docs/sweeps.md, "Point ids")
     st = _synth(tmp_path)
@@ -229,3 +248,28 @@ def test_a_custom_point_fns_record_carries_the_keys_too(tmp_path, capsys):
     run_sweep(grid, out=out, workers=0, point_fn=_custom)
     assert capsys.readouterr().err.startswith(f"mmsim sweep: store {st}'s meta.json lot_size is 100.0, but 1 of its "
                                               f"points was recorded in {out / RESULTS_FILE} on lot_size 1.0 (")
+
+
+def test_point_drill_down_names_a_changed_meaning_key_or_changed_events(tmp_path, capsys):
+    # breaker37 F1: `--point` after the store's contract_size changed said "the event store changed since the sweep
+    # ran, or code the strategy's fingerprint does not cover": the record's store_meaning tells the cause exactly.
+    st = _synth(tmp_path)
+    grid = _grid(tmp_path, st, ["0ms"])
+    _sweep(grid, capsys)
+    pid = json.loads((tmp_path / "out" / RESULTS_FILE).read_text().splitlines()[-1])["id"]
+    rewrite_meta(st, contract_size=10.0)
+    capsys.readouterr()
+    assert main(["sweep", str(grid), "--point", pid[:8], "-q", "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("note: ") and err.endswith(
+        "): the event store's meta.json contract_size changed since the sweep ran (the sweep runs its points again)\n")
+    # The second cause of the kind: the store's events themselves written again (another seed at the same path).
+    from mmsim.synth import SynthConfig
+    from mmsim.synth import write_store as synth_store
+
+    synth_store(SynthConfig(seed=4, duration=20_000_000_000, format="l2"), st, force=True)
+    assert main(["sweep", str(grid), "--point", pid[:8], "-q", "--no-plots", "--force"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("note: ") and err.endswith(
+        "): the event store's events changed since the sweep ran (its meta.json events_digest; the sweep runs its "
+        "points again)\n")

@@ -238,10 +238,19 @@ def _drill(args: argparse.Namespace, grid: Any, out: Path) -> int:
         diff = differences(done["metrics"], recorded.get("metrics") or {})
         if diff:
             from ..sweep.code import CODE_FIELD, current_codes
+            from ..sweep.resume import DATA_FIELD, MEANING_FIELD, changed_keys, current_digests, current_meanings
 
             was, now = recorded.get(CODE_FIELD), current_codes([point]).get(point.config.strategy.path)
+            store = str(point.config.data or "")
+            events_now = current_digests([point]).get(store)
+            keys = changed_keys(recorded.get(MEANING_FIELD), current_meanings([point]).get(store))
             why = ("the strategy's code changed since the sweep ran (the sweep runs its points again)"
                    if was is not None and now is not None and was != now else
+                   "the event store's events changed since the sweep ran (its meta.json events_digest; the sweep "
+                   "runs its points again)" if events_now is not None and recorded.get(DATA_FIELD) not in
+                   (None, events_now) else
+                   f"the event store's meta.json {', '.join(keys)} changed since the sweep ran (the sweep runs its "
+                   "points again)" if keys else
                    "the event store changed since the sweep ran, or code the strategy's fingerprint does not cover "
                    "(docs/sweeps.md, \"The strategy's code\")" if was is not None else
                    "the event store or the strategy file changed since the sweep ran")

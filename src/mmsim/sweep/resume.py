@@ -15,8 +15,8 @@ from ..data._meta_digest import MEANING, MEANING_KEYS, key_digest
 from ..events import digest_problem
 from .code import changed_code, current_codes, with_followers
 
-__all__ = ["DATA_FIELD", "MEANING_FIELD", "changed_data", "current_digests", "current_meanings", "meaning_of",
-           "resume"]
+__all__ = ["DATA_FIELD", "MEANING_FIELD", "changed_data", "changed_keys", "current_digests", "current_meanings",
+           "meaning_of", "resume"]
 
 #: The record's field that holds the ``events_digest`` of the point's event store when it ran.
 DATA_FIELD = "events_digest"
@@ -82,9 +82,10 @@ def changed_data(grid: Any, done: Mapping[str, Mapping[str, Any]], digests: Mapp
         now = digests.get(path)
         if now is not None and rec.get(DATA_FIELD) not in (None, now):
             again.setdefault(path, []).append(p.id)
-        elif (key := _changed_key(rec.get(MEANING_FIELD), meanings.get(path))) is not None:
-            then, at = rec[MEANING_FIELD][key], (meanings[path] or {}).get(key)
-            meant.setdefault((path, key, json.dumps(then), json.dumps(at)), []).append(p.id)
+        else:
+            for key in changed_keys(rec.get(MEANING_FIELD), meanings.get(path)):
+                then, at = rec[MEANING_FIELD][key], (meanings[path] or {}).get(key)
+                meant.setdefault((path, key, json.dumps(then), json.dumps(at)), []).append(p.id)
     ids = {i for v in [*again.values(), *meant.values()] for i in v}
     notes = [f"mmsim sweep: the events of store {path} changed since {len(v)} of its points "
              f"{'was' if len(v) == 1 else 'were'} recorded in {where} (its meta.json events_digest); running "
@@ -96,13 +97,15 @@ def changed_data(grid: Any, done: Mapping[str, Mapping[str, Any]], digests: Mapp
     return with_followers(grid, done, ids, notes), notes
 
 
-def _changed_key(then: Any, now: Mapping[str, Any] | None) -> str | None:
-    """The first key of a record's :data:`MEANING_FIELD` ``then`` whose value is not the store's ``now`` (as a store's
-    ``meta_digest`` reads them: a size of ``1`` is ``1.0``), else None: a record of an earlier mmsim (no field), one
-    of a point that read no store (null), or a store with no meta.json now (its point fails as it did)."""
+def changed_keys(then: Any, now: Mapping[str, Any] | None) -> list[str]:
+    """Every key of a record's :data:`MEANING_FIELD` ``then`` whose value is not the store's ``now`` (as a store's
+    ``meta_digest`` reads them: a size of ``1`` is ``1.0``), in :data:`MEANING_KEYS` order (each said in its own note:
+    breaker37 F2, a store written again with another ``tick_size`` and ``symbol`` named the symbol alone); none for a
+    record of an earlier mmsim (no field), one of a point that read no store (null), or a store with no meta.json now
+    (its point fails as it did)."""
     if not isinstance(then, Mapping) or now is None:
-        return None
-    return next((k for k in MEANING_KEYS if k in then and key_digest(k, then[k]) != key_digest(k, now.get(k))), None)
+        return []
+    return [k for k in MEANING_KEYS if k in then and key_digest(k, then[k]) != key_digest(k, now.get(k))]
 
 
 def resume(grid: Any, recorded: Mapping[str, dict[str, Any]], retry_failed: bool,
