@@ -70,3 +70,60 @@ def test_a_store_with_no_repair_keeps_the_truth(tmp_path, capsys):
     assert "<h2>L2 queue models against L3 truth</h2>" in page
     assert "market-by-order events (exact FIFO: the truth) and on the same day" in page
     assert "level-N" not in page.split("<h2>L2 queue models")[1].split("<h2>")[0]
+
+
+# fix37q (breaker37 F5): the other words for the L3 row on a repaired store: the best-model line, the table's caption,
+# the report's note, the PNG's axis and legend, and the error of a window where the L3 run has no fill.
+def _plot_texts(q: dict, monkeypatch) -> list[str]:
+    import mmsim.report.render_queue as rq
+
+    figs: list = []
+    monkeypatch.setattr(rq, "png_bytes", lambda fig: figs.append(fig) or b"")
+    rq.plot_queue_models(q)
+    ax0, ax1 = figs[0].axes[:2]
+    return [ax0.get_ylabel(), *[t.get_text() for t in ax1.get_legend().get_texts()]]
+
+
+def _no_fill_error(tmp_path: Path, repaired: bool) -> str:
+    from mmsim import DataError
+    from mmsim.analysis import score_queue_models
+
+    st = _store(tmp_path / "w", MSGS + (RESET_MSGS if repaired else []), BOOKS + (RESET_BOOKS if repaired else []))
+    try:
+        score_queue_models(st, models=["risk_averse"], fit_powers=None, window=(0, 1))
+    except DataError as e:
+        return str(e)
+    raise AssertionError("no DataError")
+
+
+def test_every_word_for_the_l3_row_on_a_repaired_store_is_reference(tmp_path, capsys, monkeypatch):
+    q, out, page = _score(tmp_path, capsys, repaired=True)
+    best = ("best model: risk_averse (F1 1.000, 100.0% of reference fills matched, lots bias 0, 1s markout bias – "
+            "ticks/lot, PnL bias 0.00)")
+    assert queue_models_summary(q)[1] == best
+    assert f'<p class="note">{html.escape(best)}</p>' in page  # stdout prints the same lines without -q
+    assert str(queue_models_table(q).caption) == (
+        "fills matched one to one on side and price within 100ms; biases are model − reference; the reference row's "
+        "markout is its value (ticks/lot)")
+    assert ("biases are model − reference; markouts in ticks per lot (the reference row: its markout). pos gap: "
+            "time-weighted mean |position − reference position| (lots)") in page
+    assert "truth" not in page.split("<h2>L2 queue models")[1].split("<h2>")[0].replace("exact truth", "")
+    assert _plot_texts(q, monkeypatch) == ["model − reference, % of the reference", "reference fills matched",
+                                           "model fills matched"]
+    assert _no_fill_error(tmp_path, repaired=True).startswith(
+        "score_queue_models: the reference run (L3 FIFO, level-N repairs approximate) has no fill in the window [")
+
+
+def test_a_store_with_no_repair_keeps_every_truth_word(tmp_path, capsys, monkeypatch):
+    q, out, page = _score(tmp_path, capsys, repaired=False)
+    best = ("best model: risk_averse (F1 1.000, 100.0% of true fills matched, lots bias 0, 1s markout bias – "
+            "ticks/lot, PnL bias 0.00)")
+    assert queue_models_summary(q)[0] == best
+    assert str(queue_models_table(q).caption) == (
+        "fills matched one to one on side and price within 100ms; biases are model − truth; the truth row's "
+        "markout is its value (ticks/lot)")
+    assert ("biases are model − truth; markouts in ticks per lot (the truth row: its markout). pos gap: "
+            "time-weighted mean |position − true position| (lots)") in page
+    assert _plot_texts(q, monkeypatch) == ["model − truth, % of the truth", "true fills matched", "model fills matched"]
+    assert _no_fill_error(tmp_path, repaired=False).startswith(
+        "score_queue_models: the truth run (L3 FIFO) has no fill in the window [")

@@ -417,6 +417,7 @@ def score_queue_models(
             raise ConfigError(f"fit_powers: every exponent must be a positive number, got {p!r}")
         powers.append(float(p))
     powers = sorted(set(powers))
+    from ..report._level_n import level_n_repairs, repairs_label
     from ..report.setup import market_start, opening_snapshot
 
     exch_ts = np.asarray(ev["exch_ts"], dtype=np.int64)
@@ -440,7 +441,10 @@ def score_queue_models(
         span = f"[{np.datetime64(w[0], 'ns')}, {np.datetime64(t_end, 'ns')})"
         advice = (_not_trading(ev, w[0], t_end)
                   or f"(widen the window, or check that {truth.strategy} quotes where the market trades)")
-        raise DataError(f"score_queue_models: the truth run (L3 FIFO) has no fill in the window {span}: there is "
+        # A level-N LOBSTER store's repaired book: the reference, not the truth (breaker37 F5).
+        run_name = ("the reference run (L3 FIFO, level-N repairs approximate)" if level_n_repairs(meta.get("quirks"))
+                    else "the truth run (L3 FIFO)")
+        raise DataError(f"score_queue_models: {run_name} has no fill in the window {span}: there is "
                         f"nothing to score the queue models against {advice}")
     if progress is not None:
         progress(1, total)
@@ -458,8 +462,6 @@ def score_queue_models(
     labels, truth_mk = _markouts(truth, ev, hs, w)
     truth_pnl = _pnl(truth, mid, w)
     # A level-N LOBSTER store's repaired book: the truth is FIFO over the messages, not the venue's (breaker36 F3).
-    from ..report._level_n import level_n_repairs, repairs_label
-
     repairs = level_n_repairs(meta.get("quirks"))
     rows = [_row(REFERENCE if repairs else TRUTH, True, match_fills(t_fills, t_fills, tol), truth_mk, truth_mk, truth_pnl, truth_pnl, 0.0)]
     results: dict[str, Any] = {TRUTH: truth}

@@ -576,14 +576,14 @@ def render_html(rep: ReportData, plots: Mapping[str, bytes], qty: str = "auto") 
     if d.get("queue_models"):
         q = d["queue_models"]
         header, rows = queue_models_rows(q)
-        repaired = bool((q.get("info") or {}).get("level_n_repairs"))  # breaker36 F3
+        ref = "reference" if (repaired := bool((q.get("info") or {}).get("level_n_repairs"))) else "truth"  # breaker36 F3
         parts += [
             f"<h2>L2 queue models against {'the L3 FIFO reference' if repaired else 'L3 truth'}</h2>",
             '<p class="note">The same strategy and latencies replayed on the market-by-order events ('
             f"{'FIFO over the messages, level-N repairs approximate: the reference' if repaired else 'exact FIFO: the truth'}"
             ") and on the same day aggregated to L2 under each queue model. Fills match one to one on "
-            f"side and price within {html.escape(_tol(q['tolerance_ns']))}; biases are model − truth; markouts in "
-            "ticks per lot (the truth row: its markout). pos gap: time-weighted mean |position − true position| "
+            f"side and price within {html.escape(_tol(q['tolerance_ns']))}; biases are model − {ref}; markouts in "
+            f"ticks per lot (the {ref} row: its markout). pos gap: time-weighted mean |position − {ref if repaired else 'true'} position| "
             "(lots); diverged: the first missed or false fill (UTC). See docs/queue_models.md.</p>",
             f'<div style="overflow-x:auto">{_table(header, rows, "queue-models")}</div>',
         ]

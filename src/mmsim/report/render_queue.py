@@ -88,8 +88,9 @@ def queue_models_table(q: Mapping[str, Any], width: int | None = None) -> Any:
              f"{info.get('strategy', '')}, feed/entry/response {lat.get('feed', '?')}/{lat.get('entry', '?')}/"
              f"{lat.get('response', '?')}")
     header, rows = queue_models_rows(q, terminal=True)
+    ref = _truth_word(q)
     caption = (f"fills matched one to one on side and price within {tolerance_label(q['tolerance_ns'])}; biases "
-               "are model − truth; the truth row's markout is its value (ticks/lot)")
+               f"are model − {ref}; the {ref} row's markout is its value (ticks/lot)")
 
     def make(t: str | None, c: str | None) -> Any:
         return Table(title=t, box=box.SIMPLE_HEAD, pad_edge=False, caption=c)
@@ -105,6 +106,12 @@ def _truth_name(q: Mapping[str, Any]) -> str:
     reference it is (breaker36 F3)."""
     repaired = (q.get("info") or {}).get("level_n_repairs")
     return "L3 FIFO reference (level-N repairs approximate)" if repaired else "L3 FIFO truth"
+
+
+def _truth_word(q: Mapping[str, Any]) -> str:
+    """``truth``, or ``reference`` on a store whose loader repaired a level-N book: the word for the L3 FIFO row in
+    the caption, the best-model line and the plot (breaker37 F5)."""
+    return "reference" if (q.get("info") or {}).get("level_n_repairs") else "truth"
 
 
 def tolerance_label(ns: int) -> str:
@@ -126,7 +133,8 @@ def queue_models_summary(q: Mapping[str, Any]) -> list[str]:
         r = rows[best]
         mk = "" if h is None else f", {h} markout bias {_signed(r['markout_bias'].get(h), 3)} ticks/lot"
         share = _pct(r["match_share"])
-        lines.append(f"best model: {best} (F1 {r['f1']:.3f}, {share} of true fills matched, lots bias "
+        kind = "true" if _truth_word(q) == "truth" else "reference"
+        lines.append(f"best model: {best} (F1 {r['f1']:.3f}, {share} of {kind} fills matched, lots bias "
                      f"{_signed(r['lots_bias'], 0)}{mk}, PnL bias {_signed(r['pnl_bias'])})")
     fit = q.get("fit")
     if fit:
@@ -182,12 +190,12 @@ def plot_queue_models(q: Mapping[str, Any]) -> bytes:
     ax.bar(x + w / 2, lots_bias, w, color="tab:red", label="lots")
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_xticks(x, names, rotation=20)
-    ax.set_ylabel("model − truth, % of the truth")
+    ax.set_ylabel(f"model − {_truth_word(q)}, % of the {_truth_word(q)}")
     ax.set_title("Fill-count and lots bias", fontsize=10)
     ax.legend(fontsize=7)
 
     ax = axes[1]
-    ax.bar(x - w / 2, pct([r["match_share"] for r in models]), w, color="tab:green", label="true fills matched")
+    ax.bar(x - w / 2, pct([r["match_share"] for r in models]), w, color="tab:green", label=f"{kind} fills matched")
     ax.bar(x + w / 2, pct([r["precision"] for r in models]), w, color="tab:blue", label="model fills matched")
     lo = np.nanmin(np.concatenate([pct([r["match_share"] for r in models]), pct([r["precision"] for r in models]),
                                    [100.0]]))
